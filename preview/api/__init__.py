@@ -1,0 +1,1 @@
+"""HTTP API blueprints: generations, previews, log streams."""

@@ -1,0 +1,238 @@
+"""Log streams: SSE live stream with replay, and the JSON / NDJSON / text history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import trio
+from quart import Blueprint, Response, jsonify, request
+
+from ..app import Services, services
+from ..broadcast import Event
+from ..errors import BadRequest
+from ..runtime import PreviewRuntime
+from ..store import PreviewInstance, Store
+from .common import owned_generation
+from .previews import preview_for
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("streams", __name__, url_prefix="/api/generations/<gid>/preview")
+
+_RETRY_MS = 2000
+_PAGE = 2000
+_COALESCE = 512  # events one write may carry when a subscriber has a backlog
+_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+_SOURCES = ("app", "system", "proxy")
+_HISTORY_CONSISTENCY_WAIT = 5.0
+
+
+def _int_param(name: str, raw: str | None, default: int, *, low: int, high: int) -> int:
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise BadRequest(
+            f"{name} must be an integer from {low} to {high}.",
+            code=f"invalid_{_snake(name)}",
+            details={name: raw[:100]},
+        )
+    return value
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _choices(name: str, raw: str | None, allowed: tuple[str, ...]) -> list[str] | None:
+    if not raw:
+        return None
+    values = [
+        part.strip().upper() if name == "level" else part.strip().lower()
+        for part in raw.split(",")
+        if part.strip()
+    ]
+    if name == "level":
+        values = ["WARN" if v == "WARNING" else v for v in values]
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise BadRequest(
+            f"{name} must be among {', '.join(allowed)}.",
+            code=f"invalid_{name}",
+            details={name: unknown[:10]},
+        )
+    return values
+
+
+def _end_frame(preview_id: str, status: str | None, last_id: int) -> bytes:
+    data = json.dumps({"previewInstanceId": preview_id, "status": status, "lastEventId": last_id})
+    return f"event: end\ndata: {data}\n\n".encode()
+
+
+async def _stored_frames(
+    store: Store, preview_id: str, after: int, before: int | None
+) -> AsyncIterator[tuple[bytes, int]]:
+    """Stored events as SSE frames, a page at a time, with the page's last id."""
+    while True:
+        rows = await store.log_events(preview_id, after=after, before=before, limit=_PAGE)
+        if not rows:
+            return
+        after = rows[-1].seq
+        yield b"".join(Event.from_row(row).sse for row in rows), after
+        if len(rows) < _PAGE:
+            return
+
+
+async def _live_frames(
+    store: Store, runtime: PreviewRuntime, after: int, keepalive: float
+) -> AsyncIterator[bytes]:
+    broadcast = runtime.broadcast
+    with broadcast.subscribe(after) as subscription:
+        if subscription.gap is not None:
+            low, high = subscription.gap
+            await broadcast.wait_persisted(high - 1)
+            async for frames, _ in _stored_frames(store, runtime.id, low, high):
+                yield frames
+        if subscription.replay:
+            yield b"".join(event.sse for event in subscription.replay)
+        receive = subscription.receive
+        while True:
+            with trio.move_on_after(keepalive) as idle:
+                try:
+                    event = await receive.receive()
+                except trio.EndOfChannel:
+                    break
+            if idle.cancelled_caught:
+                yield b": keep-alive\n\n"
+                continue
+            batch = [event.sse]
+            try:
+                while len(batch) < _COALESCE:
+                    batch.append(receive.receive_nowait().sse)
+            except (trio.WouldBlock, trio.EndOfChannel):
+                pass
+            yield b"".join(batch)
+        if subscription.dropped:
+            return  # fell behind: the client reconnects and resumes by Last-Event-ID
+    yield _end_frame(runtime.id, broadcast.final_status, broadcast.last_id)
+
+
+async def _sse_body(
+    state: Services, preview: PreviewRuntime | PreviewInstance, after: int
+) -> AsyncIterator[bytes]:
+    """The whole SSE response. Runs outside the app context: gets what it needs passed."""
+    store = state.store
+    assert store is not None
+    yield f"retry: {_RETRY_MS}\n\n".encode()
+    if isinstance(preview, PreviewRuntime):
+        keepalive = state.settings.keepalive_interval
+        async for frames in _live_frames(store, preview, after, keepalive):
+            yield frames
+        return
+    last_id = after
+    async for frames, page_last_id in _stored_frames(store, preview.id, after, None):
+        last_id = page_last_id
+        yield frames
+    yield _end_frame(preview.id, preview.status, last_id)
+
+
+@blueprint.get("/logs/stream")
+async def stream_logs(gid: str) -> Response:
+    state = services()
+    await owned_generation(gid, state.user(allow_cookie=True))
+    raw_after = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
+    after = _int_param("lastEventId", raw_after, 0, low=0, high=2**62)
+    preview = await preview_for(gid, request.args.get("previewId"))
+    response = Response(
+        _sse_body(state, preview, after),
+        mimetype="text/event-stream",
+        headers={
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+            "X-Preview-Instance-Id": preview.id,
+        },
+    )
+    response.timeout = None
+    return response
+
+
+def _history_filters() -> dict[str, Any]:
+    args = request.args
+    q = args.get("q") or None
+    if q is not None and len(q) > 200:
+        raise BadRequest("q is limited to 200 characters.", code="invalid_q")
+    return {
+        "levels": _choices("level", args.get("level"), _LEVELS),
+        "sources": _choices("source", args.get("source"), _SOURCES),
+        "text": q,
+    }
+
+
+def _text_line(event: dict[str, Any]) -> str:
+    origin = event["source"] if not event["stream"] else f"{event['source']}/{event['stream']}"
+    return f"{event['timestamp']} {event['level']:<5} [{origin}] {event['message']}\n"
+
+
+async def _download(
+    store: Store, preview_id: str, after: int, filters: dict[str, Any], fmt: str
+) -> AsyncIterator[bytes]:
+    while True:
+        rows = await store.log_events(preview_id, after=after, limit=_PAGE, **filters)
+        if not rows:
+            return
+        events = [Event.from_row(row) for row in rows]
+        if fmt == "ndjson":
+            yield "".join(event.json + "\n" for event in events).encode()
+        else:
+            yield "".join(_text_line(event.to_dict()) for event in events).encode()
+        after = rows[-1].seq
+        if len(rows) < _PAGE:
+            return
+
+
+@blueprint.get("/logs")
+async def log_history(gid: str) -> Response:
+    state = services()
+    await owned_generation(gid, state.user(allow_cookie=True))
+    preview = await preview_for(gid, request.args.get("previewId"))
+    after = _int_param("after", request.args.get("after"), 0, low=0, high=2**62)
+    limit = _int_param("limit", request.args.get("limit"), 500, low=1, high=5000)
+    fmt = (request.args.get("format") or "json").lower()
+    if fmt not in ("json", "ndjson", "text"):
+        raise BadRequest("format must be json, ndjson or text.", code="invalid_format")
+    filters = _history_filters()
+    if isinstance(preview, PreviewRuntime):
+        # Read-your-writes: what the stream has shown is also in the history.
+        with trio.move_on_after(_HISTORY_CONSISTENCY_WAIT):
+            await preview.broadcast.wait_persisted(preview.broadcast.last_id)
+    if fmt != "json":
+        extension, mimetype = (
+            ("ndjson", "application/x-ndjson")
+            if fmt == "ndjson"
+            else ("log", "text/plain; charset=utf-8")
+        )
+        response = Response(
+            _download(state.store, preview.id, after, filters, fmt),
+            mimetype=mimetype,
+            headers={"Content-Disposition": f'attachment; filename="{preview.id}.{extension}"'},
+        )
+        response.timeout = None
+        return response
+    assert state.store is not None
+    rows = await state.store.log_events(preview.id, after=after, limit=limit + 1, **filters)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return jsonify(
+        {
+            "previewInstanceId": preview.id,
+            "status": preview.status,
+            "events": [Event.from_row(row).to_dict() for row in rows],
+            "hasMore": has_more,
+            "nextAfter": rows[-1].seq if rows else after,
+        }
+    )

@@ -1,0 +1,134 @@
+"""``create_app``: the QuartTrio ASGI app, its services and its one error boundary."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+from quart import Quart, Response, current_app, jsonify, request
+from quart_trio import QuartTrio
+from werkzeug.exceptions import HTTPException
+
+from .auth import SESSION_COOKIE, Authenticator, JWTAuthenticator, User
+from .errors import PreviewError
+from .settings import Settings, unknown_env_names
+from .store import Store
+from .supervisor import Supervisor
+
+__all__ = ["Services", "create_app", "services"]
+
+_log = logging.getLogger("preview")
+
+
+@dataclass
+class Services:
+    """What request handlers use; set up in ``before_serving``."""
+
+    settings: Settings
+    authenticator: Authenticator
+    store: Store | None = None
+    supervisor: Supervisor | None = None
+
+    def user(self, *, allow_cookie: bool = False) -> User:
+        return self.authenticator.authenticate(
+            request.headers.get("Authorization"),
+            request.cookies.get(SESSION_COOKIE),
+            allow_cookie=allow_cookie,
+        )
+
+
+def services() -> Services:
+    return current_app.extensions["preview"]
+
+
+def create_app(
+    settings: Settings | None = None, *, authenticator: Authenticator | None = None
+) -> Quart:
+    """The service as an ASGI app for any trio ASGI server (``hypercorn -k trio``).
+
+    ``settings`` default to the environment (``Settings.from_env()``); ``authenticator``
+    defaults to HS256 JWTs signed with ``PREVIEW_JWT_SECRET``.
+    """
+    settings = settings or Settings.from_env()
+    app = QuartTrio("preview")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
+    app.config["RESPONSE_TIMEOUT"] = None  # streams live as long as their preview
+    app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = settings.stop_grace + 45
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if authenticator is None:
+        authenticator = JWTAuthenticator(
+            settings.resolve_jwt_secret(), session_timeout=settings.session_timeout
+        )
+    state = Services(settings=settings, authenticator=authenticator)
+    app.extensions["preview"] = state
+
+    from .api import generations, previews, streams
+
+    app.register_blueprint(generations.blueprint)
+    app.register_blueprint(previews.blueprint)
+    app.register_blueprint(streams.blueprint)
+
+    @app.before_serving
+    async def _start() -> None:
+        for name in unknown_env_names():
+            _log.warning("unknown setting %s is ignored (see README: Settings)", name)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        state.store = await Store.open(settings.database_url, threads=settings.db_threads)
+        state.supervisor = Supervisor(settings, state.store)
+        await app.nursery.start(state.supervisor.serve)  # type: ignore[attr-defined]
+
+    @app.after_serving
+    async def _stop() -> None:
+        if state.supervisor is not None:
+            await state.supervisor.aclose()
+        if state.store is not None:
+            await state.store.aclose()
+
+    @app.errorhandler(PreviewError)
+    async def _preview_error(error: PreviewError) -> Response:
+        response = jsonify(error.to_json())
+        response.status_code = error.status_code
+        if error.status_code == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="preview"'
+        return response
+
+    @app.errorhandler(HTTPException)
+    async def _http_error(error: HTTPException) -> Response:
+        code = (error.name or "error").lower().replace(" ", "_")
+        body: dict[str, Any] = {
+            "status": "failed",
+            "error": code,
+            "message": error.description or error.name,
+            "details": {},
+        }
+        response = jsonify(body)
+        response.status_code = error.code or 500
+        return response
+
+    @app.errorhandler(Exception)
+    async def _unexpected(error: Exception) -> Response:
+        if isinstance(error, trio.Cancelled):  # pragma: no cover - never swallow
+            raise error
+        _log.exception("unhandled error on %s %s", request.method, request.path)
+        response = jsonify(
+            {
+                "status": "failed",
+                "error": "internal_error",
+                "message": "The service failed to handle this request; it has been logged.",
+                "details": {},
+            }
+        )
+        response.status_code = 500
+        return response
+
+    @app.get("/")
+    async def _index() -> Response:
+        return jsonify({"service": "preview", "api": "/api", "docs": "see README.md"})
+
+    @app.get("/api/health")
+    async def _health() -> Response:
+        return jsonify({"status": "ok"})
+
+    return app

@@ -1,0 +1,121 @@
+"""Authentication: bearer JWTs (HS256, PyJWT), session cookies, preview tokens.
+
+A host that embeds the service may pass its own ``Authenticator`` to ``create_app``;
+the default one, :class:`JWTAuthenticator`, verifies ``Authorization: Bearer <JWT>``
+with ``sub`` and ``exp`` required and an optional ``tier`` (``free`` or ``pro``). Read-only
+streams also accept the ``preview_session`` cookie that ``POST /api/session`` sets,
+because a browser's ``EventSource`` cannot send headers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import jwt
+
+from .errors import Unauthorized
+
+__all__ = [
+    "SESSION_COOKIE",
+    "Authenticator",
+    "JWTAuthenticator",
+    "User",
+    "hash_preview_token",
+    "new_preview_token",
+    "preview_token_matches",
+]
+
+SESSION_COOKIE = "preview_session"
+TIERS = ("free", "pro")
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    tier: str = "free"
+
+
+class Authenticator(Protocol):
+    def authenticate(
+        self, authorization: str | None, session_cookie: str | None, *, allow_cookie: bool
+    ) -> User: ...
+
+    def session_token(self, user: User) -> tuple[str, int]: ...
+
+
+class JWTAuthenticator:
+    """HS256 JWTs signed with the service's secret."""
+
+    def __init__(self, secret: str, *, session_timeout: float) -> None:
+        self._secret = secret
+        self._session_timeout = session_timeout
+
+    def issue(self, user_id: str, *, tier: str = "free", lifetime: float = 86400) -> str:
+        if tier not in TIERS:
+            raise ValueError(f"tier must be one of {TIERS}")
+        now = int(time.time())
+        claims = {"sub": user_id, "tier": tier, "iat": now, "exp": now + int(lifetime)}
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def decode(self, token: str, *, session: bool = False) -> User:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                options={"require": ["sub", "exp"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("The token has expired.", code="token_expired") from None
+        except jwt.InvalidTokenError as error:
+            raise Unauthorized(f"The token is not valid: {error}.", code="invalid_token") from None
+        if session != (claims.get("typ") == "session"):
+            raise Unauthorized("This kind of token is not accepted here.", code="invalid_token")
+        subject, tier = claims.get("sub"), claims.get("tier", "free")
+        if not isinstance(subject, str) or not subject or tier not in TIERS:
+            raise Unauthorized("The token's sub or tier is not valid.", code="invalid_token")
+        return User(subject, tier)
+
+    def authenticate(
+        self, authorization: str | None, session_cookie: str | None, *, allow_cookie: bool
+    ) -> User:
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthorized(
+                    "Use 'Authorization: Bearer <token>'.", code="invalid_authorization"
+                )
+            return self.decode(token.strip())
+        if allow_cookie and session_cookie:
+            return self.decode(session_cookie, session=True)
+        raise Unauthorized("Sign in: no bearer token was sent.", code="missing_credentials")
+
+    def session_token(self, user: User) -> tuple[str, int]:
+        """A session JWT for the cookie, and its lifetime in seconds."""
+        lifetime = int(self._session_timeout)
+        now = int(time.time())
+        claims = {
+            "sub": user.id,
+            "tier": user.tier,
+            "typ": "session",
+            "iat": now,
+            "exp": now + lifetime,
+        }
+        return jwt.encode(claims, self._secret, algorithm="HS256"), lifetime
+
+
+def new_preview_token() -> str:
+    return "pvt_" + secrets.token_urlsafe(32)
+
+
+def hash_preview_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def preview_token_matches(token: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_preview_token(token), stored_hash)

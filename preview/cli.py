@@ -1,0 +1,261 @@
+"""The ``preview`` command: ``serve`` (the default), ``token``, ``push``, ``launch``, ``stop``,
+``logs``."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import signal
+import sys
+import zipfile
+from functools import partial
+from pathlib import Path
+
+import httpx
+import trio
+from hypercorn.config import Config
+from hypercorn.trio import serve as hypercorn_serve
+
+from .app import create_app
+from .auth import JWTAuthenticator
+from .settings import SETTINGS_HELP, Settings, unknown_env_names
+
+__all__ = ["main"]
+
+_SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".ruff_cache"}
+_COLOURS = {"ERROR": "\x1b[31m", "WARN": "\x1b[33m", "DEBUG": "\x1b[2m"}
+_SYSTEM_COLOUR, _RESET = "\x1b[36m", "\x1b[0m"
+_LOCAL_USER = "local"
+
+
+def _hypercorn_config(path: str | None) -> Config:
+    candidate = Path(path or "hypercorn.toml")
+    if candidate.is_file():
+        return Config.from_toml(candidate)
+    if path:
+        raise SystemExit(f"no such file: {path}")
+    config = Config()
+    config.bind = ["127.0.0.1:8000"]
+    config.graceful_timeout = 10
+    return config
+
+
+def _authenticator(settings: Settings) -> JWTAuthenticator:
+    return JWTAuthenticator(settings.resolve_jwt_secret(), session_timeout=settings.session_timeout)
+
+
+async def _serve(settings: Settings, config: Config) -> None:
+    app = create_app(settings)
+    token = _authenticator(settings).issue(_LOCAL_USER, tier="pro", lifetime=30 * 86400)
+
+    async def until_signal() -> None:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                break
+        print("shutting down: stopping previews", file=sys.stderr, flush=True)
+        supervisor = app.extensions["preview"].supervisor
+        if supervisor is not None:
+            await supervisor.aclose()
+
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(
+            partial(hypercorn_serve, app, config, shutdown_trigger=until_signal)
+        )
+        url = binds[0] if binds else "http://127.0.0.1:8000"
+        print(f"Preview service ready: {url}/?token={token}", flush=True)
+        print(f"  (bearer token for user '{_LOCAL_USER}', pro tier, 30 days)", flush=True)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    if args.help_settings:
+        for name, default, unit, text in SETTINGS_HELP:
+            print(f"{name:<28} {default:<20} {unit:<7} {text}")
+        return 0
+    for name in unknown_env_names():
+        print(f"warning: unknown setting {name} is ignored", file=sys.stderr)
+    settings = Settings.from_env()
+    config = _hypercorn_config(args.config)
+    if args.bind:
+        config.bind = [args.bind]
+    trio.run(_serve, settings, config)
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    print(_authenticator(settings).issue(args.user, tier=args.tier, lifetime=args.hours * 3600))
+    return 0
+
+
+def _client(args: argparse.Namespace) -> httpx.Client:
+    token = args.token or os.environ.get("PREVIEW_TOKEN")
+    if not token:
+        token = _authenticator(Settings.from_env()).issue(_LOCAL_USER, tier="pro", lifetime=3600)
+    return httpx.Client(
+        base_url=args.url,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+        trust_env=False,
+    )
+
+
+def _check(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"message": response.text}
+    if response.is_error:
+        raise SystemExit(f"error {response.status_code}: {body.get('message', body)}")
+    return body
+
+
+def _zip_folder(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+            for name in sorted(files):
+                path = Path(root) / name
+                if path.is_file() and not path.is_symlink():
+                    archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        raise SystemExit(f"not a folder: {folder}")
+    with _client(args) as client:
+        params = {"projectId": args.project} if args.project else {}
+        body = _check(
+            client.post(
+                "/api/generations",
+                content=_zip_folder(folder),
+                params=params,
+                headers={"Content-Type": "application/zip"},
+            )
+        )
+    print(body["generationId"])
+    return 0
+
+
+def _cmd_launch(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        body = _check(
+            client.post(f"/api/generations/{args.gid}/preview/launch", json={"wait": args.wait})
+        )
+    print(json.dumps(body, indent=2))
+    return 0 if body.get("status") != "failed" else 1
+
+
+def _cmd_stop(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        print(json.dumps(_check(client.delete(f"/api/generations/{args.gid}/preview")), indent=2))
+    return 0
+
+
+def _print_event(event: dict, colour: bool) -> None:
+    text = f"{event['timestamp']} {event['level']:<5} {event['message']}"
+    if colour:
+        tint = _SYSTEM_COLOUR if event["source"] == "system" else _COLOURS.get(event["level"], "")
+        text = f"{tint}{text}{_RESET}" if tint else text
+    print(text, flush=True)
+
+
+def _follow(client: httpx.Client, gid: str, colour: bool) -> int:
+    """Tail the SSE stream; on a dropped connection resume after the last id seen."""
+    last_id, failures = 0, 0
+    while True:
+        try:
+            with client.stream(
+                "GET",
+                f"/api/generations/{gid}/preview/logs/stream",
+                headers={"Last-Event-ID": str(last_id)},
+                timeout=None,
+            ) as response:
+                if response.is_error:
+                    response.read()
+                    _check(response)
+                failures, kind, data = 0, "message", []
+                for line in response.iter_lines():
+                    if line.startswith("id: "):
+                        last_id = int(line[4:])
+                    elif line.startswith("event: "):
+                        kind = line[7:]
+                    elif line.startswith("data: "):
+                        data.append(line[6:])
+                    elif line == "" and data:
+                        payload = json.loads("\n".join(data))
+                        if kind == "end":
+                            print(f"-- preview ended: {payload.get('status')}", flush=True)
+                            return 0
+                        _print_event(payload, colour)
+                        kind, data = "message", []
+        except httpx.TransportError as error:
+            failures += 1
+            if failures > 30:
+                raise SystemExit(f"connection lost: {error}") from None
+            print(f"-- reconnecting after event {last_id} ({error})", file=sys.stderr)
+            trio.run(trio.sleep, min(0.2 * failures, 2.0))
+
+
+def _cmd_logs(args: argparse.Namespace) -> int:
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    with _client(args) as client:
+        if args.follow:
+            return _follow(client, args.gid, colour)
+        response = client.get(
+            f"/api/generations/{args.gid}/preview/logs", params={"format": "text"}
+        )
+        if response.is_error:
+            _check(response)
+        sys.stdout.write(response.text)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="preview", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="run the service (default)")
+    serve.add_argument("--config", help="hypercorn TOML file (default ./hypercorn.toml)")
+    serve.add_argument("--bind", help="override the bind address, e.g. 127.0.0.1:8000")
+    serve.add_argument("--help-settings", action="store_true", help="list PREVIEW_* settings")
+    serve.set_defaults(run=_cmd_serve)
+
+    token = commands.add_parser("token", help="print a bearer token for a user")
+    token.add_argument("user")
+    token.add_argument("--tier", choices=("free", "pro"), default="free")
+    token.add_argument("--hours", type=float, default=24)
+    token.set_defaults(run=_cmd_token)
+
+    for name, handler, text in (
+        ("push", _cmd_push, "upload a folder as a generation; prints its id"),
+        ("launch", _cmd_launch, "launch a preview of a generation"),
+        ("stop", _cmd_stop, "stop the preview of a generation"),
+        ("logs", _cmd_logs, "print a preview's logs (--follow: tail live)"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("dir" if name == "push" else "gid")
+        sub.add_argument("--url", default=os.environ.get("PREVIEW_URL", "http://127.0.0.1:8000"))
+        sub.add_argument("--token", help="bearer token (default $PREVIEW_TOKEN, else local)")
+        sub.set_defaults(run=handler)
+    commands.choices["push"].add_argument("--project", help="project id to record")
+    commands.choices["launch"].add_argument(
+        "--wait", action="store_true", help="return once running or failed"
+    )
+    commands.choices["logs"].add_argument("--follow", "-f", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        args = _parser().parse_args(["serve", *(argv or sys.argv[1:])])
+    try:
+        return args.run(args)
+    except ValueError as error:  # a malformed PREVIEW_* setting
+        print(f"error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,89 @@
+"""The service's one exception tree, and its mapping to the JSON error shape.
+
+Every error a client can see is a :class:`PreviewError`. Lower layers (SQLAlchemy,
+httpx, the OS) are translated into one of these at the boundary where they happen;
+``preview.app`` turns any of them into::
+
+    {"status": "failed", "error": "<code>", "message": "<sentence>", "details": {...}}
+
+with the class's HTTP status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BadRequest",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "PreviewError",
+    "TimedOut",
+    "TooLarge",
+    "Unauthorized",
+    "Unavailable",
+]
+
+
+class PreviewError(Exception):
+    """Base of every error that reaches a client. ``code`` is snake_case."""
+
+    status_code: int = 500
+    default_code: str = "internal_error"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.details = details or {}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": "failed",
+            "error": self.code,
+            "message": self.message,
+            "details": self.details,
+        }
+
+
+class BadRequest(PreviewError):
+    status_code = 400
+    default_code = "bad_request"
+
+
+class Unauthorized(PreviewError):
+    status_code = 401
+    default_code = "unauthorized"
+
+
+class Forbidden(PreviewError):
+    status_code = 403
+    default_code = "forbidden"
+
+
+class NotFound(PreviewError):
+    status_code = 404
+    default_code = "not_found"
+
+
+class Conflict(PreviewError):
+    status_code = 409
+    default_code = "conflict"
+
+
+class TooLarge(PreviewError):
+    status_code = 413
+    default_code = "too_large"
+
+
+class Unavailable(PreviewError):
+    status_code = 503
+    default_code = "unavailable"
+
+
+class TimedOut(PreviewError):
+    status_code = 504
+    default_code = "timed_out"

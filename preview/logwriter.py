@@ -1,0 +1,44 @@
+"""The batched database writer of one preview's log events."""
+
+from __future__ import annotations
+
+import logging
+
+import trio
+from sqlalchemy.exc import SQLAlchemyError
+
+from .broadcast import LogBroadcast
+from .store import Store
+
+__all__ = ["write_log_events"]
+
+_log = logging.getLogger(__name__)
+_MAX_BATCH = 5000
+_RETRY_DELAYS = (0.05, 0.2, 1.0, 2.0)
+
+
+async def write_log_events(store: Store, preview_id: str, broadcast: LogBroadcast) -> None:
+    """Persist every event of ``broadcast`` in batches until it is closed and drained.
+
+    A batch that fails is retried (with backoff) rather than dropped; meanwhile the
+    broadcast's bounded queue fills and the producers wait. Runs in the preview's
+    nursery; returns only when everything published has been stored.
+    """
+    attempt = 0
+    batch: list = []
+    while True:
+        if not batch:
+            batch = await broadcast.take_pending(_MAX_BATCH)
+            if not batch:
+                return
+        try:
+            await store.add_log_events([event.to_row(preview_id) for event in batch])
+        except SQLAlchemyError:
+            delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS) - 1)]
+            attempt += 1
+            _log.exception("storing %d log events of %s failed; retrying", len(batch), preview_id)
+            await trio.sleep(delay)
+            continue
+        attempt = 0
+        broadcast.mark_persisted(batch[-1].id)
+        batch = []

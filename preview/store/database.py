@@ -1,0 +1,210 @@
+"""The :class:`Store`: every database call, run in a worker thread under a limiter.
+
+SQLAlchemy is blocking, so each public coroutine here wraps one short synchronous unit
+of work in ``trio.to_thread.run_sync`` with the store's ``CapacityLimiter``; nothing
+blocks the event loop. The schema is created and upgraded with Alembic in
+:meth:`Store.migrate`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import trio
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import (
+    ACTIVE_STATUSES,
+    Generation,
+    GenerationFile,
+    LogEvent,
+    PreviewInstance,
+)
+
+__all__ = ["Store"]
+
+_T = TypeVar("_T")
+_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets stream readers run while the log writer commits; NORMAL is durable
+    # across a crash of the service (not of the machine), which is what logs need.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """Owner of the engine. Open with :meth:`open` (migrates), close with :meth:`aclose`."""
+
+    def __init__(self, url: str, *, threads: int = 4) -> None:
+        self.url = url
+        self.engine: Engine = self._create_engine(url, threads)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._limiter = trio.CapacityLimiter(threads)
+
+    @staticmethod
+    def _create_engine(url: str, threads: int) -> Engine:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, pool_size=threads, max_overflow=0)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(url, pool_size=threads, max_overflow=0, pool_pre_ping=True)
+
+    @classmethod
+    async def open(cls, url: str, *, threads: int = 4) -> Store:
+        store = cls(url, threads=threads)
+        try:
+            await store.migrate()
+        except BaseException:
+            store.engine.dispose()
+            raise
+        return store
+
+    async def aclose(self) -> None:
+        self.engine.dispose()
+
+    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        return await trio.to_thread.run_sync(
+            functools.partial(fn, *args), limiter=self._limiter, abandon_on_cancel=False
+        )
+
+    async def _in_session(self, fn: Callable[[Session], _T]) -> _T:
+        def unit() -> _T:
+            with self._sessions.begin() as session:
+                return fn(session)
+
+        return await self._run(unit)
+
+    # -- schema ---------------------------------------------------------------------
+
+    async def migrate(self) -> None:
+        def upgrade() -> None:
+            config = Config()
+            config.set_main_option("script_location", str(_MIGRATIONS))
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+
+        await self._run(upgrade)
+
+    # -- generations ----------------------------------------------------------------
+
+    async def add_generation(self, generation: Generation, files: dict[str, bytes]) -> None:
+        def unit(session: Session) -> None:
+            session.add(generation)
+            session.flush()
+            session.execute(
+                insert(GenerationFile),
+                [
+                    {"generation_id": generation.id, "path": p, "size": len(c), "content": c}
+                    for p, c in files.items()
+                ],
+            )
+
+        await self._in_session(unit)
+
+    async def get_generation(self, gid: str) -> Generation | None:
+        return await self._in_session(lambda s: s.get(Generation, gid))
+
+    async def list_generations(self, user_id: str) -> list[Generation]:
+        query = (
+            select(Generation)
+            .where(Generation.user_id == user_id)
+            .order_by(Generation.created_at.desc())
+        )
+        return await self._in_session(lambda s: list(s.scalars(query)))
+
+    async def generation_file_list(self, gid: str) -> list[tuple[str, int]]:
+        query = (
+            select(GenerationFile.path, GenerationFile.size)
+            .where(GenerationFile.generation_id == gid)
+            .order_by(GenerationFile.path)
+        )
+        return await self._in_session(lambda s: [(p, n) for p, n in s.execute(query)])
+
+    async def generation_files(self, gid: str) -> dict[str, bytes]:
+        query = select(GenerationFile.path, GenerationFile.content).where(
+            GenerationFile.generation_id == gid
+        )
+        return await self._in_session(lambda s: {p: bytes(c) for p, c in s.execute(query)})
+
+    # -- previews -------------------------------------------------------------------
+
+    async def add_preview(self, preview: PreviewInstance) -> None:
+        await self._in_session(lambda s: s.add(preview))
+
+    async def update_preview(self, pid: str, **values: Any) -> None:
+        query = update(PreviewInstance).where(PreviewInstance.id == pid).values(**values)
+        await self._in_session(lambda s: s.execute(query))
+
+    async def get_preview(self, pid: str) -> PreviewInstance | None:
+        return await self._in_session(lambda s: s.get(PreviewInstance, pid))
+
+    async def latest_preview(self, gid: str) -> PreviewInstance | None:
+        query = (
+            select(PreviewInstance)
+            .where(PreviewInstance.generation_id == gid)
+            .order_by(PreviewInstance.created_at.desc(), PreviewInstance.id.desc())
+            .limit(1)
+        )
+        return await self._in_session(lambda s: s.scalars(query).first())
+
+    async def unfinished_previews(self) -> list[PreviewInstance]:
+        query = select(PreviewInstance).where(PreviewInstance.status.in_(ACTIVE_STATUSES))
+        return await self._in_session(lambda s: list(s.scalars(query)))
+
+    # -- log events -----------------------------------------------------------------
+
+    async def add_log_events(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert a batch in one transaction (one executemany statement)."""
+        await self._in_session(lambda s: s.execute(insert(LogEvent), rows))
+
+    async def log_events(
+        self,
+        preview_id: str,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        limit: int | None = 1000,
+        levels: Iterable[str] | None = None,
+        sources: Iterable[str] | None = None,
+        text: str | None = None,
+    ) -> list[LogEvent]:
+        query = (
+            select(LogEvent)
+            .where(LogEvent.preview_id == preview_id, LogEvent.seq > after)
+            .order_by(LogEvent.seq)
+        )
+        if before is not None:
+            query = query.where(LogEvent.seq < before)
+        if levels:
+            query = query.where(LogEvent.level.in_(list(levels)))
+        if sources:
+            query = query.where(LogEvent.source.in_(list(sources)))
+        if text:
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(LogEvent.message.ilike(f"%{escaped}%", escape="\\"))
+        if limit is not None:
+            query = query.limit(limit)
+        return await self._in_session(lambda s: list(s.scalars(query)))
+
+    async def count_log_events(self, preview_id: str) -> int:
+        query = select(func.count()).select_from(LogEvent).where(LogEvent.preview_id == preview_id)
+        return await self._in_session(lambda s: s.scalar(query) or 0)
+
+    async def delete_generation(self, gid: str) -> None:
+        await self._in_session(lambda s: s.execute(delete(Generation).where(Generation.id == gid)))

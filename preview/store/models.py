@@ -1,0 +1,99 @@
+"""SQLAlchemy 2 models: generations and their files, preview instances, log events.
+
+Timestamps are naive UTC (``datetime.utcnow``-style) so SQLite and PostgreSQL store
+them alike; the API formats them with a ``Z``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["ACTIVE_STATUSES", "Base", "Generation", "GenerationFile", "LogEvent", "PreviewInstance"]
+
+ACTIVE_STATUSES = ("starting", "running", "stopping")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Generation(Base):
+    __tablename__ = "generations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(200), index=True)
+    project_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    file_count: Mapped[int] = mapped_column(Integer)
+    total_bytes: Mapped[int] = mapped_column(BigInteger)
+
+
+class GenerationFile(Base):
+    __tablename__ = "generation_files"
+
+    generation_id: Mapped[str] = mapped_column(
+        ForeignKey("generations.id", ondelete="CASCADE"), primary_key=True
+    )
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PreviewInstance(Base):
+    __tablename__ = "preview_instances"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    generation_id: Mapped[str] = mapped_column(
+        ForeignKey("generations.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[str | None] = mapped_column(String(200))
+    user_id: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    port: Mapped[int | None] = mapped_column(Integer)
+    base_url: Mapped[str | None] = mapped_column(String(255))
+    process_id: Mapped[int | None] = mapped_column(Integer)
+    # psutil's create_time() of the child: with process_id it identifies the process
+    # across a restart of the service, so a recycled pid is never killed.
+    process_started_at: Mapped[float | None] = mapped_column()
+    command: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    preview_token_hash: Mapped[str] = mapped_column(String(64))
+    token_expires_at: Mapped[datetime] = mapped_column(DateTime)
+    last_health_check: Mapped[datetime | None] = mapped_column(DateTime)
+    health_status: Mapped[str] = mapped_column(String(20), default="unknown")
+    error_message: Mapped[str | None] = mapped_column(Text)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    stop_reason: Mapped[str | None] = mapped_column(String(200))
+    temp_dir: Mapped[str | None] = mapped_column(String(1024))
+
+
+class LogEvent(Base):
+    __tablename__ = "log_events"
+
+    preview_id: Mapped[str] = mapped_column(
+        ForeignKey("preview_instances.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    timestamp: Mapped[datetime] = mapped_column(DateTime)
+    level: Mapped[str] = mapped_column(String(8))
+    message: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    stream: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str | None] = mapped_column(String(20))
+
+    __table_args__ = (Index("ix_log_events_preview_level", "preview_id", "level", "seq"),)

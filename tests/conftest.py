@@ -1,0 +1,211 @@
+"""Fixtures: a real service (Hypercorn on port 0, SQLite file) and small child apps."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import textwrap
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+import trio
+from hypercorn.config import Config
+from hypercorn.trio import serve
+
+from preview import Settings, create_app
+from preview.auth import JWTAuthenticator
+
+EXAMPLE_APP = Path(__file__).resolve().parent.parent / "examples" / "hello-fastapi"
+SECRET = "test-secret-" + "x" * 40
+
+
+def _free_port_block(size: int) -> int:
+    """The first port of ``size`` consecutive ports free on 127.0.0.1 right now."""
+    base = 20000 + (os.getpid() % 200) * 100
+    for start in range(base, 60000, size):
+        ok = True
+        for port in range(start, start + size):
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return start
+    raise RuntimeError("no free port block")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    first = _free_port_block(8)
+    return Settings(
+        data_dir=tmp_path / "data",
+        jwt_secret=SECRET,
+        port_min=first,
+        port_max=first + 7,
+        stop_grace=1.0,
+        startup_timeout=20.0,
+        keepalive_interval=0.5,
+        max_instances_free=1,
+        max_instances_pro=3,
+    )
+
+
+def token(user: str = "alice", *, tier: str = "free", lifetime: float = 3600) -> str:
+    return JWTAuthenticator(SECRET, session_timeout=3600).issue(user, tier=tier, lifetime=lifetime)
+
+
+def auth(user: str = "alice", *, tier: str = "free") -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(user, tier=tier)}"}
+
+
+@dataclass
+class Service:
+    url: str
+    app: Any
+    client: httpx.AsyncClient
+    settings: Settings
+    children: list[int] = field(default_factory=list)
+
+    @property
+    def supervisor(self):
+        return self.app.extensions["preview"].supervisor
+
+    @property
+    def store(self):
+        return self.app.extensions["preview"].store
+
+    async def upload(self, files: dict[str, str], *, user: str = "alice") -> str:
+        response = await self.client.post(
+            "/api/generations", json={"projectId": "proj_1", "files": files}, headers=auth(user)
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["generationId"]
+
+    async def launch(
+        self, gid: str, *, user: str = "alice", tier: str = "free", wait: bool = True, **body: Any
+    ) -> httpx.Response:
+        response = await self.client.post(
+            f"/api/generations/{gid}/preview/launch",
+            json={"wait": wait, **body},
+            headers=auth(user, tier=tier),
+        )
+        if response.status_code == 200 and response.json().get("processId"):
+            self.children.append(response.json()["processId"])
+        return response
+
+    async def status(self, gid: str, *, user: str = "alice") -> dict[str, Any]:
+        response = await self.client.get(
+            f"/api/generations/{gid}/preview/status", headers=auth(user)
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def stop(self, gid: str, *, user: str = "alice") -> httpx.Response:
+        return await self.client.delete(f"/api/generations/{gid}/preview", headers=auth(user))
+
+    async def history(self, gid: str, **params: Any) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            response = await self.client.get(
+                f"/api/generations/{gid}/preview/logs",
+                params={"after": after, "limit": 5000, **params},
+                headers=auth(),
+            )
+            assert response.status_code == 200, response.text
+            page = response.json()
+            events.extend(page["events"])
+            after = page["nextAfter"]
+            if not page["hasMore"]:
+                return events
+
+
+@pytest.fixture
+async def service(settings: Settings) -> AsyncIterator[Service]:
+    app = create_app(settings)
+    config = Config()
+    config.bind = ["127.0.0.1:0"]
+    config.graceful_timeout = 2
+    config.accesslog = None
+    shutdown = trio.Event()
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(partial(serve, app, config, shutdown_trigger=shutdown.wait))
+        async with httpx.AsyncClient(base_url=binds[0], trust_env=False, timeout=30) as client:
+            running = Service(binds[0], app, client, settings)
+            yield running
+        with trio.fail_after(30):
+            await running.supervisor.aclose()
+        shutdown.set()
+    for pid in running.children:
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+SERVER_TEMPLATE = '''
+import os, sys, signal, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+def say(text, stream=sys.stdout):
+    stream.write(text + "\\n"); stream.flush()
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"ok"
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+
+{before_serving}
+server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
+{after_bind}
+server.serve_forever()
+'''
+
+
+def server_app(before_serving: str = "", after_bind: str = "", **extra: str) -> dict[str, str]:
+    """Files of a tiny stdlib HTTP app (fast to start) with hooks for misbehaviour."""
+    source = SERVER_TEMPLATE.format(
+        before_serving=textwrap.dedent(before_serving), after_bind=textwrap.dedent(after_bind)
+    )
+    return {"server.py": source, **extra}
+
+
+SERVER_COMMAND = ["{python}", "server.py"]
+
+
+def example_files() -> dict[str, str]:
+    return {
+        str(path.relative_to(EXAMPLE_APP)): path.read_text()
+        for path in EXAMPLE_APP.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+async def read_sse(
+    response: httpx.Response, *, until_end: bool = True, limit: int | None = None
+) -> list[tuple[str, dict[str, Any], int | None]]:
+    """Parse an SSE response into (event type, data, id) until ``end`` or ``limit`` events."""
+    received: list[tuple[str, dict[str, Any], int | None]] = []
+    kind, data, event_id = "message", [], None
+    async for line in response.aiter_lines():
+        if line.startswith("id: "):
+            event_id = int(line[4:])
+        elif line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("data: "):
+            data.append(line[6:])
+        elif line == "" and data:
+            received.append((kind, json.loads("\n".join(data)), event_id))
+            if (until_end and kind == "end") or (limit is not None and len(received) >= limit):
+                return received
+            kind, data, event_id = "message", [], None
+    return received

@@ -1,0 +1,178 @@
+"""A preview's life through a real service: launch, readiness, stop, crash, kill paths."""
+
+from __future__ import annotations
+
+import socket
+
+import psutil
+import trio
+
+from .conftest import SERVER_COMMAND, Service, auth, example_files, read_sse, server_app
+
+
+async def test_example_app_launch_running_logs_stop(service: Service) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload(example_files())
+        launched = await service.launch(gid)
+        assert launched.status_code == 200, launched.text
+        body = launched.json()
+        assert body["status"] == "running"
+        assert body["previewToken"].startswith("pvt_")
+        assert body["baseUrl"] == f"http://127.0.0.1:{body['port']}"
+        pid = body["processId"]
+        assert psutil.pid_exists(pid)
+
+        app_answer = await service.client.get(f"{body['baseUrl']}/api/items")
+        assert app_answer.json() == [{"id": 1, "name": "first item"}]
+
+        status = await service.status(gid)
+        assert status["status"] == "running"
+        assert status["healthStatus"] == "healthy"
+        assert status["processId"] == pid
+        assert status["memoryMb"] > 1
+
+        stopped = await service.stop(gid)
+        assert stopped.status_code == 200
+        assert stopped.json()["status"] == "stopped"
+        assert stopped.json()["stoppedAt"].endswith("Z")
+        assert not psutil.pid_exists(pid)
+
+        events = await service.history(gid)
+        messages = [e["message"] for e in events]
+        assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+        assert any("hello app loaded with 1 item(s)" in m for m in messages)
+        assert any("handled GET /api/items -> 200" in m for m in messages)
+        assert any(m.startswith("ready in ") for m in messages)
+        assert any(m.startswith("process started (pid ") for m in messages)
+        startup = next(e for e in events if "Uvicorn running on" in e["message"])
+        assert startup["level"] == "INFO" and startup["source"] == "app"
+        assert events[-1]["status"] == "stopped"
+        final = await service.status(gid)
+        assert final["status"] == "stopped" and final["stopReason"] == "stopped by the user"
+        assert not (service.settings.previews_dir / body["previewInstanceId"]).exists()
+
+
+async def test_crash_during_start_fails_with_cause_and_frees_port(service: Service) -> None:
+    with trio.fail_after(30):
+        files = server_app(before_serving="import sqlmodel_missing_module")
+        files["requirements.txt"] = "fastapi\n"
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "failed"
+        assert body["exitCode"] == 1
+        assert body["errorMessage"].startswith(
+            "ModuleNotFoundError: No module named 'sqlmodel_missing_module'"
+        )
+        assert "add 'sqlmodel_missing_module' to requirements.txt" in body["errorMessage"]
+        assert any("Traceback" in line for line in body["errorLines"])
+        port = body["port"]
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))  # the port is free again
+        assert port not in service.supervisor.ports.in_use
+
+        good = await service.upload(server_app())
+        relaunched = (await service.launch(good, command=SERVER_COMMAND)).json()
+        assert relaunched["status"] == "running" and relaunched["port"] == port
+        assert (await service.stop(good)).json()["status"] == "stopped"
+
+
+async def test_crash_while_running_is_failed_with_exit_code(service: Service) -> None:
+    files = server_app(
+        after_bind="""
+        import threading
+        def crash():
+            time.sleep(0.3)
+            say("about to crash", sys.stderr)
+            os._exit(3)
+        threading.Thread(target=crash).start()
+        """
+    )
+    with trio.fail_after(30):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running"
+        async with service.client.stream(
+            "GET", f"/api/generations/{gid}/preview/logs/stream", headers=auth()
+        ) as response:
+            events = await read_sse(response)
+        assert events[-1][0] == "end"
+        assert events[-1][1]["status"] == "failed"
+        status = await service.status(gid)
+        assert status["status"] == "failed" and status["exitCode"] == 3
+        assert status["errorMessage"].startswith("exited with code 3")
+
+
+async def test_child_ignoring_sigterm_is_killed_after_grace(service: Service) -> None:
+    files = server_app(before_serving="signal.signal(signal.SIGTERM, signal.SIG_IGN)")
+    with trio.fail_after(30):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        began = trio.current_time()
+        stopped = (await service.stop(gid)).json()
+        took = trio.current_time() - began
+        assert stopped["status"] == "stopped"
+        assert stopped["exitCode"] == -9
+        assert took >= service.settings.stop_grace
+        assert not psutil.pid_exists(body["processId"])
+        messages = [e["message"] for e in await service.history(gid)]
+        assert "killed by SIGKILL" in messages
+
+
+async def test_grandchildren_are_killed_too(service: Service, tmp_path) -> None:
+    pid_file = tmp_path / "grandchildren"
+    files = server_app(
+        before_serving=f"""
+        import subprocess
+        same_group = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        own_session = subprocess.Popen(
+            [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"],
+            start_new_session=True,
+        )
+        open({str(pid_file)!r}, "w").write(f"{{same_group.pid}} {{own_session.pid}}")
+        """
+    )
+    with trio.fail_after(30):
+        gid = await service.upload(files)
+        assert (await service.launch(gid, command=SERVER_COMMAND)).json()["status"] == "running"
+        grandchildren = [int(pid) for pid in pid_file.read_text().split()]
+        assert all(psutil.pid_exists(pid) for pid in grandchildren)
+        await service.stop(gid)
+        for pid in grandchildren:
+            assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
+
+
+async def test_startup_timeout_fails_and_tears_down(service: Service, settings) -> None:
+    object.__setattr__(settings, "startup_timeout", 1.0)
+    files = server_app(before_serving="time.sleep(600)")
+    with trio.fail_after(30):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "failed"
+        assert "did not answer HTTP" in body["errorMessage"]
+        assert not psutil.pid_exists(body["processId"])
+
+
+async def test_foreign_listener_on_pool_port_is_skipped(service: Service, settings) -> None:
+    with socket.socket() as foreign, trio.fail_after(30):
+        foreign.bind(("127.0.0.1", settings.port_min))
+        foreign.listen()
+        gid = await service.upload(server_app())
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running"
+        assert body["port"] == settings.port_min + 1
+        await service.stop(gid)
+
+
+async def test_closing_the_service_tears_down_every_child(service: Service) -> None:
+    with trio.fail_after(60):
+        pids = []
+        for user in ("u1", "u2"):
+            gid = await service.upload(server_app(), user=user)
+            body = (await service.launch(gid, user=user, command=SERVER_COMMAND)).json()
+            assert body["status"] == "running"
+            pids.append(body["processId"])
+        await service.supervisor.aclose()
+        assert not any(psutil.pid_exists(pid) for pid in pids)
+        assert service.supervisor.runtimes == ()
+        rows = await service.store.unfinished_previews()
+        assert rows == []
