@@ -137,6 +137,7 @@ class LogBroadcast:
         self._subscribers: set[Subscription] = set()
         self._ids = itertools.count(1)
         self.last_id = 0
+        self.dropped_count = 0
         self.closed = False
         self.final_status: str | None = None
         self._pending: deque[Event] = deque()
@@ -172,6 +173,7 @@ class LogBroadcast:
             except trio.WouldBlock:
                 subscriber._drop()
                 self._subscribers.discard(subscriber)
+                self.dropped_count += 1
             except trio.ClosedResourceError:
                 self._subscribers.discard(subscriber)
         self._pending.append(event)
@@ -223,7 +225,10 @@ class LogBroadcast:
                 return []
             await self._pending_lot.park()
         count = min(max_batch, len(self._pending))
-        return [self._pending.popleft() for _ in range(count)]
+        batch = [self._pending.popleft() for _ in range(count)]
+        if len(self._pending) < self._writer_buffer:
+            self._space_lot.unpark_all()  # producers resume while the batch is written
+        return batch
 
     def mark_persisted(self, last_id: int) -> None:
         self.persisted_id = max(self.persisted_id, last_id)

@@ -209,3 +209,27 @@ async def read_sse(
                 return received
             kind, data, event_id = "message", [], None
     return received
+
+
+async def follow_until_end(
+    service: Service, gid: str, *, on_open: trio.Event | None = None
+) -> tuple[list[tuple[str, dict[str, Any], int | None]], int]:
+    """Read the stream as EventSource does: reconnect with Last-Event-ID until ``end``.
+
+    Returns every event received and how many times the stream had to be reopened.
+    """
+    url = f"/api/generations/{gid}/preview/logs/stream"
+    received: list[tuple[str, dict[str, Any], int | None]] = []
+    last_id, reconnects = 0, -1
+    while True:
+        reconnects += 1
+        headers = {**auth(), "Last-Event-ID": str(last_id)}
+        async with service.client.stream("GET", url, headers=headers) as response:
+            if on_open is not None:
+                on_open.set()
+            events = await read_sse(response)
+        received.extend(events)
+        ids = [event_id for _, _, event_id in events if event_id is not None]
+        last_id = ids[-1] if ids else last_id
+        if events and events[-1][0] == "end":
+            return received, reconnects

@@ -107,6 +107,9 @@ class Store:
         def unit(session: Session) -> None:
             session.add(generation)
             session.flush()
+            if not files:
+                # execute() with an empty list would run one INSERT with no values.
+                return
             session.execute(
                 insert(GenerationFile),
                 [
@@ -171,6 +174,8 @@ class Store:
 
     async def add_log_events(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert a batch in one transaction (one executemany statement)."""
+        if not rows:
+            return
         await self._in_session(lambda s: s.execute(insert(LogEvent), rows))
 
     async def log_events(

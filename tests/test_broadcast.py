@@ -1,0 +1,492 @@
+"""Tests for preview.broadcast.LogBroadcast (in memory) and the batched log writer."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import pytest
+import trio
+import trio.testing
+
+from preview.broadcast import Event, LogBroadcast, Subscription
+from preview.logwriter import write_log_events
+from preview.store import Generation, PreviewInstance, Store
+
+T0 = datetime(2026, 11, 21, 12, 0, 0, 123456)
+
+
+def make(ring_size: int = 100, subscriber_buffer: int = 100, writer_buffer: int = 8192):
+    return LogBroadcast(
+        ring_size=ring_size, subscriber_buffer=subscriber_buffer, writer_buffer=writer_buffer
+    )
+
+
+async def publish_n(broadcast: LogBroadcast, n: int, **kw: Any) -> list[Event]:
+    return [await broadcast.publish("INFO", f"line {i}", "app", "stdout", **kw) for i in range(n)]
+
+
+def drain_nowait(subscription: Subscription) -> tuple[list[int], bool]:
+    """Ids buffered in the subscription's channel, and whether the channel has ended."""
+    ids: list[int] = []
+    while True:
+        try:
+            ids.append(subscription.receive.receive_nowait().id)
+        except trio.WouldBlock:
+            return ids, False
+        except trio.EndOfChannel:
+            return ids, True
+
+
+# --------------------------------------------------------------------------- events
+
+
+async def test_ids_start_at_one_and_are_contiguous() -> None:
+    broadcast = make()
+    assert broadcast.last_id == 0
+    events = await publish_n(broadcast, 50)
+    events.append(await broadcast.publish("INFO", "s", "system", status="running"))
+    assert [e.id for e in events] == list(range(1, 52))
+    assert broadcast.last_id == 51
+
+
+def test_event_json_and_sse_encoding() -> None:
+    plain = Event(7, T0, "WARNING", "hello", "app", "stderr")
+    assert json.loads(plain.json) == {
+        "id": 7,
+        "timestamp": "2026-11-21T12:00:00.123Z",
+        "level": "WARNING",
+        "message": "hello",
+        "source": "app",
+        "stream": "stderr",
+    }
+    assert plain.sse == f"id: 7\ndata: {plain.json}\n\n".encode()
+
+    status = Event(8, T0, "INFO", "ready", "system", None, "running")
+    assert json.loads(status.json) == {
+        "id": 8,
+        "timestamp": "2026-11-21T12:00:00.123Z",
+        "level": "INFO",
+        "message": "ready",
+        "source": "system",
+        "stream": None,
+        "status": "running",
+    }
+    assert status.sse == f"id: 8\nevent: status\ndata: {status.json}\n\n".encode()
+
+
+async def test_published_event_timestamp_is_utc_with_z() -> None:
+    broadcast = make()
+    event = await broadcast.publish("INFO", "x", "app", "stdout")
+    stamp = json.loads(event.json)["timestamp"]
+    assert stamp.endswith("Z")
+    parsed = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ")
+    assert parsed == event.timestamp.replace(microsecond=event.timestamp.microsecond // 1000 * 1000)
+
+
+@pytest.mark.parametrize("status", [None, "failed"])
+def test_hostile_message_stays_in_one_data_line(status: str | None) -> None:
+    message = (
+        "a\rb\nc\r\nd\u2028e\u2029f\x85g</script>\ndata: x\n\nid: 99\nevent: end\n\x00\x1b[31m"
+    )
+    event = Event(3, T0, "ERROR", message, "app", "stdout", status)
+    frame = event.sse
+    assert frame.endswith(b"\n\n")
+    assert b"\r" not in frame
+    lines = frame[:-2].split(b"\n")
+    expected_head = [b"id: 3"] + ([b"event: status"] if status else [])
+    assert lines[:-1] == expected_head
+    assert len(lines) == len(expected_head) + 1
+    data_lines = [line for line in lines if line.startswith(b"data:")]
+    assert len(data_lines) == 1
+    payload = data_lines[0].removeprefix(b"data: ").decode()
+    assert "\r" not in event.json and "\n" not in event.json
+    assert payload == event.json
+    assert json.loads(payload)["message"] == message
+
+
+# --------------------------------------------------------------------------- replay
+
+
+async def test_subscribe_replays_exactly_ids_after() -> None:
+    broadcast = make()
+    await publish_n(broadcast, 5)
+    for after, expected in [(2, [3, 4, 5]), (0, [1, 2, 3, 4, 5]), (-7, [1, 2, 3, 4, 5])]:
+        with broadcast.subscribe(after) as sub:
+            assert [e.id for e in sub.replay] == expected
+            assert sub.gap is None
+    for after in (5, 6, 99):
+        with broadcast.subscribe(after) as sub:
+            assert sub.replay == []
+            assert sub.gap is None
+
+    # Live events come on the channel, never twice.
+    with broadcast.subscribe(3) as sub:
+        await publish_n(broadcast, 2)
+        assert [e.id for e in sub.replay] == [4, 5]
+        assert drain_nowait(sub) == ([6, 7], False)
+
+
+async def test_ring_overflow_reports_the_gap() -> None:
+    broadcast = make(ring_size=10)
+    await publish_n(broadcast, 25)
+    with broadcast.subscribe(3) as sub:
+        assert sub.gap == (3, 16)
+        assert [e.id for e in sub.replay] == list(range(16, 26))
+    with broadcast.subscribe(0) as sub:
+        assert sub.gap == (0, 16)
+        assert [e.id for e in sub.replay] == list(range(16, 26))
+    with broadcast.subscribe(14) as sub:
+        assert sub.gap == (14, 16)
+        assert [e.id for e in sub.replay] == list(range(16, 26))
+    with broadcast.subscribe(15) as sub:
+        assert sub.gap is None
+        assert [e.id for e in sub.replay] == list(range(16, 26))
+    with broadcast.subscribe(20) as sub:
+        assert sub.gap is None
+        assert [e.id for e in sub.replay] == list(range(21, 26))
+
+
+async def test_subscribe_to_empty_broadcast() -> None:
+    broadcast = make()
+    with broadcast.subscribe(0) as sub:
+        assert sub.replay == []
+        assert sub.gap is None
+        assert drain_nowait(sub) == ([], False)
+        assert broadcast.subscriber_count == 1
+        await broadcast.publish("INFO", "first", "app", "stdout")
+        assert drain_nowait(sub) == ([1], False)
+    assert broadcast.subscriber_count == 0
+
+
+async def test_subscribe_with_empty_ring_after_events() -> None:
+    broadcast = make(ring_size=0)
+    await publish_n(broadcast, 5)
+    with broadcast.subscribe(2) as sub:
+        assert sub.replay == []
+        assert sub.gap == (2, 6)
+    with broadcast.subscribe(5) as sub:
+        assert sub.gap is None
+
+
+# --------------------------------------------------------------------------- fan-out
+
+
+async def test_two_subscribers_receive_every_event_once_in_order() -> None:
+    n = 2000
+    broadcast = make(subscriber_buffer=16)
+    got: dict[str, list[int]] = {"a": [], "b": []}
+
+    async def reader(name: str, sub: Subscription) -> None:
+        with sub:
+            async for event in sub.receive:
+                got[name].append(event.id)
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            for name in got:
+                nursery.start_soon(reader, name, broadcast.subscribe(0))
+            for i in range(n):
+                await broadcast.publish("INFO", f"line {i}", "app", "stdout")
+                if i % 8 == 7:
+                    # Let the readers catch up (they would be dropped at 16 behind).
+                    await trio.testing.wait_all_tasks_blocked()
+            broadcast.close("stopped")
+    assert got == {"a": list(range(1, n + 1)), "b": list(range(1, n + 1))}
+
+
+async def test_slow_subscriber_is_dropped_fast_one_gets_everything() -> None:
+    broadcast = make(subscriber_buffer=5, writer_buffer=1000)
+    fast_ids: list[int] = []
+    with trio.fail_after(10):
+        slow = broadcast.subscribe(0)
+        fast = broadcast.subscribe(0)
+        assert broadcast.subscriber_count == 2
+
+        async def read_fast() -> None:
+            async for event in fast.receive:
+                fast_ids.append(event.id)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read_fast)
+            for i in range(100):
+                await broadcast.publish("INFO", f"line {i}", "app", "stdout")
+                await trio.testing.wait_all_tasks_blocked()
+                if i == 5:  # the 6th event found the slow channel full
+                    assert slow.dropped
+                    assert broadcast.subscriber_count == 1
+            assert len(fast_ids) == 100
+            broadcast.close("stopped")
+
+    assert fast_ids == list(range(1, 101))
+    assert not fast.dropped
+    # The slow one keeps what was buffered, then its channel ends.
+    assert slow.dropped
+    assert [(await slow.receive.receive()).id for _ in range(5)] == [1, 2, 3, 4, 5]
+    with pytest.raises(trio.EndOfChannel):
+        await slow.receive.receive()
+    assert broadcast.subscriber_count == 0
+
+
+async def test_producer_never_blocks_on_subscribers() -> None:
+    broadcast = make(subscriber_buffer=5, writer_buffer=1000)
+    stuck = [broadcast.subscribe(0) for _ in range(3)]
+    with trio.fail_after(5):
+        # No reader, no writer: 100 publishes still complete without waiting.
+        await publish_n(broadcast, 100)
+    assert broadcast.last_id == 100
+    assert all(sub.dropped for sub in stuck)
+    assert broadcast.subscriber_count == 0
+    for sub in stuck:
+        assert drain_nowait(sub) == ([1, 2, 3, 4, 5], True)
+
+
+async def test_subscriber_that_leaves_is_forgotten() -> None:
+    broadcast = make()
+    sub = broadcast.subscribe(0)
+    other = broadcast.subscribe(0)
+    assert broadcast.subscriber_count == 2
+    sub.close()
+    sub.close()  # idempotent
+    assert broadcast.subscriber_count == 1
+    await broadcast.publish("INFO", "x", "app")
+    assert drain_nowait(other) == ([1], False)
+    assert not sub.dropped
+
+
+# --------------------------------------------------------------------------- close
+
+
+async def test_close_ends_live_subscribers_after_buffered_events() -> None:
+    broadcast = make()
+    sub = broadcast.subscribe(0)
+    await publish_n(broadcast, 3)
+    await broadcast.publish("INFO", "stopped", "system", status="stopped")
+    broadcast.close("stopped")
+    assert broadcast.closed
+    assert broadcast.final_status == "stopped"
+    assert broadcast.subscriber_count == 0
+    with trio.fail_after(5):
+        ids = [event.id async for event in sub.receive]
+    assert ids == [1, 2, 3, 4]
+    assert not sub.dropped
+
+    # Subscribing after close: the replay, and a channel that has already ended.
+    late = broadcast.subscribe(1)
+    assert [e.id for e in late.replay] == [2, 3, 4]
+    assert late.gap is None
+    assert drain_nowait(late) == ([], True)
+    assert not late.dropped
+    assert broadcast.subscriber_count == 0
+
+    with pytest.raises(trio.ClosedResourceError):
+        await broadcast.publish("INFO", "too late", "app")
+    assert broadcast.last_id == 4
+
+    broadcast.close("failed")  # idempotent: the first final status stays
+    assert broadcast.final_status == "stopped"
+
+
+# --------------------------------------------------------------------------- writer side
+
+
+async def test_writer_backpressure_blocks_publish() -> None:
+    broadcast = make(writer_buffer=10)
+    returned: list[int] = []
+
+    async def producer() -> None:
+        for i in range(10):
+            event = await broadcast.publish("INFO", f"line {i}", "app")
+            returned.append(event.id)
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(producer)
+            await trio.testing.wait_all_tasks_blocked()
+            # Nine publishes returned; the tenth filled the queue and waits for the writer.
+            assert returned == list(range(1, 10))
+            assert broadcast.last_id == 10
+            await trio.testing.wait_all_tasks_blocked()
+            assert returned == list(range(1, 10))
+
+            # One writer cycle (take, store, mark) releases it.
+            batch = await broadcast.take_pending(100)
+            assert [e.id for e in batch] == list(range(1, 11))
+            broadcast.mark_persisted(batch[-1].id)
+        assert returned == list(range(1, 11))
+
+
+async def test_writer_backpressure_with_a_real_writer_loop() -> None:
+    broadcast = make(writer_buffer=10)
+    written: list[int] = []
+
+    async def writer() -> None:
+        while batch := await broadcast.take_pending(4):
+            written.extend(e.id for e in batch)
+            await trio.lowlevel.checkpoint()  # stands in for the database round trip
+            broadcast.mark_persisted(batch[-1].id)
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(writer)
+            for i in range(500):
+                await broadcast.publish("INFO", f"line {i}", "app")
+                # The producer is never more than writer_buffer events ahead of the writer.
+                assert broadcast.last_id - broadcast.persisted_id <= 10 + 4
+            broadcast.close("stopped")
+    assert written == list(range(1, 501))
+    assert broadcast.persisted_id == 500
+
+
+async def test_take_pending_batches_in_order_then_empty_after_close() -> None:
+    broadcast = make(writer_buffer=100)
+    await publish_n(broadcast, 25)
+    assert [e.id for e in await broadcast.take_pending(10)] == list(range(1, 11))
+    assert [e.id for e in await broadcast.take_pending(10)] == list(range(11, 21))
+    await publish_n(broadcast, 2)
+    broadcast.close("stopped")
+    # Closed but not drained: the rest first, then [].
+    assert [e.id for e in await broadcast.take_pending(10)] == list(range(21, 28))
+    with trio.fail_after(5):
+        assert await broadcast.take_pending(10) == []
+        assert await broadcast.take_pending(10) == []
+
+
+async def test_take_pending_waits_for_events_and_for_close() -> None:
+    broadcast = make()
+    batches: list[list[int]] = []
+
+    async def taker() -> None:
+        while batch := await broadcast.take_pending(100):
+            batches.append([e.id for e in batch])
+
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(taker)
+            await trio.testing.wait_all_tasks_blocked()
+            assert batches == []
+            await publish_n(broadcast, 3)
+            await trio.testing.wait_all_tasks_blocked()
+            assert batches == [[1, 2, 3]]
+            broadcast.close("stopped")  # wakes the parked taker, which returns
+    assert batches == [[1, 2, 3]]
+
+
+async def test_wait_persisted_returns_after_mark_persisted() -> None:
+    broadcast = make()
+    await publish_n(broadcast, 10)
+    done = trio.Event()
+
+    async def waiter() -> None:
+        await broadcast.wait_persisted(5)
+        done.set()
+
+    with trio.fail_after(5):
+        await broadcast.wait_persisted(0)  # nothing to wait for
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(waiter)
+            await trio.testing.wait_all_tasks_blocked()
+            assert not done.is_set()
+            broadcast.mark_persisted(3)
+            await trio.testing.wait_all_tasks_blocked()
+            assert not done.is_set()
+            broadcast.mark_persisted(7)
+            await done.wait()
+        broadcast.mark_persisted(4)  # never goes backwards
+        assert broadcast.persisted_id == 7
+        await broadcast.wait_persisted(7)
+
+
+async def test_wait_for_status_change() -> None:
+    broadcast = make()
+    changed = trio.Event()
+
+    async def watcher() -> None:
+        await broadcast.wait_for_status_change()
+        changed.set()
+
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watcher)
+            await trio.testing.wait_all_tasks_blocked()
+            await broadcast.publish("INFO", "plain line", "app", "stdout")
+            await trio.testing.wait_all_tasks_blocked()
+            assert not changed.is_set()
+            await broadcast.publish("INFO", "ready", "system", status="running")
+            await changed.wait()
+
+        # close wakes a waiter too
+        changed = trio.Event()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watcher)
+            await trio.testing.wait_all_tasks_blocked()
+            assert not changed.is_set()
+            broadcast.close("stopped")
+            await changed.wait()
+
+        # and once closed it returns at once
+        with trio.move_on_after(1) as scope:
+            await broadcast.wait_for_status_change()
+        assert not scope.cancelled_caught
+
+
+# --------------------------------------------------------------------------- integration
+
+
+async def test_write_log_events_persists_everything(tmp_path: Any) -> None:
+    n = 20_000
+    broadcast = make(ring_size=1000, subscriber_buffer=10, writer_buffer=1024)
+    with trio.fail_after(120):
+        store = await Store.open(f"sqlite:///{tmp_path}/t.db")
+        try:
+            await store.add_generation(
+                Generation(
+                    id="g1",
+                    user_id="u1",
+                    project_id=None,
+                    created_at=T0,
+                    file_count=0,
+                    total_bytes=0,
+                ),
+                {},
+            )
+            await store.add_preview(
+                PreviewInstance(
+                    id="p1",
+                    generation_id="g1",
+                    user_id="u1",
+                    status="running",
+                    created_at=T0,
+                    expires_at=T0,
+                    preview_token_hash="0" * 64,
+                    token_expires_at=T0,
+                )
+            )
+            published: list[Event] = []
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(write_log_events, store, "p1", broadcast)
+                for i in range(n):
+                    level = "ERROR" if i % 7 == 0 else "INFO"
+                    stream = "stderr" if i % 2 else "stdout"
+                    published.append(
+                        await broadcast.publish(level, f"line {i} \u00e9\U0001f389", "app", stream)
+                    )
+                published.append(
+                    await broadcast.publish("INFO", "stopped", "system", status="stopped")
+                )
+                broadcast.close("stopped")
+                # the writer returns by itself once the queue is drained
+
+            assert broadcast.persisted_id == n + 1
+            rows = await store.log_events("p1", limit=None)
+            assert [r.seq for r in rows] == list(range(1, n + 2))
+            assert [r.message for r in rows] == [e.message for e in published]
+            assert [(r.level, r.stream, r.status) for r in rows] == [
+                (e.level, e.stream, e.status) for e in published
+            ]
+            # History rows encode exactly like the live events.
+            for i in (0, 1, 4999, 5000, n - 1, n):
+                assert Event.from_row(rows[i]).json == published[i].json
+        finally:
+            await store.aclose()

@@ -1,0 +1,553 @@
+"""Tests for preview.store.Store against a real database.
+
+SQLite always (a file in ``tmp_path``); PostgreSQL too when ``PREVIEW_TEST_POSTGRES_URL``
+is set. Each PostgreSQL test runs in a schema of its own (``search_path`` set through
+the connection's ``options``), created before and dropped after, so tests never see
+each other's rows and never touch tables in ``public``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import trio
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from preview.store import Generation, PreviewInstance, Store
+
+PG_ENV = "PREVIEW_TEST_POSTGRES_URL"
+T0 = datetime(2026, 11, 21, 12, 0, 0, 123456)
+APP_TABLES = {"generations", "generation_files", "preview_instances", "log_events"}
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/t.db"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(base)
+    try:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    with trio.fail_after(30):
+        opened = await Store.open(db_url)
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def generation(gid: str, user: str = "u1", created_at: datetime = T0, **kw: Any) -> Generation:
+    values: dict[str, Any] = {
+        "id": gid,
+        "user_id": user,
+        "project_id": "proj",
+        "created_at": created_at,
+        "file_count": 0,
+        "total_bytes": 0,
+    }
+    values.update(kw)
+    return Generation(**values)
+
+
+def preview(
+    pid: str, gid: str, status: str = "starting", created_at: datetime = T0, **kw: Any
+) -> PreviewInstance:
+    values: dict[str, Any] = {
+        "id": pid,
+        "generation_id": gid,
+        "project_id": "proj",
+        "user_id": "u1",
+        "status": status,
+        "created_at": created_at,
+        "expires_at": created_at + timedelta(hours=1),
+        "preview_token_hash": "0" * 64,
+        "token_expires_at": created_at + timedelta(hours=1),
+    }
+    values.update(kw)
+    return PreviewInstance(**values)
+
+
+def log_row(pid: str, seq: int, message: str | None = None, **kw: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "preview_id": pid,
+        "seq": seq,
+        "timestamp": T0 + timedelta(milliseconds=seq),
+        "level": "INFO",
+        "message": f"line {seq}" if message is None else message,
+        "source": "app",
+        "stream": "stdout",
+        "status": None,
+    }
+    row.update(kw)
+    return row
+
+
+async def setup_preview(store: Store, pid: str = "p1", gid: str = "g1") -> None:
+    """A generation and a preview, so log rows satisfy their foreign keys."""
+    if await store.get_generation(gid) is None:
+        await store.add_generation(generation(gid), {})
+    await store.add_preview(preview(pid, gid))
+
+
+async def in_thread(store: Store, fn: Any) -> Any:
+    """Run ``fn(connection)`` on a connection of the store's engine, off the event loop."""
+
+    def unit() -> Any:
+        with store.engine.connect() as connection:
+            return fn(connection)
+
+    return await trio.to_thread.run_sync(unit)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+async def test_migrate_creates_tables_and_is_idempotent(db_url: str) -> None:
+    with trio.fail_after(60):
+        first = await Store.open(db_url)
+        try:
+            tables = await in_thread(first, lambda c: set(sa.inspect(c).get_table_names()))
+            assert APP_TABLES | {"alembic_version"} <= tables
+            await first.add_generation(generation("g1"), {"a.txt": b"x"})
+        finally:
+            await first.aclose()
+
+        # A second open on the same database migrates again: a no-op that keeps the data.
+        second = await Store.open(db_url)
+        try:
+            await second.migrate()
+            versions = await in_thread(
+                second,
+                lambda c: c.execute(sa.text("SELECT version_num FROM alembic_version")).all(),
+            )
+            assert [v for (v,) in versions] == ["0001"]
+            again = await second.get_generation("g1")
+            assert again is not None and again.user_id == "u1"
+            assert await second.generation_files("g1") == {"a.txt": b"x"}
+        finally:
+            await second.aclose()
+
+
+async def test_sqlite_pragmas_wal_and_foreign_keys(tmp_path: Any) -> None:
+    with trio.fail_after(30):
+        store = await Store.open(f"sqlite:///{tmp_path}/sub/dir/t.db")
+        try:
+            journal, fks = await in_thread(
+                store,
+                lambda c: (
+                    c.exec_driver_sql("PRAGMA journal_mode").scalar(),
+                    c.exec_driver_sql("PRAGMA foreign_keys").scalar(),
+                ),
+            )
+            assert journal == "wal"
+            assert fks == 1
+            assert (tmp_path / "sub" / "dir" / "t.db").is_file()
+        finally:
+            await store.aclose()
+
+
+# --------------------------------------------------------------------------- generations
+
+
+async def test_generation_round_trip_with_binary_files(store: Store) -> None:
+    files = {
+        "requirements.txt": b"fastapi\nuvicorn\n",
+        "app/main.py": "print('h\u00e9llo \U0001f389')\n".encode(),
+        "zeta/empty.txt": b"",
+        "bin/blob.bin": bytes(range(256)) * 16 + b"\x00\x00\xff",
+        "static/x.css": b"body{}\r\n",
+    }
+    total = sum(len(c) for c in files.values())
+    with trio.fail_after(30):
+        await store.add_generation(
+            generation("g1", file_count=len(files), total_bytes=total), files
+        )
+        got = await store.get_generation("g1")
+        assert got is not None
+        assert (got.user_id, got.project_id, got.file_count, got.total_bytes) == (
+            "u1",
+            "proj",
+            len(files),
+            total,
+        )
+        assert got.created_at == T0
+        assert await store.generation_files("g1") == files
+        listing = await store.generation_file_list("g1")
+        assert listing == sorted((p, len(c)) for p, c in files.items())
+        assert listing[0] == ("app/main.py", len(files["app/main.py"]))
+        assert await store.get_generation("missing") is None
+        assert await store.generation_files("missing") == {}
+
+
+async def test_empty_generation_and_empty_log_batch_are_no_ops(store: Store) -> None:
+    # executemany with an empty list would otherwise run one INSERT of NULLs.
+    with trio.fail_after(30):
+        await store.add_generation(generation("g1"), {})
+        assert await store.get_generation("g1") is not None
+        assert await store.generation_files("g1") == {}
+        assert await store.generation_file_list("g1") == []
+        await store.add_preview(preview("p1", "g1"))
+        await store.add_log_events([])
+        assert await store.count_log_events("p1") == 0
+
+
+async def test_duplicate_generation_id_is_rejected(store: Store) -> None:
+    with trio.fail_after(30):
+        await store.add_generation(generation("g1"), {"a": b"1"})
+        with pytest.raises(IntegrityError):
+            await store.add_generation(generation("g1", user="other"), {"b": b"2"})
+        # The failed transaction left nothing behind.
+        assert await store.generation_files("g1") == {"a": b"1"}
+        got = await store.get_generation("g1")
+        assert got is not None and got.user_id == "u1"
+
+
+async def test_list_generations_only_the_users_newest_first(store: Store) -> None:
+    with trio.fail_after(30):
+        for gid, offset in [("a2", 2), ("a0", 0), ("a3", 3), ("a1", 1)]:
+            await store.add_generation(
+                generation(gid, user="alice", created_at=T0 + timedelta(minutes=offset)), {}
+            )
+        await store.add_generation(generation("b0", user="bob", created_at=T0), {})
+        assert [g.id for g in await store.list_generations("alice")] == ["a3", "a2", "a1", "a0"]
+        assert [g.id for g in await store.list_generations("bob")] == ["b0"]
+        assert await store.list_generations("nobody") == []
+
+
+# --------------------------------------------------------------------------- previews
+
+
+async def test_preview_add_update_get_latest(store: Store) -> None:
+    with trio.fail_after(30):
+        await store.add_generation(generation("g1"), {})
+        await store.add_generation(generation("g2"), {})
+        assert await store.latest_preview("g1") is None
+        await store.add_preview(preview("p1", "g1", created_at=T0))
+        got = await store.get_preview("p1")
+        assert got is not None
+        assert (got.status, got.health_status, got.port, got.exit_code) == (
+            "starting",
+            "unknown",
+            None,
+            None,
+        )
+        assert got.expires_at == T0 + timedelta(hours=1)
+
+        started = T0 + timedelta(seconds=2)
+        await store.update_preview(
+            "p1",
+            status="running",
+            port=3001,
+            base_url="http://127.0.0.1:3001",
+            process_id=4242,
+            process_started_at=1234.5,
+            started_at=started,
+        )
+        got = await store.get_preview("p1")
+        assert got is not None
+        assert (got.status, got.port, got.base_url, got.process_id) == (
+            "running",
+            3001,
+            "http://127.0.0.1:3001",
+            4242,
+        )
+        assert got.process_started_at == 1234.5
+        assert got.started_at == started
+
+        await store.update_preview("p1", status="failed", exit_code=1, error_message="boom")
+        got = await store.get_preview("p1")
+        assert got is not None
+        assert (got.status, got.exit_code, got.error_message) == ("failed", 1, "boom")
+
+        await store.add_preview(preview("p2", "g1", created_at=T0 + timedelta(minutes=5)))
+        await store.add_preview(preview("p0", "g1", created_at=T0 - timedelta(minutes=5)))
+        await store.add_preview(preview("q9", "g2", created_at=T0 + timedelta(hours=9)))
+        latest = await store.latest_preview("g1")
+        assert latest is not None and latest.id == "p2"
+        # Same created_at: the higher id wins, deterministically.
+        await store.add_preview(preview("p3", "g1", created_at=T0 + timedelta(minutes=5)))
+        latest = await store.latest_preview("g1")
+        assert latest is not None and latest.id == "p3"
+        assert await store.get_preview("nope") is None
+
+
+async def test_unfinished_previews_are_starting_running_stopping(store: Store) -> None:
+    statuses = ["starting", "running", "stopping", "stopped", "failed"]
+    with trio.fail_after(30):
+        await store.add_generation(generation("g1"), {})
+        assert await store.unfinished_previews() == []
+        for status in statuses:
+            await store.add_preview(preview(f"p-{status}", "g1", status=status))
+        unfinished = await store.unfinished_previews()
+        assert sorted(p.id for p in unfinished) == ["p-running", "p-starting", "p-stopping"]
+        await store.update_preview("p-running", status="stopped")
+        unfinished = await store.unfinished_previews()
+        assert sorted(p.id for p in unfinished) == ["p-starting", "p-stopping"]
+
+
+# --------------------------------------------------------------------------- log events
+
+
+LEVELS = ["INFO", "WARNING", "ERROR", "DEBUG"]
+
+
+def _level(seq: int) -> str:
+    return LEVELS[seq % 4]
+
+
+def _source(seq: int) -> str:
+    return "system" if seq % 10 == 0 else "app"
+
+
+async def test_log_events_bulk_insert_paging_and_filters(store: Store) -> None:
+    n = 10_000
+    rows = [
+        log_row(
+            "p1",
+            seq,
+            level=_level(seq),
+            source=_source(seq),
+            stream=None if _source(seq) == "system" else ("stderr" if seq % 3 else "stdout"),
+        )
+        for seq in range(1, n + 1)
+    ]
+    with trio.fail_after(60):
+        await setup_preview(store, "p1")
+        await setup_preview(store, "p2")
+        await store.add_log_events(rows)
+        await store.add_log_events([log_row("p2", s, level="ERROR") for s in range(1, 6)])
+        assert await store.count_log_events("p1") == n
+        assert await store.count_log_events("p2") == 5
+        assert await store.count_log_events("nope") == 0
+
+        # Default limit is 1000, in seq order.
+        first = await store.log_events("p1")
+        assert [e.seq for e in first] == list(range(1, 1001))
+        e = first[41]
+        assert (e.seq, e.message, e.level, e.source, e.stream, e.status) == (
+            42,
+            "line 42",
+            _level(42),
+            _source(42),
+            "stdout",
+            None,
+        )
+        assert e.timestamp == T0 + timedelta(milliseconds=42)
+
+        # Paging with after/limit visits every row exactly once.
+        seen: list[int] = []
+        pages = 0
+        after = 0
+        while page := await store.log_events("p1", after=after, limit=2500):
+            pages += 1
+            seen += [ev.seq for ev in page]
+            after = page[-1].seq
+        assert pages == 4
+        assert seen == list(range(1, n + 1))
+
+        everything = await store.log_events("p1", limit=None)
+        assert len(everything) == n
+        assert [ev.seq for ev in await store.log_events("p1", after=9990, limit=None)] == list(
+            range(9991, n + 1)
+        )
+        assert [ev.seq for ev in await store.log_events("p1", before=11)] == list(range(1, 11))
+        assert [ev.seq for ev in await store.log_events("p1", after=5, before=11)] == list(
+            range(6, 11)
+        )
+        assert await store.log_events("p1", after=n) == []
+
+        errors = await store.log_events("p1", levels=["ERROR"], limit=None)
+        assert [ev.seq for ev in errors] == [s for s in range(1, n + 1) if _level(s) == "ERROR"]
+        two = await store.log_events("p1", levels={"ERROR", "WARNING"}, limit=None)
+        assert [ev.seq for ev in two] == [
+            s for s in range(1, n + 1) if _level(s) in ("ERROR", "WARNING")
+        ]
+        system = await store.log_events("p1", sources=["system"], limit=None)
+        assert [ev.seq for ev in system] == list(range(10, n + 1, 10))
+        assert all(ev.stream is None for ev in system)
+        combined = await store.log_events(
+            "p1", after=100, before=300, levels=["ERROR"], sources=["app"], limit=None
+        )
+        assert [ev.seq for ev in combined] == [
+            s for s in range(101, 300) if _level(s) == "ERROR" and _source(s) == "app"
+        ]
+        # Filters and limit: the limit applies to the filtered rows.
+        assert [ev.seq for ev in await store.log_events("p1", levels=["DEBUG"], limit=3)] == [
+            3,
+            7,
+            11,
+        ]
+        # Another preview's rows never leak in.
+        assert [ev.seq for ev in await store.log_events("p2", levels=["ERROR"])] == [1, 2, 3, 4, 5]
+
+
+async def test_log_text_filter_case_insensitive_and_literal(store: Store) -> None:
+    messages = [
+        "Disk at 100% full",  # 1
+        "Disk at 1000 full",  # 2: matches "100%" only if % were a wildcard
+        "key a_b set",  # 3
+        "key axb set",  # 4: matches "a_b" only if _ were a wildcard
+        "HELLO World",  # 5
+        "hello world",  # 6
+        "back\\slash",  # 7
+        "nothing here",  # 8
+    ]
+    with trio.fail_after(30):
+        await setup_preview(store)
+        await store.add_log_events([log_row("p1", i, m) for i, m in enumerate(messages, start=1)])
+
+        async def matches(text: str) -> list[int]:
+            return [ev.seq for ev in await store.log_events("p1", text=text)]
+
+        assert await matches("100%") == [1]
+        assert await matches("%") == [1]
+        assert await matches("a_b") == [3]
+        assert await matches("_") == [3]
+        assert await matches("hello") == [5, 6]
+        assert await matches("WORLD") == [5, 6]
+        assert await matches("hElLo wOrLd") == [5, 6]
+        assert await matches("\\") == [7]
+        assert await matches("k\\s") == [7]
+        assert await matches("disk at 10") == [1, 2]
+        assert await matches("no such text") == []
+        # text combines with the other filters
+        assert [ev.seq for ev in await store.log_events("p1", text="disk", after=1)] == [2]
+
+
+async def test_duplicate_seq_is_rejected_and_batch_is_atomic(store: Store) -> None:
+    with trio.fail_after(30):
+        await setup_preview(store, "p1")
+        await setup_preview(store, "p2")
+        await store.add_log_events([log_row("p1", 1)])
+        with pytest.raises(IntegrityError):
+            await store.add_log_events([log_row("p1", 1, "again")])
+        # A batch with one duplicate stores none of its rows.
+        with pytest.raises(IntegrityError):
+            await store.add_log_events([log_row("p1", s) for s in (2, 3, 1, 4)])
+        assert [(ev.seq, ev.message) for ev in await store.log_events("p1")] == [(1, "line 1")]
+        # The same seq in another preview is fine.
+        await store.add_log_events([log_row("p2", 1)])
+        assert await store.count_log_events("p2") == 1
+
+
+async def test_log_row_for_unknown_preview_violates_foreign_key(store: Store) -> None:
+    with trio.fail_after(30):
+        with pytest.raises(IntegrityError):
+            await store.add_log_events([log_row("no-such-preview", 1)])
+
+
+async def test_unicode_messages_round_trip_exactly(store: Store) -> None:
+    messages = [
+        "emoji \U0001f389\U0001f680 and \u2764\ufe0f",
+        "line\u2028separator\u2029paragraph",
+        "\x1b[31mred\x1b[0m \x1b[1;32mbold green\x1b[0m",
+        "tab\there, cr\rinside, bell\x07",
+        "mixed \u00fcn\u00efc\u00f6d\u00e9 \u4e2d\u6587 \u0627\u0644\u0639\u0631\u0628\u064a\u0629",
+        "</script><script>alert(1)</script>",
+        "  leading and trailing spaces  ",
+        "",
+        "x" * 100_000,
+    ]
+    with trio.fail_after(30):
+        await setup_preview(store)
+        await store.add_log_events([log_row("p1", i, m) for i, m in enumerate(messages, start=1)])
+        got = await store.log_events("p1")
+        assert [ev.message for ev in got] == messages
+        assert [ev.seq for ev in await store.log_events("p1", text="\U0001f680")] == [1]
+        assert [ev.seq for ev in await store.log_events("p1", text="\x1b[31m")] == [3]
+
+
+async def test_delete_generation_cascades(store: Store) -> None:
+    with trio.fail_after(30):
+        await store.add_generation(generation("g1"), {"a.py": b"1", "b.py": b"2"})
+        await store.add_generation(generation("g2"), {"c.py": b"3"})
+        await store.add_preview(preview("p1", "g1"))
+        await store.add_preview(preview("p2", "g2"))
+        await store.add_log_events([log_row("p1", s) for s in range(1, 101)])
+        await store.add_log_events([log_row("p2", s) for s in range(1, 11)])
+
+        await store.delete_generation("g1")
+
+        assert await store.get_generation("g1") is None
+        assert await store.generation_files("g1") == {}
+        assert await store.generation_file_list("g1") == []
+        assert await store.get_preview("p1") is None
+        assert await store.count_log_events("p1") == 0
+        # The other generation is untouched.
+        assert await store.generation_files("g2") == {"c.py": b"3"}
+        assert await store.get_preview("p2") is not None
+        assert await store.count_log_events("p2") == 10
+        # Deleting something that does not exist is a no-op.
+        await store.delete_generation("g1")
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+async def test_large_insert_does_not_block_the_event_loop(store: Store) -> None:
+    n = 50_000
+    rows = [log_row("p1", s, f"message number {s} " + "x" * 40) for s in range(1, n + 1)]
+    ticks = 0
+
+    async def ticker() -> None:
+        # Proves the loop keeps running; stops spinning after a while so it does not
+        # compete with the insert's thread for the GIL for the whole insert.
+        nonlocal ticks
+        while ticks < 1000:
+            await trio.lowlevel.checkpoint()
+            ticks += 1
+        await trio.sleep_forever()
+
+    with trio.fail_after(120):
+        await setup_preview(store)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(ticker)
+            await store.add_log_events(rows)
+            during = ticks
+            nursery.cancel_scope.cancel()
+        assert during > 10, f"the event loop ran only {during} times during the insert"
+        assert await store.count_log_events("p1") == n
+
+
+async def test_more_concurrent_calls_than_threads_all_complete(store: Store) -> None:
+    # The store has 4 threads and 4 pooled connections; 24 concurrent batches must queue
+    # on the limiter rather than time out on the pool or trip over SQLite's writer lock.
+    batches = 24
+    per_batch = 250
+    with trio.fail_after(60):
+        await setup_preview(store)
+        async with trio.open_nursery() as nursery:
+            for b in range(batches):
+                rows = [log_row("p1", b * per_batch + i) for i in range(1, per_batch + 1)]
+                nursery.start_soon(store.add_log_events, rows)
+                nursery.start_soon(store.count_log_events, "p1")
+        got = await store.log_events("p1", limit=None)
+        assert [ev.seq for ev in got] == list(range(1, batches * per_batch + 1))
