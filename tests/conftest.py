@@ -6,7 +6,7 @@ import json
 import os
 import socket
 import textwrap
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -57,6 +57,16 @@ def settings(tmp_path: Path) -> Settings:
         max_instances_free=1,
         max_instances_pro=3,
     )
+
+
+async def eventually(predicate: Callable[[], bool], interval: float = 0.005) -> None:
+    """Wait for a condition that lives across a socket or process and has no event.
+
+    Always inside the caller's ``trio.fail_after``; never used in place of an event
+    the code under test offers.
+    """
+    while not predicate():  # noqa: ASYNC110
+        await trio.sleep(interval)
 
 
 def token(user: str = "alice", *, tier: str = "free", lifetime: float = 3600) -> str:
@@ -149,7 +159,7 @@ async def service(settings: Settings) -> AsyncIterator[Service]:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
-SERVER_TEMPLATE = '''
+SERVER_TEMPLATE = """
 import os, sys, signal, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -168,7 +178,7 @@ class Handler(BaseHTTPRequestHandler):
 server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
 {after_bind}
 server.serve_forever()
-'''
+"""
 
 
 def server_app(before_serving: str = "", after_bind: str = "", **extra: str) -> dict[str, str]:

@@ -124,10 +124,8 @@ async def test_grandchildren_are_killed_too(service: Service, tmp_path) -> None:
         before_serving=f"""
         import subprocess
         same_group = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-        own_session = subprocess.Popen(
-            [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"],
-            start_new_session=True,
-        )
+        stubborn = "import signal as s, time; s.signal(s.SIGTERM, s.SIG_IGN); time.sleep(600)"
+        own_session = subprocess.Popen([sys.executable, "-c", stubborn], start_new_session=True)
         open({str(pid_file)!r}, "w").write(f"{{same_group.pid}} {{own_session.pid}}")
         """
     )

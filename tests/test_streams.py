@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import trio
 
-from .conftest import SERVER_COMMAND, Service, auth, follow_until_end, read_sse, server_app
+from .conftest import (
+    SERVER_COMMAND,
+    Service,
+    auth,
+    eventually,
+    follow_until_end,
+    read_sse,
+    server_app,
+)
 
 # An app that prints ``count`` numbered lines when /emit is requested, then serves.
 EMITTER = server_app(
@@ -57,15 +65,16 @@ async def test_two_subscribers_each_get_every_event_once_in_order(service: Servi
             lines = [data["message"] for _, data, _ in events if data.get("source") == "app"]
             assert lines == [f"line {n}" for n in range(2000)]
             assert [data["status"] for kind, data, _ in events if kind == "status"] == [
-                "running", "stopping", "stopped"
+                "running",
+                "stopping",
+                "stopped",
             ]
         assert results[0] == results[1]
 
 
 async def _wait_for_subscribers(service: Service, preview_id: str, count: int) -> None:
     runtime = service.supervisor.get(preview_id)
-    while runtime.broadcast.subscriber_count < count:
-        await trio.sleep(0.01)
+    await eventually(lambda: runtime.broadcast.subscriber_count >= count)
 
 
 async def test_reconnect_with_last_event_id_gets_exactly_the_missing_events(
@@ -105,8 +114,7 @@ async def test_replay_older_than_the_ring_comes_from_the_database(
         gid, body = await _launch(service, EMITTER)
         await service.client.get(f"{body['baseUrl']}/emit?n=1000")
         runtime = service.supervisor.get(body["previewInstanceId"])
-        while runtime.broadcast.last_id < 1000:
-            await trio.sleep(0.01)
+        await runtime.broadcast.wait_persisted(1000)
         url = f"/api/generations/{gid}/preview/logs/stream"
         async with service.client.stream(
             "GET", url, headers={**auth(), "Last-Event-ID": "3"}
@@ -127,6 +135,7 @@ async def test_slow_subscriber_is_dropped_while_a_fast_one_keeps_receiving(
         slow_open = trio.Event()
         fast_open = trio.Event()
         fast_result: list = []
+        fast_done = trio.Event()
 
         async def slow() -> None:
             # Sends the request, then reads nothing: a tiny receive buffer fills at once,
@@ -146,6 +155,7 @@ async def test_slow_subscriber_is_dropped_while_a_fast_one_keeps_receiving(
 
         async def fast() -> None:
             fast_result.append(await follow_until_end(service, gid, on_open=fast_open))
+            fast_done.set()
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(slow)
@@ -154,13 +164,11 @@ async def test_slow_subscriber_is_dropped_while_a_fast_one_keeps_receiving(
             nursery.start_soon(fast)
             await fast_open.wait()
             await service.client.get(f"{body['baseUrl']}/emit?n=100000")
-            while runtime.broadcast.last_id < 100000 + 2:
-                await trio.sleep(0.01)
+            await runtime.broadcast.wait_persisted(100000 + 2)
             await service.stop(gid)
-            while not fast_result:
-                await trio.sleep(0.01)
+            await fast_done.wait()
             nursery.cancel_scope.cancel()
-        events, reconnects = fast_result[0]
+        events, _ = fast_result[0]
         assert runtime.broadcast.dropped_count >= 1  # the slow one, at least
         ids = [event_id for _, _, event_id in events if event_id is not None]
         assert ids == list(range(1, len(ids) + 1)), "every event exactly once, in order"
@@ -229,8 +237,7 @@ async def test_a_flood_of_100000_lines_all_lands_in_the_database(service: Servic
     with trio.fail_after(120):
         gid, body = await _launch(service, files)
         runtime = service.supervisor.get(body["previewInstanceId"])
-        while runtime.broadcast.last_id < 100000:
-            await trio.sleep(0.05)
+        await runtime.broadcast.wait_persisted(100000)
         await service.stop(gid)
         assert await service.store.count_log_events(body["previewInstanceId"]) == (
             runtime.broadcast.last_id
