@@ -7,6 +7,7 @@ import os
 import socket
 import textwrap
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -139,8 +140,9 @@ class Service:
                 return events
 
 
-@pytest.fixture
-async def service(settings: Settings) -> AsyncIterator[Service]:
+@asynccontextmanager
+async def running_service(settings: Settings) -> AsyncIterator[Service]:
+    """A real Hypercorn server on port 0 serving ``create_app(settings)``."""
     app = create_app(settings)
     config = Config()
     config.bind = ["127.0.0.1:0"]
@@ -157,6 +159,12 @@ async def service(settings: Settings) -> AsyncIterator[Service]:
         shutdown.set()
     for pid in running.children:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+@pytest.fixture
+async def service(settings: Settings) -> AsyncIterator[Service]:
+    async with running_service(settings) as running:
+        yield running
 
 
 SERVER_TEMPLATE = """
