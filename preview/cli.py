@@ -20,7 +20,7 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from .app import create_app
 from .auth import JWTAuthenticator
-from .settings import SETTINGS_HELP, Settings, unknown_env_names
+from .settings import SETTINGS_HELP, Settings
 
 __all__ = ["main"]
 
@@ -73,9 +73,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         for name, default, unit, text in SETTINGS_HELP:
             print(f"{name:<28} {default:<20} {unit:<7} {text}")
         return 0
-    for name in unknown_env_names():
-        print(f"warning: unknown setting {name} is ignored", file=sys.stderr)
-    settings = Settings.from_env()
+    settings = Settings.from_env()  # unknown PREVIEW_* names are reported by the app
     config = _hypercorn_config(args.config)
     if args.bind:
         config.bind = [args.bind]
@@ -251,11 +249,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command is None:
-        args = _parser().parse_args(["serve", *(argv or sys.argv[1:])])
+    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "serve")  # `preview` and `python -m preview [options]` serve
+    args = parser.parse_args(argv)
     try:
         return args.run(args)
     except ValueError as error:  # a malformed PREVIEW_* setting
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except httpx.TransportError as error:
+        print(f"error: cannot reach the service at {args.url}: {error}", file=sys.stderr)
+        return 1

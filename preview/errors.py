@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "BadGateway",
     "BadRequest",
     "Conflict",
     "Forbidden",
@@ -77,6 +78,11 @@ class Conflict(PreviewError):
 class TooLarge(PreviewError):
     status_code = 413
     default_code = "too_large"
+
+
+class BadGateway(PreviewError):
+    status_code = 502
+    default_code = "bad_gateway"
 
 
 class Unavailable(PreviewError):

@@ -65,6 +65,8 @@ class LaunchSpec:
     created_at: datetime
     expires_at: datetime
     requirements: str | None = None
+    token_hash: str = ""
+    token_expires_at: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -109,6 +111,24 @@ class PreviewRuntime:
     def request_stop(self, reason: str) -> None:
         self._set_reason(reason)
         self._stop_scope.cancel()
+
+    async def record_proxy_call(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        elapsed_ms: float,
+        request_id: str,
+        error: str | None = None,
+    ) -> None:
+        """A proxied request, as an event between the app's own lines; counts as activity."""
+        self.touch()
+        if self.broadcast.closed:
+            return
+        outcome = str(status) if status is not None else f"failed ({error})"
+        level = "ERROR" if status is None or status >= 500 else "WARN" if status >= 400 else "INFO"
+        message = f"{method} {path} -> {outcome} in {elapsed_ms:.1f} ms [{request_id}]"
+        await self.broadcast.publish(level, message, "proxy")
 
     async def wait_settled(self) -> None:
         """Return once the preview is running, or has ended and its row is final."""

@@ -9,6 +9,7 @@ and ``preview serve --help-settings`` print. Unknown ``PREVIEW_*`` names are ret
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import secrets
 import sys
@@ -21,6 +22,9 @@ __all__ = ["SETTINGS_HELP", "Settings", "unknown_env_names"]
 _PREFIX = "PREVIEW_"
 # Names read by tools around the service rather than by Settings itself.
 _OTHER_KNOWN = {"PREVIEW_TEST_POSTGRES_URL", "PREVIEW_URL", "PREVIEW_TOKEN"}
+
+
+_KINDS: dict[str, type] = {"Path": Path, "str": str, "int": int, "float": float}
 
 
 def _help(unit: str, text: str) -> dict[str, str]:
@@ -102,6 +106,16 @@ class Settings:
     db_threads: int = field(
         default=4, metadata=_help("count", "threads that may run database calls at once")
     )
+    proxy_timeout: float = field(
+        default=30, metadata=_help("s", "a proxied call the preview has not answered by then: 504")
+    )
+    proxy_max_body_bytes: int = field(
+        default=10 * 1024 * 1024, metadata=_help("bytes", "largest request body sent to a preview")
+    )
+    proxy_max_response_bytes: int = field(
+        default=10 * 1024 * 1024,
+        metadata=_help("bytes", "largest response body of a request envelope (not streamed)"),
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -113,9 +127,12 @@ class Settings:
             if name not in environ or environ[name] == "":
                 continue
             raw = environ[name]
-            kind = type(f.default)
+            # The annotation, not the default's type: ``max_uptime: float = 3600`` is a float.
+            kind = _KINDS[f.type] if isinstance(f.type, str) else f.type
             try:
                 values[f.name] = Path(raw) if kind is Path else kind(raw)
+                if kind is float and not math.isfinite(values[f.name]):  # nan, inf
+                    raise ValueError(raw)
             except ValueError:
                 raise ValueError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
         return cls(**values).validated()
@@ -123,9 +140,18 @@ class Settings:
     def validated(self) -> Settings:
         if not 1 <= self.port_min <= self.port_max <= 65535:
             raise ValueError("PREVIEW_PORT_MIN..PREVIEW_PORT_MAX must be a range within 1..65535")
-        for name in ("max_uptime", "inactive_timeout", "startup_timeout", "keepalive_interval"):
-            if getattr(self, name) <= 0:
+        for name in (
+            "max_uptime",
+            "inactive_timeout",
+            "startup_timeout",
+            "keepalive_interval",
+            "session_timeout",
+            "health_interval",
+        ):
+            if not getattr(self, name) > 0:  # also refuses NaN
                 raise ValueError(f"PREVIEW_{name.upper()} must be positive")
+        if not self.stop_grace >= 0:
+            raise ValueError("PREVIEW_STOP_GRACE must not be negative")
         if self.max_log_lines < 1 or self.subscriber_buffer < 1 or self.max_line_bytes < 64:
             raise ValueError("ring, subscriber buffer and line size must be positive")
         return self

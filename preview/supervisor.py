@@ -23,11 +23,16 @@ from .runtime import LaunchSpec, PreviewRuntime
 from .settings import Settings
 from .store import Generation, PreviewInstance, Store
 
-__all__ = ["FASTAPI_REQUIRED_FILES", "Launched", "Supervisor"]
+__all__ = ["FASTAPI_REQUIRED_FILES", "Launched", "Supervisor", "proxy_prefix"]
 
 _log = logging.getLogger(__name__)
 FASTAPI_REQUIRED_FILES = ("app/main.py", "requirements.txt")
 _SHUTDOWN_MARGIN = 40.0  # beyond the stop grace: readers, writer flush, row update
+
+
+def proxy_prefix(generation_id: str) -> str:
+    """Where the transparent proxy serves a generation's running app."""
+    return f"/api/generations/{generation_id}/preview/proxy"
 
 
 class Launched:
@@ -123,7 +128,7 @@ class Supervisor:
         token = new_preview_token()
         now = utcnow()
         preview_id = "preview_" + secrets.token_hex(8)
-        argv = self._argv(command, port)
+        argv = self._argv(command, port, generation.id)
         spec = LaunchSpec(
             preview_id=preview_id,
             generation_id=generation.id,
@@ -136,6 +141,8 @@ class Supervisor:
             created_at=now,
             expires_at=now + timedelta(seconds=self.settings.max_uptime),
             requirements=files.get("requirements.txt", b"").decode("utf-8", "replace") or None,
+            token_hash=hash_preview_token(token),
+            token_expires_at=now + timedelta(seconds=self.settings.session_timeout),
         )
         runtime = PreviewRuntime(spec, settings=self.settings, store=self.store, ports=self.ports)
         self._runtimes[preview_id] = runtime
@@ -152,8 +159,8 @@ class Supervisor:
                     command=" ".join(argv),
                     created_at=now,
                     expires_at=spec.expires_at,
-                    preview_token_hash=hash_preview_token(token),
-                    token_expires_at=now + timedelta(seconds=self.settings.session_timeout),
+                    preview_token_hash=spec.token_hash,
+                    token_expires_at=spec.token_expires_at,
                     health_status="unknown",
                     temp_dir=str(runtime.temp_dir),
                 )
@@ -194,19 +201,16 @@ class Supervisor:
                 },
             )
 
-    def _argv(self, command: list[str] | None, port: int) -> list[str]:
+    def _argv(self, command: list[str] | None, port: int, generation_id: str) -> list[str]:
+        # The app is reached through the transparent proxy under this prefix; as its root
+        # path, the app's own /docs finds its openapi.json there.
+        root_path = proxy_prefix(generation_id)
         if command is None:
             return [
-                self.settings.python,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ]
-        values = {"python": self.settings.python, "port": str(port)}
+                self.settings.python, "-m", "uvicorn", "app.main:app",
+                "--host", "127.0.0.1", "--port", str(port), "--root-path", root_path,
+            ]  # fmt: skip
+        values = {"python": self.settings.python, "port": str(port), "root_path": root_path}
         return [part.format_map(values) for part in command]
 
     async def _run(self, runtime: PreviewRuntime, *, task_status: trio.TaskStatus[None]) -> None:

@@ -41,7 +41,10 @@ async def test_example_app_launch_running_logs_stop(service: Service) -> None:
         messages = [e["message"] for e in events]
         assert [e["id"] for e in events] == list(range(1, len(events) + 1))
         assert any("hello app loaded with 1 item(s)" in m for m in messages)
-        assert any("handled GET /api/items -> 200" in m for m in messages)
+        assert any(
+            m.startswith("INFO:hello:handled GET /") and m.endswith("/api/items -> 200")
+            for m in messages
+        )
         assert any(m.startswith("ready in ") for m in messages)
         assert any(m.startswith("process started (pid ") for m in messages)
         startup = next(e for e in events if "Uvicorn running on" in e["message"])

@@ -177,6 +177,21 @@ async def test_slow_subscriber_is_dropped_while_a_fast_one_keeps_receiving(
         assert events[-1][0] == "end"
 
 
+async def test_a_disconnected_client_leaves_nothing_behind(service: Service) -> None:
+    with trio.fail_after(30):
+        gid, body = await _launch(service, EMITTER)
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        url = f"/api/generations/{gid}/preview/logs/stream"
+        async with service.client.stream("GET", url, headers=auth()) as response:
+            await read_sse(response, until_end=False, limit=3)
+            assert runtime.broadcast.subscriber_count == 1
+        await eventually(lambda: runtime.broadcast.subscriber_count == 0)
+        # Publishing after the disconnect reaches nobody and drops nobody.
+        await service.client.get(f"{body['baseUrl']}/emit?n=5000")
+        assert runtime.broadcast.dropped_count == 0
+        await service.stop(gid)
+
+
 async def test_keepalive_comments_and_retry_hint(service: Service) -> None:
     with trio.fail_after(30):
         gid, _ = await _launch(service, server_app())

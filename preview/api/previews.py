@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from datetime import datetime
 from typing import Any
 
@@ -111,15 +112,36 @@ async def _status(preview: PreviewRuntime | PreviewInstance) -> dict[str, Any]:
     return data
 
 
+_PLACEHOLDERS = ("python", "port", "root_path")  # what Supervisor._argv fills in
+
+
+def _only_known_placeholders(part: str) -> bool:
+    """``part`` names no placeholder but plain ``{python}``, ``{port}``, ``{root_path}`` (the
+    supervisor fills them in with ``str.format_map``, which raises on anything else)."""
+    try:
+        fields = list(string.Formatter().parse(part))
+    except ValueError:  # a lone brace
+        return False
+    return all(
+        name is None or (name in _PLACEHOLDERS and not spec and conversion is None)
+        for _, name, spec, conversion in fields
+    )
+
+
 def _launch_options(body: dict[str, Any]) -> tuple[list[str] | None, str]:
     command = body.get("command")
     if command is not None and (
         not isinstance(command, list)
         or not 1 <= len(command) <= 64
-        or not all(isinstance(part, str) and part and "\x00" not in part for part in command)
+        or not all(
+            isinstance(part, str) and part and "\x00" not in part and _only_known_placeholders(part)
+            for part in command
+        )
     ):
         raise BadRequest(
-            "command must be a list of 1 to 64 non-empty strings.", code="invalid_command"
+            "command must be a list of 1 to 64 non-empty strings; the only placeholders are "
+            "{python}, {port} and {root_path} (write {{ and }} for literal braces).",
+            code="invalid_command",
         )
     health_path = body.get("healthPath", "/")
     if (

@@ -15,6 +15,7 @@ from ..errors import BadRequest
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance, Store
 from .common import owned_generation
+from .feed import KEEPALIVE, End, event_feed
 from .previews import preview_for
 
 __all__ = ["blueprint"]
@@ -23,7 +24,6 @@ blueprint = Blueprint("streams", __name__, url_prefix="/api/generations/<gid>/pr
 
 _RETRY_MS = 2000
 _PAGE = 2000
-_COALESCE = 512  # events one write may carry when a subscriber has a backlog
 _LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 _SOURCES = ("app", "system", "proxy")
 _HISTORY_CONSISTENCY_WAIT = 5.0
@@ -69,76 +69,19 @@ def _choices(name: str, raw: str | None, allowed: tuple[str, ...]) -> list[str] 
     return values
 
 
-def _end_frame(preview_id: str, status: str | None, last_id: int) -> bytes:
-    data = json.dumps({"previewInstanceId": preview_id, "status": status, "lastEventId": last_id})
-    return f"event: end\ndata: {data}\n\n".encode()
-
-
-async def _stored_frames(
-    store: Store, preview_id: str, after: int, before: int | None
-) -> AsyncIterator[tuple[bytes, int]]:
-    """Stored events as SSE frames, a page at a time, with the page's last id."""
-    while True:
-        rows = await store.log_events(preview_id, after=after, before=before, limit=_PAGE)
-        if not rows:
-            return
-        after = rows[-1].seq
-        yield b"".join(Event.from_row(row).sse for row in rows), after
-        if len(rows) < _PAGE:
-            return
-
-
-async def _live_frames(
-    store: Store, runtime: PreviewRuntime, after: int, keepalive: float
-) -> AsyncIterator[bytes]:
-    broadcast = runtime.broadcast
-    with broadcast.subscribe(after) as subscription:
-        if subscription.gap is not None:
-            low, high = subscription.gap
-            await broadcast.wait_persisted(high - 1)
-            async for frames, _ in _stored_frames(store, runtime.id, low, high):
-                yield frames
-        if subscription.replay:
-            yield b"".join(event.sse for event in subscription.replay)
-        receive = subscription.receive
-        while True:
-            with trio.move_on_after(keepalive) as idle:
-                try:
-                    event = await receive.receive()
-                except trio.EndOfChannel:
-                    break
-            if idle.cancelled_caught:
-                yield b": keep-alive\n\n"
-                continue
-            batch = [event.sse]
-            try:
-                while len(batch) < _COALESCE:
-                    batch.append(receive.receive_nowait().sse)
-            except (trio.WouldBlock, trio.EndOfChannel):
-                pass
-            yield b"".join(batch)
-        if subscription.dropped:
-            return  # fell behind: the client reconnects and resumes by Last-Event-ID
-    yield _end_frame(runtime.id, broadcast.final_status, broadcast.last_id)
-
-
 async def _sse_body(
     state: Services, preview: PreviewRuntime | PreviewInstance, after: int
 ) -> AsyncIterator[bytes]:
     """The whole SSE response. Runs outside the app context: gets what it needs passed."""
-    store = state.store
-    assert store is not None
+    assert state.store is not None
     yield f"retry: {_RETRY_MS}\n\n".encode()
-    if isinstance(preview, PreviewRuntime):
-        keepalive = state.settings.keepalive_interval
-        async for frames in _live_frames(store, preview, after, keepalive):
-            yield frames
-        return
-    last_id = after
-    async for frames, page_last_id in _stored_frames(store, preview.id, after, None):
-        last_id = page_last_id
-        yield frames
-    yield _end_frame(preview.id, preview.status, last_id)
+    async for item in event_feed(state.store, preview, after, state.settings.keepalive_interval):
+        if item is KEEPALIVE:
+            yield b": keep-alive\n\n"
+        elif isinstance(item, End):
+            yield f"event: end\ndata: {json.dumps(item.to_dict())}\n\n".encode()
+        else:
+            yield b"".join(event.sse for event in item)
 
 
 @blueprint.get("/logs/stream")

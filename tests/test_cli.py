@@ -1,0 +1,216 @@
+"""The ``preview`` command: token, push, launch, logs, stop, follow, help, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import sys
+from pathlib import Path
+
+import jwt
+import pytest
+import trio
+
+from preview.auth import JWTAuthenticator, User
+from preview.cli import main
+from preview.errors import Unauthorized
+from preview.settings import SETTINGS_HELP
+
+from .conftest import (
+    EXAMPLE_APP,
+    SECRET,
+    SERVER_COMMAND,
+    Service,
+    auth,
+    eventually,
+    server_app,
+    token,
+)
+
+_DECODER = JWTAuthenticator(SECRET, session_timeout=3600)
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for name in list(os.environ):
+        if name.startswith("PREVIEW_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PREVIEW_JWT_SECRET", SECRET)
+    monkeypatch.setenv("PREVIEW_DATA_DIR", str(tmp_path / "cli-data"))
+    return tmp_path / "cli-data"
+
+
+async def cli(*argv: str) -> int:
+    """Run the (synchronous, blocking) CLI in a worker thread, as a user's shell would."""
+    return await trio.to_thread.run_sync(main, list(argv), abandon_on_cancel=True)
+
+
+def test_token_prints_a_jwt_for_the_user_and_tier(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["token", "alice", "--tier", "pro"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert _DECODER.decode(printed) == User("alice", "pro")
+    claims = jwt.decode(printed, SECRET, algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == 24 * 3600
+
+    assert main(["token", "bob", "--hours", "0.5"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert _DECODER.decode(printed) == User("bob", "free")
+    claims = jwt.decode(printed, SECRET, algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == 1800
+    assert not cli_env.exists()  # a configured secret writes nothing
+
+
+def test_token_without_secret_uses_the_generated_one(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PREVIEW_JWT_SECRET")
+    assert main(["token", "carol"]) == 0
+    printed = capsys.readouterr().out.strip()
+    secret = (cli_env / "jwt-secret").read_text()
+    assert JWTAuthenticator(secret, session_timeout=60).decode(printed) == User("carol")
+    with pytest.raises(Unauthorized, match="token is not valid"):
+        _DECODER.decode(printed)
+
+
+def test_malformed_setting_is_reported_not_raised(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREVIEW_PORT_MIN", "abc")
+    assert main(["token", "alice"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "PREVIEW_PORT_MIN" in captured.err and "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("argv", [["serve", "--help-settings"], ["--help-settings"]])
+def test_help_settings_lists_every_setting(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert len(lines) == len(SETTINGS_HELP)
+    for (name, _, unit, text), line in zip(SETTINGS_HELP, lines, strict=True):
+        assert line.startswith(name + " ")
+        assert line.rstrip().endswith(text) and f" {unit} " in line
+
+
+async def test_push_launch_logs_stop_follow_against_the_service(
+    service: Service, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--url", service.url, "--token", token("alice")]
+    with trio.fail_after(60):
+        assert await cli("push", str(EXAMPLE_APP), "--project", "proj_cli", *common) == 0
+        gid = capsys.readouterr().out.strip()
+        assert re.fullmatch(r"gen_[0-9a-f]{16}", gid), gid
+        shown = await service.client.get(f"/api/generations/{gid}", headers=auth())
+        assert shown.status_code == 200, shown.text
+        assert shown.json()["projectId"] == "proj_cli"
+        paths = [f["path"] for f in shown.json()["files"]]
+        assert "app/main.py" in paths and "requirements.txt" in paths
+        assert not any("__pycache__" in path for path in paths)
+        listed = await service.client.get("/api/generations", headers=auth())
+        assert [g["generationId"] for g in listed.json()["generations"]] == [gid]
+
+        assert await cli("launch", gid, "--wait", *common) == 0
+        launched = json.loads(capsys.readouterr().out)
+        service.children.append(launched["processId"])
+        assert launched["status"] == "running"
+        assert launched["previewToken"].startswith("pvt_")
+
+        assert await cli("logs", gid, *common) == 0
+        history = capsys.readouterr().out
+        assert "ready in " in history
+        assert "Uvicorn running on" in history
+        assert "\x1b[" not in history  # no colours when not a terminal
+
+        assert await cli("stop", gid, *common) == 0
+        stopped = json.loads(capsys.readouterr().out)
+        assert stopped["status"] == "stopped"
+        assert stopped["previewInstanceId"] == launched["previewInstanceId"]
+
+        assert await cli("logs", gid, "--follow", *common) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[-1] == "-- preview ended: stopped"
+        assert any(" INFO  ready in " in line for line in lines)
+        assert sum("stopped: stopped by the user" in line for line in lines) == 1
+
+
+async def test_follow_tails_a_live_preview_until_it_ends(
+    service: Service, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--url", service.url, "--token", token("alice")]
+    with trio.fail_after(30):
+        gid = await service.upload(server_app())
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running"
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        codes: list[int] = []
+
+        async def follow() -> None:
+            codes.append(await cli("logs", gid, "--follow", *common))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(follow)
+            await eventually(lambda: runtime.broadcast.subscriber_count >= 1)
+            assert (await service.stop(gid)).status_code == 200
+        assert codes == [0]
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[-1] == "-- preview ended: stopped"
+        assert any("stopping: stopped by the user" in line for line in lines)
+
+
+async def test_cli_errors_are_one_line_messages(
+    service: Service, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--url", service.url, "--token", token("alice")]
+    with trio.fail_after(20):
+        with pytest.raises(SystemExit, match=r"^error 404: No generation 'gen_nope'"):
+            await cli("launch", "gen_nope", *common)
+        with pytest.raises(SystemExit, match=r"^error 401: "):
+            await cli("logs", "gen_nope", "--url", service.url, "--token", "bad")
+        gid = await service.upload({"README.md": "hi"})
+        with pytest.raises(SystemExit, match=r"^error 400: Cannot launch: missing required"):
+            await cli("launch", gid, *common)
+        with pytest.raises(SystemExit, match=r"^error 404: "):
+            await cli("logs", gid, "--follow", *common)
+        with pytest.raises(SystemExit, match=r"^not a folder: "):
+            await cli("push", str(EXAMPLE_APP / "nowhere"), *common)
+
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            dead_url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+            code = await cli("stop", gid, "--url", dead_url, "--token", token())
+        assert code == 1
+        err = capsys.readouterr().err
+        assert "cannot reach the service" in err and "Traceback" not in err
+
+
+async def test_python_dash_m_preview_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREVIEW_")}
+    env.update(PREVIEW_JWT_SECRET=SECRET, PREVIEW_DATA_DIR=str(tmp_path))
+    with trio.fail_after(30):
+        done = await trio.run_process(
+            [sys.executable, "-m", "preview", "token", "bob"],
+            env=env,
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert _DECODER.decode(done.stdout.decode().strip()) == User("bob", "free")
+
+        env["PREVIEW_STOP_GRACE"] = "later"
+        bad = await trio.run_process(
+            [sys.executable, "-m", "preview", "token", "bob"],
+            env=env,
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
+        assert bad.returncode == 2
+        assert b"PREVIEW_STOP_GRACE" in bad.stderr and b"Traceback" not in bad.stderr
