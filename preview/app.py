@@ -6,8 +6,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import trio
-from quart import Quart, Response, current_app, jsonify, request
+from quart import (
+    Quart,
+    Response,
+    current_app,
+    has_websocket_context,
+    jsonify,
+    request,
+    websocket,
+)
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
@@ -31,10 +40,14 @@ class Services:
     store: Store | None = None
     supervisor: Supervisor | None = None
 
+    http: httpx.AsyncClient | None = None
+
     def user(self, *, allow_cookie: bool = False) -> User:
+        """The caller of this request or WebSocket; 401 if unauthenticated."""
+        source = websocket if has_websocket_context() else request
         return self.authenticator.authenticate(
-            request.headers.get("Authorization"),
-            request.cookies.get(SESSION_COOKIE),
+            source.headers.get("Authorization"),
+            source.cookies.get(SESSION_COOKIE),
             allow_cookie=allow_cookie,
         )
 
@@ -64,11 +77,12 @@ def create_app(
     state = Services(settings=settings, authenticator=authenticator)
     app.extensions["preview"] = state
 
-    from .api import generations, previews, streams
+    from .api import generations, previews, proxying, streams
 
     app.register_blueprint(generations.blueprint)
     app.register_blueprint(previews.blueprint)
     app.register_blueprint(streams.blueprint)
+    app.register_blueprint(proxying.blueprint)
 
     @app.before_serving
     async def _start() -> None:
@@ -77,12 +91,20 @@ def create_app(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         state.store = await Store.open(settings.database_url, threads=settings.db_threads)
         state.supervisor = Supervisor(settings, state.store)
+        state.http = httpx.AsyncClient(
+            trust_env=False,
+            follow_redirects=False,
+            timeout=settings.proxy_timeout,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
         await app.nursery.start(state.supervisor.serve)  # type: ignore[attr-defined]
 
     @app.after_serving
     async def _stop() -> None:
         if state.supervisor is not None:
             await state.supervisor.aclose()
+        if state.http is not None:
+            await state.http.aclose()
         if state.store is not None:
             await state.store.aclose()
 

@@ -464,13 +464,19 @@ async def test_invalid_launch_bodies_are_400(service: Service) -> None:
             404,
             "no_preview",
         )
-        # Escaped braces are literal text, and {port} is filled in.
-        launched = await service.launch(gid, command=[*SERVER_COMMAND, "{{x}}", "--port={port}"])
+        # Escaped braces are literal text; {port} and {root_path} are filled in.
+        launched = await service.launch(
+            gid, command=[*SERVER_COMMAND, "{{x}}", "{root_path}", "--port={port}"]
+        )
         assert launched.status_code == 200, launched.text
         body = launched.json()
         assert body["status"] == "running"
         argv = psutil.Process(body["processId"]).cmdline()
-        assert argv[-2:] == ["{x}", f"--port={body['port']}"]
+        assert argv[-3:] == [
+            "{x}",
+            f"/api/generations/{gid}/preview/proxy",
+            f"--port={body['port']}",
+        ]
         await stop_ok(service, gid)
 
 

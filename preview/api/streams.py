@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import trio
-from quart import Blueprint, Response, jsonify, request
+from quart import Blueprint, Response, jsonify, request, websocket
 
 from ..app import Services, services
 from ..broadcast import Event
@@ -179,3 +179,29 @@ async def log_history(gid: str) -> Response:
             "nextAfter": rows[-1].seq if rows else after,
         }
     )
+
+
+@blueprint.websocket("/logs/ws")
+async def websocket_logs(gid: str) -> None:
+    """The SSE stream's events as JSON text frames; same resume and slow-subscriber rules.
+
+    After the preview's ``end`` frame (``{"type": "end", ...}``) the socket closes with
+    1000. A subscriber that fell behind is closed with 1013 (try again later): reconnect
+    with ``?lastEventId=`` the last id received.
+    """
+    state = services()
+    await owned_generation(gid, state.user(allow_cookie=True))
+    after = _int_param("lastEventId", websocket.args.get("lastEventId"), 0, low=0, high=2**62)
+    preview = await preview_for(gid, websocket.args.get("previewId"))
+    assert state.store is not None
+    await websocket.accept()
+    async for item in event_feed(state.store, preview, after, state.settings.keepalive_interval):
+        if item is KEEPALIVE:
+            continue
+        if isinstance(item, End):
+            await websocket.send(json.dumps({"type": "end", **item.to_dict()}))
+            await websocket.close(1000)
+            return
+        for event in item:
+            await websocket.send(event.json)
+    await websocket.close(1013, "fell behind; reconnect with lastEventId")

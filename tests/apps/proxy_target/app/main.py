@@ -1,0 +1,71 @@
+"""Test app behind the proxy: JSON, text, binary, slow, streaming, echo and WebSocket."""
+
+import asyncio
+
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+
+app = FastAPI(title="Proxy target")
+
+
+@app.get("/json")
+async def json_endpoint(name: str = "world") -> dict:
+    return {"hello": name}
+
+
+@app.get("/text")
+async def text() -> PlainTextResponse:
+    return PlainTextResponse("plain text ✓")
+
+
+@app.get("/binary")
+async def binary() -> Response:
+    return Response(bytes(range(256)), media_type="application/octet-stream")
+
+
+@app.get("/slow")
+async def slow(seconds: float = 1.0) -> dict:
+    await asyncio.sleep(seconds)
+    return {"slept": seconds}
+
+
+@app.get("/big")
+async def big(size: int = 1000) -> PlainTextResponse:
+    return PlainTextResponse("x" * size)
+
+
+@app.get("/stream")
+async def stream(count: int = 3, interval: float = 0.5) -> StreamingResponse:
+    async def chunks():
+        for n in range(count):
+            yield f"chunk {n}\n"
+            await asyncio.sleep(interval)
+
+    return StreamingResponse(chunks(), media_type="text/plain")
+
+
+@app.api_route("/echo", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def echo(request: Request) -> dict:
+    body = await request.body()
+    return {
+        "method": request.method,
+        "path": request.url.path,
+        "query": dict(request.query_params),
+        "headers": {name: value for name, value in request.headers.items()},
+        "body": body.decode("utf-8", "replace"),
+        "rootPath": request.scope.get("root_path"),
+    }
+
+
+@app.websocket("/ws")
+async def ws(websocket: WebSocket) -> None:
+    await websocket.accept()
+    try:
+        while True:
+            message = await websocket.receive_text()
+            if message.startswith("close:"):
+                await websocket.close(code=int(message.split(":")[1]), reason="asked to")
+                return
+            await websocket.send_text(f"echo {message}")
+    except WebSocketDisconnect:
+        pass

@@ -1,0 +1,265 @@
+"""The envelope proxy, the transparent proxy and WebSockets, against a real FastAPI child."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+import trio
+import trio_websocket
+
+from .conftest import Service, auth
+
+TARGET = Path(__file__).resolve().parent / "apps" / "proxy_target"
+
+
+def _target_files() -> dict[str, str]:
+    return {
+        str(p.relative_to(TARGET)): p.read_text()
+        for p in TARGET.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+@pytest.fixture
+async def running(service: Service):
+    with trio.fail_after(60):
+        gid = await service.upload(_target_files())
+        body = (await service.launch(gid)).json()
+        assert body["status"] == "running", body
+    yield service, gid, body
+    with trio.fail_after(30):
+        await service.stop(gid)
+
+
+def _envelope(service: Service, gid: str, token: str | None, **call):
+    headers = auth()
+    if token:
+        headers["X-Preview-Token"] = token
+    return service.client.post(
+        f"/api/generations/{gid}/preview/request", json=call, headers=headers
+    )
+
+
+def _error(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["status"] == "failed" and body["error"] == code, body
+    assert isinstance(body["message"], str) and isinstance(body["details"], dict)
+
+
+async def test_envelope_json_text_binary_and_echo(running) -> None:
+    service, gid, body = running
+    token = body["previewToken"]
+    with trio.fail_after(30):
+        answer = (
+            await _envelope(service, gid, token, method="GET", path="/json", query={"name": "trio"})
+        ).json()
+        assert answer["statusCode"] == 200 and answer["data"] == {"hello": "trio"}
+        assert answer["headers"]["content-type"] == "application/json"
+        assert answer["elapsedMs"] > 0 and answer["requestId"].startswith("req_")
+
+        text = (await _envelope(service, gid, token, path="/text")).json()
+        assert text["data"] == "plain text ✓"
+        binary = (await _envelope(service, gid, token, path="/binary")).json()
+        assert binary["dataEncoding"] == "base64"
+        assert base64.b64decode(binary["data"]) == bytes(range(256))
+
+        # The token may also travel inside the envelope's headers (seed 003).
+        echo = (
+            await _envelope(
+                service,
+                gid,
+                None,
+                method="POST",
+                path="/echo?a=1",
+                headers={"X-Preview-Token": token, "X-Custom": "yes"},
+                body={"n": 1},
+            )
+        ).json()
+        assert echo["statusCode"] == 200
+        seen = echo["data"]
+        assert seen["method"] == "POST" and seen["query"] == {"a": "1"}
+        assert seen["body"] == '{"n": 1}'
+        assert seen["headers"]["x-custom"] == "yes"
+        assert seen["headers"]["content-type"] == "application/json"
+        for stripped in ("authorization", "x-preview-token", "cookie"):
+            assert stripped not in seen["headers"]
+        assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"
+        assert seen["headers"]["x-forwarded-proto"] == "http"
+        assert seen["headers"]["x-request-id"] == echo["requestId"]
+        assert seen["headers"]["host"] == f"127.0.0.1:{body['port']}"
+
+
+async def test_envelope_errors(running, settings) -> None:
+    service, gid, body = running
+    token = body["previewToken"]
+    with trio.fail_after(60):
+        _error(await _envelope(service, gid, None, path="/json"), 403, "missing_preview_token")
+        _error(
+            await _envelope(service, gid, "pvt_wrong", path="/json"), 403, "invalid_preview_token"
+        )
+        _error(await _envelope(service, gid, token, method="BREW", path="/"), 400, "invalid_method")
+        for bad_path in ("json", "//evil.example/x", "/a\r\nInjected: 1", "http://evil/"):
+            _error(await _envelope(service, gid, token, path=bad_path), 400, "invalid_path")
+        _error(
+            await _envelope(
+                service, gid, token, path="/json", headers={"X-Bad": "a\r\nInjected: yes"}
+            ),
+            400,
+            "invalid_header",
+        )
+        _error(
+            await _envelope(service, gid, token, path="/json", headers={"Bad Name": "x"}),
+            400,
+            "invalid_header",
+        )
+        object.__setattr__(settings, "proxy_timeout", 0.5)
+        _error(
+            await _envelope(service, gid, token, path="/slow", query={"seconds": 3}),
+            504,
+            "upstream_timeout",
+        )
+        object.__setattr__(settings, "proxy_max_response_bytes", 1000)
+        _error(
+            await _envelope(service, gid, token, path="/big", query={"size": 5000}),
+            502,
+            "response_too_large",
+        )
+        object.__setattr__(settings, "proxy_max_body_bytes", 100)
+        _error(
+            await _envelope(service, gid, token, method="POST", path="/echo", body="y" * 200),
+            413,
+            "request_body_too_large",
+        )
+
+
+async def test_the_host_cannot_be_changed_by_the_user(running) -> None:
+    service, gid, body = running
+    token = body["previewToken"]
+    with trio.fail_after(30):
+        for path in ("/@evil.example/echo", "/echo#@evil.example", "/echo?x=@evil:1"):
+            answer = await _envelope(
+                service, gid, token, path=path, headers={"Host": "evil.example"}
+            )
+            if answer.status_code == 200:
+                echoed = answer.json()
+                assert echoed["statusCode"] in (200, 404)
+            else:
+                _error(answer, 400, "invalid_path")
+
+
+async def test_proxy_calls_appear_in_the_log_stream(running) -> None:
+    service, gid, body = running
+    with trio.fail_after(30):
+        answer = (await _envelope(service, gid, body["previewToken"], path="/json")).json()
+        history = await service.history(gid, source="proxy")
+        assert len(history) == 1
+        event = history[0]
+        assert event["source"] == "proxy" and event["level"] == "INFO"
+        assert event["message"].startswith("GET /json -> 200 in ")
+        assert event["message"].endswith(f"[{answer['requestId']}]")
+
+
+async def test_not_running_is_503(service: Service) -> None:
+    with trio.fail_after(30):
+        gid = await service.upload({"app/main.py": "x", "requirements.txt": ""})
+        _error(await _envelope(service, gid, "pvt_x", path="/"), 503, "preview_not_running")
+
+
+async def test_transparent_proxy_streams_and_serves_docs(running) -> None:
+    service, gid, body = running
+    prefix = f"/api/generations/{gid}/preview/proxy"
+    headers = {**auth(), "X-Preview-Token": body["previewToken"]}
+    with trio.fail_after(30):
+        docs = await service.client.get(f"{prefix}/docs", headers=headers)
+        assert docs.status_code == 200 and "swagger" in docs.text.lower()
+        assert f"{prefix}/openapi.json" in docs.text
+        spec = await service.client.get(f"{prefix}/openapi.json", headers=headers)
+        assert "/json" in spec.json()["paths"]
+
+        posted = await service.client.put(
+            f"{prefix}/echo?q=1", content=b"raw body", headers=headers
+        )
+        assert posted.json()["method"] == "PUT" and posted.json()["body"] == "raw body"
+        assert posted.json()["rootPath"] == prefix
+
+        # Streaming stays incremental: the first chunk arrives before the last is made.
+        async with service.client.stream(
+            "GET", f"{prefix}/stream", params={"count": 3, "interval": 1.0}, headers=headers
+        ) as response:
+            began = trio.current_time()
+            chunks = []
+            async for chunk in response.aiter_text():
+                chunks.append((trio.current_time() - began, chunk))
+        assert "".join(c for _, c in chunks) == "chunk 0\nchunk 1\nchunk 2\n"
+        assert chunks[0][0] < 0.9
+
+
+async def test_transparent_proxy_token_in_query_becomes_a_path_cookie(running) -> None:
+    service, gid, body = running
+    prefix = f"/api/generations/{gid}/preview/proxy"
+    with trio.fail_after(30):
+        first = await service.client.get(
+            f"{prefix}/json",
+            params={"previewToken": body["previewToken"], "name": "q"},
+            headers=auth(),
+        )
+        assert first.status_code == 303
+        assert first.headers["location"] == f"{prefix}/json?name=q"
+        cookie = first.headers["set-cookie"]
+        assert "HttpOnly" in cookie and f"Path={prefix}/" in cookie
+        followed = await service.client.get(first.headers["location"], headers=auth())
+        assert followed.json() == {"hello": "q"}
+        async with httpx.AsyncClient(base_url=service.url, trust_env=False) as fresh:
+            fresh.cookies.set("preview_token", "wrong")
+            _error(await fresh.get(f"{prefix}/json", headers=auth()), 403, "invalid_preview_token")
+            _error(await fresh.get(f"{prefix}/json"), 401, "missing_credentials")
+
+
+async def test_websocket_proxy_both_directions_and_close_code(running) -> None:
+    service, gid, body = running
+    host, port = service.url.removeprefix("http://").split(":")
+    resource = f"/api/generations/{gid}/preview/proxy/ws?previewToken={body['previewToken']}"
+    with trio.fail_after(30):
+        async with trio_websocket.open_websocket(
+            host,
+            int(port),
+            resource,
+            use_ssl=False,
+            extra_headers=[(b"Authorization", auth()["Authorization"].encode())],
+        ) as ws:
+            await ws.send_message("ping")
+            assert await ws.get_message() == "echo ping"
+            await ws.send_message("close:4001")
+            with pytest.raises(trio_websocket.ConnectionClosed) as closed:
+                await ws.get_message()
+            assert closed.value.reason.code == 4001
+
+
+async def test_websocket_log_stream(running) -> None:
+    service, gid, _ = running
+    host, port = service.url.removeprefix("http://").split(":")
+    resource = f"/api/generations/{gid}/preview/logs/ws?lastEventId=2"
+    with trio.fail_after(30):
+        async with trio_websocket.open_websocket(
+            host,
+            int(port),
+            resource,
+            use_ssl=False,
+            extra_headers=[(b"Authorization", auth()["Authorization"].encode())],
+        ) as ws:
+            first = json.loads(await ws.get_message())
+            assert first["id"] == 3
+            await service.stop(gid)
+            frames = [first]
+            with pytest.raises(trio_websocket.ConnectionClosed) as closed:
+                while True:
+                    frames.append(json.loads(await ws.get_message()))
+            assert closed.value.reason.code == 1000
+        assert frames[-1]["type"] == "end" and frames[-1]["status"] == "stopped"
+        ids = [f["id"] for f in frames[:-1]]
+        assert ids == list(range(3, 3 + len(ids)))
