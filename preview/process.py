@@ -22,6 +22,7 @@ import trio
 __all__ = [
     "ChildLimits",
     "child_environment",
+    "describe_exit",
     "group_usage",
     "kill_stale_group",
     "process_start_time",
@@ -184,3 +185,16 @@ def group_usage(pid: int, cache: dict[int, psutil.Process]) -> tuple[float, floa
     cache.clear()
     cache.update(alive)
     return rss / (1024 * 1024), cpu
+
+
+def describe_exit(returncode: int | None) -> str:
+    """``exited with code 1`` / ``killed by SIGKILL``, for events and error messages."""
+    if returncode is None:
+        return "the process did not exit"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"killed by {name}"
+    return f"exited with code {returncode}"

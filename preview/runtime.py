@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import signal
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,11 +34,13 @@ from .ports import PortPool
 from .process import (
     ChildLimits,
     child_environment,
+    describe_exit,
     group_usage,
     process_start_time,
     spawn_child,
     terminate_group,
 )
+from .readiness import wait_until_answering
 from .settings import Settings
 from .store import Store
 
@@ -49,7 +50,6 @@ _log = logging.getLogger(__name__)
 _SPLIT_MARK = " ⏎…"  # the line continues in the next event
 _READERS_DRAIN = 2.0  # after the group is dead, pipes held by escapees are cut
 _WRITER_FLUSH = 30.0  # the writer gets this long to store the rest
-_PROBE_MIN, _PROBE_MAX = 0.002, 0.010
 
 
 @dataclass
@@ -216,10 +216,10 @@ class PreviewRuntime:
                     self.exit_code = await terminate_group(process, self.settings.stop_grace)
                 pipes.cancel_scope.deadline = trio.current_time() + _READERS_DRAIN
         await self._system(
-            "INFO" if outcome == "stopped" else "ERROR", _describe_exit(self.exit_code)
+            "INFO" if outcome == "stopped" else "ERROR", describe_exit(self.exit_code)
         )
         if outcome == "failed" and self.error_message is None:
-            self.error_message = _describe_exit(self.exit_code)
+            self.error_message = describe_exit(self.exit_code)
         return outcome
 
     async def _supervise(self, process: trio.Process) -> str:
@@ -252,7 +252,7 @@ class PreviewRuntime:
         """Wait until the child answers HTTP; None when running, else the final status."""
         began = trio.current_time()
         with trio.move_on_after(self.settings.startup_timeout):
-            answered = await self._wait_until_answering(process)
+            answered = await wait_until_answering(process, self.spec.port, self.spec.health_path)
             if not answered:
                 self._failed_start(process.returncode)
                 return "failed"
@@ -281,7 +281,7 @@ class PreviewRuntime:
     def _failed_start(self, returncode: int | None) -> None:
         cause = failure_cause(list(self._recent_output), self.spec.requirements)
         self.error_lines = list(self._recent_output)[-15:]
-        self.error_message = cause or _describe_exit(returncode)
+        self.error_message = cause or describe_exit(returncode)
         self._set_reason("the process exited during start-up")
 
     def _exited_on_its_own(self, returncode: int | None) -> str:
@@ -290,34 +290,8 @@ class PreviewRuntime:
             return "stopped"
         self.error_lines = list(self._recent_output)[-15:]
         cause = failure_cause(list(self._recent_output), self.spec.requirements)
-        self.error_message = f"{_describe_exit(returncode)}: {cause}" if cause else None
+        self.error_message = f"{describe_exit(returncode)}: {cause}" if cause else None
         return "failed"
-
-    async def _wait_until_answering(self, process: trio.Process) -> bool:
-        """Probe the port with a short backoff; False if the child exited first.
-
-        Only an answer while the child itself holds the listening socket counts, so a
-        foreign server on the same port is never mistaken for the preview.
-        """
-        url = f"http://127.0.0.1:{self.spec.port}{self.spec.health_path}"
-        delay = _PROBE_MIN
-        async with httpx.AsyncClient(timeout=2.0, trust_env=False) as client:
-            while process.returncode is None:
-                try:
-                    await client.get(url)
-                except httpx.HTTPError:
-                    pass
-                else:
-                    if await trio.to_thread.run_sync(
-                        _group_listens_on, process.pid, self.spec.port
-                    ):
-                        return True
-                process.poll()
-                if process.returncode is not None:
-                    break
-                await trio.sleep(delay)
-                delay = min(delay * 2, _PROBE_MAX)
-        return False
 
     async def _health_loop(self) -> None:
         url = f"http://127.0.0.1:{self.spec.port}{self.spec.health_path}"
@@ -397,32 +371,3 @@ def _write_files(root: Path, files: dict[str, bytes]) -> None:
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-
-
-def _group_listens_on(pid: int, port: int) -> bool:
-    try:
-        root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return False
-    for member in members:
-        try:
-            connections = member.net_connections(kind="tcp")
-        except psutil.Error:
-            continue
-        for connection in connections:
-            if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port:
-                return True
-    return False
-
-
-def _describe_exit(returncode: int | None) -> str:
-    if returncode is None:
-        return "the process did not exit"
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        return f"killed by {name}"
-    return f"exited with code {returncode}"
