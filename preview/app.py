@@ -127,6 +127,9 @@ def create_app(
         }
         response = jsonify(body)
         response.status_code = error.code or 500
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value  # e.g. Allow on a 405
         return response
 
     @app.errorhandler(Exception)

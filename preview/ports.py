@@ -10,9 +10,11 @@ __all__ = ["PortPool"]
 
 
 def _port_is_free(port: int) -> bool:
-    # A bind test (no SO_REUSEADDR) fails while anything listens on the port, on
-    # 127.0.0.1 or a wildcard address, so a foreign server is never handed out.
+    # A bind test fails while anything listens on the port, on 127.0.0.1 or a wildcard
+    # address, so a foreign server is never handed out. SO_REUSEADDR only lets it past
+    # connections in TIME_WAIT, which a just-stopped preview leaves behind.
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

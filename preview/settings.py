@@ -173,13 +173,22 @@ class Settings:
             return self.jwt_secret
         path = self.data_dir / "jwt-secret"
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as file:
-            secret = secrets.token_urlsafe(48)
-            file.write(secret)
+        if not path.exists():
+            # Written aside, then linked into place: the file is never seen empty, and
+            # of two processes starting at once, one secret wins for both.
+            draft = path.with_name(f".jwt-secret-{secrets.token_hex(8)}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        secret = path.read_text().strip()
+        if not secret:
+            raise ValueError(f"{path} is empty; delete it to generate a new secret")
         return secret
 
 
