@@ -11,7 +11,7 @@ import pytest
 import trio
 import trio_websocket
 
-from .conftest import Service, auth
+from .conftest import SERVER_COMMAND, Service, auth, server_app
 
 TARGET = Path(__file__).resolve().parent / "apps" / "proxy_target"
 
@@ -263,3 +263,55 @@ async def test_websocket_log_stream(running) -> None:
         assert frames[-1]["type"] == "end" and frames[-1]["status"] == "stopped"
         ids = [f["id"] for f in frames[:-1]]
         assert ids == list(range(3, 3 + len(ids)))
+
+
+async def test_upstream_reset_is_502_and_connection_named_headers_are_dropped(
+    service: Service,
+) -> None:
+    files = server_app(
+        before_serving="""
+        class Resetting(Handler):
+            def do_GET(self):
+                if self.path == "/reset":
+                    self.connection.shutdown(2)
+                    self.close_connection = True
+                    return
+                if self.path == "/headers":
+                    body = repr(sorted(k.lower() for k in self.headers.keys())).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Connection", "X-Child-Secret")
+                    self.send_header("X-Child-Secret", "hidden")
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                super().do_GET()
+        Handler = Resetting
+        """
+    )
+    with trio.fail_after(30):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        token = body["previewToken"]
+        _error(await _envelope(service, gid, token, path="/reset"), 502, "upstream_unavailable")
+        prefix = f"/api/generations/{gid}/preview/proxy"
+        seen = await service.client.get(
+            f"{prefix}/headers",
+            headers={
+                **auth(),
+                "X-Preview-Token": token,
+                "Connection": "keep-alive, X-Hop-Secret",
+                "X-Hop-Secret": "1",
+                "X-Kept": "1",
+            },
+        )
+        names = seen.text
+        assert "'x-kept'" in names and "'x-hop-secret'" not in names
+        assert "'authorization'" not in names and "'x-preview-token'" not in names
+        assert "x-child-secret" not in seen.headers
+        history = await service.history(gid, source="proxy")
+        assert (
+            history[0]["level"] == "ERROR"
+            and "failed (RemoteProtocolError)" in (history[0]["message"])
+        )
+        await service.stop(gid)
