@@ -1,0 +1,5 @@
+const router = require("express").Router();
+
+router.get("/old/*", (req, res) => res.redirect("/"));
+
+module.exports = router;
