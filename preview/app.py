@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -41,6 +41,7 @@ class Services:
     supervisor: Supervisor | None = None
 
     http: httpx.AsyncClient | None = None
+    discovery_cache: dict[str, Any] = field(default_factory=dict)
 
     def user(self, *, allow_cookie: bool = False) -> User:
         """The caller of this request or WebSocket; 401 if unauthenticated."""
@@ -77,12 +78,13 @@ def create_app(
     state = Services(settings=settings, authenticator=authenticator)
     app.extensions["preview"] = state
 
-    from .api import generations, previews, proxying, streams
+    from .api import endpoints, generations, previews, proxying, streams
 
     app.register_blueprint(generations.blueprint)
     app.register_blueprint(previews.blueprint)
     app.register_blueprint(streams.blueprint)
     app.register_blueprint(proxying.blueprint)
+    app.register_blueprint(endpoints.blueprint)
 
     @app.before_serving
     async def _start() -> None:

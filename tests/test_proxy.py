@@ -154,14 +154,25 @@ async def test_the_host_cannot_be_changed_by_the_user(running) -> None:
 
 async def test_proxy_calls_appear_in_the_log_stream(running) -> None:
     service, gid, body = running
+    url = f"/api/generations/{gid}/preview/logs/stream"
     with trio.fail_after(30):
-        answer = (await _envelope(service, gid, body["previewToken"], path="/json")).json()
-        history = await service.history(gid, source="proxy")
-        assert len(history) == 1
-        event = history[0]
-        assert event["source"] == "proxy" and event["level"] == "INFO"
+        async with service.client.stream("GET", url, headers=auth()) as stream:
+            lines = stream.aiter_lines()
+            answer = (await _envelope(service, gid, body["previewToken"], path="/json")).json()
+            proxy_events = []
+            data_prefix = "data: "
+            async for line in lines:
+                if line.startswith(data_prefix):
+                    event = json.loads(line[len(data_prefix) :])
+                    if event["source"] == "proxy":
+                        proxy_events.append(event)
+                        break
+        event = proxy_events[0]
+        assert event["level"] == "INFO"
         assert event["message"].startswith("GET /json -> 200 in ")
         assert event["message"].endswith(f"[{answer['requestId']}]")
+        history = await service.history(gid, source="proxy")
+        assert [e["id"] for e in history] == [event["id"]]
 
 
 async def test_not_running_is_503(service: Service) -> None:
@@ -315,3 +326,30 @@ async def test_upstream_reset_is_502_and_connection_named_headers_are_dropped(
             and "failed (RemoteProtocolError)" in (history[0]["message"])
         )
         await service.stop(gid)
+
+
+async def test_endpoints_live_from_openapi_then_from_source(running) -> None:
+    service, gid, _ = running
+    with trio.fail_after(30):
+        live = await service.client.get(f"/api/generations/{gid}/endpoints", headers=auth())
+        assert live.status_code == 200
+        assert live.json()["discoveredFrom"] == "openapi"
+        by_route = {(e["method"], e["path"]): e for e in live.json()["endpoints"]}
+        assert ("GET", "/json") in by_route and ("POST", "/echo") in by_route
+        json_endpoint = by_route[("GET", "/json")]
+        assert json_endpoint["source"] == {"kind": "openapi"}
+        assert [p["name"] for p in json_endpoint["parameters"]] == ["name"]
+        status = await service.status(gid)
+        assert {(e["method"], e["path"]) for e in status["generatedEndpoints"]} == set(by_route)
+
+        await service.stop(gid)
+        offline = await service.client.get(
+            f"/api/generations/{gid}/preview/endpoints", headers=auth()
+        )
+        assert offline.json()["discoveredFrom"] == "source"
+        from_source = {(e["method"], e["path"]): e for e in offline.json()["endpoints"]}
+        assert ("GET", "/json") in from_source
+        assert from_source[("GET", "/json")]["source"]["file"] == "app/main.py"
+        assert from_source[("GET", "/json")]["source"]["line"] > 0
+        other = await service.client.get(f"/api/generations/{gid}/endpoints", headers=auth("bob"))
+        assert other.status_code == 404

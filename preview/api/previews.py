@@ -15,6 +15,7 @@ from ..errors import BadRequest, NotFound
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance
 from .common import json_body, owned_generation
+from .endpoints import discover_endpoints
 
 __all__ = ["blueprint", "preview_for"]
 
@@ -184,7 +185,8 @@ async def status(gid: str) -> Response:
     await owned_generation(gid, state.user())
     preview = await preview_for(gid, request.args.get("previewId"))
     data = await _status(preview)
-    data["generatedEndpoints"] = []
+    discovered = await discover_endpoints(state, gid)
+    data["generatedEndpoints"] = discovered["endpoints"]
     return jsonify(data)
 
 
