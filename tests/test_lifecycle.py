@@ -177,3 +177,13 @@ async def test_closing_the_service_tears_down_every_child(service: Service) -> N
         assert service.supervisor.runtimes == ()
         rows = await service.store.unfinished_previews()
         assert rows == []
+
+
+async def test_memory_limit_applies_to_the_child(service: Service, settings) -> None:
+    object.__setattr__(settings, "memory_limit_mb", 200)
+    files = server_app(before_serving="hog = bytearray(400 * 1024 * 1024)")
+    with trio.fail_after(30):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "failed"
+        assert body["errorMessage"] == "MemoryError"
