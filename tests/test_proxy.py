@@ -353,3 +353,22 @@ async def test_endpoints_live_from_openapi_then_from_source(running) -> None:
         assert from_source[("GET", "/json")]["source"]["line"] > 0
         other = await service.client.get(f"/api/generations/{gid}/endpoints", headers=auth("bob"))
         assert other.status_code == 404
+
+
+async def test_owner_can_rotate_the_preview_token(running) -> None:
+    service, gid, body = running
+    with trio.fail_after(30):
+        rotated = await service.client.post(f"/api/generations/{gid}/preview/token", headers=auth())
+        assert rotated.status_code == 200
+        new_token = rotated.json()["previewToken"]
+        assert new_token != body["previewToken"]
+        _error(
+            await _envelope(service, gid, body["previewToken"], path="/json"),
+            403,
+            "invalid_preview_token",
+        )
+        assert (await _envelope(service, gid, new_token, path="/json")).json()["statusCode"] == 200
+        other = await service.client.post(
+            f"/api/generations/{gid}/preview/token", headers=auth("bob")
+        )
+        _error(other, 404, "generation_not_found")

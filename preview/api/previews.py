@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import string
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import trio
 from quart import Blueprint, Response, jsonify, request
 
 from ..app import services
+from ..auth import hash_preview_token, new_preview_token
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest, NotFound
 from ..runtime import PreviewRuntime
@@ -214,6 +215,40 @@ async def stop(gid: str) -> Response:
             else "Preview instance is stopping.",
             "stoppedAt": isoformat(runtime.stopped_at),
             "exitCode": runtime.exit_code,
+        }
+    )
+
+
+@blueprint.post("/token")
+async def rotate_token(gid: str) -> Response:
+    """A new preview token for the owner (the old one stops working at once).
+
+    The token is shown only at launch; a browser that lost it (a reload) gets a new one
+    here instead of restarting the preview.
+    """
+    state = services()
+    await owned_generation(gid, state.user())
+    assert state.supervisor is not None and state.store is not None
+    runtime = state.supervisor.for_generation(gid)
+    if runtime is None or runtime.status not in ("starting", "running"):
+        raise NotFound(
+            "This generation has no active preview.",
+            code="no_active_preview",
+            details={"generationId": gid},
+        )
+    token = new_preview_token()
+    runtime.spec.token_hash = hash_preview_token(token)
+    runtime.spec.token_expires_at = utcnow() + timedelta(seconds=state.settings.session_timeout)
+    await state.store.update_preview(
+        runtime.id,
+        preview_token_hash=runtime.spec.token_hash,
+        token_expires_at=runtime.spec.token_expires_at,
+    )
+    return jsonify(
+        {
+            "previewInstanceId": runtime.id,
+            "previewToken": token,
+            "tokenExpiresAt": isoformat(runtime.spec.token_expires_at),
         }
     )
 
