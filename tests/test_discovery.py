@@ -29,7 +29,7 @@ from preview.discovery import (
     endpoints_from_openapi,
     endpoints_from_source,
 )
-from preview.discovery_python import join_path
+from preview.discovery_graph import join_path
 
 FIXTURES = Path(__file__).resolve().parent / "discovery_fixtures"
 
