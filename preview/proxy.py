@@ -28,6 +28,7 @@ __all__ = [
     "PREVIEW_TOKEN_COOKIE",
     "EnvelopeRequest",
     "Forwarded",
+    "body_too_large",
     "new_request_id",
     "parse_envelope",
     "read_envelope_response",
@@ -262,11 +263,7 @@ def parse_envelope(data: dict[str, Any], *, max_body: int) -> EnvelopeRequest:
         if "content-type" not in names:
             headers.append(("Content-Type", "application/json"))
     if body is not None and len(body) > max_body:
-        raise TooLarge(
-            "The request body is over the proxy's limit.",
-            code="request_body_too_large",
-            details={"limit": max_body},
-        )
+        raise body_too_large(max_body)
     return EnvelopeRequest(method.upper(), path, query, headers, body, token)
 
 
@@ -317,6 +314,14 @@ async def read_envelope_response(response: httpx.Response, *, max_bytes: int) ->
             result["data"] = base64.b64encode(content).decode("ascii")
             result["dataEncoding"] = "base64"
     return result
+
+
+def body_too_large(limit: int) -> TooLarge:
+    return TooLarge(
+        "The request body is over the proxy's limit.",
+        code="request_body_too_large",
+        details={"limit": limit},
+    )
 
 
 def translate_upstream_error(error: httpx.HTTPError, timeout: float) -> Exception:

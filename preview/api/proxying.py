@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import trio
@@ -14,10 +15,11 @@ from quart import Blueprint, Response, jsonify, redirect, request, websocket
 from ..app import Services, services
 from ..auth import preview_token_matches
 from ..clock import utcnow
-from ..errors import Forbidden, PreviewError, TooLarge, Unavailable
+from ..errors import Forbidden, PreviewError, Unavailable
 from ..proxy import (
     PREVIEW_TOKEN_COOKIE,
     Forwarded,
+    body_too_large,
     new_request_id,
     parse_envelope,
     read_envelope_response,
@@ -128,6 +130,27 @@ def _split_target(gid: str, raw_path: bytes, query_string: bytes) -> tuple[str, 
     return path, urllib.parse.urlencode(kept), token
 
 
+async def _authorised_target(
+    state: Services, gid: str, source: Any
+) -> tuple[PreviewRuntime, str, str, str | None]:
+    """Check user and preview token of a proxied request or WebSocket; where it goes.
+
+    Returns the runtime, the child's path, the query without our token, and the token
+    if it came in the query (to be traded for a cookie).
+    """
+    await owned_generation(gid, state.user(allow_cookie=True))
+    runtime = _running(state, gid)
+    raw_path = source.scope.get("raw_path") or source.path.encode()
+    child_path, query, query_token = _split_target(gid, raw_path, source.query_string)
+    token = (
+        source.headers.get("X-Preview-Token")
+        or query_token
+        or source.cookies.get(PREVIEW_TOKEN_COOKIE)
+    )
+    _check_token(runtime, token)
+    return runtime, child_path, query, query_token
+
+
 def _token_cookie(response: Response, gid: str, token: str, runtime: PreviewRuntime) -> None:
     lifetime = None
     if runtime.spec.token_expires_at:
@@ -148,11 +171,7 @@ async def _request_body(limit: int) -> AsyncIterator[bytes]:
     async for chunk in request.body:
         size += len(chunk)
         if size > limit:
-            raise TooLarge(
-                "The request body is over the proxy's limit.",
-                code="request_body_too_large",
-                details={"limit": limit},
-            )
+            raise body_too_large(limit)
         yield chunk
 
 
@@ -161,17 +180,7 @@ async def _request_body(limit: int) -> AsyncIterator[bytes]:
 async def transparent(gid: str, path: str) -> Response:
     """Forward any call to the app and stream its answer back as it comes."""
     state = services()
-    await owned_generation(gid, state.user(allow_cookie=True))
-    runtime = _running(state, gid)
-    child_path, query, query_token = _split_target(
-        gid, request.scope.get("raw_path") or request.path.encode(), request.query_string
-    )
-    token = (
-        request.headers.get("X-Preview-Token")
-        or query_token
-        or request.cookies.get(PREVIEW_TOKEN_COOKIE)
-    )
-    _check_token(runtime, token)
+    runtime, child_path, query, query_token = await _authorised_target(state, gid, request)
     if query_token is not None and request.method in ("GET", "HEAD"):
         # Trade the token in the URL for a cookie, so it leaves the address bar and logs.
         clean = proxy_prefix(gid) + child_path + (f"?{query}" if query else "")
@@ -229,17 +238,7 @@ async def transparent(gid: str, path: str) -> Response:
 async def transparent_websocket(gid: str, path: str) -> Response | None:
     """Proxy a WebSocket to the app, both directions, close codes passed through."""
     state = services()
-    await owned_generation(gid, state.user(allow_cookie=True))
-    runtime = _running(state, gid)
-    child_path, query, query_token = _split_target(
-        gid, websocket.scope.get("raw_path") or websocket.path.encode(), websocket.query_string
-    )
-    token = (
-        websocket.headers.get("X-Preview-Token")
-        or query_token
-        or websocket.cookies.get(PREVIEW_TOKEN_COOKIE)
-    )
-    _check_token(runtime, token)
+    runtime, child_path, query, _ = await _authorised_target(state, gid, websocket)
     forwarded = _forwarded(websocket)
     headers = [
         (name, value) for name, value in websocket.headers.items() if name.lower() in _WS_HEADERS
