@@ -372,3 +372,22 @@ async def test_owner_can_rotate_the_preview_token(running) -> None:
             f"/api/generations/{gid}/preview/token", headers=auth("bob")
         )
         _error(other, 404, "generation_not_found")
+
+
+async def test_transparent_proxy_body_limit_and_not_running(running, settings) -> None:
+    service, gid, body = running
+    prefix = f"/api/generations/{gid}/preview/proxy"
+    headers = {**auth(), "X-Preview-Token": body["previewToken"]}
+    object.__setattr__(settings, "proxy_max_body_bytes", 100)
+    with trio.fail_after(30):
+        _error(
+            await service.client.post(f"{prefix}/echo", content=b"z" * 500, headers=headers),
+            413,
+            "request_body_too_large",
+        )
+        small = await service.client.post(f"{prefix}/echo", content=b"z" * 50, headers=headers)
+        assert small.json()["body"] == "z" * 50
+        await service.stop(gid)
+        _error(
+            await service.client.get(f"{prefix}/json", headers=headers), 503, "preview_not_running"
+        )
