@@ -44,6 +44,18 @@ def _envelope(service: Service, gid: str, token: str | None, **call):
     )
 
 
+def _open_websocket(service: Service, resource: str):
+    """A trio-websocket client to the service, signed in as alice."""
+    host, port = service.url.removeprefix("http://").split(":")
+    return trio_websocket.open_websocket(
+        host,
+        int(port),
+        resource,
+        use_ssl=False,
+        extra_headers=[(b"Authorization", auth()["Authorization"].encode())],
+    )
+
+
 def _error(response: httpx.Response, status: int, code: str) -> None:
     assert response.status_code == status, response.text
     body = response.json()
@@ -233,16 +245,9 @@ async def test_transparent_proxy_token_in_query_becomes_a_path_cookie(running) -
 
 async def test_websocket_proxy_both_directions_and_close_code(running) -> None:
     service, gid, body = running
-    host, port = service.url.removeprefix("http://").split(":")
     resource = f"/api/generations/{gid}/preview/proxy/ws?previewToken={body['previewToken']}"
     with trio.fail_after(30):
-        async with trio_websocket.open_websocket(
-            host,
-            int(port),
-            resource,
-            use_ssl=False,
-            extra_headers=[(b"Authorization", auth()["Authorization"].encode())],
-        ) as ws:
+        async with _open_websocket(service, resource) as ws:
             await ws.send_message("ping")
             assert await ws.get_message() == "echo ping"
             await ws.send_message("close:4001")
@@ -253,16 +258,9 @@ async def test_websocket_proxy_both_directions_and_close_code(running) -> None:
 
 async def test_websocket_log_stream(running) -> None:
     service, gid, _ = running
-    host, port = service.url.removeprefix("http://").split(":")
     resource = f"/api/generations/{gid}/preview/logs/ws?lastEventId=2"
     with trio.fail_after(30):
-        async with trio_websocket.open_websocket(
-            host,
-            int(port),
-            resource,
-            use_ssl=False,
-            extra_headers=[(b"Authorization", auth()["Authorization"].encode())],
-        ) as ws:
+        async with _open_websocket(service, resource) as ws:
             first = json.loads(await ws.get_message())
             assert first["id"] == 3
             await service.stop(gid)
