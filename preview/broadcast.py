@@ -20,7 +20,7 @@ Back-pressure rules:
 from __future__ import annotations
 
 import itertools
-import json
+import json.encoder
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +31,8 @@ import trio
 from .clock import isoformat, utcnow
 
 __all__ = ["Event", "LogBroadcast", "Subscription"]
+
+_quote = json.encoder.encode_basestring  # C-accelerated; keeps non-ASCII as is
 
 
 @dataclass(slots=True, eq=False)
@@ -48,9 +50,17 @@ class Event:
     sse: bytes = field(init=False, default=b"")
 
     def __post_init__(self) -> None:
-        self.json = json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        # Hand-assembled (same output as json.dumps of to_dict()): this runs once per
+        # line the child prints, and the C string encoder does the only escaping needed.
+        # It escapes CR and LF, so a child's bytes cannot end the SSE data line.
+        status = f',"status":{_quote(self.status)}' if self.status else ""
+        stream = _quote(self.stream) if self.stream is not None else "null"
+        self.json = (
+            f'{{"id":{self.id},"timestamp":"{isoformat(self.timestamp)}",'
+            f'"level":{_quote(self.level)},"message":{_quote(self.message)},'
+            f'"source":{_quote(self.source)},"stream":{stream}{status}}}'
+        )
         kind = "event: status\n" if self.status else ""
-        # json.dumps escapes CR and LF, so a child's bytes cannot end the data line.
         self.sse = f"id: {self.id}\n{kind}data: {self.json}\n\n".encode()
 
     def to_dict(self) -> dict[str, Any]:

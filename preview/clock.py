@@ -16,4 +16,4 @@ def isoformat(moment: datetime | None) -> str | None:
     """``2026-11-21T12:00:00.123Z`` (milliseconds), or None."""
     if moment is None:
         return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.isoformat(timespec="milliseconds") + "Z"
