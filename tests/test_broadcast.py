@@ -490,3 +490,21 @@ async def test_write_log_events_persists_everything(tmp_path: Any) -> None:
                 assert Event.from_row(rows[i]).json == published[i].json
         finally:
             await store.aclose()
+
+
+def test_hand_assembled_json_equals_json_dumps() -> None:
+    messages = ['q"b\\c\r\n\x00\x1b[31m</script>\u2028é😀', "", "plain", "\ud7ff\ufffd"]
+    for message in messages:
+        for status in (None, "running"):
+            for stream in (None, "stderr"):
+                event = Event(
+                    7,
+                    datetime(2026, 11, 21, 12, 0, 0, 123456),
+                    "WARN",
+                    message,
+                    "app",
+                    stream,
+                    status,
+                )
+                expected = json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":"))
+                assert event.json == expected
