@@ -37,7 +37,11 @@ _quote = json.encoder.encode_basestring  # C-accelerated; keeps non-ASCII as is
 
 @dataclass(slots=True, eq=False)
 class Event:
-    """One log event; ``json`` and ``sse`` are its encodings, computed once."""
+    """One log event; ``json`` and ``sse`` are its encodings, computed at most once.
+
+    They are computed on first use, by whichever subscriber comes first, and shared by
+    all: an event nobody streams (persistence alone) is never encoded.
+    """
 
     id: int
     timestamp: datetime
@@ -46,22 +50,30 @@ class Event:
     source: str
     stream: str | None = None
     status: str | None = None
-    json: str = field(init=False, default="")
-    sse: bytes = field(init=False, default=b"")
+    _json: str | None = field(init=False, default=None, repr=False)
+    _sse: bytes | None = field(init=False, default=None, repr=False)
 
-    def __post_init__(self) -> None:
-        # Hand-assembled (same output as json.dumps of to_dict()): this runs once per
-        # line the child prints, and the C string encoder does the only escaping needed.
-        # It escapes CR and LF, so a child's bytes cannot end the SSE data line.
-        status = f',"status":{_quote(self.status)}' if self.status else ""
-        stream = _quote(self.stream) if self.stream is not None else "null"
-        self.json = (
-            f'{{"id":{self.id},"timestamp":"{isoformat(self.timestamp)}",'
-            f'"level":{_quote(self.level)},"message":{_quote(self.message)},'
-            f'"source":{_quote(self.source)},"stream":{stream}{status}}}'
-        )
-        kind = "event: status\n" if self.status else ""
-        self.sse = f"id: {self.id}\n{kind}data: {self.json}\n\n".encode()
+    @property
+    def json(self) -> str:
+        if self._json is None:
+            # Hand-assembled, byte for byte what json.dumps(to_dict()) gives (tested):
+            # the C string encoder does the only escaping needed. It escapes CR and LF,
+            # so a child's bytes cannot end the SSE data line.
+            status = f',"status":{_quote(self.status)}' if self.status else ""
+            stream = _quote(self.stream) if self.stream is not None else "null"
+            self._json = (
+                f'{{"id":{self.id},"timestamp":"{isoformat(self.timestamp)}",'
+                f'"level":{_quote(self.level)},"message":{_quote(self.message)},'
+                f'"source":{_quote(self.source)},"stream":{stream}{status}}}'
+            )
+        return self._json
+
+    @property
+    def sse(self) -> bytes:
+        if self._sse is None:
+            kind = "event: status\n" if self.status else ""
+            self._sse = f"id: {self.id}\n{kind}data: {self.json}\n\n".encode()
+        return self._sse
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -87,6 +99,13 @@ class Event:
             "stream": self.stream,
             "status": self.status,
         }
+
+    def to_values(self, preview_id: str) -> tuple[Any, ...]:
+        """The row as a tuple in ``store.LOG_EVENT_COLUMNS`` order."""
+        return (
+            preview_id, self.id, self.timestamp, self.level, self.message, self.source,
+            self.stream, self.status,
+        )  # fmt: skip
 
     @classmethod
     def from_row(cls, row: Any) -> Event:

@@ -32,7 +32,7 @@ async def write_log_events(store: Store, preview_id: str, broadcast: LogBroadcas
             if not batch:
                 return
         try:
-            await store.add_log_events([event.to_row(preview_id) for event in batch])
+            await store.add_log_values([event.to_values(preview_id) for event in batch])
         except SQLAlchemyError:
             delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS) - 1)]
             attempt += 1
