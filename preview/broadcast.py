@@ -88,18 +88,6 @@ class Event:
             data["status"] = self.status
         return data
 
-    def to_row(self, preview_id: str) -> dict[str, Any]:
-        return {
-            "preview_id": preview_id,
-            "seq": self.id,
-            "timestamp": self.timestamp,
-            "level": self.level,
-            "message": self.message,
-            "source": self.source,
-            "stream": self.stream,
-            "status": self.status,
-        }
-
     def to_values(self, preview_id: str) -> tuple[Any, ...]:
         """The row as a tuple in ``store.LOG_EVENT_COLUMNS`` order."""
         return (

@@ -53,6 +53,7 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
         "stopReason": runtime.stop_reason,
         "lastEventId": runtime.broadcast.last_id,
         "subscribers": runtime.broadcast.subscriber_count,
+        "droppedSubscribers": runtime.broadcast.dropped_count,
     }
 
 
