@@ -66,7 +66,8 @@ def create_app(
     defaults to HS256 JWTs signed with ``PREVIEW_JWT_SECRET``.
     """
     settings = settings or Settings.from_env()
-    app = QuartTrio("preview")
+    # The UI blueprint serves /static itself (content types, CSP, no-cache).
+    app = QuartTrio("preview", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.config["RESPONSE_TIMEOUT"] = None  # streams live as long as their preview
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = settings.stop_grace + 45
@@ -78,13 +79,14 @@ def create_app(
     state = Services(settings=settings, authenticator=authenticator)
     app.extensions["preview"] = state
 
-    from .api import endpoints, generations, previews, proxying, streams
+    from .api import endpoints, generations, previews, proxying, streams, ui
 
     app.register_blueprint(generations.blueprint)
     app.register_blueprint(previews.blueprint)
     app.register_blueprint(streams.blueprint)
     app.register_blueprint(proxying.blueprint)
     app.register_blueprint(endpoints.blueprint)
+    app.register_blueprint(ui.blueprint)
 
     @app.before_serving
     async def _start() -> None:
@@ -149,10 +151,6 @@ def create_app(
         )
         response.status_code = 500
         return response
-
-    @app.get("/")
-    async def _index() -> Response:
-        return jsonify({"service": "preview", "api": "/api", "docs": "see README.md"})
 
     @app.get("/api/health")
     async def _health() -> Response:

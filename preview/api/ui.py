@@ -1,0 +1,81 @@
+"""The web UI: ``/`` (the page) and ``/static/<path>`` (its ES modules, CSS and icon).
+
+The files live in the package (``preview/static``), are written by hand and need no
+build step; nothing is fetched from elsewhere at run time. The page is sent with a
+strict Content-Security-Policy: scripts, styles and connections only from this origin,
+no inline script or style, no framing. Everything is sent with ``Cache-Control:
+no-cache`` and an ETag, so an upgraded service is picked up at the next load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import trio
+from quart import Blueprint, Response, request
+from werkzeug.security import safe_join
+
+from ..errors import NotFound
+
+__all__ = ["STATIC_DIR", "blueprint"]
+
+blueprint = Blueprint("ui", __name__)
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
+    "object-src 'none'"
+)
+# Explicit, because Python's mimetypes table varies by version and platform (an ES
+# module must be served as JavaScript or the browser refuses to run it).
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+}
+
+
+def _not_found(name: str) -> NotFound:
+    return NotFound(f"No static file {name!r}.", code="not_found", details={"path": name[:200]})
+
+
+async def _send(name: str) -> Response:
+    joined = safe_join(str(STATIC_DIR), name)  # None for "..", absolute paths and the like
+    suffix = Path(name).suffix.lower()
+    if joined is None or suffix not in _TYPES:
+        raise _not_found(name)
+    try:
+        content = await trio.Path(joined).read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise _not_found(name) from None
+    etag = hashlib.sha256(content).hexdigest()[:32]
+    headers = {
+        "Content-Type": _TYPES[suffix],
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+        "ETag": f'"{etag}"',
+    }
+    if suffix == ".html":
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        headers["Referrer-Policy"] = "no-referrer"  # the sign-in URL carries a token
+        headers["X-Frame-Options"] = "DENY"
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(b"", status=304, headers=headers)
+    return Response(content, status=200, headers=headers)
+
+
+@blueprint.get("/")
+async def index() -> Response:
+    return await _send("index.html")
+
+
+@blueprint.get("/static/<path:name>")
+async def static_file(name: str) -> Response:
+    return await _send(name)

@@ -1,0 +1,115 @@
+// The service's HTTP API, as used by this page. The bearer token lives in
+// sessionStorage (gone when the tab closes); the read-only log endpoints are reached
+// with the HttpOnly session cookie instead, because EventSource cannot send headers.
+
+const BEARER_KEY = 'preview.bearer';
+const PREVIEW_TOKEN_PREFIX = 'preview.token.';
+
+export const bearer = {
+  get: () => sessionStorage.getItem(BEARER_KEY),
+  set: (token) => sessionStorage.setItem(BEARER_KEY, token),
+  clear: () => sessionStorage.removeItem(BEARER_KEY),
+};
+
+/** The preview token shown once at launch, kept per generation for this tab. */
+export const previewTokens = {
+  get: (gid) => sessionStorage.getItem(PREVIEW_TOKEN_PREFIX + gid),
+  set: (gid, token) => sessionStorage.setItem(PREVIEW_TOKEN_PREFIX + gid, token),
+  clear: (gid) => sessionStorage.removeItem(PREVIEW_TOKEN_PREFIX + gid),
+};
+
+/** An error answer of the API: `{status: "failed", error, message, details}`. */
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.error || 'http_error';
+    this.details = body?.details || {};
+  }
+}
+
+let unauthorizedHandler = () => {};
+/** Called with the error whenever the service answers 401 (the token expired). */
+export function onUnauthorized(handler) {
+  unauthorizedHandler = handler;
+}
+
+export async function call(method, path, { json, body, headers = {}, auth = true } = {}) {
+  const sent = { Accept: 'application/json', ...headers };
+  const token = bearer.get();
+  if (auth && token) sent.Authorization = `Bearer ${token}`;
+  let payload = body;
+  if (json !== undefined) {
+    sent['Content-Type'] = 'application/json';
+    payload = JSON.stringify(json);
+  }
+  let response;
+  try {
+    response = await fetch(path, { method, headers: sent, body: payload, credentials: 'same-origin' });
+  } catch (error) {
+    throw new ApiError(0, { error: 'network_error', message: `The service is unreachable (${error.message}).` });
+  }
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = { message: text.slice(0, 300) };
+  }
+  if (!response.ok) {
+    const error = new ApiError(response.status, data);
+    if (response.status === 401) unauthorizedHandler(error);
+    throw error;
+  }
+  return data;
+}
+
+const enc = encodeURIComponent;
+export const generationPath = (gid) => `/api/generations/${enc(gid)}`;
+export const previewPath = (gid) => `${generationPath(gid)}/preview`;
+
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+export const openSession = () => call('POST', '/api/session');
+export const closeSession = () => call('DELETE', '/api/session', { auth: false });
+export const listGenerations = () => call('GET', '/api/generations');
+export const getGeneration = (gid) => call('GET', generationPath(gid));
+
+export const uploadFiles = (projectId, files) =>
+  call('POST', '/api/generations', { json: { projectId: projectId || undefined, files } });
+
+/** An archive goes as the raw body with its own content type (zip or gzip). */
+export const uploadArchive = (projectId, file, contentType) =>
+  call('POST', `/api/generations${query({ projectId })}`, {
+    body: file,
+    headers: { 'Content-Type': contentType },
+  });
+
+export const launch = (gid, options) => call('POST', `${previewPath(gid)}/launch`, { json: options });
+export const stop = (gid) => call('DELETE', previewPath(gid));
+export const status = (gid, previewId) => call('GET', `${previewPath(gid)}/status${query({ previewId })}`);
+export const endpoints = (gid) => call('GET', `${generationPath(gid)}/endpoints`);
+export const rotatePreviewToken = (gid) => call('POST', `${previewPath(gid)}/token`);
+
+export const history = (gid, previewId, after, limit) =>
+  call('GET', `${previewPath(gid)}/logs${query({ previewId, after, limit })}`);
+
+/** URL of the downloadable history (the session cookie authorises it). */
+export const historyDownloadUrl = (gid, previewId, params) =>
+  `${previewPath(gid)}/logs${query({ previewId, ...params })}`;
+
+export const streamUrl = (gid, previewId, lastEventId) =>
+  `${previewPath(gid)}/logs/stream${query({ previewId, lastEventId })}`;
+
+export const proxyUrl = (gid, path, token) =>
+  `${previewPath(gid)}/proxy${path}${query({ previewToken: token })}`;
+
+export const sendEnvelope = (gid, token, envelope) =>
+  call('POST', `${previewPath(gid)}/request`, { json: envelope, headers: { 'X-Preview-Token': token } });

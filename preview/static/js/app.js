@@ -1,0 +1,138 @@
+// The page's entry point: signs in, then wires the generations column, the preview
+// controls, the terminal, the endpoints and the request tester together.
+
+import * as api from './api.js';
+import { $, setText, show } from './dom.js';
+import { EndpointList } from './endpoints.js';
+import { Generations } from './generations.js';
+import { PreviewController } from './preview.js';
+import * as session from './session.js';
+import { StatusPanel } from './status.js';
+import { TerminalView } from './terminal.js';
+import { RequestTester } from './tester.js';
+import { Toolbar } from './toolbar.js';
+
+// Long main-thread tasks, kept for the responsiveness test (and curious users).
+const longTasks = [];
+try {
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) longTasks.push(Math.round(entry.duration));
+  }).observe({ type: 'longtask', buffered: true });
+} catch {
+  // Not supported by this browser: nothing to record.
+}
+
+const statusPanel = new StatusPanel();
+let preview; // PreviewController, set below (the terminal's callbacks refer to it)
+
+const toolbar = new Toolbar({
+  onFilter: (filter) => terminal.applyFilter(filter),
+  onTimestamps: (visible) => terminal.setTimestamps(visible),
+});
+
+const terminal = new TerminalView({
+  viewport: $('terminal-viewport'),
+  spacer: $('terminal-spacer'),
+  rows: $('terminal-rows'),
+  empty: $('terminal-empty'),
+  jumpButton: $('jump-latest'),
+  onNearTop: () => preview.loadOlder(),
+  onRender: (model) => toolbar.setCounts(model), // at most once a frame
+});
+
+const endpoints = new EndpointList({ onTry: (endpoint) => tester.fill(endpoint), onError: reportError });
+const tester = new RequestTester({ onReveal: (requestId) => preview.reveal(requestId), onError: reportError });
+preview = new PreviewController({
+  terminal,
+  toolbar,
+  statusPanel,
+  onRunning: (gid) => endpoints.load(gid), // now from the live OpenAPI, if the app has one
+});
+
+const generations = new Generations({
+  onSelect: (gid, summary) => {
+    show($('no-selection'), false);
+    show($('workspace-body'), true);
+    setText($('preview-title'), summary?.projectId || gid);
+    endpoints.clear();
+    endpoints.load(gid);
+    tester.setGeneration(gid);
+    preview.select(gid);
+  },
+  onError: reportError,
+});
+
+function reportError(error) {
+  if (error.status === 401) return; // handled by the sign-in screen
+  preview.showError(error.message);
+}
+
+// Handy for tests and debugging; holds no secret (the tokens stay in sessionStorage).
+window.__previewTerminal = {
+  get model() {
+    return preview.model;
+  },
+  view: terminal,
+  ids: () => preview.model.entries.map((entry) => entry.id),
+  setCap: (cap) => {
+    preview.cap = cap;
+    preview.model.cap = cap;
+  },
+  longTasks,
+};
+
+function showSignIn(message) {
+  show($('app'), false);
+  show($('sign-out'), false);
+  show($('user-label'), false);
+  show($('sign-in'), true);
+  setText($('sign-in-error'), message || '');
+  show($('sign-in-error'), Boolean(message));
+  $('sign-in-token').focus();
+}
+
+async function enter(user) {
+  show($('sign-in'), false);
+  show($('app'), true);
+  setText($('user-label'), `${user.userId} (${user.tier})`);
+  show($('user-label'), true);
+  show($('sign-out'), true);
+  await generations.refresh();
+}
+
+api.onUnauthorized(() => {
+  preview.detach();
+  api.bearer.clear();
+  showSignIn('The sign-in is not valid or has expired: paste a token.');
+});
+
+$('sign-in-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    await enter(await session.signIn($('sign-in-token').value));
+    $('sign-in-token').value = '';
+  } catch (error) {
+    if (error.status !== 401) showSignIn(error.message);
+  }
+});
+
+$('sign-out').addEventListener('click', async () => {
+  preview.detach();
+  await session.signOut().catch(() => {});
+  window.location.replace('/');
+});
+
+async function start() {
+  session.takeTokenFromUrl();
+  if (!api.bearer.get()) {
+    showSignIn();
+    return;
+  }
+  try {
+    await enter(await session.openSession());
+  } catch (error) {
+    if (error.status !== 401) showSignIn(error.message);
+  }
+}
+
+start();

@@ -1,0 +1,62 @@
+// The app's endpoints (from its live OpenAPI while it runs, else from its source),
+// each with a "Try" button that fills the request tester.
+
+import * as api from './api.js';
+import { $, h, setText, show } from './dom.js';
+
+function sourceLabel(source) {
+  if (!source || source.kind === 'openapi' || source === 'openapi') return 'openapi';
+  return source.file ? `${source.file}${source.line ? `:${source.line}` : ''}` : String(source.kind || '');
+}
+
+export class EndpointList {
+  constructor({ onTry, onError }) {
+    this.onTry = onTry;
+    this.onError = onError;
+    this.gid = null;
+  }
+
+  clear() {
+    $('endpoint-list').replaceChildren();
+    setText($('endpoints-origin'), '');
+    show($('endpoints-empty'), false);
+  }
+
+  async load(gid) {
+    this.gid = gid;
+    try {
+      const data = await api.endpoints(gid);
+      if (this.gid !== gid) return; // another generation was picked meanwhile
+      this.render(data);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  render({ endpoints, discoveredFrom }) {
+    setText($('endpoints-origin'), discoveredFrom === 'openapi' ? 'from the live OpenAPI' : 'from the source');
+    show($('endpoints-empty'), endpoints.length === 0);
+    $('endpoint-list').replaceChildren(
+      ...endpoints.map((endpoint) =>
+        h(
+          'li',
+          { class: 'endpoint' },
+          h('span', { class: `method method-${endpoint.method}`, text: endpoint.method }),
+          h(
+            'span',
+            { class: 'endpoint-text' },
+            h('span', { class: 'mono endpoint-path', text: endpoint.path }),
+            h('span', { class: 'hint', text: [endpoint.summary, sourceLabel(endpoint.source)].filter(Boolean).join(' · ') }),
+          ),
+          h('button', {
+            type: 'button',
+            class: 'button small',
+            text: 'Try',
+            'aria-label': `Try ${endpoint.method} ${endpoint.path}`,
+            onclick: () => this.onTry(endpoint),
+          }),
+        ),
+      ),
+    );
+  }
+}

@@ -1,0 +1,185 @@
+// The terminal's data: every received event of one preview, in id order, in memory.
+//
+// Kept as plain arrays so that 100,000+ lines stay cheap: the DOM only ever holds the
+// rows on screen (terminal.js), and filtering is one pass over this array. Ids are the
+// preview's sequence numbers (also the SSE ids), so a duplicate after a reconnect is
+// simply an id not greater than the last one seen.
+
+import { plainText } from './ansi.js';
+
+export const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+export const SOURCES = ['app', 'system', 'proxy'];
+export const DEFAULT_CAP = 200_000;
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export class LogModel {
+  constructor({ cap = DEFAULT_CAP } = {}) {
+    this.cap = cap;
+    this.entries = [];
+    this.lastId = 0;
+    this.duplicates = 0;
+    this.levels = new Set(LEVELS);
+    this.sources = new Set(SOURCES);
+    this.query = '';
+    this.matcher = null;
+    this.view = null; // indexes into entries when a filter is on; null = everything
+  }
+
+  get firstId() {
+    return this.entries.length ? this.entries[0].id : this.lastId + 1;
+  }
+
+  /** Whether lines before the first one in memory exist (trimmed, or never loaded). */
+  get hasOlder() {
+    return this.firstId > 1;
+  }
+
+  get filtered() {
+    return this.view !== null;
+  }
+
+  /** Add one live event; false if it was already here (a replay after a reconnect). */
+  add(event) {
+    const id = Number(event.id);
+    if (!(id > this.lastId)) {
+      this.duplicates += 1;
+      return false;
+    }
+    const entry = toEntry(event);
+    this.lastId = id;
+    this.entries.push(entry);
+    if (this.view !== null && this.matches(entry)) this.view.push(this.entries.length - 1);
+    return true;
+  }
+
+  /**
+   * Drop the oldest lines beyond the cap; true if any went. Called only while the user
+   * follows the end (dropping what they are reading would move it), and always when
+   * twice the cap is reached, so memory stays bounded either way.
+   */
+  trim(following) {
+    const excess = this.entries.length - this.cap;
+    // Trim in steps of a tenth of the cap: one splice per many lines, not per line.
+    if (excess <= 0 || (excess < this.cap / 10 && following) || (!following && excess < this.cap)) {
+      return false;
+    }
+    this.entries.splice(0, excess);
+    this.refilter();
+    return true;
+  }
+
+  /** Put older events (from the history endpoint) in front; returns how many were new. */
+  prepend(events) {
+    const first = this.firstId;
+    const older = events.filter((event) => Number(event.id) < first).map(toEntry);
+    if (!older.length) return 0;
+    this.entries = older.concat(this.entries);
+    if (this.lastId === 0) this.lastId = older[older.length - 1].id;
+    this.refilter();
+    return older.length;
+  }
+
+  setFilter({ levels = this.levels, sources = this.sources, query = this.query } = {}) {
+    this.levels = new Set(levels);
+    this.sources = new Set(sources);
+    this.query = query;
+    this.matcher = query ? new RegExp(escapeRegExp(query), 'i') : null;
+    this.refilter();
+  }
+
+  matches(entry) {
+    return (
+      this.levels.has(entry.level) &&
+      this.sources.has(entry.source) &&
+      (this.matcher === null || this.matcher.test(entry.plain))
+    );
+  }
+
+  refilter() {
+    const all = this.levels.size === LEVELS.length && this.sources.size === SOURCES.length && !this.matcher;
+    if (all) {
+      this.view = null;
+      return;
+    }
+    const view = [];
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) if (this.matches(entries[i])) view.push(i);
+    this.view = view;
+  }
+
+  get length() {
+    return this.view === null ? this.entries.length : this.view.length;
+  }
+
+  at(position) {
+    return this.view === null ? this.entries[position] : this.entries[this.view[position]];
+  }
+
+  /** Index in `entries` of the event with this id, or -1 (ids are sorted). */
+  indexOfId(id) {
+    let low = 0;
+    let high = this.entries.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const value = this.entries[mid].id;
+      if (value === id) return mid;
+      if (value < id) low = mid + 1;
+      else high = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Position in the current view of the event with this id, or -1 if filtered out. */
+  positionOfId(id) {
+    const index = this.indexOfId(id);
+    if (index < 0 || this.view === null) return index;
+    let low = 0;
+    let high = this.view.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      if (this.view[mid] === index) return mid;
+      if (this.view[mid] < index) low = mid + 1;
+      else high = mid - 1;
+    }
+    return -1;
+  }
+
+  /** First position in the current view whose id is at least `id` (clamped). */
+  positionAtOrAfterId(id) {
+    let low = 0;
+    let high = this.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.at(mid).id < id) low = mid + 1;
+      else high = mid;
+    }
+    return Math.min(low, Math.max(0, this.length - 1));
+  }
+
+  /** The last `proxy` event of this request (its message ends with `[<requestId>]`). */
+  findRequest(requestId) {
+    const suffix = `[${requestId}]`;
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const entry = this.entries[i];
+      if (entry.source === 'proxy' && entry.message.endsWith(suffix)) return entry;
+    }
+    return null;
+  }
+}
+
+function toEntry(event) {
+  const message = String(event.message ?? '');
+  return {
+    id: Number(event.id),
+    timestamp: event.timestamp,
+    level: LEVELS.includes(event.level) ? event.level : 'INFO',
+    source: SOURCES.includes(event.source) ? event.source : 'app',
+    stream: event.stream || null,
+    status: event.status || null,
+    message,
+    plain: plainText(message),
+  };
+}

@@ -1,0 +1,220 @@
+// The request tester: builds the envelope {method, path, query, headers, body}, sends
+// it through the service (POST …/preview/request with X-Preview-Token) and shows the
+// app's answer. Every request of this tab is listed (sessionStorage, per generation);
+// each can be shown again or found in the terminal by its request id.
+
+import * as api from './api.js';
+import { $, h, setText, show } from './dom.js';
+
+const HISTORY_PREFIX = 'preview.requests.';
+const HISTORY_SIZE = 30;
+const SHOWN_BODY_CHARS = 200_000; // a huge body is cut for display (the DOM, not the data)
+const TOKEN_ERRORS = new Set(['missing_preview_token', 'invalid_preview_token', 'preview_token_expired']);
+
+function parseHeaders(text) {
+  const headers = {};
+  for (const [number, line] of text.split('\n').entries()) {
+    if (!line.trim()) continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new Error(`Header line ${number + 1} is not "Name: value".`);
+    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+/** An example value for a path parameter, from its schema. */
+function example(parameter) {
+  const type = parameter?.schema?.type;
+  if (type === 'integer' || type === 'number') return '1';
+  if (type === 'boolean') return 'true';
+  return parameter?.schema?.example !== undefined ? String(parameter.schema.example) : 'example';
+}
+
+function bodyText(result) {
+  const data = result.data;
+  if (result.dataEncoding === 'base64') return String(data);
+  if (typeof data === 'string') return data;
+  return JSON.stringify(data, null, 2);
+}
+
+export class RequestTester {
+  constructor({ onReveal, onError }) {
+    this.onReveal = onReveal;
+    this.onError = onError;
+    this.gid = null;
+    this.shown = null;
+    $('tester-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.send();
+    });
+    $('response-log').addEventListener('click', () => {
+      if (this.shown?.requestId) this.onReveal(this.shown.requestId);
+    });
+  }
+
+  setGeneration(gid) {
+    this.gid = gid;
+    this.shown = null;
+    show($('tester-response'), false);
+    this.showError(null);
+    this.renderHistory();
+  }
+
+  /** Fill the form from a discovered endpoint ("Try"). */
+  fill(endpoint) {
+    const parameters = endpoint.parameters || [];
+    const path = endpoint.path.replace(/\{([^}/]+)\}/g, (whole, name) =>
+      example(parameters.find((p) => p.in === 'path' && p.name === name)),
+    );
+    $('tester-method').value = endpoint.method;
+    $('tester-path').value = path;
+    $('tester-query').value = parameters
+      .filter((p) => p.in === 'query' && p.required)
+      .map((p) => `${encodeURIComponent(p.name)}=${encodeURIComponent(example(p))}`)
+      .join('&');
+    $('tester-body').value = endpoint.requestBody && !['GET', 'HEAD', 'DELETE'].includes(endpoint.method) ? '{}' : '';
+    this.showError(null);
+    $('tester-path').focus();
+  }
+
+  showError(message) {
+    setText($('tester-error'), message || '');
+    show($('tester-error'), Boolean(message));
+  }
+
+  envelope() {
+    const envelope = { method: $('tester-method').value, path: $('tester-path').value.trim() || '/' };
+    if (!envelope.path.startsWith('/')) envelope.path = `/${envelope.path}`;
+    const query = $('tester-query').value.trim();
+    if (query) envelope.query = query.replace(/^\?/, '');
+    const headers = parseHeaders($('tester-headers').value);
+    if (Object.keys(headers).length) envelope.headers = headers;
+    const body = $('tester-body').value.trim();
+    if (body) {
+      try {
+        envelope.body = JSON.parse(body);
+      } catch (error) {
+        throw new Error(`The body is not valid JSON: ${error.message}`);
+      }
+    }
+    return envelope;
+  }
+
+  async previewToken(fresh) {
+    let token = fresh ? null : api.previewTokens.get(this.gid);
+    if (!token) {
+      // The token is shown only at launch; a reloaded tab asks for a new one.
+      token = (await api.rotatePreviewToken(this.gid)).previewToken;
+      api.previewTokens.set(this.gid, token);
+    }
+    return token;
+  }
+
+  async send() {
+    const gid = this.gid;
+    let envelope;
+    try {
+      envelope = this.envelope();
+    } catch (error) {
+      this.showError(error.message);
+      return;
+    }
+    this.showError(null);
+    const button = $('tester-send');
+    button.disabled = true;
+    const record = { method: envelope.method, path: envelope.path + (envelope.query ? `?${envelope.query}` : ''), at: Date.now() };
+    try {
+      let result;
+      try {
+        result = await api.sendEnvelope(gid, await this.previewToken(false), envelope);
+      } catch (error) {
+        if (!TOKEN_ERRORS.has(error.code)) throw error;
+        result = await api.sendEnvelope(gid, await this.previewToken(true), envelope);
+      }
+      Object.assign(record, { result, statusCode: result.statusCode, requestId: result.requestId });
+    } catch (error) {
+      Object.assign(record, { error: `${error.status || ''} ${error.code}: ${error.message}`.trim() });
+      this.showError(record.error);
+    } finally {
+      button.disabled = false;
+    }
+    if (gid !== this.gid) return;
+    this.remember(record);
+    if (record.result) {
+      this.showResponse(record);
+      $('tester-response').scrollIntoView({ block: 'nearest' }); // the answer, in view
+    }
+  }
+
+  showResponse(record) {
+    const { result } = record;
+    this.shown = record;
+    const status = $('response-status');
+    setText(status, `${result.statusCode}`);
+    status.dataset.class = String(result.statusCode).charAt(0);
+    setText($('response-time'), `${result.elapsedMs} ms · ${record.method} ${record.path}`);
+    const headerLines = Object.entries(result.headers || {}).flatMap(([name, value]) =>
+      (Array.isArray(value) ? value : [value]).map((v) => `${name}: ${v}`),
+    );
+    setText($('response-headers'), headerLines.join('\n'));
+    const base64 = result.dataEncoding === 'base64';
+    setText($('response-encoding'), base64 ? `Binary body, shown base64-encoded (${Math.floor((String(result.data).length * 3) / 4)} bytes)` : '');
+    show($('response-encoding'), base64);
+    let text = bodyText(result) ?? '';
+    if (text.length > SHOWN_BODY_CHARS) text = `${text.slice(0, SHOWN_BODY_CHARS)}\n… (${text.length - SHOWN_BODY_CHARS} more characters)`;
+    setText($('response-body'), text);
+    show($('response-log'), Boolean(record.requestId));
+    show($('tester-response'), true);
+  }
+
+  history() {
+    try {
+      return JSON.parse(sessionStorage.getItem(HISTORY_PREFIX + this.gid) || '[]');
+    } catch {
+      return [];
+    }
+  }
+
+  remember(record) {
+    const records = [record, ...this.history()].slice(0, HISTORY_SIZE);
+    try {
+      sessionStorage.setItem(HISTORY_PREFIX + this.gid, JSON.stringify(records));
+    } catch {
+      // Storage full (large bodies): keep the list without the bodies.
+      const light = records.map(({ result, ...rest }) => rest);
+      sessionStorage.setItem(HISTORY_PREFIX + this.gid, JSON.stringify(light));
+    }
+    this.renderHistory(records);
+  }
+
+  renderHistory(records = this.gid ? this.history() : []) {
+    $('request-list').replaceChildren(
+      ...records.map((record) => {
+        const outcome = record.error ? 'error' : String(record.statusCode);
+        const summary = h(
+          'button',
+          {
+            type: 'button',
+            class: 'request-summary',
+            disabled: !record.result,
+            onclick: () => this.showResponse(record),
+          },
+          h('span', { class: `method method-${record.method}`, text: record.method }),
+          h('span', { class: 'mono request-path', text: record.path }),
+          h('span', { class: 'status-code', dataset: { class: outcome.charAt(0) }, text: outcome }),
+          h('span', { class: 'hint', text: record.result ? `${record.result.elapsedMs} ms` : '' }),
+        );
+        const log = record.requestId
+          ? h('button', {
+              type: 'button',
+              class: 'button small ghost',
+              text: 'Log',
+              'aria-label': `Show ${record.method} ${record.path} in the terminal`,
+              onclick: () => this.onReveal(record.requestId),
+            })
+          : null;
+        return h('li', { dataset: { requestId: record.requestId || '' } }, summary, log);
+      }),
+    );
+  }
+}
