@@ -15,6 +15,7 @@ graceful shutdown bounded by those limits.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections import deque
@@ -354,6 +355,7 @@ class PreviewRuntime:
                     stopped_at=self.stopped_at,
                     exit_code=self.exit_code,
                     error_message=self.error_message,
+                    error_lines=json.dumps(self.error_lines) if self.error_lines else None,
                     stop_reason=self.stop_reason,
                     health_status="unknown",
                 )

@@ -68,6 +68,9 @@ async def test_crash_during_start_fails_with_cause_and_frees_port(service: Servi
         )
         assert "add 'sqlmodel_missing_module' to requirements.txt" in body["errorMessage"]
         assert any("Traceback" in line for line in body["errorLines"])
+        stored = await service.status(gid)  # from the row, once the runtime is gone
+        assert stored["errorLines"] == body["errorLines"]
+        assert stored["errorMessage"] == body["errorMessage"]
         port = body["port"]
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", port))  # the port is free again

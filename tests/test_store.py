@@ -12,15 +12,22 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 import trio
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+import preview
 from preview.store import Generation, PreviewInstance, Store
+
+MIGRATIONS = Path(preview.__file__).resolve().parent / "migrations"
 
 PG_ENV = "PREVIEW_TEST_POSTGRES_URL"
 T0 = datetime(2026, 11, 21, 12, 0, 0, 123456)
@@ -148,7 +155,7 @@ async def test_migrate_creates_tables_and_is_idempotent(db_url: str) -> None:
                 second,
                 lambda c: c.execute(sa.text("SELECT version_num FROM alembic_version")).all(),
             )
-            assert [v for (v,) in versions] == ["0001"]
+            assert [v for (v,) in versions] == [_head_revision()]
             again = await second.get_generation("g1")
             assert again is not None and again.user_id == "u1"
             assert await second.generation_files("g1") == {"a.txt": b"x"}
@@ -551,3 +558,50 @@ async def test_more_concurrent_calls_than_threads_all_complete(store: Store) -> 
                 nursery.start_soon(store.count_log_events, "p1")
         got = await store.log_events("p1", limit=None)
         assert [ev.seq for ev in got] == list(range(1, batches * per_batch + 1))
+
+
+def _head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+async def test_an_older_schema_is_upgraded_on_open_keeping_rows(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with trio.fail_after(30):
+        engine = sa.create_engine(url)
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001")
+            connection.execute(
+                sa.text(
+                    "INSERT INTO generations (id, user_id, created_at, file_count, total_bytes)"
+                    " VALUES ('g_old', 'u1', '2026-01-01 00:00:00.000000', 0, 0)"
+                )
+            )
+        engine.dispose()
+        store = await Store.open(url)
+        try:
+            assert (await store.get_generation("g_old")).user_id == "u1"
+            now = datetime(2026, 11, 21)
+            await store.add_preview(
+                PreviewInstance(
+                    id="p_new",
+                    generation_id="g_old",
+                    user_id="u1",
+                    status="failed",
+                    created_at=now,
+                    expires_at=now,
+                    preview_token_hash="0" * 64,
+                    token_expires_at=now,
+                    health_status="unknown",
+                    error_lines='["x"]',
+                )
+            )
+            assert (await store.get_preview("p_new")).error_lines == '["x"]'
+        finally:
+            await store.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import string
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,7 +76,7 @@ def _from_row(row: PreviewInstance) -> dict[str, Any]:
         "expiresAt": isoformat(row.expires_at),
         "exitCode": row.exit_code,
         "errorMessage": row.error_message,
-        "errorLines": [],
+        "errorLines": json.loads(row.error_lines) if row.error_lines else [],
         "stopReason": row.stop_reason,
         "memoryMb": None,
         "cpuPercent": None,

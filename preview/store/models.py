@@ -77,6 +77,8 @@ class PreviewInstance(Base):
     last_health_check: Mapped[datetime | None] = mapped_column(DateTime)
     health_status: Mapped[str] = mapped_column(String(20), default="unknown")
     error_message: Mapped[str | None] = mapped_column(Text)
+    # The lines the child printed last when it failed (JSON list), shown with the cause.
+    error_lines: Mapped[str | None] = mapped_column(Text)
     exit_code: Mapped[int | None] = mapped_column(Integer)
     stop_reason: Mapped[str | None] = mapped_column(String(200))
     temp_dir: Mapped[str | None] = mapped_column(String(1024))
