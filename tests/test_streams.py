@@ -272,6 +272,9 @@ async def test_history_filters_and_downloads(service: Service) -> None:
     )
     with trio.fail_after(30):
         gid, _ = await _launch(service, files)
+        stderr_lines = await service.history(gid, stream="stderr")
+        assert stderr_lines == []  # the app printed everything on stdout
+        assert len(await service.history(gid, stream="stdout")) == 4
         errors = await service.history(gid, level="ERROR", source="app")
         assert [e["message"] for e in errors] == ["ERROR:    broken a_b"]
         warn = await service.history(gid, level="warning,error", q="100%")

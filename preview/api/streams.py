@@ -26,6 +26,7 @@ _RETRY_MS = 2000
 _PAGE = 2000
 _LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 _SOURCES = ("app", "system", "proxy")
+_STREAMS = ("stdout", "stderr")
 _HISTORY_CONSISTENCY_WAIT = 5.0
 
 
@@ -112,6 +113,7 @@ def _history_filters() -> dict[str, Any]:
     return {
         "levels": _choices("level", args.get("level"), _LEVELS),
         "sources": _choices("source", args.get("source"), _SOURCES),
+        "streams": _choices("stream", args.get("stream"), _STREAMS),
         "text": q,
     }
 

@@ -213,6 +213,7 @@ class Store:
         limit: int | None = 1000,
         levels: Iterable[str] | None = None,
         sources: Iterable[str] | None = None,
+        streams: Iterable[str] | None = None,
         text: str | None = None,
     ) -> list[LogEvent]:
         query = (
@@ -226,6 +227,8 @@ class Store:
             query = query.where(LogEvent.level.in_(list(levels)))
         if sources:
             query = query.where(LogEvent.source.in_(list(sources)))
+        if streams:
+            query = query.where(LogEvent.stream.in_(list(streams)))
         if text:
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(LogEvent.message.ilike(f"%{escaped}%", escape="\\"))
