@@ -19,6 +19,7 @@ Back-pressure rules:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json.encoder
 from collections import deque
@@ -30,7 +31,9 @@ import trio
 
 from .clock import isoformat, utcnow
 
-__all__ = ["Event", "LogBroadcast", "Subscription"]
+__all__ = ["HEARTBEAT", "Event", "LogBroadcast", "Subscription"]
+
+HEARTBEAT = None  # what a subscriber's channel carries at each heartbeat, between events
 
 _quote = json.encoder.encode_basestring  # C-accelerated; keeps non-ASCII as is
 
@@ -116,8 +119,8 @@ class Subscription:
         broadcast: LogBroadcast,
         replay: list[Event],
         gap: tuple[int, int] | None,
-        send: trio.MemorySendChannel[Event],
-        receive: trio.MemoryReceiveChannel[Event],
+        send: trio.MemorySendChannel[Event | None],
+        receive: trio.MemoryReceiveChannel[Event | None],
     ) -> None:
         self._broadcast = broadcast
         self.replay = replay
@@ -203,7 +206,7 @@ class LogBroadcast:
 
     def subscribe(self, after: int = 0) -> Subscription:
         """Subscribe to events with ``id > after``; the ring part comes as ``replay``."""
-        send, receive = trio.open_memory_channel[Event](self._subscriber_buffer)
+        send, receive = trio.open_memory_channel[Event | None](self._subscriber_buffer)
         first = self._ring[0].id if self._ring else self.last_id + 1
         after = max(after, 0)
         start = max(after + 1 - first, 0)
@@ -215,6 +218,16 @@ class LogBroadcast:
         else:
             self._subscribers.add(subscription)
         return subscription
+
+    def heartbeat(self) -> None:
+        """Put ``HEARTBEAT`` in every subscriber's channel that has room.
+
+        One periodic call replaces a timeout around every subscriber's receive (a cancel
+        scope per event on the hot path); streams turn it into keep-alive comments.
+        """
+        for subscriber in self._subscribers:
+            with contextlib.suppress(trio.WouldBlock, trio.ClosedResourceError):
+                subscriber._send.send_nowait(HEARTBEAT)
 
     def close(self, final_status: str) -> None:
         """No more events: live subscribers' channels end after what they hold."""

@@ -206,6 +206,7 @@ class PreviewRuntime:
         async with trio.open_nursery() as pipes:
             pipes.start_soon(self._read_pipe, process.stdout, "stdout")
             pipes.start_soon(self._read_pipe, process.stderr, "stderr")
+            pipes.start_soon(self._heartbeat)
             task_status.started()
             try:
                 outcome = await self._supervise(process)
@@ -312,6 +313,12 @@ class PreviewRuntime:
                 await self._store.update_preview(
                     self.id, health_status=status, last_health_check=self.last_health_check
                 )
+
+    async def _heartbeat(self) -> None:
+        """Keep idle streams alive (SSE comments) while the child runs."""
+        while True:
+            await trio.sleep(self.settings.keepalive_interval)
+            self.broadcast.heartbeat()
 
     async def _read_pipe(self, pipe: trio.abc.ReceiveStream, stream: str) -> None:
         splitter = LineSplitter(self.settings.max_line_bytes)

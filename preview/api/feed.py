@@ -1,10 +1,11 @@
 """One subscriber's feed of a preview's events, shared by the SSE and WebSocket streams.
 
 ``event_feed`` yields, in order: batches of events after ``after`` (from the database
-when older than the ring, then the ring, then live), ``KEEPALIVE`` when nothing
-happened for ``keepalive`` seconds, and finally one :class:`End` when the preview is
-over and everything was sent. If the subscriber fell behind and was dropped, the feed
-stops *without* ``End``: the client reconnects and resumes from its last id.
+when older than the ring, then the ring, then live), ``KEEPALIVE`` at each heartbeat of
+the running preview (every ``PREVIEW_KEEPALIVE_INTERVAL``), and finally one ``End``
+when the preview is over and everything was sent. If the subscriber fell behind and
+was dropped, the feed stops *without* ``End``: the client reconnects and resumes from
+its last id.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import trio
 
-from ..broadcast import Event
+from ..broadcast import HEARTBEAT, Event
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance, Store
 
@@ -54,7 +55,7 @@ async def stored_events(
 
 
 async def _live(
-    store: Store, runtime: PreviewRuntime, after: int, keepalive: float
+    store: Store, runtime: PreviewRuntime, after: int
 ) -> AsyncIterator[list[Event] | End | None]:
     broadcast = runtime.broadcast
     with broadcast.subscribe(after) as subscription:
@@ -67,18 +68,19 @@ async def _live(
             yield subscription.replay
         receive = subscription.receive
         while True:
-            with trio.move_on_after(keepalive) as idle:
-                try:
-                    event = await receive.receive()
-                except trio.EndOfChannel:
-                    break
-            if idle.cancelled_caught:
+            try:
+                event = await receive.receive()
+            except trio.EndOfChannel:
+                break
+            if event is HEARTBEAT:
                 yield KEEPALIVE
                 continue
             batch = [event]
             try:
                 while len(batch) < _COALESCE:
-                    batch.append(receive.receive_nowait())
+                    more = receive.receive_nowait()
+                    if more is not HEARTBEAT:
+                        batch.append(more)
             except (trio.WouldBlock, trio.EndOfChannel):
                 pass
             yield batch
@@ -88,11 +90,11 @@ async def _live(
 
 
 async def event_feed(
-    store: Store, preview: PreviewRuntime | PreviewInstance, after: int, keepalive: float
+    store: Store, preview: PreviewRuntime | PreviewInstance, after: int
 ) -> AsyncIterator[list[Event] | End | None]:
     """See the module doc. ``preview`` is live (a runtime) or over (its row)."""
     if isinstance(preview, PreviewRuntime):
-        async for item in _live(store, preview, after, keepalive):
+        async for item in _live(store, preview, after):
             yield item
         return
     last_id = after

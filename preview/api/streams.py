@@ -76,7 +76,7 @@ async def _sse_body(
     """The whole SSE response. Runs outside the app context: gets what it needs passed."""
     assert state.store is not None
     yield f"retry: {_RETRY_MS}\n\n".encode()
-    async for item in event_feed(state.store, preview, after, state.settings.keepalive_interval):
+    async for item in event_feed(state.store, preview, after):
         if item is KEEPALIVE:
             yield b": keep-alive\n\n"
         elif isinstance(item, End):
@@ -197,7 +197,7 @@ async def websocket_logs(gid: str) -> None:
     preview = await preview_for(gid, websocket.args.get("previewId"))
     assert state.store is not None
     await websocket.accept()
-    async for item in event_feed(state.store, preview, after, state.settings.keepalive_interval):
+    async for item in event_feed(state.store, preview, after):
         if item is KEEPALIVE:
             continue
         if isinstance(item, End):
