@@ -1,0 +1,567 @@
+"""The markdown results table (benchmarks/results.md) from the scenarios' JSON results."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from typing import Any
+
+from .harness import ROOT
+
+Row = tuple[str, str, str, str, str, str, str]
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    versions = {}
+    for package in (
+        "trio",
+        "hypercorn",
+        "quart",
+        "quart-trio",
+        "sqlalchemy",
+        "fastapi",
+        "uvicorn",
+        "sse-starlette",
+        "uvloop",
+        "httptools",
+        "starlette",
+    ):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "preview").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return {
+        "preview_sources": digest.hexdigest()[:12],
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "commit": commit,
+        "versions": versions,
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+    }
+
+
+def timer_jitter() -> dict[str, float]:
+    """Overshoot of 5 ms sleeps on an idle process: the machine's wake-up noise."""
+    samples = []
+    for _ in range(200):
+        began = time.perf_counter()
+        time.sleep(0.005)
+        samples.append((time.perf_counter() - began - 0.005) * 1000)
+    samples.sort()
+    return {
+        "p50_ms": round(samples[100], 3),
+        "p99_ms": round(samples[197], 3),
+        "max_ms": round(samples[-1], 3),
+    }
+
+
+def _f(value: Any, digits: int = 1, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}{unit}"
+    if isinstance(value, float):
+        if abs(value) >= 1000:
+            return f"{value:,.0f}{unit}"
+        return f"{value:.{digits}f}{unit}"
+    return f"{value}{unit}"
+
+
+def _met(ok: bool | None) -> str:
+    if ok is None:
+        return "–"
+    return "**met**" if ok else "**not met**"
+
+
+def _lat(figures: dict[str, Any]) -> str:
+    lat = figures.get("latency_ms") or {}
+    return f"{_f(lat.get('p50'), 2)} / {_f(lat.get('p99'), 2)} / {_f(lat.get('max'), 1)}"
+
+
+def _ok(figures: dict[str, Any]) -> bool:
+    return "error" not in figures
+
+
+def fanout_rows(result: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    p99_targets = {"m100": 10.0, "m1000": 25.0}
+    for case in result["cases"]:
+        svc, base = case.get("service", {}), case.get("baseline", {})
+        label = f"Fan-out {case['label']}"
+        if not (_ok(svc) and _ok(base)):
+            rows.append((label, "error", svc.get("error", ""), base.get("error", ""), "", "", ""))
+            continue
+        ratio = case.get("ratio", {})
+        if case["case"].startswith("idle"):
+            kib_svc = svc["memory"]["per_subscriber_kib"]
+            rows.append(
+                (
+                    label,
+                    "server memory per idle subscriber (KiB)",
+                    _f(kib_svc, 1),
+                    _f(base["memory"]["per_subscriber_kib"], 1),
+                    _f(ratio.get("memory_per_subscriber"), 2) + "×",
+                    "≤ 10 KiB",
+                    _met(kib_svc <= 10),
+                )
+            )
+            rows.append(
+                (
+                    label,
+                    "time to connect them all (s)",
+                    _f(svc["memory"]["connect_s"]),
+                    _f(base["memory"]["connect_s"]),
+                    "",
+                    "",
+                    "",
+                )
+            )
+            continue
+        throughput_target = case["case"] in ("m100", "m1000")
+        clean = svc["lost_total"] == 0 and svc["dup_total"] == 0
+        rows.append(
+            (
+                label,
+                "deliveries per second",
+                _f(svc["deliveries_per_s"]),
+                _f(base["deliveries_per_s"]),
+                _f(ratio.get("deliveries_per_s"), 2) + "×",
+                "≥ 10× baseline, 0 lost, 0 dup" if throughput_target else "",
+                _met((ratio.get("deliveries_per_s") or 0) >= 10 and clean)
+                if throughput_target
+                else "",
+            )
+        )
+        rows.append(
+            (
+                label,
+                "deliveries per server CPU-second",
+                _f(svc["deliveries_per_cpu_s"]),
+                _f(base["deliveries_per_cpu_s"]),
+                _f(ratio.get("deliveries_per_cpu_s"), 2) + "×",
+                "",
+                "",
+            )
+        )
+        target = p99_targets.get(case["case"])
+        rows.append(
+            (
+                label,
+                "latency p50 / p99 / max (ms)",
+                _lat(svc),
+                _lat(base),
+                _f(ratio.get("latency_p99"), 2) + "× (p99)",
+                f"p99 ≤ {target:g} ms" if target else "",
+                _met(svc["latency_ms"]["p99"] <= target) if target else "",
+            )
+        )
+        rows.append(
+            (
+                label,
+                "lost / duplicated (total; worst subscriber)",
+                f"{svc['lost_total']} / {svc['dup_total']}; "
+                f"{svc['lost_max_per_subscriber']} / {svc['dup_max_per_subscriber']}",
+                f"{base['lost_total']} / {base['dup_total']}; "
+                f"{base['lost_max_per_subscriber']} / {base['dup_max_per_subscriber']}",
+                "",
+                "0 / 0",
+                _met(clean),
+            )
+        )
+        rows.append(
+            (
+                label,
+                "server CPU per delivery (µs)",
+                _f(svc["cpu_us_per_delivery"], 1),
+                _f(base["cpu_us_per_delivery"], 1),
+                "",
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                label,
+                "server memory per connected subscriber (KiB)",
+                _f(svc["memory"]["per_subscriber_kib"], 1),
+                _f(base["memory"]["per_subscriber_kib"], 1),
+                "",
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                label,
+                "client: processes, CPU-s, loop lag p99 / max (ms)",
+                _client(svc),
+                _client(base),
+                "",
+                "",
+                "",
+            )
+        )
+    return rows
+
+
+def _client(figures: dict[str, Any]) -> str:
+    client = figures["client"]
+    return (
+        f"{client['processes']}, {_f(client['cpu_s'], 1)}, "
+        f"{_f(client['loop_lag_p99_ms'], 1)} / {_f(client['loop_lag_max_ms'], 1)}"
+    )
+
+
+def slow_rows(result: dict[str, Any]) -> list[Row]:
+    label = (
+        f"Slow subscriber (M={result['m']} + 1 that never reads, "
+        f"{result['rate']:,}/s × {result['pad']} B)"
+    )
+    svc, base = result.get("service", {}), result.get("baseline", {})
+
+    def part(figures: dict[str, Any], run: str) -> dict[str, Any]:
+        return figures.get(run, {})
+
+    def others_p99(figures: dict[str, Any]) -> str:
+        control, slow = part(figures, "control"), part(figures, "with_slow")
+        if "others" not in control or "others" not in slow:
+            return control.get("error") or slow.get("error") or "–"
+        return (
+            f"{_f(control['others']['latency_ms']['p99'], 1)} → "
+            f"{_f(slow['others']['latency_ms']['p99'], 1)}"
+        )
+
+    def dropped(figures: dict[str, Any]) -> str:
+        slow = part(figures, "with_slow")
+        if "slow_dropped" not in slow:
+            return "–"
+        if not slow["slow_dropped"]:
+            return "no"
+        return f"yes, after {_f(slow['slow_dropped_after_s'], 1)} s"
+
+    def memory(figures: dict[str, Any]) -> str:
+        control, slow = part(figures, "control"), part(figures, "with_slow")
+        if "rss_peak_growth_mib" not in control or "rss_peak_growth_mib" not in slow:
+            return "–"
+        return f"{_f(control['rss_peak_growth_mib'])} → {_f(slow['rss_peak_growth_mib'])}"
+
+    def loss(figures: dict[str, Any]) -> str:
+        slow = part(figures, "with_slow").get("others")
+        return f"{slow['lost_total']} / {slow['dup_total']}" if slow else "–"
+
+    svc_ok = None
+    try:
+        control_p99 = svc["control"]["others"]["latency_ms"]["p99"]
+        slow_p99 = svc["with_slow"]["others"]["latency_ms"]["p99"]
+        svc_ok = (
+            svc["with_slow"]["slow_dropped"]
+            and slow_p99 <= max(control_p99 * 1.5, control_p99 + 5)
+            and svc["with_slow"]["others"]["lost_total"] == 0
+        )
+    except (KeyError, TypeError):
+        pass
+    return [
+        (
+            label,
+            "others' latency p99, control → with the slow one (ms)",
+            others_p99(svc),
+            others_p99(base),
+            "",
+            "not slowed",
+            _met(svc_ok),
+        ),
+        (
+            label,
+            "others' lost / duplicated (with the slow one)",
+            loss(svc),
+            loss(base),
+            "",
+            "0 / 0",
+            "",
+        ),
+        (label, "slow one dropped", dropped(svc), dropped(base), "", "dropped", ""),
+        (
+            label,
+            "server peak RSS growth, control → with the slow one (MiB)",
+            memory(svc),
+            memory(base),
+            "",
+            "bounded",
+            "",
+        ),
+    ]
+
+
+def launch_rows(result: dict[str, Any]) -> list[Row]:
+    label = f"Launch (examples/hello-fastapi, median of {result['runs']})"
+    svc = result["service"]
+    bare = result["bare_first_200_ms"]["median"]
+    return [
+        (
+            label,
+            "upload + launch → running (ms) vs bare spawn → first 200",
+            f"{_f(svc['total_ms'])} (upload {_f(svc['upload_ms'])})",
+            f"bare {_f(bare)}",
+            _f(result["ratio_total_to_bare"], 2) + "×",
+            "≤ 1.1× bare",
+            _met(result["ratio_total_to_bare"] <= 1.1),
+        ),
+        (
+            label,
+            "child's first answer → `running` event (ms)",
+            _f(svc["gap_first_answer_to_running_event_ms"]),
+            "",
+            "",
+            "≤ 20 ms",
+            _met(svc["gap_first_answer_to_running_event_ms"] <= 20),
+        ),
+        (
+            label,
+            "child's first answer → launch response (ms)",
+            _f(svc["gap_first_answer_to_launch_response_ms"]),
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            label,
+            "where it goes: launch call → process started → child's first answer (ms)",
+            f"{_f(svc.get('launch_call_to_process_started_ms'))} → "
+            f"{_f(svc.get('process_started_to_first_answer_ms'))}",
+            f"spawn → first answer {_f(bare)}",
+            "",
+            "",
+            "",
+        ),
+    ]
+
+
+def proxy_rows(result: dict[str, Any]) -> list[Row]:
+    label = f"Proxy (GET {result['path']} of hello-fastapi)"
+    direct = result["direct"]
+    rows: list[Row] = [
+        (
+            label,
+            f"direct to the child: p50 / p99 (ms); req/s at {result['concurrency']} connections",
+            f"{_f(direct['latency_ms']['p50'], 2)} / {_f(direct['latency_ms']['p99'], 2)}; "
+            f"{_f(direct['rps'])} req/s",
+            "",
+            "",
+            "",
+            "",
+        ),
+    ]
+    for mode, name in (
+        ("envelope", "envelope (POST …/preview/request)"),
+        ("transparent", "transparent (…/preview/proxy/…)"),
+    ):
+        figures = result[mode]
+        rows.append(
+            (
+                label,
+                f"{name}: added p50 / p99 (ms); req/s",
+                f"+{_f(figures['added_p50_ms'], 2)} / +{_f(figures['added_p99_ms'], 2)}; "
+                f"{_f(figures['rps'])} req/s",
+                "",
+                f"{_f(figures['rps_ratio_to_direct'], 2)}× direct req/s",
+                "≤ 1 ms added at p50",
+                _met(figures["added_p50_ms"] <= 1.0),
+            )
+        )
+    return rows
+
+
+def persistence_rows(result: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for db in ("sqlite", "postgresql"):
+        figures = result.get(db)
+        if figures is None:
+            continue
+        label = f"Persistence ({'SQLite' if db == 'sqlite' else 'PostgreSQL'})"
+        if "error" in figures:
+            rows.append((label, "error", figures["error"], "", "", "", ""))
+            continue
+        target = db == "sqlite"
+        rows.append(
+            (
+                label,
+                f"lines stored per second ({result['lines']:,} lines)",
+                _f(figures["lines_per_s"]),
+                "",
+                "",
+                "≥ 100,000 lines/s, all stored" if target else "all stored",
+                _met((figures["lines_per_s"] or 0) >= 100_000 and figures["all_stored"])
+                if target
+                else _met(figures["all_stored"]),
+            )
+        )
+        rows.append(
+            (
+                label,
+                "stored and checked: lines / missing / duplicated",
+                f"{figures['stored_lines']:,} / {figures['missing']} / {figures['duplicated']}",
+                "",
+                "",
+                "",
+                "",
+            )
+        )
+    rows.append(
+        (
+            "Persistence",
+            "the emitter alone into a pipe (lines/s, calibration)",
+            _f(result["emitter_alone_lines_per_s"]),
+            "",
+            "",
+            "",
+            "",
+        )
+    )
+    return rows
+
+
+def api_rows(result: dict[str, Any]) -> list[Row]:
+    label = f"API under load (M={result['m']:,} streaming at {result['rate']}/s)"
+    svc, base = result.get("service", {}), result.get("baseline", {})
+
+    def lat(figures: dict[str, Any], key: str) -> str:
+        if key not in figures:
+            return figures.get("error", "–")
+        lat = figures[key]
+        return f"{_f(lat['p50'], 1)} / {_f(lat['p99'], 1)} (n={lat['n']})"
+
+    def stream(figures: dict[str, Any]) -> str:
+        if "stream" not in figures:
+            return "–"
+        s = figures["stream"]
+        return (
+            f"{_f(s['deliveries_per_s'])}/s, p99 {_f(s['latency_ms']['p99'], 0)} ms, "
+            f"{s['lost_total']} lost"
+        )
+
+    ok = None
+    if "status_loaded_ms" in svc:
+        ok = svc["status_loaded_ms"]["p99"] <= 20
+    return [
+        (
+            label,
+            "status p50 / p99 idle (ms)",
+            lat(svc, "status_idle_ms"),
+            lat(base, "status_idle_ms"),
+            "",
+            "",
+            "",
+        ),
+        (
+            label,
+            "status p50 / p99 while streaming (ms)",
+            lat(svc, "status_loaded_ms"),
+            lat(base, "status_loaded_ms"),
+            "",
+            "p99 ≤ 20 ms",
+            _met(ok),
+        ),
+        (label, "the stream meanwhile", stream(svc), stream(base), "", "", ""),
+    ]
+
+
+BUILDERS = {
+    "fanout": fanout_rows,
+    "slow": slow_rows,
+    "launch": launch_rows,
+    "proxy": proxy_rows,
+    "persistence": persistence_rows,
+    "api": api_rows,
+}
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| scenario | figure | preview service | baseline (FastAPI + sse-starlette) "
+        "| ratio | target | |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for result in results:
+        builder = BUILDERS.get(result.get("scenario", ""))
+        if builder is None:
+            continue
+        if "error" in result:
+            lines.append(f"| {result['scenario']} | error | {result['error']} | | | | |")
+            continue
+        try:
+            rows = builder(result)
+        except (KeyError, TypeError) as error:
+            rows = [(result["scenario"], "could not tabulate", repr(error), "", "", "", "")]
+        for row in rows:
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
+    return "\n".join(lines)
+
+
+def markdown(
+    results: list[dict[str, Any]],
+    info: dict[str, Any],
+    command: str,
+    jitter: dict[str, float],
+    seconds: float,
+) -> str:
+    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
+    return "\n".join(
+        [
+            "# Benchmark results",
+            "",
+            f"- command: `{command}` ({seconds / 60:.1f} min)",
+            f"- machine: {info['cpus']} CPUs ({info['cpu_model']}), {info['memory_gib']} GiB, "
+            f"Linux {info['kernel']}; Python {info['python']}",
+            f"- timer noise of this machine (5 ms sleep overshoot, idle): p50 "
+            f"{jitter['p50_ms']} ms, p99 {jitter['p99_ms']} ms, max {jitter['max_ms']} ms",
+            f"- commit {info['commit']}, working tree as run (hash of preview/: "
+            f"{info['preview_sources']}), {info['date']}",
+            "- noise: CPU-seconds used by processes outside the suite while each scenario ran: "
+            + ", ".join(
+                f"{r['scenario']} {r.get('foreign_cpu_s', '–')} of "
+                f"{round(r.get('seconds', 0) * (info['cpus'] or 1))}"
+                for r in results
+            ),
+            f"- {versions}",
+            "",
+            table(results),
+            "",
+        ]
+    )
+
+
+def print_json_line(result: dict[str, Any]) -> None:
+    import json
+
+    print(json.dumps(result, separators=(",", ":"), default=str), flush=True)
+    sys.stdout.flush()
