@@ -21,9 +21,10 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from .auth import SESSION_COOKIE, Authenticator, JWTAuthenticator, User
+from .cache import BoundedCache
 from .errors import PreviewError
 from .settings import Settings, unknown_env_names
-from .store import Store
+from .store import Generation, Store
 from .supervisor import Supervisor
 
 __all__ = ["Services", "create_app", "services"]
@@ -41,7 +42,12 @@ class Services:
     supervisor: Supervisor | None = None
 
     http: httpx.AsyncClient | None = None
-    discovery_cache: dict[str, Any] = field(default_factory=dict)
+    # Both hold immutable values: a generation never changes once uploaded, nor does
+    # the endpoint list of a generation's source or of one running app.
+    generations: BoundedCache[str, Generation] = field(
+        default_factory=lambda: BoundedCache(4096)
+    )
+    discovery_cache: BoundedCache[str, list] = field(default_factory=lambda: BoundedCache(256))
 
     def user(self, *, allow_cookie: bool = False) -> User:
         """The caller of this request or WebSocket; 401 if unauthenticated."""

@@ -254,6 +254,10 @@ class LogBroadcast:
             if self.closed:
                 return []
             await self._pending_lot.park()
+        return self.take_pending_nowait(max_batch)
+
+    def take_pending_nowait(self, max_batch: int) -> list[Event]:
+        """Up to ``max_batch`` waiting events, possibly none."""
         count = min(max_batch, len(self._pending))
         batch = [self._pending.popleft() for _ in range(count)]
         if len(self._pending) < self._writer_buffer:

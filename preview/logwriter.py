@@ -15,6 +15,8 @@ __all__ = ["write_log_events"]
 _log = logging.getLogger(__name__)
 _MAX_BATCH = 5000
 _RETRY_DELAYS = (0.05, 0.2, 1.0, 2.0)
+_SMALL_BATCH = 64
+_LINGER = 0.003
 
 
 async def write_log_events(store: Store, preview_id: str, broadcast: LogBroadcast) -> None:
@@ -31,6 +33,11 @@ async def write_log_events(store: Store, preview_id: str, broadcast: LogBroadcas
             batch = await broadcast.take_pending(_MAX_BATCH)
             if not batch:
                 return
+            if len(batch) < _SMALL_BATCH and not broadcast.closed:
+                # A trickle (a proxied call is two events, a request log line a third):
+                # one transaction for what comes within a few ms instead of one each.
+                await trio.sleep(_LINGER)
+                batch += broadcast.take_pending_nowait(_MAX_BATCH - len(batch))
         try:
             await store.add_log_values([event.to_values(preview_id) for event in batch])
         except SQLAlchemyError:

@@ -51,6 +51,7 @@ _log = logging.getLogger(__name__)
 _SPLIT_MARK = " ⏎…"  # the line continues in the next event
 _READERS_DRAIN = 2.0  # after the group is dead, pipes held by escapees are cut
 _WRITER_FLUSH = 30.0  # the writer gets this long to store the rest
+_USAGE_MAX_AGE = 1.0
 
 
 @dataclass
@@ -101,6 +102,7 @@ class PreviewRuntime:
         self._stop_scope = trio.CancelScope()
         self._idle_scope = trio.CancelScope()
         self._usage_cache: dict[int, psutil.Process] = {}
+        self._usage: tuple[float, tuple[float, float] | None] | None = None
         self.touch()
 
     # -- control from the API -------------------------------------------------------
@@ -139,9 +141,20 @@ class PreviewRuntime:
             await self.finished.wait()
 
     async def usage(self) -> tuple[float, float] | None:
+        """Memory (MiB) and CPU (%) of the process group, at most one second old.
+
+        Measuring walks /proc for every process on the machine (to find descendants),
+        so frequent status polls share one measurement.
+        """
         if self.process is None or self.process.returncode is not None:
             return None
-        return await trio.to_thread.run_sync(group_usage, self.process.pid, self._usage_cache)
+        now = trio.current_time()
+        if self._usage is None or now - self._usage[0] >= _USAGE_MAX_AGE:
+            measured = await trio.to_thread.run_sync(
+                group_usage, self.process.pid, self._usage_cache
+            )
+            self._usage = (now, measured)
+        return self._usage[1]
 
     # -- the preview's life ---------------------------------------------------------
 
@@ -206,7 +219,8 @@ class PreviewRuntime:
         async with trio.open_nursery() as pipes:
             pipes.start_soon(self._read_pipe, process.stdout, "stdout")
             pipes.start_soon(self._read_pipe, process.stderr, "stderr")
-            pipes.start_soon(self._heartbeat)
+            heartbeat = trio.CancelScope()
+            pipes.start_soon(self._heartbeat, heartbeat)
             task_status.started()
             try:
                 outcome = await self._supervise(process)
@@ -216,6 +230,7 @@ class PreviewRuntime:
             finally:
                 with trio.move_on_after(self.settings.stop_grace + 5):
                     self.exit_code = await terminate_group(process, self.settings.stop_grace)
+                heartbeat.cancel()
                 pipes.cancel_scope.deadline = trio.current_time() + _READERS_DRAIN
         await self._system(
             "INFO" if outcome == "stopped" else "ERROR", describe_exit(self.exit_code)
@@ -314,11 +329,12 @@ class PreviewRuntime:
                     self.id, health_status=status, last_health_check=self.last_health_check
                 )
 
-    async def _heartbeat(self) -> None:
+    async def _heartbeat(self, scope: trio.CancelScope) -> None:
         """Keep idle streams alive (SSE comments) while the child runs."""
-        while True:
-            await trio.sleep(self.settings.keepalive_interval)
-            self.broadcast.heartbeat()
+        with scope:
+            while True:
+                await trio.sleep(self.settings.keepalive_interval)
+                self.broadcast.heartbeat()
 
     async def _read_pipe(self, pipe: trio.abc.ReceiveStream, stream: str) -> None:
         splitter = LineSplitter(self.settings.max_line_bytes)

@@ -190,3 +190,18 @@ async def test_memory_limit_applies_to_the_child(service: Service, settings) -> 
         body = (await service.launch(gid, command=SERVER_COMMAND)).json()
         assert body["status"] == "failed"
         assert body["errorMessage"] == "MemoryError"
+
+
+async def test_a_cooperative_child_is_stopped_without_waiting_for_any_deadline(
+    service: Service, settings
+) -> None:
+    # Nothing in the teardown may sit out a timer when the child exits on SIGTERM:
+    # neither the grace period, nor the pipe drain, nor the heartbeat.
+    object.__setattr__(settings, "stop_grace", 10.0)
+    with trio.fail_after(30):
+        gid = await service.upload(server_app())
+        await service.launch(gid, command=SERVER_COMMAND)
+        began = trio.current_time()
+        stopped = (await service.stop(gid)).json()
+        assert stopped["exitCode"] == -15
+        assert trio.current_time() - began < 1.5

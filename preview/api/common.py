@@ -15,10 +15,18 @@ __all__ = ["json_body", "owned_generation"]
 
 
 async def owned_generation(gid: str, user: User) -> Generation:
-    """The generation if it is this user's; another user's is reported as unknown."""
-    store = services().store
-    assert store is not None
-    generation = await store.get_generation(gid) if len(gid) <= 40 else None
+    """The generation if it is this user's; another user's is reported as unknown.
+
+    On every request of the hot paths (streams, proxy), so known generations come from
+    memory: they never change once uploaded.
+    """
+    state = services()
+    generation = state.generations.get(gid)
+    if generation is None and len(gid) <= 40:
+        assert state.store is not None
+        generation = await state.store.get_generation(gid)
+        if generation is not None:
+            state.generations.put(gid, generation)
     if generation is None or generation.user_id != user.id:
         raise NotFound(
             f"No generation {gid!r}.", code="generation_not_found", details={"generationId": gid}

@@ -18,14 +18,6 @@ blueprint = Blueprint("endpoints", __name__)
 _OPENAPI_PATH = "/openapi.json"
 _OPENAPI_TIMEOUT = 5.0
 _OPENAPI_MAX_BYTES = 5 * 1024 * 1024
-_CACHE_SIZE = 256
-
-
-def _remember(cache: dict[str, Any], key: str, value: Any) -> Any:
-    if len(cache) >= _CACHE_SIZE:
-        cache.pop(next(iter(cache)))
-    cache[key] = value
-    return value
 
 
 async def _live_openapi(state: Services, port: int) -> dict | None:
@@ -60,7 +52,7 @@ async def discover_endpoints(state: Services, gid: str) -> dict[str, Any]:
             spec = await _live_openapi(state, runtime.spec.port)
             if spec is not None:
                 found = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
-                cached = _remember(state.discovery_cache, runtime.id, found)
+                cached = state.discovery_cache.put(runtime.id, found)
         if cached is not None:
             return {"generationId": gid, "discoveredFrom": "openapi", "endpoints": cached}
     key = f"source:{gid}"
@@ -68,7 +60,7 @@ async def discover_endpoints(state: Services, gid: str) -> dict[str, Any]:
     if cached is None:
         files = await state.store.generation_files(gid)
         found = await trio.to_thread.run_sync(endpoints_from_source, files)
-        cached = _remember(state.discovery_cache, key, found)
+        cached = state.discovery_cache.put(key, found)
     return {"generationId": gid, "discoveredFrom": "source", "endpoints": cached}
 
 

@@ -22,7 +22,7 @@ from ..store import PreviewInstance, Store
 __all__ = ["KEEPALIVE", "End", "event_feed"]
 
 _PAGE = 2000
-_COALESCE = 512  # events one write may carry when a subscriber has a backlog
+_COALESCE = 8192  # events one write may carry: a whole backlog, at the service's limits
 KEEPALIVE = None
 
 
