@@ -10,7 +10,7 @@ __all__ = ["wait_until_answering"]
 
 # Short backoff: a connect to a closed loopback port costs microseconds, and `running`
 # should be reported within a few milliseconds of the child's first answer.
-_PROBE_MIN, _PROBE_MAX = 0.002, 0.010
+_PROBE_MIN, _PROBE_MAX = 0.002, 0.005
 
 
 async def wait_until_answering(process: trio.Process, port: int, path: str) -> bool:
@@ -22,15 +22,24 @@ async def wait_until_answering(process: trio.Process, port: int, path: str) -> b
     """
     url = f"http://127.0.0.1:{port}{path}"
     delay = _PROBE_MIN
+    owned = False
     async with httpx.AsyncClient(timeout=2.0, trust_env=False) as client:
         while process.poll() is None:
-            try:
-                await client.get(url)
-            except httpx.HTTPError:
-                pass
-            else:
-                if await trio.to_thread.run_sync(_group_listens_on, process.pid, port):
-                    return True
+            # A bare connect first: refused in microseconds while the child starts, so
+            # probing often costs the starting child (and the machine) next to nothing.
+            if await _accepts_connections(port):
+                # Checked once, before the first HTTP probe: finding the socket's owner
+                # reads the machine's socket table (milliseconds).
+                owned = owned or await trio.to_thread.run_sync(
+                    _group_listens_on, process.pid, port
+                )
+                if owned:
+                    try:
+                        await client.get(url)
+                    except httpx.HTTPError:
+                        pass
+                    else:
+                        return True
             if process.poll() is not None:
                 break
             await trio.sleep(delay)
@@ -38,17 +47,32 @@ async def wait_until_answering(process: trio.Process, port: int, path: str) -> b
     return False
 
 
+async def _accepts_connections(port: int) -> bool:
+    try:
+        stream = await trio.open_tcp_stream("127.0.0.1", port)
+    except OSError:
+        return False
+    await stream.aclose()
+    return True
+
+
 def _group_listens_on(pid: int, port: int) -> bool:
     try:
         root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
+        if _listens_on(root, port):  # the common case: no need to list descendants
+            return True
+        return any(_listens_on(child, port) for child in root.children(recursive=True))
     except psutil.Error:
         return False
-    for member in members:
+
+
+def _listens_on(process: psutil.Process, port: int) -> bool:
+    # IPv4 first (what previews are told to bind); the IPv6 table only if needed.
+    for kind in ("tcp4", "tcp6"):
         try:
-            connections = member.net_connections(kind="tcp")
+            connections = process.net_connections(kind=kind)
         except psutil.Error:
-            continue
+            return False
         for connection in connections:
             if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port:
                 return True
