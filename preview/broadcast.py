@@ -180,11 +180,13 @@ class LogBroadcast:
         stream: str | None = None,
         *,
         status: str | None = None,
+        timestamp: datetime | None = None,
     ) -> Event:
         """Add one event. Blocks only while the database writer is ``writer_buffer`` behind."""
         if self.closed:
             raise trio.ClosedResourceError("the preview's log is closed")
-        event = Event(next(self._ids), utcnow(), level, message, source, stream, status)
+        moment = timestamp or utcnow()
+        event = Event(next(self._ids), moment, level, message, source, stream, status)
         self.last_id = event.id
         self._ring.append(event)
         for subscriber in tuple(self._subscribers):

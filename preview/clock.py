@@ -9,6 +9,7 @@ __all__ = ["isoformat", "utcnow"]
 
 
 _EPOCH = datetime(1970, 1, 1)
+_last_formatted: tuple[datetime | None, str] = (None, "")
 
 
 def utcnow() -> datetime:
@@ -22,6 +23,11 @@ def utcnow() -> datetime:
 
 def isoformat(moment: datetime | None) -> str | None:
     """``2026-11-21T12:00:00.123Z`` (milliseconds), or None."""
+    global _last_formatted
     if moment is None:
         return None
-    return moment.isoformat(timespec="milliseconds") + "Z"
+    last_moment, text = _last_formatted
+    if moment is not last_moment:  # consecutive events usually share one timestamp
+        text = moment.isoformat(timespec="milliseconds") + "Z"
+        _last_formatted = (moment, text)
+    return text

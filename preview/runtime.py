@@ -343,10 +343,13 @@ class PreviewRuntime:
         recent = self._recent_output
         async with pipe:
             async for chunk in pipe:
+                # The lines of one read arrived together: one timestamp serves them all.
+                received = utcnow()
                 for line in splitter.feed(chunk):
                     recent.append(line.text)
                     text = line.text + _SPLIT_MARK if line.split else line.text
-                    await publish(classifier.classify(line.text), text, "app", stream)
+                    level = classifier.classify(line.text)
+                    await publish(level, text, "app", stream, timestamp=received)
             for line in splitter.finish():
                 recent.append(line.text)
                 await publish(classifier.classify(line.text), line.text, "app", stream)

@@ -577,16 +577,22 @@ async def test_an_older_schema_is_upgraded_on_open_keeping_rows(tmp_path: Path) 
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "0001")
-            connection.execute(
-                sa.text(
-                    "INSERT INTO generations (id, user_id, created_at, file_count, total_bytes)"
-                    " VALUES ('g_old', 'u1', '2026-01-01 00:00:00.000000', 0, 0)"
-                )
-            )
+            for statement in (
+                "INSERT INTO generations (id, user_id, created_at, file_count, total_bytes)"
+                " VALUES ('g_old', 'u1', '2026-01-01 00:00:00.000000', 0, 0)",
+                "INSERT INTO preview_instances (id, generation_id, user_id, status, created_at,"
+                " expires_at, preview_token_hash, token_expires_at, health_status) VALUES"
+                " ('p_old', 'g_old', 'u1', 'stopped', '2026-01-01 00:00:00.000000',"
+                " '2026-01-01 00:00:00.000000', 'h', '2026-01-01 00:00:00.000000', 'unknown')",
+                "INSERT INTO log_events (preview_id, seq, timestamp, level, message, source)"
+                " VALUES ('p_old', 1, '2026-01-01 00:00:00.000000', 'INFO', 'kept', 'app')",
+            ):
+                connection.execute(sa.text(statement))
         engine.dispose()
         store = await Store.open(url)
         try:
             assert (await store.get_generation("g_old")).user_id == "u1"
+            assert [e.message for e in await store.log_events("p_old")] == ["kept"]
             now = datetime(2026, 11, 21)
             await store.add_preview(
                 PreviewInstance(

@@ -197,10 +197,13 @@ class Store:
         # The hot path of persistence: plain tuples to sqlite3's executemany, with the
         # timestamp in the exact text form SQLAlchemy's SQLite DateTime writes and reads.
         # SQLAlchemy's per-row parameter processing would otherwise cost twice the insert.
-        prepared = [
-            (pid, seq, ts.isoformat(sep=" ", timespec="microseconds"), *rest)
-            for pid, seq, ts, *rest in values
-        ]
+        prepared = []
+        last_moment, last_text = None, ""
+        for pid, seq, moment, *rest in values:
+            if moment is not last_moment:  # lines of one pipe read share one timestamp
+                last_moment = moment
+                last_text = moment.isoformat(sep=" ", timespec="microseconds")
+            prepared.append((pid, seq, last_text, *rest))
         with self.engine.begin() as connection:
             connection.exec_driver_sql(_SQLITE_INSERT_LOG_EVENTS, prepared)
 
