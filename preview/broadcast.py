@@ -199,7 +199,8 @@ class LogBroadcast:
             except trio.ClosedResourceError:
                 self._subscribers.discard(subscriber)
         self._pending.append(event)
-        self._pending_lot.unpark_all()
+        if self._pending_lot:  # per line: skip the call when the writer is busy anyway
+            self._pending_lot.unpark_all()
         if status is not None:
             self._status_lot.unpark_all()
         while len(self._pending) >= self._writer_buffer:
