@@ -200,6 +200,23 @@ def server_app(before_serving: str = "", after_bind: str = "", **extra: str) -> 
 SERVER_COMMAND = ["{python}", "server.py"]
 
 
+def emitter_app(label: str = "line") -> dict[str, str]:
+    """A tiny app that prints ``<label> 0`` … ``<label> n-1`` on ``GET /emit?n=<n>``."""
+    return server_app(
+        before_serving=f"""
+        class Emit(Handler):
+            def do_GET(self):
+                if self.path.startswith("/emit"):
+                    count = int(self.path.split("=")[1])
+                    for n in range(count):
+                        sys.stdout.write(f"{label} {{n}}\\n")
+                    sys.stdout.flush()
+                super().do_GET()
+        Handler = Emit
+        """
+    )
+
+
 def example_files() -> dict[str, str]:
     return {
         str(path.relative_to(EXAMPLE_APP)): path.read_text()

@@ -8,26 +8,14 @@ from .conftest import (
     SERVER_COMMAND,
     Service,
     auth,
+    emitter_app,
     eventually,
     follow_until_end,
     read_sse,
     server_app,
 )
 
-# An app that prints ``count`` numbered lines when /emit is requested, then serves.
-EMITTER = server_app(
-    before_serving="""
-    class Emit(Handler):
-        def do_GET(self):
-            if self.path.startswith("/emit"):
-                count = int(self.path.split("=")[1])
-                for n in range(count):
-                    sys.stdout.write(f"line {n}\\n")
-                sys.stdout.flush()
-            super().do_GET()
-    Handler = Emit
-    """
-)
+EMITTER = emitter_app("line")
 
 
 async def _launch(service: Service, files: dict[str, str]) -> tuple[str, dict]:

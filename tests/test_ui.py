@@ -20,7 +20,7 @@ import trio
 
 from preview.api.ui import STATIC_DIR
 
-from .conftest import EXAMPLE_APP, SERVER_COMMAND, Service, auth, server_app, token
+from .conftest import EXAMPLE_APP, SERVER_COMMAND, Service, auth, emitter_app, server_app, token
 from .ui_helpers import (
     ARTIFACTS,
     browser_page,
@@ -107,19 +107,7 @@ def test_the_static_files_never_parse_text_as_markup() -> None:
 # ---------------------------------------------------------------------------------------
 # In the browser.
 
-EMITTER = server_app(
-    before_serving="""
-    class Emit(Handler):
-        def do_GET(self):
-            if self.path.startswith("/emit"):
-                count = int(self.path.split("=")[1])
-                for n in range(count):
-                    sys.stdout.write(f"emitted {n}\\n")
-                sys.stdout.flush()
-            super().do_GET()
-    Handler = Emit
-    """
-)
+EMITTER = emitter_app("emitted")
 
 
 def _sign_in(page: Any, url: str) -> str:
