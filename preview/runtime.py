@@ -210,19 +210,22 @@ class PreviewRuntime:
             task_status.started()
             return "failed"
         self.process = process
-        await self._system("INFO", f"process started (pid {process.pid}): {' '.join(spec.argv)}")
-        await self._store.update_preview(
-            self.id,
-            process_id=process.pid,
-            process_started_at=process_start_time(process.pid),
-        )
         async with trio.open_nursery() as pipes:
             pipes.start_soon(self._read_pipe, process.stdout, "stdout")
             pipes.start_soon(self._read_pipe, process.stderr, "stderr")
             heartbeat = trio.CancelScope()
             pipes.start_soon(self._heartbeat, heartbeat)
-            task_status.started()
             try:
+                # From the spawn on, whatever fails (the database, say) still reaches
+                # the finally below: no child outlives its preview.
+                argv = " ".join(spec.argv)
+                await self._system("INFO", f"process started (pid {process.pid}): {argv}")
+                await self._store.update_preview(
+                    self.id,
+                    process_id=process.pid,
+                    process_started_at=process_start_time(process.pid),
+                )
+                task_status.started()
                 outcome = await self._supervise(process)
                 if self.status in ("starting", "running"):
                     await self._publish_status("stopping", f"stopping: {self.stop_reason}")

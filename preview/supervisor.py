@@ -170,7 +170,14 @@ class Supervisor:
             self.ports.release(port)
             raise
         assert self._nursery is not None
-        await self._nursery.start(self._run, runtime)
+        try:
+            await self._nursery.start(self._run, runtime)
+        except RuntimeError:  # it ended before it was started; _run logged why
+            raise Unavailable(
+                "The preview could not be started; the service log says why.",
+                code="launch_failed",
+                details={"previewInstanceId": preview_id},
+            ) from None
         return Launched(runtime, token)
 
     def _admit(self, user: User, generation_id: str) -> None:
@@ -214,8 +221,11 @@ class Supervisor:
         return [part.format_map(values) for part in command]
 
     async def _run(self, runtime: PreviewRuntime, *, task_status: trio.TaskStatus[None]) -> None:
+        """One preview in the supervisor's nursery; its failure never ends the others."""
         try:
             await runtime.run(task_status=task_status)
+        except Exception:
+            _log.exception("preview %s ended with an error", runtime.id)
         finally:
             self._runtimes.pop(runtime.id, None)
 

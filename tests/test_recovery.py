@@ -130,3 +130,30 @@ async def test_max_uptime_stops_the_preview(settings) -> None:
             status = await service.status(gid)
             assert status["status"] == "stopped"
             assert status["stopReason"] == "maximum uptime of 1 s reached"
+
+
+async def test_a_failing_database_ends_that_preview_but_not_the_service(settings) -> None:
+    object.__setattr__(settings, "health_interval", 0.2)
+    async with running_service(settings) as service:
+        with trio.fail_after(30):
+            gid = await service.upload(server_app())
+            body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+            runtime = service.supervisor.get(body["previewInstanceId"])
+            engine = service.store.engine
+
+            def rename(old: str, new: str) -> None:
+                with engine.begin() as connection:
+                    connection.exec_driver_sql(f"ALTER TABLE {old} RENAME TO {new}")
+
+            # The next health check cannot write its row: the preview's nursery fails.
+            await trio.to_thread.run_sync(rename, "preview_instances", "preview_instances_away")
+            await runtime.finished.wait()
+            await trio.to_thread.run_sync(rename, "preview_instances_away", "preview_instances")
+            assert not psutil.pid_exists(body["processId"])
+            assert body["port"] not in service.supervisor.ports.in_use
+
+            # The service itself carries on.
+            other = await service.upload(server_app())
+            again = (await service.launch(other, command=SERVER_COMMAND)).json()
+            assert again["status"] == "running"
+            await service.stop(other)
