@@ -44,9 +44,7 @@ class Services:
     http: httpx.AsyncClient | None = None
     # Both hold immutable values: a generation never changes once uploaded, nor does
     # the endpoint list of a generation's source or of one running app.
-    generations: BoundedCache[str, Generation] = field(
-        default_factory=lambda: BoundedCache(4096)
-    )
+    generations: BoundedCache[str, Generation] = field(default_factory=lambda: BoundedCache(4096))
     discovery_cache: BoundedCache[str, list] = field(default_factory=lambda: BoundedCache(256))
 
     def user(self, *, allow_cookie: bool = False) -> User:

@@ -30,9 +30,7 @@ async def wait_until_answering(process: trio.Process, port: int, path: str) -> b
             if await _accepts_connections(port):
                 # Checked once, before the first HTTP probe: finding the socket's owner
                 # reads the machine's socket table (milliseconds).
-                owned = owned or await trio.to_thread.run_sync(
-                    _group_listens_on, process.pid, port
-                )
+                owned = owned or await trio.to_thread.run_sync(_group_listens_on, process.pid, port)
                 if owned:
                     try:
                         await client.get(url)
