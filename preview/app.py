@@ -90,6 +90,10 @@ def create_app(
     app.register_blueprint(streams.blueprint)
     app.register_blueprint(proxying.blueprint)
     app.register_blueprint(endpoints.blueprint)
+
+    from .api.fast_stream import StreamFastPath
+
+    app.asgi_app = StreamFastPath(app.asgi_app, state)  # type: ignore[method-assign]
     app.register_blueprint(ui.blueprint)
 
     @app.before_serving

@@ -52,6 +52,9 @@ def child_environment(*, cwd: Path, port: int, python: str) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONIOENCODING": "utf-8",
+        # The memory limit is on address space: glibc's per-thread malloc arenas (64 MiB
+        # reserved each) would count against it long before the memory is used.
+        "MALLOC_ARENA_MAX": "2",
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "DATABASE_URL": f"sqlite:///{cwd / 'app.db'}",

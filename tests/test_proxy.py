@@ -29,7 +29,7 @@ async def running(service: Service):
     with trio.fail_after(60):
         gid = await service.upload(_target_files())
         body = (await service.launch(gid)).json()
-        assert body["status"] == "running", body
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
     yield service, gid, body
     with trio.fail_after(30):
         await service.stop(gid)

@@ -6,7 +6,7 @@ from typing import Any
 
 from quart import request
 
-from ..app import services
+from ..app import Services, services
 from ..auth import User
 from ..errors import BadRequest, NotFound
 from ..store import Generation
@@ -14,13 +14,13 @@ from ..store import Generation
 __all__ = ["json_body", "owned_generation"]
 
 
-async def owned_generation(gid: str, user: User) -> Generation:
+async def owned_generation(gid: str, user: User, state: Services | None = None) -> Generation:
     """The generation if it is this user's; another user's is reported as unknown.
 
     On every request of the hot paths (streams, proxy), so known generations come from
     memory: they never change once uploaded.
     """
-    state = services()
+    state = state or services()
     generation = state.generations.get(gid)
     if generation is None and len(gid) <= 40:
         assert state.store is not None

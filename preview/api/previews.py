@@ -10,7 +10,7 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, jsonify, request
 
-from ..app import services
+from ..app import Services, services
 from ..auth import hash_preview_token, new_preview_token
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest, NotFound
@@ -83,9 +83,11 @@ def _from_row(row: PreviewInstance) -> dict[str, Any]:
     }
 
 
-async def preview_for(gid: str, preview_id: str | None = None) -> PreviewRuntime | PreviewInstance:
+async def preview_for(
+    gid: str, preview_id: str | None = None, state: Services | None = None
+) -> PreviewRuntime | PreviewInstance:
     """The live preview of ``gid`` (or the one named), else its latest row; 404 if none."""
-    state = services()
+    state = state or services()
     assert state.supervisor is not None and state.store is not None
     if preview_id:
         runtime = state.supervisor.get(preview_id)

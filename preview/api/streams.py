@@ -18,7 +18,7 @@ from .common import owned_generation
 from .feed import KEEPALIVE, End, event_feed
 from .previews import preview_for
 
-__all__ = ["blueprint"]
+__all__ = ["blueprint", "int_param", "sse_body"]
 
 blueprint = Blueprint("streams", __name__, url_prefix="/api/generations/<gid>/preview")
 
@@ -30,7 +30,7 @@ _STREAMS = ("stdout", "stderr")
 _HISTORY_CONSISTENCY_WAIT = 5.0
 
 
-def _int_param(name: str, raw: str | None, default: int, *, low: int, high: int) -> int:
+def int_param(name: str, raw: str | None, default: int, *, low: int, high: int) -> int:
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -70,7 +70,7 @@ def _choices(name: str, raw: str | None, allowed: tuple[str, ...]) -> list[str] 
     return values
 
 
-async def _sse_body(
+async def sse_body(
     state: Services, preview: PreviewRuntime | PreviewInstance, after: int
 ) -> AsyncIterator[bytes]:
     """The whole SSE response. Runs outside the app context: gets what it needs passed."""
@@ -90,10 +90,10 @@ async def stream_logs(gid: str) -> Response:
     state = services()
     await owned_generation(gid, state.user(allow_cookie=True))
     raw_after = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
-    after = _int_param("lastEventId", raw_after, 0, low=0, high=2**62)
+    after = int_param("lastEventId", raw_after, 0, low=0, high=2**62)
     preview = await preview_for(gid, request.args.get("previewId"))
     response = Response(
-        _sse_body(state, preview, after),
+        sse_body(state, preview, after),
         mimetype="text/event-stream",
         headers={
             "Cache-Control": "no-cache",
@@ -145,8 +145,8 @@ async def log_history(gid: str) -> Response:
     state = services()
     await owned_generation(gid, state.user(allow_cookie=True))
     preview = await preview_for(gid, request.args.get("previewId"))
-    after = _int_param("after", request.args.get("after"), 0, low=0, high=2**62)
-    limit = _int_param("limit", request.args.get("limit"), 500, low=1, high=5000)
+    after = int_param("after", request.args.get("after"), 0, low=0, high=2**62)
+    limit = int_param("limit", request.args.get("limit"), 500, low=1, high=5000)
     fmt = (request.args.get("format") or "json").lower()
     if fmt not in ("json", "ndjson", "text"):
         raise BadRequest("format must be json, ndjson or text.", code="invalid_format")
@@ -193,7 +193,7 @@ async def websocket_logs(gid: str) -> None:
     """
     state = services()
     await owned_generation(gid, state.user(allow_cookie=True))
-    after = _int_param("lastEventId", websocket.args.get("lastEventId"), 0, low=0, high=2**62)
+    after = int_param("lastEventId", websocket.args.get("lastEventId"), 0, low=0, high=2**62)
     preview = await preview_for(gid, websocket.args.get("previewId"))
     assert state.store is not None
     await websocket.accept()

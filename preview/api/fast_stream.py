@@ -1,0 +1,107 @@
+"""A lean ASGI path for the SSE log stream, the service's most frequent long request.
+
+Hundreds of browsers may hold a stream each, so per-stream overhead is what limits
+fan-out. :class:`StreamFastPath` wraps the Quart app and serves a *valid* stream request
+itself: one task for the response and one watching for the client's disconnect, no
+Quart request object or app context. Anything else (unauthenticated, unknown
+generation, bad ``Last-Event-ID``, another path) goes to the Quart app, whose route for
+the same path answers it; so the error shape stays defined in one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import urllib.parse
+from typing import Any
+
+import trio
+from werkzeug.http import parse_cookie
+
+from ..app import Services
+from ..auth import SESSION_COOKIE
+from ..errors import PreviewError
+from ..runtime import PreviewRuntime
+from ..store import PreviewInstance
+from .common import owned_generation
+from .previews import preview_for
+from .streams import int_param, sse_body
+
+__all__ = ["StreamFastPath"]
+
+_PATH = re.compile(r"/api/generations/([^/]{1,40})/preview/logs/stream")
+
+
+class StreamFastPath:
+    """ASGI middleware in front of the Quart app (see the module doc)."""
+
+    def __init__(self, app: Any, state: Services) -> None:
+        self._app = app
+        self._state = state
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            match = _PATH.fullmatch(scope["path"])
+            if match is not None:
+                resolved = await self._resolve(scope, match.group(1))
+                if resolved is not None:
+                    await self._stream(*resolved, receive, send)
+                    return
+        await self._app(scope, receive, send)
+
+    async def _resolve(
+        self, scope: dict, gid: str
+    ) -> tuple[PreviewRuntime | PreviewInstance, int] | None:
+        """The preview and the id to resume after, or None to let Quart answer."""
+        state = self._state
+        if state.store is None or state.supervisor is None:
+            return None
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope["headers"]
+        }
+        query = dict(urllib.parse.parse_qsl(scope["query_string"].decode("latin-1")))
+        cookie = parse_cookie(headers.get("cookie", "")).get(SESSION_COOKIE)
+        try:
+            user = state.authenticator.authenticate(
+                headers.get("authorization"), cookie, allow_cookie=True
+            )
+            await owned_generation(gid, user, state)
+            raw_after = headers.get("last-event-id") or query.get("lastEventId")
+            after = int_param("lastEventId", raw_after, 0, low=0, high=2**62)
+            preview = await preview_for(gid, query.get("previewId"), state)
+        except PreviewError:
+            return None
+        return preview, after
+
+    async def _stream(
+        self, preview: PreviewRuntime | PreviewInstance, after: int, receive: Any, send: Any
+    ) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"text/event-stream; charset=utf-8"),
+                    (b"cache-control", b"no-cache"),
+                    (b"x-accel-buffering", b"no"),
+                    (b"x-preview-instance-id", preview.id.encode()),
+                ],
+            }
+        )
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_cancel_on_disconnect, receive, nursery.cancel_scope)
+            async with contextlib.aclosing(sse_body(self._state, preview, after)) as body:
+                async for chunk in body:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            nursery.cancel_scope.cancel()
+
+
+async def _cancel_on_disconnect(receive: Any, scope: trio.CancelScope) -> None:
+    """A client that goes away ends its stream at once: task and channel are freed."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            scope.cancel()
+            return
