@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import trio
 
@@ -19,7 +20,7 @@ from ..broadcast import HEARTBEAT, Event
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance, Store
 
-__all__ = ["KEEPALIVE", "End", "event_feed"]
+__all__ = ["KEEPALIVE", "End", "event_feed", "stored_events"]
 
 _PAGE = 2000
 _COALESCE = 8192  # events one write may carry: a whole backlog, at the service's limits
@@ -41,11 +42,14 @@ class End:
 
 
 async def stored_events(
-    store: Store, preview_id: str, after: int, before: int | None = None
+    store: Store, preview_id: str, after: int, before: int | None = None, **filters: Any
 ) -> AsyncIterator[list[Event]]:
-    """Stored events with ``after < id < before``, a page at a time."""
+    """Stored events with ``after < id < before`` (and ``Store.log_events`` filters),
+    a page at a time."""
     while True:
-        rows = await store.log_events(preview_id, after=after, before=before, limit=_PAGE)
+        rows = await store.log_events(
+            preview_id, after=after, before=before, limit=_PAGE, **filters
+        )
         if not rows:
             return
         after = rows[-1].seq

@@ -15,7 +15,7 @@ from ..errors import BadRequest
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance, Store
 from .common import owned_generation
-from .feed import KEEPALIVE, End, event_feed
+from .feed import KEEPALIVE, End, event_feed, stored_events
 from .previews import preview_for
 
 __all__ = ["blueprint", "int_param", "sse_body"]
@@ -23,7 +23,6 @@ __all__ = ["blueprint", "int_param", "sse_body"]
 blueprint = Blueprint("streams", __name__, url_prefix="/api/generations/<gid>/preview")
 
 _RETRY_MS = 2000
-_PAGE = 2000
 _LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 _SOURCES = ("app", "system", "proxy")
 _STREAMS = ("stdout", "stderr")
@@ -126,18 +125,11 @@ def _text_line(event: dict[str, Any]) -> str:
 async def _download(
     store: Store, preview_id: str, after: int, filters: dict[str, Any], fmt: str
 ) -> AsyncIterator[bytes]:
-    while True:
-        rows = await store.log_events(preview_id, after=after, limit=_PAGE, **filters)
-        if not rows:
-            return
-        events = [Event.from_row(row) for row in rows]
+    async for events in stored_events(store, preview_id, after, **filters):
         if fmt == "ndjson":
             yield "".join(event.json + "\n" for event in events).encode()
         else:
             yield "".join(_text_line(event.to_dict()) for event in events).encode()
-        after = rows[-1].seq
-        if len(rows) < _PAGE:
-            return
 
 
 @blueprint.get("/logs")
