@@ -282,38 +282,42 @@ async def read_envelope_response(response: httpx.Response, *, max_bytes: int) ->
         chunks.append(chunk)
     content = b"".join(chunks)
     headers: dict[str, Any] = {}
-    for name, value in response.headers.multi_items():
-        if name.lower() in _HOP_BY_HOP:
-            continue
-        if name.lower() == "set-cookie":
-            headers.setdefault("set-cookie", []).append(value)
+    for name, value in response_headers(response.headers):
+        key = name.lower()
+        if key == "set-cookie":
+            headers.setdefault(key, []).append(value)
         else:
-            headers[name.lower()] = (
-                f"{headers[name.lower()]}, {value}" if name.lower() in headers else value
-            )
-    result: dict[str, Any] = {"statusCode": response.status_code, "headers": headers}
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
     content_type = response.headers.get("content-type", "").lower()
-    if "json" in content_type:
+    result: dict[str, Any] = {"statusCode": response.status_code, "headers": headers}
+    data, is_binary = _shape_body(content, content_type, response.encoding)
+    result["data"] = data
+    if is_binary:
+        result["dataEncoding"] = "base64"
+    return result
+
+
+def _shape_body(content: bytes, content_type: str, encoding: str | None) -> tuple[Any, bool]:
+    """(data, base64?): parsed JSON, else text when declared or valid UTF-8, else base64."""
+    if "json" in content_type and content:
         try:
-            result["data"] = json.loads(content) if content else None
-            return result
+            return json.loads(content), False
         except ValueError:
             pass
     if not content:
-        result["data"] = None
-    elif (
-        content_type.startswith(_TEXT_TYPES) or "charset=" in content_type or "json" in content_type
+        return None, False
+    if (
+        content_type.startswith(_TEXT_TYPES)
+        or "charset=" in content_type
+        or "json" in (content_type)
     ):
-        result["data"] = content.decode(response.encoding or "utf-8", errors="replace")
-    else:
+        return content.decode(encoding or "utf-8", errors="replace"), False
+    if not content_type:
         try:
-            result["data"] = content.decode("utf-8") if not content_type else None
+            return content.decode("utf-8"), False
         except UnicodeDecodeError:
-            result["data"] = None
-        if result["data"] is None:
-            result["data"] = base64.b64encode(content).decode("ascii")
-            result["dataEncoding"] = "base64"
-    return result
+            pass
+    return base64.b64encode(content).decode("ascii"), True
 
 
 def body_too_large(limit: int) -> TooLarge:

@@ -318,6 +318,9 @@ async def test_upstream_reset_is_502_and_connection_named_headers_are_dropped(
         assert "'x-kept'" in names and "'x-hop-secret'" not in names
         assert "'authorization'" not in names and "'x-preview-token'" not in names
         assert "x-child-secret" not in seen.headers
+        enveloped = (await _envelope(service, gid, token, path="/headers")).json()
+        assert enveloped["statusCode"] == 200
+        assert "x-child-secret" not in enveloped["headers"]
         history = await service.history(gid, source="proxy")
         assert (
             history[0]["level"] == "ERROR"
