@@ -25,7 +25,7 @@ from ..runtime import PreviewRuntime
 from ..store import PreviewInstance
 from .common import owned_generation
 from .previews import preview_for
-from .streams import int_param, sse_body
+from .streams import int_param, sse_body, sse_headers
 
 __all__ = ["StreamFastPath"]
 
@@ -82,10 +82,8 @@ class StreamFastPath:
                 "type": "http.response.start",
                 "status": 200,
                 "headers": [
-                    (b"content-type", b"text/event-stream; charset=utf-8"),
-                    (b"cache-control", b"no-cache"),
-                    (b"x-accel-buffering", b"no"),
-                    (b"x-preview-instance-id", preview.id.encode()),
+                    (name.lower().encode(), value.encode())
+                    for name, value in sse_headers(preview.id).items()
                 ],
             }
         )

@@ -18,7 +18,7 @@ from .common import owned_generation
 from .feed import KEEPALIVE, End, event_feed, stored_events
 from .previews import preview_for
 
-__all__ = ["blueprint", "int_param", "sse_body"]
+__all__ = ["blueprint", "int_param", "sse_body", "sse_headers"]
 
 blueprint = Blueprint("streams", __name__, url_prefix="/api/generations/<gid>/preview")
 
@@ -69,6 +69,16 @@ def _choices(name: str, raw: str | None, allowed: tuple[str, ...]) -> list[str] 
     return values
 
 
+def sse_headers(preview_id: str) -> dict[str, str]:
+    """Response headers of a log stream, for the Quart route and the fast path alike."""
+    return {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-cache",
+        "X-Accel-Buffering": "no",  # nginx and friends: do not buffer the stream
+        "X-Preview-Instance-Id": preview_id,
+    }
+
+
 async def sse_body(
     state: Services, preview: PreviewRuntime | PreviewInstance, after: int
 ) -> AsyncIterator[bytes]:
@@ -93,12 +103,7 @@ async def stream_logs(gid: str) -> Response:
     preview = await preview_for(gid, request.args.get("previewId"))
     response = Response(
         sse_body(state, preview, after),
-        mimetype="text/event-stream",
-        headers={
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-            "X-Preview-Instance-Id": preview.id,
-        },
+        headers=sse_headers(preview.id),
     )
     response.timeout = None
     return response
