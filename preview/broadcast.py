@@ -1,17 +1,20 @@
 """Log events of one preview: sequence numbers, the ring, fan-out and the writer queue.
 
 :class:`LogBroadcast` is the single producer-side owner of a preview's events. Each
-:meth:`LogBroadcast.publish` assigns the next sequence number, encodes the event once
-(JSON and SSE frame), keeps it in a ring of recent events, hands it to every subscriber
-and queues it for the database writer.
+publish assigns the next sequence numbers, keeps the events in a bounded ring of recent
+events, wakes the subscribers that wait and queues the events for the database writer.
+An event is encoded (JSON, SSE frame) at most once, by its first reader, for all.
 
 Back-pressure rules:
 
-* Subscribers never slow the producer. Each has a bounded memory channel of
-  ``subscriber_buffer`` events; a subscriber whose channel is full is *dropped*: its
-  channel is closed, it reads what was buffered, then sees ``dropped`` and ends its
-  stream so the client reconnects and resumes by ``Last-Event-ID``. It is never
-  silently skipped.
+* Subscribers never slow the producer, and cost nothing per event. A subscriber is a
+  cursor into the shared ring: it takes every event newer than its cursor in one list
+  when it wakes, so a subscriber that writes slowly gets bigger batches, not a queue.
+  One that falls more than ``subscriber_buffer`` events behind is *dropped*: its
+  ``receive`` ends with ``dropped`` set, so its stream ends and the client reconnects
+  and resumes by ``Last-Event-ID``. It is never silently skipped. (Events that leave
+  the ring before a subscriber within that limit takes them come as a ``Gap`` to read
+  from the database.)
 * The database writer is never bypassed. When ``writer_buffer`` events wait for it,
   ``publish`` blocks, which stops the pipe readers, which blocks the child's writes:
   back-pressure all the way to the process rather than loss.
@@ -19,10 +22,10 @@ Back-pressure rules:
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json.encoder
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,9 +34,9 @@ import trio
 
 from .clock import isoformat, utcnow
 
-__all__ = ["HEARTBEAT", "Event", "LogBroadcast", "Subscription"]
+__all__ = ["HEARTBEAT", "Event", "Gap", "LogBroadcast", "Subscription"]
 
-HEARTBEAT = None  # what a subscriber's channel carries at each heartbeat, between events
+HEARTBEAT = None  # what Subscription.receive gives at a heartbeat when no event waits
 
 _quote = json.encoder.encode_basestring  # C-accelerated; keeps non-ASCII as is
 
@@ -105,39 +108,88 @@ class Event:
         )
 
 
-class Subscription:
-    """A subscriber's view: ``replay`` (from the ring), then ``receive`` (live).
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Events with ``after < id < before`` left the ring before a subscriber took them:
+    read them from the database (after ``wait_persisted(before - 1)``), then go on."""
 
-    If ``gap`` is not None, the events with ``gap[0] < id < gap[1]`` are older than the
-    ring and must be read from the database (after ``wait_persisted(gap[1] - 1)``)
-    before ``replay``. When ``receive`` ends, ``dropped`` tells whether this subscriber
-    fell behind (reconnect and resume) or the preview ended.
+    after: int
+    before: int
+
+
+class Subscription:
+    """One subscriber's cursor into the broadcast's ring (see :meth:`receive`).
+
+    A subscriber holds no events of its own: it remembers the last id it took and, when
+    it wakes, takes every newer event from the shared ring in one list. Nothing is done
+    per subscriber when an event is published, and a subscriber that stops reading
+    costs its cursor only. ``dropped`` tells, once :meth:`receive` has ended, whether it
+    fell more than ``subscriber_buffer`` events behind (reconnect and resume by id)
+    rather than saw the end of the log.
     """
 
-    def __init__(
-        self,
-        broadcast: LogBroadcast,
-        replay: list[Event],
-        gap: tuple[int, int] | None,
-        send: trio.MemorySendChannel[Event | None],
-        receive: trio.MemoryReceiveChannel[Event | None],
-    ) -> None:
+    __slots__ = ("_beat", "_broadcast", "_closed", "_floor", "_last", "dropped")
+
+    def __init__(self, broadcast: LogBroadcast, after: int) -> None:
         self._broadcast = broadcast
-        self.replay = replay
-        self.gap = gap
-        self._send = send
-        self.receive = receive
+        self._last = after  # the id of the last event handed out
+        self._floor = broadcast.last_id  # lag counts from here: replay is not lag
+        self._beat = broadcast._beat
+        self._closed = False
         self.dropped = False
 
-    def _drop(self) -> None:
-        self.dropped = True
-        self._send.close()
+    def lag(self) -> int:
+        """Live events published since this subscriber last took any."""
+        return self._broadcast.last_id - max(self._last, self._floor)
+
+    async def receive(self) -> list[Event] | Gap | None:
+        """The next events after the last ones taken, all that wait, in one list.
+
+        Events older than the ring holds come first as a :class:`Gap`; ``HEARTBEAT``
+        comes at a heartbeat when nothing waits. Raises ``trio.EndOfChannel`` once the
+        log is closed and everything was taken, or once this subscriber was dropped or
+        closed. Waits only when there is nothing to take; when there is, it returns
+        without yielding to the scheduler (the caller's write is the next checkpoint).
+        """
+        await trio.lowlevel.checkpoint_if_cancelled()
+        while True:
+            try:
+                return self.receive_nowait()
+            except trio.WouldBlock:
+                await self._broadcast._live_lot.park()
+
+    def receive_nowait(self) -> list[Event] | Gap | None:
+        """What :meth:`receive` would return now; ``trio.WouldBlock`` if it would wait."""
+        if self._closed or self.dropped:
+            raise trio.EndOfChannel
+        broadcast = self._broadcast
+        last_id = broadcast.last_id
+        waiting = last_id - self._last
+        if waiting > 0:
+            if self.lag() > broadcast._subscriber_buffer:
+                broadcast._drop(self)
+                raise trio.EndOfChannel
+            ring = broadcast._ring
+            if waiting > len(ring):
+                first = last_id - len(ring) + 1
+                gap = Gap(self._last, first)
+                self._last = first - 1
+                return gap
+            batch = list(itertools.islice(reversed(ring), waiting))
+            batch.reverse()
+            self._last = last_id
+            return batch
+        if broadcast.closed:
+            raise trio.EndOfChannel
+        if self._beat != broadcast._beat:
+            self._beat = broadcast._beat
+            return HEARTBEAT
+        raise trio.WouldBlock
 
     def close(self) -> None:
         """Leave the broadcast; idempotent."""
+        self._closed = True
         self._broadcast._subscribers.discard(self)
-        self._send.close()
-        self.receive.close()
 
     def __enter__(self) -> Subscription:
         return self
@@ -155,6 +207,8 @@ class LogBroadcast:
         self._ring: deque[Event] = deque(maxlen=ring_size)
         self._subscriber_buffer = subscriber_buffer
         self._subscribers: set[Subscription] = set()
+        self._live_lot = trio.lowlevel.ParkingLot()  # subscribers waiting for events
+        self._beat = 0
         self._ids = itertools.count(1)
         self.last_id = 0
         self.dropped_count = 0
@@ -185,62 +239,85 @@ class LogBroadcast:
         """Add one event. Blocks only while the database writer is ``writer_buffer`` behind."""
         if self.closed:
             raise trio.ClosedResourceError("the preview's log is closed")
-        moment = timestamp or utcnow()
-        event = Event(next(self._ids), moment, level, message, source, stream, status)
-        self.last_id = event.id
-        self._ring.append(event)
-        for subscriber in tuple(self._subscribers):
-            try:
-                subscriber._send.send_nowait(event)
-            except trio.WouldBlock:
-                subscriber._drop()
-                self._subscribers.discard(subscriber)
-                self.dropped_count += 1
-            except trio.ClosedResourceError:
-                self._subscribers.discard(subscriber)
-        self._pending.append(event)
-        if self._pending_lot:  # per line: skip the call when the writer is busy anyway
-            self._pending_lot.unpark_all()
+        event = Event(
+            next(self._ids), timestamp or utcnow(), level, message, source, stream, status
+        )
+        self._add((event,))
         if status is not None:
             self._status_lot.unpark_all()
-        while len(self._pending) >= self._writer_buffer:
-            await self._space_lot.park()
+        await self._wait_for_writer()
         return event
 
-    def subscribe(self, after: int = 0) -> Subscription:
-        """Subscribe to events with ``id > after``; the ring part comes as ``replay``."""
-        send, receive = trio.open_memory_channel[Event | None](self._subscriber_buffer)
-        first = self._ring[0].id if self._ring else self.last_id + 1
-        after = max(after, 0)
-        start = max(after + 1 - first, 0)
-        replay = list(itertools.islice(self._ring, start, None)) if after < self.last_id else []
-        gap = (after, first) if after + 1 < first else None
-        subscription = Subscription(self, replay, gap, send, receive)
+    async def publish_lines(
+        self, lines: Sequence[tuple[str, str]], source: str, stream: str, timestamp: datetime
+    ) -> None:
+        """Add ``(level, message)`` events that arrived together, as :meth:`publish` would
+        one by one (the writer queue may pass ``writer_buffer`` by this one batch)."""
+        if not lines:
+            return
         if self.closed:
-            send.close()
-        else:
+            raise trio.ClosedResourceError("the preview's log is closed")
+        ids = self._ids
+        self._add(
+            [Event(next(ids), timestamp, level, text, source, stream) for level, text in lines]
+        )
+        await self._wait_for_writer()
+
+    def _add(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        self.last_id = events[-1].id
+        self._ring.extend(events)
+        self._pending.extend(events)
+        if self._live_lot:
+            self._live_lot.unpark_all()
+        if self._pending_lot:  # skip the call when the writer is busy anyway
+            self._pending_lot.unpark_all()
+
+    async def _wait_for_writer(self) -> None:
+        while len(self._pending) >= self._writer_buffer:
+            await self._space_lot.park()
+
+    def subscribe(self, after: int = 0) -> Subscription:
+        """Subscribe to events with ``id > after``; see :meth:`Subscription.receive`."""
+        subscription = Subscription(self, max(after, 0))
+        if not self.closed:
             self._subscribers.add(subscription)
         return subscription
 
+    def _drop(self, subscriber: Subscription) -> None:
+        subscriber.dropped = True
+        self._subscribers.discard(subscriber)
+        self.dropped_count += 1
+
+    def drop_laggards(self) -> None:
+        """Drop the subscribers more than ``subscriber_buffer`` behind.
+
+        A subscriber notices its own lag when it next asks for events; this finds the
+        ones that never ask again (a client that stopped reading keeps its request
+        stuck in a socket write), so they are counted and forgotten.
+        """
+        limit = self._subscriber_buffer
+        for subscriber in [s for s in self._subscribers if s.lag() > limit]:
+            self._drop(subscriber)
+
     def heartbeat(self) -> None:
-        """Put ``HEARTBEAT`` in every subscriber's channel that has room.
+        """Wake every waiting subscriber with ``HEARTBEAT``.
 
         One periodic call replaces a timeout around every subscriber's receive (a cancel
         scope per event on the hot path); streams turn it into keep-alive comments.
         """
-        for subscriber in self._subscribers:
-            with contextlib.suppress(trio.WouldBlock, trio.ClosedResourceError):
-                subscriber._send.send_nowait(HEARTBEAT)
+        self._beat += 1
+        self._live_lot.unpark_all()
 
     def close(self, final_status: str) -> None:
-        """No more events: live subscribers' channels end after what they hold."""
+        """No more events: subscribers end once they have taken what was published."""
         if self.closed:
             return
         self.closed = True
         self.final_status = final_status
-        for subscriber in tuple(self._subscribers):
-            subscriber._send.close()
         self._subscribers.clear()
+        self._live_lot.unpark_all()
         self._pending_lot.unpark_all()
         self._status_lot.unpark_all()
 

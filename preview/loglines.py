@@ -144,6 +144,8 @@ _STRUCTURES = tuple(
 )
 _LEVEL_MAP = dict.fromkeys(("trace", "debug"), "DEBUG") | dict.fromkeys(("warn", "warning"), "WARN")
 _LEVEL_MAP |= {"info": "INFO"} | dict.fromkeys(("error", "critical", "fatal"), "ERROR")
+# IGNORECASE matches the Turkish dotted and dotless I for "i"; lower() keeps them apart.
+_TURKISH_I = str.maketrans({"\u0307": None, "\u0131": "i"})
 _PY_WARNING = re.compile(r"\S.*?:\d+: [A-Z]\w*Warning: ")  # warnings.showwarning format
 _BARE_EXC = re.compile(r"[A-Za-z_][\w.]*(?:(?<=Error)|(?<=Exception))(?::(?: .*)?)?$")
 _EXC_NAME = re.compile(r"[A-Za-z_][\w.]*(?::|$)")
@@ -163,11 +165,24 @@ def _strip_ansi(text: str) -> str:
     return _ANSI.sub("", text) if "\x1b" in text else text
 
 
+# What a structured line can start with: a level word (the first pattern), or a
+# timestamp or a bracket (the other two). Any other first character rules all three out.
+# (IGNORECASE also lets the dotted and dotless Turkish I stand for "i".)
+_LEVEL_INITIALS = frozenset("tdiwecfTDIWECF\u0130\u0131")
+
+
 def _structural_level(s: str) -> str | None:
-    for pattern in _STRUCTURES:
+    first = s[:1]
+    if first in _LEVEL_INITIALS:
+        patterns: tuple[re.Pattern[str], ...] = _STRUCTURES[:1]
+    elif first == "[" or first.isdecimal():  # what the patterns' \d matches
+        patterns = _STRUCTURES[1:]
+    else:  # most unstructured output ("bench 1 2", "Hello"): no regex needed
+        return None
+    for pattern in patterns:
         m = pattern.match(s)
         if m:
-            return _LEVEL_MAP[m.group("level").lower()]
+            return _LEVEL_MAP[m.group("level").lower().translate(_TURKISH_I)]
     return None
 
 
@@ -225,9 +240,9 @@ class LevelClassifier:
             if s.rstrip().endswith(_TB_START):  # uvicorn: logger.error(traceback.format_exc())
                 self._mode = _TB
             return level
-        if _PY_WARNING.match(s):
+        if "Warning: " in s and _PY_WARNING.match(s):
             return "WARN"
-        if _BARE_EXC.match(s):
+        if ("Error" in s or "Exception" in s) and _BARE_EXC.match(s):
             return "ERROR"
         return self._default
 

@@ -52,6 +52,7 @@ _SPLIT_MARK = " ⏎…"  # the line continues in the next event
 _READERS_DRAIN = 2.0  # after the group is dead, pipes held by escapees are cut
 _WRITER_FLUSH = 30.0  # the writer gets this long to store the rest
 _USAGE_MAX_AGE = 1.0
+_LAG_CHECK = 1.0  # how often subscribers stuck far behind are looked for
 
 
 @dataclass
@@ -333,29 +334,42 @@ class PreviewRuntime:
                 )
 
     async def _heartbeat(self, scope: trio.CancelScope) -> None:
-        """Keep idle streams alive (SSE comments) while the child runs."""
+        """While the child runs: keep idle streams alive (SSE comments), and forget the
+        subscribers stuck too far behind (see ``LogBroadcast.drop_laggards``)."""
+        interval = self.settings.keepalive_interval
         with scope:
+            next_beat = trio.current_time() + interval
             while True:
-                await trio.sleep(self.settings.keepalive_interval)
-                self.broadcast.heartbeat()
+                await trio.sleep(min(_LAG_CHECK, interval))
+                self.broadcast.drop_laggards()
+                if trio.current_time() >= next_beat:
+                    next_beat = trio.current_time() + interval
+                    self.broadcast.heartbeat()
 
     async def _read_pipe(self, pipe: trio.abc.ReceiveStream, stream: str) -> None:
         splitter = LineSplitter(self.settings.max_line_bytes)
-        classifier = LevelClassifier()
-        publish = self.broadcast.publish
+        classify = LevelClassifier().classify
+        publish_lines = self.broadcast.publish_lines
         recent = self._recent_output
         async with pipe:
             async for chunk in pipe:
+                lines = splitter.feed(chunk)
+                recent.extend(line.text for line in lines)
                 # The lines of one read arrived together: one timestamp serves them all.
-                received = utcnow()
-                for line in splitter.feed(chunk):
-                    recent.append(line.text)
-                    text = line.text + _SPLIT_MARK if line.split else line.text
-                    level = classifier.classify(line.text)
-                    await publish(level, text, "app", stream, timestamp=received)
-            for line in splitter.finish():
-                recent.append(line.text)
-                await publish(classifier.classify(line.text), line.text, "app", stream)
+                await publish_lines(
+                    [
+                        (classify(line.text), line.text + _SPLIT_MARK if line.split else line.text)
+                        for line in lines
+                    ],
+                    "app",
+                    stream,
+                    utcnow(),
+                )
+            lines = splitter.finish()
+            recent.extend(line.text for line in lines)
+            await publish_lines(
+                [(classify(line.text), line.text) for line in lines], "app", stream, utcnow()
+            )
 
     # -- events and the row ---------------------------------------------------------
 

@@ -10,7 +10,7 @@ import pytest
 import trio
 import trio.testing
 
-from preview.broadcast import Event, LogBroadcast, Subscription
+from preview.broadcast import HEARTBEAT, Event, Gap, LogBroadcast, Subscription
 from preview.logwriter import write_log_events
 from preview.store import Generation, PreviewInstance, Store
 
@@ -27,16 +27,21 @@ async def publish_n(broadcast: LogBroadcast, n: int, **kw: Any) -> list[Event]:
     return [await broadcast.publish("INFO", f"line {i}", "app", "stdout", **kw) for i in range(n)]
 
 
-def drain_nowait(subscription: Subscription) -> tuple[list[int], bool]:
-    """Ids buffered in the subscription's channel, and whether the channel has ended."""
-    ids: list[int] = []
+def take_nowait(subscription: Subscription) -> tuple[list[Any], bool]:
+    """What the subscription gives without waiting (event ids, Gaps and heartbeats, in
+    order), and whether it has ended."""
+    items: list[Any] = []
     while True:
         try:
-            ids.append(subscription.receive.receive_nowait().id)
+            item = subscription.receive_nowait()
         except trio.WouldBlock:
-            return ids, False
+            return items, False
         except trio.EndOfChannel:
-            return ids, True
+            return items, True
+        if isinstance(item, list):
+            items.extend(event.id for event in item)
+        else:
+            items.append(item)
 
 
 # --------------------------------------------------------------------------- events
@@ -114,49 +119,49 @@ async def test_subscribe_replays_exactly_ids_after() -> None:
     await publish_n(broadcast, 5)
     for after, expected in [(2, [3, 4, 5]), (0, [1, 2, 3, 4, 5]), (-7, [1, 2, 3, 4, 5])]:
         with broadcast.subscribe(after) as sub:
-            assert [e.id for e in sub.replay] == expected
-            assert sub.gap is None
+            assert take_nowait(sub) == (expected, False)
     for after in (5, 6, 99):
         with broadcast.subscribe(after) as sub:
-            assert sub.replay == []
-            assert sub.gap is None
+            assert take_nowait(sub) == ([], False)
 
-    # Live events come on the channel, never twice.
+    # Live events come after the replay, never twice.
     with broadcast.subscribe(3) as sub:
         await publish_n(broadcast, 2)
-        assert [e.id for e in sub.replay] == [4, 5]
-        assert drain_nowait(sub) == ([6, 7], False)
+        assert take_nowait(sub) == ([4, 5, 6, 7], False)
+        await publish_n(broadcast, 1)
+        assert take_nowait(sub) == ([8], False)
 
 
 async def test_ring_overflow_reports_the_gap() -> None:
     broadcast = make(ring_size=10)
     await publish_n(broadcast, 25)
-    with broadcast.subscribe(3) as sub:
-        assert sub.gap == (3, 16)
-        assert [e.id for e in sub.replay] == list(range(16, 26))
-    with broadcast.subscribe(0) as sub:
-        assert sub.gap == (0, 16)
-        assert [e.id for e in sub.replay] == list(range(16, 26))
-    with broadcast.subscribe(14) as sub:
-        assert sub.gap == (14, 16)
-        assert [e.id for e in sub.replay] == list(range(16, 26))
+    for after in (3, 0, 14):
+        with broadcast.subscribe(after) as sub:
+            assert take_nowait(sub) == ([Gap(after, 16), *range(16, 26)], False)
     with broadcast.subscribe(15) as sub:
-        assert sub.gap is None
-        assert [e.id for e in sub.replay] == list(range(16, 26))
+        assert take_nowait(sub) == (list(range(16, 26)), False)
     with broadcast.subscribe(20) as sub:
-        assert sub.gap is None
-        assert [e.id for e in sub.replay] == list(range(21, 26))
+        assert take_nowait(sub) == (list(range(21, 26)), False)
+
+
+async def test_subscriber_overtaken_by_the_ring_gets_a_gap_not_a_drop() -> None:
+    # Within its buffer but older than the ring: read the gap from the database.
+    broadcast = make(ring_size=10, subscriber_buffer=100)
+    with broadcast.subscribe(0) as sub:
+        await publish_n(broadcast, 5)
+        assert take_nowait(sub) == ([1, 2, 3, 4, 5], False)
+        await publish_n(broadcast, 30)
+        assert take_nowait(sub) == ([Gap(5, 26), *range(26, 36)], False)
+        assert not sub.dropped
 
 
 async def test_subscribe_to_empty_broadcast() -> None:
     broadcast = make()
     with broadcast.subscribe(0) as sub:
-        assert sub.replay == []
-        assert sub.gap is None
-        assert drain_nowait(sub) == ([], False)
+        assert take_nowait(sub) == ([], False)
         assert broadcast.subscriber_count == 1
         await broadcast.publish("INFO", "first", "app", "stdout")
-        assert drain_nowait(sub) == ([1], False)
+        assert take_nowait(sub) == ([1], False)
     assert broadcast.subscriber_count == 0
 
 
@@ -164,10 +169,9 @@ async def test_subscribe_with_empty_ring_after_events() -> None:
     broadcast = make(ring_size=0)
     await publish_n(broadcast, 5)
     with broadcast.subscribe(2) as sub:
-        assert sub.replay == []
-        assert sub.gap == (2, 6)
+        assert take_nowait(sub) == ([Gap(2, 6)], False)
     with broadcast.subscribe(5) as sub:
-        assert sub.gap is None
+        assert take_nowait(sub) == ([], False)
 
 
 # --------------------------------------------------------------------------- fan-out
@@ -177,11 +181,17 @@ async def test_two_subscribers_receive_every_event_once_in_order() -> None:
     n = 2000
     broadcast = make(subscriber_buffer=16)
     got: dict[str, list[int]] = {"a": [], "b": []}
+    batches: dict[str, int] = {"a": 0, "b": 0}
 
     async def reader(name: str, sub: Subscription) -> None:
         with sub:
-            async for event in sub.receive:
-                got[name].append(event.id)
+            while True:
+                try:
+                    batch = await sub.receive()
+                except trio.EndOfChannel:
+                    break
+                batches[name] += 1
+                got[name].extend(event.id for event in batch)
 
     with trio.fail_after(10):
         async with trio.open_nursery() as nursery:
@@ -194,6 +204,26 @@ async def test_two_subscribers_receive_every_event_once_in_order() -> None:
                     await trio.testing.wait_all_tasks_blocked()
             broadcast.close("stopped")
     assert got == {"a": list(range(1, n + 1)), "b": list(range(1, n + 1))}
+    # A reader takes what waits in one batch: one per catch-up, not one per event.
+    assert batches == {"a": n // 8, "b": n // 8}
+
+
+async def test_publish_wakes_a_waiting_subscriber() -> None:
+    broadcast = make()
+    received: list[list[int]] = []
+
+    async def reader(sub: Subscription) -> None:
+        received.append([event.id for event in await sub.receive()])
+
+    with trio.fail_after(5), broadcast.subscribe(0) as sub:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(reader, sub)
+            await trio.testing.wait_all_tasks_blocked()
+            assert received == []
+            await broadcast.publish_lines(
+                [("INFO", "a"), ("ERROR", "b"), ("INFO", "c")], "app", "stderr", T0
+            )
+    assert received == [[1, 2, 3]]
 
 
 async def test_slow_subscriber_is_dropped_fast_one_gets_everything() -> None:
@@ -205,28 +235,46 @@ async def test_slow_subscriber_is_dropped_fast_one_gets_everything() -> None:
         assert broadcast.subscriber_count == 2
 
         async def read_fast() -> None:
-            async for event in fast.receive:
-                fast_ids.append(event.id)
+            while True:
+                try:
+                    batch = await fast.receive()
+                except trio.EndOfChannel:
+                    return
+                fast_ids.extend(event.id for event in batch)
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(read_fast)
             for i in range(100):
                 await broadcast.publish("INFO", f"line {i}", "app", "stdout")
                 await trio.testing.wait_all_tasks_blocked()
-                if i == 5:  # the 6th event found the slow channel full
+                broadcast.drop_laggards()  # the runtime's periodic check
+                if i == 4:  # five behind: still within its buffer
+                    assert not slow.dropped
+                if i == 5:  # six behind
                     assert slow.dropped
                     assert broadcast.subscriber_count == 1
+                    assert broadcast.dropped_count == 1
             assert len(fast_ids) == 100
             broadcast.close("stopped")
 
     assert fast_ids == list(range(1, 101))
     assert not fast.dropped
-    # The slow one keeps what was buffered, then its channel ends.
+    # The slow one's next receive ends: its client resumes by id.
+    assert take_nowait(slow) == ([], True)
     assert slow.dropped
-    assert [(await slow.receive.receive()).id for _ in range(5)] == [1, 2, 3, 4, 5]
-    with pytest.raises(trio.EndOfChannel):
-        await slow.receive.receive()
     assert broadcast.subscriber_count == 0
+
+
+async def test_a_lagging_subscriber_finds_out_on_its_own_receive() -> None:
+    broadcast = make(subscriber_buffer=5, writer_buffer=1000)
+    with broadcast.subscribe(0) as sub:
+        await publish_n(broadcast, 5)
+        assert take_nowait(sub) == ([1, 2, 3, 4, 5], False)
+        await publish_n(broadcast, 6)
+        assert take_nowait(sub) == ([], True)
+        assert sub.dropped
+        assert broadcast.dropped_count == 1
+        assert broadcast.subscriber_count == 0
 
 
 async def test_producer_never_blocks_on_subscribers() -> None:
@@ -236,10 +284,10 @@ async def test_producer_never_blocks_on_subscribers() -> None:
         # No reader, no writer: 100 publishes still complete without waiting.
         await publish_n(broadcast, 100)
     assert broadcast.last_id == 100
+    broadcast.drop_laggards()
     assert all(sub.dropped for sub in stuck)
     assert broadcast.subscriber_count == 0
-    for sub in stuck:
-        assert drain_nowait(sub) == ([1, 2, 3, 4, 5], True)
+    assert broadcast.dropped_count == 3
 
 
 async def test_subscriber_that_leaves_is_forgotten() -> None:
@@ -251,14 +299,53 @@ async def test_subscriber_that_leaves_is_forgotten() -> None:
     sub.close()  # idempotent
     assert broadcast.subscriber_count == 1
     await broadcast.publish("INFO", "x", "app")
-    assert drain_nowait(other) == ([1], False)
+    assert take_nowait(other) == ([1], False)
+    assert take_nowait(sub) == ([], True)
     assert not sub.dropped
+
+
+async def test_heartbeat_wakes_an_idle_subscriber_once() -> None:
+    broadcast = make()
+    with broadcast.subscribe(0) as sub:
+        broadcast.heartbeat()
+        assert take_nowait(sub) == ([HEARTBEAT], False)
+        assert take_nowait(sub) == ([], False)
+        with trio.fail_after(5):
+            async with trio.open_nursery() as nursery:
+
+                async def beat_later() -> None:
+                    await trio.testing.wait_all_tasks_blocked()
+                    broadcast.heartbeat()
+
+                nursery.start_soon(beat_later)
+                assert await sub.receive() is HEARTBEAT
+        # Events waiting go first, then the heartbeat.
+        broadcast.heartbeat()
+        await publish_n(broadcast, 1)
+        assert take_nowait(sub) == ([1, HEARTBEAT], False)
+
+
+async def test_publish_lines_numbers_and_stamps_them_together() -> None:
+    broadcast = make()
+    await broadcast.publish_lines([], "app", "stdout", T0)  # nothing: no event
+    await broadcast.publish_lines([("INFO", "a"), ("WARN", "b")], "app", "stdout", T0)
+    await broadcast.publish("INFO", "c", "system")
+    events = await broadcast.take_pending(10)
+    assert [(e.id, e.level, e.message, e.stream) for e in events] == [
+        (1, "INFO", "a", "stdout"),
+        (2, "WARN", "b", "stdout"),
+        (3, "INFO", "c", None),
+    ]
+    assert events[0].timestamp is events[1].timestamp is T0
+    broadcast.close("stopped")
+    with pytest.raises(trio.ClosedResourceError):
+        await broadcast.publish_lines([("INFO", "late")], "app", "stdout", T0)
 
 
 # --------------------------------------------------------------------------- close
 
 
-async def test_close_ends_live_subscribers_after_buffered_events() -> None:
+async def test_close_ends_live_subscribers_after_what_was_published() -> None:
     broadcast = make()
     sub = broadcast.subscribe(0)
     await publish_n(broadcast, 3)
@@ -267,16 +354,12 @@ async def test_close_ends_live_subscribers_after_buffered_events() -> None:
     assert broadcast.closed
     assert broadcast.final_status == "stopped"
     assert broadcast.subscriber_count == 0
-    with trio.fail_after(5):
-        ids = [event.id async for event in sub.receive]
-    assert ids == [1, 2, 3, 4]
+    assert take_nowait(sub) == ([1, 2, 3, 4], True)
     assert not sub.dropped
 
-    # Subscribing after close: the replay, and a channel that has already ended.
+    # Subscribing after close: the replay, then the end.
     late = broadcast.subscribe(1)
-    assert [e.id for e in late.replay] == [2, 3, 4]
-    assert late.gap is None
-    assert drain_nowait(late) == ([], True)
+    assert take_nowait(late) == ([2, 3, 4], True)
     assert not late.dropped
     assert broadcast.subscriber_count == 0
 
@@ -286,6 +369,20 @@ async def test_close_ends_live_subscribers_after_buffered_events() -> None:
 
     broadcast.close("failed")  # idempotent: the first final status stays
     assert broadcast.final_status == "stopped"
+
+
+async def test_close_wakes_a_waiting_subscriber() -> None:
+    broadcast = make()
+    with trio.fail_after(5), broadcast.subscribe(0) as sub:
+        async with trio.open_nursery() as nursery:
+
+            async def close_later() -> None:
+                await trio.testing.wait_all_tasks_blocked()
+                broadcast.close("stopped")
+
+            nursery.start_soon(close_later)
+            with pytest.raises(trio.EndOfChannel):
+                await sub.receive()
 
 
 # --------------------------------------------------------------------------- writer side

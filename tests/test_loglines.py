@@ -163,6 +163,28 @@ def test_structural_levels(line: str, level: str) -> None:
     assert LevelClassifier().classify(line) == level
 
 
+def test_first_character_shortcut_agrees_with_every_pattern() -> None:
+    """The cheap first-character filter never changes a level the patterns would give."""
+    from preview import loglines
+
+    def every_pattern(s: str) -> str | None:
+        for pattern in loglines._STRUCTURES:
+            m = pattern.match(s)
+            if m:
+                word = m.group("level").lower().replace("\u0307", "").replace("ı", "i")
+                return loglines._LEVEL_MAP[word]
+        return None
+
+    bodies = ["INFO: x", "info - x", "[ERROR] x", "12:00:00 WARN x", "2024-01-01 x ERROR y"]
+    firsts = "tdiwecfTDIWECFbxyzTİı[(0٣९ \t-|<"  # incl. non-ASCII digits and Turkish I
+    lines = [f + body for f in firsts for body in ["", *bodies]] + [b[1:] for b in bodies]
+    lines += ["İNFO: dotted", "ınfo: dotless", "٢٠٢٤-01-01 12:00:00 ERROR arabic digits"]
+    for line in lines:
+        assert loglines._structural_level(line) == every_pattern(line), line
+    # Once a KeyError that ended the pipe reader: a level word with a Turkish I.
+    assert classify_level("İNFO: dotted") == classify_level("ınfo: dotless") == "INFO"
+
+
 @pytest.mark.parametrize(
     "line",
     [

@@ -16,15 +16,14 @@ from typing import Any
 
 import trio
 
-from ..broadcast import HEARTBEAT, Event
+from ..broadcast import HEARTBEAT, Event, Gap
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance, Store
 
 __all__ = ["KEEPALIVE", "End", "event_feed", "stored_events"]
 
 _PAGE = 2000
-_COALESCE = 8192  # events one write may carry: a whole backlog, at the service's limits
-KEEPALIVE = None
+KEEPALIVE = HEARTBEAT  # the broadcast's heartbeat passes through as is
 
 
 @dataclass(frozen=True)
@@ -63,44 +62,35 @@ async def _live(
 ) -> AsyncIterator[list[Event] | End | None]:
     broadcast = runtime.broadcast
     with broadcast.subscribe(after) as subscription:
-        if subscription.gap is not None:
-            low, high = subscription.gap
-            await broadcast.wait_persisted(high - 1)
-            async for page in stored_events(store, runtime.id, low, high):
-                yield page
-        if subscription.replay:
-            yield subscription.replay
         receive = subscription.receive
         while True:
             try:
-                event = await receive.receive()
+                item = await receive()
             except trio.EndOfChannel:
                 break
-            if event is HEARTBEAT:
-                yield KEEPALIVE
-                continue
-            batch = [event]
-            try:
-                while len(batch) < _COALESCE:
-                    more = receive.receive_nowait()
-                    if more is not HEARTBEAT:
-                        batch.append(more)
-            except (trio.WouldBlock, trio.EndOfChannel):
-                pass
-            yield batch
+            if type(item) is Gap:  # older than the ring: from the database
+                await broadcast.wait_persisted(item.before - 1)
+                async for page in stored_events(store, runtime.id, item.after, item.before):
+                    yield page
+            else:
+                yield item  # a batch, or KEEPALIVE
         if subscription.dropped:
             return
     yield End(runtime.id, broadcast.final_status, broadcast.last_id)
 
 
-async def event_feed(
+def event_feed(
     store: Store, preview: PreviewRuntime | PreviewInstance, after: int
 ) -> AsyncIterator[list[Event] | End | None]:
     """See the module doc. ``preview`` is live (a runtime) or over (its row)."""
     if isinstance(preview, PreviewRuntime):
-        async for item in _live(store, preview, after):
-            yield item
-        return
+        return _live(store, preview, after)
+    return _over(store, preview, after)
+
+
+async def _over(
+    store: Store, preview: PreviewInstance, after: int
+) -> AsyncIterator[list[Event] | End]:
     last_id = after
     async for page in stored_events(store, preview.id, after):
         last_id = page[-1].id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -85,13 +86,14 @@ async def sse_body(
     """The whole SSE response. Runs outside the app context: gets what it needs passed."""
     assert state.store is not None
     yield f"retry: {_RETRY_MS}\n\n".encode()
-    async for item in event_feed(state.store, preview, after):
-        if item is KEEPALIVE:
-            yield b": keep-alive\n\n"
-        elif isinstance(item, End):
-            yield f"event: end\ndata: {json.dumps(item.to_dict())}\n\n".encode()
-        else:
-            yield b"".join(event.sse for event in item)
+    async with contextlib.aclosing(event_feed(state.store, preview, after)) as feed:
+        async for item in feed:
+            if item is KEEPALIVE:
+                yield b": keep-alive\n\n"
+            elif type(item) is list:
+                yield b"".join([event.sse for event in item])
+            else:
+                yield f"event: end\ndata: {json.dumps(item.to_dict())}\n\n".encode()
 
 
 @blueprint.get("/logs/stream")
@@ -194,13 +196,14 @@ async def websocket_logs(gid: str) -> None:
     preview = await preview_for(gid, websocket.args.get("previewId"))
     assert state.store is not None
     await websocket.accept()
-    async for item in event_feed(state.store, preview, after):
-        if item is KEEPALIVE:
-            continue
-        if isinstance(item, End):
-            await websocket.send(json.dumps({"type": "end", **item.to_dict()}))
-            await websocket.close(1000)
-            return
-        for event in item:
-            await websocket.send(event.json)
+    async with contextlib.aclosing(event_feed(state.store, preview, after)) as feed:
+        async for item in feed:
+            if item is KEEPALIVE:
+                continue
+            if isinstance(item, End):
+                await websocket.send(json.dumps({"type": "end", **item.to_dict()}))
+                await websocket.close(1000)
+                return
+            for event in item:
+                await websocket.send(event.json)
     await websocket.close(1013, "fell behind; reconnect with lastEventId")

@@ -34,10 +34,11 @@ _MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 LOG_EVENT_COLUMNS = (
     "preview_id", "seq", "timestamp", "level", "message", "source", "stream", "status",
 )  # fmt: skip
-_SQLITE_INSERT_LOG_EVENTS = (
-    f"INSERT INTO log_events ({', '.join(LOG_EVENT_COLUMNS)})"
-    f" VALUES ({', '.join('?' * len(LOG_EVENT_COLUMNS))})"
-)
+_SQLITE_ROW = f"({', '.join('?' * len(LOG_EVENT_COLUMNS))})"
+_SQLITE_INSERT_LOG_EVENTS = f"INSERT INTO log_events ({', '.join(LOG_EVENT_COLUMNS)}) VALUES "
+# Rows per multi-row INSERT: one statement step (and one release of the GIL) for many
+# rows instead of one each; 256 x 8 parameters stays far below SQLite's 32,766.
+_SQLITE_ROWS_PER_INSERT = 256
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -197,15 +198,25 @@ class Store:
         # The hot path of persistence: plain tuples to sqlite3's executemany, with the
         # timestamp in the exact text form SQLAlchemy's SQLite DateTime writes and reads.
         # SQLAlchemy's per-row parameter processing would otherwise cost twice the insert.
-        prepared = []
+        flat: list[Any] = []
         last_moment, last_text = None, ""
-        for pid, seq, moment, *rest in values:
+        extend = flat.extend
+        for pid, seq, moment, level, message, source, stream, status in values:
             if moment is not last_moment:  # lines of one pipe read share one timestamp
                 last_moment = moment
                 last_text = moment.isoformat(sep=" ", timespec="microseconds")
-            prepared.append((pid, seq, last_text, *rest))
+            extend((pid, seq, last_text, level, message, source, stream, status))
+        width, rows = len(LOG_EVENT_COLUMNS), _SQLITE_ROWS_PER_INSERT
+        step = width * rows
+        whole = len(values) // rows * step
         with self.engine.begin() as connection:
-            connection.exec_driver_sql(_SQLITE_INSERT_LOG_EVENTS, prepared)
+            if whole:
+                many = _SQLITE_INSERT_LOG_EVENTS + ", ".join([_SQLITE_ROW] * rows)
+                for start in range(0, whole, step):
+                    connection.exec_driver_sql(many, tuple(flat[start : start + step]))
+            if whole < len(flat):
+                rest = [tuple(flat[i : i + width]) for i in range(whole, len(flat), width)]
+                connection.exec_driver_sql(_SQLITE_INSERT_LOG_EVENTS + _SQLITE_ROW, rest)
 
     async def log_events(
         self,
