@@ -128,13 +128,14 @@ class Subscription:
     rather than saw the end of the log.
     """
 
-    __slots__ = ("_beat", "_broadcast", "_closed", "_floor", "_last", "dropped")
+    __slots__ = ("_beat", "_broadcast", "_closed", "_floor", "_last", "_wakeup", "dropped")
 
     def __init__(self, broadcast: LogBroadcast, after: int) -> None:
         self._broadcast = broadcast
         self._last = after  # the id of the last event handed out
         self._floor = broadcast.last_id  # lag counts from here: replay is not lag
         self._beat = broadcast._beat
+        self._wakeup = -1  # the paced wake-up at which it last took events
         self._closed = False
         self.dropped = False
 
@@ -152,11 +153,14 @@ class Subscription:
         without yielding to the scheduler (the caller's write is the next checkpoint).
         """
         await trio.lowlevel.checkpoint_if_cancelled()
+        broadcast = self._broadcast
         while True:
             try:
                 return self.receive_nowait()
             except trio.WouldBlock:
-                await self._broadcast._live_lot.park()
+                if broadcast._paced and broadcast.last_id > self._last:
+                    broadcast._want_wakeup()  # events wait for the next paced wake-up
+                await broadcast._live_lot.park()
 
     def receive_nowait(self) -> list[Event] | Gap | None:
         """What :meth:`receive` would return now; ``trio.WouldBlock`` if it would wait."""
@@ -169,6 +173,9 @@ class Subscription:
             if self.lag() > broadcast._subscriber_buffer:
                 broadcast._drop(self)
                 raise trio.EndOfChannel
+            if broadcast._paced and self._wakeup == broadcast._wakeup and not broadcast.closed:
+                raise trio.WouldBlock  # took events at this wake-up already
+            self._wakeup = broadcast._wakeup
             ring = broadcast._ring
             if waiting > len(ring):
                 first = last_id - len(ring) + 1
@@ -208,6 +215,10 @@ class LogBroadcast:
         self._subscriber_buffer = subscriber_buffer
         self._subscribers: set[Subscription] = set()
         self._live_lot = trio.lowlevel.ParkingLot()  # subscribers waiting for events
+        self._paced = False  # serve_paced_wakeups is running
+        self._wakeup = 0  # paced wake-ups so far: a subscriber takes events once per wake-up
+        self._wakeup_wanted = False
+        self._pacer_lot = trio.lowlevel.ParkingLot()
         self._beat = 0
         self._ids = itertools.count(1)
         self.last_id = 0
@@ -270,7 +281,10 @@ class LogBroadcast:
         self._ring.extend(events)
         self._pending.extend(events)
         if self._live_lot:
-            self._live_lot.unpark_all()
+            if self._paced:
+                self._want_wakeup()
+            else:
+                self._live_lot.unpark_all()
         if self._pending_lot:  # skip the call when the writer is busy anyway
             self._pending_lot.unpark_all()
 
@@ -300,6 +314,33 @@ class LogBroadcast:
         limit = self._subscriber_buffer
         for subscriber in [s for s in self._subscribers if s.lag() > limit]:
             self._drop(subscriber)
+
+    async def serve_paced_wakeups(self, interval: float) -> None:
+        """While this runs, a subscriber takes events at most once per ``interval``.
+
+        The first event after a quiet spell goes out at once; while events keep coming,
+        waiting subscribers are woken together once per ``interval`` and each takes
+        all that waits: one write per subscriber per interval however fast the log
+        is, at a latency of at most ``interval``. Without pacing, a subscriber's
+        writes follow the events one by one until the event loop saturates. Runs
+        until cancelled (in the preview's nursery); then every publish wakes them.
+        """
+        self._paced = True
+        try:
+            while True:
+                while not self._wakeup_wanted:
+                    await self._pacer_lot.park()
+                self._wakeup_wanted = False
+                self._wakeup += 1
+                self._live_lot.unpark_all()
+                await trio.sleep(interval)
+        finally:
+            self._paced = False
+            self._live_lot.unpark_all()  # nobody is left waiting for a wake-up
+
+    def _want_wakeup(self) -> None:
+        self._wakeup_wanted = True
+        self._pacer_lot.unpark_all()  # nothing to do while the pacer sleeps
 
     def heartbeat(self) -> None:
         """Wake every waiting subscriber with ``HEARTBEAT``.

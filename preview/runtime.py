@@ -334,17 +334,22 @@ class PreviewRuntime:
                 )
 
     async def _heartbeat(self, scope: trio.CancelScope) -> None:
-        """While the child runs: keep idle streams alive (SSE comments), and forget the
-        subscribers stuck too far behind (see ``LogBroadcast.drop_laggards``)."""
+        """While the child runs: pace the streams' wake-ups, keep idle streams alive (SSE
+        comments), and forget the subscribers stuck too far behind."""
         interval = self.settings.keepalive_interval
         with scope:
-            next_beat = trio.current_time() + interval
-            while True:
-                await trio.sleep(min(_LAG_CHECK, interval))
-                self.broadcast.drop_laggards()
-                if trio.current_time() >= next_beat:
-                    next_beat = trio.current_time() + interval
-                    self.broadcast.heartbeat()
+            async with trio.open_nursery() as upkeep:
+                if self.settings.stream_interval > 0:
+                    upkeep.start_soon(
+                        self.broadcast.serve_paced_wakeups, self.settings.stream_interval
+                    )
+                next_beat = trio.current_time() + interval
+                while True:
+                    await trio.sleep(min(_LAG_CHECK, interval))
+                    self.broadcast.drop_laggards()
+                    if trio.current_time() >= next_beat:
+                        next_beat = trio.current_time() + interval
+                        self.broadcast.heartbeat()
 
     async def _read_pipe(self, pipe: trio.abc.ReceiveStream, stream: str) -> None:
         splitter = LineSplitter(self.settings.max_line_bytes)

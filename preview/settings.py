@@ -77,6 +77,10 @@ class Settings:
     keepalive_interval: float = field(
         default=15, metadata=_help("s", "SSE keep-alive comment interval on an idle stream")
     )
+    stream_interval: float = field(
+        default=0.010,
+        metadata=_help("s", "a busy log's events reach each stream together at most this often"),
+    )
     health_interval: float = field(
         default=10, metadata=_help("s", "time between health checks of a running preview")
     )
@@ -150,8 +154,9 @@ class Settings:
         ):
             if not getattr(self, name) > 0:  # also refuses NaN
                 raise ValueError(f"PREVIEW_{name.upper()} must be positive")
-        if not self.stop_grace >= 0:
-            raise ValueError("PREVIEW_STOP_GRACE must not be negative")
+        for name in ("stop_grace", "stream_interval"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"PREVIEW_{name.upper()} must not be negative")
         if self.max_log_lines < 1 or self.subscriber_buffer < 1 or self.max_line_bytes < 64:
             raise ValueError("ring, subscriber buffer and line size must be positive")
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import datetime
 from typing import Any
@@ -323,6 +324,46 @@ async def test_heartbeat_wakes_an_idle_subscriber_once() -> None:
         broadcast.heartbeat()
         await publish_n(broadcast, 1)
         assert take_nowait(sub) == ([1, HEARTBEAT], False)
+
+
+@pytest.mark.parametrize("write_time", [0, 0.003])
+async def test_paced_wakeups_send_a_burst_together(autojump_clock: Any, write_time: float) -> None:
+    broadcast = make()
+    batches: list[tuple[float, list[int]]] = []
+
+    async def reader(sub: Subscription) -> None:
+        with sub:
+            while True:
+                try:
+                    batch = await sub.receive()
+                except trio.EndOfChannel:
+                    return
+                batches.append((trio.current_time(), [event.id for event in batch]))
+                await trio.sleep(write_time)  # a busy subscriber comes back with events waiting
+
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(broadcast.serve_paced_wakeups, 0.010)
+            nursery.start_soon(reader, broadcast.subscribe(0))
+            await trio.testing.wait_all_tasks_blocked()
+            start = trio.current_time()
+            # One event every 2 ms for 30 ms: the first goes out at once, the rest at
+            # most once per 10 ms, together.
+            for _ in range(15):
+                await broadcast.publish("INFO", "x", "app", "stdout")
+                await trio.sleep(0.002)
+            await trio.sleep(1)  # quiet: the next event goes out at once again
+            quiet_end = trio.current_time()
+            await broadcast.publish("INFO", "y", "app", "stdout")
+            await trio.testing.wait_all_tasks_blocked()
+            nursery.cancel_scope.cancel()
+    ids = [i for _, batch in batches for i in batch]
+    assert ids == list(range(1, 17))
+    times = [t - start for t, _ in batches]
+    assert batches[0][1] == [1] and times[0] == 0
+    assert len(batches) <= 6  # 15 events over 30 ms: about one write per 10 ms
+    assert all(b - a >= 0.010 - 1e-9 for a, b in itertools.pairwise(times[:-1]))
+    assert batches[-1] == (quiet_end, [16])
 
 
 async def test_publish_lines_numbers_and_stamps_them_together() -> None:

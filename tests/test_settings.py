@@ -30,6 +30,7 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "subscriber_buffer": ("64", 64),
     "max_line_bytes": ("1024", 1024),
     "keepalive_interval": ("0.25", 0.25),
+    "stream_interval": ("0.002", 0.002),
     "health_interval": ("1.5", 1.5),
     "memory_limit_mb": ("256", 256),
     "max_instances_free": ("2", 2),
@@ -140,6 +141,8 @@ def test_single_port_range_is_fine() -> None:
         ("health_interval", "-0.5"),
         ("stop_grace", "-1"),
         ("stop_grace", "nan"),
+        ("stream_interval", "-0.001"),
+        ("stream_interval", "nan"),
     ],
 )
 def test_durations_must_be_finite_and_positive(name: str, raw: str) -> None:
@@ -151,6 +154,7 @@ def test_durations_must_be_finite_and_positive(name: str, raw: str) -> None:
 
 def test_zero_stop_grace_and_line_size_validation() -> None:
     assert Settings.from_env(env(stop_grace="0")).stop_grace == 0
+    assert Settings.from_env(env(stream_interval="0")).stream_interval == 0  # unpaced
     with pytest.raises(ValueError):
         Settings.from_env(env(max_line_bytes="10"))
 
