@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -105,6 +106,9 @@ def create_app(
         state.supervisor = Supervisor(settings, state.store)
         state.http = httpx.AsyncClient(
             trust_env=False,
+            # One client serves every preview on 127.0.0.1, where cookies ignore the port:
+            # a cookie a child sets goes to the caller only and is never kept here.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
             follow_redirects=False,
             timeout=settings.proxy_timeout,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),

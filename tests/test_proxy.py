@@ -106,6 +106,30 @@ async def test_envelope_json_text_binary_and_echo(running) -> None:
         assert seen["headers"]["host"] == f"127.0.0.1:{body['port']}"
 
 
+async def test_the_service_never_keeps_a_childs_cookies(running) -> None:
+    """The proxy's HTTP client is shared by every preview on 127.0.0.1: a cookie one
+    child sets must reach only the caller, never a later call (of anybody)."""
+    service, gid, body = running
+    token = body["previewToken"]
+    with trio.fail_after(60):
+        set_cookie = (await _envelope(service, gid, token, path="/set-cookie")).json()
+        assert "app_session=secret-of-this-user" in str(set_cookie["headers"]["set-cookie"])
+        prefix = f"/api/generations/{gid}/preview/proxy"
+        async with httpx.AsyncClient(base_url=service.url) as fresh:
+            direct = await fresh.get(
+                f"{prefix}/set-cookie", headers={**auth(), "X-Preview-Token": token}
+            )
+        assert "app_session=" in direct.headers["set-cookie"]
+        for _ in range(2):
+            echo = (await _envelope(service, gid, token, path="/echo")).json()
+            assert echo["statusCode"] == 200
+            assert "cookie" not in echo["data"]["headers"]
+            proxied = await service.client.get(
+                f"{prefix}/echo", headers={**auth(), "X-Preview-Token": token}
+            )
+            assert "cookie" not in proxied.json()["headers"]
+
+
 async def test_envelope_errors(running, settings) -> None:
     service, gid, body = running
     token = body["previewToken"]

@@ -1,4 +1,4 @@
-"""Test app behind the proxy: JSON, text, binary, slow, streaming, echo and WebSocket."""
+"""Test app behind the proxy: JSON, text, binary, slow, streaming, echo, a cookie and WebSocket."""
 
 import asyncio
 
@@ -42,6 +42,13 @@ async def stream(count: int = 3, interval: float = 0.5) -> StreamingResponse:
             await asyncio.sleep(interval)
 
     return StreamingResponse(chunks(), media_type="text/plain")
+
+
+@app.get("/set-cookie")
+async def set_cookie() -> Response:
+    response = PlainTextResponse("cookie set")
+    response.set_cookie("app_session", "secret-of-this-user", path="/")
+    return response
 
 
 @app.api_route("/echo", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
