@@ -303,6 +303,7 @@ class LogBroadcast:
         subscriber.dropped = True
         self._subscribers.discard(subscriber)
         self.dropped_count += 1
+        self._live_lot.unpark_all()  # if it waits, it ends now (drops are rare)
 
     def drop_laggards(self) -> None:
         """Drop the subscribers more than ``subscriber_buffer`` behind.

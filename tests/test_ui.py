@@ -276,11 +276,10 @@ async def test_a_dropped_stream_resumes_with_no_duplicate_and_no_missing_line(
     emit_url = f"{launched['baseUrl']}/emit?n="
 
     def drop_subscribers() -> int:
-        # What the broadcast does to a subscriber that fell behind: close its channel.
+        # What the broadcast does to a subscriber that fell behind.
         subscribers = list(runtime.broadcast._subscribers)
         for subscriber in subscribers:
-            subscriber._drop()
-            runtime.broadcast._subscribers.discard(subscriber)
+            runtime.broadcast._drop(subscriber)
         return len(subscribers)
 
     def script(url: str) -> dict[str, Any]:
