@@ -9,12 +9,12 @@ Back-pressure rules:
 
 * Subscribers never slow the producer, and cost nothing per event. A subscriber is a
   cursor into the shared ring: it takes every event newer than its cursor in one list
-  when it wakes, so a subscriber that writes slowly gets bigger batches, not a queue.
-  One that falls more than ``subscriber_buffer`` events behind is *dropped*: its
-  ``receive`` ends with ``dropped`` set, so its stream ends and the client reconnects
-  and resumes by ``Last-Event-ID``. It is never silently skipped. (Events that leave
-  the ring before a subscriber within that limit takes them come as a ``Gap`` to read
-  from the database.)
+  when it wakes, so a subscriber that writes slowly gets bigger batches, not a queue;
+  events that left the ring before it took them come as a ``Gap`` to read from the
+  database. One that stops taking events while more than ``subscriber_buffer`` behind
+  is *dropped* (see ``drop_laggards``): its ``receive`` ends with ``dropped`` set, so
+  its stream ends and the client reconnects and resumes by ``Last-Event-ID``. It is
+  never silently skipped.
 * The database writer is never bypassed. When ``writer_buffer`` events wait for it,
   ``publish`` blocks, which stops the pipe readers, which blocks the child's writes:
   back-pressure all the way to the process rather than loss.
@@ -124,11 +124,13 @@ class Subscription:
     it wakes, takes every newer event from the shared ring in one list. Nothing is done
     per subscriber when an event is published, and a subscriber that stops reading
     costs its cursor only. ``dropped`` tells, once :meth:`receive` has ended, whether it
-    fell more than ``subscriber_buffer`` events behind (reconnect and resume by id)
-    rather than saw the end of the log.
+    was dropped for being stuck far behind (reconnect and resume by id) rather than
+    saw the end of the log.
     """
 
-    __slots__ = ("_beat", "_broadcast", "_closed", "_floor", "_last", "_wakeup", "dropped")
+    __slots__ = (
+        "_beat", "_broadcast", "_closed", "_floor", "_last", "_swept", "_wakeup", "dropped",
+    )  # fmt: skip
 
     def __init__(self, broadcast: LogBroadcast, after: int) -> None:
         self._broadcast = broadcast
@@ -136,6 +138,7 @@ class Subscription:
         self._floor = broadcast.last_id  # lag counts from here: replay is not lag
         self._beat = broadcast._beat
         self._wakeup = -1  # the paced wake-up at which it last took events
+        self._swept = -1  # _last when drop_laggards last looked
         self._closed = False
         self.dropped = False
 
@@ -170,9 +173,6 @@ class Subscription:
         last_id = broadcast.last_id
         waiting = last_id - self._last
         if waiting > 0:
-            if self.lag() > broadcast._subscriber_buffer:
-                broadcast._drop(self)
-                raise trio.EndOfChannel
             if broadcast._paced and self._wakeup == broadcast._wakeup and not broadcast.closed:
                 raise trio.WouldBlock  # took events at this wake-up already
             self._wakeup = broadcast._wakeup
@@ -306,15 +306,19 @@ class LogBroadcast:
         self._live_lot.unpark_all()  # if it waits, it ends now (drops are rare)
 
     def drop_laggards(self) -> None:
-        """Drop the subscribers more than ``subscriber_buffer`` behind.
+        """Drop the subscribers more than ``subscriber_buffer`` behind that took nothing
+        since the previous call (the runtime calls it every second).
 
-        A subscriber notices its own lag when it next asks for events; this finds the
-        ones that never ask again (a client that stopped reading keeps its request
-        stuck in a socket write), so they are counted and forgotten.
+        A subscriber that keeps taking events is never dropped, however far behind:
+        what left the ring comes from the database. One that stopped (a client that
+        no longer reads keeps its request stuck in a socket write) is counted and
+        forgotten; its stream ends if its write ever completes.
         """
         limit = self._subscriber_buffer
-        for subscriber in [s for s in self._subscribers if s.lag() > limit]:
-            self._drop(subscriber)
+        for subscriber in list(self._subscribers):
+            if subscriber._swept == subscriber._last and subscriber.lag() > limit:
+                self._drop(subscriber)
+            subscriber._swept = subscriber._last
 
     async def serve_paced_wakeups(self, interval: float) -> None:
         """While this runs, a subscriber takes events at most once per ``interval``.

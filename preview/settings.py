@@ -69,7 +69,10 @@ class Settings:
     )
     subscriber_buffer: int = field(
         default=4096,
-        metadata=_help("events", "backlog a stream subscriber may have before it is dropped"),
+        metadata=_help(
+            "events",
+            "a stream subscriber this far behind that takes nothing for a second is dropped",
+        ),
     )
     max_line_bytes: int = field(
         default=16_384, metadata=_help("bytes", "longer output lines are split and marked")

@@ -251,7 +251,7 @@ async def test_slow_subscriber_is_dropped_fast_one_gets_everything() -> None:
                 broadcast.drop_laggards()  # the runtime's periodic check
                 if i == 4:  # five behind: still within its buffer
                     assert not slow.dropped
-                if i == 5:  # six behind
+                if i == 5:  # six behind, and it took nothing since the last check
                     assert slow.dropped
                     assert broadcast.subscriber_count == 1
                     assert broadcast.dropped_count == 1
@@ -266,14 +266,22 @@ async def test_slow_subscriber_is_dropped_fast_one_gets_everything() -> None:
     assert broadcast.subscriber_count == 0
 
 
-async def test_a_lagging_subscriber_finds_out_on_its_own_receive() -> None:
-    broadcast = make(subscriber_buffer=5, writer_buffer=1000)
+async def test_a_subscriber_far_behind_that_keeps_taking_is_never_dropped() -> None:
+    broadcast = make(ring_size=10, subscriber_buffer=5, writer_buffer=1000)
     with broadcast.subscribe(0) as sub:
-        await publish_n(broadcast, 5)
-        assert take_nowait(sub) == ([1, 2, 3, 4, 5], False)
+        broadcast.drop_laggards()
+        await publish_n(broadcast, 8)
+        assert take_nowait(sub) == ([1, 2, 3, 4, 5, 6, 7, 8], False)
+        await publish_n(broadcast, 30)  # 30 behind, the ring holds 10
+        broadcast.drop_laggards()  # it took events since the last check
+        assert not sub.dropped
+        assert take_nowait(sub) == ([Gap(8, 29), *range(29, 39)], False)
         await publish_n(broadcast, 6)
+        broadcast.drop_laggards()
+        assert not sub.dropped  # it took events since the last check
+        broadcast.drop_laggards()
+        assert sub.dropped  # and now it has not
         assert take_nowait(sub) == ([], True)
-        assert sub.dropped
         assert broadcast.dropped_count == 1
         assert broadcast.subscriber_count == 0
 
@@ -285,6 +293,8 @@ async def test_producer_never_blocks_on_subscribers() -> None:
         # No reader, no writer: 100 publishes still complete without waiting.
         await publish_n(broadcast, 100)
     assert broadcast.last_id == 100
+    broadcast.drop_laggards()  # the first look only notes where each one is
+    assert not any(sub.dropped for sub in stuck)
     broadcast.drop_laggards()
     assert all(sub.dropped for sub in stuck)
     assert broadcast.subscriber_count == 0
