@@ -11,7 +11,7 @@ import pytest
 import trio
 import trio_websocket
 
-from .conftest import SERVER_COMMAND, Service, auth, server_app
+from .conftest import SERVER_COMMAND, Service, auth, eventually, server_app
 
 TARGET = Path(__file__).resolve().parent / "apps" / "proxy_target"
 
@@ -296,6 +296,24 @@ async def test_websocket_log_stream(running) -> None:
         assert frames[-1]["type"] == "end" and frames[-1]["status"] == "stopped"
         ids = [f["id"] for f in frames[:-1]]
         assert ids == list(range(3, 3 + len(ids)))
+
+
+async def test_websocket_log_subscriber_that_is_dropped_is_closed_with_1013(running) -> None:
+    service, gid, body = running
+    runtime = service.supervisor.get(body["previewInstanceId"])
+    resource = f"/api/generations/{gid}/preview/logs/ws"
+    with trio.fail_after(30):
+        async with _open_websocket(service, resource) as ws:
+            assert json.loads(await ws.get_message())["id"] == 1
+            await eventually(lambda: runtime.broadcast.subscriber_count == 1)
+            # What drop_laggards does to a subscriber stuck far behind.
+            for subscriber in list(runtime.broadcast._subscribers):
+                runtime.broadcast._drop(subscriber)
+            with pytest.raises(trio_websocket.ConnectionClosed) as closed:
+                while True:
+                    await ws.get_message()
+            assert closed.value.reason.code == 1013
+        assert runtime.broadcast.dropped_count == 1
 
 
 async def test_upstream_reset_is_502_and_connection_named_headers_are_dropped(
