@@ -175,13 +175,13 @@ class Subscription:
         if waiting > 0:
             if broadcast._paced and self._wakeup == broadcast._wakeup and not broadcast.closed:
                 raise trio.WouldBlock  # took events at this wake-up already
-            self._wakeup = broadcast._wakeup
             ring = broadcast._ring
-            if waiting > len(ring):
+            if waiting > len(ring):  # the ring's part follows the gap without waiting
                 first = last_id - len(ring) + 1
                 gap = Gap(self._last, first)
                 self._last = first - 1
                 return gap
+            self._wakeup = broadcast._wakeup
             batch = list(itertools.islice(reversed(ring), waiting))
             batch.reverse()
             self._last = last_id

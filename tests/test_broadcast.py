@@ -376,6 +376,24 @@ async def test_paced_wakeups_send_a_burst_together(autojump_clock: Any, write_ti
     assert batches[-1] == (quiet_end, [16])
 
 
+async def test_paced_subscriber_gets_a_gap_and_the_ring_at_one_wakeup(
+    autojump_clock: Any,
+) -> None:
+    broadcast = make(ring_size=10, subscriber_buffer=100)
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(broadcast.serve_paced_wakeups, 0.010)
+            await trio.testing.wait_all_tasks_blocked()
+            with broadcast.subscribe(0) as sub:
+                await publish_n(broadcast, 3)
+                assert [event.id for event in await sub.receive()] == [1, 2, 3]
+                await publish_n(broadcast, 30)
+                assert take_nowait(sub) == ([], False)  # took at this wake-up already
+                assert await sub.receive() == Gap(3, 24)
+                assert take_nowait(sub) == (list(range(24, 34)), False)
+            nursery.cancel_scope.cancel()
+
+
 async def test_publish_lines_numbers_and_stamps_them_together() -> None:
     broadcast = make()
     await broadcast.publish_lines([], "app", "stdout", T0)  # nothing: no event
