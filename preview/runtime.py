@@ -104,13 +104,14 @@ class PreviewRuntime:
         self._idle_scope = trio.CancelScope()
         self._usage_cache: dict[int, psutil.Process] = {}
         self._usage: tuple[float, tuple[float, float] | None] | None = None
-        self.touch()
 
     # -- control from the API -------------------------------------------------------
 
     def touch(self) -> None:
-        """Someone used the preview: push the idle deadline back."""
-        self._idle_scope.deadline = trio.current_time() + self.settings.inactive_timeout
+        """Someone used the preview: push the idle deadline back. The idle time counts
+        from ``running`` on: a slow start is not idleness."""
+        if self.status == "running":
+            self._idle_scope.deadline = trio.current_time() + self.settings.inactive_timeout
 
     def request_stop(self, reason: str) -> None:
         self._set_reason(reason)
@@ -279,6 +280,7 @@ class PreviewRuntime:
                 return "failed"
             ready_ms = (trio.current_time() - began) * 1000
             self.status = "running"
+            self.touch()
             self.started_at = utcnow()
             self.health_status = "healthy"
             self.last_health_check = self.started_at

@@ -116,6 +116,23 @@ async def test_idle_preview_is_stopped_and_activity_postpones_it(settings) -> No
             assert not psutil.pid_exists(body["processId"])
 
 
+async def test_idle_time_counts_from_running_not_from_launch(settings) -> None:
+    # A start slower than the idle timeout is a slow start, not idleness.
+    object.__setattr__(settings, "inactive_timeout", 0.5)
+    async with running_service(settings) as service:
+        with trio.fail_after(30):
+            gid = await service.upload(server_app(before_serving="time.sleep(1.5)"))
+            body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+            assert body["status"] == "running", body
+            url = f"/api/generations/{gid}/preview/logs/stream"
+            async with service.client.stream("GET", url, headers=auth()) as response:
+                events = await read_sse(response)
+            assert events[-1][1]["status"] == "stopped"
+            status = await service.status(gid)
+            assert status["stopReason"] == "idle for 0.5 s"
+            assert status["startedAt"] is not None
+
+
 async def test_max_uptime_stops_the_preview(settings) -> None:
     object.__setattr__(settings, "max_uptime", 1.0)
     async with running_service(settings) as service:
