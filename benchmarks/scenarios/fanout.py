@@ -39,7 +39,7 @@ class Case:
 
 CASES = [
     Case("m1", 1, 200_000, 0, 1),
-    Case("m100", 100, 2_000, 500, 1, profile=True),
+    Case("m100", 100, 2_000, 500, 2, profile=True),
     Case("m1000", 1_000, 200, 50, 2, profile=True),
     Case("idle10k", 10_000, 0, 0, 4, idle=True, profile=True),
 ]
