@@ -275,8 +275,7 @@ class LogBroadcast:
         await self._wait_for_writer()
 
     def _add(self, events: Sequence[Event]) -> None:
-        if not events:
-            return
+        """Ring, writer queue and wake-ups for ``events`` (at least one)."""
         self.last_id = events[-1].id
         self._ring.extend(events)
         self._pending.extend(events)

@@ -29,7 +29,7 @@ import trio
 
 from .broadcast import LogBroadcast
 from .clock import utcnow
-from .loglines import LevelClassifier, LineSplitter, failure_cause
+from .loglines import LevelClassifier, Line, LineSplitter, failure_cause
 from .logwriter import write_log_events
 from .ports import PortPool
 from .process import (
@@ -356,27 +356,24 @@ class PreviewRuntime:
     async def _read_pipe(self, pipe: trio.abc.ReceiveStream, stream: str) -> None:
         splitter = LineSplitter(self.settings.max_line_bytes)
         classify = LevelClassifier().classify
-        publish_lines = self.broadcast.publish_lines
-        recent = self._recent_output
+
+        async def publish(lines: list[Line]) -> None:
+            self._recent_output.extend(line.text for line in lines)
+            # The lines of one read arrived together: one timestamp serves them all.
+            await self.broadcast.publish_lines(
+                [
+                    (classify(line.text), line.text + _SPLIT_MARK if line.split else line.text)
+                    for line in lines
+                ],
+                "app",
+                stream,
+                utcnow(),
+            )
+
         async with pipe:
             async for chunk in pipe:
-                lines = splitter.feed(chunk)
-                recent.extend(line.text for line in lines)
-                # The lines of one read arrived together: one timestamp serves them all.
-                await publish_lines(
-                    [
-                        (classify(line.text), line.text + _SPLIT_MARK if line.split else line.text)
-                        for line in lines
-                    ],
-                    "app",
-                    stream,
-                    utcnow(),
-                )
-            lines = splitter.finish()
-            recent.extend(line.text for line in lines)
-            await publish_lines(
-                [(classify(line.text), line.text) for line in lines], "app", stream, utcnow()
-            )
+                await publish(splitter.feed(chunk))
+            await publish(splitter.finish())
 
     # -- events and the row ---------------------------------------------------------
 

@@ -39,6 +39,7 @@ _SQLITE_INSERT_LOG_EVENTS = f"INSERT INTO log_events ({', '.join(LOG_EVENT_COLUM
 # Rows per multi-row INSERT: one statement step (and one release of the GIL) for many
 # rows instead of one each; 256 x 8 parameters stays far below SQLite's 32,766.
 _SQLITE_ROWS_PER_INSERT = 256
+_SQLITE_INSERT_MANY = _SQLITE_INSERT_LOG_EVENTS + ", ".join([_SQLITE_ROW] * _SQLITE_ROWS_PER_INSERT)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -195,9 +196,10 @@ class Store:
             await self._in_session(lambda s: s.execute(LogEvent.__table__.insert(), rows))
 
     def _add_log_values_sqlite(self, values: Sequence[tuple[Any, ...]]) -> None:
-        # The hot path of persistence: plain tuples to sqlite3's executemany, with the
-        # timestamp in the exact text form SQLAlchemy's SQLite DateTime writes and reads.
-        # SQLAlchemy's per-row parameter processing would otherwise cost twice the insert.
+        # The hot path of persistence: plain values straight to sqlite3 (multi-row
+        # INSERTs, the rest by executemany), with the timestamp in the exact text form
+        # SQLAlchemy's SQLite DateTime writes and reads. SQLAlchemy's per-row parameter
+        # processing would otherwise cost twice the insert.
         flat: list[Any] = []
         last_moment, last_text = None, ""
         extend = flat.extend
@@ -210,10 +212,8 @@ class Store:
         step = width * rows
         whole = len(values) // rows * step
         with self.engine.begin() as connection:
-            if whole:
-                many = _SQLITE_INSERT_LOG_EVENTS + ", ".join([_SQLITE_ROW] * rows)
-                for start in range(0, whole, step):
-                    connection.exec_driver_sql(many, tuple(flat[start : start + step]))
+            for start in range(0, whole, step):
+                connection.exec_driver_sql(_SQLITE_INSERT_MANY, tuple(flat[start : start + step]))
             if whole < len(flat):
                 rest = [tuple(flat[i : i + width]) for i in range(whole, len(flat), width)]
                 connection.exec_driver_sql(_SQLITE_INSERT_LOG_EVENTS + _SQLITE_ROW, rest)
