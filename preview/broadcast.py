@@ -34,9 +34,10 @@ import trio
 
 from .clock import isoformat, utcnow
 
-__all__ = ["HEARTBEAT", "Event", "Gap", "LogBroadcast", "Subscription"]
+__all__ = ["HEARTBEAT", "WAKE_GROUP", "Event", "Gap", "LogBroadcast", "Subscription"]
 
 HEARTBEAT = None  # what Subscription.receive gives at a heartbeat when no event waits
+WAKE_GROUP = 8  # subscribers a paced wake-up lets run per scheduler pass
 
 _quote = json.encoder.encode_basestring  # C-accelerated; keeps non-ASCII as is
 
@@ -328,6 +329,12 @@ class LogBroadcast:
         is, at a latency of at most ``interval``. Without pacing, a subscriber's
         writes follow the events one by one until the event loop saturates. Runs
         until cancelled (in the preview's nursery); then every publish wakes them.
+
+        A wake-up lets ``WAKE_GROUP`` subscribers run per scheduler pass. Trio runs
+        every runnable task in one pass, so waking 1,000 at once makes a pass as long
+        as 1,000 writes, and nothing else (an API request, the pipe readers, the other
+        previews) gets a turn meanwhile. The next interval starts after the last group:
+        when writes are slow, wake-ups space out and each one carries more events.
         """
         self._paced = True
         try:
@@ -336,7 +343,14 @@ class LogBroadcast:
                     await self._pacer_lot.park()
                 self._wakeup_wanted = False
                 self._wakeup += 1
-                self._live_lot.unpark_all()
+                # FIFO: these are the ones that waited; one that took its events and
+                # waits again is behind them and finds nothing new at this wake-up.
+                waiting = len(self._live_lot)
+                while waiting > WAKE_GROUP:
+                    self._live_lot.unpark(count=WAKE_GROUP)
+                    waiting -= WAKE_GROUP
+                    await trio.lowlevel.checkpoint()
+                self._live_lot.unpark(count=waiting)
                 await trio.sleep(interval)
         finally:
             self._paced = False

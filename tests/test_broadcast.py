@@ -11,7 +11,7 @@ import pytest
 import trio
 import trio.testing
 
-from preview.broadcast import HEARTBEAT, Event, Gap, LogBroadcast, Subscription
+from preview.broadcast import HEARTBEAT, WAKE_GROUP, Event, Gap, LogBroadcast, Subscription
 from preview.logwriter import write_log_events
 from preview.store import Generation, PreviewInstance, Store
 
@@ -374,6 +374,57 @@ async def test_paced_wakeups_send_a_burst_together(autojump_clock: Any, write_ti
     assert len(batches) <= 6  # 15 events over 30 ms: about one write per 10 ms
     assert all(b - a >= 0.010 - 1e-9 for a, b in itertools.pairwise(times[:-1]))
     assert batches[-1] == (quiet_end, [16])
+
+
+class _PassCounter(trio.abc.Instrument):
+    """Counts the scheduler's passes (each starts with an I/O check)."""
+
+    def __init__(self) -> None:
+        self.passes = 0
+
+    def before_io_wait(self, timeout: float) -> None:
+        self.passes += 1
+
+
+async def test_a_paced_wakeup_lets_a_few_subscribers_run_per_scheduler_pass(
+    autojump_clock: Any,
+) -> None:
+    broadcast = make()
+    count = 5 * WAKE_GROUP + 3
+    counter = _PassCounter()
+    took_at_pass: list[int] = []
+    bystander_passes: list[int] = []
+
+    async def reader(sub: Subscription) -> None:
+        with sub:
+            assert [event.id for event in await sub.receive()] == [1]
+            took_at_pass.append(counter.passes)
+
+    async def bystander() -> None:  # another task with work to do, e.g. an API request
+        while len(took_at_pass) < count:
+            bystander_passes.append(counter.passes)
+            await trio.lowlevel.checkpoint()
+
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(broadcast.serve_paced_wakeups, 0.010)
+            for _ in range(count):
+                nursery.start_soon(reader, broadcast.subscribe(0))
+            await trio.testing.wait_all_tasks_blocked()
+            trio.lowlevel.add_instrument(counter)
+            try:
+                await broadcast.publish("INFO", "x", "app", "stdout")
+                await bystander()
+            finally:
+                trio.lowlevel.remove_instrument(counter)
+            nursery.cancel_scope.cancel()
+    per_pass = [sum(1 for p in took_at_pass if p == n) for n in sorted(set(took_at_pass))]
+    assert sum(per_pass) == count
+    assert max(per_pass) <= WAKE_GROUP
+    # Every subscriber got the event at this one wake-up, and the bystander ran in
+    # between: once per pass, not once the 43 writes were done.
+    assert max(took_at_pass) - min(took_at_pass) < 2 * len(per_pass)
+    assert sum(1 for p in bystander_passes if p <= max(took_at_pass)) >= len(per_pass)
 
 
 async def test_paced_subscriber_gets_a_gap_and_the_ring_at_one_wakeup(
