@@ -162,9 +162,12 @@ class Subscription:
             try:
                 return self.receive_nowait()
             except trio.WouldBlock:
-                if broadcast._paced and broadcast.last_id > self._last:
-                    broadcast._want_wakeup()  # events wait for the next paced wake-up
-                await broadcast._live_lot.park()
+                pass
+            # Parked outside the except block: a waiting subscriber (most of them,
+            # most of the time) does not keep the exception and its traceback alive.
+            if broadcast._paced and broadcast.last_id > self._last:
+                broadcast._want_wakeup()  # events wait for the next paced wake-up
+            await broadcast._live_lot.park()
 
     def receive_nowait(self) -> list[Event] | Gap | None:
         """What :meth:`receive` would return now; ``trio.WouldBlock`` if it would wait."""
