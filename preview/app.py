@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from .auth import SESSION_COOKIE, Authenticator, JWTAuthenticator, User
 from .cache import BoundedCache
-from .errors import PreviewError
+from .errors import PreviewError, error_response
 from .settings import Settings, unknown_env_names
 from .store import Generation, Store
 from .supervisor import Supervisor
@@ -92,9 +92,10 @@ def create_app(
     app.register_blueprint(proxying.blueprint)
     app.register_blueprint(endpoints.blueprint)
 
+    from .api.fast_proxy import ProxyFastPath
     from .api.fast_stream import StreamFastPath
 
-    app.asgi_app = StreamFastPath(app.asgi_app, state)  # type: ignore[method-assign]
+    app.asgi_app = ProxyFastPath(StreamFastPath(app.asgi_app, state), state)  # type: ignore[method-assign]
     app.register_blueprint(ui.blueprint)
 
     @app.before_serving
@@ -126,11 +127,8 @@ def create_app(
 
     @app.errorhandler(PreviewError)
     async def _preview_error(error: PreviewError) -> Response:
-        response = jsonify(error.to_json())
-        response.status_code = error.status_code
-        if error.status_code == 401:
-            response.headers["WWW-Authenticate"] = 'Bearer realm="preview"'
-        return response
+        status, headers, body = error_response(error)
+        return Response(body, status=status, headers=headers)
 
     @app.errorhandler(HTTPException)
     async def _http_error(error: HTTPException) -> Response:

@@ -11,6 +11,7 @@ with the class's HTTP status.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "TooLarge",
     "Unauthorized",
     "Unavailable",
+    "error_response",
 ]
 
 
@@ -48,6 +50,16 @@ class PreviewError(Exception):
             "message": self.message,
             "details": self.details,
         }
+
+
+def error_response(error: PreviewError) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body of the response for ``error``, wherever it is sent from
+    (Quart's error handler, the ASGI fast paths)."""
+    headers = [("Content-Type", "application/json")]
+    if error.status_code == 401:
+        headers.append(("WWW-Authenticate", 'Bearer realm="preview"'))
+    body = json.dumps(error.to_json(), separators=(",", ":")).encode()
+    return error.status_code, headers, body + b"\n"
 
 
 class BadRequest(PreviewError):

@@ -246,6 +246,25 @@ async def test_transparent_proxy_streams_and_serves_docs(running) -> None:
         assert chunks[0][0] < 0.9
 
 
+async def test_a_caller_that_hangs_up_ends_the_call_to_the_app(running) -> None:
+    service, gid, body = running
+    prefix = f"/api/generations/{gid}/preview/proxy"
+    headers = {**auth(), "X-Preview-Token": body["previewToken"]}
+    with trio.fail_after(30):
+        async with service.client.stream(
+            "GET", f"{prefix}/stream", params={"count": 600, "interval": 0.05}, headers=headers
+        ) as response:
+            async for chunk in response.aiter_text():
+                assert chunk.startswith("chunk 0")
+                break
+        # The app's answer would take 30 s more; it stops as soon as we hang up.
+        url = f"/api/generations/{gid}/preview/logs/stream"
+        async with service.client.stream("GET", url, headers=auth()) as log:
+            async for line in log.aiter_lines():
+                if "stream stopped after" in line:
+                    break
+
+
 async def test_transparent_proxy_token_in_query_becomes_a_path_cookie(running) -> None:
     service, gid, body = running
     prefix = f"/api/generations/{gid}/preview/proxy"
@@ -360,14 +379,20 @@ async def test_upstream_reset_is_502_and_connection_named_headers_are_dropped(
         assert "'x-kept'" in names and "'x-hop-secret'" not in names
         assert "'authorization'" not in names and "'x-preview-token'" not in names
         assert "x-child-secret" not in seen.headers
+        # Nothing is made up: the child sent no Content-Type, so none comes back.
+        assert "content-type" not in seen.headers and seen.headers["x-request-id"]
+        reset = await service.client.get(
+            f"{prefix}/reset", headers={**auth(), "X-Preview-Token": token}
+        )
+        _error(reset, 502, "upstream_unavailable")
         enveloped = (await _envelope(service, gid, token, path="/headers")).json()
         assert enveloped["statusCode"] == 200
         assert "x-child-secret" not in enveloped["headers"]
         history = await service.history(gid, source="proxy")
-        assert (
-            history[0]["level"] == "ERROR"
-            and "failed (RemoteProtocolError)" in (history[0]["message"])
-        )
+        failures = [
+            event for event in history if "failed (RemoteProtocolError)" in event["message"]
+        ]
+        assert len(failures) == 2 and all(event["level"] == "ERROR" for event in failures)
         await service.stop(gid)
 
 

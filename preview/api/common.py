@@ -1,9 +1,11 @@
-"""Helpers shared by the API blueprints: ownership checks and JSON request bodies."""
+"""Helpers shared by the API blueprints and fast paths: ownership checks, JSON request
+bodies, the client's disconnect."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import trio
 from quart import request
 
 from ..app import Services, services
@@ -11,7 +13,7 @@ from ..auth import User
 from ..errors import BadRequest, NotFound
 from ..store import Generation
 
-__all__ = ["json_body", "owned_generation"]
+__all__ = ["cancel_on_disconnect", "json_body", "owned_generation"]
 
 
 async def owned_generation(gid: str, user: User, state: Services | None = None) -> Generation:
@@ -45,3 +47,14 @@ async def json_body(*, required: bool = True) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.", code="invalid_json")
     return data
+
+
+async def cancel_on_disconnect(receive: Any, scope: trio.CancelScope) -> None:
+    """Cancel ``scope`` once the ASGI client goes away, so that a long response (a
+    stream, a proxied download) ends at once and frees its task. Call it once the
+    request body, if any, has been read: it takes the request's remaining messages."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            scope.cancel()
+            return

@@ -23,7 +23,7 @@ from ..auth import SESSION_COOKIE
 from ..errors import PreviewError
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance
-from .common import owned_generation
+from .common import cancel_on_disconnect, owned_generation
 from .previews import preview_for
 from .streams import int_param, sse_body, sse_headers
 
@@ -88,18 +88,9 @@ class StreamFastPath:
             }
         )
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(_cancel_on_disconnect, receive, nursery.cancel_scope)
+            nursery.start_soon(cancel_on_disconnect, receive, nursery.cancel_scope)
             async with contextlib.aclosing(sse_body(self._state, preview, after)) as body:
                 async for chunk in body:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             nursery.cancel_scope.cancel()
-
-
-async def _cancel_on_disconnect(receive: Any, scope: trio.CancelScope) -> None:
-    """A client that goes away ends its stream at once: task and channel are freed."""
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            scope.cancel()
-            return

@@ -4,7 +4,7 @@ HTTP / WebSocket reverse proxy under ``/api/generations/{gid}/preview/proxy/``."
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import httpx
@@ -13,7 +13,7 @@ import trio_websocket
 from quart import Blueprint, Response, jsonify, redirect, request, websocket
 
 from ..app import Services, services
-from ..auth import preview_token_matches
+from ..auth import User, preview_token_matches
 from ..clock import utcnow
 from ..errors import Forbidden, PreviewError, Unavailable
 from ..proxy import (
@@ -33,7 +33,7 @@ from ..runtime import PreviewRuntime
 from ..supervisor import proxy_prefix
 from .common import json_body, owned_generation
 
-__all__ = ["blueprint"]
+__all__ = ["authorised_target", "blueprint", "open_upstream"]
 
 blueprint = Blueprint("proxying", __name__, url_prefix="/api/generations/<gid>/preview")
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -130,25 +130,40 @@ def _split_target(gid: str, raw_path: bytes, query_string: bytes) -> tuple[str, 
     return path, urllib.parse.urlencode(kept), token
 
 
-async def _authorised_target(
-    state: Services, gid: str, source: Any
+async def authorised_target(
+    state: Services,
+    gid: str,
+    user: User,
+    raw_path: bytes,
+    query_string: bytes,
+    header_token: str | None,
+    cookie_token: str | None,
 ) -> tuple[PreviewRuntime, str, str, str | None]:
-    """Check user and preview token of a proxied request or WebSocket; where it goes.
+    """Check the owner and the preview token of a proxied call; where it goes.
 
     Returns the runtime, the child's path, the query without our token, and the token
     if it came in the query (to be traded for a cookie).
     """
-    await owned_generation(gid, state.user(allow_cookie=True))
+    await owned_generation(gid, user, state)
     runtime = _running(state, gid)
-    raw_path = source.scope.get("raw_path") or source.path.encode()
-    child_path, query, query_token = _split_target(gid, raw_path, source.query_string)
-    token = (
-        source.headers.get("X-Preview-Token")
-        or query_token
-        or source.cookies.get(PREVIEW_TOKEN_COOKIE)
-    )
-    _check_token(runtime, token)
+    child_path, query, query_token = _split_target(gid, raw_path, query_string)
+    _check_token(runtime, header_token or query_token or cookie_token)
     return runtime, child_path, query, query_token
+
+
+async def _authorised(
+    state: Services, gid: str, source: Any
+) -> tuple[PreviewRuntime, str, str, str | None]:
+    """:func:`authorised_target` for Quart's request or WebSocket."""
+    return await authorised_target(
+        state,
+        gid,
+        state.user(allow_cookie=True),
+        source.scope.get("raw_path") or source.path.encode(),
+        source.query_string,
+        source.headers.get("X-Preview-Token"),
+        source.cookies.get(PREVIEW_TOKEN_COOKIE),
+    )
 
 
 def _token_cookie(response: Response, gid: str, token: str, runtime: PreviewRuntime) -> None:
@@ -180,42 +195,24 @@ async def _request_body(limit: int) -> AsyncIterator[bytes]:
 async def transparent(gid: str, path: str) -> Response:
     """Forward any call to the app and stream its answer back as it comes."""
     state = services()
-    runtime, child_path, query, query_token = await _authorised_target(state, gid, request)
+    runtime, child_path, query, query_token = await _authorised(state, gid, request)
     if query_token is not None and request.method in ("GET", "HEAD"):
         # Trade the token in the URL for a cookie, so it leaves the address bar and logs.
         clean = proxy_prefix(gid) + child_path + (f"?{query}" if query else "")
         response = redirect(clean, 303)
         _token_cookie(response, gid, query_token, runtime)
         return response
-    settings = state.settings
     forwarded = _forwarded(request)
     has_body = (
         request.method not in ("GET", "HEAD", "OPTIONS")
         or "content-length" in request.headers
         or "transfer-encoding" in request.headers
     )
-    assert state.http is not None
-    outgoing = state.http.build_request(
-        request.method,
-        upstream_url(runtime.spec.port, child_path, query),
-        headers=request_headers(request.headers.items(), forwarded),
-        content=_request_body(settings.proxy_max_body_bytes) if has_body else None,
-        timeout=settings.proxy_timeout,
-    )
-    began = trio.current_time()
-    shown_path = child_path + (f"?{query}" if query else "")
-    try:
-        upstream = await state.http.send(outgoing, stream=True)
-    except httpx.HTTPError as error:
-        elapsed = (trio.current_time() - began) * 1000
-        await runtime.record_proxy_call(
-            request.method, shown_path, None, elapsed, forwarded.request_id, type(error).__name__
-        )
-        raise translate_upstream_error(error, settings.proxy_timeout) from None
-    elapsed = (trio.current_time() - began) * 1000
-    await runtime.record_proxy_call(
-        request.method, shown_path, upstream.status_code, elapsed, forwarded.request_id
-    )
+    content = _request_body(state.settings.proxy_max_body_bytes) if has_body else None
+    upstream = await open_upstream(
+        state, runtime, request.method, child_path, query, request.headers.items(), content,
+        forwarded,
+    )  # fmt: skip
 
     async def body() -> AsyncIterator[bytes]:
         try:
@@ -233,12 +230,58 @@ async def transparent(gid: str, path: str) -> Response:
     return response
 
 
+async def open_upstream(
+    state: Services,
+    runtime: PreviewRuntime,
+    method: str,
+    child_path: str,
+    query: str,
+    headers: Iterable[tuple[str, str]],
+    content: AsyncIterator[bytes] | None,
+    forwarded: Forwarded,
+) -> httpx.Response:
+    """Send a transparent call to the child; its response with the body still to read.
+
+    The call is recorded in the preview's log, answered or not; httpx's errors become
+    502 / 504 here. The caller closes the response.
+    """
+    settings = state.settings
+    assert state.http is not None
+    outgoing = state.http.build_request(
+        method,
+        upstream_url(runtime.spec.port, child_path, query),
+        headers=request_headers(headers, forwarded),
+        content=content,
+        timeout=settings.proxy_timeout,
+    )
+    began = trio.current_time()
+    shown_path = child_path + (f"?{query}" if query else "")
+    try:
+        upstream = await state.http.send(outgoing, stream=True)
+    except httpx.HTTPError as error:
+        elapsed = (trio.current_time() - began) * 1000
+        await runtime.record_proxy_call(
+            method, shown_path, None, elapsed, forwarded.request_id, type(error).__name__
+        )
+        raise translate_upstream_error(error, settings.proxy_timeout) from None
+    try:
+        elapsed = (trio.current_time() - began) * 1000
+        await runtime.record_proxy_call(
+            method, shown_path, upstream.status_code, elapsed, forwarded.request_id
+        )
+    except BaseException:
+        with trio.CancelScope(shield=True), trio.move_on_after(2):
+            await upstream.aclose()
+        raise
+    return upstream
+
+
 @blueprint.websocket("/proxy", defaults={"path": ""})
 @blueprint.websocket("/proxy/<path:path>")
 async def transparent_websocket(gid: str, path: str) -> Response | None:
     """Proxy a WebSocket to the app, both directions, close codes passed through."""
     state = services()
-    runtime, child_path, query, _ = await _authorised_target(state, gid, websocket)
+    runtime, child_path, query, _ = await _authorised(state, gid, websocket)
     forwarded = _forwarded(websocket)
     headers = [
         (name, value) for name, value in websocket.headers.items() if name.lower() in _WS_HEADERS

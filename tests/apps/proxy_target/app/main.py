@@ -37,9 +37,15 @@ async def big(size: int = 1000) -> PlainTextResponse:
 @app.get("/stream")
 async def stream(count: int = 3, interval: float = 0.5) -> StreamingResponse:
     async def chunks():
-        for n in range(count):
-            yield f"chunk {n}\n"
-            await asyncio.sleep(interval)
+        sent = 0
+        try:
+            for n in range(count):
+                yield f"chunk {n}\n"
+                sent += 1
+                await asyncio.sleep(interval)
+        finally:
+            if sent < count:
+                print(f"stream stopped after {sent} of {count} chunks", flush=True)
 
     return StreamingResponse(chunks(), media_type="text/plain")
 

@@ -1,0 +1,179 @@
+"""A lean ASGI path for the transparent proxy's HTTP calls.
+
+Every call a user makes to their app goes through here, so Quart's per-request work
+(request context, routing, response object, about 1 ms in all) is most of what the
+proxy adds to the app's own latency. :class:`ProxyFastPath` wraps the Quart app and
+forwards an *authorised* call itself, through the same ``open_upstream`` as the Quart
+route. Anything else (unauthenticated, not running, a bad or missing preview token, a
+token in the query to trade for a cookie, WebSockets, other paths) goes to the Quart
+app, whose route for the same path answers it; so those answers stay defined in one
+place. Errors after the call has left (body over the limit, the app refused or timed
+out) are answered here, in the shape of ``errors.error_response``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import trio
+from werkzeug.http import parse_cookie
+
+from ..app import Services
+from ..auth import SESSION_COOKIE
+from ..errors import PreviewError, error_response
+from ..proxy import (
+    PREVIEW_TOKEN_COOKIE,
+    Forwarded,
+    body_too_large,
+    new_request_id,
+    response_headers,
+)
+from ..runtime import PreviewRuntime
+from .common import cancel_on_disconnect
+from .proxying import authorised_target, open_upstream
+
+__all__ = ["ProxyFastPath"]
+
+_PATH = re.compile(r"/api/generations/([^/]{1,40})/preview/proxy(?:/.*)?", re.S)
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class _ClientGone(Exception):
+    """The caller hung up while its request body was being forwarded."""
+
+
+class ProxyFastPath:
+    """ASGI middleware in front of the Quart app (see the module doc)."""
+
+    def __init__(self, app: Any, state: Services) -> None:
+        self._app = app
+        self._state = state
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] in _METHODS:
+            match = _PATH.fullmatch(scope["path"])
+            if match is not None:
+                headers = [
+                    (name.decode("latin-1"), value.decode("latin-1"))
+                    for name, value in scope["headers"]
+                ]
+                target = await self._resolve(scope, match.group(1), headers)
+                if target is not None:
+                    await self._forward(scope, headers, *target, receive, send)
+                    return
+        await self._app(scope, receive, send)
+
+    async def _resolve(
+        self, scope: dict, gid: str, headers: list[tuple[str, str]]
+    ) -> tuple[PreviewRuntime, str, str] | None:
+        """The running preview, path and query to call, or None to let Quart answer."""
+        state = self._state
+        if state.store is None or state.supervisor is None:
+            return None
+        named = {name.lower(): value for name, value in headers}
+        cookies = parse_cookie(named.get("cookie", ""))
+        try:
+            user = state.authenticator.authenticate(
+                named.get("authorization"), cookies.get(SESSION_COOKIE), allow_cookie=True
+            )
+            runtime, child_path, query, query_token = await authorised_target(
+                state,
+                gid,
+                user,
+                scope.get("raw_path") or scope["path"].encode(),
+                scope["query_string"],
+                named.get("x-preview-token"),
+                cookies.get(PREVIEW_TOKEN_COOKIE),
+            )
+        except PreviewError:
+            return None
+        if query_token is not None:
+            return None
+        return runtime, child_path, query
+
+    async def _forward(
+        self,
+        scope: dict,
+        headers: list[tuple[str, str]],
+        runtime: PreviewRuntime,
+        child_path: str,
+        query: str,
+        receive: Any,
+        send: Any,
+    ) -> None:
+        state = self._state
+        method = scope["method"]
+        names = {name.lower() for name, _ in headers}
+        client = scope.get("client")
+        forwarded = Forwarded(
+            client_ip=client[0] if client else "",
+            proto=scope["scheme"],
+            host=next((value for name, value in headers if name.lower() == "host"), ""),
+            request_id=new_request_id(),
+        )
+        has_body = (
+            method not in _NO_BODY or "content-length" in names or ("transfer-encoding" in names)
+        )
+        content = _request_body(receive, state.settings.proxy_max_body_bytes) if has_body else None
+        try:
+            upstream = await open_upstream(
+                state, runtime, method, child_path, query, headers, content, forwarded
+            )
+        except _ClientGone:
+            return
+        except PreviewError as error:
+            status, error_headers, body = error_response(error)
+            await _start(send, status, error_headers)
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        try:
+            answer = [*response_headers(upstream.headers), ("X-Request-ID", forwarded.request_id)]
+            await _start(send, upstream.status_code, answer)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(cancel_on_disconnect, receive, nursery.cancel_scope)
+                try:
+                    async for chunk in upstream.aiter_raw():
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                except httpx.HTTPError:
+                    # The app broke off mid-answer: the caller gets it cut short too
+                    # (the response is left unfinished, so the connection is closed).
+                    nursery.cancel_scope.cancel()
+                    return
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                nursery.cancel_scope.cancel()
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(2):
+                await upstream.aclose()
+
+
+async def _start(send: Any, status: int, headers: list[tuple[str, str]]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
+            ],
+        }
+    )
+
+
+async def _request_body(receive: Any, limit: int) -> AsyncIterator[bytes]:
+    """The caller's body as it arrives, for the upstream call; 413 past ``limit``."""
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise body_too_large(limit)
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
