@@ -173,6 +173,29 @@ async def test_envelope_errors(running, settings) -> None:
         )
 
 
+async def test_envelope_bodies_the_fast_path_passes_on_arrive_whole(running, settings) -> None:
+    """What the envelope's fast path does not answer reaches Quart with the body it had
+    read: bodies that are not a call, and one past its reading limit, sent in chunks."""
+    service, gid, body = running
+    url = f"/api/generations/{gid}/preview/request"
+    headers = {**auth(), "X-Preview-Token": body["previewToken"]}
+    with trio.fail_after(30):
+        for raw in (b"", b"not json", b"[1, 2]"):
+            _error(
+                await service.client.post(url, content=raw, headers=headers), 400, "invalid_json"
+            )
+        object.__setattr__(settings, "max_upload_bytes", 4096)
+        call = json.dumps({"method": "POST", "path": "/echo", "body": "x" * 6000}).encode()
+
+        async def chunks():
+            for start in range(0, len(call), 1000):
+                yield call[start : start + 1000]
+
+        echoed = await service.client.post(url, content=chunks(), headers=headers)
+        assert echoed.status_code == 200, echoed.text
+        assert echoed.json()["data"]["body"] == "x" * 6000
+
+
 async def test_the_host_cannot_be_changed_by_the_user(running) -> None:
     service, gid, body = running
     token = body["previewToken"]

@@ -1,18 +1,21 @@
-"""A lean ASGI path for the transparent proxy's HTTP calls.
+"""A lean ASGI path for calls to a preview: the transparent proxy's HTTP calls and the
+JSON envelope (``POST …/preview/request``).
 
-Every call a user makes to their app goes through here, so Quart's per-request work
-(request context, routing, response object, about 1 ms in all) is most of what the
-proxy adds to the app's own latency. :class:`ProxyFastPath` wraps the Quart app and
-forwards an *authorised* call itself, through the same ``open_upstream`` as the Quart
-route. Anything else (unauthenticated, not running, a bad or missing preview token, a
-token in the query to trade for a cookie, WebSockets, other paths) goes to the Quart
-app, whose route for the same path answers it; so those answers stay defined in one
-place. Errors after the call has left (body over the limit, the app refused or timed
-out) are answered here, in the shape of ``errors.error_response``.
+Every call a user makes to their app goes through one of them, so Quart's per-request
+work (request context, routing, response object, about 1 ms in all) is most of what
+the proxy adds to the app's own latency. :class:`ProxyFastPath` wraps the Quart app and
+makes an *authorised* call itself, through the same ``open_upstream`` /
+``call_envelope`` as the Quart routes. Anything else (unauthenticated, not running, a
+bad or missing preview token, a token in the query to trade for a cookie, a body that
+is not a JSON object, WebSockets, other paths) goes to the Quart app, with the body
+it had read replayed, and the route for the same path answers it; so those answers
+stay defined in one place. Errors after the call has left (body over the limit, the
+app refused or timed out) are answered here, in the shape of ``errors.error_response``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -32,12 +35,13 @@ from ..proxy import (
     response_headers,
 )
 from ..runtime import PreviewRuntime
-from .common import cancel_on_disconnect
-from .proxying import authorised_target, open_upstream
+from .common import cancel_on_disconnect, owned_generation
+from .proxying import authorised_envelope, authorised_target, call_envelope, open_upstream
 
 __all__ = ["ProxyFastPath"]
 
 _PATH = re.compile(r"/api/generations/([^/]{1,40})/preview/proxy(?:/.*)?", re.S)
+_ENVELOPE_PATH = re.compile(r"/api/generations/([^/]{1,40})/preview/request")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -57,15 +61,57 @@ class ProxyFastPath:
         if scope["type"] == "http" and scope["method"] in _METHODS:
             match = _PATH.fullmatch(scope["path"])
             if match is not None:
-                headers = [
-                    (name.decode("latin-1"), value.decode("latin-1"))
-                    for name, value in scope["headers"]
-                ]
+                headers = _decoded(scope)
                 target = await self._resolve(scope, match.group(1), headers)
                 if target is not None:
                     await self._forward(scope, headers, *target, receive, send)
                     return
+            elif scope["method"] == "POST":
+                match = _ENVELOPE_PATH.fullmatch(scope["path"])
+                if match is not None:
+                    receive = await self._envelope(scope, match.group(1), receive, send)
+                    if receive is None:
+                        return
         await self._app(scope, receive, send)
+
+    async def _envelope(self, scope: dict, gid: str, receive: Any, send: Any) -> Any:
+        """Answer an envelope call; if Quart should, the ``receive`` to give it."""
+        state = self._state
+        if state.store is None or state.supervisor is None:
+            return receive
+        named = {name.lower(): value for name, value in _decoded(scope)}
+        try:
+            user = state.authenticator.authenticate(
+                named.get("authorization"), None, allow_cookie=False
+            )
+            await owned_generation(gid, user, state)
+        except PreviewError:
+            return receive
+        limit = state.settings.max_upload_bytes
+        if not named.get("content-length", "0").isdigit() or (
+            int(named.get("content-length", "0")) > limit
+        ):
+            return receive
+        read, complete = await _read_body(receive, limit)
+        replay = _replaying(read, receive)
+        if not complete:
+            return replay  # over the limit, or the caller left: Quart's answer
+        try:
+            data = json.loads(b"".join(message.get("body", b"") for message in read))
+            if not isinstance(data, dict):
+                return replay
+            runtime, call = authorised_envelope(state, gid, data, named.get("x-preview-token"))
+        except (ValueError, PreviewError):
+            return replay
+        forwarded = _forwarded(scope, named.get("host", ""))
+        try:
+            result = await call_envelope(state, runtime, call, forwarded)
+        except PreviewError as error:
+            await _answer(send, *error_response(error))
+            return None
+        body = json.dumps(result, separators=(",", ":")).encode() + b"\n"
+        await _answer(send, 200, [("Content-Type", "application/json")], body)
+        return None
 
     async def _resolve(
         self, scope: dict, gid: str, headers: list[tuple[str, str]]
@@ -108,12 +154,8 @@ class ProxyFastPath:
         state = self._state
         method = scope["method"]
         names = {name.lower() for name, _ in headers}
-        client = scope.get("client")
-        forwarded = Forwarded(
-            client_ip=client[0] if client else "",
-            proto=scope["scheme"],
-            host=next((value for name, value in headers if name.lower() == "host"), ""),
-            request_id=new_request_id(),
+        forwarded = _forwarded(
+            scope, next((value for name, value in headers if name.lower() == "host"), "")
         )
         has_body = (
             method not in _NO_BODY or "content-length" in names or ("transfer-encoding" in names)
@@ -126,9 +168,7 @@ class ProxyFastPath:
         except _ClientGone:
             return
         except PreviewError as error:
-            status, error_headers, body = error_response(error)
-            await _start(send, status, error_headers)
-            await send({"type": "http.response.body", "body": body, "more_body": False})
+            await _answer(send, *error_response(error))
             return
         try:
             answer = [*response_headers(upstream.headers), ("X-Request-ID", forwarded.request_id)]
@@ -148,6 +188,54 @@ class ProxyFastPath:
         finally:
             with trio.CancelScope(shield=True), trio.move_on_after(2):
                 await upstream.aclose()
+
+
+def _forwarded(scope: dict, host: str) -> Forwarded:
+    client = scope.get("client")
+    return Forwarded(
+        client_ip=client[0] if client else "",
+        proto=scope["scheme"],
+        host=host,
+        request_id=new_request_id(),
+    )
+
+
+def _decoded(scope: dict) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
+
+
+async def _read_body(receive: Any, limit: int) -> tuple[list[dict], bool]:
+    """The request's messages as read, and whether that is the whole body within
+    ``limit`` bytes (False: over it, or the caller left)."""
+    read: list[dict] = []
+    size = 0
+    while True:
+        message = await receive()
+        read.append(message)
+        if message["type"] != "http.request":
+            return read, False
+        size += len(message.get("body", b""))
+        if size > limit:
+            return read, False
+        if not message.get("more_body", False):
+            return read, True
+
+
+def _replaying(read: list[dict], receive: Any) -> Any:
+    """A ``receive`` that gives ``read`` again, then what is left."""
+    pending = list(read)
+
+    async def replayed() -> dict:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed
+
+
+async def _answer(send: Any, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    await _start(send, status, headers)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 async def _start(send: Any, status: int, headers: list[tuple[str, str]]) -> None:

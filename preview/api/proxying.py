@@ -18,6 +18,7 @@ from ..clock import utcnow
 from ..errors import Forbidden, PreviewError, Unavailable
 from ..proxy import (
     PREVIEW_TOKEN_COOKIE,
+    EnvelopeRequest,
     Forwarded,
     body_too_large,
     new_request_id,
@@ -33,7 +34,13 @@ from ..runtime import PreviewRuntime
 from ..supervisor import proxy_prefix
 from .common import json_body, owned_generation
 
-__all__ = ["authorised_target", "blueprint", "open_upstream"]
+__all__ = [
+    "authorised_envelope",
+    "authorised_target",
+    "blueprint",
+    "call_envelope",
+    "open_upstream",
+]
 
 blueprint = Blueprint("proxying", __name__, url_prefix="/api/generations/<gid>/preview")
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -77,11 +84,29 @@ async def envelope(gid: str) -> Response:
     """``{method, path, query, headers, body}`` → ``{statusCode, headers, data, elapsedMs}``."""
     state = services()
     await owned_generation(gid, state.user())
-    settings = state.settings
-    call = parse_envelope(await json_body(), max_body=settings.proxy_max_body_bytes)
+    runtime, call = authorised_envelope(
+        state, gid, await json_body(), request.headers.get("X-Preview-Token")
+    )
+    return jsonify(await call_envelope(state, runtime, call, _forwarded(request)))
+
+
+def authorised_envelope(
+    state: Services, gid: str, data: dict[str, Any], header_token: str | None
+) -> tuple[PreviewRuntime, EnvelopeRequest]:
+    """The envelope call of an owner's request body, and the running preview it goes to
+    once its preview token is checked."""
+    call = parse_envelope(data, max_body=state.settings.proxy_max_body_bytes)
     runtime = _running(state, gid)
-    _check_token(runtime, request.headers.get("X-Preview-Token") or call.preview_token)
-    forwarded = _forwarded(request)
+    _check_token(runtime, header_token or call.preview_token)
+    return runtime, call
+
+
+async def call_envelope(
+    state: Services, runtime: PreviewRuntime, call: EnvelopeRequest, forwarded: Forwarded
+) -> dict[str, Any]:
+    """Make the call and shape the app's answer; recorded in the preview's log either
+    way. httpx's errors become 502 / 504 here."""
+    settings = state.settings
     assert state.http is not None
     outgoing = state.http.build_request(
         call.method,
@@ -114,7 +139,7 @@ async def envelope(gid: str) -> Response:
     )
     result["elapsedMs"] = round(elapsed, 2)
     result["requestId"] = forwarded.request_id
-    return jsonify(result)
+    return result
 
 
 def _split_target(gid: str, raw_path: bytes, query_string: bytes) -> tuple[str, str, str | None]:
