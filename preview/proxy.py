@@ -68,6 +68,7 @@ _NEVER_FORWARDED = frozenset(
     }
 )
 _SERVICE_COOKIES = frozenset({SESSION_COOKIE, PREVIEW_TOKEN_COOKIE})
+_STAMPED_BY_SERVER = frozenset({"date", "server"})
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -157,10 +158,16 @@ def request_headers(
     return headers
 
 
-def response_headers(upstream: httpx.Headers) -> list[tuple[str, str]]:
-    """The child's response headers minus hop-by-hop ones (and those named in Connection)."""
+def response_headers(upstream: httpx.Headers, *, relayed: bool = False) -> list[tuple[str, str]]:
+    """The child's response headers minus hop-by-hop ones (and those named in Connection).
+
+    ``relayed``: for a response our server sends on, which stamps its own Date and
+    Server; the child's would make them appear twice.
+    """
     items = upstream.multi_items()
     dropped = _HOP_BY_HOP | _connection_named(items)
+    if relayed:
+        dropped |= _STAMPED_BY_SERVER
     return [(name, value) for name, value in items if name.lower() not in dropped]
 
 

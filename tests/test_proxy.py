@@ -404,6 +404,8 @@ async def test_upstream_reset_is_502_and_connection_named_headers_are_dropped(
         assert "x-child-secret" not in seen.headers
         # Nothing is made up: the child sent no Content-Type, so none comes back.
         assert "content-type" not in seen.headers and seen.headers["x-request-id"]
+        # The child's Date and Server give way to ours, rather than appear twice.
+        assert len(seen.headers.get_list("date")) == len(seen.headers.get_list("server")) == 1
         reset = await service.client.get(
             f"{prefix}/reset", headers={**auth(), "X-Preview-Token": token}
         )

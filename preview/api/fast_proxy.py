@@ -171,7 +171,10 @@ class ProxyFastPath:
             await _answer(send, *error_response(error))
             return
         try:
-            answer = [*response_headers(upstream.headers), ("X-Request-ID", forwarded.request_id)]
+            answer = [
+                *response_headers(upstream.headers, relayed=True),
+                ("X-Request-ID", forwarded.request_id),
+            ]
             await _start(send, upstream.status_code, answer)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(cancel_on_disconnect, receive, nursery.cancel_scope)

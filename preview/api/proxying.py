@@ -248,7 +248,9 @@ async def transparent(gid: str, path: str) -> Response:
                 await upstream.aclose()
 
     response = Response(
-        body(), status=upstream.status_code, headers=response_headers(upstream.headers)
+        body(),
+        status=upstream.status_code,
+        headers=response_headers(upstream.headers, relayed=True),
     )
     response.headers["X-Request-ID"] = forwarded.request_id
     response.timeout = None
