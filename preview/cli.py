@@ -22,6 +22,7 @@ from hypercorn.trio import serve as hypercorn_serve
 from .app import create_app
 from .auth import JWTAuthenticator
 from .settings import SETTINGS_HELP, Settings
+from .store import DatabaseUnavailable, Store
 
 __all__ = ["main"]
 
@@ -48,6 +49,10 @@ def _authenticator(settings: Settings) -> JWTAuthenticator:
 
 
 async def _serve(settings: Settings, config: Config) -> None:
+    # The app opens the database as it starts serving, where a failure is a traceback
+    # inside Hypercorn's lifespan; opened here first, a bad URL is one line.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await (await Store.open(settings.database_url, threads=1)).aclose()
     app = create_app(settings)
     token = _authenticator(settings).issue(_LOCAL_USER, tier="pro", lifetime=30 * 86400)
 
@@ -276,4 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except httpx.TransportError as error:
         print(f"error: cannot reach the service at {args.url}: {error}", file=sys.stderr)
+        return 1
+    except DatabaseUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
         return 1

@@ -86,6 +86,32 @@ def test_malformed_setting_is_reported_not_raised(
     assert "PREVIEW_PORT_MIN" in captured.err and "Traceback" not in captured.err
 
 
+@pytest.mark.parametrize("kind", ["malformed", "no driver", "no directory", "refused"])
+def test_a_database_that_cannot_be_opened_is_one_line_not_a_traceback(
+    cli_env: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    kind: str,
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = {
+        "malformed": "not a url",
+        "no driver": "mysql://someone@127.0.0.1/db",
+        "no directory": f"sqlite:///{tmp_path}/a-file/preview.db",
+        "refused": f"postgresql+psycopg://someone:secret@127.0.0.1:{port}/db",
+    }[kind]
+    monkeypatch.setenv("PREVIEW_DB_URL", url)
+    assert main(["serve", "--bind", "127.0.0.1:0"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: cannot open the database ")
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert "secret" not in captured.err and "Preview service ready" not in captured.out
+
+
 @pytest.mark.parametrize("argv", [["serve", "--help-settings"], ["--help-settings"]])
 def test_help_settings_lists_every_setting(
     cli_env: Path, capsys: pytest.CaptureFixture[str], argv: list[str]

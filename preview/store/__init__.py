@@ -1,10 +1,11 @@
 """Persistence: SQLAlchemy models and the trio-friendly :class:`Store`."""
 
-from .database import Store
+from .database import DatabaseUnavailable, Store
 from .models import ACTIVE_STATUSES, Generation, GenerationFile, LogEvent, PreviewInstance
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "DatabaseUnavailable",
     "Generation",
     "GenerationFile",
     "LogEvent",

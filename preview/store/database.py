@@ -17,6 +17,8 @@ import trio
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, Row, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .models import (
@@ -27,7 +29,7 @@ from .models import (
     PreviewInstance,
 )
 
-__all__ = ["LOG_EVENT_COLUMNS", "Store"]
+__all__ = ["LOG_EVENT_COLUMNS", "DatabaseUnavailable", "Store"]
 
 _T = TypeVar("_T")
 _MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -53,6 +55,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class DatabaseUnavailable(Exception):
+    """The database at the configured URL cannot be opened or brought up to date: a
+    malformed URL, a missing driver, a server that refuses, a file that cannot be made.
+    The message says which, in one line, without the URL's password."""
+
+
+def _unavailable(url: str, error: BaseException) -> DatabaseUnavailable:
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = repr(url)
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return DatabaseUnavailable(
+        f"cannot open the database {shown}: {reason[0] if reason else type(error).__name__}"
+    )
+
+
 class Store:
     """Owner of the engine. Open with :meth:`open` (migrates), close with :meth:`aclose`."""
 
@@ -75,11 +94,17 @@ class Store:
 
     @classmethod
     async def open(cls, url: str, *, threads: int = 4) -> Store:
-        store = cls(url, threads=threads)
+        """Connect and migrate; :class:`DatabaseUnavailable` if that cannot be done."""
+        try:
+            store = cls(url, threads=threads)
+        except (ArgumentError, ImportError, OSError) as error:  # OSError: the SQLite dir
+            raise _unavailable(url, error) from error
         try:
             await store.migrate()
-        except BaseException:
+        except BaseException as error:
             store.engine.dispose()
+            if isinstance(error, DBAPIError):
+                raise _unavailable(url, error) from error
             raise
         return store
 
