@@ -285,3 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # Whoever read our output left (`preview logs -f | head`): stop quietly, as Unix
+        # tools do. Python flushes stdout once more at exit; give it /dev/null to flush to.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

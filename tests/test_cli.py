@@ -6,7 +6,9 @@ import json
 import os
 import re
 import socket
+import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import jwt
@@ -188,6 +190,37 @@ async def test_follow_tails_a_live_preview_until_it_ends(
         lines = capsys.readouterr().out.splitlines()
         assert lines[-1] == "-- preview ended: stopped"
         assert any("stopping: stopped by the user" in line for line in lines)
+
+
+async def test_follow_into_a_reader_that_leaves_ends_quietly(service: Service) -> None:
+    """``preview logs -f | head -1``: once the reader is gone, the next event ends the
+    command with status 0 and nothing on stderr (no BrokenPipeError traceback)."""
+    with trio.fail_after(30):
+        gid = await service.upload(server_app())
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        argv = ["--url", service.url, "--token", token("alice")]
+        async with trio.open_nursery() as nursery:
+            follow = await nursery.start(
+                partial(
+                    trio.run_process,
+                    [sys.executable, "-m", "preview", "logs", gid, "--follow", *argv],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    check=False,
+                    env={**os.environ, "PREVIEW_JWT_SECRET": SECRET},
+                )
+            )
+            assert follow.stdout is not None and follow.stderr is not None
+            assert await follow.stdout.receive_some(1)  # the first line is on its way
+            await follow.stdout.aclose()  # `head` has what it wanted
+            await eventually(lambda: runtime.broadcast.subscriber_count >= 1)
+            assert (await service.stop(gid)).status_code == 200  # more lines come
+            errors = b""
+            while chunk := await follow.stderr.receive_some():
+                errors += chunk
+            assert await follow.wait() == 0
+        assert errors == b""
 
 
 async def test_cli_errors_are_one_line_messages(
