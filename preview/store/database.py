@@ -42,6 +42,7 @@ _SQLITE_INSERT_LOG_EVENTS = f"INSERT INTO log_events ({', '.join(LOG_EVENT_COLUM
 # rows instead of one each; 256 x 8 parameters stays far below SQLite's 32,766.
 _SQLITE_ROWS_PER_INSERT = 256
 _SQLITE_INSERT_MANY = _SQLITE_INSERT_LOG_EVENTS + ", ".join([_SQLITE_ROW] * _SQLITE_ROWS_PER_INSERT)
+_PG_COPY_LOG_EVENTS = f"COPY log_events ({', '.join(LOG_EVENT_COLUMNS)}) FROM STDIN"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -214,8 +215,11 @@ class Store:
         """Insert a batch of tuples in ``LOG_EVENT_COLUMNS`` order, in one transaction."""
         if not values:
             return
-        if self.engine.dialect.name == "sqlite":
+        dialect = self.engine.dialect
+        if dialect.name == "sqlite":
             await self._run(self._add_log_values_sqlite, values)
+        elif dialect.name == "postgresql" and dialect.driver == "psycopg":
+            await self._run(self._add_log_values_copy, values)
         else:
             rows = [dict(zip(LOG_EVENT_COLUMNS, value, strict=True)) for value in values]
             await self._in_session(lambda s: s.execute(LogEvent.__table__.insert(), rows))
@@ -242,6 +246,22 @@ class Store:
             if whole < len(flat):
                 rest = [tuple(flat[i : i + width]) for i in range(whole, len(flat), width)]
                 connection.exec_driver_sql(_SQLITE_INSERT_LOG_EVENTS + _SQLITE_ROW, rest)
+
+    def _add_log_values_copy(self, values: Sequence[tuple[Any, ...]]) -> None:
+        # PostgreSQL through psycopg 3: one COPY streams the batch, several times the
+        # rows per second of multi-row INSERTs. The driver's errors are wrapped as
+        # SQLAlchemy's (IntegrityError, ...), like those of any statement.
+        with self.engine.begin() as connection:
+            dbapi_error = connection.dialect.loaded_dbapi.Error
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                with cursor.copy(_PG_COPY_LOG_EVENTS) as copy:
+                    for value in values:
+                        copy.write_row(value)
+            except dbapi_error as error:
+                raise DBAPIError.instance(_PG_COPY_LOG_EVENTS, None, error, dbapi_error) from error
+            finally:
+                cursor.close()
 
     async def log_events(
         self,
