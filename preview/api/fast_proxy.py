@@ -43,7 +43,8 @@ __all__ = ["ProxyFastPath"]
 _PATH = re.compile(r"/api/generations/([^/]{1,40})/preview/proxy(?:/.*)?", re.S)
 _ENVELOPE_PATH = re.compile(r"/api/generations/([^/]{1,40})/preview/request")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
+_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})  # unless these headers announce one:
+_BODY_HEADERS = ("content-length", "transfer-encoding")
 
 
 class _ClientGone(Exception):
@@ -153,13 +154,9 @@ class ProxyFastPath:
     ) -> None:
         state = self._state
         method = scope["method"]
-        names = {name.lower() for name, _ in headers}
-        forwarded = _forwarded(
-            scope, next((value for name, value in headers if name.lower() == "host"), "")
-        )
-        has_body = (
-            method not in _NO_BODY or "content-length" in names or ("transfer-encoding" in names)
-        )
+        named = {name.lower(): value for name, value in headers}
+        forwarded = _forwarded(scope, named.get("host", ""))
+        has_body = method not in _NO_BODY or not named.keys().isdisjoint(_BODY_HEADERS)
         content = _request_body(receive, state.settings.proxy_max_body_bytes) if has_body else None
         try:
             upstream = await open_upstream(
