@@ -2,23 +2,28 @@
 (``…/preview/proxy/{path}``) against direct calls to the child (examples/hello-fastapi,
 ``GET /api/items/1``, launched by the service with its default command).
 
-Latency: one keep-alive connection, sequential requests after a warm-up; added latency
-is the mode's p50 / p99 minus the direct call's. Throughput: CONCURRENCY keep-alive
-connections for a few seconds. Clients are lean (raw sockets, own process).
+Latency: sequential requests on one keep-alive connection, after a warm-up, in ROUNDS
+blocks that alternate direct / envelope / transparent, so that a change in the
+machine's speed during the run (this VM's can double) weighs on every mode alike;
+added latency is the mode's p50 / p99 minus the direct call's. Throughput: CONCURRENCY
+keep-alive connections for a few seconds per mode (profiled with ``--profile``).
+Clients are lean (raw sockets, own process).
 """
 
 from __future__ import annotations
 
+import array
 import json
 from typing import Any
 
 from ..harness import BENCH_DIR, Profiler, ServiceServer, log
-from ..loadclient import raw_request
+from ..loadclient import raw_request, summary_us
 from .common import request_load
 from .launch import _example_files
 
 SEQUENTIAL, WARMUP, CONCURRENCY, DURATION = 2_000, 100, 8, 5.0
 QUICK = (300, 50, 8, 2.0)
+ROUNDS = 10
 CHILD_PATH = "/api/items/1"
 
 
@@ -47,32 +52,53 @@ def _requests(service: ServiceServer, gid: str, token: str, port: int) -> dict[s
     }
 
 
-def _measure(
-    port: int,
-    request: bytes,
-    sequential: int,
-    warmup: int,
-    concurrency: int,
-    duration: float,
-    profiler: Profiler | None = None,
+def _latencies(
+    modes: dict[str, tuple[int, bytes]], sequential: int, warmup: int
+) -> dict[str, dict[str, Any]]:
+    """Sequential latency of every mode, measured in alternating blocks (module doc)."""
+    for port, request in modes.values():
+        request_load({"port": port, "requests": [request], "count": warmup}, 60)
+    samples = {mode: array.array("q") for mode in modes}
+    statuses: dict[str, dict[str, int]] = {mode: {} for mode in modes}
+    lag_p99 = {mode: 0.0 for mode in modes}
+    errors: dict[str, list[str]] = {mode: [] for mode in modes}
+    per_block = max(sequential // ROUNDS, 2)
+    for _ in range(ROUNDS):
+        for mode, (port, request) in modes.items():
+            block = request_load(
+                {"port": port, "requests": [request], "count": per_block, "duration": 30}, 60
+            )
+            measured = array.array("q")
+            measured.frombytes(block["latencies_us"])
+            samples[mode].extend(measured[1:])  # the first one also paid for the connect
+            for status, count in block["statuses"].items():
+                statuses[mode][status] = statuses[mode].get(status, 0) + count
+            lag_p99[mode] = max(lag_p99[mode], block["lag_ms"]["p99"] or 0)
+            errors[mode] += block["errors"]
+    return {
+        mode: {
+            "latency_ms": summary_us(samples[mode]),
+            "statuses": statuses[mode],
+            "lag_p99_ms": lag_p99[mode],
+            "errors": errors[mode],
+        }
+        for mode in modes
+    }
+
+
+def _throughput(
+    port: int, request: bytes, concurrency: int, duration: float, profiler: Profiler | None
 ) -> dict[str, Any]:
-    request_load({"port": port, "requests": [request], "count": warmup}, 60)
-    latency = request_load(
-        {"port": port, "requests": [request], "count": sequential, "duration": 30}, 60
-    )
-    profiled = profiler.finish() if profiler is not None else None
     throughput = request_load(
         {"port": port, "requests": [request], "concurrency": concurrency, "duration": duration},
         duration + 60,
     )
+    profiled = profiler.finish() if profiler is not None else None
     return {
-        "latency_ms": latency["latency_ms"],
-        "statuses": latency["statuses"],
-        "sequential_rps": latency["rps"],
         "rps": throughput["rps"],
         "rps_statuses": throughput["statuses"],
-        "client_lag_p99_ms": max(latency["lag_ms"]["p99"] or 0, throughput["lag_ms"]["p99"] or 0),
-        "errors": latency["errors"] + throughput["errors"],
+        "lag_p99_ms": throughput["lag_ms"]["p99"] or 0,
+        "errors": throughput["errors"],
         **({"profile": profiled} if profiled else {}),
     }
 
@@ -81,24 +107,39 @@ def run(*, quick: bool = False, profile: bool = False, **_: Any) -> dict[str, An
     sequential, warmup, concurrency, duration = (
         QUICK if quick else (SEQUENTIAL, WARMUP, CONCURRENCY, DURATION)
     )
-    out: dict[str, Any] = {"scenario": "proxy", "path": CHILD_PATH, "concurrency": concurrency}
+    out: dict[str, Any] = {
+        "scenario": "proxy",
+        "path": CHILD_PATH,
+        "concurrency": concurrency,
+        "rounds": ROUNDS,
+    }
     with ServiceServer() as service:
         gid = service.upload(_example_files())
         data = service.launch(gid)
         modes = _requests(service, gid, data["previewToken"], data["port"])
+        log(f"proxy: latency, {ROUNDS} rounds of {', '.join(modes)}")
+        latency = _latencies(modes, sequential, warmup)
         for mode, (port, request) in modes.items():
-            log(f"proxy: {mode}")
+            log(f"proxy: {mode} req/s")
             profiler = None
             if profile and mode != "direct":
                 output = BENCH_DIR / "profiles" / f"service-proxy-{mode}.txt"
-                profiler = Profiler(service.pid, output, duration=60)
+                profiler = Profiler(service.pid, output, duration=duration + 30)
             try:
-                out[mode] = _measure(
-                    port, request, sequential, warmup, concurrency, duration, profiler
-                )
+                load = _throughput(port, request, concurrency, duration, profiler)
             finally:
                 if profiler is not None:
                     profiler.stop()
+            measured = latency[mode]
+            out[mode] = {
+                "latency_ms": measured["latency_ms"],
+                "statuses": measured["statuses"],
+                "rps": load["rps"],
+                "rps_statuses": load["rps_statuses"],
+                "client_lag_p99_ms": max(measured["lag_p99_ms"], load["lag_p99_ms"]),
+                "errors": measured["errors"] + load["errors"],
+                **({"profile": load["profile"]} if "profile" in load else {}),
+            }
         service.stop(gid)
     direct = out["direct"]["latency_ms"]
     for mode in ("envelope", "transparent"):
