@@ -21,6 +21,7 @@ import trio
 
 __all__ = [
     "ChildLimits",
+    "GroupUsage",
     "child_environment",
     "describe_exit",
     "group_usage",
@@ -188,6 +189,41 @@ def group_usage(pid: int, cache: dict[int, psutil.Process]) -> tuple[float, floa
     cache.clear()
     cache.update(alive)
     return rss / (1024 * 1024), cpu
+
+
+class GroupUsage:
+    """:func:`group_usage` of one process group, for frequent polls.
+
+    The walk of /proc runs in a worker thread, which competes with a busy event loop
+    for the GIL: a poll that waited for it took tens of ms more. So only the first
+    :meth:`get` waits for a measurement. Later ones return the last one at once and,
+    when it is ``max_age`` old, have the next one taken in ``refresher`` (a nursery of
+    the caller's) for the polls that follow.
+    """
+
+    def __init__(self, max_age: float) -> None:
+        self._max_age = max_age
+        self._cache: dict[int, psutil.Process] = {}
+        self._last: tuple[float, tuple[float, float] | None] | None = None
+        self._lock = trio.Lock()  # one walk at a time: they share the cache
+
+    async def get(self, pid: int, refresher: trio.Nursery | None) -> tuple[float, float] | None:
+        if self._last is None:
+            await self.measure(pid)
+        elif (
+            trio.current_time() - self._last[0] >= self._max_age
+            and refresher is not None
+            and not self._lock.locked()
+        ):
+            refresher.start_soon(self.measure, pid)
+        return self._last[1] if self._last is not None else None
+
+    async def measure(self, pid: int) -> None:
+        async with self._lock:
+            if self._last is not None and trio.current_time() - self._last[0] < self._max_age:
+                return  # measured while this call waited for the lock
+            measured = await trio.to_thread.run_sync(group_usage, pid, self._cache)
+            self._last = (trio.current_time(), measured)
 
 
 def describe_exit(returncode: int | None) -> str:

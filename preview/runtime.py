@@ -24,7 +24,6 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-import psutil
 import trio
 
 from .broadcast import LogBroadcast
@@ -34,9 +33,9 @@ from .logwriter import write_log_events
 from .ports import PortPool
 from .process import (
     ChildLimits,
+    GroupUsage,
     child_environment,
     describe_exit,
-    group_usage,
     process_start_time,
     spawn_child,
     terminate_group,
@@ -102,8 +101,8 @@ class PreviewRuntime:
         self._recent_output: deque[str] = deque(maxlen=40)
         self._stop_scope = trio.CancelScope()
         self._idle_scope = trio.CancelScope()
-        self._usage_cache: dict[int, psutil.Process] = {}
-        self._usage: tuple[float, tuple[float, float] | None] | None = None
+        self._usage = GroupUsage(max_age=_USAGE_MAX_AGE)
+        self._upkeep: trio.Nursery | None = None  # while the child runs (_heartbeat)
 
     # -- control from the API -------------------------------------------------------
 
@@ -143,20 +142,11 @@ class PreviewRuntime:
             await self.finished.wait()
 
     async def usage(self) -> tuple[float, float] | None:
-        """Memory (MiB) and CPU (%) of the process group, at most one second old.
-
-        Measuring walks /proc for every process on the machine (to find descendants),
-        so frequent status polls share one measurement.
-        """
+        """Memory (MiB) and CPU (%) of the process group, as last measured: the first
+        call waits for a measurement, later ones never do (see ``GroupUsage``)."""
         if self.process is None or self.process.returncode is not None:
             return None
-        now = trio.current_time()
-        if self._usage is None or now - self._usage[0] >= _USAGE_MAX_AGE:
-            measured = await trio.to_thread.run_sync(
-                group_usage, self.process.pid, self._usage_cache
-            )
-            self._usage = (now, measured)
-        return self._usage[1]
+        return await self._usage.get(self.process.pid, self._upkeep)
 
     # -- the preview's life ---------------------------------------------------------
 
@@ -337,21 +327,26 @@ class PreviewRuntime:
 
     async def _heartbeat(self, scope: trio.CancelScope) -> None:
         """While the child runs: pace the streams' wake-ups, keep idle streams alive (SSE
-        comments), and forget the subscribers stuck too far behind."""
+        comments), forget the subscribers stuck too far behind, and host the background
+        usage measurements (:meth:`usage`)."""
         interval = self.settings.keepalive_interval
         with scope:
             async with trio.open_nursery() as upkeep:
-                if self.settings.stream_interval > 0:
-                    upkeep.start_soon(
-                        self.broadcast.serve_paced_wakeups, self.settings.stream_interval
-                    )
-                next_beat = trio.current_time() + interval
-                while True:
-                    await trio.sleep(min(_LAG_CHECK, interval))
-                    self.broadcast.drop_laggards()
-                    if trio.current_time() >= next_beat:
-                        next_beat = trio.current_time() + interval
-                        self.broadcast.heartbeat()
+                self._upkeep = upkeep
+                try:
+                    if self.settings.stream_interval > 0:
+                        upkeep.start_soon(
+                            self.broadcast.serve_paced_wakeups, self.settings.stream_interval
+                        )
+                    next_beat = trio.current_time() + interval
+                    while True:
+                        await trio.sleep(min(_LAG_CHECK, interval))
+                        self.broadcast.drop_laggards()
+                        if trio.current_time() >= next_beat:
+                            next_beat = trio.current_time() + interval
+                            self.broadcast.heartbeat()
+                finally:
+                    self._upkeep = None
 
     async def _read_pipe(self, pipe: trio.abc.ReceiveStream, stream: str) -> None:
         splitter = LineSplitter(self.settings.max_line_bytes)
