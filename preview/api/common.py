@@ -7,13 +7,14 @@ from typing import Any
 
 import trio
 from quart import request
+from werkzeug.http import parse_cookie
 
 from ..app import Services, services
-from ..auth import User
+from ..auth import SESSION_COOKIE, User
 from ..errors import BadRequest, NotFound
 from ..store import Generation
 
-__all__ = ["cancel_on_disconnect", "json_body", "owned_generation"]
+__all__ = ["AsgiCaller", "cancel_on_disconnect", "json_body", "owned_generation"]
 
 
 async def owned_generation(gid: str, user: User, state: Services | None = None) -> Generation:
@@ -47,6 +48,28 @@ async def json_body(*, required: bool = True) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.", code="invalid_json")
     return data
+
+
+class AsgiCaller:
+    """Who sent an ASGI request and with what headers, for the fast paths: what
+    ``Services.user`` and Quart's request give the blueprints."""
+
+    __slots__ = ("cookies", "headers", "named")
+
+    def __init__(self, scope: dict) -> None:
+        self.headers = [
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]
+        ]  # as sent, repeats included
+        self.named = {name.lower(): value for name, value in self.headers}
+        self.cookies = parse_cookie(self.named.get("cookie", ""))
+
+    def user(self, state: Services, *, allow_cookie: bool) -> User:
+        """The authenticated caller; raises like ``Services.user``."""
+        return state.authenticator.authenticate(
+            self.named.get("authorization"),
+            self.cookies.get(SESSION_COOKIE),
+            allow_cookie=allow_cookie,
+        )
 
 
 async def cancel_on_disconnect(receive: Any, scope: trio.CancelScope) -> None:

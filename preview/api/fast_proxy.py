@@ -22,10 +22,8 @@ from typing import Any
 
 import httpx
 import trio
-from werkzeug.http import parse_cookie
 
 from ..app import Services
-from ..auth import SESSION_COOKIE
 from ..errors import PreviewError, error_response
 from ..proxy import (
     PREVIEW_TOKEN_COOKIE,
@@ -35,7 +33,7 @@ from ..proxy import (
     response_headers,
 )
 from ..runtime import PreviewRuntime
-from .common import cancel_on_disconnect, owned_generation
+from .common import AsgiCaller, cancel_on_disconnect, owned_generation
 from .proxying import authorised_envelope, authorised_target, call_envelope, open_upstream
 
 __all__ = ["ProxyFastPath"]
@@ -59,33 +57,37 @@ class ProxyFastPath:
         self._state = state
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] in _METHODS:
+        state = self._state
+        if (
+            scope["type"] == "http"
+            and scope["method"] in _METHODS
+            and state.store is not None
+            and state.supervisor is not None
+        ):
             match = _PATH.fullmatch(scope["path"])
             if match is not None:
-                headers = _decoded(scope)
-                target = await self._resolve(scope, match.group(1), headers)
+                caller = AsgiCaller(scope)
+                target = await self._resolve(scope, match.group(1), caller)
                 if target is not None:
-                    await self._forward(scope, headers, *target, receive, send)
+                    await self._forward(scope, caller, *target, receive, send)
                     return
             elif scope["method"] == "POST":
                 match = _ENVELOPE_PATH.fullmatch(scope["path"])
                 if match is not None:
-                    receive = await self._envelope(scope, match.group(1), receive, send)
+                    caller = AsgiCaller(scope)
+                    receive = await self._envelope(scope, match.group(1), caller, receive, send)
                     if receive is None:
                         return
         await self._app(scope, receive, send)
 
-    async def _envelope(self, scope: dict, gid: str, receive: Any, send: Any) -> Any:
+    async def _envelope(
+        self, scope: dict, gid: str, caller: AsgiCaller, receive: Any, send: Any
+    ) -> Any:
         """Answer an envelope call; if Quart should, the ``receive`` to give it."""
         state = self._state
-        if state.store is None or state.supervisor is None:
-            return receive
-        named = {name.lower(): value for name, value in _decoded(scope)}
+        named = caller.named
         try:
-            user = state.authenticator.authenticate(
-                named.get("authorization"), None, allow_cookie=False
-            )
-            await owned_generation(gid, user, state)
+            await owned_generation(gid, caller.user(state, allow_cookie=False), state)
         except PreviewError:
             return receive
         limit = state.settings.max_upload_bytes
@@ -115,26 +117,19 @@ class ProxyFastPath:
         return None
 
     async def _resolve(
-        self, scope: dict, gid: str, headers: list[tuple[str, str]]
+        self, scope: dict, gid: str, caller: AsgiCaller
     ) -> tuple[PreviewRuntime, str, str] | None:
         """The running preview, path and query to call, or None to let Quart answer."""
         state = self._state
-        if state.store is None or state.supervisor is None:
-            return None
-        named = {name.lower(): value for name, value in headers}
-        cookies = parse_cookie(named.get("cookie", ""))
         try:
-            user = state.authenticator.authenticate(
-                named.get("authorization"), cookies.get(SESSION_COOKIE), allow_cookie=True
-            )
             runtime, child_path, query, query_token = await authorised_target(
                 state,
                 gid,
-                user,
+                caller.user(state, allow_cookie=True),
                 scope.get("raw_path") or scope["path"].encode(),
                 scope["query_string"],
-                named.get("x-preview-token"),
-                cookies.get(PREVIEW_TOKEN_COOKIE),
+                caller.named.get("x-preview-token"),
+                caller.cookies.get(PREVIEW_TOKEN_COOKIE),
             )
         except PreviewError:
             return None
@@ -145,7 +140,7 @@ class ProxyFastPath:
     async def _forward(
         self,
         scope: dict,
-        headers: list[tuple[str, str]],
+        caller: AsgiCaller,
         runtime: PreviewRuntime,
         child_path: str,
         query: str,
@@ -154,13 +149,12 @@ class ProxyFastPath:
     ) -> None:
         state = self._state
         method = scope["method"]
-        named = {name.lower(): value for name, value in headers}
-        forwarded = _forwarded(scope, named.get("host", ""))
-        has_body = method not in _NO_BODY or not named.keys().isdisjoint(_BODY_HEADERS)
+        forwarded = _forwarded(scope, caller.named.get("host", ""))
+        has_body = method not in _NO_BODY or not caller.named.keys().isdisjoint(_BODY_HEADERS)
         content = _request_body(receive, state.settings.proxy_max_body_bytes) if has_body else None
         try:
             upstream = await open_upstream(
-                state, runtime, method, child_path, query, headers, content, forwarded
+                state, runtime, method, child_path, query, caller.headers, content, forwarded
             )
         except _ClientGone:
             return
@@ -198,10 +192,6 @@ def _forwarded(scope: dict, host: str) -> Forwarded:
         host=host,
         request_id=new_request_id(),
     )
-
-
-def _decoded(scope: dict) -> list[tuple[str, str]]:
-    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
 
 
 async def _read_body(receive: Any, limit: int) -> tuple[list[dict], bool]:

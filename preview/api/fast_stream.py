@@ -16,14 +16,12 @@ import urllib.parse
 from typing import Any
 
 import trio
-from werkzeug.http import parse_cookie
 
 from ..app import Services
-from ..auth import SESSION_COOKIE
 from ..errors import PreviewError
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance
-from .common import cancel_on_disconnect, owned_generation
+from .common import AsgiCaller, cancel_on_disconnect, owned_generation
 from .previews import preview_for
 from .streams import int_param, sse_body, sse_headers
 
@@ -56,18 +54,11 @@ class StreamFastPath:
         state = self._state
         if state.store is None or state.supervisor is None:
             return None
-        headers = {
-            name.decode("latin-1").lower(): value.decode("latin-1")
-            for name, value in scope["headers"]
-        }
+        caller = AsgiCaller(scope)
         query = dict(urllib.parse.parse_qsl(scope["query_string"].decode("latin-1")))
-        cookie = parse_cookie(headers.get("cookie", "")).get(SESSION_COOKIE)
         try:
-            user = state.authenticator.authenticate(
-                headers.get("authorization"), cookie, allow_cookie=True
-            )
-            await owned_generation(gid, user, state)
-            raw_after = headers.get("last-event-id") or query.get("lastEventId")
+            await owned_generation(gid, caller.user(state, allow_cookie=True), state)
+            raw_after = caller.named.get("last-event-id") or query.get("lastEventId")
             after = int_param("lastEventId", raw_after, 0, low=0, high=2**62)
             preview = await preview_for(gid, query.get("previewId"), state)
         except PreviewError:
