@@ -31,6 +31,8 @@ from typing import Any
 import httpx
 import psutil
 
+from preview import ports
+
 from .loadclient import raise_nofile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,32 +53,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _ephemeral_floor() -> int:
-    """Outgoing connections get local ports from here up; a preview's port must not be
-    one of them, or a client socket can take it between the probe and the child's bind."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768  # Linux's default
-
-
 def free_port_block(size: int) -> int:
-    """The first port of ``size`` consecutive ports free on 127.0.0.1 right now, below
-    the ephemeral range."""
-    base = 10000 + (os.getpid() % 50) * 200
-    ceiling = max(_ephemeral_floor(), base + size)
-    for start in [*range(base, ceiling - size + 1, size), *range(10000, base, size)]:
-        ok = True
-        for port in range(start, start + size):
-            with socket.socket() as probe:
-                try:
-                    probe.bind(("127.0.0.1", port))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return start
-    raise RuntimeError("no free port block")
+    """A block of free ports for one service's previews (below the tests' blocks)."""
+    return ports.free_port_block(size, lowest=10000)
 
 
 def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:

@@ -1,20 +1,24 @@
-"""The port pool: which ports of ``PREVIEW_PORT_MIN..MAX`` previews may listen on."""
+"""The port pool: which ports of ``PREVIEW_PORT_MIN..MAX`` previews may listen on; and
+``free_port_block``, the port range a harness (tests, benchmarks) gives a service."""
 
 from __future__ import annotations
 
+import os
 import socket
+from pathlib import Path
 
 from .errors import Unavailable
 
-__all__ = ["PortPool"]
+__all__ = ["PortPool", "free_port_block"]
 
 
-def _port_is_free(port: int) -> bool:
+def _port_is_free(port: int, *, past_time_wait: bool = True) -> bool:
     # A bind test fails while anything listens on the port, on 127.0.0.1 or a wildcard
     # address, so a foreign server is never handed out. SO_REUSEADDR only lets it past
     # connections in TIME_WAIT, which a just-stopped preview leaves behind.
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if past_time_wait:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -51,3 +55,24 @@ class PortPool:
 
     def release(self, port: int) -> None:
         self._taken.discard(port)
+
+
+def _ephemeral_floor() -> int:
+    """Outgoing connections get local ports from here up (``ip_local_port_range``)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+def free_port_block(size: int, *, lowest: int) -> int:
+    """The first of ``size`` consecutive ports free on 127.0.0.1 right now (not even in
+    TIME_WAIT), from ``lowest`` up and below the ephemeral range: there a client socket
+    could take a preview's port between this probe and the child's bind. The search
+    starts at a place that depends on the process id, so parallel runs rarely meet."""
+    base = lowest + (os.getpid() % 100) * 100
+    ceiling = max(_ephemeral_floor(), base + size)
+    for start in [*range(base, ceiling - size + 1, size), *range(lowest, base, size)]:
+        if all(_port_is_free(port, past_time_wait=False) for port in range(start, start + size)):
+            return start
+    raise RuntimeError("no free port block")

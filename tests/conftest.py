@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import textwrap
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -22,42 +20,15 @@ from hypercorn.trio import serve
 
 from preview import Settings, create_app
 from preview.auth import JWTAuthenticator
+from preview.ports import free_port_block
 
 EXAMPLE_APP = Path(__file__).resolve().parent.parent / "examples" / "hello-fastapi"
 SECRET = "test-secret-" + "x" * 40
 
 
-def _ephemeral_floor() -> int:
-    """Outgoing connections get local ports from here up; a preview's port must not be
-    one of them, or a client socket can take it between the probe and the child's bind."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768  # Linux's default
-
-
-def _free_port_block(size: int) -> int:
-    """The first port of ``size`` consecutive ports free on 127.0.0.1 right now, below
-    the ephemeral range."""
-    base = 20000 + (os.getpid() % 120) * 100
-    ceiling = max(_ephemeral_floor(), base + size)
-    for start in [*range(base, ceiling - size + 1, size), *range(20000, base, size)]:
-        ok = True
-        for port in range(start, start + size):
-            with socket.socket() as probe:
-                try:
-                    probe.bind(("127.0.0.1", port))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return start
-    raise RuntimeError("no free port block")
-
-
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    first = _free_port_block(8)
+    first = free_port_block(8, lowest=20000)
     return Settings(
         data_dir=tmp_path / "data",
         jwt_secret=SECRET,
