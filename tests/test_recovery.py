@@ -11,7 +11,7 @@ import trio
 from preview.clock import utcnow
 from preview.store import Generation, PreviewInstance, Store
 
-from .conftest import SERVER_COMMAND, auth, read_sse, running_service, server_app
+from .conftest import SERVER_COMMAND, Service, auth, read_sse, running_service, server_app
 
 
 def _row(preview_id: str, *, pid: int | None, started_at: float | None, status: str):
@@ -95,6 +95,15 @@ async def test_restart_recovery_kills_only_our_stale_process_and_closes_rows(set
                 await process.wait()
 
 
+async def _status_once_stopped(service: Service, gid: str) -> dict:
+    """Follow the preview's log to its end, which must be ``stopped``; then its status."""
+    url = f"/api/generations/{gid}/preview/logs/stream"
+    async with service.client.stream("GET", url, headers=auth()) as response:
+        events = await read_sse(response)
+    assert events[-1][1]["status"] == "stopped"
+    return await service.status(gid)
+
+
 async def test_idle_preview_is_stopped_and_activity_postpones_it(settings) -> None:
     object.__setattr__(settings, "inactive_timeout", 1.0)
     async with running_service(settings) as service:
@@ -106,12 +115,8 @@ async def test_idle_preview_is_stopped_and_activity_postpones_it(settings) -> No
             for _ in range(3):
                 await trio.sleep(0.5)  # activity at intervals shorter than the timeout
                 runtime.touch()
-            url = f"/api/generations/{gid}/preview/logs/stream"
-            async with service.client.stream("GET", url, headers=auth()) as response:
-                events = await read_sse(response)
+            status = await _status_once_stopped(service, gid)
             assert trio.current_time() - began >= 2.5
-            assert events[-1][1]["status"] == "stopped"
-            status = await service.status(gid)
             assert status["stopReason"] == "idle for 1 s"
             assert not psutil.pid_exists(body["processId"])
 
@@ -124,11 +129,7 @@ async def test_idle_time_counts_from_running_not_from_launch(settings) -> None:
             gid = await service.upload(server_app(before_serving="time.sleep(1.5)"))
             body = (await service.launch(gid, command=SERVER_COMMAND)).json()
             assert body["status"] == "running", body
-            url = f"/api/generations/{gid}/preview/logs/stream"
-            async with service.client.stream("GET", url, headers=auth()) as response:
-                events = await read_sse(response)
-            assert events[-1][1]["status"] == "stopped"
-            status = await service.status(gid)
+            status = await _status_once_stopped(service, gid)
             assert status["stopReason"] == "idle for 0.5 s"
             assert status["startedAt"] is not None
 
@@ -140,11 +141,7 @@ async def test_max_uptime_stops_the_preview(settings) -> None:
             gid = await service.upload(server_app())
             body = (await service.launch(gid, command=SERVER_COMMAND)).json()
             assert body["status"] == "running"
-            url = f"/api/generations/{gid}/preview/logs/stream"
-            async with service.client.stream("GET", url, headers=auth()) as response:
-                events = await read_sse(response)
-            assert events[-1][1]["status"] == "stopped"
-            status = await service.status(gid)
+            status = await _status_once_stopped(service, gid)
             assert status["status"] == "stopped"
             assert status["stopReason"] == "maximum uptime of 1 s reached"
 
