@@ -37,12 +37,13 @@ LOG_EVENT_COLUMNS = (
     "preview_id", "seq", "timestamp", "level", "message", "source", "stream", "status",
 )  # fmt: skip
 _SQLITE_ROW = f"({', '.join('?' * len(LOG_EVENT_COLUMNS))})"
-_SQLITE_INSERT_LOG_EVENTS = f"INSERT INTO log_events ({', '.join(LOG_EVENT_COLUMNS)}) VALUES "
+_LOG_EVENTS = f"log_events ({', '.join(LOG_EVENT_COLUMNS)})"
+_SQLITE_INSERT_LOG_EVENTS = f"INSERT INTO {_LOG_EVENTS} VALUES "
 # Rows per multi-row INSERT: one statement step (and one release of the GIL) for many
 # rows instead of one each; 256 x 8 parameters stays far below SQLite's 32,766.
 _SQLITE_ROWS_PER_INSERT = 256
 _SQLITE_INSERT_MANY = _SQLITE_INSERT_LOG_EVENTS + ", ".join([_SQLITE_ROW] * _SQLITE_ROWS_PER_INSERT)
-_PG_COPY_LOG_EVENTS = f"COPY log_events ({', '.join(LOG_EVENT_COLUMNS)}) FROM STDIN"
+_PG_COPY_LOG_EVENTS = f"COPY {_LOG_EVENTS} FROM STDIN"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
