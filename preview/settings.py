@@ -81,7 +81,7 @@ class Settings:
         default=15, metadata=_help("s", "SSE keep-alive comment interval on an idle stream")
     )
     stream_interval: float = field(
-        default=0.010,
+        default=0.005,
         metadata=_help("s", "a busy log's events reach each stream together at most this often"),
     )
     health_interval: float = field(

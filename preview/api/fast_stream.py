@@ -22,6 +22,7 @@ from ..errors import PreviewError
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance
 from .common import AsgiCaller, cancel_on_disconnect, owned_generation
+from .direct_body import DirectBodyWriter
 from .previews import preview_for
 from .streams import int_param, sse_body, sse_headers
 
@@ -78,10 +79,15 @@ class StreamFastPath:
                 ],
             }
         )
+        writer = DirectBodyWriter.attach(send)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(cancel_on_disconnect, receive, nursery.cancel_scope)
             async with contextlib.aclosing(sse_body(self._state, preview, after)) as body:
-                async for chunk in body:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if writer is not None:
+                    async for chunk in body:
+                        await writer.write(chunk)
+                else:
+                    async for chunk in body:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             nursery.cancel_scope.cancel()
