@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any
 
 import httpx
 import trio
@@ -58,17 +57,27 @@ class Services:
         )
 
 
+def _error_json(error: PreviewError) -> Response:
+    status, headers, body = error_response(error)
+    return Response(body, status=status, headers=headers)
+
+
 def services() -> Services:
     return current_app.extensions["preview"]
 
 
 def create_app(
-    settings: Settings | None = None, *, authenticator: Authenticator | None = None
+    settings: Settings | None = None,
+    *,
+    authenticator: Authenticator | None = None,
+    store: Store | None = None,
 ) -> Quart:
     """The service as an ASGI app for any trio ASGI server (``hypercorn -k trio``).
 
     ``settings`` default to the environment (``Settings.from_env()``); ``authenticator``
-    defaults to HS256 JWTs signed with ``PREVIEW_JWT_SECRET``.
+    defaults to HS256 JWTs signed with ``PREVIEW_JWT_SECRET``. The app opens the
+    database at ``settings.database_url`` when it starts serving and closes it when it
+    stops, unless given an open ``store``, which stays the caller's to close.
     """
     settings = settings or Settings.from_env()
     # The UI blueprint serves /static itself (content types, CSP, no-cache).
@@ -103,7 +112,11 @@ def create_app(
         for name in unknown_env_names():
             _log.warning("unknown setting %s is ignored (see README: Settings)", name)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        state.store = await Store.open(settings.database_url, threads=settings.db_threads)
+        state.store = (
+            store
+            if store is not None
+            else await Store.open(settings.database_url, threads=settings.db_threads)
+        )
         state.supervisor = Supervisor(settings, state.store)
         state.http = httpx.AsyncClient(
             trust_env=False,
@@ -122,25 +135,22 @@ def create_app(
             await state.supervisor.aclose()
         if state.http is not None:
             await state.http.aclose()
-        if state.store is not None:
+        if state.store is not None and store is None:
             await state.store.aclose()
 
     @app.errorhandler(PreviewError)
     async def _preview_error(error: PreviewError) -> Response:
-        status, headers, body = error_response(error)
-        return Response(body, status=status, headers=headers)
+        return _error_json(error)
 
     @app.errorhandler(HTTPException)
     async def _http_error(error: HTTPException) -> Response:
-        code = (error.name or "error").lower().replace(" ", "_")
-        body: dict[str, Any] = {
-            "status": "failed",
-            "error": code,
-            "message": error.description or error.name,
-            "details": {},
-        }
-        response = jsonify(body)
-        response.status_code = error.code or 500
+        # Werkzeug's own refusals (unknown route, wrong method, body over the limit).
+        refusal = PreviewError(
+            error.description or error.name or "The request was refused.",
+            code=(error.name or "error").lower().replace(" ", "_"),
+        )
+        refusal.status_code = error.code or 500
+        response = _error_json(refusal)
         for name, value in error.get_headers():
             if name.lower() != "content-type":
                 response.headers[name] = value  # e.g. Allow on a 405
@@ -151,16 +161,9 @@ def create_app(
         if isinstance(error, trio.Cancelled):  # pragma: no cover - never swallow
             raise error
         _log.exception("unhandled error on %s %s", request.method, request.path)
-        response = jsonify(
-            {
-                "status": "failed",
-                "error": "internal_error",
-                "message": "The service failed to handle this request; it has been logged.",
-                "details": {},
-            }
+        return _error_json(
+            PreviewError("The service failed to handle this request; it has been logged.")
         )
-        response.status_code = 500
-        return response
 
     @app.get("/api/health")
     async def _health() -> Response:

@@ -18,6 +18,7 @@ import httpx
 import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve as hypercorn_serve
+from quart import Quart
 
 from .app import create_app
 from .auth import JWTAuthenticator
@@ -30,6 +31,7 @@ _SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cac
 _COLOURS = {"ERROR": "\x1b[31m", "WARN": "\x1b[33m", "DEBUG": "\x1b[2m"}
 _SYSTEM_COLOUR, _RESET = "\x1b[36m", "\x1b[0m"
 _LOCAL_USER = "local"
+_STORE_CLOSE_TIMEOUT = 10  # s
 
 
 def _hypercorn_config(path: str | None) -> Config:
@@ -49,11 +51,18 @@ def _authenticator(settings: Settings) -> JWTAuthenticator:
 
 
 async def _serve(settings: Settings, config: Config) -> None:
-    # The app opens the database as it starts serving, where a failure is a traceback
-    # inside Hypercorn's lifespan; opened here first, a bad URL is one line.
+    # Opened here rather than by the app as it starts serving, where a failure is a
+    # traceback inside Hypercorn's lifespan: here a bad URL is one line.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await (await Store.open(settings.database_url, threads=1)).aclose()
-    app = create_app(settings)
+    store = await Store.open(settings.database_url, threads=settings.db_threads)
+    try:
+        await _serve_app(create_app(settings, store=store), settings, config)
+    finally:
+        with trio.CancelScope(shield=True), trio.move_on_after(_STORE_CLOSE_TIMEOUT):
+            await store.aclose()
+
+
+async def _serve_app(app: Quart, settings: Settings, config: Config) -> None:
     token = _authenticator(settings).issue(_LOCAL_USER, tier="pro", lifetime=30 * 86400)
 
     async def until_signal() -> None:

@@ -123,9 +123,9 @@ class Service:
 
 
 @asynccontextmanager
-async def running_service(settings: Settings) -> AsyncIterator[Service]:
-    """A real Hypercorn server on port 0 serving ``create_app(settings)``."""
-    app = create_app(settings)
+async def running_service(settings: Settings, app: Any = None) -> AsyncIterator[Service]:
+    """A real Hypercorn server on port 0 serving ``app`` (``create_app(settings)``)."""
+    app = app or create_app(settings)
     config = Config()
     config.bind = ["127.0.0.1:0"]
     config.graceful_timeout = 2

@@ -18,8 +18,10 @@ import psutil
 import pytest
 import trio
 
+from preview.app import create_app
 from preview.auth import JWTAuthenticator, User
 from preview.settings import Settings
+from preview.store import Store
 
 from .conftest import (
     SECRET,
@@ -28,6 +30,7 @@ from .conftest import (
     auth,
     eventually,
     read_sse,
+    running_service,
     server_app,
     token,
 )
@@ -696,3 +699,37 @@ async def test_unknown_route_and_wrong_method_use_the_error_shape(service: Servi
         assert set(wrong.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
         wrong = await service.client.post("/api/generations/gen_x/preview/status", headers=auth())
         assert_error(wrong, 405, "method_not_allowed")
+
+
+async def test_an_unexpected_failure_is_a_500_in_the_error_shape_and_is_logged(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(settings)
+
+    @app.get("/api/fails")
+    async def _fails() -> None:
+        raise RuntimeError("a bug with a secret in it")
+
+    with trio.fail_after(20):
+        async with running_service(settings, app) as service:
+            response = await service.client.get("/api/fails", headers=auth())
+            health = await service.client.get("/api/health")
+    body = assert_error(response, 500, "internal_error")
+    assert "secret" not in response.text and body["details"] == {}
+    assert health.status_code == 200  # the service goes on
+    logged = [r for r in caplog.records if r.name == "preview" and r.exc_info]
+    assert "GET /api/fails" in logged[0].getMessage()
+    assert "a bug with a secret in it" in str(logged[0].exc_info[1])
+
+
+async def test_a_store_given_to_the_app_is_used_and_left_open(settings: Settings) -> None:
+    with trio.fail_after(30):
+        store = await Store.open(settings.database_url)
+        try:
+            async with running_service(settings, create_app(settings, store=store)) as service:
+                assert service.store is store
+                gid = await service.upload(server_app())
+            generation = await store.get_generation(gid)  # still open after the app stopped
+        finally:
+            await store.aclose()
+    assert generation is not None and generation.user_id == "alice"
