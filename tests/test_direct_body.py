@@ -4,6 +4,8 @@ what it does not handle, and the service's streams using it."""
 from __future__ import annotations
 
 import logging
+import socket
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -90,10 +92,18 @@ async def test_chunks_that_fill_the_socket_arrive_whole_and_in_order() -> None:
         writer = DirectBodyWriter.attach(send)
         attached.append(writer)
         assert writer is not None
-        for chunk in chunks:
-            await writer.write(chunk)
+        for n, chunk in enumerate(chunks):
+            # Odd chunks as the paced wake-up offers them, even ones as the task writes.
+            if n % 2 == 0 or not writer.offer(chunk):
+                await writer.write(chunk)
+            elif writer.pending:
+                outcomes["kept a remainder"] += 1
+                await writer.write(b"")
+            else:
+                outcomes["sent whole"] += 1
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
+    outcomes = {"sent whole": 0, "kept a remainder": 0}
     with trio.fail_after(30):
         async with _hypercorn(app) as address:
             stream = await _get(address)
@@ -104,6 +114,46 @@ async def test_chunks_that_fill_the_socket_arrive_whole_and_in_order() -> None:
     assert (b"transfer-encoding", b"chunked") in head.headers
     assert body == b"".join(chunks)
     assert attached[0] is not None
+    assert outcomes["sent whole"] > 0 and outcomes["kept a remainder"] > 0, outcomes
+
+
+async def test_a_client_reset_during_a_waiting_write_ends_the_response_cleanly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The write that waits for a full socket fails; the chunk goes back to Hypercorn
+    (outside its send lock), which ends the response: no error, no task left."""
+    ended = trio.Event()
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        writer = DirectBodyWriter.attach(send)
+        assert writer is not None
+        try:
+            async with trio.open_nursery() as nursery:
+
+                async def watch() -> None:
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    nursery.cancel_scope.cancel()
+
+                nursery.start_soon(watch)
+                while True:
+                    await writer.write(b"x" * 65536)
+        finally:
+            ended.set()
+
+    with trio.fail_after(30):
+        async with _hypercorn(app) as address:
+            sock = trio.socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            await sock.connect(address)
+            await sock.send(b"GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
+            await trio.testing.wait_all_tasks_blocked()  # the writer waits for the socket
+            # Close with a reset rather than a FIN: the waiting send fails at once.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+            await ended.wait()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 async def test_an_http_10_client_gets_the_asgi_path_and_a_close_delimited_body() -> None:

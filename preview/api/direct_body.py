@@ -40,7 +40,7 @@ __all__ = ["DirectBodyWriter"]
 class DirectBodyWriter:
     """Writes HTTP/1.1 chunks of one streaming response (see the module doc)."""
 
-    __slots__ = ("_lock", "_send", "_socket", "_stream")
+    __slots__ = ("_lock", "_send", "_socket", "_stream", "_unsent")
 
     def __init__(
         self, send: Any, stream: trio.SocketStream, lock: trio.Lock, sock: socket.socket
@@ -49,6 +49,7 @@ class DirectBodyWriter:
         self._stream = stream
         self._lock = lock
         self._socket: socket.socket | None = sock
+        self._unsent: memoryview | None = None  # the rest of an offered chunk
 
     @classmethod
     def attach(cls, send: Any) -> DirectBodyWriter | None:
@@ -77,13 +78,41 @@ class DirectBodyWriter:
             return None
         return cls(send, stream, lock, sock)
 
-    async def write(self, data: bytes) -> None:
-        """Send ``data`` (not empty) as one chunk of the body."""
-        if self._socket is None:
-            return await self._give_back(data)
+    @property
+    def pending(self) -> bool:
+        """Part of an offered chunk waits for :meth:`write`."""
+        return self._unsent is not None
+
+    def offer(self, data: bytes) -> bool:
+        """Send ``data`` (not empty) as one chunk now, without waiting, for the paced
+        wake-up of a waiting stream (``broadcast.Sink``): what the socket does not take
+        at once is kept for the stream's next :meth:`write` (``pending``). False, with
+        nothing sent, if the stream's task has to send it (a write is under way, the
+        connection is broken)."""
+        if self._socket is None or self._unsent is not None or self._lock.locked():
+            return False
         frame = b"%x\r\n%b\r\n" % (len(data), data)
+        try:
+            sent = self._socket.send(frame)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            return False
+        if sent < len(frame):
+            self._unsent = memoryview(frame)[sent:]
+        return True
+
+    async def write(self, data: bytes) -> None:
+        """Send what :meth:`offer` left, then ``data`` as one chunk (none if empty)."""
+        if self._socket is None:
+            if data:
+                await self._give_back(data)
+            return
+        frame = b"%x\r\n%b\r\n" % (len(data), data) if data else b""
         sent = 0
-        if not self._lock.locked():
+        if self._unsent is not None:
+            frame, self._unsent = bytes(self._unsent) + frame, None
+        elif not self._lock.locked():
             try:
                 sent = self._socket.send(frame)
             except BlockingIOError:
@@ -97,11 +126,14 @@ class DirectBodyWriter:
                 with trio.CancelScope(shield=True):
                     await self._stream.send_all(memoryview(frame)[sent:])
             except (trio.BrokenResourceError, trio.ClosedResourceError):
-                # Possibly cut mid-chunk, but on a connection that is gone.
-                await self._give_back(data)
+                pass  # possibly cut mid-chunk, but on a connection that is gone
+            else:
+                return
+        await self._give_back(data)  # outside the lock: Hypercorn's write takes it
 
     async def _give_back(self, data: bytes) -> None:
         """From now on, chunks go through ``send``: the connection is broken or closed,
         and Hypercorn's own write reports it (see the module doc)."""
         self._socket = None
-        await self._send({"type": "http.response.body", "body": data, "more_body": True})
+        if data:
+            await self._send({"type": "http.response.body", "body": data, "more_body": True})

@@ -82,7 +82,8 @@ class StreamFastPath:
         writer = DirectBodyWriter.attach(send)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(cancel_on_disconnect, receive, nursery.cancel_scope)
-            async with contextlib.aclosing(sse_body(self._state, preview, after)) as body:
+            chunks = sse_body(self._state, preview, after, writer)
+            async with contextlib.aclosing(chunks) as body:
                 if writer is not None:
                     async for chunk in body:
                         await writer.write(chunk)

@@ -16,7 +16,7 @@ from typing import Any
 
 import trio
 
-from ..broadcast import HEARTBEAT, Event, Gap
+from ..broadcast import HEARTBEAT, Event, Gap, Sink
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance, Store
 
@@ -58,10 +58,10 @@ async def stored_events(
 
 
 async def _live(
-    store: Store, runtime: PreviewRuntime, after: int
+    store: Store, runtime: PreviewRuntime, after: int, sink: Sink | None
 ) -> AsyncIterator[list[Event] | End | None]:
     broadcast = runtime.broadcast
-    with broadcast.subscribe(after) as subscription:
+    with broadcast.subscribe(after, sink) as subscription:
         receive = subscription.receive
         while True:
             try:
@@ -80,11 +80,13 @@ async def _live(
 
 
 def event_feed(
-    store: Store, preview: PreviewRuntime | PreviewInstance, after: int
+    store: Store, preview: PreviewRuntime | PreviewInstance, after: int, sink: Sink | None = None
 ) -> AsyncIterator[list[Event] | End | None]:
-    """See the module doc. ``preview`` is live (a runtime) or over (its row)."""
+    """See the module doc. ``preview`` is live (a runtime) or over (its row). A ``sink``
+    may write live events itself (``LogBroadcast.subscribe``); the feed then yields an
+    empty batch when the sink has a remainder for the caller to write."""
     if isinstance(preview, PreviewRuntime):
-        return _live(store, preview, after)
+        return _live(store, preview, after, sink)
     return _over(store, preview, after)
 
 

@@ -11,7 +11,7 @@ import trio
 from quart import Blueprint, Response, jsonify, request, websocket
 
 from ..app import Services, services
-from ..broadcast import Event
+from ..broadcast import Event, Sink
 from ..errors import BadRequest
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance, Store
@@ -81,12 +81,17 @@ def sse_headers(preview_id: str) -> dict[str, str]:
 
 
 async def sse_body(
-    state: Services, preview: PreviewRuntime | PreviewInstance, after: int
+    state: Services,
+    preview: PreviewRuntime | PreviewInstance,
+    after: int,
+    sink: Sink | None = None,
 ) -> AsyncIterator[bytes]:
-    """The whole SSE response. Runs outside the app context: gets what it needs passed."""
+    """The whole SSE response. Runs outside the app context: gets what it needs passed.
+    With a ``sink`` (see ``event_feed``), an empty chunk asks the caller to let the sink
+    finish what it started."""
     assert state.store is not None
     yield f"retry: {_RETRY_MS}\n\n".encode()
-    async with contextlib.aclosing(event_feed(state.store, preview, after)) as feed:
+    async with contextlib.aclosing(event_feed(state.store, preview, after, sink)) as feed:
         async for item in feed:
             if item is KEEPALIVE:
                 yield b": keep-alive\n\n"
