@@ -32,162 +32,21 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 import trio
 
 from .clock import utcnow
 from .event import Event
+from .subscription import HEARTBEAT, Gap, Sink, Subscription
 
 __all__ = [
     "HEARTBEAT", "OFFER_GROUP", "WAKE_GROUP", "Event", "Gap", "LogBroadcast", "Sink",
     "Subscription",
 ]  # fmt: skip
 
-HEARTBEAT = None  # what Subscription.receive gives at a heartbeat when no event waits
 WAKE_GROUP = 8  # subscribers a paced wake-up lets run per scheduler pass
 OFFER_GROUP = 64  # sinks a paced wake-up writes to per scheduler pass
-
-
-class Sink(Protocol):
-    """Writes a subscriber's SSE frames for it while its task waits (see module doc).
-
-    Called from the paced wake-up, so it must never wait nor raise.
-    """
-
-    @property
-    def pending(self) -> bool:
-        """Part of an offered payload waits for the subscriber's task to write it."""
-        ...
-
-    def offer(self, payload: bytes) -> bool:
-        """Write ``payload`` now or keep what is left of it (``pending``); False, with
-        nothing written, if it cannot take it (the subscriber's task then will)."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class Gap:
-    """Events with ``after < id < before`` left the ring before a subscriber took them:
-    read them from the database (after ``wait_persisted(before - 1)``), then go on."""
-
-    after: int
-    before: int
-
-
-class Subscription:
-    """One subscriber's cursor into the broadcast's ring (see :meth:`receive`).
-
-    A subscriber holds no events of its own: it remembers the last id it took and, when
-    it wakes, takes every newer event from the shared ring in one list. Nothing is done
-    per subscriber when an event is published, and a subscriber that stops reading
-    costs its cursor only. ``dropped`` tells, once :meth:`receive` has ended, whether it
-    was dropped for being stuck far behind (reconnect and resume by id) rather than
-    saw the end of the log.
-    """
-
-    __slots__ = (
-        "_beat", "_broadcast", "_closed", "_floor", "_last", "_sink", "_swept", "_task",
-        "_wakeup", "dropped",
-    )  # fmt: skip
-
-    def __init__(self, broadcast: LogBroadcast, after: int, sink: Sink | None = None) -> None:
-        self._broadcast = broadcast
-        self._sink = sink
-        self._task: trio.lowlevel.Task | None = None  # while it waits for its sink's news
-        self._last = after  # the id of the last event handed out
-        self._floor = broadcast.last_id  # lag counts from here: replay is not lag
-        self._beat = broadcast._beat
-        self._wakeup = -1  # the paced wake-up at which it last took events
-        self._swept = -1  # _last when drop_laggards last looked
-        self._closed = False
-        self.dropped = False
-
-    def lag(self) -> int:
-        """Live events published since this subscriber last took any."""
-        return self._broadcast.last_id - max(self._last, self._floor)
-
-    async def receive(self) -> list[Event] | Gap | None:
-        """The next events after the last ones taken, all that wait, in one list.
-
-        Events older than the ring holds come first as a :class:`Gap`; ``HEARTBEAT``
-        comes at a heartbeat when nothing waits. Raises ``trio.EndOfChannel`` once the
-        log is closed and everything was taken, or once this subscriber was dropped or
-        closed. Waits only when there is nothing to take; when there is, it returns
-        without yielding to the scheduler (the caller's write is the next checkpoint).
-        With a sink, it returns an empty list when the sink has a remainder to write.
-        """
-        await trio.lowlevel.checkpoint_if_cancelled()
-        broadcast = self._broadcast
-        while True:
-            try:
-                return self.receive_nowait()
-            except trio.WouldBlock:
-                pass
-            # Parked outside the except block: a waiting subscriber (most of them,
-            # most of the time) does not keep the exception and its traceback alive.
-            if broadcast._paced and broadcast.last_id > self._last:
-                broadcast._want_wakeup()  # events wait for the next paced wake-up
-            if self._sink is None or not broadcast._paced:
-                await broadcast._live_lot.park()
-            elif self._sink.pending:
-                return []
-            else:
-                await self._wait_with_sink()
-
-    async def _wait_with_sink(self) -> None:
-        """Wait while the paced wake-ups hand this subscriber's events to its sink."""
-        delegates = self._broadcast._delegates
-
-        def abort(_: object) -> trio.lowlevel.Abort:
-            delegates.pop(self, None)
-            self._task = None
-            return trio.lowlevel.Abort.SUCCEEDED
-
-        self._task = trio.lowlevel.current_task()
-        delegates[self] = None
-        await trio.lowlevel.wait_task_rescheduled(abort)
-
-    def receive_nowait(self) -> list[Event] | Gap | None:
-        """What :meth:`receive` would return now; ``trio.WouldBlock`` if it would wait."""
-        if self._closed or self.dropped:
-            raise trio.EndOfChannel
-        broadcast = self._broadcast
-        last_id = broadcast.last_id
-        waiting = last_id - self._last
-        if waiting > 0:
-            if broadcast._paced and self._wakeup == broadcast._wakeup and not broadcast.closed:
-                raise trio.WouldBlock  # took events at this wake-up already
-            ring = broadcast._ring
-            if waiting > len(ring):  # the ring's part follows the gap without waiting
-                first = last_id - len(ring) + 1
-                gap = Gap(self._last, first)
-                self._last = first - 1
-                return gap
-            self._wakeup = broadcast._wakeup
-            batch = list(itertools.islice(reversed(ring), waiting))
-            batch.reverse()
-            self._last = last_id
-            return batch
-        if broadcast.closed:
-            raise trio.EndOfChannel
-        if self._beat != broadcast._beat:
-            self._beat = broadcast._beat
-            return HEARTBEAT
-        raise trio.WouldBlock
-
-    def close(self) -> None:
-        """Leave the broadcast; idempotent."""
-        self._closed = True
-        self._broadcast._subscribers.discard(self)
-
-    def __enter__(self) -> Subscription:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 class LogBroadcast:
