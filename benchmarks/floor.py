@@ -1,14 +1,19 @@
 """The floor under the service's fan-out: a bare Hypercorn (trio) ASGI app, nothing else.
 
-``python -m benchmarks.floor [--m 100] [--n 2000] [--rate 500]`` starts, in a process of
-its own, an ASGI app with no framework, no parsing, no database and no child: each
-``GET /`` is a chunked stream that writes, whenever it is woken, one chunk holding every
-event published since its last write (the service's own coalescing rule). A driver
-task publishes N events at R/s once M readers (raw sockets in this process, reading and
-discarding) are connected. It prints one JSON line: the server's CPU-seconds (psutil,
-user + system) per write and per delivery, writes, deliveries and the mean events per
-write. What the bare server spends per write is what no code of ours can go below while
-each subscriber is one HTTP response of Hypercorn.
+``python -m benchmarks.floor [--m 100] [--n 2000] [--rate 500] [--mode asgi]`` starts,
+in a process of its own, an ASGI app with no framework, no parsing, no database and no
+child: each ``GET /`` is a chunked stream that writes, whenever it is woken, one chunk
+holding every event published since its last write (the service's own coalescing
+rule). A driver task publishes N events at R/s once M readers (raw sockets in this
+process, reading and discarding) are connected. It prints one JSON line: the server's
+CPU-seconds (psutil, user + system) per write and per delivery, writes, deliveries and
+the mean events per write.
+
+``--mode`` says how a chunk is written: ``asgi`` through Hypercorn's ``send``;
+``direct`` by the stream's task with the service's ``DirectBodyWriter.write``;
+``pacer`` by the driver itself with ``DirectBodyWriter.offer`` for every stream, as the
+service's paced wake-ups do (its streams' tasks never wake). What the bare server
+spends per write in a mode is what no code of ours can go below in that mode.
 """
 
 from __future__ import annotations
@@ -25,18 +30,28 @@ import psutil
 
 from .harness import PYTHON, free_port, wait_for_port
 
+_MODES = ("asgi", "direct", "pacer")
 
-def _serve(port: int) -> None:
+
+def _serve(port: int, mode: str) -> None:
     import hypercorn.config
     import hypercorn.trio
     import trio
 
+    from preview.api.direct_body import DirectBodyWriter
+
     wake = trio.lowlevel.ParkingLot()
     start = trio.lowlevel.ParkingLot()
     state = {"published": 0, "writes": 0, "deliveries": 0, "n": 0, "rate": 0.0}
+    offered_to: list[DirectBodyWriter] = []
 
     async def stream(send: object) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        writer = None if mode == "asgi" else DirectBodyWriter.attach(send)
+        assert writer is not None or mode == "asgi"
+        if mode == "pacer":
+            offered_to.append(writer)  # type: ignore[arg-type]
+            await trio.sleep_forever()
         seen = state["published"]
         while True:
             while state["published"] == seen:
@@ -45,12 +60,23 @@ def _serve(port: int) -> None:
             state["writes"] += 1
             state["deliveries"] += count
             body = b"id: 1\ndata: " + b"x" * (100 * count) + b"\n\n"
-            await send({"type": "http.response.body", "body": body, "more_body": True})  # type: ignore[operator]
+            if writer is None:
+                await send({"type": "http.response.body", "body": body, "more_body": True})  # type: ignore[operator]
+            else:
+                await writer.write(body)
 
     async def driver() -> None:
         await start.park()
+        body = b"id: 1\ndata: " + b"x" * 100 + b"\n\n"
         for _ in range(int(state["n"])):
             state["published"] += 1
+            for done, writer in enumerate(offered_to):  # "pacer" mode only
+                if not writer.offer(body) or writer.pending:
+                    raise RuntimeError("a reader did not keep up; the floor is not valid")
+                state["writes"] += 1
+                state["deliveries"] += 1
+                if done % 64 == 63:
+                    await trio.lowlevel.checkpoint()
             wake.unpark_all()
             await trio.sleep(1 / state["rate"])
 
@@ -99,13 +125,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--m", type=int, default=100, help="readers")
     parser.add_argument("--n", type=int, default=2000, help="events")
     parser.add_argument("--rate", type=float, default=500, help="events per second")
+    parser.add_argument("--mode", choices=_MODES, default="asgi", help="how chunks are written")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        _serve(args.serve)
+        _serve(args.serve, args.mode)
         return 0
     port = free_port()
-    server = subprocess.Popen([PYTHON, "-m", "benchmarks.floor", "--serve", str(port)])
+    server = subprocess.Popen(
+        [PYTHON, "-m", "benchmarks.floor", "--serve", str(port), "--mode", args.mode]
+    )
     selector = selectors.DefaultSelector()
     readers: list[socket.socket] = []
     try:
@@ -139,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(
             {
                 "scenario": "floor",
+                "mode": args.mode,
                 "m": args.m,
                 "n": args.n,
                 "rate": args.rate,
