@@ -146,7 +146,10 @@ def fanout_rows(result: dict[str, Any]) -> list[Row]:
                 )
             )
             continue
-        throughput_target = case["case"] in ("m100", "m1000")
+        # The 10x target is about capacity: at a fixed rate both servers deliver the
+        # offered M x R, so it is scored where the rate is not capped (R=max).
+        throughput_target = case["case"] in ("m100max", "m1000max")
+        capped = case["case"] in ("m100", "m1000")
         clean = svc["lost_total"] == 0 and svc["dup_total"] == 0
         rows.append(
             (
@@ -155,7 +158,11 @@ def fanout_rows(result: dict[str, Any]) -> list[Row]:
                 _f(svc["deliveries_per_s"]),
                 _f(base["deliveries_per_s"]),
                 _f(ratio.get("deliveries_per_s"), 2) + "×",
-                "≥ 10× baseline, 0 lost, 0 dup" if throughput_target else "",
+                "≥ 10× baseline, 0 lost, 0 dup"
+                if throughput_target
+                else f"capped at M × R = {case['m'] * case['rate']:,.0f}/s; 10× scored at R=max"
+                if capped
+                else "",
                 _met((ratio.get("deliveries_per_s") or 0) >= 10 and clean)
                 if throughput_target
                 else "",
