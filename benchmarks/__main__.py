@@ -55,7 +55,10 @@ def _parser() -> argparse.ArgumentParser:
         "benchmarks/profiles/; the figures then include the profiler's overhead",
     )
     parser.add_argument(
-        "--case", nargs="+", metavar="CASE", help="fan-out cases only: m1, m100, m1000, m100max, m1000max, idle10k"
+        "--case",
+        nargs="+",
+        metavar="CASE",
+        help="fan-out cases only: m1, m100, m1000, m100max, m1000max, idle10k",
     )
     parser.add_argument(
         "--output",

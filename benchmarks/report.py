@@ -405,6 +405,21 @@ def proxy_rows(result: dict[str, Any]) -> list[Row]:
                 _met(figures["added_p50_ms"] <= 1.0),
             )
         )
+    bare = result.get("bare")
+    if bare is not None:  # results from before the floor was measured have none
+        rows.append(
+            (
+                label,
+                "the floor: bare Hypercorn + httpx proxy, no service logic: added p50 / p99 "
+                "(ms); req/s",
+                f"+{_f(bare['added_p50_ms'], 2)} / +{_f(bare['added_p99_ms'], 2)}; "
+                f"{_f(bare['rps'])} req/s",
+                "",
+                f"{_f(bare['rps_ratio_to_direct'], 2)}× direct req/s",
+                "",
+                "",
+            )
+        )
     return rows
 
 

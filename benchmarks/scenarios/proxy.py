@@ -7,16 +7,19 @@ blocks that alternate direct / envelope / transparent, so that a change in the
 machine's speed during the run (this VM's can double) weighs on every mode alike;
 added latency is the mode's p50 / p99 minus the direct call's. Throughput: CONCURRENCY
 keep-alive connections for a few seconds per mode (profiled with ``--profile``).
-Clients are lean (raw sockets, own process).
+Clients are lean (raw sockets, own process). A fourth mode, ``bare``, is the floor:
+``benchmarks.bareproxy`` (Hypercorn + httpx, no service logic) in front of the same
+child, timed in the same rounds.
 """
 
 from __future__ import annotations
 
 import array
 import json
+import subprocess
 from typing import Any
 
-from ..harness import BENCH_DIR, Profiler, ServiceServer, log
+from ..harness import BENCH_DIR, PYTHON, Profiler, ServiceServer, free_port, log, wait_for_port
 from ..loadclient import raw_request, summary_us
 from .common import request_load
 from .launch import _example_files
@@ -27,7 +30,9 @@ ROUNDS = 10
 CHILD_PATH = "/api/items/1"
 
 
-def _requests(service: ServiceServer, gid: str, token: str, port: int) -> dict[str, Any]:
+def _requests(
+    service: ServiceServer, gid: str, token: str, port: int, bare_port: int
+) -> dict[str, Any]:
     host = f"127.0.0.1:{service.port}"
     envelope_body = json.dumps({"method": "GET", "path": CHILD_PATH}).encode()
     preview_headers = {**service.auth, "X-Preview-Token": token}
@@ -49,6 +54,7 @@ def _requests(service: ServiceServer, gid: str, token: str, port: int) -> dict[s
                 "GET", f"/api/generations/{gid}/preview/proxy{CHILD_PATH}", host, preview_headers
             ),
         ),
+        "bare": (bare_port, raw_request("GET", CHILD_PATH, f"127.0.0.1:{bare_port}")),
     }
 
 
@@ -116,35 +122,56 @@ def run(*, quick: bool = False, profile: bool = False, **_: Any) -> dict[str, An
     with ServiceServer() as service:
         gid = service.upload(_example_files())
         data = service.launch(gid)
-        modes = _requests(service, gid, data["previewToken"], data["port"])
-        log(f"proxy: latency, {ROUNDS} rounds of {', '.join(modes)}")
-        latency = _latencies(modes, sequential, warmup)
-        for mode, (port, request) in modes.items():
-            log(f"proxy: {mode} req/s")
-            profiler = None
-            if profile and mode != "direct":
-                output = BENCH_DIR / "profiles" / f"service-proxy-{mode}.txt"
-                profiler = Profiler(service.pid, output, duration=duration + 30)
-            try:
-                load = _throughput(port, request, concurrency, duration, profiler)
-            finally:
-                if profiler is not None:
-                    profiler.stop()
-            measured = latency[mode]
-            out[mode] = {
-                "latency_ms": measured["latency_ms"],
-                "statuses": measured["statuses"],
-                "rps": load["rps"],
-                "rps_statuses": load["rps_statuses"],
-                "client_lag_p99_ms": max(measured["lag_p99_ms"], load["lag_p99_ms"]),
-                "errors": measured["errors"] + load["errors"],
-                **({"profile": load["profile"]} if "profile" in load else {}),
-            }
+        bare_port = free_port()
+        upstream = f"http://127.0.0.1:{data['port']}"
+        command = ["-m", "benchmarks.bareproxy", "--port", str(bare_port), "--upstream", upstream]
+        bare = subprocess.Popen([PYTHON, *command], stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(bare_port, 30, bare)
+            modes = _requests(service, gid, data["previewToken"], data["port"], bare_port)
+            _measure(out, service, modes, (sequential, warmup, concurrency, duration), profile)
+        finally:
+            bare.terminate()
+            bare.wait(10)
         service.stop(gid)
     direct = out["direct"]["latency_ms"]
-    for mode in ("envelope", "transparent"):
+    for mode in ("envelope", "transparent", "bare"):
         figures = out[mode]
         figures["added_p50_ms"] = round(figures["latency_ms"]["p50"] - direct["p50"], 3)
         figures["added_p99_ms"] = round(figures["latency_ms"]["p99"] - direct["p99"], 3)
         figures["rps_ratio_to_direct"] = round(figures["rps"] / out["direct"]["rps"], 3)
     return out
+
+
+def _measure(
+    out: dict[str, Any],
+    service: ServiceServer,
+    modes: dict[str, tuple[int, bytes]],
+    counts: tuple[int, int, int, float],
+    profile: bool,
+) -> None:
+    """Latency of every mode in alternating rounds, then each mode's req/s, into ``out``."""
+    sequential, warmup, concurrency, duration = counts
+    log(f"proxy: latency, {ROUNDS} rounds of {', '.join(modes)}")
+    latency = _latencies(modes, sequential, warmup)
+    for mode, (port, request) in modes.items():
+        log(f"proxy: {mode} req/s")
+        profiler = None
+        if profile and mode in ("envelope", "transparent"):
+            output = BENCH_DIR / "profiles" / f"service-proxy-{mode}.txt"
+            profiler = Profiler(service.pid, output, duration=duration + 30)
+        try:
+            load = _throughput(port, request, concurrency, duration, profiler)
+        finally:
+            if profiler is not None:
+                profiler.stop()
+        measured = latency[mode]
+        out[mode] = {
+            "latency_ms": measured["latency_ms"],
+            "statuses": measured["statuses"],
+            "rps": load["rps"],
+            "rps_statuses": load["rps_statuses"],
+            "client_lag_p99_ms": max(measured["lag_p99_ms"], load["lag_p99_ms"]),
+            "errors": measured["errors"] + load["errors"],
+            **({"profile": load["profile"]} if "profile" in load else {}),
+        }
