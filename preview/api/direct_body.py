@@ -3,11 +3,13 @@
 An SSE stream is one chunk per write for as long as the client stays, so what a write
 costs bounds fan-out. Through ASGI, each chunk passes Hypercorn's stream state checks,
 its protocol's event dispatch, h11's state machine and writer, a lock and trio's
-``send_all`` with its two checkpoints: about 55 µs per write on this project's 2-vCPU
-machine, against 9–12 µs for one non-blocking ``send()`` of the same framed chunk
-(``python -m benchmarks.floor``). :class:`DirectBodyWriter` does the latter once
-Hypercorn has sent the response head, and gives the connection back to Hypercorn for
-anything unusual:
+``send_all`` with its two checkpoints: 54–95 µs of CPU per write on this project's
+2-vCPU machine, against 9–17 µs for one non-blocking ``send()`` of the same framed
+chunk (``python -m benchmarks.floor --mode asgi`` / ``direct``). :class:`DirectBodyWriter`
+does the latter once Hypercorn has sent the response head, from the stream's task
+(:meth:`~DirectBodyWriter.write`) or, while that task waits, from the broadcast's paced
+wake-up (:meth:`~DirectBodyWriter.offer`, a ``broadcast.Sink``), and gives the
+connection back to Hypercorn for anything unusual:
 
 * It attaches only when ``send`` is Hypercorn's trio HTTP/1.1 stream over a plain TCP
   socket and h11 chose chunked framing; otherwise :meth:`DirectBodyWriter.attach` gives
@@ -16,6 +18,7 @@ anything unusual:
   attaching, rather than letting the stream fall back silently.
 * A chunk the socket does not take at once is finished by trio's ``send_all`` under
   Hypercorn's own send lock, shielded as Hypercorn shields it: a chunk is never cut.
+  What an offer could not send is kept and sent first by the task's next ``write``.
 * A chunk that meets a broken or closed socket is sent again through ``send``, so the
   client's departure is handled by Hypercorn exactly as without this writer (it marks
   the stream closed and the app receives ``http.disconnect``); it never reaches a client.
@@ -112,6 +115,8 @@ class DirectBodyWriter:
         sent = 0
         if self._unsent is not None:
             frame, self._unsent = bytes(self._unsent) + frame, None
+        elif not frame:
+            return
         elif not self._lock.locked():
             try:
                 sent = self._socket.send(frame)

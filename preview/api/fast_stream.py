@@ -6,6 +6,10 @@ itself: one task for the response and one watching for the client's disconnect, 
 Quart request object or app context. Anything else (unauthenticated, unknown
 generation, bad ``Last-Event-ID``, another path) goes to the Quart app, whose route for
 the same path answers it; so the error shape stays defined in one place.
+
+Under Hypercorn the body's chunks go straight to the socket (``DirectBodyWriter``), and
+the writer is the subscription's sink: while the stream waits, the preview's paced
+wake-ups send it its events without waking its task.
 """
 
 from __future__ import annotations
