@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import trio
 import trio.testing
 
@@ -229,3 +230,28 @@ async def test_offers_are_spread_over_scheduler_passes(autojump_clock: Any) -> N
     per_pass = [offered_at_pass.count(n) for n in sorted(set(offered_at_pass))]
     assert sum(per_pass) == count
     assert max(per_pass) <= OFFER_GROUP and len(per_pass) >= 4
+
+
+async def test_a_drop_after_an_offer_ends_the_feed_even_with_a_remainder(
+    autojump_clock: Any,
+) -> None:
+    """The feed ends at once; the remainder is its caller's to write before the end
+    (the SSE fast path does, before h11's last chunk)."""
+    broadcast = make(subscriber_buffer=1)
+    sink = _Sink("partial")
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(broadcast.serve_paced_wakeups, 0.010)
+            await trio.testing.wait_all_tasks_blocked()
+            with broadcast.subscribe(0, sink) as sub:
+                await publish_n(broadcast, 1)
+                assert [event.id for event in await sub.receive()] == [1]
+                await publish_n(broadcast, 3)
+                assert await sub.receive() == []  # offered 2-4, a remainder kept
+                await publish_n(broadcast, 5)  # not offered: the sink is still pending
+                broadcast.drop_laggards()
+                broadcast.drop_laggards()
+                with pytest.raises(trio.EndOfChannel):
+                    await sub.receive()
+                assert sub.dropped and sink.pending
+            nursery.cancel_scope.cancel()

@@ -91,6 +91,9 @@ class StreamFastPath:
                 if writer is not None:
                     async for chunk in body:
                         await writer.write(chunk)
+                    # What an offer left unsent (a drop can end the feed before the
+                    # task saw it) goes before h11's last chunk.
+                    await writer.write(b"")
                 else:
                     async for chunk in body:
                         await send({"type": "http.response.body", "body": chunk, "more_body": True})
