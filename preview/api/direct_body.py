@@ -32,10 +32,14 @@ import socket
 from typing import Any
 
 import trio
-from h11._writers import ChunkedWriter
-from hypercorn.protocol.h11 import H11Protocol
-from hypercorn.protocol.http_stream import HTTPStream
-from hypercorn.trio.tcp_server import TCPServer
+
+try:  # Hypercorn's and h11's internals: if they move, the writer never attaches
+    from h11._writers import ChunkedWriter
+    from hypercorn.protocol.h11 import H11Protocol
+    from hypercorn.protocol.http_stream import HTTPStream
+    from hypercorn.trio.tcp_server import TCPServer
+except ImportError:  # pragma: no cover - depends on the installed versions
+    ChunkedWriter = H11Protocol = HTTPStream = TCPServer = None  # type: ignore[assignment,misc]
 
 __all__ = ["DirectBodyWriter"]
 
@@ -59,7 +63,7 @@ class DirectBodyWriter:
         """A writer for the response ``send`` belongs to, once its head was sent by
         ``send``; None unless that is Hypercorn's trio HTTP/1.1 chunked body on TCP."""
         http_stream = getattr(send, "__self__", None)
-        if type(http_stream) is not HTTPStream:
+        if HTTPStream is None or type(http_stream) is not HTTPStream:
             return None
         protocol = getattr(http_stream.send, "__self__", None)
         if type(protocol) is not H11Protocol:
