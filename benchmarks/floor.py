@@ -39,6 +39,7 @@ def _serve(port: int, mode: str) -> None:
     import trio
 
     from preview.api.direct_body import DirectBodyWriter
+    from preview.broadcast import OFFER_GROUP
 
     wake = trio.lowlevel.ParkingLot()
     start = trio.lowlevel.ParkingLot()
@@ -75,7 +76,7 @@ def _serve(port: int, mode: str) -> None:
                     raise RuntimeError("a reader did not keep up; the floor is not valid")
                 state["writes"] += 1
                 state["deliveries"] += 1
-                if done % 64 == 63:
+                if done % OFFER_GROUP == OFFER_GROUP - 1:
                     await trio.lowlevel.checkpoint()
             wake.unpark_all()
             await trio.sleep(1 / state["rate"])

@@ -228,9 +228,8 @@ class LogBroadcast:
                 payloads, payloads_upto = {}, self.last_id
             payload = payloads.get(subscriber._last)
             if payload is None:
-                batch = [event.sse for event in itertools.islice(reversed(self._ring), waiting)]
-                batch.reverse()
-                payload = payloads[subscriber._last] = b"".join(batch)
+                batch = self._newest(waiting)
+                payload = payloads[subscriber._last] = b"".join([e.sse for e in batch])
             if not sink.offer(payload):
                 self._wake(subscriber)
                 continue
@@ -238,6 +237,12 @@ class LogBroadcast:
             subscriber._wakeup = self._wakeup
             if sink.pending:
                 self._wake(subscriber)
+
+    def _newest(self, count: int) -> list[Event]:
+        """The last ``count`` events of the ring (at most its length), oldest first."""
+        batch = list(itertools.islice(reversed(self._ring), count))
+        batch.reverse()
+        return batch
 
     def _wake(self, subscriber: Subscription) -> None:
         del self._delegates[subscriber]

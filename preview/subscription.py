@@ -8,7 +8,6 @@ events (see the broadcast's module doc for the rules).
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -140,10 +139,8 @@ class Subscription:
                 self._last = first - 1
                 return gap
             self._wakeup = broadcast._wakeup
-            batch = list(itertools.islice(reversed(ring), waiting))
-            batch.reverse()
             self._last = last_id
-            return batch
+            return broadcast._newest(waiting)
         if broadcast.closed:
             raise trio.EndOfChannel
         if self._beat != broadcast._beat:
