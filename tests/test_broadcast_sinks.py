@@ -33,6 +33,20 @@ def _sse(broadcast: LogBroadcast, first: int, last: int) -> bytes:
     return b"".join(event.sse for event in broadcast._ring if first <= event.id <= last)
 
 
+async def _start_pacing(nursery: trio.Nursery, broadcast: LogBroadcast) -> None:
+    """Paced wake-ups at 10 ms, running before any subscriber waits (one that parks
+    before pacing starts waits in the parking lot, not for its sink)."""
+    nursery.start_soon(broadcast.serve_paced_wakeups, 0.010)
+    await trio.testing.wait_all_tasks_blocked()
+
+
+async def _close_and_stop(nursery: trio.Nursery, broadcast: LogBroadcast) -> None:
+    """Close the log, let every subscriber see its end, then stop the pacer."""
+    broadcast.close("stopped")
+    await trio.testing.wait_all_tasks_blocked()
+    nursery.cancel_scope.cancel()
+
+
 async def _receiver(sub: Subscription, sink: _Sink, into: list[Any]) -> None:
     """Receives until the end, recording event ids, Gaps, heartbeats and empty batches;
     an empty batch is the sink's remainder, which it then "writes" as a stream would."""
@@ -59,8 +73,7 @@ async def test_the_pacer_writes_a_waiting_subscribers_batches_and_its_task_sleep
     received: list[Any] = []
     with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(broadcast.serve_paced_wakeups, 0.010)
-            await trio.testing.wait_all_tasks_blocked()  # pacing before they wait
+            await _start_pacing(nursery, broadcast)
             for sink in sinks:
                 nursery.start_soon(_receiver, broadcast.subscribe(0, sink), sink, received)
             await trio.testing.wait_all_tasks_blocked()
@@ -70,9 +83,7 @@ async def test_the_pacer_writes_a_waiting_subscribers_batches_and_its_task_sleep
             await publish_n(broadcast, 2)
             await trio.sleep(0.05)
             assert received == []  # no task woke for those batches
-            broadcast.close("stopped")
-            await trio.testing.wait_all_tasks_blocked()
-            nursery.cancel_scope.cancel()
+            await _close_and_stop(nursery, broadcast)
     assert received == ["end"] * 3
     for sink in sinks:
         assert sink.payloads == [_sse(broadcast, 1, 3), _sse(broadcast, 4, 5)]
@@ -86,17 +97,14 @@ async def test_a_refusing_sink_leaves_the_events_to_the_task(autojump_clock: Any
     received: list[Any] = []
     with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(broadcast.serve_paced_wakeups, 0.010)
-            await trio.testing.wait_all_tasks_blocked()  # pacing before they wait
+            await _start_pacing(nursery, broadcast)
             nursery.start_soon(_receiver, broadcast.subscribe(0, sink), sink, received)
             await trio.testing.wait_all_tasks_blocked()
             await publish_n(broadcast, 3)
             await trio.sleep(0.05)
             await publish_n(broadcast, 2)
             await trio.sleep(0.05)
-            broadcast.close("stopped")
-            await trio.testing.wait_all_tasks_blocked()
-            nursery.cancel_scope.cancel()
+            await _close_and_stop(nursery, broadcast)
     assert sink.payloads == []
     assert received == [[1, 2, 3], [4, 5], "end"]
 
@@ -108,8 +116,7 @@ async def test_a_sink_with_a_remainder_wakes_its_task_with_an_empty_batch(
     sink = _Sink("partial")
     with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(broadcast.serve_paced_wakeups, 0.010)
-            await trio.testing.wait_all_tasks_blocked()  # pacing before they wait
+            await _start_pacing(nursery, broadcast)
             with broadcast.subscribe(0, sink) as sub:
                 await publish_n(broadcast, 3)
                 await trio.testing.wait_all_tasks_blocked()
@@ -140,8 +147,7 @@ async def test_a_waiting_subscriber_behind_the_ring_is_woken_for_the_gap(
     received: list[Any] = []
     with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(broadcast.serve_paced_wakeups, 0.010)
-            await trio.testing.wait_all_tasks_blocked()  # pacing before they wait
+            await _start_pacing(nursery, broadcast)
             nursery.start_soon(_receiver, broadcast.subscribe(0, sink), sink, received)
             await trio.testing.wait_all_tasks_blocked()
             lines = [("INFO", f"line {n}") for n in range(30)]
@@ -150,9 +156,7 @@ async def test_a_waiting_subscriber_behind_the_ring_is_woken_for_the_gap(
             assert received == [Gap(0, 21), list(range(21, 31))]
             await publish_n(broadcast, 1)
             await trio.sleep(0.05)
-            broadcast.close("stopped")
-            await trio.testing.wait_all_tasks_blocked()
-            nursery.cancel_scope.cancel()
+            await _close_and_stop(nursery, broadcast)
     assert received[2:] == ["end"]
     assert sink.payloads == [_sse(broadcast, 31, 31)]
 
@@ -195,9 +199,7 @@ async def test_heartbeats_the_end_of_pacing_and_drops_wake_waiting_subscribers(
             broadcast.drop_laggards()
             await trio.testing.wait_all_tasks_blocked()
             assert received == [None, [3], "end"] and broadcast.dropped_count == 1
-            broadcast.close("stopped")
-            await trio.testing.wait_all_tasks_blocked()
-            nursery.cancel_scope.cancel()
+            await _close_and_stop(nursery, broadcast)
     assert len(sink.payloads) == 1
 
 
@@ -214,8 +216,7 @@ async def test_offers_are_spread_over_scheduler_passes(autojump_clock: Any) -> N
 
     with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(broadcast.serve_paced_wakeups, 0.010)
-            await trio.testing.wait_all_tasks_blocked()
+            await _start_pacing(nursery, broadcast)
             for _ in range(count):
                 sink = CountingSink()
                 nursery.start_soon(_receiver, broadcast.subscribe(0, sink), sink, [])
@@ -241,8 +242,7 @@ async def test_a_drop_after_an_offer_ends_the_feed_even_with_a_remainder(
     sink = _Sink("partial")
     with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(broadcast.serve_paced_wakeups, 0.010)
-            await trio.testing.wait_all_tasks_blocked()
+            await _start_pacing(nursery, broadcast)
             with broadcast.subscribe(0, sink) as sub:
                 await publish_n(broadcast, 1)
                 assert [event.id for event in await sub.receive()] == [1]

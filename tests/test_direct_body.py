@@ -19,6 +19,7 @@ from hypercorn.config import Config
 from hypercorn.trio import serve
 
 from preview.api import fast_stream
+from preview.api.common import cancel_on_disconnect
 from preview.api.direct_body import DirectBodyWriter
 
 from .conftest import SERVER_COMMAND, Service, auth, read_sse, server_app
@@ -77,6 +78,19 @@ async def _read_response(stream: trio.SocketStream) -> tuple[h11.Response, bytes
             raise AssertionError(event)
 
 
+async def _write_until_the_client_leaves(
+    receive: Any, writer: DirectBodyWriter, chunk: bytes, *, pause: float
+) -> None:
+    """Writes ``chunk`` again and again (``pause`` s apart, if any) until the app
+    receives ``http.disconnect``, as the SSE fast path's stream does."""
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(cancel_on_disconnect, receive, nursery.cancel_scope)
+        while True:
+            await writer.write(chunk)
+            if pause:
+                await trio.sleep(pause)
+
+
 def _chunks(count: int, size: int) -> list[bytes]:
     return [(b"%08d" % n) * (size // 8) for n in range(count)]
 
@@ -129,16 +143,7 @@ async def test_a_client_reset_during_a_waiting_write_ends_the_response_cleanly(
         writer = DirectBodyWriter.attach(send)
         assert writer is not None
         try:
-            async with trio.open_nursery() as nursery:
-
-                async def watch() -> None:
-                    while (await receive())["type"] != "http.disconnect":
-                        pass
-                    nursery.cancel_scope.cancel()
-
-                nursery.start_soon(watch)
-                while True:
-                    await writer.write(b"x" * 65536)
+            await _write_until_the_client_leaves(receive, writer, b"x" * 65536, pause=0)
         finally:
             ended.set()
 
@@ -192,17 +197,7 @@ async def test_a_client_that_leaves_ends_the_response_through_hypercorn(
         writer = DirectBodyWriter.attach(send)
         assert writer is not None
         try:
-            async with trio.open_nursery() as nursery:
-
-                async def watch() -> None:
-                    while (await receive())["type"] != "http.disconnect":
-                        pass
-                    nursery.cancel_scope.cancel()
-
-                nursery.start_soon(watch)
-                while True:
-                    await writer.write(b"x" * 1000)
-                    await trio.sleep(0.001)
+            await _write_until_the_client_leaves(receive, writer, b"x" * 1000, pause=0.001)
         finally:
             ended.set()
 
