@@ -99,6 +99,8 @@ class PreviewRuntime:
         self.stop_reason: str | None = None
         self.finished = trio.Event()
         self._recent_output: deque[str] = deque(maxlen=40)
+        self._pipes_open = 2
+        self._output_read = trio.Event()  # both pipes reached their end
         self._stop_scope = trio.CancelScope()
         self._idle_scope = trio.CancelScope()
         self._usage = GroupUsage(max_age=_USAGE_MAX_AGE)
@@ -249,7 +251,7 @@ class PreviewRuntime:
                 checks.start_soon(self._health_loop)
                 await process.wait()
                 checks.cancel_scope.cancel()
-            return self._exited_on_its_own(process.returncode)
+            return await self._exited_on_its_own(process.returncode)
         if self._idle_scope.cancelled_caught:
             self._set_reason(f"idle for {self.settings.inactive_timeout:g} s")
         elif lifetime_scope.cancelled_caught:
@@ -266,7 +268,7 @@ class PreviewRuntime:
         with trio.move_on_after(self.settings.startup_timeout):
             answered = await wait_until_answering(process, self.spec.port, self.spec.health_path)
             if not answered:
-                self._failed_start(process.returncode)
+                await self._failed_start(process.returncode)
                 return "failed"
             ready_ms = (trio.current_time() - began) * 1000
             self.status = "running"
@@ -291,18 +293,20 @@ class PreviewRuntime:
         )
         return "failed"
 
-    def _failed_start(self, returncode: int | None) -> None:
-        cause = failure_cause(list(self._recent_output), self.spec.requirements)
-        self.error_lines = list(self._recent_output)[-15:]
+    async def _failed_start(self, returncode: int | None) -> None:
+        output = await self._last_output()
+        cause = failure_cause(output, self.spec.requirements)
+        self.error_lines = output[-15:]
         self.error_message = cause or describe_exit(returncode)
         self._set_reason("the process exited during start-up")
 
-    def _exited_on_its_own(self, returncode: int | None) -> str:
+    async def _exited_on_its_own(self, returncode: int | None) -> str:
         self._set_reason("the process exited")
         if returncode == 0:
             return "stopped"
-        self.error_lines = list(self._recent_output)[-15:]
-        cause = failure_cause(list(self._recent_output), self.spec.requirements)
+        output = await self._last_output()
+        self.error_lines = output[-15:]
+        cause = failure_cause(output, self.spec.requirements)
         self.error_message = f"{describe_exit(returncode)}: {cause}" if cause else None
         return "failed"
 
@@ -365,10 +369,23 @@ class PreviewRuntime:
                 utcnow(),
             )
 
-        async with pipe:
-            async for chunk in pipe:
-                await publish(splitter.feed(chunk))
-            await publish(splitter.finish())
+        try:
+            async with pipe:
+                async for chunk in pipe:
+                    await publish(splitter.feed(chunk))
+                await publish(splitter.finish())
+        finally:
+            self._pipes_open -= 1
+            if not self._pipes_open:
+                self._output_read.set()
+
+    async def _last_output(self) -> list[str]:
+        """The child's last lines, once it has exited: its pipes' ends are waited for
+        (briefly: a grandchild may hold them), so a traceback it printed as it died
+        is read before the cause of death is looked for in it."""
+        with trio.move_on_after(_READERS_DRAIN):
+            await self._output_read.wait()
+        return list(self._recent_output)
 
     # -- events and the row ---------------------------------------------------------
 

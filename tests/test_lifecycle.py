@@ -82,6 +82,34 @@ async def test_crash_during_start_fails_with_cause_and_frees_port(service: Servi
         assert (await service.stop(good)).json()["status"] == "stopped"
 
 
+async def test_the_cause_of_a_failed_start_is_read_to_the_end_of_the_childs_output(
+    service: Service,
+) -> None:
+    """The child is seen dead before its last lines are read (here a grandchild that
+    shares its stderr prints the traceback's end after the child exited): the cause is
+    looked for once the pipes have ended, not in what had been read at the exit."""
+    files = server_app(
+        before_serving="""
+        import subprocess
+        subprocess.Popen([sys.executable, "late.py"])
+        sys.exit(1)
+        """,
+        **{
+            "late.py": "import sys, time\n"
+            "time.sleep(0.3)\n"
+            "sys.stderr.write('Traceback (most recent call last):\\n')\n"
+            "sys.stderr.write(\"ModuleNotFoundError: No module named 'late_missing'\\n\")\n"
+        },
+    )
+    with trio.fail_after(30):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "failed" and body["exitCode"] == 1
+        assert body["errorMessage"].startswith(
+            "ModuleNotFoundError: No module named 'late_missing'"
+        ), body["errorMessage"]
+
+
 async def test_crash_while_running_is_failed_with_exit_code(service: Service) -> None:
     files = server_app(
         after_bind="""

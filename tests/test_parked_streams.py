@@ -1,0 +1,247 @@
+"""Parked SSE streams: a waiting stream leaves Hypercorn and its task, and still gets
+every event, heartbeat and its end; clients that leave or misbehave are handled."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import h11
+import pytest
+import trio
+
+from preview.api import fast_stream
+from preview.api.parked_streams import ParkedStreams
+
+from .conftest import (
+    SERVER_COMMAND,
+    Service,
+    auth,
+    emitter_app,
+    eventually,
+    running_service,
+)
+
+EMITTER = emitter_app("line")
+
+
+def _parked(service: Service) -> ParkedStreams:
+    parked = service.app.extensions["preview"].parked_streams
+    assert parked is not None
+    return parked
+
+
+async def _launch(service: Service) -> tuple[str, dict[str, Any], Any]:
+    gid = await service.upload(EMITTER)
+    body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+    assert body["status"] == "running", body
+    return gid, body, service.supervisor.get(body["previewInstanceId"])
+
+
+class _SseClient:
+    """A raw HTTP/1.1 client of one log stream: h11 checks the framing as it reads."""
+
+    def __init__(self, sock: trio.socket.SocketType) -> None:
+        self.sock = sock
+        self.h11 = h11.Connection(h11.CLIENT)
+        self.text = ""
+        self.complete = False  # the chunked body ended properly
+
+    async def read(self) -> bool:
+        """Read once more; False at the end of the body or of the connection."""
+        while True:
+            event = self.h11.next_event()
+            if event is h11.NEED_DATA:
+                data = await self.sock.recv(1 << 16)
+                self.h11.receive_data(data)
+                if not data:
+                    return False
+            elif isinstance(event, h11.Data):
+                self.text += event.data.decode()
+                return True
+            elif isinstance(event, h11.EndOfMessage):
+                self.complete = True
+                return False
+            elif isinstance(event, h11.ConnectionClosed):
+                return False
+            elif not isinstance(event, h11.Response):
+                raise AssertionError(event)
+
+    async def read_until(self, text: str) -> None:
+        while text not in self.text:
+            assert await self.read(), f"the stream ended before {text!r}"
+
+    async def read_to_end(self) -> None:
+        while await self.read():
+            pass
+
+    def events(self) -> list[tuple[str, dict[str, Any], int | None]]:
+        parsed = []
+        for block in self.text.split("\n\n"):
+            fields = dict(
+                line.split(": ", 1) for line in block.splitlines() if ": " in line and line[0] != ":"
+            )
+            if "data" in fields:
+                event_id = int(fields["id"]) if "id" in fields else None
+                parsed.append((fields.get("event", "message"), json.loads(fields["data"]), event_id))
+        return parsed
+
+
+@asynccontextmanager
+async def _open_stream(
+    service: Service, gid: str, *, rcvbuf: int | None = None, extra: bytes = b""
+) -> AsyncIterator[_SseClient]:
+    """A stream request sent as one write (with ``extra`` bytes right behind it)."""
+    host, port = service.url.removeprefix("http://").split(":")
+    sock = trio.socket.socket()
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    with sock:
+        await sock.connect((host, int(port)))
+        client = _SseClient(sock)
+        request = h11.Request(
+            method="GET",
+            target=f"/api/generations/{gid}/preview/logs/stream",
+            headers=[("Host", host), ("Authorization", auth()["Authorization"])],
+        )
+        head = client.h11.send(request) + client.h11.send(h11.EndOfMessage())
+        await trio.SocketStream(sock).send_all(head + extra)
+        yield client
+
+
+@pytest.fixture
+def returned_requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Appended to when the stream fast path's request handler returns."""
+    returned: list[str] = []
+    original = fast_stream.StreamFastPath._stream
+
+    async def recording(self: Any, *args: Any) -> None:
+        await original(self, *args)
+        returned.append("returned")
+
+    monkeypatch.setattr(fast_stream.StreamFastPath, "_stream", recording)
+    return returned
+
+
+async def test_a_waiting_stream_is_parked_and_still_gets_events_heartbeats_and_its_end(
+    service: Service, returned_requests: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with trio.fail_after(60):
+        gid, body, runtime = await _launch(service)
+        parked = _parked(service)
+        async with _open_stream(service, gid) as client:
+            await client.read_until('"status":"running"')
+            await eventually(lambda: len(parked) == 1 and returned_requests == ["returned"])
+            assert runtime.broadcast.subscriber_count == 1
+            await service.client.get(f"{body['baseUrl']}/emit?n=3000")
+            await client.read_until('"line 2999"')
+            await client.read_until(": keep-alive")  # every 0.5 s (the test settings)
+            await service.stop(gid)
+            await client.read_to_end()
+            assert client.complete  # the last chunk was sent: the body ended properly
+            assert await client.sock.recv(1) == b""  # and the connection was closed
+        events = client.events()
+        assert events[-1][0] == "end" and events[-1][1]["status"] == "stopped"
+        ids = [event_id for _, _, event_id in events if event_id is not None]
+        assert ids == list(range(1, len(ids) + 1)), "every event once, in order"
+        lines = [d["message"] for _, d, _ in events if d.get("source") == "app"]
+        assert lines == [f"line {n}" for n in range(3000)]
+        await eventually(lambda: len(parked) == 0)
+        assert runtime.broadcast.subscriber_count == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_a_client_leaving_a_parked_stream_is_noticed_without_any_write(
+    service: Service, settings: Any
+) -> None:
+    object.__setattr__(settings, "keepalive_interval", 3600.0)
+    with trio.fail_after(30):
+        gid, _, runtime = await _launch(service)
+        parked = _parked(service)
+        async with _open_stream(service, gid) as client:
+            await client.read_until('"status":"running"')
+            await eventually(lambda: len(parked) == 1)
+            beats = runtime.broadcast._beat
+        # Nothing is published and no heartbeat is due: only the watcher can see it.
+        await eventually(lambda: len(parked) == 0 and runtime.broadcast.subscriber_count == 0)
+        assert runtime.broadcast._beat == beats
+        await service.stop(gid)
+
+
+async def test_a_parked_stream_whose_client_reads_late_gets_everything_intact(
+    service: Service, settings: Any
+) -> None:
+    """The client does not read while 30,000 lines go out: the socket fills, a task
+    finishes the partial write and reads what left the ring from the database."""
+    object.__setattr__(settings, "subscriber_buffer", 10**6)  # late, not dropped
+    object.__setattr__(settings, "max_log_lines", 1000)
+    with trio.fail_after(90):
+        gid, body, runtime = await _launch(service)
+        parked = _parked(service)
+        async with _open_stream(service, gid, rcvbuf=4096) as client:
+            await client.read_until('"status":"running"')
+            await eventually(lambda: len(parked) == 1)
+            await service.client.get(f"{body['baseUrl']}/emit?n=30000")
+            await runtime.broadcast.wait_persisted(runtime.broadcast.last_id)
+            await service.stop(gid)
+            await client.read_to_end()
+        assert client.complete
+        events = client.events()
+        ids = [event_id for _, _, event_id in events if event_id is not None]
+        assert ids == list(range(1, len(ids) + 1))
+        assert [d["message"] for _, d, _ in events if d.get("source") == "app"] == [
+            f"line {n}" for n in range(30000)
+        ]
+        assert events[-1][0] == "end"
+        assert runtime.broadcast.dropped_count == 0
+
+
+async def test_bytes_after_the_request_keep_the_stream_with_its_task_or_are_dropped(
+    service: Service,
+) -> None:
+    """Bytes that came with the request stay Hypercorn's (the stream is not parked);
+    bytes sent to a parked stream are read and dropped. Both streams go on."""
+    with trio.fail_after(30):
+        gid, body, _ = await _launch(service)
+        parked = _parked(service)
+        async with (
+            _open_stream(service, gid, extra=b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") as kept,
+            _open_stream(service, gid) as other,
+        ):
+            await kept.read_until('"status":"running"')
+            await other.read_until('"status":"running"')
+            await eventually(lambda: len(parked) == 1)
+            await other.sock.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            await service.client.get(f"{body['baseUrl']}/emit?n=10")
+            await kept.read_until('"line 9"')
+            await other.read_until('"line 9"')
+            await kept.read_until(": keep-alive")
+            assert len(parked) == 1
+            await service.stop(gid)
+            await kept.read_until("event: end")
+            await other.read_to_end()
+        assert other.complete and other.events()[-1][0] == "end"
+
+
+async def test_stopping_the_service_ends_parked_streams(settings: Any) -> None:
+    with trio.fail_after(60):
+        async with running_service(settings) as service:
+            gid, _, _ = await _launch(service)
+            parked = _parked(service)
+            async with _open_stream(service, gid) as client:
+                await client.read_until('"status":"running"')
+                await eventually(lambda: len(parked) == 1)
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(client.read_to_end)
+                    # running_service's exit: the supervisor stops every preview.
+                    await service.supervisor.aclose()
+        assert client.complete and client.events()[-1][0] == "end"
+        assert len(parked) == 0
+
+
+async def test_nothing_parks_before_the_owner_serves() -> None:
+    assert ParkedStreams().prepare(object()) is None  # type: ignore[arg-type]
