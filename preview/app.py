@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import TYPE_CHECKING
 
 import httpx
 import trio
@@ -27,9 +28,13 @@ from .settings import Settings, unknown_env_names
 from .store import Generation, Store
 from .supervisor import Supervisor
 
+if TYPE_CHECKING:
+    from .api.parked_streams import ParkedStreams
+
 __all__ = ["Services", "create_app", "services"]
 
 _log = logging.getLogger("preview")
+_PARKED_STREAMS_GRACE = 5.0  # for the streams to send their preview's end at shutdown
 
 
 @dataclass
@@ -40,6 +45,7 @@ class Services:
     authenticator: Authenticator
     store: Store | None = None
     supervisor: Supervisor | None = None
+    parked_streams: ParkedStreams | None = None
 
     http: httpx.AsyncClient | None = None
     # Both hold immutable values: a generation never changes once uploaded, nor does
@@ -103,6 +109,7 @@ def create_app(
 
     from .api.fast_proxy import ProxyFastPath
     from .api.fast_stream import StreamFastPath
+    from .api.parked_streams import ParkedStreams
 
     app.asgi_app = ProxyFastPath(StreamFastPath(app.asgi_app, state), state)  # type: ignore[method-assign]
     app.register_blueprint(ui.blueprint)
@@ -128,11 +135,15 @@ def create_app(
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
         await app.nursery.start(state.supervisor.serve)  # type: ignore[attr-defined]
+        state.parked_streams = ParkedStreams()
+        await app.nursery.start(state.parked_streams.serve)  # type: ignore[attr-defined]
 
     @app.after_serving
     async def _stop() -> None:
         if state.supervisor is not None:
-            await state.supervisor.aclose()
+            await state.supervisor.aclose()  # the previews end: their streams write it
+        if state.parked_streams is not None:
+            await state.parked_streams.aclose(_PARKED_STREAMS_GRACE)
         if state.http is not None:
             await state.http.aclose()
         if state.store is not None and store is None:

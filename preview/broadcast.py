@@ -10,7 +10,9 @@ waiting) does not even need its task woken for each batch: while it waits, the p
 wake-up joins the batch's SSE frames once for every subscriber at the same cursor and
 offers them to each sink. A task-switch per subscriber per batch was half the cost
 of a delivery. The task wakes for anything else: a sink that refused or kept a
-remainder, events older than the ring, a heartbeat, the end, a drop.
+remainder, events older than the ring, a heartbeat, the end, a drop. A sink with an
+``on_wake`` goes further: its subscriber waits with no task at all, and the broadcast
+calls ``on_wake`` where it would wake the task (``preview.api.parked_streams``).
 
 Back-pressure rules:
 
@@ -38,11 +40,11 @@ import trio
 
 from .clock import utcnow
 from .event import Event
-from .subscription import HEARTBEAT, Gap, Sink, Subscription
+from .subscription import HEARTBEAT, PARKED, Gap, Sink, Subscription
 
 __all__ = [
-    "HEARTBEAT", "OFFER_GROUP", "WAKE_GROUP", "Event", "Gap", "LogBroadcast", "Sink",
-    "Subscription",
+    "HEARTBEAT", "OFFER_GROUP", "PARKED", "WAKE_GROUP", "Event", "Gap", "LogBroadcast",
+    "Sink", "Subscription",
 ]  # fmt: skip
 
 WAKE_GROUP = 8  # subscribers a paced wake-up lets run per scheduler pass
@@ -247,8 +249,13 @@ class LogBroadcast:
     def _wake(self, subscriber: Subscription) -> None:
         del self._delegates[subscriber]
         task, subscriber._task = subscriber._task, None
-        assert task is not None
-        trio.lowlevel.reschedule(task)
+        if task is PARKED:
+            sink = subscriber._sink
+            assert sink is not None and sink.on_wake is not None
+            sink.on_wake()
+        else:
+            assert task is not None
+            trio.lowlevel.reschedule(task)
 
     def _wake_delegates(self) -> None:
         for subscriber in list(self._delegates):

@@ -8,8 +8,9 @@ events (see the broadcast's module doc for the rules).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 import trio
 
@@ -18,9 +19,23 @@ from .event import Event
 if TYPE_CHECKING:
     from .broadcast import LogBroadcast
 
-__all__ = ["HEARTBEAT", "Gap", "Sink", "Subscription"]
+__all__ = ["HEARTBEAT", "PARKED", "Gap", "Parked", "Sink", "Subscription"]
 
 HEARTBEAT = None  # what Subscription.receive gives at a heartbeat when no event waits
+
+
+class Parked:
+    """The type of :data:`PARKED` (one instance)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "PARKED"
+
+
+PARKED: Final = Parked()
+"""What :meth:`Subscription.receive` gives, instead of waiting, when its sink has an
+``on_wake``: the subscription now waits without a task (see :class:`Sink`)."""
 
 
 class Sink(Protocol):
@@ -38,6 +53,13 @@ class Sink(Protocol):
         """Write ``payload`` now or keep what is left of it (``pending``); False, with
         nothing written, if it cannot take it (the subscriber's task then will)."""
         ...
+
+    #: None: the subscriber's task waits in ``receive`` while the sink takes its events.
+    #: A callable: ``receive`` returns :data:`PARKED` instead of waiting, the caller may
+    #: let its task end, and the broadcast calls ``on_wake()`` (never waiting nor
+    #: raising) where it would have woken that task; the caller then goes on calling
+    #: ``receive`` from any task.
+    on_wake: Callable[[], None] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +90,8 @@ class Subscription:
     def __init__(self, broadcast: LogBroadcast, after: int, sink: Sink | None = None) -> None:
         self._broadcast = broadcast
         self._sink = sink
-        self._task: trio.lowlevel.Task | None = None  # while it waits for its sink's news
+        # While it waits for its sink's news: its task, or PARKED if it waits without one.
+        self._task: trio.lowlevel.Task | Parked | None = None
         self._last = after  # the id of the last event handed out
         self._floor = broadcast.last_id  # lag counts from here: replay is not lag
         self._beat = broadcast._beat
@@ -81,7 +104,7 @@ class Subscription:
         """Live events published since this subscriber last took any."""
         return self._broadcast.last_id - max(self._last, self._floor)
 
-    async def receive(self) -> list[Event] | Gap | None:
+    async def receive(self) -> list[Event] | Gap | Parked | None:
         """The next events after the last ones taken, all that wait, in one list.
 
         Events older than the ring holds come first as a :class:`Gap`; ``HEARTBEAT``
@@ -89,7 +112,8 @@ class Subscription:
         log is closed and everything was taken, or once this subscriber was dropped or
         closed. Waits only when there is nothing to take; when there is, it returns
         without yielding to the scheduler (the caller's write is the next checkpoint).
-        With a sink, it returns an empty list when the sink has a remainder to write.
+        With a sink, it returns an empty list when the sink has a remainder to write,
+        and :data:`PARKED` instead of waiting if the sink has an ``on_wake``.
         """
         await trio.lowlevel.checkpoint_if_cancelled()
         broadcast = self._broadcast
@@ -106,6 +130,10 @@ class Subscription:
                 await broadcast._live_lot.park()
             elif self._sink.pending:
                 return []
+            elif self._sink.on_wake is not None:
+                self._task = PARKED
+                broadcast._delegates[self] = None
+                return PARKED
             else:
                 await self._wait_with_sink()
 
@@ -152,6 +180,9 @@ class Subscription:
         """Leave the broadcast; idempotent."""
         self._closed = True
         self._broadcast._subscribers.discard(self)
+        if self._task is PARKED:  # nobody else would take it out of the delegates
+            self._task = None
+            del self._broadcast._delegates[self]
 
     def __enter__(self) -> Subscription:
         return self

@@ -20,6 +20,7 @@ class _Sink:
         self.mode = mode
         self.payloads: list[bytes] = []
         self.pending = False
+        self.on_wake = None  # its task waits (parking: tests/test_parked_streams.py)
 
     def offer(self, payload: bytes) -> bool:
         if self.mode == "refuse" or self.pending:

@@ -15,6 +15,7 @@ import pytest
 import trio
 
 from preview.api import fast_stream
+from preview.api.direct_body import DirectBodyWriter
 from preview.api.parked_streams import ParkedStreams
 
 from .conftest import (
@@ -82,12 +83,12 @@ class _SseClient:
     def events(self) -> list[tuple[str, dict[str, Any], int | None]]:
         parsed = []
         for block in self.text.split("\n\n"):
-            fields = dict(
-                line.split(": ", 1) for line in block.splitlines() if ": " in line and line[0] != ":"
-            )
+            lines = [line for line in block.splitlines() if ": " in line and line[0] != ":"]
+            fields = dict(line.split(": ", 1) for line in lines)
             if "data" in fields:
                 event_id = int(fields["id"]) if "id" in fields else None
-                parsed.append((fields.get("event", "message"), json.loads(fields["data"]), event_id))
+                kind = fields.get("event", "message")
+                parsed.append((kind, json.loads(fields["data"]), event_id))
         return parsed
 
 
@@ -245,3 +246,41 @@ async def test_stopping_the_service_ends_parked_streams(settings: Any) -> None:
 
 async def test_nothing_parks_before_the_owner_serves() -> None:
     assert ParkedStreams().prepare(object()) is None  # type: ignore[arg-type]
+
+
+async def test_a_parked_stream_that_fails_ends_alone_and_is_logged(
+    service: Service,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A failure in a parked stream's task (here its writer, at a heartbeat) closes that
+    stream's connection, unfinished, so its client resumes; it is logged, and the
+    other streams and the service go on."""
+    with trio.fail_after(60):
+        gid, body, _ = await _launch(service)
+        parked = _parked(service)
+        async with _open_stream(service, gid) as failing, _open_stream(service, gid) as healthy:
+            await failing.read_until('"status":"running"')
+            await healthy.read_until('"status":"running"')
+            await eventually(lambda: len(parked) == 2)
+            client_address = failing.sock.getsockname()
+            original_write = DirectBodyWriter.write
+
+            async def write(writer: DirectBodyWriter, data: bytes) -> None:
+                if writer._stream.socket.getpeername() == client_address:
+                    raise RuntimeError("a bug in the writer")
+                await original_write(writer, data)
+
+            monkeypatch.setattr(DirectBodyWriter, "write", write)
+            await failing.read_to_end()  # the next heartbeat wakes it: its write fails
+            assert not failing.complete
+            await eventually(lambda: len(parked) == 1)
+            await service.client.get(f"{body['baseUrl']}/emit?n=10")
+            await healthy.read_until('"line 9"')
+            await healthy.read_until(": keep-alive")
+            assert (await service.client.get("/api/health")).status_code == 200
+            await service.stop(gid)
+            await healthy.read_to_end()
+        assert healthy.complete and healthy.events()[-1][0] == "end"
+    failures = [r for r in caplog.records if r.getMessage() == "a parked log stream failed"]
+    assert len(failures) == 1 and "a bug in the writer" in str(failures[0].exc_info)

@@ -24,11 +24,16 @@ connection back to Hypercorn for anything unusual:
   the stream closed and the app receives ``http.disconnect``); it never reaches a client.
 * The end of the body (h11's last chunk) and everything after it go through ``send``.
   h11 keeps no count of chunked data, so its state stays right.
+* :meth:`DirectBodyWriter.detach` takes the connection from Hypercorn for good, so that
+  a waiting stream can be kept without Hypercorn's per-connection tasks
+  (``preview.api.parked_streams``); the writer then writes the rest of the body,
+  including its end, to a socket of its own.
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import trio
@@ -47,16 +52,23 @@ __all__ = ["DirectBodyWriter"]
 class DirectBodyWriter:
     """Writes HTTP/1.1 chunks of one streaming response (see the module doc)."""
 
-    __slots__ = ("_lock", "_send", "_socket", "_stream", "_unsent")
+    __slots__ = ("_h11", "_lock", "_send", "_socket", "_stream", "_unsent", "on_wake")
 
     def __init__(
-        self, send: Any, stream: trio.SocketStream, lock: trio.Lock, sock: socket.socket
+        self,
+        send: Any,
+        stream: trio.SocketStream,
+        lock: trio.Lock,
+        sock: socket.socket,
+        h11_connection: Any,
     ) -> None:
-        self._send = send
+        self._send: Any = send  # None once detached
         self._stream = stream
         self._lock = lock
         self._socket: socket.socket | None = sock
+        self._h11 = h11_connection
         self._unsent: memoryview | None = None  # the rest of an offered chunk
+        self.on_wake: Callable[[], None] | None = None  # broadcast.Sink: None, or parking
 
     @classmethod
     def attach(cls, send: Any) -> DirectBodyWriter | None:
@@ -73,17 +85,19 @@ class DirectBodyWriter:
             return None
         stream = getattr(server, "stream", None)
         lock = getattr(server, "send_lock", None)
-        writer = getattr(getattr(protocol, "connection", None), "_writer", None)
+        connection = getattr(protocol, "connection", None)
+        writer = getattr(connection, "_writer", None)
         if (
             type(stream) is not trio.SocketStream
             or type(lock) is not trio.Lock
             or type(writer) is not ChunkedWriter
+            or not isinstance(getattr(connection, "trailing_data", None), tuple)
         ):
             return None
         sock = getattr(stream.socket, "_sock", None)
         if not isinstance(sock, socket.socket) or sock.type != socket.SOCK_STREAM:
             return None
-        return cls(send, stream, lock, sock)
+        return cls(send, stream, lock, sock, connection)
 
     @property
     def pending(self) -> bool:
@@ -140,9 +154,58 @@ class DirectBodyWriter:
                 return
         await self._give_back(data)  # outside the lock: Hypercorn's write takes it
 
+    def detach(self) -> trio.SocketStream | None:
+        """Take the connection from Hypercorn and return it; None, changing nothing, if
+        a write is under way or unfinished, or the client sent more than its request.
+
+        The writer keeps a duplicate of the socket and closes Hypercorn's: Hypercorn
+        sees a closed connection (its reader stops, the app gets ``http.disconnect``)
+        and frees its state, while the client's connection stays open on the
+        duplicate. From then on the writer writes to that socket alone, ``send`` is
+        never called again, and a broken connection raises ``trio.BrokenResourceError``
+        from :meth:`write`. The body's end is the new owner's to write (``finish``).
+        """
+        if self._send is None or self._socket is None or self._unsent is not None:
+            return None
+        trailing, closed = self._h11.trailing_data
+        if self._lock.locked() or trailing or closed:
+            return None
+        hypercorns = self._stream.socket
+        own = hypercorns.dup()
+        hypercorns.close()  # wakes Hypercorn's reader with ClosedResourceError
+        self._stream = trio.SocketStream(own)
+        self._lock = trio.Lock()
+        self._socket = own._sock  # type: ignore[attr-defined]
+        self._send = self._h11 = None
+        return self._stream
+
+    async def finish(self) -> None:
+        """Once detached: what an offer left, then the body's last chunk."""
+        await self.write(b"")
+        await self._stream.send_all(b"0\r\n\r\n")
+
+    def drain(self) -> bool:
+        """Once detached: read what the client sent and drop it (a request pipelined
+        behind an endless response); False if it closed or broke the connection."""
+        if self._socket is None:
+            return False
+        try:
+            return self._socket.recv(65536) != b""
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        """Once detached: close the connection (a write under way fails at once)."""
+        self._socket = None
+        self._stream.socket.close()
+
     async def _give_back(self, data: bytes) -> None:
         """From now on, chunks go through ``send``: the connection is broken or closed,
         and Hypercorn's own write reports it (see the module doc)."""
         self._socket = None
+        if self._send is None:
+            raise trio.BrokenResourceError("the client's connection is gone")
         if data:
             await self._send({"type": "http.response.body", "body": data, "more_body": True})

@@ -9,7 +9,9 @@ the same path answers it; so the error shape stays defined in one place.
 
 Under Hypercorn the body's chunks go straight to the socket (``DirectBodyWriter``), and
 the writer is the subscription's sink: while the stream waits, the preview's paced
-wake-ups send it its events without waking its task.
+wake-ups send it its events without waking its task. Once the stream has written its
+backlog and would wait, it is parked (``ParkedStreams``): the request's task returns
+and the stream waits with no task and none of Hypercorn's state.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..app import Services
 from ..errors import PreviewError
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance
+from ..subscription import PARKED
 from .common import AsgiCaller, cancel_on_disconnect, owned_generation
 from .direct_body import DirectBodyWriter
 from .previews import preview_for
@@ -86,16 +89,40 @@ class StreamFastPath:
         writer = DirectBodyWriter.attach(send)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(cancel_on_disconnect, receive, nursery.cancel_scope)
-            chunks = sse_body(self._state, preview, after, writer)
-            async with contextlib.aclosing(chunks) as body:
-                if writer is not None:
+            if writer is None:
+                chunks = sse_body(self._state, preview, after)
+                async with contextlib.aclosing(chunks) as body:
                     async for chunk in body:
-                        await writer.write(chunk)
-                    # What an offer left unsent (a drop can end the feed before the
-                    # task saw it) goes before h11's last chunk.
-                    await writer.write(b"")
-                else:
-                    async for chunk in body:
+                        assert type(chunk) is bytes
                         await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            elif await self._write_direct(preview, after, writer):
+                nursery.cancel_scope.cancel()
+                return  # parked: the rest of the body is the parked streams'
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             nursery.cancel_scope.cancel()
+
+    async def _write_direct(
+        self, preview: PreviewRuntime | PreviewInstance, after: int, writer: DirectBodyWriter
+    ) -> bool:
+        """Write the body through ``writer``; True if it parked and was adopted."""
+        parked_streams = self._state.parked_streams
+        parked = parked_streams.prepare(writer) if parked_streams is not None else None
+        body = sse_body(self._state, preview, after, writer)
+        adopted = False
+        try:
+            async for chunk in body:
+                if chunk is PARKED:
+                    assert parked is not None and parked_streams is not None
+                    if parked_streams.adopt(parked, body):
+                        adopted = True
+                        return True
+                    await parked.wait_woken()
+                else:
+                    await writer.write(chunk)
+            # What an offer left unsent (a drop can end the feed before the task saw
+            # it) goes before h11's last chunk.
+            await writer.write(b"")
+            return False
+        finally:
+            if not adopted:
+                await body.aclose()

@@ -5,7 +5,9 @@ when older than the ring, then the ring, then live), ``KEEPALIVE`` at each heart
 the running preview (every ``PREVIEW_KEEPALIVE_INTERVAL``), and finally one ``End``
 when the preview is over and everything was sent. If the subscriber fell behind and
 was dropped, the feed stops *without* ``End``: the client reconnects and resumes from
-its last id.
+its last id. With a sink that parks (``Sink.on_wake``), ``PARKED`` passes through where
+the feed would wait: the caller may put the feed aside and resume it from any task
+once woken.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import trio
 from ..broadcast import HEARTBEAT, Event, Gap, Sink
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance, Store
+from ..subscription import PARKED, Parked
 
-__all__ = ["KEEPALIVE", "End", "event_feed", "stored_events"]
+__all__ = ["KEEPALIVE", "PARKED", "End", "event_feed", "stored_events"]
 
 _PAGE = 2000
 KEEPALIVE = HEARTBEAT  # the broadcast's heartbeat passes through as is
@@ -59,7 +62,7 @@ async def stored_events(
 
 async def _live(
     store: Store, runtime: PreviewRuntime, after: int, sink: Sink | None
-) -> AsyncIterator[list[Event] | End | None]:
+) -> AsyncIterator[list[Event] | End | Parked | None]:
     broadcast = runtime.broadcast
     with broadcast.subscribe(after, sink) as subscription:
         receive = subscription.receive
@@ -73,7 +76,7 @@ async def _live(
                 async for page in stored_events(store, runtime.id, item.after, item.before):
                     yield page
             else:
-                yield item  # a batch, or KEEPALIVE
+                yield item  # a batch, KEEPALIVE or PARKED
         if subscription.dropped:
             return
     yield End(runtime.id, broadcast.final_status, broadcast.last_id)
@@ -81,7 +84,7 @@ async def _live(
 
 def event_feed(
     store: Store, preview: PreviewRuntime | PreviewInstance, after: int, sink: Sink | None = None
-) -> AsyncIterator[list[Event] | End | None]:
+) -> AsyncIterator[list[Event] | End | Parked | None]:
     """See the module doc. ``preview`` is live (a runtime) or over (its row). A ``sink``
     may write live events itself (``LogBroadcast.subscribe``); the feed then yields an
     empty batch when the sink has a remainder for the caller to write."""

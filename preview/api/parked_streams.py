@@ -30,6 +30,7 @@ and closes every parked stream.
 
 from __future__ import annotations
 
+import logging
 import select
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -41,6 +42,7 @@ from .direct_body import DirectBodyWriter
 
 __all__ = ["ParkedStream", "ParkedStreams"]
 
+_log = logging.getLogger("preview")
 _CLOSE_TIMEOUT = 1.0  # closing a body: a few in-memory steps, unless a bug waits
 _HANGUP = select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR if hasattr(select, "epoll") else 0
 _WATCH = select.EPOLLIN | _HANGUP if hasattr(select, "epoll") else 0
@@ -83,7 +85,7 @@ class ParkedStreams:
     """Owner of parked SSE streams (see the module doc); ``serve`` runs it."""
 
     def __init__(self) -> None:
-        self._epoll = select.epoll() if hasattr(select, "epoll") else None
+        self._epoll: select.epoll | None = None  # while serving, where there is epoll
         self._by_fd: dict[int, ParkedStream] = {}
         self._nursery: trio.Nursery | None = None
         self._running = 0
@@ -117,6 +119,8 @@ class ParkedStreams:
 
     async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Run until :meth:`aclose` (or cancelled); then every stream is closed."""
+        if hasattr(select, "epoll"):
+            self._epoll = select.epoll()
         try:
             with self._scope:
                 async with trio.open_nursery() as nursery:
@@ -132,6 +136,7 @@ class ParkedStreams:
                     await self._discard(parked)
             if self._epoll is not None:
                 self._epoll.close()
+                self._epoll = None
             self._stopped.set()
 
     async def aclose(self, grace: float) -> None:
@@ -140,7 +145,7 @@ class ParkedStreams:
             while self._running:
                 await self._idle.park()
         self._scope.cancel()
-        if self._nursery is not None or not self._stopped.is_set():
+        if self._nursery is not None:  # serve() closes every stream, then returns
             with trio.move_on_after(grace):
                 await self._stopped.wait()
 
@@ -177,6 +182,10 @@ class ParkedStreams:
             if not parked.gone:
                 with trio.CancelScope() as parked.scope:
                     parked_again = await self._go_on(parked)
+        except Exception:
+            # As a request's failure would under Hypercorn: this stream ends, logged;
+            # the others and the service go on.
+            _log.exception("a parked log stream failed")
         finally:
             parked.scope = None
             parked.running = False

@@ -15,8 +15,9 @@ from ..broadcast import Event, Sink
 from ..errors import BadRequest
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance, Store
+from ..subscription import Parked
 from .common import owned_generation
-from .feed import KEEPALIVE, End, event_feed, stored_events
+from .feed import KEEPALIVE, PARKED, End, event_feed, stored_events
 from .previews import preview_for
 
 __all__ = ["blueprint", "int_param", "sse_body", "sse_headers"]
@@ -85,16 +86,18 @@ async def sse_body(
     preview: PreviewRuntime | PreviewInstance,
     after: int,
     sink: Sink | None = None,
-) -> AsyncIterator[bytes]:
+) -> AsyncIterator[bytes | Parked]:
     """The whole SSE response. Runs outside the app context: gets what it needs passed.
     With a ``sink`` (see ``event_feed``), an empty chunk asks the caller to let the sink
-    finish what it started."""
+    finish what it started, and ``PARKED`` passes through (see ``event_feed``)."""
     assert state.store is not None
     yield f"retry: {_RETRY_MS}\n\n".encode()
     async with contextlib.aclosing(event_feed(state.store, preview, after, sink)) as feed:
         async for item in feed:
             if item is KEEPALIVE:
                 yield b": keep-alive\n\n"
+            elif item is PARKED:
+                yield item
             elif type(item) is list:
                 yield b"".join([event.sse for event in item])
             else:
