@@ -9,8 +9,10 @@ A subscriber with a :class:`Sink` (an SSE stream that can write to its socket wi
 waiting) does not even need its task woken for each batch: while it waits, the paced
 wake-up joins the batch's SSE frames once for every subscriber at the same cursor and
 offers them to each sink. A task-switch per subscriber per batch was half the cost
-of a delivery. The task wakes for anything else: a sink that refused or kept a
-remainder, events older than the ring, a heartbeat, the end, a drop. A sink with an
+of a delivery. Heartbeats go the same way: the next wake-up offers the keep-alive
+comment to every waiting sink that got no events since. The task wakes for anything
+else: a sink that refused or kept a remainder, events older than the ring, the end, a
+drop. A sink with an
 ``on_wake`` goes further: its subscriber waits with no task at all, and the broadcast
 calls ``on_wake`` where it would wake the task (``preview.api.parked_streams``).
 
@@ -39,7 +41,7 @@ from datetime import datetime
 import trio
 
 from .clock import utcnow
-from .event import Event
+from .event import SSE_KEEPALIVE, Event
 from .subscription import HEARTBEAT, PARKED, Gap, Sink, Subscription
 
 __all__ = [
@@ -219,10 +221,15 @@ class LogBroadcast:
             if subscriber._task is None:  # woken meanwhile
                 continue
             waiting = self.last_id - subscriber._last
-            if waiting <= 0:
-                continue
             sink = subscriber._sink
             assert sink is not None
+            if waiting <= 0:
+                if subscriber._beat != self._beat:  # a heartbeat, and no events since
+                    if sink.offer(SSE_KEEPALIVE):
+                        subscriber._beat = self._beat
+                    if subscriber._beat != self._beat or sink.pending:
+                        self._wake(subscriber)
+                continue
             if waiting > len(self._ring) or subscriber.dropped or subscriber._closed:
                 self._wake(subscriber)  # a gap to read from the database, or the end
                 continue
@@ -237,6 +244,7 @@ class LogBroadcast:
                 continue
             subscriber._last = self.last_id
             subscriber._wakeup = self._wakeup
+            subscriber._beat = self._beat  # events keep the connection alive as well
             if sink.pending:
                 self._wake(subscriber)
 
@@ -266,14 +274,16 @@ class LogBroadcast:
         self._pacer_lot.unpark_all()  # nothing to do while the pacer sleeps
 
     def heartbeat(self) -> None:
-        """Wake every waiting subscriber with ``HEARTBEAT``.
+        """Wake every waiting subscriber with ``HEARTBEAT``; those waiting for their
+        sink get ``SSE_KEEPALIVE`` offered at the next paced wake-up instead.
 
         One periodic call replaces a timeout around every subscriber's receive (a cancel
         scope per event on the hot path); streams turn it into keep-alive comments.
         """
         self._beat += 1
         self._live_lot.unpark_all()
-        self._wake_delegates()
+        if self._delegates:
+            self._want_wakeup()
 
     def close(self, final_status: str) -> None:
         """No more events: subscribers end once they have taken what was published."""

@@ -9,7 +9,9 @@ from typing import Any
 
 from .clock import isoformat
 
-__all__ = ["Event"]
+__all__ = ["SSE_KEEPALIVE", "Event"]
+
+SSE_KEEPALIVE = b": keep-alive\n\n"  # the SSE comment a stream gets at a heartbeat
 
 _quote = json.encoder.encode_basestring  # C-accelerated; keeps non-ASCII as is
 

@@ -9,6 +9,7 @@ import trio
 import trio.testing
 
 from preview.broadcast import OFFER_GROUP, Gap, LogBroadcast, Subscription
+from preview.event import SSE_KEEPALIVE
 
 from .test_broadcast import T0, _PassCounter, make, publish_n
 
@@ -162,7 +163,7 @@ async def test_a_waiting_subscriber_behind_the_ring_is_woken_for_the_gap(
     assert sink.payloads == [_sse(broadcast, 31, 31)]
 
 
-async def test_heartbeats_the_end_of_pacing_and_drops_wake_waiting_subscribers(
+async def test_heartbeats_go_to_sinks_and_the_end_of_pacing_and_drops_wake_subscribers(
     autojump_clock: Any,
 ) -> None:
     broadcast = make(subscriber_buffer=5)
@@ -182,11 +183,16 @@ async def test_heartbeats_the_end_of_pacing_and_drops_wake_waiting_subscribers(
             nursery.start_soon(_receiver, broadcast.subscribe(0, sink), sink, received)
             await trio.testing.wait_all_tasks_blocked()
             broadcast.heartbeat()
-            await trio.testing.wait_all_tasks_blocked()
-            assert received == [None]
+            await trio.sleep(0.05)
+            assert received == [] and sink.payloads == [SSE_KEEPALIVE]  # the task slept on
+            sink.mode = "refuse"
+            broadcast.heartbeat()
+            await trio.sleep(0.05)
+            assert received == [None]  # refused: the task takes the heartbeat itself
+            sink.mode = "all"
             await publish_n(broadcast, 2)
             await trio.sleep(0.05)
-            assert received == [None] and len(sink.payloads) == 1
+            assert received == [None] and len(sink.payloads) == 2
             pacers[-1].cancel()  # unpaced from now on: the task takes every event itself
             await trio.testing.wait_all_tasks_blocked()
             await publish_n(broadcast, 1)
@@ -201,7 +207,7 @@ async def test_heartbeats_the_end_of_pacing_and_drops_wake_waiting_subscribers(
             await trio.testing.wait_all_tasks_blocked()
             assert received == [None, [3], "end"] and broadcast.dropped_count == 1
             await _close_and_stop(nursery, broadcast)
-    assert len(sink.payloads) == 1
+    assert len(sink.payloads) == 2
 
 
 async def test_offers_are_spread_over_scheduler_passes(autojump_clock: Any) -> None:

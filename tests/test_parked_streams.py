@@ -16,7 +16,7 @@ import trio
 
 from preview.api import fast_stream
 from preview.api.direct_body import DirectBodyWriter
-from preview.api.parked_streams import ParkedStreams
+from preview.api.parked_streams import ParkedStream, ParkedStreams
 
 from .conftest import (
     SERVER_COMMAND,
@@ -129,8 +129,19 @@ def returned_requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 async def test_a_waiting_stream_is_parked_and_still_gets_events_heartbeats_and_its_end(
-    service: Service, returned_requests: list[str], caplog: pytest.LogCaptureFixture
+    service: Service,
+    returned_requests: list[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    resumed: list[ParkedStream] = []
+    original_resume = ParkedStreams._resume
+
+    def resume(owner: ParkedStreams, stream: ParkedStream) -> None:
+        resumed.append(stream)
+        original_resume(owner, stream)
+
+    monkeypatch.setattr(ParkedStreams, "_resume", resume)
     with trio.fail_after(60):
         gid, body, runtime = await _launch(service)
         parked = _parked(service)
@@ -138,9 +149,12 @@ async def test_a_waiting_stream_is_parked_and_still_gets_events_heartbeats_and_i
             await client.read_until('"status":"running"')
             await eventually(lambda: len(parked) == 1 and returned_requests == ["returned"])
             assert runtime.broadcast.subscriber_count == 1
+            # Heartbeats (every 0.5 s in the tests) are written by the paced wake-up:
+            # no task is started for them.
+            await client.read_until(": keep-alive\n\n: keep-alive")
+            assert resumed == []
             await service.client.get(f"{body['baseUrl']}/emit?n=3000")
             await client.read_until('"line 2999"')
-            await client.read_until(": keep-alive")  # every 0.5 s (the test settings)
             await service.stop(gid)
             await client.read_to_end()
             assert client.complete  # the last chunk was sent: the body ended properly
@@ -264,15 +278,23 @@ async def test_a_parked_stream_that_fails_ends_alone_and_is_logged(
             await healthy.read_until('"status":"running"')
             await eventually(lambda: len(parked) == 2)
             client_address = failing.sock.getsockname()
-            original_write = DirectBodyWriter.write
+            original_offer, original_write = DirectBodyWriter.offer, DirectBodyWriter.write
+
+            def is_failing(writer: DirectBodyWriter) -> bool:
+                return bool(writer._stream.socket.getpeername() == client_address)
+
+            def offer(writer: DirectBodyWriter, data: bytes) -> bool:
+                return not is_failing(writer) and original_offer(writer, data)
 
             async def write(writer: DirectBodyWriter, data: bytes) -> None:
-                if writer._stream.socket.getpeername() == client_address:
+                if is_failing(writer):
                     raise RuntimeError("a bug in the writer")
                 await original_write(writer, data)
 
+            monkeypatch.setattr(DirectBodyWriter, "offer", offer)
             monkeypatch.setattr(DirectBodyWriter, "write", write)
-            await failing.read_to_end()  # the next heartbeat wakes it: its write fails
+            # The next heartbeat's offer is refused, so a task takes it: its write fails.
+            await failing.read_to_end()
             assert not failing.complete
             await eventually(lambda: len(parked) == 1)
             await service.client.get(f"{body['baseUrl']}/emit?n=10")

@@ -13,6 +13,7 @@ from quart import Blueprint, Response, jsonify, request, websocket
 from ..app import Services, services
 from ..broadcast import Event, Sink
 from ..errors import BadRequest
+from ..event import SSE_KEEPALIVE
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance, Store
 from ..subscription import Parked
@@ -95,7 +96,7 @@ async def sse_body(
     async with contextlib.aclosing(event_feed(state.store, preview, after, sink)) as feed:
         async for item in feed:
             if item is KEEPALIVE:
-                yield b": keep-alive\n\n"
+                yield SSE_KEEPALIVE
             elif item is PARKED:
                 yield item
             elif type(item) is list:
