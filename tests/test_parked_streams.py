@@ -306,3 +306,34 @@ async def test_a_parked_stream_that_fails_ends_alone_and_is_logged(
         assert healthy.complete and healthy.events()[-1][0] == "end"
     failures = [r for r in caplog.records if r.getMessage() == "a parked log stream failed"]
     assert len(failures) == 1 and "a bug in the writer" in str(failures[0].exc_info)
+
+
+async def test_closing_the_owner_cuts_a_stream_stuck_in_a_write_after_the_grace(
+    service: Service, settings: Any
+) -> None:
+    """A client that stops reading keeps its stream's task in a write: ``aclose`` gives
+    running tasks their grace, then cancels them and closes every stream; streams
+    opened afterwards keep their task."""
+    object.__setattr__(settings, "subscriber_buffer", 10**6)
+    with trio.fail_after(60):
+        gid, body, runtime = await _launch(service)
+        parked = _parked(service)
+        async with _open_stream(service, gid, rcvbuf=4096) as stuck:
+            await stuck.read_until('"status":"running"')
+            await eventually(lambda: len(parked) == 1)
+            before = runtime.broadcast.last_id
+            await service.client.get(f"{body['baseUrl']}/emit?n=100000")  # ~13 MB
+            await eventually(lambda: runtime.broadcast.last_id >= before + 100000)
+            await runtime.broadcast.wait_persisted(runtime.broadcast.last_id)
+            assert parked._running == 1  # its task waits to finish a write
+            started = trio.current_time()
+            await parked.aclose(0.2)
+            assert trio.current_time() - started >= 0.2
+            assert len(parked) == 0 and parked._running == 0
+            assert runtime.broadcast.subscriber_count == 0
+            async with _open_stream(service, gid) as later:
+                await later.read_until('"line 99999"')
+                assert len(parked) == 0  # nothing parks once the owner is closed
+                await service.stop(gid)
+                await later.read_to_end()
+        assert later.complete and later.events()[-1][0] == "end"

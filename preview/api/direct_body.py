@@ -27,7 +27,8 @@ connection back to Hypercorn for anything unusual:
 * :meth:`DirectBodyWriter.detach` takes the connection from Hypercorn for good, so that
   a waiting stream can be kept without Hypercorn's per-connection tasks
   (``preview.api.parked_streams``); the writer then writes the rest of the body,
-  including its end, to a socket of its own.
+  including its end, to a socket of its own, and a write stuck on a client that
+  stopped reading can be cancelled (no shield: the connection is closed after it).
 """
 
 from __future__ import annotations
@@ -146,7 +147,10 @@ class DirectBodyWriter:
                 return
         async with self._lock:
             try:
-                with trio.CancelScope(shield=True):
+                # Hypercorn's connection must not be left with half a chunk; once
+                # detached, a cancelled write ends in closing the connection anyway,
+                # and a client that stopped reading must not pin the task.
+                with trio.CancelScope(shield=self._send is not None):
                     await self._stream.send_all(memoryview(frame)[sent:])
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 pass  # possibly cut mid-chunk, but on a connection that is gone

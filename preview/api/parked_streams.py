@@ -61,7 +61,7 @@ class ParkedStream:
         self.woken: trio.Event | None = None  # before adoption: set by wake()
         self.running = False  # a task goes on with the body
         self.scope: trio.CancelScope | None = None  # that task's, once it runs
-        self.gone = False  # the client left, or the service stops
+        self.gone = False  # the client left (or sent more than its request)
         writer.on_wake = self.wake
 
     def wake(self) -> None:
