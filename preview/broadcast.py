@@ -155,8 +155,6 @@ class LogBroadcast:
         self._live_lot.unpark_all()  # if it waits, it ends now (drops are rare)
         if subscriber._task is not None:
             self._wake(subscriber)
-        elif subscriber._sink is not None and subscriber._sink.on_drop is not None:
-            subscriber._sink.on_drop()  # busy: likely stuck in a write (Sink.on_drop)
 
     def drop_laggards(self) -> None:
         """Drop the subscribers more than ``subscriber_buffer`` behind that took nothing

@@ -61,11 +61,6 @@ class Sink(Protocol):
     #: ``receive`` from any task.
     on_wake: Callable[[], None] | None
 
-    #: Called (never waiting nor raising) when the subscriber is dropped while its task
-    #: is busy, not waiting: most likely in a write to a client that stopped reading,
-    #: which the sink's owner may then cut. None: nothing to do.
-    on_drop: Callable[[], None] | None
-
 
 @dataclass(frozen=True, slots=True)
 class Gap:

@@ -22,7 +22,6 @@ class _Sink:
         self.payloads: list[bytes] = []
         self.pending = False
         self.on_wake = None  # its task waits (parking: tests/test_parked_streams.py)
-        self.on_drop = None
 
     def offer(self, payload: bytes) -> bool:
         if self.mode == "refuse" or self.pending:

@@ -53,7 +53,7 @@ __all__ = ["DirectBodyWriter"]
 class DirectBodyWriter:
     """Writes HTTP/1.1 chunks of one streaming response (see the module doc)."""
 
-    __slots__ = ("_h11", "_lock", "_send", "_socket", "_stream", "_unsent", "on_drop", "on_wake")
+    __slots__ = ("_h11", "_lock", "_send", "_socket", "_stream", "_unsent", "on_wake")
 
     def __init__(
         self,
@@ -70,7 +70,6 @@ class DirectBodyWriter:
         self._h11 = h11_connection
         self._unsent: memoryview | None = None  # the rest of an offered chunk
         self.on_wake: Callable[[], None] | None = None  # broadcast.Sink: None, or parking
-        self.on_drop: Callable[[], None] | None = None  # broadcast.Sink: None, or parking
 
     @classmethod
     def attach(cls, send: Any) -> DirectBodyWriter | None:

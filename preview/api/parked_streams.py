@@ -20,10 +20,6 @@ its subscription) and its writer, about 2 KiB:
 * One task watches every parked socket with one ``epoll``: a client that leaves (or
   sends anything but its request) is noticed at once, its task is cancelled, its body
   closed and its socket closed. No other task reads these sockets.
-* A client that stops reading but stays connected leaves its stream's task waiting in
-  a write. Once the broadcast drops that subscriber (``drop_laggards``), the write is
-  cut and the connection closed (``ParkedStream.cut``): such a client costs a task and
-  its socket buffers for a few seconds, not for as long as it stays.
 
 Nothing is parked where the writer cannot detach (no ``DirectBodyWriter``, no
 ``select.epoll``) or while the service stops; such streams keep their task.
@@ -55,9 +51,7 @@ _WATCH = select.EPOLLIN | _HANGUP if hasattr(select, "epoll") else 0
 class ParkedStream:
     """One SSE response owned by :class:`ParkedStreams` (or about to be)."""
 
-    __slots__ = (
-        "_owner", "body", "dropped", "fd", "gone", "running", "scope", "woken", "writer",
-    )  # fmt: skip
+    __slots__ = ("_owner", "body", "fd", "gone", "running", "scope", "woken", "writer")
 
     def __init__(self, owner: ParkedStreams, writer: DirectBodyWriter) -> None:
         self._owner = owner
@@ -68,9 +62,7 @@ class ParkedStream:
         self.running = False  # a task goes on with the body
         self.scope: trio.CancelScope | None = None  # that task's, once it runs
         self.gone = False  # the client left (or sent more than its request)
-        self.dropped = False  # dropped while its task was busy: cut, not finished
         writer.on_wake = self.wake
-        writer.on_drop = self.cut
 
     def wake(self) -> None:
         """``broadcast.Sink.on_wake``: go on with the body (in a task of the owner's)."""
@@ -79,14 +71,6 @@ class ParkedStream:
                 self.woken.set()
         elif not self.running:
             self._owner._resume(self)
-
-    def cut(self) -> None:
-        """``broadcast.Sink.on_drop``: the subscriber was dropped while this stream's
-        task was busy, most likely in a write its client does not read: stop the task
-        and close the connection (the client, if it ever reads again, resumes by id)."""
-        self.dropped = True
-        if self.scope is not None:
-            self.scope.cancel()
 
     async def wait_woken(self) -> None:
         """Before adoption (it was refused): wait where the broadcast would wake us."""
@@ -195,7 +179,7 @@ class ParkedStreams:
     async def _run(self, parked: ParkedStream) -> None:
         parked_again = False
         try:
-            if not (parked.gone or parked.dropped):
+            if not parked.gone:
                 with trio.CancelScope() as parked.scope:
                     parked_again = await self._go_on(parked)
         except Exception:
