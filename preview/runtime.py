@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,8 +26,9 @@ import httpx
 import trio
 
 from .broadcast import LogBroadcast
+from .childoutput import ChildOutput
 from .clock import utcnow
-from .loglines import LevelClassifier, Line, LineSplitter, failure_cause
+from .loglines import failure_cause
 from .logwriter import write_log_events
 from .ports import PortPool
 from .process import (
@@ -47,7 +47,6 @@ from .store import Store
 __all__ = ["LaunchSpec", "PreviewRuntime"]
 
 _log = logging.getLogger(__name__)
-_SPLIT_MARK = " ⏎…"  # the line continues in the next event
 _READERS_DRAIN = 2.0  # after the group is dead, pipes held by escapees are cut
 _WRITER_FLUSH = 30.0  # the writer gets this long to store the rest
 _USAGE_MAX_AGE = 1.0
@@ -98,9 +97,7 @@ class PreviewRuntime:
         self.error_lines: list[str] = []
         self.stop_reason: str | None = None
         self.finished = trio.Event()
-        self._recent_output: deque[str] = deque(maxlen=40)
-        self._pipes_open = 2
-        self._output_read = trio.Event()  # both pipes reached their end
+        self._output = ChildOutput(self.broadcast, settings.max_line_bytes)
         self._stop_scope = trio.CancelScope()
         self._idle_scope = trio.CancelScope()
         self._usage = GroupUsage(max_age=_USAGE_MAX_AGE)
@@ -205,8 +202,8 @@ class PreviewRuntime:
             return "failed"
         self.process = process
         async with trio.open_nursery() as pipes:
-            pipes.start_soon(self._read_pipe, process.stdout, "stdout")
-            pipes.start_soon(self._read_pipe, process.stderr, "stderr")
+            pipes.start_soon(self._output.read, process.stdout, "stdout")
+            pipes.start_soon(self._output.read, process.stderr, "stderr")
             heartbeat = trio.CancelScope()
             pipes.start_soon(self._heartbeat, heartbeat)
             try:
@@ -294,7 +291,7 @@ class PreviewRuntime:
         return "failed"
 
     async def _failed_start(self, returncode: int | None) -> None:
-        output = await self._last_output()
+        output = await self._output.last_lines(_READERS_DRAIN)
         cause = failure_cause(output, self.spec.requirements)
         self.error_lines = output[-15:]
         self.error_message = cause or describe_exit(returncode)
@@ -304,7 +301,7 @@ class PreviewRuntime:
         self._set_reason("the process exited")
         if returncode == 0:
             return "stopped"
-        output = await self._last_output()
+        output = await self._output.last_lines(_READERS_DRAIN)
         self.error_lines = output[-15:]
         cause = failure_cause(output, self.spec.requirements)
         self.error_message = f"{describe_exit(returncode)}: {cause}" if cause else None
@@ -351,41 +348,6 @@ class PreviewRuntime:
                             self.broadcast.heartbeat()
                 finally:
                     self._upkeep = None
-
-    async def _read_pipe(self, pipe: trio.abc.ReceiveStream, stream: str) -> None:
-        splitter = LineSplitter(self.settings.max_line_bytes)
-        classify = LevelClassifier().classify
-
-        async def publish(lines: list[Line]) -> None:
-            self._recent_output.extend(line.text for line in lines)
-            # The lines of one read arrived together: one timestamp serves them all.
-            await self.broadcast.publish_lines(
-                [
-                    (classify(line.text), line.text + _SPLIT_MARK if line.split else line.text)
-                    for line in lines
-                ],
-                "app",
-                stream,
-                utcnow(),
-            )
-
-        try:
-            async with pipe:
-                async for chunk in pipe:
-                    await publish(splitter.feed(chunk))
-                await publish(splitter.finish())
-        finally:
-            self._pipes_open -= 1
-            if not self._pipes_open:
-                self._output_read.set()
-
-    async def _last_output(self) -> list[str]:
-        """The child's last lines, once it has exited: its pipes' ends are waited for
-        (briefly: a grandchild may hold them), so a traceback it printed as it died
-        is read before the cause of death is looked for in it."""
-        with trio.move_on_after(_READERS_DRAIN):
-            await self._output_read.wait()
-        return list(self._recent_output)
 
     # -- events and the row ---------------------------------------------------------
 
