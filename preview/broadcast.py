@@ -224,26 +224,25 @@ class LogBroadcast:
             sink = subscriber._sink
             assert sink is not None
             if waiting <= 0:
-                if subscriber._beat != self._beat:  # a heartbeat, and no events since
-                    if sink.offer(SSE_KEEPALIVE):
-                        subscriber._beat = self._beat
-                    if subscriber._beat != self._beat or sink.pending:
-                        self._wake(subscriber)
-                continue
-            if waiting > len(self._ring) or subscriber.dropped or subscriber._closed:
+                if subscriber._beat == self._beat:
+                    continue
+                payload = SSE_KEEPALIVE  # a heartbeat, and no events since
+            elif waiting > len(self._ring) or subscriber.dropped or subscriber._closed:
                 self._wake(subscriber)  # a gap to read from the database, or the end
                 continue
-            if payloads_upto != self.last_id:
-                payloads, payloads_upto = {}, self.last_id
-            payload = payloads.get(subscriber._last)
-            if payload is None:
-                batch = self._newest(waiting)
-                payload = payloads[subscriber._last] = b"".join([e.sse for e in batch])
+            else:
+                if payloads_upto != self.last_id:
+                    payloads, payloads_upto = {}, self.last_id
+                payload = payloads.get(subscriber._last)
+                if payload is None:
+                    batch = self._newest(waiting)
+                    payload = payloads[subscriber._last] = b"".join([e.sse for e in batch])
             if not sink.offer(payload):
-                self._wake(subscriber)
+                self._wake(subscriber)  # its task takes the events or the heartbeat
                 continue
-            subscriber._last = self.last_id
-            subscriber._wakeup = self._wakeup
+            if waiting > 0:
+                subscriber._last = self.last_id
+                subscriber._wakeup = self._wakeup
             subscriber._beat = self._beat  # events keep the connection alive as well
             if sink.pending:
                 self._wake(subscriber)

@@ -50,6 +50,11 @@ except ImportError:  # pragma: no cover - depends on the installed versions
 __all__ = ["DirectBodyWriter"]
 
 
+def _chunk(data: bytes) -> bytes:
+    """``data`` framed as one HTTP/1.1 chunk."""
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
 class DirectBodyWriter:
     """Writes HTTP/1.1 chunks of one streaming response (see the module doc)."""
 
@@ -113,7 +118,7 @@ class DirectBodyWriter:
         connection is broken)."""
         if self._socket is None or self._unsent is not None or self._lock.locked():
             return False
-        frame = b"%x\r\n%b\r\n" % (len(data), data)
+        frame = _chunk(data)
         try:
             sent = self._socket.send(frame)
         except BlockingIOError:
@@ -130,7 +135,7 @@ class DirectBodyWriter:
             if data:
                 await self._give_back(data)
             return
-        frame = b"%x\r\n%b\r\n" % (len(data), data) if data else b""
+        frame = _chunk(data) if data else b""
         sent = 0
         if self._unsent is not None:
             frame, self._unsent = bytes(self._unsent) + frame, None

@@ -99,14 +99,12 @@ class ParkedStreams:
 
     def prepare(self, writer: DirectBodyWriter) -> ParkedStream | None:
         """Let ``writer``'s stream park (it sets ``writer.on_wake``); None if it cannot."""
-        if self._nursery is None or self._epoll is None:
-            return None
-        return ParkedStream(self, writer)
+        return ParkedStream(self, writer) if self._adopting() else None
 
     def adopt(self, parked: ParkedStream, body: AsyncGenerator[Any, None]) -> bool:
         """Take the connection and ``body`` (which just gave ``PARKED``); False, with
         nothing changed, if the writer cannot detach or the service stops."""
-        if self._nursery is None or self._epoll is None:
+        if not self._adopting():
             return False
         stream = parked.writer.detach()
         if stream is None:
@@ -114,8 +112,13 @@ class ParkedStreams:
         parked.body = body
         parked.fd = stream.socket.fileno()
         self._by_fd[parked.fd] = parked
+        assert self._epoll is not None
         self._epoll.register(parked.fd, _WATCH)
         return True
+
+    def _adopting(self) -> bool:
+        """Serving, with an epoll to watch parked sockets (not while stopping)."""
+        return self._nursery is not None and self._epoll is not None
 
     async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Run until :meth:`aclose` (or cancelled); then every stream is closed."""
