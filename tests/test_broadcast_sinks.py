@@ -67,6 +67,14 @@ async def _receiver(sub: Subscription, sink: _Sink, into: list[Any]) -> None:
                 into.append(item)
 
 
+async def _start_receiver(
+    nursery: trio.Nursery, broadcast: LogBroadcast, sink: _Sink, into: list[Any]
+) -> None:
+    """A ``_receiver`` of all events with ``sink``, waiting once it returns."""
+    nursery.start_soon(_receiver, broadcast.subscribe(0, sink), sink, into)
+    await trio.testing.wait_all_tasks_blocked()
+
+
 async def test_the_pacer_writes_a_waiting_subscribers_batches_and_its_task_sleeps_on(
     autojump_clock: Any,
 ) -> None:
@@ -77,8 +85,7 @@ async def test_the_pacer_writes_a_waiting_subscribers_batches_and_its_task_sleep
         async with trio.open_nursery() as nursery:
             await _start_pacing(nursery, broadcast)
             for sink in sinks:
-                nursery.start_soon(_receiver, broadcast.subscribe(0, sink), sink, received)
-            await trio.testing.wait_all_tasks_blocked()
+                await _start_receiver(nursery, broadcast, sink, received)
             await publish_n(broadcast, 3)
             await trio.testing.wait_all_tasks_blocked()
             await trio.sleep(0.05)
@@ -100,8 +107,7 @@ async def test_a_refusing_sink_leaves_the_events_to_the_task(autojump_clock: Any
     with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
             await _start_pacing(nursery, broadcast)
-            nursery.start_soon(_receiver, broadcast.subscribe(0, sink), sink, received)
-            await trio.testing.wait_all_tasks_blocked()
+            await _start_receiver(nursery, broadcast, sink, received)
             await publish_n(broadcast, 3)
             await trio.sleep(0.05)
             await publish_n(broadcast, 2)
@@ -150,8 +156,7 @@ async def test_a_waiting_subscriber_behind_the_ring_is_woken_for_the_gap(
     with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
             await _start_pacing(nursery, broadcast)
-            nursery.start_soon(_receiver, broadcast.subscribe(0, sink), sink, received)
-            await trio.testing.wait_all_tasks_blocked()
+            await _start_receiver(nursery, broadcast, sink, received)
             lines = [("INFO", f"line {n}") for n in range(30)]
             await broadcast.publish_lines(lines, "app", "stdout", T0)
             await trio.sleep(0.05)
@@ -180,8 +185,7 @@ async def test_heartbeats_go_to_sinks_and_the_end_of_pacing_and_drops_wake_subsc
             nursery.start_soon(pace)
             await trio.testing.wait_all_tasks_blocked()
             sink = _Sink()
-            nursery.start_soon(_receiver, broadcast.subscribe(0, sink), sink, received)
-            await trio.testing.wait_all_tasks_blocked()
+            await _start_receiver(nursery, broadcast, sink, received)
             broadcast.heartbeat()
             await trio.sleep(0.05)
             assert received == [] and sink.payloads == [SSE_KEEPALIVE]  # the task slept on

@@ -91,6 +91,22 @@ async def _write_until_the_client_leaves(
                 await trio.sleep(pause)
 
 
+def _streaming_app(chunk: bytes, *, pause: float, ended: trio.Event) -> App:
+    """An app whose response writes ``chunk`` through a ``DirectBodyWriter`` until the
+    client leaves (``_write_until_the_client_leaves``), then sets ``ended``."""
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        writer = DirectBodyWriter.attach(send)
+        assert writer is not None
+        try:
+            await _write_until_the_client_leaves(receive, writer, chunk, pause=pause)
+        finally:
+            ended.set()
+
+    return app
+
+
 def _chunks(count: int, size: int) -> list[bytes]:
     return [(b"%08d" % n) * (size // 8) for n in range(count)]
 
@@ -137,15 +153,7 @@ async def test_a_client_reset_during_a_waiting_write_ends_the_response_cleanly(
     """The write that waits for a full socket fails; the chunk goes back to Hypercorn
     (outside its send lock), which ends the response: no error, no task left."""
     ended = trio.Event()
-
-    async def app(scope: dict, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        writer = DirectBodyWriter.attach(send)
-        assert writer is not None
-        try:
-            await _write_until_the_client_leaves(receive, writer, b"x" * 65536, pause=0)
-        finally:
-            ended.set()
+    app = _streaming_app(b"x" * 65536, pause=0, ended=ended)
 
     with trio.fail_after(30):
         async with _hypercorn(app) as address:
@@ -187,19 +195,14 @@ async def test_a_client_that_leaves_ends_the_response_through_hypercorn(
     handling ends the response (``http.disconnect``, or cancelling the app when the
     socket failed): no error, nothing left running, and the server goes on serving."""
     ended = trio.Event()
+    streaming = _streaming_app(b"x" * 1000, pause=0.001, ended=ended)
 
     async def app(scope: dict, receive: Any, send: Any) -> None:
-        if scope["path"] != "/s":
-            await send({"type": "http.response.start", "status": 204, "headers": []})
-            await send({"type": "http.response.body", "body": b""})
+        if scope["path"] == "/s":
+            await streaming(scope, receive, send)
             return
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        writer = DirectBodyWriter.attach(send)
-        assert writer is not None
-        try:
-            await _write_until_the_client_leaves(receive, writer, b"x" * 1000, pause=0.001)
-        finally:
-            ended.set()
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
 
     with trio.fail_after(30):
         async with _hypercorn(app) as address:

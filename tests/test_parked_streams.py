@@ -114,6 +114,23 @@ async def _open_stream(
         yield client
 
 
+async def _until_parked(parked: ParkedStreams, count: int, *clients: _SseClient) -> None:
+    """Each client has read its backlog (up to ``running``), and ``count`` streams are
+    parked."""
+    for client in clients:
+        await client.read_until('"status":"running"')
+    await eventually(lambda: len(parked) == count)
+
+
+async def _emit(service: Service, body: dict[str, Any], runtime: Any, count: int) -> None:
+    """The emitter prints ``count`` lines; returns once they are all published and
+    stored."""
+    before = runtime.broadcast.last_id
+    await service.client.get(f"{body['baseUrl']}/emit?n={count}")
+    await eventually(lambda: runtime.broadcast.last_id >= before + count)
+    await runtime.broadcast.wait_persisted(runtime.broadcast.last_id)
+
+
 @pytest.fixture
 def returned_requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Appended to when the stream fast path's request handler returns."""
@@ -146,8 +163,8 @@ async def test_a_waiting_stream_is_parked_and_still_gets_events_heartbeats_and_i
         gid, body, runtime = await _launch(service)
         parked = _parked(service)
         async with _open_stream(service, gid) as client:
-            await client.read_until('"status":"running"')
-            await eventually(lambda: len(parked) == 1 and returned_requests == ["returned"])
+            await _until_parked(parked, 1, client)
+            await eventually(lambda: returned_requests == ["returned"])
             assert runtime.broadcast.subscriber_count == 1
             # Heartbeats (every 0.5 s in the tests) are written by the paced wake-up:
             # no task is started for them.
@@ -178,8 +195,7 @@ async def test_a_client_leaving_a_parked_stream_is_noticed_without_any_write(
         gid, _, runtime = await _launch(service)
         parked = _parked(service)
         async with _open_stream(service, gid) as client:
-            await client.read_until('"status":"running"')
-            await eventually(lambda: len(parked) == 1)
+            await _until_parked(parked, 1, client)
             beats = runtime.broadcast._beat
         # Nothing is published and no heartbeat is due: only the watcher can see it.
         await eventually(lambda: len(parked) == 0 and runtime.broadcast.subscriber_count == 0)
@@ -198,10 +214,8 @@ async def test_a_parked_stream_whose_client_reads_late_gets_everything_intact(
         gid, body, runtime = await _launch(service)
         parked = _parked(service)
         async with _open_stream(service, gid, rcvbuf=4096) as client:
-            await client.read_until('"status":"running"')
-            await eventually(lambda: len(parked) == 1)
-            await service.client.get(f"{body['baseUrl']}/emit?n=30000")
-            await runtime.broadcast.wait_persisted(runtime.broadcast.last_id)
+            await _until_parked(parked, 1, client)
+            await _emit(service, body, runtime, 30000)
             await service.stop(gid)
             await client.read_to_end()
         assert client.complete
@@ -227,9 +241,7 @@ async def test_bytes_after_the_request_keep_the_stream_with_its_task_or_are_drop
             _open_stream(service, gid, extra=b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") as kept,
             _open_stream(service, gid) as other,
         ):
-            await kept.read_until('"status":"running"')
-            await other.read_until('"status":"running"')
-            await eventually(lambda: len(parked) == 1)
+            await _until_parked(parked, 1, kept, other)
             await other.sock.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             await service.client.get(f"{body['baseUrl']}/emit?n=10")
             await kept.read_until('"line 9"')
@@ -248,8 +260,7 @@ async def test_stopping_the_service_ends_parked_streams(settings: Any) -> None:
             gid, _, _ = await _launch(service)
             parked = _parked(service)
             async with _open_stream(service, gid) as client:
-                await client.read_until('"status":"running"')
-                await eventually(lambda: len(parked) == 1)
+                await _until_parked(parked, 1, client)
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(client.read_to_end)
                     # running_service's exit: the supervisor stops every preview.
@@ -274,9 +285,7 @@ async def test_a_parked_stream_that_fails_ends_alone_and_is_logged(
         gid, body, _ = await _launch(service)
         parked = _parked(service)
         async with _open_stream(service, gid) as failing, _open_stream(service, gid) as healthy:
-            await failing.read_until('"status":"running"')
-            await healthy.read_until('"status":"running"')
-            await eventually(lambda: len(parked) == 2)
+            await _until_parked(parked, 2, failing, healthy)
             client_address = failing.sock.getsockname()
             original_offer, original_write = DirectBodyWriter.offer, DirectBodyWriter.write
 
@@ -319,12 +328,8 @@ async def test_closing_the_owner_cuts_a_stream_stuck_in_a_write_after_the_grace(
         gid, body, runtime = await _launch(service)
         parked = _parked(service)
         async with _open_stream(service, gid, rcvbuf=4096) as stuck:
-            await stuck.read_until('"status":"running"')
-            await eventually(lambda: len(parked) == 1)
-            before = runtime.broadcast.last_id
-            await service.client.get(f"{body['baseUrl']}/emit?n=100000")  # ~13 MB
-            await eventually(lambda: runtime.broadcast.last_id >= before + 100000)
-            await runtime.broadcast.wait_persisted(runtime.broadcast.last_id)
+            await _until_parked(parked, 1, stuck)
+            await _emit(service, body, runtime, 100000)  # ~13 MB
             assert parked._running == 1  # its task waits to finish a write
             started = trio.current_time()
             await parked.aclose(0.2)
