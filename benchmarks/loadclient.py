@@ -7,6 +7,12 @@ hot path. A response is parsed by hand: status line, headers, chunked transfer e
 found in the raw frames with one regular expression (``bench <seq> <emit ns>``), so a
 frame costs a ``finditer`` match, two ``int()`` and a few list operations.
 
+A subscriber's socket is read with ``recvmsg`` from a reader callback (not a transport)
+so that each read carries the kernel's receive timestamp (``SO_TIMESTAMPNS``): the time
+the bytes reached this socket, which on loopback is when the server sent them. Latency is
+measured twice, from that arrival time and from the time this process read the bytes;
+the two differ by however late the client's own loop was, which is not the server's.
+
 Every client measures its own event-loop lag (a 5 ms timer's overshoot) and CPU time,
 so a reader can tell whether a figure is the server's or the client's.
 """
@@ -25,6 +31,10 @@ import time
 from typing import Any
 
 BENCH_LINE = re.compile(rb"bench (\d+) (\d+)")
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; not in every Python build
+_TIMESPEC = struct.Struct("qq")
+_ANCILLARY_SPACE = socket.CMSG_SPACE(_TIMESPEC.size)
+_READ_SIZE = 262144
 _LINGER_RST = struct.pack("ii", 1, 0)
 _LAG_TICK = 0.005
 RECONNECT_DELAY = 0.1
@@ -95,7 +105,7 @@ class LagMonitor:
         return summary_us(self.samples)
 
 
-def _abort(transport: asyncio.BaseTransport | None) -> None:
+def _abort(transport: asyncio.BaseTransport | _TimestampedStream | None) -> None:
     """Close with RST (SO_LINGER 0): no TIME_WAIT pile-up across scenarios."""
     if transport is None or transport.is_closing():
         return
@@ -193,14 +203,16 @@ class Subscriber:
         self.ended = False
         self.complete = n_lines == 0
         self.reconnects = 0
-        self.transport: asyncio.Transport | None = None
+        self.transport: _TimestampedStream | None = None
         self.frames_tail = b""
 
-    def on_frames(self, complete: bytes, now_ns: int) -> None:
+    def on_frames(self, complete: bytes, now_ns: int, arrival_ns: int) -> None:
+        """Count the lines of ``complete`` frames read at ``now_ns``, arrived at ``arrival_ns``."""
         client = self.client
         seen = self.seen
         size = len(seen)
         latencies = client.latencies
+        read_latencies = client.read_latencies
         count = 0
         for match in BENCH_LINE.finditer(complete):
             seq = int(match[1])
@@ -214,7 +226,8 @@ class Subscriber:
                 continue
             seen[seq] = 1
             count += 1
-            latencies.append((now_ns - emitted) // 1000)
+            latencies.append((arrival_ns - emitted) // 1000)
+            read_latencies.append((now_ns - emitted) // 1000)
             if emitted < client.first_emit_ns:
                 client.first_emit_ns = emitted
         if count:
@@ -242,7 +255,68 @@ class Subscriber:
                 client.subscriber_complete()
 
 
-class StreamProtocol(asyncio.Protocol):
+class _TimestampedStream:
+    """A connected socket read by ``recvmsg`` from a loop reader, with arrival times.
+
+    Offers the part of ``asyncio.Transport`` that the stream protocol uses (``write``
+    of the small request, ``abort``, ``is_closing``, ``get_extra_info("socket")``) and
+    calls ``protocol.data_received(data, arrival_ns)`` and, once, ``connection_lost``.
+    """
+
+    __slots__ = ("_closed", "_loop", "_protocol", "_sock")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, protocol: Any) -> None:
+        self._loop = loop
+        self._sock = sock
+        self._protocol = protocol
+        self._closed = False
+        sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        loop.add_reader(sock.fileno(), self._on_readable)
+        protocol.connection_made(self)
+
+    def get_extra_info(self, name: str) -> Any:
+        return self._sock if name == "socket" else None
+
+    def is_closing(self) -> bool:
+        return self._closed
+
+    def write(self, data: bytes) -> None:
+        if self._sock.send(data) != len(data):  # a request head fits an empty send buffer
+            raise ConnectionError("request not sent whole")
+
+    def abort(self) -> None:
+        self._close(None)
+
+    def _close(self, exc: Exception | None) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._loop.remove_reader(self._sock.fileno())
+        self._sock.close()
+        self._loop.call_soon(self._protocol.connection_lost, exc)
+
+    def _on_readable(self) -> None:
+        try:
+            data, ancillary, _flags, _address = self._sock.recvmsg(_READ_SIZE, _ANCILLARY_SPACE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as error:
+            self._close(error)
+            return
+        if not data:
+            self._close(None)
+            return
+        arrival_ns = 0
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
+                seconds, nanoseconds = _TIMESPEC.unpack_from(payload)
+                arrival_ns = seconds * 1_000_000_000 + nanoseconds
+        self._protocol.data_received(data, arrival_ns)
+
+
+class StreamProtocol:
+    """One SSE response: head, chunked body, frames (see ``_TimestampedStream``)."""
+
     def __init__(self, subscriber: Subscriber, request: bytes, opened: asyncio.Future) -> None:
         self.sub = subscriber
         self.request = request
@@ -252,15 +326,16 @@ class StreamProtocol(asyncio.Protocol):
         self.chunked: Chunked | None = None
         self.carry = b""
         self.finished = False
-        self.transport: asyncio.Transport | None = None
+        self.transport: _TimestampedStream | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        self.sub.transport = self.transport
-        transport.write(self.request)  # type: ignore[attr-defined]
+    def connection_made(self, transport: _TimestampedStream) -> None:
+        self.transport = transport
+        self.sub.transport = transport
+        transport.write(self.request)
 
-    def data_received(self, data: bytes) -> None:
+    def data_received(self, data: bytes, arrival_ns: int) -> None:
         now = time.time_ns()
+        arrival = arrival_ns or now  # no timestamp (not Linux): the read time
         client = self.sub.client
         client.bytes_received += len(data)
         if not self.in_body:
@@ -285,12 +360,12 @@ class StreamProtocol(asyncio.Protocol):
         if self.chunked is not None:
             data = self.chunked.feed(data)
             if self.chunked.eof:  # the response is over (a dropped subscriber's is)
-                self._frames(data, now)
+                self._frames(data, now, arrival)
                 self._finish()
                 return
-        self._frames(data, now)
+        self._frames(data, now, arrival)
 
-    def _frames(self, data: bytes, now: int) -> None:
+    def _frames(self, data: bytes, now: int, arrival: int) -> None:
         if not data:
             return
         buffer = self.carry + data if self.carry else data
@@ -301,7 +376,7 @@ class StreamProtocol(asyncio.Protocol):
             self.carry = buffer
             return
         self.carry = buffer[end:]
-        self.sub.on_frames(buffer[:end], now)
+        self.sub.on_frames(buffer[:end], now, arrival)
 
     def _finish(self) -> None:
         """The stream ended: once, tell the client (which may resume), then hang up."""
@@ -328,6 +403,7 @@ class SubscriberClient:
         self.n_lines: int = spec["n_lines"]
         self.subscribers = [Subscriber(self, self.n_lines) for _ in range(spec["count"])]
         self.latencies = array.array("q")
+        self.read_latencies = array.array("q")
         self.first_emit_ns = 1 << 62
         self.first_recv_ns = 0
         self.last_recv_ns = 0
@@ -366,9 +442,8 @@ class SubscriberClient:
         sock.setblocking(False)
         try:
             await loop.sock_connect(sock, (self.host, self.port))
-            await loop.create_connection(
-                lambda: StreamProtocol(subscriber, self.request(subscriber.last_id), opened),
-                sock=sock,
+            _TimestampedStream(
+                loop, sock, StreamProtocol(subscriber, self.request(subscriber.last_id), opened)
             )
         except BaseException:
             sock.close()
@@ -424,6 +499,7 @@ class SubscriberClient:
             "subscribers": len(self.subscribers),
             "deliveries": self.deliveries,
             "latencies_us": self.latencies.tobytes(),
+            "read_latencies_us": self.read_latencies.tobytes(),
             "lost": lost,
             "dups": [s.dups for s in self.subscribers],
             "reconnects": sum(s.reconnects for s in self.subscribers),

@@ -113,9 +113,10 @@ class Subscribers:
 
 
 def merge(results: list[dict[str, Any]], n_lines: int) -> dict[str, Any]:
-    latencies = array.array("q")
+    latencies, read_latencies = array.array("q"), array.array("q")
     for result in results:
         latencies.frombytes(result["latencies_us"])
+        read_latencies.frombytes(result["read_latencies_us"])
     lost = [x for r in results for x in r["lost"]]
     dups = [x for r in results for x in r["dups"]]
     deliveries = sum(r["deliveries"] for r in results)
@@ -132,6 +133,7 @@ def merge(results: list[dict[str, Any]], n_lines: int) -> dict[str, Any]:
         "span_s": round(span, 3) if span else None,
         "deliveries_per_s": round(deliveries / span) if span else None,
         "latency_ms": summary_us(latencies),
+        "read_latency_ms": summary_us(read_latencies),
         "lost_total": sum(lost),
         "lost_max_per_subscriber": max(lost, default=0),
         "dup_total": sum(dups),

@@ -1,8 +1,9 @@
 """Scenario 1, fan-out: M subscribers × N lines at R lines/s, service vs baseline.
 
 Per case and server: deliveries per second (every subscriber's lines over the span from
-the first emit to the last receive), latency (receive time minus the emitter's
-``time_ns``) p50 / p99 / max, lines lost and duplicated per subscriber, server
+the first emit to the last receive), latency (the kernel's receive timestamp of the
+bytes at the subscriber's socket minus the emitter's ``time_ns``; also from the time the
+client read them) p50 / p99 / max, lines lost and duplicated per subscriber, server
 CPU-seconds per delivery (psutil, the server process only, all its threads — the
 service's includes storing every line in SQLite, the baseline stores nothing), server
 memory per connected subscriber (RSS after connecting minus before). The idle case
