@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from .auth import SESSION_COOKIE, Authenticator, JWTAuthenticator, User
 from .cache import BoundedCache
 from .errors import PreviewError, error_response
+from .httpclients import shared_tls_context
 from .settings import Settings, unknown_env_names
 from .store import Generation, Store
 from .supervisor import Supervisor
@@ -125,8 +126,11 @@ def create_app(
             else await Store.open(settings.database_url, threads=settings.db_threads)
         )
         state.supervisor = Supervisor(settings, state.store)
+        # Built in a thread: loading the CA bundle would stall the loop (httpclients).
+        tls_context = await trio.to_thread.run_sync(shared_tls_context)
         state.http = httpx.AsyncClient(
             trust_env=False,
+            verify=tls_context,
             # One client serves every preview on 127.0.0.1, where cookies ignore the port:
             # a cookie a child sets goes to the caller only and is never kept here.
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),

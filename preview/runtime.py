@@ -28,6 +28,7 @@ import trio
 from .broadcast import LogBroadcast
 from .childoutput import ChildOutput
 from .clock import utcnow
+from .httpclients import local_client
 from .loglines import failure_cause
 from .logwriter import write_log_events
 from .ports import PortPool
@@ -309,7 +310,7 @@ class PreviewRuntime:
 
     async def _health_loop(self) -> None:
         url = f"http://127.0.0.1:{self.spec.port}{self.spec.health_path}"
-        async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
+        async with local_client(timeout=5.0) as client:
             while True:
                 await trio.sleep(self.settings.health_interval)
                 try:

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import socket
+import ssl
+from dataclasses import replace
 
 import psutil
+import pytest
 import trio
 
-from .conftest import SERVER_COMMAND, Service, auth, example_files, read_sse, server_app
+from .conftest import (
+    SERVER_COMMAND,
+    Service,
+    auth,
+    eventually,
+    example_files,
+    read_sse,
+    running_service,
+    server_app,
+)
 
 
 async def test_example_app_launch_running_logs_stop(service: Service) -> None:
@@ -233,3 +245,28 @@ async def test_a_cooperative_child_is_stopped_without_waiting_for_any_deadline(
         stopped = (await service.stop(gid)).json()
         assert stopped["exitCode"] == -15
         assert trio.current_time() - began < 1.5
+
+
+async def test_readiness_and_health_checks_build_no_tls_context(
+    settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx builds a TLS context per client (CA bundle loaded: 15-60 ms of the event
+    loop here); the clients that call the child share the service's one."""
+    built: list[int] = []
+    build = ssl.create_default_context
+
+    def counted(*args, **kwargs) -> ssl.SSLContext:
+        built.append(1)
+        return build(*args, **kwargs)
+
+    async with running_service(replace(settings, health_interval=0.05)) as service:
+        with trio.fail_after(30):
+            monkeypatch.setattr(ssl, "create_default_context", counted)
+            gid = await service.upload(server_app())
+            launched = await service.launch(gid, command=SERVER_COMMAND)
+            runtime = service.supervisor.get(launched.json()["previewInstanceId"])
+            assert runtime is not None
+            first = runtime.last_health_check
+            await eventually(lambda: runtime.last_health_check not in (None, first))
+            assert built == []
+            assert (await service.stop(gid)).status_code == 200
