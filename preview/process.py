@@ -120,7 +120,8 @@ async def terminate_group(process: trio.Process, grace: float) -> int:
     before the first signal, while still attached to the tree. Returns the leader's
     exit status (negative: killed by that signal).
     """
-    escapees = _descendants(process.pid)
+    # Listing the tree reads every process's /proc entry: a thread, not the loop.
+    escapees = await trio.to_thread.run_sync(_descendants, process.pid)
     if process.returncode is None:
         _signal_group(process.pid, signal.SIGTERM)
         with trio.move_on_after(grace):
