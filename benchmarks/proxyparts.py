@@ -11,8 +11,10 @@ servers that answer the same ``GET /api/items/1``:
   (what Hypercorn's request handling adds to that);
 * ``raw-proxy``: a raw trio server forwarding the request's bytes to the child on a
   kept connection (a proxy hop with no HTTP library at all);
-* ``hypercorn-httpcore`` and ``hypercorn-httpx``: a bare Hypercorn app calling the
-  child with httpcore's pool, or with httpx as the service does.
+* ``hypercorn-httpcore``, ``hypercorn-httpx-transport`` and ``hypercorn-httpx``: a bare
+  Hypercorn app calling the child with httpcore's pool, with httpx's transport alone
+  (``AsyncHTTPTransport.handle_async_request``, no client), or with an httpx client as
+  the service does.
 
 Sequential calls on one keep-alive connection, in rounds that alternate the servers;
 prints one JSON line with each one's p50 / p99 and their p50 minus the direct call's.
@@ -32,7 +34,14 @@ from .loadclient import raw_request, summary_us
 from .scenarios.common import request_load
 
 _PATH = "/api/items/1"
-_MODES = ("raw-static", "hypercorn-static", "raw-proxy", "hypercorn-httpcore", "hypercorn-httpx")
+_MODES = (
+    "raw-static",
+    "hypercorn-static",
+    "raw-proxy",
+    "hypercorn-httpcore",
+    "hypercorn-httpx-transport",
+    "hypercorn-httpx",
+)
 _DROPPED = frozenset({b"host", b"connection", b"content-length", b"transfer-encoding"})
 _BODY = b'{"item_id":1,"name":"item-1"}'
 
@@ -95,6 +104,10 @@ def _asgi_app(mode: str, upstream: int) -> Any:
         import httpx
 
         client = httpx.AsyncClient(base_url=base, trust_env=False)
+    elif mode == "hypercorn-httpx-transport":
+        import httpx
+
+        transport = httpx.AsyncHTTPTransport()
     elif mode == "hypercorn-httpcore":
         import httpcore
 
@@ -118,6 +131,13 @@ def _asgi_app(mode: str, upstream: int) -> Any:
             request = client.build_request("GET", scope["raw_path"].decode(), headers=headers)
             answer = await client.send(request)
             status, raw_headers, body = answer.status_code, answer.headers.raw, answer.content
+        elif mode == "hypercorn-httpx-transport":
+            url = base + scope["raw_path"].decode()
+            answer = await transport.handle_async_request(
+                httpx.Request("GET", url, headers=headers)
+            )
+            body = await answer.aread()
+            status, raw_headers = answer.status_code, answer.headers.raw
         else:
             url = base.encode() + scope["raw_path"]
             answer = await pool.request("GET", url, headers=headers)
