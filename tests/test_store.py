@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 import preview
+from preview.event import Event
 from preview.store import Generation, PreviewInstance, Store
 
 MIGRATIONS = Path(preview.__file__).resolve().parent / "migrations"
@@ -414,6 +415,40 @@ async def test_log_events_bulk_insert_paging_and_filters(store: Store) -> None:
         ]
         # Another preview's rows never leak in.
         assert [ev.seq for ev in await store.log_events("p2", levels=["ERROR"])] == [1, 2, 3, 4, 5]
+
+
+async def test_log_event_values_are_the_rows_as_events_arguments(store: Store) -> None:
+    """The catch-up read (tuples, straight from sqlite3 on SQLite) gives what
+    ``log_events`` gives, for rows written by either insert path."""
+    whole_second = datetime(2026, 11, 21, 12, 0, 1)  # no microseconds
+    fast = [
+        ("p1", seq, T0 + timedelta(milliseconds=seq // 3), _level(seq), f"line {seq} é", "app",
+         "stderr", None)
+        for seq in range(1, 4001)
+    ]  # fmt: skip
+    with trio.fail_after(60):
+        await setup_preview(store, "p1")
+        await setup_preview(store, "p2")
+        await store.add_log_values(fast)
+        await store.add_log_events(
+            [
+                log_row("p1", 4001, timestamp=whole_second, source="system", stream=None),
+                log_row("p1", 4002, source="system", stream=None, status="running"),
+                log_row("p2", 4003),
+            ]
+        )
+        for after, before, limit in ((0, None, 5000), (10, 3990, 2000), (3990, None, 7)):
+            values = await store.log_event_values("p1", after=after, before=before, limit=limit)
+            rows = await store.log_events("p1", after=after, before=before, limit=limit)
+            assert values == [
+                (r.seq, r.timestamp, r.level, r.message, r.source, r.stream, r.status) for r in rows
+            ]
+            assert [Event(*v).sse for v in values] == [Event.from_row(r).sse for r in rows]
+        everything = await store.log_event_values("p1", after=0, before=None, limit=5000)
+        assert [v[0] for v in everything] == list(range(1, 4003))
+        assert everything[0][1] == T0 and everything[-2][1] == whole_second
+        assert everything[-1][6] == "running"
+        assert await store.log_event_values("p1", after=4002, before=None, limit=10) == []
 
 
 async def test_log_text_filter_case_insensitive_and_literal(store: Store) -> None:

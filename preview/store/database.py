@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,6 +45,13 @@ _SQLITE_INSERT_LOG_EVENTS = f"INSERT INTO {_LOG_EVENTS} VALUES "
 _SQLITE_ROWS_PER_INSERT = 256
 _SQLITE_INSERT_MANY = _SQLITE_INSERT_LOG_EVENTS + ", ".join([_SQLITE_ROW] * _SQLITE_ROWS_PER_INSERT)
 _PG_COPY_LOG_EVENTS = f"COPY {_LOG_EVENTS} FROM STDIN"
+# Event's arguments in order (id is the seq), for log_event_values.
+_EVENT_FIELDS = ("seq", "timestamp", "level", "message", "source", "stream", "status")
+_SQLITE_EVENT_VALUES = (
+    f"SELECT {', '.join(_EVENT_FIELDS)} FROM log_events"
+    " WHERE preview_id = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?"
+)
+_NO_BOUND = 1 << 62
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -305,6 +313,59 @@ class Store:
                 return list(connection.execute(query))
 
         return await self._run(rows)
+
+    async def log_event_values(
+        self, preview_id: str, *, after: int, before: int | None, limit: int
+    ) -> list[tuple[Any, ...]]:
+        """Rows with ``after < seq < before``, unfiltered, in seq order, as tuples of
+        ``Event``'s arguments (``timestamp`` a naive UTC datetime).
+
+        The path of a subscriber the ring overtook, which must catch up faster than
+        the child writes: on SQLite the rows come straight from sqlite3, three times
+        the rows per second of a SQLAlchemy select (whose rows and DateTime parsing
+        cost twice the query)."""
+        if self.engine.dialect.name == "sqlite":
+            return await self._run(self._log_event_values_sqlite, preview_id, after, before, limit)
+        table = LogEvent.__table__
+        query = (
+            select(*(table.c[name] for name in _EVENT_FIELDS))
+            .where(table.c.preview_id == preview_id, table.c.seq > after)
+            .order_by(table.c.seq)
+            .limit(limit)
+        )
+        if before is not None:
+            query = query.where(table.c.seq < before)
+
+        def rows() -> list[tuple[Any, ...]]:
+            with self.engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(query)]
+
+        return await self._run(rows)
+
+    def _log_event_values_sqlite(
+        self, preview_id: str, after: int, before: int | None, limit: int
+    ) -> list[tuple[Any, ...]]:
+        parameters = (preview_id, after, _NO_BOUND if before is None else before, limit)
+        with self.engine.connect() as connection:
+            dbapi_error = connection.dialect.loaded_dbapi.Error
+            try:
+                cursor = connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+                    _SQLITE_EVENT_VALUES, parameters
+                )
+                rows = cursor.fetchall()
+            except dbapi_error as error:
+                wrapped = DBAPIError.instance(_SQLITE_EVENT_VALUES, parameters, error, dbapi_error)
+                raise wrapped from error
+        # Timestamps are the text SQLAlchemy's SQLite DateTime writes (as
+        # _add_log_values_sqlite does); the lines of one pipe read share one.
+        values: list[tuple[Any, ...]] = []
+        append, parse = values.append, datetime.fromisoformat
+        last_text, last_moment = None, None
+        for seq, text, level, message, source, stream, status in rows:
+            if text != last_text:
+                last_text, last_moment = text, parse(text)
+            append((seq, last_moment, level, message, source, stream, status))
+        return values
 
     async def count_log_events(self, preview_id: str) -> int:
         query = select(func.count()).select_from(LogEvent).where(LogEvent.preview_id == preview_id)
