@@ -12,6 +12,9 @@ so that each read carries the kernel's receive timestamp (``SO_TIMESTAMPNS``): t
 the bytes reached this socket, which on loopback is when the server sent them. Latency is
 measured twice, from that arrival time and from the time this process read the bytes;
 the two differ by however late the client's own loop was, which is not the server's.
+A read's timestamp is that of the last segment it takes, so in a chunked body each read
+ends at the end of a chunk (its size line peeked first): when the client is late and
+several chunks wait, each gets its own arrival time rather than the last one's.
 
 Every client measures its own event-loop lag (a 5 ms timer's overshoot) and CPU time,
 so a reader can tell whether a figure is the server's or the client's.
@@ -35,6 +38,7 @@ _SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; not in every P
 _TIMESPEC = struct.Struct("qq")
 _ANCILLARY_SPACE = socket.CMSG_SPACE(_TIMESPEC.size)
 _READ_SIZE = 262144
+_PEEK_SIZE = 16  # enough for a chunk-size line ("ffffffff\r\n")
 _LINGER_RST = struct.pack("ii", 1, 0)
 _LAG_TICK = 0.005
 RECONNECT_DELAY = 0.1
@@ -120,6 +124,11 @@ class Chunked:
     """Incremental decoder of HTTP/1.1 chunked transfer encoding."""
 
     __slots__ = ("_raw", "eof", "leftover", "remaining", "want_crlf")
+
+    @property
+    def pending_size_line(self) -> bool:
+        """Part of a chunk-size line is buffered (the next read completes it)."""
+        return bool(self._raw)
 
     def __init__(self) -> None:
         self._raw = b""
@@ -297,7 +306,8 @@ class _TimestampedStream:
 
     def _on_readable(self) -> None:
         try:
-            data, ancillary, _flags, _address = self._sock.recvmsg(_READ_SIZE, _ANCILLARY_SPACE)
+            size = self._protocol.read_size(self._sock)
+            data, ancillary, _flags, _address = self._sock.recvmsg(size, _ANCILLARY_SPACE)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as error:
@@ -332,6 +342,20 @@ class StreamProtocol:
         self.transport = transport
         self.sub.transport = transport
         transport.write(self.request)
+
+    def read_size(self, sock: socket.socket) -> int:
+        """Bytes the next read should take: to the end of the current or next chunk."""
+        chunked = self.chunked
+        if chunked is None or chunked.eof or chunked.pending_size_line:
+            return _READ_SIZE
+        if chunked.remaining or chunked.want_crlf:
+            return chunked.remaining + 2 if chunked.remaining else 2
+        head = sock.recv(_PEEK_SIZE, socket.MSG_PEEK)
+        line_end = head.find(b"\r\n")
+        if line_end < 0:
+            return _READ_SIZE
+        size = int(head[:line_end].split(b";", 1)[0], 16)
+        return min(_READ_SIZE, line_end + 2 + size + 2)  # a last chunk (0) ends in CRLF too
 
     def data_received(self, data: bytes, arrival_ns: int) -> None:
         now = time.time_ns()
