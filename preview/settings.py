@@ -84,6 +84,10 @@ class Settings:
         default=0.005,
         metadata=_help("s", "a busy log's events reach each stream together at most this often"),
     )
+    stream_send_timeout: float = field(
+        default=60,
+        metadata=_help("s", "a stream whose client takes no byte for this long is closed"),
+    )
     health_interval: float = field(
         default=10, metadata=_help("s", "time between health checks of a running preview")
     )
@@ -152,6 +156,7 @@ class Settings:
             "inactive_timeout",
             "startup_timeout",
             "keepalive_interval",
+            "stream_send_timeout",
             "session_timeout",
             "health_interval",
         ):

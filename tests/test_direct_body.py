@@ -226,8 +226,8 @@ def attach_results(monkeypatch: pytest.MonkeyPatch) -> list[DirectBodyWriter | N
     results: list[DirectBodyWriter | None] = []
     original = DirectBodyWriter.attach
 
-    def recording(send: Any) -> DirectBodyWriter | None:
-        results.append(original(send))
+    def recording(send: Any, **options: Any) -> DirectBodyWriter | None:
+        results.append(original(send, **options))
         return results[-1]
 
     monkeypatch.setattr(fast_stream.DirectBodyWriter, "attach", staticmethod(recording))

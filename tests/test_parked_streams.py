@@ -72,6 +72,12 @@ class _SseClient:
             elif not isinstance(event, h11.Response):
                 raise AssertionError(event)
 
+    async def receive_once(self, size: int) -> bool:
+        """One read of at most ``size`` bytes from the socket (parsed later)."""
+        data = await self.sock.recv(size)
+        self.h11.receive_data(data)
+        return bool(data)
+
     async def read_until(self, text: str) -> None:
         while text not in self.text:
             assert await self.read(), f"the stream ended before {text!r}"
@@ -342,3 +348,69 @@ async def test_closing_the_owner_cuts_a_stream_stuck_in_a_write_after_the_grace(
                 await service.stop(gid)
                 await later.read_to_end()
         assert later.complete and later.events()[-1][0] == "end"
+
+
+@pytest.mark.parametrize("parked", [True, False], ids=["parked", "with-hypercorn"])
+async def test_a_client_that_takes_nothing_for_the_send_timeout_is_cut_off(
+    service: Service, settings: Any, parked: bool
+) -> None:
+    """Its stream is stuck in a write; after ``PREVIEW_STREAM_SEND_TIMEOUT`` with no
+    byte taken, the connection is reset and the stream's task and subscription go,
+    whether the stream was parked or still Hypercorn's (bytes behind its request)."""
+    object.__setattr__(settings, "subscriber_buffer", 10**6)  # late, never dropped
+    object.__setattr__(settings, "stream_send_timeout", 0.5)
+    extra = b"" if parked else b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    with trio.fail_after(60):
+        gid, body, runtime = await _launch(service)
+        streams = _parked(service)
+        async with _open_stream(service, gid, rcvbuf=4096, extra=extra) as stuck:
+            await stuck.read_until('"status":"running"')
+            await eventually(lambda: len(streams) == (1 if parked else 0))
+            await _emit(service, body, runtime, 100000)  # ~13 MB
+            await eventually(
+                lambda: runtime.broadcast.subscriber_count == 0 and streams._running == 0
+            )
+            assert len(streams) == 0
+            with pytest.raises((h11.RemoteProtocolError, OSError)):
+                await stuck.read_to_end()  # what had arrived, then the reset
+            assert not stuck.complete
+        await service.stop(gid)
+
+
+async def test_a_client_that_reads_slowly_is_not_cut_off(service: Service, settings: Any) -> None:
+    """A client emptying its small receive buffer (8 KiB) every 0.2 s keeps its stream's
+    write from finishing for many send timeouts, but it does take bytes: it is never
+    cut off."""
+    object.__setattr__(settings, "subscriber_buffer", 10**6)
+    object.__setattr__(settings, "stream_send_timeout", 0.5)
+    with trio.fail_after(90):
+        gid, body, runtime = await _launch(service)
+        parked = _parked(service)
+        async with _open_stream(service, gid, rcvbuf=4096) as slow:
+            await _until_parked(parked, 1, slow)
+            reads = 0
+
+            async def read_slowly(task_status: trio.TaskStatus[None]) -> None:
+                nonlocal reads
+                task_status.started()
+                while True:
+                    assert await slow.receive_once(1 << 16)
+                    reads += 1
+                    await trio.sleep(0.2)
+
+            async with trio.open_nursery() as nursery:
+                await nursery.start(read_slowly)
+                await _emit(service, body, runtime, 100000)  # ~13 MB
+                assert parked._running == 1  # its task waits to finish a write
+                enough = reads + 15  # 3 s more: six send timeouts
+                await eventually(lambda: reads >= enough)
+                assert parked._running == 1 and runtime.broadcast.subscriber_count == 1
+                nursery.cancel_scope.cancel()
+            await service.stop(gid)
+            await slow.read_to_end()
+        assert slow.complete
+        events = slow.events()
+        assert [d["message"] for _, d, _ in events if d.get("source") == "app"] == [
+            f"line {n}" for n in range(100000)
+        ]
+        assert events[-1][0] == "end"

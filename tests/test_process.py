@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import trio
@@ -14,9 +15,13 @@ async def test_group_usage_waits_only_for_the_first_measurement() -> None:
     usage = GroupUsage(max_age=0.0)  # every poll finds the last measurement stale
     with trio.fail_after(30):
         process = await trio.lowlevel.open_process(
-            [sys.executable, "-c", "import time; time.sleep(30)"]
+            [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(30)"],
+            stdout=subprocess.PIPE,
         )
         try:
+            # Measured before its exec, the child would be a sliver of the test's process.
+            assert process.stdout is not None
+            assert await process.stdout.receive_some(16) == b"up\n"
             async with trio.open_nursery() as refresher:
                 first = await usage.get(process.pid, refresher)
                 assert first is not None and first[0] > 1  # resident MiB of a Python

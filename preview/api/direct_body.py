@@ -16,9 +16,12 @@ connection back to Hypercorn for anything unusual:
   None and the caller keeps using ``send`` (another server, TLS, HTTP/2, an HTTP/1.0
   client). ``tests/test_direct_body.py`` fails if a Hypercorn upgrade makes it stop
   attaching, rather than letting the stream fall back silently.
-* A chunk the socket does not take at once is finished by trio's ``send_all`` under
-  Hypercorn's own send lock, shielded as Hypercorn shields it: a chunk is never cut.
-  What an offer could not send is kept and sent first by the task's next ``write``.
+* A chunk the socket does not take at once is finished by the stream's task under
+  Hypercorn's own send lock, shielded as Hypercorn shields it: a chunk is never cut by a
+  cancellation. What an offer could not send is kept and sent first by the task's next
+  ``write``. A client that takes no byte for ``send_timeout`` seconds has stopped
+  reading (or its host is gone): its connection is closed, as nginx's ``send_timeout``
+  does, so it no longer pins a task, a subscription and the socket's buffers.
 * A chunk that meets a broken or closed socket is sent again through ``send``, so the
   client's departure is handled by Hypercorn exactly as without this writer (it marks
   the stream closed and the app receives ``http.disconnect``); it never reaches a client.
@@ -33,7 +36,11 @@ connection back to Hypercorn for anything unusual:
 
 from __future__ import annotations
 
+import fcntl
+import math
 import socket
+import struct
+import termios
 from collections.abc import Callable
 from typing import Any
 
@@ -50,6 +57,18 @@ except ImportError:  # pragma: no cover - depends on the installed versions
 __all__ = ["DirectBodyWriter"]
 
 
+_RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s
+
+
+def _unacknowledged(sock: socket.socket) -> int | None:
+    """Bytes in the socket's send queue that the peer has not acknowledged (Linux's
+    ``SIOCOUTQ``); None where the system cannot tell."""
+    try:
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+    except OSError:
+        return None
+
+
 def _chunk(data: bytes) -> bytes:
     """``data`` framed as one HTTP/1.1 chunk."""
     return b"%x\r\n%b\r\n" % (len(data), data)
@@ -58,7 +77,16 @@ def _chunk(data: bytes) -> bytes:
 class DirectBodyWriter:
     """Writes HTTP/1.1 chunks of one streaming response (see the module doc)."""
 
-    __slots__ = ("_h11", "_lock", "_send", "_socket", "_stream", "_unsent", "on_wake")
+    __slots__ = (
+        "_h11",
+        "_lock",
+        "_send",
+        "_send_timeout",
+        "_socket",
+        "_stream",
+        "_unsent",
+        "on_wake",
+    )
 
     def __init__(
         self,
@@ -67,19 +95,22 @@ class DirectBodyWriter:
         lock: trio.Lock,
         sock: socket.socket,
         h11_connection: Any,
+        send_timeout: float = math.inf,
     ) -> None:
         self._send: Any = send  # None once detached
         self._stream = stream
         self._lock = lock
         self._socket: socket.socket | None = sock
         self._h11 = h11_connection
+        self._send_timeout = send_timeout
         self._unsent: memoryview | None = None  # the rest of an offered chunk
         self.on_wake: Callable[[], None] | None = None  # broadcast.Sink: None, or parking
 
     @classmethod
-    def attach(cls, send: Any) -> DirectBodyWriter | None:
+    def attach(cls, send: Any, *, send_timeout: float = math.inf) -> DirectBodyWriter | None:
         """A writer for the response ``send`` belongs to, once its head was sent by
-        ``send``; None unless that is Hypercorn's trio HTTP/1.1 chunked body on TCP."""
+        ``send``; None unless that is Hypercorn's trio HTTP/1.1 chunked body on TCP.
+        ``send_timeout``: seconds a client may take no byte before it is cut off."""
         http_stream = getattr(send, "__self__", None)
         if HTTPStream is None or type(http_stream) is not HTTPStream:
             return None
@@ -103,7 +134,7 @@ class DirectBodyWriter:
         sock = getattr(stream.socket, "_sock", None)
         if not isinstance(sock, socket.socket) or sock.type != socket.SOCK_STREAM:
             return None
-        return cls(send, stream, lock, sock, connection)
+        return cls(send, stream, lock, sock, connection, send_timeout)
 
     @property
     def pending(self) -> bool:
@@ -156,12 +187,44 @@ class DirectBodyWriter:
                 # detached, a cancelled write ends in closing the connection anyway,
                 # and a client that stopped reading must not pin the task.
                 with trio.CancelScope(shield=self._send is not None):
-                    await self._stream.send_all(memoryview(frame)[sent:])
+                    await self._send_rest(memoryview(frame)[sent:])
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 pass  # possibly cut mid-chunk, but on a connection that is gone
             else:
                 return
         await self._give_back(data)  # outside the lock: Hypercorn's write takes it
+
+    async def _send_rest(self, rest: memoryview) -> None:
+        """Send ``rest`` as the socket takes it; close the connection if the client
+        takes nothing for ``send_timeout`` seconds (``trio.BrokenResourceError``)."""
+        raw = self._socket
+        assert raw is not None
+        while True:
+            try:
+                rest = rest[raw.send(rest) :]
+            except BlockingIOError:
+                pass
+            except OSError as error:  # broken, or closed by close()
+                raise trio.BrokenResourceError from error
+            if not rest:
+                return
+            queued = _unacknowledged(raw)
+            with trio.move_on_after(self._send_timeout):
+                await trio.lowlevel.wait_writable(raw)
+                continue
+            # The socket becomes writable only once half its buffer has drained: a
+            # client that reads, however slowly, has taken some of the queue.
+            if queued is None or _unacknowledged(raw) != queued:
+                continue
+            # A reset rather than a close: the kernel drops the queue instead of
+            # keeping it for a client that takes nothing.
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+            if self._send is not None:
+                # Hypercorn's: closed through trio's socket, so that its reader learns
+                # of it. A detached writer's owner closes the connection.
+                self._socket = None
+                self._stream.socket.close()
+            raise trio.BrokenResourceError(f"the client took nothing for {self._send_timeout:g} s")
 
     def detach(self) -> trio.SocketStream | None:
         """Take the connection from Hypercorn and return it; None, changing nothing, if

@@ -86,7 +86,9 @@ class StreamFastPath:
                 ],
             }
         )
-        writer = DirectBodyWriter.attach(send)
+        writer = DirectBodyWriter.attach(
+            send, send_timeout=self._state.settings.stream_send_timeout
+        )
         async with trio.open_nursery() as nursery:
             nursery.start_soon(cancel_on_disconnect, receive, nursery.cancel_scope)
             if writer is None:
