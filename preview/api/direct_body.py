@@ -58,13 +58,16 @@ __all__ = ["DirectBodyWriter"]
 
 
 _RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s
+_SIOCOUTQ: int | None = getattr(termios, "TIOCOUTQ", None)  # the same request on Linux
 
 
 def _unacknowledged(sock: socket.socket) -> int | None:
     """Bytes in the socket's send queue that the peer has not acknowledged (Linux's
-    ``SIOCOUTQ``); None where the system cannot tell."""
+    ``SIOCOUTQ``); None where the system cannot tell (then no send timeout applies)."""
+    if _SIOCOUTQ is None:
+        return None
     try:
-        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), _SIOCOUTQ, b"\0" * 4))[0]
     except OSError:
         return None
 
@@ -198,7 +201,8 @@ class DirectBodyWriter:
         """Send ``rest`` as the socket takes it; close the connection if the client
         takes nothing for ``send_timeout`` seconds (``trio.BrokenResourceError``)."""
         raw = self._socket
-        assert raw is not None
+        if raw is None:
+            raise trio.ClosedResourceError
         while True:
             try:
                 rest = rest[raw.send(rest) :]
