@@ -43,6 +43,9 @@ async def _launch(service: Service) -> tuple[str, dict[str, Any], Any]:
     return gid, body, service.supervisor.get(body["previewInstanceId"])
 
 
+_Events = list[tuple[str, dict[str, Any], int | None]]  # (kind, data, id) per SSE event
+
+
 class _SseClient:
     """A raw HTTP/1.1 client of one log stream: h11 checks the framing as it reads."""
 
@@ -86,7 +89,7 @@ class _SseClient:
         while await self.read():
             pass
 
-    def events(self) -> list[tuple[str, dict[str, Any], int | None]]:
+    def events(self) -> _Events:
         parsed = []
         for block in self.text.split("\n\n"):
             lines = [line for line in block.splitlines() if ": " in line and line[0] != ":"]
@@ -96,6 +99,20 @@ class _SseClient:
                 kind = fields.get("event", "message")
                 parsed.append((kind, json.loads(fields["data"]), event_id))
         return parsed
+
+
+def _assert_whole_log(client: _SseClient, lines: int) -> _Events:
+    """The body ended properly with ``end``, every event came once and in order, and the
+    app's lines are ``line 0`` to ``line {lines - 1}``; returns the events."""
+    assert client.complete  # the last chunk was sent
+    events = client.events()
+    ids = [event_id for _, _, event_id in events if event_id is not None]
+    assert ids == list(range(1, len(ids) + 1)), "every event once, in order"
+    assert [d["message"] for _, d, _ in events if d.get("source") == "app"] == [
+        f"line {n}" for n in range(lines)
+    ]
+    assert events[-1][0] == "end"
+    return events
 
 
 @asynccontextmanager
@@ -180,14 +197,9 @@ async def test_a_waiting_stream_is_parked_and_still_gets_events_heartbeats_and_i
             await client.read_until('"line 2999"')
             await service.stop(gid)
             await client.read_to_end()
-            assert client.complete  # the last chunk was sent: the body ended properly
             assert await client.sock.recv(1) == b""  # and the connection was closed
-        events = client.events()
-        assert events[-1][0] == "end" and events[-1][1]["status"] == "stopped"
-        ids = [event_id for _, _, event_id in events if event_id is not None]
-        assert ids == list(range(1, len(ids) + 1)), "every event once, in order"
-        lines = [d["message"] for _, d, _ in events if d.get("source") == "app"]
-        assert lines == [f"line {n}" for n in range(3000)]
+        events = _assert_whole_log(client, 3000)
+        assert events[-1][1]["status"] == "stopped"
         await eventually(lambda: len(parked) == 0)
         assert runtime.broadcast.subscriber_count == 0
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
@@ -224,14 +236,7 @@ async def test_a_parked_stream_whose_client_reads_late_gets_everything_intact(
             await _emit(service, body, runtime, 30000)
             await service.stop(gid)
             await client.read_to_end()
-        assert client.complete
-        events = client.events()
-        ids = [event_id for _, _, event_id in events if event_id is not None]
-        assert ids == list(range(1, len(ids) + 1))
-        assert [d["message"] for _, d, _ in events if d.get("source") == "app"] == [
-            f"line {n}" for n in range(30000)
-        ]
-        assert events[-1][0] == "end"
+        _assert_whole_log(client, 30000)
         assert runtime.broadcast.dropped_count == 0
 
 
@@ -408,9 +413,4 @@ async def test_a_client_that_reads_slowly_is_not_cut_off(service: Service, setti
                 nursery.cancel_scope.cancel()
             await service.stop(gid)
             await slow.read_to_end()
-        assert slow.complete
-        events = slow.events()
-        assert [d["message"] for _, d, _ in events if d.get("source") == "app"] == [
-            f"line {n}" for n in range(100000)
-        ]
-        assert events[-1][0] == "end"
+        _assert_whole_log(slow, 100000)
