@@ -20,7 +20,7 @@ import psutil
 from . import report
 from .harness import BENCH_DIR, log
 from .loadclient import raise_nofile
-from .scenarios import api, fanout, launch, persistence, proxy, slow
+from .scenarios import api, build, fanout, launch, persistence, proxy, slow
 
 SCENARIOS = {
     "fanout": fanout.run,
@@ -29,6 +29,7 @@ SCENARIOS = {
     "proxy": proxy.run,
     "persistence": persistence.run,
     "api": api.run,
+    "build": build.run,
 }
 README = BENCH_DIR / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"

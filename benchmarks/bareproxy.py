@@ -18,13 +18,16 @@ from typing import Any
 _DROPPED = frozenset({b"host", b"connection", b"content-length", b"transfer-encoding"})
 
 
-def _serve(port: int, upstream: str) -> None:
+def _serve(port: int, upstream: str, uds: str | None) -> None:
     import httpx
     import hypercorn.config
     import hypercorn.trio
     import trio
 
-    client = httpx.AsyncClient(base_url=upstream, trust_env=False, follow_redirects=False)
+    transport = httpx.AsyncHTTPTransport(uds=uds) if uds else None
+    client = httpx.AsyncClient(
+        base_url=upstream, trust_env=False, follow_redirects=False, transport=transport
+    )
 
     async def app(scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -73,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bareproxy", description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", required=True, help="e.g. http://127.0.0.1:3001")
+    parser.add_argument("--uds", help="reach the upstream through this Unix socket")
     args = parser.parse_args(argv)
-    _serve(args.port, args.upstream)
+    _serve(args.port, args.upstream, args.uds)
     return 0
 
 

@@ -38,8 +38,8 @@ def _serve(port: int, mode: str) -> None:
     import hypercorn.trio
     import trio
 
-    from preview.api.direct_body import DirectBodyWriter
-    from preview.broadcast import OFFER_GROUP
+    from preview.logs import OFFER_GROUP
+    from preview.transport import DirectBodyWriter
 
     wake = trio.lowlevel.ParkingLot()
     start = trio.lowlevel.ParkingLot()

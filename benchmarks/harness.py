@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 import psutil
 
-from preview import ports
+from preview.runtime import ports
 
 from .loadclient import raise_nofile
 
@@ -187,6 +187,13 @@ class ServiceServer(Target):
                 "PREVIEW_MAX_INSTANCES_PRO": "8",
                 "PREVIEW_STOP_GRACE": "2",
                 "PREVIEW_PYTHON": PYTHON,
+                # The other scenarios measure the service around an app started with
+                # PYTHON (the build scenario turns builds on).
+                "PREVIEW_BUILD": "off",
+                # The fan-out's emitter and the launch probe reach the app at its port:
+                # unsandboxed unless asked (BENCH_SANDBOX=auto; the proxy scenario sets
+                # its own).
+                "PREVIEW_SANDBOX": os.environ.get("BENCH_SANDBOX", "off"),
                 "PREVIEW_DB_URL": db_url,
                 **(extra_env or {}),
             }
@@ -461,7 +468,7 @@ class Profiler:
 
 
 def _frame_name(frame: str) -> str:
-    """``publish (preview/broadcast.py:171)`` → ``preview/broadcast.py:publish``."""
+    """``publish (preview/logs/broadcast.py:171)`` → ``preview/logs/broadcast.py:publish``."""
     name, _, where = frame.partition(" (")
     path = where.rstrip(")").rsplit(":", 1)[0]
     for marker in ("site-packages/", "/work/main/", "lib/python3.11/"):

@@ -684,9 +684,12 @@ async def _requests_main(spec: dict[str, Any]) -> dict[str, Any]:
 
     async def worker() -> None:
         nonlocal issued
-        transport, protocol = await loop.create_connection(RequestProtocol, host, port)
+        if isinstance(port, str):  # a Unix socket's path (a sandboxed preview's)
+            transport, protocol = await loop.create_unix_connection(RequestProtocol, port)
+        else:
+            transport, protocol = await loop.create_connection(RequestProtocol, host, port)
         sock = transport.get_extra_info("socket")
-        if sock is not None:
+        if sock is not None and not isinstance(port, str):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             while time.perf_counter() < deadline and (count is None or issued < count):

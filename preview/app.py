@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import TYPE_CHECKING
 
 import httpx
 import trio
 from quart import (
     Quart,
     Response,
-    current_app,
+    has_request_context,
     has_websocket_context,
     jsonify,
     request,
@@ -21,56 +19,32 @@ from quart import (
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
-from .auth import SESSION_COOKIE, Authenticator, JWTAuthenticator, User
-from .cache import BoundedCache
+from .api import endpoints, generations, ops, origins, previews, proxying, streams, ui
+from .auth import Authenticator, JWTAuthenticator
 from .errors import PreviewError, error_response
-from .httpclients import shared_tls_context
+from .proxy import UpstreamRouter, local_transport, shared_tls_context
+from .runtime import Supervisor, follow_parent_death
+from .services import Services
 from .settings import Settings, unknown_env_names
-from .store import Generation, Store
-from .supervisor import Supervisor
+from .store import Store
+from .transport import (
+    CorsMiddleware,
+    OriginRouter,
+    ParkedStreams,
+    ProxyFastPath,
+    StreamFastPath,
+    connection_guard,
+)
 
-if TYPE_CHECKING:
-    from .api.parked_streams import ParkedStreams
-
-__all__ = ["Services", "create_app", "services"]
+__all__ = ["create_app"]
 
 _log = logging.getLogger("preview")
 _PARKED_STREAMS_GRACE = 5.0  # for the streams to send their preview's end at shutdown
 
 
-@dataclass
-class Services:
-    """What request handlers use; set up in ``before_serving``."""
-
-    settings: Settings
-    authenticator: Authenticator
-    store: Store | None = None
-    supervisor: Supervisor | None = None
-    parked_streams: ParkedStreams | None = None
-
-    http: httpx.AsyncClient | None = None
-    # Both hold immutable values: a generation never changes once uploaded, nor does
-    # the endpoint list of a generation's source or of one running app.
-    generations: BoundedCache[str, Generation] = field(default_factory=lambda: BoundedCache(4096))
-    discovery_cache: BoundedCache[str, list] = field(default_factory=lambda: BoundedCache(256))
-
-    def user(self, *, allow_cookie: bool = False) -> User:
-        """The caller of this request or WebSocket; 401 if unauthenticated."""
-        source = websocket if has_websocket_context() else request
-        return self.authenticator.authenticate(
-            source.headers.get("Authorization"),
-            source.cookies.get(SESSION_COOKIE),
-            allow_cookie=allow_cookie,
-        )
-
-
 def _error_json(error: PreviewError) -> Response:
     status, headers, body = error_response(error)
     return Response(body, status=status, headers=headers)
-
-
-def services() -> Services:
-    return current_app.extensions["preview"]
 
 
 def create_app(
@@ -87,6 +61,7 @@ def create_app(
     stops, unless given an open ``store``, which stays the caller's to close.
     """
     settings = settings or Settings.from_env()
+    connection_guard.install()  # one client's protocol error must not end the server
     # The UI blueprint serves /static itself (content types, CSP, no-cache).
     app = QuartTrio("preview", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
@@ -100,43 +75,49 @@ def create_app(
     state = Services(settings=settings, authenticator=authenticator)
     app.extensions["preview"] = state
 
-    from .api import endpoints, generations, previews, proxying, streams, ui
-
     app.register_blueprint(generations.blueprint)
     app.register_blueprint(previews.blueprint)
     app.register_blueprint(streams.blueprint)
     app.register_blueprint(proxying.blueprint)
     app.register_blueprint(endpoints.blueprint)
-
-    from .api.fast_proxy import ProxyFastPath
-    from .api.fast_stream import StreamFastPath
-    from .api.parked_streams import ParkedStreams
+    app.register_blueprint(origins.blueprint)
+    app.register_blueprint(ops.blueprint)
 
     app.asgi_app = ProxyFastPath(StreamFastPath(app.asgi_app, state), state)  # type: ignore[method-assign]
+    # Around the fast paths, so their answers get the CORS headers too.
+    app.asgi_app = CorsMiddleware(app.asgi_app, settings.cors_origin_set)  # type: ignore[method-assign]
+    # Outermost, the preview origins: a call to <preview>.<domain> never reaches the API,
+    # and an app's own CORS answers reach its callers unchanged.
+    app.asgi_app = OriginRouter(app.asgi_app, state)  # type: ignore[method-assign]
     app.register_blueprint(ui.blueprint)
 
     @app.before_serving
     async def _start() -> None:
+        follow_parent_death()  # a Hypercorn worker ends with its master, previews too
         for name in unknown_env_names():
             _log.warning("unknown setting %s is ignored (see README: Settings)", name)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        settings.data_dir.chmod(0o700)  # the database, the secret: the service's alone
         state.store = (
             store
             if store is not None
             else await Store.open(settings.database_url, threads=settings.db_threads)
         )
-        state.supervisor = Supervisor(settings, state.store)
-        # Built in a thread: loading the CA bundle would stall the loop (httpclients).
-        tls_context = await trio.to_thread.run_sync(shared_tls_context)
+        state.supervisor = Supervisor(settings, state.store, state.metrics)
+        # Built in a thread: loading the CA bundle would stall the loop (proxy.clients).
+        await trio.to_thread.run_sync(shared_tls_context)
+        upstream = local_transport(httpx.Limits(max_connections=200, max_keepalive_connections=50))
+        state.supervisor.ports.add_connection_closer(upstream.close_idle_to)
         state.http = httpx.AsyncClient(
             trust_env=False,
-            verify=tls_context,
+            # Each request goes over its preview's own socket when sandboxed (upstream),
+            # else over TCP to 127.0.0.1 (connections reset on close: see ports).
+            transport=UpstreamRouter(upstream),
             # One client serves every preview on 127.0.0.1, where cookies ignore the port:
             # a cookie a child sets goes to the caller only and is never kept here.
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
             follow_redirects=False,
             timeout=settings.proxy_timeout,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
         await app.nursery.start(state.supervisor.serve)  # type: ignore[attr-defined]
         state.parked_streams = ParkedStreams()
@@ -175,7 +156,13 @@ def create_app(
     async def _unexpected(error: Exception) -> Response:
         if isinstance(error, trio.Cancelled):  # pragma: no cover - never swallow
             raise error
-        _log.exception("unhandled error on %s %s", request.method, request.path)
+        # Also the boundary of WebSocket handlers, where there is no `request`.
+        if has_websocket_context():
+            _log.exception("unhandled error on WEBSOCKET %s", websocket.path)
+        elif has_request_context():
+            _log.exception("unhandled error on %s %s", request.method, request.path)
+        else:  # pragma: no cover - Quart calls error handlers within a context
+            _log.exception("unhandled error")
         return _error_json(
             PreviewError("The service failed to handle this request; it has been logged.")
         )

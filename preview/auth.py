@@ -4,7 +4,8 @@ A host that embeds the service may pass its own ``Authenticator`` to ``create_ap
 the default one, :class:`JWTAuthenticator`, verifies ``Authorization: Bearer <JWT>``
 with ``sub`` and ``exp`` required and an optional ``tier`` (``free`` or ``pro``). Read-only
 streams also accept the ``preview_session`` cookie that ``POST /api/session`` sets,
-because a browser's ``EventSource`` cannot send headers.
+because a browser's ``EventSource`` cannot send headers. No token is ever taken from
+a URL.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,14 +43,39 @@ class User:
 
 
 class Authenticator(Protocol):
+    """Who a request is from. ``create_app(authenticator=...)`` takes a host's own.
+
+    ``authenticate`` gets the ``Authorization`` header, our session cookie, whether this
+    route accepts that cookie (the read-only streams do), and all the request's cookies,
+    so that an embedding host can recognise its own session (see
+    ``examples/embedding``); it returns the :class:`User` or raises ``Unauthorized``.
+    It runs on the event loop for every request: no blocking I/O.
+    ``session_token`` makes the value of our cookie for ``POST /api/session``.
+    """
+
     def authenticate(
-        self, authorization: str | None, session_cookie: str | None, *, allow_cookie: bool
+        self,
+        authorization: str | None,
+        session_cookie: str | None,
+        *,
+        allow_cookie: bool,
+        cookies: Mapping[str, str],
     ) -> User: ...
 
     def session_token(self, user: User) -> tuple[str, int]: ...
 
 
 _VERIFIED_MAX = 4096  # tokens whose verification is remembered (then forgotten at once)
+_LATEST_TIME = 2**53  # seconds: beyond, a float (the cache's clock) no longer holds them exactly
+
+
+def _numeric_date(value: object) -> bool:
+    """A JSON number of seconds we can compare and keep (RFC 7519 NumericDate): PyJWT
+    accepts a string or a bool too, and an integer too large for a float (``exp``
+    10**400) made the remembered expiry raise ``OverflowError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return -_LATEST_TIME <= value <= _LATEST_TIME  # False for NaN and infinities
 
 
 class JWTAuthenticator:
@@ -101,6 +127,9 @@ class JWTAuthenticator:
             raise Unauthorized("The token has expired.", code="token_expired") from None
         except jwt.InvalidTokenError as error:
             raise Unauthorized(f"The token is not valid: {error}.", code="invalid_token") from None
+        for name in ("exp", "iat", "nbf"):
+            if name in claims and not _numeric_date(claims[name]):
+                raise Unauthorized(f"The token's {name} is not a valid time.", code="invalid_token")
         if session != (claims.get("typ") == "session"):
             raise Unauthorized("This kind of token is not accepted here.", code="invalid_token")
         subject, tier = claims.get("sub"), claims.get("tier", "free")
@@ -109,8 +138,15 @@ class JWTAuthenticator:
         return User(subject, tier), float(claims["exp"])
 
     def authenticate(
-        self, authorization: str | None, session_cookie: str | None, *, allow_cookie: bool
+        self,
+        authorization: str | None,
+        session_cookie: str | None,
+        *,
+        allow_cookie: bool,
+        cookies: Mapping[str, str] | None = None,
     ) -> User:
+        """Bearer header first, else (where allowed) our session cookie. Never a token
+        from the URL: URLs end up in logs, histories and Referer headers."""
         if authorization:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():

@@ -32,5 +32,9 @@ class BoundedCache(Generic[_K, _V]):
             self._entries.popitem(last=False)
         return value
 
+    def discard(self, key: _K) -> None:
+        """Forget ``key`` (its value was renamed or deleted)."""
+        self._entries.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._entries)

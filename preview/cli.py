@@ -1,5 +1,11 @@
 """The ``preview`` command: ``serve`` (the default), ``token``, ``push``, ``launch``, ``stop``,
-``logs``."""
+``logs``.
+
+The client commands find their bearer token, in this order: ``--token``, ``$PREVIEW_TOKEN``,
+the token the running ``preview serve`` left for this user (one per-user file, in the
+platform's state directory, keyed by the server's URL), and finally one signed with the
+configured or stored JWT secret of the current settings. An error 401 says which it used.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import argparse
 import gc
 import io
 import json
+import logging
 import os
 import signal
 import sys
@@ -22,6 +29,8 @@ from quart import Quart
 
 from .app import create_app
 from .auth import JWTAuthenticator
+from .clienttoken import LOCAL_USER, client_token, remember_server_token
+from .servicelog import configure_logging
 from .settings import SETTINGS_HELP, Settings
 from .store import DatabaseUnavailable, Store
 
@@ -30,7 +39,7 @@ __all__ = ["main"]
 _SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".ruff_cache"}
 _COLOURS = {"ERROR": "\x1b[31m", "WARN": "\x1b[33m", "DEBUG": "\x1b[2m"}
 _SYSTEM_COLOUR, _RESET = "\x1b[36m", "\x1b[0m"
-_LOCAL_USER = "local"
+_LOCAL_USER = LOCAL_USER
 _STORE_CLOSE_TIMEOUT = 10  # s
 
 
@@ -69,7 +78,9 @@ async def _serve_app(app: Quart, settings: Settings, config: Config) -> None:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for _ in signals:
                 break
-        print("shutting down: stopping previews", file=sys.stderr, flush=True)
+        # A warning: shown as the bare message (Python's last-resort handler) in text
+        # mode, as a JSON line with PREVIEW_LOG_FORMAT=json.
+        logging.getLogger("preview").warning("shutting down: stopping previews")
         supervisor = app.extensions["preview"].supervisor
         if supervisor is not None:
             await supervisor.aclose()
@@ -80,7 +91,11 @@ async def _serve_app(app: Quart, settings: Settings, config: Config) -> None:
         )
         _freeze_startup_heap()
         url = binds[0] if binds else "http://127.0.0.1:8000"
-        print(f"Preview service ready: {url}/?token={token}", flush=True)
+        try:
+            await trio.to_thread.run_sync(remember_server_token, url, token)
+        except OSError as error:  # a read-only home: the client needs --token then
+            print(f"(could not keep the token for the client commands: {error})", flush=True)
+        print(f"Preview service ready: {url}/#token={token}", flush=True)
         print(f"  (bearer token for user '{_LOCAL_USER}', pro tier, 30 days)", flush=True)
 
 
@@ -105,6 +120,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     config = _hypercorn_config(args.config)
     if args.bind:
         config.bind = [args.bind]
+    configure_logging(settings.log_format)
+    if settings.log_format == "json":  # Hypercorn's lines through the same handler
+        if config.errorlog == "-":
+            config.errorlog = logging.getLogger("hypercorn.error")
+        if config.accesslog == "-":
+            config.accesslog = logging.getLogger("hypercorn.access")
     trio.run(_serve, settings, config)
     return 0
 
@@ -116,9 +137,8 @@ def _cmd_token(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace) -> httpx.Client:
-    token = args.token or os.environ.get("PREVIEW_TOKEN")
-    if not token:
-        token = _authenticator(Settings.from_env()).issue(_LOCAL_USER, tier="pro", lifetime=3600)
+    token, args.token_source = client_token(args.url, args.token)
+    args.bearer = token
     return httpx.Client(
         base_url=args.url,
         headers={"Authorization": f"Bearer {token}"},
@@ -127,13 +147,16 @@ def _client(args: argparse.Namespace) -> httpx.Client:
     )
 
 
-def _check(response: httpx.Response) -> dict:
+def _check(response: httpx.Response, args: argparse.Namespace | None = None) -> dict:
     try:
         body = response.json()
     except ValueError:
         body = {"message": response.text}
     if response.is_error:
-        raise SystemExit(f"error {response.status_code}: {body.get('message', body)}")
+        message = f"error {response.status_code}: {body.get('message', body)}"
+        if response.status_code == 401 and args is not None:
+            message += f" (the token came from {args.token_source})"
+        raise SystemExit(message)
     return body
 
 
@@ -161,7 +184,8 @@ def _cmd_push(args: argparse.Namespace) -> int:
                 content=_zip_folder(folder),
                 params=params,
                 headers={"Content-Type": "application/zip"},
-            )
+            ),
+            args,
         )
     print(body["generationId"])
     return 0
@@ -170,40 +194,101 @@ def _cmd_push(args: argparse.Namespace) -> int:
 def _cmd_launch(args: argparse.Namespace) -> int:
     with _client(args) as client:
         body = _check(
-            client.post(f"/api/generations/{args.gid}/preview/launch", json={"wait": args.wait})
+            client.post(
+                f"/api/generations/{args.gid}/preview/launch",
+                json={"wait": args.wait},
+                timeout=None if args.wait else 60,  # the service bounds the wait (a build)
+            ),
+            args,
         )
-    print(json.dumps(body, indent=2))
+    if args.json:
+        print(json.dumps(body, indent=2))
+    else:
+        _print_launch(args, body)
     return 0 if body.get("status") != "failed" else 1
+
+
+def _print_launch(args: argparse.Namespace, body: dict) -> None:
+    """How to call the app, not only that it started."""
+    gid = args.gid
+    print(f"{body.get('previewInstanceId')}: {body.get('status')}")
+    if body.get("status") == "failed":
+        print(f"  reason: {body.get('errorMessage')}")
+        print(f"  logs:   preview logs {gid}")
+        return
+    proxy = f"{args.url.rstrip('/')}/api/generations/{gid}/preview/proxy/"
+    token = body.get("previewToken", "")
+    print(f"  app:    {body.get('baseUrl')}")
+    print(f"  proxy:  {proxy}")
+    bearer = args.bearer
+    print(
+        f"  call:   curl -H 'Authorization: Bearer {bearer}' -H 'X-Preview-Token: {token}' {proxy}"
+    )
+    print(f"  logs:   preview logs {gid} --follow")
 
 
 def _cmd_stop(args: argparse.Namespace) -> int:
     with _client(args) as client:
-        print(json.dumps(_check(client.delete(f"/api/generations/{args.gid}/preview")), indent=2))
+        response = client.delete(f"/api/generations/{args.gid}/preview")
+    if response.status_code == 404 and _error_code(response) == "no_active_preview":
+        print(f"{args.gid}: no preview is running; nothing to stop")
+        return 0
+    body = _check(response, args)
+    if args.json:
+        print(json.dumps(body, indent=2))
+    else:
+        code = body.get("exitCode")
+        print(f"{body.get('previewInstanceId')}: {_describe_stop(body.get('status'), code)}")
     return 0
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        return response.json().get("error")
+    except (ValueError, AttributeError):
+        return None
+
+
+def _describe_stop(status: str | None, code: int | None) -> str:
+    """``stopped (SIGTERM)``: a stop we asked for is no crash; the raw code follows."""
+    if code is None:
+        return str(status)
+    if code >= 0:
+        return f"{status} (exit code {code})"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    return f"{status} ({name}; exit code {code})"
 
 
 def _print_event(event: dict, colour: bool) -> None:
     text = f"{event['timestamp']} {event['level']:<5} {event['message']}"
-    if colour:
-        tint = _SYSTEM_COLOUR if event["source"] == "system" else _COLOURS.get(event["level"], "")
+    if colour:  # the level first (an ERROR is red whoever said it), then the source
+        tint = _COLOURS.get(event["level"]) or (
+            _SYSTEM_COLOUR if event["source"] == "system" else ""
+        )
         text = f"{tint}{text}{_RESET}" if tint else text
     print(text, flush=True)
 
 
-def _follow(client: httpx.Client, gid: str, colour: bool) -> int:
+def _follow(client: httpx.Client, args: argparse.Namespace, colour: bool) -> int:
     """Tail the SSE stream; on a dropped connection resume after the last id seen."""
     last_id, failures = 0, 0
     while True:
         try:
             with client.stream(
                 "GET",
-                f"/api/generations/{gid}/preview/logs/stream",
+                f"/api/generations/{args.gid}/preview/logs/stream",
                 headers={"Last-Event-ID": str(last_id)},
                 timeout=None,
             ) as response:
+                if response.status_code == 204:  # the preview is over and was sent whole
+                    print("-- preview ended", flush=True)
+                    return 0
                 if response.is_error:
                     response.read()
-                    _check(response)
+                    _check(response, args)
                 failures, kind, data = 0, "message", []
                 for line in response.iter_lines():
                     if line.startswith("id: "):
@@ -214,7 +299,7 @@ def _follow(client: httpx.Client, gid: str, colour: bool) -> int:
                         data.append(line[6:])
                     elif line == "" and data:
                         payload = json.loads("\n".join(data))
-                        if kind == "end":
+                        if kind == "end" or payload.get("end"):
                             print(f"-- preview ended: {payload.get('status')}", flush=True)
                             return 0
                         _print_event(payload, colour)
@@ -231,12 +316,12 @@ def _cmd_logs(args: argparse.Namespace) -> int:
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     with _client(args) as client:
         if args.follow:
-            return _follow(client, args.gid, colour)
+            return _follow(client, args, colour)
         response = client.get(
             f"/api/generations/{args.gid}/preview/logs", params={"format": "text"}
         )
         if response.is_error:
-            _check(response)
+            _check(response, args)
         sys.stdout.write(response.text)
     return 0
 
@@ -265,9 +350,18 @@ def _parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("dir" if name == "push" else "gid")
-        sub.add_argument("--url", default=os.environ.get("PREVIEW_URL", "http://127.0.0.1:8000"))
-        sub.add_argument("--token", help="bearer token (default $PREVIEW_TOKEN, else local)")
+        sub.add_argument(
+            "--url",
+            default=os.environ.get("PREVIEW_URL", "http://127.0.0.1:8000"),
+            help="the service (default $PREVIEW_URL, else http://127.0.0.1:8000)",
+        )
+        sub.add_argument(
+            "--token",
+            help="bearer token (default $PREVIEW_TOKEN, else the one `preview serve` left)",
+        )
         sub.set_defaults(run=handler)
+        if name in ("launch", "stop"):
+            sub.add_argument("--json", action="store_true", help="print the API's JSON answer")
     commands.choices["push"].add_argument("--project", help="project id to record")
     commands.choices["launch"].add_argument(
         "--wait", action="store_true", help="return once running or failed"
@@ -294,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C (`logs --follow`): the user is done, no traceback
+        print(file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # Whoever read our output left (`preview logs -f | head`): stop quietly, as Unix
         # tools do. Python flushes stdout once more at exit; give it /dev/null to flush to.

@@ -12,6 +12,7 @@ with the class's HTTP status.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 __all__ = [
@@ -19,8 +20,12 @@ __all__ = [
     "BadRequest",
     "Conflict",
     "Forbidden",
+    "InsufficientStorage",
     "NotFound",
     "PreviewError",
+    "StoreError",
+    "StoreFull",
+    "StoreUnavailable",
     "TimedOut",
     "TooLarge",
     "Unauthorized",
@@ -34,14 +39,22 @@ class PreviewError(Exception):
 
     status_code: int = 500
     default_code: str = "internal_error"
+    retry_after: float | None = None  # seconds, sent as Retry-After when set
 
     def __init__(
-        self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.details = details or {}
+        if retry_after is not None:
+            self.retry_after = retry_after
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +71,11 @@ def error_response(error: PreviewError) -> tuple[int, list[tuple[str, str]], byt
     headers = [("Content-Type", "application/json")]
     if error.status_code == 401:
         headers.append(("WWW-Authenticate", 'Bearer realm="preview"'))
+    if error.retry_after is not None:
+        headers.append(("Retry-After", str(max(1, math.ceil(error.retry_after)))))
+    if error.status_code == 413:
+        # The body was not read to its end: the connection cannot carry another request.
+        headers.append(("Connection", "close"))
     body = json.dumps(error.to_json(), separators=(",", ":")).encode()
     return error.status_code, headers, body + b"\n"
 
@@ -100,8 +118,29 @@ class BadGateway(PreviewError):
 class Unavailable(PreviewError):
     status_code = 503
     default_code = "unavailable"
+    retry_after = 5  # a 503 always says when to try again (capacity, a preview starting)
 
 
 class TimedOut(PreviewError):
     status_code = 504
     default_code = "timed_out"
+
+
+class InsufficientStorage(PreviewError):
+    status_code = 507
+    default_code = "insufficient_storage"
+
+
+class StoreError(PreviewError):
+    """The database could not do its part for a reason of the world (down, busy beyond
+    its timeout, out of space), not of the request: the same call may succeed later.
+    ``preview.store`` raises only its subclasses, from the driver's error."""
+
+
+class StoreUnavailable(StoreError, Unavailable):
+    default_code = "store_unavailable"
+    retry_after = 2.0
+
+
+class StoreFull(StoreError, InsufficientStorage):
+    pass

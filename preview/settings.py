@@ -9,10 +9,13 @@ and ``preview serve --help-settings`` print. Unknown ``PREVIEW_*`` names are ret
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import os
+import re
 import secrets
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +27,13 @@ _PREFIX = "PREVIEW_"
 _OTHER_KNOWN = {"PREVIEW_TEST_POSTGRES_URL", "PREVIEW_URL", "PREVIEW_TOKEN"}
 
 
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
+_ORIGIN_TEMPLATE = re.compile(rf"https?://\{{preview\}}(?:\.{_LABEL})+(?::[0-9]{{1,5}})?/?")
+
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
 _KINDS: dict[str, type] = {"Path": Path, "str": str, "int": int, "float": float}
 
 
@@ -37,7 +47,7 @@ class Settings:
 
     data_dir: Path = field(
         default=Path(".preview-data"),
-        metadata=_help("path", "holds the SQLite file, the generated JWT secret and temp dirs"),
+        metadata=_help("path", "holds the SQLite file and the generated JWT secret (made 0700)"),
     )
     db_url: str = field(
         default="",
@@ -92,7 +102,12 @@ class Settings:
         default=10, metadata=_help("s", "time between health checks of a running preview")
     )
     memory_limit_mb: int = field(
-        default=512, metadata=_help("MiB", "address-space limit of each preview process")
+        default=512,
+        metadata=_help(
+            "MiB",
+            "memory (RSS and page cache) of each preview's cgroup; without cgroups, "
+            "the address-space limit of each process",
+        ),
     )
     max_instances_free: int = field(
         default=1, metadata=_help("count", "concurrent previews of a free-tier user")
@@ -102,7 +117,7 @@ class Settings:
     )
     python: str = field(
         default=sys.executable,
-        metadata=_help("path", "interpreter that runs previews; default the service's own"),
+        metadata=_help("path", "interpreter of previews when PREVIEW_BUILD=off; default ours"),
     )
     max_upload_bytes: int = field(
         default=20 * 1024 * 1024, metadata=_help("bytes", "largest upload request body")
@@ -126,6 +141,96 @@ class Settings:
     proxy_max_response_bytes: int = field(
         default=10 * 1024 * 1024,
         metadata=_help("bytes", "largest response body of a request envelope (not streamed)"),
+    )
+    partial_line_flush: float = field(
+        default=0.1,
+        metadata=_help(
+            "s", "a line without its newline is shown after the output is quiet this long"
+        ),
+    )
+    app_domain: str = field(
+        default="localhost",
+        metadata=_help("host", "each running preview is also served at <preview>.<this domain>"),
+    )
+    app_origin_template: str = field(
+        default="",
+        metadata=_help(
+            "URL",
+            "public URL of a preview's origin, {preview} for its label (e.g. "
+            "https://{preview}.preview.example.com); empty: the API's scheme and port",
+        ),
+    )
+    app_ticket_timeout: float = field(
+        default=60, metadata=_help("s", "lifetime of a one-time link that opens a preview's origin")
+    )
+    cors_origins: str = field(
+        default="",
+        metadata=_help(
+            "origins",
+            "comma-separated exact origins (https://app.example.com) whose pages may call "
+            "/api with credentials; empty means no CORS",
+        ),
+    )
+    ring_bytes: int = field(
+        default=8 * 1024 * 1024,
+        metadata=_help(
+            "bytes", "memory of a preview's ring of recent events (and its writer queue)"
+        ),
+    )
+    log_format: str = field(
+        default="text",
+        metadata=_help("text", "the service's own log lines: text, or json (one object a line)"),
+    )
+    build: str = field(
+        default="on",
+        metadata=_help("on/off", "build each app's own environment (uv, npm); off: PREVIEW_PYTHON"),
+    )
+    build_timeout: float = field(
+        default=600, metadata=_help("s", "a dependency build or set-up step not done by then fails")
+    )
+    env_cache_mb: int = field(
+        default=4096,
+        metadata=_help("MiB", "built environments kept; least recently used evicted beyond it"),
+    )
+    package_index_url: str = field(
+        default="",
+        metadata=_help("URL", "Python package index for builds; empty: PyPI; none: no index"),
+    )
+    find_links: str = field(
+        default="", metadata=_help("path", "a directory of wheels builds may install from")
+    )
+    app_postgres_url: str = field(
+        default="",
+        metadata=_help("URL", "PostgreSQL server giving each preview a database; empty: SQLite"),
+    )
+    env_dir: str = field(
+        default="",
+        metadata=_help("path", "where built environments are kept; empty: envs in the data dir"),
+    )
+    sandbox: str = field(
+        default="auto",
+        metadata=_help(
+            "mode",
+            "auto: confine previews when the machine allows (says so when not); "
+            "required: refuse launches otherwise; off: plain child processes",
+        ),
+    )
+    pids_limit: int = field(
+        default=256, metadata=_help("count", "processes and threads of one preview (cgroup)")
+    )
+    cpu_limit: float = field(
+        default=1.0, metadata=_help("cores", "CPU time of one preview (cgroup quota)")
+    )
+    tmp_limit_mb: int = field(
+        default=64, metadata=_help("MiB", "size of a sandboxed preview's private /tmp")
+    )
+    run_dir: str = field(
+        default="",
+        metadata=_help(
+            "path",
+            "previews' own directories and sockets, outside the data dir; "
+            "empty means preview-<hash of the data dir> in the system's temp dir",
+        ),
     )
 
     @classmethod
@@ -159,15 +264,45 @@ class Settings:
             "stream_send_timeout",
             "session_timeout",
             "health_interval",
+            "app_ticket_timeout",
         ):
             if not getattr(self, name) > 0:  # also refuses NaN
                 raise ValueError(f"PREVIEW_{name.upper()} must be positive")
-        for name in ("stop_grace", "stream_interval"):
+        for name in ("stop_grace", "stream_interval", "partial_line_flush"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"PREVIEW_{name.upper()} must not be negative")
+        if not _HOST_NAME.fullmatch(self.app_domain):
+            raise ValueError("PREVIEW_APP_DOMAIN must be a host name like preview.example.com")
+        if self.app_origin_template and not _ORIGIN_TEMPLATE.fullmatch(self.app_origin_template):
+            raise ValueError(
+                "PREVIEW_APP_ORIGIN_TEMPLATE must look like https://{preview}.preview.example.com"
+                " (http or https, {preview} as the first label of the host, no path)"
+            )
+        if self.log_format not in ("text", "json"):
+            raise ValueError("PREVIEW_LOG_FORMAT must be text or json")
+        if self.ring_bytes < 64 * 1024:
+            raise ValueError("PREVIEW_RING_BYTES must be at least 65536")
+        if self.build not in ("on", "off"):
+            raise ValueError("PREVIEW_BUILD must be on or off")
+        if not self.build_timeout > 0 or self.env_cache_mb < 1:
+            raise ValueError("PREVIEW_BUILD_TIMEOUT and PREVIEW_ENV_CACHE_MB must be positive")
+        if self.sandbox not in ("auto", "required", "off"):
+            raise ValueError("PREVIEW_SANDBOX must be auto, required or off")
+        if self.pids_limit < 16 or self.tmp_limit_mb < 1 or not self.cpu_limit > 0:
+            raise ValueError("PREVIEW_PIDS_LIMIT (>= 16), _TMP_LIMIT_MB, _CPU_LIMIT too small")
         if self.max_log_lines < 1 or self.subscriber_buffer < 1 or self.max_line_bytes < 64:
             raise ValueError("ring, subscriber buffer and line size must be positive")
+        for origin in self.cors_origin_set:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"PREVIEW_CORS_ORIGINS: {origin!r} is not an origin "
+                    "(scheme://host[:port], no path; '*' is not allowed with credentials)"
+                )
         return self
+
+    @property
+    def cors_origin_set(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.cors_origins.split(",") if part.strip())
 
     @property
     def database_url(self) -> str:
@@ -175,7 +310,17 @@ class Settings:
 
     @property
     def previews_dir(self) -> Path:
-        return self.data_dir / "previews"
+        """Previews' directories: never inside the data dir, which holds the database
+        and the secret and is kept private to the service (0700)."""
+        if self.run_dir:
+            return Path(self.run_dir)
+        key = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"preview-{key}"
+
+    @property
+    def env_cache_dir(self) -> Path:
+        """Built app environments (and uv's and npm's caches): kept across previews."""
+        return (Path(self.env_dir) if self.env_dir else self.data_dir / "envs").resolve()
 
     def max_instances(self, tier: str) -> int:
         return self.max_instances_pro if tier == "pro" else self.max_instances_free

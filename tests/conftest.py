@@ -20,7 +20,7 @@ from hypercorn.trio import serve
 
 from preview import Settings, create_app
 from preview.auth import JWTAuthenticator
-from preview.ports import free_port_block
+from preview.runtime import free_port_block
 
 EXAMPLE_APP = Path(__file__).resolve().parent.parent / "examples" / "hello-fastapi"
 SECRET = "test-secret-" + "x" * 40
@@ -39,7 +39,17 @@ def settings(tmp_path: Path) -> Settings:
         keepalive_interval=0.5,
         max_instances_free=1,
         max_instances_pro=3,
+        # Most tests run small apps with the service's own interpreter; the build tests
+        # (tests/runtime/test_build*.py) turn builds on.
+        build="off",
     )
+
+
+@pytest.fixture
+def unsandboxed(settings: Settings) -> Settings:
+    """PREVIEW_SANDBOX=off; applied before the ``service`` fixture starts."""
+    object.__setattr__(settings, "sandbox", "off")
+    return settings
 
 
 async def eventually(predicate: Callable[[], bool], interval: float = 0.005) -> None:
@@ -94,6 +104,38 @@ class Service:
         if response.status_code == 200 and response.json().get("processId"):
             self.children.append(response.json()["processId"])
         return response
+
+    async def app_request(
+        self, launched: dict[str, Any], method: str, path: str, **kwargs: Any
+    ) -> httpx.Response:
+        """Call a launched app directly (not through the service's proxy), the way the
+        service reaches it: its sandbox's socket, or its port."""
+        runtime = self.supervisor.get(launched["previewInstanceId"])
+        assert runtime is not None, "the preview is not live"
+        async with runtime.upstream.client(timeout=30) as client:
+            return await client.request(method, runtime.upstream.url(path), **kwargs)
+
+    async def app_get(self, launched: dict[str, Any], path: str) -> httpx.Response:
+        return await self.app_request(launched, "GET", path)
+
+    def direct_app(
+        self, launched: dict[str, Any], path: str
+    ) -> tuple[str, httpx.HTTPTransport | None]:
+        """For a sync client (a browser script's thread): the URL of ``path`` of a launched
+        app and the transport that reaches it as the service does (its sandbox's socket;
+        None: TCP to its port)."""
+        runtime = self.supervisor.get(launched["previewInstanceId"])
+        assert runtime is not None, "the preview is not live"
+        uds = runtime.upstream.socket_path
+        return str(runtime.upstream.url(path)), httpx.HTTPTransport(uds=uds) if uds else None
+
+    async def open_app_stream(self, launched: dict[str, Any]) -> trio.abc.Stream:
+        """A raw connection to a launched app, as :meth:`app_get` reaches it."""
+        runtime = self.supervisor.get(launched["previewInstanceId"])
+        assert runtime is not None, "the preview is not live"
+        if runtime.upstream.socket_path is not None:
+            return await trio.open_unix_socket(runtime.upstream.socket_path)
+        return await trio.open_tcp_stream("127.0.0.1", runtime.spec.port)
 
     async def status(self, gid: str, *, user: str = "alice") -> dict[str, Any]:
         response = await self.client.get(

@@ -3,6 +3,9 @@ nothing about it."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
 
 import pytest
@@ -62,3 +65,56 @@ def test_expired_and_malformed_tokens_are_refused() -> None:
     expired = auth.issue("ann", lifetime=-10)
     assert _code(lambda: auth.decode(expired)) == "token_expired"
     assert _code(lambda: auth.decode("not-a-jwt")) == "invalid_token"
+
+
+def _signed(payload: str) -> str:
+    """A token over ``payload`` as written (PyJWT would encode only what JSON allows)."""
+
+    def part(data: bytes) -> bytes:
+        return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+    signed = part(b'{"alg":"HS256","typ":"JWT"}') + b"." + part(payload.encode())
+    signature = hmac.new(SECRET.encode(), signed, hashlib.sha256).digest()
+    return (signed + b"." + part(signature)).decode()
+
+
+_LATER = int(time.time()) + 3600
+_HUGE = 10**400
+_SUB, _EXP = '"sub":"a"', f'"exp":{_LATER}'
+
+
+def _claims(*members: str) -> str:
+    return "{" + ",".join(members) + "}"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        _claims(_SUB, f'"exp":{_HUGE}'),
+        _claims(_SUB, f'"exp":-{_HUGE}'),
+        _claims(_SUB, '"exp":1e400'),
+        _claims(_SUB, '"exp":NaN'),
+        _claims(_SUB, f'"exp":"{_LATER}"'),
+        _claims(_SUB, '"exp":true'),
+        _claims(_SUB, '"exp":[1]'),
+        _claims(_SUB, _EXP, f'"iat":{_HUGE}'),
+        _claims(_SUB, _EXP, '"iat":"1"'),
+        _claims(_SUB, _EXP, f'"nbf":{_HUGE}'),
+        _claims(_SUB, _EXP, '"nbf":NaN'),
+        _claims(_SUB, _EXP, '"nbf":"1"'),
+        _claims('"sub":5', _EXP),
+        _claims('"sub":["a"]', _EXP),
+        _claims(_SUB, _EXP, '"tier":["pro"]'),
+        _claims(_SUB, _EXP, '"tier":{}'),
+        "[1, 2]",
+    ],
+)
+def test_claims_of_the_wrong_type_or_size_are_refused_not_a_crash(payload: str) -> None:
+    auth = JWTAuthenticator(SECRET, session_timeout=60)
+    assert _code(lambda: auth.decode(_signed(payload))) in ("invalid_token", "token_expired")
+
+
+def test_a_well_formed_raw_token_is_accepted() -> None:
+    # The helper above signs correctly: the refusals are the claims'.
+    auth = JWTAuthenticator(SECRET, session_timeout=60)
+    assert auth.decode(_signed(_claims(_SUB, _EXP, '"iat":1.5'))) == User("a")

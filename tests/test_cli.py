@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 from functools import partial
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 import trio
@@ -144,7 +146,7 @@ async def test_push_launch_logs_stop_follow_against_the_service(
         listed = await service.client.get("/api/generations", headers=auth())
         assert [g["generationId"] for g in listed.json()["generations"]] == [gid]
 
-        assert await cli("launch", gid, "--wait", *common) == 0
+        assert await cli("launch", gid, "--wait", "--json", *common) == 0
         launched = json.loads(capsys.readouterr().out)
         service.children.append(launched["processId"])
         assert launched["status"] == "running"
@@ -156,10 +158,13 @@ async def test_push_launch_logs_stop_follow_against_the_service(
         assert "Uvicorn running on" in history
         assert "\x1b[" not in history  # no colours when not a terminal
 
-        assert await cli("stop", gid, *common) == 0
+        assert await cli("stop", gid, "--json", *common) == 0
         stopped = json.loads(capsys.readouterr().out)
         assert stopped["status"] == "stopped"
         assert stopped["previewInstanceId"] == launched["previewInstanceId"]
+        # Stopping what is already stopped: said plainly, and not an error.
+        assert await cli("stop", gid, *common) == 0
+        assert capsys.readouterr().out == f"{gid}: no preview is running; nothing to stop\n"
 
         assert await cli("logs", gid, "--follow", *common) == 0
         lines = capsys.readouterr().out.splitlines()
@@ -230,10 +235,10 @@ async def test_cli_errors_are_one_line_messages(
     with trio.fail_after(20):
         with pytest.raises(SystemExit, match=r"^error 404: No generation 'gen_nope'"):
             await cli("launch", "gen_nope", *common)
-        with pytest.raises(SystemExit, match=r"^error 401: "):
+        with pytest.raises(SystemExit, match=r"^error 401: .*\(the token came from --token\)$"):
             await cli("logs", "gen_nope", "--url", service.url, "--token", "bad")
         gid = await service.upload({"README.md": "hi"})
-        with pytest.raises(SystemExit, match=r"^error 400: Cannot launch: missing required"):
+        with pytest.raises(SystemExit, match=r"^error 400: Found no way to start this app"):
             await cli("launch", gid, *common)
         with pytest.raises(SystemExit, match=r"^error 404: "):
             await cli("logs", gid, "--follow", *common)
@@ -273,3 +278,185 @@ async def test_python_dash_m_preview_token(tmp_path: Path) -> None:
         )
         assert bad.returncode == 2
         assert b"PREVIEW_STOP_GRACE" in bad.stderr and b"Traceback" not in bad.stderr
+
+
+def _client_env(state: Path, **extra: str) -> dict[str, str]:
+    """A user's environment: no PREVIEW_* setting, their own per-user state directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREVIEW_", "XDG_"))}
+    return env | {"XDG_STATE_HOME": str(state), "NO_COLOR": "1"} | extra
+
+
+async def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    done = await trio.run_process(
+        [sys.executable, "-m", "preview", *argv],
+        cwd=cwd,
+        env=env,
+        capture_stdout=True,
+        capture_stderr=True,
+        check=False,
+    )
+    return done.returncode, done.stdout.decode(), done.stderr.decode()
+
+
+async def test_client_commands_use_the_running_servers_token_from_any_folder(
+    tmp_path: Path,
+) -> None:
+    """`preview serve` in one folder, the client commands in another: they find the token
+    the server left in the user's state directory (no new secret, no 401); launch says
+    how to call the app; a second stop is no error; Ctrl-C ends a follow quietly."""
+    server_dir, client_dir, state = tmp_path / "server", tmp_path / "elsewhere", tmp_path / "st"
+    server_dir.mkdir()
+    client_dir.mkdir()
+    env = _client_env(state)
+    with trio.fail_after(90):
+        async with trio.open_nursery() as nursery:
+            server = await nursery.start(
+                partial(
+                    trio.run_process,
+                    [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0"],
+                    cwd=server_dir,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    check=False,
+                )
+            )
+            assert server.stdout is not None
+            printed = b""
+            while b"ready: " not in printed or not printed.endswith(b"\n"):
+                chunk = await server.stdout.receive_some()
+                assert chunk, printed
+                printed += chunk
+            url = re.search(rb"ready: (http://[^/\s]+)/[?#]token=", printed).group(1).decode()
+            try:
+                code, out, err = await _run(
+                    ["push", str(EXAMPLE_APP), "--url", url], client_dir, env
+                )
+                assert code == 0, err
+                gid = out.strip()
+                assert not (client_dir / ".preview-data").exists()  # no secret made here
+
+                code, out, err = await _run(
+                    ["launch", gid, "--wait", "--url", url], client_dir, env
+                )
+                assert code == 0, err
+                proxy = f"{url}/api/generations/{gid}/preview/proxy/"
+                assert re.search(r"^preview_\w+: running$", out, re.M), out
+                assert f"  proxy:  {proxy}\n" in out
+                call = re.search(
+                    r"^  call:   curl -H 'Authorization: Bearer (\S+)'"
+                    r" -H 'X-Preview-Token: (pvt_\S+)' (\S+)$",
+                    out,
+                    re.M,
+                )
+                assert call is not None and call.group(3) == proxy, out
+                # The printed call works as printed.
+                headers = {
+                    "Authorization": f"Bearer {call.group(1)}",
+                    "X-Preview-Token": call.group(2),
+                }
+                async with httpx.AsyncClient(trust_env=False) as http:
+                    answer = await http.get(proxy + "api/items", headers=headers)
+                assert answer.json() == [{"id": 1, "name": "first item"}]
+
+                # Ctrl-C while following: no traceback, the conventional status.
+                follow = await nursery.start(
+                    partial(
+                        trio.run_process,
+                        [sys.executable, "-m", "preview", "logs", gid, "-f", "--url", url],
+                        cwd=client_dir,
+                        env=env,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        check=False,
+                    )
+                )
+                assert follow.stdout is not None and follow.stderr is not None
+                assert await follow.stdout.receive_some()
+                follow.send_signal(signal.SIGINT)
+                errors = b""
+                while chunk := await follow.stderr.receive_some():
+                    errors += chunk
+                assert await follow.wait() == 130
+                assert b"Traceback" not in errors and b"KeyboardInterrupt" not in errors
+
+                code, out, err = await _run(["stop", gid, "--url", url], client_dir, env)
+                assert code == 0, err
+                assert re.fullmatch(
+                    r"preview_\w+: stopped \((SIGTERM; exit code -15|exit code 0)\)\n", out
+                ), out
+                code, out, err = await _run(["stop", gid, "--url", url], client_dir, env)
+                assert (code, out) == (0, f"{gid}: no preview is running; nothing to stop\n")
+
+                # A user without the server's token is told where it was looked for.
+                other = _client_env(tmp_path / "other-user")
+                code, out, err = await _run(["logs", gid, "--url", url], client_dir, other)
+                assert code == 1 and "Traceback" not in err
+                assert f"no token for {url}" in err
+                assert str(tmp_path / "other-user") in err
+
+                # A token that the server refuses: the 401 names where it came from.
+                tokens = next(state.rglob("servers.json"))
+                assert tokens.stat().st_mode & 0o077 == 0  # the user's own
+                tokens.write_text(json.dumps({url: "not-a-token"}))
+                code, out, err = await _run(["logs", gid, "--url", url], client_dir, env)
+                assert code == 1 and err.startswith("error 401: ")
+                assert f"the token came from {tokens}, left by `preview serve` at {url}" in err
+            finally:
+                server.send_signal(signal.SIGTERM)
+                assert await server.wait() == 0
+
+
+def test_follow_colours_follow_the_level_not_the_source(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from preview.cli import _print_event
+
+    event = {"timestamp": "2026-01-01T00:00:00Z", "message": "m"}
+    _print_event(event | {"level": "ERROR", "source": "system"}, True)
+    _print_event(event | {"level": "INFO", "source": "app"}, True)
+    _print_event(event | {"level": "WARN", "source": "app"}, True)
+    _print_event(event | {"level": "INFO", "source": "system"}, True)
+    red, plain, yellow, system = capsys.readouterr().out.splitlines()
+    assert red.startswith("\x1b[31m") and yellow.startswith("\x1b[33m")
+    assert "\x1b[" not in plain and system.startswith("\x1b[36m")
+
+
+async def test_serve_exits_at_once_with_idle_keep_alive_clients(tmp_path: Path) -> None:
+    """Idle keep-alive connections are closed as the server stops, not after its
+    graceful_timeout (10 s in hypercorn.toml): their idle timer used to be lost when
+    the app cancelled the task that restarts it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREVIEW_")}
+    env.update(PREVIEW_JWT_SECRET=SECRET, PREVIEW_DATA_DIR=str(tmp_path))
+    argv = [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0"]
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            server = await nursery.start(
+                partial(
+                    trio.run_process,
+                    argv,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    check=False,
+                )
+            )
+            assert server.stdout is not None
+            output = b""
+            while (found := re.search(rb"ready: http://([\d.]+):(\d+)/", output)) is None:
+                chunk = await server.stdout.receive_some()
+                assert chunk, output
+                output += chunk
+            address = (found.group(1).decode(), int(found.group(2)))
+            used = await trio.open_tcp_stream(*address)  # one request, then idle
+            await used.send_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert (await used.receive_some()).startswith(b"HTTP/1.1 200 ")
+            unused = await trio.open_tcp_stream(*address)  # connected, never asked
+            began = trio.current_time()
+            server.send_signal(signal.SIGINT)
+            await server.wait()
+            took = trio.current_time() - began
+            await used.aclose()
+            await unused.aclose()
+    assert server.returncode == 0
+    assert took < 5, took

@@ -41,6 +41,16 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "max_files": ("12", 12),
     "max_total_bytes": ("4096", 4096),
     "db_threads": ("2", 2),
+    "app_domain": ("preview.example.com", "preview.example.com"),
+    "app_origin_template": (
+        "https://{preview}.preview.example.com",
+        "https://{preview}.preview.example.com",
+    ),
+    "cors_origins": ("https://app.example.com,http://127.0.0.1:5173",) * 2,
+    "log_format": ("json", "json"),
+    "build": ("off", "off"),
+    "sandbox": ("off", "off"),
+    "pids_limit": ("64", 64),
 }
 _TYPES = {"Path": Path, "str": str, "int": int, "float": float}
 
@@ -159,6 +169,25 @@ def test_zero_stop_grace_and_line_size_validation() -> None:
         Settings.from_env(env(max_line_bytes="10"))
 
 
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("app_domain", "Preview.Example.com"),
+        ("app_domain", "*.example.com"),
+        ("app_domain", "example.com/x"),
+        ("app_origin_template", "preview.example.com"),
+        ("app_origin_template", "https://preview.example.com"),
+        ("app_origin_template", "https://x{preview}.example.com"),
+        ("app_origin_template", "https://{preview}.example.com/app"),
+        ("app_origin_template", "ftp://{preview}.example.com"),
+        ("app_ticket_timeout", "0"),
+    ],
+)
+def test_app_origin_settings_are_validated(name: str, raw: str) -> None:
+    with pytest.raises(ValueError, match="PREVIEW_" + name.upper()):
+        Settings.from_env(env(**{name: raw}))
+
+
 def test_unknown_env_names_reports_typos_only() -> None:
     environ = {
         "PREVIEW_TYPO": "1",
@@ -211,7 +240,7 @@ def test_database_url(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     expected = f"sqlite:///{(tmp_path / 'data' / 'preview.db').resolve()}"
     assert settings.database_url == expected
-    assert settings.previews_dir == tmp_path / "data" / "previews"
+    assert tmp_path / "data" not in settings.previews_dir.parents
     url = "postgresql+psycopg://user@localhost/preview"
     assert Settings(data_dir=tmp_path, db_url=url).database_url == url
     from_env = Settings.from_env(env(data_dir=str(tmp_path / "d")))

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 import preview
-from preview.event import Event
+from preview.logs import Event
 from preview.store import Generation, PreviewInstance, Store
 
 MIGRATIONS = Path(preview.__file__).resolve().parent / "migrations"
@@ -355,6 +355,10 @@ async def test_log_events_bulk_insert_paging_and_filters(store: Store) -> None:
         assert await store.count_log_events("p1") == n
         assert await store.count_log_events("p2") == 5
         assert await store.count_log_events("nope") == 0
+        # The newest id: where a finished stream ends (204 at or past it).
+        assert await store.last_log_seq("p1") == n
+        assert await store.last_log_seq("p2") == 5
+        assert await store.last_log_seq("nope") == 0
 
         # Default limit is 1000, in seq order.
         first = await store.log_events("p1")

@@ -113,7 +113,7 @@ EMITTER = emitter_app("emitted")
 def _sign_in(page: Any, url: str) -> str:
     """Open the URL ``preview serve`` prints; the bearer token it carried."""
     bearer = token()
-    page.goto(f"{url}/?token={bearer}")
+    page.goto(f"{url}/#token={bearer}")
     page.wait_for_selector("#app:not([hidden])")
     return bearer
 
@@ -146,7 +146,7 @@ async def test_whole_flow_with_the_example_app(service: Service) -> None:
     require_browser()
 
     def script(url: str) -> dict[str, Any]:
-        with browser_page() as (page, log):
+        with browser_page(width=1440, height=900) as (page, log):  # the README shot
             bearer = _sign_in(page, url)
             # The token left the address bar; it is kept for the tab, and traded for a
             # cookie that scripts cannot read.
@@ -177,11 +177,15 @@ async def test_whole_flow_with_the_example_app(service: Service) -> None:
             page.wait_for_selector("#terminal-rows .row:has-text('ready in')", timeout=30_000)
             page.wait_for_selector("#status-badge[data-status='running']")
             page.wait_for_selector("#connection[data-state='live']")
-            assert page.is_hidden("#phases")
+            # The start-up stays, folded into its summary, with each step's duration.
+            page.wait_for_selector("#phases-summary:has-text('Started in')")
+            assert page.get_attribute("#phases", "open") is None
             page.wait_for_selector("#endpoints-origin:has-text('live OpenAPI')")
             # The status is polled: memory and CPU of the running process appear.
             _until(page, "document.getElementById('metric-memory').textContent.endsWith('MiB')")
-            assert page.text_content("#metric-health") == "healthy"
+            # A poll made while it was starting shows memory with health unknown: the
+            # next one (every 2 s) says healthy.
+            _until(page, "document.getElementById('metric-health').textContent === 'healthy'")
             # The preview token from the launch is kept for this tab, per generation.
             assert page.evaluate(f"sessionStorage.getItem('preview.token.{gid}')")
 
@@ -202,7 +206,7 @@ async def test_whole_flow_with_the_example_app(service: Service) -> None:
             assert rows and all("src-app" not in row["cls"] for row in rows)
             assert " of " in page.text_content("#line-count") != total_text
             href = page.get_attribute("#download-filtered", "href")
-            assert "source=system%2Cproxy" in href and "format=text" in href
+            assert "source=build%2Csystem%2Cproxy" in href and "format=text" in href
             # The filtered download comes from the history (cookie-authorised).
             download = page.evaluate(f"fetch({json.dumps(href)}).then(r => r.text())")
             assert "ready in" in download and "[app/" not in download
@@ -211,7 +215,7 @@ async def test_whole_flow_with_the_example_app(service: Service) -> None:
             # Search: matching lines only, the match highlighted.
             page.fill("#log-search", "READY in")
             page.press("#log-search", "Enter")
-            page.wait_for_selector("#search-count:has-text('matching')")
+            page.wait_for_selector("#search-count:has-text('1 match')")
             rows = _visible_rows(page)
             assert len(rows) == 1 and "ready in" in rows[0]["text"]
             assert page.text_content("#terminal-rows .row mark") == "ready in"
@@ -224,6 +228,12 @@ async def test_whole_flow_with_the_example_app(service: Service) -> None:
             selected = page.wait_for_selector("#terminal-rows .row.selected")
             assert selected.text_content().endswith(f"[{request_id}]")
             assert page.input_value("#log-search") == ""
+            # Its detail shows the request this tab sent, with the answer.
+            selected.click()
+            page.wait_for_selector("#line-detail-request:not([hidden])")
+            sent = page.text_content("#line-detail-request-text")
+            assert sent.startswith("GET /api/items\n-> 200 in ") and "first item" in sent
+            page.click("#line-detail-close")
 
             screenshot(page, "ui-main.png")
 
@@ -241,14 +251,20 @@ async def test_whole_flow_with_the_example_app(service: Service) -> None:
             # The UI itself asked nothing of any other host.
             assert not log.external, log.external
 
-            # Open app: the app's /docs through the proxy, token swapped for a cookie.
-            # (Swagger UI's own page wants a CDN: refused here, but its title is ours.)
+            # Open app: the app's /docs at its own origin (<preview>.localhost, which
+            # Chromium resolves to loopback), the one-time ticket traded for a cookie of
+            # that origin alone. (Swagger UI's page wants a CDN: refused here, but its
+            # title is ours.)
             with page.context.expect_page() as opened:
                 page.click("#open-app")
             docs = opened.value
             docs.wait_for_load_state("domcontentloaded")
-            assert docs.url == f"{url}/api/generations/{gid}/preview/proxy/docs"
+            port = url.rsplit(":", 1)[1]
+            assert re.fullmatch(rf"http://preview-[0-9a-f]+\.localhost:{port}/docs", docs.url)
             assert "Hello preview" in docs.title()
+            origin = docs.url.removesuffix("/docs")
+            assert [c["name"] for c in page.context.cookies(origin)] == ["preview_app_session"]
+            assert "preview_app_session" not in [c["name"] for c in page.context.cookies(url)]
             docs.close()
 
             # Stop: the badge says so and the stream ends.
@@ -273,7 +289,8 @@ async def test_a_dropped_stream_resumes_with_no_duplicate_and_no_missing_line(
     launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
     assert launched["status"] == "running", launched
     runtime = service.supervisor.get(launched["previewInstanceId"])
-    emit_url = f"{launched['baseUrl']}/emit?n="
+    emit, child_transport = service.direct_app(launched, "/emit")
+    emit_url = f"{emit}?n="
 
     def drop_subscribers() -> int:
         # What the broadcast does to a subscriber that fell behind.
@@ -283,7 +300,10 @@ async def test_a_dropped_stream_resumes_with_no_duplicate_and_no_missing_line(
         return len(subscribers)
 
     def script(url: str) -> dict[str, Any]:
-        with browser_page() as (page, log), httpx.Client(trust_env=False) as child:
+        with (
+            browser_page() as (page, log),
+            httpx.Client(trust_env=False, transport=child_transport) as child,
+        ):
             _sign_in(page, url)
             _select(page, gid)
             page.wait_for_selector("#connection[data-state='live']")
@@ -443,12 +463,15 @@ async def test_a_failed_start_pins_its_reason_and_lines_above_the_terminal(
             page.click("#launch")
             page.wait_for_selector("#failure:not([hidden])", timeout=30_000)
             page.wait_for_selector("#connection[data-state='ended']")
-            page.wait_for_selector("#failure-lines:has-text('ModuleNotFoundError')")
+            # The user's own frame first (its path relative), Python's machinery folded.
+            page.wait_for_selector("#failure-own:has-text('ModuleNotFoundError')")
+            assert page.get_attribute("#failure-details", "open") is None
             result = {
                 "gid": gid,
                 "badge": page.get_attribute("#status-badge", "data-status"),
                 "message": page.text_content("#failure-message"),
                 "lines": page.text_content("#failure-lines"),
+                "own": page.text_content("#failure-own"),
                 "phases": page.eval_on_selector_all(
                     "#phase-list li", "e => e.map(x => x.textContent)"
                 ),
@@ -464,6 +487,10 @@ async def test_a_failed_start_pins_its_reason_and_lines_above_the_terminal(
     assert seen["message"] == status["errorMessage"]
     assert "preview_ui_missing_module" in seen["message"]
     assert "ModuleNotFoundError" in seen["lines"]
+    own = seen["own"].splitlines()
+    assert own[0].startswith('  File "server.py", line '), own  # no host path
+    assert own[-1].startswith("ModuleNotFoundError: No module named 'preview_ui_missing_module'")
+    assert not any("importlib" in line or "site-packages" in line for line in own)
     assert any(phase.startswith("process started") for phase in seen["phases"])
     assert seen["launch_enabled"]
 
@@ -530,7 +557,7 @@ async def test_100000_lines_keep_the_page_responsive(service: Service, settings)
             # A search over every line (Enter applies it without the typing delay).
             page.fill("#log-search", "flood line 54321 ")
             page.press("#log-search", "Enter")
-            page.wait_for_selector("#search-count:has-text('1 matching')")
+            page.wait_for_selector("#search-count:text-is('1 match')")
             search_ms = _model(page, "t.view.lastFilterMs")
             page.fill("#log-search", "")
             page.press("#log-search", "Enter")

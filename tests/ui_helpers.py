@@ -30,7 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-_NOT_LOOPBACK = re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])[a-z]+://")
+# Previews' own origins (<preview>.localhost) are loopback too: Chromium resolves them so.
+_NOT_LOOPBACK = re.compile(r"^(?!https?://(127\.0\.0\.1|([a-z0-9-]+\.)?localhost)[:/])[a-z]+://")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 T = TypeVar("T")
 
@@ -85,7 +86,7 @@ def browser_page(*, width: int = 1280, height: int = 800) -> Iterator[tuple[Any,
             def on_console(message: Any) -> None:
                 log.console.append(f"{message.type}: {message.text}")
                 # "Failed to load resource" is an HTTP error status the page handles
-                # (e.g. 404 no_preview); JS errors and CSP refusals are kept.
+                # (e.g. 404 no_active_preview); JS errors and CSP refusals are kept.
                 if message.type == "error" and "Failed to load resource" not in message.text:
                     log.errors.append(f"console: {message.text}")
 

@@ -75,10 +75,10 @@ def _example_files() -> dict[str, str]:
     }
 
 
-def bare_start(workdir: Path, port: int) -> float:
+def bare_start(workdir: Path, port: int, python: str = PYTHON, root_path: bool = True) -> float:
     """Spawn the example app like the service does and time its first 200 (ms)."""
     env = {
-        "PATH": f"{Path(PYTHON).parent}:/usr/local/bin:/usr/bin:/bin",
+        "PATH": f"{Path(python).parent}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(workdir),
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
@@ -89,7 +89,7 @@ def bare_start(workdir: Path, port: int) -> float:
     began = time.time_ns()
     process = subprocess.Popen(
         [
-            PYTHON,
+            python,
             "-m",
             "uvicorn",
             "app.main:app",
@@ -97,8 +97,7 @@ def bare_start(workdir: Path, port: int) -> float:
             "127.0.0.1",
             "--port",
             str(port),
-            "--root-path",
-            "/api/generations/bare/preview/proxy",
+            *(["--root-path", "/api/generations/bare/preview/proxy"] if root_path else []),
         ],
         cwd=workdir,
         env=env,

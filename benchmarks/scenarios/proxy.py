@@ -7,17 +7,22 @@ blocks that alternate direct / envelope / transparent, so that a change in the
 machine's speed during the run (this VM's can double) weighs on every mode alike;
 added latency is the mode's p50 / p99 minus the direct call's. Throughput: CONCURRENCY
 keep-alive connections for a few seconds per mode (profiled with ``--profile``).
-Clients are lean (raw sockets, own process). A fourth mode, ``bare``, is the floor:
-``benchmarks.bareproxy`` (Hypercorn + httpx, no service logic) in front of the same
-child, timed in the same rounds.
+Clients are lean (raw sockets, own process). The ``origin`` mode is the same call at the
+preview's own origin (``Host: <preview>.localhost``, its session cookie). A last mode,
+``bare``, is the floor: ``benchmarks.bareproxy`` (Hypercorn + httpx, no service logic)
+in front of the same child, timed in the same rounds.
 """
 
 from __future__ import annotations
 
 import array
 import json
+import os
 import subprocess
+import urllib.parse
 from typing import Any
+
+from preview import Settings
 
 from ..harness import BENCH_DIR, PYTHON, Profiler, ServiceServer, free_port, log, wait_for_port
 from ..loadclient import raw_request, summary_us
@@ -30,14 +35,28 @@ ROUNDS = 10
 CHILD_PATH = "/api/items/1"
 
 
+def _origin_cookie(service: ServiceServer, gid: str, token: str) -> tuple[str, str]:
+    """The preview's origin (host) and its session cookie, as a browser gets them."""
+    ticket = service.http.post(
+        f"/api/generations/{gid}/preview/ticket", headers={"X-Preview-Token": token}
+    )
+    ticket.raise_for_status()
+    url = urllib.parse.urlsplit(ticket.json()["url"])
+    entered = service.http.get(f"{url.path}?{url.query}", headers={"Host": url.netloc})
+    assert entered.status_code == 303, entered.text
+    return url.netloc, entered.headers["set-cookie"].split(";", 1)[0]
+
+
 def _requests(
-    service: ServiceServer, gid: str, token: str, port: int, bare_port: int
+    service: ServiceServer, gid: str, token: str, port: int | str, bare_port: int
 ) -> dict[str, Any]:
     host = f"127.0.0.1:{service.port}"
+    origin, cookie = _origin_cookie(service, gid, token)
+    direct_host = "127.0.0.1" if isinstance(port, str) else f"127.0.0.1:{port}"
     envelope_body = json.dumps({"method": "GET", "path": CHILD_PATH}).encode()
     preview_headers = {**service.auth, "X-Preview-Token": token}
     return {
-        "direct": (port, raw_request("GET", CHILD_PATH, f"127.0.0.1:{port}")),
+        "direct": (port, raw_request("GET", CHILD_PATH, direct_host)),
         "envelope": (
             service.port,
             raw_request(
@@ -54,6 +73,7 @@ def _requests(
                 "GET", f"/api/generations/{gid}/preview/proxy{CHILD_PATH}", host, preview_headers
             ),
         ),
+        "origin": (service.port, raw_request("GET", CHILD_PATH, origin, {"Cookie": cookie})),
         "bare": (bare_port, raw_request("GET", CHILD_PATH, f"127.0.0.1:{bare_port}")),
     }
 
@@ -119,23 +139,34 @@ def run(*, quick: bool = False, profile: bool = False, **_: Any) -> dict[str, An
         "concurrency": concurrency,
         "rounds": ROUNDS,
     }
-    with ServiceServer() as service:
+    sandbox = os.environ.get("BENCH_SANDBOX", "auto")
+    out["sandbox"] = sandbox
+    with ServiceServer(extra_env={"PREVIEW_SANDBOX": sandbox}) as service:
         gid = service.upload(_example_files())
         data = service.launch(gid)
         bare_port = free_port()
         upstream = f"http://127.0.0.1:{data['port']}"
         command = ["-m", "benchmarks.bareproxy", "--port", str(bare_port), "--upstream", upstream]
+        # A sandboxed app is reached through its socket (as the service does); direct
+        # calls and the bare proxy go the same way.
+        direct: int | str = data["port"]
+        socket = Settings(data_dir=service.tmp / "data").previews_dir / ".sockets"
+        socket = socket / data["previewInstanceId"] / "http.sock"
+        if socket.exists():
+            direct = str(socket)
+            command += ["--uds", direct]
+        out["direct_via"] = "unix socket" if isinstance(direct, str) else "tcp"
         bare = subprocess.Popen([PYTHON, *command], stderr=subprocess.DEVNULL)
         try:
             wait_for_port(bare_port, 30, bare)
-            modes = _requests(service, gid, data["previewToken"], data["port"], bare_port)
+            modes = _requests(service, gid, data["previewToken"], direct, bare_port)
             _measure(out, service, modes, (sequential, warmup, concurrency, duration), profile)
         finally:
             bare.terminate()
             bare.wait(10)
         service.stop(gid)
     direct = out["direct"]["latency_ms"]
-    for mode in ("envelope", "transparent", "bare"):
+    for mode in ("envelope", "transparent", "origin", "bare"):
         figures = out[mode]
         figures["added_p50_ms"] = round(figures["latency_ms"]["p50"] - direct["p50"], 3)
         figures["added_p99_ms"] = round(figures["latency_ms"]["p99"] - direct["p99"], 3)
@@ -157,7 +188,7 @@ def _measure(
     for mode, (port, request) in modes.items():
         log(f"proxy: {mode} req/s")
         profiler = None
-        if profile and mode in ("envelope", "transparent"):
+        if profile and mode in ("envelope", "transparent", "origin"):
             output = BENCH_DIR / "profiles" / f"service-proxy-{mode}.txt"
             profiler = Profiler(service.pid, output, duration=duration + 30)
         try:

@@ -9,9 +9,9 @@ import trio
 from quart import request
 from werkzeug.http import parse_cookie
 
-from ..app import Services, services
 from ..auth import SESSION_COOKIE, User
 from ..errors import BadRequest, NotFound
+from ..services import Services, services
 from ..store import Generation
 
 __all__ = ["AsgiCaller", "cancel_on_disconnect", "json_body", "owned_generation"]
@@ -69,6 +69,7 @@ class AsgiCaller:
             self.named.get("authorization"),
             self.cookies.get(SESSION_COOKIE),
             allow_cookie=allow_cookie,
+            cookies=self.cookies,
         )
 
 

@@ -18,14 +18,18 @@ from typing import Any
 
 import trio
 
-from ..broadcast import HEARTBEAT, Event, Gap, Sink
+from ..logs import HEARTBEAT, PARKED, Event, Gap, Parked, Sink
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance, Store
-from ..subscription import PARKED, Parked
 
-__all__ = ["KEEPALIVE", "PARKED", "End", "event_feed", "stored_events"]
+__all__ = ["KEEPALIVE", "PAGE_BYTES", "PARKED", "End", "event_feed", "stored_events"]
 
 _PAGE = 2000
+# Bytes of messages a page read from the store should hold: 2,000 pieces of an over-long
+# line are 32 MiB (and their encodings twice that again) per reader, not ~0.5 MiB.
+PAGE_BYTES = 2 * 1024 * 1024
+_MIN_PAGE = 16
+_FIRST_PAGE = 256  # events, when their size is not known yet
 KEEPALIVE = HEARTBEAT  # the broadcast's heartbeat passes through as is
 
 
@@ -44,27 +48,42 @@ class End:
 
 
 async def stored_events(
-    store: Store, preview_id: str, after: int, before: int | None = None, **filters: Any
+    store: Store,
+    preview_id: str,
+    after: int,
+    before: int | None = None,
+    *,
+    event_bytes: int = 0,
+    first_page: int = _PAGE,
+    **filters: Any,
 ) -> AsyncIterator[list[Event]]:
     """Stored events with ``after < id < before`` (and ``Store.log_events`` filters),
-    a page at a time."""
+    a page at a time. Pages hold about ``PAGE_BYTES`` of messages: the first is sized
+    by ``event_bytes`` (a known mean size; else ``_FIRST_PAGE`` events) and at most
+    ``first_page`` events, the next by what the last one held."""
+    limit = min(first_page, _page_size(event_bytes) if event_bytes else _FIRST_PAGE)
     while True:
         if filters:
             rows = await store.log_events(
-                preview_id, after=after, before=before, limit=_PAGE, **filters
+                preview_id, after=after, before=before, limit=limit, **filters
             )
             page = [Event.from_row(row) for row in rows]
         else:  # a subscriber catching up: the fast path
             values = await store.log_event_values(
-                preview_id, after=after, before=before, limit=_PAGE
+                preview_id, after=after, before=before, limit=limit
             )
             page = [Event(*value) for value in values]
         if not page:
             return
         after = page[-1].id
         yield page
-        if len(page) < _PAGE:
+        if len(page) < limit:
             return
+        limit = _page_size(sum([len(event.message) for event in page]) // len(page))
+
+
+def _page_size(event_bytes: int) -> int:
+    return max(_MIN_PAGE, min(_PAGE, PAGE_BYTES // max(event_bytes, 1)))
 
 
 async def _live(
@@ -80,7 +99,11 @@ async def _live(
                 break
             if type(item) is Gap:  # older than the ring: from the database
                 await broadcast.wait_persisted(item.before - 1)
-                async for page in stored_events(store, runtime.id, item.after, item.before):
+                mean = broadcast.mean_message_bytes
+                async for page in stored_events(
+                    store, runtime.id, item.after, item.before, event_bytes=mean
+                ):
+                    broadcast.stats.delivered += len(page)
                     yield page
             else:
                 yield item  # a batch, KEEPALIVE or PARKED

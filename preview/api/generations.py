@@ -1,4 +1,5 @@
-"""``/api/generations`` (upload, list, show) and ``/api/session`` (cookie for browsers)."""
+"""``/api/generations`` (upload, list, show, rename, delete) and ``/api/session`` (cookie for
+browsers)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, jsonify, request
 
-from ..app import services
 from ..auth import SESSION_COOKIE
 from ..clock import isoformat, utcnow
-from ..errors import BadRequest
+from ..errors import BadRequest, Conflict, NotFound, TooLarge
+from ..generations import UploadLimits, files_from_archive, files_from_json
+from ..services import services
 from ..store import Generation
-from ..uploads import UploadLimits, files_from_archive, files_from_json
-from .common import owned_generation
+from .common import json_body, owned_generation
 
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("generations", __name__)
+_DELETE_STOP_MARGIN = 30.0  # s beyond the stop grace for a running preview to end
 
 _ARCHIVE_TYPES = (
     "application/zip",
@@ -35,6 +37,7 @@ def _describe(generation: Generation, files: list[tuple[str, int]] | None = None
     data: dict[str, Any] = {
         "generationId": generation.id,
         "projectId": generation.project_id,
+        "name": generation.project_id or generation.id,
         "createdAt": isoformat(generation.created_at),
         "fileCount": generation.file_count,
         "totalBytes": generation.total_bytes,
@@ -44,9 +47,33 @@ def _describe(generation: Generation, files: list[tuple[str, int]] | None = None
     return data
 
 
+async def _read_body(limit: int) -> None:
+    """Read the whole body, refusing it (413) as soon as it passes ``limit`` bytes.
+
+    Quart caps a body that is awaited, but not one that is iterated, which is how its
+    form parser reads multipart: a chunked multipart body was read whole (or for ever,
+    unterminated) before anything looked at its size. Read here with the count kept,
+    the body is then handed to Quart's parsers complete.
+    """
+    received = bytearray()
+    async for chunk in request.body:  # a Content-Length over the limit raises at once
+        received += chunk
+        if len(received) > limit:
+            raise TooLarge(
+                f"The upload is larger than {limit} bytes.",
+                code="upload_too_large",
+                details={"limit": limit},
+            )
+    complete = request.body_class(len(received), limit)
+    complete.set_result(bytes(received))
+    request.body = complete
+
+
 async def _read_upload() -> tuple[str | None, dict[str, bytes]]:
     limits = UploadLimits.from_settings(services().settings)
     mimetype = request.mimetype
+    if mimetype in ("application/json", "multipart/form-data", *_ARCHIVE_TYPES):
+        await _read_body(services().settings.max_upload_bytes)
     if mimetype == "application/json":
         body = await request.get_json(force=True, silent=True)
         if not isinstance(body, dict):
@@ -115,7 +142,25 @@ async def list_generations() -> Response:
     user = state.user()
     assert state.store is not None
     generations = await state.store.list_generations(user.id)
-    return jsonify({"generations": [_describe(g) for g in generations]})
+    listed = []
+    for generation in generations:
+        data = _describe(generation)
+        data.update(await _last_launch(generation.id))
+        listed.append(data)
+    return jsonify({"generations": listed})
+
+
+async def _last_launch(gid: str) -> dict[str, Any]:
+    """``status`` and ``lastLaunchAt`` of the generation's latest preview (None if never)."""
+    state = services()
+    assert state.supervisor is not None and state.store is not None
+    runtime = state.supervisor.for_generation(gid)
+    if runtime is not None:
+        return {"status": runtime.status, "lastLaunchAt": isoformat(runtime.spec.created_at)}
+    row = await state.store.latest_preview(gid)
+    if row is None:
+        return {"status": None, "lastLaunchAt": None}
+    return {"status": row.status, "lastLaunchAt": isoformat(row.created_at)}
 
 
 @blueprint.get("/api/generations/<gid>")
@@ -125,6 +170,65 @@ async def show_generation(gid: str) -> Response:
     assert state.store is not None
     files = await state.store.generation_file_list(gid)
     return jsonify(_describe(generation, files))
+
+
+@blueprint.get("/api/generations/<gid>/files/<path:path>")
+async def show_file(gid: str, path: str) -> Response:
+    """One file's text, for the UI's read-only viewer (``binary`` and no text otherwise)."""
+    state = services()
+    await owned_generation(gid, state.user())
+    assert state.store is not None
+    content = (await state.store.generation_files(gid)).get(path)
+    if content is None:
+        raise NotFound(
+            f"No file {path!r} in this generation.",
+            code="file_not_found",
+            details={"generationId": gid, "path": path},
+        )
+    try:
+        text: str | None = content.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    return jsonify({"path": path, "size": len(content), "binary": text is None, "text": text})
+
+
+@blueprint.patch("/api/generations/<gid>")
+async def rename_generation(gid: str) -> Response:
+    """A new name (stored as its projectId); ``null`` or "" goes back to the id."""
+    state = services()
+    generation = await owned_generation(gid, state.user())
+    body = await json_body()
+    if "name" not in body:
+        raise BadRequest("Send {name}.", code="missing_name")
+    name = _project(body["name"].strip() if isinstance(body["name"], str) else body["name"])
+    assert state.store is not None
+    await state.store.rename_generation(gid, name)
+    generation.project_id = name
+    state.generations.discard(gid)
+    return jsonify(_describe(generation))
+
+
+@blueprint.delete("/api/generations/<gid>")
+async def delete_generation(gid: str) -> Response:
+    """Stop its preview (if one runs), then remove its files, previews and their logs."""
+    state = services()
+    await owned_generation(gid, state.user())
+    assert state.supervisor is not None and state.store is not None
+    runtime = state.supervisor.for_generation(gid)
+    if runtime is not None:
+        runtime.request_stop("the generation is being deleted")
+        with trio.move_on_after(state.settings.stop_grace + _DELETE_STOP_MARGIN):
+            await runtime.finished.wait()
+        if not runtime.finished.is_set():
+            raise Conflict(
+                "Its preview is still stopping; try again in a moment.",
+                code="preview_still_stopping",
+                details={"generationId": gid, "previewInstanceId": runtime.id},
+            )
+    await state.store.delete_generation(gid)
+    state.generations.discard(gid)
+    state.discovery_cache.discard(f"source:{gid}")
+    return jsonify({"status": "deleted", "generationId": gid})
 
 
 @blueprint.post("/api/session")
@@ -141,7 +245,9 @@ async def open_session() -> Response:
         httponly=True,
         samesite="Strict",
         secure=request.scheme == "https",
-        path="/api",
+        # Same-site pages (any port of this host, or a sibling subdomain of the same
+        # site) send it with their EventSource; a host mounting us under a prefix too.
+        path=f"{request.root_path}/api",
     )
     return response
 
@@ -149,5 +255,5 @@ async def open_session() -> Response:
 @blueprint.delete("/api/session")
 async def close_session() -> Response:
     response = jsonify({"status": "signed_out"})
-    response.delete_cookie(SESSION_COOKIE, path="/api")
+    response.delete_cookie(SESSION_COOKIE, path=f"{request.root_path}/api")
     return response

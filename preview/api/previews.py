@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import json
+import re
 import string
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import trio
 from quart import Blueprint, Response, jsonify, request
 
-from ..app import Services, services
 from ..auth import hash_preview_token, new_preview_token
 from ..clock import isoformat, utcnow
-from ..errors import BadRequest, NotFound
-from ..runtime import PreviewRuntime
+from ..errors import BadRequest, NotFound, StoreError
+from ..runtime import PreviewRuntime, child_environment
+from ..services import Services, services
 from ..store import PreviewInstance
 from .common import json_body, owned_generation
 from .endpoints import discover_endpoints
+from .origins import app_origin_url
 
 __all__ = ["blueprint", "preview_for"]
 
 blueprint = Blueprint("previews", __name__, url_prefix="/api/generations/<gid>/preview")
 _STOP_WAIT_MARGIN = 60.0
+# What /config shows of the environment every preview runs with: no paths, no PORT (each
+# preview's own), values from child_environment itself so the two cannot disagree.
+_SHOWN_ENVIRONMENT = ("NODE_ENV", "HOST", "LANG", "PYTHONUNBUFFERED")
 
 
 def _uptime(started: datetime | None, stopped: datetime | None) -> float | None:
@@ -33,13 +39,14 @@ def _uptime(started: datetime | None, stopped: datetime | None) -> float | None:
 
 def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
     spec = runtime.spec
+    state = services()
     return {
         "previewInstanceId": runtime.id,
         "generationId": spec.generation_id,
         "projectId": spec.project_id,
         "status": runtime.status,
         "healthStatus": runtime.health_status,
-        "baseUrl": f"http://127.0.0.1:{spec.port}",
+        "baseUrl": app_origin_url(state, runtime.id),
         "port": spec.port,
         "processId": runtime.process.pid if runtime.process else None,
         "uptime": _uptime(runtime.started_at, runtime.stopped_at),
@@ -52,9 +59,13 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
         "errorMessage": runtime.error_message,
         "errorLines": runtime.error_lines,
         "stopReason": runtime.stop_reason,
+        "healthPath": spec.health_path,
+        "phase": runtime.phase,
+        "runtime": runtime.runtime_info,
         "lastEventId": runtime.broadcast.last_id,
         "subscribers": runtime.broadcast.subscriber_count,
         "droppedSubscribers": runtime.broadcast.dropped_count,
+        "isolation": runtime.confinement.isolation.kind if runtime.confinement else "none",
     }
 
 
@@ -65,7 +76,7 @@ def _from_row(row: PreviewInstance) -> dict[str, Any]:
         "projectId": row.project_id,
         "status": row.status,
         "healthStatus": row.health_status,
-        "baseUrl": row.base_url,
+        "baseUrl": app_origin_url(services(), row.id),
         "port": row.port,
         "processId": row.process_id,
         "uptime": _uptime(row.started_at, row.stopped_at),
@@ -78,6 +89,7 @@ def _from_row(row: PreviewInstance) -> dict[str, Any]:
         "errorMessage": row.error_message,
         "errorLines": json.loads(row.error_lines) if row.error_lines else [],
         "stopReason": row.stop_reason,
+        "runtime": {"command": row.command},
         "memoryMb": None,
         "cpuPercent": None,
     }
@@ -104,7 +116,7 @@ async def preview_for(
         if row is not None:
             return state.supervisor.get(row.id) or row
     raise NotFound(
-        "This generation has no preview.", code="no_preview", details={"generationId": gid}
+        "This generation has no preview.", code="no_active_preview", details={"generationId": gid}
     )
 
 
@@ -134,23 +146,55 @@ def _only_known_placeholders(part: str) -> bool:
     )
 
 
-def _launch_options(body: dict[str, Any]) -> tuple[list[str] | None, str]:
-    command = body.get("command")
-    if command is not None and (
-        not isinstance(command, list)
-        or not 1 <= len(command) <= 64
+def _argv_option(body: dict[str, Any], name: str) -> list[str] | None:
+    value = body.get(name)
+    if value is not None and (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= 64
         or not all(
             isinstance(part, str) and part and "\x00" not in part and _only_known_placeholders(part)
-            for part in command
+            for part in value
         )
     ):
         raise BadRequest(
-            "command must be a list of 1 to 64 non-empty strings; the only placeholders are "
+            f"{name} must be a list of 1 to 64 non-empty strings; the only placeholders are "
             "{python}, {port} and {root_path} (write {{ and }} for literal braces).",
-            code="invalid_command",
+            code=f"invalid_{name}",
         )
-    health_path = body.get("healthPath", "/")
+    return value
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_ENV = 200
+
+
+def _env_option(body: dict[str, Any]) -> dict[str, str]:
+    env = body.get("env", {})
     if (
+        not isinstance(env, dict)
+        or len(env) > _MAX_ENV
+        or not all(
+            isinstance(k, str) and _ENV_NAME.fullmatch(k) and len(k) <= 256
+            and isinstance(v, str) and "\x00" not in v and len(v) <= 65536
+            for k, v in env.items()
+        )
+    ):  # fmt: skip
+        raise BadRequest(
+            f"env must be an object of at most {_MAX_ENV} variables: names of letters, digits "
+            "and _, string values.",
+            code="invalid_env",
+        )
+    return env
+
+
+def _launch_options(
+    body: dict[str, Any],
+) -> tuple[list[str] | None, list[str] | None, dict[str, str], str | None]:
+    command = _argv_option(body, "command")
+    setup = _argv_option(body, "setup")
+    env = _env_option(body)
+    health_path = body.get("healthPath")  # None: the app's own, else a TCP check
+    if health_path is not None and (
         not isinstance(health_path, str)
         or not health_path.startswith("/")
         or len(health_path) > 512
@@ -158,7 +202,7 @@ def _launch_options(body: dict[str, Any]) -> tuple[list[str] | None, str]:
         or " " in health_path
     ):
         raise BadRequest("healthPath must be an absolute URL path.", code="invalid_health_path")
-    return command, health_path
+    return command, setup, env, health_path
 
 
 @blueprint.post("/launch")
@@ -167,19 +211,23 @@ async def launch(gid: str) -> Response:
     user = state.user()
     generation = await owned_generation(gid, user)
     body = await json_body(required=False)
-    command, health_path = _launch_options(body)
+    command, setup, env, health_path = _launch_options(body)
     assert state.supervisor is not None
     launched = await state.supervisor.launch(
-        user, generation, command=command, health_path=health_path
+        user, generation, command=command, setup=setup, env=env, health_path=health_path
     )
     runtime = launched.runtime
     if body.get("wait") or request.args.get("wait") in ("1", "true"):
-        with trio.move_on_after(state.settings.startup_timeout + state.settings.stop_grace + 10):
+        settings = state.settings
+        building = settings.build_timeout if settings.build == "on" else 0
+        with trio.move_on_after(settings.startup_timeout + building + settings.stop_grace + 10):
             await runtime.wait_settled()
     data = _from_runtime(runtime)
     data.update(
         previewToken=launched.preview_token,
-        healthCheckUrl=f"{data['baseUrl']}{health_path}",
+        healthCheckUrl=f"{data['baseUrl']}{runtime.spec.health_path}"
+        if runtime.spec.health_path
+        else None,
     )
     return jsonify(data)
 
@@ -190,8 +238,16 @@ async def status(gid: str) -> Response:
     await owned_generation(gid, state.user())
     preview = await preview_for(gid, request.args.get("previewId"))
     data = await _status(preview)
-    discovered = await discover_endpoints(state, gid)
-    data["generatedEndpoints"] = discovered["endpoints"]
+    try:
+        discovered = await discover_endpoints(state, gid)
+    except StoreError:
+        if isinstance(preview, PreviewInstance):
+            raise
+        # A live preview's state is in memory: it answers through a database outage,
+        # without the endpoints if they would have to come from the stored source.
+        data["generatedEndpoints"] = None
+    else:
+        data["generatedEndpoints"] = discovered["endpoints"]
     return jsonify(data)
 
 
@@ -241,13 +297,13 @@ async def rotate_token(gid: str) -> Response:
             details={"generationId": gid},
         )
     token = new_preview_token()
-    runtime.spec.token_hash = hash_preview_token(token)
-    runtime.spec.token_expires_at = utcnow() + timedelta(seconds=state.settings.session_timeout)
+    token_hash = hash_preview_token(token)
+    expires_at = utcnow() + timedelta(seconds=state.settings.session_timeout)
+    # Stored first: if the database refuses (503), the old token keeps working.
     await state.store.update_preview(
-        runtime.id,
-        preview_token_hash=runtime.spec.token_hash,
-        token_expires_at=runtime.spec.token_expires_at,
+        runtime.id, preview_token_hash=token_hash, token_expires_at=expires_at
     )
+    runtime.spec.token_hash, runtime.spec.token_expires_at = token_hash, expires_at
     return jsonify(
         {
             "previewInstanceId": runtime.id,
@@ -273,8 +329,12 @@ async def config(gid: str) -> Response:
             "startupTimeout": settings.startup_timeout,
             "stopGrace": settings.stop_grace,
             "memoryLimitMb": settings.memory_limit_mb,
+            "pidsLimit": settings.pids_limit,
+            "cpuLimit": settings.cpu_limit,
+            "sandbox": state.supervisor.isolation.describe() if state.supervisor else None,
             "maxLogLines": settings.max_log_lines,
             "portRange": [settings.port_min, settings.port_max],
+            "environment": _environment(settings.python),
             "limitations": {
                 "tier": user.tier,
                 "maxConcurrentPreviews": limit,
@@ -282,9 +342,14 @@ async def config(gid: str) -> Response:
                 "features": {
                     "sseLogs": True,
                     "logHistory": True,
-                    "websocketLogs": False,
+                    "websocketLogs": True,  # GET .../logs/ws
                     "advancedMetrics": True,
                 },
             },
         }
     )
+
+
+def _environment(python: str) -> dict[str, str]:
+    env = child_environment(cwd=Path("preview"), port=0, python=python)
+    return {name: env[name] for name in _SHOWN_ENVIRONMENT if name in env}

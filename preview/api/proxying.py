@@ -3,19 +3,19 @@ HTTP / WebSocket reverse proxy under ``/api/generations/{gid}/preview/proxy/``."
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import trio
 import trio_websocket
 from quart import Blueprint, Response, jsonify, redirect, request, websocket
 
-from ..app import Services, services
 from ..auth import User, preview_token_matches
 from ..clock import utcnow
-from ..errors import Forbidden, PreviewError, Unavailable
+from ..errors import BadRequest, Forbidden, PreviewError, Unavailable, error_response
 from ..proxy import (
     PREVIEW_TOKEN_COOKIE,
     EnvelopeRequest,
@@ -27,24 +27,28 @@ from ..proxy import (
     request_headers,
     response_headers,
     translate_upstream_error,
-    upstream_url,
     validate_path,
 )
-from ..runtime import PreviewRuntime
-from ..supervisor import proxy_prefix
+from ..runtime import PreviewRuntime, proxy_prefix
+from ..services import Services, services
 from .common import json_body, owned_generation
 
 __all__ = [
+    "WebSocketClient",
     "authorised_envelope",
+    "authorised_runtime",
     "authorised_target",
     "blueprint",
     "call_envelope",
+    "envelope_error_response",
     "open_upstream",
+    "proxy_websocket",
 ]
 
 blueprint = Blueprint("proxying", __name__, url_prefix="/api/generations/<gid>/preview")
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _WS_HEADERS = ("user-agent", "origin", "accept-language")
+_ROUTE: dict[str, Any] = {"methods": _METHODS, "provide_automatic_options": False}
 
 
 def _running(state: Services, gid: str) -> PreviewRuntime:
@@ -84,10 +88,28 @@ async def envelope(gid: str) -> Response:
     """``{method, path, query, headers, body}`` → ``{statusCode, headers, data, elapsedMs}``."""
     state = services()
     await owned_generation(gid, state.user())
-    runtime, call = authorised_envelope(
-        state, gid, await json_body(), request.headers.get("X-Preview-Token")
-    )
-    return jsonify(await call_envelope(state, runtime, call, _forwarded(request)))
+    try:
+        runtime, call = authorised_envelope(
+            state, gid, await json_body(), request.headers.get("X-Preview-Token")
+        )
+        result = await call_envelope(state, runtime, call, _forwarded(request))
+    except PreviewError as error:
+        if error.code == "preview_not_running" and error.details.get("status") is None:
+            # Nothing live: say how the last preview ended (e.g. "failed").
+            assert state.store is not None
+            row = await state.store.latest_preview(gid)
+            error.details["status"] = row.status if row is not None else None
+        status, headers, body = envelope_error_response(error)
+        return Response(body, status=status, headers=headers)
+    return jsonify(result)
+
+
+def envelope_error_response(error: PreviewError) -> tuple[int, list[tuple[str, str]], bytes]:
+    """``errors.error_response`` with the envelope's own ``statusCode`` in the body too, so
+    a client reads every envelope answer's status from the same field."""
+    status, headers, body = error_response(error)
+    data = {**json.loads(body), "statusCode": status}
+    return status, headers, json.dumps(data, separators=(",", ":")).encode() + b"\n"
 
 
 def authorised_envelope(
@@ -110,10 +132,11 @@ async def call_envelope(
     assert state.http is not None
     outgoing = state.http.build_request(
         call.method,
-        upstream_url(runtime.spec.port, call.path, call.query),
+        runtime.upstream.url(call.path, call.query),
         headers=request_headers(call.headers, forwarded),
         content=call.body,
         timeout=settings.proxy_timeout,
+        extensions=runtime.upstream.extensions,
     )
     shown_path = call.path + (f"?{call.query}" if call.query else "")
     began = trio.current_time()
@@ -144,8 +167,19 @@ async def call_envelope(
 
 def _split_target(gid: str, raw_path: bytes, query_string: bytes) -> tuple[str, str, str | None]:
     """(path for the child, query without our token, the token from the query if any)."""
+    if not raw_path.startswith(b"/"):
+        # The absolute form (``GET http://host/path``), which a server must accept
+        # (RFC 9112 §3.2.2): its path is the target.
+        raw_path = urllib.parse.urlsplit(raw_path).path
     prefix = proxy_prefix(gid).encode()
-    rest = raw_path[len(prefix) :] if raw_path.startswith(prefix) else b"/"
+    rest = raw_path[len(prefix) :]
+    if not raw_path.startswith(prefix) or rest[:1] not in (b"", b"/"):
+        # Routed here by its decoded path, but written otherwise (say, %-encoded): the
+        # child's path cannot be told apart from ours, so it is not guessed.
+        raise BadRequest(
+            f"Write the proxy path as the service gave it: {proxy_prefix(gid)}/<path of the app>.",
+            code="invalid_proxy_path",
+        )
     path = validate_path(rest.decode("latin-1") or "/")
     pairs = urllib.parse.parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     token = next((value for name, value in pairs if name == "previewToken"), None)
@@ -174,6 +208,17 @@ async def authorised_target(
     child_path, query, query_token = _split_target(gid, raw_path, query_string)
     _check_token(runtime, header_token or query_token or cookie_token)
     return runtime, child_path, query, query_token
+
+
+async def authorised_runtime(
+    state: Services, gid: str, user: User, token: str | None
+) -> PreviewRuntime:
+    """The running preview of ``gid`` if ``user`` owns it and ``token`` is its preview
+    token: the rule of every call to the app (404, then 503, then 403)."""
+    await owned_generation(gid, user, state)
+    runtime = _running(state, gid)
+    _check_token(runtime, token)
+    return runtime
 
 
 async def _authorised(
@@ -215,8 +260,13 @@ async def _request_body(limit: int) -> AsyncIterator[bytes]:
         yield chunk
 
 
-@blueprint.route("/proxy", defaults={"path": ""}, methods=_METHODS, provide_automatic_options=False)
-@blueprint.route("/proxy/<path:path>", methods=_METHODS, provide_automatic_options=False)
+# "/proxy/" too: the app's root, where the token-for-cookie redirect sends "/proxy?…".
+@blueprint.route("/proxy", defaults={"path": ""}, **_ROUTE)
+# "/proxy/" (the app's root, where the token-for-cookie redirect sends "/proxy?…") matches
+# neither of the others (an empty <path>): it was a 404 before the token check. An
+# endpoint of its own, or Werkzeug redirects between the two rules with the same defaults.
+@blueprint.route("/proxy/", defaults={"path": ""}, endpoint="transparent_root", **_ROUTE)
+@blueprint.route("/proxy/<path:path>", **_ROUTE)
 async def transparent(gid: str, path: str) -> Response:
     """Forward any call to the app and stream its answer back as it comes."""
     state = services()
@@ -266,20 +316,24 @@ async def open_upstream(
     headers: Iterable[tuple[str, str]],
     content: AsyncIterator[bytes] | None,
     forwarded: Forwarded,
+    *,
+    app_origin: bool = False,
 ) -> httpx.Response:
     """Send a transparent call to the child; its response with the body still to read.
 
     The call is recorded in the preview's log, answered or not; httpx's errors become
-    502 / 504 here. The caller closes the response.
+    502 / 504 here. The caller closes the response. ``app_origin``: the call came to
+    the preview's own origin (``policy.request_headers``).
     """
     settings = state.settings
     assert state.http is not None
     outgoing = state.http.build_request(
         method,
-        upstream_url(runtime.spec.port, child_path, query),
-        headers=request_headers(headers, forwarded),
+        runtime.upstream.url(child_path, query),
+        headers=request_headers(headers, forwarded, app_origin=app_origin),
         content=content,
         timeout=settings.proxy_timeout,
+        extensions=runtime.upstream.extensions,
     )
     began = trio.current_time()
     shown_path = child_path + (f"?{query}" if query else "")
@@ -304,30 +358,62 @@ async def open_upstream(
 
 
 @blueprint.websocket("/proxy", defaults={"path": ""})
+@blueprint.websocket("/proxy/", defaults={"path": ""}, endpoint="transparent_websocket_root")
 @blueprint.websocket("/proxy/<path:path>")
 async def transparent_websocket(gid: str, path: str) -> Response | None:
     """Proxy a WebSocket to the app, both directions, close codes passed through."""
     state = services()
     runtime, child_path, query, _ = await _authorised(state, gid, websocket)
-    forwarded = _forwarded(websocket)
     headers = [
         (name, value) for name, value in websocket.headers.items() if name.lower() in _WS_HEADERS
     ]
-    headers += request_headers([], forwarded)
-    target = f"ws://127.0.0.1:{runtime.spec.port}{child_path}" + (f"?{query}" if query else "")
+    await proxy_websocket(
+        state, runtime, child_path, query, headers, websocket.requested_subprotocols,
+        _forwarded(websocket), websocket,
+    )  # fmt: skip
+    return None
+
+
+class WebSocketClient(Protocol):
+    """The caller's side of a proxied WebSocket: Quart's ``websocket``, or an ASGI one
+    with the same methods (``transport.origin_router``). When the caller leaves,
+    ``receive`` does not return: the call is cancelled, as Quart does."""
+
+    async def accept(self, *, subprotocol: str | None = None) -> Any: ...
+    async def receive(self) -> str | bytes: ...
+    async def send(self, data: str | bytes) -> Any: ...
+    async def close(self, code: int, reason: str = "") -> Any: ...
+
+
+async def proxy_websocket(
+    state: Services,
+    runtime: PreviewRuntime,
+    child_path: str,
+    query: str,
+    headers: Iterable[tuple[str, str]],
+    subprotocols: list[str],
+    forwarded: Forwarded,
+    client: WebSocketClient,
+    *,
+    app_origin: bool = False,
+) -> None:
+    """Open the WebSocket to the app (recorded in its log), accept the caller's with the
+    app's subprotocol and pump both ways; the app refusing closes the caller's with 1011."""
+    sent = request_headers(headers, forwarded, app_origin=app_origin)
+    resource = child_path + (f"?{query}" if query else "")
     began = trio.current_time()
     try:
-        async with trio_websocket.open_websocket_url(
-            target,
-            subprotocols=websocket.requested_subprotocols,
-            extra_headers=[(name.encode(), value.encode()) for name, value in headers],
+        async with runtime.upstream.websocket(
+            resource,
+            subprotocols=subprotocols,
+            extra_headers=[(name.encode(), value.encode()) for name, value in sent],
             connect_timeout=state.settings.proxy_timeout,
         ) as upstream:
             await runtime.record_proxy_call(
                 "WS", child_path, 101, (trio.current_time() - began) * 1000, forwarded.request_id
             )
-            await websocket.accept(subprotocol=upstream.subprotocol)
-            await _pump(upstream)
+            await client.accept(subprotocol=upstream.subprotocol)
+            await _pump(upstream, client)
     except (trio_websocket.HandshakeError, OSError, trio.TooSlowError) as error:
         await runtime.record_proxy_call(
             "WS",
@@ -337,25 +423,24 @@ async def transparent_websocket(gid: str, path: str) -> Response | None:
             forwarded.request_id,
             type(error).__name__,
         )
-        await websocket.close(1011, "the preview refused the WebSocket")
-    return None
+        await client.close(1011, "the preview refused the WebSocket")
 
 
-async def _pump(upstream: trio_websocket.WebSocketConnection) -> None:
+async def _pump(upstream: trio_websocket.WebSocketConnection, client: WebSocketClient) -> None:
     async def to_client() -> None:
         try:
             while True:
-                await websocket.send(await upstream.get_message())
+                await client.send(await upstream.get_message())
         except trio_websocket.ConnectionClosed as closed:
             reason = closed.reason
             code = reason.code if reason and reason.code not in (1005, 1006) else 1000
-            await websocket.close(code, (reason.reason or "") if reason else "")
+            await client.close(code, (reason.reason or "") if reason else "")
             nursery.cancel_scope.cancel()
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(to_client)
         while True:
-            message = await websocket.receive()
+            message = await client.receive()
             try:
                 await upstream.send_message(message)
             except trio_websocket.ConnectionClosed:

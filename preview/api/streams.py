@@ -4,30 +4,28 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import trio
 from quart import Blueprint, Response, jsonify, request, websocket
 
-from ..app import Services, services
-from ..broadcast import Event, Sink
-from ..errors import BadRequest
-from ..event import SSE_KEEPALIVE
+from ..errors import BadRequest, StoreUnavailable
+from ..logs import SSE_KEEPALIVE, Event, Parked, Sink
 from ..runtime import PreviewRuntime
+from ..services import Services, services
 from ..store import PreviewInstance, Store
-from ..subscription import Parked
 from .common import owned_generation
-from .feed import KEEPALIVE, PARKED, End, event_feed, stored_events
+from .feed import KEEPALIVE, PAGE_BYTES, PARKED, End, event_feed, stored_events
 from .previews import preview_for
 
-__all__ = ["blueprint", "int_param", "sse_body", "sse_headers"]
+__all__ = ["blueprint", "int_param", "resume_point", "sse_body", "sse_headers"]
 
 blueprint = Blueprint("streams", __name__, url_prefix="/api/generations/<gid>/preview")
 
 _RETRY_MS = 2000
 _LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
-_SOURCES = ("app", "system", "proxy")
+_SOURCES = ("app", "build", "system", "proxy")
 _STREAMS = ("stdout", "stderr")
 _HISTORY_CONSISTENCY_WAIT = 5.0
 
@@ -105,13 +103,43 @@ async def sse_body(
                 yield f"event: end\ndata: {json.dumps(item.to_dict())}\n\n".encode()
 
 
+async def resume_point(
+    store: Store,
+    preview: PreviewRuntime | PreviewInstance,
+    raw_after: str | None,
+    raw_tail: str | None,
+) -> tuple[int, bool]:
+    """Where a subscriber's stream starts: the id to send events after, and whether
+    there is nothing to send at all (the preview is over and ``after`` is at or past
+    its last event), which the SSE stream answers with 204 so that ``EventSource``
+    stops reconnecting. The Quart route and the fast path both decide with this.
+
+    ``raw_after`` is the ``Last-Event-ID`` (a reconnect resumes there); without one,
+    ``tail=N`` starts N events before the newest instead of at the first."""
+    after = int_param("lastEventId", raw_after, 0, low=0, high=2**62)
+    tail = int_param("tail", raw_tail, -1, low=0, high=2**31)
+    if isinstance(preview, PreviewRuntime):
+        over, last_id = preview.broadcast.closed, preview.broadcast.last_id
+    else:
+        over, last_id = True, await store.last_log_seq(preview.id)
+    if tail >= 0 and (raw_after is None or raw_after.strip() == ""):
+        after = max(0, last_id - tail)
+    return after, over and after >= last_id
+
+
 @blueprint.get("/logs/stream")
 async def stream_logs(gid: str) -> Response:
     state = services()
     await owned_generation(gid, state.user(allow_cookie=True))
     raw_after = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
-    after = int_param("lastEventId", raw_after, 0, low=0, high=2**62)
     preview = await preview_for(gid, request.args.get("previewId"))
+    assert state.store is not None
+    after, nothing_left = await resume_point(
+        state.store, preview, raw_after, request.args.get("tail")
+    )
+    if nothing_left:
+        # The WHATWG rule: a 204 makes EventSource stop instead of reconnecting.
+        return Response("", status=204, headers={"Cache-Control": "no-cache"})
     response = Response(
         sse_body(state, preview, after),
         headers=sse_headers(preview.id),
@@ -139,13 +167,16 @@ def _text_line(event: dict[str, Any]) -> str:
 
 
 async def _download(
-    store: Store, preview_id: str, after: int, filters: dict[str, Any], fmt: str
+    first: list[Event], rest: AsyncGenerator[list[Event], None], fmt: str
 ) -> AsyncIterator[bytes]:
-    async for events in stored_events(store, preview_id, after, **filters):
-        if fmt == "ndjson":
-            yield "".join(event.json + "\n" for event in events).encode()
-        else:
-            yield "".join(_text_line(event.to_dict()) for event in events).encode()
+    async with contextlib.aclosing(rest):
+        events = first
+        while events:
+            if fmt == "ndjson":
+                yield "".join(event.json + "\n" for event in events).encode()
+            else:
+                yield "".join(_text_line(event.to_dict()) for event in events).encode()
+            events = await anext(rest, [])
 
 
 @blueprint.get("/logs")
@@ -161,32 +192,55 @@ async def log_history(gid: str) -> Response:
     filters = _history_filters()
     if isinstance(preview, PreviewRuntime):
         # Read-your-writes: what the stream has shown is also in the history.
+        shown = preview.broadcast.last_id
         with trio.move_on_after(_HISTORY_CONSISTENCY_WAIT):
-            await preview.broadcast.wait_persisted(preview.broadcast.last_id)
+            await preview.broadcast.wait_persisted(shown)
+        if preview.broadcast.persisted_id < shown:  # the database does not take them now
+            raise StoreUnavailable(
+                "The preview's latest log lines are not stored yet; try again shortly."
+            )
     if fmt != "json":
         extension, mimetype = (
             ("ndjson", "application/x-ndjson")
             if fmt == "ndjson"
             else ("log", "text/plain; charset=utf-8")
         )
+        # The first page before the status line: a database that fails now is a 503.
+        pages = stored_events(state.store, preview.id, after, **filters)
+        first = await anext(pages, [])
         response = Response(
-            _download(state.store, preview.id, after, filters, fmt),
+            _download(first, pages, fmt),
             mimetype=mimetype,
             headers={"Content-Disposition": f'attachment; filename="{preview.id}.{extension}"'},
         )
         response.timeout = None
         return response
     assert state.store is not None
-    rows = await state.store.log_events(preview.id, after=after, limit=limit + 1, **filters)
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+    # At most `limit` events and about PAGE_BYTES of messages (5,000 pieces of an
+    # over-long line would be 80 MiB): hasMore says when either cut the page short.
+    events: list[Event] = []
+    size, has_more = 0, False
+    mean = preview.broadcast.mean_message_bytes if isinstance(preview, PreviewRuntime) else 0
+    pages = stored_events(
+        state.store, preview.id, after, event_bytes=mean, first_page=limit + 1, **filters
+    )
+    async with contextlib.aclosing(pages):
+        async for page in pages:
+            for event in page:
+                if len(events) == limit or (events and size + len(event.message) > PAGE_BYTES):
+                    has_more = True
+                    break
+                events.append(event)
+                size += len(event.message)
+            if has_more:
+                break
     return jsonify(
         {
             "previewInstanceId": preview.id,
             "status": preview.status,
-            "events": [Event.from_row(row).to_dict() for row in rows],
+            "events": [event.to_dict() for event in events],
             "hasMore": has_more,
-            "nextAfter": rows[-1].seq if rows else after,
+            "nextAfter": events[-1].id if events else after,
         }
     )
 
@@ -201,9 +255,11 @@ async def websocket_logs(gid: str) -> None:
     """
     state = services()
     await owned_generation(gid, state.user(allow_cookie=True))
-    after = int_param("lastEventId", websocket.args.get("lastEventId"), 0, low=0, high=2**62)
     preview = await preview_for(gid, websocket.args.get("previewId"))
     assert state.store is not None
+    after, _ = await resume_point(
+        state.store, preview, websocket.args.get("lastEventId"), websocket.args.get("tail")
+    )
     await websocket.accept()
     async with contextlib.aclosing(event_feed(state.store, preview, after)) as feed:
         async for item in feed:

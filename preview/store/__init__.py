@@ -2,6 +2,7 @@
 
 from .database import DatabaseUnavailable, Store
 from .models import ACTIVE_STATUSES, Generation, GenerationFile, LogEvent, PreviewInstance
+from .retry import until_stored
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -11,4 +12,5 @@ __all__ = [
     "LogEvent",
     "PreviewInstance",
     "Store",
+    "until_stored",
 ]

@@ -4,11 +4,21 @@ SQLAlchemy is blocking, so each public coroutine here wraps one short synchronou
 of work in ``trio.to_thread.run_sync`` with the store's ``CapacityLimiter``; nothing
 blocks the event loop. The schema is created and upgraded with Alembic in
 :meth:`Store.migrate`.
+
+This is the one boundary where the driver's errors that mean "not now" become the
+service's: a database that refuses or drops connections, SQLite busy beyond its
+timeout, an I/O error raise :class:`~preview.errors.StoreUnavailable` (503 with
+``Retry-After``); no space left raises :class:`~preview.errors.StoreFull` (507). The
+transaction was rolled back, so nothing of the call was kept. Other errors (a broken
+constraint: a bug) pass unchanged. The pool checks a connection before lending it
+(``pool_pre_ping``), so it recovers by itself once the database is back.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +29,17 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, Row, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..errors import StoreError, StoreFull, StoreUnavailable
 from .models import (
     ACTIVE_STATUSES,
     Generation,
@@ -52,16 +70,47 @@ _SQLITE_EVENT_VALUES = (
     " WHERE preview_id = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?"
 )
 _NO_BOUND = 1 << 62
+_log = logging.getLogger(__name__)
+# SQLite's primary result codes that say "not now" rather than "never": another
+# connection holds the lock (past busy_timeout), the file cannot be read or opened.
+_SQLITE_TRANSIENT = {
+    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_PROTOCOL,
+}  # fmt: skip
+_PG_DISK_FULL = "53100"
+_PG_CONNECT_TIMEOUT = 10  # s; a server that does not answer is down, not slow
+_BUSY_TIMEOUT = 10.0  # s; SQLite waits this long for another connection's lock
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _store_error(error: SQLAlchemyError) -> StoreError | None:
+    """The service's error for a driver error that means "not now", else None."""
+    if isinstance(error, PoolTimeout):
+        return StoreUnavailable("The database is busy; try again shortly.")
+    if not isinstance(error, DBAPIError):
+        return None
+    cause = error.orig
+    if isinstance(cause, sqlite3.Error):
+        code = (getattr(cause, "sqlite_errorcode", None) or 0) & 0xFF
+        if code == sqlite3.SQLITE_FULL:
+            return StoreFull("The service's storage is full; nothing was stored.")
+        if code in _SQLITE_TRANSIENT:
+            return StoreUnavailable("The database is busy; try again shortly.")
+        return None
+    if getattr(cause, "sqlstate", None) == _PG_DISK_FULL:
+        return StoreFull("The service's storage is full; nothing was stored.")
+    if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
+        return StoreUnavailable("The database is unavailable; try again shortly.")
+    return None
+
+
+def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets stream readers run while the log writer commits; NORMAL is durable
     # across a crash of the service (not of the machine), which is what logs need.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     cursor.close()
 
 
@@ -71,60 +120,109 @@ class DatabaseUnavailable(Exception):
     The message says which, in one line, without the URL's password."""
 
 
+def _first_line(error: BaseException) -> str:
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def _unavailable(url: str, error: BaseException) -> DatabaseUnavailable:
     try:
         shown = make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         shown = repr(url)
-    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
-    return DatabaseUnavailable(
-        f"cannot open the database {shown}: {reason[0] if reason else type(error).__name__}"
-    )
+    return DatabaseUnavailable(f"cannot open the database {shown}: {_first_line(error)}")
 
 
 class Store:
-    """Owner of the engine. Open with :meth:`open` (migrates), close with :meth:`aclose`."""
+    """Owner of the engine. Open with :meth:`open` (migrates), close with :meth:`aclose`.
 
-    def __init__(self, url: str, *, threads: int = 4) -> None:
+    ``busy_timeout`` (SQLite): how long a call waits for another connection's lock
+    before it fails with ``StoreUnavailable``."""
+
+    def __init__(self, url: str, *, threads: int = 4, busy_timeout: float = _BUSY_TIMEOUT) -> None:
         self.url = url
-        self.engine: Engine = self._create_engine(url, threads)
+        self.engine: Engine = self._create_engine(url, threads, busy_timeout)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._limiter = trio.CapacityLimiter(threads)
+        self._failing: StoreError | None = None  # the last call's error, until one succeeds
+        self._closed = False
 
     @staticmethod
-    def _create_engine(url: str, threads: int) -> Engine:
+    def _create_engine(url: str, threads: int, busy_timeout: float) -> Engine:
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url, pool_size=threads, max_overflow=0)
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", functools.partial(_sqlite_pragmas, busy_timeout))
             return engine
-        return create_engine(url, pool_size=threads, max_overflow=0, pool_pre_ping=True)
+        connect_args: dict[str, Any] = {}
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = _PG_CONNECT_TIMEOUT
+        return create_engine(
+            url, pool_size=threads, max_overflow=0, pool_pre_ping=True, connect_args=connect_args
+        )
 
     @classmethod
-    async def open(cls, url: str, *, threads: int = 4) -> Store:
+    async def open(
+        cls, url: str, *, threads: int = 4, busy_timeout: float = _BUSY_TIMEOUT
+    ) -> Store:
         """Connect and migrate; :class:`DatabaseUnavailable` if that cannot be done."""
         try:
-            store = cls(url, threads=threads)
+            store = cls(url, threads=threads, busy_timeout=busy_timeout)
         except (ArgumentError, ImportError, OSError) as error:  # OSError: the SQLite dir
             raise _unavailable(url, error) from error
         try:
             await store.migrate()
         except BaseException as error:
             store.engine.dispose()
+            if isinstance(error, StoreError) and error.__cause__ is not None:
+                raise _unavailable(url, error.__cause__) from error
             if isinstance(error, DBAPIError):
                 raise _unavailable(url, error) from error
             raise
         return store
 
     async def aclose(self) -> None:
+        self._closed = True
         self.engine.dispose()
 
+    async def ping(self) -> None:
+        """Raise :class:`DatabaseUnavailable` unless ``SELECT 1`` answers. Outside the
+        store's own threads, so a busy store still answers; cancelled (the caller's time
+        limit), a hung connect is left to its thread (trio's default limiter bounds how
+        many there are)."""
+        if self._closed:
+            raise DatabaseUnavailable("the store is closed")
+
+        def select_one() -> None:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+
+        try:
+            await trio.to_thread.run_sync(select_one, abandon_on_cancel=True)
+        except SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+            raise DatabaseUnavailable(reason[0] if reason else type(error).__name__) from None
+
     async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
-        return await trio.to_thread.run_sync(
-            functools.partial(fn, *args), limiter=self._limiter, abandon_on_cancel=False
-        )
+        try:
+            result = await trio.to_thread.run_sync(
+                functools.partial(fn, *args), limiter=self._limiter, abandon_on_cancel=False
+            )
+        except SQLAlchemyError as error:
+            translated = _store_error(error)
+            if translated is None:
+                raise
+            if self._failing is None:
+                _log.warning("database: %s (%s)", translated.message, _first_line(error))
+            self._failing = translated
+            raise translated from error
+        if self._failing is not None:
+            _log.warning("database: reachable again")
+            self._failing = None
+        return result
 
     async def _in_session(self, fn: Callable[[Session], _T]) -> _T:
         def unit() -> _T:
@@ -370,6 +468,15 @@ class Store:
     async def count_log_events(self, preview_id: str) -> int:
         query = select(func.count()).select_from(LogEvent).where(LogEvent.preview_id == preview_id)
         return await self._in_session(lambda s: s.scalar(query) or 0)
+
+    async def last_log_seq(self, preview_id: str) -> int:
+        """The preview's newest event id (0 if it has none)."""
+        query = select(func.max(LogEvent.seq)).where(LogEvent.preview_id == preview_id)
+        return await self._in_session(lambda s: s.scalar(query) or 0)
+
+    async def rename_generation(self, gid: str, project_id: str | None) -> None:
+        query = update(Generation).where(Generation.id == gid).values(project_id=project_id)
+        await self._in_session(lambda s: s.execute(query))
 
     async def delete_generation(self, gid: str) -> None:
         await self._in_session(lambda s: s.execute(delete(Generation).where(Generation.id == gid)))

@@ -3,7 +3,7 @@
 // control characters are shown as their Unicode "control picture" so they stay visible
 // without affecting layout. The result is data, rendered with textContent by the caller.
 
-// The same grammar as the service's level classifier (preview/loglines.py).
+// The same grammar as the service's level classifier (preview/logs/lines.py).
 const ESCAPE = /\x1b(?:\[([0-?]*)[ -/]*([@-~])|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f]/g;
 
@@ -90,6 +90,34 @@ export function parseAnsi(message) {
   return segments.length ? segments : [{ text: '', style: null }];
 }
 
+// The terminal's background (app.css --term-bg), for the contrast of RGB colours.
+const TERMINAL_BG_LUMINANCE = luminance(10, 14, 21);
+const MIN_CONTRAST = 4.5;
+
+function luminance(r, g, b) {
+  const channel = (v) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+}
+
+/**
+ * An RGB text colour made readable on the terminal's dark background: a dark blue such
+ * as 256-colour 18 (0, 0, 135) is mixed towards white until it reaches 4.5:1. Colours
+ * already readable are kept as they are.
+ */
+export function readableRgb(rgb) {
+  const match = /rgb\((\d+), (\d+), (\d+)\)/.exec(rgb);
+  if (!match) return rgb;
+  let [r, g, b] = match.slice(1).map(Number);
+  for (let step = 0; step < 20; step++) {
+    if ((luminance(r, g, b) + 0.05) / (TERMINAL_BG_LUMINANCE + 0.05) >= MIN_CONTRAST) break;
+    [r, g, b] = [r, g, b].map((v) => Math.round(v + (255 - v) * 0.12));
+  }
+  return `rgb(${r}, ${g}, ${b})`;
+}
+
 /** Apply a segment's style to a span: classes for the 16 colours, CSSOM for the rest. */
 export function styleSpan(span, style) {
   let fg = style.fg;
@@ -98,7 +126,7 @@ export function styleSpan(span, style) {
     [fg, bg] = [bg || { index: 'default-bg' }, fg || { index: 'default-fg' }];
   }
   if (fg?.index !== undefined) span.classList.add(`ansi-fg-${fg.index}`);
-  else if (fg?.rgb) span.style.color = fg.rgb;
+  else if (fg?.rgb) span.style.color = bg ? fg.rgb : readableRgb(fg.rgb); // on our background
   if (bg?.index !== undefined) span.classList.add(`ansi-bg-${bg.index}`);
   else if (bg?.rgb) span.style.backgroundColor = bg.rgb;
   if (style.bold) span.classList.add('ansi-bold');

@@ -28,6 +28,22 @@ export class ApiError extends Error {
   }
 }
 
+let reachabilityHandler = () => {};
+/** Called with false when a call cannot reach the service, true when one does again. */
+export function onReachability(handler) {
+  reachabilityHandler = handler;
+}
+
+/** Whether the service answers at all (a static file: no auth, no database). */
+export async function reachable() {
+  try {
+    const response = await fetch('/static/favicon.svg', { cache: 'no-store' });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
 let unauthorizedHandler = () => {};
 /** Called with the error whenever the service answers 401 (the token expired). */
 export function onUnauthorized(handler) {
@@ -47,8 +63,10 @@ export async function call(method, path, { json, body, headers = {}, auth = true
   try {
     response = await fetch(path, { method, headers: sent, body: payload, credentials: 'same-origin' });
   } catch (error) {
+    reachabilityHandler(false);
     throw new ApiError(0, { error: 'network_error', message: `The service is unreachable (${error.message}).` });
   }
+  reachabilityHandler(true);
   const text = await response.text();
   let data = null;
   try {
@@ -81,6 +99,10 @@ export const openSession = () => call('POST', '/api/session');
 export const closeSession = () => call('DELETE', '/api/session', { auth: false });
 export const listGenerations = () => call('GET', '/api/generations');
 export const getGeneration = (gid) => call('GET', generationPath(gid));
+export const renameGeneration = (gid, name) => call('PATCH', generationPath(gid), { json: { name } });
+export const deleteGeneration = (gid) => call('DELETE', generationPath(gid));
+export const generationFile = (gid, path) =>
+  call('GET', `${generationPath(gid)}/files/${path.split('/').map(enc).join('/')}`);
 
 export const uploadFiles = (projectId, files) =>
   call('POST', '/api/generations', { json: { projectId: projectId || undefined, files } });
@@ -96,6 +118,7 @@ export const launch = (gid, options) => call('POST', `${previewPath(gid)}/launch
 export const stop = (gid) => call('DELETE', previewPath(gid));
 export const status = (gid, previewId) => call('GET', `${previewPath(gid)}/status${query({ previewId })}`);
 export const endpoints = (gid) => call('GET', `${generationPath(gid)}/endpoints`);
+export const previewConfig = (gid) => call('GET', `${previewPath(gid)}/config`);
 export const rotatePreviewToken = (gid) => call('POST', `${previewPath(gid)}/token`);
 
 export const history = (gid, previewId, after, limit) =>
@@ -108,8 +131,9 @@ export const historyDownloadUrl = (gid, previewId, params) =>
 export const streamUrl = (gid, previewId, lastEventId) =>
   `${previewPath(gid)}/logs/stream${query({ previewId, lastEventId })}`;
 
-export const proxyUrl = (gid, path, token) =>
-  `${previewPath(gid)}/proxy${path}${query({ previewToken: token })}`;
+/** A one-time URL that opens the app at its own origin, signed in, landing on `path`. */
+export const appTicket = (gid, token, path) =>
+  call('POST', `${previewPath(gid)}/ticket`, { json: { path }, headers: { 'X-Preview-Token': token } });
 
 export const sendEnvelope = (gid, token, envelope) =>
   call('POST', `${previewPath(gid)}/request`, { json: envelope, headers: { 'X-Preview-Token': token } });

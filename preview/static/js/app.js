@@ -4,7 +4,9 @@
 import * as api from './api.js';
 import { $, setText, show } from './dom.js';
 import { EndpointList } from './endpoints.js';
+import { FileViewer } from './fileviewer.js';
 import { Generations } from './generations.js';
+import { LineDetail } from './linedetail.js';
 import { PreviewController } from './preview.js';
 import * as session from './session.js';
 import { StatusPanel } from './status.js';
@@ -28,6 +30,9 @@ let preview; // PreviewController, set below (the terminal's callbacks refer to 
 const toolbar = new Toolbar({
   onFilter: (filter) => terminal.applyFilter(filter),
   onTimestamps: (visible) => terminal.setTimestamps(visible),
+  onWrap: (wrap) => terminal.setWrap(wrap),
+  onPause: (paused) => terminal.setPaused(paused),
+  onMatch: (delta) => terminal.gotoMatch(delta),
 });
 
 const terminal = new TerminalView({
@@ -38,34 +43,100 @@ const terminal = new TerminalView({
   jumpButton: $('jump-latest'),
   onNearTop: () => preview.loadOlder(),
   onRender: (model) => toolbar.setCounts(model), // at most once a frame
+  onLine: (entry) => lineDetail.open(entry),
+  onFollow: (follow) => toolbar.setPaused(!follow),
 });
 
-const endpoints = new EndpointList({ onTry: (endpoint) => tester.fill(endpoint), onError: reportError });
+const lineDetail = new LineDetail({
+  findRequest: (requestId) => tester.record(requestId),
+  onClose: () => terminal.viewport.focus(),
+});
+const endpoints = new EndpointList({
+  onTry: (endpoint) => tester.fill(endpoint),
+  onError: reportError,
+  onLoaded: (docsPath) => {
+    preview.docsPath = docsPath;
+  },
+});
 const tester = new RequestTester({ onReveal: (requestId) => preview.reveal(requestId), onError: reportError });
 preview = new PreviewController({
   terminal,
   toolbar,
   statusPanel,
-  onRunning: (gid) => endpoints.load(gid), // now from the live OpenAPI, if the app has one
+  // Running: now from the live OpenAPI, if the app has one; ended: from the source again.
+  onRunning: (gid) => {
+    endpoints.load(gid);
+    generations.refresh(); // the list's status badges
+  },
+  nameOf: (gid) => generations.nameOf(gid),
+  onStopped: () => generations.refresh(),
 });
 
+const fileViewer = new FileViewer({ onError: reportError });
+const narrow = window.matchMedia('(max-width: 760px)');
+// On a phone the message needs the row's width: timestamps start off (one tap away).
+if (narrow.matches) {
+  $('show-timestamps').checked = false;
+  terminal.setTimestamps(false);
+}
+
 const generations = new Generations({
-  onSelect: (gid, summary) => {
+  onSelect: (gid, summary, reveal) => {
     show($('no-selection'), false);
     show($('workspace-body'), true);
-    setText($('preview-title'), summary?.projectId || gid);
+    setText($('preview-title'), generations.nameOf(gid));
+    lineDetail.close();
+    fileViewer.close();
     endpoints.clear();
     endpoints.load(gid);
     tester.setGeneration(gid);
     preview.select(gid);
+    // Stacked (a phone): the workspace is below the list; bring it into view.
+    if (reveal && narrow.matches) $('workspace').scrollIntoView({ block: 'start' });
   },
+  onReveal: () => {
+    if (narrow.matches) $('workspace').scrollIntoView({ block: 'start' });
+  },
+  onRenamed: (gid, name) => setText($('preview-title'), name),
+  onDeleted: () => {
+    preview.detach();
+    preview.gid = null;
+    fileViewer.close();
+    show($('workspace-body'), false);
+    show($('no-selection'), true);
+  },
+  onOpenFile: (gid, path) => fileViewer.open(gid, path),
   onError: reportError,
 });
 
 function reportError(error) {
   if (error.status === 401) return; // handled by the sign-in screen
+  if (error.status === 0) return; // the outage notice says it (see onReachability)
   preview.showError(error.message);
 }
+
+// The service unreachable: say so once, probe with a growing pause (1 s … 30 s), and
+// when it answers again clear the notice and pick up where the page was.
+let probing = false;
+api.onReachability(async (up) => {
+  if (up) {
+    preview.clearNotice('connection');
+    return;
+  }
+  if (probing) return;
+  probing = true;
+  let delay = 1000;
+  for (;;) {
+    preview.showError(`The service is unreachable; trying again in ${Math.round(delay / 1000)} s…`, 'connection');
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (await api.reachable()) break;
+    delay = Math.min(30_000, delay * 2);
+  }
+  probing = false;
+  preview.clearNotice('connection');
+  await generations.refresh();
+  preview.resume();
+});
 
 // Handy for tests and debugging; holds no secret (the tokens stay in sessionStorage).
 window.__previewTerminal = {

@@ -9,16 +9,28 @@ function sourceLabel(source) {
   return source.file ? `${source.file}${source.line ? `:${source.line}` : ''}` : String(source.kind || '');
 }
 
+const DOCS_PATHS = ['/docs', '/redoc', '/swagger', '/api/docs', '/apidocs'];
+
+/** The app's own API docs page: FastAPI's /docs when it serves OpenAPI, or a docs route. */
+export function docsPath({ endpoints = [], discoveredFrom }) {
+  const routes = new Set(endpoints.filter((e) => e.method === 'GET').map((e) => e.path.replace(/\/$/, '')));
+  const own = DOCS_PATHS.find((path) => routes.has(path));
+  if (own) return own;
+  return discoveredFrom === 'openapi' ? '/docs' : null;
+}
+
 export class EndpointList {
-  constructor({ onTry, onError }) {
+  constructor({ onTry, onError, onLoaded = () => {} }) {
     this.onTry = onTry;
     this.onError = onError;
+    this.onLoaded = onLoaded;
     this.gid = null;
   }
 
   clear() {
     $('endpoint-list').replaceChildren();
     setText($('endpoints-origin'), '');
+    this.onLoaded?.(null);
     show($('endpoints-empty'), false);
   }
 
@@ -28,6 +40,7 @@ export class EndpointList {
       const data = await api.endpoints(gid);
       if (this.gid !== gid) return; // another generation was picked meanwhile
       this.render(data);
+      this.onLoaded(docsPath(data));
     } catch (error) {
       this.onError(error);
     }

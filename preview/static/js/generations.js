@@ -17,13 +17,13 @@ function archiveType(name, fallback) {
   return fallback || 'application/octet-stream';
 }
 
-/** `{path: text}` of a picked folder: paths relative to it, binary files left out. */
-async function readFolder(fileList) {
+/** `{path: text}` of a folder's files (`[relativePath, File]`), binary files left out. */
+async function readFolder(entries) {
   const files = {};
   const skipped = [];
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  for (const file of fileList) {
-    const parts = (file.webkitRelativePath || file.name).split('/');
+  for (const [path, file] of entries) {
+    const parts = path.split('/');
     const relative = parts.length > 1 ? parts.slice(1) : parts; // drop the folder's own name
     if (relative.slice(0, -1).some((part) => SKIP_DIRS.has(part))) continue;
     const bytes = new Uint8Array(await file.arrayBuffer());
@@ -40,23 +40,78 @@ async function readFolder(fileList) {
   return { files, skipped };
 }
 
+const picked = (fileList) => [...fileList].map((file) => [file.webkitRelativePath || file.name, file]);
+
+/** Every file under a dropped folder entry, as `[path from the folder, File]`. */
+async function walkEntry(entry, prefix = '') {
+  if (entry.isFile) {
+    const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+    return [[`${prefix}${entry.name}`, file]];
+  }
+  if (SKIP_DIRS.has(entry.name)) return [];
+  const reader = entry.createReader();
+  const children = [];
+  for (;;) {
+    // readEntries answers in batches (100 in Chromium) until an empty one.
+    const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+    if (!batch.length) break;
+    children.push(...batch);
+  }
+  const found = [];
+  for (const child of children) found.push(...(await walkEntry(child, `${prefix}${entry.name}/`)));
+  return found;
+}
+
+/** "2026-11-21 14:03" in local time: unambiguous whatever the locale. */
+export function formatWhen(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
 export class Generations {
-  constructor({ onSelect, onError }) {
-    this.onSelect = onSelect;
-    this.onError = onError;
+  constructor({ onSelect, onError, onRenamed = () => {}, onDeleted = () => {}, onOpenFile = () => {}, onReveal = () => {} }) {
+    Object.assign(this, { onSelect, onError, onRenamed, onDeleted, onOpenFile, onReveal });
     this.selected = null;
     this.known = new Map(); // generationId -> its summary from the list
     this.list = $('generation-list');
     this.folder = $('upload-folder');
     this.archive = $('upload-archive');
+    this.dropped = null; // {folder: [[path, File]]} or {archive: File} from a drop
     // One source at a time: picking a folder forgets the archive and the reverse.
-    this.folder.addEventListener('change', () => { if (this.folder.files.length) this.archive.value = ''; });
-    this.archive.addEventListener('change', () => { if (this.archive.files.length) this.folder.value = ''; });
+    this.folder.addEventListener('change', () => {
+      if (this.folder.files.length) this.archive.value = '';
+      this.dropped = null;
+      this.showPicked();
+    });
+    this.archive.addEventListener('change', () => {
+      if (this.archive.files.length) this.folder.value = '';
+      this.dropped = null;
+      this.showPicked();
+    });
+    const zone = $('drop-zone');
+    zone.addEventListener('dragover', (event) => {
+      event.preventDefault();
+      zone.classList.add('dragging');
+    });
+    zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
+    zone.addEventListener('drop', (event) => {
+      event.preventDefault();
+      zone.classList.remove('dragging');
+      this.drop(event.dataTransfer);
+    });
     $('upload-form').addEventListener('submit', (event) => {
       event.preventDefault();
       this.upload();
     });
     $('generations-refresh').addEventListener('click', () => this.refresh());
+  }
+
+  /** What a generation is called: its name, else its project id, else its id. */
+  nameOf(gid) {
+    const summary = this.known.get(gid);
+    return summary?.name || summary?.projectId || gid;
   }
 
   async refresh() {
@@ -76,37 +131,86 @@ export class Generations {
     show($('generations-empty'), generations.length === 0);
     this.list.replaceChildren(
       ...generations.map((generation) => {
-        const current = generation.generationId === this.selected;
+        const gid = generation.generationId;
+        const name = this.nameOf(gid);
+        const current = gid === this.selected;
+        const status = generation.status || 'new';
+        const when = generation.lastLaunchAt ? `launched ${formatWhen(generation.lastLaunchAt)}` : 'never launched';
         const button = h(
           'button',
           {
             type: 'button',
             class: 'generation',
             'aria-current': current ? 'true' : undefined,
-            dataset: { gid: generation.generationId },
-            onclick: () => this.select(generation.generationId),
+            dataset: { gid },
+            onclick: () => this.select(gid, { reveal: true }),
           },
-          h('span', { class: 'generation-project', text: generation.projectId || '(no project id)' }),
-          h('span', { class: 'generation-id mono', text: generation.generationId }),
+          h(
+            'span',
+            { class: 'generation-head' },
+            h('span', { class: 'generation-project', text: name }),
+            h('span', { class: 'badge small', dataset: { status }, text: generation.status || 'not launched' }),
+          ),
+          h('span', { class: 'generation-id mono', text: gid }),
           h('span', {
             class: 'hint',
-            text: `${generation.fileCount} files · ${formatBytes(generation.totalBytes)} · ${new Date(generation.createdAt).toLocaleString()}`,
+            text: `${when} · ${generation.fileCount} files · ${formatBytes(generation.totalBytes)}`,
           }),
         );
-        return h('li', {}, button);
+        const actions = h(
+          'span',
+          { class: 'generation-actions' },
+          h('button', { type: 'button', class: 'button small ghost', text: 'Rename', 'aria-label': `Rename ${name}`, onclick: () => this.rename(gid) }),
+          h('button', { type: 'button', class: 'button small ghost danger-text', text: 'Delete', 'aria-label': `Delete ${name}`, onclick: () => this.remove(gid) }),
+        );
+        return h('li', { class: 'generation-item' }, button, actions);
       }),
     );
   }
 
-  select(gid) {
+  async rename(gid) {
+    const name = window.prompt('New name (empty: its id)', this.known.get(gid)?.projectId || '');
+    if (name === null) return;
+    try {
+      await api.renameGeneration(gid, name.trim());
+      await this.refresh();
+      if (gid === this.selected) this.onRenamed(gid, this.nameOf(gid));
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  async remove(gid) {
+    const name = this.nameOf(gid);
+    const running = this.known.get(gid)?.status === 'running' || this.known.get(gid)?.status === 'starting';
+    const question = `Delete ${name}? ${running ? 'Its preview is stopped, and its' : 'Its'} files and the history of its previews are removed for good.`;
+    if (!window.confirm(question)) return;
+    try {
+      await api.deleteGeneration(gid);
+      if (gid === this.selected) {
+        this.selected = null;
+        sessionStorage.removeItem(SELECTED_KEY);
+        this.onDeleted(gid);
+        show($('files-card'), false);
+      }
+      await this.refresh();
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  select(gid, { reveal = false } = {}) {
     this.selected = gid;
     sessionStorage.setItem(SELECTED_KEY, gid);
     for (const button of this.list.querySelectorAll('button.generation')) {
       if (button.dataset.gid === gid) button.setAttribute('aria-current', 'true');
       else button.removeAttribute('aria-current');
     }
-    this.onSelect(gid, this.known.get(gid));
-    this.showFiles(gid);
+    this.onSelect(gid, this.known.get(gid), reveal);
+    // The file list above the workspace (stacked layout) changes its height: reveal after.
+    this.showFiles(gid).then(() => {
+      if (reveal && this.selected === gid) this.onReveal(gid);
+    });
   }
 
   async showFiles(gid) {
@@ -117,7 +221,18 @@ export class Generations {
       setText($('files-count'), `(${generation.files.length})`);
       $('file-list').replaceChildren(
         ...generation.files.map((file) =>
-          h('li', {}, h('span', { class: 'mono', text: file.path }), h('span', { class: 'hint', text: formatBytes(file.size) })),
+          h(
+            'li',
+            {},
+            h('button', {
+              type: 'button',
+              class: 'file-open mono',
+              text: file.path,
+              'aria-label': `View ${file.path}`,
+              onclick: () => this.onOpenFile(gid, file.path),
+            }),
+            h('span', { class: 'hint', text: formatBytes(file.size) }),
+          ),
         ),
       );
       show($('files-card'), true);
@@ -126,12 +241,42 @@ export class Generations {
     }
   }
 
+  /** A drop: one archive file, or a folder (read through its entries), then uploaded. */
+  async drop(transfer) {
+    const entries = [...(transfer.items || [])].map((item) => item.webkitGetAsEntry?.()).filter(Boolean);
+    this.folder.value = '';
+    this.archive.value = '';
+    const folder = entries.find((entry) => entry.isDirectory);
+    if (folder) {
+      this.dropped = { folder: await walkEntry(folder), name: folder.name };
+    } else if (transfer.files.length === 1) {
+      this.dropped = { archive: transfer.files[0], name: transfer.files[0].name };
+    } else {
+      setText($('upload-status'), 'Drop one folder or one archive.');
+      return;
+    }
+    this.showPicked();
+    await this.upload();
+  }
+
+  showPicked() {
+    let text = 'Nothing chosen (.zip, .tar.gz or a folder)';
+    if (this.dropped) text = `Dropped: ${this.dropped.name}`;
+    else if (this.archive.files.length) text = `Archive: ${this.archive.files[0].name}`;
+    else if (this.folder.files.length) {
+      const first = this.folder.files[0].webkitRelativePath.split('/')[0];
+      text = `Folder: ${first} (${this.folder.files.length} files)`;
+    }
+    setText($('upload-picked'), text);
+  }
+
   async upload() {
     const status = $('upload-status');
     const submit = $('upload-submit');
     const projectId = $('upload-project').value.trim();
-    const archive = this.archive.files[0];
-    if (!archive && !this.folder.files.length) {
+    const archive = this.dropped?.archive || this.archive.files[0];
+    const folder = this.dropped?.folder || (this.folder.files.length ? picked(this.folder.files) : null);
+    if (!archive && !folder) {
       setText(status, 'Pick a folder or an archive first.');
       return;
     }
@@ -144,7 +289,7 @@ export class Generations {
         created = await api.uploadArchive(projectId, archive, archiveType(archive.name, archive.type));
       } else {
         setText(status, 'Reading the folder…');
-        const { files, skipped } = await readFolder(this.folder.files);
+        const { files, skipped } = await readFolder(folder);
         if (!Object.keys(files).length) throw new Error('The folder has no text file to upload.');
         if (skipped.length) note = ` (left out ${skipped.length} binary file${skipped.length > 1 ? 's' : ''})`;
         setText(status, `Uploading ${Object.keys(files).length} files…`);
@@ -153,6 +298,8 @@ export class Generations {
       setText(status, `Uploaded ${created.fileCount} files as ${created.generationId}${note}.`);
       this.folder.value = '';
       this.archive.value = '';
+      this.dropped = null;
+      this.showPicked();
       await this.refresh();
       this.select(created.generationId);
     } catch (error) {

@@ -8,7 +8,7 @@
 import { plainText } from './ansi.js';
 
 export const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
-export const SOURCES = ['app', 'system', 'proxy'];
+export const SOURCES = ['app', 'build', 'system', 'proxy'];
 export const DEFAULT_CAP = 200_000;
 
 function escapeRegExp(text) {
@@ -23,9 +23,16 @@ export class LogModel {
     this.duplicates = 0;
     this.levels = new Set(LEVELS);
     this.sources = new Set(SOURCES);
+    this.hideProbes = false;
+    this.probe = null;
     this.query = '';
+    this.context = 0; // lines shown around each match: 0, a number, or Infinity (all)
     this.matcher = null;
     this.view = null; // indexes into entries when a filter is on; null = everything
+    this.matchPositions = []; // positions in the view of the lines matching the query
+    this.version = 0; // bumped whenever positions change other than by appending
+    this.recentBase = []; // the last `context` indexes passing the level/source filter
+    this.trailing = 0; // lines of context still due after the last match
   }
 
   get firstId() {
@@ -41,6 +48,21 @@ export class LogModel {
     return this.view !== null;
   }
 
+  /**
+   * The app's health path: its access-log lines for that path are the service's own
+   * probes (marked, so "hide health checks" can hide them). Null: a TCP check, no lines.
+   */
+  setProbePath(path) {
+    // Any prefix: an app under a root path logs /api/generations/…/proxy/health.
+    this.probe = path ? new RegExp(`\\b(?:GET|HEAD) \\S*${escapeRegExp(path)}(?=[\\s?"]|$)`) : null;
+  }
+
+  entryOf(event) {
+    const entry = toEntry(event);
+    if (this.probe && entry.source === 'app' && this.probe.test(entry.plain)) entry.probe = true;
+    return entry;
+  }
+
   /** Add one live event; false if it was already here (a replay after a reconnect). */
   add(event) {
     const id = Number(event.id);
@@ -48,11 +70,44 @@ export class LogModel {
       this.duplicates += 1;
       return false;
     }
-    const entry = toEntry(event);
+    const entry = this.entryOf(event);
     this.lastId = id;
     this.entries.push(entry);
-    if (this.view !== null && this.matches(entry)) this.view.push(this.entries.length - 1);
+    if (this.view !== null || this.matcher) this.place(this.entries.length - 1);
     return true;
+  }
+
+  /** Put a new last entry into the view (and the matches), with its context. */
+  place(index) {
+    const entry = this.entries[index];
+    if (!this.passesBase(entry)) return;
+    const hit = this.matcher !== null && this.matcher.test(entry.plain);
+    if (this.view === null) {
+      // Everything is shown (all lines as context): only the matches are tracked.
+      if (hit) this.matchPositions.push(index);
+      return;
+    }
+    if (this.matcher === null || this.context === Infinity) {
+      if (hit) this.matchPositions.push(this.view.length);
+      this.view.push(index);
+      return;
+    }
+    const context = this.context;
+    if (hit) {
+      for (const before of this.recentBase) {
+        if (!this.view.length || this.view[this.view.length - 1] < before) this.view.push(before);
+      }
+      this.matchPositions.push(this.view.length);
+      this.view.push(index);
+      this.trailing = context;
+    } else if (this.trailing > 0) {
+      this.trailing -= 1;
+      this.view.push(index);
+    }
+    if (context > 0 && Number.isFinite(context)) {
+      this.recentBase.push(index);
+      if (this.recentBase.length > context) this.recentBase.shift();
+    }
   }
 
   /**
@@ -74,7 +129,7 @@ export class LogModel {
   /** Put older events (from the history endpoint) in front; returns how many were new. */
   prepend(events) {
     const first = this.firstId;
-    const older = events.filter((event) => Number(event.id) < first).map(toEntry);
+    const older = events.filter((event) => Number(event.id) < first).map((event) => this.entryOf(event));
     if (!older.length) return 0;
     this.entries = older.concat(this.entries);
     if (this.lastId === 0) this.lastId = older[older.length - 1].id;
@@ -82,32 +137,39 @@ export class LogModel {
     return older.length;
   }
 
-  setFilter({ levels = this.levels, sources = this.sources, query = this.query } = {}) {
+  setFilter({ levels = this.levels, sources = this.sources, query = this.query, context = this.context, hideProbes = this.hideProbes } = {}) {
     this.levels = new Set(levels);
     this.sources = new Set(sources);
     this.query = query;
+    this.context = context;
+    this.hideProbes = hideProbes;
     this.matcher = query ? new RegExp(escapeRegExp(query), 'i') : null;
     this.refilter();
   }
 
+  passesBase(entry) {
+    return this.levels.has(entry.level) && this.sources.has(entry.source) && !(this.hideProbes && entry.probe);
+  }
+
+  /** Whether a line is shown by the level and source filters and is a search match. */
   matches(entry) {
-    return (
-      this.levels.has(entry.level) &&
-      this.sources.has(entry.source) &&
-      (this.matcher === null || this.matcher.test(entry.plain))
-    );
+    return this.passesBase(entry) && (this.matcher === null || this.matcher.test(entry.plain));
   }
 
   refilter() {
-    const all = this.levels.size === LEVELS.length && this.sources.size === SOURCES.length && !this.matcher;
-    if (all) {
+    this.version += 1;
+    this.matchPositions = [];
+    this.recentBase = [];
+    this.trailing = 0;
+    const everyLine = this.levels.size === LEVELS.length && this.sources.size === SOURCES.length && !this.hideProbes;
+    const entries = this.entries;
+    if (everyLine && (!this.matcher || this.context === Infinity)) {
       this.view = null;
+      if (this.matcher) for (let i = 0; i < entries.length; i++) if (this.matcher.test(entries[i].plain)) this.matchPositions.push(i);
       return;
     }
-    const view = [];
-    const entries = this.entries;
-    for (let i = 0; i < entries.length; i++) if (this.matches(entries[i])) view.push(i);
-    this.view = view;
+    this.view = [];
+    for (let i = 0; i < entries.length; i++) this.place(i);
   }
 
   get length() {
@@ -179,6 +241,7 @@ function toEntry(event) {
     source: SOURCES.includes(event.source) ? event.source : 'app',
     stream: event.stream || null,
     status: event.status || null,
+    probe: Boolean(event.probe),
     message,
     plain: plainText(message),
   };

@@ -1,29 +1,39 @@
 // One generation's preview as shown on screen: launch and stop, the status (polled
-// every 2 s while the preview is live, and updated at once by the stream's `status`
-// events), and the terminal fed by the live log stream of one preview instance.
+// every 2 s while the preview is live, and updated at once by the stream's lifecycle
+// events), the start-up timeline, and the terminal fed by the live log stream of one
+// preview instance.
+//
+// What the page says stays true: a new action clears the previous outcome (an old
+// failure is not shown under a refused launch), and each notice is kept under a key so
+// the one that no longer holds (the service unreachable, say) is cleared on its own.
 
 import * as api from './api.js';
-import { $, setText, show } from './dom.js';
+import { $, h, setText, show } from './dom.js';
 import { LogModel } from './logmodel.js';
 import { LogStream } from './logstream.js';
-import { LIVE } from './status.js';
+import { PhaseTimeline } from './phases.js';
+import { describeEnd, LIVE } from './status.js';
 
 const POLL_MS = 2000;
 const OLDER_PAGE = 5000; // the history endpoint's largest page
+const CATCH_UP_PAGES = 40; // at most this many pages read after a stream that ended unseen
 const REVEAL_WAIT_MS = 3000; // a proxy event may reach the stream just after the response
 const FAILURE_LINES = 15; // as many as the service keeps (runtime.error_lines)
 
 export class PreviewController {
-  constructor({ terminal, toolbar, statusPanel, onRunning }) {
-    Object.assign(this, { terminal, toolbar, statusPanel, onRunning });
+  constructor({ terminal, toolbar, statusPanel, onRunning, nameOf = (gid) => gid, onStopped = () => {} }) {
+    Object.assign(this, { terminal, toolbar, statusPanel, onRunning, nameOf, onStopped });
     this.gid = null;
     this.previewId = null;
     this.status = null;
+    this.data = null; // the last status answer
     this.model = new LogModel();
     this.stream = null;
     this.pollTimer = null;
     this.loadingOlder = false;
     this.cap = this.model.cap;
+    this.notices = new Map(); // key -> message; shown together, cleared one by one
+    this.phases = new PhaseTimeline();
     $('launch').addEventListener('click', () => this.launch());
     $('stop').addEventListener('click', () => this.stop());
     $('open-app').addEventListener('click', () => this.openApp());
@@ -35,23 +45,38 @@ export class PreviewController {
     this.gid = gid;
     this.previewId = null;
     this.status = null;
+    this.data = null;
     this.statusPanel.reset();
-    this.showError(null);
+    this.phases.reset();
+    this.clearNotices();
     setText($('preview-subtitle'), gid);
     this.model = new LogModel({ cap: this.cap });
     this.terminal.setModel(this.model, 'Loading…');
     this.toolbar.setTarget(gid, null);
     this.toolbar.setConnection('idle');
     this.updateButtons();
+    api.previewConfig(gid).then(
+      (config) => {
+        if (this.gid === gid) this.phases.startupTimeout = config.startupTimeout;
+      },
+      () => {},
+    );
     let data = null;
     try {
       data = await api.status(gid);
     } catch (error) {
-      if (error.code !== 'no_preview') this.showError(error.message);
+      if (error.code !== 'no_active_preview') this.showError(error.message, 'status');
     }
     if (this.gid !== gid) return;
     if (data) this.attach(data);
     else this.terminal.setEmptyText('No preview yet: launch it to see its output here.');
+  }
+
+  /** The service is back after an outage: pick up where the page was. */
+  resume() {
+    if (!this.gid) return;
+    if (!this.stream || this.stream.closed) this.select(this.gid);
+    else this.refreshStatus();
   }
 
   /** Follow one preview instance: a fresh model and a stream from its first event. */
@@ -60,11 +85,12 @@ export class PreviewController {
     this.previewId = data.previewInstanceId;
     this.failureLines = null;
     this.model = new LogModel({ cap: this.cap });
+    this.model.setProbePath(data.healthPath);
     this.terminal.setModel(this.model, 'Waiting for output…');
     this.toolbar.setTarget(this.gid, this.previewId);
     this.toolbar.emit(); // the filter in the toolbar applies to the new model too
     this.statusPanel.reset();
-    this.statusPanel.beginPhases();
+    this.phases.begin();
     this.applyStatus(data);
     const { gid, previewId } = this;
     this.stream = new LogStream({
@@ -74,9 +100,34 @@ export class PreviewController {
       onStatus: (status) => this.onStatus(status),
       onEnd: () => this.refreshStatus(),
       onState: (state) => this.toolbar.setConnection(state),
-      beforeReopen: () => api.openSession(), // the session cookie may have expired
+      beforeReopen: () => this.beforeReopen(gid, previewId),
     });
     this.stream.open();
+  }
+
+  /**
+   * The stream was refused (its session cookie expired, the service restarted, or the
+   * preview is over and its stream answers 204): reopen it unless the preview is over,
+   * in which case the lines not yet seen are read from the history instead.
+   */
+  async beforeReopen(gid, previewId) {
+    await api.openSession();
+    const data = await api.status(gid, previewId);
+    if (this.previewId !== previewId) return false;
+    if (LIVE.has(data.status)) return true;
+    await this.catchUp(previewId);
+    if (this.previewId === previewId) this.applyStatus(data);
+    return false;
+  }
+
+  async catchUp(previewId) {
+    const model = this.model;
+    for (let page = 0; page < CATCH_UP_PAGES && this.previewId === previewId; page++) {
+      const { events } = await api.history(this.gid, previewId, model.lastId, OLDER_PAGE);
+      if (this.model !== model || !events?.length) return;
+      for (const event of events) this.onEvent(event);
+      if (events.length < OLDER_PAGE) return;
+    }
   }
 
   detach() {
@@ -87,33 +138,41 @@ export class PreviewController {
   }
 
   onEvent(event) {
+    const before = this.model.length;
     if (!this.model.add(event)) return;
-    const entry = this.model.entries[this.model.entries.length - 1];
-    this.terminal.linesAdded(this.model.matches(entry) ? 1 : 0);
-    if (event.source === 'system') this.statusPanel.systemEvent(event);
+    this.terminal.linesAdded(this.model.length - before);
+    this.phases.event(event);
   }
 
   onStatus(status) {
     this.setStatus(status);
     if (status === 'running') this.onRunning(this.gid);
-    if (status === 'failed' || status === 'stopped') this.refreshStatus();
-    else this.schedulePoll();
+    if (status === 'failed' || status === 'stopped') {
+      this.refreshStatus();
+      this.onRunning(this.gid); // no longer running: the endpoints come from the source
+    } else this.schedulePoll();
   }
 
   setStatus(status) {
     this.status = status;
     this.statusPanel.setStatus(status);
-    if (status !== 'starting' && status !== 'failed') show($('phases'), false);
     this.updateButtons();
   }
 
   applyStatus(data) {
+    this.data = data;
+    this.clearNotice('status');
     this.setStatus(data.status);
     this.statusPanel.metrics(data);
     if (data.status === 'failed') this.statusPanel.showFailure(data.errorMessage, this.errorLines(data));
     else this.statusPanel.clearFailure();
-    const parts = [this.gid, data.port ? `port ${data.port}` : null, data.stopReason];
-    setText($('preview-subtitle'), parts.filter(Boolean).join(' · '));
+    const ending = describeEnd(data);
+    const parts = [this.gid, data.port ? `port ${data.port}` : null, data.stopReason, ending];
+    const subtitle = $('preview-subtitle');
+    setText(subtitle, parts.filter(Boolean).join(' · '));
+    // The raw code stays at hand for who wants it.
+    if (ending) subtitle.title = `exit code ${data.exitCode}`;
+    else subtitle.removeAttribute('title');
     this.schedulePoll();
   }
 
@@ -149,7 +208,7 @@ export class PreviewController {
       const data = await api.status(gid, previewId);
       if (this.previewId === previewId) this.applyStatus(data);
     } catch (error) {
-      if (this.previewId === previewId) this.showError(error.message);
+      if (this.previewId === previewId && error.status !== 0) this.showError(error.message, 'status');
       this.schedulePoll();
     }
   }
@@ -161,9 +220,28 @@ export class PreviewController {
     $('open-app').disabled = this.status !== 'running';
   }
 
-  showError(message) {
-    setText($('preview-error'), message || '');
-    show($('preview-error'), Boolean(message));
+  /** A notice above the terminal, kept under `key` until cleared (or replaced). */
+  showError(message, key = 'action') {
+    if (message) this.notices.set(key, message);
+    else this.notices.delete(key);
+    if (key === 'action') $('running-list').replaceChildren();
+    this.renderNotices();
+  }
+
+  clearNotice(key) {
+    if (this.notices.delete(key)) this.renderNotices();
+  }
+
+  clearNotices() {
+    this.notices.clear();
+    $('running-list').replaceChildren();
+    this.renderNotices();
+  }
+
+  renderNotices() {
+    const text = [...this.notices.values()].join('\n');
+    setText($('preview-error-text'), text);
+    show($('preview-error'), Boolean(text) || $('running-list').children.length > 0);
   }
 
   launchOptions() {
@@ -171,47 +249,97 @@ export class PreviewController {
     const command = $('launch-command').value.trim();
     if (command) options.command = command.split(/\s+/);
     const health = $('launch-health').value.trim();
-    if (health && health !== '/') options.healthPath = health;
+    if (health) options.healthPath = health;
     return options;
   }
 
   async launch() {
     const gid = this.gid;
-    this.showError(null);
+    // A new action: the previous outcome (a failure, a refusal) no longer applies.
+    this.clearNotices();
+    this.statusPanel.clearFailure();
+    this.phases.reset();
     $('launch').disabled = true;
     try {
       const data = await api.launch(gid, this.launchOptions());
       api.previewTokens.set(gid, data.previewToken);
       if (this.gid === gid) this.attach(data);
     } catch (error) {
-      const running = (error.details?.running || []).map((p) => p.generationId || p.previewInstanceId).filter(Boolean);
-      this.showError(`${error.message}${running.length ? ` (running: ${running.join(', ')})` : ''}`);
+      if (this.gid !== gid) return;
+      this.showError(error.message);
+      this.showRunning(error.details?.running || []);
       this.updateButtons();
-      if (error.code === 'preview_already_running' && this.gid === gid) this.select(gid);
+      if (error.code === 'preview_already_running') this.select(gid);
     }
+  }
+
+  /** The previews that hold the tier's limit, by name, each with a Stop button. */
+  showRunning(running) {
+    const items = running
+      .filter((preview) => preview.generationId)
+      .map((preview) => {
+        const name = preview.projectId || this.nameOf(preview.generationId);
+        const button = h('button', {
+          type: 'button',
+          class: 'button small danger',
+          text: 'Stop',
+          'aria-label': `Stop ${name}`,
+        });
+        const item = h('li', { dataset: { gid: preview.generationId } }, h('span', { class: 'running-name', text: name }), h('span', { class: 'hint', text: preview.status || '' }), button);
+        button.addEventListener('click', async () => {
+          button.disabled = true;
+          try {
+            await api.stop(preview.generationId);
+            item.remove();
+            if (!$('running-list').children.length) this.showError(null);
+            this.onStopped(preview.generationId);
+          } catch (error) {
+            button.disabled = false;
+            if (error.code === 'no_active_preview') item.remove();
+            else this.showError(error.message);
+          }
+        });
+        return item;
+      });
+    $('running-list').replaceChildren(...items);
+    this.renderNotices();
   }
 
   async stop() {
     const { gid, previewId } = this;
     $('stop').disabled = true;
-    this.showError(null);
+    this.clearNotices();
     try {
       await api.stop(gid);
     } catch (error) {
-      this.showError(error.message);
+      if (error.code !== 'no_active_preview') this.showError(error.message);
     }
     if (this.previewId === previewId) this.refreshStatus();
   }
 
+  /** Where "Open app" goes: the app's own API docs when it has them, else its root. */
+  appPath() {
+    return this.docsPath || '/';
+  }
+
   async openApp() {
+    const { gid } = this;
     try {
-      let token = api.previewTokens.get(this.gid);
-      if (!token) {
-        token = (await api.rotatePreviewToken(this.gid)).previewToken;
-        api.previewTokens.set(this.gid, token);
+      let token = api.previewTokens.get(gid);
+      let ticket = null;
+      try {
+        if (token) ticket = await api.appTicket(gid, token, this.appPath());
+      } catch (error) {
+        if (error.status !== 403) throw error; // a token another tab replaced: get a new one
       }
-      // The service answers 303 and swaps the token for a cookie scoped to the proxy path.
-      window.open(api.proxyUrl(this.gid, '/docs', token), '_blank', 'noopener');
+      if (!ticket) {
+        token = (await api.rotatePreviewToken(gid)).previewToken;
+        api.previewTokens.set(gid, token);
+        ticket = await api.appTicket(gid, token, this.appPath());
+      }
+      // The app at its own origin: the ticket is traded there, once, for a cookie of
+      // that origin alone, and the tab lands on the app's docs (or root) without it.
+      window.open(ticket.url, '_blank', 'noopener');
     } catch (error) {
       this.showError(error.message);
     }

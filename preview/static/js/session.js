@@ -1,18 +1,21 @@
-// Signing in: the bearer token comes from the URL `preview serve` prints (`/?token=`)
+// Signing in: the bearer token comes from the URL `preview serve` prints (`/#token=`:
+// a fragment, which the browser never sends to any server or puts in a Referer)
 // or is pasted. It is exchanged at once for the HttpOnly session cookie (for
 // EventSource and downloads), kept in sessionStorage for the API calls, and removed
 // from the address bar so it does not stay in the history or get copied around.
 
 import * as api from './api.js';
 
-/** Move a `?token=` from the address bar into sessionStorage; true if there was one. */
+/** Move a `#token=` from the address bar into sessionStorage; true if there was one. */
 export function takeTokenFromUrl() {
   const url = new URL(window.location.href);
-  const token = url.searchParams.get('token');
+  const fragment = new URLSearchParams(url.hash.slice(1));
+  const token = fragment.get('token');
   if (!token) return false;
   api.bearer.set(token.trim());
-  url.searchParams.delete('token');
-  window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  fragment.delete('token');
+  const rest = fragment.toString();
+  window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${rest ? `#${rest}` : ''}`);
   return true;
 }
 

@@ -1,23 +1,56 @@
 // The preview's state as the user sees it: the status badge with uptime, health,
-// memory and CPU; the start-up phases while it starts; the failure pinned above the
-// terminal with the lines that explain it.
+// memory and CPU; the failure pinned above the terminal with the lines that explain it
+// (the user's own frames first, the rest folded).
 
-import { $, formatDuration, h, setText, show } from './dom.js';
+import { $, formatDuration, setText, show } from './dom.js';
 
 export const LIVE = new Set(['starting', 'running', 'stopping']);
+
+const FRAME = /^\s*(?:\| ?)?\s*File "([^"]+)", line \d+/;
+// Frames of Python itself and of installed packages: not the user's code.
+const LIBRARY = /site-packages|dist-packages|\/lib\/python\d|<frozen |importlib|^<string>|node_modules|node:internal/;
+// The preview's own folder, cut from paths (the user knows their files by relative path).
+const PREVIEW_DIR = /(?:\/[^\s"'/]+)*\/preview_[0-9a-f]+\//g;
+
+const SIGNALS = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL', 15: 'SIGTERM' };
+
+/** How a preview ended, as words: a clean stop is not a crash. Null if it did not end. */
+export function describeEnd(data) {
+  const code = data.exitCode;
+  if (code === null || code === undefined) return null;
+  const signal = code < 0 ? SIGNALS[-code] || `signal ${-code}` : null;
+  if (data.status === 'stopped') return signal ? `stopped (${signal})` : `stopped (exit code ${code})`;
+  if (data.status === 'failed') return signal ? `killed by ${signal}` : `exited with code ${code}`;
+  return null;
+}
+
+/**
+ * Split a failure's lines into the user's own frames (each with its source line) and
+ * the final exception line, and everything else. `own` is empty when no frame is theirs.
+ */
+export function userFrames(lines) {
+  const clean = lines.map((line) => line.replace(PREVIEW_DIR, ''));
+  const own = [];
+  for (let i = 0; i < clean.length; i++) {
+    const frame = FRAME.exec(clean[i]);
+    if (!frame || LIBRARY.test(frame[1]) || frame[1].startsWith('/')) continue;
+    own.push(clean[i]);
+    const next = clean[i + 1];
+    if (next !== undefined && !FRAME.test(next) && /^\s/.test(next)) own.push(next);
+  }
+  const last = [...clean].reverse().find((line) => line.trim() && !/^\s/.test(line));
+  if (own.length && last) own.push(last);
+  return { own, all: clean };
+}
 
 export class StatusPanel {
   constructor() {
     this.badge = $('status-badge');
-    this.phaseList = $('phase-list');
-    this.collectingPhases = false;
   }
 
   reset() {
     this.setStatus(null);
     this.metrics({});
-    this.phaseList.replaceChildren();
-    show($('phases'), false);
     this.clearFailure();
   }
 
@@ -25,8 +58,6 @@ export class StatusPanel {
   setStatus(status) {
     this.badge.dataset.status = status || 'none';
     setText(this.badge, status || 'not launched');
-    if (status === 'starting') this.collectingPhases = true;
-    if (status && status !== 'starting') this.collectingPhases = false;
   }
 
   /** Metrics from GET …/preview/status (missing ones shown as –). */
@@ -39,31 +70,23 @@ export class StatusPanel {
     $('metric-health').dataset.health = data.healthStatus || '';
   }
 
-  /** Start with a fresh phase list (a launch, or the replay of a preview's log). */
-  beginPhases() {
-    this.phaseList.replaceChildren();
-    this.collectingPhases = true;
-  }
-
-  /** A `system` event: a start-up phase while the preview starts. */
-  systemEvent(event) {
-    if (!this.collectingPhases) return;
-    this.phaseList.append(h('li', { class: `phase lvl-${event.level}`, text: event.message }));
-    show($('phases'), true);
-    if (event.status && event.status !== 'starting') this.collectingPhases = false;
-  }
-
   showFailure(message, lines) {
     setText($('failure-message'), message || 'see the terminal');
-    const pre = $('failure-lines');
-    setText(pre, (lines || []).join('\n'));
-    show(pre, Boolean(lines && lines.length));
+    const { own, all } = userFrames(lines || []);
+    setText($('failure-own'), own.join('\n'));
+    show($('failure-own'), own.length > 0);
+    const details = $('failure-details');
+    setText($('failure-lines'), all.join('\n'));
+    setText($('failure-lines-summary'), own.length ? `Full output (${all.length} lines)` : `Last output (${all.length} lines)`);
+    show(details, all.length > 0);
+    details.open = own.length === 0; // nothing of theirs to show first: show it all
     show($('failure'), true);
   }
 
   clearFailure() {
     show($('failure'), false);
     setText($('failure-message'), '');
+    setText($('failure-own'), '');
     setText($('failure-lines'), '');
   }
 }

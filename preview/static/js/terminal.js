@@ -5,42 +5,32 @@
 // exist in the DOM, whatever the number of lines. Rendering happens at most once per
 // animation frame, however many events arrived in between.
 //
+// With wrapping on, a line takes as many rows as its characters need at the terminal's
+// width (the font is monospaced, so that is arithmetic, not measuring): the row offsets
+// are a prefix sum over the view, extended as lines arrive and redone when the filter,
+// the width or the trimmed start changes.
+//
 // Text is put in with Text nodes and textContent only; ANSI colours become classes
 // (or CSSOM colours), search matches become <mark> elements.
 
-import { parseAnsi, styleSpan } from './ansi.js';
+import { escapeRegExp, measureCols, renderRow } from './rowrender.js';
 
 const OVERSCAN = 10; // rows above and below the screen, so fast scrolling shows no gap
 const NEAR_TOP_ROWS = 5;
 
-const TAGS = { stdout: 'out', stderr: 'err' };
-const tagOf = (entry) => (entry.source === 'app' ? TAGS[entry.stream] || 'app' : entry.source === 'system' ? 'sys' : entry.source);
-
-function formatTime(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return String(iso ?? '').slice(11, 23);
-  const pad = (n, size = 2) => String(n).padStart(size, '0');
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
-}
-
-function escapeRegExp(text) {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** [start, end) of each match of `finder` (global, case-insensitive) in `text`. */
-function matchRanges(text, finder) {
-  const ranges = [];
-  finder.lastIndex = 0;
-  let match;
-  while (ranges.length < 200 && (match = finder.exec(text)) !== null) {
-    ranges.push([match.index, match.index + match[0].length]);
-  }
-  return ranges;
+function findLastIndex(array, test) {
+  for (let i = array.length - 1; i >= 0; i--) if (test(array[i])) return i;
+  return -1;
 }
 
 export class TerminalView {
-  constructor({ viewport, spacer, rows, empty, jumpButton, onNearTop = () => {}, onRender = () => {} }) {
-    Object.assign(this, { viewport, spacer, rows, empty, jumpButton, onNearTop, onRender });
+  constructor({ viewport, spacer, rows, empty, jumpButton, onNearTop = () => {}, onRender = () => {}, onLine = () => {}, onFollow = () => {} }) {
+    Object.assign(this, { viewport, spacer, rows, empty, jumpButton, onNearTop, onRender, onLine, onFollow });
+    this.wrap = false;
+    this.layout = null; // wrap mode: {model, version, cols, offsets} (offsets in rows)
+    this.cols = 0;
+    this.currentMatch = -1; // index into model.matchPositions of the match in focus
+    this.currentMatchId = null;
     this.model = null;
     this.follow = true;
     this.newCount = 0;
@@ -60,8 +50,120 @@ export class TerminalView {
       this.jumpToLatest();
       viewport.focus();
     });
-    // The number of rows on screen depends on the viewport's height.
-    new ResizeObserver(() => this.scheduleRender()).observe(viewport);
+    // A click on a line opens its detail (not when the click ended a text selection).
+    rows.addEventListener('click', (event) => {
+      const row = event.target.closest('.row');
+      if (!row || String(window.getSelection?.() || '')) return;
+      this.openLine(Number(row.dataset.id));
+    });
+    // The number of rows on screen depends on the viewport's height (and, wrapped, width).
+    new ResizeObserver(() => {
+      this.cols = 0;
+      this.scheduleRender();
+    }).observe(viewport);
+  }
+
+  openLine(id) {
+    const index = this.model?.indexOfId(id) ?? -1;
+    if (index < 0) return;
+    this.selectedId = id;
+    this.rowCache.clear();
+    this.scheduleRender();
+    this.onLine(this.model.entries[index]);
+  }
+
+  /** Long lines wrapped onto several rows, or kept on one (cut at the edge). */
+  setWrap(wrap) {
+    const anchor = this.follow ? null : this.topVisibleId();
+    this.wrap = wrap;
+    this.viewport.classList.toggle('wrap', wrap);
+    this.layout = null;
+    this.cols = 0;
+    this.rowCache.clear();
+    if (anchor !== null && this.model) this.scrollToPosition(this.model.positionAtOrAfterId(anchor));
+    this.render();
+  }
+
+  /** Characters per row of a wrapped message at the current width. */
+  measureCols() {
+    return measureCols(this.rows, this.showTimestamps);
+  }
+
+  /** Row offsets of the view's lines (wrap mode), brought up to date. */
+  offsets() {
+    const model = this.model;
+    if (!this.cols) this.cols = this.measureCols();
+    let layout = this.layout;
+    if (!layout || layout.model !== model || layout.version !== model.version || layout.cols !== this.cols || layout.offsets.length > model.length + 1) {
+      layout = { model, version: model.version, cols: this.cols, offsets: [0] };
+      this.layout = layout;
+    }
+    const { offsets, cols } = layout;
+    for (let position = offsets.length - 1; position < model.length; position++) {
+      offsets.push(offsets[position] + Math.max(1, Math.ceil(model.at(position).plain.length / cols)));
+    }
+    return offsets;
+  }
+
+  /** First row (in row units) of the line at `position`. */
+  rowOf(position) {
+    return this.wrap && this.model ? this.offsets()[position] : position;
+  }
+
+  /** Position of the line covering row `row`. */
+  positionAtRow(row) {
+    if (!this.wrap || !this.model) return Math.floor(row);
+    const offsets = this.offsets();
+    let low = 0;
+    let high = offsets.length - 2;
+    if (high < 0) return 0;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (offsets[mid] <= row) low = mid;
+      else high = mid - 1;
+    }
+    return low;
+  }
+
+  totalRows() {
+    if (!this.model) return 0;
+    return this.wrap ? this.offsets()[this.model.length] : this.model.length;
+  }
+
+  /** Scroll to the next (+1) or previous (-1) search match; {index, count} or null. */
+  gotoMatch(delta) {
+    const model = this.model;
+    const matches = model?.matchPositions || [];
+    if (!matches.length) return null;
+    let index = this.currentMatchId === null ? -1 : this.matchIndexOfId(this.currentMatchId);
+    if (index < 0) {
+      // From where the user is looking: the first match below (or above) the top line.
+      const top = this.positionAtRow(this.viewport.scrollTop / this.rowHeight);
+      index = delta > 0 ? matches.findIndex((p) => p >= top) : findLastIndex(matches, (p) => p < top);
+      if (index < 0) index = delta > 0 ? 0 : matches.length - 1;
+    } else {
+      index = (index + delta + matches.length) % matches.length;
+    }
+    const position = matches[index];
+    this.currentMatch = index;
+    this.currentMatchId = model.at(position).id;
+    this.setFollow(false);
+    this.rowCache.clear();
+    this.centre(position);
+    this.render();
+    return { index, count: matches.length };
+  }
+
+  matchIndexOfId(id) {
+    const matches = this.model.matchPositions;
+    for (let i = 0; i < matches.length; i++) if (this.model.at(matches[i]).id === id) return i;
+    return -1;
+  }
+
+  centre(position) {
+    this.spacer.style.height = `${this.totalRows() * this.rowHeight}px`;
+    const target = this.rowOf(position) * this.rowHeight - this.viewport.clientHeight / 2 + this.rowHeight / 2;
+    this.viewport.scrollTop = Math.max(0, target);
   }
 
   measureRowHeight() {
@@ -107,6 +209,7 @@ export class TerminalView {
 
   setTimestamps(visible) {
     this.showTimestamps = visible;
+    this.cols = 0;
     this.rowCache.clear();
     this.render();
   }
@@ -118,6 +221,8 @@ export class TerminalView {
     this.model.setFilter(filter);
     const query = this.model.query;
     this.finder = query ? new RegExp(escapeRegExp(query), 'gi') : null;
+    this.currentMatch = -1;
+    this.currentMatchId = null;
     this.rowCache.clear();
     if (anchor !== null) this.scrollToPosition(this.model.positionAtOrAfterId(anchor));
     this.render();
@@ -131,21 +236,22 @@ export class TerminalView {
     const added = this.model.prepend(events);
     const shown = this.model.length - before;
     if (shown > 0) {
-      this.spacer.style.height = `${this.model.length * this.rowHeight}px`;
-      this.viewport.scrollTop += shown * this.rowHeight;
+      const rows = this.rowOf(shown);
+      this.spacer.style.height = `${this.totalRows() * this.rowHeight}px`;
+      this.viewport.scrollTop += rows * this.rowHeight;
     }
     this.render();
     return added;
   }
 
   topVisibleId() {
-    const entry = this.model?.at(Math.floor(this.viewport.scrollTop / this.rowHeight));
+    const entry = this.model?.at(this.positionAtRow(this.viewport.scrollTop / this.rowHeight));
     return entry ? entry.id : null;
   }
 
   scrollToPosition(position) {
-    this.spacer.style.height = `${this.model.length * this.rowHeight}px`;
-    this.viewport.scrollTop = Math.max(0, position * this.rowHeight);
+    this.spacer.style.height = `${this.totalRows() * this.rowHeight}px`;
+    this.viewport.scrollTop = Math.max(0, this.rowOf(position) * this.rowHeight);
   }
 
   /** Scroll to one event and mark it; false if the current filter hides it. */
@@ -155,9 +261,7 @@ export class TerminalView {
     this.setFollow(false);
     this.selectedId = id;
     this.rowCache.clear();
-    this.spacer.style.height = `${this.model.length * this.rowHeight}px`;
-    const target = position * this.rowHeight - this.viewport.clientHeight / 2 + this.rowHeight / 2;
-    this.viewport.scrollTop = Math.max(0, target);
+    this.centre(position);
     // A line on the last screen: keep following (no scroll event comes if nothing moved).
     this.setFollow(this.atBottom());
     this.render();
@@ -171,7 +275,15 @@ export class TerminalView {
 
   setFollow(follow) {
     if (follow) this.newCount = 0;
+    const changed = follow !== this.follow;
     this.follow = follow;
+    if (changed) this.onFollow(follow);
+  }
+
+  /** The pause control: stop following the end where the view is, or follow again. */
+  setPaused(paused) {
+    if (paused) this.setFollow(false);
+    else this.jumpToLatest();
   }
 
   /** At the bottom (within half a row): new lines are followed; anywhere else: not. */
@@ -196,6 +308,9 @@ export class TerminalView {
       event.preventDefault();
       this.setFollow(false);
       this.viewport.scrollTop = 0;
+    } else if (event.key === 'Enter' && this.selectedId !== null) {
+      event.preventDefault();
+      this.openLine(this.selectedId);
     }
   }
 
@@ -211,24 +326,29 @@ export class TerminalView {
     }
     const total = model ? model.length : 0;
     const rowHeight = this.rowHeight;
-    this.spacer.style.height = `${total * rowHeight}px`;
+    this.spacer.style.height = `${this.totalRows() * rowHeight}px`;
     if (this.follow) this.viewport.scrollTop = this.viewport.scrollHeight;
     const top = this.viewport.scrollTop;
     const height = this.viewport.clientHeight;
-    const first = Math.max(0, Math.floor(top / rowHeight) - OVERSCAN);
-    const last = Math.min(total, Math.ceil((top + height) / rowHeight) + OVERSCAN);
+    const first = Math.max(0, this.positionAtRow(top / rowHeight) - OVERSCAN);
+    const last = Math.min(total, this.positionAtRow((top + height) / rowHeight) + 1 + OVERSCAN);
 
     const cache = new Map();
-    const fragment = document.createDocumentFragment();
+    const wanted = [];
     for (let position = first; position < last; position++) {
       const entry = model.at(position);
       const row = this.rowCache.get(entry.id) || this.renderRow(entry);
       cache.set(entry.id, row);
-      fragment.append(row);
+      wanted.push(row);
     }
     this.rowCache = cache;
-    this.rows.style.transform = `translateY(${first * rowHeight}px)`;
-    this.rows.replaceChildren(fragment);
+    this.rows.style.transform = `translateY(${(total ? this.rowOf(first) : 0) * rowHeight}px)`;
+    // The same rows as on screen already: leave the DOM alone (a row being clicked or
+    // selected stays the node under the pointer).
+    const current = this.rows.children;
+    if (current.length !== wanted.length || wanted.some((row, i) => current[i] !== row)) {
+      this.rows.replaceChildren(...wanted);
+    }
 
     const hiddenByFilter = !total && model?.entries.length > 0;
     const emptyText = hiddenByFilter ? 'No line matches the filter.' : this.emptyText;
@@ -241,66 +361,13 @@ export class TerminalView {
   }
 
   renderRow(entry) {
-    const row = document.createElement('div');
-    row.className = `row lvl-${entry.level} src-${entry.source}${entry.stream ? ` stream-${entry.stream}` : ''}`;
-    if (entry.id === this.selectedId) row.classList.add('selected');
-    row.dataset.id = String(entry.id);
-    if (this.showTimestamps) {
-      const time = document.createElement('span');
-      time.className = 'ts';
-      time.textContent = formatTime(entry.timestamp);
-      row.append(time);
-    }
-    const tag = document.createElement('span');
-    tag.className = 'tag';
-    tag.textContent = tagOf(entry);
-    row.append(tag);
-    const message = document.createElement('span');
-    message.className = 'msg';
-    const ranges = this.finder ? matchRanges(entry.plain, this.finder) : [];
-    appendSegments(message, parseAnsi(entry.message), ranges);
-    row.append(message);
-    return row;
+    return renderRow(entry, {
+      showTimestamps: this.showTimestamps,
+      finder: this.finder,
+      selected: entry.id === this.selectedId,
+      current: entry.id === this.currentMatchId,
+      wrapRows: this.wrap ? Math.max(1, Math.ceil(entry.plain.length / this.cols)) : 1,
+      rowHeight: this.rowHeight,
+    });
   }
-}
-
-/** Append the ANSI segments, wrapping the parts inside `ranges` in <mark>. */
-function appendSegments(parent, segments, ranges) {
-  let offset = 0;
-  let r = 0;
-  for (const segment of segments) {
-    const start = offset;
-    const end = offset + segment.text.length;
-    let position = start;
-    while (position < end) {
-      while (r < ranges.length && ranges[r][1] <= position) r++;
-      const range = ranges[r];
-      if (!range || range[0] >= end) {
-        parent.append(piece(segment.text.slice(position - start), segment.style, false));
-        break;
-      }
-      if (range[0] > position) {
-        parent.append(piece(segment.text.slice(position - start, range[0] - start), segment.style, false));
-        position = range[0];
-      }
-      const stop = Math.min(end, range[1]);
-      parent.append(piece(segment.text.slice(position - start, stop - start), segment.style, true));
-      position = stop;
-    }
-    offset = end;
-  }
-}
-
-function piece(text, style, marked) {
-  let node = document.createTextNode(text);
-  if (style) {
-    const span = document.createElement('span');
-    styleSpan(span, style);
-    span.append(node);
-    node = span;
-  }
-  if (!marked) return node;
-  const mark = document.createElement('mark');
-  mark.append(node);
-  return mark;
 }

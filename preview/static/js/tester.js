@@ -134,6 +134,9 @@ export class RequestTester {
       Object.assign(record, { result, statusCode: result.statusCode, requestId: result.requestId });
     } catch (error) {
       Object.assign(record, { error: `${error.status || ''} ${error.code}: ${error.message}`.trim() });
+      // The error is this request's answer: the previous response goes, not stays below.
+      this.shown = null;
+      show($('tester-response'), false);
       this.showError(record.error);
     } finally {
       button.disabled = false;
@@ -165,6 +168,11 @@ export class RequestTester {
     setText($('response-body'), text);
     show($('response-log'), Boolean(record.requestId));
     show($('tester-response'), true);
+  }
+
+  /** This tab's record of a request, by its id (null if another tab or tool sent it). */
+  record(requestId) {
+    return this.history().find((record) => record.requestId === requestId) || null;
   }
 
   history() {

@@ -1,6 +1,7 @@
-// The terminal's toolbar: connection state, line counts, timestamps, level and source
-// filters, search, and the download links (served by the history endpoint, so a
-// download holds every stored line, not only those in this page's memory).
+// The terminal's toolbar: connection state, pause, line counts, timestamps, wrapping,
+// level and source filters, search (with next/previous match and context lines), and
+// the download links (served by the history endpoint, so a download holds every stored
+// line, not only those in this page's memory).
 
 import * as api from './api.js';
 import { $, setText } from './dom.js';
@@ -8,48 +9,77 @@ import { LEVELS, SOURCES } from './logmodel.js';
 
 const SEARCH_DELAY_MS = 150; // one filter pass per pause in typing, not per key
 const STATE_TEXT = { idle: 'idle', connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', ended: 'ended' };
+const CONTEXT = { 0: 0, 2: 2, 5: 5, all: Infinity };
 
 const checked = (fieldset) => [...fieldset.querySelectorAll('input:checked')].map((input) => input.value);
 
 export class Toolbar {
-  constructor({ onFilter, onTimestamps }) {
-    this.onFilter = onFilter;
+  constructor({ onFilter, onTimestamps, onWrap = () => {}, onPause = () => {}, onMatch = () => null }) {
+    Object.assign(this, { onFilter, onPause, onMatch });
     this.levelSet = $('level-filter');
     this.sourceSet = $('source-filter');
     this.search = $('log-search');
     this.target = null; // {gid, previewId} whose log the downloads fetch
     this.timer = null;
+    this.state = 'idle';
+    this.paused = false;
+    this.applied = null; // the query the terminal shows, once applied
     const changed = () => this.emit();
     this.levelSet.addEventListener('change', changed);
     this.sourceSet.addEventListener('change', changed);
+    $('hide-probes').addEventListener('change', changed);
+    $('search-context').addEventListener('change', changed);
     this.search.addEventListener('input', () => {
       clearTimeout(this.timer);
       this.timer = setTimeout(changed, SEARCH_DELAY_MS);
     });
     this.search.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter') {
-        event.preventDefault();
-        clearTimeout(this.timer);
-        changed();
-      }
+      if (event.key !== 'Enter') return;
+      event.preventDefault();
+      clearTimeout(this.timer);
+      // The first Enter applies the search at once; the next ones step through matches.
+      if (this.applied !== this.search.value.trim()) changed();
+      else this.step(event.shiftKey ? -1 : 1);
     });
+    $('search-next').addEventListener('click', () => this.step(1));
+    $('search-prev').addEventListener('click', () => this.step(-1));
+    $('pause').addEventListener('click', () => onPause(!this.paused));
     $('show-timestamps').addEventListener('change', (event) => onTimestamps(event.target.checked));
+    $('wrap-lines').addEventListener('change', (event) => onWrap(event.target.checked));
     $('download-format').addEventListener('change', () => this.updateDownloads());
     this.updateDownloads();
   }
 
   filter() {
-    return { levels: checked(this.levelSet), sources: checked(this.sourceSet), query: this.search.value.trim() };
+    return {
+      levels: checked(this.levelSet),
+      sources: checked(this.sourceSet),
+      query: this.search.value.trim(),
+      context: CONTEXT[$('search-context').value] ?? 0,
+      hideProbes: $('hide-probes').checked,
+    };
   }
 
   emit() {
     this.updateDownloads();
-    this.onFilter(this.filter());
+    const filter = this.filter();
+    this.applied = filter.query;
+    this.matchText = '';
+    this.onFilter(filter);
+  }
+
+  step(delta) {
+    const found = this.onMatch(delta);
+    if (found) {
+      this.matchText = `${(found.index + 1).toLocaleString('en')} of ${found.count.toLocaleString('en')}`;
+      setText($('search-count'), this.matchText);
+    }
   }
 
   /** Show everything again (e.g. to reveal a line the filter hides). */
   resetFilters() {
     for (const input of [...this.levelSet.elements, ...this.sourceSet.elements]) input.checked = true;
+    $('hide-probes').checked = false;
     this.search.value = '';
     this.emit();
   }
@@ -85,9 +115,25 @@ export class Toolbar {
   }
 
   setConnection(state) {
+    this.state = state;
+    this.showConnection();
+  }
+
+  /** Whether the terminal follows new lines (false: paused, by the button or scrolling). */
+  setPaused(paused) {
+    this.paused = paused;
+    const button = $('pause');
+    button.setAttribute('aria-pressed', String(paused));
+    setText(button, paused ? 'Resume' : 'Pause');
+    this.showConnection();
+  }
+
+  showConnection() {
     const element = $('connection');
-    element.dataset.state = state;
-    setText(element, STATE_TEXT[state] || state);
+    element.dataset.state = this.state;
+    const paused = this.paused && this.state === 'live';
+    element.dataset.paused = String(paused);
+    setText(element, paused ? 'paused' : STATE_TEXT[this.state] || this.state);
   }
 
   /** Counts after a render: total lines, lines shown, and search matches. */
@@ -103,6 +149,11 @@ export class Toolbar {
     if (model.filtered) text = `${model.length.toLocaleString('en')} of ${text}`;
     if (inMemory < total) text += ` (${inMemory.toLocaleString('en')} in memory)`;
     setText($('line-count'), text);
-    setText($('search-count'), model.query ? `${model.length.toLocaleString('en')} matching` : '');
+    $('line-count').title = text;
+    const matches = model.query ? model.matchPositions.length : 0;
+    $('search-next').disabled = $('search-prev').disabled = !matches;
+    let count = '';
+    if (model.query) count = this.matchText || `${matches.toLocaleString('en')} ${matches === 1 ? 'match' : 'matches'}`;
+    setText($('search-count'), count);
   }
 }

@@ -1,0 +1,59 @@
+"""Operations endpoints for load balancers, orchestrators and Prometheus: ``/healthz``
+(the process answers), ``/readyz`` (the store answers and the supervisor runs previews)
+and ``/metrics`` (``preview.metrics``). No authentication: they reveal no user's data
+and are meant for the machine's own network."""
+
+from __future__ import annotations
+
+import trio
+from quart import Blueprint, Response
+
+from ..errors import Unavailable, error_response
+from ..services import services
+from ..store import DatabaseUnavailable
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("ops", __name__)
+_STORE_TIMEOUT = 2.0  # s: a store that takes longer than this is not ready
+_RETRY_AFTER = "5"
+
+
+@blueprint.get("/healthz")
+async def healthz() -> Response:
+    return Response('{"status":"ok"}\n', content_type="application/json")
+
+
+@blueprint.get("/readyz")
+async def readyz() -> Response:
+    state = services()
+    problems: dict[str, str] = {}
+    if state.supervisor is None or not state.supervisor.serving:
+        problems["supervisor"] = "not running"
+    if state.store is None:
+        problems["store"] = "not open"
+    else:
+        try:
+            with trio.fail_after(_STORE_TIMEOUT):
+                await state.store.ping()
+        except trio.TooSlowError:
+            problems["store"] = f"no answer within {_STORE_TIMEOUT:g} s"
+        except DatabaseUnavailable as error:
+            problems["store"] = str(error)
+    if problems:
+        error = Unavailable(
+            "The service is not ready: " + ", ".join(f"{k} {v}" for k, v in problems.items()),
+            code="not_ready",
+            details=problems,
+        )
+        status, headers, body = error_response(error)
+        response = Response(body, status=status, headers=headers)
+        response.headers.setdefault("Retry-After", _RETRY_AFTER)
+        return response
+    return Response('{"status":"ready"}\n', content_type="application/json")
+
+
+@blueprint.get("/metrics")
+async def metrics() -> Response:
+    registry = services().metrics
+    return Response(registry.render(), content_type=registry.content_type)

@@ -1,0 +1,56 @@
+"""A preview's own origin, seen from the API: its URL, and one-time tickets that open it
+in a browser (``transport.origin_router`` serves the origin itself)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from quart import Blueprint, Response, jsonify, request
+
+from ..clock import isoformat, utcnow
+from ..errors import BadRequest
+from ..proxy import ENTER_PATH, validate_path
+from ..services import Services, services
+from .common import json_body
+from .proxying import authorised_runtime
+
+__all__ = ["app_origin_url", "blueprint"]
+
+blueprint = Blueprint("origins", __name__, url_prefix="/api/generations/<gid>/preview")
+
+
+def app_origin_url(state: Services, preview_id: str) -> str:
+    """The origin of a preview as the public sees it, for this API request."""
+    return state.origins.url(preview_id, scheme=request.scheme, host=request.host)
+
+
+@blueprint.post("/ticket")
+async def ticket(gid: str) -> Response:
+    """A one-time URL that opens the running preview's origin in a browser, signed in.
+
+    Body (optional): ``{"path": "/docs"}``, where the browser lands (default ``/``).
+    Needs the owner and the preview token (``X-Preview-Token``, or ``previewToken`` in the
+    body), as every call to the app does.
+    """
+    state = services()
+    user = state.user()
+    body = await json_body(required=False)
+    path = body.get("path", "/")
+    if not isinstance(path, str) or len(path) > 2048:
+        raise BadRequest("path must be a URL path starting with '/'.", code="invalid_path")
+    path = validate_path(path)
+    header_token = request.headers.get("X-Preview-Token")
+    body_token = body.get("previewToken")
+    runtime = await authorised_runtime(
+        state, gid, user, header_token or (body_token if isinstance(body_token, str) else None)
+    )
+    value, lifetime = state.origins.issue_ticket(runtime.id, user.id, runtime.spec.token_hash, path)
+    origin = app_origin_url(state, runtime.id)
+    return jsonify(
+        {
+            "previewInstanceId": runtime.id,
+            "origin": origin,
+            "url": f"{origin}{ENTER_PATH}?ticket={value}",
+            "expiresAt": isoformat(utcnow() + timedelta(seconds=lifetime)),
+        }
+    )

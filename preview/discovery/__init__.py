@@ -1,0 +1,14 @@
+"""Endpoint discovery: from a running app's OpenAPI, else parsed from the uploaded source
+(FastAPI, Flask, Django, Express)."""
+
+from .endpoints import MAX_ENDPOINTS, MAX_FILE_BYTES, endpoints_from_openapi, endpoints_from_source
+from .openapi_url import COMMON_OPENAPI_PATHS, openapi_locations
+
+__all__ = [
+    "COMMON_OPENAPI_PATHS",
+    "MAX_ENDPOINTS",
+    "MAX_FILE_BYTES",
+    "endpoints_from_openapi",
+    "endpoints_from_source",
+    "openapi_locations",
+]

@@ -1,0 +1,80 @@
+"""Find the HTTP endpoints a generated backend exposes, for the preview UI.
+
+Two sources, one result shape. A running app's OpenAPI document is authoritative when there
+is one (the caller fetches it); otherwise — Flask, Django, Express, or an app that does not
+start — the endpoints are read from the generation's source files. Both give the same
+JSON-ready dicts, so the UI need not care which was used.
+
+Everything here is pure and synchronous (no I/O, no network, and the user's code is never
+imported or run), so callers run it in a worker thread. Inputs are untrusted: malformed data
+is skipped rather than raised on, and the work is bounded (file size, endpoint count, schema
+size, include depth).
+
+This module owns the public API, the input filtering and the final ordering; the readers
+are :mod:`preview.discovery.openapi` (OpenAPI documents), :mod:`preview.discovery.python`
+with :mod:`preview.discovery.routers` and :mod:`preview.discovery.django` (Python
+sources), and :mod:`preview.discovery.express` (Express), over the shared route graph of
+:mod:`preview.discovery.graph`.
+"""
+
+from __future__ import annotations
+
+from preview.discovery.django import django_endpoints
+from preview.discovery.express import express_endpoints
+from preview.discovery.graph import MAX_ENDPOINTS, Collector
+from preview.discovery.openapi import openapi_operations
+from preview.discovery.python import PythonProject
+from preview.discovery.routers import router_endpoints
+from preview.discovery.seedfields import with_seed_fields
+
+__all__ = ["MAX_ENDPOINTS", "MAX_FILE_BYTES", "endpoints_from_openapi", "endpoints_from_source"]
+
+MAX_FILE_BYTES = 1024 * 1024
+_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "site-packages", "__pycache__"})
+_METHOD_RANK = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
+
+
+def endpoints_from_openapi(spec: dict) -> list[dict]:
+    """The operations of an OpenAPI 3 (or Swagger 2) document, as endpoint dicts.
+
+    Local ``$ref`` are inlined one level deep (deeper ones stay ``{"$ref": ...}``), which
+    also makes cyclic references harmless. Parts of the wrong type are skipped.
+    """
+    return _finish(openapi_operations(spec))
+
+
+def endpoints_from_source(files: dict[str, bytes]) -> list[dict]:
+    """Endpoints declared in a generation's source: FastAPI, Flask, Django and Express.
+
+    Files over :data:`MAX_FILE_BYTES`, in dependency or VCS directories, or that do not
+    parse are skipped; at most :data:`MAX_ENDPOINTS` endpoints are returned.
+    """
+    if not isinstance(files, dict):
+        return []
+    usable = {
+        path: bytes(data)
+        for path, data in files.items()
+        if isinstance(path, str)
+        and isinstance(data, bytes | bytearray)
+        and len(data) <= MAX_FILE_BYTES
+        and not _SKIPPED_DIRS.intersection(path.split("/"))
+    }
+    python, express = Collector(), Collector()
+    project = PythonProject(usable)  # reads the .py files only
+    router_endpoints(project, python)
+    django_endpoints(project, python)
+    express_endpoints(usable, express)  # reads the JavaScript / TypeScript files only
+    return _finish([*python.found.values(), *express.found.values()])
+
+
+def _finish(endpoints: list[dict]) -> list[dict]:
+    """De-duplicated on (method, path), first wins; sorted by path then method; capped;
+    with the seeds' compact fields (``seedfields``)."""
+    unique: dict[tuple[str, str], dict] = {}
+    for endpoint in endpoints:
+        unique.setdefault((endpoint["method"], endpoint["path"]), endpoint)
+    ordered = sorted(
+        unique.values(),
+        key=lambda e: (e["path"], _METHOD_RANK.get(e["method"], len(_METHOD_RANK)), e["method"]),
+    )
+    return [with_seed_fields(endpoint) for endpoint in ordered[:MAX_ENDPOINTS]]

@@ -1,0 +1,103 @@
+"""Where a running app serves its OpenAPI document: :func:`openapi_locations`.
+
+First the ``openapi_url`` the app's source gives its ``FastAPI(...)`` call (a string, or
+an f-string / concatenation of string constants defined anywhere in the upload, such as
+``f"{settings.API_V1_STR}/openapi.json"``), then the places apps commonly use. An app that
+sets ``openapi_url=None`` has none. Pure: the caller fetches.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from preview.discovery.pyast import last_name
+
+__all__ = ["COMMON_OPENAPI_PATHS", "openapi_locations"]
+
+COMMON_OPENAPI_PATHS = (
+    "/openapi.json",
+    "/api/openapi.json",
+    "/api/v1/openapi.json",
+    "/docs/openapi.json",
+    "/v1/openapi.json",
+    "/api/docs/openapi.json",
+)
+_MAX_FILE_BYTES = 1024 * 1024
+
+
+def openapi_locations(files: dict[str, bytes]) -> list[str]:
+    """Paths to try, best first; [] when the app turned its OpenAPI document off."""
+    trees = []
+    for path, data in files.items():
+        if path.endswith(".py") and len(data) <= _MAX_FILE_BYTES:
+            try:
+                trees.append(ast.parse(data))
+            except (SyntaxError, ValueError, RecursionError):
+                continue
+    constants = _string_constants(trees)
+    declared: list[str] = []
+    disabled = False
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or last_name(node.func) != "FastAPI":
+                continue
+            for keyword in node.keywords:
+                if keyword.arg != "openapi_url":
+                    continue
+                if isinstance(keyword.value, ast.Constant) and keyword.value.value is None:
+                    disabled = True
+                    continue
+                value = _evaluate(keyword.value, constants)
+                if value and value.startswith("/"):
+                    declared.append(value)
+    if disabled and not declared:
+        return []
+    return list(dict.fromkeys([*declared, *COMMON_OPENAPI_PATHS]))
+
+
+def _string_constants(trees: list[ast.Module]) -> dict[str, str | None]:
+    """``NAME = "text"`` (module or class level, annotated or not) across the upload; a
+    name bound to two different texts maps to None (ambiguous)."""
+    found: dict[str, str | None] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, ast.AnnAssign):
+                targets = [node.target]
+            else:
+                continue
+            value = node.value
+            if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                continue
+            for target in targets:
+                name = last_name(target)
+                if name is not None:
+                    found[name] = (
+                        value.value if found.get(name, value.value) == value.value else None
+                    )
+    return found
+
+
+def _evaluate(node: ast.expr, constants: dict[str, str | None], depth: int = 0) -> str | None:
+    if depth > 20:
+        return None
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.Name | ast.Attribute):
+        name = last_name(node)
+        return constants.get(name) if name else None
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for value in node.values:
+            inner = value.value if isinstance(value, ast.FormattedValue) else value
+            text = _evaluate(inner, constants, depth + 1)
+            if text is None:
+                return None
+            parts.append(text)
+        return "".join(parts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left = _evaluate(node.left, constants, depth + 1)
+        right = _evaluate(node.right, constants, depth + 1)
+        return left + right if left is not None and right is not None else None
+    return None

@@ -1,0 +1,118 @@
+"""Small readers of Python syntax trees shared by the Python framework scanners.
+
+Pure functions over :mod:`ast` nodes: the name an expression ends in, a call's keywords, a
+definition's docstring, and the JSON-schema type an annotation stands for (``Optional``,
+``Annotated``, unions and forward references unwrapped). Nothing here knows about modules or
+frameworks; those are :mod:`preview.discovery.python` and the scanners built on it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+
+from preview.discovery.graph import MAX_DEPTH
+
+__all__ = [
+    "ARRAYS",
+    "FUNCTION_NODES",
+    "OBJECTS",
+    "call_assignments",
+    "core_type",
+    "docstring",
+    "elements",
+    "first_line",
+    "keywords",
+    "last_name",
+    "type_schema",
+]
+
+FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
+ARRAYS = frozenset({"list", "List", "set", "Set", "frozenset", "tuple", "Tuple", "Sequence"})
+OBJECTS = frozenset({"dict", "Dict", "Mapping"})
+_SCALARS = dict.fromkeys(("str", "bytes", "UUID", "date", "datetime", "time", "EmailStr"), "string")
+_SCALARS |= {"int": "integer", "float": "number", "Decimal": "number", "bool": "boolean"}
+
+
+def last_name(node: ast.AST | None) -> str | None:
+    """``x`` for ``x`` and ``a.b.x``; None for any other expression."""
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else None
+
+
+def keywords(call: ast.AST | None) -> dict[str, ast.expr]:
+    """A call's keyword arguments by name (``**kwargs`` left out); {} if not a call."""
+    if not isinstance(call, ast.Call):
+        return {}
+    return {k.arg: k.value for k in call.keywords if k.arg}
+
+
+def call_assignments(nodes: Iterable[ast.AST]) -> Iterator[tuple[str, ast.Call]]:
+    """``(name, call)`` for each ``name = f(...)`` or ``name: T = f(...)`` among ``nodes``."""
+    for node in nodes:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name):
+                    yield target.id, node.value
+
+
+def first_line(doc: str | None) -> str | None:
+    return doc.strip().splitlines()[0] if doc and doc.strip() else None
+
+
+def docstring(node: ast.AST | None) -> str | None:
+    return ast.get_docstring(node) if isinstance(node, (*FUNCTION_NODES, ast.ClassDef)) else None
+
+
+def elements(node: ast.AST) -> list[ast.expr]:
+    """The items of a tuple / list / set, or of a subscript's slice; else ``[node]``."""
+    if isinstance(node, ast.Subscript):
+        node = node.slice
+    return list(node.elts) if isinstance(node, (ast.Tuple, ast.List, ast.Set)) else [node]
+
+
+def core_type(node: ast.AST | None) -> ast.AST | None:
+    """The type inside ``Optional[X]``, ``X | None``, ``Union[X, None]``, ``Annotated[X, ...]``."""
+    for _ in range(MAX_DEPTH):
+        if isinstance(node, ast.Subscript) and last_name(node.value) in ("Optional", "Annotated"):
+            node = elements(node)[0]
+        elif isinstance(node, ast.Subscript) and last_name(node.value) == "Union":
+            node = next((e for e in elements(node) if not _is_none(e)), None)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            node = node.right if _is_none(node.left) else node.left
+        elif (
+            isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200
+        ):
+            node = _parse_annotation(node.value)  # a forward reference: "UserCreate"
+        else:
+            return node
+    return None
+
+
+def type_schema(node: ast.AST | None, depth: int = 0) -> dict | None:
+    """JSON-schema type of a simple annotation (scalars and arrays of them), else None."""
+    node = core_type(node)
+    name = last_name(node.value if isinstance(node, ast.Subscript) else node)
+    if name in _SCALARS:
+        return {"type": _SCALARS[name]}
+    if name in ARRAYS:
+        inner = isinstance(node, ast.Subscript) and depth < MAX_DEPTH
+        items = type_schema(elements(node)[0], depth + 1) if inner else None
+        return {"type": "array", "items": items} if items else {"type": "array"}
+    if name == "Literal" and isinstance(node, ast.Subscript):
+        first = elements(node)[0]
+        kind = type(first.value).__name__ if isinstance(first, ast.Constant) else ""
+        return {"type": _SCALARS[kind]} if kind in _SCALARS else None
+    return None
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _parse_annotation(text: str) -> ast.AST | None:
+    try:
+        return ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError):
+        return None

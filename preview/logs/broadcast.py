@@ -1,0 +1,397 @@
+"""Log events of one preview: sequence numbers, the ring, fan-out and the writer queue.
+
+:class:`LogBroadcast` is the single producer-side owner of a preview's events. Each
+publish assigns the next sequence numbers, keeps the events in a bounded ring of recent
+events, wakes the subscribers that wait and queues the events for the database writer.
+An event is encoded (JSON, SSE frame) at most once, by its first reader, for all.
+
+A subscriber with a :class:`Sink` (an SSE stream that can write to its socket without
+waiting) does not even need its task woken for each batch: while it waits, the paced
+wake-up joins the batch's SSE frames once for every subscriber at the same cursor and
+offers them to each sink. A task-switch per subscriber per batch was half the cost
+of a delivery. Heartbeats go the same way: the next wake-up offers the keep-alive
+comment to every waiting sink that got no events since. The task wakes for anything
+else: a sink that refused or kept a remainder, events older than the ring, the end, a
+drop. A sink with an
+``on_wake`` goes further: its subscriber waits with no task at all, and the broadcast
+calls ``on_wake`` where it would wake the task (``preview.transport.parked_streams``).
+
+Back-pressure rules:
+
+* Subscribers never slow the producer, and cost nothing per event. A subscriber is a
+  cursor into the shared ring: it takes every event newer than its cursor in one list
+  when it wakes, so a subscriber that writes slowly gets bigger batches, not a queue;
+  events that left the ring before it took them come as a ``Gap`` to read from the
+  database. One that stops taking events while more than ``subscriber_buffer`` behind
+  is *dropped* (see ``drop_laggards``): its ``receive`` ends with ``dropped`` set, so
+  its stream ends and the client reconnects and resumes by ``Last-Event-ID``. It is
+  never silently skipped.
+* The database writer is never bypassed. When ``writer_buffer`` events (or
+  ``writer_bytes`` of them) wait for it, ``publish`` blocks, which stops the pipe
+  readers, which blocks the child's writes: back-pressure all the way to the process
+  rather than loss.
+
+Memory is bounded in bytes as well as in events, whatever the lines' lengths: the ring
+keeps at most ``ring_size`` events and about ``ring_bytes`` (a 200 MiB line is 12,800
+pieces of 16 KiB: by count alone, the ring held 160 MiB of them and the writer queue 128),
+the writer queue about ``writer_bytes`` and the writer takes batches of about
+``BATCH_BYTES``. An event counts its message three times (its JSON and SSE encodings
+are kept once read) plus a fixed overhead.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Sequence
+from datetime import datetime
+
+import trio
+
+from ..clock import utcnow
+from ..metrics import LogStats
+from .event import SSE_KEEPALIVE, Event
+from .subscription import HEARTBEAT, PARKED, Gap, Sink, Subscription
+
+__all__ = [
+    "BATCH_BYTES", "HEARTBEAT", "OFFER_GROUP", "PARKED", "WAKE_GROUP", "Event", "Gap",
+    "LogBroadcast", "Sink", "Subscription",
+]  # fmt: skip
+
+WAKE_GROUP = 8  # subscribers a paced wake-up lets run per scheduler pass
+OFFER_GROUP = 64  # sinks a paced wake-up writes to per scheduler pass
+BATCH_BYTES = 1024 * 1024  # the writer's batches: about this many bytes of events
+_EVENT_OVERHEAD = 256  # the Event object, its timestamp, the encodings' framing
+
+
+def _cost(event: Event) -> int:
+    """Bytes an event may hold: message, JSON and SSE encodings, the rest (module doc)."""
+    return 3 * len(event.message) + _EVENT_OVERHEAD
+
+
+class LogBroadcast:
+    """Sequence, ring, fan-out and writer queue of one preview (see module doc)."""
+
+    def __init__(
+        self,
+        *,
+        ring_size: int,
+        subscriber_buffer: int,
+        writer_buffer: int = 8192,
+        ring_bytes: int = 8 * 1024 * 1024,
+        writer_bytes: int = 8 * 1024 * 1024,
+        stats: LogStats | None = None,
+    ) -> None:
+        self.stats = stats or LogStats()  # the app's counters (preview.metrics)
+        self._ring: deque[Event] = deque()
+        self._ring_size = ring_size
+        self._ring_bytes = ring_bytes
+        self._ring_cost = 0
+        self._subscriber_buffer = subscriber_buffer
+        self._subscribers: set[Subscription] = set()
+        self._live_lot = trio.lowlevel.ParkingLot()  # subscribers waiting for events
+        self._delegates: dict[Subscription, None] = {}  # waiting ones with a sink, FIFO
+        self._paced = False  # serve_paced_wakeups is running
+        self._wakeup = 0  # paced wake-ups so far: a subscriber takes events once per wake-up
+        self._wakeup_wanted = False
+        self._pacer_lot = trio.lowlevel.ParkingLot()
+        self._beat = 0
+        self._ids = itertools.count(1)
+        self.last_id = 0
+        self.dropped_count = 0
+        self.closed = False
+        self.final_status: str | None = None
+        self._pending: deque[Event] = deque()
+        self._pending_cost = 0
+        self._writer_buffer = writer_buffer
+        self._writer_bytes = writer_bytes
+        self._pending_lot = trio.lowlevel.ParkingLot()
+        self._space_lot = trio.lowlevel.ParkingLot()
+        self.persisted_id = 0
+        self._persisted_lot = trio.lowlevel.ParkingLot()
+        self._status_lot = trio.lowlevel.ParkingLot()
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    @property
+    def mean_message_bytes(self) -> int:
+        """About how long the ring's messages are (0 when it is empty)."""
+        ring = self._ring
+        return (self._ring_cost // len(ring) - _EVENT_OVERHEAD) // 3 if ring else 0
+
+    @property
+    def writer_queue_depth(self) -> int:
+        return len(self._pending)
+
+    async def publish(
+        self,
+        level: str,
+        message: str,
+        source: str,
+        stream: str | None = None,
+        *,
+        status: str | None = None,
+        timestamp: datetime | None = None,
+    ) -> Event:
+        """Add one event. Blocks only while the database writer is behind by its buffer
+        (``writer_buffer`` events or ``writer_bytes``)."""
+        if self.closed:
+            raise trio.ClosedResourceError("the preview's log is closed")
+        event = Event(
+            next(self._ids), timestamp or utcnow(), level, message, source, stream, status
+        )
+        self._add((event,))
+        if status is not None:
+            self._status_lot.unpark_all()
+        await self._wait_for_writer()
+        return event
+
+    async def publish_lines(
+        self, lines: Sequence[tuple[str, str]], source: str, stream: str, timestamp: datetime
+    ) -> None:
+        """Add ``(level, message)`` events that arrived together, as :meth:`publish` would
+        one by one (the writer queue may pass ``writer_buffer`` by this one batch)."""
+        if not lines:
+            return
+        if self.closed:
+            raise trio.ClosedResourceError("the preview's log is closed")
+        ids = self._ids
+        self._add(
+            [Event(next(ids), timestamp, level, text, source, stream) for level, text in lines]
+        )
+        await self._wait_for_writer()
+
+    def _add(self, events: Sequence[Event]) -> None:
+        """Ring, writer queue and wake-ups for ``events`` (at least one)."""
+        self.last_id = events[-1].id
+        self.stats.published += len(events)
+        cost = 3 * sum([len(event.message) for event in events]) + _EVENT_OVERHEAD * len(events)
+        ring = self._ring
+        ring.extend(events)
+        self._ring_cost += cost
+        while len(ring) > self._ring_size or (self._ring_cost > self._ring_bytes and len(ring) > 1):
+            self._ring_cost -= _cost(ring.popleft())
+        self._pending.extend(events)
+        self._pending_cost += cost
+        if self._paced:
+            if self._live_lot or self._delegates:
+                self._want_wakeup()
+        elif self._live_lot:
+            self._live_lot.unpark_all()
+        if self._pending_lot:  # skip the call when the writer is busy anyway
+            self._pending_lot.unpark_all()
+
+    def _writer_full(self) -> bool:
+        return len(self._pending) >= self._writer_buffer or self._pending_cost >= self._writer_bytes
+
+    async def _wait_for_writer(self) -> None:
+        while self._writer_full():
+            await self._space_lot.park()
+
+    def subscribe(self, after: int = 0, sink: Sink | None = None) -> Subscription:
+        """Subscribe to events with ``id > after``; see :meth:`Subscription.receive`.
+        With a ``sink``, paced wake-ups write its events while it waits (module doc)."""
+        subscription = Subscription(self, max(after, 0), sink)
+        if not self.closed:
+            self._subscribers.add(subscription)
+        return subscription
+
+    def _drop(self, subscriber: Subscription) -> None:
+        subscriber.dropped = True
+        self._subscribers.discard(subscriber)
+        self.dropped_count += 1
+        self.stats.dropped += 1
+        self._live_lot.unpark_all()  # if it waits, it ends now (drops are rare)
+        if subscriber._task is not None:
+            self._wake(subscriber)
+
+    def drop_laggards(self) -> None:
+        """Drop the subscribers more than ``subscriber_buffer`` behind that took nothing
+        since the previous call (the runtime calls it every second).
+
+        A subscriber that keeps taking events is never dropped, however far behind:
+        what left the ring comes from the database. One that stopped (a client that
+        no longer reads keeps its request stuck in a socket write) is counted and
+        forgotten; its stream ends if its write ever completes.
+        """
+        limit = self._subscriber_buffer
+        for subscriber in list(self._subscribers):
+            if subscriber._swept == subscriber._last and subscriber.lag() > limit:
+                self._drop(subscriber)
+            subscriber._swept = subscriber._last
+
+    async def serve_paced_wakeups(self, interval: float) -> None:
+        """While this runs, a subscriber takes events at most once per ``interval``.
+
+        The first event after a quiet spell goes out at once; while events keep coming,
+        waiting subscribers are woken together once per ``interval`` and each takes
+        all that waits: one write per subscriber per interval however fast the log
+        is, at a latency of at most ``interval``. Without pacing, a subscriber's
+        writes follow the events one by one until the event loop saturates. Runs
+        until cancelled (in the preview's nursery); then every publish wakes them.
+
+        A wake-up lets ``WAKE_GROUP`` subscribers run per scheduler pass. Trio runs
+        every runnable task in one pass, so waking 1,000 at once makes a pass as long
+        as 1,000 writes, and nothing else (an API request, the pipe readers, the other
+        previews) gets a turn meanwhile. The next interval starts after the last group:
+        when writes are slow, wake-ups space out and each one carries more events.
+        """
+        self._paced = True
+        try:
+            while True:
+                while not self._wakeup_wanted:
+                    await self._pacer_lot.park()
+                self._wakeup_wanted = False
+                self._wakeup += 1
+                if self._delegates:
+                    await self._serve_sinks()
+                # FIFO: these are the ones that waited; one that took its events and
+                # waits again is behind them and finds nothing new at this wake-up.
+                waiting = len(self._live_lot)
+                while waiting > WAKE_GROUP:
+                    self._live_lot.unpark(count=WAKE_GROUP)
+                    waiting -= WAKE_GROUP
+                    await trio.lowlevel.checkpoint()
+                self._live_lot.unpark(count=waiting)
+                await trio.sleep(interval)
+        finally:
+            self._paced = False
+            self._live_lot.unpark_all()  # nobody is left waiting for a wake-up
+            self._wake_delegates()
+
+    async def _serve_sinks(self) -> None:
+        """Offer every waiting subscriber with a sink its events; wake its task if the
+        sink cannot take them all (see the module doc). ``OFFER_GROUP`` per pass."""
+        payloads: dict[int, bytes] = {}  # by cursor, for one last_id
+        payloads_upto = self.last_id
+        for offered, subscriber in enumerate(list(self._delegates)):
+            if offered % OFFER_GROUP == OFFER_GROUP - 1:
+                await trio.lowlevel.checkpoint()
+            if subscriber._task is None:  # woken meanwhile
+                continue
+            waiting = self.last_id - subscriber._last
+            sink = subscriber._sink
+            assert sink is not None
+            if waiting <= 0:
+                if subscriber._beat == self._beat:
+                    continue
+                payload = SSE_KEEPALIVE  # a heartbeat, and no events since
+            elif waiting > len(self._ring) or subscriber.dropped or subscriber._closed:
+                self._wake(subscriber)  # a gap to read from the database, or the end
+                continue
+            else:
+                if payloads_upto != self.last_id:
+                    payloads, payloads_upto = {}, self.last_id
+                payload = payloads.get(subscriber._last)
+                if payload is None:
+                    batch = self._newest(waiting)
+                    payload = payloads[subscriber._last] = b"".join([e.sse for e in batch])
+            if not sink.offer(payload):
+                self._wake(subscriber)  # its task takes the events or the heartbeat
+                continue
+            if waiting > 0:
+                subscriber._last = self.last_id
+                subscriber._wakeup = self._wakeup
+                self.stats.delivered += waiting
+            subscriber._beat = self._beat  # events keep the connection alive as well
+            if sink.pending:
+                self._wake(subscriber)
+
+    def _newest(self, count: int) -> list[Event]:
+        """The last ``count`` events of the ring (at most its length), oldest first."""
+        batch = list(itertools.islice(reversed(self._ring), count))
+        batch.reverse()
+        return batch
+
+    def _wake(self, subscriber: Subscription) -> None:
+        del self._delegates[subscriber]
+        task, subscriber._task = subscriber._task, None
+        if task is PARKED:
+            sink = subscriber._sink
+            assert sink is not None and sink.on_wake is not None
+            sink.on_wake()
+        else:
+            assert task is not None
+            trio.lowlevel.reschedule(task)
+
+    def _wake_delegates(self) -> None:
+        for subscriber in list(self._delegates):
+            self._wake(subscriber)
+
+    def _want_wakeup(self) -> None:
+        self._wakeup_wanted = True
+        self._pacer_lot.unpark_all()  # nothing to do while the pacer sleeps
+
+    def heartbeat(self) -> None:
+        """Wake every waiting subscriber with ``HEARTBEAT``; those waiting for their
+        sink get ``SSE_KEEPALIVE`` offered at the next paced wake-up instead.
+
+        One periodic call replaces a timeout around every subscriber's receive (a cancel
+        scope per event on the hot path); streams turn it into keep-alive comments.
+        """
+        self._beat += 1
+        self._live_lot.unpark_all()
+        if self._delegates:
+            self._want_wakeup()
+
+    def close(self, final_status: str) -> None:
+        """No more events: subscribers end once they have taken what was published."""
+        if self.closed:
+            return
+        self.closed = True
+        self.final_status = final_status
+        self._subscribers.clear()
+        self._live_lot.unpark_all()
+        self._wake_delegates()
+        self._pending_lot.unpark_all()
+        self._status_lot.unpark_all()
+
+    async def wait_for_status_change(self) -> None:
+        """Return at the next lifecycle event (or at once if the log is closed)."""
+        if not self.closed:
+            await self._status_lot.park()
+
+    # -- the writer's side ----------------------------------------------------------
+
+    async def take_pending(self, max_batch: int, max_bytes: int = BATCH_BYTES) -> list[Event]:
+        """Next batch for the writer (waits for one); ``[]`` once closed and drained."""
+        while not self._pending:
+            if self.closed:
+                return []
+            await self._pending_lot.park()
+        return self.take_pending_nowait(max_batch, max_bytes)
+
+    def take_pending_nowait(self, max_batch: int, max_bytes: int = BATCH_BYTES) -> list[Event]:
+        """Up to ``max_batch`` waiting events and about ``max_bytes``, possibly none."""
+        pending = self._pending
+        count = min(max_batch, len(pending))
+        if self._pending_cost <= max_bytes:  # the common case: short lines
+            if count == len(pending):  # the writer keeps up: it takes everything
+                batch, self._pending = list(pending), deque()
+                self._pending_cost = 0
+            else:
+                batch = [pending.popleft() for _ in range(count)]
+                self._pending_cost -= sum(map(_cost, batch))
+        else:
+            batch, taken = [], 0
+            while len(batch) < count and (not batch or taken < max_bytes):
+                event = pending.popleft()
+                batch.append(event)
+                taken += _cost(event)
+            self._pending_cost -= taken
+        if not self._writer_full():
+            self._space_lot.unpark_all()  # producers resume while the batch is written
+        return batch
+
+    def mark_persisted(self, last_id: int) -> None:
+        self.persisted_id = max(self.persisted_id, last_id)
+        self._persisted_lot.unpark_all()
+        if not self._writer_full():
+            self._space_lot.unpark_all()
+
+    async def wait_persisted(self, seq: int) -> None:
+        """Return once every event up to ``seq`` is in the database."""
+        while self.persisted_id < seq:
+            await self._persisted_lot.park()

@@ -1,0 +1,84 @@
+"""One log event and its encodings (JSON, SSE frame), each computed at most once."""
+
+from __future__ import annotations
+
+import json.encoder
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..clock import isoformat
+
+__all__ = ["SSE_KEEPALIVE", "Event"]
+
+SSE_KEEPALIVE = b": keep-alive\n\n"  # the SSE comment a stream gets at a heartbeat
+
+_quote = json.encoder.encode_basestring  # C-accelerated; keeps non-ASCII as is
+
+
+@dataclass(slots=True, eq=False)
+class Event:
+    """One log event; ``json`` and ``sse`` are its encodings, computed at most once.
+
+    They are computed on first use, by whichever subscriber comes first, and shared by
+    all: an event nobody streams (persistence alone) is never encoded.
+    """
+
+    id: int
+    timestamp: datetime
+    level: str
+    message: str
+    source: str
+    stream: str | None = None
+    status: str | None = None
+    _json: str | None = field(init=False, default=None, repr=False)
+    _sse: bytes | None = field(init=False, default=None, repr=False)
+
+    @property
+    def json(self) -> str:
+        if self._json is None:
+            # Hand-assembled, byte for byte what json.dumps(to_dict()) gives (tested):
+            # the C string encoder does the only escaping needed. It escapes CR and LF,
+            # so a child's bytes cannot end the SSE data line.
+            status = f',"status":{_quote(self.status)}' if self.status else ""
+            stream = _quote(self.stream) if self.stream is not None else "null"
+            self._json = (
+                f'{{"id":{self.id},"timestamp":"{isoformat(self.timestamp)}",'
+                f'"level":{_quote(self.level)},"message":{_quote(self.message)},'
+                f'"source":{_quote(self.source)},"stream":{stream}{status}}}'
+            )
+        return self._json
+
+    @property
+    def sse(self) -> bytes:
+        if self._sse is None:
+            # A lifecycle event is a default ``message`` too (its data carries
+            # ``status``): a plain ``onmessage`` handler sees every line.
+            self._sse = f"id: {self.id}\ndata: {self.json}\n\n".encode()
+        return self._sse
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "timestamp": isoformat(self.timestamp),
+            "level": self.level,
+            "message": self.message,
+            "source": self.source,
+            "stream": self.stream,
+        }
+        if self.status:
+            data["status"] = self.status
+        return data
+
+    def to_values(self, preview_id: str) -> tuple[Any, ...]:
+        """The row as a tuple in ``store.LOG_EVENT_COLUMNS`` order."""
+        return (
+            preview_id, self.id, self.timestamp, self.level, self.message, self.source,
+            self.stream, self.status,
+        )  # fmt: skip
+
+    @classmethod
+    def from_row(cls, row: Any) -> Event:
+        return cls(
+            row.seq, row.timestamp, row.level, row.message, row.source, row.stream, row.status
+        )

@@ -1,0 +1,422 @@
+"""Turn a child's raw pipe output into log lines, give each a level, and explain failed starts.
+
+Everything here is pure and synchronous so the streaming code can call it per chunk without
+awaiting, and so it can be tested without processes. Levels come from the *structure* of a
+line (where a level token sits, whether we are inside a Python traceback), never from a
+word found anywhere in it: "GET /errors 200 OK" must not light up red in the UI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["LEVELS", "LevelClassifier", "Line", "LineSplitter", "classify_level", "failure_cause"]
+
+LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One decoded line. ``split`` is True when the next Line continues this same line."""
+
+    text: str
+    split: bool
+
+
+def _decode(data: bytes | memoryview) -> str:
+    # NUL is the one character PostgreSQL text columns refuse; everything else is kept.
+    text = str(data, "utf-8", "replace")
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _utf8_cut(data: bytes, pos: int, size: int) -> int:
+    """Length <= size of the piece starting at pos that does not end inside a UTF-8 char."""
+    end = pos + size
+    for back in range(1, 4):
+        byte = data[end - back]
+        if byte < 0x80:  # ASCII: the boundary is clean
+            return size
+        if byte >= 0xC0:  # lead byte: does its sequence run past the cut?
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return size - back if back < need else size
+    return size  # only continuation bytes: invalid anyway, cut where we are
+
+
+class LineSplitter:
+    """Split a pipe's byte stream into lines with bounded memory.
+
+    A child can print a 100 MB line without a newline; we hand it out in pieces of at most
+    ``max_line_bytes`` as soon as they exist instead of buffering it, so the retained buffer
+    never exceeds ``max_line_bytes`` (+1 for a trailing CR that may belong to a CRLF).
+    """
+
+    __slots__ = ("_buf", "_finished", "_flushed", "_max")
+
+    def __init__(self, max_line_bytes: int) -> None:
+        if max_line_bytes < 4:  # room for one whole UTF-8 character per piece
+            raise ValueError("max_line_bytes must be at least 4")
+        self._max = max_line_bytes
+        self._buf = bytearray()
+        self._finished = False
+        self._flushed = False  # flush() handed out a partial line: its newline is not a line
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of an unfinished line currently held (for metrics and tests)."""
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[Line]:
+        """Return the lines (and over-long pieces) completed by ``data``."""
+        if self._finished:
+            raise RuntimeError("LineSplitter.feed() after finish()")
+        out: list[Line] = []
+        if not data:
+            return out
+        if self._flushed:
+            self._flushed = False
+            # The newline (CRLF) that ends a line flush() already handed out.
+            if data.startswith(b"\n") or data.startswith(b"\r\n"):
+                data = data[data.index(b"\n") + 1 :]
+                if not data:
+                    return out
+        parts = data.split(b"\n")
+        tail = parts.pop()
+        mx = self._max
+        for i, part in enumerate(parts):
+            if i == 0 and self._buf:
+                part = bytes(self._buf) + part
+                self._buf.clear()
+            if part.endswith(b"\r"):
+                part = part[:-1]
+            if len(part) <= mx:  # the common case: hundreds of short lines per chunk
+                out.append(Line(_decode(part), False))
+            else:
+                self._emit(part, True, out)
+        if tail:
+            if self._buf:
+                tail = bytes(self._buf) + tail
+                self._buf.clear()
+            self._emit(tail, False, out)
+        return out
+
+    def flush(self) -> list[Line]:
+        """The unfinished line so far (a prompt, a progress dot): the next bytes start a
+        new one, and a newline that comes next ends the flushed line, not an empty one."""
+        if not self._buf or self._finished:
+            return []
+        data = bytes(self._buf)
+        self._buf.clear()
+        if data.endswith(b"\r"):
+            data = data[:-1]
+        self._flushed = True
+        return [Line(_decode(data), False)]
+
+    def finish(self) -> list[Line]:
+        """Flush the last line if it had no newline. Idempotent; feed() is refused afterwards."""
+        if self._finished:
+            return []
+        self._finished = True
+        if not self._buf:
+            return []
+        data = bytes(self._buf)
+        self._buf.clear()
+        if data.endswith(b"\r"):
+            data = data[:-1]
+        return [Line(_decode(data), False)]
+
+    def _emit(self, data: bytes, terminated: bool, out: list[Line]) -> None:
+        """Cut ``data`` (buffer already merged in) into pieces; keep an unterminated rest."""
+        mx = self._max
+        # Hold one extra byte for a trailing CR so "<max bytes>\r" + "\n" stays one line.
+        hold = mx + 1 if not terminated and data.endswith(b"\r") else mx
+        view = memoryview(data)
+        pos, n = 0, len(data)
+        while n - pos > hold:
+            cut = _utf8_cut(data, pos, mx)
+            out.append(Line(_decode(view[pos : pos + cut]), True))
+            pos += cut
+        if terminated:
+            out.append(Line(_decode(view[pos:]), False))
+        else:
+            self._buf[:] = view[pos:]
+
+
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+_LVL = r"(?P<level>trace|debug|info|warn(?:ing)?|error|critical|fatal)"
+_TS = (
+    r"(?:\d{4}[-/.]\d{2}[-/.]\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?"
+    r"|\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?)(?: ?(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT))?"
+)
+_BRACKETS = r"(?:\[[^\[\]]{0,120}\]\s*){0,4}"
+_STRUCTURES = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        # "INFO:     Uvicorn running", "WARNING:root:msg", "ERROR - x", "INFO  [alembic.x] y"
+        rf"{_LVL}(?::|\]|\s+-\s|\s+\[)",
+        # "ERROR something failed", "WARNING disk almost full": an upper-case level word
+        # and a space (case-sensitive: "Error handling x" and "info about y" are prose)
+        r"(?-i:(?P<level>TRACE|DEBUG|INFO|WARN(?:ING)?|ERROR|CRITICAL|FATAL))[ \t]+(?=\S)",
+        # "[INFO] x", "[2024-01-01 12:00:00 +0000] [1234] [INFO] Starting gunicorn"
+        rf"(?:{_TS}\s*)?{_BRACKETS}\[\s*{_LVL}\s*\]",
+        # "<ts> - name - WARNING - m", "<ts> ERROR name: m", "[<ts>] ERROR in app", "<ts> | INFO |"
+        rf"(?:{_TS}|\[{_TS}\])\s*{_BRACKETS}(?:[-|:]\s*)?"
+        rf"(?:[\w.<>-]+(?:\s+[-|]\s+|:\s+))?{_LVL}(?=[\s:\]|]|$)",
+    )
+)
+_LEVEL_MAP = dict.fromkeys(("trace", "debug"), "DEBUG") | dict.fromkeys(("warn", "warning"), "WARN")
+_LEVEL_MAP |= {"info": "INFO"} | dict.fromkeys(("error", "critical", "fatal"), "ERROR")
+# IGNORECASE matches the Turkish dotted and dotless I for "i"; lower() keeps them apart.
+_TURKISH_I = str.maketrans({"\u0307": None, "\u0131": "i"})
+_PY_WARNING = re.compile(r"\S.*?:\d+: [A-Z]\w*Warning: ")  # warnings.showwarning format
+_BARE_EXC = re.compile(r"[A-Za-z_][\w.]*(?:(?<=Error)|(?<=Exception))(?::(?: .*)?)?$")
+_EXC_NAME = re.compile(r"[A-Za-z_][\w.]*(?::|$)")
+_BOX = re.compile(r" *\| ?")  # ExceptionGroup frames: "  | ValueError: x"
+_TB_START = "Traceback (most recent call last):"
+_GROUP_START = "+ Exception Group Traceback"
+_CHAIN = (
+    "During handling of the above exception, another exception occurred:",
+    "The above exception was the direct cause of the following exception:",
+)
+# Traceback states: none; inside frames; between blocks (chain text, exception groups);
+# right after the exception line (blank lines may still precede a chained traceback).
+_NONE, _TB, _BETWEEN, _AFTER = range(4)
+
+
+# A JSON log record's level field: structlog/python-json-logger ("level", "levelname"),
+# Google ("severity"), ECS ("log.level"), pino/bunyan (numbers: 30 info, 50 error).
+_JSON_LEVEL = re.compile(
+    r'"(?:level|levelname|severity|log\.level|lvl)"\s*:\s*(?:"(?P<word>[A-Za-z]{1,12})"|(?P<number>\d{1,3})\b)',
+    re.IGNORECASE,
+)
+_JSON_WORDS = _LEVEL_MAP | dict.fromkeys(
+    ("err", "crit", "alert", "emerg", "emergency", "panic"), "ERROR"
+)
+_JSON_WORDS |= {"notice": "INFO", "verbose": "DEBUG"}
+_JSON_SCAN = 4096  # a level field sits near the start; a huge record is not searched whole
+
+
+def _json_level(s: str) -> str | None:
+    m = _JSON_LEVEL.search(s, 0, _JSON_SCAN)
+    if m is None:
+        return None
+    if m.group("word") is not None:
+        return _JSON_WORDS.get(m.group("word").lower())
+    number = int(m.group("number"))  # pino and bunyan
+    return "DEBUG" if number < 30 else "INFO" if number < 40 else "WARN" if number < 50 else "ERROR"
+
+
+def _strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text) if "\x1b" in text else text
+
+
+# What a structured line can start with: a level word (the first two patterns), or a
+# timestamp or a bracket (the other two). Any other first character rules all three out.
+# (IGNORECASE also lets the dotted and dotless Turkish I stand for "i".)
+_LEVEL_INITIALS = frozenset("tdiwecfTDIWECF\u0130\u0131")
+
+
+def _structural_level(s: str) -> str | None:
+    first = s[:1]
+    if first in _LEVEL_INITIALS:
+        patterns: tuple[re.Pattern[str], ...] = _STRUCTURES[:2]
+    elif first == "[" or first.isdecimal():  # what the patterns' \d matches
+        patterns = _STRUCTURES[2:]
+    else:  # most unstructured output ("bench 1 2", "Hello"): no regex needed
+        return None
+    for pattern in patterns:
+        m = pattern.match(s)
+        if m:
+            return _LEVEL_MAP[m.group("level").lower().translate(_TURKISH_I)]
+    return None
+
+
+class LevelClassifier:
+    """Per-stream level detection; stateful because a traceback spans many lines."""
+
+    __slots__ = ("_default", "_mode")
+
+    def __init__(self, default: str = "INFO") -> None:
+        if default not in LEVELS:
+            raise ValueError(f"default level must be one of {LEVELS}, not {default!r}")
+        self._default = default
+        self._mode = _NONE
+
+    def classify(self, text: str) -> str:
+        """Level of ``text`` (one line, no newline), given the lines classified before it."""
+        return self._step(_strip_ansi(text))[0]
+
+    def _step(self, s: str) -> tuple[str, str | None]:
+        """(level, exception line if ``s`` is one) for an ANSI-free line."""
+        mode = self._mode
+        if mode != _NONE:
+            if not s.strip():
+                return "ERROR", None
+            if s[0].isspace():
+                if mode != _AFTER:  # frames, source lines, "^^^" markers, group boxes
+                    return "ERROR", self._boxed_exception(s)
+            elif (
+                mode == _TB
+                and not s.startswith((_TB_START, *_CHAIN))
+                and _structural_level(s) is None  # not a new record: the exception line
+            ):
+                self._mode = _AFTER
+                return "ERROR", s
+            self._mode = _NONE  # _fresh() re-enters a traceback state if needed
+        return self._fresh(s), None
+
+    @staticmethod
+    def _boxed_exception(s: str) -> str | None:
+        m = _BOX.match(s)
+        if m is None:
+            return None
+        body = s[m.end() :]
+        return body if body and not body[0].isspace() and _EXC_NAME.match(body) else None
+
+    def _fresh(self, s: str) -> str:
+        if s.startswith(_TB_START):
+            self._mode = _TB
+            return "ERROR"
+        if s.startswith(_CHAIN) or (s[:1].isspace() and s.lstrip().startswith(_GROUP_START)):
+            self._mode = _BETWEEN
+            return "ERROR"
+        level = _structural_level(s)
+        if level is not None:
+            if s.rstrip().endswith(_TB_START):  # uvicorn: logger.error(traceback.format_exc())
+                self._mode = _TB
+            return level
+        if s[:1] == "{" and (level := _json_level(s)) is not None:
+            return level
+        if "Warning: " in s and _PY_WARNING.match(s):
+            return "WARN"
+        if ("Error" in s or "Exception" in s) and _BARE_EXC.match(s):
+            return "ERROR"
+        return self._default
+
+
+def classify_level(text: str, default: str = "INFO") -> str:
+    """Level of a single line on its own (no traceback context)."""
+    return LevelClassifier(default).classify(text)
+
+
+_MAX_CAUSE = 300
+_LEVEL_PREFIX = re.compile(rf"{_LVL}:\s*", re.IGNORECASE)
+_UVICORN_LOAD = re.compile(r"(?:error|critical):\s*(Error loading ASGI app\..*)", re.IGNORECASE)
+_PORT_IN_USE = re.compile(r"\[Errno (?:98|48|10048)\]|address already in use", re.IGNORECASE)
+# CPython's "python3: can't open file '/abs/server.py': [Errno 2] No such file or directory"
+_CANT_OPEN = re.compile(r"can't open file '([^']*)': \[Errno \d+\] (.+)")
+_NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
+_FRAME = re.compile(r'\s*(?:\| ?)?\s*File "([^"<]+)", line \d+')
+_REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_REQ_COMMENT = re.compile(r"(?:^|\s)#.*")
+# Import names whose distribution is called differently (what to tell the user to add).
+_IMPORT_TO_DIST = dict(
+    re.findall(
+        r"(\S+)=(\S+)",
+        """yaml=PyYAML PIL=Pillow cv2=opencv-python sklearn=scikit-learn bs4=beautifulsoup4
+        dotenv=python-dotenv jwt=PyJWT jose=python-jose multipart=python-multipart attr=attrs
+        dateutil=python-dateutil psycopg2=psycopg2-binary MySQLdb=mysqlclient Crypto=pycryptodome
+        OpenSSL=pyOpenSSL magic=python-magic docx=python-docx slugify=python-slugify""",
+    )
+)
+
+
+def _clip(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= _MAX_CAUSE else text[: _MAX_CAUSE - 1] + "…"
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_names(requirements: str) -> dict[str, str]:
+    """Normalized distribution name -> name as written, for each requirement line."""
+    names: dict[str, str] = {}
+    for raw in requirements.splitlines():
+        line = _REQ_COMMENT.sub("", raw).strip()
+        if not line or line.startswith("-"):  # -r, -e, --index-url ...: not a plain requirement
+            continue
+        m = _REQ_NAME.match(line)
+        if m:
+            names[_normalize(m.group())] = m.group()
+    return names
+
+
+def _missing_module_hint(module: str, requirements: str | None, listed_in: str) -> str:
+    top = module.split(".")[0]
+    dist = _IMPORT_TO_DIST.get(top, top)
+    listed = _requirement_names(requirements) if requirements else {}
+    for candidate in (dist, top, module):
+        written = listed.get(_normalize(candidate))
+        if written is not None:
+            return (
+                f" — '{written}' is in {listed_in} but not installed"
+                " for the preview interpreter (PREVIEW_PYTHON)"
+            )
+    return f" — add '{dist}' to {listed_in}"
+
+
+def failure_cause(
+    lines: Sequence[str],
+    requirements: str | None = None,
+    root: str | None = None,
+    listed_in: str = "requirements.txt",
+) -> str | None:
+    """One-line reason a child failed to start, from its last lines (most recent last).
+
+    The most recent recognizable event wins: a traceback's final exception line, uvicorn's
+    "Error loading ASGI app" message, a port bind failure, or Python's "can't open file"
+    (a command naming a script that is not there). Failing those, the last line that
+    classifies as ERROR. ``requirements`` (the app's requirement lines, from the file
+    ``listed_in``) sharpens the hint for a missing module: not listed vs. listed but not
+    installed. ``root`` (the generation's folder) is cut from paths: the cause names the
+    user's files as they wrote them, and never a host path.
+    """
+    cause = _failure_cause(lines, requirements, listed_in)
+    if cause is not None and root:
+        cause = cause.replace(root.rstrip("/") + "/", "")
+    return cause
+
+
+def _failure_cause(lines: Sequence[str], requirements: str | None, listed_in: str) -> str | None:
+    classifier = LevelClassifier()
+    exception: tuple[int, str] | None = None
+    frame = frame_at_exception = ""  # innermost frame outside importlib, i.e. who imported
+    load_error: tuple[int, str] | None = None
+    port: tuple[int, str] | None = None
+    cant_open: tuple[int, str] | None = None
+    last_error: str | None = None
+    for i, raw in enumerate(lines):
+        s = _strip_ansi(raw).rstrip("\r\n")
+        level, exc_line = classifier._step(s)
+        if (f := _FRAME.match(s)) is not None and "importlib" not in f.group(1):
+            frame = f.group(1).replace("\\", "/")
+        if exc_line is not None:
+            exception, frame_at_exception = (i, exc_line), frame
+        if (m := _UVICORN_LOAD.match(s)) is not None:
+            load_error = (i, m.group(1))
+        if _PORT_IN_USE.search(s):
+            port = (i, s)
+        if (m := _CANT_OPEN.search(s)) is not None:
+            cant_open = (i, f"can't open file '{m.group(1)}': {m.group(2)}")
+        if level == "ERROR" and s.strip():
+            last_error = s
+    found = [c for c in (exception, load_error, port, cant_open) if c is not None]
+    if not found:
+        return _clip(last_error) if last_error is not None else None
+    index, text = max(found)
+    if _PORT_IN_USE.search(text):
+        text = text.strip()
+        if (m := _LEVEL_PREFIX.match(text)) is not None:  # uvicorn's "ERROR:    [Errno 98] ..."
+            text = text[m.end() :]
+        return "port already in use: " + _clip(text)
+    if exception is not None and index == exception[0]:
+        m = _NO_MODULE.search(text)
+        if m is not None and frame_at_exception.endswith("uvicorn/importer.py"):
+            # uvicorn itself failed to import the entry module: a wrong path, not a dependency
+            return _clip(text) + " — the app module itself was not found (check the app path)"
+        if m is not None:
+            return _clip(text) + _missing_module_hint(m.group(1), requirements, listed_in)
+    return _clip(text)

@@ -1,0 +1,177 @@
+"""Prometheus metrics of one app instance: :class:`Metrics` (``GET /metrics``).
+
+Each app has a registry of its own (``prometheus_client.CollectorRegistry``), so several
+apps in one process (tests, embedding) never share or collide. Events are recorded where
+they happen, by their owners: launches by the supervisor, start durations and failures
+by a preview's runtime, log lines by its broadcast (plain integer counters in
+:class:`LogStats`, read at scrape time: an increment per published batch is all the hot
+path pays), store writes by the log writer. What is a state rather than an event
+(previews by status, subscribers, the writers' queues) is read from the live previews
+when scraped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["FAILURE_CAUSES", "LIVE_STATUSES", "LogStats", "Metrics", "failure_label"]
+
+LIVE_STATUSES = ("starting", "running", "stopping")
+# The bounded label set of preview_failures_total (anything else is "other").
+FAILURE_CAUSES = (
+    "files", "spawn", "startup_timeout", "missing_module", "port_in_use", "start_crash",
+    "crash", "other",
+)  # fmt: skip
+_LAUNCH_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120)
+_BUILD_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200)
+_WRITE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+
+class LogStats:
+    """Counters every preview's broadcast of one app adds to; the writers observe their
+    store writes here. Plain attributes: the broadcast's hot path only adds to them."""
+
+    __slots__ = ("delivered", "dropped", "observe_write", "published")
+
+    def __init__(self, observe_write: Callable[[float], None] | None = None) -> None:
+        self.published = 0  # events published (log lines in)
+        self.delivered = 0  # events handed to live subscribers, ring or catch-up (lines out)
+        self.dropped = 0  # subscribers dropped for falling behind
+        self.observe_write: Callable[[float], None] = observe_write or (lambda seconds: None)
+
+
+class _LiveLog(Protocol):
+    @property
+    def subscriber_count(self) -> int: ...
+
+    @property
+    def writer_queue_depth(self) -> int: ...
+
+
+class _LivePreview(Protocol):
+    status: str
+    broadcast: _LiveLog
+
+
+def failure_label(stop_reason: str | None, error_message: str | None) -> str:
+    """The cause label of a failed preview, from one of :data:`FAILURE_CAUSES`."""
+    message = error_message or ""
+    if message.startswith("could not write"):
+        return "files"
+    if message.startswith("could not start"):
+        return "spawn"
+    if stop_reason == "start-up timeout":
+        return "startup_timeout"
+    if "ModuleNotFoundError" in message:
+        return "missing_module"
+    if message.startswith("port already in use"):
+        return "port_in_use"
+    if stop_reason == "the process exited during start-up":
+        return "start_crash"
+    if stop_reason == "the process exited":
+        return "crash"
+    return "other"
+
+
+class Metrics:
+    """The metrics of one app (see the module doc); ``render`` is the scrape."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry()
+        self.launches = Counter(
+            "preview_launches", "Previews launched (admitted and given a port).", registry=registry
+        )
+        self.launch_seconds = Histogram(
+            "preview_launch_duration_seconds",
+            "From a launch to its preview answering HTTP (running).",
+            buckets=_LAUNCH_BUCKETS,
+            registry=registry,
+        )
+        self.failures = Counter(
+            "preview_failures",
+            "Previews that ended failed, by cause.",
+            ["cause"],
+            registry=registry,
+        )
+        self.build_seconds = Histogram(
+            "preview_build_duration_seconds",
+            "Durations of builds of preview environments.",
+            buckets=_BUILD_BUCKETS,
+            registry=registry,
+        )
+        self.store_write_seconds = Histogram(
+            "preview_store_write_duration_seconds",
+            "Durations of the log writers' batch inserts.",
+            buckets=_WRITE_BUCKETS,
+            registry=registry,
+        )
+        self.log = LogStats(self.store_write_seconds.observe)
+        self._live: Callable[[], Iterable[_LivePreview]] = tuple
+        registry.register(_LiveCollector(self))
+
+    def watch(self, live: Callable[[], Iterable[_LivePreview]]) -> None:
+        """Read the live previews (their status, subscribers, writer queue) from ``live``."""
+        self._live = live
+
+    def record_failure(self, stop_reason: str | None, error_message: str | None) -> None:
+        self.failures.labels(failure_label(stop_reason, error_message)).inc()
+
+    def observe_build(self, seconds: float) -> None:
+        """A build of a preview's environment took ``seconds``."""
+        self.build_seconds.observe(seconds)
+
+    def render(self) -> bytes:
+        """The text exposition format of every metric."""
+        return generate_latest(self.registry)
+
+
+class _LiveCollector:
+    """Gauges read from the live previews, counters from :class:`LogStats`."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def describe(self) -> list[Metric]:
+        return []  # collected at scrape time only; nothing to check at registration
+
+    def collect(self) -> Iterator[Metric]:
+        metrics = self._metrics
+        previews = list(metrics._live())
+        by_status = GaugeMetricFamily(
+            "preview_previews", "Live previews by status.", labels=["status"]
+        )
+        for status in LIVE_STATUSES:
+            by_status.add_metric([status], sum(p.status == status for p in previews))
+        yield by_status
+        yield GaugeMetricFamily(
+            "preview_subscribers",
+            "Log stream subscribers now.",
+            value=sum(p.broadcast.subscriber_count for p in previews),
+        )
+        yield GaugeMetricFamily(
+            "preview_writer_queue_depth",
+            "Log events waiting for the database writers.",
+            value=sum(p.broadcast.writer_queue_depth for p in previews),
+        )
+        log = metrics.log
+        for name, text, value in (
+            ("preview_log_lines_published", "Log events published (lines in).", log.published),
+            (
+                "preview_log_lines_delivered",
+                "Log events handed to live stream subscribers (lines out).",
+                log.delivered,
+            ),
+            (
+                "preview_subscribers_dropped",
+                "Subscribers dropped for falling behind.",
+                log.dropped,
+            ),
+        ):
+            yield CounterMetricFamily(name, text, value=value)

@@ -1,0 +1,360 @@
+"""Forwarding calls to a preview: what crosses, where it goes, how it fails.
+
+The upstream is always ``http://127.0.0.1:<the preview's port>``: URLs are built from
+fixed parts plus a validated path and query, so nothing a user sends (path, query,
+headers) can change the scheme, host or port contacted. Headers of the service
+(``Authorization``, its cookies, ``X-Preview-Token``) and hop-by-hop headers never reach
+the child (at a preview's own origin, ``Host`` and ``Authorization`` are the app's);
+``X-Forwarded-*`` and ``X-Request-ID`` are added. httpx errors are translated here into
+the service's error tree (502, 504).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import urllib.parse
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ..auth import SESSION_COOKIE
+from ..errors import BadGateway, BadRequest, TimedOut, TooLarge
+from .origins import APP_SESSION_COOKIES
+
+__all__ = [
+    "PREVIEW_TOKEN_COOKIE",
+    "EnvelopeRequest",
+    "Forwarded",
+    "body_too_large",
+    "new_request_id",
+    "parse_envelope",
+    "read_envelope_response",
+    "request_headers",
+    "response_headers",
+    "translate_upstream_error",
+    "upstream_url",
+    "validate_path",
+]
+
+PREVIEW_TOKEN_COOKIE = "preview_token"
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "proxy-connection",
+    }
+)
+_NEVER_FORWARDED = frozenset(
+    {
+        "authorization",
+        "x-preview-token",
+        "host",
+        "content-length",
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+        "x-request-id",
+    }
+)
+_SERVICE_COOKIES = frozenset({SESSION_COOKIE, PREVIEW_TOKEN_COOKIE, *APP_SESSION_COOKIES})
+# At a preview's own origin the service's credential is only ever its cookie: the Host
+# the browser used and an Authorization header are the app's, and cross.
+_APP_OWN = frozenset({"authorization", "host"})
+_STAMPED_BY_SERVER = frozenset({"date", "server"})
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_TEXT_TYPES = ("text/", "application/xml", "application/javascript", "application/x-www-form")
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """Who called, for the ``X-Forwarded-*`` headers."""
+
+    client_ip: str
+    proto: str
+    host: str
+    request_id: str
+
+
+def new_request_id() -> str:
+    return "req_" + secrets.token_hex(8)
+
+
+def validate_path(path: object) -> str:
+    """An origin-form path (``/a/b``), percent-encoded; 400 for anything else."""
+    if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
+        raise BadRequest(
+            "path must be a string starting with a single '/'.",
+            code="invalid_path",
+            details={"path": str(path)[:200]},
+        )
+    if len(path) > 8192 or _BAD_VALUE.search(path) or "\\" in path or "\t" in path:
+        raise BadRequest(
+            "path contains characters that are not allowed.",
+            code="invalid_path",
+            details={"path": path[:200]},
+        )
+    path = path.split("#", 1)[0]
+    return urllib.parse.quote(path, safe=_PATH_SAFE + "?")
+
+
+def upstream_url(port: int, path: str, query: str = "") -> httpx.URL:
+    """``http://127.0.0.1:port`` + path (+ query): host and port come only from us."""
+    raw = path.encode("ascii")
+    if query:
+        raw += b"?" + query.encode("ascii")
+    return httpx.URL(scheme="http", host="127.0.0.1", port=port, raw_path=raw)
+
+
+def _connection_named(headers: Iterable[tuple[str, str]]) -> set[str]:
+    named: set[str] = set()
+    for name, value in headers:
+        if name.lower() == "connection":
+            named.update(part.strip().lower() for part in value.split(","))
+    return named
+
+
+def _without_service_cookies(value: str) -> str:
+    kept = []
+    for part in value.split(";"):
+        name = part.split("=", 1)[0].strip()
+        if name and name not in _SERVICE_COOKIES:
+            kept.append(part.strip())
+    return "; ".join(kept)
+
+
+def request_headers(
+    incoming: Iterable[tuple[str, str]], forwarded: Forwarded, *, app_origin: bool = False
+) -> list[tuple[str, str]]:
+    """Headers for the child: the caller's, minus ours and hop-by-hop, plus forwarding.
+
+    ``app_origin``: the call came to the preview's own origin, where ``Host`` and
+    ``Authorization`` are the app's (see ``_APP_OWN``).
+    """
+    incoming = list(incoming)
+    dropped = _HOP_BY_HOP | _NEVER_FORWARDED | _connection_named(incoming)
+    if app_origin:
+        dropped -= _APP_OWN
+    headers: list[tuple[str, str]] = []
+    for name, value in incoming:
+        lower = name.lower()
+        if lower in dropped:
+            continue
+        if lower == "cookie":
+            value = _without_service_cookies(value)
+            if not value:
+                continue
+        headers.append((name, value))
+    headers += [
+        ("X-Forwarded-For", forwarded.client_ip),
+        ("X-Forwarded-Proto", forwarded.proto),
+        ("X-Forwarded-Host", forwarded.host),
+        ("X-Request-ID", forwarded.request_id),
+    ]
+    return headers
+
+
+def response_headers(upstream: httpx.Headers, *, relayed: bool = False) -> list[tuple[str, str]]:
+    """The child's response headers minus hop-by-hop ones (and those named in Connection).
+
+    ``relayed``: for a response our server sends on, which stamps its own Date and
+    Server; the child's would make them appear twice.
+    """
+    items = upstream.multi_items()
+    dropped = _HOP_BY_HOP | _connection_named(items)
+    if relayed:
+        dropped |= _STAMPED_BY_SERVER
+    return [(name, value) for name, value in items if name.lower() not in dropped]
+
+
+@dataclass
+class EnvelopeRequest:
+    method: str
+    path: str
+    query: str
+    headers: list[tuple[str, str]]
+    body: bytes | None
+    preview_token: str | None
+
+
+def _query_string(query: object) -> str:
+    if query is None or query == "":
+        return ""
+    if isinstance(query, str):
+        if _BAD_VALUE.search(query) or " " in query or "#" in query:
+            raise BadRequest(
+                "query contains characters that are not allowed.", code="invalid_query"
+            )
+        return urllib.parse.quote(query.removeprefix("?"), safe="=&+%-._~!$'()*,;:@/?")
+    if not isinstance(query, dict):
+        raise BadRequest("query must be an object or a string.", code="invalid_query")
+    pairs: list[tuple[str, str]] = []
+    for key, value in query.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, bool):
+                item = "true" if item else "false"
+            elif item is None:
+                item = ""
+            elif not isinstance(item, (str, int, float)):
+                raise BadRequest(
+                    f"query value of {key!r} must be a scalar or a list.", code="invalid_query"
+                )
+            pairs.append((str(key), str(item)))
+    return urllib.parse.urlencode(pairs)
+
+
+def _envelope_headers(headers: object) -> tuple[list[tuple[str, str]], str | None]:
+    if headers is None:
+        return [], None
+    if not isinstance(headers, dict):
+        raise BadRequest("headers must be an object of strings.", code="invalid_header")
+    result: list[tuple[str, str]] = []
+    token = None
+    for name, value in headers.items():
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise BadRequest(f"header {name!r} must have a string value.", code="invalid_header")
+        value = str(value)
+        if not _TOKEN.match(name) or len(name) > 256:
+            raise BadRequest(
+                "A header name contains characters that are not allowed.",
+                code="invalid_header",
+                details={"header": name[:100]},
+            )
+        if _BAD_VALUE.search(value) or len(value) > 16384:
+            raise BadRequest(
+                f"The value of header {name!r} contains control characters.",
+                code="invalid_header",
+                details={"header": name},
+            )
+        if name.lower() == "x-preview-token":
+            token = value
+        else:
+            result.append((name, value))
+    return result, token
+
+
+def parse_envelope(data: dict[str, Any], *, max_body: int) -> EnvelopeRequest:
+    """Validate ``{method, path, query, headers, body}``; 400 / 413 on anything off."""
+    method = data.get("method", "GET")
+    if not isinstance(method, str) or method.upper() not in _METHODS:
+        raise BadRequest(
+            f"method must be one of {', '.join(sorted(_METHODS))}.",
+            code="invalid_method",
+            details={"method": str(method)[:20]},
+        )
+    path = validate_path(data.get("path"))
+    query = _query_string(data.get("query"))
+    if "?" in path:
+        path, inline = path.split("?", 1)
+        query = "&".join(part for part in (inline, query) if part)
+    headers, token = _envelope_headers(data.get("headers"))
+    body_value = data.get("body")
+    names = {name.lower() for name, _ in headers}
+    body: bytes | None = None
+    if data.get("bodyEncoding") == "base64" and isinstance(body_value, str):
+        try:
+            body = base64.b64decode(body_value, validate=True)
+        except ValueError:
+            raise BadRequest("body is not valid base64.", code="invalid_body") from None
+    elif isinstance(body_value, str):
+        body = body_value.encode()
+        if "content-type" not in names:
+            headers.append(("Content-Type", "text/plain; charset=utf-8"))
+    elif body_value is not None:
+        body = json.dumps(body_value).encode()
+        if "content-type" not in names:
+            headers.append(("Content-Type", "application/json"))
+    if body is not None and len(body) > max_body:
+        raise body_too_large(max_body)
+    return EnvelopeRequest(method.upper(), path, query, headers, body, token)
+
+
+async def read_envelope_response(response: httpx.Response, *, max_bytes: int) -> dict[str, Any]:
+    """Read the body (bounded) and shape ``{statusCode, headers, data}``."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise BadGateway(
+                "The preview's response is over the proxy's limit.",
+                code="response_too_large",
+                details={"limit": max_bytes},
+            )
+        chunks.append(chunk)
+    content = b"".join(chunks)
+    headers: dict[str, Any] = {}
+    for name, value in response_headers(response.headers):
+        key = name.lower()
+        if key == "set-cookie":
+            headers.setdefault(key, []).append(value)
+        else:
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    content_type = response.headers.get("content-type", "").lower()
+    result: dict[str, Any] = {"statusCode": response.status_code, "headers": headers}
+    data, is_binary = _shape_body(content, content_type, response.encoding)
+    result["data"] = data
+    if is_binary:
+        result["dataEncoding"] = "base64"
+    return result
+
+
+def _shape_body(content: bytes, content_type: str, encoding: str | None) -> tuple[Any, bool]:
+    """(data, base64?): parsed JSON, else text when declared or valid UTF-8, else base64."""
+    if "json" in content_type and content:
+        try:
+            return json.loads(content), False
+        except ValueError:
+            pass
+    if not content:
+        return None, False
+    if (
+        content_type.startswith(_TEXT_TYPES)
+        or "charset=" in content_type
+        or "json" in (content_type)
+    ):
+        return content.decode(encoding or "utf-8", errors="replace"), False
+    if not content_type:
+        try:
+            return content.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(content).decode("ascii"), True
+
+
+def body_too_large(limit: int) -> TooLarge:
+    return TooLarge(
+        "The request body is over the proxy's limit.",
+        code="request_body_too_large",
+        details={"limit": limit},
+    )
+
+
+def translate_upstream_error(error: httpx.HTTPError, timeout: float) -> Exception:
+    """One place where httpx's errors become the service's."""
+    if isinstance(error, httpx.TimeoutException):
+        return TimedOut(
+            f"The preview did not answer within {timeout:g} s.",
+            code="upstream_timeout",
+            details={"timeout": timeout},
+        )
+    return BadGateway(
+        f"The preview refused or reset the connection ({type(error).__name__}).",
+        code="upstream_unavailable",
+    )

@@ -1,0 +1,126 @@
+"""How the service reaches one running app: :class:`Upstream`, used by every caller
+(readiness probe, health checks, the proxy, the envelope, live OpenAPI, WebSockets).
+
+A sandboxed app listens on 127.0.0.1:$PORT inside a network namespace of its own; the
+service reaches it through the Unix socket its sandbox forwards to that port. An app
+run without a sandbox is reached on the host's 127.0.0.1:$PORT directly. Either way
+the URL is ``http://127.0.0.1:<port>/…`` (what the app sees as its Host), and only the
+connection differs: the shared proxy client routes each request by the upstream it
+carries in its extensions (:class:`UpstreamRouter`), so one client, with its pool of
+kept-alive connections, serves every preview.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import trio
+import trio_websocket
+
+from .clients import local_client, shared_tls_context
+from .policy import upstream_url
+
+__all__ = ["Upstream", "UpstreamRouter"]
+
+_EXTENSION = "preview_upstream"
+
+
+@dataclass(eq=False)
+class Upstream:
+    """One app's address: its port, and the Unix socket that leads to it (sandboxed)."""
+
+    port: int
+    socket_path: str | None = None
+    _transport: httpx.AsyncHTTPTransport | None = field(default=None, init=False, repr=False)
+
+    def url(self, path: str, query: str = "") -> httpx.URL:
+        return upstream_url(self.port, path, query)
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        """For ``build_request(extensions=…)`` on a client with an :class:`UpstreamRouter`."""
+        return {_EXTENSION: self} if self.socket_path is not None else {}
+
+    def transport(self) -> httpx.AsyncHTTPTransport:
+        """The pool of connections over the socket (made on first use)."""
+        assert self.socket_path is not None
+        if self._transport is None:
+            self._transport = httpx.AsyncHTTPTransport(
+                uds=self.socket_path,
+                verify=shared_tls_context(),
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            )
+        return self._transport
+
+    def client(self, timeout: float) -> httpx.AsyncClient:
+        """A client of its own (readiness, health checks)."""
+        if self.socket_path is None:
+            return local_client(timeout)
+        transport = httpx.AsyncHTTPTransport(uds=self.socket_path, verify=shared_tls_context())
+        return local_client(timeout, transport=transport)
+
+    @asynccontextmanager
+    async def websocket(
+        self,
+        resource: str,
+        *,
+        subprotocols: list[str],
+        extra_headers: list[tuple[bytes, bytes]],
+        connect_timeout: float,
+    ) -> AsyncIterator[trio_websocket.WebSocketConnection]:
+        """A WebSocket to ``resource`` (path and query) of the app."""
+        if self.socket_path is None:
+            async with trio_websocket.open_websocket_url(
+                f"ws://127.0.0.1:{self.port}{resource}",
+                subprotocols=subprotocols,
+                extra_headers=extra_headers,
+                connect_timeout=connect_timeout,
+            ) as connection:
+                yield connection
+            return
+        async with trio.open_nursery() as nursery:
+            with trio.fail_after(connect_timeout):
+                stream = await trio.open_unix_socket(self.socket_path)
+                try:
+                    connection = await trio_websocket.wrap_client_stream(
+                        nursery,
+                        stream,
+                        f"127.0.0.1:{self.port}",
+                        resource,
+                        subprotocols=subprotocols,
+                        extra_headers=extra_headers,
+                    )
+                except BaseException:
+                    await trio.aclose_forcefully(stream)
+                    raise
+            try:
+                yield connection
+            finally:
+                with trio.CancelScope(shield=True), trio.move_on_after(2):
+                    await connection.aclose()
+                nursery.cancel_scope.cancel()
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
+            self._transport = None
+
+
+class UpstreamRouter(httpx.AsyncBaseTransport):
+    """Sends a request over its upstream's socket when it carries one, else over
+    ``default`` (TCP to 127.0.0.1)."""
+
+    def __init__(self, default: httpx.AsyncBaseTransport) -> None:
+        self._default = default
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        upstream = request.extensions.get(_EXTENSION)
+        if isinstance(upstream, Upstream):
+            return await upstream.transport().handle_async_request(request)
+        return await self._default.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._default.aclose()

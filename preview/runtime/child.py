@@ -1,0 +1,114 @@
+"""A child process forked by the event loop's own thread: :class:`ChildProcess`.
+
+``trio.lowlevel.open_process`` forks in a worker thread. The kernel ties a child's
+parent-death signal (``PR_SET_PDEATHSIG``, which ``setpriv --pdeathsig`` sets so that
+a preview dies with the service) to the *thread* that forked it: the child would be
+killed as soon as that worker thread retires, seconds later. So previews are forked
+here, in the loop's thread, which lives as long as the service (``subprocess`` uses
+``vfork``: well under a millisecond), and waited for through a pidfd.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+import subprocess
+from collections.abc import Sequence
+
+import trio
+
+__all__ = ["ChildProcess", "follow_parent_death", "start_child"]
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+class ChildProcess:
+    """The parts of ``trio.Process`` the runtime uses: pid, pipes, poll, wait."""
+
+    def __init__(
+        self,
+        popen: subprocess.Popen[bytes],
+        stdout: trio.lowlevel.FdStream,
+        stderr: trio.lowlevel.FdStream,
+    ) -> None:
+        self._popen = popen
+        self.pid = popen.pid
+        self.stdout = stdout
+        self.stderr = stderr
+        self._pidfd = os.pidfd_open(popen.pid)
+        self._exited = trio.Event()
+        self._waiter = False  # one task watches the pidfd; the others wait for it
+
+    @property
+    def returncode(self) -> int | None:
+        return self._popen.returncode
+
+    def poll(self) -> int | None:
+        returncode = self._popen.poll()
+        if returncode is not None:
+            self._exited.set()
+        return returncode
+
+    async def wait(self) -> int:
+        if self.poll() is None:
+            if self._waiter:
+                await self._exited.wait()
+            else:
+                self._waiter = True
+                try:
+                    while self.poll() is None:
+                        await trio.lowlevel.wait_readable(self._pidfd)
+                finally:
+                    self._waiter = False
+        assert self._popen.returncode is not None
+        return self._popen.returncode
+
+    def close(self) -> None:
+        """The pidfd (the pipes are the readers'); once the child has been waited for."""
+        with contextlib.suppress(OSError):
+            os.close(self._pidfd)
+
+
+def start_child(
+    argv: Sequence[str], *, cwd: str, env: dict[str, str], pass_fds: Sequence[int] = ()
+) -> ChildProcess:
+    """Fork ``argv`` (new session, stdin from /dev/null, pipes for output) from this
+    thread. Raises ``OSError`` when it cannot be started."""
+    out_read, out_write = os.pipe2(os.O_CLOEXEC)
+    err_read, err_write = os.pipe2(os.O_CLOEXEC)
+    try:
+        popen = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=out_write,
+            stderr=err_write,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+            pass_fds=tuple(pass_fds),
+        )
+    except BaseException:
+        for fd in (out_read, err_read):
+            os.close(fd)
+        raise
+    finally:
+        os.close(out_write)
+        os.close(err_write)
+    return ChildProcess(popen, trio.lowlevel.FdStream(out_read), trio.lowlevel.FdStream(err_read))
+
+
+def follow_parent_death() -> None:
+    """In a server's worker process (Hypercorn's ``workers`` are multiprocessing
+    children of its master): be sent SIGTERM when the master dies. Otherwise a SIGKILLed
+    master leaves its worker running, orphaned, and every preview with it. (Previews
+    die with the worker: their parent-death signal, see the module doc.)"""
+    parent = multiprocessing.parent_process()
+    if parent is None or not hasattr(os, "pidfd_open"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent.pid:  # it died before the signal was asked for
+        os.kill(os.getpid(), signal.SIGTERM)

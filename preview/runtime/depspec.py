@@ -1,0 +1,213 @@
+"""What an app depends on, read from its files (:func:`python_dependencies`, for Node
+:func:`node_dependencies`).
+
+Python: ``uv.lock`` (with its ``pyproject.toml``), else ``requirements.txt`` (``-r``/``-c``
+includes inlined), else ``pyproject.toml`` (PEP 621 ``project.dependencies``, or Poetry's
+``tool.poetry.dependencies`` turned into PEP 508). The interpreter asked for comes from
+``.python-version``, else ``requires-python`` (or Poetry's ``python``). Node:
+``package.json`` and its lockfile. Each spec is normalised so that the same set of
+dependencies always gives the same key (:meth:`PythonDeps.key`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+import tomllib
+from dataclasses import dataclass
+
+__all__ = ["NodeDeps", "PythonDeps", "node_dependencies", "python_dependencies"]
+
+_COMMENT = re.compile(r"(?:^|\s)#.*")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_MAX_INCLUDES = 10
+
+
+@dataclass(frozen=True)
+class PythonDeps:
+    """A Python app's dependency set, ready to give to uv."""
+
+    requirements: tuple[str, ...]  # PEP 508 lines and pip options; empty for a uv.lock
+    source: str  # the file it was read from ("" when the app lists nothing)
+    python_request: str | None  # ">=3.11", "3.12" …; None: any
+    python_source: str | None
+    lock: tuple[str, str] | None = None  # (pyproject.toml, uv.lock) texts for `uv sync`
+
+    def names(self) -> set[str]:
+        """Normalised distribution names listed (to tell whether the server is there)."""
+        names = set()
+        for line in self.requirements:
+            if not line.startswith("-") and (m := _NAME.match(line)):
+                names.add(_normalise(m.group()))
+        if self.lock is not None:
+            locked = re.findall(r'^name = "([^"]+)"', self.lock[1], re.M)
+            names.update(_normalise(n) for n in locked)
+        return names
+
+    def key(self, interpreter: str, extra: tuple[str, ...], index: str) -> str:
+        """The environment's cache key: the spec, the interpreter's version, the index."""
+        data = json.dumps([sorted(self.requirements), self.lock, interpreter, sorted(extra), index])
+        return "py-" + hashlib.sha256(data.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class NodeDeps:
+    package_json: bytes
+    lockfile: tuple[str, bytes] | None  # (name, content): package-lock.json or npm-shrinkwrap
+
+    def key(self) -> str:
+        digest = hashlib.sha256(self.package_json)
+        if self.lockfile is not None:
+            digest.update(self.lockfile[0].encode() + b"\0" + self.lockfile[1])
+        return "node-" + digest.hexdigest()[:24]
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _text(files: dict[str, bytes], path: str) -> str | None:
+    data = files.get(path)
+    return None if data is None else data.decode("utf-8", "replace")
+
+
+def _search_dirs(anchor: str) -> list[str]:
+    """The upload's root first, then the detected file's directory and its parents."""
+    chain = []
+    directory = posixpath.dirname(anchor)
+    while directory:
+        chain.append(directory)
+        directory = posixpath.dirname(directory)
+    return ["", *chain[::-1]]
+
+
+def _join(directory: str, name: str) -> str:
+    return f"{directory}/{name}" if directory else name
+
+
+def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps:
+    """The dependency set of the Python app whose entry file is ``anchor``."""
+    for directory in _search_dirs(anchor):
+        request, request_source = _python_request(files, directory)
+        pyproject_path = _join(directory, "pyproject.toml")
+        pyproject = _toml(_text(files, pyproject_path))
+        lock = _text(files, _join(directory, "uv.lock"))
+        if lock is not None and pyproject is not None:
+            text = _text(files, pyproject_path) or ""
+            source = _join(directory, "uv.lock")
+            return PythonDeps((), source, request, request_source, (text, lock))
+        requirements_path = _join(directory, "requirements.txt")
+        if requirements_path in files:
+            lines = _requirement_lines(files, requirements_path, 0)
+            return PythonDeps(tuple(lines), requirements_path, request, request_source)
+        if pyproject is not None:
+            lines = _pyproject_requirements(pyproject)
+            if lines is not None:
+                return PythonDeps(tuple(lines), pyproject_path, request, request_source)
+    request, request_source = _python_request(files, "")
+    return PythonDeps((), "", request, request_source)
+
+
+def _toml(text: str | None) -> dict | None:
+    if text is None:
+        return None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+
+
+def _python_request(files: dict[str, bytes], directory: str) -> tuple[str | None, str | None]:
+    path = _join(directory, ".python-version")
+    pinned = _text(files, path)
+    if pinned is not None:
+        first = next((line.strip() for line in pinned.splitlines() if line.strip()), "")
+        if first:
+            return first, path
+    pyproject = _toml(_text(files, _join(directory, "pyproject.toml"))) or {}
+    project = pyproject.get("project")
+    if isinstance(project, dict) and isinstance(project.get("requires-python"), str):
+        return project["requires-python"], _join(directory, "pyproject.toml")
+    poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {})
+    if isinstance(poetry, dict) and isinstance(poetry.get("python"), str):
+        return _poetry_constraint(poetry["python"]) or None, _join(directory, "pyproject.toml")
+    return None, None
+
+
+def _requirement_lines(files: dict[str, bytes], path: str, depth: int) -> list[str]:
+    lines: list[str] = []
+    for raw in (_text(files, path) or "").splitlines():
+        line = _COMMENT.sub("", raw).strip()
+        if not line:
+            continue
+        option, _, rest = line.partition(" ")
+        if option in ("-r", "--requirement", "-c", "--constraint") and depth < _MAX_INCLUDES:
+            included = posixpath.normpath(posixpath.join(posixpath.dirname(path), rest.strip()))
+            lines.extend(_requirement_lines(files, included, depth + 1))
+        elif option in ("-e", "--editable") or line.startswith((".", "/", "file:")):
+            continue  # the app itself or a local path: imported from the upload instead
+        else:
+            lines.append(line)
+    return lines
+
+
+def _pyproject_requirements(pyproject: dict) -> list[str] | None:
+    project = pyproject.get("project")
+    if isinstance(project, dict) and isinstance(project.get("dependencies"), list):
+        return [d.strip() for d in project["dependencies"] if isinstance(d, str) and d.strip()]
+    poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies")
+    if isinstance(poetry, dict):
+        return [r for name, c in poetry.items() if name != "python" and (r := _poetry_dep(name, c))]
+    return None
+
+
+def _poetry_dep(name: str, constraint: object) -> str | None:
+    if isinstance(constraint, list):
+        constraint = constraint[0] if constraint else "*"
+    extras = ""
+    if isinstance(constraint, dict):
+        if constraint.get("optional") or "path" in constraint:
+            return None
+        if isinstance(constraint.get("extras"), list):
+            extras = "[" + ",".join(str(e) for e in constraint["extras"]) + "]"
+        if "git" in constraint:
+            ref = constraint.get("rev") or constraint.get("tag") or constraint.get("branch")
+            return f"{name}{extras} @ git+{constraint['git']}" + (f"@{ref}" if ref else "")
+        constraint = constraint.get("version", "*")
+    if not isinstance(constraint, str):
+        return None
+    return f"{name}{extras}{_poetry_constraint(constraint)}"
+
+
+def _poetry_constraint(constraint: str) -> str:
+    """Poetry's ``^1.2`` / ``~1.2`` / ``1.2.3`` / ``*`` as a PEP 440 specifier."""
+    parts = []
+    for piece in constraint.split(","):
+        piece = piece.strip()
+        if piece in ("", "*"):
+            continue
+        if piece[0] in "^~" and piece[1:2] != "=":
+            numbers = [int(n) if n.isdigit() else 0 for n in piece[1:].strip().split(".")]
+            if piece[0] == "^":
+                first = next((i for i, n in enumerate(numbers) if n), len(numbers) - 1)
+            else:
+                first = min(1, len(numbers) - 1) if len(numbers) > 1 else 0
+            upper = [*numbers[:first], numbers[first] + 1]
+            lower = ".".join(map(str, numbers))
+            parts.append(f">={lower},<{'.'.join(map(str, upper))}")
+        elif piece[0].isdigit():
+            parts.append(f"=={piece}")
+        else:
+            parts.append(piece.replace(" ", ""))
+    return ",".join(parts)
+
+
+def node_dependencies(files: dict[str, bytes]) -> NodeDeps | None:
+    if "package.json" not in files:
+        return None
+    for name in ("npm-shrinkwrap.json", "package-lock.json"):
+        if name in files:
+            return NodeDeps(files["package.json"], (name, files[name]))
+    return NodeDeps(files["package.json"], None)

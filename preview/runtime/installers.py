@@ -1,0 +1,80 @@
+"""What the builds need to know about installers and this machine (:mod:`.build`'s helpers).
+
+Where interpreters are looked for, how builds reach the package indexes (the machine's CA
+certificates and proxy, nothing else of the service's environment), and reading uv's
+(or npm's) output for the one-line reason a build failed and the lines that explain it.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import sys
+from pathlib import Path
+
+__all__ = [
+    "SAFE_PATH",
+    "failure_reason",
+    "interpreter_path",
+    "machine_network",
+    "relevant_lines",
+    "version_key",
+]
+
+_UV_ERROR = re.compile(r"^\s*(?:×|error:)\s*(.+)")
+_UV_CAUSE = re.compile(r"^\s*(?:╰─▶|Caused by:)\s*(.+)")
+_MAX_REASON = 300
+SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
+# How this machine reaches the package indexes (its CAs, its proxy): what builds inherit
+# from the service's environment, and nothing else of it.
+_NETWORK_VARS = (
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS",
+    "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy",
+)  # fmt: skip
+
+
+def machine_network() -> dict[str, str]:
+    return {name: os.environ[name] for name in _NETWORK_VARS if os.environ.get(name)}
+
+
+def interpreter_path() -> str:
+    """Where interpreters are looked for: the service's own base installation first (the
+    default when an app asks for none), the service's PATH, and pyenv's versions."""
+    dirs = [str(Path(sys.base_prefix) / "bin")]
+    dirs += [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and "shims" not in d]
+    pyenv = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    dirs += sorted(glob.glob(f"{pyenv}/versions/*/bin"), key=version_key, reverse=True)
+    return os.pathsep.join(dict.fromkeys(dirs))
+
+
+def version_key(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
+
+
+def failure_reason(tail: list[str], tool: str) -> str:
+    """The installer's one-line reason: uv's ``× …`` / ``error: …`` with its cause."""
+    for i, line in enumerate(tail):
+        m = _UV_ERROR.match(line)
+        if m is None:
+            continue
+        reason = m.group(1).strip().rstrip(":")
+        for follow in tail[i + 1 : i + 6]:
+            if (cause := _UV_CAUSE.match(follow)) is not None:
+                reason += ": " + cause.group(1).strip()
+                break
+        return _clip(reason)
+    for line in reversed(tail):
+        if "ERR!" in line or "error" in line.lower():
+            return _clip(line.replace("npm ERR!", "").replace("npm error", "").strip())
+    return f"{tool} failed"
+
+
+def relevant_lines(tail: list[str]) -> list[str]:
+    start = next((i for i, line in enumerate(tail) if _UV_ERROR.match(line)), None)
+    lines = tail[start:] if start is not None else tail
+    return [line for line in lines if line.strip()][:15]
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"

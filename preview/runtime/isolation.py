@@ -1,0 +1,229 @@
+"""What confinement this machine allows (probed once at start), and one preview's.
+
+``PREVIEW_SANDBOX``: ``auto`` confines previews whenever bubblewrap runs and cgroups are
+writable, and says loudly when it cannot; ``required`` refuses launches without both;
+``off`` runs previews as plain children (as the service's user).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from ..settings import Settings
+from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
+from .sandbox import (
+    SOCKET_NAME,
+    SandboxedCommand,
+    SandboxTools,
+    interpreter_dirs,
+    sandboxed_command,
+)
+
+__all__ = ["Confinement", "Isolation"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The machine's answer, for every preview of this service."""
+
+    mode: str
+    tools: SandboxTools | None = None
+    cgroups: CgroupRoot | None = None
+    reason: str | None = None  # why previews are not (fully) confined
+    read_only: tuple[Path, ...] = ()
+
+    @classmethod
+    def probe(cls, settings: Settings) -> Isolation:
+        """Blocking (runs bwrap once, writes a probe cgroup): call it in a thread."""
+        mode = settings.sandbox
+        if mode == "off":
+            return cls(mode, reason="PREVIEW_SANDBOX=off")
+        tools = SandboxTools.find()
+        if tools is None:
+            return cls(mode, reason="bubblewrap or socat is not installed")
+        problem = _bwrap_problem(tools)
+        if problem is not None:
+            return cls(mode, reason=f"bubblewrap cannot create namespaces here: {problem}")
+        cgroups = CgroupRoot.detect(settings.previews_dir.name)
+        return cls(
+            mode,
+            tools=tools,
+            cgroups=cgroups,
+            reason=None if cgroups else "no writable cgroup hierarchy: limits not enforced",
+            read_only=tuple(interpreter_dirs(settings.python)),
+        )
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.tools is not None
+
+    @property
+    def kind(self) -> str:
+        """``bubblewrap+cgroup-v1``, ``bubblewrap`` (no limits) or ``none``."""
+        if self.tools is None:
+            return "none"
+        return "bubblewrap" + (f"+{self.cgroups.name}" if self.cgroups else "")
+
+    @property
+    def complete(self) -> bool:
+        return self.tools is not None and self.cgroups is not None
+
+    def describe(self) -> dict[str, object]:
+        return {"mode": self.mode, "isolation": self.kind, "problem": self.reason}
+
+    def confine(
+        self,
+        settings: Settings,
+        preview_id: str,
+        *,
+        port: int,
+        app_dir: Path,
+        read_only: tuple[Path, ...] = (),
+    ) -> Confinement | None:
+        if self.tools is None:
+            return None
+        return Confinement(
+            self,
+            settings,
+            name=preview_id,
+            port=port,
+            app_dir=app_dir,
+            socket_dir=settings.previews_dir / ".sockets" / preview_id,
+            read_only=(*self.read_only, *read_only),
+        )
+
+
+@dataclass
+class Confinement:
+    """One preview's sandbox and cgroup; from :meth:`prepare` to :meth:`release`."""
+
+    isolation: Isolation
+    settings: Settings
+    name: str
+    port: int
+    app_dir: Path
+    socket_dir: Path
+    read_only: tuple[Path, ...]
+    cgroup: PreviewCgroup | None = None
+    host_uid: int | None = field(default=None, init=False)
+
+    @property
+    def socket_path(self) -> Path:
+        return self.socket_dir / SOCKET_NAME
+
+    @property
+    def limits_memory(self) -> bool:
+        return self.isolation.cgroups is not None
+
+    def prepare(self, argv: list[str]) -> SandboxedCommand:
+        """Blocking: the cgroup, the socket dir, ownership; the command to spawn."""
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        settings = self.settings
+        if self.isolation.cgroups is not None:
+            self.cgroup = self.isolation.cgroups.create(
+                self.name,
+                CgroupLimits(
+                    memory_bytes=settings.memory_limit_mb * 1024 * 1024,
+                    pids=settings.pids_limit,
+                    cpus=settings.cpu_limit,
+                ),
+            )
+        assert self.isolation.tools is not None
+        command = sandboxed_command(
+            self.isolation.tools,
+            argv,
+            app_dir=self.app_dir,
+            socket_dir=self.socket_dir,
+            read_only=self.read_only,
+            tmp_bytes=settings.tmp_limit_mb * 1024 * 1024,
+            port=self.port,
+            cgroup_procs=self.cgroup.procs_files if self.cgroup else (),
+        )
+        self.host_uid = command.host_uid
+        if command.host_uid is not None:
+            for path in (self.app_dir, self.socket_dir):
+                _chown_tree(path, command.host_uid)
+        return command
+
+    def limit_exceeded(self) -> str | None:
+        return self.cgroup.limit_exceeded() if self.cgroup else None
+
+    def usage(self) -> tuple[float, float] | None:
+        return self.cgroup.usage() if self.cgroup else None
+
+    def ask_to_stop(self, outer_pid: int) -> None:
+        """SIGTERM every process of the sandbox but bwrap's own two (the outer one and
+        the namespace's init): a SIGTERM to those would SIGKILL the app at once."""
+        for process in _tree(outer_pid):
+            try:
+                if process.name() != "bwrap":
+                    process.send_signal(signal.SIGTERM)
+            except psutil.Error:
+                continue
+
+    def kill(self, outer_pid: int) -> None:
+        """Everything at once: the outer bwrap (its death takes the pid namespace down,
+        ``--die-with-parent``) and every process in the cgroup."""
+        victims = _tree(outer_pid)
+        with contextlib.suppress(OSError):
+            os.kill(outer_pid, signal.SIGKILL)
+        for process in victims:
+            try:
+                process.kill()
+            except psutil.Error:
+                continue
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+
+    def release(self) -> None:
+        """Blocking: remove the cgroup and the socket dir (the tree is dead)."""
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+            self.cgroup.remove()
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
+
+    @staticmethod
+    def exit_status(returncode: int) -> int:
+        """bwrap reports a child killed by signal N as exit code 128 + N; negative, as
+        ``subprocess`` reports signals, so the two modes read the same."""
+        if returncode > 128 and (returncode - 128) in signal.valid_signals():
+            return -(returncode - 128)
+        return returncode
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _chown_tree(root: Path, uid: int) -> None:
+    os.chown(root, uid, uid)
+    for directory, dirs, files in os.walk(root):
+        for name in (*dirs, *files):
+            os.chown(os.path.join(directory, name), uid, uid, follow_symlinks=False)
+
+
+def _bwrap_problem(tools: SandboxTools) -> str | None:
+    argv = [tools.bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"]
+    try:
+        result = subprocess.run(argv, capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return str(error)
+    if result.returncode != 0:
+        return result.stderr.decode("utf-8", "replace").strip() or "exit code " + str(
+            result.returncode
+        )
+    return None

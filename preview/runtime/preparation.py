@@ -1,0 +1,242 @@
+"""One preview's preparation and what it holds: :class:`Preparation`.
+
+Between writing the files and spawning the app, each phase narrated in the preview's
+log: the preview's own PostgreSQL database (when configured), ``installing dependencies``
+(an environment built or reused by :class:`~.build.EnvBuilder`, leased; its output as
+``build`` events) and ``setup`` (Django's migrate, ``alembic upgrade head``, a Procfile
+``release:`` line or the ``setup`` option; its output as ``build`` events too). A failure
+is a :class:`~.build.BuildFailed` with the one-line reason and the lines that explain it.
+What it holds is given back by :meth:`Preparation.release`, which the preview's teardown
+calls whatever happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psycopg
+import trio
+
+from ..clock import utcnow
+from ..logs import LogBroadcast
+from ..settings import Settings
+from .appdb import create_app_database, drop_app_database
+from .build import BuildFailed, EnvBuilder, Lease
+from .depspec import node_dependencies, python_dependencies
+from .detect import Detection
+from .process import ChildLimits, describe_exit
+from .steps import Publish, run_logged
+
+if TYPE_CHECKING:
+    from .spec import LaunchSpec
+
+__all__ = ["Preparation", "Prepared", "fill", "prepare_app"]
+
+_log = logging.getLogger(__name__)
+_DROP_TIME = 30.0
+_V8_ADDRESS_SPACE = 16 * 1024 * 1024 * 1024
+
+
+class Preparation:
+    """See the module doc. ``run`` once; ``release`` at the end (idempotent)."""
+
+    def __init__(
+        self, spec: LaunchSpec, *, settings: Settings, builder: EnvBuilder, broadcast: LogBroadcast
+    ) -> None:
+        self.spec = spec
+        self.settings = settings
+        self._builder = builder
+        self._broadcast = broadcast
+        self.python_version: str | None = None
+        self.database_env: dict[str, str] = {}
+        self.listed_in = "requirements.txt"  # where a missing module should be added
+        self._lease: Lease | None = None
+        self._template: tuple[str, ...] | None = None  # once run: the command, but {port}
+
+    def command(self, port: int) -> list[str]:
+        """The start command for ``port`` (the port may change: see PreviewRuntime)."""
+        if self._template is None:
+            return self.spec.argv
+        return [part.replace("{port}", str(port)) for part in self._template]
+
+    @property
+    def runtime_info(self) -> dict[str, str | None]:
+        """How the app is started: ``{framework, command, detectedFrom, python}``."""
+        detection = self.spec.detection
+        python = self.python_version
+        if python is None and detection is not None and detection.language == "python":
+            python = "pending"
+        return {
+            "framework": detection.framework if detection else "command",
+            "command": " ".join(self.spec.argv),
+            "detectedFrom": detection.detected_from if detection else "command option",
+            "python": python if detection is None or detection.language == "python" else None,
+        }
+
+    @property
+    def env_path(self) -> Path | None:
+        """The app's built environment (its venv, or its node_modules' home), if any."""
+        return self._lease.path if self._lease is not None else None
+
+    def memory_limit(self) -> int:
+        """Address-space limit of the app: V8 reserves gigabytes up front, so a Node app's
+        heap is bounded by ``--max-old-space-size`` instead (see ``app_environment``)."""
+        memory = self.settings.memory_limit_mb * 1024 * 1024
+        detection = self.spec.detection
+        if detection is not None and detection.language == "node":
+            return max(memory, _V8_ADDRESS_SPACE)
+        return memory
+
+    async def run(self, app_dir: Path, environment: Callable[[str], dict[str, str]]) -> str:
+        """Database, environment, set-up steps; the interpreter to run the app with.
+
+        Raises :class:`BuildFailed` with the reason when any of them fails.
+        """
+        spec = self.spec
+        if self.settings.app_postgres_url:
+            await self._create_database()
+        if spec.detection is None:
+            return self.settings.python
+        try:
+            prepared = await prepare_app(
+                spec.detection,
+                spec.files,
+                settings=self.settings,
+                builder=self._builder,
+                app_dir=app_dir,
+                values={"port": str(spec.port), "root_path": spec.root_path},
+                environment=environment,
+                publish=self._build_output,
+                say=self._say,
+            )
+        except OSError as error:
+            raise BuildFailed(f"could not prepare the environment: {error.strerror}") from None
+        self._lease = prepared.lease
+        self.python_version = prepared.python_version
+        self.listed_in = prepared.listed_in
+        self._template = prepared.template
+        spec.argv = self.command(spec.port)
+        spec.requirements = prepared.requirements
+        return prepared.python
+
+    async def release(self) -> None:
+        """Give back the environment and drop the database (bounded; shielded caller)."""
+        if self._lease is not None:
+            self._lease.release()
+        if not self.database_env:
+            return
+        self.database_env = {}
+        try:
+            with trio.move_on_after(_DROP_TIME):
+                await trio.to_thread.run_sync(
+                    drop_app_database, self.settings.app_postgres_url, self.spec.preview_id
+                )
+        except psycopg.Error:
+            _log.exception("could not drop the database of preview %s", self.spec.preview_id)
+
+    async def _create_database(self) -> None:
+        preview_id = self.spec.preview_id
+        try:
+            self.database_env = await trio.to_thread.run_sync(
+                create_app_database, self.settings.app_postgres_url, preview_id
+            )
+        except psycopg.Error as error:
+            first = next(iter(str(error).strip().splitlines()), "")
+            raise BuildFailed(f"could not create the preview's database: {first}") from None
+        await self._say(f"database {preview_id} created for this preview")
+
+    async def _build_output(self, lines: list[tuple[str, str]], stream: str) -> None:
+        await self._broadcast.publish_lines(lines, "build", stream, utcnow())
+
+    async def _say(self, message: str) -> None:
+        await self._broadcast.publish("INFO", message, "system")
+
+
+@dataclass
+class Prepared:
+    template: tuple[str, ...]  # the start command, {python} filled in
+    python: str  # the interpreter the app runs with ({python})
+    python_version: str | None
+    lease: Lease | None  # the environment in use, released when the preview ends
+    listed_in: str  # where the app's dependencies are listed (for hints)
+    requirements: str | None
+
+
+def fill(template: tuple[str, ...], values: dict[str, str]) -> list[str]:
+    return [part.format_map(values) for part in template]
+
+
+async def prepare_app(
+    detection: Detection,
+    files: dict[str, bytes],
+    *,
+    settings: Settings,
+    builder: EnvBuilder,
+    app_dir: Path,
+    values: dict[str, str],
+    environment: Callable[[str], dict[str, str]],
+    publish: Publish,
+    say: Callable[[str], Awaitable[None]],
+) -> Prepared:
+    """Build or reuse the app's environment, run its set-up steps; the command to start."""
+    python, version, lease = settings.python, None, None
+    listed_in, requirements = "requirements.txt", None
+    template = detection.argv
+    if settings.build == "off":
+        if detection.asgi:  # the service's own uvicorn and Starlette: known to honour it
+            template = (*template, "--root-path", "{root_path}")
+    elif detection.language == "python":
+        deps = python_dependencies(files, detection.detected_from)
+        listed_in = os.path.basename(deps.source) if deps.source else "requirements.txt"
+        requirements = "\n".join(deps.requirements) or None
+        lease, env = await builder.python_env(deps, detection.server, publish, say)
+        python, version = env.python, env.version
+    else:
+        deps_node = node_dependencies(files)
+        if deps_node is not None and "node_modules" not in {p.split("/")[0] for p in files}:
+            lease = await builder.node_modules(deps_node, publish, say)
+            await trio.to_thread.run_sync(
+                os.symlink, lease.path / "node_modules", app_dir / "node_modules"
+            )
+    filled = {**values, "python": python}
+    try:
+        for step in detection.setup:
+            env = environment(python)
+            await _setup_step(fill(step, filled), app_dir, env, settings, publish, say)
+    except BaseException:
+        if lease is not None:
+            lease.release()
+        raise
+    started = tuple(fill(template, {**filled, "port": "{port}"}))
+    return Prepared(started, python, version, lease, listed_in, requirements)
+
+
+async def _setup_step(
+    argv: list[str],
+    app_dir: Path,
+    env: dict[str, str],
+    settings: Settings,
+    publish: Publish,
+    say: Callable[[str], Awaitable[None]],
+) -> None:
+    shown = " ".join(argv)
+    await say(f"setup: {shown}")
+    limits = ChildLimits(memory_bytes=settings.memory_limit_mb * 1024 * 1024)
+    try:
+        result = await run_logged(
+            argv, cwd=app_dir, env=env, limits=limits, publish=publish,
+            time_limit=settings.build_timeout,
+        )  # fmt: skip
+    except OSError as error:
+        raise BuildFailed(f"setup step {argv[0]!r} could not start: {error.strerror}") from None
+    if result.timed_out:
+        raise BuildFailed(f"setup step timed out after {settings.build_timeout:g} s: {shown}")
+    if not result.ok:
+        last = next((line.strip() for line in reversed(result.tail) if line.strip()), "")
+        reason = f"setup step failed ({describe_exit(result.returncode)}): {shown}"
+        raise BuildFailed(reason + (f": {last}" if last else ""), result.tail[-15:])

@@ -1,0 +1,193 @@
+"""The bubblewrap command line that confines one preview's process tree.
+
+Each preview runs in namespaces of its own (user, pid, mount, network, IPC, UTS,
+cgroup) under an unprivileged uid, with every capability dropped, ``no_new_privs``
+(bwrap sets it), a fresh session, and only these file systems: the system's read-only
+directories (``/usr`` and the few ``/etc`` files programs need), the interpreter and
+environments it runs with (read-only), its own directory (read-write, its cwd), a
+private size-bounded ``/tmp``, ``/proc`` and a minimal ``/dev``. Its network namespace
+has a loopback device only: no egress, and no host port (the service, databases, other
+previews) is reachable.
+
+The app keeps binding ``127.0.0.1:$PORT`` inside its namespace, so uvicorn, gunicorn,
+Django and Node apps run unchanged. ``socat`` inside the sandbox bridges a Unix socket
+in a service-owned directory (bound at ``/run/preview``) to that port: the service talks
+to the socket (see ``preview.proxy.upstream``).
+
+Directories are bound from file descriptors the service opens (``--ro-bind-fd``), so the
+unprivileged uid never needs to traverse the service's own (often 0700) directories to
+reach them; bwrap closes those descriptors before the app starts. When the service is
+root, bwrap itself runs as an unprivileged host uid of its own per preview
+(``setpriv``), so even the host kernel sees no root inside. ``setpriv --pdeathsig``
+makes the outer bwrap die with the service, and ``--die-with-parent`` the sandbox with
+bwrap: a SIGKILLed service leaves no child behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["SandboxTools", "SandboxedCommand", "interpreter_dirs", "sandboxed_command"]
+
+SOCKET_DIR_INSIDE = "/run/preview"
+SOCKET_NAME = "http.sock"
+_INSIDE_UID = 1000
+_HOST_UID_BASE = 100_000  # + the preview's port: one host uid per live preview
+# /etc entries programs commonly need: name resolution of localhost, TLS roots, locale
+# and time zone data, the dynamic loader's cache, Debian's alternatives links.
+_ETC = (
+    "hosts", "nsswitch.conf", "host.conf", "gai.conf", "localtime", "mime.types",
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl/certs",
+    "ssl/openssl.cnf", "ca-certificates", "ca-certificates.conf", "os-release",
+)  # fmt: skip
+_SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+# socat's own messages (one per refused connection while the app starts) are noise.
+# Its default listen backlog (5) would refuse a burst of new connections at once (a Unix
+# socket's connect does not wait); forked children must not unlink the shared socket.
+_LAUNCHER = (
+    "{socat} UNIX-LISTEN:"
+    + SOCKET_DIR_INSIDE
+    + "/"
+    + SOCKET_NAME
+    + ",fork,backlog=1024,unlink-early,unlink-close=0 "
+    'TCP:127.0.0.1:"$PORT" 2>/dev/null </dev/null & exec "$@"'
+)
+
+
+@dataclass(frozen=True)
+class SandboxTools:
+    """Where the tools are; ``None`` from :meth:`find` when one is missing."""
+
+    bwrap: str
+    socat: str
+    setpriv: str | None
+
+    @classmethod
+    def find(cls) -> SandboxTools | None:
+        bwrap, socat = shutil.which("bwrap"), shutil.which("socat")
+        if bwrap is None or socat is None:
+            return None
+        return cls(bwrap=bwrap, socat=socat, setpriv=shutil.which("setpriv"))
+
+
+@dataclass
+class SandboxedCommand:
+    """The argv to spawn, the descriptors it must inherit, the uid that owns the
+    preview's files on the host (None: the service's own)."""
+
+    argv: list[str]
+    pass_fds: list[int] = field(default_factory=list)
+    host_uid: int | None = None
+
+    def close_fds(self) -> None:
+        """After the spawn (bwrap has its copies) or when the spawn failed."""
+        for fd in self.pass_fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.pass_fds.clear()
+
+
+def interpreter_dirs(python: str) -> list[Path]:
+    """The directories an interpreter needs: its venv (if any) and its installation."""
+    exe = Path(python)
+    dirs: list[Path] = []
+    venv = exe.parent.parent
+    if (venv / "pyvenv.cfg").is_file():
+        dirs.append(venv)
+    dirs.append(Path(os.path.realpath(exe)).parent.parent)
+    return [d for d in dirs if not _under_system(d)]
+
+
+def _traversable(path: Path) -> bool:
+    """Whether any user may reach ``path``: bwrap resolves a bound descriptor back to its
+    path, so a uid that cannot traverse a parent (``/root`` is 0700) cannot bind it."""
+    for directory in (path, *path.parents):
+        try:
+            if not os.stat(directory).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _under_system(path: Path) -> bool:
+    return any(path == Path(s) or Path(s) in path.parents for s in _SYSTEM)
+
+
+def sandboxed_command(
+    tools: SandboxTools,
+    argv: Sequence[str],
+    *,
+    app_dir: Path,
+    socket_dir: Path,
+    read_only: Sequence[Path],
+    tmp_bytes: int,
+    port: int,
+    cgroup_procs: Sequence[Path] = (),
+) -> SandboxedCommand:
+    """The command that runs ``argv`` confined (see the module doc).
+
+    ``cgroup_procs``: the ``cgroup.procs`` files the tree must be in. A shell writes its
+    own pid there and then execs bwrap, so every process of the sandbox, from the first,
+    is born inside the cgroups (moving it after the spawn would race its first fork).
+    The child's environment is the spawn's own (bwrap passes it through), never put
+    on a command line where ``ps`` would show it.
+    """
+    command = SandboxedCommand(argv=[])
+    try:
+        binds: list[str] = []
+        mounts = [(p, str(p), "--ro-bind-fd") for p in read_only]
+        mounts += [(socket_dir, SOCKET_DIR_INSIDE, "--bind-fd")]
+        mounts += [(app_dir, str(app_dir), "--bind-fd")]
+        for source, target, option in mounts:
+            fd = os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            command.pass_fds.append(fd)
+            binds += [option, str(fd), target]
+    except BaseException:
+        command.close_fds()
+        raise
+    prefix: list[str] = []
+    if cgroup_procs:
+        prefix += [
+            "/bin/sh", "-c",
+            'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 126; '
+            'shift; n=$((n-1)); done; exec "$@"',
+            "sh", str(len(cgroup_procs)), *map(str, cgroup_procs),
+        ]  # fmt: skip
+    if tools.setpriv is not None:
+        prefix += [tools.setpriv, "--pdeathsig", "KILL"]
+        if os.geteuid() == 0 and all(_traversable(p) for p in (*read_only, app_dir, socket_dir)):
+            command.host_uid = _HOST_UID_BASE + port
+            uid = str(command.host_uid)
+            prefix += ["--reuid", uid, "--regid", uid, "--clear-groups"]
+        prefix.append("--")
+    system: list[str] = []
+    for path in _SYSTEM:
+        if os.path.islink(path):
+            system += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            system += ["--ro-bind", path, path]
+    for name in _ETC:
+        if os.path.exists(f"/etc/{name}"):
+            system += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    inside = str(_INSIDE_UID)
+    command.argv = [
+        *prefix,
+        tools.bwrap,
+        "--unshare-all", "--die-with-parent", "--new-session",
+        "--uid", inside, "--gid", inside, "--cap-drop", "ALL",
+        "--hostname", "preview",
+        *system,
+        "--proc", "/proc", "--dev", "/dev",
+        "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+        *binds,
+        "--remount-ro", "/",
+        "--chdir", str(app_dir),
+        "--", "/bin/sh", "-c", _LAUNCHER.format(socat=tools.socat), "sh", *argv,
+    ]  # fmt: skip
+    return command

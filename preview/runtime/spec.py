@@ -1,0 +1,30 @@
+"""What a launch decided for one preview: :class:`LaunchSpec`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .detect import Detection
+
+__all__ = ["LaunchSpec"]
+
+
+@dataclass
+class LaunchSpec:
+    preview_id: str
+    generation_id: str
+    project_id: str | None
+    user_id: str
+    files: dict[str, bytes]
+    argv: list[str]
+    port: int
+    health_path: str | None  # None: a TCP connect is the health check
+    created_at: datetime
+    expires_at: datetime
+    requirements: str | None = None
+    token_hash: str = ""
+    token_expires_at: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+    detection: Detection | None = None  # None: argv is final (tests' direct launches)
+    root_path: str = ""

@@ -1,0 +1,89 @@
+"""One build or set-up command, its output streamed as events: :func:`run_logged`.
+
+The command starts through :func:`spawn_child` like the app itself (so whatever isolation
+wraps the app wraps builds and set-up steps too), its two pipes are read into lines, and
+each batch of lines goes to ``publish`` (which puts them in the preview's log as ``build``
+events). The last lines are kept for the failure's reason.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import trio
+
+from ..logs import LevelClassifier, LineSplitter
+from .process import ChildLimits, spawn_child, terminate_group
+
+__all__ = ["Publish", "StepResult", "run_logged"]
+
+# publish(lines as (level, text), stream): awaited for each batch, in order.
+Publish = Callable[[list[tuple[str, str]], str], Awaitable[None]]
+_KEPT = 200
+_DRAIN = 2.0
+_GRACE = 2.0
+_MAX_LINE = 16_384
+
+
+@dataclass
+class StepResult:
+    returncode: int | None
+    tail: list[str]
+    timed_out: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+
+async def run_logged(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    limits: ChildLimits,
+    publish: Publish,
+    time_limit: float,
+) -> StepResult:
+    """Run ``argv`` to its end (or ``time_limit`` seconds), streaming its lines to ``publish``.
+
+    Raises ``OSError`` when it cannot start; on cancellation the whole group is killed.
+    """
+    tail: deque[str] = deque(maxlen=_KEPT)
+    process = await spawn_child(argv, cwd=cwd, env=env, limits=limits)
+    timed_out = False
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_read, process.stdout, "stdout", publish, tail)
+        nursery.start_soon(_read, process.stderr, "stderr", publish, tail)
+        try:
+            with trio.move_on_after(time_limit) as deadline:
+                await process.wait()
+            timed_out = deadline.cancelled_caught
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(_GRACE + 5):
+                await terminate_group(process, _GRACE)
+            # Pipes held open by an escaped grandchild must not hold the step up.
+            nursery.cancel_scope.deadline = trio.current_time() + _DRAIN
+    return StepResult(process.returncode, list(tail), timed_out)
+
+
+async def _read(
+    pipe: trio.abc.ReceiveStream | None, stream: str, publish: Publish, tail: deque[str]
+) -> None:
+    if pipe is None:
+        return
+    splitter = LineSplitter(_MAX_LINE)
+    classify = LevelClassifier().classify
+    async with pipe:
+        async for chunk in pipe:
+            lines = [line.text for line in splitter.feed(chunk)]
+            if lines:
+                tail.extend(lines)
+                await publish([(classify(text), text) for text in lines], stream)
+        rest = [line.text for line in splitter.finish()]
+        if rest:
+            tail.extend(rest)
+            await publish([(classify(text), text) for text in rest], stream)

@@ -1,0 +1,322 @@
+"""The :class:`Supervisor`: one nursery for the app's life, one child nursery per preview.
+
+It owns the registry of live previews (nothing else adds to or removes from it), the
+port pool, launch admission (per-generation and per-user limits) and restart recovery.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import trio
+
+from ..auth import User, hash_preview_token, new_preview_token
+from ..clock import utcnow
+from ..errors import Conflict, Unavailable
+from ..metrics import Metrics
+from ..settings import Settings
+from ..store import Generation, PreviewInstance, Store
+from .appdb import drop_leftover_databases
+from .build import EnvBuilder
+from .detect import detect
+from .isolation import Isolation
+from .lifecycle import PreviewRuntime
+from .ports import PortPool
+from .preparation import fill
+from .process import kill_stale_group
+from .readiness import default_health_path
+from .spec import LaunchSpec
+
+__all__ = ["Launched", "Supervisor", "proxy_prefix"]
+
+_log = logging.getLogger(__name__)
+_SHUTDOWN_MARGIN = 40.0  # beyond the stop grace: readers, writer flush, row update
+_RETRY_AT_LIMIT = 30  # s: a limit frees up when a preview ends (idle timeout, a stop)
+
+
+def proxy_prefix(generation_id: str) -> str:
+    """Where the transparent proxy serves a generation's running app."""
+    return f"/api/generations/{generation_id}/preview/proxy"
+
+
+class Launched:
+    """What a launch returns: the runtime and its preview token (shown only once)."""
+
+    def __init__(self, runtime: PreviewRuntime, preview_token: str) -> None:
+        self.runtime = runtime
+        self.preview_token = preview_token
+
+
+class Supervisor:
+    """Runs previews; ``serve`` until ``aclose``. See the module doc."""
+
+    def __init__(self, settings: Settings, store: Store, metrics: Metrics | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.ports = PortPool(settings.port_min, settings.port_max)
+        self.builder = EnvBuilder(settings)
+        self._runtimes: dict[str, PreviewRuntime] = {}
+        self.metrics = metrics or Metrics()
+        self.metrics.watch(self._runtimes.values)
+        self._nursery: trio.Nursery | None = None
+        self._closing = trio.Event()
+        self._closed = trio.Event()
+        self.isolation = Isolation(settings.sandbox, reason="not probed yet")
+
+    # -- lifetime -------------------------------------------------------------------
+
+    async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Reconcile what a previous run left, then run previews until :meth:`aclose`."""
+        try:
+            self.isolation = await trio.to_thread.run_sync(Isolation.probe, self.settings)
+            if not self.isolation.complete:
+                _log.warning(
+                    "PREVIEWS ARE NOT FULLY ISOLATED (isolation: %s): %s%s",
+                    self.isolation.kind,
+                    self.isolation.reason,
+                    "; launches are refused (PREVIEW_SANDBOX=required)"
+                    if self.settings.sandbox == "required"
+                    else "",
+                )
+            await self._reconcile()
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                task_status.started()
+                await self._closing.wait()
+                for runtime in list(self._runtimes.values()):
+                    runtime.request_stop("the service is shutting down")
+                grace = self.settings.stop_grace + _SHUTDOWN_MARGIN
+                nursery.cancel_scope.deadline = trio.current_time() + grace
+        finally:
+            self._closing.set()
+            with trio.CancelScope(shield=True):
+                if self.isolation.cgroups is not None:
+                    await trio.to_thread.run_sync(self.isolation.cgroups.remove_parents)
+                if not self._runtimes:  # every preview has removed its own directory
+                    await trio.to_thread.run_sync(shutil.rmtree, self.settings.previews_dir, True)
+            self._closed.set()
+
+    async def aclose(self) -> None:
+        """Stop every preview (same path as a stop request) and wait; idempotent."""
+        self._closing.set()
+        if self._nursery is not None:
+            await self._closed.wait()
+
+    # -- queries --------------------------------------------------------------------
+
+    def get(self, preview_id: str) -> PreviewRuntime | None:
+        return self._runtimes.get(preview_id)
+
+    def for_generation(self, generation_id: str) -> PreviewRuntime | None:
+        for runtime in self._runtimes.values():
+            if runtime.spec.generation_id == generation_id:
+                return runtime
+        return None
+
+    def for_user(self, user_id: str) -> list[PreviewRuntime]:
+        return [r for r in self._runtimes.values() if r.spec.user_id == user_id]
+
+    @property
+    def serving(self) -> bool:
+        """Running previews and accepting launches (not yet closing)."""
+        return self._nursery is not None and not self._closing.is_set()
+
+    @property
+    def runtimes(self) -> Sequence[PreviewRuntime]:
+        return tuple(self._runtimes.values())
+
+    # -- launch ---------------------------------------------------------------------
+
+    async def launch(
+        self,
+        user: User,
+        generation: Generation,
+        *,
+        command: list[str] | None = None,
+        setup: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        health_path: str | None = None,
+    ) -> Launched:
+        """Detect how to start it, admit, reserve a port, write the row and start the
+        preview's nursery. Returns at once (status ``starting``): the build, the set-up
+        steps and the start follow in the preview's log.
+        """
+        if self._nursery is None or self._closing.is_set():
+            raise Unavailable("The service is not accepting launches.", code="shutting_down")
+        if self.settings.sandbox == "required" and not self.isolation.complete:
+            raise Unavailable(
+                "Previews must run isolated (PREVIEW_SANDBOX=required), and this machine "
+                f"cannot isolate them: {self.isolation.reason}.",
+                code="sandbox_unavailable",
+                details={"isolation": self.isolation.kind},
+            )
+        files = await self.store.generation_files(generation.id)
+        detection = await trio.to_thread.run_sync(detect, files, command, setup)
+        if health_path is None:
+            health_path = await trio.to_thread.run_sync(default_health_path, files)
+        # From here to the registry insert there is no await: admission is atomic.
+        self._admit(user, generation.id)
+        port = self.ports.allocate()
+        self.metrics.launches.inc()
+        token = new_preview_token()
+        now = utcnow()
+        preview_id = "preview_" + secrets.token_hex(8)
+        root_path = proxy_prefix(generation.id)
+        shown = {"python": "{python}", "port": str(port), "root_path": root_path}
+        spec = LaunchSpec(
+            preview_id=preview_id,
+            generation_id=generation.id,
+            project_id=generation.project_id,
+            user_id=user.id,
+            files=files,
+            argv=fill(detection.argv, shown),
+            port=port,
+            health_path=health_path,
+            created_at=now,
+            expires_at=now + timedelta(seconds=self.settings.max_uptime),
+            requirements=files.get("requirements.txt", b"").decode("utf-8", "replace") or None,
+            token_hash=hash_preview_token(token),
+            token_expires_at=now + timedelta(seconds=self.settings.session_timeout),
+            extra=dict(env or {}),
+            detection=detection,
+            root_path=root_path,
+        )
+        argv = spec.argv
+        runtime = PreviewRuntime(
+            spec,
+            settings=self.settings,
+            store=self.store,
+            ports=self.ports,
+            metrics=self.metrics,
+            builder=self.builder,
+            isolation=self.isolation,
+        )
+        self._runtimes[preview_id] = runtime
+        try:
+            await self.store.add_preview(
+                PreviewInstance(
+                    id=preview_id,
+                    generation_id=generation.id,
+                    project_id=generation.project_id,
+                    user_id=user.id,
+                    status="starting",
+                    port=port,
+                    base_url=f"http://127.0.0.1:{port}",
+                    command=" ".join(argv).replace(self.settings.python, "python"),
+                    created_at=now,
+                    expires_at=spec.expires_at,
+                    preview_token_hash=spec.token_hash,
+                    token_expires_at=spec.token_expires_at,
+                    health_status="unknown",
+                    temp_dir=str(runtime.temp_dir),
+                )
+            )
+        except BaseException:
+            self._runtimes.pop(preview_id, None)
+            self.ports.release(port)
+            raise
+        assert self._nursery is not None
+        try:
+            await self._nursery.start(self._run, runtime)
+        except RuntimeError:  # it ended before it was started; _run logged why
+            raise Unavailable(
+                "The preview could not be started; the service log says why.",
+                code="launch_failed",
+                details={"previewInstanceId": preview_id},
+            ) from None
+        return Launched(runtime, token)
+
+    def _admit(self, user: User, generation_id: str) -> None:
+        running = self.for_generation(generation_id)
+        if running is not None:
+            raise Conflict(
+                "A preview of this generation is already running; stop it first.",
+                code="preview_already_running",
+                details={"previewInstanceId": running.id, "status": running.status},
+            )
+        mine = self.for_user(user.id)
+        limit = self.settings.max_instances(user.tier)
+        if len(mine) >= limit:
+            raise Conflict(
+                f"Your {user.tier} tier allows {limit} concurrent preview(s); stop one first.",
+                code="preview_limit_reached",
+                retry_after=_RETRY_AT_LIMIT,
+                details={
+                    "tier": user.tier,
+                    "limit": limit,
+                    "running": [
+                        {
+                            "previewInstanceId": r.id,
+                            "generationId": r.spec.generation_id,
+                            "projectId": r.spec.project_id,  # its name, for the user
+                            "status": r.status,
+                        }
+                        for r in mine
+                    ],
+                },
+            )
+
+    async def _run(self, runtime: PreviewRuntime, *, task_status: trio.TaskStatus[None]) -> None:
+        """One preview in the supervisor's nursery; its failure never ends the others."""
+        try:
+            await runtime.run(task_status=task_status)
+        except Exception:
+            _log.exception("preview %s ended with an error", runtime.id)
+        finally:
+            self._runtimes.pop(runtime.id, None)
+
+    # -- restart recovery -----------------------------------------------------------
+
+    async def _reconcile(self) -> None:
+        """Close out rows a previous run left active; reclaim their processes, cgroups
+        and dirs."""
+        if self.isolation.cgroups is not None:
+            await trio.to_thread.run_sync(self.isolation.cgroups.remove_stale)
+        for row in await self.store.unfinished_previews():
+            killed = False
+            if row.process_id:
+                killed = await trio.to_thread.run_sync(
+                    kill_stale_group, row.process_id, row.process_started_at
+                )
+            reason = "interrupted by a restart of the service"
+            if killed:
+                reason += f"; its process {row.process_id} was killed"
+            _log.warning("preview %s: %s", row.id, reason)
+            await self.store.update_preview(
+                row.id,
+                status="failed",
+                stopped_at=utcnow(),
+                stop_reason="the service restarted",
+                error_message=reason,
+                health_status="unknown",
+            )
+        if self.settings.app_postgres_url:
+            try:
+                dropped = await trio.to_thread.run_sync(
+                    drop_leftover_databases, self.settings.app_postgres_url
+                )
+            except psycopg.Error:
+                _log.exception("could not drop the preview databases a previous run left")
+            else:
+                if dropped:
+                    _log.warning(
+                        "dropped %d preview database(s) left by a previous run", len(dropped)
+                    )
+        await self.builder.remove_unfinished()
+        # No preview runs yet, so every directory left under previews/ is an orphan.
+        previews_dir = self.settings.previews_dir
+        await trio.to_thread.run_sync(shutil.rmtree, previews_dir, True)
+        await trio.to_thread.run_sync(_make_previews_dir, previews_dir)
+
+
+def _make_previews_dir(path: Path) -> None:
+    # Traversable, not listable: each sandboxed uid reaches its own directory only.
+    path.mkdir(parents=True, exist_ok=True, mode=0o711)
+    path.chmod(0o711)
+    (path / ".sockets").mkdir(mode=0o711, exist_ok=True)

@@ -1,0 +1,68 @@
+"""``Services``: what the request handlers and fast paths share, set up when serving starts.
+
+Lives apart from ``app`` so that the routes (``api``) and the fast paths (``transport``)
+import it without importing the module that imports them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import httpx
+from quart import current_app, has_websocket_context, request, websocket
+
+from .auth import SESSION_COOKIE, Authenticator, User
+from .cache import BoundedCache
+from .metrics import Metrics
+from .proxy import AppOrigins
+from .runtime import Supervisor
+from .settings import Settings
+from .store import Generation, Store
+
+if TYPE_CHECKING:
+    from .transport import ParkedStreams
+
+__all__ = ["Services", "services"]
+
+
+@dataclass
+class Services:
+    """What request handlers use; set up in ``before_serving``."""
+
+    settings: Settings
+    authenticator: Authenticator
+    store: Store | None = None
+    supervisor: Supervisor | None = None
+    parked_streams: ParkedStreams | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+
+    http: httpx.AsyncClient | None = None
+    origins: AppOrigins = field(init=False)  # each preview's own origin (its hosts, tickets)
+    # Both hold immutable values: a generation never changes once uploaded, nor does
+    # the endpoint list of a generation's source or of one running app.
+    generations: BoundedCache[str, Generation] = field(default_factory=lambda: BoundedCache(4096))
+    discovery_cache: BoundedCache[str, list] = field(default_factory=lambda: BoundedCache(256))
+
+    def __post_init__(self) -> None:
+        settings = self.settings
+        self.origins = AppOrigins(
+            settings.app_domain,
+            settings.app_origin_template,
+            ticket_timeout=settings.app_ticket_timeout,
+            session_timeout=settings.session_timeout,
+        )
+
+    def user(self, *, allow_cookie: bool = False) -> User:
+        """The caller of this request or WebSocket; 401 if unauthenticated."""
+        source = websocket if has_websocket_context() else request
+        return self.authenticator.authenticate(
+            source.headers.get("Authorization"),
+            source.cookies.get(SESSION_COOKIE),
+            allow_cookie=allow_cookie,
+            cookies=source.cookies,
+        )
+
+
+def services() -> Services:
+    return current_app.extensions["preview"]

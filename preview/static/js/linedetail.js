@@ -1,0 +1,79 @@
+// The detail of one log line, opened by clicking it: the whole text (however long),
+// JSON pretty-printed when the line is a JSON record, the request of a `proxy` line
+// when this tab sent it from the request tester, and a Copy button.
+
+import { $, setText, show } from './dom.js';
+
+const REQUEST_ID = /\[([A-Za-z0-9_-]+)\]$/;
+
+/** The line's JSON (the whole line, or a record after a prefix), pretty-printed, or null. */
+export function prettyJson(text) {
+  const start = text.search(/[{[]/);
+  if (start < 0) return null;
+  try {
+    const value = JSON.parse(text.slice(start));
+    if (value === null || typeof value !== 'object') return null;
+    const pretty = JSON.stringify(value, null, 2);
+    return start ? `${text.slice(0, start)}\n${pretty}` : pretty;
+  } catch {
+    return null;
+  }
+}
+
+function formatRequest(record) {
+  const lines = [`${record.method} ${record.path}`];
+  if (record.error) lines.push(`error: ${record.error}`);
+  const result = record.result;
+  if (result) {
+    lines.push(`-> ${result.statusCode} in ${result.elapsedMs} ms`);
+    const body = typeof result.data === 'string' ? result.data : JSON.stringify(result.data, null, 2);
+    if (body) lines.push('', body.length > 20_000 ? `${body.slice(0, 20_000)}…` : body);
+  }
+  return lines.join('\n');
+}
+
+export class LineDetail {
+  /** `findRequest(requestId)`: this tab's record of that request, or null. */
+  constructor({ findRequest = () => null, onClose = () => {} } = {}) {
+    this.findRequest = findRequest;
+    this.onClose = onClose;
+    this.entry = null;
+    $('line-detail-close').addEventListener('click', () => this.close());
+    $('line-detail-copy').addEventListener('click', () => this.copy());
+    $('line-detail').addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') this.close();
+    });
+  }
+
+  open(entry) {
+    this.entry = entry;
+    setText($('line-detail-title'), `Line ${entry.id}`);
+    const origin = entry.source === 'app' && entry.stream ? `app (${entry.stream})` : entry.source;
+    setText($('line-detail-meta'), `${entry.timestamp} · ${entry.level} · ${origin}`);
+    setText($('line-detail-text'), prettyJson(entry.plain) ?? entry.plain);
+    const requestId = entry.source === 'proxy' ? REQUEST_ID.exec(entry.plain)?.[1] : null;
+    const record = requestId ? this.findRequest(requestId) : null;
+    setText($('line-detail-request-text'), record ? formatRequest(record) : '');
+    show($('line-detail-request'), Boolean(record));
+    setText($('line-detail-status'), '');
+    show($('line-detail'), true);
+  }
+
+  close() {
+    this.entry = null;
+    show($('line-detail'), false);
+    this.onClose();
+  }
+
+  async copy() {
+    if (!this.entry) return;
+    try {
+      await navigator.clipboard.writeText(this.entry.plain);
+      setText($('line-detail-status'), 'Copied.');
+    } catch {
+      // No clipboard permission (an insecure origin, say): select the text instead.
+      window.getSelection().selectAllChildren($('line-detail-text'));
+      setText($('line-detail-status'), 'Selected: press Ctrl+C to copy.');
+    }
+  }
+}

@@ -1,0 +1,110 @@
+// The start-up timeline, like JupyterHub's spawn page: one step per phase the service
+// narrates while a preview starts (`system` events, and `build` events grouped into one
+// "building dependencies" step whose text is the build's latest line), each with its
+// duration; the step in progress counts up live ("waiting for HTTP · 3 s of 30 s" once
+// the process is started). It stays after the start as a collapsed summary.
+
+import { $, h, setText, show } from './dom.js';
+
+const TICK_MS = 500;
+const PROCESS_STARTED = /^process started\b/i;
+
+export function formatMs(ms) {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+}
+
+const time = (event) => {
+  const t = Date.parse(event.timestamp);
+  return Number.isNaN(t) ? Date.now() : t;
+};
+
+export class PhaseTimeline {
+  constructor() {
+    this.section = $('phases');
+    this.list = $('phase-list');
+    this.summary = $('phases-summary');
+    this.startupTimeout = null; // seconds, from the preview config
+    this.reset();
+  }
+
+  reset() {
+    clearInterval(this.timer);
+    this.timer = null;
+    this.steps = [];
+    this.collecting = false;
+    this.outcome = null;
+    this.list.replaceChildren();
+    show(this.section, false);
+  }
+
+  /** A launch, or the replay of a preview's log from its start. */
+  begin() {
+    this.reset();
+    this.collecting = true;
+    this.section.open = true;
+    setText(this.summary, 'Starting…');
+  }
+
+  /** A `system` or `build` event; only those of the start-up count. */
+  event(event) {
+    if (!this.collecting || (event.source !== 'system' && event.source !== 'build')) return;
+    const at = time(event);
+    const last = this.steps[this.steps.length - 1];
+    const group = event.source === 'build' ? 'building dependencies' : event.phase || null;
+    if (group && last && last.group === group) {
+      last.detail = event.message; // the build's progress: its latest line
+      last.level = event.level === 'INFO' ? last.level : event.level;
+    } else if (group) {
+      this.steps.push({ label: group, group, detail: event.message, level: event.level, start: at });
+    } else {
+      this.steps.push({ label: event.message, group: null, detail: '', level: event.level, start: at });
+    }
+    if (event.status && event.status !== 'starting') this.finish(event.status, at);
+    else if (!this.timer) this.timer = setInterval(() => this.render(), TICK_MS);
+    show(this.section, true);
+    this.render();
+  }
+
+  finish(status, at) {
+    this.collecting = false;
+    clearInterval(this.timer);
+    this.timer = null;
+    this.outcome = { status, at };
+    const began = this.steps.length ? this.steps[0].start : at;
+    const total = formatMs(at - began);
+    const summary = status === 'running' ? `Started in ${total}` : status === 'failed' ? `Failed after ${total}` : `Ended (${status}) after ${total}`;
+    setText(this.summary, `${summary} · ${this.steps.length} steps`);
+    // Kept as a timeline, folded once the preview runs; open when it explains a failure.
+    this.section.open = status === 'failed';
+  }
+
+  render() {
+    const now = Date.now();
+    const items = this.steps.map((step, i) => {
+      const next = this.steps[i + 1];
+      const finished = next || this.outcome;
+      let duration;
+      let detail = step.detail;
+      if (next) duration = formatMs(next.start - step.start);
+      else if (this.outcome) duration = '';
+      else {
+        const elapsed = now - step.start;
+        duration = formatMs(elapsed);
+        if (PROCESS_STARTED.test(step.label)) {
+          detail = `waiting for HTTP · ${Math.floor(elapsed / 1000)} s${this.startupTimeout ? ` of ${this.startupTimeout} s` : ''}`;
+        }
+      }
+      return h(
+        'li',
+        { class: `phase lvl-${step.level}${finished ? ' done' : ' current'}` },
+        h('span', { class: 'phase-label', text: step.label }),
+        detail ? h('span', { class: 'phase-detail', text: detail }) : null,
+        duration ? h('span', { class: 'phase-duration', text: duration }) : null,
+      );
+    });
+    this.list.replaceChildren(...items);
+    if (this.collecting) setText(this.summary, `Starting… ${formatMs(now - (this.steps[0]?.start ?? now))}`);
+  }
+}

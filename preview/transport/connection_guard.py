@@ -1,0 +1,220 @@
+"""Keeping one client's protocol error to its own connection, under Hypercorn.
+
+Hypercorn's trio server runs every connection's handler (``TCPServer.run``) in one
+nursery with the listener: an exception that escapes a connection ends the whole
+server. Hypercorn 0.18 lets one escape on a request any client can send, without a
+token: a WebSocket upgrade followed, before the handshake is answered, by one more
+byte (or a frame sent too early). ``WSStream.handle`` answers such data with a 400
+while the app's task is answering the same handshake (a rejection, an accept), so
+two responses meet in one h11 connection; h11 refuses the second (``our_state``
+becomes ``ERROR``) and the next send raises ``LocalProtocolError: Can't send data
+when our state is ERROR``, out of the connection's read loop or out of the app
+task's clean-up, and the worker is gone. Even when the 400 wins cleanly, the stream
+is then marked closed without telling the app: the app never receives
+``websocket.disconnect`` and holds its task (a log feed, an upstream WebSocket) until
+its work ends by itself, with the client's connection left open.
+
+:func:`install` changes five things, each where the fault is:
+
+* ``WSStream.handle``: data before the handshake is answered is the client's
+  protocol error. The stream is marked closed *first* (so the app's own answer, if it
+  comes, is dropped as Hypercorn drops any send after close), a 400 is sent if no
+  answer has started, the app is told ``websocket.disconnect``, and the connection
+  is closed.
+* ``TCPServer.protocol_send``: closing the connection (and restarting or stopping
+  its keep-alive timer) happens in the task that sent the response's last message,
+  just after Hypercorn told the app ``http.disconnect``; an app that cancels its
+  scope on that message (quart-trio does, and so do this package's fast paths)
+  cancelled the close half-way. The connection then stayed open after ``Connection:
+  close`` or a 400, a keep-alive connection lost its idle timer (at shutdown it was
+  only cut after ``graceful_timeout``), and one whose request body was left unread
+  never answered its next request. These steps now run shielded, with a time limit.
+* ``H11Protocol._create_stream``: a request with both ``Content-Length`` and
+  ``Transfer-Encoding`` can be framed two ways (a proxy in front may have taken the
+  other, so what follows could be a request smuggled past it); h11 frames it by
+  ``Transfer-Encoding`` and goes on. RFC 9112 §6.1: it is answered 400 and the
+  connection closed, from the task that reads the connection, so nothing read after
+  its head (its body, a request pipelined behind it) reaches the app. (Answered from
+  the app with ``Connection: close``, the next bytes made h11 raise in that task,
+  which closed the connection while the answer was being written.)
+* ``TCPServer._close``: its ``send_eof`` is a send, taken without the lock that
+  Hypercorn's writes hold, so a close from one task (the app's, after its answer)
+  while another wrote (the reading task's 400 for a bad chunk) raised
+  ``BusyResourceError`` out of the connection. The close now waits for the write
+  under way (shielded, with a time limit; then the socket is closed regardless).
+* ``TCPServer.run``: whatever else escapes one connection is logged and ends that
+  connection only; cancellation and ``KeyboardInterrupt`` go on as before.
+
+All are wrappers around Hypercorn's own methods, installed once, by ``create_app``;
+:func:`installed` says which took. ``tests/transport/test_connection_guard.py`` fails
+if a Hypercorn upgrade moves what they wrap (and checks the behaviour with raw
+sockets against a real server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import logging
+from typing import Any
+
+import trio
+
+from ..errors import BadRequest, error_response
+
+try:  # Hypercorn's internals: if they move, install() wraps what it still finds
+    import h11
+    from hypercorn.events import Closed, RawData
+    from hypercorn.protocol.events import Body, Data, StreamClosed
+    from hypercorn.protocol.h11 import H11Protocol
+    from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
+    from hypercorn.trio.tcp_server import TCPServer
+except ImportError:  # pragma: no cover - depends on the installed versions
+    H11Protocol = WSStream = TCPServer = None  # type: ignore[assignment,misc]
+
+__all__ = ["install", "installed"]
+
+_log = logging.getLogger("preview")
+_MARK = "_preview_guarded"
+_DISCONNECT = {"type": "websocket.disconnect", "code": 1002}  # protocol error
+_CLOSE_TIMEOUT = 5.0  # closing a socket, restarting a timer: in-memory steps, unless a bug waits
+_WRAPPED = (
+    "H11Protocol._create_stream",
+    "TCPServer._close",
+    "TCPServer.protocol_send",
+    "TCPServer.run",
+    "WSStream.handle",
+)
+
+
+def installed() -> frozenset[str]:
+    """The Hypercorn methods the guard wraps now (empty before :func:`install`)."""
+    owners = {"H11Protocol": H11Protocol, "TCPServer": TCPServer, "WSStream": WSStream}
+    found = set()
+    for name in _WRAPPED:
+        owner, method = name.split(".")
+        if getattr(getattr(owners[owner], method, None), _MARK, False):
+            found.add(name)
+    return frozenset(found)
+
+
+def install() -> frozenset[str]:
+    """Wrap Hypercorn's methods (once; later calls change nothing); what is wrapped."""
+    if TCPServer is not None and _wrappable(TCPServer, "run", 1):
+        _wrap(TCPServer, "run", _contained_run)
+    if TCPServer is not None and _wrappable(TCPServer, "_close", 1):
+        _wrap(TCPServer, "_close", _close_after_the_write)
+    if TCPServer is not None and _wrappable(TCPServer, "protocol_send", 2):
+        _wrap(TCPServer, "protocol_send", _closing_not_cut_short)
+    if H11Protocol is not None and _wrappable(H11Protocol, "_create_stream", 2):
+        _wrap(H11Protocol, "_create_stream", _ambiguous_length_refused)
+    if WSStream is not None and _wrappable(WSStream, "handle", 2):
+        _wrap(WSStream, "handle", _early_data_closes)
+    wrapped = installed()
+    if wrapped != set(_WRAPPED):
+        _log.warning("Hypercorn's internals moved: connection guard has only %s", sorted(wrapped))
+    return wrapped
+
+
+def _wrappable(owner: type, name: str, arguments: int) -> bool:
+    method = getattr(owner, name, None)
+    if getattr(method, _MARK, False):
+        return True
+    return (
+        inspect.iscoroutinefunction(method)
+        and len(inspect.signature(method).parameters) == arguments
+    )
+
+
+def _wrap(owner: type, name: str, make: Any) -> None:
+    original = getattr(owner, name)
+    if getattr(original, _MARK, False):
+        return
+    wrapper = functools.wraps(original)(make(original))
+    setattr(wrapper, _MARK, True)
+    setattr(owner, name, wrapper)
+
+
+def _contained_run(original: Any) -> Any:
+    async def run(self: Any) -> None:
+        try:
+            await original(self)
+        except* Exception as errors:
+            # Hypercorn's run() has closed the stream in its finally; closing again is
+            # harmless and covers a failure inside that close.
+            _log.error("a connection failed; it was closed", exc_info=errors)
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(self.stream)
+
+    return run
+
+
+def _closing_not_cut_short(original: Any) -> Any:
+    async def protocol_send(self: Any, event: Any) -> None:
+        if isinstance(event, RawData):
+            return await original(self, event)  # Hypercorn shields the write itself
+        with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
+            await original(self, event)
+        return None
+
+    return protocol_send
+
+
+def _close_after_the_write(original: Any) -> Any:
+    async def _close(self: Any) -> None:
+        if self.send_lock.statistics().owner is trio.lowlevel.current_task():
+            return await original(self)  # from within a write: nothing else writes
+        with trio.CancelScope(shield=True):
+            with trio.move_on_after(_CLOSE_TIMEOUT):
+                async with self.send_lock:
+                    return await original(self)
+            await trio.aclose_forcefully(self.stream)  # a write that does not end
+        return None
+
+    return _close
+
+
+def _early_data_closes(original: Any) -> Any:
+    async def handle(self: Any, event: Any) -> None:
+        if (
+            not isinstance(event, (Body, Data))
+            or self.closed
+            or self.app_put is None
+            or self.handshake.accepted
+        ):
+            return await original(self, event)
+        self.closed = True  # from here on the app's sends are dropped
+        if self.state is ASGIWebsocketState.HANDSHAKE:
+            # If the app's answer had already started, the connection just closes.
+            with contextlib.suppress(h11.LocalProtocolError):
+                await self._send_error_response(400)
+        await self.app_put(_DISCONNECT)
+        await self.send(StreamClosed(stream_id=self.stream_id))
+        return None
+
+    return handle
+
+
+def _ambiguous_length_refused(original: Any) -> Any:
+    async def _create_stream(self: Any, request: Any) -> None:
+        names = {name.lower() for name, _ in request.headers}
+        if b"content-length" not in names or b"transfer-encoding" not in names:
+            return await original(self, request)
+        # Answered here, in the task that reads the connection, so that nothing it
+        # reads next (the body, a request behind it) is handled before the close.
+        error = BadRequest(
+            "A request may not carry both Content-Length and Transfer-Encoding.",
+            code="ambiguous_body_length",
+        )
+        status, headers, body = error_response(error)
+        fields = [(name.lower().encode(), value.encode()) for name, value in headers]
+        fields += [(b"content-length", b"%d" % len(body)), (b"connection", b"close")]
+        fields += self.config.response_headers("h11")
+        await self._send_h11_event(h11.Response(status_code=status, headers=fields))
+        await self._send_h11_event(h11.Data(data=body))
+        await self._send_h11_event(h11.EndOfMessage())
+        await self.send(Closed())
+        return None
+
+    return _create_stream

@@ -1,0 +1,85 @@
+"""Renaming and deleting a generation: PATCH / DELETE /api/generations/{gid}."""
+
+from __future__ import annotations
+
+import psutil
+import trio
+
+from ..conftest import SERVER_COMMAND, Service, auth, server_app
+
+
+async def test_the_list_shows_name_status_and_last_launch(service: Service) -> None:
+    with trio.fail_after(30):
+        never = await service.upload(server_app())
+        launched_gid = await service.upload(server_app())
+        body = (await service.launch(launched_gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running"
+        listed = (await service.client.get("/api/generations", headers=auth())).json()
+        rows = {g["generationId"]: g for g in listed["generations"]}
+        assert rows[never]["status"] is None and rows[never]["lastLaunchAt"] is None
+        assert rows[never]["name"] == "proj_1"
+        assert rows[launched_gid]["status"] == "running"
+        assert rows[launched_gid]["lastLaunchAt"] == body["createdAt"]
+        await service.stop(launched_gid)
+        listed = (await service.client.get("/api/generations", headers=auth())).json()
+        rows = {g["generationId"]: g for g in listed["generations"]}
+        assert rows[launched_gid]["status"] == "stopped"
+
+
+async def test_rename(service: Service) -> None:
+    with trio.fail_after(30):
+        gid = await service.upload(server_app())
+        url = f"/api/generations/{gid}"
+        renamed = await service.client.patch(url, json={"name": "  My shop  "}, headers=auth())
+        assert renamed.status_code == 200, renamed.text
+        assert renamed.json()["name"] == renamed.json()["projectId"] == "My shop"
+        shown = (await service.client.get(url, headers=auth())).json()
+        assert shown["name"] == "My shop"  # not the cached old one
+        cleared = await service.client.patch(url, json={"name": ""}, headers=auth())
+        assert cleared.json()["name"] == gid and cleared.json()["projectId"] is None
+
+        for bad, code in (({}, "missing_name"), ({"name": 3}, "invalid_project_id")):
+            response = await service.client.patch(url, json=bad, headers=auth())
+            assert response.status_code == 400 and response.json()["error"] == code
+        other = await service.client.patch(url, json={"name": "x"}, headers=auth("mallory"))
+        assert other.status_code == 404
+
+
+async def test_delete_stops_the_preview_and_removes_everything(service: Service) -> None:
+    with trio.fail_after(30):
+        gid = await service.upload(server_app(after_bind="say('hello from the app')"))
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running"
+        url = f"/api/generations/{gid}"
+        assert (await service.client.delete(url, headers=auth("mallory"))).status_code == 404
+        assert psutil.pid_exists(body["processId"])
+
+        deleted = await service.client.delete(url, headers=auth())
+        assert deleted.status_code == 200, deleted.text
+        assert deleted.json() == {"status": "deleted", "generationId": gid}
+        assert not psutil.pid_exists(body["processId"])
+        assert service.supervisor.for_generation(gid) is None
+        for path in (url, f"{url}/preview/status", f"{url}/preview/logs"):
+            gone = await service.client.get(path, headers=auth())
+            assert gone.status_code == 404, path
+            assert gone.json()["error"] == "generation_not_found"
+        assert await service.supervisor.store.get_preview(body["previewInstanceId"]) is None
+        assert await service.supervisor.store.count_log_events(body["previewInstanceId"]) == 0
+        assert (await service.client.delete(url, headers=auth())).status_code == 404
+
+
+async def test_one_file_for_the_viewer(service: Service) -> None:
+    with trio.fail_after(30):
+        gid = await service.upload({"app/main.py": "print('hé')\n", "data.bin": "\x00\x01"})
+        url = f"/api/generations/{gid}/files"
+        shown = await service.client.get(f"{url}/app/main.py", headers=auth())
+        assert shown.json() == {
+            "path": "app/main.py",
+            "size": len("print('hé')\n".encode()),
+            "binary": False,
+            "text": "print('hé')\n",
+        }
+        missing = await service.client.get(f"{url}/nope.py", headers=auth())
+        assert missing.status_code == 404 and missing.json()["error"] == "file_not_found"
+        other = await service.client.get(f"{url}/app/main.py", headers=auth("mallory"))
+        assert other.status_code == 404

@@ -1,0 +1,68 @@
+"""Live discovery follows the app: its own openapi_url read from source, else the common
+places probed, against a real running FastAPI app."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from preview.discovery import COMMON_OPENAPI_PATHS, openapi_locations
+
+from ..conftest import Service, auth
+
+SETTINGS_APP = """
+from fastapi import FastAPI
+
+
+class Settings:
+    API_V1_STR: str = "/api/v2"
+
+
+settings = Settings()
+app = FastAPI(openapi_url=f"{settings.API_V1_STR}/openapi.json")
+
+
+@app.get("/api/v2/things/{thing_id}")
+def thing(thing_id: int) -> dict:
+    return {"id": thing_id}
+"""
+
+PROBED_APP = """
+import os
+
+from fastapi import FastAPI
+
+app = FastAPI(openapi_url=os.environ.get("OPENAPI_AT", "/api/v1/openapi.json"))
+
+
+@app.get("/api/v1/ping")
+def ping() -> dict:
+    return {}
+"""
+
+
+def test_locations_read_from_source() -> None:
+    located = openapi_locations({"main.py": SETTINGS_APP.encode()})
+    assert located[0] == "/api/v2/openapi.json"
+    assert located[1:] == list(COMMON_OPENAPI_PATHS)
+    assert openapi_locations({"main.py": PROBED_APP.encode()}) == list(COMMON_OPENAPI_PATHS)
+    off = b"from fastapi import FastAPI\napp = FastAPI(openapi_url=None)\n"
+    assert openapi_locations({"main.py": off}) == []
+    joined = b'P = "/x"\nfrom fastapi import FastAPI\napp = FastAPI(openapi_url=P + "/o.json")\n'
+    assert openapi_locations({"a.py": joined})[0] == "/x/o.json"
+
+
+@pytest.mark.parametrize(
+    ("source", "path"),
+    [(SETTINGS_APP, "/api/v2/things/{thing_id}"), (PROBED_APP, "/api/v1/ping")],
+)
+async def test_live_openapi_at_the_apps_own_place(service: Service, source: str, path: str) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload({"main.py": source})
+        launched = await service.launch(gid)
+        assert launched.json()["status"] == "running", launched.text
+        response = await service.client.get(f"/api/generations/{gid}/endpoints", headers=auth())
+        body = response.json()
+        assert body["discoveredFrom"] == "openapi"
+        assert [e["path"] for e in body["endpoints"]] == [path]
+        assert (await service.stop(gid)).status_code == 200

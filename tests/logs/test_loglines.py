@@ -1,0 +1,507 @@
+"""Tests for preview.loglines: pipe bytes -> lines, line levels, and failed-start causes."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+import pytest
+
+from preview.logs import LevelClassifier, Line, LineSplitter, classify_level, failure_cause
+
+# --------------------------------------------------------------------------- LineSplitter
+
+
+def _feed_all(splitter: LineSplitter, *chunks: bytes) -> list[Line]:
+    out: list[Line] = []
+    for chunk in chunks:
+        out += splitter.feed(chunk)
+    return out + splitter.finish()
+
+
+def test_lines_split_across_feed_boundaries() -> None:
+    s = LineSplitter(1024)
+    assert s.feed(b"hel") == []
+    assert s.feed(b"lo\nwor") == [Line("hello", False)]
+    assert s.feed(b"ld\nnext\nlast") == [Line("world", False), Line("next", False)]
+    assert s.finish() == [Line("last", False)]
+
+
+def test_many_short_lines_in_one_chunk() -> None:
+    data = b"".join(b"line %d\n" % i for i in range(5000))
+    assert _feed_all(LineSplitter(256), data) == [Line(f"line {i}", False) for i in range(5000)]
+
+
+def test_crlf_stripped_once_even_across_feeds() -> None:
+    lines = _feed_all(LineSplitter(64), b"a\r\nb\r", b"\nc\r\r\n", b"mid\rdle\n")
+    texts = ["a", "b", "c\r", "mid\rdle"]
+    assert lines == [Line(text, False) for text in texts]
+
+
+def test_empty_lines_are_kept() -> None:
+    assert _feed_all(LineSplitter(64), b"\n\na\n\r\n\n") == [Line("", False)] * 2 + [
+        Line("a", False),
+        Line("", False),
+        Line("", False),
+    ]
+
+
+def test_finish_flushes_partial_line_and_closes() -> None:
+    s = LineSplitter(64)
+    assert s.feed(b"done\nno newline") == [Line("done", False)]
+    assert s.finish() == [Line("no newline", False)]
+    assert s.finish() == []
+    with pytest.raises(RuntimeError):
+        s.feed(b"more")
+
+
+def test_finish_without_pending_data_emits_nothing() -> None:
+    s = LineSplitter(64)
+    assert s.feed(b"x\n") == [Line("x", False)]
+    assert s.finish() == []
+
+
+def test_overlong_line_is_cut_into_bounded_pieces() -> None:
+    s = LineSplitter(10)
+    out = s.feed(b"0123456789abcdefghij" + b"XYZ")
+    assert out == [Line("0123456789", True), Line("abcdefghij", True)]
+    assert s.feed(b"\nok\n") == [Line("XYZ", False), Line("ok", False)]
+
+
+def test_line_of_exactly_max_bytes_is_not_split() -> None:
+    assert _feed_all(LineSplitter(10), b"0123456789", b"\r", b"\n") == [Line("0123456789", False)]
+    assert _feed_all(LineSplitter(10), b"0123456789" * 2 + b"\n") == [
+        Line("0123456789", True),
+        Line("0123456789", False),
+    ]
+
+
+@pytest.mark.parametrize("char", ["é", "€", "😀"])
+@pytest.mark.parametrize("offset", range(4))
+def test_cut_never_breaks_a_multibyte_character(char: str, offset: int) -> None:
+    text = "a" * offset + char * 40
+    lines = _feed_all(LineSplitter(16), text.encode())
+    assert len(lines) > 1
+    assert all(piece.split for piece in lines[:-1]) and not lines[-1].split
+    assert all(len(piece.text.encode()) <= 16 for piece in lines)
+    assert "\ufffd" not in "".join(piece.text for piece in lines)
+    assert "".join(piece.text for piece in lines) == text
+
+
+def test_buffer_stays_bounded_on_huge_line_without_newline() -> None:
+    max_bytes = 16 * 1024
+    s = LineSplitter(max_bytes)
+    chunk = ("x" * 1000 + "é€😀").encode() * 64  # ~64 KiB, multibyte chars at varying offsets
+    pieces: list[Line] = []
+    total = 0
+    while total < 10 * 1024 * 1024:
+        pieces += s.feed(chunk)
+        total += len(chunk)
+        assert s.buffered <= max_bytes + 1
+    pieces += s.finish()
+    assert all(p.split for p in pieces[:-1]) and not pieces[-1].split
+    assert all(len(p.text.encode()) <= max_bytes for p in pieces)
+    joined = "".join(p.text for p in pieces)
+    assert "\ufffd" not in joined
+    assert joined == chunk.decode() * (total // len(chunk))
+
+
+def test_invalid_utf8_and_nul_are_replaced() -> None:
+    lines = _feed_all(LineSplitter(64), b"bad \xff\xfe bytes\n", b"nul\x00here\n", b"\x1b[31mred\n")
+    assert lines == [
+        Line("bad \ufffd\ufffd bytes", False),
+        Line("nul\ufffdhere", False),
+        Line("\x1b[31mred", False),
+    ]
+
+
+def test_invalid_max_line_bytes() -> None:
+    with pytest.raises(ValueError):
+        LineSplitter(2)
+
+
+# --------------------------------------------------------------------------- levels
+
+
+@pytest.mark.parametrize(
+    ("line", "level"),
+    [
+        # uvicorn / logging default format
+        ("INFO:     Uvicorn running on http://127.0.0.1:8000 (Press CTRL+C to quit)", "INFO"),
+        ("ERROR:    Exception in ASGI application", "ERROR"),
+        ("WARNING:  StatReload detected changes in 'app/main.py'. Reloading...", "WARN"),
+        ("WARNING:root:message", "WARN"),
+        ("DEBUG:name:msg", "DEBUG"),
+        ("CRITICAL:app:boom", "ERROR"),
+        ("warning: lowercase works in position", "WARN"),
+        ("ERROR - something", "ERROR"),
+        ("INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.", "INFO"),
+        # bracketed
+        ("[INFO] hello", "INFO"),
+        ("[2024-01-01 12:00:00,123] [ERROR] failed", "ERROR"),
+        ("[2024-01-01 12:00:00 +0000] [1234] [INFO] Starting gunicorn 21.2.0", "INFO"),
+        ("[2024-01-01 12:00:00 +0000] [1234] [CRITICAL] WORKER TIMEOUT", "ERROR"),
+        ("2024-01-01 12:00:00 [warning  ] structlog style", "WARN"),
+        ("[trace] very verbose", "DEBUG"),
+        # timestamp-prefixed
+        ("2024-01-01 12:00:00,123 - myapp - WARNING - message", "WARN"),
+        ("2024-01-01 12:00:00,123 ERROR myapp: message", "ERROR"),
+        ("2024-01-01T12:00:00.123Z INFO message", "INFO"),
+        ("12:00:00 INFO msg", "INFO"),
+        ("2024-01-01 12:00:00.123 | DEBUG    | app.main:startup:12 - loguru", "DEBUG"),
+        ("[2024-01-01 12:00:00,123] ERROR in app: flask style", "ERROR"),
+        ("2024-01-01 12:00:00,123 FATAL", "ERROR"),
+        # python warnings and bare exception lines
+        ("/venv/lib/python3.11/site-packages/x.py:12: DeprecationWarning: old", "WARN"),
+        ("SyntaxError: invalid syntax", "ERROR"),
+        ("pkg.mod.CustomError: x", "ERROR"),
+        ("Exception: boom", "ERROR"),
+    ],
+)
+def test_structural_levels(line: str, level: str) -> None:
+    assert classify_level(line) == level
+    assert LevelClassifier().classify(line) == level
+
+
+def test_first_character_shortcut_agrees_with_every_pattern() -> None:
+    """The cheap first-character filter never changes a level the patterns would give."""
+    from preview.logs import lines as loglines
+
+    def every_pattern(s: str) -> str | None:
+        for pattern in loglines._STRUCTURES:
+            m = pattern.match(s)
+            if m:
+                word = m.group("level").lower().replace("\u0307", "").replace("ı", "i")
+                return loglines._LEVEL_MAP[word]
+        return None
+
+    bodies = ["INFO: x", "info - x", "[ERROR] x", "12:00:00 WARN x", "2024-01-01 x ERROR y"]
+    firsts = "tdiwecfTDIWECFbxyzTİı[(0٣९ \t-|<"  # incl. non-ASCII digits and Turkish I
+    lines = [f + body for f in firsts for body in ["", *bodies]] + [b[1:] for b in bodies]
+    lines += ["İNFO: dotted", "ınfo: dotless", "٢٠٢٤-01-01 12:00:00 ERROR arabic digits"]
+    for line in lines:
+        assert loglines._structural_level(line) == every_pattern(line), line
+    # Once a KeyError that ended the pipe reader: a level word with a Turkish I.
+    assert classify_level("İNFO: dotted") == classify_level("ınfo: dotless") == "INFO"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "user ERROR count is 0",
+        "GET /errors 200 OK",
+        "Processing ERROR codes",
+        "Errors: 3 found",
+        "informational: nothing",
+        "  INFO: indented is not a record start",
+        "12:00:00 Processing ERROR codes",
+        "2024-01-01 12:00:00 user ERROR count",
+        "[notice] A new release of pip is available",
+        "ErrorHandler registered",
+        "",
+        "\x1b[1mbold text with WARNING inside\x1b[0m",
+    ],
+)
+def test_free_text_stays_default(line: str) -> None:
+    assert classify_level(line) == "INFO"
+    assert classify_level(line, default="DEBUG") == "DEBUG"
+
+
+def test_default_must_be_a_level() -> None:
+    with pytest.raises(ValueError):
+        LevelClassifier("NOTICE")
+
+
+def test_uvicorn_colored_output() -> None:
+    assert classify_level("\x1b[32mINFO\x1b[0m:     Started server process [42]") == "INFO"
+    assert classify_level("\x1b[31mERROR\x1b[0m:    Exception in ASGI application") == "ERROR"
+    assert classify_level("\x1b[33mWARNING\x1b[0m:  StatReload detected changes") == "WARN"
+
+
+def test_uvicorn_formatter_output() -> None:
+    uvicorn_logging = pytest.importorskip("uvicorn.logging")
+    fmt = uvicorn_logging.DefaultFormatter("%(levelprefix)s %(message)s", use_colors=True)
+    for levelno, expected in [
+        (logging.INFO, "INFO"),
+        (logging.WARNING, "WARN"),
+        (logging.ERROR, "ERROR"),
+        (logging.DEBUG, "DEBUG"),
+    ]:
+        record = logging.LogRecord("uvicorn.error", levelno, __file__, 1, "hello", None, None)
+        line = fmt.format(record)
+        assert "\x1b[" in line
+        assert classify_level(line) == expected
+
+
+def _chained_traceback() -> str:
+    def inner() -> None:
+        raise ValueError("bad value")
+
+    try:
+        try:
+            inner()
+        except ValueError:
+            {}["missing"]
+    except KeyError as exc:
+        try:
+            raise RuntimeError("wrapped") from exc
+        except RuntimeError:
+            return traceback.format_exc()
+    raise AssertionError("unreachable")
+
+
+def test_real_chained_traceback_is_error_then_back_to_info() -> None:
+    tb = _chained_traceback()
+    assert "During handling of the above exception" in tb
+    assert "The above exception was the direct cause" in tb
+    lines = ["INFO:     Started server process [1]", "ERROR:    Exception in ASGI application"]
+    lines += tb.splitlines()
+    assert lines[-1] == "RuntimeError: wrapped"
+    clf = LevelClassifier()
+    levels = [clf.classify(line) for line in lines]
+    assert levels[0] == "INFO"
+    assert levels[1:] == ["ERROR"] * (len(lines) - 1)
+    assert clf.classify("Application is serving again") == "INFO"
+    assert clf.classify("plain output") == "INFO"
+
+
+def test_blank_lines_after_traceback_then_new_record() -> None:
+    clf = LevelClassifier()
+    assert clf.classify("Traceback (most recent call last):") == "ERROR"
+    assert clf.classify('  File "app.py", line 1, in <module>') == "ERROR"
+    assert clf.classify("") == "ERROR"
+    assert clf.classify("    import foo") == "ERROR"
+    assert clf.classify("KeyboardInterrupt") == "ERROR"
+    assert clf.classify("") == "ERROR"
+    assert clf.classify("INFO:     Shutting down") == "INFO"
+    assert clf.classify("  indented but normal") == "INFO"
+
+
+def test_new_log_record_ends_traceback() -> None:
+    clf = LevelClassifier()
+    clf.classify("Traceback (most recent call last):")
+    clf.classify('  File "app.py", line 1, in <module>')
+    assert clf.classify("INFO:     Waiting for application shutdown.") == "INFO"
+    assert clf.classify("hello") == "INFO"
+
+
+def test_traceback_logged_with_level_prefix() -> None:
+    # uvicorn's lifespan does logger.error(traceback.format_exc())
+    clf = LevelClassifier()
+    assert clf.classify("ERROR:    Traceback (most recent call last):") == "ERROR"
+    assert clf.classify('  File "/app/main.py", line 3, in lifespan') == "ERROR"
+    assert clf.classify("ConnectionRefusedError: [Errno 111] Connect call failed") == "ERROR"
+    assert clf.classify("") == "ERROR"
+    assert clf.classify("\x1b[31mERROR\x1b[0m:    Application startup failed. Exiting.") == "ERROR"
+    assert clf.classify("bye") == "INFO"
+
+
+def test_exception_group_traceback() -> None:
+    try:
+        raise ExceptionGroup("eg", [ValueError("one"), TypeError("two")])
+    except Exception:
+        tb = traceback.format_exc()
+    lines = tb.splitlines()
+    assert lines[0].lstrip().startswith("+ Exception Group Traceback")
+    clf = LevelClassifier()
+    assert [clf.classify(line) for line in lines] == ["ERROR"] * len(lines)
+    assert clf.classify("normal line") == "INFO"
+    assert failure_cause(lines) == "TypeError: two"
+
+
+# --------------------------------------------------------------------------- failure_cause
+
+_MISSING = [
+    "INFO:     Will watch for changes in these directories: ['/tmp/x']",
+    "Traceback (most recent call last):",
+    '  File "/tmp/x/app/main.py", line 3, in <module>',
+    "    from sqlmodel import SQLModel",
+    "ModuleNotFoundError: No module named 'sqlmodel'",
+]
+
+
+def test_failure_cause_missing_module_not_in_requirements() -> None:
+    assert failure_cause(_MISSING, "fastapi>=0.110\nuvicorn[standard]\n") == (
+        "ModuleNotFoundError: No module named 'sqlmodel' — add 'sqlmodel' to requirements.txt"
+    )
+    assert failure_cause(_MISSING) == (
+        "ModuleNotFoundError: No module named 'sqlmodel' — add 'sqlmodel' to requirements.txt"
+    )
+
+
+@pytest.mark.parametrize(
+    "requirements",
+    [
+        "fastapi\nsqlmodel==0.0.16\n",
+        "# deps\n-r base.txt\nSQLModel[extra] >= 0.0.14 ; python_version > '3.8'  # orm\n",
+        "SQLMODEL\n",
+    ],
+)
+def test_failure_cause_missing_module_in_requirements(requirements: str) -> None:
+    cause = failure_cause([*_MISSING[:-1], "\x1b[31m" + _MISSING[-1] + "\x1b[0m"], requirements)
+    assert cause is not None
+    assert cause.startswith("ModuleNotFoundError: No module named 'sqlmodel' — '")
+    assert cause.endswith(
+        "' is in requirements.txt but not installed for the preview interpreter (PREVIEW_PYTHON)"
+    )
+
+
+def test_failure_cause_ignores_commented_requirement() -> None:
+    cause = failure_cause(_MISSING, "# sqlmodel\n-r sqlmodel.txt\n")
+    assert cause is not None and cause.endswith("add 'sqlmodel' to requirements.txt")
+
+
+def test_failure_cause_import_name_mapping() -> None:
+    lines = [
+        "Traceback (most recent call last):",
+        "    import yaml",
+        "ModuleNotFoundError: No module named 'yaml'",
+    ]
+    assert failure_cause(lines, "fastapi\n") == (
+        "ModuleNotFoundError: No module named 'yaml' — add 'PyYAML' to requirements.txt"
+    )
+    cause = failure_cause(lines, "pyyaml==6.0\n")
+    assert cause is not None and "'pyyaml' is in requirements.txt but not installed" in cause
+    dotted = [*lines[:-1], "ModuleNotFoundError: No module named 'PIL.Image'"]
+    assert failure_cause(dotted, None) == (
+        "ModuleNotFoundError: No module named 'PIL.Image' — add 'Pillow' to requirements.txt"
+    )
+    dotenv = [*lines[:-1], "ModuleNotFoundError: No module named 'dotenv'"]
+    cause = failure_cause(dotenv, "Python_DotEnv[cli]>=1.0\n")
+    assert cause is not None and "'Python_DotEnv' is in requirements.txt" in cause
+    psycopg = [*lines[:-1], "ModuleNotFoundError: No module named 'psycopg2'"]
+    cause = failure_cause(psycopg, "psycopg2\n")
+    assert cause is not None and "is in requirements.txt" in cause
+
+
+def test_failure_cause_missing_entry_module_is_not_a_dependency() -> None:
+    site = "/venv/lib/python3.11/site-packages"
+    lines = [
+        "Traceback (most recent call last):",
+        f'  File "{site}/uvicorn/importer.py", line 19, in import_from_string',
+        "    module = importlib.import_module(module_str)",
+        '  File "/usr/lib/python3.11/importlib/__init__.py", line 126, in import_module',
+        '  File "<frozen importlib._bootstrap>", line 1140, in _find_and_load_unlocked',
+        "ModuleNotFoundError: No module named 'nope'",
+    ]
+    assert failure_cause(lines, "fastapi\n") == (
+        "ModuleNotFoundError: No module named 'nope' — the app module itself was not found"
+        " (check the app path)"
+    )
+    # the same error raised from the user's own code is a missing dependency
+    user = [
+        *lines[:3],
+        '  File "/tmp/x/app/main.py", line 1, in <module>',
+        "    import nope",
+        lines[-1],
+    ]
+    cause = failure_cause(user, "fastapi\n")
+    assert cause is not None and cause.endswith("add 'nope' to requirements.txt")
+
+
+def test_failure_cause_last_traceback_wins() -> None:
+    lines = [
+        "Traceback (most recent call last):",
+        "  x",
+        "ValueError: first",
+        "",
+        "Traceback (most recent call last):",
+        "  y",
+        "pkg.mod.CustomError: second",
+        "INFO:     Finished server process [7]",
+    ]
+    assert failure_cause(lines) == "pkg.mod.CustomError: second"
+
+
+def test_failure_cause_uvicorn_import_error() -> None:
+    lines = [
+        "INFO:     Will watch for changes",
+        '\x1b[31mERROR\x1b[0m:    Error loading ASGI app. Could not import module "app.main".',
+    ]
+    assert failure_cause(lines) == 'Error loading ASGI app. Could not import module "app.main".'
+    attr = ['ERROR:    Error loading ASGI app. Attribute "app" not found in module "app.main".']
+    assert failure_cause(attr) == (
+        'Error loading ASGI app. Attribute "app" not found in module "app.main".'
+    )
+    # a traceback printed after it is the better explanation
+    later = [*lines, "Traceback (most recent call last):", "  z", "ImportError: cannot import x"]
+    assert failure_cause(later) == "ImportError: cannot import x"
+
+
+def test_failure_cause_port_in_use() -> None:
+    line = (
+        "ERROR:    [Errno 98] error while attempting to bind on address "
+        "('127.0.0.1', 8000): address already in use"
+    )
+    assert failure_cause(["INFO:     Started server process [1]", line]) == (
+        "port already in use: [Errno 98] error while attempting to bind on address "
+        "('127.0.0.1', 8000): address already in use"
+    )
+
+
+def test_failure_cause_fallbacks() -> None:
+    assert failure_cause([]) is None
+    assert failure_cause(["hello", "INFO:     Started", "user ERROR count is 0"]) is None
+    lines = ["INFO:     Started", "ERROR:    Application startup failed. Exiting.", "bye"]
+    assert failure_cause(lines) == "ERROR:    Application startup failed. Exiting."
+
+
+def test_failure_cause_is_clipped() -> None:
+    lines = ["Traceback (most recent call last):", "  f", "ValueError: " + "x" * 1000]
+    cause = failure_cause(lines)
+    assert cause is not None and cause.startswith("ValueError: xxx") and len(cause) <= 300
+
+
+@pytest.mark.parametrize(
+    ("line", "level"),
+    [
+        ("ERROR something failed", "ERROR"),
+        ("WARNING disk almost full", "WARN"),
+        ("INFO starting worker 3", "INFO"),
+        ("DEBUG\tcache miss", "DEBUG"),
+        ("CRITICAL database gone", "ERROR"),
+        ('{"level": "error", "msg": "db down"}', "ERROR"),
+        ('{"time": 1, "levelname": "WARNING", "message": "x"}', "WARN"),
+        ('{"severity":"CRITICAL","message":"x"}', "ERROR"),
+        ('{"level":30,"time":1,"msg":"pino info"}', "INFO"),
+        ('{"level":50,"msg":"pino error"}', "ERROR"),
+        ('{"log.level":"debug","message":"ecs"}', "DEBUG"),
+    ],
+)
+def test_content_levels_prefix_words_and_json_fields(line: str, level: str) -> None:
+    # The level is the line's own, whichever pipe it came from (uvicorn logs INFO to stderr).
+    assert classify_level(line) == level
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Error handling request",  # prose, not an upper-case level word
+        "ERROR",  # a word alone
+        "ERRORS 3",
+        '{"msg": "no level here", "levels": 3}',
+        '{"level": "loud", "msg": "unknown word"}',
+    ],
+)
+def test_content_levels_leave_prose_alone(line: str) -> None:
+    assert classify_level(line) == "INFO"
+
+
+def test_failure_cause_of_a_script_that_is_not_there_names_it_relative() -> None:
+    root = "/srv/previews/preview_1"
+    lines = [
+        f"/usr/bin/python3: can't open file '{root}/server.py': [Errno 2] No such file or directory"
+    ]
+    cause = failure_cause(lines, root=root)
+    assert cause == "can't open file 'server.py': No such file or directory"
+
+
+def test_failure_cause_never_carries_the_generation_folder() -> None:
+    root = "/srv/previews/preview_2"
+    lines = [
+        "Traceback (most recent call last):",
+        f'  File "{root}/app/main.py", line 3, in <module>',
+        f"FileNotFoundError: [Errno 2] No such file or directory: '{root}/data.csv'",
+    ]
+    cause = failure_cause(lines, root=root)
+    assert cause == "FileNotFoundError: [Errno 2] No such file or directory: 'data.csv'"

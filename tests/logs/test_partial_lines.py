@@ -1,0 +1,75 @@
+"""A line without its newline is published after a quiet spell (a prompt), while a
+line written in several quick writes stays one event."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import trio
+import trio.testing
+
+from preview.logs import ChildOutput, LineSplitter, LogBroadcast
+
+from ..conftest import SERVER_COMMAND, running_service, server_app
+
+
+def test_flush_hands_out_the_partial_line_and_its_newline_ends_it() -> None:
+    splitter = LineSplitter(64)
+    assert splitter.feed(b"name? ") == []
+    assert [line.text for line in splitter.flush()] == ["name? "]
+    assert splitter.flush() == []
+    assert [line.text for line in splitter.feed(b"\r\nnext\n")] == ["next"]
+    assert splitter.feed(b"a") == [] and [line.text for line in splitter.flush()] == ["a"]
+    assert [line.text for line in splitter.feed(b"b\n\n")] == ["b", ""]  # not a newline
+
+
+async def test_a_partial_line_is_published_after_the_quiet_spell(autojump_clock) -> None:
+    broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
+    output = ChildOutput(broadcast, 1024, partial_line_flush=0.1)
+    send, receive = trio.testing.memory_stream_one_way_pair()
+
+    def published() -> list[str]:
+        return [event.message for event in broadcast.take_pending_nowait(100)]
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(output.read, receive, "stdout")
+        await send.send_all(b"hello ")
+        await trio.sleep(0.09)
+        await send.send_all(b"world\n")  # within the spell: one line
+        await trio.sleep(0.01)
+        assert published() == ["hello world"]
+        await send.send_all(b"Enter your name: ")
+        began = trio.current_time()
+        while broadcast.last_id != 2:  # noqa: ASYNC110 (virtual time)
+            await trio.sleep(0.001)
+        assert 0.1 <= trio.current_time() - began < 0.102
+        assert published() == ["Enter your name: "]
+        await send.send_all(b"\nbye\n")
+        await send.aclose()
+    assert published() == ["bye"]
+
+
+async def test_a_real_childs_prompt_appears_while_it_runs(settings) -> None:
+    # A spell well above the child's 10 ms between its two writes of one line, on a
+    # machine under load; the prompt still shows half a second after it was printed.
+    files = server_app(
+        after_bind="""
+        sys.stdout.write("loading"); sys.stdout.flush()
+        time.sleep(0.01)
+        sys.stdout.write(" done\\n"); sys.stdout.flush()
+        sys.stdout.write("ready> "); sys.stdout.flush()
+        """
+    )
+    with trio.fail_after(30):
+        async with running_service(replace(settings, partial_line_flush=0.5)) as service:
+            gid = await service.upload(files)
+            body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+            assert body["status"] == "running"
+            lines: list[str] = []
+            while "ready> " not in lines:  # until it shows, with the child still running
+                events = await service.history(gid)
+                lines = [e["message"] for e in events if e["source"] == "app"]
+                await trio.sleep(0.02)
+            assert lines == ["loading done", "ready> "]
+            assert (await service.status(gid))["status"] == "running"
+            assert (await service.stop(gid)).status_code == 200

@@ -1,0 +1,434 @@
+"""Apps launched as uploaded: detected, their dependencies built by uv (or npm) from the real
+package index, cached and shared; builds stream as events; failures say why.
+
+The environments are kept in one directory for the whole session (``env_dir``), so each
+dependency set is built once however many tests launch it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+import trio
+
+from preview import Settings
+from preview.runtime.build import EnvBuilder
+from preview.runtime.depspec import PythonDeps
+
+from ..conftest import Service, auth, running_service
+
+APPS = Path(__file__).resolve().parent.parent / "apps"
+BUILD_WAIT = 240  # a cold build from the index; cached ones take well under a second
+
+
+def app_files(name: str) -> dict[str, str]:
+    root = APPS / name
+    return {
+        str(path.relative_to(root)): path.read_text()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts and "node_modules" not in path.parts
+    }
+
+
+@pytest.fixture(scope="session")
+def env_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("envs")
+
+
+@pytest.fixture
+def build_settings(settings: Settings, env_dir: Path) -> Settings:
+    return replace(settings, build="on", env_dir=str(env_dir), startup_timeout=60.0)
+
+
+@pytest.fixture
+async def builder_service(build_settings: Settings) -> AsyncIterator[Service]:
+    async with running_service(build_settings) as running:
+        yield running
+
+
+async def launched(service: Service, files: dict[str, str], **options: Any) -> dict[str, Any]:
+    gid = await service.upload(files)
+    response = await service.launch(gid, tier="pro", **options)
+    assert response.status_code == 200, response.text
+    return {"gid": gid, **response.json()}
+
+
+def messages(events: list[dict[str, Any]], source: str | None = None) -> list[str]:
+    return [e["message"] for e in events if source is None or e["source"] == source]
+
+
+async def test_fastapi_factory_under_src_is_built_and_runs(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_factory"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        runtime = body["runtime"]
+        assert runtime["framework"] == "fastapi"
+        assert runtime["detectedFrom"] == "src/shop/main.py"
+        assert "shop.main:create_app --factory --app-dir src" in runtime["command"]
+        assert "--root-path" not in runtime["command"]
+        assert runtime["python"].startswith("3.")
+        answer = await service.app_get(body, "/api/v1/items/2")
+        assert answer.json() == {"id": 2, "name": "pear"}
+        # Not the service's interpreter: the preview's own environment.
+        own = (await service.app_get(body, "/")).json()["python"]
+        assert own != sys.executable and own.startswith(service.settings.env_dir)
+        # Its OpenAPI document is where its factory put it (openapi_url).
+        found = await service.client.get(
+            f"/api/generations/{body['gid']}/endpoints", headers=auth()
+        )
+        assert found.json()["discoveredFrom"] == "openapi"
+        assert "/api/v1/items/{item_id}" in [e["path"] for e in found.json()["endpoints"]]
+        events = await service.history(body["gid"])
+        system = messages(events, "system")
+        assert any(m.startswith("detected fastapi from src/shop/main.py") for m in system)
+        assert any(m.startswith("installing dependencies") for m in system) or any(
+            m.startswith("environment ready") for m in system
+        )
+        assert (await service.stop(body["gid"])).status_code == 200
+
+        # The same set again: no new build, the environment is reused.
+        runs = service.supervisor.builder.builds_run
+        again = await launched(service, app_files("fastapi_factory"))
+        assert again["status"] == "running"
+        assert service.supervisor.builder.builds_run == runs
+        assert any("reused" in m for m in messages(await service.history(again["gid"])))
+        assert (await service.stop(again["gid"])).status_code == 200
+
+
+async def test_build_output_streams_as_build_events_with_progress(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        # A set no other test uses, so this launch builds it.
+        files = {**app_files("fastapi_factory"), "requirements.txt": "fastapi>=0.110\nsix\n"}
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        events = await service.history(body["gid"])
+        build = messages(events, "build")
+        assert any(m.startswith("progress: ") and "installed" in m for m in build), build
+        assert any("Installed" in m for m in build)
+        ids = [e["id"] for e in events]
+        assert ids == list(range(1, len(ids) + 1))
+        system = messages(events, "system")
+        assert any(m.startswith("installing dependencies (Python 3.") for m in system)
+        assert any(m.startswith("environment built in ") for m in system)
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_failed_build_fails_the_launch_with_the_installers_reason(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        files = {"main.py": "from fastapi import FastAPI\napp = FastAPI()\n"}
+        files["requirements.txt"] = "stripe-payments-sdk-does-not-exist==1.2.3\n"
+        gid = await service.upload(files)
+        response = await service.launch(gid)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "failed"
+        assert "No solution found" in body["errorMessage"]
+        assert "stripe-payments-sdk-does-not-exist" in body["errorMessage"]
+        assert any("stripe-payments-sdk-does-not-exist" in line for line in body["errorLines"])
+        assert service.supervisor.ports.in_use == frozenset()
+        # Nothing half-built is left to be mistaken for a ready environment.
+        env_dir = Path(service.settings.env_dir)
+        built = await trio.to_thread.run_sync(lambda: list(env_dir.glob("py-*")))
+        unfinished = [p for p in built if not (p / "preview-env.json").exists()]
+        assert unfinished == []
+
+
+async def test_two_launches_of_one_set_share_one_build(builder_service: Service) -> None:
+    service = builder_service
+    files = {
+        "main.py": "from starlette.applications import Starlette\napp = Starlette()\n",
+        "requirements.txt": "starlette>=0.37\nidna\n",  # a set only this test uses
+    }
+    with trio.fail_after(BUILD_WAIT):
+        runs = service.supervisor.builder.builds_run
+        gids = [await service.upload(files), await service.upload(files)]
+        results: list[dict[str, Any]] = []
+
+        async def launch(gid: str) -> None:
+            response = await service.launch(gid, tier="pro")
+            results.append(response.json())
+
+        async with trio.open_nursery() as nursery:
+            for gid in gids:
+                nursery.start_soon(launch, gid)
+        assert [r["status"] for r in results] == ["running", "running"], results
+        assert service.supervisor.builder.builds_run == runs + 1
+        waited = [messages(await service.history(gid)) for gid in gids]
+        assert sum(any("waiting for the same environment" in m for m in w) for w in waited) == 1
+        for gid in gids:
+            assert (await service.stop(gid)).status_code == 200
+
+
+async def test_missing_python_version_names_what_was_asked_and_what_exists(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(60):
+        files = {"server.py": "print('never')\n", ".python-version": "3.99\n"}
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=["{python}", "server.py"])).json()
+        assert body["status"] == "failed"
+        assert "'3.99'" in body["errorMessage"] and ".python-version" in body["errorMessage"]
+        assert "present: 3." in body["errorMessage"]
+
+
+async def test_flask_factory_runs_under_gunicorn(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("flask_factory"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["framework"] == "flask"
+        assert "gunicorn" in body["runtime"]["command"]
+        assert "notes:create_app()" in body["runtime"]["command"]
+        answer = (await service.app_get(body, "/notes/7")).json()
+        assert answer == {"id": 7}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_django_project_is_migrated_then_served(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("django_project"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["framework"] == "django"
+        created = await service.app_request(body, "POST", "/api/notes/", json={"text": "hi"})
+        assert created.status_code == 201, created.text
+        listed = (await service.app_get(body, "/api/notes/")).json()
+        assert listed == [{"id": 1, "text": "hi"}]
+        # Discovery lists the DRF routes as they really resolve: the router's API root,
+        # the @action routes (url_path, detail), the included auth URLs.
+        found = await service.client.get(
+            f"/api/generations/{body['gid']}/endpoints", headers=auth()
+        )
+        routes = {(e["method"], e["path"]) for e in found.json()["endpoints"]}
+        assert {
+            ("GET", "/api/"),
+            ("GET", "/api/notes/recent/"),
+            ("POST", "/api/notes/{pk}/shout/"),
+            ("POST", "/api-auth/login/"),
+        } <= routes
+        root = await service.app_get(body, "/api/")
+        assert root.status_code == 200 and "notes" in root.json()
+        recent = await service.app_get(body, "/api/notes/recent/")
+        assert recent.json() == {"id": 1, "text": "hi"}
+        shout = await service.app_request(body, "POST", "/api/notes/1/shout/")
+        assert shout.json() == {"id": 1, "text": "HI"}
+        events = await service.history(body["gid"])
+        assert any(m.startswith("setup: ") and "migrate" in m for m in messages(events))
+        assert any("Applying notes.0001_initial" in m for m in messages(events, "build"))
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_failed_setup_step_fails_the_launch_with_its_message(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(60):
+        files = {"server.py": "print('never')\n"}
+        gid = await service.upload(files)
+        setup = ["{python}", "-c", "import sys; sys.exit('no database reachable')"]
+        body = (await service.launch(gid, command=["{python}", "server.py"], setup=setup)).json()
+        assert body["status"] == "failed"
+        assert "setup step failed (exited with code 1)" in body["errorMessage"]
+        assert "no database reachable" in body["errorMessage"]
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
+async def test_express_app_installed_by_npm_ci(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("express_app"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["framework"] == "node"
+        assert body["runtime"]["python"] is None
+        answer = (await service.app_get(body, "/users/5")).json()
+        assert answer == {"id": "5"}
+        events = await service.history(body["gid"])
+        assert any("(npm, package-lock.json)" in m for m in messages(events, "system"))
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_dotenv_pyproject_and_python_version_are_honoured(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(
+            service, app_files("dotenv_pyproject"), env={"OVERRIDDEN": "from-option", "PORT": "1"}
+        )
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["python"].startswith("3.12")
+        seen = (await service.app_get(body, "/")).json()
+        assert seen["python"].startswith("3.12")
+        assert seen["GREETING"] == "hello from .env"
+        assert seen["DATABASE_URL"] == "sqlite:///./own.db"  # the app's own, not ours
+        assert seen["OVERRIDDEN"] == "from-option"
+        assert seen["PORT"] == str(body["port"])  # where it must listen stays ours
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_offline_wheelhouse_build(build_settings: Settings, tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    download = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary", ":all:"]
+    await trio.to_thread.run_sync(
+        lambda: subprocess.run(
+            [*download, "--dest", str(wheels), "starlette>=0.37", "uvicorn"],
+            check=True, timeout=180, capture_output=True,
+        )
+    )  # fmt: skip
+    offline = replace(
+        build_settings,
+        package_index_url="none",
+        find_links=str(wheels),
+        env_dir=str(tmp_path / "envs"),
+    )
+    files = {
+        "main.py": "from starlette.applications import Starlette\napp = Starlette()\n",
+        "requirements.txt": "starlette>=0.37\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        async with running_service(offline) as service:
+            body = await launched(service, files)
+            assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+            assert (await service.stop(body["gid"])).status_code == 200
+            # And a package the wheelhouse lacks is not fetched from anywhere.
+            missing = {**files, "requirements.txt": "starlette>=0.37\nsix\n"}
+            failed = await launched(service, missing)
+            assert failed["status"] == "failed"
+            assert "six" in failed["errorMessage"]
+
+
+@pytest.mark.parametrize(
+    ("listed_in", "hint"),
+    [
+        ("requirements.txt", "add 'PyYAML' to requirements.txt"),
+        ("pyproject.toml", "add 'PyYAML' to pyproject.toml"),
+    ],
+)
+async def test_missing_module_names_the_file_to_add_it_to(
+    builder_service: Service, listed_in: str, hint: str
+) -> None:
+    service = builder_service
+    files = app_files("fastapi_factory")
+    files["src/shop/main.py"] = "import yaml  # not listed\n" + files["src/shop/main.py"]
+    if listed_in == "pyproject.toml":
+        del files["requirements.txt"]
+        files["pyproject.toml"] = (
+            '[project]\nname = "shop"\nversion = "1"\ndependencies = ["fastapi>=0.110"]\n'
+        )
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "failed"
+        # uvicorn's import traceback is longer than the 40 lines once kept for the cause.
+        assert "No module named 'yaml'" in body["errorMessage"]
+        assert body["errorMessage"].endswith(hint)
+
+
+async def test_stop_during_a_build_kills_it_and_leaves_nothing(builder_service: Service) -> None:
+    service = builder_service
+    # An index that accepts connections and never answers: the build hangs in uv.
+    listener = trio.socket.socket()
+    await listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    files = {
+        "main.py": "from starlette.applications import Starlette\napp = Starlette()\n",
+        "requirements.txt": f"--index-url http://127.0.0.1:{port}/simple\nstarlette\n",
+    }
+    with trio.fail_after(60), listener:
+        gid = await service.upload(files)
+        response = await service.launch(gid, wait=False)
+        assert response.json()["status"] == "starting"
+        assert response.json()["phase"] in ("preparing", "installing dependencies")
+        await listener.accept()  # uv is asking the index
+        builder = service.supervisor.builder
+        assert builder._builds  # in progress
+        stopped = await service.stop(gid)
+        assert stopped.json()["status"] == "stopped"
+        assert not builder._builds
+        children = await trio.to_thread.run_sync(
+            lambda: [p.name() for p in psutil.Process().children(recursive=True)]
+        )
+        assert "uv" not in children
+        status = await service.status(gid)
+        assert status["status"] == "stopped" and status["errorMessage"] is None
+
+
+async def test_least_recently_used_environments_are_evicted_never_one_in_use(
+    build_settings: Settings, tmp_path: Path
+) -> None:
+    lines: list[str] = []
+
+    async def publish(batch: list[tuple[str, str]], stream: str) -> None:
+        lines.extend(text for _, text in batch)
+
+    async def say(message: str) -> None:
+        lines.append(message)
+
+    def deps(*names: str) -> PythonDeps:
+        return PythonDeps(names, "requirements.txt", None, None)
+
+    roomy = replace(build_settings, env_dir=str(tmp_path / "envs"), env_cache_mb=10_000)
+    with trio.fail_after(BUILD_WAIT):
+        builder = EnvBuilder(roomy)
+        first, _ = await builder.python_env(deps("setuptools"), None, publish, say)
+        second, _ = await builder.python_env(deps("setuptools", "six"), None, publish, say)
+        first.release()
+        second.release()
+        assert await builder.evict() == []
+
+        tight = EnvBuilder(replace(roomy, env_cache_mb=1))  # smaller than either
+        again, _ = await tight.python_env(deps("setuptools"), None, publish, say)
+        assert "reused" in lines[-1]
+        assert await tight.evict() == [second.key]  # the other one: not in use
+        assert await trio.to_thread.run_sync(again.path.exists)
+        again.release()
+        assert await tight.evict() == [again.key]
+        assert not await trio.to_thread.run_sync(again.path.exists)
+
+
+async def test_uv_lock_is_installed_exactly(builder_service: Service) -> None:
+    service = builder_service
+    files = app_files("uv_locked")
+    locked = {
+        name: files["uv.lock"].split(f'name = "{name}"\nversion = "')[1].split('"')[0]
+        for name in ("starlette", "uvicorn")
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        seen = (await service.app_get(body, "/")).json()
+        assert seen == locked
+        events = await service.history(body["gid"])
+        assert any("(Python 3." in m and "uv.lock)" in m for m in messages(events, "system"))
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_half_built_environments_are_removed_at_start(
+    build_settings: Settings, tmp_path: Path
+) -> None:
+    envs = tmp_path / "envs"
+    half = envs / "py-interrupted"
+    (half / "lib").mkdir(parents=True)
+    built = envs / "py-finished"
+    built.mkdir()
+    (built / "preview-env.json").write_text('{"bytes": 0}')
+    with trio.fail_after(30):
+        async with running_service(replace(build_settings, env_dir=str(envs))):
+            assert not await trio.to_thread.run_sync(half.exists)
+            assert await trio.to_thread.run_sync(built.exists)

@@ -1,0 +1,339 @@
+"""Isolation, tried from inside real previews: an uploaded app whose endpoints attempt
+each escape and report what happened. Skipped where the machine cannot sandbox."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+import trio
+
+import preview
+from preview import Settings
+from preview.runtime.cgroups import CgroupRoot
+
+from ..conftest import SECRET, SERVER_COMMAND, Service, auth, eventually, server_app
+
+PROBE_APP = """
+import json, socket, subprocess
+
+def attempt(action):
+    try:
+        result = action()
+    except Exception as error:
+        return {"ok": False, "error": type(error).__name__}
+    return {"ok": True, "result": repr(result)[:200]}
+
+def connect(port, host="127.0.0.1"):
+    with socket.create_connection((host, port), timeout=2):
+        return "connected"
+
+def write(path):
+    with open(path, "w") as file:
+        file.write("escaped")
+    return path
+
+def status_field(name):
+    for line in open("/proc/self/status"):
+        if line.startswith(name + ":"):
+            return line.split()[1]
+
+def probes():
+    targets = json.load(open("targets.json"))
+    found = {
+        "data_dir_list": attempt(lambda: os.listdir(targets["data_dir"])),
+        "database_read": attempt(lambda: open(targets["database"], "rb").read(16)),
+        "service_code_list": attempt(lambda: os.listdir(targets["code"])),
+        "other_preview_list": attempt(lambda: os.listdir(targets["other_dir"])),
+        "service_port": attempt(lambda: connect(targets["service_port"])),
+        "postgres": attempt(lambda: connect(5432)),
+        "redis": attempt(lambda: connect(6379)),
+        "other_preview_port": attempt(lambda: connect(targets["other_port"])),
+        "outside": attempt(lambda: connect(53, "1.1.1.1")),
+        "signal_service": attempt(lambda: os.kill(targets["service_pid"], 0)),
+        "write_etc": attempt(lambda: write("/etc/escaped")),
+        "write_tmp": attempt(lambda: write("/tmp/" + targets["marker"])),
+        "write_own_dir": attempt(lambda: write("own-file")),
+        "home": attempt(lambda: os.listdir("/home")),
+        "root": attempt(lambda: os.listdir("/root")),
+    }
+    found["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+    found["uid"] = os.getuid()
+    found["cap_eff"] = status_field("CapEff")
+    found["no_new_privs"] = status_field("NoNewPrivs")
+    return found
+
+class Probe(Handler):
+    def do_GET(self):
+        if self.path == "/probe":
+            body = json.dumps(probes()).encode()
+        elif self.path == "/fork-bomb":
+            import threading
+            def bomb():
+                while True:
+                    try:
+                        if os.fork() == 0:
+                            time.sleep(600)
+                            os._exit(0)
+                    except OSError:
+                        time.sleep(0.01)
+            threading.Thread(target=bomb, daemon=True).start()
+            body = b"forking"
+        elif self.path.startswith("/daemon"):
+            marker = self.path.split("=")[1]
+            code = (
+                "import os, sys, time\\n"
+                "if os.fork(): os._exit(0)\\n"
+                "os.setsid()\\n"
+                "if os.fork(): os._exit(0)\\n"
+                "open('daemon.up', 'w').close()\\n"
+                "time.sleep(600)\\n"
+            )
+            subprocess.Popen([sys.executable, "-c", code, marker]).wait()
+            while not os.path.exists("daemon.up"):
+                time.sleep(0.01)
+            body = b"daemonised"
+        else:
+            return super().do_GET()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Probe
+"""
+
+
+def probe_app(**extra: str) -> dict[str, str]:
+    return server_app(before_serving=PROBE_APP, **extra)
+
+
+def require_sandbox(service: Service) -> None:
+    isolation = service.supervisor.isolation
+    if not isolation.complete:
+        pytest.skip(f"this machine cannot sandbox previews: {isolation.reason}")
+
+
+async def launch_probe(service: Service, files: dict[str, str], **kw: Any) -> dict[str, Any]:
+    user = kw.pop("user", "alice")
+    gid = await service.upload(files, user=user)
+    launched = await service.launch(gid, command=SERVER_COMMAND, tier="pro", user=user, **kw)
+    body = launched.json()
+    assert body["status"] == "running", body
+    body["gid"] = gid
+    return body
+
+
+async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
+    require_sandbox(service)
+    with trio.fail_after(60):
+        other = await launch_probe(service, probe_app())
+        other_dir = service.settings.previews_dir / other["previewInstanceId"]
+        assert other_dir.is_dir()
+        marker = "escaped-" + secrets.token_hex(6)
+        targets = {
+            "data_dir": str(service.settings.data_dir),
+            "database": str(service.settings.data_dir / "preview.db"),
+            "code": str(Path(preview.__file__).parent),
+            "other_dir": str(other_dir),
+            "service_port": int(service.url.rsplit(":", 1)[1]),
+            "other_port": other["port"],
+            "service_pid": os.getpid(),
+            "marker": marker,
+        }
+        body = await launch_probe(service, probe_app(**{"targets.json": json.dumps(targets)}))
+        found = (await service.app_get(body, "/probe")).json()
+
+        for escape in (
+            "data_dir_list", "database_read", "service_code_list", "other_preview_list",
+            "service_port", "postgres", "redis", "other_preview_port", "outside",
+            "signal_service", "write_etc", "home",
+        ):  # fmt: skip
+            assert found[escape]["ok"] is False, (escape, found[escape])
+        # Of /root (or /home), at most the way to an interpreter bound read-only.
+        bound = service.supervisor.isolation.read_only
+        allowed = {p.parts[2] for p in bound if Path("/root") in p.parents}
+        if found["root"]["ok"]:
+            assert set(ast.literal_eval(found["root"]["result"])) <= allowed
+        assert found["write_own_dir"]["ok"] is True
+        assert found["write_tmp"]["ok"] is True  # its own /tmp, not the host's
+        assert not (Path("/tmp") / marker).exists()
+        # Its own tree only: bwrap's init, the forwarder, the app.
+        assert len(found["pids"]) <= 4, found["pids"]
+        assert found["uid"] != 0
+        assert found["cap_eff"] == "0000000000000000"
+        assert found["no_new_privs"] == "1"
+
+        status = await service.status(body["gid"])
+        assert status["isolation"].startswith("bubblewrap+cgroup-v")
+        config = await service.client.get(
+            f"/api/generations/{body['gid']}/preview/config", headers=auth()
+        )
+        assert config.json()["sandbox"]["isolation"] == status["isolation"]
+        assert status["memoryMb"] > 1  # from the cgroup
+
+
+async def test_a_fork_bomb_meets_the_process_limit_and_fails_the_preview(
+    service: Service, settings: Settings
+) -> None:
+    require_sandbox(service)
+    object.__setattr__(settings, "pids_limit", 64)
+    with trio.fail_after(60):
+        bystander = await launch_probe(service, probe_app(), user="bob")
+        body = await launch_probe(service, probe_app())
+        assert (await service.app_get(body, "/fork-bomb")).text == "forking"
+
+        async def failed() -> dict[str, Any]:
+            while (status := await service.status(body["gid"]))["status"] != "failed":
+                with trio.fail_after(2):  # the API answers while the bomb goes off
+                    await service.client.get("/healthz")
+                await trio.sleep(0.05)
+            return status
+
+        status = await failed()
+        assert status["errorMessage"] == "process limit of 64 reached"
+        assert "SIG" not in status["errorMessage"]
+        assert (await service.app_get(bystander, "/")).text == "ok"
+        assert (await service.status(bystander["gid"], user="bob"))["status"] == "running"
+
+
+async def test_a_double_forked_daemon_dies_with_its_preview(service: Service) -> None:
+    require_sandbox(service)
+    marker = "daemon-" + secrets.token_hex(6)
+
+    def daemons() -> list[psutil.Process]:
+        return [p for p in psutil.process_iter(["cmdline"]) if marker in (p.info["cmdline"] or [])]
+
+    with trio.fail_after(30):
+        body = await launch_probe(service, probe_app())
+        assert (await service.app_get(body, f"/daemon?m={marker}")).text == "daemonised"
+        await eventually(lambda: len(daemons()) == 1)  # its parent has exited
+        assert (await service.stop(body["gid"])).json()["status"] == "stopped"
+        assert daemons() == []
+
+
+async def test_required_refuses_to_launch_without_isolation(
+    service: Service, settings: Settings
+) -> None:
+    from preview.runtime.isolation import Isolation
+
+    object.__setattr__(settings, "sandbox", "required")
+    probed = service.supervisor.isolation  # put back: its cgroup parent is removed at the end
+    service.supervisor.isolation = Isolation("required", reason="no bubblewrap here")
+    try:
+        with trio.fail_after(30):
+            gid = await service.upload(server_app())
+            refused = await service.launch(gid, command=SERVER_COMMAND)
+            assert refused.status_code == 503
+            assert refused.json()["error"] == "sandbox_unavailable"
+            assert service.supervisor.runtimes == ()
+    finally:
+        service.supervisor.isolation = probed
+
+
+async def test_unsandboxed_previews_say_so(unsandboxed: Settings, service: Service) -> None:
+    with trio.fail_after(30):
+        gid = await service.upload(server_app())
+        assert (await service.launch(gid, command=SERVER_COMMAND)).json()["status"] == "running"
+        assert (await service.status(gid))["isolation"] == "none"
+        config = await service.client.get(f"/api/generations/{gid}/preview/config", headers=auth())
+        assert config.json()["sandbox"] == {
+            "mode": "off",
+            "isolation": "none",
+            "problem": "PREVIEW_SANDBOX=off",
+        }
+        await service.stop(gid)
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "off"])
+async def test_a_sigkilled_service_leaves_no_child_behind(
+    tmp_path: Path, settings: Settings, sandbox: str
+) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PREVIEW_")},
+        "PREVIEW_DATA_DIR": str(tmp_path / "killed"),
+        "PREVIEW_JWT_SECRET": SECRET,
+        "PREVIEW_PORT_MIN": str(settings.port_min),
+        "PREVIEW_PORT_MAX": str(settings.port_max),
+        "PREVIEW_SANDBOX": sandbox,
+    }
+    config = tmp_path / "hypercorn.toml"
+    config.write_text('bind = ["127.0.0.1:0"]\nworker_class = "trio"\n')
+    server = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "hypercorn", "-c", str(config), "preview:create_app()"],
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        with trio.fail_after(60):
+            url = await _bound_url(server)
+            async with httpx.AsyncClient(base_url=url, trust_env=False, timeout=30) as client:
+                response = await client.post(
+                    "/api/generations",
+                    json={"projectId": "p", "files": server_app()},
+                    headers=auth(),
+                )
+                gid = response.json()["generationId"]
+                launched = await client.post(
+                    f"/api/generations/{gid}/preview/launch",
+                    json={"wait": True, "command": SERVER_COMMAND},
+                    headers=auth(),
+                )
+                assert launched.json()["status"] == "running", launched.text
+            tree = [psutil.Process(launched.json()["processId"])]
+            tree += tree[0].children(recursive=True)
+            server.send_signal(signal.SIGKILL)
+            await server.wait()
+            await eventually(lambda: not any(p.is_running() for p in tree), 0.02)
+    finally:
+        server.kill()
+        with trio.CancelScope(shield=True):
+            await server.wait()
+        # What the killed service would have removed at its end (or at its next start).
+        killed = Settings(data_dir=tmp_path / "killed")
+        shutil.rmtree(killed.previews_dir, ignore_errors=True)
+        cgroups = CgroupRoot.detect(killed.previews_dir.name)
+        if cgroups is not None:
+            cgroups.remove_stale()
+            cgroups.remove_parents()
+
+
+async def _bound_url(server: trio.Process) -> str:
+    assert server.stderr is not None
+    seen = b""
+    while b"Running on " not in seen or not seen.split(b"Running on ", 1)[1].strip(b" "):
+        chunk = await server.stderr.receive_some()
+        if not chunk:
+            raise AssertionError("the service did not start: " + seen.decode())
+        seen += chunk
+    return seen.split(b"Running on ", 1)[1].split()[0].decode()
+
+
+async def test_many_connections_at_once_reach_a_sandboxed_app(service: Service) -> None:
+    """The forwarder's listen backlog (socat's default is 5) must take a burst of new
+    connections: beyond it, a Unix socket's connect fails at once (EAGAIN)."""
+    require_sandbox(service)
+    with trio.fail_after(60):
+        body = await launch_probe(service, probe_app())
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        assert runtime is not None and runtime.upstream.socket_path is not None
+        answers: list[bytes] = []
+
+        async def visit() -> None:
+            stream = await trio.open_unix_socket(runtime.upstream.socket_path)
+            async with stream:
+                await stream.send_all(b"GET / HTTP/1.0\r\n\r\n")
+                answers.append(await stream.receive_some(12))
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(64):
+                nursery.start_soon(visit)
+        assert answers == [b"HTTP/1.0 200"] * 64

@@ -1,0 +1,268 @@
+"""The terminal in a real browser: levels by content, wrapping, the line detail, pause,
+search with next/previous match and context, a toolbar that does not move, contrast."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import httpx
+
+from .conftest import SERVER_COMMAND, Service, example_files, server_app
+from .test_ui import _model, _select, _sign_in, _until, _visible_rows
+from .ui_helpers import browser_page, in_browser, require_browser
+
+LONG = "long " + "abcdefghij" * 300
+RECORD = {"level": "warning", "msg": "disk", "nested": {"a": [1, 2]}}
+TERMINAL_APP = server_app(
+    before_serving="""
+    class Emit(Handler):
+        def do_GET(self):
+            if self.path.startswith("/emit"):
+                for n in range(int(self.path.split("=")[1])):
+                    sys.stdout.write(f"later {n}\\n")
+                sys.stdout.flush()
+            super().do_GET()
+    Handler = Emit
+    say('INFO:     Started server process [1]', sys.stderr)
+    """,
+    after_bind=f"""
+    say('ERROR something failed')
+    say({LONG!r})
+    say({json.dumps(RECORD)!r})
+    for n in range(40):
+        say(f'filler {{n}}' + (' needle' if n in (5, 20, 35) else ''))
+    say('\\x1b[38;5;18mdark blue\\x1b[0m and \\x1b[34mblue\\x1b[0m')
+    say('last line')
+    """,
+)
+
+
+def _luminance(rgb: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(v) for v in re.findall(r"\d+", rgb)[:3])
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def _contrast(fg: str, bg: str) -> float:
+    high, low = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _row(page: Any, text: str) -> Any:
+    return page.wait_for_selector(f"#terminal-rows .row:has-text({json.dumps(text)})")
+
+
+async def test_levels_wrap_detail_pause_search_and_contrast(service: Service) -> None:
+    require_browser()
+    gid = await service.upload(TERMINAL_APP)
+    launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
+    assert launched["status"] == "running", launched
+    emit, child_transport = service.direct_app(launched, "/emit")
+    emit += "?n="
+
+    def script(url: str) -> dict[str, Any]:
+        with (
+            browser_page(width=1280, height=900) as (page, log),
+            httpx.Client(trust_env=False, transport=child_transport) as child,
+        ):
+            page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+            _sign_in(page, url)
+            _select(page, gid)
+            _row(page, "last line")
+            page.evaluate("document.getElementById('terminal-viewport').scrollTop = 0")
+            seen: dict[str, Any] = {}
+
+            # 1. Levels by content; stderr is not a verdict (no amber bar, no orange tag).
+            info_err = _row(page, "Started server process")
+            seen["stderr_class"] = info_err.get_attribute("class")
+            seen["stderr_style"] = info_err.evaluate(
+                "r => [getComputedStyle(r).borderLeftColor,"
+                " getComputedStyle(r.querySelector('.tag')).color]"
+            )
+            seen["error_class"] = _row(page, "ERROR something failed").get_attribute("class")
+            stdout_tag = page.eval_on_selector(
+                "#terminal-rows .row.stream-stdout .tag", "t => getComputedStyle(t).color"
+            )
+            seen["stdout_tag"] = stdout_tag
+            page.uncheck("#level-filter input[value='INFO']")
+            page.uncheck("#level-filter input[value='DEBUG']")
+            seen["error_filter"] = [r["text"] for r in _visible_rows(page)]
+            page.check("#level-filter input[value='INFO']")
+            page.check("#level-filter input[value='DEBUG']")
+
+            # 14. Timestamps readable (4.5:1), dark blue ANSI lifted to readable.
+            background = page.eval_on_selector(
+                "#terminal-viewport", "v => getComputedStyle(v.parentElement).backgroundColor"
+            )
+            seen["ts_contrast"] = _contrast(
+                page.eval_on_selector("#terminal-rows .row .ts", "t => getComputedStyle(t).color"),
+                background,
+            )
+
+            # 2. Wrap: the long line is cut on one row; wrapped, all of it is on screen.
+            long_row = _row(page, "long abcdefghij")
+            edge = "document.getElementById('terminal-viewport').getBoundingClientRect().right"
+            seen["cut"] = long_row.evaluate(
+                "r => [r.offsetHeight,"
+                f" r.querySelector('.msg').getBoundingClientRect().right > {edge}]"
+            )
+            page.check("#wrap-lines")
+            long_row = _row(page, "long abcdefghij")
+            seen["wrapped"] = long_row.evaluate(
+                "r => { const m = r.querySelector('.msg'); const b = m.getBoundingClientRect();"
+                " return [r.offsetHeight, m.scrollHeight <= r.offsetHeight + 1,"
+                f" b.right <= {edge}]; }}"
+            )
+            # The rows after it are placed below it, not on top of it.
+            seen["next_top"] = page.evaluate(
+                "() => { const rows = [...document.querySelectorAll('#terminal-rows .row')];"
+                " const i = rows.findIndex(r => r.textContent.includes('long abc'));"
+                " return [rows[i].getBoundingClientRect().bottom,"
+                " rows[i + 1].getBoundingClientRect().top]; }"
+            )
+            page.uncheck("#wrap-lines")
+
+            # 2. Detail: a click shows the whole line; JSON pretty-printed; Copy copies.
+            _row(page, '"nested"').click()
+            page.wait_for_selector("#line-detail:not([hidden])")
+            seen["detail_json"] = page.text_content("#line-detail-text")
+            seen["detail_meta"] = page.text_content("#line-detail-meta")
+            page.click("#line-detail-copy")
+            page.wait_for_selector("#line-detail-status:text-is('Copied.')")
+            seen["clipboard"] = page.evaluate("navigator.clipboard.readText()")
+            _row(page, "long abcdefghij").click()
+            _until(page, "document.getElementById('line-detail-text').textContent.length > 3000")
+            seen["detail_long"] = page.text_content("#line-detail-text")
+            page.click("#line-detail-close")
+            assert page.is_hidden("#line-detail")
+
+            # 3. Scrolled up is paused, and says so; Resume follows again.
+            page.wait_for_selector("#connection[data-paused='true']:text-is('paused')")
+            page.click("#pause")
+            page.wait_for_selector("#connection:text-is('live')")
+            # Pause: says so, new lines wait (counted), Resume follows again.
+            page.click("#pause")
+            page.wait_for_selector("#connection[data-paused='true']:text-is('paused')")
+            scroll = "document.getElementById('terminal-viewport').scrollTop"
+            paused_at = page.evaluate(scroll)
+            child.get(emit + "25")
+            page.wait_for_selector("#jump-latest:has-text('(25 new)')")
+            seen["paused_scroll"] = [paused_at, page.evaluate(scroll)]
+            page.click("#pause")
+            page.wait_for_selector("#connection:text-is('live')")
+            _row(page, "later 24")
+            blues = page.eval_on_selector_all(
+                "#terminal-rows .msg span[class^=ansi], #terminal-rows .msg span[style]",
+                "s => s.map(x => getComputedStyle(x).color)",
+            )
+            assert len(blues) == 2, blues  # 256-colour 18 (set as RGB) and the 16-colour blue
+            seen["blue_contrast"] = min(_contrast(c, background) for c in blues)
+
+            # 3. The toolbar does not move when the search box gets focus or a count shows.
+            def boxes() -> list[Any]:
+                return page.eval_on_selector_all(
+                    ".terminal-toolbar button, .terminal-toolbar input, .terminal-toolbar a,"
+                    " .terminal-toolbar select, #terminal-viewport",
+                    "els => els.map(e => { const b = e.getBoundingClientRect();"
+                    " return [e.id || e.value, Math.round(b.x), Math.round(b.y),"
+                    " Math.round(b.width)]; })",
+                )
+
+            before = boxes()
+            page.focus("#log-search")
+            focused = boxes()
+            page.fill("#log-search", "needle")
+            page.wait_for_selector("#search-count:text-is('3 matches')")
+            typed = boxes()
+            seen["toolbar_still"] = before == focused == typed
+            seen["toolbar_diff"] = [b for b in zip(before, typed, strict=True) if b[0] != b[1]]
+
+            # 3. Next / previous match with the count; context lines around matches.
+            page.press("#log-search", "Enter")
+            page.wait_for_selector("#search-count:text-is('1 of 3')")
+            seen["current_1"] = page.text_content("#terminal-rows .row.current-match")
+            page.click("#search-next")
+            page.wait_for_selector("#search-count:text-is('2 of 3')")
+            seen["current_2"] = page.text_content("#terminal-rows .row.current-match")
+            page.press("#log-search", "Shift+Enter")
+            page.wait_for_selector("#search-count:text-is('1 of 3')")
+            page.click("#search-prev")
+            page.wait_for_selector("#search-count:text-is('3 of 3')")
+            seen["matching_only"] = _model(page, "t.model.length")
+            page.select_option("#search-context", "2")
+            _until(page, "window.__previewTerminal.model.length === 15")
+            seen["with_context"] = [r["text"] for r in _visible_rows(page)]
+            page.select_option("#search-context", "all")
+            _until(page, "!window.__previewTerminal.model.filtered")
+            seen["all_count"] = page.text_content("#search-count")
+            log.assert_clean()
+            return seen
+
+    seen = await in_browser(script, service.url)
+    assert "lvl-INFO" in seen["stderr_class"] and "stream-stderr" in seen["stderr_class"]
+    border, tag = seen["stderr_style"]
+    assert border == "rgba(0, 0, 0, 0)" and tag == seen["stdout_tag"]
+    assert "lvl-ERROR" in seen["error_class"]
+    assert any("ERROR something failed" in text for text in seen["error_filter"])
+    assert not any("Started server process" in text for text in seen["error_filter"])
+    assert seen["ts_contrast"] >= 4.5
+    assert seen["blue_contrast"] >= 4.5
+    assert seen["cut"] == [18, True]
+    height, fits, inside = seen["wrapped"]
+    assert height >= 18 * 5 and fits and inside
+    bottom, next_top = seen["next_top"]
+    assert next_top >= bottom - 1
+    assert json.loads(seen["detail_json"]) == RECORD
+    assert seen["detail_json"].startswith("{\n  ")  # pretty-printed
+    assert "WARN" in seen["detail_meta"] and "app (stdout)" in seen["detail_meta"]
+    assert seen["clipboard"] == json.dumps(RECORD)
+    assert seen["detail_long"] == LONG
+    assert seen["paused_scroll"][0] == seen["paused_scroll"][1]  # the view did not move
+    assert seen["toolbar_still"], seen["toolbar_diff"]
+    assert "filler 5 needle" in seen["current_1"]
+    assert "filler 20 needle" in seen["current_2"]
+    assert seen["matching_only"] == 3
+    texts = "\n".join(seen["with_context"])
+    assert "filler 3" in texts and "filler 7" in texts and "filler 8" not in texts
+    assert seen["all_count"] == "3 matches"  # every line shown, the matches counted
+    await service.stop(gid)
+
+
+async def test_the_service_probes_the_apps_health_path_and_can_hide_them(
+    service: Service, settings
+) -> None:
+    require_browser()
+    object.__setattr__(settings, "health_interval", 0.2)
+    gid = await service.upload(example_files())
+    launched = (await service.launch(gid)).json()
+    assert launched["status"] == "running", launched
+    assert launched["healthPath"] == "/health"  # the example app's own, not "/"
+
+    def script(url: str) -> dict[str, Any]:
+        with browser_page() as (page, log):
+            _sign_in(page, url)
+            _select(page, gid)
+            _until(
+                page,
+                "window.__previewTerminal.model.entries.filter(e => e.probe).length >= 3",
+            )
+            before = _model(page, "t.model.length")
+            page.check("#hide-probes")
+            rows = [r["text"] for r in _visible_rows(page)]
+            after = _model(page, "t.model.length")
+            probes = _model(page, "t.model.entries.filter(e => e.probe).map(e => e.plain)")
+            log.assert_clean()
+            return {"before": before, "after": after, "rows": rows, "probes": probes}
+
+    seen = await in_browser(script, service.url)
+    assert seen["after"] < seen["before"]
+    assert all("/health" in probe for probe in seen["probes"])
+    assert not any("/health" in row for row in seen["rows"])
+    assert any("Uvicorn running" in row for row in seen["rows"])
+    assert (await service.status(gid))["healthStatus"] == "healthy"
+    await service.stop(gid)

@@ -1,0 +1,157 @@
+"""One client's protocol error ends its own connection, never the service: raw sockets
+against the real service under Hypercorn (``preview.transport.connection_guard``)."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import struct
+
+import pytest
+import trio
+from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
+from hypercorn.trio.tcp_server import TCPServer
+
+from preview.transport import connection_guard
+
+from ..conftest import SERVER_COMMAND, Service, auth, eventually, server_app
+from ..raw_http import address, answers, until_closed
+
+_KEY = b"dGhlIHNhbXBsZSBub25jZQ=="
+_WRAPPED = {
+    "H11Protocol._create_stream",
+    "TCPServer._close",
+    "TCPServer.protocol_send",
+    "TCPServer.run",
+    "WSStream.handle",
+}
+
+
+def _upgrade(path: str, *, authorization: str = "") -> bytes:
+    extra = f"Authorization: {authorization}\r\n" if authorization else ""
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {_KEY.decode()}\r\n"
+        f"Sec-WebSocket-Version: 13\r\n{extra}\r\n"
+    ).encode()
+
+
+def _masked_text_frame(text: bytes) -> bytes:
+    mask = os.urandom(4)
+    payload = bytes(byte ^ mask[index % 4] for index, byte in enumerate(text))
+    return struct.pack("!BB", 0x81, 0x80 | len(text)) + mask + payload
+
+
+def test_the_guard_wraps_what_hypercorn_still_has() -> None:
+    # If a Hypercorn upgrade moves these, the guard stops applying: this must fail then.
+    assert connection_guard.install() == _WRAPPED
+    assert connection_guard.installed() == _WRAPPED
+    assert ASGIWebsocketState.HANDSHAKE
+    source = inspect.getsource(WSStream)
+    for name in ("self.closed", "self.app_put", "self.handshake", "self.state", "self.stream_id"):
+        assert name in source, name
+    assert inspect.iscoroutinefunction(WSStream._send_error_response)
+    assert "self.stream" in inspect.getsource(TCPServer)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/nowhere",
+        "/api/generations/g_1/preview/logs/ws",
+        "/api/generations/g_1/preview/proxy/ws",
+        "/api/generations/g_1/preview/proxy/",
+    ],
+)
+@pytest.mark.parametrize("early", [b"X", _masked_text_frame(b"hello")], ids=["byte", "frame"])
+async def test_data_before_the_websocket_handshake_ends_that_connection_only(
+    service: Service, caplog: pytest.LogCaptureFixture, path: str, early: bytes
+) -> None:
+    with trio.fail_after(20):
+        for _ in range(3):  # the race it lost depended on the app's timing
+            stream = await trio.open_tcp_stream(*address(service))
+            async with stream:
+                await stream.send_all(_upgrade(path) + early)
+                answer = await until_closed(stream)
+            assert answer.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 401 ", b"HTTP/1.1 404 ")), answer
+            await answers(service)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_upgrade_then_half_close_leaves_the_service_up(service: Service) -> None:
+    with trio.fail_after(20):
+        for path in ("/nowhere", "/api/generations/g_1/preview/logs/ws"):
+            stream = await trio.open_tcp_stream(*address(service))
+            async with stream:
+                await stream.send_all(_upgrade(path))
+                await stream.send_eof()
+                await until_closed(stream)
+            await answers(service)
+
+
+async def test_early_frame_on_a_live_log_socket_frees_its_subscription(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The app is still checking the caller when the early frame comes: before the
+    fix, Hypercorn answered 400 and then never told the app, which went on feeding a
+    subscription for a client long gone, on a connection nobody closed."""
+    with trio.fail_after(60):
+        gid = await service.upload(server_app())
+        launched = await service.launch(gid, command=SERVER_COMMAND)
+        assert launched.json()["status"] == "running", launched.text
+        runtime = service.supervisor.get(launched.json()["previewInstanceId"])
+        path = f"/api/generations/{gid}/preview/logs/ws"
+        for _ in range(3):
+            stream = await trio.open_tcp_stream(*address(service))
+            async with stream:
+                request = _upgrade(path, authorization=auth()["Authorization"])
+                await stream.send_all(request + _masked_text_frame(b"early"))
+                answer = await until_closed(stream)  # the server closes it
+            assert answer.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 101 ")), answer
+            await eventually(lambda: runtime.broadcast.subscriber_count == 0)
+        await answers(service)
+        await service.stop(gid)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_connection_close_closes_the_connection(service: Service) -> None:
+    """quart-trio cancels its task when Hypercorn reports the stream closed, which
+    Hypercorn does just before closing the socket from that same task."""
+    with trio.fail_after(10):
+        for path in ("/api/health", "/api/generations/nope"):
+            stream = await trio.open_tcp_stream(*address(service))
+            async with stream:
+                await stream.send_all(
+                    f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+                )
+                assert (await until_closed(stream)).startswith(b"HTTP/1.1 ")
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+async def test_a_bad_chunk_while_the_app_answers_ends_that_connection_only(
+    service: Service, caplog: pytest.LogCaptureFixture, signed_in: bool
+) -> None:
+    """Unsigned, the app's 401 and its close race the reading task's 400: the close's
+    send_eof met the 400's write (BusyResourceError, out of the connection)."""
+    authorization = f"Authorization: {auth()['Authorization']}\r\n" if signed_in else ""
+    request = (
+        b"POST /api/generations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        + f"{authorization}\r\n".encode()
+        + (b'5\r\n{"a":\r\nzz\r\n' if signed_in else b"zz\r\n")
+    )
+
+    async def client() -> None:
+        for _ in range(10):
+            stream = await trio.open_tcp_stream(*address(service))
+            async with stream:
+                await stream.send_all(request)
+                answer = await until_closed(stream)
+            assert answer.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 401 ")), answer
+
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            for _ in range(8):
+                nursery.start_soon(client)
+        await answers(service)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
