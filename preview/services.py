@@ -6,10 +6,12 @@ import it without importing the module that imports them.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import httpx
+import trio
 from quart import current_app, has_websocket_context, request, websocket
 
 from .auth import SESSION_COOKIE, Authenticator, User
@@ -20,10 +22,19 @@ from .runtime import Supervisor
 from .settings import Settings
 from .store import Generation, Store
 
-if TYPE_CHECKING:
-    from .transport import ParkedStreams
+__all__ = ["Services", "StreamParking", "services"]
 
-__all__ = ["Services", "services"]
+
+class StreamParking(Protocol):
+    """What is asked of the parked streams through :class:`Services`:
+    ``transport.ParkedStreams`` (the fast stream path parks, the app serves and closes
+    it). A protocol, so that this module, which ``transport`` imports, imports nothing
+    of it."""
+
+    def prepare(self, writer: Any) -> Any: ...
+    def adopt(self, parked: Any, body: AsyncGenerator[Any, None]) -> bool: ...
+    async def serve(self, *, task_status: trio.TaskStatus[None] = ...) -> None: ...
+    async def aclose(self, grace: float) -> None: ...
 
 
 @dataclass
@@ -34,7 +45,7 @@ class Services:
     authenticator: Authenticator
     store: Store | None = None
     supervisor: Supervisor | None = None
-    parked_streams: ParkedStreams | None = None
+    parked_streams: StreamParking | None = None
     metrics: Metrics = field(default_factory=Metrics)
 
     http: httpx.AsyncClient | None = None
