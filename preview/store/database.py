@@ -5,22 +5,19 @@ of work in ``trio.to_thread.run_sync`` with the store's ``CapacityLimiter``; not
 blocks the event loop. The schema is created and upgraded with Alembic in
 :meth:`Store.migrate`.
 
-This is the one boundary where the driver's errors that mean "not now" become the
-service's: a database that refuses or drops connections, SQLite busy beyond its
-timeout, an I/O error raise :class:`~preview.errors.StoreUnavailable` (503 with
-``Retry-After``); no space left raises :class:`~preview.errors.StoreFull` (507). The
-transaction was rolled back, so nothing of the call was kept. Other errors (a broken
-constraint: a bug) pass unchanged. The pool checks a connection before lending it
-(``pool_pre_ping``), so it recovers by itself once the database is back.
+Every call goes through :meth:`Store._run`, the one boundary where the driver's errors
+that mean "not now" become the service's (``failures``): ``StoreUnavailable`` (503 with
+``Retry-After``) or ``StoreFull`` (507). The transaction was rolled back, so nothing of
+the call was kept. Other errors (a broken constraint: a bug) pass unchanged. The pool
+checks a connection before lending it (``pool_pre_ping``), so it recovers by itself
+once the database is back. The log's hot paths are in ``logrows``.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,17 +26,18 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, Row, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import (
-    ArgumentError,
-    DBAPIError,
-    InterfaceError,
-    OperationalError,
-    SQLAlchemyError,
-)
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import StoreError, StoreFull, StoreUnavailable
+from ..errors import StoreError
+from .failures import DatabaseUnavailable, first_line, store_error, unavailable
+from .logrows import (
+    EVENT_FIELDS,
+    LOG_EVENT_COLUMNS,
+    copy_postgres,
+    event_values_sqlite,
+    insert_sqlite,
+)
 from .models import (
     ACTIVE_STATUSES,
     Generation,
@@ -52,55 +50,9 @@ __all__ = ["LOG_EVENT_COLUMNS", "DatabaseUnavailable", "Store"]
 
 _T = TypeVar("_T")
 _MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-LOG_EVENT_COLUMNS = (
-    "preview_id", "seq", "timestamp", "level", "message", "source", "stream", "status",
-)  # fmt: skip
-_SQLITE_ROW = f"({', '.join('?' * len(LOG_EVENT_COLUMNS))})"
-_LOG_EVENTS = f"log_events ({', '.join(LOG_EVENT_COLUMNS)})"
-_SQLITE_INSERT_LOG_EVENTS = f"INSERT INTO {_LOG_EVENTS} VALUES "
-# Rows per multi-row INSERT: one statement step (and one release of the GIL) for many
-# rows instead of one each; 256 x 8 parameters stays far below SQLite's 32,766.
-_SQLITE_ROWS_PER_INSERT = 256
-_SQLITE_INSERT_MANY = _SQLITE_INSERT_LOG_EVENTS + ", ".join([_SQLITE_ROW] * _SQLITE_ROWS_PER_INSERT)
-_PG_COPY_LOG_EVENTS = f"COPY {_LOG_EVENTS} FROM STDIN"
-# Event's arguments in order (id is the seq), for log_event_values.
-_EVENT_FIELDS = ("seq", "timestamp", "level", "message", "source", "stream", "status")
-_SQLITE_EVENT_VALUES = (
-    f"SELECT {', '.join(_EVENT_FIELDS)} FROM log_events"
-    " WHERE preview_id = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?"
-)
-_NO_BOUND = 1 << 62
 _log = logging.getLogger(__name__)
-# SQLite's primary result codes that say "not now" rather than "never": another
-# connection holds the lock (past busy_timeout), the file cannot be read or opened.
-_SQLITE_TRANSIENT = {
-    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN,
-    sqlite3.SQLITE_PROTOCOL,
-}  # fmt: skip
-_PG_DISK_FULL = "53100"
 _PG_CONNECT_TIMEOUT = 10  # s; a server that does not answer is down, not slow
 _BUSY_TIMEOUT = 10.0  # s; SQLite waits this long for another connection's lock
-
-
-def _store_error(error: SQLAlchemyError) -> StoreError | None:
-    """The service's error for a driver error that means "not now", else None."""
-    if isinstance(error, PoolTimeout):
-        return StoreUnavailable("The database is busy; try again shortly.")
-    if not isinstance(error, DBAPIError):
-        return None
-    cause = error.orig
-    if isinstance(cause, sqlite3.Error):
-        code = (getattr(cause, "sqlite_errorcode", None) or 0) & 0xFF
-        if code == sqlite3.SQLITE_FULL:
-            return StoreFull("The service's storage is full; nothing was stored.")
-        if code in _SQLITE_TRANSIENT:
-            return StoreUnavailable("The database is busy; try again shortly.")
-        return None
-    if getattr(cause, "sqlstate", None) == _PG_DISK_FULL:
-        return StoreFull("The service's storage is full; nothing was stored.")
-    if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
-        return StoreUnavailable("The database is unavailable; try again shortly.")
-    return None
 
 
 def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) -> None:
@@ -112,25 +64,6 @@ def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) ->
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     cursor.close()
-
-
-class DatabaseUnavailable(Exception):
-    """The database at the configured URL cannot be opened or brought up to date: a
-    malformed URL, a missing driver, a server that refuses, a file that cannot be made.
-    The message says which, in one line, without the URL's password."""
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
-
-
-def _unavailable(url: str, error: BaseException) -> DatabaseUnavailable:
-    try:
-        shown = make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        shown = repr(url)
-    return DatabaseUnavailable(f"cannot open the database {shown}: {_first_line(error)}")
 
 
 class Store:
@@ -172,15 +105,15 @@ class Store:
         try:
             store = cls(url, threads=threads, busy_timeout=busy_timeout)
         except (ArgumentError, ImportError, OSError) as error:  # OSError: the SQLite dir
-            raise _unavailable(url, error) from error
+            raise unavailable(url, error) from error
         try:
             await store.migrate()
         except BaseException as error:
             store.engine.dispose()
             if isinstance(error, StoreError) and error.__cause__ is not None:
-                raise _unavailable(url, error.__cause__) from error
+                raise unavailable(url, error.__cause__) from error
             if isinstance(error, DBAPIError):
-                raise _unavailable(url, error) from error
+                raise unavailable(url, error) from error
             raise
         return store
 
@@ -212,11 +145,11 @@ class Store:
                 functools.partial(fn, *args), limiter=self._limiter, abandon_on_cancel=False
             )
         except SQLAlchemyError as error:
-            translated = _store_error(error)
+            translated = store_error(error)
             if translated is None:
                 raise
             if self._failing is None:
-                _log.warning("database: %s (%s)", translated.message, _first_line(error))
+                _log.warning("database: %s (%s)", translated.message, first_line(error))
             self._failing = translated
             raise translated from error
         if self._failing is not None:
@@ -324,51 +257,12 @@ class Store:
             return
         dialect = self.engine.dialect
         if dialect.name == "sqlite":
-            await self._run(self._add_log_values_sqlite, values)
+            await self._run(insert_sqlite, self.engine, values)
         elif dialect.name == "postgresql" and dialect.driver == "psycopg":
-            await self._run(self._add_log_values_copy, values)
+            await self._run(copy_postgres, self.engine, values)
         else:
             rows = [dict(zip(LOG_EVENT_COLUMNS, value, strict=True)) for value in values]
             await self._in_session(lambda s: s.execute(LogEvent.__table__.insert(), rows))
-
-    def _add_log_values_sqlite(self, values: Sequence[tuple[Any, ...]]) -> None:
-        # The hot path of persistence: plain values straight to sqlite3 (multi-row
-        # INSERTs, the rest by executemany), with the timestamp in the exact text form
-        # SQLAlchemy's SQLite DateTime writes and reads. SQLAlchemy's per-row parameter
-        # processing would otherwise cost twice the insert.
-        flat: list[Any] = []
-        last_moment, last_text = None, ""
-        extend = flat.extend
-        for pid, seq, moment, level, message, source, stream, status in values:
-            if moment is not last_moment:  # lines of one pipe read share one timestamp
-                last_moment = moment
-                last_text = moment.isoformat(sep=" ", timespec="microseconds")
-            extend((pid, seq, last_text, level, message, source, stream, status))
-        width, rows = len(LOG_EVENT_COLUMNS), _SQLITE_ROWS_PER_INSERT
-        step = width * rows
-        whole = len(values) // rows * step
-        with self.engine.begin() as connection:
-            for start in range(0, whole, step):
-                connection.exec_driver_sql(_SQLITE_INSERT_MANY, tuple(flat[start : start + step]))
-            if whole < len(flat):
-                rest = [tuple(flat[i : i + width]) for i in range(whole, len(flat), width)]
-                connection.exec_driver_sql(_SQLITE_INSERT_LOG_EVENTS + _SQLITE_ROW, rest)
-
-    def _add_log_values_copy(self, values: Sequence[tuple[Any, ...]]) -> None:
-        # PostgreSQL through psycopg 3: one COPY streams the batch, several times the
-        # rows per second of multi-row INSERTs. The driver's errors are wrapped as
-        # SQLAlchemy's (IntegrityError, ...), like those of any statement.
-        with self.engine.begin() as connection:
-            dbapi_error = connection.dialect.loaded_dbapi.Error
-            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                with cursor.copy(_PG_COPY_LOG_EVENTS) as copy:
-                    for value in values:
-                        copy.write_row(value)
-            except dbapi_error as error:
-                raise DBAPIError.instance(_PG_COPY_LOG_EVENTS, None, error, dbapi_error) from error
-            finally:
-                cursor.close()
 
     async def log_events(
         self,
@@ -423,10 +317,12 @@ class Store:
         the rows per second of a SQLAlchemy select (whose rows and DateTime parsing
         cost twice the query)."""
         if self.engine.dialect.name == "sqlite":
-            return await self._run(self._log_event_values_sqlite, preview_id, after, before, limit)
+            return await self._run(
+                event_values_sqlite, self.engine, preview_id, after, before, limit
+            )
         table = LogEvent.__table__
         query = (
-            select(*(table.c[name] for name in _EVENT_FIELDS))
+            select(*(table.c[name] for name in EVENT_FIELDS))
             .where(table.c.preview_id == preview_id, table.c.seq > after)
             .order_by(table.c.seq)
             .limit(limit)
@@ -439,31 +335,6 @@ class Store:
                 return [tuple(row) for row in connection.execute(query)]
 
         return await self._run(rows)
-
-    def _log_event_values_sqlite(
-        self, preview_id: str, after: int, before: int | None, limit: int
-    ) -> list[tuple[Any, ...]]:
-        parameters = (preview_id, after, _NO_BOUND if before is None else before, limit)
-        with self.engine.connect() as connection:
-            dbapi_error = connection.dialect.loaded_dbapi.Error
-            try:
-                cursor = connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-                    _SQLITE_EVENT_VALUES, parameters
-                )
-                rows = cursor.fetchall()
-            except dbapi_error as error:
-                wrapped = DBAPIError.instance(_SQLITE_EVENT_VALUES, parameters, error, dbapi_error)
-                raise wrapped from error
-        # Timestamps are the text SQLAlchemy's SQLite DateTime writes (as
-        # _add_log_values_sqlite does); the lines of one pipe read share one.
-        values: list[tuple[Any, ...]] = []
-        append, parse = values.append, datetime.fromisoformat
-        last_text, last_moment = None, None
-        for seq, text, level, message, source, stream, status in rows:
-            if text != last_text:
-                last_text, last_moment = text, parse(text)
-            append((seq, last_moment, level, message, source, stream, status))
-        return values
 
     async def count_log_events(self, preview_id: str) -> int:
         query = select(func.count()).select_from(LogEvent).where(LogEvent.preview_id == preview_id)
