@@ -4,7 +4,8 @@ subscribers, and the writer that stores every event."""
 from .broadcast import OFFER_GROUP, WAKE_GROUP, LogBroadcast
 from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput, relative_to
 from .event import SSE_KEEPALIVE, Event
-from .lines import LevelClassifier, Line, LineSplitter, classify_level, failure_cause
+from .failure import failure_cause
+from .lines import LevelClassifier, Line, LineSplitter, classify_level
 from .subscription import HEARTBEAT, PARKED, Gap, Parked, Sink, Subscription
 from .writer import write_log_events
 

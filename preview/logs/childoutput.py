@@ -21,7 +21,8 @@ import trio
 
 from ..clock import utcnow
 from .broadcast import LogBroadcast
-from .lines import LevelClassifier, Line, LineSplitter, failure_cause
+from .failure import failure_cause
+from .lines import LevelClassifier, Line, LineSplitter
 
 __all__ = ["ERROR_LINES", "SPLIT_MARK", "ChildOutput", "relative_to"]
 

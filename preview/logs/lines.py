@@ -1,4 +1,5 @@
-"""Turn a child's raw pipe output into log lines, give each a level, and explain failed starts.
+"""Turn a child's raw pipe output into log lines and give each a level (the reason a
+start failed, read from these lines, is in ``failure``).
 
 Everything here is pure and synchronous so the streaming code can call it per chunk without
 awaiting, and so it can be tested without processes. Levels come from the *structure* of a
@@ -9,10 +10,17 @@ word found anywhere in it: "GET /errors 200 OK" must not light up red in the UI.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["LEVELS", "LevelClassifier", "Line", "LineSplitter", "classify_level", "failure_cause"]
+__all__ = [
+    "LEVELS",
+    "LEVEL_WORD",
+    "LevelClassifier",
+    "Line",
+    "LineSplitter",
+    "classify_level",
+    "strip_ansi",
+]
 
 LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 
@@ -144,7 +152,7 @@ class LineSplitter:
 
 
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
-_LVL = r"(?P<level>trace|debug|info|warn(?:ing)?|error|critical|fatal)"
+LEVEL_WORD = r"(?P<level>trace|debug|info|warn(?:ing)?|error|critical|fatal)"
 _TS = (
     r"(?:\d{4}[-/.]\d{2}[-/.]\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?"
     r"|\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?)(?: ?(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT))?"
@@ -154,15 +162,15 @@ _STRUCTURES = tuple(
     re.compile(p, re.IGNORECASE)
     for p in (
         # "INFO:     Uvicorn running", "WARNING:root:msg", "ERROR - x", "INFO  [alembic.x] y"
-        rf"{_LVL}(?::|\]|\s+-\s|\s+\[)",
+        rf"{LEVEL_WORD}(?::|\]|\s+-\s|\s+\[)",
         # "ERROR something failed", "WARNING disk almost full": an upper-case level word
         # and a space (case-sensitive: "Error handling x" and "info about y" are prose)
         r"(?-i:(?P<level>TRACE|DEBUG|INFO|WARN(?:ING)?|ERROR|CRITICAL|FATAL))[ \t]+(?=\S)",
         # "[INFO] x", "[2024-01-01 12:00:00 +0000] [1234] [INFO] Starting gunicorn"
-        rf"(?:{_TS}\s*)?{_BRACKETS}\[\s*{_LVL}\s*\]",
+        rf"(?:{_TS}\s*)?{_BRACKETS}\[\s*{LEVEL_WORD}\s*\]",
         # "<ts> - name - WARNING - m", "<ts> ERROR name: m", "[<ts>] ERROR in app", "<ts> | INFO |"
         rf"(?:{_TS}|\[{_TS}\])\s*{_BRACKETS}(?:[-|:]\s*)?"
-        rf"(?:[\w.<>-]+(?:\s+[-|]\s+|:\s+))?{_LVL}(?=[\s:\]|]|$)",
+        rf"(?:[\w.<>-]+(?:\s+[-|]\s+|:\s+))?{LEVEL_WORD}(?=[\s:\]|]|$)",
     )
 )
 _LEVEL_MAP = dict.fromkeys(("trace", "debug"), "DEBUG") | dict.fromkeys(("warn", "warning"), "WARN")
@@ -207,7 +215,7 @@ def _json_level(s: str) -> str | None:
     return "DEBUG" if number < 30 else "INFO" if number < 40 else "WARN" if number < 50 else "ERROR"
 
 
-def _strip_ansi(text: str) -> str:
+def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text) if "\x1b" in text else text
 
 
@@ -245,10 +253,11 @@ class LevelClassifier:
 
     def classify(self, text: str) -> str:
         """Level of ``text`` (one line, no newline), given the lines classified before it."""
-        return self._step(_strip_ansi(text))[0]
+        return self.step(strip_ansi(text))[0]
 
-    def _step(self, s: str) -> tuple[str, str | None]:
-        """(level, exception line if ``s`` is one) for an ANSI-free line."""
+    def step(self, s: str) -> tuple[str, str | None]:
+        """(level, exception line if ``s`` is one) for an ANSI-free line: the exception
+        line is what ``failure`` reports as a failed start's cause."""
         mode = self._mode
         if mode != _NONE:
             if not s.strip():
@@ -298,125 +307,3 @@ class LevelClassifier:
 def classify_level(text: str, default: str = "INFO") -> str:
     """Level of a single line on its own (no traceback context)."""
     return LevelClassifier(default).classify(text)
-
-
-_MAX_CAUSE = 300
-_LEVEL_PREFIX = re.compile(rf"{_LVL}:\s*", re.IGNORECASE)
-_UVICORN_LOAD = re.compile(r"(?:error|critical):\s*(Error loading ASGI app\..*)", re.IGNORECASE)
-_PORT_IN_USE = re.compile(r"\[Errno (?:98|48|10048)\]|address already in use", re.IGNORECASE)
-# CPython's "python3: can't open file '/abs/server.py': [Errno 2] No such file or directory"
-_CANT_OPEN = re.compile(r"can't open file '([^']*)': \[Errno \d+\] (.+)")
-_NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
-_FRAME = re.compile(r'\s*(?:\| ?)?\s*File "([^"<]+)", line \d+')
-_REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_REQ_COMMENT = re.compile(r"(?:^|\s)#.*")
-# Import names whose distribution is called differently (what to tell the user to add).
-_IMPORT_TO_DIST = dict(
-    re.findall(
-        r"(\S+)=(\S+)",
-        """yaml=PyYAML PIL=Pillow cv2=opencv-python sklearn=scikit-learn bs4=beautifulsoup4
-        dotenv=python-dotenv jwt=PyJWT jose=python-jose multipart=python-multipart attr=attrs
-        dateutil=python-dateutil psycopg2=psycopg2-binary MySQLdb=mysqlclient Crypto=pycryptodome
-        OpenSSL=pyOpenSSL magic=python-magic docx=python-docx slugify=python-slugify""",
-    )
-)
-
-
-def _clip(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= _MAX_CAUSE else text[: _MAX_CAUSE - 1] + "…"
-
-
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _requirement_names(requirements: str) -> dict[str, str]:
-    """Normalized distribution name -> name as written, for each requirement line."""
-    names: dict[str, str] = {}
-    for raw in requirements.splitlines():
-        line = _REQ_COMMENT.sub("", raw).strip()
-        if not line or line.startswith("-"):  # -r, -e, --index-url ...: not a plain requirement
-            continue
-        m = _REQ_NAME.match(line)
-        if m:
-            names[_normalize(m.group())] = m.group()
-    return names
-
-
-def _missing_module_hint(module: str, requirements: str | None, listed_in: str) -> str:
-    top = module.split(".")[0]
-    dist = _IMPORT_TO_DIST.get(top, top)
-    listed = _requirement_names(requirements) if requirements else {}
-    for candidate in (dist, top, module):
-        written = listed.get(_normalize(candidate))
-        if written is not None:
-            return (
-                f" — '{written}' is in {listed_in} but not installed"
-                " for the preview interpreter (PREVIEW_PYTHON)"
-            )
-    return f" — add '{dist}' to {listed_in}"
-
-
-def failure_cause(
-    lines: Sequence[str],
-    requirements: str | None = None,
-    root: str | None = None,
-    listed_in: str = "requirements.txt",
-) -> str | None:
-    """One-line reason a child failed to start, from its last lines (most recent last).
-
-    The most recent recognizable event wins: a traceback's final exception line, uvicorn's
-    "Error loading ASGI app" message, a port bind failure, or Python's "can't open file"
-    (a command naming a script that is not there). Failing those, the last line that
-    classifies as ERROR. ``requirements`` (the app's requirement lines, from the file
-    ``listed_in``) sharpens the hint for a missing module: not listed vs. listed but not
-    installed. ``root`` (the generation's folder) is cut from paths: the cause names the
-    user's files as they wrote them, and never a host path.
-    """
-    cause = _failure_cause(lines, requirements, listed_in)
-    if cause is not None and root:
-        cause = cause.replace(root.rstrip("/") + "/", "")
-    return cause
-
-
-def _failure_cause(lines: Sequence[str], requirements: str | None, listed_in: str) -> str | None:
-    classifier = LevelClassifier()
-    exception: tuple[int, str] | None = None
-    frame = frame_at_exception = ""  # innermost frame outside importlib, i.e. who imported
-    load_error: tuple[int, str] | None = None
-    port: tuple[int, str] | None = None
-    cant_open: tuple[int, str] | None = None
-    last_error: str | None = None
-    for i, raw in enumerate(lines):
-        s = _strip_ansi(raw).rstrip("\r\n")
-        level, exc_line = classifier._step(s)
-        if (f := _FRAME.match(s)) is not None and "importlib" not in f.group(1):
-            frame = f.group(1).replace("\\", "/")
-        if exc_line is not None:
-            exception, frame_at_exception = (i, exc_line), frame
-        if (m := _UVICORN_LOAD.match(s)) is not None:
-            load_error = (i, m.group(1))
-        if _PORT_IN_USE.search(s):
-            port = (i, s)
-        if (m := _CANT_OPEN.search(s)) is not None:
-            cant_open = (i, f"can't open file '{m.group(1)}': {m.group(2)}")
-        if level == "ERROR" and s.strip():
-            last_error = s
-    found = [c for c in (exception, load_error, port, cant_open) if c is not None]
-    if not found:
-        return _clip(last_error) if last_error is not None else None
-    index, text = max(found)
-    if _PORT_IN_USE.search(text):
-        text = text.strip()
-        if (m := _LEVEL_PREFIX.match(text)) is not None:  # uvicorn's "ERROR:    [Errno 98] ..."
-            text = text[m.end() :]
-        return "port already in use: " + _clip(text)
-    if exception is not None and index == exception[0]:
-        m = _NO_MODULE.search(text)
-        if m is not None and frame_at_exception.endswith("uvicorn/importer.py"):
-            # uvicorn itself failed to import the entry module: a wrong path, not a dependency
-            return _clip(text) + " — the app module itself was not found (check the app path)"
-        if m is not None:
-            return _clip(text) + _missing_module_hint(m.group(1), requirements, listed_in)
-    return _clip(text)

@@ -1,4 +1,4 @@
-"""Tests for preview.loglines: pipe bytes -> lines, line levels, and failed-start causes."""
+"""Tests for preview.logs.lines and .failure: pipe bytes -> lines, levels, failed-start causes."""
 
 from __future__ import annotations
 

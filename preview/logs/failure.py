@@ -1,0 +1,136 @@
+"""Why a preview failed to start, in one line, from its last lines: :func:`failure_cause`.
+
+Pure, like ``lines``, whose level classifier it follows through tracebacks: the most
+recent recognizable event wins (an exception, uvicorn's load error, a port in use, a
+script that is not there), with a hint for a missing module that names what to add.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .lines import LEVEL_WORD, LevelClassifier, strip_ansi
+
+__all__ = ["failure_cause"]
+
+_MAX_CAUSE = 300
+_LEVEL_PREFIX = re.compile(rf"{LEVEL_WORD}:\s*", re.IGNORECASE)
+_UVICORN_LOAD = re.compile(r"(?:error|critical):\s*(Error loading ASGI app\..*)", re.IGNORECASE)
+_PORT_IN_USE = re.compile(r"\[Errno (?:98|48|10048)\]|address already in use", re.IGNORECASE)
+# CPython's "python3: can't open file '/abs/server.py': [Errno 2] No such file or directory"
+_CANT_OPEN = re.compile(r"can't open file '([^']*)': \[Errno \d+\] (.+)")
+_NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
+_FRAME = re.compile(r'\s*(?:\| ?)?\s*File "([^"<]+)", line \d+')
+_REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_REQ_COMMENT = re.compile(r"(?:^|\s)#.*")
+# Import names whose distribution is called differently (what to tell the user to add).
+_IMPORT_TO_DIST = dict(
+    re.findall(
+        r"(\S+)=(\S+)",
+        """yaml=PyYAML PIL=Pillow cv2=opencv-python sklearn=scikit-learn bs4=beautifulsoup4
+        dotenv=python-dotenv jwt=PyJWT jose=python-jose multipart=python-multipart attr=attrs
+        dateutil=python-dateutil psycopg2=psycopg2-binary MySQLdb=mysqlclient Crypto=pycryptodome
+        OpenSSL=pyOpenSSL magic=python-magic docx=python-docx slugify=python-slugify""",
+    )
+)
+
+
+def _clip(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= _MAX_CAUSE else text[: _MAX_CAUSE - 1] + "…"
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_names(requirements: str) -> dict[str, str]:
+    """Normalized distribution name -> name as written, for each requirement line."""
+    names: dict[str, str] = {}
+    for raw in requirements.splitlines():
+        line = _REQ_COMMENT.sub("", raw).strip()
+        if not line or line.startswith("-"):  # -r, -e, --index-url ...: not a plain requirement
+            continue
+        m = _REQ_NAME.match(line)
+        if m:
+            names[_normalize(m.group())] = m.group()
+    return names
+
+
+def _missing_module_hint(module: str, requirements: str | None, listed_in: str) -> str:
+    top = module.split(".")[0]
+    dist = _IMPORT_TO_DIST.get(top, top)
+    listed = _requirement_names(requirements) if requirements else {}
+    for candidate in (dist, top, module):
+        written = listed.get(_normalize(candidate))
+        if written is not None:
+            return (
+                f" — '{written}' is in {listed_in} but not installed"
+                " for the preview interpreter (PREVIEW_PYTHON)"
+            )
+    return f" — add '{dist}' to {listed_in}"
+
+
+def failure_cause(
+    lines: Sequence[str],
+    requirements: str | None = None,
+    root: str | None = None,
+    listed_in: str = "requirements.txt",
+) -> str | None:
+    """One-line reason a child failed to start, from its last lines (most recent last).
+
+    The most recent recognizable event wins: a traceback's final exception line, uvicorn's
+    "Error loading ASGI app" message, a port bind failure, or Python's "can't open file"
+    (a command naming a script that is not there). Failing those, the last line that
+    classifies as ERROR. ``requirements`` (the app's requirement lines, from the file
+    ``listed_in``) sharpens the hint for a missing module: not listed vs. listed but not
+    installed. ``root`` (the generation's folder) is cut from paths: the cause names the
+    user's files as they wrote them, and never a host path.
+    """
+    cause = _failure_cause(lines, requirements, listed_in)
+    if cause is not None and root:
+        cause = cause.replace(root.rstrip("/") + "/", "")
+    return cause
+
+
+def _failure_cause(lines: Sequence[str], requirements: str | None, listed_in: str) -> str | None:
+    classifier = LevelClassifier()
+    exception: tuple[int, str] | None = None
+    frame = frame_at_exception = ""  # innermost frame outside importlib, i.e. who imported
+    load_error: tuple[int, str] | None = None
+    port: tuple[int, str] | None = None
+    cant_open: tuple[int, str] | None = None
+    last_error: str | None = None
+    for i, raw in enumerate(lines):
+        s = strip_ansi(raw).rstrip("\r\n")
+        level, exc_line = classifier.step(s)
+        if (f := _FRAME.match(s)) is not None and "importlib" not in f.group(1):
+            frame = f.group(1).replace("\\", "/")
+        if exc_line is not None:
+            exception, frame_at_exception = (i, exc_line), frame
+        if (m := _UVICORN_LOAD.match(s)) is not None:
+            load_error = (i, m.group(1))
+        if _PORT_IN_USE.search(s):
+            port = (i, s)
+        if (m := _CANT_OPEN.search(s)) is not None:
+            cant_open = (i, f"can't open file '{m.group(1)}': {m.group(2)}")
+        if level == "ERROR" and s.strip():
+            last_error = s
+    found = [c for c in (exception, load_error, port, cant_open) if c is not None]
+    if not found:
+        return _clip(last_error) if last_error is not None else None
+    index, text = max(found)
+    if _PORT_IN_USE.search(text):
+        text = text.strip()
+        if (m := _LEVEL_PREFIX.match(text)) is not None:  # uvicorn's "ERROR:    [Errno 98] ..."
+            text = text[m.end() :]
+        return "port already in use: " + _clip(text)
+    if exception is not None and index == exception[0]:
+        m = _NO_MODULE.search(text)
+        if m is not None and frame_at_exception.endswith("uvicorn/importer.py"):
+            # uvicorn itself failed to import the entry module: a wrong path, not a dependency
+            return _clip(text) + " — the app module itself was not found (check the app path)"
+        if m is not None:
+            return _clip(text) + _missing_module_hint(m.group(1), requirements, listed_in)
+    return _clip(text)
