@@ -12,7 +12,7 @@ from ..errors import BadRequest
 from ..proxy import ENTER_PATH, validate_path
 from ..services import Services, services
 from .common import json_body
-from .proxying import authorised_runtime
+from .proxy_access import authorised_runtime
 
 __all__ = ["app_origin_url", "blueprint"]
 

@@ -1,77 +1,46 @@
 """Calling the running app through the service: the JSON envelope, and a transparent
-HTTP / WebSocket reverse proxy under ``/api/generations/{gid}/preview/proxy/``."""
+HTTP / WebSocket reverse proxy under ``/api/generations/{gid}/preview/proxy/``.
+
+Who may call (``proxy_access``) and the WebSocket pump (``proxy_websocket``) are shared
+with the fast paths and the previews' own origins; the calls themselves
+(:func:`call_envelope`, :func:`open_upstream`) too.
+"""
 
 from __future__ import annotations
 
 import json
-import urllib.parse
 from collections.abc import AsyncIterator, Iterable
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 import trio
-import trio_websocket
 from quart import Blueprint, Response, jsonify, redirect, request, websocket
 
-from ..auth import User, preview_token_matches
 from ..clock import utcnow
-from ..errors import BadRequest, Forbidden, PreviewError, Unavailable, error_response
+from ..errors import PreviewError, error_response
 from ..proxy import (
     PREVIEW_TOKEN_COOKIE,
     EnvelopeRequest,
     Forwarded,
     body_too_large,
     new_request_id,
-    parse_envelope,
     read_envelope_response,
     request_headers,
     response_headers,
     translate_upstream_error,
-    validate_path,
 )
 from ..runtime import PreviewRuntime, proxy_prefix
 from ..services import Services, services
 from .common import json_body, owned_generation
+from .proxy_access import authorised_envelope, authorised_target
+from .proxy_websocket import proxy_websocket
 
-__all__ = [
-    "WebSocketClient",
-    "authorised_envelope",
-    "authorised_runtime",
-    "authorised_target",
-    "blueprint",
-    "call_envelope",
-    "envelope_error_response",
-    "open_upstream",
-    "proxy_websocket",
-]
+__all__ = ["blueprint", "call_envelope", "envelope_error_response", "open_upstream"]
 
 blueprint = Blueprint("proxying", __name__, url_prefix="/api/generations/<gid>/preview")
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _WS_HEADERS = ("user-agent", "origin", "accept-language")
 _ROUTE: dict[str, Any] = {"methods": _METHODS, "provide_automatic_options": False}
-
-
-def _running(state: Services, gid: str) -> PreviewRuntime:
-    assert state.supervisor is not None
-    runtime = state.supervisor.for_generation(gid)
-    if runtime is None or runtime.status != "running":
-        raise Unavailable(
-            "The preview is not running.",
-            code="preview_not_running",
-            details={"status": runtime.status if runtime else None},
-        )
-    return runtime
-
-
-def _check_token(runtime: PreviewRuntime, token: str | None) -> None:
-    if not token:
-        raise Forbidden("Send the preview token (X-Preview-Token).", code="missing_preview_token")
-    if not preview_token_matches(token, runtime.spec.token_hash):
-        raise Forbidden(
-            "The preview token is not valid for this preview.", code="invalid_preview_token"
-        )
-    if runtime.spec.token_expires_at and utcnow() > runtime.spec.token_expires_at:
-        raise Forbidden("The preview token has expired.", code="preview_token_expired")
 
 
 def _forwarded(source) -> Forwarded:
@@ -110,17 +79,6 @@ def envelope_error_response(error: PreviewError) -> tuple[int, list[tuple[str, s
     status, headers, body = error_response(error)
     data = {**json.loads(body), "statusCode": status}
     return status, headers, json.dumps(data, separators=(",", ":")).encode() + b"\n"
-
-
-def authorised_envelope(
-    state: Services, gid: str, data: dict[str, Any], header_token: str | None
-) -> tuple[PreviewRuntime, EnvelopeRequest]:
-    """The envelope call of an owner's request body, and the running preview it goes to
-    once its preview token is checked."""
-    call = parse_envelope(data, max_body=state.settings.proxy_max_body_bytes)
-    runtime = _running(state, gid)
-    _check_token(runtime, header_token or call.preview_token)
-    return runtime, call
 
 
 async def call_envelope(
@@ -163,62 +121,6 @@ async def call_envelope(
     result["elapsedMs"] = round(elapsed, 2)
     result["requestId"] = forwarded.request_id
     return result
-
-
-def _split_target(gid: str, raw_path: bytes, query_string: bytes) -> tuple[str, str, str | None]:
-    """(path for the child, query without our token, the token from the query if any)."""
-    if not raw_path.startswith(b"/"):
-        # The absolute form (``GET http://host/path``), which a server must accept
-        # (RFC 9112 §3.2.2): its path is the target.
-        raw_path = urllib.parse.urlsplit(raw_path).path
-    prefix = proxy_prefix(gid).encode()
-    rest = raw_path[len(prefix) :]
-    if not raw_path.startswith(prefix) or rest[:1] not in (b"", b"/"):
-        # Routed here by its decoded path, but written otherwise (say, %-encoded): the
-        # child's path cannot be told apart from ours, so it is not guessed.
-        raise BadRequest(
-            f"Write the proxy path as the service gave it: {proxy_prefix(gid)}/<path of the app>.",
-            code="invalid_proxy_path",
-        )
-    path = validate_path(rest.decode("latin-1") or "/")
-    pairs = urllib.parse.parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
-    token = next((value for name, value in pairs if name == "previewToken"), None)
-    if token is None:
-        return path, query_string.decode("latin-1"), None
-    kept = [(name, value) for name, value in pairs if name != "previewToken"]
-    return path, urllib.parse.urlencode(kept), token
-
-
-async def authorised_target(
-    state: Services,
-    gid: str,
-    user: User,
-    raw_path: bytes,
-    query_string: bytes,
-    header_token: str | None,
-    cookie_token: str | None,
-) -> tuple[PreviewRuntime, str, str, str | None]:
-    """Check the owner and the preview token of a proxied call; where it goes.
-
-    Returns the runtime, the child's path, the query without our token, and the token
-    if it came in the query (to be traded for a cookie).
-    """
-    await owned_generation(gid, user, state)
-    runtime = _running(state, gid)
-    child_path, query, query_token = _split_target(gid, raw_path, query_string)
-    _check_token(runtime, header_token or query_token or cookie_token)
-    return runtime, child_path, query, query_token
-
-
-async def authorised_runtime(
-    state: Services, gid: str, user: User, token: str | None
-) -> PreviewRuntime:
-    """The running preview of ``gid`` if ``user`` owns it and ``token`` is its preview
-    token: the rule of every call to the app (404, then 503, then 403)."""
-    await owned_generation(gid, user, state)
-    runtime = _running(state, gid)
-    _check_token(runtime, token)
-    return runtime
 
 
 async def _authorised(
@@ -372,76 +274,3 @@ async def transparent_websocket(gid: str, path: str) -> Response | None:
         _forwarded(websocket), websocket,
     )  # fmt: skip
     return None
-
-
-class WebSocketClient(Protocol):
-    """The caller's side of a proxied WebSocket: Quart's ``websocket``, or an ASGI one
-    with the same methods (``transport.origin_router``). When the caller leaves,
-    ``receive`` does not return: the call is cancelled, as Quart does."""
-
-    async def accept(self, *, subprotocol: str | None = None) -> Any: ...
-    async def receive(self) -> str | bytes: ...
-    async def send(self, data: str | bytes) -> Any: ...
-    async def close(self, code: int, reason: str = "") -> Any: ...
-
-
-async def proxy_websocket(
-    state: Services,
-    runtime: PreviewRuntime,
-    child_path: str,
-    query: str,
-    headers: Iterable[tuple[str, str]],
-    subprotocols: list[str],
-    forwarded: Forwarded,
-    client: WebSocketClient,
-    *,
-    app_origin: bool = False,
-) -> None:
-    """Open the WebSocket to the app (recorded in its log), accept the caller's with the
-    app's subprotocol and pump both ways; the app refusing closes the caller's with 1011."""
-    sent = request_headers(headers, forwarded, app_origin=app_origin)
-    resource = child_path + (f"?{query}" if query else "")
-    began = trio.current_time()
-    try:
-        async with runtime.upstream.websocket(
-            resource,
-            subprotocols=subprotocols,
-            extra_headers=[(name.encode(), value.encode()) for name, value in sent],
-            connect_timeout=state.settings.proxy_timeout,
-        ) as upstream:
-            await runtime.record_proxy_call(
-                "WS", child_path, 101, (trio.current_time() - began) * 1000, forwarded.request_id
-            )
-            await client.accept(subprotocol=upstream.subprotocol)
-            await _pump(upstream, client)
-    except (trio_websocket.HandshakeError, OSError, trio.TooSlowError) as error:
-        await runtime.record_proxy_call(
-            "WS",
-            child_path,
-            None,
-            (trio.current_time() - began) * 1000,
-            forwarded.request_id,
-            type(error).__name__,
-        )
-        await client.close(1011, "the preview refused the WebSocket")
-
-
-async def _pump(upstream: trio_websocket.WebSocketConnection, client: WebSocketClient) -> None:
-    async def to_client() -> None:
-        try:
-            while True:
-                await client.send(await upstream.get_message())
-        except trio_websocket.ConnectionClosed as closed:
-            reason = closed.reason
-            code = reason.code if reason and reason.code not in (1005, 1006) else 1000
-            await client.close(code, (reason.reason or "") if reason else "")
-            nursery.cancel_scope.cancel()
-
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(to_client)
-        while True:
-            message = await client.receive()
-            try:
-                await upstream.send_message(message)
-            except trio_websocket.ConnectionClosed:
-                break

@@ -25,13 +25,8 @@ import httpx
 import trio
 
 from ..api.common import AsgiCaller, cancel_on_disconnect, owned_generation
-from ..api.proxying import (
-    authorised_envelope,
-    authorised_target,
-    call_envelope,
-    envelope_error_response,
-    open_upstream,
-)
+from ..api.proxy_access import authorised_envelope, authorised_target
+from ..api.proxying import call_envelope, envelope_error_response, open_upstream
 from ..errors import PreviewError, error_response
 from ..proxy import (
     PREVIEW_TOKEN_COOKIE,

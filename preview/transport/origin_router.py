@@ -27,7 +27,7 @@ import trio
 from werkzeug.http import dump_cookie
 
 from ..api.common import AsgiCaller
-from ..api.proxying import proxy_websocket
+from ..api.proxy_websocket import proxy_websocket
 from ..clock import utcnow
 from ..errors import (
     BadRequest,

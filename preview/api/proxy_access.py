@@ -1,0 +1,113 @@
+"""Who may call a preview's app, and where the call goes: the rule every path to the app
+shares (the envelope, the path proxy and its WebSocket, the fast paths, tickets).
+
+The caller must own the generation (else 404, as for an unknown one), its preview must
+be running (else 503 ``preview_not_running``) and the call must carry the preview's
+token (else 403). A proxied call's token may come once in the query (``previewToken``),
+which the path proxy trades for a cookie; it is never passed on to the app.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+from ..auth import User, preview_token_matches
+from ..clock import utcnow
+from ..errors import BadRequest, Forbidden, Unavailable
+from ..proxy import EnvelopeRequest, parse_envelope, validate_path
+from ..runtime import PreviewRuntime, proxy_prefix
+from ..services import Services
+from .common import owned_generation
+
+__all__ = ["authorised_envelope", "authorised_runtime", "authorised_target"]
+
+
+def _running(state: Services, gid: str) -> PreviewRuntime:
+    assert state.supervisor is not None
+    runtime = state.supervisor.for_generation(gid)
+    if runtime is None or runtime.status != "running":
+        raise Unavailable(
+            "The preview is not running.",
+            code="preview_not_running",
+            details={"status": runtime.status if runtime else None},
+        )
+    return runtime
+
+
+def _check_token(runtime: PreviewRuntime, token: str | None) -> None:
+    if not token:
+        raise Forbidden("Send the preview token (X-Preview-Token).", code="missing_preview_token")
+    if not preview_token_matches(token, runtime.spec.token_hash):
+        raise Forbidden(
+            "The preview token is not valid for this preview.", code="invalid_preview_token"
+        )
+    if runtime.spec.token_expires_at and utcnow() > runtime.spec.token_expires_at:
+        raise Forbidden("The preview token has expired.", code="preview_token_expired")
+
+
+def _split_target(gid: str, raw_path: bytes, query_string: bytes) -> tuple[str, str, str | None]:
+    """(path for the child, query without our token, the token from the query if any)."""
+    if not raw_path.startswith(b"/"):
+        # The absolute form (``GET http://host/path``), which a server must accept
+        # (RFC 9112 §3.2.2): its path is the target.
+        raw_path = urllib.parse.urlsplit(raw_path).path
+    prefix = proxy_prefix(gid).encode()
+    rest = raw_path[len(prefix) :]
+    if not raw_path.startswith(prefix) or rest[:1] not in (b"", b"/"):
+        # Routed here by its decoded path, but written otherwise (say, %-encoded): the
+        # child's path cannot be told apart from ours, so it is not guessed.
+        raise BadRequest(
+            f"Write the proxy path as the service gave it: {proxy_prefix(gid)}/<path of the app>.",
+            code="invalid_proxy_path",
+        )
+    path = validate_path(rest.decode("latin-1") or "/")
+    pairs = urllib.parse.parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    token = next((value for name, value in pairs if name == "previewToken"), None)
+    if token is None:
+        return path, query_string.decode("latin-1"), None
+    kept = [(name, value) for name, value in pairs if name != "previewToken"]
+    return path, urllib.parse.urlencode(kept), token
+
+
+async def authorised_target(
+    state: Services,
+    gid: str,
+    user: User,
+    raw_path: bytes,
+    query_string: bytes,
+    header_token: str | None,
+    cookie_token: str | None,
+) -> tuple[PreviewRuntime, str, str, str | None]:
+    """Check the owner and the preview token of a proxied call; where it goes.
+
+    Returns the runtime, the child's path, the query without our token, and the token
+    if it came in the query (to be traded for a cookie).
+    """
+    await owned_generation(gid, user, state)
+    runtime = _running(state, gid)
+    child_path, query, query_token = _split_target(gid, raw_path, query_string)
+    _check_token(runtime, header_token or query_token or cookie_token)
+    return runtime, child_path, query, query_token
+
+
+async def authorised_runtime(
+    state: Services, gid: str, user: User, token: str | None
+) -> PreviewRuntime:
+    """The running preview of ``gid`` if ``user`` owns it and ``token`` is its preview
+    token: the rule of every call to the app (404, then 503, then 403)."""
+    await owned_generation(gid, user, state)
+    runtime = _running(state, gid)
+    _check_token(runtime, token)
+    return runtime
+
+
+def authorised_envelope(
+    state: Services, gid: str, data: dict[str, Any], header_token: str | None
+) -> tuple[PreviewRuntime, EnvelopeRequest]:
+    """The envelope call of an owner's request body, and the running preview it goes to
+    once its preview token is checked."""
+    call = parse_envelope(data, max_body=state.settings.proxy_max_body_bytes)
+    runtime = _running(state, gid)
+    _check_token(runtime, header_token or call.preview_token)
+    return runtime, call

@@ -1,0 +1,90 @@
+"""A WebSocket to a preview's app: opened upstream (recorded in its log), then pumped both
+ways with close codes passed through. Shared by the path proxy (``proxying``) and a
+preview's own origin (``transport.origin_router``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+import trio
+import trio_websocket
+
+from ..proxy import Forwarded, request_headers
+from ..runtime import PreviewRuntime
+from ..services import Services
+
+__all__ = ["WebSocketClient", "proxy_websocket"]
+
+
+class WebSocketClient(Protocol):
+    """The caller's side of a proxied WebSocket: Quart's ``websocket``, or an ASGI one
+    with the same methods (``transport.origin_router``). When the caller leaves,
+    ``receive`` does not return: the call is cancelled, as Quart does."""
+
+    async def accept(self, *, subprotocol: str | None = None) -> Any: ...
+    async def receive(self) -> str | bytes: ...
+    async def send(self, data: str | bytes) -> Any: ...
+    async def close(self, code: int, reason: str = "") -> Any: ...
+
+
+async def proxy_websocket(
+    state: Services,
+    runtime: PreviewRuntime,
+    child_path: str,
+    query: str,
+    headers: Iterable[tuple[str, str]],
+    subprotocols: list[str],
+    forwarded: Forwarded,
+    client: WebSocketClient,
+    *,
+    app_origin: bool = False,
+) -> None:
+    """Open the WebSocket to the app (recorded in its log), accept the caller's with the
+    app's subprotocol and pump both ways; the app refusing closes the caller's with 1011."""
+    sent = request_headers(headers, forwarded, app_origin=app_origin)
+    resource = child_path + (f"?{query}" if query else "")
+    began = trio.current_time()
+    try:
+        async with runtime.upstream.websocket(
+            resource,
+            subprotocols=subprotocols,
+            extra_headers=[(name.encode(), value.encode()) for name, value in sent],
+            connect_timeout=state.settings.proxy_timeout,
+        ) as upstream:
+            await runtime.record_proxy_call(
+                "WS", child_path, 101, (trio.current_time() - began) * 1000, forwarded.request_id
+            )
+            await client.accept(subprotocol=upstream.subprotocol)
+            await _pump(upstream, client)
+    except (trio_websocket.HandshakeError, OSError, trio.TooSlowError) as error:
+        await runtime.record_proxy_call(
+            "WS",
+            child_path,
+            None,
+            (trio.current_time() - began) * 1000,
+            forwarded.request_id,
+            type(error).__name__,
+        )
+        await client.close(1011, "the preview refused the WebSocket")
+
+
+async def _pump(upstream: trio_websocket.WebSocketConnection, client: WebSocketClient) -> None:
+    async def to_client() -> None:
+        try:
+            while True:
+                await client.send(await upstream.get_message())
+        except trio_websocket.ConnectionClosed as closed:
+            reason = closed.reason
+            code = reason.code if reason and reason.code not in (1005, 1006) else 1000
+            await client.close(code, (reason.reason or "") if reason else "")
+            nursery.cancel_scope.cancel()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(to_client)
+        while True:
+            message = await client.receive()
+            try:
+                await upstream.send_message(message)
+            except trio_websocket.ConnectionClosed:
+                break
