@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -37,6 +36,7 @@ from .installers import (
     machine_network,
     relevant_lines,
     version_key,
+    with_progress,
 )
 from .process import ChildLimits
 from .steps import Publish, run_logged
@@ -46,7 +46,6 @@ __all__ = ["BuildFailed", "EnvBuilder", "Lease", "PythonEnv"]
 _MARKER = "preview-env.json"
 _QUERY_TIME = 60.0  # a uv query (interpreters) that takes longer has failed
 _BUILD_MEMORY = 4 * 1024 * 1024 * 1024  # uv's and npm's worker threads reserve address space
-_PROGRESS = re.compile(r"^\s*(Resolved|Prepared|Installed|Audited|Downloaded)\s+(\d+)\s+package")
 
 
 class BuildFailed(Exception):
@@ -187,19 +186,8 @@ class EnvBuilder:
     async def _uv(
         self, args: list[str], cwd: Path, publish: Publish, env: dict[str, str] | None = None
     ) -> None:
-        progress: dict[str, str] = {}
-
-        async def watch(lines: list[tuple[str, str]], stream: str) -> None:
-            await publish(lines, stream)
-            for _, text in lines:
-                if (m := _PROGRESS.match(text)) is not None:
-                    progress[m.group(1).lower()] = m.group(2)
-            if progress:
-                summary = " · ".join(f"{k} {v}" for k, v in progress.items())
-                await publish([("INFO", f"progress: {summary} packages")], "stdout")
-                progress.clear()
-
-        await self._step([uv.find_uv_bin(), *args], cwd, {**self._uv_env(), **(env or {})}, watch)
+        env = {**self._uv_env(), **(env or {})}
+        await self._step([uv.find_uv_bin(), *args], cwd, env, with_progress(publish))
 
     def _index_args(self) -> list[str]:
         return ["--no-index"] if self.settings.package_index_url == "none" else []
@@ -246,7 +234,7 @@ class EnvBuilder:
                 "npm_config_color": "false",
                 **machine_network(),
             }
-            await self._step(["npm", command, "--no-progress"], path, env, publish)
+            await self._step(["npm", command, "--no-progress"], path, env, with_progress(publish))
 
         what = deps.lockfile[0] if deps.lockfile else "package.json"
         return await self._acquire(deps.key(), build, publish, say, f"npm, {what}")

@@ -2,7 +2,8 @@
 
 Where interpreters are looked for, how builds reach the package indexes (the machine's CA
 certificates and proxy, nothing else of the service's environment), and reading uv's
-(or npm's) output for the one-line reason a build failed and the lines that explain it.
+(or npm's) output: the progress it reports (:func:`with_progress`), the one-line reason a
+build failed and the lines that explain it.
 """
 
 from __future__ import annotations
@@ -13,18 +14,28 @@ import re
 import sys
 from pathlib import Path
 
+from .steps import Publish
+
 __all__ = [
     "SAFE_PATH",
     "failure_reason",
     "interpreter_path",
     "machine_network",
+    "progress_summary",
     "relevant_lines",
     "version_key",
+    "with_progress",
 ]
 
 _UV_ERROR = re.compile(r"^\s*(?:×|error:)\s*(.+)")
 _UV_CAUSE = re.compile(r"^\s*(?:╰─▶|Caused by:)\s*(.+)")
 _MAX_REASON = 300
+# uv: "Resolved 12 packages in 3ms", "Installed 12 packages in 20ms" …
+_UV_PROGRESS = re.compile(r"^\s*(Resolved|Prepared|Installed|Audited|Downloaded)\s+(\d+)\s+package")
+# npm: "added 64 packages, removed 2 packages, changed 1 package, and audited 65 packages
+# in 2s", or "up to date in 300ms" (no progress bar without a terminal: the end's summary).
+_NPM_PROGRESS = re.compile(r"\b(added|removed|changed|audited)\s+(\d+)\s+packages?\b")
+_NPM_UP_TO_DATE = re.compile(r"^up to date\b")
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 # How this machine reaches the package indexes (its CAs, its proxy): what builds inherit
 # from the service's environment, and nothing else of it.
@@ -78,3 +89,31 @@ def relevant_lines(tail: list[str]) -> list[str]:
 
 def _clip(text: str) -> str:
     return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"
+
+
+def progress_summary(lines: list[tuple[str, str]]) -> str | None:
+    """``progress: …`` for the counts uv's or npm's lines in a batch report, if any."""
+    counts: dict[str, str] = {}
+    up_to_date = False
+    for _, text in lines:
+        if (m := _UV_PROGRESS.match(text)) is not None:
+            counts[m.group(1).lower()] = m.group(2)
+        elif text.startswith(("added ", "removed ", "changed ", "audited ")):
+            counts.update((verb, n) for verb, n in _NPM_PROGRESS.findall(text))
+        elif _NPM_UP_TO_DATE.match(text):
+            up_to_date = True
+    if counts:
+        return "progress: " + " · ".join(f"{k} {v}" for k, v in counts.items()) + " packages"
+    return "progress: up to date" if up_to_date else None
+
+
+def with_progress(publish: Publish) -> Publish:
+    """``publish``, followed by a progress line for each batch that reports one."""
+
+    async def watch(lines: list[tuple[str, str]], stream: str) -> None:
+        await publish(lines, stream)
+        summary = progress_summary(lines)
+        if summary is not None:
+            await publish([("INFO", summary)], "stdout")
+
+    return watch
