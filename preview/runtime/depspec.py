@@ -3,10 +3,10 @@
 
 Python: ``uv.lock`` (with its ``pyproject.toml``), else ``requirements.txt`` (``-r``/``-c``
 includes inlined), else ``pyproject.toml`` (PEP 621 ``project.dependencies``, or Poetry's
-``tool.poetry.dependencies`` turned into PEP 508). The interpreter asked for comes from
-``.python-version``, else ``requires-python`` (or Poetry's ``python``). Node:
-``package.json`` and its lockfile. Each spec is normalised so that the same set of
-dependencies always gives the same key (:meth:`PythonDeps.key`).
+``tool.poetry.dependencies`` turned into PEP 508 by :mod:`.poetry`). The interpreter
+asked for comes from ``.python-version``, else ``requires-python`` (or Poetry's
+``python``). Node: ``package.json`` and its lockfile. Each spec is normalised so that the
+same set of dependencies always gives the same key (:meth:`PythonDeps.key`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import posixpath
 import re
 import tomllib
 from dataclasses import dataclass
+
+from .poetry import poetry_constraint, poetry_requirements
 
 __all__ = ["NodeDeps", "PythonDeps", "node_dependencies", "python_dependencies"]
 
@@ -34,6 +36,9 @@ class PythonDeps:
     python_request: str | None  # ">=3.11", "3.12" …; None: any
     python_source: str | None
     lock: tuple[str, str] | None = None  # (pyproject.toml, uv.lock) texts for `uv sync`
+    # What the spec could not say exactly (Poetry's ||, a path dependency …), for the
+    # build's output; not part of the key.
+    notes: tuple[str, ...] = ()
 
     def names(self) -> set[str]:
         """Normalised distribution names listed (to tell whether the server is there)."""
@@ -103,9 +108,12 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
             lines = _requirement_lines(files, requirements_path, 0)
             return PythonDeps(tuple(lines), requirements_path, request, request_source)
         if pyproject is not None:
-            lines = _pyproject_requirements(pyproject)
-            if lines is not None:
-                return PythonDeps(tuple(lines), pyproject_path, request, request_source)
+            found = _pyproject_requirements(files, pyproject, directory)
+            if found is not None:
+                lines, notes = found
+                return PythonDeps(
+                    tuple(lines), pyproject_path, request, request_source, notes=tuple(notes)
+                )
     request, request_source = _python_request(files, "")
     return PythonDeps((), "", request, request_source)
 
@@ -132,7 +140,7 @@ def _python_request(files: dict[str, bytes], directory: str) -> tuple[str | None
         return project["requires-python"], _join(directory, "pyproject.toml")
     poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {})
     if isinstance(poetry, dict) and isinstance(poetry.get("python"), str):
-        return _poetry_constraint(poetry["python"]) or None, _join(directory, "pyproject.toml")
+        return poetry_constraint(poetry["python"]) or None, _join(directory, "pyproject.toml")
     return None, None
 
 
@@ -153,55 +161,17 @@ def _requirement_lines(files: dict[str, bytes], path: str, depth: int) -> list[s
     return lines
 
 
-def _pyproject_requirements(pyproject: dict) -> list[str] | None:
+def _pyproject_requirements(
+    files: dict[str, bytes], pyproject: dict, directory: str
+) -> tuple[list[str], list[str]] | None:
+    """(requirement lines, notes) of a pyproject.toml; None when it lists none."""
     project = pyproject.get("project")
     if isinstance(project, dict) and isinstance(project.get("dependencies"), list):
-        return [d.strip() for d in project["dependencies"] if isinstance(d, str) and d.strip()]
+        return [d.strip() for d in project["dependencies"] if isinstance(d, str) and d.strip()], []
     poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies")
     if isinstance(poetry, dict):
-        return [r for name, c in poetry.items() if name != "python" and (r := _poetry_dep(name, c))]
+        return poetry_requirements(files, poetry, directory, _join(directory, "pyproject.toml"))
     return None
-
-
-def _poetry_dep(name: str, constraint: object) -> str | None:
-    if isinstance(constraint, list):
-        constraint = constraint[0] if constraint else "*"
-    extras = ""
-    if isinstance(constraint, dict):
-        if constraint.get("optional") or "path" in constraint:
-            return None
-        if isinstance(constraint.get("extras"), list):
-            extras = "[" + ",".join(str(e) for e in constraint["extras"]) + "]"
-        if "git" in constraint:
-            ref = constraint.get("rev") or constraint.get("tag") or constraint.get("branch")
-            return f"{name}{extras} @ git+{constraint['git']}" + (f"@{ref}" if ref else "")
-        constraint = constraint.get("version", "*")
-    if not isinstance(constraint, str):
-        return None
-    return f"{name}{extras}{_poetry_constraint(constraint)}"
-
-
-def _poetry_constraint(constraint: str) -> str:
-    """Poetry's ``^1.2`` / ``~1.2`` / ``1.2.3`` / ``*`` as a PEP 440 specifier."""
-    parts = []
-    for piece in constraint.split(","):
-        piece = piece.strip()
-        if piece in ("", "*"):
-            continue
-        if piece[0] in "^~" and piece[1:2] != "=":
-            numbers = [int(n) if n.isdigit() else 0 for n in piece[1:].strip().split(".")]
-            if piece[0] == "^":
-                first = next((i for i, n in enumerate(numbers) if n), len(numbers) - 1)
-            else:
-                first = min(1, len(numbers) - 1) if len(numbers) > 1 else 0
-            upper = [*numbers[:first], numbers[first] + 1]
-            lower = ".".join(map(str, numbers))
-            parts.append(f">={lower},<{'.'.join(map(str, upper))}")
-        elif piece[0].isdigit():
-            parts.append(f"=={piece}")
-        else:
-            parts.append(piece.replace(" ", ""))
-    return ",".join(parts)
 
 
 def node_dependencies(files: dict[str, bytes]) -> NodeDeps | None:

@@ -1,0 +1,265 @@
+"""Poetry's dependency tables as PEP 508 requirements: :func:`poetry_requirements`.
+
+Poetry's constraint language is wider than PEP 440's: ``^1.2`` and ``~1.2`` ranges,
+clauses separated by spaces as well as commas (``">=1.0 <2.0"``), and ``||`` between
+alternatives. PEP 440 has no "or": alternatives that join into one range without a gap
+(``^1.2 || ^2.0``) become that range, which is exact; otherwise the newest alternative is
+kept (the one Poetry's solver would pick, as it prefers the newest versions), and a note
+says so (the caller shows it in the build's output). A dependency's
+``python`` and ``markers`` keys become PEP 508 markers (markers *can* say "or"); ``url``
+and ``git`` dependencies direct references; a ``path`` dependency inside the upload is not
+installed (the app imports it from the upload, as a local path in a requirements.txt) but
+its own dependencies are.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import tomllib
+from collections.abc import Callable
+
+__all__ = ["poetry_constraint", "poetry_requirements"]
+
+# A clause: an optional operator, then a version (or "*").
+_CLAUSE = re.compile(r"(\^|~=|~|===|==|!=|>=|<=|>|<|=)?\s*(\*|v?\d[\w.*+!-]*)")
+_RELEASE = re.compile(r"\d+")
+_SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")  # git@github.com:owner/repo.git
+_MAX_DEPTH = 10
+
+Clauses = list[tuple[str, str]]  # [(PEP 440 operator, version)]; [] means any version
+
+
+def _release(version: str) -> list[int]:
+    """The leading numeric release segments of ``version`` (``1.2.3b1`` -> [1, 2, 3])."""
+    numbers = []
+    for part in version.split("."):
+        match = _RELEASE.match(part)
+        if match is None:
+            break
+        numbers.append(int(match.group()))
+        if match.end() != len(part):
+            break
+    return numbers or [0]
+
+
+def _range(operator: str, version: str) -> Clauses:
+    """``^`` / ``~`` as a ``>=``/``<`` pair (Poetry's semantics)."""
+    numbers = _release(version)
+    if operator == "^":  # up to the next change of the first non-zero segment
+        first = next((i for i, n in enumerate(numbers) if n), len(numbers) - 1)
+    else:  # ~1.2.3 and ~1.2: next minor; ~1: next major
+        first = 1 if len(numbers) > 1 else 0
+    upper = [*numbers[:first], numbers[first] + 1]
+    return [(">=", version), ("<", ".".join(map(str, upper)))]
+
+
+def _alternative(text: str) -> Clauses | None:
+    """One alternative (no ``||``) as PEP 440 clauses; None when it cannot be read."""
+    if re.sub(r"[\s,]", "", _CLAUSE.sub("", text)):
+        return None  # something neither a clause nor a separator
+    clauses: Clauses = []
+    for operator, version in _CLAUSE.findall(text):
+        if version == "*":
+            continue
+        if operator in ("^", "~"):
+            clauses.extend(_range(operator, version))
+        else:
+            clauses.append((operator if operator not in ("", "=") else "==", version))
+    return clauses
+
+
+def _alternatives(constraint: str) -> list[Clauses | None]:
+    return [_alternative(part) for part in re.split(r"\|\|?", constraint)]
+
+
+def _bound(clauses: Clauses) -> tuple[str | None, str | None] | None:
+    """(lower inclusive, upper exclusive) when ``clauses`` is just such a range."""
+    lower = upper = None
+    for operator, version in clauses:
+        if not re.fullmatch(r"\d+(\.\d+)*", version):
+            return None  # pre-releases, wildcards: not compared here
+        if operator == ">=" and lower is None:
+            lower = version
+        elif operator == "<" and upper is None:
+            upper = version
+        else:
+            return None
+    return lower, upper
+
+
+def _key(version: str, width: int) -> tuple[int, ...]:
+    numbers = [int(n) for n in version.split(".")]
+    return tuple(numbers + [0] * (width - len(numbers)))
+
+
+def _merge(alternatives: list[Clauses]) -> tuple[Clauses, bool]:
+    """One range for the alternatives: (their union, True) when it has no gap; else
+    (the newest alternative, False), the one Poetry's solver would most likely pick, or
+    the first when they cannot be compared here."""
+    bounds = [_bound(clauses) for clauses in alternatives]
+    if any(b is None for b in bounds):
+        return alternatives[0], False
+    ranges = [b for b in bounds if b is not None]
+    width = max(len(v.split(".")) for lo, hi in ranges for v in (lo, hi) if v is not None)
+
+    def low_key(version: str | None) -> tuple[float, ...]:
+        return (-1,) if version is None else _key(version, width)
+
+    def high_key(version: str | None) -> tuple[float, ...]:
+        return (float("inf"),) if version is None else _key(version, width)
+
+    ordered = sorted(ranges, key=lambda r: (low_key(r[0]), high_key(r[1])))
+    lower, upper = ordered[0]
+    for low, high in ordered[1:]:
+        if low_key(low) > high_key(upper):  # a gap: one range would let in too much
+            newest = max(ranges, key=lambda r: (high_key(r[1]), low_key(r[0])))
+            return alternatives[ranges.index(newest)], False
+        if high_key(high) > high_key(upper):
+            upper = high
+    return [*([(">=", lower)] if lower else []), *([("<", upper)] if upper else [])], True
+
+
+def _specifier(clauses: Clauses) -> str:
+    return ",".join(f"{operator}{version}" for operator, version in clauses)
+
+
+def _single(constraint: str, note: Callable[[str], None], what: str) -> Clauses:
+    """One PEP 440 range for ``constraint``; ``note`` says when it is not exact."""
+    alternatives = _alternatives(constraint)
+    readable = [a for a in alternatives if a is not None]
+    if len(readable) < len(alternatives):
+        note(f'{what}: cannot read the constraint "{constraint}": installed without one')
+        return []
+    if len(readable) == 1:
+        return readable[0]
+    if any(not a for a in readable):
+        return []  # one alternative allows anything: so does their union
+    chosen, exact = _merge(readable)
+    how = "their union, one range" if exact else "one alternative only"
+    note(
+        f'{what}: "{constraint}" has alternatives (||), which a PEP 440 requirement cannot '
+        f"say: installed as {_specifier(chosen) or 'any version'} ({how})"
+    )
+    return chosen
+
+
+def poetry_constraint(constraint: str) -> str:
+    """Poetry's ``^1.2`` / ``~1.2`` / ``1.2.3`` / ``>=1 <2`` / ``*`` as a PEP 440 specifier."""
+    return _specifier(_single(constraint, lambda _: None, "python"))
+
+
+def _python_marker(constraint: str) -> str | None:
+    """A dependency's ``python = "..."`` as a PEP 508 marker ("or" included)."""
+    alternatives = _alternatives(constraint)
+    if any(a is None for a in alternatives) or any(not a for a in alternatives):
+        return None
+    parts = []
+    for clauses in alternatives:
+        assert clauses is not None
+        parts.append(
+            " and ".join(
+                f'{"python_full_version" if v.count(".") >= 2 else "python_version"} {op} "{v}"'
+                for op, v in clauses
+            )
+        )
+    return parts[0] if len(parts) == 1 else " or ".join(f"({p})" for p in parts)
+
+
+def _git_url(url: str) -> str:
+    if "://" not in url and _SCP_LIKE.match(url):
+        url = "ssh://" + url.replace(":", "/", 1)  # scp-like syntax is no URL
+    return url if url.startswith("git+") else f"git+{url}"
+
+
+class _Reader:
+    """Reads one pyproject's Poetry table, and those of the path dependencies it names."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.notes: list[str] = []
+
+    def table(self, dependencies: dict, directory: str, source: str, depth: int) -> list[str]:
+        lines: list[str] = []
+        for name, constraint in dependencies.items():
+            if name == "python":
+                continue
+            # A list: one entry per Python version or platform, told apart by markers.
+            entries = constraint if isinstance(constraint, list) else [constraint]
+            for entry in entries:
+                lines.extend(self.dependency(name, entry, directory, source, depth))
+        return lines
+
+    def dependency(
+        self, name: str, constraint: object, directory: str, source: str, depth: int
+    ) -> list[str]:
+        what = f"{source}: {name}"
+        if isinstance(constraint, str):
+            return [f"{name}{_specifier(_single(constraint, self.notes.append, what))}"]
+        if not isinstance(constraint, dict) or constraint.get("optional"):
+            return []  # an extra's dependency: not installed unless asked for
+        extras = ""
+        if isinstance(constraint.get("extras"), list):
+            extras = "[" + ",".join(str(e) for e in constraint["extras"]) + "]"
+        markers = []
+        if isinstance(constraint.get("python"), str):
+            python = _python_marker(constraint["python"])
+            if python:
+                markers.append(python)
+        if isinstance(constraint.get("markers"), str) and constraint["markers"].strip():
+            markers.append(constraint["markers"].strip())
+        marker = " and ".join(f"({m})" if len(markers) > 1 else m for m in markers)
+        suffix = f" ; {marker}" if marker else ""
+        if isinstance(constraint.get("url"), str):
+            return [f"{name}{extras} @ {constraint['url']}{suffix}"]
+        if isinstance(constraint.get("git"), str):
+            ref = constraint.get("rev") or constraint.get("tag") or constraint.get("branch")
+            url = _git_url(constraint["git"]) + (f"@{ref}" if ref else "")
+            if isinstance(constraint.get("subdirectory"), str):
+                url += f"#subdirectory={constraint['subdirectory']}"
+            return [f"{name}{extras} @ {url}{suffix}"]
+        if isinstance(constraint.get("path"), str):
+            return self.path(name, constraint["path"], directory, what, depth)
+        version = constraint.get("version", "*")
+        if not isinstance(version, str):
+            return []
+        return [f"{name}{extras}{_specifier(_single(version, self.notes.append, what))}{suffix}"]
+
+    def path(self, name: str, path: str, directory: str, what: str, depth: int) -> list[str]:
+        local = posixpath.normpath(posixpath.join(directory, path))
+        if path.startswith("/") or local == ".." or local.startswith("../"):
+            self.notes.append(f"{what}: the path {path} is outside the upload: left out")
+            return []
+        local = "" if local == "." else local
+        inside = f"{local}/" if local else ""
+        lines: list[str] | None = None
+        if depth < _MAX_DEPTH and f"{inside}pyproject.toml" in self.files:
+            lines = self.project(f"{inside}pyproject.toml", local, depth + 1)
+        self.notes.append(
+            f"{what}: the local package {local or '.'} is used from the upload, not installed"
+            + (" (its dependencies are)" if lines else "")
+        )
+        return lines or []
+
+    def project(self, path: str, directory: str, depth: int) -> list[str] | None:
+        try:
+            pyproject = tomllib.loads(self.files[path].decode("utf-8", "replace"))
+        except tomllib.TOMLDecodeError:
+            return None
+        project = pyproject.get("project")
+        if isinstance(project, dict) and isinstance(project.get("dependencies"), list):
+            return [d.strip() for d in project["dependencies"] if isinstance(d, str) and d.strip()]
+        table = pyproject.get("tool", {}).get("poetry", {}).get("dependencies")
+        if isinstance(table, dict):
+            return self.table(table, directory, path, depth)
+        return None
+
+
+def poetry_requirements(
+    files: dict[str, bytes], dependencies: dict, directory: str, source: str
+) -> tuple[list[str], list[str]]:
+    """(PEP 508 lines, notes) for the Poetry ``dependencies`` table of ``source`` (the
+    pyproject.toml in ``directory`` of the upload)."""
+    reader = _Reader(files)
+    lines = reader.table(dependencies, directory, source, 0)
+    return list(dict.fromkeys(lines)), reader.notes

@@ -1,0 +1,111 @@
+"""Poetry's dependency tables as PEP 508 requirements (no process, no index)."""
+
+from __future__ import annotations
+
+import pytest
+
+from preview.runtime.depspec import python_dependencies
+from preview.runtime.poetry import poetry_constraint
+
+
+@pytest.mark.parametrize(
+    ("constraint", "specifier"),
+    [
+        ("^1.2.3", ">=1.2.3,<2"),
+        ("^0.2.3", ">=0.2.3,<0.3"),
+        ("^0.0.3", ">=0.0.3,<0.0.4"),
+        ("~1.2.3", ">=1.2.3,<1.3"),
+        ("~1", ">=1,<2"),
+        ("1.2.3", "==1.2.3"),
+        ("=1.2.3", "==1.2.3"),
+        ("1.2.*", "==1.2.*"),
+        ("*", ""),
+        (">=1.0 <2.0", ">=1.0,<2.0"),  # space-separated clauses (was ">=1.0<2.0")
+        (">= 1.0, < 2.0", ">=1.0,<2.0"),
+        (">=1.0,<2.0 !=1.5", ">=1.0,<2.0,!=1.5"),
+        ("^1.2.3b1", ">=1.2.3b1,<2"),
+        # || : a union without a gap is one exact range (was ">=1.0.0,<2") ...
+        ("^1.2 || ^2.0", ">=1.2,<3"),
+        ("^0.2 | ^0.3 || ^0.4", ">=0.2,<0.5"),
+        # ... else the newest alternative, as Poetry's solver would pick.
+        ("^1.0 || ^3.0", ">=3.0,<4"),
+        ("~2.7 || ^3.6", ">=3.6,<4"),
+        ("^2 || *", ""),
+    ],
+)
+def test_constraints(constraint: str, specifier: str) -> None:
+    assert poetry_constraint(constraint) == specifier
+
+
+POETRY = b"""[tool.poetry]
+name = "shop"
+
+[tool.poetry.dependencies]
+python = "~2.7 || ^3.10"
+fastapi = "^0.110 || ^0.111"
+pydantic = "^1.10 || ^2.5"
+httpx = ">=0.25 <0.28"
+tomli = {version = "^2.0", python = "<3.11"}
+uvloop = {version = "*", markers = "sys_platform != 'win32'", python = "^3.10"}
+typing-extensions = {version = ">=4", python = "~3.8 || ^3.10"}
+numpy = [
+    {version = "<1.25", python = "<3.9"},
+    {version = "^1.26", python = ">=3.9"},
+]
+wheel-from-url = {url = "https://example.com/w/wheel_from_url-1.0-py3-none-any.whl"}
+from-git = {git = "https://github.com/example/from-git.git", tag = "v1.2", extras = ["x"]}
+over-ssh = {git = "git@github.com:example/over-ssh.git", rev = "abc123", subdirectory = "py"}
+shared = {path = "../libs/shared", develop = true}
+elsewhere = {path = "../../elsewhere"}
+docs-only = {version = "^1", optional = true}
+
+[tool.poetry.group.dev.dependencies]
+pytest = "^8"
+"""
+
+SHARED = b"""[tool.poetry.dependencies]
+python = "^3.10"
+six = "^1.16"
+"""
+
+
+def test_poetry_table_as_requirements_with_markers_references_and_notes() -> None:
+    files = {"backend/pyproject.toml": POETRY, "libs/shared/pyproject.toml": SHARED}
+    deps = python_dependencies(files, "backend/app/main.py")
+    assert deps.source == "backend/pyproject.toml"
+    assert deps.requirements == (
+        "fastapi>=0.110,<0.112",
+        "pydantic>=2.5,<3",
+        "httpx>=0.25,<0.28",
+        'tomli>=2.0,<3 ; python_version < "3.11"',
+        'uvloop ; (python_version >= "3.10" and python_version < "4") and '
+        "(sys_platform != 'win32')",
+        'typing-extensions>=4 ; (python_version >= "3.8" and python_version < "3.9") or '
+        '(python_version >= "3.10" and python_version < "4")',
+        'numpy<1.25 ; python_version < "3.9"',
+        'numpy>=1.26,<2 ; python_version >= "3.9"',
+        "wheel-from-url @ https://example.com/w/wheel_from_url-1.0-py3-none-any.whl",
+        "from-git[x] @ git+https://github.com/example/from-git.git@v1.2",
+        "over-ssh @ git+ssh://git@github.com/example/over-ssh.git@abc123#subdirectory=py",
+        "six>=1.16,<2",  # the local path package's own dependencies
+    )
+    # What a PEP 440 line cannot say is said in the build's output.
+    notes = "\n".join(deps.notes)
+    assert 'fastapi: "^0.110 || ^0.111" has alternatives' in notes
+    assert "installed as >=0.110,<0.112 (their union, one range)" in notes
+    assert "installed as >=2.5,<3 (one alternative only)" in notes
+    assert "shared: the local package libs/shared is used from the upload" in notes
+    assert "elsewhere: the path ../../elsewhere is outside the upload: left out" in notes
+    # The interpreter asked for: the newest alternative (no 2.7 here).
+    assert deps.python_request == ">=3.10,<4"
+    # Notes are not part of the environment's key.
+    assert deps.key("3.12.1@/x", (), "") == python_dependencies(files, "backend/x.py").key(
+        "3.12.1@/x", (), ""
+    )
+
+
+def test_unreadable_constraint_installs_any_version_and_says_so() -> None:
+    table = b'[tool.poetry.dependencies]\nweird = "1.0 ?? 2.0"\n'
+    deps = python_dependencies({"pyproject.toml": table})
+    assert deps.requirements == ("weird",)
+    assert 'cannot read the constraint "1.0 ?? 2.0"' in deps.notes[0]
