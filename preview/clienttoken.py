@@ -2,14 +2,19 @@
 
 ``preview serve`` leaves its local user's token in one per-user file (the platform's state
 directory, from platformdirs; readable by the user only), keyed by the URL it serves, so
-the client commands find it from any folder. Otherwise a token comes from ``--token``,
-``$PREVIEW_TOKEN``, or is signed with the configured or stored JWT secret, never a new one.
+the client commands find it from any folder. A server bound to all interfaces prints
+``http://0.0.0.0:8080``, which a client calls as ``http://127.0.0.1:8080`` or
+``http://localhost:8080``: loopback and wildcard hosts on the same scheme and port are
+one server here. Otherwise a token comes from ``--token``, ``$PREVIEW_TOKEN``, or is
+signed with the configured or stored JWT secret, never a new one.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import urllib.parse
 from pathlib import Path
 
 import platformdirs
@@ -27,6 +32,46 @@ def server_tokens_path() -> Path:
     return Path(platformdirs.user_state_dir("preview-service")) / _SERVER_TOKENS
 
 
+_LOCAL_NAMES = {"", "localhost", "localhost.localdomain", "ip6-localhost"}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _local_host(host: str) -> bool:
+    """Loopback (127.0.0.0/8, ::1, localhost) or wildcard (0.0.0.0, ::): this machine."""
+    if host.lower() in _LOCAL_NAMES:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def _server_key(url: str) -> str:
+    """``url`` as one server: the local hosts are one, the default port is explicit."""
+    parts = urllib.parse.urlsplit(url.rstrip("/"))
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:  # not a port: the URL is compared as written
+        return url.rstrip("/")
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{'local' if _local_host(host) else host}:{port}"
+
+
+def _saved_token(tokens: dict[str, str], url: str) -> tuple[str, str] | None:
+    """(the URL it was left for, the token) for ``url``: that exact URL's, else the same
+    server's under another name."""
+    exact = tokens.get(url.rstrip("/"))
+    if isinstance(exact, str) and exact:
+        return url.rstrip("/"), exact
+    key = _server_key(url)
+    # The newest entry last (a dict keeps insertion order): a restarted server wins.
+    for saved_url, token in reversed(tokens.items()):
+        if isinstance(token, str) and token and _server_key(saved_url) == key:
+            return saved_url, token
+    return None
+
+
 def _read_server_tokens() -> dict[str, str]:
     try:
         tokens = json.loads(server_tokens_path().read_text())
@@ -38,7 +83,10 @@ def _read_server_tokens() -> dict[str, str]:
 def remember_server_token(url: str, token: str) -> None:
     """Leave the served URL's token where this user's client commands look for it."""
     path = server_tokens_path()
-    tokens = _read_server_tokens() | {url.rstrip("/"): token}
+    # Another URL for the same server is an older run's: its token is stale.
+    key = _server_key(url)
+    tokens = {u: t for u, t in _read_server_tokens().items() if _server_key(u) != key}
+    tokens[url.rstrip("/")] = token
     path.parent.mkdir(parents=True, exist_ok=True)
     aside = path.with_suffix(f".{os.getpid()}.tmp")
     # Owner-only from the start, then renamed into place: never readable by others.
@@ -55,9 +103,10 @@ def client_token(url: str, token: str | None) -> tuple[str, str]:
     if os.environ.get("PREVIEW_TOKEN"):
         return os.environ["PREVIEW_TOKEN"], "$PREVIEW_TOKEN"
     path = server_tokens_path()
-    left = _read_server_tokens().get(url.rstrip("/"))
-    if isinstance(left, str) and left:
-        return left, f"{path}, left by `preview serve` at {url}"
+    saved = _saved_token(_read_server_tokens(), url)
+    if saved is not None:
+        served, left = saved
+        return left, f"{path}, left by `preview serve` at {served}"
     settings = Settings.from_env()
     secret_file = settings.data_dir / "jwt-secret"
     if settings.jwt_secret or secret_file.is_file():

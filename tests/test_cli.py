@@ -460,3 +460,49 @@ async def test_serve_exits_at_once_with_idle_keep_alive_clients(tmp_path: Path) 
             await unused.aclose()
     assert server.returncode == 0
     assert took < 5, took
+
+
+async def test_a_server_on_every_interface_is_found_by_its_loopback_url(tmp_path: Path) -> None:
+    """`serve --bind 0.0.0.0:<port>` prints (and saves its token for) http://0.0.0.0:<port>;
+    a client told $PREVIEW_URL=http://127.0.0.1:<port> (or localhost) is the same server
+    and finds that token. Another port is another server: no token."""
+    with socket.socket() as probe:
+        probe.bind(("0.0.0.0", 0))
+        port = probe.getsockname()[1]
+    server_dir, client_dir, state = tmp_path / "server", tmp_path / "elsewhere", tmp_path / "st"
+    server_dir.mkdir()
+    client_dir.mkdir()
+    env = _client_env(state)
+    argv = [sys.executable, "-m", "preview", "serve", "--bind", f"0.0.0.0:{port}"]
+    with trio.fail_after(90):
+        async with trio.open_nursery() as nursery:
+            server = await nursery.start(
+                partial(
+                    trio.run_process,
+                    argv,
+                    cwd=server_dir,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    check=False,
+                )
+            )
+            assert server.stdout is not None
+            printed = b""
+            while b"ready: " not in printed or not printed.endswith(b"\n"):
+                chunk = await server.stdout.receive_some()
+                assert chunk, printed
+                printed += chunk
+            try:
+                assert f"ready: http://0.0.0.0:{port}/#token=".encode() in printed, printed
+                for host in ("127.0.0.1", "localhost"):
+                    local = env | {"PREVIEW_URL": f"http://{host}:{port}"}
+                    code, out, err = await _run(["push", str(EXAMPLE_APP)], client_dir, local)
+                    assert code == 0, err
+                    assert out.startswith("gen_"), out
+                other = env | {"PREVIEW_URL": f"http://127.0.0.1:{port + 1}"}
+                code, out, err = await _run(["push", str(EXAMPLE_APP)], client_dir, other)
+                assert code == 1 and f"no token for http://127.0.0.1:{port + 1}" in err, err
+            finally:
+                server.send_signal(signal.SIGTERM)
+                assert await server.wait() == 0
