@@ -20,6 +20,7 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from .api import endpoints, generations, ops, origins, previews, proxying, streams, ui
+from .api.bodies import envelope_limit
 from .auth import Authenticator, JWTAuthenticator
 from .errors import PreviewError, error_response
 from .proxy import UpstreamRouter, local_transport, shared_tls_context
@@ -64,7 +65,8 @@ def create_app(
     connection_guard.install()  # one client's protocol error must not end the server
     # The UI blueprint serves /static itself (content types, CSP, no-cache).
     app = QuartTrio("preview", static_folder=None)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
+    # Quart's own cap, behind each route's (api.bodies): the largest body any route takes.
+    app.config["MAX_CONTENT_LENGTH"] = max(settings.max_upload_bytes, envelope_limit(settings))
     app.config["RESPONSE_TIMEOUT"] = None  # streams live as long as their preview
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = settings.stop_grace + 45
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import trio
-from quart import request
 from werkzeug.http import parse_cookie
 
 from ..auth import SESSION_COOKIE, User
 from ..errors import BadRequest, NotFound
 from ..services import Services, services
 from ..store import Generation
+from .bodies import JSON_BODY_LIMIT, json_object, read_body
 
 __all__ = ["AsgiCaller", "cancel_on_disconnect", "json_body", "owned_generation"]
 
@@ -37,17 +37,15 @@ async def owned_generation(gid: str, user: User, state: Services | None = None) 
     return generation
 
 
-async def json_body(*, required: bool = True) -> dict[str, Any]:
-    """The request's JSON object; 400 if it is not one (or absent when required)."""
-    raw = await request.get_data()
+async def json_body(*, required: bool = True, limit: int = JSON_BODY_LIMIT) -> dict[str, Any]:
+    """The request's JSON object, read up to ``limit`` bytes (413 past it); 400 if it is
+    not one (or absent when required)."""
+    raw = await read_body(limit)
     if not raw.strip():
         if required:
             raise BadRequest("A JSON body is required.", code="invalid_json")
         return {}
-    data = await request.get_json(force=True, silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("The body must be a JSON object.", code="invalid_json")
-    return data
+    return await json_object(raw)
 
 
 class AsgiCaller:

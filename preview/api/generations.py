@@ -11,10 +11,11 @@ from quart import Blueprint, Response, jsonify, request
 
 from ..auth import SESSION_COOKIE
 from ..clock import isoformat, utcnow
-from ..errors import BadRequest, Conflict, NotFound, TooLarge
+from ..errors import BadRequest, Conflict, NotFound
 from ..generations import UploadLimits, files_from_archive, files_from_json
 from ..services import services
 from ..store import Generation
+from .bodies import json_object, read_body
 from .common import json_body, owned_generation
 
 __all__ = ["blueprint"]
@@ -47,37 +48,18 @@ def _describe(generation: Generation, files: list[tuple[str, int]] | None = None
     return data
 
 
-async def _read_body(limit: int) -> None:
-    """Read the whole body, refusing it (413) as soon as it passes ``limit`` bytes.
-
-    Quart caps a body that is awaited, but not one that is iterated, which is how its
-    form parser reads multipart: a chunked multipart body was read whole (or for ever,
-    unterminated) before anything looked at its size. Read here with the count kept,
-    the body is then handed to Quart's parsers complete.
-    """
-    received = bytearray()
-    async for chunk in request.body:  # a Content-Length over the limit raises at once
-        received += chunk
-        if len(received) > limit:
-            raise TooLarge(
-                f"The upload is larger than {limit} bytes.",
-                code="upload_too_large",
-                details={"limit": limit},
-            )
-    complete = request.body_class(len(received), limit)
-    complete.set_result(bytes(received))
-    request.body = complete
-
-
 async def _read_upload() -> tuple[str | None, dict[str, bytes]]:
     limits = UploadLimits.from_settings(services().settings)
     mimetype = request.mimetype
-    if mimetype in ("application/json", "multipart/form-data", *_ARCHIVE_TYPES):
-        await _read_body(services().settings.max_upload_bytes)
+    if mimetype not in ("application/json", "multipart/form-data", *_ARCHIVE_TYPES):
+        raise BadRequest(
+            "Send JSON {projectId, files} or a zip / tar.gz archive.",
+            code="unsupported_media_type",
+            details={"contentType": mimetype},
+        )
+    raw = await read_body(services().settings.max_upload_bytes)
     if mimetype == "application/json":
-        body = await request.get_json(force=True, silent=True)
-        if not isinstance(body, dict):
-            raise BadRequest("The body must be a JSON object.", code="invalid_json")
+        body = await json_object(raw)
         project_id = body.get("projectId")
         files = await trio.to_thread.run_sync(files_from_json, body.get("files"), limits)
         return _project(project_id), files
@@ -96,17 +78,10 @@ async def _read_upload() -> tuple[str | None, dict[str, bytes]]:
             )
         )
         return _project(form.get("projectId")), files
-    if mimetype in _ARCHIVE_TYPES:
-        data = await request.get_data()
-        files = await trio.to_thread.run_sync(
-            lambda: files_from_archive(data, limits, content_type=mimetype)
-        )
-        return _project(request.args.get("projectId")), files
-    raise BadRequest(
-        "Send JSON {projectId, files} or a zip / tar.gz archive.",
-        code="unsupported_media_type",
-        details={"contentType": mimetype},
+    files = await trio.to_thread.run_sync(
+        lambda: files_from_archive(raw, limits, content_type=mimetype)
     )
+    return _project(request.args.get("projectId")), files
 
 
 def _project(value: object) -> str | None:

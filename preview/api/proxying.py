@@ -31,6 +31,7 @@ from ..proxy import (
 )
 from ..runtime import PreviewRuntime, proxy_prefix
 from ..services import Services, services
+from .bodies import envelope_limit
 from .common import json_body, owned_generation
 from .proxy_access import authorised_envelope, authorised_target
 from .proxy_websocket import proxy_websocket
@@ -57,9 +58,10 @@ async def envelope(gid: str) -> Response:
     """``{method, path, query, headers, body}`` → ``{statusCode, headers, data, elapsedMs}``."""
     state = services()
     await owned_generation(gid, state.user())
+    body = await json_body(limit=envelope_limit(state.settings))
     try:
         runtime, call = authorised_envelope(
-            state, gid, await json_body(), request.headers.get("X-Preview-Token")
+            state, gid, body, request.headers.get("X-Preview-Token")
         )
         result = await call_envelope(state, runtime, call, _forwarded(request))
     except PreviewError as error:

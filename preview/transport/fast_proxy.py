@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import trio
 
+from ..api.bodies import envelope_limit, json_object
 from ..api.common import AsgiCaller, cancel_on_disconnect, owned_generation
 from ..api.proxy_access import authorised_envelope, authorised_target
 from ..api.proxying import call_envelope, envelope_error_response, open_upstream
@@ -96,7 +97,7 @@ class ProxyFastPath:
             await owned_generation(gid, caller.user(state, allow_cookie=False), state)
         except PreviewError:
             return receive
-        limit = state.settings.max_upload_bytes
+        limit = envelope_limit(state.settings)
         if not named.get("content-length", "0").isdigit() or (
             int(named.get("content-length", "0")) > limit
         ):
@@ -106,11 +107,9 @@ class ProxyFastPath:
         if not complete:
             return replay  # over the limit, or the caller left: Quart's answer
         try:
-            data = json.loads(b"".join(message.get("body", b"") for message in read))
-            if not isinstance(data, dict):
-                return replay
+            data = await json_object(b"".join(message.get("body", b"") for message in read))
             runtime, call = authorised_envelope(state, gid, data, named.get("x-preview-token"))
-        except (ValueError, PreviewError):
+        except PreviewError:
             return replay
         forwarded = asgi_forwarded(scope, named.get("host", ""))
         try:

@@ -3,7 +3,6 @@ streaming bodies far larger than the limit to the real service."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import io
 import json
@@ -15,11 +14,10 @@ import trio
 from preview import Settings
 
 from ..conftest import Service, auth, running_service
-from ..raw_http import address
+from ..raw_http import send_endless_body
 
 _LIMIT = 1 << 20
 _SENT_AT_MOST = 64 << 20  # what the client would send if nobody stopped it
-_PIECE = 64 << 10
 
 
 def _zip_start() -> bytes:
@@ -59,36 +57,9 @@ async def _stream_upload(service: Service, kind: str, *, chunked: bool) -> tuple
         f"POST /api/generations HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n"
         f"Authorization: {auth()['Authorization']}\r\n{framing}\r\n\r\n"
     ).encode()
-    stream = await trio.open_tcp_stream(*address(service))
-    sent = 0
-    answer = b""
-    async with stream:
-        await stream.send_all(head)
-
-        async def send_body() -> None:
-            nonlocal sent
-            piece = start
-            while sent < _SENT_AT_MOST:
-                data = b"%x\r\n%b\r\n" % (len(piece), piece) if chunked else piece
-                await stream.send_all(data)
-                sent += len(piece)
-                piece = filler * _PIECE
-
-        async def read_answer(cancel_scope: trio.CancelScope) -> None:
-            nonlocal answer
-            try:
-                while chunk := await stream.receive_some(65536):
-                    answer += chunk
-            except trio.BrokenResourceError:
-                pass  # reset: the server closed with our body unread
-            cancel_scope.cancel()
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(read_answer, nursery.cancel_scope)
-            # A reset: the server closed the connection, it reads no more.
-            with contextlib.suppress(trio.BrokenResourceError):
-                await send_body()
-    return answer, sent
+    return await send_endless_body(
+        service, head, start, filler, chunked=chunked, at_most=_SENT_AT_MOST
+    )
 
 
 @pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])

@@ -1,0 +1,95 @@
+"""Request bodies the API reads whole: bounded as they arrive, and parsed as JSON in one
+place, by the Quart routes and the ASGI fast paths alike.
+
+Two mistakes this module exists to keep from coming back. Quart's ``get_json(silent=True)``
+catches ``ValueError`` only, so a deeply nested document (``[[[[…``) raised
+``RecursionError`` out of the handler: a 500 for a few bytes any client can send. And a
+body that is awaited is capped only by ``MAX_CONTENT_LENGTH`` (the upload limit, 20 MiB),
+so a small JSON call (a rename, a launch's options) could make the service buffer
+megabytes; each kind of body gets its own limit here, and reading stops there (413).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import trio
+from quart import request
+
+from ..errors import BadRequest, TooLarge
+from ..settings import Settings
+
+__all__ = [
+    "JSON_BODY_LIMIT",
+    "envelope_limit",
+    "json_object",
+    "parse_json_object",
+    "read_body",
+    "too_large",
+]
+
+JSON_BODY_LIMIT = 64 * 1024  # options, a name, a path: far above any real call
+_ENVELOPE_OVERHEAD = 64 * 1024  # method, path, query and headers around the body
+_INLINE_PARSE = 64 * 1024  # larger documents are parsed off the event loop
+
+
+def envelope_limit(settings: Settings) -> int:
+    """The largest ``POST …/preview/request`` body: the largest body it may carry,
+    base64-encoded (4/3 of its size, the way a binary body comes), and the rest."""
+    return -(-settings.proxy_max_body_bytes * 4 // 3) + _ENVELOPE_OVERHEAD
+
+
+def too_large(limit: int) -> TooLarge:
+    # Werkzeug's name for it, which a Content-Length over MAX_CONTENT_LENGTH also gets.
+    return TooLarge(
+        f"The request body is larger than {limit} bytes.",
+        code="request_entity_too_large",
+        details={"limit": limit},
+    )
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """``raw`` as a JSON object; 400 ``invalid_json`` for anything else.
+
+    ``RecursionError`` is bad input like any other: the decoder recurses once per level
+    of nesting, so ``[`` repeated a thousand times is enough.
+    """
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.", code="invalid_json")
+    return data
+
+
+async def json_object(raw: bytes) -> dict[str, Any]:
+    """:func:`parse_json_object`, in a thread for a document large enough to stall the
+    event loop (an upload of many megabytes takes a good part of a second)."""
+    if len(raw) <= _INLINE_PARSE:
+        return parse_json_object(raw)
+    return await trio.to_thread.run_sync(parse_json_object, raw)
+
+
+async def read_body(limit: int) -> bytes:
+    """The current request's whole body, refused (413) as soon as it passes ``limit``.
+
+    Read here with the count kept rather than awaited: Quart caps an awaited body only
+    at ``MAX_CONTENT_LENGTH``, and an iterated one (how its form parser reads multipart)
+    not at all, so a chunked body was read whole (or for ever, unterminated) before
+    anything looked at its size. The 413 closes the connection (``errors``), so nothing
+    more of the body is read. The complete body is put back for Quart's own parsers.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large(limit)
+    received = bytearray()
+    async for chunk in request.body:
+        received += chunk
+        if len(received) > limit:
+            raise too_large(limit)
+    data = bytes(received)
+    complete = request.body_class(len(data), None)
+    complete.set_result(data)
+    request.body = complete
+    return data

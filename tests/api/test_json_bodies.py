@@ -1,0 +1,126 @@
+"""JSON request bodies over HTTP: a document nested past the decoder's recursion limit is a
+400 on every route that parses one (Quart's routes and the envelope's fast path), and a
+small JSON call stops reading at its own limit with 413, far below the upload limit."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+
+import httpx
+import pytest
+import trio
+
+from preview import Settings
+from preview.api.bodies import JSON_BODY_LIMIT, envelope_limit
+
+from ..conftest import Service, auth, running_service
+from ..raw_http import send_endless_body
+
+_PROXY_BODY = 48 << 10  # the envelope's limit is then about 128 KiB
+_SENT_AT_MOST = 64 << 20  # what the client would send if nobody stopped it
+
+
+@pytest.fixture
+async def big_uploads(settings: Settings):
+    """Uploads of up to 1 GiB: what used to be the only cap of every JSON body."""
+    changed = dataclasses.replace(
+        settings, max_upload_bytes=1 << 30, proxy_max_body_bytes=_PROXY_BODY
+    )
+    async with running_service(changed) as service:
+        yield service
+
+
+def _routes(gid: str) -> dict[str, tuple[str, str]]:
+    base = f"/api/generations/{gid}"
+    return {
+        "rename": ("PATCH", base),
+        "launch": ("POST", f"{base}/preview/launch"),
+        "ticket": ("POST", f"{base}/preview/ticket"),
+        "envelope": ("POST", f"{base}/preview/request"),
+    }
+
+
+def _assert_invalid_json(response: httpx.Response) -> None:
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["status"] == "failed" and body["error"] == "invalid_json", body
+
+
+@pytest.mark.parametrize("route", ["rename", "launch", "ticket", "envelope"])
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_deeply_nested_json_is_a_400(service: Service, route: str, chunked: bool) -> None:
+    """A chunked envelope is answered by the Quart route, one with a length by the fast
+    path; both used to let RecursionError through (500)."""
+    deep = b"[" * (JSON_BODY_LIMIT - 1)
+    with trio.fail_after(30):
+        gid = await service.upload({"main.py": "print('hi')\n"})
+        method, path = _routes(gid)[route]
+
+        async def pieces():
+            yield deep
+
+        response = await service.client.request(
+            method,
+            path,
+            content=pieces() if chunked else deep,
+            headers={**auth(), "Content-Type": "application/json"},
+        )
+        _assert_invalid_json(response)
+        assert (await service.client.get("/api/health")).status_code == 200
+
+
+async def test_a_deeply_nested_upload_is_a_400(service: Service) -> None:
+    with trio.fail_after(30):
+        for deep in (b"[" * 100_000, b'{"files": ' * 50_000):
+            response = await service.client.post(
+                "/api/generations",
+                content=deep,
+                headers={**auth(), "Content-Type": "application/json"},
+            )
+            _assert_invalid_json(response)
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
+@pytest.mark.parametrize("route", ["rename", "launch", "ticket", "envelope"])
+async def test_an_endless_json_body_is_refused_at_its_own_limit(
+    big_uploads: Service, route: str, chunked: bool
+) -> None:
+    limit = envelope_limit(big_uploads.settings) if route == "envelope" else JSON_BODY_LIMIT
+    with trio.fail_after(60):
+        gid = await big_uploads.upload({"main.py": "print('hi')\n"})
+        method, path = _routes(gid)[route]
+        framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {_SENT_AT_MOST}"
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Authorization: {auth()['Authorization']}\r\n{framing}\r\n\r\n"
+        ).encode()
+        answer, sent = await send_endless_body(
+            big_uploads, head, b'{"name": "', b"x", chunked=chunked, at_most=_SENT_AT_MOST
+        )
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:300]
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"connection: close" in head.lower()
+    refusal = json.loads(body)
+    assert refusal["status"] == "failed" and refusal["details"] == {"limit": limit}, refusal
+    # It stopped reading near its limit (what the sockets' buffers held besides), not
+    # at the upload limit or the end of the body.
+    assert sent < 16 << 20, sent
+    assert (await big_uploads.client.get("/api/health")).status_code == 200
+
+
+async def test_an_envelope_carrying_the_largest_body_is_not_too_large(
+    big_uploads: Service,
+) -> None:
+    """Its limit leaves room for the largest body base64-encoded and the call around it."""
+    largest = base64.b64encode(b"\xff" * _PROXY_BODY).decode()
+    call = {"method": "POST", "path": "/", "body": largest, "bodyEncoding": "base64"}
+    call["headers"] = {f"x-h{n}": "v" * 200 for n in range(100)}
+    with trio.fail_after(30):
+        gid = await big_uploads.upload({"main.py": "print('hi')\n"})
+        response = await big_uploads.client.post(
+            f"/api/generations/{gid}/preview/request", json=call, headers=auth()
+        )
+    assert response.status_code == 503, response.text  # not 413: nothing runs
+    assert response.json()["error"] == "preview_not_running"
