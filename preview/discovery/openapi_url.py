@@ -18,6 +18,7 @@ COMMON_OPENAPI_PATHS = (
     "/openapi.json",
     "/api/openapi.json",
     "/api/v1/openapi.json",
+    "/schema/openapi.json",  # Litestar's
     "/docs/openapi.json",
     "/v1/openapi.json",
     "/api/docs/openapi.json",
@@ -50,9 +51,35 @@ def openapi_locations(files: dict[str, bytes]) -> list[str]:
                 value = _evaluate(keyword.value, constants)
                 if value and value.startswith("/"):
                     declared.append(value)
-    if disabled and not declared:
+    litestar, litestar_off = _litestar_locations(trees, constants)
+    declared += litestar
+    if (disabled or litestar_off) and not declared:
         return []
     return list(dict.fromkeys([*declared, *COMMON_OPENAPI_PATHS]))
+
+
+def _litestar_locations(
+    trees: list[ast.Module], constants: dict[str, str | None]
+) -> tuple[list[str], bool]:
+    """Litestar's document: ``<OpenAPIConfig(path=...)>/openapi.json`` (its path is
+    ``/schema`` by default); (paths, whether ``Litestar(openapi_config=None)`` turned
+    it off)."""
+    declared: list[str] = []
+    disabled = False
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            called = last_name(node.func)
+            keywords = {keyword.arg: keyword.value for keyword in node.keywords}
+            if called == "Litestar" and "openapi_config" in keywords:
+                value = keywords["openapi_config"]
+                disabled |= isinstance(value, ast.Constant) and value.value is None
+            elif called == "OpenAPIConfig":
+                path = _evaluate(keywords["path"], constants) if "path" in keywords else "/schema"
+                if path and path.startswith("/"):
+                    declared.append(path.rstrip("/") + "/openapi.json")
+    return declared, disabled
 
 
 def _string_constants(trees: list[ast.Module]) -> dict[str, str | None]:
