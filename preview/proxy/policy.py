@@ -320,7 +320,7 @@ def _shape_body(content: bytes, content_type: str, encoding: str | None) -> tupl
     if "json" in content_type and content:
         try:
             return json.loads(content), False
-        except ValueError:
+        except (ValueError, RecursionError):  # nested past the decoder's limit: text
             pass
     if not content:
         return None, False

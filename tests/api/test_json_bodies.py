@@ -15,7 +15,7 @@ import trio
 from preview import Settings
 from preview.api.bodies import JSON_BODY_LIMIT, envelope_limit
 
-from ..conftest import Service, auth, running_service
+from ..conftest import SERVER_COMMAND, Service, auth, running_service, server_app
 from ..raw_http import send_endless_body
 
 _PROXY_BODY = 48 << 10  # the envelope's limit is then about 128 KiB
@@ -124,3 +124,41 @@ async def test_an_envelope_carrying_the_largest_body_is_not_too_large(
         )
     assert response.status_code == 503, response.text  # not 413: nothing runs
     assert response.json()["error"] == "preview_not_running"
+
+
+_DEEP_APP = server_app(
+    before_serving="""
+    class Deep(Handler):
+        def do_GET(self):
+            depth = int(self.path.partition("=")[2] or 1)
+            body = b"[" * depth + b"]" * depth
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers(); self.wfile.write(body)
+    Handler = Deep
+    """
+)
+
+
+async def test_an_app_answering_deeply_nested_json_gets_it_through_as_text(
+    service: Service,
+) -> None:
+    """The app is untrusted too: its answer to an envelope call is parsed for ``data``.
+    Every depth around the decoder's limit comes back whole, as JSON or as text."""
+    with trio.fail_after(60):
+        gid = await service.upload(_DEEP_APP)
+        launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert launched["status"] == "running", (launched["errorMessage"], launched["errorLines"])
+        headers = {**auth(), "X-Preview-Token": launched["previewToken"]}
+        for depth in [*range(850, 1010, 5), 5000, 100_000]:
+            response = await service.client.post(
+                f"/api/generations/{gid}/preview/request",
+                json={"path": f"/deep?depth={depth}"},
+                headers=headers,
+            )
+            assert response.status_code == 200, (depth, response.text[:300])
+            data = response.json()["data"]
+            expected = "[" * depth + "]" * depth
+            assert data == expected or json.dumps(data, separators=(",", ":")) == expected
+        await service.stop(gid)
