@@ -1,4 +1,5 @@
-"""``GET /api/generations/{gid}/endpoints``: the app's endpoints, live or from source."""
+"""``GET /api/generations/{gid}/endpoints``: the app's endpoints, live or from source, and
+where its docs page is (``docsPath``, for the UI's "Open app")."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import httpx
 import trio
 from quart import Blueprint, Response, jsonify
 
-from ..discovery import endpoints_from_openapi, endpoints_from_source, openapi_locations
+from ..discovery import (
+    docs_location,
+    endpoints_from_openapi,
+    endpoints_from_source,
+    openapi_locations,
+)
 from ..proxy import Upstream
 from ..services import Services, services
 from .common import owned_generation
@@ -17,6 +23,7 @@ __all__ = ["blueprint", "discover_endpoints"]
 
 blueprint = Blueprint("endpoints", __name__)
 _OPENAPI_TIMEOUT = 5.0
+_LIVE_BUDGET = 2.0  # every place the app's OpenAPI may be, in all
 _OPENAPI_MAX_BYTES = 5 * 1024 * 1024
 
 
@@ -62,29 +69,57 @@ async def discover_endpoints(state: Services, gid: str) -> dict[str, Any]:
     """
     assert state.supervisor is not None and state.store is not None
     runtime = state.supervisor.for_generation(gid)
+    files = runtime.spec.files if runtime is not None else None
     if runtime is not None and runtime.status == "running":
         cached = state.discovery_cache.get(runtime.id)
         none_key = f"no-openapi:{runtime.id}"  # probed once: it serves none
         if cached is None and state.discovery_cache.get(none_key) is None:
-            spec = await _live_openapi(state, runtime.upstream, runtime.spec.files)
+            # A busy app must not hold the status up: past the budget, the source's
+            # endpoints answer this time, and the next call asks the app again.
+            spec = None
+            with trio.move_on_after(_LIVE_BUDGET) as budget:
+                spec = await _live_openapi(state, runtime.upstream, runtime.spec.files)
             if spec is not None:
                 found = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
                 cached = state.discovery_cache.put(runtime.id, found)
-            else:
+            elif not budget.cancelled_caught:
                 state.discovery_cache.put(none_key, [])
         if cached is not None:
-            return _listing(gid, "openapi", cached)
+            return await _listing(state, gid, files, "openapi", cached)
     key = f"source:{gid}"
     cached = state.discovery_cache.get(key)
     if cached is None:
-        files = await state.store.generation_files(gid)
+        files = files if files is not None else await state.store.generation_files(gid)
         found = await trio.to_thread.run_sync(endpoints_from_source, files)
         cached = state.discovery_cache.put(key, found)
-    return _listing(gid, "source", cached)
+    return await _listing(state, gid, files, "source", cached)
 
 
-def _listing(gid: str, origin: str, found: list) -> dict[str, Any]:
-    return {"generationId": gid, "discoveredFrom": origin, "endpoints": found, "count": len(found)}
+async def _docs_path(state: Services, gid: str, files: dict[str, bytes] | None) -> str | None:
+    """The app's own docs page from its source (FastAPI's ``docs_url``), cached per
+    generation: its docs routes are not in its OpenAPI document."""
+    key = f"docs:{gid}"
+    cached = state.discovery_cache.get(key)
+    if cached is None:
+        if files is None:
+            assert state.store is not None
+            files = await state.store.generation_files(gid)
+        cached = state.discovery_cache.put(
+            key, [await trio.to_thread.run_sync(docs_location, files)]
+        )
+    return cached[0]
+
+
+async def _listing(
+    state: Services, gid: str, files: dict[str, bytes] | None, origin: str, found: list
+) -> dict[str, Any]:
+    return {
+        "generationId": gid,
+        "discoveredFrom": origin,
+        "endpoints": found,
+        "count": len(found),
+        "docsPath": await _docs_path(state, gid, files),
+    }
 
 
 @blueprint.get("/api/generations/<gid>/endpoints")

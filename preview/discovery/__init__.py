@@ -2,12 +2,13 @@
 (FastAPI, Flask, Django, Express)."""
 
 from .endpoints import MAX_ENDPOINTS, MAX_FILE_BYTES, endpoints_from_openapi, endpoints_from_source
-from .openapi_url import COMMON_OPENAPI_PATHS, openapi_locations
+from .openapi_url import COMMON_OPENAPI_PATHS, docs_location, openapi_locations
 
 __all__ = [
     "COMMON_OPENAPI_PATHS",
     "MAX_ENDPOINTS",
     "MAX_FILE_BYTES",
+    "docs_location",
     "endpoints_from_openapi",
     "endpoints_from_source",
     "openapi_locations",

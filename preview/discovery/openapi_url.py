@@ -1,18 +1,22 @@
-"""Where a running app serves its OpenAPI document: :func:`openapi_locations`.
+"""Where a running app serves its OpenAPI document (:func:`openapi_locations`) and its
+API docs page (:func:`docs_location`).
 
 First the ``openapi_url`` the app's source gives its ``FastAPI(...)`` call (a string, or
 an f-string / concatenation of string constants defined anywhere in the upload, such as
 ``f"{settings.API_V1_STR}/openapi.json"``), then the places apps commonly use. An app that
-sets ``openapi_url=None`` has none. Pure: the caller fetches.
+sets ``openapi_url=None`` has none. Its docs page is found the same way, from
+``docs_url``: FastAPI's docs routes are not in the OpenAPI document, so the source is the
+only place that says where they are, or that there are none. Pure: the caller fetches.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 
 from preview.discovery.pyast import last_name
 
-__all__ = ["COMMON_OPENAPI_PATHS", "openapi_locations"]
+__all__ = ["COMMON_OPENAPI_PATHS", "FASTAPI_DOCS_PATH", "docs_location", "openapi_locations"]
 
 COMMON_OPENAPI_PATHS = (
     "/openapi.json",
@@ -23,34 +27,26 @@ COMMON_OPENAPI_PATHS = (
     "/v1/openapi.json",
     "/api/docs/openapi.json",
 )
+FASTAPI_DOCS_PATH = "/docs"  # FastAPI's docs_url when the app sets none
 _MAX_FILE_BYTES = 1024 * 1024
 
 
 def openapi_locations(files: dict[str, bytes]) -> list[str]:
     """Paths to try, best first; [] when the app turned its OpenAPI document off."""
-    trees = []
-    for path, data in files.items():
-        if path.endswith(".py") and len(data) <= _MAX_FILE_BYTES:
-            try:
-                trees.append(ast.parse(data))
-            except (SyntaxError, ValueError, RecursionError):
-                continue
+    trees = _parse(files)
     constants = _string_constants(trees)
     declared: list[str] = []
     disabled = False
-    for tree in trees:
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call) or last_name(node.func) != "FastAPI":
+    for call in _fastapi_calls(trees):
+        for keyword in call.keywords:
+            if keyword.arg != "openapi_url":
                 continue
-            for keyword in node.keywords:
-                if keyword.arg != "openapi_url":
-                    continue
-                if isinstance(keyword.value, ast.Constant) and keyword.value.value is None:
-                    disabled = True
-                    continue
-                value = _evaluate(keyword.value, constants)
-                if value and value.startswith("/"):
-                    declared.append(value)
+            if _is_none(keyword.value):
+                disabled = True
+                continue
+            value = _evaluate(keyword.value, constants)
+            if value and value.startswith("/"):
+                declared.append(value)
     litestar, litestar_off = _litestar_locations(trees, constants)
     declared += litestar
     if (disabled or litestar_off) and not declared:
@@ -80,6 +76,47 @@ def _litestar_locations(
                 if path and path.startswith("/"):
                     declared.append(path.rstrip("/") + "/openapi.json")
     return declared, disabled
+
+
+def docs_location(files: dict[str, bytes]) -> str | None:
+    """The path of a FastAPI app's docs page (Swagger UI): its ``docs_url``, else
+    ``/docs``. None when it has none (``docs_url=None``, or ``openapi_url=None``, which
+    the page needs), when its ``docs_url`` is only known at run time, or when the upload
+    has no ``FastAPI(...)`` call."""
+    trees = _parse(files)
+    constants = _string_constants(trees)
+    for call in _fastapi_calls(trees):
+        keywords = {keyword.arg: keyword.value for keyword in call.keywords}
+        if "docs_url" not in keywords:
+            if not _is_none(keywords.get("openapi_url")):
+                return FASTAPI_DOCS_PATH
+            continue
+        value = _evaluate(keywords["docs_url"], constants)
+        if value and value.startswith("/") and not _is_none(keywords.get("openapi_url")):
+            return value
+    return None
+
+
+def _parse(files: dict[str, bytes]) -> list[ast.Module]:
+    trees = []
+    for path, data in files.items():
+        if path.endswith(".py") and len(data) <= _MAX_FILE_BYTES:
+            try:
+                trees.append(ast.parse(data))
+            except (SyntaxError, ValueError, RecursionError):
+                continue
+    return trees
+
+
+def _fastapi_calls(trees: list[ast.Module]) -> Iterator[ast.Call]:
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and last_name(node.func) == "FastAPI":
+                yield node
+
+
+def _is_none(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _string_constants(trees: list[ast.Module]) -> dict[str, str | None]:

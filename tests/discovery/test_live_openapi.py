@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import trio
 
-from preview.discovery import COMMON_OPENAPI_PATHS, openapi_locations
+from preview.discovery import COMMON_OPENAPI_PATHS, docs_location, openapi_locations
 
 from ..conftest import Service, auth
 
@@ -50,6 +50,21 @@ def test_locations_read_from_source() -> None:
     assert openapi_locations({"main.py": off}) == []
     joined = b'P = "/x"\nfrom fastapi import FastAPI\napp = FastAPI(openapi_url=P + "/o.json")\n'
     assert openapi_locations({"a.py": joined})[0] == "/x/o.json"
+
+
+def test_docs_location_read_from_source() -> None:
+    def docs(call: str, prefix: str = "") -> str | None:
+        return docs_location(
+            {"main.py": f"{prefix}from fastapi import FastAPI\napp = {call}\n".encode()}
+        )
+
+    assert docs("FastAPI()") == "/docs"  # FastAPI's default
+    assert docs('FastAPI(docs_url="/reference")') == "/reference"
+    assert docs('FastAPI(docs_url=f"{P}/swagger")', 'P = "/api"\n') == "/api/swagger"
+    assert docs("FastAPI(docs_url=None)") is None
+    assert docs("FastAPI(openapi_url=None)") is None  # the page needs the document
+    assert docs('FastAPI(docs_url=os.environ["DOCS"])') is None  # known only at run time
+    assert docs_location({"app.py": b"from flask import Flask\napp = Flask(__name__)\n"}) is None
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,16 @@ function sourceLabel(source) {
 
 const DOCS_PATHS = ['/docs', '/redoc', '/swagger', '/api/docs', '/apidocs'];
 
-/** The app's own API docs page: FastAPI's /docs when it serves OpenAPI, or a docs route. */
-export function docsPath({ endpoints = [], discoveredFrom }) {
+/**
+ * The app's own API docs page, or null (then "Open app" opens its root): the one its
+ * source sets (`docsPath`: FastAPI's docs_url, "/docs" by default, none when turned off;
+ * FastAPI's docs routes are not in its OpenAPI, so only the service can say), else a docs
+ * route among its endpoints (a Flask or Express app's own).
+ */
+export function docsPath({ endpoints = [], docsPath: declared = null }) {
+  if (declared) return declared;
   const routes = new Set(endpoints.filter((e) => e.method === 'GET').map((e) => e.path.replace(/\/$/, '')));
-  const own = DOCS_PATHS.find((path) => routes.has(path));
-  if (own) return own;
-  return discoveredFrom === 'openapi' ? '/docs' : null;
+  return DOCS_PATHS.find((path) => routes.has(path)) ?? null;
 }
 
 export class EndpointList {
