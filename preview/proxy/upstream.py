@@ -12,6 +12,9 @@ kept-alive connections, serves every preview.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -35,6 +38,29 @@ class Upstream:
     port: int
     socket_path: str | None = None
     _transport: httpx.AsyncHTTPTransport | None = field(default=None, init=False, repr=False)
+    _pinned: int | None = field(default=None, init=False, repr=False)
+    _closed: bool = field(default=False, init=False, repr=False)
+
+    def connect_path(self) -> str:
+        """The path to connect to: the socket the sandbox's forwarder made, pinned.
+
+        The socket's directory is writable from inside the sandbox, so the app could
+        replace the socket with a symlink to any socket of the host (a database's, the
+        Docker daemon's, another preview's), and ``connect`` follows symlinks. The first
+        call opens the entry itself (``O_PATH | O_NOFOLLOW``), refuses anything but a
+        socket, and keeps it open: every later connection goes to that inode through
+        ``/proc/self/fd``, whatever the directory holds by then.
+        """
+        assert self.socket_path is not None
+        if self._closed:
+            raise ConnectionRefusedError(errno.ECONNREFUSED, "the preview has ended")
+        if self._pinned is None:
+            fd = os.open(self.socket_path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise ConnectionRefusedError(errno.ECONNREFUSED, "not the forwarder's socket")
+            self._pinned = fd
+        return f"/proc/self/fd/{self._pinned}"
 
     def url(self, path: str, query: str = "") -> httpx.URL:
         return upstream_url(self.port, path, query)
@@ -49,7 +75,7 @@ class Upstream:
         assert self.socket_path is not None
         if self._transport is None:
             self._transport = httpx.AsyncHTTPTransport(
-                uds=self.socket_path,
+                uds=self._connect_path_or_error(),
                 verify=shared_tls_context(),
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             )
@@ -59,7 +85,9 @@ class Upstream:
         """A client of its own (readiness, health checks)."""
         if self.socket_path is None:
             return local_client(timeout)
-        transport = httpx.AsyncHTTPTransport(uds=self.socket_path, verify=shared_tls_context())
+        transport = httpx.AsyncHTTPTransport(
+            uds=self._connect_path_or_error(), verify=shared_tls_context()
+        )
         return local_client(timeout, transport=transport)
 
     @asynccontextmanager
@@ -83,7 +111,7 @@ class Upstream:
             return
         async with trio.open_nursery() as nursery:
             with trio.fail_after(connect_timeout):
-                stream = await trio.open_unix_socket(self.socket_path)
+                stream = await trio.open_unix_socket(self.connect_path())
                 try:
                     connection = await trio_websocket.wrap_client_stream(
                         nursery,
@@ -103,10 +131,23 @@ class Upstream:
                     await connection.aclose()
                 nursery.cancel_scope.cancel()
 
+    def _connect_path_or_error(self) -> str:
+        try:
+            return self.connect_path()
+        except OSError as error:
+            raise httpx.ConnectError(f"the preview's socket: {error.strerror}") from None
+
     async def aclose(self) -> None:
-        if self._transport is not None:
-            await self._transport.aclose()
-            self._transport = None
+        """Idempotent; no connection is made afterwards."""
+        self._closed = True
+        try:
+            if self._transport is not None:
+                await self._transport.aclose()
+                self._transport = None
+        finally:
+            if self._pinned is not None:
+                os.close(self._pinned)
+                self._pinned = None
 
 
 class UpstreamRouter(httpx.AsyncBaseTransport):

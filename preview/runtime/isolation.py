@@ -149,6 +149,8 @@ class Confinement:
             tmp_bytes=settings.tmp_limit_mb * 1024 * 1024,
             port=self.port,
             cgroup_procs=self.cgroup.procs_files if self.cgroup else (),
+            # A quarter of the process limit at most: visitors never spend the rest.
+            forwarder_limit=max(8, settings.pids_limit // 4),
         )
         self.host_uid = command.host_uid
         if command.host_uid is not None:

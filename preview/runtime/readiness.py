@@ -98,17 +98,17 @@ async def _wait_through_socket(process: ChildProcess, upstream: Upstream, path: 
     delay = _PROBE_MIN
     while process.poll() is None:
         with trio.move_on_after(2.0):
-            if await _answers(upstream.socket_path, request):
+            if await _answers(upstream, request):
                 return True
         await trio.sleep(delay)
         delay = min(delay * 2, _PROBE_MAX)
     return False
 
 
-async def _answers(socket_path: str, request: bytes) -> bool:
+async def _answers(upstream: Upstream, request: bytes) -> bool:
     with trio.socket.socket(trio.socket.AF_UNIX) as sock:
         try:
-            await sock.connect(socket_path)
+            await sock.connect(upstream.connect_path())
             await sock.send(request)
             return (await sock.recv(16)).startswith(b"HTTP/")
         except OSError:

@@ -16,11 +16,21 @@ to the socket (see ``preview.proxy.upstream``).
 
 Directories are bound from file descriptors the service opens (``--ro-bind-fd``), so the
 unprivileged uid never needs to traverse the service's own (often 0700) directories to
-reach them; bwrap closes those descriptors before the app starts. When the service is
-root, bwrap itself runs as an unprivileged host uid of its own per preview
-(``setpriv``), so even the host kernel sees no root inside. ``setpriv --pdeathsig``
-makes the outer bwrap die with the service, and ``--die-with-parent`` the sandbox with
-bwrap: a SIGKILLed service leaves no child behind.
+reach them; bwrap closes those descriptors before the app starts. Who the app is:
+
+* the service is not root: bwrap makes a user namespace (uid 1000 inside, the
+  service's uid outside) with every capability dropped;
+* the service is root: a user namespace would map the app to host root (uid 0 owns
+  files, whatever the capabilities), so bwrap runs privileged instead, without a user
+  namespace, keeping only ``CAP_SETUID``/``CAP_SETGID``, and ``setpriv`` inside turns the
+  app into an unprivileged host uid of its own per preview (every capability then gone).
+
+``setpriv --pdeathsig`` makes the outer bwrap die with the service, and
+``--die-with-parent`` the sandbox with bwrap: a SIGKILLed service leaves no child behind.
+
+The forwarder accepts at most ``forwarder_limit`` connections at once (socat's
+``max-children``; others wait in its backlog): each costs a process of the preview's
+cgroup, and visitors must not be able to spend the app's process limit.
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +47,9 @@ __all__ = ["SandboxTools", "SandboxedCommand", "interpreter_dirs", "sandboxed_co
 SOCKET_DIR_INSIDE = "/run/preview"
 SOCKET_NAME = "http.sock"
 _INSIDE_UID = 1000
-_HOST_UID_BASE = 100_000  # + the preview's port: one host uid per live preview
+# + the preview's port: one host uid per live preview, far above the ranges of
+# accounts and of /etc/subuid (100000 + 65536 per user).
+_HOST_UID_BASE = 1_900_000_000
 # /etc entries programs commonly need: name resolution of localhost, TLS roots, locale
 # and time zone data, the dynamic loader's cache, Debian's alternatives links.
 _ETC = (
@@ -54,7 +66,7 @@ _LAUNCHER = (
     + SOCKET_DIR_INSIDE
     + "/"
     + SOCKET_NAME
-    + ",fork,backlog=1024,unlink-early,unlink-close=0 "
+    + ",fork,max-children={max_children},backlog=1024,unlink-early,unlink-close=0 "
     'TCP:127.0.0.1:"$PORT" 2>/dev/null </dev/null & exec "$@"'
 )
 
@@ -103,16 +115,20 @@ def interpreter_dirs(python: str) -> list[Path]:
     return [d for d in dirs if not _under_system(d)]
 
 
-def _traversable(path: Path) -> bool:
-    """Whether any user may reach ``path``: bwrap resolves a bound descriptor back to its
-    path, so a uid that cannot traverse a parent (``/root`` is 0700) cannot bind it."""
-    for directory in (path, *path.parents):
-        try:
-            if not os.stat(directory).st_mode & 0o001:
-                return False
-        except OSError:
-            return False
-    return True
+def _parents(targets: Iterable[str]) -> list[str]:
+    """Directories on the way to each bound path, made 0755: bwrap would make them as
+    0700 (root's, when it runs privileged), which the app's uid could not traverse."""
+    targets = list(targets)
+    made: list[str] = []
+    for target in targets:
+        for parent in reversed(Path(target).parents):
+            name = str(parent)
+            if name in ("/", "/tmp") or name in made or _under_system(parent):
+                continue
+            if any(name == t or Path(t) in parent.parents for t in targets):
+                continue  # inside another bound directory: it exists there
+            made.append(name)
+    return [arg for name in made for arg in ("--perms", "0755", "--dir", name)]
 
 
 def _under_system(path: Path) -> bool:
@@ -129,6 +145,7 @@ def sandboxed_command(
     tmp_bytes: int,
     port: int,
     cgroup_procs: Sequence[Path] = (),
+    forwarder_limit: int = 64,
 ) -> SandboxedCommand:
     """The command that runs ``argv`` confined (see the module doc).
 
@@ -159,13 +176,23 @@ def sandboxed_command(
             'shift; n=$((n-1)); done; exec "$@"',
             "sh", str(len(cgroup_procs)), *map(str, cgroup_procs),
         ]  # fmt: skip
+    identity: list[str]
+    inner: list[str] = []
     if tools.setpriv is not None:
-        prefix += [tools.setpriv, "--pdeathsig", "KILL"]
-        if os.geteuid() == 0 and all(_traversable(p) for p in (*read_only, app_dir, socket_dir)):
-            command.host_uid = _HOST_UID_BASE + port
-            uid = str(command.host_uid)
-            prefix += ["--reuid", uid, "--regid", uid, "--clear-groups"]
-        prefix.append("--")
+        prefix += [tools.setpriv, "--pdeathsig", "KILL", "--"]
+    if tools.setpriv is not None and os.geteuid() == 0:
+        command.host_uid = _HOST_UID_BASE + port
+        uid = str(command.host_uid)
+        identity = [
+            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+        ]  # fmt: skip
+        inner = [tools.setpriv, "--reuid", uid, "--regid", uid, "--clear-groups"]
+        inner += ["--inh-caps=-all", "--"]
+    else:
+        inside = str(_INSIDE_UID)
+        identity = ["--unshare-all", "--uid", inside, "--gid", inside, "--cap-drop", "ALL"]
     system: list[str] = []
     for path in _SYSTEM:
         if os.path.islink(path):
@@ -175,19 +202,20 @@ def sandboxed_command(
     for name in _ETC:
         if os.path.exists(f"/etc/{name}"):
             system += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-    inside = str(_INSIDE_UID)
+    launcher = _LAUNCHER.format(socat=tools.socat, max_children=max(1, forwarder_limit))
     command.argv = [
         *prefix,
         tools.bwrap,
-        "--unshare-all", "--die-with-parent", "--new-session",
-        "--uid", inside, "--gid", inside, "--cap-drop", "ALL",
+        *identity,
+        "--die-with-parent", "--new-session",
         "--hostname", "preview",
         *system,
         "--proc", "/proc", "--dev", "/dev",
         "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+        *_parents(t for _, t, _ in mounts),
         *binds,
         "--remount-ro", "/",
         "--chdir", str(app_dir),
-        "--", "/bin/sh", "-c", _LAUNCHER.format(socat=tools.socat), "sh", *argv,
+        "--", *inner, "/bin/sh", "-c", launcher, "sh", *argv,
     ]  # fmt: skip
     return command

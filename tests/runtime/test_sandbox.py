@@ -90,6 +90,13 @@ class Probe(Handler):
                         time.sleep(0.01)
             threading.Thread(target=bomb, daemon=True).start()
             body = b"forking"
+        elif self.path.startswith("/swap"):
+            # Point the forwarder's socket at a socket of the host (resolved by the
+            # service, in its own mount namespace, if it followed the link).
+            target = self.path.split("=", 1)[1]
+            os.unlink("/run/preview/http.sock")
+            os.symlink(target, "/run/preview/http.sock")
+            body = b"swapped"
         elif self.path.startswith("/daemon"):
             marker = self.path.split("=")[1]
             code = (
@@ -127,7 +134,7 @@ async def launch_probe(service: Service, files: dict[str, str], **kw: Any) -> di
     gid = await service.upload(files, user=user)
     launched = await service.launch(gid, command=SERVER_COMMAND, tier="pro", user=user, **kw)
     body = launched.json()
-    assert body["status"] == "running", body
+    assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
     body["gid"] = gid
     return body
 
@@ -169,6 +176,12 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
         # Its own tree only: bwrap's init, the forwarder, the app.
         assert len(found["pids"]) <= 4, found["pids"]
         assert found["uid"] != 0
+        # Nor root of the host: a user namespace would map the app to the service's uid.
+        tree = psutil.Process(body["processId"]).children(recursive=True)
+        app_side = [p for p in tree if p.name() != "bwrap"]
+        assert app_side and all(0 not in p.uids() for p in app_side), [
+            (p.name(), p.uids()) for p in app_side
+        ]
         assert found["cap_eff"] == "0000000000000000"
         assert found["no_new_privs"] == "1"
 
@@ -337,3 +350,75 @@ async def test_many_connections_at_once_reach_a_sandboxed_app(service: Service) 
             for _ in range(64):
                 nursery.start_soon(visit)
         assert answers == [b"HTTP/1.0 200"] * 64
+
+
+async def test_a_preview_cannot_point_the_service_at_a_host_socket(
+    service: Service, tmp_path: Path
+) -> None:
+    """Its socket's directory is writable from inside: a symlink there must not lead
+    the service's proxy to a socket of the host."""
+    require_sandbox(service)
+    bait_path = tmp_path / "host.sock"
+    visits: list[bytes] = []
+    with trio.fail_after(60):
+        bait = trio.socket.socket(trio.socket.AF_UNIX)
+        await bait.bind(str(bait_path))
+        bait.listen()
+        os.chmod(bait_path, 0o777)
+
+        async def host_service() -> None:
+            while True:
+                connection, _ = await bait.accept()
+                with connection:
+                    visits.append(await connection.recv(64))
+                    await connection.send(b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nsecret")
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(host_service)
+            body = await launch_probe(service, probe_app())
+            swapped = await service.app_get(body, f"/swap?to={bait_path}")
+            assert swapped.text == "swapped"
+            for _ in range(3):  # new connections too, not only the kept-alive one
+                answer = await service.client.get(
+                    f"/api/generations/{body['gid']}/preview/proxy/",
+                    headers={**auth(), "X-Preview-Token": body["previewToken"],
+                             "Connection": "close"},
+                )  # fmt: skip
+                assert answer.text == "ok"  # still the app itself
+            runtime = service.supervisor.get(body["previewInstanceId"])
+            assert runtime is not None
+            await runtime.upstream.aclose()  # a fresh pool: new connections
+            assert (await service.status(body["gid"]))["status"] == "running"
+            nursery.cancel_scope.cancel()
+        bait.close()
+    assert visits == []
+
+
+async def test_visitors_cannot_spend_the_apps_process_limit(
+    service: Service, settings: Settings
+) -> None:
+    """Each connection through the socket is a forwarder process in the preview's
+    cgroup: many at once wait for the forwarder, they never fail the preview."""
+    require_sandbox(service)
+    object.__setattr__(settings, "pids_limit", 48)
+    with trio.fail_after(60):
+        body = await launch_probe(service, probe_app())
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        assert runtime is not None and runtime.upstream.socket_path is not None
+        held = []
+        for _ in range(120):  # idle connections, as a crowd of slow visitors holds
+            held.append(await trio.open_unix_socket(runtime.upstream.socket_path))
+        cgroup = runtime.confinement.cgroup if runtime.confinement else None
+        assert cgroup is not None
+        try:
+            # The forwarder takes as many as it may, then the rest wait in its backlog.
+            await eventually(lambda: len(cgroup.pids()) >= settings.pids_limit // 4)
+            await held[-1].send_all(b"GET / HTTP/1.0\r\n\r\n")
+            assert cgroup.limit_exceeded() is None
+            assert len(cgroup.pids()) < settings.pids_limit
+            status = await service.status(body["gid"])
+            assert status["status"] == "running", status.get("errorMessage")
+        finally:
+            for stream in held:
+                await stream.aclose()
+        assert (await service.app_get(body, "/")).text == "ok"
