@@ -1,7 +1,9 @@
 """The environment an app (and its set-up steps) runs with: :func:`app_environment`.
 
 From the bottom up: the scrubbed base of :func:`~.process.child_environment` (nothing of
-the service's own), the upload's ``.env`` file (parsed by python-dotenv, not executed),
+the service's own), the upload's ``.env`` files (parsed by python-dotenv, not executed:
+the one at the root, and those on the way down to the detected app's directory, the
+nearer one winning, as in the FastAPI full-stack template's ``.env`` beside ``backend/``),
 then the ``env`` launch option. The service then adds only what the app needs from it:
 ``PORT`` and ``HOST`` (where it must listen) and, when neither the user nor the app set
 one, ``DATABASE_URL`` for the preview's own throwaway SQLite file.
@@ -10,6 +12,7 @@ one, ``DATABASE_URL`` for the preview's own throwaway SQLite file.
 from __future__ import annotations
 
 import io
+import posixpath
 from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
@@ -24,20 +27,30 @@ __all__ = ["app_environment", "dotenv_file"]
 _OURS = ("PORT", "HOST")
 
 
-def dotenv_file(files: dict[str, bytes]) -> dict[str, str]:
-    """The upload's ``.env`` variables (those with a value)."""
-    data = files.get(".env")
-    if data is None:
-        return {}
-    values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
-    return {k: v for k, v in values.items() if v is not None and "\x00" not in k + v}
+def dotenv_file(files: dict[str, bytes], anchor: str = "") -> dict[str, str]:
+    """The ``.env`` variables (those with a value) of the app whose entry file is
+    ``anchor``: from the root's ``.env`` down to the one in ``anchor``'s directory."""
+    found: dict[str, str] = {}
+    directory = posixpath.dirname(anchor) if anchor in files else ""
+    chain = [directory]
+    while directory:
+        directory = posixpath.dirname(directory)
+        chain.append(directory)
+    for where in reversed(chain):
+        data = files.get(f"{where}/.env" if where else ".env")
+        if data is None:
+            continue
+        values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
+        found.update({k: v for k, v in values.items() if v is not None and "\x00" not in k + v})
+    return found
 
 
 def app_environment(runtime: PreviewRuntime, python: str) -> dict[str, str]:
     spec = runtime.spec
     base = child_environment(cwd=runtime.temp_dir, port=spec.port, python=python)
     database_url = base.pop("DATABASE_URL", None)
-    given = {**dotenv_file(spec.files), **spec.extra}
+    anchor = spec.detection.detected_from if spec.detection is not None else ""
+    given = {**dotenv_file(spec.files, anchor), **spec.extra}
     env = {**base, **{k: v for k, v in given.items() if k not in _OURS}}
     env.update({k: base[k] for k in _OURS})
     for name, value in runtime.preparation.database_env.items():

@@ -1,11 +1,13 @@
 """How to start an uploaded app: :func:`detect` reads its files (never runs them).
 
 In order, the first that applies wins: the launch option ``command``; a ``Procfile``
-``web:`` line; a Python ASGI app (FastAPI, Starlette, Litestar, Quart) or its factory,
-wherever the module creating it lives; a Flask (or other WSGI) app or factory; a Django
-project (``manage.py``); a Node app (``package.json``). Set-up steps come with it: Django's
-``migrate``, ``alembic upgrade head`` when there is an ``alembic.ini``, a Procfile
-``release:`` line, or the ``setup`` launch option.
+``web:`` line; a Python ASGI app (FastAPI, Starlette, Litestar, Quart, Falcon's ASGI app)
+or its factory, wherever the module creating it lives; a WSGI app or factory (Flask,
+Bottle, Falcon, Pyramid's ``config.make_wsgi_app()``); a Django project (``manage.py``); a
+module-level ``application`` in a ``wsgi.py``; a Node app (``package.json``). Set-up steps
+come with it: Django's ``migrate``, ``alembic upgrade head`` when there is an
+``alembic.ini`` in the app's directory or one above it (run where the ini is: its paths are
+relative to it), a Procfile ``release:`` line, or the ``setup`` launch option.
 
 Commands are templates: ``{python}`` and ``{port}`` are filled in when the environment is
 ready (``{root_path}`` too, for a given ``command``).
@@ -13,29 +15,25 @@ ready (``{root_path}`` too, for a given ``command``).
 
 from __future__ import annotations
 
-import ast
 import json
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import BadRequest
+from .pyapp import FoundApp, find_app, find_wsgi_module, python_files
 
-__all__ = ["Detection", "detect", "python_files"]
+__all__ = ["Detection", "detect", "nearest", "python_files"]
 
-_ASGI = {"FastAPI": "fastapi", "Starlette": "starlette", "Litestar": "litestar", "Quart": "quart"}
-_WSGI = {"Flask": "flask"}
-_FACTORY_NAMES = ("create_app", "make_app", "get_app", "build_app", "app_factory", "application")
-_PREFERRED_FILES = ("main.py", "app.py", "asgi.py", "server.py", "api.py", "wsgi.py", "run.py")
-_SKIPPED_DIRS = {"tests", "test", "node_modules", "migrations", "alembic", "venv", ".venv", "docs"}
 _UVICORN = "{python} -m uvicorn {target} --host 127.0.0.1 --port {{port}}"
 _GUNICORN = "{python} -m gunicorn --bind 127.0.0.1:{{port}} --workers 1 {target}"
 _LOOKED_FOR = [
     "the launch option command",
     "a Procfile with a web: line",
     "a Python module creating a FastAPI/Starlette/Litestar/Quart app or a create_app() factory",
-    "a Flask app or factory",
+    "a Flask, Bottle, Falcon or Pyramid app or factory",
     "a Django manage.py",
+    "a wsgi.py with a module-level application",
     "a package.json with scripts.start or main",
 ]
 
@@ -52,6 +50,12 @@ class Detection:
     server: str | None = None  # the server package the start needs (uvicorn, gunicorn)
     asgi: bool = False  # uvicorn serving an ASGI app: --root-path may be added
     notes: list[str] = field(default_factory=list)
+    setup_dirs: tuple[str, ...] = ()  # each step's directory in the upload ("": the root)
+
+    def setup_steps(self) -> list[tuple[tuple[str, ...], str]]:
+        """(template, directory in the upload) of each set-up step, in order."""
+        dirs = self.setup_dirs + ("",) * (len(self.setup) - len(self.setup_dirs))
+        return list(zip(self.setup, dirs, strict=False))
 
     def runtime_info(self) -> dict[str, str]:
         return {
@@ -69,17 +73,6 @@ def _escape(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-def python_files(files: dict[str, bytes]) -> list[str]:
-    """Python sources worth looking at, outside tests, migrations and environments."""
-    return [
-        path
-        for path in files
-        if path.endswith(".py")
-        and not _SKIPPED_DIRS.intersection(path.split("/")[:-1])
-        and not posixpath.basename(path).startswith("test_")
-    ]
-
-
 def detect(
     files: dict[str, bytes],
     command: list[str] | None = None,
@@ -90,7 +83,13 @@ def detect(
     if command:
         found = Detection("command", tuple(command), "command option", _language(files))
     else:
-        found = _procfile(files) or _python_app(files) or _django(files) or _node(files)
+        found = (
+            _procfile(files)
+            or _python_app(files)
+            or _django(files)
+            or _wsgi_module(files)
+            or _node(files)
+        )
     if found is None:
         raise BadRequest(
             "Found no way to start this app. Give the launch option command "
@@ -99,20 +98,41 @@ def detect(
             details={"lookedFor": _LOOKED_FOR, "option": "command"},
         )
     if given_setup:
-        found = _with_setup(found, given_setup, replace=True)
-    elif "alembic.ini" in files and found.language == "python" and found.framework != "django":
-        found = _with_setup(found, (_split("{python} -m alembic upgrade head"),))
+        found = _with_setup(found, given_setup, only=True)
+    elif found.language == "python" and found.framework != "django":
+        alembic = nearest(files, found.detected_from, "alembic.ini")
+        if alembic is not None:
+            steps = (_split("{python} -m alembic upgrade head"),)
+            found = _with_setup(found, steps, (posixpath.dirname(alembic),))
     return found
 
 
+def nearest(files: dict[str, bytes], anchor: str, name: str) -> str | None:
+    """The file ``name`` in ``anchor``'s directory or the nearest one above it (up to the
+    upload's root), e.g. ``backend/alembic.ini`` for ``backend/app/main.py``."""
+    directory = posixpath.dirname(anchor) if anchor in files else ""
+    while True:
+        path = f"{directory}/{name}" if directory else name
+        if path in files:
+            return path
+        if not directory:
+            return None
+        directory = posixpath.dirname(directory)
+
+
 def _with_setup(
-    found: Detection, steps: tuple[tuple[str, ...], ...], *, replace: bool = False
+    found: Detection,
+    steps: tuple[tuple[str, ...], ...],
+    dirs: tuple[str, ...] = (),
+    *,
+    only: bool = False,
 ) -> Detection:
-    setup = steps if replace else found.setup + steps
-    return Detection(
-        found.framework, found.argv, found.detected_from, found.language, setup,
-        found.server, found.asgi, found.notes,
-    )  # fmt: skip
+    if only:
+        setup, setup_dirs = steps, dirs
+    else:  # the steps found with the start first, each in its own directory
+        setup = found.setup + steps
+        setup_dirs = tuple(d for _, d in found.setup_steps()) + dirs
+    return replace(found, setup=setup, setup_dirs=setup_dirs)
 
 
 def _language(files: dict[str, bytes]) -> str:
@@ -143,133 +163,30 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
 # -- Python ASGI and WSGI apps ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    path: str
-    attr: str
-    framework: str
-    factory: bool
-    asgi: bool
-
-
-def _parse(data: bytes) -> ast.Module | None:
-    try:
-        return ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError):
-        return None
-
-
-def _callee(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Call):
-        func = node.func
-        if isinstance(func, ast.Name):
-            return func.id
-        if isinstance(func, ast.Attribute):
-            return func.attr
-    return None
-
-
-def _creates(nodes: list[ast.AST]) -> str | None:
-    """The app class a function body instantiates (FastAPI, Flask, …), if any."""
-    for node in nodes:
-        name = _callee(node)
-        if name in _ASGI or name in _WSGI:
-            return name
-    return None
-
-
-def _candidates(path: str, tree: ast.Module, factories: dict[str, str]) -> list[_Candidate]:
-    found: list[_Candidate] = []
-    for node in tree.body:
-        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            name = _callee(node.value)
-            kind = name if name in _ASGI or name in _WSGI else factories.get(name or "")
-            if kind is None:
-                continue
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    found.append(_Candidate(path, target.id, kind, False, kind in _ASGI))
-    if not found:
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in factories:
-                kind = factories[node.name]
-                found.append(_Candidate(path, node.name, kind, True, kind in _ASGI))
-    return found
-
-
-def _rank(candidate: _Candidate) -> tuple:
-    name = posixpath.basename(candidate.path)
-    preferred = _PREFERRED_FILES.index(name) if name in _PREFERRED_FILES else len(_PREFERRED_FILES)
-    return (
-        candidate.factory,
-        preferred,
-        candidate.path.count("/"),
-        candidate.attr not in ("app", "application", "api"),
-        candidate.path,
-    )
-
-
-def _import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[str, str]:
-    """(directory to import from, dotted module name) for the file at ``path``.
-
-    Packages are the directories with an ``__init__.py``; a directory without one still
-    counts when the module imports relatively or imports its own directory's name
-    (``app/main.py`` doing ``from app.routers import items``).
-    """
-    parts = path[:-3].split("/")
-    relative = any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(tree))
-    if parts[-1] == "__init__" and len(parts) > 1:
-        parts.pop()  # the package itself; its relative imports stay inside it
-        relative = False
-    root = len(parts) - 1  # parts[:root] is the module's directory
-    imported = _absolute_imports(tree)
-    while root > 0:
-        package = "/".join(parts[:root])
-        if package + "/__init__.py" in files or parts[root - 1] in imported or relative:
-            root -= 1
-            relative = False
-        else:
-            break
-    return "/".join(parts[:root]), ".".join(parts[root:])
-
-
-def _absolute_imports(tree: ast.Module) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            names.add(node.module.split(".")[0])
-    return names
-
-
 def _python_app(files: dict[str, bytes]) -> Detection | None:
-    trees = {p: t for p in python_files(files) if (t := _parse(files[p])) is not None}
-    factories: dict[str, str] = {}
-    for tree in trees.values():
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                made = _creates(list(ast.walk(node)))
-                if made is not None and (node.name in _FACTORY_NAMES or "app" in node.name):
-                    factories.setdefault(node.name, made)
-    candidates = [c for path, tree in trees.items() for c in _candidates(path, tree, factories)]
-    if not candidates:
+    return _served(find_app(files))
+
+
+def _wsgi_module(files: dict[str, bytes]) -> Detection | None:
+    return _served(find_wsgi_module(files))
+
+
+def _served(found: FoundApp | None) -> Detection | None:
+    """uvicorn for an ASGI app, gunicorn for a WSGI one."""
+    if found is None:
         return None
-    best = min(candidates, key=_rank)
-    directory, module = _import_root(best.path, trees[best.path], files)
-    framework = _ASGI.get(best.framework) or _WSGI.get(best.framework, best.framework)
-    if best.asgi:
-        target = f"{module}:{best.attr}" + (" --factory" if best.factory else "")
-        if directory:
-            target += f" --app-dir {directory}"
+    if found.asgi:
+        target = f"{found.module}:{found.attr}" + (" --factory" if found.factory else "")
+        if found.directory:
+            target += f" --app-dir {found.directory}"
         argv = _split(_UVICORN.format(python="{python}", target=target))
-        return Detection(framework, argv, best.path, "python", server="uvicorn", asgi=True)
-    target = f"{module}:{best.attr}" + ("()" if best.factory else "")
-    if directory:
-        target = f"--pythonpath {directory} {target}"
+        return Detection(found.framework, argv, found.path, "python", server="uvicorn", asgi=True)
+    call = "(" + ", ".join(["{}"] * found.arguments) + ")" if found.factory else ""
+    target = f"{found.module}:{found.attr}{call}"
+    if found.directory:
+        target = f"--pythonpath {found.directory} {target}"
     argv = _split(_GUNICORN.format(python="{python}", target=_escape(target)))
-    return Detection(framework, argv, best.path, "python", server="gunicorn")
+    return Detection(found.framework, argv, found.path, "python", server="gunicorn")
 
 
 # -- Django ----------------------------------------------------------------------------

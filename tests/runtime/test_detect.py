@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from preview.errors import BadRequest
+from preview.runtime.appenv import dotenv_file
 from preview.runtime.depspec import node_dependencies, python_dependencies
 from preview.runtime.detect import detect
 
@@ -113,7 +114,7 @@ def test_nothing_to_run_lists_what_was_looked_for() -> None:
         _detect({"README.md": "hi", "util.py": "def f():\n    return 1\n", "bad.py": "def ("})
     error = caught.value
     assert error.code == "nothing_to_run" and "command" in error.message
-    assert len(error.details["lookedFor"]) == 6
+    assert len(error.details["lookedFor"]) == 7
 
 
 def test_dependency_specs() -> None:
@@ -147,3 +148,113 @@ anything = "*"
     deps = python_dependencies({"pyproject.toml": pep621, "uv.lock": b'name = "starlette"\n'})
     assert deps.lock is not None and deps.source == "uv.lock" and "starlette" in deps.names()
     assert node_dependencies({"package.json": b"{}"}).lockfile is None
+
+
+PYRAMID_PACKAGE = """from pyramid.config import Configurator
+
+
+def main(global_config, **settings):
+    with Configurator(settings=settings) as config:
+        config.include(".routes")
+        config.scan()
+    return config.make_wsgi_app()
+"""
+PYRAMID_MODULE = """from pyramid.config import Configurator
+
+with Configurator() as config:
+    config.add_route("hello", "/")
+    app = config.make_wsgi_app()
+"""
+
+
+@pytest.mark.parametrize(
+    ("files", "framework", "target"),
+    [
+        ({"app.py": "import falcon\napp = falcon.App()\n"}, "falcon", "app:app"),
+        ({"api.py": "import falcon\napi = falcon.API()\n"}, "falcon", "api:api"),
+        ({"main.py": "from falcon import App\nservice = App()\n"}, "falcon", "main:service"),
+        ({"app.py": "import bottle\napp = bottle.Bottle()\n"}, "bottle", "app:app"),
+        ({"app.py": "from bottle import Bottle\napp = Bottle()\n"}, "bottle", "app:app"),
+        (
+            {
+                "server.py": "import bottle\n@bottle.route('/')\ndef i(): ...\n"
+                "application = bottle.default_app()\n"
+            },
+            "bottle",
+            "server:application",
+        ),
+        ({"hello.py": PYRAMID_MODULE}, "pyramid", "hello:app"),
+        # Pyramid's scaffold: a main(global_config, **settings) factory in the package.
+        (
+            {"shop/__init__.py": PYRAMID_PACKAGE, "shop/routes.py": "", "setup.py": ""},
+            "pyramid",
+            "shop:main({})",
+        ),
+        # A wsgi.py's module-level application, whatever made it.
+        (
+            {"wsgi.py": "from legacy import make\napplication = make()\n", "legacy.py": ""},
+            "wsgi",
+            "wsgi:application",
+        ),
+        (
+            {"site/wsgi.py": "def application(environ, start_response):\n    return []\n"},
+            "wsgi",
+            "wsgi:application",
+        ),
+    ],
+)
+def test_wsgi_apps_run_under_gunicorn(files: dict[str, str], framework: str, target: str) -> None:
+    found = _detect(files)
+    assert (found.framework, found.server, found.asgi) == (framework, "gunicorn", False)
+    assert found.argv[-1].format_map({}) == target  # a template: "{{}}" is "{}"
+
+
+def test_wsgi_look_alikes_are_not_apps() -> None:
+    # "App()" from elsewhere, an app made only under __main__: nothing to serve.
+    for files in (
+        {"main.py": "from mylib import App\napp = App()\n"},
+        {"main.py": "import falcon\nif __name__ == '__main__':\n    app = falcon.App()\n"},
+        {"wsgi.py": "app = 1\n"},
+    ):
+        with pytest.raises(BadRequest):
+            _detect(files)
+    # Falcon's ASGI app is served by uvicorn; Django keeps precedence over its wsgi.py.
+    falcon_asgi = _detect({"app.py": "import falcon.asgi\napp = falcon.asgi.App()\n"})
+    assert (falcon_asgi.framework, falcon_asgi.server) == ("falcon", "uvicorn")
+    assert _detect(app_files("django_project")).framework == "django"
+
+
+# The FastAPI full-stack template's shape: the app in backend/app, alembic.ini and its
+# scripts in backend/, the .env at the root (and one more beside the app here).
+FULL_STACK = {
+    ".env": "PROJECT_NAME=shop\nSECRET_KEY=root\n",
+    "backend/.env": "SECRET_KEY=backend\n",
+    "backend/alembic.ini": "[alembic]\nscript_location = app/alembic\n",
+    "backend/app/__init__.py": "",
+    "backend/app/alembic/env.py": "from app.models import Base\n",
+    "backend/app/main.py": "from fastapi import FastAPI\nfrom app.core import settings\n"
+    "app = FastAPI(openapi_url=f'{settings.API_V1_STR}/openapi.json')\n",
+    "backend/app/core.py": "class Settings:\n    API_V1_STR = '/api/v1'\nsettings = Settings()\n",
+    "backend/pyproject.toml": '[project]\nname = "app"\ndependencies = ["fastapi", "alembic"]\n',
+    "frontend/package.json": '{"scripts": {"start": "vite"}}',
+}
+
+
+def test_nested_layout_finds_alembic_and_env_above_the_app() -> None:
+    found = _detect(FULL_STACK)
+    assert (found.framework, found.detected_from) == ("fastapi", "backend/app/main.py")
+    assert "app.main:app --app-dir backend" in " ".join(found.argv)
+    # alembic runs where its ini is: script_location and imports are relative to it.
+    assert found.setup_steps() == [(("{python}", "-m", "alembic", "upgrade", "head"), "backend")]
+    files = {p: t.encode() for p, t in FULL_STACK.items()}
+    assert dotenv_file(files, found.detected_from) == {
+        "PROJECT_NAME": "shop",
+        "SECRET_KEY": "backend",  # the nearer file wins
+    }
+    assert dotenv_file(files) == {"PROJECT_NAME": "shop", "SECRET_KEY": "root"}
+    # An ini below the app's directory (or beside another app) is not the app's.
+    elsewhere = {**FULL_STACK, "backend/alembic.ini": None, "tools/alembic.ini": "[alembic]\n"}
+    assert _detect({p: t for p, t in elsewhere.items() if t is not None}).setup == ()
+    # Given steps replace the detected ones, and run at the root.
+    given = _detect(FULL_STACK, setup=["{python}", "seed.py"])
+    assert given.setup_steps() == [(("{python}", "seed.py"), "")]

@@ -1,0 +1,279 @@
+"""Where a Python upload creates its web app: :func:`find_app` and :func:`find_wsgi_module`.
+
+Read with :mod:`ast`, never imported. An app is a module-level assignment of an app
+object (``app = FastAPI()``, ``app = falcon.App()``, ``app = config.make_wsgi_app()``) or,
+failing that, a factory function creating one (``create_app()``, Pyramid's ``main``). A
+statement in a top-level ``with``/``try``/``if`` block counts as module-level, since it
+runs on import, but not one under ``if __name__ == "__main__"``, which a server importing
+the module never runs. :func:`detect <.detect.detect>` turns what is found into a command.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+__all__ = ["FoundApp", "find_app", "find_wsgi_module", "python_files"]
+
+# App classes known by their name alone (``FastAPI(...)`` is unambiguous): framework.
+_ASGI = {"FastAPI": "fastapi", "Starlette": "starlette", "Litestar": "litestar", "Quart": "quart"}
+_WSGI = {"Flask": "flask", "Bottle": "bottle"}
+# Names too common to trust alone (``App()``): known by what they were imported from.
+_QUALIFIED = {
+    "falcon.App": ("falcon", False),
+    "falcon.API": ("falcon", False),  # Falcon before 3.0
+    "falcon.asgi.App": ("falcon", True),
+    "bottle.default_app": ("bottle", False),
+    "bottle.app": ("bottle", False),
+}
+_METHODS = {"make_wsgi_app": "pyramid"}  # config.make_wsgi_app(), whatever "config" is
+_FACTORY_NAMES = ("create_app", "make_app", "get_app", "build_app", "app_factory", "application")
+_PREFERRED_FILES = ("main.py", "app.py", "asgi.py", "server.py", "api.py", "wsgi.py", "run.py")
+_SKIPPED_DIRS = {"tests", "test", "node_modules", "migrations", "alembic", "venv", ".venv", "docs"}
+
+Kind = tuple[str, bool]  # (framework, ASGI?)
+
+
+@dataclass(frozen=True)
+class FoundApp:
+    """An app object (or its factory) and how to import it."""
+
+    path: str  # the module's file in the upload
+    attr: str
+    framework: str  # fastapi, flask, falcon, pyramid, wsgi …
+    factory: bool
+    asgi: bool
+    directory: str = ""  # the directory to import from ("": the upload's root)
+    module: str = ""  # dotted module name from there
+    arguments: int = 0  # positional arguments the factory needs (Pyramid's global_config)
+
+
+def python_files(files: dict[str, bytes]) -> list[str]:
+    """Python sources worth looking at, outside tests, migrations and environments."""
+    return [
+        path
+        for path in files
+        if path.endswith(".py")
+        and not _SKIPPED_DIRS.intersection(path.split("/")[:-1])
+        and not posixpath.basename(path).startswith("test_")
+    ]
+
+
+def _parse(data: bytes) -> ast.Module | None:
+    try:
+        return ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+
+
+def _dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for that expression; None for any other."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _aliases(tree: ast.Module) -> dict[str, str]:
+    """Names the module's imports bind -> what they name (``App`` -> ``falcon.App``)."""
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update({a.asname: a.name for a in node.names if a.asname})
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.update({a.asname or a.name: f"{node.module}.{a.name}" for a in node.names})
+    return names
+
+
+def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
+    """What app a call creates, if it creates one."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+    if name in _ASGI:
+        return _ASGI[name], True
+    if name in _WSGI:
+        return _WSGI[name], False
+    if isinstance(func, ast.Attribute) and func.attr in _METHODS:
+        return _METHODS[func.attr], False
+    dotted = _dotted(func)
+    if dotted is None:
+        return None
+    head, _, rest = dotted.partition(".")
+    return _QUALIFIED.get(aliases.get(head, head) + (f".{rest}" if rest else ""))
+
+
+def _is_main_check(test: ast.expr) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+    )
+
+
+def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements that run when the module is imported (see the module doc)."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.With | ast.AsyncWith):
+            yield from _module_level(node.body)
+        elif isinstance(node, ast.Try):
+            yield from _module_level([*node.body, *node.orelse, *node.finalbody])
+        elif isinstance(node, ast.If) and not _is_main_check(node.test):
+            yield from _module_level([*node.body, *node.orelse])
+
+
+def _required(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    args = function.args
+    return len(args.posonlyargs) + len(args.args) - len(args.defaults)
+
+
+def _callee(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        func = node.func
+        return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+    return ""
+
+
+def _candidates(path: str, tree: ast.Module, factories: dict[str, Kind]) -> list[FoundApp]:
+    aliases = _aliases(tree)
+    found: list[FoundApp] = []
+    for node in _module_level(tree.body):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            kind = _kind(node.value, aliases) or factories.get(_callee(node.value))
+            if kind is None:
+                continue
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    found.append(FoundApp(path, target.id, kind[0], False, kind[1]))
+    if not found:
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in factories:
+                framework, asgi = factories[node.name]
+                # Only Pyramid's convention says what to pass: main(global_config, **settings).
+                needs = _required(node) if framework == "pyramid" else 0
+                found.append(FoundApp(path, node.name, framework, True, asgi, arguments=needs))
+    return found
+
+
+def _factories(trees: dict[str, ast.Module]) -> dict[str, Kind]:
+    """Functions, by name, whose body creates an app and whose name says it is a factory."""
+    factories: dict[str, Kind] = {}
+    for tree in trees.values():
+        aliases = _aliases(tree)
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            made = next(filter(None, (_kind(n, aliases) for n in ast.walk(node))), None)
+            if made is None:
+                continue
+            named = node.name in _FACTORY_NAMES or "app" in node.name
+            if named or (made[0] == "pyramid" and node.name == "main"):
+                factories.setdefault(node.name, made)
+    return factories
+
+
+def _rank(candidate: FoundApp) -> tuple:
+    name = posixpath.basename(candidate.path)
+    preferred = _PREFERRED_FILES.index(name) if name in _PREFERRED_FILES else len(_PREFERRED_FILES)
+    return (
+        candidate.factory,
+        preferred,
+        candidate.path.count("/"),
+        candidate.attr not in ("app", "application", "api"),
+        candidate.path,
+    )
+
+
+def _import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[str, str]:
+    """(directory to import from, dotted module name) for the file at ``path``.
+
+    Packages are the directories with an ``__init__.py``; a directory without one still
+    counts when the module imports relatively or imports its own directory's name
+    (``app/main.py`` doing ``from app.routers import items``).
+    """
+    parts = path[:-3].split("/")
+    relative = any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(tree))
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts.pop()  # the package itself; its relative imports stay inside it
+        relative = False
+    root = len(parts) - 1  # parts[:root] is the module's directory
+    imported = _absolute_imports(tree)
+    while root > 0:
+        package = "/".join(parts[:root])
+        if package + "/__init__.py" in files or parts[root - 1] in imported or relative:
+            root -= 1
+            relative = False
+        else:
+            break
+    return "/".join(parts[:root]), ".".join(parts[root:])
+
+
+def _absolute_imports(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _located(found: FoundApp, tree: ast.Module, files: dict[str, bytes]) -> FoundApp:
+    directory, module = _import_root(found.path, tree, files)
+    return FoundApp(
+        found.path, found.attr, found.framework, found.factory, found.asgi, directory, module,
+        found.arguments,
+    )  # fmt: skip
+
+
+def find_app(files: dict[str, bytes]) -> FoundApp | None:
+    """The best module-level app object, else the best factory, in the upload."""
+    trees = {p: t for p in python_files(files) if (t := _parse(files[p])) is not None}
+    factories = _factories(trees)
+    candidates = [c for path, tree in trees.items() for c in _candidates(path, tree, factories)]
+    if not candidates:
+        return None
+    best = min(candidates, key=_rank)
+    return _located(best, trees[best.path], files)
+
+
+def _binds(tree: ast.Module, name: str) -> bool:
+    """Whether importing the module binds ``name`` (assigned, imported or defined)."""
+    for node in _module_level(tree.body):
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets = [node.target]
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            if any((a.asname or a.name) == name for a in node.names):
+                return True
+            continue
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            if node.name == name:  # a plain WSGI callable
+                return True
+            continue
+        else:
+            continue
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return True
+    return False
+
+
+def find_wsgi_module(files: dict[str, bytes]) -> FoundApp | None:
+    """A ``wsgi.py`` binding ``application`` at module level (the WSGI convention), the
+    shallowest first: a WSGI app whatever made it."""
+    paths = [p for p in python_files(files) if posixpath.basename(p) == "wsgi.py"]
+    for path in sorted(paths, key=lambda p: (p.count("/"), p)):
+        tree = _parse(files[path])
+        if tree is not None and _binds(tree, "application"):
+            return _located(FoundApp(path, "application", "wsgi", False, False), tree, files)
+    return None
