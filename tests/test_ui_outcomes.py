@@ -250,8 +250,10 @@ _TIMELINE = """async () => {
         {source: 'system', level: 'INFO', message: 'port 3001 allocated', timestamp: at(0)},
         {source: 'build', level: 'INFO', message: 'Resolved 12 packages', timestamp: at(100)},
         {source: 'build', level: 'INFO', message: 'Installed 12 packages', timestamp: at(1600)},
-        {source: 'system', level: 'INFO', phase: 'setup', message: 'python manage.py migrate',
+        {source: 'system', level: 'INFO', message: 'setup: python manage.py migrate',
          timestamp: at(1700)},
+        {source: 'setup', level: 'INFO', message: 'Applying notes.0001_initial... OK',
+         timestamp: at(1900)},
         {source: 'system', level: 'INFO', message: 'process started (pid 7): x',
          timestamp: at(2200)},
         {source: 'system', level: 'INFO', message: 'ready in 800 ms', status: 'running',
@@ -273,7 +275,8 @@ async def test_the_timeline_groups_a_build_into_one_step_with_its_progress(
     service: Service,
 ) -> None:
     """Build events (issue 13's `source: "build"`) make one "building dependencies" step
-    whose text is the build's latest line; a `phase` names a step; each has its duration."""
+    whose text is the build's latest line; the set-up steps' (`source: "setup"`, and the
+    service's "setup: …" line) one "setup" step after it; each has its duration."""
     require_browser()
 
     def script(url: str) -> dict[str, Any]:
@@ -287,7 +290,7 @@ async def test_the_timeline_groups_a_build_into_one_step_with_its_progress(
     assert seen["steps"] == [
         ["port 3001 allocated", "", "100 ms"],
         ["building dependencies", "Installed 12 packages", "1.6 s"],
-        ["setup", "python manage.py migrate", "500 ms"],
+        ["setup", "Applying notes.0001_initial... OK", "500 ms"],
         ["process started (pid 7): x", "", "800 ms"],
         ["ready in 800 ms", "", ""],
     ]

@@ -69,6 +69,18 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
     }
 
 
+def _stored_runtime(row: PreviewInstance) -> dict[str, Any]:
+    """The row's runtime (rows from before it was stored have the command alone)."""
+    try:
+        stored = json.loads(row.runtime) if row.runtime else {}
+    except ValueError:
+        stored = {}
+    if not isinstance(stored, dict):
+        stored = {}
+    keys = ("framework", "command", "detectedFrom", "python")
+    return {key: stored.get(key) for key in keys} | {"command": row.command}
+
+
 def _from_row(row: PreviewInstance) -> dict[str, Any]:
     return {
         "previewInstanceId": row.id,
@@ -89,7 +101,7 @@ def _from_row(row: PreviewInstance) -> dict[str, Any]:
         "errorMessage": row.error_message,
         "errorLines": json.loads(row.error_lines) if row.error_lines else [],
         "stopReason": row.stop_reason,
-        "runtime": {"command": row.command},
+        "runtime": _stored_runtime(row),
         "memoryMb": None,
         "cpuPercent": None,
     }
@@ -245,10 +257,9 @@ async def status(gid: str) -> Response:
             raise
         # A live preview's state is in memory: it answers through a database outage,
         # without the endpoints if they would have to come from the stored source.
-        data["generatedEndpoints"] = data["docsPath"] = None
+        data["generatedEndpoints"] = None
     else:
         data["generatedEndpoints"] = discovered["endpoints"]
-        data["docsPath"] = discovered["docsPath"]
     return jsonify(data)
 
 

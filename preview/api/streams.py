@@ -25,7 +25,7 @@ blueprint = Blueprint("streams", __name__, url_prefix="/api/generations/<gid>/pr
 
 _RETRY_MS = 2000
 _LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
-_SOURCES = ("app", "build", "system", "proxy")
+_SOURCES = ("app", "build", "setup", "system", "proxy")
 _STREAMS = ("stdout", "stderr")
 _HISTORY_CONSISTENCY_WAIT = 5.0
 

@@ -219,6 +219,14 @@ class PreviewRuntime(ChildSupervision):
             self.broadcast.close(final_status)
             await self._finalise(final_status)
 
+    def _enter_phase(self, phase: str) -> None:
+        self.phase = phase
+
+    def _how_started(self) -> dict[str, str]:
+        """The row's command and runtime (JSON): the status tells them after the end too."""
+        info = self.runtime_info
+        return {"command": info["command"] or "", "runtime": json.dumps(info)}
+
     async def _run_child(self, task_status: trio.TaskStatus[None]) -> str:
         spec = self.spec
         await self._system("INFO", f"port {spec.port} allocated")
@@ -243,14 +251,16 @@ class PreviewRuntime(ChildSupervision):
         with self._prepare_scope:
             try:
                 python = await self.preparation.run(
-                    self.temp_dir, lambda python: app_environment(self, python)
+                    self.temp_dir,
+                    lambda python: app_environment(self, python),
+                    on_phase=self._enter_phase,
                 )
             except BuildFailed as failure:
                 self.error_message, self.error_lines = failure.message, failure.lines
                 self._set_reason("its preparation failed")
                 await self._system("ERROR", failure.message)
                 return "failed"
-            self._row.update(command=self._shown(" ".join(spec.argv)))
+            self._row.update(**self._how_started())
         if self._prepare_scope.cancelled_caught:
             return "stopped"
         if not self._ports.still_free(spec.port):
@@ -328,7 +338,7 @@ class PreviewRuntime(ChildSupervision):
         spec.argv = self.preparation.command(spec.port)
         self.upstream = Upstream(spec.port)
         await self._system("WARN", f"port {taken} was taken meanwhile; port {spec.port} allocated")
-        self._row.update(port=spec.port, command=self._shown(" ".join(spec.argv)))
+        self._row.update(port=spec.port, **self._how_started())
 
     def _set_reason(self, reason: str) -> None:
         if self.stop_reason is None:

@@ -4,7 +4,8 @@ Between writing the files and spawning the app, each phase narrated in the previ
 log: the preview's own PostgreSQL database (when configured), ``installing dependencies``
 (an environment built or reused by :class:`~.build.EnvBuilder`, leased; its output as
 ``build`` events) and ``setup`` (Django's migrate, ``alembic upgrade head``, a Procfile
-``release:`` line or the ``setup`` option; its output as ``build`` events too). A failure
+``release:`` line or the ``setup`` option, each in its directory of the upload; its output
+as ``setup`` events, so that neither the status nor the UI counts it as the build). A failure
 is a :class:`~.build.BuildFailed` with the one-line reason and the lines that explain it.
 What it holds is given back by :meth:`Preparation.release`, which the preview's teardown
 calls whatever happened.
@@ -92,8 +93,14 @@ class Preparation:
             return max(memory, _V8_ADDRESS_SPACE)
         return memory
 
-    async def run(self, app_dir: Path, environment: Callable[[str], dict[str, str]]) -> str:
+    async def run(
+        self,
+        app_dir: Path,
+        environment: Callable[[str], dict[str, str]],
+        on_phase: Callable[[str], None] = lambda phase: None,
+    ) -> str:
         """Database, environment, set-up steps; the interpreter to run the app with.
+        ``on_phase("setup")`` is called when the set-up steps begin.
 
         Raises :class:`BuildFailed` with the reason when any of them fails.
         """
@@ -113,6 +120,8 @@ class Preparation:
                 environment=environment,
                 publish=self._build_output,
                 say=self._say,
+                publish_setup=self._setup_output,
+                on_phase=on_phase,
             )
         except OSError as error:
             raise BuildFailed(f"could not prepare the environment: {error.strerror}") from None
@@ -153,6 +162,9 @@ class Preparation:
     async def _build_output(self, lines: list[tuple[str, str]], stream: str) -> None:
         await self._broadcast.publish_lines(lines, "build", stream, utcnow())
 
+    async def _setup_output(self, lines: list[tuple[str, str]], stream: str) -> None:
+        await self._broadcast.publish_lines(lines, "setup", stream, utcnow())
+
     async def _say(self, message: str) -> None:
         await self._broadcast.publish("INFO", message, "system")
 
@@ -182,6 +194,8 @@ async def prepare_app(
     environment: Callable[[str], dict[str, str]],
     publish: Publish,
     say: Callable[[str], Awaitable[None]],
+    publish_setup: Publish | None = None,
+    on_phase: Callable[[str], None] = lambda phase: None,
 ) -> Prepared:
     """Build or reuse the app's environment, run its set-up steps; the command to start."""
     python, version, lease = settings.python, None, None
@@ -194,6 +208,8 @@ async def prepare_app(
         deps = python_dependencies(files, detection.detected_from)
         listed_in = os.path.basename(deps.source) if deps.source else "requirements.txt"
         requirements = "\n".join(deps.requirements) or None
+        for note in deps.notes:  # what the spec could not say exactly (Poetry's ||, …)
+            await publish([("WARN", note)], "stdout")
         lease, env = await builder.python_env(deps, detection.server, publish, say)
         python, version = env.python, env.version
     else:
@@ -204,10 +220,13 @@ async def prepare_app(
                 os.symlink, lease.path / "node_modules", app_dir / "node_modules"
             )
     filled = {**values, "python": python}
+    if detection.setup:
+        on_phase("setup")
     try:
-        for step in detection.setup:
+        for step, where in detection.setup_steps():
             env = environment(python)
-            await _setup_step(fill(step, filled), app_dir, env, settings, publish, say)
+            output = publish_setup or publish
+            await _setup_step(fill(step, filled), app_dir, where, env, settings, output, say)
     except BaseException:
         if lease is not None:
             lease.release()
@@ -219,17 +238,19 @@ async def prepare_app(
 async def _setup_step(
     argv: list[str],
     app_dir: Path,
+    where: str,  # the step's directory in the upload (alembic's: where its ini is)
     env: dict[str, str],
     settings: Settings,
     publish: Publish,
     say: Callable[[str], Awaitable[None]],
 ) -> None:
     shown = " ".join(argv)
-    await say(f"setup: {shown}")
+    await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
     limits = ChildLimits(memory_bytes=settings.memory_limit_mb * 1024 * 1024)
+    cwd = app_dir / where if where else app_dir
     try:
         result = await run_logged(
-            argv, cwd=app_dir, env=env, limits=limits, publish=publish,
+            argv, cwd=cwd, env=env, limits=limits, publish=publish,
             time_limit=settings.build_timeout,
         )  # fmt: skip
     except OSError as error:

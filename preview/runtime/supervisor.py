@@ -6,6 +6,7 @@ port pool, launch admission (per-generation and per-user limits) and restart rec
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import shutil
@@ -209,6 +210,7 @@ class Supervisor:
                     port=port,
                     base_url=f"http://127.0.0.1:{port}",
                     command=" ".join(argv).replace(self.settings.python, "python"),
+                    runtime=json.dumps(runtime.runtime_info),
                     created_at=now,
                     expires_at=spec.expires_at,
                     preview_token_hash=spec.token_hash,

@@ -67,6 +67,9 @@ class PreviewInstance(Base):
     # across a restart of the service, so a recycled pid is never killed.
     process_started_at: Mapped[float | None] = mapped_column()
     command: Mapped[str | None] = mapped_column(Text)
+    # How it was started, {framework, command, detectedFrom, python} as JSON: the status
+    # gives it from the row once the preview has ended (or the service restarted).
+    runtime: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -7,6 +7,7 @@ dependency set is built once however many tests launch it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from preview import Settings
 from preview.runtime.build import EnvBuilder
 from preview.runtime.depspec import PythonDeps
 
-from ..conftest import Service, auth, running_service
+from ..conftest import SERVER_COMMAND, Service, auth, running_service, server_app
 
 APPS = Path(__file__).resolve().parent.parent / "apps"
 BUILD_WAIT = 240  # a cold build from the index; cached ones take well under a second
@@ -230,7 +231,7 @@ async def test_django_project_is_migrated_then_served(builder_service: Service) 
         assert shout.json() == {"id": 1, "text": "HI"}
         events = await service.history(body["gid"])
         assert any(m.startswith("setup: ") and "migrate" in m for m in messages(events))
-        assert any("Applying notes.0001_initial" in m for m in messages(events, "build"))
+        assert any("Applying notes.0001_initial" in m for m in messages(events, "setup"))
         assert (await service.stop(body["gid"])).status_code == 200
 
 
@@ -248,17 +249,93 @@ async def test_failed_setup_step_fails_the_launch_with_its_message(
         assert "no database reachable" in body["errorMessage"]
 
 
-@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
-async def test_express_app_installed_by_npm_ci(builder_service: Service) -> None:
+async def test_nested_layout_migrates_where_alembic_ini_is(builder_service: Service) -> None:
+    """The FastAPI full-stack template's shape: alembic runs in backend/ (its ini's
+    script_location and imports are relative to it), the root's .env reaches the app,
+    the set-up output is its own phase between the build and the start, and the status
+    read from the stored row still says how the app was started."""
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fullstack_nested"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["detectedFrom"] == "backend/app/main.py"
+        answer = (await service.app_get(body, "/api/v1/items/")).json()
+        assert answer == {
+            "project": "Shop",
+            "greeting": "hello from the root .env",
+            "items": ["apple"],  # the migration's row: alembic ran, on the app's database
+        }
+        events = await service.history(body["gid"])
+        text = [(e["source"], e["message"]) for e in events]
+        setup_at = next(
+            i
+            for i, (s, m) in enumerate(text)
+            if s == "system" and m.endswith("-m alembic upgrade head (in backend/)")
+        )
+        migrated = [i for i, (s, m) in enumerate(text) if s == "setup" and "Running upgrade" in m]
+        started = next(i for i, (s, m) in enumerate(text) if m.startswith("process started"))
+        building = [i for i, (s, m) in enumerate(text) if s == "build"] or [
+            i for i, (s, m) in enumerate(text) if m.startswith("environment ready")
+        ]
+        assert max(building) < setup_at < migrated[0] < started, text
+        assert not [m for s, m in text if s == "build" and "Running upgrade" in m]
+        # Only the setup lines, when asked for.
+        only = await service.history(body["gid"], source="setup")
+        assert only and {e["source"] for e in only} == {"setup"}
+        assert (await service.stop(body["gid"])).status_code == 200
+        ended = await service.status(body["gid"])
+        assert ended["status"] == "stopped"
+        assert ended["runtime"]["framework"] == "fastapi"
+        assert ended["runtime"]["detectedFrom"] == "backend/app/main.py"
+        assert ended["runtime"]["python"] == body["runtime"]["python"]
+        assert ended["runtime"]["command"] == body["runtime"]["command"]
+
+
+async def test_status_phase_is_setup_while_the_setup_steps_run(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(90):
+        gid = await service.upload(server_app())
+        setup = ["{python}", "-c", "import time; print('seeding', flush=True); time.sleep(2)"]
+        response = await service.launch(gid, command=SERVER_COMMAND, setup=setup, wait=False)
+        assert response.status_code == 200, response.text
+        phases = [response.json()["phase"]]
+        status = response.json()["status"]
+        while status == "starting":
+            current = await service.status(gid)
+            status = current["status"]
+            if current["phase"] != phases[-1]:
+                phases.append(current["phase"])
+            await trio.sleep(0.05)
+        assert status == "running"
+        # In order, never back: whatever the polls missed of the fast ones.
+        order = ["preparing", "installing dependencies", "setup", "starting", "running"]
+        assert "setup" in phases and phases == sorted(phases, key=order.index), phases
+        events = await service.history(gid)
+        seeding = [e for e in events if e["message"] == "seeding"]
+        assert [e["source"] for e in seeding] == ["setup"]
+        assert (await service.stop(gid)).status_code == 200
+
+
+# CI (.ci/run) installs npm and sets PREVIEW_TEST_REQUIRE_NPM: there a missing npm fails
+# the test instead of skipping it silently.
+@pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+async def test_express_app_installed_by_npm_ci(builder_service: Service) -> None:
+    service = builder_service
+    assert shutil.which("npm") is not None, "npm is required here (PREVIEW_TEST_REQUIRE_NPM)"
+    with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files("express_app"))
+        events = await service.history(body["gid"])
+        # npm's summary ("added 3 packages in 1s") as a progress line, as uv's counts are.
+        progress = [m for m in messages(events, "build") if m.startswith("progress: ")]
+        assert progress and "added" in progress[-1], progress
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert body["runtime"]["framework"] == "node"
         assert body["runtime"]["python"] is None
         answer = (await service.app_get(body, "/users/5")).json()
         assert answer == {"id": "5"}
-        events = await service.history(body["gid"])
         assert any("(npm, package-lock.json)" in m for m in messages(events, "system"))
         assert (await service.stop(body["gid"])).status_code == 200
 

@@ -8,7 +8,7 @@
 import { plainText } from './ansi.js';
 
 export const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
-export const SOURCES = ['app', 'build', 'system', 'proxy'];
+export const SOURCES = ['app', 'build', 'setup', 'system', 'proxy'];
 export const DEFAULT_CAP = 200_000;
 
 function escapeRegExp(text) {

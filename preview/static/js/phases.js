@@ -1,6 +1,7 @@
 // The start-up timeline, like JupyterHub's spawn page: one step per phase the service
-// narrates while a preview starts (`system` events, and `build` events grouped into one
-// "building dependencies" step whose text is the build's latest line), each with its
+// narrates while a preview starts (`system` events, `build` events grouped into one
+// "building dependencies" step whose text is the build's latest line, the set-up steps'
+// `setup` events and the service's "setup: …" lines into one "setup" step), each with its
 // duration; the step in progress counts up live ("waiting for HTTP · 3 s of 30 s" once
 // the process is started). It stays after the start as a collapsed summary.
 
@@ -8,6 +9,12 @@ import { $, h, setText, show } from './dom.js';
 
 const TICK_MS = 500;
 const PROCESS_STARTED = /^process started\b/i;
+const SETUP_STEP = /^setup: /;
+const GROUPS = { build: 'building dependencies', setup: 'setup' };
+
+// The step an event belongs to (null: a step of its own).
+const grouped = (source) => Object.hasOwn(GROUPS, source);
+const groupOf = (event) => (grouped(event.source) ? GROUPS[event.source] : SETUP_STEP.test(event.message) ? 'setup' : event.phase || null);
 
 export function formatMs(ms) {
   if (!Number.isFinite(ms) || ms < 0) return '';
@@ -49,10 +56,10 @@ export class PhaseTimeline {
 
   /** A `system` or `build` event; only those of the start-up count. */
   event(event) {
-    if (!this.collecting || (event.source !== 'system' && event.source !== 'build')) return;
+    if (!this.collecting || !(event.source === 'system' || grouped(event.source))) return;
     const at = time(event);
     const last = this.steps[this.steps.length - 1];
-    const group = event.source === 'build' ? 'building dependencies' : event.phase || null;
+    const group = groupOf(event);
     if (group && last && last.group === group) {
       last.detail = event.message; // the build's progress: its latest line
       last.level = event.level === 'INFO' ? last.level : event.level;
