@@ -42,7 +42,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["SandboxTools", "SandboxedCommand", "interpreter_dirs", "sandboxed_command"]
+__all__ = [
+    "EGRESS_SOCKET_NAME",
+    "TOOLS_DIR_INSIDE",
+    "SandboxTools",
+    "SandboxedCommand",
+    "interpreter_dirs",
+    "sandboxed_command",
+]
 
 SOCKET_DIR_INSIDE = "/run/preview"
 SOCKET_NAME = "http.sock"
@@ -58,17 +65,32 @@ _ETC = (
     "ssl/openssl.cnf", "ca-certificates", "ca-certificates.conf", "os-release",
 )  # fmt: skip
 _SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
-# socat's own messages (one per refused connection while the app starts) are noise.
-# Its default listen backlog (5) would refuse a burst of new connections at once (a Unix
-# socket's connect does not wait); forked children must not unlink the shared socket.
-_LAUNCHER = (
-    "{socat} UNIX-LISTEN:"
-    + SOCKET_DIR_INSIDE
-    + "/"
-    + SOCKET_NAME
-    + ",fork,max-children={max_children},backlog=1024,unlink-early,unlink-close=0 "
-    'TCP:127.0.0.1:"$PORT" 2>/dev/null </dev/null & exec "$@"'
-)
+EGRESS_DIR_INSIDE = "/run/egress"
+EGRESS_SOCKET_NAME = "proxy.sock"
+TOOLS_DIR_INSIDE = "/run/tools"
+
+
+def _launcher(socat: str, *, forward: bool, max_children: int, egress_port: int | None) -> str:
+    """The shell that starts the forwarders and then execs the command.
+
+    socat's own messages (one per refused connection while the app starts) are noise.
+    Its default listen backlog (5) would refuse a burst of new connections at once (a
+    Unix socket's connect does not wait); forked children must not unlink the socket.
+    """
+    parts = []
+    if forward:
+        parts.append(
+            f"{socat} UNIX-LISTEN:{SOCKET_DIR_INSIDE}/{SOCKET_NAME},fork,"
+            f"max-children={max_children},backlog=1024,unlink-early,unlink-close=0 "
+            'TCP:127.0.0.1:"$PORT" 2>/dev/null </dev/null &'
+        )
+    if egress_port is not None:
+        parts.append(
+            f"{socat} TCP-LISTEN:{egress_port},bind=127.0.0.1,fork,reuseaddr,"
+            f"max-children={max_children},backlog=128 "
+            f"UNIX-CONNECT:{EGRESS_DIR_INSIDE}/{EGRESS_SOCKET_NAME} 2>/dev/null </dev/null &"
+        )
+    return " ".join([*parts, 'exec "$@"'])
 
 
 @dataclass(frozen=True)
@@ -140,14 +162,23 @@ def sandboxed_command(
     argv: Sequence[str],
     *,
     app_dir: Path,
-    socket_dir: Path,
+    socket_dir: Path | None,
     read_only: Sequence[Path],
     tmp_bytes: int,
     port: int,
     cgroup_procs: Sequence[Path] = (),
     forwarder_limit: int = 64,
+    writable: Sequence[Path] = (),
+    tools_inside: Sequence[Path] = (),
+    egress: tuple[Path, int] | None = None,
 ) -> SandboxedCommand:
     """The command that runs ``argv`` confined (see the module doc).
+
+    ``app_dir`` is its cwd, writable like ``writable``; ``socket_dir`` (None: no HTTP
+    forwarder, as for a build) is where the forwarder's socket goes. ``tools_inside``:
+    programs bound read-only into ``/run/tools``. ``egress``: the directory holding the
+    service's egress proxy socket (bound read-only, so it cannot be replaced) and the
+    port its forwarder listens on inside.
 
     ``cgroup_procs``: the ``cgroup.procs`` files the tree must be in. A shell writes its
     own pid there and then execs bwrap, so every process of the sandbox, from the first,
@@ -159,12 +190,17 @@ def sandboxed_command(
     try:
         binds: list[str] = []
         mounts = [(p, str(p), "--ro-bind-fd") for p in read_only]
-        mounts += [(socket_dir, SOCKET_DIR_INSIDE, "--bind-fd")]
-        mounts += [(app_dir, str(app_dir), "--bind-fd")]
+        if socket_dir is not None:
+            mounts += [(socket_dir, SOCKET_DIR_INSIDE, "--bind-fd")]
+        if egress is not None:
+            mounts += [(egress[0], EGRESS_DIR_INSIDE, "--ro-bind-fd")]
+        mounts += [(p, str(p), "--bind-fd") for p in (app_dir, *writable)]
         for source, target, option in mounts:
             fd = os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             command.pass_fds.append(fd)
             binds += [option, str(fd), target]
+        for tool in tools_inside:
+            binds += ["--ro-bind", str(tool), f"{TOOLS_DIR_INSIDE}/{tool.name}"]
     except BaseException:
         command.close_fds()
         raise
@@ -199,20 +235,28 @@ def sandboxed_command(
             system += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             system += ["--ro-bind", path, path]
-    for name in _ETC:
-        if os.path.exists(f"/etc/{name}"):
-            system += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-    launcher = _LAUNCHER.format(socat=tools.socat, max_children=max(1, forwarder_limit))
+    etc = [f"/etc/{name}" for name in _ETC if os.path.exists(f"/etc/{name}")]
+    for path in etc:
+        system += ["--ro-bind", path, path]
+    targets = [*etc, *(t for _, t, _ in mounts)]
+    targets += [f"{TOOLS_DIR_INSIDE}/{tool.name}" for tool in tools_inside]
+    launcher = _launcher(
+        tools.socat,
+        forward=socket_dir is not None,
+        max_children=max(1, forwarder_limit),
+        egress_port=egress[1] if egress is not None else None,
+    )
     command.argv = [
         *prefix,
         tools.bwrap,
         *identity,
         "--die-with-parent", "--new-session",
         "--hostname", "preview",
+        *_parents(t for t in targets if not t.startswith("/tmp/")),
         *system,
         "--proc", "/proc", "--dev", "/dev",
         "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
-        *_parents(t for _, t, _ in mounts),
+        *_parents(t for t in targets if t.startswith("/tmp/")),  # in the new /tmp
         *binds,
         "--remount-ro", "/",
         "--chdir", str(app_dir),
