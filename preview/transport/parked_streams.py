@@ -30,6 +30,7 @@ and closes every parked stream.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import select
 from collections.abc import AsyncGenerator
@@ -153,16 +154,32 @@ class ParkedStreams:
                 await self._stopped.wait()
 
     async def _watch(self, epoll: select.epoll) -> None:
-        """Notice clients that leave (or send anything): one task for all sockets."""
+        """Notice clients that leave (or send anything): one task for all sockets.
+
+        It runs in the app's nursery, so an error escaping it would stop the service:
+        a failure while handling one socket ends that stream alone, logged.
+        """
         while True:
             await trio.lowlevel.wait_readable(epoll.fileno())
             for fd, events in epoll.poll(0):
                 parked = self._by_fd.get(fd)
-                if parked is not None and (events & _HANGUP or not parked.writer.drain()):
-                    self._hang_up(parked)
+                if parked is None:
+                    # Left registered by a failure: level-triggered, it would wake this
+                    # loop for ever.
+                    with contextlib.suppress(OSError):
+                        epoll.unregister(fd)
+                    continue
+                try:
+                    if events & _HANGUP or not parked.writer.drain():
+                        self._hang_up(parked)
+                except Exception:
+                    _log.exception("a parked log stream failed")
+                    self._hang_up(parked, failed=True)
 
-    def _hang_up(self, parked: ParkedStream) -> None:
-        if parked.gone:
+    def _hang_up(self, parked: ParkedStream, *, failed: bool = False) -> None:
+        """End the stream: its task is cancelled, or one starts that only closes it.
+        ``failed``: even if that was begun, as handling it raised part-way."""
+        if parked.gone and not failed:
             return
         parked.gone = True
         self._unregister(parked)
@@ -217,16 +234,28 @@ class ParkedStreams:
             return False
 
     async def _discard(self, parked: ParkedStream) -> None:
-        """Close its body and its socket (shielded by the caller)."""
+        """Close its body and its socket (shielded by the caller).
+
+        Called where nothing catches (``_run``'s ``finally``, ``serve``'s), in the app's
+        nursery: a body or socket that fails to close is logged, and the others close.
+        """
         self._unregister(parked)
         body, parked.body = parked.body, None
-        with trio.move_on_after(_CLOSE_TIMEOUT):
-            if body is not None:
-                await body.aclose()
-        parked.writer.close()
+        try:
+            with trio.move_on_after(_CLOSE_TIMEOUT):
+                if body is not None:
+                    await body.aclose()
+        except Exception:
+            _log.exception("closing a parked log stream failed")
+        try:
+            parked.writer.close()
+        except Exception:
+            _log.exception("closing a parked log stream's connection failed")
 
     def _unregister(self, parked: ParkedStream) -> None:
         if self._by_fd.get(parked.fd) is parked:
             del self._by_fd[parked.fd]
             if self._epoll is not None:
-                self._epoll.unregister(parked.fd)
+                # Already gone from the epoll if its socket was closed: nothing to undo.
+                with contextlib.suppress(OSError):
+                    self._epoll.unregister(parked.fd)
