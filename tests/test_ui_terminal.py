@@ -14,6 +14,13 @@ from .test_ui import _model, _select, _sign_in, _until, _visible_rows
 from .ui_helpers import browser_page, in_browser, require_browser
 
 LONG = "long " + "abcdefghij" * 300
+# The 16 ANSI colours, each on its own word ("ansi0" … "ansi15"), and an RGB dark blue.
+PALETTE = (
+    "".join(
+        f"\x1b[{code}mansi{n}\x1b[0m " for n, code in enumerate([*range(30, 38), *range(90, 98)])
+    )
+    + "\x1b[38;2;0;0;120mnavy\x1b[0m palette"
+)
 RECORD = {"level": "warning", "msg": "disk", "nested": {"a": [1, 2]}}
 TERMINAL_APP = server_app(
     before_serving="""
@@ -34,6 +41,7 @@ TERMINAL_APP = server_app(
     for n in range(40):
         say(f'filler {{n}}' + (' needle' if n in (5, 20, 35) else ''))
     say('\\x1b[38;5;18mdark blue\\x1b[0m and \\x1b[34mblue\\x1b[0m')
+    say({PALETTE!r})
     say('last line')
     """,
 )
@@ -51,6 +59,33 @@ def _luminance(rgb: str) -> float:
 def _contrast(fg: str, bg: str) -> float:
     high, low = sorted((_luminance(fg), _luminance(bg)), reverse=True)
     return (high + 0.05) / (low + 0.05)
+
+
+# Each non-blank text of a row: [text, its colour, the first opaque background behind it].
+_TEXT_COLOURS = """row => {
+    const behind = (e) => {
+        for (; e; e = e.parentElement) {
+            const colour = getComputedStyle(e).backgroundColor;
+            if (colour !== 'rgba(0, 0, 0, 0)') return colour;
+        }
+        return 'rgb(0, 0, 0)';
+    };
+    const texts = [];
+    const walker = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+        const node = walker.currentNode;
+        if (!node.textContent.trim()) continue;
+        const e = node.parentElement;
+        texts.push([node.textContent.trim(), getComputedStyle(e).color, behind(e)]);
+    }
+    return texts;
+}"""
+
+
+def _low_contrast(texts: list[list[str]]) -> list[tuple[str, float]]:
+    """The texts under 4.5:1 on their background (WCAG AA), with their ratio."""
+    ratios = [(text, round(_contrast(fg, bg), 2)) for text, fg, bg in texts]
+    return [(text, ratio) for text, ratio in ratios if ratio < 4.5]
 
 
 def _row(page: Any, text: str) -> Any:
@@ -157,7 +192,8 @@ async def test_levels_wrap_detail_pause_search_and_contrast(service: Service) ->
             page.wait_for_selector("#connection:text-is('live')")
             _row(page, "later 24")
             blues = page.eval_on_selector_all(
-                "#terminal-rows .msg span[class^=ansi], #terminal-rows .msg span[style]",
+                "#terminal-rows .row:has-text('dark blue') .msg span[class^=ansi],"
+                " #terminal-rows .row:has-text('dark blue') .msg span[style]",
                 "s => s.map(x => getComputedStyle(x).color)",
             )
             assert len(blues) == 2, blues  # 256-colour 18 (set as RGB) and the 16-colour blue
@@ -200,6 +236,27 @@ async def test_levels_wrap_detail_pause_search_and_contrast(service: Service) ->
             page.select_option("#search-context", "all")
             _until(page, "!window.__previewTerminal.model.filtered")
             seen["all_count"] = page.text_content("#search-count")
+
+            # 14. The current match and a selected row keep 4.5:1 too: the time, the
+            # tag, every ANSI colour (an RGB one lifted), the marks over them.
+            page.fill("#log-search", "ansi1")
+            page.wait_for_selector("#search-count:text-is('1 match')")
+            page.press("#log-search", "Enter")
+            current = page.wait_for_selector(
+                "#terminal-rows .row.current-match:has-text('palette')"
+            )
+            seen["current_texts"] = current.evaluate(_TEXT_COLOURS)
+            current.click()  # selected as well
+            page.wait_for_selector("#line-detail:not([hidden])")
+            page.click("#line-detail-close")
+            both = page.wait_for_selector("#terminal-rows .row.selected.current-match")
+            seen["both_texts"] = both.evaluate(_TEXT_COLOURS)
+            page.fill("#log-search", "")
+            selected = page.wait_for_selector("#terminal-rows .row.selected:not(.current-match)")
+            seen["selected_texts"] = selected.evaluate(_TEXT_COLOURS)
+            seen["selected_background"] = selected.evaluate(
+                "r => getComputedStyle(r).backgroundColor"
+            )
             log.assert_clean()
             return seen
 
@@ -230,6 +287,14 @@ async def test_levels_wrap_detail_pause_search_and_contrast(service: Service) ->
     texts = "\n".join(seen["with_context"])
     assert "filler 3" in texts and "filler 7" in texts and "filler 8" not in texts
     assert seen["all_count"] == "3 matches"  # every line shown, the matches counted
+    assert seen["selected_background"] == "rgb(27, 45, 74)"  # the lightest row there is
+    for name in ("current_texts", "both_texts", "selected_texts"):
+        texts = [text for text, _, _ in seen[name]]
+        assert {"ansi0", "ansi9", "navy"} <= set(texts), (name, texts)
+        assert _low_contrast(seen[name]) == [], (name, seen[name])
+    marked = [t for t in seen["both_texts"] if t[0] in ("ansi1", "ansi10")]
+    assert marked and all(bg == "rgb(176, 136, 0)" for _, _, bg in marked), marked
+    assert any(re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3}", t[0]) for t in seen["selected_texts"])
     await service.stop(gid)
 
 

@@ -90,8 +90,9 @@ export function parseAnsi(message) {
   return segments.length ? segments : [{ text: '', style: null }];
 }
 
-// The terminal's background (app.css --term-bg), for the contrast of RGB colours.
-const TERMINAL_BG_LUMINANCE = luminance(10, 14, 21);
+// The lightest background a terminal row gets (app.css .row.selected, #1b2d4a), for the
+// contrast of RGB colours: readable there, they are on every other row too.
+const ROW_BG_LUMINANCE = luminance(27, 45, 74);
 const MIN_CONTRAST = 4.5;
 
 function luminance(r, g, b) {
@@ -103,16 +104,16 @@ function luminance(r, g, b) {
 }
 
 /**
- * An RGB text colour made readable on the terminal's dark background: a dark blue such
- * as 256-colour 18 (0, 0, 135) is mixed towards white until it reaches 4.5:1. Colours
- * already readable are kept as they are.
+ * An RGB text colour made readable on the terminal's dark rows (a selected one
+ * included): a dark blue such as 256-colour 18 (0, 0, 135) is mixed towards white until
+ * it reaches 4.5:1. Colours already readable are kept as they are.
  */
 export function readableRgb(rgb) {
   const match = /rgb\((\d+), (\d+), (\d+)\)/.exec(rgb);
   if (!match) return rgb;
   let [r, g, b] = match.slice(1).map(Number);
   for (let step = 0; step < 20; step++) {
-    if ((luminance(r, g, b) + 0.05) / (TERMINAL_BG_LUMINANCE + 0.05) >= MIN_CONTRAST) break;
+    if ((luminance(r, g, b) + 0.05) / (ROW_BG_LUMINANCE + 0.05) >= MIN_CONTRAST) break;
     [r, g, b] = [r, g, b].map((v) => Math.round(v + (255 - v) * 0.12));
   }
   return `rgb(${r}, ${g}, ${b})`;
