@@ -257,9 +257,10 @@ async def status(gid: str) -> Response:
             raise
         # A live preview's state is in memory: it answers through a database outage,
         # without the endpoints if they would have to come from the stored source.
-        data["generatedEndpoints"] = None
+        data["generatedEndpoints"] = data["docsPath"] = None
     else:
         data["generatedEndpoints"] = discovered["endpoints"]
+        data["docsPath"] = discovered["docsPath"]
     return jsonify(data)
 
 
