@@ -1,6 +1,9 @@
-"""HTTP API blueprints, one module per resource (and ``common``, what they share)."""
+"""HTTP API blueprints, one module per resource, and what they share: ``common``,
+``bodies`` (request bodies and their limits), ``proxy_access`` and ``proxy_websocket``
+(calls to a preview's app, which the fast paths make too)."""
 
 __all__ = [
+    "bodies",
     "common",
     "endpoints",
     "feed",
@@ -8,6 +11,8 @@ __all__ = [
     "ops",
     "origins",
     "previews",
+    "proxy_access",
+    "proxy_websocket",
     "proxying",
     "streams",
     "ui",
