@@ -4,20 +4,22 @@
 when older than the ring, then the ring, then live), ``KEEPALIVE`` at each heartbeat of
 the running preview (every ``PREVIEW_KEEPALIVE_INTERVAL``), and finally one ``End``
 when the preview is over and everything was sent. If the subscriber fell behind and
-was dropped, the feed stops *without* ``End``: the client reconnects and resumes from
-its last id. With a sink that parks (``Sink.on_wake``), ``PARKED`` passes through where
-the feed would wait: the caller may put the feed aside and resume it from any task
-once woken.
+was dropped, or the database fails to give events it needs, the feed stops *without*
+``End``: the client reconnects and resumes from its last id. With a sink that parks
+(``Sink.on_wake``), ``PARKED`` passes through where the feed would wait: the caller may
+put the feed aside and resume it from any task once woken.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import trio
 
+from ..errors import StoreError
 from ..logs import HEARTBEAT, PARKED, Event, Gap, Parked, Sink
 from ..runtime import PreviewRuntime
 from ..store import PreviewInstance, Store
@@ -31,6 +33,7 @@ PAGE_BYTES = 2 * 1024 * 1024
 _MIN_PAGE = 16
 _FIRST_PAGE = 256  # events, when their size is not known yet
 KEEPALIVE = HEARTBEAT  # the broadcast's heartbeat passes through as is
+_log = logging.getLogger("preview")
 
 
 @dataclass(frozen=True)
@@ -100,11 +103,15 @@ async def _live(
             if type(item) is Gap:  # older than the ring: from the database
                 await broadcast.wait_persisted(item.before - 1)
                 mean = broadcast.mean_message_bytes
-                async for page in stored_events(
-                    store, runtime.id, item.after, item.before, event_bytes=mean
-                ):
-                    broadcast.stats.delivered += len(page)
-                    yield page
+                try:
+                    async for page in stored_events(
+                        store, runtime.id, item.after, item.before, event_bytes=mean
+                    ):
+                        broadcast.stats.delivered += len(page)
+                        yield page
+                except StoreError as error:
+                    _unreadable(runtime.id, error)
+                    return
             else:
                 yield item  # a batch, KEEPALIVE or PARKED
         if subscription.dropped:
@@ -127,7 +134,23 @@ async def _over(
     store: Store, preview: PreviewInstance, after: int
 ) -> AsyncIterator[list[Event] | End]:
     last_id = after
-    async for page in stored_events(store, preview.id, after):
-        last_id = page[-1].id
-        yield page
+    try:
+        async for page in stored_events(store, preview.id, after):
+            last_id = page[-1].id
+            yield page
+    except StoreError as error:
+        _unreadable(preview.id, error)
+        return
     yield End(preview.id, preview.status, last_id)
+
+
+def _unreadable(preview_id: str, error: StoreError) -> None:
+    """The database failed to give events a subscriber still needs (down, or busy
+    beyond its timeout). The feed stops without ``End``, like a dropped subscriber's: a
+    response has begun, so no error can be sent, and the client resumes from its last
+    id once it reconnects (``EventSource`` does after the ``retry:`` hint)."""
+    _log.warning(
+        "a log stream of %s ended early: its stored events could not be read (%s)",
+        preview_id,
+        error.code,
+    )

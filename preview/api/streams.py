@@ -250,8 +250,9 @@ async def websocket_logs(gid: str) -> None:
     """The SSE stream's events as JSON text frames; same resume and slow-subscriber rules.
 
     After the preview's ``end`` frame (``{"type": "end", ...}``) the socket closes with
-    1000. A subscriber that fell behind is closed with 1013 (try again later): reconnect
-    with ``?lastEventId=`` the last id received.
+    1000. A subscriber that fell behind (or whose stored events the database cannot give
+    now) is closed with 1013 (try again later): reconnect with ``?lastEventId=`` the last
+    id received.
     """
     state = services()
     await owned_generation(gid, state.user(allow_cookie=True))
@@ -271,4 +272,4 @@ async def websocket_logs(gid: str) -> None:
                 return
             for event in item:
                 await websocket.send(event.json)
-    await websocket.close(1013, "fell behind; reconnect with lastEventId")
+    await websocket.close(1013, "reconnect with lastEventId")
