@@ -35,6 +35,9 @@ def _zip(files: dict[str, str]) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+_TARGETS = "button, .chip, label.check, select, input[type=search], a, summary"
+
+
 def _row_of(page: Any, gid: str) -> Any:
     return page.wait_for_selector(f"#generation-list li:has(button[data-gid='{gid}'])")
 
@@ -42,11 +45,27 @@ def _row_of(page: Any, gid: str) -> Any:
 async def test_drop_list_rename_view_and_delete(service: Service) -> None:
     require_browser()
     app = server_app()
+    # Two that ran before: one stopped, one that failed to start.
+    stopped = await service.upload(server_app())
+    assert (await service.launch(stopped, command=SERVER_COMMAND)).json()["status"] == "running"
+    assert (await service.stop(stopped)).status_code == 200
+    failed = await service.upload(server_app(before_serving="raise SystemExit('no start')"))
+    launched = (await service.launch(failed, command=SERVER_COMMAND)).json()
+    assert launched["status"] == "failed", launched
+
+    def badge(page: Any, gid: str) -> list[str]:
+        return _row_of(page, gid).eval_on_selector(
+            ".badge", "b => [b.dataset.status, b.textContent, getComputedStyle(b).color]"
+        )
 
     def script(url: str) -> dict[str, Any]:
         seen: dict[str, Any] = {}
         with browser_page() as (page, log):
             _sign_in(page, url)
+            # 11. The status badges of what ran before: stopped (quiet), failed (red).
+            seen["badge_stopped"] = badge(page, stopped)
+            seen["badge_failed"] = badge(page, failed)
+            seen["rows_ended"] = [_row_of(page, gid).text_content() for gid in (stopped, failed)]
             # 12. Styled pickers: the native inputs are hidden behind labelled buttons.
             seen["pickers"] = page.eval_on_selector_all(
                 ".pickers label", "e => e.map(x => x.textContent)"
@@ -62,7 +81,7 @@ async def test_drop_list_rename_view_and_delete(service: Service) -> None:
             seen["gid"] = gid
             row = _row_of(page, gid)
             seen["row_new"] = row.text_content()
-            seen["badge_new"] = row.eval_on_selector(".badge", "b => b.textContent")
+            seen["badge_new"] = badge(page, gid)
 
             # 12. Disabled looks disabled: grey, not the enabled colour.
             seen["stop_disabled"] = page.eval_on_selector(
@@ -79,7 +98,10 @@ async def test_drop_list_rename_view_and_delete(service: Service) -> None:
             page.fill("#launch-command", " ".join(SERVER_COMMAND))
             page.click("#launch")
             page.wait_for_selector("#status-badge[data-status='running']", timeout=30_000)
-            _row_of(page, gid).wait_for_selector(".badge[data-status='running']")
+            # (The list is drawn anew on each refresh: the badge is looked up in the page.)
+            page.wait_for_selector(
+                f"#generation-list li:has(button[data-gid='{gid}']) .badge[data-status='running']"
+            )
             seen["row_running"] = _row_of(page, gid).text_content()
             seen["pid"] = trio.from_thread.run(service.status, gid)["processId"]
 
@@ -117,7 +139,13 @@ async def test_drop_list_rename_view_and_delete(service: Service) -> None:
     assert seen["pickers"] == ["Choose a folder", "Choose an archive"]
     assert seen["native_width"] <= 1
     assert seen["row_new"].startswith("dropped-shop") and "never launched" in seen["row_new"]
-    assert seen["badge_new"] == "not launched"
+    status, text, colour = seen["badge_new"]
+    assert (status, text) == ("new", "not launched")
+    assert seen["badge_stopped"][:2] == ["stopped", "stopped"]
+    assert seen["badge_failed"][:2] == ["failed", "failed"]
+    assert seen["badge_failed"][2] == "rgb(255, 123, 114)"  # --error
+    assert seen["badge_stopped"][2] == colour != seen["badge_failed"][2]  # quiet, as new
+    assert all(re.search(r"launched \d{4}-\d\d-\d\d", row) for row in seen["rows_ended"])
     disabled, grey, cursor = seen["stop_disabled"]
     assert disabled and cursor == "not-allowed"
     assert grey != seen["launch_enabled"] and grey == "rgb(28, 36, 53)"  # --panel-2
@@ -158,13 +186,18 @@ async def test_the_page_at_390_px(service: Service) -> None:
                 "r => { const m = r.querySelector('.msg').getBoundingClientRect();"
                 " const b = r.getBoundingClientRect(); return (m.left - b.left) / b.width; }",
             )
-            # 13. Every control one can tap is at least 24 px high.
+            # 13. Every control one can tap is at least 24 x 24 px (WCAG 2.5.8): buttons,
+            # chips, checkboxes' labels, selects, the search, links, summaries.
+            page.click("#files-details summary")  # its file buttons shown too
+            seen["checked"] = page.eval_on_selector_all(
+                _TARGETS, "els => els.filter(e => e.offsetParent !== null).map(e => e.tagName)"
+            )
             seen["small"] = page.eval_on_selector_all(
-                "button, .chip, label.check, select, input[type=search], a.button",
+                _TARGETS,
                 "els => els.filter(e => e.offsetParent !== null)"
-                ".map(e => [e.id || e.textContent.trim().slice(0, 20),"
-                " e.getBoundingClientRect().height])"
-                ".filter(([, h]) => h < 24)",
+                ".map(e => { const b = e.getBoundingClientRect();"
+                " return [e.id || e.textContent.trim().slice(0, 20), b.width, b.height]; })"
+                ".filter(([, w, h]) => w < 24 || h < 24)",
             )
             screenshot(page, "ui-390.png")
             log.assert_clean()
@@ -173,5 +206,6 @@ async def test_the_page_at_390_px(service: Service) -> None:
     seen = await in_browser(script, service.url)
     assert abs(seen["workspace_top"]) < 5
     assert seen["msg_share"] < 0.2
-    assert seen["small"] == []
+    assert {"A", "SUMMARY", "BUTTON", "SELECT", "LABEL"} <= set(seen["checked"])
+    assert seen["small"] == [], seen["small"]
     await service.stop(gid)
