@@ -206,7 +206,7 @@ async def test_whole_flow_with_the_example_app(service: Service) -> None:
             assert rows and all("src-app" not in row["cls"] for row in rows)
             assert " of " in page.text_content("#line-count") != total_text
             href = page.get_attribute("#download-filtered", "href")
-            assert "source=build%2Csystem%2Cproxy" in href and "format=text" in href
+            assert "source=build%2Csetup%2Csystem%2Cproxy" in href and "format=text" in href
             # The filtered download comes from the history (cookie-authorised).
             download = page.evaluate(f"fetch({json.dumps(href)}).then(r => r.text())")
             assert "ready in" in download and "[app/" not in download
