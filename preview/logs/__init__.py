@@ -2,11 +2,13 @@
 subscribers, and the writer that stores every event."""
 
 from .broadcast import OFFER_GROUP, WAKE_GROUP, LogBroadcast
-from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput, relative_to
+from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput
 from .event import SSE_KEEPALIVE, Event
 from .failure import failure_cause
+from .hostpaths import HostPaths
 from .lines import LevelClassifier, Line, LineSplitter, classify_level
 from .subscription import HEARTBEAT, PARKED, Gap, Parked, Sink, Subscription
+from .tails import OutputTails
 from .writer import write_log_events
 
 __all__ = [
@@ -20,15 +22,16 @@ __all__ = [
     "ChildOutput",
     "Event",
     "Gap",
+    "HostPaths",
     "LevelClassifier",
     "Line",
     "LineSplitter",
     "LogBroadcast",
+    "OutputTails",
     "Parked",
     "Sink",
     "Subscription",
     "classify_level",
     "failure_cause",
-    "relative_to",
     "write_log_events",
 ]

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import trio
@@ -81,8 +81,11 @@ class LogBroadcast:
         ring_bytes: int = 8 * 1024 * 1024,
         writer_bytes: int = 8 * 1024 * 1024,
         stats: LogStats | None = None,
+        scrub: Callable[[str], str] | None = None,
     ) -> None:
         self.stats = stats or LogStats()  # the app's counters (preview.metrics)
+        # Every message, whoever publishes it, passes here: host paths out (HostPaths).
+        self._scrub = scrub or str
         self._ring: deque[Event] = deque()
         self._ring_size = ring_size
         self._ring_bytes = ring_bytes
@@ -140,8 +143,9 @@ class LogBroadcast:
         if self.closed:
             raise trio.ClosedResourceError("the preview's log is closed")
         event = Event(
-            next(self._ids), timestamp or utcnow(), level, message, source, stream, status
-        )
+            next(self._ids), timestamp or utcnow(), level, self._scrub(message), source, stream,
+            status,
+        )  # fmt: skip
         self._add((event,))
         if status is not None:
             self._status_lot.unpark_all()
@@ -157,9 +161,12 @@ class LogBroadcast:
             return
         if self.closed:
             raise trio.ClosedResourceError("the preview's log is closed")
-        ids = self._ids
+        ids, scrub = self._ids, self._scrub
         self._add(
-            [Event(next(ids), timestamp, level, text, source, stream) for level, text in lines]
+            [
+                Event(next(ids), timestamp, level, scrub(text), source, stream)
+                for level, text in lines
+            ]
         )
         await self._wait_for_writer()
 

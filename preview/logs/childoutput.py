@@ -15,58 +15,24 @@ several writes within that spell stay one event.
 
 from __future__ import annotations
 
-from collections import deque
-
 import trio
 
 from ..clock import utcnow
 from .broadcast import LogBroadcast
 from .failure import failure_cause
 from .lines import LevelClassifier, Line, LineSplitter
+from .tails import OutputTails
 
-__all__ = ["ERROR_LINES", "SPLIT_MARK", "ChildOutput", "relative_to"]
+__all__ = ["ERROR_LINES", "SPLIT_MARK", "ChildOutput"]
 
 SPLIT_MARK = " ⏎…"  # ends a piece of an over-long line: it continues in the next event
 ERROR_LINES = 15  # lines shown with the cause of a failure (``errorLines``)
-# A uvicorn import traceback is about 42 lines, a deep one a few hundred; the bytes bound
-# keeps a tail of over-long pieces from costing more than this per stream.
-_TAIL_LINES = 200
-_TAIL_BYTES = 64 * 1024
-
-
-class _Tail:
-    """The last lines of one stream: at most ``_TAIL_LINES`` and about ``_TAIL_BYTES``
-    (the newest line is always kept)."""
-
-    __slots__ = ("_bytes", "lines")
-
-    def __init__(self) -> None:
-        self.lines: deque[str] = deque()
-        self._bytes = 0
-
-    def extend(self, texts: list[str]) -> None:
-        lines = self.lines
-        for text in texts:
-            lines.append(text)
-            self._bytes += len(text)
-        while len(lines) > 1 and (len(lines) > _TAIL_LINES or self._bytes > _TAIL_BYTES):
-            self._bytes -= len(lines.popleft())
-
-
-def relative_to(text: str, directory: str) -> str:
-    """``text`` with ``directory``'s absolute path made relative to it (``./`` once).
-
-    The app's directory is a host path of the service's (its data folder); users see
-    the app's own paths as they wrote them (``main.py``, not ``/srv/…/pv_…/main.py``).
-    """
-    if directory not in text:
-        return text
-    return text.replace(directory + "/", "").replace(directory, ".")
 
 
 class ChildOutput:
-    """Readers of one child's two pipes (see the module doc). Lines that name
-    ``app_dir`` name it relatively (:func:`relative_to`)."""
+    """Readers of one child's two pipes (see the module doc). ``app_dir`` is cut from
+    the paths of a failure's cause; the broadcast takes host paths out of what is shown
+    (``hostpaths``)."""
 
     def __init__(
         self,
@@ -79,7 +45,7 @@ class ChildOutput:
         self._broadcast = broadcast
         self._max_line_bytes = max_line_bytes
         self._partial_line_flush = partial_line_flush
-        self._tails = {"stdout": _Tail(), "stderr": _Tail()}
+        self._tails = OutputTails()
         self._open = 2
         self._ended = trio.Event()  # both pipes reached their end
 
@@ -88,16 +54,14 @@ class ChildOutput:
         splitter = LineSplitter(self._max_line_bytes)
         classify = LevelClassifier().classify
         broadcast = self._broadcast
-        tail = self._tails[stream]
-        app_dir = self._app_dir
+        tail = self._tails.streams[stream]
 
         async def publish(lines: list[Line]) -> None:
-            texts = [relative_to(line.text, app_dir) if app_dir else line.text for line in lines]
-            tail.extend(texts)
+            tail.extend([line.text for line in lines])
             await broadcast.publish_lines(
                 [
-                    (classify(text), text + SPLIT_MARK if line.split else text)
-                    for line, text in zip(lines, texts, strict=True)
+                    (classify(line.text), line.text + SPLIT_MARK if line.split else line.text)
+                    for line in lines
                 ],
                 "app",
                 stream,
@@ -135,10 +99,7 @@ class ChildOutput:
         is read before the cause is looked for. stderr is searched first, on its own."""
         with trio.move_on_after(wait):
             await self._ended.wait()
-        for stream in ("stderr", "stdout"):
-            lines = list(self._tails[stream].lines)
-            cause = failure_cause(lines, requirements, self._app_dir or None, listed_in)
-            if cause is not None:
-                return cause, lines[-ERROR_LINES:]
-        stderr = list(self._tails["stderr"].lines)
-        return None, (stderr or list(self._tails["stdout"].lines))[-ERROR_LINES:]
+        cause, lines = self._tails.cause(
+            lambda lines: failure_cause(lines, requirements, self._app_dir or None, listed_in)
+        )
+        return cause, lines[-ERROR_LINES:]

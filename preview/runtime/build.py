@@ -31,10 +31,9 @@ from ..settings import Settings
 from .depspec import NodeDeps, PythonDeps
 from .installers import (
     SAFE_PATH,
-    failure_reason,
+    installer_failure,
     interpreter_path,
     machine_network,
-    relevant_lines,
     version_key,
     with_progress,
 )
@@ -257,9 +256,7 @@ class EnvBuilder:
                 "(PREVIEW_BUILD_TIMEOUT)", result.tail[-15:],
             )  # fmt: skip
         if not result.ok:
-            raise BuildFailed(
-                failure_reason(result.tail, Path(argv[0]).name), relevant_lines(result.tail)
-            )
+            raise BuildFailed(*installer_failure(result.tails, Path(argv[0]).name))
 
     async def _acquire(
         self,

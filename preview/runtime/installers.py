@@ -14,11 +14,13 @@ import re
 import sys
 from pathlib import Path
 
+from ..logs import OutputTails
 from .steps import Publish
 
 __all__ = [
     "SAFE_PATH",
     "failure_reason",
+    "installer_failure",
     "interpreter_path",
     "machine_network",
     "progress_summary",
@@ -63,8 +65,19 @@ def version_key(text: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
 
 
+def installer_failure(tails: OutputTails, tool: str) -> tuple[str, list[str]]:
+    """The installer's reason and the lines that explain it, from stderr first (where uv
+    and npm write their errors; a stdout line between them is not part of them)."""
+    reason, lines = tails.cause(_reason)
+    return reason or f"{tool} failed", relevant_lines(lines)
+
+
 def failure_reason(tail: list[str], tool: str) -> str:
     """The installer's one-line reason: uv's ``× …`` / ``error: …`` with its cause."""
+    return _reason(tail) or f"{tool} failed"
+
+
+def _reason(tail: list[str]) -> str | None:
     for i, line in enumerate(tail):
         m = _UV_ERROR.match(line)
         if m is None:
@@ -78,7 +91,7 @@ def failure_reason(tail: list[str], tool: str) -> str:
     for line in reversed(tail):
         if "ERR!" in line or "error" in line.lower():
             return _clip(line.replace("npm ERR!", "").replace("npm error", "").strip())
-    return f"{tool} failed"
+    return None
 
 
 def relevant_lines(tail: list[str]) -> list[str]:

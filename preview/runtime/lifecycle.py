@@ -24,7 +24,7 @@ import trio
 
 from ..clock import utcnow
 from ..errors import Unavailable
-from ..logs import ChildOutput, LogBroadcast, relative_to, write_log_events
+from ..logs import ChildOutput, HostPaths, LogBroadcast, write_log_events
 from ..metrics import Metrics
 from ..proxy import Upstream
 from ..settings import Settings
@@ -78,12 +78,20 @@ class PreviewRuntime(ChildSupervision):
         self._store = store
         self._ports = ports
         self.phase = "preparing"
+        self.temp_dir = settings.previews_dir / spec.preview_id
+        # What users see of it (events, errorMessage, errorLines) names no host path.
+        self.host_paths = HostPaths.of_service(
+            app_dir=self.temp_dir, data_dir=settings.data_dir,
+            previews_dir=settings.previews_dir, env_root=settings.env_cache_dir,
+            python=settings.python,
+        )  # fmt: skip
         self.broadcast = LogBroadcast(
             ring_size=settings.max_log_lines,
             subscriber_buffer=settings.subscriber_buffer,
             ring_bytes=settings.ring_bytes,
             writer_bytes=settings.ring_bytes,
             stats=metrics.log if metrics is not None else None,
+            scrub=self.host_paths,
         )
         self._metrics = metrics
         self._launched_at = trio.current_time()
@@ -91,7 +99,6 @@ class PreviewRuntime(ChildSupervision):
             spec, settings=settings, builder=builder or EnvBuilder(settings),
             broadcast=self.broadcast,
         )  # fmt: skip
-        self.temp_dir = settings.previews_dir / spec.preview_id
         self.status = "starting"
         self.health_status = "unknown"
         self.last_health_check: datetime | None = None
@@ -99,8 +106,8 @@ class PreviewRuntime(ChildSupervision):
         self.stopped_at: datetime | None = None
         self.process: ChildProcess | None = None
         self.exit_code: int | None = None
-        self.error_message: str | None = None
-        self.error_lines: list[str] = []
+        self._error_message: str | None = None
+        self._error_lines: list[str] = []
         self.stop_reason: str | None = None
         self.finished = trio.Event()
         self._output = ChildOutput(
@@ -145,7 +152,7 @@ class PreviewRuntime(ChildSupervision):
         path in the command)."""
         info = dict(self.preparation.runtime_info)
         if info.get("command"):
-            info["command"] = self._shown(info["command"])
+            info["command"] = self.host_paths(info["command"])
         return info
 
     async def record_proxy_call(
@@ -233,7 +240,7 @@ class PreviewRuntime(ChildSupervision):
         try:
             await trio.to_thread.run_sync(write_files, self.temp_dir, spec.files)
         except OSError as error:
-            where = relative_to(error.filename or "", str(self.temp_dir))
+            where = self.host_paths(error.filename or "")
             self.error_message = (
                 f"could not write the generation's files: {error.strerror or error}"
                 + (f" ({where})" if where else "")
@@ -287,9 +294,7 @@ class PreviewRuntime(ChildSupervision):
                 spec.argv, cwd=self.temp_dir, env=env, limits=limits, confinement=self.confinement
             )
         except OSError as error:
-            self.error_message = (
-                f"could not start {self._shown(spec.argv[0])!r}: {error.strerror or error}"
-            )
+            self.error_message = f"could not start {spec.argv[0]!r}: {error.strerror or error}"
             await self._system("ERROR", self.error_message)
             return "failed"
         self.process = process
@@ -346,23 +351,13 @@ class PreviewRuntime(ChildSupervision):
 
     # -- events and the row ---------------------------------------------------------
 
-    def _shown(self, text: str) -> str:
-        """``text`` as users may see it: no host path (the app's directory is relative,
-        the interpreter, the service's or the app's built one, is ``python``)."""
-        text = relative_to(text, str(self.temp_dir))
-        built = self.preparation.env_path
-        if built is not None:
-            text = text.replace(str(built / "bin" / "python"), "python")
-            text = text.replace(str(built), "<environment>")
-        return text.replace(self.settings.python, "python") if self.settings.python else text
-
     async def _system(self, level: str, message: str) -> None:
-        await self.broadcast.publish(level, self._shown(message), "system")
+        await self.broadcast.publish(level, message, "system")
 
     async def _publish_status(self, status: str, message: str) -> None:
         self.status = status
         level = "ERROR" if status == "failed" else "INFO"
-        await self.broadcast.publish(level, self._shown(message), "system", status=status)
+        await self.broadcast.publish(level, message, "system", status=status)
 
     def _final_message(self, final_status: str) -> str:
         if final_status == "failed":

@@ -258,6 +258,6 @@ async def _setup_step(
     if result.timed_out:
         raise BuildFailed(f"setup step timed out after {settings.build_timeout:g} s: {shown}")
     if not result.ok:
-        last = next((line.strip() for line in reversed(result.tail) if line.strip()), "")
+        cause, lines = result.cause()  # stderr first: a traceback is its own sequence
         reason = f"setup step failed ({describe_exit(result.returncode)}): {shown}"
-        raise BuildFailed(reason + (f": {last}" if last else ""), result.tail[-15:])
+        raise BuildFailed(reason + (f": {cause}" if cause else ""), lines[-15:])

@@ -3,19 +3,20 @@
 The command starts through :func:`spawn_child` like the app itself (so whatever isolation
 wraps the app wraps builds and set-up steps too), its two pipes are read into lines, and
 each batch of lines goes to ``publish`` (which puts them in the preview's log as ``build``
-events). The last lines are kept for the failure's reason.
+events). The last lines are kept for the failure's reason, each stream's apart
+(``logs.OutputTails``): the cause is looked for in stderr first.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import trio
 
-from ..logs import LevelClassifier, LineSplitter
+from ..logs import LevelClassifier, LineSplitter, OutputTails, failure_cause
 from .process import ChildLimits, spawn_child, terminate_group
 
 __all__ = ["Publish", "StepResult", "run_logged"]
@@ -31,12 +32,37 @@ _MAX_LINE = 16_384
 @dataclass
 class StepResult:
     returncode: int | None
-    tail: list[str]
+    tail: list[str]  # the last lines of both streams, as they came
     timed_out: bool
+    tails: OutputTails = field(default_factory=OutputTails)  # each stream's, apart
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and not self.timed_out
+
+    def cause(self) -> tuple[str | None, list[str]]:
+        """Why it failed (a traceback's exception, else the last line it said), from
+        stderr first, and the lines of the stream that tell it."""
+        return self.tails.cause(_cause)
+
+
+def _cause(lines: list[str]) -> str | None:
+    last = next((line.strip() for line in reversed(lines) if line.strip()), None)
+    return failure_cause(lines) or last
+
+
+class _StepTails(OutputTails):
+    """Each stream's tail, and the last lines of both as they came."""
+
+    __slots__ = ("lines",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: deque[str] = deque(maxlen=_KEPT)
+
+    def extend(self, stream: str, texts: list[str]) -> None:
+        super().extend(stream, texts)
+        self.lines.extend(texts)
 
 
 async def run_logged(
@@ -52,7 +78,7 @@ async def run_logged(
 
     Raises ``OSError`` when it cannot start; on cancellation the whole group is killed.
     """
-    tail: deque[str] = deque(maxlen=_KEPT)
+    tail = _StepTails()
     process = await spawn_child(argv, cwd=cwd, env=env, limits=limits)
     timed_out = False
     async with trio.open_nursery() as nursery:
@@ -67,11 +93,11 @@ async def run_logged(
                 await terminate_group(process, _GRACE)
             # Pipes held open by an escaped grandchild must not hold the step up.
             nursery.cancel_scope.deadline = trio.current_time() + _DRAIN
-    return StepResult(process.returncode, list(tail), timed_out)
+    return StepResult(process.returncode, list(tail.lines), timed_out, tail)
 
 
 async def _read(
-    pipe: trio.abc.ReceiveStream | None, stream: str, publish: Publish, tail: deque[str]
+    pipe: trio.abc.ReceiveStream | None, stream: str, publish: Publish, tail: _StepTails
 ) -> None:
     if pipe is None:
         return
@@ -81,9 +107,9 @@ async def _read(
         async for chunk in pipe:
             lines = [line.text for line in splitter.feed(chunk)]
             if lines:
-                tail.extend(lines)
+                tail.extend(stream, lines)
                 await publish([(classify(text), text) for text in lines], stream)
         rest = [line.text for line in splitter.finish()]
         if rest:
-            tail.extend(rest)
+            tail.extend(stream, rest)
             await publish([(classify(text), text) for text in rest], stream)

@@ -25,6 +25,24 @@ EXITED = "the process exited"  # the stop reason when the app ended by itself
 class ChildSupervision:
     """The running phase of a :class:`PreviewRuntime` (see the module doc)."""
 
+    @property
+    def error_message(self) -> str | None:
+        """Why it failed, as users see it (no host path: set through ``host_paths``)."""
+        return self._error_message
+
+    @error_message.setter
+    def error_message(self, message: str | None) -> None:
+        self._error_message = self.host_paths(message) if message else message
+
+    @property
+    def error_lines(self) -> list[str]:
+        """The last lines that show why, as users see them."""
+        return self._error_lines
+
+    @error_lines.setter
+    def error_lines(self, lines: list[str]) -> None:
+        self._error_lines = self.host_paths.lines(lines)
+
     async def _supervise(self, process: ChildProcess) -> str:
         """Until the preview should end; returns the final status it should get."""
         lifetime = trio.current_time() + self.settings.max_uptime

@@ -1,0 +1,139 @@
+"""Host paths out of what a preview's user sees: :class:`HostPaths`.
+
+A preview's log, its ``errorMessage`` and ``errorLines`` are the user's; the paths in
+them are mostly the service's: the app's directory (a folder of the service's temp
+dir), its built environment (under the data dir), the service's own interpreter and
+virtual environment (a build-less preview runs on them), the data dir. Each is shown as
+what it stands for, so a traceback reads as on the user's machine and says nothing of
+the host's layout:
+
+* the app's directory: its files relative to it (``main.py``), itself ``.``;
+* a built environment: ``<environment>`` (its interpreter: ``python``);
+* the service's interpreter: ``python``; its prefixes (virtual environment and base
+  installation: site-packages, the standard library): ``<python>``;
+* the data dir, the previews' dir, the environments' dir: ``<service>``.
+
+One object per preview, applied where its events are published (``LogBroadcast``) and
+to its ``error_message`` and ``error_lines``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+from collections.abc import Iterable
+
+__all__ = ["HostPaths"]
+
+_NAME = r"[^/\s'\"]+"  # one path component, as it appears in a line of text
+# After a path: a slash (the path goes on) or anything that cannot continue its last
+# name, so that /srv/app does not match inside /srv/app2.
+_END = r"(?:(?P<slash>/)|(?![\w.-]))"
+
+
+class HostPaths:
+    """Replaces host paths in text (see the module doc); ``hp(text)``."""
+
+    __slots__ = ("_app", "_labels", "_pattern", "_probes")
+
+    def __init__(
+        self,
+        *,
+        app_dir: str | os.PathLike[str] | None = None,
+        env_root: str | os.PathLike[str] | None = None,
+        interpreters: Iterable[str] = (),
+        prefixes: Iterable[str] = (),
+        service_dirs: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
+        labels: dict[str, str] = {}
+        for paths, label in (
+            (service_dirs, "<service>"),
+            (prefixes, "<python>"),
+            (interpreters, "python"),
+        ):
+            for path in paths:
+                for variant in _variants(path):
+                    labels[variant] = label
+        self._app = _variants(app_dir) if app_dir else set()
+        for variant in self._app:
+            labels[variant] = "."
+        envs = _variants(env_root) if env_root else set()
+        self._labels = labels
+        # The probes: a line that contains none of them (most) is left at once.
+        candidates = sorted({*labels, *envs}, key=len)
+        self._probes = tuple(
+            path
+            for i, path in enumerate(candidates)
+            if not any(path.startswith(shorter + "/") for shorter in candidates[:i])
+        )
+        alternatives = []
+        if envs:
+            roots = "|".join(re.escape(root) for root in sorted(envs, key=len, reverse=True))
+            alternatives += [
+                rf"(?P<envpython>(?:{roots})/{_NAME}/bin/python[0-9.]*)",
+                rf"(?P<env>(?:{roots})/{_NAME})",
+            ]
+        literals = sorted(labels, key=len, reverse=True)  # the longest (innermost) first
+        if literals:
+            alternatives.append("(?P<path>" + "|".join(map(re.escape, literals)) + ")")
+        self._pattern = re.compile(f"(?:{'|'.join(alternatives)}){_END}") if alternatives else None
+
+    @classmethod
+    def of_service(
+        cls,
+        *,
+        app_dir: str | os.PathLike[str] | None,
+        data_dir: os.PathLike[str],
+        previews_dir: os.PathLike[str],
+        env_root: os.PathLike[str],
+        python: str,
+    ) -> HostPaths:
+        """The paths of this service (its settings') and this process's interpreter."""
+        interpreters = {sys.executable, python} if os.path.isabs(python) else {sys.executable}
+        prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+        for interpreter in interpreters:  # PREVIEW_PYTHON's own venv or installation
+            parent = os.path.dirname(interpreter)
+            if os.path.basename(parent) == "bin":
+                prefixes.add(os.path.dirname(parent))
+        return cls(
+            app_dir=app_dir,
+            env_root=env_root,
+            interpreters=interpreters,
+            prefixes=prefixes,
+            service_dirs=(data_dir, previews_dir, env_root),
+        )
+
+    def __call__(self, text: str) -> str:
+        if self._pattern is None or not any(probe in text for probe in self._probes):
+            return text
+        return self._pattern.sub(self._replace, text)
+
+    def lines(self, lines: Iterable[str]) -> list[str]:
+        return [self(line) for line in lines]
+
+    def _replace(self, match: re.Match[str]) -> str:
+        groups = match.groupdict()
+        slash = groups["slash"] or ""
+        if groups.get("envpython"):
+            return "python" + slash
+        if groups.get("env"):
+            return "<environment>" + slash
+        path = groups["path"]
+        if path in self._app:
+            return "" if slash else "."  # the app's files as the user wrote them
+        return self._labels[path] + slash
+
+
+def _variants(path: str | os.PathLike[str]) -> set[str]:
+    """``path`` as given, absolute, and with its links resolved: a line may show any."""
+    text = os.fspath(path).rstrip("/") or "/"
+    found = {text, *_resolved(text)}
+    return {variant for variant in found if os.path.isabs(variant) and variant != "/"}
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(path: str) -> tuple[str, str]:
+    # Cached: the service's paths are the same for every preview (a few lstat calls).
+    return os.path.abspath(path), os.path.realpath(path)

@@ -1,0 +1,63 @@
+"""The last lines of a child's stdout and stderr, kept apart, for the cause of its
+failure: :class:`OutputTails`.
+
+A traceback, or an installer's error, is one stream's sequence: stdout lines read
+between its lines are not part of it, and a stdout line inside a traceback was taken
+for its exception line. So each stream keeps its own tail, and the cause is looked for
+in stderr first, on its own. The app's output (``ChildOutput``) and a build's or
+set-up step's (``runtime.steps``) keep theirs the same way.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+__all__ = ["OutputTails", "Tail"]
+
+# A uvicorn import traceback is about 42 lines, a deep one a few hundred; the bytes bound
+# keeps a tail of over-long pieces from costing more than this per stream.
+_TAIL_LINES = 200
+_TAIL_BYTES = 64 * 1024
+
+
+class Tail:
+    """The last lines of one stream: at most ``_TAIL_LINES`` and about ``_TAIL_BYTES``
+    (the newest line is always kept)."""
+
+    __slots__ = ("_bytes", "lines")
+
+    def __init__(self) -> None:
+        self.lines: deque[str] = deque()
+        self._bytes = 0
+
+    def extend(self, texts: list[str]) -> None:
+        lines = self.lines
+        for text in texts:
+            lines.append(text)
+            self._bytes += len(text)
+        while len(lines) > 1 and (len(lines) > _TAIL_LINES or self._bytes > _TAIL_BYTES):
+            self._bytes -= len(lines.popleft())
+
+
+class OutputTails:
+    """One :class:`Tail` for each of ``stdout`` and ``stderr``."""
+
+    __slots__ = ("streams",)
+
+    def __init__(self) -> None:
+        self.streams = {"stdout": Tail(), "stderr": Tail()}
+
+    def extend(self, stream: str, texts: list[str]) -> None:
+        self.streams[stream].extend(texts)
+
+    def cause(self, find: Callable[[list[str]], str | None]) -> tuple[str | None, list[str]]:
+        """What ``find`` makes of stderr's lines, else of stdout's, with the lines of the
+        stream it came from; (None, stderr's lines, or stdout's if stderr is empty)."""
+        for stream in ("stderr", "stdout"):
+            lines = list(self.streams[stream].lines)
+            found = find(lines)
+            if found is not None:
+                return found, lines
+        stderr = list(self.streams["stderr"].lines)
+        return None, stderr or list(self.streams["stdout"].lines)

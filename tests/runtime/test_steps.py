@@ -1,0 +1,101 @@
+"""Build and set-up steps (``runtime.steps``): each stream's last lines are kept apart,
+and the cause of a failure is looked for in stderr first, as for the app itself."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import trio
+
+from preview.logs import OutputTails
+from preview.runtime.installers import installer_failure
+from preview.runtime.process import ChildLimits
+from preview.runtime.steps import run_logged
+
+from ..conftest import SERVER_COMMAND, Service, server_app
+
+# A migration that fails: its traceback on stderr, then (at exit, after the traceback)
+# a line on stdout. The stdout line is the last one printed, not the cause.
+_FAILING_STEP = """
+import atexit, sys, time
+def cleanup():
+    time.sleep(0.2)  # the traceback's lines are read first
+    print("cleaning up", flush=True)
+atexit.register(cleanup)
+print("applying migration 3", flush=True)
+raise RuntimeError("migration 3 failed: no such table: users")
+"""
+
+
+async def test_a_steps_cause_is_found_in_stderr_before_a_later_stdout_line(
+    tmp_path: Path,
+) -> None:
+    published: list[tuple[str, str]] = []
+
+    async def publish(lines: list[tuple[str, str]], stream: str) -> None:
+        published.extend((stream, text) for _, text in lines)
+
+    with trio.fail_after(30):
+        result = await run_logged(
+            [sys.executable, "-c", _FAILING_STEP],
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin"},
+            limits=ChildLimits(memory_bytes=512 << 20),
+            publish=publish,
+            time_limit=20,
+        )
+    assert not result.ok and result.returncode == 1
+    assert ("stdout", "cleaning up") in published
+    assert result.tail[-1] == "cleaning up"  # both streams as they came
+    cause, lines = result.cause()
+    assert cause == "RuntimeError: migration 3 failed: no such table: users"
+    assert lines[0] == "Traceback (most recent call last):" and lines[-1] == f"{cause}"
+    assert "cleaning up" not in lines and "applying migration 3" not in lines
+
+
+async def test_a_step_that_says_nothing_on_stderr_gives_its_last_stdout_line(
+    tmp_path: Path,
+) -> None:
+    async def publish(lines: list[tuple[str, str]], stream: str) -> None:
+        pass
+
+    with trio.fail_after(30):
+        result = await run_logged(
+            [sys.executable, "-c", "print('database not reachable'); raise SystemExit(3)"],
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin"},
+            limits=ChildLimits(memory_bytes=512 << 20),
+            publish=publish,
+            time_limit=20,
+        )
+    assert result.returncode == 3
+    assert result.cause() == ("database not reachable", ["database not reachable"])
+
+
+async def test_a_failed_setup_steps_message_and_lines_come_from_its_stderr(
+    service: Service,
+) -> None:
+    setup = ["{python}", "-c", _FAILING_STEP]
+    with trio.fail_after(60):
+        gid = await service.upload(server_app())
+        body = (await service.launch(gid, command=SERVER_COMMAND, setup=setup)).json()
+    assert body["status"] == "failed", body
+    assert body["errorMessage"].startswith("setup step failed (exited with code 1): python -c")
+    assert body["errorMessage"].endswith(": RuntimeError: migration 3 failed: no such table: users")
+    assert body["errorLines"][0] == "Traceback (most recent call last):", body["errorLines"]
+    assert "cleaning up" not in body["errorLines"]
+
+
+def test_an_installers_reason_comes_from_stderr_first() -> None:
+    """npm writes its errors on stderr; a later stdout line that mentions errors (its
+    audit's summary) is not the reason."""
+    tails = OutputTails()
+    tails.extend("stderr", ["npm error code E404", "npm error 404 Not Found - GET nopkg"])
+    tails.extend("stdout", ["found 0 errors in 12 packages"])
+    reason, lines = installer_failure(tails, "npm")
+    assert reason == "404 Not Found - GET nopkg"
+    assert lines == ["npm error code E404", "npm error 404 Not Found - GET nopkg"]
+    quiet = OutputTails()
+    quiet.extend("stdout", ["nothing useful"])
+    assert installer_failure(quiet, "uv") == ("uv failed", ["nothing useful"])
