@@ -65,11 +65,17 @@ def test_ports_are_handed_out_least_recently_released_first() -> None:
         pool.allocate()
 
 
-async def test_back_to_back_stop_and_launch_on_one_port(settings) -> None:
+@pytest.mark.parametrize("sandbox", ["auto", "off"], ids=["sandbox-auto", "unsandboxed"])
+async def test_back_to_back_stop_and_launch_on_one_port(settings, sandbox: str) -> None:
     """Each round launches, calls the app through the service, stops, and launches the
     other app on the same port at once: uvicorn (SO_REUSEADDR, keep-alive connections
-    the service pools) and a server binding without SO_REUSEADDR."""
-    one_port = replace(settings, port_max=settings.port_min)
+    the service pools) and a server binding without SO_REUSEADDR.
+
+    Unsandboxed too: a sandboxed app binds its port in a network namespace of its own,
+    fresh for each preview, where no earlier socket can be in the way; only on the
+    host's does the port's reuse happen at all.
+    """
+    one_port = replace(settings, port_max=settings.port_min, sandbox=sandbox)
     with trio.fail_after(120):
         async with running_service(one_port) as service:
             apps = [
@@ -83,6 +89,8 @@ async def test_back_to_back_stop_and_launch_on_one_port(settings) -> None:
                 body = launched.json()
                 cause = (await service.status(gid))["errorMessage"]  # [Errno 98] on the old pool
                 assert body["status"] == "running", (round_, cause)
+                runtime = service.supervisor.get(body["previewInstanceId"])
+                assert (runtime.confinement is None) == (sandbox == "off")
                 for _ in range(3):  # through the service's proxy, as users call a preview
                     answer = await service.client.post(
                         f"/api/generations/{gid}/preview/request",
