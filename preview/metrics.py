@@ -19,14 +19,18 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-__all__ = ["FAILURE_CAUSES", "LIVE_STATUSES", "LogStats", "Metrics", "failure_label"]
+__all__ = [
+    "FAILURE_CAUSES", "LIVE_STATUSES", "PREPARATION_FAILED", "LogStats", "Metrics",
+    "failure_label",
+]  # fmt: skip
 
 LIVE_STATUSES = ("starting", "running", "stopping")
 # The bounded label set of preview_failures_total (anything else is "other").
 FAILURE_CAUSES = (
-    "files", "spawn", "startup_timeout", "missing_module", "port_in_use", "start_crash",
-    "crash", "other",
+    "files", "build", "setup", "spawn", "startup_timeout", "missing_module", "port_in_use",
+    "start_crash", "crash", "other",
 )  # fmt: skip
+PREPARATION_FAILED = "its preparation failed"  # the stop reason of a failed build or setup
 _LAUNCH_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120)
 _BUILD_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200)
 _WRITE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
@@ -63,6 +67,8 @@ def failure_label(stop_reason: str | None, error_message: str | None) -> str:
     message = error_message or ""
     if message.startswith("could not write"):
         return "files"
+    if stop_reason == PREPARATION_FAILED:  # its environment's build, or a set-up step
+        return "setup" if message.startswith("setup step") else "build"
     if message.startswith("could not start"):
         return "spawn"
     if stop_reason == "start-up timeout":

@@ -22,6 +22,7 @@ __all__ = ["blueprint"]
 
 blueprint = Blueprint("generations", __name__)
 _DELETE_STOP_MARGIN = 30.0  # s beyond the stop grace for a running preview to end
+_RETRY_STILL_STOPPING = 10.0  # s: its teardown goes on; the delete can be sent again
 
 _ARCHIVE_TYPES = (
     "application/zip",
@@ -199,6 +200,7 @@ async def delete_generation(gid: str) -> Response:
                 "Its preview is still stopping; try again in a moment.",
                 code="preview_still_stopping",
                 details={"generationId": gid, "previewInstanceId": runtime.id},
+                retry_after=_RETRY_STILL_STOPPING,
             )
     await state.store.delete_generation(gid)
     state.generations.discard(gid)

@@ -5,6 +5,8 @@ and are meant for the machine's own network."""
 
 from __future__ import annotations
 
+import logging
+
 import trio
 from quart import Blueprint, Response
 
@@ -15,6 +17,7 @@ from ..store import DatabaseUnavailable
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("ops", __name__)
+_log = logging.getLogger(__name__)
 _STORE_TIMEOUT = 2.0  # s: a store that takes longer than this is not ready
 _RETRY_AFTER = "5"
 
@@ -39,7 +42,10 @@ async def readyz() -> Response:
         except trio.TooSlowError:
             problems["store"] = f"no answer within {_STORE_TIMEOUT:g} s"
         except DatabaseUnavailable as error:
-            problems["store"] = str(error)
+            # The driver's words name the database's host, port and name: for the
+            # service's log, not for whoever can reach an unauthenticated endpoint.
+            _log.warning("readiness: the store does not answer: %s", error)
+            problems["store"] = "unavailable"
     if problems:
         error = Unavailable(
             "The service is not ready: " + ", ".join(f"{k} {v}" for k, v in problems.items()),

@@ -25,7 +25,7 @@ import trio
 from ..clock import utcnow
 from ..errors import Unavailable
 from ..logs import ChildOutput, HostPaths, LogBroadcast, write_log_events
-from ..metrics import Metrics
+from ..metrics import PREPARATION_FAILED, Metrics
 from ..proxy import Upstream
 from ..settings import Settings
 from ..store import Store
@@ -264,7 +264,7 @@ class PreviewRuntime(ChildSupervision):
                 )
             except BuildFailed as failure:
                 self.error_message, self.error_lines = failure.message, failure.lines
-                self._set_reason("its preparation failed")
+                self._set_reason(PREPARATION_FAILED)
                 await self._system("ERROR", failure.message)
                 return "failed"
             self._row.update(**self._how_started())

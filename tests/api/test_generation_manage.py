@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import psutil
+import pytest
 import trio
+
+from preview.api import generations
 
 from ..conftest import SERVER_COMMAND, Service, auth, server_app
 
@@ -83,3 +86,25 @@ async def test_one_file_for_the_viewer(service: Service) -> None:
         assert missing.status_code == 404 and missing.json()["error"] == "file_not_found"
         other = await service.client.get(f"{url}/app/main.py", headers=auth("mallory"))
         assert other.status_code == 404
+
+
+async def test_a_delete_that_outlasts_the_stop_says_when_to_try_again(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview ignores SIGTERM: its stop takes the whole grace, longer than the
+    delete waits here (no margin): 409 with Retry-After, and a later delete works."""
+    monkeypatch.setattr(generations, "_DELETE_STOP_MARGIN", 0.0)
+    stubborn = server_app(before_serving="signal.signal(signal.SIGTERM, signal.SIG_IGN)")
+    with trio.fail_after(60):
+        gid = await service.upload(stubborn)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running", body
+        url = f"/api/generations/{gid}"
+        refused = await service.client.delete(url, headers=auth())
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"] == "preview_still_stopping"
+        assert int(refused.headers["Retry-After"]) >= 1
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        await runtime.finished.wait()
+        deleted = await service.client.delete(url, headers=auth())
+        assert deleted.status_code == 200, deleted.text

@@ -105,6 +105,27 @@ async def test_a_failed_start_counts_by_cause_and_builds_are_observed(service: S
         assert _value(samples, "preview_build_duration_seconds_bucket", le="2.0") == 0
 
 
+async def test_failed_builds_and_set_up_steps_count_under_causes_of_their_own(
+    settings, tmp_path
+) -> None:
+    built = replace(settings, build="on", env_dir=str(tmp_path / "envs"))
+    with trio.fail_after(60):
+        async with running_service(built) as service:
+            no_python = {"server.py": "print('never')\n", ".python-version": "3.99\n"}
+            gid = await service.upload(no_python)
+            body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+            assert body["status"] == "failed" and "3.99" in body["errorMessage"], body
+            gid = await service.upload({"server.py": "print('never')\n"})
+            setup = ["{python}", "-c", "import missing_module_for_setup"]
+            body = (await service.launch(gid, command=SERVER_COMMAND, setup=setup)).json()
+            assert body["status"] == "failed" and "missing_module" in body["errorMessage"]
+            samples = await _scrape(service)
+    assert _value(samples, "preview_failures_total", cause="build") == 1
+    assert _value(samples, "preview_failures_total", cause="setup") == 1
+    assert _value(samples, "preview_failures_total", cause="other") == 0
+    assert _value(samples, "preview_failures_total", cause="missing_module") == 0
+
+
 def test_two_apps_in_one_process_have_registries_of_their_own(settings) -> None:
     first, second = create_app(settings), create_app(settings)
     first.extensions["preview"].metrics.launches.inc()
@@ -127,7 +148,7 @@ async def test_healthz_and_readyz_answer_and_readyz_fails_without_the_store(
         assert down.headers["Retry-After"].isdigit()
         assert down.json()["status"] == "failed"
         assert down.json()["error"] == "not_ready"
-        assert down.json()["details"] == {"store": "the store is closed"}
+        assert down.json()["details"] == {"store": "unavailable"}
         assert (await service.client.get("/healthz")).status_code == 200
 
 
@@ -170,7 +191,9 @@ async def test_readyz_fails_while_postgresql_refuses_connections(settings, outag
                 await trio.to_thread.run_sync(refuse, False)
                 down = await service.client.get("/readyz")
                 assert down.status_code == 503, down.text
-                assert "store" in down.json()["details"]
+                assert down.json()["details"] == {"store": "unavailable"}
+                # Unauthenticated: the driver's error (host, port, database) is not shown.
+                assert name not in down.text and "5432" not in down.text, down.text
                 await trio.to_thread.run_sync(refuse, True)
                 assert (await service.client.get("/readyz")).status_code == 200
         finally:
