@@ -224,6 +224,18 @@ class Settings:
     tmp_limit_mb: int = field(
         default=64, metadata=_help("MiB", "size of a sandboxed preview's private /tmp")
     )
+    disk_limit_mb: int = field(
+        default=256,
+        metadata=_help("MiB", "size of a sandboxed preview's own directory (a tmpfs; needs root)"),
+    )
+    egress: str = field(
+        default="",
+        metadata=_help(
+            "hosts",
+            "what a sandboxed preview may reach outside, through its HTTP(S) proxy: empty "
+            "nothing; * any public host; or names and .suffixes, comma-separated",
+        ),
+    )
     run_dir: str = field(
         default="",
         metadata=_help(
@@ -288,7 +300,9 @@ class Settings:
             raise ValueError("PREVIEW_BUILD_TIMEOUT and PREVIEW_ENV_CACHE_MB must be positive")
         if self.sandbox not in ("auto", "required", "off"):
             raise ValueError("PREVIEW_SANDBOX must be auto, required or off")
-        if self.pids_limit < 16 or self.tmp_limit_mb < 1 or not self.cpu_limit > 0:
+        if self.pids_limit < 16 or min(self.tmp_limit_mb, self.disk_limit_mb) < 1:
+            raise ValueError("PREVIEW_PIDS_LIMIT (>= 16), _TMP_LIMIT_MB, _DISK_LIMIT_MB too small")
+        if not self.cpu_limit > 0:
             raise ValueError("PREVIEW_PIDS_LIMIT (>= 16), _TMP_LIMIT_MB, _CPU_LIMIT too small")
         if self.max_log_lines < 1 or self.subscriber_buffer < 1 or self.max_line_bytes < 64:
             raise ValueError("ring, subscriber buffer and line size must be positive")

@@ -1,10 +1,21 @@
-"""A preview's own directory on the host, and what its sandbox may read besides."""
+"""A preview's own directory on the host, and what its sandbox may read besides.
+
+With a quota (the service is root and sandboxes previews), the directory is a tmpfs of
+``PREVIEW_DISK_LIMIT_MB``: an app that fills it gets ENOSPC, never the host's disk. Its
+pages are charged to the memory cgroup of whoever writes them (the app's, for what the
+app writes), so the disk it uses also counts against its memory limit.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
-__all__ = ["app_read_only", "write_files"]
+__all__ = ["app_read_only", "remove_tree", "write_files"]
+
+_MOUNT_TIME = 10.0
 
 
 def app_read_only(built: Path | None, python: str) -> tuple[Path, ...]:
@@ -19,10 +30,49 @@ def app_read_only(built: Path | None, python: str) -> tuple[Path, ...]:
     return tuple(paths)
 
 
-def write_files(root: Path, files: dict[str, bytes]) -> None:
+def write_files(root: Path, files: dict[str, bytes], quota_bytes: int | None = None) -> bool:
+    """Make ``root`` (a tmpfs of ``quota_bytes`` when given and this process may mount
+    one) and write ``files`` into it; whether the quota applies."""
     root.mkdir(parents=True, exist_ok=False)
+    limited = quota_bytes is not None and _mount_tmpfs(root, quota_bytes)
     (root / ".tmp").mkdir()
     for relative, content in files.items():
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
+    return limited
+
+
+def remove_tree(root: Path) -> None:
+    """Remove a preview's directory (and everything under it), its tmpfs first. Blocking."""
+    if root.exists():
+        for mount in sorted(_mounts_under(root), reverse=True):
+            subprocess.run(
+                ["umount", "--lazy", mount], capture_output=True, timeout=_MOUNT_TIME, check=False
+            )
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _mount_tmpfs(root: Path, size: int) -> bool:
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return False
+    options = f"size={size},mode=0755,nosuid,nodev"
+    try:
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "preview-app", str(root)],
+            capture_output=True, timeout=_MOUNT_TIME, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _mounts_under(root: Path) -> list[str]:
+    prefix = str(root.resolve())
+    try:
+        with open("/proc/self/mounts") as mounts:
+            points = [line.split()[1] for line in mounts]
+    except OSError:
+        return []
+    # /proc/self/mounts escapes spaces as \040 (ours have none).
+    return [p for p in points if p == prefix or p.startswith(prefix + "/")]

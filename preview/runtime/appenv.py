@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
 
+from .egress import proxy_environment
 from .process import child_environment
 
 if TYPE_CHECKING:
@@ -57,6 +58,9 @@ def app_environment(runtime: PreviewRuntime, python: str) -> dict[str, str]:
         env.setdefault(name, value)
     if database_url is not None and "DATABASE_URL" not in given:
         env.setdefault("DATABASE_URL", database_url)
+    if runtime.egress_open:
+        # Its only way out (see runtime.egress); the user's own proxy settings give way.
+        env.update(proxy_environment())
     detection = spec.detection
     if detection is not None and detection.language == "node" and "NODE_OPTIONS" not in given:
         # The address-space limit is lifted for V8 (Preparation.memory_limit): bound its heap.

@@ -28,7 +28,9 @@ import trio
 import uv
 
 from ..settings import Settings
+from .cgroups import CgroupLimits
 from .depspec import NodeDeps, PythonDeps
+from .egress import EgressPolicy, proxy_environment
 from .installers import (
     SAFE_PATH,
     installer_failure,
@@ -37,7 +39,9 @@ from .installers import (
     version_key,
     with_progress,
 )
+from .isolation import Isolation
 from .process import ChildLimits
+from .sandbox import TOOLS_DIR_INSIDE, interpreter_dirs
 from .steps import Publish, run_logged
 
 __all__ = ["BuildFailed", "EnvBuilder", "Lease", "PythonEnv"]
@@ -45,6 +49,11 @@ __all__ = ["BuildFailed", "EnvBuilder", "Lease", "PythonEnv"]
 _MARKER = "preview-env.json"
 _QUERY_TIME = 60.0  # a uv query (interpreters) that takes longer has failed
 _BUILD_MEMORY = 4 * 1024 * 1024 * 1024  # uv's and npm's worker threads reserve address space
+_BUILD_MEMORY_MB = 2048  # a confined build's memory cgroup (compilers need more than apps)
+_BUILD_PIDS = 512  # uv's and npm's worker threads
+# A confined step: (its environment's dir, shared caches, read-only dirs, tools) — all
+# writable but the last two.
+_Confined = tuple[Path, tuple[Path, ...], tuple[Path, ...], tuple[Path, ...]]
 
 
 class BuildFailed(Exception):
@@ -102,6 +111,10 @@ class EnvBuilder:
         self._leases: Counter[str] = Counter()
         self._interpreters: dict[str | None, tuple[str, str]] = {}
         self._evicting = trio.Lock()
+        # Set by the supervisor once probed: builds run the upload's code (sdists' build
+        # backends, npm's install scripts), so they are confined like the app, with
+        # egress only to the package indexes.
+        self.isolation: Isolation | None = None
 
     # -- Python ---------------------------------------------------------------------
 
@@ -115,8 +128,11 @@ class EnvBuilder:
         key = deps.key(f"{version}@{interpreter}", extra, index)
 
         async def build(path: Path, publish: Publish) -> None:
-            await self._uv(["venv", "--python", interpreter, str(path)], self.root, publish)
+            # Making the venv runs no code of the upload: the service's own uv does it.
+            venv = ["venv", "--python", interpreter, str(path)]
+            await self._uv(venv, self.root, publish, trusted=True)
             python = str(path / "bin" / "python")
+            base = tuple(interpreter_dirs(interpreter))
             if deps.lock is not None:
                 project = path / "project"
                 await trio.to_thread.run_sync(_write_lock_project, project, deps.lock)
@@ -124,6 +140,7 @@ class EnvBuilder:
                     ["sync", "--frozen", "--no-install-project", "--no-dev", "--python", python,
                      *self._index_args()],
                     project, publish, {"UV_PROJECT_ENVIRONMENT": str(path)},
+                    env_dir=path, read_only=base,
                 )  # fmt: skip
             requirements = [*deps.requirements, *extra]
             if requirements:
@@ -131,9 +148,8 @@ class EnvBuilder:
                 await trio.to_thread.run_sync(listed.write_text, "\n".join(requirements) + "\n")
                 await self._uv(
                     ["pip", "install", "--python", python, "-r", str(listed), *self._index_args()],
-                    path,
-                    publish,
-                )
+                    path, publish, env_dir=path, read_only=base,
+                )  # fmt: skip
 
         what = deps.source or "no dependency file"
         lease = await self._acquire(key, build, publish, say, f"Python {version}, {what}")
@@ -183,10 +199,29 @@ class EnvBuilder:
         return text if result.returncode == 0 and text else None
 
     async def _uv(
-        self, args: list[str], cwd: Path, publish: Publish, env: dict[str, str] | None = None
+        self,
+        args: list[str],
+        cwd: Path,
+        publish: Publish,
+        env: dict[str, str] | None = None,
+        *,
+        trusted: bool = False,
+        env_dir: Path | None = None,
+        read_only: tuple[Path, ...] = (),
     ) -> None:
         env = {**self._uv_env(), **(env or {})}
-        await self._step([uv.find_uv_bin(), *args], cwd, env, with_progress(publish))
+        binary = Path(uv.find_uv_bin())
+        if trusted or self._sandbox() is None:
+            await self._step([str(binary), *args], cwd, env, with_progress(publish))
+            return
+        assert env_dir is not None
+        if self.settings.find_links and "://" not in self.settings.find_links:
+            read_only = (*read_only, Path(self.settings.find_links))
+        await self._step(
+            [f"{TOOLS_DIR_INSIDE}/{binary.name}", *args], cwd,
+            {**env, "HOME": str(env_dir)}, with_progress(publish),
+            confined=(env_dir, (self.root / ".uv-cache",), read_only, (binary,)),
+        )  # fmt: skip
 
     def _index_args(self) -> list[str]:
         return ["--no-index"] if self.settings.package_index_url == "none" else []
@@ -233,20 +268,58 @@ class EnvBuilder:
                 "npm_config_color": "false",
                 **machine_network(),
             }
-            await self._step(["npm", command, "--no-progress"], path, env, with_progress(publish))
+            confined = (path, (self.root / ".npm-cache",), (), ())
+            await self._step(
+                ["npm", command, "--no-progress"], path, {**env, "HOME": str(path)},
+                with_progress(publish), confined=confined if self._sandbox() else None,
+            )  # fmt: skip
 
         what = deps.lockfile[0] if deps.lockfile else "package.json"
         return await self._acquire(deps.key(), build, publish, say, f"npm, {what}")
 
     # -- the cache ------------------------------------------------------------------
 
+    def _sandbox(self) -> Isolation | None:
+        isolation = self.isolation
+        return isolation if isolation is not None and isolation.sandboxed else None
+
     async def _step(
-        self, argv: list[str], cwd: Path, env: dict[str, str], publish: Publish
+        self,
+        argv: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        publish: Publish,
+        *,
+        confined: _Confined | None = None,
     ) -> None:
+        confinement = None
+        isolation = self._sandbox()
+        if confined is not None and isolation is not None:
+            env_dir, caches, read_only, tools = confined
+            for cache in caches:
+                await trio.to_thread.run_sync(lambda c=cache: c.mkdir(exist_ok=True))
+            settings = self.settings
+            confinement = isolation.confine_step(
+                settings, f"build-{env_dir.name[:24]}", work_dir=cwd, uid_slot=0,
+                read_only=read_only, writable=tuple(p for p in (env_dir, *caches) if p != cwd),
+                tools=tools, egress=True,
+                limits=CgroupLimits(
+                    memory_bytes=max(settings.memory_limit_mb, _BUILD_MEMORY_MB) * 1024 * 1024,
+                    pids=max(settings.pids_limit, _BUILD_PIDS),
+                    cpus=max(settings.cpu_limit, 1.0),
+                ),
+            )  # fmt: skip
+            # Copies, not hard links into the cache: the cache is the builder's to write,
+            # so a later build must not reach the files of environments apps run.
+            env = {**env, **proxy_environment(local_direct=False), "UV_LINK_MODE": "copy"}
         try:
             result = await run_logged(
                 argv, cwd=cwd, env=env, limits=ChildLimits(memory_bytes=_BUILD_MEMORY),
                 publish=publish, time_limit=self.settings.build_timeout,
+                confinement=confinement,
+                egress=EgressPolicy.for_builds(
+                    self.settings.package_index_url, self.settings.find_links
+                ),
             )  # fmt: skip
         except OSError as error:
             raise BuildFailed(f"could not run {Path(argv[0]).name}: {error.strerror}") from None

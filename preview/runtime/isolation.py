@@ -20,7 +20,9 @@ import psutil
 
 from ..settings import Settings
 from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
+from .egress import EGRESS_PORT
 from .sandbox import (
+    EGRESS_SOCKET_NAME,
     SOCKET_NAME,
     SandboxedCommand,
     SandboxTools,
@@ -90,17 +92,52 @@ class Isolation:
         port: int,
         app_dir: Path,
         read_only: tuple[Path, ...] = (),
+        egress: bool = False,
     ) -> Confinement | None:
+        """An app's: its HTTP forwarder, its port's uid; the egress of PREVIEW_EGRESS."""
         if self.tools is None:
             return None
+        sockets = settings.previews_dir / ".sockets"
         return Confinement(
             self,
             settings,
             name=preview_id,
             port=port,
             app_dir=app_dir,
-            socket_dir=settings.previews_dir / ".sockets" / preview_id,
+            socket_dir=sockets / preview_id,
             read_only=(*self.read_only, *read_only),
+            egress_dir=sockets / f"{preview_id}-egress" if egress else None,
+        )
+
+    def confine_step(
+        self,
+        settings: Settings,
+        name: str,
+        *,
+        work_dir: Path,
+        uid_slot: int,
+        read_only: tuple[Path, ...] = (),
+        writable: tuple[Path, ...] = (),
+        tools: tuple[Path, ...] = (),
+        egress: bool = False,
+        limits: CgroupLimits | None = None,
+    ) -> Confinement | None:
+        """A build's or a set-up step's: no HTTP forwarder; ``uid_slot`` picks its host
+        uid (an app's port for its set-up steps, 0 for the shared builder)."""
+        if self.tools is None:
+            return None
+        return Confinement(
+            self,
+            settings,
+            name=name,
+            port=uid_slot,
+            app_dir=work_dir,
+            socket_dir=None,
+            read_only=(*self.read_only, *read_only),
+            writable=writable,
+            tools=tools,
+            egress_dir=settings.previews_dir / ".sockets" / f"{name}-egress" if egress else None,
+            limits=limits,
         )
 
 
@@ -113,27 +150,39 @@ class Confinement:
     name: str
     port: int
     app_dir: Path
-    socket_dir: Path
+    socket_dir: Path | None  # None: no HTTP forwarder (a build, a set-up step)
     read_only: tuple[Path, ...]
+    writable: tuple[Path, ...] = ()
+    tools: tuple[Path, ...] = ()
+    egress_dir: Path | None = None  # where its egress proxy's socket is (None: no egress)
+    limits: CgroupLimits | None = None  # None: a preview's, from the settings
     cgroup: PreviewCgroup | None = None
     host_uid: int | None = field(default=None, init=False)
 
     @property
     def socket_path(self) -> Path:
+        assert self.socket_dir is not None
         return self.socket_dir / SOCKET_NAME
+
+    @property
+    def egress_socket(self) -> Path | None:
+        return self.egress_dir / EGRESS_SOCKET_NAME if self.egress_dir is not None else None
 
     @property
     def limits_memory(self) -> bool:
         return self.isolation.cgroups is not None
 
     def prepare(self, argv: list[str]) -> SandboxedCommand:
-        """Blocking: the cgroup, the socket dir, ownership; the command to spawn."""
-        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        """Blocking: the cgroup, the socket dir, ownership; the command to spawn.
+        An egress socket must be listening already (see ``egress.open_egress``)."""
+        if self.socket_dir is not None:
+            self.socket_dir.mkdir(parents=True, exist_ok=True)
         settings = self.settings
         if self.isolation.cgroups is not None:
             self.cgroup = self.isolation.cgroups.create(
                 self.name,
-                CgroupLimits(
+                self.limits
+                or CgroupLimits(
                     memory_bytes=settings.memory_limit_mb * 1024 * 1024,
                     pids=settings.pids_limit,
                     cpus=settings.cpu_limit,
@@ -151,11 +200,15 @@ class Confinement:
             cgroup_procs=self.cgroup.procs_files if self.cgroup else (),
             # A quarter of the process limit at most: visitors never spend the rest.
             forwarder_limit=max(8, settings.pids_limit // 4),
+            writable=self.writable,
+            tools_inside=self.tools,
+            egress=(self.egress_dir, EGRESS_PORT) if self.egress_dir is not None else None,
         )
         self.host_uid = command.host_uid
         if command.host_uid is not None:
-            for path in (self.app_dir, self.socket_dir):
-                _chown_tree(path, command.host_uid)
+            for path in (self.app_dir, self.socket_dir, *self.writable):
+                if path is not None:
+                    _chown_tree(path, command.host_uid)
         return command
 
     def limit_exceeded(self) -> str | None:
@@ -193,7 +246,8 @@ class Confinement:
         if self.cgroup is not None:
             self.cgroup.kill_all()
             self.cgroup.remove()
-        shutil.rmtree(self.socket_dir, ignore_errors=True)
+        if self.socket_dir is not None:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
 
     @staticmethod
     def exit_status(returncode: int) -> int:
@@ -212,6 +266,8 @@ def _tree(pid: int) -> list[psutil.Process]:
 
 
 def _chown_tree(root: Path, uid: int) -> None:
+    if os.stat(root).st_uid == uid:
+        return  # made for this uid before (a shared cache): its entries are its own
     os.chown(root, uid, uid)
     for directory, dirs, files in os.walk(root):
         for name in (*dirs, *files):

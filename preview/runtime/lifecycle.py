@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from datetime import datetime
+from pathlib import Path
 
 import trio
 
@@ -29,10 +29,11 @@ from ..metrics import PREPARATION_FAILED, Metrics
 from ..proxy import Upstream
 from ..settings import Settings
 from ..store import Store
-from .appdir import app_read_only, write_files
+from .appdir import app_read_only, remove_tree, write_files
 from .appenv import app_environment
 from .build import BuildFailed, EnvBuilder
 from .child import ChildProcess
+from .egress import EgressPolicy, open_egress
 from .isolation import Confinement, Isolation
 from .ports import PortPool
 from .preparation import Preparation
@@ -71,6 +72,7 @@ class PreviewRuntime(ChildSupervision):
     ) -> None:
         self.spec = spec
         self.isolation = isolation
+        self.egress = EgressPolicy.parse(settings.egress)
         self.confinement: Confinement | None = None
         self.upstream = Upstream(spec.port)  # the socket's, once sandboxed
         self.id = spec.preview_id
@@ -210,6 +212,25 @@ class PreviewRuntime(ChildSupervision):
                 self.request_stop("the service is shutting down")
             self._give_up_store.set()  # only stores wait beyond this: not for ever
 
+    @property
+    def egress_open(self) -> bool:
+        """Whether its sandbox has a way out (PREVIEW_EGRESS names hosts)."""
+        return self.isolation is not None and self.isolation.sandboxed and not self.egress.closed
+
+    def _confine_step(self, python: str, cwd: Path, built: Path | None) -> Confinement | None:
+        """A set-up step's sandbox: the app's files, environment and host uid."""
+        if self.isolation is None:
+            return None
+        return self.isolation.confine_step(
+            self.settings, f"{self.id}-setup", work_dir=cwd, uid_slot=self.spec.port,
+            read_only=app_read_only(built, python),
+            writable=(self.temp_dir,) if cwd != self.temp_dir else (),
+            egress=self.egress_open,
+        )  # fmt: skip
+
+    async def _egress_refused(self, message: str) -> None:
+        await self._system("WARN", message)
+
     async def _run_shielded(self, task_status: trio.TaskStatus[None]) -> None:
         final_status = "failed"
         try:
@@ -238,7 +259,10 @@ class PreviewRuntime(ChildSupervision):
         spec = self.spec
         await self._system("INFO", f"port {spec.port} allocated")
         try:
-            await trio.to_thread.run_sync(write_files, self.temp_dir, spec.files)
+            quota = None
+            if self.isolation is not None and self.isolation.sandboxed:
+                quota = self.settings.disk_limit_mb * 1024 * 1024
+            await trio.to_thread.run_sync(write_files, self.temp_dir, spec.files, quota)
         except OSError as error:
             where = self.host_paths(error.filename or "")
             self.error_message = (
@@ -261,6 +285,7 @@ class PreviewRuntime(ChildSupervision):
                     self.temp_dir,
                     lambda python: app_environment(self, python),
                     on_phase=self._enter_phase,
+                    confine=self._confine_step,
                 )
             except BuildFailed as failure:
                 self.error_message, self.error_lines = failure.message, failure.lines
@@ -286,9 +311,17 @@ class PreviewRuntime(ChildSupervision):
                 port=spec.port,
                 app_dir=self.temp_dir,
                 read_only=app_read_only(self.preparation.env_path, python),
+                egress=self.egress_open,
             )
         if self.confinement is not None:
             self.upstream = Upstream(spec.port, str(self.confinement.socket_path))
+        egress = self.confinement.egress_socket if self.confinement is not None else None
+        async with open_egress(egress, self.egress, self._egress_refused):
+            return await self._spawn_and_supervise(spec, env, limits)
+
+    async def _spawn_and_supervise(
+        self, spec: LaunchSpec, env: dict[str, str], limits: ChildLimits
+    ) -> str:
         try:
             process = await spawn_child(
                 spec.argv, cwd=self.temp_dir, env=env, limits=limits, confinement=self.confinement
@@ -392,7 +425,7 @@ class PreviewRuntime(ChildSupervision):
                     await trio.to_thread.run_sync(self.confinement.release)
                 await self.preparation.release()
                 self._ports.release(self.spec.port)
-            await trio.to_thread.run_sync(shutil.rmtree, self.temp_dir, True)
+            await trio.to_thread.run_sync(remove_tree, self.temp_dir)
         finally:
             try:
                 await self._row.flush()

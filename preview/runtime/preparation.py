@@ -30,13 +30,19 @@ from .appdb import create_app_database, drop_app_database
 from .build import BuildFailed, EnvBuilder, Lease
 from .depspec import node_dependencies, python_dependencies
 from .detect import Detection
+from .egress import EgressPolicy
+from .isolation import Confinement
 from .process import ChildLimits, describe_exit
 from .steps import Publish, run_logged
 
 if TYPE_CHECKING:
     from .spec import LaunchSpec
 
-__all__ = ["Preparation", "Prepared", "fill", "prepare_app"]
+__all__ = ["ConfineStep", "Preparation", "Prepared", "fill", "prepare_app"]
+
+# (the interpreter, the step's directory, the built environment) -> its sandbox, None:
+# not confined
+ConfineStep = Callable[[str, Path, "Path | None"], "Confinement | None"]
 
 _log = logging.getLogger(__name__)
 _DROP_TIME = 30.0
@@ -98,9 +104,11 @@ class Preparation:
         app_dir: Path,
         environment: Callable[[str], dict[str, str]],
         on_phase: Callable[[str], None] = lambda phase: None,
+        confine: ConfineStep = lambda python, cwd, built: None,
     ) -> str:
         """Database, environment, set-up steps; the interpreter to run the app with.
-        ``on_phase("setup")`` is called when the set-up steps begin.
+        ``on_phase("setup")`` is called when the set-up steps begin; ``confine`` gives
+        a set-up step's sandbox (it runs the upload's code, like the app).
 
         Raises :class:`BuildFailed` with the reason when any of them fails.
         """
@@ -122,6 +130,7 @@ class Preparation:
                 say=self._say,
                 publish_setup=self._setup_output,
                 on_phase=on_phase,
+                confine=confine,
             )
         except OSError as error:
             raise BuildFailed(f"could not prepare the environment: {error.strerror}") from None
@@ -196,6 +205,7 @@ async def prepare_app(
     say: Callable[[str], Awaitable[None]],
     publish_setup: Publish | None = None,
     on_phase: Callable[[str], None] = lambda phase: None,
+    confine: ConfineStep = lambda python, cwd, built: None,
 ) -> Prepared:
     """Build or reuse the app's environment, run its set-up steps; the command to start."""
     python, version, lease = settings.python, None, None
@@ -226,7 +236,10 @@ async def prepare_app(
         for step, where in detection.setup_steps():
             env = environment(python)
             output = publish_setup or publish
-            await _setup_step(fill(step, filled), app_dir, where, env, settings, output, say)
+            await _setup_step(
+                fill(step, filled), app_dir, where, env, settings, output, say,
+                lambda cwd: confine(python, cwd, lease.path if lease is not None else None),
+            )  # fmt: skip
     except BaseException:
         if lease is not None:
             lease.release()
@@ -243,6 +256,7 @@ async def _setup_step(
     settings: Settings,
     publish: Publish,
     say: Callable[[str], Awaitable[None]],
+    confine: Callable[[Path], Confinement | None],
 ) -> None:
     shown = " ".join(argv)
     await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
@@ -251,7 +265,8 @@ async def _setup_step(
     try:
         result = await run_logged(
             argv, cwd=cwd, env=env, limits=limits, publish=publish,
-            time_limit=settings.build_timeout,
+            time_limit=settings.build_timeout, confinement=confine(cwd),
+            egress=EgressPolicy.parse(settings.egress),
         )  # fmt: skip
     except OSError as error:
         raise BuildFailed(f"setup step {argv[0]!r} could not start: {error.strerror}") from None

@@ -17,6 +17,8 @@ from pathlib import Path
 import trio
 
 from ..logs import LevelClassifier, LineSplitter, OutputTails, failure_cause
+from .egress import EgressPolicy, open_egress
+from .isolation import Confinement
 from .process import ChildLimits, spawn_child, terminate_group
 
 __all__ = ["Publish", "StepResult", "run_logged"]
@@ -27,6 +29,7 @@ _KEPT = 200
 _DRAIN = 2.0
 _GRACE = 2.0
 _MAX_LINE = 16_384
+_NO_EGRESS = EgressPolicy()
 
 
 @dataclass
@@ -73,27 +76,48 @@ async def run_logged(
     limits: ChildLimits,
     publish: Publish,
     time_limit: float,
+    confinement: Confinement | None = None,
+    egress: EgressPolicy = _NO_EGRESS,
 ) -> StepResult:
     """Run ``argv`` to its end (or ``time_limit`` seconds), streaming its lines to ``publish``.
 
-    Raises ``OSError`` when it cannot start; on cancellation the whole group is killed.
+    With a ``confinement`` (see :meth:`.Isolation.confine_step`), in its sandbox and
+    cgroup, reaching out only through an egress proxy that lets ``egress`` through (its
+    refusals are lines of the output). Raises ``OSError`` when it cannot start; on
+    cancellation the whole group is killed.
     """
     tail = _StepTails()
-    process = await spawn_child(argv, cwd=cwd, env=env, limits=limits)
-    timed_out = False
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(_read, process.stdout, "stdout", publish, tail)
-        nursery.start_soon(_read, process.stderr, "stderr", publish, tail)
-        try:
-            with trio.move_on_after(time_limit) as deadline:
-                await process.wait()
-            timed_out = deadline.cancelled_caught
-        finally:
+
+    async def refused(message: str) -> None:
+        await publish([("WARN", message)], "stderr")
+
+    egress_socket = confinement.egress_socket if confinement is not None else None
+    try:
+        async with open_egress(egress_socket, egress, refused):
+            process = await spawn_child(
+                argv, cwd=cwd, env=env, limits=limits, confinement=confinement
+            )
+            timed_out = False
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_read, process.stdout, "stdout", publish, tail)
+                nursery.start_soon(_read, process.stderr, "stderr", publish, tail)
+                try:
+                    with trio.move_on_after(time_limit) as deadline:
+                        await process.wait()
+                    timed_out = deadline.cancelled_caught
+                finally:
+                    with trio.CancelScope(shield=True), trio.move_on_after(_GRACE + 5):
+                        await terminate_group(process, _GRACE, confinement)
+                    # Pipes held open by an escaped grandchild must not hold the step up.
+                    nursery.cancel_scope.deadline = trio.current_time() + _DRAIN
+    finally:
+        if confinement is not None:
             with trio.CancelScope(shield=True), trio.move_on_after(_GRACE + 5):
-                await terminate_group(process, _GRACE)
-            # Pipes held open by an escaped grandchild must not hold the step up.
-            nursery.cancel_scope.deadline = trio.current_time() + _DRAIN
-    return StepResult(process.returncode, list(tail.lines), timed_out, tail)
+                await trio.to_thread.run_sync(confinement.release)
+    returncode = process.returncode
+    if confinement is not None and returncode is not None:
+        returncode = confinement.exit_status(returncode)
+    return StepResult(returncode, list(tail.lines), timed_out, tail)
 
 
 async def _read(

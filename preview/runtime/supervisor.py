@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import shutil
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from ..metrics import Metrics
 from ..settings import Settings
 from ..store import Generation, PreviewInstance, Store
 from .appdb import drop_leftover_databases
+from .appdir import remove_tree
 from .build import EnvBuilder
 from .detect import detect
 from .isolation import Isolation
@@ -76,6 +76,7 @@ class Supervisor:
         """Reconcile what a previous run left, then run previews until :meth:`aclose`."""
         try:
             self.isolation = await trio.to_thread.run_sync(Isolation.probe, self.settings)
+            self.builder.isolation = self.isolation
             if not self.isolation.complete:
                 _log.warning(
                     "PREVIEWS ARE NOT FULLY ISOLATED (isolation: %s): %s%s",
@@ -100,7 +101,7 @@ class Supervisor:
                 if self.isolation.cgroups is not None:
                     await trio.to_thread.run_sync(self.isolation.cgroups.remove_parents)
                 if not self._runtimes:  # every preview has removed its own directory
-                    await trio.to_thread.run_sync(shutil.rmtree, self.settings.previews_dir, True)
+                    await trio.to_thread.run_sync(remove_tree, self.settings.previews_dir)
             self._closed.set()
 
     async def aclose(self) -> None:
@@ -313,7 +314,7 @@ class Supervisor:
         await self.builder.remove_unfinished()
         # No preview runs yet, so every directory left under previews/ is an orphan.
         previews_dir = self.settings.previews_dir
-        await trio.to_thread.run_sync(shutil.rmtree, previews_dir, True)
+        await trio.to_thread.run_sync(remove_tree, previews_dir)  # tmpfs quotas too
         await trio.to_thread.run_sync(_make_previews_dir, previews_dir)
 
 

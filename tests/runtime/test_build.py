@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -425,8 +426,10 @@ async def test_stop_during_a_build_kills_it_and_leaves_nothing(builder_service: 
     port = listener.getsockname()[1]
     files = {
         "main.py": "from starlette.applications import Starlette\napp = Starlette()\n",
-        "requirements.txt": f"--index-url http://127.0.0.1:{port}/simple\nstarlette\n",
+        "requirements.txt": "starlette\n",
     }
+    # The operator's index (a mirror on this host is allowed: builds reach only it).
+    object.__setattr__(service.settings, "package_index_url", f"http://127.0.0.1:{port}/simple")
     with trio.fail_after(60), listener:
         gid = await service.upload(files)
         response = await service.launch(gid, wait=False)
@@ -509,3 +512,28 @@ async def test_half_built_environments_are_removed_at_start(
         async with running_service(replace(build_settings, env_dir=str(envs))):
             assert not await trio.to_thread.run_sync(half.exists)
             assert await trio.to_thread.run_sync(built.exists)
+
+
+async def test_a_build_reaches_only_the_package_index(builder_service: Service) -> None:
+    """A requirements file naming another index (here a server on the service's host)
+    cannot lead a confined build there: its egress proxy refuses, and says so."""
+    service = builder_service
+    if not service.supervisor.isolation.sandboxed:
+        pytest.skip(f"builds are not confined here: {service.supervisor.isolation.reason}")
+    with socket.socket() as listener, trio.fail_after(BUILD_WAIT):
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        files = {
+            "main.py": "from starlette.applications import Starlette\napp = Starlette()\n",
+            "requirements.txt": f"--index-url http://127.0.0.1:{port}/simple\nstarlette\n",
+        }
+        gid = await service.upload(files)
+        body = (await service.launch(gid)).json()
+        assert body["status"] == "failed"
+        messages = [e["message"] for e in await service.history(gid)]
+        refusal = f"egress refused: 127.0.0.1:{port}"
+        assert any(m.startswith(refusal) for m in messages), messages
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody ever connected

@@ -4,6 +4,7 @@ each escape and report what happened. Skipped where the machine cannot sandbox."
 from __future__ import annotations
 
 import ast
+import errno
 import json
 import os
 import secrets
@@ -90,6 +91,22 @@ class Probe(Handler):
                         time.sleep(0.01)
             threading.Thread(target=bomb, daemon=True).start()
             body = b"forking"
+        elif self.path.startswith("/fill"):
+            # Write 1 MiB blocks into a directory until the file system says no.
+            where = self.path.split("=", 1)[1]
+            written, error = 0, None
+            try:
+                with open(os.path.join(where, "filler"), "wb") as filler:
+                    while written < 2048 * 1024 * 1024:
+                        filler.write(b"x" * 1024 * 1024); filler.flush(); written += 1024 * 1024
+            except OSError as failure:
+                error = failure.errno
+            os.unlink(os.path.join(where, "filler"))
+            body = json.dumps({"written": written, "errno": error}).encode()
+        elif self.path == "/burn":
+            for _ in range(2):  # two cores' worth of spinning
+                subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            body = b"burning"
         elif self.path.startswith("/swap"):
             # Point the forwarder's socket at a socket of the host (resolved by the
             # service, in its own mount namespace, if it followed the link).
@@ -422,3 +439,45 @@ async def test_visitors_cannot_spend_the_apps_process_limit(
             for stream in held:
                 await stream.aclose()
         assert (await service.app_get(body, "/")).text == "ok"
+
+
+async def test_its_directory_and_its_tmp_are_bounded(service: Service, settings: Settings) -> None:
+    require_sandbox(service)
+    if os.geteuid() != 0:
+        pytest.skip("the directory's quota is a tmpfs, which needs root")
+    object.__setattr__(settings, "disk_limit_mb", 24)
+    object.__setattr__(settings, "tmp_limit_mb", 16)
+    object.__setattr__(settings, "memory_limit_mb", 256)
+    with trio.fail_after(60):
+        body = await launch_probe(service, probe_app())
+        own = (await service.app_get(body, "/fill?where=.")).json()
+        tmp = (await service.app_get(body, "/fill?where=/tmp")).json()
+        assert own["errno"] == errno.ENOSPC and 16 <= own["written"] // 2**20 <= 24, own
+        assert tmp["errno"] == errno.ENOSPC and tmp["written"] // 2**20 <= 16, tmp
+        assert (await service.status(body["gid"]))["status"] == "running"
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        assert runtime is not None
+        app_dir = runtime.temp_dir
+        await service.stop(body["gid"])
+    mounts = await trio.Path("/proc/self/mounts").read_text()
+    assert str(app_dir) not in mounts and not await trio.Path(app_dir).exists()
+
+
+async def test_its_cpu_is_held_to_its_quota(service: Service, settings: Settings) -> None:
+    require_sandbox(service)
+    object.__setattr__(settings, "cpu_limit", 0.25)
+    with trio.fail_after(60):
+        body = await launch_probe(service, probe_app())
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        assert runtime is not None and runtime.confinement is not None
+        cgroup = runtime.confinement.cgroup
+        assert cgroup is not None
+        before = len(cgroup.pids())
+        assert (await service.app_get(body, "/burn")).text == "burning"
+        await eventually(lambda: len(cgroup.pids()) >= before + 2)
+        cgroup.usage()
+        await trio.sleep(2.0)  # the window CPU use is measured over, not a synchronisation
+        usage = cgroup.usage()
+        assert usage is not None
+        # 0.25 of a core, with the kernel's burst of one more period at most.
+        assert 5 < usage[1] <= 40, usage

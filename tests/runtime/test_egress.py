@@ -1,0 +1,218 @@
+"""The egress proxy (runtime.egress) on real sockets, and PREVIEW_EGRESS from inside a
+real preview and a set-up step."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+from preview import Settings
+from preview.runtime.egress import EgressPolicy, serve_egress
+
+from ..conftest import SERVER_COMMAND, Service, server_app
+from .test_sandbox import PROBE_APP, require_sandbox
+
+
+async def _echo_server(nursery: trio.Nursery) -> int:
+    """A TCP server on the host's loopback: answers any request with what it got."""
+    listeners = await nursery.start(partial(trio.serve_tcp, _echo, 0, host="127.0.0.1"))
+    return listeners[0].socket.getsockname()[1]
+
+
+async def _echo(stream: trio.SocketStream) -> None:
+    async with stream:
+        data = await stream.receive_some(4096)
+        await stream.send_all(b"HTTP/1.0 200 OK\r\n\r\nechoed:" + data)
+
+
+async def _through(socket_path: Path, head: bytes) -> bytes:
+    stream = await trio.open_unix_socket(str(socket_path))
+    async with stream:
+        await stream.send_all(head)
+        received = b""
+        while chunk := await stream.receive_some(4096):
+            received += chunk
+            if head.startswith(b"CONNECT") and received.endswith(b"\r\n\r\n"):
+                await stream.send_all(b"hello")
+                head = b""
+        return received
+
+
+async def test_the_proxy_lets_through_only_allowed_hosts(tmp_path: Path) -> None:
+    refused: list[str] = []
+
+    async def report(message: str) -> None:
+        refused.append(message)
+
+    socket_path = tmp_path / "proxy.sock"
+    # "localhost" allowed but not trusted: its addresses are internal, never reached.
+    policy = EgressPolicy(
+        hosts=frozenset({"127.0.0.1", "localhost"}), trusted=frozenset({"127.0.0.1"})
+    )
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await _echo_server(nursery)
+            await nursery.start(serve_egress, socket_path, policy, report)
+
+            tunnel = await _through(
+                socket_path, f"CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n".encode()
+            )
+            assert tunnel.startswith(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            assert tunnel.endswith(b"echoed:hello")
+
+            plain = await _through(
+                socket_path,
+                f"GET http://127.0.0.1:{port}/simple/?q=1 HTTP/1.1\r\nHost: x\r\n\r\n".encode(),
+            )
+            assert b"echoed:GET /simple/?q=1 HTTP/1.1\r\nHost: x\r\n\r\n" in plain
+
+            other = await _through(socket_path, b"CONNECT example.com:443 HTTP/1.1\r\n\r\n")
+            assert other.startswith(b"HTTP/1.1 403 ")
+            internal = await _through(
+                socket_path, f"CONNECT localhost:{port} HTTP/1.1\r\n\r\n".encode()
+            )
+            assert internal.startswith(b"HTTP/1.1 403 ")
+            assert (await _through(socket_path, b"nonsense\r\n\r\n")).startswith(b"HTTP/1.1 400 ")
+            assert (await _through(socket_path, b"GET /relative HTTP/1.1\r\n\r\n")).startswith(
+                b"HTTP/1.1 400 "
+            )
+            nursery.cancel_scope.cancel()
+    assert refused[0].startswith("egress refused: example.com:443")
+    assert refused[1] == f"egress refused: localhost:{port} resolves to no public address"
+
+
+@pytest.mark.parametrize(
+    ("text", "host", "allowed"),
+    [
+        ("", "pypi.org", False),
+        ("*", "anything.example", True),
+        ("pypi.org, .github.com", "pypi.org", True),
+        ("pypi.org, .github.com", "api.github.com", True),
+        ("pypi.org, .github.com", "github.com.evil.test", False),
+        ("pypi.org", "files.pythonhosted.org", False),
+    ],
+)
+def test_policy_parsing(text: str, host: str, allowed: bool) -> None:
+    assert EgressPolicy.parse(text).allows(host) is allowed
+
+
+def test_builds_reach_the_configured_index_or_pypi_and_npm() -> None:
+    default = EgressPolicy.for_builds("", "")
+    assert default.allows("files.pythonhosted.org") and default.allows("registry.npmjs.org")
+    mirror = EgressPolicy.for_builds("http://10.0.0.5:3141/root/pypi/+simple/", "")
+    assert mirror.allows("10.0.0.5") and "10.0.0.5" in mirror.trusted
+    assert not mirror.allows("pypi.org")
+
+
+EGRESS_APP = (
+    PROBE_APP
+    + """
+import urllib.request
+
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=20) as answer:  # honours HTTPS_PROXY
+        return answer.status
+
+class Egress(Probe):
+    def do_GET(self):
+        if self.path == "/egress":
+            found = {
+                "allowed": attempt(lambda: fetch("https://pypi.org/simple/six/")),
+                "other": attempt(lambda: fetch("https://example.com/")),
+                "postgres": attempt(lambda: connect(5432)),
+                "proxy_set": os.environ.get("HTTPS_PROXY", ""),
+            }
+            body = json.dumps(found).encode()
+            self.send_response(200); self.send_header("Content-Length", str(len(body)))
+            self.end_headers(); self.wfile.write(body)
+        else:
+            super().do_GET()
+Handler = Egress
+"""
+)
+
+
+async def test_preview_egress_opens_only_the_named_hosts(
+    service: Service, settings: Settings
+) -> None:
+    require_sandbox(service)
+    object.__setattr__(settings, "egress", "pypi.org")
+    with trio.fail_after(90):
+        gid = await service.upload(server_app(before_serving=EGRESS_APP))
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running", body.get("errorMessage")
+        found: dict[str, Any] = (await service.app_get(body, "/egress")).json()
+        assert found["proxy_set"].startswith("http://127.0.0.1:")
+        assert found["allowed"] == {"ok": True, "result": "200"}, found
+        assert found["other"]["ok"] is False
+        assert found["postgres"]["ok"] is False
+        messages = [e["message"] for e in await service.history(gid)]
+        assert any(m.startswith("egress refused: example.com:443") for m in messages)
+
+
+async def test_without_preview_egress_nothing_is_reachable(service: Service) -> None:
+    require_sandbox(service)
+    assert service.settings.egress == ""
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(before_serving=EGRESS_APP))
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        found = (await service.app_get(body, "/egress")).json()
+        assert found["proxy_set"] == ""
+        assert found["allowed"]["ok"] is False and found["other"]["ok"] is False
+
+
+SETUP_PROBE = """
+import json, os, socket, sys
+targets = json.load(open("targets.json"))
+def attempt(action):
+    try:
+        action()
+        return True
+    except Exception:
+        return False
+def connect(port):
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()
+found = {
+    "database_read": attempt(lambda: open(targets["database"], "rb").read(1)),
+    "data_dir_list": attempt(lambda: os.listdir(targets["data_dir"])),
+    "service_port": attempt(lambda: connect(targets["service_port"])),
+    "postgres": attempt(lambda: connect(5432)),
+    "uid": os.getuid(),
+}
+open("setup-found.json", "w").write(json.dumps(found))
+"""
+
+
+async def test_a_setup_step_is_confined_like_the_app(service: Service) -> None:
+    """Set-up steps (Django's migrate, alembic, the setup option) run the upload's code
+    before the app: the same sandbox holds them."""
+    require_sandbox(service)
+    targets = {
+        "database": str(service.settings.data_dir / "preview.db"),
+        "data_dir": str(service.settings.data_dir),
+        "service_port": int(service.url.rsplit(":", 1)[1]),
+    }
+    files = server_app(**{"probe_setup.py": SETUP_PROBE, "targets.json": json.dumps(targets)})
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        body = (
+            await service.launch(gid, command=SERVER_COMMAND, setup=["{python}", "probe_setup.py"])
+        ).json()
+        assert body["status"] == "running", body.get("errorMessage")
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        assert runtime is not None
+        found = json.loads((runtime.temp_dir / "setup-found.json").read_text())
+        assert found == {
+            "database_read": False,
+            "data_dir_list": False,
+            "service_port": False,
+            "postgres": False,
+            "uid": found["uid"],
+        }
+        assert found["uid"] not in (0, os.getuid())
