@@ -24,7 +24,7 @@ from .api.bodies import envelope_limit
 from .auth import Authenticator, JWTAuthenticator
 from .errors import PreviewError, error_response
 from .proxy import UpstreamRouter, local_transport, shared_tls_context
-from .runtime import Supervisor, follow_parent_death
+from .runtime import Supervisor, follow_parent_death, in_worker_process, stop_on_sigterm
 from .services import Services
 from .settings import Settings, unknown_env_names
 from .store import Store
@@ -41,6 +41,7 @@ __all__ = ["create_app"]
 
 _log = logging.getLogger("preview")
 _PARKED_STREAMS_GRACE = 5.0  # for the streams to send their preview's end at shutdown
+_SHUTDOWN_STOP_MARGIN = 40.0  # beyond the stop grace: the last rows and lines stored
 
 
 def _error_json(error: PreviewError) -> Response:
@@ -122,6 +123,9 @@ def create_app(
             timeout=settings.proxy_timeout,
         )
         await app.nursery.start(state.supervisor.serve)  # type: ignore[attr-defined]
+        if in_worker_process():
+            limit = settings.stop_grace + _SHUTDOWN_STOP_MARGIN
+            app.nursery.start_soon(stop_on_sigterm, state.supervisor.aclose, limit)  # type: ignore[attr-defined]
         state.parked_streams = ParkedStreams()
         await app.nursery.start(state.parked_streams.serve)  # type: ignore[attr-defined]
 

@@ -1,7 +1,7 @@
 """The process side: the supervisor, one preview's life, its child process, readiness and ports."""
 
 from .build import BuildFailed, EnvBuilder
-from .child import follow_parent_death
+from .child import follow_parent_death, in_worker_process, stop_on_sigterm
 from .detect import Detection, detect
 from .isolation import Isolation
 from .lifecycle import PreviewRuntime
@@ -29,6 +29,8 @@ __all__ = [
     "detect",
     "follow_parent_death",
     "free_port_block",
+    "in_worker_process",
     "is_healthy",
     "proxy_prefix",
+    "stop_on_sigterm",
 ]

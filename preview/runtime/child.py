@@ -16,11 +16,17 @@ import multiprocessing
 import os
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import trio
 
-__all__ = ["ChildProcess", "follow_parent_death", "start_child"]
+__all__ = [
+    "ChildProcess",
+    "follow_parent_death",
+    "in_worker_process",
+    "start_child",
+    "stop_on_sigterm",
+]
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -98,6 +104,27 @@ def start_child(
         os.close(out_write)
         os.close(err_write)
     return ChildProcess(popen, trio.lowlevel.FdStream(out_read), trio.lowlevel.FdStream(err_read))
+
+
+def in_worker_process() -> bool:
+    """Whether this is a server's worker (Hypercorn's ``workers`` are multiprocessing
+    children of its master), where SIGTERM is not the server's to handle."""
+    return multiprocessing.parent_process() is not None
+
+
+async def stop_on_sigterm(stop: Callable[[], Awaitable[None]], limit: float) -> None:
+    """In a worker: a SIGTERM (to the whole process group, as job control and many
+    process managers send it, or from :func:`follow_parent_death`) would end the worker
+    at once and every preview with it, uncleanly (their rows still ``running``, their
+    cgroups and directories left). Instead, ``stop`` runs first (at most ``limit``
+    seconds), then the worker ends as SIGTERM would have ended it."""
+    with trio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _ in signals:
+            break
+    with trio.CancelScope(shield=True), trio.move_on_after(limit):
+        await stop()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def follow_parent_death() -> None:

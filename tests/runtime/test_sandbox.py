@@ -4,12 +4,14 @@ each escape and report what happened. Skipped where the machine cannot sandbox."
 from __future__ import annotations
 
 import ast
+import contextlib
 import errno
 import json
 import os
 import secrets
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -331,6 +333,74 @@ async def test_a_sigkilled_service_leaves_no_child_behind(
         killed = Settings(data_dir=tmp_path / "killed")
         shutil.rmtree(killed.previews_dir, ignore_errors=True)
         cgroups = CgroupRoot.detect(killed.previews_dir.name)
+        if cgroups is not None:
+            cgroups.remove_stale()
+            cgroups.remove_parents()
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "off"])
+async def test_sigterm_to_plain_hypercorns_group_stops_previews_cleanly(
+    tmp_path: Path, settings: Settings, sandbox: str
+) -> None:
+    """Job control and many process managers send SIGTERM to the whole process group:
+    Hypercorn's worker gets it as well as its master. Every preview must still be stopped
+    the clean way: its tree gone, its row 'stopped', its directory and cgroup removed."""
+    data_dir = tmp_path / "grouped"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PREVIEW_")},
+        "PREVIEW_DATA_DIR": str(data_dir),
+        "PREVIEW_JWT_SECRET": SECRET,
+        "PREVIEW_PORT_MIN": str(settings.port_min),
+        "PREVIEW_PORT_MAX": str(settings.port_max),
+        "PREVIEW_SANDBOX": sandbox,
+        "PREVIEW_STOP_GRACE": "1",
+    }
+    config = tmp_path / "hypercorn.toml"
+    config.write_text('bind = ["127.0.0.1:0"]\nworker_class = "trio"\nworkers = 1\n')
+    server = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "hypercorn", "-c", str(config), "preview:create_app()"],
+        env=env,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    previews_dir = Settings(data_dir=data_dir).previews_dir
+    try:
+        with trio.fail_after(60):
+            url = await _bound_url(server)
+            async with httpx.AsyncClient(base_url=url, trust_env=False, timeout=30) as client:
+                uploaded = await client.post(
+                    "/api/generations",
+                    json={"projectId": "p", "files": server_app()},
+                    headers=auth(),
+                )
+                gid = uploaded.json()["generationId"]
+                launched = await client.post(
+                    f"/api/generations/{gid}/preview/launch",
+                    json={"wait": True, "command": SERVER_COMMAND},
+                    headers=auth(),
+                )
+                assert launched.json()["status"] == "running", launched.text
+            preview_id = launched.json()["previewInstanceId"]
+            tree = [psutil.Process(launched.json()["processId"])]
+            tree += tree[0].children(recursive=True)
+            assert (previews_dir / preview_id).is_dir()
+            os.killpg(server.pid, signal.SIGTERM)
+            await server.wait()
+            assert not any(p.is_running() and p.status() != "zombie" for p in tree)
+        assert not (previews_dir / preview_id).exists()
+        cgroups = CgroupRoot.detect(previews_dir.name)
+        if cgroups is not None and sandbox == "auto":
+            assert cgroups.remove_stale() == 0  # nothing was left to remove
+        with sqlite3.connect(data_dir / "preview.db") as db:
+            rows = db.execute("SELECT status FROM preview_instances").fetchall()
+        assert rows == [("stopped",)]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        with trio.CancelScope(shield=True):
+            await server.wait()
+        shutil.rmtree(previews_dir, ignore_errors=True)
+        cgroups = CgroupRoot.detect(previews_dir.name)
         if cgroups is not None:
             cgroups.remove_stale()
             cgroups.remove_parents()
