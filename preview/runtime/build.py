@@ -28,15 +28,25 @@ import trio
 import uv
 
 from ..settings import Settings
-from .cgroups import CgroupLimits
 from .depspec import NodeDeps, PythonDeps
 from .egress import EgressPolicy, proxy_environment
+from .envcache import (
+    DOWNLOAD_CACHES,
+    MARKER,
+    cached_envs,
+    fresh_dir,
+    remove_unfinished,
+    set_aside,
+    tree_size,
+    write_lock_project,
+    write_node_project,
+)
 from .installers import (
     SAFE_PATH,
+    find_interpreter,
     installer_failure,
     interpreter_path,
     machine_network,
-    version_key,
     with_progress,
 )
 from .isolation import Isolation
@@ -46,11 +56,7 @@ from .steps import Publish, run_logged
 
 __all__ = ["BuildFailed", "EnvBuilder", "Lease", "PythonEnv"]
 
-_MARKER = "preview-env.json"
-_QUERY_TIME = 60.0  # a uv query (interpreters) that takes longer has failed
 _BUILD_MEMORY = 4 * 1024 * 1024 * 1024  # uv's and npm's worker threads reserve address space
-_BUILD_MEMORY_MB = 2048  # a confined build's memory cgroup (compilers need more than apps)
-_BUILD_PIDS = 512  # uv's and npm's worker threads
 # A confined step: (its environment's dir, shared caches, read-only dirs, tools) — all
 # writable but the last two.
 _Confined = tuple[Path, tuple[Path, ...], tuple[Path, ...], tuple[Path, ...]]
@@ -135,7 +141,7 @@ class EnvBuilder:
             base = tuple(interpreter_dirs(interpreter))
             if deps.lock is not None:
                 project = path / "project"
-                await trio.to_thread.run_sync(_write_lock_project, project, deps.lock)
+                await trio.to_thread.run_sync(write_lock_project, project, deps.lock)
                 await self._uv(
                     ["sync", "--frozen", "--no-install-project", "--no-dev", "--python", python,
                      *self._index_args()],
@@ -158,45 +164,15 @@ class EnvBuilder:
     async def _interpreter(self, deps: PythonDeps) -> tuple[str, str]:
         """(path, version) of the interpreter uv picks for the app's request."""
         request = deps.python_request
-        if request in self._interpreters:
-            return self._interpreters[request]
-        find = ["python", "find", "--python-preference", "only-system"]
-        asked = [request] if request else []
-        found = await self._uv_output([*find, *asked])
-        version = await self._uv_output([*find, "--show-version", *asked])
-        if found is None or version is None:
-            present = await self._present_versions()
-            raise BuildFailed(
-                f"no Python interpreter here fits {request!r} (asked by {deps.python_source}); "
-                f"present: {', '.join(present) or 'none'}"
-            )
-        self._interpreters[request] = (found, version)
-        return found, version
-
-    async def _present_versions(self) -> list[str]:
-        listed = await self._uv_output(
-            ["python", "list", "--only-installed", "--python-preference", "only-system",
-             "--output-format", "json"],
-        )  # fmt: skip
-        try:
-            entries = json.loads(listed or "[]")
-        except ValueError:
-            return []
-        versions = {e.get("version") for e in entries if isinstance(e, dict)}
-        return sorted((v for v in versions if v), key=version_key, reverse=True)
-
-    async def _uv_output(self, args: list[str]) -> str | None:
-        """A quick uv query (no app code runs): its stdout, None if it failed."""
-        result = None
-        with trio.move_on_after(_QUERY_TIME):  # then it is killed, and counts as failed
-            result = await trio.run_process(
-                [uv.find_uv_bin(), *args], capture_stdout=True, capture_stderr=True,
-                check=False, env=self._uv_env(discovery=True),
-            )  # fmt: skip
-        if result is None:
-            return None
-        text = result.stdout.decode("utf-8", "replace").strip()
-        return text if result.returncode == 0 and text else None
+        if request not in self._interpreters:
+            found = await find_interpreter(request, self._uv_env(discovery=True))
+            if isinstance(found, list):
+                raise BuildFailed(
+                    f"no Python interpreter here fits {request!r} (asked by "
+                    f"{deps.python_source}); present: {', '.join(found) or 'none'}"
+                )
+            self._interpreters[request] = found
+        return self._interpreters[request]
 
     async def _uv(
         self,
@@ -256,7 +232,7 @@ class EnvBuilder:
         """A leased directory whose ``node_modules`` has the app's packages installed."""
 
         async def build(path: Path, publish: Publish) -> None:
-            await trio.to_thread.run_sync(_write_node_project, path, deps)
+            await trio.to_thread.run_sync(write_node_project, path, deps)
             command = "ci" if deps.lockfile is not None else "install"
             env = {
                 "PATH": SAFE_PATH,
@@ -296,19 +272,9 @@ class EnvBuilder:
         isolation = self._sandbox()
         if confined is not None and isolation is not None:
             env_dir, caches, read_only, tools = confined
-            for cache in caches:
-                await trio.to_thread.run_sync(lambda c=cache: c.mkdir(exist_ok=True))
-            settings = self.settings
-            confinement = isolation.confine_step(
-                settings, f"build-{env_dir.name[:24]}", work_dir=cwd, uid_slot=0,
-                read_only=read_only, writable=tuple(p for p in (env_dir, *caches) if p != cwd),
-                tools=tools, egress=True,
-                limits=CgroupLimits(
-                    memory_bytes=max(settings.memory_limit_mb, _BUILD_MEMORY_MB) * 1024 * 1024,
-                    pids=max(settings.pids_limit, _BUILD_PIDS),
-                    cpus=max(settings.cpu_limit, 1.0),
-                ),
-            )  # fmt: skip
+            confinement = await isolation.confine_build(
+                self.settings, env_dir, cwd, caches=caches, read_only=read_only, tools=tools
+            )
             # Copies, not hard links into the cache: the cache is the builder's to write,
             # so a later build must not reach the files of environments apps run.
             env = {**env, **proxy_environment(local_direct=False), "UV_LINK_MODE": "copy"}
@@ -341,9 +307,9 @@ class EnvBuilder:
     ) -> Lease:
         path = self.root / key
         while True:
-            if key not in self._builds and (path / _MARKER).exists():
+            if key not in self._builds and (path / MARKER).exists():
                 self._leases[key] += 1
-                await trio.to_thread.run_sync(os.utime, path / _MARKER)
+                await trio.to_thread.run_sync(os.utime, path / MARKER)
                 await say(f"environment ready ({what}): reused")
                 return Lease(self, key, path)
             running = self._builds.get(key)
@@ -375,11 +341,18 @@ class EnvBuilder:
         try:
             await say(f"installing dependencies ({what})")
             self.builds_run += 1
-            await trio.to_thread.run_sync(_fresh_dir, path)
-            await build(path, current.publish)
-            size = await trio.to_thread.run_sync(_tree_size, path)
+            await trio.to_thread.run_sync(fresh_dir, path)
+            # PREVIEW_BUILD_TIMEOUT bounds the whole build, whatever its steps.
+            with trio.move_on_after(self.settings.build_timeout) as deadline:
+                await build(path, current.publish)
+            if deadline.cancelled_caught:
+                raise BuildFailed(
+                    f"the build took longer than {self.settings.build_timeout:g} s "
+                    "(PREVIEW_BUILD_TIMEOUT)"
+                )
+            size = await trio.to_thread.run_sync(tree_size, path)
             marker = json.dumps({"key": key, "what": what, "bytes": size})
-            await trio.to_thread.run_sync((path / _MARKER).write_text, marker)
+            await trio.to_thread.run_sync((path / MARKER).write_text, marker)
             done = True
             await say(f"environment built in {trio.current_time() - began:.1f} s ({what})")
         except BuildFailed as failure:
@@ -399,71 +372,34 @@ class EnvBuilder:
         """Remove what builds interrupted by a stop of the service left (no marker): at
         start, before any build, so nothing is half-built meanwhile."""
         assert not self._builds
-        await trio.to_thread.run_sync(_remove_unfinished, self.root)
+        await trio.to_thread.run_sync(remove_unfinished, self.root)
 
     async def evict(self) -> list[str]:
         """Remove least recently used environments beyond the size limit; never one in
         use or being built. Returns the keys removed."""
         limit = self.settings.env_cache_mb * 1024 * 1024
         async with self._evicting:
-            entries = await trio.to_thread.run_sync(_cached_envs, self.root)
+            entries = await trio.to_thread.run_sync(cached_envs, self.root)
+            caches = [self.root / name for name in DOWNLOAD_CACHES]
             total = sum(size for _, _, size in entries)
+            total += sum([await trio.to_thread.run_sync(tree_size, c) for c in caches])
             removed = []
             for _, key, size in sorted(entries):
                 if total <= limit:
                     break
                 if self._leases[key] > 0 or key in self._builds:
                     continue
-                await trio.to_thread.run_sync(shutil.rmtree, self.root / key, True)
+                # Renamed before any await: a launch looking for it from now on builds
+                # it again rather than leasing a directory being removed.
+                aside = set_aside(self.root / key)
+                if aside is not None:
+                    await trio.to_thread.run_sync(shutil.rmtree, aside, True)
                 total -= size
                 removed.append(key)
+            if total > limit and not self._builds:
+                # The download caches are only downloads: dropped whole when no build
+                # uses them, rather than environments in use.
+                for cache in caches:
+                    if (aside := set_aside(cache)) is not None:
+                        await trio.to_thread.run_sync(shutil.rmtree, aside, True)
             return removed
-
-
-def _fresh_dir(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-
-def _write_lock_project(project: Path, lock: tuple[str, str]) -> None:
-    project.mkdir(parents=True)
-    (project / "pyproject.toml").write_text(lock[0])
-    (project / "uv.lock").write_text(lock[1])
-
-
-def _write_node_project(path: Path, deps: NodeDeps) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "package.json").write_bytes(deps.package_json)
-    if deps.lockfile is not None:
-        (path / deps.lockfile[0]).write_bytes(deps.lockfile[1])
-
-
-def _remove_unfinished(root: Path) -> None:
-    if not root.is_dir():
-        return
-    for entry in root.iterdir():
-        if not entry.name.startswith(".") and not (entry / _MARKER).exists():
-            shutil.rmtree(entry, ignore_errors=True)
-
-
-def _tree_size(path: Path) -> int:
-    total = 0
-    for root, _, names in os.walk(path):
-        for name in names:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                continue
-    return total
-
-
-def _cached_envs(root: Path) -> list[tuple[float, str, int]]:
-    """(last used, key, bytes) of every built environment."""
-    found = []
-    for marker in root.glob(f"*/{_MARKER}"):
-        try:
-            size = int(json.loads(marker.read_text()).get("bytes", 0))
-            found.append((marker.stat().st_mtime, marker.parent.name, size))
-        except (OSError, ValueError, AttributeError):
-            continue
-    return found

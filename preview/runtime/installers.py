@@ -9,10 +9,14 @@ build failed and the lines that explain it.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import sys
 from pathlib import Path
+
+import trio
+import uv
 
 from ..logs import OutputTails
 from .steps import Publish
@@ -20,6 +24,7 @@ from .steps import Publish
 __all__ = [
     "SAFE_PATH",
     "failure_reason",
+    "find_interpreter",
     "installer_failure",
     "interpreter_path",
     "machine_network",
@@ -32,6 +37,7 @@ __all__ = [
 _UV_ERROR = re.compile(r"^\s*(?:×|error:)\s*(.+)")
 _UV_CAUSE = re.compile(r"^\s*(?:╰─▶|Caused by:)\s*(.+)")
 _MAX_REASON = 300
+_QUERY_TIME = 60.0  # a uv query (interpreters) that takes longer has failed
 # uv: "Resolved 12 packages in 3ms", "Installed 12 packages in 20ms" …
 _UV_PROGRESS = re.compile(r"^\s*(Resolved|Prepared|Installed|Audited|Downloaded)\s+(\d+)\s+package")
 # npm: "added 64 packages, removed 2 packages, changed 1 package, and audited 65 packages
@@ -130,3 +136,38 @@ def with_progress(publish: Publish) -> Publish:
             await publish([("INFO", summary)], "stdout")
 
     return watch
+
+
+async def find_interpreter(request: str | None, env: dict[str, str]) -> tuple[str, str] | list[str]:
+    """(path, version) of the interpreter uv picks for ``request`` (None: the default);
+    when none fits, the versions present instead. No code of the upload runs."""
+    find = ["python", "find", "--python-preference", "only-system"]
+    asked = [request] if request else []
+    found = await _uv_output([*find, *asked], env)
+    version = await _uv_output([*find, "--show-version", *asked], env)
+    if found is not None and version is not None:
+        return found, version
+    listed = await _uv_output(
+        ["python", "list", "--only-installed", "--python-preference", "only-system",
+         "--output-format", "json"], env,
+    )  # fmt: skip
+    try:
+        entries = json.loads(listed or "[]")
+    except ValueError:
+        return []
+    versions = {e.get("version") for e in entries if isinstance(e, dict)}
+    return sorted((v for v in versions if v), key=version_key, reverse=True)
+
+
+async def _uv_output(args: list[str], env: dict[str, str]) -> str | None:
+    """A quick uv query: its stdout, None if it failed (or took over _QUERY_TIME)."""
+    result = None
+    with trio.move_on_after(_QUERY_TIME):  # then it is killed, and counts as failed
+        result = await trio.run_process(
+            [uv.find_uv_bin(), *args], capture_stdout=True, capture_stderr=True,
+            check=False, env=env,
+        )  # fmt: skip
+    if result is None:
+        return None
+    text = result.stdout.decode("utf-8", "replace").strip()
+    return text if result.returncode == 0 and text else None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+import trio
 
 from ..settings import Settings
 from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
@@ -33,6 +34,8 @@ from .sandbox import (
 __all__ = ["Confinement", "Isolation"]
 
 _log = logging.getLogger(__name__)
+_BUILD_MEMORY_MB = 2048  # a build's memory cgroup (compilers need more than apps)
+_BUILD_PIDS = 512  # uv's and npm's worker threads
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,31 @@ class Isolation:
             egress_dir=settings.previews_dir / ".sockets" / f"{name}-egress" if egress else None,
             limits=limits,
         )
+
+    async def confine_build(
+        self,
+        settings: Settings,
+        env_dir: Path,
+        cwd: Path,
+        *,
+        caches: tuple[Path, ...],
+        read_only: tuple[Path, ...],
+        tools: tuple[Path, ...],
+    ) -> Confinement | None:
+        """A dependency build's: the shared builder uid, its environment and the download
+        caches writable, egress to the package index, room for compilers."""
+        for cache in caches:
+            await trio.to_thread.run_sync(lambda c=cache: c.mkdir(exist_ok=True))
+        return self.confine_step(
+            settings, f"build-{env_dir.name[:24]}", work_dir=cwd, uid_slot=0,
+            read_only=read_only, writable=tuple(p for p in (env_dir, *caches) if p != cwd),
+            tools=tools, egress=True,
+            limits=CgroupLimits(
+                memory_bytes=max(settings.memory_limit_mb, _BUILD_MEMORY_MB) * 1024 * 1024,
+                pids=max(settings.pids_limit, _BUILD_PIDS),
+                cpus=max(settings.cpu_limit, 1.0),
+            ),
+        )  # fmt: skip
 
 
 @dataclass
