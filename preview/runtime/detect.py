@@ -224,7 +224,7 @@ def _node(files: dict[str, bytes]) -> Detection | None:
         return None
     try:
         package = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the decoder's limit
         package = None
     if not isinstance(package, dict):
         return None

@@ -244,7 +244,7 @@ class _Reader:
     def project(self, path: str, directory: str, depth: int) -> list[str] | None:
         try:
             pyproject = tomllib.loads(self.files[path].decode("utf-8", "replace"))
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):
             return None
         project = pyproject.get("project")
         if isinstance(project, dict) and isinstance(project.get("dependencies"), list):

@@ -258,3 +258,19 @@ def test_nested_layout_finds_alembic_and_env_above_the_app() -> None:
     # Given steps replace the detected ones, and run at the root.
     given = _detect(FULL_STACK, setup=["{python}", "seed.py"])
     assert given.setup_steps() == [(("{python}", "seed.py"), "")]
+
+
+def test_documents_nested_past_the_parsers_limit_are_not_a_crash() -> None:
+    """A package.json or pyproject.toml nested deeper than the decoders recurse is just
+    unreadable (as a malformed one), never an exception escaping to a 500."""
+    deep_json = ("[" * 100_000).encode()
+    with pytest.raises(BadRequest) as refused:
+        detect({"package.json": deep_json})
+    assert refused.value.code == "nothing_to_run"
+    deep_toml = ("a = " + "[" * 100_000).encode()
+    files = {
+        "pyproject.toml": deep_toml,
+        "main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+    }
+    assert detect(files).framework == "fastapi"
+    assert python_dependencies(files, "main.py").requirements == ()
