@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 import psutil
 
+from preview import Settings
 from preview.runtime import ports
 
 from .loadclient import raise_nofile
@@ -250,11 +251,24 @@ class ServiceServer(Target):
                 if self.http.get("/api/generations").status_code == 200:
                     return
             time.sleep(0.05)
-        raise TimeoutError("the service did not answer /api/generations")
+        raise TimeoutError(
+            f"the service did not answer /api/generations; its log ends: {self.log_tail(8)}"
+        )
 
     @property
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def previews_dir(self) -> Path:
+        """Where this service keeps its previews' directories and sockets (outside its
+        data dir, named after it); its cgroups are named after it too."""
+        return Settings(data_dir=self.tmp / "data").previews_dir
+
+    @property
+    def sockets_dir(self) -> Path:
+        """A sandboxed preview's forwarder socket is ``<this>/<preview id>/http.sock``."""
+        return self.previews_dir / ".sockets"
 
     def upload(self, files: dict[str, str]) -> str:
         response = self.http.post("/api/generations", json={"projectId": "bench", "files": files})

@@ -400,6 +400,73 @@ def launch_rows(result: dict[str, Any]) -> list[Row]:
             "",
             "",
         ),
+        *_sandboxed_launch_rows(result, label),
+    ]
+
+
+def _signed(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.1f}"
+
+
+def _sandboxed_launch_rows(result: dict[str, Any], label: str) -> list[Row]:
+    """The same launch by a service that sandboxes it, against the unsandboxed one."""
+    boxed = result.get("sandboxed")
+    if boxed is None:  # results from before the sandbox was measured have none
+        return []
+    added, plain = result["sandbox_added_ms"], result["service"]
+    isolation = ", ".join(boxed["isolation"])
+    return [
+        (
+            label,
+            f"sandboxed ({isolation}): upload + launch → running (ms) vs unsandboxed",
+            f"{_f(boxed['total_ms'])} vs {_f(plain['total_ms'])}",
+            f"bare {_f(result['bare_first_200_ms']['median'])}",
+            f"{_signed(added['total_ms'])} ms",
+            "≤ +30 ms at the median",
+            _met(added["total_ms"] <= 30 if "none" not in boxed["isolation"] else None),
+        ),
+        (
+            label,
+            "sandboxed − unsandboxed per pair of runs (back to back): median (ms)",
+            f"{_signed(added['total_ms_paired_median'])} ms",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            label,
+            "sandboxed − unsandboxed: launch call → process started; → child's first answer; "
+            "→ `running` event (ms)",
+            f"{_signed(added['launch_call_to_process_started_ms'])}; "
+            f"{_signed(added['process_started_to_first_answer_ms'])}; "
+            f"{_signed(added['gap_first_answer_to_running_event_ms'])}",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            label,
+            f"sandboxed: child's first answer (through its socket, polled every "
+            f"{_f(result.get('socket_probe_interval_ms'), 0)} ms) → `running` event (ms)",
+            _f(boxed["gap_first_answer_to_running_event_ms"]),
+            "",
+            "",
+            "≤ 20 ms",
+            _met(boxed["gap_first_answer_to_running_event_ms"] <= 20),
+        ),
+        (
+            label,
+            "the app's “Uvicorn running on” line → `running` event, unsandboxed / sandboxed "
+            "(ms, no probe)",
+            f"{_f(plain.get('gap_listening_line_to_running_event_ms'))} / "
+            f"{_f(boxed.get('gap_listening_line_to_running_event_ms'))}",
+            "",
+            "",
+            "",
+            "",
+        ),
     ]
 
 
