@@ -17,10 +17,37 @@ from urllib.parse import quote, urlsplit
 import psycopg
 from psycopg import sql
 
-__all__ = ["create_app_database", "drop_app_database", "drop_leftover_databases"]
+__all__ = [
+    "create_app_database",
+    "database_server",
+    "drop_app_database",
+    "drop_leftover_databases",
+    "relayed",
+]
 
 _NAME = re.compile(r"^preview_[0-9a-f]{16}$")
 _TIMEOUT = 10
+
+
+def database_server(url: str) -> tuple[str, int] | None:
+    """(host, port) of the previews' PostgreSQL server; None when not configured."""
+    if not url:
+        return None
+    parts = urlsplit(re.sub(r"^postgresql\+\w+://", "postgresql://", url))
+    return parts.hostname or "127.0.0.1", parts.port or 5432
+
+
+def relayed(variables: dict[str, str], port: int) -> dict[str, str]:
+    """The app's database variables as a sandboxed app sees the server: at its own
+    ``127.0.0.1:port``, the relay to the real server (its network reaches nothing else)."""
+    changed = dict(variables)
+    host, real_port = variables.get("POSTGRES_HOST"), variables.get("POSTGRES_PORT")
+    if host and real_port and "DATABASE_URL" in changed:
+        changed["DATABASE_URL"] = changed["DATABASE_URL"].replace(
+            f"@{host}:{real_port}/", f"@127.0.0.1:{port}/", 1
+        )
+    changed["POSTGRES_HOST"], changed["POSTGRES_PORT"] = "127.0.0.1", str(port)
+    return changed
 
 
 def _admin(url: str) -> psycopg.Connection:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
 
-from .egress import proxy_environment
+from .appdb import relayed
+from .egress import DATABASE_PORT, proxy_environment
 from .process import child_environment
 
 if TYPE_CHECKING:
@@ -54,7 +55,10 @@ def app_environment(runtime: PreviewRuntime, python: str) -> dict[str, str]:
     given = {**dotenv_file(spec.files, anchor), **spec.extra}
     env = {**base, **{k: v for k, v in given.items() if k not in _OURS}}
     env.update({k: base[k] for k in _OURS})
-    for name, value in runtime.preparation.database_env.items():
+    database = runtime.preparation.database_env
+    if database and runtime.database_relayed:
+        database = relayed(database, DATABASE_PORT)
+    for name, value in database.items():
         env.setdefault(name, value)
     if database_url is not None and "DATABASE_URL" not in given:
         env.setdefault("DATABASE_URL", database_url)

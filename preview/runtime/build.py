@@ -29,7 +29,7 @@ import uv
 
 from ..settings import Settings
 from .depspec import NodeDeps, PythonDeps
-from .egress import EgressPolicy, proxy_environment
+from .egress import EgressPolicy, Outbound, proxy_environment
 from .envcache import (
     DOWNLOAD_CACHES,
     MARKER,
@@ -272,9 +272,13 @@ class EnvBuilder:
         isolation = self._sandbox()
         if confined is not None and isolation is not None:
             env_dir, caches, read_only, tools = confined
-            confinement = await isolation.confine_build(
-                self.settings, env_dir, cwd, caches=caches, read_only=read_only, tools=tools
+            index = EgressPolicy.for_builds(
+                self.settings.package_index_url, self.settings.find_links
             )
+            confinement = await isolation.confine_build(
+                self.settings, env_dir, cwd, caches=caches, read_only=read_only, tools=tools,
+                outbound=Outbound(policy=index),
+            )  # fmt: skip
             # Copies, not hard links into the cache: the cache is the builder's to write,
             # so a later build must not reach the files of environments apps run.
             env = {**env, **proxy_environment(local_direct=False), "UV_LINK_MODE": "copy"}
@@ -283,9 +287,6 @@ class EnvBuilder:
                 argv, cwd=cwd, env=env, limits=ChildLimits(memory_bytes=_BUILD_MEMORY),
                 publish=publish, time_limit=self.settings.build_timeout,
                 confinement=confinement,
-                egress=EgressPolicy.for_builds(
-                    self.settings.package_index_url, self.settings.find_links
-                ),
             )  # fmt: skip
         except OSError as error:
             raise BuildFailed(f"could not run {Path(argv[0]).name}: {error.strerror}") from None

@@ -29,11 +29,22 @@ from urllib.parse import urlsplit
 
 import trio
 
-__all__ = ["EGRESS_PORT", "EgressPolicy", "open_egress", "proxy_environment", "serve_egress"]
+__all__ = [
+    "DATABASE_PORT",
+    "EGRESS_PORT",
+    "EgressPolicy",
+    "Outbound",
+    "open_outbound",
+    "proxy_environment",
+    "serve_egress",
+]
 
 _log = logging.getLogger(__name__)
 
 EGRESS_PORT = 65531  # inside the sandbox (its own network namespace); above any port pool
+DATABASE_PORT = 5432  # inside: the relay to the previews' PostgreSQL server
+_PROXY_SOCKET = "proxy.sock"
+_DATABASE_SOCKET = "db.sock"
 _HEAD_LIMIT = 16 * 1024
 _HEAD_TIME = 10.0
 _CONNECT_TIME = 10.0
@@ -115,20 +126,40 @@ def proxy_environment(*, local_direct: bool = True) -> dict[str, str]:
     }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Outbound:
+    """What may leave one sandbox: through the proxy, the hosts ``policy`` allows; and,
+    when ``database`` names the previews' PostgreSQL server (host, port), a relay to it
+    and nowhere else (its ``127.0.0.1:DATABASE_PORT`` inside)."""
+
+    policy: EgressPolicy = EgressPolicy()
+    database: tuple[str, int] | None = None
+
+    @property
+    def relays(self) -> list[tuple[int, str]]:
+        """(port inside, socket name in the sandbox's outbound directory) of each way out."""
+        ways = [] if self.policy.closed else [(EGRESS_PORT, _PROXY_SOCKET)]
+        return ways + ([(DATABASE_PORT, _DATABASE_SOCKET)] if self.database else [])
+
+
 @asynccontextmanager
-async def open_egress(
-    socket_path: Path | None, policy: EgressPolicy, report: Report
+async def open_outbound(
+    directory: Path | None, outbound: Outbound, report: Report
 ) -> AsyncIterator[None]:
-    """Serve ``socket_path`` (made in a fresh directory of its own) for the block's
+    """Serve ``outbound``'s sockets in ``directory`` (made fresh) for the block's
     duration; nothing when it is None. The directory is removed at the end."""
-    if socket_path is None:
+    if directory is None or not outbound.relays:
         yield
         return
-    directory = socket_path.parent
     await trio.to_thread.run_sync(_fresh_dir, directory)
     try:
         async with trio.open_nursery() as nursery:
-            await nursery.start(serve_egress, socket_path, policy, report)
+            if not outbound.policy.closed:
+                await nursery.start(
+                    serve_egress, directory / _PROXY_SOCKET, outbound.policy, report
+                )
+            if outbound.database is not None:
+                await nursery.start(_serve_relay, directory / _DATABASE_SOCKET, outbound.database)
             try:
                 yield
             finally:
@@ -153,6 +184,41 @@ async def serve_egress(
 ) -> None:
     """Listen on ``socket_path`` until cancelled; every connection is one proxied call
     or tunnel (at most ``_MAX_TUNNELS`` at once: the rest wait for a slot)."""
+
+    async def proxy(client: trio.SocketStream) -> None:
+        with trio.move_on_after(_HEAD_TIME):
+            head, rest = await _read_head(client)
+        if head is not None:  # else too slow, too big or gone
+            await _proxy(client, head, rest, policy, report)
+
+    await _serve_unix(socket_path, proxy, task_status)
+
+
+async def _serve_relay(
+    socket_path: Path,
+    destination: tuple[str, int],
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Every connection to ``socket_path`` is relayed to ``destination``, only there."""
+
+    async def relay(client: trio.SocketStream) -> None:
+        try:
+            with trio.fail_after(_CONNECT_TIME):
+                upstream = await trio.open_tcp_stream(*destination)
+        except (OSError, trio.TooSlowError):
+            return
+        async with upstream:
+            await _relay(client, upstream)
+
+    await _serve_unix(socket_path, relay, task_status)
+
+
+async def _serve_unix(
+    socket_path: Path,
+    handler: Callable[[trio.SocketStream], Awaitable[None]],
+    task_status: trio.TaskStatus[None],
+) -> None:
     listener = trio.socket.socket(trio.socket.AF_UNIX)
     try:
         await listener.bind(str(socket_path))
@@ -168,21 +234,19 @@ async def serve_egress(
                 except BaseException:
                     slots.release()
                     raise
-                nursery.start_soon(_serve_one, trio.SocketStream(sock), policy, report, slots)
+                nursery.start_soon(_serve_one, trio.SocketStream(sock), handler, slots)
     finally:
         listener.close()
 
 
 async def _serve_one(
-    client: trio.SocketStream, policy: EgressPolicy, report: Report, slots: trio.Semaphore
+    client: trio.SocketStream,
+    handler: Callable[[trio.SocketStream], Awaitable[None]],
+    slots: trio.Semaphore,
 ) -> None:
     try:
         async with client:
-            with trio.move_on_after(_HEAD_TIME):
-                head, rest = await _read_head(client)
-            if head is None:  # too slow, too big or gone
-                return
-            await _proxy(client, head, rest, policy, report)
+            await handler(client)
     except (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
         pass  # one connection's failure ends that connection only
     except Exception:

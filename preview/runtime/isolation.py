@@ -21,9 +21,8 @@ import trio
 
 from ..settings import Settings
 from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
-from .egress import EGRESS_PORT
+from .egress import Outbound
 from .sandbox import (
-    EGRESS_SOCKET_NAME,
     SOCKET_NAME,
     SandboxedCommand,
     SandboxTools,
@@ -36,6 +35,7 @@ __all__ = ["Confinement", "Isolation"]
 _log = logging.getLogger(__name__)
 _BUILD_MEMORY_MB = 2048  # a build's memory cgroup (compilers need more than apps)
 _BUILD_PIDS = 512  # uv's and npm's worker threads
+_NOTHING_OUT = Outbound()
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,9 @@ class Isolation:
         port: int,
         app_dir: Path,
         read_only: tuple[Path, ...] = (),
-        egress: bool = False,
+        outbound: Outbound = _NOTHING_OUT,
     ) -> Confinement | None:
-        """An app's: its HTTP forwarder, its port's uid; the egress of PREVIEW_EGRESS."""
+        """An app's: its HTTP forwarder, its port's uid, its ways out."""
         if self.tools is None:
             return None
         sockets = settings.previews_dir / ".sockets"
@@ -109,7 +109,8 @@ class Isolation:
             app_dir=app_dir,
             socket_dir=sockets / preview_id,
             read_only=(*self.read_only, *read_only),
-            egress_dir=sockets / f"{preview_id}-egress" if egress else None,
+            outbound_dir=sockets / f"{preview_id}-out" if outbound.relays else None,
+            outbound=outbound,
         )
 
     def confine_step(
@@ -122,7 +123,7 @@ class Isolation:
         read_only: tuple[Path, ...] = (),
         writable: tuple[Path, ...] = (),
         tools: tuple[Path, ...] = (),
-        egress: bool = False,
+        outbound: Outbound = _NOTHING_OUT,
         limits: CgroupLimits | None = None,
     ) -> Confinement | None:
         """A build's or a set-up step's: no HTTP forwarder; ``uid_slot`` picks its host
@@ -139,7 +140,10 @@ class Isolation:
             read_only=(*self.read_only, *read_only),
             writable=writable,
             tools=tools,
-            egress_dir=settings.previews_dir / ".sockets" / f"{name}-egress" if egress else None,
+            outbound_dir=(
+                settings.previews_dir / ".sockets" / f"{name}-out" if outbound.relays else None
+            ),
+            outbound=outbound,
             limits=limits,
         )
 
@@ -152,6 +156,7 @@ class Isolation:
         caches: tuple[Path, ...],
         read_only: tuple[Path, ...],
         tools: tuple[Path, ...],
+        outbound: Outbound,
     ) -> Confinement | None:
         """A dependency build's: the shared builder uid, its environment and the download
         caches writable, egress to the package index, room for compilers."""
@@ -160,7 +165,7 @@ class Isolation:
         return self.confine_step(
             settings, f"build-{env_dir.name[:24]}", work_dir=cwd, uid_slot=0,
             read_only=read_only, writable=tuple(p for p in (env_dir, *caches) if p != cwd),
-            tools=tools, egress=True,
+            tools=tools, outbound=outbound,
             limits=CgroupLimits(
                 memory_bytes=max(settings.memory_limit_mb, _BUILD_MEMORY_MB) * 1024 * 1024,
                 pids=max(settings.pids_limit, _BUILD_PIDS),
@@ -182,7 +187,8 @@ class Confinement:
     read_only: tuple[Path, ...]
     writable: tuple[Path, ...] = ()
     tools: tuple[Path, ...] = ()
-    egress_dir: Path | None = None  # where its egress proxy's socket is (None: no egress)
+    outbound_dir: Path | None = None  # where the service's sockets for its ways out are
+    outbound: Outbound = field(default_factory=Outbound)
     limits: CgroupLimits | None = None  # None: a preview's, from the settings
     cgroup: PreviewCgroup | None = None
     host_uid: int | None = field(default=None, init=False)
@@ -193,16 +199,12 @@ class Confinement:
         return self.socket_dir / SOCKET_NAME
 
     @property
-    def egress_socket(self) -> Path | None:
-        return self.egress_dir / EGRESS_SOCKET_NAME if self.egress_dir is not None else None
-
-    @property
     def limits_memory(self) -> bool:
         return self.isolation.cgroups is not None
 
     def prepare(self, argv: list[str]) -> SandboxedCommand:
         """Blocking: the cgroup, the socket dir, ownership; the command to spawn.
-        An egress socket must be listening already (see ``egress.open_egress``)."""
+        Its outbound sockets must be listening already (see ``egress.open_outbound``)."""
         if self.socket_dir is not None:
             self.socket_dir.mkdir(parents=True, exist_ok=True)
         settings = self.settings
@@ -230,7 +232,9 @@ class Confinement:
             forwarder_limit=max(8, settings.pids_limit // 4),
             writable=self.writable,
             tools_inside=self.tools,
-            egress=(self.egress_dir, EGRESS_PORT) if self.egress_dir is not None else None,
+            outbound=(
+                (self.outbound_dir, self.outbound.relays) if self.outbound_dir is not None else None
+            ),
         )
         self.host_uid = command.host_uid
         if command.host_uid is not None:

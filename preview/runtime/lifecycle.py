@@ -29,11 +29,12 @@ from ..metrics import PREPARATION_FAILED, Metrics
 from ..proxy import Upstream
 from ..settings import Settings
 from ..store import Store
+from .appdb import database_server
 from .appdir import app_read_only, remove_tree, write_files
 from .appenv import app_environment
 from .build import BuildFailed, EnvBuilder
 from .child import ChildProcess
-from .egress import EgressPolicy, open_egress
+from .egress import EgressPolicy, Outbound, open_outbound
 from .isolation import Confinement, Isolation
 from .ports import PortPool
 from .preparation import Preparation
@@ -72,7 +73,10 @@ class PreviewRuntime(ChildSupervision):
     ) -> None:
         self.spec = spec
         self.isolation = isolation
-        self.egress = EgressPolicy.parse(settings.egress)
+        self.outbound = Outbound(
+            policy=EgressPolicy.parse(settings.egress),
+            database=database_server(settings.app_postgres_url),
+        )
         self.confinement: Confinement | None = None
         self.upstream = Upstream(spec.port)  # the socket's, once sandboxed
         self.id = spec.preview_id
@@ -213,19 +217,28 @@ class PreviewRuntime(ChildSupervision):
             self._give_up_store.set()  # only stores wait beyond this: not for ever
 
     @property
+    def sandboxed(self) -> bool:
+        return self.isolation is not None and self.isolation.sandboxed
+
+    @property
     def egress_open(self) -> bool:
         """Whether its sandbox has a way out (PREVIEW_EGRESS names hosts)."""
-        return self.isolation is not None and self.isolation.sandboxed and not self.egress.closed
+        return self.sandboxed and not self.outbound.policy.closed
+
+    @property
+    def database_relayed(self) -> bool:
+        """Whether it reaches its PostgreSQL database through its sandbox's relay."""
+        return self.sandboxed and self.outbound.database is not None
 
     def _confine_step(self, python: str, cwd: Path, built: Path | None) -> Confinement | None:
-        """A set-up step's sandbox: the app's files, environment and host uid."""
+        """A set-up step's sandbox: the app's files, environment, host uid, ways out."""
         if self.isolation is None:
             return None
         return self.isolation.confine_step(
             self.settings, f"{self.id}-setup", work_dir=cwd, uid_slot=self.spec.port,
             read_only=app_read_only(built, python),
             writable=(self.temp_dir,) if cwd != self.temp_dir else (),
-            egress=self.egress_open,
+            outbound=self.outbound,
         )  # fmt: skip
 
     async def _egress_refused(self, message: str) -> None:
@@ -311,12 +324,12 @@ class PreviewRuntime(ChildSupervision):
                 port=spec.port,
                 app_dir=self.temp_dir,
                 read_only=app_read_only(self.preparation.env_path, python),
-                egress=self.egress_open,
+                outbound=self.outbound,
             )
         if self.confinement is not None:
             self.upstream = Upstream(spec.port, str(self.confinement.socket_path))
-        egress = self.confinement.egress_socket if self.confinement is not None else None
-        async with open_egress(egress, self.egress, self._egress_refused):
+        outbound_dir = self.confinement.outbound_dir if self.confinement is not None else None
+        async with open_outbound(outbound_dir, self.outbound, self._egress_refused):
             return await self._spawn_and_supervise(spec, env, limits)
 
     async def _spawn_and_supervise(

@@ -30,7 +30,6 @@ from .appdb import create_app_database, drop_app_database
 from .build import BuildFailed, EnvBuilder, Lease
 from .depspec import node_dependencies, python_dependencies
 from .detect import Detection
-from .egress import EgressPolicy
 from .isolation import Confinement
 from .process import ChildLimits, describe_exit
 from .steps import Publish, run_logged
@@ -266,7 +265,6 @@ async def _setup_step(
         result = await run_logged(
             argv, cwd=cwd, env=env, limits=limits, publish=publish,
             time_limit=settings.build_timeout, confinement=confine(cwd),
-            egress=EgressPolicy.parse(settings.egress),
         )  # fmt: skip
     except OSError as error:
         raise BuildFailed(f"setup step {argv[0]!r} could not start: {error.strerror}") from None

@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
-    "EGRESS_SOCKET_NAME",
     "TOOLS_DIR_INSIDE",
     "SandboxTools",
     "SandboxedCommand",
@@ -66,16 +65,19 @@ _ETC = (
 )  # fmt: skip
 _SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 EGRESS_DIR_INSIDE = "/run/egress"
-EGRESS_SOCKET_NAME = "proxy.sock"
 TOOLS_DIR_INSIDE = "/run/tools"
 
 
-def _launcher(socat: str, *, forward: bool, max_children: int, egress_port: int | None) -> str:
+def _launcher(
+    socat: str, *, forward: bool, max_children: int, relays: Sequence[tuple[int, str]]
+) -> str:
     """The shell that starts the forwarders and then execs the command.
 
     socat's own messages (one per refused connection while the app starts) are noise.
     Its default listen backlog (5) would refuse a burst of new connections at once (a
     Unix socket's connect does not wait); forked children must not unlink the socket.
+    Each relay listens on a port of the sandbox's loopback and carries its connections
+    to a socket of the service's in the outbound directory.
     """
     parts = []
     if forward:
@@ -84,11 +86,11 @@ def _launcher(socat: str, *, forward: bool, max_children: int, egress_port: int 
             f"max-children={max_children},backlog=1024,unlink-early,unlink-close=0 "
             'TCP:127.0.0.1:"$PORT" 2>/dev/null </dev/null &'
         )
-    if egress_port is not None:
+    for port, name in relays:
         parts.append(
-            f"{socat} TCP-LISTEN:{egress_port},bind=127.0.0.1,fork,reuseaddr,"
+            f"{socat} TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr,"
             f"max-children={max_children},backlog=128 "
-            f"UNIX-CONNECT:{EGRESS_DIR_INSIDE}/{EGRESS_SOCKET_NAME} 2>/dev/null </dev/null &"
+            f"UNIX-CONNECT:{EGRESS_DIR_INSIDE}/{name} 2>/dev/null </dev/null &"
         )
     return " ".join([*parts, 'exec "$@"'])
 
@@ -170,15 +172,15 @@ def sandboxed_command(
     forwarder_limit: int = 64,
     writable: Sequence[Path] = (),
     tools_inside: Sequence[Path] = (),
-    egress: tuple[Path, int] | None = None,
+    outbound: tuple[Path, Sequence[tuple[int, str]]] | None = None,
 ) -> SandboxedCommand:
     """The command that runs ``argv`` confined (see the module doc).
 
     ``app_dir`` is its cwd, writable like ``writable``; ``socket_dir`` (None: no HTTP
     forwarder, as for a build) is where the forwarder's socket goes. ``tools_inside``:
-    programs bound read-only into ``/run/tools``. ``egress``: the directory holding the
-    service's egress proxy socket (bound read-only, so it cannot be replaced) and the
-    port its forwarder listens on inside.
+    programs bound read-only into ``/run/tools``. ``outbound``: the directory holding the
+    service's sockets for the ways out (bound read-only, so they cannot be replaced) and
+    the relays to them, (port inside, socket name).
 
     ``cgroup_procs``: the ``cgroup.procs`` files the tree must be in. A shell writes its
     own pid there and then execs bwrap, so every process of the sandbox, from the first,
@@ -192,8 +194,8 @@ def sandboxed_command(
         mounts = [(p, str(p), "--ro-bind-fd") for p in read_only]
         if socket_dir is not None:
             mounts += [(socket_dir, SOCKET_DIR_INSIDE, "--bind-fd")]
-        if egress is not None:
-            mounts += [(egress[0], EGRESS_DIR_INSIDE, "--ro-bind-fd")]
+        if outbound is not None:
+            mounts += [(outbound[0], EGRESS_DIR_INSIDE, "--ro-bind-fd")]
         mounts += [(p, str(p), "--bind-fd") for p in (app_dir, *writable)]
         for source, target, option in mounts:
             fd = os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -244,7 +246,7 @@ def sandboxed_command(
         tools.socat,
         forward=socket_dir is not None,
         max_children=max(1, forwarder_limit),
-        egress_port=egress[1] if egress is not None else None,
+        relays=outbound[1] if outbound is not None else (),
     )
     command.argv = [
         *prefix,

@@ -17,7 +17,7 @@ from pathlib import Path
 import trio
 
 from ..logs import LevelClassifier, LineSplitter, OutputTails, failure_cause
-from .egress import EgressPolicy, open_egress
+from .egress import Outbound, open_outbound
 from .isolation import Confinement
 from .process import ChildLimits, spawn_child, terminate_group
 
@@ -29,7 +29,7 @@ _KEPT = 200
 _DRAIN = 2.0
 _GRACE = 2.0
 _MAX_LINE = 16_384
-_NO_EGRESS = EgressPolicy()
+_NOTHING_OUT = Outbound()
 
 
 @dataclass
@@ -77,12 +77,11 @@ async def run_logged(
     publish: Publish,
     time_limit: float,
     confinement: Confinement | None = None,
-    egress: EgressPolicy = _NO_EGRESS,
 ) -> StepResult:
     """Run ``argv`` to its end (or ``time_limit`` seconds), streaming its lines to ``publish``.
 
     With a ``confinement`` (see :meth:`.Isolation.confine_step`), in its sandbox and
-    cgroup, reaching out only through an egress proxy that lets ``egress`` through (its
+    cgroup, reaching out only by the ways its ``outbound`` opens (the egress proxy's
     refusals are lines of the output). Raises ``OSError`` when it cannot start; on
     cancellation the whole group is killed.
     """
@@ -91,9 +90,10 @@ async def run_logged(
     async def refused(message: str) -> None:
         await publish([("WARN", message)], "stderr")
 
-    egress_socket = confinement.egress_socket if confinement is not None else None
+    outbound_dir = confinement.outbound_dir if confinement is not None else None
+    outbound = confinement.outbound if confinement is not None else _NOTHING_OUT
     try:
-        async with open_egress(egress_socket, egress, refused):
+        async with open_outbound(outbound_dir, outbound, refused):
             process = await spawn_child(
                 argv, cwd=cwd, env=env, limits=limits, confinement=confinement
             )

@@ -61,9 +61,11 @@ def _can_connect(env: dict[str, str], database: str) -> bool:
         return False
 
 
-async def test_each_preview_gets_its_own_database(settings: Settings) -> None:
-    # The sandbox has no route to the database server yet (README: Isolation).
-    configured = replace(settings, app_postgres_url=PG_URL, sandbox="off")
+@pytest.mark.parametrize("sandbox", ["auto", "off"])
+async def test_each_preview_gets_its_own_database(settings: Settings, sandbox: str) -> None:
+    # Sandboxed, the app reaches the server through its sandbox's relay (127.0.0.1:5432
+    # inside), the one way out its network has.
+    configured = replace(settings, app_postgres_url=PG_URL, sandbox=sandbox)
     with trio.fail_after(60):
         async with running_service(configured) as service:
             first = await service.upload(DB_APP)
@@ -90,8 +92,7 @@ async def test_each_preview_gets_its_own_database(settings: Settings) -> None:
 
 
 async def test_own_database_url_is_not_overridden(settings: Settings) -> None:
-    # The sandbox has no route to the database server yet (README: Isolation).
-    configured = replace(settings, app_postgres_url=PG_URL, sandbox="off")
+    configured = replace(settings, app_postgres_url=PG_URL)
     app = server_app(
         before_serving="""
         class Env(Handler):
