@@ -41,14 +41,10 @@ from .preparation import Preparation
 from .process import (
     ChildLimits,
     GroupUsage,
-    describe_exit,
-    process_start_time,
-    spawn_child,
-    terminate_group,
 )
 from .rowkeeper import RowKeeper
 from .spec import LaunchSpec
-from .supervision import EXITED, READERS_DRAIN, ChildSupervision
+from .supervision import ChildSupervision
 
 __all__ = ["PreviewRuntime"]
 
@@ -331,55 +327,6 @@ class PreviewRuntime(ChildSupervision):
         outbound_dir = self.confinement.outbound_dir if self.confinement is not None else None
         async with open_outbound(outbound_dir, self.outbound, self._egress_refused):
             return await self._spawn_and_supervise(spec, env, limits)
-
-    async def _spawn_and_supervise(
-        self, spec: LaunchSpec, env: dict[str, str], limits: ChildLimits
-    ) -> str:
-        try:
-            process = await spawn_child(
-                spec.argv, cwd=self.temp_dir, env=env, limits=limits, confinement=self.confinement
-            )
-        except OSError as error:
-            self.error_message = f"could not start {spec.argv[0]!r}: {error.strerror or error}"
-            await self._system("ERROR", self.error_message)
-            return "failed"
-        self.process = process
-        async with trio.open_nursery() as pipes:
-            pipes.start_soon(self._output.read, process.stdout, "stdout")
-            pipes.start_soon(self._output.read, process.stderr, "stderr")
-            heartbeat = trio.CancelScope()
-            pipes.start_soon(self._heartbeat, heartbeat)
-            limits_watch = trio.CancelScope()
-            pipes.start_soon(self._watch_limits, limits_watch)
-            try:
-                # From the spawn on, whatever fails (the database, say) still reaches
-                # the finally below: no child outlives its preview.
-                argv = " ".join(spec.argv)
-                await self._system("INFO", f"process started (pid {process.pid}): {argv}")
-                self._row.update(
-                    process_id=process.pid, process_started_at=process_start_time(process.pid)
-                )
-                outcome = await self._supervise(process)
-                if self.status in ("starting", "running"):
-                    await self._publish_status("stopping", f"stopping: {self.stop_reason}")
-                    self._row.update(status="stopping")
-            finally:
-                with trio.move_on_after(self.settings.stop_grace + 5):
-                    self.exit_code = await terminate_group(
-                        process, self.settings.stop_grace, self.confinement
-                    )
-                process.close()
-                heartbeat.cancel()
-                limits_watch.cancel()
-                pipes.cancel_scope.deadline = trio.current_time() + READERS_DRAIN
-        clean = outcome == "stopped"
-        requested = clean and self.stop_reason != EXITED  # ours, not the app's own exit
-        await self._system(
-            "INFO" if clean else "ERROR", describe_exit(self.exit_code, requested=requested)
-        )
-        if outcome == "failed" and self.error_message is None:
-            self.error_message = describe_exit(self.exit_code)
-        return outcome
 
     async def _move_port(self) -> None:
         """Another process took the port while the app was prepared: take another."""

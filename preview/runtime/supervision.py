@@ -1,8 +1,9 @@
-"""While a preview's child runs: readiness, health checks, limits and the streams' upkeep.
+"""While a preview's child runs: spawn, readiness, health checks, limits, upkeep.
 
 A part of :class:`~preview.runtime.lifecycle.PreviewRuntime` (its base class), apart so
-that each module keeps to one concern: ``lifecycle`` prepares, spawns and tears down;
-this waits for the app to answer and watches it until it should end.
+that each module keeps to one concern: ``lifecycle`` prepares, confines and tears down;
+this spawns the app, waits for it to answer and watches it until it should end (its
+tree is terminated on the way out, whatever happened).
 """
 
 from __future__ import annotations
@@ -11,8 +12,15 @@ import trio
 
 from ..clock import utcnow
 from .child import ChildProcess
-from .process import describe_exit
+from .process import (
+    ChildLimits,
+    describe_exit,
+    process_start_time,
+    spawn_child,
+    terminate_group,
+)
 from .readiness import is_healthy, wait_until_answering
+from .spec import LaunchSpec
 
 __all__ = ["EXITED", "READERS_DRAIN", "ChildSupervision"]
 
@@ -42,6 +50,56 @@ class ChildSupervision:
     @error_lines.setter
     def error_lines(self, lines: list[str]) -> None:
         self._error_lines = self.host_paths.lines(lines)
+
+    async def _spawn_and_supervise(
+        self, spec: LaunchSpec, env: dict[str, str], limits: ChildLimits
+    ) -> str:
+        """Spawn the app and watch it to its end, which always tears its tree down."""
+        try:
+            process = await spawn_child(
+                spec.argv, cwd=self.temp_dir, env=env, limits=limits, confinement=self.confinement
+            )
+        except OSError as error:
+            self.error_message = f"could not start {spec.argv[0]!r}: {error.strerror or error}"
+            await self._system("ERROR", self.error_message)
+            return "failed"
+        self.process = process
+        async with trio.open_nursery() as pipes:
+            pipes.start_soon(self._output.read, process.stdout, "stdout")
+            pipes.start_soon(self._output.read, process.stderr, "stderr")
+            heartbeat = trio.CancelScope()
+            pipes.start_soon(self._heartbeat, heartbeat)
+            limits_watch = trio.CancelScope()
+            pipes.start_soon(self._watch_limits, limits_watch)
+            try:
+                # From the spawn on, whatever fails (the database, say) still reaches
+                # the finally below: no child outlives its preview.
+                argv = " ".join(spec.argv)
+                await self._system("INFO", f"process started (pid {process.pid}): {argv}")
+                self._row.update(
+                    process_id=process.pid, process_started_at=process_start_time(process.pid)
+                )
+                outcome = await self._supervise(process)
+                if self.status in ("starting", "running"):
+                    await self._publish_status("stopping", f"stopping: {self.stop_reason}")
+                    self._row.update(status="stopping")
+            finally:
+                with trio.move_on_after(self.settings.stop_grace + 5):
+                    self.exit_code = await terminate_group(
+                        process, self.settings.stop_grace, self.confinement
+                    )
+                process.close()
+                heartbeat.cancel()
+                limits_watch.cancel()
+                pipes.cancel_scope.deadline = trio.current_time() + READERS_DRAIN
+        clean = outcome == "stopped"
+        requested = clean and self.stop_reason != EXITED  # ours, not the app's own exit
+        await self._system(
+            "INFO" if clean else "ERROR", describe_exit(self.exit_code, requested=requested)
+        )
+        if outcome == "failed" and self.error_message is None:
+            self.error_message = describe_exit(self.exit_code)
+        return outcome
 
     async def _supervise(self, process: ChildProcess) -> str:
         """Until the preview should end; returns the final status it should get."""

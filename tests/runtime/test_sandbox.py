@@ -71,6 +71,10 @@ def probes():
         "home": attempt(lambda: os.listdir("/home")),
         "root": attempt(lambda: os.listdir("/root")),
     }
+    found["env_leaks"] = sorted(
+        k for k, v in os.environ.items()
+        if k.startswith("PREVIEW_") or targets["secret"] in v or targets["data_dir"] in v
+    )
     found["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
     found["uid"] = os.getuid()
     found["cap_eff"] = status_field("CapEff")
@@ -174,6 +178,7 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
             "other_port": other["port"],
             "service_pid": os.getpid(),
             "marker": marker,
+            "secret": SECRET,
         }
         body = await launch_probe(service, probe_app(**{"targets.json": json.dumps(targets)}))
         found = (await service.app_get(body, "/probe")).json()
@@ -189,6 +194,7 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
         allowed = {p.parts[2] for p in bound if Path("/root") in p.parents}
         if found["root"]["ok"]:
             assert set(ast.literal_eval(found["root"]["result"])) <= allowed
+        assert found["env_leaks"] == []  # nothing of the service's environment
         assert found["write_own_dir"]["ok"] is True
         assert found["write_tmp"]["ok"] is True  # its own /tmp, not the host's
         assert not (Path("/tmp") / marker).exists()
