@@ -295,38 +295,11 @@ async def test_unsandboxed_previews_say_so(unsandboxed: Settings, service: Servi
 async def test_a_sigkilled_service_leaves_no_child_behind(
     tmp_path: Path, settings: Settings, sandbox: str
 ) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PREVIEW_")},
-        "PREVIEW_DATA_DIR": str(tmp_path / "killed"),
-        "PREVIEW_JWT_SECRET": SECRET,
-        "PREVIEW_PORT_MIN": str(settings.port_min),
-        "PREVIEW_PORT_MAX": str(settings.port_max),
-        "PREVIEW_SANDBOX": sandbox,
-    }
-    config = tmp_path / "hypercorn.toml"
-    config.write_text('bind = ["127.0.0.1:0"]\nworker_class = "trio"\n')
-    server = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "hypercorn", "-c", str(config), "preview:create_app()"],
-        env=env,
-        stderr=subprocess.PIPE,
-    )
+    server = await _plain_hypercorn(tmp_path, tmp_path / "killed", settings, sandbox)
     try:
         with trio.fail_after(60):
-            url = await _bound_url(server)
-            async with httpx.AsyncClient(base_url=url, trust_env=False, timeout=30) as client:
-                response = await client.post(
-                    "/api/generations",
-                    json={"projectId": "p", "files": server_app()},
-                    headers=auth(),
-                )
-                gid = response.json()["generationId"]
-                launched = await client.post(
-                    f"/api/generations/{gid}/preview/launch",
-                    json={"wait": True, "command": SERVER_COMMAND},
-                    headers=auth(),
-                )
-                assert launched.json()["status"] == "running", launched.text
-            tree = [psutil.Process(launched.json()["processId"])]
+            launched = await _launch_over_http(await _bound_url(server))
+            tree = [psutil.Process(launched["processId"])]
             tree += tree[0].children(recursive=True)
             server.send_signal(signal.SIGKILL)
             await server.wait()
@@ -352,42 +325,13 @@ async def test_sigterm_to_plain_hypercorns_group_stops_previews_cleanly(
     Hypercorn's worker gets it as well as its master. Every preview must still be stopped
     the clean way: its tree gone, its row 'stopped', its directory and cgroup removed."""
     data_dir = tmp_path / "grouped"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PREVIEW_")},
-        "PREVIEW_DATA_DIR": str(data_dir),
-        "PREVIEW_JWT_SECRET": SECRET,
-        "PREVIEW_PORT_MIN": str(settings.port_min),
-        "PREVIEW_PORT_MAX": str(settings.port_max),
-        "PREVIEW_SANDBOX": sandbox,
-        "PREVIEW_STOP_GRACE": "1",
-    }
-    config = tmp_path / "hypercorn.toml"
-    config.write_text('bind = ["127.0.0.1:0"]\nworker_class = "trio"\nworkers = 1\n')
-    server = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "hypercorn", "-c", str(config), "preview:create_app()"],
-        env=env,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    server = await _plain_hypercorn(tmp_path, data_dir, settings, sandbox, own_group=True)
     previews_dir = Settings(data_dir=data_dir).previews_dir
     try:
         with trio.fail_after(60):
-            url = await _bound_url(server)
-            async with httpx.AsyncClient(base_url=url, trust_env=False, timeout=30) as client:
-                uploaded = await client.post(
-                    "/api/generations",
-                    json={"projectId": "p", "files": server_app()},
-                    headers=auth(),
-                )
-                gid = uploaded.json()["generationId"]
-                launched = await client.post(
-                    f"/api/generations/{gid}/preview/launch",
-                    json={"wait": True, "command": SERVER_COMMAND},
-                    headers=auth(),
-                )
-                assert launched.json()["status"] == "running", launched.text
-            preview_id = launched.json()["previewInstanceId"]
-            tree = [psutil.Process(launched.json()["processId"])]
+            launched = await _launch_over_http(await _bound_url(server))
+            preview_id = launched["previewInstanceId"]
+            tree = [psutil.Process(launched["processId"])]
             tree += tree[0].children(recursive=True)
             assert (previews_dir / preview_id).is_dir()
             os.killpg(server.pid, signal.SIGTERM)
@@ -410,6 +354,45 @@ async def test_sigterm_to_plain_hypercorns_group_stops_previews_cleanly(
         if cgroups is not None:
             cgroups.remove_stale()
             cgroups.remove_parents()
+
+
+async def _plain_hypercorn(
+    tmp_path: Path, data_dir: Path, settings: Settings, sandbox: str, *, own_group: bool = False
+) -> trio.Process:
+    """``hypercorn -c … 'preview:create_app()'`` with one worker (a child of its master)."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PREVIEW_")},
+        "PREVIEW_DATA_DIR": str(data_dir),
+        "PREVIEW_JWT_SECRET": SECRET,
+        "PREVIEW_PORT_MIN": str(settings.port_min),
+        "PREVIEW_PORT_MAX": str(settings.port_max),
+        "PREVIEW_SANDBOX": sandbox,
+        "PREVIEW_STOP_GRACE": "1",
+    }
+    config = tmp_path / "hypercorn.toml"
+    config.write_text('bind = ["127.0.0.1:0"]\nworker_class = "trio"\nworkers = 1\n')
+    return await trio.lowlevel.open_process(
+        [sys.executable, "-m", "hypercorn", "-c", str(config), "preview:create_app()"],
+        env=env,
+        stderr=subprocess.PIPE,
+        start_new_session=own_group,
+    )
+
+
+async def _launch_over_http(url: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=url, trust_env=False, timeout=30) as client:
+        uploaded = await client.post(
+            "/api/generations", json={"projectId": "p", "files": server_app()}, headers=auth()
+        )
+        gid = uploaded.json()["generationId"]
+        launched = await client.post(
+            f"/api/generations/{gid}/preview/launch",
+            json={"wait": True, "command": SERVER_COMMAND},
+            headers=auth(),
+        )
+    assert launched.json()["status"] == "running", launched.text
+    body: dict[str, Any] = launched.json()
+    return body
 
 
 async def _bound_url(server: trio.Process) -> str:
