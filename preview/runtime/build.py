@@ -142,7 +142,7 @@ class EnvBuilder:
             if deps.lock is not None:
                 project = path / "project"
                 await trio.to_thread.run_sync(write_lock_project, project, deps.lock)
-                await self._uv(
+                await self._install(
                     ["sync", "--frozen", "--no-install-project", "--no-dev", "--python", python,
                      *self._index_args()],
                     project, publish, {"UV_PROJECT_ENVIRONMENT": str(path)},
@@ -152,9 +152,9 @@ class EnvBuilder:
             if requirements:
                 listed = path / "requirements.txt"
                 await trio.to_thread.run_sync(listed.write_text, "\n".join(requirements) + "\n")
-                await self._uv(
+                await self._install(
                     ["pip", "install", "--python", python, "-r", str(listed), *self._index_args()],
-                    path, publish, env_dir=path, read_only=base,
+                    path, publish, {}, env_dir=path, read_only=base,
                 )  # fmt: skip
 
         what = deps.source or "no dependency file"
@@ -174,6 +174,43 @@ class EnvBuilder:
             self._interpreters[request] = found
         return self._interpreters[request]
 
+    async def _install(
+        self,
+        args: list[str],
+        cwd: Path,
+        publish: Publish,
+        env: dict[str, str],
+        *,
+        env_dir: Path,
+        read_only: tuple[Path, ...],
+    ) -> None:
+        """Install into ``env_dir``. Confined, in two steps, so that no code of the upload
+        ever runs with the shared download cache writable (it could plant files that
+        later builds of other apps copy): wheels only first (``--no-build``: uv alone
+        writes the cache, with what the index served), and only if some package must be
+        built from source, again with a cache of this build's own."""
+        if self._sandbox() is None:
+            await self._uv(args, cwd, publish, env, env_dir=env_dir, read_only=read_only)
+            return
+        try:
+            await self._uv(
+                [*args, "--no-build"], cwd, publish, env, env_dir=env_dir, read_only=read_only
+            )
+            return
+        except BuildFailed:
+            pass
+        note = "some packages are built from source: again, with a download cache of its own"
+        await publish([("INFO", note)], "stdout")
+        private = env_dir / ".build-cache"
+        try:
+            await self._uv(
+                args, cwd, publish, {**env, "UV_CACHE_DIR": str(private)},
+                env_dir=env_dir, read_only=read_only, caches=(),
+            )  # fmt: skip
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(30):
+                await trio.to_thread.run_sync(shutil.rmtree, private, True)
+
     async def _uv(
         self,
         args: list[str],
@@ -184,6 +221,7 @@ class EnvBuilder:
         trusted: bool = False,
         env_dir: Path | None = None,
         read_only: tuple[Path, ...] = (),
+        caches: tuple[Path, ...] | None = None,  # writable ones; None: the shared cache
     ) -> None:
         env = {**self._uv_env(), **(env or {})}
         binary = Path(uv.find_uv_bin())
@@ -196,7 +234,10 @@ class EnvBuilder:
         await self._step(
             [f"{TOOLS_DIR_INSIDE}/{binary.name}", *args], cwd,
             {**env, "HOME": str(env_dir)}, with_progress(publish),
-            confined=(env_dir, (self.root / ".uv-cache",), read_only, (binary,)),
+            confined=(
+                env_dir, (self.root / ".uv-cache",) if caches is None else caches,
+                read_only, (binary,),
+            ),
         )  # fmt: skip
 
     def _index_args(self) -> list[str]:

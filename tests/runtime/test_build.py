@@ -537,3 +537,70 @@ async def test_a_build_reaches_only_the_package_index(builder_service: Service) 
         assert any(m.startswith(refusal) for m in messages), messages
         with pytest.raises(BlockingIOError):
             listener.accept()  # nobody ever connected
+
+
+POISONING_SETUP = """
+from pathlib import Path
+from setuptools import setup
+
+# What a malicious build backend would do: plant a file other builds would install.
+for target in {targets!r}:
+    try:
+        Path(target).write_text("planted")
+    except OSError:
+        pass
+setup(name="localpkg", version="1.0", py_modules=["localpkg"])
+"""
+
+
+def _write_sdist(wheels: Path, targets: list[str]) -> None:
+    import io
+    import tarfile
+
+    files = {
+        "localpkg-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: localpkg\nVersion: 1.0\n",
+        "localpkg-1.0/setup.py": POISONING_SETUP.format(targets=targets),
+        "localpkg-1.0/localpkg.py": "VALUE = 42\n",
+        "localpkg-1.0/pyproject.toml": (
+            '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+        ),
+    }
+    wheels.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(wheels / "localpkg-1.0.tar.gz", "w:gz") as archive:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+
+
+async def test_a_package_built_from_source_cannot_reach_the_shared_cache(
+    build_settings: Settings, tmp_path: Path
+) -> None:
+    """An sdist's build runs the upload's chosen code: confined, it gets a download
+    cache of its own, never the one other builds share (nor the service's files)."""
+    env_dir = tmp_path / "envs"
+    shared_cache = env_dir / ".uv-cache"
+    secret = build_settings.data_dir / "planted"
+    wheels = tmp_path / "wheels"
+    await trio.to_thread.run_sync(
+        _write_sdist, wheels, [str(shared_cache / "planted"), str(secret)]
+    )
+    settings = replace(build_settings, find_links=str(wheels), env_dir=str(env_dir))
+    files = {
+        "main.py": (
+            "import localpkg\nfrom starlette.applications import Starlette\napp = Starlette()\n"
+        ),
+        "requirements.txt": "starlette\nlocalpkg==1.0\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        async with running_service(settings) as service:
+            if not service.supervisor.isolation.sandboxed:
+                pytest.skip(f"builds are not confined here: {service.supervisor.isolation.reason}")
+            body = await launched(service, files)
+            assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+            messages = [e["message"] for e in await service.history(body["gid"])]
+            assert any("built from source" in m for m in messages)
+    assert await trio.Path(shared_cache).is_dir()  # the wheels-only step filled it
+    assert not await trio.Path(shared_cache / "planted").exists()
+    assert not await trio.Path(secret).exists()
