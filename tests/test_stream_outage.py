@@ -5,6 +5,7 @@ of the service. (SQLite's outages here leave reads working: WAL readers still re
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 from collections.abc import Iterator
@@ -142,3 +143,54 @@ def _parse(response: httpx.Response) -> list[tuple[str, str, int | None]]:
             event_id = int(fields["id"]) if "id" in fields else None
             events.append((fields.get("event", "message"), fields["data"], event_id))
     return events
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "text"])
+async def test_a_log_download_cut_by_the_store_says_so_and_where_to_resume(
+    settings: Settings, outage: PostgresOutage, caplog: pytest.LogCaptureFixture, fmt: str
+) -> None:
+    """A download's status line is sent with its first page: a database that goes away
+    between two pages ends it with a last record naming the id to resume after."""
+    lines = 100_000
+    async with service_on(settings, outage) as service:
+        with trio.fail_after(120):
+            gid, _, _ = await _emitted(service, lines)
+            await service.stop(gid)
+            host, port = service.url.removeprefix("http://").split(":")
+            with trio.socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                await sock.connect((host, int(port)))
+                client = h11.Connection(h11.CLIENT)
+                request = h11.Request(
+                    method="GET",
+                    target=f"/api/generations/{gid}/preview/logs?format={fmt}",
+                    headers=[("Host", host), ("Authorization", auth()["Authorization"])],
+                )
+                await sock.send(client.send(request) + client.send(h11.EndOfMessage()))
+                body, complete, began = b"", False, False
+                while not complete:
+                    if not began and body.count(b"\n") > 1000:
+                        await outage.begin()  # the rest waits in pages not read yet
+                        began = True
+                    event = client.next_event()
+                    if event is h11.NEED_DATA:
+                        data = await sock.recv(4096)
+                        assert data, "the body ended without its last chunk"
+                        client.receive_data(data)
+                    elif isinstance(event, h11.Response):
+                        assert event.status_code == 200
+                    elif isinstance(event, h11.Data):
+                        body += event.data
+                    elif isinstance(event, h11.EndOfMessage):
+                        complete = True
+            last_line = body.rstrip(b"\n").rsplit(b"\n", 1)[-1].decode()
+            if fmt == "ndjson":
+                records = [json.loads(line) for line in body.decode().splitlines()]
+                cut = records[-1]
+                assert cut["error"] == "store_unavailable"
+                assert cut["details"]["after"] == records[-2]["id"] < lines
+            else:
+                assert last_line.startswith("# The download is incomplete:")
+                assert "Resume with after=" in last_line
+            await outage.end()
+    assert _failures(caplog) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
@@ -18,6 +19,8 @@ from ..store import PreviewInstance, Store
 from .common import owned_generation
 from .feed import KEEPALIVE, PAGE_BYTES, PARKED, End, event_feed, stored_events
 from .previews import preview_for
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["blueprint", "int_param", "resume_point", "sse_body", "sse_headers"]
 
@@ -167,16 +170,35 @@ def _text_line(event: dict[str, Any]) -> str:
 
 
 async def _download(
-    first: list[Event], rest: AsyncGenerator[list[Event], None], fmt: str
+    first: list[Event], rest: AsyncGenerator[list[Event], None], fmt: str, after: int
 ) -> AsyncIterator[bytes]:
+    """The pages as they are read. The status line is sent by then: a store that fails
+    midway ends the download with a last record saying so, and where to resume."""
     async with contextlib.aclosing(rest):
-        events = first
+        events, last = first, after
         while events:
             if fmt == "ndjson":
                 yield "".join(event.json + "\n" for event in events).encode()
             else:
                 yield "".join(_text_line(event.to_dict()) for event in events).encode()
-            events = await anext(rest, [])
+            last = events[-1].id
+            try:
+                events = await anext(rest, [])
+            except StoreUnavailable as error:
+                _log.warning("a log download was cut: %s", error.message)
+                yield _cut_record(fmt, last, error.message)
+                return
+
+
+def _cut_record(fmt: str, last: int, reason: str) -> bytes:
+    message = f"The download is incomplete: {reason} Resume with after={last}."
+    if fmt == "ndjson":
+        record = {
+            "status": "failed", "error": "store_unavailable", "message": message,
+            "details": {"after": last},
+        }  # fmt: skip
+        return (json.dumps(record) + "\n").encode()
+    return f"# {message}\n".encode()
 
 
 @blueprint.get("/logs")
@@ -209,7 +231,7 @@ async def log_history(gid: str) -> Response:
         pages = stored_events(state.store, preview.id, after, **filters)
         first = await anext(pages, [])
         response = Response(
-            _download(first, pages, fmt),
+            _download(first, pages, fmt, after),
             mimetype=mimetype,
             headers={"Content-Disposition": f'attachment; filename="{preview.id}.{extension}"'},
         )
