@@ -20,7 +20,7 @@ import psutil
 from . import report
 from .harness import BENCH_DIR, log
 from .loadclient import raise_nofile
-from .scenarios import api, build, fanout, launch, persistence, proxy, slow
+from .scenarios import api, build, fanout, launch, many, persistence, proxy, slow
 
 SCENARIOS = {
     "fanout": fanout.run,
@@ -30,6 +30,7 @@ SCENARIOS = {
     "persistence": persistence.run,
     "api": api.run,
     "build": build.run,
+    "many": many.run,
 }
 README = BENCH_DIR / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"

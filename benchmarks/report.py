@@ -650,6 +650,144 @@ def build_rows(result: dict[str, Any]) -> list[tuple[str, ...]]:
     ]
 
 
+def _left(stop: dict[str, Any]) -> str:
+    left = {kind: len(found) for kind, found in stop.get("left", {}).items() if found}
+    after = stop.get("after_service_exit", {})
+    left.update({f"{kind} after exit": 1 for kind, found in after.items() if found})
+    return ", ".join(f"{n} {kind}" for kind, n in left.items()) or "nothing"
+
+
+def _started(start: dict[str, Any]) -> str:
+    text = (
+        f"{start['running']} running, {start['failed']} failed; "
+        f"{_f(start['all_running_s'], 1)} s ({_f(start['first_running_s'], 1)}, "
+        f"{_f(start['median_running_s'], 1)}); service {_f(start['service_cpu_s'])} CPU-s"
+    )
+    if start["errors"]:
+        text += f"; e.g. “{start['errors'][0]}”"
+    return text
+
+
+def many_rows(result: dict[str, Any]) -> list[Row]:
+    start, stop = result["start"], result["stop"]
+    count = result["count"]
+    label = f"{count} previews at once (hello-fastapi, {result['isolation']})"
+    waves = result.get("start_in_waves")
+    running = (waves or start)["running"]
+
+    def lat(figures: dict[str, Any]) -> str:
+        return (
+            f"{_f(figures['p50'], 1)} / {_f(figures['p99'], 1)} / {_f(figures['max'], 1)} "
+            f"(n={figures['n']})"
+        )
+
+    rows: list[Row] = [
+        (
+            label,
+            f"launched at once ({start['launches_in_flight']} calls in flight, start-up "
+            f"timeout {_f(result.get('settings', {}).get('startupTimeout'))} s): running, "
+            "failed; all running after (s; first, median); the service's CPU meanwhile",
+            _started(start),
+            "",
+            "",
+            "all reach `running`",
+            _met(start["running"] == count),
+        ),
+        (
+            label,
+            "status p50 / p99 / max while they start (ms, the polls)",
+            lat(start["status_while_starting_ms"]),
+            "",
+            "",
+            "",
+            "",
+        ),
+    ]
+    if waves is not None:
+        rows += [
+            (
+                label,
+                "the failed start: stop all at once (s); left behind",
+                f"{_f(result['stop_at_once']['seconds'], 2)} s; {_left(result['stop_at_once'])}",
+                "",
+                "",
+                "nothing left",
+                _met(not any(result["stop_at_once"]["left"].values())),
+            ),
+            (
+                label,
+                f"launched again, {waves['launches_in_flight']} at a time (each call waits): "
+                "running, failed; all running after (s; first, median)",
+                _started(waves),
+                "",
+                "",
+                "all reach `running`",
+                _met(waves["running"] == count),
+            ),
+        ]
+    rows.append(
+        (
+            label,
+            f"status p50 / p99 / max while {running} run (ms)",
+            lat(result["status_ms"]),
+            "",
+            "",
+            "p99 ≤ 50 ms",
+            _met(result["status_ms"]["p99"] <= 50),
+        )
+    )
+    memory = result.get("memory")
+    if memory is not None:
+        own = memory["preview_memory_mb"]
+        rows += [
+            (
+                label,
+                f"memory per idle preview: service RSS growth / {running} + the preview's own "
+                f"({own['from']}, mean) (MiB)",
+                f"{_f(memory['service_per_preview_mib'], 2)} + {_f(own['mean'])} = "
+                f"{_f(memory['total_per_preview_mib'])}",
+                "",
+                "",
+                "reported",
+                "",
+            ),
+            (
+                label,
+                "beside it, per preview (MiB): cgroup RSS / page cache; its processes' RSS / "
+                "PSS; the machine's MemAvailable drop",
+                f"{_f(memory['cgroup_rss_mib_mean'])} / {_f(memory['cgroup_cache_mib_mean'])}; "
+                f"{_f(memory['children_rss_per_preview_mib'])} / "
+                f"{_f(memory['children_pss_per_preview_mib'])}; "
+                f"{_f(memory['mem_available_drop_per_preview_mib'])}",
+                "",
+                "",
+                "",
+                "",
+            ),
+        ]
+    rows += [
+        (
+            label,
+            "service CPU while they idle (% of a core: health checks)",
+            _f(result["idle_service_cpu_percent"]),
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            label,
+            "stop all at once (s); left behind: processes, cgroups, mounts, sockets",
+            f"{_f(stop['seconds'], 2)} s; {_left(stop)}",
+            "",
+            "",
+            "nothing left",
+            _met(stop["clean"]),
+        ),
+    ]
+    return rows
+
+
 BUILDERS = {
     "fanout": fanout_rows,
     "slow": slow_rows,
@@ -658,6 +796,7 @@ BUILDERS = {
     "persistence": persistence_rows,
     "api": api_rows,
     "build": build_rows,
+    "many": many_rows,
 }
 
 
