@@ -29,6 +29,7 @@ from .sandbox import (
     interpreter_dirs,
     sandboxed_command,
 )
+from .seccomp import filter_program
 
 __all__ = ["Confinement", "Isolation"]
 
@@ -47,6 +48,7 @@ class Isolation:
     cgroups: CgroupRoot | None = None
     reason: str | None = None  # why previews are not (fully) confined
     read_only: tuple[Path, ...] = ()
+    seccomp: bytes | None = None  # the system-call filter (seccomp.filter_program)
 
     @classmethod
     def probe(cls, settings: Settings) -> Isolation:
@@ -67,6 +69,7 @@ class Isolation:
             cgroups=cgroups,
             reason=None if cgroups else "no writable cgroup hierarchy: limits not enforced",
             read_only=tuple(interpreter_dirs(settings.python)),
+            seccomp=filter_program(),
         )
 
     @property
@@ -78,7 +81,11 @@ class Isolation:
         """``bubblewrap+cgroup-v1``, ``bubblewrap`` (no limits) or ``none``."""
         if self.tools is None:
             return "none"
-        return "bubblewrap" + (f"+{self.cgroups.name}" if self.cgroups else "")
+        return (
+            "bubblewrap"
+            + (f"+{self.cgroups.name}" if self.cgroups else "")
+            + ("+seccomp" if self.seccomp else "")
+        )
 
     @property
     def complete(self) -> bool:
@@ -232,6 +239,7 @@ class Confinement:
             forwarder_limit=max(8, settings.pids_limit // 4),
             writable=self.writable,
             tools_inside=self.tools,
+            seccomp=self.isolation.seccomp,
             outbound=(
                 (self.outbound_dir, self.outbound.relays) if self.outbound_dir is not None else None
             ),

@@ -173,6 +173,7 @@ def sandboxed_command(
     writable: Sequence[Path] = (),
     tools_inside: Sequence[Path] = (),
     outbound: tuple[Path, Sequence[tuple[int, str]]] | None = None,
+    seccomp: bytes | None = None,
 ) -> SandboxedCommand:
     """The command that runs ``argv`` confined (see the module doc).
 
@@ -180,7 +181,8 @@ def sandboxed_command(
     forwarder, as for a build) is where the forwarder's socket goes. ``tools_inside``:
     programs bound read-only into ``/run/tools``. ``outbound``: the directory holding the
     service's sockets for the ways out (bound read-only, so they cannot be replaced) and
-    the relays to them, (port inside, socket name).
+    the relays to them, (port inside, socket name). ``seccomp``: a compiled filter (see
+    ``seccomp.filter_program``) for everything inside.
 
     ``cgroup_procs``: the ``cgroup.procs`` files the tree must be in. A shell writes its
     own pid there and then execs bwrap, so every process of the sandbox, from the first,
@@ -203,6 +205,12 @@ def sandboxed_command(
             binds += [option, str(fd), target]
         for tool in tools_inside:
             binds += ["--ro-bind", str(tool), f"{TOOLS_DIR_INSIDE}/{tool.name}"]
+        if seccomp is not None:
+            program = os.memfd_create("preview-seccomp", os.MFD_CLOEXEC)
+            command.pass_fds.append(program)
+            os.write(program, seccomp)
+            os.lseek(program, 0, os.SEEK_SET)
+            binds += ["--seccomp", str(program)]
     except BaseException:
         command.close_fds()
         raise

@@ -8,6 +8,7 @@ import contextlib
 import errno
 import json
 import os
+import platform
 import secrets
 import shutil
 import signal
@@ -71,6 +72,12 @@ def probes():
         "home": attempt(lambda: os.listdir("/home")),
         "root": attempt(lambda: os.listdir("/root")),
     }
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    def refused(result):
+        return {"ok": result == 0, "errno": ctypes.get_errno()}
+    found["new_user_namespace"] = refused(libc.unshare(0x10000000))  # CLONE_NEWUSER
+    found["keyring"] = refused(libc.syscall(250, 0, 0, 0, 0, 0))  # keyctl(GET_KEYRING_ID)
     found["env_leaks"] = sorted(
         k for k, v in os.environ.items()
         if k.startswith("PREVIEW_") or targets["secret"] in v or targets["data_dir"] in v
@@ -195,6 +202,10 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
         if found["root"]["ok"]:
             assert set(ast.literal_eval(found["root"]["result"])) <= allowed
         assert found["env_leaks"] == []  # nothing of the service's environment
+        if service.supervisor.isolation.seccomp is not None:  # the system-call filter
+            assert found["new_user_namespace"] == {"ok": False, "errno": errno.EPERM}
+            if platform.machine() == "x86_64":  # the probe calls keyctl by its number
+                assert found["keyring"] == {"ok": False, "errno": errno.EPERM}
         assert found["write_own_dir"]["ok"] is True
         assert found["write_tmp"]["ok"] is True  # its own /tmp, not the host's
         assert not (Path("/tmp") / marker).exists()
