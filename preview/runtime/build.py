@@ -3,25 +3,17 @@
 Each distinct set (:mod:`.depspec` key: the normalised spec, the interpreter's version,
 the index) gets a directory under ``<data_dir>/envs``: a virtual environment made by
 ``uv venv`` + ``uv pip install`` (or ``uv sync --frozen`` for a ``uv.lock``), or a
-``node_modules`` made by ``npm ci`` / ``npm install``. A directory counts as built once
-its marker file is written (last); a half-built one is removed before building again.
-
-The builder (one, owned by the supervisor) is the only owner of the cache: a build in
-progress is a :class:`_Build` in ``_builds``, so a second launch needing the same key
-waits for it (its events go to both previews) and shares its outcome; environments in
-use are leased, and least-recently-used ones beyond ``PREVIEW_ENV_CACHE_MB`` are
-removed, never a leased one. uv never downloads interpreters (``UV_PYTHON_DOWNLOADS=never``):
+``node_modules`` made by ``npm ci`` / ``npm install``. Who builds, shares, leases and
+evicts them is the cache's (:class:`~.envcache.EnvCache`, its base); this module is how
+they are built: each step confined like an app (it runs the upload's code), reaching
+only the package index. uv never downloads interpreters (``UV_PYTHON_DOWNLOADS=never``):
 a request no interpreter present fits fails, naming what exists.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import trio
@@ -31,13 +23,10 @@ from ..settings import Settings
 from .depspec import NodeDeps, PythonDeps
 from .egress import EgressPolicy, Outbound, proxy_environment
 from .envcache import (
-    DOWNLOAD_CACHES,
-    MARKER,
-    cached_envs,
-    fresh_dir,
-    remove_unfinished,
-    set_aside,
-    tree_size,
+    BuildFailed,
+    EnvCache,
+    Lease,
+    Say,
     write_lock_project,
     write_node_project,
 )
@@ -62,61 +51,18 @@ _BUILD_MEMORY = 4 * 1024 * 1024 * 1024  # uv's and npm's worker threads reserve 
 _Confined = tuple[Path, tuple[Path, ...], tuple[Path, ...], tuple[Path, ...]]
 
 
-class BuildFailed(Exception):
-    """A build (or a step of it) failed: a one-line reason and the lines that explain it."""
-
-    def __init__(self, message: str, lines: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.lines = lines or []
-
-
 @dataclass(frozen=True)
 class PythonEnv:
     python: str  # the environment's interpreter
     version: str
 
 
-class Lease:
-    """An environment in use by one preview: not evicted until released (idempotent)."""
-
-    def __init__(self, builder: EnvBuilder, key: str, path: Path) -> None:
-        self._builder = builder
-        self.key = key
-        self.path = path
-        self._held = True
-
-    def release(self) -> None:
-        if self._held:
-            self._held = False
-            self._builder._leases[self.key] -= 1
-
-
-@dataclass
-class _Build:
-    done: trio.Event = field(default_factory=trio.Event)
-    listeners: list[Publish] = field(default_factory=list)
-    failure: BuildFailed | None = None
-
-    async def publish(self, lines: list[tuple[str, str]], stream: str) -> None:
-        for listener in list(self.listeners):
-            await listener(lines, stream)
-
-
-Say = Callable[[str], Awaitable[None]]  # a system line in the preview's log
-
-
-class EnvBuilder:
-    """The cache of built environments (see the module doc)."""
+class EnvBuilder(EnvCache):
+    """Builds the environments its cache keeps (see the module doc)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.root = settings.env_cache_dir
-        self.builds_run = 0  # how many builds ran (a second launch of a set adds none)
-        self._builds: dict[str, _Build] = {}
-        self._leases: Counter[str] = Counter()
+        super().__init__(settings)
         self._interpreters: dict[str | None, tuple[str, str]] = {}
-        self._evicting = trio.Lock()
         # Set by the supervisor once probed: builds run the upload's code (sdists' build
         # backends, npm's install scripts), so they are confined like the app, with
         # egress only to the package indexes.
@@ -294,7 +240,7 @@ class EnvBuilder:
         what = deps.lockfile[0] if deps.lockfile else "package.json"
         return await self._acquire(deps.key(), build, publish, say, f"npm, {what}")
 
-    # -- the cache ------------------------------------------------------------------
+    # -- one step -------------------------------------------------------------------
 
     def _sandbox(self) -> Isolation | None:
         isolation = self.isolation
@@ -338,110 +284,3 @@ class EnvBuilder:
             )  # fmt: skip
         if not result.ok:
             raise BuildFailed(*installer_failure(result.tails, Path(argv[0]).name))
-
-    async def _acquire(
-        self,
-        key: str,
-        build: Callable[[Path, Publish], Awaitable[None]],
-        publish: Publish,
-        say: Say,
-        what: str,
-    ) -> Lease:
-        path = self.root / key
-        while True:
-            if key not in self._builds and (path / MARKER).exists():
-                self._leases[key] += 1
-                await trio.to_thread.run_sync(os.utime, path / MARKER)
-                await say(f"environment ready ({what}): reused")
-                return Lease(self, key, path)
-            running = self._builds.get(key)
-            if running is not None:
-                await say(f"waiting for the same environment, built for another preview ({what})")
-                running.listeners.append(publish)
-                try:
-                    await running.done.wait()
-                finally:
-                    running.listeners.remove(publish)
-                if running.failure is not None:
-                    raise running.failure
-                continue  # built (or its builder was stopped: then build it here)
-            return await self._build(key, path, build, publish, say, what)
-
-    async def _build(
-        self,
-        key: str,
-        path: Path,
-        build: Callable[[Path, Publish], Awaitable[None]],
-        publish: Publish,
-        say: Say,
-        what: str,
-    ) -> Lease:
-        current = self._builds[key] = _Build(listeners=[publish])
-        self._leases[key] += 1
-        began = trio.current_time()
-        done = False
-        try:
-            await say(f"installing dependencies ({what})")
-            self.builds_run += 1
-            await trio.to_thread.run_sync(fresh_dir, path)
-            # PREVIEW_BUILD_TIMEOUT bounds the whole build, whatever its steps.
-            with trio.move_on_after(self.settings.build_timeout) as deadline:
-                await build(path, current.publish)
-            if deadline.cancelled_caught:
-                raise BuildFailed(
-                    f"the build took longer than {self.settings.build_timeout:g} s "
-                    "(PREVIEW_BUILD_TIMEOUT)"
-                )
-            size = await trio.to_thread.run_sync(tree_size, path)
-            marker = json.dumps({"key": key, "what": what, "bytes": size})
-            await trio.to_thread.run_sync((path / MARKER).write_text, marker)
-            done = True
-            await say(f"environment built in {trio.current_time() - began:.1f} s ({what})")
-        except BuildFailed as failure:
-            current.failure = failure
-            raise
-        finally:
-            del self._builds[key]
-            current.done.set()
-            if not done:
-                self._leases[key] -= 1
-                with trio.CancelScope(shield=True), trio.move_on_after(30):
-                    await trio.to_thread.run_sync(shutil.rmtree, path, True)
-        await self.evict()
-        return Lease(self, key, path)
-
-    async def remove_unfinished(self) -> None:
-        """Remove what builds interrupted by a stop of the service left (no marker): at
-        start, before any build, so nothing is half-built meanwhile."""
-        assert not self._builds
-        await trio.to_thread.run_sync(remove_unfinished, self.root)
-
-    async def evict(self) -> list[str]:
-        """Remove least recently used environments beyond the size limit; never one in
-        use or being built. Returns the keys removed."""
-        limit = self.settings.env_cache_mb * 1024 * 1024
-        async with self._evicting:
-            entries = await trio.to_thread.run_sync(cached_envs, self.root)
-            caches = [self.root / name for name in DOWNLOAD_CACHES]
-            total = sum(size for _, _, size in entries)
-            total += sum([await trio.to_thread.run_sync(tree_size, c) for c in caches])
-            removed = []
-            for _, key, size in sorted(entries):
-                if total <= limit:
-                    break
-                if self._leases[key] > 0 or key in self._builds:
-                    continue
-                # Renamed before any await: a launch looking for it from now on builds
-                # it again rather than leasing a directory being removed.
-                aside = set_aside(self.root / key)
-                if aside is not None:
-                    await trio.to_thread.run_sync(shutil.rmtree, aside, True)
-                total -= size
-                removed.append(key)
-            if total > limit and not self._builds:
-                # The download caches are only downloads: dropped whole when no build
-                # uses them, rather than environments in use.
-                for cache in caches:
-                    if (aside := set_aside(cache)) is not None:
-                        await trio.to_thread.run_sync(shutil.rmtree, aside, True)
-            return removed
