@@ -24,7 +24,8 @@ __all__ = ["SETTINGS_HELP", "Settings", "unknown_env_names"]
 
 _PREFIX = "PREVIEW_"
 # Names read by tools around the service rather than by Settings itself.
-_OTHER_KNOWN = {"PREVIEW_TEST_POSTGRES_URL", "PREVIEW_URL", "PREVIEW_TOKEN"}
+_OTHER_KNOWN = {"PREVIEW_URL", "PREVIEW_TOKEN"}  # the client commands' own
+_OTHER_PREFIXES = ("PREVIEW_TEST_", "PREVIEW_BENCH_")  # the test suite's and benchmarks' own
 
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -368,7 +369,11 @@ def unknown_env_names(environ: Mapping[str, str] | None = None) -> list[str]:
     """``PREVIEW_*`` names in the environment that no setting reads (likely typos)."""
     environ = os.environ if environ is None else environ
     known = {_PREFIX + f.name.upper() for f in dataclasses.fields(Settings)} | _OTHER_KNOWN
-    return sorted(n for n in environ if n.startswith(_PREFIX) and n not in known)
+    return sorted(
+        n
+        for n in environ
+        if n.startswith(_PREFIX) and n not in known and not n.startswith(_OTHER_PREFIXES)
+    )
 
 
 SETTINGS_HELP: list[tuple[str, str, str, str]] = [

@@ -197,6 +197,8 @@ def test_unknown_env_names_reports_typos_only() -> None:
         "PREVIEW_URL": "http://127.0.0.1:8000",
         "PREVIEW_TOKEN": "t",
         "PREVIEW_TEST_POSTGRES_URL": "postgresql://",
+        "PREVIEW_TEST_REQUIRE_NPM": "1",  # the test suite's own
+        "PREVIEW_BENCH_SANDBOX": "auto",  # the benchmarks' own
         "HOME": "/root",
         "PREVIEWTYPO": "x",
         "MY_PREVIEW_TYPO": "x",
