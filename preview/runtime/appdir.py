@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-__all__ = ["app_read_only", "remove_tree", "write_files"]
+__all__ = ["app_read_only", "chown_tree", "remove_tree", "write_files"]
 
 _MOUNT_TIME = 10.0
 
@@ -76,3 +76,13 @@ def _mounts_under(root: Path) -> list[str]:
         return []
     # /proc/self/mounts escapes spaces as \040 (ours have none).
     return [p for p in points if p == prefix or p.startswith(prefix + "/")]
+
+
+def chown_tree(root: Path, uid: int) -> None:
+    """Give ``root`` and all below it to ``uid`` (the preview's). Blocking."""
+    if os.stat(root).st_uid == uid:
+        return  # made for this uid before (a shared cache): its entries are its own
+    os.chown(root, uid, uid)
+    for directory, dirs, files in os.walk(root):
+        for name in (*dirs, *files):
+            os.chown(os.path.join(directory, name), uid, uid, follow_symlinks=False)

@@ -20,6 +20,7 @@ import psutil
 import trio
 
 from ..settings import Settings
+from .appdir import chown_tree
 from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
 from .egress import Outbound
 from .sandbox import (
@@ -248,7 +249,7 @@ class Confinement:
         if command.host_uid is not None:
             for path in (self.app_dir, self.socket_dir, *self.writable):
                 if path is not None:
-                    _chown_tree(path, command.host_uid)
+                    chown_tree(path, command.host_uid)
         return command
 
     def limit_exceeded(self) -> str | None:
@@ -303,15 +304,6 @@ def _tree(pid: int) -> list[psutil.Process]:
         return psutil.Process(pid).children(recursive=True)
     except psutil.Error:
         return []
-
-
-def _chown_tree(root: Path, uid: int) -> None:
-    if os.stat(root).st_uid == uid:
-        return  # made for this uid before (a shared cache): its entries are its own
-    os.chown(root, uid, uid)
-    for directory, dirs, files in os.walk(root):
-        for name in (*dirs, *files):
-            os.chown(os.path.join(directory, name), uid, uid, follow_symlinks=False)
 
 
 def _bwrap_problem(tools: SandboxTools) -> str | None:

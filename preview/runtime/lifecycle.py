@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from ..proxy import Upstream
 from ..settings import Settings
 from ..store import Store
 from .appdb import database_server
-from .appdir import app_read_only, remove_tree, write_files
+from .appdir import app_read_only, chown_tree, remove_tree, write_files
 from .appenv import app_environment
 from .build import BuildFailed, EnvBuilder
 from .child import ChildProcess
@@ -43,6 +44,7 @@ from .process import (
     GroupUsage,
 )
 from .rowkeeper import RowKeeper
+from .sandbox import host_uid, reachable_by_others
 from .spec import LaunchSpec
 from .supervision import ChildSupervision
 
@@ -237,6 +239,16 @@ class PreviewRuntime(ChildSupervision):
             outbound=self.outbound,
         )  # fmt: skip
 
+    def _plain_uid(self, python: str, built: Path | None) -> int | None:
+        """Unsandboxed, with the service root: the uid of its own a child runs as, so
+        that it cannot read the service's secret and database (PREVIEW_SANDBOX=off).
+        Only where its interpreter and environment are reachable by any user; else it
+        runs as the service does (and the README says so)."""
+        if self.sandboxed or os.geteuid() != 0:
+            return None
+        needed = [Path(python).resolve(), *([built] if built is not None else [])]
+        return host_uid(self.spec.port) if reachable_by_others(needed) else None
+
     async def _egress_refused(self, message: str) -> None:
         await self._system("WARN", message)
 
@@ -272,6 +284,9 @@ class PreviewRuntime(ChildSupervision):
             if self.isolation is not None and self.isolation.sandboxed:
                 quota = self.settings.disk_limit_mb * 1024 * 1024
             await trio.to_thread.run_sync(write_files, self.temp_dir, spec.files, quota)
+            if not self.sandboxed and os.geteuid() == 0:
+                # Its files are its own uid's, should it run as one (see _plain_uid).
+                await trio.to_thread.run_sync(chown_tree, self.temp_dir, host_uid(spec.port))
         except OSError as error:
             where = self.host_paths(error.filename or "")
             self.error_message = (
@@ -295,6 +310,7 @@ class PreviewRuntime(ChildSupervision):
                     lambda python: app_environment(self, python),
                     on_phase=self._enter_phase,
                     confine=self._confine_step,
+                    run_as=self._plain_uid,
                 )
             except BuildFailed as failure:
                 self.error_message, self.error_lines = failure.message, failure.lines
@@ -311,7 +327,10 @@ class PreviewRuntime(ChildSupervision):
                 self.error_message = f"its port was taken meanwhile: {error.message}"
                 return "failed"
         env = app_environment(self, python)
-        limits = ChildLimits(memory_bytes=self.preparation.memory_limit())
+        run_as = self._plain_uid(python, self.preparation.env_path)
+        limits = ChildLimits(memory_bytes=self.preparation.memory_limit(), run_as=run_as)
+        if run_as is not None:
+            await self._system("INFO", f"not sandboxed: runs as uid {run_as}, not the service's")
         self.phase = "starting"
         if self.isolation is not None:
             self.confinement = self.isolation.confine(

@@ -37,11 +37,13 @@ from .steps import Publish, run_logged
 if TYPE_CHECKING:
     from .spec import LaunchSpec
 
-__all__ = ["ConfineStep", "Preparation", "Prepared", "fill", "prepare_app"]
+__all__ = ["ConfineStep", "Preparation", "Prepared", "RunAs", "fill", "prepare_app"]
 
 # (the interpreter, the step's directory, the built environment) -> its sandbox, None:
 # not confined
 ConfineStep = Callable[[str, Path, "Path | None"], "Confinement | None"]
+# (the interpreter, the built environment) -> the uid an unsandboxed step runs as
+RunAs = Callable[[str, "Path | None"], "int | None"]
 
 _log = logging.getLogger(__name__)
 _DROP_TIME = 30.0
@@ -104,6 +106,7 @@ class Preparation:
         environment: Callable[[str], dict[str, str]],
         on_phase: Callable[[str], None] = lambda phase: None,
         confine: ConfineStep = lambda python, cwd, built: None,
+        run_as: RunAs = lambda python, built: None,
     ) -> str:
         """Database, environment, set-up steps; the interpreter to run the app with.
         ``on_phase("setup")`` is called when the set-up steps begin; ``confine`` gives
@@ -130,6 +133,7 @@ class Preparation:
                 publish_setup=self._setup_output,
                 on_phase=on_phase,
                 confine=confine,
+                run_as=run_as,
             )
         except OSError as error:
             raise BuildFailed(f"could not prepare the environment: {error.strerror}") from None
@@ -205,6 +209,7 @@ async def prepare_app(
     publish_setup: Publish | None = None,
     on_phase: Callable[[str], None] = lambda phase: None,
     confine: ConfineStep = lambda python, cwd, built: None,
+    run_as: RunAs = lambda python, built: None,
 ) -> Prepared:
     """Build or reuse the app's environment, run its set-up steps; the command to start."""
     python, version, lease = settings.python, None, None
@@ -238,6 +243,7 @@ async def prepare_app(
             await _setup_step(
                 fill(step, filled), app_dir, where, env, settings, output, say,
                 lambda cwd: confine(python, cwd, lease.path if lease is not None else None),
+                run_as(python, lease.path if lease is not None else None),
             )  # fmt: skip
     except BaseException:
         if lease is not None:
@@ -256,10 +262,11 @@ async def _setup_step(
     publish: Publish,
     say: Callable[[str], Awaitable[None]],
     confine: Callable[[Path], Confinement | None],
+    uid: int | None,
 ) -> None:
     shown = " ".join(argv)
     await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
-    limits = ChildLimits(memory_bytes=settings.memory_limit_mb * 1024 * 1024)
+    limits = ChildLimits(memory_bytes=settings.memory_limit_mb * 1024 * 1024, run_as=uid)
     cwd = app_dir / where if where else app_dir
     try:
         result = await run_logged(

@@ -36,6 +36,12 @@ __all__ = [
 
 _SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 _SETPRIV = shutil.which("setpriv")
+_PRLIMIT = shutil.which("prlimit")
+
+
+def _prlimit_options(limits: ChildLimits) -> list[str]:
+    m, n, f = limits.memory_bytes, limits.open_files, limits.file_bytes
+    return [f"--as={m}:{m}", f"--nofile={n}:{n}", "--core=0:0", f"--fsize={f}:{f}"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,9 @@ class ChildLimits:
     memory_bytes: int
     open_files: int = 1024
     file_bytes: int = 256 * 1024 * 1024
+    # Unsandboxed, with the service root: the host uid to run as (setpriv), so that
+    # even a plain child cannot read the service's data (its secret, its database).
+    run_as: int | None = None
 
 
 def child_environment(*, cwd: Path, port: int, python: str) -> dict[str, str]:
@@ -81,12 +90,21 @@ async def spawn_child(
     without, it still dies with the service (``setpriv --pdeathsig``, where present).
     """
     pass_fds: list[int] = []
+    limited = False  # its rlimits set by the command itself (prlimit)
     if confinement is not None:
         command = await trio.to_thread.run_sync(confinement.prepare, list(argv))
         argv, pass_fds = command.argv, command.pass_fds
     elif _SETPRIV is not None and shutil.which(argv[0], path=env.get("PATH")):
         # (Only a command that exists: a missing one still fails the spawn itself.)
-        argv = [_SETPRIV, "--pdeathsig", "KILL", "--", *argv]
+        identity: list[str] = []
+        if limits.run_as is not None and os.geteuid() == 0 and _PRLIMIT is not None:
+            uid = str(limits.run_as)
+            identity = ["--reuid", uid, "--regid", uid, "--clear-groups", "--inh-caps=-all"]
+            # Its limits from inside (prlimit, after the uid change): the service may
+            # lack CAP_SYS_RESOURCE, which setting another uid's limits takes.
+            argv = [_PRLIMIT, *_prlimit_options(limits), "--", *argv]
+        argv = [_SETPRIV, "--pdeathsig", "KILL", *identity, "--", *argv]
+        limited = bool(identity)
     try:
         process = start_child(argv, cwd=str(cwd), env=env, pass_fds=pass_fds)
     finally:
@@ -94,14 +112,15 @@ async def spawn_child(
             with contextlib.suppress(OSError):
                 os.close(fd)
     try:
-        child = psutil.Process(process.pid)
-        if confinement is None or not confinement.limits_memory:
-            # Only without a memory cgroup: an address-space limit stops runtimes that
-            # reserve big ranges up front (V8, the JVM, Go) long before they use memory.
-            child.rlimit(psutil.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        child.rlimit(psutil.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-        child.rlimit(psutil.RLIMIT_CORE, (0, 0))
-        child.rlimit(psutil.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        if not limited:
+            child = psutil.Process(process.pid)
+            if confinement is None or not confinement.limits_memory:
+                # Only without a memory cgroup: an address-space limit stops runtimes that
+                # reserve big ranges up front (V8, the JVM, Go) long before they use it.
+                child.rlimit(psutil.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+            child.rlimit(psutil.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+            child.rlimit(psutil.RLIMIT_CORE, (0, 0))
+            child.rlimit(psutil.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     except psutil.NoSuchProcess:
         pass  # exited already; its exit code tells the story
     except BaseException:

@@ -46,7 +46,9 @@ __all__ = [
     "TOOLS_DIR_INSIDE",
     "SandboxTools",
     "SandboxedCommand",
+    "host_uid",
     "interpreter_dirs",
+    "reachable_by_others",
     "sandboxed_command",
 ]
 
@@ -139,6 +141,24 @@ def interpreter_dirs(python: str) -> list[Path]:
     return [d for d in dirs if not _under_system(d)]
 
 
+def host_uid(slot: int) -> int:
+    """The unprivileged host uid of a preview (``slot``: its port; 0: the builder)."""
+    return _HOST_UID_BASE + slot
+
+
+def reachable_by_others(paths: Iterable[Path]) -> bool:
+    """Whether a uid of no group could reach (traverse to, read) each of ``paths``: the
+    condition for running an unsandboxed child under a uid of its own."""
+    for path in paths:
+        for directory in (path, *path.parents):
+            try:
+                if not os.stat(directory).st_mode & 0o005:
+                    return False
+            except OSError:
+                return False
+    return True
+
+
 def _parents(targets: Iterable[str]) -> list[str]:
     """Directories on the way to each bound path, made 0755: bwrap would make them as
     0700 (root's, when it runs privileged), which the app's uid could not traverse."""
@@ -227,7 +247,7 @@ def sandboxed_command(
     if tools.setpriv is not None:
         prefix += [tools.setpriv, "--pdeathsig", "KILL", "--"]
     if tools.setpriv is not None and os.geteuid() == 0:
-        command.host_uid = _HOST_UID_BASE + port
+        command.host_uid = host_uid(port)
         uid = str(command.host_uid)
         identity = [
             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",

@@ -82,6 +82,8 @@ def probes():
         k for k, v in os.environ.items()
         if k.startswith("PREVIEW_") or targets["secret"] in v or targets["data_dir"] in v
     )
+    import resource
+    found["nofile"] = list(resource.getrlimit(resource.RLIMIT_NOFILE))
     found["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
     found["uid"] = os.getuid()
     found["cap_eff"] = status_field("CapEff")
@@ -551,3 +553,50 @@ async def test_its_cpu_is_held_to_its_quota(service: Service, settings: Settings
         assert usage is not None
         # 0.25 of a core, with the kernel's burst of one more period at most.
         assert 5 < usage[1] <= 40, usage
+
+
+@pytest.fixture
+def plain_with_system_python(settings: Settings) -> Settings:
+    """PREVIEW_SANDBOX=off with an interpreter any user may run (Debian's), applied
+    before the ``service`` fixture starts."""
+    if os.geteuid() != 0 or not os.access("/usr/bin/python3", os.X_OK):
+        pytest.skip("needs root and /usr/bin/python3")
+    object.__setattr__(settings, "sandbox", "off")
+    object.__setattr__(settings, "python", "/usr/bin/python3")
+    return settings
+
+
+async def test_unsandboxed_children_still_cannot_read_the_services_data(
+    plain_with_system_python: Settings, service: Service
+) -> None:
+    """Even with PREVIEW_SANDBOX=off, a root service runs previews (and their set-up
+    steps) as a uid of their own: the secret and the database stay out of reach."""
+    secret_file = service.settings.data_dir / "jwt-secret-probe"
+    secret_file.write_text("secret")  # as the generated secret would be: in the data dir
+    secret_file.chmod(0o600)
+    targets = {
+        "data_dir": str(service.settings.data_dir),
+        "database": str(secret_file),
+        "code": "/nonexistent",
+        "other_dir": "/nonexistent",
+        "service_port": 1,
+        "other_port": 1,
+        "service_pid": os.getpid(),
+        "marker": "plain-" + secrets.token_hex(4),
+        "secret": SECRET,
+    }
+    setup = "import os; open('setup-uid', 'w').write(str(os.getuid()))"
+    files = probe_app(**{"targets.json": json.dumps(targets), "setup_uid.py": setup})
+    with trio.fail_after(60):
+        body = await launch_probe(service, files, setup=["{python}", "setup_uid.py"])
+        found = (await service.app_get(body, "/probe")).json()
+        assert found["uid"] not in (0, os.getuid())
+        assert found["data_dir_list"]["ok"] is False
+        assert found["database_read"]["ok"] is False
+        assert found["write_own_dir"]["ok"] is True
+        assert found["nofile"] == [1024, 1024]  # its limits hold under its own uid too
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        assert runtime is not None
+        setup_uid = await trio.Path(runtime.temp_dir / "setup-uid").read_text()
+        assert int(setup_uid) == found["uid"]
+        assert (await service.status(body["gid"]))["isolation"] == "none"
