@@ -33,6 +33,7 @@ import psutil
 
 from preview import Settings
 from preview.runtime import ports
+from preview.runtime.sandbox import SOCKET_NAME
 
 from .loadclient import raise_nofile
 
@@ -151,7 +152,7 @@ class Target:
     def start_emitting(self, n: int, rate: float, pad: int = 0) -> int:
         """Ask the child to print ``n`` lines at ``rate``/s; returns time_ns just before."""
         began = time.time_ns()
-        with socket.create_connection(("127.0.0.1", self.child_port), timeout=10) as sock:
+        with self.child_connection() as sock:
             sock.sendall(
                 f"GET /start?n={n}&rate={rate}&pad={pad} HTTP/1.1\r\n"
                 f"Host: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
@@ -160,6 +161,10 @@ class Target:
         if not answer.startswith(b"HTTP/1.1 200") and not answer.startswith(b"HTTP/1.0 200"):
             raise RuntimeError(f"emitter refused /start: {answer[:100]!r}")
         return began
+
+    def child_connection(self) -> socket.socket:
+        """A connection to the child's HTTP server."""
+        return socket.create_connection(("127.0.0.1", self.child_port), timeout=10)
 
     def __enter__(self) -> Target:
         return self
@@ -191,9 +196,8 @@ class ServiceServer(Target):
                 # The other scenarios measure the service around an app started with
                 # PYTHON (the build scenario turns builds on).
                 "PREVIEW_BUILD": "off",
-                # The fan-out's emitter and the launch probe reach the app at its port:
-                # unsandboxed unless asked (BENCH_SANDBOX=auto; the proxy scenario sets
-                # its own).
+                # Unsandboxed unless asked (BENCH_SANDBOX=auto: the emitter is then
+                # reached through its socket); launch, proxy and many set their own.
                 "PREVIEW_SANDBOX": os.environ.get("BENCH_SANDBOX", "off"),
                 "PREVIEW_DB_URL": db_url,
                 **(extra_env or {}),
@@ -298,6 +302,21 @@ class ServiceServer(Target):
         self.preview = self.launch(self.gid, command=["{python}", "emitter.py"])
         self.child_port = self.preview["port"]
         self.child_pid = self.preview["processId"]
+
+    def child_connection(self) -> socket.socket:
+        """Sandboxed (``BENCH_SANDBOX=auto``), the child's port is in its own network
+        namespace: it is reached through its forwarder's socket, as the service does."""
+        path = self.sockets_dir / self.preview["previewInstanceId"] / SOCKET_NAME
+        if not path.exists():
+            return super().child_connection()
+        sock = socket.socket(socket.AF_UNIX)
+        try:
+            sock.settimeout(10)
+            sock.connect(str(path))
+        except OSError:
+            sock.close()
+            raise
+        return sock
 
     def stream_path(self) -> str:
         return f"/api/generations/{self.gid}/preview/logs/stream"
