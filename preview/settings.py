@@ -116,6 +116,14 @@ class Settings:
     max_instances_pro: int = field(
         default=3, metadata=_help("count", "concurrent previews of a pro-tier user")
     )
+    max_starting: int = field(
+        default=0,
+        metadata=_help(
+            "count",
+            "previews starting (spawned, not yet answering) at once; more wait their turn "
+            "before the start-up timeout counts; 0 means twice the CPUs, at least 4",
+        ),
+    )
     python: str = field(
         default=sys.executable,
         metadata=_help("path", "interpreter of previews when PREVIEW_BUILD=off; default ours"),
@@ -246,6 +254,10 @@ class Settings:
         ),
     )
 
+    @property
+    def start_slots(self) -> int:
+        return self.max_starting or max(4, 2 * (os.cpu_count() or 1))
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read ``PREVIEW_*`` variables; raise ``ValueError`` naming a malformed one."""
@@ -303,6 +315,8 @@ class Settings:
             raise ValueError("PREVIEW_SANDBOX must be auto, required or off")
         if self.pids_limit < 16 or min(self.tmp_limit_mb, self.disk_limit_mb) < 1:
             raise ValueError("PREVIEW_PIDS_LIMIT (>= 16), _TMP_LIMIT_MB, _DISK_LIMIT_MB too small")
+        if self.max_starting < 0:
+            raise ValueError("PREVIEW_MAX_STARTING must not be negative")
         if not self.cpu_limit > 0:
             raise ValueError("PREVIEW_PIDS_LIMIT (>= 16), _TMP_LIMIT_MB, _CPU_LIMIT too small")
         if self.max_log_lines < 1 or self.subscriber_buffer < 1 or self.max_line_bytes < 64:

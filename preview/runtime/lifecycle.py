@@ -68,6 +68,7 @@ class PreviewRuntime(ChildSupervision):
         metrics: Metrics | None = None,
         builder: EnvBuilder | None = None,
         isolation: Isolation | None = None,
+        start_slots: trio.CapacityLimiter | None = None,
     ) -> None:
         self.spec = spec
         self.isolation = isolation
@@ -122,6 +123,9 @@ class PreviewRuntime(ChildSupervision):
         )
         self._stop_scope = trio.CancelScope()
         self._prepare_scope = trio.CancelScope()
+        self._start_slots = start_slots
+        self._queue_scope = trio.CancelScope()  # while it waits for a start slot
+        self._holds_start_slot = False
         self._idle_scope = trio.CancelScope()
         self._usage = GroupUsage(max_age=_USAGE_MAX_AGE)
         self._upkeep: trio.Nursery | None = None  # while the child runs (_heartbeat)
@@ -143,6 +147,7 @@ class PreviewRuntime(ChildSupervision):
     def request_stop(self, reason: str) -> None:
         self._set_reason(reason)
         self._prepare_scope.cancel()
+        self._queue_scope.cancel()
         self._stop_scope.cancel()
 
     def _row_failed(self, error: Exception) -> None:

@@ -48,8 +48,16 @@ async def is_healthy(client: httpx.AsyncClient, upstream: Upstream, path: str | 
 
 
 # Short backoff: a connect to a closed loopback port costs microseconds, and `running`
-# should be reported within a few milliseconds of the child's first answer.
-_PROBE_MIN, _PROBE_MAX = 0.002, 0.005
+# should be reported within a few milliseconds of the child's first answer. A child
+# slow to start is probed less often (a fiftieth of its wait so far, at most 50 ms): a
+# sandboxed probe forks the forwarder, and a hundred starting previews probing every
+# 5 ms cost the machine the CPU their imports need.
+_PROBE_MIN, _PROBE_MAX, _PROBE_SLOWEST = 0.002, 0.005, 0.05
+
+
+def _next_delay(delay: float, began: float) -> float:
+    waited = trio.current_time() - began
+    return min(_PROBE_SLOWEST, max(min(delay * 2, _PROBE_MAX), waited / 50))
 
 
 async def wait_until_answering(process: ChildProcess, upstream: Upstream, path: str | None) -> bool:
@@ -65,7 +73,7 @@ async def wait_until_answering(process: ChildProcess, upstream: Upstream, path: 
         return await _wait_through_socket(process, upstream, path or "/")
     port = upstream.port
     url = upstream.url(path or "/")
-    delay = _PROBE_MIN
+    delay, began = _PROBE_MIN, trio.current_time()
     owned = False
     async with upstream.client(timeout=2.0) as client:
         while process.poll() is None:
@@ -85,7 +93,7 @@ async def wait_until_answering(process: ChildProcess, upstream: Upstream, path: 
             if process.poll() is not None:
                 break
             await trio.sleep(delay)
-            delay = min(delay * 2, _PROBE_MAX)
+            delay = _next_delay(delay, began)
     return False
 
 
@@ -95,13 +103,13 @@ async def _wait_through_socket(process: ChildProcess, upstream: Upstream, path: 
     # is not listening, and any HTTP status line means it answers.
     assert upstream.socket_path is not None
     request = f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{upstream.port}\r\n\r\n".encode()
-    delay = _PROBE_MIN
+    delay, began = _PROBE_MIN, trio.current_time()
     while process.poll() is None:
         with trio.move_on_after(2.0):
             if await _answers(upstream, request):
                 return True
         await trio.sleep(delay)
-        delay = min(delay * 2, _PROBE_MAX)
+        delay = _next_delay(delay, began)
     return False
 
 

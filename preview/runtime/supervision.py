@@ -55,11 +55,14 @@ class ChildSupervision:
         self, spec: LaunchSpec, env: dict[str, str], limits: ChildLimits
     ) -> str:
         """Spawn the app and watch it to its end, which always tears its tree down."""
+        if not await self._take_start_slot():
+            return "stopped"
         try:
             process = await spawn_child(
                 spec.argv, cwd=self.temp_dir, env=env, limits=limits, confinement=self.confinement
             )
         except OSError as error:
+            self._give_back_start_slot()
             self.error_message = f"could not start {spec.argv[0]!r}: {error.strerror or error}"
             await self._system("ERROR", self.error_message)
             return "failed"
@@ -84,6 +87,7 @@ class ChildSupervision:
                     await self._publish_status("stopping", f"stopping: {self.stop_reason}")
                     self._row.update(status="stopping")
             finally:
+                self._give_back_start_slot()
                 with trio.move_on_after(self.settings.stop_grace + 5):
                     self.exit_code = await terminate_group(
                         process, self.settings.stop_grace, self.confinement
@@ -101,6 +105,31 @@ class ChildSupervision:
             self.error_message = describe_exit(self.exit_code)
         return outcome
 
+    async def _take_start_slot(self) -> bool:
+        """Wait until fewer than PREVIEW_MAX_STARTING previews are starting; False if
+        it was stopped meanwhile. The start-up timeout counts from the spawn after."""
+        slots = self._start_slots
+        if slots is None:
+            return True
+        if slots.available_tokens == 0:
+            self.phase = "waiting to start"
+            await self._system(
+                "INFO",
+                f"waiting to start: {slots.borrowed_tokens} other previews are starting",
+            )
+        with self._queue_scope:
+            await slots.acquire()
+            self._holds_start_slot = True
+        if self._holds_start_slot:
+            self.phase = "starting"
+        return self._holds_start_slot
+
+    def _give_back_start_slot(self) -> None:
+        """Idempotent."""
+        if self._holds_start_slot and self._start_slots is not None:
+            self._holds_start_slot = False
+            self._start_slots.release()
+
     async def _supervise(self, process: ChildProcess) -> str:
         """Until the preview should end; returns the final status it should get."""
         lifetime = trio.current_time() + self.settings.max_uptime
@@ -110,6 +139,7 @@ class ChildSupervision:
             self._idle_scope,
         ):
             outcome = await self._start(process)
+            self._give_back_start_slot()  # answering (or gone): the next may start
             if outcome is not None:
                 return outcome
             async with trio.open_nursery() as checks:

@@ -62,6 +62,9 @@ class Supervisor:
         self.store = store
         self.ports = PortPool(settings.port_min, settings.port_max)
         self.builder = EnvBuilder(settings)
+        # Starting apps (imports, migrations) are CPU-bound: beyond a few at once they
+        # only slow each other past the start-up timeout. The rest wait their turn.
+        self._start_slots = trio.CapacityLimiter(settings.start_slots)
         self._runtimes: dict[str, PreviewRuntime] = {}
         self.metrics = metrics or Metrics()
         self.metrics.watch(self._runtimes.values)
@@ -198,6 +201,7 @@ class Supervisor:
             metrics=self.metrics,
             builder=self.builder,
             isolation=self.isolation,
+            start_slots=self._start_slots,
         )
         self._runtimes[preview_id] = runtime
         try:
