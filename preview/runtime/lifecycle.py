@@ -19,7 +19,6 @@ import json
 import logging
 import os
 from datetime import datetime
-from pathlib import Path
 
 import trio
 
@@ -35,6 +34,7 @@ from .appdir import app_read_only, chown_tree, remove_tree, write_files
 from .appenv import app_environment
 from .build import BuildFailed, EnvBuilder
 from .child import ChildProcess
+from .containment import Containment
 from .egress import EgressPolicy, Outbound, open_outbound
 from .isolation import Confinement, Isolation
 from .ports import PortPool
@@ -44,7 +44,7 @@ from .process import (
     GroupUsage,
 )
 from .rowkeeper import RowKeeper
-from .sandbox import host_uid, reachable_by_others
+from .sandbox import host_uid
 from .spec import LaunchSpec
 from .supervision import ChildSupervision
 
@@ -55,7 +55,7 @@ _USAGE_MAX_AGE = 1.0
 _CLOSE_CONNECTIONS = 5.0  # for the pooled connections to a stopped preview to close
 
 
-class PreviewRuntime(ChildSupervision):
+class PreviewRuntime(ChildSupervision, Containment):
     """A live preview: its process, its log broadcast and its deadlines."""
 
     def __init__(
@@ -218,41 +218,6 @@ class PreviewRuntime(ChildSupervision):
             if self.status not in ("stopped", "failed"):
                 self.request_stop("the service is shutting down")
             self._give_up_store.set()  # only stores wait beyond this: not for ever
-
-    @property
-    def sandboxed(self) -> bool:
-        return self.isolation is not None and self.isolation.sandboxed
-
-    @property
-    def egress_open(self) -> bool:
-        """Whether its sandbox has a way out (PREVIEW_EGRESS names hosts)."""
-        return self.sandboxed and not self.outbound.policy.closed
-
-    @property
-    def database_relayed(self) -> bool:
-        """Whether it reaches its PostgreSQL database through its sandbox's relay."""
-        return self.sandboxed and self.outbound.database is not None
-
-    def _confine_step(self, python: str, cwd: Path, built: Path | None) -> Confinement | None:
-        """A set-up step's sandbox: the app's files, environment, host uid, ways out."""
-        if self.isolation is None:
-            return None
-        return self.isolation.confine_step(
-            self.settings, f"{self.id}-setup", work_dir=cwd, uid_slot=self.spec.port,
-            read_only=app_read_only(built, python),
-            writable=(self.temp_dir,) if cwd != self.temp_dir else (),
-            outbound=self.outbound,
-        )  # fmt: skip
-
-    def _plain_uid(self, python: str, built: Path | None) -> int | None:
-        """Unsandboxed, with the service root: the uid of its own a child runs as, so
-        that it cannot read the service's secret and database (PREVIEW_SANDBOX=off).
-        Only where its interpreter and environment are reachable by any user; else it
-        runs as the service does (and the README says so)."""
-        if self.sandboxed or os.geteuid() != 0:
-            return None
-        needed = [Path(python).resolve(), *([built] if built is not None else [])]
-        return host_uid(self.spec.port) if reachable_by_others(needed) else None
 
     async def _egress_refused(self, message: str) -> None:
         await self._system("WARN", message)
