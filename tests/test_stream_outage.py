@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import h11
@@ -94,34 +94,11 @@ async def test_a_stopped_previews_stream_ends_cleanly_when_reads_fail_midway(
         with trio.fail_after(120):
             gid, _, _ = await _emitted(service, lines)
             await service.stop(gid)
-            host, port = service.url.removeprefix("http://").split(":")
-            with trio.socket.socket() as sock:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-                await sock.connect((host, int(port)))
-                client = h11.Connection(h11.CLIENT)
-                request = h11.Request(
-                    method="GET",
-                    target=f"/api/generations/{gid}/preview/logs/stream",
-                    headers=[("Host", host), ("Authorization", auth()["Authorization"])],
-                )
-                await sock.send(client.send(request) + client.send(h11.EndOfMessage()))
-                text, complete, began = b"", False, False
-                while not complete:
-                    if not began and b"id: 1000\n" in text:
-                        # Mid-stream: the rest waits in pages not read yet.
-                        await outage.begin()
-                        began = True
-                    event = client.next_event()
-                    if event is h11.NEED_DATA:
-                        data = await sock.recv(4096)
-                        assert data, "the body ended without its last chunk"
-                        client.receive_data(data)
-                    elif isinstance(event, h11.Response):
-                        assert event.status_code == 200
-                    elif isinstance(event, h11.Data):
-                        text += event.data
-                    elif isinstance(event, h11.EndOfMessage):
-                        complete = True
+            text = await _read_slowly(
+                service, f"/api/generations/{gid}/preview/logs/stream",
+                # Mid-stream: the rest waits in pages not read yet.
+                outage, lambda body: b"id: 1000\n" in body,
+            )  # fmt: skip
             assert b"event: end" not in text
             ids = [int(line[4:]) for line in text.split(b"\n") if line.startswith(b"id: ")]
             assert ids == list(range(1, len(ids) + 1)) and len(ids) < lines
@@ -133,6 +110,41 @@ async def test_a_stopped_previews_stream_ends_cleanly_when_reads_fail_midway(
             rest = _parse(response)
             assert rest[0][2] == ids[-1] + 1 and rest[-1][0] == "end"
     assert _failures(caplog) == []
+
+
+async def _read_slowly(
+    service: Service, target: str, outage: PostgresOutage, midway: Callable[[bytes], bool]
+) -> bytes:
+    """GET ``target`` on a small receive buffer (so the service reads its pages as the
+    client takes them), begin the outage once ``midway(body so far)``; the whole body,
+    which must end with its last chunk."""
+    host, port = service.url.removeprefix("http://").split(":")
+    with trio.socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        await sock.connect((host, int(port)))
+        client = h11.Connection(h11.CLIENT)
+        request = h11.Request(
+            method="GET",
+            target=target,
+            headers=[("Host", host), ("Authorization", auth()["Authorization"])],
+        )
+        await sock.send(client.send(request) + client.send(h11.EndOfMessage()))
+        body, began = b"", False
+        while True:
+            if not began and midway(body):
+                await outage.begin()
+                began = True
+            event = client.next_event()
+            if event is h11.NEED_DATA:
+                data = await sock.recv(4096)
+                assert data, "the body ended without its last chunk"
+                client.receive_data(data)
+            elif isinstance(event, h11.Response):
+                assert event.status_code == 200
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                return body
 
 
 def _parse(response: httpx.Response) -> list[tuple[str, str, int | None]]:
@@ -156,33 +168,10 @@ async def test_a_log_download_cut_by_the_store_says_so_and_where_to_resume(
         with trio.fail_after(120):
             gid, _, _ = await _emitted(service, lines)
             await service.stop(gid)
-            host, port = service.url.removeprefix("http://").split(":")
-            with trio.socket.socket() as sock:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-                await sock.connect((host, int(port)))
-                client = h11.Connection(h11.CLIENT)
-                request = h11.Request(
-                    method="GET",
-                    target=f"/api/generations/{gid}/preview/logs?format={fmt}",
-                    headers=[("Host", host), ("Authorization", auth()["Authorization"])],
-                )
-                await sock.send(client.send(request) + client.send(h11.EndOfMessage()))
-                body, complete, began = b"", False, False
-                while not complete:
-                    if not began and body.count(b"\n") > 1000:
-                        await outage.begin()  # the rest waits in pages not read yet
-                        began = True
-                    event = client.next_event()
-                    if event is h11.NEED_DATA:
-                        data = await sock.recv(4096)
-                        assert data, "the body ended without its last chunk"
-                        client.receive_data(data)
-                    elif isinstance(event, h11.Response):
-                        assert event.status_code == 200
-                    elif isinstance(event, h11.Data):
-                        body += event.data
-                    elif isinstance(event, h11.EndOfMessage):
-                        complete = True
+            body = await _read_slowly(
+                service, f"/api/generations/{gid}/preview/logs?format={fmt}",
+                outage, lambda body: body.count(b"\n") > 1000,
+            )  # fmt: skip
             last_line = body.rstrip(b"\n").rsplit(b"\n", 1)[-1].decode()
             if fmt == "ndjson":
                 records = [json.loads(line) for line in body.decode().splitlines()]
