@@ -134,6 +134,7 @@ class Outbound:
 
     policy: EgressPolicy = EgressPolicy()
     database: tuple[str, int] | None = None
+    database_role: str = ""  # the one role (and database) the relay lets it log in as
 
     @property
     def relays(self) -> list[tuple[int, str]]:
@@ -159,7 +160,12 @@ async def open_outbound(
                     serve_egress, directory / _PROXY_SOCKET, outbound.policy, report
                 )
             if outbound.database is not None:
-                await nursery.start(_serve_relay, directory / _DATABASE_SOCKET, outbound.database)
+                await nursery.start(
+                    _serve_relay,
+                    directory / _DATABASE_SOCKET,
+                    outbound.database,
+                    outbound.database_role,
+                )
             try:
                 yield
             finally:
@@ -197,21 +203,72 @@ async def serve_egress(
 async def _serve_relay(
     socket_path: Path,
     destination: tuple[str, int],
+    role: str,
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Every connection to ``socket_path`` is relayed to ``destination``, only there."""
+    """Every connection to ``socket_path`` is relayed to the PostgreSQL server at
+    ``destination``, only there, and only to log in as ``role`` to its database: the
+    server sees the service's host, which it may trust more than a stranger's app
+    (``trust`` for local connections, say), so the startup message is checked here."""
 
     async def relay(client: trio.SocketStream) -> None:
+        with trio.move_on_after(_HEAD_TIME):
+            startup = await _postgres_startup(client)
+        if startup is None or _startup_login(startup) != (role, role):
+            return  # not the preview's own role and database: closed unanswered
         try:
             with trio.fail_after(_CONNECT_TIME):
                 upstream = await trio.open_tcp_stream(*destination)
         except (OSError, trio.TooSlowError):
             return
         async with upstream:
+            await upstream.send_all(startup)
             await _relay(client, upstream)
 
     await _serve_unix(socket_path, relay, task_status)
+
+
+_SSL_REQUEST, _GSSENC_REQUEST, _PROTOCOL_3 = 80877103, 80877104, 196608
+
+
+async def _postgres_startup(client: trio.SocketStream) -> bytes | None:
+    """The client's startup message (protocol 3), after declining SSL and GSS
+    encryption requests (the relay reads the message; the sandbox's loopback is
+    private); None for anything else."""
+    while True:
+        head = await _receive_exactly(client, 8)
+        if head is None:
+            return None
+        length, code = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:], "big")
+        if length == 8 and code in (_SSL_REQUEST, _GSSENC_REQUEST):
+            await client.send_all(b"N")
+            continue
+        if code != _PROTOCOL_3 or not 8 < length <= _HEAD_LIMIT:
+            return None
+        body = await _receive_exactly(client, length - 8)
+        return None if body is None else head + body
+
+
+def _startup_login(startup: bytes) -> tuple[str, str] | None:
+    """(user, database) of a startup message; the database defaults to the user."""
+    parts = startup[8:].split(b"\0")
+    try:
+        pairs = dict(zip(parts[0::2], parts[1::2], strict=False))
+        user = pairs[b"user"].decode()
+        return user, pairs.get(b"database", b"").decode() or user
+    except (KeyError, UnicodeDecodeError):
+        return None
+
+
+async def _receive_exactly(client: trio.SocketStream, size: int) -> bytes | None:
+    data = b""
+    while len(data) < size:
+        chunk = await client.receive_some(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
 
 
 async def _serve_unix(

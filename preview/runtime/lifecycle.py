@@ -75,6 +75,7 @@ class PreviewRuntime(ChildSupervision, Containment):
         self.outbound = Outbound(
             policy=EgressPolicy.parse(settings.egress),
             database=database_server(settings.app_postgres_url),
+            database_role=spec.preview_id,  # appdb names its role and database so
         )
         self.confinement: Confinement | None = None
         self.upstream = Upstream(spec.port)  # the socket's, once sandboxed

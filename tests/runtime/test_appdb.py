@@ -32,7 +32,14 @@ DB_APP = server_app(
             with psycopg.connect(os.environ["DATABASE_URL"]) as db:
                 rows = db.execute("SELECT who FROM visits").fetchall()
                 name = db.execute("SELECT current_database()").fetchone()[0]
-            body = json.dumps({"rows": [r[0] for r in rows], "database": name}).encode()
+            try:  # another role (the server may trust the service's host)
+                url = os.environ["DATABASE_URL"].rsplit("@", 1)[1].rsplit("/", 1)[0]
+                with psycopg.connect(f"postgresql://postgres@{url}/postgres", connect_timeout=5):
+                    other = "connected"
+            except psycopg.Error as error:
+                other = type(error).__name__
+            body = json.dumps({"rows": [r[0] for r in rows], "database": name, "other": other})
+            body = body.encode()
             self.send_response(200); self.send_header("Content-Length", str(len(body)))
             self.end_headers(); self.wfile.write(body)
     Handler = Rows
@@ -78,7 +85,12 @@ async def test_each_preview_gets_its_own_database(settings: Settings, sandbox: s
             ids = [b["previewInstanceId"] for b in bodies]
             for body, preview_id in zip(bodies, ids, strict=True):
                 seen = (await service.app_get(body, "/")).json()
-                assert seen == {"rows": [preview_id], "database": preview_id}
+                assert {k: seen[k] for k in ("rows", "database")} == {
+                    "rows": [preview_id],
+                    "database": preview_id,
+                }
+                if sandbox == "auto":  # the relay lets only its own role log in
+                    assert seen["other"] != "connected", seen
             assert await trio.to_thread.run_sync(_exists, ids[0]) == (True, True)
             # One preview's role cannot open the other's database.
             envs = [service.supervisor.get(i).preparation.database_env for i in ids]
