@@ -26,6 +26,7 @@ from preview.runtime.build import EnvBuilder
 from preview.runtime.depspec import PythonDeps
 
 from ..conftest import SERVER_COMMAND, Service, auth, running_service, server_app
+from .test_sandbox import require_sandbox
 
 APPS = Path(__file__).resolve().parent.parent / "apps"
 BUILD_WAIT = 240  # a cold build from the index; cached ones take well under a second
@@ -518,8 +519,7 @@ async def test_a_build_reaches_only_the_package_index(builder_service: Service) 
     """A requirements file naming another index (here a server on the service's host)
     cannot lead a confined build there: its egress proxy refuses, and says so."""
     service = builder_service
-    if not service.supervisor.isolation.sandboxed:
-        pytest.skip(f"builds are not confined here: {service.supervisor.isolation.reason}")
+    require_sandbox(service)
     with socket.socket() as listener, trio.fail_after(BUILD_WAIT):
         listener.bind(("127.0.0.1", 0))
         listener.listen()
@@ -595,8 +595,7 @@ async def test_a_package_built_from_source_cannot_reach_the_shared_cache(
     }
     with trio.fail_after(BUILD_WAIT):
         async with running_service(settings) as service:
-            if not service.supervisor.isolation.sandboxed:
-                pytest.skip(f"builds are not confined here: {service.supervisor.isolation.reason}")
+            require_sandbox(service)
             body = await launched(service, files)
             assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
             messages = [e["message"] for e in await service.history(body["gid"])]

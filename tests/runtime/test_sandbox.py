@@ -156,7 +156,13 @@ def probe_app(**extra: str) -> dict[str, str]:
 
 
 def require_sandbox(service: Service) -> None:
+    """Skip where the machine cannot sandbox; fail instead under CI (.ci/run sets
+    PREVIEW_TEST_REQUIRE_SANDBOX), where a missing bubblewrap must not pass as a skip."""
     isolation = service.supervisor.isolation
+    if isolation.complete and isolation.seccomp is not None:
+        return
+    if os.environ.get("PREVIEW_TEST_REQUIRE_SANDBOX"):
+        pytest.fail(f"previews are not fully isolated here: {isolation.kind}, {isolation.reason}")
     if not isolation.complete:
         pytest.skip(f"this machine cannot sandbox previews: {isolation.reason}")
 
