@@ -448,8 +448,12 @@ def _sandboxed_launch_rows(result: dict[str, Any], label: str) -> list[Row]:
         ),
         (
             label,
-            f"sandboxed: child's first answer (through its socket, polled every "
-            f"{_f(result.get('socket_probe_interval_ms'), 0)} ms) → `running` event (ms)",
+            "sandboxed: child's first answer (probed "
+            + str(
+                result.get("sandboxed_probe")
+                or f"through its socket, every {_f(result.get('socket_probe_interval_ms'), 0)} ms"
+            )
+            + ") → `running` event (ms)",
             _f(boxed["gap_first_answer_to_running_event_ms"]),
             "",
             "",

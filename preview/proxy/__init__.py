@@ -26,7 +26,7 @@ from .policy import (
     upstream_url,
     validate_path,
 )
-from .upstream import Upstream, UpstreamRouter
+from .upstream import Upstream, UpstreamRouter, pin_socket
 
 __all__ = [
     "APP_SESSION_COOKIES",
@@ -46,6 +46,7 @@ __all__ = [
     "new_request_id",
     "origin_label",
     "parse_envelope",
+    "pin_socket",
     "preview_id_of_label",
     "read_envelope_response",
     "request_headers",

@@ -26,9 +26,21 @@ import trio_websocket
 from .clients import local_client, shared_tls_context
 from .policy import upstream_url
 
-__all__ = ["Upstream", "UpstreamRouter"]
+__all__ = ["Upstream", "UpstreamRouter", "pin_socket"]
 
 _EXTENSION = "preview_upstream"
+
+
+def pin_socket(path: str) -> int:
+    """An ``O_PATH`` descriptor of the socket at ``path`` itself, never of what a
+    symlink there points to; connect through ``/proc/self/fd/<it>``. Raises
+    ``FileNotFoundError`` while there is none yet, ``ConnectionRefusedError`` for
+    anything but a socket."""
+    fd = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+    if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ConnectionRefusedError(errno.ECONNREFUSED, "not the forwarder's socket")
+    return fd
 
 
 @dataclass(eq=False)
@@ -37,6 +49,9 @@ class Upstream:
 
     port: int
     socket_path: str | None = None
+    # The forwarder's one-use socket: its one connection waits inside the sandbox until
+    # the app's port opens (for readiness; see ``runtime.readiness``).
+    ready_path: str | None = None
     _transport: httpx.AsyncHTTPTransport | None = field(default=None, init=False, repr=False)
     _pinned: int | None = field(default=None, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
@@ -55,11 +70,7 @@ class Upstream:
         if self._closed:
             raise ConnectionRefusedError(errno.ECONNREFUSED, "the preview has ended")
         if self._pinned is None:
-            fd = os.open(self.socket_path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
-            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
-                os.close(fd)
-                raise ConnectionRefusedError(errno.ECONNREFUSED, "not the forwarder's socket")
-            self._pinned = fd
+            self._pinned = pin_socket(self.socket_path)
         return f"/proc/self/fd/{self._pinned}"
 
     def url(self, path: str, query: str = "") -> httpx.URL:

@@ -24,6 +24,7 @@ from .appdir import chown_tree
 from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
 from .egress import Outbound
 from .sandbox import (
+    READY_SOCKET_NAME,
     SOCKET_NAME,
     SandboxedCommand,
     SandboxTools,
@@ -207,6 +208,12 @@ class Confinement:
         return self.socket_dir / SOCKET_NAME
 
     @property
+    def ready_socket_path(self) -> Path:
+        """The one-use socket whose connection waits until the app's port opens."""
+        assert self.socket_dir is not None
+        return self.socket_dir / READY_SOCKET_NAME
+
+    @property
     def limits_memory(self) -> bool:
         return self.isolation.cgroups is not None
 
@@ -235,7 +242,7 @@ class Confinement:
             read_only=self.read_only,
             tmp_bytes=settings.tmp_limit_mb * 1024 * 1024,
             port=self.port,
-            cgroup_procs=self.cgroup.procs_files if self.cgroup else (),
+            cgroup_procs=self.cgroup.join_files if self.cgroup else (),
             # A quarter of the process limit at most: visitors never spend the rest.
             forwarder_limit=max(8, settings.pids_limit // 4),
             writable=self.writable,

@@ -313,7 +313,11 @@ class PreviewRuntime(ChildSupervision, Containment):
                 outbound=self.outbound,
             )
         if self.confinement is not None:
-            self.upstream = Upstream(spec.port, str(self.confinement.socket_path))
+            self.upstream = Upstream(
+                spec.port,
+                str(self.confinement.socket_path),
+                ready_path=str(self.confinement.ready_socket_path),
+            )
         outbound_dir = self.confinement.outbound_dir if self.confinement is not None else None
         async with open_outbound(outbound_dir, self.outbound, self._egress_refused):
             return await self._spawn_and_supervise(spec, env, limits)

@@ -3,12 +3,14 @@ path tells whether it is healthy, and is it?"""
 
 from __future__ import annotations
 
+import os
+
 import httpx
 import psutil
 import trio
 
 from ..discovery import endpoints_from_source
-from ..proxy import Upstream
+from ..proxy import Upstream, pin_socket
 from .child import ChildProcess
 
 __all__ = ["HEALTH_PATHS", "default_health_path", "is_healthy", "wait_until_answering"]
@@ -53,6 +55,7 @@ async def is_healthy(client: httpx.AsyncClient, upstream: Upstream, path: str | 
 # sandboxed probe forks the forwarder, and a hundred starting previews probing every
 # 5 ms cost the machine the CPU their imports need.
 _PROBE_MIN, _PROBE_MAX, _PROBE_SLOWEST = 0.002, 0.005, 0.05
+_EXIT_CHECK = 0.02  # how soon a child that exits while its first request waits is seen
 
 
 def _next_delay(delay: float, began: float) -> float:
@@ -80,16 +83,9 @@ async def wait_until_answering(process: ChildProcess, upstream: Upstream, path: 
             # A bare connect first: refused in microseconds while the child starts, so
             # probing often costs the starting child (and the machine) next to nothing.
             if await _accepts_connections(port):
-                # Checked once, before the first HTTP probe: finding the socket's owner
-                # reads the machine's socket table (milliseconds).
-                owned = owned or await trio.to_thread.run_sync(_group_listens_on, process.pid, port)
-                if owned:
-                    try:
-                        await client.get(url)
-                    except httpx.HTTPError:
-                        pass
-                    else:
-                        return True
+                answered, owned = await _answers_if_owned(client, url, process.pid, port, owned)
+                if answered:
+                    return True
             if process.poll() is not None:
                 break
             await trio.sleep(delay)
@@ -97,12 +93,45 @@ async def wait_until_answering(process: ChildProcess, upstream: Upstream, path: 
     return False
 
 
+async def _answers_if_owned(
+    client: httpx.AsyncClient, url: str, pid: int, port: int, owned: bool
+) -> tuple[bool, bool]:
+    """(answered and owned, owned): whether the child's group holds the listening socket
+    is learnt once, while the first request is under way rather than before it, since
+    reading the socket table takes milliseconds (the kernel walks all of it)."""
+    ownership: list[bool] = [owned]
+    answered = False
+
+    async def learn_owner(request: trio.CancelScope) -> None:
+        ownership[0] = await trio.to_thread.run_sync(_group_listens_on, pid, port)
+        if not ownership[0]:
+            request.cancel()  # a foreign server: its answer, or its silence, is no news
+
+    with trio.CancelScope() as request:
+        async with trio.open_nursery() as nursery:
+            if not owned:
+                nursery.start_soon(learn_owner, request)
+            try:
+                await client.get(url)
+            except httpx.HTTPError:
+                pass
+            else:
+                answered = True
+    return answered and ownership[0], ownership[0]
+
+
 async def _wait_through_socket(process: ChildProcess, upstream: Upstream, path: str) -> bool:
-    # One bare request per probe (a socket, no HTTP client: they run every few ms, on
-    # the CPU the starting app needs); the forwarder closes it at once while the app
-    # is not listening, and any HTTP status line means it answers.
+    # One bare request (a socket, no HTTP client); any HTTP status line means the app
+    # answers. First through the one-use forwarder, which waits inside the sandbox for
+    # the port to open; if that says nothing (the app closed its first connection
+    # unanswered), one request per probe through the forking forwarder, which closes
+    # it at once while the app is not listening.
     assert upstream.socket_path is not None
     request = f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{upstream.port}\r\n\r\n".encode()
+    if upstream.ready_path is not None:
+        answered = await _first_answer(process, upstream.ready_path, request)
+        if answered is not None:
+            return answered
     delay, began = _PROBE_MIN, trio.current_time()
     while process.poll() is None:
         with trio.move_on_after(2.0):
@@ -111,6 +140,39 @@ async def _wait_through_socket(process: ChildProcess, upstream: Upstream, path: 
         await trio.sleep(delay)
         delay = _next_delay(delay, began)
     return False
+
+
+async def _first_answer(process: ChildProcess, ready_path: str, request: bytes) -> bool | None:
+    """Through the one-use socket: True once the app answers, False if the child exits
+    first, None if the answer was no HTTP (or the socket is not what it should be)."""
+    with trio.socket.socket(trio.socket.AF_UNIX) as sock:
+        while True:  # until the forwarder has made its socket (a few ms after the spawn)
+            if process.poll() is not None:
+                return False
+            try:
+                pinned = pin_socket(ready_path)
+            except FileNotFoundError:
+                await trio.sleep(_PROBE_MIN)
+                continue
+            except OSError:
+                return None
+            try:
+                await sock.connect(f"/proc/self/fd/{pinned}")
+                await sock.send(request)
+            except OSError:
+                return None
+            finally:
+                os.close(pinned)
+            break
+        while True:  # the forwarder holds the request until the port opens
+            with trio.move_on_after(_EXIT_CHECK):
+                try:
+                    head = await sock.recv(16)
+                except OSError:
+                    return None
+                return True if head.startswith(b"HTTP/") else None
+            if process.poll() is not None:
+                return False
 
 
 async def _answers(upstream: Upstream, request: bytes) -> bool:

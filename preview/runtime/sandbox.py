@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
+    "READY_SOCKET_NAME",
     "TOOLS_DIR_INSIDE",
     "SandboxTools",
     "SandboxedCommand",
@@ -54,6 +55,10 @@ __all__ = [
 
 SOCKET_DIR_INSIDE = "/run/preview"
 SOCKET_NAME = "http.sock"
+READY_SOCKET_NAME = "ready.sock"
+# How often the one-use readiness forwarder tries the app's port: a refused loopback
+# connect costs microseconds, a fork of the forwarder a millisecond of the app's CPU.
+_READY_RETRY_S = 0.002
 _INSIDE_UID = 1000
 # + the preview's port: one host uid per live preview, far above the ranges of
 # accounts and of /etc/subuid (100000 + 65536 per user).
@@ -78,8 +83,14 @@ def _launcher(
     socat's own messages (one per refused connection while the app starts) are noise.
     Its default listen backlog (5) would refuse a burst of new connections at once (a
     Unix socket's connect does not wait); forked children must not unlink the socket.
-    Each relay listens on a port of the sandbox's loopback and carries its connections
-    to a socket of the service's in the outbound directory.
+    Beside it, a one-use forwarder takes a single connection (the readiness probe's) and
+    tries the app's port every few milliseconds until it opens, then carries it and
+    exits: probing through the forking one would fork it every time, on the CPU the
+    starting app needs. Each relay listens on a port of the sandbox's loopback and
+    carries its connections to a socket of the service's in the outbound directory.
+    They start from a subshell that exits at once, so their parent is the sandbox's
+    init, which reaps them, rather than the app, which would keep the one-use
+    forwarder as a zombie process for its lifetime.
     """
     parts = []
     if forward:
@@ -88,13 +99,19 @@ def _launcher(
             f"max-children={max_children},backlog=1024,unlink-early,unlink-close=0 "
             'TCP:127.0.0.1:"$PORT" 2>/dev/null </dev/null &'
         )
+        parts.append(
+            f"{socat} UNIX-LISTEN:{SOCKET_DIR_INSIDE}/{READY_SOCKET_NAME},unlink-early "
+            f'TCP:127.0.0.1:"$PORT",forever,interval={_READY_RETRY_S} 2>/dev/null </dev/null &'
+        )
     for port, name in relays:
         parts.append(
             f"{socat} TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr,"
             f"max-children={max_children},backlog=128 "
             f"UNIX-CONNECT:{EGRESS_DIR_INSIDE}/{name} 2>/dev/null </dev/null &"
         )
-    return " ".join([*parts, 'exec "$@"'])
+    if not parts:
+        return 'exec "$@"'
+    return "( " + " ".join(parts) + ' ); exec "$@"'
 
 
 @dataclass(frozen=True)
@@ -204,9 +221,10 @@ def sandboxed_command(
     the relays to them, (port inside, socket name). ``seccomp``: a compiled filter (see
     ``seccomp.filter_program``) for everything inside.
 
-    ``cgroup_procs``: the ``cgroup.procs`` files the tree must be in. A shell writes its
-    own pid there and then execs bwrap, so every process of the sandbox, from the first,
-    is born inside the cgroups (moving it after the spawn would race its first fork).
+    ``cgroup_procs``: the files that join the cgroups the tree must be in (see
+    ``PreviewCgroup.join_files``). A shell writes ``0`` (itself) there and then execs
+    bwrap, so every process of the sandbox, from the first, is born inside the cgroups
+    (moving it after the spawn would race its first fork).
     The child's environment is the spawn's own (bwrap passes it through), never put
     on a command line where ``ps`` would show it.
     """
@@ -238,7 +256,7 @@ def sandboxed_command(
     if cgroup_procs:
         prefix += [
             "/bin/sh", "-c",
-            'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 126; '
+            'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 126; '
             'shift; n=$((n-1)); done; exec "$@"',
             "sh", str(len(cgroup_procs)), *map(str, cgroup_procs),
         ]  # fmt: skip

@@ -1,0 +1,56 @@
+"""Readiness of an unsandboxed child: only its own listening socket counts."""
+
+from __future__ import annotations
+
+import sys
+
+import trio
+
+from preview.proxy import Upstream
+from preview.runtime.child import start_child
+from preview.runtime.readiness import wait_until_answering
+
+_SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
+
+
+async def _serve_http(listener: trio.SocketListener, probes: trio.MemorySendChannel) -> None:
+    """A foreign server on the preview's port that answers every request with 200."""
+
+    async def answer(stream: trio.SocketStream) -> None:
+        async with stream:
+            request = await stream.receive_some(4096)
+            if request:  # not the bare connect that comes first
+                await probes.send(request)
+                await stream.send_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    await trio.serve_listeners(answer, [listener])
+
+
+async def test_a_foreign_server_answering_on_the_port_is_not_the_child(tmp_path) -> None:
+    """The first request goes out while the socket's owner is still being looked up:
+    a foreign server's 200 must not make the child count as answering."""
+    with trio.fail_after(30):
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        port = listeners[0].socket.getsockname()[1]
+        child = start_child(_SLEEPER, cwd=str(tmp_path), env={})
+        probes_in, probes_out = trio.open_memory_channel[bytes](100)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_serve_http, listeners[0], probes_in)
+            outcome: list[bool] = []
+            decided = trio.Event()
+
+            async def wait() -> None:
+                outcome.append(await wait_until_answering(child, Upstream(port), "/health"))
+                decided.set()
+
+            nursery.start_soon(wait)
+            # Probed and answered twice, and still not taken for the child.
+            for _ in range(2):
+                assert (await probes_out.receive()).startswith(b"GET /health ")
+            assert outcome == []
+            child._popen.kill()
+            await child.wait()
+            await decided.wait()
+            nursery.cancel_scope.cancel()
+        assert outcome == [False]
+        child.close()
