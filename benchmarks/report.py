@@ -644,6 +644,15 @@ def build_rows(result: dict[str, Any]) -> list[tuple[str, ...]]:
         ),
         (
             "build",
+            "cached launch / bare start per pair of runs (back to back): median",
+            f"{cached['ratio_paired_median']}×" if "ratio_paired_median" in cached else "",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            "build",
             f"{shared['launches']} simultaneous launches of one set: builds",
             f"{shared['builds']} build, {shared['running']} running",
             "",

@@ -36,7 +36,7 @@ _END = r"(?:(?P<slash>/)|(?![\w.-]))"
 class HostPaths:
     """Replaces host paths in text (see the module doc); ``hp(text)``."""
 
-    __slots__ = ("_app", "_labels", "_pattern", "_probes")
+    __slots__ = ("_app", "_compiled", "_labels", "_probes", "_source")
 
     def __init__(
         self,
@@ -78,7 +78,9 @@ class HostPaths:
         literals = sorted(labels, key=len, reverse=True)  # the longest (innermost) first
         if literals:
             alternatives.append("(?P<path>" + "|".join(map(re.escape, literals)) + ")")
-        self._pattern = re.compile(f"(?:{'|'.join(alternatives)}){_END}") if alternatives else None
+        # Compiled on first use (a millisecond, on every launch's path otherwise).
+        self._source = f"(?:{'|'.join(alternatives)}){_END}" if alternatives else None
+        self._compiled: re.Pattern[str] | None = None
 
     @classmethod
     def of_service(
@@ -106,9 +108,11 @@ class HostPaths:
         )
 
     def __call__(self, text: str) -> str:
-        if self._pattern is None or not any(probe in text for probe in self._probes):
+        if self._source is None or not any(probe in text for probe in self._probes):
             return text
-        return self._pattern.sub(self._replace, text)
+        if self._compiled is None:
+            self._compiled = re.compile(self._source)
+        return self._compiled.sub(self._replace, text)
 
     def lines(self, lines: Iterable[str]) -> list[str]:
         return [self(line) for line in lines]

@@ -13,6 +13,8 @@ import os
 import shutil
 from pathlib import Path
 
+from .sandbox import interpreter_dirs
+
 __all__ = ["app_read_only", "chown_tree", "remove_tree", "write_files"]
 
 # mount(2) and umount2(2) themselves: the mount(8) program cost a fork and an exec
@@ -23,14 +25,12 @@ _MS_NOSUID, _MS_NODEV, _MNT_DETACH = 0x2, 0x4, 0x2
 
 def app_read_only(built: Path | None, python: str) -> tuple[Path, ...]:
     """What the app needs besides the system, read-only: its own environment (a venv or
-    node_modules' home) and the installation of the interpreter that venv points to."""
+    node_modules' home) and the interpreter it runs with (its venv, if it is one, and
+    the installation behind it). Nothing of the service's own environment unless the
+    app runs with it (``PREVIEW_BUILD=off``)."""
     paths = [built] if built is not None else []
-    interpreter = Path(python).resolve()
-    if interpreter.is_file() and interpreter.parent.name == "bin":
-        home = interpreter.parent.parent
-        if home not in (Path("/"), Path("/usr")):
-            paths.append(home)
-    return tuple(paths)
+    paths += interpreter_dirs(python)
+    return tuple(dict.fromkeys(paths))
 
 
 def write_files(root: Path, files: dict[str, bytes], quota_bytes: int | None = None) -> bool:

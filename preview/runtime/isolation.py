@@ -51,6 +51,7 @@ class Isolation:
     reason: str | None = None  # why previews are not (fully) confined
     read_only: tuple[Path, ...] = ()
     seccomp: bytes | None = None  # the system-call filter (seccomp.filter_program)
+    etc_dir: Path | None = None  # the sandboxes' /etc (sandbox.copy_system_etc)
 
     @classmethod
     def probe(cls, settings: Settings) -> Isolation:
@@ -72,6 +73,8 @@ class Isolation:
             reason=None if cgroups else "no writable cgroup hierarchy: limits not enforced",
             read_only=tuple(interpreter_dirs(settings.python)),
             seccomp=filter_program(),
+            # Made, with the previews' directory, before the first launch.
+            etc_dir=settings.previews_dir / ".etc",
         )
 
     @property
@@ -117,7 +120,8 @@ class Isolation:
             port=port,
             app_dir=app_dir,
             socket_dir=sockets / preview_id,
-            read_only=(*self.read_only, *read_only),
+            # Its own (appdir.app_read_only): the service's interpreter only if it is its.
+            read_only=tuple(dict.fromkeys(read_only)),
             outbound_dir=sockets / f"{preview_id}-out" if outbound.relays else None,
             outbound=outbound,
         )
@@ -146,7 +150,7 @@ class Isolation:
             port=uid_slot,
             app_dir=work_dir,
             socket_dir=None,
-            read_only=(*self.read_only, *read_only),
+            read_only=tuple(dict.fromkeys((*self.read_only, *read_only))),
             writable=writable,
             tools=tools,
             outbound_dir=(
@@ -248,6 +252,7 @@ class Confinement:
             writable=self.writable,
             tools_inside=self.tools,
             seccomp=self.isolation.seccomp,
+            etc_dir=self.isolation.etc_dir,
             outbound=(
                 (self.outbound_dir, self.outbound.relays) if self.outbound_dir is not None else None
             ),

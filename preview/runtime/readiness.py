@@ -56,6 +56,7 @@ async def is_healthy(client: httpx.AsyncClient, upstream: Upstream, path: str | 
 # 5 ms cost the machine the CPU their imports need.
 _PROBE_MIN, _PROBE_MAX, _PROBE_SLOWEST = 0.002, 0.005, 0.05
 _EXIT_CHECK = 0.02  # how soon a child that exits while its first request waits is seen
+_REFUSALS = 50  # bound before listen() follows bind(): microseconds, not 0.1 s
 
 
 def _next_delay(delay: float, began: float) -> float:
@@ -145,25 +146,14 @@ async def _wait_through_socket(process: ChildProcess, upstream: Upstream, path: 
 async def _first_answer(process: ChildProcess, ready_path: str, request: bytes) -> bool | None:
     """Through the one-use socket: True once the app answers, False if the child exits
     first, None if the answer was no HTTP (or the socket is not what it should be)."""
-    with trio.socket.socket(trio.socket.AF_UNIX) as sock:
-        while True:  # until the forwarder has made its socket (a few ms after the spawn)
-            if process.poll() is not None:
-                return False
-            try:
-                pinned = pin_socket(ready_path)
-            except FileNotFoundError:
-                await trio.sleep(_PROBE_MIN)
-                continue
-            except OSError:
-                return None
-            try:
-                await sock.connect(f"/proc/self/fd/{pinned}")
-                await sock.send(request)
-            except OSError:
-                return None
-            finally:
-                os.close(pinned)
-            break
+    sock = await _connect_when_listening(process, ready_path)
+    if sock is None or isinstance(sock, bool):
+        return sock
+    with sock:
+        try:
+            await sock.send(request)
+        except OSError:
+            return None
         while True:  # the forwarder holds the request until the port opens
             with trio.move_on_after(_EXIT_CHECK):
                 try:
@@ -173,6 +163,43 @@ async def _first_answer(process: ChildProcess, ready_path: str, request: bytes) 
                 return True if head.startswith(b"HTTP/") else None
             if process.poll() is not None:
                 return False
+
+
+async def _connect_when_listening(
+    process: ChildProcess, ready_path: str
+) -> trio.socket.SocketType | bool | None:
+    """A connection to the one-use forwarder once it listens (a few ms after the spawn;
+    its socket exists a moment before it listens); False if the child exits first, None
+    if it never listens or is not a socket."""
+    refused = 0
+    while process.poll() is None:
+        try:
+            pinned = pin_socket(ready_path)
+        except FileNotFoundError:
+            await trio.sleep(_PROBE_MIN)
+            continue
+        except OSError:
+            return None
+        sock = trio.socket.socket(trio.socket.AF_UNIX)
+        try:
+            await sock.connect(f"/proc/self/fd/{pinned}")
+        except ConnectionRefusedError:
+            sock.close()
+            refused += 1
+            if refused > _REFUSALS:
+                return None  # no forwarder behind it: probe the other way
+            await trio.sleep(_PROBE_MIN)
+            continue
+        except OSError:
+            sock.close()
+            return None
+        except BaseException:
+            sock.close()
+            raise
+        finally:
+            os.close(pinned)
+        return sock
+    return False
 
 
 async def _answers(upstream: Upstream, request: bytes) -> bool:

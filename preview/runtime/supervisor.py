@@ -32,6 +32,7 @@ from .ports import PortPool
 from .preparation import fill
 from .process import kill_stale_group
 from .readiness import default_health_path
+from .sandbox import copy_system_etc
 from .spec import LaunchSpec
 
 __all__ = ["Launched", "Supervisor", "proxy_prefix"]
@@ -319,11 +320,13 @@ class Supervisor:
         # No preview runs yet, so every directory left under previews/ is an orphan.
         previews_dir = self.settings.previews_dir
         await trio.to_thread.run_sync(remove_tree, previews_dir)  # tmpfs quotas too
-        await trio.to_thread.run_sync(_make_previews_dir, previews_dir)
+        await trio.to_thread.run_sync(_make_previews_dir, previews_dir, self.isolation.etc_dir)
 
 
-def _make_previews_dir(path: Path) -> None:
+def _make_previews_dir(path: Path, etc_dir: Path | None) -> None:
     # Traversable, not listable: each sandboxed uid reaches its own directory only.
     path.mkdir(parents=True, exist_ok=True, mode=0o711)
     path.chmod(0o711)
     (path / ".sockets").mkdir(mode=0o711, exist_ok=True)
+    if etc_dir is not None:
+        copy_system_etc(etc_dir)

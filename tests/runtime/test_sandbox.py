@@ -25,7 +25,9 @@ import trio
 
 import preview
 from preview import Settings
+from preview.runtime.appdir import app_read_only
 from preview.runtime.cgroups import CgroupRoot
+from preview.runtime.sandbox import ETC_SHOWN
 
 from ..conftest import SECRET, SERVER_COMMAND, Service, auth, eventually, server_app
 
@@ -71,6 +73,9 @@ def probes():
         "write_own_dir": attempt(lambda: write("own-file")),
         "home": attempt(lambda: os.listdir("/home")),
         "root": attempt(lambda: os.listdir("/root")),
+        "etc_extra": attempt(lambda: sorted(set(os.listdir("/etc")) - set(targets["etc"]))),
+        "passwd": attempt(lambda: open("/etc/passwd").read(16)),
+        "tls_roots": attempt(lambda: len(open("/etc/ssl/certs/ca-certificates.crt").read())),
     }
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
@@ -167,6 +172,22 @@ def require_sandbox(service: Service) -> None:
         pytest.skip(f"this machine cannot sandbox previews: {isolation.reason}")
 
 
+def test_a_built_app_sees_its_own_environment_not_the_services(tmp_path: Path) -> None:
+    """The service's interpreter and virtual environment are bound only into previews
+    that run with them (PREVIEW_BUILD=off), not beside an environment of the app's."""
+    env = tmp_path / "envs" / "py-abc"
+    (env / "bin").mkdir(parents=True)
+    (env / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (env / "bin" / "python").symlink_to(sys.executable)
+    service_venv = Path(sys.prefix)
+    built = app_read_only(env, str(env / "bin" / "python"))
+    assert built[0] == env
+    assert service_venv not in built or service_venv == Path(sys.base_prefix)
+    assert len(built) == len(set(built))  # each bound once
+    own = app_read_only(None, sys.executable)
+    assert (service_venv in own) == (sys.prefix != sys.base_prefix)
+
+
 async def launch_probe(service: Service, files: dict[str, str], **kw: Any) -> dict[str, Any]:
     user = kw.pop("user", "alice")
     gid = await service.upload(files, user=user)
@@ -192,6 +213,7 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
             "service_port": int(service.url.rsplit(":", 1)[1]),
             "other_port": other["port"],
             "service_pid": os.getpid(),
+            "etc": sorted({name.split("/")[0] for name in ETC_SHOWN}),
             "marker": marker,
             "secret": SECRET,
         }
@@ -204,6 +226,10 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
             "signal_service", "write_etc", "home",
         ):  # fmt: skip
             assert found[escape]["ok"] is False, (escape, found[escape])
+        # /etc: the few entries programs need (one copy of the host's, bound read-only).
+        assert found["etc_extra"] == {"ok": True, "result": "[]"}, found["etc_extra"]
+        assert found["passwd"]["ok"] is False
+        assert found["tls_roots"]["ok"] is True  # TLS clients (egress, when open) work
         # Of /root (or /home), at most the way to an interpreter bound read-only.
         bound = service.supervisor.isolation.read_only
         allowed = {p.parts[2] for p in bound if Path("/root") in p.parents}
