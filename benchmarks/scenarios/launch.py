@@ -51,7 +51,7 @@ from preview.runtime.sandbox import SOCKET_NAME
 
 from ..harness import EXAMPLE_APP, PYTHON, ServiceServer, free_port, kill_group, log
 
-RUNS = 21  # single runs on this 2-vCPU VM vary by ±20 %, and the sandbox pairs by more
+RUNS = 41  # single runs on this 2-vCPU VM vary by ±20 %, and the sandbox pairs by more
 SOCKET_PROBE_INTERVAL = 0.005  # the service's own readiness probe backs off to 5 ms
 MODES = {"unsandboxed": "off", "sandboxed": "auto"}  # result key -> PREVIEW_SANDBOX
 

@@ -23,6 +23,7 @@ from ..settings import Settings
 from .appdir import chown_tree
 from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
 from .egress import Outbound
+from .netns import can_enter_netns
 from .sandbox import (
     READY_SOCKET_NAME,
     SOCKET_NAME,
@@ -212,10 +213,11 @@ class Confinement:
         return self.socket_dir / SOCKET_NAME
 
     @property
-    def ready_socket_path(self) -> Path:
-        """The one-use socket whose connection waits until the app's port opens."""
+    def ready_socket_path(self) -> Path | None:
+        """The one-use socket whose connection waits until the app's port opens; None
+        where the service probes the app from inside its network namespace."""
         assert self.socket_dir is not None
-        return self.socket_dir / READY_SOCKET_NAME
+        return None if can_enter_netns() else self.socket_dir / READY_SOCKET_NAME
 
     @property
     def limits_memory(self) -> bool:
@@ -253,6 +255,7 @@ class Confinement:
             tools_inside=self.tools,
             seccomp=self.isolation.seccomp,
             etc_dir=self.isolation.etc_dir,
+            ready_forwarder=self.ready_socket_path is not None,
             outbound=(
                 (self.outbound_dir, self.outbound.relays) if self.outbound_dir is not None else None
             ),

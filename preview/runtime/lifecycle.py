@@ -313,10 +313,11 @@ class PreviewRuntime(ChildSupervision, Containment):
                 outbound=self.outbound,
             )
         if self.confinement is not None:
+            ready = self.confinement.ready_socket_path
             self.upstream = Upstream(
                 spec.port,
                 str(self.confinement.socket_path),
-                ready_path=str(self.confinement.ready_socket_path),
+                ready_path=str(ready) if ready is not None else None,
             )
         outbound_dir = self.confinement.outbound_dir if self.confinement is not None else None
         async with open_outbound(outbound_dir, self.outbound, self._egress_refused):

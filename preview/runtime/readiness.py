@@ -12,6 +12,7 @@ import trio
 from ..discovery import endpoints_from_source
 from ..proxy import Upstream, pin_socket
 from .child import ChildProcess
+from .netns import can_enter_netns, open_netns_of_child, socket_in_netns
 
 __all__ = ["HEALTH_PATHS", "default_health_path", "is_healthy", "wait_until_answering"]
 
@@ -123,13 +124,18 @@ async def _answers_if_owned(
 
 async def _wait_through_socket(process: ChildProcess, upstream: Upstream, path: str) -> bool:
     # One bare request (a socket, no HTTP client); any HTTP status line means the app
-    # answers. First through the one-use forwarder, which waits inside the sandbox for
-    # the port to open; if that says nothing (the app closed its first connection
-    # unanswered), one request per probe through the forking forwarder, which closes
-    # it at once while the app is not listening.
+    # answers. First from a socket of the service's in the sandbox's network namespace
+    # (where it may make one), else through the one-use forwarder, which waits inside
+    # the sandbox for the port to open; if that says nothing (the app closed its first
+    # connection unanswered), one request per probe through the forking forwarder,
+    # which closes it at once while the app is not listening.
     assert upstream.socket_path is not None
     request = f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{upstream.port}\r\n\r\n".encode()
-    if upstream.ready_path is not None:
+    if can_enter_netns():
+        answered = await _first_answer_in_netns(process, upstream.port, request)
+        if answered is not None:
+            return answered
+    elif upstream.ready_path is not None:
         answered = await _first_answer(process, upstream.ready_path, request)
         if answered is not None:
             return answered
@@ -143,6 +149,33 @@ async def _wait_through_socket(process: ChildProcess, upstream: Upstream, path: 
     return False
 
 
+async def _first_answer_in_netns(process: ChildProcess, port: int, request: bytes) -> bool | None:
+    """From inside the sandbox's network namespace (see ``netns``), as unsandboxed:
+    True once the app answers, False if the child exits first, None if the namespace
+    cannot be entered or the first connection got no HTTP answer."""
+    while (netns := open_netns_of_child(process.pid)) is None:
+        if process.poll() is not None:
+            return False
+        await trio.sleep(_PROBE_MIN)  # bwrap makes it within milliseconds of the spawn
+    try:
+        sock = await socket_in_netns(netns)
+    except OSError:
+        return None
+    finally:
+        os.close(netns)
+    delay, began = _PROBE_MIN, trio.current_time()
+    with sock:
+        while process.poll() is None:
+            try:  # Linux lets a refused TCP socket connect again
+                await sock.connect(("127.0.0.1", port))
+            except OSError:
+                await trio.sleep(delay)
+                delay = _next_delay(delay, began)
+                continue
+            return await _answer_of(process, sock, request)
+    return False
+
+
 async def _first_answer(process: ChildProcess, ready_path: str, request: bytes) -> bool | None:
     """Through the one-use socket: True once the app answers, False if the child exits
     first, None if the answer was no HTTP (or the socket is not what it should be)."""
@@ -150,19 +183,27 @@ async def _first_answer(process: ChildProcess, ready_path: str, request: bytes) 
     if sock is None or isinstance(sock, bool):
         return sock
     with sock:
-        try:
-            await sock.send(request)
-        except OSError:
-            return None
-        while True:  # the forwarder holds the request until the port opens
-            with trio.move_on_after(_EXIT_CHECK):
-                try:
-                    head = await sock.recv(16)
-                except OSError:
-                    return None
-                return True if head.startswith(b"HTTP/") else None
-            if process.poll() is not None:
-                return False
+        return await _answer_of(process, sock, request)
+
+
+async def _answer_of(
+    process: ChildProcess, sock: trio.socket.SocketType, request: bytes
+) -> bool | None:
+    """True if ``request`` gets an HTTP answer on ``sock``, None if something else, False
+    if the child exits first (a forwarder holds the request until the port opens)."""
+    try:
+        await sock.send(request)
+    except OSError:
+        return None
+    while True:
+        with trio.move_on_after(_EXIT_CHECK):
+            try:
+                head = await sock.recv(16)
+            except OSError:
+                return None
+            return True if head.startswith(b"HTTP/") else None
+        if process.poll() is not None:
+            return False
 
 
 async def _connect_when_listening(

@@ -78,18 +78,25 @@ TOOLS_DIR_INSIDE = "/run/tools"
 
 
 def _launcher(
-    socat: str, *, forward: bool, max_children: int, relays: Sequence[tuple[int, str]]
+    socat: str,
+    *,
+    forward: bool,
+    ready: bool,
+    max_children: int,
+    relays: Sequence[tuple[int, str]],
 ) -> str:
     """The shell that starts the forwarders and then execs the command.
 
     socat's own messages (one per refused connection while the app starts) are noise.
     Its default listen backlog (5) would refuse a burst of new connections at once (a
     Unix socket's connect does not wait); forked children must not unlink the socket.
-    Beside it, a one-use forwarder takes a single connection (the readiness probe's) and
-    tries the app's port every few milliseconds until it opens, then carries it and
-    exits: probing through the forking one would fork it every time, on the CPU the
-    starting app needs. Each relay listens on a port of the sandbox's loopback and
-    carries its connections to a socket of the service's in the outbound directory.
+    Beside it (``ready``: where the service cannot probe from inside the sandbox's
+    network namespace, see ``netns``), a one-use forwarder takes a single connection
+    (the readiness probe's) and tries the app's port every few milliseconds until it
+    opens, then carries it and exits: probing through the forking one would fork it
+    every time, on the CPU the starting app needs. Each relay listens on a port of the
+    sandbox's loopback and carries its connections to a socket of the service's in the
+    outbound directory.
     They start from a subshell that exits at once, so their parent is the sandbox's
     init, which reaps them, rather than the app, which would keep the one-use
     forwarder as a zombie process for its lifetime.
@@ -101,6 +108,7 @@ def _launcher(
             f"max-children={max_children},backlog=1024,unlink-early,unlink-close=0 "
             'TCP:127.0.0.1:"$PORT" 2>/dev/null </dev/null &'
         )
+    if forward and ready:
         parts.append(
             f"{socat} UNIX-LISTEN:{SOCKET_DIR_INSIDE}/{READY_SOCKET_NAME},unlink-early "
             f'TCP:127.0.0.1:"$PORT",forever,interval={_READY_RETRY_S} 2>/dev/null </dev/null &'
@@ -248,6 +256,7 @@ def sandboxed_command(
     outbound: tuple[Path, Sequence[tuple[int, str]]] | None = None,
     seccomp: bytes | None = None,
     etc_dir: Path | None = None,
+    ready_forwarder: bool = True,
 ) -> SandboxedCommand:
     """The command that runs ``argv`` confined (see the module doc).
 
@@ -259,6 +268,7 @@ def sandboxed_command(
     ``seccomp.filter_program``) for everything inside. ``etc_dir``: the sandbox's
     ``/etc`` as :func:`copy_system_etc` made it (one bind, where each of its entries
     bound apart took two mounts: 3 ms of every start); None: those entries of the host's.
+    ``ready_forwarder``: start the one-use readiness forwarder beside the forking one.
 
     ``cgroup_procs``: the files that join the cgroups the tree must be in (see
     ``PreviewCgroup.join_files``). A shell writes ``0`` (itself) there and then execs
@@ -334,6 +344,7 @@ def sandboxed_command(
     launcher = _launcher(
         tools.socat,
         forward=socket_dir is not None,
+        ready=ready_forwarder,
         max_children=max(1, forwarder_limit),
         relays=outbound[1] if outbound is not None else (),
     )

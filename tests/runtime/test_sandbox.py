@@ -25,6 +25,7 @@ import trio
 
 import preview
 from preview import Settings
+from preview.runtime import isolation, readiness
 from preview.runtime.appdir import app_read_only
 from preview.runtime.cgroups import CgroupRoot
 from preview.runtime.sandbox import ETC_SHOWN
@@ -471,6 +472,75 @@ async def test_many_connections_at_once_reach_a_sandboxed_app(service: Service) 
             for _ in range(64):
                 nursery.start_soon(visit)
         assert answers == [b"HTTP/1.0 200"] * 64
+
+
+def _forwarders(runtime: Any) -> list[str]:
+    """The command lines of the socat processes in a preview's sandbox."""
+    assert runtime.process is not None
+    tree = psutil.Process(runtime.process.pid).children(recursive=True)
+    return [" ".join(p.cmdline()) for p in tree if p.name() == "socat"]
+
+
+def _own_thread_namespaces() -> set[int]:
+    return {
+        os.stat(f"/proc/self/task/{tid}/ns/net").st_ino for tid in os.listdir("/proc/self/task")
+    }
+
+
+async def _launch_watching_forwarders(
+    service: Service, files: dict[str, str]
+) -> tuple[dict[str, Any], set[str]]:
+    """Launch, and every socat command line seen in the sandbox while it started."""
+    seen: set[str] = set()
+    launched: list[dict[str, Any]] = []
+
+    def watch() -> bool:
+        for runtime in service.supervisor.for_user("alice"):
+            with contextlib.suppress(psutil.Error, AssertionError):
+                seen.update(_forwarders(runtime))
+        return bool(launched)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(eventually, watch)
+        launched.append(await launch_probe(service, files))
+    return launched[0], seen
+
+
+async def test_a_slow_sandboxed_start_is_probed_from_inside_its_namespace(
+    service: Service,
+) -> None:
+    """Where the service may enter the sandbox's network namespace (as root), the app is
+    probed from a socket of the service's made there: nothing inside the sandbox polls
+    its port (no one-use forwarder), and no thread of the service stays in the
+    namespace it entered."""
+    require_sandbox(service)
+    if os.geteuid() != 0:
+        pytest.skip("only root may enter a sandbox's network namespace")
+    own = os.stat("/proc/self/ns/net").st_ino
+    with trio.fail_after(60):
+        # Listening only a second after its start: probed (and refused) many times.
+        body, seen = await _launch_watching_forwarders(
+            service, server_app(before_serving="time.sleep(1)")
+        )
+        assert seen and all("http.sock" in command for command in seen), seen
+        assert _own_thread_namespaces() == {own}
+        assert (await service.app_get(body, "/")).text == "ok"
+
+
+async def test_where_it_cannot_enter_the_namespace_a_forwarder_waits_for_the_port(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the right to enter (a service that is not root), the one-use forwarder
+    inside the sandbox carries the probe's one connection once the port opens."""
+    require_sandbox(service)
+    for module in (readiness, isolation):
+        monkeypatch.setattr(module, "can_enter_netns", lambda: False)
+    with trio.fail_after(60):
+        body, seen = await _launch_watching_forwarders(
+            service, server_app(before_serving="time.sleep(1)")
+        )
+        assert any("ready.sock" in command for command in seen), seen
+        assert (await service.app_get(body, "/")).text == "ok"
 
 
 async def test_a_preview_cannot_point_the_service_at_a_host_socket(
