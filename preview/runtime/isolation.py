@@ -255,7 +255,7 @@ class Confinement:
             tools_inside=self.tools,
             seccomp=self.isolation.seccomp,
             etc_dir=self.isolation.etc_dir,
-            ready_forwarder=self.ready_socket_path is not None,
+            ready_forwarder=self.socket_dir is not None and not can_enter_netns(),
             outbound=(
                 (self.outbound_dir, self.outbound.relays) if self.outbound_dir is not None else None
             ),

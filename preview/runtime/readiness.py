@@ -58,6 +58,7 @@ async def is_healthy(client: httpx.AsyncClient, upstream: Upstream, path: str | 
 _PROBE_MIN, _PROBE_MAX, _PROBE_SLOWEST = 0.002, 0.005, 0.05
 _EXIT_CHECK = 0.02  # how soon a child that exits while its first request waits is seen
 _REFUSALS = 50  # bound before listen() follows bind(): microseconds, not 0.1 s
+_DRAIN_TIME, _DRAIN_BYTES = 0.5, 1 << 20  # the rest of the first answer, read and dropped
 
 
 def _next_delay(delay: float, began: float) -> float:
@@ -130,7 +131,9 @@ async def _wait_through_socket(process: ChildProcess, upstream: Upstream, path: 
     # connection unanswered), one request per probe through the forking forwarder,
     # which closes it at once while the app is not listening.
     assert upstream.socket_path is not None
-    request = f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{upstream.port}\r\n\r\n".encode()
+    request = (
+        f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{upstream.port}\r\nConnection: close\r\n\r\n"
+    ).encode()
     if can_enter_netns():
         answered = await _first_answer_in_netns(process, upstream.port, request)
         if answered is not None:
@@ -172,8 +175,28 @@ async def _first_answer_in_netns(process: ChildProcess, port: int, request: byte
                 await trio.sleep(delay)
                 delay = _next_delay(delay, began)
                 continue
-            return await _answer_of(process, sock, request)
+            answered = await _answer_of(process, sock, request)
+            if answered:
+                await _drain(sock)
+            return answered
     return False
+
+
+async def _drain(sock: trio.socket.SocketType) -> None:
+    """Read the rest of the answer before closing: a socket closed with unread data is
+    reset, and an app whose write meets the reset logs a traceback (a line in the
+    preview's log that nobody's request caused). Bounded: an app that keeps the
+    connection open despite ``Connection: close`` is cut off after a moment."""
+    received = 0
+    with trio.move_on_after(_DRAIN_TIME):
+        while received < _DRAIN_BYTES:
+            try:
+                chunk = await sock.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            received += len(chunk)
 
 
 async def _first_answer(process: ChildProcess, ready_path: str, request: bytes) -> bool | None:

@@ -506,6 +506,18 @@ async def _launch_watching_forwarders(
     return launched[0], seen
 
 
+_SLOW_TO_LISTEN = """
+time.sleep(1)
+class HalfThenRest(Handler):
+    # The head, then the body a moment later: into a reset connection if the probe
+    # closed after reading the status line.
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers()
+        time.sleep(0.2); self.wfile.write(b"ok")
+Handler = HalfThenRest
+"""
+
+
 async def test_a_slow_sandboxed_start_is_probed_from_inside_its_namespace(
     service: Service,
 ) -> None:
@@ -519,12 +531,14 @@ async def test_a_slow_sandboxed_start_is_probed_from_inside_its_namespace(
     own = os.stat("/proc/self/ns/net").st_ino
     with trio.fail_after(60):
         # Listening only a second after its start: probed (and refused) many times.
-        body, seen = await _launch_watching_forwarders(
-            service, server_app(before_serving="time.sleep(1)")
-        )
+        body, seen = await _launch_watching_forwarders(service, server_app(_SLOW_TO_LISTEN))
         assert seen and all("http.sock" in command for command in seen), seen
         assert _own_thread_namespaces() == {own}
         assert (await service.app_get(body, "/")).text == "ok"
+        # The probe read its answer whole: the app never wrote into a reset connection.
+        assert (await service.stop(body["gid"])).json()["status"] == "stopped"
+        history = await service.history(body["gid"])
+        assert [e for e in history if e["source"] == "app"] == [], history
 
 
 async def test_where_it_cannot_enter_the_namespace_a_forwarder_waits_for_the_port(
