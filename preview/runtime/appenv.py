@@ -6,18 +6,22 @@ the one at the root, and those on the way down to the detected app's directory, 
 nearer one winning, as in the FastAPI full-stack template's ``.env`` beside ``backend/``),
 then the ``env`` launch option. The service then adds only what the app needs from it:
 ``PORT`` and ``HOST`` (where it must listen) and, when neither the user nor the app set
-one, ``DATABASE_URL`` for the preview's own throwaway SQLite file.
+one, ``DATABASE_URL`` for the preview's own throwaway SQLite file, and, for the local
+packages a Python app names (``-e ./libs/common``, Poetry's ``path``), which no build
+installs, ``PYTHONPATH`` to where they import from.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
 
 from .appdb import relayed
+from .depspec import import_roots, python_dependencies
 from .egress import DATABASE_PORT, proxy_environment
 from .process import child_environment
 
@@ -66,6 +70,11 @@ def app_environment(runtime: PreviewRuntime, python: str) -> dict[str, str]:
         # Its only way out (see runtime.egress); the user's own proxy settings give way.
         env.update(proxy_environment())
     detection = spec.detection
+    if detection is not None and detection.language == "python" and "PYTHONPATH" not in given:
+        local = python_dependencies(spec.files, anchor).local
+        roots = [str(runtime.temp_dir / root) for root in import_roots(spec.files, local)]
+        if roots:  # the upload's local packages, which no build installs
+            env["PYTHONPATH"] = os.pathsep.join(roots)
     if detection is not None and detection.language == "node" and "NODE_OPTIONS" not in given:
         # The address-space limit is lifted for V8 (Preparation.memory_limit): bound its heap.
         env["NODE_OPTIONS"] = f"--max-old-space-size={runtime.settings.memory_limit_mb}"

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 from .poetry import poetry_constraint, poetry_requirements
 
-__all__ = ["NodeDeps", "PythonDeps", "node_dependencies", "python_dependencies"]
+__all__ = ["NodeDeps", "PythonDeps", "import_roots", "node_dependencies", "python_dependencies"]
 
 _COMMENT = re.compile(r"(?:^|\s)#.*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _MAX_INCLUDES = 10
+_EXTRAS = re.compile(r"\[[^\]]*\]$")  # "./libs/common[extra]"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,10 @@ class PythonDeps:
     # What the spec could not say exactly (Poetry's ||, a path dependency …), for the
     # build's output; not part of the key.
     notes: tuple[str, ...] = ()
+    # The upload's directories named as local packages (``-e ./libs/common``, Poetry's
+    # ``path``; "" for the upload's root): imported from the upload, not installed (see
+    # :func:`import_roots`); their own dependencies are in ``requirements``.
+    local: tuple[str, ...] = ()
 
     def names(self) -> set[str]:
         """Normalised distribution names listed (to tell whether the server is there)."""
@@ -104,16 +109,21 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
             source = _join(directory, "uv.lock")
             return PythonDeps((), source, request, request_source, (text, lock))
         requirements_path = _join(directory, "requirements.txt")
+        local: list[str] = []
         if requirements_path in files:
-            lines = _requirement_lines(files, requirements_path, 0)
-            return PythonDeps(tuple(lines), requirements_path, request, request_source)
+            lines = _requirement_lines(files, requirements_path, 0, local)
+            return PythonDeps(
+                tuple(dict.fromkeys(lines)), requirements_path, request, request_source,
+                local=tuple(dict.fromkeys(local)),
+            )  # fmt: skip
         if pyproject is not None:
-            found = _pyproject_requirements(files, pyproject, directory)
+            found = _pyproject_requirements(files, pyproject, directory, local)
             if found is not None:
                 lines, notes = found
                 return PythonDeps(
-                    tuple(lines), pyproject_path, request, request_source, notes=tuple(notes)
-                )
+                    tuple(lines), pyproject_path, request, request_source, notes=tuple(notes),
+                    local=tuple(dict.fromkeys(local)),
+                )  # fmt: skip
     request, request_source = _python_request(files, "")
     return PythonDeps((), "", request, request_source)
 
@@ -144,7 +154,9 @@ def _python_request(files: dict[str, bytes], directory: str) -> tuple[str | None
     return None, None
 
 
-def _requirement_lines(files: dict[str, bytes], path: str, depth: int) -> list[str]:
+def _requirement_lines(
+    files: dict[str, bytes], path: str, depth: int, local: list[str]
+) -> list[str]:
     lines: list[str] = []
     for raw in (_text(files, path) or "").splitlines():
         line = _COMMENT.sub("", raw).strip()
@@ -153,16 +165,52 @@ def _requirement_lines(files: dict[str, bytes], path: str, depth: int) -> list[s
         option, _, rest = line.partition(" ")
         if option in ("-r", "--requirement", "-c", "--constraint") and depth < _MAX_INCLUDES:
             included = posixpath.normpath(posixpath.join(posixpath.dirname(path), rest.strip()))
-            lines.extend(_requirement_lines(files, included, depth + 1))
+            lines.extend(_requirement_lines(files, included, depth + 1, local))
         elif option in ("-e", "--editable") or line.startswith((".", "/", "file:")):
-            continue  # the app itself or a local path: imported from the upload instead
+            # The app itself or a local package: imported from the upload instead, with
+            # its own dependencies installed.
+            target = rest.strip() if option in ("-e", "--editable") else line
+            lines.extend(_local_package(files, posixpath.dirname(path), target, local, depth))
         else:
             lines.append(line)
     return lines
 
 
+def _local_package(
+    files: dict[str, bytes], directory: str, target: str, local: list[str], depth: int
+) -> list[str]:
+    """A requirement line naming a local directory: recorded in ``local`` when it lies in
+    the upload; the dependencies its pyproject.toml lists."""
+    target = _EXTRAS.sub("", target.removeprefix("file:").split("#", 1)[0].strip())
+    if not target or target.startswith("/") or "://" in target:
+        return []  # outside the upload (or a URL, which pip fetches itself)
+    found = posixpath.normpath(posixpath.join(directory, target))
+    if found == ".." or found.startswith("../"):
+        return []
+    found = "" if found == "." else found
+    local.append(found)
+    pyproject = _toml(_text(files, _join(found, "pyproject.toml")))
+    if pyproject is None or depth >= _MAX_INCLUDES:
+        return []
+    listed = _pyproject_requirements(files, pyproject, found, local)
+    return listed[0] if listed is not None else []
+
+
+def import_roots(files: dict[str, bytes], local: tuple[str, ...]) -> list[str]:
+    """Where the local packages ``local`` import from, relative to the upload: a
+    project's ``src/`` where it has one (the src layout), else the project's directory.
+    The upload's root (the app's own project) is the app's directory already."""
+    roots = []
+    for directory in local:
+        if not directory:
+            continue
+        src = f"{directory}/src/"
+        roots.append(src[:-1] if any(p.startswith(src) for p in files) else directory)
+    return list(dict.fromkeys(roots))
+
+
 def _pyproject_requirements(
-    files: dict[str, bytes], pyproject: dict, directory: str
+    files: dict[str, bytes], pyproject: dict, directory: str, local: list[str]
 ) -> tuple[list[str], list[str]] | None:
     """(requirement lines, notes) of a pyproject.toml; None when it lists none."""
     project = pyproject.get("project")
@@ -170,7 +218,8 @@ def _pyproject_requirements(
         return [d.strip() for d in project["dependencies"] if isinstance(d, str) and d.strip()], []
     poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies")
     if isinstance(poetry, dict):
-        return poetry_requirements(files, poetry, directory, _join(directory, "pyproject.toml"))
+        source = _join(directory, "pyproject.toml")
+        return poetry_requirements(files, poetry, directory, source, local)
     return None
 
 

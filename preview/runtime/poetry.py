@@ -8,8 +8,8 @@ kept (the one Poetry's solver would pick, as it prefers the newest versions), an
 says so (the caller shows it in the build's output). A dependency's
 ``python`` and ``markers`` keys become PEP 508 markers (markers *can* say "or"); ``url``
 and ``git`` dependencies direct references; a ``path`` dependency inside the upload is not
-installed (the app imports it from the upload, as a local path in a requirements.txt) but
-its own dependencies are.
+installed (the app imports it from the upload, which is put on its ``PYTHONPATH``, as a
+local path in a requirements.txt) but its own dependencies are.
 """
 
 from __future__ import annotations
@@ -175,9 +175,10 @@ def _git_url(url: str) -> str:
 class _Reader:
     """Reads one pyproject's Poetry table, and those of the path dependencies it names."""
 
-    def __init__(self, files: dict[str, bytes]) -> None:
+    def __init__(self, files: dict[str, bytes], local: list[str]) -> None:
         self.files = files
         self.notes: list[str] = []
+        self.local = local  # the upload's directories of the path dependencies named
 
     def table(self, dependencies: dict, directory: str, source: str, depth: int) -> list[str]:
         lines: list[str] = []
@@ -231,6 +232,7 @@ class _Reader:
             self.notes.append(f"{what}: the path {path} is outside the upload: left out")
             return []
         local = "" if local == "." else local
+        self.local.append(local)
         inside = f"{local}/" if local else ""
         lines: list[str] | None = None
         if depth < _MAX_DEPTH and f"{inside}pyproject.toml" in self.files:
@@ -256,10 +258,15 @@ class _Reader:
 
 
 def poetry_requirements(
-    files: dict[str, bytes], dependencies: dict, directory: str, source: str
+    files: dict[str, bytes],
+    dependencies: dict,
+    directory: str,
+    source: str,
+    local: list[str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """(PEP 508 lines, notes) for the Poetry ``dependencies`` table of ``source`` (the
-    pyproject.toml in ``directory`` of the upload)."""
-    reader = _Reader(files)
+    pyproject.toml in ``directory`` of the upload); the directories of the path
+    dependencies it names (inside the upload, "" for its root) are added to ``local``."""
+    reader = _Reader(files, local if local is not None else [])
     lines = reader.table(dependencies, directory, source, 0)
     return list(dict.fromkeys(lines)), reader.notes

@@ -361,6 +361,20 @@ async def test_dotenv_pyproject_and_python_version_are_honoured(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_local_packages_named_by_requirements_import_from_the_upload(
+    builder_service: Service,
+) -> None:
+    """A monorepo's libs (-e ./libs/common with a src layout, ./libs/greeting flat):
+    their dependencies are built, and the app imports them from its upload."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("local_packages"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        seen = (await service.app_get(body, "/")).json()
+        assert seen == {"common": "from libs/common/src", "greeting": "hello from libs/greeting"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_offline_wheelhouse_build(build_settings: Settings, tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     download = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary", ":all:"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from preview.runtime.depspec import python_dependencies
+from preview.runtime.depspec import import_roots, python_dependencies
 from preview.runtime.poetry import poetry_constraint
 
 
@@ -96,6 +96,7 @@ def test_poetry_table_as_requirements_with_markers_references_and_notes() -> Non
     assert "installed as >=2.5,<3 (one alternative only)" in notes
     assert "shared: the local package libs/shared is used from the upload" in notes
     assert "elsewhere: the path ../../elsewhere is outside the upload: left out" in notes
+    assert deps.local == ("libs/shared",)  # imported from the upload (PYTHONPATH)
     # The interpreter asked for: the newest alternative (no 2.7 here).
     assert deps.python_request == ">=3.10,<4"
     # Notes are not part of the environment's key.
@@ -109,3 +110,31 @@ def test_unreadable_constraint_installs_any_version_and_says_so() -> None:
     deps = python_dependencies({"pyproject.toml": table})
     assert deps.requirements == ("weird",)
     assert 'cannot read the constraint "1.0 ?? 2.0"' in deps.notes[0]
+
+
+def test_local_packages_of_a_requirements_file_import_from_the_upload() -> None:
+    """pip's local lines (-e ./x, ./x, file:x, extras and #egg decorations): their
+    dependencies are installed, the packages themselves import from the upload, from a
+    project's src/ where it has one; the app itself (-e .) adds its own pyproject's."""
+    files = {
+        "svc/requirements.txt": (
+            b"fastapi\n-e ./libs/common\n./libs/flat[extra]#egg=flat\nfile:libs/flat\n"
+            b"-e .\n-e ../../outside\n/abs/path\n-e git+https://example.com/x.git#egg=x\n"
+        ),
+        "svc/pyproject.toml": b'[project]\nname="svc"\ndependencies=["httpx>=0.27"]\n',
+        "svc/libs/common/pyproject.toml": (
+            b'[project]\nname="common"\ndependencies=["pydantic>=2", "fastapi"]\n'
+        ),
+        "svc/libs/common/src/common/__init__.py": b"",
+        "svc/libs/flat/flat/__init__.py": b"",
+        "svc/main.py": b"",
+    }
+    deps = python_dependencies(files, "svc/main.py")
+    assert deps.source == "svc/requirements.txt"
+    assert deps.requirements == ("fastapi", "pydantic>=2", "httpx>=0.27")
+    assert deps.local == ("svc/libs/common", "svc/libs/flat", "svc")
+    assert import_roots(files, deps.local) == ["svc/libs/common/src", "svc/libs/flat", "svc"]
+    # Where they lie is no part of the environment's key; what they need is.
+    moved = {k.replace("libs/", "packages/"): v for k, v in files.items()}
+    moved["svc/requirements.txt"] = files["svc/requirements.txt"].replace(b"libs/", b"packages/")
+    assert python_dependencies(moved, "svc/main.py").key("3.12", (), "") == deps.key("3.12", (), "")

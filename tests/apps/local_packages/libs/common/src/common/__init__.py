@@ -1,0 +1,2 @@
+def tag() -> str:
+    return "from libs/common/src"
