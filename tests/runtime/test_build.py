@@ -203,6 +203,35 @@ async def test_flask_factory_runs_under_gunicorn(builder_service: Service) -> No
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+WSGI_APPS = {
+    "bottle": {
+        "app.py": "import bottle\napp = bottle.Bottle()\n\n\n@app.get('/hello/<name>')\n"
+        "def hello(name):\n    return {'hello': name}\n",
+        "requirements.txt": "bottle>=0.12\n",
+    },
+    "falcon": {
+        "app.py": "import falcon\n\n\nclass Hello:\n    def on_get(self, req, resp, name):\n"
+        "        resp.media = {'hello': name}\n\n\napp = falcon.App()\n"
+        "app.add_route('/hello/{name}', Hello())\n",
+        "requirements.txt": "falcon>=3\n",
+    },
+}
+
+
+@pytest.mark.parametrize("framework", sorted(WSGI_APPS))
+async def test_other_wsgi_frameworks_are_built_and_served(
+    builder_service: Service, framework: str
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, WSGI_APPS[framework])
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["framework"] == framework
+        assert "gunicorn" in body["runtime"]["command"]
+        assert (await service.app_get(body, "/hello/ada")).json() == {"hello": "ada"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_django_project_is_migrated_then_served(builder_service: Service) -> None:
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
