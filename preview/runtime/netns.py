@@ -25,12 +25,21 @@ import trio
 __all__ = ["can_enter_netns", "open_netns_of_child", "socket_in_netns"]
 
 _CLONE_NEWNET = 0x40000000
+_CAP_SYS_ADMIN = 21
 
 
 @cache
 def can_enter_netns() -> bool:
-    """Whether this service may make sockets in its sandboxes' network namespaces."""
-    return os.geteuid() == 0
+    """Whether this service may make sockets in its sandboxes' network namespaces: it
+    holds ``CAP_SYS_ADMIN`` (root, and not a container's root that lacks it)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) >> _CAP_SYS_ADMIN & 1)
+    except (OSError, ValueError):
+        pass
+    return False
 
 
 def open_netns_of_child(pid: int) -> int | None:
