@@ -15,6 +15,8 @@ several writes within that spell stay one event.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import trio
 
 from ..clock import utcnow
@@ -91,7 +93,11 @@ class ChildOutput:
                 self._ended.set()
 
     async def failure(
-        self, wait: float, requirements: str | None, listed_in: str = "requirements.txt"
+        self,
+        wait: float,
+        requirements: str | None,
+        listed_in: str = "requirements.txt",
+        upload: Collection[str] = (),
     ) -> tuple[str | None, list[str]]:
         """The cause of the child's failure (``lines.failure_cause``) and the last lines
         that show it, once it has exited. The pipes' ends are waited for (at most
@@ -100,6 +106,8 @@ class ChildOutput:
         with trio.move_on_after(wait):
             await self._ended.wait()
         cause, lines = self._tails.cause(
-            lambda lines: failure_cause(lines, requirements, self._app_dir or None, listed_in)
+            lambda lines: failure_cause(
+                lines, requirements, self._app_dir or None, listed_in, upload
+            )
         )
         return cause, lines[-ERROR_LINES:]

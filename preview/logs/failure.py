@@ -7,8 +7,9 @@ script that is not there), with a hint for a missing module that names what to a
 
 from __future__ import annotations
 
+import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from .lines import LEVEL_WORD, LevelClassifier, strip_ansi
 
@@ -58,8 +59,13 @@ def _requirement_names(requirements: str) -> dict[str, str]:
     return names
 
 
-def _missing_module_hint(module: str, requirements: str | None, listed_in: str) -> str:
+def _missing_module_hint(
+    module: str, requirements: str | None, listed_in: str, upload: Collection[str]
+) -> str:
     top = module.split(".")[0]
+    local = _in_upload_hint(top, upload, listed_in)
+    if local is not None:
+        return local
     dist = _IMPORT_TO_DIST.get(top, top)
     listed = _requirement_names(requirements) if requirements else {}
     for candidate in (dist, top, module):
@@ -72,11 +78,41 @@ def _missing_module_hint(module: str, requirements: str | None, listed_in: str) 
     return f" — add '{dist}' to {listed_in}"
 
 
+def _in_upload_hint(top: str, upload: Collection[str], listed_in: str) -> str | None:
+    """For a module the upload holds but the app cannot import (a monorepo's library
+    that no dependency file names): how to make it importable, rather than a
+    package to add from the index."""
+    found = [p for p in upload if p in (f"{top}.py", f"{top}/__init__.py")]
+    found += [p for p in upload if p.endswith((f"/{top}.py", f"/{top}/__init__.py"))]
+    if not found:
+        return None
+    where = min(found, key=len).removesuffix("/__init__.py")
+    folder = posixpath.dirname(where)
+    projects = [folder] + (
+        [posixpath.dirname(folder)] if posixpath.basename(folder) == "src" else []
+    )
+    for project in projects:
+        if any(posixpath.join(project, name) in upload for name in ("pyproject.toml", "setup.py")):
+            return (
+                f" — '{top}' is in the upload ({where}) but not installed: name its project"
+                f" in {listed_in} as '-e {_dot(project)}'"
+            )
+    return (
+        f" — '{top}' is in the upload ({where}) but not on the import path: put it beside"
+        " the app, or give the launch option env a PYTHONPATH naming its folder"
+    )
+
+
+def _dot(directory: str) -> str:
+    return f"./{directory}" if directory else "."
+
+
 def failure_cause(
     lines: Sequence[str],
     requirements: str | None = None,
     root: str | None = None,
     listed_in: str = "requirements.txt",
+    upload: Collection[str] = (),
 ) -> str | None:
     """One-line reason a child failed to start, from its last lines (most recent last).
 
@@ -85,16 +121,19 @@ def failure_cause(
     (a command naming a script that is not there). Failing those, the last line that
     classifies as ERROR. ``requirements`` (the app's requirement lines, from the file
     ``listed_in``) sharpens the hint for a missing module: not listed vs. listed but not
-    installed. ``root`` (the generation's folder) is cut from paths: the cause names the
-    user's files as they wrote them, and never a host path.
+    installed, or in the ``upload`` (its file names) but not importable. ``root`` (the
+    generation's folder) is cut from paths: the cause names the user's files as they
+    wrote them, and never a host path.
     """
-    cause = _failure_cause(lines, requirements, listed_in)
+    cause = _failure_cause(lines, requirements, listed_in, upload)
     if cause is not None and root:
         cause = cause.replace(root.rstrip("/") + "/", "")
     return cause
 
 
-def _failure_cause(lines: Sequence[str], requirements: str | None, listed_in: str) -> str | None:
+def _failure_cause(
+    lines: Sequence[str], requirements: str | None, listed_in: str, upload: Collection[str]
+) -> str | None:
     classifier = LevelClassifier()
     exception: tuple[int, str] | None = None
     frame = frame_at_exception = ""  # innermost frame outside importlib, i.e. who imported
@@ -132,5 +171,6 @@ def _failure_cause(lines: Sequence[str], requirements: str | None, listed_in: st
             # uvicorn itself failed to import the entry module: a wrong path, not a dependency
             return _clip(text) + " — the app module itself was not found (check the app path)"
         if m is not None:
-            return _clip(text) + _missing_module_hint(m.group(1), requirements, listed_in)
+            hint = _missing_module_hint(m.group(1), requirements, listed_in, upload)
+            return _clip(text) + hint
     return _clip(text)

@@ -188,7 +188,7 @@ class ChildSupervision:
 
     async def _failed_start(self, returncode: int | None) -> None:
         cause, self.error_lines = await self._output.failure(
-            READERS_DRAIN, self.spec.requirements, self.preparation.listed_in
+            READERS_DRAIN, self.spec.requirements, self.preparation.listed_in, self.spec.files
         )
         cause = self._limit_exceeded() or cause
         self.error_message = cause or describe_exit(returncode)
@@ -199,7 +199,7 @@ class ChildSupervision:
         if returncode == 0:
             return "stopped"
         cause, self.error_lines = await self._output.failure(
-            READERS_DRAIN, self.spec.requirements, self.preparation.listed_in
+            READERS_DRAIN, self.spec.requirements, self.preparation.listed_in, self.spec.files
         )
         limit = self._limit_exceeded()
         if limit is not None:

@@ -346,6 +346,28 @@ def test_failure_cause_missing_module_in_requirements(requirements: str) -> None
     )
 
 
+def test_failure_cause_module_in_the_upload_says_how_to_import_it() -> None:
+    """A monorepo's library that no dependency file names is not a package to add from
+    the index: the hint names where it is and how to make it importable."""
+    lines = [*_MISSING[:-1], "ModuleNotFoundError: No module named 'common.models'"]
+    in_project = ["main.py", "libs/common/pyproject.toml", "libs/common/src/common/__init__.py"]
+    assert failure_cause(lines, "fastapi\n", upload=in_project) == (
+        "ModuleNotFoundError: No module named 'common.models' — 'common' is in the upload"
+        " (libs/common/src/common) but not installed: name its project in requirements.txt"
+        " as '-e ./libs/common'"
+    )
+    loose = ["main.py", "shared/common.py", "common_extra/__init__.py"]
+    assert failure_cause(lines, None, upload=loose) == (
+        "ModuleNotFoundError: No module named 'common.models' — 'common' is in the upload"
+        " (shared/common.py) but not on the import path: put it beside the app, or give"
+        " the launch option env a PYTHONPATH naming its folder"
+    )
+    elsewhere = ["main.py", "lib/uncommon/__init__.py"]
+    assert failure_cause(lines, None, upload=elsewhere) == (
+        "ModuleNotFoundError: No module named 'common.models' — add 'common' to requirements.txt"
+    )
+
+
 def test_failure_cause_ignores_commented_requirement() -> None:
     cause = failure_cause(_MISSING, "# sqlmodel\n-r sqlmodel.txt\n")
     assert cause is not None and cause.endswith("add 'sqlmodel' to requirements.txt")
