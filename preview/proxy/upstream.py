@@ -50,7 +50,8 @@ class Upstream:
     port: int
     socket_path: str | None = None
     # The forwarder's one-use socket: its one connection waits inside the sandbox until
-    # the app's port opens (for readiness; see ``runtime.readiness``).
+    # the app's port opens (for readiness; see ``runtime.readiness``). None beside a
+    # socket_path: the service probes from inside the sandbox's namespace instead.
     ready_path: str | None = None
     _transport: httpx.AsyncHTTPTransport | None = field(default=None, init=False, repr=False)
     _pinned: int | None = field(default=None, init=False, repr=False)

@@ -215,9 +215,11 @@ class Confinement:
     @property
     def ready_socket_path(self) -> Path | None:
         """The one-use socket whose connection waits until the app's port opens; None
-        where the service probes the app from inside its network namespace."""
-        assert self.socket_dir is not None
-        return None if can_enter_netns() else self.socket_dir / READY_SOCKET_NAME
+        without an HTTP forwarder, and where the service probes the app from inside its
+        network namespace instead (see ``netns``)."""
+        if self.socket_dir is None or can_enter_netns():
+            return None
+        return self.socket_dir / READY_SOCKET_NAME
 
     @property
     def limits_memory(self) -> bool:
@@ -255,7 +257,7 @@ class Confinement:
             tools_inside=self.tools,
             seccomp=self.isolation.seccomp,
             etc_dir=self.isolation.etc_dir,
-            ready_forwarder=self.socket_dir is not None and not can_enter_netns(),
+            ready_forwarder=self.ready_socket_path is not None,
             outbound=(
                 (self.outbound_dir, self.outbound.relays) if self.outbound_dir is not None else None
             ),

@@ -12,7 +12,7 @@ import trio
 from ..discovery import endpoints_from_source
 from ..proxy import Upstream, pin_socket
 from .child import ChildProcess
-from .netns import can_enter_netns, open_netns_of_child, socket_in_netns
+from .netns import open_netns_of_child, socket_in_netns
 
 __all__ = ["HEALTH_PATHS", "default_health_path", "is_healthy", "wait_until_answering"]
 
@@ -126,7 +126,8 @@ async def _answers_if_owned(
 async def _wait_through_socket(process: ChildProcess, upstream: Upstream, path: str) -> bool:
     # One bare request (a socket, no HTTP client); any HTTP status line means the app
     # answers. First from a socket of the service's in the sandbox's network namespace
-    # (where it may make one), else through the one-use forwarder, which waits inside
+    # (where it may make one: the confinement then made no one-use forwarder), else
+    # through the one-use forwarder, which waits inside
     # the sandbox for the port to open; if that says nothing (the app closed its first
     # connection unanswered), one request per probe through the forking forwarder,
     # which closes it at once while the app is not listening.
@@ -134,14 +135,12 @@ async def _wait_through_socket(process: ChildProcess, upstream: Upstream, path: 
     request = (
         f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{upstream.port}\r\nConnection: close\r\n\r\n"
     ).encode()
-    if can_enter_netns():
+    if upstream.ready_path is None:
         answered = await _first_answer_in_netns(process, upstream.port, request)
-        if answered is not None:
-            return answered
-    elif upstream.ready_path is not None:
+    else:
         answered = await _first_answer(process, upstream.ready_path, request)
-        if answered is not None:
-            return answered
+    if answered is not None:
+        return answered
     delay, began = _PROBE_MIN, trio.current_time()
     while process.poll() is None:
         with trio.move_on_after(2.0):

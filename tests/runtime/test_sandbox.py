@@ -25,7 +25,7 @@ import trio
 
 import preview
 from preview import Settings
-from preview.runtime import isolation, netns, readiness
+from preview.runtime import isolation, netns
 from preview.runtime.appdir import app_read_only
 from preview.runtime.cgroups import CgroupRoot
 from preview.runtime.sandbox import ETC_SHOWN
@@ -547,8 +547,7 @@ async def test_where_it_cannot_enter_the_namespace_a_forwarder_waits_for_the_por
     """Without the right to enter (a service that is not root), the one-use forwarder
     inside the sandbox carries the probe's one connection once the port opens."""
     require_sandbox(service)
-    for module in (readiness, isolation):
-        monkeypatch.setattr(module, "can_enter_netns", lambda: False)
+    monkeypatch.setattr(isolation, "can_enter_netns", lambda: False)
     with trio.fail_after(60):
         body, seen = await _launch_watching_forwarders(
             service, server_app(before_serving="time.sleep(1)")
