@@ -33,7 +33,7 @@ import psutil
 
 from preview import Settings
 from preview.runtime import ports
-from preview.runtime.sandbox import SOCKET_NAME
+from preview.sandbox.bubblewrap import SOCKET_NAME
 
 from .loadclient import raise_nofile
 

@@ -20,22 +20,16 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from .api import endpoints, generations, ops, origins, previews, proxying, streams, ui
-from .api.bodies import envelope_limit
 from .auth import Authenticator, JWTAuthenticator
 from .errors import PreviewError, error_response
-from .proxy import UpstreamRouter, local_transport, shared_tls_context
-from .runtime import Supervisor, follow_parent_death, in_worker_process, stop_on_sigterm
+from .proxy import OriginRouter, ProxyFastPath
+from .runtime import Supervisor, UpstreamRouter, local_transport, shared_tls_context
+from .sandbox import follow_parent_death, in_worker_process, stop_on_sigterm
 from .services import Services
+from .services.bodies import envelope_limit
 from .settings import Settings, unknown_env_names
 from .store import Store
-from .transport import (
-    CorsMiddleware,
-    OriginRouter,
-    ParkedStreams,
-    ProxyFastPath,
-    StreamFastPath,
-    connection_guard,
-)
+from .transport import CorsMiddleware, ParkedStreams, StreamFastPath, connection_guard
 
 __all__ = ["create_app"]
 
@@ -66,7 +60,7 @@ def create_app(
     connection_guard.install()  # one client's protocol error must not end the server
     # The UI blueprint serves /static itself (content types, CSP, no-cache).
     app = QuartTrio("preview", static_folder=None)
-    # Quart's own cap, behind each route's (api.bodies): the largest body any route takes.
+    # Quart's own cap, behind each route's (services.bodies): the largest body any route takes.
     app.config["MAX_CONTENT_LENGTH"] = max(settings.max_upload_bytes, envelope_limit(settings))
     app.config["RESPONSE_TIMEOUT"] = None  # streams live as long as their preview
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = settings.stop_grace + 45
@@ -107,7 +101,7 @@ def create_app(
             else await Store.open(settings.database_url, threads=settings.db_threads)
         )
         state.supervisor = Supervisor(settings, state.store, state.metrics)
-        # Built in a thread: loading the CA bundle would stall the loop (proxy.clients).
+        # Built in a thread: loading the CA bundle would stall the loop (runtime.clients).
         await trio.to_thread.run_sync(shared_tls_context)
         upstream = local_transport(httpx.Limits(max_connections=200, max_keepalive_connections=50))
         state.supervisor.ports.add_connection_closer(upstream.close_idle_to)

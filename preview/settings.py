@@ -13,12 +13,13 @@ import hashlib
 import math
 import os
 import re
-import secrets
 import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .secretfile import kept_secret
 
 __all__ = ["SETTINGS_HELP", "Settings", "unknown_env_names"]
 
@@ -358,25 +359,7 @@ class Settings:
         """The configured secret, else the one kept in the data dir (created on first use)."""
         if self.jwt_secret:
             return self.jwt_secret
-        path = self.data_dir / "jwt-secret"
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            # Written aside, then linked into place: the file is never seen empty, and
-            # of two processes starting at once, one secret wins for both.
-            draft = path.with_name(f".jwt-secret-{secrets.token_hex(8)}")
-            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as file:
-                file.write(secrets.token_urlsafe(48))
-            try:
-                os.link(draft, path)
-            except FileExistsError:
-                pass
-            finally:
-                draft.unlink()
-        secret = path.read_text().strip()
-        if not secret:
-            raise ValueError(f"{path} is empty; delete it to generate a new secret")
-        return secret
+        return kept_secret(self.data_dir / "jwt-secret")
 
 
 def unknown_env_names(environ: Mapping[str, str] | None = None) -> list[str]:

@@ -114,13 +114,13 @@ async def test_a_running_preview_outlives_a_database_outage(
             )
             assert proxied.status_code == 200 and proxied.text == "ok"
             # Health checks go on (their row updates wait), and so does the child.
-            await eventually(lambda: runtime.last_health_check > began)
+            await eventually(lambda: runtime.state.last_health_check > began)
             assert runtime.status == "running" and psutil.pid_exists(pid)
             assert runtime.broadcast.persisted_id < runtime.broadcast.last_id
 
             await outage.end()
             back = utcnow()
-            await eventually(lambda: runtime.last_health_check > back)
+            await eventually(lambda: runtime.state.last_health_check > back)
             history = await assert_all_stored(service, gid, runtime)
             assert len(ticks(history)) > 100
             # The row catches up: a health check made after the outage is in it.
@@ -162,7 +162,7 @@ async def test_a_stop_during_a_database_outage_ends_with_a_true_row(
             row = await service.store.get_preview(runtime.id)
             assert row.status == "stopped" and row.stopped_at is not None
             assert row.stop_reason == "stopped by the user" and row.health_status == "unknown"
-            assert row.exit_code == runtime.exit_code
+            assert row.exit_code == runtime.state.exit_code
             history = await assert_all_stored(service, gid, runtime)
             assert history[-1]["status"] == "stopped"
             again = await service.stop(gid)

@@ -24,7 +24,7 @@ from typing import Any
 
 import uv
 
-from preview.runtime.installers import interpreter_path
+from preview.builds.installers import interpreter_path
 
 from ..harness import ServiceServer, free_port, free_port_block, log
 from .launch import bare_start

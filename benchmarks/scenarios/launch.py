@@ -47,7 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from preview.runtime.sandbox import SOCKET_NAME
+from preview.sandbox.bubblewrap import SOCKET_NAME
 
 from ..harness import EXAMPLE_APP, PYTHON, ServiceServer, free_port, kill_group, log
 

@@ -1,18 +1,13 @@
-"""HTTP API blueprints, one module per resource, and what they share: ``common``,
-``bodies`` (request bodies and their limits), ``proxy_access`` and ``proxy_websocket``
-(calls to a preview's app, which the fast paths make too)."""
+"""HTTP API blueprints, one module per resource; thin faces of the parts below them
+(what they share with the fast paths is ``services``'; calls to an app are ``proxy``'s)."""
 
 __all__ = [
-    "bodies",
-    "common",
     "endpoints",
     "feed",
     "generations",
     "ops",
     "origins",
     "previews",
-    "proxy_access",
-    "proxy_websocket",
     "proxying",
     "streams",
     "ui",

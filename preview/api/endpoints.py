@@ -15,9 +15,9 @@ from ..discovery import (
     endpoints_from_source,
     openapi_locations,
 )
-from ..proxy import Upstream
+from ..runtime import Upstream
 from ..services import Services, services
-from .common import owned_generation
+from ..services.callers import owned_generation
 
 __all__ = ["blueprint", "discover_endpoints"]
 

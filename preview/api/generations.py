@@ -14,9 +14,9 @@ from ..clock import isoformat, utcnow
 from ..errors import BadRequest, Conflict, NotFound
 from ..generations import UploadLimits, files_from_archive, files_from_json
 from ..services import services
+from ..services.bodies import json_object, read_body
+from ..services.callers import json_body, owned_generation
 from ..store import Generation
-from .bodies import json_object, read_body
-from .common import json_body, owned_generation
 
 __all__ = ["blueprint"]
 

@@ -1,5 +1,5 @@
 """A preview's own origin, seen from the API: its URL, and one-time tickets that open it
-in a browser (``transport.origin_router`` serves the origin itself)."""
+in a browser (``proxy.origin_router`` serves the origin itself)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from quart import Blueprint, Response, jsonify, request
 
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest
-from ..proxy import ENTER_PATH, validate_path
-from ..services import Services, services
-from .common import json_body
-from .proxy_access import authorised_runtime
+from ..proxy import validate_path
+from ..proxy.access import authorised_runtime
+from ..services import ENTER_PATH, Services, services
+from ..services.callers import json_body
 
 __all__ = ["app_origin_url", "blueprint"]
 

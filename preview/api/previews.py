@@ -15,10 +15,11 @@ from quart import Blueprint, Response, jsonify, request
 from ..auth import hash_preview_token, new_preview_token
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest, NotFound, StoreError
-from ..runtime import PreviewRuntime, child_environment
+from ..runtime import PreviewRuntime
+from ..sandbox import child_environment
 from ..services import Services, services
+from ..services.callers import json_body, owned_generation
 from ..store import PreviewInstance
-from .common import json_body, owned_generation
 from .endpoints import discover_endpoints
 from .origins import app_origin_url
 
@@ -45,22 +46,22 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
         "generationId": spec.generation_id,
         "projectId": spec.project_id,
         "status": runtime.status,
-        "healthStatus": runtime.health_status,
+        "healthStatus": runtime.state.health_status,
         "baseUrl": app_origin_url(state, runtime.id),
         "port": spec.port,
         "processId": runtime.process.pid if runtime.process else None,
-        "uptime": _uptime(runtime.started_at, runtime.stopped_at),
-        "lastHealthCheck": isoformat(runtime.last_health_check),
+        "uptime": _uptime(runtime.state.started_at, runtime.state.stopped_at),
+        "lastHealthCheck": isoformat(runtime.state.last_health_check),
         "createdAt": isoformat(spec.created_at),
-        "startedAt": isoformat(runtime.started_at),
-        "stoppedAt": isoformat(runtime.stopped_at),
+        "startedAt": isoformat(runtime.state.started_at),
+        "stoppedAt": isoformat(runtime.state.stopped_at),
         "expiresAt": isoformat(spec.expires_at),
-        "exitCode": runtime.exit_code,
-        "errorMessage": runtime.error_message,
-        "errorLines": runtime.error_lines,
-        "stopReason": runtime.stop_reason,
+        "exitCode": runtime.state.exit_code,
+        "errorMessage": runtime.state.error_message,
+        "errorLines": runtime.state.error_lines,
+        "stopReason": runtime.state.stop_reason,
         "healthPath": spec.health_path,
-        "phase": runtime.phase,
+        "phase": runtime.state.phase,
         "runtime": runtime.runtime_info,
         "lastEventId": runtime.broadcast.last_id,
         "subscribers": runtime.broadcast.subscriber_count,
@@ -286,8 +287,8 @@ async def stop(gid: str) -> Response:
             "message": "Preview instance stopped."
             if runtime.finished.is_set()
             else "Preview instance is stopping.",
-            "stoppedAt": isoformat(runtime.stopped_at),
-            "exitCode": runtime.exit_code,
+            "stoppedAt": isoformat(runtime.state.stopped_at),
+            "exitCode": runtime.state.exit_code,
         }
     )
 

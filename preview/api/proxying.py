@@ -1,42 +1,39 @@
 """Calling the running app through the service: the JSON envelope, and a transparent
 HTTP / WebSocket reverse proxy under ``/api/generations/{gid}/preview/proxy/``.
 
-Who may call (``proxy_access``) and the WebSocket pump (``proxy_websocket``) are shared
-with the fast paths and the previews' own origins; the calls themselves
-(:func:`call_envelope`, :func:`open_upstream`) too.
+Thin: who may call, the calls themselves and the WebSocket pump are the ``proxy``
+package's, shared with its fast path and the previews' own origins.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import trio
 from quart import Blueprint, Response, jsonify, redirect, request, websocket
 
 from ..clock import utcnow
-from ..errors import PreviewError, error_response
+from ..errors import PreviewError
 from ..proxy import (
     PREVIEW_TOKEN_COOKIE,
-    EnvelopeRequest,
     Forwarded,
+    authorised_envelope,
+    authorised_target,
     body_too_large,
+    call_envelope,
+    envelope_error_response,
     new_request_id,
-    read_envelope_response,
-    request_headers,
+    open_upstream,
+    proxy_websocket,
     response_headers,
-    translate_upstream_error,
 )
 from ..runtime import PreviewRuntime, proxy_prefix
 from ..services import Services, services
-from .bodies import envelope_limit
-from .common import json_body, owned_generation
-from .proxy_access import authorised_envelope, authorised_target
-from .proxy_websocket import proxy_websocket
+from ..services.bodies import envelope_limit
+from ..services.callers import json_body, owned_generation
 
-__all__ = ["blueprint", "call_envelope", "envelope_error_response", "open_upstream"]
+__all__ = ["blueprint"]
 
 blueprint = Blueprint("proxying", __name__, url_prefix="/api/generations/<gid>/preview")
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -73,56 +70,6 @@ async def envelope(gid: str) -> Response:
         status, headers, body = envelope_error_response(error)
         return Response(body, status=status, headers=headers)
     return jsonify(result)
-
-
-def envelope_error_response(error: PreviewError) -> tuple[int, list[tuple[str, str]], bytes]:
-    """``errors.error_response`` with the envelope's own ``statusCode`` in the body too, so
-    a client reads every envelope answer's status from the same field."""
-    status, headers, body = error_response(error)
-    data = {**json.loads(body), "statusCode": status}
-    return status, headers, json.dumps(data, separators=(",", ":")).encode() + b"\n"
-
-
-async def call_envelope(
-    state: Services, runtime: PreviewRuntime, call: EnvelopeRequest, forwarded: Forwarded
-) -> dict[str, Any]:
-    """Make the call and shape the app's answer; recorded in the preview's log either
-    way. httpx's errors become 502 / 504 here."""
-    settings = state.settings
-    assert state.http is not None
-    outgoing = state.http.build_request(
-        call.method,
-        runtime.upstream.url(call.path, call.query),
-        headers=request_headers(call.headers, forwarded),
-        content=call.body,
-        timeout=settings.proxy_timeout,
-        extensions=runtime.upstream.extensions,
-    )
-    shown_path = call.path + (f"?{call.query}" if call.query else "")
-    began = trio.current_time()
-    try:
-        upstream = await state.http.send(outgoing, stream=True)
-        try:
-            result = await read_envelope_response(
-                upstream, max_bytes=settings.proxy_max_response_bytes
-            )
-        finally:
-            await upstream.aclose()
-    except (httpx.HTTPError, PreviewError) as error:
-        elapsed = (trio.current_time() - began) * 1000
-        await runtime.record_proxy_call(
-            call.method, shown_path, None, elapsed, forwarded.request_id, type(error).__name__
-        )
-        if isinstance(error, httpx.HTTPError):
-            raise translate_upstream_error(error, settings.proxy_timeout) from None
-        raise
-    elapsed = (trio.current_time() - began) * 1000
-    await runtime.record_proxy_call(
-        call.method, shown_path, result["statusCode"], elapsed, forwarded.request_id
-    )
-    result["elapsedMs"] = round(elapsed, 2)
-    result["requestId"] = forwarded.request_id
-    return result
 
 
 async def _authorised(
@@ -209,56 +156,6 @@ async def transparent(gid: str, path: str) -> Response:
     response.headers["X-Request-ID"] = forwarded.request_id
     response.timeout = None
     return response
-
-
-async def open_upstream(
-    state: Services,
-    runtime: PreviewRuntime,
-    method: str,
-    child_path: str,
-    query: str,
-    headers: Iterable[tuple[str, str]],
-    content: AsyncIterator[bytes] | None,
-    forwarded: Forwarded,
-    *,
-    app_origin: bool = False,
-) -> httpx.Response:
-    """Send a transparent call to the child; its response with the body still to read.
-
-    The call is recorded in the preview's log, answered or not; httpx's errors become
-    502 / 504 here. The caller closes the response. ``app_origin``: the call came to
-    the preview's own origin (``policy.request_headers``).
-    """
-    settings = state.settings
-    assert state.http is not None
-    outgoing = state.http.build_request(
-        method,
-        runtime.upstream.url(child_path, query),
-        headers=request_headers(headers, forwarded, app_origin=app_origin),
-        content=content,
-        timeout=settings.proxy_timeout,
-        extensions=runtime.upstream.extensions,
-    )
-    began = trio.current_time()
-    shown_path = child_path + (f"?{query}" if query else "")
-    try:
-        upstream = await state.http.send(outgoing, stream=True)
-    except httpx.HTTPError as error:
-        elapsed = (trio.current_time() - began) * 1000
-        await runtime.record_proxy_call(
-            method, shown_path, None, elapsed, forwarded.request_id, type(error).__name__
-        )
-        raise translate_upstream_error(error, settings.proxy_timeout) from None
-    try:
-        elapsed = (trio.current_time() - began) * 1000
-        await runtime.record_proxy_call(
-            method, shown_path, upstream.status_code, elapsed, forwarded.request_id
-        )
-    except BaseException:
-        with trio.CancelScope(shield=True), trio.move_on_after(2):
-            await upstream.aclose()
-        raise
-    return upstream
 
 
 @blueprint.websocket("/proxy", defaults={"path": ""})

@@ -15,8 +15,8 @@ from ..errors import BadRequest, StoreUnavailable
 from ..logs import SSE_KEEPALIVE, Event, Parked, Sink
 from ..runtime import PreviewRuntime
 from ..services import Services, services
+from ..services.callers import owned_generation
 from ..store import PreviewInstance, Store
-from .common import owned_generation
 from .feed import KEEPALIVE, PAGE_BYTES, PARKED, End, event_feed, stored_events
 from .previews import preview_for
 

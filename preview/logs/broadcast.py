@@ -12,12 +12,10 @@ offers them to each sink. A task-switch per subscriber per batch was half the co
 of a delivery. Heartbeats go the same way: the next wake-up offers the keep-alive
 comment to every waiting sink that got no events since. The task wakes for anything
 else: a sink that refused or kept a remainder, events older than the ring, the end, a
-drop. A sink with an
-``on_wake`` goes further: its subscriber waits with no task at all, and the broadcast
-calls ``on_wake`` where it would wake the task (``preview.transport.parked_streams``).
+drop. A sink with an ``on_wake`` has no task at all: the broadcast calls ``on_wake``
+where it would wake the task (``preview.transport.parked_streams``).
 
 Back-pressure rules:
-
 * Subscribers never slow the producer, and cost nothing per event. A subscriber is a
   cursor into the shared ring: it takes every event newer than its cursor in one list
   when it wakes, so a subscriber that writes slowly gets bigger batches, not a queue;
@@ -32,11 +30,9 @@ Back-pressure rules:
   rather than loss.
 
 Memory is bounded in bytes as well as in events, whatever the lines' lengths: the ring
-keeps at most ``ring_size`` events and about ``ring_bytes`` (a 200 MiB line is 12,800
-pieces of 16 KiB: by count alone, the ring held 160 MiB of them and the writer queue 128),
-the writer queue about ``writer_bytes`` and the writer takes batches of about
-``BATCH_BYTES``. An event counts its message three times (its JSON and SSE encodings
-are kept once read) plus a fixed overhead.
+keeps at most ``ring_size`` events and about ``ring_bytes``, the writer queue about
+``writer_bytes``, the writer's batches about ``BATCH_BYTES``. An event counts its
+message three times (its JSON and SSE encodings are kept once read) plus a fixed overhead.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ A traceback, or an installer's error, is one stream's sequence: stdout lines rea
 between its lines are not part of it, and a stdout line inside a traceback was taken
 for its exception line. So each stream keeps its own tail, and the cause is looked for
 in stderr first, on its own. The app's output (``ChildOutput``) and a build's or
-set-up step's (``runtime.steps``) keep theirs the same way.
+set-up step's (``builds.steps``) keep theirs the same way.
 """
 
 from __future__ import annotations
@@ -41,15 +41,19 @@ class Tail:
 
 
 class OutputTails:
-    """One :class:`Tail` for each of ``stdout`` and ``stderr``."""
+    """One :class:`Tail` for each of ``stdout`` and ``stderr``, and, when asked for
+    (``interleaved``: how many), the last lines of both as they came."""
 
-    __slots__ = ("streams",)
+    __slots__ = ("lines", "streams")
 
-    def __init__(self) -> None:
+    def __init__(self, interleaved: int = 0) -> None:
         self.streams = {"stdout": Tail(), "stderr": Tail()}
+        self.lines: deque[str] = deque(maxlen=interleaved)
 
     def extend(self, stream: str, texts: list[str]) -> None:
         self.streams[stream].extend(texts)
+        if self.lines.maxlen:
+            self.lines.extend(texts)
 
     def cause(self, find: Callable[[list[str]], str | None]) -> tuple[str | None, list[str]]:
         """What ``find`` makes of stderr's lines, else of stdout's, with the lines of the

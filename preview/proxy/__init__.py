@@ -1,17 +1,15 @@
-"""What crosses to a preview: the proxy policy (headers, paths, envelopes, upstream errors),
-the origins of previews (hosts, tickets, their session cookie) and the service's upstream
-HTTP clients."""
+"""Every call to a preview's app, in one place: who may call (``access``), the policy of
+what crosses (``policy``: headers, paths, envelopes, upstream errors), the calls
+themselves (``calls``: the envelope and the transparent call, over the runtime's
+``Upstream``), the WebSocket pump (``websocket``), the fast path that skips Quart for
+authorised calls (``fast_path``) and the router that serves each preview at its own
+origin (``origin_router``). The routes in ``api.proxying`` and ``api.origins`` are thin
+faces of these."""
 
-from .clients import LocalTransport, local_client, local_transport, shared_tls_context
-from .origins import (
-    APP_SESSION_COOKIES,
-    ENTER_PATH,
-    AppOrigins,
-    OriginSession,
-    Ticket,
-    origin_label,
-    preview_id_of_label,
-)
+from .access import authorised_envelope, authorised_runtime, authorised_target
+from .calls import call_envelope, envelope_error_response, open_upstream
+from .fast_path import ProxyFastPath, answer_error, asgi_forwarded, forward_call
+from .origin_router import OriginRouter
 from .policy import (
     PREVIEW_TOKEN_COOKIE,
     EnvelopeRequest,
@@ -23,36 +21,32 @@ from .policy import (
     request_headers,
     response_headers,
     translate_upstream_error,
-    upstream_url,
     validate_path,
 )
-from .upstream import Upstream, UpstreamRouter, pin_socket
+from .websocket import proxy_websocket
 
 __all__ = [
-    "APP_SESSION_COOKIES",
-    "ENTER_PATH",
     "PREVIEW_TOKEN_COOKIE",
-    "AppOrigins",
     "EnvelopeRequest",
     "Forwarded",
-    "LocalTransport",
-    "OriginSession",
-    "Ticket",
-    "Upstream",
-    "UpstreamRouter",
+    "OriginRouter",
+    "ProxyFastPath",
+    "answer_error",
+    "asgi_forwarded",
+    "authorised_envelope",
+    "authorised_runtime",
+    "authorised_target",
     "body_too_large",
-    "local_client",
-    "local_transport",
+    "call_envelope",
+    "envelope_error_response",
+    "forward_call",
     "new_request_id",
-    "origin_label",
+    "open_upstream",
     "parse_envelope",
-    "pin_socket",
-    "preview_id_of_label",
+    "proxy_websocket",
     "read_envelope_response",
     "request_headers",
     "response_headers",
-    "shared_tls_context",
     "translate_upstream_error",
-    "upstream_url",
     "validate_path",
 ]

@@ -24,7 +24,7 @@ import httpx
 
 from ..auth import SESSION_COOKIE
 from ..errors import BadGateway, BadRequest, TimedOut, TooLarge
-from .origins import APP_SESSION_COOKIES
+from ..services.origins import APP_SESSION_COOKIES
 
 __all__ = [
     "PREVIEW_TOKEN_COOKIE",
@@ -37,7 +37,6 @@ __all__ = [
     "request_headers",
     "response_headers",
     "translate_upstream_error",
-    "upstream_url",
     "validate_path",
 ]
 
@@ -111,14 +110,6 @@ def validate_path(path: object) -> str:
         )
     path = path.split("#", 1)[0]
     return urllib.parse.quote(path, safe=_PATH_SAFE + "?")
-
-
-def upstream_url(port: int, path: str, query: str = "") -> httpx.URL:
-    """``http://127.0.0.1:port`` + path (+ query): host and port come only from us."""
-    raw = path.encode("ascii")
-    if query:
-        raw += b"?" + query.encode("ascii")
-    return httpx.URL(scheme="http", host="127.0.0.1", port=port, raw_path=raw)
 
 
 def _connection_named(headers: Iterable[tuple[str, str]]) -> set[str]:

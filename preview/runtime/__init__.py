@@ -1,36 +1,34 @@
-"""The process side: the supervisor, one preview's life, its child process, readiness and ports."""
+"""Every preview's life: the supervisor (one nursery for all of them), one preview's life
+from launch to teardown (``lifecycle``), its child while it runs (``supervision``), what
+users see of it (``state``), readiness and health (``readiness``), the way the service
+reaches its app (``upstream``, over ``clients``), its port (``ports``) and its row
+(``rowkeeper``).
+"""
 
-from .build import BuildFailed, EnvBuilder
-from .child import follow_parent_death, in_worker_process, stop_on_sigterm
-from .detect import Detection, detect
-from .isolation import Isolation
+from .clients import LocalTransport, local_client, local_transport, shared_tls_context
 from .lifecycle import PreviewRuntime
 from .ports import PortPool, free_port_block
-from .process import GroupUsage, child_environment
 from .readiness import HEALTH_PATHS, default_health_path, is_healthy
 from .rowkeeper import RowKeeper
-from .spec import LaunchSpec
 from .supervisor import Supervisor, proxy_prefix
+from .upstream import Upstream, UpstreamRouter, pin_socket, upstream_url
 
 __all__ = [
     "HEALTH_PATHS",
-    "BuildFailed",
-    "Detection",
-    "EnvBuilder",
-    "GroupUsage",
-    "Isolation",
-    "LaunchSpec",
+    "LocalTransport",
     "PortPool",
     "PreviewRuntime",
     "RowKeeper",
     "Supervisor",
-    "child_environment",
+    "Upstream",
+    "UpstreamRouter",
     "default_health_path",
-    "detect",
-    "follow_parent_death",
     "free_port_block",
-    "in_worker_process",
     "is_healthy",
+    "local_client",
+    "local_transport",
+    "pin_socket",
     "proxy_prefix",
-    "stop_on_sigterm",
+    "shared_tls_context",
+    "upstream_url",
 ]

@@ -17,46 +17,40 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-from datetime import datetime
 
 import trio
 
+from ..apps.spec import LaunchSpec
+from ..builds import BuildFailed, EnvBuilder, Preparation, app_environment
 from ..clock import utcnow
 from ..errors import Unavailable
-from ..logs import ChildOutput, HostPaths, LogBroadcast, write_log_events
+from ..logs import HostPaths, LogBroadcast, write_log_events
 from ..metrics import PREPARATION_FAILED, Metrics
-from ..proxy import Upstream
+from ..sandbox import ChildLimits, ChildProcess, Confinement, Containment, Isolation
+from ..sandbox.appdir import chown_tree, remove_tree, write_files
+from ..sandbox.outbound import open_outbound
 from ..settings import Settings
 from ..store import Store
-from .appdb import database_server
-from .appdir import app_read_only, chown_tree, remove_tree, write_files
-from .appenv import app_environment
-from .build import BuildFailed, EnvBuilder
-from .child import ChildProcess
-from .containment import Containment
-from .egress import EgressPolicy, Outbound, open_outbound
-from .isolation import Confinement, Isolation
 from .ports import PortPool
-from .preparation import Preparation
-from .process import (
-    ChildLimits,
-    GroupUsage,
-)
 from .rowkeeper import RowKeeper
-from .sandbox import host_uid
-from .spec import LaunchSpec
-from .supervision import ChildSupervision
+from .state import PreviewState
+from .supervision import ChildSupervision, StopControls
+from .upstream import Upstream
 
 __all__ = ["PreviewRuntime"]
 
 _log = logging.getLogger(__name__)
-_USAGE_MAX_AGE = 1.0
 _CLOSE_CONNECTIONS = 5.0  # for the pooled connections to a stopped preview to close
 
 
-class PreviewRuntime(ChildSupervision, Containment):
-    """A live preview: its process, its log broadcast and its deadlines."""
+class PreviewRuntime:
+    """A live preview: its log broadcast, its state, its deadlines, and the parts it holds.
+
+    It holds, each with its own lifetime: its :class:`~preview.sandbox.Containment` (made
+    with it, released in its teardown), its :class:`~preview.builds.Preparation` (run
+    before the spawn, released in its teardown), its :class:`~.state.PreviewState` (as
+    long as it lives) and, while the child runs, its :class:`~.supervision.ChildSupervision`.
+    """
 
     def __init__(
         self,
@@ -71,20 +65,15 @@ class PreviewRuntime(ChildSupervision, Containment):
         start_slots: trio.CapacityLimiter | None = None,
     ) -> None:
         self.spec = spec
-        self.isolation = isolation
-        self.outbound = Outbound(
-            policy=EgressPolicy.parse(settings.egress),
-            database=database_server(settings.app_postgres_url),
-            database_role=spec.preview_id,  # appdb names its role and database so
-        )
-        self.confinement: Confinement | None = None
-        self.upstream = Upstream(spec.port)  # the socket's, once sandboxed
         self.id = spec.preview_id
         self.settings = settings
         self._store = store
         self._ports = ports
-        self.phase = "preparing"
         self.temp_dir = settings.previews_dir / spec.preview_id
+        self.containment = Containment(
+            spec, settings=settings, isolation=isolation, app_dir=self.temp_dir
+        )
+        self.upstream = Upstream(spec.port)  # the socket's, once sandboxed
         # What users see of it (events, errorMessage, errorLines) names no host path.
         self.host_paths = HostPaths.of_service(
             app_dir=self.temp_dir, data_dir=settings.data_dir,
@@ -105,55 +94,54 @@ class PreviewRuntime(ChildSupervision, Containment):
             spec, settings=settings, builder=builder or EnvBuilder(settings),
             broadcast=self.broadcast,
         )  # fmt: skip
-        self.status = "starting"
-        self.health_status = "unknown"
-        self.last_health_check: datetime | None = None
-        self.started_at: datetime | None = None
-        self.stopped_at: datetime | None = None
-        self.process: ChildProcess | None = None
-        self.exit_code: int | None = None
-        self._error_message: str | None = None
-        self._error_lines: list[str] = []
-        self.stop_reason: str | None = None
         self.finished = trio.Event()
-        self._output = ChildOutput(
-            self.broadcast,
-            settings.max_line_bytes,
-            settings.partial_line_flush,
-            app_dir=str(self.temp_dir),
-        )
-        self._stop_scope = trio.CancelScope()
+        self._controls = StopControls()
         self._prepare_scope = trio.CancelScope()
         self._start_slots = start_slots
-        self._queue_scope = trio.CancelScope()  # while it waits for a start slot
-        self._holds_start_slot = False
-        self._idle_scope = trio.CancelScope()
-        self._usage = GroupUsage(max_age=_USAGE_MAX_AGE)
-        self._upkeep: trio.Nursery | None = None  # while the child runs (_heartbeat)
+        self.supervision: ChildSupervision | None = None  # while its child runs, and after
         # Log lines and row changes are written until the database takes them; set
         # when the service gives up waiting (its shutdown grace is over).
         self._give_up_store = trio.Event()
-        self._row = RowKeeper(
-            store, spec.preview_id, give_up=self._give_up_store, on_error=self._row_failed
+        self.state = PreviewState(
+            self.broadcast,
+            RowKeeper(
+                store, spec.preview_id, give_up=self._give_up_store, on_error=self._row_failed
+            ),
+            self.host_paths,
         )
 
+    @property
+    def process(self) -> ChildProcess | None:
+        return self.supervision.process if self.supervision is not None else None
+
+    @property
+    def confinement(self) -> Confinement | None:
+        return self.containment.confinement
+
     # -- control from the API -------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        """Its status (``starting`` … ``failed``); the rest of what users see is in
+        :attr:`state`."""
+        return self.state.status
 
     def touch(self) -> None:
         """Someone used the preview: push the idle deadline back. The idle time counts
         from ``running`` on: a slow start is not idleness."""
-        if self.status == "running":
-            self._idle_scope.deadline = trio.current_time() + self.settings.inactive_timeout
+        if self.state.status == "running":
+            deadline = trio.current_time() + self.settings.inactive_timeout
+            self._controls.idle.deadline = deadline
 
     def request_stop(self, reason: str) -> None:
-        self._set_reason(reason)
+        self.state.set_reason(reason)
         self._prepare_scope.cancel()
-        self._queue_scope.cancel()
-        self._stop_scope.cancel()
+        self._controls.queue.cancel()
+        self._controls.stop.cancel()
 
     def _row_failed(self, error: Exception) -> None:
-        if self.error_message is None:
-            self.error_message = "its database row could not be written"
+        if self.state.error_message is None:
+            self.state.error_message = "its database row could not be written"
         self.request_stop("its database row could not be written")
 
     @property
@@ -185,19 +173,14 @@ class PreviewRuntime(ChildSupervision, Containment):
 
     async def wait_settled(self) -> None:
         """Return once the preview is running, or has ended and its row is final."""
-        while self.status != "running" and not self.broadcast.closed:
+        while self.state.status != "running" and not self.broadcast.closed:
             await self.broadcast.wait_for_status_change()
-        if self.status != "running":
+        if self.state.status != "running":
             await self.finished.wait()
 
     async def usage(self) -> tuple[float, float] | None:
-        """Memory (MiB) and CPU (%) of the process group, as last measured: the first
-        call waits for a measurement, later ones never do (see ``GroupUsage``)."""
-        if self.process is None or self.process.returncode is not None:
-            return None
-        if self.confinement is not None and self.confinement.cgroup is not None:
-            return self.confinement.usage()  # two small sysfs reads: no thread needed
-        return await self._usage.get(self.process.pid, self._upkeep)
+        """Memory (MiB) and CPU (%) of the process group, as last measured."""
+        return await self.supervision.usage() if self.supervision is not None else None
 
     # -- the preview's life ---------------------------------------------------------
 
@@ -216,12 +199,12 @@ class PreviewRuntime(ChildSupervision, Containment):
         try:
             await trio.sleep_forever()
         finally:
-            if self.status not in ("stopped", "failed"):
+            if self.state.status not in ("stopped", "failed"):
                 self.request_stop("the service is shutting down")
             self._give_up_store.set()  # only stores wait beyond this: not for ever
 
     async def _egress_refused(self, message: str) -> None:
-        await self._system("WARN", message)
+        await self.state.system("WARN", message)
 
     async def _run_shielded(self, task_status: trio.TaskStatus[None]) -> None:
         final_status = "failed"
@@ -230,98 +213,121 @@ class PreviewRuntime(ChildSupervision, Containment):
                 nursery.start_soon(
                     write_log_events, self._store, self.id, self.broadcast, self._give_up_store
                 )
-                nursery.start_soon(self._row.keep)
+                nursery.start_soon(self.state.row.keep)
                 final_status = await self._run_child(task_status)
-                await self._publish_status(final_status, self._final_message(final_status))
+                await self.state.publish_status(final_status, self._final_message(final_status))
                 self.broadcast.close(final_status)
-                self._row.stop_keeping()  # _finalise writes the rest
+                self.state.row.stop_keeping()  # _finalise writes the rest
         finally:
             self.broadcast.close(final_status)
             await self._finalise(final_status)
 
     def _enter_phase(self, phase: str) -> None:
-        self.phase = phase
+        self.state.phase = phase
 
     def _how_started(self) -> dict[str, str]:
         """The row's command and runtime (JSON): the status tells them after the end too."""
         info = self.runtime_info
         return {"command": info["command"] or "", "runtime": json.dumps(info)}
 
-    async def _run_child(self, task_status: trio.TaskStatus[None]) -> str:
-        spec = self.spec
-        await self._system("INFO", f"port {spec.port} allocated")
+    def _environment(self, python: str) -> dict[str, str]:
+        return app_environment(
+            self.spec,
+            python,
+            app_dir=self.temp_dir,
+            database_env=self.preparation.database_env,
+            database_relayed=self.containment.database_relayed,
+            egress_open=self.containment.egress_open,
+            memory_limit_mb=self.settings.memory_limit_mb,
+        )
+
+    async def _write_files(self) -> bool:
+        """The upload's files in its directory (a tmpfs of its quota when sandboxed)."""
+        spec, state = self.spec, self.state
         try:
-            quota = None
-            if self.isolation is not None and self.isolation.sandboxed:
-                quota = self.settings.disk_limit_mb * 1024 * 1024
+            quota = self.containment.disk_quota
             await trio.to_thread.run_sync(write_files, self.temp_dir, spec.files, quota)
-            if not self.sandboxed and os.geteuid() == 0:
-                # Its files are its own uid's, should it run as one (see _plain_uid).
-                await trio.to_thread.run_sync(chown_tree, self.temp_dir, host_uid(spec.port))
+            owner = self.containment.files_uid()
+            if owner is not None:
+                # Its files are its own uid's, should it run as one (Containment.plain_uid).
+                await trio.to_thread.run_sync(chown_tree, self.temp_dir, owner)
         except OSError as error:
             where = self.host_paths(error.filename or "")
-            self.error_message = (
+            state.error_message = (
                 f"could not write the generation's files: {error.strerror or error}"
                 + (f" ({where})" if where else "")
             )
-            task_status.started()
-            return "failed"
-        await self._system("INFO", f"wrote {len(spec.files)} files to the app's directory")
+            return False
+        await state.system("INFO", f"wrote {len(spec.files)} files to the app's directory")
+        return True
+
+    async def _run_child(self, task_status: trio.TaskStatus[None]) -> str:
+        spec, state = self.spec, self.state
+        await state.system("INFO", f"port {spec.port} allocated")
+        written = await self._write_files()
         task_status.started()  # the launch call returns: the rest shows in the log
+        if not written:
+            return "failed"
         if spec.detection is not None:
             info = self.runtime_info
             found = f"detected {info['framework']} from {info['detectedFrom']}"
-            await self._system("INFO", f"{found}: {info['command']}")
+            await state.system("INFO", f"{found}: {info['command']}")
         python = self.settings.python
-        self.phase = "installing dependencies"
+        state.phase = "installing dependencies"
         with self._prepare_scope:
             try:
                 python = await self.preparation.run(
                     self.temp_dir,
-                    lambda python: app_environment(self, python),
+                    self._environment,
                     on_phase=self._enter_phase,
-                    confine=self._confine_step,
-                    run_as=self._plain_uid,
+                    confine=self.containment.confine_step,
+                    run_as=self.containment.plain_uid,
                 )
             except BuildFailed as failure:
-                self.error_message, self.error_lines = failure.message, failure.lines
-                self._set_reason(PREPARATION_FAILED)
-                await self._system("ERROR", failure.message)
+                state.error_message, state.error_lines = failure.message, failure.lines
+                state.set_reason(PREPARATION_FAILED)
+                await state.system("ERROR", failure.message)
                 return "failed"
-            self._row.update(**self._how_started())
+            state.row.update(**self._how_started())
         if self._prepare_scope.cancelled_caught:
             return "stopped"
         if not self._ports.still_free(spec.port):
             try:
                 await self._move_port()
             except Unavailable as error:
-                self.error_message = f"its port was taken meanwhile: {error.message}"
+                state.error_message = f"its port was taken meanwhile: {error.message}"
                 return "failed"
-        env = app_environment(self, python)
-        run_as = self._plain_uid(python, self.preparation.env_path)
+        built = self.preparation.env_path
+        env = self._environment(python)
+        run_as = self.containment.plain_uid(python, built)
         limits = ChildLimits(memory_bytes=self.preparation.memory_limit(), run_as=run_as)
         if run_as is not None:
-            await self._system("INFO", f"not sandboxed: runs as uid {run_as}, not the service's")
-        self.phase = "starting"
-        if self.isolation is not None:
-            self.confinement = self.isolation.confine(
-                self.settings,
-                self.id,
-                port=spec.port,
-                app_dir=self.temp_dir,
-                read_only=app_read_only(self.preparation.env_path, python),
-                outbound=self.outbound,
-            )
-        if self.confinement is not None:
-            ready = self.confinement.ready_socket_path
+            await state.system("INFO", f"not sandboxed: runs as uid {run_as}, not the service's")
+        state.phase = "starting"
+        confinement = self.containment.confine(python, built)
+        if confinement is not None:
+            ready = confinement.ready_socket_path
             self.upstream = Upstream(
                 spec.port,
-                str(self.confinement.socket_path),
+                str(confinement.socket_path),
                 ready_path=str(ready) if ready is not None else None,
             )
-        outbound_dir = self.confinement.outbound_dir if self.confinement is not None else None
-        async with open_outbound(outbound_dir, self.outbound, self._egress_refused):
-            return await self._spawn_and_supervise(spec, env, limits)
+        self.supervision = ChildSupervision(
+            spec,
+            state=state,
+            settings=self.settings,
+            app_dir=self.temp_dir,
+            upstream=self.upstream,
+            confinement=confinement,
+            controls=self._controls,
+            listed_in=self.preparation.listed_in,
+            start_slots=self._start_slots,
+            metrics=self._metrics,
+            launched_at=self._launched_at,
+        )
+        outbound_dir = confinement.outbound_dir if confinement is not None else None
+        async with open_outbound(outbound_dir, self.containment.outbound, self._egress_refused):
+            return await self.supervision.run(env, limits)
 
     async def _move_port(self) -> None:
         """Another process took the port while the app was prepared: take another."""
@@ -330,42 +336,31 @@ class PreviewRuntime(ChildSupervision, Containment):
         self._ports.release(taken)
         spec.argv = self.preparation.command(spec.port)
         self.upstream = Upstream(spec.port)
-        await self._system("WARN", f"port {taken} was taken meanwhile; port {spec.port} allocated")
-        self._row.update(port=spec.port, **self._how_started())
-
-    def _set_reason(self, reason: str) -> None:
-        if self.stop_reason is None:
-            self.stop_reason = reason
-
-    # -- events and the row ---------------------------------------------------------
-
-    async def _system(self, level: str, message: str) -> None:
-        await self.broadcast.publish(level, message, "system")
-
-    async def _publish_status(self, status: str, message: str) -> None:
-        self.status = status
-        level = "ERROR" if status == "failed" else "INFO"
-        await self.broadcast.publish(level, message, "system", status=status)
+        await self.state.system(
+            "WARN", f"port {taken} was taken meanwhile; port {spec.port} allocated"
+        )
+        self.state.row.update(port=spec.port, **self._how_started())
 
     def _final_message(self, final_status: str) -> str:
         if final_status == "failed":
-            return f"failed: {self.error_message}"
-        return f"stopped: {self.stop_reason}"
+            return f"failed: {self.state.error_message}"
+        return f"stopped: {self.state.stop_reason}"
 
     async def _finalise(self, final_status: str) -> None:
         """Port, temp dir and row; runs whatever happened before (shielded caller).
         The row is written until the database takes it (see ``RowKeeper``)."""
-        self.status = final_status
-        self.stopped_at = utcnow()
+        state = self.state
+        state.status = final_status
+        state.stopped_at = utcnow()
         if final_status == "failed" and self._metrics is not None:
-            self._metrics.record_failure(self.stop_reason, self.error_message)
-        self._row.update(
+            self._metrics.record_failure(state.stop_reason, state.error_message)
+        state.row.update(
             status=final_status,
-            stopped_at=self.stopped_at,
-            exit_code=self.exit_code,
-            error_message=self.error_message,
-            error_lines=json.dumps(self.error_lines) if self.error_lines else None,
-            stop_reason=self.stop_reason,
+            stopped_at=state.stopped_at,
+            exit_code=state.exit_code,
+            error_message=state.error_message,
+            error_lines=json.dumps(state.error_lines) if state.error_lines else None,
+            stop_reason=state.stop_reason,
             health_status="unknown",
         )
         try:
@@ -376,13 +371,12 @@ class PreviewRuntime(ChildSupervision, Containment):
             finally:
                 # Whatever the connections did: the cgroup, the socket dir, the
                 # environment lease and the port are given back.
-                if self.confinement is not None:
-                    await trio.to_thread.run_sync(self.confinement.release)
+                await trio.to_thread.run_sync(self.containment.release)
                 await self.preparation.release()
                 self._ports.release(self.spec.port)
             await trio.to_thread.run_sync(remove_tree, self.temp_dir)
         finally:
             try:
-                await self._row.flush()
+                await self.state.row.flush()
             except Exception:
                 _log.exception("could not finalise preview %s", self.id)

@@ -62,7 +62,7 @@ class PortPool:
         listens; TIME_WAIT after a client's direct visit to the app, which the service
         cannot close): servers that bind with SO_REUSEADDR (uvicorn, http.server,
         gunicorn, Node) take it, and a launch answered 503 for a minute would help none.
-        The service's own connections never leave such sockets (``proxy.clients``).
+        The service's own connections never leave such sockets (``runtime.clients``).
         """
         for reuse_address in (False, True):
             for port in self._order:

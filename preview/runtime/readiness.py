@@ -10,9 +10,9 @@ import psutil
 import trio
 
 from ..discovery import endpoints_from_source
-from ..proxy import Upstream, pin_socket
-from .child import ChildProcess
-from .netns import open_netns_of_child, socket_in_netns
+from ..sandbox.child import ChildProcess
+from ..sandbox.netns import open_netns_of_child, socket_in_netns
+from .upstream import Upstream, pin_socket
 
 __all__ = ["HEALTH_PATHS", "default_health_path", "is_healthy", "wait_until_answering"]
 

@@ -1,70 +1,126 @@
 """While a preview's child runs: spawn, readiness, health checks, limits, upkeep.
 
-A part of :class:`~preview.runtime.lifecycle.PreviewRuntime` (its base class), apart so
-that each module keeps to one concern: ``lifecycle`` prepares, confines and tears down;
-this spawns the app, waits for it to answer and watches it until it should end (its
-tree is terminated on the way out, whatever happened).
+:class:`ChildSupervision` spawns the app, waits for it to answer and watches it until it
+should end; its tree is terminated on the way out, whatever happened. The preparation
+before and the teardown after are the preview's life (``lifecycle``); what users see of
+it is written to its :class:`~.state.PreviewState`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import trio
 
+from ..apps.spec import LaunchSpec
 from ..clock import utcnow
-from .child import ChildProcess
-from .process import (
+from ..logs import ChildOutput
+from ..metrics import Metrics
+from ..sandbox import ChildProcess, Confinement, GroupUsage
+from ..sandbox.process import (
     ChildLimits,
     describe_exit,
     process_start_time,
     spawn_child,
     terminate_group,
 )
+from ..settings import Settings
 from .readiness import is_healthy, wait_until_answering
-from .spec import LaunchSpec
+from .state import PreviewState
+from .upstream import Upstream
 
-__all__ = ["EXITED", "READERS_DRAIN", "ChildSupervision"]
+__all__ = ["EXITED", "READERS_DRAIN", "ChildSupervision", "StopControls"]
 
 READERS_DRAIN = 2.0  # after the group is dead, pipes held by escapees are cut
 _LAG_CHECK = 1.0  # how often subscribers stuck far behind are looked for
 _LIMITS_CHECK = 0.2  # how often the cgroup's limit counters are read
+_USAGE_MAX_AGE = 1.0
 EXITED = "the process exited"  # the stop reason when the app ended by itself
 
 
+class StopControls:
+    """The scopes that end a preview, which the API cancels (``PreviewRuntime.request_stop``,
+    ``touch``) and the supervision runs in: a stop, the idle deadline, and the wait for a
+    start slot. Made with the runtime, before any child exists, so that a stop
+    requested early still takes."""
+
+    def __init__(self) -> None:
+        self.stop = trio.CancelScope()
+        self.idle = trio.CancelScope()
+        self.queue = trio.CancelScope()  # while it waits for a start slot
+
+
 class ChildSupervision:
-    """The running phase of a :class:`PreviewRuntime` (see the module doc)."""
+    """One spawn of a preview's app and its watch (see the module doc).
 
-    @property
-    def error_message(self) -> str | None:
-        """Why it failed, as users see it (no host path: set through ``host_paths``)."""
-        return self._error_message
+    Made by its :class:`~.lifecycle.PreviewRuntime` once the app's environment and
+    confinement are ready, which then awaits :meth:`run` once. It owns the child process,
+    one reader per pipe, the heartbeat of the log's streams, the limits watch and the
+    health checks; all of them end before :meth:`run` returns, the child's whole tree
+    terminated and its pipes drained (or cut after ``READERS_DRAIN``).
+    """
 
-    @error_message.setter
-    def error_message(self, message: str | None) -> None:
-        self._error_message = self.host_paths(message) if message else message
+    def __init__(
+        self,
+        spec: LaunchSpec,
+        *,
+        state: PreviewState,
+        settings: Settings,
+        app_dir: Path,
+        upstream: Upstream,
+        confinement: Confinement | None,
+        controls: StopControls,
+        listed_in: str,
+        start_slots: trio.CapacityLimiter | None,
+        metrics: Metrics | None,
+        launched_at: float,
+    ) -> None:
+        self._spec = spec
+        self._state = state
+        self._settings = settings
+        self._app_dir = app_dir
+        self._upstream = upstream
+        self._confinement = confinement
+        self._controls = controls
+        self._listed_in = listed_in  # where a missing module should be added (hints)
+        self._start_slots = start_slots
+        self._holds_start_slot = False
+        self._metrics = metrics
+        self._launched_at = launched_at
+        self._output = ChildOutput(
+            state.broadcast,
+            settings.max_line_bytes,
+            settings.partial_line_flush,
+            app_dir=str(app_dir),
+        )
+        self._usage = GroupUsage(max_age=_USAGE_MAX_AGE)
+        self._upkeep: trio.Nursery | None = None  # while the child runs (_heartbeat)
+        self.process: ChildProcess | None = None
 
-    @property
-    def error_lines(self) -> list[str]:
-        """The last lines that show why, as users see them."""
-        return self._error_lines
+    async def usage(self) -> tuple[float, float] | None:
+        """Memory (MiB) and CPU (%) of the process group, as last measured: the first
+        call waits for a measurement, later ones never do (see ``GroupUsage``)."""
+        if self.process is None or self.process.returncode is not None:
+            return None
+        if self._confinement is not None and self._confinement.cgroup is not None:
+            return self._confinement.usage()  # two small sysfs reads: no thread needed
+        return await self._usage.get(self.process.pid, self._upkeep)
 
-    @error_lines.setter
-    def error_lines(self, lines: list[str]) -> None:
-        self._error_lines = self.host_paths.lines(lines)
-
-    async def _spawn_and_supervise(
-        self, spec: LaunchSpec, env: dict[str, str], limits: ChildLimits
-    ) -> str:
-        """Spawn the app and watch it to its end, which always tears its tree down."""
+    async def run(self, env: dict[str, str], limits: ChildLimits) -> str:
+        """Spawn the app and watch it to its end, which always tears its tree down;
+        the preview's final status."""
+        spec, state = self._spec, self._state
         if not await self._take_start_slot():
             return "stopped"
         try:
             process = await spawn_child(
-                spec.argv, cwd=self.temp_dir, env=env, limits=limits, confinement=self.confinement
-            )
+                spec.argv, cwd=self._app_dir, env=env, limits=limits,
+                confinement=self._confinement,
+            )  # fmt: skip
         except OSError as error:
             self._give_back_start_slot()
-            self.error_message = f"could not start {spec.argv[0]!r}: {error.strerror or error}"
-            await self._system("ERROR", self.error_message)
+            state.error_message = f"could not start {spec.argv[0]!r}: {error.strerror or error}"
+            await state.system("ERROR", state.error_message or "")
             return "failed"
         self.process = process
         async with trio.open_nursery() as pipes:
@@ -78,31 +134,31 @@ class ChildSupervision:
                 # From the spawn on, whatever fails (the database, say) still reaches
                 # the finally below: no child outlives its preview.
                 argv = " ".join(spec.argv)
-                await self._system("INFO", f"process started (pid {process.pid}): {argv}")
-                self._row.update(
+                await state.system("INFO", f"process started (pid {process.pid}): {argv}")
+                state.row.update(
                     process_id=process.pid, process_started_at=process_start_time(process.pid)
                 )
                 outcome = await self._supervise(process)
-                if self.status in ("starting", "running"):
-                    await self._publish_status("stopping", f"stopping: {self.stop_reason}")
-                    self._row.update(status="stopping")
+                if state.status in ("starting", "running"):
+                    await state.publish_status("stopping", f"stopping: {state.stop_reason}")
+                    state.row.update(status="stopping")
             finally:
                 self._give_back_start_slot()
-                with trio.move_on_after(self.settings.stop_grace + 5):
-                    self.exit_code = await terminate_group(
-                        process, self.settings.stop_grace, self.confinement
+                with trio.move_on_after(self._settings.stop_grace + 5):
+                    state.exit_code = await terminate_group(
+                        process, self._settings.stop_grace, self._confinement
                     )
                 process.close()
                 heartbeat.cancel()
                 limits_watch.cancel()
                 pipes.cancel_scope.deadline = trio.current_time() + READERS_DRAIN
         clean = outcome == "stopped"
-        requested = clean and self.stop_reason != EXITED  # ours, not the app's own exit
-        await self._system(
-            "INFO" if clean else "ERROR", describe_exit(self.exit_code, requested=requested)
+        requested = clean and state.stop_reason != EXITED  # ours, not the app's own exit
+        await state.system(
+            "INFO" if clean else "ERROR", describe_exit(state.exit_code, requested=requested)
         )
-        if outcome == "failed" and self.error_message is None:
-            self.error_message = describe_exit(self.exit_code)
+        if outcome == "failed" and state.error_message is None:
+            state.error_message = describe_exit(state.exit_code)
         return outcome
 
     async def _take_start_slot(self) -> bool:
@@ -112,16 +168,16 @@ class ChildSupervision:
         if slots is None:
             return True
         if slots.available_tokens == 0:
-            self.phase = "waiting to start"
-            await self._system(
+            self._state.phase = "waiting to start"
+            await self._state.system(
                 "INFO",
                 f"waiting to start: {slots.borrowed_tokens} other previews are starting",
             )
-        with self._queue_scope:
+        with self._controls.queue:
             await slots.acquire()
             self._holds_start_slot = True
         if self._holds_start_slot:
-            self.phase = "starting"
+            self._state.phase = "starting"
         return self._holds_start_slot
 
     def _give_back_start_slot(self) -> None:
@@ -132,11 +188,12 @@ class ChildSupervision:
 
     async def _supervise(self, process: ChildProcess) -> str:
         """Until the preview should end; returns the final status it should get."""
-        lifetime = trio.current_time() + self.settings.max_uptime
+        settings, state = self._settings, self._state
+        lifetime = trio.current_time() + settings.max_uptime
         with (
-            self._stop_scope,
+            self._controls.stop,
             trio.CancelScope(deadline=lifetime) as lifetime_scope,
-            self._idle_scope,
+            self._controls.idle,
         ):
             outcome = await self._start(process)
             self._give_back_start_slot()  # answering (or gone): the next may start
@@ -147,121 +204,131 @@ class ChildSupervision:
                 await process.wait()
                 checks.cancel_scope.cancel()
             return await self._exited_on_its_own(self._exit_status(process.returncode))
-        if self._idle_scope.cancelled_caught:
-            self._set_reason(f"idle for {self.settings.inactive_timeout:g} s")
+        if self._controls.idle.cancelled_caught:
+            state.set_reason(f"idle for {settings.inactive_timeout:g} s")
         elif lifetime_scope.cancelled_caught:
-            self._set_reason(f"maximum uptime of {self.settings.max_uptime:g} s reached")
-        return "failed" if self.error_message else "stopped"
+            state.set_reason(f"maximum uptime of {settings.max_uptime:g} s reached")
+        return "failed" if state.error_message else "stopped"
 
     async def _start(self, process: ChildProcess) -> str | None:
         """Wait until the child answers HTTP; None when running, else the final status."""
+        settings, state, spec = self._settings, self._state, self._spec
         began = trio.current_time()
-        with trio.move_on_after(self.settings.startup_timeout):
-            answered = await wait_until_answering(process, self.upstream, self.spec.health_path)
+        with trio.move_on_after(settings.startup_timeout):
+            answered = await wait_until_answering(process, self._upstream, spec.health_path)
             if not answered:
                 await self._failed_start(self._exit_status(process.returncode))
                 return "failed"
             ready_ms = (trio.current_time() - began) * 1000
             if self._metrics is not None:
                 self._metrics.launch_seconds.observe(trio.current_time() - self._launched_at)
-            self.status = "running"
-            self.phase = "running"
-            self.touch()
-            self.started_at = utcnow()
-            self.health_status = "healthy"
-            self.last_health_check = self.started_at
-            await self._system("INFO", f"port {self.spec.port} answering")
-            await self._publish_status("running", f"ready in {ready_ms:.0f} ms")
-            self._row.update(
+            state.status = "running"
+            state.phase = "running"
+            # The idle time counts from here: a slow start is not idleness.
+            self._controls.idle.deadline = trio.current_time() + settings.inactive_timeout
+            state.started_at = utcnow()
+            state.health_status = "healthy"
+            state.last_health_check = state.started_at
+            await state.system("INFO", f"port {spec.port} answering")
+            await state.publish_status("running", f"ready in {ready_ms:.0f} ms")
+            state.row.update(
                 status="running",
-                started_at=self.started_at,
+                started_at=state.started_at,
                 health_status="healthy",
-                last_health_check=self.started_at,
+                last_health_check=state.started_at,
             )
             return None
-        self._set_reason("start-up timeout")
-        self.error_message = (
-            f"did not answer HTTP on port {self.spec.port} within "
-            f"{self.settings.startup_timeout:g} s"
+        state.set_reason("start-up timeout")
+        state.error_message = (
+            f"did not answer HTTP on port {spec.port} within {settings.startup_timeout:g} s"
         )
         return "failed"
 
-    async def _failed_start(self, returncode: int | None) -> None:
-        cause, self.error_lines = await self._output.failure(
-            READERS_DRAIN, self.spec.requirements, self.preparation.listed_in, self.spec.files
+    async def _why(self) -> tuple[str | None, list[str]]:
+        """The one-line cause of an exit, read from the app's output, and its lines."""
+        spec = self._spec
+        return await self._output.failure(
+            READERS_DRAIN, spec.requirements, self._listed_in, spec.files
         )
+
+    async def _failed_start(self, returncode: int | None) -> None:
+        state = self._state
+        cause, state.error_lines = await self._why()
         cause = self._limit_exceeded() or cause
-        self.error_message = cause or describe_exit(returncode)
-        self._set_reason("the process exited during start-up")
+        state.error_message = cause or describe_exit(returncode)
+        state.set_reason("the process exited during start-up")
 
     async def _exited_on_its_own(self, returncode: int | None) -> str:
-        self._set_reason(EXITED)
+        state = self._state
+        state.set_reason(EXITED)
         if returncode == 0:
             return "stopped"
-        cause, self.error_lines = await self._output.failure(
-            READERS_DRAIN, self.spec.requirements, self.preparation.listed_in, self.spec.files
-        )
+        cause, state.error_lines = await self._why()
         limit = self._limit_exceeded()
         if limit is not None:
-            self.error_message = limit
+            state.error_message = limit
             return "failed"
-        self.error_message = f"{describe_exit(returncode)}: {cause}" if cause else None
+        state.error_message = f"{describe_exit(returncode)}: {cause}" if cause else None
         return "failed"
 
     def _exit_status(self, returncode: int | None) -> int | None:
-        if returncode is None or self.confinement is None:
+        if returncode is None or self._confinement is None:
             return returncode
-        return self.confinement.exit_status(returncode)
+        return self._confinement.exit_status(returncode)
 
     def _limit_exceeded(self) -> str | None:
-        return self.confinement.limit_exceeded() if self.confinement is not None else None
+        return self._confinement.limit_exceeded() if self._confinement is not None else None
 
     async def _watch_limits(self, scope: trio.CancelScope) -> None:
         """A preview that runs into its memory or process limit has failed, even when
         the app itself survives it (a fork bomb meets EAGAIN and keeps trying)."""
-        if self.confinement is None or self.confinement.cgroup is None:
+        if self._confinement is None or self._confinement.cgroup is None:
             return
+        state = self._state
         with scope:
             while True:
                 await trio.sleep(_LIMITS_CHECK)
                 limit = self._limit_exceeded()  # a few bytes from sysfs: on the loop
-                if limit is not None and self.error_message is None:
-                    self.error_message = limit
-                    await self._system("ERROR", limit)
-                    self.request_stop(limit)
+                if limit is not None and state.error_message is None:
+                    state.error_message = limit
+                    await state.system("ERROR", limit)
+                    state.set_reason(limit)
+                    self._controls.stop.cancel()
                     return
 
     async def _health_loop(self) -> None:
-        async with self.upstream.client(timeout=5.0) as client:
+        state = self._state
+        async with self._upstream.client(timeout=5.0) as client:
             while True:
-                await trio.sleep(self.settings.health_interval)
-                healthy = await is_healthy(client, self.upstream, self.spec.health_path)
+                await trio.sleep(self._settings.health_interval)
+                healthy = await is_healthy(client, self._upstream, self._spec.health_path)
                 status = "healthy" if healthy else "unhealthy"
-                if status != self.health_status:
-                    await self._system("INFO" if healthy else "WARN", f"health check: {status}")
-                self.health_status = status
-                self.last_health_check = utcnow()
-                self._row.update(health_status=status, last_health_check=self.last_health_check)
+                if status != state.health_status:
+                    await state.system("INFO" if healthy else "WARN", f"health check: {status}")
+                state.health_status = status
+                state.last_health_check = utcnow()
+                state.row.update(health_status=status, last_health_check=state.last_health_check)
 
     async def _heartbeat(self, scope: trio.CancelScope) -> None:
         """While the child runs: pace the streams' wake-ups, keep idle streams alive (SSE
         comments), forget the subscribers stuck too far behind, and host the background
         usage measurements (:meth:`usage`)."""
-        interval = self.settings.keepalive_interval
+        interval = self._settings.keepalive_interval
+        broadcast = self._state.broadcast
         with scope:
             async with trio.open_nursery() as upkeep:
                 self._upkeep = upkeep
                 try:
-                    if self.settings.stream_interval > 0:
+                    if self._settings.stream_interval > 0:
                         upkeep.start_soon(
-                            self.broadcast.serve_paced_wakeups, self.settings.stream_interval
+                            broadcast.serve_paced_wakeups, self._settings.stream_interval
                         )
                     next_beat = trio.current_time() + interval
                     while True:
                         await trio.sleep(min(_LAG_CHECK, interval))
-                        self.broadcast.drop_laggards()
+                        broadcast.drop_laggards()
                         if trio.current_time() >= next_beat:
                             next_beat = trio.current_time() + interval
-                            self.broadcast.heartbeat()
+                            broadcast.heartbeat()
                 finally:
                     self._upkeep = None

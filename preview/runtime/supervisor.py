@@ -16,24 +16,24 @@ from pathlib import Path
 import psycopg
 import trio
 
+from ..apps.detect import detect
+from ..apps.spec import LaunchSpec
 from ..auth import User, hash_preview_token, new_preview_token
+from ..builds.build import EnvBuilder
+from ..builds.preparation import fill
 from ..clock import utcnow
 from ..errors import Conflict, Unavailable
 from ..metrics import Metrics
+from ..sandbox.appdb import drop_leftover_databases
+from ..sandbox.appdir import remove_tree
+from ..sandbox.bubblewrap import copy_system_etc
+from ..sandbox.isolation import Isolation
+from ..sandbox.process import kill_stale_group
 from ..settings import Settings
 from ..store import Generation, PreviewInstance, Store
-from .appdb import drop_leftover_databases
-from .appdir import remove_tree
-from .build import EnvBuilder
-from .detect import detect
-from .isolation import Isolation
 from .lifecycle import PreviewRuntime
 from .ports import PortPool
-from .preparation import fill
-from .process import kill_stale_group
 from .readiness import default_health_path
-from .sandbox import copy_system_etc
-from .spec import LaunchSpec
 
 __all__ = ["Launched", "Supervisor", "proxy_prefix"]
 
@@ -316,7 +316,7 @@ class Supervisor:
                     _log.warning(
                         "dropped %d preview database(s) left by a previous run", len(dropped)
                     )
-        await self.builder.remove_unfinished()
+        await self.builder.cache.remove_unfinished()
         # No preview runs yet, so every directory left under previews/ is an orphan.
         previews_dir = self.settings.previews_dir
         await trio.to_thread.run_sync(remove_tree, previews_dir)  # tmpfs quotas too

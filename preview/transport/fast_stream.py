@@ -24,13 +24,13 @@ from typing import Any
 
 import trio
 
-from ..api.common import AsgiCaller, cancel_on_disconnect, owned_generation
 from ..api.previews import preview_for
 from ..api.streams import resume_point, sse_body, sse_headers
 from ..errors import PreviewError
 from ..logs import PARKED
 from ..runtime import PreviewRuntime
 from ..services import Services
+from ..services.callers import AsgiCaller, cancel_on_disconnect, owned_generation
 from ..store import PreviewInstance
 from .cors import unwrap_send
 from .direct_body import DirectBodyWriter

@@ -12,7 +12,7 @@ import pytest
 import trio
 
 from preview import Settings
-from preview.runtime.appdb import create_app_database
+from preview.sandbox.appdb import create_app_database
 
 from ..conftest import SERVER_COMMAND, running_service, server_app
 

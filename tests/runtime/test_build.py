@@ -22,8 +22,8 @@ import pytest
 import trio
 
 from preview import Settings
-from preview.runtime.build import EnvBuilder
-from preview.runtime.depspec import PythonDeps
+from preview.apps.depspec import PythonDeps
+from preview.builds.build import EnvBuilder
 
 from ..conftest import SERVER_COMMAND, Service, auth, running_service, server_app
 from .test_sandbox import require_sandbox
@@ -99,10 +99,10 @@ async def test_fastapi_factory_under_src_is_built_and_runs(builder_service: Serv
         assert (await service.stop(body["gid"])).status_code == 200
 
         # The same set again: no new build, the environment is reused.
-        runs = service.supervisor.builder.builds_run
+        runs = service.supervisor.builder.cache.builds_run
         again = await launched(service, app_files("fastapi_factory"))
         assert again["status"] == "running"
-        assert service.supervisor.builder.builds_run == runs
+        assert service.supervisor.builder.cache.builds_run == runs
         assert any("reused" in m for m in messages(await service.history(again["gid"])))
         assert (await service.stop(again["gid"])).status_code == 200
 
@@ -158,7 +158,7 @@ async def test_two_launches_of_one_set_share_one_build(builder_service: Service)
         "requirements.txt": "starlette>=0.37\nidna\n",  # a set only this test uses
     }
     with trio.fail_after(BUILD_WAIT):
-        runs = service.supervisor.builder.builds_run
+        runs = service.supervisor.builder.cache.builds_run
         gids = [await service.upload(files), await service.upload(files)]
         results: list[dict[str, Any]] = []
 
@@ -170,7 +170,7 @@ async def test_two_launches_of_one_set_share_one_build(builder_service: Service)
             for gid in gids:
                 nursery.start_soon(launch, gid)
         assert [r["status"] for r in results] == ["running", "running"], results
-        assert service.supervisor.builder.builds_run == runs + 1
+        assert service.supervisor.builder.cache.builds_run == runs + 1
         waited = [messages(await service.history(gid)) for gid in gids]
         assert sum(any("waiting for the same environment" in m for m in w) for w in waited) == 1
         for gid in gids:
@@ -481,10 +481,10 @@ async def test_stop_during_a_build_kills_it_and_leaves_nothing(builder_service: 
         assert response.json()["phase"] in ("preparing", "installing dependencies")
         await listener.accept()  # uv is asking the index
         builder = service.supervisor.builder
-        assert builder._builds  # in progress
+        assert builder.cache._builds  # in progress
         stopped = await service.stop(gid)
         assert stopped.json()["status"] == "stopped"
-        assert not builder._builds
+        assert not builder.cache._builds
         children = await trio.to_thread.run_sync(
             lambda: [p.name() for p in psutil.Process().children(recursive=True)]
         )
@@ -514,7 +514,7 @@ async def test_least_recently_used_environments_are_evicted_never_one_in_use(
         second, _ = await builder.python_env(deps("setuptools", "six"), None, publish, say)
         first.release()
         second.release()
-        assert await builder.evict() == []
+        assert await builder.cache.evict() == []
 
         tight = EnvBuilder(replace(roomy, env_cache_mb=1))  # smaller than either
         again, _ = await tight.python_env(deps("setuptools"), None, publish, say)

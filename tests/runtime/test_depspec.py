@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from preview.runtime.depspec import import_roots, python_dependencies
-from preview.runtime.poetry import poetry_constraint
+from preview.apps.depspec import import_roots, python_dependencies
+from preview.apps.poetry import poetry_constraint
 
 
 @pytest.mark.parametrize(

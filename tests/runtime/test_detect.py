@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from preview.apps.depspec import node_dependencies, python_dependencies
+from preview.apps.detect import detect
+from preview.builds.appenv import dotenv_file
 from preview.errors import BadRequest
-from preview.runtime.appenv import dotenv_file
-from preview.runtime.depspec import node_dependencies, python_dependencies
-from preview.runtime.detect import detect
 
 from .test_build import app_files
 

@@ -13,7 +13,7 @@ import pytest
 import trio
 
 from preview import Settings
-from preview.runtime.egress import EgressPolicy, serve_egress
+from preview.sandbox.egress import EgressPolicy, serve_egress
 
 from ..conftest import SERVER_COMMAND, Service, server_app
 from .test_sandbox import PROBE_APP, require_sandbox

@@ -289,8 +289,8 @@ async def test_readiness_and_health_checks_build_no_tls_context(
             launched = await service.launch(gid, command=SERVER_COMMAND)
             runtime = service.supervisor.get(launched.json()["previewInstanceId"])
             assert runtime is not None
-            first = runtime.last_health_check
-            await eventually(lambda: runtime.last_health_check not in (None, first))
+            first = runtime.state.last_health_check
+            await eventually(lambda: runtime.state.last_health_check not in (None, first))
             assert built == []
             assert (await service.stop(gid)).status_code == 200
 
@@ -335,9 +335,9 @@ async def test_health_uses_the_apps_own_path_and_counts_4xx_as_unhealthy(
             assert body["healthCheckUrl"] == f"{body['baseUrl']}/healthz"
             runtime = service.supervisor.get(body["previewInstanceId"])
             # No 'healthy' file yet: /healthz answers 404, which is not health.
-            await eventually(lambda: runtime.health_status == "unhealthy")
+            await eventually(lambda: runtime.state.health_status == "unhealthy")
             (runtime.temp_dir / "healthy").write_text("")
-            await eventually(lambda: runtime.health_status == "healthy")
+            await eventually(lambda: runtime.state.health_status == "healthy")
             await service.stop(gid)
 
             # No health route declared: a TCP check, and no probe line in the app's log.
@@ -345,9 +345,9 @@ async def test_health_uses_the_apps_own_path_and_counts_4xx_as_unhealthy(
             body = (await service.launch(gid, command=SERVER_COMMAND)).json()
             assert body["healthPath"] is None and body["healthCheckUrl"] is None
             runtime = service.supervisor.get(body["previewInstanceId"])
-            checked = runtime.last_health_check
-            await eventually(lambda: runtime.last_health_check != checked)
-            assert runtime.health_status == "healthy"
+            checked = runtime.state.last_health_check
+            await eventually(lambda: runtime.state.last_health_check != checked)
+            assert runtime.state.health_status == "healthy"
             await service.stop(gid)
 
 

@@ -1,4 +1,4 @@
-"""preview.runtime.process.GroupUsage against a real child process."""
+"""preview.sandbox.process.GroupUsage against a real child process."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 import trio
 import trio.testing
 
-from preview.runtime import GroupUsage
-from preview.runtime.process import ChildLimits, describe_exit, spawn_child, terminate_group
+from preview.sandbox import GroupUsage
+from preview.sandbox.process import ChildLimits, describe_exit, spawn_child, terminate_group
 
 
 async def test_group_usage_waits_only_for_the_first_measurement() -> None:

@@ -6,9 +6,9 @@ import sys
 
 import trio
 
-from preview.proxy import Upstream
-from preview.runtime.child import start_child
+from preview.runtime import Upstream
 from preview.runtime.readiness import wait_until_answering
+from preview.sandbox.child import start_child
 
 _SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 

@@ -25,10 +25,10 @@ import trio
 
 import preview
 from preview import Settings
-from preview.runtime import isolation, netns
-from preview.runtime.appdir import app_read_only
-from preview.runtime.cgroups import CgroupRoot
-from preview.runtime.sandbox import ETC_SHOWN
+from preview.sandbox import isolation, netns
+from preview.sandbox.appdir import app_read_only
+from preview.sandbox.bubblewrap import ETC_SHOWN
+from preview.sandbox.cgroups import CgroupRoot
 
 from ..conftest import SECRET, SERVER_COMMAND, Service, auth, eventually, server_app
 
@@ -307,7 +307,7 @@ async def test_a_double_forked_daemon_dies_with_its_preview(service: Service) ->
 async def test_required_refuses_to_launch_without_isolation(
     service: Service, settings: Settings
 ) -> None:
-    from preview.runtime.isolation import Isolation
+    from preview.sandbox.isolation import Isolation
 
     object.__setattr__(settings, "sandbox", "required")
     probed = service.supervisor.isolation  # put back: its cgroup parent is removed at the end

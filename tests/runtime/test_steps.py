@@ -8,10 +8,10 @@ from pathlib import Path
 
 import trio
 
+from preview.builds.installers import installer_failure
+from preview.builds.steps import run_logged
 from preview.logs import OutputTails
-from preview.runtime.installers import installer_failure
-from preview.runtime.process import ChildLimits
-from preview.runtime.steps import run_logged
+from preview.sandbox.process import ChildLimits
 
 from ..conftest import SERVER_COMMAND, Service, server_app
 

@@ -23,19 +23,19 @@ from typing import TYPE_CHECKING
 import psycopg
 import trio
 
+from ..apps.depspec import node_dependencies, python_dependencies
+from ..apps.detect import Detection
 from ..clock import utcnow
 from ..logs import LogBroadcast
+from ..sandbox.appdb import create_app_database, drop_app_database
+from ..sandbox.isolation import Confinement
+from ..sandbox.process import ChildLimits, describe_exit
 from ..settings import Settings
-from .appdb import create_app_database, drop_app_database
 from .build import BuildFailed, EnvBuilder, Lease
-from .depspec import node_dependencies, python_dependencies
-from .detect import Detection
-from .isolation import Confinement
-from .process import ChildLimits, describe_exit
 from .steps import Publish, run_logged
 
 if TYPE_CHECKING:
-    from .spec import LaunchSpec
+    from ..apps.spec import LaunchSpec
 
 __all__ = ["ConfineStep", "Preparation", "Prepared", "RunAs", "fill", "prepare_app"]
 

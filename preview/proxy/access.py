@@ -15,10 +15,10 @@ from typing import Any
 from ..auth import User, preview_token_matches
 from ..clock import utcnow
 from ..errors import BadRequest, Forbidden, Unavailable
-from ..proxy import EnvelopeRequest, parse_envelope, validate_path
 from ..runtime import PreviewRuntime, proxy_prefix
 from ..services import Services
-from .common import owned_generation
+from ..services.callers import owned_generation
+from .policy import EnvelopeRequest, parse_envelope, validate_path
 
 __all__ = ["authorised_envelope", "authorised_runtime", "authorised_target"]
 

@@ -24,11 +24,18 @@ import trio
 import trio_websocket
 
 from .clients import local_client, shared_tls_context
-from .policy import upstream_url
 
-__all__ = ["Upstream", "UpstreamRouter", "pin_socket"]
+__all__ = ["Upstream", "UpstreamRouter", "pin_socket", "upstream_url"]
 
 _EXTENSION = "preview_upstream"
+
+
+def upstream_url(port: int, path: str, query: str = "") -> httpx.URL:
+    """``http://127.0.0.1:port`` + path (+ query): host and port come only from us."""
+    raw = path.encode("ascii")
+    if query:
+        raw += b"?" + query.encode("ascii")
+    return httpx.URL(scheme="http", host="127.0.0.1", port=port, raw_path=raw)
 
 
 def pin_socket(path: str) -> int:

@@ -9,7 +9,6 @@ events). The last lines are kept for the failure's reason, each stream's apart
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +16,9 @@ from pathlib import Path
 import trio
 
 from ..logs import LevelClassifier, LineSplitter, OutputTails, failure_cause
-from .egress import Outbound, open_outbound
-from .isolation import Confinement
-from .process import ChildLimits, spawn_child, terminate_group
+from ..sandbox.isolation import Confinement
+from ..sandbox.outbound import Outbound, open_outbound
+from ..sandbox.process import ChildLimits, spawn_child, terminate_group
 
 __all__ = ["Publish", "StepResult", "run_logged"]
 
@@ -54,20 +53,6 @@ def _cause(lines: list[str]) -> str | None:
     return failure_cause(lines) or last
 
 
-class _StepTails(OutputTails):
-    """Each stream's tail, and the last lines of both as they came."""
-
-    __slots__ = ("lines",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: deque[str] = deque(maxlen=_KEPT)
-
-    def extend(self, stream: str, texts: list[str]) -> None:
-        super().extend(stream, texts)
-        self.lines.extend(texts)
-
-
 async def run_logged(
     argv: Sequence[str],
     *,
@@ -85,7 +70,7 @@ async def run_logged(
     refusals are lines of the output). Raises ``OSError`` when it cannot start; on
     cancellation the whole group is killed.
     """
-    tail = _StepTails()
+    tail = OutputTails(interleaved=_KEPT)
 
     async def refused(message: str) -> None:
         await publish([("WARN", message)], "stderr")
@@ -121,7 +106,7 @@ async def run_logged(
 
 
 async def _read(
-    pipe: trio.abc.ReceiveStream | None, stream: str, publish: Publish, tail: _StepTails
+    pipe: trio.abc.ReceiveStream | None, stream: str, publish: Publish, tail: OutputTails
 ) -> None:
     if pipe is None:
         return

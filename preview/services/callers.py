@@ -10,8 +10,8 @@ from werkzeug.http import parse_cookie
 
 from ..auth import SESSION_COOKIE, User
 from ..errors import BadRequest, NotFound
-from ..services import Services, services
 from ..store import Generation
+from . import Services, services
 from .bodies import JSON_BODY_LIMIT, json_object, read_body
 
 __all__ = ["AsgiCaller", "cancel_on_disconnect", "json_body", "owned_generation"]

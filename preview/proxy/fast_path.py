@@ -24,20 +24,20 @@ from typing import Any
 import httpx
 import trio
 
-from ..api.bodies import envelope_limit, json_object
-from ..api.common import AsgiCaller, cancel_on_disconnect, owned_generation
-from ..api.proxy_access import authorised_envelope, authorised_target
-from ..api.proxying import call_envelope, envelope_error_response, open_upstream
 from ..errors import PreviewError, error_response
-from ..proxy import (
+from ..runtime import PreviewRuntime
+from ..services import Services
+from ..services.bodies import envelope_limit, json_object
+from ..services.callers import AsgiCaller, cancel_on_disconnect, owned_generation
+from .access import authorised_envelope, authorised_target
+from .calls import call_envelope, envelope_error_response, open_upstream
+from .policy import (
     PREVIEW_TOKEN_COOKIE,
     Forwarded,
     body_too_large,
     new_request_id,
     response_headers,
 )
-from ..runtime import PreviewRuntime
-from ..services import Services
 
 __all__ = ["ProxyFastPath", "answer_error", "asgi_forwarded", "forward_call"]
 

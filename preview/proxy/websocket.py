@@ -1,6 +1,6 @@
 """A WebSocket to a preview's app: opened upstream (recorded in its log), then pumped both
 ways with close codes passed through. Shared by the path proxy (``proxying``) and a
-preview's own origin (``transport.origin_router``)."""
+preview's own origin (``proxy.origin_router``)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from typing import Any, Protocol
 import trio
 import trio_websocket
 
-from ..proxy import Forwarded, request_headers
 from ..runtime import PreviewRuntime
 from ..services import Services
+from .policy import Forwarded, request_headers
 
 __all__ = ["WebSocketClient", "proxy_websocket"]
 
 
 class WebSocketClient(Protocol):
     """The caller's side of a proxied WebSocket: Quart's ``websocket``, or an ASGI one
-    with the same methods (``transport.origin_router``). When the caller leaves,
+    with the same methods (``proxy.origin_router``). When the caller leaves,
     ``receive`` does not return: the call is cancelled, as Quart does."""
 
     async def accept(self, *, subprotocol: str | None = None) -> Any: ...

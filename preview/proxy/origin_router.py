@@ -26,8 +26,6 @@ from typing import Any
 import trio
 from werkzeug.http import dump_cookie
 
-from ..api.common import AsgiCaller
-from ..api.proxy_websocket import proxy_websocket
 from ..clock import utcnow
 from ..errors import (
     BadRequest,
@@ -38,19 +36,21 @@ from ..errors import (
     Unavailable,
     error_response,
 )
-from ..proxy import (
+from ..runtime import PreviewRuntime, proxy_prefix
+from ..services import (
     APP_SESSION_COOKIES,
     ENTER_PATH,
     AppOrigins,
     OriginSession,
+    Services,
     Ticket,
     origin_label,
     preview_id_of_label,
-    validate_path,
 )
-from ..runtime import PreviewRuntime, proxy_prefix
-from ..services import Services
-from .fast_proxy import answer_error, asgi_forwarded, forward_call
+from ..services.callers import AsgiCaller
+from .fast_path import answer_error, asgi_forwarded, forward_call
+from .policy import validate_path
+from .websocket import proxy_websocket
 
 __all__ = ["OriginRouter"]
 

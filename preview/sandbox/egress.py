@@ -20,9 +20,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,24 +28,24 @@ from urllib.parse import urlsplit
 import trio
 
 __all__ = [
-    "DATABASE_PORT",
+    "CONNECT_TIME",
     "EGRESS_PORT",
+    "HEAD_LIMIT",
+    "HEAD_TIME",
     "EgressPolicy",
-    "Outbound",
-    "open_outbound",
+    "Report",
     "proxy_environment",
+    "relay_both_ways",
     "serve_egress",
+    "serve_unix",
 ]
 
 _log = logging.getLogger(__name__)
 
 EGRESS_PORT = 65531  # inside the sandbox (its own network namespace); above any port pool
-DATABASE_PORT = 5432  # inside: the relay to the previews' PostgreSQL server
-_PROXY_SOCKET = "proxy.sock"
-_DATABASE_SOCKET = "db.sock"
-_HEAD_LIMIT = 16 * 1024
-_HEAD_TIME = 10.0
-_CONNECT_TIME = 10.0
+HEAD_LIMIT = 16 * 1024
+HEAD_TIME = 10.0
+CONNECT_TIME = 10.0
 _IDLE_TIME = 300.0  # a tunnel with no byte either way for this long is closed
 _MAX_TUNNELS = 64  # at once, per sandbox
 _CHUNK = 65536
@@ -126,61 +124,6 @@ def proxy_environment(*, local_direct: bool = True) -> dict[str, str]:
     }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Outbound:
-    """What may leave one sandbox: through the proxy, the hosts ``policy`` allows; and,
-    when ``database`` names the previews' PostgreSQL server (host, port), a relay to it
-    and nowhere else (its ``127.0.0.1:DATABASE_PORT`` inside)."""
-
-    policy: EgressPolicy = EgressPolicy()
-    database: tuple[str, int] | None = None
-    database_role: str = ""  # the one role (and database) the relay lets it log in as
-
-    @property
-    def relays(self) -> list[tuple[int, str]]:
-        """(port inside, socket name in the sandbox's outbound directory) of each way out."""
-        ways = [] if self.policy.closed else [(EGRESS_PORT, _PROXY_SOCKET)]
-        return ways + ([(DATABASE_PORT, _DATABASE_SOCKET)] if self.database else [])
-
-
-@asynccontextmanager
-async def open_outbound(
-    directory: Path | None, outbound: Outbound, report: Report
-) -> AsyncIterator[None]:
-    """Serve ``outbound``'s sockets in ``directory`` (made fresh) for the block's
-    duration; nothing when it is None. The directory is removed at the end."""
-    if directory is None or not outbound.relays:
-        yield
-        return
-    await trio.to_thread.run_sync(_fresh_dir, directory)
-    try:
-        async with trio.open_nursery() as nursery:
-            if not outbound.policy.closed:
-                await nursery.start(
-                    serve_egress, directory / _PROXY_SOCKET, outbound.policy, report
-                )
-            if outbound.database is not None:
-                await nursery.start(
-                    _serve_relay,
-                    directory / _DATABASE_SOCKET,
-                    outbound.database,
-                    outbound.database_role,
-                )
-            try:
-                yield
-            finally:
-                nursery.cancel_scope.cancel()
-    finally:
-        with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(shutil.rmtree, directory, True)
-
-
-def _fresh_dir(directory: Path) -> None:
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
-    os.chmod(directory, 0o755)
-
-
 async def serve_egress(
     socket_path: Path,
     policy: EgressPolicy,
@@ -192,90 +135,23 @@ async def serve_egress(
     or tunnel (at most ``_MAX_TUNNELS`` at once: the rest wait for a slot)."""
 
     async def proxy(client: trio.SocketStream) -> None:
-        with trio.move_on_after(_HEAD_TIME):
+        with trio.move_on_after(HEAD_TIME):
             head, rest = await _read_head(client)
         if head is not None:  # else too slow, too big or gone
             await _proxy(client, head, rest, policy, report)
 
-    await _serve_unix(socket_path, proxy, task_status)
+    await serve_unix(socket_path, proxy, task_status)
 
 
-async def _serve_relay(
-    socket_path: Path,
-    destination: tuple[str, int],
-    role: str,
-    *,
-    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
-) -> None:
-    """Every connection to ``socket_path`` is relayed to the PostgreSQL server at
-    ``destination``, only there, and only to log in as ``role`` to its database: the
-    server sees the service's host, which it may trust more than a stranger's app
-    (``trust`` for local connections, say), so the startup message is checked here."""
-
-    async def relay(client: trio.SocketStream) -> None:
-        with trio.move_on_after(_HEAD_TIME):
-            startup = await _postgres_startup(client)
-        if startup is None or _startup_login(startup) != (role, role):
-            return  # not the preview's own role and database: closed unanswered
-        try:
-            with trio.fail_after(_CONNECT_TIME):
-                upstream = await trio.open_tcp_stream(*destination)
-        except (OSError, trio.TooSlowError):
-            return
-        async with upstream:
-            await upstream.send_all(startup)
-            await _relay(client, upstream)
-
-    await _serve_unix(socket_path, relay, task_status)
-
-
-_SSL_REQUEST, _GSSENC_REQUEST, _PROTOCOL_3 = 80877103, 80877104, 196608
-
-
-async def _postgres_startup(client: trio.SocketStream) -> bytes | None:
-    """The client's startup message (protocol 3), after declining SSL and GSS
-    encryption requests (the relay reads the message; the sandbox's loopback is
-    private); None for anything else."""
-    while True:
-        head = await _receive_exactly(client, 8)
-        if head is None:
-            return None
-        length, code = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:], "big")
-        if length == 8 and code in (_SSL_REQUEST, _GSSENC_REQUEST):
-            await client.send_all(b"N")
-            continue
-        if code != _PROTOCOL_3 or not 8 < length <= _HEAD_LIMIT:
-            return None
-        body = await _receive_exactly(client, length - 8)
-        return None if body is None else head + body
-
-
-def _startup_login(startup: bytes) -> tuple[str, str] | None:
-    """(user, database) of a startup message; the database defaults to the user."""
-    parts = startup[8:].split(b"\0")
-    try:
-        pairs = dict(zip(parts[0::2], parts[1::2], strict=False))
-        user = pairs[b"user"].decode()
-        return user, pairs.get(b"database", b"").decode() or user
-    except (KeyError, UnicodeDecodeError):
-        return None
-
-
-async def _receive_exactly(client: trio.SocketStream, size: int) -> bytes | None:
-    data = b""
-    while len(data) < size:
-        chunk = await client.receive_some(size - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return data
-
-
-async def _serve_unix(
+async def serve_unix(
     socket_path: Path,
     handler: Callable[[trio.SocketStream], Awaitable[None]],
     task_status: trio.TaskStatus[None],
 ) -> None:
+    """Listen on ``socket_path`` (which the sandbox's uid may connect to) until
+    cancelled, each connection handled by ``handler`` in a task of its own (at most
+    ``_MAX_TUNNELS`` at once: the rest wait for a slot); one connection's failure ends
+    that connection only."""
     listener = trio.socket.socket(trio.socket.AF_UNIX)
     try:
         await listener.bind(str(socket_path))
@@ -315,7 +191,7 @@ async def _serve_one(
 async def _read_head(client: trio.SocketStream) -> tuple[bytes | None, bytes]:
     data = b""
     while b"\r\n\r\n" not in data:
-        if len(data) > _HEAD_LIMIT:
+        if len(data) > HEAD_LIMIT:
             return None, b""
         chunk = await client.receive_some(_CHUNK)
         if not chunk:
@@ -360,7 +236,7 @@ async def _proxy(
         await _refuse(client, 403, f"{host} has no public address")
         return
     try:
-        with trio.fail_after(_CONNECT_TIME):
+        with trio.fail_after(CONNECT_TIME):
             upstream = await trio.open_tcp_stream(address, port)
     except (OSError, trio.TooSlowError):
         await _refuse(client, 502, f"could not connect to {host}:{port}")
@@ -372,7 +248,7 @@ async def _proxy(
             await upstream.send_all(forward)
         if rest:
             await upstream.send_all(rest)
-        await _relay(client, upstream)
+        await relay_both_ways(client, upstream)
 
 
 async def _public_address(host: str, port: int, *, trusted: bool) -> str | None:
@@ -405,7 +281,8 @@ def _internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return any(address in network for network in _INTERNAL)
 
 
-async def _relay(a: trio.SocketStream, b: trio.SocketStream) -> None:
+async def relay_both_ways(a: trio.SocketStream, b: trio.SocketStream) -> None:
+    """Bytes both ways until both ends are done, or nothing moved for ``_IDLE_TIME``."""
     idle = trio.CancelScope(deadline=trio.current_time() + _IDLE_TIME)
 
     async def pump(source: trio.SocketStream, sink: trio.SocketStream) -> None:

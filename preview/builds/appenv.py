@@ -16,17 +16,16 @@ from __future__ import annotations
 import io
 import os
 import posixpath
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from dotenv import dotenv_values
 
-from .appdb import relayed
-from .depspec import import_roots, python_dependencies
-from .egress import DATABASE_PORT, proxy_environment
-from .process import child_environment
-
-if TYPE_CHECKING:
-    from .lifecycle import PreviewRuntime
+from ..apps.depspec import import_roots, python_dependencies
+from ..apps.spec import LaunchSpec
+from ..sandbox.appdb import relayed
+from ..sandbox.egress import proxy_environment
+from ..sandbox.outbound import DATABASE_PORT
+from ..sandbox.process import child_environment
 
 __all__ = ["app_environment", "dotenv_file"]
 
@@ -51,31 +50,43 @@ def dotenv_file(files: dict[str, bytes], anchor: str = "") -> dict[str, str]:
     return found
 
 
-def app_environment(runtime: PreviewRuntime, python: str) -> dict[str, str]:
-    spec = runtime.spec
-    base = child_environment(cwd=runtime.temp_dir, port=spec.port, python=python)
+def app_environment(
+    spec: LaunchSpec,
+    python: str,
+    *,
+    app_dir: Path,
+    database_env: dict[str, str],
+    database_relayed: bool,
+    egress_open: bool,
+    memory_limit_mb: int,
+) -> dict[str, str]:
+    """The variables the app (or a set-up step) of ``spec`` starts with, run by
+    ``python`` in ``app_dir``: see the module doc. ``database_env``: its own PostgreSQL
+    database's variables (empty without one), as the sandbox's relay carries them when
+    ``database_relayed``; ``egress_open``: its sandbox has a way out."""
+    base = child_environment(cwd=app_dir, port=spec.port, python=python)
     database_url = base.pop("DATABASE_URL", None)
     anchor = spec.detection.detected_from if spec.detection is not None else ""
     given = {**dotenv_file(spec.files, anchor), **spec.extra}
     env = {**base, **{k: v for k, v in given.items() if k not in _OURS}}
     env.update({k: base[k] for k in _OURS})
-    database = runtime.preparation.database_env
-    if database and runtime.database_relayed:
+    database = database_env
+    if database and database_relayed:
         database = relayed(database, DATABASE_PORT)
     for name, value in database.items():
         env.setdefault(name, value)
     if database_url is not None and "DATABASE_URL" not in given:
         env.setdefault("DATABASE_URL", database_url)
-    if runtime.egress_open:
-        # Its only way out (see runtime.egress); the user's own proxy settings give way.
+    if egress_open:
+        # Its only way out (see sandbox.egress); the user's own proxy settings give way.
         env.update(proxy_environment())
     detection = spec.detection
     if detection is not None and detection.language == "python" and "PYTHONPATH" not in given:
         local = python_dependencies(spec.files, anchor).local
-        roots = [str(runtime.temp_dir / root) for root in import_roots(spec.files, local)]
+        roots = [str(app_dir / root) for root in import_roots(spec.files, local)]
         if roots:  # the upload's local packages, which no build installs
             env["PYTHONPATH"] = os.pathsep.join(roots)
     if detection is not None and detection.language == "node" and "NODE_OPTIONS" not in given:
         # The address-space limit is lifted for V8 (Preparation.memory_limit): bound its heap.
-        env["NODE_OPTIONS"] = f"--max-old-space-size={runtime.settings.memory_limit_mb}"
+        env["NODE_OPTIONS"] = f"--max-old-space-size={memory_limit_mb}"
     return env

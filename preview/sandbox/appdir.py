@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .sandbox import interpreter_dirs
+from .bubblewrap import interpreter_dirs
 
 __all__ = ["app_read_only", "chown_tree", "remove_tree", "write_files"]
 

@@ -12,7 +12,7 @@ previews) is reachable.
 The app keeps binding ``127.0.0.1:$PORT`` inside its namespace, so uvicorn, gunicorn,
 Django and Node apps run unchanged. ``socat`` inside the sandbox bridges a Unix socket
 in a service-owned directory (bound at ``/run/preview``) to that port: the service talks
-to the socket (see ``preview.proxy.upstream``).
+to the socket (see ``preview.runtime.upstream``).
 
 Directories are bound from file descriptors the service opens (``--ro-bind-fd``), so the
 unprivileged uid never needs to traverse the service's own (often 0700) directories to

@@ -14,13 +14,13 @@ import httpx
 import trio
 from quart import current_app, has_websocket_context, request, websocket
 
-from .auth import SESSION_COOKIE, Authenticator, User
-from .cache import BoundedCache
-from .metrics import Metrics
-from .proxy import AppOrigins
-from .runtime import Supervisor
-from .settings import Settings
-from .store import Generation, Store
+from ..auth import SESSION_COOKIE, Authenticator, User
+from ..cache import BoundedCache
+from ..metrics import Metrics
+from ..runtime import Supervisor
+from ..settings import Settings
+from ..store import Generation, Store
+from .origins import AppOrigins
 
 __all__ = ["Services", "StreamParking", "services"]
 

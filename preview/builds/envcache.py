@@ -21,8 +21,8 @@ from pathlib import Path
 
 import trio
 
+from ..apps.depspec import NodeDeps
 from ..settings import Settings
-from .depspec import NodeDeps
 from .steps import Publish
 
 __all__ = [
@@ -152,7 +152,8 @@ class EnvCache:
     """The one owner of the built environments: who builds which (one build per key at
     a time, the others wait for it and share its outcome), who uses which (leases), and
     what is removed when the cache is over its size (least recently used, never one in
-    use). :class:`~.build.EnvBuilder` adds how they are built."""
+    use). :class:`~.build.EnvBuilder`, which holds it, builds them (:meth:`acquire` calls
+    its ``build`` for a key no one has built)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -162,7 +163,7 @@ class EnvCache:
         self._leases: Counter[str] = Counter()
         self._evicting = trio.Lock()
 
-    async def _acquire(
+    async def acquire(
         self,
         key: str,
         build: Callable[[Path, Publish], Awaitable[None]],

@@ -4,10 +4,11 @@ Each distinct set (:mod:`.depspec` key: the normalised spec, the interpreter's v
 the index) gets a directory under ``<data_dir>/envs``: a virtual environment made by
 ``uv venv`` + ``uv pip install`` (or ``uv sync --frozen`` for a ``uv.lock``), or a
 ``node_modules`` made by ``npm ci`` / ``npm install``. Who builds, shares, leases and
-evicts them is the cache's (:class:`~.envcache.EnvCache`, its base); this module is how
-they are built: each step confined like an app (it runs the upload's code), reaching
-only the package index. uv never downloads interpreters (``UV_PYTHON_DOWNLOADS=never``):
-a request no interpreter present fits fails, naming what exists.
+evicts them is the cache's (:class:`~.envcache.EnvCache`, which the builder holds);
+this module is how they are built: each step confined like an app (it runs the upload's
+code), reaching only the package index. uv never downloads interpreters
+(``UV_PYTHON_DOWNLOADS=never``): a request no interpreter present fits fails, naming
+what exists.
 """
 
 from __future__ import annotations
@@ -19,17 +20,14 @@ from pathlib import Path
 import trio
 import uv
 
+from ..apps.depspec import NodeDeps, PythonDeps
+from ..sandbox.bubblewrap import TOOLS_DIR_INSIDE, interpreter_dirs
+from ..sandbox.egress import EgressPolicy, proxy_environment
+from ..sandbox.isolation import Isolation
+from ..sandbox.outbound import Outbound
+from ..sandbox.process import ChildLimits
 from ..settings import Settings
-from .depspec import NodeDeps, PythonDeps
-from .egress import EgressPolicy, Outbound, proxy_environment
-from .envcache import (
-    BuildFailed,
-    EnvCache,
-    Lease,
-    Say,
-    write_lock_project,
-    write_node_project,
-)
+from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project, write_node_project
 from .installers import (
     SAFE_PATH,
     find_interpreter,
@@ -38,9 +36,6 @@ from .installers import (
     machine_network,
     with_progress,
 )
-from .isolation import Isolation
-from .process import ChildLimits
-from .sandbox import TOOLS_DIR_INSIDE, interpreter_dirs
 from .steps import Publish, run_logged
 
 __all__ = ["BuildFailed", "EnvBuilder", "Lease", "PythonEnv"]
@@ -57,11 +52,17 @@ class PythonEnv:
     version: str
 
 
-class EnvBuilder(EnvCache):
-    """Builds the environments its cache keeps (see the module doc)."""
+class EnvBuilder:
+    """Builds the environments its cache keeps (see the module doc).
+
+    Holds :attr:`cache` (the one owner of the built environments, made with it), which
+    decides who builds what and hands out leases; one per service, made by the
+    supervisor, living as long as it does."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(settings)
+        self.settings = settings
+        self.cache = EnvCache(settings)
+        self.root = self.cache.root
         self._interpreters: dict[str | None, tuple[str, str]] = {}
         # Set by the supervisor once probed: builds run the upload's code (sdists' build
         # backends, npm's install scripts), so they are confined like the app, with
@@ -104,7 +105,7 @@ class EnvBuilder(EnvCache):
                 )  # fmt: skip
 
         what = deps.source or "no dependency file"
-        lease = await self._acquire(key, build, publish, say, f"Python {version}, {what}")
+        lease = await self.cache.acquire(key, build, publish, say, f"Python {version}, {what}")
         return lease, PythonEnv(str(lease.path / "bin" / "python"), version)
 
     async def _interpreter(self, deps: PythonDeps) -> tuple[str, str]:
@@ -238,7 +239,7 @@ class EnvBuilder(EnvCache):
             )  # fmt: skip
 
         what = deps.lockfile[0] if deps.lockfile else "package.json"
-        return await self._acquire(deps.key(), build, publish, say, f"npm, {what}")
+        return await self.cache.acquire(deps.key(), build, publish, say, f"npm, {what}")
 
     # -- one step -------------------------------------------------------------------
 

@@ -21,10 +21,7 @@ import trio
 
 from ..settings import Settings
 from .appdir import chown_tree
-from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
-from .egress import Outbound
-from .netns import can_enter_netns
-from .sandbox import (
+from .bubblewrap import (
     READY_SOCKET_NAME,
     SOCKET_NAME,
     SandboxedCommand,
@@ -32,6 +29,9 @@ from .sandbox import (
     interpreter_dirs,
     sandboxed_command,
 )
+from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
+from .netns import can_enter_netns
+from .outbound import Outbound
 from .seccomp import filter_program
 
 __all__ = ["Confinement", "Isolation"]

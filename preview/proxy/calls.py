@@ -1,0 +1,129 @@
+"""The calls to a running app: the JSON envelope (:func:`call_envelope`, answered by us)
+and a transparent call whose answer streams back (:func:`open_upstream`).
+
+Shared by the routes (``api.proxying``), the fast path and the previews' own origins:
+each call is recorded in the preview's log, answered or not, and httpx's errors become
+502 / 504 here, in one place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import httpx
+import trio
+
+from ..errors import PreviewError, error_response
+from ..runtime import PreviewRuntime
+from ..services import Services
+from .policy import (
+    EnvelopeRequest,
+    Forwarded,
+    read_envelope_response,
+    request_headers,
+    translate_upstream_error,
+)
+
+__all__ = ["call_envelope", "envelope_error_response", "open_upstream"]
+
+
+def envelope_error_response(error: PreviewError) -> tuple[int, list[tuple[str, str]], bytes]:
+    """``errors.error_response`` with the envelope's own ``statusCode`` in the body too, so
+    a client reads every envelope answer's status from the same field."""
+    status, headers, body = error_response(error)
+    data = {**json.loads(body), "statusCode": status}
+    return status, headers, json.dumps(data, separators=(",", ":")).encode() + b"\n"
+
+
+async def call_envelope(
+    state: Services, runtime: PreviewRuntime, call: EnvelopeRequest, forwarded: Forwarded
+) -> dict[str, Any]:
+    """Make the call and shape the app's answer; recorded in the preview's log either
+    way. httpx's errors become 502 / 504 here."""
+    settings = state.settings
+    assert state.http is not None
+    outgoing = state.http.build_request(
+        call.method,
+        runtime.upstream.url(call.path, call.query),
+        headers=request_headers(call.headers, forwarded),
+        content=call.body,
+        timeout=settings.proxy_timeout,
+        extensions=runtime.upstream.extensions,
+    )
+    shown_path = call.path + (f"?{call.query}" if call.query else "")
+    began = trio.current_time()
+    try:
+        upstream = await state.http.send(outgoing, stream=True)
+        try:
+            result = await read_envelope_response(
+                upstream, max_bytes=settings.proxy_max_response_bytes
+            )
+        finally:
+            await upstream.aclose()
+    except (httpx.HTTPError, PreviewError) as error:
+        elapsed = (trio.current_time() - began) * 1000
+        await runtime.record_proxy_call(
+            call.method, shown_path, None, elapsed, forwarded.request_id, type(error).__name__
+        )
+        if isinstance(error, httpx.HTTPError):
+            raise translate_upstream_error(error, settings.proxy_timeout) from None
+        raise
+    elapsed = (trio.current_time() - began) * 1000
+    await runtime.record_proxy_call(
+        call.method, shown_path, result["statusCode"], elapsed, forwarded.request_id
+    )
+    result["elapsedMs"] = round(elapsed, 2)
+    result["requestId"] = forwarded.request_id
+    return result
+
+
+async def open_upstream(
+    state: Services,
+    runtime: PreviewRuntime,
+    method: str,
+    child_path: str,
+    query: str,
+    headers: Iterable[tuple[str, str]],
+    content: AsyncIterator[bytes] | None,
+    forwarded: Forwarded,
+    *,
+    app_origin: bool = False,
+) -> httpx.Response:
+    """Send a transparent call to the child; its response with the body still to read.
+
+    The call is recorded in the preview's log, answered or not; httpx's errors become
+    502 / 504 here. The caller closes the response. ``app_origin``: the call came to
+    the preview's own origin (``policy.request_headers``).
+    """
+    settings = state.settings
+    assert state.http is not None
+    outgoing = state.http.build_request(
+        method,
+        runtime.upstream.url(child_path, query),
+        headers=request_headers(headers, forwarded, app_origin=app_origin),
+        content=content,
+        timeout=settings.proxy_timeout,
+        extensions=runtime.upstream.extensions,
+    )
+    began = trio.current_time()
+    shown_path = child_path + (f"?{query}" if query else "")
+    try:
+        upstream = await state.http.send(outgoing, stream=True)
+    except httpx.HTTPError as error:
+        elapsed = (trio.current_time() - began) * 1000
+        await runtime.record_proxy_call(
+            method, shown_path, None, elapsed, forwarded.request_id, type(error).__name__
+        )
+        raise translate_upstream_error(error, settings.proxy_timeout) from None
+    try:
+        elapsed = (trio.current_time() - began) * 1000
+        await runtime.record_proxy_call(
+            method, shown_path, upstream.status_code, elapsed, forwarded.request_id
+        )
+    except BaseException:
+        with trio.CancelScope(shield=True), trio.move_on_after(2):
+            await upstream.aclose()
+        raise
+    return upstream

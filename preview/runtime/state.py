@@ -1,0 +1,74 @@
+"""What users see of one preview, as it changes: :class:`PreviewState`.
+
+Its status and phase, its health, when it started and stopped, and how it ended (the
+exit code, the reason, the error and the lines that show why), with the ``system``
+events and row changes that tell them. One object that both the preview's life
+(``lifecycle``) and the watch of its child (``supervision``) write to, so that neither
+reaches into the other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..logs import HostPaths, LogBroadcast
+from .rowkeeper import RowKeeper
+
+__all__ = ["PreviewState"]
+
+
+class PreviewState:
+    """One preview's state as users see it (see the module doc).
+
+    Made with its :class:`~.lifecycle.PreviewRuntime` and owned by it; its
+    :class:`~.supervision.ChildSupervision` writes to it while the child runs. It
+    outlives both the child and the teardown: the API reads it until the runtime leaves
+    the supervisor's registry.
+    """
+
+    def __init__(self, broadcast: LogBroadcast, row: RowKeeper, host_paths: HostPaths) -> None:
+        self.broadcast = broadcast
+        self.row = row
+        self.host_paths = host_paths
+        self.status = "starting"
+        self.phase = "preparing"
+        self.health_status = "unknown"
+        self.last_health_check: datetime | None = None
+        self.started_at: datetime | None = None
+        self.stopped_at: datetime | None = None
+        self.exit_code: int | None = None
+        self.stop_reason: str | None = None
+        self._error_message: str | None = None
+        self._error_lines: list[str] = []
+
+    @property
+    def error_message(self) -> str | None:
+        """Why it failed, as users see it (no host path: set through ``host_paths``)."""
+        return self._error_message
+
+    @error_message.setter
+    def error_message(self, message: str | None) -> None:
+        self._error_message = self.host_paths(message) if message else message
+
+    @property
+    def error_lines(self) -> list[str]:
+        """The last lines that show why, as users see them."""
+        return self._error_lines
+
+    @error_lines.setter
+    def error_lines(self, lines: list[str]) -> None:
+        self._error_lines = self.host_paths.lines(lines)
+
+    def set_reason(self, reason: str) -> None:
+        """Why it ends; the first reason given wins."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+
+    async def system(self, level: str, message: str) -> None:
+        """The service's own narration, as a ``system`` event of the preview's log."""
+        await self.broadcast.publish(level, message, "system")
+
+    async def publish_status(self, status: str, message: str) -> None:
+        self.status = status
+        level = "ERROR" if status == "failed" else "INFO"
+        await self.broadcast.publish(level, message, "system", status=status)

@@ -1,0 +1,110 @@
+"""How one preview is held: its sandbox's parts, or, unsandboxed, its own uid.
+
+What the app's set-up steps run in, whether it has ways out (PREVIEW_EGRESS, its
+database's relay), the app's own confinement (its sandbox, cgroup and sockets) and the
+uid an unsandboxed child runs as when the service is root.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..apps.spec import LaunchSpec
+from ..settings import Settings
+from .appdb import database_server
+from .appdir import app_read_only
+from .bubblewrap import host_uid, reachable_by_others
+from .egress import EgressPolicy
+from .isolation import Confinement, Isolation
+from .outbound import Outbound
+
+__all__ = ["Containment"]
+
+
+class Containment:
+    """One preview's hold (see the module doc).
+
+    Made with its :class:`~preview.runtime.lifecycle.PreviewRuntime`, which owns it. It
+    holds the app's :class:`~.isolation.Confinement` from :meth:`confine` (just before the
+    spawn) until :meth:`release` in the preview's teardown (idempotent, blocking: call it
+    in a thread). A set-up step's confinement is the step's own (:meth:`confine_step`).
+    """
+
+    def __init__(
+        self, spec: LaunchSpec, *, settings: Settings, isolation: Isolation | None, app_dir: Path
+    ) -> None:
+        self._spec = spec  # its port names the host uid it runs as, and may move
+        self._settings = settings
+        self.isolation = isolation
+        self._app_dir = app_dir
+        self.outbound = Outbound(
+            policy=EgressPolicy.parse(settings.egress),
+            database=database_server(settings.app_postgres_url),
+            database_role=spec.preview_id,  # appdb names its role and database so
+        )
+        self.confinement: Confinement | None = None
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.isolation is not None and self.isolation.sandboxed
+
+    @property
+    def egress_open(self) -> bool:
+        """Whether its sandbox has a way out (PREVIEW_EGRESS names hosts)."""
+        return self.sandboxed and not self.outbound.policy.closed
+
+    @property
+    def database_relayed(self) -> bool:
+        """Whether it reaches its PostgreSQL database through its sandbox's relay."""
+        return self.sandboxed and self.outbound.database is not None
+
+    @property
+    def disk_quota(self) -> int | None:
+        """The bytes its directory may hold (a tmpfs), when it is sandboxed."""
+        return self._settings.disk_limit_mb * 1024 * 1024 if self.sandboxed else None
+
+    def confine(self, python: str, built: Path | None) -> Confinement | None:
+        """The app's own sandbox, made just before its spawn (None: not confined)."""
+        if self.isolation is not None:
+            self.confinement = self.isolation.confine(
+                self._settings,
+                self._spec.preview_id,
+                port=self._spec.port,
+                app_dir=self._app_dir,
+                read_only=app_read_only(built, python),
+                outbound=self.outbound,
+            )
+        return self.confinement
+
+    def confine_step(self, python: str, cwd: Path, built: Path | None) -> Confinement | None:
+        """A set-up step's sandbox: the app's files, environment, host uid, ways out."""
+        if self.isolation is None:
+            return None
+        return self.isolation.confine_step(
+            self._settings, f"{self._spec.preview_id}-setup", work_dir=cwd,
+            uid_slot=self._spec.port, read_only=app_read_only(built, python),
+            writable=(self._app_dir,) if cwd != self._app_dir else (),
+            outbound=self.outbound,
+        )  # fmt: skip
+
+    def plain_uid(self, python: str, built: Path | None) -> int | None:
+        """Unsandboxed, with the service root: the uid of its own a child runs as, so
+        that it cannot read the service's secret and database (PREVIEW_SANDBOX=off).
+        Only where its interpreter and environment are reachable by any user; else it
+        runs as the service does (and the README says so)."""
+        if self.sandboxed or os.geteuid() != 0:
+            return None
+        needed = [Path(python).resolve(), *([built] if built is not None else [])]
+        return host_uid(self._spec.port) if reachable_by_others(needed) else None
+
+    def files_uid(self) -> int | None:
+        """Whose its files are when it may run as a uid of its own (see :meth:`plain_uid`)."""
+        if self.sandboxed or os.geteuid() != 0:
+            return None
+        return host_uid(self._spec.port)
+
+    def release(self) -> None:
+        """Its cgroup and sockets' directory given back; idempotent, blocking."""
+        if self.confinement is not None:
+            self.confinement.release()

@@ -1,0 +1,28 @@
+"""What the routes (``api``), the proxy and the fast paths (``transport``) share, set up
+when serving starts: :class:`Services` (``state``), who is calling and whether the
+generation is theirs (``callers``), request bodies read bounded (``bodies``), and each
+preview's own origin: its hosts, one-time tickets and cookie (``origins``)."""
+
+from .origins import (
+    APP_SESSION_COOKIES,
+    ENTER_PATH,
+    AppOrigins,
+    OriginSession,
+    Ticket,
+    origin_label,
+    preview_id_of_label,
+)
+from .state import Services, StreamParking, services
+
+__all__ = [
+    "APP_SESSION_COOKIES",
+    "ENTER_PATH",
+    "AppOrigins",
+    "OriginSession",
+    "Services",
+    "StreamParking",
+    "Ticket",
+    "origin_label",
+    "preview_id_of_label",
+    "services",
+]

@@ -1,0 +1,200 @@
+"""The package's layout, read from its source with ``ast`` (nothing is imported).
+
+Every import counts: at module level, inside functions and under ``TYPE_CHECKING``
+alike, since each is a dependency a reader must know. Importing ``a.b.c`` runs
+``a/b/__init__`` too, so it counts as importing that package's face as well (the root
+``preview/__init__`` excepted: it is the embedding face, above everything).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "preview"
+
+# Top to bottom; a part imports only parts below it (or itself). Parts on one line are
+# side by side and import none of each other.
+LAYERS: list[set[str]] = [
+    {"__main__"},
+    {"cli"},
+    {"app"},
+    {"transport"},
+    {"api"},
+    {"proxy"},
+    {"services"},
+    {"runtime"},
+    {"builds"},
+    {"sandbox"},
+    {"apps"},
+    {"logs", "discovery", "generations"},
+    {"migrations"},
+    {"store"},
+    {"settings", "secretfile", "errors", "auth", "clock", "cache", "metrics", "servicelog"}
+    | {"clienttoken"},
+]
+MAX_MODULE_LINES = 400
+MAX_PACKAGE_MODULES = 12
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join(parts)] = path
+    return found
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The modules of this package that ``name`` imports, with the packages whose
+    ``__init__`` that runs."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    targets: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            for alias in node.names:
+                submodule = f"{base}.{alias.name}"
+                targets.add(submodule if submodule in modules else base)
+    found: set[str] = set()
+    for target in targets:
+        if not target.startswith("preview"):
+            continue
+        while target not in modules:
+            target = target.rpartition(".")[0]
+        found.add(target)
+        parent = target.rpartition(".")[0]
+        while parent and parent != "preview":  # its packages' faces run first, unless
+            if not name.startswith(parent + "."):  # the importer is inside: it ran
+                found.add(parent)
+            parent = parent.rpartition(".")[0]
+    found.discard(name)
+    found.discard("preview")
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    return {name: _imports(name, path, modules) for name, path in modules.items()}
+
+
+def _part(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _layer(part: str) -> int:
+    for index, layer in enumerate(LAYERS):
+        if part in layer:
+            return index
+    raise AssertionError(f"preview.{part} is in no layer of tests/test_layout.py: place it")
+
+
+def test_no_import_circle_type_checking_ones_included() -> None:
+    graph = _graph()
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(module: str) -> None:
+        if module in path:
+            circle = [*path[path.index(module) :], module]
+            raise AssertionError("import circle: " + " -> ".join(circle))
+        if module in done:
+            return
+        path.append(module)
+        for target in sorted(graph[module]):
+            visit(target)
+        path.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+
+
+def test_parts_import_only_downward() -> None:
+    upward = []
+    for module, targets in _graph().items():
+        part = _part(module)
+        if not part:
+            continue
+        for target in targets:
+            other = _part(target)
+            if other == part or (_layer(other) == _layer(part) == len(LAYERS) - 1):
+                continue  # the leaf modules import one another
+            if _layer(other) <= _layer(part):
+                upward.append(f"{module} imports {target}")
+    assert upward == []
+
+
+def test_every_package_has_a_face_and_a_size_a_reader_can_hold() -> None:
+    for init in PACKAGE.rglob("__init__.py"):
+        if init.parent.name == "versions":
+            continue
+        tree = ast.parse(init.read_text())
+        names = {
+            target.id
+            for node in tree.body
+            if isinstance(node, ast.Assign | ast.AnnAssign)
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name)
+        }
+        assert "__all__" in names, f"{init.relative_to(PACKAGE.parent)} has no __all__"
+        modules = [p for p in init.parent.glob("*.py") if p.name != "__init__.py"]
+        assert len(modules) <= MAX_PACKAGE_MODULES, f"{init.parent.name}: {len(modules)} modules"
+
+
+def test_modules_stay_short() -> None:
+    long = {
+        str(path.relative_to(PACKAGE.parent)): lines
+        for path in PACKAGE.rglob("*.py")
+        if "versions" not in path.parts
+        and (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
+
+
+def test_no_mixins_a_class_is_one_file() -> None:
+    """A class of the package derives from none of the package's own classes defined
+    elsewhere for the sake of splitting it (exceptions, protocols and dataclasses of a
+    family excepted: they are kinds, not parts)."""
+    own = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                own.setdefault(node.name, path)
+    split = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for base in node.bases:
+                name = base.id if isinstance(base, ast.Name) else None
+                if name in own and own[name] != path and not _is_kind(name, own[name]):
+                    split.append(f"{node.name}({name})")
+    assert split == []
+
+
+def _is_kind(name: str, path: Path) -> bool:
+    """An exception, a protocol, or a base meant to be derived from."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            bases = {ast.unparse(base) for base in node.bases}
+            if name.endswith(("Error", "Exception", "Failed")) or bases & {
+                "Exception",
+                "Protocol",
+                "RuntimeError",
+            }:
+                return True
+            return any(
+                isinstance(item, ast.FunctionDef)
+                and any(ast.unparse(d).endswith("abstractmethod") for d in item.decorator_list)
+                for item in node.body
+            )
+    return False
