@@ -11,9 +11,9 @@ import json
 import httpx
 import pytest
 import trio
-from preview.services.bodies import JSON_BODY_LIMIT, envelope_limit
 
 from preview import Settings
+from preview.services.bodies import JSON_BODY_LIMIT, envelope_limit
 
 from ..conftest import SERVER_COMMAND, Service, auth, running_service, server_app
 from ..raw_http import send_endless_body

@@ -17,8 +17,8 @@ import trio
 import trio.testing
 from hypercorn.config import Config
 from hypercorn.trio import serve
-from preview.services.callers import cancel_on_disconnect
 
+from preview.services.callers import cancel_on_disconnect
 from preview.transport import DirectBodyWriter, fast_stream
 
 from ..conftest import SERVER_COMMAND, Service, auth, read_sse, server_app
