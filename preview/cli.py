@@ -10,29 +10,20 @@ configured or stored JWT secret of the current settings. An error 401 says which
 from __future__ import annotations
 
 import argparse
-import gc
 import io
 import json
-import logging
 import os
 import signal
 import sys
 import zipfile
-from functools import partial
 from pathlib import Path
 
 import httpx
 import trio
-from hypercorn.config import Config
-from hypercorn.trio import serve as hypercorn_serve
-from quart import Quart
 
-from .app import create_app
 from .auth import JWTAuthenticator
-from .clienttoken import LOCAL_USER, client_token, remember_server_token
-from .servicelog import configure_logging
-from .settings import SETTINGS_HELP, Settings
-from .store import DatabaseUnavailable, Store
+from .clienttoken import LOCAL_USER, client_token
+from .settings import Settings
 
 __all__ = ["main"]
 
@@ -40,94 +31,18 @@ _SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cac
 _COLOURS = {"ERROR": "\x1b[31m", "WARN": "\x1b[33m", "DEBUG": "\x1b[2m"}
 _SYSTEM_COLOUR, _RESET = "\x1b[36m", "\x1b[0m"
 _LOCAL_USER = LOCAL_USER
-_STORE_CLOSE_TIMEOUT = 10  # s
-
-
-def _hypercorn_config(path: str | None) -> Config:
-    candidate = Path(path or "hypercorn.toml")
-    if candidate.is_file():
-        return Config.from_toml(candidate)
-    if path:
-        raise SystemExit(f"no such file: {path}")
-    config = Config()
-    config.bind = ["127.0.0.1:8000"]
-    config.graceful_timeout = 10
-    return config
 
 
 def _authenticator(settings: Settings) -> JWTAuthenticator:
     return JWTAuthenticator(settings.resolve_jwt_secret(), session_timeout=settings.session_timeout)
 
 
-async def _serve(settings: Settings, config: Config) -> None:
-    # Opened here rather than by the app as it starts serving, where a failure is a
-    # traceback inside Hypercorn's lifespan: here a bad URL is one line.
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await Store.open(settings.database_url, threads=settings.db_threads)
-    try:
-        await _serve_app(create_app(settings, store=store), settings, config)
-    finally:
-        with trio.CancelScope(shield=True), trio.move_on_after(_STORE_CLOSE_TIMEOUT):
-            await store.aclose()
-
-
-async def _serve_app(app: Quart, settings: Settings, config: Config) -> None:
-    token = _authenticator(settings).issue(_LOCAL_USER, tier="pro", lifetime=30 * 86400)
-
-    async def until_signal() -> None:
-        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            async for _ in signals:
-                break
-        # A warning: shown as the bare message (Python's last-resort handler) in text
-        # mode, as a JSON line with PREVIEW_LOG_FORMAT=json.
-        logging.getLogger("preview").warning("shutting down: stopping previews")
-        supervisor = app.extensions["preview"].supervisor
-        if supervisor is not None:
-            await supervisor.aclose()
-
-    async with trio.open_nursery() as nursery:
-        binds = await nursery.start(
-            partial(hypercorn_serve, app, config, shutdown_trigger=until_signal)
-        )
-        _freeze_startup_heap()
-        url = binds[0] if binds else "http://127.0.0.1:8000"
-        try:
-            await trio.to_thread.run_sync(remember_server_token, url, token)
-        except OSError as error:  # a read-only home: the client needs --token then
-            print(f"(could not keep the token for the client commands: {error})", flush=True)
-        print(f"Preview service ready: {url}/#token={token}", flush=True)
-        print(f"  (bearer token for user '{_LOCAL_USER}', pro tier, 30 days)", flush=True)
-
-
-def _freeze_startup_heap() -> None:
-    """Keep what lives as long as the process out of the cycle collector's full passes.
-
-    Modules, the app and the database engine are most of the heap. A full collection
-    walks all of it and stops the loop meanwhile: 75-150 ms every second or so while
-    100 streams are busy, which was most of their p99 latency. Frozen, such a pass
-    takes 2-13 ms (benchmarks/README.md, "Garbage collection").
-    """
-    gc.collect()
-    gc.freeze()
-
-
 def _cmd_serve(args: argparse.Namespace) -> int:
-    if args.help_settings:
-        for name, default, unit, text in SETTINGS_HELP:
-            print(f"{name:<28} {default:<20} {unit:<7} {text}")
-        return 0
-    settings = Settings.from_env()  # unknown PREVIEW_* names are reported by the app
-    config = _hypercorn_config(args.config)
-    if args.bind:
-        config.bind = [args.bind]
-    configure_logging(settings.log_format)
-    if settings.log_format == "json":  # Hypercorn's lines through the same handler
-        if config.errorlog == "-":
-            config.errorlog = logging.getLogger("hypercorn.error")
-        if config.accesslog == "-":
-            config.accesslog = logging.getLogger("hypercorn.access")
-    trio.run(_serve, settings, config)
-    return 0
+    # Imported here: the client commands import none of the service (they start in a
+    # tenth of the time).
+    from .serving import serve_command
+
+    return serve_command(args)
 
 
 def _cmd_token(args: argparse.Namespace) -> int:
@@ -384,9 +299,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except httpx.TransportError as error:
         print(f"error: cannot reach the service at {args.url}: {error}", file=sys.stderr)
-        return 1
-    except DatabaseUnavailable as error:
-        print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C (`logs --follow`): the user is done, no traceback
         print(file=sys.stderr)

@@ -18,6 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "preview"
 LAYERS: list[set[str]] = [
     {"__main__"},
     {"cli"},
+    {"serving"},
     {"app"},
     {"transport"},
     {"api"},
@@ -30,8 +31,7 @@ LAYERS: list[set[str]] = [
     {"logs", "discovery", "generations"},
     {"migrations"},
     {"store"},
-    {"settings", "secretfile", "errors", "auth", "clock", "cache", "metrics", "servicelog"}
-    | {"clienttoken"},
+    {"settings", "secretfile", "errors", "auth", "clock", "cache", "metrics"} | {"clienttoken"},
 ]
 MAX_MODULE_LINES = 400
 MAX_PACKAGE_MODULES = 12

@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from preview import create_app
 from preview.metrics import Metrics
 from preview.runtime import free_port_block
-from preview.servicelog import JsonFormatter
+from preview.serving import JsonFormatter
 from preview.store import Store
 
 from ..conftest import SERVER_COMMAND, Service, auth, emitter_app, running_service

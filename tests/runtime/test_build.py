@@ -519,10 +519,10 @@ async def test_least_recently_used_environments_are_evicted_never_one_in_use(
         tight = EnvBuilder(replace(roomy, env_cache_mb=1))  # smaller than either
         again, _ = await tight.python_env(deps("setuptools"), None, publish, say)
         assert "reused" in lines[-1]
-        assert await tight.evict() == [second.key]  # the other one: not in use
+        assert await tight.cache.evict() == [second.key]  # the other one: not in use
         assert await trio.to_thread.run_sync(again.path.exists)
         again.release()
-        assert await tight.evict() == [again.key]
+        assert await tight.cache.evict() == [again.key]
         assert not await trio.to_thread.run_sync(again.path.exists)
 
 

@@ -1,0 +1,171 @@
+"""``preview serve``: the service under Hypercorn, on the settings of the environment.
+
+Apart from the client commands (``cli``) so that they import none of the service. The
+service's own log lines (not the previews') are plain text, or one JSON object per line
+when ``PREVIEW_LOG_FORMAT=json``, for log collectors: ``time`` (ISO 8601, UTC,
+milliseconds), ``level``, ``logger``, ``message`` and ``exc`` (the formatted traceback,
+or null).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+import trio
+from hypercorn.config import Config
+from hypercorn.trio import serve as hypercorn_serve
+from quart import Quart
+
+from .app import create_app
+from .auth import JWTAuthenticator
+from .clienttoken import LOCAL_USER, remember_server_token
+from .settings import SETTINGS_HELP, Settings
+from .store import DatabaseUnavailable, Store
+
+__all__ = ["LOG_FORMATS", "JsonFormatter", "configure_logging", "serve_command"]
+
+_LOCAL_USER = LOCAL_USER
+_STORE_CLOSE_TIMEOUT = 10  # s
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM; 1 when the database cannot be reached."""
+    try:
+        return _serve_command(args)
+    except DatabaseUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _hypercorn_config(path: str | None) -> Config:
+    candidate = Path(path or "hypercorn.toml")
+    if candidate.is_file():
+        return Config.from_toml(candidate)
+    if path:
+        raise SystemExit(f"no such file: {path}")
+    config = Config()
+    config.bind = ["127.0.0.1:8000"]
+    config.graceful_timeout = 10
+    return config
+
+
+async def _serve(settings: Settings, config: Config) -> None:
+    # Opened here rather than by the app as it starts serving, where a failure is a
+    # traceback inside Hypercorn's lifespan: here a bad URL is one line.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = await Store.open(settings.database_url, threads=settings.db_threads)
+    try:
+        await _serve_app(create_app(settings, store=store), settings, config)
+    finally:
+        with trio.CancelScope(shield=True), trio.move_on_after(_STORE_CLOSE_TIMEOUT):
+            await store.aclose()
+
+
+async def _serve_app(app: Quart, settings: Settings, config: Config) -> None:
+    token = JWTAuthenticator(
+        settings.resolve_jwt_secret(), session_timeout=settings.session_timeout
+    ).issue(_LOCAL_USER, tier="pro", lifetime=30 * 86400)
+
+    async def until_signal() -> None:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                break
+        # A warning: shown as the bare message (Python's last-resort handler) in text
+        # mode, as a JSON line with PREVIEW_LOG_FORMAT=json.
+        logging.getLogger("preview").warning("shutting down: stopping previews")
+        supervisor = app.extensions["preview"].supervisor
+        if supervisor is not None:
+            await supervisor.aclose()
+
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(
+            partial(hypercorn_serve, app, config, shutdown_trigger=until_signal)
+        )
+        _freeze_startup_heap()
+        url = binds[0] if binds else "http://127.0.0.1:8000"
+        try:
+            await trio.to_thread.run_sync(remember_server_token, url, token)
+        except OSError as error:  # a read-only home: the client needs --token then
+            print(f"(could not keep the token for the client commands: {error})", flush=True)
+        print(f"Preview service ready: {url}/#token={token}", flush=True)
+        print(f"  (bearer token for user '{_LOCAL_USER}', pro tier, 30 days)", flush=True)
+
+
+def _freeze_startup_heap() -> None:
+    """Keep what lives as long as the process out of the cycle collector's full passes.
+
+    Modules, the app and the database engine are most of the heap. A full collection
+    walks all of it and stops the loop meanwhile: 75-150 ms every second or so while
+    100 streams are busy, which was most of their p99 latency. Frozen, such a pass
+    takes 2-13 ms (benchmarks/README.md, "Garbage collection").
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def _serve_command(args: argparse.Namespace) -> int:
+    if args.help_settings:
+        for name, default, unit, text in SETTINGS_HELP:
+            print(f"{name:<28} {default:<20} {unit:<7} {text}")
+        return 0
+    settings = Settings.from_env()  # unknown PREVIEW_* names are reported by the app
+    config = _hypercorn_config(args.config)
+    if args.bind:
+        config.bind = [args.bind]
+    configure_logging(settings.log_format)
+    if settings.log_format == "json":  # Hypercorn's lines through the same handler
+        if config.errorlog == "-":
+            config.errorlog = logging.getLogger("hypercorn.error")
+        if config.accesslog == "-":
+            config.accesslog = logging.getLogger("hypercorn.access")
+    trio.run(_serve, settings, config)
+    return 0
+
+
+LOG_FORMATS = ("text", "json")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, on one line (newlines in it are escaped)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        exc = None
+        if record.exc_info:
+            exc = self.formatException(record.exc_info)
+        elif record.exc_text:
+            exc = record.exc_text
+        return json.dumps(
+            {
+                "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "level": record.levelname,
+                "logger": record.name,
+                "message": record.getMessage(),
+                "exc": exc,
+            },
+            ensure_ascii=False,
+        )
+
+
+def configure_logging(log_format: str, level: int = logging.INFO) -> logging.Handler | None:
+    """For ``json``: one stderr handler with :class:`JsonFormatter` on the root logger
+    (returned); Hypercorn's loggers reach it when its config names them (see cli). For
+    ``text``, logging stays as Python and Hypercorn set it up."""
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log format must be one of {LOG_FORMATS}, not {log_format!r}")
+    if log_format == "text":
+        return None
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler
