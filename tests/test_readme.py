@@ -8,9 +8,8 @@ from preview.settings import SETTINGS_HELP
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
-TEST_COMMAND = (
-    "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m pytest"
-)
+TEST_COMMAND = "./dev test"
+DEV = (ROOT / "dev").read_text()
 
 
 def test_every_setting_is_documented_with_its_default() -> None:
@@ -20,12 +19,14 @@ def test_every_setting_is_documented_with_its_default() -> None:
 
 
 def test_ci_runs_the_readme_test_command_verbatim() -> None:
-    assert TEST_COMMAND in README
-    assert TEST_COMMAND in (ROOT / ".ci" / "run").read_text()
+    assert f"```sh\n   {TEST_COMMAND}\n   ```" in README
+    assert f"\n{TEST_COMMAND}\n" in (ROOT / ".ci" / "run").read_text()
+    installs = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'"
+    assert f"{installs} && exec .venv/bin/python -m pytest" in DEV
 
 
 def test_serve_command_is_in_the_readme() -> None:
+    assert "```sh\n   ./dev serve\n   ```" in README
     # Quiet install (-q): the URL `preview serve` prints is not buried under pip's output.
-    assert "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/preview serve" in (
-        README
-    )
+    installs = "python3 -m venv .venv && .venv/bin/pip install -q -e ."
+    assert f"{installs} && exec .venv/bin/preview serve" in DEV
