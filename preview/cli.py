@@ -107,15 +107,19 @@ def _cmd_push(args: argparse.Namespace) -> int:
 
 
 def _cmd_launch(args: argparse.Namespace) -> int:
+    narrate = args.wait and not args.quiet and not args.json
     with _client(args) as client:
         body = _check(
             client.post(
                 f"/api/generations/{args.gid}/preview/launch",
-                json={"wait": args.wait},
+                # Narrated: the launch returns at once and its log tells the rest.
+                json={"wait": args.wait and not narrate},
                 timeout=None if args.wait else 60,  # the service bounds the wait (a build)
             ),
             args,
         )
+        if narrate and body.get("status") == "starting":
+            body = _narrate_start(client, args, body)
     if args.json:
         print(json.dumps(body, indent=2))
     else:
@@ -123,12 +127,42 @@ def _cmd_launch(args: argparse.Namespace) -> int:
     return 0 if body.get("status") != "failed" else 1
 
 
+def _narrate_start(client: httpx.Client, args: argparse.Namespace, body: dict) -> dict:
+    """Print the launch's phases and its build's and app's lines as they come (as
+    Render's and Vercel's CLIs do) until it runs or ends; the launch's answer with the
+    final status, and on a failure the cause with the lines that show it."""
+    colour = sys.stdout.isatty()
+    status = body.get("status")
+    url = f"/api/generations/{args.gid}/preview/logs/stream"
+    with client.stream("GET", url, headers={"Last-Event-ID": "0"}, timeout=None) as response:
+        if response.is_error:
+            response.read()
+            _check(response, args)
+        data: list[str] = []
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                data.append(line[6:])
+            elif line == "" and data:
+                payload = json.loads("\n".join(data))
+                data = []
+                if payload.get("end"):
+                    break
+                _print_event(payload, colour)
+                status = payload.get("status") or status
+                if status in ("running", "failed", "stopped"):
+                    break
+    final = _check(client.get(f"/api/generations/{args.gid}/preview/status"), args)
+    return {**body, **{k: final.get(k) for k in ("status", "errorMessage", "errorLines")}}
+
+
 def _print_launch(args: argparse.Namespace, body: dict) -> None:
     """How to call the app, not only that it started."""
     gid = args.gid
     print(f"{body.get('previewInstanceId')}: {body.get('status')}")
-    if body.get("status") == "failed":
+    if body.get("status") in ("failed", "stopped"):
         print(f"  reason: {body.get('errorMessage')}")
+        for line in (body.get("errorLines") or [])[-8:]:  # the pinned cause, as the UI shows
+            print(f"  | {line}")
         print(f"  logs:   preview logs {gid}")
         return
     proxy = f"{args.url.rstrip('/')}/api/generations/{gid}/preview/proxy/"
@@ -278,9 +312,13 @@ def _parser() -> argparse.ArgumentParser:
         if name in ("launch", "stop"):
             sub.add_argument("--json", action="store_true", help="print the API's JSON answer")
     commands.choices["push"].add_argument("--project", help="project id to record")
-    commands.choices["launch"].add_argument(
-        "--wait", action="store_true", help="return once running or failed"
+    launch = commands.choices["launch"]
+    launch.add_argument(
+        "--wait",
+        action="store_true",
+        help="return once running or failed, printing the phases and the build as they come",
     )
+    launch.add_argument("--quiet", action="store_true", help="with --wait: print only the outcome")
     commands.choices["logs"].add_argument("--follow", "-f", action="store_true")
     return parser
 

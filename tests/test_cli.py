@@ -506,3 +506,43 @@ async def test_a_server_on_every_interface_is_found_by_its_loopback_url(tmp_path
             finally:
                 server.send_signal(signal.SIGTERM)
                 assert await server.wait() == 0
+
+
+async def test_launch_wait_narrates_the_start_and_pins_a_failures_cause(
+    service: Service, cli_env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``launch --wait`` prints the phases and lines as they come, then the outcome; a
+    failed start prints its cause and the lines that show it; ``--quiet`` the outcome."""
+    common = ["--url", service.url, "--token", token("alice")]
+    broken = tmp_path / "broken-app"
+    broken.mkdir()
+    (broken / "main.py").write_text(
+        "from fastapi import FastAPI\nimport settings_module_that_is_missing\napp = FastAPI()\n"
+    )
+    with trio.fail_after(60):
+        assert await cli("push", str(EXAMPLE_APP), *common) == 0
+        gid = capsys.readouterr().out.strip()
+        assert await cli("launch", gid, "--wait", *common) == 0
+        out = capsys.readouterr().out.splitlines()
+        allocated = next(i for i, line in enumerate(out) if "allocated" in line)
+        ready = next(i for i, line in enumerate(out) if " INFO  ready in " in line)
+        outcome = next(i for i, line in enumerate(out) if re.match(r"preview_\w+: running$", line))
+        assert allocated < ready < outcome, out
+        assert await cli("stop", gid, *common) == 0
+        capsys.readouterr()
+
+        assert await cli("launch", gid, "--wait", "--quiet", *common) == 0
+        quiet = capsys.readouterr().out.splitlines()
+        assert re.match(r"preview_\w+: running$", quiet[0]) and not any(
+            "ready in" in q for q in quiet
+        )
+        assert await cli("stop", gid, *common) == 0
+        capsys.readouterr()
+
+        assert await cli("push", str(broken), *common) == 0
+        bad = capsys.readouterr().out.strip()
+        assert await cli("launch", bad, "--wait", *common) == 1
+        failed = capsys.readouterr().out
+        assert re.search(r"^preview_\w+: failed$", failed, re.M), failed
+        assert re.search(r"^  reason: .*settings_module_that_is_missing", failed, re.M), failed
+        assert re.search(r"^  \| .*main\.py", failed, re.M), failed  # the pinned lines
