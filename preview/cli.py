@@ -92,7 +92,8 @@ def _cmd_push(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise SystemExit(f"not a folder: {folder}")
     with _client(args) as client:
-        params = {"projectId": args.project} if args.project else {}
+        # Named after its folder unless the user gave a name.
+        params = {"projectId": args.project or folder.resolve().name}
         body = _check(
             client.post(
                 "/api/generations",
@@ -311,7 +312,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=handler)
         if name in ("launch", "stop"):
             sub.add_argument("--json", action="store_true", help="print the API's JSON answer")
-    commands.choices["push"].add_argument("--project", help="project id to record")
+    commands.choices["push"].add_argument(
+        "--project", help="the generation's name (default: the folder's name)"
+    )
     launch = commands.choices["launch"]
     launch.add_argument(
         "--wait",

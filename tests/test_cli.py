@@ -541,6 +541,8 @@ async def test_launch_wait_narrates_the_start_and_pins_a_failures_cause(
 
         assert await cli("push", str(broken), *common) == 0
         bad = capsys.readouterr().out.strip()
+        shown = await service.client.get(f"/api/generations/{bad}", headers=auth())
+        assert shown.json()["name"] == "broken-app"  # named after its folder
         assert await cli("launch", bad, "--wait", *common) == 1
         failed = capsys.readouterr().out
         assert re.search(r"^preview_\w+: failed$", failed, re.M), failed

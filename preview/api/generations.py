@@ -3,6 +3,7 @@ browsers)."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -78,11 +79,19 @@ async def _read_upload() -> tuple[str | None, dict[str, bytes]]:
                 data, limits, filename=upload.filename, content_type=upload.mimetype
             )
         )
-        return _project(form.get("projectId")), files
+        return _project(form.get("projectId")) or _archive_name(upload.filename), files
     files = await trio.to_thread.run_sync(
         lambda: files_from_archive(raw, limits, content_type=mimetype)
     )
     return _project(request.args.get("projectId")), files
+
+
+def _archive_name(filename: str | None) -> str | None:
+    """A generation's default name: its archive's file name without the extension
+    (``todo-app.tar.gz`` -> ``todo-app``), as its folder's would be."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"\.(zip|tar\.gz|tgz|tar)$", "", name, flags=re.IGNORECASE)
+    return name[:200] if name and name.isprintable() else None
 
 
 def _project(value: object) -> str | None:

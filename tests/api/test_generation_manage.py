@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import psutil
 import pytest
 import trio
@@ -108,3 +111,22 @@ async def test_a_delete_that_outlasts_the_stop_says_when_to_try_again(
         await runtime.finished.wait()
         deleted = await service.client.delete(url, headers=auth())
         assert deleted.status_code == 200, deleted.text
+
+
+async def test_a_generation_is_named_after_its_archive_unless_named(service: Service) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("main.py", "print('hi')\n")
+    with trio.fail_after(20):
+        for field, expected in (({}, "todo-app"), ({"projectId": "mine"}, "mine")):
+            created = await service.client.post(
+                "/api/generations",
+                files={"file": ("todo-app.zip", archive.getvalue())},
+                data=field,
+                headers=auth(),
+            )
+            assert created.status_code == 201, created.text
+            shown = await service.client.get(
+                f"/api/generations/{created.json()['generationId']}", headers=auth()
+            )
+            assert shown.json()["name"] == expected

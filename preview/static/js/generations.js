@@ -273,9 +273,12 @@ export class Generations {
   async upload() {
     const status = $('upload-status');
     const submit = $('upload-submit');
-    const projectId = $('upload-project').value.trim();
     const archive = this.dropped?.archive || this.archive.files[0];
     const folder = this.dropped?.folder || (this.folder.files.length ? picked(this.folder.files) : null);
+    // Named as the user typed, else after the folder or the archive (without its extension).
+    const folderName = this.dropped?.folder ? this.dropped.name : this.folder.files[0]?.webkitRelativePath.split('/')[0];
+    const projectId = $('upload-project').value.trim()
+      || (archive ? archive.name.replace(/\.(zip|tar\.gz|tgz|tar)$/i, '') : folderName) || '';
     if (!archive && !folder) {
       setText(status, 'Pick a folder or an archive first.');
       return;
