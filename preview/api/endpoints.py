@@ -82,10 +82,16 @@ async def discover_endpoints(state: Services, gid: str) -> dict[str, Any]:
             if spec is not None:
                 found = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
                 cached = state.discovery_cache.put(runtime.id, found)
+                # Kept for when it has stopped: the app's own list beats the source's.
+                state.discovery_cache.put(f"last-live:{gid}", found)
             elif not budget.cancelled_caught:
                 state.discovery_cache.put(none_key, [])
         if cached is not None:
             return await _listing(state, gid, files, "openapi", cached)
+    else:
+        last_live = state.discovery_cache.get(f"last-live:{gid}")
+        if last_live is not None:  # its last run's OpenAPI, not the thinner source's
+            return await _listing(state, gid, files, "openapi", last_live, live=False)
     key = f"source:{gid}"
     cached = state.discovery_cache.get(key)
     if cached is None:
@@ -111,11 +117,19 @@ async def _docs_path(state: Services, gid: str, files: dict[str, bytes] | None) 
 
 
 async def _listing(
-    state: Services, gid: str, files: dict[str, bytes] | None, origin: str, found: list
+    state: Services,
+    gid: str,
+    files: dict[str, bytes] | None,
+    origin: str,
+    found: list,
+    *,
+    live: bool | None = None,
 ) -> dict[str, Any]:
+    """``live``: from the running app (True), its last run's (False), or the source's."""
     return {
         "generationId": gid,
         "discoveredFrom": origin,
+        "live": origin == "openapi" if live is None else live,
         "endpoints": found,
         "count": len(found),
         "docsPath": await _docs_path(state, gid, files),

@@ -148,33 +148,36 @@ def _content_schema(spec, content, budget, *, any_type: bool) -> dict | None:
 
 
 def _schema(spec: dict, node: object, budget: list[int]) -> dict | None:
-    schema = _inline(spec, node, False, 0, budget)
+    schema = _inline(spec, node, (), 0, budget)
     return schema if isinstance(schema, dict) else None
 
 
-def _inline(spec: dict, node: object, inside_ref: bool, depth: int, budget: list[int]) -> object:
-    """A copy of ``node`` with its ``$ref`` replaced by their targets, whose own ``$ref`` are
-    kept as they are: one level, so a cycle cannot recurse. A resolved component schema gets
-    ``"$model": name``, as source discovery gives Pydantic bodies."""
+def _inline(
+    spec: dict, node: object, within: tuple[str, ...], depth: int, budget: list[int]
+) -> object:
+    """A copy of ``node`` with its ``$ref`` replaced by their targets, nested ones too,
+    except a ``$ref`` to a schema it is already inside (kept as it is: a cycle cannot
+    recurse). A resolved component schema gets ``"$model": name``, as source discovery
+    gives Pydantic bodies; the size is bounded by ``budget`` and the depth."""
     budget[0] -= 1
     if depth > _MAX_SCHEMA_DEPTH or budget[0] < 0:
         return None
     if isinstance(node, list):
-        return [_inline(spec, item, inside_ref, depth + 1, budget) for item in node]
+        return [_inline(spec, item, within, depth + 1, budget) for item in node]
     if not isinstance(node, dict):
         return node if isinstance(node, str | int | float | bool) or node is None else None
     ref = node.get("$ref")
     if not isinstance(ref, str):
-        return {str(k): _inline(spec, v, inside_ref, depth + 1, budget) for k, v in node.items()}
-    target = None if inside_ref else _pointer(spec, ref)
+        return {str(k): _inline(spec, v, within, depth + 1, budget) for k, v in node.items()}
+    target = None if ref in within else _pointer(spec, ref)
     if not isinstance(target, dict):
         return {"$ref": ref}
-    resolved = _inline(spec, target, True, depth + 1, budget)
+    resolved = _inline(spec, target, (*within, ref), depth + 1, budget)
     if not isinstance(resolved, dict):
         return {"$ref": ref}
     if ref.startswith(("#/components/schemas/", "#/definitions/")):
         resolved.setdefault("$model", unquote(ref.rsplit("/", 1)[1]))
     for key, value in node.items():  # OpenAPI 3.1 allows siblings such as "description"
         if key != "$ref":
-            resolved[str(key)] = _inline(spec, value, inside_ref, depth + 1, budget)
+            resolved[str(key)] = _inline(spec, value, within, depth + 1, budget)
     return resolved

@@ -78,6 +78,10 @@ async def test_live_openapi_at_the_apps_own_place(service: Service, source: str,
         assert launched.json()["status"] == "running", launched.text
         response = await service.client.get(f"/api/generations/{gid}/endpoints", headers=auth())
         body = response.json()
-        assert body["discoveredFrom"] == "openapi"
+        assert body["discoveredFrom"] == "openapi" and body["live"] is True
         assert [e["path"] for e in body["endpoints"]] == [path]
         assert (await service.stop(gid)).status_code == 200
+        # Stopped: the last run's list, not the thinner source's.
+        after = await service.client.get(f"/api/generations/{gid}/endpoints", headers=auth())
+        assert after.json()["discoveredFrom"] == "openapi" and after.json()["live"] is False
+        assert after.json()["endpoints"] == body["endpoints"]

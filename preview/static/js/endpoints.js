@@ -50,8 +50,9 @@ export class EndpointList {
     }
   }
 
-  render({ endpoints, discoveredFrom }) {
-    setText($('endpoints-origin'), discoveredFrom === 'openapi' ? 'from the live OpenAPI' : 'from the source');
+  render({ endpoints, discoveredFrom, live }) {
+    const origin = discoveredFrom !== 'openapi' ? 'from the source' : live === false ? 'from its last run\'s OpenAPI' : 'from the live OpenAPI';
+    setText($('endpoints-origin'), origin);
     show($('endpoints-empty'), endpoints.length === 0);
     $('endpoint-list').replaceChildren(
       ...endpoints.map((endpoint) =>

@@ -30,6 +30,43 @@ function example(parameter) {
   return parameter?.schema?.example !== undefined ? String(parameter.schema.example) : 'example';
 }
 
+/**
+ * An example JSON value for a schema, as Swagger UI fills a request body: the schema's own
+ * example or default, else the first enum value, else one built from its type (the
+ * properties of an object, required ones first, one item of an array), bounded in depth.
+ */
+export function exampleOf(schema, depth = 0) {
+  if (!schema || typeof schema !== 'object' || depth > 6) return null;
+  if (schema.example !== undefined) return schema.example;
+  if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
+  if (schema.default !== undefined && schema.default !== null) return schema.default;
+  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0];
+  if (schema.const !== undefined) return schema.const;
+  const choices = schema.anyOf || schema.oneOf || schema.allOf;
+  if (Array.isArray(choices)) {
+    const chosen = choices.find((choice) => choice && choice.type !== 'null') || choices[0];
+    if (schema.allOf) return Object.assign({}, ...choices.map((part) => exampleOf(part, depth + 1) || {}));
+    return exampleOf(chosen, depth + 1);
+  }
+  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
+  if (type === 'object' || schema.properties) {
+    const value = {};
+    const required = new Set(schema.required || []);
+    const names = Object.keys(schema.properties || {}).sort((a, b) => required.has(b) - required.has(a));
+    for (const name of names) value[name] = exampleOf(schema.properties[name], depth + 1);
+    return value;
+  }
+  if (type === 'array') return schema.items ? [exampleOf(schema.items, depth + 1)] : [];
+  if (type === 'integer') return schema.minimum ?? 0;
+  if (type === 'number') return schema.minimum ?? 0;
+  if (type === 'boolean') return false;
+  if (type === 'string') {
+    const formats = { 'date-time': new Date(0).toISOString(), date: '1970-01-01', email: 'user@example.com', uuid: '00000000-0000-0000-0000-000000000000', uri: 'https://example.com' };
+    return formats[schema.format] || 'string';
+  }
+  return null;
+}
+
 function bodyText(result) {
   const data = result.data;
   if (result.dataEncoding === 'base64') return String(data);
@@ -72,7 +109,8 @@ export class RequestTester {
       .filter((p) => p.in === 'query' && p.required)
       .map((p) => `${encodeURIComponent(p.name)}=${encodeURIComponent(example(p))}`)
       .join('&');
-    $('tester-body').value = endpoint.requestBody && !['GET', 'HEAD', 'DELETE'].includes(endpoint.method) ? '{}' : '';
+    const takesBody = endpoint.requestBody && !['GET', 'HEAD', 'DELETE'].includes(endpoint.method);
+    $('tester-body').value = takesBody ? JSON.stringify(exampleOf(endpoint.requestBody) ?? {}, null, 2) : '';
     this.showError(null);
     $('tester-path').focus();
   }
