@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from .conftest import SERVER_COMMAND, Service, example_files, server_app
+from .conftest import SERVER_COMMAND, Service, auth, example_files, server_app
 from .test_ui import _model, _select, _sign_in, _until, _visible_rows
 from .ui_helpers import browser_page, in_browser, require_browser
 
@@ -331,3 +331,57 @@ async def test_the_service_probes_the_apps_health_path_and_can_hide_them(
     assert any("Uvicorn running" in row for row in seen["rows"])
     assert (await service.status(gid))["healthStatus"] == "healthy"
     await service.stop(gid)
+
+
+CRASHING_APP = {
+    "server.py": "import sys, time\n"
+    "for n in range(300):\n"
+    "    print(f'starting {n}', flush=True)\n"
+    "    time.sleep(0.01)\n"
+    "raise RuntimeError('the settings are wrong')\n"
+}
+
+
+async def test_a_failure_panel_appearing_does_not_pause_the_terminal(service: Service) -> None:
+    """The failure panel (or a banner) that appears above the terminal shrinks it: a layout
+    shift, not the user scrolling up. The terminal stays at the end, "exited" in view."""
+    require_browser()
+    gid = await service.upload(CRASHING_APP)
+
+    def script(url: str) -> dict[str, Any]:
+        with browser_page(width=1280, height=800) as (page, _log):
+            _sign_in(page, url)
+            with httpx.Client(base_url=url, trust_env=False) as api:  # watched as it fails
+                launched = api.post(
+                    f"/api/generations/{gid}/preview/launch",
+                    json={"command": SERVER_COMMAND, "wait": False},
+                    headers=auth(),
+                )
+                assert launched.status_code == 200, launched.text
+            _select(page, gid)
+            page.wait_for_selector("#status-badge[data-status='failed']", timeout=30_000)
+            _row(page, "exited with code 1")
+            seen = {
+                "jump_hidden": page.is_hidden("#jump-latest"),
+                "at_end": page.evaluate(
+                    "(() => { const v = document.getElementById('terminal-viewport');"
+                    " return v.scrollTop + v.clientHeight >= v.scrollHeight - 20; })()"
+                ),
+            }
+            # The same shift in the same task as a scroll of the view (a line arriving as
+            # the panel appears): the scroll event sees the view off the end.
+            page.evaluate(
+                "(() => { const v = document.getElementById('terminal-viewport');"
+                " v.scrollTop = v.scrollHeight - v.clientHeight - 1;"
+                " v.style.bottom = '120px'; })()"
+            )
+            page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => r(true)))")
+            page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => r(true)))")
+            seen["after_shift_hidden"] = page.is_hidden("#jump-latest")
+            # The user's own scroll still pauses.
+            page.evaluate("document.getElementById('terminal-viewport').scrollTop = 0")
+            page.wait_for_selector("#jump-latest:not([hidden])")
+            return seen
+
+    seen = await in_browser(script, service.url)
+    assert seen == {"jump_hidden": True, "at_end": True, "after_shift_hidden": True}

@@ -43,6 +43,7 @@ export class TerminalView {
     this.rowHeight = this.measureRowHeight();
     this.lastFilterMs = null;
     this.lastRenderMs = null;
+    this.seenHeight = viewport.clientHeight; // a change of it is a layout shift, not a scroll
 
     viewport.addEventListener('scroll', () => this.onScroll(), { passive: true });
     viewport.addEventListener('keydown', (event) => this.onKey(event));
@@ -59,6 +60,7 @@ export class TerminalView {
     // The number of rows on screen depends on the viewport's height (and, wrapped, width).
     new ResizeObserver(() => {
       this.cols = 0;
+      this.seenHeight = viewport.clientHeight;
       this.scheduleRender();
     }).observe(viewport);
   }
@@ -293,6 +295,15 @@ export class TerminalView {
   }
 
   onScroll() {
+    // Only the user's own scroll pauses. A panel or banner appearing above (a failure, a
+    // refusal) shrinks the viewport and moves it off the end: it stays following then.
+    const height = this.viewport.clientHeight;
+    const shifted = height !== this.seenHeight;
+    this.seenHeight = height;
+    if (shifted && this.follow) {
+      this.scheduleRender(); // back to the end
+      return;
+    }
     this.setFollow(this.atBottom());
     if (this.viewport.scrollTop < NEAR_TOP_ROWS * this.rowHeight && this.model?.hasOlder) {
       this.onNearTop();
