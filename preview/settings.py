@@ -198,6 +198,10 @@ class Settings:
     build_timeout: float = field(
         default=600, metadata=_help("s", "a dependency build or set-up step not done by then fails")
     )
+    smoke_check: str = field(
+        default="on",
+        metadata=_help("on/off", "once running, call each parameterless GET route once (status: health)"),
+    )
     env_cache_mb: int = field(
         default=4096,
         metadata=_help("MiB", "built environments kept; least recently used evicted beyond it"),
@@ -308,8 +312,8 @@ class Settings:
             raise ValueError("PREVIEW_LOG_FORMAT must be text or json")
         if self.ring_bytes < 64 * 1024:
             raise ValueError("PREVIEW_RING_BYTES must be at least 65536")
-        if self.build not in ("on", "off"):
-            raise ValueError("PREVIEW_BUILD must be on or off")
+        if self.build not in ("on", "off") or self.smoke_check not in ("on", "off"):
+            raise ValueError("PREVIEW_BUILD and PREVIEW_SMOKE_CHECK must be on or off")
         if not self.build_timeout > 0 or self.env_cache_mb < 1:
             raise ValueError("PREVIEW_BUILD_TIMEOUT and PREVIEW_ENV_CACHE_MB must be positive")
         if self.sandbox not in ("auto", "required", "off"):

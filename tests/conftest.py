@@ -42,6 +42,9 @@ def settings(tmp_path: Path) -> Settings:
         # Most tests run small apps with the service's own interpreter; the build tests
         # (tests/runtime/test_build*.py) turn builds on.
         build="off",
+        # The smoke check calls the apps' routes once running: the tests of it turn it on
+        # (tests/runtime/test_smoke.py); elsewhere its calls would be lines of their own.
+        smoke_check="off",
     )
 
 

@@ -47,6 +47,7 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
         "projectId": spec.project_id,
         "status": runtime.status,
         "healthStatus": runtime.state.health_status,
+        "health": runtime.state.smoke,  # the smoke check's {ok, checked, failing}, once done
         "baseUrl": app_origin_url(state, runtime.id),
         "port": spec.port,
         "processId": runtime.process.pid if runtime.process else None,

@@ -40,6 +40,8 @@ class PreviewState:
         self.stop_reason: str | None = None
         self._error_message: str | None = None
         self._error_lines: list[str] = []
+        # Once running: the smoke check's outcome, {ok, checked, failing} (see ``smoke``).
+        self.smoke: dict | None = None
 
     @property
     def error_message(self) -> str | None:

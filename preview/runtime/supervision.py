@@ -26,6 +26,7 @@ from ..sandbox.process import (
 )
 from ..settings import Settings
 from .readiness import is_healthy, wait_until_answering
+from .smoke import smoke_check
 from .state import PreviewState
 from .upstream import Upstream
 
@@ -201,6 +202,8 @@ class ChildSupervision:
                 return outcome
             async with trio.open_nursery() as checks:
                 checks.start_soon(self._health_loop)
+                if settings.smoke_check == "on":
+                    checks.start_soon(self._smoke_check)
                 await process.wait()
                 checks.cancel_scope.cancel()
             return await self._exited_on_its_own(self._exit_status(process.returncode))
@@ -295,6 +298,28 @@ class ChildSupervision:
                     state.set_reason(limit)
                     self._controls.stop.cancel()
                     return
+
+    async def _smoke_check(self) -> None:
+        """Each parameterless GET route once (see ``smoke``); the outcome in the state."""
+        state = self._state
+
+        async def publish(level: str, message: str) -> None:
+            await state.broadcast.publish(level, message, "proxy")
+
+        result = await smoke_check(self._upstream, self._spec.files, publish)
+        state.smoke = result
+        failing = result["failing"]
+        if not failing:
+            await state.system("INFO", f"smoke check: {result['checked']} GET routes answer")
+            return
+        shown = ", ".join(
+            f"{f['path']} ({f['status'] if f['status'] is not None else 'no answer'})"
+            for f in failing[:5]
+        )
+        await state.system(
+            "WARN",
+            f"smoke check: {len(failing)} of {result['checked']} GET routes fail: {shown}",
+        )
 
     async def _health_loop(self) -> None:
         state = self._state

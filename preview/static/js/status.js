@@ -68,6 +68,13 @@ export class StatusPanel {
     setText($('metric-memory'), Number.isFinite(data.memoryMb) ? `${data.memoryMb.toFixed(1)} MiB` : '–');
     setText($('metric-cpu'), Number.isFinite(data.cpuPercent) ? `${data.cpuPercent.toFixed(1)} %` : '–');
     $('metric-health').dataset.health = data.healthStatus || '';
+    // The smoke check: each parameterless GET route called once after the start.
+    const smoke = live ? data.health : null;
+    const routes = $('metric-routes');
+    const failing = smoke?.failing || [];
+    setText(routes, !smoke ? '–' : failing.length ? `${failing.length} of ${smoke.checked} fail` : `${smoke.checked} answer`);
+    routes.dataset.health = !smoke ? '' : failing.length ? 'unhealthy' : 'healthy';
+    routes.title = failing.map((f) => `GET ${f.path}: ${f.status ?? 'no answer'}${f.cause ? ` (${f.cause})` : ''}`).join('\n');
   }
 
   showFailure(message, lines) {

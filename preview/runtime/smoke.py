@@ -1,0 +1,141 @@
+"""The smoke check: once a preview is ``running``, each ``GET`` route that needs no
+parameter is called once, and any answer of 500 or more is reported.
+
+A generated backend with one broken route is the most common outcome; the user should see
+it before they try. The routes come from the app's live OpenAPI where it serves one, else
+from its source (the same discovery as the endpoints list). Bounded: at most
+``MAX_ROUTES`` routes, ``ROUTE_TIMEOUT`` seconds each, one at a time; each call is a
+``proxy`` event of the preview's log marked as the service's (``[smoke check]``), and
+does not count as the user's activity.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import trio
+
+from ..discovery import endpoints_from_openapi, endpoints_from_source, openapi_locations
+from .upstream import Upstream
+
+__all__ = ["MAX_ROUTES", "ROUTE_TIMEOUT", "smoke_check"]
+
+MAX_ROUTES = 20
+ROUTE_TIMEOUT = 2.0
+_OPENAPI_MAX_BYTES = 5 * 1024 * 1024
+_CAUSE_CHARS = 200
+Publish = Callable[[str, str], Awaitable[None]]  # (level, message): a proxy event
+
+
+async def smoke_check(
+    upstream: Upstream, files: dict[str, bytes], publish: Publish
+) -> dict[str, Any]:
+    """``{ok, checked, failing: [{path, status, cause}]}`` of the app's parameterless
+    ``GET`` routes (``status`` None: no answer within the time, or the connection failed)."""
+    async with upstream.client(timeout=ROUTE_TIMEOUT) as client:
+        paths = await _routes(client, upstream, files)
+        failing = []
+        for path in paths[:MAX_ROUTES]:
+            status, cause, elapsed = await _call(client, upstream, path)
+            level = "ERROR" if status is None or status >= 500 else "INFO"
+            outcome = str(status) if status is not None else f"failed ({cause})"
+            await publish(level, f"GET {path} -> {outcome} in {elapsed:.1f} ms [smoke check]")
+            if status is None or status >= 500:
+                failing.append({"path": path, "status": status, "cause": cause})
+    return {"ok": not failing, "checked": min(len(paths), MAX_ROUTES), "failing": failing}
+
+
+async def _routes(
+    client: httpx.AsyncClient, upstream: Upstream, files: dict[str, bytes]
+) -> list[str]:
+    endpoints = None
+    for path in await trio.to_thread.run_sync(openapi_locations, files):
+        spec = await _json_at(client, upstream, path)
+        if isinstance(spec, dict) and isinstance(spec.get("paths"), dict):
+            endpoints = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
+            break
+    if endpoints is None:
+        endpoints = await trio.to_thread.run_sync(endpoints_from_source, files)
+    return [
+        endpoint["path"]
+        for endpoint in endpoints
+        if endpoint.get("method") == "GET" and _parameterless(endpoint)
+    ]
+
+
+def _parameterless(endpoint: dict) -> bool:
+    path = endpoint.get("path") or ""
+    if not path.startswith("/") or any(mark in path for mark in "{<*:"):
+        return False
+    return not any(
+        parameter.get("required") and parameter.get("in") in ("query", "path", "header")
+        for parameter in endpoint.get("parameters") or []
+    )
+
+
+async def _json_at(client: httpx.AsyncClient, upstream: Upstream, path: str) -> object:
+    request = client.build_request("GET", upstream.url(path), extensions=upstream.extensions)
+    try:
+        response = await client.send(request, stream=True)
+        try:
+            if response.status_code != 200:
+                return None
+            content = b""
+            async for chunk in response.aiter_bytes():
+                content += chunk
+                if len(content) > _OPENAPI_MAX_BYTES:
+                    return None
+        finally:
+            await response.aclose()
+        return json.loads(content)
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+async def _call(
+    client: httpx.AsyncClient, upstream: Upstream, path: str
+) -> tuple[int | None, str | None, float]:
+    """(status, cause of a failure, elapsed ms)."""
+    began = trio.current_time()
+    # A connection of its own: after a 500 an app may close the one it answered on.
+    request = client.build_request(
+        "GET", upstream.url(path), headers={"Connection": "close"}, extensions=upstream.extensions
+    )
+    try:
+        response = await client.send(request, stream=True)
+        try:
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > 4096:
+                    break
+        finally:
+            await response.aclose()
+    except httpx.TimeoutException:
+        return None, f"no answer within {ROUTE_TIMEOUT:g} s", _ms(began)
+    except httpx.HTTPError as error:
+        return None, type(error).__name__, _ms(began)
+    cause = _cause(body) if response.status_code >= 500 else None
+    return response.status_code, cause, _ms(began)
+
+
+def _cause(body: bytes) -> str | None:
+    """What a 5xx answer says: its JSON ``detail``/``error``/``message``, else its text."""
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        for key in ("detail", "error", "message"):
+            if isinstance(data.get(key), str):
+                return data[key][:_CAUSE_CHARS]
+    first = text.splitlines()[0] if text else ""
+    return first[:_CAUSE_CHARS] or None
+
+
+def _ms(began: float) -> float:
+    return (trio.current_time() - began) * 1000

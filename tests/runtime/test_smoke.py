@@ -1,0 +1,88 @@
+"""The smoke check: once running, each parameterless GET route is called once and any
+answer of 500 or more (or none) is reported in the status and the log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import trio
+
+from preview import Settings
+
+from ..conftest import Service, auth
+
+APP = """
+import time
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/ok")
+def ok() -> dict:
+    return {"ok": True}
+
+
+@app.get("/broken")
+def broken() -> dict:
+    raise RuntimeError("no such table: todos")
+
+
+@app.get("/items/{item_id}")
+def item(item_id: int) -> dict:  # needs a parameter: not called
+    raise RuntimeError("called")
+
+
+@app.get("/search")
+def search(q: str) -> dict:  # a required query parameter: not called
+    raise RuntimeError("called")
+
+
+@app.get("/slow")
+def slow() -> dict:
+    time.sleep(4)
+    return {}
+"""
+
+
+@pytest.fixture
+def smoke_settings(settings: Settings) -> Settings:
+    object.__setattr__(settings, "smoke_check", "on")
+    return settings
+
+
+async def test_smoke_check_reports_the_failing_routes(
+    smoke_settings: Settings, service: Service
+) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload({"main.py": APP})
+        launched = await service.launch(gid)
+        assert launched.json()["status"] == "running", launched.text
+        found: dict[str, Any] = {}
+
+        async def checked() -> bool:
+            found.update(await service.status(gid))
+            return found.get("health") is not None
+
+        while not await checked():
+            await trio.sleep(0.05)
+        health = found["health"]
+        assert health["ok"] is False and health["checked"] == 3
+        assert health["failing"] == [
+            {"path": "/broken", "status": 500, "cause": "Internal Server Error"},
+            {"path": "/slow", "status": None, "cause": "no answer within 2 s"},
+        ]
+        logs = await service.client.get(
+            f"/api/generations/{gid}/preview/logs", headers=auth(), params={"limit": 1000}
+        )
+        events = logs.json()["events"]
+        smoke = [e for e in events if e["message"].endswith("[smoke check]")]
+        assert [e["source"] for e in smoke] == ["proxy"] * 3
+        assert any(
+            e["source"] == "system" and "2 of 3 GET routes fail: /broken (500)" in e["message"]
+            for e in events
+        )
+        assert not any("called" in e["message"] for e in events)  # parameterised: not called
+        assert (await service.stop(gid)).status_code == 200
