@@ -200,7 +200,7 @@ class Settings:
     )
     smoke_check: str = field(
         default="on",
-        metadata=_help("on/off", "once running, call each parameterless GET route once (status: health)"),
+        metadata=_help("on/off", "once running, call each GET route needing no parameter once"),
     )
     env_cache_mb: int = field(
         default=4096,

@@ -49,6 +49,7 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "cors_origins": ("https://app.example.com,http://127.0.0.1:5173",) * 2,
     "log_format": ("json", "json"),
     "build": ("off", "off"),
+    "smoke_check": ("off", "off"),
     "sandbox": ("off", "off"),
     "pids_limit": ("64", 64),
 }

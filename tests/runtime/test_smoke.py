@@ -3,14 +3,12 @@ answer of 500 or more (or none) is reported in the status and the log."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import trio
 
 from preview import Settings
 
-from ..conftest import Service, auth
+from ..conftest import Service, auth, eventually
 
 APP = """
 import time
@@ -60,15 +58,9 @@ async def test_smoke_check_reports_the_failing_routes(
         gid = await service.upload({"main.py": APP})
         launched = await service.launch(gid)
         assert launched.json()["status"] == "running", launched.text
-        found: dict[str, Any] = {}
-
-        async def checked() -> bool:
-            found.update(await service.status(gid))
-            return found.get("health") is not None
-
-        while not await checked():
-            await trio.sleep(0.05)
-        health = found["health"]
+        runtime = service.supervisor.for_generation(gid)
+        await eventually(lambda: runtime.state.smoke is not None)
+        health = (await service.status(gid))["health"]
         assert health["ok"] is False and health["checked"] == 3
         assert health["failing"] == [
             {"path": "/broken", "status": 500, "cause": "Internal Server Error"},
