@@ -69,6 +69,16 @@ def test_token_prints_a_jwt_for_the_user_and_tier(
     assert not cli_env.exists()  # a configured secret writes nothing
 
 
+def test_token_longer_than_the_service_accepts_is_not_printed(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["token", "alice", "--hours", str(31 * 24)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "PREVIEW_JWT_MAX_LIFETIME" in captured.err
+    monkeypatch.setenv("PREVIEW_JWT_MAX_LIFETIME", str(40 * 86400))
+    assert main(["token", "alice", "--hours", str(31 * 24)]) == 0
+
+
 def test_token_without_secret_uses_the_generated_one(
     cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
