@@ -11,7 +11,8 @@ service reads the request's head, and only for an allowed host does it connect:
 
 Names are resolved here, never inside; an allowed name whose addresses are internal
 (loopback, private, shared, link-local: the service itself, databases, other previews,
-the cloud's metadata service) is refused unless the operator named it as trusted (a
+the cloud's metadata service; also written as IPv6 embedding one, ``runtime.addresses``)
+is refused unless the operator named it as trusted (a
 package mirror on the local network). Every refusal is reported to the preview's log.
 """
 
@@ -28,6 +29,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import trio
+
+from .addresses import is_internal
 
 __all__ = [
     "DATABASE_PORT",
@@ -382,27 +385,9 @@ async def _public_address(host: str, port: int, *, trusted: bool) -> str | None:
         return None
     addresses: Iterable[str] = (str(info[4][0]) for info in infos)
     for address in addresses:
-        if trusted or not _internal(ipaddress.ip_address(address.split("%")[0])):
+        if trusted or not is_internal(ipaddress.ip_address(address.split("%")[0])):
             return address
     return None
-
-
-# What reaches this host or its own networks: loopback, private and shared (CGNAT)
-# ranges, link-local (a cloud's metadata service), unspecified, multicast.
-_INTERNAL = [
-    ipaddress.ip_network(n)
-    for n in (
-        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-        "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4",
-        "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
-    )
-]  # fmt: skip
-
-
-def _internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return any(address in network for network in _INTERNAL)
 
 
 async def _relay(a: trio.SocketStream, b: trio.SocketStream) -> None:
