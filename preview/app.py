@@ -67,7 +67,9 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if authenticator is None:
         authenticator = JWTAuthenticator(
-            settings.resolve_jwt_secret(), session_timeout=settings.session_timeout
+            settings.resolve_jwt_secret(),
+            session_timeout=settings.session_timeout,
+            max_lifetime=settings.jwt_max_lifetime,
         )
     state = Services(settings=settings, authenticator=authenticator)
     app.extensions["preview"] = state

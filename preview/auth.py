@@ -66,6 +66,8 @@ class Authenticator(Protocol):
 
 
 _VERIFIED_MAX = 4096  # tokens whose verification is remembered (then forgotten at once)
+MAX_LIFETIME = 30 * 86400  # s: PREVIEW_JWT_MAX_LIFETIME's default
+_CLOCK_SKEW = 60  # s: an issuer's clock ahead of ours by this much still counts its iat
 _LATEST_TIME = 2**53  # seconds: beyond, a float (the cache's clock) no longer holds them exactly
 
 
@@ -84,13 +86,23 @@ class JWTAuthenticator:
     A token that verified is remembered until its ``exp``: every API call, proxied call
     and stream carries one, and verifying costs ~70 µs of CPU each time. ``clock`` is
     the time source of that memory (``time.time``; tests pass their own).
+
+    ``max_lifetime`` (``PREVIEW_JWT_MAX_LIFETIME``) bounds what a token may claim: one
+    leaked with ``exp`` in a thousand years could not be outlived, only the secret
+    rotated, so tokens living longer are refused rather than trusted until then.
     """
 
     def __init__(
-        self, secret: str, *, session_timeout: float, clock: Callable[[], float] = time.time
+        self,
+        secret: str,
+        *,
+        session_timeout: float,
+        max_lifetime: float = MAX_LIFETIME,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._secret = secret
         self._session_timeout = session_timeout
+        self._max_lifetime = max_lifetime
         self._clock = clock
         # A plain dict: its get / set / clear are atomic, so threads may share it.
         self._verified: dict[tuple[str, bool], tuple[User, float]] = {}
@@ -98,6 +110,10 @@ class JWTAuthenticator:
     def issue(self, user_id: str, *, tier: str = "free", lifetime: float = 86400) -> str:
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {TIERS}")
+        if lifetime > self._max_lifetime:  # the service would refuse it
+            raise ValueError(
+                f"a token may live at most {self._max_lifetime:.0f} s (PREVIEW_JWT_MAX_LIFETIME)"
+            )
         now = int(time.time())
         claims = {"sub": user_id, "tier": tier, "iat": now, "exp": now + int(lifetime)}
         return jwt.encode(claims, self._secret, algorithm="HS256")
@@ -130,12 +146,30 @@ class JWTAuthenticator:
         for name in ("exp", "iat", "nbf"):
             if name in claims and not _numeric_date(claims[name]):
                 raise Unauthorized(f"The token's {name} is not a valid time.", code="invalid_token")
+        self._check_lifetime(claims)
         if session != (claims.get("typ") == "session"):
             raise Unauthorized("This kind of token is not accepted here.", code="invalid_token")
         subject, tier = claims.get("sub"), claims.get("tier", "free")
         if not isinstance(subject, str) or not subject or tier not in TIERS:
             raise Unauthorized("The token's sub or tier is not valid.", code="invalid_token")
         return User(subject, tier), float(claims["exp"])
+
+    def _check_lifetime(self, claims: Mapping[str, object]) -> None:
+        """Refuse a token that lives longer than ``max_lifetime``: ``exp - iat``, or
+        ``exp - now`` without ``iat``. An ``iat`` in the future counts from now (give or
+        take another node's clock), so a token cannot shorten its lifetime by claiming
+        to be issued later."""
+        now = self._clock()
+        issued = min(float(claims.get("iat", now)), now + _CLOCK_SKEW)  # type: ignore[arg-type]
+        lifetime = float(claims["exp"]) - issued  # type: ignore[arg-type]
+        if lifetime > self._max_lifetime:
+            raise Unauthorized(
+                f"The token would be valid for {lifetime:.0f} s (exp - iat), longer than"
+                f" the {self._max_lifetime:.0f} s this service accepts; use a shorter-lived"
+                " token.",
+                code="token_lifetime_too_long",
+                details={"maxLifetime": self._max_lifetime},
+            )
 
     def authenticate(
         self,
@@ -159,8 +193,9 @@ class JWTAuthenticator:
         raise Unauthorized("Sign in: no bearer token was sent.", code="missing_credentials")
 
     def session_token(self, user: User) -> tuple[str, int]:
-        """A session JWT for the cookie, and its lifetime in seconds."""
-        lifetime = int(self._session_timeout)
+        """A session JWT for the cookie, and its lifetime in seconds (never beyond what
+        ``decode`` accepts)."""
+        lifetime = int(min(self._session_timeout, self._max_lifetime))
         now = int(time.time())
         claims = {
             "sub": user.id,

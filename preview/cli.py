@@ -13,7 +13,6 @@ import argparse
 import io
 import json
 import os
-import signal
 import sys
 import zipfile
 from pathlib import Path
@@ -22,19 +21,21 @@ import httpx
 import trio
 
 from .auth import JWTAuthenticator
-from .clienttoken import LOCAL_USER, client_token
+from .client import LOCAL_USER, client_token, describe_stop, print_event, print_launch
 from .settings import Settings
 
 __all__ = ["main"]
 
 _SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".ruff_cache"}
-_COLOURS = {"ERROR": "\x1b[31m", "WARN": "\x1b[33m", "DEBUG": "\x1b[2m"}
-_SYSTEM_COLOUR, _RESET = "\x1b[36m", "\x1b[0m"
 _LOCAL_USER = LOCAL_USER
 
 
 def _authenticator(settings: Settings) -> JWTAuthenticator:
-    return JWTAuthenticator(settings.resolve_jwt_secret(), session_timeout=settings.session_timeout)
+    return JWTAuthenticator(
+        settings.resolve_jwt_secret(),
+        session_timeout=settings.session_timeout,
+        max_lifetime=settings.jwt_max_lifetime,
+    )
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -53,7 +54,6 @@ def _cmd_token(args: argparse.Namespace) -> int:
 
 def _client(args: argparse.Namespace) -> httpx.Client:
     token, args.token_source = client_token(args.url, args.token)
-    args.bearer = token
     return httpx.Client(
         base_url=args.url,
         headers={"Authorization": f"Bearer {token}"},
@@ -124,7 +124,7 @@ def _cmd_launch(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(body, indent=2))
     else:
-        _print_launch(args, body)
+        print_launch(args.url, args.gid, body, args.token_source)
     return 0 if body.get("status") != "failed" else 1
 
 
@@ -148,33 +148,12 @@ def _narrate_start(client: httpx.Client, args: argparse.Namespace, body: dict) -
                 data = []
                 if payload.get("end"):
                     break
-                _print_event(payload, colour)
+                print_event(payload, colour)
                 status = payload.get("status") or status
                 if status in ("running", "failed", "stopped"):
                     break
     final = _check(client.get(f"/api/generations/{args.gid}/preview/status"), args)
     return {**body, **{k: final.get(k) for k in ("status", "errorMessage", "errorLines")}}
-
-
-def _print_launch(args: argparse.Namespace, body: dict) -> None:
-    """How to call the app, not only that it started."""
-    gid = args.gid
-    print(f"{body.get('previewInstanceId')}: {body.get('status')}")
-    if body.get("status") in ("failed", "stopped"):
-        print(f"  reason: {body.get('errorMessage')}")
-        for line in (body.get("errorLines") or [])[-8:]:  # the pinned cause, as the UI shows
-            print(f"  | {line}")
-        print(f"  logs:   preview logs {gid}")
-        return
-    proxy = f"{args.url.rstrip('/')}/api/generations/{gid}/preview/proxy/"
-    token = body.get("previewToken", "")
-    print(f"  app:    {body.get('baseUrl')}")
-    print(f"  proxy:  {proxy}")
-    bearer = args.bearer
-    print(
-        f"  call:   curl -H 'Authorization: Bearer {bearer}' -H 'X-Preview-Token: {token}' {proxy}"
-    )
-    print(f"  logs:   preview logs {gid} --follow")
 
 
 def _cmd_stop(args: argparse.Namespace) -> int:
@@ -188,7 +167,7 @@ def _cmd_stop(args: argparse.Namespace) -> int:
         print(json.dumps(body, indent=2))
     else:
         code = body.get("exitCode")
-        print(f"{body.get('previewInstanceId')}: {_describe_stop(body.get('status'), code)}")
+        print(f"{body.get('previewInstanceId')}: {describe_stop(body.get('status'), code)}")
     return 0
 
 
@@ -197,29 +176,6 @@ def _error_code(response: httpx.Response) -> str | None:
         return response.json().get("error")
     except (ValueError, AttributeError):
         return None
-
-
-def _describe_stop(status: str | None, code: int | None) -> str:
-    """``stopped (SIGTERM)``: a stop we asked for is no crash; the raw code follows."""
-    if code is None:
-        return str(status)
-    if code >= 0:
-        return f"{status} (exit code {code})"
-    try:
-        name = signal.Signals(-code).name
-    except ValueError:
-        name = f"signal {-code}"
-    return f"{status} ({name}; exit code {code})"
-
-
-def _print_event(event: dict, colour: bool) -> None:
-    text = f"{event['timestamp']} {event['level']:<5} {event['message']}"
-    if colour:  # the level first (an ERROR is red whoever said it), then the source
-        tint = _COLOURS.get(event["level"]) or (
-            _SYSTEM_COLOUR if event["source"] == "system" else ""
-        )
-        text = f"{tint}{text}{_RESET}" if tint else text
-    print(text, flush=True)
 
 
 def _follow(client: httpx.Client, args: argparse.Namespace, colour: bool) -> int:
@@ -252,7 +208,7 @@ def _follow(client: httpx.Client, args: argparse.Namespace, colour: bool) -> int
                         if kind == "end" or payload.get("end"):
                             print(f"-- preview ended: {payload.get('status')}", flush=True)
                             return 0
-                        _print_event(payload, colour)
+                        print_event(payload, colour)
                         kind, data = "message", []
         except httpx.TransportError as error:
             failures += 1

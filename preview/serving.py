@@ -26,7 +26,7 @@ from quart import Quart
 
 from .app import create_app
 from .auth import JWTAuthenticator
-from .clienttoken import LOCAL_USER, remember_server_token
+from .client import LOCAL_USER, remember_server_token
 from .settings import SETTINGS_HELP, Settings
 from .store import DatabaseUnavailable, Store
 
@@ -34,6 +34,7 @@ __all__ = ["LOG_FORMATS", "JsonFormatter", "configure_logging", "serve_command"]
 
 _LOCAL_USER = LOCAL_USER
 _STORE_CLOSE_TIMEOUT = 10  # s
+_SERVE_TOKEN_LIFETIME = 30 * 86400  # s
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -70,9 +71,13 @@ async def _serve(settings: Settings, config: Config) -> None:
 
 
 async def _serve_app(app: Quart, settings: Settings, config: Config) -> None:
+    # The longest the service accepts (PREVIEW_JWT_MAX_LIFETIME), at most 30 days.
+    lifetime = min(_SERVE_TOKEN_LIFETIME, settings.jwt_max_lifetime)
     token = JWTAuthenticator(
-        settings.resolve_jwt_secret(), session_timeout=settings.session_timeout
-    ).issue(_LOCAL_USER, tier="pro", lifetime=30 * 86400)
+        settings.resolve_jwt_secret(),
+        session_timeout=settings.session_timeout,
+        max_lifetime=settings.jwt_max_lifetime,
+    ).issue(_LOCAL_USER, tier="pro", lifetime=lifetime)
 
     async def until_signal() -> None:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
@@ -96,7 +101,16 @@ async def _serve_app(app: Quart, settings: Settings, config: Config) -> None:
         except OSError as error:  # a read-only home: the client needs --token then
             print(f"(could not keep the token for the client commands: {error})", flush=True)
         print(f"Preview service ready: {url}/#token={token}", flush=True)
-        print(f"  (bearer token for user '{_LOCAL_USER}', pro tier, 30 days)", flush=True)
+        print(
+            f"  (bearer token for user '{_LOCAL_USER}', pro tier, {_duration(lifetime)})",
+            flush=True,
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 86400 and seconds % 86400 == 0:
+        return f"{seconds // 86400:.0f} days"
+    return f"{seconds / 3600:g} hours" if seconds >= 3600 else f"{seconds:g} s"
 
 
 def _freeze_startup_heap() -> None:

@@ -37,6 +37,12 @@ _ORIGIN = re.compile(
     r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
 )
 _KINDS: dict[str, type] = {"Path": Path, "str": str, "int": int, "float": float}
+# Settings that must be above zero (a NaN is not).
+_POSITIVE = (
+    "max_uptime", "inactive_timeout", "startup_timeout", "keepalive_interval", "cpu_limit",
+    "stream_send_timeout", "session_timeout", "health_interval", "app_ticket_timeout",
+    "jwt_max_lifetime", "build_timeout", "env_cache_mb",
+)  # fmt: skip
 
 
 def _help(unit: str, text: str) -> dict[str, str]:
@@ -58,6 +64,10 @@ class Settings:
     jwt_secret: str = field(
         default="",
         metadata=_help("text", "HS256 secret; empty means generated once, kept in the data dir"),
+    )
+    jwt_max_lifetime: float = field(
+        default=30 * 86400,
+        metadata=_help("s", "bearer tokens living longer (exp - iat, or exp - now) are refused"),
     )
     port_min: int = field(default=3001, metadata=_help("port", "first port of the preview pool"))
     port_max: int = field(default=3100, metadata=_help("port", "last port of the preview pool"))
@@ -286,19 +296,10 @@ class Settings:
     def validated(self) -> Settings:
         if not 1 <= self.port_min <= self.port_max <= 65535:
             raise ValueError("PREVIEW_PORT_MIN..PREVIEW_PORT_MAX must be a range within 1..65535")
-        for name in (
-            "max_uptime",
-            "inactive_timeout",
-            "startup_timeout",
-            "keepalive_interval",
-            "stream_send_timeout",
-            "session_timeout",
-            "health_interval",
-            "app_ticket_timeout",
-        ):
+        for name in _POSITIVE:
             if not getattr(self, name) > 0:  # also refuses NaN
                 raise ValueError(f"PREVIEW_{name.upper()} must be positive")
-        for name in ("stop_grace", "stream_interval", "partial_line_flush"):
+        for name in ("stop_grace", "stream_interval", "partial_line_flush", "max_starting"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"PREVIEW_{name.upper()} must not be negative")
         if not _HOST_NAME.fullmatch(self.app_domain):
@@ -314,16 +315,10 @@ class Settings:
             raise ValueError("PREVIEW_RING_BYTES must be at least 65536")
         if self.build not in ("on", "off") or self.smoke_check not in ("on", "off"):
             raise ValueError("PREVIEW_BUILD and PREVIEW_SMOKE_CHECK must be on or off")
-        if not self.build_timeout > 0 or self.env_cache_mb < 1:
-            raise ValueError("PREVIEW_BUILD_TIMEOUT and PREVIEW_ENV_CACHE_MB must be positive")
         if self.sandbox not in ("auto", "required", "off"):
             raise ValueError("PREVIEW_SANDBOX must be auto, required or off")
         if self.pids_limit < 16 or min(self.tmp_limit_mb, self.disk_limit_mb) < 1:
             raise ValueError("PREVIEW_PIDS_LIMIT (>= 16), _TMP_LIMIT_MB, _DISK_LIMIT_MB too small")
-        if self.max_starting < 0:
-            raise ValueError("PREVIEW_MAX_STARTING must not be negative")
-        if not self.cpu_limit > 0:
-            raise ValueError("PREVIEW_PIDS_LIMIT (>= 16), _TMP_LIMIT_MB, _CPU_LIMIT too small")
         if self.max_log_lines < 1 or self.subscriber_buffer < 1 or self.max_line_bytes < 64:
             raise ValueError("ring, subscriber buffer and line size must be positive")
         for origin in self.cors_origin_set:

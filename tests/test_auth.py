@@ -117,4 +117,48 @@ def test_claims_of_the_wrong_type_or_size_are_refused_not_a_crash(payload: str) 
 def test_a_well_formed_raw_token_is_accepted() -> None:
     # The helper above signs correctly: the refusals are the claims'.
     auth = JWTAuthenticator(SECRET, session_timeout=60)
-    assert auth.decode(_signed(_claims(_SUB, _EXP, '"iat":1.5'))) == User("a")
+    assert auth.decode(_signed(_claims(_SUB, _EXP, f'"iat":{_LATER - 7200}.5'))) == User("a")
+
+
+_NOW = int(time.time())
+_DAY = 86400
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        _claims(_SUB, '"exp":9007199254740992'),  # 2**53, no iat: counted from now
+        _claims(_SUB, f'"iat":{_NOW}', '"exp":9007199254740992'),
+        _claims(_SUB, f'"iat":{_NOW}', f'"exp":{_NOW + 30 * _DAY + 1}'),
+        _claims(_SUB, f'"exp":{_NOW + 31 * _DAY}'),
+        # Issued long ago and still valid: its lifetime is exp - iat.
+        _claims(_SUB, f'"iat":{_NOW - 60 * _DAY}', f'"exp":{_NOW + _DAY}'),
+    ],
+)
+def test_a_token_living_longer_than_the_maximum_is_refused_saying_so(payload: str) -> None:
+    auth = JWTAuthenticator(SECRET, session_timeout=60)  # the default maximum: 30 days
+    with pytest.raises(Unauthorized) as raised:
+        auth.decode(_signed(payload))
+    assert raised.value.code == "token_lifetime_too_long"
+    assert "longer than the 2592000 s this service accepts" in raised.value.message
+
+
+def test_tokens_within_the_maximum_are_accepted_and_none_longer_is_issued() -> None:
+    auth = JWTAuthenticator(SECRET, session_timeout=60, max_lifetime=3600)
+    assert auth.decode(auth.issue("ann", lifetime=3600)) == User("ann")  # `preview serve`'s
+    assert auth.decode(_signed(_claims(_SUB, f'"exp":{_NOW + 3000}'))) == User("a")
+    # An iat in the future does not shorten a lifetime (PyJWT >= 2.10 refuses it first).
+    later = _claims(_SUB, f'"iat":{_NOW + 365 * _DAY}', f'"exp":{_NOW + 365 * _DAY + 60}')
+    assert _code(lambda: auth.decode(_signed(later))) in (
+        "token_lifetime_too_long",
+        "invalid_token",
+    )
+    month = JWTAuthenticator(SECRET, session_timeout=60).issue("ann", lifetime=30 * _DAY)
+    assert _code(lambda: auth.decode(month)) == "token_lifetime_too_long"
+    with pytest.raises(ValueError, match="PREVIEW_JWT_MAX_LIFETIME"):
+        auth.issue("ann", lifetime=3601)
+    # A session cookie never outlives what is accepted either.
+    session, lifetime = JWTAuthenticator(
+        SECRET, session_timeout=7200, max_lifetime=3600
+    ).session_token(User("ann"))
+    assert lifetime == 3600 and auth.decode(session, session=True) == User("ann")

@@ -19,6 +19,7 @@ import trio
 
 from preview.auth import JWTAuthenticator, User
 from preview.cli import main
+from preview.client import print_event, print_launch
 from preview.errors import Unauthorized
 from preview.settings import SETTINGS_HELP
 
@@ -66,6 +67,16 @@ def test_token_prints_a_jwt_for_the_user_and_tier(
     claims = jwt.decode(printed, SECRET, algorithms=["HS256"])
     assert claims["exp"] - claims["iat"] == 1800
     assert not cli_env.exists()  # a configured secret writes nothing
+
+
+def test_token_longer_than_the_service_accepts_is_not_printed(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["token", "alice", "--hours", str(31 * 24)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "PREVIEW_JWT_MAX_LIFETIME" in captured.err
+    monkeypatch.setenv("PREVIEW_JWT_MAX_LIFETIME", str(40 * 86400))
+    assert main(["token", "alice", "--hours", str(31 * 24)]) == 0
 
 
 def test_token_without_secret_uses_the_generated_one(
@@ -344,17 +355,16 @@ async def test_client_commands_use_the_running_servers_token_from_any_folder(
                 assert re.search(r"^preview_\w+: running$", out, re.M), out
                 assert f"  proxy:  {proxy}\n" in out
                 call = re.search(
-                    r"^  call:   curl -H 'Authorization: Bearer (\S+)'"
+                    r"^  call:   curl -H 'Authorization: Bearer …'"
                     r" -H 'X-Preview-Token: (pvt_\S+)' (\S+)$",
                     out,
                     re.M,
                 )
-                assert call is not None and call.group(3) == proxy, out
-                # The printed call works as printed.
-                headers = {
-                    "Authorization": f"Bearer {call.group(1)}",
-                    "X-Preview-Token": call.group(2),
-                }
+                assert call is not None and call.group(2) == proxy, out
+                served = re.search(rb"[?#]token=([\w.-]+)", printed).group(1).decode()
+                assert served not in out  # the bearer token is never in a client's output
+                # The printed call works with the user's own token put in.
+                headers = {"Authorization": f"Bearer {served}", "X-Preview-Token": call.group(1)}
                 async with httpx.AsyncClient(trust_env=False) as http:
                     answer = await http.get(proxy + "api/items", headers=headers)
                 assert answer.json() == [{"id": 1, "name": "first item"}]
@@ -407,16 +417,38 @@ async def test_client_commands_use_the_running_servers_token_from_any_folder(
                 assert await server.wait() == 0
 
 
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("--token", "'Authorization: Bearer …'"),
+        ("$PREVIEW_TOKEN", '"Authorization: Bearer $PREVIEW_TOKEN"'),
+    ],
+)
+def test_the_launch_call_line_never_shows_the_bearer_token(
+    source: str, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bearer = token("alice")
+    body = {
+        "previewInstanceId": "preview_1",
+        "status": "running",
+        "baseUrl": "http://preview-1.localhost:8000/",
+        "previewToken": "pvt_abc",
+    }
+    print_launch("http://127.0.0.1:8000", "gen_1", body, source)
+    out = capsys.readouterr().out
+    assert bearer not in out and bearer.split(".")[2] not in out
+    proxy = "http://127.0.0.1:8000/api/generations/gen_1/preview/proxy/"
+    assert f"  call:   curl -H {shown} -H 'X-Preview-Token: pvt_abc' {proxy}\n" in out
+
+
 def test_follow_colours_follow_the_level_not_the_source(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from preview.cli import _print_event
-
     event = {"timestamp": "2026-01-01T00:00:00Z", "message": "m"}
-    _print_event(event | {"level": "ERROR", "source": "system"}, True)
-    _print_event(event | {"level": "INFO", "source": "app"}, True)
-    _print_event(event | {"level": "WARN", "source": "app"}, True)
-    _print_event(event | {"level": "INFO", "source": "system"}, True)
+    print_event(event | {"level": "ERROR", "source": "system"}, True)
+    print_event(event | {"level": "INFO", "source": "app"}, True)
+    print_event(event | {"level": "WARN", "source": "app"}, True)
+    print_event(event | {"level": "INFO", "source": "system"}, True)
     red, plain, yellow, system = capsys.readouterr().out.splitlines()
     assert red.startswith("\x1b[31m") and yellow.startswith("\x1b[33m")
     assert "\x1b[" not in plain and system.startswith("\x1b[36m")

@@ -29,9 +29,10 @@ LAYERS: list[set[str]] = [
     {"sandbox"},
     {"apps"},
     {"logs", "discovery", "generations"},
+    {"client"},
     {"migrations"},
     {"store"},
-    {"settings", "secretfile", "errors", "auth", "clock", "cache", "metrics"} | {"clienttoken"},
+    {"settings", "secretfile", "errors", "auth", "clock", "cache", "metrics"},
 ]
 MAX_MODULE_LINES = 400
 MAX_PACKAGE_MODULES = 12

@@ -154,6 +154,8 @@ def test_single_port_range_is_fine() -> None:
         ("stop_grace", "nan"),
         ("stream_interval", "-0.001"),
         ("stream_interval", "nan"),
+        ("jwt_max_lifetime", "0"),
+        ("jwt_max_lifetime", "nan"),
     ],
 )
 def test_durations_must_be_finite_and_positive(name: str, raw: str) -> None:

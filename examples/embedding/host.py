@@ -84,7 +84,9 @@ class Host:
     def __init__(self, settings: Settings) -> None:
         self.sessions = HostSessions()
         fallback = JWTAuthenticator(
-            settings.resolve_jwt_secret(), session_timeout=settings.session_timeout
+            settings.resolve_jwt_secret(),
+            session_timeout=settings.session_timeout,
+            max_lifetime=settings.jwt_max_lifetime,
         )
         self.preview = create_app(
             settings, authenticator=HostCookieAuthenticator(self.sessions, fallback)

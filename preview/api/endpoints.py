@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import trio
-from quart import Blueprint, Response, jsonify
+from quart import Blueprint, Response, jsonify, request
 
 from ..discovery import (
     docs_location,
@@ -62,15 +62,20 @@ async def _openapi_at(state: Services, upstream: Upstream, path: str) -> dict | 
     return spec if isinstance(spec, dict) and isinstance(spec.get("paths"), dict) else None
 
 
-async def discover_endpoints(state: Services, gid: str) -> dict[str, Any]:
-    """Endpoints from the live OpenAPI when the app runs and has one, else from source.
+async def discover_endpoints(
+    state: Services, gid: str, *, from_source: bool = False
+) -> dict[str, Any]:
+    """Endpoints from the live OpenAPI when the app runs and has one, else its last run's,
+    else from source (``from_source``: from source whatever runs).
 
-    Both are cached: a generation's files never change, nor does a running app's spec.
+    All are cached: a generation's files never change, nor does a running app's spec.
     """
     assert state.supervisor is not None and state.store is not None
     runtime = state.supervisor.for_generation(gid)
     files = runtime.spec.files if runtime is not None else None
-    if runtime is not None and runtime.status == "running":
+    if from_source:
+        pass
+    elif runtime is not None and runtime.status == "running":
         cached = state.discovery_cache.get(runtime.id)
         none_key = f"no-openapi:{runtime.id}"  # probed once: it serves none
         if cached is None and state.discovery_cache.get(none_key) is None:
@@ -141,4 +146,5 @@ async def _listing(
 async def endpoints(gid: str) -> Response:
     state = services()
     await owned_generation(gid, state.user())
-    return jsonify(await discover_endpoints(state, gid))
+    source = request.args.get("from") == "source"  # the source's, with files and lines
+    return jsonify(await discover_endpoints(state, gid, from_source=source))

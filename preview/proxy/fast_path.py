@@ -174,7 +174,7 @@ async def forward_call(
         return
     try:
         answer = [
-            *response_headers(upstream.headers, relayed=True),
+            *response_headers(upstream.headers, relayed=True, as_sent=True),
             ("X-Request-ID", forwarded.request_id),
         ]
         await _start(send, upstream.status_code, answer)

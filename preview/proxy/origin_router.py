@@ -1,10 +1,12 @@
 """Each running preview at an origin of its own, routed by ``Host`` in front of everything.
 
-A request whose ``Host`` is ``<label>.<PREVIEW_APP_DOMAIN>`` (``proxy.AppOrigins``) is a
+A request whose ``Host`` is ``<label>.<PREVIEW_APP_DOMAIN>`` (``proxy.AppOrigins``; any
+case, any port, with or without the trailing dot of DNS's absolute form) is a
 call to that preview's app, whatever its path: it goes to the app with the path as sent
 (no prefix, no ``--root-path`` needed), through the same ``forward_call`` /
 ``proxy_websocket`` as the path proxy, so it is logged, counted as activity and limited
-the same way. Nothing of the service's API is served on such a host.
+the same way. Nothing of the service's API is served on such a host, nor on any other
+name under the previews' domain (404).
 
 Auth at an origin is its session cookie, host-only and HttpOnly, obtained by following a
 one-time ticket URL the API issues (``POST …/preview/ticket``, for the owner with the
@@ -68,15 +70,26 @@ class OriginRouter:
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):
-            host = origin = b""
+            hosts: list[bytes] = []
+            origin = b""
             for name, value in scope["headers"]:
                 if name == b"host":
-                    host = value
+                    hosts.append(value)
                 elif name == b"origin":
                     origin = value
+            if len(hosts) > 1:
+                # RFC 9112 §3.2: a 400. This router and Quart would each read another.
+                await _refuse(
+                    scope, receive, send, BadRequest("Send one Host header.", code="invalid_host")
+                )
+                return
             origins = self._state.origins
-            label = origins.label_of_host(host.decode("latin-1")) if host else None
-            if label is not None:
+            host = hosts[0].decode("latin-1") if hosts else ""
+            if host and origins.is_app_host(host):
+                label = origins.label_of_host(host)
+                if label is None:  # below a preview's origin, or no label at all
+                    await _refuse(scope, receive, send, _no_preview_here())
+                    return
                 await self._serve_origin(scope, receive, send, label)
                 return
             if origin and origins.is_app_origin(origin.decode("latin-1")):
@@ -139,8 +152,12 @@ class OriginRouter:
 def _preview_at(state: Services, label: str) -> PreviewRuntime:
     runtime = state.supervisor.get(preview_id_of_label(label)) if state.supervisor else None
     if runtime is None or origin_label(runtime.id) != label:
-        raise NotFound("No preview is served at this address.", code="preview_not_found")
+        raise _no_preview_here()
     return runtime
+
+
+def _no_preview_here() -> NotFound:
+    return NotFound("No preview is served at this address.", code="preview_not_found")
 
 
 def _check_session(origins: AppOrigins, runtime: PreviewRuntime, cookies: Any) -> None:

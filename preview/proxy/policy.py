@@ -74,8 +74,12 @@ _SERVICE_COOKIES = frozenset({SESSION_COOKIE, PREVIEW_TOKEN_COOKIE, *APP_SESSION
 _APP_OWN = frozenset({"authorization", "host"})
 _STAMPED_BY_SERVER = frozenset({"date", "server"})
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # fullmatch: "$" lets a "\n" end it
 _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# What an envelope header value may hold: visible ASCII, spaces and tabs. Anything past
+# ASCII has no one encoding on the wire (httpx sends ASCII only; as Latin-1, U+0085 is a
+# control and U+2028 is not there at all), so it is refused, not guessed.
+_ENVELOPE_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 _TEXT_TYPES = ("text/", "application/xml", "application/javascript", "application/x-www-form")
 
@@ -131,11 +135,13 @@ def _without_service_cookies(value: str) -> str:
 
 def request_headers(
     incoming: Iterable[tuple[str, str]], forwarded: Forwarded, *, app_origin: bool = False
-) -> list[tuple[str, str]]:
+) -> list[tuple[bytes, bytes]]:
     """Headers for the child: the caller's, minus ours and hop-by-hop, plus forwarding.
 
     ``app_origin``: the call came to the preview's own origin, where ``Host`` and
-    ``Authorization`` are the app's (see ``_APP_OWN``).
+    ``Authorization`` are the app's (see ``_APP_OWN``). As bytes: the caller's headers
+    are the bytes it sent, read as Latin-1 (ASGI's, Werkzeug's), and go on as they came;
+    httpx would encode a str as ASCII and fail (a 500) on any byte past it.
     """
     incoming = list(incoming)
     dropped = _HOP_BY_HOP | _NEVER_FORWARDED | _connection_named(incoming)
@@ -157,16 +163,23 @@ def request_headers(
         ("X-Forwarded-Host", forwarded.host),
         ("X-Request-ID", forwarded.request_id),
     ]
-    return headers
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
-def response_headers(upstream: httpx.Headers, *, relayed: bool = False) -> list[tuple[str, str]]:
+def response_headers(
+    upstream: httpx.Headers, *, relayed: bool = False, as_sent: bool = False
+) -> list[tuple[str, str]]:
     """The child's response headers minus hop-by-hop ones (and those named in Connection).
 
     ``relayed``: for a response our server sends on, which stamps its own Date and
-    Server; the child's would make them appear twice.
+    Server; the child's would make them appear twice. ``as_sent``: each value is the
+    child's bytes read as Latin-1, for an ASGI ``send`` that encodes them so (the fast
+    paths): httpx's reading (ASCII, else UTF-8) would not encode back past U+00FF.
     """
-    items = upstream.multi_items()
+    if as_sent:
+        items = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in upstream.raw]
+    else:
+        items = upstream.multi_items()
     dropped = _HOP_BY_HOP | _connection_named(items)
     if relayed:
         dropped |= _STAMPED_BY_SERVER
@@ -221,15 +234,16 @@ def _envelope_headers(headers: object) -> tuple[list[tuple[str, str]], str | Non
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise BadRequest(f"header {name!r} must have a string value.", code="invalid_header")
         value = str(value)
-        if not _TOKEN.match(name) or len(name) > 256:
+        if not _TOKEN.fullmatch(name) or len(name) > 256:
             raise BadRequest(
                 "A header name contains characters that are not allowed.",
                 code="invalid_header",
                 details={"header": name[:100]},
             )
-        if _BAD_VALUE.search(value) or len(value) > 16384:
+        if not _ENVELOPE_VALUE.fullmatch(value) or len(value) > 16384:
             raise BadRequest(
-                f"The value of header {name!r} contains control characters.",
+                f"The value of header {name!r} may hold only visible ASCII characters,"
+                " spaces and tabs.",
                 code="invalid_header",
                 details={"header": name},
             )

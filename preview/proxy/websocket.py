@@ -49,7 +49,7 @@ async def proxy_websocket(
         async with runtime.upstream.websocket(
             resource,
             subprotocols=subprotocols,
-            extra_headers=[(name.encode(), value.encode()) for name, value in sent],
+            extra_headers=sent,
             connect_timeout=state.settings.proxy_timeout,
         ) as upstream:
             await runtime.record_proxy_call(

@@ -11,7 +11,8 @@ service reads the request's head, and only for an allowed host does it connect:
 
 Names are resolved here, never inside; an allowed name whose addresses are internal
 (loopback, private, shared, link-local: the service itself, databases, other previews,
-the cloud's metadata service) is refused unless the operator named it as trusted (a
+the cloud's metadata service; also written as IPv6 embedding one, ``runtime.addresses``)
+is refused unless the operator named it as trusted (a
 package mirror on the local network). Every refusal is reported to the preview's log.
 """
 
@@ -34,6 +35,8 @@ __all__ = [
     "HEAD_TIME",
     "EgressPolicy",
     "Report",
+    "embedded_ipv4",
+    "is_internal",
     "proxy_environment",
     "relay_both_ways",
     "serve_egress",
@@ -258,27 +261,62 @@ async def _public_address(host: str, port: int, *, trusted: bool) -> str | None:
         return None
     addresses: Iterable[str] = (str(info[4][0]) for info in infos)
     for address in addresses:
-        if trusted or not _internal(ipaddress.ip_address(address.split("%")[0])):
+        if trusted or not is_internal(ipaddress.ip_address(address.split("%")[0])):
             return address
     return None
 
 
+# -- which addresses are internal, whatever their spelling --------------------------
+# An IPv6 address may carry an IPv4 one that a host, a NAT64 gateway or a tunnel turns
+# back into IPv4 (``::ffff:127.0.0.1``, ``::127.0.0.1``, ``64:ff9b::7f00:1``,
+# ``2002:7f00:1::``, ``::ffff:0:7f00:1``): such an address is as internal as the IPv4 it
+# embeds. The standard library's views (``ipv4_mapped``, ``sixtofour``, ``teredo``) say
+# where it sits for the forms they know; the rest are read from its last 32 bits.
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
 # What reaches this host or its own networks: loopback, private and shared (CGNAT)
-# ranges, link-local (a cloud's metadata service), unspecified, multicast.
+# ranges, link-local (a cloud's metadata service), unspecified, multicast, reserved;
+# in IPv6 also site-local (deprecated, still routed by some) and the local-use NAT64
+# prefix (RFC 8215: a gateway of the operator's own, translating to anything).
 _INTERNAL = [
     ipaddress.ip_network(n)
     for n in (
         "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-        "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4",
-        "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
+        "172.16.0.0/12", "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15",
+        "224.0.0.0/4", "240.0.0.0/4",
+        "::/128", "::1/128", "64:ff9b:1::/48", "fc00::/7", "fe80::/10", "fec0::/10",
+        "ff00::/8",
     )
 ]  # fmt: skip
 
+# Prefixes whose last 32 bits are an IPv4 address that reaches the IPv4 network:
+# IPv4-compatible (RFC 4291, deprecated; ``::`` and ``::1`` themselves are listed above),
+# IPv4-translated (RFC 2765, SIIT) and NAT64's well-known prefix (RFC 6052).
+_LOW_32_PREFIXES = [ipaddress.IPv6Network(n) for n in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96")]
 
-def _internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return any(address in network for network in _INTERNAL)
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses ``address`` stands for (none for a plain IPv6 address).
+    Teredo gives two (its server and the client's, both reached over IPv4)."""
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    if any(address in prefix for prefix in _LOW_32_PREFIXES):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    return []
+
+
+def is_internal(address: IPAddress) -> bool:
+    """True for an address of this host or its networks, however it is written."""
+    if any(address in network for network in _INTERNAL):
+        return True
+    if isinstance(address, ipaddress.IPv6Address):
+        return any(is_internal(ipv4) for ipv4 in embedded_ipv4(address))
+    return False
 
 
 async def relay_both_ways(a: trio.SocketStream, b: trio.SocketStream) -> None:

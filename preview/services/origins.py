@@ -127,17 +127,22 @@ class AppOrigins:
 
     def label_of_host(self, host: str) -> str | None:
         """The preview label of a ``Host`` header value, or None if it is not an app origin."""
-        name = host.rpartition(":")[0] if host.rpartition(":")[2].isdigit() else host
-        name = name.lower()
+        name = _host_name(host)
         if not name.endswith(self._suffix):
             return None
         label = name[: -len(self._suffix)]
         return label if _LABEL.fullmatch(label) else None
 
+    def is_app_host(self, host: str) -> bool:
+        """Whether a ``Host`` header value is under the previews' domain: a preview's
+        origin, or a name below one (``x.<label>.<domain>``), which a preview's page
+        could plant cookies for and which no part of the API may be served at."""
+        return _host_name(host).endswith(self._suffix)
+
     def is_app_origin(self, origin: str) -> bool:
-        """Whether an ``Origin`` header value is the origin of some preview."""
+        """Whether an ``Origin`` header value is a page under the previews' domain."""
         _, _, authority = origin.partition("://")
-        return bool(authority) and self.label_of_host(authority) is not None
+        return bool(authority) and self.is_app_host(authority)
 
     def public_scheme(self, request_scheme: str) -> str:
         """The scheme browsers use for app origins (the template's, else the request's)."""
@@ -223,6 +228,17 @@ class AppOrigins:
     def matches_token(session_or_ticket: OriginSession | Ticket, token_hash: str) -> bool:
         """Whether it was opened with the preview's current token."""
         return secrets.compare_digest(session_or_ticket.token_mark, _token_mark(token_hash))
+
+
+def _host_name(host: str) -> str:
+    """The host name of a ``Host`` (or an origin's authority): no port, lower case, no
+    trailing dot. ``preview-1.localhost.`` is the same host as ``preview-1.localhost``
+    (DNS's absolute form), but browsers make it an origin of its own: compared without
+    the dot, it is a preview's origin and never the API's."""
+    name = host.strip().lower()
+    if name.startswith("["):  # an IPv6 literal, never under a domain
+        return name.partition("]")[0] + "]"
+    return name.partition(":")[0].rstrip(".")
 
 
 def _signer_on(wall_clock: Callable[[], float]) -> type[TimestampSigner]:

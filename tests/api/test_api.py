@@ -138,6 +138,10 @@ BAD_CREDENTIALS: dict[str, tuple[dict[str, str], str]] = {
     ),
     "bad tier": (_bearer(jwt.encode(_claims(tier="gold"), SECRET)), "invalid_token"),
     "garbage": (_bearer("not.a.jwt"), "invalid_token"),
+    "exp 2**53": (
+        _bearer(jwt.encode({"sub": "alice", "exp": 2**53}, SECRET, algorithm="HS256")),
+        "token_lifetime_too_long",
+    ),
 }
 
 

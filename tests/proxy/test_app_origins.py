@@ -46,10 +46,34 @@ def test_labels_are_dns_safe_and_lead_back_to_the_preview() -> None:
         ("-bad.localhost", None),
         ("evil.localhost.example.com", None),
         ("xlocalhost:8000", None),
+        # DNS's absolute form: the same host, so the same preview (never the API).
+        ("preview-ab12.localhost.:8000", "preview-ab12"),
+        ("Preview-AB12.LocalHost.", "preview-ab12"),
+        ("preview-ab12.localhost:", "preview-ab12"),
+        ("preview-ab12.localhost:x", "preview-ab12"),
+        ("localhost.:8000", None),
+        ("[::1]:8000", None),
     ],
 )
 def test_which_hosts_are_preview_origins(host: str, label: str | None) -> None:
     assert _origins().label_of_host(host) == label
+
+
+@pytest.mark.parametrize(
+    ("host", "under"),
+    [
+        ("preview-ab12.localhost.:8000", True),
+        ("a.b.localhost:8000", True),  # below a preview's origin: no API there either
+        ("x.preview-ab12.LOCALHOST.", True),
+        ("localhost:8000", False),
+        ("localhost.", False),
+        ("127.0.0.1:8000", False),
+        ("xlocalhost", False),
+    ],
+)
+def test_which_hosts_are_under_the_previews_domain(host: str, under: bool) -> None:
+    assert _origins().is_app_host(host) is under
+    assert _origins().is_app_origin(f"http://{host}") is under
 
 
 def test_production_domain_and_origin_header() -> None:

@@ -19,6 +19,8 @@ import pytest
 import trio
 import trio_websocket
 
+from preview.proxy import OriginRouter
+
 from ..conftest import Service, auth, running_service
 
 TARGET = Path(__file__).resolve().parent / "apps" / "origin_target"
@@ -375,6 +377,79 @@ async def test_the_service_refuses_calls_from_a_preview_page(
         attributes = [part.strip().lower() for part in session.headers["set-cookie"].split(";")]
         assert "path=/api" in attributes and "httponly" in attributes
         assert not any(part.startswith("domain") for part in attributes)
+
+
+async def test_no_spelling_of_a_preview_host_serves_the_api(
+    service: Service, browser: httpx.AsyncClient, app: dict
+) -> None:
+    """``<label>.localhost.`` (the trailing dot of DNS's absolute form, which browsers make
+    an origin of its own), any case or port, is the preview's host, and a name below it
+    is nobody's: none of them serves the API or the UI."""
+    port = service.url.rsplit(":", 1)[1]
+    label = app["host"].split(".")[0]
+    with trio.fail_after(60):
+        cookie = await _signed_in(service, browser, app)
+        for host in (
+            f"{label}.localhost.:{port}",
+            f"{label.upper()}.LOCALHOST.",
+            f"{label}.localhost.",
+        ):
+            for path in ("/api/generations", "/", "/static/js/app.js"):
+                anonymous = await browser.get(path, headers={"Host": host, **auth()})
+                _error(anonymous, 401, "origin_sign_in_required")
+            signed_in = await browser.get(
+                "/api/generations", headers={"Host": host, "Cookie": cookie}
+            )
+            assert signed_in.status_code == 200
+            assert signed_in.json()["path"] == "/api/generations"  # the app's answer
+        for host in (f"x.{label}.localhost:{port}", f"a.b.localhost.:{port}"):
+            for path in ("/api/generations", "/"):
+                _error(await browser.get(path, headers={"Host": host, **auth()}), 404,
+                       "preview_not_found")  # fmt: skip
+        # A page there is a preview's page: the API refuses what it sends.
+        for origin in (f"http://{label}.localhost.:{port}", f"http://x.{label}.localhost:{port}"):
+            _error(await browser.get("/api/generations", headers={**auth(), "Origin": origin}),
+                   403, "cross_origin_refused")  # fmt: skip
+
+
+async def test_two_host_headers_are_400(service: Service, app: dict) -> None:
+    """RFC 9112: the router and the API would each read another of them. h11 refuses
+    them before the app; the router does too, behind a server that passes them on."""
+    host, port = service.url.removeprefix("http://").split(":")
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def api(scope: dict, receive: Any, send: Any) -> None:
+        raise AssertionError("the API was called")
+
+    router = OriginRouter(api, service.app.extensions["preview"])
+    for first, second in ((f"{host}:{port}", app["host"]), (app["host"], f"{host}:{port}")):
+        head = (
+            f"GET /api/generations HTTP/1.1\r\nHost: {first}\r\nHost: {second}\r\n"
+            f"Authorization: {auth()['Authorization']}\r\nConnection: close\r\n\r\n"
+        )
+        with trio.fail_after(30):
+            stream = await trio.open_tcp_stream(host, int(port))
+            async with stream:
+                await stream.send_all(head.encode())
+                received = b""
+                while chunk := await stream.receive_some(65536):
+                    received += chunk
+        assert received.startswith(b"HTTP/1.1 400 "), received
+
+        sent.clear()
+        scope = {
+            "type": "http", "method": "GET", "path": "/api/generations", "query_string": b"",
+            "headers": [(b"host", first.encode()), (b"host", second.encode())],
+        }  # fmt: skip
+        with trio.fail_after(5):
+            await router(scope, receive, send)
+        assert sent[0]["status"] == 400 and b'"invalid_host"' in sent[1]["body"]
 
 
 async def test_an_unknown_preview_host_is_404(service: Service, browser: httpx.AsyncClient) -> None:

@@ -438,8 +438,13 @@ async def test_endpoints_live_from_openapi_then_from_source(running) -> None:
         assert {(e["method"], e["path"]) for e in status["generatedEndpoints"]} == set(by_route)
 
         await service.stop(gid)
-        offline = await service.client.get(
+        last_run = await service.client.get(
             f"/api/generations/{gid}/preview/endpoints", headers=auth()
+        )
+        assert last_run.json()["discoveredFrom"] == "openapi"  # its last run's list
+        assert last_run.json()["live"] is False
+        offline = await service.client.get(
+            f"/api/generations/{gid}/preview/endpoints?from=source", headers=auth()
         )
         assert offline.json()["discoveredFrom"] == "source"
         from_source = {(e["method"], e["path"]): e for e in offline.json()["endpoints"]}
@@ -528,3 +533,53 @@ async def test_a_proxy_path_written_otherwise_is_refused_not_sent_to_the_root(ru
     with trio.fail_after(30):
         response = await service.client.get(httpx.URL(service.url + encoded), headers=headers)
     _error(response, 400, "invalid_proxy_path")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Odd": "a\u2028b"},
+        {"X-Odd": "a\u0085b"},
+        {"X-Odd": "caf\u00e9"},
+        {"X-Odd": "\U0001f600"},
+        {"X-Caf\u00e9": "1"},
+        {"X-Odd\n": "1"},
+    ],
+)
+async def test_envelope_headers_past_ascii_are_400_not_500(running, headers) -> None:
+    service, gid, body = running
+    with trio.fail_after(30):
+        answer = await _envelope(service, gid, body["previewToken"], path="/echo", headers=headers)
+        _error(answer, 400, "invalid_header")
+        assert answer.json()["statusCode"] == 400
+
+
+async def test_the_path_proxy_passes_bytes_past_ascii_both_ways(running) -> None:
+    """A header byte past ASCII (obs-text, as HTTP/1.1 allows it) crosses as it came,
+    both ways, rather than failing the call with a 500."""
+    service, gid, body = running
+    host, port = service.url.removeprefix("http://").split(":")
+    prefix = f"/api/generations/{gid}/preview/proxy"
+    head = (
+        f"GET {prefix}/echo?q=caf%C3%A9 HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: {auth()['Authorization']}\r\nX-Preview-Token: {body['previewToken']}\r\n"
+        "X-Odd: caf\xe9 \xe2\x80\xa8\r\nConnection: close\r\n\r\n"
+    ).encode("latin-1")
+    with trio.fail_after(30):
+        stream = await trio.open_tcp_stream(host, int(port))
+        async with stream:
+            await stream.send_all(head)
+            received = b""
+            while chunk := await stream.receive_some(65536):
+                received += chunk
+        status, _, rest = received.partition(b"\r\n")
+        assert status == b"HTTP/1.1 200 ", received
+        echoed = json.loads(rest.partition(b"\r\n\r\n")[2])
+        assert echoed["headers"]["x-odd"].encode("latin-1") == b"caf\xe9 \xe2\x80\xa8"
+        assert echoed["query"] == {"q": "café"}
+
+        proxied = await service.client.get(
+            f"{prefix}/odd-header", headers={**auth(), "X-Preview-Token": body["previewToken"]}
+        )
+        assert proxied.status_code == 200, proxied.text
+        assert (b"x-odd", "\u2028 é".encode()) in proxied.headers.raw

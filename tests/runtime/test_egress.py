@@ -3,6 +3,7 @@ real preview and a set-up step."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from functools import partial
@@ -13,7 +14,7 @@ import pytest
 import trio
 
 from preview import Settings
-from preview.sandbox.egress import EgressPolicy, serve_egress
+from preview.sandbox.egress import EgressPolicy, is_internal, serve_egress
 
 from ..conftest import SERVER_COMMAND, Service, server_app
 from .test_sandbox import PROBE_APP, require_sandbox
@@ -85,6 +86,62 @@ async def test_the_proxy_lets_through_only_allowed_hosts(tmp_path: Path) -> None
             nursery.cancel_scope.cancel()
     assert refused[0].startswith("egress refused: example.com:443")
     assert refused[1] == f"egress refused: localhost:{port} resolves to no public address"
+
+
+# Loopback as IPv6 that embeds it: IPv4-compatible, NAT64, 6to4, IPv4-translated, mapped.
+EMBEDDED_LOOPBACK = [
+    "::127.0.0.1",
+    "64:ff9b::7f00:1",
+    "2002:7f00:1::",
+    "::ffff:0:7f00:1",
+    "::ffff:127.0.0.1",
+]
+
+
+async def test_ipv6_spellings_of_internal_addresses_are_refused(tmp_path: Path) -> None:
+    refused: list[str] = []
+
+    async def report(message: str) -> None:
+        refused.append(message)
+
+    socket_path = tmp_path / "proxy.sock"
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(serve_egress, socket_path, EgressPolicy(any_host=True), report)
+            for address in EMBEDDED_LOOPBACK:
+                answer = await _through(
+                    socket_path, f"CONNECT [{address}]:80 HTTP/1.1\r\n\r\n".encode()
+                )
+                assert answer.startswith(b"HTTP/1.1 403 "), (address, answer)
+            nursery.cancel_scope.cancel()
+    assert refused == [
+        f"egress refused: {address}:80 resolves to no public address"
+        for address in EMBEDDED_LOOPBACK
+    ]
+
+
+@pytest.mark.parametrize(
+    ("address", "internal"),
+    [
+        *((address, True) for address in EMBEDDED_LOOPBACK),
+        ("64:ff9b::a9fe:a9fe", True),  # the metadata service through NAT64
+        ("::ffff:0:a00:1", True),  # 10.0.0.1, translated
+        ("2002:c0a8:101::1", True),  # 192.168.1.1, 6to4
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", True),  # Teredo, client 127.0.0.1
+        ("64:ff9b:1::1", True),  # local-use NAT64: the operator's own gateway
+        ("fec0::1", True),
+        ("64:ff9b::808:808", False),  # 8.8.8.8 through NAT64: public
+        ("2002:808:808::", False),
+        ("::ffff:8.8.8.8", False),
+        ("2001:4860:4860::8888", False),
+        ("8.8.8.8", False),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("::", True),
+    ],
+)
+def test_an_address_is_classified_by_the_ipv4_it_embeds(address: str, internal: bool) -> None:
+    assert is_internal(ipaddress.ip_address(address)) is internal
 
 
 @pytest.mark.parametrize(

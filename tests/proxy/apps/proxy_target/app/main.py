@@ -57,6 +57,14 @@ async def set_cookie() -> Response:
     return response
 
 
+@app.get("/odd-header")
+async def odd_header() -> Response:
+    response = PlainTextResponse("odd")
+    # Bytes past ASCII, as some apps send them: UTF-8 of a line separator and an é.
+    response.raw_headers.append((b"x-odd", "\u2028 é".encode()))
+    return response
+
+
 @app.api_route("/echo", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 async def echo(request: Request) -> dict:
     body = await request.body()

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import platformdirs
 
-from .auth import JWTAuthenticator
-from .settings import Settings
+from ..auth import JWTAuthenticator
+from ..settings import Settings
 
 __all__ = ["LOCAL_USER", "client_token", "remember_server_token", "server_tokens_path"]
 
@@ -113,9 +113,12 @@ def client_token(url: str, token: str | None) -> tuple[str, str]:
         # Never a new secret here: the server would not know it.
         where = "$PREVIEW_JWT_SECRET" if settings.jwt_secret else str(secret_file.resolve())
         authenticator = JWTAuthenticator(
-            settings.resolve_jwt_secret(), session_timeout=settings.session_timeout
+            settings.resolve_jwt_secret(),
+            session_timeout=settings.session_timeout,
+            max_lifetime=settings.jwt_max_lifetime,
         )
-        signed = authenticator.issue(LOCAL_USER, tier="pro", lifetime=3600)
+        lifetime = min(3600, settings.jwt_max_lifetime)
+        signed = authenticator.issue(LOCAL_USER, tier="pro", lifetime=lifetime)
         return signed, f"signed with the JWT secret in {where}"
     raise SystemExit(
         f"error: no token for {url}: none in {path} (start `preview serve` as this user),"

@@ -1,0 +1,16 @@
+"""What the client commands (``preview push``, ``launch``, ``logs``, ``stop``) need besides
+HTTP: where they find their bearer token (``token``) and what they print (``printing``:
+never the bearer token). Light on purpose: a client command imports none of the service."""
+
+from .printing import curl_line, describe_stop, print_event, print_launch
+from .token import LOCAL_USER, client_token, remember_server_token
+
+__all__ = [
+    "LOCAL_USER",
+    "client_token",
+    "curl_line",
+    "describe_stop",
+    "print_event",
+    "print_launch",
+    "remember_server_token",
+]

@@ -1,0 +1,66 @@
+"""What the client commands print: a launch (how to call the app), a stop, a log event.
+
+Apart from ``preview.cli`` so that what reaches the user's terminal is in one place, and
+testable without a service: none of it may show the bearer token.
+"""
+
+from __future__ import annotations
+
+import signal
+
+__all__ = ["curl_line", "describe_stop", "print_event", "print_launch"]
+
+_COLOURS = {"ERROR": "\x1b[31m", "WARN": "\x1b[33m", "DEBUG": "\x1b[2m"}
+_SYSTEM_COLOUR, _RESET = "\x1b[36m", "\x1b[0m"
+
+
+def print_launch(url: str, gid: str, body: dict, token_source: str) -> None:
+    """How to call the app, not only that it started."""
+    print(f"{body.get('previewInstanceId')}: {body.get('status')}")
+    if body.get("status") in ("failed", "stopped"):
+        print(f"  reason: {body.get('errorMessage')}")
+        for line in (body.get("errorLines") or [])[-8:]:  # the pinned cause, as the UI shows
+            print(f"  | {line}")
+        print(f"  logs:   preview logs {gid}")
+        return
+    proxy = f"{url.rstrip('/')}/api/generations/{gid}/preview/proxy/"
+    token = body.get("previewToken", "")
+    print(f"  app:    {body.get('baseUrl')}")
+    print(f"  proxy:  {proxy}")
+    print(f"  call:   {curl_line(proxy, token, token_source)}")
+    print(f"  logs:   preview logs {gid} --follow")
+
+
+def curl_line(proxy: str, preview_token: str, token_source: str) -> str:
+    """How to call the app, without the bearer token: it is the user's (30 days, every
+    generation of theirs), and a terminal's scrollback, a shared screen or a pasted log
+    is no place for it. Where it came from ``$PREVIEW_TOKEN``, the line names the
+    variable, so that it still works as printed in that shell."""
+    if token_source == "$PREVIEW_TOKEN":
+        bearer = '"Authorization: Bearer $PREVIEW_TOKEN"'
+    else:
+        bearer = "'Authorization: Bearer …'"  # the token of --token, or preview serve's
+    return f"curl -H {bearer} -H 'X-Preview-Token: {preview_token}' {proxy}"
+
+
+def describe_stop(status: str | None, code: int | None) -> str:
+    """``stopped (SIGTERM)``: a stop we asked for is no crash; the raw code follows."""
+    if code is None:
+        return str(status)
+    if code >= 0:
+        return f"{status} (exit code {code})"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    return f"{status} ({name}; exit code {code})"
+
+
+def print_event(event: dict, colour: bool) -> None:
+    text = f"{event['timestamp']} {event['level']:<5} {event['message']}"
+    if colour:  # the level first (an ERROR is red whoever said it), then the source
+        tint = _COLOURS.get(event["level"]) or (
+            _SYSTEM_COLOUR if event["source"] == "system" else ""
+        )
+        text = f"{tint}{text}{_RESET}" if tint else text
+    print(text, flush=True)
