@@ -15,13 +15,21 @@ from typing import Any
 __all__ = ["Authenticator", "JWTAuthenticator", "PreviewError", "Settings", "User", "create_app"]
 
 _HOMES = {
-    "create_app": ".app",
     "Authenticator": ".auth",
     "JWTAuthenticator": ".auth",
     "User": ".auth",
     "PreviewError": ".errors",
     "Settings": ".settings",
 }
+
+
+def create_app(*args: Any, **kwargs: Any) -> Any:
+    """:func:`preview.app.create_app` (a function here, not a lazy name: an ASGI server's
+    ``preview:create_app()`` is evaluated in this module's namespace, which a module
+    ``__getattr__`` does not serve)."""
+    from .app import create_app as create
+
+    return create(*args, **kwargs)
 
 
 def __getattr__(name: str) -> Any:
