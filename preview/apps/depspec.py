@@ -66,11 +66,14 @@ class PythonDeps:
 class NodeDeps:
     package_json: bytes
     lockfile: tuple[str, bytes] | None  # (name, content): package-lock.json or npm-shrinkwrap
+    tools: tuple[str, ...] = ()  # packages added beside the app's own (tsx for a .ts entry)
 
     def key(self) -> str:
         digest = hashlib.sha256(self.package_json)
         if self.lockfile is not None:
             digest.update(self.lockfile[0].encode() + b"\0" + self.lockfile[1])
+        if self.tools:
+            digest.update(b"\0tools\0" + "\0".join(self.tools).encode())
         return "node-" + digest.hexdigest()[:24]
 
 
@@ -223,10 +226,11 @@ def _pyproject_requirements(
     return None
 
 
-def node_dependencies(files: dict[str, bytes]) -> NodeDeps | None:
+def node_dependencies(files: dict[str, bytes], tools: tuple[str, ...] = ()) -> NodeDeps | None:
+    """The app's package.json and lockfile; ``tools``: packages the build adds."""
     if "package.json" not in files:
         return None
     for name in ("npm-shrinkwrap.json", "package-lock.json"):
         if name in files:
-            return NodeDeps(files["package.json"], (name, files[name]))
-    return NodeDeps(files["package.json"], None)
+            return NodeDeps(files["package.json"], (name, files[name]), tools)
+    return NodeDeps(files["package.json"], None, tools)

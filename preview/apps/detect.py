@@ -4,7 +4,8 @@ In order, the first that applies wins: the launch option ``command``; a ``Procfi
 ``web:`` line; a Python ASGI app (FastAPI, Starlette, Litestar, Quart, Falcon's ASGI app)
 or its factory, wherever the module creating it lives; a WSGI app or factory (Flask,
 Bottle, Falcon, Pyramid's ``config.make_wsgi_app()``); a Django project (``manage.py``); a
-module-level ``application`` in a ``wsgi.py``; a Node app (``package.json``). Set-up steps
+module-level ``application`` in a ``wsgi.py``; a Node app (``package.json``: see
+:mod:`.nodeapp`, whose ``build`` script is a set-up step). Set-up steps
 come with it: Django's ``migrate``, ``alembic upgrade head`` when there is an
 ``alembic.ini`` in the app's directory or one above it (run where the ini is: its paths are
 relative to it), a Procfile ``release:`` line, or the ``setup`` launch option.
@@ -15,12 +16,12 @@ ready (``{root_path}`` too, for a given ``command``).
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
 
 from ..errors import BadRequest
+from .nodeapp import node_hint, node_start
 from .pyapp import FoundApp, find_app, find_wsgi_module, python_files
 
 __all__ = ["Detection", "detect", "nearest", "python_files"]
@@ -34,7 +35,7 @@ _LOOKED_FOR = [
     "a Flask, Bottle, Falcon or Pyramid app or factory",
     "a Django manage.py",
     "a wsgi.py with a module-level application",
-    "a package.json with scripts.start or main",
+    "a package.json with a start:prod, start or dev script or a main (its build script first)",
 ]
 
 
@@ -51,6 +52,7 @@ class Detection:
     asgi: bool = False  # uvicorn serving an ASGI app: --root-path may be added
     notes: list[str] = field(default_factory=list)
     setup_dirs: tuple[str, ...] = ()  # each step's directory in the upload ("": the root)
+    node_tools: tuple[str, ...] = ()  # npm packages the build adds (tsx for a .ts entry)
 
     def setup_steps(self) -> list[tuple[tuple[str, ...], str]]:
         """(template, directory in the upload) of each set-up step, in order."""
@@ -91,9 +93,14 @@ def detect(
             or _node(files)
         )
     if found is None:
+        example = (
+            node_hint(files)
+            if _language(files) == "node"
+            else '["{python}", "-m", "uvicorn", "main:app", "--port", "{port}"]'
+        )
         raise BadRequest(
             "Found no way to start this app. Give the launch option command "
-            '(for example ["{python}", "-m", "uvicorn", "main:app", "--port", "{port}"]).',
+            f"(for example {example}).",
             code="nothing_to_run",
             details={"lookedFor": _LOOKED_FOR, "option": "command"},
         )
@@ -219,23 +226,11 @@ def _django(files: dict[str, bytes]) -> Detection | None:
 
 
 def _node(files: dict[str, bytes]) -> Detection | None:
-    raw = files.get("package.json")
-    if raw is None:
+    found = node_start(files)
+    if found is None:
         return None
-    try:
-        package = json.loads(raw)
-    except (ValueError, RecursionError):  # not JSON, or nested past the decoder's limit
-        package = None
-    if not isinstance(package, dict):
-        return None
-    scripts = package.get("scripts")
-    if isinstance(scripts, dict) and isinstance(scripts.get("start"), str):
-        return Detection("node", ("npm", "start", "--silent"), "package.json", "node")
-    main = package.get("main")
-    if isinstance(main, str) and main.strip():
-        entry = main.strip()
-    else:
-        entry = next((f for f in ("server.js", "index.js", "app.js") if f in files), "")
-    if entry:
-        return Detection("node", ("node", _escape(entry)), "package.json", "node")
-    return None
+    notes = [found.note] if found.note else []
+    return Detection(
+        "node", found.argv, "package.json", "node", found.setup,
+        notes=notes, node_tools=found.tools,
+    )  # fmt: skip

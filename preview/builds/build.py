@@ -237,8 +237,16 @@ class EnvBuilder:
                 ["npm", command, "--no-progress"], path, {**env, "HOME": str(path)},
                 with_progress(publish), confined=confined if self._sandbox() else None,
             )  # fmt: skip
+            if deps.tools:  # beside the app's own, its lockfile and package.json untouched
+                await publish([("INFO", f"adding {', '.join(deps.tools)}")], "stdout")
+                await self._step(
+                    ["npm", "install", "--no-save", "--no-progress", *deps.tools], path,
+                    {**env, "HOME": str(path)}, with_progress(publish),
+                    confined=confined if self._sandbox() else None,
+                )  # fmt: skip
 
         what = deps.lockfile[0] if deps.lockfile else "package.json"
+        what += "".join(f" + {tool}" for tool in deps.tools)
         return await self.cache.acquire(deps.key(), build, publish, say, f"npm, {what}")
 
     # -- one step -------------------------------------------------------------------

@@ -1,0 +1,69 @@
+"""Node and TypeScript apps launched as uploaded, built by real npm installs from the
+registry: a build script (tsc) run as a set-up step before ``start``, a project with
+only a ``dev`` script (tsx watch, run without its watcher), a ``.ts`` main run by a tsx
+the build adds."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+import trio
+
+from ..conftest import Service
+from .test_build import BUILD_WAIT, app_files, launched, messages
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+
+
+async def test_typescript_express_is_built_by_tsc_then_started(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("ts_express_build"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"] == "npm start --silent"
+        assert (await service.app_get(body, "/items/1")).json() == {"id": 1, "name": "typed apple"}
+        assert (await service.app_get(body, "/")).json() == {"compiled": True}
+        events = await service.history(body["gid"])
+        system = messages(events, "system")
+        assert "setup: npm run build" in system
+        assert any("tsc" in m for m in messages(events, "setup"))
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_only_a_dev_script_runs_without_its_watcher(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("ts_dev_only"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"].endswith("; tsx src/index.ts")
+        answer = (await service.app_get(body, "/ada")).json()
+        assert answer == {"hello": "ada", "watched": False}
+        system = messages(await service.history(body["gid"]), "system")
+        assert "the dev script without its watcher: tsx src/index.ts" in system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_typescript_main_runs_with_a_tsx_the_build_adds(builder_service: Service) -> None:
+    service = builder_service
+    files = {
+        "package.json": json.dumps({"name": "ts-main", "main": "src/index.ts"}),
+        "src/index.ts": (
+            'import { createServer } from "node:http";\n'
+            "const port: number = Number(process.env.PORT);\n"
+            "createServer((_req, res) => res.end(JSON.stringify({ typed: true })))"
+            '.listen(port, "127.0.0.1");\n'
+        ),
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"typed": True}
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("(npm, package.json + tsx@^4)" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
