@@ -20,6 +20,7 @@ import uv
 
 from ..logs import OutputTails
 from .steps import Publish
+from .toolerrors import tool_failure
 
 __all__ = [
     "SAFE_PATH",
@@ -74,8 +75,16 @@ def version_key(text: str) -> tuple[int, ...]:
 def installer_failure(tails: OutputTails, tool: str) -> tuple[str, list[str]]:
     """The installer's reason and the lines that explain it, from stderr first (where uv
     and npm write their errors; a stdout line between them is not part of them)."""
+    if tool == "npm":
+        found = tool_failure(list(tails.lines) or _both(tails))
+        if found is not None:
+            return found
     reason, lines = tails.cause(_reason)
     return reason or f"{tool} failed", relevant_lines(lines)
+
+
+def _both(tails: OutputTails) -> list[str]:
+    return [*tails.streams["stdout"].lines, *tails.streams["stderr"].lines]
 
 
 def failure_reason(tail: list[str], tool: str) -> str:
@@ -95,6 +104,8 @@ def _reason(tail: list[str]) -> str | None:
                 break
         return _clip(reason)
     for line in reversed(tail):
+        if "A complete log of this run" in line:  # npm's: names a file, says nothing
+            continue
         if "ERR!" in line or "error" in line.lower():
             return _clip(line.replace("npm ERR!", "").replace("npm error", "").strip())
     return None

@@ -33,6 +33,7 @@ from ..sandbox.process import ChildLimits, describe_exit
 from ..settings import Settings
 from .build import BuildFailed, EnvBuilder, Lease
 from .steps import Publish, run_logged
+from .toolerrors import tool_failure
 
 if TYPE_CHECKING:
     from ..apps.spec import LaunchSpec
@@ -280,6 +281,9 @@ async def _setup_step(
     if result.timed_out:
         raise BuildFailed(f"setup step timed out after {settings.build_timeout:g} s: {shown}")
     if not result.ok:
-        cause, lines = result.cause()  # stderr first: a traceback is its own sequence
         reason = f"setup step failed ({describe_exit(result.returncode)}): {shown}"
+        told = tool_failure(result.tail)  # tsc's errors (on stdout), npm's
+        if told is not None:
+            raise BuildFailed(f"{reason}: {told[0]}", told[1])
+        cause, lines = result.cause()  # stderr first: a traceback is its own sequence
         raise BuildFailed(reason + (f": {cause}" if cause else ""), lines[-15:])

@@ -36,6 +36,18 @@ async def test_typescript_express_is_built_by_tsc_then_started(builder_service: 
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_typescript_errors_fail_the_build_step(builder_service: Service) -> None:
+    service = builder_service
+    files = app_files("ts_express_build")
+    files["src/index.ts"] += "\nconst wrong: number = 'text';\nconst worse: string = 42;\n"
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "failed"
+        assert "TypeScript: 2 errors in src/index.ts" in body["errorMessage"], body
+        assert "\x1b" not in body["errorMessage"]
+        assert any("TS2322" in line for line in body["errorLines"])
+
+
 async def test_only_a_dev_script_runs_without_its_watcher(builder_service: Service) -> None:
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
@@ -67,3 +79,16 @@ async def test_typescript_main_runs_with_a_tsx_the_build_adds(builder_service: S
         system = messages(await service.history(body["gid"]), "system")
         assert any("(npm, package.json + tsx@^4)" in m for m in system), system
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_missing_npm_package_is_named(builder_service: Service) -> None:
+    service = builder_service
+    package = {"name": "broken", "main": "index.js", "dependencies": {"left-padd-nope-x": "^1.0.0"}}
+    files = {"package.json": json.dumps(package), "index.js": ""}
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "failed"
+        # npm 11 names the package in its 404 (older ones with the range asked for).
+        assert body["errorMessage"].startswith("package left-padd-nope-x")
+        assert body["errorMessage"].endswith(" is not in the registry")
+        assert not any("complete log" in line for line in body["errorLines"])
