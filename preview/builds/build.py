@@ -30,16 +30,17 @@ from ..settings import Settings
 from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project, write_node_project
 from .installers import (
     SAFE_PATH,
-    find_interpreter,
     installer_failure,
     interpreter_path,
     machine_network,
     with_progress,
 )
+from .interpreters import Choices, Interpreter, interpreter_choices
 from .steps import Publish, run_logged
 
 __all__ = ["BuildFailed", "EnvBuilder", "Lease", "PythonEnv"]
 
+_SOURCE_BUILDS = 3  # interpreters a build from source is tried with, at most
 _BUILD_MEMORY = 4 * 1024 * 1024 * 1024  # uv's and npm's worker threads reserve address space
 # A confined step: (its environment's dir, shared caches, read-only dirs, tools) — all
 # writable but the last two.
@@ -63,7 +64,7 @@ class EnvBuilder:
         self.settings = settings
         self.cache = EnvCache(settings)
         self.root = self.cache.root
-        self._interpreters: dict[str | None, tuple[str, str]] = {}
+        self._interpreters: dict[str | None, Choices] = {}
         # Set by the supervisor once probed: builds run the upload's code (sdists' build
         # backends, npm's install scripts), so they are confined like the app, with
         # egress only to the package indexes.
@@ -74,8 +75,58 @@ class EnvBuilder:
     async def python_env(
         self, deps: PythonDeps, server: str | None, publish: Publish, say: Say
     ) -> tuple[Lease, PythonEnv]:
-        """A leased environment with ``deps`` (and ``server`` when not listed) installed."""
-        interpreter, version = await self._interpreter(deps)
+        """A leased environment with ``deps`` (and ``server`` when not listed) installed.
+
+        Where several interpreters present fit the app's request (see ``interpreters``),
+        the first for which every package has a wheel is taken (each tried with
+        ``--no-build``, its output kept back: a failed try shows as one line); if none
+        has, each is built from source in turn until one succeeds."""
+        choices = await self._interpreter(deps)
+        if choices.note is not None:
+            await say(choices.note)
+        first, *others = choices.interpreters
+        if not others:
+            return await self._python_env(deps, server, first, publish, say)
+        missing: list[str] = []
+        for interpreter in choices.interpreters:
+            held: list[tuple[list[tuple[str, str]], str]] = []
+            try:
+                built = await self._python_env(
+                    deps, server, interpreter, _holding(held), say, wheels_only=True
+                )
+            except BuildFailed as failure:
+                missing.append(f"Python {interpreter.version}: {failure.message}")
+                continue
+            for lines, stream in held:
+                await publish(lines, stream)
+            if missing:
+                await say(
+                    f"Python {interpreter.version}: wheels for every package "
+                    f"(not on {'; '.join(missing)})"
+                )
+            return built
+        failure: BuildFailed | None = None
+        for interpreter in choices.interpreters[:_SOURCE_BUILDS]:
+            if failure is not None:
+                await say(f"{failure.message}: trying Python {interpreter.version}")
+            try:
+                return await self._python_env(deps, server, interpreter, publish, say)
+            except BuildFailed as failed:
+                failure = failed
+        assert failure is not None
+        raise failure
+
+    async def _python_env(
+        self,
+        deps: PythonDeps,
+        server: str | None,
+        chosen: Interpreter,
+        publish: Publish,
+        say: Say,
+        *,
+        wheels_only: bool = False,
+    ) -> tuple[Lease, PythonEnv]:
+        interpreter, version = chosen.path, chosen.version
         extra = (server,) if server and server not in deps.names() else ()
         index = f"{self.settings.package_index_url}|{self.settings.find_links}"
         key = deps.key(f"{version}@{interpreter}", extra, index)
@@ -93,7 +144,7 @@ class EnvBuilder:
                     ["sync", "--frozen", "--no-install-project", "--no-dev", "--python", python,
                      *self._index_args()],
                     project, publish, {"UV_PROJECT_ENVIRONMENT": str(path)},
-                    env_dir=path, read_only=base,
+                    env_dir=path, read_only=base, wheels_only=wheels_only,
                 )  # fmt: skip
             requirements = [*deps.requirements, *extra]
             if requirements:
@@ -101,18 +152,19 @@ class EnvBuilder:
                 await trio.to_thread.run_sync(listed.write_text, "\n".join(requirements) + "\n")
                 await self._install(
                     ["pip", "install", "--python", python, "-r", str(listed), *self._index_args()],
-                    path, publish, {}, env_dir=path, read_only=base,
+                    path, publish, {}, env_dir=path, read_only=base, wheels_only=wheels_only,
                 )  # fmt: skip
 
         what = deps.source or "no dependency file"
         lease = await self.cache.acquire(key, build, publish, say, f"Python {version}, {what}")
         return lease, PythonEnv(str(lease.path / "bin" / "python"), version)
 
-    async def _interpreter(self, deps: PythonDeps) -> tuple[str, str]:
-        """(path, version) of the interpreter uv picks for the app's request."""
+    async def _interpreter(self, deps: PythonDeps) -> Choices:
+        """The interpreters that fit the app's request, uv's pick first."""
         request = deps.python_request
         if request not in self._interpreters:
-            found = await find_interpreter(request, self._uv_env(discovery=True))
+            env = self._uv_env(discovery=True)
+            found = await interpreter_choices(request, deps.python_source, env)
             if isinstance(found, list):
                 raise BuildFailed(
                     f"no Python interpreter here fits {request!r} (asked by "
@@ -130,13 +182,17 @@ class EnvBuilder:
         *,
         env_dir: Path,
         read_only: tuple[Path, ...],
+        wheels_only: bool = False,
     ) -> None:
-        """Install into ``env_dir``. Confined, in two steps, so that no code of the upload
-        ever runs with the shared download cache writable (it could plant files that
-        later builds of other apps copy): wheels only first (``--no-build``: uv alone
-        writes the cache, with what the index served), and only if some package must be
-        built from source, again with a cache of this build's own."""
-        if self._sandbox() is None:
+        """Install into ``env_dir`` (``wheels_only``: the first step alone). Confined,
+        in two steps, so that no code of the upload ever runs with the shared download
+        cache writable (it could plant files that later builds of other apps copy):
+        wheels only first (``--no-build``: uv alone writes the cache, with what the
+        index served), and only if some package must be built from source, again with
+        a cache of this build's own."""
+        if wheels_only:
+            args = [*args, "--no-build"]
+        if self._sandbox() is None or wheels_only:
             await self._uv(args, cwd, publish, env, env_dir=env_dir, read_only=read_only)
             return
         try:
@@ -293,3 +349,12 @@ class EnvBuilder:
             )  # fmt: skip
         if not result.ok:
             raise BuildFailed(*installer_failure(result.tails, Path(argv[0]).name))
+
+
+def _holding(held: list[tuple[list[tuple[str, str]], str]]) -> Publish:
+    """A publish that keeps the batches in ``held`` (a try whose output may not count)."""
+
+    async def hold(lines: list[tuple[str, str]], stream: str) -> None:
+        held.append((lines, stream))
+
+    return hold

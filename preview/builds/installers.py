@@ -31,6 +31,7 @@ __all__ = [
     "machine_network",
     "progress_summary",
     "relevant_lines",
+    "uv_output",
     "version_key",
     "with_progress",
 ]
@@ -154,11 +155,11 @@ async def find_interpreter(request: str | None, env: dict[str, str]) -> tuple[st
     when none fits, the versions present instead. No code of the upload runs."""
     find = ["python", "find", "--python-preference", "only-system"]
     asked = [request] if request else []
-    found = await _uv_output([*find, *asked], env)
-    version = await _uv_output([*find, "--show-version", *asked], env)
+    found = await uv_output([*find, *asked], env)
+    version = await uv_output([*find, "--show-version", *asked], env)
     if found is not None and version is not None:
         return found, version
-    listed = await _uv_output(
+    listed = await uv_output(
         ["python", "list", "--only-installed", "--python-preference", "only-system",
          "--output-format", "json"], env,
     )  # fmt: skip
@@ -170,7 +171,7 @@ async def find_interpreter(request: str | None, env: dict[str, str]) -> tuple[st
     return sorted((v for v in versions if v), key=version_key, reverse=True)
 
 
-async def _uv_output(args: list[str], env: dict[str, str]) -> str | None:
+async def uv_output(args: list[str], env: dict[str, str]) -> str | None:
     """A quick uv query: its stdout, None if it failed (or took over _QUERY_TIME)."""
     result = None
     with trio.move_on_after(_QUERY_TIME):  # then it is killed, and counts as failed
