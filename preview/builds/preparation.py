@@ -223,6 +223,11 @@ async def prepare_app(
         deps = python_dependencies(files, detection.detected_from)
         listed_in = os.path.basename(deps.source) if deps.source else "requirements.txt"
         requirements = "\n".join(deps.requirements) or None
+        if deps.inferred is not None:
+            await say(
+                "no requirements.txt or pyproject.toml: installing what the app imports "
+                f"({deps.inferred})"
+            )
         for note in deps.notes:  # what the spec could not say exactly (Poetry's ||, …)
             await publish([("WARN", note)], "stdout")
         lease, env = await builder.python_env(deps, detection.server, publish, say)
