@@ -29,7 +29,9 @@ from .upstream import Upstream
 __all__ = ["AnyPort", "printed_port"]
 
 _LOOK_FIRST, _LOOK_SLOWEST = 0.01, 0.25  # how often the socket table is read
-_SETTLED = 3  # looks in a row that find the same other port, and $PORT still closed
+# How long another port must listen, $PORT staying closed, before it is taken: an app
+# may open a side port (metrics, a debugger) a while before its HTTP one.
+_SETTLED = 1.0
 _SAYS_PORT = re.compile(
     r"(?i)(?:listen|running|started|serving|server|ready|http://|https://)"
     r"[^\n]*?(?:port\s*[:=]?\s*|:)(\d{2,5})\b"
@@ -102,7 +104,7 @@ class AnyPort:
         confinement = self._confinement
         assert confinement is not None
         relays = {port for port, _ in confinement.outbound.relays}
-        sandbox_pid, seen, times = None, None, 0
+        sandbox_pid, seen, since = None, None, 0.0
         delay = _LOOK_FIRST
         while process.poll() is None:
             await trio.sleep(delay)
@@ -116,11 +118,12 @@ class AnyPort:
                 return None
             others = {p: a for p, a in ports.items() if p not in relays}
             if not others:
-                seen, times = None, 0
+                seen = None
                 continue
             port = min(others)
-            seen, times = (port, times + 1) if seen == port else (port, 1)
-            if times >= _SETTLED:
+            if seen != port:
+                seen, since = port, trio.current_time()
+            elif trio.current_time() - since >= _SETTLED:
                 self._sandbox_pid = sandbox_pid
                 return port, others[port]
         return None

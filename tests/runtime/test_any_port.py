@@ -75,6 +75,29 @@ async def test_python_app_on_a_fixed_port_is_served_without_a_build(service: Ser
         assert (await service.stop(gid)).status_code == 200
 
 
+SIDE_PORT_FIRST = """
+import http.server, os, socket, time
+side = socket.socket()
+side.bind(("127.0.0.1", 9100))
+side.listen()  # a metrics port, open a while before the HTTP one
+time.sleep(0.5)
+handler = http.server.SimpleHTTPRequestHandler
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), handler).serve_forever()
+"""
+
+
+async def test_a_side_port_opened_first_is_not_taken_for_the_app(service: Service) -> None:
+    require_any_port(service)
+    with trio.fail_after(30):
+        gid = await service.upload({"server.py": SIDE_PORT_FIRST, "hello.txt": "from $PORT"})
+        body = (await service.launch(gid, command=["{python}", "server.py"])).json()
+        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+        assert (await service.app_get({"gid": gid, **body}, "/hello.txt")).text == "from $PORT"
+        system = messages(await service.history(gid), "system")
+        assert not any(m.startswith("the app listens on") for m in system), system
+        assert (await service.stop(gid)).status_code == 200
+
+
 async def test_timeout_names_the_port_the_app_printed(settings: Settings) -> None:
     quick = replace(settings, sandbox="off", startup_timeout=2.0)
     async with running_service(quick) as service:
