@@ -72,6 +72,7 @@ class NodeDeps:
     package_json: bytes
     lockfile: tuple[str, bytes] | None  # (name, content): package-lock.json or npm-shrinkwrap
     tools: tuple[str, ...] = ()  # packages added beside the app's own (tsx for a .ts entry)
+    prisma: tuple[str, bytes] | None = None  # (path, content): the client generated from it
 
     def key(self) -> str:
         digest = hashlib.sha256(self.package_json)
@@ -79,6 +80,8 @@ class NodeDeps:
             digest.update(self.lockfile[0].encode() + b"\0" + self.lockfile[1])
         if self.tools:
             digest.update(b"\0tools\0" + "\0".join(self.tools).encode())
+        if self.prisma is not None:
+            digest.update(b"\0prisma\0" + self.prisma[0].encode() + b"\0" + self.prisma[1])
         return "node-" + digest.hexdigest()[:24]
 
 
@@ -234,11 +237,15 @@ def _pyproject_requirements(
     return None
 
 
-def node_dependencies(files: dict[str, bytes], tools: tuple[str, ...] = ()) -> NodeDeps | None:
-    """The app's package.json and lockfile; ``tools``: packages the build adds."""
+def node_dependencies(
+    files: dict[str, bytes], tools: tuple[str, ...] = (), prisma: str | None = None
+) -> NodeDeps | None:
+    """The app's package.json and lockfile; ``tools``: packages the build adds;
+    ``prisma``: the Prisma schema whose client the build generates."""
     if "package.json" not in files:
         return None
+    schema = (prisma, files[prisma]) if prisma is not None and prisma in files else None
     for name in ("npm-shrinkwrap.json", "package-lock.json"):
         if name in files:
-            return NodeDeps(files["package.json"], (name, files[name]), tools)
-    return NodeDeps(files["package.json"], None, tools)
+            return NodeDeps(files["package.json"], (name, files[name]), tools, schema)
+    return NodeDeps(files["package.json"], None, tools, schema)

@@ -40,6 +40,7 @@ from .steps import Publish, run_logged
 
 __all__ = ["BuildFailed", "EnvBuilder", "Lease", "PythonEnv"]
 
+_PRISMA_ENGINES = ("binaries.prisma.sh",)  # where prisma generate fetches its engines
 _SOURCE_BUILDS = 3  # interpreters a build from source is tried with, at most
 _BUILD_MEMORY = 4 * 1024 * 1024 * 1024  # uv's and npm's worker threads reserve address space
 # A confined step: (its environment's dir, shared caches, read-only dirs, tools) — all
@@ -273,14 +274,16 @@ class EnvBuilder:
     # -- Node -----------------------------------------------------------------------
 
     async def node_modules(self, deps: NodeDeps, publish: Publish, say: Say) -> Lease:
-        """A leased directory whose ``node_modules`` has the app's packages installed."""
+        """A leased directory whose ``node_modules`` has the app's packages installed
+        (and the tools it needs but does not list); with a Prisma schema, its client
+        generated (Prisma's engines fetched from their host, which the build may reach)."""
 
         async def build(path: Path, publish: Publish) -> None:
             await trio.to_thread.run_sync(write_node_project, path, deps)
             command = "ci" if deps.lockfile is not None else "install"
             env = {
                 "PATH": SAFE_PATH,
-                "HOME": str(self.root),
+                "HOME": str(path),
                 "npm_config_cache": str(self.root / ".npm-cache"),
                 "npm_config_update_notifier": "false",
                 "npm_config_fund": "false",
@@ -288,21 +291,24 @@ class EnvBuilder:
                 "npm_config_color": "false",
                 **machine_network(),
             }
-            confined = (path, (self.root / ".npm-cache",), (), ())
-            await self._step(
-                ["npm", command, "--no-progress"], path, {**env, "HOME": str(path)},
-                with_progress(publish), confined=confined if self._sandbox() else None,
-            )  # fmt: skip
+            confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None
+            steps = [["npm", command, "--no-progress"]]
             if deps.tools:  # beside the app's own, its lockfile and package.json untouched
-                await publish([("INFO", f"adding {', '.join(deps.tools)}")], "stdout")
+                steps.append(["npm", "install", "--no-save", "--no-progress", *deps.tools])
+            for argv in steps:
+                await self._step(argv, path, env, with_progress(publish), confined=confined)
+            if deps.prisma is not None:
+                schema = deps.prisma[0]
+                await publish([("INFO", f"prisma generate --schema {schema}")], "stdout")
                 await self._step(
-                    ["npm", "install", "--no-save", "--no-progress", *deps.tools], path,
-                    {**env, "HOME": str(path)}, with_progress(publish),
-                    confined=confined if self._sandbox() else None,
+                    [f"{path}/node_modules/.bin/prisma", "generate", "--schema", schema], path,
+                    {**env, "PRISMA_HIDE_UPDATE_MESSAGE": "1"}, with_progress(publish),
+                    confined=confined, also=_PRISMA_ENGINES,
                 )  # fmt: skip
 
         what = deps.lockfile[0] if deps.lockfile else "package.json"
         what += "".join(f" + {tool}" for tool in deps.tools)
+        what += f" + prisma generate ({deps.prisma[0]})" if deps.prisma is not None else ""
         return await self.cache.acquire(deps.key(), build, publish, say, f"npm, {what}")
 
     # -- one step -------------------------------------------------------------------
@@ -319,13 +325,14 @@ class EnvBuilder:
         publish: Publish,
         *,
         confined: _Confined | None = None,
+        also: tuple[str, ...] = (),
     ) -> None:
         confinement = None
         isolation = self._sandbox()
         if confined is not None and isolation is not None:
             env_dir, caches, read_only, tools = confined
             index = EgressPolicy.for_builds(
-                self.settings.package_index_url, self.settings.find_links
+                self.settings.package_index_url, self.settings.find_links, also
             )
             confinement = await isolation.confine_build(
                 self.settings, env_dir, cwd, caches=caches, read_only=read_only, tools=tools,

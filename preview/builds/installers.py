@@ -76,7 +76,7 @@ def version_key(text: str) -> tuple[int, ...]:
 def installer_failure(tails: OutputTails, tool: str) -> tuple[str, list[str]]:
     """The installer's reason and the lines that explain it, from stderr first (where uv
     and npm write their errors; a stdout line between them is not part of them)."""
-    if tool == "npm":
+    if tool in ("npm", "prisma"):
         found = tool_failure(list(tails.lines) or _both(tails))
         if found is not None:
             return found

@@ -233,7 +233,7 @@ async def prepare_app(
         lease, env = await builder.python_env(deps, detection.server, publish, say)
         python, version = env.python, env.version
     else:
-        deps_node = node_dependencies(files, detection.node_tools)
+        deps_node = node_dependencies(files, detection.node_tools, detection.prisma_schema)
         for note in detection.notes:  # how the start differs from what the app declared
             await say(note)
         if deps_node is not None and "node_modules" not in {p.split("/")[0] for p in files}:

@@ -26,6 +26,12 @@ _TSC = re.compile(
     r"^(?P<file>[^\s(:][^(:]*?)(?:\((?P<line>\d+),(?P<col>\d+)\)|:(?P<line2>\d+):(?P<col2>\d+))"
     r"\s*[:-]\s*error\s+(?P<code>TS\d+):\s*(?P<text>.*)$"
 )
+# Prisma's CLI fetching its engines: "Failed to fetch sha256 checksum at <url> - 403
+# Forbidden", "request to <url> failed, reason: getaddrinfo ENOTFOUND …"
+_PRISMA_FETCH = re.compile(
+    r"(?:Failed to fetch .*? at|request to) https?://(?P<host>[^/\s]+)\S*"
+    r"(?: - (?P<status>.+)| failed, reason: (?P<reason>.+))"
+)
 _MAX_LINES = 15
 
 
@@ -37,7 +43,7 @@ def tool_failure(lines: list[str]) -> tuple[str, list[str]] | None:
     """(reason, the lines that show it) when ``lines`` hold npm's or tsc's error; None
     when they hold neither."""
     clean = [strip_ansi(line).rstrip() for line in lines]
-    return _typescript(clean) or _npm(clean)
+    return _typescript(clean) or _prisma(clean) or _npm(clean)
 
 
 def _typescript(lines: list[str]) -> tuple[str, list[str]] | None:
@@ -57,6 +63,15 @@ def _typescript(lines: list[str]) -> tuple[str, list[str]] | None:
         f"{first.group('file')}({at}) {first.group('code')}: {first.group('text')}"
     )
     return reason, [line for line, _ in errors][:_MAX_LINES]
+
+
+def _prisma(lines: list[str]) -> tuple[str, list[str]] | None:
+    for i, line in enumerate(lines):
+        if (m := _PRISMA_FETCH.search(line)) is not None:
+            why = (m.group("status") or m.group("reason") or "").strip()
+            reason = f"Prisma's engines could not be fetched from {m.group('host')} ({why})"
+            return reason, [line for line in lines[i : i + 3] if line.strip()]
+    return None
 
 
 def _npm(lines: list[str]) -> tuple[str, list[str]] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 
 import pytest
 import trio
@@ -92,3 +93,41 @@ async def test_missing_npm_package_is_named(builder_service: Service) -> None:
         assert body["errorMessage"].startswith("package left-padd-nope-x")
         assert body["errorMessage"].endswith(" is not in the registry")
         assert not any("complete log" in line for line in body["errorLines"])
+
+
+def _prisma_engines_reachable() -> bool:
+    try:
+        socket.getaddrinfo("binaries.prisma.sh", 443)
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(
+    not _prisma_engines_reachable(),
+    reason="binaries.prisma.sh (Prisma's engines, which prisma generate fetches) is unreachable",
+)
+async def test_prisma_client_generated_and_sqlite_database_pushed(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("prisma_sqlite"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        created = await service.app_request(body, "POST", "/")
+        assert created.json() == [{"id": 1, "text": "hi"}]
+        system = messages(await service.history(body["gid"]), "system")
+        assert any(m.startswith("setup: node_modules/.bin/prisma db push") for m in system)
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@pytest.mark.skipif(_prisma_engines_reachable(), reason="Prisma's engines are reachable here")
+async def test_prisma_engines_out_of_reach_are_named(builder_service: Service) -> None:
+    """Where the build cannot fetch Prisma's engines, the launch says so (not Prisma's
+    'set PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING' advice)."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("prisma_sqlite"))
+        assert body["status"] == "failed"
+        message = body["errorMessage"]
+        assert message.startswith("Prisma's engines could not be fetched from binaries.prisma.sh")
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("prisma generate (prisma/schema.prisma)" in m for m in system), system

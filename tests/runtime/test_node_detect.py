@@ -94,3 +94,47 @@ def test_nothing_to_run_in_a_node_upload_suggests_a_node_command() -> None:
     with pytest.raises(BadRequest) as bare:
         detect({"package.json": b"{}"})
     assert '["node", "server.js"]' in bare.value.message
+
+
+PRISMA_SQLITE = """generator client {
+  provider = "prisma-client-js"
+}
+datasource db {
+  provider = "sqlite"
+  url      = env("DATABASE_URL")
+}
+model Note {
+  id   Int    @id @default(autoincrement())
+  text String
+}
+"""
+
+
+def test_prisma_client_is_generated_by_the_build_then_its_database_made() -> None:
+    package = {
+        "main": "index.js",
+        "dependencies": {"@prisma/client": "^6.16.0"},
+        "scripts": {"build": "tsc"},
+    }
+    files = {"index.js": "", "prisma/schema.prisma": PRISMA_SQLITE}
+    found = _node(package, files)
+    assert found.prisma_schema == "prisma/schema.prisma"
+    assert found.node_tools == ("prisma@^6.16.0",)  # the CLI, of the client's version
+    push = ("node_modules/.bin/prisma", "db", "push", "--skip-generate")
+    assert found.setup == (("npm", "run", "build"), (*push, "--schema", "prisma/schema.prisma"))
+    # Migrations, when it has them, instead of db push.
+    migrated = _node(
+        package, {**files, "prisma/migrations/20240101_init/migration.sql": "CREATE TABLE x;"}
+    )
+    assert migrated.setup[-1][1:3] == ("migrate", "deploy")
+    # The schema is part of the environment's key: the client generated from it is there.
+    raw = {p: t.encode() for p, t in {"package.json": json.dumps(package), **files}.items()}
+    schema = "prisma/schema.prisma"
+    one = node_dependencies(raw, (), schema)
+    other = node_dependencies({**raw, schema: raw[schema] + b"\n"}, (), schema)
+    assert one is not None and other is not None and one.key() != other.key()
+
+
+def test_no_prisma_steps_without_its_client() -> None:
+    found = _node({"main": "index.js"}, {"index.js": "", "prisma/schema.prisma": PRISMA_SQLITE})
+    assert found.prisma_schema is None and found.setup == ()

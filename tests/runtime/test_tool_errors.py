@@ -75,5 +75,20 @@ def test_pretty_typescript_errors_lose_their_colours() -> None:
     assert "\x1b" not in reason and not any("\x1b" in line for line in lines)
 
 
+def test_prisma_engines_out_of_reach() -> None:
+    lines = [
+        "Error: Failed to fetch sha256 checksum at https://binaries.prisma.sh/all_commits/c29"
+        "/debian-openssl-3.0.x/schema-engine.sha256 - 403 Forbidden",
+        "If you need to ignore this error (e.g. in an offline environment), set the …",
+    ]
+    reason, shown = tool_failure(lines)
+    assert reason == "Prisma's engines could not be fetched from binaries.prisma.sh (403 Forbidden)"
+    assert shown[0].startswith("Error: Failed to fetch")
+    offline = [
+        "Error: request to https://binaries.prisma.sh/x failed, reason: getaddrinfo ENOTFOUND"
+    ]
+    assert tool_failure(offline)[0].endswith("(getaddrinfo ENOTFOUND)")
+
+
 def test_other_output_is_left_to_the_usual_reading() -> None:
     assert tool_failure(["Traceback (most recent call last):", "ValueError: x"]) is None
