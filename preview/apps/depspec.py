@@ -3,10 +3,11 @@
 
 Python: ``uv.lock`` (with its ``pyproject.toml``), else ``requirements.txt`` (``-r``/``-c``
 includes inlined), else ``pyproject.toml`` (PEP 621 ``project.dependencies``, or Poetry's
-``tool.poetry.dependencies`` turned into PEP 508 by :mod:`.poetry`). The interpreter
-asked for comes from ``.python-version``, else ``requires-python`` (or Poetry's
-``python``). Node: ``package.json`` and its lockfile. Each spec is normalised so that the
-same set of dependencies always gives the same key (:meth:`PythonDeps.key`).
+``tool.poetry.dependencies`` turned into PEP 508 by :mod:`.poetry`), else what its
+imports name (:mod:`.imports`). The interpreter asked for comes from
+``.python-version``, else ``requires-python`` (or Poetry's ``python``). Node:
+``package.json`` and its lockfile. Each spec is normalised so that the same set of
+dependencies always gives the same key (:meth:`PythonDeps.key`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 
+from .imports import inferred_requirements
 from .poetry import poetry_constraint, poetry_requirements
 
 __all__ = ["NodeDeps", "PythonDeps", "import_roots", "node_dependencies", "python_dependencies"]
@@ -44,6 +46,9 @@ class PythonDeps:
     # ``path``; "" for the upload's root): imported from the upload, not installed (see
     # :func:`import_roots`); their own dependencies are in ``requirements``.
     local: tuple[str, ...] = ()
+    # With no dependency file: how the requirements were inferred from the imports
+    # ("fastapi, yaml → PyYAML"; see :mod:`.imports`), for a system line.
+    inferred: str | None = None
 
     def names(self) -> set[str]:
         """Normalised distribution names listed (to tell whether the server is there)."""
@@ -66,11 +71,17 @@ class PythonDeps:
 class NodeDeps:
     package_json: bytes
     lockfile: tuple[str, bytes] | None  # (name, content): package-lock.json or npm-shrinkwrap
+    tools: tuple[str, ...] = ()  # packages added beside the app's own (tsx for a .ts entry)
+    prisma: tuple[str, bytes] | None = None  # (path, content): the client generated from it
 
     def key(self) -> str:
         digest = hashlib.sha256(self.package_json)
         if self.lockfile is not None:
             digest.update(self.lockfile[0].encode() + b"\0" + self.lockfile[1])
+        if self.tools:
+            digest.update(b"\0tools\0" + "\0".join(self.tools).encode())
+        if self.prisma is not None:
+            digest.update(b"\0prisma\0" + self.prisma[0].encode() + b"\0" + self.prisma[1])
         return "node-" + digest.hexdigest()[:24]
 
 
@@ -125,6 +136,9 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
                     local=tuple(dict.fromkeys(local)),
                 )  # fmt: skip
     request, request_source = _python_request(files, "")
+    inferred = inferred_requirements(files)
+    if inferred is not None:  # no dependency file: what the app imports
+        return PythonDeps(tuple(inferred[0]), "", request, request_source, inferred=inferred[1])
     return PythonDeps((), "", request, request_source)
 
 
@@ -223,10 +237,15 @@ def _pyproject_requirements(
     return None
 
 
-def node_dependencies(files: dict[str, bytes]) -> NodeDeps | None:
+def node_dependencies(
+    files: dict[str, bytes], tools: tuple[str, ...] = (), prisma: str | None = None
+) -> NodeDeps | None:
+    """The app's package.json and lockfile; ``tools``: packages the build adds;
+    ``prisma``: the Prisma schema whose client the build generates."""
     if "package.json" not in files:
         return None
+    schema = (prisma, files[prisma]) if prisma is not None and prisma in files else None
     for name in ("npm-shrinkwrap.json", "package-lock.json"):
         if name in files:
-            return NodeDeps(files["package.json"], (name, files[name]))
-    return NodeDeps(files["package.json"], None)
+            return NodeDeps(files["package.json"], (name, files[name]), tools, schema)
+    return NodeDeps(files["package.json"], None, tools, schema)

@@ -76,6 +76,8 @@ def app_environment(
     for name, value in database.items():
         env.setdefault(name, value)
     if database_url is not None and "DATABASE_URL" not in given:
+        if spec.detection is not None and spec.detection.prisma_schema is not None:
+            database_url = database_url.replace("sqlite:///", "file:", 1)  # Prisma's form
         env.setdefault("DATABASE_URL", database_url)
     if egress_open:
         # Its only way out (see sandbox.egress); the user's own proxy settings give way.

@@ -30,16 +30,18 @@ from ..settings import Settings
 from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project, write_node_project
 from .installers import (
     SAFE_PATH,
-    find_interpreter,
     installer_failure,
     interpreter_path,
     machine_network,
     with_progress,
 )
+from .interpreters import Choices, Interpreter, interpreter_choices
 from .steps import Publish, run_logged
 
 __all__ = ["BuildFailed", "EnvBuilder", "Lease", "PythonEnv"]
 
+_PRISMA_ENGINES = ("binaries.prisma.sh",)  # where prisma generate fetches its engines
+_SOURCE_BUILDS = 3  # interpreters a build from source is tried with, at most
 _BUILD_MEMORY = 4 * 1024 * 1024 * 1024  # uv's and npm's worker threads reserve address space
 # A confined step: (its environment's dir, shared caches, read-only dirs, tools) — all
 # writable but the last two.
@@ -63,7 +65,7 @@ class EnvBuilder:
         self.settings = settings
         self.cache = EnvCache(settings)
         self.root = self.cache.root
-        self._interpreters: dict[str | None, tuple[str, str]] = {}
+        self._interpreters: dict[str | None, Choices] = {}
         # Set by the supervisor once probed: builds run the upload's code (sdists' build
         # backends, npm's install scripts), so they are confined like the app, with
         # egress only to the package indexes.
@@ -74,8 +76,58 @@ class EnvBuilder:
     async def python_env(
         self, deps: PythonDeps, server: str | None, publish: Publish, say: Say
     ) -> tuple[Lease, PythonEnv]:
-        """A leased environment with ``deps`` (and ``server`` when not listed) installed."""
-        interpreter, version = await self._interpreter(deps)
+        """A leased environment with ``deps`` (and ``server`` when not listed) installed.
+
+        Where several interpreters present fit the app's request (see ``interpreters``),
+        the first for which every package has a wheel is taken (each tried with
+        ``--no-build``, its output kept back: a failed try shows as one line); if none
+        has, each is built from source in turn until one succeeds."""
+        choices = await self._interpreter(deps)
+        if choices.note is not None:
+            await say(choices.note)
+        first, *others = choices.interpreters
+        if not others:
+            return await self._python_env(deps, server, first, publish, say)
+        missing: list[str] = []
+        for interpreter in choices.interpreters:
+            held: list[tuple[list[tuple[str, str]], str]] = []
+            try:
+                built = await self._python_env(
+                    deps, server, interpreter, _holding(held), say, wheels_only=True
+                )
+            except BuildFailed as failure:
+                missing.append(f"Python {interpreter.version}: {failure.message}")
+                continue
+            for lines, stream in held:
+                await publish(lines, stream)
+            if missing:
+                await say(
+                    f"Python {interpreter.version}: wheels for every package "
+                    f"(not on {'; '.join(missing)})"
+                )
+            return built
+        failure: BuildFailed | None = None
+        for interpreter in choices.interpreters[:_SOURCE_BUILDS]:
+            if failure is not None:
+                await say(f"{failure.message}: trying Python {interpreter.version}")
+            try:
+                return await self._python_env(deps, server, interpreter, publish, say)
+            except BuildFailed as failed:
+                failure = failed
+        assert failure is not None
+        raise failure
+
+    async def _python_env(
+        self,
+        deps: PythonDeps,
+        server: str | None,
+        chosen: Interpreter,
+        publish: Publish,
+        say: Say,
+        *,
+        wheels_only: bool = False,
+    ) -> tuple[Lease, PythonEnv]:
+        interpreter, version = chosen.path, chosen.version
         extra = (server,) if server and server not in deps.names() else ()
         index = f"{self.settings.package_index_url}|{self.settings.find_links}"
         key = deps.key(f"{version}@{interpreter}", extra, index)
@@ -93,7 +145,7 @@ class EnvBuilder:
                     ["sync", "--frozen", "--no-install-project", "--no-dev", "--python", python,
                      *self._index_args()],
                     project, publish, {"UV_PROJECT_ENVIRONMENT": str(path)},
-                    env_dir=path, read_only=base,
+                    env_dir=path, read_only=base, wheels_only=wheels_only,
                 )  # fmt: skip
             requirements = [*deps.requirements, *extra]
             if requirements:
@@ -101,18 +153,19 @@ class EnvBuilder:
                 await trio.to_thread.run_sync(listed.write_text, "\n".join(requirements) + "\n")
                 await self._install(
                     ["pip", "install", "--python", python, "-r", str(listed), *self._index_args()],
-                    path, publish, {}, env_dir=path, read_only=base,
+                    path, publish, {}, env_dir=path, read_only=base, wheels_only=wheels_only,
                 )  # fmt: skip
 
         what = deps.source or "no dependency file"
         lease = await self.cache.acquire(key, build, publish, say, f"Python {version}, {what}")
         return lease, PythonEnv(str(lease.path / "bin" / "python"), version)
 
-    async def _interpreter(self, deps: PythonDeps) -> tuple[str, str]:
-        """(path, version) of the interpreter uv picks for the app's request."""
+    async def _interpreter(self, deps: PythonDeps) -> Choices:
+        """The interpreters that fit the app's request, uv's pick first."""
         request = deps.python_request
         if request not in self._interpreters:
-            found = await find_interpreter(request, self._uv_env(discovery=True))
+            env = self._uv_env(discovery=True)
+            found = await interpreter_choices(request, deps.python_source, env)
             if isinstance(found, list):
                 raise BuildFailed(
                     f"no Python interpreter here fits {request!r} (asked by "
@@ -130,13 +183,17 @@ class EnvBuilder:
         *,
         env_dir: Path,
         read_only: tuple[Path, ...],
+        wheels_only: bool = False,
     ) -> None:
-        """Install into ``env_dir``. Confined, in two steps, so that no code of the upload
-        ever runs with the shared download cache writable (it could plant files that
-        later builds of other apps copy): wheels only first (``--no-build``: uv alone
-        writes the cache, with what the index served), and only if some package must be
-        built from source, again with a cache of this build's own."""
-        if self._sandbox() is None:
+        """Install into ``env_dir`` (``wheels_only``: the first step alone). Confined,
+        in two steps, so that no code of the upload ever runs with the shared download
+        cache writable (it could plant files that later builds of other apps copy):
+        wheels only first (``--no-build``: uv alone writes the cache, with what the
+        index served), and only if some package must be built from source, again with
+        a cache of this build's own."""
+        if wheels_only:
+            args = [*args, "--no-build"]
+        if self._sandbox() is None or wheels_only:
             await self._uv(args, cwd, publish, env, env_dir=env_dir, read_only=read_only)
             return
         try:
@@ -217,14 +274,16 @@ class EnvBuilder:
     # -- Node -----------------------------------------------------------------------
 
     async def node_modules(self, deps: NodeDeps, publish: Publish, say: Say) -> Lease:
-        """A leased directory whose ``node_modules`` has the app's packages installed."""
+        """A leased directory whose ``node_modules`` has the app's packages installed
+        (and the tools it needs but does not list); with a Prisma schema, its client
+        generated (Prisma's engines fetched from their host, which the build may reach)."""
 
         async def build(path: Path, publish: Publish) -> None:
             await trio.to_thread.run_sync(write_node_project, path, deps)
             command = "ci" if deps.lockfile is not None else "install"
             env = {
                 "PATH": SAFE_PATH,
-                "HOME": str(self.root),
+                "HOME": str(path),
                 "npm_config_cache": str(self.root / ".npm-cache"),
                 "npm_config_update_notifier": "false",
                 "npm_config_fund": "false",
@@ -232,13 +291,24 @@ class EnvBuilder:
                 "npm_config_color": "false",
                 **machine_network(),
             }
-            confined = (path, (self.root / ".npm-cache",), (), ())
-            await self._step(
-                ["npm", command, "--no-progress"], path, {**env, "HOME": str(path)},
-                with_progress(publish), confined=confined if self._sandbox() else None,
-            )  # fmt: skip
+            confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None
+            steps = [["npm", command, "--no-progress"]]
+            if deps.tools:  # beside the app's own, its lockfile and package.json untouched
+                steps.append(["npm", "install", "--no-save", "--no-progress", *deps.tools])
+            for argv in steps:
+                await self._step(argv, path, env, with_progress(publish), confined=confined)
+            if deps.prisma is not None:
+                schema = deps.prisma[0]
+                await publish([("INFO", f"prisma generate --schema {schema}")], "stdout")
+                await self._step(
+                    [f"{path}/node_modules/.bin/prisma", "generate", "--schema", schema], path,
+                    {**env, "PRISMA_HIDE_UPDATE_MESSAGE": "1"}, with_progress(publish),
+                    confined=confined, also=_PRISMA_ENGINES,
+                )  # fmt: skip
 
         what = deps.lockfile[0] if deps.lockfile else "package.json"
+        what += "".join(f" + {tool}" for tool in deps.tools)
+        what += f" + prisma generate ({deps.prisma[0]})" if deps.prisma is not None else ""
         return await self.cache.acquire(deps.key(), build, publish, say, f"npm, {what}")
 
     # -- one step -------------------------------------------------------------------
@@ -255,13 +325,14 @@ class EnvBuilder:
         publish: Publish,
         *,
         confined: _Confined | None = None,
+        also: tuple[str, ...] = (),
     ) -> None:
         confinement = None
         isolation = self._sandbox()
         if confined is not None and isolation is not None:
             env_dir, caches, read_only, tools = confined
             index = EgressPolicy.for_builds(
-                self.settings.package_index_url, self.settings.find_links
+                self.settings.package_index_url, self.settings.find_links, also
             )
             confinement = await isolation.confine_build(
                 self.settings, env_dir, cwd, caches=caches, read_only=read_only, tools=tools,
@@ -285,3 +356,12 @@ class EnvBuilder:
             )  # fmt: skip
         if not result.ok:
             raise BuildFailed(*installer_failure(result.tails, Path(argv[0]).name))
+
+
+def _holding(held: list[tuple[list[tuple[str, str]], str]]) -> Publish:
+    """A publish that keeps the batches in ``held`` (a try whose output may not count)."""
+
+    async def hold(lines: list[tuple[str, str]], stream: str) -> None:
+        held.append((lines, stream))
+
+    return hold

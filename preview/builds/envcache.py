@@ -63,6 +63,10 @@ def write_node_project(path: Path, deps: NodeDeps) -> None:
     (path / "package.json").write_bytes(deps.package_json)
     if deps.lockfile is not None:
         (path / deps.lockfile[0]).write_bytes(deps.lockfile[1])
+    if deps.prisma is not None:  # its client is generated into node_modules
+        schema = path / deps.prisma[0]
+        schema.parent.mkdir(parents=True, exist_ok=True)
+        schema.write_bytes(deps.prisma[1])
 
 
 def remove_unfinished(root: Path) -> None:

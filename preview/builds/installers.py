@@ -20,6 +20,7 @@ import uv
 
 from ..logs import OutputTails
 from .steps import Publish
+from .toolerrors import tool_failure
 
 __all__ = [
     "SAFE_PATH",
@@ -30,6 +31,7 @@ __all__ = [
     "machine_network",
     "progress_summary",
     "relevant_lines",
+    "uv_output",
     "version_key",
     "with_progress",
 ]
@@ -74,8 +76,16 @@ def version_key(text: str) -> tuple[int, ...]:
 def installer_failure(tails: OutputTails, tool: str) -> tuple[str, list[str]]:
     """The installer's reason and the lines that explain it, from stderr first (where uv
     and npm write their errors; a stdout line between them is not part of them)."""
+    if tool in ("npm", "prisma"):
+        found = tool_failure(list(tails.lines) or _both(tails))
+        if found is not None:
+            return found
     reason, lines = tails.cause(_reason)
     return reason or f"{tool} failed", relevant_lines(lines)
+
+
+def _both(tails: OutputTails) -> list[str]:
+    return [*tails.streams["stdout"].lines, *tails.streams["stderr"].lines]
 
 
 def failure_reason(tail: list[str], tool: str) -> str:
@@ -95,6 +105,8 @@ def _reason(tail: list[str]) -> str | None:
                 break
         return _clip(reason)
     for line in reversed(tail):
+        if "A complete log of this run" in line:  # npm's: names a file, says nothing
+            continue
         if "ERR!" in line or "error" in line.lower():
             return _clip(line.replace("npm ERR!", "").replace("npm error", "").strip())
     return None
@@ -143,11 +155,11 @@ async def find_interpreter(request: str | None, env: dict[str, str]) -> tuple[st
     when none fits, the versions present instead. No code of the upload runs."""
     find = ["python", "find", "--python-preference", "only-system"]
     asked = [request] if request else []
-    found = await _uv_output([*find, *asked], env)
-    version = await _uv_output([*find, "--show-version", *asked], env)
+    found = await uv_output([*find, *asked], env)
+    version = await uv_output([*find, "--show-version", *asked], env)
     if found is not None and version is not None:
         return found, version
-    listed = await _uv_output(
+    listed = await uv_output(
         ["python", "list", "--only-installed", "--python-preference", "only-system",
          "--output-format", "json"], env,
     )  # fmt: skip
@@ -159,7 +171,7 @@ async def find_interpreter(request: str | None, env: dict[str, str]) -> tuple[st
     return sorted((v for v in versions if v), key=version_key, reverse=True)
 
 
-async def _uv_output(args: list[str], env: dict[str, str]) -> str | None:
+async def uv_output(args: list[str], env: dict[str, str]) -> str | None:
     """A quick uv query: its stdout, None if it failed (or took over _QUERY_TIME)."""
     result = None
     with trio.move_on_after(_QUERY_TIME):  # then it is killed, and counts as failed

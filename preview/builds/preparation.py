@@ -33,6 +33,7 @@ from ..sandbox.process import ChildLimits, describe_exit
 from ..settings import Settings
 from .build import BuildFailed, EnvBuilder, Lease
 from .steps import Publish, run_logged
+from .toolerrors import tool_failure
 
 if TYPE_CHECKING:
     from ..apps.spec import LaunchSpec
@@ -222,12 +223,19 @@ async def prepare_app(
         deps = python_dependencies(files, detection.detected_from)
         listed_in = os.path.basename(deps.source) if deps.source else "requirements.txt"
         requirements = "\n".join(deps.requirements) or None
+        if deps.inferred is not None:
+            await say(
+                "no requirements.txt or pyproject.toml: installing what the app imports "
+                f"({deps.inferred})"
+            )
         for note in deps.notes:  # what the spec could not say exactly (Poetry's ||, …)
             await publish([("WARN", note)], "stdout")
         lease, env = await builder.python_env(deps, detection.server, publish, say)
         python, version = env.python, env.version
     else:
-        deps_node = node_dependencies(files)
+        deps_node = node_dependencies(files, detection.node_tools, detection.prisma_schema)
+        for note in detection.notes:  # how the start differs from what the app declared
+            await say(note)
         if deps_node is not None and "node_modules" not in {p.split("/")[0] for p in files}:
             lease = await builder.node_modules(deps_node, publish, say)
             await trio.to_thread.run_sync(
@@ -278,6 +286,9 @@ async def _setup_step(
     if result.timed_out:
         raise BuildFailed(f"setup step timed out after {settings.build_timeout:g} s: {shown}")
     if not result.ok:
-        cause, lines = result.cause()  # stderr first: a traceback is its own sequence
         reason = f"setup step failed ({describe_exit(result.returncode)}): {shown}"
+        told = tool_failure(result.tail)  # tsc's errors (on stdout), npm's
+        if told is not None:
+            raise BuildFailed(f"{reason}: {told[0]}", told[1])
+        cause, lines = result.cause()  # stderr first: a traceback is its own sequence
         raise BuildFailed(reason + (f": {cause}" if cause else ""), lines[-15:])

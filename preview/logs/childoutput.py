@@ -92,6 +92,10 @@ class ChildOutput:
             if not self._open:
                 self._ended.set()
 
+    def recent_lines(self) -> list[str]:
+        """The last lines of both streams (stdout's, then stderr's)."""
+        return [*self._tails.streams["stdout"].lines, *self._tails.streams["stderr"].lines]
+
     async def failure(
         self,
         wait: float,

@@ -14,7 +14,13 @@ from ..sandbox.child import ChildProcess
 from ..sandbox.netns import open_netns_of_child, socket_in_netns
 from .upstream import Upstream, pin_socket
 
-__all__ = ["HEALTH_PATHS", "default_health_path", "is_healthy", "wait_until_answering"]
+__all__ = [
+    "HEALTH_PATHS",
+    "answers_through_socket",
+    "default_health_path",
+    "is_healthy",
+    "wait_until_answering",
+]
 
 # The paths apps conventionally answer health checks on, most specific first.
 HEALTH_PATHS = ("/health", "/healthz", "/livez", "/readyz", "/api/health", "/ping", "/status")
@@ -262,6 +268,23 @@ async def _connect_when_listening(
         finally:
             os.close(pinned)
         return sock
+    return False
+
+
+async def answers_through_socket(process: ChildProcess, upstream: Upstream, path: str) -> bool:
+    """Probe through ``upstream``'s socket until the app answers HTTP on ``path``; False
+    if the child exits first (a forwarder just started: its socket may not be there)."""
+    assert upstream.socket_path is not None
+    request = (
+        f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{upstream.port}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    delay, began = _PROBE_MIN, trio.current_time()
+    while process.poll() is None:
+        with trio.move_on_after(2.0):
+            if await _answers(upstream, request):
+                return True
+        await trio.sleep(delay)
+        delay = _next_delay(delay, began)
     return False
 
 

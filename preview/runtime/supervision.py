@@ -25,7 +25,8 @@ from ..sandbox.process import (
     terminate_group,
 )
 from ..settings import Settings
-from .readiness import is_healthy, wait_until_answering
+from .anyport import AnyPort, printed_port
+from .readiness import is_healthy
 from .smoke import smoke_check
 from .state import PreviewState
 from .upstream import Upstream
@@ -96,6 +97,8 @@ class ChildSupervision:
         )
         self._usage = GroupUsage(max_age=_USAGE_MAX_AGE)
         self._upkeep: trio.Nursery | None = None  # while the child runs (_heartbeat)
+        self._pipes: trio.Nursery | None = None  # while the child runs
+        self._any_port = AnyPort(confinement, spec.port, state.system)
         self.process: ChildProcess | None = None
 
     async def usage(self) -> tuple[float, float] | None:
@@ -125,6 +128,7 @@ class ChildSupervision:
             return "failed"
         self.process = process
         async with trio.open_nursery() as pipes:
+            self._pipes = pipes
             pipes.start_soon(self._output.read, process.stdout, "stdout")
             pipes.start_soon(self._output.read, process.stderr, "stderr")
             heartbeat = trio.CancelScope()
@@ -152,6 +156,7 @@ class ChildSupervision:
                 process.close()
                 heartbeat.cancel()
                 limits_watch.cancel()
+                self._any_port.stop()
                 pipes.cancel_scope.deadline = trio.current_time() + READERS_DRAIN
         clean = outcome == "stopped"
         requested = clean and state.stop_reason != EXITED  # ours, not the app's own exit
@@ -218,7 +223,10 @@ class ChildSupervision:
         settings, state, spec = self._settings, self._state, self._spec
         began = trio.current_time()
         with trio.move_on_after(settings.startup_timeout):
-            answered = await wait_until_answering(process, self._upstream, spec.health_path)
+            assert self._pipes is not None
+            answered = await self._any_port.wait_answering(
+                process, self._upstream, spec.health_path, self._pipes
+            )
             if not answered:
                 await self._failed_start(self._exit_status(process.returncode))
                 return "failed"
@@ -232,7 +240,7 @@ class ChildSupervision:
             state.started_at = utcnow()
             state.health_status = "healthy"
             state.last_health_check = state.started_at
-            await state.system("INFO", f"port {spec.port} answering")
+            await state.system("INFO", f"port {self._any_port.port or spec.port} answering")
             await state.publish_status("running", f"ready in {ready_ms:.0f} ms")
             state.row.update(
                 status="running",
@@ -245,6 +253,12 @@ class ChildSupervision:
         state.error_message = (
             f"did not answer HTTP on port {spec.port} within {settings.startup_timeout:g} s"
         )
+        printed = printed_port(self._output.recent_lines(), spec.port)
+        if printed is not None:  # it listens elsewhere, where the service did not find it
+            state.error_message += (
+                f"; it printed {printed[1]!r}: it should listen on $PORT ({spec.port}), "
+                f"not {printed[0]}"
+            )
         return "failed"
 
     async def _why(self) -> tuple[str | None, list[str]]:

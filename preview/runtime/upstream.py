@@ -81,6 +81,17 @@ class Upstream:
             self._pinned = pin_socket(self.socket_path)
         return f"/proc/self/fd/{self._pinned}"
 
+    async def retarget(self, socket_path: str) -> None:
+        """Connect through ``socket_path`` from now on (a forwarder to the port the app
+        really listens on: see ``anyport``); connections made before are closed."""
+        transport, self._transport = self._transport, None
+        if self._pinned is not None:
+            os.close(self._pinned)
+            self._pinned = None
+        self.socket_path, self.ready_path = socket_path, None
+        if transport is not None:
+            await transport.aclose()
+
     def url(self, path: str, query: str = "") -> httpx.URL:
         return upstream_url(self.port, path, query)
 

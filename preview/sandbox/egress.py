@@ -81,10 +81,13 @@ class EgressPolicy:
         )
 
     @classmethod
-    def for_builds(cls, index_url: str, find_links: str) -> EgressPolicy:
+    def for_builds(
+        cls, index_url: str, find_links: str, also: tuple[str, ...] = ()
+    ) -> EgressPolicy:
         """The package indexes a build may reach: the configured one (trusted: it may be
-        a mirror on the local network), else PyPI; npm's registry."""
-        hosts = set(_NPM)
+        a mirror on the local network), else PyPI; npm's registry; ``also`` (public
+        hosts a build step needs: Prisma's engines)."""
+        hosts = set(_NPM) | set(also)
         trusted: set[str] = set()
         for url in (index_url, find_links):
             host = urlsplit(url).hostname if "://" in url else None

@@ -269,6 +269,43 @@ class Confinement:
                     chown_tree(path, command.host_uid)
         return command
 
+    def port_forwarder(self, sandbox_pid: int, port: int, address: str) -> tuple[list[str], Path]:
+        """The command of a second forwarder, for an app that listens on ``port`` (at
+        ``address`` inside) rather than on ``$PORT``, and its socket. Only the sandbox's
+        network namespace is entered (``nsenter --net``, which takes the service's root):
+        socat runs as the app's host uid, in its cgroup (its forks count against the
+        app's limits, and die with it), dies with the service, and creates its socket in
+        the sandbox's socket directory, where the first forwarder's is."""
+        assert self.socket_dir is not None and self.isolation.tools is not None
+        socket = self.socket_dir / f"port-{port}.sock"
+        target = f"TCP6:[{address}]:{port}" if ":" in address else f"TCP4:{address}:{port}"
+        argv = [
+            shutil.which("nsenter") or "nsenter", f"--net=/proc/{sandbox_pid}/ns/net", "--",
+        ]  # fmt: skip
+        setpriv = self.isolation.tools.setpriv
+        if setpriv is not None:
+            argv += [setpriv, "--pdeathsig", "KILL"]
+            if self.host_uid is not None:
+                uid = str(self.host_uid)
+                argv += ["--reuid", uid, "--regid", uid, "--clear-groups", "--inh-caps=-all"]
+            argv += ["--"]
+        limit = max(8, self.settings.pids_limit // 4)
+        argv += [
+            self.isolation.tools.socat,
+            f"UNIX-LISTEN:{socket},fork,max-children={limit},backlog=1024,unlink-early,"
+            "unlink-close=0",
+            target,
+        ]
+        if self.cgroup is not None:  # born in it, as the sandbox's processes are
+            files = [str(f) for f in self.cgroup.join_files]
+            argv = [
+                "/bin/sh", "-c",
+                'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 126; '
+                'shift; n=$((n-1)); done; exec "$@"',
+                "sh", str(len(files)), *files, *argv,
+            ]  # fmt: skip
+        return argv, socket
+
     def limit_exceeded(self) -> str | None:
         return self.cgroup.limit_exceeded() if self.cgroup else None
 

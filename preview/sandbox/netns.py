@@ -22,7 +22,13 @@ from functools import cache
 
 import trio
 
-__all__ = ["can_enter_netns", "open_netns_of_child", "socket_in_netns"]
+__all__ = [
+    "can_enter_netns",
+    "listening_ports",
+    "netns_child",
+    "open_netns_of_child",
+    "socket_in_netns",
+]
 
 _CLONE_NEWNET = 0x40000000
 _CAP_SYS_ADMIN = 21
@@ -42,7 +48,43 @@ def can_enter_netns() -> bool:
     return False
 
 
-def open_netns_of_child(pid: int) -> int | None:
+def netns_child(pid: int) -> int | None:
+    """The child of ``pid`` (bwrap: the sandbox's init) whose network namespace is not
+    the service's own; None while there is none. Blocking, microseconds."""
+    fd = open_netns_of_child(pid, found=(child := []))
+    if fd is None:
+        return None
+    os.close(fd)
+    return child[0]
+
+
+def listening_ports(pid: int) -> dict[int, str]:
+    """The TCP ports listening in the network namespace of ``pid``, each with the address
+    to reach it by from inside (``127.0.0.1``, or ``::1`` for a socket bound there
+    alone): ``/proc/<pid>/net/tcp`` and ``tcp6``, which list that namespace's sockets.
+    Blocking, microseconds (a sandbox's table is a few lines); empty when unreadable."""
+    ports: dict[int, str] = {}
+    for table, loopback in (("tcp6", "::1"), ("tcp", "127.0.0.1")):
+        try:
+            with open(f"/proc/{pid}/net/{table}") as listing:
+                rows = listing.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) < 4 or fields[3] != _LISTEN:
+                continue
+            address, _, port = fields[1].partition(":")
+            only_v6_loopback = table == "tcp6" and address == _V6_LOOPBACK
+            ports[int(port, 16)] = loopback if only_v6_loopback else "127.0.0.1"
+    return ports
+
+
+_LISTEN = "0A"
+_V6_LOOPBACK = "00000000000000000000000001000000"  # ::1 as /proc prints it
+
+
+def open_netns_of_child(pid: int, found: list[int] | None = None) -> int | None:
     """A descriptor of the network namespace of a child of ``pid`` (bwrap: its child
     is the sandbox's init) that is not the service's own; None while there is none.
     Blocking, microseconds: ``/proc`` reads."""
@@ -59,6 +101,8 @@ def open_netns_of_child(pid: int) -> int | None:
             continue
         # Still pid's child once the namespace is held: never a reused pid's namespace.
         if os.fstat(fd).st_ino != own and _parent_of(child) == pid:
+            if found is not None:
+                found.append(child)
             return fd
         os.close(fd)
     return None

@@ -12,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -39,22 +38,6 @@ def app_files(name: str) -> dict[str, str]:
         for path in sorted(root.rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts and "node_modules" not in path.parts
     }
-
-
-@pytest.fixture(scope="session")
-def env_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("envs")
-
-
-@pytest.fixture
-def build_settings(settings: Settings, env_dir: Path) -> Settings:
-    return replace(settings, build="on", env_dir=str(env_dir), startup_timeout=60.0)
-
-
-@pytest.fixture
-async def builder_service(build_settings: Settings) -> AsyncIterator[Service]:
-    async with running_service(build_settings) as running:
-        yield running
 
 
 async def launched(service: Service, files: dict[str, str], **options: Any) -> dict[str, Any]:

@@ -273,4 +273,6 @@ def test_documents_nested_past_the_parsers_limit_are_not_a_crash() -> None:
         "main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
     }
     assert detect(files).framework == "fastapi"
-    assert python_dependencies(files, "main.py").requirements == ()
+    # Unreadable, as none: the requirements are what main.py imports (when pipreqs'
+    # mapping is installed; else none).
+    assert python_dependencies(files, "main.py").requirements in ((), ("fastapi",))

@@ -1,0 +1,102 @@
+"""What npm and the TypeScript compiler said when they failed, in one line:
+:func:`tool_failure`.
+
+npm: "package X@Y is not in the registry" (its E404), "no version of X matches Y"
+(ETARGET), its dependency-tree conflict (ERESOLVE) with the dependency it names; the
+``A complete log of this run can be found in …`` line, which names a file of the
+build's environment and says nothing, is never the reason. tsc: "TypeScript: 3 errors in
+src/app.ts" (or "in 2 files (…)") with the first error. ANSI codes are stripped from the
+reason and from the lines kept to show it.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["strip_ansi", "tool_failure"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_NPM = re.compile(r"^npm (?:error|ERR!)\s?")
+_NOT_IN_REGISTRY = re.compile(r"'([^']+)' is not in (?:this|the npm) registry")
+_NOT_FOUND = re.compile(r"404 Not Found - GET \S+/(@?[^/\s]+(?:%2[fF][^/\s]+)?)")
+_NO_VERSION = re.compile(r"No matching version found for (\S+?)\.?$")
+_RESOLVE = re.compile(r"^(?:Could not resolve dependency|Conflicting peer dependency):?\s*$")
+# tsc, plain (no terminal) "src/a.ts(3,7): error TS2322: …" or pretty "src/a.ts:3:7 - error"
+_TSC = re.compile(
+    r"^(?P<file>[^\s(:][^(:]*?)(?:\((?P<line>\d+),(?P<col>\d+)\)|:(?P<line2>\d+):(?P<col2>\d+))"
+    r"\s*[:-]\s*error\s+(?P<code>TS\d+):\s*(?P<text>.*)$"
+)
+# Prisma's CLI fetching its engines: "Failed to fetch sha256 checksum at <url> - 403
+# Forbidden", "request to <url> failed, reason: getaddrinfo ENOTFOUND …"
+_PRISMA_FETCH = re.compile(
+    r"(?:Failed to fetch .*? at|request to) https?://(?P<host>[^/\s]+)\S*"
+    r"(?: - (?P<status>.+)| failed, reason: (?P<reason>.+))"
+)
+_MAX_LINES = 15
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def tool_failure(lines: list[str]) -> tuple[str, list[str]] | None:
+    """(reason, the lines that show it) when ``lines`` hold npm's or tsc's error; None
+    when they hold neither."""
+    clean = [strip_ansi(line).rstrip() for line in lines]
+    return _typescript(clean) or _prisma(clean) or _npm(clean)
+
+
+def _typescript(lines: list[str]) -> tuple[str, list[str]] | None:
+    errors = [(line, m) for line in lines if (m := _TSC.match(line.strip()))]
+    if not errors:
+        return None
+    files = list(dict.fromkeys(m.group("file") for _, m in errors))
+    count = len(errors)
+    where = files[0] if len(files) == 1 else f"{len(files)} files ({', '.join(files[:3])}"
+    if len(files) > 1:
+        where += ", …)" if len(files) > 3 else ")"
+    first = errors[0][1]
+    line = first.group("line") or first.group("line2")
+    at = f"{line},{first.group('col') or first.group('col2')}"
+    reason = (
+        f"TypeScript: {count} error{'s' if count > 1 else ''} in {where}; first: "
+        f"{first.group('file')}({at}) {first.group('code')}: {first.group('text')}"
+    )
+    return reason, [line for line, _ in errors][:_MAX_LINES]
+
+
+def _prisma(lines: list[str]) -> tuple[str, list[str]] | None:
+    for i, line in enumerate(lines):
+        if (m := _PRISMA_FETCH.search(line)) is not None:
+            why = (m.group("status") or m.group("reason") or "").strip()
+            reason = f"Prisma's engines could not be fetched from {m.group('host')} ({why})"
+            return reason, [line for line in lines[i : i + 3] if line.strip()]
+    return None
+
+
+def _npm(lines: list[str]) -> tuple[str, list[str]] | None:
+    said = [_NPM.sub("", line) for line in lines if _NPM.match(line)]
+    said = [line for line in said if not line.startswith("A complete log of this run")]
+    if not said:
+        return None
+    reason = None
+    for i, line in enumerate(said):
+        if (m := _NOT_IN_REGISTRY.search(line)) is not None:
+            reason = f"package {m.group(1)} is not in the registry"
+        elif (m := _NO_VERSION.search(line)) is not None:
+            name, _, wanted = m.group(1).rpartition("@")
+            reason = f"no version of {name or wanted} matches {wanted if name else '*'}"
+        elif _RESOLVE.match(line) and i + 1 < len(said):
+            reason = f"npm could not resolve the dependency tree: {said[i + 1].strip()}"
+        if reason is not None:
+            break
+    if reason is None:
+        for line in said:
+            if (m := _NOT_FOUND.search(line)) is not None:
+                name = m.group(1).replace("%2f", "/").replace("%2F", "/")
+                reason = f"package {name} is not in the registry"
+                break
+    if reason is None:
+        return None
+    shown = [line for line in said if line.strip() and line.strip() != "404"]
+    return reason, shown[:_MAX_LINES]

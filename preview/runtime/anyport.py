@@ -1,0 +1,172 @@
+"""An app that listens on another port than ``$PORT`` (3000, 5000, 8000 written in its
+source): found and served anyway, :class:`AnyPort`.
+
+A sandboxed app has a network namespace of its own, so any TCP socket listening there is
+the app's (but the relays of its ways out, whose ports the service chose). While the
+usual probe waits for ``$PORT``, the namespace's socket table (``/proc/<pid>/net/tcp``
+of the sandbox's init, which the service, root, may read) is looked at; a port that
+listens there while ``$PORT`` does not gets a second forwarder (socat, in that namespace
+only: see ``Confinement.port_forwarder``), the upstream is pointed at it once the app
+answers through it, and a ``system`` event says so. It needs the service to enter the
+namespace (root, as for the in-namespace readiness probe); elsewhere, and for previews
+run without a sandbox, only the usual probe runs, and a start that times out says which
+port the app printed that it listens on (:func:`printed_port`).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Awaitable, Callable
+
+import trio
+
+from ..sandbox import ChildProcess, Confinement
+from ..sandbox.netns import can_enter_netns, listening_ports, netns_child
+from .readiness import answers_through_socket, wait_until_answering
+from .upstream import Upstream
+
+__all__ = ["AnyPort", "printed_port"]
+
+_LOOK_FIRST, _LOOK_SLOWEST = 0.01, 0.25  # how often the socket table is read
+# How long another port must listen, $PORT staying closed, before it is taken: an app
+# may open a side port (metrics, a debugger) a while before its HTTP one.
+_SETTLED = 1.0
+_SAYS_PORT = re.compile(
+    r"(?i)(?:listen|running|started|serving|server|ready|http://|https://)"
+    r"[^\n]*?(?:port\s*[:=]?\s*|:)(\d{2,5})\b"
+)
+
+
+def printed_port(lines: list[str], expected: int) -> tuple[int, str] | None:
+    """A port the app said it listens on (``listening on :3000``, ``Uvicorn running on
+    http://127.0.0.1:8000``) that is not ``expected``, with the line; the last such."""
+    for line in reversed(lines):
+        for match in _SAYS_PORT.finditer(line):
+            port = int(match.group(1))
+            if port != expected and 0 < port < 65536:
+                return port, line.strip()
+    return None
+
+
+class AnyPort:
+    """One start's probe for an app on any port (see the module doc); :meth:`stop` ends
+    the second forwarder, if one was started."""
+
+    def __init__(
+        self,
+        confinement: Confinement | None,
+        expected: int,
+        say: Callable[[str, str], Awaitable[None]],
+    ) -> None:
+        self._confinement = confinement
+        self._expected = expected
+        self._say = say
+        self._scope = trio.CancelScope()
+        self.port: int | None = None  # the port it is served from, once found
+        self._sandbox_pid = 0  # the sandbox's init, whose namespace is looked at
+
+    @property
+    def usable(self) -> bool:
+        confinement = self._confinement
+        return confinement is not None and confinement.socket_dir is not None and can_enter_netns()
+
+    def stop(self) -> None:
+        self._scope.cancel()
+
+    async def wait_answering(
+        self, process: ChildProcess, upstream: Upstream, path: str | None, nursery: trio.Nursery
+    ) -> bool:
+        """Like :func:`wait_until_answering`, with the app's other port looked for
+        beside it; ``nursery`` keeps the second forwarder (until :meth:`stop`)."""
+        if not self.usable:
+            return await wait_until_answering(process, upstream, path)
+        result: list[bool] = []
+        async with trio.open_nursery() as race:
+
+            async def usual() -> None:
+                result.append(await wait_until_answering(process, upstream, path))
+                race.cancel_scope.cancel()
+
+            async def other() -> None:
+                found = await self._other_port(process)
+                if found is None:
+                    return  # $PORT listens: the usual probe answers
+                answered = await self._serve(found, process, upstream, path or "/", nursery)
+                result.append(answered)
+                race.cancel_scope.cancel()
+
+            race.start_soon(usual)
+            race.start_soon(other)
+        return bool(result and result[0])
+
+    async def _other_port(self, process: ChildProcess) -> tuple[int, str] | None:
+        confinement = self._confinement
+        assert confinement is not None
+        relays = {port for port, _ in confinement.outbound.relays}
+        sandbox_pid, seen, since = None, None, 0.0
+        delay = _LOOK_FIRST
+        while process.poll() is None:
+            await trio.sleep(delay)
+            delay = min(_LOOK_SLOWEST, delay * 1.5)
+            if sandbox_pid is None:
+                sandbox_pid = netns_child(process.pid)
+                if sandbox_pid is None:
+                    continue
+            ports = listening_ports(sandbox_pid)
+            if self._expected in ports:
+                return None
+            others = {p: a for p, a in ports.items() if p not in relays}
+            if not others:
+                seen = None
+                continue
+            port = min(others)
+            if seen != port:
+                seen, since = port, trio.current_time()
+            elif trio.current_time() - since >= _SETTLED:
+                self._sandbox_pid = sandbox_pid
+                return port, others[port]
+        return None
+
+    async def _serve(
+        self,
+        found: tuple[int, str],
+        process: ChildProcess,
+        upstream: Upstream,
+        path: str,
+        nursery: trio.Nursery,
+    ) -> bool:
+        port, address = found
+        confinement = self._confinement
+        assert confinement is not None
+        argv, socket = confinement.port_forwarder(self._sandbox_pid, port, address)
+        await nursery.start(self._forward, argv)
+        probe = Upstream(upstream.port, str(socket))
+        try:
+            answered = await answers_through_socket(process, probe, path)
+        finally:
+            await probe.aclose()
+        if answered:
+            await upstream.retarget(str(socket))
+            self.port = port
+            await self._say(
+                "WARN",
+                f"the app listens on {port}, not $PORT={self._expected}: serving it from {port}",
+            )
+        return answered
+
+    async def _forward(self, argv: list[str], task_status: trio.TaskStatus[None]) -> None:
+        if self._scope.cancel_called:  # stopped before it began
+            task_status.started()
+            return
+        forwarder = await trio.lowlevel.open_process(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        task_status.started()
+        try:
+            with self._scope:
+                await forwarder.wait()
+        finally:
+            with trio.CancelScope(shield=True):
+                forwarder.kill()
+                await forwarder.wait()

@@ -1,0 +1,3 @@
+import yaml
+
+DEFAULTS = yaml.safe_load("greeting: hello from yaml\nitems: [apple, pear]\n")

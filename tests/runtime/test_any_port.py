@@ -1,0 +1,123 @@
+"""An app listening on a hard-coded port instead of $PORT: found in its sandbox's network
+namespace and served from there, said in a system event; where it cannot be found (no
+sandbox), the start-up timeout names the port the app printed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import replace
+
+import psutil
+import pytest
+import trio
+
+from preview import Settings
+from preview.runtime.anyport import printed_port
+from preview.sandbox.netns import can_enter_netns
+
+from ..conftest import Service, running_service
+from .test_build import BUILD_WAIT, app_files, launched, messages
+from .test_sandbox import require_sandbox
+
+
+def require_any_port(service: Service) -> None:
+    require_sandbox(service)
+    if not can_enter_netns():
+        pytest.skip("the service cannot enter its sandboxes' network namespaces (not root)")
+
+
+@pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+async def test_node_app_on_port_3000_is_served_anyway(builder_service: Service) -> None:
+    service = builder_service
+    require_any_port(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("hardcoded_port"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/items?x=1")).json()
+        assert answer == {"path": "/items?x=1", "port": 3000}
+        system = messages(await service.history(body["gid"]), "system")
+        said = f"the app listens on 3000, not $PORT={body['port']}: serving it from 3000"
+        assert said in system, system
+        assert "port 3000 answering" in system
+        # Its health checks and the proxy keep reaching it there.
+        status = await service.status(body["gid"])
+        assert status["healthStatus"] == "healthy"
+        assert forwarders(service) != []
+        assert (await service.stop(body["gid"])).status_code == 200
+        assert forwarders(service) == []  # the second forwarder ended with the preview
+
+
+def forwarders(service: Service) -> list[int]:
+    """This service's second forwarders (socat on a port-3000.sock of its previews)."""
+    found, ours = [], str(service.settings.previews_dir)
+    for process in psutil.process_iter(["cmdline"]):
+        parts = process.info["cmdline"] or ()
+        if any("port-3000.sock" in part and ours in part for part in parts):
+            found.append(process.pid)
+    return found
+
+
+async def test_python_app_on_a_fixed_port_is_served_without_a_build(service: Service) -> None:
+    require_any_port(service)
+    with trio.fail_after(30):
+        gid = await service.upload({"README.md": "a static server on 8000\n"})
+        command = ["{python}", "-m", "http.server", "8000", "--bind", "127.0.0.1"]
+        body = (await service.launch(gid, command=command)).json()
+        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+        page = await service.app_get({"gid": gid, **body}, "/README.md")
+        assert page.text == "a static server on 8000\n"
+        system = messages(await service.history(gid), "system")
+        assert any(m.startswith("the app listens on 8000, not $PORT=") for m in system)
+        assert (await service.stop(gid)).status_code == 200
+
+
+SIDE_PORT_FIRST = """
+import http.server, os, socket, time
+side = socket.socket()
+side.bind(("127.0.0.1", 9100))
+side.listen()  # a metrics port, open a while before the HTTP one
+time.sleep(0.5)
+handler = http.server.SimpleHTTPRequestHandler
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), handler).serve_forever()
+"""
+
+
+async def test_a_side_port_opened_first_is_not_taken_for_the_app(service: Service) -> None:
+    require_any_port(service)
+    with trio.fail_after(30):
+        gid = await service.upload({"server.py": SIDE_PORT_FIRST, "hello.txt": "from $PORT"})
+        body = (await service.launch(gid, command=["{python}", "server.py"])).json()
+        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+        assert (await service.app_get({"gid": gid, **body}, "/hello.txt")).text == "from $PORT"
+        system = messages(await service.history(gid), "system")
+        assert not any(m.startswith("the app listens on") for m in system), system
+        assert (await service.stop(gid)).status_code == 200
+
+
+async def test_timeout_names_the_port_the_app_printed(settings: Settings) -> None:
+    quick = replace(settings, sandbox="off", startup_timeout=2.0)
+    async with running_service(quick) as service:
+        with trio.fail_after(30):
+            gid = await service.upload({"x.txt": ""})
+            script = (
+                "import time; print('Server listening on http://localhost:3999', flush=True); "
+                "time.sleep(60)"
+            )
+            body = (await service.launch(gid, command=["{python}", "-c", script])).json()
+            assert body["status"] == "failed"
+            assert "did not answer HTTP on port" in body["errorMessage"]
+            assert "'Server listening on http://localhost:3999'" in body["errorMessage"]
+            assert "not 3999" in body["errorMessage"]
+
+
+def test_printed_port_reads_the_usual_lines() -> None:
+    assert printed_port(["listening on :3000"], 3012) == (3000, "listening on :3000")
+    line = "INFO:     Uvicorn running on http://127.0.0.1:8000 (Press CTRL+C to quit)"
+    assert printed_port([line], 3012) == (8000, line)
+    assert printed_port(["Server started on port 5000"], 3012)[0] == 5000
+    assert printed_port(["listening on 3012"], 3012) is None
+    assert printed_port(["compiled 12 files in 3000 ms"], 3012) is None

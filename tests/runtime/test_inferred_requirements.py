@@ -1,0 +1,62 @@
+"""A Python upload with no dependency file: its requirements inferred from its imports
+(pipreqs' maintained mapping, read as data), said in a system line, and built."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from preview.apps.depspec import python_dependencies
+from preview.apps.imports import import_mapping, imported_names
+
+from ..conftest import Service
+from .test_build import BUILD_WAIT, app_files, launched, messages
+
+pytestmark = pytest.mark.skipif(
+    import_mapping() is None, reason="pipreqs (the infer extra) is not installed"
+)
+
+
+def _bytes(files: dict[str, str]) -> dict[str, bytes]:
+    return {p: t.encode() for p, t in files.items()}
+
+
+def test_imports_less_the_standard_library_and_the_uploads_own_modules() -> None:
+    files = _bytes(
+        {
+            "main.py": "import os, json\nimport jwt\nfrom dotenv import load_dotenv\n"
+            "from . import sibling\nfrom services.users import x\nimport helpers\n",
+            "services/users.py": "import sqlalchemy.orm\n",
+            "helpers.py": "",
+            "tests/test_main.py": "import pytest\n",  # tests are not the app's needs
+        }
+    )
+    assert imported_names(files) == {"jwt", "dotenv", "sqlalchemy"}
+    deps = python_dependencies(files, "main.py")
+    assert deps.requirements == ("PyJWT", "python-dotenv", "SQLAlchemy")
+    assert deps.inferred == "dotenv → python-dotenv, jwt → PyJWT, sqlalchemy → SQLAlchemy"
+    assert deps.source == ""
+
+
+def test_a_dependency_file_wins() -> None:
+    files = _bytes({"main.py": "import yaml\n", "requirements.txt": "fastapi\n"})
+    deps = python_dependencies(files, "main.py")
+    assert deps.requirements == ("fastapi",) and deps.inferred is None
+
+
+async def test_fastapi_app_without_requirements_is_built_from_its_imports(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_no_requirements"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {"greeting": "hello from yaml", "items": ["apple", "pear"]}
+        system = messages(await service.history(body["gid"]), "system")
+        said = (
+            "no requirements.txt or pyproject.toml: installing what the app imports "
+            "(fastapi, yaml → PyYAML)"
+        )
+        assert said in system, system
+        assert (await service.stop(body["gid"])).status_code == 200

@@ -1,0 +1,71 @@
+"""Which interpreter an app's environment is built with: among those present that fit
+its request, the first with wheels for every pinned package (a failed try is one line,
+not the resolver's error), and a .python-version naming another patch of an installed
+minor version taken as that version, said so. Real interpreters, real builds."""
+
+from __future__ import annotations
+
+import trio
+
+from preview.builds.build import EnvBuilder
+from preview.builds.interpreters import interpreter_choices
+
+from ..conftest import Service
+from .test_build import BUILD_WAIT, app_files, launched, messages
+
+
+async def _choices(service: Service, request: str):
+    builder: EnvBuilder = service.supervisor.builder
+    return await interpreter_choices(request, "pyproject.toml", builder._uv_env(discovery=True))
+
+
+async def test_a_range_lists_every_fitting_minor_version_uvs_pick_first(
+    builder_service: Service,
+) -> None:
+    with trio.fail_after(60):
+        found = await _choices(builder_service, ">=3.8")
+        versions = [i.minor for i in found.interpreters]
+        assert len(versions) == len(set(versions)) and len(versions) <= 6
+        exact = await _choices(builder_service, "3.11")
+        assert len(exact.interpreters) == 1  # not a range: uv's pick alone
+
+
+async def test_python_version_naming_another_patch_takes_the_installed_one(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        found = await _choices(service, "3.10.4")
+        if isinstance(found, list):
+            assert not any(v.startswith("3.10.") for v in found)
+            return  # no 3.10 here: refused, naming what exists (test_build's case)
+        body = await launched(service, app_files("python_patch"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        own = (await service.app_get(body, "/")).json()["python"]
+        assert own.startswith("3.10.") and own != "3.10.4"
+        system = messages(await service.history(body["gid"]), "system")
+        said = f"asks for Python 3.10.4, which is not installed: using {own}, another patch of 3.10"
+        assert any(said in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_the_interpreter_with_wheels_for_every_pin_is_chosen(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        found = await _choices(service, ">=3.12")
+        minors = [i.minor for i in found.interpreters]
+        if "3.12" not in minors or minors[0] == "3.12":
+            return  # needs 3.12 present beside a newer one uv picks first
+        body = await launched(service, app_files("wheels_by_python"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["python"].startswith("3.12")
+        assert (await service.app_get(body, "/")).json()["python"].startswith("3.12")
+        events = await service.history(body["gid"])
+        system = messages(events, "system")
+        chose = [m for m in system if m.startswith("Python 3.12") and "wheels for every" in m]
+        assert chose and f"not on Python {found.interpreters[0].version}" in chose[0], system
+        # The failed try on the newer one is that line, not the resolver's error.
+        assert not any("No solution found" in m for m in messages(events, "build"))
+        assert (await service.stop(body["gid"])).status_code == 200

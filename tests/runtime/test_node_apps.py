@@ -1,0 +1,133 @@
+"""Node and TypeScript apps launched as uploaded, built by real npm installs from the
+registry: a build script (tsc) run as a set-up step before ``start``, a project with
+only a ``dev`` script (tsx watch, run without its watcher), a ``.ts`` main run by a tsx
+the build adds."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+
+import pytest
+import trio
+
+from ..conftest import Service
+from .test_build import BUILD_WAIT, app_files, launched, messages
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+
+
+async def test_typescript_express_is_built_by_tsc_then_started(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("ts_express_build"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"] == "npm start --silent"
+        assert (await service.app_get(body, "/items/1")).json() == {"id": 1, "name": "typed apple"}
+        assert (await service.app_get(body, "/")).json() == {"compiled": True}
+        events = await service.history(body["gid"])
+        system = messages(events, "system")
+        assert "setup: npm run build" in system
+        assert any("tsc" in m for m in messages(events, "setup"))
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_typescript_errors_fail_the_build_step(builder_service: Service) -> None:
+    service = builder_service
+    files = app_files("ts_express_build")
+    files["src/index.ts"] += "\nconst wrong: number = 'text';\nconst worse: string = 42;\n"
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "failed"
+        assert "TypeScript: 2 errors in src/index.ts" in body["errorMessage"], body
+        assert "\x1b" not in body["errorMessage"]
+        assert any("TS2322" in line for line in body["errorLines"])
+
+
+async def test_only_a_dev_script_runs_without_its_watcher(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("ts_dev_only"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"].endswith("; tsx src/index.ts")
+        answer = (await service.app_get(body, "/ada")).json()
+        assert answer == {"hello": "ada", "watched": False}
+        system = messages(await service.history(body["gid"]), "system")
+        assert "the dev script without its watcher: tsx src/index.ts" in system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_typescript_main_runs_with_a_tsx_the_build_adds(builder_service: Service) -> None:
+    service = builder_service
+    files = {
+        "package.json": json.dumps({"name": "ts-main", "main": "src/index.ts"}),
+        "src/index.ts": (
+            'import { createServer } from "node:http";\n'
+            "const port: number = Number(process.env.PORT);\n"
+            "createServer((_req, res) => res.end(JSON.stringify({ typed: true })))"
+            '.listen(port, "127.0.0.1");\n'
+        ),
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"typed": True}
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("(npm, package.json + tsx@^4)" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_missing_npm_package_is_named(builder_service: Service) -> None:
+    service = builder_service
+    package = {"name": "broken", "main": "index.js", "dependencies": {"left-padd-nope-x": "^1.0.0"}}
+    files = {"package.json": json.dumps(package), "index.js": ""}
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "failed"
+        # npm 11 names the package in its 404 (older ones with the range asked for).
+        assert body["errorMessage"].startswith("package left-padd-nope-x")
+        assert body["errorMessage"].endswith(" is not in the registry")
+        assert not any("complete log" in line for line in body["errorLines"])
+
+
+def _prisma_engines_reachable() -> bool:
+    try:
+        socket.getaddrinfo("binaries.prisma.sh", 443)
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(
+    not _prisma_engines_reachable(),
+    reason="binaries.prisma.sh (Prisma's engines, which prisma generate fetches) is unreachable",
+)
+async def test_prisma_client_generated_and_sqlite_database_pushed(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("prisma_sqlite"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        created = await service.app_request(body, "POST", "/")
+        assert created.json() == [{"id": 1, "text": "hi"}]
+        system = messages(await service.history(body["gid"]), "system")
+        assert any(m.startswith("setup: node_modules/.bin/prisma db push") for m in system)
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@pytest.mark.skipif(_prisma_engines_reachable(), reason="Prisma's engines are reachable here")
+async def test_prisma_engines_out_of_reach_are_named(builder_service: Service) -> None:
+    """Where the build cannot fetch Prisma's engines, the launch says so (not Prisma's
+    'set PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING' advice)."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("prisma_sqlite"))
+        assert body["status"] == "failed"
+        message = body["errorMessage"]
+        assert message.startswith("Prisma's engines could not be fetched from binaries.prisma.sh")
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("prisma generate (prisma/schema.prisma)" in m for m in system), system

@@ -1,0 +1,140 @@
+"""How a Node app is started, read from its package.json (no process): build scripts as
+set-up steps, start:prod / start / main / dev, watchers off, tsx for TypeScript."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from preview.apps.depspec import node_dependencies
+from preview.apps.detect import detect
+from preview.apps.nodeapp import TSX
+from preview.errors import BadRequest
+
+from .test_build import app_files
+
+
+def _node(package: dict, files: dict[str, str] | None = None):
+    given = {"package.json": json.dumps(package), **(files or {})}
+    return detect({p: t.encode() for p, t in given.items()})
+
+
+def test_build_script_is_a_setup_step_then_start() -> None:
+    found = detect({p: t.encode() for p, t in app_files("ts_express_build").items()})
+    assert found.language == "node"
+    assert found.setup == (("npm", "run", "build"),)
+    assert found.argv == ("npm", "start", "--silent")
+    assert found.node_tools == ()
+
+
+def test_start_prod_wins_over_start() -> None:
+    scripts = {"build": "nest build", "start": "nest start", "start:prod": "node dist/main"}
+    found = _node({"scripts": scripts})
+    assert found.argv == ("npm", "run", "start:prod")
+    assert found.setup == (("npm", "run", "build"),)
+
+
+def test_main_built_by_the_build_script_is_run_after_it() -> None:
+    found = _node({"main": "dist/index.js", "scripts": {"build": "tsc"}})
+    assert found.argv == ("node", "dist/index.js")
+    assert found.setup == (("npm", "run", "build"),)
+
+
+def test_typescript_main_runs_with_tsx_added_when_not_listed() -> None:
+    found = _node({"main": "src/index.ts"}, {"src/index.ts": ""})
+    assert found.argv == ("node_modules/.bin/tsx", "src/index.ts")
+    assert found.node_tools == (TSX,)
+    own = _node({"main": "src/index.ts", "devDependencies": {"tsx": "^4"}}, {"src/index.ts": ""})
+    assert own.node_tools == ()
+    # The tool is part of the environment's key: not the app's own set.
+    plain = node_dependencies({"package.json": b"{}"})
+    assert plain is not None
+    assert plain.key() != node_dependencies({"package.json": b"{}"}, (TSX,)).key()
+
+
+@pytest.mark.parametrize(
+    ("dev", "runs"),
+    [
+        ("tsx watch src/index.ts", "tsx src/index.ts"),
+        ("tsx watch --clear-screen=false src/index.ts", "tsx src/index.ts"),
+        ("NODE_ENV=development tsx watch src/index.ts", "NODE_ENV=development tsx src/index.ts"),
+        ("node --watch server.js", "node server.js"),
+        ("nodemon server.js", "node server.js"),
+        ("nodemon src/index.ts", "tsx src/index.ts"),
+        ("ts-node-dev --respawn --transpile-only src/index.ts", "tsx src/index.ts"),
+    ],
+)
+def test_only_a_dev_script_runs_without_its_watcher(dev: str, runs: str) -> None:
+    found = _node({"scripts": {"dev": dev}})
+    assert found.argv[:2] == ("sh", "-c")
+    assert found.argv[2].endswith("; " + runs)
+    assert 'PATH="$PWD/node_modules/.bin:$PATH"' in found.argv[2]
+    assert found.notes == [f"the dev script without its watcher: {runs}"]
+    assert found.node_tools == ((TSX,) if "tsx" in runs else ())
+
+
+def test_other_dev_scripts_run_as_they_are() -> None:
+    assert _node({"scripts": {"dev": "ts-node src/index.ts"}}).argv == ("npm", "run", "dev")
+    chained = _node({"scripts": {"dev": "tsc -w & node --watch dist/index.js"}})
+    assert chained.argv == ("npm", "run", "dev")
+
+
+def test_fixture_with_only_a_dev_script() -> None:
+    found = detect({p: t.encode() for p, t in app_files("ts_dev_only").items()})
+    assert found.argv[2].endswith("; tsx src/index.ts")
+    assert found.node_tools == ()  # its own devDependency
+
+
+def test_nothing_to_run_in_a_node_upload_suggests_a_node_command() -> None:
+    with pytest.raises(BadRequest) as refused:
+        _node({"scripts": {"lint": "eslint ."}})
+    assert '["npm", "run", "lint"]' in refused.value.message
+    assert "uvicorn" not in refused.value.message
+    with pytest.raises(BadRequest) as bare:
+        detect({"package.json": b"{}"})
+    assert '["node", "server.js"]' in bare.value.message
+
+
+PRISMA_SQLITE = """generator client {
+  provider = "prisma-client-js"
+}
+datasource db {
+  provider = "sqlite"
+  url      = env("DATABASE_URL")
+}
+model Note {
+  id   Int    @id @default(autoincrement())
+  text String
+}
+"""
+
+
+def test_prisma_client_is_generated_by_the_build_then_its_database_made() -> None:
+    package = {
+        "main": "index.js",
+        "dependencies": {"@prisma/client": "^6.16.0"},
+        "scripts": {"build": "tsc"},
+    }
+    files = {"index.js": "", "prisma/schema.prisma": PRISMA_SQLITE}
+    found = _node(package, files)
+    assert found.prisma_schema == "prisma/schema.prisma"
+    assert found.node_tools == ("prisma@^6.16.0",)  # the CLI, of the client's version
+    push = ("node_modules/.bin/prisma", "db", "push", "--skip-generate")
+    assert found.setup == (("npm", "run", "build"), (*push, "--schema", "prisma/schema.prisma"))
+    # Migrations, when it has them, instead of db push.
+    migrated = _node(
+        package, {**files, "prisma/migrations/20240101_init/migration.sql": "CREATE TABLE x;"}
+    )
+    assert migrated.setup[-1][1:3] == ("migrate", "deploy")
+    # The schema is part of the environment's key: the client generated from it is there.
+    raw = {p: t.encode() for p, t in {"package.json": json.dumps(package), **files}.items()}
+    schema = "prisma/schema.prisma"
+    one = node_dependencies(raw, (), schema)
+    other = node_dependencies({**raw, schema: raw[schema] + b"\n"}, (), schema)
+    assert one is not None and other is not None and one.key() != other.key()
+
+
+def test_no_prisma_steps_without_its_client() -> None:
+    found = _node({"main": "index.js"}, {"index.js": "", "prisma/schema.prisma": PRISMA_SQLITE})
+    assert found.prisma_schema is None and found.setup == ()

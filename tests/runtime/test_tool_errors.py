@@ -1,0 +1,94 @@
+"""npm's and tsc's failures in one line each, ANSI stripped, with the lines that show it
+(no process: their real output, as captured)."""
+
+from __future__ import annotations
+
+from preview.builds.installers import failure_reason
+from preview.builds.toolerrors import tool_failure
+
+NPM_404 = """npm error code E404
+npm error 404 Not Found - GET https://registry.npmjs.org/left-padd-nope - Not found
+npm error 404
+npm error 404  'left-padd-nope@^1.0.0' is not in this registry.
+npm error 404
+npm error 404 Note that you can also install from a
+npm error 404 tarball, folder, http url, or git url.
+npm error A complete log of this run can be found in: /envs/node-1/.npm/_logs/x-debug-0.log"""
+
+NPM_NO_VERSION = """npm error code ETARGET
+npm error notarget No matching version found for express@^99.0.0.
+npm error notarget In most cases you or one of your dependencies are requesting
+npm error notarget a package version that doesn't exist.
+npm error A complete log of this run can be found in: /envs/node-2/.npm/_logs/y.log"""
+
+NPM_ERESOLVE = """npm error code ERESOLVE
+npm error ERESOLVE unable to resolve dependency tree
+npm error
+npm error While resolving: app@1.0.0
+npm error Found: react@18.3.1
+npm error Could not resolve dependency:
+npm error peer react@"^16.8.0" from old-widget@1.0.0
+npm error A complete log of this run can be found in: /envs/node-3/.npm/_logs/z.log"""
+
+TSC_PLAIN = """> app@1.0.0 build
+> tsc
+
+src/app.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.
+src/app.ts(9,1): error TS2304: Cannot find name 'nope'.
+src/app.ts(12,5): error TS2554: Expected 1 arguments, but got 0.
+npm error Lifecycle script `build` failed with error:
+npm error code 2"""
+
+TSC_PRETTY = (
+    "\x1b[96msrc/a.ts\x1b[0m:\x1b[93m3\x1b[0m:\x1b[93m7\x1b[0m - \x1b[91merror\x1b[0m"
+    "\x1b[90m TS2322: \x1b[0mType 'string' is not assignable to type 'number'.\n"
+    "\x1b[96msrc/b.ts\x1b[0m:\x1b[93m1\x1b[0m:\x1b[93m1\x1b[0m - \x1b[91merror\x1b[0m"
+    "\x1b[90m TS2304: \x1b[0mCannot find name 'x'.\n"
+    "Found 2 errors in 2 files."
+)
+
+
+def test_npm_404_names_the_package_not_the_log_file() -> None:
+    reason, lines = tool_failure(NPM_404.splitlines())
+    assert reason == "package left-padd-nope@^1.0.0 is not in the registry"
+    assert not any("complete log" in line for line in lines)
+    assert "_logs" not in failure_reason(NPM_404.splitlines(), "npm")
+
+
+def test_npm_no_matching_version_and_eresolve() -> None:
+    assert tool_failure(NPM_NO_VERSION.splitlines())[0] == "no version of express matches ^99.0.0"
+    reason, _ = tool_failure(NPM_ERESOLVE.splitlines())
+    assert reason == (
+        'npm could not resolve the dependency tree: peer react@"^16.8.0" from old-widget@1.0.0'
+    )
+
+
+def test_typescript_errors_are_counted_per_file() -> None:
+    reason, lines = tool_failure(TSC_PLAIN.splitlines())
+    assert reason.startswith("TypeScript: 3 errors in src/app.ts; first: src/app.ts(3,7) TS2322")
+    assert len(lines) == 3 and all("error TS" in line for line in lines)
+
+
+def test_pretty_typescript_errors_lose_their_colours() -> None:
+    reason, lines = tool_failure(TSC_PRETTY.splitlines())
+    assert reason.startswith("TypeScript: 2 errors in 2 files (src/a.ts, src/b.ts); first:")
+    assert "\x1b" not in reason and not any("\x1b" in line for line in lines)
+
+
+def test_prisma_engines_out_of_reach() -> None:
+    lines = [
+        "Error: Failed to fetch sha256 checksum at https://binaries.prisma.sh/all_commits/c29"
+        "/debian-openssl-3.0.x/schema-engine.sha256 - 403 Forbidden",
+        "If you need to ignore this error (e.g. in an offline environment), set the …",
+    ]
+    reason, shown = tool_failure(lines)
+    assert reason == "Prisma's engines could not be fetched from binaries.prisma.sh (403 Forbidden)"
+    assert shown[0].startswith("Error: Failed to fetch")
+    offline = [
+        "Error: request to https://binaries.prisma.sh/x failed, reason: getaddrinfo ENOTFOUND"
+    ]
+    assert tool_failure(offline)[0].endswith("(getaddrinfo ENOTFOUND)")
+
+
+def test_other_output_is_left_to_the_usual_reading() -> None:
+    assert tool_failure(["Traceback (most recent call last):", "ValueError: x"]) is None
