@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import trio
@@ -210,6 +211,25 @@ def _cut_record(fmt: str, last: int, reason: str) -> bytes:
     return f"# {message}\n".encode()
 
 
+async def _until_stored(store: Store, preview: PreviewRuntime, seq: int) -> None:
+    """Wait (a while) for the writer to store the events up to ``seq``, unless the
+    database refuses them (down, or locked by another writer): then 503 at once, not
+    after the wait. The writer may be between two tries of a refused batch, so the store
+    is asked whether it still refuses; else the next refusal ends the wait."""
+    if preview.broadcast.persisted_id >= seq:
+        return
+    await store.log_writable()
+    with trio.move_on_after(_HISTORY_CONSISTENCY_WAIT):
+        async with trio.open_nursery() as nursery:
+
+            async def first(wait: Callable[[], Awaitable[None]]) -> None:
+                await wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(first, partial(preview.broadcast.wait_persisted, seq))
+            nursery.start_soon(first, store.wait_log_refused)
+
+
 @blueprint.get("/logs")
 async def log_history(gid: str) -> Response:
     state = services()
@@ -224,8 +244,8 @@ async def log_history(gid: str) -> Response:
     if isinstance(preview, PreviewRuntime):
         # Read-your-writes: what the stream has shown is also in the history.
         shown = preview.broadcast.last_id
-        with trio.move_on_after(_HISTORY_CONSISTENCY_WAIT):
-            await preview.broadcast.wait_persisted(shown)
+        assert state.store is not None
+        await _until_stored(state.store, preview, shown)
         if preview.broadcast.persisted_id < shown:  # the database does not take them now
             raise StoreUnavailable(
                 "The preview's latest log lines are not stored yet; try again shortly."
