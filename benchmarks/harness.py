@@ -191,6 +191,8 @@ class ServiceServer(Target):
                 "PREVIEW_PORT_MIN": str(first),
                 "PREVIEW_PORT_MAX": str(first + 7),
                 "PREVIEW_MAX_INSTANCES_PRO": "8",
+                # The fan-out scenarios hold up to 1,000 streams, all of one user.
+                "PREVIEW_MAX_STREAMS_PER_USER": "100000",
                 "PREVIEW_STOP_GRACE": "2",
                 "PREVIEW_PYTHON": PYTHON,
                 # The other scenarios measure the service around an app started with

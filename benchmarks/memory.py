@@ -71,6 +71,7 @@ async def _measure(count: int, top: int) -> None:
         max_instances_pro=4,
         stop_grace=2.0,
         python=sys.executable,
+        max_streams_per_user=1_000_000,  # --subscribers idle streams, all of one user
     )
     app = create_app(settings)
     config = Config()

@@ -28,6 +28,7 @@ __all__ = [
     "StoreUnavailable",
     "TimedOut",
     "TooLarge",
+    "TooManyRequests",
     "Unauthorized",
     "Unavailable",
     "error_response",
@@ -108,6 +109,14 @@ class Conflict(PreviewError):
 class TooLarge(PreviewError):
     status_code = 413
     default_code = "too_large"
+
+
+class TooManyRequests(PreviewError):
+    """A per-user bound (streams held open at once) is reached; one ends, and it passes."""
+
+    status_code = 429
+    default_code = "too_many_requests"
+    retry_after = 5
 
 
 class BadGateway(PreviewError):

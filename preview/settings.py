@@ -41,7 +41,7 @@ _KINDS: dict[str, type] = {"Path": Path, "str": str, "int": int, "float": float}
 _POSITIVE = (
     "max_uptime", "inactive_timeout", "startup_timeout", "keepalive_interval", "cpu_limit",
     "stream_send_timeout", "session_timeout", "health_interval", "app_ticket_timeout",
-    "jwt_max_lifetime", "build_timeout", "env_cache_mb",
+    "jwt_max_lifetime", "max_streams_per_user", "build_timeout", "env_cache_mb",
 )  # fmt: skip
 
 
@@ -109,6 +109,10 @@ class Settings:
     stream_send_timeout: float = field(
         default=60,
         metadata=_help("s", "a stream whose client takes no byte for this long is closed"),
+    )
+    max_streams_per_user: int = field(
+        default=100,
+        metadata=_help("count", "log streams (SSE, WebSocket) one user may hold open at once"),
     )
     health_interval: float = field(
         default=10, metadata=_help("s", "time between health checks of a running preview")

@@ -156,6 +156,7 @@ def test_single_port_range_is_fine() -> None:
         ("stream_interval", "nan"),
         ("jwt_max_lifetime", "0"),
         ("jwt_max_lifetime", "nan"),
+        ("max_streams_per_user", "0"),
     ],
 )
 def test_durations_must_be_finite_and_positive(name: str, raw: str) -> None:

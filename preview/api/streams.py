@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import trio
@@ -14,7 +15,7 @@ from quart import Blueprint, Response, jsonify, request, websocket
 from ..errors import BadRequest, StoreUnavailable
 from ..logs import SSE_KEEPALIVE, Event, Parked, Sink
 from ..runtime import PreviewRuntime
-from ..services import Services, services
+from ..services import Services, StreamSlot, services
 from ..services.callers import owned_generation
 from ..store import PreviewInstance, Store
 from .feed import KEEPALIVE, PAGE_BYTES, PARKED, End, event_feed, stored_events
@@ -88,22 +89,30 @@ async def sse_body(
     preview: PreviewRuntime | PreviewInstance,
     after: int,
     sink: Sink | None = None,
+    *,
+    slot: StreamSlot | None = None,
 ) -> AsyncIterator[bytes | Parked]:
     """The whole SSE response. Runs outside the app context: gets what it needs passed.
     With a ``sink`` (see ``event_feed``), an empty chunk asks the caller to let the sink
-    finish what it started, and ``PARKED`` passes through (see ``event_feed``)."""
+    finish what it started, and ``PARKED`` passes through (see ``event_feed``).
+    ``slot``, the user's count of open streams, is released however the body ends (its
+    end, the client leaving, a parked stream closed, the service stopping)."""
     assert state.store is not None
-    yield f"retry: {_RETRY_MS}\n\n".encode()
-    async with contextlib.aclosing(event_feed(state.store, preview, after, sink)) as feed:
-        async for item in feed:
-            if item is KEEPALIVE:
-                yield SSE_KEEPALIVE
-            elif item is PARKED:
-                yield item
-            elif type(item) is list:
-                yield b"".join([event.sse for event in item])
-            else:
-                yield f"event: end\ndata: {json.dumps(item.to_dict())}\n\n".encode()
+    try:
+        yield f"retry: {_RETRY_MS}\n\n".encode()
+        async with contextlib.aclosing(event_feed(state.store, preview, after, sink)) as feed:
+            async for item in feed:
+                if item is KEEPALIVE:
+                    yield SSE_KEEPALIVE
+                elif item is PARKED:
+                    yield item
+                elif type(item) is list:
+                    yield b"".join([event.sse for event in item])
+                else:
+                    yield f"event: end\ndata: {json.dumps(item.to_dict())}\n\n".encode()
+    finally:
+        if slot is not None:
+            slot.release()
 
 
 async def resume_point(
@@ -133,7 +142,8 @@ async def resume_point(
 @blueprint.get("/logs/stream")
 async def stream_logs(gid: str) -> Response:
     state = services()
-    await owned_generation(gid, state.user(allow_cookie=True))
+    user = state.user(allow_cookie=True)
+    await owned_generation(gid, user)
     raw_after = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
     preview = await preview_for(gid, request.args.get("previewId"))
     assert state.store is not None
@@ -143,10 +153,10 @@ async def stream_logs(gid: str) -> Response:
     if nothing_left:
         # The WHATWG rule: a 204 makes EventSource stop instead of reconnecting.
         return Response("", status=204, headers={"Cache-Control": "no-cache"})
-    response = Response(
-        sse_body(state, preview, after),
-        headers=sse_headers(preview.id),
-    )
+    slot = state.streams.take(user.id)  # 429 past the user's bound
+    body = sse_body(state, preview, after, slot=slot)
+    slot.bind(body)
+    response = Response(body, headers=sse_headers(preview.id))
     response.timeout = None
     return response
 
@@ -201,6 +211,25 @@ def _cut_record(fmt: str, last: int, reason: str) -> bytes:
     return f"# {message}\n".encode()
 
 
+async def _until_stored(store: Store, preview: PreviewRuntime, seq: int) -> None:
+    """Wait (a while) for the writer to store the events up to ``seq``, unless the
+    database refuses them (down, or locked by another writer): then 503 at once, not
+    after the wait. The writer may be between two tries of a refused batch, so the store
+    is asked whether it still refuses; else the next refusal ends the wait."""
+    if preview.broadcast.persisted_id >= seq:
+        return
+    await store.log_writable()
+    with trio.move_on_after(_HISTORY_CONSISTENCY_WAIT):
+        async with trio.open_nursery() as nursery:
+
+            async def first(wait: Callable[[], Awaitable[None]]) -> None:
+                await wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(first, partial(preview.broadcast.wait_persisted, seq))
+            nursery.start_soon(first, store.wait_log_refused)
+
+
 @blueprint.get("/logs")
 async def log_history(gid: str) -> Response:
     state = services()
@@ -215,8 +244,8 @@ async def log_history(gid: str) -> Response:
     if isinstance(preview, PreviewRuntime):
         # Read-your-writes: what the stream has shown is also in the history.
         shown = preview.broadcast.last_id
-        with trio.move_on_after(_HISTORY_CONSISTENCY_WAIT):
-            await preview.broadcast.wait_persisted(shown)
+        assert state.store is not None
+        await _until_stored(state.store, preview, shown)
         if preview.broadcast.persisted_id < shown:  # the database does not take them now
             raise StoreUnavailable(
                 "The preview's latest log lines are not stored yet; try again shortly."
@@ -277,21 +306,26 @@ async def websocket_logs(gid: str) -> None:
     id received.
     """
     state = services()
-    await owned_generation(gid, state.user(allow_cookie=True))
+    user = state.user(allow_cookie=True)
+    await owned_generation(gid, user)
     preview = await preview_for(gid, websocket.args.get("previewId"))
     assert state.store is not None
     after, _ = await resume_point(
         state.store, preview, websocket.args.get("lastEventId"), websocket.args.get("tail")
     )
-    await websocket.accept()
-    async with contextlib.aclosing(event_feed(state.store, preview, after)) as feed:
-        async for item in feed:
-            if item is KEEPALIVE:
-                continue
-            if isinstance(item, End):
-                await websocket.send(json.dumps({"type": "end", **item.to_dict()}))
-                await websocket.close(1000)
-                return
-            for event in item:
-                await websocket.send(event.json)
-    await websocket.close(1013, "reconnect with lastEventId")
+    slot = state.streams.take(user.id)  # refused (429) before the handshake is accepted
+    try:
+        await websocket.accept()
+        async with contextlib.aclosing(event_feed(state.store, preview, after)) as feed:
+            async for item in feed:
+                if item is KEEPALIVE:
+                    continue
+                if isinstance(item, End):
+                    await websocket.send(json.dumps({"type": "end", **item.to_dict()}))
+                    await websocket.close(1000)
+                    return
+                for event in item:
+                    await websocket.send(event.json)
+        await websocket.close(1013, "reconnect with lastEventId")
+    finally:
+        slot.release()

@@ -29,6 +29,8 @@ from functools import partial
 from preview.errors import BadRequest, TooLarge
 from preview.settings import Settings
 
+from .zipmembers import read_zip_member
+
 __all__ = ["UploadLimits", "files_from_archive", "files_from_json", "normalize_path"]
 
 # Linux counts NAME_MAX in bytes, so components are measured UTF-8 encoded.
@@ -173,11 +175,12 @@ def files_from_archive(
     try:
         if data.startswith(_ZIP_MAGIC):
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                return _validated(_zip_entries(archive), limits, strip_top_folder=True)
-        archive = _open_tar(data, limits)
-        if archive is not None:
+                return _validated(_zip_entries(archive, data), limits, strip_top_folder=True)
+        opened = _open_tar(data, limits)
+        if opened is not None:
+            archive, raw = opened
             with archive:
-                return _validated(_tar_entries(archive), limits, strip_top_folder=True)
+                return _validated(_tar_entries(archive, raw), limits, strip_top_folder=True)
     except _CORRUPT as exc:
         reason = _printable(str(exc)).rstrip(".")
         raise BadRequest(
@@ -231,15 +234,17 @@ def _gunzip(data: bytes, limits: UploadLimits) -> bytes:
     return raw
 
 
-def _open_tar(data: bytes, limits: UploadLimits) -> tarfile.TarFile | None:
-    """A tar.gz or plain tar, else None. (Not ``is_tarfile``: it would also inflate bz2/xz.)
+def _open_tar(data: bytes, limits: UploadLimits) -> tuple[tarfile.TarFile, bytes] | None:
+    """A tar.gz or plain tar and its (inflated) bytes, else None. (Not ``is_tarfile``:
+    it would also inflate bz2/xz.)
 
     Gzip is recognised by its magic, so a bad tar inside it is corrupt, not unsupported.
     """
     if data.startswith(_GZIP_MAGIC):
-        return tarfile.open(fileobj=io.BytesIO(_gunzip(data, limits)), mode="r:")
+        raw = _gunzip(data, limits)
+        return tarfile.open(fileobj=io.BytesIO(raw), mode="r:"), raw
     try:
-        return tarfile.open(fileobj=io.BytesIO(data), mode="r:")
+        return tarfile.open(fileobj=io.BytesIO(data), mode="r:"), data
     except (tarfile.TarError, EOFError, OSError, ValueError):
         return None
 
@@ -259,7 +264,7 @@ def _unsupported(name: str, kind: str) -> BadRequest:
     )
 
 
-def _zip_entries(archive: zipfile.ZipFile) -> list[_Entry]:
+def _zip_entries(archive: zipfile.ZipFile, data: bytes) -> list[_Entry]:
     entries: list[_Entry] = []
     for info in archive.infolist():
         if info.is_dir():
@@ -272,16 +277,11 @@ def _zip_entries(archive: zipfile.ZipFile) -> list[_Entry]:
             raise _unsupported(name, "encrypted")
         if info.compress_type not in _ZIP_METHODS:
             raise _unsupported(name, "unsupported_compression")
-        entries.append((name, info.file_size, partial(_read_zip, archive, info)))
+        entries.append((name, info.file_size, partial(read_zip_member, archive, data, info)))
     return entries
 
 
-def _read_zip(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
-    with archive.open(info) as member:
-        return member.read(limit)
-
-
-def _tar_entries(archive: tarfile.TarFile) -> list[_Entry]:
+def _tar_entries(archive: tarfile.TarFile, raw: bytes) -> list[_Entry]:
     entries: list[_Entry] = []
     for member in archive:  # headers only; contents are read later, bounded
         if member.isdir():
@@ -289,6 +289,15 @@ def _tar_entries(archive: tarfile.TarFile) -> list[_Entry]:
         if not member.isreg():
             raise _unsupported(member.name, _TAR_KINDS.get(member.type, "unknown"))
         entries.append((member.name, member.size, partial(_read_tar, archive, member)))
+    # tarfile ends the archive quietly at the first block that is no header: where a
+    # member declared fewer bytes than it holds, the rest of it (and every member after
+    # it) would be dropped, the member stored cut. The archive must end at an
+    # end-of-archive (zero) block, or at its last byte.
+    if any(raw[archive.offset : archive.offset + tarfile.BLOCKSIZE]):
+        raise tarfile.ReadError(
+            f"bytes at offset {archive.offset} are neither a member nor the archive's end"
+            " (a member's declared size may be wrong)"
+        )
     return entries
 
 

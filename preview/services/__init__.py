@@ -12,7 +12,7 @@ from .origins import (
     origin_label,
     preview_id_of_label,
 )
-from .state import Services, StreamParking, services
+from .state import Services, StreamParking, StreamSlot, StreamSlots, services
 
 __all__ = [
     "APP_SESSION_COOKIES",
@@ -21,6 +21,8 @@ __all__ = [
     "OriginSession",
     "Services",
     "StreamParking",
+    "StreamSlot",
+    "StreamSlots",
     "Ticket",
     "origin_label",
     "preview_id_of_label",

@@ -6,6 +6,7 @@ import it without importing the module that imports them.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -16,13 +17,14 @@ from quart import current_app, has_websocket_context, request, websocket
 
 from ..auth import SESSION_COOKIE, Authenticator, User
 from ..cache import BoundedCache
+from ..errors import TooManyRequests
 from ..metrics import Metrics
 from ..runtime import Supervisor
 from ..settings import Settings
 from ..store import Generation, Store
 from .origins import AppOrigins
 
-__all__ = ["Services", "StreamParking", "services"]
+__all__ = ["Services", "StreamParking", "StreamSlot", "StreamSlots", "services"]
 
 
 class StreamParking(Protocol):
@@ -35,6 +37,61 @@ class StreamParking(Protocol):
     def adopt(self, parked: Any, body: AsyncGenerator[Any, None]) -> bool: ...
     async def serve(self, *, task_status: trio.TaskStatus[None] = ...) -> None: ...
     async def aclose(self, grace: float) -> None: ...
+
+
+class StreamSlot:
+    """One log stream a user holds open, counted until :meth:`release` (idempotent)."""
+
+    __slots__ = ("_owner", "_user_id")
+
+    def __init__(self, owner: StreamSlots, user_id: str) -> None:
+        self._owner: StreamSlots | None = owner
+        self._user_id = user_id
+
+    def release(self) -> None:
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            owner._release(self._user_id)
+
+    def bind(self, body: object) -> None:
+        """Release once ``body`` (a stream's generator) is gone too, however it went:
+        one never started (its caller left first) runs no ``finally`` of its own."""
+        weakref.finalize(body, self.release)
+
+
+class StreamSlots:
+    """Log streams (SSE, WebSocket) each user holds open on this node, at most
+    ``PREVIEW_MAX_STREAMS_PER_USER``: one user's 5,000 streams would hold 5,000 sockets,
+    subscriptions and pacer wake-ups. The bound is read at each :meth:`take`, so it
+    applies to a running service. Per node: with several, each counts its own."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._held: dict[str, int] = {}
+
+    def held(self, user_id: str) -> int:
+        return self._held.get(user_id, 0)
+
+    def take(self, user_id: str) -> StreamSlot:
+        """A slot for a new stream of ``user_id``; 429 ``too_many_streams`` beyond the bound."""
+        limit = self._settings.max_streams_per_user
+        held = self._held.get(user_id, 0)
+        if held >= limit:
+            raise TooManyRequests(
+                f"You have {held} log streams open, the most allowed; close one (or wait"
+                " for one to end) before opening another.",
+                code="too_many_streams",
+                details={"limit": limit},
+            )
+        self._held[user_id] = held + 1
+        return StreamSlot(self, user_id)
+
+    def _release(self, user_id: str) -> None:
+        held = self._held.get(user_id, 0) - 1
+        if held > 0:
+            self._held[user_id] = held
+        else:
+            self._held.pop(user_id, None)
 
 
 @dataclass
@@ -50,6 +107,7 @@ class Services:
 
     http: httpx.AsyncClient | None = None
     origins: AppOrigins = field(init=False)  # each preview's own origin (its hosts, tickets)
+    streams: StreamSlots = field(init=False)  # the log streams each user holds open
     # Both hold immutable values: a generation never changes once uploaded, nor does
     # the endpoint list of a generation's source or of one running app.
     generations: BoundedCache[str, Generation] = field(default_factory=lambda: BoundedCache(4096))
@@ -63,6 +121,7 @@ class Services:
             ticket_timeout=settings.app_ticket_timeout,
             session_timeout=settings.session_timeout,
         )
+        self.streams = StreamSlots(settings)
 
     def user(self, *, allow_cookie: bool = False) -> User:
         """The caller of this request or WebSocket; 401 if unauthenticated."""

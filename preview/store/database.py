@@ -37,6 +37,7 @@ from .logrows import (
     copy_postgres,
     event_values_sqlite,
     insert_sqlite,
+    write_lock_sqlite,
 )
 from .models import (
     ACTIVE_STATUSES,
@@ -52,7 +53,12 @@ _T = TypeVar("_T")
 _MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _log = logging.getLogger(__name__)
 _PG_CONNECT_TIMEOUT = 10  # s; a server that does not answer is down, not slow
-_BUSY_TIMEOUT = 10.0  # s; SQLite waits this long for another connection's lock
+# s; SQLite waits this long for another connection's write lock, then the call fails
+# (503 for the API's; the log writer and a preview's row keeper retry in the background).
+# Short: a lock held for seconds (another process's transaction) must not hold an upload,
+# a launch or a history request as long; the service's own writes take milliseconds.
+_BUSY_TIMEOUT = 1.0
+_MIGRATION_BUSY_TIMEOUT = 10.0  # s; at start, another process may be migrating too
 
 
 def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) -> None:
@@ -74,7 +80,13 @@ class Store:
 
     def __init__(self, url: str, *, threads: int = 4, busy_timeout: float = _BUSY_TIMEOUT) -> None:
         self.url = url
+        self.busy_timeout = busy_timeout
         self.engine: Engine = self._create_engine(url, threads, busy_timeout)
+        # Whether the last batch of log events was refused (down, locked, full), and who
+        # waits for the next refusal: a reader waiting for lines to be stored is told at
+        # once that they will not be for now (see log_writable).
+        self._log_refused = False
+        self._log_refusals = trio.lowlevel.ParkingLot()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._limiter = trio.CapacityLimiter(threads)
         self._failing: StoreError | None = None  # the last call's error, until one succeeds
@@ -139,6 +151,17 @@ class Store:
             reason = str(getattr(error, "orig", None) or error).strip().splitlines()
             raise DatabaseUnavailable(reason[0] if reason else type(error).__name__) from None
 
+    async def log_writable(self) -> None:
+        """Raise ``StoreUnavailable`` if the last batch of log events was refused and the
+        database still refuses it (SQLite: another connection's lock, after the busy
+        timeout); return if none was, or the lock can be had now."""
+        if self._log_refused and self.engine.dialect.name == "sqlite":
+            await self._run(write_lock_sqlite, self.engine)
+
+    async def wait_log_refused(self) -> None:
+        """Return when the database next refuses a batch of log events."""
+        await self._log_refusals.park()
+
     async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
         try:
             result = await trio.to_thread.run_sync(
@@ -167,12 +190,23 @@ class Store:
     # -- schema ---------------------------------------------------------------------
 
     async def migrate(self) -> None:
+        sqlite = self.engine.dialect.name == "sqlite"
+
+        def busy_timeout(connection: Any, seconds: float) -> None:
+            if sqlite:  # the driver's connection: a statement here would begin a transaction
+                raw = connection.connection.dbapi_connection
+                raw.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
+
         def upgrade() -> None:
             config = Config()
             config.set_main_option("script_location", str(_MIGRATIONS))
             with self.engine.begin() as connection:
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                busy_timeout(connection, _MIGRATION_BUSY_TIMEOUT)
+                try:
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                finally:  # the connection goes back to the pool, for short calls
+                    busy_timeout(connection, self.busy_timeout)
 
         await self._run(upgrade)
 
@@ -256,13 +290,19 @@ class Store:
         if not values:
             return
         dialect = self.engine.dialect
-        if dialect.name == "sqlite":
-            await self._run(insert_sqlite, self.engine, values)
-        elif dialect.name == "postgresql" and dialect.driver == "psycopg":
-            await self._run(copy_postgres, self.engine, values)
-        else:
-            rows = [dict(zip(LOG_EVENT_COLUMNS, value, strict=True)) for value in values]
-            await self._in_session(lambda s: s.execute(LogEvent.__table__.insert(), rows))
+        try:
+            if dialect.name == "sqlite":
+                await self._run(insert_sqlite, self.engine, values)
+            elif dialect.name == "postgresql" and dialect.driver == "psycopg":
+                await self._run(copy_postgres, self.engine, values)
+            else:
+                rows = [dict(zip(LOG_EVENT_COLUMNS, value, strict=True)) for value in values]
+                await self._in_session(lambda s: s.execute(LogEvent.__table__.insert(), rows))
+        except StoreError:
+            self._log_refused = True
+            self._log_refusals.unpark_all()
+            raise
+        self._log_refused = False
 
     async def log_events(
         self,

@@ -22,6 +22,7 @@ __all__ = [
     "copy_postgres",
     "event_values_sqlite",
     "insert_sqlite",
+    "write_lock_sqlite",
 ]
 
 LOG_EVENT_COLUMNS = (
@@ -67,6 +68,14 @@ def insert_sqlite(engine: Engine, values: Sequence[tuple[Any, ...]]) -> None:
         if whole < len(flat):
             rest = [tuple(flat[i : i + width]) for i in range(whole, len(flat), width)]
             connection.exec_driver_sql(_SQLITE_INSERT_LOG_EVENTS + _SQLITE_ROW, rest)
+
+
+def write_lock_sqlite(engine: Engine) -> None:
+    """Take SQLite's write lock and let it go at once: raises (busy, past the busy
+    timeout) while another connection holds it, as the log's next batch would."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("ROLLBACK")
 
 
 def copy_postgres(engine: Engine, values: Sequence[tuple[Any, ...]]) -> None:

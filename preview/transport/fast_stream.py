@@ -29,7 +29,7 @@ from ..api.streams import resume_point, sse_body, sse_headers
 from ..errors import PreviewError
 from ..logs import PARKED
 from ..runtime import PreviewRuntime
-from ..services import Services
+from ..services import Services, StreamSlot
 from ..services.callers import AsgiCaller, cancel_on_disconnect, owned_generation
 from ..store import PreviewInstance
 from .cors import unwrap_send
@@ -53,35 +53,50 @@ class StreamFastPath:
             if match is not None:
                 resolved = await self._resolve(scope, match.group(1))
                 if resolved is not None:
-                    await self._stream(*resolved, receive, send)
+                    preview, after, slot = resolved
+                    adopted = False
+                    try:
+                        adopted = await self._stream(preview, after, slot, receive, send)
+                    finally:
+                        if not adopted:  # else the parked stream's body releases it
+                            slot.release()
                     return
         await self._app(scope, receive, send)
 
     async def _resolve(
         self, scope: dict, gid: str
-    ) -> tuple[PreviewRuntime | PreviewInstance, int] | None:
-        """The preview and the id to resume after, or None to let Quart answer."""
+    ) -> tuple[PreviewRuntime | PreviewInstance, int, StreamSlot] | None:
+        """The preview, the id to resume after and the user's stream slot, or None to
+        let Quart answer (its 429 too, past the user's bound)."""
         state = self._state
         if state.store is None or state.supervisor is None:
             return None
         caller = AsgiCaller(scope)
         query = dict(urllib.parse.parse_qsl(scope["query_string"].decode("latin-1")))
         try:
-            await owned_generation(gid, caller.user(state, allow_cookie=True), state)
+            user = caller.user(state, allow_cookie=True)
+            await owned_generation(gid, user, state)
             raw_after = caller.named.get("last-event-id") or query.get("lastEventId")
             preview = await preview_for(gid, query.get("previewId"), state)
             after, nothing_left = await resume_point(
                 state.store, preview, raw_after, query.get("tail")
             )
+            if nothing_left:
+                return None  # the route answers 204 (the same decision, made again there)
+            return preview, after, state.streams.take(user.id)
         except PreviewError:
             return None
-        if nothing_left:
-            return None  # the route answers 204 (the same decision, made again there)
-        return preview, after
 
     async def _stream(
-        self, preview: PreviewRuntime | PreviewInstance, after: int, receive: Any, send: Any
-    ) -> None:
+        self,
+        preview: PreviewRuntime | PreviewInstance,
+        after: int,
+        slot: StreamSlot,
+        receive: Any,
+        send: Any,
+    ) -> bool:
+        """Serve the stream; True if it was parked (its body, holding ``slot``, is then
+        the parked streams' to end)."""
         # Hypercorn's own send (the direct writer and parking need it), CORS added here.
         send, cors = unwrap_send(send)
         await send(
@@ -101,24 +116,30 @@ class StreamFastPath:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(cancel_on_disconnect, receive, nursery.cancel_scope)
             if writer is None:
-                chunks = sse_body(self._state, preview, after)
+                chunks = sse_body(self._state, preview, after, slot=slot)
                 async with contextlib.aclosing(chunks) as body:
                     async for chunk in body:
                         assert type(chunk) is bytes
                         await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            elif await self._write_direct(preview, after, writer):
+            elif await self._write_direct(preview, after, writer, slot):
                 nursery.cancel_scope.cancel()
-                return  # parked: the rest of the body is the parked streams'
+                return True  # parked: the rest of the body is the parked streams'
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             nursery.cancel_scope.cancel()
+        return False
 
     async def _write_direct(
-        self, preview: PreviewRuntime | PreviewInstance, after: int, writer: DirectBodyWriter
+        self,
+        preview: PreviewRuntime | PreviewInstance,
+        after: int,
+        writer: DirectBodyWriter,
+        slot: StreamSlot,
     ) -> bool:
         """Write the body through ``writer``; True if it parked and was adopted."""
         parked_streams = self._state.parked_streams
         parked = parked_streams.prepare(writer) if parked_streams is not None else None
-        body = sse_body(self._state, preview, after, writer)
+        body = sse_body(self._state, preview, after, writer, slot=slot)
+        slot.bind(body)
         adopted = False
         try:
             async for chunk in body:

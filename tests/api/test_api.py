@@ -7,9 +7,11 @@ import io
 import json
 import os
 import re
+import struct
 import tarfile
 import time
 import zipfile
+import zlib
 from typing import Any
 
 import httpx
@@ -287,6 +289,16 @@ async def test_archive_uploads_raw_zip_multipart_and_tar_gz(service: Service) ->
         assert sorted(ids) == sorted(r.json()["generationId"] for r in (raw, form, tarred))
 
 
+def _zip_declaring(content: bytes, size: int) -> bytes:
+    """A zip of one member whose headers declare ``size`` bytes, with their CRC."""
+    data = bytearray(make_zip({"main.py": content}))
+    central = data.index(b"PK\x01\x02")
+    for offset in (14, central + 16):  # the CRC; 8 bytes on, the size
+        struct.pack_into("<I", data, offset, zlib.crc32(content[:size]))
+        struct.pack_into("<I", data, offset + 8, size)
+    return bytes(data)
+
+
 async def test_bad_uploads_are_refused_and_store_nothing(
     service: Service, settings: Settings
 ) -> None:
@@ -315,6 +327,12 @@ async def test_bad_uploads_are_refused_and_store_nothing(
         (
             "corrupt gzip",
             post_raw(b"\x1f\x8b" + b"nonsense" * 20, "application/gzip"),
+            400,
+            "corrupt_archive",
+        ),
+        (
+            "zip declaring fewer bytes than it holds (a CRC made for them)",
+            post_raw(_zip_declaring(b"print('hi')\n" * 20, 12), "application/zip"),
             400,
             "corrupt_archive",
         ),

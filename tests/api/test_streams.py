@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import trio
+import trio_websocket
+
+from preview import Settings
 
 from ..conftest import (
     SERVER_COMMAND,
@@ -12,6 +17,7 @@ from ..conftest import (
     eventually,
     follow_until_end,
     read_sse,
+    running_service,
     server_app,
 )
 
@@ -293,3 +299,73 @@ async def test_history_filters_and_downloads(service: Service) -> None:
         assert bad_resume.status_code == 400
         assert bad_resume.json()["error"] == "invalid_last_event_id"
         await service.stop(gid)
+
+
+async def test_a_user_past_the_stream_bound_gets_429_until_one_of_theirs_ends(
+    settings: Settings,
+) -> None:
+    """PREVIEW_MAX_STREAMS_PER_USER across SSE (fast, parked) and the WebSocket stream;
+    a slot comes back when its stream ends, whichever way: the client leaving, the end
+    event, the service stopping."""
+    object.__setattr__(settings, "max_streams_per_user", 2)
+    with trio.fail_after(60):
+        async with running_service(settings) as service:
+            streams = service.app.extensions["preview"].streams
+            gid, _ = await _launch(service, server_app())
+            url = f"/api/generations/{gid}/preview/logs/stream"
+            first, second = contextlib.AsyncExitStack(), contextlib.AsyncExitStack()
+            async with first, second:
+                for stack in (first, second):
+                    opened = await stack.enter_async_context(
+                        service.client.stream("GET", url, headers=auth())
+                    )
+                    assert opened.status_code == 200
+                assert streams.held("alice") == 2
+                refused = await service.client.get(url, headers=auth())
+                assert refused.status_code == 429, refused.text
+                assert refused.headers["retry-after"] == "5"
+                body = refused.json()
+                assert body["status"] == "failed" and body["error"] == "too_many_streams"
+                assert body["details"] == {"limit": 2} and body["message"]
+                await _refused_websocket(service, gid)
+                # One stream ends (its client leaves): a new one is accepted, then no more.
+                await first.aclose()
+                await eventually(lambda: streams.held("alice") == 1)
+                async with service.client.stream("GET", url, headers=auth()) as again:
+                    assert again.status_code == 200 and streams.held("alice") == 2
+                    refused = await service.client.get(url, headers=auth())
+                    assert refused.status_code == 429
+            await eventually(lambda: streams.held("alice") == 0)
+
+            # Ended by the preview's end event, and by the service stopping.
+            async with trio.open_nursery() as nursery:
+
+                async def follow() -> None:
+                    async with service.client.stream("GET", url, headers=auth()) as response:
+                        assert response.status_code == 200
+                        assert (await read_sse(response))[-1][0] == "end"
+
+                nursery.start_soon(follow)
+                await eventually(lambda: streams.held("alice") == 1)
+                assert (await service.stop(gid)).status_code == 200
+            await eventually(lambda: streams.held("alice") == 0)
+            gid, _ = await _launch(service, server_app())
+            async with service.client.stream("GET", url, headers=auth()) as response:
+                assert response.status_code == 200 and streams.held("alice") == 1
+                await service.supervisor.aclose()
+                assert (await read_sse(response))[-1][0] == "end"
+            await eventually(lambda: streams.held("alice") == 0)
+
+
+async def _refused_websocket(service: Service, gid: str) -> None:
+    host, port = service.url.removeprefix("http://").split(":")
+    resource = f"/api/generations/{gid}/preview/logs/ws"
+    headers = [(b"Authorization", auth()["Authorization"].encode())]
+    try:
+        async with trio_websocket.open_websocket(
+            host, int(port), resource, use_ssl=False, extra_headers=headers
+        ):
+            raise AssertionError("the WebSocket stream was accepted")
+    except trio_websocket.ConnectionRejected as rejected:
+        assert rejected.status_code == 429
+        assert b'"too_many_streams"' in (rejected.body or b"")
