@@ -16,7 +16,9 @@ from quart import Blueprint, Response, jsonify, redirect, request, websocket
 from ..clock import utcnow
 from ..errors import PreviewError
 from ..proxy import (
+    API_ORIGIN_HEADERS,
     PREVIEW_TOKEN_COOKIE,
+    ApiOrigin,
     Forwarded,
     authorised_envelope,
     authorised_target,
@@ -87,6 +89,16 @@ async def _authorised(
     )
 
 
+@blueprint.after_request
+async def _sandboxed(response: Response) -> Response:
+    """Every answer of the path proxy (the app's, a redirect, an error) is data on the
+    API's origin: sandboxed, never sniffed, not for other origins (``proxy.browser``)."""
+    if (request.endpoint or "").startswith("proxying.transparent"):
+        for name, value in API_ORIGIN_HEADERS:
+            response.headers[name] = value
+    return response
+
+
 def _token_cookie(response: Response, gid: str, token: str, runtime: PreviewRuntime) -> None:
     lifetime = None
     if runtime.spec.token_expires_at:
@@ -148,10 +160,11 @@ async def transparent(gid: str, path: str) -> Response:
             with trio.CancelScope(shield=True), trio.move_on_after(2):
                 await upstream.aclose()
 
+    exposure = ApiOrigin(request.scheme, request.host, proxy_prefix(gid), child_path)
     response = Response(
         body(),
         status=upstream.status_code,
-        headers=response_headers(upstream.headers, relayed=True),
+        headers=response_headers(upstream.headers, relayed=True, exposure=exposure),
     )
     response.headers["X-Request-ID"] = forwarded.request_id
     response.timeout = None

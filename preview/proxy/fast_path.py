@@ -25,11 +25,12 @@ import httpx
 import trio
 
 from ..errors import PreviewError, error_response
-from ..runtime import PreviewRuntime
+from ..runtime import PreviewRuntime, proxy_prefix
 from ..services import Services
 from ..services.bodies import envelope_limit, json_object
 from ..services.callers import AsgiCaller, cancel_on_disconnect, owned_generation
 from .access import authorised_envelope, authorised_target
+from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin
 from .calls import call_envelope, envelope_error_response, open_upstream
 from .policy import (
     PREVIEW_TOKEN_COOKIE,
@@ -158,8 +159,16 @@ async def forward_call(
 ) -> None:
     """Make an authorised HTTP call to the app and stream its answer to the ASGI caller,
     both ways as the bytes come; the proxy's path and each preview's origin
-    (``origin_router``) share it. ``app_origin`` as in ``open_upstream``."""
+    (``origin_router``) share it. ``app_origin`` as in ``open_upstream``; what the
+    browser may see of the answer is ``browser``'s (``AppOrigin`` or ``ApiOrigin``)."""
     method = scope["method"]
+    host = caller.named.get("host", "")
+    exposure = (
+        AppOrigin()
+        if app_origin
+        else ApiOrigin(scope["scheme"], host, proxy_prefix(runtime.spec.generation_id), child_path)
+    )
+    extra = [] if app_origin else list(API_ORIGIN_HEADERS)
     has_body = method not in _NO_BODY or not caller.named.keys().isdisjoint(_BODY_HEADERS)
     content = _request_body(receive, state.settings.proxy_max_body_bytes) if has_body else None
     try:
@@ -170,11 +179,11 @@ async def forward_call(
     except _ClientGone:
         return
     except PreviewError as error:
-        await answer_error(send, error)
+        await answer_error(send, error, extra)
         return
     try:
         answer = [
-            *response_headers(upstream.headers, relayed=True, as_sent=True),
+            *response_headers(upstream.headers, relayed=True, as_sent=True, exposure=exposure),
             ("X-Request-ID", forwarded.request_id),
         ]
         await _start(send, upstream.status_code, answer)
@@ -206,9 +215,12 @@ def asgi_forwarded(scope: dict, host: str, *, proto: str | None = None) -> Forwa
     )
 
 
-async def answer_error(send: Any, error: PreviewError) -> None:
-    """Answer an ASGI call with the service's error JSON."""
-    await _answer(send, *error_response(error))
+async def answer_error(
+    send: Any, error: PreviewError, extra: list[tuple[str, str]] | None = None
+) -> None:
+    """Answer an ASGI call with the service's error JSON (and ``extra`` headers)."""
+    status, headers, body = error_response(error)
+    await _answer(send, status, [*headers, *(extra or ())], body)
 
 
 async def _read_body(receive: Any, limit: int) -> tuple[list[dict], bool]:
