@@ -8,7 +8,7 @@ origin or the app's own (``browser``). The routes in ``api.proxying`` and ``api.
 faces of these."""
 
 from .access import authorised_envelope, authorised_runtime, authorised_target
-from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin
+from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation, ticket_redirect
 from .calls import call_envelope, envelope_error_response, open_upstream
 from .fast_path import ProxyFastPath, answer_error, asgi_forwarded, forward_call
 from .origin_router import OriginRouter
@@ -45,6 +45,7 @@ __all__ = [
     "call_envelope",
     "envelope_error_response",
     "forward_call",
+    "is_navigation",
     "new_request_id",
     "open_upstream",
     "parse_envelope",
@@ -52,6 +53,7 @@ __all__ = [
     "read_envelope_response",
     "request_headers",
     "response_headers",
+    "ticket_redirect",
     "translate_upstream_error",
     "validate_path",
 ]

@@ -7,7 +7,10 @@ So (:class:`ApiOrigin`) every answer is sandboxed (``Content-Security-Policy: sa
 script runs, the document has an opaque origin), never sniffed into another type, not
 readable by other origins' pages, and the app's headers that act on the whole origin
 (cookies, ``Clear-Site-Data``, HSTS, ``Alt-Svc``, reporting, CORS grants, ``Refresh``)
-are dropped; a ``Location`` on the service's host stays under the preview's prefix.
+are dropped; a ``Location`` on the service's host stays under the preview's prefix. A
+browser *navigation* there is not answered with the app's page at all: it is sent to the
+preview's own origin through a one-time ticket (:func:`is_navigation`,
+:func:`ticket_redirect`).
 
 At a preview's own origin (:class:`AppOrigin`) the app's answer is its own, cookies
 included, except that it cannot set the service's cookies there, nor a cookie for other
@@ -18,14 +21,19 @@ and the other previews): the cookie stays host-only.
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..runtime import PreviewRuntime
+from ..services import ENTER_PATH, Services
 from .policy import SERVICE_COOKIES
 
 __all__ = [
     "API_ORIGIN_HEADERS",
     "ApiOrigin",
     "AppOrigin",
+    "is_navigation",
+    "ticket_redirect",
 ]
 
 # On every answer of the path proxy, ours or the app's.
@@ -60,6 +68,8 @@ _COOKIE_PREFIXES = ("__secure-", "__host-")
 _SERVICE_COOKIE_NAMES = frozenset(
     name.lower().removeprefix("__host-").removeprefix("__secure-") for name in SERVICE_COOKIES
 )
+_DOCUMENT_DESTINATIONS = frozenset({"document", "iframe", "frame", "embed", "object"})
+_NAVIGATING_MODES = frozenset({"navigate", "nested-navigate"})
 
 
 @dataclass(frozen=True)
@@ -128,3 +138,40 @@ def _own_cookie(value: str) -> str | None:
         return None
     kept = [part for part in attributes if part.split("=", 1)[0].strip().lower() != "domain"]
     return ";".join([first, *kept])
+
+
+def is_navigation(method: str, headers: Mapping[str, str]) -> bool:
+    """Whether a GET (or HEAD) is a browser loading a page (``headers``: lower-case names):
+    its Fetch Metadata say so, or, from a browser that sends none, it asks for HTML."""
+    if method not in ("GET", "HEAD"):
+        return False
+    if headers.get("sec-fetch-mode", "").lower() in _NAVIGATING_MODES:
+        return True
+    if headers.get("sec-fetch-dest", "").lower() in _DOCUMENT_DESTINATIONS:
+        return True
+    if any(name.startswith("sec-fetch-") for name in headers):
+        return False
+    return "text/html" in headers.get("accept", "").lower()
+
+
+def ticket_redirect(
+    state: Services,
+    runtime: PreviewRuntime,
+    user_id: str,
+    path: str,
+    query: str,
+    *,
+    scheme: str,
+    host: str,
+) -> list[tuple[str, str]]:
+    """The headers of a 303 that opens ``path?query`` at the preview's own origin, signed
+    in by a one-time ticket (as ``POST …/preview/ticket`` does)."""
+    target = path + (f"?{query}" if query else "")
+    ticket, _ = state.origins.issue_ticket(runtime.id, user_id, runtime.spec.token_hash, target)
+    origin = state.origins.url(runtime.id, scheme=scheme, host=host)
+    return [
+        ("Location", f"{origin}{ENTER_PATH}?ticket={ticket}"),
+        ("Cache-Control", "no-store"),
+        ("Referrer-Policy", "no-referrer"),
+        *API_ORIGIN_HEADERS,
+    ]

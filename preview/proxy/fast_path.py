@@ -24,13 +24,14 @@ from typing import Any
 import httpx
 import trio
 
+from ..auth import User
 from ..errors import PreviewError, error_response
 from ..runtime import PreviewRuntime, proxy_prefix
 from ..services import Services
 from ..services.bodies import envelope_limit, json_object
 from ..services.callers import AsgiCaller, cancel_on_disconnect, owned_generation
 from .access import authorised_envelope, authorised_target
-from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin
+from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation, ticket_redirect
 from .calls import call_envelope, envelope_error_response, open_upstream
 from .policy import (
     PREVIEW_TOKEN_COOKIE,
@@ -73,12 +74,23 @@ class ProxyFastPath:
                 caller = AsgiCaller(scope)
                 target = await self._resolve(scope, match.group(1), caller)
                 if target is not None:
-                    runtime, child_path, query = target
-                    forwarded = asgi_forwarded(scope, caller.named.get("host", ""))
-                    await forward_call(
-                        state, runtime, scope, caller, child_path, query, forwarded, receive, send
-                    )
-                    return
+                    runtime, user, child_path, query, query_token = target
+                    host = caller.named.get("host", "")
+                    if is_navigation(scope["method"], caller.named):
+                        # No app page on the API's origin: to the preview's own.
+                        headers = ticket_redirect(
+                            state, runtime, user.id, child_path, query,
+                            scheme=scope["scheme"], host=host,
+                        )  # fmt: skip
+                        await _answer(send, 303, [*headers, ("Content-Length", "0")], b"")
+                        return
+                    if query_token is None:  # else Quart trades it for a cookie
+                        forwarded = asgi_forwarded(scope, host)
+                        await forward_call(
+                            state, runtime, scope, caller, child_path, query, forwarded,
+                            receive, send,
+                        )  # fmt: skip
+                        return
             elif scope["method"] == "POST":
                 match = _ENVELOPE_PATH.fullmatch(scope["path"])
                 if match is not None:
@@ -124,14 +136,16 @@ class ProxyFastPath:
 
     async def _resolve(
         self, scope: dict, gid: str, caller: AsgiCaller
-    ) -> tuple[PreviewRuntime, str, str] | None:
-        """The running preview, path and query to call, or None to let Quart answer."""
+    ) -> tuple[PreviewRuntime, User, str, str, str | None] | None:
+        """The running preview, who calls it, path and query to call and the preview
+        token if it came in the query; None to let Quart answer."""
         state = self._state
         try:
+            user = caller.user(state, allow_cookie=True)
             runtime, child_path, query, query_token = await authorised_target(
                 state,
                 gid,
-                caller.user(state, allow_cookie=True),
+                user,
                 scope.get("raw_path") or scope["path"].encode(),
                 scope["query_string"],
                 caller.named.get("x-preview-token"),
@@ -139,9 +153,7 @@ class ProxyFastPath:
             )
         except PreviewError:
             return None
-        if query_token is not None:
-            return None
-        return runtime, child_path, query
+        return runtime, user, child_path, query, query_token
 
 
 async def forward_call(

@@ -91,6 +91,11 @@ ORIGIN_WIDE = (
     "access-control-allow-origin",
     "access-control-allow-credentials",
 )
+NAVIGATIONS = {
+    "navigate": {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"},
+    "iframe": {"Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "iframe"},
+    "no fetch metadata": {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+}
 
 
 @pytest.fixture
@@ -167,6 +172,69 @@ async def test_an_app_page_is_data_on_the_api_origin(
         )
         assert "set-cookie" not in envelope.headers
         assert "preview_session=planted" in str(envelope.json()["headers"]["set-cookie"])
+
+
+@pytest.mark.parametrize("how", sorted(NAVIGATIONS))
+async def test_a_navigation_goes_to_the_preview_origin_through_a_ticket(
+    service: Service, browser: httpx.AsyncClient, hostile, how: str
+) -> None:
+    gid, body = hostile
+    prefix = f"/api/generations/{gid}/preview/proxy"
+    token = body["previewToken"]
+    origin = urllib.parse.urlsplit(body["baseUrl"])
+    headers = NAVIGATIONS[how]
+    with trio.fail_after(30):
+        for where, call in (
+            ("fast path", {"headers": {**auth(), "X-Preview-Token": token, **headers}}),
+            ("quart", {"headers": {**auth(), **headers}, "params": {"previewToken": token}}),
+        ):
+            params = {"q": "1", **call.pop("params", {})}
+            sent = await browser.get(f"{prefix}/page/x", params=params, **call)
+            assert sent.status_code == 303, (where, sent.text)
+            assert sent.content == b""
+            for name, value in SANDBOXED.items():
+                assert sent.headers[name] == value
+            assert sent.headers["cache-control"] == "no-store"
+            assert "set-cookie" not in sent.headers  # no cookie for the API's origin
+            location = urllib.parse.urlsplit(sent.headers["location"])
+            assert (location.scheme, location.netloc) == (origin.scheme, origin.netloc)
+            assert location.path == "/__preview/enter"
+            # The ticket signs the browser in at the origin, on the same path.
+            entered = await browser.get(
+                f"{location.path}?{location.query}", headers={"Host": origin.netloc}
+            )
+            assert entered.status_code == 303, entered.text
+            assert entered.headers["location"] == "/page/x?q=1"
+            session = entered.headers["set-cookie"].split(";", 1)[0]
+            page = await browser.get(
+                "/page/x?q=1", headers={"Host": origin.netloc, "Cookie": session}
+            )
+            assert page.status_code == 200 and page.content == PAGE
+            again = await browser.get(
+                f"{location.path}?{location.query}", headers={"Host": origin.netloc}
+            )
+            assert again.status_code == 401  # one time only
+
+
+async def test_a_post_or_a_fetch_asking_for_html_is_not_a_navigation(
+    service: Service, browser: httpx.AsyncClient, hostile
+) -> None:
+    gid, body = hostile
+    prefix = f"/api/generations/{gid}/preview/proxy"
+    headers = {**auth(), "X-Preview-Token": body["previewToken"], "Accept": "text/html"}
+    with trio.fail_after(30):
+        fetched = await browser.get(
+            f"{prefix}/page",
+            headers={**headers, "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"},
+        )
+        assert fetched.status_code == 200
+        _assert_sandboxed(fetched)
+        # A form's POST is a navigation that cannot be moved: answered, sandboxed.
+        posted = await browser.post(
+            f"{prefix}/page", headers={**headers, "Sec-Fetch-Mode": "navigate"}
+        )
+        assert posted.status_code == 200 and posted.content == PAGE
+        _assert_sandboxed(posted)
 
 
 async def test_an_apps_redirect_stays_under_its_prefix_on_the_service_host(
