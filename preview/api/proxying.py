@@ -81,7 +81,7 @@ async def _authorised(
     state: Services, gid: str, source: Any
 ) -> tuple[PreviewRuntime, User, str, str, str | None]:
     """:func:`authorised_target` for Quart's request or WebSocket, and who called."""
-    user = state.user(allow_cookie=True)
+    user = state.user()
     runtime, child_path, query, query_token = await authorised_target(
         state,
         gid,

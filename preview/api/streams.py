@@ -133,7 +133,7 @@ async def resume_point(
 @blueprint.get("/logs/stream")
 async def stream_logs(gid: str) -> Response:
     state = services()
-    await owned_generation(gid, state.user(allow_cookie=True))
+    await owned_generation(gid, state.user())
     raw_after = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
     preview = await preview_for(gid, request.args.get("previewId"))
     assert state.store is not None
@@ -204,7 +204,7 @@ def _cut_record(fmt: str, last: int, reason: str) -> bytes:
 @blueprint.get("/logs")
 async def log_history(gid: str) -> Response:
     state = services()
-    await owned_generation(gid, state.user(allow_cookie=True))
+    await owned_generation(gid, state.user())
     preview = await preview_for(gid, request.args.get("previewId"))
     after = int_param("after", request.args.get("after"), 0, low=0, high=2**62)
     limit = int_param("limit", request.args.get("limit"), 500, low=1, high=5000)
@@ -277,7 +277,7 @@ async def websocket_logs(gid: str) -> None:
     id received.
     """
     state = services()
-    await owned_generation(gid, state.user(allow_cookie=True))
+    await owned_generation(gid, state.user())
     preview = await preview_for(gid, websocket.args.get("previewId"))
     assert state.store is not None
     after, _ = await resume_point(

@@ -107,7 +107,7 @@ class ProxyFastPath:
         state = self._state
         named = caller.named
         try:
-            await owned_generation(gid, caller.user(state, allow_cookie=False), state)
+            await owned_generation(gid, caller.user(state), state)
         except PreviewError:
             return receive
         limit = envelope_limit(state.settings)
@@ -141,7 +141,7 @@ class ProxyFastPath:
         token if it came in the query; None to let Quart answer."""
         state = self._state
         try:
-            user = caller.user(state, allow_cookie=True)
+            user = caller.user(state)
             runtime, child_path, query, query_token = await authorised_target(
                 state,
                 gid,

@@ -67,7 +67,7 @@ class StreamFastPath:
         caller = AsgiCaller(scope)
         query = dict(urllib.parse.parse_qsl(scope["query_string"].decode("latin-1")))
         try:
-            await owned_generation(gid, caller.user(state, allow_cookie=True), state)
+            await owned_generation(gid, caller.user(state), state)
             raw_after = caller.named.get("last-event-id") or query.get("lastEventId")
             preview = await preview_for(gid, query.get("previewId"), state)
             after, nothing_left = await resume_point(
