@@ -2,10 +2,11 @@
 
 A host that embeds the service may pass its own ``Authenticator`` to ``create_app``;
 the default one, :class:`JWTAuthenticator`, verifies ``Authorization: Bearer <JWT>``
-with ``sub`` and ``exp`` required and an optional ``tier`` (``free`` or ``pro``). Read-only
-streams also accept the ``preview_session`` cookie that ``POST /api/session`` sets,
-because a browser's ``EventSource`` cannot send headers. No token is ever taken from
-a URL.
+with ``sub`` and ``exp`` required and an optional ``tier`` (``free`` or ``pro``). Every
+route also accepts the ``preview_session`` cookie that ``POST /api/session`` sets (a
+browser's ``EventSource`` cannot send headers, and the web UI keeps no token a page's
+script could read), where no other site's page can have made the browser send it:
+:func:`cookie_may_authenticate`. No token is ever taken from a URL.
 """
 
 from __future__ import annotations
@@ -14,39 +15,48 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import jwt
 
-from .errors import Unauthorized
+from .errors import Forbidden, Unauthorized
 
 __all__ = [
+    "CSRF_HEADER",
     "SESSION_COOKIE",
     "Authenticator",
     "JWTAuthenticator",
     "User",
+    "authenticate_request",
+    "cookie_may_authenticate",
     "hash_preview_token",
     "new_preview_token",
     "preview_token_matches",
 ]
 
 SESSION_COOKIE = "preview_session"
+CSRF_HEADER = "X-Preview-CSRF"
 TIERS = ("free", "pro")
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
 class User:
     id: str
     tier: str = "free"
+    # When the credential of this request ends, if known (a session cookie's: that of the
+    # bearer token it was opened with): a session opened or renewed never outlives it.
+    valid_until: float | None = field(default=None, compare=False)
 
 
 class Authenticator(Protocol):
     """Who a request is from. ``create_app(authenticator=...)`` takes a host's own.
 
-    ``authenticate`` gets the ``Authorization`` header, our session cookie, whether this
-    route accepts that cookie (the read-only streams do), and all the request's cookies,
+    ``authenticate`` gets the ``Authorization`` header, our session cookie, whether it
+    may count for this request (:func:`cookie_may_authenticate`), and all the request's
+    cookies,
     so that an embedding host can recognise its own session (see
     ``examples/embedding``); it returns the :class:`User` or raises ``Unauthorized``.
     It runs on the event loop for every request: no blocking I/O.
@@ -152,7 +162,10 @@ class JWTAuthenticator:
         subject, tier = claims.get("sub"), claims.get("tier", "free")
         if not isinstance(subject, str) or not subject or tier not in TIERS:
             raise Unauthorized("The token's sub or tier is not valid.", code="invalid_token")
-        return User(subject, tier), float(claims["exp"])
+        until = claims.get("until", claims["exp"]) if session else claims["exp"]
+        if not _numeric_date(until):
+            raise Unauthorized("The token's until is not a valid time.", code="invalid_token")
+        return User(subject, tier, float(until)), float(claims["exp"])
 
     def _check_lifetime(self, claims: Mapping[str, object]) -> None:
         """Refuse a token that lives longer than ``max_lifetime``: ``exp - iat``, or
@@ -193,18 +206,63 @@ class JWTAuthenticator:
         raise Unauthorized("Sign in: no bearer token was sent.", code="missing_credentials")
 
     def session_token(self, user: User) -> tuple[str, int]:
-        """A session JWT for the cookie, and its lifetime in seconds (never beyond what
-        ``decode`` accepts)."""
-        lifetime = int(min(self._session_timeout, self._max_lifetime))
+        """A session JWT for the cookie, and its lifetime in seconds: the session timeout
+        (never beyond what ``decode`` accepts), and never past the credential it is opened
+        (or renewed) with."""
         now = int(time.time())
-        claims = {
-            "sub": user.id,
-            "tier": user.tier,
-            "typ": "session",
-            "iat": now,
-            "exp": now + lifetime,
-        }
-        return jwt.encode(claims, self._secret, algorithm="HS256"), lifetime
+        expires = now + int(min(self._session_timeout, self._max_lifetime))
+        claims: dict[str, object] = {"sub": user.id, "tier": user.tier, "typ": "session"}
+        if user.valid_until is not None:
+            until = int(user.valid_until)
+            expires = min(expires, until)
+            claims["until"] = until
+        claims |= {"iat": now, "exp": expires}
+        return jwt.encode(claims, self._secret, algorithm="HS256"), max(expires - now, 0)
+
+
+def cookie_may_authenticate(
+    method: str, header: Callable[[str], str | None], trusted_origins: Collection[str]
+) -> bool:
+    """Whether our session cookie may authenticate this request. A browser adds it to
+    whatever a page of this site asks for, so it counts only where no other origin's page
+    can have asked: no ``Origin``, or the service's own (that of the ``Host`` called) or
+    one of ``trusted_origins`` (``PREVIEW_CORS_ORIGINS``), which also keeps WebSockets
+    (no CORS) to our pages; and for a method that changes something, the
+    ``X-Preview-CSRF`` header too, which another origin's page cannot send without a
+    CORS preflight that only trusted origins pass. ``header`` reads a request header."""
+    origin = header("origin")
+    if origin is not None and origin not in trusted_origins:
+        authority = origin.partition("://")[2]
+        if not authority or authority.lower() != (header("host") or "").lower():
+            return False
+    return method.upper() in _SAFE_METHODS or bool(header(CSRF_HEADER))
+
+
+def authenticate_request(
+    authenticator: Authenticator,
+    method: str,
+    header: Callable[[str], str | None],
+    cookies: Mapping[str, str],
+    trusted_origins: Collection[str],
+) -> User:
+    """Who sent this request (``method``, ``header`` reads its headers): the bearer
+    header, else our session cookie where :func:`cookie_may_authenticate`; 401, or 403
+    ``session_cookie_refused`` when only a cookie came and it may not count here."""
+    session = cookies.get(SESSION_COOKIE)
+    allowed = cookie_may_authenticate(method, header, trusted_origins)
+    try:
+        return authenticator.authenticate(
+            header("authorization"), session, allow_cookie=allowed, cookies=cookies
+        )
+    except Unauthorized as error:
+        if session and not allowed and error.code == "missing_credentials":
+            raise Forbidden(
+                "The session cookie counts for a call that changes something only with the "
+                f"{CSRF_HEADER} header, and never for a page of another origin; send "
+                "'Authorization: Bearer <token>' instead.",
+                code="session_cookie_refused",
+            ) from None
+        raise
 
 
 def new_preview_token() -> str:

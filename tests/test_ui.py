@@ -148,10 +148,13 @@ async def test_whole_flow_with_the_example_app(service: Service) -> None:
     def script(url: str) -> dict[str, Any]:
         with browser_page(width=1440, height=900) as (page, log):  # the README shot
             bearer = _sign_in(page, url)
-            # The token left the address bar; it is kept for the tab, and traded for a
-            # cookie that scripts cannot read.
+            # The token left the address bar and was traded for a cookie that scripts
+            # cannot read; the page keeps it nowhere (tests/test_ui_app_pages.py).
             assert page.url == f"{url}/"
-            assert page.evaluate("sessionStorage.getItem('preview.bearer')") == bearer
+            stored = page.evaluate(
+                "JSON.stringify([{...sessionStorage}, {...localStorage}, document.cookie])"
+            )
+            assert bearer not in stored and "preview.bearer" not in stored
             cookies = {c["name"]: c for c in page.context.cookies()}
             assert cookies["preview_session"]["httpOnly"] is True
             assert "preview_session" not in page.evaluate("document.cookie")

@@ -217,9 +217,19 @@ async def delete_generation(gid: str) -> Response:
     return jsonify({"status": "deleted", "generationId": gid})
 
 
+@blueprint.get("/api/session")
+async def current_session() -> Response:
+    """Who the caller is (by the cookie, or a bearer token): the UI asks at start."""
+    user = services().user()
+    return jsonify({"userId": user.id, "tier": user.tier})
+
+
 @blueprint.post("/api/session")
 async def open_session() -> Response:
-    """Exchange a bearer token for an HttpOnly cookie the read-only streams accept."""
+    """Exchange a bearer token for an HttpOnly session cookie (or renew the cookie with
+    itself), which every route accepts where no other site can have sent it
+    (``auth.cookie_may_authenticate``); a session never outlives the token it was
+    opened with."""
     state = services()
     user = state.user()
     token, lifetime = state.authenticator.session_token(user)

@@ -13,20 +13,25 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, jsonify, redirect, request, websocket
 
+from ..auth import User
 from ..clock import utcnow
 from ..errors import PreviewError
 from ..proxy import (
+    API_ORIGIN_HEADERS,
     PREVIEW_TOKEN_COOKIE,
+    ApiOrigin,
     Forwarded,
     authorised_envelope,
     authorised_target,
     body_too_large,
     call_envelope,
     envelope_error_response,
+    is_navigation,
     new_request_id,
     open_upstream,
     proxy_websocket,
     response_headers,
+    ticket_redirect,
 )
 from ..runtime import PreviewRuntime, proxy_prefix
 from ..services import Services, services
@@ -74,17 +79,29 @@ async def envelope(gid: str) -> Response:
 
 async def _authorised(
     state: Services, gid: str, source: Any
-) -> tuple[PreviewRuntime, str, str, str | None]:
-    """:func:`authorised_target` for Quart's request or WebSocket."""
-    return await authorised_target(
+) -> tuple[PreviewRuntime, User, str, str, str | None]:
+    """:func:`authorised_target` for Quart's request or WebSocket, and who called."""
+    user = state.user()
+    runtime, child_path, query, query_token = await authorised_target(
         state,
         gid,
-        state.user(allow_cookie=True),
+        user,
         source.scope.get("raw_path") or source.path.encode(),
         source.query_string,
         source.headers.get("X-Preview-Token"),
         source.cookies.get(PREVIEW_TOKEN_COOKIE),
     )
+    return runtime, user, child_path, query, query_token
+
+
+@blueprint.after_request
+async def _sandboxed(response: Response) -> Response:
+    """Every answer of the path proxy (the app's, a redirect, an error) is data on the
+    API's origin: sandboxed, never sniffed, not for other origins (``proxy.browser``)."""
+    if (request.endpoint or "").startswith("proxying.transparent"):
+        for name, value in API_ORIGIN_HEADERS:
+            response.headers[name] = value
+    return response
 
 
 def _token_cookie(response: Response, gid: str, token: str, runtime: PreviewRuntime) -> None:
@@ -121,7 +138,14 @@ async def _request_body(limit: int) -> AsyncIterator[bytes]:
 async def transparent(gid: str, path: str) -> Response:
     """Forward any call to the app and stream its answer back as it comes."""
     state = services()
-    runtime, child_path, query, query_token = await _authorised(state, gid, request)
+    runtime, user, child_path, query, query_token = await _authorised(state, gid, request)
+    named = {name.lower(): value for name, value in request.headers.items()}
+    if is_navigation(request.method, named):
+        # No app page on the API's origin: the browser goes to the preview's own.
+        headers = ticket_redirect(
+            state, runtime, user.id, child_path, query, scheme=request.scheme, host=request.host
+        )
+        return Response(b"", status=303, headers=headers)
     if query_token is not None and request.method in ("GET", "HEAD"):
         # Trade the token in the URL for a cookie, so it leaves the address bar and logs.
         clean = proxy_prefix(gid) + child_path + (f"?{query}" if query else "")
@@ -148,10 +172,11 @@ async def transparent(gid: str, path: str) -> Response:
             with trio.CancelScope(shield=True), trio.move_on_after(2):
                 await upstream.aclose()
 
+    exposure = ApiOrigin(request.scheme, request.host, proxy_prefix(gid), child_path)
     response = Response(
         body(),
         status=upstream.status_code,
-        headers=response_headers(upstream.headers, relayed=True),
+        headers=response_headers(upstream.headers, relayed=True, exposure=exposure),
     )
     response.headers["X-Request-ID"] = forwarded.request_id
     response.timeout = None
@@ -164,7 +189,7 @@ async def transparent(gid: str, path: str) -> Response:
 async def transparent_websocket(gid: str, path: str) -> Response | None:
     """Proxy a WebSocket to the app, both directions, close codes passed through."""
     state = services()
-    runtime, child_path, query, _ = await _authorised(state, gid, websocket)
+    runtime, _, child_path, query, _ = await _authorised(state, gid, websocket)
     headers = [
         (name, value) for name, value in websocket.headers.items() if name.lower() in _WS_HEADERS
     ]

@@ -142,7 +142,7 @@ async def resume_point(
 @blueprint.get("/logs/stream")
 async def stream_logs(gid: str) -> Response:
     state = services()
-    user = state.user(allow_cookie=True)
+    user = state.user()
     await owned_generation(gid, user)
     raw_after = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
     preview = await preview_for(gid, request.args.get("previewId"))
@@ -233,7 +233,7 @@ async def _until_stored(store: Store, preview: PreviewRuntime, seq: int) -> None
 @blueprint.get("/logs")
 async def log_history(gid: str) -> Response:
     state = services()
-    await owned_generation(gid, state.user(allow_cookie=True))
+    await owned_generation(gid, state.user())
     preview = await preview_for(gid, request.args.get("previewId"))
     after = int_param("after", request.args.get("after"), 0, low=0, high=2**62)
     limit = int_param("limit", request.args.get("limit"), 500, low=1, high=5000)
@@ -306,7 +306,7 @@ async def websocket_logs(gid: str) -> None:
     id received.
     """
     state = services()
-    user = state.user(allow_cookie=True)
+    user = state.user()
     await owned_generation(gid, user)
     preview = await preview_for(gid, websocket.args.get("previewId"))
     assert state.store is not None

@@ -3,10 +3,12 @@ what crosses (``policy``: headers, paths, envelopes, upstream errors), the calls
 themselves (``calls``: the envelope and the transparent call, over the runtime's
 ``Upstream``), the WebSocket pump (``websocket``), the fast path that skips Quart for
 authorised calls (``fast_path``) and the router that serves each preview at its own
-origin (``origin_router``). The routes in ``api.proxying`` and ``api.origins`` are thin
+origin (``origin_router``), and what a browser may make of an app's answer on the API's
+origin or the app's own (``browser``). The routes in ``api.proxying`` and ``api.origins`` are thin
 faces of these."""
 
 from .access import authorised_envelope, authorised_runtime, authorised_target
+from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation, ticket_redirect
 from .calls import call_envelope, envelope_error_response, open_upstream
 from .fast_path import ProxyFastPath, answer_error, asgi_forwarded, forward_call
 from .origin_router import OriginRouter
@@ -26,7 +28,10 @@ from .policy import (
 from .websocket import proxy_websocket
 
 __all__ = [
+    "API_ORIGIN_HEADERS",
     "PREVIEW_TOKEN_COOKIE",
+    "ApiOrigin",
+    "AppOrigin",
     "EnvelopeRequest",
     "Forwarded",
     "OriginRouter",
@@ -40,6 +45,7 @@ __all__ = [
     "call_envelope",
     "envelope_error_response",
     "forward_call",
+    "is_navigation",
     "new_request_id",
     "open_upstream",
     "parse_envelope",
@@ -47,6 +53,7 @@ __all__ = [
     "read_envelope_response",
     "request_headers",
     "response_headers",
+    "ticket_redirect",
     "translate_upstream_error",
     "validate_path",
 ]

@@ -24,12 +24,14 @@ from typing import Any
 import httpx
 import trio
 
+from ..auth import User
 from ..errors import PreviewError, error_response
-from ..runtime import PreviewRuntime
+from ..runtime import PreviewRuntime, proxy_prefix
 from ..services import Services
 from ..services.bodies import envelope_limit, json_object
 from ..services.callers import AsgiCaller, cancel_on_disconnect, owned_generation
 from .access import authorised_envelope, authorised_target
+from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation, ticket_redirect
 from .calls import call_envelope, envelope_error_response, open_upstream
 from .policy import (
     PREVIEW_TOKEN_COOKIE,
@@ -72,12 +74,23 @@ class ProxyFastPath:
                 caller = AsgiCaller(scope)
                 target = await self._resolve(scope, match.group(1), caller)
                 if target is not None:
-                    runtime, child_path, query = target
-                    forwarded = asgi_forwarded(scope, caller.named.get("host", ""))
-                    await forward_call(
-                        state, runtime, scope, caller, child_path, query, forwarded, receive, send
-                    )
-                    return
+                    runtime, user, child_path, query, query_token = target
+                    host = caller.named.get("host", "")
+                    if is_navigation(scope["method"], caller.named):
+                        # No app page on the API's origin: to the preview's own.
+                        headers = ticket_redirect(
+                            state, runtime, user.id, child_path, query,
+                            scheme=scope["scheme"], host=host,
+                        )  # fmt: skip
+                        await _answer(send, 303, [*headers, ("Content-Length", "0")], b"")
+                        return
+                    if query_token is None:  # else Quart trades it for a cookie
+                        forwarded = asgi_forwarded(scope, host)
+                        await forward_call(
+                            state, runtime, scope, caller, child_path, query, forwarded,
+                            receive, send,
+                        )  # fmt: skip
+                        return
             elif scope["method"] == "POST":
                 match = _ENVELOPE_PATH.fullmatch(scope["path"])
                 if match is not None:
@@ -94,7 +107,7 @@ class ProxyFastPath:
         state = self._state
         named = caller.named
         try:
-            await owned_generation(gid, caller.user(state, allow_cookie=False), state)
+            await owned_generation(gid, caller.user(state), state)
         except PreviewError:
             return receive
         limit = envelope_limit(state.settings)
@@ -123,14 +136,16 @@ class ProxyFastPath:
 
     async def _resolve(
         self, scope: dict, gid: str, caller: AsgiCaller
-    ) -> tuple[PreviewRuntime, str, str] | None:
-        """The running preview, path and query to call, or None to let Quart answer."""
+    ) -> tuple[PreviewRuntime, User, str, str, str | None] | None:
+        """The running preview, who calls it, path and query to call and the preview
+        token if it came in the query; None to let Quart answer."""
         state = self._state
         try:
+            user = caller.user(state)
             runtime, child_path, query, query_token = await authorised_target(
                 state,
                 gid,
-                caller.user(state, allow_cookie=True),
+                user,
                 scope.get("raw_path") or scope["path"].encode(),
                 scope["query_string"],
                 caller.named.get("x-preview-token"),
@@ -138,9 +153,7 @@ class ProxyFastPath:
             )
         except PreviewError:
             return None
-        if query_token is not None:
-            return None
-        return runtime, child_path, query
+        return runtime, user, child_path, query, query_token
 
 
 async def forward_call(
@@ -158,8 +171,16 @@ async def forward_call(
 ) -> None:
     """Make an authorised HTTP call to the app and stream its answer to the ASGI caller,
     both ways as the bytes come; the proxy's path and each preview's origin
-    (``origin_router``) share it. ``app_origin`` as in ``open_upstream``."""
+    (``origin_router``) share it. ``app_origin`` as in ``open_upstream``; what the
+    browser may see of the answer is ``browser``'s (``AppOrigin`` or ``ApiOrigin``)."""
     method = scope["method"]
+    host = caller.named.get("host", "")
+    exposure = (
+        AppOrigin()
+        if app_origin
+        else ApiOrigin(scope["scheme"], host, proxy_prefix(runtime.spec.generation_id), child_path)
+    )
+    extra = [] if app_origin else list(API_ORIGIN_HEADERS)
     has_body = method not in _NO_BODY or not caller.named.keys().isdisjoint(_BODY_HEADERS)
     content = _request_body(receive, state.settings.proxy_max_body_bytes) if has_body else None
     try:
@@ -170,11 +191,11 @@ async def forward_call(
     except _ClientGone:
         return
     except PreviewError as error:
-        await answer_error(send, error)
+        await answer_error(send, error, extra)
         return
     try:
         answer = [
-            *response_headers(upstream.headers, relayed=True, as_sent=True),
+            *response_headers(upstream.headers, relayed=True, as_sent=True, exposure=exposure),
             ("X-Request-ID", forwarded.request_id),
         ]
         await _start(send, upstream.status_code, answer)
@@ -206,9 +227,12 @@ def asgi_forwarded(scope: dict, host: str, *, proto: str | None = None) -> Forwa
     )
 
 
-async def answer_error(send: Any, error: PreviewError) -> None:
-    """Answer an ASGI call with the service's error JSON."""
-    await _answer(send, *error_response(error))
+async def answer_error(
+    send: Any, error: PreviewError, extra: list[tuple[str, str]] | None = None
+) -> None:
+    """Answer an ASGI call with the service's error JSON (and ``extra`` headers)."""
+    status, headers, body = error_response(error)
+    await _answer(send, status, [*headers, *(extra or ())], body)
 
 
 async def _read_body(receive: Any, limit: int) -> tuple[list[dict], bool]:

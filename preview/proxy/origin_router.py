@@ -143,10 +143,14 @@ class OriginRouter:
         await receive()  # websocket.connect
         headers = [(name, value) for name, value in caller.headers if name.lower() in _WS_HEADERS]
         with trio.CancelScope() as gone:
-            await proxy_websocket(
-                state, runtime, child_path, query, headers, list(scope.get("subprotocols", [])),
-                forwarded, _AsgiWebSocket(receive, send, gone), app_origin=True,
-            )  # fmt: skip
+            try:
+                await proxy_websocket(
+                    state, runtime, child_path, query, headers,
+                    list(scope.get("subprotocols", [])), forwarded,
+                    _AsgiWebSocket(receive, send, gone), app_origin=True,
+                )  # fmt: skip
+            except PreviewError as error:  # the app did not open it: not accepted yet
+                await _reject_handshake(scope, send, error)
 
 
 def _preview_at(state: Services, label: str) -> PreviewRuntime:
@@ -250,8 +254,13 @@ async def _refuse(scope: dict, receive: Any, send: Any, error: PreviewError) -> 
         await answer_error(send, error)
         return
     await receive()  # websocket.connect
+    await _reject_handshake(scope, send, error)
+
+
+async def _reject_handshake(scope: dict, send: Any, error: PreviewError) -> None:
+    """Answer a WebSocket handshake (its connect received) with the error JSON."""
     if "websocket.http.response" not in scope.get("extensions", {}):
-        await send({"type": "websocket.close", "code": 1008})
+        await send({"type": "websocket.close", "code": 1011 if error.status_code >= 500 else 1008})
         return
     status, headers, body = error_response(error)
     await send(

@@ -18,7 +18,7 @@ import secrets
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -28,7 +28,9 @@ from ..services.origins import APP_SESSION_COOKIES
 
 __all__ = [
     "PREVIEW_TOKEN_COOKIE",
+    "SERVICE_COOKIES",
     "EnvelopeRequest",
+    "Exposure",
     "Forwarded",
     "body_too_large",
     "new_request_id",
@@ -68,7 +70,7 @@ _NEVER_FORWARDED = frozenset(
         "x-request-id",
     }
 )
-_SERVICE_COOKIES = frozenset({SESSION_COOKIE, PREVIEW_TOKEN_COOKIE, *APP_SESSION_COOKIES})
+SERVICE_COOKIES = frozenset({SESSION_COOKIE, PREVIEW_TOKEN_COOKIE, *APP_SESSION_COOKIES})
 # At a preview's own origin the service's credential is only ever its cookie: the Host
 # the browser used and an Authorization header are the app's, and cross.
 _APP_OWN = frozenset({"authorization", "host"})
@@ -128,7 +130,7 @@ def _without_service_cookies(value: str) -> str:
     kept = []
     for part in value.split(";"):
         name = part.split("=", 1)[0].strip()
-        if name and name not in _SERVICE_COOKIES:
+        if name and name not in SERVICE_COOKIES:
             kept.append(part.strip())
     return "; ".join(kept)
 
@@ -166,8 +168,19 @@ def request_headers(
     return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
+class Exposure(Protocol):
+    """Where a browser sees the app's answer (``browser.ApiOrigin``, ``browser.AppOrigin``):
+    what of its headers it may see there."""
+
+    def headers(self, items: list[tuple[str, str]]) -> list[tuple[str, str]]: ...
+
+
 def response_headers(
-    upstream: httpx.Headers, *, relayed: bool = False, as_sent: bool = False
+    upstream: httpx.Headers,
+    *,
+    relayed: bool = False,
+    as_sent: bool = False,
+    exposure: Exposure | None = None,
 ) -> list[tuple[str, str]]:
     """The child's response headers minus hop-by-hop ones (and those named in Connection).
 
@@ -175,6 +188,8 @@ def response_headers(
     Server; the child's would make them appear twice. ``as_sent``: each value is the
     child's bytes read as Latin-1, for an ASGI ``send`` that encodes them so (the fast
     paths): httpx's reading (ASCII, else UTF-8) would not encode back past U+00FF.
+    ``exposure``: the origin a browser sees it at (None: the envelope's JSON, where
+    headers are data).
     """
     if as_sent:
         items = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in upstream.raw]
@@ -183,7 +198,8 @@ def response_headers(
     dropped = _HOP_BY_HOP | _connection_named(items)
     if relayed:
         dropped |= _STAMPED_BY_SERVER
-    return [(name, value) for name, value in items if name.lower() not in dropped]
+    kept = [(name, value) for name, value in items if name.lower() not in dropped]
+    return exposure.headers(kept) if exposure is not None else kept
 
 
 @dataclass

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import trio
 import trio_websocket
 
+from ..errors import BadGateway, PreviewError, TimedOut
 from ..runtime import PreviewRuntime
 from ..services import Services
 from .policy import Forwarded, request_headers
@@ -41,10 +42,17 @@ async def proxy_websocket(
     app_origin: bool = False,
 ) -> None:
     """Open the WebSocket to the app (recorded in its log), accept the caller's with the
-    app's subprotocol and pump both ways; the app refusing closes the caller's with 1011."""
+    app's subprotocol and pump both ways.
+
+    The app refusing the handshake (an HTTP answer, not a WebSocket), being unreachable
+    or too slow raises the service's error (502, 504) before the caller's WebSocket is
+    accepted, for the caller to answer as HTTP; the app's connection breaking later
+    closes the caller's with 1011. A message over either side's limit closes with 1009.
+    """
     sent = request_headers(headers, forwarded, app_origin=app_origin)
     resource = child_path + (f"?{query}" if query else "")
     began = trio.current_time()
+    caller = _Caller(client)
     try:
         async with runtime.upstream.websocket(
             resource,
@@ -55,8 +63,8 @@ async def proxy_websocket(
             await runtime.record_proxy_call(
                 "WS", child_path, 101, (trio.current_time() - began) * 1000, forwarded.request_id
             )
-            await client.accept(subprotocol=upstream.subprotocol)
-            await _pump(upstream, client)
+            await caller.accept(upstream.subprotocol)
+            await _pump(upstream, caller)
     except (trio_websocket.HandshakeError, OSError, trio.TooSlowError) as error:
         await runtime.record_proxy_call(
             "WS",
@@ -66,10 +74,56 @@ async def proxy_websocket(
             forwarded.request_id,
             type(error).__name__,
         )
-        await client.close(1011, "the preview refused the WebSocket")
+        if not caller.accepted:
+            raise _refusal(error, state.settings.proxy_timeout) from None
+        await caller.close(1011, "the preview's WebSocket broke off")
 
 
-async def _pump(upstream: trio_websocket.WebSocketConnection, client: WebSocketClient) -> None:
+def _refusal(error: Exception, timeout: float) -> PreviewError:
+    """The service's error for a WebSocket the app did not open."""
+    if isinstance(error, (trio.TooSlowError, trio_websocket.ConnectionTimeout)):
+        return TimedOut(
+            f"The preview did not open the WebSocket within {timeout:g} s.",
+            code="upstream_timeout",
+            details={"timeout": timeout},
+        )
+    if isinstance(error, trio_websocket.ConnectionRejected):
+        return BadGateway(
+            f"The preview did not accept the WebSocket (it answered {error.status_code}).",
+            details={"upstreamStatus": error.status_code},
+        )
+    return BadGateway(
+        f"The preview refused or reset the connection ({type(error).__name__}).",
+        code="upstream_unavailable",
+    )
+
+
+class _Caller:
+    """The caller's WebSocket, accepted and closed once at most (Quart's ``close``
+    raises when called twice)."""
+
+    def __init__(self, client: WebSocketClient) -> None:
+        self._client = client
+        self.accepted = False
+        self.closed = False
+
+    async def accept(self, subprotocol: str | None) -> None:
+        await self._client.accept(subprotocol=subprotocol)
+        self.accepted = True
+
+    async def receive(self) -> str | bytes:
+        return await self._client.receive()
+
+    async def send(self, data: str | bytes) -> None:
+        await self._client.send(data)
+
+    async def close(self, code: int, reason: str = "") -> None:
+        if not self.closed:
+            self.closed = True
+            await self._client.close(code, reason)
+
+
+async def _pump(upstream: trio_websocket.WebSocketConnection, client: _Caller) -> None:
     async def to_client() -> None:
         try:
             while True:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import trio
 
 from ..apps.spec import LaunchSpec
@@ -336,17 +337,28 @@ class ChildSupervision:
         )
 
     async def _health_loop(self) -> None:
+        interval = self._settings.health_interval
+        while True:
+            try:
+                async with self._upstream.client(timeout=5.0) as client:
+                    while True:
+                        await trio.sleep(interval)
+                        healthy = await is_healthy(client, self._upstream, self._spec.health_path)
+                        await self._record_health(healthy)
+            except httpx.HTTPError:
+                # No way to the app just now (its socket gone as it ends, or not yet
+                # there after a retarget): unhealthy, asked again after the interval.
+                await self._record_health(False)
+                await trio.sleep(interval)
+
+    async def _record_health(self, healthy: bool) -> None:
         state = self._state
-        async with self._upstream.client(timeout=5.0) as client:
-            while True:
-                await trio.sleep(self._settings.health_interval)
-                healthy = await is_healthy(client, self._upstream, self._spec.health_path)
-                status = "healthy" if healthy else "unhealthy"
-                if status != state.health_status:
-                    await state.system("INFO" if healthy else "WARN", f"health check: {status}")
-                state.health_status = status
-                state.last_health_check = utcnow()
-                state.row.update(health_status=status, last_health_check=state.last_health_check)
+        status = "healthy" if healthy else "unhealthy"
+        if status != state.health_status:
+            await state.system("INFO" if healthy else "WARN", f"health check: {status}")
+        state.health_status = status
+        state.last_health_check = utcnow()
+        state.row.update(health_status=status, last_health_check=state.last_health_check)
 
     async def _heartbeat(self, scope: trio.CancelScope) -> None:
         """While the child runs: pace the streams' wake-ups, keep idle streams alive (SSE

@@ -139,27 +139,37 @@ class Upstream:
             ) as connection:
                 yield connection
             return
-        async with trio.open_nursery() as nursery:
-            with trio.fail_after(connect_timeout):
-                stream = await trio.open_unix_socket(self.connect_path())
+        opened = False
+        try:
+            async with trio.open_nursery() as nursery:
+                with trio.fail_after(connect_timeout):
+                    stream = await trio.open_unix_socket(self.connect_path())
+                    try:
+                        connection = await trio_websocket.wrap_client_stream(
+                            nursery,
+                            stream,
+                            f"127.0.0.1:{self.port}",
+                            resource,
+                            subprotocols=subprotocols,
+                            extra_headers=extra_headers,
+                        )
+                    except BaseException:
+                        await trio.aclose_forcefully(stream)
+                        raise
+                opened = True
                 try:
-                    connection = await trio_websocket.wrap_client_stream(
-                        nursery,
-                        stream,
-                        f"127.0.0.1:{self.port}",
-                        resource,
-                        subprotocols=subprotocols,
-                        extra_headers=extra_headers,
-                    )
-                except BaseException:
-                    await trio.aclose_forcefully(stream)
-                    raise
-            try:
-                yield connection
-            finally:
-                with trio.CancelScope(shield=True), trio.move_on_after(2):
-                    await connection.aclose()
-                nursery.cancel_scope.cancel()
+                    yield connection
+                finally:
+                    with trio.CancelScope(shield=True), trio.move_on_after(2):
+                        await connection.aclose()
+                    nursery.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            # The app refused the handshake: its reader task raised it in the nursery.
+            # Raised alone, as ``open_websocket_url`` does over TCP.
+            refused = None if opened else _handshake_error(group)
+            if refused is None:
+                raise
+            raise refused from None
 
     def _connect_path_or_error(self) -> str:
         try:
@@ -178,6 +188,15 @@ class Upstream:
             if self._pinned is not None:
                 os.close(self._pinned)
                 self._pinned = None
+
+
+def _handshake_error(group: BaseExceptionGroup) -> trio_websocket.HandshakeError | None:
+    for error in group.exceptions:
+        if isinstance(error, trio_websocket.HandshakeError):
+            return error
+        if isinstance(error, BaseExceptionGroup) and (found := _handshake_error(error)):
+            return found
+    return None
 
 
 class UpstreamRouter(httpx.AsyncBaseTransport):

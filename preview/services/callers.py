@@ -8,7 +8,7 @@ from typing import Any
 import trio
 from werkzeug.http import parse_cookie
 
-from ..auth import SESSION_COOKIE, User
+from ..auth import User, authenticate_request
 from ..errors import BadRequest, NotFound
 from ..store import Generation
 from . import Services, services
@@ -52,22 +52,25 @@ class AsgiCaller:
     """Who sent an ASGI request and with what headers, for the fast paths: what
     ``Services.user`` and Quart's request give the blueprints."""
 
-    __slots__ = ("cookies", "headers", "named")
+    __slots__ = ("cookies", "headers", "named", "scope_method")
 
     def __init__(self, scope: dict) -> None:
+        self.scope_method = scope.get("method", "GET")  # a WebSocket's handshake: GET
         self.headers = [
             (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]
         ]  # as sent, repeats included
         self.named = {name.lower(): value for name, value in self.headers}
         self.cookies = parse_cookie(self.named.get("cookie", ""))
 
-    def user(self, state: Services, *, allow_cookie: bool) -> User:
+    def user(self, state: Services) -> User:
         """The authenticated caller; raises like ``Services.user``."""
-        return state.authenticator.authenticate(
-            self.named.get("authorization"),
-            self.cookies.get(SESSION_COOKIE),
-            allow_cookie=allow_cookie,
-            cookies=self.cookies,
+        method = self.scope_method
+        return authenticate_request(
+            state.authenticator,
+            method,
+            lambda name: self.named.get(name.lower()),
+            self.cookies,
+            state.settings.cors_origin_set,
         )
 
 

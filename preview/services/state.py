@@ -15,7 +15,7 @@ import httpx
 import trio
 from quart import current_app, has_websocket_context, request, websocket
 
-from ..auth import SESSION_COOKIE, Authenticator, User
+from ..auth import Authenticator, User, authenticate_request
 from ..cache import BoundedCache
 from ..errors import TooManyRequests
 from ..metrics import Metrics
@@ -123,14 +123,19 @@ class Services:
         )
         self.streams = StreamSlots(settings)
 
-    def user(self, *, allow_cookie: bool = False) -> User:
-        """The caller of this request or WebSocket; 401 if unauthenticated."""
-        source = websocket if has_websocket_context() else request
-        return self.authenticator.authenticate(
-            source.headers.get("Authorization"),
-            source.cookies.get(SESSION_COOKIE),
-            allow_cookie=allow_cookie,
-            cookies=source.cookies,
+    def user(self) -> User:
+        """The caller of this request or WebSocket (``auth.authenticate_request``); 401
+        if unauthenticated."""
+        if has_websocket_context():
+            source, method = websocket, "GET"  # a WebSocket's handshake
+        else:
+            source, method = request, request.method
+        return authenticate_request(
+            self.authenticator,
+            method,
+            source.headers.get,
+            source.cookies,
+            self.settings.cors_origin_set,
         )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 __all__ = ["CorsMiddleware", "CorsSend", "unwrap_send"]
 
 _METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
-_HEADERS = b"Authorization, Content-Type, Last-Event-ID, X-Preview-Token"
+_HEADERS = b"Authorization, Content-Type, Last-Event-ID, X-Preview-Token, X-Preview-CSRF"
 # Response headers a cross-origin script may read besides the CORS-safelisted ones.
 _EXPOSED = b"Retry-After, Content-Disposition, X-Preview-Instance-Id, X-Request-Id"
 _MAX_AGE = b"600"

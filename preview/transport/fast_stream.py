@@ -74,7 +74,7 @@ class StreamFastPath:
         caller = AsgiCaller(scope)
         query = dict(urllib.parse.parse_qsl(scope["query_string"].decode("latin-1")))
         try:
-            user = caller.user(state, allow_cookie=True)
+            user = caller.user(state)
             await owned_generation(gid, user, state)
             raw_after = caller.named.get("last-event-id") or query.get("lastEventId")
             preview = await preview_for(gid, query.get("previewId"), state)

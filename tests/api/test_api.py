@@ -623,7 +623,9 @@ def _session_cookie(response: httpx.Response) -> tuple[str, dict[str, str]]:
     raise AssertionError(f"no preview_session cookie in {response.headers}")
 
 
-async def test_session_cookie_opens_only_the_read_only_streams(service: Service) -> None:
+async def test_session_cookie_reads_and_changes_nothing_without_the_csrf_header(
+    service: Service,
+) -> None:
     with trio.fail_after(30):
         gid = await service.upload(server_app())
         launched = await launch_server(service, gid)
@@ -653,14 +655,16 @@ async def test_session_cookie_opens_only_the_read_only_streams(service: Service)
                 events = await read_sse(response)
             assert events[-1][0] == "end" and events[-1][1]["status"] == "stopped"
 
+            # What another page of this site could make the browser send is refused
+            # (tests/api/test_session_cookie.py: with the header, from the UI).
             upload = await browser.post(
                 "/api/generations", json={"projectId": "p", "files": {"a.py": "x"}}
             )
-            assert_error(upload, 401, "missing_credentials")
+            assert_error(upload, 403, "session_cookie_refused")
             launch = await browser.post(f"{base}/preview/launch", json={})
-            assert_error(launch, 401, "missing_credentials")
-            assert_error(await browser.get(f"{base}/preview/status"), 401, "missing_credentials")
-            assert_error(await browser.get("/api/generations"), 401, "missing_credentials")
+            assert_error(launch, 403, "session_cookie_refused")
+            assert (await browser.get(f"{base}/preview/status")).status_code == 200
+            assert (await browser.get("/api/generations")).status_code == 200
             # Another user's session cookie does not open alice's logs.
             bob_session = _MINE.session_token(User("bob"))[0]
             browser.cookies.set("preview_session", bob_session)

@@ -1,15 +1,10 @@
-// The service's HTTP API, as used by this page. The bearer token lives in
-// sessionStorage (gone when the tab closes); the read-only log endpoints are reached
-// with the HttpOnly session cookie instead, because EventSource cannot send headers.
+// The service's HTTP API, as used by this page. The page keeps no bearer token: it is
+// traded once for the HttpOnly session cookie (which no script can read), and every
+// call goes with that cookie and the X-Preview-CSRF header, which the service asks of
+// a cookie's calls that change something (another site's page cannot send it).
 
-const BEARER_KEY = 'preview.bearer';
 const PREVIEW_TOKEN_PREFIX = 'preview.token.';
-
-export const bearer = {
-  get: () => sessionStorage.getItem(BEARER_KEY),
-  set: (token) => sessionStorage.setItem(BEARER_KEY, token),
-  clear: () => sessionStorage.removeItem(BEARER_KEY),
-};
+const CSRF_HEADER = 'X-Preview-CSRF';
 
 /** The preview token shown once at launch, kept per generation for this tab. */
 export const previewTokens = {
@@ -50,10 +45,8 @@ export function onUnauthorized(handler) {
   unauthorizedHandler = handler;
 }
 
-export async function call(method, path, { json, body, headers = {}, auth = true } = {}) {
-  const sent = { Accept: 'application/json', ...headers };
-  const token = bearer.get();
-  if (auth && token) sent.Authorization = `Bearer ${token}`;
+export async function call(method, path, { json, body, headers = {}, quiet401 = false } = {}) {
+  const sent = { Accept: 'application/json', [CSRF_HEADER]: '1', ...headers };
   let payload = body;
   if (json !== undefined) {
     sent['Content-Type'] = 'application/json';
@@ -76,7 +69,7 @@ export async function call(method, path, { json, body, headers = {}, auth = true
   }
   if (!response.ok) {
     const error = new ApiError(response.status, data);
-    if (response.status === 401) unauthorizedHandler(error);
+    if (response.status === 401 && !quiet401) unauthorizedHandler(error);
     throw error;
   }
   return data;
@@ -95,8 +88,15 @@ function query(params) {
   return text ? `?${text}` : '';
 }
 
-export const openSession = () => call('POST', '/api/session');
-export const closeSession = () => call('DELETE', '/api/session', { auth: false });
+/** Trade a bearer token for the session cookie (the token is not kept); the user. */
+export const openSession = (token) =>
+  call('POST', '/api/session', { headers: { Authorization: `Bearer ${token}` } });
+/**
+ * A fresh session cookie for the one in use (never past the token it was opened with);
+ * the user. `quiet401`: a 401 is the caller's to handle (no cookie yet is no error).
+ */
+export const renewSession = ({ quiet401 = false } = {}) => call('POST', '/api/session', { quiet401 });
+export const closeSession = () => call('DELETE', '/api/session');
 export const listGenerations = () => call('GET', '/api/generations');
 export const getGeneration = (gid) => call('GET', generationPath(gid));
 export const renameGeneration = (gid, name) => call('PATCH', generationPath(gid), { json: { name } });

@@ -138,7 +138,7 @@ api.onReachability(async (up) => {
   preview.resume();
 });
 
-// Handy for tests and debugging; holds no secret (the tokens stay in sessionStorage).
+// Handy for tests and debugging; holds no secret.
 window.__previewTerminal = {
   get model() {
     return preview.model;
@@ -173,7 +173,6 @@ async function enter(user) {
 
 api.onUnauthorized(() => {
   preview.detach();
-  api.bearer.clear();
   showSignIn('The sign-in is not valid or has expired: paste a token.');
 });
 
@@ -194,15 +193,14 @@ $('sign-out').addEventListener('click', async () => {
 });
 
 async function start() {
-  session.takeTokenFromUrl();
-  if (!api.bearer.get()) {
-    showSignIn();
-    return;
-  }
+  const token = session.takeTokenFromUrl();
   try {
-    await enter(await session.openSession());
+    // A token from the URL, else the session cookie this browser may have already.
+    await enter(await (token ? session.signIn(token) : session.openSession()));
   } catch (error) {
     if (error.status !== 401) showSignIn(error.message);
+    // A token's 401 is shown by onUnauthorized; without one, no cookie yet is no error.
+    else if (!token) showSignIn(error.code === 'missing_credentials' ? '' : 'The sign-in has expired: paste a token.');
   }
 }
 

@@ -111,7 +111,7 @@ export class PreviewController {
    * in which case the lines not yet seen are read from the history instead.
    */
   async beforeReopen(gid, previewId) {
-    await api.openSession();
+    await api.renewSession();
     const data = await api.status(gid, previewId);
     if (this.previewId !== previewId) return false;
     if (LIVE.has(data.status)) return true;

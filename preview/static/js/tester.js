@@ -61,7 +61,7 @@ export function exampleOf(schema, depth = 0) {
   if (type === 'number') return schema.minimum ?? 0;
   if (type === 'boolean') return false;
   if (type === 'string') {
-    const formats = { 'date-time': new Date(0).toISOString(), date: '1970-01-01', email: 'user@example.com', uuid: '00000000-0000-0000-0000-000000000000', uri: 'https://example.com' };
+    const formats = { 'date-time': new Date(0).toISOString(), date: '1970-01-01', email: 'user@example.com', uuid: '00000000-0000-0000-0000-000000000000' };
     return formats[schema.format] || 'string';
   }
   return null;
