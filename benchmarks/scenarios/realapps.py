@@ -218,8 +218,9 @@ class Runner:
         with contextlib.suppress(httpx.HTTPError, ValueError):
             response = self.http.get(f"/api/generations/{gid}/preview/logs", params={"limit": 5000})
             body = response.json()
-            events = body.get("events", body) if isinstance(body, dict) else body
-            return [str(e.get("line", e.get("message", e)))[:300] for e in events][-limit:]
+            events = body.get("events", []) if isinstance(body, dict) else body
+            lines = [e.get("message", "") if isinstance(e, dict) else e for e in events]
+            return [str(line)[:300] for line in lines][-limit:]
         return []
 
     def run_app(self, entry: dict[str, Any]) -> dict[str, Any]:
@@ -333,7 +334,10 @@ def run(
             result["seconds"] = round(time.perf_counter() - began, 1)
             log(f"  → {report.one_line(result)}")
             results.append(result)
-            save(partial=i < len(entries))
+            try:
+                save(partial=i < len(entries))
+            except OSError as error:  # e.g. a full disk: the next app's save may work
+                log(f"  could not save the results: {error!r}")
     finally:
         service.close()
     summary = save(partial=len(results) + len(kept) < planned)

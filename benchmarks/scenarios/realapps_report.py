@@ -21,7 +21,10 @@ from typing import Any
 # An app is genuinely broken when its failure says one of these (nothing we could do).
 APPS_FAULT = [
     (r"No solution found when resolving", "its pinned dependencies cannot be resolved"),
-    (r"E404|is not in the (npm )?registry|404 Not Found - GET", "a package it names is gone"),
+    (
+        r"E404|is not in the (npm )?registry|404 Not Found - GET|Failed to download .*\(404",
+        "a package it names is gone",
+    ),
     (r"No interpreter found for Python|no Python interpreter here fits", "a Python not installed"),
     (r"ETARGET|No matching version found", "a version it pins does not exist"),
 ]
@@ -174,9 +177,16 @@ def write(
 ) -> dict[str, Any]:
     figures = summary(results, planned)
     body = {"summary": figures, "partial": partial, "results": results}
-    out_json.write_text(json.dumps(body, indent=1, default=str) + "\n")
-    out_json.with_suffix(".md").write_text(markdown(results, figures, partial))
+    _replace(out_json, json.dumps(body, indent=1, default=str) + "\n")
+    _replace(out_json.with_suffix(".md"), markdown(results, figures, partial))
     return figures
+
+
+def _replace(path: Path, text: str) -> None:
+    """Whole or not at all (a full disk on this shared machine once cut results.json)."""
+    scratch = path.with_name(path.name + ".tmp")
+    scratch.write_text(text)
+    scratch.replace(path)
 
 
 def rerender(results_json: Path, manifest: Path) -> dict[str, Any]:
