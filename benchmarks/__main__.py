@@ -20,7 +20,7 @@ import psutil
 from . import report
 from .harness import BENCH_DIR, log
 from .loadclient import raise_nofile
-from .scenarios import api, build, fanout, launch, many, persistence, proxy, slow
+from .scenarios import api, build, fanout, launch, many, persistence, proxy, realapps, slow
 
 SCENARIOS = {
     "fanout": fanout.run,
@@ -31,6 +31,7 @@ SCENARIOS = {
     "api": api.run,
     "build": build.run,
     "many": many.run,
+    "realapps": realapps.run,
 }
 README = BENCH_DIR / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
@@ -61,6 +62,25 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="CASE",
         help="fan-out cases only: m1, m100, m1000, m100max, m1000max, idle10k",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="realapps only: the apps of benchmarks/realapps/manifest.json to run",
+    )
+    parser.add_argument(
+        "--no-cached",
+        action="store_true",
+        help="realapps only: skip the second (cached) launch of each app",
+    )
+    parser.add_argument(
+        "--app-timeout",
+        type=float,
+        default=240.0,
+        metavar="S",
+        help="realapps only: seconds an app may take to reach running or failed, "
+        "build included (default 240)",
     )
     parser.add_argument(
         "--output",
@@ -112,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [name for name in args.scenarios if name not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario {unknown[0]!r}; choose from {', '.join(SCENARIOS)}")
-    names = args.scenarios or list(SCENARIOS)
+    # realapps is a measurement of its own (tens of minutes): only when named.
+    names = args.scenarios or [name for name in SCENARIOS if name != "realapps"]
     everything = not args.scenarios
     if args.render is not None:
         saved = json.loads(args.render.read_text())
@@ -140,7 +161,14 @@ def main(argv: list[str] | None = None) -> int:
         busy_before, ours_before = _cpu_counters()
         log(f"scenario {name}")
         try:
-            result = SCENARIOS[name](quick=args.quick, profile=args.profile, only=args.case)
+            extra = (
+                {"apps": args.only, "cached": not args.no_cached, "app_timeout": args.app_timeout}
+                if name == "realapps"
+                else {}
+            )
+            result = SCENARIOS[name](
+                quick=args.quick, profile=args.profile, only=args.case, **extra
+            )
         except Exception as error:  # one broken scenario must not lose the others
             log(f"scenario {name} failed: {error!r}")
             result = {"scenario": name, "error": repr(error)}

@@ -1,0 +1,344 @@
+"""Scenario realapps: real public backends, uploaded as they are, launched with no options.
+
+The corpus is ``benchmarks/realapps/manifest.json`` (repository, commit, subfolder, shape,
+the real count of routes read from the source); the code itself is never committed: each
+entry is taken from the local mirror of its repository (``/work/.mirror/<owner>+<name>/repo``,
+or ``$REALAPPS_MIRROR``; see benchmarks/realapps/README.md for fetching) with ``git archive``
+into ``benchmarks/realapps/.corpus/`` (ignored). One service runs (default settings: builds
+on, sandboxed where the machine allows, its data dir under the ignored folder); for each app,
+one at a time: upload (a tar.gz of the files the upload limits accept), launch with no
+options, wait for ``running`` or ``failed`` (bounded), stop, launch again (the cached
+time), call every discovered parameterless GET route once through the proxy (a status
+below 500 is ok), count the endpoints found, stop. Each app that is not healthy gets its
+cause, classified as *ours* or *the app's* (:mod:`.realapps_report`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ..harness import BENCH_DIR, ServiceServer, log
+from . import realapps_report as report
+
+REALAPPS = BENCH_DIR / "realapps"
+MANIFEST = REALAPPS / "manifest.json"
+CORPUS = REALAPPS / ".corpus"
+MIRROR = Path(os.environ.get("REALAPPS_MIRROR", "/work/.mirror"))
+MAX_FILE_BYTES = 1048576  # the service's defaults (PREVIEW_MAX_FILE_BYTES …)
+MAX_FILES = 500
+MAX_TOTAL_BYTES = 10485760
+SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".mypy_cache"}
+STAMPS = (".realapps-commit", ".realapps-absent")
+PROBE_LIMIT = 40
+PROBE_TIMEOUT = 15.0
+
+
+def mirror_of(repo: str) -> Path:
+    return MIRROR / repo.replace("/", "+") / "repo"
+
+
+def materialise(entry: dict[str, Any]) -> Path | str:
+    """The app's folder under .corpus (its commit's ``path``), or why not."""
+    git_dir = mirror_of(entry["repo"])
+    if not git_dir.is_dir():
+        return f"not fetched: fetch github:{entry['repo']} into {git_dir.parent}"
+    target = CORPUS / entry["name"]
+    stamp = target / ".realapps-commit"
+    if stamp.is_file() and stamp.read_text().strip() == entry["commit"]:
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    treeish = f"{entry['commit']}:{entry['path']}" if entry["path"] else entry["commit"]
+    archive = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "archive", "--format=tar", treeish],
+        capture_output=True,
+    )
+    if archive.returncode == 0:
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(target, filter="data")
+    elif not _blob_by_blob(git_dir, treeish, target):
+        return f"not fetched: git archive {treeish}: {archive.stderr.decode()[-200:].strip()}"
+    stamp.write_text(entry["commit"] + "\n")
+    return target
+
+
+def _blob_by_blob(git_dir: Path, treeish: str, target: Path) -> bool:
+    """The tree's files one by one: a mirror may lack its largest blobs (listed, absent);
+    those are left out and named in ``.realapps-absent``."""
+    listing = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "ls-tree", "-r", "-z", treeish], capture_output=True
+    )
+    if listing.returncode != 0:
+        return False
+    absent = []
+    for record in listing.stdout.decode().split("\0"):
+        if not record or "\t" not in record:
+            continue
+        meta, rel = record.split("\t", 1)
+        mode, kind, sha = meta.split()
+        if kind != "blob" or mode == "120000":
+            continue
+        blob = subprocess.run(
+            ["git", f"--git-dir={git_dir}", "cat-file", "blob", sha], capture_output=True
+        )
+        if blob.returncode != 0:
+            absent.append(rel)
+            continue
+        path = target / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(blob.stdout)
+    (target / ".realapps-absent").write_text("".join(f"{rel}\n" for rel in absent))
+    return True
+
+
+def pack(folder: Path) -> tuple[bytes, int, list[str]]:
+    """A tar.gz of the files within the upload limits: (archive, file count, skipped)."""
+    files: list[Path] = []
+    skipped: list[str] = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if any(part in SKIP_DIRS for part in rel.parts[:-1]) or rel.name in STAMPS:
+            continue
+        if path.is_symlink() or not path.is_file():
+            if path.is_symlink():
+                skipped.append(f"{rel} (symlink)")
+            continue
+        if path.stat().st_size > MAX_FILE_BYTES:
+            skipped.append(f"{rel} ({path.stat().st_size} bytes)")
+            continue
+        files.append(path)
+    total = 0
+    kept: list[Path] = []
+    for path in files:
+        size = path.stat().st_size
+        if len(kept) >= MAX_FILES or total + size > MAX_TOTAL_BYTES:
+            skipped.append(f"{path.relative_to(folder)} (over the upload's count or size)")
+            continue
+        kept.append(path)
+        total += size
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for path in kept:
+            tar.add(path, arcname=str(path.relative_to(folder)), recursive=False)
+    return buffer.getvalue(), len(kept), skipped
+
+
+class Runner:
+    def __init__(self, service: ServiceServer, timeout: float, cached: bool) -> None:
+        self.service = service
+        self.http = service.http
+        self.timeout = timeout
+        self.cached = cached
+
+    def upload(self, name: str, data: bytes) -> str:
+        response = self.http.post(
+            "/api/generations",
+            params={"projectId": f"realapps-{name}"[:60]},
+            content=data,
+            headers={"Content-Type": "application/gzip"},
+        )
+        if response.status_code >= 300:
+            raise report.Refused(f"upload refused {response.status_code}: {response.text[:300]}")
+        return response.json()["generationId"]
+
+    def launch(self, gid: str) -> tuple[dict[str, Any], float, dict[str, Any]]:
+        """(launch answer, seconds to running/failed, last status)."""
+        began = time.perf_counter()
+        response = self.http.post(f"/api/generations/{gid}/preview/launch")
+        answer = response.json() if response.content else {}
+        if response.status_code >= 300:
+            return {"refused": response.status_code, **answer}, time.perf_counter() - began, {}
+        deadline = time.monotonic() + self.timeout
+        status: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                status = self.http.get(f"/api/generations/{gid}/preview/status").json()
+            if status.get("status") in ("running", "failed", "stopped"):
+                break
+            time.sleep(0.5)
+        else:
+            status = {**status, "timedOut": True}
+        return answer, time.perf_counter() - began, status
+
+    def stop(self, gid: str) -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            self.http.delete(f"/api/generations/{gid}/preview")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                state = self.http.get(f"/api/generations/{gid}/preview/status").json()
+                if state.get("status") not in ("starting", "running", "stopping"):
+                    return
+            time.sleep(0.3)
+
+    def endpoints(self, gid: str) -> list[dict[str, Any]]:
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            response = self.http.get(f"/api/generations/{gid}/endpoints")
+            if response.status_code == 200:
+                body = response.json()
+                return body.get("endpoints", []) if isinstance(body, dict) else body
+        return []
+
+    def probe(self, gid: str, token: str, endpoints: list[dict[str, Any]]) -> list[dict]:
+        paths = sorted(
+            {
+                e["path"]
+                for e in endpoints
+                if str(e.get("method", "")).upper() in ("GET", "ANY")
+                and not re.search(r"[{<:*(]", e.get("path", ""))
+            }
+        )[:PROBE_LIMIT] or ["/"]
+        results = []
+        for path in paths:
+            url = f"/api/generations/{gid}/preview/proxy/{path.lstrip('/')}"
+            try:
+                response = self.http.get(
+                    url, headers={"X-Preview-Token": token}, timeout=PROBE_TIMEOUT
+                )
+                results.append(
+                    {"path": path, "status": response.status_code, "body": response.text[:200]}
+                )
+            except httpx.HTTPError as error:
+                results.append({"path": path, "status": None, "body": repr(error)[:200]})
+        return results
+
+    def logs(self, gid: str, limit: int = 60) -> list[str]:
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            response = self.http.get(f"/api/generations/{gid}/preview/logs", params={"limit": 5000})
+            body = response.json()
+            events = body.get("events", []) if isinstance(body, dict) else body
+            lines = [e.get("message", "") if isinstance(e, dict) else e for e in events]
+            return [str(line)[:300] for line in lines][-limit:]
+        return []
+
+    def run_app(self, entry: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "name": entry["name"],
+            "shape": entry["shape"],
+            "expected": entry.get("expectedEndpoints"),
+        }
+        folder = materialise(entry)
+        if isinstance(folder, str):
+            return {**result, "fetched": False, "rawCause": folder, "cause": folder}
+        data, count, skipped = pack(folder)
+        absent = folder / ".realapps-absent"
+        if absent.is_file():
+            skipped += [f"{rel} (absent from the mirror)" for rel in absent.read_text().split()]
+        result.update(files=count, skipped=skipped)
+        try:
+            gid = self.upload(entry["name"], data)
+        except report.Refused as refused:
+            return {**result, "launched": False, "healthy": False, "rawCause": str(refused)}
+        result["gid"] = gid
+        answer, seconds, status = self.launch(gid)
+        result.update(launchAnswer=report.trim(answer), cold_s=round(seconds, 1))
+        result["runtime"] = status.get("runtime") or answer.get("runtime")
+        result["status"] = report.trim(status)
+        result["launched"] = status.get("status") == "running"
+        if not result["launched"]:
+            result["logTail"] = self.logs(gid)
+            self.stop(gid)
+            result["endpointsFound"] = len(self.endpoints(gid))
+            return result
+        if self.cached:
+            self.stop(gid)
+            answer, seconds, status = self.launch(gid)
+            result["cached_s"] = round(seconds, 1)
+            if status.get("status") != "running":
+                result.update(launched_again=False, status=report.trim(status))
+                result["logTail"] = self.logs(gid)
+                self.stop(gid)
+                return result
+        time.sleep(1.0)
+        found = self.endpoints(gid)
+        result["endpointsFound"] = len(found)
+        result["probes"] = self.probe(gid, answer.get("previewToken", ""), found)
+        result["healthy"] = all(
+            p["status"] is not None and p["status"] < 500 for p in result["probes"]
+        )
+        if not result["healthy"]:
+            result["logTail"] = self.logs(gid)
+        self.stop(gid)
+        return result
+
+
+def _service(data_dir: Path) -> ServiceServer:
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return ServiceServer(
+        extra_env={
+            "PREVIEW_DATA_DIR": str(data_dir),
+            "PREVIEW_BUILD": "on",
+            "PREVIEW_SANDBOX": "auto",
+            "PREVIEW_STOP_GRACE": "5",
+        }
+    )
+
+
+def run(
+    *,
+    apps: list[str] | None = None,
+    cached: bool = True,
+    app_timeout: float = 240.0,
+    **_: Any,
+) -> dict[str, Any]:
+    entries = json.loads(MANIFEST.read_text())
+    order = {e["name"]: i for i, e in enumerate(entries)}
+    out_json = REALAPPS / "results.json"
+    # A run of some apps replaces theirs in the last full run's results.
+    kept: list[dict[str, Any]] = []
+    if apps and out_json.is_file():
+        kept = [r for r in json.loads(out_json.read_text())["results"] if r["name"] not in apps]
+    planned = len(entries)
+    if apps:
+        unknown = set(apps) - {e["name"] for e in entries}
+        if unknown:
+            raise ValueError(f"not in the manifest: {', '.join(sorted(unknown))}")
+        entries = [e for e in entries if e["name"] in apps]
+    CORPUS.mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, Any]] = []
+
+    def save(partial: bool) -> dict[str, Any]:
+        every = sorted(results + kept, key=lambda r: order.get(r["name"], len(order)))
+        return report.write(every, planned, out_json, partial=partial)
+
+    service = _service(CORPUS / ".service-data")
+    try:
+        runner = Runner(service, app_timeout, cached)
+        for i, entry in enumerate(entries, 1):
+            log(f"realapps {i}/{len(entries)} {entry['name']}")
+            began = time.perf_counter()
+            try:
+                result = runner.run_app(entry)
+            except Exception as error:  # one app must not lose the others
+                result = {
+                    "name": entry["name"],
+                    "shape": entry["shape"],
+                    "expected": entry.get("expectedEndpoints"),
+                    "launched": False,
+                    "healthy": False,
+                    "rawCause": f"runner error: {error!r}",
+                }
+            report.classify(result, entry)
+            result["seconds"] = round(time.perf_counter() - began, 1)
+            log(f"  → {report.one_line(result)}")
+            results.append(result)
+            try:
+                save(partial=i < len(entries))
+            except OSError as error:  # e.g. a full disk: the next app's save may work
+                log(f"  could not save the results: {error!r}")
+    finally:
+        service.close()
+    summary = save(partial=len(results) + len(kept) < planned)
+    return {"scenario": "realapps", **summary}

@@ -1,0 +1,211 @@
+"""The realapps scenario's verdicts and its table.
+
+Each app that is not healthy gets one line of cause (the service's ``errorMessage``, else
+the first failing route and its status, else the last error-looking log line) and a class:
+``app's`` when the app is genuinely broken (a package or version that no longer exists,
+a Python that is not installed, its own syntax error; or a ``brokenReason`` in the
+manifest, read from its source), else ``ours``. Results go to
+``benchmarks/realapps/results.json`` and ``results.md`` after every app, so an interrupted
+run leaves a partial table marked as such.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+# An app is genuinely broken when its failure says one of these (nothing we could do).
+APPS_FAULT = [
+    (r"No solution found when resolving", "its pinned dependencies cannot be resolved"),
+    (
+        r"E404|is not in the (npm )?registry|404 Not Found - GET|Failed to download .*\(404",
+        "a package it names is gone",
+    ),
+    (r"No interpreter found for Python|no Python interpreter here fits", "a Python not installed"),
+    (r"ETARGET|No matching version found", "a version it pins does not exist"),
+]
+ERRORISH = re.compile(
+    r"(Error|error|Exception|exception|Traceback|FATAL|fatal|not found|refused|denied)"
+)
+
+
+class Refused(Exception):
+    """The service refused the upload."""
+
+
+def trim(data: Any) -> Any:
+    """A status or launch answer without the bulky or secret parts."""
+    if not isinstance(data, dict):
+        return data
+    drop = {"previewToken", "generatedEndpoints", "endpoints"}
+    out = {k: v for k, v in data.items() if k not in drop}
+    if isinstance(out.get("errorLines"), list):
+        out["errorLines"] = [str(line)[:300] for line in out["errorLines"][-12:]]
+    return out
+
+
+def _cause(result: dict[str, Any]) -> str:
+    if result.get("rawCause"):
+        return str(result["rawCause"])
+    status = result.get("status") or {}
+    answer = result.get("launchAnswer") or {}
+    if answer.get("refused"):
+        return f"launch refused {answer['refused']}: {answer.get('error') or answer.get('message')}"
+    if status.get("timedOut"):
+        return f"no running/failed after the timeout (phase {status.get('phase')})"
+    if status.get("errorMessage"):
+        return str(status["errorMessage"])
+    if result.get("launched_again") is False:
+        return f"second launch: {status.get('status')}"
+    failing = [p for p in result.get("probes", []) if p["status"] is None or p["status"] >= 500]
+    if failing:
+        first = failing[0]
+        tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]
+        hint = f"; log: {tail[-1][:160]}" if tail else ""
+        return (
+            f"{len(failing)}/{len(result['probes'])} GET routes fail, "
+            f"{first['path']} → {first['status']}{hint}"
+        )
+    return f"status {status.get('status')}"
+
+
+def classify(result: dict[str, Any], entry: dict[str, Any]) -> None:
+    """Sets ``cause`` and ``class`` (ours / app's) on a result that is not healthy."""
+    if result.get("fetched") is False:
+        result["class"] = "not run"
+        return
+    if result.get("healthy"):
+        result["class"] = ""
+        return
+    result["healthy"] = False
+    result["rawCause"] = " ".join(_cause(result).split())[:300]
+    result["cause"] = result["rawCause"]
+    if entry.get("brokenReason"):
+        result["class"] = "app's"
+        result["cause"] = f"{entry['brokenReason']} ({result['cause'][:160]})"
+        return
+    text = (
+        result["cause"]
+        + "\n"
+        + "\n".join(str(x) for x in (result.get("status") or {}).get("errorLines", []) or [])
+    )
+    for pattern, why in APPS_FAULT:
+        if re.search(pattern, text):
+            result["class"] = "app's"
+            result["cause"] = f"{why}: {result['cause']}"[:300]
+            return
+    result["class"] = "ours"
+
+
+def one_line(result: dict[str, Any]) -> str:
+    if result.get("healthy"):
+        return f"healthy, cold {result.get('cold_s')} s, cached {result.get('cached_s')} s"
+    return f"{result.get('class')}: {result.get('cause')}"
+
+
+def summary(results: list[dict[str, Any]], planned: int) -> dict[str, Any]:
+    ran = [r for r in results if r.get("class") != "not run"]
+    healthy = [r for r in ran if r.get("healthy")]
+    apps_fault = [r for r in ran if r.get("class") == "app's"]
+    ours = [r for r in ran if r.get("class") == "ours"]
+    not_broken = len(ran) - len(apps_fault)
+    return {
+        "planned": planned,
+        "ran": len(ran),
+        "not_fetched": len(results) - len(ran),
+        "launched": sum(1 for r in ran if r.get("launched")),
+        "healthy": len(healthy),
+        "ours": len(ours),
+        "apps_fault": len(apps_fault),
+        "healthy_of_not_broken": round(100 * len(healthy) / not_broken, 1) if not_broken else None,
+    }
+
+
+def _s(value: Any) -> str:
+    return "–" if value is None else str(value)
+
+
+def _commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip()
+
+
+def markdown(results: list[dict[str, Any]], figures: dict[str, Any], partial: bool) -> str:
+    lines = [
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {_commit()}, "
+        "`python -m benchmarks realapps`"
+        + (f" — **PARTIAL: {figures['ran']} of {figures['planned']} apps**" if partial else ""),
+        "",
+        "| app | shape | launched | healthy | cold s | cached s | endpoints found/real "
+        "| cause | ours/app's |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        yes = {True: "yes", False: "no", None: "–"}
+        cells = [
+            r["name"],
+            r.get("shape", ""),
+            yes[r.get("launched")],
+            yes[r.get("healthy")] if r.get("class") != "not run" else "–",
+            _s(r.get("cold_s")),
+            _s(r.get("cached_s")),
+            f"{_s(r.get('endpointsFound'))}/{_s(r.get('expected'))}",
+            (r.get("cause") or "").replace("|", "\\|").replace("\n", " ")[:220],
+            r.get("class") or "",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    pct = figures["healthy_of_not_broken"]
+    lines += [
+        "",
+        f"**Summary**: {figures['ran']} apps run ({figures['not_fetched']} not fetched), "
+        f"{figures['launched']} launched, {figures['healthy']} healthy; not healthy: "
+        f"{figures['ours']} ours, {figures['apps_fault']} the app's. Healthy / not genuinely "
+        f"broken: {figures['healthy']}/{figures['ran'] - figures['apps_fault']} = "
+        f"{_s(pct)} % (target ≥ 90 %).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write(
+    results: list[dict[str, Any]], planned: int, out_json: Path, *, partial: bool
+) -> dict[str, Any]:
+    figures = summary(results, planned)
+    body = {"summary": figures, "partial": partial, "results": results}
+    _replace(out_json, json.dumps(body, indent=1, default=str) + "\n")
+    _replace(out_json.with_suffix(".md"), markdown(results, figures, partial))
+    return figures
+
+
+def _replace(path: Path, text: str) -> None:
+    """Whole or not at all (a full disk on this shared machine once cut results.json)."""
+    scratch = path.with_name(path.name + ".tmp")
+    scratch.write_text(text)
+    scratch.replace(path)
+
+
+def rerender(results_json: Path, manifest: Path) -> dict[str, Any]:
+    """Classify the saved results again with the manifest as it is now (its counts of real
+    routes, its ``brokenReason`` verdicts) and rewrite the JSON and the table."""
+    saved = json.loads(results_json.read_text())
+    entries = {e["name"]: e for e in json.loads(manifest.read_text())}
+    results = saved["results"]
+    for result in results:
+        entry = entries.get(result["name"], {})
+        result["expected"] = entry.get("expectedEndpoints", result.get("expected"))
+        classify(result, entry)
+    planned = saved["summary"]["planned"]
+    return write(results, planned, results_json, partial=len(results) < planned)
+
+
+if __name__ == "__main__":
+    import sys
+
+    here = Path(__file__).resolve().parent.parent / "realapps"
+    print(rerender(Path(sys.argv[1]) if sys.argv[1:] else here / "results.json",
+                   here / "manifest.json"))  # fmt: skip
