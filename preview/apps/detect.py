@@ -5,9 +5,9 @@ In order, the first that applies wins: the launch option ``command``; a ``Procfi
 or its factory, wherever the module creating it lives; a WSGI app or factory (Flask,
 Bottle, Falcon, Pyramid's ``config.make_wsgi_app()``); a Django project (``manage.py``); a
 module-level ``application`` in a ``wsgi.py``; a Node app (``package.json``). Set-up steps
-come with it: Django's ``migrate``, ``alembic upgrade head`` when there is an
-``alembic.ini`` in the app's directory or one above it (run where the ini is: its paths are
-relative to it), a Procfile ``release:`` line, or the ``setup`` launch option.
+come with it: a Procfile ``release:`` line, then what initialises the app's data
+(:mod:`.datainit`: Django's ``migrate``, Alembic or Flask-Migrate, the project's init
+command), or else the ``setup`` launch option alone.
 
 Commands are templates: ``{python}`` and ``{port}`` are filled in when the environment is
 ready (``{root_path}`` too, for a given ``command``).
@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..errors import BadRequest
+from .datainit import DataStep, data_steps
 from .pyapp import FoundApp, find_app, find_wsgi_module, python_files
 
 __all__ = ["Detection", "detect", "nearest", "python_files"]
@@ -51,6 +52,7 @@ class Detection:
     asgi: bool = False  # uvicorn serving an ASGI app: --root-path may be added
     notes: list[str] = field(default_factory=list)
     setup_dirs: tuple[str, ...] = ()  # each step's directory in the upload ("": the root)
+    data_init: tuple[str, ...] = ()  # what the data steps found are ("Django's migrate" …)
 
     def setup_steps(self) -> list[tuple[tuple[str, ...], str]]:
         """(template, directory in the upload) of each set-up step, in order."""
@@ -99,12 +101,28 @@ def detect(
         )
     if given_setup:
         found = _with_setup(found, given_setup, only=True)
-    elif found.language == "python" and found.framework != "django":
-        alembic = nearest(files, found.detected_from, "alembic.ini")
-        if alembic is not None:
-            steps = (_split("{python} -m alembic upgrade head"),)
-            found = _with_setup(found, steps, (posixpath.dirname(alembic),))
+    elif found.language == "python":
+        found = _with_data_steps(found, files)
     return found
+
+
+def _with_data_steps(found: Detection, files: dict[str, bytes]) -> Detection:
+    """The steps initialising the app's data (:mod:`.datainit`), after a Procfile's
+    ``release:`` line unless that line already does what one of them does."""
+    release = " ".join(" ".join(step) for step in found.setup)
+    steps = [
+        step
+        for step in data_steps(files, found.detected_from, find_app(files))
+        if not (release and ("migrate" in release or "upgrade" in release) and _migrates(step))
+    ]
+    if not steps:
+        return found
+    found = _with_setup(found, tuple(s.argv for s in steps), tuple(s.where for s in steps))
+    return replace(found, data_init=tuple(s.what for s in steps))
+
+
+def _migrates(step: DataStep) -> bool:
+    return "migrate" in step.argv or "upgrade" in step.argv
 
 
 def nearest(files: dict[str, bytes], anchor: str, name: str) -> str | None:
@@ -204,7 +222,7 @@ def _django(files: dict[str, bytes]) -> Detection | None:
     match = _SETTINGS_MODULE.search(text)
     project = match.group(1).rsplit(".", 1)[0] if match else None
     prefix = f"{base}/" if base else ""
-    setup = (_split(f"{{python}} {manage} migrate --noinput"),)
+    setup = ()  # its migrate is a data step (datainit)
     if project and f"{prefix}{project.replace('.', '/')}/wsgi.py" in files:
         target = f"{project}.wsgi:application"
         if base:

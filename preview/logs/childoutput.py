@@ -10,12 +10,13 @@ one stream's sequence, and stdout lines read between its lines are not part of i
 A line without its newline yet is published once the pipe has been quiet for
 ``partial_line_flush`` seconds, as a terminal shows it: a prompt, or a progress line,
 appears when printed, not when the child exits. The bytes of one line written in
-several writes within that spell stay one event.
+several writes within that spell stay one event. A ``watch`` given sees each batch of
+lines once published (the runtime's diagnoses of the app's output).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 
 import trio
 
@@ -42,8 +43,10 @@ class ChildOutput:
         max_line_bytes: int,
         partial_line_flush: float = 0.1,
         app_dir: str = "",
+        watch: Callable[[list[str]], Awaitable[None]] | None = None,
     ) -> None:
         self._app_dir = app_dir
+        self._watch = watch  # sees each batch of lines, once published
         self._broadcast = broadcast
         self._max_line_bytes = max_line_bytes
         self._partial_line_flush = partial_line_flush
@@ -57,6 +60,7 @@ class ChildOutput:
         classify = LevelClassifier().classify
         broadcast = self._broadcast
         tail = self._tails.streams[stream]
+        watch = self._watch
 
         async def publish(lines: list[Line]) -> None:
             tail.extend([line.text for line in lines])
@@ -69,6 +73,8 @@ class ChildOutput:
                 stream,
                 utcnow(),
             )
+            if watch is not None:
+                await watch([line.text for line in lines])
 
         quiet = self._partial_line_flush
         try:

@@ -31,6 +31,7 @@ from ..sandbox.appdir import chown_tree, remove_tree, write_files
 from ..sandbox.outbound import open_outbound
 from ..settings import Settings
 from ..store import Store
+from .datahealth import MissingTables
 from .ports import PortPool
 from .rowkeeper import RowKeeper
 from .state import PreviewState
@@ -99,6 +100,7 @@ class PreviewRuntime:
         self._prepare_scope = trio.CancelScope()
         self._start_slots = start_slots
         self.supervision: ChildSupervision | None = None  # while its child runs, and after
+        self._tables = MissingTables(spec, self._system)  # 500s for want of its tables
         # Log lines and row changes are written until the database takes them; set
         # when the service gives up waiting (its shutdown grace is over).
         self._give_up_store = trio.Event()
@@ -170,6 +172,7 @@ class PreviewRuntime:
         level = "ERROR" if status is None or status >= 500 else "WARN" if status >= 400 else "INFO"
         message = f"{method} {path} -> {outcome} in {elapsed_ms:.1f} ms [{request_id}]"
         await self.broadcast.publish(level, message, "proxy")
+        await self._tables.answered(method, path, status)
 
     async def wait_settled(self) -> None:
         """Return once the preview is running, or has ended and its row is final."""
@@ -205,6 +208,10 @@ class PreviewRuntime:
 
     async def _egress_refused(self, message: str) -> None:
         await self.state.system("WARN", message)
+
+    async def _system(self, level: str, message: str) -> None:
+        if not self.broadcast.closed:
+            await self.state.system(level, message)
 
     async def _run_shielded(self, task_status: trio.TaskStatus[None]) -> None:
         final_status = "failed"
@@ -324,6 +331,7 @@ class PreviewRuntime:
             start_slots=self._start_slots,
             metrics=self._metrics,
             launched_at=self._launched_at,
+            watch=self._tables.lines,
         )
         outbound_dir = confinement.outbound_dir if confinement is not None else None
         async with open_outbound(outbound_dir, self.containment.outbound, self._egress_refused):

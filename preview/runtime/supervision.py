@@ -8,6 +8,7 @@ it is written to its :class:`~.state.PreviewState`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import trio
@@ -74,6 +75,7 @@ class ChildSupervision:
         start_slots: trio.CapacityLimiter | None,
         metrics: Metrics | None,
         launched_at: float,
+        watch: Callable[[list[str]], Awaitable[None]] | None = None,
     ) -> None:
         self._spec = spec
         self._state = state
@@ -92,6 +94,7 @@ class ChildSupervision:
             settings.max_line_bytes,
             settings.partial_line_flush,
             app_dir=str(app_dir),
+            watch=watch,
         )
         self._usage = GroupUsage(max_age=_USAGE_MAX_AGE)
         self._upkeep: trio.Nursery | None = None  # while the child runs (_heartbeat)
