@@ -18,7 +18,7 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import trio
@@ -31,7 +31,9 @@ from ..sandbox.appdb import create_app_database, drop_app_database
 from ..sandbox.isolation import Confinement
 from ..sandbox.process import ChildLimits, describe_exit
 from ..settings import Settings
+from .appenv import dotenv_file
 from .build import BuildFailed, EnvBuilder, Lease
+from .configdefaults import ConfigDefaults, config_defaults
 from .steps import Publish, run_logged
 
 if TYPE_CHECKING:
@@ -65,6 +67,7 @@ class Preparation:
         self.listed_in = "requirements.txt"  # where a missing module should be added
         self._lease: Lease | None = None
         self._template: tuple[str, ...] | None = None  # once run: the command, but {port}
+        self.config = ConfigDefaults()  # the configuration filled in (once run)
 
     def command(self, port: int) -> list[str]:
         """The start command for ``port`` (the port may change: see PreviewRuntime)."""
@@ -73,8 +76,9 @@ class Preparation:
         return [part.replace("{port}", str(port)) for part in self._template]
 
     @property
-    def runtime_info(self) -> dict[str, str | None]:
-        """How the app is started: ``{framework, command, detectedFrom, python}``."""
+    def runtime_info(self) -> dict[str, Any]:
+        """How the app is started: ``{framework, command, detectedFrom, python}``, and
+        ``generatedEnv``: the names of the variables given throwaway values."""
         detection = self.spec.detection
         python = self.python_version
         if python is None and detection is not None and detection.language == "python":
@@ -84,6 +88,7 @@ class Preparation:
             "command": " ".join(self.spec.argv),
             "detectedFrom": detection.detected_from if detection else "command option",
             "python": python if detection is None or detection.language == "python" else None,
+            "generatedEnv": list(self.config.generated),
         }
 
     @property
@@ -119,6 +124,7 @@ class Preparation:
             await self._create_database()
         if spec.detection is None:
             return self.settings.python
+        await self._fill_configuration(app_dir, environment)
         try:
             prepared = await prepare_app(
                 spec.detection,
@@ -159,6 +165,18 @@ class Preparation:
                 )
         except psycopg.Error:
             _log.exception("could not drop the database of preview %s", self.spec.preview_id)
+
+    async def _fill_configuration(
+        self, app_dir: Path, environment: Callable[[str], dict[str, str]]
+    ) -> None:
+        """What the upload only describes (``configdefaults``), said in the log."""
+        spec = self.spec
+        anchor = spec.detection.detected_from if spec.detection is not None else ""
+        given = {**dotenv_file(spec.files, anchor), **spec.extra}
+        provided = set(environment(self.settings.python)) - set(given)
+        self.config = config_defaults(spec.files, anchor, given, provided)
+        for note in self.config.notes:
+            await self._say(note)
 
     async def _create_database(self) -> None:
         preview_id = self.spec.preview_id

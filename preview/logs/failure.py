@@ -12,6 +12,7 @@ import re
 from collections.abc import Collection, Sequence
 
 from .lines import LEVEL_WORD, LevelClassifier, strip_ansi
+from .needed import needed_variables
 
 __all__ = ["failure_cause"]
 
@@ -166,6 +167,9 @@ def _failure_cause(
             text = text[m.end() :]
         return "port already in use: " + _clip(text)
     if exception is not None and index == exception[0]:
+        needed = needed_variables(lines, index, text)
+        if needed is not None:
+            return needed
         m = _NO_MODULE.search(text)
         if m is not None and frame_at_exception.endswith("uvicorn/importer.py"):
             # uvicorn itself failed to import the entry module: a wrong path, not a dependency

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import trio
 
@@ -147,9 +148,9 @@ class PreviewRuntime:
         self.request_stop("its database row could not be written")
 
     @property
-    def runtime_info(self) -> dict[str, str | None]:
-        """How it is started: ``{framework, command, detectedFrom, python}`` (no host
-        path in the command)."""
+    def runtime_info(self) -> dict[str, Any]:
+        """How it is started: ``{framework, command, detectedFrom, python,
+        generatedEnv}`` (no host path in the command)."""
         info = dict(self.preparation.runtime_info)
         if info.get("command"):
             info["command"] = self.host_paths(info["command"])
@@ -246,6 +247,7 @@ class PreviewRuntime:
             database_relayed=self.containment.database_relayed,
             egress_open=self.containment.egress_open,
             memory_limit_mb=self.settings.memory_limit_mb,
+            defaults=self.preparation.config.values,
         )
 
     async def _write_files(self) -> bool:
