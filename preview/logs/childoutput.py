@@ -63,7 +63,7 @@ class ChildOutput:
         watch = self._watch
 
         async def publish(lines: list[Line]) -> None:
-            tail.extend([line.text for line in lines])
+            tail.extend([line.text for line in lines], trio.current_time())
             await broadcast.publish_lines(
                 [
                     (classify(line.text), line.text + SPLIT_MARK if line.split else line.text)
@@ -104,16 +104,24 @@ class ChildOutput:
         requirements: str | None,
         listed_in: str = "requirements.txt",
         upload: Collection[str] = (),
+        alive_at: float | None = None,
     ) -> tuple[str | None, list[str]]:
         """The cause of the child's failure (``lines.failure_cause``) and the last lines
         that show it, once it has exited. The pipes' ends are waited for (at most
         ``wait`` seconds: a grandchild may hold them), so a traceback printed as it died
-        is read before the cause is looked for. stderr is searched first, on its own."""
+        is read before the cause is looked for. stderr is searched first, on its own.
+
+        ``alive_at`` (trio time): when the child last answered. The cause of an exit is
+        the last error before it, so what was read before then did not end the child: a
+        handled exception logged, an earlier crash of a request. (A line written just
+        before an answer may be read just after it: the next answer, a health check's
+        too, puts it behind.)"""
         with trio.move_on_after(wait):
             await self._ended.wait()
         cause, lines = self._tails.cause(
             lambda lines: failure_cause(
                 lines, requirements, self._app_dir or None, listed_in, upload
-            )
+            ),
+            alive_at,
         )
         return cause, lines[-ERROR_LINES:]

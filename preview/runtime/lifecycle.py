@@ -173,6 +173,8 @@ class PreviewRuntime:
         level = "ERROR" if status is None or status >= 500 else "WARN" if status >= 400 else "INFO"
         message = f"{method} {path} -> {outcome} in {elapsed_ms:.1f} ms [{request_id}]"
         await self.broadcast.publish(level, message, "proxy")
+        if status is not None and self.supervision is not None:
+            self.supervision.alive_at = trio.current_time()  # errors before: not its exit's
         await self._tables.answered(method, path, status)
 
     async def wait_settled(self) -> None:

@@ -99,6 +99,7 @@ class ChildSupervision:
         self._usage = GroupUsage(max_age=_USAGE_MAX_AGE)
         self._upkeep: trio.Nursery | None = None  # while the child runs (_heartbeat)
         self.process: ChildProcess | None = None
+        self.alive_at: float | None = None  # when it last answered (trio time)
 
     async def usage(self) -> tuple[float, float] | None:
         """Memory (MiB) and CPU (%) of the process group, as last measured: the first
@@ -222,7 +223,8 @@ class ChildSupervision:
             if not answered:
                 await self._failed_start(self._exit_status(process.returncode))
                 return "failed"
-            ready_ms = (trio.current_time() - began) * 1000
+            self.alive_at = trio.current_time()
+            ready_ms = (self.alive_at - began) * 1000
             if self._metrics is not None:
                 self._metrics.launch_seconds.observe(trio.current_time() - self._launched_at)
             state.status = "running"
@@ -251,7 +253,7 @@ class ChildSupervision:
         """The one-line cause of an exit, read from the app's output, and its lines."""
         spec = self._spec
         return await self._output.failure(
-            READERS_DRAIN, spec.requirements, self._listed_in, spec.files
+            READERS_DRAIN, spec.requirements, self._listed_in, spec.files, self.alive_at
         )
 
     async def _failed_start(self, returncode: int | None) -> None:
@@ -305,6 +307,8 @@ class ChildSupervision:
             while True:
                 await trio.sleep(self._settings.health_interval)
                 healthy = await is_healthy(client, self._upstream, self._spec.health_path)
+                if healthy:
+                    self.alive_at = trio.current_time()
                 status = "healthy" if healthy else "unhealthy"
                 if status != state.health_status:
                     await state.system("INFO" if healthy else "WARN", f"health check: {status}")
