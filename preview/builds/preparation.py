@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 import trio
 
+from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..clock import utcnow
@@ -140,6 +141,7 @@ class Preparation:
                 on_phase=on_phase,
                 confine=confine,
                 run_as=run_as,
+                needed=self.config.missing,
             )
         except OSError as error:
             raise BuildFailed(f"could not prepare the environment: {error.strerror}") from None
@@ -177,6 +179,16 @@ class Preparation:
         self.config = config_defaults(spec.files, anchor, given, provided)
         for note in self.config.notes:
             await self._say(note)
+        detection = spec.detection
+        if detection is not None and detection.language == "python" and not detection.setup:
+            main = main_only_create_all(spec.files)
+            if main is not None:  # it will answer 500 on its data: say why before it does
+                await self._broadcast.publish(
+                    "WARN",
+                    f"nothing initialises the app's data: {main} creates its tables only "
+                    'under `if __name__ == "__main__":`, which a server never runs',
+                    "system",
+                )
 
     async def _create_database(self) -> None:
         preview_id = self.spec.preview_id
@@ -228,8 +240,11 @@ async def prepare_app(
     on_phase: Callable[[str], None] = lambda phase: None,
     confine: ConfineStep = lambda python, cwd, built: None,
     run_as: RunAs = lambda python, built: None,
+    needed: Sequence[str] = (),
 ) -> Prepared:
-    """Build or reuse the app's environment, run its set-up steps; the command to start."""
+    """Build or reuse the app's environment, run its set-up steps; the command to start.
+    ``needed``: the variables the app requires that nothing sets (a step's failure for
+    want of one names them all)."""
     python, version, lease = settings.python, None, None
     listed_in, requirements = "requirements.txt", None
     template = detection.argv
@@ -261,7 +276,7 @@ async def prepare_app(
             await _setup_step(
                 fill(step, filled), app_dir, where, env, settings, output, say,
                 lambda cwd: confine(python, cwd, lease.path if lease is not None else None),
-                run_as(python, lease.path if lease is not None else None),
+                run_as(python, lease.path if lease is not None else None), needed,
             )  # fmt: skip
     except BaseException:
         if lease is not None:
@@ -281,6 +296,7 @@ async def _setup_step(
     say: Callable[[str], Awaitable[None]],
     confine: Callable[[Path], Confinement | None],
     uid: int | None,
+    needed: Sequence[str],
 ) -> None:
     shown = " ".join(argv)
     await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
@@ -296,6 +312,6 @@ async def _setup_step(
     if result.timed_out:
         raise BuildFailed(f"setup step timed out after {settings.build_timeout:g} s: {shown}")
     if not result.ok:
-        cause, lines = result.cause()  # stderr first: a traceback is its own sequence
+        cause, lines = result.cause(needed)  # stderr first: a traceback is its own sequence
         reason = f"setup step failed ({describe_exit(result.returncode)}): {shown}"
         raise BuildFailed(reason + (f": {cause}" if cause else ""), lines[-15:])

@@ -16,7 +16,7 @@ lines once published (the runtime's diagnoses of the app's output).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 
 import trio
 
@@ -44,7 +44,9 @@ class ChildOutput:
         partial_line_flush: float = 0.1,
         app_dir: str = "",
         watch: Callable[[list[str]], Awaitable[None]] | None = None,
+        needed: Sequence[str] = (),
     ) -> None:
+        self._needed = needed  # variables required and unset (a failure names them)
         self._app_dir = app_dir
         self._watch = watch  # sees each batch of lines, once published
         self._broadcast = broadcast
@@ -120,7 +122,7 @@ class ChildOutput:
             await self._ended.wait()
         cause, lines = self._tails.cause(
             lambda lines: failure_cause(
-                lines, requirements, self._app_dir or None, listed_in, upload
+                lines, requirements, self._app_dir or None, listed_in, upload, self._needed
             ),
             alive_at,
         )

@@ -114,6 +114,7 @@ def failure_cause(
     root: str | None = None,
     listed_in: str = "requirements.txt",
     upload: Collection[str] = (),
+    needed: Sequence[str] = (),
 ) -> str | None:
     """One-line reason a child failed to start, from its last lines (most recent last).
 
@@ -124,16 +125,21 @@ def failure_cause(
     ``listed_in``) sharpens the hint for a missing module: not listed vs. listed but not
     installed, or in the ``upload`` (its file names) but not importable. ``root`` (the
     generation's folder) is cut from paths: the cause names the user's files as they
-    wrote them, and never a host path.
+    wrote them, and never a host path. ``needed``: the variables the app requires that
+    nothing sets (read from its source), named too when it died for want of one.
     """
-    cause = _failure_cause(lines, requirements, listed_in, upload)
+    cause = _failure_cause(lines, requirements, listed_in, upload, needed)
     if cause is not None and root:
         cause = cause.replace(root.rstrip("/") + "/", "")
     return cause
 
 
 def _failure_cause(
-    lines: Sequence[str], requirements: str | None, listed_in: str, upload: Collection[str]
+    lines: Sequence[str],
+    requirements: str | None,
+    listed_in: str,
+    upload: Collection[str],
+    needed: Sequence[str],
 ) -> str | None:
     classifier = LevelClassifier()
     exception: tuple[int, str] | None = None
@@ -167,9 +173,9 @@ def _failure_cause(
             text = text[m.end() :]
         return "port already in use: " + _clip(text)
     if exception is not None and index == exception[0]:
-        needed = needed_variables(lines, index, text)
-        if needed is not None:
-            return needed
+        variables = needed_variables(lines, index, text, needed)
+        if variables is not None:
+            return variables
         m = _NO_MODULE.search(text)
         if m is not None and frame_at_exception.endswith("uvicorn/importer.py"):
             # uvicorn itself failed to import the entry module: a wrong path, not a dependency

@@ -35,21 +35,28 @@ def _said(names: list[str], why: str = "") -> str:
     return f"these {len(names)} variables are needed: {', '.join(names)}{why}: {_ADVICE}"
 
 
-def needed_variables(lines: Sequence[str], index: int, text: str) -> str | None:
+def needed_variables(
+    lines: Sequence[str], index: int, text: str, also: Sequence[str] = ()
+) -> str | None:
     """The sentence for the exception line ``text`` at ``lines[index]``, if it says
-    that configuration is missing; else None."""
+    that configuration is missing; else None. ``also``: the other variables known to be
+    required and unset (read from the source), named with the one it died for."""
     if (m := _VALIDATION.search(text)) is not None:
-        return _validation(lines[index + 1 :], int(m.group(1)), m.group(2))
+        return _validation(lines[index + 1 :], int(m.group(1)), m.group(2), also)
     for pattern in _ONE:
         if (m := pattern.search(text)) is not None:
-            return _said([m.group(1)])
+            return _said(_with([m.group(1)], also))
     m = _KEY_ERROR.search(text.strip())
     if m is not None and any(_ENVIRON.search(line) for line in lines[max(0, index - 6) : index]):
-        return _said([m.group(1)])
+        return _said(_with([m.group(1)], also))
     return None
 
 
-def _validation(after: Sequence[str], count: int, model: str) -> str | None:
+def _with(names: list[str], also: Sequence[str]) -> list[str]:
+    return [*names, *(n for n in also if n not in names)]
+
+
+def _validation(after: Sequence[str], count: int, model: str, also: Sequence[str]) -> str | None:
     missing: list[str] = []
     invalid: list[str] = []
     field = None
@@ -64,7 +71,7 @@ def _validation(after: Sequence[str], count: int, model: str) -> str | None:
             field = None
     if not missing:
         return None
-    said = _said(missing, f" (by the settings class {model})")
+    said = _said(_with(missing, also), f" (by the settings class {model})")
     if invalid:
         said += "; not valid: " + ", ".join(invalid)
     return said

@@ -336,6 +336,7 @@ class PreviewRuntime:
             metrics=self._metrics,
             launched_at=self._launched_at,
             watch=self._tables.lines,
+            needed=self.preparation.config.missing,
         )
         outbound_dir = confinement.outbound_dir if confinement is not None else None
         async with open_outbound(outbound_dir, self.containment.outbound, self._egress_refused):

@@ -8,7 +8,7 @@ it is written to its :class:`~.state.PreviewState`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import trio
@@ -76,6 +76,7 @@ class ChildSupervision:
         metrics: Metrics | None,
         launched_at: float,
         watch: Callable[[list[str]], Awaitable[None]] | None = None,
+        needed: Sequence[str] = (),
     ) -> None:
         self._spec = spec
         self._state = state
@@ -95,6 +96,7 @@ class ChildSupervision:
             settings.partial_line_flush,
             app_dir=str(app_dir),
             watch=watch,
+            needed=needed,
         )
         self._usage = GroupUsage(max_age=_USAGE_MAX_AGE)
         self._upkeep: trio.Nursery | None = None  # while the child runs (_heartbeat)

@@ -99,6 +99,10 @@ def test_failures_name_every_variable_needed() -> None:
     assert failure_cause(environ) == (
         "the variable API_TOKEN is needed: give it with the launch option env"
     )
+    # The others the source requires and nothing sets are named with it.
+    assert failure_cause(environ, needed=["SMTP_HOST", "API_TOKEN"]) == (
+        "these 2 variables are needed: API_TOKEN, SMTP_HOST: give them with the launch option env"
+    )
     decouple = ["decouple.UndefinedValueError: SMTP_HOST not found. Declare it as envvar"]
     assert failure_cause(["Traceback (most recent call last):", *decouple]).startswith(
         "the variable SMTP_HOST is needed"

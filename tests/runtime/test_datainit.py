@@ -156,4 +156,6 @@ async def test_missing_tables_are_diagnosed_in_the_log(builder_service: Service)
         assert diagnosis.startswith("diagnosis: GET /todos answered 500"), diagnosis
         assert "its table todo does not exist" in diagnosis
         assert "app.py creates its tables (create_all()) only under" in diagnosis
+        system = messages(await service.history(body["gid"]), "system")
+        assert any(m.startswith("nothing initialises the app's data: app.py") for m in system)
         assert (await service.stop(body["gid"])).status_code == 200
