@@ -6,7 +6,8 @@ stands in for it (:func:`~preview.apps.configvars.example_env_file`), but for a
 ``DATABASE_URL``. Then each variable the app requires
 (:func:`~preview.apps.configvars.required_variables`) that nobody set gets a throwaway
 value where its name says what it is: a secret, key, token, password or salt a random
-one, ``DEBUG`` on. The others cannot be guessed: they are named (``missing``) so that a
+one, ``DEBUG`` on, a project's or app's name "Preview", an e-mail address
+``preview@example.com``. The others cannot be guessed: they are named (``missing``) so that a
 failure can say every one at once. Computed once per launch, so that the set-up steps and
 the app see the same values.
 """
@@ -26,6 +27,8 @@ __all__ = ["ConfigDefaults", "config_defaults", "throwaway_value"]
 
 _SECRET = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|PASS$|SALT|PEPPER")
 _DEBUG = re.compile(r"(?:^|_)DEBUG$")
+_NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?NAME$")
+_EMAIL = re.compile(r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$")
 _SERVER_URL = re.compile(r"^(?!sqlite)[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
@@ -45,6 +48,10 @@ def throwaway_value(name: str) -> str | None:
         return "true"
     if _SECRET.search(upper):
         return secrets.token_urlsafe(32)
+    if _NAME.match(upper):
+        return "Preview"
+    if _EMAIL.search(upper):
+        return "preview@example.com"
     return None
 
 

@@ -69,6 +69,8 @@ def _validation(after: Sequence[str], count: int, model: str, also: Sequence[str
             elif "further information" not in line:
                 invalid.append(f"{field.upper()} ({line.strip().split(' [')[0]})")
             field = None
+    if not missing and invalid:
+        return f"the settings class {model} rejects " + ", ".join(invalid)
     if not missing:
         return None
     said = _said(_with(missing, also), f" (by the settings class {model})")

@@ -62,6 +62,9 @@ def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:
     assert len(throwaway_value("JWT_SECRET_KEY") or "") >= 32
     assert throwaway_value("SECRET_KEY") != throwaway_value("SECRET_KEY")
     assert throwaway_value("SMTP_HOST") is None
+    assert throwaway_value("PROJECT_NAME") == "Preview"
+    assert throwaway_value("FIRST_SUPERUSER_EMAIL") == "preview@example.com"
+    assert throwaway_value("POSTGRES_USER") is None
     files = {
         "main.py": SETTINGS.encode(),
         ".env.example": b"APP_NAME=x\nDATABASE_URL=sqlite:///a.db\n",
@@ -88,6 +91,16 @@ def test_failures_name_every_variable_needed() -> None:
     assert failure_cause(validation) == (
         "these 2 variables are needed: PROJECT_NAME, ADMIN_EMAIL (by the settings class "
         "Settings): give them with the launch option env"
+    )
+    invalid = [
+        *validation[:3],
+        "pydantic_core._pydantic_core.ValidationError: 1 validation error for Config",
+        "DATABASE_URL",
+        "  URL scheme should be 'postgres' or 'postgresql' [type=url_scheme, input_value=…]",
+    ]
+    assert failure_cause(invalid) == (
+        "the settings class Config rejects DATABASE_URL (URL scheme should be 'postgres' or "
+        "'postgresql')"
     )
     environ = [
         "Traceback (most recent call last):",
@@ -130,7 +143,7 @@ async def test_env_example_and_generated_secrets_make_it_healthy(
         assert about["database"] == "sqlite"  # the preview's own, not the example's server
         assert min(about["secrets"]) >= 32
         system = messages(await service.history(body["gid"]), "system")
-        assert "no .env: using .env.example (3 variables)" in system
+        assert "no .env: using .env.example (5 variables)" in system
         assert any(m.startswith("generated throwaway values for SECRET_KEY") for m in system)
         assert (await service.stop(body["gid"])).status_code == 200
         stopped = await service.status(body["gid"])
@@ -147,13 +160,16 @@ async def test_what_cannot_be_guessed_fails_naming_every_variable(
         body = await launched(service, files)
         assert body["status"] == "failed"
         assert body["errorMessage"] == (
-            "these 2 variables are needed: PROJECT_NAME, ADMIN_EMAIL (by the settings class "
+            "these 2 variables are needed: SMTP_HOST, STORAGE_BUCKET (by the settings class "
             "Settings): give them with the launch option env"
         )
         system = messages(await service.history(body["gid"]), "system")
-        assert any(m.startswith("the app requires PROJECT_NAME, ADMIN_EMAIL") for m in system)
+        assert any(m.startswith("the app requires SMTP_HOST, STORAGE_BUCKET") for m in system)
+        assert body["runtime"]["generatedEnv"] == [
+            "PROJECT_NAME", "ADMIN_EMAIL", "SECRET_KEY", "JWT_SECRET", "DEBUG", "API_TOKEN"
+        ]  # fmt: skip
         # Given them, it runs.
-        env = {"PROJECT_NAME": "Given", "ADMIN_EMAIL": "a@example.com"}
+        env = {"SMTP_HOST": "mail.example.com", "STORAGE_BUCKET": "b"}
         again = await service.launch(body["gid"], tier="pro", env=env)
         assert again.json()["status"] == "running", again.text
         assert (await service.stop(body["gid"])).status_code == 200

@@ -7,6 +7,8 @@ class Settings(BaseSettings):
 
     project_name: str
     admin_email: str
+    smtp_host: str
+    storage_bucket: str
     secret_key: str
     jwt_secret: str = Field(...)
     debug: bool
