@@ -22,7 +22,13 @@ import posixpath
 
 from .pyapp import python_files
 
-__all__ = ["EXAMPLE_NAMES", "dotenv_chain", "example_env_file", "required_variables"]
+__all__ = [
+    "EXAMPLE_NAMES",
+    "dotenv_chain",
+    "example_env_file",
+    "required_types",
+    "required_variables",
+]
 
 EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist")
 _SETTINGS_BASES = {"BaseSettings"}
@@ -86,7 +92,13 @@ def _keyword(call: ast.Call, *names: str) -> ast.expr | None:
 def required_variables(files: dict[str, bytes]) -> list[str]:
     """The environment variables the app's Python code cannot start without (see the
     module doc), in the order first met."""
-    found: dict[str, None] = {}
+    return list(required_types(files))
+
+
+def required_types(files: dict[str, bytes]) -> dict[str, str]:
+    """:func:`required_variables` with the type each is declared with, as written in a
+    settings class (``EmailStr``, ``SecretStr``, ``PostgresDsn`` …; "" elsewhere)."""
+    found: dict[str, str] = {}
     for path in python_files(files):
         data = files[path]
         tree = (
@@ -99,13 +111,14 @@ def required_variables(files: dict[str, bytes]) -> list[str]:
             if isinstance(node, ast.ClassDef) and any(
                 _name(b) in _SETTINGS_BASES for b in node.bases
             ):
-                found.update(dict.fromkeys(_settings_fields(node)))
+                for name, kind in _settings_fields(node):
+                    found.setdefault(name, kind)
             elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
                 if _is_environ(node.value) and (key := _string(node.slice)):
-                    found[key] = None
+                    found.setdefault(key, "")
             elif configured and isinstance(node, ast.Call) and (key := _config_call(node)):
-                found[key] = None
-    return list(found)
+                found.setdefault(key, "")
+    return found
 
 
 def _is_environ(node: ast.AST) -> bool:
@@ -132,7 +145,7 @@ def _config_call(call: ast.Call) -> str | None:
     return key if key.replace("_", "").isalnum() else None
 
 
-def _settings_fields(node: ast.ClassDef) -> list[str]:
+def _settings_fields(node: ast.ClassDef) -> list[tuple[str, str]]:
     prefix = _env_prefix(node)
     names = []
     for statement in node.body:
@@ -156,7 +169,7 @@ def _settings_fields(node: ast.ClassDef) -> list[str]:
                 continue
         elif value is not None:
             continue
-        names.append((alias or prefix + field).upper())
+        names.append(((alias or prefix + field).upper(), ast.unparse(statement.annotation)))
     return names
 
 

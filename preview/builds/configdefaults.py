@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from dotenv import dotenv_values
 
-from ..apps.configvars import example_env_file, required_variables
+from ..apps.configvars import example_env_file, required_types
 
 __all__ = ["ConfigDefaults", "config_defaults", "throwaway_value"]
 
@@ -41,9 +41,14 @@ class ConfigDefaults:
     notes: list[str] = field(default_factory=list)  # what was done, for system events
 
 
-def throwaway_value(name: str) -> str | None:
-    """A safe value for the variable ``name`` when its name says what it is; else None."""
+def throwaway_value(name: str, kind: str = "") -> str | None:
+    """A safe value for the variable ``name`` when its name (or ``kind``, the type its
+    settings class declares) says what it is; else None."""
     upper = name.upper()
+    if "EmailStr" in kind:
+        return "preview@example.com"
+    if "SecretStr" in kind or "SecretBytes" in kind:
+        return secrets.token_urlsafe(32)
     if _DEBUG.search(upper):
         return "true"
     if _SECRET.search(upper):
@@ -79,10 +84,10 @@ def config_defaults(
             )
         found.values = values
         found.notes.insert(0, f"no .env: using {found.example} ({len(values)} variables)")
-    for name in required_variables(files):
+    for name, kind in required_types(files).items():
         if given.get(name) or found.values.get(name) or name in provided:
             continue
-        value = throwaway_value(name)
+        value = throwaway_value(name, kind)
         if value is None:
             found.missing.append(name)
             continue

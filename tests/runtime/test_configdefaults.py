@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import trio
 
-from preview.apps.configvars import example_env_file, required_variables
+from preview.apps.configvars import example_env_file, required_types, required_variables
 from preview.builds.configdefaults import config_defaults, throwaway_value
 from preview.logs import failure_cause
 
@@ -44,6 +44,9 @@ HOME = os.getenv("HOME_DIR")
 def test_required_variables_are_read_from_source() -> None:
     files = {"app/settings.py": SETTINGS.encode()}
     assert required_variables(files) == ["APP_NAME", "SERVICE_TOKEN", "MAIL_HOST", "HASH_SALT"]
+    assert required_types(files) == {
+        "APP_NAME": "str", "SERVICE_TOKEN": "str", "MAIL_HOST": "", "HASH_SALT": ""
+    }  # fmt: skip
 
 
 def test_the_nearest_example_stands_in_for_a_missing_env() -> None:
@@ -65,6 +68,8 @@ def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:
     assert throwaway_value("PROJECT_NAME") == "Preview"
     assert throwaway_value("FIRST_SUPERUSER_EMAIL") == "preview@example.com"
     assert throwaway_value("POSTGRES_USER") is None
+    assert throwaway_value("FIRST_SUPERUSER", "EmailStr") == "preview@example.com"
+    assert len(throwaway_value("OPENAI", "SecretStr | None") or "") >= 32
     files = {
         "main.py": SETTINGS.encode(),
         ".env.example": b"APP_NAME=x\nDATABASE_URL=sqlite:///a.db\n",
