@@ -12,18 +12,23 @@ Required, read with :mod:`ast`:
 - ``config("X")`` of python-decouple or Starlette's ``Config``, and environs'
   ``env("X")`` / ``env.str("X")``, without a ``default``.
 
-``os.getenv("X")`` and ``os.environ.get("X")`` are not: the app said what it does without.
+``os.getenv("X")`` and ``os.environ.get("X")`` without a default are, when the value is
+used at once (``os.environ.get("ALLOWED_HOSTS").split(" ")``); otherwise they are read
+as optional (``OPTIONAL``): the app said what it does without, but a throwaway secret
+does no harm there (Django's ``SECRET_KEY = os.environ.get("SECRET_KEY")`` needs one).
 """
 
 from __future__ import annotations
 
 import ast
 import posixpath
+import re
 
 from .pyapp import python_files
 
 __all__ = [
     "EXAMPLE_NAMES",
+    "OPTIONAL",
     "dotenv_chain",
     "example_env_file",
     "required_types",
@@ -31,7 +36,9 @@ __all__ = [
 ]
 
 EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist")
+OPTIONAL = "?"  # the type of a variable read without a default, not required
 _SETTINGS_BASES = {"BaseSettings"}
+_EXAMPLE_WORD = re.compile(r"example|sample|template|dist|default", re.IGNORECASE)
 _CONFIG_MODULES = ("decouple", "starlette.config", "environs")
 _ENV_METHODS = {"str", "int", "bool", "float", "list", "dict", "url", "json", "path", "decimal"}
 
@@ -61,6 +68,16 @@ def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
         for name in EXAMPLE_NAMES:
             if _in(directory, name) in files:
                 return _in(directory, name)
+        # .env.dev-sample, .env.local.example …: a development one before a production one
+        others = [
+            p
+            for p in files
+            if posixpath.dirname(p) == directory
+            and posixpath.basename(p).startswith(".env.")
+            and _EXAMPLE_WORD.search(posixpath.basename(p))
+        ]
+        if others:
+            return min(others, key=lambda p: ("prod" in p, len(p), p))
     return None
 
 
@@ -92,12 +109,13 @@ def _keyword(call: ast.Call, *names: str) -> ast.expr | None:
 def required_variables(files: dict[str, bytes]) -> list[str]:
     """The environment variables the app's Python code cannot start without (see the
     module doc), in the order first met."""
-    return list(required_types(files))
+    return [name for name, kind in required_types(files).items() if kind != OPTIONAL]
 
 
 def required_types(files: dict[str, bytes]) -> dict[str, str]:
     """:func:`required_variables` with the type each is declared with, as written in a
-    settings class (``EmailStr``, ``SecretStr``, ``PostgresDsn`` …; "" elsewhere)."""
+    settings class (``EmailStr``, ``SecretStr``, ``PostgresDsn`` …; "" elsewhere), and
+    after them those read without a default (type ``OPTIONAL``)."""
     found: dict[str, str] = {}
     for path in python_files(files):
         data = files[path]
@@ -118,7 +136,27 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
                     found.setdefault(key, "")
             elif configured and isinstance(node, ast.Call) and (key := _config_call(node)):
                 found.setdefault(key, "")
+            elif isinstance(node, ast.Attribute) and (key := _environ_get(node.value)):
+                found.setdefault(key, "")  # os.environ.get("X").split(…): required
+            elif isinstance(node, ast.Call) and (key := _environ_get(node)):
+                found.setdefault(key, OPTIONAL)
+    if any(kind == OPTIONAL for kind in found.values()):  # required ones first met later
+        required = {n: k for n, k in found.items() if k != OPTIONAL}
+        found = {**required, **{n: k for n, k in found.items() if k == OPTIONAL}}
     return found
+
+
+def _environ_get(node: ast.AST) -> str | None:
+    """``X`` of ``os.environ.get("X")`` / ``os.getenv("X")`` without a default."""
+    if not isinstance(node, ast.Call) or len(node.args) != 1 or node.keywords:
+        return None
+    func = node.func
+    getter = isinstance(func, ast.Attribute) and (
+        (func.attr == "get" and _is_environ(func.value)) or func.attr == "getenv"
+    )
+    if not (getter or (isinstance(func, ast.Name) and func.id == "getenv")):
+        return None
+    return _string(node.args[0])
 
 
 def _is_environ(node: ast.AST) -> bool:

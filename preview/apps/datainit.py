@@ -12,7 +12,8 @@ In order, each found one a set-up step run in its directory of the upload:
 - the project's own init command, when no migrations were found: a Flask or Quart CLI
   command (``@app.cli.command("init-db")``, a ``@click.command`` named ``init_db`` …) or a
   script (``init_db.py``, ``create_tables.py``, ``scripts/init_db.py``); a ``seed``
-  command or script after it, migrations or not.
+  command or script after it, migrations or not. A console script of the project's
+  ``pyproject.toml`` so named (``init_db = "blog:init_db"``) counts as a command.
 
 A ``create_all()`` called only under ``if __name__ == "__main__":`` runs when the module is
 run as a script, never when a server imports it: :func:`missing_tables_hint` says so.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
+import tomllib
 from dataclasses import dataclass
 
 from .pyapp import FoundApp, python_files
@@ -35,6 +37,7 @@ _INIT_SCRIPTS = ("init_db", "initdb", "create_db", "create_tables", "init_databa
 _SEED_SCRIPTS = ("seed", "seed_db", "seed_data")
 _SCRIPT_DIRS = ("", "scripts", "bin", "tools")
 _CLICK_SUFFIXES = re.compile(r"_(?:command|cmd|group|grp)$")
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def data_steps(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> li
     """The steps that initialise the data of the app detected from ``anchor`` (the
     file it was read from), ``app`` the Python app found in the upload, if any."""
     steps = _django(files) or _alembic(files, anchor, app)
-    commands = _cli_commands(files, app)
+    commands = _cli_commands(files, app) or _entry_points(files, anchor)
     scripts = _scripts(files, app, anchor)
     if not steps:
         steps = commands.get("init", []) or scripts.get("init", [])
@@ -182,6 +185,54 @@ def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, li
             argv = ("env", f"{variable}={target}", "{python}", "-m", app.framework, name)
             found[kind] = [DataStep(argv, app.directory, f"the project's {name} command")]
     return found
+
+
+def _entry_points(files: dict[str, bytes], anchor: str) -> dict[str, list[DataStep]]:
+    """The project's console scripts named like an init or seed command (PEP 621's
+    ``[project.scripts]``, Poetry's ``[tool.poetry.scripts]``: ``init_db =
+    "blog:init_db"``), called from where their module imports."""
+    found: dict[str, list[DataStep]] = {}
+    for directory in _chain(_dir(anchor) if anchor in files else ""):
+        pyproject = files.get(f"{directory}/pyproject.toml" if directory else "pyproject.toml")
+        if pyproject is None:
+            continue
+        try:
+            table = tomllib.loads(pyproject.decode("utf-8", "replace"))
+        except (tomllib.TOMLDecodeError, RecursionError):
+            continue
+        project = table.get("project", {})
+        poetry = table.get("tool", {}).get("poetry", {})
+        scripts = {
+            **(poetry.get("scripts", {}) if isinstance(poetry, dict) else {}),
+            **(project.get("scripts", {}) if isinstance(project, dict) else {}),
+        }
+        for name, target in scripts.items() if isinstance(scripts, dict) else ():
+            command = str(name).lower().replace("_", "-")
+            kind = "init" if command in _INIT_NAMES else "seed" if command in _SEED_NAMES else None
+            module, _, func = target.partition(":") if isinstance(target, str) else ("", "", "")
+            if (
+                kind is None
+                or kind in found
+                or not _DOTTED.match(module)
+                or not func.isidentifier()
+            ):
+                continue
+            where = _importable_from(files, directory, module)
+            if where is not None:
+                argv = ("{python}", "-c", f"from {module} import {func}; {func}()")
+                found[kind] = [DataStep(argv, where, f"the project's {name} script")]
+        return found
+    return found
+
+
+def _importable_from(files: dict[str, bytes], project: str, module: str) -> str | None:
+    """The directory (the project's, or its ``src/``) ``module`` imports from."""
+    path = module.replace(".", "/")
+    for where in (project, f"{project}/src" if project else "src"):
+        prefix = f"{where}/" if where else ""
+        if f"{prefix}{path}.py" in files or f"{prefix}{path}/__init__.py" in files:
+            return where
+    return None
 
 
 def _runs_something(tree: ast.Module) -> bool:

@@ -7,9 +7,11 @@ stands in for it (:func:`~preview.apps.configvars.example_env_file`), but for a
 (:func:`~preview.apps.configvars.required_variables`) that nobody set gets a throwaway
 value where its name says what it is: a secret, key, token, password or salt a random
 one, ``DEBUG`` on, a project's or app's name "Preview", an e-mail address
-``preview@example.com``. The others cannot be guessed: they are named (``missing``) so that a
-failure can say every one at once. Computed once per launch, so that the set-up steps and
-the app see the same values.
+``preview@example.com``, Django's ``ALLOWED_HOSTS`` ``*``; a variable read without a
+default (``os.environ.get("SECRET_KEY")``) gets one too, where its name says. The
+others cannot be guessed: they are named (``missing``) so that a failure can say every
+one at once. Computed once per launch, so that the set-up steps and the app see the
+same values.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 
 from dotenv import dotenv_values
 
-from ..apps.configvars import example_env_file, required_types
+from ..apps.configvars import OPTIONAL, example_env_file, required_types
 
 __all__ = ["ConfigDefaults", "config_defaults", "throwaway_value"]
 
@@ -53,6 +55,8 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
         return "true"
     if _SECRET.search(upper):
         return secrets.token_urlsafe(32)
+    if upper.endswith("ALLOWED_HOSTS"):
+        return "*"
     if _NAME.match(upper):
         return "Preview"
     if _EMAIL.search(upper):
@@ -89,7 +93,8 @@ def config_defaults(
             continue
         value = throwaway_value(name, kind)
         if value is None:
-            found.missing.append(name)
+            if kind != OPTIONAL:
+                found.missing.append(name)
             continue
         found.values[name] = value
         found.generated.append(name)

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import trio
 
-from preview.apps.configvars import example_env_file, required_types, required_variables
+from preview.apps.configvars import (
+    OPTIONAL,
+    example_env_file,
+    required_types,
+    required_variables,
+)
 from preview.builds.configdefaults import config_defaults, throwaway_value
 from preview.logs import failure_cause
 
@@ -45,8 +50,21 @@ def test_required_variables_are_read_from_source() -> None:
     files = {"app/settings.py": SETTINGS.encode()}
     assert required_variables(files) == ["APP_NAME", "SERVICE_TOKEN", "MAIL_HOST", "HASH_SALT"]
     assert required_types(files) == {
-        "APP_NAME": "str", "SERVICE_TOKEN": "str", "MAIL_HOST": "", "HASH_SALT": ""
+        "APP_NAME": "str", "SERVICE_TOKEN": "str", "MAIL_HOST": "", "HASH_SALT": "",
+        "HOME_DIR": OPTIONAL,
     }  # fmt: skip
+    # Django's settings as django-on-docker writes them: a value used at once is
+    # required; a secret read without a default still gets one.
+    django = (
+        'SECRET_KEY = os.environ.get("SECRET_KEY")\n'
+        'DEBUG = bool(os.environ.get("DEBUG", default=0))\n'
+        'ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS").split(" ")\n'
+    )
+    files = {"app/settings.py": django.encode(), "manage.py": b""}
+    assert required_variables(files) == ["DJANGO_ALLOWED_HOSTS"]
+    found = config_defaults(files, "manage.py", {}, set())
+    assert found.generated == ["DJANGO_ALLOWED_HOSTS", "SECRET_KEY"] and not found.missing
+    assert found.values["DJANGO_ALLOWED_HOSTS"] == "*"
 
 
 def test_the_nearest_example_stands_in_for_a_missing_env() -> None:
@@ -58,6 +76,8 @@ def test_the_nearest_example_stands_in_for_a_missing_env() -> None:
     assert example_env_file(files, "backend/app/main.py") == "backend/.env.sample"
     assert example_env_file({**files, ".env": b""}, "backend/app/main.py") is None
     assert example_env_file({"main.py": b"", ".env.dist": b""}, "main.py") == ".env.dist"
+    others = {"main.py": b"", ".env.prod-sample": b"", ".env.dev-sample": b"", ".env.x": b""}
+    assert example_env_file(others, "main.py") == ".env.dev-sample"
 
 
 def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:

@@ -159,3 +159,15 @@ async def test_missing_tables_are_diagnosed_in_the_log(builder_service: Service)
         system = messages(await service.history(body["gid"]), "system")
         assert any(m.startswith("nothing initialises the app's data: app.py") for m in system)
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_console_script_named_init_db_is_an_init_command() -> None:
+    """pallets/quart's blog example: ``[tool.poetry.scripts] init_db = "blog:init_db"``."""
+    app = "from quart import Quart\napp = Quart(__name__)\ndef init_db():\n    pass\n"
+    pyproject = '[tool.poetry.scripts]\ninit_db = "blog:init_db"\nstart = "blog:run"\n'
+    files = {"src/blog/__init__.py": app.encode(), "pyproject.toml": pyproject.encode()}
+    found = detect(files)
+    assert found.setup_steps() == [
+        (("{python}", "-c", "from blog import init_db; init_db()"), "src")
+    ]
+    assert found.data_init == ("the project's init_db script",)
