@@ -163,6 +163,37 @@ def _command_name(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     return None
 
 
+def _asks(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a Click command needs an argument, a required option or an answer."""
+    for decorator in node.decorator_list:
+        if not isinstance(decorator, ast.Call):
+            continue
+        kind = _name(decorator.func)
+        if kind == "argument" and not any(
+            k.arg in ("default", "required") for k in decorator.keywords
+        ):
+            return True
+        if kind in ("confirmation_option", "password_option"):
+            return True
+        if kind == "option" and any(
+            k.arg in ("required", "prompt")
+            and not (isinstance(k.value, ast.Constant) and not k.value.value)
+            for k in decorator.keywords
+        ):
+            return True
+    return False
+
+
+def _name(node: ast.AST) -> str:
+    return (
+        node.attr
+        if isinstance(node, ast.Attribute)
+        else node.id
+        if isinstance(node, ast.Name)
+        else ""
+    )
+
+
 def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, list[DataStep]]:
     if app is None or app.framework not in ("flask", "quart"):
         return {}
@@ -179,6 +210,8 @@ def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, li
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             name = _command_name(node)
+            if name is not None and _asks(node):
+                continue  # it needs arguments or answers: not to be run unattended
             kind = "init" if name in _INIT_NAMES else "seed" if name in _SEED_NAMES else None
             if kind is None or found.get(kind):
                 continue

@@ -171,3 +171,21 @@ def test_a_console_script_named_init_db_is_an_init_command() -> None:
         (("{python}", "-c", "from blog import init_db; init_db()"), "src")
     ]
     assert found.data_init == ("the project's init_db script",)
+
+
+def test_commands_that_need_arguments_or_answers_are_not_run() -> None:
+    base = "import click\nfrom flask import Flask\napp = Flask(__name__)\n"
+    for decorators in (
+        '@click.argument("count")',
+        '@click.option("--admin", required=True)',
+        '@click.option("--password", prompt=True)',
+        "@click.confirmation_option()",
+    ):
+        source = f'{base}@app.cli.command("seed")\n{decorators}\ndef seed(**kw):\n    pass\n'
+        files = {"app.py": source.encode()}
+        assert data_steps(files, "app.py", find_app(files)) == [], decorators
+    source = (
+        f'{base}@app.cli.command("seed")\n@click.option("--n", default=3)\ndef seed(n):\n    pass\n'
+    )
+    files = {"app.py": source.encode()}
+    assert [s.argv[-1] for s in data_steps(files, "app.py", find_app(files))] == ["seed"]
