@@ -22,6 +22,7 @@ _UVICORN_LOAD = re.compile(r"(?:error|critical):\s*(Error loading ASGI app\..*)"
 _PORT_IN_USE = re.compile(r"\[Errno (?:98|48|10048)\]|address already in use", re.IGNORECASE)
 # CPython's "python3: can't open file '/abs/server.py': [Errno 2] No such file or directory"
 _CANT_OPEN = re.compile(r"can't open file '([^']*)': \[Errno \d+\] (.+)")
+_SUPERVISOR = re.compile(r"HaltServer|Worker failed to boot|App failed to load")
 _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
 _FRAME = re.compile(r'\s*(?:\| ?)?\s*File "([^"<]+)", line \d+')
 _REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -153,7 +154,9 @@ def _failure_cause(
         level, exc_line = classifier.step(s)
         if (f := _FRAME.match(s)) is not None and "importlib" not in f.group(1):
             frame = f.group(1).replace("\\", "/")
-        if exc_line is not None:
+        if exc_line is not None and not (exception is not None and _SUPERVISOR.search(exc_line)):
+            # A process manager's own exception (gunicorn's master, once its worker
+            # died) says that another process failed: that one's exception is the cause.
             exception, frame_at_exception = (i, exc_line), frame
         if (m := _UVICORN_LOAD.match(s)) is not None:
             load_error = (i, m.group(1))

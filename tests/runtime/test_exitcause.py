@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import trio
 
+from preview.logs import failure_cause
+
 from ..conftest import SERVER_COMMAND, Service, auth, read_sse, server_app
 
 HANDLERS = """
@@ -89,3 +91,25 @@ async def test_the_error_just_before_the_exit_is_the_cause(service: Service) -> 
         assert status["errorMessage"] == (
             "exited with code 3: RuntimeError: the cache is corrupt"
         ), status["errorMessage"]
+
+
+def test_gunicorns_master_exception_gives_way_to_its_workers() -> None:
+    lines = [
+        "[2026-11-23 11:43:10 +0000] [9] [ERROR] Exception in worker process",
+        "Traceback (most recent call last):",
+        '  File "/app/conduit/app.py", line 3, in <module>',
+        "    from flask_apispec import FlaskApiSpec",
+        "ImportError: cannot import name 'FlaskApiSpec' from 'flask_apispec'",
+        "[2026-11-23 11:43:10 +0000] [9] [INFO] Worker exiting (pid: 9)",
+        "Traceback (most recent call last):",
+        '  File "/env/lib/python3.11/site-packages/gunicorn/arbiter.py", line 209, in run',
+        "    self.manage_workers()",
+        "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>",
+    ]
+    assert failure_cause(lines) == (
+        "ImportError: cannot import name 'FlaskApiSpec' from 'flask_apispec'"
+    )
+    # Alone, it is all there is to say.
+    assert failure_cause(lines[5:]) == (
+        "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>"
+    )
