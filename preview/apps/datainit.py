@@ -337,6 +337,28 @@ def main_only_create_all(files: dict[str, bytes]) -> str | None:
     return only_main
 
 
+_INIT_FUNCTIONS = ("init_db", "create_db", "create_tables", "init_database", "create_all_tables")
+
+
+def _init_function(files: dict[str, bytes]) -> tuple[str, str] | None:
+    """(module, function) of a module-level function named like an init one (taking no
+    argument), importable from the upload's root; None if there is none."""
+    for path in sorted(python_files(files), key=lambda p: (p.count("/"), p)):
+        if not any(name.encode() in files[path] for name in _INIT_FUNCTIONS):
+            continue
+        tree = _parse(files[path])
+        for node in tree.body if tree is not None else ():
+            if (
+                isinstance(node, ast.FunctionDef)
+                and node.name in _INIT_FUNCTIONS
+                and not node.args.args
+                and not node.decorator_list
+            ):
+                module = path[:-3].removesuffix("/__init__").replace("/", ".")
+                return module, node.name
+    return None
+
+
 def missing_tables_hint(files: dict[str, bytes], steps: list[str]) -> str:
     """Why the app's tables are missing, and what would create them; ``steps`` are the
     set-up steps that ran (as shown)."""
@@ -347,6 +369,14 @@ def missing_tables_hint(files: dict[str, bytes], steps: list[str]) -> str:
             '`if __name__ == "__main__":`, which a server importing it never runs: '
             "move it where the app is made, or give the launch option setup a command "
             'that creates them (e.g. ["{python}", "init_db.py"])'
+        )
+    function = _init_function(files)
+    if function is not None and not steps:
+        module, name = function
+        return (
+            f"{module}.{name}() looks like what creates them, but nothing calls it before "
+            "the app serves: relaunch with the launch option setup "
+            f'["{{python}}", "-c", "from {module} import {name}; {name}()"]'
         )
     if steps:
         return (
