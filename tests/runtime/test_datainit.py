@@ -202,3 +202,26 @@ def test_an_init_function_nothing_calls_is_named_in_the_hint() -> None:
         'app serves: relaunch with the launch option setup ["{python}", "-c", '
         '"from app.database import init_db; init_db()"]'
     )
+
+
+async def test_missing_table_messages_of_each_database_are_diagnosed() -> None:
+    from preview.runtime.datahealth import MissingTables
+
+    for line, table in (
+        ("sqlite3.OperationalError: no such table: todo", "todo"),
+        ('psycopg.errors.UndefinedTable: relation "public.items" does not exist', "public.items"),
+        ("pymysql.err.ProgrammingError: (1146, \"Table 'app.users' doesn't exist\")", "app.users"),
+    ):
+        said: list[str] = []
+
+        async def say(level: str, message: str, said: list[str] = said) -> None:
+            said.append(message)
+
+        spec = type("Spec", (), {"detection": None, "files": {}})()
+        watch = MissingTables(spec, say)
+        await watch.answered("GET", "/x", 200)
+        await watch.lines(["INFO started", line])
+        assert said == []  # no 5xx yet
+        await watch.answered("GET", "/x", 500)
+        await watch.answered("GET", "/y", 500)
+        assert len(said) == 1 and f"its table {table} does not exist" in said[0], said
