@@ -160,9 +160,11 @@ def _environ_get(node: ast.AST) -> str | None:
 
 
 def _is_environ(node: ast.AST) -> bool:
-    return (isinstance(node, ast.Attribute) and node.attr == "environ") or (
-        isinstance(node, ast.Name) and node.id == "environ"
-    )
+    """``os.environ`` (or ``environ`` alone, as ``from os import environ`` binds it);
+    not a request's WSGI ``environ``."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os"
+    return isinstance(node, ast.Name) and node.id == "environ"
 
 
 def _config_call(call: ast.Call) -> str | None:

@@ -43,6 +43,9 @@ PORT = config("MAIL_PORT", default=25, cast=int)
 os.environ["WRITTEN"] = "x"
 SALT = os.environ["HASH_SALT"]
 HOME = os.getenv("HOME_DIR")
+
+def view(request):
+    return request.headers.environ["HTTP_AUTHORIZATION"]  # WSGI's, not the process's
 """
 
 
