@@ -80,7 +80,8 @@ def _stored_runtime(row: PreviewInstance) -> dict[str, Any]:
     if not isinstance(stored, dict):
         stored = {}
     keys = ("framework", "command", "detectedFrom", "python")
-    return {key: stored.get(key) for key in keys} | {"command": row.command}
+    found = {key: stored.get(key) for key in keys} | {"command": row.command}
+    return found | {"generatedEnv": stored.get("generatedEnv") or []}
 
 
 def _from_row(row: PreviewInstance) -> dict[str, Any]:

@@ -4,11 +4,13 @@ From the bottom up: the scrubbed base of :func:`~.process.child_environment` (no
 the service's own), the upload's ``.env`` files (parsed by python-dotenv, not executed:
 the one at the root, and those on the way down to the detected app's directory, the
 nearer one winning, as in the FastAPI full-stack template's ``.env`` beside ``backend/``),
-then the ``env`` launch option. The service then adds only what the app needs from it:
-``PORT`` and ``HOST`` (where it must listen) and, when neither the user nor the app set
-one, ``DATABASE_URL`` for the preview's own throwaway SQLite file, and, for the local
-packages a Python app names (``-e ./libs/common``, Poetry's ``path``), which no build
-installs, ``PYTHONPATH`` to where they import from.
+then the ``env`` launch option; below them, what ``configdefaults`` filled in (an
+``.env.example`` standing in for a missing ``.env``, throwaway secrets). The service
+then adds only what the app needs from it: ``PORT`` and ``HOST`` (where it must
+listen) and, when neither the user nor the app set one, ``DATABASE_URL`` for the
+preview's own throwaway SQLite file, and, for the local packages a Python app names
+(``-e ./libs/common``, Poetry's ``path``), which no build installs, ``PYTHONPATH`` to
+where they import from.
 """
 
 from __future__ import annotations
@@ -59,15 +61,17 @@ def app_environment(
     database_relayed: bool,
     egress_open: bool,
     memory_limit_mb: int,
+    defaults: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The variables the app (or a set-up step) of ``spec`` starts with, run by
     ``python`` in ``app_dir``: see the module doc. ``database_env``: its own PostgreSQL
     database's variables (empty without one), as the sandbox's relay carries them when
-    ``database_relayed``; ``egress_open``: its sandbox has a way out."""
+    ``database_relayed``; ``egress_open``: its sandbox has a way out; ``defaults``: the
+    configuration filled in below them all (``configdefaults``)."""
     base = child_environment(cwd=app_dir, port=spec.port, python=python)
     database_url = base.pop("DATABASE_URL", None)
     anchor = spec.detection.detected_from if spec.detection is not None else ""
-    given = {**dotenv_file(spec.files, anchor), **spec.extra}
+    given = {**(defaults or {}), **dotenv_file(spec.files, anchor), **spec.extra}
     env = {**base, **{k: v for k, v in given.items() if k not in _OURS}}
     env.update({k: base[k] for k in _OURS})
     database = database_env

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import trio
 
+from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..clock import utcnow
@@ -31,7 +32,9 @@ from ..sandbox.appdb import create_app_database, drop_app_database
 from ..sandbox.isolation import Confinement
 from ..sandbox.process import ChildLimits, describe_exit
 from ..settings import Settings
+from .appenv import dotenv_file
 from .build import BuildFailed, EnvBuilder, Lease
+from .configdefaults import ConfigDefaults, config_defaults
 from .steps import Publish, run_logged
 from .toolerrors import tool_failure
 
@@ -66,6 +69,7 @@ class Preparation:
         self.listed_in = "requirements.txt"  # where a missing module should be added
         self._lease: Lease | None = None
         self._template: tuple[str, ...] | None = None  # once run: the command, but {port}
+        self.config = ConfigDefaults()  # the configuration filled in (once run)
 
     def command(self, port: int) -> list[str]:
         """The start command for ``port`` (the port may change: see PreviewRuntime)."""
@@ -74,8 +78,9 @@ class Preparation:
         return [part.replace("{port}", str(port)) for part in self._template]
 
     @property
-    def runtime_info(self) -> dict[str, str | None]:
-        """How the app is started: ``{framework, command, detectedFrom, python}``."""
+    def runtime_info(self) -> dict[str, Any]:
+        """How the app is started: ``{framework, command, detectedFrom, python}``, and
+        ``generatedEnv``: the names of the variables given throwaway values."""
         detection = self.spec.detection
         python = self.python_version
         if python is None and detection is not None and detection.language == "python":
@@ -85,6 +90,7 @@ class Preparation:
             "command": " ".join(self.spec.argv),
             "detectedFrom": detection.detected_from if detection else "command option",
             "python": python if detection is None or detection.language == "python" else None,
+            "generatedEnv": list(self.config.generated),
         }
 
     @property
@@ -120,6 +126,7 @@ class Preparation:
             await self._create_database()
         if spec.detection is None:
             return self.settings.python
+        await self._fill_configuration(app_dir, environment)
         try:
             prepared = await prepare_app(
                 spec.detection,
@@ -135,6 +142,7 @@ class Preparation:
                 on_phase=on_phase,
                 confine=confine,
                 run_as=run_as,
+                needed=self.config.missing,
             )
         except OSError as error:
             raise BuildFailed(f"could not prepare the environment: {error.strerror}") from None
@@ -160,6 +168,28 @@ class Preparation:
                 )
         except psycopg.Error:
             _log.exception("could not drop the database of preview %s", self.spec.preview_id)
+
+    async def _fill_configuration(
+        self, app_dir: Path, environment: Callable[[str], dict[str, str]]
+    ) -> None:
+        """What the upload only describes (``configdefaults``), said in the log."""
+        spec = self.spec
+        anchor = spec.detection.detected_from if spec.detection is not None else ""
+        given = {**dotenv_file(spec.files, anchor), **spec.extra}
+        provided = set(environment(self.settings.python)) - set(given)
+        self.config = config_defaults(spec.files, anchor, given, provided)
+        for note in self.config.notes:
+            await self._say(note)
+        detection = spec.detection
+        if detection is not None and detection.language == "python" and not detection.setup:
+            main = main_only_create_all(spec.files)
+            if main is not None:  # it will answer 500 on its data: say why before it does
+                await self._broadcast.publish(
+                    "WARN",
+                    f"nothing initialises the app's data: {main} creates its tables only "
+                    'under `if __name__ == "__main__":`, which a server never runs',
+                    "system",
+                )
 
     async def _create_database(self) -> None:
         preview_id = self.spec.preview_id
@@ -211,8 +241,11 @@ async def prepare_app(
     on_phase: Callable[[str], None] = lambda phase: None,
     confine: ConfineStep = lambda python, cwd, built: None,
     run_as: RunAs = lambda python, built: None,
+    needed: Sequence[str] = (),
 ) -> Prepared:
-    """Build or reuse the app's environment, run its set-up steps; the command to start."""
+    """Build or reuse the app's environment, run its set-up steps; the command to start.
+    ``needed``: the variables the app requires that nothing sets (a step's failure for
+    want of one names them all)."""
     python, version, lease = settings.python, None, None
     listed_in, requirements = "requirements.txt", None
     template = detection.argv
@@ -251,7 +284,7 @@ async def prepare_app(
             await _setup_step(
                 fill(step, filled), app_dir, where, env, settings, output, say,
                 lambda cwd: confine(python, cwd, lease.path if lease is not None else None),
-                run_as(python, lease.path if lease is not None else None),
+                run_as(python, lease.path if lease is not None else None), needed,
             )  # fmt: skip
     except BaseException:
         if lease is not None:
@@ -271,6 +304,7 @@ async def _setup_step(
     say: Callable[[str], Awaitable[None]],
     confine: Callable[[Path], Confinement | None],
     uid: int | None,
+    needed: Sequence[str],
 ) -> None:
     shown = " ".join(argv)
     await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
@@ -290,5 +324,5 @@ async def _setup_step(
         told = tool_failure(result.tail)  # tsc's errors (on stdout), npm's
         if told is not None:
             raise BuildFailed(f"{reason}: {told[0]}", told[1])
-        cause, lines = result.cause()  # stderr first: a traceback is its own sequence
+        cause, lines = result.cause(needed)  # stderr first: a traceback is its own sequence
         raise BuildFailed(reason + (f": {cause}" if cause else ""), lines[-15:])

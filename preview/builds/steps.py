@@ -42,15 +42,16 @@ class StepResult:
     def ok(self) -> bool:
         return self.returncode == 0 and not self.timed_out
 
-    def cause(self) -> tuple[str | None, list[str]]:
+    def cause(self, needed: Sequence[str] = ()) -> tuple[str | None, list[str]]:
         """Why it failed (a traceback's exception, else the last line it said), from
-        stderr first, and the lines of the stream that tell it."""
-        return self.tails.cause(_cause)
+        stderr first, and the lines of the stream that tell it; ``needed``: the
+        variables required and unset, named when it died for want of one."""
+        return self.tails.cause(lambda lines: _cause(lines, needed))
 
 
-def _cause(lines: list[str]) -> str | None:
+def _cause(lines: list[str], needed: Sequence[str] = ()) -> str | None:
     last = next((line.strip() for line in reversed(lines) if line.strip()), None)
-    return failure_cause(lines) or last
+    return failure_cause(lines, needed=needed) or last
 
 
 async def run_logged(

@@ -10,12 +10,13 @@ one stream's sequence, and stdout lines read between its lines are not part of i
 A line without its newline yet is published once the pipe has been quiet for
 ``partial_line_flush`` seconds, as a terminal shows it: a prompt, or a progress line,
 appears when printed, not when the child exits. The bytes of one line written in
-several writes within that spell stay one event.
+several writes within that spell stay one event. A ``watch`` given sees each batch of
+lines once published (the runtime's diagnoses of the app's output).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 
 import trio
 
@@ -42,8 +43,12 @@ class ChildOutput:
         max_line_bytes: int,
         partial_line_flush: float = 0.1,
         app_dir: str = "",
+        watch: Callable[[list[str]], Awaitable[None]] | None = None,
+        needed: Sequence[str] = (),
     ) -> None:
+        self._needed = needed  # variables required and unset (a failure names them)
         self._app_dir = app_dir
+        self._watch = watch  # sees each batch of lines, once published
         self._broadcast = broadcast
         self._max_line_bytes = max_line_bytes
         self._partial_line_flush = partial_line_flush
@@ -57,9 +62,10 @@ class ChildOutput:
         classify = LevelClassifier().classify
         broadcast = self._broadcast
         tail = self._tails.streams[stream]
+        watch = self._watch
 
         async def publish(lines: list[Line]) -> None:
-            tail.extend([line.text for line in lines])
+            tail.extend([line.text for line in lines], trio.current_time())
             await broadcast.publish_lines(
                 [
                     (classify(line.text), line.text + SPLIT_MARK if line.split else line.text)
@@ -69,6 +75,8 @@ class ChildOutput:
                 stream,
                 utcnow(),
             )
+            if watch is not None:
+                await watch([line.text for line in lines])
 
         quiet = self._partial_line_flush
         try:
@@ -102,16 +110,24 @@ class ChildOutput:
         requirements: str | None,
         listed_in: str = "requirements.txt",
         upload: Collection[str] = (),
+        alive_at: float | None = None,
     ) -> tuple[str | None, list[str]]:
         """The cause of the child's failure (``lines.failure_cause``) and the last lines
         that show it, once it has exited. The pipes' ends are waited for (at most
         ``wait`` seconds: a grandchild may hold them), so a traceback printed as it died
-        is read before the cause is looked for. stderr is searched first, on its own."""
+        is read before the cause is looked for. stderr is searched first, on its own.
+
+        ``alive_at`` (trio time): when the child last answered. The cause of an exit is
+        the last error before it, so what was read before then did not end the child: a
+        handled exception logged, an earlier crash of a request. (A line written just
+        before an answer may be read just after it: the next answer, a health check's
+        too, puts it behind.)"""
         with trio.move_on_after(wait):
             await self._ended.wait()
         cause, lines = self._tails.cause(
             lambda lines: failure_cause(
-                lines, requirements, self._app_dir or None, listed_in, upload
-            )
+                lines, requirements, self._app_dir or None, listed_in, upload, self._needed
+            ),
+            alive_at,
         )
         return cause, lines[-ERROR_LINES:]

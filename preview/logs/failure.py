@@ -12,6 +12,7 @@ import re
 from collections.abc import Collection, Sequence
 
 from .lines import LEVEL_WORD, LevelClassifier, strip_ansi
+from .needed import needed_variables
 
 __all__ = ["failure_cause"]
 
@@ -21,6 +22,7 @@ _UVICORN_LOAD = re.compile(r"(?:error|critical):\s*(Error loading ASGI app\..*)"
 _PORT_IN_USE = re.compile(r"\[Errno (?:98|48|10048)\]|address already in use", re.IGNORECASE)
 # CPython's "python3: can't open file '/abs/server.py': [Errno 2] No such file or directory"
 _CANT_OPEN = re.compile(r"can't open file '([^']*)': \[Errno \d+\] (.+)")
+_SUPERVISOR = re.compile(r"HaltServer|Worker failed to boot|App failed to load")
 _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
 _FRAME = re.compile(r'\s*(?:\| ?)?\s*File "([^"<]+)", line \d+')
 _REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -113,6 +115,7 @@ def failure_cause(
     root: str | None = None,
     listed_in: str = "requirements.txt",
     upload: Collection[str] = (),
+    needed: Sequence[str] = (),
 ) -> str | None:
     """One-line reason a child failed to start, from its last lines (most recent last).
 
@@ -123,16 +126,21 @@ def failure_cause(
     ``listed_in``) sharpens the hint for a missing module: not listed vs. listed but not
     installed, or in the ``upload`` (its file names) but not importable. ``root`` (the
     generation's folder) is cut from paths: the cause names the user's files as they
-    wrote them, and never a host path.
+    wrote them, and never a host path. ``needed``: the variables the app requires that
+    nothing sets (read from its source), named too when it died for want of one.
     """
-    cause = _failure_cause(lines, requirements, listed_in, upload)
+    cause = _failure_cause(lines, requirements, listed_in, upload, needed)
     if cause is not None and root:
         cause = cause.replace(root.rstrip("/") + "/", "")
     return cause
 
 
 def _failure_cause(
-    lines: Sequence[str], requirements: str | None, listed_in: str, upload: Collection[str]
+    lines: Sequence[str],
+    requirements: str | None,
+    listed_in: str,
+    upload: Collection[str],
+    needed: Sequence[str],
 ) -> str | None:
     classifier = LevelClassifier()
     exception: tuple[int, str] | None = None
@@ -146,7 +154,9 @@ def _failure_cause(
         level, exc_line = classifier.step(s)
         if (f := _FRAME.match(s)) is not None and "importlib" not in f.group(1):
             frame = f.group(1).replace("\\", "/")
-        if exc_line is not None:
+        if exc_line is not None and not (exception is not None and _SUPERVISOR.search(exc_line)):
+            # A process manager's own exception (gunicorn's master, once its worker
+            # died) says that another process failed: that one's exception is the cause.
             exception, frame_at_exception = (i, exc_line), frame
         if (m := _UVICORN_LOAD.match(s)) is not None:
             load_error = (i, m.group(1))
@@ -166,6 +176,9 @@ def _failure_cause(
             text = text[m.end() :]
         return "port already in use: " + _clip(text)
     if exception is not None and index == exception[0]:
+        variables = needed_variables(lines, index, text, needed)
+        if variables is not None:
+            return variables
         m = _NO_MODULE.search(text)
         if m is not None and frame_at_exception.endswith("uvicorn/importer.py"):
             # uvicorn itself failed to import the entry module: a wrong path, not a dependency

@@ -25,19 +25,28 @@ class Tail:
     """The last lines of one stream: at most ``_TAIL_LINES`` and about ``_TAIL_BYTES``
     (the newest line is always kept)."""
 
-    __slots__ = ("_bytes", "lines")
+    __slots__ = ("_bytes", "lines", "times")
 
     def __init__(self) -> None:
         self.lines: deque[str] = deque()
+        self.times: deque[float] = deque()  # when each line was read (0: not said)
         self._bytes = 0
 
-    def extend(self, texts: list[str]) -> None:
-        lines = self.lines
+    def extend(self, texts: list[str], now: float = 0.0) -> None:
+        lines, times = self.lines, self.times
         for text in texts:
             lines.append(text)
+            times.append(now)
             self._bytes += len(text)
         while len(lines) > 1 and (len(lines) > _TAIL_LINES or self._bytes > _TAIL_BYTES):
             self._bytes -= len(lines.popleft())
+            times.popleft()
+
+    def since(self, moment: float | None) -> list[str]:
+        """The lines read after ``moment`` (None: all of them)."""
+        if moment is None:
+            return list(self.lines)
+        return [line for line, at in zip(self.lines, self.times, strict=True) if at > moment]
 
 
 class OutputTails:
@@ -55,13 +64,17 @@ class OutputTails:
         if self.lines.maxlen:
             self.lines.extend(texts)
 
-    def cause(self, find: Callable[[list[str]], str | None]) -> tuple[str | None, list[str]]:
+    def cause(
+        self, find: Callable[[list[str]], str | None], since: float | None = None
+    ) -> tuple[str | None, list[str]]:
         """What ``find`` makes of stderr's lines, else of stdout's, with the lines of the
-        stream it came from; (None, stderr's lines, or stdout's if stderr is empty)."""
+        stream it came from; (None, stderr's lines, or stdout's if stderr is empty).
+        With ``since``, only the lines read after that moment can tell the cause (those
+        before it did not stop the child: it answered after them)."""
         for stream in ("stderr", "stdout"):
-            lines = list(self.streams[stream].lines)
-            found = find(lines)
+            lines = self.streams[stream].since(since)
+            found = find(lines) if lines else None
             if found is not None:
                 return found, lines
-        stderr = list(self.streams["stderr"].lines)
-        return None, stderr or list(self.streams["stdout"].lines)
+        stderr = self.streams["stderr"].since(since)
+        return None, stderr or self.streams["stdout"].since(since)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import trio
 
@@ -31,6 +32,7 @@ from ..sandbox.appdir import chown_tree, remove_tree, write_files
 from ..sandbox.outbound import open_outbound
 from ..settings import Settings
 from ..store import Store
+from .datahealth import MissingTables
 from .ports import PortPool
 from .rowkeeper import RowKeeper
 from .state import PreviewState
@@ -99,6 +101,7 @@ class PreviewRuntime:
         self._prepare_scope = trio.CancelScope()
         self._start_slots = start_slots
         self.supervision: ChildSupervision | None = None  # while its child runs, and after
+        self._tables = MissingTables(spec, self._system)  # 500s for want of its tables
         # Log lines and row changes are written until the database takes them; set
         # when the service gives up waiting (its shutdown grace is over).
         self._give_up_store = trio.Event()
@@ -145,9 +148,9 @@ class PreviewRuntime:
         self.request_stop("its database row could not be written")
 
     @property
-    def runtime_info(self) -> dict[str, str | None]:
-        """How it is started: ``{framework, command, detectedFrom, python}`` (no host
-        path in the command)."""
+    def runtime_info(self) -> dict[str, Any]:
+        """How it is started: ``{framework, command, detectedFrom, python,
+        generatedEnv}`` (no host path in the command)."""
         info = dict(self.preparation.runtime_info)
         if info.get("command"):
             info["command"] = self.host_paths(info["command"])
@@ -170,6 +173,9 @@ class PreviewRuntime:
         level = "ERROR" if status is None or status >= 500 else "WARN" if status >= 400 else "INFO"
         message = f"{method} {path} -> {outcome} in {elapsed_ms:.1f} ms [{request_id}]"
         await self.broadcast.publish(level, message, "proxy")
+        if status is not None and self.supervision is not None:
+            self.supervision.alive_at = trio.current_time()  # errors before: not its exit's
+        await self._tables.answered(method, path, status)
 
     async def wait_settled(self) -> None:
         """Return once the preview is running, or has ended and its row is final."""
@@ -206,6 +212,10 @@ class PreviewRuntime:
     async def _egress_refused(self, message: str) -> None:
         await self.state.system("WARN", message)
 
+    async def _system(self, level: str, message: str) -> None:
+        if not self.broadcast.closed:
+            await self.state.system(level, message)
+
     async def _run_shielded(self, task_status: trio.TaskStatus[None]) -> None:
         final_status = "failed"
         try:
@@ -239,6 +249,7 @@ class PreviewRuntime:
             database_relayed=self.containment.database_relayed,
             egress_open=self.containment.egress_open,
             memory_limit_mb=self.settings.memory_limit_mb,
+            defaults=self.preparation.config.values,
         )
 
     async def _write_files(self) -> bool:
@@ -324,6 +335,8 @@ class PreviewRuntime:
             start_slots=self._start_slots,
             metrics=self._metrics,
             launched_at=self._launched_at,
+            watch=self._tables.lines,
+            needed=self.preparation.config.missing,
         )
         outbound_dir = confinement.outbound_dir if confinement is not None else None
         async with open_outbound(outbound_dir, self.containment.outbound, self._egress_refused):

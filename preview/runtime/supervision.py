@@ -8,6 +8,7 @@ it is written to its :class:`~.state.PreviewState`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -77,6 +78,8 @@ class ChildSupervision:
         start_slots: trio.CapacityLimiter | None,
         metrics: Metrics | None,
         launched_at: float,
+        watch: Callable[[list[str]], Awaitable[None]] | None = None,
+        needed: Sequence[str] = (),
     ) -> None:
         self._spec = spec
         self._state = state
@@ -95,12 +98,15 @@ class ChildSupervision:
             settings.max_line_bytes,
             settings.partial_line_flush,
             app_dir=str(app_dir),
+            watch=watch,
+            needed=needed,
         )
         self._usage = GroupUsage(max_age=_USAGE_MAX_AGE)
         self._upkeep: trio.Nursery | None = None  # while the child runs (_heartbeat)
         self._pipes: trio.Nursery | None = None  # while the child runs
         self._any_port = AnyPort(confinement, spec.port, state.system)
         self.process: ChildProcess | None = None
+        self.alive_at: float | None = None  # when it last answered (trio time)
 
     async def usage(self) -> tuple[float, float] | None:
         """Memory (MiB) and CPU (%) of the process group, as last measured: the first
@@ -231,7 +237,8 @@ class ChildSupervision:
             if not answered:
                 await self._failed_start(self._exit_status(process.returncode))
                 return "failed"
-            ready_ms = (trio.current_time() - began) * 1000
+            self.alive_at = trio.current_time()
+            ready_ms = (self.alive_at - began) * 1000
             if self._metrics is not None:
                 self._metrics.launch_seconds.observe(trio.current_time() - self._launched_at)
             state.status = "running"
@@ -266,7 +273,7 @@ class ChildSupervision:
         """The one-line cause of an exit, read from the app's output, and its lines."""
         spec = self._spec
         return await self._output.failure(
-            READERS_DRAIN, spec.requirements, self._listed_in, spec.files
+            READERS_DRAIN, spec.requirements, self._listed_in, spec.files, self.alive_at
         )
 
     async def _failed_start(self, returncode: int | None) -> None:
@@ -353,6 +360,8 @@ class ChildSupervision:
 
     async def _record_health(self, healthy: bool) -> None:
         state = self._state
+        if healthy:
+            self.alive_at = trio.current_time()
         status = "healthy" if healthy else "unhealthy"
         if status != state.health_status:
             await state.system("INFO" if healthy else "WARN", f"health check: {status}")

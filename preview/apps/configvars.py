@@ -1,0 +1,231 @@
+"""The configuration an upload only describes, read from its files (never run):
+:func:`example_env_file` (the ``.env.example`` to use when there is no ``.env``) and
+:func:`required_variables` (what the app cannot start without).
+
+Required, read with :mod:`ast`:
+
+- the fields without a default of a pydantic-settings ``BaseSettings`` class (pydantic
+  v1's too), named as the environment gives them: the class's ``env_prefix`` and the
+  field's name (or its ``alias`` / ``validation_alias``), upper-cased (pydantic-settings
+  matches them without case by default);
+- ``os.environ["X"]`` read (not assigned);
+- ``config("X")`` of python-decouple or Starlette's ``Config``, and environs'
+  ``env("X")`` / ``env.str("X")``, without a ``default``.
+
+``os.getenv("X")`` and ``os.environ.get("X")`` without a default are, when the value is
+used at once (``os.environ.get("ALLOWED_HOSTS").split(" ")``); otherwise they are read
+as optional (``OPTIONAL``): the app said what it does without, but a throwaway secret
+does no harm there (Django's ``SECRET_KEY = os.environ.get("SECRET_KEY")`` needs one).
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+
+from .pyapp import python_files
+
+__all__ = [
+    "EXAMPLE_NAMES",
+    "OPTIONAL",
+    "dotenv_chain",
+    "example_env_file",
+    "required_types",
+    "required_variables",
+]
+
+EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist")
+OPTIONAL = "?"  # the type of a variable read without a default, not required
+_SETTINGS_BASES = {"BaseSettings"}
+_EXAMPLE_WORD = re.compile(r"example|sample|template|dist|default", re.IGNORECASE)
+_CONFIG_MODULES = ("decouple", "starlette.config", "environs")
+_ENV_METHODS = {"str", "int", "bool", "float", "list", "dict", "url", "json", "path", "decimal"}
+
+
+def dotenv_chain(files: dict[str, bytes], anchor: str) -> list[str]:
+    """The directories from ``anchor``'s up to the upload's root (""), nearest first."""
+    directory = posixpath.dirname(anchor) if anchor in files else ""
+    chain = [directory]
+    while directory:
+        directory = posixpath.dirname(directory)
+        chain.append(directory)
+    return chain
+
+
+def _in(directory: str, name: str) -> str:
+    return f"{directory}/{name}" if directory else name
+
+
+def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
+    """When no ``.env`` is on the way from the root to ``anchor``'s directory: the
+    example of one nearest to the app (``.env.example``, ``.env.sample``,
+    ``.env.template``, ``.env.dist``, in that order in each directory); else None."""
+    chain = dotenv_chain(files, anchor)
+    if any(_in(d, ".env") in files for d in chain):
+        return None
+    for directory in chain:
+        for name in EXAMPLE_NAMES:
+            if _in(directory, name) in files:
+                return _in(directory, name)
+        # .env.dev-sample, .env.local.example …: a development one before a production one
+        others = [
+            p
+            for p in files
+            if posixpath.dirname(p) == directory
+            and posixpath.basename(p).startswith(".env.")
+            and _EXAMPLE_WORD.search(posixpath.basename(p))
+        ]
+        if others:
+            return min(others, key=lambda p: ("prod" in p, len(p), p))
+    return None
+
+
+def _parse(data: bytes) -> ast.Module | None:
+    try:
+        return ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+
+
+def _name(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _string(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _keyword(call: ast.Call, *names: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg in names), None)
+
+
+def required_variables(files: dict[str, bytes]) -> list[str]:
+    """The environment variables the app's Python code cannot start without (see the
+    module doc), in the order first met."""
+    return [name for name, kind in required_types(files).items() if kind != OPTIONAL]
+
+
+def required_types(files: dict[str, bytes]) -> dict[str, str]:
+    """:func:`required_variables` with the type each is declared with, as written in a
+    settings class (``EmailStr``, ``SecretStr``, ``PostgresDsn`` …; "" elsewhere), and
+    after them those read without a default (type ``OPTIONAL``)."""
+    found: dict[str, str] = {}
+    for path in python_files(files):
+        data = files[path]
+        tree = (
+            _parse(data) if b"environ" in data or b"Settings" in data or b"config" in data else None
+        )
+        if tree is None:
+            continue
+        configured = any(m.encode() in data for m in _CONFIG_MODULES)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and any(
+                _name(b) in _SETTINGS_BASES for b in node.bases
+            ):
+                for name, kind in _settings_fields(node):
+                    found.setdefault(name, kind)
+            elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+                if _is_environ(node.value) and (key := _string(node.slice)):
+                    found.setdefault(key, "")
+            elif configured and isinstance(node, ast.Call) and (key := _config_call(node)):
+                found.setdefault(key, "")
+            elif isinstance(node, ast.Attribute) and (key := _environ_get(node.value)):
+                found.setdefault(key, "")  # os.environ.get("X").split(…): required
+            elif isinstance(node, ast.Call) and (key := _environ_get(node)):
+                found.setdefault(key, OPTIONAL)
+    if any(kind == OPTIONAL for kind in found.values()):  # required ones first met later
+        required = {n: k for n, k in found.items() if k != OPTIONAL}
+        found = {**required, **{n: k for n, k in found.items() if k == OPTIONAL}}
+    return found
+
+
+def _environ_get(node: ast.AST) -> str | None:
+    """``X`` of ``os.environ.get("X")`` / ``os.getenv("X")`` without a default."""
+    if not isinstance(node, ast.Call) or len(node.args) != 1 or node.keywords:
+        return None
+    func = node.func
+    getter = isinstance(func, ast.Attribute) and (
+        (func.attr == "get" and _is_environ(func.value)) or func.attr == "getenv"
+    )
+    if not (getter or (isinstance(func, ast.Name) and func.id == "getenv")):
+        return None
+    return _string(node.args[0])
+
+
+def _is_environ(node: ast.AST) -> bool:
+    """``os.environ`` (or ``environ`` alone, as ``from os import environ`` binds it);
+    not a request's WSGI ``environ``."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os"
+    return isinstance(node, ast.Name) and node.id == "environ"
+
+
+def _config_call(call: ast.Call) -> str | None:
+    """``config("X")`` / ``env("X")`` / ``env.str("X")`` without a default."""
+    func = call.func
+    named = isinstance(func, ast.Name) and func.id in ("config", "env")
+    method = (
+        isinstance(func, ast.Attribute)
+        and func.attr in _ENV_METHODS
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "env"
+    )
+    if not (named or method) or not call.args:
+        return None
+    key = _string(call.args[0])
+    if key is None or _keyword(call, "default") is not None or len(call.args) > (2 if named else 1):
+        return None  # config("X", cast=int) has no default; config("X", "d") has one
+    return key if key.replace("_", "").isalnum() else None
+
+
+def _settings_fields(node: ast.ClassDef) -> list[tuple[str, str]]:
+    prefix = _env_prefix(node)
+    names = []
+    for statement in node.body:
+        if not isinstance(statement, ast.AnnAssign) or not isinstance(statement.target, ast.Name):
+            continue
+        field = statement.target.id
+        if (
+            field.startswith("_")
+            or field == "model_config"
+            or "ClassVar" in ast.unparse(statement.annotation)
+        ):
+            continue
+        value = statement.value
+        alias = None
+        if isinstance(value, ast.Call) and _name(value.func) == "Field":
+            alias = _string(_keyword(value, "validation_alias", "alias", "env"))
+            default = value.args[0] if value.args else _keyword(value, "default", "default_factory")
+            if default is not None and not (
+                isinstance(default, ast.Constant) and default.value is Ellipsis
+            ):
+                continue
+        elif value is not None:
+            continue
+        names.append(((alias or prefix + field).upper(), ast.unparse(statement.annotation)))
+    return names
+
+
+def _env_prefix(node: ast.ClassDef) -> str:
+    """``model_config = SettingsConfigDict(env_prefix=…)`` or v1's ``class Config``."""
+    for statement in node.body:
+        if isinstance(statement, ast.Assign | ast.AnnAssign) and isinstance(
+            statement.value, ast.Call
+        ):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            if any(isinstance(t, ast.Name) and t.id == "model_config" for t in targets):
+                return _string(_keyword(statement.value, "env_prefix")) or ""
+        if isinstance(statement, ast.ClassDef) and statement.name == "Config":
+            for inner in statement.body:
+                if isinstance(inner, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "env_prefix" for t in inner.targets
+                ):
+                    return _string(inner.value) or ""
+    return ""

@@ -1,0 +1,390 @@
+"""What initialises an app's data before it serves: :func:`data_steps` (read with
+:mod:`ast`, never run) and, when nothing does, why its routes will answer 500
+(:func:`missing_tables_hint`).
+
+In order, each found one a set-up step run in its directory of the upload:
+
+- Django's ``manage.py migrate``, whatever starts the app (a Procfile's ``web:`` too);
+- Alembic, wherever its ``alembic.ini`` is: the app's directory or one above it (run
+  there: its paths are relative to it), else a ``migrations/`` below it. That one is
+  Flask-Migrate's when its ``env.py`` takes the app from Flask (``current_app``): it is
+  upgraded by ``flask db upgrade`` with ``FLASK_APP`` naming the app;
+- the project's own init command, when no migrations were found: a Flask or Quart CLI
+  command (``@app.cli.command("init-db")``, a ``@click.command`` named ``init_db`` …) or a
+  script (``init_db.py``, ``create_tables.py``, ``scripts/init_db.py``); a ``seed``
+  command or script after it, migrations or not. A console script of the project's
+  ``pyproject.toml`` so named (``init_db = "blog:init_db"``) counts as a command.
+
+A ``create_all()`` called only under ``if __name__ == "__main__":`` runs when the module is
+run as a script, never when a server imports it: :func:`missing_tables_hint` says so.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+import tomllib
+from dataclasses import dataclass
+
+from .pyapp import FoundApp, python_files
+
+__all__ = ["DataStep", "data_steps", "main_only_create_all", "missing_tables_hint"]
+
+_INIT_NAMES = {"init-db", "initdb", "create-db", "createdb", "create-tables", "init", "init-data"}
+_SEED_NAMES = {"seed", "seed-db", "seeddb", "seed-data", "load-data"}
+_INIT_SCRIPTS = ("init_db", "initdb", "create_db", "create_tables", "init_database")
+_SEED_SCRIPTS = ("seed", "seed_db", "seed_data")
+_SCRIPT_DIRS = ("", "scripts", "bin", "tools")
+_CLICK_SUFFIXES = re.compile(r"_(?:command|cmd|group|grp)$")
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
+
+
+@dataclass(frozen=True)
+class DataStep:
+    argv: tuple[str, ...]  # a template, like the start command's ({python})
+    where: str  # its directory in the upload ("": the root)
+    what: str  # what it is, for the log and the hints ("Flask-Migrate's migrations/")
+
+
+def _parse(data: bytes) -> ast.Module | None:
+    try:
+        return ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+
+
+def _dir(path: str) -> str:
+    return posixpath.dirname(path)
+
+
+def _rel(path: str, base: str) -> str:
+    return path[len(base) + 1 :] if base else path
+
+
+def data_steps(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list[DataStep]:
+    """The steps that initialise the data of the app detected from ``anchor`` (the
+    file it was read from), ``app`` the Python app found in the upload, if any."""
+    steps = _django(files) or _alembic(files, anchor, app)
+    commands = _cli_commands(files, app) or _entry_points(files, anchor)
+    scripts = _scripts(files, app, anchor)
+    if not steps:
+        steps = commands.get("init", []) or scripts.get("init", [])
+    steps += commands.get("seed", []) or scripts.get("seed", [])
+    return steps
+
+
+def _django(files: dict[str, bytes]) -> list[DataStep]:
+    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
+    if not managers:
+        return []
+    manage = managers[0]
+    if b"DJANGO_SETTINGS_MODULE" not in files[manage]:
+        return []
+    return [DataStep(("{python}", manage, "migrate", "--noinput"), "", "Django's migrate")]
+
+
+def _chain(directory: str) -> list[str]:
+    """``directory`` and each one above it, up to the upload's root ("")."""
+    chain = [directory]
+    while directory:
+        directory = _dir(directory)
+        chain.append(directory)
+    return chain
+
+
+def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list[DataStep]:
+    directory = _dir(anchor) if anchor in files else ""
+    for at in _chain(directory):  # an alembic.ini in the app's directory or above it
+        ini = f"{at}/alembic.ini" if at else "alembic.ini"
+        if ini in files:
+            argv = ("{python}", "-m", "alembic", "upgrade", "head")
+            return [DataStep(argv, at, f"Alembic ({ini})")]
+    # A migrations/ there or above (Flask-Migrate's, beside the app's package), else
+    # the shallowest one below.
+    above = [
+        f"{at}/migrations/alembic.ini" if at else "migrations/alembic.ini"
+        for at in _chain(directory)
+    ]
+    below = sorted(
+        (p for p in files if p.endswith("migrations/alembic.ini") and _under(p, directory)),
+        key=lambda p: (p.count("/"), p),
+    )
+    ini = next((p for p in [*above, *below] if p in files), None)
+    if ini is None:
+        return []
+    migrations = _dir(ini)
+    parent = _dir(migrations)
+    env = files.get(f"{migrations}/env.py", b"")
+    if b"current_app" in env or b"flask" in env.lower():
+        target = _flask_target(app, parent)
+        if target is not None:
+            argv = ("env", f"FLASK_APP={target}", "{python}", "-m", "flask", "db", "upgrade")
+            return [DataStep(argv, parent, f"Flask-Migrate ({migrations}/)")]
+        return []
+    argv = ("{python}", "-m", "alembic", "-c", _rel(ini, parent), "upgrade", "head")
+    return [DataStep(argv, parent, f"Alembic ({ini})")]
+
+
+def _under(path: str, directory: str) -> bool:
+    return not directory or path.startswith(directory + "/")
+
+
+def _flask_target(app: FoundApp | None, cwd: str) -> str | None:
+    """What ``FLASK_APP`` (or ``QUART_APP``) names the app as, run in ``cwd``."""
+    if app is None or app.framework not in ("flask", "quart"):
+        return None
+    call = "()" if app.factory else ""
+    if app.directory == cwd:
+        return f"{app.module}:{app.attr}{call}"
+    if _under(app.path, cwd) and app.module.count(".") == 0:
+        return f"{_rel(app.path, cwd)}:{app.attr}{call}"
+    return None
+
+
+# -- the project's own commands --------------------------------------------------------
+
+
+def _command_name(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The CLI command a decorated function defines (``@app.cli.command("init-db")``,
+    ``@click.command()``), as Click names it; None when it defines none."""
+    for decorator in node.decorator_list:
+        call = decorator if isinstance(decorator, ast.Call) else None
+        func = call.func if call is not None else decorator
+        if not (isinstance(func, ast.Attribute) and func.attr == "command"):
+            continue
+        first = call.args[0] if call is not None and call.args else None
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            return first.value
+        for keyword in call.keywords if call is not None else ():
+            if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+                return str(keyword.value.value)
+        return _CLICK_SUFFIXES.sub("", node.name.lower()).replace("_", "-")
+    return None
+
+
+def _asks(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a Click command needs an argument, a required option or an answer."""
+    for decorator in node.decorator_list:
+        if not isinstance(decorator, ast.Call):
+            continue
+        kind = _name(decorator.func)
+        if kind == "argument" and not any(
+            k.arg in ("default", "required") for k in decorator.keywords
+        ):
+            return True
+        if kind in ("confirmation_option", "password_option"):
+            return True
+        if kind == "option" and any(
+            k.arg in ("required", "prompt")
+            and not (isinstance(k.value, ast.Constant) and not k.value.value)
+            for k in decorator.keywords
+        ):
+            return True
+    return False
+
+
+def _name(node: ast.AST) -> str:
+    return (
+        node.attr
+        if isinstance(node, ast.Attribute)
+        else node.id
+        if isinstance(node, ast.Name)
+        else ""
+    )
+
+
+def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, list[DataStep]]:
+    if app is None or app.framework not in ("flask", "quart"):
+        return {}
+    target = _flask_target(app, app.directory)
+    if target is None:
+        return {}
+    variable = "FLASK_APP" if app.framework == "flask" else "QUART_APP"
+    found: dict[str, list[DataStep]] = {}
+    for path in python_files(files):
+        tree = _parse(files[path])
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            name = _command_name(node)
+            if name is not None and _asks(node):
+                continue  # it needs arguments or answers: not to be run unattended
+            kind = "init" if name in _INIT_NAMES else "seed" if name in _SEED_NAMES else None
+            if kind is None or found.get(kind):
+                continue
+            argv = ("env", f"{variable}={target}", "{python}", "-m", app.framework, name)
+            found[kind] = [DataStep(argv, app.directory, f"the project's {name} command")]
+    return found
+
+
+def _entry_points(files: dict[str, bytes], anchor: str) -> dict[str, list[DataStep]]:
+    """The project's console scripts named like an init or seed command (PEP 621's
+    ``[project.scripts]``, Poetry's ``[tool.poetry.scripts]``: ``init_db =
+    "blog:init_db"``), called from where their module imports."""
+    found: dict[str, list[DataStep]] = {}
+    for directory in _chain(_dir(anchor) if anchor in files else ""):
+        pyproject = files.get(f"{directory}/pyproject.toml" if directory else "pyproject.toml")
+        if pyproject is None:
+            continue
+        try:
+            table = tomllib.loads(pyproject.decode("utf-8", "replace"))
+        except (tomllib.TOMLDecodeError, RecursionError):
+            continue
+        project = table.get("project", {})
+        poetry = table.get("tool", {}).get("poetry", {})
+        scripts = {
+            **(poetry.get("scripts", {}) if isinstance(poetry, dict) else {}),
+            **(project.get("scripts", {}) if isinstance(project, dict) else {}),
+        }
+        for name, target in scripts.items() if isinstance(scripts, dict) else ():
+            command = str(name).lower().replace("_", "-")
+            kind = "init" if command in _INIT_NAMES else "seed" if command in _SEED_NAMES else None
+            module, _, func = target.partition(":") if isinstance(target, str) else ("", "", "")
+            if (
+                kind is None
+                or kind in found
+                or not _DOTTED.match(module)
+                or not func.isidentifier()
+            ):
+                continue
+            where = _importable_from(files, directory, module)
+            if where is not None:
+                argv = ("{python}", "-c", f"from {module} import {func}; {func}()")
+                found[kind] = [DataStep(argv, where, f"the project's {name} script")]
+        return found
+    return found
+
+
+def _importable_from(files: dict[str, bytes], project: str, module: str) -> str | None:
+    """The directory (the project's, or its ``src/``) ``module`` imports from."""
+    path = module.replace(".", "/")
+    for where in (project, f"{project}/src" if project else "src"):
+        prefix = f"{where}/" if where else ""
+        if f"{prefix}{path}.py" in files or f"{prefix}{path}/__init__.py" in files:
+            return where
+    return None
+
+
+def _runs_something(tree: ast.Module) -> bool:
+    """Whether running the module does anything: a ``__main__`` block or a call."""
+    for node in tree.body:
+        if isinstance(node, ast.If) and _is_main_check(node.test):
+            return True
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call | ast.Await):
+            return True
+    return False
+
+
+def _scripts(
+    files: dict[str, bytes], app: FoundApp | None, anchor: str
+) -> dict[str, list[DataStep]]:
+    """Init and seed scripts beside the app or in its ``scripts/`` (run as modules from
+    the app's import directory, so that they import the app as it does)."""
+    base = app.directory if app is not None else (_dir(anchor) if anchor in files else "")
+    found: dict[str, list[DataStep]] = {}
+    for kind, names in (("init", _INIT_SCRIPTS), ("seed", _SEED_SCRIPTS)):
+        for folder in _SCRIPT_DIRS:
+            for name in names:
+                inside = "/".join(p for p in (base, folder, f"{name}.py") if p)
+                tree = _parse(files[inside]) if inside in files else None
+                if tree is None or not _runs_something(tree):
+                    continue
+                module = _rel(inside, base)[:-3].replace("/", ".")
+                argv = ("{python}", "-m", module)
+                found[kind] = [DataStep(argv, base, f"the project's {inside}")]
+                break
+            if kind in found:
+                break
+    return found
+
+
+# -- create_all() under __main__ -------------------------------------------------------
+
+
+def _is_main_check(test: ast.expr) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+    )
+
+
+def _calls_create_all(nodes: list[ast.stmt]) -> bool:
+    return any(
+        isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "create_all"
+        for node in nodes
+        for n in ast.walk(node)
+    )
+
+
+def main_only_create_all(files: dict[str, bytes]) -> str | None:
+    """The module calling ``create_all()`` only in its ``__main__`` block (a server never
+    runs it), when no module calls it anywhere else; None otherwise."""
+    only_main = None
+    for path in python_files(files):
+        tree = _parse(files[path])
+        if tree is None or b"create_all" not in files[path]:
+            continue
+        main = [n for n in tree.body if isinstance(n, ast.If) and _is_main_check(n.test)]
+        rest = [n for n in tree.body if n not in main]
+        if _calls_create_all(rest):
+            return None
+        if only_main is None and _calls_create_all(main):
+            only_main = path
+    return only_main
+
+
+_INIT_FUNCTIONS = ("init_db", "create_db", "create_tables", "init_database", "create_all_tables")
+
+
+def _init_function(files: dict[str, bytes]) -> tuple[str, str] | None:
+    """(module, function) of a module-level function named like an init one (taking no
+    argument), importable from the upload's root; None if there is none."""
+    for path in sorted(python_files(files), key=lambda p: (p.count("/"), p)):
+        if not any(name.encode() in files[path] for name in _INIT_FUNCTIONS):
+            continue
+        tree = _parse(files[path])
+        for node in tree.body if tree is not None else ():
+            if (
+                isinstance(node, ast.FunctionDef)
+                and node.name in _INIT_FUNCTIONS
+                and not node.args.args
+                and not node.decorator_list
+            ):
+                module = path[:-3].removesuffix("/__init__").replace("/", ".")
+                return module, node.name
+    return None
+
+
+def missing_tables_hint(files: dict[str, bytes], steps: list[str]) -> str:
+    """Why the app's tables are missing, and what would create them; ``steps`` are the
+    set-up steps that ran (as shown)."""
+    main = main_only_create_all(files)
+    if main is not None:
+        return (
+            f"{main} creates its tables (create_all()) only under "
+            '`if __name__ == "__main__":`, which a server importing it never runs: '
+            "move it where the app is made, or give the launch option setup a command "
+            'that creates them (e.g. ["{python}", "init_db.py"])'
+        )
+    function = _init_function(files)
+    if function is not None and not steps:
+        module, name = function
+        return (
+            f"{module}.{name}() looks like what creates them, but nothing calls it before "
+            "the app serves: relaunch with the launch option setup "
+            f'["{{python}}", "-c", "from {module} import {name}; {name}()"]'
+        )
+    if steps:
+        return (
+            f"the set-up steps ({'; '.join(steps)}) ran but did not create this table: "
+            "check that the migrations cover every model"
+        )
+    return (
+        "nothing initialises the app's database: no migrations (Django, Alembic, "
+        "Flask-Migrate), no init command (init-db, init_db.py) and no create_all() were "
+        "found; give the launch option setup a command that creates its tables"
+    )

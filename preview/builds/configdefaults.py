@@ -1,0 +1,115 @@
+"""The configuration an app only describes, filled in: :func:`config_defaults`.
+
+Without a ``.env``, the nearest ``.env.example`` (``.sample``, ``.template``, ``.dist``)
+stands in for it (:func:`~preview.apps.configvars.example_env_file`), but for a
+``DATABASE_URL`` naming a server: the preview has its own database, given as
+``DATABASE_URL``. Then each variable the app requires
+(:func:`~preview.apps.configvars.required_variables`) that nobody set gets a throwaway
+value where its name says what it is: a secret, key, token, password or salt a random
+one, ``DEBUG`` on, a project's or app's name "Preview", an e-mail address
+``preview@example.com``, Django's ``ALLOWED_HOSTS`` ``*``; a variable read without a
+default (``os.environ.get("SECRET_KEY")``) gets one too, where its name says. The
+others cannot be guessed: they are named (``missing``) so that a failure can say every
+one at once. Computed once per launch, so that the set-up steps and the app see the
+same values.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from dotenv import dotenv_values
+
+from ..apps.configvars import OPTIONAL, example_env_file, required_types
+
+__all__ = ["ConfigDefaults", "config_defaults", "throwaway_value"]
+
+_SECRET = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|PASS$|SALT|PEPPER")
+_DEBUG = re.compile(r"(?:^|_)DEBUG$")
+_NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?NAME$")
+_EMAIL = re.compile(r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$")
+_SERVER_URL = re.compile(r"^(?!sqlite)[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+@dataclass
+class ConfigDefaults:
+    example: str | None = None  # the example file used in place of a .env
+    values: dict[str, str] = field(default_factory=dict)  # below the .env and env option
+    generated: list[str] = field(default_factory=list)  # names given a throwaway value
+    missing: list[str] = field(default_factory=list)  # required, unset, not guessable
+    notes: list[str] = field(default_factory=list)  # what was done, for system events
+
+
+def throwaway_value(name: str, kind: str = "") -> str | None:
+    """A safe value for the variable ``name`` when its name (or ``kind``, the type its
+    settings class declares) says what it is; else None."""
+    upper = name.upper()
+    if "EmailStr" in kind:
+        return "preview@example.com"
+    if "SecretStr" in kind or "SecretBytes" in kind:
+        return secrets.token_urlsafe(32)
+    if _DEBUG.search(upper):
+        return "true"
+    if _SECRET.search(upper):
+        return secrets.token_urlsafe(32)
+    if upper.endswith("ALLOWED_HOSTS"):
+        return "*"
+    if _NAME.match(upper):
+        return "Preview"
+    if _EMAIL.search(upper):
+        return "preview@example.com"
+    return None
+
+
+def _parsed(data: bytes) -> dict[str, str]:
+    values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
+    return {k: v for k, v in values.items() if v is not None and "\x00" not in k + v}
+
+
+def config_defaults(
+    files: dict[str, bytes], anchor: str, given: dict[str, str], provided: set[str]
+) -> ConfigDefaults:
+    """For the app detected from ``anchor``: ``given`` are the variables its ``.env``
+    files and the ``env`` option set, ``provided`` the names the service sets itself
+    (``DATABASE_URL``, ``PORT`` …)."""
+    found = ConfigDefaults(example=example_env_file(files, anchor))
+    if found.example is not None:
+        values = _parsed(files[found.example])
+        url = values.get("DATABASE_URL", "")
+        if "DATABASE_URL" in provided and _SERVER_URL.match(url):
+            del values["DATABASE_URL"]
+            scheme = url.split("://", 1)[0]
+            found.notes.append(
+                f"its DATABASE_URL names a {scheme} server: the preview's own database is "
+                "given as DATABASE_URL instead"
+            )
+        found.values = values
+        found.notes.insert(0, f"no .env: using {found.example} ({len(values)} variables)")
+    for name, kind in required_types(files).items():
+        if given.get(name) or found.values.get(name) or name in provided:
+            continue
+        value = throwaway_value(name, kind)
+        if value is None:
+            if kind != OPTIONAL:
+                found.missing.append(name)
+            continue
+        found.values[name] = value
+        found.generated.append(name)
+    # Empty secrets of the example (SECRET_KEY=) are as good as unset.
+    for name, value in list(found.values.items()):
+        if not value and name not in given and (generated := throwaway_value(name)):
+            found.values[name] = generated
+            found.generated.append(name)
+    if found.generated:
+        found.notes.append(
+            "generated throwaway values for " + ", ".join(found.generated) + " (not shown)"
+        )
+    if found.missing:
+        found.notes.append(
+            "the app requires " + ", ".join(found.missing) + ", which nothing sets: "
+            "give them with the launch option env"
+        )
+    return found

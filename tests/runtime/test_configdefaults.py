@@ -1,0 +1,203 @@
+"""Configuration an upload only describes: its .env.example stands in for the .env it
+lacks, the variables its settings class and os.environ require get throwaway values
+where their names say what they are (listed by name in the status), and what cannot be
+guessed fails with one message naming every variable. Real builds, launched as uploaded."""
+
+from __future__ import annotations
+
+import trio
+
+from preview.apps.configvars import (
+    OPTIONAL,
+    example_env_file,
+    required_types,
+    required_variables,
+)
+from preview.builds.configdefaults import config_defaults, throwaway_value
+from preview.logs import failure_cause
+
+from ..conftest import Service, auth
+from . import test_build
+from .test_build import BUILD_WAIT, app_files, launched, messages
+
+env_dir = test_build.env_dir
+build_settings = test_build.build_settings
+builder_service = test_build.builder_service
+
+SETTINGS = """
+import os
+from decouple import config
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="APP_")
+    name: str
+    token: str = Field(validation_alias="SERVICE_TOKEN")
+    level: str = "info"
+    optional: str | None = None
+    timeout: int = Field(10)
+
+MAIL = config("MAIL_HOST")
+PORT = config("MAIL_PORT", default=25, cast=int)
+os.environ["WRITTEN"] = "x"
+SALT = os.environ["HASH_SALT"]
+HOME = os.getenv("HOME_DIR")
+
+def view(request):
+    return request.headers.environ["HTTP_AUTHORIZATION"]  # WSGI's, not the process's
+"""
+
+
+def test_required_variables_are_read_from_source() -> None:
+    files = {"app/settings.py": SETTINGS.encode()}
+    assert required_variables(files) == ["APP_NAME", "SERVICE_TOKEN", "MAIL_HOST", "HASH_SALT"]
+    assert required_types(files) == {
+        "APP_NAME": "str", "SERVICE_TOKEN": "str", "MAIL_HOST": "", "HASH_SALT": "",
+        "HOME_DIR": OPTIONAL,
+    }  # fmt: skip
+    # Django's settings as django-on-docker writes them: a value used at once is
+    # required; a secret read without a default still gets one.
+    django = (
+        'SECRET_KEY = os.environ.get("SECRET_KEY")\n'
+        'DEBUG = bool(os.environ.get("DEBUG", default=0))\n'
+        'ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS").split(" ")\n'
+    )
+    files = {"app/settings.py": django.encode(), "manage.py": b""}
+    assert required_variables(files) == ["DJANGO_ALLOWED_HOSTS"]
+    found = config_defaults(files, "manage.py", {}, set())
+    assert found.generated == ["DJANGO_ALLOWED_HOSTS", "SECRET_KEY"] and not found.missing
+    assert found.values["DJANGO_ALLOWED_HOSTS"] == "*"
+
+
+def test_the_nearest_example_stands_in_for_a_missing_env() -> None:
+    files = {
+        "backend/app/main.py": b"",
+        "backend/.env.sample": b"A=1\n",
+        ".env.example": b"A=2\n",
+    }
+    assert example_env_file(files, "backend/app/main.py") == "backend/.env.sample"
+    assert example_env_file({**files, ".env": b""}, "backend/app/main.py") is None
+    assert example_env_file({"main.py": b"", ".env.dist": b""}, "main.py") == ".env.dist"
+    others = {"main.py": b"", ".env.prod-sample": b"", ".env.dev-sample": b"", ".env.x": b""}
+    assert example_env_file(others, "main.py") == ".env.dev-sample"
+
+
+def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:
+    assert throwaway_value("DEBUG") == "true"
+    assert len(throwaway_value("JWT_SECRET_KEY") or "") >= 32
+    assert throwaway_value("SECRET_KEY") != throwaway_value("SECRET_KEY")
+    assert throwaway_value("SMTP_HOST") is None
+    assert throwaway_value("PROJECT_NAME") == "Preview"
+    assert throwaway_value("FIRST_SUPERUSER_EMAIL") == "preview@example.com"
+    assert throwaway_value("POSTGRES_USER") is None
+    assert throwaway_value("FIRST_SUPERUSER", "EmailStr") == "preview@example.com"
+    assert len(throwaway_value("OPENAI", "SecretStr | None") or "") >= 32
+    files = {
+        "main.py": SETTINGS.encode(),
+        ".env.example": b"APP_NAME=x\nDATABASE_URL=sqlite:///a.db\n",
+    }
+    found = config_defaults(files, "main.py", {"MAIL_HOST": "m"}, {"DATABASE_URL"})
+    assert found.example == ".env.example"
+    assert found.values["DATABASE_URL"] == "sqlite:///a.db"  # not a server's: kept
+    assert found.generated == ["SERVICE_TOKEN", "HASH_SALT"]
+    assert found.missing == []
+
+
+def test_failures_name_every_variable_needed() -> None:
+    validation = [
+        "Traceback (most recent call last):",
+        '  File "/app/config.py", line 9, in <module>',
+        "    settings = Settings()",
+        "pydantic_core._pydantic_core.ValidationError: 2 validation errors for Settings",
+        "project_name",
+        "  Field required [type=missing, input_value={}, input_type=dict]",
+        "    For further information visit https://errors.pydantic.dev/2.9/v/missing",
+        "admin_email",
+        "  Field required [type=missing, input_value={}, input_type=dict]",
+    ]
+    assert failure_cause(validation) == (
+        "these 2 variables are needed: PROJECT_NAME, ADMIN_EMAIL (by the settings class "
+        "Settings): give them with the launch option env"
+    )
+    invalid = [
+        *validation[:3],
+        "pydantic_core._pydantic_core.ValidationError: 1 validation error for Config",
+        "DATABASE_URL",
+        "  URL scheme should be 'postgres' or 'postgresql' [type=url_scheme, input_value=…]",
+    ]
+    assert failure_cause(invalid) == (
+        "the settings class Config rejects DATABASE_URL (URL scheme should be 'postgres' or "
+        "'postgresql')"
+    )
+    environ = [
+        "Traceback (most recent call last):",
+        '  File "/app/main.py", line 3, in <module>',
+        '    TOKEN = os.environ["API_TOKEN"]',
+        '  File "<frozen os>", line 714, in __getitem__',
+        "KeyError: 'API_TOKEN'",
+    ]
+    assert failure_cause(environ) == (
+        "the variable API_TOKEN is needed: give it with the launch option env"
+    )
+    # The others the source requires and nothing sets are named with it.
+    assert failure_cause(environ, needed=["SMTP_HOST", "API_TOKEN"]) == (
+        "these 2 variables are needed: API_TOKEN, SMTP_HOST: give them with the launch option env"
+    )
+    decouple = ["decouple.UndefinedValueError: SMTP_HOST not found. Declare it as envvar"]
+    assert failure_cause(["Traceback (most recent call last):", *decouple]).startswith(
+        "the variable SMTP_HOST is needed"
+    )
+
+
+async def test_env_example_and_generated_secrets_make_it_healthy(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("env_example"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        generated = ["SECRET_KEY", "JWT_SECRET", "DEBUG", "API_TOKEN"]
+        assert body["runtime"]["generatedEnv"] == generated
+        headers = {**auth(), "X-Preview-Token": body["previewToken"]}
+        url = f"/api/generations/{body['gid']}/preview/request"
+        for path in ("/items", "/about"):
+            answer = await service.client.post(
+                url, json={"method": "GET", "path": path}, headers=headers
+            )
+            assert answer.json()["statusCode"] == 200, answer.text
+        about = answer.json()["data"]
+        assert about["project"] == "Inventory" and about["debug"] is True
+        assert about["database"] == "sqlite"  # the preview's own, not the example's server
+        assert min(about["secrets"]) >= 32
+        system = messages(await service.history(body["gid"]), "system")
+        assert "no .env: using .env.example (5 variables)" in system
+        assert any(m.startswith("generated throwaway values for SECRET_KEY") for m in system)
+        assert (await service.stop(body["gid"])).status_code == 200
+        stopped = await service.status(body["gid"])
+        assert stopped["runtime"]["generatedEnv"] == generated  # from the stored row too
+
+
+async def test_what_cannot_be_guessed_fails_naming_every_variable(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    files = app_files("env_example")
+    del files[".env.example"]
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "failed"
+        assert body["errorMessage"] == (
+            "these 2 variables are needed: SMTP_HOST, STORAGE_BUCKET (by the settings class "
+            "Settings): give them with the launch option env"
+        )
+        system = messages(await service.history(body["gid"]), "system")
+        assert any(m.startswith("the app requires SMTP_HOST, STORAGE_BUCKET") for m in system)
+        assert body["runtime"]["generatedEnv"] == [
+            "PROJECT_NAME", "ADMIN_EMAIL", "SECRET_KEY", "JWT_SECRET", "DEBUG", "API_TOKEN"
+        ]  # fmt: skip
+        # Given them, it runs.
+        env = {"SMTP_HOST": "mail.example.com", "STORAGE_BUCKET": "b"}
+        again = await service.launch(body["gid"], tier="pro", env=env)
+        assert again.json()["status"] == "running", again.text
+        assert (await service.stop(body["gid"])).status_code == 200

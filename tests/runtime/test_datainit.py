@@ -1,0 +1,227 @@
+"""Apps whose data must be initialised before they serve, launched as uploaded with real
+builds: Django's migrate under a Procfile, Flask-Migrate's migrations/, a Flask CLI
+init-db command, an init script; and, where nothing creates the tables, the diagnosis in
+the log. Each answers its database route with 200 (or, the last, says why it cannot)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import trio
+
+from preview.apps.datainit import data_steps, main_only_create_all, missing_tables_hint
+from preview.apps.detect import detect
+from preview.apps.pyapp import find_app
+
+from ..conftest import Service, auth
+from . import test_build
+from .test_build import BUILD_WAIT, app_files, launched, messages
+
+# test_build's fixtures: its cache of environments, its service.
+env_dir = test_build.env_dir
+build_settings = test_build.build_settings
+builder_service = test_build.builder_service
+
+
+def _files(name: str) -> dict[str, bytes]:
+    return {p: t.encode() for p, t in app_files(name).items()}
+
+
+def test_the_steps_found_for_each_shape() -> None:
+    procfile = detect(_files("django_procfile"))
+    assert procfile.framework == "procfile"
+    assert procfile.setup_steps() == [(("{python}", "manage.py", "migrate", "--noinput"), "")]
+    flask_migrate = detect(_files("flask_migrate"))
+    assert flask_migrate.setup_steps() == [
+        (("env", "FLASK_APP=blog:create_app()", "{python}", "-m", "flask", "db", "upgrade"), "")
+    ]
+    assert flask_migrate.data_init == ("Flask-Migrate (migrations/)",)
+    init_db = detect(_files("flask_initdb"))
+    assert init_db.setup == (("env", "FLASK_APP=app:app", "{python}", "-m", "flask", "init-db"),)
+    script = detect(_files("fastapi_initscript"))
+    assert script.setup_steps() == [(("{python}", "-m", "scripts.init_db"), "")]
+    assert detect(_files("flask_mainonly")).setup == ()
+    assert main_only_create_all(_files("flask_mainonly")) == "app.py"
+    assert main_only_create_all(_files("flask_initdb")) is None  # create_all in a function
+
+
+def test_release_line_that_migrates_is_not_doubled() -> None:
+    files = _files("django_procfile")
+    files["Procfile"] += b"release: python manage.py migrate\n"
+    assert detect(files).setup == (("sh", "-c", "python manage.py migrate"),)
+
+
+def test_plain_alembic_in_migrations_below_and_cli_names() -> None:
+    app = "from fastapi import FastAPI\napp = FastAPI()\n"
+    files = {
+        "svc/main.py": app.encode(),
+        "svc/migrations/alembic.ini": b"[alembic]\nscript_location = .\n",
+        "svc/migrations/env.py": b"from alembic import context\n",
+    }
+    steps = data_steps(files, "svc/main.py", find_app(files))
+    assert [(s.argv, s.where) for s in steps] == [
+        (("{python}", "-m", "alembic", "-c", "migrations/alembic.ini", "upgrade", "head"), "svc")
+    ]
+    quart = (
+        "from quart import Quart\napp = Quart(__name__)\n"
+        "@app.cli.command()\nasync def init_db_command():\n    pass\n"
+        "@app.cli.command('seed')\ndef fill():\n    pass\n"
+    )
+    files = {"app.py": quart.encode()}
+    steps = data_steps(files, "app.py", find_app(files))
+    assert [s.argv[1:] for s in steps] == [
+        ("QUART_APP=app:app", "{python}", "-m", "quart", "init-db"),
+        ("QUART_APP=app:app", "{python}", "-m", "quart", "seed"),
+    ]
+    # A library module named like a script, doing nothing when run, is not one.
+    files = {"main.py": app.encode(), "init_db.py": b"def init():\n    pass\n"}
+    assert data_steps(files, "main.py", find_app(files)) == []
+
+
+def test_missing_tables_hints() -> None:
+    assert "only under" in missing_tables_hint(_files("flask_mainonly"), [])
+    assert "nothing initialises" in missing_tables_hint({"main.py": b""}, [])
+    assert "check that the migrations" in missing_tables_hint({}, ["alembic upgrade head"])
+
+
+async def _proxied(service: Service, body: dict[str, Any], path: str) -> dict[str, Any]:
+    answer = await service.client.post(
+        f"/api/generations/{body['gid']}/preview/request",
+        json={"method": "GET", "path": path},
+        headers={**auth(), "X-Preview-Token": body["previewToken"]},
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def _first_system_line(service: Service, gid: str, text: str) -> str:
+    """The first ``system`` event saying ``text``, from the live stream (replayed first)."""
+    url = f"/api/generations/{gid}/preview/logs/stream"
+    async with service.client.stream("GET", url, headers=auth()) as response:
+        async for line in response.aiter_lines():
+            if line.startswith("data: "):
+                event = json.loads(line[6:])
+                if event.get("source") == "system" and text in event.get("message", ""):
+                    return event["message"]
+    raise AssertionError(f"the stream ended without a system line saying {text!r}")
+
+
+async def _healthy(service: Service, name: str, path: str) -> tuple[list[Any], list[dict]]:
+    body = await launched(service, app_files(name))
+    assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+    answer = await _proxied(service, body, path)
+    assert answer["statusCode"] == 200, answer
+    events = await service.history(body["gid"])
+    assert (await service.stop(body["gid"])).status_code == 200
+    return answer["data"], events
+
+
+async def test_django_started_by_a_procfile_is_migrated(builder_service: Service) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "django_procfile", "/api/notes/")
+        assert data == []
+        assert any("Applying notes.0001_initial" in m for m in messages(events, "setup"))
+
+
+async def test_flask_migrate_is_upgraded(builder_service: Service) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "flask_migrate", "/posts")
+        assert data == ["migrated"]
+        assert any("flask db upgrade" in m for m in messages(events, "system"))
+
+
+async def test_flask_init_db_command_is_run(builder_service: Service) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "flask_initdb", "/notes")
+        assert data == ["first"]
+        assert "Initialized the database." in messages(events, "setup")
+
+
+async def test_init_script_is_run(builder_service: Service) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "fastapi_initscript", "/items")
+        assert data == ["seeded"]
+        assert "tables created" in messages(events, "setup")
+
+
+async def test_missing_tables_are_diagnosed_in_the_log(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("flask_mainonly"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await _proxied(service, body, "/todos")
+        assert answer["statusCode"] == 500
+        diagnosis = await _first_system_line(service, body["gid"], "diagnosis:")
+        assert diagnosis.startswith("diagnosis: GET /todos answered 500"), diagnosis
+        assert "its table todo does not exist" in diagnosis
+        assert "app.py creates its tables (create_all()) only under" in diagnosis
+        system = messages(await service.history(body["gid"]), "system")
+        assert any(m.startswith("nothing initialises the app's data: app.py") for m in system)
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_console_script_named_init_db_is_an_init_command() -> None:
+    """pallets/quart's blog example: ``[tool.poetry.scripts] init_db = "blog:init_db"``."""
+    app = "from quart import Quart\napp = Quart(__name__)\ndef init_db():\n    pass\n"
+    pyproject = '[tool.poetry.scripts]\ninit_db = "blog:init_db"\nstart = "blog:run"\n'
+    files = {"src/blog/__init__.py": app.encode(), "pyproject.toml": pyproject.encode()}
+    found = detect(files)
+    assert found.setup_steps() == [
+        (("{python}", "-c", "from blog import init_db; init_db()"), "src")
+    ]
+    assert found.data_init == ("the project's init_db script",)
+
+
+def test_commands_that_need_arguments_or_answers_are_not_run() -> None:
+    base = "import click\nfrom flask import Flask\napp = Flask(__name__)\n"
+    for decorators in (
+        '@click.argument("count")',
+        '@click.option("--admin", required=True)',
+        '@click.option("--password", prompt=True)',
+        "@click.confirmation_option()",
+    ):
+        source = f'{base}@app.cli.command("seed")\n{decorators}\ndef seed(**kw):\n    pass\n'
+        files = {"app.py": source.encode()}
+        assert data_steps(files, "app.py", find_app(files)) == [], decorators
+    source = (
+        f'{base}@app.cli.command("seed")\n@click.option("--n", default=3)\ndef seed(n):\n    pass\n'
+    )
+    files = {"app.py": source.encode()}
+    assert [s.argv[-1] for s in data_steps(files, "app.py", find_app(files))] == ["seed"]
+
+
+def test_an_init_function_nothing_calls_is_named_in_the_hint() -> None:
+    files = {
+        "main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+        "app/database.py": b"def init_db():\n    Base.metadata.create_all(engine)\n",
+    }
+    assert data_steps(files, "main.py", find_app(files)) == []
+    assert missing_tables_hint(files, []) == (
+        "app.database.init_db() looks like what creates them, but nothing calls it before the "
+        'app serves: relaunch with the launch option setup ["{python}", "-c", '
+        '"from app.database import init_db; init_db()"]'
+    )
+
+
+async def test_missing_table_messages_of_each_database_are_diagnosed() -> None:
+    from preview.runtime.datahealth import MissingTables
+
+    for line, table in (
+        ("sqlite3.OperationalError: no such table: todo", "todo"),
+        ('psycopg.errors.UndefinedTable: relation "public.items" does not exist', "public.items"),
+        ("pymysql.err.ProgrammingError: (1146, \"Table 'app.users' doesn't exist\")", "app.users"),
+    ):
+        said: list[str] = []
+
+        async def say(level: str, message: str, said: list[str] = said) -> None:
+            said.append(message)
+
+        spec = type("Spec", (), {"detection": None, "files": {}})()
+        watch = MissingTables(spec, say)
+        await watch.answered("GET", "/x", 200)
+        await watch.lines(["INFO started", line])
+        assert said == []  # no 5xx yet
+        await watch.answered("GET", "/x", 500)
+        await watch.answered("GET", "/y", 500)
+        assert len(said) == 1 and f"its table {table} does not exist" in said[0], said

@@ -1,0 +1,115 @@
+"""The cause of an exit is the last error before it: an exception the app logged and
+survived (it answered after it) is not why it exited later."""
+
+from __future__ import annotations
+
+import trio
+
+from preview.logs import failure_cause
+
+from ..conftest import SERVER_COMMAND, Service, auth, read_sse, server_app
+
+HANDLERS = """
+import traceback
+
+class Misbehaving(Handler):
+    def do_GET(self):
+        if self.path == "/boom":
+            try:
+                1 / 0
+            except ZeroDivisionError:
+                traceback.print_exc()  # handled, logged, and on it goes
+                sys.stderr.flush()
+        elif self.path == "/exit":
+            os._exit(3)
+        elif self.path == "/die":
+            try:
+                raise RuntimeError("the cache is corrupt")
+            except RuntimeError:
+                traceback.print_exc()
+                sys.stderr.flush()
+            os._exit(3)
+        super().do_GET()
+
+Handler = Misbehaving
+"""
+
+
+async def _call(service: Service, gid: str, token: str, path: str) -> int | None:
+    answer = await service.client.post(
+        f"/api/generations/{gid}/preview/request",
+        json={"method": "GET", "path": path},
+        headers={**auth(), "X-Preview-Token": token},
+    )
+    return answer.json().get("statusCode") if answer.status_code == 200 else None
+
+
+async def _until(service: Service, gid: str, text: str) -> None:
+    """Until the log says ``text`` (replayed, then live)."""
+    url = f"/api/generations/{gid}/preview/logs/stream"
+    async with service.client.stream("GET", url, headers=auth()) as response:
+        async for line in response.aiter_lines():
+            if line.startswith("data: ") and text in line:
+                return
+
+
+async def _ended(service: Service, gid: str) -> dict:
+    url = f"/api/generations/{gid}/preview/logs/stream"
+    async with service.client.stream("GET", url, headers=auth()) as response:
+        events = await read_sse(response)
+    assert events[-1][0] == "end"
+    return await service.status(gid)
+
+
+async def test_a_handled_exception_before_answers_is_not_the_cause(service: Service) -> None:
+    with trio.fail_after(30):
+        gid = await service.upload(server_app(before_serving=HANDLERS))
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running", body
+        token = body["previewToken"]
+        assert await _call(service, gid, token, "/boom") == 200
+        await _until(service, gid, "ZeroDivisionError: division by zero")
+        assert await _call(service, gid, token, "/") == 200  # alive after it
+        await _call(service, gid, token, "/exit")
+        status = await _ended(service, gid)
+        assert status["exitCode"] == 3
+        assert status["errorMessage"] == "exited with code 3", status["errorMessage"]
+        assert not any("ZeroDivisionError" in line for line in status["errorLines"])
+
+
+async def test_the_error_just_before_the_exit_is_the_cause(service: Service) -> None:
+    with trio.fail_after(30):
+        gid = await service.upload(server_app(before_serving=HANDLERS))
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running", body
+        token = body["previewToken"]
+        assert await _call(service, gid, token, "/boom") == 200
+        await _until(service, gid, "ZeroDivisionError: division by zero")
+        assert await _call(service, gid, token, "/") == 200
+        await _call(service, gid, token, "/die")
+        status = await _ended(service, gid)
+        assert status["errorMessage"] == (
+            "exited with code 3: RuntimeError: the cache is corrupt"
+        ), status["errorMessage"]
+
+
+def test_gunicorns_master_exception_gives_way_to_its_workers() -> None:
+    lines = [
+        "[2026-11-23 11:43:10 +0000] [9] [ERROR] Exception in worker process",
+        "Traceback (most recent call last):",
+        '  File "/app/conduit/app.py", line 3, in <module>',
+        "    from flask_apispec import FlaskApiSpec",
+        "ImportError: cannot import name 'FlaskApiSpec' from 'flask_apispec'",
+        "[2026-11-23 11:43:10 +0000] [9] [INFO] Worker exiting (pid: 9)",
+        "Traceback (most recent call last):",
+        '  File "/env/lib/python3.11/site-packages/gunicorn/arbiter.py", line 209, in run',
+        "    self.manage_workers()",
+        "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>",
+    ]
+    assert failure_cause(lines) == (
+        "ImportError: cannot import name 'FlaskApiSpec' from 'flask_apispec'"
+    )
+    # Alone, it is all there is to say.
+    assert failure_cause(lines[5:]) == (
+        "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>"
+    )
