@@ -17,12 +17,7 @@ from preview.builds.configdefaults import config_defaults, throwaway_value
 from preview.logs import failure_cause
 
 from ..conftest import Service, auth
-from . import test_build
 from .test_build import BUILD_WAIT, app_files, launched, messages
-
-env_dir = test_build.env_dir
-build_settings = test_build.build_settings
-builder_service = test_build.builder_service
 
 SETTINGS = """
 import os

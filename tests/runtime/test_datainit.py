@@ -15,13 +15,7 @@ from preview.apps.detect import detect
 from preview.apps.pyapp import find_app
 
 from ..conftest import Service, auth
-from . import test_build
 from .test_build import BUILD_WAIT, app_files, launched, messages
-
-# test_build's fixtures: its cache of environments, its service.
-env_dir = test_build.env_dir
-build_settings = test_build.build_settings
-builder_service = test_build.builder_service
 
 
 def _files(name: str) -> dict[str, bytes]:
