@@ -214,13 +214,27 @@ class PreviewRuntime:
                     write_log_events, self._store, self.id, self.broadcast, self._give_up_store
                 )
                 nursery.start_soon(self.state.row.keep)
-                final_status = await self._run_child(task_status)
+                final_status = await self._run_child_to_its_end(task_status)
+                # Every end, whatever its cause, is told before the log closes: the
+                # streams' last event before ``end`` is this status, with the reason.
                 await self.state.publish_status(final_status, self._final_message(final_status))
                 self.broadcast.close(final_status)
                 self.state.row.stop_keeping()  # _finalise writes the rest
         finally:
             self.broadcast.close(final_status)
             await self._finalise(final_status)
+
+    async def _run_child_to_its_end(self, task_status: trio.TaskStatus[None]) -> str:
+        """``_run_child``, and a failure of the service's own on the way is the preview's
+        end too: logged, and told as ``failed`` while the log's writer still runs."""
+        try:
+            return await self._run_child(task_status)
+        except Exception:
+            _log.exception("preview %s: running it failed", self.id)
+            if self.state.error_message is None:
+                self.state.error_message = "the service failed to run it (its own log says why)"
+            self.state.set_reason("an error of the service")
+            return "failed"
 
     def _enter_phase(self, phase: str) -> None:
         self.state.phase = phase
