@@ -4,7 +4,7 @@ subscribers, and the writer that stores every event."""
 from .broadcast import OFFER_GROUP, WAKE_GROUP, LogBroadcast
 from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput
 from .event import SSE_KEEPALIVE, Event
-from .failure import failure_cause
+from .failure import NO_SPACE, failure_cause, no_space, write_failure
 from .hostpaths import HostPaths
 from .lines import LevelClassifier, Line, LineSplitter, classify_level
 from .subscription import HEARTBEAT, PARKED, Gap, Parked, Sink, Subscription
@@ -14,6 +14,7 @@ from .writer import write_log_events
 __all__ = [
     "ERROR_LINES",
     "HEARTBEAT",
+    "NO_SPACE",
     "OFFER_GROUP",
     "PARKED",
     "SPLIT_MARK",
@@ -33,5 +34,7 @@ __all__ = [
     "Subscription",
     "classify_level",
     "failure_cause",
+    "no_space",
+    "write_failure",
     "write_log_events",
 ]

@@ -24,7 +24,7 @@ from ..apps.spec import LaunchSpec
 from ..builds import BuildFailed, EnvBuilder, Preparation, app_environment
 from ..clock import utcnow
 from ..errors import Unavailable
-from ..logs import HostPaths, LogBroadcast, write_log_events
+from ..logs import HostPaths, LogBroadcast, no_space, write_failure, write_log_events
 from ..metrics import PREPARATION_FAILED, Metrics
 from ..sandbox import ChildLimits, ChildProcess, Confinement, Containment, Isolation
 from ..sandbox.appdir import chown_tree, remove_tree, write_files
@@ -265,12 +265,8 @@ class PreviewRuntime:
             if owner is not None:
                 # Its files are its own uid's, should it run as one (Containment.plain_uid).
                 await trio.to_thread.run_sync(chown_tree, self.temp_dir, owner)
-        except OSError as error:
-            where = self.host_paths(error.filename or "")
-            state.error_message = (
-                f"could not write the generation's files: {error.strerror or error}"
-                + (f" ({where})" if where else "")
-            )
+        except OSError as error:  # a full disk or quota says so (NO_SPACE)
+            state.error_message = write_failure(error, self.host_paths(error.filename or ""))
             return False
         await state.system("INFO", f"wrote {len(spec.files)} files to the app's directory")
         return True
@@ -298,9 +294,11 @@ class PreviewRuntime:
                     run_as=self.containment.plain_uid,
                 )
             except BuildFailed as failure:
-                state.error_message, state.error_lines = failure.message, failure.lines
+                what = "the app's files" if state.phase == "setup" else "the app's environment"
+                full = no_space([failure.message, *failure.lines], what)
+                state.error_message, state.error_lines = full or failure.message, failure.lines
                 state.set_reason(PREPARATION_FAILED)
-                await state.system("ERROR", failure.message)
+                await state.system("ERROR", state.error_message or failure.message)
                 return "failed"
             state.row.update(**self._how_started())
         if self._prepare_scope.cancelled_caught:

@@ -42,7 +42,10 @@ def write_files(root: Path, files: dict[str, bytes], quota_bytes: int | None = N
     for relative, content in files.items():
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+        try:
+            target.write_bytes(content)
+        except OSError as error:  # a write's error names no file: name the one it was
+            raise OSError(error.errno, error.strerror, error.filename or str(target)) from error
     return limited
 
 
