@@ -187,6 +187,14 @@ class Settings:
             "bytes", "memory of a preview's ring of recent events (and its writer queue)"
         ),
     )
+    log_quota_mb: int = field(
+        default=64,
+        metadata=_help(
+            "MiB",
+            "log history stored per preview; past it, its first and newest lines are kept "
+            "and the rest only streamed (see Log storage)",
+        ),
+    )
     log_format: str = field(
         default="text",
         metadata=_help("text", "the service's own log lines: text, or json (one object a line)"),
@@ -308,6 +316,8 @@ class Settings:
             raise ValueError("PREVIEW_LOG_FORMAT must be text or json")
         if self.ring_bytes < 64 * 1024:
             raise ValueError("PREVIEW_RING_BYTES must be at least 65536")
+        if self.log_quota_mb < 1:
+            raise ValueError("PREVIEW_LOG_QUOTA_MB must be positive")
         if self.build not in ("on", "off"):
             raise ValueError("PREVIEW_BUILD must be on or off")
         if not self.build_timeout > 0 or self.env_cache_mb < 1:

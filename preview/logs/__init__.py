@@ -7,6 +7,7 @@ from .event import SSE_KEEPALIVE, Event
 from .failure import NO_SPACE, failure_cause, no_space, write_failure
 from .hostpaths import HostPaths
 from .lines import LevelClassifier, Line, LineSplitter, classify_level
+from .quota import LogQuota, seal_log, stored_bytes, truncation
 from .subscription import HEARTBEAT, PARKED, Gap, Parked, Sink, Subscription
 from .tails import OutputTails
 from .writer import write_log_events
@@ -28,6 +29,7 @@ __all__ = [
     "Line",
     "LineSplitter",
     "LogBroadcast",
+    "LogQuota",
     "OutputTails",
     "Parked",
     "Sink",
@@ -35,6 +37,9 @@ __all__ = [
     "classify_level",
     "failure_cause",
     "no_space",
+    "seal_log",
+    "stored_bytes",
+    "truncation",
     "write_failure",
     "write_log_events",
 ]

@@ -25,6 +25,7 @@ from ..builds import BuildFailed, EnvBuilder, Preparation, app_environment
 from ..clock import utcnow
 from ..errors import Unavailable
 from ..logs import HostPaths, LogBroadcast, no_space, write_failure, write_log_events
+from ..logs.quota import LogQuota, seal_log
 from ..metrics import PREPARATION_FAILED, Metrics
 from ..sandbox import ChildLimits, ChildProcess, Confinement, Containment, Isolation
 from ..sandbox.appdir import chown_tree, remove_tree, write_files
@@ -109,6 +110,8 @@ class PreviewRuntime:
             ),
             self.host_paths,
         )
+        # What of its log is stored (PREVIEW_LOG_QUOTA_MB); its row says what was not.
+        self.log_quota = LogQuota(settings.log_quota_mb * 2**20, on_row=self.state.row.update)
 
     @property
     def process(self) -> ChildProcess | None:
@@ -211,10 +214,12 @@ class PreviewRuntime:
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(
-                    write_log_events, self._store, self.id, self.broadcast, self._give_up_store
-                )
+                    write_log_events, self._store, self.id, self.broadcast, self._give_up_store,
+                    self.log_quota,
+                )  # fmt: skip
                 nursery.start_soon(self.state.row.keep)
                 final_status = await self._run_child_to_its_end(task_status)
+                await seal_log(self.log_quota, self.broadcast, self.state.system)
                 # Every end, whatever its cause, is told before the log closes: the
                 # streams' last event before ``end`` is this status, with the reason.
                 await self.state.publish_status(final_status, self._final_message(final_status))
