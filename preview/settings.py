@@ -195,6 +195,10 @@ class Settings:
             "and the rest only streamed (see Log storage)",
         ),
     )
+    log_retention_days: float = field(
+        default=7,
+        metadata=_help("days", "the log history of previews that ended longer ago is removed"),
+    )
     log_format: str = field(
         default="text",
         metadata=_help("text", "the service's own log lines: text, or json (one object a line)"),
@@ -316,8 +320,8 @@ class Settings:
             raise ValueError("PREVIEW_LOG_FORMAT must be text or json")
         if self.ring_bytes < 64 * 1024:
             raise ValueError("PREVIEW_RING_BYTES must be at least 65536")
-        if self.log_quota_mb < 1:
-            raise ValueError("PREVIEW_LOG_QUOTA_MB must be positive")
+        if self.log_quota_mb < 1 or not self.log_retention_days > 0:
+            raise ValueError("PREVIEW_LOG_QUOTA_MB and PREVIEW_LOG_RETENTION_DAYS must be positive")
         if self.build not in ("on", "off"):
             raise ValueError("PREVIEW_BUILD must be on or off")
         if not self.build_timeout > 0 or self.env_cache_mb < 1:
