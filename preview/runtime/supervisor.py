@@ -24,7 +24,7 @@ from ..builds.preparation import fill
 from ..clock import utcnow
 from ..errors import Conflict, Unavailable
 from ..metrics import Metrics
-from ..sandbox.appdb import drop_leftover_databases
+from ..sandbox.appdb import drop_leftover_databases, new_database_name
 from ..sandbox.appdir import remove_tree
 from ..sandbox.bubblewrap import copy_system_etc
 from ..sandbox.isolation import Isolation
@@ -201,6 +201,7 @@ class Supervisor:
             extra=dict(env or {}),
             detection=detection,
             root_path=root_path,
+            database_name=new_database_name(),
         )
         argv = spec.argv
         runtime = PreviewRuntime(
