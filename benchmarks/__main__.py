@@ -20,7 +20,7 @@ import psutil
 from . import report
 from .harness import BENCH_DIR, log
 from .loadclient import raise_nofile
-from .scenarios import api, build, fanout, launch, many, persistence, proxy, slow
+from .scenarios import api, build, fanout, flood, launch, many, persistence, proxy, slow
 
 SCENARIOS = {
     "fanout": fanout.run,
@@ -31,6 +31,7 @@ SCENARIOS = {
     "api": api.run,
     "build": build.run,
     "many": many.run,
+    "flood": flood.run,
 }
 README = BENCH_DIR / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
