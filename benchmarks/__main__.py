@@ -20,7 +20,7 @@ import psutil
 from . import report
 from .harness import BENCH_DIR, log
 from .loadclient import raise_nofile
-from .scenarios import api, build, fanout, launch, many, persistence, proxy, realapps, slow
+from .scenarios import api, build, fanout, flood, launch, many, persistence, proxy, realapps, slow
 
 SCENARIOS = {
     "fanout": fanout.run,
@@ -32,6 +32,7 @@ SCENARIOS = {
     "build": build.run,
     "many": many.run,
     "realapps": realapps.run,
+    "flood": flood.run,
 }
 README = BENCH_DIR / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"

@@ -801,6 +801,71 @@ def many_rows(result: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def flood_rows(result: dict[str, Any]) -> list[Row]:
+    label = (
+        f"flood (one preview printing as fast as it can for {_f(result['flood_s'], 0)} s; "
+        f"{result['users']} users polling and streaming another)"
+    )
+    flood, stream = result["flood"], result["stream"]
+
+    def lat(figures: dict[str, Any]) -> str:
+        return (
+            f"{_f(figures['p50'], 1)} / {_f(figures['p99'], 1)} / {_f(figures['max'], 1)} "
+            f"(n={figures['n']})"
+        )
+
+    quiet_p99 = result["status_quiet_ms"]["p99"]
+    flood_p99 = result["status_flood_ms"]["p99"]
+    return [
+        (
+            label,
+            "status p50 / p99 / max, the users' preview (ms)",
+            lat(result["status_quiet_ms"]),
+            "",
+            "",
+            "p99 < 50 ms",
+            _met(quiet_p99 is not None and quiet_p99 < 50),
+        ),
+        (
+            label,
+            "status p50 / p99 / max, the flooding preview (ms)",
+            lat(result["status_flood_ms"]),
+            "",
+            "",
+            "p99 < 50 ms",
+            _met(flood_p99 is not None and flood_p99 < 50),
+        ),
+        (
+            label,
+            "the users' stream (p50 / p99 / max latency, ms; lost, duplicated)",
+            f"{_lat(stream)}; {stream['lost_total']} lost, {stream['dup_total']} dup",
+            "",
+            "",
+            "none lost",
+            _met(stream["lost_total"] == 0 and stream["dup_total"] == 0),
+        ),
+        (
+            label,
+            "the flood: events taken (per s); stored, not stored (its logsTruncated)",
+            f"{_f(flood['lines'])} ({_f(flood['lines_per_s'])}/s); "
+            f"{_f(flood['stored_lines'])}, {_f(flood['dropped_lines'])}",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            label,
+            "database growth: files (with the WAL); the main file, checkpointed (MiB)",
+            f"{_f(result['files_grown_mib'])}; {_f(result['main_file_grown_mib'])}",
+            "",
+            "",
+            f"about the quota ({result['quota_mib']} MiB)",
+            _met(result["main_file_grown_mib"] <= 1.15 * result["quota_mib"]),
+        ),
+    ]
+
+
 BUILDERS = {
     "fanout": fanout_rows,
     "slow": slow_rows,
@@ -810,6 +875,7 @@ BUILDERS = {
     "api": api_rows,
     "build": build_rows,
     "many": many_rows,
+    "flood": flood_rows,
 }
 
 

@@ -27,8 +27,8 @@ __all__ = [
 LIVE_STATUSES = ("starting", "running", "stopping")
 # The bounded label set of preview_failures_total (anything else is "other").
 FAILURE_CAUSES = (
-    "files", "build", "setup", "spawn", "startup_timeout", "missing_module", "port_in_use",
-    "start_crash", "crash", "other",
+    "files", "no_space", "build", "setup", "spawn", "startup_timeout", "missing_module",
+    "port_in_use", "start_crash", "crash", "other",
 )  # fmt: skip
 PREPARATION_FAILED = "its preparation failed"  # the stop reason of a failed build or setup
 _LAUNCH_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120)
@@ -65,6 +65,8 @@ class _LivePreview(Protocol):
 def failure_label(stop_reason: str | None, error_message: str | None) -> str:
     """The cause label of a failed preview, from one of :data:`FAILURE_CAUSES`."""
     message = error_message or ""
+    if message.startswith("no space left"):
+        return "no_space"
     if message.startswith("could not write"):
         return "files"
     if stop_reason == PREPARATION_FAILED:  # its environment's build, or a set-up step

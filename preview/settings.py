@@ -42,6 +42,7 @@ _POSITIVE = (
     "max_uptime", "inactive_timeout", "startup_timeout", "keepalive_interval", "cpu_limit",
     "stream_send_timeout", "session_timeout", "health_interval", "app_ticket_timeout",
     "jwt_max_lifetime", "max_streams_per_user", "build_timeout", "env_cache_mb",
+    "log_quota_mb", "log_retention_days",
 )  # fmt: skip
 
 
@@ -200,6 +201,18 @@ class Settings:
         metadata=_help(
             "bytes", "memory of a preview's ring of recent events (and its writer queue)"
         ),
+    )
+    log_quota_mb: int = field(
+        default=64,
+        metadata=_help(
+            "MiB",
+            "log history stored per preview; past it, its first and newest lines are kept "
+            "and the rest only streamed (see Log storage)",
+        ),
+    )
+    log_retention_days: float = field(
+        default=7,
+        metadata=_help("days", "the log history of previews that ended longer ago is removed"),
     )
     log_format: str = field(
         default="text",

@@ -1,15 +1,22 @@
 """ENOSPC in the data dir: an upload is 507 ``insufficient_storage``, nothing of it is
-kept, and the service takes uploads again once there is space (a real tmpfs)."""
+kept, and the service takes uploads again once there is space (a real tmpfs). ENOSPC
+where a preview's files go (the previews' directory, or the app's own tmpfs quota): the
+preview fails saying that no space is left, not with an exit code alone."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
 import sqlalchemy as sa
 import trio
 
 from preview import Settings
 
-from .conftest import auth
+from .conftest import SERVER_COMMAND, auth, running_service, server_app
 from .outages import DiskFull, assert_unavailable, service_on, tmpfs
+from .runtime.test_sandbox import require_sandbox
 
 
 async def test_an_upload_to_a_full_disk_is_507_keeps_nothing_and_recovers(
@@ -47,3 +54,88 @@ def _count_rows(engine: sa.Engine) -> dict[str, int]:
             table: connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
             for table in ("generations", "generation_files")
         }
+
+
+async def test_a_full_previews_directory_fails_the_launch_saying_no_space_is_left(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # Unsandboxed, an app's files are written where the previews' directory is.
+    object.__setattr__(settings, "sandbox", "off")
+    disk = tmp_path / "disk"
+    object.__setattr__(settings, "run_dir", str(disk / "previews"))
+    with tmpfs(disk, "2m"):
+        async with running_service(settings) as service:
+            with trio.fail_after(60):
+                gid = await service.upload(server_app(**{"data.bin": "x" * 100_000}))
+                await DiskFull(settings.database_url, disk).begin()
+                body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+                assert body["status"] == "failed", body
+                status = await service.status(gid)
+                assert status["errorMessage"].startswith(
+                    "no space left for the app's files (No space left on device ("
+                ), status["errorMessage"]
+                assert str(disk) not in status["errorMessage"]
+                events = await service.history(gid)
+                assert events[-1]["message"] == f"failed: {status['errorMessage']}"
+                metrics = service.app.extensions["preview"].metrics
+                assert metrics.failures.labels(cause="no_space")._value.get() == 1
+
+
+# Fills the app's own directory (its tmpfs quota, PREVIEW_DISK_LIMIT_MB).
+_FILL = """
+import sys
+def fill():
+    with open("big.bin", "wb") as out:
+        for _ in range(64):
+            out.write(b"x" * 1024 * 1024)
+if sys.argv[1:] == ["now"]:
+    fill()
+"""
+# Serves, then fills its directory and dies of it when asked (GET /fill).
+_FILLS_WHEN_ASKED = """
+import threading, traceback
+from fill import fill
+class Filler(Handler):
+    def do_GET(self):
+        super().do_GET()
+        if self.path == "/fill":
+            threading.Thread(target=self.fill_and_die).start()
+    def fill_and_die(self):
+        try:
+            fill()
+        except OSError:
+            traceback.print_exc()
+            os._exit(1)
+Handler = Filler
+"""
+
+
+@pytest.mark.parametrize("when", ["start-up", "set-up step", "while running"])
+async def test_an_app_that_fills_its_quota_fails_saying_no_space_is_left(
+    settings: Settings, when: str
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("the directory's quota is a tmpfs, which needs root")
+    object.__setattr__(settings, "disk_limit_mb", 4)
+    files = server_app(
+        before_serving="import fill; fill.fill()" if when == "start-up" else _FILLS_WHEN_ASKED,
+        **{"fill.py": _FILL},
+    )
+    setup = {"setup": ["{python}", "fill.py", "now"]} if when == "set-up step" else {}
+    async with running_service(settings) as service:
+        require_sandbox(service)
+        with trio.fail_after(60):
+            gid = await service.upload(files)
+            body = (await service.launch(gid, command=SERVER_COMMAND, **setup)).json()
+            if when == "while running":
+                assert body["status"] == "running", body
+                assert (await service.app_get(body, "/fill")).status_code == 200
+                url = f"/api/generations/{gid}/preview/logs/stream"
+                async with service.client.stream("GET", url, headers=auth()) as response:
+                    async for _ in response.aiter_lines():
+                        pass  # to its end
+            status = await service.status(gid)
+            assert status["status"] == "failed", status
+            assert status["errorMessage"] == (
+                "no space left for the app's files (OSError: [Errno 28] No space left on device)"
+            ), status["errorMessage"]

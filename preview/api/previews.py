@@ -15,6 +15,7 @@ from quart import Blueprint, Response, jsonify, request
 from ..auth import hash_preview_token, new_preview_token
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest, NotFound, StoreError
+from ..logs import truncation
 from ..runtime import PreviewRuntime
 from ..sandbox import child_environment
 from ..services import Services, services
@@ -23,7 +24,7 @@ from ..store import PreviewInstance
 from .endpoints import discover_endpoints
 from .origins import app_origin_url
 
-__all__ = ["blueprint", "preview_for"]
+__all__ = ["blueprint", "log_gaps", "preview_for"]
 
 blueprint = Blueprint("previews", __name__, url_prefix="/api/generations/<gid>/preview")
 _STOP_WAIT_MARGIN = 60.0
@@ -135,10 +136,23 @@ async def preview_for(
     )
 
 
+def log_gaps(preview: PreviewRuntime | PreviewInstance) -> dict[str, Any]:
+    """What its stored log lacks: ``logsTruncated`` (past PREVIEW_LOG_QUOTA_MB, the lines
+    streamed but not stored) and ``logsRemovedAt`` (PREVIEW_LOG_RETENTION_DAYS)."""
+    if isinstance(preview, PreviewRuntime):
+        return {"logsTruncated": preview.log_quota.summary(), "logsRemovedAt": None}
+    since, lines = preview.log_dropped_since, preview.log_dropped_lines
+    truncated = None
+    if since is not None:  # lines None: the service stopped before it counted them
+        until, at = preview.log_dropped_until, preview.log_dropped_since_at
+        truncated = truncation(lines, since, at, until, final=lines is not None)
+    return {"logsTruncated": truncated, "logsRemovedAt": isoformat(preview.logs_removed_at)}
+
+
 async def _status(preview: PreviewRuntime | PreviewInstance) -> dict[str, Any]:
     if isinstance(preview, PreviewInstance):
-        return _from_row(preview)
-    data = _from_runtime(preview)
+        return _from_row(preview) | log_gaps(preview)
+    data = _from_runtime(preview) | log_gaps(preview)
     usage = await preview.usage()
     data["memoryMb"] = round(usage[0], 1) if usage else None
     data["cpuPercent"] = round(usage[1], 1) if usage else None

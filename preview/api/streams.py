@@ -19,7 +19,7 @@ from ..services import Services, StreamSlot, services
 from ..services.callers import owned_generation
 from ..store import PreviewInstance, Store
 from .feed import KEEPALIVE, PAGE_BYTES, PARKED, End, event_feed, stored_events
-from .previews import preview_for
+from .previews import log_gaps, preview_for
 
 _log = logging.getLogger(__name__)
 
@@ -180,17 +180,24 @@ def _text_line(event: dict[str, Any]) -> str:
 
 
 async def _download(
-    first: list[Event], rest: AsyncGenerator[list[Event], None], fmt: str, after: int
+    first: list[Event],
+    rest: AsyncGenerator[list[Event], None],
+    fmt: str,
+    after: int,
+    truncated: dict[str, Any] | None,
 ) -> AsyncIterator[bytes]:
     """The pages as they are read. The status line is sent by then: a store that fails
-    midway ends the download with a last record saying so, and where to resume."""
+    midway ends the download with a last record saying so, and where to resume. Where
+    the quota left lines out (``truncated``), a record says so, in its place."""
+    gap = truncated["since"]["id"] if truncated and after < truncated["since"]["id"] else None
     async with contextlib.aclosing(rest):
         events, last = first, after
         while events:
-            if fmt == "ndjson":
-                yield "".join(event.json + "\n" for event in events).encode()
-            else:
-                yield "".join(_text_line(event.to_dict()) for event in events).encode()
+            if gap is not None and events[-1].id >= gap:
+                cut = next(i for i, event in enumerate(events) if event.id >= gap)
+                yield _page(events[:cut], fmt) + _gap_record(fmt, truncated)
+                events, gap = events[cut:], None
+            yield _page(events, fmt)
             last = events[-1].id
             try:
                 events = await anext(rest, [])
@@ -198,6 +205,25 @@ async def _download(
                 _log.warning("a log download was cut: %s", error.message)
                 yield _cut_record(fmt, last, error.message)
                 return
+        if gap is not None:  # the gap is at the end (a preview that runs on)
+            yield _gap_record(fmt, truncated)
+
+
+def _page(events: list[Event], fmt: str) -> bytes:
+    if fmt == "ndjson":
+        return "".join(event.json + "\n" for event in events).encode()
+    return "".join(_text_line(event.to_dict()) for event in events).encode()
+
+
+def _gap_record(fmt: str, truncated: Any) -> bytes:
+    if fmt == "ndjson":
+        return (json.dumps({"logsTruncated": truncated}) + "\n").encode()
+    lines, since = truncated["droppedLines"], truncated["since"]
+    count = f"{lines:,} lines" if lines is not None else "Lines"
+    return (
+        f"# {count} from id {since['id']} ({since['timestamp']}) on were not stored: the "
+        "preview's log passed its storage quota (PREVIEW_LOG_QUOTA_MB).\n"
+    ).encode()
 
 
 def _cut_record(fmt: str, last: int, reason: str) -> bytes:
@@ -260,7 +286,7 @@ async def log_history(gid: str) -> Response:
         pages = stored_events(state.store, preview.id, after, **filters)
         first = await anext(pages, [])
         response = Response(
-            _download(first, pages, fmt, after),
+            _download(first, pages, fmt, after, log_gaps(preview)["logsTruncated"]),
             mimetype=mimetype,
             headers={"Content-Disposition": f'attachment; filename="{preview.id}.{extension}"'},
         )
@@ -292,6 +318,7 @@ async def log_history(gid: str) -> Response:
             "events": [event.to_dict() for event in events],
             "hasMore": has_more,
             "nextAfter": events[-1].id if events else after,
+            **log_gaps(preview),
         }
     )
 

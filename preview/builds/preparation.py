@@ -164,7 +164,7 @@ class Preparation:
         try:
             with trio.move_on_after(_DROP_TIME):
                 await trio.to_thread.run_sync(
-                    drop_app_database, self.settings.app_postgres_url, self.spec.preview_id
+                    drop_app_database, self.settings.app_postgres_url, self.spec.database_name
                 )
         except psycopg.Error:
             _log.exception("could not drop the database of preview %s", self.spec.preview_id)
@@ -192,15 +192,15 @@ class Preparation:
                 )
 
     async def _create_database(self) -> None:
-        preview_id = self.spec.preview_id
+        name = self.spec.database_name
         try:
             self.database_env = await trio.to_thread.run_sync(
-                create_app_database, self.settings.app_postgres_url, preview_id
+                create_app_database, self.settings.app_postgres_url, name
             )
         except psycopg.Error as error:
             first = next(iter(str(error).strip().splitlines()), "")
             raise BuildFailed(f"could not create the preview's database: {first}") from None
-        await self._say(f"database {preview_id} created for this preview")
+        await self._say(f"database {name} created for this preview")
 
     async def _build_output(self, lines: list[tuple[str, str]], stream: str) -> None:
         await self._broadcast.publish_lines(lines, "build", stream, utcnow())

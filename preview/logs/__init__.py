@@ -4,9 +4,10 @@ subscribers, and the writer that stores every event."""
 from .broadcast import OFFER_GROUP, WAKE_GROUP, LogBroadcast
 from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput
 from .event import SSE_KEEPALIVE, Event
-from .failure import failure_cause
+from .failure import NO_SPACE, failure_cause, no_space, write_failure
 from .hostpaths import HostPaths
 from .lines import LevelClassifier, Line, LineSplitter, classify_level
+from .quota import LogQuota, seal_log, stored_bytes, truncation
 from .subscription import HEARTBEAT, PARKED, Gap, Parked, Sink, Subscription
 from .tails import OutputTails
 from .writer import write_log_events
@@ -14,6 +15,7 @@ from .writer import write_log_events
 __all__ = [
     "ERROR_LINES",
     "HEARTBEAT",
+    "NO_SPACE",
     "OFFER_GROUP",
     "PARKED",
     "SPLIT_MARK",
@@ -27,11 +29,17 @@ __all__ = [
     "Line",
     "LineSplitter",
     "LogBroadcast",
+    "LogQuota",
     "OutputTails",
     "Parked",
     "Sink",
     "Subscription",
     "classify_level",
     "failure_cause",
+    "no_space",
+    "seal_log",
+    "stored_bytes",
+    "truncation",
+    "write_failure",
     "write_log_events",
 ]

@@ -1,19 +1,17 @@
 """Log events of one preview: sequence numbers, the ring, fan-out and the writer queue.
 
-:class:`LogBroadcast` is the single producer-side owner of a preview's events. Each
-publish assigns the next sequence numbers, keeps the events in a bounded ring of recent
-events, wakes the subscribers that wait and queues the events for the database writer.
-An event is encoded (JSON, SSE frame) at most once, by its first reader, for all.
+:class:`LogBroadcast` is the single producer-side owner of a preview's events: each publish
+assigns the next sequence numbers, keeps the events in a bounded ring, wakes the waiting
+subscribers and queues the events for the writer. An event is encoded at most once, for all.
 
 A subscriber with a :class:`Sink` (an SSE stream that can write to its socket without
 waiting) does not even need its task woken for each batch: while it waits, the paced
 wake-up joins the batch's SSE frames once for every subscriber at the same cursor and
-offers them to each sink. A task-switch per subscriber per batch was half the cost
-of a delivery. Heartbeats go the same way: the next wake-up offers the keep-alive
-comment to every waiting sink that got no events since. The task wakes for anything
-else: a sink that refused or kept a remainder, events older than the ring, the end, a
-drop. A sink with an ``on_wake`` has no task at all: the broadcast calls ``on_wake``
-where it would wake the task (``preview.transport.parked_streams``).
+offers them to each sink (a task-switch per subscriber per batch was half the cost of a
+delivery); heartbeats' keep-alive comments too, to sinks that got no events since. The
+task wakes for anything else: a sink that refused or kept a remainder, events older
+than the ring, the end, a drop. A sink with an ``on_wake`` has no task at all: the
+broadcast calls ``on_wake`` where it would wake the task (``transport.parked_streams``).
 
 Back-pressure rules:
 * Subscribers never slow the producer, and cost nothing per event. A subscriber is a
@@ -24,15 +22,13 @@ Back-pressure rules:
   is *dropped* (see ``drop_laggards``): its ``receive`` ends with ``dropped`` set, so
   its stream ends and the client reconnects and resumes by ``Last-Event-ID``. It is
   never silently skipped.
-* The database writer is never bypassed. When ``writer_buffer`` events (or
-  ``writer_bytes`` of them) wait for it, ``publish`` blocks, which stops the pipe
-  readers, which blocks the child's writes: back-pressure all the way to the process
-  rather than loss.
+* The database writer is never bypassed (past the log's quota it counts what it does not
+  store: ``quota``). When ``writer_buffer`` events (or ``writer_bytes``) wait for it, ``publish``
+  blocks, stopping the pipe readers and then the child's writes: back-pressure, not loss.
 
-Memory is bounded in bytes as well as in events, whatever the lines' lengths: the ring
-keeps at most ``ring_size`` events and about ``ring_bytes``, the writer queue about
-``writer_bytes``, the writer's batches about ``BATCH_BYTES``. An event counts its
-message three times (its JSON and SSE encodings are kept once read) plus a fixed overhead.
+Memory is bounded in bytes as well as in events, whatever the lines' lengths: the ring keeps
+at most ``ring_size`` events and about ``ring_bytes``, the writer queue about ``writer_bytes``,
+its batches ``BATCH_BYTES``; an event counts its message thrice (JSON, SSE kept) + overhead.
 """
 
 from __future__ import annotations
@@ -301,6 +297,10 @@ class LogBroadcast:
             subscriber._beat = self._beat  # events keep the connection alive as well
             if sink.pending:
                 self._wake(subscriber)
+
+    def recent(self) -> list[Event]:
+        """The ring's events (the newest published), oldest first."""
+        return list(self._ring)
 
     def _newest(self, count: int) -> list[Event]:
         """The last ``count`` events of the ring (at most its length), oldest first."""

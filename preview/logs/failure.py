@@ -2,11 +2,14 @@
 
 Pure, like ``lines``, whose level classifier it follows through tracebacks: the most
 recent recognizable event wins (an exception, uvicorn's load error, a port in use, a
-script that is not there), with a hint for a missing module that names what to add.
+script that is not there, no space left), with a hint for a missing module that names
+what to add. A cause that says the disk (or its quota) is full says so first, in the
+service's own words (:func:`no_space`): "no space left for the app's files (…)".
 """
 
 from __future__ import annotations
 
+import errno
 import posixpath
 import re
 from collections.abc import Collection, Sequence
@@ -14,7 +17,9 @@ from collections.abc import Collection, Sequence
 from .lines import LEVEL_WORD, LevelClassifier, strip_ansi
 from .needed import needed_variables
 
-__all__ = ["failure_cause"]
+__all__ = ["NO_SPACE", "failure_cause", "no_space", "write_failure"]
+
+NO_SPACE = "no space left for "  # how every cause that is a full disk or quota begins
 
 _MAX_CAUSE = 300
 _LEVEL_PREFIX = re.compile(rf"{LEVEL_WORD}:\s*", re.IGNORECASE)
@@ -23,6 +28,12 @@ _PORT_IN_USE = re.compile(r"\[Errno (?:98|48|10048)\]|address already in use", r
 # CPython's "python3: can't open file '/abs/server.py': [Errno 2] No such file or directory"
 _CANT_OPEN = re.compile(r"can't open file '([^']*)': \[Errno \d+\] (.+)")
 _SUPERVISOR = re.compile(r"HaltServer|Worker failed to boot|App failed to load")
+# ENOSPC and EDQUOT as Python, Node, SQLite, uv, bwrap and the C library spell them.
+_NO_SPACE = re.compile(
+    r"\[Errno (?:28|122)\]|\bENOSPC\b|\bEDQUOT\b|no space left on device|disk quota exceeded"
+    r"|database or disk is full|not enough space on the disk",
+    re.IGNORECASE,
+)
 _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
 _FRAME = re.compile(r'\s*(?:\| ?)?\s*File "([^"<]+)", line \d+')
 _REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -42,6 +53,26 @@ _IMPORT_TO_DIST = dict(
 def _clip(text: str) -> str:
     text = text.strip()
     return text if len(text) <= _MAX_CAUSE else text[: _MAX_CAUSE - 1] + "…"
+
+
+def no_space(lines: Sequence[str], what: str = "the app's files") -> str | None:
+    """``no space left for <what> (<the last line that says so>)`` if any of ``lines`` says
+    the disk or a quota is full (ENOSPC, EDQUOT, SQLite's "database or disk is full")."""
+    for line in reversed(lines):
+        text = strip_ansi(line).strip()
+        if text.startswith(NO_SPACE):
+            return _clip(text)
+        if _NO_SPACE.search(text):
+            return _clip(f"{NO_SPACE}{what} ({text})")
+    return None
+
+
+def write_failure(error: OSError, where: str) -> str:
+    """Why the app's files could not be written; ``where``: the file, as users see it."""
+    reason = f"{error.strerror or error}" + (f" ({where})" if where else "")
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"{NO_SPACE}the app's files ({reason})"
+    return f"could not write the generation's files: {reason}"
 
 
 def _normalize(name: str) -> str:
@@ -148,6 +179,7 @@ def _failure_cause(
     load_error: tuple[int, str] | None = None
     port: tuple[int, str] | None = None
     cant_open: tuple[int, str] | None = None
+    full: tuple[int, str] | None = None
     last_error: str | None = None
     for i, raw in enumerate(lines):
         s = strip_ansi(raw).rstrip("\r\n")
@@ -164,12 +196,17 @@ def _failure_cause(
             port = (i, s)
         if (m := _CANT_OPEN.search(s)) is not None:
             cant_open = (i, f"can't open file '{m.group(1)}': {m.group(2)}")
+        if _NO_SPACE.search(s):
+            full = (i, s)
         if level == "ERROR" and s.strip():
             last_error = s
-    found = [c for c in (exception, load_error, port, cant_open) if c is not None]
+    # The disk's state wins over a line at the same place (its exception names it).
+    found = [c for c in (exception, load_error, port, cant_open, full) if c is not None]
     if not found:
         return _clip(last_error) if last_error is not None else None
     index, text = max(found)
+    if _NO_SPACE.search(text):
+        return no_space([text.strip()])
     if _PORT_IN_USE.search(text):
         text = text.strip()
         if (m := _LEVEL_PREFIX.match(text)) is not None:  # uvicorn's "ERROR:    [Errno 98] ..."

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..errors import StoreError
 from ..store import Store, until_stored
 from .broadcast import BATCH_BYTES, LogBroadcast
+from .quota import LogQuota
 
 __all__ = ["write_log_events"]
 
@@ -25,9 +26,14 @@ _LINGER = 0.02
 
 
 async def write_log_events(
-    store: Store, preview_id: str, broadcast: LogBroadcast, give_up: trio.Event | None = None
+    store: Store,
+    preview_id: str,
+    broadcast: LogBroadcast,
+    give_up: trio.Event | None = None,
+    quota: LogQuota | None = None,
 ) -> None:
-    """Persist every event of ``broadcast`` in batches until it is closed and drained.
+    """Persist every event of ``broadcast`` in batches until it is closed and drained;
+    with a ``quota``, those it admits (past it, the writer only counts the others).
 
     A batch the database does not take now (down, locked, disk full: ``StoreError``)
     is written again with backoff until it lands, never dropped; meanwhile the
@@ -40,6 +46,7 @@ async def write_log_events(
     """
     attempt = 0
     batch: list = []
+    values: list = []  # what of the batch is stored: admitted once, retried as it is
     while True:
         if not batch:
             batch = await broadcast.take_pending(_MAX_BATCH)
@@ -49,15 +56,20 @@ async def write_log_events(
                 # A trickle: one transaction for what comes within _LINGER, not one each.
                 await trio.sleep(_LINGER)
                 batch += broadcast.take_pending_nowait(_MAX_BATCH - len(batch), BATCH_BYTES // 2)
-        values = [event.to_values(preview_id) for event in batch]
+        if not values:
+            values = [
+                event.to_values(preview_id)
+                for event in (quota.admit(batch) if quota is not None else batch)
+            ]
         try:
             began = trio.current_time()
-            await until_stored(
-                functools.partial(store.add_log_values, values),
-                what=f"{len(values)} log events of {preview_id}",
-                give_up=give_up,
-            )
-            broadcast.stats.observe_write(trio.current_time() - began)
+            if values:  # past the quota, most batches store nothing
+                await until_stored(
+                    functools.partial(store.add_log_values, values),
+                    what=f"{len(values)} log events of {preview_id}",
+                    give_up=give_up,
+                )
+                broadcast.stats.observe_write(trio.current_time() - began)
         except StoreError:
             await _let_go(preview_id, broadcast, len(batch))
             return
@@ -72,7 +84,7 @@ async def write_log_events(
             continue
         attempt = 0
         broadcast.mark_persisted(batch[-1].id)
-        batch = []
+        batch, values = [], []
 
 
 async def _let_go(preview_id: str, broadcast: LogBroadcast, unstored: int) -> None:

@@ -25,10 +25,11 @@ from ..apps.spec import LaunchSpec
 from ..builds import BuildFailed, EnvBuilder, Preparation, app_environment
 from ..clock import utcnow
 from ..errors import Unavailable
-from ..logs import HostPaths, LogBroadcast, write_log_events
+from ..logs import HostPaths, LogBroadcast, no_space, write_failure, write_log_events
+from ..logs.quota import LogQuota, seal_log
 from ..metrics import PREPARATION_FAILED, Metrics
 from ..sandbox import ChildLimits, ChildProcess, Confinement, Containment, Isolation
-from ..sandbox.appdir import chown_tree, remove_tree, write_files
+from ..sandbox.appdir import remove_tree, write_files
 from ..sandbox.outbound import open_outbound
 from ..settings import Settings
 from ..store import Store
@@ -112,6 +113,8 @@ class PreviewRuntime:
             ),
             self.host_paths,
         )
+        # What of its log is stored (PREVIEW_LOG_QUOTA_MB); its row says what was not.
+        self.log_quota = LogQuota(settings.log_quota_mb * 2**20, on_row=self.state.row.update)
 
     @property
     def process(self) -> ChildProcess | None:
@@ -125,16 +128,14 @@ class PreviewRuntime:
 
     @property
     def status(self) -> str:
-        """Its status (``starting`` … ``failed``); the rest of what users see is in
-        :attr:`state`."""
+        """Its status (``starting`` … ``failed``); the rest users see is :attr:`state`'s."""
         return self.state.status
 
     def touch(self) -> None:
         """Someone used the preview: push the idle deadline back. The idle time counts
         from ``running`` on: a slow start is not idleness."""
         if self.state.status == "running":
-            deadline = trio.current_time() + self.settings.inactive_timeout
-            self._controls.idle.deadline = deadline
+            self._controls.idle.deadline = trio.current_time() + self.settings.inactive_timeout
 
     def request_stop(self, reason: str) -> None:
         self.state.set_reason(reason)
@@ -167,12 +168,7 @@ class PreviewRuntime:
     ) -> None:
         """A proxied request, as an event between the app's own lines; counts as activity."""
         self.touch()
-        if self.broadcast.closed:
-            return
-        outcome = str(status) if status is not None else f"failed ({error})"
-        level = "ERROR" if status is None or status >= 500 else "WARN" if status >= 400 else "INFO"
-        message = f"{method} {path} -> {outcome} in {elapsed_ms:.1f} ms [{request_id}]"
-        await self.broadcast.publish(level, message, "proxy")
+        await self.state.proxy_event(method, path, status, elapsed_ms, request_id, error)
         if status is not None and self.supervision is not None:
             self.supervision.alive_at = trio.current_time()  # errors before: not its exit's
         await self._tables.answered(method, path, status)
@@ -221,16 +217,30 @@ class PreviewRuntime:
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(
-                    write_log_events, self._store, self.id, self.broadcast, self._give_up_store
-                )
+                    write_log_events, self._store, self.id, self.broadcast, self._give_up_store,
+                    self.log_quota,
+                )  # fmt: skip
                 nursery.start_soon(self.state.row.keep)
-                final_status = await self._run_child(task_status)
+                final_status = await self._run_child_to_its_end(task_status)
+                await seal_log(self.log_quota, self.broadcast, self.state.system)
+                # Every end is told before the log closes: the last event before ``end``.
                 await self.state.publish_status(final_status, self._final_message(final_status))
                 self.broadcast.close(final_status)
                 self.state.row.stop_keeping()  # _finalise writes the rest
         finally:
             self.broadcast.close(final_status)
             await self._finalise(final_status)
+
+    async def _run_child_to_its_end(self, task_status: trio.TaskStatus[None]) -> str:
+        """``_run_child``; a failure of the service's own is its end too, told as failed."""
+        try:
+            return await self._run_child(task_status)
+        except Exception:
+            _log.exception("preview %s: running it failed", self.id)
+            if self.state.error_message is None:
+                self.state.error_message = "the service failed to run it (its own log says why)"
+            self.state.set_reason("an error of the service")
+            return "failed"
 
     def _enter_phase(self, phase: str) -> None:
         self.state.phase = phase
@@ -256,18 +266,11 @@ class PreviewRuntime:
         """The upload's files in its directory (a tmpfs of its quota when sandboxed)."""
         spec, state = self.spec, self.state
         try:
-            quota = self.containment.disk_quota
-            await trio.to_thread.run_sync(write_files, self.temp_dir, spec.files, quota)
-            owner = self.containment.files_uid()
-            if owner is not None:
-                # Its files are its own uid's, should it run as one (Containment.plain_uid).
-                await trio.to_thread.run_sync(chown_tree, self.temp_dir, owner)
-        except OSError as error:
-            where = self.host_paths(error.filename or "")
-            state.error_message = (
-                f"could not write the generation's files: {error.strerror or error}"
-                + (f" ({where})" if where else "")
-            )
+            # Its files are its own uid's, should it run as one (Containment.plain_uid).
+            quota, owner = self.containment.disk_quota, self.containment.files_uid()
+            await trio.to_thread.run_sync(write_files, self.temp_dir, spec.files, quota, owner)
+        except OSError as error:  # a full disk or quota says so (NO_SPACE)
+            state.error_message = write_failure(error, self.host_paths(error.filename or ""))
             return False
         await state.system("INFO", f"wrote {len(spec.files)} files to the app's directory")
         return True
@@ -295,9 +298,11 @@ class PreviewRuntime:
                     run_as=self.containment.plain_uid,
                 )
             except BuildFailed as failure:
-                state.error_message, state.error_lines = failure.message, failure.lines
+                what = "the app's files" if state.phase == "setup" else "the app's environment"
+                full = no_space([failure.message, *failure.lines], what)
+                state.error_message, state.error_lines = full or failure.message, failure.lines
                 state.set_reason(PREPARATION_FAILED)
-                await state.system("ERROR", failure.message)
+                await state.system("ERROR", state.error_message or failure.message)
                 return "failed"
             state.row.update(**self._how_started())
         if self._prepare_scope.cancelled_caught:

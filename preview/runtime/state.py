@@ -70,6 +70,23 @@ class PreviewState:
         """The service's own narration, as a ``system`` event of the preview's log."""
         await self.broadcast.publish(level, message, "system")
 
+    async def proxy_event(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        elapsed_ms: float,
+        request_id: str,
+        error: str | None = None,
+    ) -> None:
+        """A proxied request, as a ``proxy`` event between the app's own lines."""
+        if self.broadcast.closed:
+            return
+        outcome = str(status) if status is not None else f"failed ({error})"
+        level = "ERROR" if status is None or status >= 500 else "WARN" if status >= 400 else "INFO"
+        message = f"{method} {path} -> {outcome} in {elapsed_ms:.1f} ms [{request_id}]"
+        await self.broadcast.publish(level, message, "proxy")
+
     async def publish_status(self, status: str, message: str) -> None:
         self.status = status
         level = "ERROR" if status == "failed" else "INFO"

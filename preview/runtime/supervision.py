@@ -16,7 +16,7 @@ import trio
 
 from ..apps.spec import LaunchSpec
 from ..clock import utcnow
-from ..logs import ChildOutput
+from ..logs import NO_SPACE, ChildOutput
 from ..metrics import Metrics
 from ..sandbox import ChildProcess, Confinement, GroupUsage
 from ..sandbox.process import (
@@ -293,7 +293,10 @@ class ChildSupervision:
         if limit is not None:
             state.error_message = limit
             return "failed"
-        state.error_message = f"{describe_exit(returncode)}: {cause}" if cause else None
+        if cause is not None and cause.startswith(NO_SPACE):
+            state.error_message = cause  # the disk's state first: the exit code follows it
+        else:
+            state.error_message = f"{describe_exit(returncode)}: {cause}" if cause else None
         return "failed"
 
     def _exit_status(self, returncode: int | None) -> int | None:

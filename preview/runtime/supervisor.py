@@ -24,13 +24,13 @@ from ..builds.preparation import fill
 from ..clock import utcnow
 from ..errors import Conflict, Unavailable
 from ..metrics import Metrics
-from ..sandbox.appdb import drop_leftover_databases
+from ..sandbox.appdb import drop_leftover_databases, new_database_name
 from ..sandbox.appdir import remove_tree
 from ..sandbox.bubblewrap import copy_system_etc
 from ..sandbox.isolation import Isolation
 from ..sandbox.process import kill_stale_group
 from ..settings import Settings
-from ..store import Generation, PreviewInstance, Store
+from ..store import Generation, LogRetention, PreviewInstance, Store
 from .lifecycle import PreviewRuntime
 from .ports import PortPool
 from .readiness import default_health_path
@@ -73,6 +73,8 @@ class Supervisor:
         self._closing = trio.Event()
         self._closed = trio.Event()
         self.isolation = Isolation(settings.sandbox, reason="not probed yet")
+        # Old previews' log history, removed in the background while the supervisor serves.
+        self.retention = LogRetention(store, settings.log_retention_days)
 
     # -- lifetime -------------------------------------------------------------------
 
@@ -93,8 +95,11 @@ class Supervisor:
             await self._reconcile()
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
+                retention = trio.CancelScope()
+                nursery.start_soon(self._remove_old_logs, retention)
                 task_status.started()
                 await self._closing.wait()
+                retention.cancel()
                 for runtime in list(self._runtimes.values()):
                     runtime.request_stop("the service is shutting down")
                 grace = self.settings.stop_grace + _SHUTDOWN_MARGIN
@@ -107,6 +112,10 @@ class Supervisor:
                 if not self._runtimes:  # every preview has removed its own directory
                     await trio.to_thread.run_sync(remove_tree, self.settings.previews_dir)
             self._closed.set()
+
+    async def _remove_old_logs(self, scope: trio.CancelScope) -> None:
+        with scope:
+            await self.retention.run()
 
     async def aclose(self) -> None:
         """Stop every preview (same path as a stop request) and wait; idempotent."""
@@ -192,6 +201,7 @@ class Supervisor:
             extra=dict(env or {}),
             detection=detection,
             root_path=root_path,
+            database_name=new_database_name(),
         )
         argv = spec.argv
         runtime = PreviewRuntime(

@@ -1,10 +1,19 @@
 """Each preview's own throwaway PostgreSQL database, when ``PREVIEW_APP_POSTGRES_URL`` is set.
 
-At launch a role and a database, both named after the preview (``preview_<16 hex>``), are
-created on that server: the role has a random password and owns only its database, which
-no other role may connect to (``CONNECT`` revoked from ``PUBLIC``). The app gets them as
-``DATABASE_URL`` and the usual ``POSTGRES_*`` variables. At the preview's end both are
-dropped (connections cut first); at the service's start, any left by a previous run are.
+At launch a role and a database, both named at random (``pv_<24 hex>``: the name says
+nothing of the preview, its generation or its user), are created on that server: the
+role has a random password and owns only its database, which no other role may connect
+to (``CONNECT`` revoked from ``PUBLIC``). Inside that database the catalogs that list the
+server's databases by name (``pg_database``, and the views that join it:
+``pg_stat_activity``, ``pg_stat_database``, …) are closed to ``PUBLIC``: its role cannot
+read the other previews' database names there. The privileges of a catalog are each
+database's own (its ``pg_class`` row), so nothing changes for the server's other
+databases and clients. A database every role may open (``postgres``) still lists them
+to a role that reaches it; the sandbox's relay lets a preview open its own database
+only, and unsandboxed the names it could read there are random. The app gets its
+database as ``DATABASE_URL`` and the usual ``POSTGRES_*`` variables. At the preview's
+end both are dropped (connections cut first); at the service's start, any left by a
+previous run are (and those of earlier versions, named ``preview_<16 hex>``).
 Blocking (psycopg): call through ``trio.to_thread``.
 """
 
@@ -16,17 +25,30 @@ from urllib.parse import quote, urlsplit
 
 import psycopg
 from psycopg import sql
+from sqlalchemy.engine import make_url
 
 __all__ = [
+    "DATABASE_NAME",
     "create_app_database",
     "database_server",
     "drop_app_database",
     "drop_leftover_databases",
+    "new_database_name",
     "relayed",
 ]
 
-_NAME = re.compile(r"^preview_[0-9a-f]{16}$")
+DATABASE_NAME = re.compile(r"^pv_[0-9a-f]{24}$")  # a preview's role and database
+_LEFTOVER = re.compile(r"^(?:pv_[0-9a-f]{24}|preview_[0-9a-f]{16})$")  # and earlier ones'
 _TIMEOUT = 10
+# The catalogs of a database that name the server's databases: pg_database and the views
+# over it (read in the new database itself, so whatever this server's version has).
+_NAMING_CATALOGS = """
+SELECT DISTINCT c.relname FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'pg_catalog'
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+WHERE c.relkind IN ('r', 'v') AND a.attname IN ('datname', 'database')
+  AND a.atttypid = 'name'::regtype
+"""
 
 
 def database_server(url: str) -> tuple[str, int] | None:
@@ -55,12 +77,18 @@ def _admin(url: str) -> psycopg.Connection:
     return psycopg.connect(plain, autocommit=True, connect_timeout=_TIMEOUT)
 
 
-def create_app_database(url: str, preview_id: str) -> dict[str, str]:
-    """Create the preview's role and database; the variables that give them to the app."""
-    if not _NAME.match(preview_id):
-        raise ValueError("not a preview id")
+def new_database_name() -> str:
+    """A name for a preview's role and database that tells nothing (module doc)."""
+    return "pv_" + secrets.token_hex(12)
+
+
+def create_app_database(url: str, database: str) -> dict[str, str]:
+    """Create the role and database ``database`` (:func:`new_database_name`) for a
+    preview, closed as the module doc says; the variables that give them to the app."""
+    if not DATABASE_NAME.match(database):
+        raise ValueError("not a preview database's name")
     password = secrets.token_urlsafe(24)
-    name = sql.Identifier(preview_id)
+    name = sql.Identifier(database)
     with _admin(url) as admin:
         admin.execute(
             sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(name, sql.Literal(password))
@@ -68,29 +96,41 @@ def create_app_database(url: str, preview_id: str) -> dict[str, str]:
         try:
             admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(name, name))
             admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name))
+            with _admin(_in_database(url, database)) as inside:
+                catalogs = [row[0] for row in inside.execute(_NAMING_CATALOGS)]
+                inside.execute(
+                    sql.SQL("REVOKE SELECT ON {} FROM PUBLIC").format(
+                        sql.SQL(", ").join(sql.Identifier("pg_catalog", c) for c in catalogs)
+                    )
+                )
         except BaseException:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(name))
             raise
     parts = urlsplit(re.sub(r"^postgresql\+\w+://", "postgresql://", url))
     host, port = parts.hostname or "127.0.0.1", str(parts.port or 5432)
     return {
         "DATABASE_URL": (
-            f"postgresql://{preview_id}:{quote(password, safe='')}@{host}:{port}/{preview_id}"
+            f"postgresql://{database}:{quote(password, safe='')}@{host}:{port}/{database}"
         ),
         "POSTGRES_HOST": host,
         "POSTGRES_PORT": port,
-        "POSTGRES_USER": preview_id,
+        "POSTGRES_USER": database,
         "POSTGRES_PASSWORD": password,
-        "POSTGRES_DB": preview_id,
+        "POSTGRES_DB": database,
     }
 
 
-def drop_app_database(url: str, preview_id: str) -> None:
-    """Drop the preview's database (its sessions cut) and role; nothing if already gone."""
-    if not _NAME.match(preview_id):
-        raise ValueError("not a preview id")
-    name = sql.Identifier(preview_id)
+def _in_database(url: str, database: str) -> str:
+    """``url`` (the admin's) with ``database`` as the database it opens."""
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def drop_app_database(url: str, database: str) -> None:
+    """Drop a preview's database (its sessions cut) and role; nothing if already gone."""
+    if not _LEFTOVER.match(database):
+        raise ValueError("not a preview database's name")
+    name = sql.Identifier(database)
     with _admin(url) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(name))
@@ -101,7 +141,7 @@ def drop_leftover_databases(url: str, keep: set[str] = frozenset()) -> list[str]
     with _admin(url) as admin:
         databases = [r[0] for r in admin.execute("SELECT datname FROM pg_database").fetchall()]
         roles = [r[0] for r in admin.execute("SELECT rolname FROM pg_roles").fetchall()]
-    leftovers = sorted({n for n in [*databases, *roles] if _NAME.match(n) and n not in keep})
+    leftovers = sorted({n for n in [*databases, *roles] if _LEFTOVER.match(n) and n not in keep})
     for name in leftovers:
         drop_app_database(url, name)
     return leftovers

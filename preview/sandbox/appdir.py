@@ -33,16 +33,23 @@ def app_read_only(built: Path | None, python: str) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(paths))
 
 
-def write_files(root: Path, files: dict[str, bytes], quota_bytes: int | None = None) -> bool:
+def write_files(
+    root: Path, files: dict[str, bytes], quota_bytes: int | None = None, owner: int | None = None
+) -> bool:
     """Make ``root`` (a tmpfs of ``quota_bytes`` when given and this process may mount
-    one) and write ``files`` into it; whether the quota applies."""
+    one) and write ``files`` into it, ``owner``'s when given; whether the quota applies."""
     root.mkdir(parents=True, exist_ok=False)
     limited = quota_bytes is not None and _mount_tmpfs(root, quota_bytes)
     (root / ".tmp").mkdir()
     for relative, content in files.items():
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+        try:
+            target.write_bytes(content)
+        except OSError as error:  # a write's error names no file: name the one it was
+            raise OSError(error.errno, error.strerror, error.filename or str(target)) from error
+    if owner is not None:
+        chown_tree(root, owner)
     return limited
 
 

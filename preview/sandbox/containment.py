@@ -41,7 +41,7 @@ class Containment:
         self.outbound = Outbound(
             policy=EgressPolicy.parse(settings.egress),
             database=database_server(settings.app_postgres_url),
-            database_role=spec.preview_id,  # appdb names its role and database so
+            database_role=spec.database_name,  # its role's and database's name
         )
         self.confinement: Confinement | None = None
 

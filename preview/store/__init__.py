@@ -2,6 +2,7 @@
 
 from .database import DatabaseUnavailable, Store
 from .models import ACTIVE_STATUSES, Generation, GenerationFile, LogEvent, PreviewInstance
+from .retention import LogRetention
 from .retry import until_stored
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "Generation",
     "GenerationFile",
     "LogEvent",
+    "LogRetention",
     "PreviewInstance",
     "Store",
     "until_stored",

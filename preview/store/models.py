@@ -84,6 +84,14 @@ class PreviewInstance(Base):
     exit_code: Mapped[int | None] = mapped_column(Integer)
     stop_reason: Mapped[str | None] = mapped_column(String(200))
     temp_dir: Mapped[str | None] = mapped_column(String(1024))
+    # Past PREVIEW_LOG_QUOTA_MB (preview.logs.quota): how many lines were not stored (None
+    # until the preview ended), from which id and time, up to which id.
+    log_dropped_lines: Mapped[int | None] = mapped_column(BigInteger)
+    log_dropped_since: Mapped[int | None] = mapped_column(BigInteger)
+    log_dropped_since_at: Mapped[datetime | None] = mapped_column(DateTime)
+    log_dropped_until: Mapped[int | None] = mapped_column(BigInteger)
+    # When PREVIEW_LOG_RETENTION_DAYS removed its log (store.retention).
+    logs_removed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class LogEvent(Base):

@@ -7,7 +7,15 @@ import traceback
 
 import pytest
 
-from preview.logs import LevelClassifier, Line, LineSplitter, classify_level, failure_cause
+from preview.logs import (
+    LevelClassifier,
+    Line,
+    LineSplitter,
+    classify_level,
+    failure_cause,
+    no_space,
+    write_failure,
+)
 
 # --------------------------------------------------------------------------- LineSplitter
 
@@ -527,3 +535,63 @@ def test_failure_cause_never_carries_the_generation_folder() -> None:
     ]
     cause = failure_cause(lines, root=root)
     assert cause == "FileNotFoundError: [Errno 2] No such file or directory: 'data.csv'"
+
+
+@pytest.mark.parametrize(
+    ("lines", "said"),
+    [
+        (  # Python, through a traceback whose last line names the errno
+            [
+                "Traceback (most recent call last):",
+                '  File "/srv/previews/p/seed.py", line 2, in <module>',
+                "OSError: [Errno 28] No space left on device: '/srv/previews/p/big.bin'",
+            ],
+            "OSError: [Errno 28] No space left on device: 'big.bin'",
+        ),
+        (  # Node
+            ["node:fs:1", "Error: ENOSPC: no space left on device, write", "    at writeSync"],
+            "Error: ENOSPC: no space left on device, write",
+        ),
+        (  # SQLite, then a generic last error line that says less
+            [
+                "sqlite3.OperationalError: database or disk is full",
+                "ERROR:    Application startup failed. Exiting.",
+            ],
+            "sqlite3.OperationalError: database or disk is full",
+        ),
+        (["OSError: [Errno 122] Disk quota exceeded"], "OSError: [Errno 122] Disk quota exceeded"),
+    ],
+)
+def test_failure_cause_of_a_full_disk_or_quota_says_no_space_is_left(
+    lines: list[str], said: str
+) -> None:
+    cause = failure_cause(lines, root="/srv/previews/p")
+    assert cause == f"no space left for the app's files ({said})"
+
+
+def test_a_full_disk_before_a_later_exception_is_not_the_cause() -> None:
+    lines = [
+        "warning: [Errno 28] No space left on device (the cache is skipped)",
+        "Traceback (most recent call last):",
+        "  x",
+        "ValueError: later and unrelated",
+    ]
+    assert failure_cause(lines) == "ValueError: later and unrelated"
+
+
+def test_no_space_in_a_build_s_lines_and_in_writing_the_files() -> None:
+    said = ["uv pip install failed", "error: Failed to write to cache: No space left on device"]
+    assert no_space(said, "the app's environment") == (
+        "no space left for the app's environment"
+        " (error: Failed to write to cache: No space left on device)"
+    )
+    assert no_space(["no space left for the app's files (x)"]) == (
+        "no space left for the app's files (x)"
+    )  # said once, not wrapped twice
+    assert no_space(["error: resolution failed"]) is None
+    full = OSError(28, "No space left on device", "/srv/previews/p/server.py")
+    assert write_failure(full, "server.py") == (
+        "no space left for the app's files (No space left on device (server.py))"
+    )
+    denied = OSError(13, "Permission denied")
+    assert write_failure(denied, "") == "could not write the generation's files: Permission denied"

@@ -73,3 +73,34 @@ async def test_a_real_childs_prompt_appears_while_it_runs(settings) -> None:
             assert lines == ["loading done", "ready> "]
             assert (await service.status(gid))["status"] == "running"
             assert (await service.stop(gid)).status_code == 200
+
+
+async def test_a_large_read_is_published_in_turns_letting_other_tasks_run() -> None:
+    # A child printing as fast as it can hands the reader 64 KiB reads of ~600 lines:
+    # published in one go, nothing else would run meanwhile (an API call waits a turn
+    # at each of its awaits); in groups, the other tasks run between them.
+    broadcast = LogBroadcast(ring_size=10_000, subscriber_buffer=100)
+    output = ChildOutput(broadcast, 1024)
+    send, receive = trio.testing.memory_stream_one_way_pair()
+    turns: list[int] = []  # the events published when the other task got a turn
+
+    async def other_task() -> None:
+        while broadcast.last_id < 600:
+            turns.append(broadcast.last_id)
+            await trio.lowlevel.checkpoint()
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(output.read, receive, "stdout")
+            await trio.testing.wait_all_tasks_blocked()
+            await send.send_all(b"".join(b"line %d\n" % n for n in range(600)))
+            nursery.start_soon(other_task)
+            await send.aclose()
+    during = [published for published in turns if 0 < published < 600]
+    assert len(during) >= 3, turns
+    # At most two groups of 128 between two turns of the other (trio runs a turn's
+    # tasks in either order).
+    assert max(b - a for a, b in zip([0, *during], [*during, 600], strict=True)) <= 256
+    assert [e.message for e in broadcast.take_pending_nowait(1000)] == [
+        f"line {n}" for n in range(600)
+    ]

@@ -1,6 +1,7 @@
 """Each preview's own PostgreSQL database (PREVIEW_APP_POSTGRES_URL), on the machine's real
-server: created at launch, given as DATABASE_URL and POSTGRES_*, closed to other roles,
-dropped at stop and after a restart."""
+server: created at launch under a random name, given as DATABASE_URL and POSTGRES_*,
+closed to other roles, its catalogs listing no other database, dropped at stop and after
+a restart."""
 
 from __future__ import annotations
 
@@ -9,10 +10,16 @@ from dataclasses import replace
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 import trio
 
 from preview import Settings
-from preview.sandbox.appdb import create_app_database
+from preview.sandbox.appdb import (
+    DATABASE_NAME,
+    create_app_database,
+    drop_app_database,
+    new_database_name,
+)
 
 from ..conftest import SERVER_COMMAND, running_service, server_app
 
@@ -32,13 +39,22 @@ DB_APP = server_app(
             with psycopg.connect(os.environ["DATABASE_URL"]) as db:
                 rows = db.execute("SELECT who FROM visits").fetchall()
                 name = db.execute("SELECT current_database()").fetchone()[0]
+            try:  # the server's other databases, by name
+                with psycopg.connect(os.environ["DATABASE_URL"]) as db:
+                    listed = db.execute("SELECT datname FROM pg_database").fetchall()
+                    listing = sorted(r[0] for r in listed)
+            except psycopg.Error as error:
+                listing = type(error).__name__
             try:  # another role (the server may trust the service's host)
                 url = os.environ["DATABASE_URL"].rsplit("@", 1)[1].rsplit("/", 1)[0]
                 with psycopg.connect(f"postgresql://postgres@{url}/postgres", connect_timeout=5):
                     other = "connected"
             except psycopg.Error as error:
                 other = type(error).__name__
-            body = json.dumps({"rows": [r[0] for r in rows], "database": name, "other": other})
+            body = json.dumps(
+                {"rows": [r[0] for r in rows], "database": name, "other": other,
+                 "listing": listing}
+            )
             body = body.encode()
             self.send_response(200); self.send_header("Content-Length", str(len(body)))
             self.end_headers(); self.wfile.write(body)
@@ -83,24 +99,30 @@ async def test_each_preview_gets_its_own_database(settings: Settings, sandbox: s
                 assert response.json()["status"] == "running", response.text
                 bodies.append(response.json())
             ids = [b["previewInstanceId"] for b in bodies]
-            for body, preview_id in zip(bodies, ids, strict=True):
+            envs = [service.supervisor.get(i).preparation.database_env for i in ids]
+            names = [env["POSTGRES_DB"] for env in envs]
+            for body, preview_id, name in zip(bodies, ids, names, strict=True):
+                # Named at random: nothing of the preview, its generation or its user.
+                assert DATABASE_NAME.match(name), name
+                assert preview_id.split("_")[1] not in name
                 seen = (await service.app_get(body, "/")).json()
                 assert {k: seen[k] for k in ("rows", "database")} == {
-                    "rows": [preview_id],
-                    "database": preview_id,
+                    "rows": [name],
+                    "database": name,
                 }
+                # Its own database lists no other (nor itself) by name.
+                assert seen["listing"] == "InsufficientPrivilege", seen
                 if sandbox == "auto":  # the relay lets only its own role log in
                     assert seen["other"] != "connected", seen
-            assert await trio.to_thread.run_sync(_exists, ids[0]) == (True, True)
+            assert await trio.to_thread.run_sync(_exists, names[0]) == (True, True)
             # One preview's role cannot open the other's database.
-            envs = [service.supervisor.get(i).preparation.database_env for i in ids]
-            assert await trio.to_thread.run_sync(_can_connect, envs[0], ids[0])
-            assert not await trio.to_thread.run_sync(_can_connect, envs[0], ids[1])
+            assert await trio.to_thread.run_sync(_can_connect, envs[0], names[0])
+            assert not await trio.to_thread.run_sync(_can_connect, envs[0], names[1])
             assert (await service.stop(first)).status_code == 200
-            assert await trio.to_thread.run_sync(_exists, ids[0]) == (False, False)
-            assert await trio.to_thread.run_sync(_exists, ids[1]) == (True, True)
+            assert await trio.to_thread.run_sync(_exists, names[0]) == (False, False)
+            assert await trio.to_thread.run_sync(_exists, names[1]) == (True, True)
         # The service's shutdown stopped the second: its database went with it.
-        assert await trio.to_thread.run_sync(_exists, ids[1]) == (False, False)
+        assert await trio.to_thread.run_sync(_exists, names[1]) == (False, False)
 
 
 async def test_own_database_url_is_not_overridden(settings: Settings) -> None:
@@ -126,10 +148,88 @@ async def test_own_database_url_is_not_overridden(settings: Settings) -> None:
             assert (await service.stop(gid)).status_code == 200
 
 
+def _create_old_style(name: str) -> None:
+    """A database and role as earlier versions named them (after the preview)."""
+    with psycopg.connect(_admin_url(), autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{name}" LOGIN')
+        admin.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
+
+
 async def test_leftover_databases_are_dropped_at_start(settings: Settings) -> None:
-    leftover = "preview_" + "ab" * 8
+    leftover, older = new_database_name(), "preview_" + "ab" * 8
     await trio.to_thread.run_sync(create_app_database, PG_URL, leftover)
+    await trio.to_thread.run_sync(_create_old_style, older)
     assert await trio.to_thread.run_sync(_exists, leftover) == (True, True)
+    assert await trio.to_thread.run_sync(_exists, older) == (True, True)
     with trio.fail_after(30):
         async with running_service(replace(settings, app_postgres_url=PG_URL)):
             assert await trio.to_thread.run_sync(_exists, leftover) == (False, False)
+            assert await trio.to_thread.run_sync(_exists, older) == (False, False)
+
+
+# What a role may read in its own database that names the server's databases.
+_NAMING = (
+    "pg_database", "pg_stat_activity", "pg_stat_database", "pg_stat_database_conflicts",
+    "pg_stat_progress_vacuum", "pg_prepared_xacts", "pg_replication_slots",
+)  # fmt: skip
+
+
+def _as_role(env: dict[str, str]) -> dict[str, str]:
+    """What the preview's role gets for each catalog: the names, or the error."""
+    seen = {}
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as db:
+        for catalog in _NAMING:
+            column = (
+                "database"
+                if catalog in ("pg_prepared_xacts", "pg_replication_slots")
+                else "datname"
+            )
+            try:
+                rows = db.execute(f"SELECT {column} FROM pg_catalog.{catalog}").fetchall()
+                seen[catalog] = ",".join(sorted(str(r[0]) for r in rows))
+            except psycopg.Error as error:
+                seen[catalog] = type(error).__name__
+    return seen
+
+
+def _works_with_an_orm(env: dict[str, str]) -> list[str]:
+    """SQLAlchemy's usual first steps in the preview's database: create, introspect."""
+    url = env["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = sa.create_engine(url)
+    try:
+        metadata = sa.MetaData()
+        sa.Table("items", metadata, sa.Column("id", sa.Integer, primary_key=True))
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            connection.execute(metadata.tables["items"].insert(), [{"id": 1}])
+        return sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def _server_unchanged() -> tuple[bool, list[str]]:
+    """What any other role sees elsewhere on the server: pg_database readable by all."""
+    with psycopg.connect(_admin_url(), autocommit=True) as admin:
+        readable = admin.execute(
+            "SELECT has_table_privilege('public', 'pg_catalog.pg_database', 'SELECT')"
+        ).fetchone()[0]
+        names = [r[0] for r in admin.execute("SELECT datname FROM pg_database").fetchall()]
+    return readable, names
+
+
+async def test_a_previews_role_lists_no_database_of_the_server() -> None:
+    names = [new_database_name(), new_database_name()]
+    envs = []
+    try:
+        for name in names:
+            envs.append(await trio.to_thread.run_sync(create_app_database, PG_URL, name))
+        for env in envs:
+            seen = await trio.to_thread.run_sync(_as_role, env)
+            assert seen == dict.fromkeys(_NAMING, "InsufficientPrivilege"), seen
+            assert await trio.to_thread.run_sync(_works_with_an_orm, env) == ["items"]
+        # The server's other databases and their clients are as they were.
+        readable, listed = await trio.to_thread.run_sync(_server_unchanged)
+        assert readable and set(names) <= set(listed)
+    finally:
+        for name in names:
+            await trio.to_thread.run_sync(drop_app_database, PG_URL, name)

@@ -96,12 +96,17 @@ async def test_restart_recovery_kills_only_our_stale_process_and_closes_rows(set
 
 
 async def _status_once_stopped(service: Service, gid: str) -> dict:
-    """Follow the preview's log to its end, which must be ``stopped``; then its status."""
+    """Follow the preview's log to its end, which must be ``stopped`` and told by a last
+    status event naming the reason right before ``end``; then its status."""
     url = f"/api/generations/{gid}/preview/logs/stream"
     async with service.client.stream("GET", url, headers=auth()) as response:
         events = await read_sse(response)
-    assert events[-1][1]["status"] == "stopped"
-    return await service.status(gid)
+    assert events[-1][0] == "end" and events[-1][1]["status"] == "stopped"
+    kind, last, _ = events[-2]
+    assert kind == "message" and last["status"] == "stopped", events[-3:]
+    status = await service.status(gid)
+    assert last["message"] == f"stopped: {status['stopReason']}"
+    return status
 
 
 async def test_idle_preview_is_stopped_and_activity_postpones_it(settings) -> None:
@@ -171,3 +176,31 @@ async def test_a_failing_database_ends_that_preview_but_not_the_service(settings
             again = (await service.launch(other, command=SERVER_COMMAND)).json()
             assert again["status"] == "running"
             await service.stop(other)
+
+
+async def test_an_error_of_the_service_while_it_runs_still_ends_with_a_failed_status(
+    settings, monkeypatch
+) -> None:
+    # Whatever way a preview ends, its streams get a last status event before ``end``:
+    # here the service's own code fails while the child runs.
+    from preview.runtime import supervision
+
+    async def broken_health_loop(self) -> None:
+        raise RuntimeError("a bug in the health loop")
+
+    object.__setattr__(settings, "health_interval", 0.05)
+    monkeypatch.setattr(supervision.ChildSupervision, "_health_loop", broken_health_loop)
+    async with running_service(settings) as service:
+        with trio.fail_after(30):
+            gid = await service.upload(server_app())
+            body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+            url = f"/api/generations/{gid}/preview/logs/stream"
+            async with service.client.stream("GET", url, headers=auth()) as response:
+                events = await read_sse(response)
+            assert events[-1][0] == "end" and events[-1][1]["status"] == "failed"
+            assert events[-2][1]["status"] == "failed", events[-3:]
+            status = await service.status(gid)
+            assert status["status"] == "failed"
+            assert status["errorMessage"] == "the service failed to run it (its own log says why)"
+            assert events[-2][1]["message"] == f"failed: {status['errorMessage']}"
+            assert not psutil.pid_exists(body["processId"])
