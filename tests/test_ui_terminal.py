@@ -113,11 +113,15 @@ async def test_levels_wrap_detail_pause_search_and_contrast(service: Service) ->
             seen: dict[str, Any] = {}
 
             # 1. Levels by content; stderr is not a verdict (no amber bar, no orange tag).
-            info_err = _row(page, "Started server process")
-            seen["stderr_class"] = info_err.get_attribute("class")
-            seen["stderr_style"] = info_err.evaluate(
+            _row(page, "Started server process")
+            # Read from the row on screen at that moment: a handle may be a row the
+            # virtual list has replaced since (detached: no computed style).
+            started = "#terminal-rows .row:has-text('Started server process')"
+            seen["stderr_class"] = page.eval_on_selector(started, "r => r.className")
+            seen["stderr_style"] = page.eval_on_selector(
+                started,
                 "r => [getComputedStyle(r).borderLeftColor,"
-                " getComputedStyle(r.querySelector('.tag')).color]"
+                " getComputedStyle(r.querySelector('.tag')).color]",
             )
             seen["error_class"] = _row(page, "ERROR something failed").get_attribute("class")
             stdout_tag = page.eval_on_selector(
