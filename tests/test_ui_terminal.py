@@ -113,16 +113,17 @@ async def test_levels_wrap_detail_pause_search_and_contrast(service: Service) ->
             seen: dict[str, Any] = {}
 
             # 1. Levels by content; stderr is not a verdict (no amber bar, no orange tag).
-            _row(page, "Started server process")
-            # Read from the row on screen at that moment: a handle may be a row the
-            # virtual list has replaced since (detached: no computed style).
-            started = "#terminal-rows .row:has-text('Started server process')"
-            seen["stderr_class"] = page.eval_on_selector(started, "r => r.className")
-            seen["stderr_style"] = page.eval_on_selector(
-                started,
-                "r => [getComputedStyle(r).borderLeftColor,"
-                " getComputedStyle(r.querySelector('.tag')).color]",
-            )
+            # Read in one go from the row on screen: a handle may be a row the virtual
+            # list has replaced since (detached: no computed style).
+            seen["stderr_class"], *seen["stderr_style"] = page.wait_for_function(
+                """() => {
+                    const row = [...document.querySelectorAll('#terminal-rows .row')]
+                        .find((r) => r.textContent.includes('Started server process'));
+                    const border = row && getComputedStyle(row).borderLeftColor;
+                    return border ? [row.className, border,
+                        getComputedStyle(row.querySelector('.tag')).color] : null;
+                }"""
+            ).json_value()
             seen["error_class"] = _row(page, "ERROR something failed").get_attribute("class")
             stdout_tag = page.eval_on_selector(
                 "#terminal-rows .row.stream-stdout .tag", "t => getComputedStyle(t).color"

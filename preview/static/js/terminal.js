@@ -297,10 +297,11 @@ export class TerminalView {
   onScroll() {
     // Only the user's own scroll pauses. A panel or banner appearing above (a failure, a
     // refusal) shrinks the viewport and moves it off the end: it stays following then.
-    const height = this.viewport.clientHeight;
-    const shifted = height !== this.seenHeight;
+    // A shift moves the view off the end by no more than the height it took away.
+    const { clientHeight: height, scrollHeight, scrollTop } = this.viewport;
+    const lost = Math.abs(height - this.seenHeight);
     this.seenHeight = height;
-    if (shifted && this.follow) {
+    if (lost && this.follow && scrollHeight - scrollTop - height <= lost + this.rowHeight) {
       this.scheduleRender(); // back to the end
       return;
     }
