@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import trio
 from quart import Blueprint, Response, jsonify, request
 
@@ -13,9 +12,8 @@ from ..discovery import (
     docs_location,
     endpoints_from_openapi,
     endpoints_from_source,
-    openapi_locations,
 )
-from ..runtime import Upstream
+from ..runtime.smoke import live_openapi
 from ..services import Services, services
 from ..services.callers import owned_generation
 
@@ -24,42 +22,6 @@ __all__ = ["blueprint", "discover_endpoints"]
 blueprint = Blueprint("endpoints", __name__)
 _OPENAPI_TIMEOUT = 5.0
 _LIVE_BUDGET = 2.0  # every place the app's OpenAPI may be, in all
-_OPENAPI_MAX_BYTES = 5 * 1024 * 1024
-
-
-async def _live_openapi(
-    state: Services, upstream: Upstream, files: dict[str, bytes]
-) -> dict | None:
-    """The running app's OpenAPI document, if it serves one: at the ``openapi_url`` its
-    source gives, else at the first of the common places that answers with one."""
-    for path in await trio.to_thread.run_sync(openapi_locations, files):
-        spec = await _openapi_at(state, upstream, path)
-        if spec is not None:
-            return spec
-    return None
-
-
-async def _openapi_at(state: Services, upstream: Upstream, path: str) -> dict | None:
-    assert state.http is not None
-    request = state.http.build_request(
-        "GET", upstream.url(path), timeout=_OPENAPI_TIMEOUT, extensions=upstream.extensions
-    )
-    try:
-        response = await state.http.send(request, stream=True)
-        try:
-            if response.status_code != 200:
-                return None
-            content = b""
-            async for chunk in response.aiter_bytes():
-                content += chunk
-                if len(content) > _OPENAPI_MAX_BYTES:
-                    return None
-        finally:
-            await response.aclose()
-        spec = httpx.Response(200, content=content).json()
-    except (httpx.HTTPError, ValueError):
-        return None
-    return spec if isinstance(spec, dict) and isinstance(spec.get("paths"), dict) else None
 
 
 async def discover_endpoints(
@@ -83,7 +45,10 @@ async def discover_endpoints(
             # endpoints answer this time, and the next call asks the app again.
             spec = None
             with trio.move_on_after(_LIVE_BUDGET) as budget:
-                spec = await _live_openapi(state, runtime.upstream, runtime.spec.files)
+                assert state.http is not None
+                spec = await live_openapi(
+                    state.http, runtime.upstream, runtime.spec.files, _OPENAPI_TIMEOUT
+                )
             if spec is not None:
                 found = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
                 cached = state.discovery_cache.put(runtime.id, found)

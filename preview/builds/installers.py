@@ -26,6 +26,7 @@ __all__ = [
     "SAFE_PATH",
     "failure_reason",
     "find_interpreter",
+    "installed_pythons",
     "installer_failure",
     "interpreter_path",
     "machine_network",
@@ -159,6 +160,13 @@ async def find_interpreter(request: str | None, env: dict[str, str]) -> tuple[st
     version = await uv_output([*find, "--show-version", *asked], env)
     if found is not None and version is not None:
         return found, version
+    versions = {e.get("version") for e in await installed_pythons(env)}
+    return sorted((v for v in versions if v), key=version_key, reverse=True)
+
+
+async def installed_pythons(env: dict[str, str]) -> list[dict]:
+    """uv's entries for the interpreters present (``version``, ``path``,
+    ``implementation`` …); [] when it cannot tell."""
     listed = await uv_output(
         ["python", "list", "--only-installed", "--python-preference", "only-system",
          "--output-format", "json"], env,
@@ -167,8 +175,7 @@ async def find_interpreter(request: str | None, env: dict[str, str]) -> tuple[st
         entries = json.loads(listed or "[]")
     except ValueError:
         return []
-    versions = {e.get("version") for e in entries if isinstance(e, dict)}
-    return sorted((v for v in versions if v), key=version_key, reverse=True)
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
 async def uv_output(args: list[str], env: dict[str, str]) -> str | None:

@@ -11,14 +11,13 @@ no wheels for the first, or when building one from source fails there (see
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from .installers import find_interpreter, uv_output, version_key
+from .installers import find_interpreter, installed_pythons, version_key
 
 __all__ = ["Choices", "Interpreter", "interpreter_choices"]
 
@@ -83,17 +82,9 @@ async def interpreter_choices(
 
 async def _installed(env: dict[str, str]) -> list[Interpreter]:
     """CPython interpreters present, newest first (their ``pythonX.Y`` paths)."""
-    listed = await uv_output(
-        ["python", "list", "--only-installed", "--python-preference", "only-system",
-         "--output-format", "json"], env,
-    )  # fmt: skip
-    try:
-        entries = json.loads(listed or "[]")
-    except ValueError:
-        return []
     found: dict[str, Interpreter] = {}
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict) or entry.get("implementation") != "cpython":
+    for entry in await installed_pythons(env):
+        if entry.get("implementation") != "cpython":
             continue
         version, path = entry.get("version"), entry.get("path")
         if not isinstance(version, str) or not isinstance(path, str):

@@ -21,7 +21,7 @@ import trio
 from ..discovery import endpoints_from_openapi, endpoints_from_source, openapi_locations
 from .upstream import Upstream
 
-__all__ = ["MAX_ROUTES", "ROUTE_TIMEOUT", "smoke_check"]
+__all__ = ["MAX_ROUTES", "ROUTE_TIMEOUT", "live_openapi", "smoke_check"]
 
 MAX_ROUTES = 20
 ROUTE_TIMEOUT = 2.0
@@ -51,19 +51,32 @@ async def smoke_check(
 async def _routes(
     client: httpx.AsyncClient, upstream: Upstream, files: dict[str, bytes]
 ) -> list[str]:
-    endpoints = None
-    for path in await trio.to_thread.run_sync(openapi_locations, files):
-        spec = await _json_at(client, upstream, path)
-        if isinstance(spec, dict) and isinstance(spec.get("paths"), dict):
-            endpoints = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
-            break
-    if endpoints is None:
+    spec = await live_openapi(client, upstream, files)
+    if spec is not None:
+        endpoints = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
+    else:
         endpoints = await trio.to_thread.run_sync(endpoints_from_source, files)
     return [
         endpoint["path"]
         for endpoint in endpoints
         if endpoint.get("method") == "GET" and _parameterless(endpoint)
     ]
+
+
+async def live_openapi(
+    client: httpx.AsyncClient,
+    upstream: Upstream,
+    files: dict[str, bytes],
+    request_timeout: float | None = None,
+) -> dict | None:
+    """The running app's OpenAPI document, if it serves one: at the ``openapi_url`` its
+    source gives, else at the first of the common places that answers with one
+    (``request_timeout``: each request's, else the client's)."""
+    for path in await trio.to_thread.run_sync(openapi_locations, files):
+        spec = await _json_at(client, upstream, path, request_timeout)
+        if isinstance(spec, dict) and isinstance(spec.get("paths"), dict):
+            return spec
+    return None
 
 
 def _parameterless(endpoint: dict) -> bool:
@@ -76,8 +89,13 @@ def _parameterless(endpoint: dict) -> bool:
     )
 
 
-async def _json_at(client: httpx.AsyncClient, upstream: Upstream, path: str) -> object:
-    request = client.build_request("GET", upstream.url(path), extensions=upstream.extensions)
+async def _json_at(
+    client: httpx.AsyncClient, upstream: Upstream, path: str, request_timeout: float | None
+) -> object:
+    request = client.build_request(
+        "GET", upstream.url(path), extensions=upstream.extensions,
+        **({"timeout": request_timeout} if request_timeout is not None else {}),
+    )  # fmt: skip
     try:
         response = await client.send(request, stream=True)
         try:
