@@ -138,23 +138,14 @@ async def _wait_through_socket(process: ChildProcess, upstream: Upstream, path: 
     # connection unanswered), one request per probe through the forking forwarder,
     # which closes it at once while the app is not listening.
     assert upstream.socket_path is not None
-    request = (
-        f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{upstream.port}\r\nConnection: close\r\n\r\n"
-    ).encode()
+    request = _probe_request(upstream, path)
     if upstream.ready_path is None:
         answered = await _first_answer_in_netns(process, upstream.port, request)
     else:
         answered = await _first_answer(process, upstream.ready_path, request)
     if answered is not None:
         return answered
-    delay, began = _PROBE_MIN, trio.current_time()
-    while process.poll() is None:
-        with trio.move_on_after(2.0):
-            if await _answers(upstream, request):
-                return True
-        await trio.sleep(delay)
-        delay = _next_delay(delay, began)
-    return False
+    return await answers_through_socket(process, upstream, path)
 
 
 async def _first_answer_in_netns(process: ChildProcess, port: int, request: bytes) -> bool | None:
@@ -275,9 +266,7 @@ async def answers_through_socket(process: ChildProcess, upstream: Upstream, path
     """Probe through ``upstream``'s socket until the app answers HTTP on ``path``; False
     if the child exits first (a forwarder just started: its socket may not be there)."""
     assert upstream.socket_path is not None
-    request = (
-        f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{upstream.port}\r\nConnection: close\r\n\r\n"
-    ).encode()
+    request = _probe_request(upstream, path)
     delay, began = _PROBE_MIN, trio.current_time()
     while process.poll() is None:
         with trio.move_on_after(2.0):
@@ -286,6 +275,12 @@ async def answers_through_socket(process: ChildProcess, upstream: Upstream, path
         await trio.sleep(delay)
         delay = _next_delay(delay, began)
     return False
+
+
+def _probe_request(upstream: Upstream, path: str) -> bytes:
+    """One bare HTTP/1.0 request for ``path``, the connection closed after its answer."""
+    host = f"127.0.0.1:{upstream.port}"
+    return f"GET {path} HTTP/1.0\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
 
 
 async def _answers(upstream: Upstream, request: bytes) -> bool:
