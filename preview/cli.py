@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -139,19 +140,13 @@ def _narrate_start(client: httpx.Client, args: argparse.Namespace, body: dict) -
         if response.is_error:
             response.read()
             _check(response, args)
-        data: list[str] = []
-        for line in response.iter_lines():
-            if line.startswith("data: "):
-                data.append(line[6:])
-            elif line == "" and data:
-                payload = json.loads("\n".join(data))
-                data = []
-                if payload.get("end"):
-                    break
-                print_event(payload, colour)
-                status = payload.get("status") or status
-                if status in ("running", "failed", "stopped"):
-                    break
+        for kind, payload, _ in _sse_events(response):
+            if kind == "end" or payload.get("end"):
+                break
+            print_event(payload, colour)
+            status = payload.get("status") or status
+            if status in ("running", "failed", "stopped"):
+                break
     final = _check(client.get(f"/api/generations/{args.gid}/preview/status"), args)
     return {**body, **{k: final.get(k) for k in ("status", "errorMessage", "errorLines")}}
 
@@ -178,6 +173,21 @@ def _error_code(response: httpx.Response) -> str | None:
         return None
 
 
+def _sse_events(response: httpx.Response) -> Iterator[tuple[str, dict, int | None]]:
+    """A log stream's events as they come: (event type, data, id)."""
+    kind, data, event_id = "message", [], None
+    for line in response.iter_lines():
+        if line.startswith("id: "):
+            event_id = int(line[4:])
+        elif line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("data: "):
+            data.append(line[6:])
+        elif line == "" and data:
+            yield kind, json.loads("\n".join(data)), event_id
+            kind, data, event_id = "message", [], None
+
+
 def _follow(client: httpx.Client, args: argparse.Namespace, colour: bool) -> int:
     """Tail the SSE stream; on a dropped connection resume after the last id seen."""
     last_id, failures = 0, 0
@@ -195,21 +205,13 @@ def _follow(client: httpx.Client, args: argparse.Namespace, colour: bool) -> int
                 if response.is_error:
                     response.read()
                     _check(response, args)
-                failures, kind, data = 0, "message", []
-                for line in response.iter_lines():
-                    if line.startswith("id: "):
-                        last_id = int(line[4:])
-                    elif line.startswith("event: "):
-                        kind = line[7:]
-                    elif line.startswith("data: "):
-                        data.append(line[6:])
-                    elif line == "" and data:
-                        payload = json.loads("\n".join(data))
-                        if kind == "end" or payload.get("end"):
-                            print(f"-- preview ended: {payload.get('status')}", flush=True)
-                            return 0
-                        print_event(payload, colour)
-                        kind, data = "message", []
+                failures = 0
+                for kind, payload, event_id in _sse_events(response):
+                    last_id = event_id if event_id is not None else last_id
+                    if kind == "end" or payload.get("end"):
+                        print(f"-- preview ended: {payload.get('status')}", flush=True)
+                        return 0
+                    print_event(payload, colour)
         except httpx.TransportError as error:
             failures += 1
             if failures > 30:
