@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -252,11 +252,10 @@ def example_files() -> dict[str, str]:
     }
 
 
-async def read_sse(
-    response: httpx.Response, *, until_end: bool = True, limit: int | None = None
-) -> list[tuple[str, dict[str, Any], int | None]]:
-    """Parse an SSE response into (event type, data, id) until ``end`` or ``limit`` events."""
-    received: list[tuple[str, dict[str, Any], int | None]] = []
+async def sse_events(
+    response: httpx.Response,
+) -> AsyncIterator[tuple[str, dict[str, Any], int | None]]:
+    """The SSE events of ``response`` as they come: (event type, data, id)."""
     kind, data, event_id = "message", [], None
     async for line in response.aiter_lines():
         if line.startswith("id: "):
@@ -266,10 +265,20 @@ async def read_sse(
         elif line.startswith("data: "):
             data.append(line[6:])
         elif line == "" and data:
-            received.append((kind, json.loads("\n".join(data)), event_id))
-            if (until_end and kind == "end") or (limit is not None and len(received) >= limit):
-                return received
+            yield kind, json.loads("\n".join(data)), event_id
             kind, data, event_id = "message", [], None
+
+
+async def read_sse(
+    response: httpx.Response, *, until_end: bool = True, limit: int | None = None
+) -> list[tuple[str, dict[str, Any], int | None]]:
+    """Parse an SSE response into (event type, data, id) until ``end`` or ``limit`` events."""
+    received: list[tuple[str, dict[str, Any], int | None]] = []
+    async with aclosing(sse_events(response)) as events:
+        async for kind, payload, event_id in events:
+            received.append((kind, payload, event_id))
+            if (until_end and kind == "end") or (limit is not None and len(received) >= limit):
+                break
     return received
 
 

@@ -5,18 +5,16 @@ status, the history and its downloads."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import AsyncIterator
+from contextlib import aclosing
 from pathlib import Path
 
-import httpx
 import pytest
 import trio
 
 from preview import Settings
 
-from ..conftest import SERVER_COMMAND, Service, auth, running_service, server_app
+from ..conftest import SERVER_COMMAND, Service, auth, running_service, server_app, sse_events
 
 LINES = 40_000
 # Prints LINES lines of about 100 bytes as fast as it can when asked (GET /emit).
@@ -78,8 +76,11 @@ async def _flood_and_stop(service: Service, gid: str, body: dict) -> tuple[list,
 
     async def follow() -> None:
         url = f"/api/generations/{gid}/preview/logs/stream"
-        async with service.client.stream("GET", url, headers=auth()) as response:
-            async for event in _events(response):
+        async with (
+            service.client.stream("GET", url, headers=auth()) as response,
+            aclosing(sse_events(response)) as events,
+        ):
+            async for event in events:
                 streamed.append(event)
                 if event[1].get("message", "").startswith(f"line {LINES - 1} "):
                     last_line.set()
@@ -98,21 +99,6 @@ async def _flood_and_stop(service: Service, gid: str, body: dict) -> tuple[list,
         ).json()
         assert (await service.stop(gid)).status_code == 200
     return streamed, status, history
-
-
-async def _events(response: httpx.Response) -> AsyncIterator[tuple[str, dict, int | None]]:
-    """The SSE events of ``response`` as they come (``read_sse`` one at a time)."""
-    kind, data, event_id = "message", [], None
-    async for line in response.aiter_lines():
-        if line.startswith("id: "):
-            event_id = int(line[4:])
-        elif line.startswith("event: "):
-            kind = line[7:]
-        elif line.startswith("data: "):
-            data.append(line[6:])
-        elif line == "" and data:
-            yield kind, json.loads("\n".join(data)), event_id
-            kind, data, event_id = "message", [], None
 
 
 async def _check(
