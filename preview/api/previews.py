@@ -16,7 +16,7 @@ from ..auth import hash_preview_token, new_preview_token
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest, NotFound, StoreError
 from ..logs import truncation
-from ..runtime import PreviewRuntime
+from ..runtime import BY_THE_USER, PreviewRuntime
 from ..sandbox import child_environment
 from ..services import Services, services
 from ..services.callers import json_body, owned_generation
@@ -39,6 +39,12 @@ def _uptime(started: datetime | None, stopped: datetime | None) -> float | None:
     return round(((stopped or utcnow()) - started).total_seconds(), 3)
 
 
+def _health(status: str, health: str) -> str:
+    """Health is a running preview's alone: ``unknown`` before it answers and once it
+    stops (a stopped preview is never ``healthy``)."""
+    return health if status == "running" else "unknown"
+
+
 def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
     spec = runtime.spec
     state = services()
@@ -47,7 +53,7 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
         "generationId": spec.generation_id,
         "projectId": spec.project_id,
         "status": runtime.status,
-        "healthStatus": runtime.state.health_status,
+        "healthStatus": _health(runtime.status, runtime.state.health_status),
         "health": runtime.state.smoke,  # the smoke check's {ok, checked, failing}, once done
         "baseUrl": app_origin_url(state, runtime.id),
         "port": spec.port,
@@ -91,7 +97,7 @@ def _from_row(row: PreviewInstance) -> dict[str, Any]:
         "generationId": row.generation_id,
         "projectId": row.project_id,
         "status": row.status,
-        "healthStatus": row.health_status,
+        "healthStatus": _health(row.status, row.health_status),
         "baseUrl": app_origin_url(services(), row.id),
         "port": row.port,
         "processId": row.process_id,
@@ -293,7 +299,7 @@ async def stop(gid: str) -> Response:
             code="no_active_preview",
             details={"generationId": gid},
         )
-    runtime.request_stop("stopped by the user")
+    runtime.request_stop(BY_THE_USER)
     with trio.move_on_after(state.settings.stop_grace + _STOP_WAIT_MARGIN):
         await runtime.finished.wait()
     return jsonify(
@@ -305,6 +311,7 @@ async def stop(gid: str) -> Response:
             else "Preview instance is stopping.",
             "stoppedAt": isoformat(runtime.state.stopped_at),
             "exitCode": runtime.state.exit_code,
+            "stopReason": runtime.state.stop_reason,
         }
     )
 

@@ -61,9 +61,12 @@ export class PreviewController {
       },
       () => {},
     );
+    // The generation says whether it was ever launched: a never-launched one is not
+    // asked for a status it does not have (a 404 in the console for nothing).
     let data = null;
     try {
-      data = await api.status(gid);
+      const generation = await api.getGeneration(gid);
+      if (this.gid === gid && generation.previewInstanceId) data = await api.status(gid);
     } catch (error) {
       if (error.code !== 'no_active_preview') this.showError(error.message, 'status');
     }
@@ -146,6 +149,8 @@ export class PreviewController {
 
   onStatus(status) {
     this.setStatus(status);
+    // Its metrics (health above all) are those of the last answer, from before it ran.
+    if (status === 'running' || status === 'stopping') this.refreshStatus();
     if (status === 'running') this.onRunning(this.gid);
     if (status === 'failed' || status === 'stopped') {
       this.refreshStatus();
@@ -166,12 +171,14 @@ export class PreviewController {
     this.statusPanel.metrics(data);
     if (data.status === 'failed') this.statusPanel.showFailure(data.errorMessage, this.errorLines(data));
     else this.statusPanel.clearFailure();
+    this.phases.settle(data.status);
     const ending = describeEnd(data);
-    const parts = [this.gid, data.port ? `port ${data.port}` : null, data.stopReason, ending];
+    const reason = data.status === 'failed' ? data.stopReason : null; // a stop's is its ending
+    const parts = [this.gid, data.port ? `port ${data.port}` : null, reason, ending];
     const subtitle = $('preview-subtitle');
     setText(subtitle, parts.filter(Boolean).join(' · '));
     // The raw code stays at hand for who wants it.
-    if (ending) subtitle.title = `exit code ${data.exitCode}`;
+    if (ending && data.exitCode !== null && data.exitCode !== undefined) subtitle.title = `exit code ${data.exitCode}`;
     else subtitle.removeAttribute('title');
     this.schedulePoll();
   }
