@@ -15,7 +15,7 @@ from quart import Blueprint, Response, jsonify, request
 from ..auth import hash_preview_token, new_preview_token
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest, NotFound, StoreError
-from ..logs import truncation
+from ..logs import missing_env, truncation
 from ..runtime import BY_THE_USER, PreviewRuntime
 from ..sandbox import child_environment
 from ..services import Services, services
@@ -45,6 +45,11 @@ def _health(status: str, health: str) -> str:
     return health if status == "running" else "unknown"
 
 
+def _missing(status: str, error_message: str | None) -> list[str]:
+    """The variables a failure names as needed (the UI's form asks for them)."""
+    return missing_env(error_message) if status == "failed" else []
+
+
 def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
     spec = runtime.spec
     state = services()
@@ -67,6 +72,7 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
         "exitCode": runtime.state.exit_code,
         "errorMessage": runtime.state.error_message,
         "errorLines": runtime.state.error_lines,
+        "missingEnv": _missing(runtime.status, runtime.state.error_message),
         "stopReason": runtime.state.stop_reason,
         "healthPath": spec.health_path,
         "phase": runtime.state.phase,
@@ -110,6 +116,7 @@ def _from_row(row: PreviewInstance) -> dict[str, Any]:
         "exitCode": row.exit_code,
         "errorMessage": row.error_message,
         "errorLines": json.loads(row.error_lines) if row.error_lines else [],
+        "missingEnv": _missing(row.status, row.error_message),
         "stopReason": row.stop_reason,
         "runtime": _stored_runtime(row),
         "memoryMb": None,

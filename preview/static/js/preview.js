@@ -9,6 +9,7 @@
 
 import * as api from './api.js';
 import { $, h, setText, show } from './dom.js';
+import { MissingEnvForm } from './envform.js';
 import { LogModel } from './logmodel.js';
 import { LogStream } from './logstream.js';
 import { PhaseTimeline } from './phases.js';
@@ -34,6 +35,7 @@ export class PreviewController {
     this.cap = this.model.cap;
     this.notices = new Map(); // key -> message; shown together, cleared one by one
     this.phases = new PhaseTimeline();
+    this.envForm = new MissingEnvForm((env) => this.launch(env));
     $('launch').addEventListener('click', () => this.launch());
     $('stop').addEventListener('click', () => this.stop());
     $('open-app').addEventListener('click', () => this.openApp());
@@ -171,6 +173,7 @@ export class PreviewController {
     this.statusPanel.metrics(data);
     if (data.status === 'failed') this.statusPanel.showFailure(data.errorMessage, this.errorLines(data));
     else this.statusPanel.clearFailure();
+    this.envForm.ask(this.gid, data.status === 'failed' ? data.missingEnv : []);
     this.phases.settle(data.status);
     const ending = describeEnd(data);
     const reason = data.status === 'failed' ? data.stopReason : null; // a stop's is its ending
@@ -251,8 +254,9 @@ export class PreviewController {
     show($('preview-error'), Boolean(text) || $('running-list').children.length > 0);
   }
 
-  launchOptions() {
+  launchOptions(env) {
     const options = {};
+    if (Object.keys(env).length) options.env = env;
     const command = $('launch-command').value.trim();
     if (command) options.command = command.split(/\s+/);
     const health = $('launch-health').value.trim();
@@ -260,15 +264,17 @@ export class PreviewController {
     return options;
   }
 
-  async launch() {
+  /** Launch with the options' fields and the variables given in the form (`env`). */
+  async launch(env = this.envForm.env(this.gid)) {
     const gid = this.gid;
     // A new action: the previous outcome (a failure, a refusal) no longer applies.
     this.clearNotices();
     this.statusPanel.clearFailure();
+    this.envForm.ask(gid, []);
     this.phases.reset();
     $('launch').disabled = true;
     try {
-      const data = await api.launch(gid, this.launchOptions());
+      const data = await api.launch(gid, this.launchOptions(env));
       api.previewTokens.set(gid, data.previewToken);
       if (this.gid === gid) this.attach(data);
     } catch (error) {
