@@ -5,6 +5,7 @@ __all__ = [
     "endpoints",
     "feed",
     "generations",
+    "openapi",
     "ops",
     "origins",
     "previews",
