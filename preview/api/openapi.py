@@ -132,7 +132,7 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
          502: ("bad_gateway",),
      })),
     ("post", "/api/generations/{gid}/preview/ticket", "A one-time URL of the app's origin", (),
-     True, _merge(_LIVE, _JSON, _PREVIEW_TOKEN, {400: ("invalid_path",)})),
+     True, _merge(_GEN, _JSON, _PREVIEW_TOKEN, {400: ("invalid_path",)})),
     ("post", "/api/generations/{gid}/preview/token", "A new preview token", (), False, _LIVE),
     ("post", "/api/session", "Trade the bearer token for the session cookie", (), False, {}),
     ("get", "/api/session", "Who the caller is", (), False, {}),
