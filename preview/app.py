@@ -19,7 +19,18 @@ from quart import (
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
-from .api import endpoints, generations, ops, origins, previews, proxying, revisions, streams, ui
+from .api import (
+    endpoints,
+    generations,
+    openapi,
+    ops,
+    origins,
+    previews,
+    proxying,
+    revisions,
+    streams,
+    ui,
+)
 from .auth import Authenticator, JWTAuthenticator
 from .errors import PreviewError, error_response
 from .proxy import OriginRouter, ProxyFastPath
@@ -90,6 +101,7 @@ def create_app(
     # and an app's own CORS answers reach its callers unchanged.
     app.asgi_app = OriginRouter(app.asgi_app, state)  # type: ignore[method-assign]
     app.register_blueprint(ui.blueprint)
+    app.register_blueprint(openapi.blueprint)
 
     @app.before_serving
     async def _start() -> None:

@@ -362,7 +362,7 @@ class PreviewRuntime:
     def _final_message(self, final_status: str) -> str:
         if final_status == "failed":
             return f"failed: {self.state.error_message}"
-        return f"stopped: {self.state.stop_reason}"
+        return self.state.stopped_message()
 
     async def _finalise(self, final_status: str) -> None:
         """Port, temp dir and row; runs whatever happened before (shielded caller).

@@ -152,7 +152,7 @@ class ChildSupervision:
                 )
                 outcome = await self._supervise(process)
                 if state.status in ("starting", "running"):
-                    await state.publish_status("stopping", f"stopping: {state.stop_reason}")
+                    await state.publish_status("stopping", state.stopping_message())
                     state.row.update(status="stopping")
             finally:
                 self._give_back_start_slot()
