@@ -29,6 +29,7 @@ from ..sandbox.process import ChildLimits
 from ..settings import Settings
 from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project, write_node_project
 from .installers import (
+    NEEDS_COMPILER,
     SAFE_PATH,
     installer_failure,
     interpreter_path,
@@ -157,8 +158,19 @@ class EnvBuilder:
                 )  # fmt: skip
 
         what = deps.source or "no dependency file"
-        lease = await self.cache.acquire(key, build, publish, say, f"Python {version}, {what}")
+        try:
+            lease = await self.cache.acquire(key, build, publish, say, f"Python {version}, {what}")
+        except BuildFailed as failed:  # which Python it was built for
+            said = failed.message.replace(
+                NEEDS_COMPILER, f"for Python {chosen.minor} {NEEDS_COMPILER}"
+            )
+            raise BuildFailed(said, failed.lines) from None
         return lease, PythonEnv(str(lease.path / "bin" / "python"), version)
+
+    async def python_versions(self) -> list[str]:
+        """The versions of the interpreters present (for the remedies' older Python)."""
+        found = await interpreter_choices(">=2", None, self._uv_env(discovery=True))
+        return [i.version for i in found.interpreters] if isinstance(found, Choices) else []
 
     async def _interpreter(self, deps: PythonDeps) -> Choices:
         """The interpreters that fit the app's request, uv's pick first."""

@@ -23,6 +23,7 @@ from .steps import Publish
 from .toolerrors import tool_failure
 
 __all__ = [
+    "NEEDS_COMPILER",
     "SAFE_PATH",
     "failure_reason",
     "find_interpreter",
@@ -40,6 +41,15 @@ __all__ = [
 _UV_ERROR = re.compile(r"^\s*(?:×|error:)\s*(.+)")
 _UV_CAUSE = re.compile(r"^\s*(?:╰─▶|Caused by:)\s*(.+)")
 _MAX_REASON = 300
+# uv: "Failed to build `httptools==0.1.2`"; then the build backend's output, in which a
+# compiler's failure shows like this.
+_FAILED_BUILD = re.compile(r"Failed to build `(?P<name>[A-Za-z0-9._-]+)(?:==(?P<version>[^`\s]+))?")
+_COMPILER = re.compile(
+    r"\b(?:gcc|cc1|cc1plus|clang|x86_64-linux-gnu-gcc)\b|Python\.h|fatal error: |"
+    r"error: command '[^']*' failed|unable to execute|pg_config executable not found|"
+    r"mysql_config not found"
+)
+NEEDS_COMPILER = "needs a C compiler and its headers (no wheel)"
 _QUERY_TIME = 60.0  # a uv query (interpreters) that takes longer has failed
 # uv: "Resolved 12 packages in 3ms", "Installed 12 packages in 20ms" …
 _UV_PROGRESS = re.compile(r"^\s*(Resolved|Prepared|Installed|Audited|Downloaded)\s+(\d+)\s+package")
@@ -81,8 +91,23 @@ def installer_failure(tails: OutputTails, tool: str) -> tuple[str, list[str]]:
         found = tool_failure(list(tails.lines) or _both(tails))
         if found is not None:
             return found
+    compiled = _compiler_failure(list(tails.lines))
+    if compiled is not None:
+        return compiled
     reason, lines = tails.cause(_reason)
     return reason or f"{tool} failed", relevant_lines(lines)
+
+
+def _compiler_failure(lines: list[str]) -> tuple[str, list[str]] | None:
+    """ "building X Y needs a C compiler and its headers (no wheel)" when a package built
+    from source failed to compile (the build adds "for Python Z"), with the lines that
+    show it."""
+    failed = next((m for line in lines if (m := _FAILED_BUILD.search(line))), None)
+    shown = [line.strip() for line in lines if _COMPILER.search(line)]
+    if failed is None or not shown:
+        return None
+    what = failed.group("name") + (f" {failed.group('version')}" if failed.group("version") else "")
+    return f"building {what} {NEEDS_COMPILER}", [*shown[-10:], _clip(failed.group(0))]
 
 
 def _both(tails: OutputTails) -> list[str]:
