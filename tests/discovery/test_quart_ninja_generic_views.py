@@ -1,0 +1,143 @@
+"""Discovery from source for Quart (Flask's API, asynchronous), Django Ninja APIs mounted
+in the URL configuration, and class-based views that inherit their methods."""
+
+from __future__ import annotations
+
+from preview.discovery.endpoints import endpoints_from_source
+
+APP = b'''
+from quart import Quart, request
+from quart_schema import QuartSchema
+
+app = Quart(__name__)
+QuartSchema(app)
+
+
+@app.post("/echo")
+async def echo():
+    return await request.get_json()
+
+
+@app.get("/todos/<int:todo_id>")
+async def todo(todo_id: int):
+    """One todo."""
+    return {"id": todo_id}
+
+
+@app.route("/", methods=["GET", "POST"])
+async def index():
+    return "hello"
+'''
+
+
+def test_quart_routes_are_found() -> None:
+    found = {(e["method"], e["path"]) for e in endpoints_from_source({"app.py": APP})}
+    assert found == {
+        ("POST", "/echo"), ("GET", "/todos/{todo_id}"), ("GET", "/"), ("POST", "/"),
+    }  # fmt: skip
+
+
+NINJA = {
+    "config/urls.py": b"""
+from django.urls import path
+from ninja import NinjaAPI
+
+from users.api import router as users_router
+
+api = NinjaAPI()
+api.add_router("/users", users_router)
+api.add_router("/articles", "articles.api.router")
+
+
+@api.get("/health")
+def health(request):
+    return {"ok": True}
+
+
+urlpatterns = [path("api/", api.urls)]
+""",
+    "apps/users/api.py": b'''
+from ninja import Router
+
+router = Router()
+
+
+@router.get("/{user_id}")
+def user(request, user_id: int):
+    """One user."""
+
+
+@router.api_operation(["PUT", "PATCH"], "/{user_id}")
+def change(request, user_id: int):
+    pass
+''',
+    "apps/articles/api.py": b"""
+from ninja import Router
+
+router = Router()
+drafts = Router()
+router.add_router("/drafts", drafts)
+
+
+@router.post("")
+def create(request):
+    pass
+
+
+@drafts.get("/")
+def list_drafts(request):
+    pass
+""",
+    "config/settings.py": b'ROOT_URLCONF = "config.urls"\n',
+}
+
+
+def test_django_ninja_operations_under_their_mount_and_routers() -> None:
+    found = {(e["method"], e["path"]) for e in endpoints_from_source(NINJA)}
+    assert found == {
+        ("GET", "/api/health"), ("GET", "/api/users/{user_id}"), ("PUT", "/api/users/{user_id}"),
+        ("PATCH", "/api/users/{user_id}"), ("POST", "/api/articles"),
+        ("GET", "/api/articles/drafts/"),
+    }  # fmt: skip
+
+
+GENERIC = {
+    "shop/views.py": b"""
+from rest_framework import generics
+from django.views.generic import TemplateView
+
+
+class Base(generics.RetrieveUpdateAPIView):
+    pass
+
+
+class Items(generics.ListCreateAPIView):
+    pass
+
+
+class Item(Base):
+    pass
+
+
+class Home(TemplateView):
+    template_name = "home.html"
+""",
+    "shop/urls.py": b"""
+from django.urls import path
+from shop.views import Home, Item, Items
+
+urlpatterns = [
+    path("", Home.as_view()),
+    path("items/", Items.as_view()),
+    path("items/<int:pk>/", Item.as_view()),
+]
+""",
+}
+
+
+def test_generic_class_based_views_have_their_real_methods() -> None:
+    found = {(e["method"], e["path"]) for e in endpoints_from_source(GENERIC)}
+    assert found == {
+        ("GET", "/"), ("GET", "/items/"), ("POST", "/items/"), ("GET", "/items/{pk}/"),
+        ("PUT", "/items/{pk}/"), ("PATCH", "/items/{pk}/"),
+    }  # fmt: skip
