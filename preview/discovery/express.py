@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from preview.discovery.graph import Collector, Route, Router, expand_routers
 
-__all__ = ["express_endpoints"]
+__all__ = ["express_endpoints", "js_tokens"]
 
 _JS_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
 _JS_TOKEN = re.compile(
@@ -136,6 +136,9 @@ def _js_tokens(text: str) -> list[tuple[str, str | None, int]]:
         line += text.count("\n", position, end)
         position = end
     return tokens
+
+
+js_tokens = _js_tokens  # NestJS's decorators are read with it (see ``nest``)
 
 
 def _regex_allowed(tokens: list) -> bool:

@@ -141,3 +141,45 @@ def test_generic_class_based_views_have_their_real_methods() -> None:
         ("GET", "/"), ("GET", "/items/"), ("POST", "/items/"), ("GET", "/items/{pk}/"),
         ("PUT", "/items/{pk}/"), ("PATCH", "/items/{pk}/"),
     }  # fmt: skip
+
+
+NEST = {
+    "src/main.ts": b"""
+import { NestFactory } from '@nestjs/core';
+async function bootstrap() {
+  const app = await NestFactory.create(AppModule);
+  app.setGlobalPrefix('api');
+  await app.listen(3000);
+}
+""",
+    "src/cats/cats.controller.ts": b"""
+import { Controller, Get, Post, Delete, Param } from '@nestjs/common';
+
+@Controller('cats')
+export class CatsController {
+  // @Get('commented-out')
+  @Get()
+  findAll() {}
+
+  @Get(':id')
+  findOne(@Param('id') id: string) {}
+
+  @Post()
+  create() {}
+}
+
+@Controller({ path: 'dogs' })
+export class DogsController {
+  @Delete(':id/bone')
+  drop() {}
+}
+""",
+}
+
+
+def test_nestjs_controllers_under_the_global_prefix() -> None:
+    found = {(e["method"], e["path"]) for e in endpoints_from_source(NEST)}
+    assert found == {
+        ("GET", "/api/cats"), ("GET", "/api/cats/{id}"), ("POST", "/api/cats"),
+        ("DELETE", "/api/dogs/{id}/bone"),
+    }  # fmt: skip
