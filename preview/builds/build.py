@@ -34,6 +34,7 @@ from .installers import (
     installer_failure,
     interpreter_path,
     machine_network,
+    noting_failed_builds,
     with_progress,
 )
 from .interpreters import Choices, Interpreter, interpreter_choices
@@ -353,11 +354,12 @@ class EnvBuilder:
             # Copies, not hard links into the cache: the cache is the builder's to write,
             # so a later build must not reach the files of environments apps run.
             env = {**env, **proxy_environment(local_direct=False), "UV_LINK_MODE": "copy"}
+        noted: list[str] = []  # uv's "Failed to build `x==1`", however long the rest
         try:
             result = await run_logged(
                 argv, cwd=cwd, env=env, limits=ChildLimits(memory_bytes=_BUILD_MEMORY),
-                publish=publish, time_limit=self.settings.build_timeout,
-                confinement=confinement,
+                publish=noting_failed_builds(publish, noted),
+                time_limit=self.settings.build_timeout, confinement=confinement,
             )  # fmt: skip
         except OSError as error:
             raise BuildFailed(f"could not run {Path(argv[0]).name}: {error.strerror}") from None
@@ -367,7 +369,7 @@ class EnvBuilder:
                 "(PREVIEW_BUILD_TIMEOUT)", result.tail[-15:],
             )  # fmt: skip
         if not result.ok:
-            raise BuildFailed(*installer_failure(result.tails, Path(argv[0]).name))
+            raise BuildFailed(*installer_failure(result.tails, Path(argv[0]).name, noted))
 
 
 def _holding(held: list[tuple[list[tuple[str, str]], str]]) -> Publish:

@@ -31,6 +31,7 @@ __all__ = [
     "installer_failure",
     "interpreter_path",
     "machine_network",
+    "noting_failed_builds",
     "progress_summary",
     "relevant_lines",
     "uv_output",
@@ -47,7 +48,7 @@ _FAILED_BUILD = re.compile(r"Failed to build `(?P<name>[A-Za-z0-9._-]+)(?:==(?P<
 _COMPILER = re.compile(
     r"\b(?:gcc|cc1|cc1plus|clang|x86_64-linux-gnu-gcc)\b|Python\.h|fatal error: |"
     r"error: command '[^']*' failed|unable to execute|pg_config executable not found|"
-    r"mysql_config not found"
+    r"mysql_config not found|\.(?:c|cc|cpp|h):\d+:\d+: (?:fatal )?error:"
 )
 NEEDS_COMPILER = "needs a C compiler and its headers (no wheel)"
 _QUERY_TIME = 60.0  # a uv query (interpreters) that takes longer has failed
@@ -84,14 +85,27 @@ def version_key(text: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
 
 
-def installer_failure(tails: OutputTails, tool: str) -> tuple[str, list[str]]:
+def noting_failed_builds(publish: Publish, noted: list[str]) -> Publish:
+    """``publish``, keeping uv's "Failed to build `x==1`" lines in ``noted``: a compiler's
+    output after one can be longer than the tail kept for the reason."""
+
+    async def note(lines: list[tuple[str, str]], stream: str) -> None:
+        noted.extend(text for _, text in lines if _FAILED_BUILD.search(text))
+        await publish(lines, stream)
+
+    return note
+
+
+def installer_failure(
+    tails: OutputTails, tool: str, noted: list[str] | None = None
+) -> tuple[str, list[str]]:
     """The installer's reason and the lines that explain it, from stderr first (where uv
     and npm write their errors; a stdout line between them is not part of them)."""
     if tool in ("npm", "prisma"):
         found = tool_failure(list(tails.lines) or _both(tails))
         if found is not None:
             return found
-    compiled = _compiler_failure(list(tails.lines))
+    compiled = _compiler_failure([*(noted or [])[-1:], *tails.lines])
     if compiled is not None:
         return compiled
     reason, lines = tails.cause(_reason)

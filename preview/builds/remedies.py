@@ -262,18 +262,16 @@ def _held(top: str, tried: Tried, why: str) -> list[Fix]:
 
 
 def _for_build(name: str, tried: Tried, python: str, installed: list[str], line: str) -> list[Fix]:
-    if _norm(name) == "psycopg2" and tried.deps is not None:
-        for requirement in tried.deps.requirements:
-            if _name(requirement) == "psycopg2":
-                binary = "psycopg2-binary" + requirement.strip()[len("psycopg2") :]
-                return [
-                    Fix(
-                        f"psycopg2 cannot be built here (it needs pg_config and a C "
-                        f"compiler): relaunching with {binary.split(';')[0].strip()}",
-                        add=binary,
-                        drop="psycopg2",
-                    )
-                ]
+    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
+    if _norm(name) == "psycopg2" and "psycopg2" in listed:
+        return [
+            Fix(
+                "psycopg2 cannot be built here (it needs a C compiler, pg_config and "
+                "headers for this Python): relaunching with psycopg2-binary, its wheels",
+                add="psycopg2-binary",
+                drop="psycopg2",
+            )
+        ]
     minor = ".".join(python.split(".")[:2])
     older = _older_installed(minor, installed)
     if older is None:
