@@ -38,6 +38,7 @@ from .installers import (
     with_progress,
 )
 from .interpreters import Choices, Interpreter, interpreter_choices
+from .remedies import Fix
 from .steps import Publish, run_logged
 
 __all__ = ["BuildFailed", "EnvBuilder", "Lease", "PythonEnv"]
@@ -68,6 +69,7 @@ class EnvBuilder:
         self.cache = EnvCache(settings)
         self.root = self.cache.root
         self._interpreters: dict[str | None, Choices] = {}
+        self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by dependency set
         # Set by the supervisor once probed: builds run the upload's code (sdists' build
         # backends, npm's install scripts), so they are confined like the app, with
         # egress only to the package indexes.

@@ -71,7 +71,7 @@ class Preparation:
         self._lease: Lease | None = None
         self._template: tuple[str, ...] | None = None  # once run: the command, but {port}
         self.config = ConfigDefaults()  # the configuration filled in (once run)
-        self.remedies = Remedies()  # the fixes a relaunch is tried with (see relaunch)
+        self.remedies = Remedies(builder.learned)  # a relaunch's fixes (see relaunch)
         self._runs = 0
 
     def command(self, port: int) -> list[str]:
@@ -268,7 +268,12 @@ async def prepare_app(
             template = (*template, "--root-path", "{root_path}")
     elif detection.language == "python":
         remedies = remedies or Remedies()
-        deps = remedies.apply(python_dependencies(files, detection.detected_from))
+        listed = python_dependencies(files, detection.detected_from)
+        learned = remedies.adopt(listed)
+        if learned:
+            said = ", ".join(fix.change for fix in learned)
+            await say(f"with the fixes an earlier launch of these dependencies needed: {said}")
+        deps = remedies.apply(listed)
         remedies.tried.deps, remedies.tried.python_version = deps, None
         listed_in = os.path.basename(deps.source) if deps.source else "requirements.txt"
         requirements = "\n".join(deps.requirements) or None

@@ -20,7 +20,9 @@ traceback), never the app's name:
 
 Each fix is one ``system`` line of the preview's log; at most :data:`MOST` per launch,
 never the same twice. The fixes change the dependency set (:meth:`Remedies.apply`), so
-the environment built with them is cached apart and shared like any other.
+the environment built with them is cached apart and shared like any other; and they are
+remembered by the dependency set they fixed (the builder's :attr:`learned`), so that a
+later launch of it starts with them.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from .installers import version_key
 __all__ = ["MOST", "Fix", "Remedies", "removed_from_stdlib"]
 
 MOST = 4  # fixes tried for one launch, at most
+_LEARNED = 1000  # dependency sets whose fixes are remembered, at most
 _ABC = (
     "Mapping MutableMapping Sequence MutableSequence Set MutableSet Iterable Iterator "
     "Callable Hashable Sized Container Generator Awaitable Coroutine AsyncIterable "
@@ -108,6 +111,15 @@ class Fix:
     add: str | None = None  # a requirement line added ("flask<3", "typing_extensions")
     drop: str | None = None  # a distribution whose lines go (psycopg2 for its -binary)
 
+    @property
+    def change(self) -> str:
+        """What it changes, in a few words ("Python <3.10", "psycopg2 → psycopg2-binary")."""
+        if self.python_below:
+            return f"Python <{self.python_below}"
+        if self.drop:
+            return f"{self.drop} → {self.add}"
+        return f"+ {self.add}"
+
 
 @dataclass
 class Tried:
@@ -122,9 +134,24 @@ class Remedies:
     """One launch's fixes (see the module doc): :meth:`next_fix` after a failure,
     :meth:`apply` to the dependency set of the next attempt."""
 
-    def __init__(self) -> None:
+    def __init__(self, learned: dict[str, list[Fix]] | None = None) -> None:
         self.fixes: list[Fix] = []
         self.tried = Tried()
+        # The fixes earlier launches of a dependency set needed, by its key: the
+        # builder's, shared by the service's launches (a relaunch then starts fixed).
+        self._learned = learned
+        self._key: str | None = None
+
+    def adopt(self, deps: PythonDeps) -> list[Fix]:
+        """The fixes an earlier launch of ``deps`` (as the app lists them) needed, taken
+        as this launch's first ones (on its first attempt only)."""
+        if self._key is not None or self._learned is None:
+            return []
+        self._key = "\0".join([*deps.requirements, deps.python_request or "", str(deps.lock)])
+        if self.fixes:
+            return []
+        self.fixes = list(self._learned.get(self._key, []))
+        return list(self.fixes)
 
     def apply(self, deps: PythonDeps) -> PythonDeps:
         if not self.fixes:
@@ -153,6 +180,11 @@ class Remedies:
         for fix in _candidates(text, tried, files, installed):
             if fix not in self.fixes and not _same(fix, self.fixes):
                 self.fixes.append(fix)
+                if self._learned is not None and self._key is not None:
+                    self._learned.pop(self._key, None)  # the latest last: the oldest go
+                    self._learned[self._key] = list(self.fixes)
+                    while len(self._learned) > _LEARNED:
+                        self._learned.pop(next(iter(self._learned)))
                 return fix
         return None
 
@@ -296,8 +328,7 @@ def _older_installed(below: str, installed: list[str]) -> str | None:
 
 
 def _older(request: str | None, below: str) -> str:
-    """The app's request, below ``below`` where it is a range (an exact request for a
-    version that cannot run the app is left)."""
+    """The app's request below ``below`` (an exact one, which cannot run it, is left)."""
     if request and re.search(r"[<>=!~,]", request):
         try:
             SpecifierSet(request)

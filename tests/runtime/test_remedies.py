@@ -110,6 +110,18 @@ def test_no_wheel_and_no_build_tries_an_older_python_and_psycopg2_its_binary() -
     assert deps.requirements == ("django", "psycopg2-binary")
 
 
+def test_fixes_are_remembered_by_dependency_set() -> None:
+    learned: dict = {}
+    first = Remedies(learned)
+    deps = PythonDeps(("flask",), "requirements.txt", None, None)
+    assert first.adopt(deps) == []
+    first.tried.deps = deps
+    fix = first.next_fix("No module named 'yaml'", [], {}, PYTHONS)
+    again = Remedies(learned)
+    assert again.adopt(deps) == [fix] and again.adopt(deps) == []  # its first attempt only
+    assert Remedies(learned).adopt(PythonDeps(("django",), "r", None, None)) == []
+
+
 def test_at_most_four_fixes() -> None:
     remedies = _remedies(())
     for name in ("a1", "a2", "a3", "a4", "a5"):
@@ -175,6 +187,11 @@ async def test_undeclared_module_and_flask_before_3_are_fixed_and_run(
         body, fixes = await _relaunched(service, "flask_undeclared")
         assert len(fixes) == 1 and "adding PyYAML" in fixes[0], fixes
         assert (await service.app_get(body, "/")).json() == {"items": ["apple", "pear"]}
+        await service.stop(body["gid"])
+        # Launched again: it starts with the fix its dependency set needed, no failure first.
+        body, fixes = await _relaunched(service, "flask_undeclared")
+        said = messages(await service.history(body["gid"]), "system")
+        assert not fixes and any("earlier launch" in line and "PyYAML" in line for line in said)
         await service.stop(body["gid"])
         body, fixes = await _relaunched(service, "flask_before3")
         assert len(fixes) == 1 and "Flask<3" in fixes[0], fixes
