@@ -202,9 +202,8 @@ def _candidates(
     text: list[str], tried: Tried, files: dict[str, bytes], installed: list[str]
 ) -> list[Fix]:
     found: list[Fix] = []
-    python = tried.python_version or f"{sys.version_info[0]}.{sys.version_info[1]}"
     built = next((m.group(1) for line in text if (m := _FOR_PYTHON.search(line))), None)
-    python = built or python
+    python = built or tried.python_version or "{}.{}".format(*sys.version_info)
     for line in text:
         for module, name in _missing_names(line):
             found += _for_missing(module, name, line, tried, files, python, installed)
@@ -212,8 +211,10 @@ def _candidates(
             found += _held(moved.group(1), tried, f"{line.strip()[:120]}")
         if (driver := _DJANGO_DRIVER.search(line)) is not None:
             module = "psycopg2" if driver.group(1).startswith("psycopg") else "MySQLdb"
-            found.append(Fix(f"{line.strip()[:120]}: adding {_DISTRIBUTION[module]}",
-                             add=_DISTRIBUTION[module]))  # fmt: skip
+            drop, add = ("psycopg2" if module == "psycopg2" else None), _DISTRIBUTION[module]
+            found.append(
+                Fix(f"Django cannot load {module}: relaunching with {add}", add=add, drop=drop)
+            )
         if (build := _BUILD.search(line)) is not None:
             found += _for_build(build.group("name") or build.group("named") or "", tried, python,
                                 installed, line.strip())  # fmt: skip
@@ -371,11 +372,7 @@ def _installed_dists(env: Path | None) -> dict[str, tuple[str, str]]:
 
 
 def _own(top: str, files: dict[str, bytes]) -> bool:
-    return any(
-        path == f"{top}.py" or path.startswith(f"{top}/") or f"/{top}/" in f"/{path}"
-        or path.endswith(f"/{top}.py")
-        for path in files
-    )  # fmt: skip
+    return any(f"/{top}/" in f"/{path}" or f"/{path}".endswith(f"/{top}.py") for path in files)
 
 
 def _pinned(line: str) -> bool:

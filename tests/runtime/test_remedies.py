@@ -90,8 +90,9 @@ def test_an_undeclared_module_adds_its_distribution() -> None:
     pkg = _remedies(()).next_fix("No module named 'pkg_resources'", [], {}, PYTHONS)
     assert pkg is not None and pkg.add == "setuptools<81"
     django = "django.core.exceptions.ImproperlyConfigured: Error loading psycopg2 or psycopg module"
-    fix = _remedies(("django",)).next_fix(django, [], {}, PYTHONS)
-    assert fix is not None and fix.add == "psycopg2-binary"
+    fix = _remedies(("django", "psycopg2==2.9.6")).next_fix(django, [], {}, PYTHONS)
+    assert fix is not None and (fix.add, fix.drop) == ("psycopg2-binary", "psycopg2")
+    assert fix.said == "Django cannot load psycopg2: relaunching with psycopg2-binary"
     # The upload's own module is not a distribution to install.
     files = {"shop/models.py": b""}
     assert _remedies(()).next_fix("No module named 'shop.x'", [], files, PYTHONS) is None
