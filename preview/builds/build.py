@@ -31,6 +31,7 @@ from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project, wri
 from .installers import (
     NEEDS_COMPILER,
     SAFE_PATH,
+    installed_pythons,
     installer_failure,
     interpreter_path,
     machine_network,
@@ -172,8 +173,8 @@ class EnvBuilder:
 
     async def python_versions(self) -> list[str]:
         """The versions of the interpreters present (for the remedies' older Python)."""
-        found = await interpreter_choices(">=2", None, self._uv_env(discovery=True))
-        return [i.version for i in found.interpreters] if isinstance(found, Choices) else []
+        found = await installed_pythons(self._uv_env(discovery=True))
+        return [e["version"] for e in found if isinstance(e.get("version"), str)]
 
     async def _interpreter(self, deps: PythonDeps) -> Choices:
         """The interpreters that fit the app's request, uv's pick first."""

@@ -27,8 +27,6 @@ later launch of it starts with them.
 
 from __future__ import annotations
 
-import glob
-import importlib.metadata
 import re
 import sys
 from dataclasses import dataclass, replace
@@ -40,48 +38,12 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from ..apps.depspec import PythonDeps
 from ..apps.imports import import_mapping
 from .installers import version_key
+from .pythons import installed_dists, older_installed, removed_from_stdlib, too_new
 
-__all__ = ["MOST", "Fix", "Remedies", "removed_from_stdlib"]
+__all__ = ["MOST", "Fix", "Remedies"]
 
 MOST = 4  # fixes tried for one launch, at most
 _LEARNED = 1000  # dependency sets whose fixes are remembered, at most
-_ABC = (
-    "Mapping MutableMapping Sequence MutableSequence Set MutableSet Iterable Iterator "
-    "Callable Hashable Sized Container Generator Awaitable Coroutine AsyncIterable "
-    "AsyncIterator AsyncGenerator KeysView ItemsView ValuesView MappingView ByteString "
-    "Reversible Collection"
-)
-_GONE_IN_313 = (
-    "cgi cgitb crypt imghdr pipes telnetlib nntplib sndhdr audioop chunk mailcap msilib nis "
-    "ossaudiodev spwd sunau uu xdrlib lib2to3"
-)
-# (module, the names it lost, or "*": the module itself) -> the version that removed them
-_REMOVED: dict[tuple[str, str], str] = {
-    **{("collections", name): "3.10" for name in _ABC.split()},
-    ("asyncio", "coroutine"): "3.11",
-    ("inspect", "getargspec"): "3.11",
-    ("inspect", "formatargspec"): "3.11",
-    ("time", "clock"): "3.8",
-    ("base64", "encodestring"): "3.9",
-    ("base64", "decodestring"): "3.9",
-    ("fractions", "gcd"): "3.9",
-    ("xml.etree", "cElementTree"): "3.9",
-    ("xml.etree.cElementTree", "*"): "3.9",
-    ("configparser", "SafeConfigParser"): "3.12",
-    ("pkgutil", "ImpImporter"): "3.12",
-    ("ssl", "wrap_socket"): "3.12",
-    ("ssl", "match_hostname"): "3.12",
-    ("unittest", "makeSuite"): "3.13",
-    ("unittest", "findTestCases"): "3.13",
-    ("locale", "resetlocale"): "3.13",
-    ("typing", "io"): "3.13",
-    **{(name, "*"): "3.8" for name in ("macpath",)},
-    **{(name, "*"): "3.9" for name in ("_dummy_thread", "dummy_threading")},
-    **{(name, "*"): "3.10" for name in ("formatter", "parser", "symbol")},
-    **{(name, "*"): "3.11" for name in ("binhex",)},
-    **{(name, "*"): "3.12" for name in ("distutils", "imp", "asynchat", "asyncore", "smtpd")},
-    **{(name, "*"): "3.13" for name in _GONE_IN_313.split()},
-}
 _FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
@@ -189,21 +151,23 @@ class Remedies:
         return None
 
 
-def removed_from_stdlib(module: str, name: str | None) -> str | None:
-    """The Python version that removed ``module`` (or its ``name``), if it did."""
-    for candidate in _parents(module):
-        found = _REMOVED.get((candidate, "*"))
-        if found is not None:
-            return found
-    return _REMOVED.get((module, name or ""))
-
-
 def _candidates(
     text: list[str], tried: Tried, files: dict[str, bytes], installed: list[str]
 ) -> list[Fix]:
     found: list[Fix] = []
     built = next((m.group(1) for line in text if (m := _FOR_PYTHON.search(line))), None)
     python = built or tried.python_version or "{}.{}".format(*sys.version_info)
+    newer = too_new(text, python, tried.env_path)
+    if newer is not None:
+        below, older = newer[0], older_installed(newer[0], installed)
+        if older is None:  # none as old as it asks: the oldest below this one
+            present = [v for v in installed if older_installed(python, [v])]
+            older = min(present, key=version_key, default=None)
+            older = ".".join(older.split(".")[:2]) if older else None
+            below = f"3.{int(older.split('.')[1]) + 1}" if older else below
+        if older is not None:
+            said = f"{newer[1]} fails on Python {python}, newer than it knows"
+            found.append(Fix(f"{said}: relaunching with Python {older}", python_below=below))
     for line in text:
         for module, name in _missing_names(line):
             found += _for_missing(module, name, line, tried, files, python, installed)
@@ -243,7 +207,7 @@ def _for_missing(
     if removed is not None:
         if version_key(python) < version_key(removed):
             return []  # not the cause: this Python still has it
-        older = _older_installed(removed, installed)
+        older = older_installed(removed, installed)
         if older is None:
             return []
         return [
@@ -256,7 +220,7 @@ def _for_missing(
     top = module.split(".")[0]
     if top in sys.stdlib_module_names or _own(top, files):
         return []
-    dists = _installed_dists(tried.env_path)
+    dists = installed_dists(tried.env_path)
     if top in dists and (name is not None or "." in module):
         return _held(top, tried, f"{what} is gone from {dists[top][0]} {dists[top][1]}")
     if top in dists or name is not None:
@@ -277,10 +241,10 @@ def _for_missing(
 def _held(top: str, tried: Tried, why: str) -> list[Fix]:
     """``top``'s distribution held below the major version installed, when the app
     does not pin it."""
-    found = _installed_dists(tried.env_path).get(top)
+    found = installed_dists(tried.env_path).get(top)
     if found is None or tried.deps is None:
         return []
-    distribution, version = found
+    distribution, version, _ = found
     parts = version.split(".")
     if not parts[0].isdigit():
         return []
@@ -306,7 +270,7 @@ def _for_build(name: str, tried: Tried, python: str, installed: list[str], line:
             )
         ]
     minor = ".".join(python.split(".")[:2])
-    older = _older_installed(minor, installed)
+    older = older_installed(minor, installed)
     if older is None:
         return []
     what = f"{name} " if name else "a package "
@@ -317,15 +281,6 @@ def _for_build(name: str, tried: Tried, python: str, installed: list[str], line:
             python_below=minor,
         )
     ]
-
-
-def _older_installed(below: str, installed: list[str]) -> str | None:
-    """The newest minor version present below ``below`` (3.x only)."""
-    older = [v for v in installed if v.startswith("3.") and version_key(v)[:2] < version_key(below)]
-    if not older:
-        return None
-    best = max(older, key=version_key)
-    return ".".join(best.split(".")[:2])
 
 
 def _older(request: str | None, below: str) -> str:
@@ -350,27 +305,6 @@ def _same(fix: Fix, fixes: list[Fix]) -> bool:
     return False
 
 
-def _installed_dists(env: Path | None) -> dict[str, tuple[str, str]]:
-    """Top-level import name -> (distribution, version), in the environment ``env``."""
-    if env is None:
-        return {}
-    found: dict[str, tuple[str, str]] = {}
-    sites = glob.glob(str(env / "lib" / "python*" / "site-packages"))
-    for dist in importlib.metadata.distributions(path=sites):
-        name, version = dist.metadata["Name"], dist.version
-        if not name:
-            continue
-        tops = (dist.read_text("top_level.txt") or "").split()
-        if not tops:
-            for file in dist.files or ():
-                first = file.parts[0] if file.parts else ""
-                if first and not first.endswith((".dist-info", ".pth", ".data")):
-                    tops.append(first.removesuffix(".py"))
-        for top in tops or [name.replace("-", "_").lower()]:
-            found.setdefault(top, (name, version))
-    return found
-
-
 def _own(top: str, files: dict[str, bytes]) -> bool:
     return any(f"/{top}/" in f"/{path}" or f"/{path}".endswith(f"/{top}.py") for path in files)
 
@@ -390,8 +324,3 @@ def _name(line: str) -> str:
 
 def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _parents(module: str) -> list[str]:
-    parts = module.split(".")
-    return [".".join(parts[: i + 1]) for i in range(len(parts))]

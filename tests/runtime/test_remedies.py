@@ -59,6 +59,31 @@ def test_a_name_the_standard_library_lost_asks_for_an_older_python() -> None:
     assert old.next_fix(message, [], {}, PYTHONS) is None
 
 
+def test_a_package_failing_on_a_newer_python_than_it_knows_takes_an_older_one(
+    tmp_path: Path,
+) -> None:
+    env = _env_with(tmp_path, "Django", "1.10.5", "django")
+    metadata = env / "lib" / "python3.11" / "site-packages" / "Django-1.10.5.dist-info" / "METADATA"
+    classifiers = "".join(f"Classifier: Programming Language :: Python :: 3.{n}\n" for n in (4, 5))
+    metadata.write_text(metadata.read_text() + classifiers)
+    remedies = _remedies(("Django==1.10.5",), env)
+    remedies.tried.python_version = "3.9.18"
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "<environment>/lib/python3.9/site-packages/django/contrib/auth/base_user.py"',
+        "    class AbstractBaseUser(models.Model):",
+        "RuntimeError: __class__ not set defining 'AbstractBaseUser' as <class 'x'>. Was "
+        "__classcell__ propagated to type.__new__?",
+    ]
+    fix = remedies.next_fix("setup step failed (exited with code 1): migrate", lines, {}, PYTHONS)
+    # Its classifiers end at 3.5, which is not installed: the oldest present, 3.8, then.
+    assert fix is not None and fix.python_below == "3.9" and "with Python 3.8" in fix.said
+    assert "Django fails on Python 3.9.18" in fix.said
+    # A SyntaxError in the app's own code is not the interpreter's.
+    own = ['  File "app.py", line 3', "SyntaxError: invalid syntax"]
+    assert _remedies(()).next_fix("SyntaxError: invalid syntax", own, {}, PYTHONS) is None
+
+
 def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     tmp_path: Path,
 ) -> None:
