@@ -20,9 +20,8 @@ sources), and :mod:`preview.discovery.express` (Express), over the shared route 
 from __future__ import annotations
 
 from preview.discovery.django import django_endpoints
-from preview.discovery.express import express_endpoints
+from preview.discovery.express import express_endpoints, nest_endpoints
 from preview.discovery.graph import MAX_ENDPOINTS, Collector
-from preview.discovery.nest import nest_endpoints
 from preview.discovery.openapi import openapi_operations
 from preview.discovery.python import PythonProject
 from preview.discovery.routers import router_endpoints
