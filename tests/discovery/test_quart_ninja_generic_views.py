@@ -1,5 +1,6 @@
 """Discovery from source for Quart (Flask's API, asynchronous), Django Ninja APIs mounted
-in the URL configuration, and class-based views that inherit their methods."""
+in the URL configuration, class-based views that inherit their methods, NestJS controllers
+and Litestar apps."""
 
 from __future__ import annotations
 
@@ -182,4 +183,63 @@ def test_nestjs_controllers_under_the_global_prefix() -> None:
     assert found == {
         ("GET", "/api/cats"), ("GET", "/api/cats/{id}"), ("POST", "/api/cats"),
         ("DELETE", "/api/dogs/{id}/bone"),
+    }  # fmt: skip
+
+
+LITESTAR = {
+    "app/notes.py": b"""
+from litestar import Controller, delete, get, post
+
+
+class NoteController(Controller):
+    path = "/notes"
+
+    @get()
+    async def notes(self) -> list: ...
+
+    @post()
+    async def add(self) -> None: ...
+
+    @delete("/{note_id:int}")
+    async def drop(self, note_id: int) -> None: ...
+""",
+    "app/auth.py": b"""
+from litestar import Controller, post
+
+
+class AuthController(Controller):
+    def __init__(self, owner):
+        super().__init__(owner)
+        self.path = "/auth"
+
+    @post(path="/login")
+    async def login(self) -> None: ...
+""",
+    "app/main.py": b"""
+from litestar import Litestar, Router, get, route
+
+from app.auth import AuthController
+from app.notes import NoteController
+
+
+@get(["/", "/health"])
+async def health() -> dict: ...
+
+
+@route("/any", http_method=["GET", "POST"])
+async def anything() -> None: ...
+
+
+api = Router(path="/api", route_handlers=[NoteController, anything])
+app = Litestar(route_handlers=[api, health, Router(path="", route_handlers=[AuthController])])
+""",
+}
+
+
+def test_litestar_handlers_controllers_and_routers() -> None:
+    found = {(e["method"], e["path"]) for e in endpoints_from_source(LITESTAR)}
+    assert found == {
+        ("GET", "/api/notes"), ("POST", "/api/notes"), ("DELETE", "/api/notes/{note_id}"),
+        ("GET", "/api/any"), ("POST", "/api/any"), ("GET", "/"), ("GET", "/health"),
+        ("POST", "/auth/login"),
     }  # fmt: skip
