@@ -73,6 +73,12 @@ class PreviewState:
         reason = self.stop_reason or "asked to"
         return reason if reason.startswith("stopped ") else f"stopped: {reason}"
 
+    def end_message(self, final_status: str) -> str:
+        """The last status event's message: the failure's cause, or the stop's words."""
+        if final_status == "failed":
+            return f"failed: {self.error_message}"
+        return self.stopped_message()
+
     def set_reason(self, reason: str) -> None:
         """Why it ends; the first reason given wins."""
         if self.stop_reason is None:
