@@ -33,7 +33,8 @@ _SERVER = textwrap.dedent(
                 await reader.readuntil(b"\\r\\n\\r\\n")
             except (asyncio.IncompleteReadError, ConnectionError):
                 break
-            writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n%s" % (len(number), number))
+            head = b"HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(number)
+            writer.write(head + number)
             await writer.drain()
         writer.close()
     async def main():

@@ -1,0 +1,117 @@
+"""The hot path below Hypercorn (``proxy.hot_path``): it serves authorised proxied calls
+on the connection itself, hands everything else to Hypercorn unchanged, and fails here
+if the Hypercorn internals it leans on move."""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+import pytest
+import trio
+from hypercorn.events import RawData
+from hypercorn.trio.tcp_server import TCPServer
+
+from preview.proxy import hot_path
+
+from ..conftest import Service, auth
+from .test_proxy import _target_files
+
+
+def test_hypercorn_internals_it_leans_on() -> None:
+    """``TCPServer.run`` / ``_read_data`` are wrapped; the server keeps the attributes
+    the wrapper reads (``app.app``, ``stream``, ``protocol``, ``config``)."""
+    assert hot_path.install() and hot_path.installed()
+    assert inspect.iscoroutinefunction(TCPServer.run)
+    assert inspect.iscoroutinefunction(TCPServer._read_data)
+    source = inspect.getsource(inspect.unwrap(TCPServer._read_data))
+    assert "self.protocol.handle(RawData(" in source
+    source = inspect.getsource(inspect.unwrap(TCPServer.run))
+    assert "self.stream.socket" in source and "await self._read_data()" in source
+    init = inspect.signature(TCPServer.__init__).parameters
+    assert list(init)[1:] == ["app", "config", "context", "state", "stream"]
+    assert RawData(b"x").data == b"x"
+
+
+@pytest.fixture
+async def running(service: Service):
+    with trio.fail_after(60):
+        gid = await service.upload(_target_files())
+        body = (await service.launch(gid)).json()
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+    yield service, gid, body
+    with trio.fail_after(30):
+        await service.stop(gid)
+
+
+async def _exchange(stream: trio.abc.Stream, request: bytes) -> tuple[bytes, bytes]:
+    """Send ``request``; the answer's head and its Content-Length body."""
+    await stream.send_all(request)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += await stream.receive_some(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += await stream.receive_some(65536)
+    return head, body
+
+
+async def test_calls_on_one_connection_are_served_below_hypercorn(running) -> None:
+    service, gid, body = running
+    hot = service.app.extensions["preview.hot_path"]
+    served = hot.served
+    host, port = service.url.removeprefix("http://").split(":")
+    headers = (
+        f"Host: {host}:{port}\r\nAuthorization: {auth()['Authorization']}\r\n"
+        f"X-Preview-Token: {body['previewToken']}\r\n"
+    )
+    proxied = f"GET /api/generations/{gid}/preview/proxy/json?name=hot HTTP/1.1\r\n{headers}\r\n"
+    echo_body = b'{"a": 1}'
+    posted = (
+        f"POST /api/generations/{gid}/preview/proxy/echo HTTP/1.1\r\n{headers}"
+        f"Content-Type: application/json\r\nContent-Length: {len(echo_body)}\r\n\r\n"
+    ).encode() + echo_body
+    api = f"GET /api/generations/{gid}/preview/status HTTP/1.1\r\n{headers}\r\n"
+    with trio.fail_after(60):
+        stream = await trio.open_tcp_stream(host, int(port))
+        async with stream:
+            for _ in range(3):
+                head, answer = await _exchange(stream, proxied.encode())
+                assert head.startswith(b"HTTP/1.1 200"), head
+                assert json.loads(answer) == {"hello": "hot"}
+                assert b"x-request-id: req_" in head.lower()
+                assert b"content-security-policy: sandbox" in head.lower()  # the API origin's
+            head, answer = await _exchange(stream, posted)
+            assert head.startswith(b"HTTP/1.1 200"), head
+            assert json.loads(answer)["body"] == echo_body.decode()
+            assert hot.served == served + 4
+            # Not a proxied call: Hypercorn answers it on the same connection.
+            head, answer = await _exchange(stream, api.encode())
+            assert head.startswith(b"HTTP/1.1 200"), head
+            assert json.loads(answer)["status"] == "running"
+            # And after that, Hypercorn serves the connection (a proxied call too).
+            head, answer = await _exchange(stream, proxied.encode())
+            assert head.startswith(b"HTTP/1.1 200") and json.loads(answer) == {"hello": "hot"}
+        assert hot.served == served + 4
+        events = await service.history(gid)
+        proxied_events = [e for e in events if e["source"] == "proxy"]
+        assert sum("GET /json?name=hot -> 200" in e["message"] for e in proxied_events) == 4
+        assert sum("POST /echo -> 200" in e["message"] for e in proxied_events) == 1
+
+
+async def test_a_bad_credential_is_answered_by_the_routes(running) -> None:
+    service, gid, _ = running
+    hot = service.app.extensions["preview.hot_path"]
+    served = hot.served
+    with trio.fail_after(30):
+        response = await service.client.get(
+            f"/api/generations/{gid}/preview/proxy/json",
+            headers={**auth(), "X-Preview-Token": "pvt_wrong"},
+        )
+    assert response.status_code == 403 and response.json()["error"] == "invalid_preview_token"
+    assert hot.served == served
