@@ -3,8 +3,8 @@ origin's HTTP calls, on the connection itself.
 
 Through ASGI a proxied call crossed Hypercorn's HTTP/1.1 server (h11, its stream and
 task machinery), the ASGI fast path and httpx's client and pool: about 2 ms of CPU for
-a call nginx forwards in 0.1 ms. :func:`install` puts :class:`HotPath` in front of
-Hypercorn's handling of each plain-TCP connection (``TCPServer.run``, as
+a call nginx forwards in 0.1 ms. ``hot_front.install`` puts :class:`HotPath` in front
+of Hypercorn's handling of each plain-TCP connection (``TCPServer.run``, as
 ``transport.connection_guard`` wraps it): it reads a request's head, parses it once with
 h11 and, when the call is an authorised one it can serve (see :meth:`HotPath._route`),
 checks the credential from a cache, writes the head and streams the body to a
@@ -24,7 +24,6 @@ internals it leans on move (then every call would take the ASGI path).
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import time
@@ -33,13 +32,6 @@ from typing import Any
 import h11
 import httpx
 import trio
-
-try:  # Hypercorn's internals: if they move, nothing is installed (the ASGI path serves)
-    from hypercorn.events import RawData
-    from hypercorn.trio.tcp_server import TCPServer
-except ImportError:  # pragma: no cover - depends on the installed version
-    RawData = TCPServer = None  # type: ignore[assignment,misc]
-
 
 from ..errors import PreviewError
 from ..runtime import PreviewRuntime, proxy_prefix
@@ -58,11 +50,9 @@ from .policy import (
     translate_upstream_error,
 )
 
-__all__ = ["HotPath", "install", "installed"]
+__all__ = ["HotPath"]
 
 _log = logging.getLogger("preview")
-_MARK = "_preview_hot_path"
-_EXTENSION = "preview.hot_path"
 _PATH = re.compile(rb"/api/generations/([^/?]{1,40})/preview/proxy(?:/[^?]*)?(?:\?.*)?", re.S)
 _METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"})
 _HANDED = frozenset({b"upgrade", b"expect"})
@@ -84,6 +74,23 @@ class _Target:
         self.forwarded: Forwarded
 
 
+class _Waiting:
+    """The cancel scope a connection waits for its next request in, closed early when
+    the server stops."""
+
+    __slots__ = ("closing", "scope")
+
+    def __init__(self) -> None:
+        self.closing = False
+        self.scope: trio.CancelScope | None = None
+
+    async def close_when(self, terminated: Any) -> None:
+        await terminated.wait()
+        self.closing = True
+        if self.scope is not None:
+            self.scope.cancel()
+
+
 class HotPath:
     """One service's hot path (see the module doc): its credential cache and pools."""
 
@@ -95,16 +102,34 @@ class HotPath:
 
     # -- the connection ----------------------------------------------------------------
 
-    async def serve(self, stream: trio.SocketStream, client: str, idle: float) -> bytes | None:
+    async def serve(
+        self, stream: trio.SocketStream, client: str, idle: float, terminated: Any
+    ) -> bytes | None:
         """Serve the connection's requests while it can; the bytes read and not served,
-        for Hypercorn (possibly ``b""``), or None once the connection is done."""
+        for Hypercorn (possibly ``b""``), or None once the connection is done. An idle
+        connection is closed after ``idle`` seconds, or at once when the server stops
+        (``terminated``, Hypercorn's event), as Hypercorn closes its own."""
+        waiting = _Waiting()
+        async with trio.open_nursery() as nursery:
+            if terminated is not None:
+                nursery.start_soon(waiting.close_when, terminated)
+            try:
+                return await self._serve(stream, client, idle, waiting)
+            finally:
+                nursery.cancel_scope.cancel()
+
+    async def _serve(
+        self, stream: trio.SocketStream, client: str, idle: float, waiting: _Waiting
+    ) -> bytes | None:
         buffer = b""
         while True:
             end = buffer.find(b"\r\n\r\n")
             while end < 0:
                 if len(buffer) > _HEAD_LIMIT:
                     return buffer  # Hypercorn refuses it
-                with trio.move_on_after(idle if not buffer else idle + 60):
+                if waiting.closing and not buffer:
+                    return None
+                with trio.move_on_after(idle if not buffer else idle + 60) as waiting.scope:
                     try:
                         data = await stream.receive_some(_READ)
                     except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
@@ -114,7 +139,7 @@ class HotPath:
                     buffer += data
                     end = buffer.find(b"\r\n\r\n")
                     continue
-                return None  # idle past the keep-alive timeout
+                return None  # idle past the keep-alive timeout, or the server stops
             parser = h11.Connection(h11.SERVER)
             parser.receive_data(buffer)
             try:
@@ -331,65 +356,3 @@ class HotPath:
 
 def _rest(parser: h11.Connection) -> bytes:
     return parser.trailing_data[0]
-
-
-# -- in front of Hypercorn ---------------------------------------------------------------
-
-
-def attach(app: Any, state: Services) -> HotPath:
-    """Give ``app`` (the Quart app Hypercorn serves) its hot path."""
-    hot = HotPath(state)
-    app.extensions[_EXTENSION] = hot
-    return hot
-
-
-def installed() -> bool:
-    return TCPServer is not None and getattr(TCPServer.run, _MARK, False)
-
-
-def install() -> bool:
-    """Wrap ``TCPServer.run`` and ``_read_data`` (once); whether the hot path is on."""
-    if TCPServer is None or RawData is None or installed():
-        return installed()
-    if not hasattr(TCPServer, "_read_data") or not hasattr(TCPServer, "run"):
-        _log.warning("Hypercorn's internals moved: proxied calls take the ASGI path")
-        return False
-    run, read_data = TCPServer.run, TCPServer._read_data
-
-    @functools.wraps(run)
-    async def hot_run(self: Any) -> None:
-        hot = _hot_of(self)
-        stream = self.stream
-        if hot is None or type(stream) is not trio.SocketStream:
-            return await run(self)
-        try:
-            peer = stream.socket.getpeername()
-            left = await hot.serve(stream, str(peer[0]), self.config.keep_alive_timeout)
-        except Exception:
-            _log.exception("a proxied connection failed; it was closed")
-            left = None
-        if left is None:
-            with trio.CancelScope(shield=True):
-                await trio.aclose_forcefully(stream)
-            return None
-        self._preview_pending = left
-        return await run(self)
-
-    @functools.wraps(read_data)
-    async def hot_read_data(self: Any) -> None:
-        pending = getattr(self, "_preview_pending", b"")
-        if pending:
-            self._preview_pending = b""
-            await self.protocol.handle(RawData(pending))
-        return await read_data(self)
-
-    setattr(hot_run, _MARK, True)
-    TCPServer.run = hot_run
-    TCPServer._read_data = hot_read_data
-    return True
-
-
-def _hot_of(server: Any) -> HotPath | None:
-    app = getattr(getattr(server, "app", None), "app", None)
-    extensions = getattr(app, "extensions", None)
-    return extensions.get(_EXTENSION) if isinstance(extensions, dict) else None

@@ -1,6 +1,6 @@
-"""The hot path below Hypercorn (``proxy.hot_path``): it serves authorised proxied calls
-on the connection itself, hands everything else to Hypercorn unchanged, and fails here
-if the Hypercorn internals it leans on move."""
+"""The hot path below Hypercorn (``proxy.hot_path``, ``proxy.hot_front``): it serves
+authorised proxied calls on the connection itself, hands everything else to Hypercorn
+unchanged, and fails here if the Hypercorn internals it leans on move."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import trio
 from hypercorn.events import RawData
 from hypercorn.trio.tcp_server import TCPServer
 
-from preview.proxy import hot_path
+from preview.proxy import hot_front
 
 from ..conftest import Service, auth
 from .test_proxy import _target_files
@@ -21,7 +21,7 @@ from .test_proxy import _target_files
 def test_hypercorn_internals_it_leans_on() -> None:
     """``TCPServer.run`` / ``_read_data`` are wrapped; the server keeps the attributes
     the wrapper reads (``app.app``, ``stream``, ``protocol``, ``config``)."""
-    assert hot_path.install() and hot_path.installed()
+    assert hot_front.install() and hot_front.installed()
     assert inspect.iscoroutinefunction(TCPServer.run)
     assert inspect.iscoroutinefunction(TCPServer._read_data)
     source = inspect.getsource(inspect.unwrap(TCPServer._read_data))
@@ -63,7 +63,7 @@ async def _exchange(stream: trio.abc.Stream, request: bytes) -> tuple[bytes, byt
 
 async def test_calls_on_one_connection_are_served_below_hypercorn(running) -> None:
     service, gid, body = running
-    hot = service.app.extensions["preview.hot_path"]
+    hot = service.app.extensions[hot_front.EXTENSION]
     served = hot.served
     host, port = service.url.removeprefix("http://").split(":")
     headers = (
@@ -106,7 +106,7 @@ async def test_calls_on_one_connection_are_served_below_hypercorn(running) -> No
 
 async def test_a_bad_credential_is_answered_by_the_routes(running) -> None:
     service, gid, _ = running
-    hot = service.app.extensions["preview.hot_path"]
+    hot = service.app.extensions[hot_front.EXTENSION]
     served = hot.served
     with trio.fail_after(30):
         response = await service.client.get(
