@@ -69,7 +69,11 @@ async def relay(
     (``browser``) let them through, then ``extra``; True if the connection may carry
     the next call."""
     raw = httpx.Headers([(n, v) for n, v in response.headers])
-    kept = response_headers(raw, relayed=True, as_sent=True, exposure=exposure)
+    kept = [
+        (name, value)
+        for name, value in response_headers(raw, relayed=True, as_sent=True, exposure=exposure)
+        if name.lower() != "content-length"  # the framing is written below, once
+    ]
     kept += extra
     length = next((v for n, v in response.headers if n == b"content-length"), None)
     bodiless = method == b"HEAD" or response.status_code in (204, 304) or response.status_code < 200
