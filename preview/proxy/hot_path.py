@@ -40,7 +40,7 @@ from ..services.callers import AsgiCaller
 from .access import authorised_target
 from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation
 from .hot_relay import ClientGone, answer_error, relay, request_body
-from .hot_upstream import RawPools, exchange
+from .hot_upstream import RawPools, exchange, receive_now
 from .policy import (
     PREVIEW_TOKEN_COOKIE,
     Forwarded,
@@ -57,7 +57,6 @@ _PATH = re.compile(rb"/api/generations/([^/?]{1,40})/preview/proxy(?:/[^?]*)?(?:
 _METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"})
 _HANDED = frozenset({b"upgrade", b"expect"})
 _HEAD_LIMIT = 65536
-_READ = 65536
 _AUTH_TTL = 5.0  # s a checked credential is taken as checked
 _AUTH_ENTRIES = 4096
 _CREDENTIALS = (b"authorization", b"cookie", b"x-preview-token", b"x-preview-csrf", b"host")
@@ -131,7 +130,7 @@ class HotPath:
                     return None
                 with trio.move_on_after(idle if not buffer else idle + 60) as waiting.scope:
                     try:
-                        data = await stream.receive_some(_READ)
+                        data = await receive_now(stream)
                     except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
                         return None
                     if not data:

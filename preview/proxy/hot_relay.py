@@ -18,7 +18,7 @@ import httpx
 import trio
 
 from ..errors import PreviewError, error_response
-from .hot_upstream import FLUSH
+from .hot_upstream import FLUSH, receive_now, send_now
 from .policy import body_too_large, response_headers
 
 __all__ = ["ClientGone", "answer_error", "relay", "request_body"]
@@ -40,7 +40,7 @@ async def request_body(
         event = parser.next_event()
         if event is h11.NEED_DATA:
             try:
-                data = await client.receive_some(_READ)
+                data = await receive_now(client)
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
                 raise ClientGone from None
             if not data:
@@ -94,15 +94,15 @@ async def relay(
             elif type(event) is h11.EndOfMessage:
                 if chunked:
                     out += b"0\r\n\r\n"
-                await client.send_all(out)
+                await send_now(client, out)
                 return True
             if event is FLUSH or len(out) >= _READ:
-                await client.send_all(out)
+                await send_now(client, out)
                 out = b""
     except httpx.HTTPError:
         # The app broke off mid-answer: the caller's answer is cut short too.
         if out:
-            await client.send_all(out)
+            await send_now(client, out)
         return False
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         return False
@@ -127,4 +127,4 @@ async def answer_error(
         head.append(b"%s: %s\r\n" % (name.lower().encode(), value.encode("latin-1")))
     head.append(b"content-length: %d\r\ndate: %s\r\n\r\n" % (len(body), _date()))
     with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
-        await client.send_all(b"".join(head) + body)
+        await send_now(client, b"".join(head) + body)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import select
+import socket
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
@@ -24,7 +25,7 @@ import trio
 
 from ..runtime.upstream import POOL_SIZE, Upstream
 
-__all__ = ["FLUSH", "RawConnection", "RawPools", "exchange"]
+__all__ = ["FLUSH", "RawConnection", "RawPools", "exchange", "receive_now", "send_now"]
 
 FLUSH = object()  # given by exchange() before it waits for more of the answer
 
@@ -141,8 +142,7 @@ async def exchange(
             if answering:
                 yield FLUSH
             try:
-                with trio.fail_after(each_op_s):
-                    data = await stream.receive_some(_READ)
+                data = await receive_now(stream, each_op_s)
             except trio.TooSlowError:
                 raise httpx.ReadTimeout("the preview did not answer in time") from None
             except (trio.BrokenResourceError, OSError) as error:
@@ -162,10 +162,43 @@ async def exchange(
             return
 
 
+def _raw(stream: trio.SocketStream) -> socket.socket:
+    return stream.socket._sock  # type: ignore[attr-defined]  # trio's own; see the test
+
+
+async def send_now(stream: trio.SocketStream, data: bytes, each_op_s: float = math.inf) -> None:
+    """``stream.send_all(data)`` without trio's checkpoints when the socket takes it at
+    once (a scheduler round trip each, the larger part of a small call's cost): only a
+    socket that is full is waited for, at most ``each_op_s`` at a time
+    (``trio.TooSlowError``). ``trio.BrokenResourceError`` when the peer is gone."""
+    raw = _raw(stream)
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[raw.send(view) :]
+        except BlockingIOError:
+            with trio.fail_after(each_op_s):
+                await trio.lowlevel.wait_writable(raw)
+        except OSError as error:
+            raise trio.BrokenResourceError(str(error)) from None
+
+
+async def receive_now(stream: trio.SocketStream, each_op_s: float = math.inf) -> bytes:
+    """``stream.receive_some()``, as :func:`send_now`: waits only when nothing came yet."""
+    raw = _raw(stream)
+    while True:
+        try:
+            return raw.recv(_READ)
+        except BlockingIOError:
+            with trio.fail_after(each_op_s):
+                await trio.lowlevel.wait_readable(raw)
+        except OSError as error:
+            raise trio.BrokenResourceError(str(error)) from None
+
+
 async def _send(stream: trio.SocketStream, data: bytes, each_op_s: float) -> None:
     try:
-        with trio.fail_after(each_op_s if each_op_s > 0 else math.inf):
-            await stream.send_all(data)
+        await send_now(stream, data, each_op_s if each_op_s > 0 else math.inf)
     except trio.TooSlowError:
         raise httpx.WriteTimeout("the preview took no more of the request") from None
     except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as error:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import socket
 
 import pytest
 import trio
@@ -13,6 +14,7 @@ from hypercorn.events import RawData
 from hypercorn.trio.tcp_server import TCPServer
 
 from preview.proxy import hot_front
+from preview.proxy.hot_upstream import receive_now, send_now
 
 from ..conftest import Service, auth
 from .test_proxy import _target_files
@@ -31,6 +33,21 @@ def test_hypercorn_internals_it_leans_on() -> None:
     init = inspect.signature(TCPServer.__init__).parameters
     assert list(init)[1:] == ["app", "config", "context", "state", "stream"]
     assert RawData(b"x").data == b"x"
+
+
+async def test_trio_internals_it_leans_on() -> None:
+    """``hot_upstream.send_now`` / ``receive_now`` use the socket under trio's."""
+    left, right = socket.socketpair()
+    stream = trio.SocketStream(trio.socket.from_stdlib_socket(left))
+    with trio.fail_after(10), right:
+        assert isinstance(stream.socket._sock, socket.socket)
+        await send_now(stream, b"ping")
+        assert right.recv(10) == b"ping"
+        right.send(b"pong")
+        assert await receive_now(stream) == b"pong"
+        right.close()
+        assert await receive_now(stream) == b""
+    await stream.aclose()
 
 
 @pytest.fixture
