@@ -17,9 +17,12 @@ rounds that alternate the targets (the machine is shared: a change of its speed 
 on every target alike). Per target and connection count: p50 / p99 and their excess
 over ``direct`` in the same round (median over rounds), req/s and its ratio to
 ``direct``, and the proxy process's CPU per request (utime + stime from ``/proc``
-over the run, divided by the requests wrk made). nginx-light and wrk are installed
-with apt-get, configurable-http-proxy with npm (into ``benchmarks/.tools``), when
-missing; a target whose tool cannot be had is reported as skipped.
+over the run, divided by the requests wrk made; for ``direct`` and ``sandboxed``, the
+app's own). ``sandboxed``: the service's own preview of the app reached from inside its
+sandbox's network namespace (``nsenter``), with no proxy; the service's modes are
+compared with it (the sandbox's own cost apart), the anchors with ``direct``.
+nginx-light and wrk are installed with apt-get, configurable-http-proxy with npm (into
+``benchmarks/.tools``), when missing; a target whose tool cannot be had is reported as skipped.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import psutil
+
+from preview.sandbox.netns import netns_child
 
 from .harness import BENCH_DIR, PYTHON, ROOT, ServiceServer, free_port, log, wait_for_port
 
@@ -104,6 +111,14 @@ http {{
     return conf
 
 
+def _app_in(sandbox_pid: int) -> int | None:
+    """The app's own process in the sandbox (uvicorn), for its CPU per request."""
+    for process in psutil.Process(sandbox_pid).children(recursive=True):
+        if "uvicorn" in " ".join(process.cmdline()):
+            return process.pid
+    return None
+
+
 def _cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat", "rb") as stat:
         fields = stat.read().rsplit(b")", 1)[1].split()
@@ -111,10 +126,15 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _wrk(
-    wrk: str, url: str, connections: int, duration: float, headers: dict[str, str], script: str
+    wrk: list[str],
+    url: str,
+    connections: int,
+    duration: float,
+    headers: dict[str, str],
+    script: str,
 ) -> dict[str, Any]:
     seconds = max(round(duration), 1)
-    command = [wrk, f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command = [*wrk, f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     if script:
@@ -143,8 +163,8 @@ def _wrk(
 def measure(
     targets: dict[str, dict[str, Any]], *, rounds: int, duration: float, wrk: str
 ) -> dict[str, Any]:
-    """Alternating rounds over ``targets`` ({name: url, headers, script, pid}); the
-    first one is the reference (direct)."""
+    """Alternating rounds over ``targets`` ({name: url, headers, script, pid, prefix
+    (of wrk's command), reference (the target compared with; else the first)})."""
     runs: dict[str, dict[int, list[dict[str, Any]]]] = {
         name: {c: [] for c in CONNECTIONS} for name in targets
     }
@@ -155,7 +175,7 @@ def measure(
                 pid = target.get("pid")
                 before = _cpu_seconds(pid) if pid else 0.0
                 result = _wrk(
-                    wrk,
+                    [*target.get("prefix", []), wrk],
                     target["url"],
                     connections,
                     duration,
@@ -165,13 +185,19 @@ def measure(
                 if pid:
                     result["cpu_s"] = _cpu_seconds(pid) - before
                 runs[name][connections].append(result)
-    return _summary(runs, next(iter(targets)))
+    first = next(iter(targets))
+    return _summary(runs, {name: t.get("reference", first) for name, t in targets.items()})
 
 
-def _summary(runs: dict[str, dict[int, list[dict[str, Any]]]], reference: str) -> dict[str, Any]:
+def _summary(
+    runs: dict[str, dict[int, list[dict[str, Any]]]], references: dict[str, str]
+) -> dict[str, Any]:
+    """Per target: its figures, and its excess over its reference target's in the same
+    rounds (``direct``; for the service's modes, the same app in its sandbox)."""
     out: dict[str, Any] = {}
     for name, by_connections in runs.items():
         out[name] = {}
+        reference = references[name]
         for connections, results in by_connections.items():
             base = runs[reference][connections]
             paired = zip(results, base, strict=True)
@@ -186,6 +212,7 @@ def _summary(runs: dict[str, dict[int, list[dict[str, Any]]]], reference: str) -
                 "socket_errors": sorted({r["socket_errors"] for r in results} - {""}),
             }
             if name != reference:
+                row["reference"] = reference
                 row["added_p50_ms"] = _median([r["p50_ms"] - b["p50_ms"] for r, b in pairs])
                 row["added_p99_ms"] = _median([r["p99_ms"] - b["p99_ms"] for r, b in pairs])
                 row["rps_ratio"] = _median(
@@ -208,9 +235,17 @@ def _origin(service: ServiceServer, gid: str, token: str) -> tuple[str, str]:
 
 
 def run(
-    service: ServiceServer, gid: str, token: str, *, rounds: int = 3, duration: float = 2.0
+    service: ServiceServer,
+    gid: str,
+    launched: dict[str, Any],
+    *,
+    rounds: int = 3,
+    duration: float = 2.0,
 ) -> dict[str, Any]:
-    """The anchors and the service's modes, the preview ``gid`` running in ``service``."""
+    """The anchors and the service's modes, the preview ``gid`` running in ``service``
+    (``launched``: the launch's answer)."""
+    token, app_port = launched["previewToken"], launched["port"]
+    sandbox_pid = launched.get("processId") if launched.get("isolation", "none") != "none" else None
     tools = ensure_tools()
     if tools["wrk"] is None:
         return {"skipped": "wrk could not be installed"}
@@ -229,7 +264,7 @@ def run(
         )
         wait_for_port(child, 30, processes[-1])
         targets: dict[str, dict[str, Any]] = {
-            "direct": {"url": f"http://127.0.0.1:{child}{CHILD_PATH}"}
+            "direct": {"url": f"http://127.0.0.1:{child}{CHILD_PATH}", "pid": processes[0].pid}
         }
         if tools["nginx"]:
             port = free_port()
@@ -267,6 +302,17 @@ def run(
                 "url": f"http://127.0.0.1:{port}{CHILD_PATH}",
                 "pid": processes[-1].pid,
             }
+        # The service's own app, reached from inside its sandbox's network namespace
+        # (nsenter): what the service's modes add is measured against it.
+        child = netns_child(sandbox_pid) if sandbox_pid and shutil.which("nsenter") else None
+        reference = "direct"
+        if child is not None:
+            targets["sandboxed"] = {
+                "url": f"http://127.0.0.1:{app_port}{CHILD_PATH}",
+                "prefix": ["nsenter", "-t", str(child), "-n"],
+                "pid": _app_in(sandbox_pid),
+            }
+            reference = "sandboxed"
         base = f"http://127.0.0.1:{service.port}"
         preview = {**service.auth, "X-Preview-Token": token}
         host, cookie = _origin(service, gid, token)
@@ -277,16 +323,19 @@ def run(
             'wrk.headers["Content-Type"] = "application/json"\n'
         )
         targets["path"] = {
+            "reference": reference,
             "url": f"{base}/api/generations/{gid}/preview/proxy{CHILD_PATH}",
             "headers": preview,
             "pid": service.pid,
         }
         targets["origin"] = {
+            "reference": reference,
             "url": f"{base}{CHILD_PATH}",
             "headers": {"Host": host, "Cookie": cookie},
             "pid": service.pid,
         }
         targets["envelope"] = {
+            "reference": reference,
             "url": f"{base}/api/generations/{gid}/preview/request",
             "headers": preview,
             "script": str(envelope),
@@ -314,7 +363,7 @@ def table(result: dict[str, Any]) -> str:
         " | CPU per request, 8 conns (µs) |",
         "|---|---|---|---|---|",
     ]
-    for name in ("direct", "nginx", "chp", "path", "origin", "envelope"):
+    for name in ("direct", "nginx", "chp", "sandboxed", "path", "origin", "envelope"):
         if name not in result:
             continue
         one, eight, many = (result[name][str(c)] for c in CONNECTIONS)
@@ -338,9 +387,10 @@ def rows(result: dict[str, Any], label: str) -> list[tuple[str, str, str, str, s
     names = {
         "nginx": "wrk: nginx (one worker, upstream keep-alive)",
         "chp": "wrk: configurable-http-proxy",
-        "path": "wrk: the service's path proxy",
-        "origin": "wrk: the service at the preview's origin",
-        "envelope": "wrk: the service's envelope",
+        "sandboxed": "wrk: the service's preview itself, from inside its sandbox (no proxy)",
+        "path": "wrk: the service's path proxy (vs the app in its sandbox)",
+        "origin": "wrk: the service at the preview's origin (vs the app in its sandbox)",
+        "envelope": "wrk: the service's envelope (vs the app in its sandbox)",
     }
     for name, text in names.items():
         if name not in result:
@@ -387,7 +437,7 @@ def main() -> None:
     with ServiceServer(extra_env={"PREVIEW_SANDBOX": sandbox}) as service:
         gid = service.upload(_example_files())
         data = service.launch(gid)
-        result = run(service, gid, data["previewToken"], rounds=args.rounds, duration=args.duration)
+        result = run(service, gid, data, rounds=args.rounds, duration=args.duration)
         service.stop(gid)
     result["sandbox"] = sandbox
     print(json.dumps(result) if args.json else table(result))
