@@ -95,7 +95,7 @@ class HotPath:
 
     def __init__(self, state: Services) -> None:
         self._state = state
-        self._pools = RawPools()
+        self.pools = RawPools()
         self._checked: dict[tuple, tuple[float, Any, str | None]] = {}
         self.served = 0  # calls answered here (the tests' evidence that it serves)
 
@@ -311,14 +311,14 @@ class HotPath:
         began = trio.current_time()
         taken = events = None
         try:
-            taken = await self._pools.take(runtime.upstream, timeout)
+            taken = await self.pools.take(runtime.upstream, timeout)
             events = exchange(taken, upstream_request, body, timeout)
             response = await events.__anext__()
         except (httpx.HTTPError, StopAsyncIteration, ClientGone) as error:
             if events is not None:
                 await events.aclose()
             if taken is not None:
-                self._pools.give_back(runtime.upstream, taken, keep=False)
+                self.pools.give_back(runtime.upstream, taken, keep=False)
             if isinstance(error, ClientGone):
                 return None
             if over:
@@ -345,7 +345,7 @@ class HotPath:
             kept = await relay(client, response, events, request.method, target.exposure, extra)
         finally:
             await events.aclose()
-            self._pools.give_back(runtime.upstream, taken, keep=kept)
+            self.pools.give_back(runtime.upstream, taken, keep=kept)
         if not kept:
             return None
         if parser.their_state is not h11.DONE:  # a body the app did not wait for

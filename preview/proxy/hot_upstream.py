@@ -64,6 +64,7 @@ class RawPools:
 
     def __init__(self) -> None:
         self._pools: weakref.WeakKeyDictionary[Upstream, _Pool] = weakref.WeakKeyDictionary()
+        self.opened = 0  # connections made (the tests' evidence that they are kept)
 
     def _pool(self, upstream: Upstream) -> _Pool:
         pool = self._pools.get(upstream)
@@ -90,7 +91,9 @@ class RawPools:
                 connection.stream.socket.close()
             try:
                 with trio.fail_after(each_op_s):
-                    return RawConnection(await upstream.open_stream())
+                    stream = await upstream.open_stream()
+                self.opened += 1
+                return RawConnection(stream)
             except trio.TooSlowError:
                 raise httpx.ConnectTimeout("connecting to the preview timed out") from None
             except OSError as error:

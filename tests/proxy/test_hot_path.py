@@ -81,7 +81,7 @@ async def _exchange(stream: trio.abc.Stream, request: bytes) -> tuple[bytes, byt
 async def test_calls_on_one_connection_are_served_below_hypercorn(running) -> None:
     service, gid, body = running
     hot = service.app.extensions[hot_front.EXTENSION]
-    served = hot.served
+    served, opened = hot.served, hot.pools.opened
     host, port = service.url.removeprefix("http://").split(":")
     headers = (
         f"Host: {host}:{port}\r\nAuthorization: {auth()['Authorization']}\r\n"
@@ -108,6 +108,7 @@ async def test_calls_on_one_connection_are_served_below_hypercorn(running) -> No
             assert head.startswith(b"HTTP/1.1 200"), head
             assert json.loads(answer)["body"] == echo_body.decode()
             assert hot.served == served + 4
+            assert hot.pools.opened == opened + 1  # one connection to the app, kept alive
             # Not a proxied call: Hypercorn answers it on the same connection.
             head, answer = await _exchange(stream, api.encode())
             assert head.startswith(b"HTTP/1.1 200"), head
