@@ -39,7 +39,7 @@ from ..services import ENTER_PATH, Services
 from ..services.callers import AsgiCaller
 from .access import authorised_target
 from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation
-from .hot_relay import ClientGone, answer_error, relay, request_body
+from .hot_relay import ClientGone, answer_error, entered, relay, request_body, rest_of
 from .hot_upstream import RawPools, exchange, receive_now
 from .policy import (
     PREVIEW_TOKEN_COOKIE,
@@ -63,14 +63,33 @@ _CREDENTIALS = (b"authorization", b"cookie", b"x-preview-token", b"x-preview-csr
 
 
 class _Target:
-    __slots__ = ("app_origin", "child_path", "exposure", "extra", "forwarded", "query", "runtime")
+    __slots__ = (
+        "app_origin",
+        "child_path",
+        "exposure",
+        "extra",
+        "forwarded",
+        "headers",
+        "query",
+        "runtime",
+    )
 
     def __init__(self, runtime: PreviewRuntime, child_path: str, query: str) -> None:
         self.runtime, self.child_path, self.query = runtime, child_path, query
         self.app_origin = False
         self.exposure: Any = None
         self.extra: list[tuple[str, str]] = []
+        self.headers: list[tuple[str, str]] = []  # the caller's, as sent
         self.forwarded: Forwarded
+
+
+class _Enter:
+    """A ticket to trade for the origin's session (``origin_router._enter``)."""
+
+    __slots__ = ("runtime",)
+
+    def __init__(self, runtime: PreviewRuntime) -> None:
+        self.runtime = runtime
 
 
 class _Waiting:
@@ -150,14 +169,17 @@ class HotPath:
             target = await self._route(request, client)
             if target is None:
                 return buffer
-            left = await self._call(stream, parser, request, target)
+            if type(target) is _Enter:
+                left = await entered(self._state, stream, parser, request, target.runtime)
+            else:
+                left = await self._call(stream, parser, request, target)
             if left is None:
                 return None
             buffer = left
 
     # -- which calls are served here -----------------------------------------------------
 
-    async def _route(self, request: h11.Request, client: str) -> _Target | None:
+    async def _route(self, request: h11.Request, client: str) -> _Target | _Enter | None:
         """Where an authorised call goes, or None for Hypercorn to answer."""
         if request.http_version != b"1.1" or request.method not in _METHODS:
             return None
@@ -213,13 +235,14 @@ class HotPath:
             return None  # traded for a cookie by the route
         self._remember(key, user, runtime)
         target = _Target(runtime, child_path, query)
+        target.headers = caller.headers
         prefix = proxy_prefix(runtime.spec.generation_id)
         target.exposure = ApiOrigin("http", host, prefix, child_path)
         target.extra = list(API_ORIGIN_HEADERS)
         target.forwarded = Forwarded(client, "http", host, new_request_id())
         return target
 
-    def _at_origin(self, request: h11.Request, host: str, client: str) -> _Target | None:
+    def _at_origin(self, request: h11.Request, host: str, client: str) -> _Target | _Enter | None:
         from .origin_router import _check_session, _child_path, _preview_at
 
         state = self._state
@@ -228,7 +251,14 @@ class HotPath:
             return None
         runtime = _preview_at(state, label)
         raw_path, _, query_string = request.target.partition(b"?")
-        if raw_path == ENTER_PATH.encode() or runtime.status != "running":
+        if raw_path == ENTER_PATH.encode():
+            # A browser's first request at the origin: answered here, or the connection
+            # (and the page's requests after it) would be Hypercorn's from then on.
+            bodiless = not any(
+                n in (b"content-length", b"transfer-encoding") for n, _ in request.headers
+            )
+            return _Enter(runtime) if bodiless and request.method in (b"GET", b"HEAD") else None
+        if runtime.status != "running":
             return None
         caller = AsgiCaller({"method": request.method.decode(), "headers": request.headers})
         key = (label, b"origin", caller.named.get("cookie"))
@@ -237,6 +267,7 @@ class HotPath:
             self._remember(key, runtime.spec.user_id, runtime)
         child_path = _child_path(runtime, {"raw_path": raw_path, "path": ""})
         target = _Target(runtime, child_path, query_string.decode("latin-1"))
+        target.headers = caller.headers
         target.app_origin = True
         target.exposure = AppOrigin()
         target.forwarded = Forwarded(
@@ -281,8 +312,7 @@ class HotPath:
         state, runtime = self._state, target.runtime
         settings = state.settings
         limit, timeout = settings.proxy_max_body_bytes, settings.proxy_timeout
-        named = AsgiCaller({"headers": request.headers}).headers
-        headers = request_headers(named, target.forwarded, app_origin=target.app_origin)
+        headers = request_headers(target.headers, target.forwarded, app_origin=target.app_origin)
         length = next((v for n, v in request.headers if n == b"content-length"), None)
         chunked = any(n == b"transfer-encoding" for n, _ in request.headers)
         if length is not None and int(length) > limit:
@@ -333,7 +363,7 @@ class HotPath:
             failure = translate_upstream_error(error, timeout)
             assert isinstance(failure, PreviewError)
             await answer_error(client, failure, target.extra)
-            return None if has_body else _rest(parser)
+            return None if has_body else rest_of(parser)
         elapsed = (trio.current_time() - began) * 1000
         await runtime.record_proxy_call(
             method, shown, response.status_code, elapsed, target.forwarded.request_id
@@ -350,8 +380,4 @@ class HotPath:
             return None
         if parser.their_state is not h11.DONE:  # a body the app did not wait for
             return None
-        return _rest(parser)
-
-
-def _rest(parser: h11.Connection) -> bytes:
-    return parser.trailing_data[0]
+        return rest_of(parser)

@@ -1,7 +1,8 @@
 """The hot path's side toward the caller (``hot_path``): its request body as h11 reads
 it, the app's answer relayed as the app framed it (a ``Content-Length`` body byte for
 byte; a body of unknown length chunked), and the service's error answers in the shape of
-``errors.error_response``."""
+``errors.error_response``; and the one answer of ``origin_router`` it gives itself,
+the trade of a ticket for a preview origin's session (:func:`entered`)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ import httpx
 import trio
 
 from ..errors import PreviewError, error_response
+from ..runtime import PreviewRuntime
+from ..services import ENTER_PATH, Services
 from .hot_upstream import FLUSH, receive_now, send_now
 from .policy import body_too_large, response_headers
 
-__all__ = ["ClientGone", "answer_error", "relay", "request_body"]
+__all__ = ["ClientGone", "answer_error", "entered", "relay", "request_body", "rest_of"]
 
 _READ = 65536
 
@@ -128,3 +131,51 @@ async def answer_error(
     head.append(b"content-length: %d\r\ndate: %s\r\n\r\n" % (len(body), _date()))
     with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
         await send_now(client, b"".join(head) + body)
+
+
+async def entered(
+    state: Services,
+    client: trio.SocketStream,
+    parser: h11.Connection,
+    request: h11.Request,
+    runtime: PreviewRuntime,
+) -> bytes | None:
+    """``origin_router``'s answer to ``GET /__preview/enter?ticket=…``, written here."""
+    from .origin_router import _enter
+
+    if type(parser.next_event()) is not h11.EndOfMessage:
+        return None
+    _, _, query = request.target.partition(b"?")
+    scope = {
+        "type": "http",
+        "method": request.method.decode(),
+        "scheme": "http",
+        "path": ENTER_PATH,
+        "query_string": query,
+        "headers": request.headers,
+    }
+    messages: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    try:
+        await _enter(state.origins, scope, send, runtime)
+    except PreviewError as error:
+        await answer_error(client, error, [])
+        return rest_of(parser)
+    start = messages[0]
+    head = [b"HTTP/1.1 %d %s\r\n" % (start["status"], HTTPStatus(start["status"]).phrase.encode())]
+    head += [b"%s: %s\r\n" % (name, value) for name, value in start["headers"]]
+    head.append(b"\r\n")
+    body = b"".join(message.get("body", b"") for message in messages[1:])
+    try:
+        await send_now(client, b"".join(head) + body)
+    except trio.BrokenResourceError:
+        return None
+    return rest_of(parser)
+
+
+def rest_of(parser: h11.Connection) -> bytes:
+    """What the caller sent after the request h11 just read to its end (the next one)."""
+    return parser.trailing_data[0]

@@ -77,10 +77,9 @@ class RawPools:
         are in use). Raises ``httpx.ConnectError`` / ``httpx.ConnectTimeout``."""
         pool = self._pool(upstream)
         try:
-            with trio.fail_after(each_op_s):
-                await pool.slots.acquire()
-        except trio.TooSlowError:
-            raise httpx.PoolTimeout("no connection to the preview came free") from None
+            pool.slots.acquire_nowait()  # no scheduler round trip while one is free
+        except trio.WouldBlock:
+            await self._wait_for_slot(pool, each_op_s)
         try:
             now = trio.current_time()
             while pool.idle:
@@ -101,6 +100,14 @@ class RawPools:
         except BaseException:
             pool.slots.release()
             raise
+
+    @staticmethod
+    async def _wait_for_slot(pool: _Pool, each_op_s: float) -> None:
+        try:
+            with trio.fail_after(each_op_s):
+                await pool.slots.acquire()
+        except trio.TooSlowError:
+            raise httpx.PoolTimeout("no connection to the preview came free") from None
 
     def give_back(self, upstream: Upstream, connection: RawConnection, *, keep: bool) -> None:
         """Return a taken connection: kept for the next call if ``keep`` and both sides

@@ -7,7 +7,9 @@ from __future__ import annotations
 import inspect
 import json
 import socket
+import urllib.parse
 
+import httpx
 import pytest
 import trio
 from hypercorn.events import RawData
@@ -134,3 +136,41 @@ async def test_a_bad_credential_is_answered_by_the_routes(running) -> None:
         )
     assert response.status_code == 403 and response.json()["error"] == "invalid_preview_token"
     assert hot.served == served
+
+
+async def test_a_browser_at_the_preview_origin_is_served_below_hypercorn(running) -> None:
+    """The ticket's trade and the page's calls after it, on the browser's connection."""
+    service, gid, body = running
+    hot = service.app.extensions[hot_front.EXTENSION]
+    with trio.fail_after(60):
+        ticket = await service.client.post(
+            f"/api/generations/{gid}/preview/ticket",
+            json={"path": "/echo?x=1"},
+            headers={**auth(), "X-Preview-Token": body["previewToken"]},
+        )
+        assert ticket.status_code == 200, ticket.text
+        url = urllib.parse.urlsplit(ticket.json()["url"])
+        async with httpx.AsyncClient(base_url=service.url, trust_env=False) as browser:
+            served = hot.served
+            entered = await browser.get(f"{url.path}?{url.query}", headers={"Host": url.netloc})
+            assert entered.status_code == 303, entered.text
+            assert entered.headers["location"] == "/echo?x=1"
+            cookie = entered.headers["set-cookie"].split(";", 1)[0]
+            page = {"Host": url.netloc, "Cookie": cookie, "Authorization": "app's"}
+            answer = await browser.get("/echo?x=1", headers=page)
+            assert answer.status_code == 200, answer.text
+            echoed = answer.json()
+            assert echoed["path"].endswith("/echo") and echoed["query"] == {"x": "1"}
+            assert echoed["headers"]["authorization"] == "app's"  # the app's own here
+            assert echoed["headers"]["host"] == url.netloc
+            assert cookie not in echoed["headers"].get("cookie", "")  # the service's
+            assert hot.served == served + 1
+            # The ticket is spent: the same refusal as the router's, in its shape.
+            again = await browser.get(f"{url.path}?{url.query}", headers={"Host": url.netloc})
+            assert again.status_code == 401 and again.json()["error"] == "invalid_ticket"
+            # Without its session: the origin's own refusal, from the ASGI path.
+            browser.cookies.clear()
+            refused = await browser.get("/echo", headers={"Host": url.netloc})
+            assert refused.status_code == 401
+            assert refused.json()["error"] == "origin_sign_in_required"
+            assert hot.served == served + 1
