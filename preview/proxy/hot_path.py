@@ -117,6 +117,7 @@ class HotPath:
         self.pools = RawPools()
         self._checked: dict[tuple, tuple[float, Any, str | None]] = {}
         self.served = 0  # calls answered here (the tests' evidence that it serves)
+        self.taken_back = 0  # connections taken back from Hypercorn (``hot_front``)
 
     # -- the connection ----------------------------------------------------------------
 

@@ -12,13 +12,15 @@ import urllib.parse
 import httpx
 import pytest
 import trio
-from hypercorn.events import RawData
+from hypercorn.events import RawData, Updated
+from hypercorn.protocol.h11 import H11Protocol
 from hypercorn.trio.tcp_server import TCPServer
+from hypercorn.trio.worker_context import TrioSingleTask
 
 from preview.proxy import hot_front
 from preview.proxy.hot_upstream import receive_now, send_now
 
-from ..conftest import Service, auth
+from ..conftest import Service, auth, eventually
 from .test_proxy import _target_files
 
 
@@ -35,6 +37,12 @@ def test_hypercorn_internals_it_leans_on() -> None:
     init = inspect.signature(TCPServer.__init__).parameters
     assert list(init)[1:] == ["app", "config", "context", "state", "stream"]
     assert RawData(b"x").data == b"x"
+    # Taking an idle connection back (hot_front._take_back).
+    source = inspect.getsource(H11Protocol._maybe_recycle)
+    assert "start_next_cycle()" in source and "await self.send(Updated(idle=True))" in source
+    assert "self.stream = None" in inspect.getsource(H11Protocol._close_stream)
+    assert inspect.iscoroutinefunction(TrioSingleTask().restart)
+    assert Updated(idle=True).idle
 
 
 async def test_trio_internals_it_leans_on() -> None:
@@ -115,13 +123,21 @@ async def test_calls_on_one_connection_are_served_below_hypercorn(running) -> No
             head, answer = await _exchange(stream, api.encode())
             assert head.startswith(b"HTTP/1.1 200"), head
             assert json.loads(answer)["status"] == "running"
-            # And after that, Hypercorn serves the connection (a proxied call too).
+            # Hypercorn serves the connection now, a proxied call too; once one went
+            # its way, the hot path takes the connection back when Hypercorn is idle.
+            taken_back = hot.taken_back
             head, answer = await _exchange(stream, proxied.encode())
             assert head.startswith(b"HTTP/1.1 200") and json.loads(answer) == {"hello": "hot"}
-        assert hot.served == served + 4
+            assert hot.served == served + 4
+            await eventually(lambda: hot.taken_back > taken_back)
+            head, answer = await _exchange(stream, proxied.encode())
+            assert head.startswith(b"HTTP/1.1 200") and json.loads(answer) == {"hello": "hot"}
+            assert hot.served == served + 5
+            head, answer = await _exchange(stream, api.encode())  # and to Hypercorn again
+            assert head.startswith(b"HTTP/1.1 200"), head
         events = await service.history(gid)
         proxied_events = [e for e in events if e["source"] == "proxy"]
-        assert sum("GET /json?name=hot -> 200" in e["message"] for e in proxied_events) == 4
+        assert sum("GET /json?name=hot -> 200" in e["message"] for e in proxied_events) == 5
         assert sum("POST /echo -> 200" in e["message"] for e in proxied_events) == 1
 
 
