@@ -33,7 +33,7 @@ from .api import (
 )
 from .auth import Authenticator, JWTAuthenticator
 from .errors import PreviewError, error_response
-from .proxy import OriginRouter, ProxyFastPath
+from .proxy import OriginRouter, ProxyFastPath, attach_hot_path, install_hot_path
 from .runtime import Supervisor, UpstreamRouter, local_transport, shared_tls_context
 from .sandbox import follow_parent_death, in_worker_process, stop_on_sigterm
 from .services import Services
@@ -100,6 +100,9 @@ def create_app(
     # Outermost, the preview origins: a call to <preview>.<domain> never reaches the API,
     # and an app's own CORS answers reach its callers unchanged.
     app.asgi_app = OriginRouter(app.asgi_app, state)  # type: ignore[method-assign]
+    # Below all of it, on Hypercorn's connections: authorised proxied calls (proxy.hot_path).
+    install_hot_path()
+    attach_hot_path(app, state)
     app.register_blueprint(ui.blueprint)
     app.register_blueprint(openapi.blueprint)
 
