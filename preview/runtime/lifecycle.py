@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from typing import Any
 
 import trio
 
 from ..apps.spec import LaunchSpec
+from ..backing import Backing
 from ..builds import BuildFailed, EnvBuilder, Preparation, app_environment
 from ..clock import utcnow
 from ..errors import Unavailable
@@ -75,6 +77,9 @@ class PreviewRuntime:
         self.temp_dir = settings.previews_dir / spec.preview_id
         self.containment = Containment(
             spec, settings=settings, isolation=isolation, app_dir=self.temp_dir
+        )
+        self.backing = Backing(  # its PostgreSQL, for its preparation and run
+            spec, settings=settings, containment=self.containment, system=self._system
         )
         self.upstream = Upstream(spec.port)  # the socket's, once sandboxed
         # What users see of it (events, errorMessage, errorLines) names no host path.
@@ -205,9 +210,6 @@ class PreviewRuntime:
                 self.request_stop("the service is shutting down")
             self._give_up_store.set()  # only stores wait beyond this: not for ever
 
-    async def _egress_refused(self, message: str) -> None:
-        await self.state.system("WARN", message)
-
     async def _system(self, level: str, message: str) -> None:
         if not self.broadcast.closed:
             await self.state.system(level, message)
@@ -255,8 +257,7 @@ class PreviewRuntime:
             self.spec,
             python,
             app_dir=self.temp_dir,
-            database_env=self.preparation.database_env,
-            database_relayed=self.containment.database_relayed,
+            database_env=self.backing.env,
             egress_open=self.containment.egress_open,
             memory_limit_mb=self.settings.memory_limit_mb,
             defaults=self.preparation.config.values,
@@ -282,6 +283,11 @@ class PreviewRuntime:
         task_status.started()  # the launch call returns: the rest shows in the log
         if not written:
             return "failed"
+        async with self.backing.running() as provided:
+            return await self._prepare_and_run() if provided else "failed"
+
+    async def _prepare_and_run(self) -> str:
+        spec, state = self.spec, self.state
         if spec.detection is not None:
             info = self.runtime_info
             found = f"detected {info['framework']} from {info['detectedFrom']}"
@@ -329,22 +335,16 @@ class PreviewRuntime:
                 ready_path=str(ready) if ready is not None else None,
             )
         self.supervision = ChildSupervision(
-            spec,
-            state=state,
-            settings=self.settings,
-            app_dir=self.temp_dir,
-            upstream=self.upstream,
-            confinement=confinement,
-            controls=self._controls,
-            listed_in=self.preparation.listed_in,
-            start_slots=self._start_slots,
-            metrics=self._metrics,
-            launched_at=self._launched_at,
-            watch=self._tables.lines,
+            spec, state=state, settings=self.settings, app_dir=self.temp_dir,
+            upstream=self.upstream, confinement=confinement, controls=self._controls,
+            listed_in=self.preparation.listed_in, start_slots=self._start_slots,
+            metrics=self._metrics, launched_at=self._launched_at, watch=self._tables.lines,
             needed=self.preparation.config.missing,
-        )
+        )  # fmt: skip
         outbound_dir = confinement.outbound_dir if confinement is not None else None
-        async with open_outbound(outbound_dir, self.containment.outbound, self._egress_refused):
+        async with open_outbound(
+            outbound_dir, self.containment.outbound, partial(self._system, "WARN")
+        ):
             return await self.supervision.run(env, limits)
 
     async def _move_port(self) -> None:

@@ -257,6 +257,7 @@ def sandboxed_command(
     seccomp: bytes | None = None,
     etc_dir: Path | None = None,
     ready_forwarder: bool = True,
+    etc_files: Sequence[tuple[Path, str]] = (),
 ) -> SandboxedCommand:
     """The command that runs ``argv`` confined (see the module doc).
 
@@ -269,6 +270,7 @@ def sandboxed_command(
     ``/etc`` as :func:`copy_system_etc` made it (one bind, where each of its entries
     bound apart took two mounts: 3 ms of every start); None: those entries of the host's.
     ``ready_forwarder``: start the one-use readiness forwarder beside the forking one.
+    ``etc_files``: (file, path inside ``/etc``) bound read-only over those (its hosts).
 
     ``cgroup_procs``: the files that join the cgroups the tree must be in (see
     ``PreviewCgroup.join_files``). A shell writes ``0`` (itself) there and then execs
@@ -339,6 +341,8 @@ def sandboxed_command(
         etc = [f"/etc/{name}" for name in ETC_SHOWN if os.path.exists(f"/etc/{name}")]
         for path in etc:
             system += ["--ro-bind", path, path]
+    for source, target in etc_files:
+        system += ["--ro-bind", str(source), target]
     targets = [*etc, *(t for _, t, _ in mounts)]
     targets += [f"{TOOLS_DIR_INSIDE}/{tool.name}" for tool in tools_inside]
     launcher = _launcher(

@@ -31,7 +31,7 @@ from .bubblewrap import (
 )
 from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
 from .netns import can_enter_netns
-from .outbound import Outbound
+from .outbound import HOSTS_FILE, Outbound
 from .seccomp import filter_program
 
 __all__ = ["Confinement", "Isolation"]
@@ -260,6 +260,11 @@ class Confinement:
             ready_forwarder=self.ready_socket_path is not None,
             outbound=(
                 (self.outbound_dir, self.outbound.relays) if self.outbound_dir is not None else None
+            ),
+            etc_files=(
+                [(self.outbound_dir / HOSTS_FILE, "/etc/hosts")]
+                if self.outbound_dir is not None and self.outbound.aliases
+                else ()
             ),
         )
         self.host_uid = command.host_uid
