@@ -25,7 +25,8 @@ import trio
 from psycopg import sql
 
 from ..sandbox.appdir import remove_tree, write_files
-from ..sandbox.isolation import Isolation
+from ..sandbox.bubblewrap import INSIDE_UID, host_uid
+from ..sandbox.isolation import Confinement, Isolation
 from ..sandbox.process import ChildLimits, spawn_child, terminate_group
 from ..settings import Settings
 from .pgrelay import Login, LoginRefused
@@ -76,7 +77,7 @@ async def _run_to_end(
     argv: list[str], *, cwd: Path, isolation: Isolation, settings: Settings, name: str
 ) -> tuple[int, str]:
     """Run ``argv`` confined in ``cwd`` (writable) to its end: (status, its output)."""
-    confinement = isolation.confine_step(settings, name, work_dir=cwd, uid_slot=0)
+    confinement = _confined(isolation, settings, name, cwd, 0)
     limits = ChildLimits(memory_bytes=max(settings.memory_limit_mb, 512) * 1024 * 1024)
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": str(cwd)}
     output: list[bytes] = []
@@ -99,6 +100,21 @@ async def _run_to_end(
     if confinement is not None:
         status = confinement.exit_status(status)
     return status, b"".join(output).decode("utf-8", "replace")
+
+
+def _confined(
+    isolation: Isolation, settings: Settings, name: str, work_dir: Path, uid_slot: int
+) -> Confinement | None:
+    """A sandbox for the server's programs, which need their uid to have an account
+    (``passwd``, bound over the sandbox's own)."""
+    confinement = isolation.confine_step(settings, name, work_dir=work_dir, uid_slot=uid_slot)
+    if confinement is not None:
+        uids = dict.fromkeys((host_uid(uid_slot), INSIDE_UID))
+        accounts = "".join(f"{SUPERUSER}:x:{uid}:{uid}::/nonexistent:/bin/false\n" for uid in uids)
+        (work_dir / "passwd").write_text(accounts)
+        os.chmod(work_dir / "passwd", 0o644)
+        confinement.etc_files = ((work_dir / "passwd", "/etc/passwd"),)
+    return confinement
 
 
 async def _drain(
@@ -182,7 +198,7 @@ async def run_private_server(
     quota = max(settings.disk_limit_mb * 1024 * 1024, _MIN_DISK)
     try:
         await trio.to_thread.run_sync(_copy_template, template, root, quota)
-        confinement = isolation.confine_step(settings, name, work_dir=root, uid_slot=uid_slot)
+        confinement = _confined(isolation, settings, name, root, uid_slot)
         argv = [str(bin_dir / "postgres"), "-D", str(root / "data"), "-k", str(root)]
         for setting in _SETTINGS:
             argv += ["-c", setting]

@@ -94,9 +94,10 @@ class Backing:
         self._told: list[str] = []  # what the relay did, told at the next occasion
 
     @asynccontextmanager
-    async def running(self) -> AsyncIterator[bool]:
-        """Provide what the app expects for the block; False (its ``system`` event told
-        why) when it cannot be given. Dropped at the end (bounded, shielded)."""
+    async def running(self) -> AsyncIterator[str | None]:
+        """Provide what the app expects for the block; a failure's message (its
+        ``system`` event tells more) when it cannot be given, else None. Dropped at the
+        end (bounded, shielded)."""
         wants = await trio.to_thread.run_sync(
             postgres_wants, self._spec.files, dict(self._spec.extra)
         )
@@ -108,14 +109,14 @@ class Backing:
                     provided = await self._provide(wants, nursery)
                 except ServerFailed as failure:
                     await self._system("ERROR", f"PostgreSQL: {failure}")
-                    provided = None
-                if provided is None:
-                    yield False
+                    provided = f"its PostgreSQL could not be given: {failure}"
+                if isinstance(provided, str):
+                    yield provided
                     return
                 shared, eager = provided
                 await self.tell()
                 try:
-                    yield True
+                    yield None
                 finally:
                     nursery.cancel_scope.cancel()
         finally:
@@ -124,9 +125,9 @@ class Backing:
 
     async def _provide(
         self, wants: PostgresWants, nursery: trio.Nursery
-    ) -> tuple[SharedLogins | None, bool] | None:
+    ) -> tuple[SharedLogins | None, bool] | str:
         """(its logins on the operator's server, whether its database was made at
-        launch); None when what it needs cannot be given (told)."""
+        launch); the failure's message when what it needs cannot be given (told)."""
         url = self._settings.app_postgres_url
         if self._containment.sandboxed and url:
             shared = SharedLogins(url, self._spec.database_name, self._said)
@@ -137,8 +138,7 @@ class Backing:
         if wants.driver is not None and await self._private(wants, nursery):
             return None, False
         if wants.url is not None and wants.driver is not None:
-            await self._cannot(wants)
-            return None
+            return await self._cannot(wants)
         return None, False
 
     def _said(self, text: str) -> None:
@@ -200,15 +200,17 @@ class Backing:
         for text in told:
             await self._system("INFO", text)
 
-    async def _cannot(self, wants: PostgresWants) -> None:
-        where = "sandboxed previews" if not self._containment.sandboxed else "this machine"
-        await self._system(
-            "ERROR",
+    async def _cannot(self, wants: PostgresWants) -> str:
+        where = "this machine" if self._containment.sandboxed else "unsandboxed previews"
+        message = (
             f"the app uses PostgreSQL ({_hidden(wants.url or '')}, {wants.driver}), which "
-            f"this service cannot give {where}: set PREVIEW_APP_POSTGRES_URL to a "
-            "PostgreSQL server's admin URL, or install PostgreSQL's server (Debian's "
-            "postgresql package) with PREVIEW_APP_POSTGRES=auto and the sandbox on",
+            f"this service cannot give {where}: the operator can set "
+            "PREVIEW_APP_POSTGRES_URL to a PostgreSQL server's admin URL, or install "
+            "PostgreSQL's server (Debian's postgresql package) with the sandbox on and "
+            "PREVIEW_APP_POSTGRES=auto"
         )
+        await self._system("ERROR", message)
+        return message
 
     async def _create_unsandboxed(self) -> bool:
         url, name = self._settings.app_postgres_url, self._spec.database_name

@@ -244,9 +244,6 @@ class PreviewRuntime:
             self.state.set_reason("an error of the service")
             return "failed"
 
-    def _enter_phase(self, phase: str) -> None:
-        self.state.phase = phase
-
     def _how_started(self) -> dict[str, str]:
         """The row's command and runtime (JSON): the status tells them after the end too."""
         info = self.runtime_info
@@ -283,8 +280,11 @@ class PreviewRuntime:
         task_status.started()  # the launch call returns: the rest shows in the log
         if not written:
             return "failed"
-        async with self.backing.running() as provided:
-            return await self._prepare_and_run() if provided else "failed"
+        async with self.backing.running() as failure:
+            if failure is not None:  # what it expects cannot be given (its log says why)
+                state.error_message = failure
+                return "failed"
+            return await self._prepare_and_run()
 
     async def _prepare_and_run(self) -> str:
         spec, state = self.spec, self.state
@@ -299,7 +299,7 @@ class PreviewRuntime:
                 python = await self.preparation.run(
                     self.temp_dir,
                     self._environment,
-                    on_phase=self._enter_phase,
+                    on_phase=partial(setattr, self.state, "phase"),
                     confine=self.containment.confine_step,
                     run_as=self.containment.plain_uid,
                 )

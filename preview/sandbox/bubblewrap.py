@@ -44,6 +44,7 @@ from pathlib import Path
 
 __all__ = [
     "ETC_SHOWN",
+    "INSIDE_UID",
     "READY_SOCKET_NAME",
     "TOOLS_DIR_INSIDE",
     "SandboxTools",
@@ -61,7 +62,7 @@ READY_SOCKET_NAME = "ready.sock"
 # How often the one-use readiness forwarder tries the app's port: a refused loopback
 # connect costs microseconds, a fork of the forwarder a millisecond of the app's CPU.
 _READY_RETRY_S = 0.002
-_INSIDE_UID = 1000
+INSIDE_UID = 1000
 # + the preview's port: one host uid per live preview, far above the ranges of
 # accounts and of /etc/subuid (100000 + 65536 per user).
 _HOST_UID_BASE = 1_900_000_000
@@ -72,6 +73,7 @@ ETC_SHOWN = (
     "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl/certs",
     "ssl/openssl.cnf", "ca-certificates", "ca-certificates.conf", "os-release",
 )  # fmt: skip
+_PASSWD = "root:x:0:0::/root:/usr/sbin/nologin\nnobody:x:65534:65534::/:/usr/sbin/nologin\n"
 _SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 EGRESS_DIR_INSIDE = "/run/egress"
 TOOLS_DIR_INSIDE = "/run/tools"
@@ -176,6 +178,9 @@ def copy_system_etc(destination: Path) -> Path:
             shutil.copytree(source, target, symlinks=True)
         else:
             shutil.copy2(source, target)
+    # Accounts: none of the host's; a sandbox may bind its own over these (etc_files).
+    (staging / "passwd").write_text(_PASSWD)
+    (staging / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
     shutil.rmtree(destination, ignore_errors=True)
     staging.rename(destination)
     return destination
@@ -326,7 +331,7 @@ def sandboxed_command(
         inner = [tools.setpriv, "--reuid", uid, "--regid", uid, "--clear-groups"]
         inner += ["--inh-caps=-all", "--"]
     else:
-        inside = str(_INSIDE_UID)
+        inside = str(INSIDE_UID)
         identity = ["--unshare-all", "--uid", inside, "--gid", inside, "--cap-drop", "ALL"]
     system: list[str] = []
     for path in _SYSTEM:
