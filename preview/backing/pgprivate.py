@@ -51,7 +51,7 @@ _MIN_DISK = 512 * 1024 * 1024
 _SETTINGS = (
     "listen_addresses=", "fsync=off", "synchronous_commit=off", "full_page_writes=off",
     "shared_buffers=16MB", "max_connections=40", "dynamic_shared_memory_type=mmap",
-    "max_wal_size=64MB", "logging_collector=off", "log_min_messages=warning",
+    "max_wal_size=32MB", "min_wal_size=2MB", "logging_collector=off", "log_min_messages=warning",
 )  # fmt: skip
 
 
@@ -147,7 +147,7 @@ async def ensure_template(bin_dir: Path, settings: Settings, isolation: Isolatio
     try:
         status, output = await _run_to_end(
             [str(bin_dir / "initdb"), "-D", str(work / "data"), "-U", SUPERUSER, "-A", "trust",
-             "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"],
+             "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions", "--wal-segsize=1"],
             cwd=work, isolation=isolation, settings=settings, name=f"pg-{work.name}",
         )  # fmt: skip
         if status != 0:
@@ -161,14 +161,23 @@ async def ensure_template(bin_dir: Path, settings: Settings, isolation: Isolatio
 
 
 class PrivateServer:
-    """One preview's running server: where its socket is (``socket_path``)."""
+    """One preview's server, from before it starts: where its socket is, whether it is
+    up (:meth:`wait`: the relay's logins wait for it, so that the launch need not)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root  # its tmpfs: data/ and the socket
+        self.ready = trio.Event()  # set when it accepts connections, or failed to start
+        self.failure: str | None = None
 
     @property
     def socket_path(self) -> Path:
         return self.root / ".s.PGSQL.5432"
+
+    async def wait(self) -> None:
+        """Return once it accepts connections; :class:`ServerFailed` if it could not."""
+        await self.ready.wait()
+        if self.failure is not None:
+            raise ServerFailed(self.failure)
 
     async def connect(self) -> trio.SocketStream:
         return await trio.open_unix_socket(str(self.socket_path))
@@ -182,7 +191,7 @@ def _copy_template(template: Path, root: Path, quota: int) -> None:
 
 async def run_private_server(
     bin_dir: Path,
-    root: Path,
+    server: PrivateServer,
     *,
     settings: Settings,
     isolation: Isolation,
@@ -190,13 +199,14 @@ async def run_private_server(
     uid_slot: int,
     task_status: trio.TaskStatus[PrivateServer] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Copy the template to ``root`` (a tmpfs), start the server in a sandbox of its own
-    (host uid ``uid_slot``'s, the preview's), ``started`` once it accepts connections;
-    runs until cancelled, then ends it and removes ``root``. :class:`ServerFailed`
-    when it cannot start."""
-    template = await ensure_template(bin_dir, settings, isolation)
+    """Copy the template to ``server.root`` (a tmpfs), start the server in a sandbox of
+    its own (host uid ``uid_slot``'s, the preview's), ``started`` (and ``server.ready``)
+    once it accepts connections; runs until cancelled, then ends it and removes its
+    root. :class:`ServerFailed` (also ``server.failure``) when it cannot start."""
+    root = server.root
     quota = max(settings.disk_limit_mb * 1024 * 1024, _MIN_DISK)
     try:
+        template = await ensure_template(bin_dir, settings, isolation)
         await trio.to_thread.run_sync(_copy_template, template, root, quota)
         confinement = _confined(isolation, settings, name, root, uid_slot)
         argv = [str(bin_dir / "postgres"), "-D", str(root / "data"), "-k", str(root)]
@@ -216,7 +226,8 @@ async def run_private_server(
                 if not ready.is_set() or process.poll() is not None:
                     text = b"".join(output).decode("utf-8", "replace").strip().splitlines()
                     raise ServerFailed("it did not start: " + (text[-1] if text else "no output"))
-                task_status.started(PrivateServer(root))
+                server.ready.set()
+                task_status.started(server)
                 await process.wait()
                 raise ServerFailed(f"it ended by itself (status {process.returncode})")
         finally:
@@ -224,7 +235,11 @@ async def run_private_server(
                 await terminate_group(process, 0.5, confinement)
                 if confinement is not None:
                     await trio.to_thread.run_sync(confinement.release)
+    except (ServerFailed, OSError) as error:
+        server.failure = str(error) if isinstance(error, ServerFailed) else error.strerror
+        raise ServerFailed(server.failure or "it could not start") from None
     finally:
+        server.ready.set()
         with trio.CancelScope(shield=True), trio.move_on_after(30):
             await trio.to_thread.run_sync(remove_tree, root)
 
@@ -240,6 +255,12 @@ class PrivateLogins:
         self._lock = trio.Lock()
 
     async def login(self, user: str, database: str) -> Login:
+        try:
+            await self._server.wait()
+        except ServerFailed as failure:
+            raise LoginRefused(
+                f"the preview's PostgreSQL server did not start: {failure}"
+            ) from None
         async with self._lock:
             if database not in self._known:
                 if len(self._known) >= _MAX_DATABASES or not re.match(r"^[^\0]{1,63}$", database):
@@ -262,4 +283,10 @@ class PrivateLogins:
         ) as admin:  # fmt: skip
             found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
             if found.fetchone() is None:
-                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+                # A copy of its files, at once (no WAL of them: nothing here is kept).
+                fast = sql.SQL(
+                    " STRATEGY = FILE_COPY" if admin.info.server_version >= 150000 else ""
+                )
+                admin.execute(
+                    sql.SQL("CREATE DATABASE {}{}").format(sql.Identifier(database), fast)
+                )

@@ -21,6 +21,8 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
@@ -29,10 +31,17 @@ import trio
 from ..apps.spec import LaunchSpec
 from ..sandbox import Containment
 from ..sandbox.egress import EGRESS_PORT
+from ..sandbox.isolation import Isolation
 from ..sandbox.outbound import ServiceRelay
 from ..settings import Settings
 from .appdb import SharedLogins, create_app_database, database_server, drop_app_database
-from .pgprivate import PrivateLogins, ServerFailed, run_private_server, server_binaries
+from .pgprivate import (
+    PrivateLogins,
+    PrivateServer,
+    ServerFailed,
+    run_private_server,
+    server_binaries,
+)
 from .pgrelay import Connect, Logins, PostgresRelay
 from .wants import PostgresWants, postgres_wants
 
@@ -153,7 +162,8 @@ class Backing:
         relay = PostgresRelay(connect, logins)
         ports = tuple(p for p in wants.ports if 1024 <= p < EGRESS_PORT and p != self._spec.port)
         self._containment.provide((ServiceRelay(_SOCKET, ports, relay.serve),), wants.aliases)
-        self.env = postgres_variables(wants.given, "127.0.0.1", ports[0])
+        # What its compose file gives its own services is its configuration too.
+        self.env = {**postgres_variables(wants.given, "127.0.0.1", ports[0]), **wants.compose_env}
         self._told = [
             f"PostgreSQL: {where}, reached as {', '.join(wants.aliases)} and localhost on "
             f"port{'s' if len(ports) > 1 else ''} {', '.join(map(str, ports))} "
@@ -179,20 +189,29 @@ class Backing:
             return False
         spec = self._spec
         root = self._settings.previews_dir / f"{spec.preview_id}-pg"
-        started = trio.current_time()
-        try:
-            server = await nursery.start(
-                lambda task_status: run_private_server(
-                    bin_dir, root, settings=self._settings, isolation=isolation,
-                    name=f"{spec.preview_id}-pg", uid_slot=spec.port, task_status=task_status,
-                )
-            )  # fmt: skip
-        except ServerFailed as failure:
-            raise ServerFailed(f"the private server failed: {failure}") from None
-        took = trio.current_time() - started
-        where = f"a private server of this preview's own (for {wants.driver}, {took:.2f} s)"
+        server = PrivateServer(root)
+        # Started beside the build: the app's first connection waits for it, not the launch.
+        nursery.start_soon(self._run_private, bin_dir, server, isolation)
+        where = f"a private server of this preview's own (for {wants.driver})"
         self._relay(wants, PrivateLogins(server, self._said), server.connect, where)
         return True
+
+    async def _run_private(
+        self, bin_dir: Path, server: PrivateServer, isolation: Isolation
+    ) -> None:
+        spec, began = self._spec, trio.current_time()
+        try:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(
+                    partial(
+                        run_private_server, bin_dir, server, settings=self._settings,
+                        isolation=isolation, name=f"{spec.preview_id}-pg", uid_slot=spec.port,
+                    )
+                )  # fmt: skip
+                took = trio.current_time() - began
+                await self._system("INFO", f"PostgreSQL: the private server is up ({took:.2f} s)")
+        except ServerFailed as failure:
+            await self._system("ERROR", f"PostgreSQL: the private server failed: {failure}")
 
     async def tell(self) -> None:
         """Say what was provided (once)."""

@@ -3,7 +3,8 @@
 Read from its files only (nothing runs): a driver among its dependencies (psycopg,
 asyncpg, … in ``requirements*.txt``/``pyproject.toml``/``Pipfile``; ``pg``, ``postgres``,
 … or a Prisma schema on ``postgresql`` for Node); the names and ports it calls the server
-by: the PostgreSQL services of its ``docker-compose.yml`` (by image), the hosts and
+by: the PostgreSQL services of its ``docker-compose.yml`` (by image; and what that
+file gives its own services: their ``environment`` and ``env_file``), the hosts and
 ports of the ``postgres://`` URLs in its ``.env`` files and source, and its ``PGHOST``,
 ``DB_HOST``, ``POSTGRES_HOST``/``POSTGRES_SERVER`` values.
 """
@@ -47,6 +48,7 @@ class PostgresWants:
     ports: tuple[int, ...]  # PORT first
     url: str | None  # a PostgreSQL URL its own configuration gives (.env, the env option)
     compose: tuple[str, ...] = ()  # its compose file's PostgreSQL services
+    compose_env: dict[str, str] = field(default_factory=dict)  # its own services' there
     given: dict[str, str] = field(default_factory=dict)  # its .env files' and env option's
 
 
@@ -91,10 +93,30 @@ def _driver(files: dict[str, bytes]) -> str | None:
     return None
 
 
-def _compose(files: dict[str, bytes]) -> tuple[list[str], list[int]]:
-    """The PostgreSQL services of its compose files: their names, and ports."""
+def _environment(service: dict, directory: str, files: dict[str, bytes]) -> dict[str, str]:
+    """A compose service's ``env_file`` and ``environment`` (no ``${…}`` references)."""
+    found: dict[str, str] = {}
+    env_files = service.get("env_file") or []
+    for entry in [env_files] if isinstance(env_files, (str, dict)) else env_files:
+        path = entry.get("path") if isinstance(entry, dict) else entry
+        data = files.get(posixpath.normpath(posixpath.join(directory, str(path))))
+        if data is not None:
+            values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
+            found.update({k: v for k, v in values.items() if v is not None})
+    environment = service.get("environment") or {}
+    if isinstance(environment, list):
+        environment = dict(str(e).partition("=")[::2] for e in environment if "=" in str(e))
+    if isinstance(environment, dict):
+        found.update({str(k): str(v) for k, v in environment.items() if v is not None})
+    return {k: v for k, v in found.items() if "$" not in v and "\0" not in k + v}
+
+
+def _compose(files: dict[str, bytes]) -> tuple[list[str], list[int], dict[str, str]]:
+    """The PostgreSQL services of its compose files: their names, and ports; and the
+    variables its own services (those it builds) are given there."""
     names: list[str] = []
     ports: list[int] = []
+    app_env: dict[str, str] = {}
     for path in sorted(files):
         if posixpath.basename(path) not in _COMPOSE:
             continue
@@ -104,6 +126,8 @@ def _compose(files: dict[str, bytes]) -> tuple[list[str], list[int]]:
             continue
         services = document.get("services") if isinstance(document, dict) else None
         for name, service in (services or {}).items() if isinstance(services, dict) else ():
+            if isinstance(service, dict) and "build" in service:
+                app_env.update(_environment(service, posixpath.dirname(path), files))
             if not isinstance(service, dict) or not re.search(
                 r"postgres|postgis|timescale", str(service.get("image", "")), re.I
             ):
@@ -114,15 +138,15 @@ def _compose(files: dict[str, bytes]) -> tuple[list[str], list[int]]:
                 first = str(mapping).split(":")[0]
                 if first.isdigit():
                     ports.append(int(first))
-    return names, ports
+    return names, ports, app_env
 
 
 def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWants:
     """See the module doc; ``extra``: the launch's ``env`` option."""
-    env = {**_env_files(files), **extra}
+    compose, compose_ports, compose_env = _compose(files)
+    env = {**compose_env, **_env_files(files), **extra}
     aliases: list[str] = list(ALIASES)
     ports: list[int] = [PORT]
-    compose, compose_ports = _compose(files)
     aliases += compose
     ports += compose_ports
     urls = [v for v in env.values() if postgres_url(v)]
@@ -150,5 +174,6 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         ports=tuple(dict.fromkeys(p for p in ports if 0 < p < 65536)),
         url=own or next((v for v in env.values() if postgres_url(v)), None),
         compose=tuple(compose),
+        compose_env=compose_env,
         given=env,
     )
