@@ -18,6 +18,7 @@ import secrets
 import shutil
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -105,8 +106,10 @@ async def _run_to_end(
 def _confined(
     isolation: Isolation, settings: Settings, name: str, work_dir: Path, uid_slot: int
 ) -> Confinement | None:
-    """A sandbox for the server's programs, which need their uid to have an account
-    (``passwd``, bound over the sandbox's own)."""
+    """A sandbox for the server's programs, which need their uid to have an account: a
+    ``passwd`` of its own in its ``/etc`` (whose entries are bound one by one, not as
+    the one copy the other sandboxes share, which has no ``passwd``)."""
+    isolation = replace(isolation, etc_dir=None)
     confinement = isolation.confine_step(settings, name, work_dir=work_dir, uid_slot=uid_slot)
     if confinement is not None:
         uids = dict.fromkeys((host_uid(uid_slot), INSIDE_UID))

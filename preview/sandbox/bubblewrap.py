@@ -73,7 +73,6 @@ ETC_SHOWN = (
     "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl/certs",
     "ssl/openssl.cnf", "ca-certificates", "ca-certificates.conf", "os-release",
 )  # fmt: skip
-_PASSWD = "root:x:0:0::/root:/usr/sbin/nologin\nnobody:x:65534:65534::/:/usr/sbin/nologin\n"
 _SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 EGRESS_DIR_INSIDE = "/run/egress"
 TOOLS_DIR_INSIDE = "/run/tools"
@@ -178,9 +177,6 @@ def copy_system_etc(destination: Path) -> Path:
             shutil.copytree(source, target, symlinks=True)
         else:
             shutil.copy2(source, target)
-    # Accounts: none of the host's; a sandbox may bind its own over these (etc_files).
-    (staging / "passwd").write_text(_PASSWD)
-    (staging / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
     shutil.rmtree(destination, ignore_errors=True)
     staging.rename(destination)
     return destination
