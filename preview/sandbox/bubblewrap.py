@@ -44,6 +44,7 @@ from pathlib import Path
 
 __all__ = [
     "ETC_SHOWN",
+    "INSIDE_UID",
     "READY_SOCKET_NAME",
     "TOOLS_DIR_INSIDE",
     "SandboxTools",
@@ -61,7 +62,7 @@ READY_SOCKET_NAME = "ready.sock"
 # How often the one-use readiness forwarder tries the app's port: a refused loopback
 # connect costs microseconds, a fork of the forwarder a millisecond of the app's CPU.
 _READY_RETRY_S = 0.002
-_INSIDE_UID = 1000
+INSIDE_UID = 1000
 # + the preview's port: one host uid per live preview, far above the ranges of
 # accounts and of /etc/subuid (100000 + 65536 per user).
 _HOST_UID_BASE = 1_900_000_000
@@ -257,6 +258,7 @@ def sandboxed_command(
     seccomp: bytes | None = None,
     etc_dir: Path | None = None,
     ready_forwarder: bool = True,
+    etc_files: Sequence[tuple[Path, str]] = (),
 ) -> SandboxedCommand:
     """The command that runs ``argv`` confined (see the module doc).
 
@@ -269,6 +271,7 @@ def sandboxed_command(
     ``/etc`` as :func:`copy_system_etc` made it (one bind, where each of its entries
     bound apart took two mounts: 3 ms of every start); None: those entries of the host's.
     ``ready_forwarder``: start the one-use readiness forwarder beside the forking one.
+    ``etc_files``: (file, path inside ``/etc``) bound read-only over those (its hosts).
 
     ``cgroup_procs``: the files that join the cgroups the tree must be in (see
     ``PreviewCgroup.join_files``). A shell writes ``0`` (itself) there and then execs
@@ -324,7 +327,7 @@ def sandboxed_command(
         inner = [tools.setpriv, "--reuid", uid, "--regid", uid, "--clear-groups"]
         inner += ["--inh-caps=-all", "--"]
     else:
-        inside = str(_INSIDE_UID)
+        inside = str(INSIDE_UID)
         identity = ["--unshare-all", "--uid", inside, "--gid", inside, "--cap-drop", "ALL"]
     system: list[str] = []
     for path in _SYSTEM:
@@ -339,6 +342,8 @@ def sandboxed_command(
         etc = [f"/etc/{name}" for name in ETC_SHOWN if os.path.exists(f"/etc/{name}")]
         for path in etc:
             system += ["--ro-bind", path, path]
+    for source, target in etc_files:
+        system += ["--ro-bind", str(source), target]
     targets = [*etc, *(t for _, t, _ in mounts)]
     targets += [f"{TOOLS_DIR_INSIDE}/{tool.name}" for tool in tools_inside]
     launcher = _launcher(

@@ -31,7 +31,7 @@ from .bubblewrap import (
 )
 from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
 from .netns import can_enter_netns
-from .outbound import Outbound
+from .outbound import HOSTS_FILE, Outbound
 from .seccomp import filter_program
 
 __all__ = ["BUILD_MEMORY_MB", "Confinement", "Isolation", "build_limits"]
@@ -210,6 +210,7 @@ class Confinement:
     outbound_dir: Path | None = None  # where the service's sockets for its ways out are
     outbound: Outbound = field(default_factory=Outbound)
     limits: CgroupLimits | None = None  # None: a preview's, from the settings
+    etc_files: tuple[tuple[Path, str], ...] = ()  # (file, path in /etc) bound over it
     cgroup: PreviewCgroup | None = None
     host_uid: int | None = field(default=None, init=False)
 
@@ -267,6 +268,14 @@ class Confinement:
             outbound=(
                 (self.outbound_dir, self.outbound.relays) if self.outbound_dir is not None else None
             ),
+            etc_files=[
+                *self.etc_files,
+                *(
+                    [(self.outbound_dir / HOSTS_FILE, "/etc/hosts")]
+                    if self.outbound_dir is not None and self.outbound.aliases
+                    else []
+                ),
+            ],
         )
         self.host_uid = command.host_uid
         if command.host_uid is not None:
