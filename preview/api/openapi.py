@@ -23,6 +23,7 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, jsonify
 
+from ..auth import SESSION_COOKIE
 from ..errors import NotFound
 from .ui import CONTENT_SECURITY_POLICY, send_static
 
@@ -221,7 +222,7 @@ def openapi_document() -> dict[str, Any]:
             "schemas": {"Error": _ERROR},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": "preview_session"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
             },
         },
         "security": [{"bearer": []}, {"cookie": []}],
