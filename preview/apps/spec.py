@@ -29,5 +29,5 @@ class LaunchSpec:
     detection: Detection | None = None  # None: argv is final (tests' direct launches)
     root_path: str = ""
     # Its PostgreSQL role and database (PREVIEW_APP_POSTGRES_URL), named at random
-    # (sandbox.appdb.new_database_name): a name other previews may see tells nothing.
+    # (backing.appdb.new_database_name): a name other previews may see tells nothing.
     database_name: str = ""
