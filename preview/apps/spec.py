@@ -30,5 +30,5 @@ class LaunchSpec:
     root_path: str = ""
     revision: int = 1  # the generation's revision it runs (store.revisions)
     # Its PostgreSQL role and database (PREVIEW_APP_POSTGRES_URL), named at random
-    # (sandbox.appdb.new_database_name): a name other previews may see tells nothing.
+    # (backing.appdb.new_database_name): a name other previews may see tells nothing.
     database_name: str = ""

@@ -164,8 +164,9 @@ class Backing:
         self._containment.provide((ServiceRelay(_SOCKET, ports, relay.serve),), wants.aliases)
         # What its compose file gives its own services is its configuration too.
         self.env = {**postgres_variables(wants.given, "127.0.0.1", ports[0]), **wants.compose_env}
+        names = ", ".join(a for a in wants.aliases if a != "localhost")
         self._told = [
-            f"PostgreSQL: {where}, reached as {', '.join(wants.aliases)} and localhost on "
+            f"PostgreSQL: {where}, reached as {names} and localhost on "
             f"port{'s' if len(ports) > 1 else ''} {', '.join(map(str, ports))} "
             "(any user, password and database the app names: each made on first use)",
         ]

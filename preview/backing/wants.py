@@ -132,8 +132,11 @@ def _compose(files: dict[str, bytes]) -> tuple[list[str], list[int], dict[str, s
                 r"postgres|postgis|timescale", str(service.get("image", "")), re.I
             ):
                 continue
-            names += [str(name)]
-            names += [str(service[k]) for k in ("container_name", "hostname") if service.get(k)]
+            found = [
+                str(name),
+                *(str(service[k]) for k in ("container_name", "hostname") if k in service),
+            ]
+            names += [n for n in found if _NAME.match(n)]  # not "app-${ENV}-db"
             for mapping in service.get("ports") or ():
                 first = str(mapping).split(":")[0]
                 if first.isdigit():

@@ -79,7 +79,10 @@ def config_defaults(
     if found.example is not None:
         values = _parsed(files[found.example])
         url = values.get("DATABASE_URL", "")
-        if "DATABASE_URL" in provided and _SERVER_URL.match(url):
+        # A PostgreSQL URL is kept where the preview is given its PostgreSQL (backing:
+        # PGHOST among what the service sets), which answers it under those names.
+        served = url.startswith("postgres") and "PGHOST" in provided
+        if "DATABASE_URL" in provided and _SERVER_URL.match(url) and not served:
             del values["DATABASE_URL"]
             scheme = url.split("://", 1)[0]
             found.notes.append(

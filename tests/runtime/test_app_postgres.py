@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 import trio
 
 from preview import Settings
-from preview.backing.pgprivate import server_binaries
+from preview.backing.pgprivate import PrivateLogins, PrivateServer, server_binaries
+from preview.backing.pgrelay import LoginRefused
 from preview.backing.postgres import postgres_variables
 from preview.backing.wants import postgres_wants
+from preview.builds.configdefaults import config_defaults
 from preview.sandbox.outbound import hosts_text
 
 from ..conftest import Service, auth, running_service
@@ -132,3 +135,23 @@ async def test_no_postgres_to_give_fails_saying_how(settings: Settings) -> None:
             body = await launched(service, app_files("compose_postgres"))
             assert body["status"] == "failed", body
             assert "PREVIEW_APP_POSTGRES_URL" in body["errorMessage"], body
+
+
+def test_an_example_postgres_url_is_kept_where_postgres_is_given() -> None:
+    files = {
+        "main.py": b"import os\nURL = os.environ['DATABASE_URL']\n",
+        ".env.example": b"DATABASE_URL=postgresql://u:p@db:5432/shop\n",
+    }
+    url = "postgresql://u:p@db:5432/shop"
+    given = config_defaults(files, "main.py", {}, {"DATABASE_URL", "PGHOST", "PORT"})
+    assert given.values["DATABASE_URL"] == url  # the relay answers it as written
+    plain = config_defaults(files, "main.py", {}, {"DATABASE_URL", "PORT"})
+    assert "DATABASE_URL" not in plain.values  # else its own SQLite file stands in
+
+
+async def test_a_private_server_that_did_not_start_is_told_to_the_app(tmp_path: Path) -> None:
+    server = PrivateServer(tmp_path)
+    server.failure = "it did not start: could not bind"
+    server.ready.set()
+    with trio.fail_after(5), pytest.raises(LoginRefused, match="could not bind"):
+        await PrivateLogins(server).login("postgres", "app")
