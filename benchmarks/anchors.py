@@ -414,7 +414,8 @@ def rows(result: dict[str, Any], label: str) -> list[tuple[str, str, str, str, s
                 f"{eight['rps']:.0f} / {many['rps']:.0f} req/s; "
                 f"{eight.get('cpu_us_per_request', '?')} µs",
                 "",
-                f"{eight.get('rps_ratio') or 0:.2f}× / {many.get('rps_ratio') or 0:.2f}× direct",
+                f"{eight.get('rps_ratio') or 0:.2f}× / {many.get('rps_ratio') or 0:.2f}× "
+                f"{one.get('reference', 'direct')}",
                 "≤ +0.4 ms p50, ≥ 0.8× req/s, ≤ 250 µs" if name in ("path", "origin") else "",
                 (
                     (

@@ -84,7 +84,7 @@ def install() -> bool:
                 _log.exception("a proxied connection failed; it was closed")
                 left = None
             if left is None:
-                with trio.CancelScope(shield=True):
+                with trio.CancelScope(shield=True), trio.move_on_after(1):
                     await trio.aclose_forcefully(stream)
                 return None
             self._preview_pending, mark.proxied = left, False

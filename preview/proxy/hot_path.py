@@ -57,6 +57,7 @@ _PATH = re.compile(rb"/api/generations/([^/?]{1,40})/preview/proxy(?:/[^?]*)?(?:
 _METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"})
 _HANDED = frozenset({b"upgrade", b"expect"})
 _HEAD_LIMIT = 65536
+_CLOSE_TIMEOUT = 1.0  # s: closing the answer's reader, a few in-memory steps
 _AUTH_TTL = 5.0  # s a checked credential is taken as checked
 _AUTH_ENTRIES = 4096
 _CREDENTIALS = (b"authorization", b"cookie", b"x-preview-token", b"x-preview-csrf", b"host")
@@ -365,6 +366,13 @@ class HotPath:
             assert isinstance(failure, PreviewError)
             await answer_error(client, failure, target.extra)
             return None if has_body else rest_of(parser)
+        except BaseException:  # cancelled (the server stops): nothing is kept
+            if taken is not None:
+                self.pools.give_back(runtime.upstream, taken, keep=False)
+            if events is not None:
+                with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
+                    await events.aclose()
+            raise
         elapsed = (trio.current_time() - began) * 1000
         await runtime.record_proxy_call(
             method, shown, response.status_code, elapsed, target.forwarded.request_id
@@ -375,8 +383,9 @@ class HotPath:
             extra = [("X-Request-ID", target.forwarded.request_id)]  # exposure has the rest
             kept = await relay(client, response, events, request.method, target.exposure, extra)
         finally:
-            await events.aclose()
             self.pools.give_back(runtime.upstream, taken, keep=kept)
+            with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
+                await events.aclose()
         if not kept:
             return None
         if parser.their_state is not h11.DONE:  # a body the app did not wait for
