@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from ..settings import Settings
 from .appenv import dotenv_file
 from .build import BuildFailed, EnvBuilder, Lease
 from .configdefaults import ConfigDefaults, config_defaults
+from .envcache import LAUNCH_CACHES
 from .remedies import Remedies
 from .steps import Publish, run_logged
 from .toolerrors import tool_failure
@@ -135,6 +137,9 @@ class Preparation:
             return self.settings.python
         if self._runs == 1:
             await self._fill_configuration(app_dir, environment)
+            cache = self.settings.env_cache_dir / LAUNCH_CACHES / spec.preview_id
+            await trio.to_thread.run_sync(lambda: cache.mkdir(parents=True, exist_ok=True))
+            self.remedies.build_cache = cache
         try:
             prepared = await prepare_app(
                 spec.detection,
@@ -171,6 +176,9 @@ class Preparation:
         """Give back the environment and drop the database (bounded; shielded caller)."""
         if self._lease is not None:
             self._lease.release()
+        if self.remedies.build_cache is not None:
+            with trio.move_on_after(_DROP_TIME):
+                await trio.to_thread.run_sync(shutil.rmtree, self.remedies.build_cache, True)
         if not self.database_env:
             return
         self.database_env = {}
@@ -284,7 +292,8 @@ async def prepare_app(
             )
         for note in deps.notes:  # what the spec could not say exactly (Poetry's ||, …)
             await publish([("WARN", note)], "stdout")
-        lease, env = await builder.python_env(deps, detection.server, publish, say)
+        cache = remedies.build_cache
+        lease, env = await builder.python_env(deps, detection.server, publish, say, cache)
         python, version = env.python, env.version
         remedies.tried.python_version, remedies.tried.env_path = version, lease.path
     else:

@@ -103,6 +103,7 @@ class Remedies:
         # builder's, shared by the service's launches (a relaunch then starts fixed).
         self._learned = learned
         self._key: str | None = None
+        self.build_cache: Path | None = None  # what its builds from source built, kept
 
     def adopt(self, deps: PythonDeps) -> list[Fix]:
         """The fixes an earlier launch of ``deps`` (as the app lists them) needed, taken

@@ -20,7 +20,7 @@ from preview.logs import HostPaths, OutputTails
 from preview.runtime.anyport import timeout_message
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from .test_build import BUILD_WAIT, app_files, messages
 
 PYTHONS = ["3.13.0", "3.12.1", "3.11.7", "3.10.13", "3.9.18", "3.8.18"]
 
@@ -186,7 +186,15 @@ def test_a_compiler_failure_names_the_package_and_pyenv_paths_are_scrubbed(
 
 
 async def _relaunched(service: Service, app: str) -> tuple[dict, list[str]]:
-    body = await launched(service, app_files(app))
+    """Launched without waiting (a relaunch builds another environment: longer than one
+    request's time), then its status polled until it settles."""
+    gid = await service.upload(app_files(app))
+    response = await service.launch(gid, tier="pro", wait=False)
+    assert response.status_code == 200, response.text
+    body = {"gid": gid, **response.json()}
+    while body["status"] in ("starting", "stopping"):  # stopping: before a relaunch
+        await trio.sleep(0.2)
+        body = {"gid": gid, **await service.status(gid)}
     system = messages(await service.history(body["gid"]), "system")
     assert body["status"] == "running", (body["errorMessage"], body["errorLines"], system)
     return body, [line for line in system if line.startswith("fix ")]
