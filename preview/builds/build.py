@@ -36,6 +36,7 @@ from .installers import (
     interpreter_path,
     machine_network,
     noting_failed_builds,
+    version_key,
     with_progress,
 )
 from .interpreters import Choices, Interpreter, interpreter_choices
@@ -93,7 +94,8 @@ class EnvBuilder:
         Where several interpreters present fit the app's request (see ``interpreters``),
         the first for which every package has a wheel is taken (each tried with
         ``--no-build``, its output kept back: a failed try shows as one line); if none
-        has, each is built from source in turn until one succeeds."""
+        has, each is built from source in turn until one succeeds (where the app asks for
+        no version, older interpreters are tried with wheels only, and uv's pick built)."""
         choices = await self._interpreter(deps)
         if choices.note is not None:
             await say(choices.note)
@@ -118,8 +120,8 @@ class EnvBuilder:
                     f"(not on {'; '.join(missing)})"
                 )
             return built
-        failure: BuildFailed | None = None
-        for interpreter in choices.interpreters[:_SOURCE_BUILDS]:
+        failure: BuildFailed | None = None  # from source: uv's pick alone if it asked none
+        for interpreter in choices.interpreters[: _SOURCE_BUILDS if deps.python_request else 1]:
             if failure is not None:
                 await say(f"{failure.message}: trying Python {interpreter.version}")
             try:
@@ -151,13 +153,15 @@ class EnvBuilder:
             await self._uv(venv, self.root, publish, trusted=True)
             python = str(path / "bin" / "python")
             base = tuple(interpreter_dirs(interpreter))
+            # uv's bytecode compiler needs Python 3.7's py_compile (3.6 runs uncompiled).
+            old = {"UV_COMPILE_BYTECODE": "0"} if version_key(version) < (3, 7) else {}
             if deps.lock is not None:
                 project = path / "project"
                 await trio.to_thread.run_sync(write_lock_project, project, deps.lock)
                 await self._install(
                     ["sync", "--frozen", "--no-install-project", "--no-dev", "--python", python,
                      *self._index_args()],
-                    project, publish, {"UV_PROJECT_ENVIRONMENT": str(path)},
+                    project, publish, {"UV_PROJECT_ENVIRONMENT": str(path), **old},
                     env_dir=path, read_only=base, wheels_only=wheels_only, build_cache=build_cache,
                 )  # fmt: skip
             requirements = [*deps.requirements, *extra]
@@ -166,7 +170,7 @@ class EnvBuilder:
                 await trio.to_thread.run_sync(listed.write_text, "\n".join(requirements) + "\n")
                 await self._install(
                     ["pip", "install", "--python", python, "-r", str(listed), *self._index_args()],
-                    path, publish, {}, env_dir=path, read_only=base, wheels_only=wheels_only,
+                    path, publish, old, env_dir=path, read_only=base, wheels_only=wheels_only,
                     build_cache=build_cache,
                 )  # fmt: skip
 
