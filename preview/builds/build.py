@@ -71,7 +71,7 @@ class EnvBuilder:
         self.cache = EnvCache(settings)
         self.root = self.cache.root
         self._interpreters: dict[str | None, Choices] = {}
-        self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by dependency set
+        self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by upload
         # Set by the supervisor once probed: builds run the upload's code (sdists' build
         # backends, npm's install scripts), so they are confined like the app, with
         # egress only to the package indexes.

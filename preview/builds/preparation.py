@@ -277,10 +277,10 @@ async def prepare_app(
     elif detection.language == "python":
         remedies = remedies or Remedies()
         listed = python_dependencies(files, detection.detected_from)
-        learned = remedies.adopt(listed)
+        learned = await trio.to_thread.run_sync(remedies.adopt, files)
         if learned:
             said = ", ".join(fix.change for fix in learned)
-            await say(f"with the fixes an earlier launch of these dependencies needed: {said}")
+            await say(f"with the fixes an earlier launch of this upload needed: {said}")
         deps = remedies.apply(listed)
         remedies.tried.deps, remedies.tried.python_version = deps, None
         listed_in = os.path.basename(deps.source) if deps.source else "requirements.txt"

@@ -21,12 +21,13 @@ traceback), never the app's name:
 Each fix is one ``system`` line of the preview's log; at most :data:`MOST` per launch,
 never the same twice. The fixes change the dependency set (:meth:`Remedies.apply`), so
 the environment built with them is cached apart and shared like any other; and they are
-remembered by the dependency set they fixed (the builder's :attr:`learned`), so that a
-later launch of it starts with them.
+remembered by the upload they fixed (the builder's :attr:`learned`), so that a later
+launch of it starts with them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 from dataclasses import dataclass, replace
@@ -105,12 +106,15 @@ class Remedies:
         self._key: str | None = None
         self.build_cache: Path | None = None  # what its builds from source built, kept
 
-    def adopt(self, deps: PythonDeps) -> list[Fix]:
-        """The fixes an earlier launch of ``deps`` (as the app lists them) needed, taken
-        as this launch's first ones (on its first attempt only)."""
+    def adopt(self, files: dict[str, bytes]) -> list[Fix]:
+        """The fixes an earlier launch of the same upload needed, taken as this launch's
+        first ones (on its first attempt only); blocking (hashes the upload)."""
         if self._key is not None or self._learned is None:
             return []
-        self._key = "\0".join([*deps.requirements, deps.python_request or "", str(deps.lock)])
+        digest = hashlib.sha256()
+        for path in sorted(files):
+            digest.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
+        self._key = digest.hexdigest()
         if self.fixes:
             return []
         self.fixes = list(self._learned.get(self._key, []))

@@ -136,16 +136,17 @@ def test_no_wheel_and_no_build_tries_an_older_python_and_psycopg2_its_binary() -
     assert deps.requirements == ("django", "psycopg2-binary")
 
 
-def test_fixes_are_remembered_by_dependency_set() -> None:
+def test_fixes_are_remembered_by_upload() -> None:
     learned: dict = {}
     first = Remedies(learned)
-    deps = PythonDeps(("flask",), "requirements.txt", None, None)
-    assert first.adopt(deps) == []
-    first.tried.deps = deps
+    files = {"app.py": b"import yaml\n", "requirements.txt": b"flask\n"}
+    assert first.adopt(files) == []
+    first.tried.deps = PythonDeps(("flask",), "requirements.txt", None, None)
     fix = first.next_fix("No module named 'yaml'", [], {}, PYTHONS)
     again = Remedies(learned)
-    assert again.adopt(deps) == [fix] and again.adopt(deps) == []  # its first attempt only
-    assert Remedies(learned).adopt(PythonDeps(("django",), "r", None, None)) == []
+    assert again.adopt(files) == [fix] and again.adopt(files) == []  # its first attempt only
+    # Another upload with the same requirements is not this one.
+    assert Remedies(learned).adopt({**files, "app.py": b"import os\n"}) == []
 
 
 def test_at_most_four_fixes() -> None:
@@ -222,10 +223,12 @@ async def test_undeclared_module_and_flask_before_3_are_fixed_and_run(
         assert len(fixes) == 1 and "adding PyYAML" in fixes[0], fixes
         assert (await service.app_get(body, "/")).json() == {"items": ["apple", "pear"]}
         await service.stop(body["gid"])
-        # Launched again: it starts with the fix its dependency set needed, no failure first.
+        # Launched again: it starts with the fix the upload needed, no failure first.
         body, fixes = await _relaunched(service, "flask_undeclared")
         said = messages(await service.history(body["gid"]), "system")
-        assert not fixes and any("earlier launch" in line and "PyYAML" in line for line in said)
+        assert not fixes and any(
+            "earlier launch of this upload" in line and "PyYAML" in line for line in said
+        )
         await service.stop(body["gid"])
         body, fixes = await _relaunched(service, "flask_before3")
         assert len(fixes) == 1 and "Flask<3" in fixes[0], fixes
