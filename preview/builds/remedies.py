@@ -27,6 +27,7 @@ launch of it starts with them.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import re
 import sys
@@ -49,6 +50,7 @@ _FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
+_NO_OBJECT_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'")
 # A package's own exception saying an API left it: pydantic's PydanticImportError …
 _MOVED = re.compile(
     r"^(?:\S+: )?([a-z_][\w]*)\.[\w.]*(?:Error|Exception):.*"
@@ -178,6 +180,10 @@ def _candidates(
             found += _for_missing(module, name, line, tried, files, python, installed)
         if (moved := _MOVED.match(line.strip())) is not None:
             found += _held(moved.group(1), tried, f"{line.strip()[:120]}")
+        if (gone := _NO_OBJECT_ATTRIBUTE.search(line)) is not None:
+            top = _defining(gone.group(1), tried)
+            if top is not None:  # an object of an unpinned dependency lost an attribute
+                found += _held(top, tried, f"{gone.group(1)}.{gone.group(2)} is gone from {top}")
         if (driver := _DJANGO_DRIVER.search(line)) is not None:
             module = "psycopg2" if driver.group(1).startswith("psycopg") else "MySQLdb"
             drop, add = ("psycopg2" if module == "psycopg2" else None), _DISTRIBUTION[module]
@@ -241,6 +247,22 @@ def _for_missing(
             add=distribution,
         )
     ]
+
+
+def _defining(cls: str, tried: Tried) -> str | None:
+    """The top-level package of an unpinned requirement whose code defines ``cls``."""
+    if tried.deps is None or tried.env_path is None:
+        return None
+    unpinned = {_name(r) for r in tried.deps.requirements if _name(r) and not _pinned(r)}
+    defines = re.compile(rf"^class {re.escape(cls)}\b", re.M)
+    for top, (distribution, _, _) in installed_dists(tried.env_path).items():
+        if _norm(distribution) not in unpinned:
+            continue
+        for site in glob.glob(str(tried.env_path / "lib" / "python*" / "site-packages" / top)):
+            for source in sorted(Path(site).rglob("*.py"))[:500]:
+                if defines.search(source.read_text("utf-8", "replace")):
+                    return top
+    return None
 
 
 def _held(top: str, tried: Tried, why: str) -> list[Fix]:

@@ -99,6 +99,14 @@ def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     # A pin of the app's own is left alone.
     pinned = _remedies(("flask==3.0.3",), env)
     assert pinned.next_fix("exited with code 1", lines, {}, PYTHONS) is None
+    # An object of an unpinned dependency that lost an attribute: the package defining it.
+    old = _env_with(tmp_path / "o", "Flask", "2.3.3", "flask")
+    package = old / "lib" / "python3.11" / "site-packages" / "flask"
+    package.mkdir()
+    (package / "globals.py").write_text("class _FakeStack:\n    pass\n")
+    said = "AttributeError: '_FakeStack' object has no attribute '__ident_func__'"
+    fix = _remedies(("Flask_SQLAlchemy==2.2", "Flask"), old).next_fix(said, [], {}, PYTHONS)
+    assert fix is not None and fix.add == "Flask<2" and "_FakeStack" in fix.said
     # pydantic's own "has been moved" error, with pydantic 2 installed.
     moved = _env_with(tmp_path / "p", "pydantic", "2.5.0", "pydantic")
     said = "pydantic.errors.PydanticImportError: `BaseSettings` has been moved to the "
