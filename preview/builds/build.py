@@ -94,8 +94,7 @@ class EnvBuilder:
         Where several interpreters present fit the app's request (see ``interpreters``),
         the first for which every package has a wheel is taken (each tried with
         ``--no-build``, its output kept back: a failed try shows as one line); if none
-        has, each is built from source in turn until one succeeds (where the app asks for
-        no version, older interpreters are tried with wheels only, and uv's pick built)."""
+        has, each is built from source in turn until one succeeds."""
         choices = await self._interpreter(deps)
         if choices.note is not None:
             await say(choices.note)
@@ -120,8 +119,8 @@ class EnvBuilder:
                     f"(not on {'; '.join(missing)})"
                 )
             return built
-        failure: BuildFailed | None = None  # from source: uv's pick alone if it asked none
-        for interpreter in choices.interpreters[: _SOURCE_BUILDS if deps.python_request else 1]:
+        failure: BuildFailed | None = None
+        for interpreter in choices.interpreters[:_SOURCE_BUILDS]:
             if failure is not None:
                 await say(f"{failure.message}: trying Python {interpreter.version}")
             try:

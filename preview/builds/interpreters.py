@@ -3,12 +3,10 @@
 uv picks one interpreter for a request (the first on its path that fits: the service's
 own, then the newest). That one comes first; where the request is a range that other
 present interpreters fit too (``^3.8``, ``>=3.12``), they follow, one per minor version,
-newest first (where the app asks for none, the older ones only: pins too old to have
-wheels for uv's pick have them there), so that a build can move on to the next when the
-pinned dependencies have no wheels for the first, or when building one from source fails
-there (see ``EnvBuilder.python_env``). A ``.python-version`` naming a patch that is not
-installed (``3.10.4``) is taken as its minor version when one is (``3.10.13``), said in
-a note.
+newest first, so that a build can move on to the next when the pinned dependencies have
+no wheels for the first, or when building one from source fails there (see
+``EnvBuilder.python_env``). A ``.python-version`` naming a patch that is not installed
+(``3.10.4``) is taken as its minor version when one is (``3.10.13``), said in a note.
 """
 
 from __future__ import annotations
@@ -65,14 +63,7 @@ async def interpreter_choices(
         return found
     first = Interpreter(*found)
     choices = [first]
-    if not request:  # any fits: older ones after uv's pick (old pins have wheels there)
-        seen = {first.minor}
-        for candidate in await _installed(env):
-            older = version_key(candidate.version)[:2] < version_key(first.version)[:2]
-            if older and candidate.version.startswith("3.") and candidate.minor not in seen:
-                seen.add(candidate.minor)
-                choices.append(candidate)
-    elif _RANGE.search(request):
+    if request and _RANGE.search(request):
         try:
             fits = SpecifierSet(request.strip())
         except InvalidSpecifier:
