@@ -91,6 +91,7 @@ class Tried:
     """What the last attempt ran with (set by the preparation)."""
 
     deps: PythonDeps | None = None  # with the fixes applied
+    listed: PythonDeps | None = None  # as the app lists them (its own pins)
     python_version: str | None = None
     env_path: Path | None = None  # its environment (a venv)
 
@@ -123,6 +124,7 @@ class Remedies:
         return list(self.fixes)
 
     def apply(self, deps: PythonDeps) -> PythonDeps:
+        self.tried.listed = deps
         if not self.fixes:
             return deps
         drop = {_norm(f.drop) for f in self.fixes if f.drop}
@@ -253,7 +255,8 @@ def _defining(cls: str, tried: Tried) -> str | None:
     """The top-level package of an unpinned requirement whose code defines ``cls``."""
     if tried.deps is None or tried.env_path is None:
         return None
-    unpinned = {_name(r) for r in tried.deps.requirements if _name(r) and not _pinned(r)}
+    own = (tried.listed or tried.deps).requirements
+    unpinned = {_name(r) for r in own if _name(r) and not _pinned(r)}
     defines = re.compile(rf"^class {re.escape(cls)}\b", re.M)
     for top, (distribution, _, _) in installed_dists(tried.env_path).items():
         if _norm(distribution) not in unpinned:
@@ -278,7 +281,7 @@ def _held(top: str, tried: Tried, why: str) -> list[Fix]:
     below = parts[0] if parts[0] != "0" else f"0.{parts[1] if len(parts) > 1 else '0'}"
     if below in ("0", "0.0"):
         return []
-    for line in tried.deps.requirements:
+    for line in (tried.listed or tried.deps).requirements:  # its own, not a fix's hold
         if _name(line) == _norm(distribution) and _pinned(line):
             return []  # the app's own pin: not ours to change
     hold = f"{distribution}<{below}"

@@ -105,7 +105,11 @@ def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     package.mkdir()
     (package / "globals.py").write_text("class _FakeStack:\n    pass\n")
     said = "AttributeError: '_FakeStack' object has no attribute '__ident_func__'"
-    fix = _remedies(("Flask_SQLAlchemy==2.2", "Flask"), old).next_fix(said, [], {}, PYTHONS)
+    held = _remedies(("Flask_SQLAlchemy==2.2", "Flask"), old)
+    held.apply(held.tried.deps)  # type: ignore[arg-type]
+    # A hold of an earlier fix is not the app's own pin.
+    held.tried.deps = PythonDeps(("Flask_SQLAlchemy==2.2", "Flask", "Flask<3"), "r", None, None)
+    fix = held.next_fix(said, [], {}, PYTHONS)
     assert fix is not None and fix.add == "Flask<2" and "_FakeStack" in fix.said
     # pydantic's own "has been moved" error, with pydantic 2 installed.
     moved = _env_with(tmp_path / "p", "pydantic", "2.5.0", "pydantic")
