@@ -36,6 +36,7 @@ from .installers import (
     interpreter_path,
     machine_network,
     noting_failed_builds,
+    version_key,
     with_progress,
 )
 from .interpreters import Choices, Interpreter, interpreter_choices
@@ -70,7 +71,7 @@ class EnvBuilder:
         self.cache = EnvCache(settings)
         self.root = self.cache.root
         self._interpreters: dict[str | None, Choices] = {}
-        self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by dependency set
+        self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by upload
         # Set by the supervisor once probed: builds run the upload's code (sdists' build
         # backends, npm's install scripts), so they are confined like the app, with
         # egress only to the package indexes.
@@ -79,9 +80,16 @@ class EnvBuilder:
     # -- Python ---------------------------------------------------------------------
 
     async def python_env(
-        self, deps: PythonDeps, server: str | None, publish: Publish, say: Say
+        self,
+        deps: PythonDeps,
+        server: str | None,
+        publish: Publish,
+        say: Say,
+        build_cache: Path | None = None,
     ) -> tuple[Lease, PythonEnv]:
         """A leased environment with ``deps`` (and ``server`` when not listed) installed.
+        ``build_cache``: where one launch's builds from source keep what they built (its
+        relaunches with a fix build the same sdists again), else each build's own.
 
         Where several interpreters present fit the app's request (see ``interpreters``),
         the first for which every package has a wheel is taken (each tried with
@@ -92,7 +100,7 @@ class EnvBuilder:
             await say(choices.note)
         first, *others = choices.interpreters
         if not others:
-            return await self._python_env(deps, server, first, publish, say)
+            return await self._python_env(deps, server, first, publish, say, build_cache)
         missing: list[str] = []
         for interpreter in choices.interpreters:
             held: list[tuple[list[tuple[str, str]], str]] = []
@@ -116,7 +124,7 @@ class EnvBuilder:
             if failure is not None:
                 await say(f"{failure.message}: trying Python {interpreter.version}")
             try:
-                return await self._python_env(deps, server, interpreter, publish, say)
+                return await self._python_env(deps, server, interpreter, publish, say, build_cache)
             except BuildFailed as failed:
                 failure = failed
         assert failure is not None
@@ -129,6 +137,7 @@ class EnvBuilder:
         chosen: Interpreter,
         publish: Publish,
         say: Say,
+        build_cache: Path | None = None,
         *,
         wheels_only: bool = False,
     ) -> tuple[Lease, PythonEnv]:
@@ -143,14 +152,16 @@ class EnvBuilder:
             await self._uv(venv, self.root, publish, trusted=True)
             python = str(path / "bin" / "python")
             base = tuple(interpreter_dirs(interpreter))
+            # uv's bytecode compiler needs Python 3.7's py_compile (3.6 runs uncompiled).
+            old = {"UV_COMPILE_BYTECODE": "0"} if version_key(version) < (3, 7) else {}
             if deps.lock is not None:
                 project = path / "project"
                 await trio.to_thread.run_sync(write_lock_project, project, deps.lock)
                 await self._install(
                     ["sync", "--frozen", "--no-install-project", "--no-dev", "--python", python,
                      *self._index_args()],
-                    project, publish, {"UV_PROJECT_ENVIRONMENT": str(path)},
-                    env_dir=path, read_only=base, wheels_only=wheels_only,
+                    project, publish, {"UV_PROJECT_ENVIRONMENT": str(path), **old},
+                    env_dir=path, read_only=base, wheels_only=wheels_only, build_cache=build_cache,
                 )  # fmt: skip
             requirements = [*deps.requirements, *extra]
             if requirements:
@@ -158,7 +169,8 @@ class EnvBuilder:
                 await trio.to_thread.run_sync(listed.write_text, "\n".join(requirements) + "\n")
                 await self._install(
                     ["pip", "install", "--python", python, "-r", str(listed), *self._index_args()],
-                    path, publish, {}, env_dir=path, read_only=base, wheels_only=wheels_only,
+                    path, publish, old, env_dir=path, read_only=base, wheels_only=wheels_only,
+                    build_cache=build_cache,
                 )  # fmt: skip
 
         what = deps.source or "no dependency file"
@@ -200,6 +212,7 @@ class EnvBuilder:
         env_dir: Path,
         read_only: tuple[Path, ...],
         wheels_only: bool = False,
+        build_cache: Path | None = None,
     ) -> None:
         """Install into ``env_dir`` (``wheels_only``: the first step alone). Confined,
         in two steps, so that no code of the upload ever runs with the shared download
@@ -221,15 +234,16 @@ class EnvBuilder:
             pass
         note = "some packages are built from source: again, with a download cache of its own"
         await publish([("INFO", note)], "stdout")
-        private = env_dir / ".build-cache"
+        private = build_cache or env_dir / ".build-cache"
         try:
             await self._uv(
                 args, cwd, publish, {**env, "UV_CACHE_DIR": str(private)},
-                env_dir=env_dir, read_only=read_only, caches=(),
+                env_dir=env_dir, read_only=read_only, caches=(private,) if build_cache else (),
             )  # fmt: skip
         finally:
             with trio.CancelScope(shield=True), trio.move_on_after(30):
-                await trio.to_thread.run_sync(shutil.rmtree, private, True)
+                if build_cache is None:  # the launch's own: removed with it (Preparation)
+                    await trio.to_thread.run_sync(shutil.rmtree, private, True)
 
     async def _uv(
         self,

@@ -27,6 +27,7 @@ from .steps import Publish
 
 __all__ = [
     "DOWNLOAD_CACHES",
+    "LAUNCH_CACHES",
     "MARKER",
     "BuildFailed",
     "EnvCache",
@@ -52,6 +53,9 @@ def fresh_dir(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
 
 
+LAUNCH_CACHES = ".launch-caches"  # one launch's builds from source, kept for its relaunches
+
+
 def write_lock_project(project: Path, lock: tuple[str, str]) -> None:
     project.mkdir(parents=True)
     (project / "pyproject.toml").write_text(lock[0])
@@ -72,6 +76,7 @@ def write_node_project(path: Path, deps: NodeDeps) -> None:
 def remove_unfinished(root: Path) -> None:
     if not root.is_dir():
         return
+    shutil.rmtree(root / LAUNCH_CACHES, ignore_errors=True)  # of previews before a restart
     for entry in root.iterdir():
         if entry.name.startswith(_ASIDE) or (
             not entry.name.startswith(".") and not (entry / MARKER).exists()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from ..settings import Settings
 from .appenv import dotenv_file
 from .build import BuildFailed, EnvBuilder, Lease
 from .configdefaults import ConfigDefaults, config_defaults
+from .envcache import LAUNCH_CACHES
 from .remedies import Remedies
 from .steps import Publish, run_logged
 from .toolerrors import tool_failure
@@ -49,6 +51,7 @@ ConfineStep = Callable[[str, Path, "Path | None"], "Confinement | None"]
 RunAs = Callable[[str, "Path | None"], "int | None"]
 
 _log = logging.getLogger(__name__)
+_CACHE_REMOVAL_TIME = 30.0  # s to remove a launch's own build cache (shielded caller)
 _V8_ADDRESS_SPACE = 16 * 1024 * 1024 * 1024
 
 
@@ -129,6 +132,9 @@ class Preparation:
             return self.settings.python
         if self._runs == 1:
             await self._fill_configuration(app_dir, environment)
+            cache = self.settings.env_cache_dir / LAUNCH_CACHES / spec.preview_id
+            await trio.to_thread.run_sync(lambda: cache.mkdir(parents=True, exist_ok=True))
+            self.remedies.build_cache = cache
         try:
             prepared = await prepare_app(
                 spec.detection,
@@ -165,6 +171,9 @@ class Preparation:
         """Give back the environment (shielded caller)."""
         if self._lease is not None:
             self._lease.release()
+        if self.remedies.build_cache is not None:
+            with trio.move_on_after(_CACHE_REMOVAL_TIME):
+                await trio.to_thread.run_sync(shutil.rmtree, self.remedies.build_cache, True)
 
     async def _fill_configuration(
         self, app_dir: Path, environment: Callable[[str], dict[str, str]]
@@ -242,10 +251,10 @@ async def prepare_app(
     elif detection.language == "python":
         remedies = remedies or Remedies()
         listed = python_dependencies(files, detection.detected_from)
-        learned = remedies.adopt(listed)
+        learned = await trio.to_thread.run_sync(remedies.adopt, files)
         if learned:
             said = ", ".join(fix.change for fix in learned)
-            await say(f"with the fixes an earlier launch of these dependencies needed: {said}")
+            await say(f"with the fixes an earlier launch of this upload needed: {said}")
         deps = remedies.apply(listed)
         remedies.tried.deps, remedies.tried.python_version = deps, None
         listed_in = os.path.basename(deps.source) if deps.source else "requirements.txt"
@@ -257,7 +266,8 @@ async def prepare_app(
             )
         for note in deps.notes:  # what the spec could not say exactly (Poetry's ||, …)
             await publish([("WARN", note)], "stdout")
-        lease, env = await builder.python_env(deps, detection.server, publish, say)
+        cache = remedies.build_cache
+        lease, env = await builder.python_env(deps, detection.server, publish, say, cache)
         python, version = env.python, env.version
         remedies.tried.python_version, remedies.tried.env_path = version, lease.path
     else:

@@ -21,12 +21,14 @@ traceback), never the app's name:
 Each fix is one ``system`` line of the preview's log; at most :data:`MOST` per launch,
 never the same twice. The fixes change the dependency set (:meth:`Remedies.apply`), so
 the environment built with them is cached apart and shared like any other; and they are
-remembered by the dependency set they fixed (the builder's :attr:`learned`), so that a
-later launch of it starts with them.
+remembered by the upload they fixed (the builder's :attr:`learned`), so that a later
+launch of it starts with them.
 """
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import re
 import sys
 from dataclasses import dataclass, replace
@@ -48,6 +50,7 @@ _FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
+_NO_OBJECT_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'")
 # A package's own exception saying an API left it: pydantic's PydanticImportError …
 _MOVED = re.compile(
     r"^(?:\S+: )?([a-z_][\w]*)\.[\w.]*(?:Error|Exception):.*"
@@ -88,6 +91,7 @@ class Tried:
     """What the last attempt ran with (set by the preparation)."""
 
     deps: PythonDeps | None = None  # with the fixes applied
+    listed: PythonDeps | None = None  # as the app lists them (its own pins)
     python_version: str | None = None
     env_path: Path | None = None  # its environment (a venv)
 
@@ -103,19 +107,24 @@ class Remedies:
         # builder's, shared by the service's launches (a relaunch then starts fixed).
         self._learned = learned
         self._key: str | None = None
+        self.build_cache: Path | None = None  # what its builds from source built, kept
 
-    def adopt(self, deps: PythonDeps) -> list[Fix]:
-        """The fixes an earlier launch of ``deps`` (as the app lists them) needed, taken
-        as this launch's first ones (on its first attempt only)."""
+    def adopt(self, files: dict[str, bytes]) -> list[Fix]:
+        """The fixes an earlier launch of the same upload needed, taken as this launch's
+        first ones (on its first attempt only); blocking (hashes the upload)."""
         if self._key is not None or self._learned is None:
             return []
-        self._key = "\0".join([*deps.requirements, deps.python_request or "", str(deps.lock)])
+        digest = hashlib.sha256()
+        for path in sorted(files):
+            digest.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
+        self._key = digest.hexdigest()
         if self.fixes:
             return []
         self.fixes = list(self._learned.get(self._key, []))
         return list(self.fixes)
 
     def apply(self, deps: PythonDeps) -> PythonDeps:
+        self.tried.listed = deps
         if not self.fixes:
             return deps
         drop = {_norm(f.drop) for f in self.fixes if f.drop}
@@ -173,6 +182,10 @@ def _candidates(
             found += _for_missing(module, name, line, tried, files, python, installed)
         if (moved := _MOVED.match(line.strip())) is not None:
             found += _held(moved.group(1), tried, f"{line.strip()[:120]}")
+        if (gone := _NO_OBJECT_ATTRIBUTE.search(line)) is not None:
+            top = _defining(gone.group(1), tried)
+            if top is not None:  # an object of an unpinned dependency lost an attribute
+                found += _held(top, tried, f"{gone.group(1)}.{gone.group(2)} is gone from {top}")
         if (driver := _DJANGO_DRIVER.search(line)) is not None:
             module = "psycopg2" if driver.group(1).startswith("psycopg") else "MySQLdb"
             drop, add = ("psycopg2" if module == "psycopg2" else None), _DISTRIBUTION[module]
@@ -238,6 +251,23 @@ def _for_missing(
     ]
 
 
+def _defining(cls: str, tried: Tried) -> str | None:
+    """The top-level package of an unpinned requirement whose code defines ``cls``."""
+    if tried.deps is None or tried.env_path is None:
+        return None
+    own = (tried.listed or tried.deps).requirements
+    unpinned = {_name(r) for r in own if _name(r) and not _pinned(r)}
+    defines = re.compile(rf"^class {re.escape(cls)}\b", re.M)
+    for top, (distribution, _, _) in installed_dists(tried.env_path).items():
+        if _norm(distribution) not in unpinned:
+            continue
+        for site in glob.glob(str(tried.env_path / "lib" / "python*" / "site-packages" / top)):
+            for source in sorted(Path(site).rglob("*.py"))[:500]:
+                if defines.search(source.read_text("utf-8", "replace")):
+                    return top
+    return None
+
+
 def _held(top: str, tried: Tried, why: str) -> list[Fix]:
     """``top``'s distribution held below the major version installed, when the app
     does not pin it."""
@@ -251,7 +281,7 @@ def _held(top: str, tried: Tried, why: str) -> list[Fix]:
     below = parts[0] if parts[0] != "0" else f"0.{parts[1] if len(parts) > 1 else '0'}"
     if below in ("0", "0.0"):
         return []
-    for line in tried.deps.requirements:
+    for line in (tried.listed or tried.deps).requirements:  # its own, not a fix's hold
         if _name(line) == _norm(distribution) and _pinned(line):
             return []  # the app's own pin: not ours to change
     hold = f"{distribution}<{below}"

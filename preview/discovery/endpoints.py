@@ -20,7 +20,7 @@ sources), and :mod:`preview.discovery.express` (Express), over the shared route 
 from __future__ import annotations
 
 from preview.discovery.django import django_endpoints
-from preview.discovery.express import express_endpoints, nest_endpoints
+from preview.discovery.express import express_endpoints, fastify_endpoints, nest_endpoints
 from preview.discovery.graph import MAX_ENDPOINTS, Collector
 from preview.discovery.litestar import litestar_endpoints
 from preview.discovery.openapi import openapi_operations
@@ -46,7 +46,7 @@ def endpoints_from_openapi(spec: dict) -> list[dict]:
 
 def endpoints_from_source(files: dict[str, bytes]) -> list[dict]:
     """Endpoints declared in a generation's source: FastAPI, Flask, Django, Litestar, Express,
-    NestJS.
+    NestJS, Fastify.
 
     Files over :data:`MAX_FILE_BYTES`, in dependency or VCS directories, or that do not
     parse are skipped; at most :data:`MAX_ENDPOINTS` endpoints are returned.
@@ -68,6 +68,7 @@ def endpoints_from_source(files: dict[str, bytes]) -> list[dict]:
     litestar_endpoints(project, python)
     express_endpoints(usable, express)  # reads the JavaScript / TypeScript files only
     nest_endpoints(usable, express)  # NestJS's controllers, in TypeScript
+    fastify_endpoints(usable, express)
     return _finish([*python.found.values(), *express.found.values()])
 
 

@@ -10,7 +10,8 @@ expanded through the shared route graph of :mod:`preview.discovery.graph`.
 NestJS: a controller is a class decorated ``@Controller('cats')`` (or ``@Controller({ path:
 'cats' })``, or bare: the root); its handlers are methods decorated ``@Get(':id')``,
 ``@Post()``, ``@All('x')`` …, each served under the controller's path and the app's
-``setGlobalPrefix('api')``, read from the same tokens.
+``setGlobalPrefix('api')``, read from the same tokens. Fastify: ``fastify.get('/x')``
+and ``fastify.route({...})``, under ``@fastify/autoload``'s directory prefixes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 from preview.discovery.graph import Collector, Route, Router, expand_routers, join_path
 
-__all__ = ["express_endpoints", "nest_endpoints"]
+__all__ = ["express_endpoints", "fastify_endpoints", "nest_endpoints"]
 
 _JS_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
 _JS_TOKEN = re.compile(
@@ -317,19 +318,19 @@ def nest_endpoints(files: dict[str, bytes], out: Collector) -> None:
 def _nest_controllers(path: str, tokens: _NestTokens, prefix: str, out: Collector) -> None:
     controller: str | None = None
     for i, (kind, value, line) in enumerate(tokens):
-        if (
-            kind != "id"
-            or not _nest_punct(tokens, i - 1, "@")
-            or not _nest_punct(tokens, i + 1, "(")
-        ):
+        decorator = _nest_punct(tokens, i - 1, "@") and _nest_punct(tokens, i + 1, "(")
+        if kind != "id" or not decorator:
             continue
         if value == "Controller":
             controller = _nest_argument(tokens, i + 2) or ""
         elif value in _NEST_VERBS and controller is not None:
-            method = _NEST_VERBS[value]
-            sub = _nest_argument(tokens, i + 2) or ""
-            route = Route([method], sub, path, line)
-            out.add(method, join_path(prefix, controller, sub), "express", route)
+            method, sub = _NEST_VERBS[value], _nest_argument(tokens, i + 2) or ""
+            out.add(
+                method,
+                join_path(prefix, controller, sub),
+                "express",
+                Route([method], sub, path, line),
+            )
 
 
 def _nest_argument(tokens: _NestTokens, i: int) -> str | None:
@@ -352,3 +353,48 @@ def _nest_string(tokens: _NestTokens, i: int) -> str | None:
 
 def _nest_punct(tokens: _NestTokens, i: int, char: str) -> bool:
     return 0 <= i < len(tokens) and tokens[i][0] == "punct" and tokens[i][1] == char
+
+
+# -- Fastify ----------------------------------------------------------------------------
+def fastify_endpoints(files: dict[str, bytes], out: Collector) -> None:
+    """Fastify's ``fastify.get('/x', …)`` and ``fastify.route({ method, url })``, under the
+    prefix ``@fastify/autoload`` gives a file: its directories below ``routes/``."""
+    autoload = any(b"@fastify/autoload" in data for data in files.values())
+    for path in sorted(files):
+        if not path.endswith(_NEST_SUFFIXES) or b"fastify." not in files[path]:
+            continue
+        tokens = _js_tokens(files[path].decode("utf-8-sig", "replace"))
+        parts = path.split("/")
+        below = parts[parts.index("routes") + 1 : -1] if "routes" in parts[:-1] else []
+        prefix = "/".join(below) if autoload else ""
+        for i, (kind, value, line) in enumerate(tokens[:-4]):
+            if kind != "id" or value != "fastify" or not _nest_punct(tokens, i + 1, "."):
+                continue
+            verb = tokens[i + 2][1] or ""
+            if not _nest_punct(tokens, i + 3, "("):
+                continue
+            if verb in _EXPRESS_VERBS - {"all"}:
+                methods, sub = [verb.upper()], _nest_string(tokens, i + 4)
+            elif verb == "route":
+                methods, sub = _fastify_route(tokens, i + 4)
+            else:
+                continue
+            for method in methods if sub is not None else []:
+                route = Route([method], sub or "", path, line)
+                out.add(method, join_path(prefix, sub or ""), "express", route)
+
+
+def _fastify_route(tokens: _NestTokens, i: int) -> tuple[list[str], str | None]:
+    """``{ method: 'GET' | ['GET', 'POST'], url: '/x' }``: its methods and its path."""
+    methods: list[str] = []
+    url = None
+    for j in range(i + 1, min(i + 200, len(tokens) - 2)):
+        value = tokens[j][1]
+        if not _nest_punct(tokens, j + 1, ":"):
+            continue
+        if value == "method":  # 'GET', or ['PUT', 'PATCH']: the verbs right after it
+            said = [str(v).upper() for k, v, _ in tokens[j + 2 : j + 12] if k == "str"]
+            methods = [m for m in said if m.lower() in _EXPRESS_VERBS]
+        elif value in ("url", "path"):
+            url = _nest_string(tokens, j + 2)
+    return methods, url

@@ -1,6 +1,6 @@
 """Discovery from source for Quart (Flask's API, asynchronous), Django Ninja APIs mounted
-in the URL configuration, class-based views that inherit their methods, NestJS controllers
-and Litestar apps."""
+in the URL configuration, class-based views that inherit their methods, NestJS controllers,
+Litestar apps and Fastify routes."""
 
 from __future__ import annotations
 
@@ -242,4 +242,30 @@ def test_litestar_handlers_controllers_and_routers() -> None:
         ("GET", "/api/notes"), ("POST", "/api/notes"), ("DELETE", "/api/notes/{note_id}"),
         ("GET", "/api/any"), ("POST", "/api/any"), ("GET", "/"), ("GET", "/health"),
         ("POST", "/auth/login"),
+    }  # fmt: skip
+
+
+FASTIFY = {
+    "package.json": b'{"dependencies": {"fastify": "^5", "@fastify/autoload": "^6"}}',
+    "src/app.ts": b"import AutoLoad from '@fastify/autoload'\n",
+    "src/routes/home.ts": b"""
+export default async function (fastify) {
+  fastify.get('/', async () => ({ hello: 'world' }))
+}
+""",
+    "src/routes/api/tasks/index.ts": b"""
+export default async function (fastify) {
+  // fastify.get('/commented-out', ...)
+  fastify.get('/:id', { schema: {} }, async (request) => request.params)
+  fastify.route({ method: ['PUT', 'PATCH'], url: '/:id', handler: async () => ({}) })
+}
+""",
+}
+
+
+def test_fastify_routes_under_their_autoload_directories() -> None:
+    found = {(e["method"], e["path"]) for e in endpoints_from_source(FASTIFY)}
+    assert found == {
+        ("GET", "/"), ("GET", "/api/tasks/{id}"), ("PUT", "/api/tasks/{id}"),
+        ("PATCH", "/api/tasks/{id}"),
     }  # fmt: skip

@@ -20,7 +20,7 @@ from preview.logs import HostPaths, OutputTails
 from preview.runtime.anyport import timeout_message
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from .test_build import BUILD_WAIT, app_files, messages
 
 PYTHONS = ["3.13.0", "3.12.1", "3.11.7", "3.10.13", "3.9.18", "3.8.18"]
 
@@ -99,6 +99,18 @@ def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     # A pin of the app's own is left alone.
     pinned = _remedies(("flask==3.0.3",), env)
     assert pinned.next_fix("exited with code 1", lines, {}, PYTHONS) is None
+    # An object of an unpinned dependency that lost an attribute: the package defining it.
+    old = _env_with(tmp_path / "o", "Flask", "2.3.3", "flask")
+    package = old / "lib" / "python3.11" / "site-packages" / "flask"
+    package.mkdir()
+    (package / "globals.py").write_text("class _FakeStack:\n    pass\n")
+    said = "AttributeError: '_FakeStack' object has no attribute '__ident_func__'"
+    held = _remedies(("Flask_SQLAlchemy==2.2", "Flask"), old)
+    held.apply(held.tried.deps)  # type: ignore[arg-type]
+    # A hold of an earlier fix is not the app's own pin.
+    held.tried.deps = PythonDeps(("Flask_SQLAlchemy==2.2", "Flask", "Flask<3"), "r", None, None)
+    fix = held.next_fix(said, [], {}, PYTHONS)
+    assert fix is not None and fix.add == "Flask<2" and "_FakeStack" in fix.said
     # pydantic's own "has been moved" error, with pydantic 2 installed.
     moved = _env_with(tmp_path / "p", "pydantic", "2.5.0", "pydantic")
     said = "pydantic.errors.PydanticImportError: `BaseSettings` has been moved to the "
@@ -136,16 +148,17 @@ def test_no_wheel_and_no_build_tries_an_older_python_and_psycopg2_its_binary() -
     assert deps.requirements == ("django", "psycopg2-binary")
 
 
-def test_fixes_are_remembered_by_dependency_set() -> None:
+def test_fixes_are_remembered_by_upload() -> None:
     learned: dict = {}
     first = Remedies(learned)
-    deps = PythonDeps(("flask",), "requirements.txt", None, None)
-    assert first.adopt(deps) == []
-    first.tried.deps = deps
+    files = {"app.py": b"import yaml\n", "requirements.txt": b"flask\n"}
+    assert first.adopt(files) == []
+    first.tried.deps = PythonDeps(("flask",), "requirements.txt", None, None)
     fix = first.next_fix("No module named 'yaml'", [], {}, PYTHONS)
     again = Remedies(learned)
-    assert again.adopt(deps) == [fix] and again.adopt(deps) == []  # its first attempt only
-    assert Remedies(learned).adopt(PythonDeps(("django",), "r", None, None)) == []
+    assert again.adopt(files) == [fix] and again.adopt(files) == []  # its first attempt only
+    # Another upload with the same requirements is not this one.
+    assert Remedies(learned).adopt({**files, "app.py": b"import os\n"}) == []
 
 
 def test_at_most_four_fixes() -> None:
@@ -186,7 +199,15 @@ def test_a_compiler_failure_names_the_package_and_pyenv_paths_are_scrubbed(
 
 
 async def _relaunched(service: Service, app: str) -> tuple[dict, list[str]]:
-    body = await launched(service, app_files(app))
+    """Launched without waiting (a relaunch builds another environment: longer than one
+    request's time), then its status polled until it settles."""
+    gid = await service.upload(app_files(app))
+    response = await service.launch(gid, tier="pro", wait=False)
+    assert response.status_code == 200, response.text
+    body = {"gid": gid, **response.json()}
+    while body["status"] in ("starting", "stopping"):  # stopping: before a relaunch
+        await trio.sleep(0.2)
+        body = {"gid": gid, **await service.status(gid)}
     system = messages(await service.history(body["gid"]), "system")
     assert body["status"] == "running", (body["errorMessage"], body["errorLines"], system)
     return body, [line for line in system if line.startswith("fix ")]
@@ -214,10 +235,12 @@ async def test_undeclared_module_and_flask_before_3_are_fixed_and_run(
         assert len(fixes) == 1 and "adding PyYAML" in fixes[0], fixes
         assert (await service.app_get(body, "/")).json() == {"items": ["apple", "pear"]}
         await service.stop(body["gid"])
-        # Launched again: it starts with the fix its dependency set needed, no failure first.
+        # Launched again: it starts with the fix the upload needed, no failure first.
         body, fixes = await _relaunched(service, "flask_undeclared")
         said = messages(await service.history(body["gid"]), "system")
-        assert not fixes and any("earlier launch" in line and "PyYAML" in line for line in said)
+        assert not fixes and any(
+            "earlier launch of this upload" in line and "PyYAML" in line for line in said
+        )
         await service.stop(body["gid"])
         body, fixes = await _relaunched(service, "flask_before3")
         assert len(fixes) == 1 and "Flask<3" in fixes[0], fixes
