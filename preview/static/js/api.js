@@ -104,6 +104,9 @@ export const deleteGeneration = (gid) => call('DELETE', generationPath(gid));
 export const generationFile = (gid, path) =>
   call('GET', `${generationPath(gid)}/files/${path.split('/').map(enc).join('/')}`);
 
+export const revisions = (gid) => call('GET', `${generationPath(gid)}/revisions`);
+export const revisionDiff = (gid, number) => call('GET', `${generationPath(gid)}/revisions/${number}/diff`);
+
 export const uploadFiles = (projectId, files) =>
   call('POST', '/api/generations', { json: { projectId: projectId || undefined, files } });
 

@@ -8,6 +8,7 @@ import { FileViewer } from './fileviewer.js';
 import { Generations } from './generations.js';
 import { LineDetail } from './linedetail.js';
 import { PreviewController } from './preview.js';
+import { RevisionList } from './revisions.js';
 import * as session from './session.js';
 import { StatusPanel } from './status.js';
 import { TerminalView } from './terminal.js';
@@ -73,6 +74,7 @@ preview = new PreviewController({
 });
 
 const fileViewer = new FileViewer({ onError: reportError });
+const revisionList = new RevisionList({ viewer: fileViewer, onError: reportError });
 const narrow = window.matchMedia('(max-width: 760px)');
 // On a phone the message needs the row's width: timestamps start off (one tap away).
 if (narrow.matches) {
@@ -91,6 +93,7 @@ const generations = new Generations({
     endpoints.load(gid);
     tester.setGeneration(gid);
     preview.select(gid);
+    revisionList.show(gid);
     // Stacked (a phone): the workspace is below the list; bring it into view.
     if (reveal && narrow.matches) $('workspace').scrollIntoView({ block: 'start' });
   },
@@ -102,6 +105,7 @@ const generations = new Generations({
     preview.detach();
     preview.gid = null;
     fileViewer.close();
+    show($('revisions-card'), false);
     show($('workspace-body'), false);
     show($('no-selection'), true);
   },

@@ -26,6 +26,16 @@ export class FileViewer {
     }
   }
 
+  /** Text that is no file of the generation (a revision's diff), in the same place. */
+  showText(title, hint, text) {
+    this.shown = null;
+    setText($('file-viewer-path'), title);
+    setText($('file-viewer-size'), hint);
+    setText($('file-viewer-text'), text);
+    show($('file-viewer'), true);
+    $('file-viewer').scrollIntoView({ block: 'nearest' });
+  }
+
   close() {
     this.shown = null;
     show($('file-viewer'), false);
