@@ -55,6 +55,13 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
         return False
     if detection.language != "python":
         return False
+    remedies = preparation.remedies
+    withdrawn = remedies.withdraw_unknown(state.error_message or "", list(state.error_lines))
+    if withdrawn is not None and remedies.failure_before is not None:
+        # No such distribution: the module was the app's mistake, as the failure before said.
+        await state.system("WARN", f"{withdrawn.add} is not in the package registry: no fix")
+        state.error_message, state.error_lines, state.stop_reason = remedies.failure_before
+        return False
     installed = await preparation.python_versions()
     fix = await trio.to_thread.run_sync(
         preparation.remedies.next_fix,
@@ -65,6 +72,7 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
     )
     if fix is None:
         return False
+    remedies.failure_before = (state.error_message, list(state.error_lines), state.stop_reason)
     if state.stop_reason != PREPARATION_FAILED and state.error_message:
         await state.system("ERROR", state.error_message)  # said once: what the fix is for
     count = len(preparation.remedies.fixes)

@@ -108,6 +108,8 @@ class Remedies:
         self._learned = learned
         self._key: str | None = None
         self.build_cache: Path | None = None  # what its builds from source built, kept
+        # (message, lines, reason) of the failure the last fix was for.
+        self.failure_before: tuple[str | None, list[str], str | None] | None = None
 
     def adopt(self, files: dict[str, bytes]) -> list[Fix]:
         """The fixes an earlier launch of the same upload needed, taken as this launch's
@@ -138,6 +140,21 @@ class Remedies:
         return replace(
             deps, requirements=tuple(lines), python_request=request, python_source=source
         )
+
+    def withdraw_unknown(self, message: str, lines: list[str]) -> Fix | None:
+        """The last fix, taken back, when the distribution it added is not in the package
+        registry (the module it was for is no distribution's): then it was no fix, and
+        the failure before it stands."""
+        last = self.fixes[-1] if self.fixes else None
+        if last is None or not last.add or last.drop:
+            return None
+        unknown = f"{_name(last.add)} was not found in the package registry"
+        if not any(unknown in _norm(line) for line in [message, *lines]):
+            return None
+        self.fixes.pop()
+        if self._learned is not None and self._key is not None:
+            self._learned[self._key] = list(self.fixes)
+        return last
 
     def next_fix(
         self, message: str, lines: list[str], files: dict[str, bytes], installed: list[str]
