@@ -10,7 +10,6 @@ import socket
 import urllib.parse
 
 import httpx
-import pytest
 import trio
 from hypercorn.events import RawData, Updated
 from hypercorn.protocol.h11 import H11Protocol
@@ -20,8 +19,7 @@ from hypercorn.trio.worker_context import TrioSingleTask
 from preview.proxy import hot_front
 from preview.proxy.hot_upstream import receive_now, send_now
 
-from ..conftest import Service, auth, eventually
-from .test_proxy import _target_files
+from ..conftest import auth, eventually
 
 
 def test_hypercorn_internals_it_leans_on() -> None:
@@ -58,17 +56,6 @@ async def test_trio_internals_it_leans_on() -> None:
         right.close()
         assert await receive_now(stream) == b""
     await stream.aclose()
-
-
-@pytest.fixture
-async def running(service: Service):
-    with trio.fail_after(60):
-        gid = await service.upload(_target_files())
-        body = (await service.launch(gid)).json()
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-    yield service, gid, body
-    with trio.fail_after(30):
-        await service.stop(gid)
 
 
 async def _exchange(stream: trio.abc.Stream, request: bytes) -> tuple[bytes, bytes]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import httpx
 import pytest
@@ -12,27 +11,6 @@ import trio
 import trio_websocket
 
 from ..conftest import SERVER_COMMAND, Service, auth, eventually, server_app
-
-TARGET = Path(__file__).resolve().parent / "apps" / "proxy_target"
-
-
-def _target_files() -> dict[str, str]:
-    return {
-        str(p.relative_to(TARGET)): p.read_text()
-        for p in TARGET.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
-    }
-
-
-@pytest.fixture
-async def running(service: Service):
-    with trio.fail_after(60):
-        gid = await service.upload(_target_files())
-        body = (await service.launch(gid)).json()
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-    yield service, gid, body
-    with trio.fail_after(30):
-        await service.stop(gid)
 
 
 def _envelope(service: Service, gid: str, token: str | None, **call):
