@@ -28,7 +28,6 @@ _PREFIX = "PREVIEW_"
 _OTHER_KNOWN = {"PREVIEW_URL", "PREVIEW_TOKEN"}  # the client commands' own
 _OTHER_PREFIXES = ("PREVIEW_TEST_", "PREVIEW_BENCH_")  # the test suite's and benchmarks' own
 
-
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST_NAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
 _ORIGIN_TEMPLATE = re.compile(rf"https?://\{{preview\}}(?:\.{_LABEL})+(?::[0-9]{{1,5}})?/?")
@@ -277,6 +276,12 @@ class Settings:
             "nothing; * any public host; or names and .suffixes, comma-separated",
         ),
     )
+    app_redis: str = field(
+        default="auto", metadata=_help("auto/off", "a private redis-server for Redis apps")
+    )
+    app_mysql: str = field(
+        default="auto", metadata=_help("auto/off", "a private MariaDB for MySQL apps")
+    )
     run_dir: str = field(
         default="",
         metadata=_help(
@@ -334,6 +339,8 @@ class Settings:
             raise ValueError("PREVIEW_BUILD and PREVIEW_SMOKE_CHECK must be on or off")
         if self.sandbox not in ("auto", "required", "off"):
             raise ValueError("PREVIEW_SANDBOX must be auto, required or off")
+        if {self.app_redis, self.app_mysql} - {"auto", "off"}:
+            raise ValueError("PREVIEW_APP_REDIS and PREVIEW_APP_MYSQL must be auto or off")
         if self.pids_limit < 16 or min(self.tmp_limit_mb, self.disk_limit_mb) < 1:
             raise ValueError("PREVIEW_PIDS_LIMIT (>= 16), _TMP_LIMIT_MB, _DISK_LIMIT_MB too small")
         if self.max_log_lines < 1 or self.subscriber_buffer < 1 or self.max_line_bytes < 64:
@@ -382,19 +389,12 @@ def unknown_env_names(environ: Mapping[str, str] | None = None) -> list[str]:
     """``PREVIEW_*`` names in the environment that no setting reads (likely typos)."""
     environ = os.environ if environ is None else environ
     known = {_PREFIX + f.name.upper() for f in dataclasses.fields(Settings)} | _OTHER_KNOWN
-    return sorted(
-        n
-        for n in environ
-        if n.startswith(_PREFIX) and n not in known and not n.startswith(_OTHER_PREFIXES)
-    )
+    names = [n for n in environ if n.startswith(_PREFIX) and n not in known]
+    return sorted(n for n in names if not n.startswith(_OTHER_PREFIXES))
 
 
 SETTINGS_HELP: list[tuple[str, str, str, str]] = [
-    (
-        _PREFIX + f.name.upper(),
-        "(service's python)" if f.name == "python" else str(f.default) if f.default != "" else "",
-        f.metadata["unit"],
-        f.metadata["help"],
-    )
+    (_PREFIX + f.name.upper(), "(service's python)" if f.name == "python" else str(f.default),
+     f.metadata["unit"], f.metadata["help"])
     for f in dataclasses.fields(Settings)
-]
+]  # fmt: skip

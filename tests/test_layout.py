@@ -26,6 +26,7 @@ LAYERS: list[set[str]] = [
     {"services"},
     {"runtime"},
     {"builds"},
+    {"backing"},
     {"sandbox"},
     {"apps"},
     {"logs", "discovery", "generations"},

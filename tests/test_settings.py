@@ -51,6 +51,8 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "build": ("off", "off"),
     "smoke_check": ("off", "off"),
     "sandbox": ("off", "off"),
+    "app_redis": ("off", "off"),
+    "app_mysql": ("off", "off"),
     "pids_limit": ("64", 64),
 }
 _TYPES = {"Path": Path, "str": str, "int": int, "float": float}

@@ -22,6 +22,7 @@ from typing import Any
 import trio
 
 from ..apps.spec import LaunchSpec
+from ..backing import BackingServers
 from ..builds import BuildFailed, EnvBuilder, Preparation, app_environment
 from ..clock import utcnow
 from ..errors import Unavailable
@@ -77,11 +78,11 @@ class PreviewRuntime:
             spec, settings=settings, isolation=isolation, app_dir=self.temp_dir
         )
         self.upstream = Upstream(spec.port)  # the socket's, once sandboxed
+        self.backing = BackingServers(spec, settings, isolation)  # its own Redis, MariaDB
         # What users see of it (events, errorMessage, errorLines) names no host path.
         self.host_paths = HostPaths.of_service(
-            app_dir=self.temp_dir, data_dir=settings.data_dir,
-            previews_dir=settings.previews_dir, env_root=settings.env_cache_dir,
-            python=settings.python,
+            app_dir=self.temp_dir, data_dir=settings.data_dir, previews_dir=settings.previews_dir,
+            env_root=settings.env_cache_dir, python=settings.python,
         )  # fmt: skip
         self.broadcast = LogBroadcast(
             ring_size=settings.max_log_lines,
@@ -234,7 +235,8 @@ class PreviewRuntime:
     async def _run_child_to_its_end(self, task_status: trio.TaskStatus[None]) -> str:
         """``_run_child``; a failure of the service's own is its end too, told as failed."""
         try:
-            return await self._run_child(task_status)
+            async with self.backing.serving():  # its own servers, for all its life
+                return await self._run_child(task_status)
         except Exception:
             _log.exception("preview %s: running it failed", self.id)
             if self.state.error_message is None:
@@ -252,15 +254,12 @@ class PreviewRuntime:
 
     def _environment(self, python: str) -> dict[str, str]:
         return app_environment(
-            self.spec,
-            python,
-            app_dir=self.temp_dir,
-            database_env=self.preparation.database_env,
+            self.spec, python, app_dir=self.temp_dir,
+            database_env={**self.preparation.database_env, **self.backing.env},
             database_relayed=self.containment.database_relayed,
             egress_open=self.containment.egress_open,
-            memory_limit_mb=self.settings.memory_limit_mb,
-            defaults=self.preparation.config.values,
-        )
+            memory_limit_mb=self.settings.memory_limit_mb, defaults=self.preparation.config.values,
+        )  # fmt: skip
 
     async def _write_files(self) -> bool:
         """The upload's files in its directory (a tmpfs of its quota when sandboxed)."""
@@ -280,7 +279,8 @@ class PreviewRuntime:
         await state.system("INFO", f"port {spec.port} allocated")
         written = await self._write_files()
         task_status.started()  # the launch call returns: the rest shows in the log
-        if not written:
+        if not written or not await self.backing.start(spec, self.containment, self._system):
+            state.error_message = state.error_message or self.backing.problem
             return "failed"
         if spec.detection is not None:
             info = self.runtime_info

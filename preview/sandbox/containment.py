@@ -7,6 +7,7 @@ uid an unsandboxed child runs as when the service is root.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from .appdir import app_read_only
 from .bubblewrap import host_uid, reachable_by_others
 from .egress import EgressPolicy
 from .isolation import Confinement, Isolation
-from .outbound import Outbound
+from .outbound import Outbound, ServiceMounts
 
 __all__ = ["Containment"]
 
@@ -63,6 +64,11 @@ class Containment:
     def disk_quota(self) -> int | None:
         """The bytes its directory may hold (a tmpfs), when it is sandboxed."""
         return self._settings.disk_limit_mb * 1024 * 1024 if self.sandboxed else None
+
+    def provide_servers(self, services: ServiceMounts) -> None:
+        """Servers of its own beside its sandboxes (``preview.backing``: Redis, MariaDB),
+        reached from the app's and its set-up steps' sandboxes made from now on."""
+        self.outbound = dataclasses.replace(self.outbound, services=services)
 
     def confine(self, python: str, built: Path | None) -> Confinement | None:
         """The app's own sandbox, made just before its spawn (None: not confined)."""

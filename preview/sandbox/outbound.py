@@ -31,11 +31,30 @@ from .egress import (
     serve_unix,
 )
 
-__all__ = ["DATABASE_PORT", "Outbound", "open_outbound", "serve_database_relay"]
+__all__ = [
+    "DATABASE_PORT",
+    "Outbound",
+    "ServiceMounts",
+    "open_outbound",
+    "serve_database_relay",
+]
 
 DATABASE_PORT = 5432  # inside: the relay to the previews' PostgreSQL server
 _PROXY_SOCKET = "proxy.sock"
 _DATABASE_SOCKET = "db.sock"
+
+
+@dataclass(frozen=True)
+class ServiceMounts:
+    """Servers of the preview's own beside its sandbox (``preview.backing``: its Redis,
+    its MariaDB), each listening on a Unix socket in ``directory``, which is bound
+    read-only into the sandbox; ``relays``: (port, socket path in ``directory``), a
+    forwarder on the sandbox's loopback (127.0.0.1 and ::1) at each port; ``hosts``:
+    the sandbox's ``/etc/hosts``, naming the hosts its configuration asks for."""
+
+    directory: Path
+    hosts: Path | None = None
+    relays: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +66,7 @@ class Outbound:
     policy: EgressPolicy = field(default_factory=EgressPolicy)
     database: tuple[str, int] | None = None
     database_role: str = ""  # the one role (and database) the relay lets it log in as
+    services: ServiceMounts | None = None  # servers of its own (preview.backing)
 
     @property
     def relays(self) -> list[tuple[int, str]]:

@@ -1,0 +1,321 @@
+"""One preview's own servers, for its whole life: :class:`BackingServers`.
+
+What the upload expects (``wanted``) is started as the preview starts, beside its
+dependency build (so that it is ready, as a rule, before anything needs it): each server
+in a sandbox of its own (no network at all, the preview's host uid, a cgroup of its own
+with its memory bounded, dying with the service), listening on a Unix socket in the
+preview's services directory. That directory is bound read-only into the app's and
+its set-up steps' sandboxes, where a forwarder on the loopback carries each port the
+app's configuration names (``6379``, ``3306``, and any other) to the socket, and the
+sandbox's ``/etc/hosts`` names the hosts it asks for (``redis``, ``cache``, ``db``,
+its compose services') as ``127.0.0.1``. The variables it leaves unset (``REDIS_URL``,
+``MYSQL_*``, a ``DATABASE_URL`` its example file names) are filled (``env``).
+
+Nothing of one preview reaches another's: the socket is in its own directory, bound
+into its own sandboxes only; the servers keep nothing (Redis saves nothing, MariaDB's
+data is on its sandbox's tmpfs) and end with the preview.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import shutil
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import trio
+from dotenv import dotenv_values
+
+from ..apps.configvars import dotenv_chain
+from ..apps.spec import LaunchSpec
+from ..sandbox.cgroups import CgroupLimits
+from ..sandbox.containment import Containment
+from ..sandbox.isolation import Confinement, Isolation
+from ..sandbox.outbound import ServiceMounts
+from ..sandbox.process import ChildLimits, spawn_child, terminate_group
+from ..settings import Settings
+from . import mysql, redis
+from .wanted import Wanted, wanted_servers
+
+__all__ = ["BackingServers"]
+
+Say = Callable[[str, str], Awaitable[None]]  # (level, message): a system event
+_READY_TIME = 20.0  # for a server to answer, from its start
+_GRACE = 1.0
+_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+
+
+@dataclass
+class _Server:
+    kind: str  # "redis", "mysql"
+    label: str  # "Redis", "MariaDB"
+    directory: Path  # its working directory, where its socket is
+    socket: Path
+    argv: list[str]
+    files: dict[str, str]  # written into its directory before it starts
+    ready: Callable[[Path], Awaitable[bool]]
+    memory_bytes: int
+    tmp_mb: int
+    read_only: tuple[Path, ...] = ()
+    started_at: float = 0.0
+    ready_after: float | None = None  # seconds from its start
+    failed: str | None = None
+    answered: trio.Event = field(default_factory=trio.Event)
+    output: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+
+
+class BackingServers:
+    """See the module doc. :meth:`serving` holds them for the preview's life;
+    :attr:`problem` says why it cannot have what it needs; :meth:`ready` waits for them."""
+
+    def __init__(self, spec: LaunchSpec, settings: Settings, isolation: Isolation | None) -> None:
+        preview_id = self._id = spec.preview_id
+        self._uid_slot = spec.port  # its port, which names its host uid
+        self._settings = settings
+        self._isolation = isolation
+        self.directory = settings.previews_dir / ".sockets" / f"{preview_id}-svc"
+        self.env: dict[str, str] = {}  # fills what the app leaves unset
+        self.problem: str | None = None  # set: the launch fails with it
+        self.mounts: ServiceMounts | None = None
+        self._servers: list[_Server] = []
+        self._nursery: trio.Nursery | None = None  # while serving
+        self._hosts_text = ""
+
+    @property
+    def sandboxed(self) -> bool:
+        return self._isolation is not None and self._isolation.sandboxed
+
+    def plan(self, files: dict[str, bytes], anchor: str, given: dict[str, str]) -> list[str]:
+        """Decide what it gets (module doc); the notes to say. Sets :attr:`problem`,
+        :attr:`env` and :attr:`mounts`. Blocking only briefly (parses the upload)."""
+        settings, notes = self._settings, []
+        wanted = wanted_servers(files, anchor, given)
+        kinds = [
+            ("redis", "Redis", wanted.redis, settings.app_redis, redis.redis_binary,
+             "redis-server", "PREVIEW_APP_REDIS", "redis-server"),
+            ("mysql", "MySQL", wanted.mysql, settings.app_mysql, mysql.mariadb_binary,
+             "mariadbd", "PREVIEW_APP_MYSQL", "mariadb-server"),
+        ]  # fmt: skip
+        relays: dict[int, str] = {}
+        hosts: set[str] = set()
+        for kind, label, want, mode, find, program, setting, package in kinds:
+            if want is None or mode == "off":
+                continue
+            why = ", ".join(dict.fromkeys(want.why))
+            binary = find()
+            if binary is None:
+                self.problem = (
+                    f"the app expects {label} ({why}), but {program} is not installed here: "
+                    f"install it (Debian: apt-get install {package}) or set {setting}=off "
+                    "to launch the app without it"
+                )
+                return notes
+            if not self.sandboxed:
+                notes.append(
+                    f"WARN the app expects {label} ({why}): previews get a private one only "
+                    "when sandboxed (PREVIEW_SANDBOX)"
+                )
+                continue
+            server = self._server(kind, binary, wanted)
+            self._servers.append(server)
+            inside = f"{kind}/{server.socket.name}"
+            for port in sorted(want.ports):
+                if port != self._uid_slot:
+                    relays.setdefault(port, inside)
+            hosts |= want.hosts
+            names = ", ".join(sorted(want.hosts)) or "localhost"
+            ports = ", ".join(str(p) for p in sorted(want.ports))
+            notes.append(f"INFO a private {server.label} for the app ({why}): {names} and "
+                         f"localhost, port {ports}")  # fmt: skip
+        if self._servers:
+            self.mounts = ServiceMounts(
+                directory=self.directory,
+                hosts=self.directory / "hosts",
+                relays=tuple(sorted(relays.items())),
+            )
+            self._hosts_text = _hosts_file(self._isolation, hosts)
+        return notes
+
+    def _server(self, kind: str, binary: str, wanted: Wanted) -> _Server:
+        settings = self._settings
+        directory = self.directory / kind
+        memory = settings.memory_limit_mb * 1024 * 1024
+        if kind == "redis":
+            assert wanted.redis is not None
+            socket = directory / redis.SOCKET_NAME
+            maxmemory = max(8 * 1024 * 1024, memory // 4)  # a quarter of the app's share
+            self.env.update(redis.redis_environment(wanted.redis))
+            return _Server(
+                kind, "Redis", directory, socket,
+                [binary, str(directory / "redis.conf")],
+                {"redis.conf": redis.redis_config(wanted.redis, socket, maxmemory)},
+                redis.redis_ready, memory_bytes=maxmemory + 32 * 1024 * 1024, tmp_mb=1,
+            )  # fmt: skip
+        assert wanted.mysql is not None
+        socket = directory / mysql.SOCKET_NAME
+        self.env.update(mysql.mysql_environment(wanted.mysql))
+        template = mysql.template_dir(settings.data_dir)
+        return _Server(
+            kind, "MariaDB", directory, socket,
+            mysql.mariadb_argv(binary, template, socket, directory / "init.sql"),
+            {"init.sql": mysql.init_sql(wanted.mysql)},
+            mysql.mariadb_ready, memory_bytes=max(memory, 256 * 1024 * 1024),
+            tmp_mb=settings.disk_limit_mb, read_only=(template,),
+        )  # fmt: skip
+
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator[None]:
+        """Hold its servers (:meth:`start` starts them) for the block's duration; they
+        end, and their directory is removed, after it."""
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                try:
+                    yield
+                finally:
+                    self._nursery = None
+                    nursery.cancel_scope.cancel()
+        finally:
+            if self._servers:
+                with trio.CancelScope(shield=True), trio.move_on_after(10):
+                    await trio.to_thread.run_sync(shutil.rmtree, self.directory, True)
+
+    async def start(self, spec: LaunchSpec, containment: Containment, say: Say) -> bool:
+        """Decide what the app of ``spec`` gets and start it in the background (inside
+        :meth:`serving`), reachable from the sandboxes ``containment`` makes from now on;
+        False (its reason said, and :attr:`problem`) when the launch must fail."""
+        anchor = spec.detection.detected_from if spec.detection is not None else ""
+        given = {**_dotenv(spec.files, anchor), **spec.extra}
+        notes = await trio.to_thread.run_sync(self.plan, spec.files, anchor, given)
+        for note in notes:
+            await say(*note.split(" ", 1))
+        if self.problem is not None:
+            await say("ERROR", self.problem)
+            return False
+        if self.mounts is None or self._nursery is None:
+            return True
+        await trio.to_thread.run_sync(self._make_directory)
+        containment.provide_servers(self.mounts)
+        for server in self._servers:
+            self._nursery.start_soon(self._run, server, say)
+        return True
+
+    async def ready(self) -> str | None:
+        """Wait until every server answers; why one does not (None: all do)."""
+        with trio.move_on_after(_READY_TIME):
+            for server in self._servers:
+                await server.answered.wait()
+        for server in self._servers:
+            if server.failed is not None or server.ready_after is None:
+                reason = server.failed or f"it did not answer within {_READY_TIME:.0f} s"
+                return f"the app's own {server.label} could not start: {reason}"
+        return None
+
+    def _make_directory(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self.directory.mkdir(mode=0o755, parents=True)
+        self.directory.chmod(0o755)
+        (self.directory / "hosts").write_text(self._hosts_text)
+        for server in self._servers:
+            server.directory.mkdir(mode=0o755)
+            for name, text in server.files.items():
+                (server.directory / name).write_text(text)
+
+    async def _run(self, server: _Server, say: Say) -> None:
+        """One server, from its start until the preview ends (or it dies: said)."""
+        assert self._isolation is not None
+        if server.kind == "mysql":
+            try:
+                await trio.to_thread.run_sync(mysql.ensure_template, self._settings.data_dir)
+            except (OSError, mysql.TemplateFailed) as error:
+                server.failed = f"its data directory could not be made: {error}"
+                server.answered.set()
+                return
+        settings = dataclasses.replace(self._settings, tmp_limit_mb=server.tmp_mb)
+        confinement = self._isolation.confine_step(
+            settings, f"{self._id}-{server.kind}", work_dir=server.directory,
+            uid_slot=self._uid_slot, read_only=server.read_only,
+            limits=CgroupLimits(memory_bytes=server.memory_bytes, pids=64, cpus=1.0),
+        )  # fmt: skip
+        assert confinement is not None
+        server.started_at = trio.current_time()
+        try:
+            process = await spawn_child(
+                server.argv, cwd=server.directory, env=dict(_ENV),
+                limits=ChildLimits(memory_bytes=server.memory_bytes), confinement=confinement,
+            )  # fmt: skip
+        except OSError as error:
+            server.failed = f"it could not be started: {error.strerror}"
+            server.answered.set()
+            await _released(confinement)
+            return
+        try:
+            async with trio.open_nursery() as nursery:
+                for pipe in (process.stdout, process.stderr):
+                    nursery.start_soon(_collect, pipe, server.output)
+                nursery.start_soon(self._await_answer, server, process, say)
+                await process.wait()
+                nursery.cancel_scope.cancel()
+            if not server.answered.is_set() or server.ready_after is not None:
+                tail = next((ln for ln in reversed(server.output) if ln.strip()), "")
+                server.failed = f"it exited ({process.returncode}): {tail}".rstrip(": ")
+                server.answered.set()
+                await say("WARN", f"the app's {server.label} ended: {server.failed}")
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(_GRACE + 5):
+                await terminate_group(process, _GRACE, confinement)
+            await _released(confinement)
+
+    async def _await_answer(self, server: _Server, process: object, say: Say) -> None:
+        delay = 0.002
+        while not await server.ready(server.socket):
+            await trio.sleep(delay)
+            delay = min(delay * 1.5, 0.05)
+        server.ready_after = trio.current_time() - server.started_at
+        server.answered.set()
+        await say("INFO", f"{server.label} ready in {server.ready_after * 1000:.0f} ms")
+
+
+async def _released(confinement: Confinement) -> None:
+    with trio.CancelScope(shield=True), trio.move_on_after(_GRACE + 5):
+        await trio.to_thread.run_sync(confinement.release)
+
+
+async def _collect(pipe: trio.abc.ReceiveStream | None, lines: deque[str]) -> None:
+    if pipe is None:
+        return
+    async with pipe:
+        async for chunk in pipe:
+            lines.extend(chunk.decode("utf-8", "replace").splitlines()[-20:])
+
+
+def _hosts_file(isolation: Isolation | None, names: set[str]) -> str:
+    """The sandbox's ``/etc/hosts``: its usual entries, and ``names`` on the loopback."""
+    base = ""
+    source = isolation.etc_dir / "hosts" if isolation and isolation.etc_dir else None
+    for path in (source, Path("/etc/hosts")):
+        if path is not None:
+            with contextlib.suppress(OSError):
+                base = path.read_text()
+                break
+    if "localhost" not in base:
+        base = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + base
+    valid = sorted(n for n in names if n and all(c.isalnum() or c in "-._" for c in n))
+    return base.rstrip("\n") + "\n" + ("127.0.0.1\t" + " ".join(valid) + "\n" if valid else "")
+
+
+def _dotenv(files: dict[str, bytes], anchor: str) -> dict[str, str]:
+    """The ``.env`` variables from the root down to ``anchor``'s directory (as the app
+    gets them: ``builds.appenv.dotenv_file``)."""
+    found: dict[str, str] = {}
+    for directory in reversed(dotenv_chain(files, anchor)):
+        data = files.get(f"{directory}/.env" if directory else ".env")
+        if data is not None:
+            values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
+            found.update({k: v for k, v in values.items() if v is not None})
+    return found
