@@ -258,24 +258,24 @@ class BackingServers:
             async with trio.open_nursery() as nursery:
                 for pipe in (process.stdout, process.stderr):
                     nursery.start_soon(_collect, pipe, server.output)
-                nursery.start_soon(self._await_answer, server, process, say)
+                nursery.start_soon(self._await_answer, server, say)
                 await process.wait()
                 nursery.cancel_scope.cancel()
-            if not server.answered.is_set() or server.ready_after is not None:
-                tail = next((ln for ln in reversed(server.output) if ln.strip()), "")
-                server.failed = f"it exited ({process.returncode}): {tail}".rstrip(": ")
-                server.answered.set()
-                await say("WARN", f"the app's {server.label} ended: {server.failed}")
+            # Ended while the preview lives (its end cancels this task before): said.
+            tail = next((ln for ln in reversed(server.output) if ln.strip()), "")
+            server.failed = f"it exited ({process.returncode}): {tail}".rstrip(": ")
+            server.answered.set()
+            await say("WARN", f"the app's {server.label} ended: {server.failed}")
         finally:
             with trio.CancelScope(shield=True), trio.move_on_after(_GRACE + 5):
                 await terminate_group(process, _GRACE, confinement)
             await _released(confinement)
 
-    async def _await_answer(self, server: _Server, process: object, say: Say) -> None:
+    async def _await_answer(self, server: _Server, say: Say) -> None:
         delay = 0.002
         while not await server.ready(server.socket):
             await trio.sleep(delay)
-            delay = min(delay * 1.5, 0.05)
+            delay = min(delay * 1.5, 0.02)
         server.ready_after = trio.current_time() - server.started_at
         server.answered.set()
         await say("INFO", f"{server.label} ready in {server.ready_after * 1000:.0f} ms")

@@ -51,6 +51,23 @@ _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _COMPOSE = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 _DEPENDENCY_FILES = re.compile(r"(?:^|/)(?:requirements[\w.-]*\.(?:txt|in)|pyproject\.toml|"
                                r"Pipfile|setup\.py|setup\.cfg|package\.json)$")  # fmt: skip
+_SOURCE = re.compile(r"\.(?:py|js|mjs|cjs|ts|mts|cts)$")
+_CODE_URL = re.compile(r"\b(?:rediss?|mysql|mariadb)(?:\+\w+)?://[^\s\"'`<>]+")
+_SETTINGS_FILE = re.compile(r"(?:\.(?:py|js|mjs|cjs|ts|mts|cts)|ormconfig\.json)$")
+_ORM_MYSQL = re.compile(
+    r"""["']?(?:type|dialect|client|engine|driver)["']?\s*[:=]\s*["'][\w.]*(?:mysql2?|mariadb)["']""",
+    re.IGNORECASE,
+)
+_ORM_FIELD = re.compile(
+    r"""["']?\b(host|port|user|username|password|passwd|database|db|name)["']?\s*[:=]\s*"""
+    r"""(?:["']([^"'\n]*)["']|(\d+)\b)""",
+    re.IGNORECASE,
+)
+_ORM_NAMES = {
+    "host": "MYSQL_HOST", "port": "MYSQL_PORT", "user": "MYSQL_USER", "username": "MYSQL_USER",
+    "password": "MYSQL_PASSWORD", "passwd": "MYSQL_PASSWORD", "database": "MYSQL_DATABASE",
+    "db": "MYSQL_DATABASE", "name": "MYSQL_DATABASE",
+}  # fmt: skip
 _NAME_IN_TEXT = re.compile(r"""(?:^|["'\s,\[(])(@?[A-Za-z0-9][\w.@/-]*)""", re.MULTILINE)
 # The variables that name a MySQL account, database, host, port (the first set wins).
 _MYSQL_VARS = {
@@ -192,33 +209,16 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         mysql.why.append(f"the {name} service of its compose file")
         mysql.hosts.add(name.lower())
         mysql.ports |= _container_ports(service)
-        _mysql_variables(mysql, _environment_of(service))
+        env = _environment_of(service)
+        _mysql_variables(mysql, {k: v for k, v in env.items() if "${" not in v})
+    for path, value in _source_urls(files):  # defaults in code, below the configuration
+        _take_url(redis, mysql, f"a URL in {path}", value, variable=None)
     for name, value in config.items():
-        if not _URL.match(value):
-            continue
-        parts = urlsplit(value.strip())
-        scheme = parts.scheme.lower()
-        try:
-            host, port = _host_port(parts.hostname, parts.port)
-        except ValueError:
-            continue
-        if scheme in _REDIS_SCHEMES:
-            redis.why.append(f"{name}")
-            redis.hosts.add(host or "localhost")
-            redis.ports.add(port or REDIS_PORT)
-            if parts.password:
-                redis.accounts[unquote(parts.username or "") or "default"] = unquote(parts.password)
-        elif _MYSQL_SCHEME.match(scheme):
-            mysql.why.append(f"{name}")
-            mysql.hosts.add(host or "localhost")
-            mysql.ports.add(port or MYSQL_PORT)
-            mysql.url_variables[name] = value
-            user = unquote(parts.username or "")
-            if user:
-                mysql.accounts[user] = unquote(parts.password or "")
-            database = unquote(parts.path.lstrip("/").split("/")[0])
-            if database and database not in mysql.databases:
-                mysql.databases.append(database)
+        if _URL.match(value):
+            _take_url(redis, mysql, name, value, variable=name)
+    for path, fields in _orm_settings(files):
+        mysql.why.append(f"the MySQL settings of {path}")
+        _mysql_variables(mysql, fields)
     if any(name.startswith("REDIS_") and not _URL.match(v) for name, v in config.items()):
         redis.why.append("REDIS_* variables")
         host, port = _host_port(config.get("REDIS_HOST"), config.get("REDIS_PORT"))
@@ -240,6 +240,70 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
             server.hosts -= {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
             server.hosts -= wanted.hosts_taken
     return wanted
+
+
+def _source_urls(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """Redis and MySQL URLs written in the app's code (a settings class's defaults,
+    ``createClient({url: "redis://localhost:6379"})``), but templates (``${host}``)."""
+    found = []
+    for path, data in sorted(files.items()):
+        if not _SOURCE.search(path) or "node_modules/" in path or len(data) > 512_000:
+            continue
+        for match in _CODE_URL.finditer(data.decode("utf-8", "replace")):
+            url = match.group(0).rstrip(".,;:)]}")
+            if "{" not in url and "%s" not in url:
+                found.append((path, url))
+    return found[:50]
+
+
+def _orm_settings(files: dict[str, bytes]) -> list[tuple[str, dict[str, str]]]:
+    """MySQL settings written as literals in code or JSON: TypeORM's ``ormconfig.json``
+    (``"type": "mysql"``), Sequelize's ``dialect: "mysql"``, knex's ``client: "mysql2"``,
+    Django's ``ENGINE``: the host, port, user, password and database beside them, as
+    ``MYSQL_*`` variables would say them."""
+    found = []
+    for path, data in sorted(files.items()):
+        if not _SETTINGS_FILE.search(path) or "node_modules/" in path or len(data) > 256_000:
+            continue
+        text = data.decode("utf-8", "replace")
+        if (match := _ORM_MYSQL.search(text)) is None:
+            continue
+        window = text[max(0, match.start() - 400) : match.end() + 600]
+        fields: dict[str, str] = {}
+        for key, quoted, number in _ORM_FIELD.findall(window):
+            if key.lower() != "name" or key == "NAME":  # Django's; a plugin's name is not
+                fields.setdefault(_ORM_NAMES[key.lower()], quoted or number)
+        found.append((path, fields))
+    return found[:5]
+
+
+def _take_url(
+    redis: RedisWanted, mysql: MysqlWanted, why: str, value: str, variable: str | None
+) -> None:
+    """What one URL says: a server's host and port, an account, a database."""
+    parts = urlsplit(value.strip())
+    scheme = parts.scheme.lower()
+    try:
+        host, port = _host_port(parts.hostname, parts.port)
+    except ValueError:
+        return
+    if scheme in _REDIS_SCHEMES:
+        redis.why.append(why)
+        redis.hosts.add(host or "localhost")
+        redis.ports.add(port or REDIS_PORT)
+        if parts.password and variable is not None:  # one in code alone may be a placeholder
+            redis.accounts[unquote(parts.username or "") or "default"] = unquote(parts.password)
+    elif _MYSQL_SCHEME.match(scheme):
+        mysql.why.append(why)
+        mysql.hosts.add(host or "localhost")
+        mysql.ports.add(port or MYSQL_PORT)
+        if variable is not None:
+            mysql.url_variables[variable] = value
+        if user := unquote(parts.username or ""):
+            mysql.accounts[user] = unquote(parts.password or "")
+        database = unquote(parts.path.lstrip("/").split("/")[0].split("?")[0])
+        if database and database not in mysql.databases:
+            mysql.databases.append(database)
 
 
 def _mysql_variables(mysql: MysqlWanted, config: dict[str, str]) -> None:

@@ -51,6 +51,23 @@ def test_what_an_upload_asks_for() -> None:
     assert found.redis.accounts == {"default": "pw"}
     assert "requirepass" in redis_config(found.redis, redis_server.Path("/x/r.sock"), 1 << 24)
     assert found.mysql.accounts == {"u": "p"} and "dbhost" in found.mysql.hosts
+    # Settings written in code: a settings class's URL defaults, an ORM's literal config.
+    code = {
+        "requirements.txt": b"aiomysql\nredis\n",
+        "core/config.py": b'DB_URL: str = "mysql+aiomysql://fastapi:fastapi@localhost:3306/fastapi"\n'
+        b'CELERY_BACKEND_URL: str = "redis://:placeholder@localhost:6379/0"\n',
+    }
+    found = wanted_servers(code, "main.py", {})
+    assert found.mysql is not None and found.mysql.accounts == {"fastapi": "fastapi"}
+    assert found.redis is not None and found.redis.accounts == {}  # a code default: no password
+    sequelize = {
+        "package.json": b'{"dependencies": {"mysql2": "^3", "sequelize": "^6"}}',
+        "app/config/db.config.js": b'module.exports = {\n  HOST: "localhost",\n  USER: "root",\n'
+        b'  PASSWORD: "123456",\n  DB: "testdb",\n  dialect: "mysql",\n};\n',
+    }
+    found = wanted_servers(sequelize, "server.js", {})
+    assert found.mysql is not None and found.mysql.accounts == {"root": "123456"}
+    assert found.mysql.databases == ["testdb"]
 
 
 async def test_a_missing_server_fails_the_launch_naming_how_to_enable_it(
