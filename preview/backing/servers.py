@@ -121,7 +121,9 @@ class BackingServers:
                     "when sandboxed (PREVIEW_SANDBOX)"
                 )
                 continue
+            before = set(self.env)
             server = self._server(kind, binary, wanted)
+            filled = [k for k in self.env if k not in before and k not in wanted.configured]
             self._servers.append(server)
             inside = f"{kind}/{server.socket.name}"
             for port in sorted(want.ports):
@@ -130,8 +132,9 @@ class BackingServers:
             hosts |= want.hosts
             names = ", ".join(sorted(want.hosts)) or "localhost"
             ports = ", ".join(str(p) for p in sorted(want.ports))
+            given = f"; {', '.join(filled)} set for it" if filled else ""
             notes.append(f"INFO a private {server.label} for the app ({why}): {names} and "
-                         f"localhost, port {ports}")  # fmt: skip
+                         f"localhost, port {ports}{given}")  # fmt: skip
         if self._servers:
             self.mounts = ServiceMounts(
                 directory=self.directory,

@@ -106,6 +106,7 @@ class Wanted:
     redis: RedisWanted | None = None
     mysql: MysqlWanted | None = None
     hosts_taken: set[str] = field(default_factory=set)  # names of the app's own services
+    configured: set[str] = field(default_factory=set)  # the variables the app is given
 
 
 def _dependency_names(files: dict[str, bytes]) -> set[str]:
@@ -188,6 +189,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     deps = _dependency_names(files)
     compose = _compose(files)
     config = _configuration(files, anchor, given)
+    wanted.configured = set(config)
     images = {name: str(service.get("image", "")) for name, service in compose.items()}
     redis_images = {n: compose[n] for n, image in images.items() if _REDIS_IMAGES.match(image)}
     mysql_images = {n: compose[n] for n, image in images.items() if _MYSQL_IMAGES.match(image)}

@@ -118,7 +118,8 @@ async def test_each_preview_gets_its_own_redis_under_the_compose_name(
         assert (await _call(service, second, "GET", "/hits"))["hits"] == 1
         assert (await _call(service, second, "GET", "/notes"))["keys"] == []
         said = messages(await service.history(first["gid"]), "system")
-        assert any("a private Redis for the app" in m for m in said), said
+        given = [m for m in said if m.startswith("a private Redis for the app")]
+        assert given and "REDIS_URL, REDIS_HOST, REDIS_PORT set for it" in given[0], said
         runtime = service.supervisor.get(first["previewInstanceId"])
         assert runtime is not None
         servers = runtime.backing.directory
