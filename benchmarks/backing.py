@@ -12,6 +12,12 @@ run after one unmeasured warm-up of each:
   ``pymysql``): before it listens it connects to ``mysql:3306`` and waits for the server's
   greeting, which MariaDB sends only once its init file (the account and database) ran.
 
+With ``--build``, builds are on (PREVIEW_BUILD=on) and each app is started by its
+``Procfile`` from an environment of its own ``requirements.txt`` (``six``, the same for
+all three, built once before the measured runs and reused after): the server then
+starts beside the environment's reuse, as it does for an upload launched as it is (and
+the MySQL app asks for its server by a compose service running ``mariadb``).
+
 So each launch (upload, then ``launch`` with ``wait: true``, which returns at
 ``running``) includes the server's start to its first answer, the worst case: an app
 that needs its server at import. Reported: the median launch of each kind, what the
@@ -67,11 +73,27 @@ KINDS: dict[str, dict[str, str]] = {
 _READY = re.compile(r"^(Redis|MariaDB) ready in (\d+) ms")
 
 
-def _launch(service: ServiceServer, kind: str) -> tuple[float, float | None]:
+BUILT = {
+    "requirements.txt": "six\n",
+    "Procfile": "web: python app.py\n",
+}
+COMPOSE = "services:\n  mysql:\n    image: mariadb:11\n"
+
+
+def _files(kind: str, build: bool) -> dict[str, str]:
+    if not build:
+        return KINDS[kind]
+    files = {**KINDS[kind], **BUILT}
+    if kind == "mysql":
+        files["docker-compose.yml"] = COMPOSE
+    return files
+
+
+def _launch(service: ServiceServer, kind: str, build: bool) -> tuple[float, float | None]:
     """One launch to ``running`` (seconds) and its server's own ready time (ms)."""
     started = time.perf_counter()
-    gid = service.upload(KINDS[kind])
-    service.launch(gid, command=[PYTHON, "app.py"])
+    gid = service.upload(_files(kind, build))
+    service.launch(gid, **({} if build else {"command": [PYTHON, "app.py"]}))
     elapsed = time.perf_counter() - started
     events = service.http.get(f"/api/generations/{gid}/preview/logs", params={"limit": 200}).json()[
         "events"
@@ -81,24 +103,25 @@ def _launch(service: ServiceServer, kind: str) -> tuple[float, float | None]:
     return elapsed, (ready[0] if ready else None)
 
 
-def run(runs: int) -> dict[str, Any]:
+def run(runs: int, build: bool = False) -> dict[str, Any]:
     kinds = ["plain"]
     kinds += ["redis"] if redis_binary() else []
     kinds += ["mysql"] if mariadb_binary() else []
-    service = ServiceServer(extra_env={"PREVIEW_SANDBOX": "auto", "PREVIEW_STARTUP_TIMEOUT": "60"})
+    env = {"PREVIEW_SANDBOX": "auto", "PREVIEW_STARTUP_TIMEOUT": "60"}
+    service = ServiceServer(extra_env={**env, "PREVIEW_BUILD": "on" if build else "off"})
     results: dict[str, Any] = {}
     try:
         with service:
             if "mysql" in kinds:
-                results["first mysql launch (template made)"] = _launch(service, "mysql")[0]
+                results["first mysql launch (template made)"] = _launch(service, "mysql", build)[0]
             for kind in kinds:  # warm-up
-                _launch(service, kind)
+                _launch(service, kind, build)
             times: dict[str, list[float]] = {k: [] for k in kinds}
             ready: dict[str, list[float]] = {k: [] for k in kinds}
             for index in range(runs):
                 order = kinds if index % 2 == 0 else list(reversed(kinds))
                 for kind in order:
-                    elapsed, server = _launch(service, kind)
+                    elapsed, server = _launch(service, kind, build)
                     times[kind].append(elapsed)
                     if server is not None:
                         ready[kind].append(server)
@@ -120,7 +143,9 @@ def run(runs: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.backing", description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
-    results = run(parser.parse_args().runs)
+    parser.add_argument("--build", action="store_true", help="builds on, Procfile apps")
+    args = parser.parse_args()
+    results = run(args.runs, args.build)
     first = results.pop("first mysql launch (template made)", None)
     print("| app | launch to running (median) | adds | its server's start to first answer |")
     print("| --- | --- | --- | --- |")

@@ -131,6 +131,13 @@ def _launcher(
                 f"UNIX-CONNECT:{SERVICES_DIR_INSIDE}/{name},retry=500,interval=0.01 "
                 "2>/dev/null </dev/null &"
             )
+    if services:  # listening before the app starts: it may connect at once
+        ports = "|".join(f":{port:04X} 00000000:0000 0A" for port, _ in services)
+        wait = (
+            f'n=0; until [ "$(grep -cE \'{ports}\' /proc/net/tcp)" -ge {len(services)} ] '
+            '|| [ $n -ge 1000 ]; do sleep 0.002; n=$((n+1)); done; '
+        )
+        return "( " + " ".join(parts) + " ); " + wait + 'exec "$@"'
     if not parts:
         return 'exec "$@"'
     return "( " + " ".join(parts) + ' ); exec "$@"'
