@@ -114,6 +114,8 @@ async def test_each_preview_gets_its_own_redis_under_the_compose_name(
         await _call(service, first, "POST", "/notes/mine", content=b"first's")
         notes = await _call(service, first, "GET", "/notes")
         assert notes == {"keys": ["note:mine"], "via": "redis"}
+        for host in ("localhost", "::1", "cache", "127.0.0.1"):
+            assert (await _call(service, first, "GET", f"/ping/{host}")) == {"pong": True}
         # The other preview's Redis is another: none of the first's keys.
         assert (await _call(service, second, "GET", "/hits"))["hits"] == 1
         assert (await _call(service, second, "GET", "/notes"))["keys"] == []

@@ -25,3 +25,9 @@ def put_note(key):
 def notes():
     keys = sorted(k.decode() for k in store.scan_iter("note:*"))
     return jsonify(keys=keys, via=store.connection_pool.connection_kwargs.get("host"))
+
+
+@app.get("/ping/<host>")
+def ping(host):
+    """The same server by another name: localhost, ::1, cache."""
+    return jsonify(pong=redis.Redis(host=host, port=6379, socket_timeout=5).ping())
