@@ -78,7 +78,7 @@ class PreviewRuntime:
             spec, settings=settings, isolation=isolation, app_dir=self.temp_dir
         )
         self.upstream = Upstream(spec.port)  # the socket's, once sandboxed
-        self.backing = BackingServers(spec, settings, isolation)  # its own Redis, MariaDB
+        self.servers = BackingServers(spec, settings, isolation)  # its own Redis, MariaDB
         # What users see of it (events, errorMessage, errorLines) names no host path.
         self.host_paths = HostPaths.of_service(
             app_dir=self.temp_dir, data_dir=settings.data_dir, previews_dir=settings.previews_dir,
@@ -235,7 +235,7 @@ class PreviewRuntime:
     async def _run_child_to_its_end(self, task_status: trio.TaskStatus[None]) -> str:
         """``_run_child``; a failure of the service's own is its end too, told as failed."""
         try:
-            async with self.backing.serving():  # its own servers, for all its life
+            async with self.servers.serving():  # its own servers, for all its life
                 return await self._run_child(task_status)
         except Exception:
             _log.exception("preview %s: running it failed", self.id)
@@ -255,7 +255,7 @@ class PreviewRuntime:
     def _environment(self, python: str) -> dict[str, str]:
         return app_environment(
             self.spec, python, app_dir=self.temp_dir,
-            database_env={**self.preparation.database_env, **self.backing.env},
+            database_env={**self.preparation.database_env, **self.servers.env},
             database_relayed=self.containment.database_relayed,
             egress_open=self.containment.egress_open,
             memory_limit_mb=self.settings.memory_limit_mb, defaults=self.preparation.config.values,
@@ -279,8 +279,8 @@ class PreviewRuntime:
         await state.system("INFO", f"port {spec.port} allocated")
         written = await self._write_files()
         task_status.started()  # the launch call returns: the rest shows in the log
-        if not written or not await self.backing.start(spec, self.containment, self._system):
-            state.error_message = state.error_message or self.backing.problem
+        if not written or not await self.servers.start(spec, self.containment, self._system):
+            state.error_message = state.error_message or self.servers.problem
             return "failed"
         if spec.detection is not None:
             info = self.runtime_info

@@ -88,7 +88,7 @@ def _launcher(
     ready: bool,
     max_children: int,
     relays: Sequence[tuple[int, str]],
-    services: Sequence[tuple[int, str]] = (),
+    servers: Sequence[tuple[int, str]] = (),
 ) -> str:
     """The shell that starts the forwarders and then execs the command.
 
@@ -124,18 +124,18 @@ def _launcher(
             f"max-children={max_children},backlog=128 "
             f"UNIX-CONNECT:{EGRESS_DIR_INSIDE}/{name} 2>/dev/null </dev/null &"
         )
-    for port, name in services:  # servers of its own: retried while one starts
+    for port, name in servers:  # servers of its own: retried while one starts
         for listen in (f"TCP4-LISTEN:{port},bind=127.0.0.1", f"TCP6-LISTEN:{port},bind=[::1]"):
             parts.append(
                 f"{socat} {listen},fork,reuseaddr,max-children={max_children},backlog=128 "
                 f"UNIX-CONNECT:{SERVICES_DIR_INSIDE}/{name},retry=500,interval=0.01 "
                 "2>/dev/null </dev/null &"
             )
-    if services:  # listening before the app starts: it may connect at once
-        ports = "|".join(f":{port:04X} 00000000:0000 0A" for port, _ in services)
+    if servers:  # listening before the app starts: it may connect at once
+        ports = "|".join(f":{port:04X} 00000000:0000 0A" for port, _ in servers)
         wait = (
-            f'n=0; until [ "$(grep -cE \'{ports}\' /proc/net/tcp)" -ge {len(services)} ] '
-            '|| [ $n -ge 1000 ]; do sleep 0.002; n=$((n+1)); done; '
+            f"n=0; until [ \"$(grep -cE '{ports}' /proc/net/tcp)\" -ge {len(servers)} ] "
+            "|| [ $n -ge 1000 ]; do sleep 0.002; n=$((n+1)); done; "
         )
         return "( " + " ".join(parts) + " ); " + wait + 'exec "$@"'
     if not parts:
@@ -276,7 +276,7 @@ def sandboxed_command(
     seccomp: bytes | None = None,
     etc_dir: Path | None = None,
     ready_forwarder: bool = True,
-    services: ServiceMounts | None = None,
+    servers: ServiceMounts | None = None,
 ) -> SandboxedCommand:
     """The command that runs ``argv`` confined (see the module doc).
 
@@ -289,7 +289,7 @@ def sandboxed_command(
     ``/etc`` as :func:`copy_system_etc` made it (one bind, where each of its entries
     bound apart took two mounts: 3 ms of every start); None: those entries of the host's.
     ``ready_forwarder``: start the one-use readiness forwarder beside the forking one.
-    ``services``: its own servers' sockets, relays and ``/etc/hosts`` (``ServiceMounts``).
+    ``servers``: its own servers' sockets, relays and ``/etc/hosts`` (``ServiceMounts``).
 
     ``cgroup_procs``: the files that join the cgroups the tree must be in (see
     ``PreviewCgroup.join_files``). A shell writes ``0`` (itself) there and then execs
@@ -307,14 +307,14 @@ def sandboxed_command(
         if outbound is not None:
             mounts += [(outbound[0], EGRESS_DIR_INSIDE, "--ro-bind-fd")]
         mounts += [(p, str(p), "--bind-fd") for p in (app_dir, *writable)]
-        if services is not None:
-            mounts += [(services.directory, SERVICES_DIR_INSIDE, "--ro-bind-fd")]
+        if servers is not None:
+            mounts += [(servers.directory, SERVICES_DIR_INSIDE, "--ro-bind-fd")]
         for source, target, option in mounts:
             fd = os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             command.pass_fds.append(fd)
             binds += [option, str(fd), target]
-        if services is not None and services.hosts is not None:  # over the /etc bound
-            fd = os.open(services.hosts, os.O_RDONLY | os.O_CLOEXEC)
+        if servers is not None and servers.hosts is not None:  # over the /etc bound
+            fd = os.open(servers.hosts, os.O_RDONLY | os.O_CLOEXEC)
             command.pass_fds.append(fd)
             binds += ["--ro-bind-fd", str(fd), "/etc/hosts"]
         for tool in tools_inside:
@@ -374,7 +374,7 @@ def sandboxed_command(
         ready=ready_forwarder,
         max_children=max(1, forwarder_limit),
         relays=outbound[1] if outbound is not None else (),
-        services=services.relays if services is not None else (),
+        servers=servers.relays if servers is not None else (),
     )
     command.argv = [
         *prefix,

@@ -65,10 +65,10 @@ class Containment:
         """The bytes its directory may hold (a tmpfs), when it is sandboxed."""
         return self._settings.disk_limit_mb * 1024 * 1024 if self.sandboxed else None
 
-    def provide_servers(self, services: ServiceMounts) -> None:
+    def provide_servers(self, servers: ServiceMounts) -> None:
         """Servers of its own beside its sandboxes (``preview.backing``: Redis, MariaDB),
         reached from the app's and its set-up steps' sandboxes made from now on."""
-        self.outbound = dataclasses.replace(self.outbound, services=services)
+        self.outbound = dataclasses.replace(self.outbound, servers=servers)
 
     def confine(self, python: str, built: Path | None) -> Confinement | None:
         """The app's own sandbox, made just before its spawn (None: not confined)."""

@@ -258,7 +258,7 @@ class Confinement:
             seccomp=self.isolation.seccomp,
             etc_dir=self.isolation.etc_dir,
             ready_forwarder=self.ready_socket_path is not None,
-            services=self.outbound.services,
+            servers=self.outbound.servers,
             outbound=(
                 (self.outbound_dir, self.outbound.relays) if self.outbound_dir is not None else None
             ),

@@ -66,7 +66,7 @@ class Outbound:
     policy: EgressPolicy = field(default_factory=EgressPolicy)
     database: tuple[str, int] | None = None
     database_role: str = ""  # the one role (and database) the relay lets it log in as
-    services: ServiceMounts | None = None  # servers of its own (preview.backing)
+    servers: ServiceMounts | None = None  # servers of its own (preview.backing)
 
     @property
     def relays(self) -> list[tuple[int, str]]:

@@ -124,7 +124,7 @@ async def test_each_preview_gets_its_own_redis_under_the_compose_name(
         assert given and "REDIS_URL, REDIS_HOST, REDIS_PORT set for it" in given[0], said
         runtime = service.supervisor.get(first["previewInstanceId"])
         assert runtime is not None
-        servers = runtime.backing.directory
+        servers = runtime.servers.directory
         assert servers.is_dir()
         await service.stop(first["gid"])
         await service.stop(second["gid"])
