@@ -117,6 +117,9 @@ def mariadb_argv(binary: str, template: Path, socket: Path, init_file: Path) -> 
         "--table-open-cache=200", "--key-buffer-size=1M", "--local-infile=0",
         "--secure-file-priv=/tmp", "--character-set-server=utf8mb4",
         "--collation-server=utf8mb4_general_ci", "--log-warnings=0",
+        # Fewer threads and files at start (its cgroup bounds its processes and threads).
+        "--innodb-buffer-pool-load-at-startup=0", "--innodb-buffer-pool-dump-at-shutdown=0",
+        "--innodb-read-io-threads=1", "--innodb-write-io-threads=1", "--innodb-purge-threads=1",
     ]  # fmt: skip
     script = f'cp -R "$1"/. {_DATA_INSIDE} && shift && exec "$@"'
     return ["/bin/sh", "-c", script, "sh", str(template), *server]

@@ -61,6 +61,7 @@ class _Server:
     ready: Callable[[Path], Awaitable[bool]]
     memory_bytes: int
     tmp_mb: int
+    pids: int  # its processes and threads (MariaDB: a thread per connection)
     read_only: tuple[Path, ...] = ()
     started_at: float = 0.0
     ready_after: float | None = None  # seconds from its start
@@ -157,7 +158,7 @@ class BackingServers:
                 kind, "Redis", directory, socket,
                 [binary, str(directory / "redis.conf")],
                 {"redis.conf": redis.redis_config(wanted.redis, socket, maxmemory)},
-                redis.redis_ready, memory_bytes=maxmemory + 32 * 1024 * 1024, tmp_mb=1,
+                redis.redis_ready, memory_bytes=maxmemory + 32 * 1024 * 1024, tmp_mb=1, pids=32,
             )  # fmt: skip
         assert wanted.mysql is not None
         socket = directory / mysql.SOCKET_NAME
@@ -168,7 +169,7 @@ class BackingServers:
             mysql.mariadb_argv(binary, template, socket, directory / "init.sql"),
             {"init.sql": mysql.init_sql(wanted.mysql)},
             mysql.mariadb_ready, memory_bytes=max(memory, 256 * 1024 * 1024),
-            tmp_mb=settings.disk_limit_mb, read_only=(template,),
+            tmp_mb=settings.disk_limit_mb, pids=128, read_only=(template,),
         )  # fmt: skip
 
     @asynccontextmanager
@@ -243,7 +244,7 @@ class BackingServers:
         confinement = self._isolation.confine_step(
             settings, f"{self._id}-{server.kind}", work_dir=server.directory,
             uid_slot=self._uid_slot, read_only=server.read_only,
-            limits=CgroupLimits(memory_bytes=server.memory_bytes, pids=64, cpus=1.0),
+            limits=CgroupLimits(memory_bytes=server.memory_bytes, pids=server.pids, cpus=1.0),
         )  # fmt: skip
         assert confinement is not None
         server.started_at = trio.current_time()
