@@ -19,7 +19,7 @@ from quart import (
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
-from .api import endpoints, generations, ops, origins, previews, proxying, streams, ui
+from .api import endpoints, generations, ops, origins, previews, proxying, revisions, streams, ui
 from .auth import Authenticator, JWTAuthenticator
 from .errors import PreviewError, error_response
 from .proxy import OriginRouter, ProxyFastPath
@@ -76,6 +76,7 @@ def create_app(
 
     app.register_blueprint(generations.blueprint)
     app.register_blueprint(previews.blueprint)
+    app.register_blueprint(revisions.blueprint)
     app.register_blueprint(streams.blueprint)
     app.register_blueprint(proxying.blueprint)
     app.register_blueprint(endpoints.blueprint)

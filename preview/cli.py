@@ -1,5 +1,5 @@
 """The ``preview`` command: ``serve`` (the default), ``token``, ``push``, ``launch``, ``stop``,
-``logs``.
+``logs``, ``watch``.
 
 The client commands find their bearer token, in this order: ``--token``, ``$PREVIEW_TOKEN``,
 the token the running ``preview serve`` left for this user (one per-user file, in the
@@ -23,11 +23,12 @@ import trio
 
 from .auth import JWTAuthenticator
 from .client import LOCAL_USER, client_token, describe_stop, print_event, print_launch
+from .client.watch import SKIP_DIRS
 from .settings import Settings
 
 __all__ = ["main"]
 
-_SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".ruff_cache"}
+_SKIP_DIRS = SKIP_DIRS
 _LOCAL_USER = LOCAL_USER
 
 
@@ -234,6 +235,17 @@ def _cmd_logs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_watch(args: argparse.Namespace) -> int:
+    # Imported here: watchfiles and pathspec load only for this command.
+    from .client.watch import watch_folder
+
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        raise SystemExit(f"not a folder: {folder}")
+    with _client(args) as client:
+        return watch_folder(client, args.gid, folder, out=sys.stdout)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="preview", description=__doc__)
     commands = parser.add_subparsers(dest="command")
@@ -255,9 +267,13 @@ def _parser() -> argparse.ArgumentParser:
         ("launch", _cmd_launch, "launch a preview of a generation"),
         ("stop", _cmd_stop, "stop the preview of a generation"),
         ("logs", _cmd_logs, "print a preview's logs (--follow: tail live)"),
+        ("watch", _cmd_watch, "push each saved change of a folder as a revision of a generation"),
     ):
         sub = commands.add_parser(name, help=text)
-        sub.add_argument("dir" if name == "push" else "gid")
+        if name in ("push", "watch"):
+            sub.add_argument("dir")
+        if name != "push":
+            sub.add_argument("gid")
         sub.add_argument(
             "--url",
             default=os.environ.get("PREVIEW_URL", "http://127.0.0.1:8000"),

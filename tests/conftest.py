@@ -99,10 +99,13 @@ class Service:
     async def launch(
         self, gid: str, *, user: str = "alice", tier: str = "free", wait: bool = True, **body: Any
     ) -> httpx.Response:
+        # A waited launch lasts as long as its build (minutes on a loaded machine): the
+        # client's 30 s read timeout must not cut it; the test's own fail_after bounds it.
         response = await self.client.post(
             f"/api/generations/{gid}/preview/launch",
             json={"wait": wait, **body},
             headers=auth(user, tier=tier),
+            timeout=None if wait else httpx.USE_CLIENT_DEFAULT,
         )
         if response.status_code == 200 and response.json().get("processId"):
             self.children.append(response.json()["processId"])

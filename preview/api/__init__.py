@@ -9,6 +9,7 @@ __all__ = [
     "origins",
     "previews",
     "proxying",
+    "revisions",
     "streams",
     "ui",
 ]

@@ -23,6 +23,7 @@ from ..services.callers import json_body, owned_generation
 from ..store import PreviewInstance
 from .endpoints import discover_endpoints
 from .origins import app_origin_url
+from .revisions import tree_of_revision
 
 __all__ = ["blueprint", "log_gaps", "preview_for"]
 
@@ -65,6 +66,7 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
         "healthPath": spec.health_path,
         "phase": runtime.state.phase,
         "runtime": runtime.runtime_info,
+        "revision": spec.revision,
         "lastEventId": runtime.broadcast.last_id,
         "subscribers": runtime.broadcast.subscriber_count,
         "droppedSubscribers": runtime.broadcast.dropped_count,
@@ -80,7 +82,7 @@ def _stored_runtime(row: PreviewInstance) -> dict[str, Any]:
         stored = {}
     if not isinstance(stored, dict):
         stored = {}
-    keys = ("framework", "command", "detectedFrom", "python")
+    keys = ("framework", "command", "detectedFrom", "python", "revision")
     found = {key: stored.get(key) for key in keys} | {"command": row.command}
     return found | {"generatedEnv": stored.get("generatedEnv") or []}
 
@@ -106,6 +108,7 @@ def _from_row(row: PreviewInstance) -> dict[str, Any]:
         "errorLines": json.loads(row.error_lines) if row.error_lines else [],
         "stopReason": row.stop_reason,
         "runtime": _stored_runtime(row),
+        "revision": _stored_runtime(row).get("revision") or 1,
         "memoryMb": None,
         "cpuPercent": None,
     }
@@ -241,9 +244,19 @@ async def launch(gid: str) -> Response:
     generation = await owned_generation(gid, user)
     body = await json_body(required=False)
     command, setup, env, health_path = _launch_options(body)
+    revision = body.get("revision")
+    if revision is not None and (type(revision) is not int or revision < 1):
+        raise BadRequest("revision must be a revision number (1, 2 …).", code="invalid_revision")
+    tree = (revision, await tree_of_revision(gid, revision)) if revision is not None else None
     assert state.supervisor is not None
     launched = await state.supervisor.launch(
-        user, generation, command=command, setup=setup, env=env, health_path=health_path
+        user,
+        generation,
+        command=command,
+        setup=setup,
+        env=env,
+        health_path=health_path,
+        revision=tree,
     )
     runtime = launched.runtime
     if body.get("wait") or request.args.get("wait") in ("1", "true"):

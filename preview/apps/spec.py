@@ -28,6 +28,7 @@ class LaunchSpec:
     extra: dict[str, str] = field(default_factory=dict)
     detection: Detection | None = None  # None: argv is final (tests' direct launches)
     root_path: str = ""
+    revision: int = 1  # the generation's revision it runs (store.revisions)
     # Its PostgreSQL role and database (PREVIEW_APP_POSTGRES_URL), named at random
     # (sandbox.appdb.new_database_name): a name other previews may see tells nothing.
     database_name: str = ""

@@ -31,6 +31,7 @@ from ..sandbox.isolation import Isolation
 from ..sandbox.process import kill_stale_group
 from ..settings import Settings
 from ..store import Generation, LogRetention, PreviewInstance, Store
+from ..store.revisions import latest_tree
 from .lifecycle import PreviewRuntime
 from .ports import PortPool
 from .readiness import default_health_path
@@ -157,6 +158,7 @@ class Supervisor:
         setup: list[str] | None = None,
         env: dict[str, str] | None = None,
         health_path: str | None = None,
+        revision: tuple[int, dict[str, bytes]] | None = None,
     ) -> Launched:
         """Detect how to start it, admit, reserve a port, write the row and start the
         preview's nursery. Returns at once (status ``starting``): the build, the set-up
@@ -171,7 +173,10 @@ class Supervisor:
                 code="sandbox_unavailable",
                 details={"isolation": self.isolation.kind},
             )
-        files = await self.store.generation_files(generation.id)
+        # The latest revision (generation_files), unless the launch names an older one.
+        number, files = revision or await self.store._run(
+            latest_tree, self.store.engine, generation.id
+        )
         detection = await trio.to_thread.run_sync(detect, files, command, setup)
         if health_path is None:
             health_path = await trio.to_thread.run_sync(default_health_path, files)
@@ -201,6 +206,7 @@ class Supervisor:
             extra=dict(env or {}),
             detection=detection,
             root_path=root_path,
+            revision=number,
             database_name=new_database_name(),
         )
         argv = spec.argv

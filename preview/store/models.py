@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     LargeBinary,
     String,
@@ -19,7 +20,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ACTIVE_STATUSES", "Base", "Generation", "GenerationFile", "LogEvent", "PreviewInstance"]
+__all__ = [
+    "ACTIVE_STATUSES",
+    "Base",
+    "Generation",
+    "GenerationFile",
+    "GenerationRevision",
+    "LogEvent",
+    "PreviewInstance",
+    "RevisionFile",
+]
 
 ACTIVE_STATUSES = ("starting", "running", "stopping")
 
@@ -112,3 +122,41 @@ class LogEvent(Base):
     # are clustered by their key (no rowid) and there is no secondary index, so an insert
     # updates one B-tree; history filters scan one preview's key range instead.
     __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class GenerationRevision(Base):
+    """One revision of a generation's files (store.revisions). Revision 1 is the upload;
+    its row is written when the first later revision arrives (a generation never revised
+    has none)."""
+
+    __tablename__ = "generation_revisions"
+
+    generation_id: Mapped[str] = mapped_column(
+        ForeignKey("generations.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    author: Mapped[str] = mapped_column(String(200))
+    # The paths it changed (JSON list), and whether a dependency file is among them.
+    changed: Mapped[str] = mapped_column(Text)
+    dependencies_changed: Mapped[bool] = mapped_column(default=False)
+
+
+class RevisionFile(Base):
+    """A file a revision wrote (``content``) or deleted (``content`` NULL). A revision's
+    whole tree is revision 1's files with each later revision's changes laid over them."""
+
+    __tablename__ = "revision_files"
+
+    generation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["generation_id", "number"],
+            ["generation_revisions.generation_id", "generation_revisions.number"],
+            ondelete="CASCADE",
+        ),
+    )

@@ -1,0 +1,203 @@
+"""``/api/generations/{gid}/revisions``: a generation's later versions of its files
+(store.revisions keeps them), their file lists and diffs."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import trio
+from quart import Blueprint, Response, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from ..clock import isoformat
+from ..errors import BadRequest, Conflict, NotFound
+from ..generations import UploadLimits, changes_from_json, check_tree, files_from_archive
+from ..services import services
+from ..services.bodies import json_object, read_body
+from ..services.callers import owned_generation
+from ..store.revisions import RevisionRecord, add_revision, list_revisions, revision_tree
+
+__all__ = ["blueprint", "tree_of_revision"]
+
+blueprint = Blueprint("revisions", __name__, url_prefix="/api/generations/<gid>/revisions")
+_MAX_DIFF_LINES = 20_000  # a diff longer than this is cut (and says so)
+
+
+def _describe(record: RevisionRecord) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "revision": record.number,
+        "createdAt": isoformat(record.created_at),
+        "author": record.author,
+        "changed": list(record.changed),
+        "dependenciesChanged": record.dependencies_changed,
+    }
+    if record.file_count is not None:
+        data["fileCount"] = record.file_count
+    return data
+
+
+async def _changes(limits: UploadLimits, gid: str) -> tuple[dict[str, bytes | None], bool]:
+    """(changes, apply) from a JSON body ``{files, apply}`` or an archive (the whole
+    tree: what it lacks is deleted)."""
+    state = services()
+    raw = await read_body(state.settings.max_upload_bytes)
+    if request.mimetype == "application/json":
+        body = await json_object(raw)
+        apply = body.get("apply", True)
+        if not isinstance(apply, bool):
+            raise BadRequest("apply must be true or false.", code="invalid_apply")
+        changes = await trio.to_thread.run_sync(changes_from_json, body.get("files"), limits)
+        return changes, apply
+    tree = await trio.to_thread.run_sync(
+        lambda: files_from_archive(raw, limits, content_type=request.mimetype)
+    )
+    assert state.store is not None
+    current = await state.store.generation_file_list(gid)
+    changes: dict[str, bytes | None] = dict.fromkeys(
+        (path for path, _ in current if path not in tree), None
+    )
+    changes.update(tree)
+    return changes, request.args.get("apply", "true") not in ("0", "false")
+
+
+async def tree_of_revision(gid: str, number: int) -> dict[str, bytes]:
+    """Revision ``number``'s files (404 ``revision_not_found`` if it has none such)."""
+    state = services()
+    assert state.store is not None
+    tree = await state.store._run(revision_tree, state.store.engine, gid, number)
+    if tree is None:
+        raise NotFound(
+            f"Generation {gid!r} has no revision {number}.",
+            code="revision_not_found",
+            details={"generationId": gid, "revision": number},
+        )
+    return tree
+
+
+@blueprint.post("")
+async def add(gid: str) -> tuple[Response, int]:
+    state = services()
+    user = state.user()
+    await owned_generation(gid, user)
+    limits = UploadLimits.from_settings(state.settings)
+    changes, apply = await _changes(limits, gid)
+    assert state.store is not None and state.supervisor is not None
+    try:
+        record = await state.store._run(
+            add_revision,
+            state.store.engine,
+            gid,
+            changes,
+            user.id,
+            lambda sizes: check_tree(sizes, limits),
+        )
+    except IntegrityError:
+        raise Conflict(
+            "Another revision of this generation was saved at the same moment; send it again.",
+            code="revision_conflict",
+            details={"generationId": gid},
+            retry_after=1.0,
+        ) from None
+    state.generations.discard(gid)
+    state.discovery_cache.discard(f"source:{gid}")
+    runtime = state.supervisor.for_generation(gid)
+    if record is None:
+        latest = (await state.store._run(list_revisions, state.store.engine, gid))[-1]
+        data = _describe(latest) | {"changed": [], "dependenciesChanged": False}
+        return jsonify(data | {"unchanged": True, "applied": False}), 200
+    data = _describe(record)
+    # A running preview keeps serving the revision it started with; applying a revision
+    # to it live (``apply``) is the next step of this feature: until then the user
+    # relaunches, and ``applied`` says it was not.
+    data["applied"] = False
+    data["applyRequested"] = apply
+    data["preview"] = None
+    if runtime is not None:
+        data["preview"] = {
+            "previewInstanceId": runtime.id,
+            "status": runtime.status,
+            "revision": runtime.spec.revision,
+        }
+    return jsonify(data), 201
+
+
+@blueprint.get("")
+async def listing(gid: str) -> Response:
+    state = services()
+    await owned_generation(gid, state.user())
+    assert state.store is not None
+    records = await state.store._run(list_revisions, state.store.engine, gid)
+    return jsonify({"generationId": gid, "revisions": [_describe(r) for r in records]})
+
+
+@blueprint.get("/<int:number>")
+async def show(gid: str, number: int) -> Response:
+    state = services()
+    await owned_generation(gid, state.user())
+    assert state.store is not None
+    tree = await tree_of_revision(gid, number)
+    records = await state.store._run(list_revisions, state.store.engine, gid)
+    record = next(r for r in records if r.number == number)
+    data = _describe(record) | {"fileCount": len(tree)}
+    data["files"] = [{"path": path, "size": len(tree[path])} for path in sorted(tree)]
+    return jsonify(data)
+
+
+def _unified(before: dict[str, bytes], after: dict[str, bytes], a: int, b: int) -> list[str]:
+    lines: list[str] = []
+    for path in sorted(set(before) | set(after)):
+        old, new = before.get(path), after.get(path)
+        if old == new:
+            continue
+        old_text = _text(old)
+        new_text = _text(new)
+        if old_text is None or new_text is None:
+            lines.append(f"Binary files a/{path} and b/{path} differ\n")
+            continue
+        lines.extend(
+            difflib.unified_diff(
+                old_text.splitlines(keepends=True),
+                new_text.splitlines(keepends=True),
+                fromfile=f"a/{path}" if old is not None else "/dev/null",
+                tofile=f"b/{path}" if new is not None else "/dev/null",
+                fromfiledate=f"revision {a}",
+                tofiledate=f"revision {b}",
+            )
+        )
+    return lines
+
+
+def _text(content: bytes | None) -> str | None:
+    if content is None:
+        return ""
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+@blueprint.get("/<int:number>/diff")
+async def diff(gid: str, number: int) -> Response:
+    """The unified diff from revision ``from`` (default: the one before) to ``number``."""
+    state = services()
+    await owned_generation(gid, state.user())
+    raw_from = request.args.get("from", str(number - 1))
+    if not raw_from.isdigit():
+        raise BadRequest("from must be a revision number.", code="invalid_revision")
+    base = int(raw_from)
+    after = await tree_of_revision(gid, number)
+    before = await tree_of_revision(gid, base) if base >= 1 else {}
+    lines = await trio.to_thread.run_sync(_unified, before, after, base, number)
+    changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+    truncated = len(lines) > _MAX_DIFF_LINES
+    return jsonify(
+        {
+            "generationId": gid,
+            "from": base,
+            "to": number,
+            "changed": changed,
+            "diff": "".join(lines[:_MAX_DIFF_LINES]),
+            "truncated": truncated,
+        }
+    )

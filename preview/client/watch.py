@@ -1,0 +1,170 @@
+"""``preview watch DIR GID``: each saved change of a folder pushed as a revision.
+
+The folder's files are those ``preview push`` sends, less what its ``.gitignore`` ignores
+(pathspec reads it as git does). The first push sends every such text file (the service
+keeps only what differs) and deletes what the generation has that the folder lacks and
+does not ignore; then each batch of saved changes (watchfiles, debounced) is one revision
+of only the changed files. Binary files are not sent (a JSON revision carries text):
+push the folder for those. One line per outcome; Ctrl-C ends it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+import pathspec
+import watchfiles
+
+__all__ = ["SKIP_DIRS", "FolderRules", "outcome_line", "watch_folder"]
+
+SKIP_DIRS = frozenset(
+    {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".ruff_cache"}
+)
+_SHOWN_PATHS = 3  # paths named in an outcome line; the rest are counted
+
+
+class FolderRules:
+    """Which files of the folder are the app's: not in a skipped folder, not ignored."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder.resolve()
+        ignore = self.folder / ".gitignore"
+        lines = ignore.read_text(errors="replace").splitlines() if ignore.is_file() else []
+        self._ignored = pathspec.GitIgnoreSpec.from_lines(lines)
+
+    def relative(self, path: str | Path) -> str | None:
+        """The app's path of ``path`` (``a/b.py``), or None when it is not one of its."""
+        try:
+            relative = Path(path).resolve().relative_to(self.folder).as_posix()
+        except ValueError:
+            return None
+        parts = relative.split("/")
+        if any(part in SKIP_DIRS for part in parts[:-1]) or self._ignored.match_file(relative):
+            return None
+        return relative
+
+    def files(self) -> list[str]:
+        found = []
+        for root, dirs, names in os.walk(self.folder):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+            for name in sorted(names):
+                path = Path(root) / name
+                relative = self.relative(path)
+                if relative is not None and path.is_file() and not path.is_symlink():
+                    found.append(relative)
+        return found
+
+
+def _text(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def outcome_line(body: dict) -> str:
+    """One line for a revision's answer."""
+    if body.get("unchanged"):
+        return f"revision {body['revision']}: nothing changed"
+    changed = body.get("changed") or []
+    named = ", ".join(changed[:_SHOWN_PATHS])
+    if len(changed) > _SHOWN_PATHS:
+        named += f" and {len(changed) - _SHOWN_PATHS} more"
+    noun = "file" if len(changed) == 1 else "files"
+    line = f"revision {body['revision']}: {len(changed)} {noun} changed ({named})"
+    if body.get("dependenciesChanged"):
+        line += ", dependencies too"
+    preview = body.get("preview")
+    if preview is None:
+        return line + " — no preview is running"
+    if body.get("applied"):
+        return line + " — applied to the running preview"
+    return (
+        line + f" — the running preview keeps revision {preview.get('revision')} "
+        "(relaunch it to run this one)"
+    )
+
+
+def _post(client: httpx.Client, gid: str, files: dict[str, str | None], out: TextIO) -> None:
+    response = client.post(f"/api/generations/{gid}/revisions", json={"files": files})
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"message": response.text}
+    if response.is_error:
+        print(f"error {response.status_code}: {body.get('message', body)}", file=out, flush=True)
+    else:
+        print(outcome_line(body), file=out, flush=True)
+
+
+def _first_push(client: httpx.Client, gid: str, rules: FolderRules, out: TextIO) -> None:
+    """The folder as it is now: its text files, and deletes of what it no longer has."""
+    shown = client.get(f"/api/generations/{gid}")
+    if shown.is_error:
+        raise SystemExit(f"error {shown.status_code}: {shown.json().get('message')}")
+    local = rules.files()
+    files: dict[str, str | None] = {}
+    for relative in local:
+        text = _text(rules.folder / relative)
+        if text is None:
+            print(f"skipped {relative}: not UTF-8 text (push the folder for it)", file=out)
+        else:
+            files[relative] = text
+    present = set(local)
+    for entry in shown.json().get("files", []):
+        path = entry["path"]
+        if path not in present and rules.relative(rules.folder / path) is not None:
+            files[path] = None
+    if files:
+        _post(client, gid, files, out)
+
+
+def _changes(rules: FolderRules, batch: Iterable[tuple[object, str]]) -> dict[str, str | None]:
+    files: dict[str, str | None] = {}
+    for _, raw in batch:
+        relative = rules.relative(raw)
+        if relative is None:
+            continue
+        path = rules.folder / relative
+        if path.is_file() and not path.is_symlink():
+            text = _text(path)
+            if text is not None:
+                files[relative] = text
+        elif not path.exists():
+            files[relative] = None
+    return files
+
+
+def watch_folder(
+    client: httpx.Client,
+    gid: str,
+    folder: Path,
+    *,
+    out: TextIO,
+    stop: threading.Event | None = None,
+    debounce_ms: int = 300,
+    ready: Callable[[], None] | None = None,
+) -> int:
+    """Push the folder, then each batch of saved changes, until ``stop`` (or Ctrl-C)."""
+    rules = FolderRules(folder)
+    _first_push(client, gid, rules, out)
+    print(f"watching {folder} (Ctrl-C ends)", file=out, flush=True)
+    if ready is not None:
+        ready()
+    for batch in watchfiles.watch(
+        rules.folder,
+        debounce=debounce_ms,
+        step=50,
+        stop_event=stop,
+        watch_filter=lambda _change, path: rules.relative(path) is not None,
+        raise_interrupt=True,
+    ):
+        files = _changes(rules, batch)
+        if files:
+            _post(client, gid, files, out)
+    return 0

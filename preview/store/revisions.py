@@ -1,0 +1,293 @@
+"""A generation's revisions: later versions of its files, kept as changes.
+
+``generation_files`` always holds the latest tree, so every reader (launch, discovery,
+the file viewer) sees the newest revision without knowing revisions exist. The history
+is kept as changes: revision 1 is the upload (its rows are written, once, when the first
+later revision arrives, so a generation never revised costs nothing more), and revision
+*n* holds only the files it wrote or deleted. An older tree is revision 1 with each
+change up to *n* laid over it: uploads are bounded (PREVIEW_MAX_UPLOAD_*), and so is that.
+
+Functions here run in the store's worker threads (``Store._run``) on its engine, like
+:mod:`.retention`'s: each is one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePosixPath
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from ..clock import utcnow
+from .models import Generation, GenerationFile, GenerationRevision, RevisionFile
+
+__all__ = [
+    "DEPENDENCY_FILES",
+    "RevisionRecord",
+    "add_revision",
+    "latest_tree",
+    "list_revisions",
+    "revision_tree",
+]
+
+# A change to one of these means the dependency environment must be built again.
+DEPENDENCY_FILES = frozenset(
+    {
+        "requirements.txt",
+        "requirements-dev.txt",
+        "pyproject.toml",
+        "uv.lock",
+        "poetry.lock",
+        "Pipfile",
+        "Pipfile.lock",
+        "setup.py",
+        "setup.cfg",
+        ".python-version",
+        "runtime.txt",
+        "package.json",
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "bun.lockb",
+        "bun.lock",
+        ".nvmrc",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionRecord:
+    number: int
+    created_at: datetime
+    author: str
+    changed: tuple[str, ...]
+    dependencies_changed: bool
+    file_count: int | None = None  # given where the tree was read
+
+
+def _record(row: GenerationRevision, file_count: int | None = None) -> RevisionRecord:
+    return RevisionRecord(
+        number=row.number,
+        created_at=row.created_at,
+        author=row.author,
+        changed=tuple(json.loads(row.changed)),
+        dependencies_changed=row.dependencies_changed,
+        file_count=file_count,
+    )
+
+
+def _touches_dependencies(paths: list[str]) -> bool:
+    return any(PurePosixPath(path).name in DEPENDENCY_FILES for path in paths)
+
+
+def _first_revision(session: Session, generation: Generation) -> None:
+    """Revision 1's rows, from the upload's files (the first time a revision arrives)."""
+    files = session.execute(
+        select(GenerationFile.path, GenerationFile.content).where(
+            GenerationFile.generation_id == generation.id
+        )
+    ).all()
+    paths = sorted(path for path, _ in files)
+    session.add(
+        GenerationRevision(
+            generation_id=generation.id,
+            number=1,
+            created_at=generation.created_at,
+            author=generation.user_id,
+            changed=json.dumps(paths),
+            dependencies_changed=_touches_dependencies(paths),
+        )
+    )
+    session.flush()
+    if files:
+        session.execute(
+            insert(RevisionFile),
+            [
+                {"generation_id": generation.id, "number": 1, "path": p, "content": c}
+                for p, c in files
+            ],
+        )
+
+
+def add_revision(
+    engine: Engine,
+    gid: str,
+    changes: Mapping[str, bytes | None],
+    author: str,
+    check_tree: Callable[[dict[str, int]], None],
+) -> RevisionRecord | None:
+    """Apply ``changes`` (path → new content, None: delete) to the generation's files as
+    its next revision, in one transaction. ``check_tree`` gets the resulting tree's
+    sizes by path and raises to refuse it (the upload limits): nothing is written then.
+    None when nothing would change (same contents, deletes of absent files)."""
+    with Session(engine) as session, session.begin():
+        generation = session.get(Generation, gid)
+        if generation is None:
+            raise LookupError(gid)
+        current = {
+            path: bytes(content)
+            for path, content in session.execute(
+                select(GenerationFile.path, GenerationFile.content).where(
+                    GenerationFile.generation_id == gid
+                )
+            )
+        }
+        effective = {
+            path: content
+            for path, content in changes.items()
+            if (content is None and path in current)
+            or (content is not None and current.get(path) != content)
+        }
+        if not effective:
+            return None
+        sizes = {path: len(content) for path, content in current.items()}
+        for path, content in effective.items():
+            if content is None:
+                sizes.pop(path, None)
+            else:
+                sizes[path] = len(content)
+        check_tree(sizes)
+        latest = session.scalar(
+            select(func.max(GenerationRevision.number)).where(
+                GenerationRevision.generation_id == gid
+            )
+        )
+        if latest is None:
+            _first_revision(session, generation)
+            latest = 1
+        paths = sorted(effective)
+        row = GenerationRevision(
+            generation_id=gid,
+            number=latest + 1,
+            created_at=utcnow(),
+            author=author,
+            changed=json.dumps(paths),
+            dependencies_changed=_touches_dependencies(paths),
+        )
+        session.add(row)
+        session.flush()
+        session.execute(
+            insert(RevisionFile),
+            [
+                {"generation_id": gid, "number": row.number, "path": p, "content": c}
+                for p, c in effective.items()
+            ],
+        )
+        gone = [path for path, content in effective.items() if content is None]
+        if gone:
+            session.execute(
+                delete(GenerationFile).where(
+                    GenerationFile.generation_id == gid, GenerationFile.path.in_(gone)
+                )
+            )
+        written = {path: content for path, content in effective.items() if content is not None}
+        if written:
+            session.execute(
+                delete(GenerationFile).where(
+                    GenerationFile.generation_id == gid, GenerationFile.path.in_(list(written))
+                )
+            )
+            session.execute(
+                insert(GenerationFile),
+                [
+                    {"generation_id": gid, "path": p, "size": len(c), "content": c}
+                    for p, c in written.items()
+                ],
+            )
+        session.execute(
+            update(Generation)
+            .where(Generation.id == gid)
+            .values(file_count=len(sizes), total_bytes=sum(sizes.values()))
+        )
+        return _record(row, file_count=len(sizes))
+
+
+def list_revisions(engine: Engine, gid: str) -> list[RevisionRecord]:
+    """Its revisions, oldest first; a generation never revised has one (its upload)."""
+    with Session(engine) as session:
+        rows = list(
+            session.scalars(
+                select(GenerationRevision)
+                .where(GenerationRevision.generation_id == gid)
+                .order_by(GenerationRevision.number)
+            )
+        )
+        if rows:
+            return [_record(row) for row in rows]
+        generation = session.get(Generation, gid)
+        if generation is None:
+            return []
+        paths = sorted(
+            session.scalars(
+                select(GenerationFile.path).where(GenerationFile.generation_id == gid)
+            )
+        )
+        return [
+            RevisionRecord(
+                number=1,
+                created_at=generation.created_at,
+                author=generation.user_id,
+                changed=tuple(paths),
+                dependencies_changed=_touches_dependencies(paths),
+                file_count=len(paths),
+            )
+        ]
+
+
+def revision_tree(engine: Engine, gid: str, number: int) -> dict[str, bytes] | None:
+    """Revision ``number``'s whole tree; None when it has no such revision."""
+    with Session(engine) as session:
+        latest = session.scalar(
+            select(func.max(GenerationRevision.number)).where(
+                GenerationRevision.generation_id == gid
+            )
+        )
+        if latest is None or number == latest:
+            if number != (latest or 1):
+                return None
+            return {
+                path: bytes(content)
+                for path, content in session.execute(
+                    select(GenerationFile.path, GenerationFile.content).where(
+                        GenerationFile.generation_id == gid
+                    )
+                )
+            }
+        if not 1 <= number <= latest:
+            return None
+        tree: dict[str, bytes] = {}
+        changes = session.execute(
+            select(RevisionFile.path, RevisionFile.content)
+            .where(RevisionFile.generation_id == gid, RevisionFile.number <= number)
+            .order_by(RevisionFile.number)
+        )
+        for path, content in changes:
+            if content is None:
+                tree.pop(path, None)
+            else:
+                tree[path] = bytes(content)
+        return tree
+
+
+def latest_tree(engine: Engine, gid: str) -> tuple[int, dict[str, bytes]]:
+    """(number, files) of its latest revision, read in one transaction (a launch's)."""
+    with Session(engine) as session, session.begin():
+        number = session.scalar(
+            select(func.max(GenerationRevision.number)).where(
+                GenerationRevision.generation_id == gid
+            )
+        )
+        files = {
+            path: bytes(content)
+            for path, content in session.execute(
+                select(GenerationFile.path, GenerationFile.content).where(
+                    GenerationFile.generation_id == gid
+                )
+            )
+        }
+        return number or 1, files

@@ -1,0 +1,150 @@
+"""A generation's revisions: POST/GET /api/generations/{gid}/revisions, their trees and
+diffs, and launches of the latest or a named revision."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+
+import trio
+
+from ..conftest import SERVER_COMMAND, Service, auth, server_app
+
+# Answers GET /version.txt with that file's text: which revision's files it runs.
+VERSIONED = """
+class Versioned(Handler):
+    def do_GET(self):
+        body = open("version.txt", "rb").read()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Versioned
+"""
+
+
+def _url(gid: str, rest: str = "") -> str:
+    return f"/api/generations/{gid}/revisions{rest}"
+
+
+async def test_revisions_change_files_and_keep_every_version(service: Service) -> None:
+    with trio.fail_after(30):
+        gid = await service.upload(server_app(**{"notes.txt": "one\ntwo\n", "old.txt": "x"}))
+        first = (await service.client.get(_url(gid), headers=auth())).json()
+        assert [r["revision"] for r in first["revisions"]] == [1]
+        assert first["revisions"][0]["changed"] == ["notes.txt", "old.txt", "server.py"]
+
+        added = await service.client.post(
+            _url(gid),
+            json={"files": {"notes.txt": "one\nTWO\n", "old.txt": None, "new/a.py": "a = 1\n"}},
+            headers=auth(),
+        )
+        assert added.status_code == 201, added.text
+        body = added.json()
+        assert body["revision"] == 2
+        assert body["changed"] == ["new/a.py", "notes.txt", "old.txt"]
+        assert body["dependenciesChanged"] is False and body["preview"] is None
+
+        # The generation's files are the latest revision's …
+        shown = (await service.client.get(f"/api/generations/{gid}", headers=auth())).json()
+        assert sorted(f["path"] for f in shown["files"]) == ["new/a.py", "notes.txt", "server.py"]
+        assert shown["fileCount"] == 3
+        text = await service.client.get(f"/api/generations/{gid}/files/notes.txt", headers=auth())
+        assert text.json()["text"] == "one\nTWO\n"
+        # … and revision 1 is still there, whole.
+        one = (await service.client.get(_url(gid, "/1"), headers=auth())).json()
+        assert [f["path"] for f in one["files"]] == ["notes.txt", "old.txt", "server.py"]
+
+        diff = (await service.client.get(_url(gid, "/2/diff"), headers=auth())).json()
+        assert diff["from"] == 1 and diff["to"] == 2
+        assert diff["changed"] == ["new/a.py", "notes.txt", "old.txt"]
+        assert "-two\n+TWO\n" in diff["diff"]
+        assert "--- a/old.txt" in diff["diff"] and "+++ /dev/null" in diff["diff"]
+        assert "+++ b/new/a.py" in diff["diff"]
+
+        # A dependency file changed is said so; the same content again is no revision.
+        deps = await service.client.post(
+            _url(gid), json={"files": {"requirements.txt": "httpx\n"}}, headers=auth()
+        )
+        assert deps.status_code == 201 and deps.json()["dependenciesChanged"] is True
+        same = await service.client.post(
+            _url(gid), json={"files": {"requirements.txt": "httpx\n"}}, headers=auth()
+        )
+        assert same.status_code == 200 and same.json()["unchanged"] is True
+        assert same.json()["revision"] == 3
+        listed = (await service.client.get(_url(gid), headers=auth())).json()["revisions"]
+        assert [r["revision"] for r in listed] == [1, 2, 3]
+
+
+async def test_an_archive_is_the_whole_tree(service: Service) -> None:
+    with trio.fail_after(30):
+        gid = await service.upload(server_app(**{"a.txt": "a", "b.txt": "b"}))
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            for name, text in server_app(**{"a.txt": "A"}).items():
+                data = text.encode()
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+        posted = await service.client.post(
+            _url(gid),
+            content=buffer.getvalue(),
+            headers={**auth(), "content-type": "application/gzip"},
+        )
+        assert posted.status_code == 201, posted.text
+        assert posted.json()["changed"] == ["a.txt", "b.txt"]  # b.txt: deleted
+
+
+async def test_bad_revisions_are_refused_and_change_nothing(service: Service) -> None:
+    with trio.fail_after(30):
+        gid = await service.upload(server_app())
+        cases = [
+            ({"files": {}}, 400, "invalid_files"),
+            ({"files": {"../x": "y"}}, 400, "unsafe_path"),
+            ({"files": {"server.py": None}}, 400, "empty_generation"),
+            ({"files": {"server.py/x": "y"}}, 400, "file_and_folder"),
+            ({"files": {"x": "y"}, "apply": "yes"}, 400, "invalid_apply"),
+            ({"files": {"big": "x" * (service.settings.max_file_bytes + 1)}}, 413, None),
+        ]
+        for body, status, code in cases:
+            response = await service.client.post(_url(gid), json=body, headers=auth())
+            assert response.status_code == status, (body, response.text)
+            if code:
+                assert response.json()["error"] == code
+        listed = (await service.client.get(_url(gid), headers=auth())).json()["revisions"]
+        assert [r["revision"] for r in listed] == [1]
+        other = await service.client.post(
+            _url(gid), json={"files": {"x": "y"}}, headers=auth("mallory")
+        )
+        assert other.status_code == 404
+        missing = await service.client.get(_url(gid, "/7"), headers=auth())
+        assert missing.status_code == 404 and missing.json()["error"] == "revision_not_found"
+        bad_from = await service.client.get(_url(gid, "/1/diff?from=x"), headers=auth())
+        assert bad_from.status_code == 400
+
+
+async def test_launch_runs_the_latest_or_the_named_revision(service: Service) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(VERSIONED, **{"version.txt": "one"}))
+        posted = await service.client.post(
+            _url(gid), json={"files": {"version.txt": "two"}}, headers=auth()
+        )
+        assert posted.status_code == 201
+        latest = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert latest["status"] == "running" and latest["revision"] == 2
+        served = await service.app_get(latest, "/version.txt")
+        assert served.text == "two"
+        # A running preview keeps its revision; the answer says it was not applied.
+        third = await service.client.post(
+            _url(gid), json={"files": {"version.txt": "three"}}, headers=auth()
+        )
+        assert third.json()["applied"] is False
+        assert third.json()["preview"]["revision"] == 2
+        await service.stop(gid)
+
+        older = (await service.launch(gid, command=SERVER_COMMAND, revision=1)).json()
+        assert older["status"] == "running" and older["revision"] == 1
+        assert (await service.app_get(older, "/version.txt")).text == "one"
+        await service.stop(gid)
+        status = await service.client.get(f"/api/generations/{gid}/preview/status", headers=auth())
+        assert status.json()["revision"] == 1  # from the stored row
+        refused = await service.launch(gid, command=SERVER_COMMAND, revision=9)
+        assert refused.status_code == 404 and refused.json()["error"] == "revision_not_found"

@@ -1,0 +1,124 @@
+"""``preview watch DIR GID``: saved changes of a folder become revisions."""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+import trio
+
+from preview.cli import main
+from preview.client.watch import outcome_line, watch_folder
+
+from .conftest import Service, auth, token
+
+
+class _Lines(io.StringIO):
+    """What the watcher printed, read from the test's thread while it writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self.lock:
+            return super().write(text)
+
+    def lines(self) -> list[str]:
+        with self.lock:
+            return self.getvalue().splitlines()
+
+
+async def _revisions(service: Service, gid: str) -> list[dict]:
+    response = await service.client.get(f"/api/generations/{gid}/revisions", headers=auth())
+    return response.json()["revisions"]
+
+
+async def test_watch_pushes_saved_changes_and_honours_gitignore(
+    service: Service, tmp_path: Path
+) -> None:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "main.py").write_text("print('one')\n")
+    (folder / "gone.py").write_text("x = 1\n")
+    gid = await service.upload({"main.py": "print('one')\n", "gone.py": "x = 1\n", "keep.log": "k"})
+    (folder / "gone.py").unlink()  # deleted while nobody watched
+    (folder / ".gitignore").write_text("*.log\nsecret/\n")
+    (folder / "debug.log").write_text("noise\n")
+
+    out, stop, ready = _Lines(), threading.Event(), trio.Event()
+    client = httpx.Client(base_url=service.url, headers=auth(), timeout=30, trust_env=False)
+
+    def run() -> int:
+        with client:
+            return watch_folder(
+                client, gid, folder, out=out, stop=stop,
+                ready=lambda: trio.from_thread.run_sync(ready.set),
+            )  # fmt: skip
+
+    async def wait_for_revision(number: int) -> dict:
+        while True:
+            revisions = await _revisions(service, gid)
+            if revisions[-1]["revision"] >= number:
+                return revisions[-1]
+            await trio.sleep(0.05)
+
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            done: list[int] = []
+
+            async def watcher() -> None:
+                done.append(await trio.to_thread.run_sync(run, abandon_on_cancel=True))
+
+            nursery.start_soon(watcher)
+            # The first push: the folder as it is (its .gitignore too), what it lacks
+            # gone, unless the folder ignores it (keep.log).
+            first = await wait_for_revision(2)
+            assert first["changed"] == [".gitignore", "gone.py"], first
+            await ready.wait()  # the watcher is set up: saves from now on are seen
+
+            (folder / "main.py").write_text("print('two')\n")
+            (folder / "secret").mkdir()
+            (folder / "secret" / "key.txt").write_text("hidden\n")
+            (folder / "more.log").write_text("ignored\n")
+            second = await wait_for_revision(3)
+            assert second["changed"] == ["main.py"], second
+
+            (folder / "main.py").unlink()
+            (folder / "new.py").write_text("y = 2\n")
+            third = await wait_for_revision(4)
+            assert third["changed"] == ["main.py", "new.py"], third
+            stop.set()
+        assert done == [0]
+
+    shown = (await service.client.get(f"/api/generations/{gid}", headers=auth())).json()
+    assert sorted(f["path"] for f in shown["files"]) == [".gitignore", "keep.log", "new.py"]
+    printed = out.lines()
+    assert printed[0].startswith("revision 2: 2 files changed (.gitignore, gone.py)")
+    assert printed[0].endswith("no preview is running")
+    assert any(line.startswith("revision 3: 1 file changed (main.py)") for line in printed)
+
+
+def test_outcome_lines_say_what_happened_to_the_running_preview() -> None:
+    body = {
+        "revision": 5,
+        "changed": ["a.py", "b.py", "c.py", "d.py", "requirements.txt"],
+        "dependenciesChanged": True,
+        "applied": False,
+        "preview": {"revision": 4},
+    }
+    assert outcome_line(body) == (
+        "revision 5: 5 files changed (a.py, b.py, c.py and 2 more), dependencies too — "
+        "the running preview keeps revision 4 (relaunch it to run this one)"
+    )
+    assert outcome_line({"revision": 2, "unchanged": True}) == "revision 2: nothing changed"
+
+
+async def test_watch_of_an_unknown_generation_is_one_line(service: Service, tmp_path: Path) -> None:
+    argv = ["watch", str(tmp_path), "gen_nope", "--url", service.url, "--token", token()]
+    with trio.fail_after(30), pytest.raises(SystemExit) as ended:
+        await trio.to_thread.run_sync(main, argv)
+    assert str(ended.value).startswith("error 404: No generation 'gen_nope'")
