@@ -25,6 +25,7 @@ import trio
 from .wanted import MYSQL_PORT, MysqlWanted
 
 __all__ = [
+    "CLIENT_SOCKETS",
     "SOCKET_NAME",
     "TemplateFailed",
     "ensure_template",
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 SOCKET_NAME = "mysqld.sock"
+# Where MySQL clients look for a local server's socket (libmysqlclient/libmariadb with
+# host "localhost" or none, as Django's mysqlclient does): links to its socket there.
+CLIENT_SOCKETS = ("/run/mysqld/mysqld.sock", "/tmp/mysql.sock")
 _DEBIAN = "/usr/sbin/mariadbd"
 _DATA_INSIDE = "/tmp/data"
 # The same InnoDB geometry for the template and each server made from it.

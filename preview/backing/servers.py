@@ -33,6 +33,7 @@ from dotenv import dotenv_values
 
 from ..apps.configvars import dotenv_chain
 from ..apps.spec import LaunchSpec
+from ..sandbox.bubblewrap import SERVICES_DIR_INSIDE
 from ..sandbox.cgroups import CgroupLimits
 from ..sandbox.containment import Containment
 from ..sandbox.isolation import Confinement, Isolation
@@ -63,6 +64,7 @@ class _Server:
     tmp_mb: int
     pids: int  # its processes and threads (MariaDB: a thread per connection)
     read_only: tuple[Path, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()  # (path, its socket) in the app's sandbox
     started_at: float = 0.0
     ready_after: float | None = None  # seconds from its start
     failed: str | None = None
@@ -141,6 +143,7 @@ class BackingServers:
                 directory=self.directory,
                 hosts=self.directory / "hosts",
                 relays=tuple(sorted(relays.items())),
+                links=tuple(link for s in self._servers for link in s.links),
             )
             self._hosts_text = _hosts_file(self._isolation, hosts)
         return notes
@@ -170,6 +173,8 @@ class BackingServers:
             {"init.sql": mysql.init_sql(wanted.mysql)},
             mysql.mariadb_ready, memory_bytes=max(memory, 256 * 1024 * 1024),
             tmp_mb=settings.disk_limit_mb, pids=128, read_only=(template,),
+            links=tuple((path, f"{SERVICES_DIR_INSIDE}/mysql/{socket.name}")
+                        for path in mysql.CLIENT_SOCKETS),
         )  # fmt: skip
 
     @asynccontextmanager

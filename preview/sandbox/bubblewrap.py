@@ -317,6 +317,8 @@ def sandboxed_command(
             fd = os.open(servers.hosts, os.O_RDONLY | os.O_CLOEXEC)
             command.pass_fds.append(fd)
             binds += ["--ro-bind-fd", str(fd), "/etc/hosts"]
+        for link, target in servers.links if servers is not None else ():
+            binds += ["--perms", "0755", "--dir", os.path.dirname(link), "--symlink", target, link]
         for tool in tools_inside:
             binds += ["--ro-bind", str(tool), f"{TOOLS_DIR_INSIDE}/{tool.name}"]
         if seccomp is not None:

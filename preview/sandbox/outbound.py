@@ -50,11 +50,13 @@ class ServiceMounts:
     its MariaDB), each listening on a Unix socket in ``directory``, which is bound
     read-only into the sandbox; ``relays``: (port, socket path in ``directory``), a
     forwarder on the sandbox's loopback (127.0.0.1 and ::1) at each port; ``hosts``:
-    the sandbox's ``/etc/hosts``, naming the hosts its configuration asks for."""
+    the sandbox's ``/etc/hosts``, naming the hosts its configuration asks for; ``links``:
+    (path, target) symbolic links inside (a MySQL client's default socket path)."""
 
     directory: Path
     hosts: Path | None = None
     relays: tuple[tuple[int, str], ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -145,5 +145,6 @@ async def test_its_own_mariadb_with_the_account_its_env_names(builder_service: S
         assert found["items"] == ["apple"]
         assert found["user"] == "app@localhost" and found["database"] == "app"
         assert "MariaDB" in found["version"]
+        assert (await _call(service, body, "GET", "/socket")) == {"items": 1}
         said = messages(await service.history(body["gid"]), "system")
         assert any(m.startswith("MariaDB ready in") for m in said), said

@@ -38,6 +38,12 @@ class Items(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
+        if self.path == "/socket":  # where libmysqlclient looks for "localhost"
+            login = dict(user=unquote(url.username), password=unquote(url.password or ""))
+            db = pymysql.connect(unix_socket="/run/mysqld/mysqld.sock", **login)
+            with db, db.cursor() as cursor:
+                cursor.execute("SELECT COUNT(*) FROM app.items")
+                return self._answer({"items": cursor.fetchone()[0]})
         with connect() as db, db.cursor() as cursor:
             cursor.execute("SELECT name FROM items ORDER BY id")
             names = [row[0] for row in cursor.fetchall()]
