@@ -68,13 +68,12 @@ class _Server:
     started_at: float = 0.0
     ready_after: float | None = None  # seconds from its start
     failed: str | None = None
-    answered: trio.Event = field(default_factory=trio.Event)
     output: deque[str] = field(default_factory=lambda: deque(maxlen=20))
 
 
 class BackingServers:
-    """See the module doc. :meth:`serving` holds them for the preview's life;
-    :attr:`problem` says why it cannot have what it needs; :meth:`ready` waits for them."""
+    """See the module doc. :meth:`serving` holds them for the preview's life, :meth:`start`
+    starts them; :attr:`problem` says why it cannot have what it needs."""
 
     def __init__(self, spec: LaunchSpec, settings: Settings, isolation: Isolation | None) -> None:
         preview_id = self._id = spec.preview_id
@@ -214,17 +213,6 @@ class BackingServers:
             self._nursery.start_soon(self._run, server, say)
         return True
 
-    async def ready(self) -> str | None:
-        """Wait until every server answers; why one does not (None: all do)."""
-        with trio.move_on_after(_READY_TIME):
-            for server in self._servers:
-                await server.answered.wait()
-        for server in self._servers:
-            if server.failed is not None or server.ready_after is None:
-                reason = server.failed or f"it did not answer within {_READY_TIME:.0f} s"
-                return f"the app's own {server.label} could not start: {reason}"
-        return None
-
     def _make_directory(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
         self.directory.mkdir(mode=0o755, parents=True)
@@ -242,8 +230,7 @@ class BackingServers:
             try:
                 await trio.to_thread.run_sync(mysql.ensure_template, self._settings.data_dir)
             except (OSError, mysql.TemplateFailed) as error:
-                server.failed = f"its data directory could not be made: {error}"
-                server.answered.set()
+                await _failed(server, say, f"its data directory could not be made: {error}")
                 return
         settings = dataclasses.replace(self._settings, tmp_limit_mb=server.tmp_mb)
         confinement = self._isolation.confine_step(
@@ -259,9 +246,8 @@ class BackingServers:
                 limits=ChildLimits(memory_bytes=server.memory_bytes), confinement=confinement,
             )  # fmt: skip
         except OSError as error:
-            server.failed = f"it could not be started: {error.strerror}"
-            server.answered.set()
             await _released(confinement)
+            await _failed(server, say, f"it could not be started: {error.strerror}")
             return
         try:
             async with trio.open_nursery() as nursery:
@@ -272,9 +258,7 @@ class BackingServers:
                 nursery.cancel_scope.cancel()
             # Ended while the preview lives (its end cancels this task before): said.
             tail = next((ln for ln in reversed(server.output) if ln.strip()), "")
-            server.failed = f"it exited ({process.returncode}): {tail}".rstrip(": ")
-            server.answered.set()
-            await say("WARN", f"the app's {server.label} ended: {server.failed}")
+            await _failed(server, say, f"it exited ({process.returncode}): {tail}".rstrip(": "))
         finally:
             with trio.CancelScope(shield=True), trio.move_on_after(_GRACE + 5):
                 await terminate_group(process, _GRACE, confinement)
@@ -282,12 +266,19 @@ class BackingServers:
 
     async def _await_answer(self, server: _Server, say: Say) -> None:
         delay = 0.002
-        while not await server.ready(server.socket):
-            await trio.sleep(delay)
-            delay = min(delay * 1.5, 0.02)
-        server.ready_after = trio.current_time() - server.started_at
-        server.answered.set()
-        await say("INFO", f"{server.label} ready in {server.ready_after * 1000:.0f} ms")
+        with trio.move_on_after(_READY_TIME):
+            while not await server.ready(server.socket):
+                await trio.sleep(delay)
+                delay = min(delay * 1.5, 0.02)
+            server.ready_after = trio.current_time() - server.started_at
+            await say("INFO", f"{server.label} ready in {server.ready_after * 1000:.0f} ms")
+            return
+        await say("WARN", f"the app's {server.label} did not answer within {_READY_TIME:.0f} s")
+
+
+async def _failed(server: _Server, say: Say, reason: str) -> None:
+    server.failed = reason
+    await say("WARN", f"the app's {server.label} is not running: {reason}")
 
 
 async def _released(confinement: Confinement) -> None:

@@ -17,7 +17,7 @@ from preview.backing import wanted_servers
 from preview.backing.mysql import init_sql, mariadb_binary
 from preview.backing.redis import redis_binary, redis_config
 
-from ..conftest import Service, running_service
+from ..conftest import SERVER_COMMAND, Service, running_service, server_app
 from .test_build import BUILD_WAIT, app_files, launched, messages
 from .test_sandbox import require_sandbox
 
@@ -148,3 +148,24 @@ async def test_its_own_mariadb_with_the_account_its_env_names(builder_service: S
         assert (await _call(service, body, "GET", "/socket")) == {"items": 1}
         said = messages(await service.history(body["gid"]), "system")
         assert any(m.startswith("MariaDB ready in") for m in said), said
+
+
+async def test_a_server_that_cannot_run_is_said(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_sandbox(service)
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed")
+    monkeypatch.setattr(
+        "preview.backing.servers.redis.redis_config", lambda *args: "no-such-directive yes\n"
+    )
+    files = {**server_app(), ".env": "REDIS_URL=redis://redis:6379/0\n"}
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND, tier="pro")).json()
+        assert body["status"] == "running", body.get("errorMessage")  # it does not need it
+        while True:
+            said = messages(await service.history(gid), "system")
+            if any("the app's Redis is not running: it exited" in m for m in said):
+                break
+            await trio.sleep(0.05)  # the event is the server's, after the launch returned
