@@ -133,10 +133,8 @@ def _launcher(
             )
     if servers:  # listening before the app starts: it may connect at once
         ports = "|".join(f":{port:04X} 00000000:0000 0A" for port, _ in servers)
-        wait = (
-            f"n=0; until [ \"$(grep -cE '{ports}' /proc/net/tcp)\" -ge {len(servers)} ] "
-            "|| [ $n -ge 1000 ]; do sleep 0.002; n=$((n+1)); done; "
-        )
+        count = f"\"$(grep -cE '{ports}' /proc/net/tcp)\" -ge {len(servers)}"
+        wait = f"n=0; until [ {count} ] || [ $n -ge 1000 ]; do sleep 0.002; n=$((n+1)); done; "
         return "( " + " ".join(parts) + " ); " + wait + 'exec "$@"'
     if not parts:
         return 'exec "$@"'
