@@ -96,6 +96,8 @@ class BackingServers:
         """Decide what it gets (module doc); the notes to say. Sets :attr:`problem`,
         :attr:`env` and :attr:`mounts`. Blocking only briefly (parses the upload)."""
         settings, notes = self._settings, []
+        if settings.app_redis == settings.app_mysql == "off":
+            return notes
         wanted = wanted_servers(files, anchor, given)
         kinds = [
             ("redis", "Redis", wanted.redis, settings.app_redis, redis.redis_binary,
