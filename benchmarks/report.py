@@ -12,6 +12,7 @@ import time
 from importlib import metadata
 from typing import Any
 
+from . import anchors
 from .harness import ROOT
 
 Row = tuple[str, str, str, str, str, str, str]
@@ -524,6 +525,8 @@ def proxy_rows(result: dict[str, Any]) -> list[Row]:
                 "",
             )
         )
+    if isinstance(result.get("anchors"), dict):  # wrk beside nginx and CHP (anchors)
+        rows += anchors.rows(result["anchors"], label)
     return rows
 
 

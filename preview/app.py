@@ -19,10 +19,21 @@ from quart import (
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
-from .api import endpoints, generations, ops, origins, previews, proxying, revisions, streams, ui
+from .api import (
+    endpoints,
+    generations,
+    openapi,
+    ops,
+    origins,
+    previews,
+    proxying,
+    revisions,
+    streams,
+    ui,
+)
 from .auth import Authenticator, JWTAuthenticator
 from .errors import PreviewError, error_response
-from .proxy import OriginRouter, ProxyFastPath
+from .proxy import OriginRouter, ProxyFastPath, attach_hot_path, install_hot_path
 from .runtime import Supervisor, UpstreamRouter, local_transport, shared_tls_context
 from .sandbox import follow_parent_death, in_worker_process, stop_on_sigterm
 from .services import Services
@@ -89,7 +100,11 @@ def create_app(
     # Outermost, the preview origins: a call to <preview>.<domain> never reaches the API,
     # and an app's own CORS answers reach its callers unchanged.
     app.asgi_app = OriginRouter(app.asgi_app, state)  # type: ignore[method-assign]
+    # Below all of it, on Hypercorn's connections: authorised proxied calls (proxy.hot_path).
+    install_hot_path()
+    attach_hot_path(app, state)
     app.register_blueprint(ui.blueprint)
+    app.register_blueprint(openapi.blueprint)
 
     @app.before_serving
     async def _start() -> None:

@@ -149,7 +149,8 @@ def _narrate_start(client: httpx.Client, args: argparse.Namespace, body: dict) -
             if status in ("running", "failed", "stopped"):
                 break
     final = _check(client.get(f"/api/generations/{args.gid}/preview/status"), args)
-    return {**body, **{k: final.get(k) for k in ("status", "errorMessage", "errorLines")}}
+    kept = ("status", "errorMessage", "errorLines", "stopReason")
+    return {**body, **{k: final.get(k) for k in kept}}
 
 
 def _cmd_stop(args: argparse.Namespace) -> int:
@@ -162,8 +163,7 @@ def _cmd_stop(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(body, indent=2))
     else:
-        code = body.get("exitCode")
-        print(f"{body.get('previewInstanceId')}: {describe_stop(body.get('status'), code)}")
+        print(f"{body.get('previewInstanceId')}: {describe_stop(body)}")
     return 0
 
 

@@ -74,7 +74,7 @@ async def test_a_new_action_clears_the_old_outcome(service: Service, settings) -
             trio.from_thread.run(service.stop, good)
             page.wait_for_selector("#status-badge[data-status='stopped']")
             # 10. A stop reads as a stop; the raw code is kept at hand.
-            page.wait_for_selector("#preview-subtitle:has-text('stopped (SIGTERM)')")
+            page.wait_for_selector("#preview-subtitle:has-text('stopped by the user')")
             seen["subtitle_title"] = page.get_attribute("#preview-subtitle", "title")
             seen["stop_line"] = page.is_visible("#terminal-rows .row:has-text('stopped (SIGTERM)')")
             page.click("#tester-send")

@@ -10,7 +10,9 @@ keep-alive connections for a few seconds per mode (profiled with ``--profile``).
 Clients are lean (raw sockets, own process). The ``origin`` mode is the same call at the
 preview's own origin (``Host: <preview>.localhost``, its session cookie). A last mode,
 ``bare``, is the floor: ``benchmarks.bareproxy`` (Hypercorn + httpx, no service logic)
-in front of the same child, timed in the same rounds.
+in front of the same child, timed in the same rounds. Then ``benchmarks.anchors``: with
+``wrk`` at 1, 8 and 32 connections, the same app direct, behind nginx and
+configurable-http-proxy, and through the service.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 from preview import Settings
 
+from .. import anchors
 from ..harness import BENCH_DIR, PYTHON, Profiler, ServiceServer, free_port, log, wait_for_port
 from ..loadclient import raw_request, summary_us
 from .common import request_load
@@ -161,6 +164,8 @@ def run(*, quick: bool = False, profile: bool = False, **_: Any) -> dict[str, An
             wait_for_port(bare_port, 30, bare)
             modes = _requests(service, gid, data["previewToken"], direct, bare_port)
             _measure(out, service, modes, (sequential, warmup, concurrency, duration), profile)
+            # wrk: the same app direct, behind nginx and CHP, and through the service.
+            out["anchors"] = anchors.run(service, gid, data, rounds=1 if quick else 3, duration=2)
         finally:
             bare.terminate()
             bare.wait(10)

@@ -4,9 +4,11 @@ Each app that is not healthy gets one line of cause (the service's ``errorMessag
 the first failing route and its status, else the last error-looking log line) and a class:
 ``app's`` when the app is genuinely broken (a package or version that no longer exists,
 a Python that is not installed, its own syntax error; or a ``brokenReason`` in the
-manifest, read from its source), else ``ours``. Results go to
-``benchmarks/realapps/results.json`` and ``results.md`` after every app, so an interrupted
-run leaves a partial table marked as such.
+manifest, read from its source), ``environment`` when this machine cannot give what it
+needs (a host it fetches from at build time that has no route from here: Prisma's
+engines from binaries.prisma.sh), counted neither as ours nor as the app's, else
+``ours``. Results go to ``benchmarks/realapps/results.json`` and ``results.md`` after
+every app, so an interrupted run leaves a partial table marked as such.
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ APPS_FAULT = [
     ),
     (r"No interpreter found for Python|no Python interpreter here fits", "a Python not installed"),
     (r"ETARGET|No matching version found", "a version it pins does not exist"),
+]
+# This machine's, not the app's nor ours: what the app fetches is out of reach from here.
+ENVIRONMENT = [
+    (
+        r"binaries\.prisma\.sh|Prisma's engines could not be fetched",
+        "Prisma's engines cannot be downloaded (binaries.prisma.sh has no route from this machine)",
+    ),
 ]
 ERRORISH = re.compile(
     r"(Error|error|Exception|exception|Traceback|FATAL|fatal|not found|refused|denied)"
@@ -93,11 +102,12 @@ def classify(result: dict[str, Any], entry: dict[str, Any]) -> None:
         + "\n"
         + "\n".join(str(x) for x in (result.get("status") or {}).get("errorLines", []) or [])
     )
-    for pattern, why in APPS_FAULT:
-        if re.search(pattern, text):
-            result["class"] = "app's"
-            result["cause"] = f"{why}: {result['cause']}"[:300]
-            return
+    for patterns, verdict in ((APPS_FAULT, "app's"), (ENVIRONMENT, "environment")):
+        for pattern, why in patterns:
+            if re.search(pattern, text):
+                result["class"] = verdict
+                result["cause"] = f"{why}: {result['cause']}"[:300]
+                return
     result["class"] = "ours"
 
 
@@ -111,8 +121,9 @@ def summary(results: list[dict[str, Any]], planned: int) -> dict[str, Any]:
     ran = [r for r in results if r.get("class") != "not run"]
     healthy = [r for r in ran if r.get("healthy")]
     apps_fault = [r for r in ran if r.get("class") == "app's"]
+    environment = [r for r in ran if r.get("class") == "environment"]
     ours = [r for r in ran if r.get("class") == "ours"]
-    not_broken = len(ran) - len(apps_fault)
+    not_broken = len(ran) - len(apps_fault) - len(environment)
     return {
         "planned": planned,
         "ran": len(ran),
@@ -121,6 +132,7 @@ def summary(results: list[dict[str, Any]], planned: int) -> dict[str, Any]:
         "healthy": len(healthy),
         "ours": len(ours),
         "apps_fault": len(apps_fault),
+        "environment": len(environment),
         "healthy_of_not_broken": round(100 * len(healthy) / not_broken, 1) if not_broken else None,
     }
 
@@ -165,8 +177,10 @@ def markdown(results: list[dict[str, Any]], figures: dict[str, Any], partial: bo
         "",
         f"**Summary**: {figures['ran']} apps run ({figures['not_fetched']} not fetched), "
         f"{figures['launched']} launched, {figures['healthy']} healthy; not healthy: "
-        f"{figures['ours']} ours, {figures['apps_fault']} the app's. Healthy / not genuinely "
-        f"broken: {figures['healthy']}/{figures['ran'] - figures['apps_fault']} = "
+        f"{figures['ours']} ours, {figures['apps_fault']} the app's, "
+        f"{figures.get('environment', 0)} this machine's (environment). Healthy / not "
+        f"genuinely broken nor out of reach here: {figures['healthy']}/"
+        f"{figures['ran'] - figures['apps_fault'] - figures.get('environment', 0)} = "
         f"{_s(pct)} % (target ≥ 90 %).",
     ]
     return "\n".join(lines) + "\n"

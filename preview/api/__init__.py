@@ -5,6 +5,8 @@ __all__ = [
     "endpoints",
     "feed",
     "generations",
+    "launchoptions",
+    "openapi",
     "ops",
     "origins",
     "previews",

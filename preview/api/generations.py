@@ -136,16 +136,18 @@ async def list_generations() -> Response:
 
 
 async def _last_launch(gid: str) -> dict[str, Any]:
-    """``status`` and ``lastLaunchAt`` of the generation's latest preview (None if never)."""
+    """``status``, ``lastLaunchAt`` and ``previewInstanceId`` of the generation's latest
+    preview (None if never): a client knows whether there is one to ask about."""
     state = services()
     assert state.supervisor is not None and state.store is not None
     runtime = state.supervisor.for_generation(gid)
     if runtime is not None:
-        return {"status": runtime.status, "lastLaunchAt": isoformat(runtime.spec.created_at)}
-    row = await state.store.latest_preview(gid)
-    if row is None:
-        return {"status": None, "lastLaunchAt": None}
-    return {"status": row.status, "lastLaunchAt": isoformat(row.created_at)}
+        at, status, pid = runtime.spec.created_at, runtime.status, runtime.id
+    elif (row := await state.store.latest_preview(gid)) is not None:
+        at, status, pid = row.created_at, row.status, row.id
+    else:
+        return {"status": None, "lastLaunchAt": None, "previewInstanceId": None}
+    return {"status": status, "lastLaunchAt": isoformat(at), "previewInstanceId": pid}
 
 
 @blueprint.get("/api/generations/<gid>")
@@ -154,7 +156,7 @@ async def show_generation(gid: str) -> Response:
     generation = await owned_generation(gid, state.user())
     assert state.store is not None
     files = await state.store.generation_file_list(gid)
-    return jsonify(_describe(generation, files))
+    return jsonify(_describe(generation, files) | await _last_launch(gid))
 
 
 @blueprint.get("/api/generations/<gid>/files/<path:path>")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import string
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,13 +13,14 @@ from quart import Blueprint, Response, jsonify, request
 from ..auth import hash_preview_token, new_preview_token
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest, NotFound, StoreError
-from ..logs import truncation
-from ..runtime import PreviewRuntime
+from ..logs import missing_env, truncation
+from ..runtime import BY_THE_USER, PreviewRuntime
 from ..sandbox import child_environment
 from ..services import Services, services
 from ..services.callers import json_body, owned_generation
 from ..store import PreviewInstance
 from .endpoints import discover_endpoints
+from .launchoptions import launch_options
 from .origins import app_origin_url
 from .revisions import tree_of_revision
 
@@ -40,6 +39,17 @@ def _uptime(started: datetime | None, stopped: datetime | None) -> float | None:
     return round(((stopped or utcnow()) - started).total_seconds(), 3)
 
 
+def _health(status: str, health: str) -> str:
+    """Health is a running preview's alone: ``unknown`` before it answers and once it
+    stops (a stopped preview is never ``healthy``)."""
+    return health if status == "running" else "unknown"
+
+
+def _missing(status: str, error_message: str | None) -> list[str]:
+    """The variables a failure names as needed (the UI's form asks for them)."""
+    return missing_env(error_message) if status == "failed" else []
+
+
 def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
     spec = runtime.spec
     state = services()
@@ -48,7 +58,7 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
         "generationId": spec.generation_id,
         "projectId": spec.project_id,
         "status": runtime.status,
-        "healthStatus": runtime.state.health_status,
+        "healthStatus": _health(runtime.status, runtime.state.health_status),
         "health": runtime.state.smoke,  # the smoke check's {ok, checked, failing}, once done
         "baseUrl": app_origin_url(state, runtime.id),
         "port": spec.port,
@@ -62,6 +72,7 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
         "exitCode": runtime.state.exit_code,
         "errorMessage": runtime.state.error_message,
         "errorLines": runtime.state.error_lines,
+        "missingEnv": _missing(runtime.status, runtime.state.error_message),
         "stopReason": runtime.state.stop_reason,
         "healthPath": spec.health_path,
         "phase": runtime.state.phase,
@@ -93,7 +104,7 @@ def _from_row(row: PreviewInstance) -> dict[str, Any]:
         "generationId": row.generation_id,
         "projectId": row.project_id,
         "status": row.status,
-        "healthStatus": row.health_status,
+        "healthStatus": _health(row.status, row.health_status),
         "baseUrl": app_origin_url(services(), row.id),
         "port": row.port,
         "processId": row.process_id,
@@ -106,6 +117,7 @@ def _from_row(row: PreviewInstance) -> dict[str, Any]:
         "exitCode": row.exit_code,
         "errorMessage": row.error_message,
         "errorLines": json.loads(row.error_lines) if row.error_lines else [],
+        "missingEnv": _missing(row.status, row.error_message),
         "stopReason": row.stop_reason,
         "runtime": _stored_runtime(row),
         "revision": _stored_runtime(row).get("revision") or 1,
@@ -162,88 +174,13 @@ async def _status(preview: PreviewRuntime | PreviewInstance) -> dict[str, Any]:
     return data
 
 
-_PLACEHOLDERS = ("python", "port", "root_path")  # what Supervisor._argv fills in
-
-
-def _only_known_placeholders(part: str) -> bool:
-    """``part`` names no placeholder but plain ``{python}``, ``{port}``, ``{root_path}`` (the
-    supervisor fills them in with ``str.format_map``, which raises on anything else)."""
-    try:
-        fields = list(string.Formatter().parse(part))
-    except ValueError:  # a lone brace
-        return False
-    return all(
-        name is None or (name in _PLACEHOLDERS and not spec and conversion is None)
-        for _, name, spec, conversion in fields
-    )
-
-
-def _argv_option(body: dict[str, Any], name: str) -> list[str] | None:
-    value = body.get(name)
-    if value is not None and (
-        not isinstance(value, list)
-        or not 1 <= len(value) <= 64
-        or not all(
-            isinstance(part, str) and part and "\x00" not in part and _only_known_placeholders(part)
-            for part in value
-        )
-    ):
-        raise BadRequest(
-            f"{name} must be a list of 1 to 64 non-empty strings; the only placeholders are "
-            "{python}, {port} and {root_path} (write {{ and }} for literal braces).",
-            code=f"invalid_{name}",
-        )
-    return value
-
-
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_MAX_ENV = 200
-
-
-def _env_option(body: dict[str, Any]) -> dict[str, str]:
-    env = body.get("env", {})
-    if (
-        not isinstance(env, dict)
-        or len(env) > _MAX_ENV
-        or not all(
-            isinstance(k, str) and _ENV_NAME.fullmatch(k) and len(k) <= 256
-            and isinstance(v, str) and "\x00" not in v and len(v) <= 65536
-            for k, v in env.items()
-        )
-    ):  # fmt: skip
-        raise BadRequest(
-            f"env must be an object of at most {_MAX_ENV} variables: names of letters, digits "
-            "and _, string values.",
-            code="invalid_env",
-        )
-    return env
-
-
-def _launch_options(
-    body: dict[str, Any],
-) -> tuple[list[str] | None, list[str] | None, dict[str, str], str | None]:
-    command = _argv_option(body, "command")
-    setup = _argv_option(body, "setup")
-    env = _env_option(body)
-    health_path = body.get("healthPath")  # None: the app's own, else a TCP check
-    if health_path is not None and (
-        not isinstance(health_path, str)
-        or not health_path.startswith("/")
-        or len(health_path) > 512
-        or not health_path.isprintable()
-        or " " in health_path
-    ):
-        raise BadRequest("healthPath must be an absolute URL path.", code="invalid_health_path")
-    return command, setup, env, health_path
-
-
 @blueprint.post("/launch")
 async def launch(gid: str) -> Response:
     state = services()
     user = state.user()
     generation = await owned_generation(gid, user)
     body = await json_body(required=False)
-    command, setup, env, health_path = _launch_options(body)
+    command, setup, env, health_path = launch_options(body)
     revision = body.get("revision")
     if revision is not None and (type(revision) is not int or revision < 1):
         raise BadRequest("revision must be a revision number (1, 2 …).", code="invalid_revision")
@@ -306,7 +243,7 @@ async def stop(gid: str) -> Response:
             code="no_active_preview",
             details={"generationId": gid},
         )
-    runtime.request_stop("stopped by the user")
+    runtime.request_stop(BY_THE_USER)
     with trio.move_on_after(state.settings.stop_grace + _STOP_WAIT_MARGIN):
         await runtime.finished.wait()
     return jsonify(
@@ -318,6 +255,7 @@ async def stop(gid: str) -> Response:
             else "Preview instance is stopping.",
             "stoppedAt": isoformat(runtime.state.stopped_at),
             "exitCode": runtime.state.exit_code,
+            "stopReason": runtime.state.stop_reason,
         }
     )
 

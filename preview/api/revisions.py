@@ -131,14 +131,14 @@ async def listing(gid: str) -> Response:
     return jsonify({"generationId": gid, "revisions": [_describe(r) for r in records]})
 
 
-@blueprint.get("/<int:number>")
-async def show(gid: str, number: int) -> Response:
+@blueprint.get("/<int:n>")
+async def show(gid: str, n: int) -> Response:
     state = services()
     await owned_generation(gid, state.user())
     assert state.store is not None
-    tree = await tree_of_revision(gid, number)
+    tree = await tree_of_revision(gid, n)
     records = await state.store._run(list_revisions, state.store.engine, gid)
-    record = next(r for r in records if r.number == number)
+    record = next(r for r in records if r.number == n)
     data = _describe(record) | {"fileCount": len(tree)}
     data["files"] = [{"path": path, "size": len(tree[path])} for path in sorted(tree)]
     return jsonify(data)
@@ -177,9 +177,10 @@ def _text(content: bytes | None) -> str | None:
         return None
 
 
-@blueprint.get("/<int:number>/diff")
-async def diff(gid: str, number: int) -> Response:
-    """The unified diff from revision ``from`` (default: the one before) to ``number``."""
+@blueprint.get("/<int:n>/diff")
+async def diff(gid: str, n: int) -> Response:
+    """The unified diff from revision ``from`` (default: the one before) to ``n``."""
+    number = n
     state = services()
     await owned_generation(gid, state.user())
     raw_from = request.args.get("from", str(number - 1))

@@ -18,7 +18,7 @@ from werkzeug.security import safe_join
 
 from ..errors import NotFound
 
-__all__ = ["STATIC_DIR", "blueprint"]
+__all__ = ["CONTENT_SECURITY_POLICY", "STATIC_DIR", "blueprint", "send_static"]
 
 blueprint = Blueprint("ui", __name__)
 
@@ -46,7 +46,8 @@ def _not_found(name: str) -> NotFound:
     return NotFound(f"No static file {name!r}.", code="not_found", details={"path": name[:200]})
 
 
-async def _send(name: str) -> Response:
+async def send_static(name: str) -> Response:
+    """A file of ``preview/static`` with its type, ETag and, for a page, the CSP."""
     joined = safe_join(str(STATIC_DIR), name)  # None for "..", absolute paths and the like
     suffix = Path(name).suffix.lower()
     if joined is None or suffix not in _TYPES:
@@ -73,9 +74,9 @@ async def _send(name: str) -> Response:
 
 @blueprint.get("/")
 async def index() -> Response:
-    return await _send("index.html")
+    return await send_static("index.html")
 
 
 @blueprint.get("/static/<path:name>")
 async def static_file(name: str) -> Response:
-    return await _send(name)
+    return await send_static(name)

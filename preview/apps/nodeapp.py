@@ -6,8 +6,9 @@ start commands that follow expect its output); then ``start:prod``, else ``start
 files (``server.js``, ``index.js``, ``src/index.ts`` …). The ``dev`` script runs with its
 watcher off where the tool has one to turn off (``tsx watch`` → ``tsx``, ``node
 --watch`` → ``node``, ``nodemon x.js`` → ``node x.js``, ``nodemon x.ts`` and
-``ts-node-dev x.ts`` → ``tsx x.ts``). A ``tsx`` the project does not depend on is added
-to its environment at build time (:attr:`NodeStart.tools`): the build reaches the
+``ts-node-dev x.ts`` → ``tsx x.ts``, ``bun --hot`` → ``bun``). A ``tsx`` (or ``bun``, which
+its scripts run) the project does not depend on is added to its environment at build time
+(:attr:`NodeStart.tools`): the build reaches the
 registry, the app does not.
 
 Commands are templates like :mod:`.detect`'s (braces of the scripts escaped).
@@ -24,6 +25,8 @@ from dataclasses import dataclass, replace
 __all__ = ["PRISMA", "TSX", "NodeStart", "node_hint", "node_start", "prisma_schema", "read_package"]
 
 TSX = "tsx@^4"  # added to an app's environment when it needs tsx and does not list it
+BUN = "bun@^1"  # likewise when its scripts run bun (npm's package brings its binary)
+_BUN = re.compile(r"(?:^|[\s;&|(])bunx?\s")
 PRISMA = "node_modules/.bin/prisma"
 _TS = (".ts", ".mts", ".cts", ".tsx")
 _ENTRIES = ("server.js", "index.js", "app.js", "server.ts", "index.ts", "src/index.ts")
@@ -67,11 +70,14 @@ def node_start(files: dict[str, bytes]) -> NodeStart | None:
     first: ``prisma migrate deploy`` where it has migrations, else ``prisma db push``
     for SQLite."""
     found = _start(files)
+    package = read_package(files) or {}
+    listed = {**_strings(package.get("dependencies")), **_strings(package.get("devDependencies"))}
+    scripts = _strings(package.get("scripts")).values()
+    if found is not None and "bun" not in listed and any(_BUN.search(s) for s in scripts):
+        found = replace(found, tools=(*found.tools, BUN))
     schema = prisma_schema(files)
     if found is None or schema is None:
         return found
-    package = read_package(files) or {}
-    listed = {**_strings(package.get("dependencies")), **_strings(package.get("devDependencies"))}
     tools = found.tools
     if "prisma" not in listed:  # the CLI, of the client's version
         tools = (*tools, f"prisma@{listed.get('@prisma/client', 'latest')}")
@@ -156,6 +162,8 @@ def _without_watcher(script: str) -> str:
     tool, args = words[0], words[1:]
     if tool == "tsx" and args[:1] == ["watch"]:
         words = ["tsx", *_drop_watch_flags(args[1:])]
+    elif tool == "bun" and {"--hot", "--watch"} & set(args):
+        words = ["bun", *(a for a in args if a not in ("--hot", "--watch"))]
     elif tool == "node":
         words = ["node", *(a for a in args if a != "--watch" and not a.startswith("--watch-"))]
     elif tool in ("nodemon", "ts-node-dev", "tsnd"):

@@ -11,6 +11,7 @@ confined: this package asks ``sandbox`` for the confinement, never makes its own
 from .appenv import app_environment, dotenv_file
 from .build import BuildFailed, EnvBuilder
 from .preparation import Preparation
+from .relaunch import relaunch_with_fix
 from .steps import Publish, run_logged
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "Publish",
     "app_environment",
     "dotenv_file",
+    "relaunch_with_fix",
     "run_logged",
 ]

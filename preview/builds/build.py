@@ -29,13 +29,17 @@ from ..sandbox.process import ChildLimits
 from ..settings import Settings
 from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project, write_node_project
 from .installers import (
+    NEEDS_COMPILER,
     SAFE_PATH,
+    installed_pythons,
     installer_failure,
     interpreter_path,
     machine_network,
+    noting_failed_builds,
     with_progress,
 )
 from .interpreters import Choices, Interpreter, interpreter_choices
+from .remedies import Fix
 from .steps import Publish, run_logged
 
 __all__ = ["BuildFailed", "EnvBuilder", "Lease", "PythonEnv"]
@@ -66,6 +70,7 @@ class EnvBuilder:
         self.cache = EnvCache(settings)
         self.root = self.cache.root
         self._interpreters: dict[str | None, Choices] = {}
+        self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by dependency set
         # Set by the supervisor once probed: builds run the upload's code (sdists' build
         # backends, npm's install scripts), so they are confined like the app, with
         # egress only to the package indexes.
@@ -157,8 +162,19 @@ class EnvBuilder:
                 )  # fmt: skip
 
         what = deps.source or "no dependency file"
-        lease = await self.cache.acquire(key, build, publish, say, f"Python {version}, {what}")
+        try:
+            lease = await self.cache.acquire(key, build, publish, say, f"Python {version}, {what}")
+        except BuildFailed as failed:  # which Python it was built for
+            said = failed.message.replace(
+                NEEDS_COMPILER, f"for Python {chosen.minor} {NEEDS_COMPILER}"
+            )
+            raise BuildFailed(said, failed.lines) from None
         return lease, PythonEnv(str(lease.path / "bin" / "python"), version)
+
+    async def python_versions(self) -> list[str]:
+        """The versions of the interpreters present (for the remedies' older Python)."""
+        found = await installed_pythons(self._uv_env(discovery=True))
+        return [e["version"] for e in found if isinstance(e.get("version"), str)]
 
     async def _interpreter(self, deps: PythonDeps) -> Choices:
         """The interpreters that fit the app's request, uv's pick first."""
@@ -341,11 +357,12 @@ class EnvBuilder:
             # Copies, not hard links into the cache: the cache is the builder's to write,
             # so a later build must not reach the files of environments apps run.
             env = {**env, **proxy_environment(local_direct=False), "UV_LINK_MODE": "copy"}
+        noted: list[str] = []  # uv's "Failed to build `x==1`", however long the rest
         try:
             result = await run_logged(
                 argv, cwd=cwd, env=env, limits=ChildLimits(memory_bytes=_BUILD_MEMORY),
-                publish=publish, time_limit=self.settings.build_timeout,
-                confinement=confinement,
+                publish=noting_failed_builds(publish, noted),
+                time_limit=self.settings.build_timeout, confinement=confinement,
             )  # fmt: skip
         except OSError as error:
             raise BuildFailed(f"could not run {Path(argv[0]).name}: {error.strerror}") from None
@@ -355,7 +372,7 @@ class EnvBuilder:
                 "(PREVIEW_BUILD_TIMEOUT)", result.tail[-15:],
             )  # fmt: skip
         if not result.ok:
-            raise BuildFailed(*installer_failure(result.tails, Path(argv[0]).name))
+            raise BuildFailed(*installer_failure(result.tails, Path(argv[0]).name, noted))
 
 
 def _holding(held: list[tuple[list[tuple[str, str]], str]]) -> Publish:

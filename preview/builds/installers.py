@@ -23,6 +23,7 @@ from .steps import Publish
 from .toolerrors import tool_failure
 
 __all__ = [
+    "NEEDS_COMPILER",
     "SAFE_PATH",
     "failure_reason",
     "find_interpreter",
@@ -30,6 +31,7 @@ __all__ = [
     "installer_failure",
     "interpreter_path",
     "machine_network",
+    "noting_failed_builds",
     "progress_summary",
     "relevant_lines",
     "uv_output",
@@ -40,6 +42,15 @@ __all__ = [
 _UV_ERROR = re.compile(r"^\s*(?:×|error:)\s*(.+)")
 _UV_CAUSE = re.compile(r"^\s*(?:╰─▶|Caused by:)\s*(.+)")
 _MAX_REASON = 300
+# uv: "Failed to build `httptools==0.1.2`"; then the build backend's output, in which a
+# compiler's failure shows like this.
+_FAILED_BUILD = re.compile(r"Failed to build `(?P<name>[A-Za-z0-9._-]+)(?:==(?P<version>[^`\s]+))?")
+_COMPILER = re.compile(
+    r"\b(?:gcc|cc1|cc1plus|clang|x86_64-linux-gnu-gcc)\b|Python\.h|fatal error: |"
+    r"error: command '[^']*' failed|unable to execute|pg_config executable not found|"
+    r"mysql_config not found|\.(?:c|cc|cpp|h):\d+:\d+: (?:fatal )?error:"
+)
+NEEDS_COMPILER = "needs a C compiler and its headers (no wheel)"
 _QUERY_TIME = 60.0  # a uv query (interpreters) that takes longer has failed
 # uv: "Resolved 12 packages in 3ms", "Installed 12 packages in 20ms" …
 _UV_PROGRESS = re.compile(r"^\s*(Resolved|Prepared|Installed|Audited|Downloaded)\s+(\d+)\s+package")
@@ -74,15 +85,43 @@ def version_key(text: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
 
 
-def installer_failure(tails: OutputTails, tool: str) -> tuple[str, list[str]]:
+def noting_failed_builds(publish: Publish, noted: list[str]) -> Publish:
+    """``publish``, keeping uv's "Failed to build `x==1`" lines in ``noted``: a compiler's
+    output after one can be longer than the tail kept for the reason."""
+
+    async def note(lines: list[tuple[str, str]], stream: str) -> None:
+        noted.extend(text for _, text in lines if _FAILED_BUILD.search(text))
+        await publish(lines, stream)
+
+    return note
+
+
+def installer_failure(
+    tails: OutputTails, tool: str, noted: list[str] | None = None
+) -> tuple[str, list[str]]:
     """The installer's reason and the lines that explain it, from stderr first (where uv
     and npm write their errors; a stdout line between them is not part of them)."""
     if tool in ("npm", "prisma"):
         found = tool_failure(list(tails.lines) or _both(tails))
         if found is not None:
             return found
+    compiled = _compiler_failure([*(noted or [])[-1:], *tails.lines])
+    if compiled is not None:
+        return compiled
     reason, lines = tails.cause(_reason)
     return reason or f"{tool} failed", relevant_lines(lines)
+
+
+def _compiler_failure(lines: list[str]) -> tuple[str, list[str]] | None:
+    """ "building X Y needs a C compiler and its headers (no wheel)" when a package built
+    from source failed to compile (the build adds "for Python Z"), with the lines that
+    show it."""
+    failed = next((m for line in lines if (m := _FAILED_BUILD.search(line))), None)
+    shown = [line.strip() for line in lines if _COMPILER.search(line)]
+    if failed is None or not shown:
+        return None
+    what = failed.group("name") + (f" {failed.group('version')}" if failed.group("version") else "")
+    return f"building {what} {NEEDS_COMPILER}", [*shown[-10:], _clip(failed.group(0))]
 
 
 def _both(tails: OutputTails) -> list[str]:

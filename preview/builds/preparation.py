@@ -29,12 +29,13 @@ from ..apps.detect import Detection
 from ..clock import utcnow
 from ..logs import LogBroadcast
 from ..sandbox.appdb import create_app_database, drop_app_database
-from ..sandbox.isolation import Confinement
+from ..sandbox.isolation import BUILD_MEMORY_MB, Confinement
 from ..sandbox.process import ChildLimits, describe_exit
 from ..settings import Settings
 from .appenv import dotenv_file
 from .build import BuildFailed, EnvBuilder, Lease
 from .configdefaults import ConfigDefaults, config_defaults
+from .remedies import Remedies
 from .steps import Publish, run_logged
 from .toolerrors import tool_failure
 
@@ -70,6 +71,8 @@ class Preparation:
         self._lease: Lease | None = None
         self._template: tuple[str, ...] | None = None  # once run: the command, but {port}
         self.config = ConfigDefaults()  # the configuration filled in (once run)
+        self.remedies = Remedies(builder.learned)  # a relaunch's fixes (see relaunch)
+        self._runs = 0
 
     def command(self, port: int) -> list[str]:
         """The start command for ``port`` (the port may change: see PreviewRuntime)."""
@@ -122,11 +125,16 @@ class Preparation:
         Raises :class:`BuildFailed` with the reason when any of them fails.
         """
         spec = self.spec
-        if self.settings.app_postgres_url:
+        self._runs += 1
+        if self._lease is not None:  # a relaunch: the last attempt's environment
+            self._lease.release()
+            self._lease = None
+        if self.settings.app_postgres_url and not self.database_env:
             await self._create_database()
         if spec.detection is None:
             return self.settings.python
-        await self._fill_configuration(app_dir, environment)
+        if self._runs == 1:
+            await self._fill_configuration(app_dir, environment)
         try:
             prepared = await prepare_app(
                 spec.detection,
@@ -143,6 +151,7 @@ class Preparation:
                 confine=confine,
                 run_as=run_as,
                 needed=self.config.missing,
+                remedies=self.remedies,
             )
         except OSError as error:
             raise BuildFailed(f"could not prepare the environment: {error.strerror}") from None
@@ -153,6 +162,10 @@ class Preparation:
         spec.argv = self.command(spec.port)
         spec.requirements = prepared.requirements
         return prepared.python
+
+    async def python_versions(self) -> list[str]:
+        """The versions of the interpreters present (for a fix's older Python)."""
+        return await self._builder.python_versions()
 
     async def release(self) -> None:
         """Give back the environment and drop the database (bounded; shielded caller)."""
@@ -242,6 +255,7 @@ async def prepare_app(
     confine: ConfineStep = lambda python, cwd, built: None,
     run_as: RunAs = lambda python, built: None,
     needed: Sequence[str] = (),
+    remedies: Remedies | None = None,
 ) -> Prepared:
     """Build or reuse the app's environment, run its set-up steps; the command to start.
     ``needed``: the variables the app requires that nothing sets (a step's failure for
@@ -253,7 +267,14 @@ async def prepare_app(
         if detection.asgi:  # the service's own uvicorn and Starlette: known to honour it
             template = (*template, "--root-path", "{root_path}")
     elif detection.language == "python":
-        deps = python_dependencies(files, detection.detected_from)
+        remedies = remedies or Remedies()
+        listed = python_dependencies(files, detection.detected_from)
+        learned = remedies.adopt(listed)
+        if learned:
+            said = ", ".join(fix.change for fix in learned)
+            await say(f"with the fixes an earlier launch of these dependencies needed: {said}")
+        deps = remedies.apply(listed)
+        remedies.tried.deps, remedies.tried.python_version = deps, None
         listed_in = os.path.basename(deps.source) if deps.source else "requirements.txt"
         requirements = "\n".join(deps.requirements) or None
         if deps.inferred is not None:
@@ -265,6 +286,7 @@ async def prepare_app(
             await publish([("WARN", note)], "stdout")
         lease, env = await builder.python_env(deps, detection.server, publish, say)
         python, version = env.python, env.version
+        remedies.tried.python_version, remedies.tried.env_path = version, lease.path
     else:
         deps_node = node_dependencies(files, detection.node_tools, detection.prisma_schema)
         for note in detection.notes:  # how the start differs from what the app declared
@@ -308,7 +330,11 @@ async def _setup_step(
 ) -> None:
     shown = " ".join(argv)
     await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
-    limits = ChildLimits(memory_bytes=settings.memory_limit_mb * 1024 * 1024, run_as=uid)
+    memory = max(settings.memory_limit_mb, BUILD_MEMORY_MB)  # a build's: see build_limits
+    if env.get("NODE_OPTIONS") == f"--max-old-space-size={settings.memory_limit_mb}":
+        env = {**env, "NODE_OPTIONS": f"--max-old-space-size={memory * 3 // 4}"}
+    address = max(memory * 2**20, _V8_ADDRESS_SPACE if "NODE_OPTIONS" in env else 0)
+    limits = ChildLimits(memory_bytes=address, run_as=uid)
     cwd = app_dir / where if where else app_dir
     try:
         result = await run_logged(

@@ -17,7 +17,11 @@ _SYSTEM_COLOUR, _RESET = "\x1b[36m", "\x1b[0m"
 def print_launch(url: str, gid: str, body: dict, token_source: str) -> None:
     """How to call the app, not only that it started."""
     print(f"{body.get('previewInstanceId')}: {body.get('status')}")
-    if body.get("status") in ("failed", "stopped"):
+    if body.get("status") == "stopped":  # stopped before it ran (by the user, say)
+        print(f"  {describe_stop(body)}")
+        print(f"  logs:   preview logs {gid}")
+        return
+    if body.get("status") == "failed":
         print(f"  reason: {body.get('errorMessage')}")
         for line in (body.get("errorLines") or [])[-8:]:  # the pinned cause, as the UI shows
             print(f"  | {line}")
@@ -43,17 +47,34 @@ def curl_line(proxy: str, preview_token: str, token_source: str) -> str:
     return f"curl -H {bearer} -H 'X-Preview-Token: {preview_token}' {proxy}"
 
 
-def describe_stop(status: str | None, code: int | None) -> str:
-    """``stopped (SIGTERM)``: a stop we asked for is no crash; the raw code follows."""
-    if code is None:
-        return str(status)
-    if code >= 0:
-        return f"{status} (exit code {code})"
+# The service's stop reasons, as its user reads them in their own terminal.
+_REASONS = {
+    "stopped by the user": "stopped by you",
+    "the service is shutting down": "stopped: the service shut down",
+    "the service restarted": "stopped: the service restarted",
+}
+
+
+def describe_stop(body: dict) -> str:
+    """How a preview ended, in words: ``stopped by you``, ``stopped: the service shut
+    down``, ``failed: exited with code 1``; the raw exit code is in ``--json``."""
+    status, reason = body.get("status"), body.get("stopReason")
+    if status == "failed":
+        return f"failed: {body.get('errorMessage') or _exit(body.get('exitCode'))}"
+    if status == "stopping":  # its teardown took longer than the answer waited
+        return "stopping (by you)" if reason == "stopped by the user" else "stopping"
+    if status == "stopped" and reason:
+        return _REASONS.get(reason) or f"stopped: {reason}"
+    return str(status)
+
+
+def _exit(code: int | None) -> str:
+    if code is None or code >= 0:
+        return f"exited with code {code}"
     try:
-        name = signal.Signals(-code).name
+        return f"killed by {signal.Signals(-code).name}"
     except ValueError:
-        name = f"signal {-code}"
-    return f"{status} ({name}; exit code {code})"
+        return f"killed by signal {-code}"
 
 
 def print_event(event: dict, colour: bool) -> None:

@@ -1,4 +1,5 @@
-"""Endpoint discovery in Django projects: ``urlpatterns`` and Django REST framework routers.
+"""Endpoint discovery in Django projects: ``urlpatterns``, Django REST framework routers and
+Django Ninja APIs (:mod:`.ninja`).
 
 URL configurations are walked from ROOT_URLCONF (or from every urls module nobody includes),
 through ``path`` / ``re_path`` / ``url`` entries, ``include()`` of modules or lists, list
@@ -13,6 +14,7 @@ from __future__ import annotations
 import ast
 
 from preview.discovery.graph import HTTP_METHODS, MAX_DEPTH, MAX_WORK, Collector, Route, join_path
+from preview.discovery.ninja import NinjaApis
 from preview.discovery.pyast import (
     FUNCTION_NODES,
     call_assignments,
@@ -35,6 +37,16 @@ _DRF_BASES = {
     "UpdateModelMixin": {"update", "partial_update"},
     "DestroyModelMixin": {"destroy"},
 }
+# Generic class-based views (DRF's ``ListCreateAPIView`` … and Django's): what they serve.
+_GENERIC_VIEWS: dict[str, list[str]] = {
+    "List": ["GET"], "Create": ["POST"], "ListCreate": ["GET", "POST"], "Retrieve": ["GET"],
+    "Update": ["PUT", "PATCH"], "Destroy": ["DELETE"], "RetrieveUpdate": ["GET", "PUT", "PATCH"],
+    "RetrieveDestroy": ["GET", "DELETE"],
+    "RetrieveUpdateDestroy": ["GET", "PUT", "PATCH", "DELETE"],
+    "TemplateView": ["GET"], "ListView": ["GET"], "DetailView": ["GET"], "RedirectView": ["GET"],
+    "CreateView": ["GET", "POST"], "UpdateView": ["GET", "POST"], "DeleteView": ["GET", "POST"],
+    "FormView": ["GET", "POST"], "LoginView": ["GET", "POST"], "LogoutView": ["POST"],
+}  # fmt: skip
 _DJANGO_FIXED = {"require_GET": ["GET"], "require_POST": ["POST"], "require_safe": ["GET", "HEAD"]}
 
 
@@ -52,6 +64,7 @@ class _Django:
         self.drf: dict[tuple[str, str], list[tuple[str, ast.Call]]] = {}
         self.api_roots: set[tuple[str, str]] = set()  # DefaultRouters: they serve a root view
         self._entry_memo: dict[tuple[str, int], list] = {}
+        self.ninja = NinjaApis(project)  # Django Ninja's APIs, mounted by ``api.urls``
         for mod, (_, nodes) in project.modules.items():
             for name, call in call_assignments(nodes):
                 if last_name(call.func) in ("DefaultRouter", "SimpleRouter"):
@@ -158,6 +171,8 @@ class _Django:
                 elif conf and conf[0] not in seen and len(seen) < MAX_DEPTH:
                     entries = self._entries(conf[1], conf[2], out)
                     self._walk_urls(conf[1], entries, full, out, seen | {conf[0]})
+            elif isinstance(view, ast.Attribute) and self.ninja.api(mod, view.value):
+                self.ninja.routes(self.ninja.api(mod, view.value) or ("", ""), full, out)
             elif view is not None:
                 methods, fn = self._view(mod, view)
                 doc = docstring(fn)
@@ -173,8 +188,7 @@ class _Django:
         fn = self.project.definition(mod, node)
         methods: list[str] = []
         if isinstance(fn, ast.ClassDef):
-            handlers = (n.name for n in fn.body if isinstance(n, FUNCTION_NODES))
-            methods = [name.upper() for name in handlers if name in HTTP_METHODS]
+            methods = self._class_methods(mod, fn, 0)
         for dec in fn.decorator_list if isinstance(fn, FUNCTION_NODES) else []:
             name = last_name(dec.func if isinstance(dec, ast.Call) else dec)
             if name in ("api_view", "require_http_methods"):
@@ -184,6 +198,22 @@ class _Django:
                 methods = listed or (["GET"] if name == "api_view" else [])
             methods = _DJANGO_FIXED.get(name, methods)
         return methods or ["ANY"], fn
+
+    def _class_methods(self, mod: str, cls: ast.ClassDef, depth: int) -> list[str]:
+        """A class-based view's methods: its own handlers, else its bases' (DRF's generic
+        views and Django's, or the project's own classes)."""
+        handlers = (n.name for n in cls.body if isinstance(n, FUNCTION_NODES))
+        methods = [name.upper() for name in handlers if name in HTTP_METHODS]
+        for base in cls.bases:
+            name = last_name(base) or ""
+            known = _GENERIC_VIEWS.get(name) or _GENERIC_VIEWS.get(name.removesuffix("APIView"))
+            if known is not None:
+                methods += known
+                continue
+            parent = self.project.definition(mod, base)
+            if isinstance(parent, ast.ClassDef) and parent is not cls and depth < 4:
+                methods += self._class_methods(mod, parent, depth + 1)
+        return list(dict.fromkeys(methods))
 
     def _drf_routes(self, mod: str, node: ast.Attribute, prefix: str, out: Collector) -> None:
         """Django REST framework ``router.urls`` as they resolve: a list and a detail route

@@ -20,8 +20,9 @@ sources), and :mod:`preview.discovery.express` (Express), over the shared route 
 from __future__ import annotations
 
 from preview.discovery.django import django_endpoints
-from preview.discovery.express import express_endpoints
+from preview.discovery.express import express_endpoints, nest_endpoints
 from preview.discovery.graph import MAX_ENDPOINTS, Collector
+from preview.discovery.litestar import litestar_endpoints
 from preview.discovery.openapi import openapi_operations
 from preview.discovery.python import PythonProject
 from preview.discovery.routers import router_endpoints
@@ -44,7 +45,8 @@ def endpoints_from_openapi(spec: dict) -> list[dict]:
 
 
 def endpoints_from_source(files: dict[str, bytes]) -> list[dict]:
-    """Endpoints declared in a generation's source: FastAPI, Flask, Django and Express.
+    """Endpoints declared in a generation's source: FastAPI, Flask, Django, Litestar, Express,
+    NestJS.
 
     Files over :data:`MAX_FILE_BYTES`, in dependency or VCS directories, or that do not
     parse are skipped; at most :data:`MAX_ENDPOINTS` endpoints are returned.
@@ -63,7 +65,9 @@ def endpoints_from_source(files: dict[str, bytes]) -> list[dict]:
     project = PythonProject(usable)  # reads the .py files only
     router_endpoints(project, python)
     django_endpoints(project, python)
+    litestar_endpoints(project, python)
     express_endpoints(usable, express)  # reads the JavaScript / TypeScript files only
+    nest_endpoints(usable, express)  # NestJS's controllers, in TypeScript
     return _finish([*python.found.values(), *express.found.values()])
 
 

@@ -1,10 +1,16 @@
-"""Endpoint discovery in Express apps (JavaScript and TypeScript), without running them.
+"""Endpoint discovery in Express apps (JavaScript and TypeScript) and NestJS controllers,
+without running them.
 
 Each file is tokenised (comments, strings, template and regex literals told apart, so none
 can fake a route) and routers, imports, exports, routes and ``use()`` mounts are recognised by
 their token shapes. Relative imports (``require`` and ``import``) are followed between the
 generation's files, so a router mounted in another module gets its full prefix; the result is
 expanded through the shared route graph of :mod:`preview.discovery.graph`.
+
+NestJS: a controller is a class decorated ``@Controller('cats')`` (or ``@Controller({ path:
+'cats' })``, or bare: the root); its handlers are methods decorated ``@Get(':id')``,
+``@Post()``, ``@All('x')`` …, each served under the controller's path and the app's
+``setGlobalPrefix('api')``, read from the same tokens.
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from preview.discovery.graph import Collector, Route, Router, expand_routers
+from preview.discovery.graph import Collector, Route, Router, expand_routers, join_path
 
-__all__ = ["express_endpoints"]
+__all__ = ["express_endpoints", "nest_endpoints"]
 
 _JS_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
 _JS_TOKEN = re.compile(
@@ -274,3 +280,75 @@ def _pairs(tokens: list) -> dict[int, int]:
         elif kind == "punct" and value in (")", "}") and stacks[_OPENER[value]]:
             pairs[stacks[_OPENER[value]].pop()] = index
     return pairs
+
+
+# -- NestJS -----------------------------------------------------------------------------
+
+_NEST_SUFFIXES = (".ts", ".mts", ".js")
+_NEST_VERBS = {
+    "Get": "GET", "Post": "POST", "Put": "PUT", "Patch": "PATCH", "Delete": "DELETE",
+    "Head": "HEAD", "Options": "OPTIONS", "All": "ANY",
+}  # fmt: skip
+_NestTokens = list[tuple[str, str | None, int]]
+
+
+def nest_endpoints(files: dict[str, bytes], out: Collector) -> None:
+    """Add the endpoints of the NestJS controllers among ``files`` to ``out``."""
+    scripts: dict[str, _NestTokens] = {}
+    for path in sorted(files):
+        if not path.endswith(_NEST_SUFFIXES) or path.endswith(".d.ts") or ".spec." in path:
+            continue
+        data = files[path]
+        if b"@nestjs/" not in data and b"setGlobalPrefix" not in data:
+            continue
+        try:
+            scripts[path] = _js_tokens(data.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            continue
+    prefix = ""
+    for tokens in scripts.values():
+        for i, (kind, value, _) in enumerate(tokens):
+            if kind == "id" and value == "setGlobalPrefix" and _nest_punct(tokens, i + 1, "("):
+                prefix = _nest_string(tokens, i + 2) or prefix
+    for path, tokens in scripts.items():
+        _nest_controllers(path, tokens, prefix, out)
+
+
+def _nest_controllers(path: str, tokens: _NestTokens, prefix: str, out: Collector) -> None:
+    controller: str | None = None
+    for i, (kind, value, line) in enumerate(tokens):
+        if (
+            kind != "id"
+            or not _nest_punct(tokens, i - 1, "@")
+            or not _nest_punct(tokens, i + 1, "(")
+        ):
+            continue
+        if value == "Controller":
+            controller = _nest_argument(tokens, i + 2) or ""
+        elif value in _NEST_VERBS and controller is not None:
+            method = _NEST_VERBS[value]
+            sub = _nest_argument(tokens, i + 2) or ""
+            route = Route([method], sub, path, line)
+            out.add(method, join_path(prefix, controller, sub), "express", route)
+
+
+def _nest_argument(tokens: _NestTokens, i: int) -> str | None:
+    """A decorator's path: its first string, or an object's ``path: '...'``."""
+    if _nest_string(tokens, i) is not None:
+        return _nest_string(tokens, i)
+    if _nest_punct(tokens, i, "{"):
+        for j in range(i + 1, min(i + 40, len(tokens) - 2)):
+            kind, value, _ = tokens[j]
+            if kind == "punct" and value == "}":
+                break
+            if kind == "id" and value == "path" and _nest_punct(tokens, j + 1, ":"):
+                return _nest_string(tokens, j + 2)
+    return None
+
+
+def _nest_string(tokens: _NestTokens, i: int) -> str | None:
+    return tokens[i][1] if 0 <= i < len(tokens) and tokens[i][0] == "str" else None
+
+
+def _nest_punct(tokens: _NestTokens, i: int, char: str) -> bool:
+    return 0 <= i < len(tokens) and tokens[i][0] == "punct" and tokens[i][1] == char

@@ -127,7 +127,8 @@ class PythonProject:
                     elif isinstance(node.value, (ast.List, ast.Tuple)):
                         lists.setdefault(target.id, node.value)
         tops = {source.split(".")[0] for source, _ in imports.values()}
-        self.frameworks[mod] = next((f for f in ("fastapi", "flask") if f in tops), None)
+        found = next((f for f in ("fastapi", "flask", "quart") if f in tops), None)
+        self.frameworks[mod] = "flask" if found == "quart" else found  # Quart: Flask's API
 
     def resolve(self, mod: str, node: ast.AST, depth: int = 0) -> tuple | None:
         """What an expression names: ``("module", name)`` or ``("symbol", module, name)``."""

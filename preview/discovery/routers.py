@@ -1,8 +1,8 @@
-"""Endpoint discovery in FastAPI and Flask apps, which declare routes on router objects.
+"""Endpoint discovery in FastAPI and Flask (and Quart) apps, which declare routes on routers.
 
-Apps and routers (``FastAPI()``, ``APIRouter(prefix=...)``, ``Flask()``, ``Blueprint(...)``)
-are found by their constructor calls; routes by their decorators (``@router.get``,
-``@bp.route``) and ``add_api_route`` / ``add_url_rule`` calls; includes by
+Apps and routers (``FastAPI()``, ``APIRouter(prefix=...)``, ``Flask()``, ``Quart()``,
+``Blueprint(...)``) are found by their constructor calls; routes by their decorators
+(``@router.get``, ``@bp.route``) and ``add_api_route`` / ``add_url_rule`` calls; includes by
 ``include_router`` / ``register_blueprint``, followed across modules through
 :class:`~preview.discovery.python.PythonProject`. For FastAPI, a route's query, header and
 cookie parameters and its request body are read from the handler's signature. The routers
@@ -71,8 +71,10 @@ class _Routers:
 
     def _router_object(self, mod: str, name: str, call: ast.Call) -> None:
         kind, kw = last_name(call.func), keywords(call)
-        if kind in ("FastAPI", "Flask"):
-            self.routers[(mod, name)] = Router(kind.lower(), is_app=True)
+        if kind in ("FastAPI", "Flask", "Quart"):  # Quart: Flask's API, asynchronous
+            self.routers[(mod, name)] = Router(
+                "fastapi" if kind == "FastAPI" else "flask", is_app=True
+            )
         elif kind == "APIRouter":
             prefix = self.project.string(mod, kw.get("prefix"))
             tags = self.project.strings(mod, kw.get("tags"))

@@ -7,6 +7,7 @@ from .event import SSE_KEEPALIVE, Event
 from .failure import NO_SPACE, failure_cause, no_space, write_failure
 from .hostpaths import HostPaths
 from .lines import LevelClassifier, Line, LineSplitter, classify_level
+from .needed import missing_env
 from .quota import LogQuota, seal_log, stored_bytes, truncation
 from .subscription import HEARTBEAT, PARKED, Gap, Parked, Sink, Subscription
 from .tails import OutputTails
@@ -36,6 +37,7 @@ __all__ = [
     "Subscription",
     "classify_level",
     "failure_cause",
+    "missing_env",
     "no_space",
     "seal_log",
     "stored_bytes",

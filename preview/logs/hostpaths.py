@@ -10,7 +10,8 @@ the host's layout:
 * the app's directory: its files relative to it (``main.py``), itself ``.``;
 * a built environment: ``<environment>`` (its interpreter: ``python``);
 * the service's interpreter: ``python``; its prefixes (virtual environment and base
-  installation: site-packages, the standard library): ``<python>``;
+  installation: site-packages, the standard library) and pyenv's installations (the other
+  interpreters a build may take): ``<python>``;
 * the data dir, the previews' dir, the environments' dir: ``<service>``.
 
 One object per preview, applied where its events are published (``LogBroadcast``) and
@@ -20,6 +21,7 @@ to its ``error_message`` and ``error_lines``.
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import re
 import sys
@@ -98,6 +100,8 @@ class HostPaths:
         """The paths of this service (its settings') and this process's interpreter."""
         interpreters = {sys.executable, python} if os.path.isabs(python) else {sys.executable}
         prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+        pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+        prefixes.update(glob.glob(os.path.join(pyenv, "versions", "*")))
         for interpreter in interpreters:  # PREVIEW_PYTHON's own venv or installation
             parent = os.path.dirname(interpreter)
             if os.path.basename(parent) == "bin":

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["needed_variables"]
+__all__ = ["missing_env", "needed_variables"]
 
 _VALIDATION = re.compile(r"ValidationError: (\d+) validation errors? for (\w+)")
 _REQUIRED = re.compile(r"\s+field required", re.IGNORECASE)
@@ -33,6 +33,22 @@ def _said(names: list[str], why: str = "") -> str:
     if len(names) == 1:
         return f"the variable {names[0]} is needed{why}: give it with the launch option env"
     return f"these {len(names)} variables are needed: {', '.join(names)}{why}: {_ADVICE}"
+
+
+_SAID_ONE = re.compile(r"\bthe variable (\w+) is needed\b")
+_SAID_MANY = re.compile(r"\bthese \d+ variables are needed: (\w+(?:, \w+)*)")
+
+
+def missing_env(message: str | None) -> list[str]:
+    """The variables a failure's message (one :func:`needed_variables` wrote, wherever
+    in it) says are needed: the status's ``missingEnv``, for a form that asks for them."""
+    if not message:
+        return []
+    if (m := _SAID_MANY.search(message)) is not None:
+        return m.group(1).split(", ")
+    if (m := _SAID_ONE.search(message)) is not None:
+        return [m.group(1)]
+    return []
 
 
 def needed_variables(

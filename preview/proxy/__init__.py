@@ -3,7 +3,9 @@ what crosses (``policy``: headers, paths, envelopes, upstream errors), the calls
 themselves (``calls``: the envelope and the transparent call, over the runtime's
 ``Upstream``), the WebSocket pump (``websocket``), the fast path that skips Quart for
 authorised calls (``fast_path``) and the router that serves each preview at its own
-origin (``origin_router``), and what a browser may make of an app's answer on the API's
+origin (``origin_router``), the hot path below Hypercorn and httpx that serves
+authorised proxied calls on the connection itself (``hot_front``, ``hot_path``,
+``hot_relay``, ``hot_upstream``), and what a browser may make of an app's answer on the API's
 origin or the app's own (``browser``). The routes in ``api.proxying`` and ``api.origins`` are thin
 faces of these."""
 
@@ -11,6 +13,9 @@ from .access import authorised_envelope, authorised_runtime, authorised_target
 from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation, ticket_redirect
 from .calls import call_envelope, envelope_error_response, open_upstream
 from .fast_path import ProxyFastPath, answer_error, asgi_forwarded, forward_call
+from .hot_front import attach as attach_hot_path
+from .hot_front import install as install_hot_path
+from .hot_path import HotPath
 from .origin_router import OriginRouter
 from .policy import (
     PREVIEW_TOKEN_COOKIE,
@@ -34,10 +39,12 @@ __all__ = [
     "AppOrigin",
     "EnvelopeRequest",
     "Forwarded",
+    "HotPath",
     "OriginRouter",
     "ProxyFastPath",
     "answer_error",
     "asgi_forwarded",
+    "attach_hot_path",
     "authorised_envelope",
     "authorised_runtime",
     "authorised_target",
@@ -45,6 +52,7 @@ __all__ = [
     "call_envelope",
     "envelope_error_response",
     "forward_call",
+    "install_hot_path",
     "is_navigation",
     "new_request_id",
     "open_upstream",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -41,7 +42,30 @@ from .policy import (
     response_headers,
 )
 
-__all__ = ["ProxyFastPath", "answer_error", "asgi_forwarded", "forward_call"]
+__all__ = [
+    "CONNECTION_MARK",
+    "ConnectionMark",
+    "ProxyFastPath",
+    "answer_error",
+    "asgi_forwarded",
+    "forward_call",
+]
+
+
+class ConnectionMark:
+    """Set on the Hypercorn connection a call came on (``hot_front``): ``proxied`` once
+    a proxied call went through this ASGI path there, so that the hot path takes the
+    connection back from Hypercorn when it is next idle."""
+
+    __slots__ = ("proxied",)
+
+    def __init__(self) -> None:
+        self.proxied = False
+
+
+CONNECTION_MARK: ContextVar[ConnectionMark | None] = ContextVar(
+    "preview_connection_mark", default=None
+)
 
 _PATH = re.compile(r"/api/generations/([^/]{1,40})/preview/proxy(?:/.*)?", re.S)
 _ENVELOPE_PATH = re.compile(r"/api/generations/([^/]{1,40})/preview/request")
@@ -173,6 +197,9 @@ async def forward_call(
     both ways as the bytes come; the proxy's path and each preview's origin
     (``origin_router``) share it. ``app_origin`` as in ``open_upstream``; what the
     browser may see of the answer is ``browser``'s (``AppOrigin`` or ``ApiOrigin``)."""
+    mark = CONNECTION_MARK.get()
+    if mark is not None:
+        mark.proxied = True
     method = scope["method"]
     host = caller.named.get("host", "")
     exposure = (

@@ -10,10 +10,12 @@ from .lifecycle import PreviewRuntime
 from .ports import PortPool, free_port_block
 from .readiness import HEALTH_PATHS, default_health_path, is_healthy
 from .rowkeeper import RowKeeper
+from .state import BY_THE_USER
 from .supervisor import Supervisor, proxy_prefix
 from .upstream import Upstream, UpstreamRouter, pin_socket, upstream_url
 
 __all__ = [
+    "BY_THE_USER",
     "HEALTH_PATHS",
     "LocalTransport",
     "PortPool",

@@ -21,12 +21,13 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
+from ..logs import failure_cause
 from ..sandbox import ChildProcess, Confinement
 from ..sandbox.netns import can_enter_netns, listening_ports, netns_child
 from .readiness import answers_through_socket, wait_until_answering
 from .upstream import Upstream
 
-__all__ = ["AnyPort", "printed_port"]
+__all__ = ["AnyPort", "printed_port", "timeout_message"]
 
 _LOOK_FIRST, _LOOK_SLOWEST = 0.01, 0.25  # how often the socket table is read
 # How long another port must listen, $PORT staying closed, before it is taken: an app
@@ -47,6 +48,20 @@ def printed_port(lines: list[str], expected: int) -> tuple[int, str] | None:
             if port != expected and 0 < port < 65536:
                 return port, line.strip()
     return None
+
+
+def timeout_message(lines: list[str], port: int, timeout: float) -> str:
+    """Why a start timed out, as far as the app's last ``lines`` tell: the port it said it
+    listens on instead of ``port``, else the last error it printed."""
+    message = f"did not answer HTTP on port {port} within {timeout:g} s"
+    printed = printed_port(lines, port)
+    if printed is not None:  # it listens elsewhere, where the service did not find it
+        return (
+            f"{message}; it printed {printed[1]!r}: it should listen on $PORT ({port}), "
+            f"not {printed[0]}"
+        )
+    error = failure_cause(lines)
+    return f"{message}; the last error it printed: {error}" if error else message
 
 
 class AnyPort:

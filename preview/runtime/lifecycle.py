@@ -1,20 +1,21 @@
 """One preview's whole life, in one nursery: :class:`PreviewRuntime`.
 
-``PreviewRuntime.run`` follows ``trio._subprocess._run_process``: write the files, spawn
-the child, start one reader per pipe and the database writer, report ``started`` (the
-launch call returns), then wait for readiness and supervise. Every way a preview ends
-(stop request, max-lifetime or idle deadline, crash, failed start, service shutdown,
-cancellation of the caller) leaves the supervising scope and takes the same teardown:
-SIGTERM the group, SIGKILL after the grace period, drain the pipes, publish the final
-status, flush every event, finalise the row, free the port, remove the temp dir.
+``PreviewRuntime.run`` follows ``trio._subprocess._run_process``: write the files, spawn the
+child, start one reader per pipe and the database writer, report ``started`` (the launch call
+returns), then wait for readiness and supervise. Every way a preview ends (stop request,
+max-lifetime or idle deadline, crash, failed start, service shutdown, cancellation of the
+caller) leaves the supervising scope and takes the same teardown: SIGTERM the group, SIGKILL
+after the grace period, drain the pipes, publish the final status, flush every event, finalise
+the row, free the port, remove the temp dir.
 
-The teardown runs under a shield with its own time limits. A cancellation from
-outside is turned into a stop request, so cancelling the supervisor's nursery is a
-graceful shutdown bounded by those limits.
+The teardown runs under a shield with its own time limits. A cancellation from outside is turned
+into a stop request, so cancelling the supervisor's nursery is a graceful shutdown bounded by
+those limits.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -23,7 +24,7 @@ import trio
 
 from ..apps.spec import LaunchSpec
 from ..backing import BackingServers
-from ..builds import BuildFailed, EnvBuilder, Preparation, app_environment
+from ..builds import BuildFailed, EnvBuilder, Preparation, app_environment, relaunch_with_fix
 from ..clock import utcnow
 from ..errors import Unavailable
 from ..logs import HostPaths, LogBroadcast, no_space, write_failure, write_log_events
@@ -74,8 +75,9 @@ class PreviewRuntime:
         self._store = store
         self._ports = ports
         self.temp_dir = settings.previews_dir / spec.preview_id
+        app_dir = self.temp_dir
         self.containment = Containment(
-            spec, settings=settings, isolation=isolation, app_dir=self.temp_dir
+            spec, settings=settings, isolation=isolation, app_dir=app_dir
         )
         self.upstream = Upstream(spec.port)  # the socket's, once sandboxed
         self.servers = BackingServers(spec, settings, isolation)  # its own Redis, MariaDB
@@ -107,13 +109,8 @@ class PreviewRuntime:
         # Log lines and row changes are written until the database takes them; set
         # when the service gives up waiting (its shutdown grace is over).
         self._give_up_store = trio.Event()
-        self.state = PreviewState(
-            self.broadcast,
-            RowKeeper(
-                store, spec.preview_id, give_up=self._give_up_store, on_error=self._row_failed
-            ),
-            self.host_paths,
-        )
+        keeper = RowKeeper(store, self.id, give_up=self._give_up_store, on_error=self._row_failed)
+        self.state = PreviewState(self.broadcast, keeper, self.host_paths)
         # What of its log is stored (PREVIEW_LOG_QUOTA_MB); its row says what was not.
         self.log_quota = LogQuota(settings.log_quota_mb * 2**20, on_row=self.state.row.update)
 
@@ -143,6 +140,12 @@ class PreviewRuntime:
         self._prepare_scope.cancel()
         self._controls.queue.cancel()
         self._controls.stop.cancel()
+
+    def fresh_scopes(self) -> bool:
+        """A relaunch's scopes (each is entered once); False: a stop came first."""
+        if not self._controls.stop.cancel_called:
+            self._controls, self._prepare_scope = StopControls(), trio.CancelScope()
+        return not self._controls.stop.cancel_called
 
     def _row_failed(self, error: Exception) -> None:
         if self.state.error_message is None:
@@ -206,9 +209,6 @@ class PreviewRuntime:
                 self.request_stop("the service is shutting down")
             self._give_up_store.set()  # only stores wait beyond this: not for ever
 
-    async def _egress_refused(self, message: str) -> None:
-        await self.state.system("WARN", message)
-
     async def _system(self, level: str, message: str) -> None:
         if not self.broadcast.closed:
             await self.state.system(level, message)
@@ -225,7 +225,8 @@ class PreviewRuntime:
                 final_status = await self._run_child_to_its_end(task_status)
                 await seal_log(self.log_quota, self.broadcast, self.state.system)
                 # Every end is told before the log closes: the last event before ``end``.
-                await self.state.publish_status(final_status, self._final_message(final_status))
+                state = self.state
+                await state.publish_status(final_status, state.end_message(final_status))
                 self.broadcast.close(final_status)
                 self.state.row.stop_keeping()  # _finalise writes the rest
         finally:
@@ -243,9 +244,6 @@ class PreviewRuntime:
                 self.state.error_message = "the service failed to run it (its own log says why)"
             self.state.set_reason("an error of the service")
             return "failed"
-
-    def _enter_phase(self, phase: str) -> None:
-        self.state.phase = phase
 
     def _how_started(self) -> dict[str, str]:
         """The row's command and runtime (JSON): the status tells them after the end too."""
@@ -286,14 +284,21 @@ class PreviewRuntime:
             info = self.runtime_info
             found = f"detected {info['framework']} from {info['detectedFrom']}"
             await state.system("INFO", f"{found}: {info['command']}")
-        python = self.settings.python
+        while True:  # again with a fix, while one is found (see relaunch)
+            outcome = await self._attempt()
+            if outcome != "failed" or not await relaunch_with_fix(self):
+                return outcome
+
+    async def _attempt(self) -> str:
+        """One preparation and spawn of the app; its outcome."""
+        spec, state, python = self.spec, self.state, self.settings.python
         state.phase = "installing dependencies"
         with self._prepare_scope:
             try:
                 python = await self.preparation.run(
                     self.temp_dir,
                     self._environment,
-                    on_phase=self._enter_phase,
+                    on_phase=functools.partial(setattr, state, "phase"),
                     confine=self.containment.confine_step,
                     run_as=self.containment.plain_uid,
                 )
@@ -323,11 +328,8 @@ class PreviewRuntime:
         confinement = self.containment.confine(python, built)
         if confinement is not None:
             ready = confinement.ready_socket_path
-            self.upstream = Upstream(
-                spec.port,
-                str(confinement.socket_path),
-                ready_path=str(ready) if ready is not None else None,
-            )
+            ready_path = str(ready) if ready is not None else None
+            self.upstream = Upstream(spec.port, str(confinement.socket_path), ready_path=ready_path)
         self.supervision = ChildSupervision(
             spec,
             state=state,
@@ -344,7 +346,8 @@ class PreviewRuntime:
             needed=self.preparation.config.missing,
         )
         outbound_dir = confinement.outbound_dir if confinement is not None else None
-        async with open_outbound(outbound_dir, self.containment.outbound, self._egress_refused):
+        refused = functools.partial(self.state.system, "WARN")
+        async with open_outbound(outbound_dir, self.containment.outbound, refused):
             return await self.supervision.run(env, limits)
 
     async def _move_port(self) -> None:
@@ -358,11 +361,6 @@ class PreviewRuntime:
             "WARN", f"port {taken} was taken meanwhile; port {spec.port} allocated"
         )
         self.state.row.update(port=spec.port, **self._how_started())
-
-    def _final_message(self, final_status: str) -> str:
-        if final_status == "failed":
-            return f"failed: {self.state.error_message}"
-        return f"stopped: {self.state.stop_reason}"
 
     async def _finalise(self, final_status: str) -> None:
         """Port, temp dir and row; runs whatever happened before (shielded caller).

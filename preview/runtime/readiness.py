@@ -140,7 +140,7 @@ async def _wait_through_socket(process: ChildProcess, upstream: Upstream, path: 
     assert upstream.socket_path is not None
     request = _probe_request(upstream, path)
     if upstream.ready_path is None:
-        answered = await _first_answer_in_netns(process, upstream.port, request)
+        answered = await _first_answer_in_netns(process, upstream, request)
     else:
         answered = await _first_answer(process, upstream.ready_path, request)
     if answered is not None:
@@ -148,20 +148,35 @@ async def _wait_through_socket(process: ChildProcess, upstream: Upstream, path: 
     return await answers_through_socket(process, upstream, path)
 
 
-async def _first_answer_in_netns(process: ChildProcess, port: int, request: bytes) -> bool | None:
+async def _first_answer_in_netns(
+    process: ChildProcess, upstream: Upstream, request: bytes
+) -> bool | None:
     """From inside the sandbox's network namespace (see ``netns``), as unsandboxed:
     True once the app answers, False if the child exits first, None if the namespace
-    cannot be entered or the first connection got no HTTP answer."""
+    cannot be entered or the first connection got no HTTP answer. Once it answered, the
+    upstream makes its connections in that namespace too (``Upstream.use_netns``)."""
     while (netns := open_netns_of_child(process.pid)) is None:
         if process.poll() is not None:
             return False
         await trio.sleep(_PROBE_MIN)  # bwrap makes it within milliseconds of the spawn
     try:
-        sock = await socket_in_netns(netns)
-    except OSError:
-        return None
+        try:
+            sock = await socket_in_netns(netns)
+        except OSError:
+            return None
+        answered = await _answer_in(process, sock, upstream.port, request)
+        if answered:
+            upstream.use_netns(netns)
+            netns = -1
+        return answered
     finally:
-        os.close(netns)
+        if netns >= 0:
+            os.close(netns)
+
+
+async def _answer_in(
+    process: ChildProcess, sock: trio.socket.SocketType, port: int, request: bytes
+) -> bool | None:
     delay, began = _PROBE_MIN, trio.current_time()
     with sock:
         while process.poll() is None:

@@ -14,7 +14,9 @@ from datetime import datetime
 from ..logs import HostPaths, LogBroadcast
 from .rowkeeper import RowKeeper
 
-__all__ = ["PreviewState"]
+__all__ = ["BY_THE_USER", "PreviewState"]
+
+BY_THE_USER = "stopped by the user"  # the stop reason of DELETE …/preview
 
 
 class PreviewState:
@@ -60,6 +62,22 @@ class PreviewState:
     @error_lines.setter
     def error_lines(self, lines: list[str]) -> None:
         self._error_lines = self.host_paths.lines(lines)
+
+    def stopping_message(self) -> str:
+        """``stopping (by the user)``: the status event while it stops."""
+        reason = self.stop_reason or "asked to"
+        return f"stopping ({reason.removeprefix('stopped ')})"
+
+    def stopped_message(self) -> str:
+        """``stopped by the user``, ``stopped: idle for 600 s``: its end, said once."""
+        reason = self.stop_reason or "asked to"
+        return reason if reason.startswith("stopped ") else f"stopped: {reason}"
+
+    def end_message(self, final_status: str) -> str:
+        """The last status event's message: the failure's cause, or the stop's words."""
+        if final_status == "failed":
+            return f"failed: {self.error_message}"
+        return self.stopped_message()
 
     def set_reason(self, reason: str) -> None:
         """Why it ends; the first reason given wins."""

@@ -27,7 +27,7 @@ from ..sandbox.process import (
     terminate_group,
 )
 from ..settings import Settings
-from .anyport import AnyPort, printed_port
+from .anyport import AnyPort, timeout_message
 from .readiness import is_healthy
 from .smoke import smoke_check
 from .state import PreviewState
@@ -152,7 +152,7 @@ class ChildSupervision:
                 )
                 outcome = await self._supervise(process)
                 if state.status in ("starting", "running"):
-                    await state.publish_status("stopping", f"stopping: {state.stop_reason}")
+                    await state.publish_status("stopping", state.stopping_message())
                     state.row.update(status="stopping")
             finally:
                 self._give_back_start_slot()
@@ -258,15 +258,8 @@ class ChildSupervision:
             )
             return None
         state.set_reason("start-up timeout")
-        state.error_message = (
-            f"did not answer HTTP on port {spec.port} within {settings.startup_timeout:g} s"
-        )
-        printed = printed_port(self._output.recent_lines(), spec.port)
-        if printed is not None:  # it listens elsewhere, where the service did not find it
-            state.error_message += (
-                f"; it printed {printed[1]!r}: it should listen on $PORT ({spec.port}), "
-                f"not {printed[0]}"
-            )
+        recent = self._output.recent_lines()
+        state.error_message = timeout_message(recent, spec.port, settings.startup_timeout)
         return "failed"
 
     async def _why(self) -> tuple[str | None, list[str]]:

@@ -1,9 +1,14 @@
 """How the service reaches one running app: :class:`Upstream`, used by every caller
 (readiness probe, health checks, the proxy, the envelope, live OpenAPI, WebSockets).
 
-A sandboxed app listens on 127.0.0.1:$PORT inside a network namespace of its own; the
-service reaches it through the Unix socket its sandbox forwards to that port. An app
-run without a sandbox is reached on the host's 127.0.0.1:$PORT directly. Either way
+A sandboxed app listens on 127.0.0.1:$PORT inside a network namespace of its own. Where
+the service may enter that namespace (``sandbox.netns``; readiness hands it over with
+:meth:`Upstream.use_netns`), it makes its TCP connections there itself, as to an app on
+the host; elsewhere it goes through the Unix socket its sandbox forwards to that port
+(a ``socat`` fork per connection). An app run without a sandbox is reached on the
+host's 127.0.0.1:$PORT directly. A sandboxed app's pool of kept-alive connections is
+its own (:meth:`Upstream.transport`, up to ``POOL_SIZE``): httpx's transport with its
+httpcore pool swapped for one whose network backend is :meth:`Upstream.open_stream`. Either way
 the URL is ``http://127.0.0.1:<port>/…`` (what the app sees as its Host), and only the
 connection differs: the shared proxy client routes each request by the upstream it
 carries in its extensions (:class:`UpstreamRouter`), so one client, with its pool of
@@ -13,21 +18,31 @@ kept-alive connections, serves every preview.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import httpcore
 import httpx
 import trio
 import trio_websocket
 
+from ..sandbox.netns import socket_in_netns
 from .clients import local_client, shared_tls_context
 
-__all__ = ["Upstream", "UpstreamRouter", "pin_socket", "upstream_url"]
+try:  # httpcore's own trio stream: if it moves, sandboxed calls use the socket forwarder
+    from httpcore._backends.trio import TrioStream
+except ImportError:  # pragma: no cover - depends on the installed version
+    TrioStream = None  # type: ignore[assignment,misc]
+
+__all__ = ["POOL_SIZE", "Upstream", "UpstreamRouter", "pin_socket", "upstream_url"]
 
 _EXTENSION = "preview_upstream"
+POOL_SIZE = 100  # kept-alive connections to one sandboxed app, at most
+_KEEPALIVE_EXPIRY = 5.0  # s, httpx's default
 
 
 def upstream_url(port: int, path: str, query: str = "") -> httpx.URL:
@@ -62,7 +77,40 @@ class Upstream:
     ready_path: str | None = None
     _transport: httpx.AsyncHTTPTransport | None = field(default=None, init=False, repr=False)
     _pinned: int | None = field(default=None, init=False, repr=False)
+    _netns: int | None = field(default=None, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
+
+    def use_netns(self, netns_fd: int) -> None:
+        """Connect from inside the network namespace ``netns_fd`` names (the sandbox's,
+        entered by readiness): this object owns the descriptor from now on."""
+        if self._closed:
+            os.close(netns_fd)
+            return
+        if self._netns is not None:
+            os.close(self._netns)
+        self._netns = netns_fd
+
+    @property
+    def in_netns(self) -> bool:
+        """Connections are made inside the sandbox's namespace (no forwarder)."""
+        return self._netns is not None
+
+    async def open_stream(self) -> trio.SocketStream:
+        """A new connection to the app: from inside its namespace, else through its
+        forwarder's socket, else over the host's 127.0.0.1. Raises ``OSError``."""
+        if self._closed:
+            raise ConnectionRefusedError(errno.ECONNREFUSED, "the preview has ended")
+        if self._netns is not None:
+            sock = await socket_in_netns(self._netns)
+            try:
+                await sock.connect(("127.0.0.1", self.port))
+            except BaseException:
+                sock.close()
+                raise
+            return trio.SocketStream(sock)
+        if self.socket_path is not None:
+            return await trio.open_unix_socket(self.connect_path())
+        return await trio.open_tcp_stream("127.0.0.1", self.port)
 
     def connect_path(self) -> str:
         """The path to connect to: the socket the sandbox's forwarder made, pinned.
@@ -88,6 +136,9 @@ class Upstream:
         if self._pinned is not None:
             os.close(self._pinned)
             self._pinned = None
+        if self._netns is not None:  # its namespace's $PORT is not where the app is
+            os.close(self._netns)
+            self._netns = None
         self.socket_path, self.ready_path = socket_path, None
         if transport is not None:
             await transport.aclose()
@@ -101,14 +152,24 @@ class Upstream:
         return {_EXTENSION: self} if self.socket_path is not None else {}
 
     def transport(self) -> httpx.AsyncHTTPTransport:
-        """The pool of connections over the socket (made on first use)."""
+        """This app's pool of kept-alive connections (made on first use): httpx's
+        transport over httpcore's pool, whose connections :meth:`open_stream` makes."""
         assert self.socket_path is not None
         if self._transport is None:
-            self._transport = httpx.AsyncHTTPTransport(
-                uds=self._connect_path_or_error(),
-                verify=shared_tls_context(),
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            limits = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
+            if TrioStream is None:  # pragma: no cover - httpcore moved: the forwarder
+                self._transport = httpx.AsyncHTTPTransport(
+                    uds=self._connect_path_or_error(), verify=shared_tls_context(), limits=limits
+                )
+                return self._transport
+            transport = httpx.AsyncHTTPTransport(verify=shared_tls_context(), limits=limits)
+            transport._pool = httpcore.AsyncConnectionPool(
+                max_connections=POOL_SIZE,
+                max_keepalive_connections=POOL_SIZE,
+                keepalive_expiry=_KEEPALIVE_EXPIRY,
+                network_backend=_UpstreamBackend(self),
             )
+            self._transport = transport
         return self._transport
 
     def client(self, timeout: float) -> httpx.AsyncClient:
@@ -143,7 +204,7 @@ class Upstream:
         try:
             async with trio.open_nursery() as nursery:
                 with trio.fail_after(connect_timeout):
-                    stream = await trio.open_unix_socket(self.connect_path())
+                    stream = await self.open_stream()
                     try:
                         connection = await trio_websocket.wrap_client_stream(
                             nursery,
@@ -188,6 +249,45 @@ class Upstream:
             if self._pinned is not None:
                 os.close(self._pinned)
                 self._pinned = None
+            if self._netns is not None:
+                os.close(self._netns)
+                self._netns = None
+
+
+class _UpstreamBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend for one app: every connection is
+    :meth:`Upstream.open_stream`'s (host and port of the URL are the app's anyway)."""
+
+    def __init__(self, upstream: Upstream) -> None:
+        self._upstream = upstream
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore calls it so
+        local_address: str | None = None,
+        socket_options: object = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            with trio.fail_after(timeout if timeout is not None else math.inf):
+                stream = await self._upstream.open_stream()
+        except trio.TooSlowError:
+            raise httpcore.ConnectTimeout("connecting to the preview timed out") from None
+        except OSError as error:
+            raise httpcore.ConnectError(f"the preview's socket: {error.strerror}") from None
+        return TrioStream(stream)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore calls it so
+        socket_options: object = None,
+    ) -> httpcore.AsyncNetworkStream:  # pragma: no cover - never asked: no uds= here
+        raise httpcore.ConnectError("not used")
+
+    async def sleep(self, seconds: float) -> None:
+        await trio.sleep(seconds)
 
 
 def _handshake_error(group: BaseExceptionGroup) -> trio_websocket.HandshakeError | None:

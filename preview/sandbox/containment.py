@@ -17,7 +17,7 @@ from .appdb import database_server
 from .appdir import app_read_only
 from .bubblewrap import host_uid, reachable_by_others
 from .egress import EgressPolicy
-from .isolation import Confinement, Isolation
+from .isolation import Confinement, Isolation, build_limits
 from .outbound import Outbound, ServiceMounts
 
 __all__ = ["Containment"]
@@ -84,14 +84,15 @@ class Containment:
         return self.confinement
 
     def confine_step(self, python: str, cwd: Path, built: Path | None) -> Confinement | None:
-        """A set-up step's sandbox: the app's files, environment, host uid, ways out."""
+        """A set-up step's sandbox: the app's files, environment, host uid, ways out;
+        a build's memory (``npm run build`` bundles, migrations import the whole app)."""
         if self.isolation is None:
             return None
         return self.isolation.confine_step(
             self._settings, f"{self._spec.preview_id}-setup", work_dir=cwd,
             uid_slot=self._spec.port, read_only=app_read_only(built, python),
             writable=(self._app_dir,) if cwd != self._app_dir else (),
-            outbound=self.outbound,
+            outbound=self.outbound, limits=build_limits(self._settings),
         )  # fmt: skip
 
     def plain_uid(self, python: str, built: Path | None) -> int | None:

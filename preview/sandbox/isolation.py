@@ -34,10 +34,10 @@ from .netns import can_enter_netns
 from .outbound import Outbound
 from .seccomp import filter_program
 
-__all__ = ["Confinement", "Isolation"]
+__all__ = ["BUILD_MEMORY_MB", "Confinement", "Isolation", "build_limits"]
 
 _log = logging.getLogger(__name__)
-_BUILD_MEMORY_MB = 2048  # a build's memory cgroup (compilers need more than apps)
+BUILD_MEMORY_MB = 2048  # a build's memory cgroup (compilers, tsc and bundlers need more)
 _BUILD_PIDS = 512  # uv's and npm's worker threads
 _NOTHING_OUT = Outbound()
 
@@ -180,12 +180,18 @@ class Isolation:
             settings, f"build-{env_dir.name[:24]}", work_dir=cwd, uid_slot=0,
             read_only=read_only, writable=tuple(p for p in (env_dir, *caches) if p != cwd),
             tools=tools, outbound=outbound,
-            limits=CgroupLimits(
-                memory_bytes=max(settings.memory_limit_mb, _BUILD_MEMORY_MB) * 1024 * 1024,
-                pids=max(settings.pids_limit, _BUILD_PIDS),
-                cpus=max(settings.cpu_limit, 1.0),
-            ),
+            limits=build_limits(settings),
         )  # fmt: skip
+
+
+def build_limits(settings: Settings) -> CgroupLimits:
+    """A build's cgroup, and a set-up step's (``npm run build``, a migration): room for
+    compilers and bundlers beyond an app's."""
+    return CgroupLimits(
+        memory_bytes=max(settings.memory_limit_mb, BUILD_MEMORY_MB) * 1024 * 1024,
+        pids=max(settings.pids_limit, _BUILD_PIDS),
+        cpus=max(settings.cpu_limit, 1.0),
+    )
 
 
 @dataclass

@@ -56,7 +56,11 @@ export class PhaseTimeline {
 
   /** A `system` or `build` event; only those of the start-up count. */
   event(event) {
-    if (!this.collecting || !(event.source === 'system' || grouped(event.source))) return;
+    if (!this.collecting) {
+      if (event.status) this.settle(event.status);
+      return;
+    }
+    if (!(event.source === 'system' || grouped(event.source))) return;
     const at = time(event);
     const last = this.steps[this.steps.length - 1];
     const group = groupOf(event);
@@ -79,9 +83,24 @@ export class PhaseTimeline {
     clearInterval(this.timer);
     this.timer = null;
     this.outcome = { status, at };
+    this.summarise();
+  }
+
+  /**
+   * The preview's final status, once known: a start-up that ended "stopping" (its
+   * process exited, or the user stopped it) reads "Failed after …" or "Stopped after …".
+   */
+  settle(status) {
+    if (this.outcome?.status !== 'stopping' || (status !== 'failed' && status !== 'stopped')) return;
+    this.outcome.status = status;
+    this.summarise();
+  }
+
+  summarise() {
+    const { status, at } = this.outcome;
     const began = this.steps.length ? this.steps[0].start : at;
     const total = formatMs(at - began);
-    const summary = status === 'running' ? `Started in ${total}` : status === 'failed' ? `Failed after ${total}` : `Ended (${status}) after ${total}`;
+    const summary = status === 'running' ? `Started in ${total}` : status === 'failed' ? `Failed after ${total}` : `Stopped after ${total}`;
     setText(this.summary, `${summary} · ${this.steps.length} steps`);
     // Kept as a timeline, folded once the preview runs; open when it explains a failure.
     this.section.open = status === 'failed';

@@ -9,6 +9,7 @@
 
 import * as api from './api.js';
 import { $, h, setText, show } from './dom.js';
+import { MissingEnvForm } from './envform.js';
 import { LogModel } from './logmodel.js';
 import { LogStream } from './logstream.js';
 import { PhaseTimeline } from './phases.js';
@@ -34,6 +35,7 @@ export class PreviewController {
     this.cap = this.model.cap;
     this.notices = new Map(); // key -> message; shown together, cleared one by one
     this.phases = new PhaseTimeline();
+    this.envForm = new MissingEnvForm((env) => this.launch(env));
     $('launch').addEventListener('click', () => this.launch());
     $('stop').addEventListener('click', () => this.stop());
     $('open-app').addEventListener('click', () => this.openApp());
@@ -61,9 +63,12 @@ export class PreviewController {
       },
       () => {},
     );
+    // The generation says whether it was ever launched: a never-launched one is not
+    // asked for a status it does not have (a 404 in the console for nothing).
     let data = null;
     try {
-      data = await api.status(gid);
+      const generation = await api.getGeneration(gid);
+      if (this.gid === gid && generation.previewInstanceId) data = await api.status(gid);
     } catch (error) {
       if (error.code !== 'no_active_preview') this.showError(error.message, 'status');
     }
@@ -146,6 +151,8 @@ export class PreviewController {
 
   onStatus(status) {
     this.setStatus(status);
+    // Its metrics (health above all) are those of the last answer, from before it ran.
+    if (status === 'running' || status === 'stopping') this.refreshStatus();
     if (status === 'running') this.onRunning(this.gid);
     if (status === 'failed' || status === 'stopped') {
       this.refreshStatus();
@@ -166,12 +173,15 @@ export class PreviewController {
     this.statusPanel.metrics(data);
     if (data.status === 'failed') this.statusPanel.showFailure(data.errorMessage, this.errorLines(data));
     else this.statusPanel.clearFailure();
+    this.envForm.ask(this.gid, data.status === 'failed' ? data.missingEnv : []);
+    this.phases.settle(data.status);
     const ending = describeEnd(data);
-    const parts = [this.gid, data.port ? `port ${data.port}` : null, data.stopReason, ending];
+    const reason = data.status === 'failed' ? data.stopReason : null; // a stop's is its ending
+    const parts = [this.gid, data.port ? `port ${data.port}` : null, reason, ending];
     const subtitle = $('preview-subtitle');
     setText(subtitle, parts.filter(Boolean).join(' · '));
     // The raw code stays at hand for who wants it.
-    if (ending) subtitle.title = `exit code ${data.exitCode}`;
+    if (ending && data.exitCode !== null && data.exitCode !== undefined) subtitle.title = `exit code ${data.exitCode}`;
     else subtitle.removeAttribute('title');
     this.schedulePoll();
   }
@@ -244,8 +254,9 @@ export class PreviewController {
     show($('preview-error'), Boolean(text) || $('running-list').children.length > 0);
   }
 
-  launchOptions() {
+  launchOptions(env) {
     const options = {};
+    if (Object.keys(env).length) options.env = env;
     const command = $('launch-command').value.trim();
     if (command) options.command = command.split(/\s+/);
     const health = $('launch-health').value.trim();
@@ -253,15 +264,17 @@ export class PreviewController {
     return options;
   }
 
-  async launch() {
+  /** Launch with the options' fields and the variables given in the form (`env`). */
+  async launch(env = this.envForm.env(this.gid)) {
     const gid = this.gid;
     // A new action: the previous outcome (a failure, a refusal) no longer applies.
     this.clearNotices();
     this.statusPanel.clearFailure();
+    this.envForm.ask(gid, []);
     this.phases.reset();
     $('launch').disabled = true;
     try {
-      const data = await api.launch(gid, this.launchOptions());
+      const data = await api.launch(gid, this.launchOptions(env));
       api.previewTokens.set(gid, data.previewToken);
       if (this.gid === gid) this.attach(data);
     } catch (error) {

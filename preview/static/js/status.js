@@ -14,8 +14,15 @@ const PREVIEW_DIR = /(?:\/[^\s"'/]+)*\/preview_[0-9a-f]+\//g;
 
 const SIGNALS = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL', 15: 'SIGTERM' };
 
+/** Why it stopped, as words: "stopped by the user", "stopped: idle for 600 s". */
+export function stoppedWords(reason) {
+  if (!reason) return 'stopped';
+  return reason.startsWith('stopped ') ? reason : `stopped: ${reason}`;
+}
+
 /** How a preview ended, as words: a clean stop is not a crash. Null if it did not end. */
 export function describeEnd(data) {
+  if (data.status === 'stopped' && data.stopReason) return stoppedWords(data.stopReason);
   const code = data.exitCode;
   if (code === null || code === undefined) return null;
   const signal = code < 0 ? SIGNALS[-code] || `signal ${-code}` : null;
@@ -63,11 +70,13 @@ export class StatusPanel {
   /** Metrics from GET …/preview/status (missing ones shown as –). */
   metrics(data) {
     const live = LIVE.has(data.status);
+    // Health is a running preview's alone: none before it answers, none once it ended.
+    const health = data.status === 'running' ? data.healthStatus || '' : '';
     setText($('metric-uptime'), formatDuration(data.uptime));
-    setText($('metric-health'), live || data.healthStatus ? data.healthStatus || '–' : '–');
+    setText($('metric-health'), health && health !== 'unknown' ? health : '–');
     setText($('metric-memory'), Number.isFinite(data.memoryMb) ? `${data.memoryMb.toFixed(1)} MiB` : '–');
     setText($('metric-cpu'), Number.isFinite(data.cpuPercent) ? `${data.cpuPercent.toFixed(1)} %` : '–');
-    $('metric-health').dataset.health = data.healthStatus || '';
+    $('metric-health').dataset.health = health;
     // The smoke check: each parameterless GET route called once after the start.
     const smoke = live ? data.health : null;
     const routes = $('metric-routes');

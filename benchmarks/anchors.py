@@ -1,0 +1,455 @@
+"""The proxy beside real reverse proxies, measured with ``wrk`` (the anchors of issue 25).
+
+``python -m benchmarks.anchors [--quick] [--rounds 3] [--duration 2]`` (also part of
+``python -m benchmarks proxy``): the same app (examples/hello-fastapi on uvicorn,
+``GET /api/items/1``) reached
+
+* ``direct``: a copy of it on the host's 127.0.0.1, started with the same command;
+* ``nginx``: that copy behind nginx (Debian's nginx-light, one worker, upstream
+  keep-alive of 64 connections, access log off);
+* ``chp``: that copy behind configurable-http-proxy (JupyterHub's proxy, Node, from npm);
+* ``path``, ``origin`` and ``envelope``: the service's own preview of it (sandboxed
+  unless ``BENCH_SANDBOX=off``), through the path proxy, at the preview's origin, and
+  through the JSON envelope;
+
+at 1, 8 and 32 keep-alive connections, each ``wrk`` run ``--duration`` seconds, in
+rounds that alternate the targets (the machine is shared: a change of its speed weighs
+on every target alike). Per target and connection count: p50 / p99 and their excess
+over ``direct`` in the same round (median over rounds), req/s and its ratio to
+``direct``, and the proxy process's CPU per request (utime + stime from ``/proc``
+over the run, divided by the requests wrk made; for ``direct`` and ``sandboxed``, the
+app's own). ``sandboxed``: the service's own preview of the app reached from inside its
+sandbox's network namespace (``nsenter``), with no proxy; the service's modes are
+compared with it (the sandbox's own cost apart), the anchors with ``direct``.
+nginx-light and wrk are installed with apt-get, configurable-http-proxy with npm (into
+``benchmarks/.tools``), when missing; a target whose tool cannot be had is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from preview.sandbox.netns import netns_child
+
+from .harness import BENCH_DIR, PYTHON, ROOT, ServiceServer, free_port, log, wait_for_port
+
+__all__ = ["measure", "run"]
+
+CHILD_PATH = "/api/items/1"
+CONNECTIONS = (1, 8, 32)
+_TOOLS = BENCH_DIR / ".tools"
+_CHP = _TOOLS / "node_modules" / ".bin" / "configurable-http-proxy"
+_TICKS = os.sysconf("SC_CLK_TCK")
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def ensure_tools() -> dict[str, str | None]:
+    """Paths of wrk, nginx and configurable-http-proxy, installed when missing."""
+    if not (shutil.which("wrk") and shutil.which("nginx", path="/usr/sbin:/usr/bin")):
+        log("anchors: apt-get install nginx-light wrk")
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "nginx-light", "wrk"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+    if not _CHP.exists() and shutil.which("npm"):
+        log("anchors: npm install configurable-http-proxy")
+        _TOOLS.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--prefix", str(_TOOLS), "configurable-http-proxy@4"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            timeout=600,
+        )
+    return {
+        "wrk": shutil.which("wrk"),
+        "nginx": shutil.which("nginx", path="/usr/sbin:/usr/bin"),
+        "chp": str(_CHP) if _CHP.exists() else None,
+    }
+
+
+def _nginx_conf(workdir: Path, port: int, upstream: int) -> Path:
+    conf = workdir / "nginx.conf"
+    conf.write_text(
+        f"""daemon off;
+master_process off;
+worker_processes 1;
+pid {workdir}/nginx.pid;
+error_log {workdir}/nginx.error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {workdir}/body;
+  proxy_temp_path {workdir}/proxy;
+  upstream app {{ server 127.0.0.1:{upstream}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }}
+  }}
+}}
+"""
+    )
+    return conf
+
+
+def _app_in(sandbox_pid: int) -> int | None:
+    """The app's own process in the sandbox (uvicorn), for its CPU per request."""
+    for process in psutil.Process(sandbox_pid).children(recursive=True):
+        if process.name() != "bwrap" and "uvicorn" in " ".join(process.cmdline()):
+            return process.pid
+    return None
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        fields = stat.read().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _wrk(
+    wrk: list[str],
+    url: str,
+    connections: int,
+    duration: float,
+    headers: dict[str, str],
+    script: str,
+) -> dict[str, Any]:
+    seconds = max(round(duration), 1)
+    command = [*wrk, f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    if script:
+        command += ["-s", script]
+    text = subprocess.run(
+        [*command, url], capture_output=True, text=True, check=False, timeout=duration + 60
+    ).stdout
+    percentiles = {
+        int(share): float(value) * _UNITS[unit]
+        for share, value, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    }
+    total = re.search(r"(\d+) requests in", text)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    errors = re.search(r"Socket errors: (.*)", text)
+    return {
+        "p50_ms": percentiles.get(50),
+        "p99_ms": percentiles.get(99),
+        "requests": int(total.group(1)) if total else 0,
+        "rps": float(rps.group(1)) if rps else 0.0,
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
+
+
+def measure(
+    targets: dict[str, dict[str, Any]], *, rounds: int, duration: float, wrk: str
+) -> dict[str, Any]:
+    """Alternating rounds over ``targets`` ({name: url, headers, script, pid, prefix
+    (of wrk's command), reference (the target compared with; else the first)})."""
+    runs: dict[str, dict[int, list[dict[str, Any]]]] = {
+        name: {c: [] for c in CONNECTIONS} for name in targets
+    }
+    for number in range(rounds):
+        log(f"anchors: round {number + 1}/{rounds} of {', '.join(targets)}")
+        for connections in CONNECTIONS:
+            for name, target in targets.items():
+                pid, also = target.get("pid"), target.get("also_pid")
+                before = _cpu_seconds(pid) if pid else 0.0
+                also_before = _cpu_seconds(also) if also else 0.0
+                result = _wrk(
+                    [*target.get("prefix", []), wrk],
+                    target["url"],
+                    connections,
+                    duration,
+                    target.get("headers", {}),
+                    target.get("script", ""),
+                )
+                if pid:
+                    result["cpu_s"] = _cpu_seconds(pid) - before
+                if also:
+                    result["also_cpu_s"] = _cpu_seconds(also) - also_before
+                runs[name][connections].append(result)
+    first = next(iter(targets))
+    return _summary(runs, {name: t.get("reference", first) for name, t in targets.items()})
+
+
+def _summary(
+    runs: dict[str, dict[int, list[dict[str, Any]]]], references: dict[str, str]
+) -> dict[str, Any]:
+    """Per target: its figures, and its excess over its reference target's in the same
+    rounds (``direct``; for the service's modes, the same app in its sandbox)."""
+    out: dict[str, Any] = {}
+    for name, by_connections in runs.items():
+        out[name] = {}
+        reference = references[name]
+        for connections, results in by_connections.items():
+            base = runs[reference][connections]
+            paired = zip(results, base, strict=True)
+            pairs = [(r, b) for r, b in paired if r["p50_ms"] and b["p50_ms"]]
+            cpu = sum(r.get("cpu_s", 0.0) for r in results)
+            requests = sum(r["requests"] for r in results)
+            row: dict[str, Any] = {
+                "p50_ms": _median([r["p50_ms"] for r, _ in pairs]),
+                "p99_ms": _median([r["p99_ms"] for r, _ in pairs]),
+                "rps": _median([r["rps"] for r in results]),
+                "non_2xx": sum(r["non_2xx"] for r in results),
+                "socket_errors": sorted({r["socket_errors"] for r in results} - {""}),
+            }
+            if name != reference:
+                row["reference"] = reference
+                row["added_p50_ms"] = _median([r["p50_ms"] - b["p50_ms"] for r, b in pairs])
+                row["added_p99_ms"] = _median([r["p99_ms"] - b["p99_ms"] for r, b in pairs])
+                row["rps_ratio"] = _median(
+                    [r["rps"] / b["rps"] for r, b in zip(results, base, strict=True) if b["rps"]]
+                )
+            if any("cpu_s" in r for r in results) and requests:
+                row["cpu_us_per_request"] = round(cpu / requests * 1e6, 1)
+            if any("also_cpu_s" in r for r in results) and requests:
+                also = sum(r.get("also_cpu_s", 0.0) for r in results)
+                row["service_cpu_us_per_request"] = round(also / requests * 1e6, 1)
+            out[name][str(connections)] = row
+    return out
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
+
+
+def _origin(service: ServiceServer, gid: str, token: str) -> tuple[str, str]:
+    from .scenarios.proxy import _origin_cookie
+
+    return _origin_cookie(service, gid, token)
+
+
+def run(
+    service: ServiceServer,
+    gid: str,
+    launched: dict[str, Any],
+    *,
+    rounds: int = 3,
+    duration: float = 2.0,
+) -> dict[str, Any]:
+    """The anchors and the service's modes, the preview ``gid`` running in ``service``
+    (``launched``: the launch's answer)."""
+    token, app_port = launched["previewToken"], launched["port"]
+    sandbox_pid = launched.get("processId") if launched.get("isolation", "none") != "none" else None
+    tools = ensure_tools()
+    if tools["wrk"] is None:
+        return {"skipped": "wrk could not be installed"}
+    workdir = Path(tempfile.mkdtemp(prefix="preview-anchors-"))
+    processes: list[subprocess.Popen[bytes]] = []
+    child = free_port()
+    try:
+        app_dir = ROOT / "examples" / "hello-fastapi"
+        command = [PYTHON, "-m", "uvicorn", "app.main:app", "--port", str(child)]
+        processes.append(
+            subprocess.Popen(
+                [*command, "--log-level", "warning", "--no-access-log"],
+                cwd=app_dir,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        wait_for_port(child, 30, processes[-1])
+        targets: dict[str, dict[str, Any]] = {
+            "direct": {"url": f"http://127.0.0.1:{child}{CHILD_PATH}", "pid": processes[0].pid}
+        }
+        if tools["nginx"]:
+            port = free_port()
+            conf = _nginx_conf(workdir, port, child)
+            processes.append(
+                subprocess.Popen([tools["nginx"], "-c", str(conf), "-p", str(workdir)])
+            )
+            wait_for_port(port, 30, processes[-1])
+            targets["nginx"] = {
+                "url": f"http://127.0.0.1:{port}{CHILD_PATH}",
+                "pid": processes[-1].pid,
+            }
+        if tools["chp"]:
+            port, api = free_port(), free_port()
+            processes.append(
+                subprocess.Popen(
+                    [
+                        tools["chp"],
+                        "--ip",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--api-port",
+                        str(api),
+                        "--default-target",
+                        f"http://127.0.0.1:{child}",
+                        "--log-level",
+                        "error",
+                    ],
+                    env={**os.environ, "CONFIGPROXY_AUTH_TOKEN": "bench"},
+                )
+            )
+            wait_for_port(port, 30, processes[-1])
+            targets["chp"] = {
+                "url": f"http://127.0.0.1:{port}{CHILD_PATH}",
+                "pid": processes[-1].pid,
+            }
+        # The service's own app, reached from inside its sandbox's network namespace
+        # (nsenter): what the service's modes add is measured against it.
+        child = netns_child(sandbox_pid) if sandbox_pid and shutil.which("nsenter") else None
+        reference = "direct"
+        if child is not None:
+            targets["sandboxed"] = {
+                "url": f"http://127.0.0.1:{app_port}{CHILD_PATH}",
+                "prefix": ["nsenter", "-t", str(child), "-n"],
+                "pid": _app_in(sandbox_pid),
+                # What the service spends meanwhile: the app's access lines, stored.
+                "also_pid": service.pid,
+            }
+            reference = "sandboxed"
+        base = f"http://127.0.0.1:{service.port}"
+        preview = {**service.auth, "X-Preview-Token": token}
+        host, cookie = _origin(service, gid, token)
+        envelope = workdir / "envelope.lua"
+        body = json.dumps({"method": "GET", "path": CHILD_PATH})
+        envelope.write_text(
+            f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+        )
+        targets["path"] = {
+            "reference": reference,
+            "url": f"{base}/api/generations/{gid}/preview/proxy{CHILD_PATH}",
+            "headers": preview,
+            "pid": service.pid,
+        }
+        targets["origin"] = {
+            "reference": reference,
+            "url": f"{base}{CHILD_PATH}",
+            "headers": {"Host": host, "Cookie": cookie},
+            "pid": service.pid,
+        }
+        targets["envelope"] = {
+            "reference": reference,
+            "url": f"{base}/api/generations/{gid}/preview/request",
+            "headers": preview,
+            "script": str(envelope),
+            "pid": service.pid,
+        }
+        result = measure(targets, rounds=rounds, duration=duration, wrk=tools["wrk"])
+        return {"rounds": rounds, "duration_s": duration, "connections": CONNECTIONS, **result}
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def table(result: dict[str, Any]) -> str:
+    """The README's table: one row per target, each connection count's figures."""
+    if "skipped" in result:
+        return f"(anchors skipped: {result['skipped']})"
+    lines = [
+        "| target | added p50 / p99, 1 conn (ms) | req/s at 8 (× direct) | req/s at 32 (× direct)"
+        " | CPU per request, 8 conns (µs) |",
+        "|---|---|---|---|---|",
+    ]
+    for name in ("direct", "nginx", "chp", "sandboxed", "path", "origin", "envelope"):
+        if name not in result:
+            continue
+        one, eight, many = (result[name][str(c)] for c in CONNECTIONS)
+        added = (
+            f"{one['added_p50_ms']:+.3f} / {one['added_p99_ms']:+.3f}"
+            if "added_p50_ms" in one and one["added_p50_ms"] is not None
+            else f"{one['p50_ms']} / {one['p99_ms']} (absolute)"
+        )
+        ratio = lambda row: f" ({row['rps_ratio']:.2f}×)" if row.get("rps_ratio") else ""  # noqa: E731
+        cpu = eight.get("cpu_us_per_request", "")
+        lines.append(
+            f"| {name} | {added} | {eight['rps']:.0f}{ratio(eight)} "
+            f"| {many['rps']:.0f}{ratio(many)} | {cpu} |"
+        )
+    return "\n".join(lines)
+
+
+def rows(result: dict[str, Any], label: str) -> list[tuple[str, str, str, str, str, str, str]]:
+    """``benchmarks.report``'s rows for the proxy scenario's anchors."""
+    out = []
+    names = {
+        "nginx": "wrk: nginx (one worker, upstream keep-alive)",
+        "chp": "wrk: configurable-http-proxy",
+        "sandboxed": "wrk: the service's preview itself, from inside its sandbox (no proxy)",
+        "path": "wrk: the service's path proxy (vs the app in its sandbox)",
+        "origin": "wrk: the service at the preview's origin (vs the app in its sandbox)",
+        "envelope": "wrk: the service's envelope (vs the app in its sandbox)",
+    }
+    for name, text in names.items():
+        if name not in result:
+            continue
+        one, eight, many = (result[name][str(c)] for c in CONNECTIONS)
+        if one.get("added_p50_ms") is None:
+            continue
+        out.append(
+            (
+                label,
+                f"{text}: added p50 / p99 at 1 connection (ms); req/s at 8 / 32; CPU per request",
+                f"{one['added_p50_ms']:+.3f} / {one['added_p99_ms']:+.3f}; "
+                f"{eight['rps']:.0f} / {many['rps']:.0f} req/s; "
+                f"{eight.get('cpu_us_per_request', '?')} µs",
+                "",
+                f"{eight.get('rps_ratio') or 0:.2f}× / {many.get('rps_ratio') or 0:.2f}× direct",
+                "≤ +0.4 ms p50, ≥ 0.8× req/s, ≤ 250 µs" if name in ("path", "origin") else "",
+                (
+                    (
+                        "met"
+                        if one["added_p50_ms"] <= 0.4
+                        and (eight.get("rps_ratio") or 0) >= 0.8
+                        and (many.get("rps_ratio") or 0) >= 0.8
+                        and (eight.get("cpu_us_per_request") or 1e9) <= 250
+                        else "**not met**"
+                    )
+                    if name in ("path", "origin")
+                    else ""
+                ),
+            )
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    from .scenarios.launch import _example_files
+
+    sandbox = os.environ.get("BENCH_SANDBOX", "auto")
+    with ServiceServer(extra_env={"PREVIEW_SANDBOX": sandbox}) as service:
+        gid = service.upload(_example_files())
+        data = service.launch(gid)
+        result = run(service, gid, data, rounds=args.rounds, duration=args.duration)
+        service.stop(gid)
+    result["sandbox"] = sandbox
+    print(json.dumps(result) if args.json else table(result))
+
+
+if __name__ == "__main__":
+    main()

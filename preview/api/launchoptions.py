@@ -1,0 +1,86 @@
+"""A launch's options (``command``, ``setup``, ``env``, ``healthPath``), checked."""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Any
+
+from ..errors import BadRequest
+
+__all__ = ["launch_options"]
+
+
+_PLACEHOLDERS = ("python", "port", "root_path")  # what Supervisor._argv fills in
+
+
+def _only_known_placeholders(part: str) -> bool:
+    """``part`` names no placeholder but plain ``{python}``, ``{port}``, ``{root_path}`` (the
+    supervisor fills them in with ``str.format_map``, which raises on anything else)."""
+    try:
+        fields = list(string.Formatter().parse(part))
+    except ValueError:  # a lone brace
+        return False
+    return all(
+        name is None or (name in _PLACEHOLDERS and not spec and conversion is None)
+        for _, name, spec, conversion in fields
+    )
+
+
+def _argv_option(body: dict[str, Any], name: str) -> list[str] | None:
+    value = body.get(name)
+    if value is not None and (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= 64
+        or not all(
+            isinstance(part, str) and part and "\x00" not in part and _only_known_placeholders(part)
+            for part in value
+        )
+    ):
+        raise BadRequest(
+            f"{name} must be a list of 1 to 64 non-empty strings; the only placeholders are "
+            "{python}, {port} and {root_path} (write {{ and }} for literal braces).",
+            code=f"invalid_{name}",
+        )
+    return value
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_ENV = 200
+
+
+def _env_option(body: dict[str, Any]) -> dict[str, str]:
+    env = body.get("env", {})
+    if (
+        not isinstance(env, dict)
+        or len(env) > _MAX_ENV
+        or not all(
+            isinstance(k, str) and _ENV_NAME.fullmatch(k) and len(k) <= 256
+            and isinstance(v, str) and "\x00" not in v and len(v) <= 65536
+            for k, v in env.items()
+        )
+    ):  # fmt: skip
+        raise BadRequest(
+            f"env must be an object of at most {_MAX_ENV} variables: names of letters, digits "
+            "and _, string values.",
+            code="invalid_env",
+        )
+    return env
+
+
+def launch_options(
+    body: dict[str, Any],
+) -> tuple[list[str] | None, list[str] | None, dict[str, str], str | None]:
+    command = _argv_option(body, "command")
+    setup = _argv_option(body, "setup")
+    env = _env_option(body)
+    health_path = body.get("healthPath")  # None: the app's own, else a TCP check
+    if health_path is not None and (
+        not isinstance(health_path, str)
+        or not health_path.startswith("/")
+        or len(health_path) > 512
+        or not health_path.isprintable()
+        or " " in health_path
+    ):
+        raise BadRequest("healthPath must be an absolute URL path.", code="invalid_health_path")
+    return command, setup, env, health_path

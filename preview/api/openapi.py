@@ -1,0 +1,285 @@
+"""This API described: an OpenAPI 3.1 document at ``/api/openapi.json`` and a docs page at
+``/api/docs`` (Swagger UI, whose files the ``swagger-ui-py`` package ships: served from
+here, nothing from a CDN, under a strict Content-Security-Policy).
+
+The document is written here, not generated. quart-schema (the maintained generator for
+Quart) was tried first: it lists the routes Quart knows, but without their query
+parameters and error codes unless every route is re-declared with models, its
+validation reads bodies through Quart (not the bounded readers, and never on the fast
+paths that answer before Quart: the log stream, the envelope, the path proxy), it maps
+``<path:path>`` to the wrong path, leaves the WebSocket routes out, and its docs page
+loads Swagger UI from a CDN with an inline script. ``tests/api/test_openapi.py`` keeps
+this one honest instead: it validates it (openapi-spec-validator) and checks it against
+the Quart routes and the README's API table both ways (every route, query parameter and
+error code, and nothing else).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import trio
+from quart import Blueprint, Response, jsonify
+
+from ..errors import NotFound
+from .ui import CONTENT_SECURITY_POLICY, send_static
+
+__all__ = ["AUTH_ERRORS", "OPERATIONS", "blueprint", "openapi_document"]
+
+blueprint = Blueprint("openapi", __name__)
+
+# Every route that needs the caller (all but the public ones) may answer these.
+AUTH_ERRORS: dict[int, tuple[str, ...]] = {
+    401: (
+        "missing_credentials",
+        "invalid_authorization",
+        "invalid_token",
+        "token_expired",
+        "token_lifetime_too_long",
+    ),
+    403: ("session_cookie_refused",),
+    503: ("store_unavailable",),
+}
+_GEN = {404: ("generation_not_found",)}
+_LIVE = {404: ("generation_not_found", "no_active_preview")}
+_JSON = {400: ("invalid_json",), 413: ("request_entity_too_large",)}
+_PREVIEW_TOKEN = {
+    403: ("missing_preview_token", "invalid_preview_token", "preview_token_expired"),
+    503: ("preview_not_running",),
+}
+_UPSTREAM = {
+    502: ("upstream_unavailable", "response_too_large"),
+    504: ("upstream_timeout",),
+}
+_STREAM_ERRORS = {400: ("invalid_last_event_id", "invalid_tail"), 429: ("too_many_streams",)}
+_STATUS_NAMES = {
+    400: "Bad input",
+    401: "No or invalid credentials",
+    403: "Not allowed",
+    404: "Unknown or not yours",
+    409: "Conflict or limit",
+    413: "Too large",
+    429: "Too many",
+    502: "The app could not answer",
+    503: "Unavailable (with Retry-After)",
+    504: "The app was too slow",
+}
+
+
+def _merge(*groups: dict[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
+    merged: dict[int, tuple[str, ...]] = {}
+    for group in groups:
+        for status, codes in group.items():
+            merged[status] = merged.get(status, ()) + tuple(
+                c for c in codes if c not in merged.get(status, ())
+            )
+    return merged
+
+
+# (method, path, summary, query parameters, JSON body?, its own errors). The path is the
+# README table's; methods "*" is every method of the transparent proxy.
+OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str, ...]]]] = [
+    ("post", "/api/generations", "Upload a generation (JSON, zip or tar.gz)", ("projectId",),
+     True, _merge(_JSON, {
+         400: ("unsupported_media_type", "invalid_project_id", "missing_archive",
+               "invalid_files", "unsafe_path", "duplicate_path", "file_and_folder",
+               "empty_generation", "unsupported_archive", "unsupported_member",
+               "corrupt_archive"),
+         413: ("file_too_large", "too_many_files", "generation_too_large"),
+     })),
+    ("get", "/api/generations", "My generations", (), False, {}),
+    ("get", "/api/generations/{gid}", "One generation with its files", (), False, _GEN),
+    ("patch", "/api/generations/{gid}", "Rename a generation", (), True,
+     _merge(_GEN, _JSON, {400: ("missing_name", "invalid_project_id")})),
+    ("delete", "/api/generations/{gid}", "Delete a generation (stopping its preview)", (),
+     False, _merge(_GEN, {409: ("preview_still_stopping",)})),
+    ("get", "/api/generations/{gid}/files/{path}", "One file's text", (), False,
+     {404: ("generation_not_found", "file_not_found")}),
+    ("post", "/api/generations/{gid}/revisions", "A new revision of its files (JSON or archive)",
+     ("apply",), True, _merge(_GEN, _JSON, {
+         400: ("unsupported_media_type", "invalid_apply", "invalid_files", "unsafe_path",
+               "duplicate_path", "file_and_folder", "empty_generation",
+               "unsupported_archive", "unsupported_member", "corrupt_archive"),
+         409: ("revision_conflict",),
+         413: ("file_too_large", "too_many_files", "generation_too_large"),
+     })),
+    ("get", "/api/generations/{gid}/revisions", "Its revisions", (), False, _GEN),
+    ("get", "/api/generations/{gid}/revisions/{n}", "One revision with its file list", (),
+     False, {404: ("generation_not_found", "revision_not_found")}),
+    ("get", "/api/generations/{gid}/revisions/{n}/diff", "A unified diff between revisions",
+     ("from",), False,
+     {400: ("invalid_revision",), 404: ("generation_not_found", "revision_not_found")}),
+    ("post", "/api/generations/{gid}/preview/launch", "Launch a preview", ("wait",), True,
+     _merge(_GEN, _JSON, {
+         400: ("invalid_command", "invalid_setup", "invalid_env", "invalid_health_path",
+               "invalid_revision", "nothing_to_run"),
+         404: ("revision_not_found",),
+         409: ("preview_already_running", "preview_limit_reached"),
+         503: ("port_pool_exhausted", "sandbox_unavailable", "launch_failed", "shutting_down"),
+     })),
+    ("get", "/api/generations/{gid}/preview/status", "Its preview's status", ("previewId",),
+     False, _LIVE),
+    ("delete", "/api/generations/{gid}/preview", "Stop its preview", (), False, _LIVE),
+    ("get", "/api/generations/{gid}/preview/config", "Limits for my tier", (), False, _GEN),
+    ("get", "/api/generations/{gid}/preview/logs/stream", "The log, live (Server-Sent Events)",
+     ("lastEventId", "tail", "previewId"), False, _merge(_LIVE, _STREAM_ERRORS)),
+    ("get", "/api/generations/{gid}/preview/logs", "The log's history",
+     ("after", "limit", "level", "source", "stream", "q", "format", "previewId"), False,
+     _merge(_LIVE, {400: ("invalid_after", "invalid_limit", "invalid_level", "invalid_source",
+                          "invalid_stream", "invalid_q", "invalid_format")})),
+    ("get", "/api/generations/{gid}/preview/logs/ws", "The log, live (WebSocket)",
+     ("lastEventId", "tail", "previewId"), False, _merge(_LIVE, _STREAM_ERRORS)),
+    ("get", "/api/generations/{gid}/endpoints", "The app's endpoints", ("from",), False, _GEN),
+    ("get", "/api/generations/{gid}/preview/endpoints", "The app's endpoints", ("from",),
+     False, _GEN),
+    ("post", "/api/generations/{gid}/preview/request", "Call the app with a JSON envelope", (),
+     True, _merge(_GEN, _JSON, _PREVIEW_TOKEN, _UPSTREAM, {
+         400: ("invalid_method", "invalid_path", "invalid_query", "invalid_header",
+               "invalid_body"),
+         413: ("request_body_too_large",),
+     })),
+    ("*", "/api/generations/{gid}/preview/proxy/{path}", "The app, through a reverse proxy",
+     ("previewToken",), False, _merge(_GEN, _PREVIEW_TOKEN, _UPSTREAM, {
+         400: ("invalid_proxy_path",),
+         413: ("request_body_too_large",),
+         502: ("bad_gateway",),
+     })),
+    ("post", "/api/generations/{gid}/preview/ticket", "A one-time URL of the app's origin", (),
+     True, _merge(_GEN, _JSON, _PREVIEW_TOKEN, {400: ("invalid_path",)})),
+    ("post", "/api/generations/{gid}/preview/token", "A new preview token", (), False, _LIVE),
+    ("post", "/api/session", "Trade the bearer token for the session cookie", (), False, {}),
+    ("get", "/api/session", "Who the caller is", (), False, {}),
+    ("delete", "/api/session", "Drop the session cookie", (), False, {}),
+    ("get", "/api/health", "The API answers (no credentials)", (), False, {}),
+    ("get", "/api/openapi.json", "This document (no credentials)", (), False, {}),
+    ("get", "/api/docs", "This document's docs page (no credentials)", (), False, {}),
+]  # fmt: skip
+PUBLIC = {"/api/health", "/api/openapi.json", "/api/docs"}
+_PROXY_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+_INTEGERS = {"after", "limit", "tail", "lastEventId"}
+
+_ERROR = {
+    "type": "object",
+    "required": ["status", "error", "message"],
+    "properties": {
+        "status": {"const": "failed"},
+        "error": {"type": "string", "description": "snake_case code"},
+        "message": {"type": "string", "description": "a human sentence"},
+        "details": {"type": "object"},
+    },
+}
+
+
+def _operation(method: str, path: str, summary: str, query: tuple[str, ...], body: bool,
+               errors: dict[int, tuple[str, ...]]) -> dict[str, Any]:  # fmt: skip
+    public = path in PUBLIC
+    if not public:
+        errors = _merge(errors, AUTH_ERRORS)
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", path)
+    ] + [
+        {"name": name, "in": "query", "schema": {"type": "integer" if name in _INTEGERS
+                                                  else "string"}}
+        for name in query
+    ]  # fmt: skip
+    responses: dict[str, Any] = {"200": {"description": "OK"}}
+    for status in sorted(errors):
+        responses[str(status)] = {
+            "description": f"{_STATUS_NAMES[status]}: " + ", ".join(errors[status]),
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/Error"},
+                    "examples": {
+                        code: {"value": {"status": "failed", "error": code, "message": "…"}}
+                        for code in errors[status]
+                    },
+                }
+            },
+        }
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "operationId": f"{method}_{re.sub(r'[^a-z0-9]+', '_', path.lower()).strip('_')}",
+        "tags": ["public" if public else path.split("/")[2]],
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if body:
+        operation["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    if public:
+        operation["security"] = []
+    return operation
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for method, path, summary, query, body, errors in OPERATIONS:
+        methods = _PROXY_METHODS if method == "*" else (method,)
+        for each in methods:
+            paths.setdefault(path, {})[each] = _operation(each, path, summary, query, body, errors)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Preview service",
+            "version": "1",
+            "description": "Upload a generated backend, launch it in a sandbox, follow its "
+            "log, call it. Errors always have the shape of the Error schema; the README's "
+            "API table says the rest.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {"Error": _ERROR},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "preview_session"},
+            },
+        },
+        "security": [{"bearer": []}, {"cookie": []}],
+    }
+
+
+def _swagger_dir() -> Path:
+    import swagger_ui  # the package's files only: its handlers are not used
+
+    return Path(swagger_ui.__file__).resolve().parent / "static"
+
+
+_SWAGGER_FILES = {
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+}
+# The page's own policy, but Swagger UI sets style attributes.
+_DOCS_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+
+
+@blueprint.get("/api/openapi.json")
+async def document() -> Response:
+    return jsonify(openapi_document())
+
+
+@blueprint.get("/api/docs")
+async def docs_page() -> Response:
+    response = await send_static("docs.html")
+    response.headers["Content-Security-Policy"] = _DOCS_POLICY
+    return response
+
+
+@blueprint.get("/static/swagger-ui/<name>")
+async def swagger_file(name: str) -> Response:
+    """Swagger UI's own files, as the swagger-ui-py package ships them."""
+    if name not in _SWAGGER_FILES:
+        raise NotFound(f"No static file {name!r}.", code="not_found", details={"path": name[:200]})
+    content = await trio.Path(_swagger_dir() / name).read_bytes()
+    headers = {
+        "Content-Type": _SWAGGER_FILES[name],
+        "Cache-Control": "max-age=86400",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(content, headers=headers)

@@ -1,0 +1,142 @@
+"""What the Python versions changed that an app's failure can show, and what a built
+environment holds: read by :mod:`.remedies`.
+
+* :func:`removed_from_stdlib`: the version that removed a module or a name of the standard
+  library (``collections.MutableMapping``: 3.10, ``distutils``: 3.12 …);
+* :func:`too_new`: a failure inside an installed package that says the interpreter is too
+  new for it (a ``SyntaxError`` in its code, ``__classcell__`` …), and the newest Python
+  its metadata's classifiers name;
+* :func:`installed_dists`: an environment's distributions by top-level import name.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.metadata
+import re
+from pathlib import Path
+
+from .installers import version_key
+
+__all__ = ["installed_dists", "older_installed", "removed_from_stdlib", "too_new"]
+
+_ABC = (
+    "Mapping MutableMapping Sequence MutableSequence Set MutableSet Iterable Iterator "
+    "Callable Hashable Sized Container Generator Awaitable Coroutine AsyncIterable "
+    "AsyncIterator AsyncGenerator KeysView ItemsView ValuesView MappingView ByteString "
+    "Reversible Collection"
+)
+_GONE_IN_313 = (
+    "cgi cgitb crypt imghdr pipes telnetlib nntplib sndhdr audioop chunk mailcap msilib nis "
+    "ossaudiodev spwd sunau uu xdrlib lib2to3"
+)
+# (module, the names it lost, or "*": the module itself) -> the version that removed them
+_REMOVED: dict[tuple[str, str], str] = {
+    **{("collections", name): "3.10" for name in _ABC.split()},
+    ("asyncio", "coroutine"): "3.11",
+    ("inspect", "getargspec"): "3.11",
+    ("inspect", "formatargspec"): "3.11",
+    ("time", "clock"): "3.8",
+    ("base64", "encodestring"): "3.9",
+    ("base64", "decodestring"): "3.9",
+    ("fractions", "gcd"): "3.9",
+    ("xml.etree", "cElementTree"): "3.9",
+    ("xml.etree.cElementTree", "*"): "3.9",
+    ("configparser", "SafeConfigParser"): "3.12",
+    ("pkgutil", "ImpImporter"): "3.12",
+    ("ssl", "wrap_socket"): "3.12",
+    ("ssl", "match_hostname"): "3.12",
+    ("unittest", "makeSuite"): "3.13",
+    ("unittest", "findTestCases"): "3.13",
+    ("locale", "resetlocale"): "3.13",
+    ("typing", "io"): "3.13",
+    **{(name, "*"): "3.8" for name in ("macpath",)},
+    **{(name, "*"): "3.9" for name in ("_dummy_thread", "dummy_threading")},
+    **{(name, "*"): "3.10" for name in ("formatter", "parser", "symbol")},
+    **{(name, "*"): "3.11" for name in ("binhex",)},
+    **{(name, "*"): "3.12" for name in ("distutils", "imp", "asynchat", "asyncore", "smtpd")},
+    **{(name, "*"): "3.13" for name in _GONE_IN_313.split()},
+}
+# Interpreter errors in a package's own code that an older Python did not raise.
+_TOO_NEW = [
+    (re.compile(r"__classcell__ propagated to type\.__new__"), "3.8"),
+    (re.compile(r"Generator expression must be parenthesized"), "3.7"),
+]
+_SITE_FRAME = re.compile(r'^\s*File "[^"]*/site-packages/([A-Za-z_][\w]*)[/.]')
+_CLASSIFIER = re.compile(r"Programming Language :: Python :: 3\.(\d+)$")
+
+
+def removed_from_stdlib(module: str, name: str | None) -> str | None:
+    """The Python version that removed ``module`` (or its ``name``), if it did."""
+    for candidate in _parents(module):
+        found = _REMOVED.get((candidate, "*"))
+        if found is not None:
+            return found
+    return _REMOVED.get((module, name or ""))
+
+
+def too_new(text: list[str], python: str, env: Path | None) -> tuple[str, str] | None:
+    """(the version to stay below, the package) when ``text`` (a failure, the exception
+    first, then its traceback from the innermost frame) shows an installed package
+    failing because this Python is newer than it knows: below the newest version its
+    classifiers name, or below this one."""
+    error = next((line for line in text if re.match(r"^\w*(?:Error|Exception)\b", line)), "")
+    error = error or text[0] if text else ""
+    frame = next((m.group(1) for line in text if (m := _SITE_FRAME.match(line))), None)
+    if frame is None:
+        return None
+    below = next((v for pattern, v in _TOO_NEW if pattern.search(error)), None)
+    if below is None and "SyntaxError" not in error:
+        return None
+    minor = ".".join(python.split(".")[:2])
+    found = installed_dists(env).get(frame)
+    newest = found[2] if found else None
+    candidates = [below or minor, minor]
+    if newest is not None:
+        candidates.append(f"3.{newest + 1}")
+    chosen = min(candidates, key=version_key)
+    return (
+        (chosen, found[0] if found else frame)
+        if version_key(chosen) <= version_key(minor)
+        else None
+    )
+
+
+def older_installed(below: str, installed: list[str]) -> str | None:
+    """The newest minor version present below ``below`` (3.x only)."""
+    older = [v for v in installed if v.startswith("3.") and version_key(v)[:2] < version_key(below)]
+    if not older:
+        return None
+    best = max(older, key=version_key)
+    return ".".join(best.split(".")[:2])
+
+
+def installed_dists(env: Path | None) -> dict[str, tuple[str, str]]:
+    """Top-level import name -> (distribution, version), in the environment ``env``."""
+    if env is None:
+        return {}
+    found: dict[str, tuple[str, str]] = {}
+    sites = glob.glob(str(env / "lib" / "python*" / "site-packages"))
+    for dist in importlib.metadata.distributions(path=sites):
+        name, version = dist.metadata["Name"], dist.version
+        if not name:
+            continue
+        tops = (dist.read_text("top_level.txt") or "").split()
+        if not tops:
+            for file in dist.files or ():
+                first = file.parts[0] if file.parts else ""
+                if first and not first.endswith((".dist-info", ".pth", ".data")):
+                    tops.append(first.removesuffix(".py"))
+        minors = [
+            int(m.group(1))
+            for c in dist.metadata.get_all("Classifier") or []
+            if (m := _CLASSIFIER.match(c))
+        ]
+        for top in tops or [name.replace("-", "_").lower()]:
+            found.setdefault(top, (name, version, max(minors) if minors else None))
+    return found
+
+
+def _parents(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]

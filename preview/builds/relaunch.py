@@ -1,0 +1,80 @@
+"""A failed launch tried again with a fix: :func:`relaunch_with_fix`.
+
+When a Python app's build, a set-up step or its start fails for a cause the service
+recognises (see :mod:`preview.builds.remedies`), the fix is said as a ``system`` line,
+what the failure left is cleared (its message, its lines, its reason, its sandbox), and
+the preview prepares and starts again in the same directory: at most ``MOST`` fixes per
+launch. A stop requested meanwhile is never undone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any, Protocol
+
+import trio
+
+from ..metrics import PREPARATION_FAILED
+from ..sandbox import Containment
+from .preparation import Preparation
+from .remedies import MOST
+
+__all__ = ["RELAUNCHED_AFTER", "Relaunchable", "relaunch_with_fix"]
+
+# The ends a fix may undo: a failed build or set-up step, an exit during start-up.
+RELAUNCHED_AFTER = (PREPARATION_FAILED, "the process exited during start-up")
+
+
+class _State(Protocol):
+    stop_reason: str | None
+    error_message: str | None
+    error_lines: list[str]
+    exit_code: int | None
+    row: Any
+
+    def system(self, level: str, message: str) -> Awaitable[None]: ...
+    def publish_status(self, status: str, message: str) -> Awaitable[None]: ...
+
+
+class Relaunchable(Protocol):
+    """What of a preview a relaunch resets (a ``PreviewRuntime``)."""
+
+    state: _State
+    preparation: Preparation
+    containment: Containment
+
+    def fresh_scopes(self) -> bool: ...
+
+
+async def relaunch_with_fix(runtime: Relaunchable) -> bool:
+    """After a failed attempt: True when a fix was found and the preview was made
+    ready to prepare and start again with it (its scopes fresh), else False."""
+    state, preparation = runtime.state, runtime.preparation
+    detection = preparation.spec.detection
+    if state.stop_reason not in RELAUNCHED_AFTER or detection is None:
+        return False
+    if detection.language != "python":
+        return False
+    installed = await preparation.python_versions()
+    fix = await trio.to_thread.run_sync(
+        preparation.remedies.next_fix,
+        state.error_message or "",
+        list(state.error_lines),
+        preparation.spec.files,
+        installed,
+    )
+    if fix is None:
+        return False
+    if state.stop_reason != PREPARATION_FAILED and state.error_message:
+        await state.system("ERROR", state.error_message)  # said once: what the fix is for
+    count = len(preparation.remedies.fixes)
+    await state.system("WARN", f"fix {count} of at most {MOST}: {fix.said}")
+    await trio.to_thread.run_sync(runtime.containment.release)
+    if not runtime.fresh_scopes():
+        return False  # stopped meanwhile
+    runtime.containment.confinement = None
+    state.stop_reason, state.error_message, state.error_lines = None, None, []
+    state.exit_code = None
+    await state.publish_status("starting", "starting again, with the fix above")
+    state.row.update(status="starting")
+    return True

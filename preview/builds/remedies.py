@@ -1,0 +1,326 @@
+"""When a Python app's launch fails for a cause the service recognises, the fix to
+relaunch it with: :class:`Remedies`.
+
+What the failure says is read (the build's reason, a set-up step's or the app's last
+traceback), never the app's name:
+
+* a name the standard library no longer has (``collections.MutableMapping``,
+  ``from collections import Iterator``, ``distutils``, ``asyncio.coroutine`` …) on the
+  Python it ran: an older installed interpreter, below the version that removed it (and
+  within what the app asks for);
+* a package that has no wheel for this Python and cannot be built from source here: an
+  older interpreter (``psycopg2`` instead becomes ``psycopg2-binary``, same version);
+* an API an unpinned dependency removed in its latest major (``cannot import name
+  'escape' from 'flask'``, ``No module named 'flask._compat'``, pydantic's "has been
+  moved"): that dependency held below the major installed (``flask<3``), read from the
+  built environment's metadata;
+* a module nothing installs (``No module named 'aiosqlite'``): its distribution added,
+  named by pipreqs' import-name → distribution mapping (``pkg_resources``: setuptools
+  below 81, which still has it; ``psycopg2``: ``psycopg2-binary``).
+
+Each fix is one ``system`` line of the preview's log; at most :data:`MOST` per launch,
+never the same twice. The fixes change the dependency set (:meth:`Remedies.apply`), so
+the environment built with them is cached apart and shared like any other; and they are
+remembered by the dependency set they fixed (the builder's :attr:`learned`), so that a
+later launch of it starts with them.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from ..apps.depspec import PythonDeps
+from ..apps.imports import import_mapping
+from .installers import version_key
+from .pythons import installed_dists, older_installed, removed_from_stdlib, too_new
+
+__all__ = ["MOST", "Fix", "Remedies"]
+
+MOST = 4  # fixes tried for one launch, at most
+_LEARNED = 1000  # dependency sets whose fixes are remembered, at most
+_FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
+_NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+_NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
+_CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
+# A package's own exception saying an API left it: pydantic's PydanticImportError …
+_MOVED = re.compile(
+    r"^(?:\S+: )?([a-z_][\w]*)\.[\w.]*(?:Error|Exception):.*"
+    r"(?:has been (?:moved|removed)|was removed|is no longer|no longer (?:available|supported))"
+)
+_DJANGO_DRIVER = re.compile(r"Error loading (psycopg2?|MySQLdb) (?:or psycopg )?module")
+_BUILD = re.compile(
+    r"Failed to build `(?P<name>[A-Za-z0-9._-]+)|^building (?P<named>[A-Za-z0-9._-]+) (?:\S+ )?"
+    r"for Python|doesn't have a source distribution or wheel|has no wheels? (?:with|for)"
+)
+# What a module name needs that its own distribution name does not say.
+_DISTRIBUTION = {
+    "pkg_resources": "setuptools<81",  # pkg_resources left setuptools in 81
+    "psycopg2": "psycopg2-binary",  # psycopg2 from source needs pg_config and a compiler
+    "MySQLdb": "mysqlclient",
+}
+
+
+@dataclass(frozen=True)
+class Fix:
+    said: str  # the system line
+    python_below: str | None = None  # an interpreter older than this ("3.10")
+    add: str | None = None  # a requirement line added ("flask<3", "typing_extensions")
+    drop: str | None = None  # a distribution whose lines go (psycopg2 for its -binary)
+
+    @property
+    def change(self) -> str:
+        """What it changes, in a few words ("Python <3.10", "psycopg2 → psycopg2-binary")."""
+        if self.python_below:
+            return f"Python <{self.python_below}"
+        if self.drop:
+            return f"{self.drop} → {self.add}"
+        return f"+ {self.add}"
+
+
+@dataclass
+class Tried:
+    """What the last attempt ran with (set by the preparation)."""
+
+    deps: PythonDeps | None = None  # with the fixes applied
+    python_version: str | None = None
+    env_path: Path | None = None  # its environment (a venv)
+
+
+class Remedies:
+    """One launch's fixes (see the module doc): :meth:`next_fix` after a failure,
+    :meth:`apply` to the dependency set of the next attempt."""
+
+    def __init__(self, learned: dict[str, list[Fix]] | None = None) -> None:
+        self.fixes: list[Fix] = []
+        self.tried = Tried()
+        # The fixes earlier launches of a dependency set needed, by its key: the
+        # builder's, shared by the service's launches (a relaunch then starts fixed).
+        self._learned = learned
+        self._key: str | None = None
+
+    def adopt(self, deps: PythonDeps) -> list[Fix]:
+        """The fixes an earlier launch of ``deps`` (as the app lists them) needed, taken
+        as this launch's first ones (on its first attempt only)."""
+        if self._key is not None or self._learned is None:
+            return []
+        self._key = "\0".join([*deps.requirements, deps.python_request or "", str(deps.lock)])
+        if self.fixes:
+            return []
+        self.fixes = list(self._learned.get(self._key, []))
+        return list(self.fixes)
+
+    def apply(self, deps: PythonDeps) -> PythonDeps:
+        if not self.fixes:
+            return deps
+        drop = {_norm(f.drop) for f in self.fixes if f.drop}
+        lines = [line for line in deps.requirements if _name(line) not in drop]
+        lines += [f.add for f in self.fixes if f.add and f.add not in lines]
+        belows = [f.python_below for f in self.fixes if f.python_below]
+        request, source = deps.python_request, deps.python_source
+        if belows:
+            below = min(belows, key=version_key)
+            request, source = _older(request, below), f"{source or 'the app'} and a fix"
+        return replace(
+            deps, requirements=tuple(lines), python_request=request, python_source=source
+        )
+
+    def next_fix(
+        self, message: str, lines: list[str], files: dict[str, bytes], installed: list[str]
+    ) -> Fix | None:
+        """The fix for a failure that says ``message`` (and ``lines``), or None; blocking
+        (reads the environment's metadata). ``installed``: the Python versions present."""
+        tried = self.tried
+        if len(self.fixes) >= MOST or tried.deps is None or tried.deps.lock is not None:
+            return None
+        text = [message, *lines]
+        for fix in _candidates(text, tried, files, installed):
+            if fix not in self.fixes and not _same(fix, self.fixes):
+                self.fixes.append(fix)
+                if self._learned is not None and self._key is not None:
+                    self._learned.pop(self._key, None)  # the latest last: the oldest go
+                    self._learned[self._key] = list(self.fixes)
+                    while len(self._learned) > _LEARNED:
+                        self._learned.pop(next(iter(self._learned)))
+                return fix
+        return None
+
+
+def _candidates(
+    text: list[str], tried: Tried, files: dict[str, bytes], installed: list[str]
+) -> list[Fix]:
+    found: list[Fix] = []
+    built = next((m.group(1) for line in text if (m := _FOR_PYTHON.search(line))), None)
+    python = built or tried.python_version or "{}.{}".format(*sys.version_info)
+    newer = too_new(text, python, tried.env_path)
+    if newer is not None:
+        below, older = newer[0], older_installed(newer[0], installed)
+        if older is None:  # none as old as it asks: the oldest below this one
+            present = [v for v in installed if older_installed(python, [v])]
+            older = min(present, key=version_key, default=None)
+            older = ".".join(older.split(".")[:2]) if older else None
+            below = f"3.{int(older.split('.')[1]) + 1}" if older else below
+        if older is not None:
+            said = f"{newer[1]} fails on Python {python}, newer than it knows"
+            found.append(Fix(f"{said}: relaunching with Python {older}", python_below=below))
+    for line in text:
+        for module, name in _missing_names(line):
+            found += _for_missing(module, name, line, tried, files, python, installed)
+        if (moved := _MOVED.match(line.strip())) is not None:
+            found += _held(moved.group(1), tried, f"{line.strip()[:120]}")
+        if (driver := _DJANGO_DRIVER.search(line)) is not None:
+            module = "psycopg2" if driver.group(1).startswith("psycopg") else "MySQLdb"
+            drop, add = ("psycopg2" if module == "psycopg2" else None), _DISTRIBUTION[module]
+            found.append(
+                Fix(f"Django cannot load {module}: relaunching with {add}", add=add, drop=drop)
+            )
+        if (build := _BUILD.search(line)) is not None:
+            found += _for_build(build.group("name") or build.group("named") or "", tried, python,
+                                installed, line.strip())  # fmt: skip
+    return found
+
+
+def _missing_names(line: str) -> list[tuple[str, str | None]]:
+    found: list[tuple[str, str | None]] = []
+    found += [(m.group(1), None) for m in _NO_MODULE.finditer(line)]
+    found += [(m.group(1), m.group(2)) for m in _NO_ATTRIBUTE.finditer(line)]
+    found += [(m.group(2), m.group(1)) for m in _CANNOT_IMPORT.finditer(line)]
+    return found
+
+
+def _for_missing(
+    module: str,
+    name: str | None,
+    line: str,
+    tried: Tried,
+    files: dict[str, bytes],
+    python: str,
+    installed: list[str],
+) -> list[Fix]:
+    what = f"{module}.{name}" if name else module
+    removed = removed_from_stdlib(module, name)
+    if removed is not None:
+        if version_key(python) < version_key(removed):
+            return []  # not the cause: this Python still has it
+        older = older_installed(removed, installed)
+        if older is None:
+            return []
+        return [
+            Fix(
+                f"{what} was removed from Python's standard library in {removed}: "
+                f"relaunching with Python {older}",
+                python_below=removed,
+            )
+        ]
+    top = module.split(".")[0]
+    if top in sys.stdlib_module_names or _own(top, files):
+        return []
+    dists = installed_dists(tried.env_path)
+    if top in dists and (name is not None or "." in module):
+        return _held(top, tried, f"{what} is gone from {dists[top][0]} {dists[top][1]}")
+    if top in dists or name is not None:
+        return []
+    mapping = import_mapping() or {}
+    distribution = _DISTRIBUTION.get(top) or mapping.get(top, top)
+    listed = {_name(r) for r in tried.deps.requirements} if tried.deps else set()
+    if _name(distribution) in listed and not re.search(r"[<>=]", distribution):
+        return []  # listed, yet not importable: not a distribution's absence
+    return [
+        Fix(
+            f"the app imports {top}, which its dependencies do not install: adding {distribution}",
+            add=distribution,
+        )
+    ]
+
+
+def _held(top: str, tried: Tried, why: str) -> list[Fix]:
+    """``top``'s distribution held below the major version installed, when the app
+    does not pin it."""
+    found = installed_dists(tried.env_path).get(top)
+    if found is None or tried.deps is None:
+        return []
+    distribution, version, _ = found
+    parts = version.split(".")
+    if not parts[0].isdigit():
+        return []
+    below = parts[0] if parts[0] != "0" else f"0.{parts[1] if len(parts) > 1 else '0'}"
+    if below in ("0", "0.0"):
+        return []
+    for line in tried.deps.requirements:
+        if _name(line) == _norm(distribution) and _pinned(line):
+            return []  # the app's own pin: not ours to change
+    hold = f"{distribution}<{below}"
+    return [Fix(f"{why}: relaunching with {hold} (unpinned, the newest was installed)", add=hold)]
+
+
+def _for_build(name: str, tried: Tried, python: str, installed: list[str], line: str) -> list[Fix]:
+    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
+    if _norm(name) == "psycopg2" and "psycopg2" in listed:
+        return [
+            Fix(
+                "psycopg2 cannot be built here (it needs a C compiler, pg_config and "
+                "headers for this Python): relaunching with psycopg2-binary, its wheels",
+                add="psycopg2-binary",
+                drop="psycopg2",
+            )
+        ]
+    minor = ".".join(python.split(".")[:2])
+    older = older_installed(minor, installed)
+    if older is None:
+        return []
+    what = f"{name} " if name else "a package "
+    return [
+        Fix(
+            f"{what}has no wheel for Python {minor} and cannot be built here: "
+            f"relaunching with Python {older}",
+            python_below=minor,
+        )
+    ]
+
+
+def _older(request: str | None, below: str) -> str:
+    """The app's request below ``below`` (an exact one, which cannot run it, is left)."""
+    if request and re.search(r"[<>=!~,]", request):
+        try:
+            SpecifierSet(request)
+            return f"{request.strip()},<{below}"
+        except InvalidSpecifier:
+            pass
+    return f"<{below}"
+
+
+def _same(fix: Fix, fixes: list[Fix]) -> bool:
+    """A fix that would change nothing: the same line, or no older Python than one tried."""
+    for done in fixes:
+        if fix.add is not None and fix.add == done.add:
+            return True
+        older = fix.python_below and done.python_below
+        if older and version_key(fix.python_below or "") >= version_key(done.python_below or ""):
+            return True
+    return False
+
+
+def _own(top: str, files: dict[str, bytes]) -> bool:
+    return any(f"/{top}/" in f"/{path}" or f"/{path}".endswith(f"/{top}.py") for path in files)
+
+
+def _pinned(line: str) -> bool:
+    try:
+        requirement = Requirement(line.split(";")[0].strip())
+    except InvalidRequirement:
+        return True  # not understood: left alone
+    return any(spec.operator in ("==", "===", "~=", "<", "<=") for spec in requirement.specifier)
+
+
+def _name(line: str) -> str:
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+    return _norm(match.group(1)) if match and not line.lstrip().startswith("-") else ""
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()

@@ -1,0 +1,384 @@
+"""Proxied calls served below Hypercorn and httpx: the path proxy's and each preview
+origin's HTTP calls, on the connection itself.
+
+Through ASGI a proxied call crossed Hypercorn's HTTP/1.1 server (h11, its stream and
+task machinery), the ASGI fast path and httpx's client and pool: about 2 ms of CPU for
+a call nginx forwards in 0.1 ms. ``hot_front.install`` puts :class:`HotPath` in front
+of Hypercorn's handling of each plain-TCP connection (``TCPServer.run``, as
+``transport.connection_guard`` wraps it): it reads a request's head, parses it once with
+h11 and, when the call is an authorised one it can serve (see :meth:`HotPath._route`),
+checks the credential from a cache, writes the head and streams the body to a
+kept-alive connection to the app (``hot_upstream``), and relays the answer, its body as
+the app framed it. Anything else — the first request it cannot serve, and everything
+after it on that connection — goes to Hypercorn with the bytes read so far, unchanged:
+WebSocket upgrades, ``Expect``, HTTP/1.0, ``Connection: close``, CORS (an ``Origin``),
+a preview token in the query, navigations on the API's origin, errors of auth, every
+other route. So the answers of those stay defined once, in the routes.
+
+What a user relies on is the ASGI path's: every call is a ``proxy`` event
+(``record_proxy_call``), with the same request and response header policy
+(``policy``, ``browser``), body limit (413), timeout and error shapes (502 / 504, by
+``translate_upstream_error``). ``tests/proxy/test_hot_path.py`` fails if Hypercorn's
+internals it leans on move (then every call would take the ASGI path).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+import h11
+import httpx
+import trio
+
+from ..errors import PreviewError
+from ..runtime import PreviewRuntime, proxy_prefix
+from ..services import ENTER_PATH, Services
+from ..services.callers import AsgiCaller
+from .access import authorised_target
+from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation
+from .hot_relay import ClientGone, answer_error, entered, relay, request_body, rest_of
+from .hot_upstream import RawPools, exchange, receive_now
+from .policy import (
+    PREVIEW_TOKEN_COOKIE,
+    Forwarded,
+    body_too_large,
+    new_request_id,
+    request_headers,
+    translate_upstream_error,
+)
+
+__all__ = ["HotPath"]
+
+_log = logging.getLogger("preview")
+_PATH = re.compile(rb"/api/generations/([^/?]{1,40})/preview/proxy(?:/[^?]*)?(?:\?.*)?", re.S)
+_METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"})
+_HANDED = frozenset({b"upgrade", b"expect"})
+_HEAD_LIMIT = 65536
+_AUTH_TTL = 5.0  # s a checked credential is taken as checked
+_AUTH_ENTRIES = 4096
+_CREDENTIALS = (b"authorization", b"cookie", b"x-preview-token", b"x-preview-csrf", b"host")
+
+
+class _Target:
+    __slots__ = (
+        "app_origin",
+        "child_path",
+        "exposure",
+        "extra",
+        "forwarded",
+        "headers",
+        "query",
+        "runtime",
+    )
+
+    def __init__(self, runtime: PreviewRuntime, child_path: str, query: str) -> None:
+        self.runtime, self.child_path, self.query = runtime, child_path, query
+        self.app_origin = False
+        self.exposure: Any = None
+        self.extra: list[tuple[str, str]] = []
+        self.headers: list[tuple[str, str]] = []  # the caller's, as sent
+        self.forwarded: Forwarded
+
+
+class _Enter:
+    """A ticket to trade for the origin's session (``origin_router._enter``)."""
+
+    __slots__ = ("runtime",)
+
+    def __init__(self, runtime: PreviewRuntime) -> None:
+        self.runtime = runtime
+
+
+class _Waiting:
+    """The cancel scope a connection waits for its next request in, closed early when
+    the server stops."""
+
+    __slots__ = ("closing", "scope")
+
+    def __init__(self) -> None:
+        self.closing = False
+        self.scope: trio.CancelScope | None = None
+
+    async def close_when(self, terminated: Any) -> None:
+        await terminated.wait()
+        self.closing = True
+        if self.scope is not None:
+            self.scope.cancel()
+
+
+class HotPath:
+    """One service's hot path (see the module doc): its credential cache and pools."""
+
+    def __init__(self, state: Services) -> None:
+        self._state = state
+        self.pools = RawPools()
+        self._checked: dict[tuple, tuple[float, Any, str | None]] = {}
+        self.served = 0  # calls answered here (the tests' evidence that it serves)
+        self.taken_back = 0  # connections taken back from Hypercorn (``hot_front``)
+
+    # -- the connection ----------------------------------------------------------------
+
+    async def serve(
+        self, stream: trio.SocketStream, client: str, idle: float, terminated: Any
+    ) -> bytes | None:
+        """Serve the connection's requests while it can; the bytes read and not served,
+        for Hypercorn (possibly ``b""``), or None once the connection is done. An idle
+        connection is closed after ``idle`` seconds, or at once when the server stops
+        (``terminated``, Hypercorn's event), as Hypercorn closes its own."""
+        waiting = _Waiting()
+        async with trio.open_nursery() as nursery:
+            if terminated is not None:
+                nursery.start_soon(waiting.close_when, terminated)
+            try:
+                return await self._serve(stream, client, idle, waiting)
+            finally:
+                nursery.cancel_scope.cancel()
+
+    async def _serve(
+        self, stream: trio.SocketStream, client: str, idle: float, waiting: _Waiting
+    ) -> bytes | None:
+        buffer = b""
+        while True:
+            end = buffer.find(b"\r\n\r\n")
+            while end < 0:
+                if len(buffer) > _HEAD_LIMIT:
+                    return buffer  # Hypercorn refuses it
+                if waiting.closing and not buffer:
+                    return None
+                with trio.move_on_after(idle if not buffer else idle + 60) as waiting.scope:
+                    try:
+                        data = await receive_now(stream)
+                    except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                        return None
+                    if not data:
+                        return None
+                    buffer += data
+                    end = buffer.find(b"\r\n\r\n")
+                    continue
+                return None  # idle past the keep-alive timeout, or the server stops
+            parser = h11.Connection(h11.SERVER)
+            parser.receive_data(buffer)
+            try:
+                request = parser.next_event()
+            except h11.RemoteProtocolError:
+                return buffer
+            if type(request) is not h11.Request:
+                return buffer
+            target = await self._route(request, client)
+            if target is None:
+                return buffer
+            if type(target) is _Enter:
+                left = await entered(self._state, stream, parser, request, target.runtime)
+            else:
+                left = await self._call(stream, parser, request, target)
+            if left is None:
+                return None
+            buffer = left
+
+    # -- which calls are served here -----------------------------------------------------
+
+    async def _route(self, request: h11.Request, client: str) -> _Target | _Enter | None:
+        """Where an authorised call goes, or None for Hypercorn to answer."""
+        if request.http_version != b"1.1" or request.method not in _METHODS:
+            return None
+        names = {name for name, _ in request.headers}
+        if b"content-length" in names and b"transfer-encoding" in names:
+            return None  # refused by the connection guard
+        host = None
+        for name, value in request.headers:
+            if name in _HANDED:
+                return None
+            if name == b"host":
+                if host is not None:
+                    return None
+                host = value.decode("latin-1")
+            elif name == b"connection" and b"close" in value.lower():
+                return None
+        state = self._state
+        if host is None or state.supervisor is None or state.store is None:
+            return None
+        try:
+            if state.origins.is_app_host(host):
+                return self._at_origin(request, host, client)
+            match = _PATH.fullmatch(request.target)
+            if match is None:
+                return None
+            return await self._on_path(request, match.group(1).decode("latin-1"), host, client)
+        except PreviewError:
+            return None
+
+    async def _on_path(
+        self, request: h11.Request, gid: str, host: str, client: str
+    ) -> _Target | None:
+        state = self._state
+        scope = {"method": request.method.decode(), "headers": request.headers}
+        caller = AsgiCaller(scope)
+        if "origin" in caller.named or is_navigation(scope["method"], caller.named):
+            return None  # CORS, or a 303 to the preview's origin: the ASGI path's
+        raw_path, _, query_string = request.target.partition(b"?")
+        key = (gid, request.method, *(caller.named.get(n.decode()) for n in _CREDENTIALS))
+        user = self._cached(key)
+        if user is None:
+            user = caller.user(state)
+        runtime, child_path, query, query_token = await authorised_target(
+            state,
+            gid,
+            user,
+            raw_path,
+            query_string,
+            caller.named.get("x-preview-token"),
+            caller.cookies.get(PREVIEW_TOKEN_COOKIE),
+        )
+        if query_token is not None:
+            return None  # traded for a cookie by the route
+        self._remember(key, user, runtime)
+        target = _Target(runtime, child_path, query)
+        target.headers = caller.headers
+        prefix = proxy_prefix(runtime.spec.generation_id)
+        target.exposure = ApiOrigin("http", host, prefix, child_path)
+        target.extra = list(API_ORIGIN_HEADERS)
+        target.forwarded = Forwarded(client, "http", host, new_request_id())
+        return target
+
+    def _at_origin(self, request: h11.Request, host: str, client: str) -> _Target | _Enter | None:
+        from .origin_router import _check_session, _child_path, _preview_at
+
+        state = self._state
+        label = state.origins.label_of_host(host)
+        if label is None:
+            return None
+        runtime = _preview_at(state, label)
+        raw_path, _, query_string = request.target.partition(b"?")
+        if raw_path == ENTER_PATH.encode():
+            # A browser's first request at the origin: answered here, or the connection
+            # (and the page's requests after it) would be Hypercorn's from then on.
+            bodiless = not any(
+                n in (b"content-length", b"transfer-encoding") for n, _ in request.headers
+            )
+            return _Enter(runtime) if bodiless and request.method in (b"GET", b"HEAD") else None
+        if runtime.status != "running":
+            return None
+        caller = AsgiCaller({"method": request.method.decode(), "headers": request.headers})
+        key = (label, b"origin", caller.named.get("cookie"))
+        if self._cached(key) is None:
+            _check_session(state.origins, runtime, caller.cookies.getlist)
+            self._remember(key, runtime.spec.user_id, runtime)
+        child_path = _child_path(runtime, {"raw_path": raw_path, "path": ""})
+        target = _Target(runtime, child_path, query_string.decode("latin-1"))
+        target.headers = caller.headers
+        target.app_origin = True
+        target.exposure = AppOrigin()
+        target.forwarded = Forwarded(
+            client, state.origins.public_scheme("http"), host, new_request_id()
+        )
+        return target
+
+    def _cached(self, key: tuple) -> Any:
+        found = self._checked.get(key)
+        if found is None:
+            return None
+        expires, who, runtime, token_hash = found
+        if (
+            time.monotonic() > expires
+            or runtime.status != "running"
+            or runtime.spec.token_hash != token_hash
+        ):
+            del self._checked[key]
+            return None
+        return who
+
+    def _remember(self, key: tuple, who: Any, runtime: PreviewRuntime) -> None:
+        if len(self._checked) >= _AUTH_ENTRIES:
+            self._checked.clear()
+        expires = time.monotonic() + _AUTH_TTL
+        if runtime.spec.token_expires_at is not None:
+            left = runtime.spec.token_expires_at.timestamp() - time.time()
+            expires = min(expires, time.monotonic() + max(left, 0))
+        self._checked[key] = (expires, who, runtime, runtime.spec.token_hash)
+
+    # -- one call --------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        client: trio.SocketStream,
+        parser: h11.Connection,
+        request: h11.Request,
+        target: _Target,
+    ) -> bytes | None:
+        """Make the call and relay its answer; the bytes after the request (the next
+        one's), or None if the connection must close."""
+        state, runtime = self._state, target.runtime
+        settings = state.settings
+        limit, timeout = settings.proxy_max_body_bytes, settings.proxy_timeout
+        headers = request_headers(target.headers, target.forwarded, app_origin=target.app_origin)
+        length = next((v for n, v in request.headers if n == b"content-length"), None)
+        chunked = any(n == b"transfer-encoding" for n, _ in request.headers)
+        if length is not None and int(length) > limit:
+            await answer_error(client, body_too_large(limit), target.extra)
+            return None
+        if not any(name.lower() == b"host" for name, _ in headers):
+            headers.insert(0, (b"host", b"127.0.0.1:%d" % runtime.upstream.port))
+        if length is not None:
+            headers.append((b"content-length", length))
+        elif chunked:
+            headers.append((b"transfer-encoding", b"chunked"))
+        has_body = length not in (None, b"0") or chunked
+        if not has_body and type(parser.next_event()) is not h11.EndOfMessage:
+            return None
+        upstream_request = h11.Request(
+            method=request.method,
+            target=(target.child_path + (f"?{target.query}" if target.query else "")).encode(
+                "latin-1"
+            ),
+            headers=headers,
+        )
+        over = []
+        body = request_body(client, parser, limit, over) if has_body else None
+        shown = target.child_path + (f"?{target.query}" if target.query else "")
+        method = request.method.decode()
+        began = trio.current_time()
+        taken = events = None
+        try:
+            taken = await self.pools.take(runtime.upstream, timeout)
+            events = exchange(taken, upstream_request, body, timeout)
+            response = await events.__anext__()
+        except (httpx.HTTPError, StopAsyncIteration, ClientGone) as error:
+            if events is not None:
+                await events.aclose()
+            if taken is not None:
+                self.pools.give_back(runtime.upstream, taken, keep=False)
+            if isinstance(error, ClientGone):
+                return None
+            if over:
+                await answer_error(client, over[0], target.extra)
+                return None
+            if isinstance(error, StopAsyncIteration):
+                error = httpx.RemoteProtocolError("no answer")
+            elapsed = (trio.current_time() - began) * 1000
+            await runtime.record_proxy_call(
+                method, shown, None, elapsed, target.forwarded.request_id, type(error).__name__
+            )
+            failure = translate_upstream_error(error, timeout)
+            assert isinstance(failure, PreviewError)
+            await answer_error(client, failure, target.extra)
+            return None if has_body else rest_of(parser)
+        elapsed = (trio.current_time() - began) * 1000
+        await runtime.record_proxy_call(
+            method, shown, response.status_code, elapsed, target.forwarded.request_id
+        )
+        self.served += 1
+        kept = False
+        try:
+            extra = [("X-Request-ID", target.forwarded.request_id)]  # exposure has the rest
+            kept = await relay(client, response, events, request.method, target.exposure, extra)
+        finally:
+            await events.aclose()
+            self.pools.give_back(runtime.upstream, taken, keep=kept)
+        if not kept:
+            return None
+        if parser.their_state is not h11.DONE:  # a body the app did not wait for
+            return None
+        return rest_of(parser)

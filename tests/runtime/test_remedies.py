@@ -1,0 +1,255 @@
+"""A launch that fails for a cause the service recognises is relaunched with a fix, said
+in a system line: an older Python for a name the standard library lost, an unpinned
+dependency held below the major that removed an API, an undeclared module's distribution
+added. Unit tests read failures as they are printed; the launches are real builds (their
+environments in the session's cache)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import trio
+
+from preview.apps.depspec import PythonDeps
+from preview.apps.nodeapp import BUN, node_start
+from preview.builds.installers import installer_failure
+from preview.builds.remedies import Remedies, removed_from_stdlib
+from preview.logs import HostPaths, OutputTails
+from preview.runtime.anyport import timeout_message
+
+from ..conftest import Service
+from .test_build import BUILD_WAIT, app_files, launched, messages
+
+PYTHONS = ["3.13.0", "3.12.1", "3.11.7", "3.10.13", "3.9.18", "3.8.18"]
+
+
+def _remedies(requirements: tuple[str, ...], env: Path | None = None) -> Remedies:
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(requirements, "requirements.txt", ">=3.8", "pyproject")
+    remedies.tried.python_version, remedies.tried.env_path = "3.11.7", env
+    return remedies
+
+
+def _env_with(tmp_path: Path, name: str, version: str, top: str) -> Path:
+    info = tmp_path / "lib" / "python3.11" / "site-packages" / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "top_level.txt").write_text(top + "\n")
+    return tmp_path
+
+
+def test_a_name_the_standard_library_lost_asks_for_an_older_python() -> None:
+    remedies = _remedies(("flask",))
+    message = "AttributeError: module 'collections' has no attribute 'MutableMapping'"
+    fix = remedies.next_fix(message, [], {}, PYTHONS)
+    assert fix is not None and fix.python_below == "3.10"
+    assert "relaunching with Python 3.9" in fix.said
+    deps = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert deps.python_request == ">=3.8,<3.10"
+    imported = "ImportError: cannot import name 'Iterator' from 'collections' (<python>/x.py)"
+    assert _remedies(()).next_fix(imported, [], {}, PYTHONS).python_below == "3.10"  # type: ignore[union-attr]
+    assert removed_from_stdlib("distutils.core", None) == "3.12"
+    assert removed_from_stdlib("asyncio", "coroutine") == "3.11"
+    assert removed_from_stdlib("collections", "OrderedDict") is None
+    # On a Python that still has it, it is not the cause.
+    old = _remedies(())
+    old.tried.python_version = "3.9.18"
+    assert old.next_fix(message, [], {}, PYTHONS) is None
+
+
+def test_a_package_failing_on_a_newer_python_than_it_knows_takes_an_older_one(
+    tmp_path: Path,
+) -> None:
+    env = _env_with(tmp_path, "Django", "1.10.5", "django")
+    metadata = env / "lib" / "python3.11" / "site-packages" / "Django-1.10.5.dist-info" / "METADATA"
+    classifiers = "".join(f"Classifier: Programming Language :: Python :: 3.{n}\n" for n in (4, 5))
+    metadata.write_text(metadata.read_text() + classifiers)
+    remedies = _remedies(("Django==1.10.5",), env)
+    remedies.tried.python_version = "3.9.18"
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "<environment>/lib/python3.9/site-packages/django/contrib/auth/base_user.py"',
+        "    class AbstractBaseUser(models.Model):",
+        "RuntimeError: __class__ not set defining 'AbstractBaseUser' as <class 'x'>. Was "
+        "__classcell__ propagated to type.__new__?",
+    ]
+    fix = remedies.next_fix("setup step failed (exited with code 1): migrate", lines, {}, PYTHONS)
+    # Its classifiers end at 3.5, which is not installed: the oldest present, 3.8, then.
+    assert fix is not None and fix.python_below == "3.9" and "with Python 3.8" in fix.said
+    assert "Django fails on Python 3.9.18" in fix.said
+    # A SyntaxError in the app's own code is not the interpreter's.
+    own = ['  File "app.py", line 3', "SyntaxError: invalid syntax"]
+    assert _remedies(()).next_fix("SyntaxError: invalid syntax", own, {}, PYTHONS) is None
+
+
+def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
+    tmp_path: Path,
+) -> None:
+    env = _env_with(tmp_path, "Flask", "3.0.3", "flask")
+    remedies = _remedies(("flask", "gunicorn"), env)
+    lines = [
+        "Traceback (most recent call last):",
+        "ImportError: cannot import name 'escape' from 'flask' (<environment>/flask/__init__.py)",
+    ]
+    fix = remedies.next_fix("exited with code 1", lines, {"app.py": b""}, PYTHONS)
+    assert fix is not None and fix.add == "Flask<3"
+    assert remedies.apply(remedies.tried.deps).requirements == ("flask", "gunicorn", "Flask<3")  # type: ignore[arg-type]
+    # A pin of the app's own is left alone.
+    pinned = _remedies(("flask==3.0.3",), env)
+    assert pinned.next_fix("exited with code 1", lines, {}, PYTHONS) is None
+    # pydantic's own "has been moved" error, with pydantic 2 installed.
+    moved = _env_with(tmp_path / "p", "pydantic", "2.5.0", "pydantic")
+    said = "pydantic.errors.PydanticImportError: `BaseSettings` has been moved to the "
+    fix = _remedies(("fastapi",), moved).next_fix(said + "`pydantic-settings` package.", [], {}, [])
+    assert fix is not None and fix.add == "pydantic<2"
+
+
+def test_an_undeclared_module_adds_its_distribution() -> None:
+    remedies = _remedies(("flask",))
+    message = "ModuleNotFoundError: No module named 'yaml' — add 'PyYAML' to requirements.txt"
+    fix = remedies.next_fix(message, [], {"app.py": b""}, PYTHONS)
+    assert fix is not None and fix.add == "PyYAML"
+    assert remedies.next_fix(message, [], {}, PYTHONS) is None  # never the same fix twice
+    pkg = _remedies(()).next_fix("No module named 'pkg_resources'", [], {}, PYTHONS)
+    assert pkg is not None and pkg.add == "setuptools<81"
+    django = "django.core.exceptions.ImproperlyConfigured: Error loading psycopg2 or psycopg module"
+    fix = _remedies(("django", "psycopg2==2.9.6")).next_fix(django, [], {}, PYTHONS)
+    assert fix is not None and (fix.add, fix.drop) == ("psycopg2-binary", "psycopg2")
+    assert fix.said == "Django cannot load psycopg2: relaunching with psycopg2-binary"
+    # The upload's own module is not a distribution to install.
+    files = {"shop/models.py": b""}
+    assert _remedies(()).next_fix("No module named 'shop.x'", [], files, PYTHONS) is None
+
+
+def test_no_wheel_and_no_build_tries_an_older_python_and_psycopg2_its_binary() -> None:
+    message = (
+        "building httptools 0.1.2 for Python 3.11 needs a C compiler and its headers (no wheel)"
+    )
+    fix = _remedies(("httptools==0.1.2",)).next_fix(message, [], {}, PYTHONS)
+    assert fix is not None and fix.python_below == "3.11" and "Python 3.10" in fix.said
+    remedies = _remedies(("psycopg2==2.9.9", "django"))
+    fix = remedies.next_fix(message.replace("httptools 0.1.2", "psycopg2 2.9.9"), [], {}, PYTHONS)
+    assert fix is not None and fix.drop == "psycopg2"
+    deps = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert deps.requirements == ("django", "psycopg2-binary")
+
+
+def test_fixes_are_remembered_by_dependency_set() -> None:
+    learned: dict = {}
+    first = Remedies(learned)
+    deps = PythonDeps(("flask",), "requirements.txt", None, None)
+    assert first.adopt(deps) == []
+    first.tried.deps = deps
+    fix = first.next_fix("No module named 'yaml'", [], {}, PYTHONS)
+    again = Remedies(learned)
+    assert again.adopt(deps) == [fix] and again.adopt(deps) == []  # its first attempt only
+    assert Remedies(learned).adopt(PythonDeps(("django",), "r", None, None)) == []
+
+
+def test_at_most_four_fixes() -> None:
+    remedies = _remedies(())
+    for name in ("a1", "a2", "a3", "a4", "a5"):
+        remedies.next_fix(f"No module named '{name}'", [], {}, PYTHONS)
+    assert [f.add for f in remedies.fixes] == ["a1", "a2", "a3", "a4"]
+
+
+def test_a_compiler_failure_names_the_package_and_pyenv_paths_are_scrubbed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tails = OutputTails(interleaved=50)
+    tails.extend("stderr", [
+        "  × Failed to build `httptools==0.1.2`",
+        "  ├─▶ The build backend returned an error",
+        "      httptools/parser/parser.c:4:10: fatal error: Python.h: No such file or directory",
+        "      error: command '/usr/bin/gcc' failed with exit code 1",
+    ])  # fmt: skip
+    reason, lines = installer_failure(tails, "uv")
+    assert reason == "building httptools 0.1.2 needs a C compiler and its headers (no wheel)"
+    assert any("Python.h" in line for line in lines)
+    # A compiler's output longer than the tail kept: uv's own line was noted as it passed.
+    long = OutputTails(interleaved=5)
+    long.extend("stderr", ["      psycopg/psycopgmodule.c:924:26: error: lvalue required"] * 9)
+    noted = ["  × Failed to build `psycopg2==2.7.3`"]
+    reason, _ = installer_failure(long, "uv", noted)
+    assert reason == "building psycopg2 2.7.3 needs a C compiler and its headers (no wheel)"
+    version = tmp_path / "versions" / "3.9.18"
+    (version / "lib").mkdir(parents=True)
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    paths = HostPaths.of_service(
+        app_dir=tmp_path / "app", data_dir=tmp_path / "d", previews_dir=tmp_path / "p",
+        env_root=tmp_path / "e", python="python3",
+    )  # fmt: skip
+    line = f'  File "{version}/lib/python3.9/collections/__init__.py", line 1'
+    assert paths(line) == '  File "<python>/lib/python3.9/collections/__init__.py", line 1'
+
+
+async def _relaunched(service: Service, app: str) -> tuple[dict, list[str]]:
+    body = await launched(service, app_files(app))
+    system = messages(await service.history(body["gid"]), "system")
+    assert body["status"] == "running", (body["errorMessage"], body["errorLines"], system)
+    return body, [line for line in system if line.startswith("fix ")]
+
+
+async def test_app_on_a_removed_stdlib_name_runs_on_an_older_python(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body, fixes = await _relaunched(service, "flask_mutablemapping")
+        assert len(fixes) == 1 and "collections.MutableMapping" in fixes[0], fixes
+        answer = (await service.app_get(body, "/")).json()
+        assert answer["python"] == "3.9"
+        assert body["runtime"]["python"].startswith("3.9")
+        await service.stop(body["gid"])
+
+
+async def test_undeclared_module_and_flask_before_3_are_fixed_and_run(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body, fixes = await _relaunched(service, "flask_undeclared")
+        assert len(fixes) == 1 and "adding PyYAML" in fixes[0], fixes
+        assert (await service.app_get(body, "/")).json() == {"items": ["apple", "pear"]}
+        await service.stop(body["gid"])
+        # Launched again: it starts with the fix its dependency set needed, no failure first.
+        body, fixes = await _relaunched(service, "flask_undeclared")
+        said = messages(await service.history(body["gid"]), "system")
+        assert not fixes and any("earlier launch" in line and "PyYAML" in line for line in said)
+        await service.stop(body["gid"])
+        body, fixes = await _relaunched(service, "flask_before3")
+        assert len(fixes) == 1 and "Flask<3" in fixes[0], fixes
+        answer = (await service.app_get(body, "/hello/you")).json()
+        assert answer == {"greeting": "hello &lt;you&gt;"}
+        await service.stop(body["gid"])
+
+
+def test_a_start_up_timeout_quotes_the_last_error_the_app_printed() -> None:
+    lines = [
+        "INFO: starting",
+        "Traceback (most recent call last):",
+        '  File "app.py", line 3, in connect',
+        "ConnectionRefusedError: [Errno 111] Connection refused",
+        "INFO: retrying in 5 s",
+    ]
+    message = timeout_message(lines, 12000, 30)
+    assert message == (
+        "did not answer HTTP on port 12000 within 30 s; the last error it printed: "
+        "ConnectionRefusedError: [Errno 111] Connection refused"
+    )
+    assert timeout_message(["INFO: starting"], 12000, 30).endswith("within 30 s")
+    moved = timeout_message(["listening on :3000"], 12000, 30)
+    assert "it should listen on $PORT (12000), not 3000" in moved
+
+
+def test_scripts_that_run_bun_get_bun_from_npm_without_its_watcher() -> None:
+    package = {"scripts": {"dev": "bun run --hot src/index.ts"}, "dependencies": {"hono": "^4"}}
+    files = {"package.json": json.dumps(package).encode(), "src/index.ts": b""}
+    start = node_start(files)
+    assert start is not None and BUN in start.tools
+    assert "bun run src/index.ts" in " ".join(start.argv) and "--hot" not in start.argv[-1]
+    package["devDependencies"] = {"bun": "^1.1"}
+    files["package.json"] = json.dumps(package).encode()
+    assert BUN not in (node_start(files) or start).tools

@@ -1,0 +1,69 @@
+"""The README's commands as a newcomer pastes them (issue 26, items 1 and 6): ``dev``'s
+client commands work from any folder with the paths as the user gives them, and a
+client command imports none of the service (each used to take ~2 s to start)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import trio
+
+from .conftest import EXAMPLE_APP, SECRET, Service, auth, token
+
+DEV = Path(__file__).resolve().parent.parent / "dev"
+# What only the service needs: a client command that imports one of these is slow.
+_SERVICE_ONLY = ("quart", "quart_trio", "hypercorn", "sqlalchemy", "alembic", "preview.app",
+                 "preview.runtime", "preview.store", "preview.sandbox")  # fmt: skip
+
+
+def _env() -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PREVIEW_JWT_SECRET": SECRET,
+            "HOME": os.environ.get("HOME", "/root")}  # fmt: skip
+
+
+async def test_dev_push_from_any_folder_takes_the_path_as_given(
+    service: Service, tmp_path: Path
+) -> None:
+    if not os.access(DEV.parent / ".venv" / "bin" / "preview", os.X_OK):
+        pytest.skip("the clone's .venv is not installed (./dev serve or ./dev test installs it)")
+    elsewhere = tmp_path / "projects"
+    shutil.copytree(EXAMPLE_APP, elsewhere / "todo-app")
+    with trio.fail_after(120):
+        pushed = await trio.run_process(
+            [str(DEV), "push", "./todo-app", "--url", service.url, "--token", token()],
+            cwd=elsewhere,
+            env=_env(),
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
+        assert pushed.returncode == 0, pushed.stderr.decode()
+        gid = pushed.stdout.decode().strip()
+        assert gid.startswith("gen_"), pushed.stdout  # not empty: GID=$(…) works
+        shown = (await service.client.get(f"/api/generations/{gid}", headers=auth())).json()
+        assert shown["name"] == "todo-app"  # named after the folder given
+        assert "app/main.py" in [file["path"] for file in shown["files"]]
+        stopped = await trio.run_process(
+            [str(DEV), "stop", gid, "--url", service.url, "--token", token()],
+            cwd=elsewhere,
+            env=_env(),
+            capture_stdout=True,
+            check=False,
+        )
+        assert stopped.stdout.decode() == f"{gid}: no preview is running; nothing to stop\n"
+
+
+async def test_a_client_command_imports_none_of_the_service() -> None:
+    probe = (
+        "import sys, preview.cli; "
+        f"print(','.join(m for m in {_SERVICE_ONLY!r} if m in sys.modules))"
+    )
+    with trio.fail_after(60):
+        done = await trio.run_process(
+            [sys.executable, "-c", probe], env=_env(), capture_stdout=True, check=True
+        )
+    assert done.stdout.decode().strip() == ""

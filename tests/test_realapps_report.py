@@ -1,0 +1,38 @@
+"""The realapps report's verdicts: ours, the app's, or this machine's (environment)."""
+
+from __future__ import annotations
+
+from benchmarks.scenarios.realapps_report import classify, markdown, summary
+
+
+def _failed(message: str, lines: tuple[str, ...] = ()) -> dict:
+    return {"name": "x", "status": {"errorMessage": message, "errorLines": list(lines)}}
+
+
+def test_prisma_engines_out_of_reach_are_the_environments() -> None:
+    result = _failed("Prisma's engines could not be fetched from binaries.prisma.sh (403)")
+    classify(result, {})
+    assert result["class"] == "environment"
+    assert "binaries.prisma.sh" in result["cause"]
+
+
+def test_gone_package_is_the_apps_and_a_crash_ours() -> None:
+    gone = _failed("Failed to download `rotoger==0.1.1`: HTTP status client error (404 Not Found)")
+    ours = _failed("exited with code 1: ModuleNotFoundError: No module named 'x'")
+    classify(gone, {})
+    classify(ours, {})
+    assert (gone["class"], ours["class"]) == ("app's", "ours")
+
+
+def test_environment_is_counted_neither_as_ours_nor_the_apps() -> None:
+    results = [
+        {"name": "a", "healthy": True, "launched": True, "class": ""},
+        {"name": "b", "healthy": False, "class": "environment", "cause": "prisma"},
+        {"name": "c", "healthy": False, "class": "app's", "cause": "gone"},
+        {"name": "d", "healthy": False, "class": "ours", "cause": "crash"},
+    ]
+    figures = summary(results, 4)
+    assert (figures["ours"], figures["apps_fault"], figures["environment"]) == (1, 1, 1)
+    assert figures["healthy_of_not_broken"] == 50.0  # 1 of a and d
+    table = markdown(results, figures, partial=False)
+    assert "1 this machine's (environment)" in table and "1/2 = 50.0 %" in table

@@ -1,0 +1,205 @@
+"""What the page and the CLI say about a preview's state is true and in plain words
+(issue 26, item 8): health only while it runs (never "unknown" once the readiness probe
+answered, never "healthy" once it stopped); the start-up timeline of a failure reads
+"Failed after …", of a stop "Stopped after …"; a user's stop reads "stopping (by the
+user)", then "stopped by the user"; the CLI says "stopped by you" or "stopped: the
+service shut down"; a page load asks nothing that answers 404."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Any
+
+import trio
+
+from preview.settings import Settings
+
+from .conftest import SECRET, SERVER_COMMAND, Service, auth, eventually, server_app, token
+from .test_ui import _sign_in
+from .ui_helpers import browser_page, in_browser, require_browser
+
+# Every text the health metric shows, with the badge's status at that moment.
+_RECORD = """() => {
+  window.__seen = [];
+  const note = () => window.__seen.push([
+    document.getElementById('status-badge').dataset.status,
+    document.getElementById('metric-health').textContent,
+  ]);
+  const observer = new MutationObserver(note);
+  for (const id of ['status-badge', 'metric-health']) {
+    observer.observe(document.getElementById(id), {
+      childList: true, characterData: true, subtree: true, attributes: true,
+    });
+  }
+  note();
+}"""
+
+
+def _pick(page: Any, gid: str) -> None:
+    page.click(f"#generation-list button[data-gid='{gid}']")
+    page.wait_for_selector(f"#preview-subtitle:has-text('{gid}')")
+
+
+def _not_found(log: Any) -> list[str]:
+    return [line for line in log.console if "404" in line or "Failed to load" in line]
+
+
+async def test_health_and_the_words_of_a_stop_and_a_failure(service: Service) -> None:
+    require_browser()
+    never = await service.upload(server_app())
+    # Slow to answer: the readiness probe's 200 comes after a visible wait.
+    slow = await service.upload(server_app(before_serving="time.sleep(1)"))
+    broken = await service.upload(server_app(before_serving="1 / 0"))
+
+    def script(url: str) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        with browser_page() as (page, log):
+            _sign_in(page, url)
+            # A generation never launched: the page does not ask for its status (404).
+            _pick(page, never)
+            page.wait_for_selector("#terminal-empty:has-text('No preview yet')")
+            page.reload()
+            page.wait_for_selector("#app:not([hidden])")
+            page.wait_for_selector("#terminal-empty:has-text('No preview yet')")
+            seen["not_found_never"] = _not_found(log)
+
+            _pick(page, slow)
+            page.evaluate(_RECORD)
+            page.click("summary:has-text('Launch options')")
+            page.fill("#launch-command", " ".join(SERVER_COMMAND))
+            page.click("#launch")
+            page.wait_for_selector("#status-badge[data-status='running']", timeout=30_000)
+            page.wait_for_selector("#metric-health:text-is('healthy')")
+            page.click("#stop")
+            page.wait_for_selector("#status-badge[data-status='stopped']", timeout=30_000)
+            page.wait_for_selector("#preview-subtitle:has-text('stopped by the user')")
+            page.wait_for_selector("#terminal-rows .row:has-text('stopped by the user')")
+            seen["stop_rows"] = page.eval_on_selector_all(
+                "#terminal-rows .row",
+                "rows => rows.map(r => r.textContent).filter(t => /stopp/.test(t))",
+            )
+            seen["stopped_summary"] = page.text_content("#phases-summary")
+            seen["stopped_health"] = page.text_content("#metric-health")
+            seen["subtitle"] = page.text_content("#preview-subtitle")
+            seen["health_seen"] = page.evaluate("() => window.__seen")
+
+            # A preview that stopped, after a reload: still no 404, no health.
+            page.reload()
+            page.wait_for_selector("#app:not([hidden])")
+            page.wait_for_selector("#status-badge[data-status='stopped']")
+            seen["reloaded_health"] = page.text_content("#metric-health")
+            seen["not_found"] = _not_found(log)
+
+            _pick(page, broken)
+            page.click("summary:has-text('Launch options')")
+            page.fill("#launch-command", " ".join(SERVER_COMMAND))
+            page.click("#launch")
+            page.wait_for_selector("#failure:not([hidden])", timeout=30_000)
+            page.wait_for_selector("#phases-summary:has-text('after')")
+            page.wait_for_selector("#status-badge[data-status='failed']")
+            seen["failed_summary"] = page.text_content("#phases-summary")
+            seen["failed_health"] = page.text_content("#metric-health")
+            log.assert_clean()
+        return seen
+
+    seen = await in_browser(script, service.url)
+    assert seen["not_found_never"] == [] and seen["not_found"] == []
+    running = [health for status, health in seen["health_seen"] if status == "running"]
+    assert running and "unknown" not in running, seen["health_seen"]
+    ended = [health for status, health in seen["health_seen"] if status in ("stopped", "none")]
+    assert "healthy" not in ended, seen["health_seen"]
+    assert seen["stopped_health"] == seen["reloaded_health"] == seen["failed_health"] == "–"
+    rows = " | ".join(seen["stop_rows"])
+    assert "stopping (by the user)" in rows and "stopped by the user" in rows, rows
+    assert "stopping: stopped" not in rows and "stopped: stopped" not in rows, rows
+    assert "stopped (SIGTERM)" not in seen["subtitle"], seen["subtitle"]
+    assert seen["stopped_summary"].startswith(("Started in", "Stopped after"))
+    assert seen["failed_summary"].startswith("Failed after"), seen["failed_summary"]
+    assert "Ended" not in seen["failed_summary"] + seen["stopped_summary"]
+
+
+async def _generation(service: Service, gid: str) -> dict[str, Any]:
+    response = await service.client.get(f"/api/generations/{gid}", headers=auth())
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_the_api_has_no_health_for_a_stopped_preview_and_says_who_stopped_it(
+    service: Service,
+) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload(server_app())
+        never = await _generation(service, gid)
+        assert (never["status"], never["lastLaunchAt"], never["previewInstanceId"]) == (
+            None, None, None,
+        )  # fmt: skip
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        service.children.append(body["processId"])
+        status = await service.status(gid)
+        assert (status["status"], status["healthStatus"]) == ("running", "healthy")
+        shown = await _generation(service, gid)
+        assert shown["status"] == "running" and shown["lastLaunchAt"]
+        assert shown["previewInstanceId"] == body["previewInstanceId"]
+        stopped = (await service.stop(gid)).json()
+        assert stopped["status"] == "stopped"
+        assert stopped["stopReason"] == "stopped by the user"
+        status = await service.status(gid)
+        assert (status["healthStatus"], status["stopReason"]) == ("unknown", "stopped by the user")
+        assert (await _generation(service, gid))["status"] == "stopped"
+
+
+async def _stop_with_the_cli(service: Service, gid: str) -> str:
+    """``preview stop`` as a user runs it: its own process, its words on stdout."""
+    done = await trio.run_process(
+        [sys.executable, "-m", "preview", "stop", gid, "--url", service.url, "--token", token()],
+        env={"PREVIEW_JWT_SECRET": SECRET, "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        capture_stdout=True,
+        capture_stderr=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()
+
+
+async def test_the_cli_says_who_stopped_it_not_the_signal(
+    unsandboxed: Settings, service: Service
+) -> None:
+    # An app that ignores SIGTERM and ends on SIGUSR1: the CLI's stop arrives while the
+    # service's own stop (its shutdown) is under way, and the test lets the app end.
+    lingering = server_app(
+        before_serving="""
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGUSR1, lambda *_: os._exit(0))
+        """
+    )
+    with trio.fail_after(120):
+        gid = await service.upload(server_app())
+        launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        service.children.append(launched["processId"])
+        out = await _stop_with_the_cli(service, gid)
+        assert out == f"{launched['previewInstanceId']}: stopped by you\n", out
+
+        other = await service.upload(lingering)
+        launched = (await service.launch(other, command=SERVER_COMMAND)).json()
+        assert launched["status"] == "running", launched
+        service.children.append(launched["processId"])
+        runtime = service.supervisor.get(launched["previewInstanceId"])
+        object.__setattr__(unsandboxed, "stop_grace", 100.0)  # the app ends when told
+        runtime.request_stop("the service is shutting down")
+        await eventually(lambda: runtime.status == "stopping")
+        waiting = runtime.finished.statistics().tasks_waiting
+        said: list[str] = []
+
+        async def stop() -> None:
+            said.append(await _stop_with_the_cli(service, other))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(stop)
+            # The CLI's DELETE waits for the end: then the app may go.
+            await eventually(lambda: runtime.finished.statistics().tasks_waiting > waiting, 0.05)
+            os.kill(launched["processId"], signal.SIGUSR1)
+        assert said == [f"{launched['previewInstanceId']}: stopped: the service shut down\n"]
+        status = await service.status(other)
+        assert (status["status"], status["healthStatus"]) == ("stopped", "unknown")
