@@ -1,10 +1,11 @@
 """Servers an app expects beside it (preview.backing): what is read from an upload, and
 real previews, sandboxed and built, whose app uses its own Redis (named ``redis`` by its
 compose file) and its own MariaDB (``mysql://app:secret@mysql:3306/app`` in its .env),
-each private to it."""
+each private to it; and one given PostgreSQL and MySQL at once, under one /etc/hosts."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +17,7 @@ from preview.backing import redis as redis_server
 from preview.backing import wanted_servers
 from preview.backing.mysql import init_sql, mariadb_binary
 from preview.backing.redis import redis_binary, redis_config
+from preview.sandbox.outbound import HOSTS_FILE
 
 from ..conftest import SERVER_COMMAND, Service, running_service, server_app
 from .test_build import BUILD_WAIT, app_files, launched, messages
@@ -169,3 +171,62 @@ async def test_a_server_that_cannot_run_is_said(
             if any("the app's Redis is not running: it exited" in m for m in said):
                 break
             await trio.sleep(0.05)  # the event is the server's, after the launch returned
+
+
+# A MySQL app (pymysql, MYSQL_*) whose DB_HOST=db, DB_PORT=3306 PostgreSQL reads too.
+BOTH_APP = server_app(
+    before_serving="""
+    import json, socket, psycopg
+
+    class Both(Handler):
+        def do_GET(self):
+            with socket.create_connection(("db", 3306), timeout=20) as mysql:
+                greeting = mysql.recv(128)
+            with psycopg.connect(
+                host="postgres", port=5432, user=os.environ["POSTGRES_USER"],
+                password=os.environ["POSTGRES_PASSWORD"], dbname=os.environ["POSTGRES_DB"],
+                connect_timeout=20,
+            ) as db:
+                one = db.execute("SELECT 1").fetchone()[0]
+            body = json.dumps({
+                "hosts": open("/etc/hosts").read(), "mariadb": b"MariaDB" in greeting,
+                "postgres": one, "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
+            }).encode()
+            self.send_response(200); self.send_header("Content-Length", str(len(body)))
+            self.end_headers(); self.wfile.write(body)
+    Handler = Both
+    """,
+    **{
+        "requirements.txt": "pymysql\n",
+        ".env": "DB_HOST=db\nDB_PORT=3306\nMYSQL_USER=app\nMYSQL_PASSWORD=secret\n"
+        "MYSQL_DATABASE=app\n",
+    },
+)
+
+
+async def test_postgres_and_mysql_share_one_hosts_file(settings: Settings) -> None:
+    url = os.environ.get("PREVIEW_TEST_POSTGRES_URL", "")
+    if not url or mariadb_binary() is None:
+        pytest.skip("PREVIEW_TEST_POSTGRES_URL is not set or mariadbd is not installed")
+    async with running_service(replace(settings, app_postgres_url=url)) as service:
+        require_sandbox(service)
+        with trio.fail_after(120):
+            body = await launched(service, BOTH_APP, command=SERVER_COMMAND)
+            assert body["status"] == "running", body.get("errorMessage")
+            runtime = service.supervisor.get(body["previewInstanceId"])
+            assert runtime is not None and runtime.containment.confinement is not None
+            outbound = runtime.containment.outbound
+            # 3306 is MySQL's (the app has its driver, not PostgreSQL's); 5432 PostgreSQL's.
+            assert [p for s in outbound.services for p in s.ports] == [5432]
+            assert outbound.servers is not None
+            assert [p for p, _ in outbound.servers.relays] == [3306]
+            seen = await _call(service, body, "GET", "/")
+            assert seen["mariadb"] and seen["postgres"] == 1
+            # PostgreSQL's generic names left to MySQL: the usual SQLite one, not its URL.
+            assert not seen["DATABASE_URL"].startswith("postgres"), seen["DATABASE_URL"]
+            names = seen["hosts"].split("\n")[0].split()
+            assert names[0] == "127.0.0.1" and {"db", "postgres", "mysql"} <= set(names)
+            outbound_dir = runtime.containment.confinement.outbound_dir
+            assert outbound_dir is not None
+            assert seen["hosts"] == (outbound_dir / HOSTS_FILE).read_text()
+            await service.stop(body["gid"])
