@@ -37,6 +37,9 @@ _ORIGIN = re.compile(
 )
 _KINDS: dict[str, type] = {"Path": Path, "str": str, "int": int, "float": float}
 # Settings that must be above zero (a NaN is not).
+_MODES = {"build": ("on", "off"), "smoke_check": ("on", "off"), "log_format": ("text", "json"),
+          "sandbox": ("auto", "required", "off"), "app_postgres": ("auto", "off"),
+          "app_redis": ("auto", "off"), "app_mysql": ("auto", "off")}  # fmt: skip
 _POSITIVE = (
     "max_uptime", "inactive_timeout", "startup_timeout", "keepalive_interval", "cpu_limit",
     "stream_send_timeout", "session_timeout", "health_interval", "app_ticket_timeout",
@@ -243,6 +246,10 @@ class Settings:
         default="",
         metadata=_help("URL", "PostgreSQL server giving each preview a database; empty: SQLite"),
     )
+    app_postgres: str = field(
+        default="auto",
+        metadata=_help("mode", "auto: a private PostgreSQL for sandboxed apps with a driver; off"),
+    )
     env_dir: str = field(
         default="",
         metadata=_help("path", "where built environments are kept; empty: envs in the data dir"),
@@ -276,12 +283,8 @@ class Settings:
             "nothing; * any public host; or names and .suffixes, comma-separated",
         ),
     )
-    app_redis: str = field(
-        default="auto", metadata=_help("auto/off", "a private redis-server for Redis apps")
-    )
-    app_mysql: str = field(
-        default="auto", metadata=_help("auto/off", "a private MariaDB for MySQL apps")
-    )
+    app_redis: str = field(default="auto", metadata=_help("auto/off", "each Redis app's Redis"))
+    app_mysql: str = field(default="auto", metadata=_help("auto/off", "each MySQL app's MariaDB"))
     run_dir: str = field(
         default="",
         metadata=_help(
@@ -331,16 +334,11 @@ class Settings:
                 "PREVIEW_APP_ORIGIN_TEMPLATE must look like https://{preview}.preview.example.com"
                 " (http or https, {preview} as the first label of the host, no path)"
             )
-        if self.log_format not in ("text", "json"):
-            raise ValueError("PREVIEW_LOG_FORMAT must be text or json")
         if self.ring_bytes < 64 * 1024:
             raise ValueError("PREVIEW_RING_BYTES must be at least 65536")
-        if self.build not in ("on", "off") or self.smoke_check not in ("on", "off"):
-            raise ValueError("PREVIEW_BUILD and PREVIEW_SMOKE_CHECK must be on or off")
-        if self.sandbox not in ("auto", "required", "off"):
-            raise ValueError("PREVIEW_SANDBOX must be auto, required or off")
-        if {self.app_redis, self.app_mysql} - {"auto", "off"}:
-            raise ValueError("PREVIEW_APP_REDIS and PREVIEW_APP_MYSQL must be auto or off")
+        for name, modes in _MODES.items():
+            if getattr(self, name) not in modes:
+                raise ValueError(f"PREVIEW_{name.upper()} must be {' or '.join(modes)}")
         if self.pids_limit < 16 or min(self.tmp_limit_mb, self.disk_limit_mb) < 1:
             raise ValueError("PREVIEW_PIDS_LIMIT (>= 16), _TMP_LIMIT_MB, _DISK_LIMIT_MB too small")
         if self.max_log_lines < 1 or self.subscriber_buffer < 1 or self.max_line_bytes < 64:
@@ -389,8 +387,8 @@ def unknown_env_names(environ: Mapping[str, str] | None = None) -> list[str]:
     """``PREVIEW_*`` names in the environment that no setting reads (likely typos)."""
     environ = os.environ if environ is None else environ
     known = {_PREFIX + f.name.upper() for f in dataclasses.fields(Settings)} | _OTHER_KNOWN
-    names = [n for n in environ if n.startswith(_PREFIX) and n not in known]
-    return sorted(n for n in names if not n.startswith(_OTHER_PREFIXES))
+    wrong = (n for n in environ if n.startswith(_PREFIX) and n not in known)
+    return sorted(n for n in wrong if not n.startswith(_OTHER_PREFIXES))
 
 
 SETTINGS_HELP: list[tuple[str, str, str, str]] = [

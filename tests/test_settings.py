@@ -51,6 +51,7 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "build": ("off", "off"),
     "smoke_check": ("off", "off"),
     "sandbox": ("off", "off"),
+    "app_postgres": ("off", "off"),
     "app_redis": ("off", "off"),
     "app_mysql": ("off", "off"),
     "pids_limit": ("64", 64),

@@ -23,6 +23,7 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, jsonify
 
+from ..auth import SESSION_COOKIE
 from ..errors import NotFound
 from .ui import CONTENT_SECURITY_POLICY, send_static
 
@@ -160,6 +161,50 @@ PUBLIC = {"/api/health", "/api/openapi.json", "/api/docs"}
 _PROXY_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _INTEGERS = {"after", "limit", "tail", "lastEventId"}
 
+_STR = {"type": "string"}
+_ARGV = {"type": "array", "items": _STR, "minItems": 1, "maxItems": 64}
+_NAMES = {"type": "object", "additionalProperties": _STR}
+_ARCHIVES = ("application/zip", "application/gzip", "application/x-tar")
+# The JSON bodies, as the README's rows give them.
+_BODIES: dict[str, dict[str, Any]] = {
+    "/api/generations": {
+        "type": "object",
+        "required": ["files"],
+        "properties": {"projectId": _STR, "files": _NAMES},
+    },
+    "/api/generations/{gid}": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": ["string", "null"]}},
+    },
+    "/api/generations/{gid}/preview/launch": {
+        "type": "object",
+        "properties": {
+            "wait": {"type": "boolean"},
+            "command": _ARGV,
+            "setup": _ARGV,
+            "env": _NAMES,
+            "healthPath": _STR,
+        },
+    },
+    "/api/generations/{gid}/preview/request": {
+        "type": "object",
+        "required": ["path"],
+        "properties": {
+            "method": {**_STR, "default": "GET"},
+            "path": _STR,
+            "query": {"type": ["object", "string"]},
+            "headers": _NAMES,
+            "body": {},
+            "bodyEncoding": {"enum": ["base64"]},
+        },
+    },
+    "/api/generations/{gid}/preview/ticket": {
+        "type": "object",
+        "properties": {"path": _STR, "previewToken": _STR},
+    },
+}
+
 _ERROR = {
     "type": "object",
     "required": ["status", "error", "message"],
@@ -207,10 +252,14 @@ def _operation(method: str, path: str, summary: str, query: tuple[str, ...], bod
         "responses": responses,
     }
     if body:
-        operation["requestBody"] = {
-            "required": False,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
+        content = {"application/json": {"schema": _BODIES.get(path, {"type": "object"})}}
+        if path == "/api/generations":  # or an archive: raw, or a form's field "file"
+            archive = {"type": "string", "contentMediaType": "application/octet-stream"}
+            content |= {kind: {"schema": archive} for kind in _ARCHIVES}
+            content["multipart/form-data"] = {
+                "schema": {"type": "object", "properties": {"file": archive, "projectId": _STR}}
+            }
+        operation["requestBody"] = {"required": path == "/api/generations", "content": content}
     if public:
         operation["security"] = []
     return operation
@@ -236,7 +285,7 @@ def openapi_document() -> dict[str, Any]:
             "schemas": {"Error": _ERROR},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": "preview_session"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
             },
         },
         "security": [{"bearer": []}, {"cookie": []}],

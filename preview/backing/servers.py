@@ -18,7 +18,6 @@ data is on its sandbox's tmpfs) and end with the preview.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import io
 import shutil
@@ -86,7 +85,7 @@ class BackingServers:
         self.mounts: ServiceMounts | None = None
         self._servers: list[_Server] = []
         self._nursery: trio.Nursery | None = None  # while serving
-        self._hosts_text = ""
+        self._aliases: tuple[str, ...] = ()  # the names it calls them by
 
     @property
     def sandboxed(self) -> bool:
@@ -142,11 +141,11 @@ class BackingServers:
         if self._servers:
             self.mounts = ServiceMounts(
                 directory=self.directory,
-                hosts=self.directory / "hosts",
                 relays=tuple(sorted(relays.items())),
                 links=tuple(link for s in self._servers for link in s.links),
             )
-            self._hosts_text = _hosts_file(self._isolation, hosts)
+            valid = (n for n in hosts if n and all(c.isalnum() or c in "-._" for c in n))
+            self._aliases = tuple(sorted(valid))
         return notes
 
     def _server(self, kind: str, binary: str, wanted: Wanted) -> _Server:
@@ -210,6 +209,7 @@ class BackingServers:
         if self.mounts is None or self._nursery is None:
             return True
         await trio.to_thread.run_sync(self._make_directory)
+        containment.provide((), self._aliases)  # its /etc/hosts (sandbox.outbound)
         containment.provide_servers(self.mounts)
         for server in self._servers:
             self._nursery.start_soon(self._run, server, say)
@@ -219,7 +219,6 @@ class BackingServers:
         shutil.rmtree(self.directory, ignore_errors=True)
         self.directory.mkdir(mode=0o755, parents=True)
         self.directory.chmod(0o755)
-        (self.directory / "hosts").write_text(self._hosts_text)
         for server in self._servers:
             server.directory.mkdir(mode=0o755)
             for name, text in server.files.items():
@@ -294,21 +293,6 @@ async def _collect(pipe: trio.abc.ReceiveStream | None, lines: deque[str]) -> No
     async with pipe:
         async for chunk in pipe:
             lines.extend(chunk.decode("utf-8", "replace").splitlines()[-20:])
-
-
-def _hosts_file(isolation: Isolation | None, names: set[str]) -> str:
-    """The sandbox's ``/etc/hosts``: its usual entries, and ``names`` on the loopback."""
-    base = ""
-    source = isolation.etc_dir / "hosts" if isolation and isolation.etc_dir else None
-    for path in (source, Path("/etc/hosts")):
-        if path is not None:
-            with contextlib.suppress(OSError):
-                base = path.read_text()
-                break
-    if "localhost" not in base:
-        base = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + base
-    valid = sorted(n for n in names if n and all(c.isalnum() or c in "-._" for c in n))
-    return base.rstrip("\n") + "\n" + ("127.0.0.1\t" + " ".join(valid) + "\n" if valid else "")
 
 
 def _dotenv(files: dict[str, bytes], anchor: str) -> dict[str, str]:

@@ -24,9 +24,7 @@ from dotenv import dotenv_values
 
 from ..apps.depspec import import_roots, python_dependencies
 from ..apps.spec import LaunchSpec
-from ..sandbox.appdb import relayed
 from ..sandbox.egress import proxy_environment
-from ..sandbox.outbound import DATABASE_PORT
 from ..sandbox.process import child_environment
 
 __all__ = ["app_environment", "dotenv_file"]
@@ -58,15 +56,14 @@ def app_environment(
     *,
     app_dir: Path,
     database_env: dict[str, str],
-    database_relayed: bool,
     egress_open: bool,
     memory_limit_mb: int,
     defaults: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The variables the app (or a set-up step) of ``spec`` starts with, run by
-    ``python`` in ``app_dir``: see the module doc. ``database_env``: its own PostgreSQL
-    database's variables (empty without one), as the sandbox's relay carries them when
-    ``database_relayed``; ``egress_open``: its sandbox has a way out; ``defaults``: the
+    ``python`` in ``app_dir``: see the module doc. ``database_env``: its own PostgreSQL's
+    variables (empty without one: ``backing.Backing.env``), each where the app sets none;
+    ``egress_open``: its sandbox has a way out; ``defaults``: the
     configuration filled in below them all (``configdefaults``)."""
     base = child_environment(cwd=app_dir, port=spec.port, python=python)
     database_url = base.pop("DATABASE_URL", None)
@@ -74,10 +71,7 @@ def app_environment(
     given = {**(defaults or {}), **dotenv_file(spec.files, anchor), **spec.extra}
     env = {**base, **{k: v for k, v in given.items() if k not in _OURS}}
     env.update({k: base[k] for k in _OURS})
-    database = database_env
-    if database and database_relayed:
-        database = relayed(database, DATABASE_PORT)
-    for name, value in database.items():
+    for name, value in database_env.items():
         env.setdefault(name, value)
     if database_url is not None and "DATABASE_URL" not in given:
         if spec.detection is not None and spec.detection.prisma_schema is not None:

@@ -1,7 +1,7 @@
 """One preview's preparation and what it holds: :class:`Preparation`.
 
 Between writing the files and spawning the app, each phase narrated in the preview's
-log: the preview's own PostgreSQL database (when configured), ``installing dependencies``
+log: ``installing dependencies``
 (an environment built or reused by :class:`~.build.EnvBuilder`, leased; its output as
 ``build`` events) and ``setup`` (Django's migrate, ``alembic upgrade head``, a Procfile
 ``release:`` line or the ``setup`` option, each in its directory of the upload; its output
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import psycopg
 import trio
 
 from ..apps.datainit import main_only_create_all
@@ -28,7 +27,6 @@ from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..clock import utcnow
 from ..logs import LogBroadcast
-from ..sandbox.appdb import create_app_database, drop_app_database
 from ..sandbox.isolation import BUILD_MEMORY_MB, Confinement
 from ..sandbox.process import ChildLimits, describe_exit
 from ..settings import Settings
@@ -51,7 +49,6 @@ ConfineStep = Callable[[str, Path, "Path | None"], "Confinement | None"]
 RunAs = Callable[[str, "Path | None"], "int | None"]
 
 _log = logging.getLogger(__name__)
-_DROP_TIME = 30.0
 _V8_ADDRESS_SPACE = 16 * 1024 * 1024 * 1024
 
 
@@ -66,7 +63,6 @@ class Preparation:
         self._builder = builder
         self._broadcast = broadcast
         self.python_version: str | None = None
-        self.database_env: dict[str, str] = {}
         self.listed_in = "requirements.txt"  # where a missing module should be added
         self._lease: Lease | None = None
         self._template: tuple[str, ...] | None = None  # once run: the command, but {port}
@@ -118,7 +114,7 @@ class Preparation:
         confine: ConfineStep = lambda python, cwd, built: None,
         run_as: RunAs = lambda python, built: None,
     ) -> str:
-        """Database, environment, set-up steps; the interpreter to run the app with.
+        """Environment, set-up steps; the interpreter to run the app with.
         ``on_phase("setup")`` is called when the set-up steps begin; ``confine`` gives
         a set-up step's sandbox (it runs the upload's code, like the app).
 
@@ -129,8 +125,6 @@ class Preparation:
         if self._lease is not None:  # a relaunch: the last attempt's environment
             self._lease.release()
             self._lease = None
-        if self.settings.app_postgres_url and not self.database_env:
-            await self._create_database()
         if spec.detection is None:
             return self.settings.python
         if self._runs == 1:
@@ -168,19 +162,9 @@ class Preparation:
         return await self._builder.python_versions()
 
     async def release(self) -> None:
-        """Give back the environment and drop the database (bounded; shielded caller)."""
+        """Give back the environment (shielded caller)."""
         if self._lease is not None:
             self._lease.release()
-        if not self.database_env:
-            return
-        self.database_env = {}
-        try:
-            with trio.move_on_after(_DROP_TIME):
-                await trio.to_thread.run_sync(
-                    drop_app_database, self.settings.app_postgres_url, self.spec.database_name
-                )
-        except psycopg.Error:
-            _log.exception("could not drop the database of preview %s", self.spec.preview_id)
 
     async def _fill_configuration(
         self, app_dir: Path, environment: Callable[[str], dict[str, str]]
@@ -203,17 +187,6 @@ class Preparation:
                     'under `if __name__ == "__main__":`, which a server never runs',
                     "system",
                 )
-
-    async def _create_database(self) -> None:
-        name = self.spec.database_name
-        try:
-            self.database_env = await trio.to_thread.run_sync(
-                create_app_database, self.settings.app_postgres_url, name
-            )
-        except psycopg.Error as error:
-            first = next(iter(str(error).strip().splitlines()), "")
-            raise BuildFailed(f"could not create the preview's database: {first}") from None
-        await self._say(f"database {name} created for this preview")
 
     async def _build_output(self, lines: list[tuple[str, str]], stream: str) -> None:
         await self._broadcast.publish_lines(lines, "build", stream, utcnow())

@@ -15,15 +15,15 @@ those limits.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
+from functools import partial
 from typing import Any
 
 import trio
 
 from ..apps.spec import LaunchSpec
-from ..backing import BackingServers
+from ..backing import Backing, BackingServers
 from ..builds import BuildFailed, EnvBuilder, Preparation, app_environment, relaunch_with_fix
 from ..clock import utcnow
 from ..errors import Unavailable
@@ -75,9 +75,11 @@ class PreviewRuntime:
         self._store = store
         self._ports = ports
         self.temp_dir = settings.previews_dir / spec.preview_id
-        app_dir = self.temp_dir
         self.containment = Containment(
-            spec, settings=settings, isolation=isolation, app_dir=app_dir
+            spec, settings=settings, isolation=isolation, app_dir=self.temp_dir
+        )
+        self.backing = Backing(  # its PostgreSQL, for its preparation and run
+            spec, settings=settings, containment=self.containment, system=self._system
         )
         self.upstream = Upstream(spec.port)  # the socket's, once sandboxed
         self.servers = BackingServers(spec, settings, isolation)  # its own Redis, MariaDB
@@ -253,8 +255,7 @@ class PreviewRuntime:
     def _environment(self, python: str) -> dict[str, str]:
         return app_environment(
             self.spec, python, app_dir=self.temp_dir,
-            database_env={**self.preparation.database_env, **self.servers.env},
-            database_relayed=self.containment.database_relayed,
+            database_env={**self.backing.env, **self.servers.env},
             egress_open=self.containment.egress_open,
             memory_limit_mb=self.settings.memory_limit_mb, defaults=self.preparation.config.values,
         )  # fmt: skip
@@ -280,6 +281,14 @@ class PreviewRuntime:
         if not written or not await self.servers.start(spec, self.containment, self._system):
             state.error_message = state.error_message or self.servers.problem
             return "failed"
+        async with self.backing.running() as failure:
+            if failure is not None:  # what it expects cannot be given (its log says why)
+                state.error_message = failure
+                return "failed"
+            return await self._prepare_and_run()
+
+    async def _prepare_and_run(self) -> str:
+        spec, state = self.spec, self.state
         if spec.detection is not None:
             info = self.runtime_info
             found = f"detected {info['framework']} from {info['detectedFrom']}"
@@ -298,7 +307,7 @@ class PreviewRuntime:
                 python = await self.preparation.run(
                     self.temp_dir,
                     self._environment,
-                    on_phase=functools.partial(setattr, state, "phase"),
+                    on_phase=partial(setattr, self.state, "phase"),
                     confine=self.containment.confine_step,
                     run_as=self.containment.plain_uid,
                 )
@@ -331,23 +340,16 @@ class PreviewRuntime:
             ready_path = str(ready) if ready is not None else None
             self.upstream = Upstream(spec.port, str(confinement.socket_path), ready_path=ready_path)
         self.supervision = ChildSupervision(
-            spec,
-            state=state,
-            settings=self.settings,
-            app_dir=self.temp_dir,
-            upstream=self.upstream,
-            confinement=confinement,
-            controls=self._controls,
-            listed_in=self.preparation.listed_in,
-            start_slots=self._start_slots,
-            metrics=self._metrics,
-            launched_at=self._launched_at,
-            watch=self._tables.lines,
+            spec, state=state, settings=self.settings, app_dir=self.temp_dir,
+            upstream=self.upstream, confinement=confinement, controls=self._controls,
+            listed_in=self.preparation.listed_in, start_slots=self._start_slots,
+            metrics=self._metrics, launched_at=self._launched_at, watch=self._tables.lines,
             needed=self.preparation.config.missing,
-        )
+        )  # fmt: skip
         outbound_dir = confinement.outbound_dir if confinement is not None else None
-        refused = functools.partial(self.state.system, "WARN")
-        async with open_outbound(outbound_dir, self.containment.outbound, refused):
+        async with open_outbound(
+            outbound_dir, self.containment.outbound, partial(self._system, "WARN")
+        ):
             return await self.supervision.run(env, limits)
 
     async def _move_port(self) -> None:

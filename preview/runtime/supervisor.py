@@ -19,12 +19,12 @@ import trio
 from ..apps.detect import detect
 from ..apps.spec import LaunchSpec
 from ..auth import User, hash_preview_token, new_preview_token
+from ..backing.appdb import drop_leftover_databases, new_database_name
 from ..builds.build import EnvBuilder
 from ..builds.preparation import fill
 from ..clock import utcnow
 from ..errors import Conflict, Unavailable
 from ..metrics import Metrics
-from ..sandbox.appdb import drop_leftover_databases, new_database_name
 from ..sandbox.appdir import remove_tree
 from ..sandbox.bubblewrap import copy_system_etc
 from ..sandbox.isolation import Isolation

@@ -46,6 +46,7 @@ from .outbound import ServiceMounts
 
 __all__ = [
     "ETC_SHOWN",
+    "INSIDE_UID",
     "READY_SOCKET_NAME",
     "SERVICES_DIR_INSIDE",
     "TOOLS_DIR_INSIDE",
@@ -64,7 +65,7 @@ READY_SOCKET_NAME = "ready.sock"
 # How often the one-use readiness forwarder tries the app's port: a refused loopback
 # connect costs microseconds, a fork of the forwarder a millisecond of the app's CPU.
 _READY_RETRY_S = 0.002
-_INSIDE_UID = 1000
+INSIDE_UID = 1000
 # + the preview's port: one host uid per live preview, far above the ranges of
 # accounts and of /etc/subuid (100000 + 65536 per user).
 _HOST_UID_BASE = 1_900_000_000
@@ -275,6 +276,7 @@ def sandboxed_command(
     etc_dir: Path | None = None,
     ready_forwarder: bool = True,
     servers: ServiceMounts | None = None,
+    etc_files: Sequence[tuple[Path, str]] = (),
 ) -> SandboxedCommand:
     """The command that runs ``argv`` confined (see the module doc).
 
@@ -287,7 +289,8 @@ def sandboxed_command(
     ``/etc`` as :func:`copy_system_etc` made it (one bind, where each of its entries
     bound apart took two mounts: 3 ms of every start); None: those entries of the host's.
     ``ready_forwarder``: start the one-use readiness forwarder beside the forking one.
-    ``servers``: its own servers' sockets, relays and ``/etc/hosts`` (``ServiceMounts``).
+    ``servers``: its own servers' sockets, relays and links (``ServiceMounts``).
+    ``etc_files``: (file, path inside ``/etc``) bound read-only over those (its hosts).
 
     ``cgroup_procs``: the files that join the cgroups the tree must be in (see
     ``PreviewCgroup.join_files``). A shell writes ``0`` (itself) there and then execs
@@ -311,10 +314,6 @@ def sandboxed_command(
             fd = os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             command.pass_fds.append(fd)
             binds += [option, str(fd), target]
-        if servers is not None and servers.hosts is not None:  # over the /etc bound
-            fd = os.open(servers.hosts, os.O_RDONLY | os.O_CLOEXEC)
-            command.pass_fds.append(fd)
-            binds += ["--ro-bind-fd", str(fd), "/etc/hosts"]
         for link, target in servers.links if servers is not None else ():
             binds += ["--perms", "0755", "--dir", os.path.dirname(link), "--symlink", target, link]
         for tool in tools_inside:
@@ -351,7 +350,7 @@ def sandboxed_command(
         inner = [tools.setpriv, "--reuid", uid, "--regid", uid, "--clear-groups"]
         inner += ["--inh-caps=-all", "--"]
     else:
-        inside = str(_INSIDE_UID)
+        inside = str(INSIDE_UID)
         identity = ["--unshare-all", "--uid", inside, "--gid", inside, "--cap-drop", "ALL"]
     system: list[str] = []
     for path in _SYSTEM:
@@ -366,6 +365,8 @@ def sandboxed_command(
         etc = [f"/etc/{name}" for name in ETC_SHOWN if os.path.exists(f"/etc/{name}")]
         for path in etc:
             system += ["--ro-bind", path, path]
+    for source, target in etc_files:
+        system += ["--ro-bind", str(source), target]
     targets = [*etc, *(t for _, t, _ in mounts)]
     targets += [f"{TOOLS_DIR_INSIDE}/{tool.name}" for tool in tools_inside]
     launcher = _launcher(

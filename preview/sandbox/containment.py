@@ -1,24 +1,24 @@
 """How one preview is held: its sandbox's parts, or, unsandboxed, its own uid.
 
-What the app's set-up steps run in, whether it has ways out (PREVIEW_EGRESS, its
-database's relay), the app's own confinement (its sandbox, cgroup and sockets) and the
-uid an unsandboxed child runs as when the service is root.
+What the app's set-up steps run in, whether it has ways out (PREVIEW_EGRESS, the
+services it is given: :meth:`Containment.provide`), the app's own confinement (its
+sandbox, cgroup and sockets) and the uid an unsandboxed child runs as when the service is root.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from ..apps.spec import LaunchSpec
 from ..settings import Settings
-from .appdb import database_server
 from .appdir import app_read_only
 from .bubblewrap import host_uid, reachable_by_others
 from .egress import EgressPolicy
 from .isolation import Confinement, Isolation, build_limits
-from .outbound import Outbound, ServiceMounts
+from .outbound import Outbound, ServiceMounts, ServiceRelay
 
 __all__ = ["Containment"]
 
@@ -39,11 +39,7 @@ class Containment:
         self._settings = settings
         self.isolation = isolation
         self._app_dir = app_dir
-        self.outbound = Outbound(
-            policy=EgressPolicy.parse(settings.egress),
-            database=database_server(settings.app_postgres_url),
-            database_role=spec.database_name,  # its role's and database's name
-        )
+        self.outbound = Outbound(policy=EgressPolicy.parse(settings.egress))
         self.confinement: Confinement | None = None
 
     @property
@@ -55,10 +51,17 @@ class Containment:
         """Whether its sandbox has a way out (PREVIEW_EGRESS names hosts)."""
         return self.sandboxed and not self.outbound.policy.closed
 
-    @property
-    def database_relayed(self) -> bool:
-        """Whether it reaches its PostgreSQL database through its sandbox's relay."""
-        return self.sandboxed and self.outbound.database is not None
+    def provide(self, services: tuple[ServiceRelay, ...], aliases: tuple[str, ...]) -> None:
+        """Offer ``services`` inside its sandbox (its set-up steps' and the app's), each on
+        its ports of the loopback, which ``aliases`` name too (its ``/etc/hosts``). Before
+        the first step is confined; only a sandboxed preview has a loopback of its own."""
+        if not self.sandboxed:
+            raise RuntimeError("only a sandboxed preview is given services")
+        self.outbound = replace(
+            self.outbound,
+            services=(*self.outbound.services, *services),
+            aliases=tuple(dict.fromkeys((*self.outbound.aliases, *aliases))),
+        )
 
     @property
     def disk_quota(self) -> int | None:

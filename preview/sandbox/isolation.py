@@ -31,7 +31,7 @@ from .bubblewrap import (
 )
 from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
 from .netns import can_enter_netns
-from .outbound import Outbound
+from .outbound import HOSTS_FILE, Outbound
 from .seccomp import filter_program
 
 __all__ = ["BUILD_MEMORY_MB", "Confinement", "Isolation", "build_limits"]
@@ -123,7 +123,7 @@ class Isolation:
             socket_dir=sockets / preview_id,
             # Its own (appdir.app_read_only): the service's interpreter only if it is its.
             read_only=tuple(dict.fromkeys(read_only)),
-            outbound_dir=sockets / f"{preview_id}-out" if outbound.relays else None,
+            outbound_dir=sockets / f"{preview_id}-out" if outbound.opened else None,
             outbound=outbound,
         )
 
@@ -155,7 +155,7 @@ class Isolation:
             writable=writable,
             tools=tools,
             outbound_dir=(
-                settings.previews_dir / ".sockets" / f"{name}-out" if outbound.relays else None
+                settings.previews_dir / ".sockets" / f"{name}-out" if outbound.opened else None
             ),
             outbound=outbound,
             limits=limits,
@@ -210,6 +210,7 @@ class Confinement:
     outbound_dir: Path | None = None  # where the service's sockets for its ways out are
     outbound: Outbound = field(default_factory=Outbound)
     limits: CgroupLimits | None = None  # None: a preview's, from the settings
+    etc_files: tuple[tuple[Path, str], ...] = ()  # (file, path in /etc) bound over it
     cgroup: PreviewCgroup | None = None
     host_uid: int | None = field(default=None, init=False)
 
@@ -268,6 +269,14 @@ class Confinement:
             outbound=(
                 (self.outbound_dir, self.outbound.relays) if self.outbound_dir is not None else None
             ),
+            etc_files=[
+                *self.etc_files,
+                *(
+                    [(self.outbound_dir / HOSTS_FILE, "/etc/hosts")]
+                    if self.outbound_dir is not None and self.outbound.aliases
+                    else []
+                ),
+            ],
         )
         self.host_uid = command.host_uid
         if command.host_uid is not None:

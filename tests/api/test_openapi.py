@@ -176,7 +176,9 @@ async def test_query_parameters_are_the_readmes_both_ways(document: dict[str, An
 async def test_the_docs_page_is_served_here_and_renders_every_route(service: Service) -> None:
     require_browser()
     async with httpx.AsyncClient(base_url=service.url, trust_env=False) as client:
+        index = await client.get("/")
         page = await client.get("/api/docs")
+    assert 'href="/api/docs"' in index.text  # the UI links to it
     assert page.status_code == 200
     assert "script-src 'self';" in page.headers["Content-Security-Policy"]
     assert "http" not in re.sub(r'xmlns="[^"]+"', "", page.text)  # nothing from elsewhere

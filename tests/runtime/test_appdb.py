@@ -1,7 +1,8 @@
 """Each preview's own PostgreSQL database (PREVIEW_APP_POSTGRES_URL), on the machine's real
-server: created at launch under a random name, given as DATABASE_URL and POSTGRES_*,
-closed to other roles, its catalogs listing no other database, dropped at stop and after
-a restart."""
+server: created under a random name (sandboxed: on the app's first connection through its
+relay, whatever names it used; unsandboxed: at launch), given as DATABASE_URL and
+POSTGRES_*, closed to other roles, its catalogs listing no other database, dropped at stop
+and after a restart."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 import trio
 
 from preview import Settings
-from preview.sandbox.appdb import (
+from preview.backing.appdb import (
     DATABASE_NAME,
     create_app_database,
     drop_app_database,
@@ -47,8 +48,10 @@ DB_APP = server_app(
                 listing = type(error).__name__
             try:  # another role (the server may trust the service's host)
                 url = os.environ["DATABASE_URL"].rsplit("@", 1)[1].rsplit("/", 1)[0]
-                with psycopg.connect(f"postgresql://postgres@{url}/postgres", connect_timeout=5):
-                    other = "connected"
+                with psycopg.connect(
+                    f"postgresql://postgres@{url}/postgres", connect_timeout=5
+                ) as db:
+                    other = list(db.execute("SELECT current_user, current_database()").fetchone())
             except psycopg.Error as error:
                 other = type(error).__name__
             body = json.dumps(
@@ -99,25 +102,29 @@ async def test_each_preview_gets_its_own_database(settings: Settings, sandbox: s
                 assert response.json()["status"] == "running", response.text
                 bodies.append(response.json())
             ids = [b["previewInstanceId"] for b in bodies]
-            envs = [service.supervisor.get(i).preparation.database_env for i in ids]
-            names = [env["POSTGRES_DB"] for env in envs]
-            for body, preview_id, name in zip(bodies, ids, names, strict=True):
+            runtimes = [service.supervisor.get(i) for i in ids]
+            envs = [runtime.backing.env for runtime in runtimes]
+            names = [runtime.spec.database_name for runtime in runtimes]
+            for body, preview_id, name, env in zip(bodies, ids, names, envs, strict=True):
                 # Named at random: nothing of the preview, its generation or its user.
                 assert DATABASE_NAME.match(name), name
                 assert preview_id.split("_")[1] not in name
                 seen = (await service.app_get(body, "/")).json()
                 assert {k: seen[k] for k in ("rows", "database")} == {
-                    "rows": [name],
+                    "rows": [env["POSTGRES_USER"]],
                     "database": name,
                 }
                 # Its own database lists no other (nor itself) by name.
                 assert seen["listing"] == "InsufficientPrivilege", seen
-                if sandbox == "auto":  # the relay lets only its own role log in
-                    assert seen["other"] != "connected", seen
+                if sandbox == "auto":  # any login through the relay is its own role's
+                    assert seen["other"] == [name, f"{name}_1"], seen
             assert await trio.to_thread.run_sync(_exists, names[0]) == (True, True)
-            # One preview's role cannot open the other's database.
-            assert await trio.to_thread.run_sync(_can_connect, envs[0], names[0])
-            assert not await trio.to_thread.run_sync(_can_connect, envs[0], names[1])
+            if sandbox == "off":  # one preview's role cannot open the other's database
+                assert await trio.to_thread.run_sync(_can_connect, envs[0], names[0])
+                assert not await trio.to_thread.run_sync(_can_connect, envs[0], names[1])
+            else:  # the app has no role's password: the relay logs in for it
+                assert envs[0]["POSTGRES_HOST"] == "127.0.0.1"
+                assert envs[0]["POSTGRES_PASSWORD"] != names[0]
             assert (await service.stop(first)).status_code == 200
             assert await trio.to_thread.run_sync(_exists, names[0]) == (False, False)
             assert await trio.to_thread.run_sync(_exists, names[1]) == (True, True)

@@ -65,18 +65,23 @@ export class StatusPanel {
   setStatus(status) {
     this.badge.dataset.status = status || 'none';
     setText(this.badge, status || 'not launched');
+    // No health but a running preview's: gone the moment it stops, not at the next poll.
+    if (status !== 'running') this.health('');
+  }
+
+  health(value) {
+    setText($('metric-health'), value && value !== 'unknown' ? value : '–');
+    $('metric-health').dataset.health = value;
   }
 
   /** Metrics from GET …/preview/status (missing ones shown as –). */
   metrics(data) {
     const live = LIVE.has(data.status);
     // Health is a running preview's alone: none before it answers, none once it ended.
-    const health = data.status === 'running' ? data.healthStatus || '' : '';
     setText($('metric-uptime'), formatDuration(data.uptime));
-    setText($('metric-health'), health && health !== 'unknown' ? health : '–');
+    this.health(data.status === 'running' ? data.healthStatus || '' : '');
     setText($('metric-memory'), Number.isFinite(data.memoryMb) ? `${data.memoryMb.toFixed(1)} MiB` : '–');
     setText($('metric-cpu'), Number.isFinite(data.cpuPercent) ? `${data.cpuPercent.toFixed(1)} %` : '–');
-    $('metric-health').dataset.health = health;
     // The smoke check: each parameterless GET route called once after the start.
     const smoke = live ? data.health : null;
     const routes = $('metric-routes');

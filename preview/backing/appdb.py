@@ -1,0 +1,228 @@
+"""Each preview's own throwaway PostgreSQL database, when ``PREVIEW_APP_POSTGRES_URL`` is set.
+
+A role and a database, both named at random (``pv_<24 hex>``: the name says
+nothing of the preview, its generation or its user), are created on that server: the
+role has a random password and owns only its database, which no other role may connect
+to (``CONNECT`` revoked from ``PUBLIC``). Inside that database the catalogs that list the
+server's databases by name (``pg_database``, and the views that join it:
+``pg_stat_activity``, ``pg_stat_database``, …) are closed to ``PUBLIC``: its role cannot
+read the other previews' database names there. The privileges of a catalog are each
+database's own (its ``pg_class`` row), so nothing changes for the server's other
+databases and clients. A database every role may open (``postgres``) still lists them
+to a role that reaches it; the sandbox's relay (``pgrelay``) lets a preview open its own databases
+only, as its role, whose password it never sees; unsandboxed, the names it could read
+there are random. Sandboxed, they are made on the app's first connection
+(:class:`SharedLogins`: each database name the app uses is one of the role's, ``pv_…``
+then ``pv_…_1`` … ``pv_…_16``); unsandboxed, at launch, given as ``DATABASE_URL`` and
+the usual ``POSTGRES_*`` variables. At the preview's end all are dropped (connections
+cut first); at the service's start, any left by a previous run are (and those of
+earlier versions, named ``preview_<16 hex>``). Blocking (psycopg): call through ``trio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from urllib.parse import quote, urlsplit
+
+import psycopg
+import trio
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from .pgrelay import Login, LoginRefused
+
+__all__ = [
+    "DATABASE_NAME",
+    "MAX_EXTRA_DATABASES",
+    "SharedLogins",
+    "create_app_database",
+    "create_database",
+    "create_role",
+    "database_server",
+    "drop_app_database",
+    "drop_leftover_databases",
+    "new_database_name",
+]
+
+DATABASE_NAME = re.compile(r"^pv_[0-9a-f]{24}$")  # a preview's role and database
+# Its databases and those of earlier versions (named preview_<16 hex>): group 1 the role.
+_LEFTOVER = re.compile(r"^(pv_[0-9a-f]{24}|preview_[0-9a-f]{16})(?:_\d{1,2})?$")
+_TIMEOUT = 10
+MAX_EXTRA_DATABASES = 16  # beside its first, per preview
+# The catalogs of a database that name the server's databases: pg_database and the views
+# over it (read in the new database itself, so whatever this server's version has).
+_NAMING_CATALOGS = """
+SELECT DISTINCT c.relname FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'pg_catalog'
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+WHERE c.relkind IN ('r', 'v') AND a.attname IN ('datname', 'database')
+  AND a.atttypid = 'name'::regtype
+"""
+
+
+def database_server(url: str) -> tuple[str, int] | None:
+    """(host, port) of the previews' PostgreSQL server; None when not configured."""
+    if not url:
+        return None
+    parts = urlsplit(re.sub(r"^postgresql\+\w+://", "postgresql://", url))
+    return parts.hostname or "127.0.0.1", parts.port or 5432
+
+
+def _admin(url: str) -> psycopg.Connection:
+    plain = re.sub(r"^postgresql\+\w+://", "postgresql://", url)
+    return psycopg.connect(plain, autocommit=True, connect_timeout=_TIMEOUT)
+
+
+def new_database_name() -> str:
+    """A name for a preview's role and database that tells nothing (module doc)."""
+    return "pv_" + secrets.token_hex(12)
+
+
+def create_role(url: str, role: str) -> str:
+    """Create the preview's role (:func:`new_database_name`); its random password."""
+    if not DATABASE_NAME.match(role):
+        raise ValueError("not a preview role's name")
+    password = secrets.token_urlsafe(24)
+    with _admin(url) as admin:
+        admin.execute(
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(role), sql.Literal(password)
+            )
+        )
+    return password
+
+
+def create_database(url: str, role: str, database: str) -> None:
+    """Create ``database``, ``role``'s and closed as the module doc says."""
+    if _LEFTOVER.match(database) is None or not database.startswith(role):
+        raise ValueError("not a preview database's name")
+    name = sql.Identifier(database)
+    with _admin(url) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(name, sql.Identifier(role)))
+        try:
+            admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name))
+            with _admin(_in_database(url, database)) as inside:
+                catalogs = [row[0] for row in inside.execute(_NAMING_CATALOGS)]
+                inside.execute(
+                    sql.SQL("REVOKE SELECT ON {} FROM PUBLIC").format(
+                        sql.SQL(", ").join(sql.Identifier("pg_catalog", c) for c in catalogs)
+                    )
+                )
+        except BaseException:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+            raise
+
+
+def create_app_database(url: str, database: str) -> dict[str, str]:
+    """Create the role and database ``database`` (:func:`new_database_name`) for a
+    preview, closed as the module doc says; the variables that give them to the app."""
+    password = create_role(url, database)
+    try:
+        create_database(url, database, database)
+    except BaseException:
+        drop_app_database(url, database)
+        raise
+    parts = urlsplit(re.sub(r"^postgresql\+\w+://", "postgresql://", url))
+    host, port = parts.hostname or "127.0.0.1", str(parts.port or 5432)
+    return {
+        "DATABASE_URL": (
+            f"postgresql://{database}:{quote(password, safe='')}@{host}:{port}/{database}"
+        ),
+        "POSTGRES_HOST": host,
+        "POSTGRES_PORT": port,
+        "POSTGRES_USER": database,
+        "POSTGRES_PASSWORD": password,
+        "POSTGRES_DB": database,
+    }
+
+
+def _in_database(url: str, database: str) -> str:
+    """``url`` (the admin's) with ``database`` as the database it opens."""
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def drop_app_database(url: str, role: str) -> None:
+    """Drop a preview's databases (their sessions cut) and role; nothing if gone."""
+    found = _LEFTOVER.match(role)
+    if found is None or found.group(1) != role:
+        raise ValueError("not a preview role's name")
+    with _admin(url) as admin:
+        rows = admin.execute("SELECT datname FROM pg_database").fetchall()
+        for (database,) in rows:
+            own = _LEFTOVER.match(database)
+            if own is not None and own.group(1) == role:
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(database)
+                    )
+                )
+        admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def drop_leftover_databases(url: str, keep: set[str] = frozenset()) -> list[str]:
+    """Drop every preview's databases and role on the server but those of the roles
+    in ``keep``; the roles dropped."""
+    with _admin(url) as admin:
+        databases = [r[0] for r in admin.execute("SELECT datname FROM pg_database").fetchall()]
+        roles = [r[0] for r in admin.execute("SELECT rolname FROM pg_roles").fetchall()]
+    found = (_LEFTOVER.match(name) for name in [*databases, *roles])
+    leftovers = sorted({m.group(1) for m in found if m is not None} - set(keep))
+    for role in leftovers:
+        drop_app_database(url, role)
+    return leftovers
+
+
+class SharedLogins:
+    """A sandboxed preview's logins on the operator's server (``pgrelay.Logins``): its
+    role made on the first connection, each database name the app uses one of its own
+    databases, made on first use (the module doc); all dropped by :meth:`drop`.
+    ``said`` is told each database the app begins to use."""
+
+    def __init__(
+        self,
+        url: str,
+        role: str,
+        said: Callable[[str], None] = lambda text: None,
+        limiter: trio.CapacityLimiter | None = None,
+    ) -> None:
+        self._url = url
+        self.role = role
+        self._said = said
+        self._password: str | None = None
+        self._names: dict[str, str] = {}  # the app's database name -> its own
+        self._lock = trio.Lock()
+        self._limiter = limiter or trio.CapacityLimiter(1)
+
+    async def login(self, user: str, database: str) -> Login:
+        async with self._lock:
+            if self._password is None:
+                self._password = await self._blocking(create_role, self._url, self.role)
+            own = self._names.get(database)
+            if own is None:
+                if len(self._names) > MAX_EXTRA_DATABASES:
+                    raise LoginRefused(f"a preview has at most {MAX_EXTRA_DATABASES + 1} databases")
+                own = self.role if not self._names else f"{self.role}_{len(self._names)}"
+                await self._blocking(create_database, self._url, self.role, own)
+                self._names[database] = own
+                self._said(f"PostgreSQL: database {database!r} created for the app")
+            return Login(self.role, own, self._password)
+
+    async def _blocking(self, function: Callable[..., object], *args: str) -> str:
+        try:
+            return await trio.to_thread.run_sync(  # type: ignore[return-value]
+                lambda: function(*args), limiter=self._limiter
+            )
+        except psycopg.Error as error:
+            first = next(iter(str(error).strip().splitlines()), "")
+            raise LoginRefused(f"the preview's database could not be made: {first}") from None
+
+    @property
+    def used(self) -> bool:
+        return self._password is not None
+
+    def drop(self) -> None:
+        """Blocking: its databases and role dropped, if any was made."""
+        if self._password is not None:
+            drop_app_database(self._url, self.role)

@@ -1,0 +1,159 @@
+"""The PostgreSQL relay in front of a preview's server: :class:`PostgresRelay`.
+
+The app logs in with whatever user, password and database its configuration names
+(``postgres:postgres@db:5432/app``); the relay accepts it (it is the preview's own
+loopback: nobody else reaches it), asks its :class:`Logins` which of the preview's own
+roles and databases that is (made on first use), logs in to the server as that role
+(trust, cleartext, MD5 or SCRAM: ``pgwire.authenticate``) and from then on carries the
+bytes both ways. The app never learns the role's password, so it cannot log in as
+anyone else, nor anywhere else. A cancel request (a client's way to stop a running
+query, on a connection of its own) is passed on only for a session this relay opened:
+another preview's sessions cannot be cancelled from here.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import trio
+
+from ..sandbox.egress import relay_both_ways
+from .pgwire import (
+    AuthFailed,
+    Startup,
+    authenticate,
+    error_message,
+    message,
+    read_message,
+    read_startup,
+    startup_message,
+)
+
+__all__ = ["Connect", "Login", "LoginRefused", "Logins", "PostgresRelay"]
+
+_log = logging.getLogger(__name__)
+_STARTUP_TIME = 10.0  # the client's startup message
+_LOGIN_TIME = 30.0  # a role and database made, the server's login done
+_DROPPED = ("user", "database", "replication")  # the relay's to say
+
+
+@dataclass(frozen=True)
+class Login:
+    """Who the relay logs in as for an app's (user, database)."""
+
+    role: str
+    database: str
+    password: str = ""
+
+
+class LoginRefused(Exception):
+    """A login the preview may not have (too many databases, say): told to the app."""
+
+
+class Logins(Protocol):
+    async def login(self, user: str, database: str) -> Login: ...
+
+
+Connect = Callable[[], Awaitable[trio.SocketStream]]
+
+
+class PostgresRelay:
+    """One preview's relay (see the module doc); :meth:`serve` takes one connection."""
+
+    def __init__(self, connect: Connect, logins: Logins) -> None:
+        self._connect = connect
+        self._logins = logins
+        self._sessions: set[tuple[int, int]] = set()  # (pid, secret key) of its own
+
+    async def serve(self, client: trio.SocketStream) -> None:
+        startup = None
+        with trio.move_on_after(_STARTUP_TIME):
+            startup = await read_startup(client)
+        if startup is None:
+            return
+        if startup.cancel is not None:
+            await self._cancel(startup)
+            return
+        if "replication" in startup.params:
+            await client.send_all(error_message("replication is not offered here"))
+            return
+        server = await self._log_in(client, startup)
+        if server is None:
+            return
+        async with server:
+            key = await self._ready(client, server)
+            if key is None:
+                return
+            self._sessions.add(key)
+            try:
+                await relay_both_ways(client, server)
+            finally:
+                self._sessions.discard(key)
+
+    async def _log_in(
+        self, client: trio.SocketStream, startup: Startup
+    ) -> trio.SocketStream | None:
+        """The server's connection, logged in as the preview's role for the app's
+        (user, database); None (the app told why) when it cannot be."""
+        user = startup.params.get("user", "")
+        database = startup.params.get("database") or user
+        if not user:
+            await client.send_all(error_message("no user named in the startup message"))
+            return None
+        server = None
+        try:
+            with trio.fail_after(_LOGIN_TIME):
+                login = await self._logins.login(user, database)
+                server = await self._connect()
+                params = {k: v for k, v in startup.params.items() if k not in _DROPPED}
+                params.update(user=login.role, database=login.database)
+                await server.send_all(startup_message(params))
+                await authenticate(server, login.role, login.password)
+        except LoginRefused as refused:
+            await client.send_all(error_message(str(refused)))
+        except AuthFailed as failed:
+            _log.warning("the preview's PostgreSQL refused its own role: %s", failed)
+            await client.send_all(failed.packet or error_message(str(failed), "08004"))
+        except (OSError, trio.TooSlowError, trio.BrokenResourceError) as error:
+            _log.warning("the preview's PostgreSQL is unreachable: %r", error)
+            await client.send_all(error_message("the database server is unreachable", "08006"))
+        else:
+            return server
+        if server is not None:
+            await server.aclose()
+        return None
+
+    async def _ready(
+        self, client: trio.SocketStream, server: trio.SocketStream
+    ) -> tuple[int, int] | None:
+        """AuthenticationOk to the app, then the server's messages up to ReadyForQuery;
+        the session's (pid, secret key); None if the server ended it meanwhile."""
+        await client.send_all(message(b"R", struct.pack("!I", 0)))
+        key = (0, 0)
+        while True:
+            received = await read_message(server)
+            if received is None:
+                return None
+            kind, body = received
+            await client.send_all(message(kind, body))
+            if kind == b"K" and len(body) == 8:
+                key = struct.unpack("!II", body)
+            elif kind == b"E":
+                return None
+            elif kind == b"Z":
+                return key
+
+    async def _cancel(self, startup: Startup) -> None:
+        if startup.cancel not in self._sessions:
+            return  # not a session of this preview's: dropped unanswered
+        try:
+            with trio.fail_after(_STARTUP_TIME):
+                server = await self._connect()
+                async with server:
+                    await server.send_all(startup.raw)
+        except (OSError, trio.TooSlowError, trio.BrokenResourceError):
+            pass

@@ -1,0 +1,252 @@
+"""The PostgreSQL one preview is given: :class:`Backing`.
+
+Sandboxed, the preview gets a relay (``pgrelay``) on its own loopback, port 5432 and the
+ports its configuration names, under the names it calls the server by (``db``,
+``postgres``, its compose file's service, the hosts of its URLs: ``wants``), to the
+operator's server (``PREVIEW_APP_POSTGRES_URL``: roles and databases of its own made on
+first use, ``appdb.SharedLogins``) or, without one, where the app has a PostgreSQL
+driver and the machine the server's binaries, to a private throwaway server in a sandbox
+of its own (``pgprivate``; ``PREVIEW_APP_POSTGRES=off`` turns it off). The app's own
+URL is kept (any user, password and database it names is accepted); the variables it
+may read instead (``DATABASE_URL``, ``POSTGRES_*``, ``DB_*``, ``PG*``,
+``SQLALCHEMY_DATABASE_URI``) are given where it sets none (:attr:`Backing.env`).
+Unsandboxed, with the operator's server, its role and database are made at launch and
+given as those variables. Each step is told as a ``system`` event; where the app's own
+configuration names a PostgreSQL server that cannot be given, the launch fails saying
+how to give it one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import trio
+
+from ..apps.spec import LaunchSpec
+from ..sandbox import Containment
+from ..sandbox.egress import EGRESS_PORT
+from ..sandbox.isolation import Isolation
+from ..sandbox.outbound import ServiceRelay
+from ..settings import Settings
+from .appdb import SharedLogins, create_app_database, database_server, drop_app_database
+from .pgprivate import (
+    PrivateLogins,
+    PrivateServer,
+    ServerFailed,
+    run_private_server,
+    server_binaries,
+)
+from .pgrelay import Connect, Logins, PostgresRelay
+from .wants import PostgresWants, postgres_wants
+
+__all__ = ["Backing", "postgres_variables"]
+
+_log = logging.getLogger(__name__)
+System = Callable[[str, str], Awaitable[None]]
+_DROP_TIME = 30.0
+_SOCKET = "postgres.sock"
+_FIRST = {
+    "user": ("POSTGRES_USER", "DB_USER", "PGUSER", "DATABASE_USER"),
+    "password": ("POSTGRES_PASSWORD", "DB_PASSWORD", "PGPASSWORD", "DATABASE_PASSWORD"),
+    "database": ("POSTGRES_DB", "DB_NAME", "PGDATABASE", "POSTGRES_DATABASE", "DATABASE_NAME"),
+}
+_DEFAULTS = {"user": "postgres", "password": "postgres", "database": "app"}
+
+
+def postgres_variables(given: dict[str, str], host: str, port: int) -> dict[str, str]:
+    """The variables an app may read its PostgreSQL from, for the server at host:port,
+    named as ``given`` (its configuration) names them where it does."""
+    names = {
+        what: next((given[k] for k in keys if given.get(k)), _DEFAULTS[what])
+        for what, keys in _FIRST.items()
+    }
+    user, password, database = names["user"], names["password"], names["database"]
+    url = f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/"
+    url += quote(database, safe="")
+    variables = {"DATABASE_URL": url, "SQLALCHEMY_DATABASE_URI": url}
+    for prefix, db_key in (("POSTGRES", "POSTGRES_DB"), ("DB", "DB_NAME")):
+        variables.update({f"{prefix}_HOST": host, f"{prefix}_PORT": str(port)})
+        variables.update({f"{prefix}_USER": user, f"{prefix}_PASSWORD": password})
+        variables[db_key] = database
+    variables.update(POSTGRES_SERVER=host, PGHOST=host, PGPORT=str(port), PGUSER=user)
+    variables.update(PGPASSWORD=password, PGDATABASE=database)
+    return variables
+
+
+def _hidden(url: str) -> str:
+    """``url`` with its password hidden (for the log)."""
+    head, at, tail = url.rpartition("@")
+    if not at or ":" not in head.split("://", 1)[-1]:
+        return url
+    scheme, _, credentials = head.partition("://")
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{tail}"
+
+
+class Backing:
+    """One preview's PostgreSQL (see the module doc): :meth:`running` for its whole
+    preparation and run; :attr:`env` what the app is given where it sets nothing."""
+
+    def __init__(
+        self, spec: LaunchSpec, *, settings: Settings, containment: Containment, system: System
+    ) -> None:
+        self._spec = spec
+        self._settings = settings
+        self._containment = containment
+        self._system = system
+        self.env: dict[str, str] = {}
+        self._told: list[str] = []  # what the relay did, told at the next occasion
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[str | None]:
+        """Provide what the app expects for the block; a failure's message (its
+        ``system`` event tells more) when it cannot be given, else None. Dropped at the
+        end (bounded, shielded)."""
+        wants = await trio.to_thread.run_sync(
+            postgres_wants, self._spec.files, dict(self._spec.extra)
+        )
+        shared: SharedLogins | None = None
+        eager = False
+        try:
+            async with trio.open_nursery() as nursery:
+                try:
+                    provided = await self._provide(wants, nursery)
+                except ServerFailed as failure:
+                    await self._system("ERROR", f"PostgreSQL: {failure}")
+                    provided = f"its PostgreSQL could not be given: {failure}"
+                if isinstance(provided, str):
+                    yield provided
+                    return
+                shared, eager = provided
+                await self.tell()
+                try:
+                    yield None
+                finally:
+                    nursery.cancel_scope.cancel()
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(_DROP_TIME):
+                await self._drop(shared, eager)
+
+    async def _provide(
+        self, wants: PostgresWants, nursery: trio.Nursery
+    ) -> tuple[SharedLogins | None, bool] | str:
+        """(its logins on the operator's server, whether its database was made at
+        launch); the failure's message when what it needs cannot be given (told)."""
+        url = self._settings.app_postgres_url
+        if self._containment.sandboxed and url:
+            shared = SharedLogins(url, self._spec.database_name, self._said)
+            self._relay(wants, shared, self._shared_connect, "the operator's server")
+            return shared, False
+        if url:
+            return None, await self._create_unsandboxed()
+        if wants.driver is not None and await self._private(wants, nursery):
+            return None, False
+        if wants.url is not None and wants.driver is not None:
+            return await self._cannot(wants)
+        return None, False
+
+    def _said(self, text: str) -> None:
+        _log.info("preview %s: %s", self._spec.preview_id, text)
+
+    async def _shared_connect(self) -> trio.SocketStream:
+        server = database_server(self._settings.app_postgres_url)
+        assert server is not None
+        return await trio.open_tcp_stream(*server)
+
+    def _relay(self, wants: PostgresWants, logins: Logins, connect: Connect, where: str) -> None:
+        relay = PostgresRelay(connect, logins)
+        ports = tuple(p for p in wants.ports if 1024 <= p < EGRESS_PORT and p != self._spec.port)
+        self._containment.provide((ServiceRelay(_SOCKET, ports, relay.serve),), wants.aliases)
+        # What its compose file gives its own services is its configuration too.
+        self.env = {**postgres_variables(wants.given, "127.0.0.1", ports[0]), **wants.compose_env}
+        self._told = [
+            f"PostgreSQL: {where}, reached as {', '.join(wants.aliases)} and localhost on "
+            f"port{'s' if len(ports) > 1 else ''} {', '.join(map(str, ports))} "
+            "(any user, password and database the app names: each made on first use)",
+        ]
+        if wants.url is not None:
+            self._told.append(f"PostgreSQL: the app's own {_hidden(wants.url)} reaches it")
+        if wants.compose:
+            self._told.append(
+                f"PostgreSQL: for the compose file's service {', '.join(wants.compose)}"
+            )
+        self._told.append(
+            "PostgreSQL: DATABASE_URL, POSTGRES_*, DB_*, PG* and SQLALCHEMY_DATABASE_URI "
+            "given where the app sets none"
+        )
+
+    async def _private(self, wants: PostgresWants, nursery: trio.Nursery) -> bool:
+        if self._settings.app_postgres == "off" or not self._containment.sandboxed:
+            return False
+        isolation = self._containment.isolation
+        bin_dir = await trio.to_thread.run_sync(server_binaries)
+        if bin_dir is None or isolation is None:
+            return False
+        spec = self._spec
+        root = self._settings.previews_dir / f"{spec.preview_id}-pg"
+        server = PrivateServer(root)
+        # Started beside the build: the app's first connection waits for it, not the launch.
+        nursery.start_soon(self._run_private, bin_dir, server, isolation)
+        where = f"a private server of this preview's own (for {wants.driver})"
+        self._relay(wants, PrivateLogins(server, self._said), server.connect, where)
+        return True
+
+    async def _run_private(
+        self, bin_dir: Path, server: PrivateServer, isolation: Isolation
+    ) -> None:
+        spec, began = self._spec, trio.current_time()
+        try:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(
+                    partial(
+                        run_private_server, bin_dir, server, settings=self._settings,
+                        isolation=isolation, name=f"{spec.preview_id}-pg", uid_slot=spec.port,
+                    )
+                )  # fmt: skip
+                took = trio.current_time() - began
+                await self._system("INFO", f"PostgreSQL: the private server is up ({took:.2f} s)")
+        except ServerFailed as failure:
+            await self._system("ERROR", f"PostgreSQL: the private server failed: {failure}")
+
+    async def tell(self) -> None:
+        """Say what was provided (once)."""
+        told, self._told = self._told, []
+        for text in told:
+            await self._system("INFO", text)
+
+    async def _cannot(self, wants: PostgresWants) -> str:
+        where = "this machine" if self._containment.sandboxed else "unsandboxed previews"
+        message = (
+            f"the app uses PostgreSQL ({_hidden(wants.url or '')}, {wants.driver}), which "
+            f"this service cannot give {where}: the operator can set "
+            "PREVIEW_APP_POSTGRES_URL to a PostgreSQL server's admin URL, or install "
+            "PostgreSQL's server (Debian's postgresql package) with the sandbox on and "
+            "PREVIEW_APP_POSTGRES=auto"
+        )
+        await self._system("ERROR", message)
+        return message
+
+    async def _create_unsandboxed(self) -> bool:
+        url, name = self._settings.app_postgres_url, self._spec.database_name
+        try:
+            self.env = await trio.to_thread.run_sync(create_app_database, url, name)
+        except psycopg.Error as error:
+            first = next(iter(str(error).strip().splitlines()), "")
+            raise ServerFailed(f"could not create the preview's database: {first}") from None
+        await self._system("INFO", f"database {name} created for this preview")
+        return True
+
+    async def _drop(self, shared: SharedLogins | None, eager: bool) -> None:
+        url, role = self._settings.app_postgres_url, self._spec.database_name
+        try:
+            if shared is not None and shared.used:
+                await trio.to_thread.run_sync(shared.drop)
+            elif eager:
+                await trio.to_thread.run_sync(drop_app_database, url, role)
+        except psycopg.Error:
+            _log.exception("could not drop the database of preview %s", self._spec.preview_id)

@@ -1,0 +1,179 @@
+"""What an upload says of the PostgreSQL it expects: :func:`postgres_wants`.
+
+Read from its files only (nothing runs): a driver among its dependencies (psycopg,
+asyncpg, … in ``requirements*.txt``/``pyproject.toml``/``Pipfile``; ``pg``, ``postgres``,
+… or a Prisma schema on ``postgresql`` for Node); the names and ports it calls the server
+by: the PostgreSQL services of its ``docker-compose.yml`` (by image; and what that
+file gives its own services: their ``environment`` and ``env_file``), the hosts and
+ports of the ``postgres://`` URLs in its ``.env`` files and source, and its ``PGHOST``,
+``DB_HOST``, ``POSTGRES_HOST``/``POSTGRES_SERVER`` values.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import yaml
+from dotenv import dotenv_values
+
+__all__ = ["ALIASES", "PostgresWants", "postgres_url", "postgres_wants"]
+
+ALIASES = ("db", "postgres", "postgresql", "database", "pg")  # always theirs
+PORT = 5432
+_PY_DRIVER = re.compile(
+    r"""(?imx)^[\s"']*(psycopg2-binary|psycopg2|psycopg(?:-binary|-c)?|asyncpg|pg8000|aiopg)
+    (?![\w.-])"""
+)
+_NODE_DRIVERS = ("pg", "postgres", "pg-promise", "slonik", "@vercel/postgres")
+_PY_FILES = re.compile(r"(^|/)(requirements[^/]*\.(txt|in)|pyproject\.toml|Pipfile|setup\.py)$")
+_PRISMA_PG = re.compile(rb"""provider\s*=\s*["']postgres(ql)?["']""")
+_URL = re.compile(rb"""postgres(?:ql)?(?:\+\w+)?://[^\s'"`<>]+""")
+_SOURCE = (".py", ".js", ".ts", ".mjs", ".cjs", ".json", ".toml", ".yml", ".yaml", ".ini")
+_HOST_VARS = ("PGHOST", "DB_HOST", "POSTGRES_HOST", "POSTGRES_SERVER", "DATABASE_HOST")
+_PORT_VARS = ("PGPORT", "DB_PORT", "POSTGRES_PORT", "DATABASE_PORT")
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
+_COMPOSE = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
+_MAX_SOURCE = 512 * 1024
+
+
+@dataclass(frozen=True)
+class PostgresWants:
+    driver: str | None  # "asyncpg (requirements.txt)"; None: no PostgreSQL client
+    aliases: tuple[str, ...]  # host names to resolve to its loopback, ALIASES first
+    ports: tuple[int, ...]  # PORT first
+    url: str | None  # a PostgreSQL URL its own configuration gives (.env, the env option)
+    compose: tuple[str, ...] = ()  # its compose file's PostgreSQL services
+    compose_env: dict[str, str] = field(default_factory=dict)  # its own services' there
+    given: dict[str, str] = field(default_factory=dict)  # its .env files' and env option's
+
+
+def postgres_url(value: str) -> bool:
+    return re.match(r"^postgres(?:ql)?(?:\+\w+)?://", value) is not None
+
+
+def _env_files(files: dict[str, bytes]) -> dict[str, str]:
+    """Every ``.env``-like file's variables (``.env.example`` … included)."""
+    found: dict[str, str] = {}
+    for path in sorted(files, key=lambda p: (p.count("/"), p)):
+        name = posixpath.basename(path)
+        if name == ".env" or name.startswith(".env."):
+            text = files[path].decode("utf-8", "replace")
+            values = dotenv_values(stream=io.StringIO(text))
+            for key, value in values.items():
+                if value is not None:
+                    found.setdefault(key, value)
+    return found
+
+
+def _driver(files: dict[str, bytes]) -> str | None:
+    for path in sorted(files):
+        if _PY_FILES.search(path):
+            found = _PY_DRIVER.search(files[path].decode("utf-8", "replace"))
+            if found:
+                return f"{found.group(1)} ({path})"
+        elif posixpath.basename(path) == "package.json" and "node_modules" not in path:
+            try:
+                package = json.loads(files[path])
+            except ValueError:
+                continue
+            if not isinstance(package, dict):
+                continue
+            for section in ("dependencies", "devDependencies"):
+                names = package.get(section)
+                for driver in _NODE_DRIVERS:
+                    if isinstance(names, dict) and driver in names:
+                        return f"{driver} ({path})"
+        elif path.endswith(".prisma") and _PRISMA_PG.search(files[path]):
+            return f"Prisma's PostgreSQL provider ({path})"
+    return None
+
+
+def _environment(service: dict, directory: str, files: dict[str, bytes]) -> dict[str, str]:
+    """A compose service's ``env_file`` and ``environment`` (no ``${…}`` references)."""
+    found: dict[str, str] = {}
+    env_files = service.get("env_file") or []
+    for entry in [env_files] if isinstance(env_files, (str, dict)) else env_files:
+        path = entry.get("path") if isinstance(entry, dict) else entry
+        data = files.get(posixpath.normpath(posixpath.join(directory, str(path))))
+        if data is not None:
+            values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
+            found.update({k: v for k, v in values.items() if v is not None})
+    environment = service.get("environment") or {}
+    if isinstance(environment, list):
+        environment = dict(str(e).partition("=")[::2] for e in environment if "=" in str(e))
+    if isinstance(environment, dict):
+        found.update({str(k): str(v) for k, v in environment.items() if v is not None})
+    return {k: v for k, v in found.items() if "$" not in v and "\0" not in k + v}
+
+
+def _compose(files: dict[str, bytes]) -> tuple[list[str], list[int], dict[str, str]]:
+    """The PostgreSQL services of its compose files: their names, and ports; and the
+    variables its own services (those it builds) are given there."""
+    names: list[str] = []
+    ports: list[int] = []
+    app_env: dict[str, str] = {}
+    for path in sorted(files):
+        if posixpath.basename(path) not in _COMPOSE:
+            continue
+        try:
+            document = yaml.safe_load(files[path])
+        except yaml.YAMLError:
+            continue
+        services = document.get("services") if isinstance(document, dict) else None
+        for name, service in (services or {}).items() if isinstance(services, dict) else ():
+            if isinstance(service, dict) and "build" in service:
+                app_env.update(_environment(service, posixpath.dirname(path), files))
+            if not isinstance(service, dict) or not re.search(
+                r"postgres|postgis|timescale", str(service.get("image", "")), re.I
+            ):
+                continue
+            names += [str(name)]
+            names += [str(service[k]) for k in ("container_name", "hostname") if service.get(k)]
+            for mapping in service.get("ports") or ():
+                first = str(mapping).split(":")[0]
+                if first.isdigit():
+                    ports.append(int(first))
+    return names, ports, app_env
+
+
+def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWants:
+    """See the module doc; ``extra``: the launch's ``env`` option."""
+    compose, compose_ports, compose_env = _compose(files)
+    env = {**compose_env, **_env_files(files), **extra}
+    aliases: list[str] = list(ALIASES)
+    ports: list[int] = [PORT]
+    aliases += compose
+    ports += compose_ports
+    urls = [v for v in env.values() if postgres_url(v)]
+    for path, data in files.items():
+        if path.endswith(_SOURCE) and len(data) < _MAX_SOURCE and "node_modules" not in path:
+            urls += [m.decode("utf-8", "replace") for m in _URL.findall(data)]
+    for url in urls:
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            continue
+        aliases += [host] if host else []
+        ports += [port] if port else []
+    aliases += [env[k] for k in _HOST_VARS if k in env]
+    ports += [int(env[k]) for k in _PORT_VARS if env.get(k, "").isdigit()]
+    own = next((v for k, v in env.items() if postgres_url(v) and "DATABASE" in k.upper()), None)
+    return PostgresWants(
+        driver=_driver(files),
+        aliases=tuple(
+            dict.fromkeys(
+                a.lower() for a in aliases if _NAME.match(a) and not a.replace("-", "").isdigit()
+            )
+        ),
+        ports=tuple(dict.fromkeys(p for p in ports if 0 < p < 65536)),
+        url=own or next((v for v in env.values() if postgres_url(v)), None),
+        compose=tuple(compose),
+        compose_env=compose_env,
+        given=env,
+    )

@@ -1,0 +1,134 @@
+"""The PostgreSQL an app expects, under the names it expects (backing): without
+PREVIEW_APP_POSTGRES_URL, a sandboxed app with a PostgreSQL driver gets a private
+throwaway server of its own (Debian's binaries), reached as its compose file's `db`, the
+host of its own URL, or through the PG* variables; where none can be given, the launch
+fails saying how to give one. Real builds, real servers, real sandboxes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import trio
+
+from preview import Settings
+from preview.backing.pgprivate import server_binaries
+from preview.backing.postgres import postgres_variables
+from preview.backing.wants import postgres_wants
+from preview.sandbox.outbound import hosts_text
+
+from ..conftest import Service, auth, running_service
+from .test_build import BUILD_WAIT, app_files, launched, messages
+
+needs_server = pytest.mark.skipif(
+    server_binaries() is None, reason="PostgreSQL's server binaries are not installed"
+)
+
+
+def _encoded(name: str) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in app_files(name).items()}
+
+
+def test_what_an_upload_says_of_its_postgres() -> None:
+    wants = postgres_wants(_encoded("compose_postgres"), {})
+    assert wants.driver == "psycopg (requirements.txt)"
+    assert wants.aliases[:5] == ("db", "postgres", "postgresql", "database", "pg")
+    assert wants.compose == ("db",)
+    assert wants.ports == (5432,)
+    assert wants.url == "postgresql://postgres:postgres@db:5432/app"
+    # Hosts and ports of URLs in its source and variables; a Node driver.
+    files = {
+        "package.json": json.dumps({"dependencies": {"pg": "^8"}}).encode(),
+        "src/db.ts": b'const url = "postgres://u:p@pghost.internal:6543/x";',
+        ".env.example": b"PGHOST=warehouse\nDB_PORT=5433\n",
+    }
+    wants = postgres_wants(files, {"DATABASE_URL": "postgresql+asyncpg://a:b@primary/db"})
+    assert wants.driver == "pg (package.json)"
+    assert {"primary", "warehouse"} <= set(wants.aliases)
+    assert "pghost.internal" not in wants.aliases  # a dotted name: not an alias of ours
+    assert set(wants.ports) == {5432, 6543, 5433}
+    assert wants.url == "postgresql+asyncpg://a:b@primary/db"
+    assert postgres_wants({"requirements.txt": b"flask\n"}, {}).driver is None
+    assert "127.0.0.1\tlocalhost db pg\n" in hosts_text(("db", "localhost", "pg"))
+
+
+def test_the_variables_follow_the_names_the_app_gives() -> None:
+    given = {"POSTGRES_USER": "shop", "POSTGRES_DB": "orders"}
+    variables = postgres_variables(given, "127.0.0.1", 5432)
+    assert variables["DATABASE_URL"] == "postgresql://shop:postgres@127.0.0.1:5432/orders"
+    assert variables["POSTGRES_SERVER"] == variables["PGHOST"] == "127.0.0.1"
+    assert variables["DB_NAME"] == variables["PGDATABASE"] == "orders"
+    assert variables["SQLALCHEMY_DATABASE_URI"] == variables["DATABASE_URL"]
+
+
+async def _proxied(service: Service, body: dict[str, Any], path: str) -> dict[str, Any]:
+    answer = await service.client.post(
+        f"/api/generations/{body['gid']}/preview/request",
+        json={"method": "GET", "path": path},
+        headers={**auth(), "X-Preview-Token": body["previewToken"]},
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def _settled(service: Service, name: str) -> dict[str, Any]:
+    """Launched without waiting (a cold build outlasts a request), polled until settled."""
+    body = await launched(service, app_files(name), wait=False)
+    while True:
+        status = await service.status(body["gid"])
+        if status["status"] in ("running", "failed", "stopped"):
+            return {**body, **status}
+        await trio.sleep(0.2)
+
+
+def _sandboxed(service: Service) -> None:
+    isolation = service.supervisor.isolation
+    if isolation is None or not isolation.sandboxed:
+        pytest.skip("the sandbox is not available here")
+
+
+@needs_server
+async def test_compose_db_is_a_private_server(builder_service: Service) -> None:
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "compose_postgres")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        root = service.settings.previews_dir / f"{body['previewInstanceId']}-pg"
+        assert (await _proxied(service, body, "/items"))["data"] == ["first"]
+        who = (await _proxied(service, body, "/whoami"))["data"]
+        # Its own URL, as it wrote it: `db` is its sandbox's loopback, the relay there.
+        assert who == {"user": "postgres", "database": "app", "url": "db:5432/app"}
+        said = messages(await service.history(body["gid"]), "system")
+        assert any("a private server of this preview's own" in m for m in said), said
+        assert any("the app's own postgresql://postgres:***@db:5432/app" in m for m in said)
+        assert runtime.backing.env["POSTGRES_SERVER"] == "127.0.0.1"
+        assert await trio.to_thread.run_sync(root.exists)
+        assert (await service.stop(body["gid"])).status_code == 200
+        assert not await trio.to_thread.run_sync(root.exists)
+
+
+@needs_server
+async def test_node_pg_reads_the_pg_variables(builder_service: Service) -> None:
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "node_pg")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        first = (await _proxied(service, body, "/"))["data"]
+        second = (await _proxied(service, body, "/"))["data"]
+        assert first["database"] == "app"  # PGDATABASE's, made on first use
+        assert second["visits"] == first["visits"] + 1  # (the smoke check called it too)
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_no_postgres_to_give_fails_saying_how(settings: Settings) -> None:
+    configured = replace(settings, app_postgres="off")
+    with trio.fail_after(60):
+        async with running_service(configured) as service:
+            body = await launched(service, app_files("compose_postgres"))
+            assert body["status"] == "failed", body
+            assert "PREVIEW_APP_POSTGRES_URL" in body["errorMessage"], body
