@@ -87,7 +87,7 @@ class Outbound:
         return {port for port, _ in (*self.relays, *servers)}
 
     @property
-    def needs_dir(self) -> bool:
+    def opened(self) -> bool:
         """Whether its sandboxes get an outbound directory (ways out, or its hosts)."""
         return bool(self.relays or self.aliases)
 
@@ -104,7 +104,7 @@ async def open_outbound(
 ) -> AsyncIterator[None]:
     """Serve ``outbound``'s sockets in ``directory`` (made fresh) for the block's
     duration; nothing when it is None. The directory is removed at the end."""
-    if directory is None or not outbound.needs_dir:
+    if directory is None or not outbound.opened:
         yield
         return
     await trio.to_thread.run_sync(_fresh_dir, directory, outbound.aliases)

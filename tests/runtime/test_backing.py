@@ -16,6 +16,7 @@ from preview import Settings
 from preview.backing import redis as redis_server
 from preview.backing import wanted_servers
 from preview.backing.mysql import init_sql, mariadb_binary
+from preview.backing.pgprivate import server_binaries
 from preview.backing.redis import redis_binary, redis_config
 from preview.sandbox.outbound import HOSTS_FILE
 
@@ -230,3 +231,21 @@ async def test_postgres_and_mysql_share_one_hosts_file(settings: Settings) -> No
             assert outbound_dir is not None
             assert seen["hosts"] == (outbound_dir / HOSTS_FILE).read_text()
             await service.stop(body["gid"])
+
+
+async def test_postgres_and_redis_by_their_compose_names(builder_service: Service) -> None:
+    """PostgreSQL (preview.backing.postgres) and Redis given together: one /etc/hosts
+    names both (db, cache), and each answers under its name."""
+    service = builder_service
+    require_sandbox(service)
+    if redis_binary() is None or server_binaries() is None:
+        pytest.skip("redis-server or PostgreSQL's server binaries are not installed")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("compose_postgres_redis"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+    with trio.fail_after(60):
+        assert await _call(service, body, "POST", "/visits/ada") == {"stored": 1, "counted": 1}
+        assert await _call(service, body, "POST", "/visits/bob") == {"stored": 2, "counted": 2}
+        hosts = (await _call(service, body, "GET", "/hosts"))["hosts"]
+        names = hosts.split("\n")[0].split()
+        assert {"localhost", "db", "cache", "redis"} <= set(names), hosts
