@@ -249,3 +249,14 @@ async def test_postgres_and_redis_by_their_compose_names(builder_service: Servic
         hosts = (await _call(service, body, "GET", "/hosts"))["hosts"]
         names = hosts.split("\n")[0].split()
         assert {"localhost", "db", "cache", "redis"} <= set(names), hosts
+
+
+async def test_unsandboxed_previews_are_told_they_get_no_server(unsandboxed: Settings) -> None:
+    files = {**server_app(), ".env": "REDIS_URL=redis://redis:6379/0\n"}
+    async with running_service(unsandboxed) as service:
+        with trio.fail_after(60):
+            gid = await service.upload(files)
+            body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+            assert body["status"] == "running", body.get("errorMessage")
+            said = messages(await service.history(gid), "system")
+    assert any("previews get a private one only when sandboxed" in m for m in said), said
