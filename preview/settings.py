@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .secretfile import kept_secret
 
@@ -28,7 +29,6 @@ _PREFIX = "PREVIEW_"
 _OTHER_KNOWN = {"PREVIEW_URL", "PREVIEW_TOKEN"}  # the client commands' own
 _OTHER_PREFIXES = ("PREVIEW_TEST_", "PREVIEW_BENCH_")  # the test suite's and benchmarks' own
 
-
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST_NAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
 _ORIGIN_TEMPLATE = re.compile(rf"https?://\{{preview\}}(?:\.{_LABEL})+(?::[0-9]{{1,5}})?/?")
@@ -37,9 +37,10 @@ _ORIGIN = re.compile(
     r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
 )
 _KINDS: dict[str, type] = {"Path": Path, "str": str, "int": int, "float": float}
-# Settings that must be above zero (a NaN is not).
 _MODES = {"build": ("on", "off"), "smoke_check": ("on", "off"), "log_format": ("text", "json"),
-          "sandbox": ("auto", "required", "off"), "app_postgres": ("auto", "off")}  # fmt: skip
+          "sandbox": ("auto", "required", "off"), "app_postgres": ("auto", "off"),
+          "app_redis": ("auto", "off"), "app_mysql": ("auto", "off")}  # fmt: skip
+# Settings that must be above zero (a NaN is not).
 _POSITIVE = (
     "max_uptime", "inactive_timeout", "startup_timeout", "keepalive_interval", "cpu_limit",
     "stream_send_timeout", "session_timeout", "health_interval", "app_ticket_timeout",
@@ -50,6 +51,10 @@ _POSITIVE = (
 
 def _help(unit: str, text: str) -> dict[str, str]:
     return {"unit": unit, "help": text}
+
+
+def _auto(text: str) -> Any:  # an auto/off setting, auto by default
+    return field(default="auto", metadata=_help("mode", f"auto: {text}; off"))
 
 
 @dataclass(frozen=True)
@@ -246,10 +251,7 @@ class Settings:
         default="",
         metadata=_help("URL", "PostgreSQL server giving each preview a database; empty: SQLite"),
     )
-    app_postgres: str = field(
-        default="auto",
-        metadata=_help("mode", "auto: a private PostgreSQL for sandboxed apps with a driver; off"),
-    )
+    app_postgres: str = _auto("a private PostgreSQL for sandboxed apps with a driver")
     env_dir: str = field(
         default="",
         metadata=_help("path", "where built environments are kept; empty: envs in the data dir"),
@@ -283,6 +285,8 @@ class Settings:
             "nothing; * any public host; or names and .suffixes, comma-separated",
         ),
     )
+    app_redis: str = _auto("a private redis-server for Redis apps")
+    app_mysql: str = _auto("a private MariaDB for MySQL apps")
     run_dir: str = field(
         default="",
         metadata=_help(
@@ -390,11 +394,7 @@ def unknown_env_names(environ: Mapping[str, str] | None = None) -> list[str]:
 
 
 SETTINGS_HELP: list[tuple[str, str, str, str]] = [
-    (
-        _PREFIX + f.name.upper(),
-        "(service's python)" if f.name == "python" else str(f.default) if f.default != "" else "",
-        f.metadata["unit"],
-        f.metadata["help"],
-    )
+    (_PREFIX + f.name.upper(), "(service's python)" if f.name == "python" else str(f.default),
+     f.metadata["unit"], f.metadata["help"])
     for f in dataclasses.fields(Settings)
-]
+]  # fmt: skip

@@ -52,6 +52,8 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "smoke_check": ("off", "off"),
     "sandbox": ("off", "off"),
     "app_postgres": ("off", "off"),
+    "app_redis": ("off", "off"),
+    "app_mysql": ("off", "off"),
     "pids_limit": ("64", 64),
 }
 _TYPES = {"Path": Path, "str": str, "int": int, "float": float}

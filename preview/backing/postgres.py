@@ -9,7 +9,7 @@ driver and the machine the server's binaries, to a private throwaway server in a
 of its own (``pgprivate``; ``PREVIEW_APP_POSTGRES=off`` turns it off). The app's own
 URL is kept (any user, password and database it names is accepted); the variables it
 may read instead (``DATABASE_URL``, ``POSTGRES_*``, ``DB_*``, ``PG*``,
-``SQLALCHEMY_DATABASE_URI``) are given where it sets none (:attr:`Backing.env`).
+``SQLALCHEMY_DATABASE_URI``) are given where it sets none (:attr:`PostgresBacking.env`).
 Unsandboxed, with the operator's server, its role and database are made at launch and
 given as those variables. Each step is told as a ``system`` event; where the app's own
 configuration names a PostgreSQL server that cannot be given, the launch fails saying
@@ -43,9 +43,9 @@ from .pgprivate import (
     server_binaries,
 )
 from .pgrelay import Connect, Logins, PostgresRelay
-from .wants import PostgresWants, postgres_wants
+from .wants import PORT, PostgresWants, postgres_wants
 
-__all__ = ["Backing", "postgres_variables"]
+__all__ = ["PostgresBacking", "postgres_variables"]
 
 _log = logging.getLogger(__name__)
 System = Callable[[str, str], Awaitable[None]]
@@ -88,7 +88,7 @@ def _hidden(url: str) -> str:
     return f"{scheme}://{credentials.split(':', 1)[0]}:***@{tail}"
 
 
-class Backing:
+class PostgresBacking:
     """One preview's PostgreSQL (see the module doc): :meth:`running` for its whole
     preparation and run; :attr:`env` what the app is given where it sets nothing."""
 
@@ -100,6 +100,7 @@ class Backing:
         self._containment = containment
         self._system = system
         self.env: dict[str, str] = {}
+        self.driver: str | None = None  # the app's PostgreSQL driver, once read
         self._told: list[str] = []  # what the relay did, told at the next occasion
 
     @asynccontextmanager
@@ -110,6 +111,7 @@ class Backing:
         wants = await trio.to_thread.run_sync(
             postgres_wants, self._spec.files, dict(self._spec.extra)
         )
+        self.driver = wants.driver
         shared: SharedLogins | None = None
         eager = False
         try:
@@ -161,7 +163,11 @@ class Backing:
     def _relay(self, wants: PostgresWants, logins: Logins, connect: Connect, where: str) -> None:
         relay = PostgresRelay(connect, logins)
         ports = tuple(p for p in wants.ports if 1024 <= p < EGRESS_PORT and p != self._spec.port)
-        self._containment.provide((ServiceRelay(_SOCKET, ports, relay.serve),), wants.aliases)
+        # A port its MySQL wants too (DB_PORT=3306) is PostgreSQL's only with its driver.
+        ports = self._containment.provide(
+            (ServiceRelay(_SOCKET, ports, relay.serve),), wants.aliases,
+            first=wants.driver is not None,
+        ) or (PORT,)  # fmt: skip
         # What its compose file gives its own services is its configuration too.
         self.env = {**postgres_variables(wants.given, "127.0.0.1", ports[0]), **wants.compose_env}
         names = ", ".join(a for a in wants.aliases if a != "localhost")

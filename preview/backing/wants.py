@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import yaml
 from dotenv import dotenv_values
 
-__all__ = ["ALIASES", "PostgresWants", "postgres_url", "postgres_wants"]
+__all__ = ["ALIASES", "PORT", "PostgresWants", "postgres_url", "postgres_wants"]
 
 ALIASES = ("db", "postgres", "postgresql", "database", "pg")  # always theirs
 PORT = 5432

@@ -118,7 +118,7 @@ class AnyPort:
     async def _other_port(self, process: ChildProcess) -> tuple[int, str] | None:
         confinement = self._confinement
         assert confinement is not None
-        relays = {port for port, _ in confinement.outbound.relays}
+        relays = confinement.outbound.ports
         sandbox_pid, seen, since = None, None, 0.0
         delay = _LOOK_FIRST
         while process.poll() is None:

@@ -78,15 +78,14 @@ class PreviewRuntime:
         self.containment = Containment(
             spec, settings=settings, isolation=isolation, app_dir=self.temp_dir
         )
-        self.backing = Backing(  # its PostgreSQL, for its preparation and run
+        self.backing = Backing(  # its PostgreSQL, Redis, MySQL, for its preparation and run
             spec, settings=settings, containment=self.containment, system=self._system
         )
         self.upstream = Upstream(spec.port)  # the socket's, once sandboxed
         # What users see of it (events, errorMessage, errorLines) names no host path.
         self.host_paths = HostPaths.of_service(
-            app_dir=self.temp_dir, data_dir=settings.data_dir,
-            previews_dir=settings.previews_dir, env_root=settings.env_cache_dir,
-            python=settings.python,
+            app_dir=self.temp_dir, data_dir=settings.data_dir, previews_dir=settings.previews_dir,
+            env_root=settings.env_cache_dir, python=settings.python,
         )  # fmt: skip
         self.broadcast = LogBroadcast(
             ring_size=settings.max_log_lines,

@@ -42,10 +42,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .outbound import ServiceMounts
+
 __all__ = [
     "ETC_SHOWN",
     "INSIDE_UID",
     "READY_SOCKET_NAME",
+    "SERVICES_DIR_INSIDE",
     "TOOLS_DIR_INSIDE",
     "SandboxTools",
     "SandboxedCommand",
@@ -76,6 +79,7 @@ ETC_SHOWN = (
 _SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 EGRESS_DIR_INSIDE = "/run/egress"
 TOOLS_DIR_INSIDE = "/run/tools"
+SERVICES_DIR_INSIDE = "/run/services"  # its own servers' sockets (outbound.ServiceMounts)
 
 
 def _launcher(
@@ -85,6 +89,7 @@ def _launcher(
     ready: bool,
     max_children: int,
     relays: Sequence[tuple[int, str]],
+    servers: Sequence[tuple[int, str]] = (),
 ) -> str:
     """The shell that starts the forwarders and then execs the command.
 
@@ -120,6 +125,18 @@ def _launcher(
             f"max-children={max_children},backlog=128 "
             f"UNIX-CONNECT:{EGRESS_DIR_INSIDE}/{name} 2>/dev/null </dev/null &"
         )
+    for port, name in servers:  # servers of its own: retried while one starts
+        for listen in (f"TCP4-LISTEN:{port},bind=127.0.0.1", f"TCP6-LISTEN:{port},bind=[::1]"):
+            parts.append(
+                f"{socat} {listen},fork,reuseaddr,max-children={max_children},backlog=128 "
+                f"UNIX-CONNECT:{SERVICES_DIR_INSIDE}/{name},retry=500,interval=0.01 "
+                "2>/dev/null </dev/null &"
+            )
+    if servers:  # listening before the app starts: it may connect at once
+        ports = "|".join(f":{port:04X} 00000000:0000 0A" for port, _ in servers)
+        count = f"\"$(grep -cE '{ports}' /proc/net/tcp)\" -ge {len(servers)}"
+        wait = f"n=0; until [ {count} ] || [ $n -ge 1000 ]; do sleep 0.002; n=$((n+1)); done; "
+        return "( " + " ".join(parts) + " ); " + wait + 'exec "$@"'
     if not parts:
         return 'exec "$@"'
     return "( " + " ".join(parts) + ' ); exec "$@"'
@@ -259,6 +276,7 @@ def sandboxed_command(
     etc_dir: Path | None = None,
     ready_forwarder: bool = True,
     etc_files: Sequence[tuple[Path, str]] = (),
+    servers: ServiceMounts | None = None,
 ) -> SandboxedCommand:
     """The command that runs ``argv`` confined (see the module doc).
 
@@ -272,6 +290,7 @@ def sandboxed_command(
     bound apart took two mounts: 3 ms of every start); None: those entries of the host's.
     ``ready_forwarder``: start the one-use readiness forwarder beside the forking one.
     ``etc_files``: (file, path inside ``/etc``) bound read-only over those (its hosts).
+    ``servers``: its own servers' sockets, their forwarders and links (``ServiceMounts``).
 
     ``cgroup_procs``: the files that join the cgroups the tree must be in (see
     ``PreviewCgroup.join_files``). A shell writes ``0`` (itself) there and then execs
@@ -289,10 +308,14 @@ def sandboxed_command(
         if outbound is not None:
             mounts += [(outbound[0], EGRESS_DIR_INSIDE, "--ro-bind-fd")]
         mounts += [(p, str(p), "--bind-fd") for p in (app_dir, *writable)]
+        if servers is not None:
+            mounts += [(servers.directory, SERVICES_DIR_INSIDE, "--ro-bind-fd")]
         for source, target, option in mounts:
             fd = os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             command.pass_fds.append(fd)
             binds += [option, str(fd), target]
+        for link, target in servers.links if servers is not None else ():
+            binds += ["--perms", "0755", "--dir", os.path.dirname(link), "--symlink", target, link]
         for tool in tools_inside:
             binds += ["--ro-bind", str(tool), f"{TOOLS_DIR_INSIDE}/{tool.name}"]
         if seccomp is not None:
@@ -352,6 +375,7 @@ def sandboxed_command(
         ready=ready_forwarder,
         max_children=max(1, forwarder_limit),
         relays=outbound[1] if outbound is not None else (),
+        servers=servers.relays if servers is not None else (),
     )
     command.argv = [
         *prefix,

@@ -17,7 +17,7 @@ from .appdir import app_read_only
 from .bubblewrap import host_uid, reachable_by_others
 from .egress import EgressPolicy
 from .isolation import Confinement, Isolation, build_limits
-from .outbound import Outbound, ServiceRelay
+from .outbound import Outbound, ServiceMounts, ServiceRelay
 
 __all__ = ["Containment"]
 
@@ -50,17 +50,46 @@ class Containment:
         """Whether its sandbox has a way out (PREVIEW_EGRESS names hosts)."""
         return self.sandboxed and not self.outbound.policy.closed
 
-    def provide(self, services: tuple[ServiceRelay, ...], aliases: tuple[str, ...]) -> None:
+    def provide(
+        self,
+        services: tuple[ServiceRelay, ...] = (),
+        aliases: tuple[str, ...] = (),
+        *,
+        servers: ServiceMounts | None = None,
+        first: bool = False,
+    ) -> tuple[int, ...]:
         """Offer ``services`` inside its sandbox (its set-up steps' and the app's), each on
-        its ports of the loopback, which ``aliases`` name too (its ``/etc/hosts``). Before
-        the first step is confined; only a sandboxed preview has a loopback of its own."""
+        its ports of the loopback, and ``servers`` of its own beside it (one set: their
+        sockets' directory bound in), which ``aliases`` name too (its one ``/etc/hosts``).
+        A port offered already stays with what has it, unless ``first`` (the app has
+        this one's driver): then it is this one's. The ports given. Before the first
+        step is confined; only a sandboxed preview has a loopback of its own."""
         if not self.sandboxed:
             raise RuntimeError("only a sandboxed preview is given services")
+        old = self.outbound
+        if servers is not None and old.servers is not None:
+            raise RuntimeError("one set of servers per preview")
+        new = {p for s in services for p in s.ports}
+        new |= {p for p, _ in servers.relays} if servers is not None else set()
+        if first:  # the ports both want are these
+            old = replace(
+                old,
+                services=tuple(replace(s, ports=_without(s.ports, new)) for s in old.services),
+                servers=_servers_without(old.servers, new),
+            )
+        else:
+            taken = old.ports
+            services = tuple(replace(s, ports=_without(s.ports, taken)) for s in services)
+            servers = _servers_without(servers, taken)
         self.outbound = replace(
-            self.outbound,
-            services=(*self.outbound.services, *services),
-            aliases=tuple(dict.fromkeys((*self.outbound.aliases, *aliases))),
+            old,
+            services=(*old.services, *services),
+            aliases=tuple(dict.fromkeys((*old.aliases, *aliases))),
+            servers=servers if servers is not None else old.servers,
         )
+        given = [p for s in services for p in s.ports]
+        given += [p for p, _ in servers.relays] if servers is not None else []
+        return tuple(dict.fromkeys(given))
 
     @property
     def disk_quota(self) -> int | None:
@@ -112,3 +141,13 @@ class Containment:
         """Its cgroup and sockets' directory given back; idempotent, blocking."""
         if self.confinement is not None:
             self.confinement.release()
+
+
+def _without(ports: tuple[int, ...], taken: set[int]) -> tuple[int, ...]:
+    return tuple(p for p in ports if p not in taken)
+
+
+def _servers_without(servers: ServiceMounts | None, taken: set[int]) -> ServiceMounts | None:
+    if servers is None:
+        return None
+    return replace(servers, relays=tuple(r for r in servers.relays if r[0] not in taken))

@@ -123,7 +123,7 @@ class Isolation:
             socket_dir=sockets / preview_id,
             # Its own (appdir.app_read_only): the service's interpreter only if it is its.
             read_only=tuple(dict.fromkeys(read_only)),
-            outbound_dir=sockets / f"{preview_id}-out" if outbound.relays else None,
+            outbound_dir=sockets / f"{preview_id}-out" if outbound.opened else None,
             outbound=outbound,
         )
 
@@ -155,7 +155,7 @@ class Isolation:
             writable=writable,
             tools=tools,
             outbound_dir=(
-                settings.previews_dir / ".sockets" / f"{name}-out" if outbound.relays else None
+                settings.previews_dir / ".sockets" / f"{name}-out" if outbound.opened else None
             ),
             outbound=outbound,
             limits=limits,
@@ -265,6 +265,7 @@ class Confinement:
             seccomp=self.isolation.seccomp,
             etc_dir=self.isolation.etc_dir,
             ready_forwarder=self.ready_socket_path is not None,
+            servers=self.outbound.servers,
             outbound=(
                 (self.outbound_dir, self.outbound.relays) if self.outbound_dir is not None else None
             ),

@@ -4,9 +4,12 @@ A sandbox's ways out are Unix sockets the service listens on, in a directory bou
 read-only into the sandbox, where a forwarder inside (socat) carries each connection
 from a port of the sandbox's loopback: the HTTP proxy to the allowed hosts (``egress``)
 at ``EGRESS_PORT``, and each service the preview is given (a :class:`ServiceRelay`: its
-PostgreSQL, say, served by ``preview.backing``) on the ports it names. The names the app
-calls those services by (``db``, ``postgres``, …) resolve to the sandbox's loopback
-through its own ``/etc/hosts`` (``HOSTS_FILE`` in the same directory).
+PostgreSQL, say, served by ``preview.backing``) on the ports it names. Servers of the
+preview's own that listen on their own Unix sockets (:class:`ServiceMounts`: its Redis,
+its MariaDB) are reached the same way, but their directory is bound into the sandbox
+instead. The names the app calls all of those by (``db``, ``postgres``, ``redis``, …)
+resolve to the sandbox's loopback through its one ``/etc/hosts`` (``HOSTS_FILE`` in the
+outbound directory: ``Outbound.aliases``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,14 @@ import trio
 
 from .egress import EGRESS_PORT, EgressPolicy, Report, serve_egress, serve_unix
 
-__all__ = ["HOSTS_FILE", "Outbound", "ServiceRelay", "hosts_text", "open_outbound"]
+__all__ = [
+    "HOSTS_FILE",
+    "Outbound",
+    "ServiceMounts",
+    "ServiceRelay",
+    "hosts_text",
+    "open_outbound",
+]
 
 _PROXY_SOCKET = "proxy.sock"
 HOSTS_FILE = "hosts"  # the sandbox's /etc/hosts, when services have names
@@ -40,20 +50,46 @@ class ServiceRelay:
 
 
 @dataclass(frozen=True)
+class ServiceMounts:
+    """Servers of the preview's own beside its sandbox (``preview.backing``: its Redis,
+    its MariaDB), each listening on a Unix socket in ``directory``, which is bound
+    read-only into the sandbox (no task of the service's in between); ``relays``:
+    (port, socket path in ``directory``), a forwarder on the sandbox's loopback
+    (127.0.0.1 and ::1) at each port; ``links``: (path, target) symbolic links inside
+    (a MySQL client's default socket path). Their host names are ``Outbound.aliases``."""
+
+    directory: Path
+    relays: tuple[tuple[int, str], ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Outbound:
     """What may leave one sandbox: through the proxy, the hosts ``policy`` allows; the
-    ``services`` it is given, each on its ports; ``aliases``: the host names that
-    resolve to its loopback, where those services are."""
+    ``services`` it is given, each on its ports; the ``servers`` of its own, beside it;
+    ``aliases``: the host names that resolve to its loopback, where those are."""
 
     policy: EgressPolicy = field(default_factory=EgressPolicy)
     services: tuple[ServiceRelay, ...] = ()
     aliases: tuple[str, ...] = ()
+    servers: ServiceMounts | None = None
 
     @property
     def relays(self) -> list[tuple[int, str]]:
         """(port inside, socket name in the sandbox's outbound directory) of each way out."""
         ways = [] if self.policy.closed else [(EGRESS_PORT, _PROXY_SOCKET)]
         return ways + [(port, s.socket_name) for s in self.services for port in s.ports]
+
+    @property
+    def ports(self) -> set[int]:
+        """Every port of its loopback that something is offered at (not the app's)."""
+        servers = self.servers.relays if self.servers is not None else ()
+        return {port for port, _ in (*self.relays, *servers)}
+
+    @property
+    def opened(self) -> bool:
+        """Whether its sandboxes get an outbound directory (ways out, or its hosts)."""
+        return bool(self.relays or self.aliases)
 
 
 def hosts_text(aliases: tuple[str, ...]) -> str:
@@ -68,7 +104,7 @@ async def open_outbound(
 ) -> AsyncIterator[None]:
     """Serve ``outbound``'s sockets in ``directory`` (made fresh) for the block's
     duration; nothing when it is None. The directory is removed at the end."""
-    if directory is None or not outbound.relays:
+    if directory is None or not outbound.opened:
         yield
         return
     await trio.to_thread.run_sync(_fresh_dir, directory, outbound.aliases)

@@ -1,0 +1,189 @@
+"""A preview's own MySQL: Debian's MariaDB (``mariadbd``), throwaway and small.
+
+Its data directory is a copy of a template made once under the service's data
+directory (``mariadb-install-db``, a few seconds, then reused while the binary is the
+same), copied at each start into its sandbox's ``/tmp`` (a tmpfs of
+``PREVIEW_DISK_LIMIT_MB``): ~20 MB, milliseconds. It listens on a Unix socket only,
+with a small buffer pool, no binary log, no doublewrite, no flush at each commit
+(nothing is kept anyway). At start, before it accepts anyone, it runs an init file
+(``--init-file``, as root) that creates the databases and accounts the app's
+configuration names (``mysql://app:secret@db:3306/app``, ``MYSQL_USER``…, a compose
+service's ``MYSQL_*``), with every privilege: the server is the app's alone. Its
+connections come through its socket, so they log in as ``user@localhost``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import trio
+
+from .wanted import MYSQL_PORT, MysqlWanted
+
+__all__ = [
+    "CLIENT_SOCKETS",
+    "SOCKET_NAME",
+    "TemplateFailed",
+    "ensure_template",
+    "init_sql",
+    "mariadb_argv",
+    "mariadb_binary",
+    "mariadb_ready",
+    "mysql_environment",
+    "template_dir",
+]
+
+SOCKET_NAME = "mysqld.sock"
+# Where MySQL clients look for a local server's socket (libmysqlclient/libmariadb with
+# host "localhost" or none, as Django's mysqlclient does): links to its socket there.
+CLIENT_SOCKETS = ("/run/mysqld/mysqld.sock", "/tmp/mysql.sock")
+_DEBIAN = "/usr/sbin/mariadbd"
+_DATA_INSIDE = "/tmp/data"
+# The same InnoDB geometry for the template and each server made from it.
+_INNODB = ["--innodb-log-file-size=2M", "--innodb-autoextend-increment=1"]
+_INSTALL_TIME = 120
+
+
+class TemplateFailed(Exception):
+    """``mariadb-install-db`` failed; the message is its last line."""
+
+
+def mariadb_binary() -> str | None:
+    """Where ``mariadbd`` is (Debian's first), when ``mariadb-install-db`` is there too."""
+    found = _DEBIAN if Path(_DEBIAN).is_file() else shutil.which("mariadbd")
+    return found if found and _installer() else None
+
+
+def _installer() -> str | None:
+    return shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
+
+
+def template_dir(data_dir: Path) -> Path:
+    """Where the template for this ``mariadbd`` is (made by :func:`ensure_template`)."""
+    binary = mariadb_binary() or _DEBIAN
+    try:
+        stat = os.stat(binary)
+        key = f"{stat.st_size:x}-{int(stat.st_mtime):x}"
+    except OSError:
+        key = "none"
+    return data_dir / f"mariadb-template-{key}"
+
+
+def ensure_template(data_dir: Path) -> Path:
+    """The template data directory, made if absent (blocking: seconds the first time).
+    Made aside and renamed into place: concurrent first launches both succeed."""
+    target = template_dir(data_dir)
+    if (target / "mysql").is_dir():
+        return target
+    installer = _installer()
+    if installer is None:
+        raise TemplateFailed("mariadb-install-db is not installed")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".mariadb-template-", dir=data_dir))
+    try:
+        user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [installer, "--no-defaults", f"--datadir={staging}",
+             f"--user={user.stdout.strip() or 'root'}", "--auth-root-authentication-method=normal",
+             "--skip-test-db", "--skip-name-resolve", "--innodb-buffer-pool-size=16M", *_INNODB],
+            capture_output=True, text=True, timeout=_INSTALL_TIME, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            lines = (result.stderr or result.stdout).strip().splitlines()
+            raise TemplateFailed(lines[-1] if lines else f"exit code {result.returncode}")
+        for root, _dirs, names in os.walk(staging):  # readable by the previews' uids
+            os.chmod(root, 0o755)
+            for name in names:
+                os.chmod(os.path.join(root, name), 0o644)
+        try:
+            staging.rename(target)
+        except OSError:
+            if not (target / "mysql").is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def mariadb_argv(binary: str, template: Path, socket: Path, init_file: Path) -> list[str]:
+    """The server's command: copy the template to its tmpfs, then run there."""
+    server = [
+        binary, "--no-defaults", f"--datadir={_DATA_INSIDE}", f"--socket={socket}",
+        "--skip-networking", f"--pid-file={socket.parent / 'mariadbd.pid'}", "--tmpdir=/tmp",
+        f"--init-file={init_file}", *_INNODB, "--innodb-buffer-pool-size=16M",
+        "--innodb-use-native-aio=0", "--innodb-flush-log-at-trx-commit=0",
+        "--innodb-doublewrite=0", "--skip-log-bin", "--skip-name-resolve",
+        "--performance-schema=OFF", "--max-connections=64", "--open-files-limit=900",
+        "--table-open-cache=200", "--key-buffer-size=1M", "--local-infile=0",
+        "--secure-file-priv=/tmp", "--character-set-server=utf8mb4",
+        "--collation-server=utf8mb4_general_ci", "--log-warnings=0",
+        # Fewer threads and files at start (its cgroup bounds its processes and threads).
+        "--innodb-buffer-pool-load-at-startup=0", "--innodb-buffer-pool-dump-at-shutdown=0",
+        "--innodb-read-io-threads=1", "--innodb-write-io-threads=1", "--innodb-purge-threads=1",
+    ]  # fmt: skip
+    script = f'cp -R "$1"/. {_DATA_INSIDE} && shift && exec "$@"'
+    return ["/bin/sh", "-c", script, "sh", str(template), *server]
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _identifier(value: str) -> str:
+    return "`" + value.replace("`", "``") + "`"
+
+
+def _accounts(wanted: MysqlWanted) -> dict[str, str]:
+    return dict(wanted.accounts) or {"root": ""}
+
+
+def _databases(wanted: MysqlWanted) -> list[str]:
+    return list(wanted.databases) or ["app"]
+
+
+def init_sql(wanted: MysqlWanted) -> str:
+    """The init file: its databases, and its accounts with every privilege."""
+    lines = [f"CREATE DATABASE IF NOT EXISTS {_identifier(d)};" for d in _databases(wanted)]
+    for user, password in _accounts(wanted).items():
+        for host in ("localhost", "%", "127.0.0.1"):
+            account = f"{_literal(user)}@{_literal(host)}"
+            lines += [
+                f"CREATE USER IF NOT EXISTS {account};",
+                f"ALTER USER {account} IDENTIFIED BY {_literal(password)};",
+                f"GRANT ALL PRIVILEGES ON *.* TO {account} WITH GRANT OPTION;",
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def mysql_environment(wanted: MysqlWanted) -> dict[str, str]:
+    """What fills the app's unset variables: the URLs its configuration names (an
+    example file's), and ``MYSQL_*`` for its first account and database."""
+    user, password = next(iter(_accounts(wanted).items()))
+    host = "mysql" if "mysql" in wanted.hosts else "localhost"
+    env = dict(wanted.url_variables)
+    env.update({
+        "MYSQL_HOST": host,
+        "MYSQL_PORT": str(MYSQL_PORT),
+        "MYSQL_USER": user,
+        "MYSQL_PASSWORD": password,
+        "MYSQL_DATABASE": _databases(wanted)[0],
+    })  # fmt: skip
+    return env
+
+
+async def mariadb_ready(socket_path: Path) -> bool:
+    """Whether the server greets a client on its socket (after its init file ran)."""
+    try:
+        stream = await trio.open_unix_socket(str(socket_path))
+    except OSError:
+        return False
+    async with stream:
+        try:
+            greeting = await stream.receive_some(128)
+        except (OSError, trio.BrokenResourceError):
+            return False
+    return len(greeting) > 4

@@ -1,0 +1,62 @@
+"""All one preview is given beside it: :class:`Backing`.
+
+Its own Redis and MariaDB (``servers.BackingServers``) are planned and started first,
+then its PostgreSQL (``postgres.PostgresBacking``); all are offered in its sandbox
+through ``sandbox.Containment.provide``, under one ``/etc/hosts``. A name both want
+(``db``) is on the loopback for both; a port both want (``DB_PORT=3306``), and the
+variables both could fill (``DATABASE_URL``, ``DB_*``), go to the one whose driver the
+app has: MySQL's when it has a MySQL driver and no PostgreSQL one, else PostgreSQL's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from ..apps.spec import LaunchSpec
+from ..sandbox import Containment
+from ..settings import Settings
+from .postgres import PostgresBacking
+from .servers import BackingServers
+
+__all__ = ["Backing"]
+
+System = Callable[[str, str], Awaitable[None]]
+# What PostgreSQL fills that a MySQL app may read as its own (postgres_variables).
+_GENERIC = ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "DB_")
+
+
+class Backing:
+    """One preview's servers (see the module doc): :meth:`running` for its whole
+    preparation and run; :attr:`env` what the app is given where it sets nothing."""
+
+    def __init__(
+        self, spec: LaunchSpec, *, settings: Settings, containment: Containment, system: System
+    ) -> None:
+        self._spec = spec
+        self._containment = containment
+        self._system = system
+        self.postgres = PostgresBacking(
+            spec, settings=settings, containment=containment, system=system
+        )
+        self.servers = BackingServers(spec, settings, containment.isolation)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[str | None]:
+        """Provide what the app expects for the block; a failure's message (its
+        ``system`` event tells more) when it cannot be given, else None. All of it ends
+        with the block."""
+        async with self.servers.serving():
+            if not await self.servers.start(self._spec, self._containment, self._system):
+                yield self.servers.problem or "its servers could not be given"
+                return
+            async with self.postgres.running() as failure:
+                yield failure
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The variables the app gets where it sets none (its PostgreSQL's, Redis's, MySQL's)."""
+        postgres = self.postgres.env
+        if "mysql" in self.servers.kinds and self.postgres.driver is None:
+            postgres = {k: v for k, v in postgres.items() if not k.startswith(_GENERIC)}
+        return {**postgres, **self.servers.env}

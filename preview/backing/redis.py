@@ -1,0 +1,85 @@
+"""A preview's own Redis: Debian's ``redis-server``, throwaway and bounded.
+
+It listens on a Unix socket only (no TCP port: its sandbox has no network at all),
+keeps nothing (no RDB snapshot, no append-only file), holds at most ``maxmemory`` bytes
+(evicting the least recently used keys beyond, as a cache would), and accepts the
+passwords the app's configuration names (``redis://:secret@redis:6379`` sets
+``requirepass``, ``redis://user:secret@…`` an ACL user): its clients log in as they would
+to the real one. Its configuration is a file (passwords never on a command line).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import trio
+
+from .wanted import REDIS_PORT, RedisWanted
+
+__all__ = ["SOCKET_NAME", "redis_binary", "redis_config", "redis_environment", "redis_ready"]
+
+SOCKET_NAME = "redis.sock"
+_DEBIAN = "/usr/bin/redis-server"
+
+
+def redis_binary() -> str | None:
+    """Where ``redis-server`` is (Debian's first); None when it is not installed."""
+    return _DEBIAN if Path(_DEBIAN).is_file() else shutil.which("redis-server")
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def redis_config(wanted: RedisWanted, socket_path: Path, maxmemory: int) -> str:
+    """The server's configuration file (see the module doc)."""
+    lines = [
+        "port 0",
+        f"unixsocket {_quoted(str(socket_path))}",
+        "unixsocketperm 777",
+        'save ""',
+        "appendonly no",
+        f"maxmemory {maxmemory}",
+        "maxmemory-policy allkeys-lru",
+        f"dir {_quoted(str(socket_path.parent))}",
+        "daemonize no",
+        "loglevel warning",
+        'logfile ""',
+        "databases 16",
+        "protected-mode no",  # nothing but the sandbox's relays reach its socket
+    ]
+    for user, password in wanted.accounts.items():
+        if user == "default":
+            lines.append(f"requirepass {_quoted(password)}")
+        else:
+            lines.append(f"user {user} on >{password} ~* &* +@all")
+    return "\n".join(lines) + "\n"
+
+
+def redis_environment(wanted: RedisWanted) -> dict[str, str]:
+    """What fills the app's unset ``REDIS_*`` variables: its server as ``redis``."""
+    host = "redis" if "redis" in wanted.hosts else "localhost"
+    password = wanted.accounts.get("default")
+    auth = f":{password}@" if password else ""
+    env = {
+        "REDIS_URL": f"redis://{auth}{host}:{REDIS_PORT}/0",
+        "REDIS_HOST": host,
+        "REDIS_PORT": str(REDIS_PORT),
+    }
+    return env
+
+
+async def redis_ready(socket_path: Path) -> bool:
+    """Whether the server answers ``PING`` (``-NOAUTH``: it answers, with a password)."""
+    try:
+        stream = await trio.open_unix_socket(str(socket_path))
+    except OSError:
+        return False
+    async with stream:
+        try:
+            await stream.send_all(b"PING\r\n")
+            answer = await stream.receive_some(64)
+        except (OSError, trio.BrokenResourceError):
+            return False
+    return answer.startswith((b"+PONG", b"-NOAUTH"))

@@ -1,0 +1,314 @@
+"""One preview's own servers, for its whole life: :class:`BackingServers`.
+
+What the upload expects (``wanted``) is started as the preview starts, beside its
+dependency build (so that it is ready, as a rule, before anything needs it): each server
+in a sandbox of its own (no network at all, the preview's host uid, a cgroup of its own
+with its memory bounded, dying with the service), listening on a Unix socket in the
+preview's services directory. That directory is bound read-only into the app's and
+its set-up steps' sandboxes, where a forwarder on the loopback carries each port the
+app's configuration names (``6379``, ``3306``, and any other) to the socket, and the
+sandbox's one ``/etc/hosts`` names the hosts it asks for (``redis``, ``cache``, ``db``,
+its compose services') as ``127.0.0.1`` (``sandbox.Containment.provide``, which leaves
+a port PostgreSQL wants too to PostgreSQL only when the app has its driver). The
+variables it leaves unset (``REDIS_URL``, ``MYSQL_*``, a ``DATABASE_URL`` its example
+file names) are filled (``env``).
+
+Nothing of one preview reaches another's: the socket is in its own directory, bound
+into its own sandboxes only; the servers keep nothing (Redis saves nothing, MariaDB's
+data is on its sandbox's tmpfs) and end with the preview.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import shutil
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import trio
+from dotenv import dotenv_values
+
+from ..apps.configvars import dotenv_chain
+from ..apps.spec import LaunchSpec
+from ..sandbox.bubblewrap import SERVICES_DIR_INSIDE
+from ..sandbox.cgroups import CgroupLimits
+from ..sandbox.containment import Containment
+from ..sandbox.isolation import Confinement, Isolation
+from ..sandbox.outbound import ServiceMounts
+from ..sandbox.process import ChildLimits, spawn_child, terminate_group
+from ..settings import Settings
+from . import mysql, redis
+from .wanted import Wanted, wanted_servers
+
+__all__ = ["BackingServers"]
+
+Say = Callable[[str, str], Awaitable[None]]  # (level, message): a system event
+_READY_TIME = 20.0  # for a server to answer, from its start
+_GRACE = 1.0
+_HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
+_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+
+
+@dataclass
+class _Server:
+    kind: str  # "redis", "mysql"
+    label: str  # "Redis", "MariaDB"
+    directory: Path  # its working directory, where its socket is
+    socket: Path
+    argv: list[str]
+    files: dict[str, str]  # written into its directory before it starts
+    ready: Callable[[Path], Awaitable[bool]]
+    memory_bytes: int
+    tmp_mb: int
+    pids: int  # its processes and threads (MariaDB: a thread per connection)
+    read_only: tuple[Path, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()  # (path, its socket) in the app's sandbox
+    started_at: float = 0.0
+    ready_after: float | None = None  # seconds from its start
+    failed: str | None = None
+    output: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+
+
+class BackingServers:
+    """See the module doc. :meth:`serving` holds them for the preview's life, :meth:`start`
+    starts them; :attr:`problem` says why it cannot have what it needs."""
+
+    def __init__(self, spec: LaunchSpec, settings: Settings, isolation: Isolation | None) -> None:
+        preview_id = self._id = spec.preview_id
+        self._uid_slot = spec.port  # its port, which names its host uid
+        self._settings = settings
+        self._isolation = isolation
+        self.directory = settings.previews_dir / ".sockets" / f"{preview_id}-svc"
+        self.env: dict[str, str] = {}  # fills what the app leaves unset
+        self.problem: str | None = None  # set: the launch fails with it
+        self.mounts: ServiceMounts | None = None
+        self._servers: list[_Server] = []
+        self._nursery: trio.Nursery | None = None  # while serving
+        self.aliases: tuple[str, ...] = ()  # the host names it is called by
+
+    @property
+    def sandboxed(self) -> bool:
+        return self._isolation is not None and self._isolation.sandboxed
+
+    @property
+    def kinds(self) -> set[str]:
+        """The servers it gets (``redis``, ``mysql``), once planned."""
+        return {server.kind for server in self._servers}
+
+    def plan(self, files: dict[str, bytes], anchor: str, given: dict[str, str]) -> list[str]:
+        """Decide what it gets (module doc); the notes to say. Sets :attr:`problem`,
+        :attr:`env` and :attr:`mounts`. Blocking only briefly (parses the upload)."""
+        settings, notes = self._settings, []
+        if settings.app_redis == settings.app_mysql == "off":
+            return notes
+        wanted = wanted_servers(files, anchor, given)
+        kinds = [
+            ("redis", "Redis", wanted.redis, settings.app_redis, redis.redis_binary,
+             "redis-server", "PREVIEW_APP_REDIS", "redis-server"),
+            ("mysql", "MySQL", wanted.mysql, settings.app_mysql, mysql.mariadb_binary,
+             "mariadbd", "PREVIEW_APP_MYSQL", "mariadb-server"),
+        ]  # fmt: skip
+        relays: dict[int, str] = {}
+        hosts: set[str] = set()
+        for kind, label, want, mode, find, program, setting, package in kinds:
+            if want is None or mode == "off":
+                continue
+            why = ", ".join(dict.fromkeys(want.why))
+            binary = find()
+            if binary is None:
+                self.problem = (
+                    f"the app expects {label} ({why}), but {program} is not installed here: "
+                    f"install it (Debian: apt-get install {package}) or set {setting}=off "
+                    "to launch the app without it"
+                )
+                return notes
+            if not self.sandboxed:
+                notes.append(
+                    f"WARN the app expects {label} ({why}): previews get a private one only "
+                    "when sandboxed (PREVIEW_SANDBOX)"
+                )
+                continue
+            before = set(self.env)
+            server = self._server(kind, binary, wanted)
+            filled = [k for k in self.env if k not in before and k not in wanted.configured]
+            self._servers.append(server)
+            inside = f"{kind}/{server.socket.name}"
+            for port in sorted(want.ports):
+                if port != self._uid_slot:
+                    relays.setdefault(port, inside)
+            hosts |= want.hosts
+            names = ", ".join(sorted(want.hosts)) or "localhost"
+            ports = ", ".join(str(p) for p in sorted(want.ports))
+            given = f"; {', '.join(filled)} set for it" if filled else ""
+            notes.append(f"INFO a private {server.label} for the app ({why}): {names} and "
+                         f"localhost, port {ports}{given}")  # fmt: skip
+        if self._servers:
+            self.mounts = ServiceMounts(
+                directory=self.directory,
+                relays=tuple(sorted(relays.items())),
+                links=tuple(link for s in self._servers for link in s.links),
+            )
+            self.aliases = tuple(sorted(n for n in hosts if _HOST_NAME.match(n)))
+        return notes
+
+    def _server(self, kind: str, binary: str, wanted: Wanted) -> _Server:
+        settings = self._settings
+        directory = self.directory / kind
+        memory = settings.memory_limit_mb * 1024 * 1024
+        if kind == "redis":
+            assert wanted.redis is not None
+            socket = directory / redis.SOCKET_NAME
+            maxmemory = max(8 * 1024 * 1024, memory // 4)  # a quarter of the app's share
+            self.env.update(redis.redis_environment(wanted.redis))
+            return _Server(
+                kind, "Redis", directory, socket,
+                [binary, str(directory / "redis.conf")],
+                {"redis.conf": redis.redis_config(wanted.redis, socket, maxmemory)},
+                redis.redis_ready, memory_bytes=maxmemory + 32 * 1024 * 1024, tmp_mb=1, pids=32,
+            )  # fmt: skip
+        assert wanted.mysql is not None
+        socket = directory / mysql.SOCKET_NAME
+        self.env.update(mysql.mysql_environment(wanted.mysql))
+        template = mysql.template_dir(settings.data_dir)
+        return _Server(
+            kind, "MariaDB", directory, socket,
+            mysql.mariadb_argv(binary, template, socket, directory / "init.sql"),
+            {"init.sql": mysql.init_sql(wanted.mysql)},
+            mysql.mariadb_ready, memory_bytes=max(memory, 256 * 1024 * 1024),
+            tmp_mb=settings.disk_limit_mb, pids=128, read_only=(template,),
+            links=tuple((path, f"{SERVICES_DIR_INSIDE}/mysql/{socket.name}")
+                        for path in mysql.CLIENT_SOCKETS),
+        )  # fmt: skip
+
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator[None]:
+        """Hold its servers (:meth:`start` starts them) for the block's duration; they
+        end, and their directory is removed, after it."""
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                try:
+                    yield
+                finally:
+                    self._nursery = None
+                    nursery.cancel_scope.cancel()
+        finally:
+            if self._servers:
+                with trio.CancelScope(shield=True), trio.move_on_after(10):
+                    await trio.to_thread.run_sync(shutil.rmtree, self.directory, True)
+
+    async def start(self, spec: LaunchSpec, containment: Containment, say: Say) -> bool:
+        """Decide what the app of ``spec`` gets and start it in the background (inside
+        :meth:`serving`), reachable from the sandboxes ``containment`` makes from now on;
+        False (its reason said, and :attr:`problem`) when the launch must fail."""
+        anchor = spec.detection.detected_from if spec.detection is not None else ""
+        given = {**_dotenv(spec.files, anchor), **spec.extra}
+        notes = await trio.to_thread.run_sync(self.plan, spec.files, anchor, given)
+        for note in notes:
+            await say(*note.split(" ", 1))
+        if self.problem is not None:
+            await say("ERROR", self.problem)
+            return False
+        if self.mounts is None or self._nursery is None:
+            return True
+        await trio.to_thread.run_sync(self._make_directory)
+        containment.provide((), self.aliases, servers=self.mounts)
+        for server in self._servers:
+            self._nursery.start_soon(self._run, server, say)
+        return True
+
+    def _make_directory(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self.directory.mkdir(mode=0o755, parents=True)
+        self.directory.chmod(0o755)
+        for server in self._servers:
+            server.directory.mkdir(mode=0o755)
+            for name, text in server.files.items():
+                (server.directory / name).write_text(text)
+
+    async def _run(self, server: _Server, say: Say) -> None:
+        """One server, from its start until the preview ends (or it dies: said)."""
+        assert self._isolation is not None
+        if server.kind == "mysql":
+            try:
+                await trio.to_thread.run_sync(mysql.ensure_template, self._settings.data_dir)
+            except (OSError, mysql.TemplateFailed) as error:
+                await _failed(server, say, f"its data directory could not be made: {error}")
+                return
+        settings = dataclasses.replace(self._settings, tmp_limit_mb=server.tmp_mb)
+        confinement = self._isolation.confine_step(
+            settings, f"{self._id}-{server.kind}", work_dir=server.directory,
+            uid_slot=self._uid_slot, read_only=server.read_only,
+            limits=CgroupLimits(memory_bytes=server.memory_bytes, pids=server.pids, cpus=1.0),
+        )  # fmt: skip
+        assert confinement is not None
+        server.started_at = trio.current_time()
+        try:
+            process = await spawn_child(
+                server.argv, cwd=server.directory, env=dict(_ENV),
+                limits=ChildLimits(memory_bytes=server.memory_bytes), confinement=confinement,
+            )  # fmt: skip
+        except OSError as error:
+            await _released(confinement)
+            await _failed(server, say, f"it could not be started: {error.strerror}")
+            return
+        try:
+            async with trio.open_nursery() as nursery:
+                for pipe in (process.stdout, process.stderr):
+                    nursery.start_soon(_collect, pipe, server.output)
+                nursery.start_soon(self._await_answer, server, say)
+                await process.wait()
+                nursery.cancel_scope.cancel()
+            # Ended while the preview lives (its end cancels this task before): said.
+            tail = next((ln for ln in reversed(server.output) if ln.strip()), "")
+            await _failed(server, say, f"it exited ({process.returncode}): {tail}".rstrip(": "))
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(_GRACE + 5):
+                await terminate_group(process, _GRACE, confinement)
+            await _released(confinement)
+
+    async def _await_answer(self, server: _Server, say: Say) -> None:
+        delay = 0.002
+        with trio.move_on_after(_READY_TIME):
+            while not await server.ready(server.socket):
+                await trio.sleep(delay)
+                delay = min(delay * 1.5, 0.02)
+            server.ready_after = trio.current_time() - server.started_at
+            await say("INFO", f"{server.label} ready in {server.ready_after * 1000:.0f} ms")
+            return
+        await say("WARN", f"the app's {server.label} did not answer within {_READY_TIME:.0f} s")
+
+
+async def _failed(server: _Server, say: Say, reason: str) -> None:
+    server.failed = reason
+    await say("WARN", f"the app's {server.label} is not running: {reason}")
+
+
+async def _released(confinement: Confinement) -> None:
+    with trio.CancelScope(shield=True), trio.move_on_after(_GRACE + 5):
+        await trio.to_thread.run_sync(confinement.release)
+
+
+async def _collect(pipe: trio.abc.ReceiveStream | None, lines: deque[str]) -> None:
+    if pipe is None:
+        return
+    async with pipe:
+        async for chunk in pipe:
+            lines.extend(chunk.decode("utf-8", "replace").splitlines()[-20:])
+
+
+def _dotenv(files: dict[str, bytes], anchor: str) -> dict[str, str]:
+    """The ``.env`` variables from the root down to ``anchor``'s directory (as the app
+    gets them: ``builds.appenv.dotenv_file``)."""
+    found: dict[str, str] = {}
+    for directory in reversed(dotenv_chain(files, anchor)):
+        data = files.get(f"{directory}/.env" if directory else ".env")
+        if data is not None:
+            values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
+            found.update({k: v for k, v in values.items() if v is not None})
+    return found

@@ -1,0 +1,333 @@
+"""Which servers an upload expects beside it, and under which names: :func:`wanted_servers`.
+
+Read from the upload alone, before anything runs: its dependency files (a Redis client,
+a MySQL driver), its configuration (the ``.env`` files, an ``.env.example`` standing in
+for a missing one, the ``env`` launch option) and its ``docker-compose.yml`` (a service
+whose image is ``redis``/``valkey``/``mysql``/``mariadb``, and the ``environment`` the
+app's own service is given there). Each server is wanted with every name the app may
+reach it by: the hosts and ports of its URLs (``redis://cache:6380/0``,
+``mysql://app:secret@db:3306/app``), of ``REDIS_HOST``/``DB_HOST``-like variables, the
+compose service's name, and the usual ones (``localhost``, ``redis``, ``mysql``, ``db``);
+for MySQL also the accounts and databases it logs in with, which the private server
+creates.
+
+Redis is wanted for a Redis client in the dependencies, a ``redis://`` URL or a
+``REDIS_*`` variable in the configuration, or a compose service running Redis. MySQL is
+wanted for a MySQL driver *and* a ``mysql://`` URL, ``MYSQL_*`` variables or a compose
+service running MySQL/MariaDB: a driver alone (SQLAlchemy lists several) is no sign.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+import yaml
+from dotenv import dotenv_values
+
+from ..apps.configvars import example_env_file
+
+__all__ = ["MysqlWanted", "RedisWanted", "Wanted", "wanted_servers"]
+
+REDIS_PORT, MYSQL_PORT = 6379, 3306
+_REDIS_CLIENTS = {
+    "redis", "ioredis", "bullmq", "bull", "bee-queue", "celery", "rq", "aioredis", "coredis",
+    "django-redis", "redis-om", "arq", "huey", "dramatiq", "connect-redis", "@redis/client",
+    "fastapi-cache2", "flask-caching", "channels-redis", "taskiq-redis", "rate-limit-redis",
+}  # fmt: skip
+_MYSQL_DRIVERS = {
+    "pymysql", "mysqlclient", "aiomysql", "asyncmy", "mysql2", "mysql",
+    "mysql-connector-python", "mariadb", "mysql-connector",
+}  # fmt: skip
+_REDIS_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:redis|valkey|keydb|redis-stack[\w-]*)(?::|@|$)")
+_MYSQL_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:mysql|mariadb|percona[\w-]*)(?::|@|$)")
+_REDIS_SCHEMES = ("redis", "rediss", "redis+socket")
+_MYSQL_SCHEME = re.compile(r"^(?:mysql|mariadb)(?:\+\w+)?$")
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_COMPOSE = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
+_DEPENDENCY_FILES = re.compile(r"(?:^|/)(?:requirements[\w.-]*\.(?:txt|in)|pyproject\.toml|"
+                               r"Pipfile|setup\.py|setup\.cfg|package\.json)$")  # fmt: skip
+_SOURCE = re.compile(r"\.(?:py|js|mjs|cjs|ts|mts|cts)$")
+_CODE_URL = re.compile(r"\b(?:rediss?|mysql|mariadb)(?:\+\w+)?://[^\s\"'`<>]+")
+_SETTINGS_FILE = re.compile(r"(?:\.(?:py|js|mjs|cjs|ts|mts|cts)|ormconfig\.json)$")
+_ORM_MYSQL = re.compile(
+    r"""["']?(?:type|dialect|client|engine|driver)["']?\s*[:=]\s*["'][\w.]*(?:mysql2?|mariadb)["']""",
+    re.IGNORECASE,
+)
+_ORM_FIELD = re.compile(
+    r"""["']?\b(host|port|user|username|password|passwd|database|db|name)["']?\s*[:=]\s*"""
+    r"""(?:["']([^"'\n]*)["']|(\d+)\b)""",
+    re.IGNORECASE,
+)
+_ORM_NAMES = {
+    "host": "MYSQL_HOST", "port": "MYSQL_PORT", "user": "MYSQL_USER", "username": "MYSQL_USER",
+    "password": "MYSQL_PASSWORD", "passwd": "MYSQL_PASSWORD", "database": "MYSQL_DATABASE",
+    "db": "MYSQL_DATABASE", "name": "MYSQL_DATABASE",
+}  # fmt: skip
+_NAME_IN_TEXT = re.compile(r"""(?:^|["'\s,\[(])(@?[A-Za-z0-9][\w.@/-]*)""", re.MULTILINE)
+# The variables that name a MySQL account, database, host, port (the first set wins).
+_MYSQL_VARS = {
+    "user": ("MYSQL_USER", "MARIADB_USER", "DB_USER", "DB_USERNAME", "DATABASE_USER",
+             "MYSQL_USERNAME", "DATABASE_USERNAME"),
+    "password": ("MYSQL_PASSWORD", "MARIADB_PASSWORD", "DB_PASSWORD", "DB_PASS",
+                 "DATABASE_PASSWORD", "MYSQL_PASS"),
+    "database": ("MYSQL_DATABASE", "MARIADB_DATABASE", "DB_NAME", "DB_DATABASE",
+                 "DATABASE_NAME", "MYSQL_DB"),
+    "host": ("MYSQL_HOST", "DB_HOST", "DATABASE_HOST", "MARIADB_HOST"),
+    "port": ("MYSQL_PORT", "DB_PORT", "DATABASE_PORT", "MARIADB_PORT"),
+    "root": ("MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD"),
+}  # fmt: skip
+
+
+@dataclass
+class RedisWanted:
+    why: list[str] = field(default_factory=list)  # what says so, for the log
+    hosts: set[str] = field(default_factory=lambda: {"redis", "cache"})
+    ports: set[int] = field(default_factory=lambda: {REDIS_PORT})
+    accounts: dict[str, str] = field(default_factory=dict)  # user ("default") -> password
+
+
+@dataclass
+class MysqlWanted:
+    why: list[str] = field(default_factory=list)
+    hosts: set[str] = field(default_factory=lambda: {"mysql", "mariadb", "db"})
+    ports: set[int] = field(default_factory=lambda: {MYSQL_PORT})
+    accounts: dict[str, str] = field(default_factory=dict)  # user -> password
+    databases: list[str] = field(default_factory=list)
+    url_variables: dict[str, str] = field(default_factory=dict)  # name -> its mysql URL
+
+
+@dataclass
+class Wanted:
+    redis: RedisWanted | None = None
+    mysql: MysqlWanted | None = None
+    hosts_taken: set[str] = field(default_factory=set)  # names of the app's own services
+    configured: set[str] = field(default_factory=set)  # the variables the app is given
+
+
+def _dependency_names(files: dict[str, bytes]) -> set[str]:
+    names: set[str] = set()
+    for path, data in files.items():
+        if not _DEPENDENCY_FILES.search(path) or len(data) > 512_000:
+            continue
+        text = data.decode("utf-8", "replace")
+        if path.endswith("package.json"):
+            try:
+                package = json.loads(text)
+            except ValueError:
+                continue
+            for key in ("dependencies", "devDependencies", "optionalDependencies"):
+                section = package.get(key) if isinstance(package, dict) else None
+                if isinstance(section, dict):
+                    names.update(str(name).lower() for name in section)
+            continue
+        names.update(m.group(1).lower().replace("_", "-") for m in _NAME_IN_TEXT.finditer(text))
+    return names
+
+
+def _compose(files: dict[str, bytes]) -> dict[str, dict]:
+    """The services of the upload's compose file nearest the root ({} without one)."""
+    found = sorted((p.count("/"), p) for p in files if posixpath.basename(p) in _COMPOSE)
+    for _, path in found:
+        try:
+            document = yaml.safe_load(files[path].decode("utf-8", "replace"))
+        except yaml.YAMLError:
+            continue
+        services = document.get("services") if isinstance(document, dict) else None
+        if isinstance(services, dict):
+            return {str(k): v for k, v in services.items() if isinstance(v, dict)}
+    return {}
+
+
+def _environment_of(service: dict) -> dict[str, str]:
+    env = service.get("environment")
+    if isinstance(env, dict):
+        return {str(k): str(v) for k, v in env.items() if v is not None}
+    if isinstance(env, list):
+        pairs = (str(item).partition("=") for item in env)
+        return {k: v for k, eq, v in pairs if eq}
+    return {}
+
+
+def _container_ports(service: dict) -> set[int]:
+    ports: set[int] = set()
+    for entry in service.get("ports") or []:
+        text = str(entry.get("target", "") if isinstance(entry, dict) else entry)
+        target = text.split("/")[0].rsplit(":", 1)[-1]
+        if target.isdigit():
+            ports.add(int(target))
+    return ports
+
+
+def _configuration(files: dict[str, bytes], anchor: str, given: dict[str, str]) -> dict[str, str]:
+    """The app's variables: an example file's below those given (.env, env option)."""
+    values: dict[str, str] = {}
+    example = example_env_file(files, anchor)
+    if example is not None:
+        parsed = dotenv_values(stream=io.StringIO(files[example].decode("utf-8", "replace")))
+        values.update({k: v for k, v in parsed.items() if v})
+    values.update({k: v for k, v in given.items() if v})
+    return values
+
+
+def _host_port(host: str | None, port: str | int | None) -> tuple[str | None, int | None]:
+    try:
+        number = int(port) if port not in (None, "") else None
+    except ValueError:
+        number = None
+    return (host.lower() if host else None), number
+
+
+def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) -> Wanted:
+    """What the app detected from ``anchor`` expects (module doc); ``given``: the
+    variables its ``.env`` files and the ``env`` option set."""
+    wanted = Wanted()
+    deps = _dependency_names(files)
+    compose = _compose(files)
+    config = _configuration(files, anchor, given)
+    wanted.configured = set(config)
+    images = {name: str(service.get("image", "")) for name, service in compose.items()}
+    redis_images = {n: compose[n] for n, image in images.items() if _REDIS_IMAGES.match(image)}
+    mysql_images = {n: compose[n] for n, image in images.items() if _MYSQL_IMAGES.match(image)}
+    wanted.hosts_taken = set(compose) - set(redis_images) - set(mysql_images)
+    for service in compose.values():  # the app's own service's environment, below the rest
+        if service not in (*redis_images.values(), *mysql_images.values()):
+            config = {**_environment_of(service), **config}
+    config = {k: v for k, v in config.items() if "${" not in v}  # compose interpolation
+    redis, mysql = RedisWanted(), MysqlWanted()
+    if clients := sorted(deps & _REDIS_CLIENTS):
+        redis.why.append(f"{clients[0]} in its dependencies")
+    for name, service in redis_images.items():
+        redis.why.append(f"the {name} service of its compose file")
+        redis.hosts.add(name.lower())
+        redis.ports |= _container_ports(service)
+    if drivers := sorted(deps & _MYSQL_DRIVERS):
+        mysql.why.append(f"{drivers[0]} in its dependencies")
+    for name, service in mysql_images.items():
+        mysql.why.append(f"the {name} service of its compose file")
+        mysql.hosts.add(name.lower())
+        mysql.ports |= _container_ports(service)
+        env = _environment_of(service)
+        _mysql_variables(mysql, {k: v for k, v in env.items() if "${" not in v})
+    for path, value in _source_urls(files):  # defaults in code, below the configuration
+        _take_url(redis, mysql, f"a URL in {path}", value, variable=None)
+    for name, value in config.items():
+        if _URL.match(value):
+            _take_url(redis, mysql, name, value, variable=name)
+    for path, fields in _orm_settings(files):
+        mysql.why.append(f"the MySQL settings of {path}")
+        _mysql_variables(mysql, fields)
+    if any(name.startswith("REDIS_") and not _URL.match(v) for name, v in config.items()):
+        redis.why.append("REDIS_* variables")
+        host, port = _host_port(config.get("REDIS_HOST"), config.get("REDIS_PORT"))
+        redis.hosts.add(host or "redis")
+        redis.ports.add(port or REDIS_PORT)
+        if config.get("REDIS_PASSWORD"):
+            redis.accounts[config.get("REDIS_USERNAME") or "default"] = config["REDIS_PASSWORD"]
+    if any(name.startswith(("MYSQL_", "MARIADB_")) for name in config):
+        mysql.why.append("MYSQL_* variables")
+    _mysql_variables(mysql, config)
+    if redis.why:
+        wanted.redis = redis
+    has_driver = bool(deps & _MYSQL_DRIVERS)
+    configured = [w for w in mysql.why if "dependencies" not in w]
+    if configured and (has_driver or mysql_images):
+        wanted.mysql = mysql
+    for server in (wanted.redis, wanted.mysql):
+        if server is not None:
+            server.hosts -= {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+            server.hosts -= wanted.hosts_taken
+    return wanted
+
+
+def _source_urls(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """Redis and MySQL URLs written in the app's code (a settings class's defaults,
+    ``createClient({url: "redis://localhost:6379"})``), but templates (``${host}``)."""
+    found = []
+    for path, data in sorted(files.items()):
+        if not _SOURCE.search(path) or "node_modules/" in path or len(data) > 512_000:
+            continue
+        for match in _CODE_URL.finditer(data.decode("utf-8", "replace")):
+            url = match.group(0).rstrip(".,;:)]}")
+            if "{" not in url and "%s" not in url:
+                found.append((path, url))
+    return found[:50]
+
+
+def _orm_settings(files: dict[str, bytes]) -> list[tuple[str, dict[str, str]]]:
+    """MySQL settings written as literals in code or JSON: TypeORM's ``ormconfig.json``
+    (``"type": "mysql"``), Sequelize's ``dialect: "mysql"``, knex's ``client: "mysql2"``,
+    Django's ``ENGINE``: the host, port, user, password and database beside them, as
+    ``MYSQL_*`` variables would say them."""
+    found = []
+    for path, data in sorted(files.items()):
+        if not _SETTINGS_FILE.search(path) or "node_modules/" in path or len(data) > 256_000:
+            continue
+        text = data.decode("utf-8", "replace")
+        if (match := _ORM_MYSQL.search(text)) is None:
+            continue
+        window = text[max(0, match.start() - 400) : match.end() + 600]
+        fields: dict[str, str] = {}
+        for key, quoted, number in _ORM_FIELD.findall(window):
+            if key.lower() != "name" or key == "NAME":  # Django's; a plugin's name is not
+                fields.setdefault(_ORM_NAMES[key.lower()], quoted or number)
+        found.append((path, fields))
+    return found[:5]
+
+
+def _take_url(
+    redis: RedisWanted, mysql: MysqlWanted, why: str, value: str, variable: str | None
+) -> None:
+    """What one URL says: a server's host and port, an account, a database."""
+    parts = urlsplit(value.strip())
+    scheme = parts.scheme.lower()
+    try:
+        host, port = _host_port(parts.hostname, parts.port)
+    except ValueError:
+        return
+    if scheme in _REDIS_SCHEMES:
+        redis.why.append(why)
+        redis.hosts.add(host or "localhost")
+        redis.ports.add(port or REDIS_PORT)
+        if parts.password and variable is not None:  # one in code alone may be a placeholder
+            redis.accounts[unquote(parts.username or "") or "default"] = unquote(parts.password)
+    elif _MYSQL_SCHEME.match(scheme):
+        mysql.why.append(why)
+        mysql.hosts.add(host or "localhost")
+        mysql.ports.add(port or MYSQL_PORT)
+        if variable is not None:
+            mysql.url_variables[variable] = value
+        if user := unquote(parts.username or ""):
+            mysql.accounts[user] = unquote(parts.password or "")
+        database = unquote(parts.path.lstrip("/").split("/")[0].split("?")[0])
+        if database and database not in mysql.databases:
+            mysql.databases.append(database)
+
+
+def _mysql_variables(mysql: MysqlWanted, config: dict[str, str]) -> None:
+    """The account, database, host and port that ``MYSQL_USER``-like variables name."""
+
+    def first(kind: str) -> str | None:
+        return next((config[n] for n in _MYSQL_VARS[kind] if config.get(n)), None)
+
+    if not any(config.get(n) for names in _MYSQL_VARS.values() for n in names):
+        return
+    user, password = first("user"), first("password")
+    if user:
+        mysql.accounts.setdefault(user, password or "")
+    if root := first("root"):
+        mysql.accounts.setdefault("root", root)
+    if (database := first("database")) and database not in mysql.databases:
+        mysql.databases.append(database)
+    host, port = _host_port(first("host"), first("port"))
+    if host and (
+        port is None
+        or port == MYSQL_PORT
+        or any(config.get(n) for n in ("MYSQL_HOST", "MARIADB_HOST"))
+    ):
+        mysql.hosts.add(host)
+        mysql.ports.add(port or MYSQL_PORT)

@@ -1,0 +1,262 @@
+"""Servers an app expects beside it (preview.backing): what is read from an upload, and
+real previews, sandboxed and built, whose app uses its own Redis (named ``redis`` by its
+compose file) and its own MariaDB (``mysql://app:secret@mysql:3306/app`` in its .env),
+each private to it; and one given PostgreSQL and MySQL at once, under one /etc/hosts."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import trio
+
+from preview import Settings
+from preview.backing import redis as redis_server
+from preview.backing import wanted_servers
+from preview.backing.mysql import init_sql, mariadb_binary
+from preview.backing.pgprivate import server_binaries
+from preview.backing.redis import redis_binary, redis_config
+from preview.sandbox.outbound import HOSTS_FILE
+
+from ..conftest import SERVER_COMMAND, Service, running_service, server_app
+from .test_build import BUILD_WAIT, app_files, launched, messages
+from .test_sandbox import require_sandbox
+
+
+def _bytes(files: dict[str, str]) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in files.items()}
+
+
+def test_what_an_upload_asks_for() -> None:
+    compose = wanted_servers(_bytes(app_files("flask_redis_compose")), "app.py", {})
+    assert compose.redis is not None and compose.mysql is None
+    assert {"redis", "cache"} <= compose.redis.hosts and compose.redis.ports == {6379}
+    assert "web" not in compose.redis.hosts  # the app's own service is not aliased
+    mysql = wanted_servers(_bytes(app_files("pymysql_app")), "app.py", {
+        "DATABASE_URL": "mysql+pymysql://app:s%40cret@mysql:3307/app",
+    })  # fmt: skip
+    assert mysql.mysql is not None and mysql.redis is None
+    assert mysql.mysql.accounts == {"app": "s@cret"} and mysql.mysql.databases == ["app"]
+    assert 3307 in mysql.mysql.ports and "mysql" in mysql.mysql.hosts
+    assert "CREATE DATABASE IF NOT EXISTS `app`;" in init_sql(mysql.mysql)
+    # A driver alone is no sign (SQLAlchemy apps list several); a URL naming a host is.
+    assert wanted_servers({"requirements.txt": b"pymysql\n"}, "", {}).mysql is None
+    node = {
+        "package.json": b'{"dependencies": {"ioredis": "^5", "mysql2": "^3"}}',
+        ".env.example": b"REDIS_URL=redis://:pw@my-cache:6380\nMYSQL_HOST=dbhost\n"
+        b"MYSQL_USER=u\nMYSQL_PASSWORD=p\nMYSQL_DATABASE=d\n",
+    }
+    found = wanted_servers(node, "index.js", {})
+    assert found.redis is not None and found.mysql is not None
+    assert "my-cache" in found.redis.hosts and 6380 in found.redis.ports
+    assert found.redis.accounts == {"default": "pw"}
+    assert "requirepass" in redis_config(found.redis, redis_server.Path("/x/r.sock"), 1 << 24)
+    assert found.mysql.accounts == {"u": "p"} and "dbhost" in found.mysql.hosts
+    # Settings written in code: a settings class's URL defaults, an ORM's literal config.
+    code = {
+        "requirements.txt": b"aiomysql\nredis\n",
+        "core/config.py": b'DB_URL: str = "mysql+aiomysql://fastapi:fastapi@localhost:3306/fastapi"\n'
+        b'CELERY_BACKEND_URL: str = "redis://:placeholder@localhost:6379/0"\n',
+    }
+    found = wanted_servers(code, "main.py", {})
+    assert found.mysql is not None and found.mysql.accounts == {"fastapi": "fastapi"}
+    assert found.redis is not None and found.redis.accounts == {}  # a code default: no password
+    sequelize = {
+        "package.json": b'{"dependencies": {"mysql2": "^3", "sequelize": "^6"}}',
+        "app/config/db.config.js": b'module.exports = {\n  HOST: "localhost",\n  USER: "root",\n'
+        b'  PASSWORD: "123456",\n  DB: "testdb",\n  dialect: "mysql",\n};\n',
+    }
+    found = wanted_servers(sequelize, "server.js", {})
+    assert found.mysql is not None and found.mysql.accounts == {"root": "123456"}
+    assert found.mysql.databases == ["testdb"]
+
+
+async def test_a_missing_server_fails_the_launch_naming_how_to_enable_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_server, "redis_binary", lambda: None)
+    monkeypatch.setattr("preview.backing.servers.redis.redis_binary", lambda: None)
+    files = {"app.py": "import redis\n", "requirements.txt": "redis\n"}
+    async with running_service(settings) as service:
+        with trio.fail_after(30):
+            body = (await service.launch(await service.upload(files), command=["true"])).json()
+    assert body["status"] == "failed"
+    assert "redis-server is not installed" in body["errorMessage"]
+    assert "PREVIEW_APP_REDIS=off" in body["errorMessage"]
+    off = replace(settings, app_redis="off")
+    async with running_service(off) as service:
+        with trio.fail_after(30):
+            gid = await service.upload(files)
+            body = (await service.launch(gid, command=["sleep", "30"])).json()
+            assert "redis-server" not in (body.get("errorMessage") or "")
+
+
+async def _call(service: Service, body: dict[str, Any], method: str, path: str, **kw: Any) -> Any:
+    response = await service.app_request(body, method, path, **kw)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_each_preview_gets_its_own_redis_under_the_compose_name(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    require_sandbox(service)
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed")
+    with trio.fail_after(BUILD_WAIT):
+        first = await launched(service, app_files("flask_redis_compose"))
+        assert first["status"] == "running", (first["errorMessage"], first["errorLines"])
+        second = await launched(service, app_files("flask_redis_compose"))
+        assert second["status"] == "running", (second["errorMessage"], second["errorLines"])
+    with trio.fail_after(60):
+        assert (await _call(service, first, "GET", "/hits"))["hits"] == 1
+        assert (await _call(service, first, "GET", "/hits"))["hits"] == 2
+        await _call(service, first, "POST", "/notes/mine", content=b"first's")
+        notes = await _call(service, first, "GET", "/notes")
+        assert notes == {"keys": ["note:mine"], "via": "redis"}
+        for host in ("localhost", "::1", "cache", "127.0.0.1"):
+            assert (await _call(service, first, "GET", f"/ping/{host}")) == {"pong": True}
+        # The other preview's Redis is another: none of the first's keys.
+        assert (await _call(service, second, "GET", "/hits"))["hits"] == 1
+        assert (await _call(service, second, "GET", "/notes"))["keys"] == []
+        said = messages(await service.history(first["gid"]), "system")
+        given = [m for m in said if m.startswith("a private Redis for the app")]
+        assert given and "REDIS_URL, REDIS_HOST, REDIS_PORT set for it" in given[0], said
+        runtime = service.supervisor.get(first["previewInstanceId"])
+        assert runtime is not None
+        servers = runtime.backing.servers.directory
+        assert servers.is_dir()
+        await service.stop(first["gid"])
+        await service.stop(second["gid"])
+    assert not servers.exists()
+
+
+async def test_its_own_mariadb_with_the_account_its_env_names(builder_service: Service) -> None:
+    service = builder_service
+    require_sandbox(service)
+    if mariadb_binary() is None:
+        pytest.skip("mariadbd is not installed")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("pymysql_app"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+    with trio.fail_after(60):
+        await _call(service, body, "POST", "/", content=b"apple")
+        found = await _call(service, body, "GET", "/")
+        assert found["items"] == ["apple"]
+        assert found["user"] == "app@localhost" and found["database"] == "app"
+        assert "MariaDB" in found["version"]
+        assert (await _call(service, body, "GET", "/socket")) == {"items": 1}
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(m.startswith("MariaDB ready in") for m in said), said
+
+
+async def test_a_server_that_cannot_run_is_said(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_sandbox(service)
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed")
+    monkeypatch.setattr(
+        "preview.backing.servers.redis.redis_config", lambda *args: "no-such-directive yes\n"
+    )
+    files = {**server_app(), ".env": "REDIS_URL=redis://redis:6379/0\n"}
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND, tier="pro")).json()
+        assert body["status"] == "running", body.get("errorMessage")  # it does not need it
+        while True:
+            said = messages(await service.history(gid), "system")
+            if any("the app's Redis is not running: it exited" in m for m in said):
+                break
+            await trio.sleep(0.05)  # the event is the server's, after the launch returned
+
+
+# A MySQL app (pymysql, MYSQL_*) whose DB_HOST=db, DB_PORT=3306 PostgreSQL reads too.
+BOTH_APP = server_app(
+    before_serving="""
+    import json, socket, psycopg
+
+    class Both(Handler):
+        def do_GET(self):
+            with socket.create_connection(("db", 3306), timeout=20) as mysql:
+                greeting = mysql.recv(128)
+            with psycopg.connect(
+                host="postgres", port=5432, user=os.environ["POSTGRES_USER"],
+                password=os.environ["POSTGRES_PASSWORD"], dbname=os.environ["POSTGRES_DB"],
+                connect_timeout=20,
+            ) as db:
+                one = db.execute("SELECT 1").fetchone()[0]
+            body = json.dumps({
+                "hosts": open("/etc/hosts").read(), "mariadb": b"MariaDB" in greeting,
+                "postgres": one, "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
+            }).encode()
+            self.send_response(200); self.send_header("Content-Length", str(len(body)))
+            self.end_headers(); self.wfile.write(body)
+    Handler = Both
+    """,
+    **{
+        "requirements.txt": "pymysql\n",
+        ".env": "DB_HOST=db\nDB_PORT=3306\nMYSQL_USER=app\nMYSQL_PASSWORD=secret\n"
+        "MYSQL_DATABASE=app\n",
+    },
+)
+
+
+async def test_postgres_and_mysql_share_one_hosts_file(settings: Settings) -> None:
+    url = os.environ.get("PREVIEW_TEST_POSTGRES_URL", "")
+    if not url or mariadb_binary() is None:
+        pytest.skip("PREVIEW_TEST_POSTGRES_URL is not set or mariadbd is not installed")
+    async with running_service(replace(settings, app_postgres_url=url)) as service:
+        require_sandbox(service)
+        with trio.fail_after(120):
+            body = await launched(service, BOTH_APP, command=SERVER_COMMAND)
+            assert body["status"] == "running", body.get("errorMessage")
+            runtime = service.supervisor.get(body["previewInstanceId"])
+            assert runtime is not None and runtime.containment.confinement is not None
+            outbound = runtime.containment.outbound
+            # 3306 is MySQL's (the app has its driver, not PostgreSQL's); 5432 PostgreSQL's.
+            assert [p for s in outbound.services for p in s.ports] == [5432]
+            assert outbound.servers is not None
+            assert [p for p, _ in outbound.servers.relays] == [3306]
+            seen = await _call(service, body, "GET", "/")
+            assert seen["mariadb"] and seen["postgres"] == 1
+            # PostgreSQL's generic names left to MySQL: the usual SQLite one, not its URL.
+            assert not seen["DATABASE_URL"].startswith("postgres"), seen["DATABASE_URL"]
+            names = seen["hosts"].split("\n")[0].split()
+            assert names[0] == "127.0.0.1" and {"db", "postgres", "mysql"} <= set(names)
+            outbound_dir = runtime.containment.confinement.outbound_dir
+            assert outbound_dir is not None
+            assert seen["hosts"] == (outbound_dir / HOSTS_FILE).read_text()
+            await service.stop(body["gid"])
+
+
+async def test_postgres_and_redis_by_their_compose_names(builder_service: Service) -> None:
+    """PostgreSQL (preview.backing.postgres) and Redis given together: one /etc/hosts
+    names both (db, cache), and each answers under its name."""
+    service = builder_service
+    require_sandbox(service)
+    if redis_binary() is None or server_binaries() is None:
+        pytest.skip("redis-server or PostgreSQL's server binaries are not installed")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("compose_postgres_redis"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+    with trio.fail_after(60):
+        assert await _call(service, body, "POST", "/visits/ada") == {"stored": 1, "counted": 1}
+        assert await _call(service, body, "POST", "/visits/bob") == {"stored": 2, "counted": 2}
+        hosts = (await _call(service, body, "GET", "/hosts"))["hosts"]
+        names = hosts.split("\n")[0].split()
+        assert {"localhost", "db", "cache", "redis"} <= set(names), hosts
+
+
+async def test_unsandboxed_previews_are_told_they_get_no_server(unsandboxed: Settings) -> None:
+    files = {**server_app(), ".env": "REDIS_URL=redis://redis:6379/0\n"}
+    async with running_service(unsandboxed) as service:
+        with trio.fail_after(60):
+            gid = await service.upload(files)
+            body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+            assert body["status"] == "running", body.get("errorMessage")
+            said = messages(await service.history(gid), "system")
+    assert any("previews get a private one only when sandboxed" in m for m in said), said
