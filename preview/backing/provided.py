@@ -10,18 +10,17 @@ app has: MySQL's when it has a MySQL driver and no PostgreSQL one, else PostgreS
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from ..apps.spec import LaunchSpec
 from ..sandbox import Containment
 from ..settings import Settings
-from .postgres import PostgresBacking
+from .postgres import PostgresBacking, System
 from .servers import BackingServers
 
 __all__ = ["Backing"]
 
-System = Callable[[str, str], Awaitable[None]]
 # What PostgreSQL fills that a MySQL app may read as its own (postgres_variables).
 _GENERIC = ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "DB_")
 

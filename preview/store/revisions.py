@@ -85,14 +85,24 @@ def _touches_dependencies(paths: list[str]) -> bool:
     return any(PurePosixPath(path).name in DEPENDENCY_FILES for path in paths)
 
 
-def _first_revision(session: Session, generation: Generation) -> None:
-    """Revision 1's rows, from the upload's files (the first time a revision arrives)."""
-    files = session.execute(
-        select(GenerationFile.path, GenerationFile.content).where(
-            GenerationFile.generation_id == generation.id
-        )
-    ).all()
-    paths = sorted(path for path, _ in files)
+def _latest_number(session: Session, gid: str) -> int | None:
+    """Its latest revision's number; None while it has only its upload (no rows)."""
+    return session.scalar(
+        select(func.max(GenerationRevision.number)).where(GenerationRevision.generation_id == gid)
+    )
+
+
+def _current_tree(session: Session, gid: str) -> dict[str, bytes]:
+    """The latest revision's files (``generation_files``)."""
+    query = select(GenerationFile.path, GenerationFile.content).where(
+        GenerationFile.generation_id == gid
+    )
+    return {path: bytes(content) for path, content in session.execute(query)}
+
+
+def _first_revision(session: Session, generation: Generation, files: dict[str, bytes]) -> None:
+    """Revision 1's rows, from the upload's ``files`` (the first time a revision arrives)."""
+    paths = sorted(files)
     session.add(
         GenerationRevision(
             generation_id=generation.id,
@@ -109,7 +119,7 @@ def _first_revision(session: Session, generation: Generation) -> None:
             insert(RevisionFile),
             [
                 {"generation_id": generation.id, "number": 1, "path": p, "content": c}
-                for p, c in files
+                for p, c in files.items()
             ],
         )
 
@@ -129,14 +139,7 @@ def add_revision(
         generation = session.get(Generation, gid)
         if generation is None:
             raise LookupError(gid)
-        current = {
-            path: bytes(content)
-            for path, content in session.execute(
-                select(GenerationFile.path, GenerationFile.content).where(
-                    GenerationFile.generation_id == gid
-                )
-            )
-        }
+        current = _current_tree(session, gid)
         effective = {
             path: content
             for path, content in changes.items()
@@ -152,13 +155,9 @@ def add_revision(
             else:
                 sizes[path] = len(content)
         check_tree(sizes)
-        latest = session.scalar(
-            select(func.max(GenerationRevision.number)).where(
-                GenerationRevision.generation_id == gid
-            )
-        )
+        latest = _latest_number(session, gid)
         if latest is None:
-            _first_revision(session, generation)
+            _first_revision(session, generation, current)
             latest = 1
         paths = sorted(effective)
         row = GenerationRevision(
@@ -242,22 +241,11 @@ def list_revisions(engine: Engine, gid: str) -> list[RevisionRecord]:
 def revision_tree(engine: Engine, gid: str, number: int) -> dict[str, bytes] | None:
     """Revision ``number``'s whole tree; None when it has no such revision."""
     with Session(engine) as session:
-        latest = session.scalar(
-            select(func.max(GenerationRevision.number)).where(
-                GenerationRevision.generation_id == gid
-            )
-        )
+        latest = _latest_number(session, gid)
         if latest is None or number == latest:
             if number != (latest or 1):
                 return None
-            return {
-                path: bytes(content)
-                for path, content in session.execute(
-                    select(GenerationFile.path, GenerationFile.content).where(
-                        GenerationFile.generation_id == gid
-                    )
-                )
-            }
+            return _current_tree(session, gid)
         if not 1 <= number <= latest:
             return None
         tree: dict[str, bytes] = {}
@@ -277,17 +265,6 @@ def revision_tree(engine: Engine, gid: str, number: int) -> dict[str, bytes] | N
 def latest_tree(engine: Engine, gid: str) -> tuple[int, dict[str, bytes]]:
     """(number, files) of its latest revision, read in one transaction (a launch's)."""
     with Session(engine) as session, session.begin():
-        number = session.scalar(
-            select(func.max(GenerationRevision.number)).where(
-                GenerationRevision.generation_id == gid
-            )
-        )
-        files = {
-            path: bytes(content)
-            for path, content in session.execute(
-                select(GenerationFile.path, GenerationFile.content).where(
-                    GenerationFile.generation_id == gid
-                )
-            )
-        }
+        number = _latest_number(session, gid)
+        files = _current_tree(session, gid)
         return number or 1, files
