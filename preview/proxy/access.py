@@ -62,6 +62,8 @@ def _split_target(gid: str, raw_path: bytes, query_string: bytes) -> tuple[str, 
             code="invalid_proxy_path",
         )
     path = validate_path(rest.decode("latin-1") or "/")
+    if b"previewToken" not in query_string and b"%" not in query_string:
+        return path, query_string.decode("latin-1"), None  # no token (even %-encoded)
     pairs = urllib.parse.parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     token = next((value for name, value in pairs if name == "previewToken"), None)
     if token is None:

@@ -5,8 +5,9 @@ Through ASGI a proxied call crossed Hypercorn's HTTP/1.1 server (h11, its stream
 task machinery), the ASGI fast path and httpx's client and pool: about 2 ms of CPU for
 a call nginx forwards in 0.1 ms. ``hot_front.install`` puts :class:`HotPath` in front
 of Hypercorn's handling of each plain-TCP connection (``TCPServer.run``, as
-``transport.connection_guard`` wraps it): it reads a request's head, parses it once with
-h11 and, when the call is an authorised one it can serve (see :meth:`HotPath._route`),
+``transport.connection_guard`` wraps it): it reads a request's head, parses it once
+(``hot_head``, stricter than h11: what it does not take is Hypercorn's) and, when
+the call is an authorised one it can serve (see :meth:`HotPath._route`),
 checks the credential from a cache, writes the head and streams the body to a
 kept-alive connection to the app (``hot_upstream``), and relays the answer, its body as
 the app framed it. Anything else — the first request it cannot serve, and everything
@@ -29,7 +30,6 @@ import re
 import time
 from typing import Any
 
-import h11
 import httpx
 import trio
 
@@ -37,9 +37,10 @@ from ..errors import PreviewError
 from ..runtime import PreviewRuntime, proxy_prefix
 from ..services import ENTER_PATH, Services
 from ..services.callers import AsgiCaller
-from .access import authorised_target
+from .access import _split_target, authorised_target
 from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation
-from .hot_relay import ClientGone, answer_error, entered, relay, request_body, rest_of
+from .hot_head import RequestHead, parse_request
+from .hot_relay import ClientGone, RequestBody, answer_error, entered, relay
 from .hot_upstream import RawPools, exchange, receive_now
 from .policy import (
     PREVIEW_TOKEN_COOKIE,
@@ -54,13 +55,13 @@ __all__ = ["HotPath"]
 
 _log = logging.getLogger("preview")
 _PATH = re.compile(rb"/api/generations/([^/?]{1,40})/preview/proxy(?:/[^?]*)?(?:\?.*)?", re.S)
-_METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"})
 _HANDED = frozenset({b"upgrade", b"expect"})
 _HEAD_LIMIT = 65536
 _CLOSE_TIMEOUT = 1.0  # s: closing the answer's reader, a few in-memory steps
 _AUTH_TTL = 5.0  # s a checked credential is taken as checked
 _AUTH_ENTRIES = 4096
 _CREDENTIALS = (b"authorization", b"cookie", b"x-preview-token", b"x-preview-csrf", b"host")
+_ENTER = ENTER_PATH.encode()
 
 
 class _Target:
@@ -116,7 +117,7 @@ class HotPath:
     def __init__(self, state: Services) -> None:
         self._state = state
         self.pools = RawPools()
-        self._checked: dict[tuple, tuple[float, Any, str | None]] = {}
+        self._checked: dict[tuple, tuple[float, PreviewRuntime, str | None]] = {}
         self.served = 0  # calls answered here (the tests' evidence that it serves)
         self.taken_back = 0  # connections taken back from Hypercorn (``hot_front``)
 
@@ -149,7 +150,8 @@ class HotPath:
                     return buffer  # Hypercorn refuses it
                 if waiting.closing and not buffer:
                     return None
-                with trio.move_on_after(idle if not buffer else idle + 60) as waiting.scope:
+                deadline = trio.current_time() + (idle if not buffer else idle + 60)
+                with trio.CancelScope(deadline=deadline) as waiting.scope:
                     try:
                         data = await receive_now(stream)
                     except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
@@ -160,46 +162,39 @@ class HotPath:
                     end = buffer.find(b"\r\n\r\n")
                     continue
                 return None  # idle past the keep-alive timeout, or the server stops
-            parser = h11.Connection(h11.SERVER)
-            parser.receive_data(buffer)
-            try:
-                request = parser.next_event()
-            except h11.RemoteProtocolError:
-                return buffer
-            if type(request) is not h11.Request:
+            request = parse_request(buffer, end)
+            if request is None:
                 return buffer
             target = await self._route(request, client)
             if target is None:
                 return buffer
             if type(target) is _Enter:
-                left = await entered(self._state, stream, parser, request, target.runtime)
+                rest = buffer[request.size :]
+                left = await entered(self._state, stream, request, rest, target.runtime)
             else:
-                left = await self._call(stream, parser, request, target)
+                left = await self._call(stream, request, buffer, target)
             if left is None:
                 return None
             buffer = left
 
     # -- which calls are served here -----------------------------------------------------
 
-    async def _route(self, request: h11.Request, client: str) -> _Target | _Enter | None:
+    async def _route(self, request: RequestHead, client: str) -> _Target | _Enter | None:
         """Where an authorised call goes, or None for Hypercorn to answer."""
-        if request.http_version != b"1.1" or request.method not in _METHODS:
+        named, hosts = request.named, 0
+        if not _HANDED.isdisjoint(named):
             return None
-        names = {name for name, _ in request.headers}
-        if b"content-length" in names and b"transfer-encoding" in names:
-            return None  # refused by the connection guard
-        host = None
         for name, value in request.headers:
-            if name in _HANDED:
-                return None
             if name == b"host":
-                if host is not None:
-                    return None
-                host = value.decode("latin-1")
+                hosts += 1
             elif name == b"connection" and b"close" in value.lower():
                 return None
+        host_value = named.get(b"host")
+        if host_value is None or hosts != 1:
+            return None
+        host = host_value.decode("latin-1")
         state = self._state
-        if host is None or state.supervisor is None or state.store is None:
+        if state.supervisor is None or state.store is None:
             return None
         try:
             if state.origins.is_app_host(host):
@@ -212,30 +207,38 @@ class HotPath:
             return None
 
     async def _on_path(
-        self, request: h11.Request, gid: str, host: str, client: str
+        self, request: RequestHead, gid: str, host: str, client: str
     ) -> _Target | None:
         state = self._state
-        scope = {"method": request.method.decode(), "headers": request.headers}
-        caller = AsgiCaller(scope)
-        if "origin" in caller.named or is_navigation(scope["method"], caller.named):
-            return None  # CORS, or a 303 to the preview's origin: the ASGI path's
+        named = request.named
+        if b"origin" in named:
+            return None  # CORS: the ASGI path's
+        key = (gid, request.method, *(named.get(name) for name in _CREDENTIALS))
+        caller = AsgiCaller({"method": request.method.decode(), "headers": request.headers})
+        if is_navigation(caller.scope_method, caller.named):
+            return None  # a 303 to the preview's origin: the ASGI path's
         raw_path, _, query_string = request.target.partition(b"?")
-        key = (gid, request.method, *(caller.named.get(n.decode()) for n in _CREDENTIALS))
-        user = self._cached(key)
-        if user is None:
+        found = self._cached(key)
+        if found is not None:
+            # These credentials passed the owner's and the token's checks within
+            # _AUTH_TTL, for this running preview and its current token.
+            runtime = found
+            child_path, query, query_token = _split_target(gid, raw_path, query_string)
+        else:
             user = caller.user(state)
-        runtime, child_path, query, query_token = await authorised_target(
-            state,
-            gid,
-            user,
-            raw_path,
-            query_string,
-            caller.named.get("x-preview-token"),
-            caller.cookies.get(PREVIEW_TOKEN_COOKIE),
-        )
+            runtime, child_path, query, query_token = await authorised_target(
+                state,
+                gid,
+                user,
+                raw_path,
+                query_string,
+                caller.named.get("x-preview-token"),
+                caller.cookies.get(PREVIEW_TOKEN_COOKIE),
+            )
         if query_token is not None:
             return None  # traded for a cookie by the route
-        self._remember(key, user, runtime)
+        if found is None:
+            self._remember(key, runtime)
         target = _Target(runtime, child_path, query)
         target.headers = caller.headers
         prefix = proxy_prefix(runtime.spec.generation_id)
@@ -244,7 +247,7 @@ class HotPath:
         target.forwarded = Forwarded(client, "http", host, new_request_id())
         return target
 
-    def _at_origin(self, request: h11.Request, host: str, client: str) -> _Target | _Enter | None:
+    def _at_origin(self, request: RequestHead, host: str, client: str) -> _Target | _Enter | None:
         from .origin_router import _check_session, _child_path, _preview_at
 
         state = self._state
@@ -253,23 +256,23 @@ class HotPath:
             return None
         runtime = _preview_at(state, label)
         raw_path, _, query_string = request.target.partition(b"?")
-        if raw_path == ENTER_PATH.encode():
+        if raw_path == _ENTER:
             # A browser's first request at the origin: answered here, or the connection
             # (and the page's requests after it) would be Hypercorn's from then on.
-            bodiless = not any(
-                n in (b"content-length", b"transfer-encoding") for n, _ in request.headers
-            )
+            bodiless = request.length is None and not request.chunked
             return _Enter(runtime) if bodiless and request.method in (b"GET", b"HEAD") else None
         if runtime.status != "running":
             return None
-        caller = AsgiCaller({"method": request.method.decode(), "headers": request.headers})
-        key = (label, b"origin", caller.named.get("cookie"))
-        if self._cached(key) is None:
+        key = (label, b"origin", request.named.get(b"cookie"))
+        if self._cached(key) is not runtime:
+            caller = AsgiCaller({"method": request.method.decode(), "headers": request.headers})
             _check_session(state.origins, runtime, caller.cookies.getlist)
-            self._remember(key, runtime.spec.user_id, runtime)
+            self._remember(key, runtime)
         child_path = _child_path(runtime, {"raw_path": raw_path, "path": ""})
         target = _Target(runtime, child_path, query_string.decode("latin-1"))
-        target.headers = caller.headers
+        target.headers = [
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers
+        ]
         target.app_origin = True
         target.exposure = AppOrigin()
         target.forwarded = Forwarded(
@@ -277,11 +280,12 @@ class HotPath:
         )
         return target
 
-    def _cached(self, key: tuple) -> Any:
+    def _cached(self, key: tuple) -> PreviewRuntime | None:
+        """The running preview these credentials were checked for, if still valid."""
         found = self._checked.get(key)
         if found is None:
             return None
-        expires, who, runtime, token_hash = found
+        expires, runtime, token_hash = found
         if (
             time.monotonic() > expires
             or runtime.status != "running"
@@ -289,62 +293,49 @@ class HotPath:
         ):
             del self._checked[key]
             return None
-        return who
+        return runtime
 
-    def _remember(self, key: tuple, who: Any, runtime: PreviewRuntime) -> None:
+    def _remember(self, key: tuple, runtime: PreviewRuntime) -> None:
         if len(self._checked) >= _AUTH_ENTRIES:
             self._checked.clear()
         expires = time.monotonic() + _AUTH_TTL
         if runtime.spec.token_expires_at is not None:
             left = runtime.spec.token_expires_at.timestamp() - time.time()
             expires = min(expires, time.monotonic() + max(left, 0))
-        self._checked[key] = (expires, who, runtime, runtime.spec.token_hash)
+        self._checked[key] = (expires, runtime, runtime.spec.token_hash)
 
     # -- one call --------------------------------------------------------------------------
 
     async def _call(
-        self,
-        client: trio.SocketStream,
-        parser: h11.Connection,
-        request: h11.Request,
-        target: _Target,
+        self, client: trio.SocketStream, request: RequestHead, buffer: bytes, target: _Target
     ) -> bytes | None:
         """Make the call and relay its answer; the bytes after the request (the next
-        one's), or None if the connection must close."""
+        one's), or None if the connection must close. The call's end, answered or not,
+        is :meth:`_completed`."""
         state, runtime = self._state, target.runtime
         settings = state.settings
         limit, timeout = settings.proxy_max_body_bytes, settings.proxy_timeout
         headers = request_headers(target.headers, target.forwarded, app_origin=target.app_origin)
-        length = next((v for n, v in request.headers if n == b"content-length"), None)
-        chunked = any(n == b"transfer-encoding" for n, _ in request.headers)
-        if length is not None and int(length) > limit:
+        if request.length is not None and request.length > limit:
             await answer_error(client, body_too_large(limit), target.extra)
             return None
-        if not any(name.lower() == b"host" for name, _ in headers):
-            headers.insert(0, (b"host", b"127.0.0.1:%d" % runtime.upstream.port))
-        if length is not None:
-            headers.append((b"content-length", length))
-        elif chunked:
-            headers.append((b"transfer-encoding", b"chunked"))
-        has_body = length not in (None, b"0") or chunked
-        if not has_body and type(parser.next_event()) is not h11.EndOfMessage:
-            return None
-        upstream_request = h11.Request(
-            method=request.method,
-            target=(target.child_path + (f"?{target.query}" if target.query else "")).encode(
-                "latin-1"
-            ),
-            headers=headers,
-        )
-        over = []
-        body = request_body(client, parser, limit, over) if has_body else None
         shown = target.child_path + (f"?{target.query}" if target.query else "")
-        method = request.method.decode()
+        head = [b"%s %s HTTP/1.1\r\n" % (request.method, shown.encode("latin-1"))]
+        if not any(name.lower() == b"host" for name, _ in headers):
+            head.append(b"host: 127.0.0.1:%d\r\n" % runtime.upstream.port)
+        head += [b"%s: %s\r\n" % (name, value) for name, value in headers]
+        if request.length is not None:
+            head.append(b"content-length: %d\r\n" % request.length)
+        elif request.chunked:
+            head.append(b"transfer-encoding: chunked\r\n")
+        head.append(b"\r\n")
+        body = RequestBody(client, request, buffer, limit)
         began = trio.current_time()
         taken = events = None
         try:
             taken = await self.pools.take(runtime.upstream, timeout)
-            events = exchange(taken, upstream_request, body, timeout)
+            chunks = None if body.empty else body.chunks()
+            events = exchange(taken, b"".join(head), chunks, request.method, timeout)
             response = await events.__anext__()
         except (httpx.HTTPError, StopAsyncIteration, ClientGone) as error:
             if events is not None:
@@ -353,19 +344,16 @@ class HotPath:
                 self.pools.give_back(runtime.upstream, taken, keep=False)
             if isinstance(error, ClientGone):
                 return None
-            if over:
-                await answer_error(client, over[0], target.extra)
+            if body.over is not None:
+                await answer_error(client, body.over, target.extra)
                 return None
             if isinstance(error, StopAsyncIteration):
                 error = httpx.RemoteProtocolError("no answer")
-            elapsed = (trio.current_time() - began) * 1000
-            await runtime.record_proxy_call(
-                method, shown, None, elapsed, target.forwarded.request_id, type(error).__name__
-            )
+            await self._completed(runtime, request, shown, target, began, None, error)
             failure = translate_upstream_error(error, timeout)
             assert isinstance(failure, PreviewError)
             await answer_error(client, failure, target.extra)
-            return None if has_body else rest_of(parser)
+            return body.rest
         except BaseException:  # cancelled (the server stops): nothing is kept
             if taken is not None:
                 self.pools.give_back(runtime.upstream, taken, keep=False)
@@ -373,21 +361,40 @@ class HotPath:
                 with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                     await events.aclose()
             raise
-        elapsed = (trio.current_time() - began) * 1000
-        await runtime.record_proxy_call(
-            method, shown, response.status_code, elapsed, target.forwarded.request_id
-        )
-        self.served += 1
+        await self._completed(runtime, request, shown, target, began, response.status, None)
         kept = False
         try:
             extra = [("X-Request-ID", target.forwarded.request_id)]  # exposure has the rest
             kept = await relay(client, response, events, request.method, target.exposure, extra)
         finally:
             self.pools.give_back(runtime.upstream, taken, keep=kept)
-            with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
-                await events.aclose()
+            if events.ag_frame is not None:  # not read to its end
+                with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
+                    await events.aclose()
         if not kept:
             return None
-        if parser.their_state is not h11.DONE:  # a body the app did not wait for
-            return None
-        return rest_of(parser)
+        return body.rest  # None: a body the app did not wait for (the connection closes)
+
+    async def _completed(
+        self,
+        runtime: PreviewRuntime,
+        request: RequestHead,
+        shown: str,
+        target: _Target,
+        began: float,
+        status: int | None,
+        error: BaseException | None,
+    ) -> None:
+        """A call's end: answered by the app (``status``, before its body is relayed) or
+        failed (``error``): its ``proxy`` event (the one place each call is recorded)."""
+        elapsed = (trio.current_time() - began) * 1000
+        await runtime.record_proxy_call(
+            request.method.decode(),
+            shown,
+            status,
+            elapsed,
+            target.forwarded.request_id,
+            None if error is None else type(error).__name__,
+        )
+        if status is not None:
+            self.served += 1

@@ -1,8 +1,9 @@
-"""The hot path's side toward the caller (``hot_path``): its request body as h11 reads
-it, the app's answer relayed as the app framed it (a ``Content-Length`` body byte for
-byte; a body of unknown length chunked), and the service's error answers in the shape of
-``errors.error_response``; and the one answer of ``origin_router`` it gives itself,
-the trade of a ticket for a preview origin's session (:func:`entered`)."""
+"""The hot path's side toward the caller (``hot_path``): its request body, the app's
+answer relayed as the app framed it (a ``Content-Length`` body byte for byte, a chunked
+one chunk for chunk; a body delimited by the end of the connection is chunked here), and
+the service's error answers in the shape of ``errors.error_response``; and the one
+answer of ``origin_router`` it gives itself, the trade of a ticket for a preview
+origin's session (:func:`entered`)."""
 
 from __future__ import annotations
 
@@ -21,10 +22,11 @@ import trio
 from ..errors import PreviewError, error_response
 from ..runtime import PreviewRuntime
 from ..services import ENTER_PATH, Services
+from .hot_head import RequestHead, ResponseHead
 from .hot_upstream import FLUSH, receive_now, send_now
 from .policy import body_too_large, response_headers
 
-__all__ = ["ClientGone", "answer_error", "entered", "relay", "request_body", "rest_of"]
+__all__ = ["ClientGone", "RequestBody", "answer_error", "entered", "relay"]
 
 _READ = 65536
 
@@ -33,36 +35,92 @@ class ClientGone(Exception):
     """The caller hung up while its request body was being forwarded."""
 
 
-async def request_body(
-    client: trio.SocketStream, parser: h11.Connection, limit: int, over: list
-) -> AsyncIterator[bytes]:
-    """The caller's body as h11 reads it; past ``limit``, 413 (kept in ``over``, and
-    ``httpx.WriteError`` raised to end the call); ``ClientGone`` if the caller left."""
-    size = 0
-    while True:
-        event = parser.next_event()
-        if event is h11.NEED_DATA:
-            try:
-                data = await receive_now(client)
-            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-                raise ClientGone from None
-            if not data:
-                raise ClientGone
-            parser.receive_data(data)
-            continue
-        if type(event) is h11.Data:
-            size += len(event.data)
-            if size > limit:
-                over.append(body_too_large(limit))
-                raise httpx.WriteError("over the limit")
-            yield event.data
-        elif type(event) is h11.EndOfMessage:
+class RequestBody:
+    """The caller's request body after ``head``, as it goes on to the app (framed as it
+    came: a ``Content-Length`` body as is, a chunked one chunked again); ``rest``: what
+    the caller sent after it (the next request), once it was read to its end."""
+
+    __slots__ = ("_after", "_client", "_head", "_limit", "over", "rest")
+
+    def __init__(
+        self, client: trio.SocketStream, head: RequestHead, buffer: bytes, limit: int
+    ) -> None:
+        self._client, self._head, self._limit = client, head, limit
+        self._after = buffer  # the bytes read so far, the head's included
+        self.over: PreviewError | None = None  # 413, once past ``limit``
+        self.rest: bytes | None = None
+        if not head.chunked and not head.length:
+            self.rest = buffer[head.size :]
+
+    @property
+    def empty(self) -> bool:
+        return self.rest is not None
+
+    async def _more(self) -> bytes:
+        try:
+            data = await receive_now(self._client)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            raise ClientGone from None
+        if not data:
+            raise ClientGone
+        return data
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body's bytes for the app; ``ClientGone`` if the caller left, and past
+        ``limit`` 413 (kept in ``over``) and ``httpx.WriteError`` to end the call."""
+        if self._head.chunked:
+            async for chunk in self._chunked():
+                yield chunk
             return
+        left = self._head.length or 0  # over the limit: refused before the call
+        data = self._after[self._head.size :]
+        while True:
+            piece = data[:left]
+            if piece:
+                yield piece
+                left -= len(piece)
+            if not left:
+                self.rest = data[len(piece) :]
+                return
+            data = await self._more()
+
+    async def _chunked(self) -> AsyncIterator[bytes]:
+        # Rare on the hot path: h11 reads it (decoded, then chunked again for the app).
+        parser = h11.Connection(h11.SERVER)
+        parser.receive_data(self._after)
+        parser.next_event()  # the request, parsed again
+        size = 0
+        while True:
+            try:
+                event = parser.next_event()
+            except h11.RemoteProtocolError as error:
+                raise httpx.WriteError(f"the request's body: {error}") from None
+            if event is h11.NEED_DATA:
+                parser.receive_data(await self._more())
+            elif type(event) is h11.Data:
+                size += len(event.data)
+                if size > self._limit:
+                    self.over = body_too_large(self._limit)
+                    raise httpx.WriteError("over the limit")
+                yield b"%x\r\n%b\r\n" % (len(event.data), event.data)
+            elif type(event) is h11.EndOfMessage:
+                yield b"0\r\n\r\n"
+                self.rest = parser.trailing_data[0]
+                return
+
+
+class _Raw:
+    """The app's headers as ``policy.response_headers`` reads them (``.raw``)."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self.raw = raw
 
 
 async def relay(
     client: trio.SocketStream,
-    response: h11.Response,
+    response: ResponseHead,
     events: Any,
     method: bytes,
     exposure: Any,
@@ -71,37 +129,40 @@ async def relay(
     """Write the answer to the caller, the app's headers as ``policy`` and ``exposure``
     (``browser``) let them through, then ``extra``; True if the connection may carry
     the next call."""
-    raw = httpx.Headers([(n, v) for n, v in response.headers])
-    kept = [
-        (name, value)
-        for name, value in response_headers(raw, relayed=True, as_sent=True, exposure=exposure)
-        if name.lower() != "content-length"  # the framing is written below, once
-    ]
-    kept += extra
+    kept = response_headers(_Raw(response.headers), relayed=True, as_sent=True, exposure=exposure)  # type: ignore[arg-type]
     length = next((v for n, v in response.headers if n == b"content-length"), None)
-    bodiless = method == b"HEAD" or response.status_code in (204, 304) or response.status_code < 200
-    chunked = not bodiless and length is None
-    head = [b"HTTP/1.1 %d %s\r\n" % (response.status_code, response.reason or b"")]
+    # A body delimited by the end of the app's connection goes on chunked.
+    rechunk = not response.bodiless and not response.chunked and response.length is None
+    head = [b"HTTP/1.1 %d %s\r\n" % (response.status, response.reason)]
     for name, value in kept:
+        if name.lower() != "content-length":  # the framing is written below, once
+            head.append(b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1")))
+    for name, value in extra:
         head.append(b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1")))
-    if length is not None:
+    if length is not None and not response.chunked:
         head.append(b"content-length: %s\r\n" % length)
-    elif chunked:
+    elif response.chunked or rechunk:
         head.append(b"transfer-encoding: chunked\r\n")
     head.append(b"date: %s\r\n\r\n" % _date())
     out = b"".join(head)
     try:
         async for event in events:
-            if type(event) is h11.Data:
-                out += b"%x\r\n%b\r\n" % (len(event.data), event.data) if chunked else event.data
-            elif type(event) is h11.EndOfMessage:
-                if chunked:
-                    out += b"0\r\n\r\n"
-                await send_now(client, out)
-                return True
-            if event is FLUSH or len(out) >= _READ:
+            if event is FLUSH:
+                if out:
+                    await send_now(client, out)
+                    out = b""
+            elif rechunk:
+                out += b"%x\r\n%b\r\n" % (len(event), event)
+            else:
+                out += event
+            if len(out) >= _READ:
                 await send_now(client, out)
                 out = b""
+        if rechunk:
+            out += b"0\r\n\r\n"
+        if out:
+            await send_now(client, out)
+        return True
     except httpx.HTTPError:
         # The app broke off mid-answer: the caller's answer is cut short too.
         if out:
@@ -109,7 +170,6 @@ async def relay(
         return False
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         return False
-    return False
 
 
 @functools.lru_cache(maxsize=2)
@@ -136,15 +196,14 @@ async def answer_error(
 async def entered(
     state: Services,
     client: trio.SocketStream,
-    parser: h11.Connection,
-    request: h11.Request,
+    request: RequestHead,
+    rest: bytes,
     runtime: PreviewRuntime,
 ) -> bytes | None:
-    """``origin_router``'s answer to ``GET /__preview/enter?ticket=…``, written here."""
+    """``origin_router``'s answer to ``GET /__preview/enter?ticket=…`` (bodiless), written
+    here; ``rest``: the bytes after the request, returned for the next one."""
     from .origin_router import _enter
 
-    if type(parser.next_event()) is not h11.EndOfMessage:
-        return None
     _, _, query = request.target.partition(b"?")
     scope = {
         "type": "http",
@@ -163,7 +222,7 @@ async def entered(
         await _enter(state.origins, scope, send, runtime)
     except PreviewError as error:
         await answer_error(client, error, [])
-        return rest_of(parser)
+        return rest
     start = messages[0]
     head = [b"HTTP/1.1 %d %s\r\n" % (start["status"], HTTPStatus(start["status"]).phrase.encode())]
     head += [b"%s: %s\r\n" % (name, value) for name, value in start["headers"]]
@@ -173,9 +232,4 @@ async def entered(
         await send_now(client, b"".join(head) + body)
     except trio.BrokenResourceError:
         return None
-    return rest_of(parser)
-
-
-def rest_of(parser: h11.Connection) -> bytes:
-    """What the caller sent after the request h11 just read to its end (the next one)."""
-    return parser.trailing_data[0]
+    return rest

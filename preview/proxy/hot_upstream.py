@@ -1,12 +1,12 @@
-"""The hot path's side toward the app: kept-alive HTTP/1.1 connections with h11, no httpx.
+"""The hot path's side toward the app: kept-alive HTTP/1.1 connections, no httpx.
 
 :class:`RawPools` keeps, per running app (its ``Upstream``), the connections the hot path
 (``hot_path``) made to it, up to ``POOL_SIZE`` at once: made by ``Upstream.open_stream``
-(inside the sandbox's network namespace where the service may enter it), each with its
-``h11.Connection`` in client mode. :func:`exchange` writes one request on one of them
-and gives the answer's events as they are read; the caller relays them. Errors are
-httpx's exception types, so that ``policy.translate_upstream_error`` shapes them as for
-every other call (502 ``upstream_unavailable``, 504 ``upstream_timeout``) and the
+(inside the sandbox's network namespace where the service may enter it).
+:func:`exchange` writes one request on one of them and gives the answer as it is read:
+its head (``hot_head.ResponseHead``), then its body's bytes as the app framed them. Errors
+are httpx's exception types, so that ``policy.translate_upstream_error`` shapes them as
+for every other call (502 ``upstream_unavailable``, 504 ``upstream_timeout``) and the
 ``proxy`` event names them the same.
 """
 
@@ -19,11 +19,11 @@ import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
-import h11
 import httpx
 import trio
 
 from ..runtime.upstream import POOL_SIZE, Upstream
+from .hot_head import ChunkedScanner, parse_response
 
 __all__ = ["FLUSH", "RawConnection", "RawPools", "exchange", "receive_now", "send_now"]
 
@@ -31,18 +31,20 @@ FLUSH = object()  # given by exchange() before it waits for more of the answer
 
 _IDLE_EXPIRY = 4.0  # s: below the 5 s after which uvicorn (and others) close an idle one
 _READ = 65536
+_HEAD_LIMIT = 65536
 
 
 class RawConnection:
-    """One connection to the app, with h11's client state of it."""
+    """One connection to the app; ``reusable`` once an answer was read to its end and
+    the connection may carry the next call."""
 
-    __slots__ = ("h11", "idle_since", "reused", "stream")
+    __slots__ = ("idle_since", "reusable", "reused", "stream")
 
     def __init__(self, stream: trio.SocketStream) -> None:
         self.stream = stream
-        self.h11 = h11.Connection(h11.CLIENT)
         self.idle_since = 0.0
         self.reused = False
+        self.reusable = False
 
     def closed_by_peer(self) -> bool:
         """The app closed it (or sent something unasked) while it was idle."""
@@ -110,13 +112,12 @@ class RawPools:
             raise httpx.PoolTimeout("no connection to the preview came free") from None
 
     def give_back(self, upstream: Upstream, connection: RawConnection, *, keep: bool) -> None:
-        """Return a taken connection: kept for the next call if ``keep`` and both sides
-        finished their message cleanly, else closed."""
+        """Return a taken connection: kept for the next call if ``keep`` and the answer
+        was read to its end on a connection that may go on (``reusable``), else closed."""
         pool = self._pool(upstream)
         pool.slots.release()
-        state = connection.h11
-        if keep and state.our_state is h11.DONE and state.their_state is h11.DONE:
-            state.start_next_cycle()
+        if keep and connection.reusable:
+            connection.reusable = False
             connection.idle_since = trio.current_time()
             pool.idle.append(connection)
             return
@@ -125,51 +126,91 @@ class RawPools:
 
 async def exchange(
     connection: RawConnection,
-    request: h11.Request,
+    head: bytes,
     body: AsyncIterator[bytes] | None,
+    method: bytes,
     each_op_s: float,
 ) -> AsyncIterator[Any]:
-    """Send ``request`` (and ``body``'s chunks) and give the answer's h11 events, its
-    ``Response`` first and ``EndOfMessage`` last; httpx's errors for the app's faults."""
-    state, stream = connection.h11, connection.stream
-    try:
-        out = state.send(request)
-        if body is not None:
-            async for chunk in body:
-                await _send(stream, out + state.send(h11.Data(data=chunk)), each_op_s)
-                out = b""
-        out += state.send(h11.EndOfMessage())
-    except h11.LocalProtocolError as error:  # a body longer or shorter than announced
-        raise httpx.LocalProtocolError(str(error)) from None
-    await _send(stream, out, each_op_s)
-    answering = False
+    """Send the request ``head`` (and ``body``'s bytes, framed as the head says) and give
+    the answer: its ``ResponseHead`` first, then its body's bytes as the app framed them
+    (``FLUSH`` before each wait for more); httpx's errors for the app's faults."""
+    stream = connection.stream
+    connection.reusable = False
+    out = head
+    if body is not None:
+        async for chunk in body:
+            await _send(stream, out + chunk, each_op_s)
+            out = b""
+    if out:
+        await _send(stream, out, each_op_s)
+    buffer = b""
     while True:
-        try:
-            event = state.next_event()
-        except h11.RemoteProtocolError as error:
-            raise httpx.RemoteProtocolError(str(error)) from None
-        if event is h11.NEED_DATA:
-            if answering:
-                yield FLUSH
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buffer) > _HEAD_LIMIT:
+                raise httpx.RemoteProtocolError("the preview's answer has an over-long head")
+            buffer += await _receive(stream, each_op_s)
+            continue
+        response = parse_response(buffer[:end], method)
+        if isinstance(response, str):
+            raise httpx.RemoteProtocolError(response)
+        buffer = buffer[end + 4 :]
+        if response.status >= 200:
+            break  # an interim answer (100 Continue, 103 Early Hints) is not relayed
+    yield response
+    if response.chunked:
+        scanner = ChunkedScanner()
+        while True:
             try:
-                data = await receive_now(stream, each_op_s)
-            except trio.TooSlowError:
-                raise httpx.ReadTimeout("the preview did not answer in time") from None
-            except (trio.BrokenResourceError, OSError) as error:
-                raise httpx.ReadError(str(error)) from None
-            try:
-                state.receive_data(data)
-            except h11.RemoteProtocolError as error:
+                taken = scanner.feed(buffer)
+            except ValueError as error:
                 raise httpx.RemoteProtocolError(str(error)) from None
-            continue
-        if type(event) is h11.InformationalResponse:
-            continue
-        if type(event) is h11.ConnectionClosed:
-            raise httpx.RemoteProtocolError("the preview closed the connection mid-answer")
-        answering = True
-        yield event
-        if type(event) is h11.EndOfMessage:
-            return
+            if taken:
+                yield buffer[:taken]
+            if scanner.done:
+                extra = taken < len(buffer)
+                break
+            yield FLUSH
+            buffer = await _receive(stream, each_op_s)
+    elif response.length is not None:
+        left = response.length
+        while True:
+            piece = buffer[:left]
+            if piece:
+                yield piece
+                left -= len(piece)
+            if not left:
+                extra = len(buffer) > len(piece)
+                break
+            yield FLUSH
+            buffer = await _receive(stream, each_op_s)
+    elif response.bodiless:  # HEAD, 204, 304
+        extra = bool(buffer)
+    else:  # to the end of the connection
+        while True:
+            if buffer:
+                yield buffer
+            yield FLUSH
+            buffer = await _receive(stream, each_op_s, end_ok=True)
+            if not buffer:
+                break
+        extra = True
+    # Bytes past the answer that nobody asked for: the connection is not used again.
+    connection.reusable = response.reusable and not extra
+
+
+async def _receive(stream: trio.SocketStream, each_op_s: float, *, end_ok: bool = False) -> bytes:
+    """The next bytes from the app; at its end of file ``b""`` if ``end_ok`` (an answer
+    delimited so), else the error of an answer cut short."""
+    try:
+        data = await receive_now(stream, each_op_s)
+    except trio.TooSlowError:
+        raise httpx.ReadTimeout("the preview did not answer in time") from None
+    except (trio.BrokenResourceError, OSError) as error:
+        raise httpx.ReadError(str(error)) from None
+    if not data and not end_ok:
+        raise httpx.RemoteProtocolError("the preview closed the connection mid-answer")
+    return data
 
 
 def _raw(stream: trio.SocketStream) -> socket.socket:
@@ -187,8 +228,7 @@ async def send_now(stream: trio.SocketStream, data: bytes, each_op_s: float = ma
         try:
             view = view[raw.send(view) :]
         except BlockingIOError:
-            with trio.fail_after(each_op_s):
-                await trio.lowlevel.wait_writable(raw)
+            await _wait(trio.lowlevel.wait_writable, raw, each_op_s)
         except OSError as error:
             raise trio.BrokenResourceError(str(error)) from None
 
@@ -200,10 +240,21 @@ async def receive_now(stream: trio.SocketStream, each_op_s: float = math.inf) ->
         try:
             return raw.recv(_READ)
         except BlockingIOError:
-            with trio.fail_after(each_op_s):
-                await trio.lowlevel.wait_readable(raw)
+            await _wait(trio.lowlevel.wait_readable, raw, each_op_s)
         except OSError as error:
             raise trio.BrokenResourceError(str(error)) from None
+
+
+async def _wait(until: Any, raw: socket.socket, each_op_s: float) -> None:
+    """``until(raw)``, at most ``each_op_s``: a bare cancel scope, not ``fail_after``
+    (whose context-manager generator costs as much again, at every call's waits)."""
+    if each_op_s == math.inf:
+        await until(raw)
+        return
+    with trio.CancelScope(deadline=trio.current_time() + each_op_s) as scope:
+        await until(raw)
+    if scope.cancelled_caught:
+        raise trio.TooSlowError
 
 
 async def _send(stream: trio.SocketStream, data: bytes, each_op_s: float) -> None:

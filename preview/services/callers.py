@@ -52,7 +52,7 @@ class AsgiCaller:
     """Who sent an ASGI request and with what headers, for the fast paths: what
     ``Services.user`` and Quart's request give the blueprints."""
 
-    __slots__ = ("cookies", "headers", "named", "scope_method")
+    __slots__ = ("_cookies", "headers", "named", "scope_method")
 
     def __init__(self, scope: dict) -> None:
         self.scope_method = scope.get("method", "GET")  # a WebSocket's handshake: GET
@@ -60,7 +60,15 @@ class AsgiCaller:
             (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]
         ]  # as sent, repeats included
         self.named = {name.lower(): value for name, value in self.headers}
-        self.cookies = parse_cookie(self.named.get("cookie", ""))
+        self._cookies: Any = None
+
+    @property
+    def cookies(self) -> Any:
+        """The ``Cookie`` header parsed (Werkzeug's ``MultiDict``), on first use: a call
+        with a cached credential (``proxy.hot_path``) never needs it."""
+        if self._cookies is None:
+            self._cookies = parse_cookie(self.named.get("cookie", ""))
+        return self._cookies
 
     def user(self, state: Services) -> User:
         """The authenticated caller; raises like ``Services.user``."""

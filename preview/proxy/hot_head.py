@@ -1,0 +1,192 @@
+"""The hot path's HTTP/1.1 framing (``hot_path``, ``hot_upstream``): a strict parser of
+the heads it serves, and the body framings it relays without decoding them.
+
+Why not h11 here: h11 builds an event object, a state machine step and a validated
+header list for every head and every piece of a body, about a fifth of the hot path's
+CPU per call; the hot path needs the method, the target, the headers and the framing,
+once. The parser is stricter than h11 (RFC 9112's grammar, no tolerance): a request
+head it does not take whole (HTTP/1.0, obs-fold, a header name or value with bytes
+outside the grammar, a repeated or malformed ``Content-Length``, a ``Transfer-Encoding``
+other than ``chunked``) is not served here: Hypercorn (h11) gets the bytes and answers
+it, or refuses it, as before. An answer of the app it cannot read is the app's protocol
+error (502, ``httpx.RemoteProtocolError``), as h11's was.
+
+Bodies are relayed as framed: a ``Content-Length`` body byte for byte, a chunked one
+chunk for chunk (:class:`ChunkedScanner` only finds where it ends), a body delimited
+by the end of the connection as it is read.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["ChunkedScanner", "RequestHead", "ResponseHead", "parse_request", "parse_response"]
+
+_REQUEST_LINE = re.compile(rb"(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) ([\x21-\x7e]+) HTTP/1\.1")
+_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?")
+_FIELD = re.compile(
+    rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*"
+    rb"((?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?)[ \t]*"
+)
+_DIGITS = re.compile(rb"[0-9]{1,18}")
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})[ \t]*(?:;[^\r\n]*)?")
+
+
+def _fields(lines: list[bytes]) -> list[tuple[bytes, bytes]] | None:
+    """``(lowercased name, value)`` of each header line; None if one is malformed."""
+    fields = []
+    for line in lines:
+        match = _FIELD.fullmatch(line)
+        if match is None:
+            return None
+        fields.append((match[1].lower(), match[2]))
+    return fields
+
+
+def _length(values: list[bytes]) -> int | None:
+    """The one ``Content-Length`` (repeats must agree); -1 if malformed."""
+    if not values:
+        return None
+    first = values[0]
+    if _DIGITS.fullmatch(first) is None or any(value != first for value in values):
+        return -1
+    return int(first)
+
+
+class RequestHead:
+    """A request head the hot path may serve: ``method``, ``target`` (bytes as sent),
+    ``headers`` (lowercased names, values as sent, in order), the body's framing
+    (``length``, ``chunked``) and ``size`` (the head's bytes, its blank line included)."""
+
+    __slots__ = ("chunked", "headers", "length", "method", "named", "size", "target")
+
+    def __init__(self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        self.method, self.target, self.headers = method, target, headers
+        self.named = dict(headers)  # the last of a repeated name, as ASGI readers take it
+        self.length: int | None = None
+        self.chunked = False
+        self.size = 0
+
+
+def parse_request(buffer: bytes, end: int) -> RequestHead | None:
+    """The head ending at ``buffer[end:end + 4] == b"\\r\\n\\r\\n"``; None unless it is
+    one the hot path takes (see the module doc)."""
+    lines = buffer[:end].split(b"\r\n")
+    match = _REQUEST_LINE.fullmatch(lines[0])
+    headers = _fields(lines[1:]) if match is not None else None
+    if match is None or headers is None:
+        return None
+    head = RequestHead(match[1], match[2], headers)
+    head.size = end + 4
+    lengths = [value for name, value in headers if name == b"content-length"]
+    codings = [value for name, value in headers if name == b"transfer-encoding"]
+    if lengths and codings:
+        return None  # refused by the connection guard
+    if codings:
+        if len(codings) != 1 or codings[0].lower() != b"chunked":
+            return None
+        head.chunked = True
+    length = _length(lengths)
+    if length is not None and (length < 0 or len(lengths) != 1):
+        return None
+    head.length = length
+    return head
+
+
+class ResponseHead:
+    """The app's answer's head: ``status``, ``reason``, ``headers`` (as sent, names
+    lowercased), its framing (``bodiless``; ``length``; ``chunked``; none of them: to the
+    end of the connection) and whether the connection may carry another call (``reusable``)."""
+
+    __slots__ = ("bodiless", "chunked", "headers", "length", "reason", "reusable", "status")
+
+    def __init__(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        self.status, self.reason, self.headers = status, reason, headers
+        self.length: int | None = None
+        self.chunked = False
+        self.bodiless = False
+        self.reusable = True
+
+    @property
+    def status_code(self) -> int:  # the name h11's Response and httpx's use
+        return self.status
+
+
+def parse_response(head: bytes, method: bytes) -> ResponseHead | str:
+    """The app's head (without its blank line), answering a ``method`` request; a
+    sentence saying what is wrong with it otherwise."""
+    lines = head.split(b"\r\n")
+    match = _STATUS_LINE.fullmatch(lines[0])
+    if match is None:
+        return "the preview's answer does not start with an HTTP/1.x status line"
+    headers = _fields(lines[1:])
+    if headers is None:
+        return "the preview's answer has a malformed header"
+    response = ResponseHead(int(match[2]), match[3] or b"", headers)
+    connection = b",".join(value for name, value in headers if name == b"connection").lower()
+    response.reusable = match[1] == b"1" and b"close" not in connection
+    status = response.status
+    if method == b"HEAD" or status in (204, 304) or status < 200:
+        response.bodiless = True
+        return response  # no body, whatever its headers say
+    codings = [value for name, value in headers if name == b"transfer-encoding"]
+    if codings:
+        if len(codings) != 1 or codings[0].lower() != b"chunked":
+            return "the preview's answer has a transfer coding other than chunked"
+        response.chunked = True
+        return response
+    length = _length([value for name, value in headers if name == b"content-length"])
+    if length is not None and length < 0:
+        return "the preview's answer has a malformed Content-Length"
+    response.length = length
+    if length is None:
+        response.reusable = False  # its end is the end of the connection
+    return response
+
+
+class ChunkedScanner:
+    """Where a chunked body ends, read as it comes (its bytes are relayed unchanged).
+
+    :meth:`feed` takes the next bytes read and returns how many of them belong to the
+    body (all of them until its end); ``done`` once the last chunk and the trailer
+    section are in. ``ValueError`` for a malformed body."""
+
+    __slots__ = ("_line", "_skip", "_trailer", "done")
+
+    def __init__(self) -> None:
+        self._skip = 0  # bytes of the current chunk's data and its CRLF still to come
+        self._line = b""  # a size or trailer line read in part
+        self._trailer = False
+        self.done = False
+
+    def feed(self, data: bytes) -> int:
+        at, size = 0, len(data)
+        while at < size and not self.done:
+            if self._skip:
+                step = min(self._skip, size - at)
+                self._skip -= step
+                at += step
+                continue
+            end = data.find(b"\n", at)
+            if end < 0:
+                self._line += data[at:]
+                if len(self._line) > 4096:
+                    raise ValueError("a chunk's size line is too long")
+                return size
+            line, self._line = self._line + data[at:end], b""
+            at = end + 1
+            if not line.endswith(b"\r"):
+                raise ValueError("a chunk's line does not end with CRLF")
+            line = line[:-1]
+            if self._trailer:
+                self.done = not line
+                continue
+            match = _CHUNK_SIZE.fullmatch(line)
+            if match is None:
+                raise ValueError("a malformed chunk size")
+            length = int(match[1], 16)
+            if length:
+                self._skip = length + 2
+            else:
+                self._trailer = True
+        return at
