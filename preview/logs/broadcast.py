@@ -1,34 +1,32 @@
 """Log events of one preview: sequence numbers, the ring, fan-out and the writer queue.
 
-:class:`LogBroadcast` is the single producer-side owner of a preview's events: each publish
-assigns the next sequence numbers, keeps the events in a bounded ring, wakes the waiting
-subscribers and queues the events for the writer. An event is encoded at most once, for all.
+:class:`LogBroadcast` is the single producer-side owner of a preview's events: each publish assigns
+the next sequence numbers, keeps the events in a bounded ring, wakes the waiting subscribers and
+queues the events for the writer. An event is encoded at most once, for all.
 
-A subscriber with a :class:`Sink` (an SSE stream that can write to its socket without
-waiting) does not even need its task woken for each batch: while it waits, the paced
-wake-up joins the batch's SSE frames once for every subscriber at the same cursor and
-offers them to each sink (a task-switch per subscriber per batch was half the cost of a
-delivery); heartbeats' keep-alive comments too, to sinks that got no events since. The
-task wakes for anything else: a sink that refused or kept a remainder, events older
-than the ring, the end, a drop. A sink with an ``on_wake`` has no task at all: the
+A subscriber with a :class:`Sink` (an SSE stream that can write to its socket without waiting) does
+not even need its task woken for each batch: while it waits, the paced wake-up joins the batch's SSE
+frames once for every subscriber at the same cursor and offers them to each sink (a task-switch per
+subscriber per batch was half the cost of a delivery); heartbeats' keep-alive comments too, to sinks
+that got no events since. The task wakes for anything else: a sink that refused or kept a remainder,
+events older than the ring, the end, a drop. A sink with an ``on_wake`` has no task at all: the
 broadcast calls ``on_wake`` where it would wake the task (``transport.parked_streams``).
 
 Back-pressure rules:
-* Subscribers never slow the producer, and cost nothing per event. A subscriber is a
-  cursor into the shared ring: it takes every event newer than its cursor in one list
-  when it wakes, so a subscriber that writes slowly gets bigger batches, not a queue;
-  events that left the ring before it took them come as a ``Gap`` to read from the
-  database. One that stops taking events while more than ``subscriber_buffer`` behind
-  is *dropped* (see ``drop_laggards``): its ``receive`` ends with ``dropped`` set, so
-  its stream ends and the client reconnects and resumes by ``Last-Event-ID``. It is
+* Subscribers never slow the producer, and cost nothing per event. A subscriber is a cursor into the
+  shared ring: it takes every event newer than its cursor in one list when it wakes, so a subscriber
+  that writes slowly gets bigger batches, not a queue; events that left the ring before it took them
+  come as a ``Gap`` to read from the database. One that stops taking events while more than
+  ``subscriber_buffer`` behind is *dropped* (see ``drop_laggards``): its ``receive`` ends with
+  ``dropped`` set, so its stream ends and the client reconnects and resumes by ``Last-Event-ID``:
   never silently skipped.
-* The database writer is never bypassed (past the log's quota it counts what it does not
-  store: ``quota``). When ``writer_buffer`` events (or ``writer_bytes``) wait for it, ``publish``
-  blocks, stopping the pipe readers and then the child's writes: back-pressure, not loss.
+* The database writer is never bypassed (past the log's quota it counts what it does not store:
+  ``quota``). When ``writer_buffer`` events (or ``writer_bytes``) wait for it, ``publish`` blocks,
+  stopping the pipe readers and then the child's writes: back-pressure, not loss.
 
-Memory is bounded in bytes as well as in events, whatever the lines' lengths: the ring keeps
-at most ``ring_size`` events and about ``ring_bytes``, the writer queue about ``writer_bytes``,
-its batches ``BATCH_BYTES``; an event counts its message thrice (JSON, SSE kept) + overhead.
+Memory is bounded in bytes as well as in events, whatever the lines' lengths: the ring keeps at most
+``ring_size`` events and about ``ring_bytes``, the writer queue about ``writer_bytes``, its batches
+``BATCH_BYTES``; an event counts its message thrice (JSON, SSE kept) + overhead.
 """
 
 from __future__ import annotations
@@ -103,7 +101,7 @@ class LogBroadcast:
         self._pending_lot = trio.lowlevel.ParkingLot()
         self._space_lot = trio.lowlevel.ParkingLot()
         self.persisted_id = 0
-        self._persisted_lot = trio.lowlevel.ParkingLot()
+        self._persisted_lot, self.storing_wanted = trio.lowlevel.ParkingLot(), trio.Event()
         self._status_lot = trio.lowlevel.ParkingLot()
 
     @property
@@ -304,9 +302,7 @@ class LogBroadcast:
 
     def _newest(self, count: int) -> list[Event]:
         """The last ``count`` events of the ring (at most its length), oldest first."""
-        batch = list(itertools.islice(reversed(self._ring), count))
-        batch.reverse()
-        return batch
+        return list(itertools.islice(reversed(self._ring), count))[::-1]
 
     def _wake(self, subscriber: Subscription) -> None:
         del self._delegates[subscriber]
@@ -350,6 +346,7 @@ class LogBroadcast:
         self._wake_delegates()
         self._pending_lot.unpark_all()
         self._status_lot.unpark_all()
+        self.storing_wanted.set()
 
     async def wait_for_status_change(self) -> None:
         """Return at the next lifecycle event (or at once if the log is closed)."""
@@ -368,6 +365,8 @@ class LogBroadcast:
 
     def take_pending_nowait(self, max_batch: int, max_bytes: int = BATCH_BYTES) -> list[Event]:
         """Up to ``max_batch`` waiting events and about ``max_bytes``, possibly none."""
+        if self.storing_wanted.is_set() and not self.closed:
+            self.storing_wanted = trio.Event()  # what a reader waits for is in this batch
         pending = self._pending
         count = min(max_batch, len(pending))
         if self._pending_cost <= max_bytes:  # the common case: short lines
@@ -397,4 +396,5 @@ class LogBroadcast:
     async def wait_persisted(self, seq: int) -> None:
         """Return once every event up to ``seq`` is in the database."""
         while self.persisted_id < seq:
+            self.storing_wanted.set()
             await self._persisted_lot.park()
