@@ -41,7 +41,7 @@ from .access import _split_target, authorised_target
 from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation
 from .hot_head import RequestHead, parse_request
 from .hot_relay import ClientGone, RequestBody, answer_error, entered, relay
-from .hot_upstream import RawPools, exchange, receive_now
+from .hot_upstream import RawPools, Watch, exchange, receive_now
 from .policy import (
     PREVIEW_TOKEN_COOKIE,
     Forwarded,
@@ -94,23 +94,6 @@ class _Enter:
         self.runtime = runtime
 
 
-class _Waiting:
-    """The cancel scope a connection waits for its next request in, closed early when
-    the server stops."""
-
-    __slots__ = ("closing", "scope")
-
-    def __init__(self) -> None:
-        self.closing = False
-        self.scope: trio.CancelScope | None = None
-
-    async def close_when(self, terminated: Any) -> None:
-        await terminated.wait()
-        self.closing = True
-        if self.scope is not None:
-            self.scope.cancel()
-
-
 class HotPath:
     """One service's hot path (see the module doc): its credential cache and pools."""
 
@@ -130,17 +113,18 @@ class HotPath:
         for Hypercorn (possibly ``b""``), or None once the connection is done. An idle
         connection is closed after ``idle`` seconds, or at once when the server stops
         (``terminated``, Hypercorn's event), as Hypercorn closes its own."""
-        waiting = _Waiting()
+        watch = Watch()
         async with trio.open_nursery() as nursery:
+            nursery.start_soon(watch.run)
             if terminated is not None:
-                nursery.start_soon(waiting.close_when, terminated)
+                nursery.start_soon(_stop_when, terminated, watch)
             try:
-                return await self._serve(stream, client, idle, waiting)
+                return await self._serve(stream, client, idle, watch)
             finally:
                 nursery.cancel_scope.cancel()
 
     async def _serve(
-        self, stream: trio.SocketStream, client: str, idle: float, waiting: _Waiting
+        self, stream: trio.SocketStream, client: str, idle: float, watch: Watch
     ) -> bytes | None:
         buffer = b""
         while True:
@@ -148,20 +132,17 @@ class HotPath:
             while end < 0:
                 if len(buffer) > _HEAD_LIMIT:
                     return buffer  # Hypercorn refuses it
-                if waiting.closing and not buffer:
+                if watch.closing and not buffer:
                     return None
-                deadline = trio.current_time() + (idle if not buffer else idle + 60)
-                with trio.CancelScope(deadline=deadline) as waiting.scope:
-                    try:
-                        data = await receive_now(stream)
-                    except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-                        return None
-                    if not data:
-                        return None
-                    buffer += data
-                    end = buffer.find(b"\r\n\r\n")
-                    continue
-                return None  # idle past the keep-alive timeout, or the server stops
+                try:
+                    wait = idle if not buffer else idle + 60
+                    data = await receive_now(stream, wait, watch, idle=True)
+                except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError):
+                    return None  # idle past the keep-alive timeout, or the server stops
+                if not data:
+                    return None
+                buffer += data
+                end = buffer.find(b"\r\n\r\n")
             request = parse_request(buffer, end)
             if request is None:
                 return buffer
@@ -172,7 +153,7 @@ class HotPath:
                 rest = buffer[request.size :]
                 left = await entered(self._state, stream, request, rest, target.runtime)
             else:
-                left = await self._call(stream, request, buffer, target)
+                left = await self._call(stream, request, buffer, target, watch)
             if left is None:
                 return None
             buffer = left
@@ -307,7 +288,12 @@ class HotPath:
     # -- one call --------------------------------------------------------------------------
 
     async def _call(
-        self, client: trio.SocketStream, request: RequestHead, buffer: bytes, target: _Target
+        self,
+        client: trio.SocketStream,
+        request: RequestHead,
+        buffer: bytes,
+        target: _Target,
+        watch: Watch,
     ) -> bytes | None:
         """Make the call and relay its answer; the bytes after the request (the next
         one's), or None if the connection must close. The call's end, answered or not,
@@ -335,7 +321,7 @@ class HotPath:
         try:
             taken = await self.pools.take(runtime.upstream, timeout)
             chunks = None if body.empty else body.chunks()
-            events = exchange(taken, b"".join(head), chunks, request.method, timeout)
+            events = exchange(taken, b"".join(head), chunks, request.method, timeout, watch)
             response = await events.__anext__()
         except (httpx.HTTPError, StopAsyncIteration, ClientGone) as error:
             if events is not None:
@@ -398,3 +384,9 @@ class HotPath:
         )
         if status is not None:
             self.served += 1
+
+
+async def _stop_when(terminated: Any, watch: Watch) -> None:
+    """Hypercorn's ``terminated``: the server stops; an idle connection closes at once."""
+    await terminated.wait()
+    watch.stop()

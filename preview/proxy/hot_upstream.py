@@ -25,13 +25,59 @@ import trio
 from ..runtime.upstream import POOL_SIZE, Upstream
 from .hot_head import ChunkedScanner, parse_response
 
-__all__ = ["FLUSH", "RawConnection", "RawPools", "exchange", "receive_now", "send_now"]
+__all__ = ["FLUSH", "RawConnection", "RawPools", "Watch", "exchange", "receive_now", "send_now"]
 
 FLUSH = object()  # given by exchange() before it waits for more of the answer
 
 _IDLE_EXPIRY = 4.0  # s: below the 5 s after which uvicorn (and others) close an idle one
 _READ = 65536
 _HEAD_LIMIT = 65536
+_WATCH_STEP = 1.0  # s: how late a wait's timeout may be noticed (the watch's period)
+
+
+class Watch:
+    """The deadline of one connection's current wait for bytes, kept by one task per
+    connection (:meth:`run`) rather than by a cancel scope per wait: entering and leaving
+    one, twice a call, was an eighth of a proxied call's CPU. A wait past its deadline is
+    ended with ``notify_closing`` (``trio.TooSlowError`` to the waiter, whose socket is
+    then closed); so is a wait for the next request once the server stops (:meth:`stop`,
+    ``trio.ClosedResourceError``). A timeout is noticed up to ``_WATCH_STEP`` late."""
+
+    __slots__ = ("closing", "deadline", "expired", "idle", "socket")
+
+    def __init__(self) -> None:
+        self.deadline = math.inf
+        self.socket: socket.socket | None = None  # the one waited for, if any
+        self.expired = self.closing = self.idle = False
+
+    async def run(self) -> None:
+        while True:
+            now = trio.current_time()
+            if self.socket is not None and now >= self.deadline:
+                self.expired = True
+                trio.lowlevel.notify_closing(self.socket)
+                self.socket = None
+            wake = now + _WATCH_STEP
+            await trio.sleep_until(wake if self.socket is None else min(wake, self.deadline))
+
+    def stop(self) -> None:
+        """The server stops: a wait for the next request ends now, and none begins."""
+        self.closing = True
+        if self.idle and self.socket is not None:
+            trio.lowlevel.notify_closing(self.socket)
+            self.socket = None
+
+    async def readable(self, raw: socket.socket, seconds: float, *, idle: bool) -> None:
+        self.deadline = trio.current_time() + seconds
+        self.socket, self.idle, self.expired = raw, idle, False
+        try:
+            await trio.lowlevel.wait_readable(raw)
+        except trio.ClosedResourceError:
+            if self.expired:
+                raise trio.TooSlowError from None
+            raise
+        finally:
+            self.socket, self.idle = None, False
 
 
 class RawConnection:
@@ -130,6 +176,7 @@ async def exchange(
     body: AsyncIterator[bytes] | None,
     method: bytes,
     each_op_s: float,
+    watch: Watch | None = None,
 ) -> AsyncIterator[Any]:
     """Send the request ``head`` (and ``body``'s bytes, framed as the head says) and give
     the answer: its ``ResponseHead`` first, then its body's bytes as the app framed them
@@ -149,7 +196,7 @@ async def exchange(
         if end < 0:
             if len(buffer) > _HEAD_LIMIT:
                 raise httpx.RemoteProtocolError("the preview's answer has an over-long head")
-            buffer += await _receive(stream, each_op_s)
+            buffer += await _receive(stream, each_op_s, watch)
             continue
         response = parse_response(buffer[:end], method)
         if isinstance(response, str):
@@ -171,7 +218,7 @@ async def exchange(
                 extra = taken < len(buffer)
                 break
             yield FLUSH
-            buffer = await _receive(stream, each_op_s)
+            buffer = await _receive(stream, each_op_s, watch)
     elif response.length is not None:
         left = response.length
         while True:
@@ -183,7 +230,7 @@ async def exchange(
                 extra = len(buffer) > len(piece)
                 break
             yield FLUSH
-            buffer = await _receive(stream, each_op_s)
+            buffer = await _receive(stream, each_op_s, watch)
     elif response.bodiless:  # HEAD, 204, 304
         extra = bool(buffer)
     else:  # to the end of the connection
@@ -191,7 +238,7 @@ async def exchange(
             if buffer:
                 yield buffer
             yield FLUSH
-            buffer = await _receive(stream, each_op_s, end_ok=True)
+            buffer = await _receive(stream, each_op_s, watch, end_ok=True)
             if not buffer:
                 break
         extra = True
@@ -199,11 +246,13 @@ async def exchange(
     connection.reusable = response.reusable and not extra
 
 
-async def _receive(stream: trio.SocketStream, each_op_s: float, *, end_ok: bool = False) -> bytes:
+async def _receive(
+    stream: trio.SocketStream, each_op_s: float, watch: Watch | None, *, end_ok: bool = False
+) -> bytes:
     """The next bytes from the app; at its end of file ``b""`` if ``end_ok`` (an answer
     delimited so), else the error of an answer cut short."""
     try:
-        data = await receive_now(stream, each_op_s)
+        data = await receive_now(stream, each_op_s, watch)
     except trio.TooSlowError:
         raise httpx.ReadTimeout("the preview did not answer in time") from None
     except (trio.BrokenResourceError, OSError) as error:
@@ -233,14 +282,25 @@ async def send_now(stream: trio.SocketStream, data: bytes, each_op_s: float = ma
             raise trio.BrokenResourceError(str(error)) from None
 
 
-async def receive_now(stream: trio.SocketStream, each_op_s: float = math.inf) -> bytes:
-    """``stream.receive_some()``, as :func:`send_now`: waits only when nothing came yet."""
+async def receive_now(
+    stream: trio.SocketStream,
+    each_op_s: float = math.inf,
+    watch: Watch | None = None,
+    *,
+    idle: bool = False,
+) -> bytes:
+    """``stream.receive_some()``, as :func:`send_now`: waits only when nothing came yet
+    (with a ``watch``, one it keeps the deadline of; ``idle``: one the server's stop
+    ends)."""
     raw = _raw(stream)
     while True:
         try:
             return raw.recv(_READ)
         except BlockingIOError:
-            await _wait(trio.lowlevel.wait_readable, raw, each_op_s)
+            if watch is not None and each_op_s != math.inf:
+                await watch.readable(raw, each_op_s, idle=idle)
+            else:
+                await _wait(trio.lowlevel.wait_readable, raw, each_op_s)
         except OSError as error:
             raise trio.BrokenResourceError(str(error)) from None
 

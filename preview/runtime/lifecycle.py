@@ -134,7 +134,10 @@ class PreviewRuntime:
         """Someone used the preview: push the idle deadline back. The idle time counts
         from ``running`` on: a slow start is not idleness."""
         if self.state.status == "running":
-            self._controls.idle.deadline = trio.current_time() + self.settings.inactive_timeout
+            idle, after = self._controls.idle, self.settings.inactive_timeout
+            # Moved by a tenth of it (≤ 1 s) at least: a heap push each; every call touches.
+            if not abs(trio.current_time() + after - idle.deadline) < min(1.0, after / 10):
+                idle.deadline = trio.current_time() + after
 
     def request_stop(self, reason: str) -> None:
         self.state.set_reason(reason)
