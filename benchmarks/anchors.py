@@ -4,7 +4,9 @@
 ``python -m benchmarks proxy``): the same app (examples/hello-fastapi on uvicorn,
 ``GET /api/items/1``) reached
 
-* ``direct``: a copy of it on the host's 127.0.0.1, started with the same command;
+* ``direct``: a copy of it on the host's 127.0.0.1, started with the same command but
+  unconfined (no bubblewrap, seccomp filter or cgroup) and without its access log (the
+  service's copy logs a line per request, which the service reads and stores);
 * ``nginx``: that copy behind nginx (Debian's nginx-light, one worker, upstream
   keep-alive of 64 connections, access log off);
 * ``chp``: that copy behind configurable-http-proxy (JupyterHub's proxy, Node, from npm);
@@ -371,6 +373,10 @@ def table(result: dict[str, Any]) -> str:
         " | CPU per request, 8 conns (µs) |",
         "|---|---|---|---|---|",
     ]
+    labels = {
+        "direct": "direct (the app on the host: unconfined, no access log)",
+        "sandboxed": "sandboxed (the service's preview of it, no proxy)",
+    }
     for name in ("direct", "nginx", "chp", "sandboxed", "path", "origin", "envelope"):
         if name not in result:
             continue
@@ -383,7 +389,7 @@ def table(result: dict[str, Any]) -> str:
         ratio = lambda row: f" ({row['rps_ratio']:.2f}×)" if row.get("rps_ratio") else ""  # noqa: E731
         cpu = eight.get("cpu_us_per_request", "")
         lines.append(
-            f"| {name} | {added} | {eight['rps']:.0f}{ratio(eight)} "
+            f"| {labels.get(name, name)} | {added} | {eight['rps']:.0f}{ratio(eight)} "
             f"| {many['rps']:.0f}{ratio(many)} | {cpu} |"
         )
     return "\n".join(lines)

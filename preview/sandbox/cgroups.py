@@ -81,10 +81,11 @@ class CgroupRoot:
                 (level / "cgroup.subtree_control").write_text("+memory +pids +cpu")
         # The CPU weight of all previews together: the scheduler gives a cgroup the share
         # of one process, so on a busy machine every preview together got what one other
-        # process gets (measured: a sandboxed app served 0.26-0.5x the requests of the
-        # same app unconfined, 1.0x with this weight; the seccomp filter and bubblewrap
-        # cost nothing measurable). As many processes' weight as there are CPUs: previews
-        # compete as the unconfined apps would; each stays within its own quota.
+        # process gets (measured on a busy 2-core VM: an app alone in a cgroup served
+        # 0.4-0.5x the requests of the same app outside one, quota or none, and 4x with
+        # ten times the weight; the seccomp filter and bubblewrap cost nothing measurable;
+        # benchmarks/README.md). As many processes' weight as there are CPUs: previews
+        # compete as unconfined apps would; each stays within its own quota and limits.
         cpus = os.cpu_count() or 1
         weight = ("cpu.weight", str(min(100 * cpus, 10000)))
         if self.version == 1:
