@@ -297,7 +297,7 @@ async def receive_now(
         try:
             return raw.recv(_READ)
         except BlockingIOError:
-            if watch is not None and each_op_s != math.inf:
+            if watch is not None:
                 await watch.readable(raw, each_op_s, idle=idle)
             else:
                 await _wait(trio.lowlevel.wait_readable, raw, each_op_s)
