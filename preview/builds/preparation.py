@@ -3,7 +3,7 @@
 Between writing the files and spawning the app, each phase narrated in the preview's
 log: ``installing dependencies``
 (an environment built or reused by :class:`~.build.EnvBuilder`, leased; its output as
-``build`` events) and ``setup`` (Django's migrate, ``alembic upgrade head``, a Procfile
+``build`` events) and ``setup`` (Django's migrate, ``alembic upgrade heads``, a Procfile
 ``release:`` line or the ``setup`` option, each in its directory of the upload; its output
 as ``setup`` events, so that neither the status nor the UI counts it as the build). A failure
 is a :class:`~.build.BuildFailed` with the one-line reason and the lines that explain it.

@@ -17,6 +17,8 @@ from preview.apps.pyapp import find_app
 from ..conftest import Service, auth
 from .test_build import BUILD_WAIT, app_files, launched, messages
 
+_FLASK_UPGRADE = ("{python}", "-m", "flask", "db", "upgrade", "heads")
+
 
 def _files(name: str) -> dict[str, bytes]:
     return {p: t.encode() for p, t in app_files(name).items()}
@@ -28,7 +30,7 @@ def test_the_steps_found_for_each_shape() -> None:
     assert procfile.setup_steps() == [(("{python}", "manage.py", "migrate", "--noinput"), "")]
     flask_migrate = detect(_files("flask_migrate"))
     assert flask_migrate.setup_steps() == [
-        (("env", "FLASK_APP=blog:create_app()", "{python}", "-m", "flask", "db", "upgrade"), "")
+        (("env", "FLASK_APP=blog:create_app()", *_FLASK_UPGRADE), "")
     ]
     assert flask_migrate.data_init == ("Flask-Migrate (migrations/)",)
     init_db = detect(_files("flask_initdb"))
@@ -55,7 +57,7 @@ def test_plain_alembic_in_migrations_below_and_cli_names() -> None:
     }
     steps = data_steps(files, "svc/main.py", find_app(files))
     assert [(s.argv, s.where) for s in steps] == [
-        (("{python}", "-m", "alembic", "-c", "migrations/alembic.ini", "upgrade", "head"), "svc")
+        (("{python}", "-m", "alembic", "-c", "migrations/alembic.ini", "upgrade", "heads"), "svc")
     ]
     quart = (
         "from quart import Quart\napp = Quart(__name__)\n"
@@ -219,3 +221,19 @@ async def test_missing_table_messages_of_each_database_are_diagnosed() -> None:
         await watch.answered("GET", "/x", 500)
         await watch.answered("GET", "/y", 500)
         assert len(said) == 1 and f"its table {table} does not exist" in said[0], said
+
+
+async def test_an_alembic_history_with_two_heads_is_upgraded_to_both(
+    builder_service: Service,
+) -> None:
+    """Two branches never merged: ``upgrade head`` refuses them, ``upgrade heads`` runs both."""
+    assert detect(_files("alembic_two_heads")).setup_steps() == [
+        (("{python}", "-m", "alembic", "upgrade", "heads"), "")
+    ]
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("alembic_two_heads"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/items"))["data"] == ["from the first head"]
+        assert (await _proxied(service, body, "/tags"))["data"] == ["from the second head"]
+        assert (await service.stop(body["gid"])).status_code == 200
