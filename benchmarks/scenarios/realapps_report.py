@@ -75,7 +75,11 @@ def _cause(result: dict[str, Any]) -> str:
         return str(status["errorMessage"])
     if result.get("launched_again") is False:
         return f"second launch: {status.get('status')}"
-    failing = [p for p in result.get("probes", []) if p["status"] is None or p["status"] >= 500]
+    failing = [
+        p
+        for p in result.get("probes", [])
+        if (p["status"] is None or p["status"] >= 500) and "onPurpose" not in p
+    ]
     if failing:
         first = failing[0]
         tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]

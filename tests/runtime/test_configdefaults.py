@@ -110,6 +110,25 @@ def test_the_apps_own_host_name_gets_a_throwaway_value() -> None:
     assert found.missing == []
 
 
+def test_variables_read_with_an_empty_default_are_unset_ones() -> None:
+    """HackSoft's styleguide: OAuth settings read as env.str(…, default="") and refused
+    by the view when empty; a password's "" says none and is left alone."""
+    files = {p: t.encode() for p, t in app_files("django_oauth_settings").items()}
+    found = config_defaults(files, "manage.py", {}, {"DATABASE_URL", "PORT"})
+    assert found.generated == [
+        "DJANGO_GOOGLE_OAUTH2_CLIENT_ID",
+        "DJANGO_GOOGLE_OAUTH2_CLIENT_SECRET",
+        "DJANGO_GOOGLE_OAUTH2_PROJECT_ID",
+        "DJANGO_SECRET_KEY",
+        "DJANGO_DEBUG",
+    ]
+    assert found.values["DJANGO_GOOGLE_OAUTH2_CLIENT_ID"].startswith("preview-")
+    assert found.values["DJANGO_DEBUG"] == "true"
+    assert found.missing == []
+    assert "REDIS_PASSWORD" not in required_types(files)
+    assert "SENTRY_DSN" not in found.values  # its name says nothing: left unset
+
+
 def test_failures_name_every_variable_needed() -> None:
     validation = [
         "Traceback (most recent call last):",
