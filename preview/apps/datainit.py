@@ -10,7 +10,8 @@ In order, each found one a set-up step run in its directory of the upload:
   Flask-Migrate's when its ``env.py`` takes the app from Flask (``current_app``): it is
   upgraded by ``flask db upgrade`` with ``FLASK_APP`` naming the app. Always to every
   head (``upgrade heads``): a history with two branches never merged (two people's
-  migrations, or a generator's second "init") has two, and ``head`` refuses them;
+  migrations, or a generator's second "init") has two, and ``head`` refuses them
+  (:mod:`.alembicheads`: where both cannot be applied, one);
 - the project's own init command, when no migrations were found: a Flask or Quart CLI
   command (``@app.cli.command("init-db")``, a ``@click.command`` named ``init_db`` …) or a
   script (``init_db.py``, ``create_tables.py``, ``scripts/init_db.py``); a ``seed``
@@ -29,6 +30,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 
+from .alembicheads import alembic_upgrade
 from .pyapp import FoundApp, python_files
 
 __all__ = ["DataStep", "data_steps", "main_only_create_all", "missing_tables_hint"]
@@ -100,7 +102,7 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     for at in _chain(directory):  # an alembic.ini in the app's directory or above it
         ini = f"{at}/alembic.ini" if at else "alembic.ini"
         if ini in files:
-            argv = ("{python}", "-m", "alembic", "upgrade", "heads")
+            argv = alembic_upgrade(files, at, "alembic.ini")
             return [DataStep(argv, at, f"Alembic ({ini})")]
     # A migrations/ there or above (Flask-Migrate's, beside the app's package), else
     # the shallowest one below.
@@ -125,7 +127,7 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
             argv = ("env", f"FLASK_APP={target}", *flask)
             return [DataStep(argv, parent, f"Flask-Migrate ({migrations}/)")]
         return []
-    argv = ("{python}", "-m", "alembic", "-c", _rel(ini, parent), "upgrade", "heads")
+    argv = alembic_upgrade(files, parent, _rel(ini, parent))
     return [DataStep(argv, parent, f"Alembic ({ini})")]
 
 

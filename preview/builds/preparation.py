@@ -311,7 +311,8 @@ async def _setup_step(
     uid: int | None,
     needed: Sequence[str],
 ) -> None:
-    shown = " ".join(argv)
+    # A program given with -c is shown by its first line (what it does, as a comment).
+    shown = " ".join(a.splitlines()[0] + " …" if "\n" in a else a for a in argv)
     await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
     memory = max(settings.memory_limit_mb, BUILD_MEMORY_MB)  # a build's: see build_limits
     if env.get("NODE_OPTIONS") == f"--max-old-space-size={settings.memory_limit_mb}":

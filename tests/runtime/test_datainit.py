@@ -10,6 +10,7 @@ from typing import Any
 
 import trio
 
+from preview.apps.alembicheads import alembic_heads
 from preview.apps.datainit import data_steps, main_only_create_all, missing_tables_hint
 from preview.apps.detect import detect
 from preview.apps.pyapp import find_app
@@ -227,9 +228,11 @@ async def test_an_alembic_history_with_two_heads_is_upgraded_to_both(
     builder_service: Service,
 ) -> None:
     """Two branches never merged: ``upgrade head`` refuses them, ``upgrade heads`` runs both."""
-    assert detect(_files("alembic_two_heads")).setup_steps() == [
-        (("{python}", "-m", "alembic", "upgrade", "heads"), "")
-    ]
+    files = _files("alembic_two_heads")
+    assert alembic_heads(files, "") == ["a1b2c3d4e5f6", "f6e5d4c3b2a1"]
+    [(argv, where)] = detect(files).setup_steps()
+    assert (argv[:2], argv[-1], where) == (("{python}", "-c"), "alembic.ini", "")
+    assert argv[2].startswith("# alembic upgrade heads, else each head alone (longest")
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files("alembic_two_heads"))
@@ -237,3 +240,20 @@ async def test_an_alembic_history_with_two_heads_is_upgraded_to_both(
         assert (await _proxied(service, body, "/items"))["data"] == ["from the first head"]
         assert (await _proxied(service, body, "/tags"))["data"] == ["from the second head"]
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_history_begun_twice_is_upgraded_to_one_of_its_heads(
+    builder_service: Service,
+) -> None:
+    """Two "init" revisions creating the same table: ``upgrade heads`` fails; each head
+    alone is tried, and the first that upgrades is kept, said in the step's output."""
+    assert alembic_heads(_files("alembic_duplicate_heads"), "") == [
+        "1b2c3d4e5f6a",
+        "9f8e7d6c5b4a",
+    ]
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "alembic_duplicate_heads", "/items")
+        said = messages(events, "setup")
+        assert data == ["first init"], said
+        told = [m for m in said if "heads do not upgrade together" in m]
+        assert told and told[0].endswith("upgraded to 1b2c3d4e5f6a alone"), said[-5:]
