@@ -16,7 +16,9 @@ from pathlib import Path
 from ..errors import TooLarge
 from .sqlitedata import SIDE_FILES, is_sqlite
 
-__all__ = ["SKIPPED_DIRS", "copy_files", "put_files", "too_large", "writable_files"]
+__all__ = [
+    "SKIPPED_DIRS", "copy_files", "make_parents", "put_files", "too_large", "writable_files",
+]  # fmt: skip
 
 SKIPPED_DIRS = frozenset(
     {".tmp", "__pycache__", "node_modules", ".venv", "venv", ".git", ".mypy_cache",
@@ -82,10 +84,22 @@ def put_files(source: Path, root: Path, relatives: list[str], remove: list[str])
     owner = os.stat(root)
     for relative in relatives:
         destination = root / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        make_parents(root, destination.parent, owner)
         staged = destination.with_name(f".{destination.name}.restoring")
         shutil.copyfile(source / relative, staged)
         os.chown(staged, owner.st_uid, owner.st_gid)
         os.replace(staged, destination)
     for relative in remove:
         (root / relative).unlink(missing_ok=True)
+
+
+def make_parents(root: Path, directory: Path, owner: os.stat_result | None = None) -> None:
+    """``directory`` and those between it and ``root``, made as the app's where absent."""
+    owner = owner or os.stat(root)
+    missing = []
+    while directory != root and not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for made in reversed(missing):
+        made.mkdir()
+        os.chown(made, owner.st_uid, owner.st_gid)

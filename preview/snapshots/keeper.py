@@ -35,7 +35,7 @@ from ..settings import Settings
 from ..store import Store
 from ..store.models import PreviewSnapshot
 from . import records
-from .appfiles import copy_files, put_files, too_large, writable_files
+from .appfiles import copy_files, make_parents, put_files, too_large, writable_files
 from .pgdata import dump_database, read_dump, restore_database
 from .pgtarget import database_for, live_databases
 from .rowdiff import TableRows, diff_tables
@@ -233,7 +233,7 @@ class Snapshots:
         app_dir, spec = runtime.temp_dir, runtime.spec
         for entry in manifest["sqlite"]:
             live = app_dir / entry["path"]
-            await self._blocking(partial(live.parent.mkdir, parents=True, exist_ok=True))
+            await self._blocking(make_parents, app_dir, live.parent)
             await self._blocking(
                 partial(backup_into, owner_like=app_dir), source / entry["file"], live
             )
@@ -246,8 +246,12 @@ class Snapshots:
                 )
             except LoginRefused as refused:
                 raise Unavailable(str(refused), code="restore_failed") from None
-            if database is None:
-                continue  # this preview has no PostgreSQL to put it in
+            if database is None:  # this preview has no PostgreSQL to put it in
+                await runtime.state.system(
+                    "WARN", f"snapshot {row.id}: PostgreSQL database {entry['key']!r} not"
+                    " restored: this preview has no PostgreSQL",
+                )  # fmt: skip
+                continue
             await restore_database(database, source / entry["file"])
             restored.append(entry["key"])
         others: list[str] = []

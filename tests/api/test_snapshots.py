@@ -5,7 +5,9 @@ and this machine's PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -13,6 +15,8 @@ import pytest
 import trio
 
 from preview import Settings
+from preview.backing.pgprivate import server_binaries
+from preview.clock import utcnow
 
 from ..conftest import SERVER_COMMAND, Service, auth, running_service, server_app
 
@@ -95,7 +99,9 @@ def items_app(kind: str) -> dict[str, str]:
     connect, mark = (_SQLITE, "?") if sqlite else (_POSTGRES, "%s")
     key = "INTEGER" if sqlite else "SERIAL"
     code = _ITEMS.format(connect=connect, mark=mark, key=key)
-    return server_app(before_serving=code)
+    # Its driver declared: a sandboxed app without PREVIEW_APP_POSTGRES_URL gets a server.
+    extra = {} if sqlite else {"requirements.txt": "psycopg\n"}
+    return server_app(before_serving=code, **extra)
 
 
 def _url(gid: str, rest: str = "") -> str:
@@ -143,7 +149,7 @@ async def _snapshot(service: Service, gid: str, name: str | None = None) -> dict
     return taken.json()
 
 
-async def _round_trip(service: Service, kind: str) -> None:
+async def _round_trip(service: Service, kind: str) -> dict[str, Any]:
     """snapshot → change rows (through the proxy) → restore gives the old rows back;
     a diff lists exactly what changed; a new launch seeded from it starts with them."""
     gid = await service.upload(items_app(kind))
@@ -199,6 +205,7 @@ async def _round_trip(service: Service, kind: str) -> None:
     # The snapshots outlived the preview they were taken of.
     listed = (await service.client.get(_url(gid), headers=auth())).json()["snapshots"]
     assert len(listed) == 2
+    return first
 
 
 async def test_sqlite_snapshot_restore_diff_and_seed(service: Service) -> None:
@@ -215,10 +222,66 @@ def postgres_settings(settings: Settings) -> Settings:
     return replace(settings, app_postgres_url=_PG_URL)
 
 
-async def test_postgres_snapshot_restore_diff_and_seed(postgres_settings: Settings) -> None:
-    async with running_service(postgres_settings) as service:
+@pytest.mark.parametrize("sandbox", ["auto", "off"])
+async def test_postgres_snapshot_restore_diff_and_seed(
+    postgres_settings: Settings, sandbox: str
+) -> None:
+    """On the operator's server: sandboxed, its databases are made on the app's first
+    connection (through the relay); unsandboxed, at launch."""
+    async with running_service(replace(postgres_settings, sandbox=sandbox)) as service:
+        if sandbox == "auto" and not service.supervisor.isolation.sandboxed:
+            pytest.skip("the sandbox is not available here")
         with trio.fail_after(180):
-            await _round_trip(service, "postgres")
+            first = await _round_trip(service, "postgres")
+        # Sandboxed, by the name the app gave it (app); unsandboxed, its one database.
+        (database,) = {t["database"] for t in first["tables"]}
+        assert re.fullmatch(
+            "postgres:app" if sandbox == "auto" else r"postgres:pv_\w{24}", database
+        )
+
+
+@pytest.mark.skipif(server_binaries() is None, reason="no PostgreSQL server binaries")
+async def test_postgres_on_a_private_server(service: Service) -> None:
+    """Without PREVIEW_APP_POSTGRES_URL, a sandboxed app with a driver has a private
+    server: its snapshots are dumped and restored through that server's socket."""
+    if not service.supervisor.isolation.sandboxed:
+        pytest.skip("the sandbox is not available here")
+    with trio.fail_after(240):
+        first = await _round_trip(service, "postgres")
+    # The database the app named (postgresql://…/app): the private server's own.
+    assert {t["database"] for t in first["tables"]} == {"postgres:app"}
+
+
+async def test_snapshots_go_with_their_logs_and_their_generation(service: Service) -> None:
+    with trio.fail_after(120):
+        gid = await service.upload(items_app("sqlite"))
+        app = await _launch(service, gid)
+        await app.call("POST", "/items", {"name": "a"})
+        kept = await _snapshot(service, gid)
+        await _snapshot(service, gid)
+        root = service.settings.data_dir / "snapshots" / gid
+        assert len(await trio.to_thread.run_sync(lambda: list(root.iterdir()))) == 2
+        # While its preview runs, a snapshot is kept whatever its age.
+        later = utcnow() + timedelta(days=service.settings.log_retention_days + 1)
+        await service.supervisor.retention.run_once(later)
+        assert len((await service.client.get(_url(gid), headers=auth())).json()["snapshots"]) == 2
+        # Its preview ended longer ago than the logs are kept: gone, files and rows.
+        assert (await service.stop(gid)).status_code == 200
+        await service.supervisor.retention.run_once(later)
+        assert (await service.client.get(_url(gid), headers=auth())).json()["snapshots"] == []
+        assert await trio.to_thread.run_sync(lambda: list(root.iterdir())) == []
+        gone = await service.launch(gid, command=SERVER_COMMAND, snapshot=kept["snapshotId"])
+        assert gone.status_code == 404 and gone.json()["error"] == "snapshot_not_found"
+        # A generation deleted takes its snapshots along.
+        gid = await service.upload(items_app("sqlite"))
+        app = await _launch(service, gid)
+        await app.call("POST", "/items", {"name": "b"})
+        await _snapshot(service, gid)
+        assert (await service.stop(gid)).status_code == 200
+        deleted = await service.client.delete(f"/api/generations/{gid}", headers=auth())
+        assert deleted.status_code == 200
+        removed = service.settings.data_dir / "snapshots" / gid
+        assert not await trio.to_thread.run_sync(removed.exists)
 
 
 async def test_a_snapshot_past_the_limit_is_refused_and_leaves_nothing(
