@@ -19,7 +19,8 @@ import json
 import secrets
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -62,13 +63,17 @@ class Snapshots:
     async def _blocking(self, function: Callable[..., _T], *args: Any) -> _T:
         return await trio.to_thread.run_sync(lambda: function(*args), limiter=self._limiter)
 
-    def _lock(self, preview_id: str) -> trio.Lock:
-        return self._locks.setdefault(preview_id, trio.Lock())
-
-    def _release_lock(self, preview_id: str) -> None:
-        lock = self._locks.get(preview_id)
-        if lock is not None and not lock.locked() and not lock.statistics().tasks_waiting:
-            del self._locks[preview_id]
+    @asynccontextmanager
+    async def _one_at_a_time(self, preview_id: str) -> AsyncIterator[None]:
+        """The block alone among this preview's snapshot operations; its lock is kept
+        only while someone holds or waits for it."""
+        lock = self._locks.setdefault(preview_id, trio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and not lock.statistics().tasks_waiting:
+                self._locks.pop(preview_id, None)
 
     def _dir(self, generation_id: str, snapshot_id: str) -> Path:
         return self.root / generation_id / snapshot_id
@@ -79,7 +84,9 @@ class Snapshots:
         store = self._store
         return await store._run(records.generation_snapshots, store.engine, generation_id)
 
-    async def get(self, snapshot_id: str, user_id: str, generation_id: str | None = None):
+    async def get(
+        self, snapshot_id: str, user_id: str, generation_id: str | None = None
+    ) -> PreviewSnapshot:
         """The snapshot ``snapshot_id`` of ``user_id`` (of ``generation_id`` when given);
         404 ``snapshot_not_found`` otherwise (whose it is is not told)."""
         row = None
@@ -116,44 +123,37 @@ class Snapshots:
     async def take(
         self, runtime: PreviewRuntime, user_id: str, name: str | None
     ) -> PreviewSnapshot:
+        """Save ``runtime``'s data now (module doc); its row."""
         store, spec = self._store, runtime.spec
-        async with self._lock(runtime.id):
+        async with self._one_at_a_time(runtime.id):
+            count = await store._run(records.count_for_preview, store.engine, runtime.id)
+            most = self._settings.snapshots_per_preview
+            if count >= most:
+                raise Conflict(
+                    f"This preview keeps at most {most} snapshots"
+                    " (PREVIEW_SNAPSHOTS_PER_PREVIEW); delete one first.",
+                    code="snapshot_limit_reached", details={"limit": most},
+                )  # fmt: skip
+            snapshot_id = "snap_" + secrets.token_hex(8)
+            final = self._dir(spec.generation_id, snapshot_id)
+            staged = final.with_name(f".{snapshot_id}.partial")
             try:
-                count = await store._run(records.count_for_preview, store.engine, runtime.id)
-                most = self._settings.snapshots_per_preview
-                if count >= most:
-                    raise Conflict(
-                        f"This preview keeps at most {most} snapshots"
-                        " (PREVIEW_SNAPSHOTS_PER_PREVIEW); delete one first.",
-                        code="snapshot_limit_reached", details={"limit": most},
-                    )  # fmt: skip
-                snapshot_id = "snap_" + secrets.token_hex(8)
-                final = self._dir(spec.generation_id, snapshot_id)
-                staged = final.with_name(f".{snapshot_id}.partial")
                 try:
                     size, contents = await self._write(runtime, staged)
-                    await self._blocking(staged.rename, final)
                 except (sqlite3.Error, OSError) as error:
-                    with trio.CancelScope(shield=True), trio.move_on_after(30):
-                        await self._blocking(shutil.rmtree, staged, True)
                     raise _failed("snapshot_failed", "saved", error) from None
-                except BaseException:
-                    with trio.CancelScope(shield=True), trio.move_on_after(30):
-                        await self._blocking(shutil.rmtree, staged, True)
-                    raise
+                await self._blocking(staged.rename, final)
                 row = PreviewSnapshot(
                     id=snapshot_id, generation_id=spec.generation_id, preview_id=runtime.id,
                     user_id=user_id, name=name, created_at=utcnow(), size_bytes=size,
                     contents=json.dumps(contents),
                 )  # fmt: skip
-                try:
-                    await store._run(records.add_snapshot, store.engine, row)
-                except BaseException:
-                    with trio.CancelScope(shield=True), trio.move_on_after(30):
-                        await self._blocking(shutil.rmtree, final, True)
-                    raise
-            finally:
-                self._release_lock(runtime.id)
+                await store._run(records.add_snapshot, store.engine, row)
+            except BaseException:  # nothing half-written is left
+                with trio.CancelScope(shield=True), trio.move_on_after(30):
+                    for path in (staged, final):
+                        await self._blocking(shutil.rmtree, path, True)
+                raise
         await runtime.state.system("INFO", f"snapshot {snapshot_id} saved ({size} bytes)")
         return row
 
@@ -203,13 +203,11 @@ class Snapshots:
 
     async def restore(self, runtime: PreviewRuntime, row: PreviewSnapshot) -> dict[str, Any]:
         """Put ``row``'s data back into the running ``runtime`` (live: module doc)."""
-        async with self._lock(runtime.id):
+        async with self._one_at_a_time(runtime.id):
             try:
                 done = await self._put_back(runtime, row, remove_others=True)
             except (sqlite3.Error, OSError) as error:
                 raise _failed("restore_failed", "restored", error) from None
-            finally:
-                self._release_lock(runtime.id)
         await runtime.state.system("INFO", f"snapshot {row.id} restored")
         return done
 

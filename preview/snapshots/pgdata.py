@@ -129,32 +129,38 @@ async def dump_database(database: PgDatabase, target: Path, budget: int) -> int:
     """``pg_dump`` of ``database`` into ``target``; its size. :class:`TooLarge` as soon
     as it passes ``budget`` bytes (the dump is stopped; the caller removes the file)."""
     argv = ["pg_dump", "--no-owner", "--no-privileges", "--quote-all-identifiers"]
-    written = 0
+    written, too_large, errors = 0, False, bytearray()
+    status: int | None = None
     with trio.move_on_after(_TIME) as scope:
-        async with await trio.open_file(target, "wb") as out:
-            process = await trio.lowlevel.open_process(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, env=database.env,
-            )  # fmt: skip
-            errors = bytearray()
-            try:
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(_collect, process.stderr, errors)
-                    assert process.stdout is not None
-                    while chunk := await process.stdout.receive_some(_CHUNK):
-                        written += len(chunk)
-                        if written > budget:
-                            raise TooLarge(
-                                "The preview's data is larger than a snapshot may be.",
-                                code="snapshot_too_large", details={"limitBytes": budget},
-                            )  # fmt: skip
-                        await out.write(chunk)
-                status = await process.wait()
-            finally:
+        process = await trio.lowlevel.open_process(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=database.env,
+        )  # fmt: skip
+        try:
+            async with await trio.open_file(target, "wb") as out, trio.open_nursery() as nursery:
+                nursery.start_soon(_collect, process.stderr, errors)
+                assert process.stdout is not None
+                while chunk := await process.stdout.receive_some(_CHUNK):
+                    written += len(chunk)
+                    if written > budget:  # stopped here: its stderr ends with it
+                        too_large = True
+                        process.kill()
+                        break
+                    await out.write(chunk)
+            status = await process.wait()
+        finally:
+            with trio.CancelScope(shield=True):
                 if process.returncode is None:
                     process.kill()
-                    with trio.CancelScope(shield=True):
-                        await process.wait()
+                await process.wait()
+                for pipe in (process.stdout, process.stderr):
+                    if pipe is not None:
+                        await pipe.aclose()
+    if too_large:
+        raise TooLarge(
+            "The preview's data is larger than a snapshot may be.",
+            code="snapshot_too_large", details={"limitBytes": budget},
+        )  # fmt: skip
     if scope.cancelled_caught:
         raise Unavailable("pg_dump did not finish in time.", code="snapshot_failed")
     if status != 0:

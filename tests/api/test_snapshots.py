@@ -284,12 +284,14 @@ async def test_snapshots_go_with_their_logs_and_their_generation(service: Servic
         assert not await trio.to_thread.run_sync(removed.exists)
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 async def test_a_snapshot_past_the_limit_is_refused_and_leaves_nothing(
-    settings: Settings,
+    request: pytest.FixtureRequest, kind: str
 ) -> None:
+    settings = request.getfixturevalue("postgres_settings" if kind == "postgres" else "settings")
     async with running_service(replace(settings, snapshot_mb=1)) as service:
         with trio.fail_after(120):
-            gid = await service.upload(items_app("sqlite"))
+            gid = await service.upload(items_app(kind))
             app = await _launch(service, gid)
             await app.call("POST", "/items", {"name": "x" * 600_000})
             await app.call("POST", "/items", {"name": "y" * 600_000})
