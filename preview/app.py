@@ -28,6 +28,7 @@ from .api import (
     previews,
     proxying,
     revisions,
+    snapshots,
     streams,
     ui,
 )
@@ -39,6 +40,7 @@ from .sandbox import follow_parent_death, in_worker_process, stop_on_sigterm
 from .services import Services
 from .services.bodies import envelope_limit
 from .settings import Settings, unknown_env_names
+from .snapshots import Snapshots
 from .store import Store
 from .transport import CorsMiddleware, ParkedStreams, StreamFastPath, connection_guard
 
@@ -88,6 +90,7 @@ def create_app(
     app.register_blueprint(generations.blueprint)
     app.register_blueprint(previews.blueprint)
     app.register_blueprint(revisions.blueprint)
+    app.register_blueprint(snapshots.blueprint)
     app.register_blueprint(streams.blueprint)
     app.register_blueprint(proxying.blueprint)
     app.register_blueprint(endpoints.blueprint)
@@ -119,6 +122,8 @@ def create_app(
             else await Store.open(settings.database_url, threads=settings.db_threads)
         )
         state.supervisor = Supervisor(settings, state.store, state.metrics)
+        state.snapshots = Snapshots(settings, state.store)
+        state.supervisor.retention.also.append(state.snapshots.expire)  # the logs' days
         # Built in a thread: loading the CA bundle would stall the loop (runtime.clients).
         await trio.to_thread.run_sync(shared_tls_context)
         upstream = local_transport(httpx.Limits(max_connections=200, max_keepalive_connections=50))

@@ -45,6 +45,7 @@ AUTH_ERRORS: dict[int, tuple[str, ...]] = {
 }
 _GEN = {404: ("generation_not_found",)}
 _LIVE = {404: ("generation_not_found", "no_active_preview")}
+_SNAPSHOT = {404: ("generation_not_found", "snapshot_not_found")}
 _JSON = {400: ("invalid_json",), 413: ("request_entity_too_large",)}
 _PREVIEW_TOKEN = {
     403: ("missing_preview_token", "invalid_preview_token", "preview_token_expired"),
@@ -115,11 +116,27 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
     ("post", "/api/generations/{gid}/preview/launch", "Launch a preview", ("wait",), True,
      _merge(_GEN, _JSON, {
          400: ("invalid_command", "invalid_setup", "invalid_env", "invalid_health_path",
-               "invalid_revision", "nothing_to_run"),
-         404: ("revision_not_found",),
+               "invalid_revision", "invalid_snapshot", "nothing_to_run"),
+         404: ("revision_not_found", "snapshot_not_found"),
          409: ("preview_already_running", "preview_limit_reached"),
          503: ("port_pool_exhausted", "sandbox_unavailable", "launch_failed", "shutting_down"),
      })),
+    ("post", "/api/generations/{gid}/preview/snapshots", "Save its running preview's data",
+     (), True, _merge(_LIVE, _JSON, {
+         400: ("invalid_snapshot_name",),
+         409: ("preview_not_running", "snapshot_limit_reached", "snapshot_busy"),
+         413: ("snapshot_too_large",), 503: ("snapshot_failed",),
+     })),
+    ("get", "/api/generations/{gid}/preview/snapshots", "Its snapshots", (), False, _GEN),
+    ("delete", "/api/generations/{gid}/preview/snapshots/{sid}", "Delete a snapshot", (),
+     False, _SNAPSHOT),
+    ("post", "/api/generations/{gid}/preview/snapshots/{sid}/restore",
+     "Put a snapshot's data back into its running preview", (), False,
+     _merge(_SNAPSHOT, _LIVE, {409: ("preview_not_running", "restore_busy"),
+                               503: ("restore_failed",)})),
+    ("get", "/api/generations/{gid}/preview/snapshots/{sid}/diff",
+     "Two snapshots compared, table by table", ("with",), False,
+     _merge(_SNAPSHOT, {400: ("invalid_with",)})),
     ("get", "/api/generations/{gid}/preview/status", "Its preview's status", ("previewId",),
      False, _LIVE),
     ("delete", "/api/generations/{gid}/preview", "Stop its preview", (), False, _LIVE),

@@ -278,6 +278,8 @@ class PreviewRuntime:
         if not written:
             return "failed"
         async with self.backing.running() as failure:
+            if failure is None and spec.seed is not None:  # a snapshot's data, say
+                failure = await spec.seed(self)
             if failure is not None:  # what it expects cannot be given (its log says why)
                 state.error_message = failure
                 return "failed"

@@ -21,6 +21,7 @@ from ..errors import TooManyRequests
 from ..metrics import Metrics
 from ..runtime import Supervisor
 from ..settings import Settings
+from ..snapshots import Snapshots
 from ..store import Generation, Store
 from .origins import AppOrigins
 
@@ -102,6 +103,7 @@ class Services:
     authenticator: Authenticator
     store: Store | None = None
     supervisor: Supervisor | None = None
+    snapshots: Snapshots | None = None
     parked_streams: StreamParking | None = None
     metrics: Metrics = field(default_factory=Metrics)
 

@@ -28,6 +28,7 @@ __all__ = [
     "GenerationRevision",
     "LogEvent",
     "PreviewInstance",
+    "PreviewSnapshot",
     "RevisionFile",
 ]
 
@@ -160,3 +161,22 @@ class RevisionFile(Base):
             ondelete="CASCADE",
         ),
     )
+
+
+class PreviewSnapshot(Base):
+    """A saved copy of a preview's data (preview.snapshots): its files live under the
+    data dir's ``snapshots/<generation>/<id>/``; this row says what they hold."""
+
+    __tablename__ = "preview_snapshots"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    generation_id: Mapped[str] = mapped_column(
+        ForeignKey("generations.id", ondelete="CASCADE"), index=True
+    )
+    preview_id: Mapped[str] = mapped_column(String(40), index=True)
+    user_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    # What it holds (JSON): its databases with their tables and row counts, its files.
+    contents: Mapped[str] = mapped_column(Text)

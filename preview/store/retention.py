@@ -13,6 +13,7 @@ One pass at start, then one every ``interval``; a task in the supervisor's nurse
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import trio
@@ -88,6 +89,8 @@ class LogRetention:
         self.interval = interval
         self.passes = 0  # passes completed
         self._passed = trio.lowlevel.ParkingLot()
+        # What else ends with the logs (snapshots), each told the same moment at each pass.
+        self.also: list[Callable[[datetime], Awaitable[object]]] = []
 
     async def run(self) -> None:
         """A pass now and every ``interval``, until cancelled. A pass the database fails
@@ -110,6 +113,8 @@ class LogRetention:
             for preview_id in previews:
                 await self._remove_log(preview_id)
                 done += 1
+        for remove in self.also:
+            await remove(ended_before)
         self.passes += 1
         self._passed.unpark_all()
         return done

@@ -209,6 +209,8 @@ _RAISERS = (
     "api/origins.py",
     "api/proxying.py",
     "api/endpoints.py",
+    "api/snapshots.py",
+    "apps/launchoptions.py",
     "auth.py",
     "generations/uploads.py",
     "proxy/access.py",
@@ -218,6 +220,9 @@ _RAISERS = (
     "services/bodies.py",
     "services/callers.py",
     "services/state.py",
+    "snapshots/appfiles.py",
+    "snapshots/keeper.py",
+    "snapshots/pgdata.py",
 )
 
 

@@ -107,6 +107,12 @@ export const generationFile = (gid, path) =>
 export const revisions = (gid) => call('GET', `${generationPath(gid)}/revisions`);
 export const revisionDiff = (gid, number) => call('GET', `${generationPath(gid)}/revisions/${number}/diff`);
 
+export const snapshots = (gid) => call('GET', `${previewPath(gid)}/snapshots`);
+export const saveSnapshot = (gid, name) => call('POST', `${previewPath(gid)}/snapshots`, { json: { name } });
+export const restoreSnapshot = (gid, sid) => call('POST', `${previewPath(gid)}/snapshots/${enc(sid)}/restore`);
+export const snapshotDiff = (gid, sid, other) =>
+  call('GET', `${previewPath(gid)}/snapshots/${enc(sid)}/diff${query({ with: other })}`);
+
 export const uploadFiles = (projectId, files) =>
   call('POST', '/api/generations', { json: { projectId: projectId || undefined, files } });
 

@@ -9,6 +9,7 @@ import { Generations } from './generations.js';
 import { LineDetail } from './linedetail.js';
 import { PreviewController } from './preview.js';
 import { RevisionList } from './revisions.js';
+import { SnapshotList } from './snapshots.js';
 import * as session from './session.js';
 import { StatusPanel } from './status.js';
 import { TerminalView } from './terminal.js';
@@ -75,6 +76,7 @@ preview = new PreviewController({
 
 const fileViewer = new FileViewer({ onError: reportError });
 const revisionList = new RevisionList({ viewer: fileViewer, onError: reportError });
+const snapshotList = new SnapshotList({ viewer: fileViewer, onError: reportError });
 const narrow = window.matchMedia('(max-width: 760px)');
 // On a phone the message needs the row's width: timestamps start off (one tap away).
 if (narrow.matches) {
@@ -94,6 +96,7 @@ const generations = new Generations({
     tester.setGeneration(gid);
     preview.select(gid);
     revisionList.show(gid);
+    snapshotList.show(gid);
     // Stacked (a phone): the workspace is below the list; bring it into view.
     if (reveal && narrow.matches) $('workspace').scrollIntoView({ block: 'start' });
   },
@@ -106,6 +109,7 @@ const generations = new Generations({
     preview.gid = null;
     fileViewer.close();
     show($('revisions-card'), false);
+    snapshotList.hide();
     show($('workspace-body'), false);
     show($('no-selection'), true);
   },
