@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"serving"},
     {"app"},
     {"transport"},
-    {"api"},
+    {"api", "history"},
     {"proxy"},
     {"services"},
     {"runtime"},
@@ -33,7 +33,7 @@ LAYERS: list[set[str]] = [
     {"client"},
     {"migrations"},
     {"store"},
-    {"settings", "secretfile", "errors", "auth", "clock", "cache", "metrics"},
+    {"settings", "settingcheck", "secretfile", "errors", "auth", "clock", "cache", "metrics"},
 ]
 MAX_MODULE_LINES = 400
 MAX_PACKAGE_MODULES = 12
