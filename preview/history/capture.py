@@ -78,9 +78,10 @@ class SampledBody:
 
     async def __anext__(self) -> Any:
         item = await self._inner.__anext__()
-        if type(item) is bytes:
+        kind = type(item)  # h11 gives a body's bytes as a bytearray
+        if kind is bytes or kind is bytearray or kind is memoryview:
             self._sample.add(item)
-        else:  # an h11 event: its Data's bytes (a bytearray as h11 reads them)
+        else:  # an h11 event: its Data's bytes
             data = getattr(item, "data", None)
             if data is not None:
                 self._sample.add(data)

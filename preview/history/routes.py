@@ -82,7 +82,11 @@ async def _har(gid: str) -> Response:
     state = services()
     assert state.store is not None
     await _settled()
-    rows = await state.store._run(read_requests, state.store.engine, gid, None, limit=_HAR_LIMIT)
+    rows = await state.store._run(read_requests, state.store.engine, gid, None, _HAR_LIMIT)
+    for row in rows:  # each at its preview's origin, as the public sees it
+        row["base_url"] = state.origins.url(
+            row["preview_id"], scheme=request.scheme, host=request.host
+        )
     body = json.dumps(har_document(rows, created=utcnow()), separators=(",", ":"))
     return Response(
         body,
@@ -189,7 +193,7 @@ async def replay_requests(gid: str) -> Response:
     runtime = await authorised_runtime(state, target_gid, user, token)
     await _settled()
     assert state.store is not None
-    rows = await state.store._run(read_requests, state.store.engine, gid, ids, limit=MAX_REPLAYED)
+    rows = await state.store._run(read_requests, state.store.engine, gid, ids, MAX_REPLAYED)
     if ids is not None and len(rows) < len(set(ids)):
         missing = sorted(set(ids) - {row["id"] for row in rows})
         raise NotFound(

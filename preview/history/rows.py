@@ -164,7 +164,7 @@ def read_request(engine: Engine, generation_id: str, request_id: int) -> dict[st
 
 
 def read_requests(
-    engine: Engine, generation_id: str, ids: Sequence[int] | None, *, limit: int = 1000
+    engine: Engine, generation_id: str, ids: Sequence[int] | None, limit: int = 1000
 ) -> list[dict[str, Any]]:
     """Requests of the generation, whole, oldest first: those of ``ids``, or (None) its
     newest ``limit`` that are not replays."""
