@@ -34,12 +34,15 @@ from .rows import write_batch
 __all__ = ["BodySample", "Capture", "NoCapture", "RequestHistory", "SampledBody"]
 
 _log = logging.getLogger(__name__)
-_LINGER = 0.02  # s a small batch waits for company (as logs.writer)
-_SMALL_BATCH = 64
+# A small batch waits this long for company: each transaction costs the same whatever
+# its size, and nobody waits for a request's row (a reader cuts the wait short).
+_LINGER = 0.25  # s
+_SMALL_BATCH = 256
 _MAX_PENDING = 4096
 _MAX_PENDING_BYTES = 32 * 2**20
 _SETTLE_TIMEOUT = 5.0  # s a reader waits for what was recorded before it to be stored
 _CLOSE_TIMEOUT = 10.0  # s the service's stop waits for the last batch
+_TOTALS_KEPT = 4096  # previews whose totals the writer keeps in memory
 
 
 class BodySample:
@@ -169,11 +172,15 @@ class RequestHistory:
         self._stored = 0  # recorded and then stored (or given up on)
         self._stored_lot = trio.lowlevel.ParkingLot()
         self._wake = trio.Event()
+        self._hurry = trio.Event()  # set: a reader waits, store without lingering
+        self._readers = 0  # readers waiting in settled()
         self._closing = False
         self._serving = False
         self._done = trio.Event()
         self._give_up = trio.Event()
         self._none = NoCapture()
+        # Each preview's kept requests and bytes, as the writer last left them (rows).
+        self._totals: dict[str, list[int]] = {}
 
     # -- the hot side: one call per request ----------------------------------------------
 
@@ -210,9 +217,14 @@ class RequestHistory:
         """Return once what was recorded before this call is stored (bounded: a reader
         answers from what is stored after ``_SETTLE_TIMEOUT``)."""
         target = self._recorded
-        with trio.move_on_after(_SETTLE_TIMEOUT):
-            while self._serving and self._stored < target:
-                await self._stored_lot.park()
+        self._readers += 1  # the writer does not linger while a reader waits
+        self._hurry.set()  # nor goes on lingering
+        try:
+            with trio.move_on_after(_SETTLE_TIMEOUT):
+                while self._serving and self._stored < target:
+                    await self._stored_lot.park()
+        finally:
+            self._readers -= 1
 
     # -- the writer --------------------------------------------------------------------------
 
@@ -228,8 +240,10 @@ class RequestHistory:
                     self._wake = trio.Event()
                     await self._wake.wait()
                     continue
-                if len(self._pending) < _SMALL_BATCH and not self._closing:
-                    await trio.sleep(_LINGER)
+                if len(self._pending) < _SMALL_BATCH and not (self._closing or self._readers):
+                    self._hurry = trio.Event()
+                    with trio.move_on_after(_LINGER):
+                        await self._hurry.wait()
                 batch, self._pending, self._pending_bytes = self._pending, [], 0
                 await self._store(store, batch)
                 self._stored += len(batch)
@@ -240,9 +254,12 @@ class RequestHistory:
             self._done.set()
 
     async def _store(self, store: Store, batch: list[tuple]) -> None:
+        if len(self._totals) > _TOTALS_KEPT:  # counted again from the table when next seen
+            self._totals.clear()
         write = functools.partial(
-            store._run, write_batch, store.engine, batch, self.max_requests, self.max_bytes
-        )
+            store._run, write_batch, store.engine, batch, self.max_requests, self.max_bytes,
+            self._totals,
+        )  # fmt: skip
         try:
             await until_stored(write, what=f"{len(batch)} requests", give_up=self._give_up)
         except StoreError:
@@ -255,6 +272,7 @@ class RequestHistory:
         """Store what is left (bounded by ``_CLOSE_TIMEOUT``), then end :meth:`serve`."""
         self._closing = True
         self._wake.set()
+        self._hurry.set()
         if not self._serving:
             return
         with trio.CancelScope(shield=True):

@@ -10,6 +10,7 @@ or password are masked whole; and so is the value of each query parameter named 
 
 from __future__ import annotations
 
+import functools
 import re
 import urllib.parse
 from collections.abc import Iterable
@@ -39,24 +40,35 @@ def _masked_set_cookie(value: str) -> str:
     return f"{name}={MASK}" + (semicolon + attributes if semicolon else "")
 
 
-def _text(value: str | bytes) -> str:
-    return value.decode("latin-1") if isinstance(value, bytes) else value
+@functools.lru_cache(maxsize=1024)
+def _kind(name: str) -> int:
+    """How a header so named is masked: 0 not, 1 its scheme kept, 2 cookie pairs,
+    3 a set-cookie, 4 whole (remembered: a service sees few names, again and again)."""
+    key = name.lower()
+    if key in _WITH_SCHEME:
+        return 1
+    if key == "cookie":
+        return 2
+    if key == "set-cookie":
+        return 3
+    return 4 if key in _WHOLE or _SECRET_NAME.search(key) else 0
 
 
 def mask_headers(headers: Iterable[tuple[str | bytes, str | bytes]]) -> list[list[str]]:
     """``[[name, value], …]`` as sent, credentials masked (names as sent, for HAR)."""
     kept = []
     for raw_name, raw_value in headers:
-        name, value = _text(raw_name), _text(raw_value)
-        key = name.lower()
-        if key in _WITH_SCHEME:
-            scheme, space, _ = value.partition(" ")
+        name = raw_name.decode("latin-1") if type(raw_name) is bytes else raw_name
+        value = raw_value.decode("latin-1") if type(raw_value) is bytes else raw_value
+        kind = _kind(name)  # type: ignore[arg-type]
+        if kind == 1:
+            scheme, space, _ = value.partition(" ")  # type: ignore[union-attr]
             value = f"{scheme} {MASK}" if space else MASK
-        elif key == "cookie":
-            value = _masked_cookie_pairs(value)
-        elif key == "set-cookie":
-            value = _masked_set_cookie(value)
-        elif key in _WHOLE or _SECRET_NAME.search(key):
+        elif kind == 2:
+            value = _masked_cookie_pairs(value)  # type: ignore[arg-type]
+        elif kind == 3:
+            value = _masked_set_cookie(value)  # type: ignore[arg-type]
+        elif kind == 4:
             value = MASK
         kept.append([name, value])
     return kept

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, or_, select
+from sqlalchemy import Engine, delete, func, insert, select
 
 from ..store.models import PreviewInstance, ProxiedRequest
 from .masking import mask_headers, masked_path
@@ -70,44 +70,95 @@ def _row(item: tuple) -> dict[str, Any]:
     }
 
 
-def write_batch(engine: Engine, batch: Sequence[tuple], max_count: int, max_bytes: int) -> None:
-    """Insert ``batch`` and cut each of its previews' history to its newest
-    ``max_count`` requests within ``max_bytes``; requests of a preview removed
-    meanwhile (its generation deleted) are let go."""
+def write_batch(
+    engine: Engine,
+    batch: Sequence[tuple],
+    max_count: int,
+    max_bytes: int,
+    totals: dict[str, list[int]],
+) -> None:
+    """Insert ``batch`` and keep each of its previews within ``max_count`` requests and
+    ``max_bytes``: past either, its oldest are removed down to nine tenths of both (so
+    that a preview at its bound is cut once every tenth of it, not at every batch).
+    ``totals`` (the writer's, ``{preview: [count, bytes]}``) spares counting each time;
+    requests of a preview removed meanwhile (its generation deleted) are let go."""
     rows = [_row(item) for item in batch]
-    previews = {row["preview_id"] for row in rows}
+    try:
+        _write(engine, rows, max_count, max_bytes, totals)
+    except BaseException:
+        totals.clear()  # counted again from the table, once it takes a batch
+        raise
+
+
+def _write(
+    engine: Engine, rows: list[dict], max_count: int, max_bytes: int, totals: dict[str, list[int]]
+) -> None:
     with engine.begin() as connection:
-        live = set(
-            connection.scalars(select(PreviewInstance.id).where(PreviewInstance.id.in_(previews)))
-        )
-        rows = [row for row in rows if row["preview_id"] in live]
+        unknown = {row["preview_id"] for row in rows} - totals.keys()
+        if unknown:
+            _learn(connection, unknown, totals)
+            rows = [row for row in rows if row["preview_id"] in totals]
         if not rows:
             return
         connection.execute(insert(ProxiedRequest), rows)
-        for preview_id in live:
-            _bound(connection, preview_id, max_count, max_bytes)
+        for row in rows:
+            kept = totals[row["preview_id"]]
+            kept[0] += 1
+            kept[1] += row["stored_bytes"]
+        for preview_id in {row["preview_id"] for row in rows}:
+            count, size = totals[preview_id]
+            if count > max_count or size > max_bytes:
+                down_to = max_count - max(max_count // 10, 1)
+                _cut(connection, preview_id, down_to, max_bytes * 9 // 10, totals)
 
 
-def _bound(connection: Any, preview_id: str, max_count: int, max_bytes: int) -> None:
-    newest_first = ProxiedRequest.id.desc()
-    ranked = (
+def _learn(connection: Any, previews: set[str], totals: dict[str, list[int]]) -> None:
+    """``totals`` of ``previews`` from the table (those no longer there: none)."""
+    live = set(
+        connection.scalars(select(PreviewInstance.id).where(PreviewInstance.id.in_(previews)))
+    )
+    for preview_id in previews:
+        totals.pop(preview_id, None)
+    counted = (
         select(
-            ProxiedRequest.id,
-            func.row_number().over(order_by=newest_first).label("n"),
-            func.sum(ProxiedRequest.stored_bytes).over(order_by=newest_first).label("total"),
+            ProxiedRequest.preview_id,
+            func.count(),
+            func.coalesce(func.sum(ProxiedRequest.stored_bytes), 0),
         )
+        .where(ProxiedRequest.preview_id.in_(live))
+        .group_by(ProxiedRequest.preview_id)
+    )
+    for preview_id in live:
+        totals[preview_id] = [0, 0]
+    for preview_id, count, size in connection.execute(counted):
+        totals[preview_id] = [count, size]
+
+
+def _cut(
+    connection: Any, preview_id: str, max_count: int, max_bytes: int, totals: dict[str, list[int]]
+) -> None:
+    """Remove the preview's oldest requests beyond its newest ``max_count`` within
+    ``max_bytes``; ``totals`` says what is left. One scan of its index, newest first."""
+    newest_first = (
+        select(ProxiedRequest.id, ProxiedRequest.stored_bytes)
         .where(ProxiedRequest.preview_id == preview_id)
-        .subquery()
+        .order_by(ProxiedRequest.id.desc())
     )
-    cut = connection.scalar(
-        select(func.max(ranked.c.id)).where(or_(ranked.c.n > max_count, ranked.c.total > max_bytes))
-    )
+    count = size = 0
+    cut = None
+    with connection.execute(newest_first) as found:
+        for request_id, stored in found:
+            if count + 1 > max_count or size + stored > max_bytes:
+                cut = request_id
+                break
+            count, size = count + 1, size + stored
     if cut is not None:
         connection.execute(
             delete(ProxiedRequest).where(
                 ProxiedRequest.preview_id == preview_id, ProxiedRequest.id <= cut
             )
         )
+    totals[preview_id] = [count, size]
 
 
 @dataclass(frozen=True, slots=True)
