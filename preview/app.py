@@ -34,6 +34,8 @@ from .api import (
 )
 from .auth import Authenticator, JWTAuthenticator
 from .errors import PreviewError, error_response
+from .history import RequestHistory
+from .history import blueprint as history_blueprint
 from .proxy import OriginRouter, ProxyFastPath, attach_hot_path, install_hot_path
 from .runtime import Supervisor, UpstreamRouter, local_transport, shared_tls_context
 from .sandbox import follow_parent_death, in_worker_process, stop_on_sigterm
@@ -84,13 +86,15 @@ def create_app(
             session_timeout=settings.session_timeout,
             max_lifetime=settings.jwt_max_lifetime,
         )
-    state = Services(settings=settings, authenticator=authenticator)
+    history = RequestHistory(settings)  # every proxied request, kept by one writer
+    state = Services(settings=settings, authenticator=authenticator, history=history)
     app.extensions["preview"] = state
 
     app.register_blueprint(generations.blueprint)
     app.register_blueprint(previews.blueprint)
     app.register_blueprint(revisions.blueprint)
     app.register_blueprint(snapshots.blueprint)
+    app.register_blueprint(history_blueprint)
     app.register_blueprint(streams.blueprint)
     app.register_blueprint(proxying.blueprint)
     app.register_blueprint(endpoints.blueprint)
@@ -140,6 +144,7 @@ def create_app(
             timeout=settings.proxy_timeout,
         )
         await app.nursery.start(state.supervisor.serve)  # type: ignore[attr-defined]
+        await app.nursery.start(history.serve, state.store)  # type: ignore[attr-defined]
         if in_worker_process():
             limit = settings.stop_grace + _SHUTDOWN_STOP_MARGIN
             app.nursery.start_soon(stop_on_sigterm, state.supervisor.aclose, limit)  # type: ignore[attr-defined]
@@ -150,6 +155,7 @@ def create_app(
     async def _stop() -> None:
         if state.supervisor is not None:
             await state.supervisor.aclose()  # the previews end: their streams write it
+        await history.aclose()  # after the previews' last requests
         if state.parked_streams is not None:
             await state.parked_streams.aclose(_PARKED_STREAMS_GRACE)
         if state.http is not None:

@@ -211,6 +211,22 @@ class Settings:
         default=10,
         metadata=_help("count", "snapshots one preview may keep; past it, delete one first"),
     )
+    capture_requests: int = field(
+        default=1000,
+        metadata=_help(
+            "count", "proxied requests kept per preview with their answers; oldest dropped; 0: none"
+        ),
+    )
+    capture_mb: int = field(
+        default=16,
+        metadata=_help(
+            "MiB", "bytes of kept requests per preview (heads and bodies); oldest dropped"
+        ),
+    )
+    capture_body_bytes: int = field(
+        default=65536,
+        metadata=_help("bytes", "of each kept request's and answer's body, the rest cut (counted)"),
+    )
     log_format: str = field(
         default="text",
         metadata=_help("text", "the service's own log lines: text, or json (one object a line)"),

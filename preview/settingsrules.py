@@ -54,6 +54,8 @@ def check_settings(settings: Any) -> None:  # a Settings (which imports this mod
         raise ValueError("PREVIEW_PIDS_LIMIT (>= 16), _TMP_LIMIT_MB, _DISK_LIMIT_MB too small")
     if settings.max_log_lines < 1 or settings.subscriber_buffer < 1 or settings.max_line_bytes < 64:
         raise ValueError("ring, subscriber buffer and line size must be positive")
+    if min(settings.capture_body_bytes, settings.capture_requests, settings.capture_mb) < 0:
+        raise ValueError("PREVIEW_CAPTURE_* must not be negative")
     for origin in settings.cors_origin_set:
         if not _ORIGIN.fullmatch(origin):
             raise ValueError(

@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"serving"},
     {"app"},
     {"transport"},
-    {"api"},
+    {"api", "history"},
     {"proxy"},
     {"services"},
     {"snapshots"},

@@ -164,6 +164,20 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
          413: ("request_body_too_large",),
          502: ("bad_gateway",),
      })),
+    ("get", "/api/generations/{gid}/preview/requests", "Its proxied requests, newest first",
+     ("method", "path", "status", "limit", "before", "replays", "format"), False,
+     _merge(_GEN, {400: ("invalid_method", "invalid_path", "invalid_status", "invalid_limit",
+                         "invalid_before", "invalid_replays", "invalid_format")})),
+    ("get", "/api/generations/{gid}/preview/requests.har", "Its proxied requests as HAR 1.2",
+     (), False, _GEN),
+    ("get", "/api/generations/{gid}/preview/requests/{rid}", "One proxied request, whole", (),
+     False, {404: ("generation_not_found", "request_not_found")}),
+    ("post", "/api/generations/{gid}/preview/requests/replay",
+     "Replay kept requests against a running preview, each answer compared", (), True,
+     _merge(_GEN, _JSON, _PREVIEW_TOKEN, {
+         400: ("invalid_ids", "invalid_headers", "invalid_target"),
+         404: ("request_not_found",),
+     })),
     ("post", "/api/generations/{gid}/preview/ticket", "A one-time URL of the app's origin", (),
      True, _merge(_GEN, _JSON, _PREVIEW_TOKEN, {400: ("invalid_path",)})),
     ("post", "/api/generations/{gid}/preview/token", "A new preview token", (), False, _LIVE),
@@ -176,7 +190,7 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
 ]  # fmt: skip
 PUBLIC = {"/api/health", "/api/openapi.json", "/api/docs"}
 _PROXY_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-_INTEGERS = {"after", "limit", "tail", "lastEventId"}
+_INTEGERS = {"after", "limit", "tail", "lastEventId", "before"}
 
 _STR = {"type": "string"}
 _ARGV = {"type": "array", "items": _STR, "minItems": 1, "maxItems": 64}
@@ -214,6 +228,24 @@ _BODIES: dict[str, dict[str, Any]] = {
             "headers": _NAMES,
             "body": {},
             "bodyEncoding": {"enum": ["base64"]},
+        },
+    },
+    "/api/generations/{gid}/preview/requests/replay": {
+        "type": "object",
+        "required": ["ids"],
+        "properties": {
+            "ids": {"oneOf": [{"const": "all"}, {"type": "array", "items": {"type": "integer"}}]},
+            "target": {
+                "oneOf": [
+                    {"const": "current"},
+                    {
+                        "type": "object",
+                        "required": ["generation"],
+                        "properties": {"generation": _STR, "previewToken": _STR},
+                    },
+                ]
+            },
+            "headers": _NAMES,
         },
     },
     "/api/generations/{gid}/preview/ticket": {

@@ -338,6 +338,7 @@ class HotPath:
         )
         over = []
         body = request_body(client, parser, limit, over) if has_body else None
+        body, capture = state.history.start(body)  # kept in the request history
         shown = target.child_path + (f"?{target.query}" if target.query else "")
         method = request.method.decode()
         began = trio.current_time()
@@ -374,14 +375,20 @@ class HotPath:
                     await events.aclose()
             raise
         elapsed = (trio.current_time() - began) * 1000
-        await runtime.record_proxy_call(
+        event_id = await runtime.record_proxy_call(
             method, shown, response.status_code, elapsed, target.forwarded.request_id
         )
         self.served += 1
         kept = False
         try:
             extra = [("X-Request-ID", target.forwarded.request_id)]  # exposure has the rest
-            kept = await relay(client, response, events, request.method, target.exposure, extra)
+            answered = capture.answering(events)
+            kept = await relay(client, response, answered, request.method, target.exposure, extra)
+            capture.record(
+                runtime, "origin" if target.app_origin else "proxy", method, shown,
+                target.headers, response.status_code, response.headers, began, elapsed,
+                target.forwarded.request_id, event_id,
+            )  # fmt: skip
         finally:
             self.pools.give_back(runtime.upstream, taken, keep=kept)
             with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):

@@ -170,13 +170,15 @@ class PreviewRuntime:
         elapsed_ms: float,
         request_id: str,
         error: str | None = None,
-    ) -> None:
-        """A proxied request, as an event between the app's own lines; counts as activity."""
+    ) -> int | None:
+        """A proxied request, as an event between the app's own lines; counts as activity.
+        The event's id (None once the log is closed)."""
         self.touch()
-        await self.state.proxy_event(method, path, status, elapsed_ms, request_id, error)
+        event_id = await self.state.proxy_event(method, path, status, elapsed_ms, request_id, error)
         if status is not None and self.supervision is not None:
             self.supervision.alive_at = trio.current_time()  # errors before: not its exit's
         await self._tables.answered(method, path, status)
+        return event_id
 
     async def wait_settled(self) -> None:
         """Return once the preview is running, or has ended and its row is final."""

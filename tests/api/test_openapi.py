@@ -208,6 +208,7 @@ _RAISERS = (
     "api/streams.py",
     "api/origins.py",
     "api/proxying.py",
+    "history/routes.py",
     "api/endpoints.py",
     "api/snapshots.py",
     "apps/launchoptions.py",

@@ -1,7 +1,7 @@
 """preview_snapshots: saved copies of a preview's data (preview.snapshots)
 
 Revision ID: 0008
-Revises: 0006 (0007 is added beside it; re-chained when both are merged)
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0006"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

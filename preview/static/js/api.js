@@ -146,3 +146,8 @@ export const appTicket = (gid, token, path) =>
 
 export const sendEnvelope = (gid, token, envelope) =>
   call('POST', `${previewPath(gid)}/request`, { json: envelope, headers: { 'X-Preview-Token': token } });
+
+export const requests = (gid, params = {}) => call('GET', `${previewPath(gid)}/requests${query(params)}`);
+export const requestsHarUrl = (gid) => `${previewPath(gid)}/requests.har`;
+export const replayRequests = (gid, token, ids) =>
+  call('POST', `${previewPath(gid)}/requests/replay`, { json: { ids }, headers: { 'X-Preview-Token': token } });

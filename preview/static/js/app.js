@@ -8,6 +8,7 @@ import { FileViewer } from './fileviewer.js';
 import { Generations } from './generations.js';
 import { LineDetail } from './linedetail.js';
 import { PreviewController } from './preview.js';
+import { RequestHistoryCard } from './history.js';
 import { RevisionList } from './revisions.js';
 import { SnapshotList } from './snapshots.js';
 import * as session from './session.js';
@@ -61,6 +62,10 @@ const endpoints = new EndpointList({
   },
 });
 const tester = new RequestTester({ onReveal: (requestId) => preview.reveal(requestId), onError: reportError });
+const requestHistory = new RequestHistoryCard({
+  previewToken: (fresh) => tester.previewToken(fresh),
+  onError: reportError,
+});
 preview = new PreviewController({
   terminal,
   toolbar,
@@ -94,6 +99,7 @@ const generations = new Generations({
     endpoints.clear();
     endpoints.load(gid);
     tester.setGeneration(gid);
+    requestHistory.setGeneration(gid);
     preview.select(gid);
     revisionList.show(gid);
     snapshotList.show(gid);
