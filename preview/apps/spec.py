@@ -32,3 +32,5 @@ class LaunchSpec:
     # Its PostgreSQL role and database (PREVIEW_APP_POSTGRES_URL), named at random
     # (backing.appdb.new_database_name): a name other previews may see tells nothing.
     database_name: str = ""
+    command: list[str] | None = None  # the launch's options (a revision is detected so)
+    setup: list[str] | None = None

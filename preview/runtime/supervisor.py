@@ -208,6 +208,8 @@ class Supervisor:
             root_path=root_path,
             revision=number,
             database_name=new_database_name(),
+            command=command,
+            setup=setup,
         )
         argv = spec.argv
         runtime = PreviewRuntime(
