@@ -13,6 +13,7 @@ import trio
 from preview import Settings
 
 from ..conftest import SERVER_COMMAND, Service, auth, eventually, server_app
+from .test_build import BUILD_WAIT
 
 # Answers GET /version.txt with that file's text: which revision's files it runs.
 VERSIONED = """
@@ -178,3 +179,136 @@ async def test_apply_false_keeps_the_running_revision_until_applied(service: Ser
         await service.stop(gid)
         refused = await service.client.post(_revisions(gid, "/1/apply"), headers=auth())
         assert refused.status_code == 409 and refused.json()["error"] == "preview_not_running"
+
+
+ALEMBIC_INI = """
+[alembic]
+script_location = migrations
+
+[loggers]
+keys = root,alembic
+[handlers]
+keys = console
+[formatters]
+keys = generic
+[logger_root]
+level = WARN
+handlers = console
+[logger_alembic]
+level = INFO
+handlers =
+qualname = alembic
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+formatter = generic
+[formatter_generic]
+format = %(levelname)s [%(name)s] %(message)s
+"""
+ALEMBIC_ENV = """
+import os
+from logging.config import fileConfig
+from alembic import context
+from sqlalchemy import create_engine
+fileConfig(context.config.config_file_name)
+with create_engine(os.environ["DATABASE_URL"]).connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+MIGRATION = """
+from alembic import op
+revision, down_revision = {revision!r}, {down!r}
+def upgrade():
+    op.execute("CREATE TABLE {table} (id INTEGER PRIMARY KEY)")
+"""
+# GET /tables: its database's tables; GET /add: a row more in items, and their count.
+TABLES = """
+import sqlite3
+class Tables(Handler):
+    def do_GET(self):
+        db = sqlite3.connect(os.environ["DATABASE_URL"].removeprefix("sqlite:///"))
+        if self.path == "/add":
+            db.execute("INSERT INTO items DEFAULT VALUES"); db.commit()
+            rows = db.execute("SELECT count(*) FROM items").fetchall()
+        else:
+            rows = db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+        body = " ".join(str(row[0]) for row in rows).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Tables
+"""
+
+
+def _migration(revision: str, down: str | None, table: str) -> str:
+    return MIGRATION.format(revision=revision, down=down, table=table)
+
+
+async def test_a_migration_added_in_a_revision_runs_once_and_the_data_stays(
+    service: Service,
+) -> None:
+    with trio.fail_after(120):
+        files = server_app(
+            TABLES,
+            **{
+                "alembic.ini": ALEMBIC_INI,
+                "migrations/env.py": ALEMBIC_ENV,
+                "migrations/versions/0001_items.py": _migration("0001", None, "items"),
+            },
+        )
+        gid, launched = await _launch(service, files)
+        token = launched["previewToken"]
+        assert await _proxied(service, gid, token, "add") == "1"
+        assert await _proxied(service, gid, token, "add") == "2"
+        added = {"migrations/versions/0002_notes.py": _migration("0002", "0001", "notes")}
+        posted = await service.client.post(_revisions(gid), json={"files": added}, headers=auth())
+        assert posted.json()["applied"] is True, posted.text
+        assert "notes" in (await _proxied(service, gid, token, "tables")).split()
+        assert await _proxied(service, gid, token, "add") == "3"  # the same database
+        # A later revision runs the migrations again: nothing is left to apply.
+        again = {"notes.txt": "x"}
+        posted = await service.client.post(_revisions(gid), json={"files": again}, headers=auth())
+        assert posted.json()["applied"] is True, posted.text
+        assert await _proxied(service, gid, token, "add") == "4"
+        setup = [e["message"] for e in await service.history(gid) if e["source"] == "setup"]
+        assert sum("Running upgrade  -> 0001" in m for m in setup) == 1
+        assert sum("Running upgrade 0001 -> 0002" in m for m in setup) == 1
+        assert (await service.stop(gid)).status_code == 200
+
+
+async def test_changed_requirements_are_built_before_the_swap(builder_service: Service) -> None:
+    service = builder_service
+    # Answers with the version of the distribution its requirements add (none at first).
+    source = """
+    class Versions(Handler):
+        def do_GET(self):
+            try:
+                import idna; body = idna.__version__.encode()
+            except ImportError:
+                body = b"none"
+            self.send_response(200); self.send_header("Content-Length", str(len(body)))
+            self.end_headers(); self.wfile.write(body)
+    Handler = Versions
+    """
+    with trio.fail_after(BUILD_WAIT * 2):
+        files = server_app(source, **{"requirements.txt": "six\n"})
+        gid = await service.upload(files)
+        launched = (await service.launch(gid, command=SERVER_COMMAND, tier="pro")).json()
+        assert launched["status"] == "running", (launched["errorMessage"], launched["errorLines"])
+        token = launched["previewToken"]
+        assert await _proxied(service, gid, token, "v") == "none"
+        posted = await service.client.post(
+            _revisions(gid), json={"files": {"requirements.txt": "six\nidna\n"}}, headers=auth()
+        )
+        assert posted.status_code in (201, 202), posted.text
+        assert posted.json()["dependenciesChanged"] is True
+        await eventually(
+            lambda: service.supervisor.get(launched["previewInstanceId"]).spec.revision == 2, 0.1
+        )
+        assert (await _proxied(service, gid, token, "v")) != "none"
+        events = await service.history(gid)
+        began = next(i for i, e in enumerate(events) if e["message"].startswith("revision 2: "))
+        built = [i for i, e in enumerate(events) if e["source"] == "build" and i > began]
+        switched = [i for i, e in enumerate(events) if e.get("status") == "running"][-1]
+        assert built and max(built) < switched  # its environment built, then swapped
+        assert (await service.stop(gid)).status_code == 200
