@@ -176,6 +176,10 @@ async def test_apply_false_keeps_the_running_revision_until_applied(service: Ser
         assert applied.status_code == 200, applied.text
         assert applied.json()["applied"] is True and applied.json()["changed"] == ["version.txt"]
         assert await _proxied(service, gid, token, "version.txt") == "two"
+        back = await service.client.post(_revisions(gid, "/1/apply"), headers=auth())
+        assert back.json()["applied"] is True, back.text  # an older one: a way back
+        assert await _proxied(service, gid, token, "version.txt") == "one"
+        assert (await service.status(gid))["revision"] == 1
         await service.stop(gid)
         refused = await service.client.post(_revisions(gid, "/1/apply"), headers=auth())
         assert refused.status_code == 409 and refused.json()["error"] == "preview_not_running"

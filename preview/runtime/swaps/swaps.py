@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from .narration import HeldRow, side_state
 
 __all__ = ["RevisionSwaps", "SwapResult"]
 
+_log = logging.getLogger(__name__)
 _DRAIN_MARGIN = 2.0  # s beyond the proxy's timeout: no call it makes lasts longer
 
 
@@ -121,7 +123,8 @@ class RevisionSwaps:
         self._running: tuple[Path, dict[str, bytes], Detection | None] | None = None
         self._starting: list[Candidate] = []
         self._lock = trio.Lock()
-        self._wanted = 0  # the newest revision asked for
+        self._asked = itertools.count(1)  # the applications asked for, in order
+        self._newest = 0  # the last one asked for: only it is applied once its turn comes
         self._attempts = itertools.count(1)
         self._uid_port = preview.spec.port  # the launch's: its uid owns the data
         self.last: SwapResult | None = None
@@ -172,6 +175,13 @@ class RevisionSwaps:
     async def _run(self, process: _Process, env: dict[str, str], limits: ChildLimits) -> None:
         try:
             process.outcome = await process.supervision.run(env, limits)
+        except Exception:
+            if process is self._current:
+                raise  # the preview's own process: its end (the runtime tells it)
+            _log.exception(
+                "preview %s: revision %d's process", self._preview.spec.preview_id, process.revision
+            )
+            process.outcome = "failed"
         finally:
             process.ended.set()
         if process.retired:  # its sandbox, port, connections, environment: given back
@@ -195,21 +205,22 @@ class RevisionSwaps:
         if self._nursery is None or self._preview.state.status != "running":
             result.decide("not_running", "the preview is not running")
             return result
-        self._wanted = max(self._wanted, number)
+        self._newest = order = next(self._asked)
         self.last = result
-        self._nursery.start_soon(self._apply, result, files)
+        self._nursery.start_soon(self._apply, result, files, order)
         return result
 
     async def _say(self, message: str, level: str = "INFO") -> None:
         if not self._preview.broadcast.closed:
             await self._preview.state.system(level, message)
 
-    async def _apply(self, result: SwapResult, files: dict[str, bytes]) -> None:
+    async def _apply(self, result: SwapResult, files: dict[str, bytes], order: int) -> None:
         number = result.revision
         async with self._lock:
             current = self._current
-            if number < self._wanted:
-                result.decide("superseded", f"revision {number}: superseded by {self._wanted}")
+            if order < self._newest:
+                newest = self.last.revision if self.last is not None else number
+                result.decide("superseded", f"revision {number}: superseded by {newest}")
                 return
             if self._nursery is None or current is None or self._running is None:
                 result.decide("not_running", "the preview is not running")
@@ -238,6 +249,14 @@ class RevisionSwaps:
                     await self._failed(result, failure.message, failure.lines)
                     return
                 await self._start(result, candidate, files)
+            except Exception:  # a failure of the service's own: the preview goes on
+                _log.exception(
+                    "preview %s: applying revision %d", self._preview.spec.preview_id, number
+                )
+                if not result.done.is_set():
+                    await self._failed(
+                        result, "the service failed to start it (its log says why)", []
+                    )
             finally:
                 for candidate in made:
                     self._starting.remove(candidate)
