@@ -3,16 +3,16 @@ same app's bare start.
 
 * bare: ``launch.bare_start``: examples/hello-fastapi spawned as the service spawns it
   (uvicorn, ``--root-path``) in a ready environment, ``Popen`` to its first 200.
-* service (``PREVIEW_SANDBOX=auto``: sandboxed where this machine can): the same app,
-  launched once; then RUNS revisions, each changing ``app/main.py`` (its ``GET /rev``
-  answers the revision's number). Time from the revision's ``POST`` to the first answer
-  of the new code, seen by a probe polling ``GET /rev`` through the service's proxy every
-  PROBE_INTERVAL s; and the POST's own time (it answers once the swap is done) and the
-  ``readyMs`` it reports (the new process's spawn to its first answer).
-  Each quiet swap follows a bare start, back to back, with nothing else running.
-* under load: RUNS more revisions while LOAD_THREADS clients send ``GET /api/items``
-  through the proxy, LOAD_RATE a second in all, each on a kept-alive connection; every
-  answer that is not a 200 (or no answer) is a failure.
+* service, unsandboxed (``PREVIEW_SANDBOX=off``, as bare is) then sandboxed (``auto``):
+  the same app, launched once; then QUIET_RUNS revisions, each changing ``app/main.py``
+  (its ``GET /rev`` answers the revision's number), each right after a bare start.
+  Time from the revision's ``POST`` to the first answer of the new code, seen by a probe
+  polling ``GET /rev`` through the service's proxy every PROBE_INTERVAL s; the POST's
+  own time (it answers once the swap is done) and the ``readyMs`` it reports (the new
+  process's spawn to its first answer).
+* under load (sandboxed): RUNS more revisions while LOAD_THREADS clients send
+  ``GET /api/items`` through the proxy, LOAD_RATE a second in all, each on a kept-alive
+  connection; every answer that is not a 200 (or no answer) is a failure.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ import httpx
 from ..harness import EXAMPLE_APP, ServiceServer, free_port, log
 from .launch import _example_files, bare_start
 
-RUNS = 20
+RUNS = 20  # swaps under load
+QUIET_RUNS = 10  # swaps with nothing else running, each after a bare start, per mode
+MODES = {"unsandboxed": "off", "sandboxed": "auto"}  # result key -> PREVIEW_SANDBOX
 PROBE_INTERVAL = 0.002
 LOAD_THREADS = 2
 LOAD_RATE = 50  # requests a second, all threads together
@@ -123,66 +125,87 @@ class _Swaps:
         }
 
 
+def _launched(service: ServiceServer, files: dict[str, str], main: str) -> _Swaps:
+    gid = service.upload({**files, "app/main.py": main + ROUTE.format(n=1)})
+    launched = service.launch(gid)
+    headers = {**service.auth, "X-Preview-Token": launched["previewToken"]}
+    return _Swaps(service, gid, main, headers)
+
+
+def _figures(swaps: list[dict[str, float]]) -> dict[str, Any]:
+    keys = ("new_code_ms", "post_ms", "ready_ms")
+    return {key: _stats([s[key] for s in swaps]) for key in keys}
+
+
 def run(*, quick: bool = False, **_: Any) -> dict[str, Any]:
     runs = 5 if quick else RUNS
-    port = free_port()
+    quiet_runs = 3 if quick else QUIET_RUNS
+    port, bare_port = free_port(), free_port()  # (an unsandboxed swap takes port + 1)
     files = _example_files()
     main = files["app/main.py"]
     workdir = Path(tempfile.mkdtemp(prefix="bare-reload-"))
     shutil.copytree(EXAMPLE_APP, workdir / "app-root")
     bare_dir = workdir / "app-root"
-    bare: list[float] = []
-    quiet: list[dict[str, float]] = []
+    bare: dict[str, list[float]] = {mode: [] for mode in MODES}
+    quiet: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
     loaded: list[dict[str, float]] = []
     loads: list[_Load] = []
+    isolation = {}
     env = {"PREVIEW_PORT_MIN": str(port), "PREVIEW_PORT_MAX": str(port + 1)}
     try:
-        with ServiceServer(extra_env={**env, "PREVIEW_SANDBOX": "auto"}) as service:
-            gid = service.upload({**files, "app/main.py": main + ROUTE.format(n=1)})
-            launched = service.launch(gid)
-            headers = {**service.auth, "X-Preview-Token": launched["previewToken"]}
-            swaps = _Swaps(service, gid, main, headers)
-            log("reload: warm-up")
-            bare_start(bare_dir, port + 1)
-            swaps.one()
-            for i in range(runs):  # bare and a swap back to back, nothing else running
-                log(f"reload: quiet run {i + 1}/{runs}")
-                bare.append(bare_start(bare_dir, port + 1))
-                quiet.append(swaps.one())
-            base = f"http://127.0.0.1:{service.port}"
-            items = f"{swaps.proxy}/api/items"
-            loads = [_Load(base, headers, items, LOAD_RATE / LOAD_THREADS) for _ in range(2)]
-            for load in loads:
-                load.start()
-            for i in range(runs):
-                log(f"reload: run {i + 1}/{runs} under load")
-                loaded.append(swaps.one())
-            for load in loads:
-                load.stop.set()
-            for load in loads:
-                load.join(60)
-            status = service.http.get(f"/api/generations/{gid}/preview/status").json()
-            swaps.probe.close()
-            service.stop(gid)
+        for mode, sandbox in MODES.items():
+            with ServiceServer(extra_env={**env, "PREVIEW_SANDBOX": sandbox}) as service:
+                swaps = _launched(service, files, main)
+                log(f"reload ({mode}): warm-up")
+                bare_start(bare_dir, bare_port)
+                swaps.one()
+                for i in range(quiet_runs):  # bare, then a swap, nothing else running
+                    log(f"reload ({mode}): run {i + 1}/{quiet_runs}")
+                    bare[mode].append(bare_start(bare_dir, bare_port))
+                    quiet[mode].append(swaps.one())
+                status = service.http.get(f"/api/generations/{swaps.gid}/preview/status").json()
+                isolation[mode] = status.get("isolation")
+                if mode == "sandboxed":  # the default deployment: the swaps under load
+                    base = f"http://127.0.0.1:{service.port}"
+                    items = f"{swaps.proxy}/api/items"
+                    headers = dict(swaps.probe.headers)
+                    loads = [
+                        _Load(base, headers, items, LOAD_RATE / LOAD_THREADS)
+                        for _ in range(LOAD_THREADS)
+                    ]
+                    for load in loads:
+                        load.start()
+                    for i in range(runs):
+                        log(f"reload ({mode}): run {i + 1}/{runs} under load")
+                        loaded.append(swaps.one())
+                    for load in loads:
+                        load.stop.set()
+                    for load in loads:
+                        load.join(60)
+                swaps.probe.close()
+                service.stop(swaps.gid)
     finally:
         for load in loads:
             load.stop.set()
         shutil.rmtree(workdir, ignore_errors=True)
-    bare_median = statistics.median(bare)
     failures = [f for load in loads for f in load.failures]
 
-    def figures(swaps: list[dict[str, float]]) -> dict[str, Any]:
-        keys = ("new_code_ms", "post_ms", "ready_ms")
-        return {key: _stats([s[key] for s in swaps]) for key in keys}
+    def ratio(mode: str) -> float:
+        new_code = statistics.median(s["new_code_ms"] for s in quiet[mode])
+        return round(new_code / statistics.median(bare[mode]), 2)
 
     return {
         "scenario": "reload",
         "runs": runs,
-        "isolation": status.get("isolation"),
-        "bare_first_200_ms": _stats(bare),
-        "quiet": figures(quiet),
-        "under_load": figures(loaded),
-        "ratio_to_bare": round(statistics.median(s["new_code_ms"] for s in quiet) / bare_median, 2),
+        "quiet_runs": quiet_runs,
+        "isolation": isolation,
+        **{
+            mode: {"bare_first_200_ms": _stats(bare[mode]), **_figures(quiet[mode])}
+            for mode in MODES
+        },
+        "ratio_to_bare": ratio("unsandboxed"),
+        "ratio_sandboxed_to_bare": ratio("sandboxed"),
+        "under_load": _figures(loaded),
         "load_rate": LOAD_RATE,
         "load_requests": sum(load.sent for load in loads),
         "load_failures": len(failures),
