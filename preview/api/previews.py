@@ -78,7 +78,8 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
         "healthPath": spec.health_path,
         "phase": runtime.state.phase,
         "runtime": runtime.runtime_info,
-        "revision": spec.revision,
+        "revision": spec.revision,  # the one its process runs (swaps move it)
+        "lastApply": runtime.swaps.last.describe() if runtime.swaps.last else None,
         "lastEventId": runtime.broadcast.last_id,
         "subscribers": runtime.broadcast.subscriber_count,
         "droppedSubscribers": runtime.broadcast.dropped_count,

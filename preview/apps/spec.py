@@ -37,3 +37,5 @@ class LaunchSpec:
     # Data put in before its set-up steps and start (a snapshot's: preview.snapshots),
     # given the runtime once its services are up; a failure's message, else None.
     seed: Callable[[Any], Awaitable[str | None]] | None = None
+    command: list[str] | None = None  # the launch's options (a revision is detected so)
+    setup: list[str] | None = None

@@ -312,8 +312,8 @@ class HotPath:
         """Make the call and relay its answer; the bytes after the request (the next
         one's), or None if the connection must close."""
         state, runtime = self._state, target.runtime
-        settings = state.settings
-        limit, timeout = settings.proxy_max_body_bytes, settings.proxy_timeout
+        upstream = runtime.upstream  # once: a revision's swap moves it (runtime.swaps)
+        limit, timeout = state.settings.proxy_max_body_bytes, state.settings.proxy_timeout
         headers = request_headers(target.headers, target.forwarded, app_origin=target.app_origin)
         length = next((v for n, v in request.headers if n == b"content-length"), None)
         chunked = any(n == b"transfer-encoding" for n, _ in request.headers)
@@ -321,7 +321,7 @@ class HotPath:
             await answer_error(client, body_too_large(limit), target.extra)
             return None
         if not any(name.lower() == b"host" for name, _ in headers):
-            headers.insert(0, (b"host", b"127.0.0.1:%d" % runtime.upstream.port))
+            headers.insert(0, (b"host", b"127.0.0.1:%d" % upstream.port))
         if length is not None:
             headers.append((b"content-length", length))
         elif chunked:
@@ -344,14 +344,14 @@ class HotPath:
         began = trio.current_time()
         taken = events = None
         try:
-            taken = await self.pools.take(runtime.upstream, timeout)
+            taken = await self.pools.take(upstream, timeout)
             events = exchange(taken, upstream_request, body, timeout)
             response = await events.__anext__()
         except (httpx.HTTPError, StopAsyncIteration, ClientGone) as error:
             if events is not None:
                 await events.aclose()
             if taken is not None:
-                self.pools.give_back(runtime.upstream, taken, keep=False)
+                self.pools.give_back(upstream, taken, keep=False)
             if isinstance(error, ClientGone):
                 return None
             if over:
@@ -369,7 +369,7 @@ class HotPath:
             return None if has_body else rest_of(parser)
         except BaseException:  # cancelled (the server stops): nothing is kept
             if taken is not None:
-                self.pools.give_back(runtime.upstream, taken, keep=False)
+                self.pools.give_back(upstream, taken, keep=False)
             if events is not None:
                 with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                     await events.aclose()
@@ -390,7 +390,7 @@ class HotPath:
                 target.forwarded.request_id, event_id,
             )  # fmt: skip
         finally:
-            self.pools.give_back(runtime.upstream, taken, keep=kept)
+            self.pools.give_back(upstream, taken, keep=kept)
             with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                 await events.aclose()
         if not kept:

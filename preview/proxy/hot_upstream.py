@@ -76,10 +76,15 @@ class RawPools:
         """An idle connection to the app, else a new one (waits while ``POOL_SIZE``
         are in use). Raises ``httpx.ConnectError`` / ``httpx.ConnectTimeout``."""
         pool = self._pool(upstream)
+        upstream.call_began()  # until give_back: a revision's swap waits for it
         try:
             pool.slots.acquire_nowait()  # no scheduler round trip while one is free
         except trio.WouldBlock:
-            await self._wait_for_slot(pool, each_op_s)
+            try:
+                await self._wait_for_slot(pool, each_op_s)
+            except BaseException:
+                upstream.call_ended()
+                raise
         try:
             now = trio.current_time()
             while pool.idle:
@@ -99,6 +104,7 @@ class RawPools:
                 raise httpx.ConnectError(f"the preview's socket: {error.strerror}") from None
         except BaseException:
             pool.slots.release()
+            upstream.call_ended()
             raise
 
     @staticmethod
@@ -114,6 +120,7 @@ class RawPools:
         finished their message cleanly, else closed."""
         pool = self._pool(upstream)
         pool.slots.release()
+        upstream.call_ended()
         state = connection.h11
         if keep and state.our_state is h11.DONE and state.their_state is h11.DONE:
             state.start_next_cycle()

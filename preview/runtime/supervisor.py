@@ -210,6 +210,8 @@ class Supervisor:
             revision=number,
             database_name=new_database_name(),
             seed=seed,
+            command=command,
+            setup=setup,
         )
         argv = spec.argv
         runtime = PreviewRuntime(

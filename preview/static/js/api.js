@@ -106,6 +106,8 @@ export const generationFile = (gid, path) =>
 
 export const revisions = (gid) => call('GET', `${generationPath(gid)}/revisions`);
 export const revisionDiff = (gid, number) => call('GET', `${generationPath(gid)}/revisions/${number}/diff`);
+/** Revision `number` applied to the running preview (answered once it switched or failed). */
+export const applyRevision = (gid, number) => call('POST', `${generationPath(gid)}/revisions/${number}/apply`);
 
 export const snapshots = (gid) => call('GET', `${previewPath(gid)}/snapshots`);
 export const saveSnapshot = (gid, name) => call('POST', `${previewPath(gid)}/snapshots`, { json: { name } });

@@ -74,13 +74,18 @@ preview = new PreviewController({
   onRunning: (gid) => {
     endpoints.load(gid);
     generations.refresh(); // the list's status badges
+    revisionList.show(gid); // which revision runs (a swap, too, says running)
   },
   nameOf: (gid) => generations.nameOf(gid),
   onStopped: () => generations.refresh(),
 });
 
 const fileViewer = new FileViewer({ onError: reportError });
-const revisionList = new RevisionList({ viewer: fileViewer, onError: reportError });
+const revisionList = new RevisionList({
+  viewer: fileViewer,
+  onError: reportError,
+  onApplied: (gid) => endpoints.load(gid), // the new code's routes
+});
 const snapshotList = new SnapshotList({ viewer: fileViewer, onError: reportError });
 const narrow = window.matchMedia('(max-width: 760px)');
 // On a phone the message needs the row's width: timestamps start off (one tap away).
