@@ -20,9 +20,11 @@ __all__ = [
     "SKIPPED_DIRS", "copy_files", "make_parents", "put_files", "too_large", "writable_files",
 ]  # fmt: skip
 
+# ``.revisions``: the code of revisions applied live (``runtime.swaps.codedirs``), whose
+# data is linked to where it was, in the preview's own directory, which is saved.
 SKIPPED_DIRS = frozenset(
     {".tmp", "__pycache__", "node_modules", ".venv", "venv", ".git", ".mypy_cache",
-     ".pytest_cache", ".ruff_cache", ".npm", ".cache"}
+     ".pytest_cache", ".ruff_cache", ".npm", ".cache", ".revisions"}
 )  # fmt: skip
 
 
