@@ -20,7 +20,19 @@ import psutil
 from . import report
 from .harness import BENCH_DIR, log
 from .loadclient import raise_nofile
-from .scenarios import api, build, fanout, flood, launch, many, persistence, proxy, realapps, slow
+from .scenarios import (
+    api,
+    build,
+    fanout,
+    flood,
+    launch,
+    many,
+    persistence,
+    proxy,
+    realapps,
+    reload,
+    slow,
+)
 
 SCENARIOS = {
     "fanout": fanout.run,
@@ -33,6 +45,7 @@ SCENARIOS = {
     "many": many.run,
     "realapps": realapps.run,
     "flood": flood.run,
+    "reload": reload.run,
 }
 README = BENCH_DIR / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"

@@ -869,7 +869,53 @@ def flood_rows(result: dict[str, Any]) -> list[Row]:
     ]
 
 
+def reload_rows(result: dict[str, Any]) -> list[Row]:
+    label = f"Reload (examples/hello-fastapi, {result['quiet_runs']} revisions a mode)"
+    plain, boxed, loaded = result["unsandboxed"], result["sandboxed"], result["under_load"]
+    rows: list[Row] = []
+    for mode, figures, ratio in (
+        ("unsandboxed", plain, result["ratio_to_bare"]),
+        ("sandboxed", boxed, result["ratio_sandboxed_to_bare"]),
+    ):
+        rows.append(
+            (
+                label,
+                f"{mode}: revision POST → the new code's first answer via the proxy (ms,"
+                " median; p90) vs bare spawn → first 200",
+                f"{_f(figures['new_code_ms']['median'])} ({_f(figures['new_code_ms']['p90'])})",
+                f"bare {_f(figures['bare_first_200_ms']['median'])}",
+                _f(ratio, 2) + "×",
+                "≤ 1.2× bare" if mode == "unsandboxed" else "",
+                _met(ratio <= 1.2) if mode == "unsandboxed" else "",
+            )
+        )
+    busy = loaded["new_code_ms"]
+    load_label = f"Reload under load ({result['runs']} revisions, sandboxed)"
+    rows += [
+        (
+            load_label,
+            f"{result['load_rate']} requests/s through the proxy: POST → new code (median; p90)",
+            f"{_f(busy['median'])} ({_f(busy['p90'])})",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            load_label,
+            "failed requests among those sent during the swaps",
+            f"{result['load_failures']} of {result['load_requests']}",
+            "",
+            "",
+            "0",
+            _met(result["load_failures"] == 0),
+        ),
+    ]
+    return rows
+
+
 BUILDERS = {
+    "reload": reload_rows,
     "fanout": fanout_rows,
     "slow": slow_rows,
     "launch": launch_rows,

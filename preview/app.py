@@ -28,17 +28,21 @@ from .api import (
     previews,
     proxying,
     revisions,
+    snapshots,
     streams,
     ui,
 )
 from .auth import Authenticator, JWTAuthenticator
 from .errors import PreviewError, error_response
+from .history import RequestHistory
+from .history import blueprint as history_blueprint
 from .proxy import OriginRouter, ProxyFastPath, attach_hot_path, install_hot_path
 from .runtime import Supervisor, UpstreamRouter, local_transport, shared_tls_context
 from .sandbox import follow_parent_death, in_worker_process, stop_on_sigterm
 from .services import Services
 from .services.bodies import envelope_limit
 from .settings import Settings, unknown_env_names
+from .snapshots import Snapshots
 from .store import Store
 from .transport import CorsMiddleware, ParkedStreams, StreamFastPath, connection_guard
 
@@ -82,12 +86,15 @@ def create_app(
             session_timeout=settings.session_timeout,
             max_lifetime=settings.jwt_max_lifetime,
         )
-    state = Services(settings=settings, authenticator=authenticator)
+    history = RequestHistory(settings)  # every proxied request, kept by one writer
+    state = Services(settings=settings, authenticator=authenticator, history=history)
     app.extensions["preview"] = state
 
     app.register_blueprint(generations.blueprint)
     app.register_blueprint(previews.blueprint)
     app.register_blueprint(revisions.blueprint)
+    app.register_blueprint(snapshots.blueprint)
+    app.register_blueprint(history_blueprint)
     app.register_blueprint(streams.blueprint)
     app.register_blueprint(proxying.blueprint)
     app.register_blueprint(endpoints.blueprint)
@@ -119,6 +126,8 @@ def create_app(
             else await Store.open(settings.database_url, threads=settings.db_threads)
         )
         state.supervisor = Supervisor(settings, state.store, state.metrics)
+        state.snapshots = Snapshots(settings, state.store)
+        state.supervisor.retention.also.append(state.snapshots.expire)  # the logs' days
         # Built in a thread: loading the CA bundle would stall the loop (runtime.clients).
         await trio.to_thread.run_sync(shared_tls_context)
         upstream = local_transport(httpx.Limits(max_connections=200, max_keepalive_connections=50))
@@ -135,6 +144,7 @@ def create_app(
             timeout=settings.proxy_timeout,
         )
         await app.nursery.start(state.supervisor.serve)  # type: ignore[attr-defined]
+        await app.nursery.start(history.serve, state.store)  # type: ignore[attr-defined]
         if in_worker_process():
             limit = settings.stop_grace + _SHUTDOWN_STOP_MARGIN
             app.nursery.start_soon(stop_on_sigterm, state.supervisor.aclose, limit)  # type: ignore[attr-defined]
@@ -145,6 +155,7 @@ def create_app(
     async def _stop() -> None:
         if state.supervisor is not None:
             await state.supervisor.aclose()  # the previews end: their streams write it
+        await history.aclose()  # after the previews' last requests
         if state.parked_streams is not None:
             await state.parked_streams.aclose(_PARKED_STREAMS_GRACE)
         if state.http is not None:

@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 import math
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -21,32 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from .secretfile import kept_secret
+from .settingsrules import check_settings
 
 __all__ = ["SETTINGS_HELP", "Settings", "unknown_env_names"]
 
 _PREFIX = "PREVIEW_"
+_KINDS: dict[str, type] = {"Path": Path, "str": str, "int": int, "float": float}
 # Names read by tools around the service rather than by Settings itself.
 _OTHER_KNOWN = {"PREVIEW_URL", "PREVIEW_TOKEN"}  # the client commands' own
 _OTHER_PREFIXES = ("PREVIEW_TEST_", "PREVIEW_BENCH_")  # the test suite's and benchmarks' own
-
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_HOST_NAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
-_ORIGIN_TEMPLATE = re.compile(rf"https?://\{{preview\}}(?:\.{_LABEL})+(?::[0-9]{{1,5}})?/?")
-
-_ORIGIN = re.compile(
-    r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
-)
-_KINDS: dict[str, type] = {"Path": Path, "str": str, "int": int, "float": float}
-_MODES = {"build": ("on", "off"), "smoke_check": ("on", "off"), "log_format": ("text", "json"),
-          "sandbox": ("auto", "required", "off"), "app_postgres": ("auto", "off"),
-          "app_redis": ("auto", "off"), "app_mysql": ("auto", "off")}  # fmt: skip
-# Settings that must be above zero (a NaN is not).
-_POSITIVE = (
-    "max_uptime", "inactive_timeout", "startup_timeout", "keepalive_interval", "cpu_limit",
-    "stream_send_timeout", "session_timeout", "health_interval", "app_ticket_timeout",
-    "jwt_max_lifetime", "max_streams_per_user", "build_timeout", "env_cache_mb",
-    "log_quota_mb", "log_retention_days",
-)  # fmt: skip
 
 
 def _help(unit: str, text: str) -> dict[str, str]:
@@ -221,6 +203,30 @@ class Settings:
         default=7,
         metadata=_help("days", "the log history of previews that ended longer ago is removed"),
     )
+    snapshot_mb: int = field(
+        default=256,
+        metadata=_help("MiB", "largest snapshot of a preview's data (its databases and files)"),
+    )
+    snapshots_per_preview: int = field(
+        default=10,
+        metadata=_help("count", "snapshots one preview may keep; past it, delete one first"),
+    )
+    capture_requests: int = field(
+        default=1000,
+        metadata=_help(
+            "count", "proxied requests kept per preview with their answers; oldest dropped; 0: none"
+        ),
+    )
+    capture_mb: int = field(
+        default=16,
+        metadata=_help(
+            "MiB", "bytes of kept requests per preview (heads and bodies); oldest dropped"
+        ),
+    )
+    capture_body_bytes: int = field(
+        default=65536,
+        metadata=_help("bytes", "of each kept request's and answer's body, the rest cut (counted)"),
+    )
     log_format: str = field(
         default="text",
         metadata=_help("text", "the service's own log lines: text, or json (one object a line)"),
@@ -321,36 +327,8 @@ class Settings:
         return cls(**values).validated()
 
     def validated(self) -> Settings:
-        if not 1 <= self.port_min <= self.port_max <= 65535:
-            raise ValueError("PREVIEW_PORT_MIN..PREVIEW_PORT_MAX must be a range within 1..65535")
-        for name in _POSITIVE:
-            if not getattr(self, name) > 0:  # also refuses NaN
-                raise ValueError(f"PREVIEW_{name.upper()} must be positive")
-        for name in ("stop_grace", "stream_interval", "partial_line_flush", "max_starting"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"PREVIEW_{name.upper()} must not be negative")
-        if not _HOST_NAME.fullmatch(self.app_domain):
-            raise ValueError("PREVIEW_APP_DOMAIN must be a host name like preview.example.com")
-        if self.app_origin_template and not _ORIGIN_TEMPLATE.fullmatch(self.app_origin_template):
-            raise ValueError(
-                "PREVIEW_APP_ORIGIN_TEMPLATE must look like https://{preview}.preview.example.com"
-                " (http or https, {preview} as the first label of the host, no path)"
-            )
-        if self.ring_bytes < 64 * 1024:
-            raise ValueError("PREVIEW_RING_BYTES must be at least 65536")
-        for name, modes in _MODES.items():
-            if getattr(self, name) not in modes:
-                raise ValueError(f"PREVIEW_{name.upper()} must be {' or '.join(modes)}")
-        if self.pids_limit < 16 or min(self.tmp_limit_mb, self.disk_limit_mb) < 1:
-            raise ValueError("PREVIEW_PIDS_LIMIT (>= 16), _TMP_LIMIT_MB, _DISK_LIMIT_MB too small")
-        if self.max_log_lines < 1 or self.subscriber_buffer < 1 or self.max_line_bytes < 64:
-            raise ValueError("ring, subscriber buffer and line size must be positive")
-        for origin in self.cors_origin_set:
-            if not _ORIGIN.fullmatch(origin):
-                raise ValueError(
-                    f"PREVIEW_CORS_ORIGINS: {origin!r} is not an origin "
-                    "(scheme://host[:port], no path; '*' is not allowed with credentials)"
-                )
+        """``self`` once :func:`~.settingsrules.check_settings` finds nothing wrong."""
+        check_settings(self)
         return self
 
     @property

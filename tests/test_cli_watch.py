@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,7 @@ import trio
 from preview.cli import main
 from preview.client.watch import outcome_line, watch_folder
 
-from .conftest import Service, auth, token
+from .conftest import SERVER_COMMAND, Service, auth, eventually, server_app, token
 
 
 class _Lines(io.StringIO):
@@ -115,6 +116,16 @@ def test_outcome_lines_say_what_happened_to_the_running_preview() -> None:
         "the running preview keeps revision 4 (relaunch it to run this one)"
     )
     assert outcome_line({"revision": 2, "unchanged": True}) == "revision 2: nothing changed"
+    applied = {"revision": 3, "changed": ["main.py"], "preview": {"revision": 3}}
+    switched = {"state": "switched", "readyMs": 412, "servingRevision": 3}
+    assert outcome_line(applied | {"applied": True, "apply": switched}) == (
+        "revision 3: 1 file changed (main.py) — ready in 412 ms, switched"
+    )
+    failed = {"state": "failed", "errorMessage": "SyntaxError: invalid syntax (main.py, line 2)"}
+    assert outcome_line(applied | {"apply": failed | {"servingRevision": 2}}) == (
+        "revision 3: 1 file changed (main.py) — failed: SyntaxError: invalid syntax "
+        "(main.py, line 2); still serving revision 2"
+    )
 
 
 async def test_watch_of_an_unknown_generation_is_one_line(service: Service, tmp_path: Path) -> None:
@@ -122,3 +133,37 @@ async def test_watch_of_an_unknown_generation_is_one_line(service: Service, tmp_
     with trio.fail_after(30), pytest.raises(SystemExit) as ended:
         await trio.to_thread.run_sync(main, argv)
     assert str(ended.value).startswith("error 404: No generation 'gen_nope'")
+
+
+async def test_watch_prints_the_swap_of_the_running_preview(
+    service: Service, tmp_path: Path
+) -> None:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    files = server_app(**{"notes.txt": "one\n"})
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    out, stop, ready = _Lines(), threading.Event(), trio.Event()
+    client = httpx.Client(base_url=service.url, headers=auth(), timeout=60, trust_env=False)
+
+    def run() -> int:
+        with client:
+            return watch_folder(
+                client, gid, folder, out=out, stop=stop,
+                ready=lambda: trio.from_thread.run_sync(ready.set),
+            )  # fmt: skip
+
+    with trio.fail_after(120):
+        gid = await service.upload(files)
+        launched = await service.launch(gid, command=SERVER_COMMAND)
+        assert launched.json()["status"] == "running", launched.text
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(partial(trio.to_thread.run_sync, run, abandon_on_cancel=True))
+            await ready.wait()
+            (folder / "notes.txt").write_text("two\n")
+            await eventually(lambda: any("switched" in line for line in out.lines()), 0.05)
+            stop.set()
+        await service.stop(gid)
+    line = next(line for line in out.lines() if "switched" in line)
+    assert line.startswith("revision 2: 1 file changed (notes.txt) — ready in ")
+    assert line.endswith(" ms, switched")

@@ -21,9 +21,10 @@ LAYERS: list[set[str]] = [
     {"serving"},
     {"app"},
     {"transport"},
-    {"api"},
+    {"api", "history"},
     {"proxy"},
     {"services"},
+    {"snapshots"},
     {"runtime"},
     {"builds"},
     {"backing"},
@@ -33,7 +34,7 @@ LAYERS: list[set[str]] = [
     {"client"},
     {"migrations"},
     {"store"},
-    {"settings", "secretfile", "errors", "auth", "clock", "cache", "metrics"},
+    {"settings", "settingsrules", "secretfile", "errors", "auth", "clock", "cache", "metrics"},
 ]
 MAX_MODULE_LINES = 400
 MAX_PACKAGE_MODULES = 12

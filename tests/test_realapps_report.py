@@ -16,6 +16,15 @@ def test_prisma_engines_out_of_reach_are_the_environments() -> None:
     assert "binaries.prisma.sh" in result["cause"]
 
 
+def test_mongodb_which_nothing_installs_here_is_the_environments() -> None:
+    result = _failed(
+        "the app expects MongoDB (mongoose in its dependencies), which cannot be given here: "
+        "no MongoDB server is installed on this machine"
+    )
+    classify(result, {})
+    assert result["class"] == "environment" and result["cause"].startswith("no MongoDB server")
+
+
 def test_gone_package_is_the_apps_and_a_crash_ours() -> None:
     gone = _failed("Failed to download `rotoger==0.1.1`: HTTP status client error (404 Not Found)")
     ours = _failed("exited with code 1: ModuleNotFoundError: No module named 'x'")

@@ -7,7 +7,7 @@ from typing import Any
 
 import trio
 
-from .conftest import Service, auth, server_app
+from .conftest import SERVER_COMMAND, Service, auth, server_app
 from .test_ui import _select, _sign_in
 from .ui_helpers import browser_page, in_browser, require_browser
 
@@ -52,3 +52,47 @@ async def test_revisions_are_listed_with_their_diffs(service: Service) -> None:
     ]
     assert seen["title"] == "revision 2 (from 1)"
     assert "-one" in seen["diff"] and "+two" in seen["diff"]
+
+
+async def test_a_revision_is_applied_to_the_running_preview_from_its_row(
+    service: Service,
+) -> None:
+    require_browser()
+    with trio.fail_after(120):
+        gid = await service.upload(server_app(**{"notes.txt": "one\n"}))
+        launched = await service.launch(gid, command=SERVER_COMMAND)
+        assert launched.json()["status"] == "running", launched.text
+        posted = await service.client.post(
+            f"/api/generations/{gid}/revisions",
+            json={"files": {"notes.txt": "two\n"}, "apply": False},
+            headers=auth(),
+        )
+        assert posted.status_code == 201, posted.text
+
+    def script(url: str) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        with browser_page() as (page, log):
+            _sign_in(page, url)
+            _select(page, gid)
+            page.wait_for_selector("#revisions-card:not([hidden])")
+            page.click("#revisions-details summary")
+            page.wait_for_selector("button[aria-label='Apply revision 2']")
+            seen["before"] = page.eval_on_selector_all(
+                "#revision-list li", "rows => rows.map(r => r.textContent)"
+            )
+            page.click("button[aria-label='Apply revision 2']")
+            page.wait_for_selector("button[aria-label='Apply revision 1']", timeout=60_000)
+            seen["after"] = page.eval_on_selector_all(
+                "#revision-list li", "rows => rows.map(r => r.textContent)"
+            )
+            seen["outcome"] = page.text_content("#revision-outcome")
+            log.assert_clean()
+        return seen
+
+    seen = await in_browser(script, service.url)
+    assert "running" in seen["before"][1] and "Apply" in seen["before"][0]
+    assert "running" in seen["after"][0] and "Apply" in seen["after"][1]
+    assert seen["outcome"].startswith("revision 2: 1 file changed (notes.txt) — ready in ")
+    with trio.fail_after(30):
+        assert (await service.status(gid))["revision"] == 2
+        await service.stop(gid)

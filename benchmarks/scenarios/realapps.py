@@ -265,8 +265,13 @@ class Runner:
         found = self.endpoints(gid)
         result["endpointsFound"] = len(found)
         result["probes"] = self.probe(gid, answer.get("previewToken", ""), found)
+        on_purpose = entry.get("failsOnPurpose") or {}  # routes that raise to show it
+        for probe in result["probes"]:
+            if probe["path"] in on_purpose:
+                probe["onPurpose"] = on_purpose[probe["path"]]
         result["healthy"] = all(
-            p["status"] is not None and p["status"] < 500 for p in result["probes"]
+            (p["status"] is not None and p["status"] < 500) or "onPurpose" in p
+            for p in result["probes"]
         )
         if not result["healthy"]:
             result["logTail"] = self.logs(gid)

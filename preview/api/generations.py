@@ -214,6 +214,8 @@ async def delete_generation(gid: str) -> Response:
                 retry_after=_RETRY_STILL_STOPPING,
             )
     await state.store.delete_generation(gid)
+    if state.snapshots is not None:  # its rows went with it; their files now
+        await state.snapshots.remove_generation(gid)
     state.generations.discard(gid)
     state.discovery_cache.discard(f"source:{gid}")
     return jsonify({"status": "deleted", "generationId": gid})

@@ -45,6 +45,7 @@ AUTH_ERRORS: dict[int, tuple[str, ...]] = {
 }
 _GEN = {404: ("generation_not_found",)}
 _LIVE = {404: ("generation_not_found", "no_active_preview")}
+_SNAPSHOT = {404: ("generation_not_found", "snapshot_not_found")}
 _JSON = {400: ("invalid_json",), 413: ("request_entity_too_large",)}
 _PREVIEW_TOKEN = {
     403: ("missing_preview_token", "invalid_preview_token", "preview_token_expired"),
@@ -112,14 +113,33 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
     ("get", "/api/generations/{gid}/revisions/{n}/diff", "A unified diff between revisions",
      ("from",), False,
      {400: ("invalid_revision",), 404: ("generation_not_found", "revision_not_found")}),
+    ("post", "/api/generations/{gid}/revisions/{n}/apply",
+     "Apply a revision to the running preview", (), False,
+     {404: ("generation_not_found", "revision_not_found"), 409: ("preview_not_running",)}),
     ("post", "/api/generations/{gid}/preview/launch", "Launch a preview", ("wait",), True,
      _merge(_GEN, _JSON, {
          400: ("invalid_command", "invalid_setup", "invalid_env", "invalid_health_path",
-               "invalid_revision", "nothing_to_run"),
-         404: ("revision_not_found",),
+               "invalid_revision", "invalid_snapshot", "nothing_to_run"),
+         404: ("revision_not_found", "snapshot_not_found"),
          409: ("preview_already_running", "preview_limit_reached"),
          503: ("port_pool_exhausted", "sandbox_unavailable", "launch_failed", "shutting_down"),
      })),
+    ("post", "/api/generations/{gid}/preview/snapshots", "Save its running preview's data",
+     (), True, _merge(_LIVE, _JSON, {
+         400: ("invalid_snapshot_name",),
+         409: ("preview_not_running", "snapshot_limit_reached", "snapshot_busy"),
+         413: ("snapshot_too_large",), 503: ("snapshot_failed",),
+     })),
+    ("get", "/api/generations/{gid}/preview/snapshots", "Its snapshots", (), False, _GEN),
+    ("delete", "/api/generations/{gid}/preview/snapshots/{sid}", "Delete a snapshot", (),
+     False, _SNAPSHOT),
+    ("post", "/api/generations/{gid}/preview/snapshots/{sid}/restore",
+     "Put a snapshot's data back into its running preview", (), False,
+     _merge(_SNAPSHOT, _LIVE, {409: ("preview_not_running", "restore_busy"),
+                               503: ("restore_failed",)})),
+    ("get", "/api/generations/{gid}/preview/snapshots/{sid}/diff",
+     "Two snapshots compared, table by table", ("with",), False,
+     _merge(_SNAPSHOT, {400: ("invalid_with",)})),
     ("get", "/api/generations/{gid}/preview/status", "Its preview's status", ("previewId",),
      False, _LIVE),
     ("delete", "/api/generations/{gid}/preview", "Stop its preview", (), False, _LIVE),
@@ -147,6 +167,20 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
          413: ("request_body_too_large",),
          502: ("bad_gateway",),
      })),
+    ("get", "/api/generations/{gid}/preview/requests", "Its proxied requests, newest first",
+     ("method", "path", "status", "limit", "before", "replays", "format"), False,
+     _merge(_GEN, {400: ("invalid_method", "invalid_path", "invalid_status", "invalid_limit",
+                         "invalid_before", "invalid_replays", "invalid_format")})),
+    ("get", "/api/generations/{gid}/preview/requests.har", "Its proxied requests as HAR 1.2",
+     (), False, _GEN),
+    ("get", "/api/generations/{gid}/preview/requests/{rid}", "One proxied request, whole", (),
+     False, {404: ("generation_not_found", "request_not_found")}),
+    ("post", "/api/generations/{gid}/preview/requests/replay",
+     "Replay kept requests against a running preview, each answer compared", (), True,
+     _merge(_GEN, _JSON, _PREVIEW_TOKEN, {
+         400: ("invalid_ids", "invalid_headers", "invalid_target"),
+         404: ("request_not_found",),
+     })),
     ("post", "/api/generations/{gid}/preview/ticket", "A one-time URL of the app's origin", (),
      True, _merge(_GEN, _JSON, _PREVIEW_TOKEN, {400: ("invalid_path",)})),
     ("post", "/api/generations/{gid}/preview/token", "A new preview token", (), False, _LIVE),
@@ -159,7 +193,7 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
 ]  # fmt: skip
 PUBLIC = {"/api/health", "/api/openapi.json", "/api/docs"}
 _PROXY_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-_INTEGERS = {"after", "limit", "tail", "lastEventId"}
+_INTEGERS = {"after", "limit", "tail", "lastEventId", "before"}
 
 _STR = {"type": "string"}
 _ARGV = {"type": "array", "items": _STR, "minItems": 1, "maxItems": 64}
@@ -197,6 +231,24 @@ _BODIES: dict[str, dict[str, Any]] = {
             "headers": _NAMES,
             "body": {},
             "bodyEncoding": {"enum": ["base64"]},
+        },
+    },
+    "/api/generations/{gid}/preview/requests/replay": {
+        "type": "object",
+        "required": ["ids"],
+        "properties": {
+            "ids": {"oneOf": [{"const": "all"}, {"type": "array", "items": {"type": "integer"}}]},
+            "target": {
+                "oneOf": [
+                    {"const": "current"},
+                    {
+                        "type": "object",
+                        "required": ["generation"],
+                        "properties": {"generation": _STR, "previewToken": _STR},
+                    },
+                ]
+            },
+            "headers": _NAMES,
         },
     },
     "/api/generations/{gid}/preview/ticket": {

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import trio
 from quart import Blueprint, Response, jsonify, request
 
+from ..apps.launchoptions import launch_options
 from ..auth import hash_preview_token, new_preview_token
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest, NotFound, StoreError
@@ -20,7 +22,6 @@ from ..services import Services, services
 from ..services.callers import json_body, owned_generation
 from ..store import PreviewInstance
 from .endpoints import discover_endpoints
-from .launchoptions import launch_options
 from .origins import app_origin_url
 from .revisions import tree_of_revision
 
@@ -77,7 +78,8 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
         "healthPath": spec.health_path,
         "phase": runtime.state.phase,
         "runtime": runtime.runtime_info,
-        "revision": spec.revision,
+        "revision": spec.revision,  # the one its process runs (swaps move it)
+        "lastApply": runtime.swaps.last.describe() if runtime.swaps.last else None,
         "lastEventId": runtime.broadcast.last_id,
         "subscribers": runtime.broadcast.subscriber_count,
         "droppedSubscribers": runtime.broadcast.dropped_count,
@@ -185,7 +187,12 @@ async def launch(gid: str) -> Response:
     if revision is not None and (type(revision) is not int or revision < 1):
         raise BadRequest("revision must be a revision number (1, 2 …).", code="invalid_revision")
     tree = (revision, await tree_of_revision(gid, revision)) if revision is not None else None
-    assert state.supervisor is not None
+    assert state.supervisor is not None and state.snapshots is not None
+    seed = None
+    if (snapshot := body.get("snapshot")) is not None:  # its data put in before it starts
+        if not isinstance(snapshot, str):
+            raise BadRequest("snapshot must be a snapshot's id.", code="invalid_snapshot")
+        seed = partial(state.snapshots.seed, await state.snapshots.get(snapshot, user.id))
     launched = await state.supervisor.launch(
         user,
         generation,
@@ -194,6 +201,7 @@ async def launch(gid: str) -> Response:
         env=env,
         health_path=health_path,
         revision=tree,
+        seed=seed,
     )
     runtime = launched.runtime
     if body.get("wait") or request.args.get("wait") in ("1", "true"):

@@ -159,6 +159,8 @@ async def transparent(gid: str, path: str) -> Response:
         or "transfer-encoding" in request.headers
     )
     content = _request_body(state.settings.proxy_max_body_bytes) if has_body else None
+    content, capture = state.history.start(content)  # kept in the request history
+    method, sent_headers, began = request.method, list(request.headers.items()), trio.current_time()
     upstream = await open_upstream(
         state, runtime, request.method, child_path, query, request.headers.items(), content,
         forwarded,
@@ -166,8 +168,14 @@ async def transparent(gid: str, path: str) -> Response:
 
     async def body() -> AsyncIterator[bytes]:
         try:
-            async for chunk in upstream.aiter_raw():
+            async for chunk in capture.answering(upstream.aiter_raw()):
                 yield chunk
+            capture.record(
+                runtime, "proxy", method, child_path + (f"?{query}" if query else ""),
+                sent_headers, upstream.status_code, upstream.headers.raw, began,
+                upstream.extensions.get("preview_elapsed_ms", 0.0), forwarded.request_id,
+                upstream.extensions.get("preview_event"),
+            )  # fmt: skip
         finally:
             with trio.CancelScope(shield=True), trio.move_on_after(2):
                 await upstream.aclose()

@@ -1,5 +1,13 @@
 """``/api/generations/{gid}/revisions``: a generation's later versions of its files
-(store.revisions keeps them), their file lists and diffs."""
+(store.revisions keeps them), their file lists and diffs, and their application to the
+running preview (``runtime.swaps``).
+
+A revision applied to a running preview is answered once its new process has taken over
+or failed (``apply``: ``switched`` or ``failed``, with ``applied`` true only for the
+first), waiting at most ``_APPLY_WAIT``: a swap that takes longer (a build of changed
+dependencies) is answered ``202`` with ``apply.state`` ``applying``; the preview's log
+and its status (``lastApply``) tell the outcome.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +21,24 @@ from sqlalchemy.exc import IntegrityError
 from ..clock import isoformat
 from ..errors import BadRequest, Conflict, NotFound
 from ..generations import UploadLimits, changes_from_json, check_tree, files_from_archive
+from ..runtime import PreviewRuntime
+from ..runtime.swaps import SwapResult
 from ..services import services
 from ..services.bodies import json_object, read_body
 from ..services.callers import owned_generation
-from ..store.revisions import RevisionRecord, add_revision, list_revisions, revision_tree
+from ..store.revisions import (
+    RevisionRecord,
+    add_revision,
+    latest_tree,
+    list_revisions,
+    revision_tree,
+)
 
 __all__ = ["blueprint", "tree_of_revision"]
 
 blueprint = Blueprint("revisions", __name__, url_prefix="/api/generations/<gid>/revisions")
 _MAX_DIFF_LINES = 20_000  # a diff longer than this is cut (and says so)
+_APPLY_WAIT = 30.0  # s a revision's POST waits for its swap (then 202, applying)
 
 
 def _describe(record: RevisionRecord) -> dict[str, Any]:
@@ -106,20 +123,59 @@ async def add(gid: str) -> tuple[Response, int]:
         latest = (await state.store._run(list_revisions, state.store.engine, gid))[-1]
         data = _describe(latest) | {"changed": [], "dependenciesChanged": False}
         return jsonify(data | {"unchanged": True, "applied": False}), 200
-    data = _describe(record)
-    # A running preview keeps serving the revision it started with; applying a revision
-    # to it live (``apply``) is the next step of this feature: until then the user
-    # relaunches, and ``applied`` says it was not.
-    data["applied"] = False
-    data["applyRequested"] = apply
-    data["preview"] = None
+    data = _describe(record) | {"applyRequested": apply}
+    if runtime is None or not apply:
+        return jsonify(data | _applied(runtime, None)), 201
+    _, tree = await state.store._run(latest_tree, state.store.engine, gid)
+    outcome = await _apply(runtime, record.number, tree, record.changed)
+    return jsonify(data | outcome), 202 if outcome["apply"]["state"] == "applying" else 201
+
+
+async def _apply(
+    runtime: PreviewRuntime, number: int, tree: dict[str, bytes], changed: tuple[str, ...]
+) -> dict[str, Any]:
+    """Revision ``number`` applied to ``runtime``, waited for (module doc)."""
+    result = runtime.swaps.apply(number, tree, changed)
+    with trio.move_on_after(_APPLY_WAIT):
+        await result.done.wait()
+    return _applied(runtime, result)
+
+
+def _applied(runtime: PreviewRuntime | None, result: SwapResult | None) -> dict[str, Any]:
+    preview = None
     if runtime is not None:
-        data["preview"] = {
+        preview = {
             "previewInstanceId": runtime.id,
             "status": runtime.status,
             "revision": runtime.spec.revision,
         }
-    return jsonify(data), 201
+    return {
+        "applied": result is not None and result.state == "switched",
+        "apply": result.describe() if result is not None else None,
+        "preview": preview,
+    }
+
+
+@blueprint.post("/<int:n>/apply")
+async def apply_revision(gid: str, n: int) -> tuple[Response, int]:
+    """Revision ``n`` (an older one, or one sent with ``apply: false``) applied to the
+    running preview."""
+    state = services()
+    await owned_generation(gid, state.user())
+    assert state.supervisor is not None
+    tree = await tree_of_revision(gid, n)
+    runtime = state.supervisor.for_generation(gid)
+    if runtime is None or runtime.status != "running":
+        raise Conflict(
+            "No preview of this generation is running; launch one (it may name the revision).",
+            code="preview_not_running",
+            details={"generationId": gid, "status": runtime.status if runtime else None},
+        )
+    serving = runtime.spec.files
+    changed = tuple(sorted(p for p in set(serving) | set(tree) if serving.get(p) != tree.get(p)))
+    outcome = await _apply(runtime, n, tree, changed)
+    status = 202 if outcome["apply"]["state"] == "applying" else 200
+    return jsonify({"generationId": gid, "revision": n, "changed": list(changed)} | outcome), status
 
 
 @blueprint.get("")

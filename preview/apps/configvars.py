@@ -9,11 +9,12 @@ Required, read with :mod:`ast`:
   field's name (or its ``alias`` / ``validation_alias``), upper-cased (pydantic-settings
   matches them without case by default);
 - ``os.environ["X"]`` read (not assigned);
-- ``config("X")`` of python-decouple or Starlette's ``Config``, and environs'
-  ``env("X")`` / ``env.str("X")``, without a ``default``.
+- ``config("X")`` of python-decouple or Starlette's ``Config``, and environs' (or
+  django-environ's) ``env("X")`` / ``env.str("X")``, without a ``default``.
 
 ``os.getenv("X")`` and ``os.environ.get("X")`` without a default are, when the value is
 used at once (``os.environ.get("ALLOWED_HOSTS").split(" ")``); otherwise they are read
+(as are those whose default is ``""``, i.e. unset, ``env.str("X", default="")`` too)
 as optional (``OPTIONAL``): the app said what it does without, but a throwaway secret
 does no harm there (Django's ``SECRET_KEY = os.environ.get("SECRET_KEY")`` needs one).
 """
@@ -38,6 +39,8 @@ __all__ = [
 EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist")
 OPTIONAL = "?"  # the type of a variable read without a default, not required
 _SETTINGS_BASES = {"BaseSettings"}
+_DJANGO_ENVIRON = re.compile(rb"^\s*(?:import environ\b|from environ import)", re.MULTILINE)
+_PASSWORD = re.compile(r"PASSWORD|PASSWD|PASS$")
 _EXAMPLE_WORD = re.compile(r"example|sample|template|dist|default", re.IGNORECASE)
 _CONFIG_MODULES = ("decouple", "starlette.config", "environs")
 _ENV_METHODS = {"str", "int", "bool", "float", "list", "dict", "url", "json", "path", "decimal"}
@@ -124,7 +127,9 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         )
         if tree is None:
             continue
-        configured = any(m.encode() in data for m in _CONFIG_MODULES)
+        configured = any(m.encode() in data for m in _CONFIG_MODULES) or bool(
+            _DJANGO_ENVIRON.search(data)
+        )
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and any(
                 _name(b) in _SETTINGS_BASES for b in node.bases
@@ -136,6 +141,11 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
                     found.setdefault(key, "")
             elif configured and isinstance(node, ast.Call) and (key := _config_call(node)):
                 found.setdefault(key, "")
+            elif isinstance(node, ast.Call) and (key := _empty_default(node, configured)):
+                # "" as its default: unset, by another name; but a password's "" says none
+                # (a Redis or database without one), which a throwaway would contradict.
+                if not _PASSWORD.search(key.upper()):
+                    found.setdefault(key, OPTIONAL)
             elif isinstance(node, ast.Attribute) and (key := _environ_get(node.value)):
                 found.setdefault(key, "")  # os.environ.get("X").split(…): required
             elif isinstance(node, ast.Call) and (key := _environ_get(node)):
@@ -157,6 +167,24 @@ def _environ_get(node: ast.AST) -> str | None:
     if not (getter or (isinstance(func, ast.Name) and func.id == "getenv")):
         return None
     return _string(node.args[0])
+
+
+def _empty_default(call: ast.Call, configured: bool) -> str | None:
+    """``X`` of ``os.environ.get("X", "")``, ``os.getenv("X", "")``, ``config("X",
+    default="")``, ``env.str("X", default="")``: read with the empty string as default."""
+    if len(call.args) == 2 and _string(call.args[1]) == "" and not call.keywords:
+        key = _environ_get(ast.Call(func=call.func, args=call.args[:1], keywords=[]))
+        if key is not None:
+            return key
+    default = _keyword(call, "default")
+    if configured and _string(default) == "" and call.args:
+        func = call.func
+        named = isinstance(func, ast.Name) and func.id in ("config", "env")
+        method = isinstance(func, ast.Attribute) and func.attr in _ENV_METHODS
+        key = _string(call.args[0])
+        if (named or method) and key and key.replace("_", "").isalnum():
+            return key
+    return None
 
 
 def _is_environ(node: ast.AST) -> bool:

@@ -8,7 +8,10 @@ In order, each found one a set-up step run in its directory of the upload:
 - Alembic, wherever its ``alembic.ini`` is: the app's directory or one above it (run
   there: its paths are relative to it), else a ``migrations/`` below it. That one is
   Flask-Migrate's when its ``env.py`` takes the app from Flask (``current_app``): it is
-  upgraded by ``flask db upgrade`` with ``FLASK_APP`` naming the app;
+  upgraded by ``flask db upgrade`` with ``FLASK_APP`` naming the app. Always to every
+  head (``upgrade heads``): a history with two branches never merged (two people's
+  migrations, or a generator's second "init") has two, and ``head`` refuses them
+  (:mod:`.alembicheads`: where both cannot be applied, one);
 - the project's own init command, when no migrations were found: a Flask or Quart CLI
   command (``@app.cli.command("init-db")``, a ``@click.command`` named ``init_db`` …) or a
   script (``init_db.py``, ``create_tables.py``, ``scripts/init_db.py``); a ``seed``
@@ -27,6 +30,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 
+from .alembicheads import alembic_upgrade
 from .pyapp import FoundApp, python_files
 
 __all__ = ["DataStep", "data_steps", "main_only_create_all", "missing_tables_hint"]
@@ -98,7 +102,7 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     for at in _chain(directory):  # an alembic.ini in the app's directory or above it
         ini = f"{at}/alembic.ini" if at else "alembic.ini"
         if ini in files:
-            argv = ("{python}", "-m", "alembic", "upgrade", "head")
+            argv = alembic_upgrade(files, at, "alembic.ini")
             return [DataStep(argv, at, f"Alembic ({ini})")]
     # A migrations/ there or above (Flask-Migrate's, beside the app's package), else
     # the shallowest one below.
@@ -119,10 +123,11 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     if b"current_app" in env or b"flask" in env.lower():
         target = _flask_target(app, parent)
         if target is not None:
-            argv = ("env", f"FLASK_APP={target}", "{python}", "-m", "flask", "db", "upgrade")
+            flask = ("{python}", "-m", "flask", "db", "upgrade", "heads")
+            argv = ("env", f"FLASK_APP={target}", *flask)
             return [DataStep(argv, parent, f"Flask-Migrate ({migrations}/)")]
         return []
-    argv = ("{python}", "-m", "alembic", "-c", _rel(ini, parent), "upgrade", "head")
+    argv = alembic_upgrade(files, parent, _rel(ini, parent))
     return [DataStep(argv, parent, f"Alembic ({ini})")]
 
 

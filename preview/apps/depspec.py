@@ -6,7 +6,8 @@ includes inlined), else ``pyproject.toml`` (PEP 621 ``project.dependencies``, or
 ``tool.poetry.dependencies`` turned into PEP 508 by :mod:`.poetry`), else what its
 imports name (:mod:`.imports`). The interpreter asked for comes from
 ``.python-version``, else ``requires-python`` (or Poetry's ``python``). Node:
-``package.json`` and its lockfile. Each spec is normalised so that the same set of
+``package.json`` and its lockfile. ``psycopg2`` is read as ``psycopg2-binary``
+(:func:`binary_twins`). Each spec is normalised so that the same set of
 dependencies always gives the same key (:meth:`PythonDeps.key`).
 """
 
@@ -19,6 +20,10 @@ import re
 import tomllib
 from dataclasses import dataclass
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
 from .imports import inferred_requirements
 from .poetry import poetry_constraint, poetry_requirements
 
@@ -27,6 +32,9 @@ __all__ = ["NodeDeps", "PythonDeps", "import_roots", "node_dependencies", "pytho
 _COMMENT = re.compile(r"(?:^|\s)#.*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _MAX_INCLUDES = 10
+# A distribution built from source (a compiler, its library's headers, a minute) whose
+# twin ships the same module as wheels, from the twin's first version on.
+_BINARY_TWINS = {"psycopg2": ("psycopg2-binary", "2.7")}
 _EXTRAS = re.compile(r"\[[^\]]*\]$")  # "./libs/common[extra]"
 
 
@@ -122,15 +130,16 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
         requirements_path = _join(directory, "requirements.txt")
         local: list[str] = []
         if requirements_path in files:
-            lines = _requirement_lines(files, requirements_path, 0, local)
+            lines, notes = binary_twins(_requirement_lines(files, requirements_path, 0, local))
             return PythonDeps(
                 tuple(dict.fromkeys(lines)), requirements_path, request, request_source,
-                local=tuple(dict.fromkeys(local)),
+                notes=tuple(notes), local=tuple(dict.fromkeys(local)),
             )  # fmt: skip
         if pyproject is not None:
             found = _pyproject_requirements(files, pyproject, directory, local)
             if found is not None:
-                lines, notes = found
+                lines, twins = binary_twins(found[0])
+                notes = [*found[1], *twins]
                 return PythonDeps(
                     tuple(lines), pyproject_path, request, request_source, notes=tuple(notes),
                     local=tuple(dict.fromkeys(local)),
@@ -140,6 +149,41 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
     if inferred is not None:  # no dependency file: what the app imports
         return PythonDeps(tuple(inferred[0]), "", request, request_source, inferred=inferred[1])
     return PythonDeps((), "", request, request_source)
+
+
+def binary_twins(lines: list[str]) -> tuple[list[str], list[str]]:
+    """``lines`` with ``psycopg2`` as ``psycopg2-binary`` (the same module, as wheels)
+    where the versions it allows include one of the twin's; and what was changed."""
+    out, notes = [], []
+    for line in lines:
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            out.append(line)
+            continue
+        twin = _BINARY_TWINS.get(requirement.name.lower().replace("_", "-"))
+        if twin is None or not _twin_has(requirement.specifier, Version(twin[1])):
+            out.append(line)
+            continue
+        requirement.name = twin[0]
+        out.append(str(requirement))
+        notes.append(
+            f"{line.strip()} → {requirement}: the same module as wheels (building it from "
+            "source takes a compiler and its library's headers)"
+        )
+    return out, notes
+
+
+def _twin_has(specifier: SpecifierSet, first: Version) -> bool:
+    """Whether the versions ``specifier`` allows are the twin's (from ``first`` on)."""
+    pins = [s for s in specifier if s.operator in ("==", "===")]
+    try:
+        if pins:
+            return all(Version(p.version.removesuffix(".*")) >= first for p in pins)
+    except InvalidVersion:
+        return False
+    newest = Version(f"{first.major}.99")
+    return not specifier or specifier.contains(newest) or specifier.contains(first)
 
 
 def _toml(text: str | None) -> dict | None:

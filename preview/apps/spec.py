@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from .detect import Detection
 
@@ -32,3 +34,8 @@ class LaunchSpec:
     # Its PostgreSQL role and database (PREVIEW_APP_POSTGRES_URL), named at random
     # (backing.appdb.new_database_name): a name other previews may see tells nothing.
     database_name: str = ""
+    # Data put in before its set-up steps and start (a snapshot's: preview.snapshots),
+    # given the runtime once its services are up; a failure's message, else None.
+    seed: Callable[[Any], Awaitable[str | None]] | None = None
+    command: list[str] | None = None  # the launch's options (a revision is detected so)
+    setup: list[str] | None = None

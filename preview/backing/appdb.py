@@ -222,6 +222,11 @@ class SharedLogins:
     def used(self) -> bool:
         return self._password is not None
 
+    @property
+    def databases(self) -> dict[str, str]:
+        """The database names the app used, each with the name of its own."""
+        return dict(self._names)
+
     def drop(self) -> None:
         """Blocking: its databases and role dropped, if any was made."""
         if self._password is not None:

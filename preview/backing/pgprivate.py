@@ -257,6 +257,10 @@ class PrivateLogins:
         self._known = {"postgres"}
         self._lock = trio.Lock()
 
+    @property
+    def server(self) -> PrivateServer:
+        return self._server
+
     async def login(self, user: str, database: str) -> Login:
         try:
             await self._server.wait()

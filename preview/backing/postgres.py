@@ -102,6 +102,11 @@ class PostgresBacking:
         self.env: dict[str, str] = {}
         self.driver: str | None = None  # the app's PostgreSQL driver, once read
         self._told: list[str] = []  # what the relay did, told at the next occasion
+        # Where its databases are, for the service's own use of them (preview.snapshots):
+        # its logins on the operator's server, or its private server's, or (unsandboxed)
+        # the database made at launch, named ``spec.database_name``.
+        self.logins: SharedLogins | PrivateLogins | None = None
+        self.made_at_launch = False
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[str | None]:
@@ -141,11 +146,12 @@ class PostgresBacking:
         launch); the failure's message when what it needs cannot be given (told)."""
         url = self._settings.app_postgres_url
         if self._containment.sandboxed and url:
-            shared = SharedLogins(url, self._spec.database_name, self._said)
+            shared = self.logins = SharedLogins(url, self._spec.database_name, self._said)
             self._relay(wants, shared, self._shared_connect, "the operator's server")
             return shared, False
         if url:
-            return None, await self._create_unsandboxed()
+            self.made_at_launch = await self._create_unsandboxed()
+            return None, self.made_at_launch
         if wants.driver is not None and await self._private(wants, nursery):
             return None, False
         if wants.url is not None and wants.driver is not None:
@@ -200,7 +206,8 @@ class PostgresBacking:
         # Started beside the build: the app's first connection waits for it, not the launch.
         nursery.start_soon(self._run_private, bin_dir, server, isolation)
         where = f"a private server of this preview's own (for {wants.driver})"
-        self._relay(wants, PrivateLogins(server, self._said), server.connect, where)
+        self.logins = PrivateLogins(server, self._said)
+        self._relay(wants, self.logins, server.connect, where)
         return True
 
     async def _run_private(

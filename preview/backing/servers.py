@@ -104,9 +104,16 @@ class BackingServers:
         """Decide what it gets (module doc); the notes to say. Sets :attr:`problem`,
         :attr:`env` and :attr:`mounts`. Blocking only briefly (parses the upload)."""
         settings, notes = self._settings, []
+        wanted = wanted_servers(files, anchor, given)
+        if wanted.mongo is not None:
+            self.problem = (
+                f"the app expects MongoDB ({wanted.mongo}), which cannot be given here: no "
+                "MongoDB server is installed on this machine (Debian packages none). Give the "
+                "launch option env a URL of a MongoDB server it can reach"
+            )
+            return notes
         if settings.app_redis == settings.app_mysql == "off":
             return notes
-        wanted = wanted_servers(files, anchor, given)
         kinds = [
             ("redis", "Redis", wanted.redis, settings.app_redis, redis.redis_binary,
              "redis-server", "PREVIEW_APP_REDIS", "redis-server"),

@@ -15,6 +15,8 @@ Redis is wanted for a Redis client in the dependencies, a ``redis://`` URL or a
 ``REDIS_*`` variable in the configuration, or a compose service running Redis. MySQL is
 wanted for a MySQL driver *and* a ``mysql://`` URL, ``MYSQL_*`` variables or a compose
 service running MySQL/MariaDB: a driver alone (SQLAlchemy lists several) is no sign.
+MongoDB is wanted for a MongoDB client in the dependencies, unless the configuration
+gives a URL of a server elsewhere: none can be given (:attr:`Wanted.mongo` says why).
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ _MYSQL_DRIVERS = {
     "pymysql", "mysqlclient", "aiomysql", "asyncmy", "mysql2", "mysql",
     "mysql-connector-python", "mariadb", "mysql-connector",
 }  # fmt: skip
+# MongoDB's clients: no server of it can be given (nothing installs one here).
+_MONGO_CLIENTS = {
+    "mongoose", "mongodb", "@nestjs/mongoose", "@typegoose/typegoose", "pymongo", "motor",
+    "mongoengine", "beanie", "odmantic", "flask-pymongo", "flask-mongoengine", "djongo",
+}  # fmt: skip
+_MONGO_URL = re.compile(r"^mongodb(?:\+srv)?://", re.IGNORECASE)
 _REDIS_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:redis|valkey|keydb|redis-stack[\w-]*)(?::|@|$)")
 _MYSQL_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:mysql|mariadb|percona[\w-]*)(?::|@|$)")
 _REDIS_SCHEMES = ("redis", "rediss", "redis+socket")
@@ -105,6 +113,7 @@ class MysqlWanted:
 class Wanted:
     redis: RedisWanted | None = None
     mysql: MysqlWanted | None = None
+    mongo: str | None = None  # why it expects a MongoDB server ("mongoose in its dependencies")
     hosts_taken: set[str] = field(default_factory=set)  # names of the app's own services
     configured: set[str] = field(default_factory=set)  # the variables the app is given
 
@@ -198,6 +207,8 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         if service not in (*redis_images.values(), *mysql_images.values()):
             config = {**_environment_of(service), **config}
     config = {k: v for k, v in config.items() if "${" not in v}  # compose interpolation
+    if (mongo := sorted(deps & _MONGO_CLIENTS)) and not _own_mongo(given, set(compose)):
+        wanted.mongo = f"{mongo[0]} in its dependencies"
     redis, mysql = RedisWanted(), MysqlWanted()
     if clients := sorted(deps & _REDIS_CLIENTS):
         redis.why.append(f"{clients[0]} in its dependencies")
@@ -242,6 +253,17 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
             server.hosts -= {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
             server.hosts -= wanted.hosts_taken
     return wanted
+
+
+def _own_mongo(given: dict[str, str], services: set[str]) -> bool:
+    """A MongoDB URL given (the ``env`` option, a ``.env``) naming a server elsewhere
+    than beside the app (not localhost, not a service of its compose file)."""
+    for value in given.values():
+        if _MONGO_URL.match(value):
+            host = (urlsplit(value.split(",")[0]).hostname or "").lower()
+            if host and host not in {"localhost", "127.0.0.1", "::1", "0.0.0.0", *services}:
+                return True
+    return False
 
 
 def _source_urls(files: dict[str, bytes]) -> list[tuple[str, str]]:

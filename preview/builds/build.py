@@ -35,6 +35,7 @@ from .installers import (
     installer_failure,
     interpreter_path,
     machine_network,
+    node_headers,
     noting_failed_builds,
     version_key,
     with_progress,
@@ -319,6 +320,7 @@ class EnvBuilder:
                 "npm_config_fund": "false",
                 "npm_config_audit": "false",
                 "npm_config_color": "false",
+                **node_headers(),
                 **machine_network(),
             }
             confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None

@@ -7,8 +7,12 @@ stands in for it (:func:`~preview.apps.configvars.example_env_file`), but for a
 (:func:`~preview.apps.configvars.required_variables`) that nobody set gets a throwaway
 value where its name says what it is: a secret, key, token, password or salt a random
 one, ``DEBUG`` on, a project's or app's name "Preview", an e-mail address
-``preview@example.com``, Django's ``ALLOWED_HOSTS`` ``*``; a variable read without a
-default (``os.environ.get("SECRET_KEY")``) gets one too, where its name says. The
+``preview@example.com``, Django's ``ALLOWED_HOSTS`` ``*``, the app's own host name
+(Flask's ``SERVER_NAME``, ``APP_DOMAIN``) ``localhost`` and its own address
+(``BASE_URL``, ``FRONTEND_URL``) ``http://localhost``, an identifier another service
+issues (``GOOGLE_OAUTH2_CLIENT_ID``, ``PROJECT_ID``) a random ``preview-…`` one; a
+variable read without a default (``os.environ.get("SECRET_KEY")``) or with ``""`` gets
+one too, where its name says. The
 others cannot be guessed: they are named (``missing``) so that a failure can say every
 one at once. Computed once per launch, so that the set-up steps and the app see the
 same values.
@@ -31,6 +35,13 @@ _SECRET = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|PASS$|SALT|PEPPER")
 _DEBUG = re.compile(r"(?:^|_)DEBUG$")
 _NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?NAME$")
 _EMAIL = re.compile(r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$")
+# The app's own host or address (Flask's SERVER_NAME …), not another service's (SMTP_HOST).
+# Never a host to bind (APP_HOST, HOST): "localhost" may be ::1, not where it is called.
+_OWN_HOST = re.compile(r"^(?:SERVER_NAME|HOSTNAME|DOMAIN|(?:APP|SITE|SERVER|PUBLIC)_DOMAIN)$")
+_OWN_URL = re.compile(r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT)_(?:URL|URI|ORIGIN)$")
+# An identifier another service issued (an OAuth client's, a project's): any will do
+# until the app calls that service, which then refuses it.
+_ISSUED_ID = re.compile(r"(?:^|_)(?:CLIENT|APP|PROJECT)_ID$")
 _SERVER_URL = re.compile(r"^(?!sqlite)[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
@@ -59,6 +70,12 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
         return "*"
     if _NAME.match(upper):
         return "Preview"
+    if _OWN_HOST.match(upper):
+        return "localhost"
+    if _OWN_URL.match(upper):
+        return "http://localhost"
+    if _ISSUED_ID.search(upper):
+        return f"preview-{secrets.token_hex(8)}"
     if _EMAIL.search(upper):
         return "preview@example.com"
     return None

@@ -12,6 +12,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -31,6 +32,7 @@ __all__ = [
     "installer_failure",
     "interpreter_path",
     "machine_network",
+    "node_headers",
     "noting_failed_builds",
     "progress_summary",
     "relevant_lines",
@@ -69,6 +71,18 @@ _NETWORK_VARS = (
 
 def machine_network() -> dict[str, str]:
     return {name: os.environ[name] for name in _NETWORK_VARS if os.environ.get(name)}
+
+
+def node_headers() -> dict[str, str]:
+    """Where node-gyp finds the headers of the Node that runs it (a native module built
+    from source: bcrypt once its prebuilt binary, on GitHub, is out of reach), instead of
+    fetching them from nodejs.org, which builds do not reach: the installation's own
+    ``include/node`` (Debian's ``/usr``), when it has one."""
+    found = shutil.which("node", path=SAFE_PATH)
+    prefix = Path(os.path.realpath(found)).parent.parent if found else None
+    if prefix is None or not (prefix / "include" / "node" / "node.h").is_file():
+        return {}
+    return {"npm_config_nodedir": str(prefix)}
 
 
 def interpreter_path() -> str:

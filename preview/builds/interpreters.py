@@ -3,10 +3,13 @@
 uv picks one interpreter for a request (the first on its path that fits: the service's
 own, then the newest). That one comes first; where the request is a range that other
 present interpreters fit too (``^3.8``, ``>=3.12``), they follow, one per minor version,
-newest first, so that a build can move on to the next when the pinned dependencies have
-no wheels for the first, or when building one from source fails there (see
-``EnvBuilder.python_env``). A ``.python-version`` naming a patch that is not installed
-(``3.10.4``) is taken as its minor version when one is (``3.10.13``), said in a note.
+newest first (with no request at all, those older than uv's pick: an app pinning
+``Pillow==5.3.0`` and ``psycopg2==2.7.7`` has wheels on 3.7 and none on 3.11, where
+building them takes minutes, and fails), so that a build can move on to the next when
+the pinned dependencies have no wheels for the first, or when building one from source
+fails there (see ``EnvBuilder.python_env``). A ``.python-version`` naming a patch that
+is not installed (``3.10.4``) is taken as its minor version when one is (``3.10.13``),
+said in a note.
 """
 
 from __future__ import annotations
@@ -63,7 +66,14 @@ async def interpreter_choices(
         return found
     first = Interpreter(*found)
     choices = [first]
-    if request and _RANGE.search(request):
+    if not request:  # any will do: uv's pick, then the older ones (old pins' wheels)
+        seen = {first.minor}
+        for candidate in await _installed(env):
+            older = version_key(candidate.version) < version_key(first.version)
+            if older and candidate.minor not in seen and candidate.version.startswith("3."):
+                seen.add(candidate.minor)
+                choices.append(candidate)
+    elif _RANGE.search(request):
         try:
             fits = SpecifierSet(request.strip())
         except InvalidSpecifier:

@@ -3,7 +3,7 @@
 Between writing the files and spawning the app, each phase narrated in the preview's
 log: ``installing dependencies``
 (an environment built or reused by :class:`~.build.EnvBuilder`, leased; its output as
-``build`` events) and ``setup`` (Django's migrate, ``alembic upgrade head``, a Procfile
+``build`` events) and ``setup`` (Django's migrate, ``alembic upgrade heads``, a Procfile
 ``release:`` line or the ``setup`` option, each in its directory of the upload; its output
 as ``setup`` events, so that neither the status nor the UI counts it as the build). A failure
 is a :class:`~.build.BuildFailed` with the one-line reason and the lines that explain it.
@@ -311,7 +311,8 @@ async def _setup_step(
     uid: int | None,
     needed: Sequence[str],
 ) -> None:
-    shown = " ".join(argv)
+    # A program given with -c is shown by its first line (what it does, as a comment).
+    shown = " ".join(a.splitlines()[0] + " …" if "\n" in a else a for a in argv)
     await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
     memory = max(settings.memory_limit_mb, BUILD_MEMORY_MB)  # a build's: see build_limits
     if env.get("NODE_OPTIONS") == f"--max-old-space-size={settings.memory_limit_mb}":

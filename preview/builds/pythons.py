@@ -3,6 +3,8 @@ environment holds: read by :mod:`.remedies`.
 
 * :func:`removed_from_stdlib`: the version that removed a module or a name of the standard
   library (``collections.MutableMapping``: 3.10, ``distutils``: 3.12 …);
+* :func:`removed_keyword`: the version whose standard library no longer takes a keyword
+  argument (``gettext.translation(codeset=)``: 3.11);
 * :func:`too_new`: a failure inside an installed package that says the interpreter is too
   new for it (a ``SyntaxError`` in its code, ``__classcell__`` …), and the newest Python
   its metadata's classifiers name;
@@ -18,7 +20,13 @@ from pathlib import Path
 
 from .installers import version_key
 
-__all__ = ["installed_dists", "older_installed", "removed_from_stdlib", "too_new"]
+__all__ = [
+    "installed_dists",
+    "older_installed",
+    "removed_from_stdlib",
+    "removed_keyword",
+    "too_new",
+]
 
 _ABC = (
     "Mapping MutableMapping Sequence MutableSequence Set MutableSet Iterable Iterator "
@@ -57,6 +65,19 @@ _REMOVED: dict[tuple[str, str], str] = {
     **{(name, "*"): "3.12" for name in ("distutils", "imp", "asynchat", "asyncore", "smtpd")},
     **{(name, "*"): "3.13" for name in _GONE_IN_313.split()},
 }
+# (function, keyword) -> the version whose standard library no longer takes it: an old
+# Django calls gettext.translation(codeset=…), old aiohttp asyncio.sleep(loop=…) …
+_LOOP_TAKERS = (
+    "sleep gather wait_for wait shield open_connection start_server create_subprocess_exec "
+    "create_subprocess_shell as_completed Queue.__init__ Lock.__init__ Event.__init__ "
+    "Condition.__init__ Semaphore.__init__ BoundedSemaphore.__init__"
+)
+_REMOVED_KEYWORDS: dict[tuple[str, str], str] = {
+    ("translation", "codeset"): "3.11",
+    ("install", "codeset"): "3.11",
+    ("loads", "encoding"): "3.9",
+    **{(name, "loop"): "3.10" for name in _LOOP_TAKERS.split()},
+}
 # Interpreter errors in a package's own code that an older Python did not raise.
 _TOO_NEW = [
     (re.compile(r"__classcell__ propagated to type\.__new__"), "3.8"),
@@ -73,6 +94,12 @@ def removed_from_stdlib(module: str, name: str | None) -> str | None:
         if found is not None:
             return found
     return _REMOVED.get((module, name or ""))
+
+
+def removed_keyword(function: str, keyword: str) -> str | None:
+    """The Python version whose standard library stopped taking ``keyword`` in
+    ``function`` (as a ``TypeError`` names it: ``translation``, ``Queue.__init__``)."""
+    return _REMOVED_KEYWORDS.get((function, keyword))
 
 
 def too_new(text: list[str], python: str, env: Path | None) -> tuple[str, str] | None:

@@ -8,6 +8,8 @@ traceback), never the app's name:
   ``from collections import Iterator``, ``distutils``, ``asyncio.coroutine`` …) on the
   Python it ran: an older installed interpreter, below the version that removed it (and
   within what the app asks for);
+* a keyword argument the standard library no longer takes (``translation() got an
+  unexpected keyword argument 'codeset'``, an old Django on 3.11): likewise;
 * a package that has no wheel for this Python and cannot be built from source here: an
   older interpreter (``psycopg2`` instead becomes ``psycopg2-binary``, same version);
 * an API an unpinned dependency removed in its latest major (``cannot import name
@@ -40,7 +42,13 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from ..apps.depspec import PythonDeps
 from ..apps.imports import import_mapping
 from .installers import version_key
-from .pythons import installed_dists, older_installed, removed_from_stdlib, too_new
+from .pythons import (
+    installed_dists,
+    older_installed,
+    removed_from_stdlib,
+    removed_keyword,
+    too_new,
+)
 
 __all__ = ["MOST", "Fix", "Remedies"]
 
@@ -50,6 +58,7 @@ _FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
+_NO_KEYWORD = re.compile(r"([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
 _NO_OBJECT_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'")
 # A package's own exception saying an API left it: pydantic's PydanticImportError …
 _MOVED = re.compile(
@@ -197,6 +206,8 @@ def _candidates(
     for line in text:
         for module, name in _missing_names(line):
             found += _for_missing(module, name, line, tried, files, python, installed)
+        if (call := _NO_KEYWORD.search(line)) is not None:
+            found += _for_keyword(call.group(1), call.group(2), python, installed)
         if (moved := _MOVED.match(line.strip())) is not None:
             found += _held(moved.group(1), tried, f"{line.strip()[:120]}")
         if (gone := _NO_OBJECT_ATTRIBUTE.search(line)) is not None:
@@ -264,6 +275,20 @@ def _for_missing(
         Fix(
             f"the app imports {top}, which its dependencies do not install: adding {distribution}",
             add=distribution,
+        )
+    ]
+
+
+def _for_keyword(function: str, keyword: str, python: str, installed: list[str]) -> list[Fix]:
+    removed = removed_keyword(function, keyword)
+    older = older_installed(removed, installed) if removed else None
+    if removed is None or older is None or version_key(python) < version_key(removed):
+        return []
+    return [
+        Fix(
+            f"{function}() of Python's standard library takes no {keyword}= since {removed}: "
+            f"relaunching with Python {older}",
+            python_below=removed,
         )
     ]
 

@@ -5,13 +5,15 @@ The folder's files are those ``preview push`` sends, less what its ``.gitignore`
 keeps only what differs) and deletes what the generation has that the folder lacks and
 does not ignore; then each batch of saved changes (watchfiles, debounced) is one revision
 of only the changed files. Binary files are not sent (a JSON revision carries text):
-push the folder for those. One line per outcome; Ctrl-C ends it.
+push the folder for those. One line per outcome, the running preview's swap included
+(followed in its status when the answer came before it: a build first); Ctrl-C ends it.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
@@ -20,12 +22,15 @@ import httpx
 import pathspec
 import watchfiles
 
-__all__ = ["SKIP_DIRS", "FolderRules", "outcome_line", "watch_folder"]
+__all__ = ["SKIP_DIRS", "FolderRules", "apply_outcome", "outcome_line", "watch_folder"]
 
 SKIP_DIRS = frozenset(
     {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".ruff_cache"}
 )
 _SHOWN_PATHS = 3  # paths named in an outcome line; the rest are counted
+_DECIDED_WAIT = 900.0  # s a swap answered 202 (a build first) is followed in the status
+_POLL = 0.5
+_WATCHING_SAID = 200  # ms: ``ready`` once the watcher runs, at most this late
 
 
 class FolderRules:
@@ -82,12 +87,27 @@ def outcome_line(body: dict) -> str:
     preview = body.get("preview")
     if preview is None:
         return line + " — no preview is running"
-    if body.get("applied"):
-        return line + " — applied to the running preview"
-    return (
-        line + f" — the running preview keeps revision {preview.get('revision')} "
-        "(relaunch it to run this one)"
-    )
+    apply = body.get("apply")
+    if apply is None:
+        return (
+            line + f" — the running preview keeps revision {preview.get('revision')} "
+            "(relaunch it to run this one)"
+        )
+    return line + " — " + apply_outcome(apply)
+
+
+def apply_outcome(apply: dict) -> str:
+    """What became of a revision applied to the running preview (its answer's or its
+    status's ``apply``): ``ready in 412 ms, switched``, ``failed: …; still serving …``."""
+    state = apply.get("state")
+    if state == "switched":
+        return f"ready in {apply.get('readyMs')} ms, switched"
+    if state == "failed":
+        serving = apply.get("servingRevision")
+        return f"failed: {apply.get('errorMessage')}; still serving revision {serving}"
+    if state == "applying":
+        return "still starting (its log tells when it switches)"
+    return apply.get("message") or str(state)
 
 
 def _post(client: httpx.Client, gid: str, files: dict[str, str | None], out: TextIO) -> None:
@@ -98,8 +118,25 @@ def _post(client: httpx.Client, gid: str, files: dict[str, str | None], out: Tex
         body = {"message": response.text}
     if response.is_error:
         print(f"error {response.status_code}: {body.get('message', body)}", file=out, flush=True)
-    else:
-        print(outcome_line(body), file=out, flush=True)
+        return
+    if response.status_code == 202:  # a build first: its outcome is the status's, later
+        body["apply"] = _outcome_when_decided(client, gid, body["revision"]) or body["apply"]
+    print(outcome_line(body), file=out, flush=True)
+
+
+def _outcome_when_decided(client: httpx.Client, gid: str, revision: int) -> dict | None:
+    """The status's ``lastApply`` once revision ``revision``'s swap is decided (None:
+    the status no longer tells it: the preview ended, or a newer one is applied)."""
+    deadline = time.monotonic() + _DECIDED_WAIT
+    while time.monotonic() < deadline:
+        response = client.get(f"/api/generations/{gid}/preview/status")
+        last = response.json().get("lastApply") if response.is_success else None
+        if last is None or last.get("revision") != revision:
+            return None
+        if last.get("state") != "applying":
+            return last
+        time.sleep(_POLL)
+    return None
 
 
 def _first_push(client: httpx.Client, gid: str, rules: FolderRules, out: TextIO) -> None:
@@ -154,8 +191,6 @@ def watch_folder(
     rules = FolderRules(folder)
     _first_push(client, gid, rules, out)
     print(f"watching {folder} (Ctrl-C ends)", file=out, flush=True)
-    if ready is not None:
-        ready()
     for batch in watchfiles.watch(
         rules.folder,
         debounce=debounce_ms,
@@ -163,7 +198,12 @@ def watch_folder(
         stop_event=stop,
         watch_filter=lambda _change, path: rules.relative(path) is not None,
         raise_interrupt=True,
+        rust_timeout=_WATCHING_SAID,
+        yield_on_timeout=True,  # an empty batch: the watcher runs (``ready``)
     ):
+        if ready is not None:
+            ready()
+            ready = None
         files = _changes(rules, batch)
         if files:
             _post(client, gid, files, out)

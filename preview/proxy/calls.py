@@ -53,27 +53,37 @@ async def call_envelope(
         extensions=runtime.upstream.extensions,
     )
     shown_path = call.path + (f"?{call.query}" if call.query else "")
+    _, capture = state.history.start(call.body)
     began = trio.current_time()
     try:
         upstream = await state.http.send(outgoing, stream=True)
         try:
             result = await read_envelope_response(
-                upstream, max_bytes=settings.proxy_max_response_bytes
+                upstream, max_bytes=settings.proxy_max_response_bytes, sample=capture.answer
             )
         finally:
             await upstream.aclose()
     except (httpx.HTTPError, PreviewError) as error:
         elapsed = (trio.current_time() - began) * 1000
-        await runtime.record_proxy_call(
-            call.method, shown_path, None, elapsed, forwarded.request_id, type(error).__name__
+        failure = type(error).__name__
+        event_id = await runtime.record_proxy_call(
+            call.method, shown_path, None, elapsed, forwarded.request_id, failure
         )
+        capture.record(
+            runtime, "envelope", call.method, shown_path, call.headers, None, None, began,
+            elapsed, forwarded.request_id, event_id, failure,
+        )  # fmt: skip
         if isinstance(error, httpx.HTTPError):
             raise translate_upstream_error(error, settings.proxy_timeout) from None
         raise
     elapsed = (trio.current_time() - began) * 1000
-    await runtime.record_proxy_call(
+    event_id = await runtime.record_proxy_call(
         call.method, shown_path, result["statusCode"], elapsed, forwarded.request_id
     )
+    capture.record(
+        runtime, "envelope", call.method, shown_path, call.headers, upstream.status_code,
+        upstream.headers.raw, began, elapsed, forwarded.request_id, event_id,
+    )  # fmt: skip
     result["elapsedMs"] = round(elapsed, 2)
     result["requestId"] = forwarded.request_id
     return result
@@ -119,9 +129,11 @@ async def open_upstream(
         raise translate_upstream_error(error, settings.proxy_timeout) from None
     try:
         elapsed = (trio.current_time() - began) * 1000
-        await runtime.record_proxy_call(
+        # The event's id and the head's time, for the request history (``forward_call``).
+        upstream.extensions["preview_event"] = await runtime.record_proxy_call(
             method, shown_path, upstream.status_code, elapsed, forwarded.request_id
         )
+        upstream.extensions["preview_elapsed_ms"] = elapsed
     except BaseException:
         with trio.CancelScope(shield=True), trio.move_on_after(2):
             await upstream.aclose()

@@ -210,6 +210,8 @@ async def forward_call(
     extra = [] if app_origin else list(API_ORIGIN_HEADERS)
     has_body = method not in _NO_BODY or not caller.named.keys().isdisjoint(_BODY_HEADERS)
     content = _request_body(receive, state.settings.proxy_max_body_bytes) if has_body else None
+    content, capture = state.history.start(content)  # kept in the request history
+    began = trio.current_time()
     try:
         upstream = await open_upstream(
             state, runtime, method, child_path, query, caller.headers, content, forwarded,
@@ -229,7 +231,7 @@ async def forward_call(
         async with trio.open_nursery() as nursery:
             nursery.start_soon(cancel_on_disconnect, receive, nursery.cancel_scope)
             try:
-                async for chunk in upstream.aiter_raw():
+                async for chunk in capture.answering(upstream.aiter_raw()):
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
             except httpx.HTTPError:
                 # The app broke off mid-answer: the caller gets it cut short too
@@ -238,6 +240,12 @@ async def forward_call(
                 return
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             nursery.cancel_scope.cancel()
+        capture.record(
+            runtime, "origin" if app_origin else "proxy", method,
+            child_path + (f"?{query}" if query else ""), caller.headers, upstream.status_code,
+            upstream.headers.raw, began, upstream.extensions.get("preview_elapsed_ms", 0.0),
+            forwarded.request_id, upstream.extensions.get("preview_event"),
+        )  # fmt: skip
     finally:
         with trio.CancelScope(shield=True), trio.move_on_after(2):
             await upstream.aclose()

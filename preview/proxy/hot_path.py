@@ -117,7 +117,7 @@ class HotPath:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watch.run)
             if terminated is not None:
-                nursery.start_soon(_stop_when, terminated, watch)
+                nursery.start_soon(watch.stop_when, terminated)
             try:
                 return await self._serve(stream, client, idle, watch)
             finally:
@@ -297,10 +297,10 @@ class HotPath:
     ) -> bytes | None:
         """Make the call and relay its answer; the bytes after the request (the next
         one's), or None if the connection must close. The call's end, answered or not,
-        is :meth:`_completed`."""
+        is :meth:`_completed`; once relayed, it is kept in the request history."""
         state, runtime = self._state, target.runtime
-        settings = state.settings
-        limit, timeout = settings.proxy_max_body_bytes, settings.proxy_timeout
+        upstream = runtime.upstream  # once: a revision's swap moves it (runtime.swaps)
+        limit, timeout = state.settings.proxy_max_body_bytes, state.settings.proxy_timeout
         headers = request_headers(target.headers, target.forwarded, app_origin=target.app_origin)
         if request.length is not None and request.length > limit:
             await answer_error(client, body_too_large(limit), target.extra)
@@ -308,7 +308,7 @@ class HotPath:
         shown = target.child_path + (f"?{target.query}" if target.query else "")
         head = [b"%s %s HTTP/1.1\r\n" % (request.method, shown.encode("latin-1"))]
         if not any(name.lower() == b"host" for name, _ in headers):
-            head.append(b"host: 127.0.0.1:%d\r\n" % runtime.upstream.port)
+            head.append(b"host: 127.0.0.1:%d\r\n" % upstream.port)
         head += [b"%s: %s\r\n" % (name, value) for name, value in headers]
         if request.length is not None:
             head.append(b"content-length: %d\r\n" % request.length)
@@ -316,18 +316,20 @@ class HotPath:
             head.append(b"transfer-encoding: chunked\r\n")
         head.append(b"\r\n")
         body = RequestBody(client, request, buffer, limit)
+        # Kept in the request history (a chunked body's sample keeps its framing).
+        chunks, capture = state.history.start(None if body.empty else body.chunks())
+        method = request.method.decode()
         began = trio.current_time()
         taken = events = None
         try:
-            taken = await self.pools.take(runtime.upstream, timeout)
-            chunks = None if body.empty else body.chunks()
+            taken = await self.pools.take(upstream, timeout)
             events = exchange(taken, b"".join(head), chunks, request.method, timeout, watch)
             response = await events.__anext__()
         except (httpx.HTTPError, StopAsyncIteration, ClientGone) as error:
             if events is not None:
                 await events.aclose()
             if taken is not None:
-                self.pools.give_back(runtime.upstream, taken, keep=False)
+                self.pools.give_back(upstream, taken, keep=False)
             if isinstance(error, ClientGone):
                 return None
             if body.over is not None:
@@ -335,25 +337,33 @@ class HotPath:
                 return None
             if isinstance(error, StopAsyncIteration):
                 error = httpx.RemoteProtocolError("no answer")
-            await self._completed(runtime, request, shown, target, began, None, error)
+            await self._completed(runtime, method, shown, target, began, None, error)
             failure = translate_upstream_error(error, timeout)
             assert isinstance(failure, PreviewError)
             await answer_error(client, failure, target.extra)
             return body.rest
         except BaseException:  # cancelled (the server stops): nothing is kept
             if taken is not None:
-                self.pools.give_back(runtime.upstream, taken, keep=False)
+                self.pools.give_back(upstream, taken, keep=False)
             if events is not None:
                 with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                     await events.aclose()
             raise
-        await self._completed(runtime, request, shown, target, began, response.status, None)
+        elapsed, event_id = await self._completed(
+            runtime, method, shown, target, began, response.status, None
+        )
         kept = False
         try:
             extra = [("X-Request-ID", target.forwarded.request_id)]  # exposure has the rest
-            kept = await relay(client, response, events, request.method, target.exposure, extra)
+            answered = capture.answering(events)
+            kept = await relay(client, response, answered, request.method, target.exposure, extra)
+            capture.record(
+                runtime, "origin" if target.app_origin else "proxy", method, shown,
+                target.headers, response.status, response.headers, began, elapsed,
+                target.forwarded.request_id, event_id,
+            )  # fmt: skip
         finally:
-            self.pools.give_back(runtime.upstream, taken, keep=kept)
+            self.pools.give_back(upstream, taken, keep=kept)
             if events.ag_frame is not None:  # not read to its end
                 with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                     await events.aclose()
@@ -364,29 +374,21 @@ class HotPath:
     async def _completed(
         self,
         runtime: PreviewRuntime,
-        request: RequestHead,
+        method: str,
         shown: str,
         target: _Target,
         began: float,
         status: int | None,
         error: BaseException | None,
-    ) -> None:
+    ) -> tuple[float, int | None]:
         """A call's end: answered by the app (``status``, before its body is relayed) or
-        failed (``error``): its ``proxy`` event (the one place each call is recorded)."""
+        failed (``error``): its ``proxy`` event, the one place each call is recorded.
+        (ms until the answer's head, the event's id)."""
         elapsed = (trio.current_time() - began) * 1000
-        await runtime.record_proxy_call(
-            request.method.decode(),
-            shown,
-            status,
-            elapsed,
-            target.forwarded.request_id,
+        event_id = await runtime.record_proxy_call(
+            method, shown, status, elapsed, target.forwarded.request_id,
             None if error is None else type(error).__name__,
-        )
+        )  # fmt: skip
         if status is not None:
             self.served += 1
-
-
-async def _stop_when(terminated: Any, watch: Watch) -> None:
-    """Hypercorn's ``terminated``: the server stops; an idle connection closes at once."""
-    await terminated.wait()
-    watch.stop()
+        return elapsed, event_id

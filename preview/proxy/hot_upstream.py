@@ -60,6 +60,11 @@ class Watch:
             wake = now + _WATCH_STEP
             await trio.sleep_until(wake if self.socket is None else min(wake, self.deadline))
 
+    async def stop_when(self, terminated: Any) -> None:
+        """Hypercorn's ``terminated`` (an event): then :meth:`stop`."""
+        await terminated.wait()
+        self.stop()
+
     def stop(self) -> None:
         """The server stops: a wait for the next request ends now, and none begins."""
         self.closing = True
@@ -124,10 +129,15 @@ class RawPools:
         """An idle connection to the app, else a new one (waits while ``POOL_SIZE``
         are in use). Raises ``httpx.ConnectError`` / ``httpx.ConnectTimeout``."""
         pool = self._pool(upstream)
+        upstream.call_began()  # until give_back: a revision's swap waits for it
         try:
             pool.slots.acquire_nowait()  # no scheduler round trip while one is free
         except trio.WouldBlock:
-            await self._wait_for_slot(pool, each_op_s)
+            try:
+                await self._wait_for_slot(pool, each_op_s)
+            except BaseException:
+                upstream.call_ended()
+                raise
         try:
             now = trio.current_time()
             while pool.idle:
@@ -147,6 +157,7 @@ class RawPools:
                 raise httpx.ConnectError(f"the preview's socket: {error.strerror}") from None
         except BaseException:
             pool.slots.release()
+            upstream.call_ended()
             raise
 
     @staticmethod
@@ -162,6 +173,7 @@ class RawPools:
         was read to its end on a connection that may go on (``reusable``), else closed."""
         pool = self._pool(upstream)
         pool.slots.release()
+        upstream.call_ended()
         if keep and connection.reusable:
             connection.reusable = False
             connection.idle_since = trio.current_time()

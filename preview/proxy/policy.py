@@ -306,11 +306,16 @@ def parse_envelope(data: dict[str, Any], *, max_body: int) -> EnvelopeRequest:
     return EnvelopeRequest(method.upper(), path, query, headers, body, token)
 
 
-async def read_envelope_response(response: httpx.Response, *, max_bytes: int) -> dict[str, Any]:
-    """Read the body (bounded) and shape ``{statusCode, headers, data}``."""
+async def read_envelope_response(
+    response: httpx.Response, *, max_bytes: int, sample: Any = None
+) -> dict[str, Any]:
+    """Read the body (bounded) and shape ``{statusCode, headers, data}``; the bytes
+    also go to ``sample`` (the request history's ``BodySample``) if given."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
+        if sample is not None:
+            sample.add(chunk)
         size += len(chunk)
         if size > max_bytes:
             raise BadGateway(

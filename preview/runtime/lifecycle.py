@@ -1,16 +1,12 @@
 """One preview's whole life, in one nursery: :class:`PreviewRuntime`.
 
-``PreviewRuntime.run`` follows ``trio._subprocess._run_process``: write the files, spawn the
-child, start one reader per pipe and the database writer, report ``started`` (the launch call
-returns), then wait for readiness and supervise. Every way a preview ends (stop request,
-max-lifetime or idle deadline, crash, failed start, service shutdown, cancellation of the
-caller) leaves the supervising scope and takes the same teardown: SIGTERM the group, SIGKILL
-after the grace period, drain the pipes, publish the final status, flush every event, finalise
-the row, free the port, remove the temp dir.
-
-The teardown runs under a shield with its own time limits. A cancellation from outside is turned
-into a stop request, so cancelling the supervisor's nursery is a graceful shutdown bounded by
-those limits.
+``run`` follows ``trio._subprocess._run_process``: write the files, spawn the child, start a
+reader per pipe and the database writer, report ``started``, then wait for readiness and
+supervise. Every way a preview ends (stop, deadline, crash, failed start, shutdown, the
+caller cancelled) takes the same teardown: SIGTERM the group, SIGKILL after the grace, drain
+the pipes, publish the final status, flush every event, finalise the row, free the port,
+remove the temp dir — shielded, each step time-limited; a cancellation from outside is
+turned into a stop request, so cancelling the supervisor's nursery is a graceful shutdown.
 """
 
 from __future__ import annotations
@@ -40,6 +36,7 @@ from .ports import PortPool
 from .rowkeeper import RowKeeper
 from .state import PreviewState
 from .supervision import ChildSupervision, StopControls
+from .swaps import RevisionSwaps
 from .upstream import Upstream
 
 __all__ = ["PreviewRuntime"]
@@ -88,19 +85,16 @@ class PreviewRuntime:
             env_root=settings.env_cache_dir, python=settings.python,
         )  # fmt: skip
         self.broadcast = LogBroadcast(
-            ring_size=settings.max_log_lines,
-            subscriber_buffer=settings.subscriber_buffer,
-            ring_bytes=settings.ring_bytes,
-            writer_bytes=settings.ring_bytes,
-            stats=metrics.log if metrics is not None else None,
-            scrub=self.host_paths,
-        )
+            ring_size=settings.max_log_lines, subscriber_buffer=settings.subscriber_buffer,
+            ring_bytes=settings.ring_bytes, writer_bytes=settings.ring_bytes,
+            stats=metrics.log if metrics is not None else None, scrub=self.host_paths,
+        )  # fmt: skip
         self._metrics = metrics
         self._launched_at = trio.current_time()
+        builder = builder or EnvBuilder(settings)
         self.preparation = Preparation(
-            spec, settings=settings, builder=builder or EnvBuilder(settings),
-            broadcast=self.broadcast,
-        )  # fmt: skip
+            spec, settings=settings, builder=builder, broadcast=self.broadcast
+        )
         self.finished = trio.Event()
         self._controls = StopControls()
         self._prepare_scope = trio.CancelScope()
@@ -114,6 +108,9 @@ class PreviewRuntime:
         self.state = PreviewState(self.broadcast, keeper, self.host_paths)
         # What of its log is stored (PREVIEW_LOG_QUOTA_MB); its row says what was not.
         self.log_quota = LogQuota(settings.log_quota_mb * 2**20, on_row=self.state.row.update)
+        self.swaps = RevisionSwaps(  # its later revisions, applied while it runs
+            self, self.hand_over, ports=ports, builder=builder, start_slots=start_slots
+        )
 
     @property
     def process(self) -> ChildProcess | None:
@@ -131,19 +128,25 @@ class PreviewRuntime:
         return self.state.status
 
     def touch(self) -> None:
-        """Someone used the preview: push the idle deadline back. The idle time counts
-        from ``running`` on: a slow start is not idleness."""
-        if self.state.status == "running":
-            idle, after = self._controls.idle, self.settings.inactive_timeout
-            # Moved by a tenth of it (≤ 1 s) at least: a heap push each; every call touches.
-            if not abs(trio.current_time() + after - idle.deadline) < min(1.0, after / 10):
-                idle.deadline = trio.current_time() + after
+        """Someone used it: the idle deadline moves (from ``running`` on; ≥ 1/10 of it, ≤ 1 s)."""
+        idle, span, now = self._controls.idle, self.settings.inactive_timeout, trio.current_time()
+        if self.state.status == "running" and abs(now + span - idle.deadline) >= min(1, span / 10):
+            idle.deadline = now + span  # (a heap push: not at every proxied call)
 
     def request_stop(self, reason: str) -> None:
         self.state.set_reason(reason)
         self._prepare_scope.cancel()
         self._controls.queue.cancel()
         self._controls.stop.cancel()
+
+    def hand_over(
+        self, supervision: ChildSupervision, controls: StopControls, upstream: Upstream
+    ) -> bool:
+        """A revision's process takes over (``swaps``); False: a stop came first."""
+        if self._controls.stop.cancel_called:
+            return False
+        self.supervision, self._controls, self.upstream = supervision, controls, upstream
+        return True
 
     def fresh_scopes(self) -> bool:
         """A relaunch's scopes (each is entered once); False: a stop came first."""
@@ -166,20 +169,16 @@ class PreviewRuntime:
         return info
 
     async def record_proxy_call(
-        self,
-        method: str,
-        path: str,
-        status: int | None,
-        elapsed_ms: float,
-        request_id: str,
+        self, method: str, path: str, status: int | None, elapsed_ms: float, request_id: str,
         error: str | None = None,
-    ) -> None:
-        """A proxied request, as an event between the app's own lines; counts as activity."""
+    ) -> int | None:  # fmt: skip
+        """A proxied request as an event among the app's lines (its id; None once closed)."""
         self.touch()
-        await self.state.proxy_event(method, path, status, elapsed_ms, request_id, error)
+        event_id = await self.state.proxy_event(method, path, status, elapsed_ms, request_id, error)
         if status is not None and self.supervision is not None:
             self.supervision.alive_at = trio.current_time()  # errors before: not its exit's
         await self._tables.answered(method, path, status)
+        return event_id
 
     async def wait_settled(self) -> None:
         """Return once the preview is running, or has ended and its row is final."""
@@ -281,6 +280,8 @@ class PreviewRuntime:
         if not written:
             return "failed"
         async with self.backing.running() as failure:
+            if failure is None and spec.seed is not None:  # a snapshot's data, say
+                failure = await spec.seed(self)
             if failure is not None:  # what it expects cannot be given (its log says why)
                 state.error_message = failure
                 return "failed"
@@ -349,7 +350,7 @@ class PreviewRuntime:
         async with open_outbound(
             outbound_dir, self.containment.outbound, partial(self._system, "WARN")
         ):
-            return await self.supervision.run(env, limits)
+            return await self.swaps.serve(self.supervision, self._controls, env, limits)
 
     async def _move_port(self) -> None:
         """Another process took the port while the app was prepared: take another."""

@@ -96,14 +96,15 @@ class PreviewState:
         elapsed_ms: float,
         request_id: str,
         error: str | None = None,
-    ) -> None:
-        """A proxied request, as a ``proxy`` event between the app's own lines."""
+    ) -> int | None:
+        """A proxied request, as a ``proxy`` event between the app's own lines; its id
+        (the request history's link to the log), None once the log is closed."""
         if self.broadcast.closed:
-            return
+            return None
         outcome = str(status) if status is not None else f"failed ({error})"
         level = "ERROR" if status is None or status >= 500 else "WARN" if status >= 400 else "INFO"
         message = f"{method} {path} -> {outcome} in {elapsed_ms:.1f} ms [{request_id}]"
-        await self.broadcast.publish(level, message, "proxy")
+        return (await self.broadcast.publish(level, message, "proxy")).id
 
     async def publish_status(self, status: str, message: str) -> None:
         self.status = status

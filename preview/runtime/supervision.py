@@ -80,6 +80,7 @@ class ChildSupervision:
         launched_at: float,
         watch: Callable[[list[str]], Awaitable[None]] | None = None,
         needed: Sequence[str] = (),
+        on_answering: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self._spec = spec
         self._state = state
@@ -107,6 +108,11 @@ class ChildSupervision:
         self._any_port = AnyPort(confinement, spec.port, state.system)
         self.process: ChildProcess | None = None
         self.alive_at: float | None = None  # when it last answered (trio time)
+        self._on_answering = on_answering  # False stops it: a revision's (runtime.swaps)
+
+    def report_to(self, state: PreviewState) -> None:
+        """What follows is told to ``state`` (a swap of revisions: ``runtime.swaps``)."""
+        self._state = state
 
     async def usage(self) -> tuple[float, float] | None:
         """Memory (MiB) and CPU (%) of the process group, as last measured: the first
@@ -151,13 +157,14 @@ class ChildSupervision:
                     process_id=process.pid, process_started_at=process_start_time(process.pid)
                 )
                 outcome = await self._supervise(process)
+                state = self._state  # another's now, if it was swapped (report_to)
                 if state.status in ("starting", "running"):
                     await state.publish_status("stopping", state.stopping_message())
                     state.row.update(status="stopping")
             finally:
                 self._give_back_start_slot()
                 with trio.move_on_after(self._settings.stop_grace + 5):
-                    state.exit_code = await terminate_group(
+                    self._state.exit_code = await terminate_group(
                         process, self._settings.stop_grace, self._confinement
                     )
                 process.close()
@@ -165,7 +172,7 @@ class ChildSupervision:
                 limits_watch.cancel()
                 self._any_port.stop()
                 pipes.cancel_scope.deadline = trio.current_time() + READERS_DRAIN
-        clean = outcome == "stopped"
+        clean, state = outcome == "stopped", self._state
         requested = clean and state.stop_reason != EXITED  # ours, not the app's own exit
         await state.system(
             "INFO" if clean else "ERROR", describe_exit(state.exit_code, requested=requested)
@@ -212,6 +219,8 @@ class ChildSupervision:
             self._give_back_start_slot()  # answering (or gone): the next may start
             if outcome is not None:
                 return outcome
+            if self._on_answering is not None and not await self._on_answering():
+                return "stopped"
             async with trio.open_nursery() as checks:
                 checks.start_soon(self._health_loop)
                 if settings.smoke_check == "on":
@@ -219,6 +228,7 @@ class ChildSupervision:
                 await process.wait()
                 checks.cancel_scope.cancel()
             return await self._exited_on_its_own(self._exit_status(process.returncode))
+        state = self._state  # another's now, if it was swapped (report_to)
         if self._controls.idle.cancelled_caught:
             state.set_reason(f"idle for {settings.inactive_timeout:g} s")
         elif lifetime_scope.cancelled_caught:
@@ -305,11 +315,11 @@ class ChildSupervision:
         the app itself survives it (a fork bomb meets EAGAIN and keeps trying)."""
         if self._confinement is None or self._confinement.cgroup is None:
             return
-        state = self._state
         with scope:
             while True:
                 await trio.sleep(_LIMITS_CHECK)
                 limit = self._limit_exceeded()  # a few bytes from sysfs: on the loop
+                state = self._state
                 if limit is not None and state.error_message is None:
                     state.error_message = limit
                     await state.system("ERROR", limit)

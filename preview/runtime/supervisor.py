@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -159,6 +159,7 @@ class Supervisor:
         env: dict[str, str] | None = None,
         health_path: str | None = None,
         revision: tuple[int, dict[str, bytes]] | None = None,
+        seed: Callable[[PreviewRuntime], Awaitable[str | None]] | None = None,
     ) -> Launched:
         """Detect how to start it, admit, reserve a port, write the row and start the
         preview's nursery. Returns at once (status ``starting``): the build, the set-up
@@ -208,6 +209,9 @@ class Supervisor:
             root_path=root_path,
             revision=number,
             database_name=new_database_name(),
+            seed=seed,
+            command=command,
+            setup=setup,
         )
         argv = spec.argv
         runtime = PreviewRuntime(

@@ -79,6 +79,24 @@ class Upstream:
     _pinned: int | None = field(default=None, init=False, repr=False)
     _netns: int | None = field(default=None, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
+    _calls: int = field(default=0, init=False, repr=False)  # under way (call_began)
+    _quiet: trio.Event | None = field(default=None, init=False, repr=False)
+
+    def call_began(self) -> None:
+        """A call to the app is under way until :meth:`call_ended` (the proxy's: a
+        revision that replaces this process waits for them, ``runtime.swaps``)."""
+        self._calls += 1
+
+    def call_ended(self) -> None:
+        self._calls -= 1
+        if self._calls <= 0 and self._quiet is not None:
+            self._quiet.set()
+
+    async def wait_quiet(self) -> None:
+        """Until no call to the app is under way."""
+        while self._calls > 0:
+            self._quiet = trio.Event()
+            await self._quiet.wait()
 
     def use_netns(self, netns_fd: int) -> None:
         """Connect from inside the network namespace ``netns_fd`` names (the sandbox's,
@@ -149,7 +167,7 @@ class Upstream:
     @property
     def extensions(self) -> dict[str, object]:
         """For ``build_request(extensions=…)`` on a client with an :class:`UpstreamRouter`."""
-        return {_EXTENSION: self} if self.socket_path is not None else {}
+        return {_EXTENSION: self}
 
     def transport(self) -> httpx.AsyncHTTPTransport:
         """This app's pool of kept-alive connections (made on first use): httpx's
@@ -190,7 +208,24 @@ class Upstream:
         extra_headers: list[tuple[bytes, bytes]],
         connect_timeout: float,
     ) -> AsyncIterator[trio_websocket.WebSocketConnection]:
-        """A WebSocket to ``resource`` (path and query) of the app."""
+        """A WebSocket to ``resource`` (path and query) of the app, a call under way
+        while it is open."""
+        self.call_began()
+        try:
+            opening = self._websocket(resource, subprotocols, extra_headers, connect_timeout)
+            async with opening as ws:
+                yield ws
+        finally:
+            self.call_ended()
+
+    @asynccontextmanager
+    async def _websocket(
+        self,
+        resource: str,
+        subprotocols: list[str],
+        extra_headers: list[tuple[bytes, bytes]],
+        connect_timeout: float,
+    ) -> AsyncIterator[trio_websocket.WebSocketConnection]:
         if self.socket_path is None:
             async with trio_websocket.open_websocket_url(
                 f"ws://127.0.0.1:{self.port}{resource}",
@@ -290,6 +325,26 @@ class _UpstreamBackend(httpcore.AsyncNetworkBackend):
         await trio.sleep(seconds)
 
 
+class _CountedStream(httpx.AsyncByteStream):
+    """An answer's body; its call ends when it is closed (once)."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, upstream: Upstream) -> None:
+        self._inner = inner
+        self._upstream: Upstream | None = upstream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            yield chunk
+
+    async def aclose(self) -> None:
+        upstream, self._upstream = self._upstream, None
+        try:
+            await self._inner.aclose()
+        finally:
+            if upstream is not None:
+                upstream.call_ended()
+
+
 def _handshake_error(group: BaseExceptionGroup) -> trio_websocket.HandshakeError | None:
     for error in group.exceptions:
         if isinstance(error, trio_websocket.HandshakeError):
@@ -300,17 +355,26 @@ def _handshake_error(group: BaseExceptionGroup) -> trio_websocket.HandshakeError
 
 
 class UpstreamRouter(httpx.AsyncBaseTransport):
-    """Sends a request over its upstream's socket when it carries one, else over
-    ``default`` (TCP to 127.0.0.1)."""
+    """Sends a request over its upstream's socket when it has one, else over
+    ``default`` (TCP to 127.0.0.1); a call under way at the upstream until its answer
+    is read or closed."""
 
     def __init__(self, default: httpx.AsyncBaseTransport) -> None:
         self._default = default
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         upstream = request.extensions.get(_EXTENSION)
-        if isinstance(upstream, Upstream):
-            return await upstream.transport().handle_async_request(request)
-        return await self._default.handle_async_request(request)
+        if not isinstance(upstream, Upstream):
+            return await self._default.handle_async_request(request)
+        transport = upstream.transport() if upstream.socket_path is not None else self._default
+        upstream.call_began()
+        try:
+            response = await transport.handle_async_request(request)
+        except BaseException:
+            upstream.call_ended()
+            raise
+        response.stream = _CountedStream(response.stream, upstream)
+        return response
 
     async def aclose(self) -> None:
         await self._default.aclose()

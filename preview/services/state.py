@@ -21,10 +21,11 @@ from ..errors import TooManyRequests
 from ..metrics import Metrics
 from ..runtime import Supervisor
 from ..settings import Settings
+from ..snapshots import Snapshots
 from ..store import Generation, Store
 from .origins import AppOrigins
 
-__all__ = ["Services", "StreamParking", "StreamSlot", "StreamSlots", "services"]
+__all__ = ["RequestRecording", "Services", "StreamParking", "StreamSlot", "StreamSlots", "services"]
 
 
 class StreamParking(Protocol):
@@ -37,6 +38,16 @@ class StreamParking(Protocol):
     def adopt(self, parked: Any, body: AsyncGenerator[Any, None]) -> bool: ...
     async def serve(self, *, task_status: trio.TaskStatus[None] = ...) -> None: ...
     async def aclose(self, grace: float) -> None: ...
+
+
+class RequestRecording(Protocol):
+    """What the ways into an app ask of the request history (``history.RequestHistory``):
+    ``start(body)`` when a request leaves gives the body to send (sampled as it goes)
+    and a capture whose ``answering(chunks)`` samples the answer and whose ``record(…)``
+    keeps the request once answered. A protocol, so that this module, which ``proxy``
+    imports, imports nothing of it."""
+
+    def start(self, body: Any) -> tuple[Any, Any]: ...
 
 
 class StreamSlot:
@@ -100,8 +111,10 @@ class Services:
 
     settings: Settings
     authenticator: Authenticator
+    history: RequestRecording  # the proxied requests kept (``history``)
     store: Store | None = None
     supervisor: Supervisor | None = None
+    snapshots: Snapshots | None = None
     parked_streams: StreamParking | None = None
     metrics: Metrics = field(default_factory=Metrics)
 

@@ -11,8 +11,10 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -28,6 +30,8 @@ __all__ = [
     "GenerationRevision",
     "LogEvent",
     "PreviewInstance",
+    "PreviewSnapshot",
+    "ProxiedRequest",
     "RevisionFile",
 ]
 
@@ -159,4 +163,58 @@ class RevisionFile(Base):
             ["generation_revisions.generation_id", "generation_revisions.number"],
             ondelete="CASCADE",
         ),
+    )
+
+
+class PreviewSnapshot(Base):
+    """A saved copy of a preview's data (preview.snapshots): its files live under the
+    data dir's ``snapshots/<generation>/<id>/``; this row says what they hold."""
+
+    __tablename__ = "preview_snapshots"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    generation_id: Mapped[str] = mapped_column(
+        ForeignKey("generations.id", ondelete="CASCADE"), index=True
+    )
+    preview_id: Mapped[str] = mapped_column(String(40), index=True)
+    user_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    # What it holds (JSON): its databases with their tables and row counts, its files.
+    contents: Mapped[str] = mapped_column(Text)
+class ProxiedRequest(Base):
+    """A request that crossed the proxy, with its answer (``preview.history``): heads as
+    JSON lists of [name, value] with credentials masked, bodies cut at
+    PREVIEW_CAPTURE_BODY_BYTES (the ``*_size`` columns say how long they were). Written
+    in batches; each preview keeps its newest PREVIEW_CAPTURE_REQUESTS / _MB."""
+
+    __tablename__ = "proxied_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    preview_id: Mapped[str] = mapped_column(ForeignKey("preview_instances.id", ondelete="CASCADE"))
+    generation_id: Mapped[str] = mapped_column(String(40))
+    request_id: Mapped[str] = mapped_column(String(40))
+    # The preview's ``proxy`` log event of this request (its ``id``): the link to the log.
+    event_id: Mapped[int | None] = mapped_column(BigInteger)
+    way: Mapped[str] = mapped_column(String(16))  # envelope, proxy, origin, replay
+    replay_of: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    elapsed_ms: Mapped[float] = mapped_column(Float)  # until the answer's head
+    total_ms: Mapped[float] = mapped_column(Float)  # until its body's end
+    method: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(Text)  # the app's path and query, masked
+    status: Mapped[int | None] = mapped_column(Integer)  # None: no answer (``error``)
+    error: Mapped[str | None] = mapped_column(String(200))
+    request_headers: Mapped[str] = mapped_column(Text)
+    request_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    request_size: Mapped[int] = mapped_column(BigInteger)
+    response_headers: Mapped[str] = mapped_column(Text)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    response_size: Mapped[int] = mapped_column(BigInteger)
+    stored_bytes: Mapped[int] = mapped_column(Integer)  # what PREVIEW_CAPTURE_MB counts
+
+    __table_args__ = (
+        Index("ix_proxied_requests_generation", "generation_id", "id"),
+        Index("ix_proxied_requests_preview", "preview_id", "id", "stored_bytes"),
     )

@@ -6,13 +6,15 @@ each transaction is short, so the live previews' log writers (which share the da
 and on SQLite its one write lock) wait at most one batch, never a whole preview's log.
 The pause outlasts SQLite's busy handler's longest back-off (100 ms): a writer that met
 the lock gets it before the next batch does.
-The row stays, with ``logs_removed_at`` saying when (the status and the history say so).
+The row stays, with ``logs_removed_at`` saying when (the status and the history say so);
+its kept requests (``history``) go with its log.
 One pass at start, then one every ``interval``; a task in the supervisor's nursery.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import trio
@@ -21,7 +23,7 @@ from sqlalchemy import Engine, delete, func, select, update
 from ..clock import utcnow
 from ..errors import StoreError
 from .database import Store
-from .models import LogEvent, PreviewInstance
+from .models import LogEvent, PreviewInstance, ProxiedRequest
 
 __all__ = ["LogRetention"]
 
@@ -61,7 +63,9 @@ def _remove_batch(engine: Engine, preview_id: str, rows: int) -> int:
 
 
 def _mark_removed(engine: Engine, preview_id: str, at: datetime) -> None:
+    """Its log is gone: say so, and remove its kept requests (bounded per preview)."""
     with engine.begin() as connection:
+        connection.execute(delete(ProxiedRequest).where(ProxiedRequest.preview_id == preview_id))
         connection.execute(
             update(PreviewInstance)
             .where(PreviewInstance.id == preview_id)
@@ -88,6 +92,8 @@ class LogRetention:
         self.interval = interval
         self.passes = 0  # passes completed
         self._passed = trio.lowlevel.ParkingLot()
+        # What else ends with the logs (snapshots), each told the same moment at each pass.
+        self.also: list[Callable[[datetime], Awaitable[object]]] = []
 
     async def run(self) -> None:
         """A pass now and every ``interval``, until cancelled. A pass the database fails
@@ -110,6 +116,8 @@ class LogRetention:
             for preview_id in previews:
                 await self._remove_log(preview_id)
                 done += 1
+        for remove in self.also:
+            await remove(ended_before)
         self.passes += 1
         self._passed.unpark_all()
         return done

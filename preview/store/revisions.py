@@ -222,9 +222,7 @@ def list_revisions(engine: Engine, gid: str) -> list[RevisionRecord]:
         if generation is None:
             return []
         paths = sorted(
-            session.scalars(
-                select(GenerationFile.path).where(GenerationFile.generation_id == gid)
-            )
+            session.scalars(select(GenerationFile.path).where(GenerationFile.generation_id == gid))
         )
         return [
             RevisionRecord(

@@ -208,7 +208,10 @@ _RAISERS = (
     "api/streams.py",
     "api/origins.py",
     "api/proxying.py",
+    "history/routes.py",
     "api/endpoints.py",
+    "api/snapshots.py",
+    "apps/launchoptions.py",
     "auth.py",
     "generations/uploads.py",
     "proxy/access.py",
@@ -218,6 +221,9 @@ _RAISERS = (
     "services/bodies.py",
     "services/callers.py",
     "services/state.py",
+    "snapshots/appfiles.py",
+    "snapshots/keeper.py",
+    "snapshots/pgdata.py",
 )
 
 

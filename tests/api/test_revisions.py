@@ -132,12 +132,18 @@ async def test_launch_runs_the_latest_or_the_named_revision(service: Service) ->
         assert latest["status"] == "running" and latest["revision"] == 2
         served = await service.app_get(latest, "/version.txt")
         assert served.text == "two"
-        # A running preview keeps its revision; the answer says it was not applied.
+        # A running preview is given the new one (tests/runtime/test_swaps.py), unless
+        # the call says not to.
         third = await service.client.post(
-            _url(gid), json={"files": {"version.txt": "three"}}, headers=auth()
+            _url(gid), json={"files": {"version.txt": "three"}, "apply": False}, headers=auth()
         )
-        assert third.json()["applied"] is False
+        assert third.json()["applied"] is False and third.json()["apply"] is None
         assert third.json()["preview"]["revision"] == 2
+        fourth = await service.client.post(
+            _url(gid), json={"files": {"version.txt": "four"}}, headers=auth()
+        )
+        assert fourth.json()["applied"] is True and fourth.json()["preview"]["revision"] == 4
+        assert (await service.app_get(latest, "/version.txt")).text == "four"
         await service.stop(gid)
 
         older = (await service.launch(gid, command=SERVER_COMMAND, revision=1)).json()

@@ -155,3 +155,19 @@ async def test_a_private_server_that_did_not_start_is_told_to_the_app(tmp_path: 
     server.ready.set()
     with trio.fail_after(5), pytest.raises(LoginRefused, match="could not bind"):
         await PrivateLogins(server).login("postgres", "app")
+
+
+@needs_server
+async def test_psycopg2_is_installed_as_its_wheels(builder_service: Service) -> None:
+    """psycopg2 listed: psycopg2-binary's wheels are installed (the same module), said in
+    the build's output, instead of a build from source."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "flask_psycopg2")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"answer": 42}
+        build = messages(await service.history(body["gid"]), "build")
+        assert any("→ psycopg2-binary>=2.8" in m for m in build), build[-10:]
+        assert not any("Building psycopg2" in m for m in build)
+        assert (await service.stop(body["gid"])).status_code == 200

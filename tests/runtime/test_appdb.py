@@ -92,7 +92,7 @@ async def test_each_preview_gets_its_own_database(settings: Settings, sandbox: s
     # Sandboxed, the app reaches the server through its sandbox's relay (127.0.0.1:5432
     # inside), the one way out its network has.
     configured = replace(settings, app_postgres_url=PG_URL, sandbox=sandbox)
-    with trio.fail_after(60):
+    with trio.fail_after(120):
         async with running_service(configured) as service:
             first = await service.upload(DB_APP)
             second = await service.upload(DB_APP)

@@ -93,6 +93,24 @@ async def test_a_missing_server_fails_the_launch_naming_how_to_enable_it(
             assert "redis-server" not in (body.get("errorMessage") or "")
 
 
+async def test_an_app_on_mongodb_fails_at_once_saying_it_cannot_be_given(
+    settings: Settings,
+) -> None:
+    files = app_files("express_mongoose")
+    found = wanted_servers(_bytes(files), "src/index.js", {})
+    assert found.mongo == "mongoose in its dependencies"
+    # A server elsewhere, given by the user: the app's own business.
+    elsewhere = {"MONGODB_URL": "mongodb+srv://u:p@cluster0.example.net/notes"}
+    assert wanted_servers(_bytes(files), "src/index.js", elsewhere).mongo is None
+    async with running_service(settings) as service:
+        with trio.fail_after(30):
+            body = (await service.launch(await service.upload(files), command=["true"])).json()
+    assert body["status"] == "failed"
+    assert body["errorMessage"].startswith(
+        "the app expects MongoDB (mongoose in its dependencies), which cannot be given here"
+    )
+
+
 async def _call(service: Service, body: dict[str, Any], method: str, path: str, **kw: Any) -> Any:
     response = await service.app_request(body, method, path, **kw)
     assert response.status_code == 200, response.text

@@ -82,7 +82,9 @@ def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:
     assert throwaway_value("DEBUG") == "true"
     assert len(throwaway_value("JWT_SECRET_KEY") or "") >= 32
     assert throwaway_value("SECRET_KEY") != throwaway_value("SECRET_KEY")
-    assert throwaway_value("SMTP_HOST") is None
+    assert throwaway_value("SMTP_HOST") is None  # another service's: not guessable
+    assert throwaway_value("SERVER_NAME") == throwaway_value("APP_DOMAIN") == "localhost"
+    assert throwaway_value("FRONTEND_URL") == "http://localhost"
     assert throwaway_value("PROJECT_NAME") == "Preview"
     assert throwaway_value("FIRST_SUPERUSER_EMAIL") == "preview@example.com"
     assert throwaway_value("POSTGRES_USER") is None
@@ -97,6 +99,34 @@ def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:
     assert found.values["DATABASE_URL"] == "sqlite:///a.db"  # not a server's: kept
     assert found.generated == ["SERVICE_TOKEN", "HASH_SALT"]
     assert found.missing == []
+
+
+def test_the_apps_own_host_name_gets_a_throwaway_value() -> None:
+    """flasky's ProductionConfig reads SERVER_NAME at import, whichever config is used."""
+    files = {p: t.encode() for p, t in app_files("flask_server_name").items()}
+    found = config_defaults(files, "app.py", {}, {"DATABASE_URL", "PORT"})
+    assert found.values["SERVER_NAME"] == "localhost"
+    assert found.values["FRONTEND_URL"] == "http://localhost"
+    assert found.missing == []
+
+
+def test_variables_read_with_an_empty_default_are_unset_ones() -> None:
+    """HackSoft's styleguide: OAuth settings read as env.str(…, default="") and refused
+    by the view when empty; a password's "" says none and is left alone."""
+    files = {p: t.encode() for p, t in app_files("django_oauth_settings").items()}
+    found = config_defaults(files, "manage.py", {}, {"DATABASE_URL", "PORT"})
+    assert found.generated == [
+        "DJANGO_GOOGLE_OAUTH2_CLIENT_ID",
+        "DJANGO_GOOGLE_OAUTH2_CLIENT_SECRET",
+        "DJANGO_GOOGLE_OAUTH2_PROJECT_ID",
+        "DJANGO_SECRET_KEY",
+        "DJANGO_DEBUG",
+    ]
+    assert found.values["DJANGO_GOOGLE_OAUTH2_CLIENT_ID"].startswith("preview-")
+    assert found.values["DJANGO_DEBUG"] == "true"
+    assert found.missing == []
+    assert "REDIS_PASSWORD" not in required_types(files)
+    assert "SENTRY_DSN" not in found.values  # its name says nothing: left unset
 
 
 def test_failures_name_every_variable_needed() -> None:

@@ -10,12 +10,15 @@ from typing import Any
 
 import trio
 
+from preview.apps.alembicheads import alembic_heads
 from preview.apps.datainit import data_steps, main_only_create_all, missing_tables_hint
 from preview.apps.detect import detect
 from preview.apps.pyapp import find_app
 
 from ..conftest import Service, auth
 from .test_build import BUILD_WAIT, app_files, launched, messages
+
+_FLASK_UPGRADE = ("{python}", "-m", "flask", "db", "upgrade", "heads")
 
 
 def _files(name: str) -> dict[str, bytes]:
@@ -28,7 +31,7 @@ def test_the_steps_found_for_each_shape() -> None:
     assert procfile.setup_steps() == [(("{python}", "manage.py", "migrate", "--noinput"), "")]
     flask_migrate = detect(_files("flask_migrate"))
     assert flask_migrate.setup_steps() == [
-        (("env", "FLASK_APP=blog:create_app()", "{python}", "-m", "flask", "db", "upgrade"), "")
+        (("env", "FLASK_APP=blog:create_app()", *_FLASK_UPGRADE), "")
     ]
     assert flask_migrate.data_init == ("Flask-Migrate (migrations/)",)
     init_db = detect(_files("flask_initdb"))
@@ -55,7 +58,7 @@ def test_plain_alembic_in_migrations_below_and_cli_names() -> None:
     }
     steps = data_steps(files, "svc/main.py", find_app(files))
     assert [(s.argv, s.where) for s in steps] == [
-        (("{python}", "-m", "alembic", "-c", "migrations/alembic.ini", "upgrade", "head"), "svc")
+        (("{python}", "-m", "alembic", "-c", "migrations/alembic.ini", "upgrade", "heads"), "svc")
     ]
     quart = (
         "from quart import Quart\napp = Quart(__name__)\n"
@@ -219,3 +222,38 @@ async def test_missing_table_messages_of_each_database_are_diagnosed() -> None:
         await watch.answered("GET", "/x", 500)
         await watch.answered("GET", "/y", 500)
         assert len(said) == 1 and f"its table {table} does not exist" in said[0], said
+
+
+async def test_an_alembic_history_with_two_heads_is_upgraded_to_both(
+    builder_service: Service,
+) -> None:
+    """Two branches never merged: ``upgrade head`` refuses them, ``upgrade heads`` runs both."""
+    files = _files("alembic_two_heads")
+    assert alembic_heads(files, "") == ["a1b2c3d4e5f6", "f6e5d4c3b2a1"]
+    [(argv, where)] = detect(files).setup_steps()
+    assert (argv[:2], argv[-1], where) == (("{python}", "-c"), "alembic.ini", "")
+    assert argv[2].startswith("# alembic upgrade heads, else each head alone (longest")
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("alembic_two_heads"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/items"))["data"] == ["from the first head"]
+        assert (await _proxied(service, body, "/tags"))["data"] == ["from the second head"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_history_begun_twice_is_upgraded_to_one_of_its_heads(
+    builder_service: Service,
+) -> None:
+    """Two "init" revisions creating the same table: ``upgrade heads`` fails; each head
+    alone is tried, and the first that upgrades is kept, said in the step's output."""
+    assert alembic_heads(_files("alembic_duplicate_heads"), "") == [
+        "1b2c3d4e5f6a",
+        "9f8e7d6c5b4a",
+    ]
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "alembic_duplicate_heads", "/items")
+        said = messages(events, "setup")
+        assert data == ["first init"], said
+        told = [m for m in said if "heads do not upgrade together" in m]
+        assert told and told[0].endswith("upgraded to 1b2c3d4e5f6a alone"), said[-5:]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from preview.apps.depspec import import_roots, python_dependencies
+from preview.apps.depspec import binary_twins, import_roots, python_dependencies
 from preview.apps.poetry import poetry_constraint
+
+from .test_build import app_files
 
 
 @pytest.mark.parametrize(
@@ -138,3 +140,12 @@ def test_local_packages_of_a_requirements_file_import_from_the_upload() -> None:
     moved = {k.replace("libs/", "packages/"): v for k, v in files.items()}
     moved["svc/requirements.txt"] = files["svc/requirements.txt"].replace(b"libs/", b"packages/")
     assert python_dependencies(moved, "svc/main.py").key("3.12", (), "") == deps.key("3.12", (), "")
+
+
+def test_psycopg2_is_read_as_its_binary_twin_where_the_twin_has_the_version() -> None:
+    files = {p: t.encode() for p, t in app_files("flask_psycopg2").items()}
+    deps = python_dependencies(files, "app.py")
+    assert deps.requirements == ("flask", 'psycopg2-binary>=2.8; python_version >= "3.8"')
+    assert deps.notes and "the same module as wheels" in deps.notes[0]
+    lines, _ = binary_twins(["psycopg2==2.7.3", "psycopg2==2.6.2", "psycopg2-binary", "-e ."])
+    assert lines == ["psycopg2-binary==2.7.3", "psycopg2==2.6.2", "psycopg2-binary", "-e ."]

@@ -69,3 +69,27 @@ async def test_the_interpreter_with_wheels_for_every_pin_is_chosen(
         # The failed try on the newer one is that line, not the resolver's error.
         assert not any("No solution found" in m for m in messages(events, "build"))
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_with_no_request_old_pins_take_the_newest_python_with_their_wheels(
+    builder_service: Service,
+) -> None:
+    """No Python asked for, MarkupSafe==1.1.1 pinned: its wheels stop at 3.9, so 3.9 is
+    taken rather than building it from source on uv's pick (3.11)."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        found = await _choices(service, "")
+        minors = [i.minor for i in found.interpreters]
+        assert minors == sorted(set(minors), key=lambda m: -int(m.split(".")[1]))
+        if "3.9" not in minors or minors[0] in ("3.9", "3.8", "3.7", "3.6"):
+            return  # needs 3.9 present below uv's pick
+        body = await launched(service, app_files("old_pins_wheels"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {
+            "python": "3.9",
+            "markupsafe": "1.1.1",
+        }
+        system = messages(await service.history(body["gid"]), "system")
+        chose = [m for m in system if m.startswith("Python 3.9") and "wheels for every" in m]
+        assert chose and f"not on Python {found.interpreters[0].version}" in chose[0], system
+        assert (await service.stop(body["gid"])).status_code == 200

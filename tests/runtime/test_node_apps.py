@@ -131,3 +131,18 @@ async def test_prisma_engines_out_of_reach_are_named(builder_service: Service) -
         assert message.startswith("Prisma's engines could not be fetched from binaries.prisma.sh")
         system = messages(await service.history(body["gid"]), "system")
         assert any("prisma generate (prisma/schema.prisma)" in m for m in system), system
+
+
+async def test_a_native_module_is_built_from_source_when_its_binary_is_out_of_reach(
+    builder_service: Service,
+) -> None:
+    """bcrypt 5.1: node-pre-gyp's download from GitHub is refused to a build; it is built
+    with node-gyp from Node's own headers instead of headers fetched from nodejs.org."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_native_module"))
+        build = messages(await service.history(body["gid"]), "build")
+        assert body["status"] == "running", "\n".join(build[-30:])
+        assert not any("nodejs.org" in line for line in build)  # its headers are Node's own
+        assert (await service.app_get(body, "/")).json() == {"matches": True}
+        assert (await service.stop(body["gid"])).status_code == 200

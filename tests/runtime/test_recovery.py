@@ -140,15 +140,17 @@ async def test_idle_time_counts_from_running_not_from_launch(settings) -> None:
 
 
 async def test_max_uptime_stops_the_preview(settings) -> None:
-    object.__setattr__(settings, "max_uptime", 1.0)
+    # The uptime counts from the start: on a loaded machine the start itself may outlast
+    # it, and the launch then answers "stopped" for the same reason.
+    object.__setattr__(settings, "max_uptime", 2.0)
     async with running_service(settings) as service:
-        with trio.fail_after(30):
+        with trio.fail_after(60):
             gid = await service.upload(server_app())
             body = (await service.launch(gid, command=SERVER_COMMAND)).json()
-            assert body["status"] == "running"
+            assert body["status"] in ("running", "stopped"), body
             status = await _status_once_stopped(service, gid)
             assert status["status"] == "stopped"
-            assert status["stopReason"] == "maximum uptime of 1 s reached"
+            assert status["stopReason"] == "maximum uptime of 2 s reached"
 
 
 async def test_a_failing_database_ends_that_preview_but_not_the_service(settings) -> None:

@@ -59,6 +59,20 @@ def test_a_name_the_standard_library_lost_asks_for_an_older_python() -> None:
     assert old.next_fix(message, [], {}, PYTHONS) is None
 
 
+def test_a_keyword_the_standard_library_no_longer_takes_asks_for_an_older_python() -> None:
+    django = "TypeError: translation() got an unexpected keyword argument 'codeset'"
+    fix = _remedies(("Django>=2.1.3,<2.2.0",)).next_fix(django, [], {}, PYTHONS)
+    assert fix is not None and fix.python_below == "3.11" and "with Python 3.10" in fix.said
+    loop = "TypeError: Queue.__init__() got an unexpected keyword argument 'loop'"
+    assert _remedies(()).next_fix(loop, [], {}, PYTHONS).python_below == "3.10"  # type: ignore[union-attr]
+    # A function of the app's own, or a Python that still takes it: not the cause.
+    own = "TypeError: make_report() got an unexpected keyword argument 'codeset'"
+    assert _remedies(()).next_fix(own, [], {}, PYTHONS) is None
+    old = _remedies(())
+    old.tried.python_version = "3.10.13"
+    assert old.next_fix(django, [], {}, PYTHONS) is None
+
+
 def test_a_package_failing_on_a_newer_python_than_it_knows_takes_an_older_one(
     tmp_path: Path,
 ) -> None:
@@ -223,6 +237,18 @@ async def test_app_on_a_removed_stdlib_name_runs_on_an_older_python(
         answer = (await service.app_get(body, "/")).json()
         assert answer["python"] == "3.9"
         assert body["runtime"]["python"].startswith("3.9")
+        await service.stop(body["gid"])
+
+
+async def test_app_passing_a_keyword_python_removed_runs_on_an_older_python(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body, fixes = await _relaunched(service, "flask_gettext_codeset")
+        assert len(fixes) == 1 and "translation() of Python's standard library" in fixes[0], fixes
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {"greeting": "hello", "python": "3.10"}
         await service.stop(body["gid"])
 
 

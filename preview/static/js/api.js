@@ -106,6 +106,14 @@ export const generationFile = (gid, path) =>
 
 export const revisions = (gid) => call('GET', `${generationPath(gid)}/revisions`);
 export const revisionDiff = (gid, number) => call('GET', `${generationPath(gid)}/revisions/${number}/diff`);
+/** Revision `number` applied to the running preview (answered once it switched or failed). */
+export const applyRevision = (gid, number) => call('POST', `${generationPath(gid)}/revisions/${number}/apply`);
+
+export const snapshots = (gid) => call('GET', `${previewPath(gid)}/snapshots`);
+export const saveSnapshot = (gid, name) => call('POST', `${previewPath(gid)}/snapshots`, { json: { name } });
+export const restoreSnapshot = (gid, sid) => call('POST', `${previewPath(gid)}/snapshots/${enc(sid)}/restore`);
+export const snapshotDiff = (gid, sid, other) =>
+  call('GET', `${previewPath(gid)}/snapshots/${enc(sid)}/diff${query({ with: other })}`);
 
 export const uploadFiles = (projectId, files) =>
   call('POST', '/api/generations', { json: { projectId: projectId || undefined, files } });
@@ -140,3 +148,8 @@ export const appTicket = (gid, token, path) =>
 
 export const sendEnvelope = (gid, token, envelope) =>
   call('POST', `${previewPath(gid)}/request`, { json: envelope, headers: { 'X-Preview-Token': token } });
+
+export const requests = (gid, params = {}) => call('GET', `${previewPath(gid)}/requests${query(params)}`);
+export const requestsHarUrl = (gid) => `${previewPath(gid)}/requests.har`;
+export const replayRequests = (gid, token, ids) =>
+  call('POST', `${previewPath(gid)}/requests/replay`, { json: { ids }, headers: { 'X-Preview-Token': token } });

@@ -8,7 +8,9 @@ import { FileViewer } from './fileviewer.js';
 import { Generations } from './generations.js';
 import { LineDetail } from './linedetail.js';
 import { PreviewController } from './preview.js';
+import { RequestHistoryCard } from './history.js';
 import { RevisionList } from './revisions.js';
+import { SnapshotList } from './snapshots.js';
 import * as session from './session.js';
 import { StatusPanel } from './status.js';
 import { TerminalView } from './terminal.js';
@@ -60,6 +62,10 @@ const endpoints = new EndpointList({
   },
 });
 const tester = new RequestTester({ onReveal: (requestId) => preview.reveal(requestId), onError: reportError });
+const requestHistory = new RequestHistoryCard({
+  previewToken: (fresh) => tester.previewToken(fresh),
+  onError: reportError,
+});
 preview = new PreviewController({
   terminal,
   toolbar,
@@ -68,13 +74,19 @@ preview = new PreviewController({
   onRunning: (gid) => {
     endpoints.load(gid);
     generations.refresh(); // the list's status badges
+    revisionList.show(gid); // which revision runs (a swap, too, says running)
   },
   nameOf: (gid) => generations.nameOf(gid),
   onStopped: () => generations.refresh(),
 });
 
 const fileViewer = new FileViewer({ onError: reportError });
-const revisionList = new RevisionList({ viewer: fileViewer, onError: reportError });
+const revisionList = new RevisionList({
+  viewer: fileViewer,
+  onError: reportError,
+  onApplied: (gid) => endpoints.load(gid), // the new code's routes
+});
+const snapshotList = new SnapshotList({ viewer: fileViewer, onError: reportError });
 const narrow = window.matchMedia('(max-width: 760px)');
 // On a phone the message needs the row's width: timestamps start off (one tap away).
 if (narrow.matches) {
@@ -92,8 +104,10 @@ const generations = new Generations({
     endpoints.clear();
     endpoints.load(gid);
     tester.setGeneration(gid);
+    requestHistory.setGeneration(gid);
     preview.select(gid);
     revisionList.show(gid);
+    snapshotList.show(gid);
     // Stacked (a phone): the workspace is below the list; bring it into view.
     if (reveal && narrow.matches) $('workspace').scrollIntoView({ block: 'start' });
   },
@@ -106,6 +120,7 @@ const generations = new Generations({
     preview.gid = null;
     fileViewer.close();
     show($('revisions-card'), false);
+    snapshotList.hide();
     show($('workspace-body'), false);
     show($('no-selection'), true);
   },

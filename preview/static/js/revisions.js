@@ -1,6 +1,8 @@
 // A generation's revisions (POST …/revisions, `preview watch`): each with what it changed,
 // and its diff from the one before, shown in the file viewer. Listed once it has more
-// than its upload.
+// than its upload. While a preview runs, the revision it runs is marked and any other
+// has an Apply button (POST …/revisions/{n}/apply: swapped in live); the last swap's
+// outcome stays below the list (a failure too: the old revision keeps serving).
 
 import * as api from './api.js';
 import { $, h, setText, show } from './dom.js';
@@ -10,29 +12,67 @@ function when(iso) {
 }
 
 export class RevisionList {
-  constructor({ viewer, onError }) {
+  constructor({ viewer, onError, onApplied }) {
     this.viewer = viewer;
     this.onError = onError;
+    this.onApplied = onApplied;
     this.gid = null;
   }
 
   async show(gid) {
+    if (this.gid !== gid) show($('revisions-card'), false);
     this.gid = gid;
-    show($('revisions-card'), false);
     try {
-      const { revisions } = await api.revisions(gid);
-      if (this.gid !== gid || revisions.length < 2) return;
+      const [{ revisions }, preview] = await Promise.all([api.revisions(gid), this.preview(gid)]);
+      if (this.gid !== gid) return;
+      if (revisions.length < 2) {
+        show($('revisions-card'), false);
+        return;
+      }
+      const serving = preview?.status === 'running' ? preview.revision : null;
       setText($('revisions-count'), `(${revisions.length})`);
       $('revision-list').replaceChildren(
-        ...[...revisions].reverse().map((revision) => this.row(gid, revision)),
+        ...[...revisions].reverse().map((revision) => this.row(gid, revision, serving)),
       );
+      this.outcome(serving !== null ? preview.lastApply?.message : null);
       show($('revisions-card'), true);
     } catch (error) {
       this.onError(error);
     }
   }
 
-  row(gid, revision) {
+  /** Its preview's status, null if it has none. */
+  async preview(gid) {
+    try {
+      return await api.status(gid);
+    } catch (error) {
+      if (error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  outcome(message) {
+    setText($('revision-outcome'), message || '');
+    show($('revision-outcome'), Boolean(message));
+  }
+
+  async apply(gid, number, button) {
+    button.disabled = true;
+    this.outcome(`revision ${number}: applying…`);
+    try {
+      const answer = await api.applyRevision(gid, number);
+      if (this.gid !== gid) return;
+      this.outcome(answer.apply?.message);
+      this.onApplied?.(gid);
+      await this.show(gid);
+    } catch (error) {
+      button.disabled = false;
+      this.outcome('');
+      this.onError(error);
+    }
+  }
+
+  row(gid, revision, serving) {
     const count = revision.changed.length;
     const what = `${count} file${count === 1 ? '' : 's'}${revision.dependenciesChanged ? ', dependencies' : ''}`;
     const label = revision.revision === 1 ? 'upload' : what;
@@ -49,6 +89,17 @@ export class RevisionList {
         onclick: () => this.openDiff(gid, revision.revision),
       }),
       h('span', { class: 'hint', text: when(revision.createdAt) }),
+      serving === revision.revision ? h('span', { class: 'hint', text: 'running' }) : null,
+      serving !== null && serving !== revision.revision
+        ? h('button', {
+            type: 'button',
+            class: 'button small ghost',
+            text: 'Apply',
+            'aria-label': `Apply revision ${revision.revision}`,
+            title: 'Run this revision in the preview (swapped in once it answers)',
+            onclick: (event) => this.apply(gid, revision.revision, event.currentTarget),
+          })
+        : null,
     );
   }
 

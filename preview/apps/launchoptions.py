@@ -1,4 +1,5 @@
-"""A launch's options (``command``, ``setup``, ``env``, ``healthPath``), checked."""
+"""A launch's options (``command``, ``setup``, ``env``, ``healthPath``), checked (here
+beside ``spec``, what a launch decided, since the API's routes are one module each)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,283 @@
+"""Keeping every proxied request with its answer, off the hot path: :class:`RequestHistory`.
+
+Each way into an app (the envelope, the path proxy, a preview's origin; the ASGI paths
+and the hot path below Hypercorn alike) makes one call per completed request,
+:meth:`RequestHistory.record`, which appends a tuple of what the call already holds —
+references to its header lists, the samples of its bodies (:class:`BodySample`, filled
+as the bytes pass, at most ``PREVIEW_CAPTURE_BODY_BYTES`` each) — and returns. Nothing
+is decoded, masked or serialised there: the writer (:meth:`RequestHistory.serve`, one
+task of the service) takes what accumulated, as the log writer does (a trickle waits
+``_LINGER`` for company), and in the store's worker thread masks, shapes and inserts the
+batch and cuts each preview's history to its bounds, in one transaction (``rows``).
+
+What waits is bounded too: past ``_MAX_PENDING`` requests or ``_MAX_PENDING_BYTES``
+(the database down for a while), new requests are not kept, counted in
+:attr:`RequestHistory.not_kept` and said once in the service's log. A request is never
+slowed down or refused for its history.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import trio
+
+from ..errors import StoreError
+from ..settings import Settings
+from ..store import Store, until_stored
+from .rows import write_batch
+
+__all__ = ["BodySample", "Capture", "NoCapture", "RequestHistory", "SampledBody"]
+
+_log = logging.getLogger(__name__)
+# A small batch waits this long for company: each transaction costs the same whatever
+# its size, and nobody waits for a request's row (a reader cuts the wait short).
+_LINGER = 0.25  # s
+_SMALL_BATCH = 256
+_MAX_PENDING = 4096
+_MAX_PENDING_BYTES = 32 * 2**20
+_SETTLE_TIMEOUT = 5.0  # s a reader waits for what was recorded before it to be stored
+_CLOSE_TIMEOUT = 10.0  # s the service's stop waits for the last batch
+_TOTALS_KEPT = 4096  # previews whose totals the writer keeps in memory
+
+
+class BodySample:
+    """The first ``room`` bytes of a body as they pass, and its whole size."""
+
+    __slots__ = ("chunks", "room", "size")
+
+    def __init__(self, room: int) -> None:
+        self.chunks: list[bytes] = []
+        self.room = room
+        self.size = 0
+
+    def add(self, data: bytes | bytearray | memoryview) -> None:
+        self.size += len(data)
+        if self.room > 0:
+            piece = bytes(data if len(data) <= self.room else data[: self.room])
+            self.chunks.append(piece)  # bytes(a bytes) is itself: no copy then
+            self.room -= len(piece)
+
+    def kept(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+class SampledBody:
+    """An async iterator of body chunks (a request's, an answer's events) passed on
+    unchanged, each ``bytes`` chunk — or ``.data`` of an h11 ``Data`` event — sampled."""
+
+    __slots__ = ("_inner", "_sample")
+
+    def __init__(self, inner: AsyncIterator[Any], sample: BodySample) -> None:
+        self._inner = inner
+        self._sample = sample
+
+    def __aiter__(self) -> SampledBody:
+        return self
+
+    async def __anext__(self) -> Any:
+        item = await self._inner.__anext__()
+        kind = type(item)  # h11 gives a body's bytes as a bytearray
+        if kind is bytes or kind is bytearray or kind is memoryview:
+            self._sample.add(item)
+        else:  # an h11 event: its Data's bytes
+            data = getattr(item, "data", None)
+            if data is not None:
+                self._sample.add(data)
+        return item
+
+    async def aclose(self) -> None:
+        close = getattr(self._inner, "aclose", None)
+        if close is not None:
+            await close()
+
+
+class Capture:
+    """One request on its way (``RequestHistory.start``): the samples of its bodies,
+    and :meth:`record` once it is answered."""
+
+    __slots__ = ("_history", "answer", "sent")
+
+    def __init__(self, history: RequestHistory) -> None:
+        self._history = history
+        self.sent: BodySample | None = None
+        self.answer: BodySample | None = BodySample(history.body_bytes)
+
+    def answering(self, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """The answer's chunks (or h11 events) passed on, sampled."""
+        assert self.answer is not None
+        return SampledBody(events, self.answer)
+
+    def record(
+        self,
+        runtime: Any,
+        way: str,
+        method: str,
+        path: str,
+        request_headers: Any,
+        status: int | None,
+        response_headers: Any,
+        began: float,
+        elapsed_ms: float,
+        request_id: str,
+        event_id: int | None,
+        error: str | None = None,
+        replay_of: int | None = None,
+    ) -> None:
+        """Keep the request (``began``: ``trio.current_time()`` when it left;
+        ``elapsed_ms``: until its answer's head; ``status`` None: no answer, ``error``
+        says why). Never blocks, never raises for it."""
+        total_ms = (trio.current_time() - began) * 1000
+        sent, answer = self.sent, self.answer if status is not None else None
+        held = (sent.size if sent is not None else 0) + (answer.size if answer else 0)
+        self._history.keep(
+            (
+                runtime.id, runtime.spec.generation_id, request_id, event_id, way, replay_of,
+                time.time() - total_ms / 1000, elapsed_ms, total_ms, method, path, status,
+                error, request_headers, sent, response_headers, answer,
+            ),
+            min(held, 2 * self._history.body_bytes),
+        )  # fmt: skip
+
+
+class NoCapture:
+    """The capture of a request that is not kept: nothing sampled, nothing recorded."""
+
+    answer = None
+
+    def answering(self, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        return events
+
+    def record(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class RequestHistory:
+    """One service's request history: what is recorded, waiting to be stored, and the
+    writer that stores it (see the module doc). Owned by the app's ``Services``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.body_bytes = settings.capture_body_bytes
+        self.max_requests = settings.capture_requests
+        self.max_bytes = settings.capture_mb * 2**20
+        self.enabled = self.max_requests > 0
+        self.not_kept = 0  # requests past the pending bound, or lost to the database
+        self._pending: list[tuple] = []
+        self._pending_bytes = 0
+        self._recorded = 0
+        self._stored = 0  # recorded and then stored (or given up on)
+        self._stored_lot = trio.lowlevel.ParkingLot()
+        self._wake = trio.Event()
+        self._hurry = trio.Event()  # set: a reader waits, store without lingering
+        self._readers = 0  # readers waiting in settled()
+        self._closing = False
+        self._serving = False
+        self._done = trio.Event()
+        self._give_up = trio.Event()
+        self._none = NoCapture()
+        # Each preview's kept requests and bytes, as the writer last left them (rows).
+        self._totals: dict[str, list[int]] = {}
+
+    # -- the hot side: one call per request ----------------------------------------------
+
+    def start(self, body: Any) -> tuple[Any, Capture | NoCapture]:
+        """A request leaves: its body (an async iterator of chunks, bytes or None) to
+        send instead, sampled as it goes, and its :class:`Capture` (a no-op one when
+        requests are not kept)."""
+        if not self.enabled:
+            return body, self._none
+        capture = Capture(self)
+        if body is not None:
+            capture.sent = BodySample(self.body_bytes)
+            if type(body) is bytes:
+                capture.sent.add(body)
+            else:
+                body = SampledBody(body, capture.sent)
+        return body, capture
+
+    def keep(self, item: tuple, held: int) -> None:
+        """Queue one request's row (``Capture.record``'s tuple) for the writer."""
+        if len(self._pending) >= _MAX_PENDING or self._pending_bytes > _MAX_PENDING_BYTES:
+            if not self.not_kept:
+                _log.warning("request history: the database is behind; requests not kept")
+            self.not_kept += 1
+            return
+        self._pending.append(item)
+        self._pending_bytes += held
+        self._recorded += 1
+        self._wake.set()
+
+    # -- readers ---------------------------------------------------------------------------
+
+    async def settled(self) -> None:
+        """Return once what was recorded before this call is stored (bounded: a reader
+        answers from what is stored after ``_SETTLE_TIMEOUT``)."""
+        target = self._recorded
+        self._readers += 1  # the writer does not linger while a reader waits
+        self._hurry.set()  # nor goes on lingering
+        try:
+            with trio.move_on_after(_SETTLE_TIMEOUT):
+                while self._serving and self._stored < target:
+                    await self._stored_lot.park()
+        finally:
+            self._readers -= 1
+
+    # -- the writer --------------------------------------------------------------------------
+
+    async def serve(self, store: Store, *, task_status: trio.TaskStatus[None]) -> None:
+        """Store what is recorded, in batches, until :meth:`aclose`."""
+        self._serving = True
+        task_status.started()
+        try:
+            while True:
+                if not self._pending:
+                    if self._closing:
+                        return
+                    self._wake = trio.Event()
+                    await self._wake.wait()
+                    continue
+                if len(self._pending) < _SMALL_BATCH and not (self._closing or self._readers):
+                    self._hurry = trio.Event()
+                    with trio.move_on_after(_LINGER):
+                        await self._hurry.wait()
+                batch, self._pending, self._pending_bytes = self._pending, [], 0
+                await self._store(store, batch)
+                self._stored += len(batch)
+                self._stored_lot.unpark_all()
+        finally:
+            self._serving = False
+            self._stored_lot.unpark_all()
+            self._done.set()
+
+    async def _store(self, store: Store, batch: list[tuple]) -> None:
+        if len(self._totals) > _TOTALS_KEPT:  # counted again from the table when next seen
+            self._totals.clear()
+        write = functools.partial(
+            store._run, write_batch, store.engine, batch, self.max_requests, self.max_bytes,
+            self._totals,
+        )  # fmt: skip
+        try:
+            await until_stored(write, what=f"{len(batch)} requests", give_up=self._give_up)
+        except StoreError:
+            self.not_kept += len(batch)
+        except Exception:  # a bug of ours must not end the service: the batch is lost
+            _log.exception("request history: a batch of %d could not be stored", len(batch))
+            self.not_kept += len(batch)
+
+    async def aclose(self) -> None:
+        """Store what is left (bounded by ``_CLOSE_TIMEOUT``), then end :meth:`serve`."""
+        self._closing = True
+        self._wake.set()
+        self._hurry.set()
+        if not self._serving:
+            return
+        with trio.CancelScope(shield=True):
+            with trio.move_on_after(_CLOSE_TIMEOUT):
+                await self._done.wait()
+            self._give_up.set()
+            with trio.move_on_after(_CLOSE_TIMEOUT):
+                await self._done.wait()

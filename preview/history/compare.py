@@ -1,0 +1,188 @@
+"""Two answers to one request compared (a kept one and its replay): :func:`compare_answers`.
+
+The rule, stated once (the README's *Request history* says it too):
+
+* **status**: compared as is.
+* **headers**: compared by name (values of a repeated header joined), except those that
+  differ between two identical answers by nature: ``Date``, ``ETag``, ``Last-Modified``,
+  ``Expires``, ``Age``, ``Set-Cookie``, ``Content-Length`` (the body is compared
+  instead), ``Server``, ``Via``, hop-by-hop ones, and request or trace ids
+  (``X-Request-ID``, ``traceparent`` …).
+* **bodies**: as JSON when both parse as JSON (after undoing a gzip or deflate
+  ``Content-Encoding``), value by value at JSON paths (``$.items[0].name``), else as
+  bytes. A difference of two values is *ignored* (listed in ``ignored``, not in
+  ``body``) when they are volatile: both strings of one generated shape (an ISO 8601
+  date or date-time, a UUID, a ULID, 16 or more hex digits); or, under a key naming a
+  time (``created``, ``updatedAt``, ``*_at``, ``timestamp``, ``date`` …), both strings or
+  both numbers; or, under a key naming an id (``id``, ``*_id``, ``*Id``, ``uuid``), both
+  strings or both numbers that the request's own path and query do not name (a
+  *generated* id: ``POST /items`` → ``{"id": 8}``; whereas ``GET /items/2`` →
+  ``{"id": 3}`` is a difference). Values added or removed are always differences.
+  A body cut at PREVIEW_CAPTURE_BODY_BYTES on either side is not compared
+  (``bodyCompared: false``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from typing import Any
+
+__all__ = ["VOLATILE_HEADERS", "compare_answers"]
+
+VOLATILE_HEADERS = frozenset(
+    {
+        "date", "etag", "last-modified", "expires", "age", "set-cookie", "content-length",
+        "server", "via", "connection", "keep-alive", "transfer-encoding", "x-request-id",
+        "x-correlation-id", "request-id", "x-trace-id", "traceparent", "tracestate",
+        "x-process-time", "x-response-time", "x-runtime",
+    }
+)  # fmt: skip
+_SHAPES = (
+    re.compile(
+        r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    ),
+    re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
+    re.compile(r"[0-9A-HJKMNP-TV-Z]{26}"),  # ULID
+    re.compile(r"[0-9a-fA-F]{16,}"),
+)
+_TIME_KEY = re.compile(
+    r"(?:^|_)(?:created|updated|modified|deleted|expires?|timestamp|time|date|datetime)"
+    r"|[a-z](?:At|On|Time|Date)$|_(?:at|on|ts)$",
+    re.I,
+)
+_ID_KEY = re.compile(r"^(?:id|uuid|guid|_id)$|_id$|[a-z]Id$|[a-z]ID$", re.I)
+_MAX_LISTED = 50
+
+
+def _joined(headers: list[list[str]]) -> dict[str, str]:
+    named: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        named[key] = f"{named[key]}, {value}" if key in named else value
+    return named
+
+
+def _header_differences(before: list[list[str]], after: list[list[str]]) -> list[dict]:
+    old, new = _joined(before), _joined(after)
+    return [
+        {"name": name, "before": old.get(name), "after": new.get(name)}
+        for name in sorted(old.keys() | new.keys())
+        if name not in VOLATILE_HEADERS and old.get(name) != new.get(name)
+    ]
+
+
+def _decoded(body: bytes, headers: list[list[str]]) -> bytes:
+    encoding = _joined(headers).get("content-encoding", "").lower()
+    try:
+        if "gzip" in encoding and body[:2] == b"\x1f\x8b":
+            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+        if "deflate" in encoding:
+            return zlib.decompress(body)
+    except zlib.error:
+        pass
+    return body
+
+
+def _parsed(body: bytes) -> tuple[bool, Any]:
+    try:
+        return True, json.loads(body)
+    except ValueError:
+        return False, None
+
+
+def _same_kind(a: Any, b: Any) -> bool:
+    numbers = (int, float)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return False
+    return (isinstance(a, str) and isinstance(b, str)) or (
+        isinstance(a, numbers) and isinstance(b, numbers)
+    )
+
+
+def _volatile(key: str | None, a: Any, b: Any, named: set[str]) -> bool:
+    if (
+        isinstance(a, str)
+        and isinstance(b, str)
+        and any(shape.fullmatch(a) and shape.fullmatch(b) for shape in _SHAPES)
+    ):
+        return True
+    if key is None or not _same_kind(a, b):
+        return False
+    if _TIME_KEY.search(key):
+        return True
+    return bool(_ID_KEY.search(key)) and str(a) not in named and str(b) not in named
+
+
+class _Walk:
+    def __init__(self, named: set[str]) -> None:
+        self.named = named
+        self.differences: list[dict[str, Any]] = []
+        self.ignored: list[str] = []
+        self.count = 0
+
+    def differ(self, path: str, before: Any, after: Any) -> None:
+        self.count += 1
+        if len(self.differences) < _MAX_LISTED:
+            self.differences.append({"path": path, "before": before, "after": after})
+
+    def walk(self, path: str, key: str | None, a: Any, b: Any) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for name in sorted(a.keys() | b.keys()):
+                inner = f"{path}.{name}" if re.fullmatch(r"\w+", name) else f"{path}[{name!r}]"
+                if name not in a or name not in b:
+                    self.differ(inner, a.get(name), b.get(name))
+                else:
+                    self.walk(inner, name, a[name], b[name])
+        elif isinstance(a, list) and isinstance(b, list):
+            for index in range(max(len(a), len(b))):
+                inner = f"{path}[{index}]"
+                if index >= len(a) or index >= len(b):
+                    self.differ(inner, a[index] if index < len(a) else None,
+                                b[index] if index < len(b) else None)  # fmt: skip
+                else:
+                    self.walk(inner, key, a[index], b[index])
+        elif a != b or type(a) is not type(b):
+            if _volatile(key, a, b, self.named):
+                if len(self.ignored) < _MAX_LISTED:
+                    self.ignored.append(path)
+            else:
+                self.differ(path, a, b)
+
+
+def _named_in(path: str) -> set[str]:
+    """The words and numbers of a request's path and query (the ids it names)."""
+    return set(re.findall(r"[A-Za-z0-9_\-]+", path))
+
+
+def compare_answers(
+    path: str,
+    before: tuple[int | None, list[list[str]], bytes | None, bool],
+    after: tuple[int | None, list[list[str]], bytes | None, bool],
+) -> dict[str, Any]:
+    """``{same, status?, headers, body, ignored, bodyCompared}`` of two answers to the
+    request at ``path`` (its path and query), each ``(status, headers, body, whole)``."""
+    status_a, headers_a, body_a, whole_a = before
+    status_b, headers_b, body_b, whole_b = after
+    result: dict[str, Any] = {
+        "status": None if status_a == status_b else {"before": status_a, "after": status_b},
+        "headers": _header_differences(headers_a, headers_b),
+        "body": [],
+        "ignored": [],
+        "bodyCompared": whole_a and whole_b,
+    }
+    if whole_a and whole_b:
+        raw_a, raw_b = _decoded(body_a or b"", headers_a), _decoded(body_b or b"", headers_b)
+        json_a, value_a = _parsed(raw_a)
+        json_b, value_b = _parsed(raw_b)
+        walk = _Walk(_named_in(path))
+        if json_a and json_b:
+            walk.walk("$", None, value_a, value_b)
+        elif raw_a != raw_b:
+            text_a, text_b = (raw.decode("utf-8", "replace")[:2000] for raw in (raw_a, raw_b))
+            walk.differ("$", text_a, text_b)
+        result["body"], result["ignored"] = walk.differences, walk.ignored
+        result["bodyDifferences"] = walk.count
+    result["same"] = result["status"] is None and not result["headers"] and not result["body"]
+    return result

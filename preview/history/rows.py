@@ -1,0 +1,248 @@
+"""The ``proxied_requests`` table: a batch written and bounded, pages listed, one read.
+
+Functions here run in the store's worker threads (``Store._run``) on its engine, like
+``store.revisions``'; each is one transaction. The writer's batch is what
+``capture.RequestHistory.record`` appended: raw heads and body samples, masked and
+shaped here, off the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select
+
+from ..store.models import PreviewInstance, ProxiedRequest
+from .masking import mask_headers, masked_path
+
+__all__ = ["RequestQuery", "list_requests", "read_request", "read_requests", "write_batch"]
+
+_COLUMNS = tuple(column.key for column in ProxiedRequest.__table__.c if column.key != "id")
+_SQLITE_INSERT = "INSERT INTO proxied_requests ({}) VALUES ({})".format(
+    ", ".join(_COLUMNS), ", ".join("?" * len(_COLUMNS))
+)
+_ROW_OVERHEAD = 200  # bytes a row costs beyond its heads, path and bodies (roughly)
+
+
+def _body(sample: Any) -> tuple[bytes | None, int]:
+    """(kept bytes, whole size) of a ``BodySample``, raw bytes or nothing."""
+    if sample is None:
+        return None, 0
+    if isinstance(sample, bytes):
+        return sample, len(sample)
+    return sample.kept(), sample.size
+
+
+def _row(item: tuple) -> dict[str, Any]:
+    (preview_id, generation_id, request_id, event_id, way, replay_of, started, elapsed_ms,
+     total_ms, method, path, status, error, request_heads, request_sample, response_heads,
+     response_sample) = item  # fmt: skip
+    request_body, request_size = _body(request_sample)
+    response_body, response_size = _body(response_sample)
+    shown_path = masked_path(path)
+    request_headers = json.dumps(mask_headers(request_heads or ()))
+    response_headers = json.dumps(mask_headers(response_heads or ()))
+    stored = (
+        len(shown_path) + len(request_headers) + len(response_headers)
+        + len(request_body or b"") + len(response_body or b"") + _ROW_OVERHEAD
+    )  # fmt: skip
+    return {
+        "preview_id": preview_id,
+        "generation_id": generation_id,
+        "request_id": request_id,
+        "event_id": event_id,
+        "way": way,
+        "replay_of": replay_of,
+        "started_at": datetime.fromtimestamp(started, UTC).replace(tzinfo=None),
+        "elapsed_ms": round(elapsed_ms, 3),
+        "total_ms": round(max(total_ms, elapsed_ms), 3),
+        "method": method,
+        "path": shown_path,
+        "status": status,
+        "error": error[:200] if error else None,
+        "request_headers": request_headers,
+        "request_body": request_body,
+        "request_size": request_size,
+        "response_headers": response_headers,
+        "response_body": response_body,
+        "response_size": response_size,
+        "stored_bytes": stored,
+    }
+
+
+def write_batch(
+    engine: Engine,
+    batch: Sequence[tuple],
+    max_count: int,
+    max_bytes: int,
+    totals: dict[str, list[int]],
+) -> None:
+    """Insert ``batch`` and keep each of its previews within ``max_count`` requests and
+    ``max_bytes``: past either, its oldest are removed down to nine tenths of both (so
+    that a preview at its bound is cut once every tenth of it, not at every batch).
+    ``totals`` (the writer's, ``{preview: [count, bytes]}``) spares counting each time;
+    requests of a preview removed meanwhile (its generation deleted) are let go."""
+    rows = [_row(item) for item in batch]
+    try:
+        _write(engine, rows, max_count, max_bytes, totals)
+    except BaseException:
+        totals.clear()  # counted again from the table, once it takes a batch
+        raise
+
+
+def _write(
+    engine: Engine, rows: list[dict], max_count: int, max_bytes: int, totals: dict[str, list[int]]
+) -> None:
+    with engine.begin() as connection:
+        unknown = {row["preview_id"] for row in rows} - totals.keys()
+        if unknown:
+            _learn(connection, unknown, totals)
+            rows = [row for row in rows if row["preview_id"] in totals]
+        if not rows:
+            return
+        if connection.dialect.name == "sqlite":
+            # Plain tuples to sqlite3, the timestamp in the text form SQLAlchemy's SQLite
+            # DateTime reads: its per-row parameter processing would cost as much as the
+            # insert (as for the log's rows, ``store.logrows``).
+            for row in rows:
+                row["started_at"] = row["started_at"].isoformat(sep=" ", timespec="microseconds")
+            connection.exec_driver_sql(
+                _SQLITE_INSERT, [tuple(map(row.get, _COLUMNS)) for row in rows]
+            )
+        else:
+            connection.execute(insert(ProxiedRequest), rows)
+        for row in rows:
+            kept = totals[row["preview_id"]]
+            kept[0] += 1
+            kept[1] += row["stored_bytes"]
+        for preview_id in {row["preview_id"] for row in rows}:
+            count, size = totals[preview_id]
+            if count > max_count or size > max_bytes:
+                down_to = max_count - max(max_count // 10, 1)
+                _cut(connection, preview_id, down_to, max_bytes * 9 // 10, totals)
+
+
+def _learn(connection: Any, previews: set[str], totals: dict[str, list[int]]) -> None:
+    """``totals`` of ``previews`` from the table (those no longer there: none)."""
+    live = set(
+        connection.scalars(select(PreviewInstance.id).where(PreviewInstance.id.in_(previews)))
+    )
+    for preview_id in previews:
+        totals.pop(preview_id, None)
+    counted = (
+        select(
+            ProxiedRequest.preview_id,
+            func.count(),
+            func.coalesce(func.sum(ProxiedRequest.stored_bytes), 0),
+        )
+        .where(ProxiedRequest.preview_id.in_(live))
+        .group_by(ProxiedRequest.preview_id)
+    )
+    for preview_id in live:
+        totals[preview_id] = [0, 0]
+    for preview_id, count, size in connection.execute(counted):
+        totals[preview_id] = [count, size]
+
+
+def _cut(
+    connection: Any, preview_id: str, max_count: int, max_bytes: int, totals: dict[str, list[int]]
+) -> None:
+    """Remove the preview's oldest requests beyond its newest ``max_count`` within
+    ``max_bytes``; ``totals`` says what is left. One scan of its index, newest first."""
+    newest_first = (
+        select(ProxiedRequest.id, ProxiedRequest.stored_bytes)
+        .where(ProxiedRequest.preview_id == preview_id)
+        .order_by(ProxiedRequest.id.desc())
+    )
+    count = size = 0
+    cut = None
+    with connection.execute(newest_first) as found:
+        for request_id, stored in found:
+            if count + 1 > max_count or size + stored > max_bytes:
+                cut = request_id
+                break
+            count, size = count + 1, size + stored
+    if cut is not None:
+        connection.execute(
+            delete(ProxiedRequest).where(
+                ProxiedRequest.preview_id == preview_id, ProxiedRequest.id <= cut
+            )
+        )
+    totals[preview_id] = [count, size]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestQuery:
+    """A page of a generation's requests, newest first: before ``before`` (an id),
+    filtered by method, a path substring, a status (``404``) or class (``4``: 4xx), and
+    whether replays are included."""
+
+    generation_id: str
+    limit: int = 100
+    before: int | None = None
+    method: str | None = None
+    path: str | None = None
+    status: int | None = None
+    status_class: int | None = None
+    replays: bool = True
+
+
+_SUMMARY = (
+    ProxiedRequest.id, ProxiedRequest.preview_id, ProxiedRequest.request_id,
+    ProxiedRequest.event_id, ProxiedRequest.way, ProxiedRequest.replay_of,
+    ProxiedRequest.started_at, ProxiedRequest.elapsed_ms, ProxiedRequest.total_ms,
+    ProxiedRequest.method, ProxiedRequest.path, ProxiedRequest.status, ProxiedRequest.error,
+    ProxiedRequest.request_size, ProxiedRequest.response_size,
+)  # fmt: skip
+
+
+def list_requests(engine: Engine, query: RequestQuery) -> list[dict[str, Any]]:
+    """The summaries of a page (``limit`` + 1 rows: the caller tells if there is more)."""
+    statement = select(*_SUMMARY).where(ProxiedRequest.generation_id == query.generation_id)
+    if query.before is not None:
+        statement = statement.where(ProxiedRequest.id < query.before)
+    if query.method:
+        statement = statement.where(ProxiedRequest.method == query.method.upper())
+    if query.path:
+        escaped = query.path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(ProxiedRequest.path.like(f"%{escaped}%", escape="\\"))
+    if query.status is not None:
+        statement = statement.where(ProxiedRequest.status == query.status)
+    if query.status_class is not None:
+        low = query.status_class * 100
+        statement = statement.where(ProxiedRequest.status.between(low, low + 99))
+    if not query.replays:
+        statement = statement.where(ProxiedRequest.replay_of.is_(None))
+    statement = statement.order_by(ProxiedRequest.id.desc()).limit(query.limit + 1)
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(statement)]
+
+
+def read_request(engine: Engine, generation_id: str, request_id: int) -> dict[str, Any] | None:
+    """One request of the generation, whole (with ``baseUrl`` of its preview)."""
+    found = read_requests(engine, generation_id, [request_id])
+    return found[0] if found else None
+
+
+def read_requests(
+    engine: Engine, generation_id: str, ids: Sequence[int] | None, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Requests of the generation, whole, oldest first: those of ``ids``, or (None) its
+    newest ``limit`` that are not replays."""
+    statement = (
+        select(*ProxiedRequest.__table__.c, PreviewInstance.base_url)
+        .join(PreviewInstance, PreviewInstance.id == ProxiedRequest.preview_id)
+        .where(ProxiedRequest.generation_id == generation_id)
+    )
+    if ids is not None:
+        statement = statement.where(ProxiedRequest.id.in_(list(ids)))
+    else:
+        statement = statement.where(ProxiedRequest.replay_of.is_(None))
+    statement = statement.order_by(ProxiedRequest.id.desc()).limit(limit)
+    with engine.connect() as connection:
+        rows = connection.execute(statement).all()
+    return [dict(row._mapping) for row in reversed(rows)]

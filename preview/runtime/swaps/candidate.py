@@ -1,0 +1,229 @@
+"""A revision's process, made ready to start beside the running one: :func:`prepare`.
+
+Everything a launch does before its spawn, for the new revision's files, in what the
+preview already holds: its services (PostgreSQL, Redis: :class:`~preview.backing.Backing`
+and the relays of its sandbox), its configuration filled in at launch, its data (see
+``codedirs``), its host uid. Its own: a directory (``codedirs``), a sandbox and cgroup
+named after the revision, and, unsandboxed, a port (a sandboxed one listens on the same
+port in a network namespace of its own). The environment is the builder's, keyed by
+the dependencies: the same one when they did not change, else built first (its lines
+in the log). A failure is a :class:`CandidateFailed`, told as a launch's would be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import trio
+
+from ...apps.detect import Detection, detect
+from ...apps.spec import LaunchSpec
+from ...backing import Backing
+from ...builds import BuildFailed, EnvBuilder, Preparation, app_environment
+from ...builds.envcache import Lease
+from ...builds.preparation import prepare_app
+from ...builds.remedies import Remedies
+from ...clock import utcnow
+from ...errors import PreviewError
+from ...logs import HostPaths, LogBroadcast, write_failure
+from ...sandbox import Confinement, Containment
+from ...sandbox.appdir import app_read_only, remove_tree
+from ...sandbox.bubblewrap import host_uid
+from ...sandbox.process import ChildLimits
+from ...settings import Settings
+from ..ports import PortPool
+from ..state import PreviewState
+from ..supervision import StopControls
+from ..upstream import Upstream
+from .codedirs import revision_dir, write_revision_dir
+from .steps import steps_to_run
+
+__all__ = ["Candidate", "CandidateFailed", "ServingPreview", "prepare"]
+
+
+class ServingPreview(Protocol):
+    """What of a running preview (``lifecycle.PreviewRuntime``) a swap reads."""
+
+    spec: LaunchSpec
+    settings: Settings
+    state: PreviewState
+    broadcast: LogBroadcast
+    host_paths: HostPaths
+    temp_dir: Path
+    containment: Containment
+    backing: Backing
+    preparation: Preparation
+    upstream: Upstream
+
+    @property
+    def runtime_info(self) -> dict[str, Any]: ...
+
+
+class CandidateFailed(Exception):
+    """It could not be made ready: the one-line reason and the lines that explain it."""
+
+    def __init__(self, message: str, lines: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.lines = lines or []
+
+
+@dataclass(eq=False)
+class Candidate:
+    """A revision's process of the preview, before and while it runs."""
+
+    revision: int
+    spec: LaunchSpec
+    app_dir: Path
+    port: int
+    controls: StopControls = field(default_factory=StopControls)
+    prepare_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    env: dict[str, str] = field(default_factory=dict)
+    limits: ChildLimits | None = None
+    upstream: Upstream | None = None
+    confinement: Confinement | None = None
+    lease: Lease | None = None
+    listed_in: str = "requirements.txt"
+    own_port: bool = False  # its port is its own (unsandboxed), given back after it
+
+    async def release(self, ports: PortPool, *, remove_dir: bool) -> None:
+        """What it holds, given back (shielded caller; idempotent)."""
+        if self.upstream is not None:
+            with trio.move_on_after(5):
+                if self.own_port:
+                    await ports.close_connections(self.port)
+                await self.upstream.aclose()
+        if self.confinement is not None:
+            await trio.to_thread.run_sync(self.confinement.release)
+        if self.own_port:
+            ports.release(self.port)
+            self.own_port = False
+        if self.lease is not None:
+            self.lease.release()
+        if remove_dir:
+            await trio.to_thread.run_sync(remove_tree, self.app_dir)
+
+
+def _uid_of(preview: ServingPreview, uid_port: int, python: str, built: Path | None) -> int | None:
+    """Unsandboxed as root: the launch's own uid, whatever port this process has (its
+    data files are that uid's)."""
+    return host_uid(uid_port) if preview.containment.plain_uid(python, built) is not None else None
+
+
+async def prepare(
+    preview: ServingPreview,
+    *,
+    number: int,
+    attempt: int,
+    files: dict[str, bytes],
+    running: tuple[Path, dict[str, bytes], Detection | None],
+    uid_port: int,
+    ports: PortPool,
+    builder: EnvBuilder,
+    say: Callable[[str], Awaitable[None]],
+    candidate_made: Callable[[Candidate], None],
+) -> Candidate:
+    """Revision ``number`` (``files``, its whole tree) ready to spawn beside the running
+    process (``running``: its directory, files and detection); ``candidate_made`` is
+    given it as soon as it holds anything (its release is the caller's)."""
+    spec, settings, containment = preview.spec, preview.settings, preview.containment
+    running_dir, running_files, running_detection = running
+    try:
+        found = await trio.to_thread.run_sync(detect, files, spec.command, spec.setup)
+    except PreviewError as error:
+        raise CandidateFailed(error.message) from None
+    detection, skipped = steps_to_run(running_detection, found)
+    if skipped:
+        await say(f"set-up steps run before, not again: {', '.join(skipped)}")
+    code_dir = revision_dir(preview.temp_dir, number, attempt)
+    sandboxed = containment.sandboxed
+    port = spec.port
+    if not sandboxed:
+        try:
+            port = ports.allocate()  # both listen on the host's loopback meanwhile
+        except PreviewError as error:
+            raise CandidateFailed(error.message) from None
+    candidate = Candidate(
+        number, replace(spec, files=files, revision=number, detection=detection, port=port),
+        code_dir, port, own_port=not sandboxed,
+    )  # fmt: skip
+    candidate_made(candidate)
+    owner = host_uid(uid_port) if containment.files_uid() is not None else None
+    try:
+        linked = await trio.to_thread.run_sync(
+            write_revision_dir, code_dir, files, running_dir, running_files, owner
+        )
+    except OSError as error:
+        where = preview.host_paths(error.filename or "")
+        raise CandidateFailed(write_failure(error, where)) from None
+    shared = f"; {linked} data entries shared with it" if linked else ""
+    await say(f"wrote {len(files)} files to its own directory{shared}")
+    home_db = str(preview.temp_dir / "app.db")
+
+    def environment(python: str) -> dict[str, str]:
+        env = app_environment(
+            candidate.spec, python, app_dir=code_dir, database_env=preview.backing.env,
+            egress_open=containment.egress_open, memory_limit_mb=settings.memory_limit_mb,
+            defaults=preview.preparation.config.values,
+        )  # fmt: skip
+        if "DATABASE_URL" in env:  # the service's SQLite file is the preview's, kept
+            env["DATABASE_URL"] = env["DATABASE_URL"].replace(str(code_dir / "app.db"), home_db)
+        return env
+
+    async def publish(source: str, lines: list[tuple[str, str]], stream: str) -> None:
+        if not preview.broadcast.closed:
+            await preview.broadcast.publish_lines(lines, source, stream, utcnow())
+
+    async def build_output(lines: list[tuple[str, str]], stream: str) -> None:
+        await publish("build", lines, stream)
+
+    async def setup_output(lines: list[tuple[str, str]], stream: str) -> None:
+        await publish("setup", lines, stream)
+
+    def run_as(python: str, built: Path | None) -> int | None:
+        return _uid_of(preview, uid_port, python, built)
+
+    with candidate.prepare_scope:
+        try:
+            prepared = await prepare_app(
+                detection, files, settings=settings, builder=builder, app_dir=code_dir,
+                values={"port": str(port), "root_path": spec.root_path}, environment=environment,
+                publish=build_output, say=say, publish_setup=setup_output,
+                confine=containment.confine_step, run_as=run_as,
+                needed=preview.preparation.config.missing, remedies=Remedies(builder.learned),
+            )  # fmt: skip
+        except BuildFailed as failure:
+            raise CandidateFailed(failure.message, failure.lines) from None
+        except OSError as error:
+            raise CandidateFailed(f"could not prepare the environment: {error.strerror}") from None
+    if candidate.prepare_scope.cancelled_caught:
+        raise CandidateFailed("the preview is stopping")
+    candidate.lease = prepared.lease
+    candidate.listed_in = prepared.listed_in
+    candidate.spec.argv = [part.replace("{port}", str(port)) for part in prepared.template]
+    candidate.spec.requirements = prepared.requirements
+    candidate.env = environment(prepared.python)
+    built = prepared.lease.path if prepared.lease is not None else None
+    memory = preview.preparation.memory_limit()
+    candidate.limits = ChildLimits(memory_bytes=memory, run_as=run_as(prepared.python, built))
+    candidate.upstream = Upstream(port)
+    isolation = containment.isolation
+    if sandboxed and isolation is not None:
+        confinement = isolation.confine(
+            settings, f"{spec.preview_id}-r{number}-{attempt}", port=port, app_dir=code_dir,
+            read_only=app_read_only(built, prepared.python), outbound=containment.outbound,
+        )  # fmt: skip
+        if confinement is not None:
+            confinement.writable = (preview.temp_dir,)  # its data (see codedirs)
+            current = containment.confinement
+            if current is not None:  # the relays the preview's services are reached by
+                confinement.outbound_dir = current.outbound_dir
+            ready = confinement.ready_socket_path
+            candidate.upstream = Upstream(
+                port, str(confinement.socket_path), ready_path=str(ready) if ready else None
+            )
+        candidate.confinement = confinement
+    return candidate

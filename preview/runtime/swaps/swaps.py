@@ -1,0 +1,358 @@
+"""A new revision applied to a running preview without downtime: :class:`RevisionSwaps`.
+
+The preview's process is served by :meth:`RevisionSwaps.serve` (the runtime awaits it
+where it used to await its child's supervision). :meth:`RevisionSwaps.apply` starts,
+in the nursery ``serve`` opens, the new revision beside the running one
+(``candidate``): its own directory, sandbox and process tree; the preview's services,
+data and environment (rebuilt first only when its dependencies changed); the set-up
+steps it needs (``steps``). It is watched by a
+:class:`~..supervision.ChildSupervision` of its own, which tells the preview's log what
+it does (``narration``), and it takes over only once it answers as a launch's process
+must: the preview's upstream, stop controls, supervision and row become its own in one
+step (no ``await`` in between), the status says its revision, and the process it
+replaced is drained (its calls under way finish: ``Upstream.wait_quiet``, at most the
+proxy's timeout) and then stopped, its sandbox, port and directory given back. The
+preview keeps its id, origin, token, database and log sequence throughout.
+
+A revision that does not build or does not answer leaves the running one serving: the
+failure is told in the log and kept in :attr:`RevisionSwaps.last` (the status's
+``lastApply``) until the next swap. One swap at a time; a revision applied while an
+older one waits makes that one moot (``superseded``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from ...apps.detect import Detection
+from ...builds import EnvBuilder
+from ...sandbox.process import ChildLimits
+from ..ports import PortPool
+from ..supervision import ChildSupervision, StopControls
+from ..upstream import Upstream
+from .candidate import Candidate, CandidateFailed, ServingPreview, prepare
+from .narration import HeldRow, side_state
+
+__all__ = ["RevisionSwaps", "SwapResult"]
+
+_log = logging.getLogger(__name__)
+_DRAIN_MARGIN = 2.0  # s beyond the proxy's timeout: no call it makes lasts longer
+
+
+@dataclass(eq=False)
+class SwapResult:
+    """One revision's application, as the API and the status tell it."""
+
+    revision: int
+    changed: tuple[str, ...]
+    serving: int  # the revision the preview serves (after the swap, once decided)
+    state: str = "applying"  # switched | failed | superseded | not_running
+    message: str = ""
+    ready_ms: float | None = None
+    error: str | None = None
+    error_lines: list[str] = field(default_factory=list)
+    done: trio.Event = field(default_factory=trio.Event, repr=False)
+
+    def decide(self, state: str, message: str) -> None:
+        self.state, self.message = state, message
+        self.done.set()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "state": self.state,
+            "message": self.message,
+            "servingRevision": self.serving,
+            "readyMs": round(self.ready_ms) if self.ready_ms is not None else None,
+            "errorMessage": self.error,
+            "errorLines": self.error_lines,
+        }
+
+
+def changes_said(changed: tuple[str, ...]) -> str:
+    """``2 files changed`` / ``1 file changed (main.py)``."""
+    count = len(changed)
+    said = f"{count} file{'' if count == 1 else 's'} changed"
+    return said + (f" ({changed[0]})" if count == 1 else "")
+
+
+@dataclass(eq=False)
+class _Process:
+    """One process of the preview: the current one, one starting beside it, or one
+    being replaced; what it holds is its ``candidate``'s (the launch's own too)."""
+
+    revision: int
+    supervision: ChildSupervision
+    candidate: Candidate
+    held: HeldRow | None = None  # its row's values until it takes over
+    began: float = 0.0
+    ended: trio.Event = field(default_factory=trio.Event)
+    outcome: str = "stopped"
+    retired: bool = False
+
+
+class RevisionSwaps:
+    """A running preview's revisions applied live (see the module doc). Made with its
+    runtime, which calls :meth:`serve` once its first process is ready to spawn."""
+
+    def __init__(
+        self,
+        preview: ServingPreview,
+        hand_over: Callable[[ChildSupervision, StopControls, Upstream], bool],
+        *,
+        ports: PortPool,
+        builder: EnvBuilder,
+        start_slots: trio.CapacityLimiter | None,
+    ) -> None:
+        self._preview = preview
+        self._hand_over = hand_over  # the runtime's: False if a stop came first
+        self._ports = ports
+        self._builder = builder
+        self._start_slots = start_slots
+        self._nursery: trio.Nursery | None = None
+        self._current: _Process | None = None
+        # The current process's directory, files and detection: the next one's base.
+        self._running: tuple[Path, dict[str, bytes], Detection | None] | None = None
+        self._starting: list[Candidate] = []
+        self._lock = trio.Lock()
+        self._asked = itertools.count(1)  # the applications asked for, in order
+        self._newest = 0  # the last one asked for: only it is applied once its turn comes
+        self._attempts = itertools.count(1)
+        self._uid_port = preview.spec.port  # the launch's: its uid owns the data
+        self.last: SwapResult | None = None
+
+    @property
+    def serving_revision(self) -> int:
+        current = self._current
+        return current.revision if current is not None else self._preview.spec.revision
+
+    # -- the preview's processes, one after the other -----------------------------------
+
+    async def serve(
+        self, first: ChildSupervision, controls: StopControls, env: dict[str, str],
+        limits: ChildLimits,
+    ) -> str:  # fmt: skip
+        """Run ``first`` (spawned with ``controls``) and whichever replaces it; the final
+        status of the last."""
+        preview = self._preview
+        spec = preview.spec
+        own = Candidate(
+            spec.revision, spec, preview.temp_dir, spec.port, controls=controls,
+            upstream=preview.upstream, confinement=preview.containment.confinement,
+            own_port=not preview.containment.sandboxed,
+        )  # fmt: skip
+        process = _Process(spec.revision, first, own)
+        self._current = process
+        self._running = (preview.temp_dir, spec.files, spec.detection)
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                await self._run(process, env, limits)
+                while self._current is not process:  # replaced: the new one's end is the end
+                    process = self._current
+                    assert process is not None
+                    await process.ended.wait()
+                self._nursery = None
+                for candidate in self._starting:  # the preview ends: so does a swap
+                    candidate.prepare_scope.cancel()
+                    candidate.controls.queue.cancel()
+                    candidate.controls.stop.cancel()
+        finally:
+            self._nursery = None
+            lease = self._current.candidate.lease if self._current is not None else None
+            if lease is not None:  # the launch's own is its preparation's to give back
+                lease.release()
+        return process.outcome
+
+    async def _run(self, process: _Process, env: dict[str, str], limits: ChildLimits) -> None:
+        try:
+            process.outcome = await process.supervision.run(env, limits)
+        except Exception:
+            if process is self._current:
+                raise  # the preview's own process: its end (the runtime tells it)
+            _log.exception(
+                "preview %s: revision %d's process", self._preview.spec.preview_id, process.revision
+            )
+            process.outcome = "failed"
+        finally:
+            process.ended.set()
+        if process.retired:  # its sandbox, port, connections, environment: given back
+            with trio.CancelScope(shield=True):  # (its directory stays: data may be linked)
+                await process.candidate.release(self._ports, remove_dir=False)
+
+    async def _drain(self, old: _Process) -> None:
+        """Let the calls under way on a replaced process finish, then stop it."""
+        upstream = old.candidate.upstream
+        with trio.move_on_after(self._preview.settings.proxy_timeout + _DRAIN_MARGIN):
+            if upstream is not None:
+                await upstream.wait_quiet()
+        old.candidate.controls.stop.cancel()
+
+    # -- applying a revision --------------------------------------------------------------
+
+    def apply(self, number: int, files: dict[str, bytes], changed: tuple[str, ...]) -> SwapResult:
+        """Start applying revision ``number`` (``files``: its whole tree); its result,
+        whose ``done`` is set once it switched or failed."""
+        result = SwapResult(number, changed, self.serving_revision)
+        if self._nursery is None or self._preview.state.status != "running":
+            result.decide("not_running", "the preview is not running")
+            return result
+        self._newest = order = next(self._asked)
+        self.last = result
+        self._nursery.start_soon(self._apply, result, files, order)
+        return result
+
+    async def _say(self, message: str, level: str = "INFO") -> None:
+        if not self._preview.broadcast.closed:
+            await self._preview.state.system(level, message)
+
+    async def _apply(self, result: SwapResult, files: dict[str, bytes], order: int) -> None:
+        number = result.revision
+        async with self._lock:
+            current = self._current
+            if order < self._newest:
+                newest = self.last.revision if self.last is not None else number
+                result.decide("superseded", f"revision {number}: superseded by {newest}")
+                return
+            if self._nursery is None or current is None or self._running is None:
+                result.decide("not_running", "the preview is not running")
+                return
+            prefix = f"revision {number}: "
+
+            async def say(message: str) -> None:
+                await self._say(prefix + message)
+
+            changes = changes_said(result.changed)
+            await say(f"{changes}; starting it beside revision {current.revision}")
+            made: list[Candidate] = []
+
+            def hold(candidate: Candidate) -> None:
+                made.append(candidate)
+                self._starting.append(candidate)
+
+            try:
+                try:
+                    candidate = await prepare(
+                        self._preview, number=number, attempt=next(self._attempts),
+                        files=files, running=self._running, uid_port=self._uid_port,
+                        ports=self._ports, builder=self._builder, say=say, candidate_made=hold,
+                    )  # fmt: skip
+                except CandidateFailed as failure:
+                    await self._failed(result, failure.message, failure.lines)
+                    return
+                await self._start(result, candidate, files)
+            except Exception:  # a failure of the service's own: the preview goes on
+                _log.exception(
+                    "preview %s: applying revision %d", self._preview.spec.preview_id, number
+                )
+                if not result.done.is_set():
+                    await self._failed(
+                        result, "the service failed to start it (its log says why)", []
+                    )
+            finally:
+                for candidate in made:
+                    self._starting.remove(candidate)
+                    if result.state != "switched":
+                        with trio.CancelScope(shield=True):
+                            await candidate.release(self._ports, remove_dir=True)
+
+    async def _start(
+        self, result: SwapResult, candidate: Candidate, files: dict[str, bytes]
+    ) -> None:
+        """Spawn it; once it answers it takes over (:meth:`_switch`), else it failed."""
+        preview = self._preview
+        side, held = side_state(
+            preview.broadcast, preview.host_paths, candidate.revision, status="starting"
+        )
+        process: _Process | None = None
+
+        async def answering() -> bool:
+            assert process is not None
+            return await self._switch(result, process, files)
+
+        assert candidate.upstream is not None and candidate.limits is not None
+        began = trio.current_time()
+        supervision = ChildSupervision(
+            candidate.spec, state=side, settings=preview.settings, app_dir=candidate.app_dir,
+            upstream=candidate.upstream, confinement=candidate.confinement,
+            controls=candidate.controls, listed_in=candidate.listed_in,
+            start_slots=self._start_slots, metrics=None, launched_at=began,
+            on_answering=answering,
+        )  # fmt: skip
+        process = _Process(candidate.revision, supervision, candidate, held, began)
+        assert self._nursery is not None
+        self._nursery.start_soon(self._run, process, candidate.env, candidate.limits)
+        await _first_of(result.done, process.ended)
+        if result.done.is_set():
+            return
+        if process.outcome == "stopped" and side.error_message is None:
+            await self._failed(result, "the preview stopped before it answered", [])
+        else:
+            cause = side.error_message or f"its process ended ({process.outcome})"
+            await self._failed(result, cause, side.error_lines)
+
+    async def _switch(self, result: SwapResult, process: _Process, files: dict[str, bytes]) -> bool:
+        """It answers: it becomes the preview's process (False: the preview is ending)."""
+        preview, candidate, old = self._preview, process.candidate, self._current
+        if self._nursery is None or old is None or candidate.upstream is None:
+            return False
+        if not self._hand_over(process.supervision, candidate.controls, candidate.upstream):
+            return False
+        # From here to the status event, nothing awaits: the preview is the new
+        # process's in one step (the proxy reads its upstream once per call).
+        preview.containment.confinement = candidate.confinement
+        spec, new = preview.spec, candidate.spec
+        spec.files, spec.revision, spec.detection = files, new.revision, new.detection
+        spec.argv, spec.port, spec.requirements = new.argv, new.port, new.requirements
+        self._current = process
+        self._running = (candidate.app_dir, files, new.detection)
+        old.retired = True
+        process.supervision.report_to(preview.state)
+        retiring, _ = side_state(
+            preview.broadcast, preview.host_paths, old.revision, status="running"
+        )
+        retiring.set_reason(f"replaced by revision {process.revision}")
+        old.supervision.report_to(retiring)
+        held = process.held.values if process.held is not None else {}
+        info = preview.runtime_info
+        preview.state.row.update(
+            **{k: v for k, v in held.items() if k in ("process_id", "process_started_at")},
+            port=spec.port, command=info["command"] or "", runtime=json.dumps(info),
+        )  # fmt: skip
+        self._nursery.start_soon(self._drain, old)
+        result.ready_ms = (trio.current_time() - process.began) * 1000
+        result.serving = process.revision
+        message = (
+            f"revision {process.revision}: {changes_said(result.changed)} — "
+            f"ready in {result.ready_ms:.0f} ms, switched"
+        )
+        result.decide("switched", message)
+        await preview.state.publish_status("running", message)
+        return True
+
+    async def _failed(self, result: SwapResult, cause: str, lines: list[str]) -> None:
+        serving = self.serving_revision
+        result.error, result.error_lines, result.serving = cause, lines, serving
+        message = f"revision {result.revision} failed: {cause}; still serving revision {serving}"
+        await self._say(message, "ERROR")
+        result.decide("failed", message)
+
+
+async def _first_of(*events: trio.Event) -> None:
+    """Until one of ``events`` is set."""
+    async with trio.open_nursery() as nursery:
+        for event in events:
+
+            async def wait(event: trio.Event = event) -> None:
+                await event.wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(wait)

@@ -1,0 +1,64 @@
+"""What the settings must be beyond their types: ranges, forms and modes
+(:func:`check_settings`, which ``Settings.validated`` calls)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["check_settings"]
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
+_ORIGIN_TEMPLATE = re.compile(rf"https?://\{{preview\}}(?:\.{_LABEL})+(?::[0-9]{{1,5}})?/?")
+
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
+_MODES = {"build": ("on", "off"), "smoke_check": ("on", "off"), "log_format": ("text", "json"),
+          "sandbox": ("auto", "required", "off"), "app_postgres": ("auto", "off"),
+          "app_redis": ("auto", "off"), "app_mysql": ("auto", "off")}  # fmt: skip
+# Settings that must be above zero (a NaN is not).
+_POSITIVE = (
+    "max_uptime", "inactive_timeout", "startup_timeout", "keepalive_interval", "cpu_limit",
+    "stream_send_timeout", "session_timeout", "health_interval", "app_ticket_timeout",
+    "jwt_max_lifetime", "max_streams_per_user", "build_timeout", "env_cache_mb",
+    "log_quota_mb", "log_retention_days", "snapshot_mb", "snapshots_per_preview",
+)  # fmt: skip
+
+
+def check_settings(settings: Any) -> None:  # a Settings (which imports this module)
+    """Raise ``ValueError`` naming the first setting out of its range or form."""
+    if not 1 <= settings.port_min <= settings.port_max <= 65535:
+        raise ValueError("PREVIEW_PORT_MIN..PREVIEW_PORT_MAX must be a range within 1..65535")
+    for name in _POSITIVE:
+        if not getattr(settings, name) > 0:  # also refuses NaN
+            raise ValueError(f"PREVIEW_{name.upper()} must be positive")
+    for name in ("stop_grace", "stream_interval", "partial_line_flush", "max_starting"):
+        if not getattr(settings, name) >= 0:
+            raise ValueError(f"PREVIEW_{name.upper()} must not be negative")
+    if not _HOST_NAME.fullmatch(settings.app_domain):
+        raise ValueError("PREVIEW_APP_DOMAIN must be a host name like preview.example.com")
+    template = settings.app_origin_template
+    if template and not _ORIGIN_TEMPLATE.fullmatch(template):
+        raise ValueError(
+            "PREVIEW_APP_ORIGIN_TEMPLATE must look like https://{preview}.preview.example.com"
+            " (http or https, {preview} as the first label of the host, no path)"
+        )
+    if settings.ring_bytes < 64 * 1024:
+        raise ValueError("PREVIEW_RING_BYTES must be at least 65536")
+    for name, modes in _MODES.items():
+        if getattr(settings, name) not in modes:
+            raise ValueError(f"PREVIEW_{name.upper()} must be {' or '.join(modes)}")
+    if settings.pids_limit < 16 or min(settings.tmp_limit_mb, settings.disk_limit_mb) < 1:
+        raise ValueError("PREVIEW_PIDS_LIMIT (>= 16), _TMP_LIMIT_MB, _DISK_LIMIT_MB too small")
+    if settings.max_log_lines < 1 or settings.subscriber_buffer < 1 or settings.max_line_bytes < 64:
+        raise ValueError("ring, subscriber buffer and line size must be positive")
+    if min(settings.capture_body_bytes, settings.capture_requests, settings.capture_mb) < 0:
+        raise ValueError("PREVIEW_CAPTURE_* must not be negative")
+    for origin in settings.cors_origin_set:
+        if not _ORIGIN.fullmatch(origin):
+            raise ValueError(
+                f"PREVIEW_CORS_ORIGINS: {origin!r} is not an origin "
+                "(scheme://host[:port], no path; '*' is not allowed with credentials)"
+            )

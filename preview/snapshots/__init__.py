@@ -1,0 +1,10 @@
+"""Snapshots of a preview's data (its SQLite and PostgreSQL databases and the files it
+wrote): saved, listed, restored into the running preview, compared, and used to seed
+a new launch. ``keeper`` (:class:`Snapshots`) does each; ``records`` their rows in the
+store; ``sqlitedata``, ``pgdata`` and ``pgtarget`` (where a preview's PostgreSQL is),
+``appfiles`` each kind of data; ``rowdiff`` compares two copies of a table."""
+
+from .keeper import Snapshots
+from .records import describe
+
+__all__ = ["Snapshots", "describe"]

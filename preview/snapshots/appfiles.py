@@ -1,0 +1,107 @@
+"""A preview's writable files: what its directory holds that its upload did not
+(files the app wrote or changed), SQLite databases apart (``sqlitedata`` copies them).
+
+Left out: its temp dir, caches and environments (``__pycache__``, ``node_modules``,
+``.venv`` …) and symbolic links. A file restored or seeded is its directory's owner's
+(the app's uid). Blocking: call through ``trio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import TooLarge
+from .sqlitedata import SIDE_FILES, is_sqlite
+
+__all__ = [
+    "SKIPPED_DIRS", "copy_files", "make_parents", "put_files", "too_large", "writable_files",
+]  # fmt: skip
+
+# ``.revisions``: the code of revisions applied live (``runtime.swaps.codedirs``), whose
+# data is linked to where it was, in the preview's own directory, which is saved.
+SKIPPED_DIRS = frozenset(
+    {".tmp", "__pycache__", "node_modules", ".venv", "venv", ".git", ".mypy_cache",
+     ".pytest_cache", ".ruff_cache", ".npm", ".cache", ".revisions"}
+)  # fmt: skip
+
+
+def too_large(limit: int) -> TooLarge:
+    return TooLarge(
+        f"The preview's data is larger than a snapshot may be ({limit // 2**20} MiB,"
+        " PREVIEW_SNAPSHOT_MB); nothing was saved.",
+        code="snapshot_too_large",
+        details={"limitBytes": limit},
+    )
+
+
+def _walk(root: Path) -> Iterator[tuple[str, Path]]:
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        for name in sorted(files):
+            path = Path(directory) / name
+            if path.is_symlink() or not path.is_file():
+                continue
+            yield path.relative_to(root).as_posix(), path
+
+
+def writable_files(root: Path, uploaded: dict[str, bytes]) -> tuple[list[str], list[str]]:
+    """(its SQLite databases, its other files the upload did not write as they are),
+    relative to ``root``."""
+    databases, others = [], []
+    for relative, path in _walk(root):
+        if is_sqlite(path):
+            databases.append(relative)
+            continue
+        if relative.endswith(SIDE_FILES) and is_sqlite(Path(str(path).rsplit("-", 1)[0])):
+            continue
+        content = uploaded.get(relative)
+        same_size = content is not None and path.stat().st_size == len(content)
+        if same_size and path.read_bytes() == content:
+            continue
+        others.append(relative)
+    return databases, others
+
+
+def copy_files(root: Path, relatives: list[str], target: Path, budget: int, limit: int) -> int:
+    """Copy ``relatives`` from ``root`` under ``target``; the bytes copied. TooLarge
+    past ``budget`` (the caller removes what was copied)."""
+    total = 0
+    for relative in relatives:
+        source = root / relative
+        total += source.stat().st_size
+        if total > budget:
+            raise too_large(limit)
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+    return total
+
+
+def put_files(source: Path, root: Path, relatives: list[str], remove: list[str]) -> None:
+    """Files saved under ``source`` written back into ``root`` (each replaced whole,
+    at once), and ``remove`` (written since) removed."""
+    owner = os.stat(root)
+    for relative in relatives:
+        destination = root / relative
+        make_parents(root, destination.parent, owner)
+        staged = destination.with_name(f".{destination.name}.restoring")
+        shutil.copyfile(source / relative, staged)
+        os.chown(staged, owner.st_uid, owner.st_gid)
+        os.replace(staged, destination)
+    for relative in remove:
+        (root / relative).unlink(missing_ok=True)
+
+
+def make_parents(root: Path, directory: Path, owner: os.stat_result | None = None) -> None:
+    """``directory`` and those between it and ``root``, made as the app's where absent."""
+    owner = owner or os.stat(root)
+    missing = []
+    while directory != root and not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for made in reversed(missing):
+        made.mkdir()
+        os.chown(made, owner.st_uid, owner.st_gid)

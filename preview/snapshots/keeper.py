@@ -1,0 +1,302 @@
+"""Snapshots of previews' data: :class:`Snapshots`, the app's one keeper of them.
+
+A snapshot is a directory under the data dir (``snapshots/<generation>/<id>/``: its
+SQLite copies, its PostgreSQL dumps, its files and ``manifest.json``) and a row of the
+store (``preview_snapshots``: what it holds, its size). It is written beside its final
+place and renamed there once whole, its row added last: a failed or refused snapshot
+(``PREVIEW_SNAPSHOT_MB``) leaves nothing. One operation at a time per preview.
+
+Restore is live: the app keeps running and keeps its connections. SQLite databases are
+written back through the backup API (the app's connections see the restored pages at
+their next transaction, as after any other writer's commit); PostgreSQL databases in
+one transaction (``pgdata``); the files replaced whole, those written since removed.
+What the app keeps in its own memory (a cache) is not rolled back.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import trio
+
+from ..backing.pgrelay import LoginRefused
+from ..clock import utcnow
+from ..errors import Conflict, NotFound, PreviewError, Unavailable
+from ..runtime import PreviewRuntime
+from ..settings import Settings
+from ..store import Store
+from ..store.models import PreviewSnapshot
+from . import records
+from .appfiles import copy_files, make_parents, put_files, too_large, writable_files
+from .pgdata import dump_database, read_dump, restore_database
+from .pgtarget import database_for, live_databases
+from .rowdiff import TableRows, diff_tables
+from .sqlitedata import backup_into, database_size, read_tables, table_counts
+
+__all__ = ["Snapshots"]
+
+_T = TypeVar("_T")
+_MANIFEST = "manifest.json"
+_NOT_COVERED = {"redis": "Redis", "mysql": "MySQL"}
+
+
+class Snapshots:
+    """Takes, lists, restores, compares and removes snapshots (module doc)."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self._settings = settings
+        self._store = store
+        self.root = settings.data_dir / "snapshots"
+        self.limit = settings.snapshot_mb * 2**20
+        self._limiter = trio.CapacityLimiter(2)
+        self._locks: dict[str, trio.Lock] = {}
+
+    async def _blocking(self, function: Callable[..., _T], *args: Any) -> _T:
+        return await trio.to_thread.run_sync(lambda: function(*args), limiter=self._limiter)
+
+    @asynccontextmanager
+    async def _one_at_a_time(self, preview_id: str) -> AsyncIterator[None]:
+        """The block alone among this preview's snapshot operations; its lock is kept
+        only while someone holds or waits for it."""
+        lock = self._locks.setdefault(preview_id, trio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and not lock.statistics().tasks_waiting:
+                self._locks.pop(preview_id, None)
+
+    def _dir(self, generation_id: str, snapshot_id: str) -> Path:
+        return self.root / generation_id / snapshot_id
+
+    # -- rows -------------------------------------------------------------------------
+
+    async def listing(self, generation_id: str) -> list[PreviewSnapshot]:
+        store = self._store
+        return await store._run(records.generation_snapshots, store.engine, generation_id)
+
+    async def get(
+        self, snapshot_id: str, user_id: str, generation_id: str | None = None
+    ) -> PreviewSnapshot:
+        """The snapshot ``snapshot_id`` of ``user_id`` (of ``generation_id`` when given);
+        404 ``snapshot_not_found`` otherwise (whose it is is not told)."""
+        row = None
+        if isinstance(snapshot_id, str) and len(snapshot_id) <= 40:
+            store = self._store
+            row = await store._run(records.get_snapshot, store.engine, snapshot_id)
+        if row is None or row.user_id != user_id or generation_id not in (None, row.generation_id):
+            raise NotFound(
+                "No such snapshot.", code="snapshot_not_found",
+                details={"snapshotId": str(snapshot_id)[:40]},
+            )  # fmt: skip
+        return row
+
+    async def delete(self, row: PreviewSnapshot) -> None:
+        store = self._store
+        await store._run(records.delete_snapshot, store.engine, row.id)
+        await self._blocking(shutil.rmtree, self._dir(row.generation_id, row.id), True)
+
+    async def remove_generation(self, generation_id: str) -> None:
+        """Its snapshots' files (its rows go with the generation's)."""
+        await self._blocking(shutil.rmtree, self.root / generation_id, True)
+
+    async def expire(self, ended_before: datetime) -> int:
+        """Remove the snapshots of previews that ended before ``ended_before``."""
+        store = self._store
+        found = await store._run(records.expired_snapshots, store.engine, ended_before)
+        for generation_id, snapshot_id in found:
+            await store._run(records.delete_snapshot, store.engine, snapshot_id)
+            await self._blocking(shutil.rmtree, self._dir(generation_id, snapshot_id), True)
+        return len(found)
+
+    # -- take -------------------------------------------------------------------------
+
+    async def take(
+        self, runtime: PreviewRuntime, user_id: str, name: str | None
+    ) -> PreviewSnapshot:
+        """Save ``runtime``'s data now (module doc); its row."""
+        store, spec = self._store, runtime.spec
+        async with self._one_at_a_time(runtime.id):
+            count = await store._run(records.count_for_preview, store.engine, runtime.id)
+            most = self._settings.snapshots_per_preview
+            if count >= most:
+                raise Conflict(
+                    f"This preview keeps at most {most} snapshots"
+                    " (PREVIEW_SNAPSHOTS_PER_PREVIEW); delete one first.",
+                    code="snapshot_limit_reached", details={"limit": most},
+                )  # fmt: skip
+            snapshot_id = "snap_" + secrets.token_hex(8)
+            final = self._dir(spec.generation_id, snapshot_id)
+            staged = final.with_name(f".{snapshot_id}.partial")
+            try:
+                try:
+                    size, contents = await self._write(runtime, staged)
+                except (sqlite3.Error, OSError) as error:
+                    raise _failed("snapshot_failed", "saved", error) from None
+                await self._blocking(staged.rename, final)
+                row = PreviewSnapshot(
+                    id=snapshot_id, generation_id=spec.generation_id, preview_id=runtime.id,
+                    user_id=user_id, name=name, created_at=utcnow(), size_bytes=size,
+                    contents=json.dumps(contents),
+                )  # fmt: skip
+                await store._run(records.add_snapshot, store.engine, row)
+            except BaseException:  # nothing half-written is left
+                with trio.CancelScope(shield=True), trio.move_on_after(30):
+                    for path in (staged, final):
+                        await self._blocking(shutil.rmtree, path, True)
+                raise
+        await runtime.state.system("INFO", f"snapshot {snapshot_id} saved ({size} bytes)")
+        return row
+
+    async def _write(self, runtime: PreviewRuntime, target: Path) -> tuple[int, dict[str, Any]]:
+        """Its data copied under ``target``: (bytes, contents for its row)."""
+        app_dir, spec = runtime.temp_dir, runtime.spec
+        await self._blocking(lambda: target.mkdir(parents=True))
+        databases, others = await self._blocking(writable_files, app_dir, spec.files)
+        manifest: dict[str, Any] = {"sqlite": [], "postgres": [], "files": others}
+        tables: list[dict[str, Any]] = []
+        used = 0
+        for index, relative in enumerate(databases):
+            used += await self._blocking(database_size, app_dir / relative)
+            if used > self.limit:
+                raise too_large(self.limit)
+            copy = f"sqlite/{index}.db"
+            await self._blocking(lambda: (target / "sqlite").mkdir(exist_ok=True))
+            await self._blocking(backup_into, app_dir / relative, target / copy)
+            manifest["sqlite"].append({"path": relative, "file": copy})
+            counts = await self._blocking(table_counts, target / copy)
+            tables += [_table(f"sqlite:{relative}", t, n) for t, n in counts.items()]
+        settings = self._settings
+        postgres = runtime.backing.postgres
+        url, role = settings.app_postgres_url, spec.database_name
+        for index, database in enumerate(await live_databases(postgres, url, role)):
+            dump = f"postgres/{index}.sql"
+            await self._blocking(lambda: (target / "postgres").mkdir(exist_ok=True))
+            try:
+                used += await dump_database(database, target / dump, self.limit - used)
+            except PreviewError as error:
+                if error.code == "snapshot_too_large":
+                    raise too_large(self.limit) from None
+                raise
+            manifest["postgres"].append({"key": database.key, "file": dump})
+            found = await self._blocking(read_dump, target / dump)
+            tables += [_table(f"postgres:{database.key}", t, len(r.rows)) for t, r in found.items()]
+        used += await self._blocking(
+            copy_files, app_dir, others, target / "files", self.limit - used, self.limit
+        )
+        text = json.dumps(manifest)
+        await self._blocking((target / _MANIFEST).write_text, text)
+        kinds = runtime.backing.servers.kinds
+        missing = [label for kind, label in _NOT_COVERED.items() if kind in kinds]
+        return used, {"tables": tables, "files": others, "notCovered": missing}
+
+    # -- restore and seed -------------------------------------------------------------
+
+    async def restore(self, runtime: PreviewRuntime, row: PreviewSnapshot) -> dict[str, Any]:
+        """Put ``row``'s data back into the running ``runtime`` (live: module doc)."""
+        async with self._one_at_a_time(runtime.id):
+            try:
+                done = await self._put_back(runtime, row, remove_others=True)
+            except (sqlite3.Error, OSError) as error:
+                raise _failed("restore_failed", "restored", error) from None
+        await runtime.state.system("INFO", f"snapshot {row.id} restored")
+        return done
+
+    async def seed(self, row: PreviewSnapshot, runtime: PreviewRuntime) -> str | None:
+        """A launch's hook (``LaunchSpec.seed``): ``row``'s data put in before its set-up
+        steps and start; the failure's message, else None."""
+        try:
+            await self._put_back(runtime, row, remove_others=False)
+        except (PreviewError, OSError, sqlite3.Error, LoginRefused) as error:
+            message = error.message if isinstance(error, PreviewError) else str(error)
+            await runtime.state.system("ERROR", f"snapshot {row.id} not restored: {message}")
+            return f"its snapshot could not be restored: {message}"
+        await runtime.state.system("INFO", f"data of snapshot {row.id} restored")
+        return None
+
+    async def _put_back(
+        self, runtime: PreviewRuntime, row: PreviewSnapshot, *, remove_others: bool
+    ) -> dict[str, Any]:
+        source = self._dir(row.generation_id, row.id)
+        manifest = json.loads(await self._blocking((source / _MANIFEST).read_text))
+        app_dir, spec = runtime.temp_dir, runtime.spec
+        for entry in manifest["sqlite"]:
+            live = app_dir / entry["path"]
+            await self._blocking(make_parents, app_dir, live.parent)
+            await self._blocking(
+                partial(backup_into, owner_like=app_dir), source / entry["file"], live
+            )
+        postgres, settings = runtime.backing.postgres, self._settings
+        restored = []
+        for entry in manifest["postgres"]:
+            try:
+                database = await database_for(
+                    postgres, settings.app_postgres_url, spec.database_name, entry["key"]
+                )
+            except LoginRefused as refused:
+                raise Unavailable(str(refused), code="restore_failed") from None
+            if database is None:  # this preview has no PostgreSQL to put it in
+                await runtime.state.system(
+                    "WARN", f"snapshot {row.id}: PostgreSQL database {entry['key']!r} not"
+                    " restored: this preview has no PostgreSQL",
+                )  # fmt: skip
+                continue
+            await restore_database(database, source / entry["file"])
+            restored.append(entry["key"])
+        others: list[str] = []
+        if remove_others:
+            _, now = await self._blocking(writable_files, app_dir, spec.files)
+            others = sorted(set(now) - set(manifest["files"]))
+        await self._blocking(put_files, source / "files", app_dir, manifest["files"], others)
+        return {
+            "sqlite": [e["path"] for e in manifest["sqlite"]],
+            "postgres": restored,
+            "files": manifest["files"],
+            "removedFiles": others,
+        }
+
+    # -- compare ----------------------------------------------------------------------
+
+    async def diff(self, first: PreviewSnapshot, second: PreviewSnapshot) -> list[dict[str, Any]]:
+        """Per database and table: the rows added, removed and changed from ``first``
+        to ``second`` (``rowdiff``)."""
+        before = await self._blocking(self._tables, first)
+        after = await self._blocking(self._tables, second)
+        found = []
+        for database in sorted(set(before) | set(after)):
+            for table in diff_tables(before.get(database, {}), after.get(database, {})):
+                found.append({"database": database, **table})
+        return found
+
+    def _tables(self, row: PreviewSnapshot) -> dict[str, dict[str, TableRows]]:
+        source = self._dir(row.generation_id, row.id)
+        manifest = json.loads((source / _MANIFEST).read_text())
+        found = {f"sqlite:{e['path']}": read_tables(source / e["file"]) for e in manifest["sqlite"]}
+        for entry in manifest["postgres"]:
+            found[f"postgres:{entry['key']}"] = read_dump(source / entry["file"])
+        return found
+
+
+def _failed(code: str, done: str, error: Exception) -> PreviewError:
+    """A copy the database or the disk refused (no host path said: the error's kind)."""
+    if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+        return Conflict(
+            f"The app held its SQLite database locked; nothing was {done}. Try again.",
+            code="restore_busy" if code == "restore_failed" else "snapshot_busy",
+            retry_after=1.0,
+        )
+    said = type(error).__name__ if isinstance(error, OSError) else str(error)
+    return Unavailable(f"The preview's data could not be {done} ({said}).", code=code)
+
+
+def _table(database: str, table: str, rows: int) -> dict[str, Any]:
+    return {"database": database, "table": table, "rows": rows}

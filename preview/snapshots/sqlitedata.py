@@ -1,0 +1,126 @@
+"""A preview's SQLite databases: found in its directory, copied out and back through
+SQLite's online backup API (a consistent copy while the app keeps writing; a restore
+the app's own connections see at their next transaction), read for their tables.
+
+The service runs as root; the app as a uid of its own. SQLite makes a journal (or a
+WAL and its index) beside a database it writes: any such file this side made is given
+to the database file's owner, else the app could not open its own database again.
+Blocking: call through ``trio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from .rowdiff import TableRows
+
+__all__ = [
+    "HEADER",
+    "SIDE_FILES",
+    "backup_into",
+    "database_size",
+    "is_sqlite",
+    "read_tables",
+    "table_counts",
+]
+
+HEADER = b"SQLite format 3\x00"
+SIDE_FILES = ("-journal", "-wal", "-shm")
+_BUSY = 10.0  # s: how long a copy waits for the app's write lock
+_STEP_PAGES = 1024  # pages copied per step: the app's writers wait at most one step
+
+
+def is_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(HEADER)) == HEADER
+    except OSError:
+        return False
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(str(path), timeout=_BUSY, isolation_level=None)
+
+
+def _owned_alike(path: Path) -> None:
+    """Give the side files beside ``path`` to ``path``'s owner (module doc)."""
+    try:
+        owner = os.stat(path)
+    except OSError:
+        return
+    for suffix in SIDE_FILES:
+        side = Path(str(path) + suffix)
+        try:
+            if os.stat(side).st_uid != owner.st_uid:
+                os.chown(side, owner.st_uid, owner.st_gid)
+        except OSError:
+            continue
+
+
+def database_size(path: Path) -> int:
+    """Bytes a copy of it takes (its pages in use)."""
+    try:
+        with closing(_connect(path)) as connection:
+            pages = connection.execute("PRAGMA page_count").fetchone()[0]
+            size = connection.execute("PRAGMA page_size").fetchone()[0]
+            return int(pages) * int(size)
+    finally:
+        _owned_alike(path)
+
+
+def backup_into(source: Path, target: Path, *, owner_like: Path | None = None) -> None:
+    """Copy the database ``source`` into ``target`` (made if absent, replaced whole if
+    not), page by page, through the backup API. ``owner_like``: a file whose owner the
+    target and its side files get when made here."""
+    made = not target.exists()
+    try:
+        with closing(_connect(source)) as src, closing(_connect(target)) as dst:
+            src.backup(dst, pages=_STEP_PAGES, sleep=0.01)
+    finally:
+        _owned_alike(source)
+        like = owner_like if owner_like is not None else target
+        if made and like.exists() and like != target:
+            stat = os.stat(like)
+            os.chown(target, stat.st_uid, stat.st_gid)
+        _owned_alike(target)
+
+
+def _tables(connection: sqlite3.Connection) -> list[str]:
+    rows = connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " ORDER BY name"
+    )
+    return [name for (name,) in rows]
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+
+
+def table_counts(path: Path) -> dict[str, int]:
+    """Each table of a snapshot's copy, with its row count."""
+    with closing(_read_only(path)) as connection:
+        return {
+            name: connection.execute(f"SELECT count(*) FROM {_quoted(name)}").fetchone()[0]
+            for name in _tables(connection)
+        }
+
+
+def read_tables(path: Path) -> dict[str, TableRows]:
+    """Each table of a snapshot's copy, whole (for a diff)."""
+    found: dict[str, TableRows] = {}
+    with closing(_read_only(path)) as connection:
+        for name in _tables(connection):
+            info = connection.execute(f"PRAGMA table_info({_quoted(name)})").fetchall()
+            columns = [row[1] for row in info]
+            key = [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5] > 0]
+            rows = connection.execute(f"SELECT * FROM {_quoted(name)}").fetchall()
+            found[name] = TableRows(columns, key, [tuple(r) for r in rows])
+    return found

@@ -1,0 +1,131 @@
+// The History card: the requests kept for this generation (every way in: the tester,
+// the proxy, the app's own origin), newest first, each with Replay against the running
+// preview and, once replayed, the kept answer and the new one side by side with what
+// differs (GET …/preview/requests, POST …/preview/requests/replay).
+
+import * as api from './api.js';
+import { $, h, setText, show } from './dom.js';
+
+const TOKEN_ERRORS = new Set(['missing_preview_token', 'invalid_preview_token', 'preview_token_expired']);
+const SHOWN = 50;
+
+function bodyText(body) {
+  if (!body) return '';
+  if (body.encoding === 'base64') return `(${body.size} bytes, binary)`;
+  try {
+    return JSON.stringify(JSON.parse(body.text), null, 2);
+  } catch {
+    return body.text;
+  }
+}
+
+function answerText(side) {
+  if (!side) return '';
+  const status = side.status === null ? `no answer (${side.error})` : `${side.status}`;
+  const headers = (side.headers || []).map(([name, value]) => `${name}: ${value}`).join('\n');
+  return `${status}\n${headers}\n\n${bodyText(side.body)}`;
+}
+
+export class RequestHistoryCard {
+  constructor({ previewToken, onError }) {
+    this.previewToken = previewToken; // (gid, fresh) => a preview token of the tester's
+    this.onError = onError;
+    this.gid = null;
+    this.results = new Map(); // request id → its last replay's result
+    $('history-refresh').addEventListener('click', () => this.refresh());
+    $('history-replay-all').addEventListener('click', () => this.replay('all'));
+  }
+
+  setGeneration(gid) {
+    this.gid = gid;
+    this.results.clear();
+    show($('history-diff'), false);
+    $('history-har').href = api.requestsHarUrl(gid);
+    this.refresh();
+  }
+
+  async refresh() {
+    const gid = this.gid;
+    if (!gid) return;
+    try {
+      const page = await api.requests(gid, { limit: SHOWN, replays: 'false' });
+      if (gid !== this.gid) return;
+      $('history-list').replaceChildren(...page.requests.map((request) => this.row(request)));
+      setText($('history-count'), page.requests.length ? `(${page.requests.length}${page.hasMore ? '+' : ''})` : '');
+      show($('history-empty'), page.requests.length === 0);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  row(request) {
+    const result = this.results.get(request.id);
+    const verdict = result ? (result.skipped ? 'skipped' : result.same ? 'same' : 'changed') : '';
+    const status = request.status === null ? 'e' : String(request.status).charAt(0);
+    return h(
+      'li',
+      { dataset: { requestId: String(request.id) }, class: verdict ? `replayed ${verdict}` : '' },
+      h('span', { class: 'mono history-method', text: request.method }),
+      h('button', {
+        type: 'button',
+        class: 'file-open mono history-path',
+        text: request.path,
+        title: `${request.way} · ${request.startedAt} · ${request.requestId}`,
+        disabled: result ? undefined : true,
+        onclick: () => this.showResult(request.id),
+      }),
+      h('span', { class: 'status-code', dataset: { class: status }, text: request.status ?? '–' }),
+      h('span', { class: 'hint', text: `${Math.round(request.totalMs)} ms` }),
+      verdict ? h('span', { class: `badge history-verdict ${verdict}`, text: verdict }) : null,
+      h('button', {
+        type: 'button',
+        class: 'button small ghost',
+        text: 'Replay',
+        'aria-label': `Replay ${request.method} ${request.path}`,
+        onclick: () => this.replay([request.id]),
+      }),
+    );
+  }
+
+  async replay(ids) {
+    const gid = this.gid;
+    try {
+      let answer;
+      try {
+        answer = await api.replayRequests(gid, await this.previewToken(false), ids);
+      } catch (error) {
+        if (!TOKEN_ERRORS.has(error.code)) throw error;
+        answer = await api.replayRequests(gid, await this.previewToken(true), ids);
+      }
+      if (gid !== this.gid) return;
+      for (const result of answer.results) this.results.set(result.id, result);
+      setText(
+        $('history-summary'),
+        `replayed ${answer.replayed} on revision ${answer.target.revision}: ${answer.same} same, ${answer.different} changed`,
+      );
+      await this.refresh();
+      const first = answer.results.find((result) => result.same === false) || answer.results[0];
+      if (first) this.showResult(first.id);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  showResult(id) {
+    const result = this.results.get(id);
+    if (!result) return;
+    show($('history-diff'), true);
+    setText($('history-diff-title'), `${result.method} ${result.path}`);
+    setText($('history-before'), answerText(result.before));
+    setText($('history-after'), result.skipped ? `not replayed: ${result.skipped}` : answerText(result.after));
+    const lines = [];
+    if (result.status) lines.push(`status: ${result.status.before} → ${result.status.after}`);
+    for (const header of result.headers || []) lines.push(`${header.name}: ${header.before} → ${header.after}`);
+    for (const change of result.body || []) {
+      lines.push(`${change.path}: ${JSON.stringify(change.before)} → ${JSON.stringify(change.after)}`);
+    }
+    if (!lines.length && !result.skipped) lines.push('same (volatile values ignored)');
+    $('history-differences').replaceChildren(...lines.map((line) => h('li', { class: 'mono', text: line })));
+    setText($('history-ignored'), result.ignored?.length ? `ignored: ${result.ignored.join(', ')}` : '');
+  }
+}

@@ -1,0 +1,131 @@
+// Snapshots of the running preview's data (…/preview/snapshots): save one, list them
+// (newest first, with their tables' rows), restore one into the running app, and
+// compare one with the snapshot before it (shown in the file viewer).
+
+import * as api from './api.js';
+import { $, formatBytes, h, setText, show } from './dom.js';
+
+function when(iso) {
+  return iso ? iso.replace('T', ' ').slice(0, 16) : '';
+}
+
+function rows(snapshot) {
+  const count = snapshot.tables.reduce((sum, table) => sum + table.rows, 0);
+  const tables = snapshot.tables.length;
+  return `${tables} table${tables === 1 ? '' : 's'}, ${count} row${count === 1 ? '' : 's'}`;
+}
+
+/** A diff's tables as text: one head line per table, then its rows (JSON). */
+export function diffText(diff) {
+  const lines = [];
+  for (const table of diff.tables) {
+    if (table.state === 'same') continue;
+    const counts = `+${table.addedCount} −${table.removedCount} ~${table.changedCount}`;
+    lines.push(`${table.database} ${table.table} (${table.state}): ${counts}`);
+    for (const row of table.added) lines.push(`  + ${JSON.stringify(row)}`);
+    for (const row of table.removed) lines.push(`  - ${JSON.stringify(row)}`);
+    for (const change of table.changed) {
+      lines.push(`  ~ ${JSON.stringify(change.before)} → ${JSON.stringify(change.after)}`);
+    }
+  }
+  return lines.length ? lines.join('\n') : '(no row differs)';
+}
+
+export class SnapshotList {
+  constructor({ viewer, onError }) {
+    this.viewer = viewer;
+    this.onError = onError;
+    this.gid = null;
+    $('snapshot-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.save();
+    });
+  }
+
+  say(text) {
+    setText($('snapshot-status'), text);
+  }
+
+  async show(gid) {
+    if (this.gid !== gid) this.say('');
+    this.gid = gid;
+    show($('snapshots-card'), true);
+    try {
+      const { snapshots } = await api.snapshots(gid);
+      if (this.gid !== gid) return;
+      setText($('snapshots-count'), snapshots.length ? `(${snapshots.length})` : '');
+      const newestFirst = [...snapshots].reverse();
+      $('snapshot-list').replaceChildren(
+        ...newestFirst.map((snapshot, index) => this.row(gid, snapshot, newestFirst[index + 1])),
+      );
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  hide() {
+    this.gid = null;
+    show($('snapshots-card'), false);
+  }
+
+  row(gid, snapshot, before) {
+    const label = snapshot.name || snapshot.snapshotId;
+    return h(
+      'li',
+      { 'data-snapshot': snapshot.snapshotId },
+      h('span', { class: 'mono', text: label, title: `${when(snapshot.createdAt)} · ${formatBytes(snapshot.sizeBytes)}` }),
+      h('span', { class: 'hint', text: rows(snapshot) }),
+      h('button', {
+        type: 'button',
+        class: 'button small',
+        text: 'Restore',
+        'aria-label': `Restore ${label}`,
+        onclick: () => this.restore(gid, snapshot, label),
+      }),
+      h('button', {
+        type: 'button',
+        class: 'button small ghost',
+        text: 'Diff',
+        title: before ? 'What changed since the snapshot before' : 'The first snapshot',
+        'aria-label': `Diff of ${label}`,
+        disabled: before ? undefined : true,
+        onclick: () => this.openDiff(gid, before, snapshot),
+      }),
+    );
+  }
+
+  async save() {
+    const gid = this.gid;
+    const name = $('snapshot-name').value.trim();
+    this.say('Saving…');
+    try {
+      const saved = await api.saveSnapshot(gid, name || undefined);
+      $('snapshot-name').value = '';
+      this.say(`Saved ${saved.name || saved.snapshotId} (${formatBytes(saved.sizeBytes)}).`);
+      await this.show(gid);
+    } catch (error) {
+      this.say(error.message);
+    }
+  }
+
+  async restore(gid, snapshot, label) {
+    this.say(`Restoring ${label}…`);
+    try {
+      await api.restoreSnapshot(gid, snapshot.snapshotId);
+      this.say(`Restored ${label}: the app runs with its data.`);
+    } catch (error) {
+      this.say(error.message);
+    }
+  }
+
+  async openDiff(gid, before, after) {
+    try {
+      const diff = await api.snapshotDiff(gid, before.snapshotId, after.snapshotId);
+      const title = `${after.name || after.snapshotId} (from ${before.name || before.snapshotId})`;
+      const changed = diff.tables.filter((table) => table.state !== 'same').length;
+      this.viewer.showText(title, `${changed} table${changed === 1 ? '' : 's'} changed`, diffText(diff));
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+}

@@ -1,0 +1,160 @@
+"""Every request that crosses the proxy is kept with its answer, whichever way it came
+(the envelope, the path proxy, the preview's origin; below Hypercorn and through it),
+its credentials masked, linked to its ``proxy`` line, bounded per preview."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import trio
+
+from preview.proxy import hot_front
+
+from ..conftest import Service, auth, running_service
+from .conftest import (
+    api,
+    app_files,
+    envelope,
+    fresh,
+    launched,
+    listed,
+    one,
+    origin_cookie,
+    proxied,
+)
+
+
+def _header(headers: list[list[str]], name: str) -> str | None:
+    return next((value for key, value in headers if key.lower() == name), None)
+
+
+async def test_each_way_in_is_kept_with_its_answer_masked_and_linked(
+    service: Service, preview: dict
+) -> None:
+    gid = preview["gid"]
+    hot = service.app.extensions[hot_front.EXTENSION]
+    with trio.fail_after(60):
+        # The envelope, with credentials in its headers and query.
+        answer = await envelope(
+            service, preview, method="POST", path="/items", query="api_key=s3cret&x=1",
+            headers={"Authorization": "Bearer app-secret", "Cookie": "a=1; b=2"},
+            body={"name": "kiwi"},
+        )  # fmt: skip
+        assert answer.status_code == 200 and answer.json()["statusCode"] == 201
+        # The path proxy below Hypercorn, then through it (``Connection: close`` is
+        # Hypercorn's), the service's bearer token and a token in the query.
+        served = hot.served
+        below = await proxied(service, preview, "GET", "/items/1?access_token=t0p&q=ok")
+        assert below.status_code == 200 and hot.served == served + 1
+        through = await proxied(
+            service, preview, "PUT", "/things", content=b"raw body", headers={"Connection": "close"}
+        )
+        assert through.status_code == 200 and hot.served == served + 1
+        # The preview's own origin, both ways.
+        cookie = await origin_cookie(service, preview)
+        origin = {"Host": preview["host"], "Cookie": cookie}
+        at_origin = await fresh(service, "GET", "/items/2", headers=origin)
+        assert at_origin.status_code == 200 and hot.served == served + 2
+        closing = await fresh(service, "GET", "/items/3", headers={**origin, "Connection": "close"})
+        assert closing.status_code == 404
+        # A token in the query of a call with a body: Quart's route forwards it.
+        in_query = api(gid, f"/proxy/things/9?previewToken={preview['previewToken']}&k=v")
+        quart = await fresh(service, "PUT", in_query, headers=auth(), content=b"q")
+        assert quart.status_code == 200 and hot.served == served + 2
+
+        page = await listed(service, gid)
+    kept = list(reversed(page["requests"]))
+    assert [(r["way"], r["method"], r["path"], r["status"]) for r in kept] == [
+        ("envelope", "POST", "/items?api_key=[masked]&x=1", 201),
+        ("proxy", "GET", "/items/1?access_token=[masked]&q=ok", 200),
+        ("proxy", "PUT", "/things", 200),
+        ("origin", "GET", "/items/2", 200),
+        ("origin", "GET", "/items/3", 404),
+        ("proxy", "PUT", "/things/9?k=v", 200),
+    ]
+    assert page["hasMore"] is False
+    assert all(r["previewId"] == preview["previewInstanceId"] for r in kept)
+    assert all(r["replayOf"] is None and r["totalMs"] >= r["elapsedMs"] > 0 for r in kept)
+
+    with trio.fail_after(30):
+        posted = await one(service, gid, kept[0]["id"])
+        fetched = await one(service, gid, kept[1]["id"])
+        put = await one(service, gid, kept[2]["id"])
+        entered = await one(service, gid, kept[3]["id"])
+        quarts = await one(service, gid, kept[5]["id"])
+        log = await service.history(gid, source="proxy")
+    # Bodies both ways, as sent and as answered.
+    assert json.loads(posted["requestBody"]["text"]) == {"name": "kiwi"}
+    assert json.loads(posted["responseBody"]["text"])["name"] == "kiwi"
+    assert put["requestBody"] == {"text": "raw body", "size": 8, "truncated": False}
+    assert json.loads(fetched["responseBody"]["text"])["name"] == "apple"
+    assert json.loads(entered["responseBody"]["text"])["name"] == "banana"
+    # Credentials masked: the app's and the service's alike.
+    assert _header(posted["requestHeaders"], "authorization") == "Bearer [masked]"
+    assert _header(posted["requestHeaders"], "cookie") == "a=[masked]; b=[masked]"
+    assert _header(fetched["requestHeaders"], "authorization") == "Bearer [masked]"
+    assert _header(fetched["requestHeaders"], "x-preview-token") == "[masked]"
+    assert _header(entered["requestHeaders"], "cookie").endswith("=[masked]")
+    assert _header(entered["responseHeaders"], "set-cookie").startswith("sid=[masked]; Path=/")
+    assert quarts["requestBody"]["text"] == "q" and quarts["responseBody"]["size"] > 0
+    everything = json.dumps([posted, fetched, put, entered, quarts])
+    for secret in ("s3cret", "t0p", "app-secret", preview["previewToken"], cookie.split("=")[1]):
+        assert secret not in everything
+    # Each linked to its proxy line (the same request id).
+    lines = {event["id"]: event["message"] for event in log}
+    for request in kept:
+        assert request["requestId"] in lines[request["eventId"]]
+
+
+async def test_each_preview_keeps_its_newest_requests_within_its_bounds(settings) -> None:
+    bounded = dataclasses.replace(
+        settings, capture_requests=5, capture_body_bytes=1024, capture_mb=1
+    )
+    async with running_service(bounded) as service:
+        with trio.fail_after(90):
+            preview = await launched(service, app_files())
+            for n in range(8):
+                answer = await proxied(service, preview, "GET", f"/items/{n}")
+                assert answer.status_code in (200, 404)
+            page = await listed(service, preview["gid"])
+            # At most 5, the newest: past the bound, cut to nine tenths of it (4).
+            paths = [r["path"] for r in page["requests"]]
+            assert paths in ([f"/items/{n}" for n in range(7, 7 - kept, -1)] for kept in (4, 5))
+            # A body past PREVIEW_CAPTURE_BODY_BYTES is cut, its whole size said.
+            big = await proxied(service, preview, "GET", "/big?n=5000")
+            assert big.status_code == 200 and len(big.content) > 5000
+            newest = (await listed(service, preview["gid"], limit=1))["requests"][0]
+            whole = await one(service, preview["gid"], newest["id"])
+            assert whole["responseBody"]["truncated"] is True
+            assert len(whole["responseBody"]["text"]) == 1024
+            assert whole["responseBody"]["size"] == len(big.content)
+            await service.stop(preview["gid"])
+
+
+async def test_bytes_bound_drops_the_oldest(settings) -> None:
+    bounded = dataclasses.replace(settings, capture_body_bytes=300_000, capture_mb=1)
+    async with running_service(bounded) as service:
+        with trio.fail_after(90):
+            preview = await launched(service, app_files())
+            for _ in range(6):  # ~200 KB each: 1 MiB holds four
+                answer = await proxied(service, preview, "GET", "/big?n=200000")
+                assert answer.status_code == 200
+            page = await listed(service, preview["gid"])
+            sizes = [r["responseBodySize"] for r in page["requests"]]
+            assert 1 <= len(sizes) < 6 and sum(sizes) <= 2**20
+            await service.stop(preview["gid"])
+
+
+@pytest.mark.parametrize("requests_kept", [0])
+async def test_nothing_is_kept_when_turned_off(settings, requests_kept: int) -> None:
+    off = dataclasses.replace(settings, capture_requests=requests_kept)
+    async with running_service(off) as service:
+        with trio.fail_after(90):
+            preview = await launched(service, app_files())
+            assert (await proxied(service, preview, "GET", "/items/1")).status_code == 200
+            assert (await listed(service, preview["gid"]))["requests"] == []
+            response = await service.client.get(api(preview["gid"], "/requests/1"), headers=auth())
+            assert response.status_code == 404 and response.json()["error"] == "request_not_found"
+            await service.stop(preview["gid"])

@@ -1,0 +1,69 @@
+"""The history's writer and table on SQLite and PostgreSQL: a preview's requests cut to
+their bounds as batches land, a request of a deleted preview let go, and a preview's
+requests removed with its log by the retention."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from types import SimpleNamespace
+
+import trio
+
+from preview import Settings
+from preview.clock import utcnow
+from preview.history import RequestHistory
+from preview.history.rows import RequestQuery, list_requests, read_request
+from preview.store import LogRetention, Store
+
+from ..test_store import db_url, generation, preview  # noqa: F401 (db_url: a fixture)
+
+
+def _runtime(pid: str, gid: str = "g1") -> SimpleNamespace:
+    return SimpleNamespace(id=pid, spec=SimpleNamespace(generation_id=gid))
+
+
+async def test_batches_are_bounded_masked_and_go_with_the_log(db_url: str) -> None:  # noqa: F811
+    settings = dataclasses.replace(Settings(), capture_requests=3, capture_body_bytes=4)
+    history = RequestHistory(settings)
+    with trio.fail_after(60):
+        store = await Store.open(db_url)
+        try:
+            await store.add_generation(generation("g1"), {})
+            ended = utcnow() - timedelta(days=8)
+            await store.add_preview(preview("p1", "g1", status="stopped", stopped_at=ended))
+            await store.add_preview(preview("p2", "g1", status="running"))
+            async with trio.open_nursery() as nursery:
+                await nursery.start(history.serve, store)
+                for n in range(5):
+                    for pid in ("p1", "p2", "gone"):
+                        _, capture = history.start(b"0123456789")
+                        capture.answer.add(b"answer")
+                        capture.record(
+                            _runtime(pid), "proxy", "POST", f"/x/{n}?api_key=k&a=1",
+                            [("Authorization", "Basic abc"), ("X-Api-Key", "k")], 201,
+                            [(b"set-cookie", b"s=v; HttpOnly")], trio.current_time(), 1.5,
+                            f"req_{pid}_{n}", n,
+                        )  # fmt: skip
+                await history.settled()
+                await history.aclose()
+            rows = await store._run(list_requests, store.engine, RequestQuery("g1", limit=10))
+            # At most 3 each, the newest (past the bound, cut to nine tenths of it: 2).
+            for pid in ("p1", "p2"):
+                paths = [r["path"] for r in rows if r["preview_id"] == pid]
+                assert paths in (
+                    [f"/x/{n}?api_key=[masked]&a=1" for n in (4, 3, 2)][:k] for k in (2, 3)
+                )
+            whole = await store._run(read_request, store.engine, "g1", rows[0]["id"])
+            assert whole["request_body"] == b"0123" and whole["request_size"] == 10
+            assert whole["response_body"] == b"answ" and whole["response_size"] == 6
+            assert whole["request_headers"] == (
+                '[["Authorization", "Basic [masked]"], ["X-Api-Key", "[masked]"]]'
+            )
+            assert whole["response_headers"] == '[["set-cookie", "s=[masked]; HttpOnly"]]'
+            assert await LogRetention(store, 7, pause=0).run_once() == 1
+            rows = await store._run(list_requests, store.engine, RequestQuery("g1", limit=10))
+            assert {r["preview_id"] for r in rows} == {"p2"}
+            assert history.not_kept == 0
+        finally:
+            await store.aclose()
