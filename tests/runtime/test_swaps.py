@@ -316,3 +316,42 @@ async def test_changed_requirements_are_built_before_the_swap(builder_service: S
         switched = [i for i, e in enumerate(events) if e.get("status") == "running"][-1]
         assert built and max(built) < switched  # its environment built, then swapped
         assert (await service.stop(gid)).status_code == 200
+
+
+async def test_a_stop_during_a_swap_ends_both_processes(service: Service) -> None:
+    with trio.fail_after(120):
+        gid, launched = await _launch(service, server_app(VERSIONED, **{"version.txt": "one"}))
+        # Revision 2 never answers: it never listens.
+        waits = server_app(VERSIONED + "\nwhile True: time.sleep(0.05)\n")["server.py"]
+        answers: list[dict] = []
+
+        async def post() -> None:
+            posted = await service.client.post(
+                _revisions(gid), json={"files": {"server.py": waits}}, headers=auth()
+            )
+            answers.append(posted.json())
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(post)
+            runtime = service.supervisor.get(launched["previewInstanceId"])
+            assert runtime is not None
+
+            def started() -> bool:
+                return any(
+                    e.message.startswith("revision 2: process started")
+                    for e in runtime.broadcast.recent()
+                )
+
+            await eventually(started)
+            candidate = next(
+                int(e.message.split("pid ")[1].split(")")[0])
+                for e in runtime.broadcast.recent()
+                if e.message.startswith("revision 2: process started")
+            )
+            stopped = await service.stop(gid)
+            assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
+        assert answers[0]["applied"] is False and answers[0]["apply"]["state"] == "failed"
+        assert not psutil.pid_exists(candidate) or psutil.Process(candidate).status() == "zombie"
+        assert not psutil.pid_exists(launched["processId"])
+        status = await service.status(gid)
+        assert status["status"] == "stopped" and status["revision"] == 1
