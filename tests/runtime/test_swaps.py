@@ -143,6 +143,7 @@ async def test_a_revision_that_fails_leaves_the_old_one_serving(service: Service
         assert body["applied"] is False and body["apply"]["state"] == "failed"
         assert body["apply"]["message"].endswith("; still serving revision 1")
         assert "SyntaxError" in body["apply"]["errorMessage"]
+        assert ".revisions" not in body["apply"]["errorMessage"]  # the app's own paths
         assert body["preview"]["revision"] == 1
         assert await _proxied(service, gid, token, "version.txt") == "one"
         status = await service.status(gid)
