@@ -5,7 +5,7 @@ from .broadcast import OFFER_GROUP, WAKE_GROUP, LogBroadcast
 from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput
 from .event import SSE_KEEPALIVE, Event
 from .failure import NO_SPACE, failure_cause, no_space, write_failure
-from .hostpaths import HostPaths
+from .hostpaths import REVISION_DIRS, HostPaths
 from .lines import LevelClassifier, Line, LineSplitter, classify_level
 from .needed import missing_env
 from .quota import LogQuota, seal_log, stored_bytes, truncation
@@ -19,6 +19,7 @@ __all__ = [
     "NO_SPACE",
     "OFFER_GROUP",
     "PARKED",
+    "REVISION_DIRS",
     "SPLIT_MARK",
     "SSE_KEEPALIVE",
     "WAKE_GROUP",

@@ -7,7 +7,9 @@ virtual environment (a build-less preview runs on them), the data dir. Each is s
 what it stands for, so a traceback reads as on the user's machine and says nothing of
 the host's layout:
 
-* the app's directory: its files relative to it (``main.py``), itself ``.``;
+* the app's directory: its files relative to it (``main.py``), itself ``.``; so is the
+  directory of a revision applied live (``<app dir>/.revisions/<n>.<attempt>``, see
+  ``runtime.swaps``), where the same files are;
 * a built environment: ``<environment>`` (its interpreter: ``python``);
 * the service's interpreter: ``python``; its prefixes (virtual environment and base
   installation: site-packages, the standard library) and pyenv's installations (the other
@@ -27,7 +29,9 @@ import re
 import sys
 from collections.abc import Iterable
 
-__all__ = ["HostPaths"]
+__all__ = ["REVISION_DIRS", "HostPaths"]
+
+REVISION_DIRS = ".revisions"  # under the app's directory: revisions applied live
 
 _NAME = r"[^/\s'\"]+"  # one path component, as it appears in a line of text
 # After a path: a slash (the path goes on) or anything that cannot continue its last
@@ -80,6 +84,10 @@ class HostPaths:
                 rf"(?P<envpython>(?:{roots})/{_NAME}/bin/python[0-9.]*)",
                 rf"(?P<env>(?:{roots})/{_NAME})",
             ]
+        if self._app:
+            apps = "|".join(re.escape(root) for root in sorted(self._app, key=len, reverse=True))
+            revisions = rf"(?:{apps})/{re.escape(REVISION_DIRS)}/[0-9]+\.[0-9]+"
+            alternatives.append(rf"(?P<revision>{revisions})")
         literals = sorted(labels, key=len, reverse=True)  # the longest (innermost) first
         if literals:
             alternatives.append("(?P<path>" + "|".join(map(re.escape, literals)) + ")")
@@ -132,7 +140,7 @@ class HostPaths:
         if groups.get("env"):
             return "<environment>" + slash
         path = groups["path"]
-        if path in self._app:
+        if groups.get("revision") or path in self._app:
             return "" if slash else "."  # the app's files as the user wrote them
         return self._labels[path] + slash
 

@@ -5,14 +5,17 @@ migration a revision adds runs once; ``apply: false`` leaves the preview as it i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import psutil
+import pytest
 import trio
 
 from preview import Settings
 
-from ..conftest import SERVER_COMMAND, Service, auth, eventually, server_app
+from ..conftest import SERVER_COMMAND, Service, auth, eventually, running_service, server_app
+from .test_appdb import PG_URL
 from .test_build import BUILD_WAIT
 
 # Answers GET /version.txt with that file's text: which revision's files it runs.
@@ -140,6 +143,7 @@ async def test_a_revision_that_fails_leaves_the_old_one_serving(service: Service
         assert body["applied"] is False and body["apply"]["state"] == "failed"
         assert body["apply"]["message"].endswith("; still serving revision 1")
         assert "SyntaxError" in body["apply"]["errorMessage"]
+        assert ".revisions" not in body["apply"]["errorMessage"]  # the app's own paths
         assert body["preview"]["revision"] == 1
         assert await _proxied(service, gid, token, "version.txt") == "one"
         status = await service.status(gid)
@@ -316,3 +320,76 @@ async def test_changed_requirements_are_built_before_the_swap(builder_service: S
         switched = [i for i, e in enumerate(events) if e.get("status") == "running"][-1]
         assert built and max(built) < switched  # its environment built, then swapped
         assert (await service.stop(gid)).status_code == 200
+
+
+async def test_a_stop_during_a_swap_ends_both_processes(service: Service) -> None:
+    with trio.fail_after(120):
+        gid, launched = await _launch(service, server_app(VERSIONED, **{"version.txt": "one"}))
+        # Revision 2 never answers: it never listens.
+        waits = server_app(VERSIONED + "\nwhile True: time.sleep(0.05)\n")["server.py"]
+        answers: list[dict] = []
+
+        async def post() -> None:
+            posted = await service.client.post(
+                _revisions(gid), json={"files": {"server.py": waits}}, headers=auth()
+            )
+            answers.append(posted.json())
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(post)
+            runtime = service.supervisor.get(launched["previewInstanceId"])
+            assert runtime is not None
+
+            def started() -> bool:
+                return any(
+                    e.message.startswith("revision 2: process started")
+                    for e in runtime.broadcast.recent()
+                )
+
+            await eventually(started)
+            candidate = next(
+                int(e.message.split("pid ")[1].split(")")[0])
+                for e in runtime.broadcast.recent()
+                if e.message.startswith("revision 2: process started")
+            )
+            stopped = await service.stop(gid)
+            assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
+        assert answers[0]["applied"] is False and answers[0]["apply"]["state"] == "failed"
+        assert not psutil.pid_exists(candidate) or psutil.Process(candidate).status() == "zombie"
+        assert not psutil.pid_exists(launched["processId"])
+        status = await service.status(gid)
+        assert status["status"] == "stopped" and status["revision"] == 1
+
+
+# GET /add: a row more in its PostgreSQL database, and their count.
+PG_COUNTER = """
+import psycopg
+with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as db:
+    db.execute("CREATE TABLE IF NOT EXISTS items (id serial PRIMARY KEY)")
+class Counter(Handler):
+    def do_GET(self):
+        with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as db:
+            if self.path == "/add":  # (not the health checks' GET /)
+                db.execute("INSERT INTO items DEFAULT VALUES")
+            body = str(db.execute("SELECT count(*) FROM items").fetchone()[0]).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Counter
+"""
+
+
+@pytest.mark.skipif(not PG_URL, reason="PREVIEW_TEST_POSTGRES_URL is not set")
+@pytest.mark.parametrize("sandbox", ["auto", "off"])
+async def test_the_preview_s_postgresql_database_stays(settings: Settings, sandbox: str) -> None:
+    configured = replace(settings, app_postgres_url=PG_URL, sandbox=sandbox)
+    with trio.fail_after(120):
+        async with running_service(configured) as service:
+            gid, launched = await _launch(service, server_app(PG_COUNTER, **{"v.txt": "1"}))
+            token = launched["previewToken"]
+            assert await _proxied(service, gid, token, "add") == "1"
+            posted = await service.client.post(
+                _revisions(gid), json={"files": {"v.txt": "2"}}, headers=auth()
+            )
+            assert posted.json()["applied"] is True, posted.text
+            assert await _proxied(service, gid, token, "add") == "2"  # the same database
+            assert (await service.stop(gid)).status_code == 200

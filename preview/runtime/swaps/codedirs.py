@@ -18,18 +18,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ...logs import REVISION_DIRS
 from ...sandbox.appdir import chown_tree
 
 __all__ = ["REVISIONS_DIR", "revision_dir", "write_revision_dir"]
 
-REVISIONS_DIR = ".revisions"
+REVISIONS_DIR = REVISION_DIRS  # (the name snapshots' tests know it by)
 _OWN = {".tmp", REVISIONS_DIR, "node_modules"}  # a process's own, never shared
 
 
 def revision_dir(home: Path, number: int, attempt: int) -> Path:
     """The directory of revision ``number`` (its ``attempt``-th application: a revision
     applied again after a failure gets a fresh one)."""
-    return home / REVISIONS_DIR / f"{number}.{attempt}"
+    return home / REVISIONS_DIR / f"{number}.{attempt}"  # (HostPaths shows it as the app's)
 
 
 def write_revision_dir(

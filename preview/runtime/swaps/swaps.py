@@ -152,15 +152,18 @@ class RevisionSwaps:
         process = _Process(spec.revision, first, own)
         self._current = process
         self._running = (preview.temp_dir, spec.files, spec.detection)
+        lifetime = trio.CancelScope()
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
+                nursery.start_soon(self._end_of_life, process, lifetime)
                 await self._run(process, env, limits)
                 while self._current is not process:  # replaced: the new one's end is the end
                     process = self._current
                     assert process is not None
                     await process.ended.wait()
                 self._nursery = None
+                lifetime.cancel()
                 for candidate in self._starting:  # the preview ends: so does a swap
                     candidate.prepare_scope.cancel()
                     candidate.controls.queue.cancel()
@@ -187,6 +190,17 @@ class RevisionSwaps:
         if process.retired:  # its sandbox, port, connections, environment: given back
             with trio.CancelScope(shield=True):  # (its directory stays: data may be linked)
                 await process.candidate.release(self._ports, remove_dir=False)
+
+    async def _end_of_life(self, first: _Process, scope: trio.CancelScope) -> None:
+        """A process that replaced the launch's ends when the launch's would have: at
+        the preview's maximum uptime (``PREVIEW_MAX_UPTIME``), which no swap extends."""
+        uptime = self._preview.settings.max_uptime
+        with scope:
+            await trio.sleep(uptime)
+            current = self._current
+            if current is not None and current is not first:
+                self._preview.state.set_reason(f"maximum uptime of {uptime:g} s reached")
+                current.candidate.controls.stop.cancel()
 
     async def _drain(self, old: _Process) -> None:
         """Let the calls under way on a replaced process finish, then stop it."""
