@@ -34,7 +34,7 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _MAX_INCLUDES = 10
 # A distribution built from source (a compiler, its library's headers, a minute) whose
 # twin ships the same module as wheels, from the twin's first version on.
-_BINARY_TWINS = {"psycopg2": ("psycopg2-binary", "2.7")}
+_BINARY_TWINS = {"psycopg2": ("psycopg2-binary", "2.7.4")}  # its first release
 _EXTRAS = re.compile(r"\[[^\]]*\]$")  # "./libs/common[extra]"
 
 
