@@ -48,12 +48,15 @@ _TOTALS_KEPT = 4096  # previews whose totals the writer keeps in memory
 class BodySample:
     """The first ``room`` bytes of a body as they pass, and its whole size."""
 
-    __slots__ = ("chunks", "room", "size")
+    __slots__ = ("chunks", "framed", "room", "size")
 
-    def __init__(self, room: int) -> None:
+    def __init__(self, room: int, *, framed: bool = False) -> None:
         self.chunks: list[bytes] = []
         self.room = room
         self.size = 0
+        # Chunked framing and all (the hot path relays bodies as framed): the writer
+        # keeps only the data.
+        self.framed = framed
 
     def add(self, data: bytes | bytearray | memoryview) -> None:
         self.size += len(data)
@@ -107,9 +110,11 @@ class Capture:
         self.sent: BodySample | None = None
         self.answer: BodySample | None = BodySample(history.body_bytes)
 
-    def answering(self, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        """The answer's chunks (or h11 events) passed on, sampled."""
+    def answering(self, events: AsyncIterator[Any], *, framed: bool = False) -> AsyncIterator[Any]:
+        """The answer's chunks (or h11 events) passed on, sampled (``framed``: as the
+        app chunked them)."""
         assert self.answer is not None
+        self.answer.framed = framed
         return SampledBody(events, self.answer)
 
     def record(
@@ -149,7 +154,7 @@ class NoCapture:
 
     answer = None
 
-    def answering(self, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    def answering(self, events: AsyncIterator[Any], *, framed: bool = False) -> AsyncIterator[Any]:
         return events
 
     def record(self, *args: Any, **kwargs: Any) -> None:
@@ -184,15 +189,15 @@ class RequestHistory:
 
     # -- the hot side: one call per request ----------------------------------------------
 
-    def start(self, body: Any) -> tuple[Any, Capture | NoCapture]:
-        """A request leaves: its body (an async iterator of chunks, bytes or None) to
-        send instead, sampled as it goes, and its :class:`Capture` (a no-op one when
-        requests are not kept)."""
+    def start(self, body: Any, *, framed: bool = False) -> tuple[Any, Capture | NoCapture]:
+        """A request leaves: its body (an async iterator of chunks, bytes or None;
+        ``framed``: chunked as it goes to the app) to send instead, sampled as it goes,
+        and its :class:`Capture` (a no-op one when requests are not kept)."""
         if not self.enabled:
             return body, self._none
         capture = Capture(self)
         if body is not None:
-            capture.sent = BodySample(self.body_bytes)
+            capture.sent = BodySample(self.body_bytes, framed=framed)
             if type(body) is bytes:
                 capture.sent.add(body)
             else:

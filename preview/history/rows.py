@@ -37,12 +37,44 @@ def _body(sample: Any) -> tuple[bytes | None, int]:
     return sample.kept(), sample.size
 
 
+def _unchunked(framed: bytes) -> bytes:
+    """A chunked body's data (the hot path samples bodies as relayed, framing and all:
+    ``BodySample.framed``);
+    a sample cut short gives the data up to its cut."""
+    data, at = [], 0
+    while True:
+        line_end = framed.find(b"\r\n", at)
+        if line_end < 0:
+            break
+        try:
+            size = int(framed[at:line_end].split(b";", 1)[0], 16)
+        except ValueError:
+            break
+        if size == 0:
+            break
+        start = line_end + 2
+        data.append(framed[start : start + size])
+        at = start + size + 2
+        if at > len(framed):
+            break
+    return b"".join(data)
+
+
+def _body_of(sample: Any) -> tuple[bytes | None, int]:
+    body, size = _body(sample)
+    if body is not None and getattr(sample, "framed", False):
+        whole = len(body) == size  # all of it sampled: its data's size is known
+        body = _unchunked(body)
+        size = len(body) if whole else size
+    return body, size
+
+
 def _row(item: tuple) -> dict[str, Any]:
     (preview_id, generation_id, request_id, event_id, way, replay_of, started, elapsed_ms,
      total_ms, method, path, status, error, request_heads, request_sample, response_heads,
      response_sample) = item  # fmt: skip
-    request_body, request_size = _body(request_sample)
-    response_body, response_size = _body(response_sample)
+    request_body, request_size = _body_of(request_sample)
+    response_body, response_size = _body_of(response_sample)
     shown_path = masked_path(path)
     request_headers = json.dumps(mask_headers(request_heads or ()))
     response_headers = json.dumps(mask_headers(response_heads or ()))

@@ -316,8 +316,10 @@ class HotPath:
             head.append(b"transfer-encoding: chunked\r\n")
         head.append(b"\r\n")
         body = RequestBody(client, request, buffer, limit)
-        # Kept in the request history (a chunked body's sample keeps its framing).
-        chunks, capture = state.history.start(None if body.empty else body.chunks())
+        # Kept in the request history (sampled as framed; the history's writer unchunks).
+        chunks, capture = state.history.start(
+            None if body.empty else body.chunks(), framed=request.chunked
+        )
         method = request.method.decode()
         began = trio.current_time()
         taken = events = None
@@ -355,7 +357,7 @@ class HotPath:
         kept = False
         try:
             extra = [("X-Request-ID", target.forwarded.request_id)]  # exposure has the rest
-            answered = capture.answering(events)
+            answered = capture.answering(events, framed=response.chunked)
             kept = await relay(client, response, answered, request.method, target.exposure, extra)
             capture.record(
                 runtime, "origin" if target.app_origin else "proxy", method, shown,

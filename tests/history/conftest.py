@@ -48,6 +48,14 @@ class Handler(BaseHTTPRequestHandler):
             item = {"id": int(key), "name": NAMES[key], "fetchedAt": now(),
                     "trace": str(uuid.uuid4())}
             return self.answer(200, item, ("Set-Cookie", "sid=%%s; Path=/" %% uuid.uuid4().hex))
+        if path == "/chunked":  # an answer the app frames in chunks
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for part in (b'{"parts": ', b'["a", "b"]}', b""):
+                self.wfile.write(b"%%x\\r\\n" %% len(part) + part + b"\\r\\n")
+            return
         if path == "/big":
             return self.answer(200, {"data": "x" * int(self.path.split("=")[1])})
         return self.answer(200, {"ok": True})
@@ -58,6 +66,13 @@ class Handler(BaseHTTPRequestHandler):
         return self.answer(201, {"id": next(IDS), "createdAt": now(), **data})
 
     def do_PUT(self):
+        if self.headers.get("Transfer-Encoding") == "chunked":
+            received = 0
+            while size := int(self.rfile.readline().split(b";")[0], 16):
+                received += len(self.rfile.read(size))
+                self.rfile.readline()
+            self.rfile.readline()
+            return self.answer(200, {"received": received})
         length = int(self.headers.get("Content-Length") or 0)
         return self.answer(200, {"received": len(self.rfile.read(length))})
 

@@ -108,6 +108,28 @@ async def test_each_way_in_is_kept_with_its_answer_masked_and_linked(
         assert request["requestId"] in lines[request["eventId"]]
 
 
+async def test_chunked_bodies_are_kept_as_their_data(service: Service, preview: dict) -> None:
+    """The hot path relays bodies as framed; what is kept is the data, both ways."""
+    gid = preview["gid"]
+    hot = service.app.extensions[hot_front.EXTENSION]
+
+    async def parts():
+        yield b"raw "
+        yield b"body"
+
+    with trio.fail_after(60):
+        served = hot.served
+        answer = await proxied(service, preview, "GET", "/chunked")
+        assert answer.json() == {"parts": ["a", "b"]}
+        sent = await proxied(service, preview, "PUT", "/things", content=parts())
+        assert sent.json() == {"received": 8} and hot.served == served + 2
+        page = await listed(service, gid)
+        put, got = [await one(service, gid, r["id"]) for r in page["requests"][:2]]
+    assert json.loads(got["responseBody"]["text"]) == {"parts": ["a", "b"]}
+    assert got["responseBody"]["size"] == len('{"parts": ["a", "b"]}')
+    assert put["requestBody"] == {"text": "raw body", "size": 8, "truncated": False}
+
+
 async def test_each_preview_keeps_its_newest_requests_within_its_bounds(settings) -> None:
     bounded = dataclasses.replace(
         settings, capture_requests=5, capture_body_bytes=1024, capture_mb=1
