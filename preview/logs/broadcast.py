@@ -84,7 +84,8 @@ class LogBroadcast:
         self._subscribers: set[Subscription] = set()
         self._live_lot = trio.lowlevel.ParkingLot()  # subscribers waiting for events
         self._delegates: dict[Subscription, None] = {}  # waiting ones with a sink, FIFO
-        self._paced = False  # serve_paced_wakeups is running
+        # serve_paced_wakeups running: two while a revision is applied live (the old and
+        self._pacers = 0  # the new process's); pacing ends with the last
         self._wakeup = 0  # paced wake-ups so far: a subscriber takes events once per wake-up
         self._wakeup_wanted = False
         self._pacer_lot = trio.lowlevel.ParkingLot()
@@ -172,7 +173,7 @@ class LogBroadcast:
             self._ring_cost -= _cost(ring.popleft())
         self._pending.extend(events)
         self._pending_cost += cost
-        if self._paced:
+        if self._pacers:
             if self._live_lot or self._delegates:
                 self._want_wakeup()
         elif self._live_lot:
@@ -223,19 +224,17 @@ class LogBroadcast:
         """While this runs, a subscriber takes events at most once per ``interval``.
 
         The first event after a quiet spell goes out at once; while events keep coming,
-        waiting subscribers are woken together once per ``interval`` and each takes
-        all that waits: one write per subscriber per interval however fast the log
-        is, at a latency of at most ``interval``. Without pacing, a subscriber's
-        writes follow the events one by one until the event loop saturates. Runs
-        until cancelled (in the preview's nursery); then every publish wakes them.
+        waiting subscribers are woken together once per ``interval`` and each takes all
+        that waits: one write per subscriber per interval, at a latency of at most
+        ``interval`` (unpaced, writes follow events one by one until the loop saturates).
+        Runs until cancelled (in the preview's nursery); then every publish wakes them.
 
-        A wake-up lets ``WAKE_GROUP`` subscribers run per scheduler pass. Trio runs
-        every runnable task in one pass, so waking 1,000 at once makes a pass as long
-        as 1,000 writes, and nothing else (an API request, the pipe readers, the other
-        previews) gets a turn meanwhile. The next interval starts after the last group:
-        when writes are slow, wake-ups space out and each one carries more events.
+        A wake-up lets ``WAKE_GROUP`` subscribers run per scheduler pass: Trio runs every
+        runnable task in one pass, so waking 1,000 at once makes a pass as long as 1,000
+        writes with nothing else getting a turn. The next interval starts after the last
+        group: when writes are slow, wake-ups space out and each carries more events.
         """
-        self._paced = True
+        self._pacers += 1
         try:
             while True:
                 while not self._wakeup_wanted:
@@ -254,9 +253,10 @@ class LogBroadcast:
                 self._live_lot.unpark(count=waiting)
                 await trio.sleep(interval)
         finally:
-            self._paced = False
-            self._live_lot.unpark_all()  # nobody is left waiting for a wake-up
-            self._wake_delegates()
+            self._pacers -= 1
+            if not self._pacers:
+                self._live_lot.unpark_all()  # nobody is left waiting for a wake-up
+                self._wake_delegates()
 
     async def _serve_sinks(self) -> None:
         """Offer every waiting subscriber with a sink its events; wake its task if the

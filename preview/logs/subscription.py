@@ -51,7 +51,7 @@ class RingState(Protocol):
     _subscribers: set[Subscription]
     _live_lot: trio.lowlevel.ParkingLot
     _delegates: dict[Subscription, None]
-    _paced: bool
+    _pacers: int
     _wakeup: int
     _beat: int
 
@@ -146,9 +146,9 @@ class Subscription:
                 pass
             # Parked outside the except block: a waiting subscriber (most of them,
             # most of the time) does not keep the exception and its traceback alive.
-            if broadcast._paced and broadcast.last_id > self._last:
+            if broadcast._pacers and broadcast.last_id > self._last:
                 broadcast._want_wakeup()  # events wait for the next paced wake-up
-            if self._sink is None or not broadcast._paced:
+            if self._sink is None or not broadcast._pacers:
                 await broadcast._live_lot.park()
             elif self._sink.pending:
                 return []
@@ -180,7 +180,7 @@ class Subscription:
         last_id = broadcast.last_id
         waiting = last_id - self._last
         if waiting > 0:
-            if broadcast._paced and self._wakeup == broadcast._wakeup and not broadcast.closed:
+            if broadcast._pacers and self._wakeup == broadcast._wakeup and not broadcast.closed:
                 raise trio.WouldBlock  # took events at this wake-up already
             ring = broadcast._ring
             if waiting > len(ring):  # the ring's part follows the gap without waiting

@@ -384,6 +384,43 @@ async def test_paced_wakeups_send_a_burst_together(autojump_clock: Any, write_ti
     assert batches[-1] == (quiet_end, [16])
 
 
+async def test_pacing_lasts_while_any_pacer_runs(autojump_clock: Any) -> None:
+    """While a revision is applied live, the old and the new process each pace the
+    log; the old one's end leaves the new one's pacing on."""
+    broadcast = make()
+    batches: list[list[int]] = []
+
+    async def reader(sub: Subscription) -> None:
+        with sub:
+            while True:
+                try:
+                    batches.append([event.id for event in await sub.receive()])
+                except trio.EndOfChannel:
+                    return
+
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            old = trio.CancelScope()
+
+            async def old_pacer() -> None:
+                with old:
+                    await broadcast.serve_paced_wakeups(0.010)
+
+            nursery.start_soon(old_pacer)
+            nursery.start_soon(broadcast.serve_paced_wakeups, 0.010)
+            nursery.start_soon(reader, broadcast.subscribe(0))
+            await trio.testing.wait_all_tasks_blocked()
+            old.cancel()
+            await trio.testing.wait_all_tasks_blocked()
+            for _ in range(15):  # one event every 2 ms for 30 ms
+                await broadcast.publish("INFO", "x", "app", "stdout")
+                await trio.sleep(0.002)
+            await trio.sleep(0.1)
+            nursery.cancel_scope.cancel()
+    assert [i for batch in batches for i in batch] == list(range(1, 16))
+    assert len(batches) <= 6  # paced: about one write per 10 ms, not one per event
+
+
 class _PassCounter(trio.abc.Instrument):
     """Counts the scheduler's passes (each starts with an I/O check)."""
 
