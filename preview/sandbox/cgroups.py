@@ -85,7 +85,9 @@ class CgroupRoot:
         # 0.4-0.5x the requests of the same app outside one, quota or none, and 4x with
         # ten times the weight; the seccomp filter and bubblewrap cost nothing measurable;
         # benchmarks/README.md). As many processes' weight as there are CPUs: previews
-        # compete as unconfined apps would; each stays within its own quota and limits.
+        # compete as unconfined apps would; each stays within its own quota and limits,
+        # and the service (one process, one core's use at most) keeps cpus/(cpus+1) of
+        # a core under full contention: about all it can use.
         cpus = os.cpu_count() or 1
         weight = ("cpu.weight", str(min(100 * cpus, 10000)))
         if self.version == 1:
