@@ -43,9 +43,18 @@ class Items(Handler):
             return self.answer(200, [{"id": i, "name": n} for i, n in rows])
         if self.path == "/hello":
             return self.answer(200, {"greeting": GREETING})
+        if self.path == "/note":
+            try:
+                return self.answer(200, open("notes/note.txt").read())
+            except FileNotFoundError:
+                return self.answer(200, None)
         self.answer(404, {"detail": "not found"})
     def do_POST(self):
         data = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path == "/note":  # a file of its own, made when first asked
+            os.makedirs("notes", exist_ok=True)
+            open("notes/note.txt", "w").write(data["text"])
+            return self.answer(201, True)
         with db() as c:
             key = c.execute("INSERT INTO items (name) VALUES (?)", (data["name"],)).lastrowid
         self.answer(201, {"id": key, "name": data["name"]})
@@ -99,10 +108,10 @@ class Preview:
         )
         assert restored.status_code == 200, restored.text
 
-    async def revise(self, greeting: str) -> dict[str, Any]:
+    async def revise(self, greeting: str, **files: str | None) -> dict[str, Any]:
         posted = await self.service.client.post(
             f"/api/generations/{self.gid}/revisions",
-            json={"files": {"server.py": _app(greeting)}},
+            json={"files": {"server.py": _app(greeting), **files}},
             headers=auth(),
             timeout=120,
         )
@@ -126,7 +135,7 @@ async def test_the_iterate_loop_keeps_the_preview_its_data_and_its_requests(
     service: Service,
 ) -> None:
     with trio.fail_after(300):
-        gid = await service.upload({"server.py": _app("hello")})
+        gid = await service.upload({"server.py": _app("hello"), "notes.md": "to do"})
         launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
         assert launched["status"] == "running", (launched["errorMessage"], launched["errorLines"])
         assert launched["revision"] == 1
@@ -145,8 +154,8 @@ async def test_the_iterate_loop_keeps_the_preview_its_data_and_its_requests(
         assert _rows(two_fruits) == 2
 
         # Revision 2 changes one answer, applied live: the same preview, its data kept.
-        revised = await preview.revise("hi")
-        assert revised["revision"] == 2 and revised["changed"] == ["server.py"]
+        revised = await preview.revise("hi", **{"notes.md": None})
+        assert revised["revision"] == 2 and revised["changed"] == ["notes.md", "server.py"]
         assert revised["applied"] is True, revised
         assert revised["preview"]["revision"] == 2
         after = await service.status(gid)
@@ -182,16 +191,23 @@ async def test_the_iterate_loop_keeps_the_preview_its_data_and_its_requests(
         assert await preview.names() == ["apple", "pear", "fig"]
 
         # A snapshot taken after the swap holds the data of the running revision's
-        # process (its SQLite file reached through .revisions/2.*/data), and restores
-        # under revision 3 (another directory again).
+        # process — its SQLite file reached through .revisions/2.*/data, a file it
+        # wrote first since the swap (in .revisions/2.*/notes alone) — and none of the
+        # code (not revision 1's server.py and notes.md still in the preview's own
+        # directory); it restores under revision 3 (another directory again).
+        await preview.envelope("POST", "/note", {"text": "written under revision 2"})
         three_fruits = await preview.snapshot("three fruits")
         assert _rows(three_fruits) == 3
-        assert not [path for path in three_fruits["files"] if ".revisions" in path]
+        assert three_fruits["files"] == ["notes/note.txt"]
         assert (await preview.revise("hey"))["preview"]["revision"] == 3
         await preview.envelope("POST", "/items", {"name": "kiwi"})
+        await preview.envelope("POST", "/note", {"text": "written under revision 3"})
         assert await preview.names() == ["apple", "pear", "fig", "kiwi"]
+        await preview.restore(two_fruits)  # from before the note: it goes
+        assert await preview.envelope("GET", "/note") is None
         await preview.restore(three_fruits)
         assert await preview.names() == ["apple", "pear", "fig"]
+        assert await preview.envelope("GET", "/note") == "written under revision 2"
         assert await preview.proxied("/hello") == {"greeting": "hey"}
 
         # The request history went on across both swaps, all of one preview.
@@ -216,7 +232,7 @@ async def test_the_iterate_loop_keeps_the_preview_its_data_and_its_requests(
         assert first("by hello") < first("by hi") < first("by hey"), messages[-40:]
         switched = [m for m in messages if "switched" in m]
         assert [m.split(":")[0] for m in switched] == ["revision 2", "revision 3"], switched
-        assert "1 file changed" in switched[0]
+        assert "2 files changed" in switched[0]
 
         # A new launch seeded from the snapshot taken after the swap: its rows, revision 3.
         assert (await service.stop(gid)).status_code == 200
@@ -229,5 +245,6 @@ async def test_the_iterate_loop_keeps_the_preview_its_data_and_its_requests(
         assert body["revision"] == 3
         again = Preview(service, gid, body["previewToken"])
         assert await again.names() == ["apple", "pear", "fig"]
+        assert await again.envelope("GET", "/note") == "written under revision 2"
         assert await again.proxied("/hello") == {"greeting": "hey"}
         assert (await service.stop(gid)).status_code == 200
