@@ -21,8 +21,8 @@ __all__ = [
     "SKIPPED_DIRS", "copy_files", "make_parents", "put_files", "too_large", "writable_files",
 ]  # fmt: skip
 
-# ``.revisions``: the code of revisions applied live (``runtime.swaps.codedirs``), whose
-# data is linked to where it was, in the preview's own directory, which is saved.
+# ``.revisions``: the code of revisions applied live (``runtime.swaps.codedirs``); after a
+# swap a snapshot walks the serving revision's directory, its data reached by its links.
 SKIPPED_DIRS = frozenset(
     {".tmp", "__pycache__", "node_modules", ".venv", "venv", ".git", ".mypy_cache",
      ".pytest_cache", ".ruff_cache", ".npm", ".cache", ".revisions"}
