@@ -2,7 +2,8 @@
 (files the app wrote or changed), SQLite databases apart (``sqlitedata`` copies them).
 
 Left out: its temp dir, caches and environments (``__pycache__``, ``node_modules``,
-``.venv`` …) and symbolic links. A file restored or seeded is its directory's owner's
+``.venv`` …) and symbolic links (but those a revision applied live reaches its data
+through, :func:`_walk`). A file restored or seeded is its directory's owner's
 (the app's uid). Blocking: call through ``trio.to_thread``.
 """
 
@@ -20,8 +21,8 @@ __all__ = [
     "SKIPPED_DIRS", "copy_files", "make_parents", "put_files", "too_large", "writable_files",
 ]  # fmt: skip
 
-# ``.revisions``: the code of revisions applied live (``runtime.swaps.codedirs``), whose
-# data is linked to where it was, in the preview's own directory, which is saved.
+# ``.revisions``: the code of revisions applied live (``runtime.swaps.codedirs``); after a
+# swap a snapshot walks the serving revision's directory, its data reached by its links.
 SKIPPED_DIRS = frozenset(
     {".tmp", "__pycache__", "node_modules", ".venv", "venv", ".git", ".mypy_cache",
      ".pytest_cache", ".ruff_cache", ".npm", ".cache", ".revisions"}
@@ -37,21 +38,41 @@ def too_large(limit: int) -> TooLarge:
     )
 
 
-def _walk(root: Path) -> Iterator[tuple[str, Path]]:
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+def _walk(root: Path, within: Path | None) -> Iterator[tuple[str, Path]]:
+    """The files under ``root``. A symbolic link is left out, unless ``within`` is given
+    and the link leads inside it: a revision's process finds its data through such links
+    (``runtime.swaps.codedirs``), some to where an earlier revision's process wrote it;
+    one leading out of the preview's own directory is never followed."""
+    inside = os.path.realpath(within) + os.sep if within is not None else None
+
+    def followed(path: Path) -> bool:
+        if not path.is_symlink():
+            return True
+        return inside is not None and os.path.realpath(path).startswith(inside)
+
+    seen: set[str] = set()
+    for directory, dirs, files in os.walk(root, followlinks=inside is not None):
+        real = os.path.realpath(directory)
+        if real in seen:  # a link back to where the walk has been
+            dirs[:] = []
+            continue
+        seen.add(real)
+        here = Path(directory)
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and followed(here / d))
         for name in sorted(files):
-            path = Path(directory) / name
-            if path.is_symlink() or not path.is_file():
+            path = here / name
+            if not followed(path) or not path.is_file():
                 continue
             yield path.relative_to(root).as_posix(), path
 
 
-def writable_files(root: Path, uploaded: dict[str, bytes]) -> tuple[list[str], list[str]]:
+def writable_files(
+    root: Path, uploaded: dict[str, bytes], within: Path | None = None
+) -> tuple[list[str], list[str]]:
     """(its SQLite databases, its other files the upload did not write as they are),
-    relative to ``root``."""
+    relative to ``root``; links inside ``within`` followed (:func:`_walk`)."""
     databases, others = [], []
-    for relative, path in _walk(root):
+    for relative, path in _walk(root, within):
         if is_sqlite(path):
             databases.append(relative)
             continue

@@ -159,9 +159,11 @@ class Snapshots:
 
     async def _write(self, runtime: PreviewRuntime, target: Path) -> tuple[int, dict[str, Any]]:
         """Its data copied under ``target``: (bytes, contents for its row)."""
-        app_dir, spec = runtime.temp_dir, runtime.spec
+        # The app's files as its serving process sees them (a revision applied live runs
+        # in a directory of its own, its data linked: runtime.swaps).
+        (app_dir, code), spec = runtime.swaps.serving_tree, runtime.spec
         await self._blocking(lambda: target.mkdir(parents=True))
-        databases, others = await self._blocking(writable_files, app_dir, spec.files)
+        databases, others = await self._blocking(writable_files, app_dir, code, runtime.temp_dir)
         manifest: dict[str, Any] = {"sqlite": [], "postgres": [], "files": others}
         tables: list[dict[str, Any]] = []
         used = 0
@@ -228,7 +230,7 @@ class Snapshots:
     ) -> dict[str, Any]:
         source = self._dir(row.generation_id, row.id)
         manifest = json.loads(await self._blocking((source / _MANIFEST).read_text))
-        app_dir, spec = runtime.temp_dir, runtime.spec
+        (app_dir, code), spec = runtime.swaps.serving_tree, runtime.spec
         for entry in manifest["sqlite"]:
             live = app_dir / entry["path"]
             await self._blocking(make_parents, app_dir, live.parent)
@@ -254,7 +256,7 @@ class Snapshots:
             restored.append(entry["key"])
         others: list[str] = []
         if remove_others:
-            _, now = await self._blocking(writable_files, app_dir, spec.files)
+            _, now = await self._blocking(writable_files, app_dir, code, runtime.temp_dir)
             others = sorted(set(now) - set(manifest["files"]))
         await self._blocking(put_files, source / "files", app_dir, manifest["files"], others)
         return {

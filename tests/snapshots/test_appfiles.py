@@ -26,3 +26,32 @@ def test_code_of_revisions_applied_live_is_not_data(tmp_path: Path) -> None:
 
     assert databases == ["app.db"]
     assert others == ["uploads/a.txt"]
+
+
+def test_a_revisions_view_follows_its_links_only_inside_the_preview(tmp_path: Path) -> None:
+    """Seen from the serving revision's directory (as a snapshot after a swap reads it):
+    its data through the links to the preview's own directory and to an earlier
+    revision's, what it wrote since, none of its code; never a link leading outside."""
+    home, outside = tmp_path / "home", tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("not the preview's")
+    (home / "data").mkdir(parents=True)
+    (home / "main.py").write_text("print('v1')\n")  # revision 1's code: not seen from 3
+    with sqlite3.connect(home / "data" / "app.db") as db:
+        db.execute("CREATE TABLE t (x)")
+    second, third = home / REVISIONS_DIR / "2.1", home / REVISIONS_DIR / "3.1"
+    (second / "notes").mkdir(parents=True)
+    (second / "notes" / "n.txt").write_text("written under revision 2")
+    third.mkdir()
+    (third / "main.py").write_text("print('v3')\n")
+    (third / "data").symlink_to(home / "data")
+    (third / "notes").symlink_to(second / "notes")
+    (third / "new.txt").write_text("written under revision 3")
+    (third / "leak").symlink_to(outside)
+    (third / "leak.txt").symlink_to(outside / "secret.txt")
+    (third / "loop").symlink_to(third)
+
+    databases, others = writable_files(third, {"main.py": b"print('v3')\n"}, home)
+
+    assert databases == ["data/app.db"]
+    assert others == ["new.txt", "notes/n.txt"]

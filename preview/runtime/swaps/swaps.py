@@ -130,6 +130,16 @@ class RevisionSwaps:
         self.last: SwapResult | None = None
 
     @property
+    def serving_tree(self) -> tuple[Path, dict[str, bytes]]:
+        """The directory of the process serving now and its code (its revision's files):
+        the app's files as that process sees them. After a swap it is not the preview's
+        own: what else is there is data, linked to where it really is (codedirs), and
+        what the app wrote since in a new place is there alone."""
+        if self._running is None:
+            return self._preview.temp_dir, self._preview.spec.files
+        return self._running[0], self._running[1]
+
+    @property
     def serving_revision(self) -> int:
         current = self._current
         return current.revision if current is not None else self._preview.spec.revision
