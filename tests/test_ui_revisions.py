@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import trio
 
 from .conftest import SERVER_COMMAND, Service, auth, server_app
@@ -95,4 +96,45 @@ async def test_a_revision_is_applied_to_the_running_preview_from_its_row(
     assert seen["outcome"].startswith("revision 2: 1 file changed (notes.txt) — ready in ")
     with trio.fail_after(30):
         assert (await service.status(gid))["revision"] == 2
+        await service.stop(gid)
+
+
+async def test_a_swap_made_elsewhere_shows_on_the_open_page(service: Service) -> None:
+    """A revision applied live by `preview watch` or the API (not this page): the page
+    marks the new revision as running and says open app tabs need a reload."""
+    require_browser()
+    with trio.fail_after(120):
+        gid = await service.upload(server_app(**{"notes.txt": "one\n"}))
+        launched = await service.launch(gid, command=SERVER_COMMAND)
+        assert launched.json()["status"] == "running", launched.text
+        posted = await service.client.post(
+            f"/api/generations/{gid}/revisions",
+            json={"files": {"notes.txt": "two\n"}, "apply": False},
+            headers=auth(),
+        )
+        assert posted.status_code == 201, posted.text
+
+    def script(url: str) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        with browser_page() as (page, log):
+            _sign_in(page, url)
+            _select(page, gid)
+            page.wait_for_selector("#revisions-card:not([hidden])")
+            page.wait_for_selector("button[aria-label='Apply revision 2']", state="attached")
+            seen["notice_before"] = page.is_hidden("#swap-notice")
+            with httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
+                applied = client.post(
+                    f"/api/generations/{gid}/revisions/2/apply", headers=auth()
+                ).json()
+            seen["applied"] = applied["applied"]
+            page.wait_for_selector("#swap-notice:not([hidden])", timeout=30_000)
+            seen["notice"] = page.text_content("#swap-notice-text")
+            page.wait_for_selector("button[aria-label='Apply revision 1']", state="attached")
+            log.assert_clean()
+        return seen
+
+    seen = await in_browser(script, service.url)
+    assert seen["notice_before"] is True and seen["applied"] is True
+    assert seen["notice"].startswith("Revision 2 is live")
+    with trio.fail_after(30):
         await service.stop(gid)

@@ -39,6 +39,7 @@ export class PreviewController {
     $('launch').addEventListener('click', () => this.launch());
     $('stop').addEventListener('click', () => this.stop());
     $('open-app').addEventListener('click', () => this.openApp());
+    $('reopen-app').addEventListener('click', () => this.openApp());
   }
 
   /** Show this generation: its latest preview if it has one. */
@@ -51,6 +52,8 @@ export class PreviewController {
     this.statusPanel.reset();
     this.phases.reset();
     this.clearNotices();
+    this.serving = null;
+    show($('swap-notice'), false);
     setText($('preview-subtitle'), gid);
     this.model = new LogModel({ cap: this.cap });
     this.terminal.setModel(this.model, 'Loading…');
@@ -174,6 +177,7 @@ export class PreviewController {
     if (data.status === 'failed') this.statusPanel.showFailure(data.errorMessage, this.errorLines(data));
     else this.statusPanel.clearFailure();
     this.envForm.ask(this.gid, data.status === 'failed' ? data.missingEnv : []);
+    this.noticeSwap(data);
     this.phases.settle(data.status);
     const ending = describeEnd(data);
     const reason = data.status === 'failed' ? data.stopReason : null; // a stop's is its ending
@@ -184,6 +188,24 @@ export class PreviewController {
     if (ending && data.exitCode !== null && data.exitCode !== undefined) subtitle.title = `exit code ${data.exitCode}`;
     else subtitle.removeAttribute('title');
     this.schedulePoll();
+  }
+
+  /**
+   * A revision applied live (from here, by `preview watch` or the API) shows in the
+   * status as another `revision` of the same running preview: the new code's routes and
+   * the revision list are loaded again, and app tabs already open are said to show the
+   * old code until reloaded (another origin, opened without a handle: not ours to reload).
+   */
+  noticeSwap(data) {
+    const revision = data.status === 'running' ? (data.revision ?? null) : null;
+    const before = this.serving;
+    this.serving = { previewId: this.previewId, revision };
+    if (revision === null) show($('swap-notice'), false);
+    if (revision === null || before?.previewId !== this.previewId) return;
+    if (before.revision === null || before.revision === revision) return;
+    setText($('swap-notice-text'), `Revision ${revision} is live: app tabs already open show it once reloaded.`);
+    show($('swap-notice'), true);
+    this.onRunning(this.gid);
   }
 
   /**
