@@ -162,8 +162,8 @@ async def transparent(gid: str, path: str) -> Response:
     content, capture = state.history.start(content)  # kept in the request history
     method, sent_headers, began = request.method, list(request.headers.items()), trio.current_time()
     upstream = await open_upstream(
-        state, runtime, request.method, child_path, query, request.headers.items(), content,
-        forwarded,
+        state, runtime, request.method, child_path, query, sent_headers, content, forwarded,
+        capture=capture,
     )  # fmt: skip
 
     async def body() -> AsyncIterator[bytes]:

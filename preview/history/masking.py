@@ -5,17 +5,21 @@ keep their scheme (``Bearer [masked]``); ``Cookie`` keeps each cookie's name and
 ``Set-Cookie`` its name and attributes, their values masked; the service's own
 ``X-Preview-Token`` / ``X-Preview-Csrf`` and any header named like a token, key, secret
 or password are masked whole; and so is the value of each query parameter named so
-(``?api_key=…``, ``access_token``, ``password``). Bodies are kept as sent.
+(``?api_key=…``, ``access_token``, ``password``). In a JSON or form body, the value of
+each field named like a password, secret, token, API key or authorization, at any
+depth, is masked (:func:`mask_body`); the rest of a body is kept as sent.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 import urllib.parse
 from collections.abc import Iterable
+from typing import Any
 
-__all__ = ["MASK", "mask_headers", "mask_query", "masked_path"]
+__all__ = ["MASK", "mask_body", "mask_headers", "mask_query", "masked_path"]
 
 MASK = "[masked]"
 _WITH_SCHEME = frozenset({"authorization", "proxy-authorization"})
@@ -91,3 +95,85 @@ def masked_path(path_and_query: str) -> str:
     """``/path?query`` with :func:`mask_query` applied to its query."""
     path, question, query = path_and_query.partition("?")
     return path + question + mask_query(query) if question else path
+
+
+# A body's field named like a credential: ``password``, ``new_password``, ``passwd``,
+# ``client_secret``, ``accessToken``, ``refresh_token``, ``apiKey``, ``authorization``
+# (not ``max_tokens`` nor ``token_type``: named by their end).
+_BODY_SECRET = re.compile(r"(?:passw(?:or)?d|pwd|secret|token|api[-_]?key|authorization)$", re.I)
+_BODY_HINT = re.compile(rb"passw|pwd|secret|token|api[-_]?key|authorization", re.I)
+# In a JSON text (possibly cut short, or not parsing): a "name": value pair, the value a
+# string (perhaps cut) or a scalar.
+_JSON_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:\s*)("(?:[^"\\]|\\.)*(?:"|\\?$)|[^\s,\[\]{}"]+)')
+_FORM_PAIR = re.compile(r"(?:^|(?<=&))([^=&]*)=([^&]*)")
+
+
+def _header(heads: Iterable[tuple[Any, Any]], wanted: str) -> str:
+    for name, value in heads:
+        name = name.decode("latin-1") if type(name) is bytes else name
+        if name.lower() == wanted:
+            return value.decode("latin-1") if type(value) is bytes else value
+    return ""
+
+
+def _masked_json(value: Any) -> tuple[Any, bool]:
+    """(the value with each credential field's value masked, whether any was)."""
+    if isinstance(value, dict):
+        masked, found = {}, False
+        for key, item in value.items():
+            if _BODY_SECRET.search(key):
+                masked[key], found = MASK, True
+            else:
+                masked[key], inner = _masked_json(item)
+                found = found or inner
+        return masked, found
+    if isinstance(value, list):
+        items = [_masked_json(item) for item in value]
+        return [item for item, _ in items], any(found for _, found in items)
+    return value, False
+
+
+def _json_pair(match: re.Match[str]) -> str:
+    if not _BODY_SECRET.search(match.group(1)):
+        return match.group(0)
+    return f'"{match.group(1)}"{match.group(2)}"{MASK}"'
+
+
+def _form_pair(match: re.Match[str]) -> str:
+    if not _BODY_SECRET.search(urllib.parse.unquote_plus(match.group(1))):
+        return match.group(0)
+    return f"{match.group(1)}={MASK}"
+
+
+def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple[bytes, int]:
+    """(body, size) with the credentials of a JSON or form body masked (``heads``: its
+    message's, for its type): a whole JSON body parsed and written again, one cut short
+    (``size`` beyond it) or not parsing masked pair by pair, so that no credential's
+    value is kept either way; a form body pair by pair, the rest byte for byte. A whole
+    body's size becomes the size of what is kept (it is still whole)."""
+    if not body or not _BODY_HINT.search(body):
+        return body, size
+    heads = list(heads)
+    kind = _header(heads, "content-type").lower()
+    if _header(heads, "content-encoding").lower() not in ("", "identity"):
+        return body, size  # compressed: nothing to read without inflating it
+    whole = len(body) == size
+    if "x-www-form-urlencoded" in kind:
+        text = _FORM_PAIR.sub(_form_pair, body.decode("latin-1"))
+    elif "json" in kind or (not kind and body.lstrip()[:1] in (b"{", b"[")):
+        parsed: Any = None
+        if whole:
+            try:
+                parsed, found = _masked_json(json.loads(body))
+            except ValueError:
+                found = False
+            if parsed is not None and not found:
+                return body, size
+        if parsed is not None:
+            masked = json.dumps(parsed, ensure_ascii=False).encode()
+            return masked, len(masked)
+        text = _JSON_PAIR.sub(_json_pair, body.decode("latin-1"))
+    else:
+        return body, size
+    masked = text.encode("latin-1")
+    return masked, len(masked) if whole else max(size, len(masked) + 1)

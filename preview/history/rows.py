@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select
 
 from ..store.models import PreviewInstance, ProxiedRequest
-from .masking import mask_headers, masked_path
+from .masking import mask_body, mask_headers, masked_path
 
 __all__ = ["RequestQuery", "list_requests", "read_request", "read_requests", "write_batch"]
 
@@ -75,6 +75,10 @@ def _row(item: tuple) -> dict[str, Any]:
      response_sample) = item  # fmt: skip
     request_body, request_size = _body_of(request_sample)
     response_body, response_size = _body_of(response_sample)
+    if request_body:  # credentials in a JSON or form body (masking.mask_body)
+        request_body, request_size = mask_body(request_body, request_size, request_heads or ())
+    if response_body:
+        response_body, response_size = mask_body(response_body, response_size, response_heads or ())
     shown_path = masked_path(path)
     request_headers = json.dumps(mask_headers(request_heads or ()))
     response_headers = json.dumps(mask_headers(response_heads or ()))

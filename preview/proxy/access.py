@@ -9,6 +9,7 @@ which the path proxy trades for a cookie; it is never passed on to the app.
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 from typing import Any
 
@@ -20,7 +21,43 @@ from ..services import Services
 from ..services.callers import owned_generation
 from .policy import EnvelopeRequest, parse_envelope, validate_path
 
-__all__ = ["authorised_envelope", "authorised_runtime", "authorised_target"]
+__all__ = ["CheckedCredentials", "authorised_envelope", "authorised_runtime", "authorised_target"]
+
+_AUTH_TTL = 5.0  # s a checked credential is taken as checked
+_AUTH_ENTRIES = 4096
+
+
+class CheckedCredentials:
+    """Credentials (a key of what a call carries) that passed a running preview's
+    checks, taken as checked for ``_AUTH_TTL`` (the hot path's cache), never past the
+    token's expiry nor its change, nor the preview's stop."""
+
+    def __init__(self) -> None:
+        self._checked: dict[tuple, tuple[float, PreviewRuntime, str | None]] = {}
+
+    def get(self, key: tuple) -> PreviewRuntime | None:
+        """The running preview these credentials were checked for, if still valid."""
+        found = self._checked.get(key)
+        if found is None:
+            return None
+        expires, runtime, token_hash = found
+        if (
+            time.monotonic() > expires
+            or runtime.status != "running"
+            or runtime.spec.token_hash != token_hash
+        ):
+            del self._checked[key]
+            return None
+        return runtime
+
+    def remember(self, key: tuple, runtime: PreviewRuntime) -> None:
+        if len(self._checked) >= _AUTH_ENTRIES:
+            self._checked.clear()
+        expires = time.monotonic() + _AUTH_TTL
+        if runtime.spec.token_expires_at is not None:
+            left = runtime.spec.token_expires_at.timestamp() - time.time()
+            expires = min(expires, time.monotonic() + max(left, 0))
+        self._checked[key] = (expires, runtime, runtime.spec.token_hash)
 
 
 def _running(state: Services, gid: str) -> PreviewRuntime:

@@ -100,13 +100,18 @@ async def open_upstream(
     forwarded: Forwarded,
     *,
     app_origin: bool = False,
+    capture: Any = None,
 ) -> httpx.Response:
     """Send a transparent call to the child; its response with the body still to read.
 
     The call is recorded in the preview's log, answered or not; httpx's errors become
     502 / 504 here. The caller closes the response. ``app_origin``: the call came to
-    the preview's own origin (``policy.request_headers``).
+    the preview's own origin (``policy.request_headers``). ``capture`` (the call's
+    ``history.Capture``): a call never answered is kept in the request history here
+    (an answered one, by the caller once relayed).
     """
+    if type(headers) is not list:
+        headers = list(headers)  # read twice when the call fails: passed on and kept
     settings = state.settings
     assert state.http is not None
     outgoing = state.http.build_request(
@@ -123,9 +128,15 @@ async def open_upstream(
         upstream = await state.http.send(outgoing, stream=True)
     except httpx.HTTPError as error:
         elapsed = (trio.current_time() - began) * 1000
-        await runtime.record_proxy_call(
-            method, shown_path, None, elapsed, forwarded.request_id, type(error).__name__
+        failure = type(error).__name__
+        event_id = await runtime.record_proxy_call(
+            method, shown_path, None, elapsed, forwarded.request_id, failure
         )
+        if capture is not None:
+            capture.record(
+                runtime, "origin" if app_origin else "proxy", method, shown_path, headers,
+                None, None, began, elapsed, forwarded.request_id, event_id, failure,
+            )  # fmt: skip
         raise translate_upstream_error(error, settings.proxy_timeout) from None
     try:
         elapsed = (trio.current_time() - began) * 1000

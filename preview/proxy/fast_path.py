@@ -215,7 +215,7 @@ async def forward_call(
     try:
         upstream = await open_upstream(
             state, runtime, method, child_path, query, caller.headers, content, forwarded,
-            app_origin=app_origin,
+            app_origin=app_origin, capture=capture,
         )  # fmt: skip
     except _ClientGone:
         return

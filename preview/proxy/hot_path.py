@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from typing import Any
 
 import httpx
@@ -37,7 +36,7 @@ from ..errors import PreviewError
 from ..runtime import PreviewRuntime, proxy_prefix
 from ..services import ENTER_PATH, Services
 from ..services.callers import AsgiCaller
-from .access import _split_target, authorised_target
+from .access import CheckedCredentials, _split_target, authorised_target
 from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation
 from .hot_head import RequestHead, parse_request
 from .hot_relay import ClientGone, RequestBody, answer_error, entered, relay
@@ -58,8 +57,6 @@ _PATH = re.compile(rb"/api/generations/([^/?]{1,40})/preview/proxy(?:/[^?]*)?(?:
 _HANDED = frozenset({b"upgrade", b"expect"})
 _HEAD_LIMIT = 65536
 _CLOSE_TIMEOUT = 1.0  # s: closing the answer's reader, a few in-memory steps
-_AUTH_TTL = 5.0  # s a checked credential is taken as checked
-_AUTH_ENTRIES = 4096
 _CREDENTIALS = (b"authorization", b"cookie", b"x-preview-token", b"x-preview-csrf", b"host")
 _ENTER = ENTER_PATH.encode()
 
@@ -100,7 +97,7 @@ class HotPath:
     def __init__(self, state: Services) -> None:
         self._state = state
         self.pools = RawPools()
-        self._checked: dict[tuple, tuple[float, PreviewRuntime, str | None]] = {}
+        self._checked = CheckedCredentials()
         self.served = 0  # calls answered here (the tests' evidence that it serves)
         self.taken_back = 0  # connections taken back from Hypercorn (``hot_front``)
 
@@ -199,7 +196,7 @@ class HotPath:
         if is_navigation(caller.scope_method, caller.named):
             return None  # a 303 to the preview's origin: the ASGI path's
         raw_path, _, query_string = request.target.partition(b"?")
-        found = self._cached(key)
+        found = self._checked.get(key)
         if found is not None:
             # These credentials passed the owner's and the token's checks within
             # _AUTH_TTL, for this running preview and its current token.
@@ -219,7 +216,7 @@ class HotPath:
         if query_token is not None:
             return None  # traded for a cookie by the route
         if found is None:
-            self._remember(key, runtime)
+            self._checked.remember(key, runtime)
         target = _Target(runtime, child_path, query)
         target.headers = caller.headers
         prefix = proxy_prefix(runtime.spec.generation_id)
@@ -245,10 +242,10 @@ class HotPath:
         if runtime.status != "running":
             return None
         key = (label, b"origin", request.named.get(b"cookie"))
-        if self._cached(key) is not runtime:
+        if self._checked.get(key) is not runtime:
             caller = AsgiCaller({"method": request.method.decode(), "headers": request.headers})
             _check_session(state.origins, runtime, caller.cookies.getlist)
-            self._remember(key, runtime)
+            self._checked.remember(key, runtime)
         child_path = _child_path(runtime, {"raw_path": raw_path, "path": ""})
         target = _Target(runtime, child_path, query_string.decode("latin-1"))
         target.headers = [
@@ -260,30 +257,6 @@ class HotPath:
             client, state.origins.public_scheme("http"), host, new_request_id()
         )
         return target
-
-    def _cached(self, key: tuple) -> PreviewRuntime | None:
-        """The running preview these credentials were checked for, if still valid."""
-        found = self._checked.get(key)
-        if found is None:
-            return None
-        expires, runtime, token_hash = found
-        if (
-            time.monotonic() > expires
-            or runtime.status != "running"
-            or runtime.spec.token_hash != token_hash
-        ):
-            del self._checked[key]
-            return None
-        return runtime
-
-    def _remember(self, key: tuple, runtime: PreviewRuntime) -> None:
-        if len(self._checked) >= _AUTH_ENTRIES:
-            self._checked.clear()
-        expires = time.monotonic() + _AUTH_TTL
-        if runtime.spec.token_expires_at is not None:
-            left = runtime.spec.token_expires_at.timestamp() - time.time()
-            expires = min(expires, time.monotonic() + max(left, 0))
-        self._checked[key] = (expires, runtime, runtime.spec.token_hash)
 
     # -- one call --------------------------------------------------------------------------
 
@@ -297,7 +270,7 @@ class HotPath:
     ) -> bytes | None:
         """Make the call and relay its answer; the bytes after the request (the next
         one's), or None if the connection must close. The call's end, answered or not,
-        is :meth:`_completed`; once relayed, it is kept in the request history."""
+        is :meth:`_completed`; once relayed or failed, it is kept in the request history."""
         state, runtime = self._state, target.runtime
         upstream = runtime.upstream  # once: a revision's swap moves it (runtime.swaps)
         limit, timeout = state.settings.proxy_max_body_bytes, state.settings.proxy_timeout
@@ -339,7 +312,14 @@ class HotPath:
                 return None
             if isinstance(error, StopAsyncIteration):
                 error = httpx.RemoteProtocolError("no answer")
-            await self._completed(runtime, method, shown, target, began, None, error)
+            elapsed, event_id = await self._completed(
+                runtime, method, shown, target, began, None, error
+            )
+            capture.record(  # never answered: kept with its error, no status
+                runtime, "origin" if target.app_origin else "proxy", method, shown,
+                target.headers, None, None, began, elapsed, target.forwarded.request_id,
+                event_id, type(error).__name__,
+            )  # fmt: skip
             failure = translate_upstream_error(error, timeout)
             assert isinstance(failure, PreviewError)
             await answer_error(client, failure, target.extra)

@@ -14,7 +14,7 @@ from ..conftest import Service, auth
 
 COMMAND = ["{python}", "app.py"]
 APP = """
-import datetime, itertools, json, os, random, uuid
+import datetime, itertools, json, os, random, urllib.parse, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 NAMES = {"1": "apple", "2": "%(second)s"}
@@ -56,13 +56,20 @@ class Handler(BaseHTTPRequestHandler):
             for part in (b'{"parts": ', b'["a", "b"]}', b""):
                 self.wfile.write(b"%%x\\r\\n" %% len(part) + part + b"\\r\\n")
             return
+        if path == "/hangup":  # the connection closed, the call never answered
+            self.close_connection = True
+            return
         if path == "/big":
             return self.answer(200, {"data": "x" * int(self.path.split("=")[1])})
         return self.answer(200, {"ok": True})
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
-        data = json.loads(self.rfile.read(length) or b"{}")
+        sent = self.rfile.read(length)
+        if "form-urlencoded" in (self.headers.get("Content-Type") or ""):
+            data = dict(urllib.parse.parse_qsl(sent.decode()))
+        else:
+            data = json.loads(sent or b"{}")
         return self.answer(201, {"id": next(IDS), "createdAt": now(), **data})
 
     def do_PUT(self):

@@ -1,0 +1,105 @@
+"""A call the app never answered is kept too (status null, its error), each way in; and
+credentials in JSON and form bodies are never kept."""
+
+from __future__ import annotations
+
+import json
+
+import trio
+
+from preview.history.masking import mask_body
+
+from ..conftest import Service, auth
+from .conftest import api, envelope, fresh, listed, one, origin_cookie, proxied
+
+_JSON = [("Content-Type", "application/json")]
+_FORM = [(b"content-type", b"application/x-www-form-urlencoded")]
+
+
+async def test_a_call_never_answered_is_kept_with_its_error(
+    service: Service, preview: dict
+) -> None:
+    gid = preview["gid"]
+    with trio.fail_after(60):
+        # The path proxy below Hypercorn (a connection of its own), then through it.
+        below = await proxied(service, preview, "GET", "/hangup?way=hot")
+        through = await proxied(
+            service, preview, "GET", "/hangup?way=asgi", headers={"Connection": "close"}
+        )
+        # The preview's own origin, both ways.
+        origin = {"Host": preview["host"], "Cookie": await origin_cookie(service, preview)}
+        at_origin = await fresh(service, "GET", "/hangup?way=hot", headers=origin)
+        closing = await fresh(
+            service, "GET", "/hangup?way=asgi", headers={**origin, "Connection": "close"}
+        )
+        for answer in (below, through, at_origin, closing):
+            assert answer.status_code == 502, answer.text
+            assert answer.json()["error"] == "upstream_unavailable"
+        page = await listed(service, gid)
+        log = await service.history(gid, source="proxy")
+        kept = list(reversed(page["requests"]))
+        whole = await one(service, gid, kept[0]["id"])
+    assert [(r["way"], r["path"], r["status"]) for r in kept] == [
+        ("proxy", "/hangup?way=hot", None),
+        ("proxy", "/hangup?way=asgi", None),
+        ("origin", "/hangup?way=hot", None),
+        ("origin", "/hangup?way=asgi", None),
+    ]
+    assert all(r["error"] == "RemoteProtocolError" for r in kept), kept
+    # Each linked to its proxy line, which says the same error.
+    lines = {event["id"]: event["message"] for event in log}
+    for request in kept:
+        assert request["requestId"] in lines[request["eventId"]]
+        assert "RemoteProtocolError" in lines[request["eventId"]]
+    assert whole["status"] is None and whole["responseBody"] is None
+    assert whole["requestHeaders"] and whole["error"] == "RemoteProtocolError"
+
+
+async def test_credentials_in_bodies_are_masked(service: Service, preview: dict) -> None:
+    gid = preview["gid"]
+    login = {"user": "a", "password": "hunter2", "nested": {"api_key": "k-0f9e"}}
+    form = "user=b&Client_Secret=f0rm-secret&token=tk-77&note=kept+as+sent"
+    with trio.fail_after(60):
+        posted = await proxied(service, preview, "POST", "/login", json=login)
+        assert posted.status_code == 201 and posted.json()["password"] == "hunter2"
+        formed = await proxied(
+            service, preview, "POST", "/form", content=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )  # fmt: skip
+        assert formed.status_code == 201 and formed.json()["token"] == "tk-77"
+        enveloped = await envelope(service, preview, method="POST", path="/in", body=login)
+        assert enveloped.json()["statusCode"] == 201
+        kept = list(reversed((await listed(service, gid))["requests"]))
+        rows = [await one(service, gid, r["id"]) for r in kept]
+        har = await service.client.get(api(gid, "/requests.har"), headers=auth())
+    assert har.status_code == 200
+    masked = {"user": "a", "password": "[masked]", "nested": {"api_key": "[masked]"}}
+    for row in (rows[0], rows[2]):
+        assert json.loads(row["requestBody"]["text"]) == masked
+        assert row["requestBody"]["truncated"] is False
+        answered = json.loads(row["responseBody"]["text"])  # the app echoes it back
+        assert answered["password"] == "[masked]" and answered["user"] == "a"
+    assert rows[1]["requestBody"]["text"] == (
+        "user=b&Client_Secret=[masked]&token=[masked]&note=kept+as+sent"
+    )
+    assert json.loads(rows[1]["responseBody"]["text"])["token"] == "[masked]"
+    for secret in ("hunter2", "k-0f9e", "f0rm-secret", "tk-77"):
+        assert secret not in json.dumps(rows) and secret not in har.text
+
+
+def test_a_cut_body_keeps_no_credential_value() -> None:
+    """A sample cut short does not parse: each credential pair is masked in place, the
+    rest left as it is, and its size still says it was cut."""
+    body = b'{"user": "a", "token": 12, "password": "hunter2", "list": [{"apiKey": "x1'
+    kept, size = mask_body(body, 500, _JSON)
+    assert kept == (
+        b'{"user": "a", "token": "[masked]", "password": "[masked]", "list": [{"apiKey": "[masked]"'
+    )
+    assert size == 500
+    kept, size = mask_body(b"a=1&passwd=hunt", 100, _FORM)
+    assert (kept, size) == (b"a=1&passwd=[masked]", 100)
+    # Not JSON nor a form, or no credential: as it was, byte for byte.
+    text = b'{"password": "p"}'
+    assert mask_body(text, 17, [("Content-Type", "text/plain")]) == (text, 17)
+    spaced = b'{ "max_tokens" : 5,  "token_type": "bearer" }'
+    assert mask_body(spaced, len(spaced), _JSON) == (spaced, len(spaced))
