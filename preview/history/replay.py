@@ -1,16 +1,18 @@
 """Kept requests sent again to a running preview, each answer compared with the kept one:
 :func:`replay`.
 
-One at a time, oldest first (a ``POST`` before the ``GET`` that reads what it made), each
-as the app first received it: its method, path and query, body and headers, less what
-was masked (credentials are never kept, so never sent again: the call's ``headers``
-option adds those it needs) and less ``Host`` (the target's own). Each goes through the
-same policy as a proxied call (``proxy.policy``: forwarding headers, the proxy's timeout
-and response limit), is a ``proxy`` line in the target's log like any call, and is kept
-in the request history as a replay (``way: "replay"``, ``replayOf``: the id it replays),
-so it is never taken for a request of the user's and ``all`` never replays a replay. A
-request whose body was cut at PREVIEW_CAPTURE_BODY_BYTES is not sent (it would not be
-the same request): its result says ``skipped``.
+One at a time, oldest first (a ``POST`` before the ``GET`` that reads what it made),
+each as the app first received it: its method, path and query, body and headers, less
+what was masked (credentials are never kept, so never sent again: the call's ``headers``
+option adds those it needs; a body's masked fields go as ``[masked]``; the new answer's
+body is masked as a kept one is before it is compared) and less ``Host`` (the target's
+own). Each goes through the same policy as a proxied call (``proxy.policy``: forwarding
+headers, the proxy's timeout and response limit), is a ``proxy`` line in the target's
+log like any call, and is kept in the request history as a replay (``way: "replay"``,
+``replayOf``: the id it replays), so it is never taken for a request of the user's and
+``all`` never replays a replay. A request whose body was cut at
+PREVIEW_CAPTURE_BODY_BYTES is not sent (it would not be the same request): its result
+says ``skipped``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ..services import Services
 from .capture import BodySample
 from .compare import compare_answers
 from .har import body_json
-from .masking import MASK, mask_headers
+from .masking import MASK, mask_body, mask_headers
 
 __all__ = ["MAX_REPLAYED", "replay"]
 
@@ -97,11 +99,14 @@ async def _send(
         response.headers.raw if status is not None else None, began, elapsed,
         forwarded.request_id, event_id, error, row["id"],
     )  # fmt: skip
+    kept, size = whole.kept(), whole.size
+    if status is not None:  # shown and compared as the kept answer is: credentials masked
+        kept, size = mask_body(kept, size, response.headers.raw)
     return {
         "status": status,
         "headers": answer_headers,
-        "kept": whole.kept(),
-        "size": whole.size,
+        "kept": kept,
+        "size": size,
         "error": error,
         "elapsedMs": round(elapsed, 2),
         "requestId": forwarded.request_id,

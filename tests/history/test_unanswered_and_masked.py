@@ -85,6 +85,20 @@ async def test_credentials_in_bodies_are_masked(service: Service, preview: dict)
     assert json.loads(rows[1]["responseBody"]["text"])["token"] == "[masked]"
     for secret in ("hunter2", "k-0f9e", "f0rm-secret", "tk-77"):
         assert secret not in json.dumps(rows) and secret not in har.text
+    # A replay's new answer is shown and compared as the kept one is: masked.
+    with trio.fail_after(60):
+        session = await proxied(service, preview, "POST", "/session", json={"user": "c"})
+        fresh_token = session.json()["access_token"]
+        newest = (await listed(service, gid, limit=1))["requests"][0]
+        replayed = await service.client.post(
+            api(gid, "/requests/replay"), json={"ids": [newest["id"]]},
+            headers={**auth(), "X-Preview-Token": preview["previewToken"]},
+        )  # fmt: skip
+    assert replayed.status_code == 200, replayed.text
+    (result,) = replayed.json()["results"]
+    assert result["same"] is True, result
+    assert json.loads(result["after"]["body"]["text"])["access_token"] == "[masked]"
+    assert fresh_token not in replayed.text
 
 
 def test_a_cut_body_keeps_no_credential_value() -> None:
