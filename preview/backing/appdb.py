@@ -24,14 +24,16 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-import psycopg
 import trio
-from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from .pgrelay import Login, LoginRefused
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = [
     "DATABASE_NAME",
@@ -71,6 +73,8 @@ def database_server(url: str) -> tuple[str, int] | None:
 
 
 def _admin(url: str) -> psycopg.Connection:
+    import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
+
     plain = re.sub(r"^postgresql\+\w+://", "postgresql://", url)
     return psycopg.connect(plain, autocommit=True, connect_timeout=_TIMEOUT)
 
@@ -84,6 +88,8 @@ def create_role(url: str, role: str) -> str:
     """Create the preview's role (:func:`new_database_name`); its random password."""
     if not DATABASE_NAME.match(role):
         raise ValueError("not a preview role's name")
+    from psycopg import sql  # lazy: psycopg loads only once a PostgreSQL is used
+
     password = secrets.token_urlsafe(24)
     with _admin(url) as admin:
         admin.execute(
@@ -98,6 +104,8 @@ def create_database(url: str, role: str, database: str) -> None:
     """Create ``database``, ``role``'s and closed as the module doc says."""
     if _LEFTOVER.match(database) is None or not database.startswith(role):
         raise ValueError("not a preview database's name")
+    from psycopg import sql  # lazy: psycopg loads only once a PostgreSQL is used
+
     name = sql.Identifier(database)
     with _admin(url) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(name, sql.Identifier(role)))
@@ -148,6 +156,8 @@ def drop_app_database(url: str, role: str) -> None:
     found = _LEFTOVER.match(role)
     if found is None or found.group(1) != role:
         raise ValueError("not a preview role's name")
+    from psycopg import sql  # lazy: psycopg loads only once a PostgreSQL is used
+
     with _admin(url) as admin:
         rows = admin.execute("SELECT datname FROM pg_database").fetchall()
         for (database,) in rows:
@@ -214,7 +224,11 @@ class SharedLogins:
             return await trio.to_thread.run_sync(  # type: ignore[return-value]
                 lambda: function(*args), limiter=self._limiter
             )
-        except psycopg.Error as error:
+        except Exception as error:
+            import psycopg  # loaded by the failed call; lazy for idle RSS
+
+            if not isinstance(error, psycopg.Error):
+                raise
             first = next(iter(str(error).strip().splitlines()), "")
             raise LoginRefused(f"the preview's database could not be made: {first}") from None
 

@@ -21,9 +21,7 @@ from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 
-import psycopg
 import trio
-from psycopg import sql
 
 from ..sandbox.appdir import remove_tree, write_files
 from ..sandbox.bubblewrap import INSIDE_UID, host_uid
@@ -274,7 +272,11 @@ class PrivateLogins:
                     raise LoginRefused(f"database {database!r} cannot be made for this preview")
                 try:
                     await trio.to_thread.run_sync(self._create, database)
-                except psycopg.Error as error:
+                except Exception as error:
+                    import psycopg  # loaded by the failed call; lazy for idle RSS
+
+                    if not isinstance(error, psycopg.Error):
+                        raise
                     first = next(iter(str(error).strip().splitlines()), "")
                     raise LoginRefused(
                         f"database {database!r} could not be made: {first}"
@@ -284,6 +286,9 @@ class PrivateLogins:
         return Login(SUPERUSER, database)
 
     def _create(self, database: str) -> None:
+        import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
+        from psycopg import sql
+
         with psycopg.connect(
             host=str(self._server.root), user=SUPERUSER, dbname="postgres", autocommit=True,
             connect_timeout=10,

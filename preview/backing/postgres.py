@@ -25,7 +25,6 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
-import psycopg
 import trio
 
 from ..apps.spec import LaunchSpec
@@ -249,7 +248,11 @@ class PostgresBacking:
         url, name = self._settings.app_postgres_url, self._spec.database_name
         try:
             self.env = await trio.to_thread.run_sync(create_app_database, url, name)
-        except psycopg.Error as error:
+        except Exception as error:
+            import psycopg  # loaded by the failed call; lazy for idle RSS
+
+            if not isinstance(error, psycopg.Error):
+                raise
             first = next(iter(str(error).strip().splitlines()), "")
             raise ServerFailed(f"could not create the preview's database: {first}") from None
         await self._system("INFO", f"database {name} created for this preview")
@@ -262,5 +265,9 @@ class PostgresBacking:
                 await trio.to_thread.run_sync(shared.drop)
             elif eager:
                 await trio.to_thread.run_sync(drop_app_database, url, role)
-        except psycopg.Error:
+        except Exception as error:
+            import psycopg  # loaded by the failed call; lazy for idle RSS
+
+            if not isinstance(error, psycopg.Error):
+                raise
             _log.exception("could not drop the database of preview %s", self._spec.preview_id)

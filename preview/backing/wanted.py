@@ -28,7 +28,6 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-import yaml
 from dotenv import dotenv_values
 
 from ..apps.configvars import example_env_file
@@ -142,6 +141,8 @@ def _compose(files: dict[str, bytes]) -> dict[str, dict]:
     """The services of the upload's compose file nearest the root ({} without one)."""
     found = sorted((p.count("/"), p) for p in files if posixpath.basename(p) in _COMPOSE)
     for _, path in found:
+        import yaml  # lazy: loaded only for an upload with a compose file
+
         try:
             document = yaml.safe_load(files[path].decode("utf-8", "replace"))
         except yaml.YAMLError:

@@ -18,7 +18,6 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import yaml
 from dotenv import dotenv_values
 
 __all__ = ["ALIASES", "PORT", "PostgresWants", "postgres_url", "postgres_wants"]
@@ -120,6 +119,8 @@ def _compose(files: dict[str, bytes]) -> tuple[list[str], list[int], dict[str, s
     for path in sorted(files):
         if posixpath.basename(path) not in _COMPOSE:
             continue
+        import yaml  # lazy: loaded only for an upload with a compose file
+
         try:
             document = yaml.safe_load(files[path])
         except yaml.YAMLError:

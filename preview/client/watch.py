@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import TextIO
 
 import httpx
-import pathspec
-import watchfiles
 
 __all__ = ["SKIP_DIRS", "FolderRules", "apply_outcome", "outcome_line", "watch_folder"]
 
@@ -37,6 +35,9 @@ class FolderRules:
     """Which files of the folder are the app's: not in a skipped folder, not ignored."""
 
     def __init__(self, folder: Path) -> None:
+        # Lazy, as watchfiles below: `preview serve` imports this module for SKIP_DIRS.
+        import pathspec
+
         self.folder = folder.resolve()
         ignore = self.folder / ".gitignore"
         lines = ignore.read_text(errors="replace").splitlines() if ignore.is_file() else []
@@ -188,6 +189,8 @@ def watch_folder(
     ready: Callable[[], None] | None = None,
 ) -> int:
     """Push the folder, then each batch of saved changes, until ``stop`` (or Ctrl-C)."""
+    import watchfiles  # lazy: only this command watches
+
     rules = FolderRules(folder)
     _first_push(client, gid, rules, out)
     print(f"watching {folder} (Ctrl-C ends)", file=out, flush=True)

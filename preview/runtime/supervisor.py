@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
 import trio
 
 from ..apps.detect import detect
@@ -329,7 +328,11 @@ class Supervisor:
                 dropped = await trio.to_thread.run_sync(
                     drop_leftover_databases, self.settings.app_postgres_url
                 )
-            except psycopg.Error:
+            except Exception as error:
+                import psycopg  # loaded by the failed call; lazy for idle RSS
+
+                if not isinstance(error, psycopg.Error):
+                    raise
                 _log.exception("could not drop the preview databases a previous run left")
             else:
                 if dropped:

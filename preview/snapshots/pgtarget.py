@@ -10,7 +10,6 @@ socket as the server's superuser.
 
 from __future__ import annotations
 
-import psycopg
 import trio
 from sqlalchemy.engine import make_url
 
@@ -44,6 +43,8 @@ def _private_env(logins: PrivateLogins, database: str) -> dict[str, str]:
 
 
 def _private_names(logins: PrivateLogins) -> list[str]:
+    import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
+
     with psycopg.connect(
         host=str(logins.server.root), user=SUPERUSER, dbname="postgres", connect_timeout=10
     ) as connection:

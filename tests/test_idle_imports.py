@@ -1,0 +1,52 @@
+"""An idle ``preview serve`` imports only what serving needs (issue 25: its idle RSS was
+96 MiB against its peer's 50). The modules below load when a preview first uses them;
+imported at start they cost ~11 MiB of RSS (benchmarks/README.md, "Idle memory")."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
+
+import trio
+
+from .conftest import SECRET
+
+# Lazy in the service: PostgreSQL's client (a preview's database), YAML (an upload's
+# compose file) and the client's `preview watch` (watchfiles, pathspec).
+_NOT_AT_IDLE = ("psycopg", "psycopg_binary", "yaml", "watchfiles", "pathspec")
+
+
+async def test_an_idle_service_imports_none_of_the_lazy_modules(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREVIEW_", "XDG_"))}
+    env.update(
+        PREVIEW_JWT_SECRET=SECRET,
+        PREVIEW_DATA_DIR=str(tmp_path / "data"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+    )
+    imports = tmp_path / "imports.txt"  # -X importtime: one line per module imported
+    argv = [sys.executable, "-X", "importtime", "-m", "preview", "serve", "--bind", "127.0.0.1:0"]
+    with trio.fail_after(120), imports.open("wb") as stderr:
+        async with trio.open_nursery() as nursery:
+            server = await nursery.start(
+                partial(
+                    trio.run_process, argv, env=env, stdout=subprocess.PIPE, stderr=stderr,
+                    check=False,
+                )
+            )  # fmt: skip
+            assert server.stdout is not None
+            output = b""
+            while b"Preview service ready: " not in output:
+                chunk = await server.stdout.receive_some()
+                assert chunk, output
+                output += chunk
+            server.send_signal(signal.SIGINT)
+    assert server.returncode == 0
+    found = re.findall(r"^import time:.*\|\s*([\w.]+)$", imports.read_text(), re.MULTILINE)
+    assert "preview.app" in found  # the whole service was imported
+    top = {name.split(".")[0] for name in found}
+    assert sorted(top.intersection(_NOT_AT_IDLE)) == []
