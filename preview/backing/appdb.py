@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
@@ -45,8 +46,16 @@ __all__ = [
     "database_server",
     "drop_app_database",
     "drop_leftover_databases",
+    "is_psycopg_error",
     "new_database_name",
 ]
+
+def is_psycopg_error(error: BaseException) -> bool:
+    """Whether ``error`` is psycopg's. psycopg is imported only once a PostgreSQL is used
+    (idle RSS); an error of its own means it was, so this imports nothing."""
+    module = sys.modules.get("psycopg")
+    return module is not None and isinstance(error, module.Error)
+
 
 DATABASE_NAME = re.compile(r"^pv_[0-9a-f]{24}$")  # a preview's role and database
 # Its databases and those of earlier versions (named preview_<16 hex>): group 1 the role.
@@ -225,9 +234,7 @@ class SharedLogins:
                 lambda: function(*args), limiter=self._limiter
             )
         except Exception as error:
-            import psycopg  # loaded by the failed call; lazy for idle RSS
-
-            if not isinstance(error, psycopg.Error):
+            if not is_psycopg_error(error):
                 raise
             first = next(iter(str(error).strip().splitlines()), "")
             raise LoginRefused(f"the preview's database could not be made: {first}") from None

@@ -28,6 +28,7 @@ from ..sandbox.bubblewrap import INSIDE_UID, host_uid
 from ..sandbox.isolation import Confinement, Isolation
 from ..sandbox.process import ChildLimits, spawn_child, terminate_group
 from ..settings import Settings
+from .appdb import is_psycopg_error
 from .pgrelay import Login, LoginRefused
 
 __all__ = [
@@ -273,9 +274,7 @@ class PrivateLogins:
                 try:
                     await trio.to_thread.run_sync(self._create, database)
                 except Exception as error:
-                    import psycopg  # loaded by the failed call; lazy for idle RSS
-
-                    if not isinstance(error, psycopg.Error):
+                    if not is_psycopg_error(error):
                         raise
                     first = next(iter(str(error).strip().splitlines()), "")
                     raise LoginRefused(

@@ -33,7 +33,13 @@ from ..sandbox.egress import EGRESS_PORT
 from ..sandbox.isolation import Isolation
 from ..sandbox.outbound import ServiceRelay
 from ..settings import Settings
-from .appdb import SharedLogins, create_app_database, database_server, drop_app_database
+from .appdb import (
+    SharedLogins,
+    create_app_database,
+    database_server,
+    drop_app_database,
+    is_psycopg_error,
+)
 from .pgprivate import (
     PrivateLogins,
     PrivateServer,
@@ -249,9 +255,7 @@ class PostgresBacking:
         try:
             self.env = await trio.to_thread.run_sync(create_app_database, url, name)
         except Exception as error:
-            import psycopg  # loaded by the failed call; lazy for idle RSS
-
-            if not isinstance(error, psycopg.Error):
+            if not is_psycopg_error(error):
                 raise
             first = next(iter(str(error).strip().splitlines()), "")
             raise ServerFailed(f"could not create the preview's database: {first}") from None
@@ -266,8 +270,6 @@ class PostgresBacking:
             elif eager:
                 await trio.to_thread.run_sync(drop_app_database, url, role)
         except Exception as error:
-            import psycopg  # loaded by the failed call; lazy for idle RSS
-
-            if not isinstance(error, psycopg.Error):
+            if not is_psycopg_error(error):
                 raise
             _log.exception("could not drop the database of preview %s", self._spec.preview_id)

@@ -18,7 +18,7 @@ import trio
 from ..apps.detect import detect
 from ..apps.spec import LaunchSpec
 from ..auth import User, hash_preview_token, new_preview_token
-from ..backing.appdb import drop_leftover_databases, new_database_name
+from ..backing.appdb import drop_leftover_databases, is_psycopg_error, new_database_name
 from ..builds.build import EnvBuilder
 from ..builds.preparation import fill
 from ..clock import utcnow
@@ -329,9 +329,7 @@ class Supervisor:
                     drop_leftover_databases, self.settings.app_postgres_url
                 )
             except Exception as error:
-                import psycopg  # loaded by the failed call; lazy for idle RSS
-
-                if not isinstance(error, psycopg.Error):
+                if not is_psycopg_error(error):
                     raise
                 _log.exception("could not drop the preview databases a previous run left")
             else:
