@@ -59,16 +59,7 @@ async def test_a_revision_is_applied_to_the_running_preview_from_its_row(
     service: Service,
 ) -> None:
     require_browser()
-    with trio.fail_after(120):
-        gid = await service.upload(server_app(**{"notes.txt": "one\n"}))
-        launched = await service.launch(gid, command=SERVER_COMMAND)
-        assert launched.json()["status"] == "running", launched.text
-        posted = await service.client.post(
-            f"/api/generations/{gid}/revisions",
-            json={"files": {"notes.txt": "two\n"}, "apply": False},
-            headers=auth(),
-        )
-        assert posted.status_code == 201, posted.text
+    gid = await _running_with_a_second_revision(service)
 
     def script(url: str) -> dict[str, Any]:
         seen: dict[str, Any] = {}
@@ -103,16 +94,7 @@ async def test_a_swap_made_elsewhere_shows_on_the_open_page(service: Service) ->
     """A revision applied live by `preview watch` or the API (not this page): the page
     marks the new revision as running and says open app tabs need a reload."""
     require_browser()
-    with trio.fail_after(120):
-        gid = await service.upload(server_app(**{"notes.txt": "one\n"}))
-        launched = await service.launch(gid, command=SERVER_COMMAND)
-        assert launched.json()["status"] == "running", launched.text
-        posted = await service.client.post(
-            f"/api/generations/{gid}/revisions",
-            json={"files": {"notes.txt": "two\n"}, "apply": False},
-            headers=auth(),
-        )
-        assert posted.status_code == 201, posted.text
+    gid = await _running_with_a_second_revision(service)
 
     def script(url: str) -> dict[str, Any]:
         seen: dict[str, Any] = {}
@@ -138,3 +120,18 @@ async def test_a_swap_made_elsewhere_shows_on_the_open_page(service: Service) ->
     assert seen["notice"].startswith("Revision 2 is live")
     with trio.fail_after(30):
         await service.stop(gid)
+
+
+async def _running_with_a_second_revision(service: Service) -> str:
+    """A running preview of revision 1 whose generation has a revision 2 not applied."""
+    with trio.fail_after(120):
+        gid = await service.upload(server_app(**{"notes.txt": "one\n"}))
+        launched = await service.launch(gid, command=SERVER_COMMAND)
+        assert launched.json()["status"] == "running", launched.text
+        posted = await service.client.post(
+            f"/api/generations/{gid}/revisions",
+            json={"files": {"notes.txt": "two\n"}, "apply": False},
+            headers=auth(),
+        )
+        assert posted.status_code == 201, posted.text
+    return gid

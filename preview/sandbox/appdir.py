@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .bubblewrap import interpreter_dirs
 
-__all__ = ["app_read_only", "chown_tree", "remove_tree", "write_files"]
+__all__ = ["app_read_only", "chown_tree", "remove_tree", "write_files", "write_into"]
 
 # mount(2) and umount2(2) themselves: the mount(8) program cost a fork and an exec
 # (1.3-3 ms) on every launch's path and again at every stop.
@@ -40,6 +40,14 @@ def write_files(
     one) and write ``files`` into it, ``owner``'s when given; whether the quota applies."""
     root.mkdir(parents=True, exist_ok=False)
     limited = quota_bytes is not None and _mount_tmpfs(root, quota_bytes)
+    write_into(root, files)
+    if owner is not None:
+        chown_tree(root, owner)
+    return limited
+
+
+def write_into(root: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` (relative paths) and an empty ``.tmp`` into the folder ``root``."""
     (root / ".tmp").mkdir()
     for relative, content in files.items():
         target = root / relative
@@ -48,9 +56,6 @@ def write_files(
             target.write_bytes(content)
         except OSError as error:  # a write's error names no file: name the one it was
             raise OSError(error.errno, error.strerror, error.filename or str(target)) from error
-    if owner is not None:
-        chown_tree(root, owner)
-    return limited
 
 
 def remove_tree(root: Path) -> None:

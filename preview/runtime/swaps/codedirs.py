@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from ...logs import REVISION_DIRS
-from ...sandbox.appdir import chown_tree
+from ...sandbox.appdir import chown_tree, write_into
 
 __all__ = ["REVISIONS_DIR", "revision_dir", "write_revision_dir"]
 
@@ -43,14 +43,7 @@ def write_revision_dir(
     """Write ``files`` into ``target`` (new), link the data of ``running_dir`` (what is
     there beside ``running_files``) into it; the number of entries linked."""
     target.mkdir(parents=True)
-    (target / ".tmp").mkdir()
-    for relative, content in files.items():
-        path = target / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            path.write_bytes(content)
-        except OSError as error:  # a write's error names no file: name the one it was
-            raise OSError(error.errno, error.strerror, error.filename or str(path)) from error
+    write_into(target, files)
     linked = _link_data(running_dir, target, set(running_files), set(files), "")
     if owner is not None:
         chown_tree(target, owner)
