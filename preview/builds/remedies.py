@@ -138,7 +138,9 @@ class Remedies:
         self.tried.listed = deps
         if not self.fixes:
             return deps
-        drop = {_norm(f.drop) for f in self.fixes if f.drop}
+        # A replacement goes with any line of its own name (psycopg2-binary==2.9.9 read
+        # from psycopg2==2.9.9, whose wheels stop below this Python): unpinned, then.
+        drop = {_norm(n) for f in self.fixes if f.drop for n in (f.drop, _name(f.add or "")) if n}
         lines = [line for line in deps.requirements if _name(line) not in drop]
         lines += [f.add for f in self.fixes if f.add and f.add not in lines]
         belows = [f.python_below for f in self.fixes if f.python_below]

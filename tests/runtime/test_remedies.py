@@ -144,6 +144,10 @@ def test_an_undeclared_module_adds_its_distribution() -> None:
     fix = _remedies(("django", "psycopg2==2.9.6")).next_fix(django, [], {}, PYTHONS)
     assert fix is not None and (fix.add, fix.drop) == ("psycopg2-binary", "psycopg2")
     assert fix.said == "Django cannot load psycopg2: relaunching with psycopg2-binary"
+    # Read as its twin already (psycopg2-binary==2.9.9, no wheel for this Python): unpinned.
+    twin = _remedies(("django", "-r base.txt", "psycopg2-binary==2.9.9"))
+    assert twin.next_fix(django, [], {}, PYTHONS) is not None
+    assert twin.apply(twin.tried.deps).requirements == ("django", "-r base.txt", "psycopg2-binary")  # type: ignore[arg-type]
     # The upload's own module is not a distribution to install.
     files = {"shop/models.py": b""}
     assert _remedies(()).next_fix("No module named 'shop.x'", [], files, PYTHONS) is None
