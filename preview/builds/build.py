@@ -120,16 +120,15 @@ class EnvBuilder:
                     f"(not on {'; '.join(missing)})"
                 )
             return built
-        failure: BuildFailed | None = None
-        for interpreter in choices.interpreters[:_SOURCE_BUILDS]:
-            if failure is not None:
-                await say(f"{failure.message}: trying Python {interpreter.version}")
+        failures: list[BuildFailed] = []  # the first's is the cause: a later Python's
+        for interpreter in choices.interpreters[:_SOURCE_BUILDS]:  # is only a fallback's
+            if failures:
+                await say(f"{failures[-1].message}: trying Python {interpreter.version}")
             try:
                 return await self._python_env(deps, server, interpreter, publish, say, build_cache)
             except BuildFailed as failed:
-                failure = failed
-        assert failure is not None
-        raise failure
+                failures.append(failed)
+        raise failures[0]
 
     async def _python_env(
         self,
