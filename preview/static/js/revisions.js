@@ -41,8 +41,11 @@ export class RevisionList {
     }
   }
 
-  /** Its preview's status, null if it has none. */
+  /** Its preview's status, null if it has none (asked only when it has one: a 404 on
+   * a page load is an error in the browser's console). */
   async preview(gid) {
+    const generation = await api.getGeneration(gid);
+    if (!generation.previewInstanceId) return null;
     try {
       return await api.status(gid);
     } catch (error) {
