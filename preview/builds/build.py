@@ -13,6 +13,7 @@ what exists.
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,14 +41,15 @@ from .installers import (
     version_key,
     with_progress,
 )
-from .interpreters import Choices, Interpreter, interpreter_choices
+from .interpreters import Choices, Interpreter, build_first_fitting, interpreter_choices
 from .remedies import Fix
 from .steps import Publish, run_logged
+from .wheelindex import Gaps, wheel_gaps
 
 __all__ = ["BuildFailed", "EnvBuilder", "Lease", "PythonEnv"]
 
 _PRISMA_ENGINES = ("binaries.prisma.sh",)  # where prisma generate fetches its engines
-_SOURCE_BUILDS = 3  # interpreters a build from source is tried with, at most
+_GAPS_KEPT = 256  # the index's answers kept (by requirements and interpreters)
 _BUILD_MEMORY = 4 * 1024 * 1024 * 1024  # uv's and npm's worker threads reserve address space
 # A confined step: (its environment's dir, shared caches, read-only dirs, tools) — all
 # writable but the last two.
@@ -72,6 +74,7 @@ class EnvBuilder:
         self.cache = EnvCache(settings)
         self.root = self.cache.root
         self._interpreters: dict[str | None, Choices] = {}
+        self._gaps: dict[str, dict[str, Gaps] | None] = {}
         self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by upload
         # Set by the supervisor once probed: builds run the upload's code (sdists' build
         # backends, npm's install scripts), so they are confined like the app, with
@@ -93,42 +96,40 @@ class EnvBuilder:
         relaunches with a fix build the same sdists again), else each build's own.
 
         Where several interpreters present fit the app's request (see ``interpreters``),
-        the first for which every package has a wheel is taken (each tried with
-        ``--no-build``, its output kept back: a failed try shows as one line); if none
-        has, each is built from source in turn until one succeeds."""
+        which is taken is :func:`~.interpreters.build_first_fitting`'s choice, told what
+        each lacks by the package index (:mod:`.wheelindex`)."""
         choices = await self._interpreter(deps)
         if choices.note is not None:
             await say(choices.note)
-        first, *others = choices.interpreters
-        if not others:
-            return await self._python_env(deps, server, first, publish, say, build_cache)
-        missing: list[str] = []
-        for interpreter in choices.interpreters:
-            held: list[tuple[list[tuple[str, str]], str]] = []
-            try:
-                built = await self._python_env(
-                    deps, server, interpreter, _holding(held), say, wheels_only=True
-                )
-            except BuildFailed as failure:
-                missing.append(f"Python {interpreter.version}: {failure.message}")
-                continue
-            for lines, stream in held:
-                await publish(lines, stream)
-            if missing:
-                await say(
-                    f"Python {interpreter.version}: wheels for every package "
-                    f"(not on {'; '.join(missing)})"
-                )
-            return built
-        failures: list[BuildFailed] = []  # the first's is the cause: a later Python's
-        for interpreter in choices.interpreters[:_SOURCE_BUILDS]:  # is only a fallback's
-            if failures:
-                await say(f"{failures[-1].message}: trying Python {interpreter.version}")
-            try:
-                return await self._python_env(deps, server, interpreter, publish, say, build_cache)
-            except BuildFailed as failed:
-                failures.append(failed)
-        raise failures[0]
+        gaps = None
+        if len(choices.interpreters) > 1:
+            extra = [server] if server and server not in deps.names() else []
+            gaps = await self._wheel_gaps([*deps.requirements, *extra], choices.interpreters)
+
+        async def attempt(
+            chosen: Interpreter, output: Publish, wheels_only: bool
+        ) -> tuple[Lease, PythonEnv]:
+            return await self._python_env(
+                deps, server, chosen, output, say, build_cache, wheels_only=wheels_only
+            )
+
+        return await build_first_fitting(choices.interpreters, gaps, attempt, publish, say)
+
+    async def _wheel_gaps(
+        self, requirements: list[str], interpreters: tuple[Interpreter, ...]
+    ) -> dict[str, Gaps] | None:
+        """What the requirements lack for each interpreter, asked of the index once per
+        set (a cached launch is not held up by it)."""
+        versions = [i.version for i in interpreters]
+        key = json.dumps([requirements, versions])
+        if key not in self._gaps:
+            found = await wheel_gaps(
+                requirements, versions, self.settings.package_index_url, self.settings.find_links
+            )
+            if len(self._gaps) >= _GAPS_KEPT:
+                self._gaps.pop(next(iter(self._gaps)))
+            self._gaps[key] = found
+        return self._gaps[key]
 
     async def _python_env(
         self,
@@ -148,7 +149,7 @@ class EnvBuilder:
 
         async def build(path: Path, publish: Publish) -> None:
             # Making the venv runs no code of the upload: the service's own uv does it.
-            venv = ["venv", "--python", interpreter, str(path)]
+            venv = ["venv", "--no-project", "--python", interpreter, str(path)]
             await self._uv(venv, self.root, publish, trusted=True)
             python = str(path / "bin" / "python")
             base = tuple(interpreter_dirs(interpreter))
@@ -388,12 +389,3 @@ class EnvBuilder:
             )  # fmt: skip
         if not result.ok:
             raise BuildFailed(*installer_failure(result.tails, Path(argv[0]).name, noted))
-
-
-def _holding(held: list[tuple[list[tuple[str, str]], str]]) -> Publish:
-    """A publish that keeps the batches in ``held`` (a try whose output may not count)."""
-
-    async def hold(lines: list[tuple[str, str]], stream: str) -> None:
-        held.append((lines, stream))
-
-    return hold
