@@ -28,7 +28,7 @@ from ..sandbox.isolation import Isolation
 from ..sandbox.outbound import Outbound
 from ..sandbox.process import ChildLimits
 from ..settings import Settings
-from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project, write_node_project
+from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project
 from .installers import (
     NEEDS_COMPILER,
     SAFE_PATH,
@@ -42,6 +42,7 @@ from .installers import (
     with_progress,
 )
 from .interpreters import Choices, Interpreter, build_first_fitting, interpreter_choices
+from .npmlock import prepare_npm_project
 from .remedies import Fix
 from .steps import Publish, run_logged
 from .wheelindex import Gaps, wheel_gaps
@@ -310,7 +311,9 @@ class EnvBuilder:
         generated (Prisma's engines fetched from their host, which the build may reach)."""
 
         async def build(path: Path, publish: Publish) -> None:
-            await trio.to_thread.run_sync(write_node_project, path, deps)
+            project = await trio.to_thread.run_sync(prepare_npm_project, path, deps)
+            for note in project.notes:
+                await say(note)
             command = "ci" if deps.lockfile is not None else "install"
             env = {
                 "PATH": SAFE_PATH,
@@ -322,6 +325,7 @@ class EnvBuilder:
                 "npm_config_color": "false",
                 **node_headers(),
                 **machine_network(),
+                **project.env,
             }
             confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None
             steps = [["npm", command, "--no-progress"]]
