@@ -102,10 +102,10 @@ class EnvBuilder:
         choices = await self._interpreter(deps)
         if choices.note is not None:
             await say(choices.note)
-        gaps = None
-        if len(choices.interpreters) > 1:
-            extra = [server] if server and server not in deps.names() else []
-            gaps = await self._wheel_gaps([*deps.requirements, *extra], choices.interpreters)
+        extra = [server] if server and server not in deps.names() else []
+
+        async def find_gaps() -> dict[str, Gaps] | None:
+            return await self._wheel_gaps([*deps.requirements, *extra], choices.interpreters)
 
         async def attempt(
             chosen: Interpreter, output: Publish, wheels_only: bool
@@ -114,7 +114,7 @@ class EnvBuilder:
                 deps, server, chosen, output, say, build_cache, wheels_only=wheels_only
             )
 
-        return await build_first_fitting(choices.interpreters, gaps, attempt, publish, say)
+        return await build_first_fitting(choices.interpreters, find_gaps, attempt, publish, say)
 
     async def _wheel_gaps(
         self, requirements: list[str], interpreters: tuple[Interpreter, ...]

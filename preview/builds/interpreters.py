@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+import trio
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
@@ -124,7 +125,7 @@ async def _installed(env: dict[str, str]) -> list[Interpreter]:
 
 async def build_first_fitting(
     interpreters: tuple[Interpreter, ...],
-    gaps: dict[str, Gaps] | None,
+    find_gaps: Callable[[], Awaitable[dict[str, Gaps] | None]],
     attempt: Attempt[T],
     publish: Publish,
     say: Say,
@@ -132,34 +133,41 @@ async def build_first_fitting(
     """The environment built with the first interpreter that fits (see the module doc):
     the first for which every package has a wheel (each tried with wheels only, its
     output kept back: a failed try shows as one line); if none has, each is built from
-    source in turn until one succeeds. ``gaps``: what each lacks, by version, if known."""
+    source in turn until one succeeds. ``find_gaps``: what each lacks, by version, if
+    known; asked while uv's pick is tried (when it has every wheel, the answer is not
+    awaited)."""
     first, *others = interpreters
     if not others:
         return await attempt(first, publish, False)
+    missing: list[str] = []
+    found: list[dict[str, Gaps] | None] = []
+    async with trio.open_nursery() as nursery:
+
+        async def ask() -> None:
+            found.append(await find_gaps())
+
+        nursery.start_soon(ask)
+        built = await _wheels_only(first, attempt, publish, missing)
+        if built is not None:
+            nursery.cancel_scope.cancel()
+            return built[0]
+    gaps = found[0] if found else None
     ranked = interpreters
     if gaps is not None:
         ranked = tuple(sorted(interpreters, key=lambda i: _cost(gaps, i)))
         if ranked[0] != first:
             await say(_why_first(ranked[0], first, gaps))
-    missing: list[str] = []
     for interpreter in ranked:
         lacking = gaps.get(interpreter.version) if gaps is not None else None
-        if lacking is not None and lacking.cost != (0, 0):
-            continue  # known to fail with wheels only
-        held: list[tuple[list[tuple[str, str]], str]] = []
-        try:
-            built = await attempt(interpreter, _holding(held), True)
-        except BuildFailed as failure:
-            missing.append(f"Python {interpreter.version}: {failure.message}")
-            continue
-        for lines, stream in held:
-            await publish(lines, stream)
-        if missing:
+        if interpreter == first or (lacking is not None and lacking.cost != (0, 0)):
+            continue  # tried, or known to fail with wheels only
+        built = await _wheels_only(interpreter, attempt, publish, missing)
+        if built is not None:
             await say(
                 f"Python {interpreter.version}: wheels for every package "
                 f"(not on {'; '.join(missing)})"
             )
-        return built
+            return built[0]
     failures: list[BuildFailed] = []  # the first's is the cause: a later Python's
     for interpreter in ranked[:_SOURCE_BUILDS]:  # is only a fallback's
         if failures:
@@ -169,6 +177,22 @@ async def build_first_fitting(
         except BuildFailed as failed:
             failures.append(failed)
     raise failures[0]
+
+
+async def _wheels_only(
+    interpreter: Interpreter, attempt: Attempt[T], publish: Publish, missing: list[str]
+) -> tuple[T] | None:
+    """Built with wheels only (its output published then), else None and why in
+    ``missing``."""
+    held: list[tuple[list[tuple[str, str]], str]] = []
+    try:
+        built = await attempt(interpreter, _holding(held), True)
+    except BuildFailed as failure:
+        missing.append(f"Python {interpreter.version}: {failure.message}")
+        return None
+    for lines, stream in held:
+        await publish(lines, stream)
+    return (built,)
 
 
 def _cost(gaps: dict[str, Gaps], interpreter: Interpreter) -> tuple[int, int]:
