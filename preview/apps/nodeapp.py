@@ -1,7 +1,9 @@
 """How to start a Node app from its ``package.json``: :func:`node_start`.
 
 In order: a ``build`` script runs first as a set-up step (``tsc``, ``nest build``: the
-start commands that follow expect its output); then ``start:prod``, else ``start``, else
+start commands that follow expect its output), and so does the start script's ``pre``
+script (``prestart:prod``: ``tsc``; the ``build`` step left out when it runs the build
+itself; the start is then run without it). The start: ``start:prod``, else ``start``, else
 ``main`` (a ``.ts`` one run by ``tsx``), else the ``dev`` script, else the usual entry
 files (``server.js``, ``index.js``, ``src/index.ts`` …). The ``dev`` script runs with its
 watcher off where the tool has one to turn off (``tsx watch`` → ``tsx``, ``node
@@ -116,7 +118,13 @@ def _start(files: dict[str, bytes]) -> NodeStart | None:
     for name in ("start:prod", "start"):
         if scripts.get(name, "").strip():
             argv = ("npm", "start", "--silent") if name == "start" else ("npm", "run", name)
-            return NodeStart(argv, setup)
+            before = scripts.get(f"pre{name}", "").strip()
+            if not before:
+                return NodeStart(argv, setup)
+            # Its pre-script (``prestart:prod``: ``tsc``) is a build: a set-up step, not
+            # part of the start (whose time is bounded); npm then runs only the script.
+            steps = (*(setup if "build" not in before else ()), ("npm", "run", f"pre{name}"))
+            return NodeStart((*argv, "--ignore-scripts"), steps)
     main = package.get("main")
     entry = main.strip() if isinstance(main, str) and main.strip() else ""
     if entry and (entry in files or setup):  # there, or made by the build

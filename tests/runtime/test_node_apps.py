@@ -169,3 +169,16 @@ async def test_an_old_lockfile_made_against_a_private_mirror_installs(
         ], system
         assert any("lockfileVersion 1" in m and "8 at a time" in m for m in system), system
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_the_start_scripts_pre_script_runs_as_a_setup_step(builder_service: Service) -> None:
+    """``prestart:prod`` (a build, bounded as one) runs before the start, once: not within
+    the start's time limit, where npm would run it again."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_prestart"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"] == "npm run start:prod --ignore-scripts"
+        assert (await service.app_get(body, "/")).json() == {"built": True, "buildRuns": 1}
+        assert "setup: npm run prestart:prod" in messages(await service.history(body["gid"]))
+        assert (await service.stop(body["gid"])).status_code == 200

@@ -35,6 +35,18 @@ def test_start_prod_wins_over_start() -> None:
     assert found.setup == (("npm", "run", "build"),)
 
 
+def test_the_start_scripts_pre_script_is_a_setup_step_and_not_run_again() -> None:
+    found = _node({"scripts": {"prestart:prod": "tsc", "start:prod": "node dist/main.js"}})
+    assert found.setup == (("npm", "run", "prestart:prod"),)
+    assert found.argv == ("npm", "run", "start:prod", "--ignore-scripts")
+    both = {"build": "tsc", "prestart": "node migrate.js", "start": "node dist/main.js"}
+    found = _node({"scripts": both})
+    assert found.setup == (("npm", "run", "build"), ("npm", "run", "prestart"))
+    assert found.argv == ("npm", "start", "--silent", "--ignore-scripts")
+    builds = {**both, "prestart": "rimraf dist && npm run build"}  # the build is its own
+    assert _node({"scripts": builds}).setup == (("npm", "run", "prestart"),)
+
+
 def test_main_built_by_the_build_script_is_run_after_it() -> None:
     found = _node({"main": "dist/index.js", "scripts": {"build": "tsc"}})
     assert found.argv == ("node", "dist/index.js")
