@@ -75,7 +75,7 @@ class EnvBuilder:
         self.cache = EnvCache(settings)
         self.root = self.cache.root
         self._interpreters: dict[str | None, Choices] = {}
-        self._gaps: dict[str, dict[str, Gaps] | None] = {}
+        self._gaps: dict[str, dict[str, Gaps]] = {}
         self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by upload
         # Set by the supervisor once probed: builds run the upload's code (sdists' build
         # backends, npm's install scripts), so they are confined like the app, with
@@ -123,14 +123,16 @@ class EnvBuilder:
         set (a cached launch is not held up by it)."""
         versions = [i.version for i in interpreters]
         key = json.dumps([requirements, versions])
-        if key not in self._gaps:
-            found = await wheel_gaps(
-                requirements, versions, self.settings.package_index_url, self.settings.find_links
-            )
+        if key in self._gaps:
+            return self._gaps[key]
+        found = await wheel_gaps(
+            requirements, versions, self.settings.package_index_url, self.settings.find_links
+        )
+        if found is not None:  # nothing known (the index out of reach): asked again
             if len(self._gaps) >= _GAPS_KEPT:
                 self._gaps.pop(next(iter(self._gaps)))
             self._gaps[key] = found
-        return self._gaps[key]
+        return found
 
     async def _python_env(
         self,
