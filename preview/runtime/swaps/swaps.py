@@ -45,6 +45,7 @@ __all__ = ["RevisionSwaps", "SwapResult", "changes_said"]
 
 _log = logging.getLogger(__name__)
 _DRAIN_MARGIN = 2.0  # s beyond the proxy's timeout: no call it makes lasts longer
+_WEBSOCKET_DRAIN = 60.0  # s a replaced process is kept for its WebSockets still open
 
 
 @dataclass(eq=False)
@@ -85,6 +86,7 @@ class RevisionSwaps:
         # The current process's directory, files and detection: the next one's base.
         self._running: tuple[Path, dict[str, bytes], Detection | None] | None = None
         self._starting: list[Candidate] = []
+        self._draining: dict[_Process, trio.CancelScope] = {}  # replaced, not stopped yet
         self._lock = trio.Lock()
         self._asked = itertools.count(1)  # the applications asked for, in order
         self._newest = 0  # the last one asked for: only it is applied once its turn comes
@@ -137,6 +139,8 @@ class RevisionSwaps:
                     await process.ended.wait()
                 self._nursery = None
                 lifetime.cancel()
+                for drain in self._draining.values():  # what is left of the old ones too
+                    drain.cancel()
                 for candidate in self._starting:  # the preview ends: so does a swap
                     candidate.prepare_scope.cancel()
                     candidate.controls.queue.cancel()
@@ -176,12 +180,39 @@ class RevisionSwaps:
                 current.candidate.controls.stop.cancel()
 
     async def _drain(self, old: _Process) -> None:
-        """Let the calls under way on a replaced process finish, then stop it."""
-        upstream = old.candidate.upstream
+        """Let the calls under way on a replaced process finish (its WebSockets: until
+        they close, at most ``_WEBSOCKET_DRAIN`` s, said in the log), then stop it.
+        Cut short when the preview ends (:meth:`serve`)."""
+        upstream, scope = old.candidate.upstream, trio.CancelScope()
+        self._draining[old] = scope
+        try:
+            with scope:
+                if upstream is not None:
+                    await self._drained(old.revision, upstream)
+        finally:
+            del self._draining[old]
+            old.candidate.controls.stop.cancel()
+
+    async def _drained(self, revision: int, upstream: Upstream) -> None:
         with trio.move_on_after(self._preview.settings.proxy_timeout + _DRAIN_MARGIN):
-            if upstream is not None:
-                await upstream.wait_quiet()
-        old.candidate.controls.stop.cancel()
+            await upstream.wait_quiet(websockets=False)
+        if not upstream.open_websockets:
+            return
+        count = upstream.open_websockets
+        sockets = f"{count} WebSocket{'s' if count > 1 else ''}"
+        await self._say(
+            f"revision {revision}: {sockets} still open on its process, which stops once "
+            f"they close, in {_WEBSOCKET_DRAIN:g} s at most"
+        )
+        with trio.move_on_after(_WEBSOCKET_DRAIN):
+            await upstream.wait_quiet()
+        if upstream.open_websockets:
+            left = upstream.open_websockets
+            await self._say(
+                f"revision {revision}: its process stopped after {_WEBSOCKET_DRAIN:g} s with "
+                f"{left} WebSocket{'s' if left > 1 else ''} still open (cut)",
+                "WARN",
+            )
 
     # -- applying a revision --------------------------------------------------------------
 
