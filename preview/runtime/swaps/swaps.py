@@ -139,8 +139,6 @@ class RevisionSwaps:
                     await process.ended.wait()
                 self._nursery = None
                 lifetime.cancel()
-                for drain in self._draining.values():  # what is left of the old ones too
-                    drain.cancel()
                 for candidate in self._starting:  # the preview ends: so does a swap
                     candidate.prepare_scope.cancel()
                     candidate.controls.queue.cancel()
@@ -164,6 +162,9 @@ class RevisionSwaps:
             process.outcome = "failed"
         finally:
             process.ended.set()
+            if process is self._current:  # the preview's end: the replaced ones' too
+                for drain in self._draining.values():
+                    drain.cancel()
         if process.retired:  # its sandbox, port, connections, environment: given back
             with trio.CancelScope(shield=True):  # (its directory stays: data may be linked)
                 await process.candidate.release(self._ports, remove_dir=False)
@@ -182,7 +183,7 @@ class RevisionSwaps:
     async def _drain(self, old: _Process) -> None:
         """Let the calls under way on a replaced process finish (its WebSockets: until
         they close, at most ``_WEBSOCKET_DRAIN`` s, said in the log), then stop it.
-        Cut short when the preview ends (:meth:`serve`)."""
+        Cut short when the preview ends (the current process's end: :meth:`_run`)."""
         upstream, scope = old.candidate.upstream, trio.CancelScope()
         self._draining[old] = scope
         try:
