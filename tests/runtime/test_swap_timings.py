@@ -1,7 +1,8 @@
 """A swap tells where its time went (``apply.timings``), and what it runs is decided
 against the revision that is running, not the one saved just before: a migration saved
 with ``apply: false`` runs with the next revision applied, even one changing no
-migration of its own."""
+migration of its own; a revision whose start cannot be found fails with nothing left
+behind (its directory was written beside the detection)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import itertools
 
 import trio
 
-from ..conftest import Service, auth, server_app
+from preview.runtime.swaps.codedirs import REVISIONS_DIR
+
+from ..conftest import Service, auth, eventually, server_app
+from ..proxy.test_origins import TARGET, _files
 from .test_swaps import (
     ALEMBIC_ENV,
     ALEMBIC_INI,
@@ -79,4 +83,27 @@ async def test_a_migration_saved_unapplied_runs_with_the_next_revision_applied(
         assert "notes" in (await _proxied(service, gid, token, "tables")).split()
         setup = [e["message"] for e in await service.history(gid) if e["source"] == "setup"]
         assert sum("Running upgrade 0001 -> 0002" in m for m in setup) == 1
+        assert (await service.stop(gid)).status_code == 200
+
+
+async def test_a_revision_whose_start_is_not_found_fails_and_leaves_no_directory(
+    service: Service,
+) -> None:
+    with trio.fail_after(120):
+        gid = await service.upload(_files(TARGET))
+        launched = (await service.launch(gid)).json()  # its start detected
+        assert launched["status"] == "running", launched.get("errorMessage")
+        posted = await service.client.post(
+            _revisions(gid), json={"files": {"app/main.py": None}}, headers=auth()
+        )
+        body = posted.json()
+        assert body["applied"] is False and body["apply"]["state"] == "failed", posted.text
+        assert body["apply"]["errorMessage"].startswith("Found no way to start this app")
+        runtime = service.supervisor.get(launched["previewInstanceId"])
+        assert runtime is not None
+        written = runtime.temp_dir / REVISIONS_DIR
+        # Written, then removed (just after the answer: the failure is told first).
+        await eventually(lambda: not written.exists() or not any(written.iterdir()))
+        status = await service.status(gid)
+        assert status["status"] == "running" and status["revision"] == 1
         assert (await service.stop(gid)).status_code == 200
