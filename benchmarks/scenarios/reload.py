@@ -41,7 +41,7 @@ from typing import Any
 
 import httpx
 
-from ..harness import EXAMPLE_APP, ServiceServer, free_port, log
+from ..harness import EXAMPLE_APP, ServiceServer, free_port, free_port_block, log
 from .launch import _example_files, bare_start
 
 RUNS = 20  # swaps under load
@@ -208,7 +208,9 @@ def _mode(
     mode: str, sandbox: str, files: dict[str, str], main: str, bare: Callable[[], float],
     rounds: int, loaded_rounds: int,
 ) -> dict[str, Any]:  # fmt: skip
-    port = free_port()  # a launch beside the preview, and an unsandboxed swap: 4 ports
+    # A launch beside the preview, and an unsandboxed swap: 4 ports, below the ephemeral
+    # range (where the load's and other programs' outgoing connections take theirs).
+    port = free_port_block(4)
     env = {"PREVIEW_PORT_MIN": str(port), "PREVIEW_PORT_MAX": str(port + 3)}
     loads: list[_Load] = []
     with ServiceServer(extra_env={**env, "PREVIEW_SANDBOX": sandbox}) as service:
