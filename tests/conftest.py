@@ -229,6 +229,16 @@ def server_app(before_serving: str = "", after_bind: str = "", **extra: str) -> 
 
 SERVER_COMMAND = ["{python}", "server.py"]
 
+# Answers GET /version.txt with that file's text: which revision's files it runs.
+VERSIONED = """
+class Versioned(Handler):
+    def do_GET(self):
+        body = open("version.txt", "rb").read()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Versioned
+"""
+
 
 def emitter_app(label: str = "line") -> dict[str, str]:
     """A tiny app that prints ``<label> 0`` … ``<label> n-1`` on ``GET /emit?n=<n>``."""
