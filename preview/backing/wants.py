@@ -11,14 +11,13 @@ ports of the ``postgres://`` URLs in its ``.env`` files and source, and its ``PG
 
 from __future__ import annotations
 
-import io
 import json
 import posixpath
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from dotenv import dotenv_values
+from ..apps.configvars import compose_files, compose_services, dotenv_text, service_environment
 
 __all__ = ["ALIASES", "PORT", "PostgresWants", "postgres_url", "postgres_wants"]
 
@@ -36,7 +35,6 @@ _SOURCE = (".py", ".js", ".ts", ".mjs", ".cjs", ".json", ".toml", ".yml", ".yaml
 _HOST_VARS = ("PGHOST", "DB_HOST", "POSTGRES_HOST", "POSTGRES_SERVER", "DATABASE_HOST")
 _PORT_VARS = ("PGPORT", "DB_PORT", "POSTGRES_PORT", "DATABASE_PORT")
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
-_COMPOSE = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 _MAX_SOURCE = 512 * 1024
 
 
@@ -61,11 +59,8 @@ def _env_files(files: dict[str, bytes]) -> dict[str, str]:
     for path in sorted(files, key=lambda p: (p.count("/"), p)):
         name = posixpath.basename(path)
         if name == ".env" or name.startswith(".env."):
-            text = files[path].decode("utf-8", "replace")
-            values = dotenv_values(stream=io.StringIO(text))
-            for key, value in values.items():
-                if value is not None:
-                    found.setdefault(key, value)
+            for key, value in dotenv_text(files[path]).items():
+                found.setdefault(key, value)
     return found
 
 
@@ -100,13 +95,8 @@ def _environment(service: dict, directory: str, files: dict[str, bytes]) -> dict
         path = entry.get("path") if isinstance(entry, dict) else entry
         data = files.get(posixpath.normpath(posixpath.join(directory, str(path))))
         if data is not None:
-            values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
-            found.update({k: v for k, v in values.items() if v is not None})
-    environment = service.get("environment") or {}
-    if isinstance(environment, list):
-        environment = dict(str(e).partition("=")[::2] for e in environment if "=" in str(e))
-    if isinstance(environment, dict):
-        found.update({str(k): str(v) for k, v in environment.items() if v is not None})
+            found.update(dotenv_text(data))
+    found.update(service_environment(service))
     return {k: v for k, v in found.items() if "$" not in v and "\0" not in k + v}
 
 
@@ -116,27 +106,14 @@ def _compose(files: dict[str, bytes]) -> tuple[list[str], list[int], dict[str, s
     names: list[str] = []
     ports: list[int] = []
     app_env: dict[str, str] = {}
-    for path in sorted(files):
-        if posixpath.basename(path) not in _COMPOSE:
-            continue
-        import yaml  # lazy: loaded only for an upload with a compose file
-
-        try:
-            document = yaml.safe_load(files[path])
-        except yaml.YAMLError:
-            continue
-        services = document.get("services") if isinstance(document, dict) else None
-        for name, service in (services or {}).items() if isinstance(services, dict) else ():
-            if isinstance(service, dict) and "build" in service:
+    for path in compose_files(files):
+        for name, service in compose_services(files[path]).items():
+            if "build" in service:
                 app_env.update(_environment(service, posixpath.dirname(path), files))
-            if not isinstance(service, dict) or not re.search(
-                r"postgres|postgis|timescale", str(service.get("image", "")), re.I
-            ):
+            if not re.search(r"postgres|postgis|timescale", str(service.get("image", "")), re.I):
                 continue
-            found = [
-                str(name),
-                *(str(service[k]) for k in ("container_name", "hostname") if k in service),
-            ]
+            aka = (str(service[k]) for k in ("container_name", "hostname") if k in service)
+            found = [name, *aka]
             names += [n for n in found if _NAME.match(n)]  # not "app-${ENV}-db"
             for mapping in service.get("ports") or ():
                 first = str(mapping).split(":")[0]

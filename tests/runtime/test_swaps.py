@@ -14,19 +14,17 @@ import trio
 
 from preview import Settings
 
-from ..conftest import SERVER_COMMAND, Service, auth, eventually, running_service, server_app
+from ..conftest import (
+    SERVER_COMMAND,
+    VERSIONED,
+    Service,
+    auth,
+    eventually,
+    running_service,
+    server_app,
+)
 from .test_appdb import PG_URL
 from .test_build import BUILD_WAIT
-
-# Answers GET /version.txt with that file's text: which revision's files it runs.
-VERSIONED = """
-class Versioned(Handler):
-    def do_GET(self):
-        body = open("version.txt", "rb").read()
-        self.send_response(200); self.send_header("Content-Length", str(len(body)))
-        self.end_headers(); self.wfile.write(body)
-Handler = Versioned
-"""
 
 
 def _revisions(gid: str, rest: str = "") -> str:
