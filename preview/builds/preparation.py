@@ -258,6 +258,8 @@ async def prepare_app(
             said = ", ".join(fix.change for fix in learned)
             await say(f"with the fixes an earlier launch of this upload needed: {said}")
         deps = remedies.apply(listed)
+        for held in remedies.news():  # an old release's companions, held with it
+            await say(held)
         remedies.tried.deps, remedies.tried.python_version = deps, None
         listed_in = os.path.basename(deps.source) if deps.source else "requirements.txt"
         requirements = "\n".join(deps.requirements) or None
