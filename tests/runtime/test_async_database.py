@@ -94,5 +94,7 @@ async def test_an_async_app_and_its_async_alembic_env_get_asyncpg(
         said = messages(await service.history(body["gid"]))
         assert any("sqlite" not in line and "adding greenlet to" in line for line in said), said
         runtime = service.supervisor.get(body["previewInstanceId"])
-        assert runtime.backing.env["DATABASE_URL"].startswith("postgresql://")  # the plain one
+        # The plain URL (the app's is asyncpg's), naming what its alembic.ini names.
+        url = runtime.backing.env["DATABASE_URL"]
+        assert url.startswith("postgresql://shop:secret@") and url.endswith("/shop"), url
         await service.stop(body["gid"])
