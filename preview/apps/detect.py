@@ -85,12 +85,13 @@ def detect(
 ) -> Detection:
     """The way to start the app in ``files``; :class:`BadRequest` ``nothing_to_run`` if none."""
     given_setup = (tuple(setup),) if setup else ()
+    app = _AppFinder(files)  # (parsing every module once: it costs ms a file)
     if command:
         found = Detection("command", tuple(command), "command option", _language(files))
     else:
         found = (
             _procfile(files)
-            or _python_app(files)
+            or _served(app())
             or _django(files)
             or _wsgi_module(files)
             or _node(files)
@@ -110,17 +111,30 @@ def detect(
     if given_setup:
         found = _with_setup(found, given_setup, only=True)
     elif found.language == "python":
-        found = _with_data_steps(found, files)
+        found = _with_data_steps(found, files, app())
     return found
 
 
-def _with_data_steps(found: Detection, files: dict[str, bytes]) -> Detection:
+class _AppFinder:
+    """:func:`find_app` of ``files``, found once when first asked for."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self._files = files
+        self._found: tuple[FoundApp | None] | None = None
+
+    def __call__(self) -> FoundApp | None:
+        if self._found is None:
+            self._found = (find_app(self._files),)
+        return self._found[0]
+
+
+def _with_data_steps(found: Detection, files: dict[str, bytes], app: FoundApp | None) -> Detection:
     """The steps initialising the app's data (:mod:`.datainit`), after a Procfile's
     ``release:`` line unless that line already does what one of them does."""
     release = " ".join(" ".join(step) for step in found.setup)
     steps = [
         step
-        for step in data_steps(files, found.detected_from, find_app(files))
+        for step in data_steps(files, found.detected_from, app)
         if not (release and ("migrate" in release or "upgrade" in release) and _migrates(step))
     ]
     if not steps:
@@ -187,10 +201,6 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
 
 
 # -- Python ASGI and WSGI apps ---------------------------------------------------------
-
-
-def _python_app(files: dict[str, bytes]) -> Detection | None:
-    return _served(find_app(files))
 
 
 def _wsgi_module(files: dict[str, bytes]) -> Detection | None:

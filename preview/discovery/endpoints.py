@@ -13,16 +13,21 @@ size, include depth).
 This module owns the public API, the input filtering and the final ordering; the readers
 are :mod:`preview.discovery.openapi` (OpenAPI documents), :mod:`preview.discovery.python`
 with :mod:`preview.discovery.routers` and :mod:`preview.discovery.django` (Python
-sources), and :mod:`preview.discovery.express` (Express), over the shared route graph of
-:mod:`preview.discovery.graph`.
+sources), and :mod:`preview.discovery.node` (Express, Koa, Hono, NestJS, Fastify, hapi),
+over the shared route graph of :mod:`preview.discovery.graph`.
 """
 
 from __future__ import annotations
 
 from preview.discovery.django import django_endpoints
-from preview.discovery.express import express_endpoints, fastify_endpoints, nest_endpoints
 from preview.discovery.graph import MAX_ENDPOINTS, Collector
 from preview.discovery.litestar import litestar_endpoints
+from preview.discovery.node import (
+    express_endpoints,
+    fastify_endpoints,
+    hapi_endpoints,
+    nest_endpoints,
+)
 from preview.discovery.openapi import openapi_operations
 from preview.discovery.python import PythonProject
 from preview.discovery.routers import router_endpoints
@@ -46,7 +51,7 @@ def endpoints_from_openapi(spec: dict) -> list[dict]:
 
 def endpoints_from_source(files: dict[str, bytes]) -> list[dict]:
     """Endpoints declared in a generation's source: FastAPI, Flask, Django, Litestar, Express,
-    NestJS, Fastify.
+    Koa, Hono, NestJS, Fastify, hapi.
 
     Files over :data:`MAX_FILE_BYTES`, in dependency or VCS directories, or that do not
     parse are skipped; at most :data:`MAX_ENDPOINTS` endpoints are returned.
@@ -69,6 +74,7 @@ def endpoints_from_source(files: dict[str, bytes]) -> list[dict]:
     express_endpoints(usable, express)  # reads the JavaScript / TypeScript files only
     nest_endpoints(usable, express)  # NestJS's controllers, in TypeScript
     fastify_endpoints(usable, express)
+    hapi_endpoints(usable, express)
     return _finish([*python.found.values(), *express.found.values()])
 
 

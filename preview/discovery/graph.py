@@ -1,6 +1,6 @@
 """The route graph every source scanner builds, and the endpoint dicts it turns into.
 
-A scanner (Python in :mod:`preview.discovery.python`, Express in :mod:`preview.discovery.express`)
+A scanner (Python in :mod:`preview.discovery.python`, Node in :mod:`preview.discovery.node`)
 records :class:`Router` objects holding :class:`Route` declarations and the routers they
 include; :func:`expand_routers` walks that graph, joining prefixes with :func:`join_path`, and
 hands each endpoint to a :class:`Collector`, which normalises path-parameter syntax and bounds

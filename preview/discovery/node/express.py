@@ -1,0 +1,228 @@
+"""Endpoint discovery in Express apps (JavaScript and TypeScript), and in the frameworks that
+share its router shape (Koa's koa-router, Hono), without running them.
+
+Each file is tokenised (comments, strings, template and regex literals told apart, so none
+can fake a route) and routers, imports, exports, routes and ``use()`` mounts are recognised by
+their token shapes. Relative imports (``require`` and ``import``) are followed between the
+generation's files, so a router mounted in another module gets its full prefix; the result is
+expanded through the shared route graph of :mod:`preview.discovery.graph`.
+
+Koa: ``new Router({ prefix: "/api" })`` gives the router its own prefix. Hono: ``new
+Hono()`` (or ``new Hono<Env>().basePath("/api")``) is a router, ``app.route("/users", users)``
+mounts one; TypeScript's type arguments on a call (``app.post<{ Body: X }>("/x")``) are skipped.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+from preview.discovery.graph import Collector, Route, Router, expand_routers
+from preview.discovery.node.tokens import JS_SUFFIXES, after_type_arguments, js_tokens, pairs
+
+__all__ = ["express_endpoints"]
+
+_EXPRESS_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "all"})
+_EXPRESS_NAMES = frozenset({"app", "router", "api", "server", "routes"})
+_HONO_CLASSES = frozenset({"Hono", "OpenAPIHono"})
+_MAX_ARG_TOKENS = 64  # read of an import list or a use() call: they are short
+
+
+@dataclass
+class _Script:
+    """What one JavaScript/TypeScript file declares, by local name, before resolution."""
+
+    created: dict[str, bool] = field(default_factory=dict)  # name -> is an app (express())
+    imports: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (spec, export)
+    exports: dict[str, str] = field(default_factory=dict)  # export name -> local name
+    routes: list[tuple[str, list[str], str, int]] = field(default_factory=list)
+    mounts: list[tuple[str, str, list[tuple], int]] = field(default_factory=list)
+    bases: dict[str, str] = field(default_factory=dict)  # name -> its own prefix
+
+
+def express_endpoints(files: dict[str, bytes], out: Collector) -> None:
+    """Add the Express apps' and routers' endpoints declared in the JavaScript / TypeScript
+    files among ``files`` to ``out``, with ``app.use(prefix, router)`` across modules."""
+    files = {p: d for p, d in files.items() if p.endswith(JS_SUFFIXES) and not p.endswith(".d.ts")}
+    scripts: dict[str, _Script] = {}
+    for path in sorted(files):
+        try:
+            text = files[path].decode("utf-8-sig")
+        except UnicodeDecodeError:
+            continue
+        scripts[path] = _scan_script(js_tokens(text))
+    routers = {
+        (path, name): Router("express", prefix=script.bases.get(name, ""), is_app=is_app)
+        for path, script in scripts.items()
+        for name, is_app in script.created.items()
+    }
+    for path, script in scripts.items():
+        for obj, methods, route_path, line in script.routes:
+            key = _js_router(scripts, routers, path, obj)
+            if key is None and (obj in _EXPRESS_NAMES or obj.lower().endswith("router")):
+                key = (path, obj)  # e.g. a function parameter: an app of its own
+                routers.setdefault(key, Router("express", is_app=True))
+            if key is not None:
+                routers[key].routes.append(Route(methods, route_path, path, line))
+    for path, script in scripts.items():
+        for obj, prefix, refs, _line in script.mounts:
+            parent = _js_router(scripts, routers, path, obj)
+            if parent is None and obj in _EXPRESS_NAMES:  # e.g. Hono's initApp(app) { … }
+                parent = (path, obj)
+                routers.setdefault(parent, Router("express", is_app=True))
+            for spec, export in refs if parent else ():
+                child = _js_router(scripts, routers, path, export, spec)
+                if child is not None and child != parent:
+                    routers[parent].includes.append((child, prefix, []))
+    expand_routers(routers, out)
+
+
+def _js_router(scripts, routers, path, name, spec=None, depth=0) -> tuple[str, str] | None:
+    """The router ``name`` refers to in ``path`` (or export ``name`` of module ``spec``)."""
+    if spec is None:
+        if (path, name) in routers:
+            return (path, name)
+        spec, name = scripts[path].imports.get(name, (None, None))
+    target = _js_module(scripts, path, spec) if spec else None
+    if target is None or name is None or depth > 8:
+        return None
+    local = scripts[target].exports.get(name, None if name == "default" else name)
+    return _js_router(scripts, routers, target, local, None, depth + 1) if local else None
+
+
+def _js_module(scripts: dict, path: str, spec: str) -> str | None:
+    """The file a relative import specifier names, trying the usual extensions and index."""
+    if not spec.startswith("."):
+        return None
+    base = posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))
+    stem = base.rsplit(".", 1)[0] if base.endswith(JS_SUFFIXES) else base
+    candidates = [
+        base,
+        *(stem + s for s in JS_SUFFIXES),
+        *(base + "/index" + s for s in JS_SUFFIXES),
+    ]
+    return next((c for c in candidates if c in scripts), None)
+
+
+def _scan_script(tokens: list[tuple[str, str | None, int]]) -> _Script:
+    """Recognise routers, imports, exports, routes and mounts by their token shapes."""
+    script = _Script()
+    closing = pairs(tokens)
+
+    def value(index: int) -> str | None:
+        return tokens[index][1] if 0 <= index < len(tokens) else None
+
+    def kind(index: int) -> str | None:
+        return tokens[index][0] if 0 <= index < len(tokens) else None
+
+    for i, (tkind, name, line) in enumerate(tokens):
+        if tkind != "id" or value(i - 1) == ".":
+            continue
+        if name == "import":
+            _scan_import(i, script, closing, value, kind)
+        elif name == "module" and [value(i + k) for k in (1, 2, 3)] == [".", "exports", "="]:
+            if kind(i + 4) == "id":
+                script.exports["default"] = value(i + 4)
+        elif name == "export" and value(i + 1) == "default" and kind(i + 2) == "id":
+            script.exports["default"] = value(i + 2)
+        j = i + 1
+        if value(j) == ":" and value(i - 1) in ("const", "let", "var"):  # TypeScript type
+            j += 2
+            while value(j) == "." and kind(j + 1) == "id":
+                j += 2
+        if value(j) == "=" and value(j + 1) not in ("=", ">"):
+            new = value(j + 1) == "new"  # `new Router()`, `new Hono<Env>()`
+            rhs = [value(j + k) for k in range(1 + new, 8 + new)]
+            if rhs[:4] == ["require", "(", "express", ")"]:  # require("express")() / .Router()
+                rhs = ["express", *rhs[4:]]
+            if rhs[:4] == ["express", ".", "Router", "("] or rhs[:2] == ["Router", "("]:
+                script.created[name] = False
+                opening = j + new + (4 if rhs[0] == "express" else 2)
+                if prefix := _option(tokens, closing, opening, "prefix"):  # koa-router
+                    script.bases[name] = prefix
+            elif rhs[0] in _HONO_CLASSES and new:
+                opening = after_type_arguments(tokens, j + 3)
+                if opening in closing and value(opening) == "(":
+                    script.created[name] = False  # a root unless another mounts it
+                    after = closing[opening] + 1
+                    chained = [value(after + k) for k in range(3)] + [kind(after + 3)]
+                    if chained == [".", "basePath", "(", "str"]:
+                        script.bases[name] = value(after + 3)
+            elif rhs[:2] == ["express", "("]:
+                script.created[name] = True
+            elif rhs[:2] == ["require", "("] and kind(j + 3) == "str" and rhs[3] == ")":
+                dotted = value(j + 5) == "." and kind(j + 6) == "id"
+                script.imports[name] = (value(j + 3), value(j + 6) if dotted else "default")
+        if value(i + 1) != "." or kind(i + 2) != "id":
+            continue
+        opening = after_type_arguments(tokens, i + 3)  # `app.post<{ Body: X }>(...)`
+        if opening not in closing:
+            continue
+        verb, path = value(i + 2), value(opening + 1) if kind(opening + 1) == "str" else None
+        if verb in _EXPRESS_VERBS and path and path[0] in "/*" and value(opening + 2) == ",":
+            script.routes.append((name, ["ANY" if verb == "all" else verb.upper()], path, line))
+        elif verb == "route" and path is not None and value(opening + 2) == ")":
+            methods, k = [], opening + 3
+            while value(k) == "." and value(k + 1) in _EXPRESS_VERBS and k + 2 in closing:
+                methods.append("ANY" if value(k + 1) == "all" else value(k + 1).upper())
+                k = closing[k + 2] + 1
+            script.routes.append((name, methods, path, line))
+        elif verb == "use" or (verb == "route" and value(opening + 2) == ","):
+            # Express's use([prefix,] router), Hono's route(prefix, app)
+            last = min(closing[opening], opening + 1 + _MAX_ARG_TOKENS)  # mounts are short
+            script.mounts.append((name, *_scan_use(tokens[opening + 1 : last]), line))
+    return script
+
+
+def _scan_import(i: int, script: _Script, closing: dict, value, kind) -> None:
+    """``import x from "m"``, ``import x, {a as b} from "m"``, ``import {a} from "m"``."""
+    names: list[tuple[str, str]] = []
+    k = i + 1
+    if kind(k) == "id" and value(k) not in ("from", "type"):
+        names.append(("default", value(k)))
+        k += 2 if value(k + 1) == "," else 1
+    if value(k) == "{":
+        end = closing.get(k, k)
+        for j in range(k + 1, end if end - k < _MAX_ARG_TOKENS else k):
+            if kind(j) == "id" and "as" not in (value(j), value(j - 1)):
+                alias = value(j + 2) if value(j + 1) == "as" else None
+                names.append((value(j), alias or value(j)))
+        k = end + 1
+    if value(k) == "from" and kind(k + 1) == "str":
+        for export, local in names:
+            script.imports[local] = (value(k + 1), export)
+
+
+def _scan_use(args_tokens: list) -> tuple[str, list[tuple[str | None, str]]]:
+    """``x.use([prefix,] a, require("./b"), ...)``: the prefix, and candidate routers as
+    (module specifier or None, name)."""
+    args: list[list] = [[]]
+    depth = 0
+    for token in args_tokens:
+        if token[0] == "punct" and token[1] == "," and depth == 0:
+            args.append([])
+            continue
+        depth += (token[1] in "([{") - (token[1] in ")]}") if token[0] == "punct" else 0
+        args[-1].append(token)
+    prefix = args.pop(0)[0][1] if len(args[0]) == 1 and args[0][0][0] == "str" else ""
+    refs: list[tuple[str | None, str]] = []
+    for arg in args:
+        words = [t[1] for t in arg]
+        if len(arg) == 1 and arg[0][0] == "id":
+            refs.append((None, words[0]))
+        elif words[:2] == ["require", "("] and len(arg) in (4, 6) and arg[2][0] == "str":
+            dotted = len(arg) == 6 and words[4] == "."
+            if words[3] == ")" and (len(arg) == 4 or dotted):
+                refs.append((words[2], words[5] if dotted else "default"))
+    return prefix, refs
+
+
+def _option(tokens: list, closing: dict, opening: int, key: str) -> str | None:
+    """The string ``key`` has in the options object a call passes first: ``({ key: "x" })``."""
+    start = opening + 1
+    if opening not in closing or start not in closing or tokens[start][1] != "{":
+        return None
+    for j in range(start + 1, min(closing[start], start + _MAX_ARG_TOKENS) - 2):
+        if tokens[j][1] == key and tokens[j + 1][1] == ":" and tokens[j + 2][0] == "str":
+            return tokens[j + 2][1]
+    return None

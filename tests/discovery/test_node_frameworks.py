@@ -1,0 +1,121 @@
+"""Discovery from source for the Node frameworks beside Express: Hono (routers mounted with
+``route``, a factory's ``initApp(app)``, ``basePath``), Koa's koa-router prefix, hapi's route
+objects and TypeScript type arguments on route calls (Fastify, Express)."""
+
+from __future__ import annotations
+
+from preview.discovery.endpoints import endpoints_from_source
+
+
+def found(files: dict[str, bytes]) -> set[tuple[str, str]]:
+    return {(e["method"], e["path"]) for e in endpoints_from_source(files)}
+
+
+HONO = {
+    "package.json": b'{"dependencies": {"hono": "^4"}}',
+    "src/modules/users.ts": b"""
+import { Hono } from "hono";
+import type { Env } from "../factory.js";
+
+export const usersModule = new Hono<Env>();
+
+usersModule.post("/login", async (c) => c.json({}));
+usersModule.get("/:id", async (c) => c.json({}));
+""",
+    "src/modules/tags.ts": b"""
+import { Hono } from "hono";
+const tags = new Hono().basePath("/tags");
+tags.get("/", (c) => c.json([]));
+// tags.get("/commented-out", (c) => c.json([]));
+export default tags;
+""",
+    "src/factory.ts": b"""
+import { createFactory } from "hono/factory";
+import { usersModule } from "./modules/users.js";
+import tags from "./modules/tags";
+
+export const factory = createFactory({
+  initApp(app) {
+    app.route("/api/users", usersModule);
+    app.route("/api", tags);
+  },
+});
+""",
+    "src/index.ts": b"""
+import { Hono } from "hono";
+const app = new Hono();
+app.get("/health", (c) => c.text("ok"));
+export default app;
+""",
+}
+
+
+def test_hono_routers_mounted_by_route_under_their_base_paths() -> None:
+    assert found(HONO) == {
+        ("POST", "/api/users/login"), ("GET", "/api/users/{id}"), ("GET", "/api/tags"),
+        ("GET", "/health"),
+    }  # fmt: skip
+
+
+KOA = {
+    "package.json": b'{"dependencies": {"koa": "^2", "@koa/router": "^12"}}',
+    "src/routes.ts": b"""
+import Router from "@koa/router";
+const protectedRouter = new Router({ prefix: "/api" });
+protectedRouter.get("/users", listUsers);
+protectedRouter.del;
+protectedRouter.delete("/users/:id", deleteUser);
+export { protectedRouter };
+""",
+}
+
+
+def test_koa_router_prefix_given_at_construction() -> None:
+    assert found(KOA) == {("GET", "/api/users"), ("DELETE", "/api/users/{id}")}
+
+
+HAPI = {
+    "package.json": b'{"dependencies": {"@hapi/hapi": "^21"}}',
+    "src/plugins/posts.ts": b"""
+const plugin = {
+  name: 'app/posts',
+  register: async function (server: Hapi.Server) {
+    server.route([
+      { method: 'GET', path: '/feed', handler: feedHandler, options: { auth: false } },
+      { method: ['PUT', 'PATCH'], path: '/post/{postId}', handler: updateHandler },
+    ])
+    server.route({ method: '*', path: '/any', handler: anyHandler })
+    server.route({ method: 'GET', handler: noPath })
+  },
+}
+""",
+}
+
+
+def test_hapi_route_objects_single_and_in_arrays() -> None:
+    assert found(HAPI) == {
+        ("GET", "/feed"), ("PUT", "/post/{postId}"), ("PATCH", "/post/{postId}"),
+        ("ANY", "/any"),
+    }  # fmt: skip
+
+
+def test_hapi_shapes_are_not_read_without_hapi() -> None:
+    assert found({**HAPI, "package.json": b'{"dependencies": {"express": "^4"}}'}) == set()
+
+
+TYPED = {
+    "package.json": b'{"dependencies": {"fastify": "^4"}}',
+    "src/index.ts": b"""
+import fastify from 'fastify'
+const app = fastify()
+app.post<{ Body: { name: string; posts?: Array<{ title: string }> } }>(`/signup`, async (req) => {})
+app.get<{ Params: IdParams; Querystring: { sort?: 'asc' | 'desc' } }>('/post/:id', async () => {})
+fastify.put<{ Params: { id: string } }>('/publish/:id', async () => {})
+""",
+}
+
+
+def test_route_calls_with_typescript_type_arguments() -> None:
+    assert found(TYPED) == {
+        ("POST", "/signup"), ("GET", "/post/{id}"), ("PUT", "/publish/{id}"),
+    }  # fmt: skip
