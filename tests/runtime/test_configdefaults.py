@@ -259,7 +259,8 @@ async def test_a_config_file_given_only_as_an_example_is_copied_and_said(
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files("config_example"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        assert (await service.app_get(body, "/")).json() == {"secret": "secret-key"}
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {"secret": "secret-key", "root": True}
         system = messages(await service.history(body["gid"]), "system")
         assert "no src/config.js: using src/config.js.example (copied)" in system, system
         assert (await service.stop(body["gid"])).status_code == 200

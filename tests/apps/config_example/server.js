@@ -5,6 +5,7 @@ const config = require("./src/config");
 http
   .createServer((req, res) => {
     res.setHeader("Content-Type", "application/json");
-    res.end(JSON.stringify({ secret: config.SECRET }));
+    // app-root-path (TypeORM finds its ormconfig.json with it) names the app, not node_modules.
+    res.end(JSON.stringify({ secret: config.SECRET, root: process.env.APP_ROOT_PATH === process.cwd() }));
   })
   .listen(Number(process.env.PORT), process.env.HOST, () => console.log("listening"));
