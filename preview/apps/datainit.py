@@ -31,7 +31,7 @@ import tomllib
 from dataclasses import dataclass
 
 from .alembicheads import alembic_upgrade
-from .pyapp import FoundApp, python_files
+from .pyapp import FoundApp, parse_module, python_files
 
 __all__ = ["DataStep", "data_steps", "main_only_create_all", "missing_tables_hint"]
 
@@ -51,11 +51,7 @@ class DataStep:
     what: str  # what it is, for the log and the hints ("Flask-Migrate's migrations/")
 
 
-def _parse(data: bytes) -> ast.Module | None:
-    try:
-        return ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError):
-        return None
+_parse = parse_module
 
 
 def _dir(path: str) -> str:

@@ -15,7 +15,7 @@ import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["FoundApp", "find_app", "find_wsgi_module", "python_files"]
+__all__ = ["FoundApp", "find_app", "find_wsgi_module", "parse_module", "python_files"]
 
 # App classes known by their name alone (``FastAPI(...)`` is unambiguous): framework.
 _ASGI = {"FastAPI": "fastapi", "Starlette": "starlette", "Litestar": "litestar", "Quart": "quart"}
@@ -61,11 +61,27 @@ def python_files(files: dict[str, bytes]) -> list[str]:
     ]
 
 
-def _parse(data: bytes) -> ast.Module | None:
-    try:
-        return ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError):
-        return None
+_AST_RACE = "AST constructor recursion depth mismatch"
+
+
+def parse_module(data: bytes | str) -> ast.Module | None:
+    """``data`` parsed, or None when it is not Python (bad syntax or encoding, a NUL,
+    nesting too deep). CPython 3.11 keeps the AST constructor's recursion count once per
+    interpreter: a parse racing one in another thread fails with a ``SystemError``
+    ("recursion depth mismatch", CPython gh-106905) that says nothing of the source, so
+    it is tried again."""
+    for _ in range(5):
+        try:
+            return ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+        except SystemError as error:
+            if _AST_RACE not in str(error):
+                raise
+    return None
+
+
+_parse = parse_module
 
 
 def _dotted(node: ast.AST) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import copy
 
+from preview.apps.pyapp import parse_module
 from preview.discovery.graph import MAX_DEPTH
 from preview.discovery.pyast import (
     ARRAYS,
@@ -31,11 +32,7 @@ __all__ = ["PythonProject"]
 _MODEL_BASES = frozenset({"BaseModel", "SQLModel"})
 
 
-def _parse(data: bytes) -> ast.Module | None:
-    try:
-        return ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError):  # bad syntax, encoding, NUL, nesting
-        return None
+_parse = parse_module  # None: bad syntax, encoding, NUL, nesting
 
 
 def _module_name(path: str) -> str:
