@@ -270,11 +270,17 @@ def _importable_from(files: dict[str, bytes], project: str, module: str) -> str 
 
 
 def _runs_something(tree: ast.Module) -> bool:
-    """Whether running the module does anything: a ``__main__`` block or a call."""
+    """Whether running the module does anything: a ``__main__`` block, a call, or a
+    ``with`` / ``try`` at its top level that calls something (``with
+    app.app_context(): db.create_all()``, flaskr-tdd's ``create_db.py``)."""
     for node in tree.body:
         if isinstance(node, ast.If) and _is_main_check(node.test):
             return True
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call | ast.Await):
+            return True
+        if isinstance(node, ast.With | ast.AsyncWith | ast.Try) and any(
+            isinstance(n, ast.Call) for n in ast.walk(node)
+        ):
             return True
     return False
 
