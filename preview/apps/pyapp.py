@@ -15,6 +15,8 @@ import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..discovery.pyast import parse_module
+
 __all__ = ["FoundApp", "find_app", "find_wsgi_module", "parse_module", "python_files"]
 
 # App classes known by their name alone (``FastAPI(...)`` is unambiguous): framework.
@@ -59,26 +61,6 @@ def python_files(files: dict[str, bytes]) -> list[str]:
         and not _SKIPPED_DIRS.intersection(path.split("/")[:-1])
         and not posixpath.basename(path).startswith("test_")
     ]
-
-
-_AST_RACE = "AST constructor recursion depth mismatch"
-
-
-def parse_module(data: bytes | str) -> ast.Module | None:
-    """``data`` parsed, or None when it is not Python (bad syntax or encoding, a NUL,
-    nesting too deep). CPython 3.11 keeps the AST constructor's recursion count once per
-    interpreter: a parse racing one in another thread fails with a ``SystemError``
-    ("recursion depth mismatch", CPython gh-106905) that says nothing of the source, so
-    it is tried again."""
-    for _ in range(5):
-        try:
-            return ast.parse(data)
-        except (SyntaxError, ValueError, RecursionError):
-            return None
-        except SystemError as error:
-            if _AST_RACE not in str(error):
-                raise
-    return None
 
 
 _parse = parse_module

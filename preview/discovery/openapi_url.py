@@ -14,8 +14,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from preview.apps.pyapp import parse_module
-from preview.discovery.pyast import last_name
+from preview.discovery.pyast import last_name, parse_module
 
 __all__ = ["COMMON_OPENAPI_PATHS", "FASTAPI_DOCS_PATH", "docs_location", "openapi_locations"]
 

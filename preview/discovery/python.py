@@ -14,7 +14,6 @@ from __future__ import annotations
 import ast
 import copy
 
-from preview.apps.pyapp import parse_module
 from preview.discovery.graph import MAX_DEPTH
 from preview.discovery.pyast import (
     ARRAYS,
@@ -24,6 +23,7 @@ from preview.discovery.pyast import (
     elements,
     keywords,
     last_name,
+    parse_module,
     type_schema,
 )
 
