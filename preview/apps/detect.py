@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import BadRequest
 from .datainit import DataStep, data_steps
-from .nodeapp import node_hint, node_start
+from .nodeapp import node_hint, node_start, npm_for_procfile
 from .pyapp import FoundApp, find_app, find_wsgi_module, python_files
 
 __all__ = ["Detection", "detect", "nearest", "python_files"]
@@ -181,9 +181,23 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
     if "web" not in lines:
         return None
     release = (("sh", "-c", _escape(lines["release"])),) if "release" in lines else ()
-    return Detection(
-        "procfile", ("sh", "-c", _escape(lines["web"])), "Procfile", _language(files), release
-    )
+    language = _language(files)
+    if language == "node":  # built as Heroku's buildpack does: its build script first
+        web, note = npm_for_procfile(lines["web"], files)
+        node = node_start(files, started=True)
+        return Detection(
+            "procfile", ("sh", "-c", _escape(web)), "Procfile", language,
+            (*(node.setup if node else ()), *release), notes=[note] if note else [],
+            node_tools=tuple(t for t in node.tools if not _runner(t) or _runner(t) in web)
+            if node else (), prisma_schema=node.prisma if node else None,
+        )  # fmt: skip
+    return Detection("procfile", ("sh", "-c", _escape(lines["web"])), "Procfile", language, release)
+
+
+def _runner(tool: str) -> str | None:
+    """tsx or bun, what the build adds to run the start command; None for others."""
+    name = tool.partition("@")[0]
+    return name if name in ("tsx", "bun") else None
 
 
 # -- Python ASGI and WSGI apps ---------------------------------------------------------
