@@ -12,7 +12,9 @@ its scripts run) the project does not depend on is added to its environment at b
 registry, the app does not.
 
 Knex's migrations (a ``knexfile`` beside ``package.json``, ``knex`` listed, migrations in
-its directory) are a set-up step after the build: ``knex migrate:latest``. A Procfile's
+its directory) are a set-up step after the build: ``knex migrate:latest``; Drizzle's
+likewise (``drizzle-kit`` listed, a ``drizzle.config``, a migrations journal in its
+``out`` directory): ``drizzle-kit migrate``. A Procfile's
 ``yarn``/``pnpm`` script run (neither is installed here; npm made the environment) is
 run by npm (:func:`npm_for_procfile`).
 
@@ -47,6 +49,8 @@ _ENTRIES = ("server.js", "index.js", "app.js", "server.ts", "index.ts", "src/ind
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
 _SQLITE = re.compile(r"""provider\s*=\s*["']sqlite["']""")
 _KNEXFILES = ("knexfile.js", "knexfile.cjs", "knexfile.mjs", "knexfile.ts")
+_DRIZZLE_CONFIGS = tuple(f"drizzle.config.{ext}" for ext in ("ts", "js", "mjs", "cjs"))
+_DRIZZLE_OUT = re.compile(r"""\bout\s*:\s*["'`]([^"'`]+)["'`]""")
 _KNEX_DIR = re.compile(r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*["'`]([^"'`]+)["'`]""", re.S)
 
 
@@ -95,8 +99,9 @@ def node_start(files: dict[str, bytes], *, started: bool = False) -> NodeStart |
     scripts = _strings(package.get("scripts")).values()
     if found is not None and "bun" not in listed and any(_BUN.search(s) for s in scripts):
         found = replace(found, tools=(*found.tools, BUN))
-    if found is not None and (knex := _knex_migrations(files, listed)) is not None:
-        found = replace(found, setup=(*found.setup, knex))
+    if found is not None:
+        migrations = (_knex_migrations(files, listed), _drizzle_migrations(files, listed))
+        found = replace(found, setup=(*found.setup, *(m for m in migrations if m)))
     schema = prisma_schema(files)
     if found is None or schema is None:
         return found
@@ -140,6 +145,21 @@ def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[s
         directory = posixpath.normpath(match.group(1) if match else "migrations")
         if any(p.startswith(f"{directory}/") for p in files):
             return ("node_modules/.bin/knex", "migrate:latest", "--knexfile", knexfile)
+    return None
+
+
+def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
+    """``drizzle-kit migrate`` where drizzle-kit is listed and a drizzle.config beside
+    package.json has a migrations journal (``meta/_journal.json``) in its ``out``
+    directory (default ``drizzle``)."""
+    if "drizzle-kit" not in listed:
+        return None
+    for config in _DRIZZLE_CONFIGS:
+        if config in files:
+            match = _DRIZZLE_OUT.search(files[config].decode("utf-8", "replace"))
+            out = posixpath.normpath(match.group(1) if match else "drizzle")
+            if f"{out}/meta/_journal.json" in files:
+                return ("node_modules/.bin/drizzle-kit", "migrate", "--config", config)
     return None
 
 

@@ -171,3 +171,16 @@ def test_knex_migrations_need_knex_and_migrations() -> None:
     assert found.setup == (knex,)
     assert _node(with_knex, knexfile).setup == ()  # no migrations
     assert _node({"scripts": {"start": "node server.js"}}, {**knexfile, **migration}).setup == ()
+
+
+def test_drizzle_migrations_need_drizzle_kit_and_a_journal() -> None:
+    config = {"drizzle.config.ts": 'export default { out: "./src/db/migrations" }'}
+    journal = {"src/db/migrations/meta/_journal.json": "{}"}
+    kit = {"devDependencies": {"drizzle-kit": "^0.31"}, "scripts": {"start": "node dist"}}
+    step = ("node_modules/.bin/drizzle-kit", "migrate", "--config", "drizzle.config.ts")
+    assert _node(kit, {**config, **journal}).setup == (step,)
+    assert _node(kit, config).setup == ()  # nothing generated yet
+    assert _node({"scripts": {"start": "node dist"}}, {**config, **journal}).setup == ()
+    default_out = {"drizzle.config.ts": "export default {}", "drizzle/meta/_journal.json": "{}"}
+    assert _node(kit, default_out).setup == (step,)
+
