@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
@@ -21,14 +22,34 @@ from hypercorn.trio import serve
 from preview import Settings, create_app
 from preview.auth import JWTAuthenticator
 from preview.runtime import free_port_block
+from preview.store import Store
 
 EXAMPLE_APP = Path(__file__).resolve().parent.parent / "examples" / "hello-fastapi"
 SECRET = "test-secret-" + "x" * 40
 
 
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database the migrations made, once a session: each test's data directory
+    starts with a copy (its service's migrations then find nothing to do). Migrating
+    from nothing is tested on its own (tests/test_store.py), and here once."""
+    path = tmp_path_factory.mktemp("migrated") / "preview.db"
+
+    async def migrate() -> None:
+        with trio.fail_after(120):
+            store = await Store.open(f"sqlite:///{path}")
+        await store.aclose()
+
+    trio.run(migrate)  # a sync fixture: set up before the test's own trio run
+    assert not path.with_name(path.name + "-wal").exists()  # checkpointed on its close
+    return path
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, migrated_database: Path) -> Settings:
     first = free_port_block(8, lowest=20000)
+    (tmp_path / "data").mkdir(mode=0o700)
+    shutil.copyfile(migrated_database, tmp_path / "data" / "preview.db")
     return Settings(
         data_dir=tmp_path / "data",
         jwt_secret=SECRET,
@@ -228,6 +249,16 @@ def server_app(before_serving: str = "", after_bind: str = "", **extra: str) -> 
 
 
 SERVER_COMMAND = ["{python}", "server.py"]
+
+# Answers GET /version.txt with that file's text: which revision's files it runs.
+VERSIONED = """
+class Versioned(Handler):
+    def do_GET(self):
+        body = open("version.txt", "rb").read()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Versioned
+"""
 
 
 def emitter_app(label: str = "line") -> dict[str, str]:

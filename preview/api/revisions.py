@@ -94,11 +94,13 @@ async def tree_of_revision(gid: str, number: int) -> dict[str, bytes]:
 
 @blueprint.post("")
 async def add(gid: str) -> tuple[Response, int]:
+    marks = {"received": trio.current_time()}  # the swap's timings (runtime.swaps)
     state = services()
     user = state.user()
     await owned_generation(gid, user)
     limits = UploadLimits.from_settings(state.settings)
     changes, apply = await _changes(limits, gid)
+    marks["validated"] = trio.current_time()
     assert state.store is not None and state.supervisor is not None
     try:
         record = await state.store._run(
@@ -116,6 +118,7 @@ async def add(gid: str) -> tuple[Response, int]:
             details={"generationId": gid},
             retry_after=1.0,
         ) from None
+    marks["stored"] = trio.current_time()
     state.generations.discard(gid)
     state.discovery_cache.discard(f"source:{gid}")
     runtime = state.supervisor.for_generation(gid)
@@ -126,16 +129,19 @@ async def add(gid: str) -> tuple[Response, int]:
     data = _describe(record) | {"applyRequested": apply}
     if runtime is None or not apply:
         return jsonify(data | _applied(runtime, None)), 201
-    _, tree = await state.store._run(latest_tree, state.store.engine, gid)
-    outcome = await _apply(runtime, record.number, tree, record.changed)
+    tree = record.tree
+    if tree is None:  # (add_revision gives it)
+        _, tree = await state.store._run(latest_tree, state.store.engine, gid)
+    outcome = await _apply(runtime, record.number, tree, record.changed, marks)
     return jsonify(data | outcome), 202 if outcome["apply"]["state"] == "applying" else 201
 
 
 async def _apply(
-    runtime: PreviewRuntime, number: int, tree: dict[str, bytes], changed: tuple[str, ...]
-) -> dict[str, Any]:
+    runtime: PreviewRuntime, number: int, tree: dict[str, bytes], changed: tuple[str, ...],
+    marks: dict[str, float] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Revision ``number`` applied to ``runtime``, waited for (module doc)."""
-    result = runtime.swaps.apply(number, tree, changed)
+    result = runtime.swaps.apply(number, tree, changed, marks)
     with trio.move_on_after(_APPLY_WAIT):
         await result.done.wait()
     return _applied(runtime, result)

@@ -1,6 +1,8 @@
 """The configuration an upload only describes, read from its files (never run):
-:func:`example_env_file` (the ``.env.example`` to use when there is no ``.env``) and
-:func:`required_variables` (what the app cannot start without).
+:func:`example_env_file` (the ``.env.example`` to use when there is no ``.env``),
+:func:`required_variables` (what the app cannot start without), and the one reading of
+its ``.env``-like files (:func:`dotenv_text`) and compose files (:func:`compose_services`,
+:func:`service_environment`) that every reader of them shares.
 
 Required, read with :mod:`ast`:
 
@@ -22,20 +24,29 @@ does no harm there (Django's ``SECRET_KEY = os.environ.get("SECRET_KEY")`` needs
 from __future__ import annotations
 
 import ast
+import io
 import posixpath
 import re
+
+from dotenv import dotenv_values
 
 from .pyapp import parse_module, python_files
 
 __all__ = [
+    "COMPOSE_NAMES",
     "EXAMPLE_NAMES",
     "OPTIONAL",
+    "compose_files",
+    "compose_services",
     "dotenv_chain",
+    "dotenv_text",
     "example_env_file",
     "required_types",
     "required_variables",
+    "service_environment",
 ]
 
+COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist")
 OPTIONAL = "?"  # the type of a variable read without a default, not required
 _SETTINGS_BASES = {"BaseSettings"}
@@ -54,6 +65,42 @@ def dotenv_chain(files: dict[str, bytes], anchor: str) -> list[str]:
         directory = posixpath.dirname(directory)
         chain.append(directory)
     return chain
+
+
+def dotenv_text(data: bytes) -> dict[str, str]:
+    """One ``.env``-like file's variables (those given a value, ``""`` included)."""
+    values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def compose_files(files: dict[str, bytes]) -> list[str]:
+    """The upload's compose files, by path."""
+    return sorted(p for p in files if posixpath.basename(p) in COMPOSE_NAMES)
+
+
+def compose_services(data: bytes) -> dict[str, dict]:
+    """A compose file's services by name ({} for a file YAML cannot read, or none)."""
+    import yaml  # lazy: loaded only for an upload with a compose file
+
+    try:
+        document = yaml.safe_load(data.decode("utf-8", "replace"))
+    except yaml.YAMLError:
+        return {}
+    services = document.get("services") if isinstance(document, dict) else None
+    if not isinstance(services, dict):
+        return {}
+    return {str(k): v for k, v in services.items() if isinstance(v, dict)}
+
+
+def service_environment(service: dict) -> dict[str, str]:
+    """A compose service's ``environment`` (a mapping, or a list of ``K=V``)."""
+    env = service.get("environment")
+    if isinstance(env, dict):
+        return {str(k): str(v) for k, v in env.items() if v is not None}
+    if isinstance(env, list):
+        pairs = (str(item).partition("=") for item in env)
+        return {k: v for k, eq, v in pairs if eq}
+    return {}
 
 
 def _in(directory: str, name: str) -> str:

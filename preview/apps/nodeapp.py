@@ -9,14 +9,17 @@ watcher off where the tool has one to turn off (``tsx watch`` → ``tsx``, ``nod
 ``ts-node-dev x.ts`` → ``tsx x.ts``, ``bun --hot`` → ``bun``). A ``tsx`` (or ``bun``, which
 its scripts run) the project does not depend on is added to its environment at build time
 (:attr:`NodeStart.tools`): the build reaches the
-registry, the app does not.
+registry, the app does not. Where ``tsconfig.json`` turns ``emitDecoratorMetadata`` on
+(TypeORM's columns, NestJS's injection read it) and the app has ts-node, a TypeScript
+entry runs with ts-node instead: tsx (esbuild) does not emit that metadata.
 
-Knex's migrations (a ``knexfile`` beside ``package.json``, ``knex`` listed, migrations in
-its directory) are a set-up step after the build: ``knex migrate:latest``; Drizzle's
-likewise (``drizzle-kit`` listed, a ``drizzle.config``, a migrations journal in its
-``out`` directory): ``drizzle-kit migrate``. A Procfile's
-``yarn``/``pnpm`` script run (neither is installed here; npm made the environment) is
-run by npm (:func:`npm_for_procfile`).
+An app whose ORM is told to load ``.ts`` files at run time (TypeORM's ``entities:
+["src/entity/**/*.ts"]``, often only under ``NODE_ENV=development``, which a preview is;
+an ``ormconfig`` or ``TYPEORM_ENTITIES`` likewise) cannot run as the built JavaScript:
+``node`` cannot load them. It runs as its own scripts run it in development instead (the
+first of ``dev``, ``start:dev``, ``watch-server`` … that runs a ``.ts`` entry, its watcher
+off, ``nodemon --exec ts-node src/server.ts`` → ``ts-node src/server.ts``), else its
+``main``'s TypeScript source; its build is then not needed.
 
 Commands are templates like :mod:`.detect`'s (braces of the scripts escaped).
 """
@@ -35,9 +38,9 @@ __all__ = [
     "NodeStart",
     "node_hint",
     "node_start",
-    "npm_for_procfile",
     "prisma_schema",
     "read_package",
+    "runtime_ts_glob",
 ]
 
 TSX = "tsx@^4"  # added to an app's environment when it needs tsx and does not list it
@@ -48,10 +51,19 @@ _TS = (".ts", ".mts", ".cts", ".tsx")
 _ENTRIES = ("server.js", "index.js", "app.js", "server.ts", "index.ts", "src/index.ts")
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
 _SQLITE = re.compile(r"""provider\s*=\s*["']sqlite["']""")
-_KNEXFILES = ("knexfile.js", "knexfile.cjs", "knexfile.mjs", "knexfile.ts")
-_DRIZZLE_CONFIGS = tuple(f"drizzle.config.{ext}" for ext in ("ts", "js", "mjs", "cjs"))
-_DRIZZLE_OUT = re.compile(r"""\bout\s*:\s*["'`]([^"'`]+)["'`]""")
-_KNEX_DIR = re.compile(r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*["'`]([^"'`]+)["'`]""", re.S)
+_ORMS = ("typeorm", "@mikro-orm/core", "sequelize-typescript")
+# A glob naming .ts files only, quoted in source or an ormconfig, or a TYPEORM_ variable.
+_TS_GLOB = re.compile(
+    rb"""["'`]([^"'`\n]*\*[^"'`\n]*(?<!\.d)(?<!\.spec)(?<!\.test)\.ts)["'`]"""
+    rb"""|^\s*TYPEORM_\w+\s*=\s*["']?([^\s"']*\*[^\s"']*\.ts)\b""",
+    re.MULTILINE,
+)
+_ORM_FILES = re.compile(r"(?:^|/)(?:ormconfig\.\w+|\.env(?:\.[\w.-]+)?)$")
+_TESTS = re.compile(r"(?:^|/)(?:tests?|__tests__|spec|node_modules)/|\.(?:spec|test)\.[cm]?[jt]s$")
+_TS_SCRIPTS = re.compile(r"dev|watch|serve|start")  # names of scripts that run the app
+_TS_RUNNERS = re.compile(r"(?:^|[\s;&|(/])(?:ts-node|tsx|ts-node-dev|tsnd)\s")
+_NODEMON_VALUES = {"-w", "--watch", "-i", "--ignore", "-e", "--ext", "-d", "--delay", "-s",
+                   "--signal", "--config", "-P", "--polling-interval", "--cwd"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -99,9 +111,6 @@ def node_start(files: dict[str, bytes], *, started: bool = False) -> NodeStart |
     scripts = _strings(package.get("scripts")).values()
     if found is not None and "bun" not in listed and any(_BUN.search(s) for s in scripts):
         found = replace(found, tools=(*found.tools, BUN))
-    if found is not None:
-        migrations = (_knex_migrations(files, listed), _drizzle_migrations(files, listed))
-        found = replace(found, setup=(*found.setup, *(m for m in migrations if m)))
     schema = prisma_schema(files)
     if found is None or schema is None:
         return found
@@ -132,59 +141,6 @@ def prisma_schema(files: dict[str, bytes]) -> str | None:
     return "prisma/schema.prisma" if "prisma/schema.prisma" in files else None
 
 
-def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
-    """``knex migrate:latest`` where a knexfile beside package.json (a ``.ts`` one only
-    with ts-node listed: knex loads it by ts-node) names a migrations directory (its
-    ``migrations.directory``, else ``migrations``) holding migrations."""
-    if "knex" not in listed:
-        return None
-    for knexfile in _KNEXFILES:
-        if knexfile not in files or (knexfile.endswith(".ts") and "ts-node" not in listed):
-            continue
-        match = _KNEX_DIR.search(files[knexfile].decode("utf-8", "replace"))
-        directory = posixpath.normpath(match.group(1) if match else "migrations")
-        if any(p.startswith(f"{directory}/") for p in files):
-            return ("node_modules/.bin/knex", "migrate:latest", "--knexfile", knexfile)
-    return None
-
-
-def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
-    """``drizzle-kit migrate`` where drizzle-kit is listed and a drizzle.config beside
-    package.json has a migrations journal (``meta/_journal.json``) in its ``out``
-    directory (default ``drizzle``)."""
-    if "drizzle-kit" not in listed:
-        return None
-    for config in _DRIZZLE_CONFIGS:
-        if config in files:
-            match = _DRIZZLE_OUT.search(files[config].decode("utf-8", "replace"))
-            out = posixpath.normpath(match.group(1) if match else "drizzle")
-            if f"{out}/meta/_journal.json" in files:
-                return ("node_modules/.bin/drizzle-kit", "migrate", "--config", config)
-    return None
-
-
-def npm_for_procfile(web: str, files: dict[str, bytes]) -> tuple[str, str | None]:
-    """A Procfile's ``web:`` command with a ``yarn``/``pnpm`` run of one of the project's
-    scripts (``yarn start``, ``pnpm run serve``) made npm's, and the note saying so;
-    any other command as it is (None)."""
-    package = read_package(files)
-    if package is None or _SHELL.search(web):
-        return web, None
-    try:
-        words = shlex.split(web)
-    except ValueError:
-        return web, None
-    if len(words) < 2 or words[0] not in ("yarn", "pnpm"):
-        return web, None
-    rest = words[2:] if words[1] == "run" else words[1:]
-    if not rest or rest[0] not in _strings(package.get("scripts")):
-        return web, None
-    script, args = rest[0], rest[1:]
-    npm = ["npm", "start"] if script == "start" else ["npm", "run", script]
-    command = shlex.join([*npm, *(["--", *args] if args else [])])
-    return command, f"{words[0]} is not installed here (npm built the environment): {command}"
-
-
 def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | None:
     package = read_package(files)
     if package is None:
@@ -198,41 +154,69 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     setup = (("npm", "run", "build"),) if has_build else ()
     if build_only:
         return NodeStart((), setup)
+    glob = runtime_ts_glob(files, listed)
+    if glob is not None and not _runs_ts(
+        scripts, "start:prod" if "start:prod" in scripts else "start"
+    ):
+        found = _ts_start(files, package, scripts, listed, glob)
+        if found is not None:
+            return found
     for name in ("start:prod", "start"):
         if scripts.get(name, "").strip():
             argv = ("npm", "start", "--silent") if name == "start" else ("npm", "run", name)
             return NodeStart(argv, setup)
     main = package.get("main")
     entry = main.strip() if isinstance(main, str) and main.strip() else ""
+    runner = _ts_runner(files, listed)
     if entry and (entry in files or setup):  # there, or made by the build
-        return _entry(entry, setup, tools)
+        return _entry(entry, setup, tools, runner)
     dev = scripts.get("dev", "").strip()
     if dev:
-        return _dev(dev, setup, tools)
+        return _dev(dev, setup, tools, runner)
     entry = next((f for f in _ENTRIES if f in files), "")
-    return _entry(entry, setup, tools) if entry else None
+    return _entry(entry, setup, tools, runner) if entry else None
 
 
-def _entry(entry: str, setup: tuple[tuple[str, ...], ...], tools: tuple[str, ...]) -> NodeStart:
+def _entry(
+    entry: str,
+    setup: tuple[tuple[str, ...], ...],
+    tools: tuple[str, ...],
+    runner: str = "tsx",
+    note: str | None = None,
+) -> NodeStart:
+    if entry.endswith(_TS) and runner == "ts-node":
+        return NodeStart(("node_modules/.bin/ts-node", _escape(entry)), setup, (), note)
     if entry.endswith(_TS):
-        return NodeStart(("node_modules/.bin/tsx", _escape(entry)), setup, tools)
-    return NodeStart(("node", _escape(entry)), setup)
+        return NodeStart(("node_modules/.bin/tsx", _escape(entry)), setup, tools, note)
+    return NodeStart(("node", _escape(entry)), setup, (), note)
 
 
-def _dev(script: str, setup: tuple[tuple[str, ...], ...], tools: tuple[str, ...]) -> NodeStart:
-    """The ``dev`` script, its watcher off where that can be said of its tool."""
-    rewritten = _without_watcher(script)
+def _dev(
+    script: str,
+    setup: tuple[tuple[str, ...], ...],
+    tools: tuple[str, ...],
+    runner: str = "tsx",
+    name: str = "dev",
+    why: str = "",
+) -> NodeStart:
+    """The ``name`` script, its watcher off where that can be said of its tool."""
+    rewritten = _without_watcher(script, runner)
     needs_tsx = re.search(r"(?:^|\s)tsx\s", rewritten + " ") is not None
-    if rewritten == script and not needs_tsx:
-        return NodeStart(("npm", "run", "dev"), setup)
+    if rewritten == script and not needs_tsx and not why:
+        return NodeStart(("npm", "run", name), setup)
     shell = f'export PATH="$PWD/node_modules/.bin:$PATH"; {rewritten}'
-    note = f"the dev script without its watcher: {rewritten}" if rewritten != script else None
+    note = f"the {name} script without its watcher: {rewritten}" if rewritten != script else None
+    if why:
+        note = f"{why}: the {name} script" + (
+            f" without its watcher: {rewritten}" if rewritten != script else f": {script}"
+        )
     return NodeStart(("sh", "-c", _escape(shell)), setup, tools if needs_tsx else (), note)
 
 
-def _without_watcher(script: str) -> str:
+def _without_watcher(script: str, runner: str = "tsx") -> str:
     """``script`` with a watching runner replaced by its one-shot equivalent (only a
-    simple command: one with shell operators is left as it is)."""
+    simple command: one with shell operators is left as it is); a ``.ts`` entry of a
+    watcher runs with ``runner``."""
     if _SHELL.search(script):
         return script
     try:
@@ -251,16 +235,45 @@ def _without_watcher(script: str) -> str:
         words = ["bun", *(a for a in args if a not in ("--hot", "--watch"))]
     elif tool == "node":
         words = ["node", *(a for a in args if a != "--watch" and not a.startswith("--watch-"))]
+    elif tool == "nodemon" and ({"--exec", "-x"} & set(args)):
+        executed = _nodemon_exec(args)
+        if executed is None:
+            return script
+        words = executed
     elif tool in ("nodemon", "ts-node-dev", "tsnd"):
         files = [a for a in args if not a.startswith("-") and a.endswith((*_TS, ".js", ".mjs"))]
-        if len(files) != 1 or "--exec" in args or "-x" in args:
+        if len(files) != 1:
             return script
         entry = files[0]
         rest = args[args.index(entry) + 1 :]
-        words = ["tsx" if entry.endswith(_TS) else "node", entry, *rest]
+        words = [runner if entry.endswith(_TS) else "node", entry, *rest]
     else:
         return script
     return shlex.join([*env, *words])
+
+
+def _nodemon_exec(args: list[str]) -> list[str] | None:
+    """What ``nodemon --exec CMD [script …]`` runs, once (None: not understood)."""
+    executed: list[str] | None = None
+    rest: list[str] = []
+    at = 0
+    while at < len(args):
+        arg = args[at]
+        if arg == "--":
+            rest += args[at + 1 :]
+            break
+        if arg in ("-x", "--exec") and at + 1 < len(args):
+            executed, at = shlex.split(args[at + 1]), at + 2
+        elif arg.startswith("--exec="):
+            executed, at = shlex.split(arg.partition("=")[2]), at + 1
+        elif arg in _NODEMON_VALUES:
+            at += 2
+        elif arg.startswith("-"):
+            at += 1
+        else:
+            rest.append(arg)
+            at += 1
+    return [*executed, *rest] if executed else None
 
 
 def _drop_watch_flags(args: list[str]) -> list[str]:
@@ -276,6 +289,78 @@ def _drop_watch_flags(args: list[str]) -> list[str]:
             continue
         out.append(arg)
     return out
+
+
+def runtime_ts_glob(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, str] | None:
+    """(the glob, its file) where the app's ORM is told to load ``.ts`` files at run
+    time (see the module doc); None when it is not."""
+    if not any(orm in listed for orm in _ORMS):
+        return None
+    for path in sorted(files):
+        source = path.endswith((".ts", ".js", ".mjs", ".cjs")) and not path.endswith(".d.ts")
+        if _TESTS.search(path) or not (source or _ORM_FILES.search(path)):
+            continue
+        if len(files[path]) <= 512 * 1024 and (found := _TS_GLOB.search(files[path])):
+            glob = (found.group(1) or found.group(2)).decode("utf-8", "replace")
+            return glob, path
+    return None
+
+
+def _runs_ts(scripts: dict[str, str], name: str, depth: int = 0) -> bool:
+    """Whether the script ``name`` (through the ``npm run`` scripts it calls) runs
+    TypeScript itself (ts-node, tsx …)."""
+    script = scripts.get(name, "")
+    if _TS_RUNNERS.search(f" {script} ") or re.search(r"\.ts\b", script):
+        return True
+    called = re.findall(r"(?:npm|yarn|pnpm)\s+(?:run\s+)?([\w:.-]+)", script)
+    return depth < 4 and any(_runs_ts(scripts, c, depth + 1) for c in called if c != name)
+
+
+def _ts_start(
+    files: dict[str, bytes],
+    package: dict,
+    scripts: dict[str, str],
+    listed: dict[str, str],
+    glob: tuple[str, str],
+) -> NodeStart | None:
+    """How an app whose ORM loads ``.ts`` files runs: as its development script runs
+    it, else its main's TypeScript source (see the module doc); None: neither found."""
+    runner = _ts_runner(files, listed)
+    tools = () if "tsx" in listed or runner == "ts-node" else (TSX,)
+    why = f"its ORM loads {glob[0]} ({glob[1]}) at run time, which the built JavaScript cannot"
+    for name, script in scripts.items():
+        if not _TS_SCRIPTS.search(name) or re.search(r"build|test|lint|migrat|seed", name):
+            continue
+        once = _without_watcher(script, runner)
+        if _TS_RUNNERS.search(f" {once} ") and re.search(r"\S+\.ts\b", once):
+            return _dev(script, (), tools, runner, name, why)
+    main = package.get("main")
+    source = _ts_source(main, files) if isinstance(main, str) else None
+    if source is None:
+        return None
+    return _entry(source, (), tools, runner, f"{why}: running {source} with {runner}")
+
+
+def _ts_source(main: str, files: dict[str, bytes]) -> str | None:
+    """The TypeScript source the built ``main`` is made from (``dist/server.js`` →
+    ``src/server.ts``), if the upload has it."""
+    stem = posixpath.splitext(posixpath.normpath(main))[0]
+    parts = stem.split("/")
+    tail = "/".join(parts[1:]) if len(parts) > 1 else stem
+    for candidate in (f"src/{tail}", tail, f"src/{posixpath.basename(stem)}"):
+        for extension in (".ts", ".mts"):
+            if candidate + extension in files:
+                return candidate + extension
+    return None
+
+
+def _ts_runner(files: dict[str, bytes], listed: dict[str, str]) -> str:
+    """ts-node where the app has it and its tsconfig asks for decorator metadata (which
+    tsx does not emit), else tsx."""
+    has_ts_node = "ts-node" in listed or "ts-node-dev" in listed
+    config = files.get("tsconfig.json", b"")
+    metadata = re.search(rb'"emitDecoratorMetadata"\s*:\s*true', config) is not None
+    return "ts-node" if has_ts_node and metadata else "tsx"
 
 
 def node_hint(files: dict[str, bytes]) -> str:

@@ -20,8 +20,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import trio
-
+from ..sandbox.outbound import socket_reply
 from .wanted import MYSQL_PORT, MysqlWanted
 
 __all__ = [
@@ -177,13 +176,4 @@ def mysql_environment(wanted: MysqlWanted) -> dict[str, str]:
 
 async def mariadb_ready(socket_path: Path) -> bool:
     """Whether the server greets a client on its socket (after its init file ran)."""
-    try:
-        stream = await trio.open_unix_socket(str(socket_path))
-    except OSError:
-        return False
-    async with stream:
-        try:
-            greeting = await stream.receive_some(128)
-        except (OSError, trio.BrokenResourceError):
-            return False
-    return len(greeting) > 4
+    return len(await socket_reply(socket_path, b"", 128)) > 4

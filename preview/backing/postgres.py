@@ -64,11 +64,16 @@ _FIRST = {
 _DEFAULTS = {"user": "postgres", "password": "postgres", "database": "app"}
 
 
-def postgres_variables(given: dict[str, str], host: str, port: int) -> dict[str, str]:
+def postgres_variables(
+    given: dict[str, str], host: str, port: int, named: dict[str, str] | None = None
+) -> dict[str, str]:
     """The variables an app may read its PostgreSQL from, for the server at host:port,
-    named as ``given`` (its configuration) names them where it does."""
+    named as ``given`` (its configuration) names them where it does, else as its own URL
+    does (``named``: ``PostgresWants.named``)."""
     names = {
-        what: next((given[k] for k in keys if given.get(k)), _DEFAULTS[what])
+        what: next((given[k] for k in keys if given.get(k)), None)
+        or (named or {}).get(what)
+        or _DEFAULTS[what]
         for what, keys in _FIRST.items()
     }
     user, password, database = names["user"], names["password"], names["database"]
@@ -180,7 +185,8 @@ class PostgresBacking:
             first=wants.driver is not None,
         ) or (PORT,)  # fmt: skip
         # What its compose file gives its own services is its configuration too.
-        self.env = {**postgres_variables(wants.given, "127.0.0.1", ports[0]), **wants.compose_env}
+        variables = postgres_variables(wants.given, "127.0.0.1", ports[0], wants.named)
+        self.env = {**variables, **wants.compose_env}
         names = ", ".join(a for a in wants.aliases if a != "localhost")
         self._told = [
             f"PostgreSQL: {where}, reached as {names} and localhost on "

@@ -13,8 +13,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import trio
-
+from ..sandbox.outbound import socket_reply
 from .wanted import REDIS_PORT, RedisWanted
 
 __all__ = ["SOCKET_NAME", "redis_binary", "redis_config", "redis_environment", "redis_ready"]
@@ -72,14 +71,5 @@ def redis_environment(wanted: RedisWanted) -> dict[str, str]:
 
 async def redis_ready(socket_path: Path) -> bool:
     """Whether the server answers ``PING`` (``-NOAUTH``: it answers, with a password)."""
-    try:
-        stream = await trio.open_unix_socket(str(socket_path))
-    except OSError:
-        return False
-    async with stream:
-        try:
-            await stream.send_all(b"PING\r\n")
-            answer = await stream.receive_some(64)
-        except (OSError, trio.BrokenResourceError):
-            return False
+    answer = await socket_reply(socket_path, b"PING\r\n", 64)
     return answer.startswith((b"+PONG", b"-NOAUTH"))

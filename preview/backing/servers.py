@@ -21,7 +21,6 @@ data is on its sandbox's tmpfs) and end with the preview.
 from __future__ import annotations
 
 import dataclasses
-import io
 import re
 import shutil
 from collections import deque
@@ -31,9 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import trio
-from dotenv import dotenv_values
 
-from ..apps.configvars import dotenv_chain
+from ..apps.configvars import dotenv_chain, dotenv_text
 from ..apps.spec import LaunchSpec
 from ..sandbox.bubblewrap import SERVICES_DIR_INSIDE
 from ..sandbox.cgroups import CgroupLimits
@@ -316,6 +314,5 @@ def _dotenv(files: dict[str, bytes], anchor: str) -> dict[str, str]:
     for directory in reversed(dotenv_chain(files, anchor)):
         data = files.get(f"{directory}/.env" if directory else ".env")
         if data is not None:
-            values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
-            found.update({k: v for k, v in values.items() if v is not None})
+            found.update(dotenv_text(data))
     return found

@@ -21,16 +21,18 @@ gives a URL of a server elsewhere: none can be given (:attr:`Wanted.mongo` says 
 
 from __future__ import annotations
 
-import io
 import json
-import posixpath
 import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from dotenv import dotenv_values
-
-from ..apps.configvars import example_env_file
+from ..apps.configvars import (
+    compose_files,
+    compose_services,
+    dotenv_text,
+    example_env_file,
+    service_environment,
+)
 
 __all__ = ["MysqlWanted", "RedisWanted", "Wanted", "wanted_servers"]
 
@@ -55,7 +57,6 @@ _MYSQL_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:mysql|mariadb|percona[\w-]*)(?::|@
 _REDIS_SCHEMES = ("redis", "rediss", "redis+socket")
 _MYSQL_SCHEME = re.compile(r"^(?:mysql|mariadb)(?:\+\w+)?$")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-_COMPOSE = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 _DEPENDENCY_FILES = re.compile(r"(?:^|/)(?:requirements[\w.-]*\.(?:txt|in)|pyproject\.toml|"
                                r"Pipfile|setup\.py|setup\.cfg|package\.json)$")  # fmt: skip
 _SOURCE = re.compile(r"\.(?:py|js|mjs|cjs|ts|mts|cts)$")
@@ -139,27 +140,9 @@ def _dependency_names(files: dict[str, bytes]) -> set[str]:
 
 def _compose(files: dict[str, bytes]) -> dict[str, dict]:
     """The services of the upload's compose file nearest the root ({} without one)."""
-    found = sorted((p.count("/"), p) for p in files if posixpath.basename(p) in _COMPOSE)
-    for _, path in found:
-        import yaml  # lazy: loaded only for an upload with a compose file
-
-        try:
-            document = yaml.safe_load(files[path].decode("utf-8", "replace"))
-        except yaml.YAMLError:
-            continue
-        services = document.get("services") if isinstance(document, dict) else None
-        if isinstance(services, dict):
-            return {str(k): v for k, v in services.items() if isinstance(v, dict)}
-    return {}
-
-
-def _environment_of(service: dict) -> dict[str, str]:
-    env = service.get("environment")
-    if isinstance(env, dict):
-        return {str(k): str(v) for k, v in env.items() if v is not None}
-    if isinstance(env, list):
-        pairs = (str(item).partition("=") for item in env)
-        return {k: v for k, eq, v in pairs if eq}
+    for path in sorted(compose_files(files), key=lambda p: (p.count("/"), p)):
+        if services := compose_services(files[path]):
+            return services
     return {}
 
 
@@ -178,8 +161,7 @@ def _configuration(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     values: dict[str, str] = {}
     example = example_env_file(files, anchor)
     if example is not None:
-        parsed = dotenv_values(stream=io.StringIO(files[example].decode("utf-8", "replace")))
-        values.update({k: v for k, v in parsed.items() if v})
+        values.update({k: v for k, v in dotenv_text(files[example]).items() if v})
     values.update({k: v for k, v in given.items() if v})
     return values
 
@@ -206,7 +188,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     wanted.hosts_taken = set(compose) - set(redis_images) - set(mysql_images)
     for service in compose.values():  # the app's own service's environment, below the rest
         if service not in (*redis_images.values(), *mysql_images.values()):
-            config = {**_environment_of(service), **config}
+            config = {**service_environment(service), **config}
     config = {k: v for k, v in config.items() if "${" not in v}  # compose interpolation
     if (mongo := sorted(deps & _MONGO_CLIENTS)) and not _own_mongo(given, set(compose)):
         wanted.mongo = f"{mongo[0]} in its dependencies"
@@ -223,7 +205,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         mysql.why.append(f"the {name} service of its compose file")
         mysql.hosts.add(name.lower())
         mysql.ports |= _container_ports(service)
-        env = _environment_of(service)
+        env = service_environment(service)
         _mysql_variables(mysql, {k: v for k, v in env.items() if "${" not in v})
     for path, value in _source_urls(files):  # defaults in code, below the configuration
         _take_url(redis, mysql, f"a URL in {path}", value, variable=None)

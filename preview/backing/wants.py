@@ -6,19 +6,21 @@ asyncpg, … in ``requirements*.txt``/``pyproject.toml``/``Pipfile``; ``pg``, ``
 by: the PostgreSQL services of its ``docker-compose.yml`` (by image; and what that
 file gives its own services: their ``environment`` and ``env_file``), the hosts and
 ports of the ``postgres://`` URLs in its ``.env`` files and source, and its ``PGHOST``,
-``DB_HOST``, ``POSTGRES_HOST``/``POSTGRES_SERVER`` values.
+``DB_HOST``, ``POSTGRES_HOST``/``POSTGRES_SERVER`` values; and the user, password and
+database its own URL names (its ``.env``'s, else one in its source outside tests, an
+``alembic.ini``'s first), which the variables it is given then name too: its Alembic
+migrates the database its app reads.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import posixpath
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from dotenv import dotenv_values
+from ..apps.configvars import compose_files, compose_services, dotenv_text, service_environment
 
 __all__ = ["ALIASES", "PORT", "PostgresWants", "postgres_url", "postgres_wants"]
 
@@ -36,8 +38,11 @@ _SOURCE = (".py", ".js", ".ts", ".mjs", ".cjs", ".json", ".toml", ".yml", ".yaml
 _HOST_VARS = ("PGHOST", "DB_HOST", "POSTGRES_HOST", "POSTGRES_SERVER", "DATABASE_HOST")
 _PORT_VARS = ("PGPORT", "DB_PORT", "POSTGRES_PORT", "DATABASE_PORT")
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
-_COMPOSE = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 _MAX_SOURCE = 512 * 1024
+_TESTS = re.compile(
+    r"(?:^|/)(?:tests?|__tests__|spec)/|(?:^|/)(?:test_[^/]*|conftest)\.py$|\.(?:spec|test)\."
+)
+_PLAIN = re.compile(r"^[\w.-]{1,63}$")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class PostgresWants:
     compose: tuple[str, ...] = ()  # its compose file's PostgreSQL services
     compose_env: dict[str, str] = field(default_factory=dict)  # its own services' there
     given: dict[str, str] = field(default_factory=dict)  # its .env files' and env option's
+    # user, password, database its own URL names (where it names them)
+    named: dict[str, str] = field(default_factory=dict)
 
 
 def postgres_url(value: str) -> bool:
@@ -61,11 +68,8 @@ def _env_files(files: dict[str, bytes]) -> dict[str, str]:
     for path in sorted(files, key=lambda p: (p.count("/"), p)):
         name = posixpath.basename(path)
         if name == ".env" or name.startswith(".env."):
-            text = files[path].decode("utf-8", "replace")
-            values = dotenv_values(stream=io.StringIO(text))
-            for key, value in values.items():
-                if value is not None:
-                    found.setdefault(key, value)
+            for key, value in dotenv_text(files[path]).items():
+                found.setdefault(key, value)
     return found
 
 
@@ -100,13 +104,8 @@ def _environment(service: dict, directory: str, files: dict[str, bytes]) -> dict
         path = entry.get("path") if isinstance(entry, dict) else entry
         data = files.get(posixpath.normpath(posixpath.join(directory, str(path))))
         if data is not None:
-            values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
-            found.update({k: v for k, v in values.items() if v is not None})
-    environment = service.get("environment") or {}
-    if isinstance(environment, list):
-        environment = dict(str(e).partition("=")[::2] for e in environment if "=" in str(e))
-    if isinstance(environment, dict):
-        found.update({str(k): str(v) for k, v in environment.items() if v is not None})
+            found.update(dotenv_text(data))
+    found.update(service_environment(service))
     return {k: v for k, v in found.items() if "$" not in v and "\0" not in k + v}
 
 
@@ -116,27 +115,14 @@ def _compose(files: dict[str, bytes]) -> tuple[list[str], list[int], dict[str, s
     names: list[str] = []
     ports: list[int] = []
     app_env: dict[str, str] = {}
-    for path in sorted(files):
-        if posixpath.basename(path) not in _COMPOSE:
-            continue
-        import yaml  # lazy: loaded only for an upload with a compose file
-
-        try:
-            document = yaml.safe_load(files[path])
-        except yaml.YAMLError:
-            continue
-        services = document.get("services") if isinstance(document, dict) else None
-        for name, service in (services or {}).items() if isinstance(services, dict) else ():
-            if isinstance(service, dict) and "build" in service:
+    for path in compose_files(files):
+        for name, service in compose_services(files[path]).items():
+            if "build" in service:
                 app_env.update(_environment(service, posixpath.dirname(path), files))
-            if not isinstance(service, dict) or not re.search(
-                r"postgres|postgis|timescale", str(service.get("image", "")), re.I
-            ):
+            if not re.search(r"postgres|postgis|timescale", str(service.get("image", "")), re.I):
                 continue
-            found = [
-                str(name),
-                *(str(service[k]) for k in ("container_name", "hostname") if k in service),
-            ]
+            aka = (str(service[k]) for k in ("container_name", "hostname") if k in service)
+            found = [name, *aka]
             names += [n for n in found if _NAME.match(n)]  # not "app-${ENV}-db"
             for mapping in service.get("ports") or ():
                 first = str(mapping).split(":")[0]
@@ -154,9 +140,13 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     aliases += compose
     ports += compose_ports
     urls = [v for v in env.values() if postgres_url(v)]
-    for path, data in files.items():
+    source: list[str] = []  # outside tests, alembic.ini's first
+    for path in sorted(files, key=lambda p: (not p.endswith("alembic.ini"), p)):
+        data = files[path]
         if path.endswith(_SOURCE) and len(data) < _MAX_SOURCE and "node_modules" not in path:
-            urls += [m.decode("utf-8", "replace") for m in _URL.findall(data)]
+            found = [m.decode("utf-8", "replace") for m in _URL.findall(data)]
+            urls += found
+            source += [] if _TESTS.search(path) else found
     for url in urls:
         try:
             parts = urlsplit(url)
@@ -168,6 +158,8 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     aliases += [env[k] for k in _HOST_VARS if k in env]
     ports += [int(env[k]) for k in _PORT_VARS if env.get(k, "").isdigit()]
     own = next((v for k, v in env.items() if postgres_url(v) and "DATABASE" in k.upper()), None)
+    url = own or next((v for v in env.values() if postgres_url(v)), None)
+    named = next((n for u in [*([url] if url else []), *source] if (n := _names(u))), {})
     return PostgresWants(
         driver=_driver(files),
         aliases=tuple(
@@ -176,8 +168,25 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
             )
         ),
         ports=tuple(dict.fromkeys(p for p in ports if 0 < p < 65536)),
-        url=own or next((v for v in env.values() if postgres_url(v)), None),
+        url=url,
         compose=tuple(compose),
         compose_env=compose_env,
         given=env,
+        named=named,
     )
+
+
+def _names(url: str) -> dict[str, str]:
+    """The user, password and database ``url`` names, those that are plain (not
+    ``${…}`` or ``{…}`` placeholders); empty when it names no database."""
+    try:
+        parts = urlsplit(url)
+        found = {
+            "user": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "database": unquote(parts.path.lstrip("/").split("?")[0]),
+        }
+    except ValueError:
+        return {}
+    plain = {k: v for k, v in found.items() if v and _PLAIN.match(v)}
+    return plain if "database" in plain else {}

@@ -8,7 +8,9 @@ then the ``env`` launch option; below them, what ``configdefaults`` filled in (a
 ``.env.example`` standing in for a missing ``.env``, throwaway secrets). The service
 then adds only what the app needs from it: ``PORT`` and ``HOST`` (where it must
 listen) and, when neither the user nor the app set one, ``DATABASE_URL`` for the
-preview's own throwaway SQLite file, and, for the local packages a Python app names
+preview's own throwaway SQLite file (the URLs it is given naming the async driver of an
+app on SQLAlchemy's asyncio extension: ``apps.asyncdb``), and, for the local packages a
+Python app names
 (``-e ./libs/common``, Poetry's ``path``), which no build installs, ``PYTHONPATH`` to
 where they import from.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from ..apps.asyncdb import URL_VARIABLES, async_database
 from ..apps.depspec import import_roots, python_dependencies
 from ..apps.spec import LaunchSpec
 from ..sandbox.egress import proxy_environment
@@ -81,10 +84,14 @@ def app_environment(
         # Its only way out (see sandbox.egress); the user's own proxy settings give way.
         env.update(proxy_environment())
     detection = spec.detection
-    if detection is not None and detection.language == "python" and "PYTHONPATH" not in given:
-        local = python_dependencies(spec.files, anchor).local
-        roots = [str(app_dir / root) for root in import_roots(spec.files, local)]
-        if roots:  # the upload's local packages, which no build installs
+    if detection is not None and detection.language == "python":
+        deps = python_dependencies(spec.files, anchor)
+        asyncdb = async_database(spec.files, deps)
+        for name in URL_VARIABLES if asyncdb is not None else ():
+            if name in env and name not in given:  # the service's URL, not the app's own
+                env[name] = asyncdb.url(env[name])
+        roots = [str(app_dir / root) for root in import_roots(spec.files, deps.local)]
+        if roots and "PYTHONPATH" not in given:  # the upload's local packages: not installed
             env["PYTHONPATH"] = os.pathsep.join(roots)
     if detection is not None and detection.language == "node" and "NODE_OPTIONS" not in given:
         # The address-space limit is lifted for V8 (Preparation.memory_limit): bound its heap.

@@ -17,14 +17,15 @@ import logging
 import os
 import shutil
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import trio
 
+from ..apps.asyncdb import URL_VARIABLES, async_database
 from ..apps.datainit import main_only_create_all
-from ..apps.depspec import node_dependencies, python_dependencies
+from ..apps.depspec import PythonDeps, node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..clock import utcnow
 from ..logs import LogBroadcast
@@ -251,11 +252,14 @@ async def prepare_app(
     elif detection.language == "python":
         remedies = remedies or Remedies()
         listed = python_dependencies(files, detection.detected_from)
+        listed = await _with_async_driver(listed, files, environment(settings.python), say)
         learned = await trio.to_thread.run_sync(remedies.adopt, files)
         if learned:
             said = ", ".join(fix.change for fix in learned)
             await say(f"with the fixes an earlier launch of this upload needed: {said}")
         deps = remedies.apply(listed)
+        for held in remedies.news():  # an old release's companions, held with it
+            await say(held)
         remedies.tried.deps, remedies.tried.python_version = deps, None
         listed_in = os.path.basename(deps.source) if deps.source else "requirements.txt"
         requirements = "\n".join(deps.requirements) or None
@@ -297,6 +301,29 @@ async def prepare_app(
         raise
     started = tuple(fill(template, {**filled, "port": "{port}"}))
     return Prepared(started, python, version, lease, listed_in, requirements)
+
+
+async def _with_async_driver(
+    deps: PythonDeps,
+    files: dict[str, bytes],
+    env: dict[str, str],
+    say: Callable[[str], Awaitable[None]],
+) -> PythonDeps:
+    """``deps`` with what an app on SQLAlchemy's asyncio extension needs and does not
+    list (``apps.asyncdb``: the driver its database URLs name, greenlet), said in the log."""
+    asyncdb = async_database(files, deps)
+    if asyncdb is None or deps.lock is not None:
+        return deps
+    missing = asyncdb.to_install(env[name] for name in URL_VARIABLES if name in env)
+    if not missing:
+        return deps
+    schemes = sorted({env[n].partition("://")[0] + "://" for n in URL_VARIABLES if n in env})
+    await say(
+        f"the app uses SQLAlchemy's asyncio extension ({asyncdb.where}), given "
+        f"{' and '.join(schemes)} URLs: adding {', '.join(missing)} to its build (its "
+        "dependencies do not list them)"
+    )
+    return replace(deps, requirements=(*deps.requirements, *missing))
 
 
 async def _setup_step(

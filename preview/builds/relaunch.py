@@ -4,7 +4,8 @@ When a Python app's build, a set-up step or its start fails for a cause the serv
 recognises (see :mod:`preview.builds.remedies`), the fix is said as a ``system`` line,
 what the failure left is cleared (its message, its lines, its reason, its sandbox), and
 the preview prepares and starts again in the same directory: at most ``MOST`` fixes per
-launch. A stop requested meanwhile is never undone.
+launch, ``MOST_IDLE`` of them after which the same failure came back. A stop requested
+meanwhile is never undone.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import trio
 from ..metrics import PREPARATION_FAILED
 from ..sandbox import Containment
 from .preparation import Preparation
-from .remedies import MOST
 
 __all__ = ["RELAUNCHED_AFTER", "Relaunchable", "relaunch_with_fix"]
 
@@ -76,7 +76,7 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
     if state.stop_reason != PREPARATION_FAILED and state.error_message:
         await state.system("ERROR", state.error_message)  # said once: what the fix is for
     count = len(preparation.remedies.fixes)
-    await state.system("WARN", f"fix {count} of at most {MOST}: {fix.said}")
+    await state.system("WARN", f"fix {count}: {fix.said}")
     await trio.to_thread.run_sync(runtime.containment.release)
     if not runtime.fresh_scopes():
         return False  # stopped meanwhile

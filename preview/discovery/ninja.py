@@ -4,6 +4,10 @@ A ``NinjaAPI()`` mounted by ``path("api/", api.urls)`` serves the operations dec
 it (``@api.get("/x")``, ``@api.api_operation(["GET", "POST"], "/x")``) and on the
 ``Router()`` objects it adds, nested, with their prefixes (``api.add_router("/users",
 router)``, the router given as an object or as a dotted string, ``"users.api.router"``).
+django-ninja-extra's ``NinjaExtraAPI`` likewise, with the controllers it registers
+(``api.register_controllers(TodoController)``): classes decorated ``@api_controller("/todos")``
+whose methods are decorated ``@http_get("/")``, ``@http_generic("/x", methods=[...])`` or
+``@route.post("/")``.
 Names are resolved through :class:`~preview.discovery.python.PythonProject`; Django's
 walk (:mod:`preview.discovery.django`) calls :meth:`NinjaApis.routes` where it meets a
 mounted API.
@@ -12,6 +16,7 @@ mounted API.
 from __future__ import annotations
 
 import ast
+import re
 
 from preview.discovery.graph import (
     HTTP_METHODS,
@@ -26,6 +31,7 @@ from preview.discovery.pyast import (
     call_assignments,
     docstring,
     first_line,
+    keywords,
     last_name,
 )
 from preview.discovery.python import PythonProject
@@ -33,6 +39,7 @@ from preview.discovery.python import PythonProject
 __all__ = ["NinjaApis"]
 
 _Key = tuple[str, str]  # (module, name) of an API or a router
+_NINJA_PARAM = re.compile(r"\{(\w+):(\w+)\}")
 
 
 class NinjaApis:
@@ -45,13 +52,16 @@ class NinjaApis:
         for mod, (_, nodes) in project.modules.items():
             for name, call in call_assignments(nodes):
                 kind = last_name(call.func)
-                if kind == "NinjaAPI":
+                if kind in ("NinjaAPI", "NinjaExtraAPI"):
                     self.apis.add((mod, name))
                 elif kind == "Router" and _imports_ninja(project, mod):
                     self.routers.add((mod, name))
         self.operations: dict[_Key, list[tuple[str, ast.AST, ast.Call]]] = {}
         self.children: dict[_Key, list[tuple[str, _Key]]] = {}
+        self.controllers: dict[_Key, str] = {}  # ninja-extra controller -> its prefix
         if self.apis:
+            for mod, (_, nodes) in project.modules.items():
+                self._controllers(mod, nodes)
             for mod, (_, nodes) in project.modules.items():
                 self._collect(mod, nodes)
 
@@ -75,6 +85,7 @@ class NinjaApis:
             doc = docstring(fn)
             file = self.project.modules[mod][0]
             route = Route(methods, path, file, dec.lineno, first_line(doc), doc)
+            path = _NINJA_PARAM.sub(r"{\2:\1}", path)  # {int:id}: Django's order, FastAPI's syntax
             for method in methods:
                 out.add(method, join_path(braces, path), "fastapi", route)
         for sub_prefix, child in self.children.get(key, []):
@@ -93,6 +104,19 @@ class NinjaApis:
             elif (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "register_controllers"
+            ):
+                parent = self._owner(mod, node.func.value)
+                for arg in node.args if parent is not None else ():
+                    found = self.project.resolve(mod, arg)
+                    child = found[1:] if found and found[0] == "symbol" else None
+                    if child in self.controllers:
+                        self.children.setdefault(parent, []).append(
+                            (self.controllers[child], child)
+                        )
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "add_router"
                 and len(node.args) >= 2
             ):
@@ -101,6 +125,21 @@ class NinjaApis:
                 sub_prefix = self.project.string(mod, node.args[0])
                 if parent is not None and child is not None and sub_prefix is not None:
                     self.children.setdefault(parent, []).append((sub_prefix, child))
+
+    def _controllers(self, mod: str, nodes: list[ast.AST]) -> None:
+        """ninja-extra's ``@api_controller`` classes, and their decorated methods."""
+        for node in nodes:
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for dec in node.decorator_list:
+                if last_name(dec.func if isinstance(dec, ast.Call) else dec) == "api_controller":
+                    path = dec.args[0] if isinstance(dec, ast.Call) and dec.args else None
+                    prefix = self.project.string(mod, path) if path is not None else ""
+                    self.controllers[(mod, node.name)] = prefix or ""
+            for fn in node.body if (mod, node.name) in self.controllers else ():
+                for dec in fn.decorator_list if isinstance(fn, FUNCTION_NODES) else ():
+                    if _extra_operation(dec):
+                        self.operations.setdefault((mod, node.name), []).append((mod, fn, dec))
 
     def _owner(self, mod: str, node: ast.AST) -> _Key | None:
         found = self.project.resolve(mod, node)
@@ -117,8 +156,14 @@ class NinjaApis:
         return (target, name) if target is not None and (target, name) in self.routers else None
 
     def _operation(self, mod: str, dec: ast.Call) -> tuple[list[str], str | None]:
-        attr = dec.func.attr if isinstance(dec.func, ast.Attribute) else ""
-        if attr == "api_operation":
+        attr = last_name(dec.func) or ""
+        if attr.startswith("http_"):  # ninja-extra: http_get(...), http_generic(...)
+            attr = attr.removeprefix("http_")
+        if attr == "generic":
+            methods_node = keywords(dec).get("methods")
+            methods = [m.upper() for m in self.project.strings(mod, methods_node)]
+            path_node = dec.args[0] if dec.args else None
+        elif attr == "api_operation":
             methods = [
                 m.upper() for m in self.project.strings(mod, dec.args[0] if dec.args else None)
             ]
@@ -129,6 +174,19 @@ class NinjaApis:
             if keyword.arg == "path":
                 path_node = keyword.value
         return methods, self.project.string(mod, path_node) if path_node is not None else None
+
+
+def _extra_operation(dec: ast.AST) -> bool:
+    """``@http_get(...)`` … ``@http_generic(...)`` or ``@route.get(...)`` on a controller."""
+    if not isinstance(dec, ast.Call):
+        return False
+    if isinstance(dec.func, ast.Name) and dec.func.id.startswith("http_"):
+        return dec.func.id.removeprefix("http_") in (*HTTP_METHODS, "generic")
+    return (
+        isinstance(dec.func, ast.Attribute)
+        and dec.func.attr in HTTP_METHODS
+        and last_name(dec.func.value) == "route"
+    )
 
 
 def _imports_ninja(project: PythonProject, mod: str) -> bool:

@@ -5,9 +5,10 @@ keep their scheme (``Bearer [masked]``); ``Cookie`` keeps each cookie's name and
 ``Set-Cookie`` its name and attributes, their values masked; the service's own
 ``X-Preview-Token`` / ``X-Preview-Csrf`` and any header named like a token, key, secret
 or password are masked whole; and so is the value of each query parameter named so
-(``?api_key=…``, ``access_token``, ``password``). In a JSON or form body, the value of
-each field named like a password, secret, token, API key or authorization, at any
-depth, is masked (:func:`mask_body`); the rest of a body is kept as sent.
+(``?api_key=…``, ``access_token``, ``password``). In a JSON, form or multipart form
+body, the value of each field named like a password, secret, token, API key or
+authorization, at any depth, is masked (:func:`mask_body`); the rest of a body is kept
+as sent.
 """
 
 from __future__ import annotations
@@ -106,6 +107,9 @@ _BODY_HINT = re.compile(rb"passw|pwd|secret|token|api[-_]?key|authorization", re
 # string (perhaps cut) or a scalar.
 _JSON_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:\s*)("(?:[^"\\]|\\.)*(?:"|\\?$)|[^\s,\[\]{}"]+)')
 _FORM_PAIR = re.compile(r"(?:^|(?<=&))([^=&]*)=([^&]*)")
+_BOUNDARY = re.compile(r'boundary=(?:"([^"]+)"|([^;\s]+))', re.I)
+# A part's field name (``name="…"``, not ``filename="…"``) in its headers.
+_PART_NAME = re.compile(rb'content-disposition:[^\r\n]*?[;\s]name="((?:[^"\\]|\\.)*)"', re.I)
 
 
 def _header(heads: Iterable[tuple[Any, Any]], wanted: str) -> str:
@@ -145,11 +149,33 @@ def _form_pair(match: re.Match[str]) -> str:
     return f"{match.group(1)}={MASK}"
 
 
+def _masked_multipart(body: bytes, boundary: bytes) -> bytes:
+    """Each part of a ``multipart/form-data`` body whose field is named like a
+    credential with its content masked (a part cut short: to the end), the rest as it
+    is, byte for byte."""
+    delimiter = b"--" + boundary
+    pieces = body.split(delimiter)
+    for i, piece in enumerate(pieces[1:], 1):
+        for blank in (b"\r\n\r\n", b"\n\n"):
+            head, found, content = piece.partition(blank)
+            if found:
+                break
+        if not found:
+            continue  # the closing delimiter's "--", or headers cut short
+        named = _PART_NAME.search(head)
+        if named is None or not _BODY_SECRET.search(named.group(1).decode("utf-8", "replace")):
+            continue
+        ending = next((end for end in (b"\r\n", b"\n") if content.endswith(end)), b"")
+        pieces[i] = head + found + MASK.encode() + ending
+    return delimiter.join(pieces)
+
+
 def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple[bytes, int]:
     """(body, size) with the credentials of a JSON or form body masked (``heads``: its
     message's, for its type): a whole JSON body parsed and written again, one cut short
     (``size`` beyond it) or not parsing masked pair by pair, so that no credential's
-    value is kept either way; a form body pair by pair, the rest byte for byte. A whole
+    value is kept either way; a form body pair by pair, a multipart one part by part
+    (its field's name in its headers), the rest byte for byte. A whole
     body's size becomes the size of what is kept (it is still whole)."""
     if not body or not _BODY_HINT.search(body):
         return body, size
@@ -160,6 +186,12 @@ def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple
     whole = len(body) == size
     if "x-www-form-urlencoded" in kind:
         text = _FORM_PAIR.sub(_form_pair, body.decode("latin-1"))
+    elif "multipart/" in kind:
+        boundary = _BOUNDARY.search(_header(heads, "content-type"))
+        if boundary is None:
+            return body, size
+        masked = _masked_multipart(body, (boundary.group(1) or boundary.group(2)).encode())
+        return masked, len(masked) if whole else max(size, len(masked) + 1)
     elif "json" in kind or (not kind and body.lstrip()[:1] in (b"{", b"[")):
         parsed: Any = None
         if whole:

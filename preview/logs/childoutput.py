@@ -28,7 +28,7 @@ import trio
 
 from ..clock import utcnow
 from .broadcast import LogBroadcast
-from .failure import failure_cause
+from .failure import NO_SPACE, failure_cause, quiet_exit
 from .lines import LevelClassifier, Line, LineSplitter
 from .tails import OutputTails
 
@@ -146,6 +146,14 @@ class ChildOutput:
             alive_at,
         )
         return cause, lines[-ERROR_LINES:]
+
+    def quiet_exit(self, returncode: int | None, cause: str | None) -> str | None:
+        """Why a child that exited with code 0 before it served did (``quiet_exit``);
+        None for another exit, or one for want of space (``cause`` says so)."""
+        if returncode != 0 or (cause is not None and cause.startswith(NO_SPACE)):
+            return None
+        streams = self._tails.streams
+        return quiet_exit([list(streams["stderr"].lines), list(streams["stdout"].lines)])
 
 
 async def _receive(pipe: trio.abc.ReceiveStream) -> bytes:

@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 from .lines import LEVEL_WORD, LevelClassifier, strip_ansi
 from .needed import needed_variables
 
-__all__ = ["NO_SPACE", "failure_cause", "no_space", "write_failure"]
+__all__ = ["NO_SPACE", "failure_cause", "no_space", "quiet_exit", "write_failure"]
 
 NO_SPACE = "no space left for "  # how every cause that is a full disk or quota begins
 
@@ -35,6 +35,13 @@ _NO_SPACE = re.compile(
     re.IGNORECASE,
 )
 _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
+# What a caught error logged as plain output says (console.log("connection error: ", e)).
+_SAYS_ERROR = re.compile(
+    r"\b(?:errors?|fail(?:ed|ure|s)?|fatal|exception|cannot|can't|unable|refused|denied)\b",
+    re.IGNORECASE,
+)
+_EXCEPTION_LINE = re.compile(r"^(?:Uncaught )?[A-Z]\w*(?:Error|Exception)\b(?::.*)?$")
+_STACK_FRAME = re.compile(r"^(?:at |File \"|\^+$|\.\.\.)")
 _FRAME = re.compile(r'\s*(?:\| ?)?\s*File "([^"<]+)", line \d+')
 _REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _REQ_COMMENT = re.compile(r"(?:^|\s)#.*")
@@ -77,6 +84,35 @@ def write_failure(error: OSError, where: str) -> str:
 
 def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def quiet_exit(streams: Sequence[Sequence[str]]) -> str:
+    """Why an app that exited with code 0 before it served did, as its output tells
+    (``streams``: stderr's lines, then stdout's): nothing failed loudly, so an error was
+    caught and logged as plain output (a Node app's ``.catch(e => console.log("TypeORM
+    connection error: ", e))``), and then nothing kept it running. The last exception line
+    (``SyntaxError: …``) with the line that introduced it, else the last line saying an
+    error, else the last line it printed."""
+    for lines in streams:
+        texts = [t for t in (strip_ansi(line).strip() for line in lines) if t]
+        if not texts:
+            continue
+        found = _caught(texts)
+        return _clip(f"exited with code 0 before it served: {found}")
+    return "exited with code 0 before it served, printing nothing: nothing kept it running"
+
+
+def _caught(texts: list[str]) -> str:
+    """The error a quiet exit's output says (see :func:`quiet_exit`)."""
+    said = [i for i, t in enumerate(texts) if _SAYS_ERROR.search(t) and not _STACK_FRAME.match(t)]
+    exceptions = [i for i, t in enumerate(texts) if _EXCEPTION_LINE.match(t)]
+    if exceptions:
+        at = exceptions[-1]
+        before = [i for i in said if at - 8 <= i < at and not _EXCEPTION_LINE.match(texts[i])]
+        if before:
+            return f"{texts[before[-1]].rstrip(': ')}: {texts[at]}"
+        return texts[at]
+    return texts[said[-1]] if said else texts[-1]
 
 
 def _requirement_names(requirements: str) -> dict[str, str]:

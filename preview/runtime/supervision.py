@@ -282,7 +282,7 @@ class ChildSupervision:
     async def _failed_start(self, returncode: int | None) -> None:
         state = self._state
         cause, state.error_lines = await self._why()
-        cause = self._limit_exceeded() or cause
+        cause = self._limit_exceeded() or self._output.quiet_exit(returncode, cause) or cause
         state.error_message = cause or describe_exit(returncode)
         state.set_reason("the process exited during start-up")
 

@@ -81,6 +81,7 @@ class Upstream:
     _closed: bool = field(default=False, init=False, repr=False)
     _calls: int = field(default=0, init=False, repr=False)  # under way (call_began)
     _quiet: trio.Event | None = field(default=None, init=False, repr=False)
+    open_websockets: int = field(default=0, init=False)  # of the calls under way
 
     def call_began(self) -> None:
         """A call to the app is under way until :meth:`call_ended` (the proxy's: a
@@ -89,12 +90,13 @@ class Upstream:
 
     def call_ended(self) -> None:
         self._calls -= 1
-        if self._calls <= 0 and self._quiet is not None:
+        if self._quiet is not None:
             self._quiet.set()
 
-    async def wait_quiet(self) -> None:
-        """Until no call to the app is under way."""
-        while self._calls > 0:
+    async def wait_quiet(self, *, websockets: bool = True) -> None:
+        """Until no call to the app is under way (``websockets`` False: but its open
+        WebSockets)."""
+        while self._calls - (0 if websockets else self.open_websockets) > 0:
             self._quiet = trio.Event()
             await self._quiet.wait()
 
@@ -211,11 +213,13 @@ class Upstream:
         """A WebSocket to ``resource`` (path and query) of the app, a call under way
         while it is open."""
         self.call_began()
+        self.open_websockets += 1
         try:
             opening = self._websocket(resource, subprotocols, extra_headers, connect_timeout)
             async with opening as ws:
                 yield ws
         finally:
+            self.open_websockets -= 1
             self.call_ended()
 
     @asynccontextmanager

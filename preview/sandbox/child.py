@@ -42,6 +42,7 @@ class ChildProcess:
     ) -> None:
         self._popen = popen
         self.pid = popen.pid
+        self.started_at = trio.current_time()  # (a swap's timings: runtime.swaps)
         self.stdout = stdout
         self.stderr = stderr
         self._pidfd = os.pidfd_open(popen.pid)

@@ -32,6 +32,7 @@ __all__ = [
     "ServiceRelay",
     "hosts_text",
     "open_outbound",
+    "socket_reply",
 ]
 
 _PROXY_SOCKET = "proxy.sock"
@@ -90,6 +91,22 @@ class Outbound:
     def opened(self) -> bool:
         """Whether its sandboxes get an outbound directory (ways out, or its hosts)."""
         return bool(self.relays or self.aliases)
+
+
+async def socket_reply(socket_path: Path, request: bytes, size: int) -> bytes:
+    """A server's first answer on its Unix socket (after ``request``, if any): ``b""``
+    when it does not listen yet or hangs up (a :class:`ServiceMounts` server's probe)."""
+    try:
+        stream = await trio.open_unix_socket(str(socket_path))
+    except OSError:
+        return b""
+    async with stream:
+        try:
+            if request:
+                await stream.send_all(request)
+            return await stream.receive_some(size)
+        except (OSError, trio.BrokenResourceError):
+            return b""
 
 
 def hosts_text(aliases: tuple[str, ...]) -> str:

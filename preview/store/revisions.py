@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import PurePosixPath
 
@@ -68,6 +68,9 @@ class RevisionRecord:
     changed: tuple[str, ...]
     dependencies_changed: bool
     file_count: int | None = None  # given where the tree was read
+    # The whole tree it made (add_revision's: a swap starts from it, read in the same
+    # transaction as its number).
+    tree: dict[str, bytes] | None = field(default=None, repr=False, compare=False)
 
 
 def _record(row: GenerationRevision, file_count: int | None = None) -> RevisionRecord:
@@ -203,7 +206,9 @@ def add_revision(
             .where(Generation.id == gid)
             .values(file_count=len(sizes), total_bytes=sum(sizes.values()))
         )
-        return _record(row, file_count=len(sizes))
+        tree = {path: content for path, content in current.items() if path not in effective}
+        tree.update(written)
+        return replace(_record(row, file_count=len(sizes)), tree=tree)
 
 
 def list_revisions(engine: Engine, gid: str) -> list[RevisionRecord]:

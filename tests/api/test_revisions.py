@@ -8,17 +8,7 @@ import tarfile
 
 import trio
 
-from ..conftest import SERVER_COMMAND, Service, auth, server_app
-
-# Answers GET /version.txt with that file's text: which revision's files it runs.
-VERSIONED = """
-class Versioned(Handler):
-    def do_GET(self):
-        body = open("version.txt", "rb").read()
-        self.send_response(200); self.send_header("Content-Length", str(len(body)))
-        self.end_headers(); self.wfile.write(body)
-Handler = Versioned
-"""
+from ..conftest import SERVER_COMMAND, VERSIONED, Service, auth, server_app
 
 
 def _url(gid: str, rest: str = "") -> str:

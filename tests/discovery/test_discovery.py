@@ -514,9 +514,9 @@ def test_endpoint_cap_and_include_fan_out_are_bounded() -> None:
         lines += [f"r{i}.include_router(r{i + 1}, prefix='/a')"]
         lines += [f"r{i}.include_router(r{i + 1}, prefix='/b')"]
     lines += ["r30.include_router(r0)", "app.include_router(r0)"]
-    started = time.monotonic()
+    started = time.process_time()  # this process's CPU: a loaded machine does not count
     found = endpoints_from_source({"main.py": "\n".join(lines).encode()})
-    assert time.monotonic() - started < 20
+    assert time.process_time() - started < 20
     assert 0 < len(found) <= MAX_ENDPOINTS
     assert {("GET", "/x"), ("GET", "/a/x"), ("GET", "/a/a/x")} <= pairs(found)
 
@@ -539,9 +539,9 @@ def test_pathological_sources_finish_quickly() -> None:
         + b"]: pass\n"
         + b"app.include_router(s)\n" * 5_000,
     }
-    started = time.monotonic()
+    started = time.process_time()  # this process's CPU (about 5 s): not the machine's load
     found = pairs(endpoints_from_source(files))
-    assert time.monotonic() - started < 20
+    assert time.process_time() - started < 20
     assert {("ANY", "/d0/"), ("ANY", "/d1/"), ("GET", "/x")} <= found
 
 

@@ -1,6 +1,6 @@
 """Discovery from source for Quart (Flask's API, asynchronous), Django Ninja APIs mounted
 in the URL configuration, class-based views that inherit their methods, NestJS controllers,
-Litestar apps and Fastify routes."""
+Litestar apps and Fastify routes; django-ninja-extra's controllers."""
 
 from __future__ import annotations
 
@@ -100,6 +100,64 @@ def test_django_ninja_operations_under_their_mount_and_routers() -> None:
         ("PATCH", "/api/users/{user_id}"), ("POST", "/api/articles"),
         ("GET", "/api/articles/drafts/"),
     }  # fmt: skip
+
+
+NINJA_EXTRA = {
+    "config/settings.py": b'ROOT_URLCONF = "config.urls"\n',
+    "config/urls.py": b"""
+from django.urls import path
+from ninja_extra import NinjaExtraAPI
+from todos.api import TodoController
+from users.api import UserController
+
+api = NinjaExtraAPI(title="x")
+api.register_controllers(TodoController, UserController)
+urlpatterns = [path("api/", api.urls)]
+""",
+    "todos/api.py": b"""
+from ninja_extra import api_controller, http_generic, http_get, http_post, route
+
+
+@api_controller("/todos", tags=["Todos"])
+class TodoController:
+    @http_get("/")
+    def list(self): ...
+
+    @http_post("/")
+    def create(self): ...
+
+    @http_get("/{int:todo_id}")
+    def one(self, todo_id: int): ...
+
+    @http_generic("/{int:todo_id}/done", methods=["put", "patch"])
+    def done(self, todo_id: int): ...
+
+    @route.delete("/{int:todo_id}")
+    def drop(self, todo_id: int): ...
+
+    def helper(self): ...
+""",
+    "users/api.py": b"""
+from ninja_extra import api_controller, http_get
+
+
+@api_controller
+class UserController:
+    @http_get("/me")
+    def me(self): ...
+""",
+}
+
+
+def test_ninja_extra_controllers_registered_on_the_api() -> None:
+    endpoints = {(e["method"], e["path"]): e for e in endpoints_from_source(NINJA_EXTRA)}
+    assert set(endpoints) == {
+        ("GET", "/api/todos/"), ("POST", "/api/todos/"), ("GET", "/api/todos/{todo_id}"),
+        ("PUT", "/api/todos/{todo_id}/done"), ("PATCH", "/api/todos/{todo_id}/done"),
+        ("DELETE", "/api/todos/{todo_id}"), ("GET", "/api/me"),
+    }  # fmt: skip
+    (param,) = endpoints[("GET", "/api/todos/{todo_id}")]["parameters"]
+    assert param["schema"] == {"type": "integer"}
 
 
 GENERIC = {

@@ -1,8 +1,9 @@
 """A call the app never answered is kept too (status null, its error), each way in; and
-credentials in JSON and form bodies are never kept."""
+credentials in JSON, form and multipart form bodies are never kept."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import trio
@@ -117,3 +118,55 @@ def test_a_cut_body_keeps_no_credential_value() -> None:
     assert mask_body(text, 17, [("Content-Type", "text/plain")]) == (text, 17)
     spaced = b'{ "max_tokens" : 5,  "token_type": "bearer" }'
     assert mask_body(spaced, len(spaced), _JSON) == (spaced, len(spaced))
+
+
+_PARTS = [
+    ("user", None, b"alice"),
+    ("password", None, b"hunter2"),
+    ("avatar", "token.png", b"\x89PNG not a secret"),
+    ("client_secret", None, b"s3cr3t-value"),
+]
+
+
+def _multipart(boundary: str) -> bytes:
+    body = b""
+    for name, filename, content in _PARTS:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+        body += content + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode()
+
+
+async def test_credentials_in_multipart_bodies_are_masked(service: Service, preview: dict) -> None:
+    body = _multipart("b0undary")
+    with trio.fail_after(60):
+        put = await proxied(
+            service, preview, "PUT", "/upload", content=body,
+            headers={"Content-Type": 'multipart/form-data; boundary="b0undary"'},
+        )  # fmt: skip
+        assert put.status_code == 200 and put.json()["received"] == len(body)
+        newest = (await listed(service, preview["gid"], limit=1))["requests"][0]
+        row = await one(service, preview["gid"], newest["id"])
+    sent = row["requestBody"]
+    assert sent["encoding"] == "base64"  # (not UTF-8: the file part's bytes)
+    kept = base64.b64decode(sent["text"]).decode("latin-1")
+    assert "hunter2" not in kept and "s3cr3t-value" not in kept
+    assert 'name="password"\r\n\r\n[masked]\r\n--b0undary' in kept
+    assert 'name="client_secret"\r\n\r\n[masked]\r\n--b0undary--' in kept
+    assert "alice" in kept and "not a secret" in kept  # the rest as sent (a file named token)
+
+
+def test_a_cut_multipart_body_keeps_no_credential_value() -> None:
+    body = _multipart("XyZ")
+    heads = [(b"content-type", b"multipart/form-data; boundary=XyZ")]
+    cut = body[: body.index(b"hunter2") + 4]  # inside the password's value
+    kept, size = mask_body(cut, len(body), heads)
+    assert kept.endswith(b'name="password"\r\n\r\n[masked]') and b"hunt" not in kept
+    assert size == len(body)
+    whole, size = mask_body(body, len(body), heads)
+    assert whole == body.replace(b"hunter2", b"[masked]").replace(b"s3cr3t-value", b"[masked]")
+    assert size == len(whole)
+    # Without a boundary it is no multipart body to read: as it was.
+    assert mask_body(body, len(body), [("Content-Type", "multipart/form-data")]) == (
+        body, len(body),
+    )  # fmt: skip

@@ -54,6 +54,18 @@ def test_what_an_upload_says_of_its_postgres() -> None:
     assert set(wants.ports) == {5432, 6543, 5433}
     assert wants.url == "postgresql+asyncpg://a:b@primary/db"
     assert postgres_wants({"requirements.txt": b"flask\n"}, {}).driver is None
+    # The names its own URL gives (an alembic.ini's first; tests' never; placeholders not).
+    files = {
+        "requirements.txt": b"asyncpg\n",
+        "tests/conftest.py": b'URL = "postgresql://t:t@db/test_shop"',
+        "app/config.py": b'URL = "postgresql://${USER}:x@db/${DB}"',
+        "alembic.ini": b"sqlalchemy.url = postgresql+asyncpg://shop:secret@db:5432/shop\n",
+    }
+    named = postgres_wants(files, {}).named
+    assert named == {"user": "shop", "password": "secret", "database": "shop"}
+    variables = postgres_variables({"POSTGRES_USER": "me"}, "127.0.0.1", 5432, named)
+    assert variables["DATABASE_URL"] == "postgresql://me:secret@127.0.0.1:5432/shop"
+    assert postgres_wants({**files, "alembic.ini": b""}, {}).named == {}
     assert "127.0.0.1\tlocalhost db pg\n" in hosts_text(("db", "localhost", "pg"))
 
 

@@ -113,3 +113,38 @@ def test_gunicorns_master_exception_gives_way_to_its_workers() -> None:
     assert failure_cause(lines[5:]) == (
         "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>"
     )
+
+
+# A Node-style start that catches its connection's error, logs it as plain output and
+# then has nothing left to run: exit code 0 before it ever served.
+QUIET = '''
+print("connecting to the database", flush=True)
+print("TypeORM connection error:  /app/src/entity/user.ts:1", flush=True)
+print('import { Entity } from "typeorm";', flush=True)
+print("^^^^^^", flush=True)
+print("", flush=True)
+print("SyntaxError: Cannot use import statement outside a module", flush=True)
+print("    at internalCompileFunction (node:internal/vm:76:18)", flush=True)
+'''
+
+
+async def test_an_exit_with_code_0_before_serving_says_the_error_it_logged(
+    service: Service,
+) -> None:
+    with trio.fail_after(30):
+        gid = await service.upload({"quits.py": QUIET})
+        body = (await service.launch(gid, command=["{python}", "quits.py"])).json()
+        assert body["status"] == "failed", body
+        assert body["errorMessage"] == (
+            "exited with code 0 before it served: TypeORM connection error:  "
+            "/app/src/entity/user.ts:1: SyntaxError: Cannot use import statement outside "
+            "a module"
+        ), body["errorMessage"]
+        gid = await service.upload({"quits.py": "print('done')\n"})
+        body = (await service.launch(gid, command=["{python}", "quits.py"])).json()
+        assert body["errorMessage"] == "exited with code 0 before it served: done", body
+        gid = await service.upload({"quits.py": "\n"})
+        body = (await service.launch(gid, command=["{python}", "quits.py"])).json()
+        assert body["errorMessage"] == (
+            "exited with code 0 before it served, printing nothing: nothing kept it running"
+        ), body

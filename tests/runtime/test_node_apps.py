@@ -1,7 +1,7 @@
 """Node and TypeScript apps launched as uploaded, built by real npm installs from the
 registry: a build script (tsc) run as a set-up step before ``start``, a project with
 only a ``dev`` script (tsx watch, run without its watcher), a ``.ts`` main run by a tsx
-the build adds."""
+the build adds, TypeORM entities as ``.ts`` globs run by the app's own ts-node."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 import trio
 
 from ..conftest import Service
+from .test_app_postgres import needs_server
 from .test_build import BUILD_WAIT, app_files, launched, messages
 
 pytestmark = pytest.mark.skipif(
@@ -161,4 +162,26 @@ async def test_a_native_module_is_built_from_source_when_its_binary_is_out_of_re
         assert body["status"] == "running", "\n".join(build[-30:])
         assert not any("nodejs.org" in line for line in build)  # its headers are Node's own
         assert (await service.app_get(body, "/")).json() == {"matches": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_typeorm_entities_as_ts_globs_run_with_the_apps_ts_node(
+    builder_service: Service,
+) -> None:
+    isolation = builder_service.supervisor.isolation
+    if isolation is None or not isolation.sandboxed:
+        pytest.skip("the sandbox is not available here (the private server runs in it)")
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT * 2):  # typeorm, typescript and ts-node from the registry
+        body = await launched(service, app_files("ts_typeorm_entities"), wait=False)
+        while body["status"] not in ("running", "failed", "stopped"):
+            await trio.sleep(0.2)
+            body = {**body, **await service.status(body["gid"])}
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"].endswith("; ts-node src/server.ts")
+        assert (await service.app_get(body, "/")).json() == {"notes": ["kept"]}
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("its ORM loads src/entity/**/*.ts" in line for line in system), system
+        assert "setup: npm run build" not in system
         assert (await service.stop(body["gid"])).status_code == 200

@@ -15,7 +15,7 @@ import trio
 from preview.apps.depspec import PythonDeps
 from preview.apps.nodeapp import BUN, node_start
 from preview.builds.installers import installer_failure
-from preview.builds.remedies import Remedies, removed_from_stdlib
+from preview.builds.remedies import MOST, MOST_IDLE, Fix, Remedies, removed_from_stdlib
 from preview.logs import HostPaths, OutputTails
 from preview.runtime.anyport import timeout_message
 
@@ -179,11 +179,50 @@ def test_fixes_are_remembered_by_upload() -> None:
     assert Remedies(learned).adopt({**files, "app.py": b"import os\n"}) == []
 
 
-def test_at_most_four_fixes() -> None:
+def test_an_old_release_brings_its_contemporaries_holds_in_one_step() -> None:
     remedies = _remedies(())
-    for name in ("a1", "a2", "a3", "a4", "a5"):
+    listed = PythonDeps(
+        ("Werkzeug", "SQLAlchemy==1.1.9", "Flask_SQLAlchemy==2.2", "Flask"), "r", None, None
+    )
+    deps = remedies.apply(listed)
+    # Flask-SQLAlchemy 2.2 needs Flask<2.2 and Werkzeug<2.1 (Flask<2.3's Werkzeug<3 is
+    # implied); SQLAlchemy<2 gives way to the app's own pin.
+    assert deps.requirements[4:] == ("Flask<2.2", "Werkzeug<2.1")
+    assert remedies.news() == [
+        "Flask_SQLAlchemy==2.2 runs only with releases of its time, which it does not "
+        "bound: holding Flask<2.2, Werkzeug<2.1 (unpinned by the app; their newest break it)"
+    ]
+    assert remedies.news() == []  # said once
+    # A fix's hold brings its own: Flask<2 with what Flask 1.1.4 itself bounds.
+    remedies.fixes.append(Fix("jinja2.escape is gone", add="Flask<2"))
+    deps = remedies.apply(listed)
+    assert set(deps.requirements[4:]) == {
+        "Flask<2", "Werkzeug<2", "Jinja2<3", "itsdangerous<2", "click<8", "MarkupSafe<2.1",
+    }  # fmt: skip
+    # Pins of the app's own are never held over; a looser hold than one there is not added.
+    pinned = PythonDeps(("Flask==1.1.2", "Jinja2==2.11.3", "Werkzeug<1.1"), "r", None, None)
+    assert _remedies(()).apply(pinned).requirements[3:] == (
+        "itsdangerous<2", "click<8", "MarkupSafe<2.1",
+    )  # fmt: skip
+    assert _remedies(()).apply(PythonDeps(("flask>=3",), "r", None, None)).requirements == (
+        "flask>=3",
+    )
+
+
+def test_fixes_that_change_nothing_count_and_all_are_bounded() -> None:
+    # Each fix moved the failure on: up to MOST (8) in all.
+    remedies = _remedies(())
+    for name in [f"a{n}" for n in range(1, 11)]:
         remedies.next_fix(f"No module named '{name}'", [], {}, PYTHONS)
-    assert [f.add for f in remedies.fixes] == ["a1", "a2", "a3", "a4"]
+        remedies.failure_before = (f"No module named '{name}'", [], None)
+    assert [f.add for f in remedies.fixes] == [f"a{n}" for n in range(1, MOST + 1)]
+    # The same failure after each fix (its other causes tried in turn): at most MOST_IDLE
+    # (4) fixes that made no progress.
+    idle = _remedies(())
+    failure = [f"ModuleNotFoundError: No module named 'b{n}'" for n in range(1, 8)]
+    while idle.next_fix("exited with code 1", failure, {}, PYTHONS) is not None:
+        idle.failure_before = ("exited with code 1", failure, None)
+    assert len(idle.fixes) == MOST_IDLE and idle.idle == MOST_IDLE
 
 
 def test_a_compiler_failure_names_the_package_and_pyenv_paths_are_scrubbed(
@@ -276,6 +315,25 @@ async def test_undeclared_module_and_flask_before_3_are_fixed_and_run(
         assert len(fixes) == 1 and "Flask<3" in fixes[0], fixes
         answer = (await service.app_get(body, "/hello/you")).json()
         assert answer == {"greeting": "hello &lt;you&gt;"}
+        await service.stop(body["gid"])
+
+
+async def test_an_old_flask_pinned_alone_runs_at_once_with_its_contemporaries(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body, fixes = await _relaunched(service, "flask_old_stack")
+        assert not fixes, fixes  # no failure first: all held before the first build
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(
+            line.startswith("Flask==1.1.2 runs only with releases of its time")
+            and "Werkzeug<2, Jinja2<3, itsdangerous<2, click<8, MarkupSafe<2.1" in line
+            for line in said
+        ), said
+        answer = (await service.app_get(body, "/versions")).json()
+        assert answer["jinja2"].startswith("2.") and answer["werkzeug"].startswith("1.")
+        assert answer["markupsafe"] < "2.1"
         await service.stop(body["gid"])
 
 

@@ -14,19 +14,17 @@ import trio
 
 from preview import Settings
 
-from ..conftest import SERVER_COMMAND, Service, auth, eventually, running_service, server_app
+from ..conftest import (
+    SERVER_COMMAND,
+    VERSIONED,
+    Service,
+    auth,
+    eventually,
+    running_service,
+    server_app,
+)
 from .test_appdb import PG_URL
 from .test_build import BUILD_WAIT
-
-# Answers GET /version.txt with that file's text: which revision's files it runs.
-VERSIONED = """
-class Versioned(Handler):
-    def do_GET(self):
-        body = open("version.txt", "rb").read()
-        self.send_response(200); self.send_header("Content-Length", str(len(body)))
-        self.end_headers(); self.wfile.write(body)
-Handler = Versioned
-"""
 
 
 def _revisions(gid: str, rest: str = "") -> str:
@@ -273,10 +271,12 @@ async def test_a_migration_added_in_a_revision_runs_once_and_the_data_stays(
         assert posted.json()["applied"] is True, posted.text
         assert "notes" in (await _proxied(service, gid, token, "tables")).split()
         assert await _proxied(service, gid, token, "add") == "3"  # the same database
-        # A later revision runs the migrations again: nothing is left to apply.
+        # A later revision that changes no migration does not run them again.
         again = {"notes.txt": "x"}
         posted = await service.client.post(_revisions(gid), json={"files": again}, headers=auth())
         assert posted.json()["applied"] is True, posted.text
+        said = [e["message"] for e in await service.history(gid) if e["source"] == "system"]
+        assert any("revision 3: set-up steps run before, not again: " in m for m in said)
         assert await _proxied(service, gid, token, "add") == "4"
         setup = [e["message"] for e in await service.history(gid) if e["source"] == "setup"]
         assert sum("Running upgrade  -> 0001" in m for m in setup) == 1

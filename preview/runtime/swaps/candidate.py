@@ -125,19 +125,14 @@ async def prepare(
     builder: EnvBuilder,
     say: Callable[[str], Awaitable[None]],
     candidate_made: Callable[[Candidate], None],
+    mark: Callable[[str], None] = lambda step: None,
 ) -> Candidate:
     """Revision ``number`` (``files``, its whole tree) ready to spawn beside the running
     process (``running``: its directory, files and detection); ``candidate_made`` is
-    given it as soon as it holds anything (its release is the caller's)."""
+    given it as soon as it holds anything (its release is the caller's); ``mark`` is told
+    each step's end."""
     spec, settings, containment = preview.spec, preview.settings, preview.containment
     running_dir, running_files, running_detection = running
-    try:
-        found = await trio.to_thread.run_sync(detect, files, spec.command, spec.setup)
-    except PreviewError as error:
-        raise CandidateFailed(error.message) from None
-    detection, skipped = steps_to_run(running_detection, found)
-    if skipped:
-        await say(f"set-up steps run before, not again: {', '.join(skipped)}")
     code_dir = revision_dir(preview.temp_dir, number, attempt)
     sandboxed = containment.sandboxed
     port = spec.port
@@ -147,19 +142,49 @@ async def prepare(
         except PreviewError as error:
             raise CandidateFailed(error.message) from None
     candidate = Candidate(
-        number, replace(spec, files=files, revision=number, detection=detection, port=port),
-        code_dir, port, own_port=not sandboxed,
+        number, replace(spec, files=files, revision=number, port=port), code_dir, port,
+        own_port=not sandboxed,
     )  # fmt: skip
     candidate_made(candidate)
     owner = host_uid(uid_port) if containment.files_uid() is not None else None
-    try:
-        linked = await trio.to_thread.run_sync(
-            write_revision_dir, code_dir, files, running_dir, running_files, owner
-        )
-    except OSError as error:
-        where = preview.host_paths(error.filename or "")
-        raise CandidateFailed(write_failure(error, where)) from None
-    shared = f"; {linked} data entries shared with it" if linked else ""
+    # Its start read from its files and its directory written, side by side (threads).
+    found: list[Detection] = []
+    linked: list[int] = []
+    failures: list[str] = []
+
+    async def detecting() -> None:
+        try:
+            found.append(await trio.to_thread.run_sync(detect, files, spec.command, spec.setup))
+        except PreviewError as error:
+            failures.insert(0, error.message)  # (the cause told first)
+        mark("detected")
+
+    async def writing() -> None:
+        try:
+            linked.append(
+                await trio.to_thread.run_sync(
+                    write_revision_dir, code_dir, files, running_dir, running_files, owner
+                )
+            )
+        except OSError as error:
+            failures.append(write_failure(error, preview.host_paths(error.filename or "")))
+        mark("written")
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(detecting)
+        nursery.start_soon(writing)
+    if failures:
+        raise CandidateFailed(failures[0])
+    # What changed from the running revision (not from the one stored before this:
+    # one saved with apply false, or one that failed, may lie between).
+    changed = {
+        p for p in files.keys() | running_files.keys() if files.get(p) != running_files.get(p)
+    }
+    detection, skipped = steps_to_run(running_detection, found[0], changed, files)
+    candidate.spec.detection = detection
+    if skipped:
+        await say(f"set-up steps run before, not again: {', '.join(skipped)}")
+    shared = f"; {linked[0]} data entries shared with it" if linked[0] else ""
     await say(f"wrote {len(files)} files to its own directory{shared}")
     home_db = str(preview.temp_dir / "app.db")
 
@@ -201,6 +226,7 @@ async def prepare(
             raise CandidateFailed(f"could not prepare the environment: {error.strerror}") from None
     if candidate.prepare_scope.cancelled_caught:
         raise CandidateFailed("the preview is stopping")
+    mark("environment")
     candidate.lease = prepared.lease
     candidate.listed_in = prepared.listed_in
     candidate.spec.argv = [part.replace("{port}", str(port)) for part in prepared.template]
@@ -226,4 +252,5 @@ async def prepare(
                 port, str(confinement.socket_path), ready_path=str(ready) if ready else None
             )
         candidate.confinement = confinement
+    mark("sandbox")
     return candidate

@@ -28,7 +28,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import trio
 
@@ -40,48 +39,13 @@ from ..supervision import ChildSupervision, StopControls
 from ..upstream import Upstream
 from .candidate import Candidate, CandidateFailed, ServingPreview, prepare
 from .narration import HeldRow, side_state
+from .result import SwapResult, changes_said
 
-__all__ = ["RevisionSwaps", "SwapResult"]
+__all__ = ["RevisionSwaps", "SwapResult", "changes_said"]
 
 _log = logging.getLogger(__name__)
 _DRAIN_MARGIN = 2.0  # s beyond the proxy's timeout: no call it makes lasts longer
-
-
-@dataclass(eq=False)
-class SwapResult:
-    """One revision's application, as the API and the status tell it."""
-
-    revision: int
-    changed: tuple[str, ...]
-    serving: int  # the revision the preview serves (after the swap, once decided)
-    state: str = "applying"  # switched | failed | superseded | not_running
-    message: str = ""
-    ready_ms: float | None = None
-    error: str | None = None
-    error_lines: list[str] = field(default_factory=list)
-    done: trio.Event = field(default_factory=trio.Event, repr=False)
-
-    def decide(self, state: str, message: str) -> None:
-        self.state, self.message = state, message
-        self.done.set()
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "revision": self.revision,
-            "state": self.state,
-            "message": self.message,
-            "servingRevision": self.serving,
-            "readyMs": round(self.ready_ms) if self.ready_ms is not None else None,
-            "errorMessage": self.error,
-            "errorLines": self.error_lines,
-        }
-
-
-def changes_said(changed: tuple[str, ...]) -> str:
-    """``2 files changed`` / ``1 file changed (main.py)``."""
-    count = len(changed)
-    said = f"{count} file{'' if count == 1 else 's'} changed"
-    return said + (f" ({changed[0]})" if count == 1 else "")
+_WEBSOCKET_DRAIN = 60.0  # s a replaced process is kept for its WebSockets still open
 
 
 @dataclass(eq=False)
@@ -122,6 +86,7 @@ class RevisionSwaps:
         # The current process's directory, files and detection: the next one's base.
         self._running: tuple[Path, dict[str, bytes], Detection | None] | None = None
         self._starting: list[Candidate] = []
+        self._draining: dict[_Process, trio.CancelScope] = {}  # replaced, not stopped yet
         self._lock = trio.Lock()
         self._asked = itertools.count(1)  # the applications asked for, in order
         self._newest = 0  # the last one asked for: only it is applied once its turn comes
@@ -197,6 +162,9 @@ class RevisionSwaps:
             process.outcome = "failed"
         finally:
             process.ended.set()
+            if process is self._current:  # the preview's end: the replaced ones' too
+                for drain in self._draining.values():
+                    drain.cancel()
         if process.retired:  # its sandbox, port, connections, environment: given back
             with trio.CancelScope(shield=True):  # (its directory stays: data may be linked)
                 await process.candidate.release(self._ports, remove_dir=False)
@@ -213,19 +181,50 @@ class RevisionSwaps:
                 current.candidate.controls.stop.cancel()
 
     async def _drain(self, old: _Process) -> None:
-        """Let the calls under way on a replaced process finish, then stop it."""
-        upstream = old.candidate.upstream
+        """Let the calls under way on a replaced process finish (its WebSockets: until
+        they close, at most ``_WEBSOCKET_DRAIN`` s, said in the log), then stop it.
+        Cut short when the preview ends (the current process's end: :meth:`_run`)."""
+        upstream, scope = old.candidate.upstream, trio.CancelScope()
+        self._draining[old] = scope
+        try:
+            with scope:
+                if upstream is not None:
+                    await self._drained(old.revision, upstream)
+        finally:
+            del self._draining[old]
+            old.candidate.controls.stop.cancel()
+
+    async def _drained(self, revision: int, upstream: Upstream) -> None:
         with trio.move_on_after(self._preview.settings.proxy_timeout + _DRAIN_MARGIN):
-            if upstream is not None:
-                await upstream.wait_quiet()
-        old.candidate.controls.stop.cancel()
+            await upstream.wait_quiet(websockets=False)
+        if not upstream.open_websockets:
+            return
+        count = upstream.open_websockets
+        sockets = f"{count} WebSocket{'s' if count > 1 else ''}"
+        await self._say(
+            f"revision {revision}: {sockets} still open on its process, which stops once "
+            f"they close, in {_WEBSOCKET_DRAIN:g} s at most"
+        )
+        with trio.move_on_after(_WEBSOCKET_DRAIN):
+            await upstream.wait_quiet()
+        if upstream.open_websockets:
+            left = upstream.open_websockets
+            await self._say(
+                f"revision {revision}: its process stopped after {_WEBSOCKET_DRAIN:g} s with "
+                f"{left} WebSocket{'s' if left > 1 else ''} still open (cut)",
+                "WARN",
+            )
 
     # -- applying a revision --------------------------------------------------------------
 
-    def apply(self, number: int, files: dict[str, bytes], changed: tuple[str, ...]) -> SwapResult:
-        """Start applying revision ``number`` (``files``: its whole tree); its result,
-        whose ``done`` is set once it switched or failed."""
-        result = SwapResult(number, changed, self.serving_revision)
+    def apply(
+        self, number: int, files: dict[str, bytes], changed: tuple[str, ...],
+        marks: dict[str, float] | None = None,
+    ) -> SwapResult:  # fmt: skip
+        """Start applying revision ``number`` (``files``: its whole tree; ``marks``: the
+        steps before, timed); its result, whose ``done`` is set once it switched or failed."""
+        result = SwapResult(number, changed, self.serving_revision, marks=dict(marks or {}))
+        result.mark("apply")
         if self._nursery is None or self._preview.state.status != "running":
             result.decide("not_running", "the preview is not running")
             return result
@@ -241,6 +240,7 @@ class RevisionSwaps:
     async def _apply(self, result: SwapResult, files: dict[str, bytes], order: int) -> None:
         number = result.revision
         async with self._lock:
+            result.mark("turn")
             current = self._current
             if order < self._newest:
                 newest = self.last.revision if self.last is not None else number
@@ -268,6 +268,7 @@ class RevisionSwaps:
                         self._preview, number=number, attempt=next(self._attempts),
                         files=files, running=self._running, uid_port=self._uid_port,
                         ports=self._ports, builder=self._builder, say=say, candidate_made=hold,
+                        mark=result.mark,
                     )  # fmt: skip
                 except CandidateFailed as failure:
                     await self._failed(result, failure.message, failure.lines)
@@ -352,6 +353,11 @@ class RevisionSwaps:
             port=spec.port, command=info["command"] or "", runtime=json.dumps(info),
         )  # fmt: skip
         self._nursery.start_soon(self._drain, old)
+        child, alive_at = process.supervision.process, process.supervision.alive_at
+        if child is not None:
+            result.mark("spawned", child.started_at)
+        if alive_at is not None:
+            result.mark("answered", alive_at)
         result.ready_ms = (trio.current_time() - process.began) * 1000
         result.serving = process.revision
         message = (

@@ -18,31 +18,30 @@ from typing import Any
 
 import trio
 
-from ..apps.spec import LaunchSpec
-from ..backing import Backing
-from ..builds import BuildFailed, EnvBuilder, Preparation, app_environment, relaunch_with_fix
-from ..clock import utcnow
-from ..errors import Unavailable
-from ..logs import HostPaths, LogBroadcast, no_space, write_failure, write_log_events
-from ..logs.quota import LogQuota, seal_log
-from ..metrics import PREPARATION_FAILED, Metrics
-from ..sandbox import ChildLimits, ChildProcess, Confinement, Containment, Isolation
-from ..sandbox.appdir import remove_tree, write_files
-from ..sandbox.outbound import open_outbound
-from ..settings import Settings
-from ..store import Store
-from .datahealth import MissingTables
-from .ports import PortPool
-from .rowkeeper import RowKeeper
-from .state import PreviewState
-from .supervision import ChildSupervision, StopControls
-from .swaps import RevisionSwaps
-from .upstream import Upstream
+from ...apps.spec import LaunchSpec
+from ...backing import Backing
+from ...builds import BuildFailed, EnvBuilder, Preparation, app_environment, relaunch_with_fix
+from ...errors import Unavailable
+from ...logs import HostPaths, LogBroadcast, no_space, write_failure, write_log_events
+from ...logs.quota import LogQuota, seal_log
+from ...metrics import PREPARATION_FAILED, Metrics
+from ...sandbox import ChildLimits, ChildProcess, Confinement, Containment, Isolation
+from ...sandbox.appdir import write_files
+from ...sandbox.outbound import open_outbound
+from ...settings import Settings
+from ...store import Store
+from ..datahealth import MissingTables
+from ..ports import PortPool
+from ..rowkeeper import RowKeeper
+from ..state import PreviewState
+from ..supervision import ChildSupervision, StopControls
+from ..swaps import RevisionSwaps
+from ..upstream import Upstream
+from .teardown import finalise
 
 __all__ = ["PreviewRuntime"]
 
 _log = logging.getLogger(__name__)
-_CLOSE_CONNECTIONS = 5.0  # for the pooled connections to a stopped preview to close
 
 
 class PreviewRuntime:
@@ -365,36 +364,9 @@ class PreviewRuntime:
         self.state.row.update(port=spec.port, **self._how_started())
 
     async def _finalise(self, final_status: str) -> None:
-        """Port, temp dir and row; runs whatever happened before (shielded caller).
-        The row is written until the database takes it (see ``RowKeeper``)."""
-        state = self.state
-        state.status = final_status
-        state.stopped_at = utcnow()
-        if final_status == "failed" and self._metrics is not None:
-            self._metrics.record_failure(state.stop_reason, state.error_message)
-        state.row.update(
-            status=final_status,
-            stopped_at=state.stopped_at,
-            exit_code=state.exit_code,
-            error_message=state.error_message,
-            error_lines=json.dumps(state.error_lines) if state.error_lines else None,
-            stop_reason=state.stop_reason,
-            health_status="unknown",
-        )
-        try:
-            try:
-                with trio.move_on_after(_CLOSE_CONNECTIONS):
-                    await self._ports.close_connections(self.spec.port)
-                    await self.upstream.aclose()
-            finally:
-                # Whatever the connections did: the cgroup, the socket dir, the
-                # environment lease and the port are given back.
-                await trio.to_thread.run_sync(self.containment.release)
-                await self.preparation.release()
-                self._ports.release(self.spec.port)
-            await trio.to_thread.run_sync(remove_tree, self.temp_dir)
-        finally:
-            try:
-                await self.state.row.flush()
-            except Exception:
-                _log.exception("could not finalise preview %s", self.id)
+        """Port, temp dir and row; runs whatever happened before (shielded caller)."""
+        await finalise(
+            self.state, final_status, metrics=self._metrics, ports=self._ports,
+            port=self.spec.port, upstream=self.upstream, containment=self.containment,
+            preparation=self.preparation, app_dir=self.temp_dir, preview_id=self.id,
+        )  # fmt: skip

@@ -1,5 +1,5 @@
 """What the Python versions changed that an app's failure can show, and what a built
-environment holds: read by :mod:`.remedies`.
+environment holds: read by the remedies (:mod:`.candidates`).
 
 * :func:`removed_from_stdlib`: the version that removed a module or a name of the standard
   library (``collections.MutableMapping``: 3.10, ``distutils``: 3.12 …);
@@ -18,7 +18,7 @@ import importlib.metadata
 import re
 from pathlib import Path
 
-from .installers import version_key
+from ..installers import version_key
 
 __all__ = [
     "installed_dists",

@@ -1,47 +1,23 @@
-"""When a Python app's launch fails for a cause the service recognises, the fix to
-relaunch it with: :class:`Remedies`.
+"""The fixes a failure's lines call for: :func:`candidates`.
 
 What the failure says is read (the build's reason, a set-up step's or the app's last
-traceback), never the app's name:
-
-* a name the standard library no longer has (``collections.MutableMapping``,
-  ``from collections import Iterator``, ``distutils``, ``asyncio.coroutine`` …) on the
-  Python it ran: an older installed interpreter, below the version that removed it (and
-  within what the app asks for);
-* a keyword argument the standard library no longer takes (``translation() got an
-  unexpected keyword argument 'codeset'``, an old Django on 3.11): likewise;
-* a package that has no wheel for this Python and cannot be built from source here: an
-  older interpreter (``psycopg2`` instead becomes ``psycopg2-binary``, same version);
-* an API an unpinned dependency removed in its latest major (``cannot import name
-  'escape' from 'flask'``, ``No module named 'flask._compat'``, pydantic's "has been
-  moved"): that dependency held below the major installed (``flask<3``), read from the
-  built environment's metadata;
-* a module nothing installs (``No module named 'aiosqlite'``): its distribution added,
-  named by pipreqs' import-name → distribution mapping (``pkg_resources``: setuptools
-  below 81, which still has it; ``psycopg2``: ``psycopg2-binary``).
-
-Each fix is one ``system`` line of the preview's log; at most :data:`MOST` per launch,
-never the same twice. The fixes change the dependency set (:meth:`Remedies.apply`), so
-the environment built with them is cached apart and shared like any other; and they are
-remembered by the upload they fixed (the builder's :attr:`learned`), so that a later
-launch of it starts with them.
+traceback), never the app's name; each cause and its fix is listed in the package's doc
+(:mod:`preview.builds.remedies`).
 """
 
 from __future__ import annotations
 
 import glob
-import hashlib
 import re
 import sys
-from dataclasses import dataclass, replace
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-from ..apps.depspec import PythonDeps
-from ..apps.imports import import_mapping
-from .installers import version_key
+from ...apps.imports import import_mapping
+from ..installers import version_key
+from .fixes import Fix, Tried
+from .fixes import name as _name
+from .fixes import norm as _norm
+from .fixes import pinned as _pinned
 from .pythons import (
     installed_dists,
     older_installed,
@@ -50,10 +26,8 @@ from .pythons import (
     too_new,
 )
 
-__all__ = ["MOST", "Fix", "Remedies"]
+__all__ = ["candidates"]
 
-MOST = 4  # fixes tried for one launch, at most
-_LEARNED = 1000  # dependency sets whose fixes are remembered, at most
 _FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
@@ -78,119 +52,10 @@ _DISTRIBUTION = {
 }
 
 
-@dataclass(frozen=True)
-class Fix:
-    said: str  # the system line
-    python_below: str | None = None  # an interpreter older than this ("3.10")
-    add: str | None = None  # a requirement line added ("flask<3", "typing_extensions")
-    drop: str | None = None  # a distribution whose lines go (psycopg2 for its -binary)
-
-    @property
-    def change(self) -> str:
-        """What it changes, in a few words ("Python <3.10", "psycopg2 → psycopg2-binary")."""
-        if self.python_below:
-            return f"Python <{self.python_below}"
-        if self.drop:
-            return f"{self.drop} → {self.add}"
-        return f"+ {self.add}"
-
-
-@dataclass
-class Tried:
-    """What the last attempt ran with (set by the preparation)."""
-
-    deps: PythonDeps | None = None  # with the fixes applied
-    listed: PythonDeps | None = None  # as the app lists them (its own pins)
-    python_version: str | None = None
-    env_path: Path | None = None  # its environment (a venv)
-
-
-class Remedies:
-    """One launch's fixes (see the module doc): :meth:`next_fix` after a failure,
-    :meth:`apply` to the dependency set of the next attempt."""
-
-    def __init__(self, learned: dict[str, list[Fix]] | None = None) -> None:
-        self.fixes: list[Fix] = []
-        self.tried = Tried()
-        # The fixes earlier launches of a dependency set needed, by its key: the
-        # builder's, shared by the service's launches (a relaunch then starts fixed).
-        self._learned = learned
-        self._key: str | None = None
-        self.build_cache: Path | None = None  # what its builds from source built, kept
-        # (message, lines, reason) of the failure the last fix was for.
-        self.failure_before: tuple[str | None, list[str], str | None] | None = None
-
-    def adopt(self, files: dict[str, bytes]) -> list[Fix]:
-        """The fixes an earlier launch of the same upload needed, taken as this launch's
-        first ones (on its first attempt only); blocking (hashes the upload)."""
-        if self._key is not None or self._learned is None:
-            return []
-        digest = hashlib.sha256()
-        for path in sorted(files):
-            digest.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
-        self._key = digest.hexdigest()
-        if self.fixes:
-            return []
-        self.fixes = list(self._learned.get(self._key, []))
-        return list(self.fixes)
-
-    def apply(self, deps: PythonDeps) -> PythonDeps:
-        self.tried.listed = deps
-        if not self.fixes:
-            return deps
-        # A replacement goes with any line of its own name (psycopg2-binary==2.9.9 read
-        # from psycopg2==2.9.9, whose wheels stop below this Python): unpinned, then.
-        drop = {_norm(n) for f in self.fixes if f.drop for n in (f.drop, _name(f.add or "")) if n}
-        lines = [line for line in deps.requirements if _name(line) not in drop]
-        lines += [f.add for f in self.fixes if f.add and f.add not in lines]
-        belows = [f.python_below for f in self.fixes if f.python_below]
-        request, source = deps.python_request, deps.python_source
-        if belows:
-            below = min(belows, key=version_key)
-            request, source = _older(request, below), f"{source or 'the app'} and a fix"
-        return replace(
-            deps, requirements=tuple(lines), python_request=request, python_source=source
-        )
-
-    def withdraw_unknown(self, message: str, lines: list[str]) -> Fix | None:
-        """The last fix, taken back, when the distribution it added is not in the package
-        registry (the module it was for is no distribution's): then it was no fix, and
-        the failure before it stands."""
-        last = self.fixes[-1] if self.fixes else None
-        if last is None or not last.add or last.drop:
-            return None
-        unknown = f"{_name(last.add)} was not found in the package registry"
-        if not any(unknown in _norm(line) for line in [message, *lines]):
-            return None
-        self.fixes.pop()
-        if self._learned is not None and self._key is not None:
-            self._learned[self._key] = list(self.fixes)
-        return last
-
-    def next_fix(
-        self, message: str, lines: list[str], files: dict[str, bytes], installed: list[str]
-    ) -> Fix | None:
-        """The fix for a failure that says ``message`` (and ``lines``), or None; blocking
-        (reads the environment's metadata). ``installed``: the Python versions present."""
-        tried = self.tried
-        if len(self.fixes) >= MOST or tried.deps is None or tried.deps.lock is not None:
-            return None
-        text = [message, *lines]
-        for fix in _candidates(text, tried, files, installed):
-            if fix not in self.fixes and not _same(fix, self.fixes):
-                self.fixes.append(fix)
-                if self._learned is not None and self._key is not None:
-                    self._learned.pop(self._key, None)  # the latest last: the oldest go
-                    self._learned[self._key] = list(self.fixes)
-                    while len(self._learned) > _LEARNED:
-                        self._learned.pop(next(iter(self._learned)))
-                return fix
-        return None
-
-
-def _candidates(
+def candidates(
     text: list[str], tried: Tried, files: dict[str, bytes], installed: list[str]
 ) -> list[Fix]:
+    """The fixes the failure's ``text`` calls for, first first (each may have been tried)."""
     found: list[Fix] = []
     built = next((m.group(1) for line in text if (m := _FOR_PYTHON.search(line))), None)
     python = built or tried.python_version or "{}.{}".format(*sys.version_info)
@@ -357,44 +222,5 @@ def _for_build(name: str, tried: Tried, python: str, installed: list[str], line:
     ]
 
 
-def _older(request: str | None, below: str) -> str:
-    """The app's request below ``below`` (an exact one, which cannot run it, is left)."""
-    if request and re.search(r"[<>=!~,]", request):
-        try:
-            SpecifierSet(request)
-            return f"{request.strip()},<{below}"
-        except InvalidSpecifier:
-            pass
-    return f"<{below}"
-
-
-def _same(fix: Fix, fixes: list[Fix]) -> bool:
-    """A fix that would change nothing: the same line, or no older Python than one tried."""
-    for done in fixes:
-        if fix.add is not None and fix.add == done.add:
-            return True
-        older = fix.python_below and done.python_below
-        if older and version_key(fix.python_below or "") >= version_key(done.python_below or ""):
-            return True
-    return False
-
-
 def _own(top: str, files: dict[str, bytes]) -> bool:
     return any(f"/{top}/" in f"/{path}" or f"/{path}".endswith(f"/{top}.py") for path in files)
-
-
-def _pinned(line: str) -> bool:
-    try:
-        requirement = Requirement(line.split(";")[0].strip())
-    except InvalidRequirement:
-        return True  # not understood: left alone
-    return any(spec.operator in ("==", "===", "~=", "<", "<=") for spec in requirement.specifier)
-
-
-def _name(line: str) -> str:
-    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
-    return _norm(match.group(1)) if match and not line.lstrip().startswith("-") else ""
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()

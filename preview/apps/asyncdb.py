@@ -1,0 +1,93 @@
+"""Whether a Python upload uses SQLAlchemy's asyncio extension, and the database URLs it
+is then given: :func:`async_database`.
+
+The extension (``create_async_engine``, ``AsyncEngine``, ``async_sessionmaker``,
+``async_engine_from_config``, ``sqlalchemy.ext.asyncio``, SQLModel's
+``sqlmodel.ext.asyncio``) refuses a URL whose driver is not async ("The asyncio extension
+requires an async driver to be used. The loaded 'psycopg2' is not async."): a plain
+``postgresql://`` is psycopg2's. When the app's modules (or its Alembic ``env.py``) use it,
+the URLs the *service* gives it (its PostgreSQL's, its SQLite file's) name the async
+driver it installs: ``postgresql+asyncpg://`` with asyncpg among its dependencies,
+``postgresql+psycopg://`` with psycopg 3, ``sqlite+aiosqlite://`` with aiosqlite; with
+none listed, asyncpg or aiosqlite, which its build then adds
+(:meth:`AsyncDatabase.to_install`), as it adds greenlet, which the extension needs and
+SQLAlchemy 2.1 installs only with its ``asyncio`` extra. A sync app keeps the plain URL;
+the app's own URLs (its ``.env``, the ``env`` launch option) are never changed. Read from
+the files only (a regular expression over its modules: nothing runs).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .depspec import PythonDeps
+from .pyapp import python_files
+
+__all__ = ["URL_VARIABLES", "AsyncDatabase", "async_database"]
+
+# The variables the service fills with a database URL (backing.postgres, sandbox.process).
+URL_VARIABLES = ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI")
+_USES = re.compile(
+    rb"\b(?:create_async_engine|async_engine_from_config|async_sessionmaker|AsyncEngine)\b"
+    rb"|\b(?:sqlalchemy|sqlmodel)\.ext\.asyncio\b"
+)
+# Per dialect, the async drivers SQLAlchemy has, as (distribution, driver), preferred first;
+# the first is the one added when the app lists none.
+_DRIVERS = {
+    "postgresql": (("asyncpg", "asyncpg"), ("psycopg", "psycopg"), ("psycopg-binary", "psycopg")),
+    "sqlite": (("aiosqlite", "aiosqlite"),),
+}
+_PLAIN = re.compile(r"^(postgres(?:ql)?|sqlite)://", re.IGNORECASE)  # no driver named
+_ALEMBIC = re.compile(rb"^from alembic import context", re.MULTILINE)  # an Alembic env.py
+_ASYNCIO_EXTRA = re.compile(r"\s*sqlalchemy\s*\[[^\]]*\basyncio\b", re.IGNORECASE)
+_MAX_SOURCE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AsyncDatabase:
+    """An upload using SQLAlchemy's asyncio extension (see the module doc)."""
+
+    where: str  # the first module found using it
+    listed: frozenset[str]  # its dependencies' normalised distribution names
+    greenlet: bool = True  # installed by what it lists (SQLAlchemy's asyncio extra)
+
+    def driver(self, dialect: str) -> tuple[str, str]:
+        """(distribution, driver) for ``dialect``: the one it lists, else the first."""
+        choices = _DRIVERS[dialect]
+        return next((c for c in choices if c[0] in self.listed), choices[0])
+
+    def url(self, url: str) -> str:
+        """``url`` naming the async driver, when it names none (else as it is)."""
+        found = _PLAIN.match(url)
+        if found is None:
+            return url
+        dialect = "sqlite" if found.group(1).lower() == "sqlite" else "postgresql"
+        return f"{dialect}+{self.driver(dialect)[1]}://{url[found.end() :]}"
+
+    def to_install(self, urls: Iterable[str]) -> list[str]:
+        """What its build must add: the drivers ``urls`` (as given to the app) name that
+        it does not list, and greenlet."""
+        missing: list[str] = [] if self.greenlet else ["greenlet"]
+        for url in urls:
+            dialect, _, driver = url.partition("://")[0].lower().partition("+")
+            named = [d for d, n in _DRIVERS.get(dialect, ()) if n == driver]
+            if named and not self.listed.intersection(named):
+                missing.append(named[0])
+        return list(dict.fromkeys(missing))
+
+
+def async_database(files: dict[str, bytes], deps: PythonDeps) -> AsyncDatabase | None:
+    """The upload's use of SQLAlchemy's asyncio extension, or None (a sync app);
+    ``deps``: what it lists."""
+    envs = [p for p in files if posixpath.basename(p) == "env.py" and _ALEMBIC.search(files[p])]
+    for path in [*sorted(python_files(files)), *sorted(envs)]:
+        data = files[path]
+        if len(data) <= _MAX_SOURCE and _USES.search(data):
+            listed = frozenset(deps.names())
+            extra = any(_ASYNCIO_EXTRA.match(line) for line in deps.requirements)
+            greenlet = "greenlet" in listed or extra or deps.lock is not None
+            return AsyncDatabase(path, listed, greenlet)
+    return None

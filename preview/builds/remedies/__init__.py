@@ -1,0 +1,39 @@
+"""When a Python app's launch fails for a cause the service recognises, the fix to
+relaunch it with: :class:`Remedies` (``launch``).
+
+What the failure says is read (the build's reason, a set-up step's or the app's last
+traceback), never the app's name (``candidates``):
+
+* a name the standard library no longer has (``collections.MutableMapping``,
+  ``from collections import Iterator``, ``distutils``, ``asyncio.coroutine`` …) on the
+  Python it ran: an older installed interpreter, below the version that removed it (and
+  within what the app asks for; ``pythons`` knows what each version removed);
+* a keyword argument the standard library no longer takes (``translation() got an
+  unexpected keyword argument 'codeset'``, an old Django on 3.11): likewise;
+* a package that has no wheel for this Python and cannot be built from source here: an
+  older interpreter (``psycopg2`` instead becomes ``psycopg2-binary``, same version);
+* an API an unpinned dependency removed in its latest major (``cannot import name
+  'escape' from 'flask'``, ``No module named 'flask._compat'``, pydantic's "has been
+  moved"): that dependency held below the major installed (``flask<3``), read from the
+  built environment's metadata;
+* a module nothing installs (``No module named 'aiosqlite'``): its distribution added,
+  named by pipreqs' import-name → distribution mapping (``pkg_resources``: setuptools
+  below 81, which still has it; ``psycopg2``: ``psycopg2-binary``).
+
+An old release the app pins, or a fix holds, brings the holds its contemporaries need
+(``stacks``: ``Flask<2`` with ``Werkzeug<2``, ``Jinja2<3``, ``itsdangerous<2``,
+``click<8`` and ``MarkupSafe<2.1``): what broke together is fixed in one step, said once.
+
+Each fix is one ``system`` line of the preview's log, never the same twice; a fix after
+which the same failure came back made no progress, and at most :data:`MOST_IDLE` of
+those, :data:`MOST` in all, are tried for one launch. The fixes change the dependency set
+(:meth:`Remedies.apply`), so the environment built with them is cached apart and shared
+like any other; and they are remembered by the upload they fixed (the builder's
+:attr:`learned`), so that a later launch of it starts with them.
+"""
+
+from .fixes import Fix
+from .launch import MOST, MOST_IDLE, Remedies
+from .pythons import removed_from_stdlib
+
+__all__ = ["MOST", "MOST_IDLE", "Fix", "Remedies", "removed_from_stdlib"]

@@ -1,0 +1,60 @@
+"""What a fix is (:class:`Fix`), what the last attempt ran with (:class:`Tried`), and how
+requirement lines are read by the remedies (:func:`name`, :func:`norm`, :func:`pinned`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from ...apps.depspec import PythonDeps
+
+__all__ = ["Fix", "Tried", "name", "norm", "pinned"]
+
+
+@dataclass(frozen=True)
+class Fix:
+    said: str  # the system line
+    python_below: str | None = None  # an interpreter older than this ("3.10")
+    add: str | None = None  # a requirement line added ("flask<3", "typing_extensions")
+    drop: str | None = None  # a distribution whose lines go (psycopg2 for its -binary)
+
+    @property
+    def change(self) -> str:
+        """What it changes, in a few words ("Python <3.10", "psycopg2 → psycopg2-binary")."""
+        if self.python_below:
+            return f"Python <{self.python_below}"
+        if self.drop:
+            return f"{self.drop} → {self.add}"
+        return f"+ {self.add}"
+
+
+@dataclass
+class Tried:
+    """What the last attempt ran with (set by the preparation)."""
+
+    deps: PythonDeps | None = None  # with the fixes applied
+    listed: PythonDeps | None = None  # as the app lists them (its own pins)
+    python_version: str | None = None
+    env_path: Path | None = None  # its environment (a venv)
+
+
+def pinned(line: str) -> bool:
+    """Whether a requirement line bounds its distribution from above (a pin of its own)."""
+    try:
+        requirement = Requirement(line.split(";")[0].strip())
+    except InvalidRequirement:
+        return True  # not understood: left alone
+    return any(spec.operator in ("==", "===", "~=", "<", "<=") for spec in requirement.specifier)
+
+
+def name(line: str) -> str:
+    """The normalised distribution name of a requirement line ("" for an option line)."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+    return norm(match.group(1)) if match and not line.lstrip().startswith("-") else ""
+
+
+def norm(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "-", distribution).lower()

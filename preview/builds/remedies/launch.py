@@ -1,0 +1,174 @@
+"""One launch's fixes: :class:`Remedies` (see the package's doc)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from ...apps.depspec import PythonDeps
+from ..installers import version_key
+from .candidates import candidates
+from .fixes import Fix, Tried, name, norm
+from .stacks import companions
+
+__all__ = ["MOST", "MOST_IDLE", "Held", "Remedies"]
+
+MOST = 8  # fixes tried for one launch, at most
+MOST_IDLE = 4  # of them, fixes after which the same failure came back, at most
+_LEARNED = 1000  # dependency sets whose fixes are remembered, at most
+
+
+@dataclass(frozen=True)
+class Held:
+    """Holds put on the companions of an old release (``stacks``), said once."""
+
+    why: str  # the requirement line that asks for them ("Flask_SQLAlchemy==2.2")
+    holds: tuple[str, ...]  # ("Flask<2.2", "Werkzeug<2.1")
+
+    @property
+    def said(self) -> str:
+        return (
+            f"{self.why} runs only with releases of its time, which it does not bound: "
+            f"holding {', '.join(self.holds)} (unpinned by the app; their newest break it)"
+        )
+
+
+class Remedies:
+    """One launch's fixes (see the package doc): :meth:`next_fix` after a failure,
+    :meth:`apply` to the dependency set of the next attempt."""
+
+    def __init__(self, learned: dict[str, list[Fix]] | None = None) -> None:
+        self.fixes: list[Fix] = []
+        self.idle = 0  # fixes after which the failure they were for came back
+        self.tried = Tried()
+        # The fixes earlier launches of a dependency set needed, by its key: the
+        # builder's, shared by the service's launches (a relaunch then starts fixed).
+        self._learned = learned
+        self._key: str | None = None
+        self.build_cache: Path | None = None  # what its builds from source built, kept
+        # (message, lines, reason) of the failure the last fix was for.
+        self.failure_before: tuple[str | None, list[str], str | None] | None = None
+        self.held: list[Held] = []  # the companions' holds of the last apply
+        self._said: set[Held] = set()
+
+    def adopt(self, files: dict[str, bytes]) -> list[Fix]:
+        """The fixes an earlier launch of the same upload needed, taken as this launch's
+        first ones (on its first attempt only); blocking (hashes the upload)."""
+        if self._key is not None or self._learned is None:
+            return []
+        digest = hashlib.sha256()
+        for path in sorted(files):
+            digest.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
+        self._key = digest.hexdigest()
+        if self.fixes:
+            return []
+        self.fixes = list(self._learned.get(self._key, []))
+        return list(self.fixes)
+
+    def apply(self, deps: PythonDeps) -> PythonDeps:
+        """``deps`` with the fixes, and the holds the old releases among them need."""
+        self.tried.listed = deps
+        # A replacement goes with any line of its own name (psycopg2-binary==2.9.9 read
+        # from psycopg2==2.9.9, whose wheels stop below this Python): unpinned, then.
+        drop = {norm(n) for f in self.fixes if f.drop for n in (f.drop, name(f.add or "")) if n}
+        lines = [line for line in deps.requirements if name(line) not in drop]
+        lines += [f.add for f in self.fixes if f.add and f.add not in lines]
+        held = companions(lines, deps.requirements) if deps.lock is None else []
+        lines += [hold for hold, _ in held]
+        self.held = [
+            Held(why, tuple(h for h, w in held if w == why))
+            for why in dict.fromkeys(w for _, w in held)
+        ]
+        belows = [f.python_below for f in self.fixes if f.python_below]
+        request, source = deps.python_request, deps.python_source
+        if belows:
+            below = min(belows, key=version_key)
+            request, source = _older(request, below), f"{source or 'the app'} and a fix"
+        if not self.fixes and not held:
+            return deps
+        return replace(
+            deps, requirements=tuple(lines), python_request=request, python_source=source
+        )
+
+    def news(self) -> list[str]:
+        """What the last :meth:`apply` held that was not said yet (once each)."""
+        new = [held for held in self.held if held not in self._said]
+        self._said.update(new)
+        return [held.said for held in new]
+
+    def withdraw_unknown(self, message: str, lines: list[str]) -> Fix | None:
+        """The last fix, taken back, when the distribution it added is not in the package
+        registry (the module it was for is no distribution's): then it was no fix, and
+        the failure before it stands."""
+        last = self.fixes[-1] if self.fixes else None
+        if last is None or not last.add or last.drop:
+            return None
+        unknown = f"{name(last.add)} was not found in the package registry"
+        if not any(unknown in norm(line) for line in [message, *lines]):
+            return None
+        self.fixes.pop()
+        if self._learned is not None and self._key is not None:
+            self._learned[self._key] = list(self.fixes)
+        return last
+
+    def next_fix(
+        self, message: str, lines: list[str], files: dict[str, bytes], installed: list[str]
+    ) -> Fix | None:
+        """The fix for a failure that says ``message`` (and ``lines``), or None; blocking
+        (reads the environment's metadata). ``installed``: the Python versions present.
+        A fix after which the failure it was for came back made no progress: at most
+        :data:`MOST_IDLE` of those, :data:`MOST` in all."""
+        tried = self.tried
+        before = self.failure_before
+        if (
+            self.fixes
+            and before is not None
+            and _failure(before[0], before[1]) == _failure(message, lines)
+        ):
+            self.idle += 1
+        if self.idle >= MOST_IDLE or len(self.fixes) >= MOST:
+            return None
+        if tried.deps is None or tried.deps.lock is not None:
+            return None
+        text = [message, *lines]
+        for fix in candidates(text, tried, files, installed):
+            if fix not in self.fixes and not _same(fix, self.fixes):
+                self.fixes.append(fix)
+                if self._learned is not None and self._key is not None:
+                    self._learned.pop(self._key, None)  # the latest last: the oldest go
+                    self._learned[self._key] = list(self.fixes)
+                    while len(self._learned) > _LEARNED:
+                        self._learned.pop(next(iter(self._learned)))
+                return fix
+        return None
+
+
+def _failure(message: str | None, lines: list[str]) -> tuple[str | None, str]:
+    """What tells one failure from another: its message and its last line."""
+    return message, lines[-1] if lines else ""
+
+
+def _older(request: str | None, below: str) -> str:
+    """The app's request below ``below`` (an exact one, which cannot run it, is left)."""
+    if request and re.search(r"[<>=!~,]", request):
+        try:
+            SpecifierSet(request)
+            return f"{request.strip()},<{below}"
+        except InvalidSpecifier:
+            pass
+    return f"<{below}"
+
+
+def _same(fix: Fix, fixes: list[Fix]) -> bool:
+    """A fix that would change nothing: the same line, or no older Python than one tried."""
+    for done in fixes:
+        if fix.add is not None and fix.add == done.add:
+            return True
+        older = fix.python_below and done.python_below
+        if older and version_key(fix.python_below or "") >= version_key(done.python_below or ""):
+            return True
+    return False

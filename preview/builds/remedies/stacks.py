@@ -1,0 +1,121 @@
+"""Old releases that run only with old releases of packages they do not bound:
+:func:`companions`.
+
+A Flask 1.x never said ``Jinja2<3``, yet imports ``escape`` from it (gone in Jinja2 3.1);
+Jinja2 2.x never said ``MarkupSafe<2.1``, yet imports ``soft_unicode`` (gone in 2.1). An
+app that pins (or is held at) such a release, and leaves the others unpinned, fails on
+the newest of each, one import at a time: one rebuild each. What broke together is fixed
+together: each rule below says which holds go with a distribution allowed only below a
+version (by the app's own pin, ``==``/``<``/``<=``/``~=``, or by a fix's hold), applied
+transitively (``Flask-SQLAlchemy<2.5`` → ``Flask<2.2`` → ``Werkzeug<3`` …), never over a
+pin of the app's own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
+
+__all__ = ["companions", "upper_bound"]
+
+# (distribution, below): the holds an app needs with that distribution below that version.
+_RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # Flask 1.x: Jinja2 3.1 lost escape and Markup, itsdangerous 2.1 its json, Werkzeug 2.1
+    # safe_str_cmp and 2.0 much else, click 8 its old CLI API: what Flask 1.1.4 itself bounds.
+    ("flask", "2", ("Werkzeug<2", "Jinja2<3", "itsdangerous<2", "click<8", "MarkupSafe<2.1")),
+    # Flask 2.0/2.1 and the extensions of their time (safe_str_cmp gone in Werkzeug 2.1).
+    ("flask", "2.2", ("Werkzeug<2.1",)),
+    # Flask 2.0–2.2 import url_quote, gone in Werkzeug 3.
+    ("flask", "2.3", ("Werkzeug<3",)),
+    ("jinja2", "3", ("MarkupSafe<2.1",)),  # soft_unicode, gone in MarkupSafe 2.1
+    # Flask-SQLAlchemy before 2.5 reads LocalStack.__ident_func__ (gone in Werkzeug 2.1,
+    # and from Flask's stack in 2.2); before 3, Flask's _app_ctx_stack (gone in 2.3) and
+    # SQLAlchemy 1.x's API.
+    ("flask-sqlalchemy", "2.5", ("Flask<2.2", "Werkzeug<2.1")),
+    ("flask-sqlalchemy", "3", ("Flask<2.3", "SQLAlchemy<2")),
+    # Flask-JWT-Extended 3 encodes with PyJWT 1's bytes-returning API.
+    ("flask-jwt-extended", "4", ("PyJWT<2",)),
+    # Flask-Login before 0.6 imports safe_str_cmp and url_decode from Werkzeug.
+    ("flask-login", "0.6", ("Werkzeug<2.1",)),
+    # Flask-WTF before 1.0 imports url_encode from Werkzeug (gone in 2.1).
+    ("flask-wtf", "1", ("Werkzeug<2.1",)),
+)
+_MAX_ROUNDS = 8
+
+
+def upper_bound(line: str) -> tuple[str, Version, bool] | None:
+    """(normalised name, the version it stays below or at, whether below it) of a
+    requirement line that bounds its distribution from above; None otherwise."""
+    try:
+        requirement = Requirement(line.split(";")[0].strip())
+    except InvalidRequirement:
+        return None
+    bounds: list[tuple[Version, bool]] = []
+    for spec in requirement.specifier:
+        try:
+            version = Version(spec.version.replace(".*", ""))
+        except InvalidVersion:
+            continue
+        if spec.operator in ("==", "===", "<="):
+            bounds.append((version, False))
+        elif spec.operator == "<":
+            bounds.append((version, True))
+        elif spec.operator == "~=":  # ~=1.4.2: below 1.5
+            release = version.release[:-1] if len(version.release) > 1 else version.release
+            bumped = ".".join(map(str, (*release[:-1], release[-1] + 1)))
+            bounds.append((Version(bumped), True))
+    if not bounds:
+        return None
+    version, strict = min(bounds, key=lambda b: (b[0], not b[1]))
+    return _norm(requirement.name), version, strict
+
+
+def companions(lines: Sequence[str], own: Sequence[str]) -> list[tuple[str, str]]:
+    """The holds ``lines`` (the requirements in effect) need and do not have, as
+    (hold, why: the line that asks for it); ``own``: the app's own lines, whose pins are
+    never held over."""
+    pinned = {b[0] for line in own if (b := upper_bound(line)) is not None}
+    current = list(lines)
+    found: list[tuple[str, str]] = []
+    for _ in range(_MAX_ROUNDS):  # transitively, to a fixed point
+        added = False
+        bounds = [(b, line) for line in current if (b := upper_bound(line)) is not None]
+        for name, below, holds in _RULES:
+            limit = Version(below)
+            why = next((line for b, line in bounds if b[0] == name and _under(b, limit)), None)
+            if why is None:
+                continue
+            for hold in holds:
+                held = upper_bound(hold)
+                assert held is not None
+                if held[0] in pinned or any(
+                    b[0] == held[0] and _under(b, held[1]) for b, _ in bounds
+                ):
+                    continue  # the app's own pin, or held as low already
+                current.append(hold)
+                bounds.append((held, hold))
+                found.append((hold, why))
+                added = True
+        if not added:
+            break
+    # A looser hold found before a stricter one of the same distribution goes.
+    tightest = {}
+    for hold, _ in found:
+        held = upper_bound(hold)
+        assert held is not None
+        if held[0] not in tightest or held[1] < tightest[held[0]]:
+            tightest[held[0]] = held[1]
+    return [(h, w) for h, w in found if upper_bound(h)[1] == tightest[upper_bound(h)[0]]]  # type: ignore[index]
+
+
+def _under(bound: tuple[str, Version, bool], limit: Version) -> bool:
+    """Whether ``bound`` keeps its distribution below ``limit``."""
+    _, version, strict = bound
+    return version <= limit if strict else version < limit
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()

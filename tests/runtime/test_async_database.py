@@ -1,0 +1,100 @@
+"""An app on SQLAlchemy's asyncio extension is given database URLs naming the async
+driver it installs (asyncpg, psycopg 3, aiosqlite), its Alembic env.py too; one that
+lists none gets asyncpg or aiosqlite added to its build, said in the log; a sync app keeps
+the plain URL. Real builds, a real PostgreSQL (the preview's private server)."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from preview.apps.asyncdb import async_database
+from preview.apps.depspec import PythonDeps, python_dependencies
+
+from ..conftest import Service
+from .test_app_postgres import needs_server
+from .test_build import BUILD_WAIT, app_files, launched, messages
+
+
+def _files(name: str) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in app_files(name).items()}
+
+
+def _deps(*lines: str) -> PythonDeps:
+    return PythonDeps(lines, "requirements.txt", None, None)
+
+
+def test_the_driver_follows_what_the_app_installs() -> None:
+    files = _files("fastapi_async_pg")
+    deps = python_dependencies(files, "main.py")
+    found = async_database(files, deps)
+    assert found is not None and found.where == "main.py"
+    assert found.url("postgresql://u:p@127.0.0.1:5432/app") == (
+        "postgresql+asyncpg://u:p@127.0.0.1:5432/app"
+    )
+    assert found.url("postgres://u@h/app") == "postgresql+asyncpg://u@h/app"
+    assert found.url("sqlite:////tmp/app.db") == "sqlite+aiosqlite:////tmp/app.db"
+    assert found.url("postgresql+psycopg://u@h/app") == "postgresql+psycopg://u@h/app"  # named
+    # It lists asyncpg; greenlet (SQLAlchemy 2.1 installs it only with its asyncio extra).
+    assert found.to_install(["postgresql+asyncpg://u@h/app"]) == ["greenlet"]
+    assert found.to_install(["sqlite+aiosqlite:///app.db"]) == ["greenlet", "aiosqlite"]
+    # psycopg 3 and SQLAlchemy's asyncio extra listed: psycopg's async mode, nothing to add.
+    psycopg = async_database(files, _deps("sqlalchemy[asyncio]>=2", "psycopg[binary]"))
+    assert psycopg is not None
+    assert psycopg.url("postgresql://u@h/app") == "postgresql+psycopg://u@h/app"
+    assert psycopg.to_install(["postgresql+psycopg://u@h/app"]) == []
+    # Only its Alembic env.py is async: that counts too (it runs with the same URL).
+    only_env = {
+        "main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+        "migrations/env.py": b"from alembic import context\n"
+        b"from sqlalchemy.ext.asyncio import async_engine_from_config\n",
+    }
+    assert async_database(only_env, _deps()).where == "migrations/env.py"  # type: ignore[union-attr]
+    # A sync app, or async code only in its tests: the plain URL.
+    sync = {
+        "main.py": b"from sqlalchemy import create_engine\n",
+        "tests/test_db.py": b"from sqlalchemy.ext.asyncio import create_async_engine\n",
+    }
+    assert async_database(sync, _deps("sqlalchemy", "asyncpg")) is None
+    assert async_database(_files("compose_postgres"), _deps("psycopg")) is None
+
+
+async def test_an_async_app_listing_no_driver_gets_aiosqlite(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_async_sqlite"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/notes")).json()
+        assert answer == {"notes": ["kept"], "driver": "aiosqlite"}
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(
+            "SQLAlchemy's asyncio extension (main.py)" in line
+            and "adding greenlet, aiosqlite to its build" in line
+            for line in said
+        ), said
+        await service.stop(body["gid"])
+
+
+@needs_server
+async def test_an_async_app_and_its_async_alembic_env_get_asyncpg(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    isolation = service.supervisor.isolation
+    if isolation is None or not isolation.sandboxed:
+        pytest.skip("the sandbox is not available here (the private server runs in it)")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_async_pg"), wait=False)
+        while body["status"] not in ("running", "failed", "stopped"):
+            await trio.sleep(0.2)
+            body = {**body, **await service.status(body["gid"])}
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/items")).json()
+        assert answer == {"items": ["from the migration"], "driver": "asyncpg"}
+        said = messages(await service.history(body["gid"]))
+        assert any("sqlite" not in line and "adding greenlet to" in line for line in said), said
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        # The plain URL (the app's is asyncpg's), naming what its alembic.ini names.
+        url = runtime.backing.env["DATABASE_URL"]
+        assert url.startswith("postgresql://shop:secret@") and url.endswith("/shop"), url
+        await service.stop(body["gid"])
