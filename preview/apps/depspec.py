@@ -3,9 +3,11 @@
 
 Python: ``uv.lock`` (with its ``pyproject.toml``), else ``requirements.txt`` (``-r``/``-c``
 includes inlined), else ``pyproject.toml`` (PEP 621 ``project.dependencies``, or Poetry's
-``tool.poetry.dependencies`` turned into PEP 508 by :mod:`.poetry`), else what its
-imports name (:mod:`.imports`). The interpreter asked for comes from
-``.python-version``, else ``requires-python`` (or Poetry's ``python``). Node:
+``tool.poetry.dependencies`` turned into PEP 508 by :mod:`.poetry`), else Pipenv's
+``Pipfile.lock`` (its ``default`` pins) or ``Pipfile`` (its ``[packages]``), else what
+its imports name (:mod:`.imports`). The interpreter asked for comes from
+``.python-version``, else ``requires-python`` (or Poetry's ``python``, or the Pipfile's
+``python_full_version`` / ``python_version``). Node:
 ``package.json`` and its lockfile. ``psycopg2`` is read as ``psycopg2-binary``
 (:func:`binary_twins`). Each spec is normalised so that the same set of
 dependencies always gives the same key (:meth:`PythonDeps.key`).
@@ -144,6 +146,12 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
                     tuple(lines), pyproject_path, request, request_source, notes=tuple(notes),
                     local=tuple(dict.fromkeys(local)),
                 )  # fmt: skip
+        pipenv = _pipenv(files, directory)
+        if pipenv is not None:
+            lines, twins = binary_twins(pipenv[0])
+            if request is None:
+                request, request_source = pipenv[2], pipenv[1]
+            return PythonDeps(tuple(lines), pipenv[1], request, request_source, notes=tuple(twins))
     request, request_source = _python_request(files, "")
     inferred = inferred_requirements(files)
     if inferred is not None:  # no dependency file: what the app imports
@@ -279,6 +287,57 @@ def _pyproject_requirements(
         source = _join(directory, "pyproject.toml")
         return poetry_requirements(files, poetry, directory, source, local)
     return None
+
+
+def _pipenv(files: dict[str, bytes], directory: str) -> tuple[list[str], str, str | None] | None:
+    """(requirement lines, the file, the Python it asks for) of Pipenv's ``Pipfile.lock``
+    (the exact pins of its ``default`` section: what the project ran with), else of its
+    ``Pipfile``'s ``[packages]``; None without either (or with neither readable)."""
+    pipfile = _toml(_text(files, _join(directory, "Pipfile"))) or {}
+    requires = pipfile.get("requires") if isinstance(pipfile.get("requires"), dict) else {}
+    python = requires.get("python_full_version") or requires.get("python_version")
+    python = python if isinstance(python, str) and python.strip() else None
+    lock_path = _join(directory, "Pipfile.lock")
+    try:
+        lock = json.loads(files[lock_path]) if lock_path in files else None
+    except (ValueError, RecursionError):
+        lock = None
+    if isinstance(lock, dict) and isinstance(lock.get("default"), dict):
+        meta = lock.get("_meta") if isinstance(lock.get("_meta"), dict) else {}
+        locked = meta.get("requires") if isinstance(meta.get("requires"), dict) else {}
+        python = python or locked.get("python_full_version") or locked.get("python_version")
+        python = python if isinstance(python, str) and python.strip() else None
+        return _pipenv_lines(lock["default"]), lock_path, python
+    if isinstance(pipfile.get("packages"), dict):
+        return _pipenv_lines(pipfile["packages"]), _join(directory, "Pipfile"), python
+    return None
+
+
+def _pipenv_lines(table: dict) -> list[str]:
+    """PEP 508 lines of a Pipfile's ``[packages]`` or a lock's ``default``: versions
+    (``"*"``: any), extras, markers, git sources; the project's own editable path (the
+    upload itself) and other paths left out."""
+    lines = []
+    for name, entry in table.items():
+        entry = {"version": entry} if isinstance(entry, str) else entry
+        if not isinstance(name, str) or not _NAME.fullmatch(name) or not isinstance(entry, dict):
+            continue
+        if "path" in entry or "file" in entry:
+            continue
+        extras = entry.get("extras")
+        line = name + (f"[{','.join(extras)}]" if isinstance(extras, list) and extras else "")
+        if isinstance(entry.get("git"), str):
+            ref = entry.get("ref")
+            line += f" @ git+{entry['git']}" + (f"@{ref}" if isinstance(ref, str) else "")
+        else:
+            version = entry.get("version")
+            if isinstance(version, str) and version.strip() not in ("", "*"):
+                line += version.strip()
+        markers = entry.get("markers")
+        if isinstance(markers, str) and markers.strip():
+            line += f"; {markers.strip()}"
+        lines.append(line)
+    return lines
 
 
 def node_dependencies(

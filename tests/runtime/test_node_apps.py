@@ -38,6 +38,22 @@ async def test_typescript_express_is_built_by_tsc_then_started(builder_service: 
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_peer_conflict_is_installed_as_pnpm_would(builder_service: Service) -> None:
+    """npm refuses the tree (ERESOLVE: ajv-keywords 3 wants ajv 6, the project has 8);
+    the install runs again with --legacy-peer-deps, saying so, and the app starts."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_peer_conflict"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"valid": True}
+        system = messages(await service.history(body["gid"]), "system")
+        said = [m for m in system if "--legacy-peer-deps" in m]
+        assert said, system
+        assert said[0].startswith("npm could not resolve the dependency tree: ")
+        assert said[0].endswith("; installing again with --legacy-peer-deps")
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_typescript_errors_fail_the_build_step(builder_service: Service) -> None:
     service = builder_service
     files = app_files("ts_express_build")

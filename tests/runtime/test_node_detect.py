@@ -152,6 +152,51 @@ def test_no_prisma_steps_without_its_client() -> None:
     assert found.prisma_schema is None and found.setup == ()
 
 
+def test_a_procfile_node_app_is_built_and_migrated_and_yarn_is_npm() -> None:
+    found = detect({p: t.encode() for p, t in app_files("node_knex_procfile").items()})
+    assert (found.framework, found.language) == ("procfile", "node")
+    assert found.argv == ("sh", "-c", "npm start")
+    assert found.setup == (
+        ("node_modules/.bin/knex", "migrate:latest", "--knexfile", "knexfile.js"),
+    )
+    assert found.notes == ["yarn is not installed here (npm built the environment): npm start"]
+    scripts = {"build": "tsc", "serve": "node dist/index.js"}
+    files = {"Procfile": "web: pnpm run serve --port 3000\nrelease: node release.js\n"}
+    built = _node({"scripts": scripts}, files)
+    assert built.argv == ("sh", "-c", "npm run serve -- --port 3000")
+    assert built.setup == (("npm", "run", "build"), ("sh", "-c", "node release.js"))
+    as_is = _node({"scripts": scripts}, {"Procfile": "web: yarn build && node dist/index.js\n"})
+    assert as_is.argv == ("sh", "-c", "yarn build && node dist/index.js")  # not a plain run
+
+
+def test_a_build_that_prestart_runs_is_not_a_setup_step_too() -> None:
+    scripts = {"build": "babel src -d dist", "prestart": "npm run -s build", "start": "node dist"}
+    assert _node({"scripts": scripts}).setup == ()
+
+
+def test_knex_migrations_need_knex_and_migrations() -> None:
+    knexfile = {"knexfile.js": "module.exports = { client: 'pg' }"}
+    migration = {"migrations/001_init.js": "exports.up = () => {}"}
+    with_knex = {"dependencies": {"knex": "^3"}, "scripts": {"start": "node server.js"}}
+    found = _node(with_knex, {**knexfile, **migration})
+    knex = ("node_modules/.bin/knex", "migrate:latest", "--knexfile", "knexfile.js")
+    assert found.setup == (knex,)
+    assert _node(with_knex, knexfile).setup == ()  # no migrations
+    assert _node({"scripts": {"start": "node server.js"}}, {**knexfile, **migration}).setup == ()
+
+
+def test_drizzle_migrations_need_drizzle_kit_and_a_journal() -> None:
+    config = {"drizzle.config.ts": 'export default { out: "./src/db/migrations" }'}
+    journal = {"src/db/migrations/meta/_journal.json": "{}"}
+    kit = {"devDependencies": {"drizzle-kit": "^0.31"}, "scripts": {"start": "node dist"}}
+    step = ("node_modules/.bin/drizzle-kit", "migrate", "--config", "drizzle.config.ts")
+    assert _node(kit, {**config, **journal}).setup == (step,)
+    assert _node(kit, config).setup == ()  # nothing generated yet
+    assert _node({"scripts": {"start": "node dist"}}, {**config, **journal}).setup == ()
+    default_out = {"drizzle.config.ts": "export default {}", "drizzle/meta/_journal.json": "{}"}
+    assert _node(kit, default_out).setup == (step,)
+
+
 def test_an_orm_loading_ts_files_runs_as_the_apps_development_script() -> None:
     files = {p: t.encode() for p, t in app_files("ts_typeorm_entities").items()}
     found = detect(files)
