@@ -117,7 +117,10 @@ class ResponseHead:
     lowercased), its framing (``bodiless``; ``length``; ``chunked``; none of them: to the
     end of the connection) and whether the connection may carry another call (``reusable``)."""
 
-    __slots__ = ("bodiless", "chunked", "headers", "length", "reason", "reusable", "status")
+    __slots__ = (
+        "bodiless", "chunked", "headers", "length", "reason", "rest", "reusable", "status",
+        "whole",
+    )  # fmt: skip
 
     def __init__(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]]) -> None:
         self.status, self.reason, self.headers = status, reason, headers
@@ -125,6 +128,8 @@ class ResponseHead:
         self.chunked = False
         self.bodiless = False
         self.reusable = True
+        self.rest = b""  # read past the head (``hot_upstream.ask``)
+        self.whole: bytes | None = None  # the whole body, when it was read with the head
 
     @property
     def status_code(self) -> int:  # the name h11's Response and httpx's use

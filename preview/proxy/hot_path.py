@@ -26,6 +26,8 @@ internals it leans on move (then every call would take the ASGI path).
 from __future__ import annotations
 
 import logging
+import os
+import random
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -38,16 +40,15 @@ from ..runtime import PreviewRuntime, proxy_prefix
 from ..services import ENTER_PATH, Services
 from ..services.callers import AsgiCaller
 from .access import CheckedCredentials, _split_target, authorised_target
-from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation
+from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigating_head
 from .hot_head import HeadWriter, RequestHead, parse_request
 from .hot_relay import ClientGone, RequestBody, answer_error, entered, relay
-from .hot_upstream import RawPools, Watch, exchange, receive_now
+from .hot_upstream import RawPools, Watch, answer_body, ask, receive_now
 from .origin_router import _check_session, _child_path, _preview_at
 from .policy import (
     PREVIEW_TOKEN_COOKIE,
     Forwarded,
     body_too_large,
-    new_request_id,
     translate_upstream_error,
 )
 
@@ -91,6 +92,9 @@ class HotPath:
         self._state = state
         self.pools = RawPools()
         self._checked = CheckedCredentials()
+        # X-Request-ID's 64 bits, as ``policy.new_request_id`` makes them (they name a
+        # call, they guard nothing): a generator seeded once, not a system call each.
+        self._ids = random.Random(os.urandom(32))
         self._heads = HeadWriter()
         # Where a target goes (its child path, query, exposure): pure functions of the
         # preview and the target's bytes, remembered (up to _KEPT) for the next calls.
@@ -196,7 +200,7 @@ class HotPath:
         named, method = request.named, request.method
         if b"origin" in named:
             return None  # CORS: the ASGI path's
-        if method in (b"GET", b"HEAD") and _navigating(method, named):
+        if method in (b"GET", b"HEAD") and is_navigating_head(method, named):
             return None  # a 303 to the preview's origin: the ASGI path's
         key = (gid, method, *(named.get(name) for name in _CREDENTIALS))
         runtime = self._checked.get(key)
@@ -231,7 +235,7 @@ class HotPath:
         target = _Target(runtime, child_path, query)
         target.exposure = exposure
         target.extra = API_ORIGIN_HEADERS
-        target.forwarded = Forwarded(client, "http", host, new_request_id())
+        target.forwarded = Forwarded(client, "http", host, self._request_id())
         return target
 
     def _at_origin(self, request: RequestHead, host: str, client: str) -> _Target | _Enter | None:
@@ -263,9 +267,12 @@ class HotPath:
         target.app_origin = True
         target.exposure = _APP_ORIGIN
         target.forwarded = Forwarded(
-            client, state.origins.public_scheme("http"), host, new_request_id()
+            client, state.origins.public_scheme("http"), host, self._request_id()
         )
         return target
+
+    def _request_id(self) -> str:
+        return f"req_{self._ids.getrandbits(64):016x}"
 
     def _remember(self, place: tuple, where: Any) -> None:
         if len(self._targets) >= _KEPT:
@@ -306,11 +313,8 @@ class HotPath:
         taken = events = None
         try:
             taken = await self.pools.take(upstream, timeout)
-            events = exchange(taken, head, chunks, request.method, timeout, watch)
-            response = await events.__anext__()
-        except (httpx.HTTPError, StopAsyncIteration, ClientGone) as error:
-            if events is not None:
-                await events.aclose()
+            response = await ask(taken, head, chunks, request.method, timeout, watch)
+        except (httpx.HTTPError, ClientGone) as error:
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
             if isinstance(error, ClientGone):
@@ -318,8 +322,6 @@ class HotPath:
             if body.over is not None:
                 await answer_error(client, body.over, target.extra)
                 return None
-            if isinstance(error, StopAsyncIteration):
-                error = httpx.RemoteProtocolError("no answer")
             elapsed, event_id = await self._completed(
                 runtime, method, shown, target, began, None, error
             )
@@ -335,9 +337,6 @@ class HotPath:
         except BaseException:  # cancelled (the server stops): nothing is kept
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
-            if events is not None:
-                with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
-                    await events.aclose()
             raise
         elapsed, event_id = await self._completed(
             runtime, method, shown, target, began, response.status, None
@@ -347,7 +346,13 @@ class HotPath:
             headers = self._heads.answer(response, target.exposure) + (
                 b"X-Request-ID: %s\r\n" % target.forwarded.request_id.encode()
             )  # the exposure has the rest
-            answered = capture.answering(events, framed=response.chunked)
+            if response.whole is None:  # more to read: relayed as it comes
+                events = answer_body(taken, response, timeout, watch)
+                answered = capture.answering(events, framed=response.chunked)
+            else:
+                answered = None
+                if capture.answer is not None:
+                    capture.answer.add(response.whole)
             kept = await relay(client, response, answered, headers)
             capture.record(
                 runtime, "origin" if target.app_origin else "proxy", method, shown,
@@ -356,7 +361,7 @@ class HotPath:
             )  # fmt: skip
         finally:
             self.pools.give_back(upstream, taken, keep=kept)
-            if events.ag_frame is not None:  # not read to its end
+            if events is not None and events.ag_frame is not None:  # not read to its end
                 with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                     await events.aclose()
         if not kept:
@@ -384,13 +389,3 @@ class HotPath:
         if status is not None:
             self.served += 1
         return elapsed, event_id
-
-
-def _navigating(method: bytes, named: dict[bytes, bytes]) -> bool:
-    """``browser.is_navigation`` of a head (its Fetch Metadata and ``Accept``)."""
-    said = {
-        name.decode("latin-1"): value.decode("latin-1")
-        for name, value in named.items()
-        if name == b"accept" or name.startswith(b"sec-fetch-")
-    }
-    return is_navigation(method.decode(), said)

@@ -114,7 +114,8 @@ async def relay(
 ) -> bool:
     """Write the answer to the caller: its status, ``headers`` (the app's that the
     caller gets, as ``HeadWriter.answer`` writes them, and ours), the framing and the
-    date, then the body; True if the connection may carry the next call."""
+    date, then the body (``response.whole``, else ``events``'); True if the
+    connection may carry the next call."""
     length = next((v for n, v in response.headers if n == b"content-length"), None)
     # A body delimited by the end of the app's connection goes on chunked.
     rechunk = not response.bodiless and not response.chunked and response.length is None
@@ -124,6 +125,13 @@ async def relay(
     elif response.chunked or rechunk:
         head.append(b"transfer-encoding: chunked\r\n")
     head.append(b"date: %s\r\n\r\n" % _date())
+    if response.whole is not None:  # read with the head: one write
+        head.append(response.whole)
+        try:
+            await send_now(client, b"".join(head))
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return False
+        return True
     out = b"".join(head)
     try:
         async for event in events:

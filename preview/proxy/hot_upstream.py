@@ -3,8 +3,9 @@
 :class:`RawPools` keeps, per running app (its ``Upstream``), the connections the hot path
 (``hot_path``) made to it, up to ``POOL_SIZE`` at once: made by ``Upstream.open_stream``
 (inside the sandbox's network namespace where the service may enter it).
-:func:`exchange` writes one request on one of them and gives the answer as it is read:
-its head (``hot_head.ResponseHead``), then its body's bytes as the app framed them. Errors
+:func:`ask` writes one request on one of them and reads the answer's head
+(``hot_head.ResponseHead``), its whole body with it when it came in the same reads;
+:func:`answer_body` gives the rest of a longer one as the app framed it. Errors
 are httpx's exception types, so that ``policy.translate_upstream_error`` shapes them as
 for every other call (502 ``upstream_unavailable``, 504 ``upstream_timeout``) and the
 ``proxy`` event names them the same.
@@ -23,11 +24,20 @@ import httpx
 import trio
 
 from ..runtime.upstream import POOL_SIZE, Upstream
-from .hot_head import ChunkedScanner, parse_response
+from .hot_head import ChunkedScanner, ResponseHead, parse_response
 
-__all__ = ["FLUSH", "RawConnection", "RawPools", "Watch", "exchange", "receive_now", "send_now"]
+__all__ = [
+    "FLUSH",
+    "RawConnection",
+    "RawPools",
+    "Watch",
+    "answer_body",
+    "ask",
+    "receive_now",
+    "send_now",
+]
 
-FLUSH = object()  # given by exchange() before it waits for more of the answer
+FLUSH = object()  # given by answer_body() before it waits for more of the answer
 
 _IDLE_EXPIRY = 4.0  # s: below the 5 s after which uvicorn (and others) close an idle one
 _READ = 65536
@@ -182,17 +192,19 @@ class RawPools:
         connection.stream.socket.close()
 
 
-async def exchange(
+async def ask(
     connection: RawConnection,
     head: bytes,
     body: AsyncIterator[bytes] | None,
     method: bytes,
     each_op_s: float,
     watch: Watch | None = None,
-) -> AsyncIterator[Any]:
-    """Send the request ``head`` (and ``body``'s bytes, framed as the head says) and give
-    the answer: its ``ResponseHead`` first, then its body's bytes as the app framed them
-    (``FLUSH`` before each wait for more); httpx's errors for the app's faults."""
+) -> ResponseHead:
+    """Send the request ``head`` (and ``body``'s bytes, framed as the head says) and read
+    the answer's head: its ``ResponseHead``, ``rest`` the bytes read past it. When they
+    hold its whole body (or it has none), ``whole`` is that body and the connection's
+    ``reusable`` is set: the answer is read (most small answers come in one read);
+    else :func:`answer_body` reads the rest. httpx's errors for the app's faults."""
     stream = connection.stream
     connection.reusable = False
     out = head
@@ -216,7 +228,29 @@ async def exchange(
         buffer = buffer[end + 4 :]
         if response.status >= 200:
             break  # an interim answer (100 Continue, 103 Early Hints) is not relayed
-    yield response
+    response.rest = buffer
+    length = response.length
+    if response.bodiless:  # HEAD, 204, 304
+        response.whole, extra = b"", bool(buffer)
+    elif length is not None and len(buffer) >= length and not response.chunked:
+        response.whole, extra = buffer[:length], len(buffer) > length
+    else:
+        return response
+    # Bytes past the answer that nobody asked for: the connection is not used again.
+    connection.reusable = response.reusable and not extra
+    return response
+
+
+async def answer_body(
+    connection: RawConnection,
+    response: ResponseHead,
+    each_op_s: float,
+    watch: Watch | None = None,
+) -> AsyncIterator[Any]:
+    """The body of an answer :func:`ask` did not read whole: its bytes as the app framed
+    them (``FLUSH`` before each wait for more); httpx's errors for the app's faults."""
+    stream = connection.stream
+    buffer = response.rest
     if response.chunked:
         scanner = ChunkedScanner()
         while True:
@@ -243,8 +277,6 @@ async def exchange(
                 break
             yield FLUSH
             buffer = await _receive(stream, each_op_s, watch)
-    elif response.bodiless:  # HEAD, 204, 304
-        extra = bool(buffer)
     else:  # to the end of the connection
         while True:
             if buffer:
