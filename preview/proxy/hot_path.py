@@ -134,7 +134,7 @@ class HotPath:
                     return None
                 try:
                     wait = idle if not buffer else idle + 60
-                    data = await receive_now(stream, wait, watch, idle=True)
+                    data = await receive_now(stream, wait, watch, idle=True, wait_first=True)
                 except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError):
                     return None  # idle past the keep-alive timeout, or the server stops
                 if not data:

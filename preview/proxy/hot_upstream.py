@@ -296,7 +296,7 @@ async def _receive(
     """The next bytes from the app; at its end of file ``b""`` if ``end_ok`` (an answer
     delimited so), else the error of an answer cut short."""
     try:
-        data = await receive_now(stream, each_op_s, watch)
+        data = await receive_now(stream, each_op_s, watch, wait_first=True)
     except trio.TooSlowError:
         raise httpx.ReadTimeout("the preview did not answer in time") from None
     except (trio.BrokenResourceError, OSError) as error:
@@ -332,11 +332,19 @@ async def receive_now(
     watch: Watch | None = None,
     *,
     idle: bool = False,
+    wait_first: bool = False,
 ) -> bytes:
     """``stream.receive_some()``, as :func:`send_now`: waits only when nothing came yet
     (with a ``watch``, one it keeps the deadline of; ``idle``: one the server's stop
-    ends)."""
+    ends). ``wait_first``: the bytes cannot be there yet (an answer just asked for, the
+    caller's next request just after the answer): wait before reading, rather than
+    read, fail and wait."""
     raw = _raw(stream)
+    if wait_first:
+        if watch is not None:
+            await watch.readable(raw, each_op_s, idle=idle)
+        else:
+            await _wait(trio.lowlevel.wait_readable, raw, each_op_s)
     while True:
         try:
             return raw.recv(_READ)
