@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, func, insert, select, text
 
 from ..store.models import PreviewInstance, ProxiedRequest
 from .masking import mask_body, mask_headers, masked_path
@@ -206,41 +206,32 @@ def _cut(
     ``max_bytes``; ``totals`` says what is left. The cut is found by the database (a
     running count and sum over its index, newest first), not row by row here: at a
     preview's bound that walk ran every tenth of it, a tenth of the writer's CPU."""
-    newest_first = ProxiedRequest.id.desc()
-    running = (
-        select(
-            ProxiedRequest.id.label("id"),
-            ProxiedRequest.stored_bytes.label("stored"),
-            func.row_number().over(order_by=newest_first).label("n"),
-            func.sum(ProxiedRequest.stored_bytes)
-            .over(order_by=newest_first, rows=(None, 0))
-            .label("s"),
-        )
-        .where(ProxiedRequest.preview_id == preview_id)
-        .subquery()
-    )
-    first_past = (
-        select(running.c.id, running.c.n, running.c.s, running.c.stored)
-        .where((running.c.n > max_count) | (running.c.s > max_bytes))
-        .order_by(running.c.id.desc())
-        .limit(1)
-    )
-    found = connection.execute(first_past).first()
+    found = connection.execute(
+        _FIRST_PAST, {"preview": preview_id, "count": max_count, "bytes": max_bytes}
+    ).first()
     if found is None:
-        count, size = connection.execute(
-            select(func.count(), func.coalesce(func.sum(ProxiedRequest.stored_bytes), 0)).where(
-                ProxiedRequest.preview_id == preview_id
-            )
-        ).one()
+        count, size = connection.execute(_TOTALS, {"preview": preview_id}).one()
         totals[preview_id] = [count, size]
         return
     cut, place, through, stored = found
-    connection.execute(
-        delete(ProxiedRequest).where(
-            ProxiedRequest.preview_id == preview_id, ProxiedRequest.id <= cut
-        )
-    )
+    connection.execute(_DELETE, {"preview": preview_id, "cut": cut})
     totals[preview_id] = [place - 1, through - stored]
+
+
+# _cut's statements, as text: built once (a Core statement built at each cut cost more
+# to key for SQLAlchemy's cache than the database took to run it).
+_FIRST_PAST = text(
+    "SELECT id, n, s, stored_bytes FROM ("
+    "SELECT id, stored_bytes, ROW_NUMBER() OVER (ORDER BY id DESC) AS n,"
+    " SUM(stored_bytes) OVER (ORDER BY id DESC ROWS UNBOUNDED PRECEDING) AS s"
+    " FROM proxied_requests WHERE preview_id = :preview"
+    ") AS running WHERE n > :count OR s > :bytes ORDER BY id DESC LIMIT 1"
+)
+_TOTALS = text(
+    "SELECT count(*), coalesce(sum(stored_bytes), 0) FROM proxied_requests"
+    " WHERE preview_id = :preview"
+)
+_DELETE = text("DELETE FROM proxied_requests WHERE preview_id = :preview AND id <= :cut")
 
 
 @dataclass(frozen=True, slots=True)
