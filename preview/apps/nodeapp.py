@@ -20,8 +20,9 @@ An app whose ORM is told to load ``.ts`` files at run time (TypeORM's ``entities
 an ``ormconfig`` or ``TYPEORM_ENTITIES`` likewise) cannot run as the built JavaScript:
 ``node`` cannot load them. It runs as its own scripts run it in development instead (the
 first of ``dev``, ``start:dev``, ``watch-server`` … that runs a ``.ts`` entry, its watcher
-off, ``nodemon --exec ts-node src/server.ts`` → ``ts-node src/server.ts``), else its
-``main``'s TypeScript source; its build is then not needed.
+off, ``nodemon --exec ts-node src/server.ts`` → ``ts-node --transpile-only
+src/server.ts``: a type check of the whole program at each start took over 30 s on a
+loaded machine), else its ``main``'s TypeScript source; its build is then not needed.
 
 Commands are templates like :mod:`.detect`'s (braces of the scripts escaped).
 """
@@ -193,7 +194,8 @@ def _entry(
     note: str | None = None,
 ) -> NodeStart:
     if entry.endswith(_TS) and runner == "ts-node":
-        return NodeStart(("node_modules/.bin/ts-node", _escape(entry)), setup, (), note)
+        argv = ("node_modules/.bin/ts-node", "--transpile-only", _escape(entry))
+        return NodeStart(argv, setup, (), note)
     if entry.endswith(_TS):
         return NodeStart(("node_modules/.bin/tsx", _escape(entry)), setup, tools, note)
     return NodeStart(("node", _escape(entry)), setup, (), note)
@@ -257,6 +259,8 @@ def _without_watcher(script: str, runner: str = "tsx") -> str:
         words = [runner if entry.endswith(_TS) else "node", entry, *rest]
     else:
         return script
+    if words[0] == "ts-node" and not {"-T", "--transpile-only"} & set(words):
+        words = ["ts-node", "--transpile-only", *words[1:]]  # its type check: the build's
     return shlex.join([*env, *words])
 
 

@@ -214,7 +214,7 @@ async def test_typeorm_entities_as_ts_globs_run_with_the_apps_ts_node(
             await trio.sleep(0.2)
             body = {**body, **await service.status(body["gid"])}
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        assert body["runtime"]["command"].endswith("; ts-node src/server.ts")
+        assert body["runtime"]["command"].endswith("; ts-node --transpile-only src/server.ts")
         assert (await service.app_get(body, "/")).json() == {"notes": ["kept"]}
         system = messages(await service.history(body["gid"]), "system")
         assert any("its ORM loads src/entity/**/*.ts" in line for line in system), system

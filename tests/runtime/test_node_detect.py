@@ -200,21 +200,24 @@ def test_drizzle_migrations_need_drizzle_kit_and_a_journal() -> None:
 def test_an_orm_loading_ts_files_runs_as_the_apps_development_script() -> None:
     files = {p: t.encode() for p, t in app_files("ts_typeorm_entities").items()}
     found = detect(files)
-    assert found.argv[2].endswith("; ts-node src/server.ts")  # nodemon --exec, watcher off
+    assert found.argv[2].endswith(
+        "; ts-node --transpile-only src/server.ts"
+    )  # nodemon --exec, watcher off
     assert found.setup == ()  # its build is not needed
     assert found.notes == [
         "its ORM loads src/entity/**/*.ts (src/config.ts) at run time, which the built "
-        "JavaScript cannot: the watch-server script without its watcher: ts-node src/server.ts"
+        "JavaScript cannot: the watch-server script without its watcher: "
+        "ts-node --transpile-only src/server.ts"
     ]
     package = json.loads(files["package.json"])
     # No such script: its main's TypeScript source, with its ts-node (decorator metadata).
     scripts = {k: v for k, v in package["scripts"].items() if k != "watch-server"}
     alone = {**files, "package.json": json.dumps({**package, "scripts": scripts}).encode()}
-    assert detect(alone).argv == ("node_modules/.bin/ts-node", "src/server.ts")
+    assert detect(alone).argv == ("node_modules/.bin/ts-node", "--transpile-only", "src/server.ts")
     # Globs the built JS loads too, a start that runs TypeScript itself, or no ORM: as before.
     both = {**files, "src/config.ts": b'export const entities = ["dist/**/*.entity{.ts,.js}"];'}
     assert detect(both).argv == ("npm", "start", "--silent")
-    ts_start = {**package["scripts"], "start": "ts-node src/server.ts"}
+    ts_start = {**package["scripts"], "start": "ts-node --transpile-only src/server.ts"}
     own = {**files, "package.json": json.dumps({**package, "scripts": ts_start}).encode()}
     assert detect(own).argv == ("npm", "start", "--silent")
     plain = {**package, "dependencies": {"pg": "^8"}}
@@ -228,5 +231,7 @@ def test_decorator_metadata_asks_for_ts_node_over_tsx() -> None:
     listed = {"ts-node": "^10"}
     config = {"tsconfig.json": '{"compilerOptions": {"emitDecoratorMetadata": true}}'}
     found = _node({"scripts": dev, "devDependencies": listed}, config)
-    assert found.argv[2].endswith("; ts-node src/index.ts") and found.node_tools == ()
+    assert (
+        found.argv[2].endswith("; ts-node --transpile-only src/index.ts") and found.node_tools == ()
+    )
     assert _node({"scripts": dev, "devDependencies": listed}).argv[2].endswith("; tsx src/index.ts")
