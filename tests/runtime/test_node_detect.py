@@ -226,6 +226,38 @@ def test_an_orm_loading_ts_files_runs_as_the_apps_development_script() -> None:
     )
 
 
+def test_a_ts_and_js_glob_over_typescript_sources_runs_the_entry_registering_ts_node() -> None:
+    """An ormconfig given only as its example, its entities ``src/**/*.entity{.ts,.js}``
+    (src/ holds TypeScript only: node would load .ts), a start script whose entry
+    registers ts-node: that script, not the built start:prod (nor its tsc)."""
+    scripts = {
+        "start": "node index.js",
+        "prestart:prod": "tsc",
+        "start:prod": "node dist/main.js",
+    }
+    files = {
+        "package.json": json.dumps(
+            {"main": "index.js", "scripts": scripts, "dependencies": {"typeorm": "^0.2"}}
+        ),
+        "index.js": "require('ts-node/register');\nrequire('./src/main');\n",
+        "src/main.ts": "",
+        "src/user/user.entity.ts": "",
+        "ormconfig.json.example": '{"type": "mysql", "entities": ["src/**/**.entity{.ts,.js}"]}',
+    }
+    found = _node(json.loads(files.pop("package.json")), files)
+    assert found.argv == ("npm", "start", "--silent") and found.setup == ()
+    assert found.notes == [
+        "its ORM loads src/**/**.entity{.ts,.js} (ormconfig.json.example) at run time, which "
+        "the built JavaScript cannot: the start script (node index.js), whose entry loads "
+        "TypeScript itself"
+    ]
+    # The same glob over built JavaScript (dist/ in the upload): the built start, as before.
+    built = {**files, "dist/main.js": "", "dist/user/user.entity.js": ""}
+    built["ormconfig.json.example"] = built["ormconfig.json.example"].replace("src/", "dist/")
+    package = {"main": "index.js", "scripts": scripts, "dependencies": {"typeorm": "^0.2"}}
+    assert _node(package, built).argv == ("npm", "run", "start:prod", "--ignore-scripts")
+
+
 def test_decorator_metadata_asks_for_ts_node_over_tsx() -> None:
     dev = {"dev": "nodemon src/index.ts"}
     listed = {"ts-node": "^10"}
