@@ -171,7 +171,10 @@ def test_a_procfile_node_app_is_built_and_migrated_and_yarn_is_npm() -> None:
 
 def test_a_build_that_prestart_runs_is_not_a_setup_step_too() -> None:
     scripts = {"build": "babel src -d dist", "prestart": "npm run -s build", "start": "node dist"}
-    assert _node({"scripts": scripts}).setup == ()
+    found = _node({"scripts": scripts})
+    # The pre-script builds it once, as a set-up step; the start then runs without it.
+    assert found.setup == (("npm", "run", "prestart"),)
+    assert found.argv[-1] == "--ignore-scripts"
 
 
 def test_knex_migrations_need_knex_and_migrations() -> None:
