@@ -1,7 +1,9 @@
 """How to start a Node app from its ``package.json``: :func:`node_start`.
 
 In order: a ``build`` script runs first as a set-up step (``tsc``, ``nest build``: the
-start commands that follow expect its output); then ``start:prod``, else ``start``, else
+start commands that follow expect its output), and so does the start script's ``pre``
+script (``prestart:prod``: ``tsc``; the ``build`` step left out when it runs the build
+itself; the start is then run without it). The start: ``start:prod``, else ``start``, else
 ``main`` (a ``.ts`` one run by ``tsx``), else the ``dev`` script, else the usual entry
 files (``server.js``, ``index.js``, ``src/index.ts`` …). The ``dev`` script runs with its
 watcher off where the tool has one to turn off (``tsx watch`` → ``tsx``, ``node
@@ -18,8 +20,11 @@ An app whose ORM is told to load ``.ts`` files at run time (TypeORM's ``entities
 an ``ormconfig`` or ``TYPEORM_ENTITIES`` likewise) cannot run as the built JavaScript:
 ``node`` cannot load them. It runs as its own scripts run it in development instead (the
 first of ``dev``, ``start:dev``, ``watch-server`` … that runs a ``.ts`` entry, its watcher
-off, ``nodemon --exec ts-node src/server.ts`` → ``ts-node src/server.ts``), else its
-``main``'s TypeScript source; its build is then not needed.
+off, ``nodemon --exec ts-node src/server.ts`` → ``ts-node --transpile-only
+src/server.ts``: a type check of the whole program at each start took over 30 s on a
+loaded machine; or one running ``node index.js`` whose ``index.js`` registers ts-node),
+else its ``main``'s TypeScript source; its build is then not needed. A glob of ``.ts`` and
+``.js`` files (``src/**/*.entity{.ts,.js}``) counts where its directory holds TypeScript only.
 
 Commands are templates like :mod:`.detect`'s (braces of the scripts escaped).
 """
@@ -58,7 +63,15 @@ _TS_GLOB = re.compile(
     rb"""|^\s*TYPEORM_\w+\s*=\s*["']?([^\s"']*\*[^\s"']*\.ts)\b""",
     re.MULTILINE,
 )
-_ORM_FILES = re.compile(r"(?:^|/)(?:ormconfig\.\w+|\.env(?:\.[\w.-]+)?)$")
+# Or one naming .ts and .js files (``src/**/*.entity{.ts,.js}``) where the upload has
+# only TypeScript (the glob's directory is its source's, not the build's).
+_MIXED_GLOB = re.compile(rb"""["'`]([^"'`\n*]*\*[^"'`\n]*\{\.ts,\s*\.js\})["'`]""")
+# An ormconfig (or its example, which the build copies: configdefaults.example_copies).
+_ORM_FILES = re.compile(
+    r"(?:^|/)(?:ormconfig\.\w+(?:\.(?:example|sample|dist|template))?|\.env(?:\.[\w.-]+)?)$"
+)
+# A JavaScript entry that registers a TypeScript loader (``require('ts-node/register')``).
+_REGISTERS_TS = re.compile(rb"""require\(\s*["'](?:ts-node/register|tsx/cjs|@swc-node/register)""")
 _TESTS = re.compile(r"(?:^|/)(?:tests?|__tests__|spec|node_modules)/|\.(?:spec|test)\.[cm]?[jt]s$")
 _TS_SCRIPTS = re.compile(r"dev|watch|serve|start")  # names of scripts that run the app
 _TS_RUNNERS = re.compile(r"(?:^|[\s;&|(/])(?:ts-node|tsx|ts-node-dev|tsnd)\s")
@@ -164,7 +177,13 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     for name in ("start:prod", "start"):
         if scripts.get(name, "").strip():
             argv = ("npm", "start", "--silent") if name == "start" else ("npm", "run", name)
-            return NodeStart(argv, setup)
+            before = scripts.get(f"pre{name}", "").strip()
+            if not before:
+                return NodeStart(argv, setup)
+            # Its pre-script (``prestart:prod``: ``tsc``) is a build: a set-up step, not
+            # part of the start (whose time is bounded); npm then runs only the script.
+            steps = (*(setup if "build" not in before else ()), ("npm", "run", f"pre{name}"))
+            return NodeStart((*argv, "--ignore-scripts"), steps)
     main = package.get("main")
     entry = main.strip() if isinstance(main, str) and main.strip() else ""
     runner = _ts_runner(files, listed)
@@ -185,7 +204,8 @@ def _entry(
     note: str | None = None,
 ) -> NodeStart:
     if entry.endswith(_TS) and runner == "ts-node":
-        return NodeStart(("node_modules/.bin/ts-node", _escape(entry)), setup, (), note)
+        argv = ("node_modules/.bin/ts-node", "--transpile-only", _escape(entry))
+        return NodeStart(argv, setup, (), note)
     if entry.endswith(_TS):
         return NodeStart(("node_modules/.bin/tsx", _escape(entry)), setup, tools, note)
     return NodeStart(("node", _escape(entry)), setup, (), note)
@@ -249,6 +269,8 @@ def _without_watcher(script: str, runner: str = "tsx") -> str:
         words = [runner if entry.endswith(_TS) else "node", entry, *rest]
     else:
         return script
+    if words[0] == "ts-node" and not {"-T", "--transpile-only"} & set(words):
+        words = ["ts-node", "--transpile-only", *words[1:]]  # its type check: the build's
     return shlex.join([*env, *words])
 
 
@@ -300,9 +322,17 @@ def runtime_ts_glob(files: dict[str, bytes], listed: dict[str, str]) -> tuple[st
         source = path.endswith((".ts", ".js", ".mjs", ".cjs")) and not path.endswith(".d.ts")
         if _TESTS.search(path) or not (source or _ORM_FILES.search(path)):
             continue
-        if len(files[path]) <= 512 * 1024 and (found := _TS_GLOB.search(files[path])):
+        if len(files[path]) > 512 * 1024:
+            continue
+        if found := _TS_GLOB.search(files[path]):
             glob = (found.group(1) or found.group(2)).decode("utf-8", "replace")
             return glob, path
+        for mixed in _MIXED_GLOB.finditer(files[path]):
+            glob = mixed.group(1).decode("utf-8", "replace")
+            base = glob.split("*")[0].removeprefix("./")
+            under = [p for p in files if p.startswith(base) and not _TESTS.search(p)]
+            if any(p.endswith(".ts") for p in under) and not any(p.endswith(".js") for p in under):
+                return glob, path
     return None
 
 
@@ -334,6 +364,12 @@ def _ts_start(
         once = _without_watcher(script, runner)
         if _TS_RUNNERS.search(f" {once} ") and re.search(r"\S+\.ts\b", once):
             return _dev(script, (), tools, runner, name, why)
+        entry = re.fullmatch(r"node\s+(?:\./)?(\S+?)(?:\.js)?", once.strip())
+        registers = entry is not None and _REGISTERS_TS.search(files.get(f"{entry[1]}.js", b""))
+        if registers:  # node index.js, which registers ts-node itself
+            argv = ("npm", "start", "--silent") if name == "start" else ("npm", "run", name)
+            note = f"{why}: the {name} script ({script}), whose entry loads TypeScript itself"
+            return NodeStart(argv, (), (), note)
     main = package.get("main")
     source = _ts_source(main, files) if isinstance(main, str) else None
     if source is None:

@@ -61,7 +61,11 @@ _DEPENDENCY_FILES = re.compile(r"(?:^|/)(?:requirements[\w.-]*\.(?:txt|in)|pypro
                                r"Pipfile|setup\.py|setup\.cfg|package\.json)$")  # fmt: skip
 _SOURCE = re.compile(r"\.(?:py|js|mjs|cjs|ts|mts|cts)$")
 _CODE_URL = re.compile(r"\b(?:rediss?|mysql|mariadb)(?:\+\w+)?://[^\s\"'`<>]+")
-_SETTINGS_FILE = re.compile(r"(?:\.(?:py|js|mjs|cjs|ts|mts|cts)|ormconfig\.json)$")
+# An example of one too (``ormconfig.json.example``): the build copies it to its name
+# when the upload lacks that (builds.configdefaults.example_copies).
+_SETTINGS_FILE = re.compile(
+    r"(?:\.(?:py|js|mjs|cjs|ts|mts|cts)|ormconfig\.json)(?:\.(?:example|sample|dist|template))?$"
+)
 _ORM_MYSQL = re.compile(
     r"""["']?(?:type|dialect|client|engine|driver)["']?\s*[:=]\s*["'][\w.]*(?:mysql2?|mariadb)["']""",
     re.IGNORECASE,

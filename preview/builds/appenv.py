@@ -96,4 +96,8 @@ def app_environment(
     if detection is not None and detection.language == "node" and "NODE_OPTIONS" not in given:
         # The address-space limit is lifted for V8 (Preparation.memory_limit): bound its heap.
         env["NODE_OPTIONS"] = f"--max-old-space-size={memory_limit_mb}"
+    if detection is not None and detection.language == "node" and "APP_ROOT_PATH" not in given:
+        # app-root-path (TypeORM 0.2 finds ormconfig.json with it) takes node_modules'
+        # parent for the app's root: the built environment's, not the app's directory.
+        env["APP_ROOT_PATH"] = str(app_dir)
     return env

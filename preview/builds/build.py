@@ -13,6 +13,7 @@ what exists.
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from functools import partial
@@ -28,7 +29,7 @@ from ..sandbox.isolation import Isolation
 from ..sandbox.outbound import Outbound
 from ..sandbox.process import ChildLimits
 from ..settings import Settings
-from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project, write_node_project
+from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project
 from .installers import (
     NEEDS_COMPILER,
     SAFE_PATH,
@@ -42,14 +43,16 @@ from .installers import (
     version_key,
     with_progress,
 )
-from .interpreters import Choices, Interpreter, interpreter_choices
+from .interpreters import Choices, Interpreter, build_first_fitting, interpreter_choices
+from .npmlock import prepare_npm_project
 from .remedies import Fix
 from .steps import Publish, run_logged
+from .wheelindex import Gaps, wheel_gaps
 
 __all__ = ["BuildFailed", "EnvBuilder", "Lease", "PythonEnv"]
 
 _PRISMA_ENGINES = ("binaries.prisma.sh",)  # where prisma generate fetches its engines
-_SOURCE_BUILDS = 3  # interpreters a build from source is tried with, at most
+_GAPS_KEPT = 256  # the index's answers kept (by requirements and interpreters)
 _BUILD_MEMORY = 4 * 1024 * 1024 * 1024  # uv's and npm's worker threads reserve address space
 # A confined step: (its environment's dir, shared caches, read-only dirs, tools) — all
 # writable but the last two.
@@ -74,6 +77,7 @@ class EnvBuilder:
         self.cache = EnvCache(settings)
         self.root = self.cache.root
         self._interpreters: dict[str | None, Choices] = {}
+        self._gaps: dict[str, dict[str, Gaps]] = {}
         self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by upload
         # Set by the supervisor once probed: builds run the upload's code (sdists' build
         # backends, npm's install scripts), so they are confined like the app, with
@@ -95,42 +99,42 @@ class EnvBuilder:
         relaunches with a fix build the same sdists again), else each build's own.
 
         Where several interpreters present fit the app's request (see ``interpreters``),
-        the first for which every package has a wheel is taken (each tried with
-        ``--no-build``, its output kept back: a failed try shows as one line); if none
-        has, each is built from source in turn until one succeeds."""
+        which is taken is :func:`~.interpreters.build_first_fitting`'s choice, told what
+        each lacks by the package index (:mod:`.wheelindex`)."""
         choices = await self._interpreter(deps)
         if choices.note is not None:
             await say(choices.note)
-        first, *others = choices.interpreters
-        if not others:
-            return await self._python_env(deps, server, first, publish, say, build_cache)
-        missing: list[str] = []
-        for interpreter in choices.interpreters:
-            held: list[tuple[list[tuple[str, str]], str]] = []
-            try:
-                built = await self._python_env(
-                    deps, server, interpreter, _holding(held), say, wheels_only=True
-                )
-            except BuildFailed as failure:
-                missing.append(f"Python {interpreter.version}: {failure.message}")
-                continue
-            for lines, stream in held:
-                await publish(lines, stream)
-            if missing:
-                await say(
-                    f"Python {interpreter.version}: wheels for every package "
-                    f"(not on {'; '.join(missing)})"
-                )
-            return built
-        failures: list[BuildFailed] = []  # the first's is the cause: a later Python's
-        for interpreter in choices.interpreters[:_SOURCE_BUILDS]:  # is only a fallback's
-            if failures:
-                await say(f"{failures[-1].message}: trying Python {interpreter.version}")
-            try:
-                return await self._python_env(deps, server, interpreter, publish, say, build_cache)
-            except BuildFailed as failed:
-                failures.append(failed)
-        raise failures[0]
+        extra = [server] if server and server not in deps.names() else []
+
+        async def find_gaps() -> dict[str, Gaps] | None:
+            return await self._wheel_gaps([*deps.requirements, *extra], choices.interpreters)
+
+        async def attempt(
+            chosen: Interpreter, output: Publish, wheels_only: bool
+        ) -> tuple[Lease, PythonEnv]:
+            return await self._python_env(
+                deps, server, chosen, output, say, build_cache, wheels_only=wheels_only
+            )
+
+        return await build_first_fitting(choices.interpreters, find_gaps, attempt, publish, say)
+
+    async def _wheel_gaps(
+        self, requirements: list[str], interpreters: tuple[Interpreter, ...]
+    ) -> dict[str, Gaps] | None:
+        """What the requirements lack for each interpreter, asked of the index once per
+        set (a cached launch is not held up by it)."""
+        versions = [i.version for i in interpreters]
+        key = json.dumps([requirements, versions])
+        if key in self._gaps:
+            return self._gaps[key]
+        found = await wheel_gaps(
+            requirements, versions, self.settings.package_index_url, self.settings.find_links
+        )
+        if found is not None:  # nothing known (the index out of reach): asked again
+            if len(self._gaps) >= _GAPS_KEPT:
+                self._gaps.pop(next(iter(self._gaps)))
+            self._gaps[key] = found
+        return found
 
     async def _python_env(
         self,
@@ -150,7 +154,7 @@ class EnvBuilder:
 
         async def build(path: Path, publish: Publish) -> None:
             # Making the venv runs no code of the upload: the service's own uv does it.
-            venv = ["venv", "--python", interpreter, str(path)]
+            venv = ["venv", "--no-project", "--python", interpreter, str(path)]
             await self._uv(venv, self.root, publish, trusted=True)
             python = str(path / "bin" / "python")
             base = tuple(interpreter_dirs(interpreter))
@@ -311,7 +315,9 @@ class EnvBuilder:
         generated (Prisma's engines fetched from their host, which the build may reach)."""
 
         async def build(path: Path, publish: Publish) -> None:
-            await trio.to_thread.run_sync(write_node_project, path, deps)
+            project = await trio.to_thread.run_sync(prepare_npm_project, path, deps)
+            for note in project.notes:
+                await say(note)
             command = "ci" if deps.lockfile is not None else "install"
             env = {
                 "PATH": SAFE_PATH,
@@ -323,6 +329,7 @@ class EnvBuilder:
                 "npm_config_color": "false",
                 **node_headers(),
                 **machine_network(),
+                **project.env,
             }
             confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None
             step = partial(self._step, cwd=path, env=env, publish=with_progress(publish))
@@ -387,12 +394,3 @@ class EnvBuilder:
             )  # fmt: skip
         if not result.ok:
             raise BuildFailed(*installer_failure(result.tails, Path(argv[0]).name, noted))
-
-
-def _holding(held: list[tuple[list[tuple[str, str]], str]]) -> Publish:
-    """A publish that keeps the batches in ``held`` (a try whose output may not count)."""
-
-    async def hold(lines: list[tuple[str, str]], stream: str) -> None:
-        held.append((lines, stream))
-
-    return hold

@@ -18,11 +18,16 @@ one too, where its name says. The
 others cannot be guessed: they are named (``missing``) so that a failure can say every
 one at once. Computed once per launch, so that the set-up steps and the app see the
 same values.
+
+A configuration *file* the upload has only as an example (``src/config.ts.example``,
+``ormconfig.json.example``, ``settings.py.sample``; ``.dist``, ``.template``) and not
+itself, which its README asks to copy, is copied (:func:`example_copies`).
 """
 
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -31,7 +36,14 @@ from dotenv import dotenv_values
 
 from ..apps.configvars import OPTIONAL, example_env_file, required_types
 
-__all__ = ["ConfigDefaults", "config_defaults", "throwaway_value"]
+__all__ = ["ConfigDefaults", "config_defaults", "example_copies", "throwaway_value"]
+
+_EXAMPLE_SUFFIXES = (".example", ".sample", ".dist", ".template")
+# What a configuration file copied from its example may be (a .env is read, not copied).
+_CONFIG_FILES = (
+    ".ts", ".js", ".mjs", ".cjs", ".json", ".py", ".ini", ".cfg", ".toml", ".yml", ".yaml",
+)  # fmt: skip
+_NEVER_COPIED = {"package.json", "package-lock.json", "pyproject.toml", "tsconfig.json"}
 
 _SECRET = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|PASS$|SALT|PEPPER")
 _DEBUG = re.compile(r"(?:^|_)DEBUG$")
@@ -146,3 +158,25 @@ def config_defaults(
             "give them with the launch option env"
         )
     return found
+
+
+def example_copies(files: dict[str, bytes]) -> dict[str, str]:
+    """{a configuration file the upload lacks: its example}, e.g. ``{"src/config.ts":
+    "src/config.ts.example"}`` (see the module doc)."""
+    copies: dict[str, str] = {}
+    for path in sorted(files):
+        if "node_modules/" in path:
+            continue
+        for suffix in _EXAMPLE_SUFFIXES:
+            target = path.removesuffix(suffix)
+            name = posixpath.basename(target)
+            if (
+                target != path
+                and target.endswith(_CONFIG_FILES)
+                and not name.startswith(".env")
+                and name not in _NEVER_COPIED
+                and target not in files
+                and target not in copies
+            ):
+                copies[target] = path
+    return copies

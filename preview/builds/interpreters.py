@@ -7,22 +7,40 @@ newest first (with no request at all, those older than uv's pick: an app pinning
 ``Pillow==5.3.0`` and ``psycopg2==2.7.7`` has wheels on 3.7 and none on 3.11, where
 building them takes minutes, and fails), so that a build can move on to the next when
 the pinned dependencies have no wheels for the first, or when building one from source
-fails there (see ``EnvBuilder.python_env``). A ``.python-version`` naming a patch that
+fails there (:func:`build_first_fitting`). A ``.python-version`` naming a patch that
 is not installed (``3.10.4``) is taken as its minor version when one is (``3.10.13``),
 said in a note.
+
+Where the package index tells which requirements have wheels for which of them
+(:mod:`.wheelindex`), they are tried in the order of what would be built from source
+(fewest first; uv's order among equals), and those known to lack a wheel are not tried
+with wheels only: ``Flask==0.12.2`` … ``psycopg2==2.7.3`` (wheels up to 3.6) is built on
+3.6 at once rather than on 3.11, 3.10 and 3.9 in turn (minutes each, failing).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
+import trio
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from .envcache import BuildFailed, Say
 from .installers import find_interpreter, installed_pythons, version_key
+from .steps import Publish
+from .wheelindex import Gaps
 
-__all__ = ["Choices", "Interpreter", "interpreter_choices"]
+__all__ = ["Choices", "Interpreter", "build_first_fitting", "interpreter_choices"]
+
+T = TypeVar("T")
+# (the interpreter, where its output goes, wheels only?) -> the built environment
+Attempt = Callable[["Interpreter", Publish, bool], Awaitable[T]]
+_SOURCE_BUILDS = 3  # interpreters a build from source is tried with, at most
+_SHOWN = 4  # packages named in a line, at most
 
 _MOST = 6  # interpreters tried for one build, at most (wheels only: quick to refuse)
 _PATCH = re.compile(r"(\d+)\.(\d+)\.\d+")
@@ -103,3 +121,108 @@ async def _installed(env: dict[str, str]) -> list[Interpreter]:
         if path.endswith(f"python{candidate.minor}") or version not in found:
             found[version] = candidate
     return sorted(found.values(), key=lambda i: version_key(i.version), reverse=True)
+
+
+async def build_first_fitting(
+    interpreters: tuple[Interpreter, ...],
+    find_gaps: Callable[[], Awaitable[dict[str, Gaps] | None]],
+    attempt: Attempt[T],
+    publish: Publish,
+    say: Say,
+) -> T:
+    """The environment built with the first interpreter that fits (see the module doc):
+    the first for which every package has a wheel (each tried with wheels only, its
+    output kept back: a failed try shows as one line); if none has, each is built from
+    source in turn until one succeeds. ``find_gaps``: what each lacks, by version, if
+    known; asked while uv's pick is tried (when it has every wheel, the answer is not
+    awaited)."""
+    first, *others = interpreters
+    if not others:
+        return await attempt(first, publish, False)
+    missing: list[str] = []
+    found: list[dict[str, Gaps] | None] = []
+    async with trio.open_nursery() as nursery:
+
+        async def ask() -> None:
+            found.append(await find_gaps())
+
+        nursery.start_soon(ask)
+        built = await _wheels_only(first, attempt, publish, missing)
+        if built is not None:
+            nursery.cancel_scope.cancel()
+            return built[0]
+    gaps = found[0] if found else None
+    ranked = interpreters
+    if gaps is not None:
+        ranked = tuple(sorted(interpreters, key=lambda i: _cost(gaps, i)))
+        if ranked[0] != first:
+            await say(_why_first(ranked[0], first, gaps))
+    for interpreter in ranked:
+        lacking = gaps.get(interpreter.version) if gaps is not None else None
+        if interpreter == first or (lacking is not None and lacking.cost != (0, 0)):
+            continue  # tried, or known to fail with wheels only
+        built = await _wheels_only(interpreter, attempt, publish, missing)
+        if built is not None:
+            await say(
+                f"Python {interpreter.version}: wheels for every package "
+                f"(not on {'; '.join(missing)})"
+            )
+            return built[0]
+    failures: list[BuildFailed] = []  # the first's is the cause: a later Python's
+    for interpreter in ranked[:_SOURCE_BUILDS]:  # is only a fallback's
+        if failures:
+            await say(f"{failures[-1].message}: trying Python {interpreter.version}")
+        try:
+            return await attempt(interpreter, publish, False)
+        except BuildFailed as failed:
+            failures.append(failed)
+    raise failures[0]
+
+
+async def _wheels_only(
+    interpreter: Interpreter, attempt: Attempt[T], publish: Publish, missing: list[str]
+) -> tuple[T] | None:
+    """Built with wheels only (its output published then), else None and why in
+    ``missing``."""
+    held: list[tuple[list[tuple[str, str]], str]] = []
+    try:
+        built = await attempt(interpreter, _holding(held), True)
+    except BuildFailed as failure:
+        missing.append(f"Python {interpreter.version}: {failure.message}")
+        return None
+    for lines, stream in held:
+        await publish(lines, stream)
+    return (built,)
+
+
+def _cost(gaps: dict[str, Gaps], interpreter: Interpreter) -> tuple[int, int]:
+    lacking = gaps.get(interpreter.version)
+    return lacking.cost if lacking is not None else (0, 0)
+
+
+def _why_first(chosen: Interpreter, passed: Interpreter, gaps: dict[str, Gaps]) -> str:
+    """A system line: why ``chosen`` comes before uv's pick."""
+    mine, theirs = gaps[chosen.version], gaps[passed.version]
+    extra = [p for p in (*theirs.excluded, *theirs.unbuilt) if p not in mine.unbuilt]
+    said = (
+        f"Python {chosen.version}, not {passed.version}: the packages have wheels for it "
+        f"where {passed.version} would build them from source or cannot install them "
+        f"({_names(extra)})"
+    )
+    if mine.unbuilt:
+        said += f"; built from source either way: {_names(mine.unbuilt)}"
+    return said
+
+
+def _names(items: tuple[str, ...] | list[str]) -> str:
+    shown = ", ".join(items[:_SHOWN])
+    return shown + (f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
+
+
+def _holding(held: list[tuple[list[tuple[str, str]], str]]) -> Publish:
+    """A publish that keeps the batches in ``held`` (a try whose output may not count)."""
+
+    async def hold(lines: list[tuple[str, str]], stream: str) -> None:
+        held.append((lines, stream))
+
+    return hold

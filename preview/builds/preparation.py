@@ -34,7 +34,7 @@ from ..sandbox.process import ChildLimits, describe_exit
 from ..settings import Settings
 from .appenv import dotenv_file
 from .build import BuildFailed, EnvBuilder, Lease
-from .configdefaults import ConfigDefaults, config_defaults
+from .configdefaults import ConfigDefaults, config_defaults, example_copies
 from .envcache import LAUNCH_CACHES
 from .remedies import Remedies
 from .steps import Publish, run_logged
@@ -187,6 +187,11 @@ class Preparation:
         self.config = config_defaults(spec.files, anchor, given, provided)
         for note in self.config.notes:
             await self._say(note)
+        copies = example_copies(spec.files)
+        if copies:
+            await trio.to_thread.run_sync(_copy_examples, app_dir, copies, spec.files)
+            for target, example in copies.items():
+                await self._say(f"no {target}: using {example} (copied)")
         detection = spec.detection
         if detection is not None and detection.language == "python" and not detection.setup:
             main = main_only_create_all(spec.files)
@@ -206,6 +211,11 @@ class Preparation:
 
     async def _say(self, message: str) -> None:
         await self._broadcast.publish("INFO", message, "system")
+
+
+def _copy_examples(app_dir: Path, copies: dict[str, str], files: dict[str, bytes]) -> None:
+    for target, example in copies.items():
+        (app_dir / target).write_bytes(files[example])
 
 
 @dataclass

@@ -71,6 +71,14 @@ def test_what_an_upload_asks_for() -> None:
     found = wanted_servers(sequelize, "server.js", {})
     assert found.mysql is not None and found.mysql.accounts == {"root": "123456"}
     assert found.mysql.databases == ["testdb"]
+    typeorm = {  # its ormconfig.json only as the example its README says to copy
+        "package.json": b'{"dependencies": {"mysql": "^2", "typeorm": "^0.2"}}',
+        "ormconfig.json.example": b'{"type": "mysql", "host": "localhost", "port": 3306, '
+        b'"username": "u", "password": "p", "database": "realworld"}',
+    }
+    found = wanted_servers(typeorm, "index.js", {})
+    assert found.mysql is not None and found.mysql.accounts == {"u": "p"}
+    assert found.mysql.databases == ["realworld"]
 
 
 async def test_a_missing_server_fails_the_launch_naming_how_to_enable_it(

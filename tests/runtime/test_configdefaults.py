@@ -13,7 +13,7 @@ from preview.apps.configvars import (
     required_types,
     required_variables,
 )
-from preview.builds.configdefaults import config_defaults, throwaway_value
+from preview.builds.configdefaults import config_defaults, example_copies, throwaway_value
 from preview.logs import failure_cause
 
 from ..conftest import Service, auth
@@ -225,6 +225,44 @@ async def test_what_cannot_be_guessed_fails_naming_every_variable(
         env = {"SMTP_HOST": "mail.example.com", "STORAGE_BUCKET": "b"}
         again = await service.launch(body["gid"], tier="pro", env=env)
         assert again.json()["status"] == "running", again.text
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_configuration_files_the_upload_has_only_as_examples_are_copied() -> None:
+    files = {
+        p: b""
+        for p in (
+            "src/config.ts.example",
+            "ormconfig.json.example",
+            "settings.py.sample",
+            "app.yaml.dist",
+            "present.json",
+            "present.json.example",  # the file itself is there
+            ".env.example",  # read as variables, not copied
+            "tsconfig.json.template",
+            "README.md.example",
+            "node_modules/x/config.js.example",
+        )
+    }
+    assert example_copies(files) == {
+        "src/config.ts": "src/config.ts.example",
+        "ormconfig.json": "ormconfig.json.example",
+        "settings.py": "settings.py.sample",
+        "app.yaml": "app.yaml.dist",
+    }
+
+
+async def test_a_config_file_given_only_as_an_example_is_copied_and_said(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("config_example"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {"secret": "secret-key", "root": True}
+        system = messages(await service.history(body["gid"]), "system")
+        assert "no src/config.js: using src/config.js.example (copied)" in system, system
         assert (await service.stop(body["gid"])).status_code == 200
 
 

@@ -90,6 +90,42 @@ async def test_with_no_request_old_pins_take_the_newest_python_with_their_wheels
             "markupsafe": "1.1.1",
         }
         system = messages(await service.history(body["gid"]), "system")
-        chose = [m for m in system if m.startswith("Python 3.9") and "wheels for every" in m]
-        assert chose and f"not on Python {found.interpreters[0].version}" in chose[0], system
+        chose = [m for m in system if m.startswith("Python 3.9")]
+        assert chose and f"not {found.interpreters[0].version}" in chose[0], system
+        assert "markupsafe==1.1.1" in chose[0]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_with_an_sdist_pinned_the_python_with_wheels_for_the_rest_is_built_at_once(
+    builder_service: Service,
+) -> None:
+    """MarkupSafe==1.1.1 (wheels up to 3.9) beside an sdist-only pin: no interpreter has
+    every package as a wheel, so none but uv's pick is tried with wheels only; 3.9 has
+    the rest, so it is built there first (not on uv's pick, compiling MarkupSafe), said
+    in one line naming what made the difference and what is built from source."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        found = await _choices(service, "")
+        minors = [i.minor for i in found.interpreters]
+        if "3.9" not in minors or minors[0] in ("3.9", "3.8", "3.7", "3.6"):
+            return  # needs 3.9 present below uv's pick
+        body = await launched(service, app_files("old_pins_sdist"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {
+            "python": "3.9",
+            "markupsafe": "1.1.1",
+            "visitor": "visitor",
+        }
+        events = await service.history(body["gid"])
+        system = messages(events, "system")
+        chose = [m for m in system if m.startswith("Python 3.9")]
+        assert len(chose) == 1, system
+        assert f"not {found.interpreters[0].version}" in chose[0]
+        assert "(markupsafe==1.1.1)" in chose[0]
+        assert chose[0].endswith("built from source either way: visitor==0.1.3")
+        # uv's pick tried with wheels only (while the index is asked), then 3.9 at once.
+        tries = [m for m in system if m.startswith("installing dependencies (Python")]
+        assert len(tries) == 2, system
+        assert f"Python {found.interpreters[0].version}," in tries[0]
+        assert "Python 3.9" in tries[1]
         assert (await service.stop(body["gid"])).status_code == 200

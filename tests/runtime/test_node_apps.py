@@ -178,6 +178,41 @@ async def test_a_native_module_is_built_from_source_when_its_binary_is_out_of_re
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_an_old_lockfile_made_against_a_private_mirror_installs(
+    builder_service: Service,
+) -> None:
+    """lockfileVersion 1, its tarball on a registry builds cannot reach: fetched from the
+    public registry (checked by its integrity), npm's metadata fix-up widened, both said;
+    the preload is npm's, not the app's."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_old_lockfile"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/")).json()
+        assert answer["isNumber"] == "7.0.0" and answer["five"] is True
+        assert not (answer["nodeOptions"] or "").count("npm-wide-queue")
+        system = messages(await service.history(body["gid"]), "system")
+        moved = [m for m in system if "names another registry" in m]
+        assert moved == [
+            "package-lock.json names another registry (npm.mirror.invalid) for 1 package: "
+            "fetched from registry.npmjs.org instead (the same files, checked by their integrity)"
+        ], system
+        assert any("lockfileVersion 1" in m and "8 at a time" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_the_start_scripts_pre_script_runs_as_a_setup_step(builder_service: Service) -> None:
+    """``prestart:prod`` (a build, bounded as one) runs before the start, once: not within
+    the start's time limit, where npm would run it again."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_prestart"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"] == "npm run start:prod --ignore-scripts"
+        assert (await service.app_get(body, "/")).json() == {"built": True, "buildRuns": 1}
+        assert "setup: npm run prestart:prod" in messages(await service.history(body["gid"]))
+
+
 @needs_server
 async def test_typeorm_entities_as_ts_globs_run_with_the_apps_ts_node(
     builder_service: Service,
@@ -192,7 +227,7 @@ async def test_typeorm_entities_as_ts_globs_run_with_the_apps_ts_node(
             await trio.sleep(0.2)
             body = {**body, **await service.status(body["gid"])}
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        assert body["runtime"]["command"].endswith("; ts-node src/server.ts")
+        assert body["runtime"]["command"].endswith("; ts-node --transpile-only src/server.ts")
         assert (await service.app_get(body, "/")).json() == {"notes": ["kept"]}
         system = messages(await service.history(body["gid"]), "system")
         assert any("its ORM loads src/entity/**/*.ts" in line for line in system), system

@@ -35,6 +35,18 @@ def test_start_prod_wins_over_start() -> None:
     assert found.setup == (("npm", "run", "build"),)
 
 
+def test_the_start_scripts_pre_script_is_a_setup_step_and_not_run_again() -> None:
+    found = _node({"scripts": {"prestart:prod": "tsc", "start:prod": "node dist/main.js"}})
+    assert found.setup == (("npm", "run", "prestart:prod"),)
+    assert found.argv == ("npm", "run", "start:prod", "--ignore-scripts")
+    both = {"build": "tsc", "prestart": "node migrate.js", "start": "node dist/main.js"}
+    found = _node({"scripts": both})
+    assert found.setup == (("npm", "run", "build"), ("npm", "run", "prestart"))
+    assert found.argv == ("npm", "start", "--silent", "--ignore-scripts")
+    builds = {**both, "prestart": "rimraf dist && npm run build"}  # the build is its own
+    assert _node({"scripts": builds}).setup == (("npm", "run", "prestart"),)
+
+
 def test_main_built_by_the_build_script_is_run_after_it() -> None:
     found = _node({"main": "dist/index.js", "scripts": {"build": "tsc"}})
     assert found.argv == ("node", "dist/index.js")
@@ -159,7 +171,10 @@ def test_a_procfile_node_app_is_built_and_migrated_and_yarn_is_npm() -> None:
 
 def test_a_build_that_prestart_runs_is_not_a_setup_step_too() -> None:
     scripts = {"build": "babel src -d dist", "prestart": "npm run -s build", "start": "node dist"}
-    assert _node({"scripts": scripts}).setup == ()
+    found = _node({"scripts": scripts})
+    # The pre-script builds it once, as a set-up step; the start then runs without it.
+    assert found.setup == (("npm", "run", "prestart"),)
+    assert found.argv[-1] == "--ignore-scripts"
 
 
 def test_knex_migrations_need_knex_and_migrations() -> None:
@@ -188,21 +203,24 @@ def test_drizzle_migrations_need_drizzle_kit_and_a_journal() -> None:
 def test_an_orm_loading_ts_files_runs_as_the_apps_development_script() -> None:
     files = {p: t.encode() for p, t in app_files("ts_typeorm_entities").items()}
     found = detect(files)
-    assert found.argv[2].endswith("; ts-node src/server.ts")  # nodemon --exec, watcher off
+    assert found.argv[2].endswith(
+        "; ts-node --transpile-only src/server.ts"
+    )  # nodemon --exec, watcher off
     assert found.setup == ()  # its build is not needed
     assert found.notes == [
         "its ORM loads src/entity/**/*.ts (src/config.ts) at run time, which the built "
-        "JavaScript cannot: the watch-server script without its watcher: ts-node src/server.ts"
+        "JavaScript cannot: the watch-server script without its watcher: "
+        "ts-node --transpile-only src/server.ts"
     ]
     package = json.loads(files["package.json"])
     # No such script: its main's TypeScript source, with its ts-node (decorator metadata).
     scripts = {k: v for k, v in package["scripts"].items() if k != "watch-server"}
     alone = {**files, "package.json": json.dumps({**package, "scripts": scripts}).encode()}
-    assert detect(alone).argv == ("node_modules/.bin/ts-node", "src/server.ts")
+    assert detect(alone).argv == ("node_modules/.bin/ts-node", "--transpile-only", "src/server.ts")
     # Globs the built JS loads too, a start that runs TypeScript itself, or no ORM: as before.
     both = {**files, "src/config.ts": b'export const entities = ["dist/**/*.entity{.ts,.js}"];'}
     assert detect(both).argv == ("npm", "start", "--silent")
-    ts_start = {**package["scripts"], "start": "ts-node src/server.ts"}
+    ts_start = {**package["scripts"], "start": "ts-node --transpile-only src/server.ts"}
     own = {**files, "package.json": json.dumps({**package, "scripts": ts_start}).encode()}
     assert detect(own).argv == ("npm", "start", "--silent")
     plain = {**package, "dependencies": {"pg": "^8"}}
@@ -211,12 +229,46 @@ def test_an_orm_loading_ts_files_runs_as_the_apps_development_script() -> None:
     )
 
 
+def test_a_ts_and_js_glob_over_typescript_sources_runs_the_entry_registering_ts_node() -> None:
+    """An ormconfig given only as its example, its entities ``src/**/*.entity{.ts,.js}``
+    (src/ holds TypeScript only: node would load .ts), a start script whose entry
+    registers ts-node: that script, not the built start:prod (nor its tsc)."""
+    scripts = {
+        "start": "node index.js",
+        "prestart:prod": "tsc",
+        "start:prod": "node dist/main.js",
+    }
+    files = {
+        "package.json": json.dumps(
+            {"main": "index.js", "scripts": scripts, "dependencies": {"typeorm": "^0.2"}}
+        ),
+        "index.js": "require('ts-node/register');\nrequire('./src/main');\n",
+        "src/main.ts": "",
+        "src/user/user.entity.ts": "",
+        "ormconfig.json.example": '{"type": "mysql", "entities": ["src/**/**.entity{.ts,.js}"]}',
+    }
+    found = _node(json.loads(files.pop("package.json")), files)
+    assert found.argv == ("npm", "start", "--silent") and found.setup == ()
+    assert found.notes == [
+        "its ORM loads src/**/**.entity{.ts,.js} (ormconfig.json.example) at run time, which "
+        "the built JavaScript cannot: the start script (node index.js), whose entry loads "
+        "TypeScript itself"
+    ]
+    # The same glob over built JavaScript (dist/ in the upload): the built start, as before.
+    built = {**files, "dist/main.js": "", "dist/user/user.entity.js": ""}
+    built["ormconfig.json.example"] = built["ormconfig.json.example"].replace("src/", "dist/")
+    package = {"main": "index.js", "scripts": scripts, "dependencies": {"typeorm": "^0.2"}}
+    assert _node(package, built).argv == ("npm", "run", "start:prod", "--ignore-scripts")
+
+
 def test_decorator_metadata_asks_for_ts_node_over_tsx() -> None:
     dev = {"dev": "nodemon src/index.ts"}
     listed = {"ts-node": "^10"}
     config = {"tsconfig.json": '{"compilerOptions": {"emitDecoratorMetadata": true}}'}
     found = _node({"scripts": dev, "devDependencies": listed}, config)
-    assert found.argv[2].endswith("; ts-node src/index.ts") and found.node_tools == ()
+    assert (
+        found.argv[2].endswith("; ts-node --transpile-only src/index.ts") and found.node_tools == ()
+    )
     assert _node({"scripts": dev, "devDependencies": listed}).argv[2].endswith("; tsx src/index.ts")
 
 

@@ -1,0 +1,306 @@
+"""Which interpreters an app's pinned packages have wheels for: :func:`wheel_gaps`.
+
+An exact old pin (``psycopg2==2.7.3``, ``MarkupSafe==1.1.1``) has wheels only for the
+Pythons of its day; on a newer one it is built from source — minutes for a dozen old
+sdists, each resolved by running its ``setup.py``, and it often fails after them. Before
+anything is built, the package index is asked which files each pinned version has (PEP
+691's JSON simple API, or PEP 503's HTML page; and the find-links directory), and for
+each candidate interpreter the pins are counted that have no wheel it can install (its
+tags on this machine's platforms) and those whose ``Requires-Python`` excludes it. Only
+file names are read: no code of the upload runs. The queries are bounded in time; a
+package the index does not answer for counts for no interpreter, and when nothing is
+known the answer is None (the interpreters keep uv's order).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import ssl
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from html import unescape
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import httpx
+import trio
+from packaging import tags
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+__all__ = ["Gaps", "Wanted", "wanted", "wheel_gaps"]
+
+PYPI_SIMPLE = "https://pypi.org/simple/"
+_QUERY_TIME = 20.0  # s for all of an app's queries; then what is known so far counts
+_CONCURRENT = 8  # index queries at once
+_MAX_PAGE = 32 * 1024 * 1024  # a project's page larger than this is not read
+_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
+_ANCHOR = re.compile(r"<a\s([^>]*)>([^<]*)</a>", re.I)
+_REQUIRES_PYTHON = re.compile(r'data-requires-python\s*=\s*"([^"]*)"', re.I)
+_HREF = re.compile(r'href\s*=\s*"([^"]*)"', re.I)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A requirement line: the project, the versions it accepts."""
+
+    name: str  # canonical
+    specifier: SpecifierSet
+    marker: Marker | None
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """What one interpreter lacks among the requirements the index told about."""
+
+    unbuilt: tuple[str, ...] = ()  # "name==version" with no wheel for it: built from source
+    excluded: tuple[str, ...] = ()  # requirements no version of which admits it
+
+    @property
+    def cost(self) -> tuple[int, int]:
+        return len(self.excluded), len(self.unbuilt)
+
+
+def wanted(requirements: Iterable[str]) -> list[Wanted]:
+    """The projects named by pip's requirement lines (not options, URLs or paths)."""
+    found = []
+    for line in requirements:
+        if line.startswith("-"):
+            continue
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if req.url is None:
+            found.append(Wanted(canonicalize_name(req.name), req.specifier, req.marker))
+    return found
+
+
+async def wheel_gaps(
+    requirements: Sequence[str], versions: Sequence[str], index: str, find_links: str
+) -> dict[str, Gaps] | None:
+    """For each interpreter version (``3.6.15``), what the requirements lack for it
+    (see the module doc); None when the index told nothing. ``index``: the settings'
+    (empty: PyPI; ``none``: none); ``find_links``: a directory or URL."""
+    asked = wanted(requirements)
+    if not asked or len(versions) < 2:
+        return None
+    files: dict[str, list[File]] = {}
+    with trio.move_on_after(_QUERY_TIME):
+        files = await _project_files({w.name for w in asked}, index, find_links)
+    if not files:
+        return None
+    return {version: _gaps(asked, files, version) for version in versions}
+
+
+def _gaps(asked: list[Wanted], files: dict[str, list[File]], version: str) -> Gaps:
+    """The version of each requirement a resolver takes on ``version`` (the newest it
+    accepts whose files admit that Python), and whether a wheel of it installs there."""
+    python = Version(version)
+    supported = _supported_tags(python.major, python.minor)
+    environment = {
+        "python_version": f"{python.major}.{python.minor}",
+        "python_full_version": version,
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+    }
+    unbuilt, excluded = [], []
+    for want in asked:
+        if want.marker is not None and not want.marker.evaluate(environment):
+            continue
+        by_version: dict[Version, list[File]] = {}
+        for file in files.get(want.name, ()):
+            if file.version in want.specifier and (not file.yanked or _exact(want)):
+                by_version.setdefault(file.version, []).append(file)
+        if not by_version:
+            continue  # the index did not say (or has no such version: the build will)
+        usable = {
+            v: fs for v, fs in by_version.items() if any(not _excludes(f, python) for f in fs)
+        }
+        if not usable:
+            excluded.append(f"{want.name}{want.specifier}")
+            continue
+        chosen = max(usable)
+        if not any(
+            f.tags is not None and f.tags & supported and not _excludes(f, python)
+            for f in usable[chosen]
+        ):
+            unbuilt.append(f"{want.name}=={chosen}")
+    return Gaps(tuple(unbuilt), tuple(excluded))
+
+
+def _exact(want: Wanted) -> bool:
+    return any(s.operator in ("==", "===") and "*" not in s.version for s in want.specifier)
+
+
+def _excludes(file: File, python: Version) -> bool:
+    if not file.requires_python:
+        return False
+    try:
+        return not SpecifierSet(file.requires_python).contains(python, prereleases=True)
+    except InvalidSpecifier:
+        return False
+
+
+@functools.lru_cache(maxsize=16)
+def _supported_tags(major: int, minor: int) -> frozenset[tags.Tag]:
+    """The tags a CPython ``major.minor`` on this machine installs."""
+    platforms = list(tags.platform_tags())
+    python = (major, minor)
+    found = set(tags.cpython_tags(python_version=python, platforms=platforms, warn=False))
+    found.update(tags.compatible_tags(python, f"cp{major}{minor}", platforms))
+    return frozenset(found)
+
+
+# -- the index ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class File:
+    """A distribution file the index lists for a project."""
+
+    project: str  # canonical
+    version: Version
+    tags: frozenset[tags.Tag] | None  # a wheel's; None: an sdist
+    requires_python: str | None = None
+    yanked: bool = False
+
+
+def _file(filename: str, requires_python: str | None = None, yanked: bool = False) -> File | None:
+    """The file its name describes: a wheel or an sdist (others: None)."""
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, found = parse_wheel_filename(filename)
+            return File(name, version, found, requires_python, yanked)
+        if filename.endswith((".tar.gz", ".zip")):
+            name, version = parse_sdist_filename(filename)
+            return File(name, version, None, requires_python, yanked)
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        pass
+    return None
+
+
+async def _project_files(names: set[str], index: str, find_links: str) -> dict[str, list[File]]:
+    """Each project's files from the index and find-links."""
+    found: dict[str, list[File]] = {}
+    work = trio.CapacityLimiter(2)  # parsing a large page (numpy's: megabytes) off the loop
+    if find_links:
+        for file in await _find_links(find_links, work):
+            if file.project in names:
+                found.setdefault(file.project, []).append(file)
+    base = PYPI_SIMPLE if not index else None if index == "none" else index.rstrip("/") + "/"
+    if base is None:
+        return found
+    if base.startswith("file://"):  # a directory laid out as a simple index
+        for name in names:
+            listed = await _local_page(Path(urlparse(base).path) / name, work)
+            found.setdefault(name, []).extend(f for f in listed if f.project == name)
+        return found
+    limiter = trio.CapacityLimiter(_CONCURRENT)
+    context = ssl.create_default_context()  # the machine's CAs, as uv's (UV_SYSTEM_CERTS)
+    async with httpx.AsyncClient(
+        verify=context, trust_env=True, follow_redirects=True, timeout=_QUERY_TIME,
+        headers={"Accept": _ACCEPT},
+    ) as client:  # fmt: skip
+
+        async def one(name: str) -> None:
+            async with limiter:
+                listed = await _page(client, urljoin(base, f"{name}/"), work)
+            if listed:
+                found.setdefault(name, []).extend(f for f in listed if f.project == name)
+
+        async with trio.open_nursery() as nursery:
+            for name in sorted(names):
+                nursery.start_soon(one, name)
+    return found
+
+
+async def _find_links(location: str, work: trio.CapacityLimiter) -> list[File]:
+    if "://" in location and not location.startswith("file://"):
+        async with httpx.AsyncClient(trust_env=True, timeout=_QUERY_TIME) as client:
+            return await _page(client, location, work)
+    path = Path(urlparse(location).path if location.startswith("file://") else location)
+    try:
+        names = await trio.to_thread.run_sync(os.listdir, path, limiter=work)
+    except OSError:
+        return []
+    return [file for name in names if (file := _file(name)) is not None]
+
+
+async def _local_page(project: Path, work: trio.CapacityLimiter) -> list[File]:
+    """A local index's project: its ``index.html``, else the files in its directory."""
+
+    def read() -> list[File]:
+        try:
+            return _html_files((project / "index.html").read_bytes())
+        except OSError:
+            pass
+        try:
+            return [file for name in os.listdir(project) if (file := _file(name)) is not None]
+        except OSError:
+            return []
+
+    return await trio.to_thread.run_sync(read, limiter=work)
+
+
+async def _page(client: httpx.AsyncClient, url: str, work: trio.CapacityLimiter) -> list[File]:
+    """A project page's files; [] when it cannot be read."""
+    body = bytearray()
+    try:
+        async with client.stream("GET", url) as response:
+            if response.status_code != 200:
+                return []
+            kind = response.headers.get("content-type", "")
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > _MAX_PAGE:
+                    return []
+    except httpx.HTTPError:
+        return []
+    parse = _json_files if "json" in kind else _html_files
+    return await trio.to_thread.run_sync(parse, bytes(body), limiter=work)
+
+
+def _json_files(body: bytes) -> list[File]:
+    try:
+        listed = json.loads(body).get("files", [])
+    except (ValueError, AttributeError):
+        return []
+    files = []
+    for entry in listed if isinstance(listed, list) else ():
+        if isinstance(entry, dict) and isinstance(entry.get("filename"), str):
+            requires = entry.get("requires-python")
+            file = _file(
+                entry["filename"], requires if isinstance(requires, str) else None,
+                bool(entry.get("yanked")),
+            )  # fmt: skip
+            if file is not None:
+                files.append(file)
+    return files
+
+
+def _html_files(body: bytes) -> list[File]:
+    files = []
+    for attributes, text in _ANCHOR.findall(body.decode("utf-8", "replace")):
+        href = _HREF.search(attributes)
+        name = (href.group(1).split("#")[0].rsplit("/", 1)[-1] if href else "") or text
+        requires = _REQUIRES_PYTHON.search(attributes)
+        file = _file(
+            unescape(name.strip()), unescape(requires.group(1)) if requires else None,
+            "data-yanked" in attributes,
+        )  # fmt: skip
+        if file is not None:
+            files.append(file)
+    return files
