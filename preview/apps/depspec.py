@@ -22,6 +22,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 
+import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -38,6 +39,7 @@ _MAX_INCLUDES = 10
 # twin ships the same module as wheels, from the twin's first version on.
 _BINARY_TWINS = {"psycopg2": ("psycopg2-binary", "2.7.4")}  # its first release
 _EXTRAS = re.compile(r"\[[^\]]*\]$")  # "./libs/common[extra]"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class NodeDeps:
     lockfile: tuple[str, bytes] | None  # (name, content): package-lock.json or npm-shrinkwrap
     tools: tuple[str, ...] = ()  # packages added beside the app's own (tsx for a .ts entry)
     prisma: tuple[str, bytes] | None = None  # (path, content): the client generated from it
+    note: str | None = None  # how package.json was changed (pnpm's locked versions), said
 
     def key(self) -> str:
         digest = hashlib.sha256(self.package_json)
@@ -351,4 +354,44 @@ def node_dependencies(
     for name in ("npm-shrinkwrap.json", "package-lock.json"):
         if name in files:
             return NodeDeps(files["package.json"], (name, files[name]), tools, schema)
+    pinned = _pnpm_pinned(files)
+    if pinned is not None:
+        return NodeDeps(pinned[0], None, tools, schema, pinned[1])
     return NodeDeps(files["package.json"], None, tools, schema)
+
+
+def _pnpm_pinned(files: dict[str, bytes]) -> tuple[bytes, str] | None:
+    """package.json with its direct dependencies at the versions its ``pnpm-lock.yaml``
+    locked (npm reads no pnpm lockfile: it would install the newest each range allows,
+    which a project resolved months ago may not build or run with), and the note saying
+    so; None without such a lockfile or with nothing to pin."""
+    if "pnpm-lock.yaml" not in files:
+        return None
+    try:
+        package = json.loads(files["package.json"])
+        lock = yaml.load(files["pnpm-lock.yaml"], Loader=_YAML_LOADER)
+    except (ValueError, RecursionError, yaml.YAMLError):
+        return None
+    if not isinstance(package, dict) or not isinstance(lock, dict):
+        return None
+    importers = lock.get("importers")
+    root = importers.get(".") if isinstance(importers, dict) else lock  # v5: at the top
+    locked: dict[str, str] = {}
+    for key in ("dependencies", "devDependencies", "optionalDependencies"):
+        table = root.get(key) if isinstance(root, dict) else None
+        for name, entry in (table or {}).items() if isinstance(table, dict) else ():
+            version = entry.get("version") if isinstance(entry, dict) else entry
+            version = str(version).split("(", 1)[0].strip() if version is not None else ""
+            if re.fullmatch(r"\d+\.\d+\.\d+[\w.+-]*", version):  # not link:, file:, git
+                locked[name] = version
+    count = 0
+    for key in ("dependencies", "devDependencies", "optionalDependencies"):
+        table = package.get(key)
+        if isinstance(table, dict):
+            for name in table:
+                if name in locked and table[name] != locked[name]:
+                    table[name], count = locked[name], count + 1
+    if not count:
+        return None
+    note = f"pnpm-lock.yaml: {count} dependencies at its locked versions (npm reads none)"
+    return json.dumps(package, indent=2).encode(), note

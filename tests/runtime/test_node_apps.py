@@ -54,6 +54,19 @@ async def test_a_peer_conflict_is_installed_as_pnpm_would(builder_service: Servi
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_pnpm_project_gets_its_locked_versions(builder_service: Service) -> None:
+    """npm reads no pnpm-lock.yaml: the direct dependencies are pinned to its versions
+    (ms 2.0.0, not the newest 2.x), said in a system line."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pnpm_locked"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"ms": "2.0.0"}
+        system = messages(await service.history(body["gid"]), "system")
+        assert "pnpm-lock.yaml: 1 dependencies at its locked versions (npm reads none)" in system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_typescript_errors_fail_the_build_step(builder_service: Service) -> None:
     service = builder_service
     files = app_files("ts_express_build")

@@ -270,3 +270,16 @@ def test_decorator_metadata_asks_for_ts_node_over_tsx() -> None:
         found.argv[2].endswith("; ts-node --transpile-only src/index.ts") and found.node_tools == ()
     )
     assert _node({"scripts": dev, "devDependencies": listed}).argv[2].endswith("; tsx src/index.ts")
+
+
+def test_pnpm_locked_versions_pin_the_direct_dependencies() -> None:
+    files = {p: t.encode() for p, t in app_files("node_pnpm_locked").items()}
+    deps = node_dependencies(files)
+    assert json.loads(deps.package_json)["dependencies"] == {"ms": "2.0.0"}
+    assert deps.lockfile is None and deps.note is not None
+    v5 = b"lockfileVersion: 5.4\nspecifiers:\n  ms: ^2.0.0\ndependencies:\n  ms: 2.1.2\n"
+    assert json.loads(node_dependencies({**files, "pnpm-lock.yaml": v5}).package_json)[
+        "dependencies"
+    ] == {"ms": "2.1.2"}
+    with_npm_lock = {**files, "package-lock.json": b"{}"}
+    assert node_dependencies(with_npm_lock).package_json == files["package.json"]
