@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import BadRequest
 from .datainit import DataStep, data_steps
-from .nodeapp import node_hint, node_start, read_package
+from .node.nodeapp import node_hint, node_start, read_package
 from .pyapp import FoundApp, find_app, find_wsgi_module, python_files
 
 __all__ = ["Detection", "detect", "nearest", "npm_for_procfile", "python_files"]

@@ -34,8 +34,9 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, replace
+
+from preview.apps.node.devscript import without_watcher
 
 __all__ = [
     "PRISMA",
@@ -75,8 +76,6 @@ _REGISTERS_TS = re.compile(rb"""require\(\s*["'](?:ts-node/register|tsx/cjs|@swc
 _TESTS = re.compile(r"(?:^|/)(?:tests?|__tests__|spec|node_modules)/|\.(?:spec|test)\.[cm]?[jt]s$")
 _TS_SCRIPTS = re.compile(r"dev|watch|serve|start")  # names of scripts that run the app
 _TS_RUNNERS = re.compile(r"(?:^|[\s;&|(/])(?:ts-node|tsx|ts-node-dev|tsnd)\s")
-_NODEMON_VALUES = {"-w", "--watch", "-i", "--ignore", "-e", "--ext", "-d", "--delay", "-s",
-                   "--signal", "--config", "-P", "--polling-interval", "--cwd"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -220,7 +219,7 @@ def _dev(
     why: str = "",
 ) -> NodeStart:
     """The ``name`` script, its watcher off where that can be said of its tool."""
-    rewritten = _without_watcher(script, runner)
+    rewritten = without_watcher(script, runner)
     needs_tsx = re.search(r"(?:^|\s)tsx\s", rewritten + " ") is not None
     if rewritten == script and not needs_tsx and not why:
         return NodeStart(("npm", "run", name), setup)
@@ -231,86 +230,6 @@ def _dev(
             f" without its watcher: {rewritten}" if rewritten != script else f": {script}"
         )
     return NodeStart(("sh", "-c", _escape(shell)), setup, tools if needs_tsx else (), note)
-
-
-def _without_watcher(script: str, runner: str = "tsx") -> str:
-    """``script`` with a watching runner replaced by its one-shot equivalent (only a
-    simple command: one with shell operators is left as it is); a ``.ts`` entry of a
-    watcher runs with ``runner``."""
-    if _SHELL.search(script):
-        return script
-    try:
-        words = shlex.split(script)
-    except ValueError:
-        return script
-    env = []
-    while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", words[0]):
-        env.append(words.pop(0))
-    if not words:
-        return script
-    tool, args = words[0], words[1:]
-    if tool == "tsx" and args[:1] == ["watch"]:
-        words = ["tsx", *_drop_watch_flags(args[1:])]
-    elif tool == "bun" and {"--hot", "--watch"} & set(args):
-        words = ["bun", *(a for a in args if a not in ("--hot", "--watch"))]
-    elif tool == "node":
-        words = ["node", *(a for a in args if a != "--watch" and not a.startswith("--watch-"))]
-    elif tool == "nodemon" and ({"--exec", "-x"} & set(args)):
-        executed = _nodemon_exec(args)
-        if executed is None:
-            return script
-        words = executed
-    elif tool in ("nodemon", "ts-node-dev", "tsnd"):
-        files = [a for a in args if not a.startswith("-") and a.endswith((*_TS, ".js", ".mjs"))]
-        if len(files) != 1:
-            return script
-        entry = files[0]
-        rest = args[args.index(entry) + 1 :]
-        words = [runner if entry.endswith(_TS) else "node", entry, *rest]
-    else:
-        return script
-    if words[0] == "ts-node" and not {"-T", "--transpile-only"} & set(words):
-        words = ["ts-node", "--transpile-only", *words[1:]]  # its type check: the build's
-    return shlex.join([*env, *words])
-
-
-def _nodemon_exec(args: list[str]) -> list[str] | None:
-    """What ``nodemon --exec CMD [script …]`` runs, once (None: not understood)."""
-    executed: list[str] | None = None
-    rest: list[str] = []
-    at = 0
-    while at < len(args):
-        arg = args[at]
-        if arg == "--":
-            rest += args[at + 1 :]
-            break
-        if arg in ("-x", "--exec") and at + 1 < len(args):
-            executed, at = shlex.split(args[at + 1]), at + 2
-        elif arg.startswith("--exec="):
-            executed, at = shlex.split(arg.partition("=")[2]), at + 1
-        elif arg in _NODEMON_VALUES:
-            at += 2
-        elif arg.startswith("-"):
-            at += 1
-        else:
-            rest.append(arg)
-            at += 1
-    return [*executed, *rest] if executed else None
-
-
-def _drop_watch_flags(args: list[str]) -> list[str]:
-    out, skip = [], False
-    for arg in args:
-        if skip:
-            skip = False
-            continue
-        if arg in ("--clear-screen=false", "--ignore", "--include"):
-            skip = arg != "--clear-screen=false"
-            continue
-        if arg.startswith(("--ignore=", "--include=", "--clear-screen")):
-            continue
-        out.append(arg)
-    return out
 
 
 def runtime_ts_glob(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, str] | None:
@@ -361,7 +280,7 @@ def _ts_start(
     for name, script in scripts.items():
         if not _TS_SCRIPTS.search(name) or re.search(r"build|test|lint|migrat|seed", name):
             continue
-        once = _without_watcher(script, runner)
+        once = without_watcher(script, runner)
         if _TS_RUNNERS.search(f" {once} ") and re.search(r"\S+\.ts\b", once):
             return _dev(script, (), tools, runner, name, why)
         entry = re.fullmatch(r"node\s+(?:\./)?(\S+?)(?:\.js)?", once.strip())
