@@ -21,6 +21,7 @@ from hypercorn.trio import serve
 
 from preview import Settings, create_app
 from preview.auth import JWTAuthenticator
+from preview.builds import EnvBuilder
 from preview.runtime import free_port_block
 from preview.store import Store
 
@@ -45,11 +46,30 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def interpreter_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """uv's cache after it was asked once a session which interpreters this machine has:
+    each test's environment directory starts with a copy, where that question (asked
+    after every failed start of a Python app, for the remedies) would otherwise spawn
+    every interpreter on the PATH again (seconds, pyenv's shims)."""
+    root = tmp_path_factory.mktemp("interpreters")
+    builder = EnvBuilder(Settings(data_dir=root / "data", jwt_secret=SECRET))
+
+    async def ask() -> None:
+        with trio.fail_after(300):
+            assert await builder.python_versions()
+
+    trio.run(ask)  # a sync fixture: set up before the test's own trio run
+    return builder.root / ".uv-cache"
+
+
 @pytest.fixture
-def settings(tmp_path: Path, migrated_database: Path) -> Settings:
+def settings(tmp_path: Path, migrated_database: Path, interpreter_cache: Path) -> Settings:
     first = free_port_block(8, lowest=20000)
     (tmp_path / "data").mkdir(mode=0o700)
     shutil.copyfile(migrated_database, tmp_path / "data" / "preview.db")
+    uv_cache = tmp_path / "data" / "envs" / interpreter_cache.name
+    shutil.copytree(interpreter_cache, uv_cache, ignore=shutil.ignore_patterns(".lock"))
     return Settings(
         data_dir=tmp_path / "data",
         jwt_secret=SECRET,

@@ -30,7 +30,7 @@ import re
 
 from dotenv import dotenv_values
 
-from .pyapp import python_files
+from .pyapp import parse_module, python_files
 
 __all__ = [
     "COMPOSE_NAMES",
@@ -131,11 +131,7 @@ def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
     return None
 
 
-def _parse(data: bytes) -> ast.Module | None:
-    try:
-        return ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError):
-        return None
+_parse = parse_module
 
 
 def _name(node: ast.AST) -> str:

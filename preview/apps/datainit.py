@@ -31,7 +31,7 @@ import tomllib
 from dataclasses import dataclass
 
 from .alembicheads import alembic_upgrade
-from .pyapp import FoundApp, python_files
+from .pyapp import FoundApp, parse_module, python_files
 
 __all__ = ["DataStep", "data_steps", "main_only_create_all", "missing_tables_hint"]
 
@@ -51,11 +51,7 @@ class DataStep:
     what: str  # what it is, for the log and the hints ("Flask-Migrate's migrations/")
 
 
-def _parse(data: bytes) -> ast.Module | None:
-    try:
-        return ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError):
-        return None
+_parse = parse_module
 
 
 def _dir(path: str) -> str:
@@ -274,11 +270,17 @@ def _importable_from(files: dict[str, bytes], project: str, module: str) -> str 
 
 
 def _runs_something(tree: ast.Module) -> bool:
-    """Whether running the module does anything: a ``__main__`` block or a call."""
+    """Whether running the module does anything: a ``__main__`` block, a call, or a
+    ``with`` / ``try`` at its top level that calls something (``with
+    app.app_context(): db.create_all()``, flaskr-tdd's ``create_db.py``)."""
     for node in tree.body:
         if isinstance(node, ast.If) and _is_main_check(node.test):
             return True
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call | ast.Await):
+            return True
+        if isinstance(node, ast.With | ast.AsyncWith | ast.Try) and any(
+            isinstance(n, ast.Call) for n in ast.walk(node)
+        ):
             return True
     return False
 

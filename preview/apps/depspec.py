@@ -3,9 +3,11 @@
 
 Python: ``uv.lock`` (with its ``pyproject.toml``), else ``requirements.txt`` (``-r``/``-c``
 includes inlined), else ``pyproject.toml`` (PEP 621 ``project.dependencies``, or Poetry's
-``tool.poetry.dependencies`` turned into PEP 508 by :mod:`.poetry`), else what its
-imports name (:mod:`.imports`). The interpreter asked for comes from
-``.python-version``, else ``requires-python`` (or Poetry's ``python``). Node:
+``tool.poetry.dependencies`` turned into PEP 508 by :mod:`.poetry`), else Pipenv's
+``Pipfile.lock`` (its ``default`` pins) or ``Pipfile`` (its ``[packages]``), else what
+its imports name (:mod:`.imports`). The interpreter asked for comes from
+``.python-version``, else ``requires-python`` (or Poetry's ``python``, or the Pipfile's
+``python_full_version`` / ``python_version``). Node:
 ``package.json`` and its lockfile. ``psycopg2`` is read as ``psycopg2-binary``
 (:func:`binary_twins`). Each spec is normalised so that the same set of
 dependencies always gives the same key (:meth:`PythonDeps.key`).
@@ -20,6 +22,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 
+import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -36,6 +39,7 @@ _MAX_INCLUDES = 10
 # twin ships the same module as wheels, from the twin's first version on.
 _BINARY_TWINS = {"psycopg2": ("psycopg2-binary", "2.7.4")}  # its first release
 _EXTRAS = re.compile(r"\[[^\]]*\]$")  # "./libs/common[extra]"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class NodeDeps:
     lockfile: tuple[str, bytes] | None  # (name, content): package-lock.json or npm-shrinkwrap
     tools: tuple[str, ...] = ()  # packages added beside the app's own (tsx for a .ts entry)
     prisma: tuple[str, bytes] | None = None  # (path, content): the client generated from it
+    note: str | None = None  # how package.json was changed (pnpm's locked versions), said
 
     def key(self) -> str:
         digest = hashlib.sha256(self.package_json)
@@ -144,6 +149,12 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
                     tuple(lines), pyproject_path, request, request_source, notes=tuple(notes),
                     local=tuple(dict.fromkeys(local)),
                 )  # fmt: skip
+        pipenv = _pipenv(files, directory)
+        if pipenv is not None:
+            lines, twins = binary_twins(pipenv[0])
+            if request is None:
+                request, request_source = pipenv[2], pipenv[1]
+            return PythonDeps(tuple(lines), pipenv[1], request, request_source, notes=tuple(twins))
     request, request_source = _python_request(files, "")
     inferred = inferred_requirements(files)
     if inferred is not None:  # no dependency file: what the app imports
@@ -281,6 +292,57 @@ def _pyproject_requirements(
     return None
 
 
+def _pipenv(files: dict[str, bytes], directory: str) -> tuple[list[str], str, str | None] | None:
+    """(requirement lines, the file, the Python it asks for) of Pipenv's ``Pipfile.lock``
+    (the exact pins of its ``default`` section: what the project ran with), else of its
+    ``Pipfile``'s ``[packages]``; None without either (or with neither readable)."""
+    pipfile = _toml(_text(files, _join(directory, "Pipfile"))) or {}
+    requires = pipfile.get("requires") if isinstance(pipfile.get("requires"), dict) else {}
+    python = requires.get("python_full_version") or requires.get("python_version")
+    python = python if isinstance(python, str) and python.strip() else None
+    lock_path = _join(directory, "Pipfile.lock")
+    try:
+        lock = json.loads(files[lock_path]) if lock_path in files else None
+    except (ValueError, RecursionError):
+        lock = None
+    if isinstance(lock, dict) and isinstance(lock.get("default"), dict):
+        meta = lock.get("_meta") if isinstance(lock.get("_meta"), dict) else {}
+        locked = meta.get("requires") if isinstance(meta.get("requires"), dict) else {}
+        python = python or locked.get("python_full_version") or locked.get("python_version")
+        python = python if isinstance(python, str) and python.strip() else None
+        return _pipenv_lines(lock["default"]), lock_path, python
+    if isinstance(pipfile.get("packages"), dict):
+        return _pipenv_lines(pipfile["packages"]), _join(directory, "Pipfile"), python
+    return None
+
+
+def _pipenv_lines(table: dict) -> list[str]:
+    """PEP 508 lines of a Pipfile's ``[packages]`` or a lock's ``default``: versions
+    (``"*"``: any), extras, markers, git sources; the project's own editable path (the
+    upload itself) and other paths left out."""
+    lines = []
+    for name, entry in table.items():
+        entry = {"version": entry} if isinstance(entry, str) else entry
+        if not isinstance(name, str) or not _NAME.fullmatch(name) or not isinstance(entry, dict):
+            continue
+        if "path" in entry or "file" in entry:
+            continue
+        extras = entry.get("extras")
+        line = name + (f"[{','.join(extras)}]" if isinstance(extras, list) and extras else "")
+        if isinstance(entry.get("git"), str):
+            ref = entry.get("ref")
+            line += f" @ git+{entry['git']}" + (f"@{ref}" if isinstance(ref, str) else "")
+        else:
+            version = entry.get("version")
+            if isinstance(version, str) and version.strip() not in ("", "*"):
+                line += version.strip()
+        markers = entry.get("markers")
+        if isinstance(markers, str) and markers.strip():
+            line += f"; {markers.strip()}"
+        lines.append(line)
+    return lines
+
+
 def node_dependencies(
     files: dict[str, bytes], tools: tuple[str, ...] = (), prisma: str | None = None
 ) -> NodeDeps | None:
@@ -292,4 +354,44 @@ def node_dependencies(
     for name in ("npm-shrinkwrap.json", "package-lock.json"):
         if name in files:
             return NodeDeps(files["package.json"], (name, files[name]), tools, schema)
+    pinned = _pnpm_pinned(files)
+    if pinned is not None:
+        return NodeDeps(pinned[0], None, tools, schema, pinned[1])
     return NodeDeps(files["package.json"], None, tools, schema)
+
+
+def _pnpm_pinned(files: dict[str, bytes]) -> tuple[bytes, str] | None:
+    """package.json with its direct dependencies at the versions its ``pnpm-lock.yaml``
+    locked (npm reads no pnpm lockfile: it would install the newest each range allows,
+    which a project resolved months ago may not build or run with), and the note saying
+    so; None without such a lockfile or with nothing to pin."""
+    if "pnpm-lock.yaml" not in files:
+        return None
+    try:
+        package = json.loads(files["package.json"])
+        lock = yaml.load(files["pnpm-lock.yaml"], Loader=_YAML_LOADER)
+    except (ValueError, RecursionError, yaml.YAMLError):
+        return None
+    if not isinstance(package, dict) or not isinstance(lock, dict):
+        return None
+    importers = lock.get("importers")
+    root = importers.get(".") if isinstance(importers, dict) else lock  # v5: at the top
+    locked: dict[str, str] = {}
+    for key in ("dependencies", "devDependencies", "optionalDependencies"):
+        table = root.get(key) if isinstance(root, dict) else None
+        for name, entry in (table or {}).items() if isinstance(table, dict) else ():
+            version = entry.get("version") if isinstance(entry, dict) else entry
+            version = str(version).split("(", 1)[0].strip() if version is not None else ""
+            if re.fullmatch(r"\d+\.\d+\.\d+[\w.+-]*", version):  # not link:, file:, git
+                locked[name] = version
+    count = 0
+    for key in ("dependencies", "devDependencies", "optionalDependencies"):
+        table = package.get(key)
+        if isinstance(table, dict):
+            for name in table:
+                if name in locked and table[name] != locked[name]:
+                    table[name], count = locked[name], count + 1
+    if not count:
+        return None
+    note = f"pnpm-lock.yaml: {count} dependencies at its locked versions (npm reads none)"
+    return json.dumps(package, indent=2).encode(), note

@@ -10,6 +10,14 @@ Procfile ``release:`` line, then what initialises the app's data (:mod:`.dataini
 Django's ``migrate``, Alembic or Flask-Migrate, the project's init command), or else the
 ``setup`` launch option alone.
 
+For Node, knex's migrations (a ``knexfile`` beside ``package.json``, ``knex`` listed,
+migrations in its directory) are a set-up step after the build: ``knex migrate:latest``;
+Drizzle's likewise (``drizzle-kit`` listed, a ``drizzle.config``, a migrations journal
+in its ``out`` directory): ``drizzle-kit migrate``. A Procfile's Node app gets its build
+(and Prisma's) steps as Heroku's buildpack would, and a ``yarn``/``pnpm`` run of one of
+its scripts (neither is installed here; npm made the environment) is run by npm
+(:func:`npm_for_procfile`).
+
 Commands are templates: ``{python}`` and ``{port}`` are filled in when the environment is
 ready (``{root_path}`` too, for a given ``command``).
 """
@@ -18,16 +26,22 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from dataclasses import dataclass, field, replace
 
 from ..errors import BadRequest
 from .datainit import DataStep, data_steps
-from .nodeapp import node_hint, node_start
+from .nodeapp import node_hint, node_start, read_package
 from .pyapp import FoundApp, find_app, find_wsgi_module, python_files
 
-__all__ = ["Detection", "detect", "nearest", "python_files"]
+__all__ = ["Detection", "detect", "nearest", "npm_for_procfile", "python_files"]
 
 _UVICORN = "{python} -m uvicorn {target} --host 127.0.0.1 --port {{port}}"
+_KNEXFILES = ("knexfile.js", "knexfile.cjs", "knexfile.mjs", "knexfile.ts")
+_DRIZZLE_CONFIGS = tuple(f"drizzle.config.{ext}" for ext in ("ts", "js", "mjs", "cjs"))
+_DRIZZLE_OUT = re.compile(r"""\bout\s*:\s*["'`]([^"'`]+)["'`]""")
+_KNEX_DIR = re.compile(r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*["'`]([^"'`]+)["'`]""", re.S)
+_SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
 _GUNICORN = "{python} -m gunicorn --bind 127.0.0.1:{{port}} --workers 1 {target}"
 _LOOKED_FOR = [
     "the launch option command",
@@ -195,9 +209,24 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
     if "web" not in lines:
         return None
     release = (("sh", "-c", _escape(lines["release"])),) if "release" in lines else ()
-    return Detection(
-        "procfile", ("sh", "-c", _escape(lines["web"])), "Procfile", _language(files), release
-    )
+    language = _language(files)
+    if language == "node":  # built as Heroku's buildpack does: its build script first
+        web, note = npm_for_procfile(lines["web"], files)
+        node = node_start(files, started=True)
+        return Detection(
+            "procfile", ("sh", "-c", _escape(web)), "Procfile", language,
+            (*(node.setup if node else ()), *_node_migrations(files), *release),
+            notes=[note] if note else [],
+            node_tools=tuple(t for t in node.tools if not _runner(t) or _runner(t) in web)
+            if node else (), prisma_schema=node.prisma if node else None,
+        )  # fmt: skip
+    return Detection("procfile", ("sh", "-c", _escape(lines["web"])), "Procfile", language, release)
+
+
+def _runner(tool: str) -> str | None:
+    """tsx or bun, what the build adds to run the start command; None for others."""
+    name = tool.partition("@")[0]
+    return name if name in ("tsx", "bun") else None
 
 
 # -- Python ASGI and WSGI apps ---------------------------------------------------------
@@ -260,6 +289,77 @@ def _node(files: dict[str, bytes]) -> Detection | None:
         return None
     notes = [found.note] if found.note else []
     return Detection(
-        "node", found.argv, "package.json", "node", found.setup,
+        "node", found.argv, "package.json", "node", (*found.setup, *_node_migrations(files)),
         notes=notes, node_tools=found.tools, prisma_schema=found.prisma,
     )  # fmt: skip
+
+
+def _listed(files: dict[str, bytes]) -> dict[str, str]:
+    package = read_package(files) or {}
+    found: dict[str, str] = {}
+    for key in ("dependencies", "devDependencies"):
+        table = package.get(key)
+        if isinstance(table, dict):
+            found.update({k: v for k, v in table.items() if isinstance(v, str)})
+    return found
+
+
+def _node_migrations(files: dict[str, bytes]) -> tuple[tuple[str, ...], ...]:
+    """The Node app's migrations to run before it serves (knex's, Drizzle's)."""
+    listed = _listed(files)
+    found = (_knex_migrations(files, listed), _drizzle_migrations(files, listed))
+    return tuple(m for m in found if m is not None)
+
+
+def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
+    """``knex migrate:latest`` where a knexfile beside package.json (a ``.ts`` one only
+    with ts-node listed: knex loads it by ts-node) names a migrations directory (its
+    ``migrations.directory``, else ``migrations``) holding migrations."""
+    if "knex" not in listed:
+        return None
+    for knexfile in _KNEXFILES:
+        if knexfile not in files or (knexfile.endswith(".ts") and "ts-node" not in listed):
+            continue
+        match = _KNEX_DIR.search(files[knexfile].decode("utf-8", "replace"))
+        directory = posixpath.normpath(match.group(1) if match else "migrations")
+        if any(p.startswith(f"{directory}/") for p in files):
+            return ("node_modules/.bin/knex", "migrate:latest", "--knexfile", knexfile)
+    return None
+
+
+def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
+    """``drizzle-kit migrate`` where drizzle-kit is listed and a drizzle.config beside
+    package.json has a migrations journal (``meta/_journal.json``) in its ``out``
+    directory (default ``drizzle``)."""
+    if "drizzle-kit" not in listed:
+        return None
+    for config in _DRIZZLE_CONFIGS:
+        if config in files:
+            match = _DRIZZLE_OUT.search(files[config].decode("utf-8", "replace"))
+            out = posixpath.normpath(match.group(1) if match else "drizzle")
+            if f"{out}/meta/_journal.json" in files:
+                return ("node_modules/.bin/drizzle-kit", "migrate", "--config", config)
+    return None
+
+
+def npm_for_procfile(web: str, files: dict[str, bytes]) -> tuple[str, str | None]:
+    """A Procfile's ``web:`` command with a ``yarn``/``pnpm`` run of one of the project's
+    scripts (``yarn start``, ``pnpm run serve``) made npm's, and the note saying so;
+    any other command as it is (None)."""
+    package = read_package(files)
+    if package is None or _SHELL.search(web):
+        return web, None
+    try:
+        words = shlex.split(web)
+    except ValueError:
+        return web, None
+    if len(words) < 2 or words[0] not in ("yarn", "pnpm"):
+        return web, None
+    rest = words[2:] if words[1] == "run" else words[1:]
+    scripts = package.get("scripts")
+    if not rest or not isinstance(scripts, dict) or not isinstance(scripts.get(rest[0]), str):
+        return web, None
+    script, args = rest[0], rest[1:]
+    npm = ["npm", "start"] if script == "start" else ["npm", "run", script]
+    command = shlex.join([*npm, *(["--", *args] if args else [])])
+    return command, f"{words[0]} is not installed here (npm built the environment): {command}"

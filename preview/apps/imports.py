@@ -18,7 +18,7 @@ import sys
 from functools import cache
 from importlib import resources
 
-from .pyapp import python_files
+from .pyapp import parse_module, python_files
 
 __all__ = ["import_mapping", "imported_names", "inferred_requirements"]
 
@@ -44,9 +44,8 @@ def imported_names(files: dict[str, bytes]) -> set[str]:
     own = _own_names(files)
     found: set[str] = set()
     for path in python_files(files):
-        try:
-            tree = ast.parse(files[path])
-        except (SyntaxError, ValueError, RecursionError):
+        tree = parse_module(files[path])
+        if tree is None:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):

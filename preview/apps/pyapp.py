@@ -15,7 +15,9 @@ import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["FoundApp", "find_app", "find_wsgi_module", "python_files"]
+from ..discovery.pyast import parse_module
+
+__all__ = ["FoundApp", "find_app", "find_wsgi_module", "parse_module", "python_files"]
 
 # App classes known by their name alone (``FastAPI(...)`` is unambiguous): framework.
 _ASGI = {"FastAPI": "fastapi", "Starlette": "starlette", "Litestar": "litestar", "Quart": "quart"}
@@ -61,11 +63,7 @@ def python_files(files: dict[str, bytes]) -> list[str]:
     ]
 
 
-def _parse(data: bytes) -> ast.Module | None:
-    try:
-        return ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError):
-        return None
+_parse = parse_module
 
 
 def _dotted(node: ast.AST) -> str | None:

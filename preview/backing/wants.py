@@ -7,9 +7,8 @@ by: the PostgreSQL services of its ``docker-compose.yml`` (by image; and what th
 file gives its own services: their ``environment`` and ``env_file``), the hosts and
 ports of the ``postgres://`` URLs in its ``.env`` files and source, and its ``PGHOST``,
 ``DB_HOST``, ``POSTGRES_HOST``/``POSTGRES_SERVER`` values; and the user, password and
-database its own URL names (its ``.env``'s, else one in its source outside tests, an
-``alembic.ini``'s first), which the variables it is given then name too: its Alembic
-migrates the database its app reads.
+database its own URL names (its ``.env``'s, else its ``alembic.ini``'s), which the
+variables it is given then name too: its Alembic migrates the database its app reads.
 """
 
 from __future__ import annotations
@@ -140,13 +139,13 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     aliases += compose
     ports += compose_ports
     urls = [v for v in env.values() if postgres_url(v)]
-    source: list[str] = []  # outside tests, alembic.ini's first
-    for path in sorted(files, key=lambda p: (not p.endswith("alembic.ini"), p)):
+    source: list[str] = []  # its alembic.ini's (outside tests)
+    for path in sorted(files):
         data = files[path]
         if path.endswith(_SOURCE) and len(data) < _MAX_SOURCE and "node_modules" not in path:
             found = [m.decode("utf-8", "replace") for m in _URL.findall(data)]
             urls += found
-            source += [] if _TESTS.search(path) else found
+            source += found if path.endswith("alembic.ini") and not _TESTS.search(path) else []
     for url in urls:
         try:
             parts = urlsplit(url)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import trio
@@ -38,6 +39,7 @@ from .installers import (
     machine_network,
     node_headers,
     noting_failed_builds,
+    npm_install,
     version_key,
     with_progress,
 )
@@ -330,11 +332,8 @@ class EnvBuilder:
                 **project.env,
             }
             confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None
-            steps = [["npm", command, "--no-progress"]]
-            if deps.tools:  # beside the app's own, its lockfile and package.json untouched
-                steps.append(["npm", "install", "--no-save", "--no-progress", *deps.tools])
-            for argv in steps:
-                await self._step(argv, path, env, with_progress(publish), confined=confined)
+            step = partial(self._step, cwd=path, env=env, publish=with_progress(publish))
+            await npm_install(partial(step, confined=confined), command, deps.tools, say)
             if deps.prisma is not None:
                 schema = deps.prisma[0]
                 await publish([("INFO", f"prisma generate --schema {schema}")], "stdout")

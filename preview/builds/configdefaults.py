@@ -3,7 +3,9 @@
 Without a ``.env``, the nearest ``.env.example`` (``.sample``, ``.template``, ``.dist``)
 stands in for it (:func:`~preview.apps.configvars.example_env_file`), but for a
 ``DATABASE_URL`` naming a server: the preview has its own database, given as
-``DATABASE_URL``. Then each variable the app requires
+``DATABASE_URL``; and a SQLite URL of an absolute path (the example's author's machine:
+``sqlite:////path/to/code/app.db``) names its file in the app's directory instead.
+Then each variable the app requires
 (:func:`~preview.apps.configvars.required_variables`) that nobody set gets a throwaway
 value where its name says what it is: a secret, key, token, password or salt a random
 one, ``DEBUG`` on, a project's or app's name "Preview", an e-mail address
@@ -55,6 +57,10 @@ _OWN_URL = re.compile(r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT)_(?:URL|
 # until the app calls that service, which then refuses it.
 _ISSUED_ID = re.compile(r"(?:^|_)(?:CLIENT|APP|PROJECT)_ID$")
 _SERVER_URL = re.compile(r"^(?!sqlite)[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+# sqlite:////abs/dir/app.db (sqlite+aiosqlite too); not a temporary directory's file
+_ABSOLUTE_SQLITE = re.compile(
+    r"^(sqlite(?:\+\w+)?:///)(?!/?(?:tmp|var/tmp)/)/(?:[^/?]+/)*([^/?]+)(\?.*)?$"
+)
 
 
 @dataclass
@@ -118,6 +124,13 @@ def config_defaults(
                 f"its DATABASE_URL names a {scheme} server: the preview's own database is "
                 "given as DATABASE_URL instead"
             )
+        for name, value in values.items():
+            if (m := _ABSOLUTE_SQLITE.match(value)) is not None:
+                values[name] = f"{m.group(1)}./{m.group(2)}{m.group(3) or ''}"
+                found.notes.append(
+                    f"its {name} is a SQLite file on another machine ({value}): "
+                    f"{values[name]} instead, in the app's directory"
+                )
         found.values = values
         found.notes.insert(0, f"no .env: using {found.example} ({len(values)} variables)")
     for name, kind in required_types(files).items():

@@ -14,14 +14,16 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import trio
 import uv
 
 from ..logs import OutputTails
+from .envcache import BuildFailed, Say
 from .steps import Publish
-from .toolerrors import tool_failure
+from .toolerrors import NPM_PEER_CONFLICT, tool_failure
 
 __all__ = [
     "NEEDS_COMPILER",
@@ -34,6 +36,7 @@ __all__ = [
     "machine_network",
     "node_headers",
     "noting_failed_builds",
+    "npm_install",
     "progress_summary",
     "relevant_lines",
     "uv_output",
@@ -243,3 +246,25 @@ async def uv_output(args: list[str], env: dict[str, str]) -> str | None:
         return None
     text = result.stdout.decode("utf-8", "replace").strip()
     return text if result.returncode == 0 and text else None
+
+
+async def npm_install(
+    run: Callable[[list[str]], Awaitable[None]], command: str, tools: Sequence[str], say: Say
+) -> None:
+    """``npm <command>`` (``ci`` or ``install``) by ``run``, then the ``tools`` the app
+    needs but does not list, beside its own (its lockfile and package.json untouched).
+    Where npm refuses the dependency tree for a peer conflict (ERESOLVE), a step runs
+    once more with ``--legacy-peer-deps``, saying so: what pnpm and yarn install without
+    a word (a project resolved by either, like the Hono starter whose stoker wants
+    another zod-to-openapi than @hono/zod-openapi brings), and what npm advises."""
+    steps = [["npm", command, "--no-progress"]]
+    if tools:
+        steps.append(["npm", "install", "--no-save", "--no-progress", *tools])
+    for argv in steps:
+        try:
+            await run(argv)
+        except BuildFailed as failure:
+            if not failure.message.startswith(NPM_PEER_CONFLICT):
+                raise
+            await say(f"{failure.message}; installing again with --legacy-peer-deps")
+            await run([*argv, "--legacy-peer-deps"])

@@ -288,6 +288,8 @@ async def prepare_app(
         deps_node = node_dependencies(files, detection.node_tools, detection.prisma_schema)
         for note in detection.notes:  # how the start differs from what the app declared
             await say(note)
+        if deps_node is not None and deps_node.note is not None:
+            await say(deps_node.note)
         if deps_node is not None and "node_modules" not in {p.split("/")[0] for p in files}:
             lease = await builder.node_modules(deps_node, publish, say)
             await trio.to_thread.run_sync(

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["strip_ansi", "tool_failure"]
+__all__ = ["NPM_PEER_CONFLICT", "strip_ansi", "tool_failure"]
 
+NPM_PEER_CONFLICT = "npm could not resolve the dependency tree"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _NPM = re.compile(r"^npm (?:error|ERR!)\s?")
 _NOT_IN_REGISTRY = re.compile(r"'([^']+)' is not in (?:this|the npm) registry")
@@ -87,7 +88,7 @@ def _npm(lines: list[str]) -> tuple[str, list[str]] | None:
             name, _, wanted = m.group(1).rpartition("@")
             reason = f"no version of {name or wanted} matches {wanted if name else '*'}"
         elif _RESOLVE.match(line) and i + 1 < len(said):
-            reason = f"npm could not resolve the dependency tree: {said[i + 1].strip()}"
+            reason = f"{NPM_PEER_CONFLICT}: {said[i + 1].strip()}"
         if reason is not None:
             break
     if reason is None:

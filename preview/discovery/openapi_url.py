@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from preview.discovery.pyast import last_name
+from preview.discovery.pyast import last_name, parse_module
 
 __all__ = ["COMMON_OPENAPI_PATHS", "FASTAPI_DOCS_PATH", "docs_location", "openapi_locations"]
 
@@ -101,10 +101,9 @@ def _parse(files: dict[str, bytes]) -> list[ast.Module]:
     trees = []
     for path, data in files.items():
         if path.endswith(".py") and len(data) <= _MAX_FILE_BYTES:
-            try:
-                trees.append(ast.parse(data))
-            except (SyntaxError, ValueError, RecursionError):
-                continue
+            tree = parse_module(data)
+            if tree is not None:
+                trees.append(tree)
     return trees
 
 

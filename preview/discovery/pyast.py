@@ -24,6 +24,7 @@ __all__ = [
     "first_line",
     "keywords",
     "last_name",
+    "parse_module",
     "type_schema",
 ]
 
@@ -112,7 +113,29 @@ def _is_none(node: ast.AST) -> bool:
 
 
 def _parse_annotation(text: str) -> ast.AST | None:
-    try:
-        return ast.parse(text, mode="eval").body
-    except (SyntaxError, ValueError, RecursionError):
-        return None
+    parsed = _parse(text, "eval")
+    return parsed.body if parsed is not None else None
+
+
+_AST_RACE = "AST constructor recursion depth mismatch"
+
+
+def parse_module(data: bytes | str) -> ast.Module | None:
+    """``data`` parsed, or None when it is not Python (bad syntax or encoding, a NUL,
+    nesting too deep). CPython 3.11 keeps the AST constructor's recursion count once per
+    interpreter: a parse racing one in another thread fails with a ``SystemError``
+    ("recursion depth mismatch", CPython gh-106905) that says nothing of the source, so
+    it is tried again."""
+    return _parse(data, "exec")
+
+
+def _parse(data: bytes | str, mode: str):
+    for _ in range(5):
+        try:
+            return ast.parse(data, mode=mode)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+        except SystemError as error:
+            if _AST_RACE not in str(error):
+                raise
+    return None

@@ -23,6 +23,7 @@ from preview.discovery.pyast import (
     elements,
     keywords,
     last_name,
+    parse_module,
     type_schema,
 )
 
@@ -31,11 +32,7 @@ __all__ = ["PythonProject"]
 _MODEL_BASES = frozenset({"BaseModel", "SQLModel"})
 
 
-def _parse(data: bytes) -> ast.Module | None:
-    try:
-        return ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError):  # bad syntax, encoding, NUL, nesting
-        return None
+_parse = parse_module  # None: bad syntax, encoding, NUL, nesting
 
 
 def _module_name(path: str) -> str:

@@ -94,6 +94,7 @@ class ChildOutput:
                 await watch([line.text for line in lines])
 
         quiet = self._partial_line_flush
+        chunk: bytes | None = None
         try:
             async with pipe:
                 while True:
@@ -105,7 +106,9 @@ class ChildOutput:
                             await publish(splitter.flush())
                             continue
                     else:
-                        chunk = await _receive(pipe)
+                        # A read shorter than _READ emptied the pipe: the next waits first.
+                        drained = chunk is not None and len(chunk) < _READ
+                        chunk = await _receive(pipe, wait_first=drained)
                     if not chunk:
                         break
                     await publish(splitter.feed(chunk))
@@ -156,17 +159,21 @@ class ChildOutput:
         return quiet_exit([list(streams["stderr"].lines), list(streams["stdout"].lines)])
 
 
-async def _receive(pipe: trio.abc.ReceiveStream) -> bytes:
+async def _receive(pipe: trio.abc.ReceiveStream, *, wait_first: bool = False) -> bytes:
     """``pipe.receive_some()`` with one scheduler round trip where it takes two: an
     ``FdStream``'s yields before it reads, then waits if the pipe is empty (each line of
     an app printing its access log, one line a request, cost both); here a read that
     finds the pipe empty waits, and only one that finds bytes at once yields after it
-    (a child printing as fast as it can still takes its turns)."""
+    (a child printing as fast as it can still takes its turns). ``wait_first``: the
+    last read emptied the pipe, so this one waits before it reads (a line a request:
+    the read would fail at once)."""
     fileno = getattr(pipe, "fileno", None)
     if fileno is None:
         return await pipe.receive_some()
     fd = fileno()
-    waited = False
+    waited = wait_first
+    if wait_first:
+        await trio.lowlevel.wait_readable(fd)
     while True:
         try:
             data = os.read(fd, _READ)

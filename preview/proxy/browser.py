@@ -32,6 +32,7 @@ __all__ = [
     "API_ORIGIN_HEADERS",
     "ApiOrigin",
     "AppOrigin",
+    "is_navigating_head",
     "is_navigation",
     "ticket_redirect",
 ]
@@ -152,6 +153,17 @@ def is_navigation(method: str, headers: Mapping[str, str]) -> bool:
     if any(name.startswith("sec-fetch-") for name in headers):
         return False
     return "text/html" in headers.get("accept", "").lower()
+
+
+def is_navigating_head(method: bytes, named: dict[bytes, bytes]) -> bool:
+    """:func:`is_navigation` of a request head as the hot path reads it (``named``:
+    lower-case names, values as sent)."""
+    said = {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in named.items()
+        if name == b"accept" or name.startswith(b"sec-fetch-")
+    }
+    return is_navigation(method.decode(), said)
 
 
 def ticket_redirect(

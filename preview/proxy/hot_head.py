@@ -19,28 +19,41 @@ by the end of the connection as it is read.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-__all__ = ["ChunkedScanner", "RequestHead", "ResponseHead", "parse_request", "parse_response"]
+from .policy import Forwarded, caller_headers, response_headers
+
+__all__ = [
+    "ChunkedScanner",
+    "HeadWriter",
+    "RequestHead",
+    "ResponseHead",
+    "parse_request",
+    "parse_response",
+]
+
+_KEPT = 1024  # heads a HeadWriter remembers (then it starts again)
 
 _REQUEST_LINE = re.compile(rb"(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) ([\x21-\x7e]+) HTTP/1\.1")
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?")
-_FIELD = re.compile(
+_FIELD_LINE = (
     rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*"
-    rb"((?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?)[ \t]*"
+    rb"((?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?)[ \t]*\r\n"
 )
+_FIELD = re.compile(_FIELD_LINE)
+_FIELDS = re.compile(rb"(?:" + _FIELD_LINE.replace(b"(", b"(?:").replace(b"(?:?:", b"(?:") + rb")*")
 _DIGITS = re.compile(rb"[0-9]{1,18}")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})[ \t]*(?:;[^\r\n]*)?")
 
 
-def _fields(lines: list[bytes]) -> list[tuple[bytes, bytes]] | None:
-    """``(lowercased name, value)`` of each header line; None if one is malformed."""
-    fields = []
-    for line in lines:
-        match = _FIELD.fullmatch(line)
-        if match is None:
-            return None
-        fields.append((match[1].lower(), match[2]))
-    return fields
+def _fields(block: bytes) -> list[tuple[bytes, bytes]] | None:
+    """``(lowercased name, value)`` of each header line of ``block`` (each line ending
+    with CRLF); None if one is malformed. Both passes are the regex engine's: the block
+    checked whole, then its fields found (a line cannot hold a CRLF, so the fields found
+    are the lines checked)."""
+    if _FIELDS.fullmatch(block) is None:
+        return None
+    return [(name.lower(), value) for name, value in _FIELD.findall(block)]
 
 
 def _length(values: list[bytes]) -> int | None:
@@ -71,13 +84,19 @@ class RequestHead:
 def parse_request(buffer: bytes, end: int) -> RequestHead | None:
     """The head ending at ``buffer[end:end + 4] == b"\\r\\n\\r\\n"``; None unless it is
     one the hot path takes (see the module doc)."""
-    lines = buffer[:end].split(b"\r\n")
-    match = _REQUEST_LINE.fullmatch(lines[0])
-    headers = _fields(lines[1:]) if match is not None else None
+    first = buffer.find(b"\r\n", 0, end)
+    if first < 0:  # no header at all
+        match, headers = _REQUEST_LINE.fullmatch(buffer, 0, end), []
+    else:
+        match = _REQUEST_LINE.fullmatch(buffer, 0, first)
+        headers = _fields(buffer[first + 2 : end + 2]) if match is not None else None
     if match is None or headers is None:
         return None
     head = RequestHead(match[1], match[2], headers)
     head.size = end + 4
+    named = head.named
+    if b"content-length" not in named and b"transfer-encoding" not in named:
+        return head  # no body (the common case)
     lengths = [value for name, value in headers if name == b"content-length"]
     codings = [value for name, value in headers if name == b"transfer-encoding"]
     if lengths and codings:
@@ -98,7 +117,10 @@ class ResponseHead:
     lowercased), its framing (``bodiless``; ``length``; ``chunked``; none of them: to the
     end of the connection) and whether the connection may carry another call (``reusable``)."""
 
-    __slots__ = ("bodiless", "chunked", "headers", "length", "reason", "reusable", "status")
+    __slots__ = (
+        "bodiless", "chunked", "headers", "length", "reason", "rest", "reusable", "status",
+        "whole",
+    )  # fmt: skip
 
     def __init__(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]]) -> None:
         self.status, self.reason, self.headers = status, reason, headers
@@ -106,6 +128,8 @@ class ResponseHead:
         self.chunked = False
         self.bodiless = False
         self.reusable = True
+        self.rest = b""  # read past the head (``hot_upstream.ask``)
+        self.whole: bytes | None = None  # the whole body, when it was read with the head
 
     @property
     def status_code(self) -> int:  # the name h11's Response and httpx's use
@@ -115,27 +139,33 @@ class ResponseHead:
 def parse_response(head: bytes, method: bytes) -> ResponseHead | str:
     """The app's head (without its blank line), answering a ``method`` request; a
     sentence saying what is wrong with it otherwise."""
-    lines = head.split(b"\r\n")
-    match = _STATUS_LINE.fullmatch(lines[0])
+    first = head.find(b"\r\n")
+    match = _STATUS_LINE.fullmatch(head, 0, first if first >= 0 else len(head))
     if match is None:
         return "the preview's answer does not start with an HTTP/1.x status line"
-    headers = _fields(lines[1:])
+    headers = _fields(head[first + 2 :] + b"\r\n") if first >= 0 else []
     if headers is None:
         return "the preview's answer has a malformed header"
     response = ResponseHead(int(match[2]), match[3] or b"", headers)
-    connection = b",".join(value for name, value in headers if name == b"connection").lower()
-    response.reusable = match[1] == b"1" and b"close" not in connection
+    named = dict(headers)
+    if b"connection" in named:
+        connection = b",".join(value for name, value in headers if name == b"connection").lower()
+        response.reusable = match[1] == b"1" and b"close" not in connection
+    else:
+        response.reusable = match[1] == b"1"
     status = response.status
     if method == b"HEAD" or status in (204, 304) or status < 200:
         response.bodiless = True
         return response  # no body, whatever its headers say
-    codings = [value for name, value in headers if name == b"transfer-encoding"]
-    if codings:
+    if b"transfer-encoding" in named:
+        codings = [value for name, value in headers if name == b"transfer-encoding"]
         if len(codings) != 1 or codings[0].lower() != b"chunked":
             return "the preview's answer has a transfer coding other than chunked"
         response.chunked = True
         return response
-    length = _length([value for name, value in headers if name == b"content-length"])
+    length = None
+    if b"content-length" in named:
+        length = _length([value for name, value in headers if name == b"content-length"])
     if length is not None and length < 0:
         return "the preview's answer has a malformed Content-Length"
     response.length = length
@@ -190,3 +220,95 @@ class ChunkedScanner:
             else:
                 self._trailer = True
         return at
+
+
+class _Raw:
+    """The app's headers as ``policy.response_headers`` reads them (``.raw``)."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self.raw = raw
+
+
+class HeadWriter:
+    """The heads the hot path writes: the request to the app and the answer to the
+    caller, their headers by ``policy``'s rules (``caller_headers``,
+    ``response_headers`` with the ``browser`` exposure) as ``request_headers`` and the
+    ASGI path give them. A client sends the same headers on each of its calls and an
+    app answers one path with the same ones (but ``Date``, once a second): what the
+    rules make of a set of headers is remembered (up to ``_KEPT`` of each side; one
+    writer per ``HotPath``), so that a call's head is a few joins."""
+
+    __slots__ = ("_answers", "_requests")
+
+    def __init__(self) -> None:
+        self._requests: dict[tuple, tuple[bool, bytes]] = {}
+        self._answers: dict[tuple, bytes] = {}
+
+    def request(
+        self,
+        head: RequestHead,
+        line: bytes,
+        forwarded: Forwarded,
+        port: int,
+        *,
+        app_origin: bool,
+    ) -> bytes:
+        """The head to the app: ``line`` (its request line), the caller's headers that
+        go on, the forwarding ones, the body's framing."""
+        key = (app_origin, *head.headers)
+        found = self._requests.get(key)
+        if found is None:
+            if len(self._requests) >= _KEPT:
+                self._requests.clear()
+            kept = caller_headers(
+                [(n.decode("latin-1"), v.decode("latin-1")) for n, v in head.headers],
+                app_origin=app_origin,
+            )
+            block = b"".join(
+                [b"%s: %s\r\n" % (n.encode("latin-1"), v.encode("latin-1")) for n, v in kept]
+            )
+            found = self._requests[key] = (all(n.lower() != "host" for n, _ in kept), block)
+        hostless, block = found
+        out = [line]
+        if hostless:
+            out.append(b"host: 127.0.0.1:%d\r\n" % port)
+        out.append(block)
+        out.append(
+            (
+                f"X-Forwarded-For: {forwarded.client_ip}\r\n"
+                f"X-Forwarded-Proto: {forwarded.proto}\r\n"
+                f"X-Forwarded-Host: {forwarded.host}\r\n"
+                f"X-Request-ID: {forwarded.request_id}\r\n"
+            ).encode("latin-1")
+        )
+        if head.length is not None:
+            out.append(b"content-length: %d\r\n" % head.length)
+        elif head.chunked:
+            out.append(b"transfer-encoding: chunked\r\n")
+        out.append(b"\r\n")
+        return b"".join(out)
+
+    def answer(self, response: ResponseHead, exposure: Any) -> bytes:
+        """The app's headers that the caller gets (``exposure``: ``browser``'s), as
+        header lines, without ``Content-Length`` (the framing is written apart)."""
+        key = (exposure, *response.headers)
+        block = self._answers.get(key)
+        if block is None:
+            if len(self._answers) >= _KEPT:
+                self._answers.clear()
+            kept = response_headers(
+                _Raw(response.headers),  # type: ignore[arg-type]
+                relayed=True,
+                as_sent=True,
+                exposure=exposure,
+            )
+            block = self._answers[key] = b"".join(
+                [
+                    b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1"))
+                    for name, value in kept
+                    if name.lower() != "content-length"
+                ]
+            )
+        return block

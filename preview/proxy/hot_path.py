@@ -26,7 +26,10 @@ internals it leans on move (then every call would take the ASGI path).
 from __future__ import annotations
 
 import logging
+import os
+import random
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -37,16 +40,15 @@ from ..runtime import PreviewRuntime, proxy_prefix
 from ..services import ENTER_PATH, Services
 from ..services.callers import AsgiCaller
 from .access import CheckedCredentials, _split_target, authorised_target
-from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation
-from .hot_head import RequestHead, parse_request
+from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigating_head
+from .hot_head import HeadWriter, RequestHead, parse_request
 from .hot_relay import ClientGone, RequestBody, answer_error, entered, relay
-from .hot_upstream import RawPools, Watch, exchange, receive_now
+from .hot_upstream import RawPools, Watch, answer_body, ask, receive_now
+from .origin_router import _check_session, _child_path, _preview_at
 from .policy import (
     PREVIEW_TOKEN_COOKIE,
     Forwarded,
     body_too_large,
-    new_request_id,
-    request_headers,
     translate_upstream_error,
 )
 
@@ -59,26 +61,18 @@ _HEAD_LIMIT = 65536
 _CLOSE_TIMEOUT = 1.0  # s: closing the answer's reader, a few in-memory steps
 _CREDENTIALS = (b"authorization", b"cookie", b"x-preview-token", b"x-preview-csrf", b"host")
 _ENTER = ENTER_PATH.encode()
+_KEPT = 1024  # targets a HotPath remembers where they go (then it starts again)
+_APP_ORIGIN = AppOrigin()
 
 
 class _Target:
-    __slots__ = (
-        "app_origin",
-        "child_path",
-        "exposure",
-        "extra",
-        "forwarded",
-        "headers",
-        "query",
-        "runtime",
-    )
+    __slots__ = ("app_origin", "child_path", "exposure", "extra", "forwarded", "query", "runtime")
 
     def __init__(self, runtime: PreviewRuntime, child_path: str, query: str) -> None:
         self.runtime, self.child_path, self.query = runtime, child_path, query
         self.app_origin = False
         self.exposure: Any = None
-        self.extra: list[tuple[str, str]] = []
-        self.headers: list[tuple[str, str]] = []  # the caller's, as sent
+        self.extra: Sequence[tuple[str, str]] = ()
         self.forwarded: Forwarded
 
 
@@ -98,6 +92,13 @@ class HotPath:
         self._state = state
         self.pools = RawPools()
         self._checked = CheckedCredentials()
+        # X-Request-ID's 64 bits, as ``policy.new_request_id`` makes them (they name a
+        # call, they guard nothing): a generator seeded once, not a system call each.
+        self._ids = random.Random(os.urandom(32))
+        self._heads = HeadWriter()
+        # Where a target goes (its child path, query, exposure): pure functions of the
+        # preview and the target's bytes, remembered (up to _KEPT) for the next calls.
+        self._targets: dict[tuple, tuple] = {}
         self.served = 0  # calls answered here (the tests' evidence that it serves)
         self.taken_back = 0  # connections taken back from Hypercorn (``hot_front``)
 
@@ -133,7 +134,7 @@ class HotPath:
                     return None
                 try:
                     wait = idle if not buffer else idle + 60
-                    data = await receive_now(stream, wait, watch, idle=True)
+                    data = await receive_now(stream, wait, watch, idle=True, wait_first=True)
                 except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError):
                     return None  # idle past the keep-alive timeout, or the server stops
                 if not data:
@@ -159,16 +160,24 @@ class HotPath:
 
     async def _route(self, request: RequestHead, client: str) -> _Target | _Enter | None:
         """Where an authorised call goes, or None for Hypercorn to answer."""
-        named, hosts = request.named, 0
+        named = request.named
         if not _HANDED.isdisjoint(named):
             return None
-        for name, value in request.headers:
-            if name == b"host":
-                hosts += 1
-            elif name == b"connection" and b"close" in value.lower():
+        if len(named) == len(request.headers):  # no name repeated
+            connection = named.get(b"connection")
+            if connection is not None and b"close" in connection.lower():
+                return None
+        else:
+            hosts = 0
+            for name, value in request.headers:
+                if name == b"host":
+                    hosts += 1
+                elif name == b"connection" and b"close" in value.lower():
+                    return None
+            if hosts != 1:
                 return None
         host_value = named.get(b"host")
-        if host_value is None or hosts != 1:
+        if host_value is None:
             return None
         host = host_value.decode("latin-1")
         state = self._state
@@ -188,75 +197,87 @@ class HotPath:
         self, request: RequestHead, gid: str, host: str, client: str
     ) -> _Target | None:
         state = self._state
-        named = request.named
+        named, method = request.named, request.method
         if b"origin" in named:
             return None  # CORS: the ASGI path's
-        key = (gid, request.method, *(named.get(name) for name in _CREDENTIALS))
-        caller = AsgiCaller({"method": request.method.decode(), "headers": request.headers})
-        if is_navigation(caller.scope_method, caller.named):
+        if method in (b"GET", b"HEAD") and is_navigating_head(method, named):
             return None  # a 303 to the preview's origin: the ASGI path's
-        raw_path, _, query_string = request.target.partition(b"?")
-        found = self._checked.get(key)
-        if found is not None:
-            # These credentials passed the owner's and the token's checks within
-            # _AUTH_TTL, for this running preview and its current token.
-            runtime = found
-            child_path, query, query_token = _split_target(gid, raw_path, query_string)
-        else:
-            user = caller.user(state)
-            runtime, child_path, query, query_token = await authorised_target(
-                state,
-                gid,
-                user,
-                raw_path,
-                query_string,
-                caller.named.get("x-preview-token"),
-                caller.cookies.get(PREVIEW_TOKEN_COOKIE),
-            )
-        if query_token is not None:
-            return None  # traded for a cookie by the route
-        if found is None:
-            self._checked.remember(key, runtime)
+        key = (gid, method, *(named.get(name) for name in _CREDENTIALS))
+        runtime = self._checked.get(key)
+        # These credentials passed the owner's and the token's checks within _AUTH_TTL,
+        # for this running preview and its current token (else: checked now).
+        place = (gid, host, request.target)
+        where = self._targets.get(place) if runtime is not None else None
+        if where is None:
+            raw_path, _, query_string = request.target.partition(b"?")
+            if runtime is None:
+                caller = AsgiCaller({"method": method.decode(), "headers": request.headers})
+                runtime, child_path, query, query_token = await authorised_target(
+                    state,
+                    gid,
+                    caller.user(state),
+                    raw_path,
+                    query_string,
+                    caller.named.get("x-preview-token"),
+                    caller.cookies.get(PREVIEW_TOKEN_COOKIE),
+                )
+                if query_token is not None:
+                    return None  # traded for a cookie by the route
+                self._checked.remember(key, runtime)
+            else:
+                child_path, query, query_token = _split_target(gid, raw_path, query_string)
+                if query_token is not None:
+                    return None
+            prefix = proxy_prefix(runtime.spec.generation_id)
+            where = (child_path, query, ApiOrigin("http", host, prefix, child_path))
+            self._remember(place, where)
+        child_path, query, exposure = where
         target = _Target(runtime, child_path, query)
-        target.headers = caller.headers
-        prefix = proxy_prefix(runtime.spec.generation_id)
-        target.exposure = ApiOrigin("http", host, prefix, child_path)
-        target.extra = list(API_ORIGIN_HEADERS)
-        target.forwarded = Forwarded(client, "http", host, new_request_id())
+        target.exposure = exposure
+        target.extra = API_ORIGIN_HEADERS
+        target.forwarded = Forwarded(client, "http", host, self._request_id())
         return target
 
     def _at_origin(self, request: RequestHead, host: str, client: str) -> _Target | _Enter | None:
-        from .origin_router import _check_session, _child_path, _preview_at
-
         state = self._state
-        label = state.origins.label_of_host(host)
-        if label is None:
-            return None
-        runtime = _preview_at(state, label)
         raw_path, _, query_string = request.target.partition(b"?")
-        if raw_path == _ENTER:
-            # A browser's first request at the origin: answered here, or the connection
-            # (and the page's requests after it) would be Hypercorn's from then on.
-            bodiless = request.length is None and not request.chunked
-            return _Enter(runtime) if bodiless and request.method in (b"GET", b"HEAD") else None
-        if runtime.status != "running":
-            return None
-        key = (label, b"origin", request.named.get(b"cookie"))
-        if self._checked.get(key) is not runtime:
+        key = (host, b"origin", request.named.get(b"cookie"))
+        runtime = self._checked.get(key) if raw_path != _ENTER else None
+        if runtime is None:
+            label = state.origins.label_of_host(host)
+            if label is None:
+                return None
+            runtime = _preview_at(state, label)
+            if raw_path == _ENTER:
+                # A browser's first request at the origin: answered here, or the
+                # connection (and the page's requests after it) would be Hypercorn's.
+                bodiless = request.length is None and not request.chunked
+                return _Enter(runtime) if bodiless and request.method in (b"GET", b"HEAD") else None
+            if runtime.status != "running":
+                return None
             caller = AsgiCaller({"method": request.method.decode(), "headers": request.headers})
             _check_session(state.origins, runtime, caller.cookies.getlist)
             self._checked.remember(key, runtime)
-        child_path = _child_path(runtime, {"raw_path": raw_path, "path": ""})
+        place = (runtime.id, raw_path)
+        child_path = self._targets.get(place)
+        if child_path is None:
+            child_path = _child_path(runtime, {"raw_path": raw_path, "path": ""})
+            self._remember(place, child_path)
         target = _Target(runtime, child_path, query_string.decode("latin-1"))
-        target.headers = [
-            (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers
-        ]
         target.app_origin = True
-        target.exposure = AppOrigin()
+        target.exposure = _APP_ORIGIN
         target.forwarded = Forwarded(
-            client, state.origins.public_scheme("http"), host, new_request_id()
+            client, state.origins.public_scheme("http"), host, self._request_id()
         )
         return target
+
+    def _request_id(self) -> str:
+        return f"req_{self._ids.getrandbits(64):016x}"
+
+    def _remember(self, place: tuple, where: Any) -> None:
+        if len(self._targets) >= _KEPT:
+            self._targets.clear()
+        self._targets[place] = where
 
     # -- one call --------------------------------------------------------------------------
 
@@ -274,20 +295,14 @@ class HotPath:
         state, runtime = self._state, target.runtime
         upstream = runtime.upstream  # once: a revision's swap moves it (runtime.swaps)
         limit, timeout = state.settings.proxy_max_body_bytes, state.settings.proxy_timeout
-        headers = request_headers(target.headers, target.forwarded, app_origin=target.app_origin)
         if request.length is not None and request.length > limit:
             await answer_error(client, body_too_large(limit), target.extra)
             return None
         shown = target.child_path + (f"?{target.query}" if target.query else "")
-        head = [b"%s %s HTTP/1.1\r\n" % (request.method, shown.encode("latin-1"))]
-        if not any(name.lower() == b"host" for name, _ in headers):
-            head.append(b"host: 127.0.0.1:%d\r\n" % upstream.port)
-        head += [b"%s: %s\r\n" % (name, value) for name, value in headers]
-        if request.length is not None:
-            head.append(b"content-length: %d\r\n" % request.length)
-        elif request.chunked:
-            head.append(b"transfer-encoding: chunked\r\n")
-        head.append(b"\r\n")
+        line = b"%s %s HTTP/1.1\r\n" % (request.method, shown.encode("latin-1"))
+        head = self._heads.request(
+            request, line, target.forwarded, upstream.port, app_origin=target.app_origin
+        )
         body = RequestBody(client, request, buffer, limit)
         # Kept in the request history (sampled as framed; the history's writer unchunks).
         chunks, capture = state.history.start(
@@ -298,11 +313,8 @@ class HotPath:
         taken = events = None
         try:
             taken = await self.pools.take(upstream, timeout)
-            events = exchange(taken, b"".join(head), chunks, request.method, timeout, watch)
-            response = await events.__anext__()
-        except (httpx.HTTPError, StopAsyncIteration, ClientGone) as error:
-            if events is not None:
-                await events.aclose()
+            response = await ask(taken, head, chunks, request.method, timeout, watch)
+        except (httpx.HTTPError, ClientGone) as error:
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
             if isinstance(error, ClientGone):
@@ -310,14 +322,12 @@ class HotPath:
             if body.over is not None:
                 await answer_error(client, body.over, target.extra)
                 return None
-            if isinstance(error, StopAsyncIteration):
-                error = httpx.RemoteProtocolError("no answer")
             elapsed, event_id = await self._completed(
                 runtime, method, shown, target, began, None, error
             )
             capture.record(  # never answered: kept with its error, no status
                 runtime, "origin" if target.app_origin else "proxy", method, shown,
-                target.headers, None, None, began, elapsed, target.forwarded.request_id,
+                request.headers, None, None, began, elapsed, target.forwarded.request_id,
                 event_id, type(error).__name__,
             )  # fmt: skip
             failure = translate_upstream_error(error, timeout)
@@ -327,26 +337,31 @@ class HotPath:
         except BaseException:  # cancelled (the server stops): nothing is kept
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
-            if events is not None:
-                with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
-                    await events.aclose()
             raise
         elapsed, event_id = await self._completed(
             runtime, method, shown, target, began, response.status, None
         )
         kept = False
         try:
-            extra = [("X-Request-ID", target.forwarded.request_id)]  # exposure has the rest
-            answered = capture.answering(events, framed=response.chunked)
-            kept = await relay(client, response, answered, request.method, target.exposure, extra)
+            headers = self._heads.answer(response, target.exposure) + (
+                b"X-Request-ID: %s\r\n" % target.forwarded.request_id.encode()
+            )  # the exposure has the rest
+            if response.whole is None:  # more to read: relayed as it comes
+                events = answer_body(taken, response, timeout, watch)
+                answered = capture.answering(events, framed=response.chunked)
+            else:
+                answered = None
+                if capture.answer is not None:
+                    capture.answer.add(response.whole)
+            kept = await relay(client, response, answered, headers)
             capture.record(
                 runtime, "origin" if target.app_origin else "proxy", method, shown,
-                target.headers, response.status, response.headers, began, elapsed,
+                request.headers, response.status, response.headers, began, elapsed,
                 target.forwarded.request_id, event_id,
             )  # fmt: skip
         finally:
             self.pools.give_back(upstream, taken, keep=kept)
-            if events.ag_frame is not None:  # not read to its end
+            if events is not None and events.ag_frame is not None:  # not read to its end
                 with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                     await events.aclose()
         if not kept:

@@ -24,7 +24,7 @@ from ..runtime import PreviewRuntime
 from ..services import ENTER_PATH, Services
 from .hot_head import RequestHead, ResponseHead
 from .hot_upstream import FLUSH, receive_now, send_now
-from .policy import body_too_large, response_headers
+from .policy import body_too_large
 
 __all__ = ["ClientGone", "RequestBody", "answer_error", "entered", "relay"]
 
@@ -109,41 +109,29 @@ class RequestBody:
                 return
 
 
-class _Raw:
-    """The app's headers as ``policy.response_headers`` reads them (``.raw``)."""
-
-    __slots__ = ("raw",)
-
-    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        self.raw = raw
-
-
 async def relay(
-    client: trio.SocketStream,
-    response: ResponseHead,
-    events: Any,
-    method: bytes,
-    exposure: Any,
-    extra: list[tuple[str, str]],
+    client: trio.SocketStream, response: ResponseHead, events: Any, headers: bytes
 ) -> bool:
-    """Write the answer to the caller, the app's headers as ``policy`` and ``exposure``
-    (``browser``) let them through, then ``extra``; True if the connection may carry
-    the next call."""
-    kept = response_headers(_Raw(response.headers), relayed=True, as_sent=True, exposure=exposure)  # type: ignore[arg-type]
+    """Write the answer to the caller: its status, ``headers`` (the app's that the
+    caller gets, as ``HeadWriter.answer`` writes them, and ours), the framing and the
+    date, then the body (``response.whole``, else ``events``'); True if the
+    connection may carry the next call."""
     length = next((v for n, v in response.headers if n == b"content-length"), None)
     # A body delimited by the end of the app's connection goes on chunked.
     rechunk = not response.bodiless and not response.chunked and response.length is None
-    head = [b"HTTP/1.1 %d %s\r\n" % (response.status, response.reason)]
-    for name, value in kept:
-        if name.lower() != "content-length":  # the framing is written below, once
-            head.append(b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1")))
-    for name, value in extra:
-        head.append(b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1")))
+    head = [b"HTTP/1.1 %d %s\r\n" % (response.status, response.reason), headers]
     if length is not None and not response.chunked:
         head.append(b"content-length: %s\r\n" % length)
     elif response.chunked or rechunk:
         head.append(b"transfer-encoding: chunked\r\n")
     head.append(b"date: %s\r\n\r\n" % _date())
+    if response.whole is not None:  # read with the head: one write
+        head.append(response.whole)
+        try:
+            await send_now(client, b"".join(head))
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return False
+        return True
     out = b"".join(head)
     try:
         async for event in events:

@@ -3,8 +3,9 @@
 :class:`RawPools` keeps, per running app (its ``Upstream``), the connections the hot path
 (``hot_path``) made to it, up to ``POOL_SIZE`` at once: made by ``Upstream.open_stream``
 (inside the sandbox's network namespace where the service may enter it).
-:func:`exchange` writes one request on one of them and gives the answer as it is read:
-its head (``hot_head.ResponseHead``), then its body's bytes as the app framed them. Errors
+:func:`ask` writes one request on one of them and reads the answer's head
+(``hot_head.ResponseHead``), its whole body with it when it came in the same reads;
+:func:`answer_body` gives the rest of a longer one as the app framed it. Errors
 are httpx's exception types, so that ``policy.translate_upstream_error`` shapes them as
 for every other call (502 ``upstream_unavailable``, 504 ``upstream_timeout``) and the
 ``proxy`` event names them the same.
@@ -23,16 +24,25 @@ import httpx
 import trio
 
 from ..runtime.upstream import POOL_SIZE, Upstream
-from .hot_head import ChunkedScanner, parse_response
+from .hot_head import ChunkedScanner, ResponseHead, parse_response
 
-__all__ = ["FLUSH", "RawConnection", "RawPools", "Watch", "exchange", "receive_now", "send_now"]
+__all__ = [
+    "FLUSH",
+    "RawConnection",
+    "RawPools",
+    "Watch",
+    "answer_body",
+    "ask",
+    "receive_now",
+    "send_now",
+]
 
-FLUSH = object()  # given by exchange() before it waits for more of the answer
+FLUSH = object()  # given by answer_body() before it waits for more of the answer
 
 _IDLE_EXPIRY = 4.0  # s: below the 5 s after which uvicorn (and others) close an idle one
 _READ = 65536
 _HEAD_LIMIT = 65536
-_WATCH_STEP = 1.0  # s: how late a wait's timeout may be noticed (the watch's period)
+_WATCH_STEP = 10.0  # s: the longest the watch of a connection sleeps
 
 
 class Watch:
@@ -41,14 +51,22 @@ class Watch:
     one, twice a call, was an eighth of a proxied call's CPU. A wait past its deadline is
     ended with ``notify_closing`` (``trio.TooSlowError`` to the waiter, whose socket is
     then closed); so is a wait for the next request once the server stops (:meth:`stop`,
-    ``trio.ClosedResourceError``). A timeout is noticed up to ``_WATCH_STEP`` late."""
+    ``trio.ClosedResourceError``). The watch wakes at the current wait's deadline, or
+    after the shortest timeout its waits had (``shortest``: no later wait can end
+    sooner), at most ``_WATCH_STEP``; a wait whose deadline comes before that moves the
+    wake-up. So a timeout is noticed when due, and a busy connection's watch wakes once
+    per keep-alive timeout or so (once a second, it was a tenth of a call's CPU at 8
+    connections and a hundred calls a second)."""
 
-    __slots__ = ("closing", "deadline", "expired", "idle", "socket")
+    __slots__ = ("_sleep", "closing", "deadline", "expired", "idle", "shortest", "socket", "wake")
 
     def __init__(self) -> None:
         self.deadline = math.inf
         self.socket: socket.socket | None = None  # the one waited for, if any
         self.expired = self.closing = self.idle = False
+        self.shortest = _WATCH_STEP
+        self.wake = -math.inf  # when run() wakes next (not yet running: at once)
+        self._sleep: trio.CancelScope | None = None
 
     async def run(self) -> None:
         while True:
@@ -57,8 +75,12 @@ class Watch:
                 self.expired = True
                 trio.lowlevel.notify_closing(self.socket)
                 self.socket = None
-            wake = now + _WATCH_STEP
-            await trio.sleep_until(wake if self.socket is None else min(wake, self.deadline))
+            wake = now + self.shortest
+            if self.socket is not None and self.deadline < wake:
+                wake = self.deadline
+            self.wake = wake
+            with trio.CancelScope(deadline=wake) as self._sleep:
+                await trio.sleep_forever()
 
     async def stop_when(self, terminated: Any) -> None:
         """Hypercorn's ``terminated`` (an event): then :meth:`stop`."""
@@ -73,7 +95,11 @@ class Watch:
             self.socket = None
 
     async def readable(self, raw: socket.socket, seconds: float, *, idle: bool) -> None:
-        self.deadline = trio.current_time() + seconds
+        deadline = self.deadline = trio.current_time() + seconds
+        if seconds < self.shortest:
+            self.shortest = seconds
+        if deadline < self.wake and self._sleep is not None:  # before the watch wakes
+            self.wake = self._sleep.deadline = deadline
         self.socket, self.idle, self.expired = raw, idle, False
         try:
             await trio.lowlevel.wait_readable(raw)
@@ -182,17 +208,19 @@ class RawPools:
         connection.stream.socket.close()
 
 
-async def exchange(
+async def ask(
     connection: RawConnection,
     head: bytes,
     body: AsyncIterator[bytes] | None,
     method: bytes,
     each_op_s: float,
     watch: Watch | None = None,
-) -> AsyncIterator[Any]:
-    """Send the request ``head`` (and ``body``'s bytes, framed as the head says) and give
-    the answer: its ``ResponseHead`` first, then its body's bytes as the app framed them
-    (``FLUSH`` before each wait for more); httpx's errors for the app's faults."""
+) -> ResponseHead:
+    """Send the request ``head`` (and ``body``'s bytes, framed as the head says) and read
+    the answer's head: its ``ResponseHead``, ``rest`` the bytes read past it. When they
+    hold its whole body (or it has none), ``whole`` is that body and the connection's
+    ``reusable`` is set: the answer is read (most small answers come in one read);
+    else :func:`answer_body` reads the rest. httpx's errors for the app's faults."""
     stream = connection.stream
     connection.reusable = False
     out = head
@@ -216,7 +244,29 @@ async def exchange(
         buffer = buffer[end + 4 :]
         if response.status >= 200:
             break  # an interim answer (100 Continue, 103 Early Hints) is not relayed
-    yield response
+    response.rest = buffer
+    length = response.length
+    if response.bodiless:  # HEAD, 204, 304
+        response.whole, extra = b"", bool(buffer)
+    elif length is not None and len(buffer) >= length and not response.chunked:
+        response.whole, extra = buffer[:length], len(buffer) > length
+    else:
+        return response
+    # Bytes past the answer that nobody asked for: the connection is not used again.
+    connection.reusable = response.reusable and not extra
+    return response
+
+
+async def answer_body(
+    connection: RawConnection,
+    response: ResponseHead,
+    each_op_s: float,
+    watch: Watch | None = None,
+) -> AsyncIterator[Any]:
+    """The body of an answer :func:`ask` did not read whole: its bytes as the app framed
+    them (``FLUSH`` before each wait for more); httpx's errors for the app's faults."""
+    stream = connection.stream
+    buffer = response.rest
     if response.chunked:
         scanner = ChunkedScanner()
         while True:
@@ -243,8 +293,6 @@ async def exchange(
                 break
             yield FLUSH
             buffer = await _receive(stream, each_op_s, watch)
-    elif response.bodiless:  # HEAD, 204, 304
-        extra = bool(buffer)
     else:  # to the end of the connection
         while True:
             if buffer:
@@ -264,7 +312,7 @@ async def _receive(
     """The next bytes from the app; at its end of file ``b""`` if ``end_ok`` (an answer
     delimited so), else the error of an answer cut short."""
     try:
-        data = await receive_now(stream, each_op_s, watch)
+        data = await receive_now(stream, each_op_s, watch, wait_first=True)
     except trio.TooSlowError:
         raise httpx.ReadTimeout("the preview did not answer in time") from None
     except (trio.BrokenResourceError, OSError) as error:
@@ -300,11 +348,19 @@ async def receive_now(
     watch: Watch | None = None,
     *,
     idle: bool = False,
+    wait_first: bool = False,
 ) -> bytes:
     """``stream.receive_some()``, as :func:`send_now`: waits only when nothing came yet
     (with a ``watch``, one it keeps the deadline of; ``idle``: one the server's stop
-    ends)."""
+    ends). ``wait_first``: the bytes cannot be there yet (an answer just asked for, the
+    caller's next request just after the answer): wait before reading, rather than
+    read, fail and wait."""
     raw = _raw(stream)
+    if wait_first:
+        if watch is not None:
+            await watch.readable(raw, each_op_s, idle=idle)
+        else:
+            await _wait(trio.lowlevel.wait_readable, raw, each_op_s)
     while True:
         try:
             return raw.recv(_READ)

@@ -33,6 +33,7 @@ __all__ = [
     "Exposure",
     "Forwarded",
     "body_too_large",
+    "caller_headers",
     "new_request_id",
     "parse_envelope",
     "read_envelope_response",
@@ -145,6 +146,21 @@ def request_headers(
     are the bytes it sent, read as Latin-1 (ASGI's, Werkzeug's), and go on as they came;
     httpx would encode a str as ASCII and fail (a 500) on any byte past it.
     """
+    headers = caller_headers(incoming, app_origin=app_origin)
+    headers += [
+        ("X-Forwarded-For", forwarded.client_ip),
+        ("X-Forwarded-Proto", forwarded.proto),
+        ("X-Forwarded-Host", forwarded.host),
+        ("X-Request-ID", forwarded.request_id),
+    ]
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+
+
+def caller_headers(
+    incoming: Iterable[tuple[str, str]], *, app_origin: bool = False
+) -> list[tuple[str, str]]:
+    """What of the caller's headers goes on to the child (:func:`request_headers`
+    without the forwarding ones that follow them)."""
     incoming = list(incoming)
     dropped = _HOP_BY_HOP | _NEVER_FORWARDED | _connection_named(incoming)
     if app_origin:
@@ -159,13 +175,7 @@ def request_headers(
             if not value:
                 continue
         headers.append((name, value))
-    headers += [
-        ("X-Forwarded-For", forwarded.client_ip),
-        ("X-Forwarded-Proto", forwarded.proto),
-        ("X-Forwarded-Host", forwarded.host),
-        ("X-Request-ID", forwarded.request_id),
-    ]
-    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+    return headers
 
 
 class Exposure(Protocol):

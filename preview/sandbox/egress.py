@@ -141,6 +141,7 @@ async def serve_egress(
     or tunnel (at most ``_MAX_TUNNELS`` at once: the rest wait for a slot)."""
 
     async def proxy(client: trio.SocketStream) -> None:
+        head, rest = None, b""
         with trio.move_on_after(HEAD_TIME):
             head, rest = await _read_head(client)
         if head is not None:  # else too slow, too big or gone

@@ -140,6 +140,24 @@ async def test_node_pg_reads_the_pg_variables(builder_service: Service) -> None:
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+@needs_server
+async def test_a_procfile_node_app_gets_its_knex_migrations(builder_service: Service) -> None:
+    """A Heroku-era Node app: ``web: yarn start`` (yarn is not installed: npm runs the
+    script) and knex migrations, run by ``knex migrate:latest`` before it serves."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "node_knex_procfile")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"] == "sh -c npm start"
+        assert (await _proxied(service, body, "/"))["data"] == ["migrated"]
+        events = await service.history(body["gid"])
+        system = messages(events, "system")
+        assert any("yarn is not installed here" in m for m in system), system
+        assert any("knex migrate:latest" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_no_postgres_to_give_fails_saying_how(settings: Settings) -> None:
     configured = replace(settings, app_postgres="off")
     with trio.fail_after(60):

@@ -38,6 +38,9 @@ def test_the_steps_found_for_each_shape() -> None:
     assert init_db.setup == (("env", "FLASK_APP=app:app", "{python}", "-m", "flask", "init-db"),)
     script = detect(_files("fastapi_initscript"))
     assert script.setup_steps() == [(("{python}", "-m", "scripts.init_db"), "")]
+    top_level = detect(_files("flask_create_db_script"))
+    assert top_level.framework == "procfile"
+    assert top_level.setup_steps() == [(("{python}", "-m", "create_db"), "")]
     assert detect(_files("flask_mainonly")).setup == ()
     assert main_only_create_all(_files("flask_mainonly")) == "app.py"
     assert main_only_create_all(_files("flask_initdb")) is None  # create_all in a function
@@ -139,6 +142,13 @@ async def test_init_script_is_run(builder_service: Service) -> None:
     with trio.fail_after(BUILD_WAIT):
         data, events = await _healthy(builder_service, "fastapi_initscript", "/items")
         assert data == ["seeded"]
+        assert "tables created" in messages(events, "setup")
+
+
+async def test_a_top_level_create_db_script_is_run(builder_service: Service) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "flask_create_db_script", "/")
+        assert data == ["created"]
         assert "tables created" in messages(events, "setup")
 
 

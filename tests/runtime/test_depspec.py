@@ -1,13 +1,16 @@
-"""Poetry's dependency tables as PEP 508 requirements (no process, no index)."""
+"""Poetry's dependency tables and Pipenv's Pipfile(.lock) as PEP 508 requirements (no
+process, no index); and a Pipenv project built and run with its locked versions."""
 
 from __future__ import annotations
 
 import pytest
+import trio
 
 from preview.apps.depspec import binary_twins, import_roots, python_dependencies
 from preview.apps.poetry import poetry_constraint
 
-from .test_build import app_files
+from ..conftest import Service
+from .test_build import BUILD_WAIT, app_files, launched
 
 
 @pytest.mark.parametrize(
@@ -150,3 +153,41 @@ def test_psycopg2_is_read_as_its_binary_twin_where_the_twin_has_the_version() ->
     lines, _ = binary_twins(["psycopg2==2.7.5", "psycopg2==2.7.3", "psycopg2<2.7", "-e ."])
     # psycopg2-binary began at 2.7.4: an older pin stays as it is.
     assert lines == ["psycopg2-binary==2.7.5", "psycopg2==2.7.3", "psycopg2<2.7", "-e ."]
+
+
+def test_pipenv_lock_pins_else_pipfile_packages() -> None:
+    files = {p: t.encode() for p, t in app_files("pipenv_locked").items()}
+    deps = python_dependencies(files, "app.py")
+    assert deps.source == "Pipfile.lock"
+    assert "flask==3.0.0; python_version >= '3.8'" in deps.requirements
+    assert not any(r.startswith("pytest") for r in deps.requirements)  # develop: not run
+    assert (deps.python_request, deps.python_source) == ("3.11", "Pipfile.lock")
+    del files["Pipfile.lock"]
+    deps = python_dependencies(files, "app.py")
+    assert (deps.source, deps.requirements) == ("Pipfile", ("flask",))
+    assert (deps.python_request, deps.python_source) == ("3.11", "Pipfile")
+    pipfile = b"""[packages]
+requests = {version = ">=2.28", extras = ["socks"]}
+myapp = {path = ".", editable = true}
+lib = {git = "https://example.com/lib.git", ref = "v1"}
+win = {version = "*", markers = "sys_platform == 'win32'"}
+[requires]
+python_full_version = "3.12.1"
+"""
+    deps = python_dependencies({"Pipfile": pipfile, "main.py": b""}, "main.py")
+    assert deps.requirements == (
+        "requests[socks]>=2.28",
+        "lib @ git+https://example.com/lib.git@v1",
+        "win; sys_platform == 'win32'",
+    )
+    assert deps.python_request == "3.12.1"
+
+
+async def test_a_pipenv_project_runs_with_its_locked_versions(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("pipenv_locked"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {"flask": "3.0.0", "werkzeug": "3.0.1"}  # the lock's, not the newest
+        assert (await service.stop(body["gid"])).status_code == 200

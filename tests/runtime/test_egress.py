@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import os
 from functools import partial
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 import trio
 
 from preview import Settings
+from preview.sandbox import egress
 from preview.sandbox.egress import EgressPolicy, is_internal, serve_egress
 
 from ..conftest import SERVER_COMMAND, Service, server_app
@@ -86,6 +88,27 @@ async def test_the_proxy_lets_through_only_allowed_hosts(tmp_path: Path) -> None
             nursery.cancel_scope.cancel()
     assert refused[0].startswith("egress refused: example.com:443")
     assert refused[1] == f"egress refused: localhost:{port} resolves to no public address"
+
+
+async def test_a_client_silent_past_the_head_time_is_dropped_quietly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that connects and says nothing is hung up on once the head's time is
+    out, with nothing in the service's log (it once logged an UnboundLocalError)."""
+    monkeypatch.setattr(egress, "HEAD_TIME", 0.2)
+
+    async def report(message: str) -> None:
+        raise AssertionError(message)
+
+    socket_path = tmp_path / "proxy.sock"
+    with trio.fail_after(20):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(serve_egress, socket_path, EgressPolicy(any_host=True), report)
+            silent = await trio.open_unix_socket(str(socket_path))
+            async with silent:
+                assert await silent.receive_some(4096) == b""  # hung up on
+            nursery.cancel_scope.cancel()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 # Loopback as IPv6 that embeds it: IPv4-compatible, NAT64, 6to4, IPv4-translated, mapped.

@@ -38,6 +38,35 @@ async def test_typescript_express_is_built_by_tsc_then_started(builder_service: 
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_peer_conflict_is_installed_as_pnpm_would(builder_service: Service) -> None:
+    """npm refuses the tree (ERESOLVE: ajv-keywords 3 wants ajv 6, the project has 8);
+    the install runs again with --legacy-peer-deps, saying so, and the app starts."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_peer_conflict"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"valid": True}
+        system = messages(await service.history(body["gid"]), "system")
+        said = [m for m in system if "--legacy-peer-deps" in m]
+        assert said, system
+        assert said[0].startswith("npm could not resolve the dependency tree: ")
+        assert said[0].endswith("; installing again with --legacy-peer-deps")
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_pnpm_project_gets_its_locked_versions(builder_service: Service) -> None:
+    """npm reads no pnpm-lock.yaml: the direct dependencies are pinned to its versions
+    (ms 2.0.0, not the newest 2.x), said in a system line."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pnpm_locked"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"ms": "2.0.0"}
+        system = messages(await service.history(body["gid"]), "system")
+        assert "pnpm-lock.yaml: 1 dependencies at its locked versions (npm reads none)" in system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_typescript_errors_fail_the_build_step(builder_service: Service) -> None:
     service = builder_service
     files = app_files("ts_express_build")
@@ -198,7 +227,7 @@ async def test_typeorm_entities_as_ts_globs_run_with_the_apps_ts_node(
             await trio.sleep(0.2)
             body = {**body, **await service.status(body["gid"])}
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        assert body["runtime"]["command"].endswith("; ts-node src/server.ts")
+        assert body["runtime"]["command"].endswith("; ts-node --transpile-only src/server.ts")
         assert (await service.app_get(body, "/")).json() == {"notes": ["kept"]}
         system = messages(await service.history(body["gid"]), "system")
         assert any("its ORM loads src/entity/**/*.ts" in line for line in system), system

@@ -152,24 +152,75 @@ def test_no_prisma_steps_without_its_client() -> None:
     assert found.prisma_schema is None and found.setup == ()
 
 
+def test_a_procfile_node_app_is_built_and_migrated_and_yarn_is_npm() -> None:
+    found = detect({p: t.encode() for p, t in app_files("node_knex_procfile").items()})
+    assert (found.framework, found.language) == ("procfile", "node")
+    assert found.argv == ("sh", "-c", "npm start")
+    assert found.setup == (
+        ("node_modules/.bin/knex", "migrate:latest", "--knexfile", "knexfile.js"),
+    )
+    assert found.notes == ["yarn is not installed here (npm built the environment): npm start"]
+    scripts = {"build": "tsc", "serve": "node dist/index.js"}
+    files = {"Procfile": "web: pnpm run serve --port 3000\nrelease: node release.js\n"}
+    built = _node({"scripts": scripts}, files)
+    assert built.argv == ("sh", "-c", "npm run serve -- --port 3000")
+    assert built.setup == (("npm", "run", "build"), ("sh", "-c", "node release.js"))
+    as_is = _node({"scripts": scripts}, {"Procfile": "web: yarn build && node dist/index.js\n"})
+    assert as_is.argv == ("sh", "-c", "yarn build && node dist/index.js")  # not a plain run
+
+
+def test_a_build_that_prestart_runs_is_not_a_setup_step_too() -> None:
+    scripts = {"build": "babel src -d dist", "prestart": "npm run -s build", "start": "node dist"}
+    found = _node({"scripts": scripts})
+    # The pre-script builds it once, as a set-up step; the start then runs without it.
+    assert found.setup == (("npm", "run", "prestart"),)
+    assert found.argv[-1] == "--ignore-scripts"
+
+
+def test_knex_migrations_need_knex_and_migrations() -> None:
+    knexfile = {"knexfile.js": "module.exports = { client: 'pg' }"}
+    migration = {"migrations/001_init.js": "exports.up = () => {}"}
+    with_knex = {"dependencies": {"knex": "^3"}, "scripts": {"start": "node server.js"}}
+    found = _node(with_knex, {**knexfile, **migration})
+    knex = ("node_modules/.bin/knex", "migrate:latest", "--knexfile", "knexfile.js")
+    assert found.setup == (knex,)
+    assert _node(with_knex, knexfile).setup == ()  # no migrations
+    assert _node({"scripts": {"start": "node server.js"}}, {**knexfile, **migration}).setup == ()
+
+
+def test_drizzle_migrations_need_drizzle_kit_and_a_journal() -> None:
+    config = {"drizzle.config.ts": 'export default { out: "./src/db/migrations" }'}
+    journal = {"src/db/migrations/meta/_journal.json": "{}"}
+    kit = {"devDependencies": {"drizzle-kit": "^0.31"}, "scripts": {"start": "node dist"}}
+    step = ("node_modules/.bin/drizzle-kit", "migrate", "--config", "drizzle.config.ts")
+    assert _node(kit, {**config, **journal}).setup == (step,)
+    assert _node(kit, config).setup == ()  # nothing generated yet
+    assert _node({"scripts": {"start": "node dist"}}, {**config, **journal}).setup == ()
+    default_out = {"drizzle.config.ts": "export default {}", "drizzle/meta/_journal.json": "{}"}
+    assert _node(kit, default_out).setup == (step,)
+
+
 def test_an_orm_loading_ts_files_runs_as_the_apps_development_script() -> None:
     files = {p: t.encode() for p, t in app_files("ts_typeorm_entities").items()}
     found = detect(files)
-    assert found.argv[2].endswith("; ts-node src/server.ts")  # nodemon --exec, watcher off
+    assert found.argv[2].endswith(
+        "; ts-node --transpile-only src/server.ts"
+    )  # nodemon --exec, watcher off
     assert found.setup == ()  # its build is not needed
     assert found.notes == [
         "its ORM loads src/entity/**/*.ts (src/config.ts) at run time, which the built "
-        "JavaScript cannot: the watch-server script without its watcher: ts-node src/server.ts"
+        "JavaScript cannot: the watch-server script without its watcher: "
+        "ts-node --transpile-only src/server.ts"
     ]
     package = json.loads(files["package.json"])
     # No such script: its main's TypeScript source, with its ts-node (decorator metadata).
     scripts = {k: v for k, v in package["scripts"].items() if k != "watch-server"}
     alone = {**files, "package.json": json.dumps({**package, "scripts": scripts}).encode()}
-    assert detect(alone).argv == ("node_modules/.bin/ts-node", "src/server.ts")
+    assert detect(alone).argv == ("node_modules/.bin/ts-node", "--transpile-only", "src/server.ts")
     # Globs the built JS loads too, a start that runs TypeScript itself, or no ORM: as before.
     both = {**files, "src/config.ts": b'export const entities = ["dist/**/*.entity{.ts,.js}"];'}
     assert detect(both).argv == ("npm", "start", "--silent")
-    ts_start = {**package["scripts"], "start": "ts-node src/server.ts"}
+    ts_start = {**package["scripts"], "start": "ts-node --transpile-only src/server.ts"}
     own = {**files, "package.json": json.dumps({**package, "scripts": ts_start}).encode()}
     assert detect(own).argv == ("npm", "start", "--silent")
     plain = {**package, "dependencies": {"pg": "^8"}}
@@ -215,5 +266,20 @@ def test_decorator_metadata_asks_for_ts_node_over_tsx() -> None:
     listed = {"ts-node": "^10"}
     config = {"tsconfig.json": '{"compilerOptions": {"emitDecoratorMetadata": true}}'}
     found = _node({"scripts": dev, "devDependencies": listed}, config)
-    assert found.argv[2].endswith("; ts-node src/index.ts") and found.node_tools == ()
+    assert (
+        found.argv[2].endswith("; ts-node --transpile-only src/index.ts") and found.node_tools == ()
+    )
     assert _node({"scripts": dev, "devDependencies": listed}).argv[2].endswith("; tsx src/index.ts")
+
+
+def test_pnpm_locked_versions_pin_the_direct_dependencies() -> None:
+    files = {p: t.encode() for p, t in app_files("node_pnpm_locked").items()}
+    deps = node_dependencies(files)
+    assert json.loads(deps.package_json)["dependencies"] == {"ms": "2.0.0"}
+    assert deps.lockfile is None and deps.note is not None
+    v5 = b"lockfileVersion: 5.4\nspecifiers:\n  ms: ^2.0.0\ndependencies:\n  ms: 2.1.2\n"
+    assert json.loads(node_dependencies({**files, "pnpm-lock.yaml": v5}).package_json)[
+        "dependencies"
+    ] == {"ms": "2.1.2"}
+    with_npm_lock = {**files, "package-lock.json": b"{}"}
+    assert node_dependencies(with_npm_lock).package_json == files["package.json"]

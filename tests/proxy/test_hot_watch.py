@@ -1,0 +1,55 @@
+"""The hot path's watch of a connection's waits (``hot_upstream.Watch``): a wait's
+timeout is noticed when due, a shorter one after longer ones too, and the server's stop
+ends a wait for the next request at once."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import trio
+
+from preview.proxy.hot_upstream import Watch, receive_now
+
+
+async def test_each_wait_times_out_when_due_whatever_came_before() -> None:
+    left, right = socket.socketpair()
+    stream = trio.SocketStream(trio.socket.from_stdlib_socket(left))
+    watch = Watch()
+    with trio.fail_after(30), right:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watch.run)
+            right.send(b"x")  # a wait that ends with bytes, under a long timeout
+            assert await receive_now(stream, 20.0, watch, wait_first=True) == b"x"
+            for seconds in (0.8, 0.2):  # the watch slept for the longer one
+                began = trio.current_time()
+                with pytest.raises(trio.TooSlowError):
+                    await receive_now(stream, seconds, watch, wait_first=True)
+                # Noticed when due (generous bound for a loaded machine), not a period late.
+                assert seconds <= trio.current_time() - began < seconds + 0.6
+                # The socket is closed by the expiry: a new one for the next wait.
+                left, right = socket.socketpair()
+                stream = trio.SocketStream(trio.socket.from_stdlib_socket(left))
+            nursery.cancel_scope.cancel()
+    right.close()
+    await stream.aclose()
+
+
+async def test_the_servers_stop_ends_a_wait_for_the_next_request() -> None:
+    left, right = socket.socketpair()
+    stream = trio.SocketStream(trio.socket.from_stdlib_socket(left))
+    watch = Watch()
+    with trio.fail_after(30), right:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watch.run)
+
+            async def stop_soon() -> None:
+                await trio.sleep(0.1)
+                watch.stop()
+
+            nursery.start_soon(stop_soon)
+            with pytest.raises(trio.ClosedResourceError):
+                await receive_now(stream, 20.0, watch, idle=True, wait_first=True)
+            assert watch.closing
+            nursery.cancel_scope.cancel()
+    await stream.aclose()
