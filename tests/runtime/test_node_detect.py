@@ -9,7 +9,7 @@ import pytest
 
 from preview.apps.depspec import node_dependencies
 from preview.apps.detect import detect
-from preview.apps.nodeapp import TSX
+from preview.apps.node.nodeapp import TSX
 from preview.errors import BadRequest
 
 from .test_build import app_files

@@ -13,7 +13,7 @@ import pytest
 import trio
 
 from preview.apps.depspec import PythonDeps
-from preview.apps.nodeapp import BUN, node_start
+from preview.apps.node.nodeapp import BUN, node_start
 from preview.builds.installers import installer_failure
 from preview.builds.remedies import MOST, MOST_IDLE, Fix, Remedies, removed_from_stdlib
 from preview.logs import HostPaths, OutputTails
