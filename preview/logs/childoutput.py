@@ -101,6 +101,8 @@ class ChildOutput:
                         chunk = None
                         with trio.move_on_after(quiet):
                             chunk = await pipe.receive_some()
+                        if chunk is None:
+                            chunk = _waiting(pipe)
                         if chunk is None:  # quiet: show the line so far
                             await publish(splitter.flush())
                             continue
@@ -146,6 +148,20 @@ class ChildOutput:
             alive_at,
         )
         return cause, lines[-ERROR_LINES:]
+
+
+def _waiting(pipe: trio.abc.ReceiveStream) -> bytes | None:
+    """What the pipe holds now, once its quiet spell has run out; None if nothing (or
+    it cannot tell). A loop that ran late (a long task, a garbage collection, a busy
+    machine) times the read out with the line's rest already waiting: that is no
+    quiet spell, and the line must not be cut in two events."""
+    fileno = getattr(pipe, "fileno", None)
+    if fileno is None:
+        return None
+    try:
+        return os.read(fileno(), _READ)
+    except OSError:  # empty (BlockingIOError), or broken: the next read tells
+        return None
 
 
 async def _receive(pipe: trio.abc.ReceiveStream) -> bytes:
