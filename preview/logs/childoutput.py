@@ -29,7 +29,7 @@ import trio
 from ..clock import utcnow
 from .broadcast import LogBroadcast
 from .failure import failure_cause
-from .lines import LevelClassifier, Line, LineSplitter
+from .lines import LevelClassifier, LineSplitter
 from .tails import OutputTails
 
 __all__ = ["ERROR_LINES", "SPLIT_MARK", "ChildOutput"]
@@ -70,28 +70,27 @@ class ChildOutput:
     async def read(self, pipe: trio.abc.ReceiveStream, stream: str) -> None:
         """Publish ``pipe``'s lines as ``stream`` (``stdout`` / ``stderr``) until its end."""
         splitter = LineSplitter(self._max_line_bytes)
-        classify = LevelClassifier().classify
+        classify = LevelClassifier().classify_many
         broadcast = self._broadcast
         tail = self._tails.streams[stream]
         watch = self._watch
 
-        async def publish(lines: list[Line]) -> None:
-            tail.extend([line.text for line in lines], trio.current_time())
+        async def publish(texts: list[str], pieces: Collection[int] = ()) -> None:
+            """A read's lines; ``pieces``: the indexes of over-long lines' pieces."""
+            tail.extend(texts, trio.current_time())
+            shown = texts
+            if pieces:
+                shown = [t + SPLIT_MARK if i in pieces else t for i, t in enumerate(texts)]
             now = utcnow()
-            for start in range(0, len(lines), _GROUP):
+            for start in range(0, len(texts), _GROUP):
                 if start:
                     await trio.lowlevel.cancel_shielded_checkpoint()  # lines read are published
-                await broadcast.publish_lines(
-                    [
-                        (classify(line.text), line.text + SPLIT_MARK if line.split else line.text)
-                        for line in lines[start : start + _GROUP]
-                    ],
-                    "app",
-                    stream,
-                    now,
+                group = slice(start, start + _GROUP)
+                await broadcast.publish_texts(
+                    classify(texts[group]), shown[group], "app", stream, now
                 )
             if watch is not None:
-                await watch([line.text for line in lines])
+                await watch(texts)
 
         quiet = self._partial_line_flush
         try:
@@ -104,14 +103,14 @@ class ChildOutput:
                         if chunk is None:
                             chunk = _waiting(pipe)
                         if chunk is None:  # quiet: show the line so far
-                            await publish(splitter.flush())
+                            await publish([line.text for line in splitter.flush()])
                             continue
                     else:
                         chunk = await _receive(pipe)
                     if not chunk:
                         break
-                    await publish(splitter.feed(chunk))
-                await publish(splitter.finish())
+                    await publish(*splitter.feed_texts(chunk))
+                await publish([line.text for line in splitter.finish()])
         finally:
             self._open -= 1
             if not self._open:
