@@ -30,7 +30,25 @@ _OPENAPI = json.dumps(
     {
         "openapi": "3.0.3",
         "info": {"title": "benchmark emitter", "version": "1"},
-        "paths": {"/start": {"get": {"summary": "start printing lines", "responses": {}}}},
+        # ``n`` is required here (the handler defaults it): the service's smoke check
+        # calls only parameterless GET routes, and a call of /start would print 1,000
+        # lines at launch that the benchmark then counts as duplicates.
+        "paths": {
+            "/start": {
+                "get": {
+                    "summary": "start printing lines",
+                    "parameters": [
+                        {
+                            "name": "n",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "integer"},
+                        }
+                    ],
+                    "responses": {},
+                }
+            }
+        },
     }
 ).encode()
 _BATCH = 256  # lines per write when emitting as fast as possible

@@ -13,7 +13,7 @@ import trio
 from quart import Blueprint, Response, jsonify, request, websocket
 
 from ..errors import BadRequest, StoreUnavailable
-from ..logs import SSE_KEEPALIVE, Event, Parked, Sink
+from ..logs import SSE_KEEPALIVE, Event, Parked, Sink, sse_frames
 from ..runtime import PreviewRuntime
 from ..services import Services, StreamSlot, services
 from ..services.callers import owned_generation
@@ -107,7 +107,7 @@ async def sse_body(
                 elif item is PARKED:
                     yield item
                 elif type(item) is list:
-                    yield b"".join([event.sse for event in item])
+                    yield sse_frames(item)
                 else:
                     yield f"event: end\ndata: {json.dumps(item.to_dict())}\n\n".encode()
     finally:

@@ -50,6 +50,7 @@ __all__ = [
     "new_database_name",
 ]
 
+
 def is_psycopg_error(error: BaseException) -> bool:
     """Whether ``error`` is psycopg's. psycopg is imported only once a PostgreSQL is used
     (idle RSS); an error of its own means it was, so this imports nothing."""

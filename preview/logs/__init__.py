@@ -3,7 +3,7 @@ subscribers, and the writer that stores every event."""
 
 from .broadcast import OFFER_GROUP, WAKE_GROUP, LogBroadcast
 from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput
-from .event import SSE_KEEPALIVE, Event
+from .event import SSE_KEEPALIVE, Event, sse_frames
 from .failure import NO_SPACE, failure_cause, no_space, write_failure
 from .hostpaths import REVISION_DIRS, HostPaths
 from .lines import LevelClassifier, Line, LineSplitter, classify_level
@@ -41,6 +41,7 @@ __all__ = [
     "missing_env",
     "no_space",
     "seal_log",
+    "sse_frames",
     "stored_bytes",
     "truncation",
     "write_failure",

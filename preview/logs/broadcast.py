@@ -35,12 +35,14 @@ import itertools
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from itertools import repeat
 
 import trio
 
 from ..clock import utcnow
 from ..metrics import LogStats
-from .event import SSE_KEEPALIVE, Event
+from .event import Event
+from .sinks import OFFER_GROUP, serve_sinks
 from .subscription import HEARTBEAT, PARKED, Gap, Sink, Subscription
 
 __all__ = [
@@ -49,7 +51,6 @@ __all__ = [
 ]  # fmt: skip
 
 WAKE_GROUP = 8  # subscribers a paced wake-up lets run per scheduler pass
-OFFER_GROUP = 64  # sinks a paced wake-up writes to per scheduler pass
 BATCH_BYTES = 1024 * 1024  # the writer's batches: about this many bytes of events
 _EVENT_OVERHEAD = 256  # the Event object, its timestamp, the encodings' framing
 
@@ -76,6 +77,10 @@ class LogBroadcast:
         self.stats = stats or LogStats()  # the app's counters (preview.metrics)
         # Every message, whoever publishes it, passes here: host paths out (HostPaths).
         self._scrub = scrub or str
+        # A batch's at once where the scrub can (HostPaths.lines: one search of them all).
+        self._scrub_lines: Callable[[list[str]], list[str]] = getattr(scrub, "lines", None) or (
+            lambda texts: list(map(self._scrub, texts))
+        )
         self._ring: deque[Event] = deque()
         self._ring_size = ring_size
         self._ring_bytes = ring_bytes
@@ -90,7 +95,6 @@ class LogBroadcast:
         self._wakeup_wanted = False
         self._pacer_lot = trio.lowlevel.ParkingLot()
         self._beat = 0
-        self._ids = itertools.count(1)
         self.last_id = 0
         self.dropped_count = 0
         self.closed = False
@@ -134,7 +138,7 @@ class LogBroadcast:
         if self.closed:
             raise trio.ClosedResourceError("the preview's log is closed")
         event = Event(
-            next(self._ids), timestamp or utcnow(), level, self._scrub(message), source, stream,
+            self.last_id + 1, timestamp or utcnow(), level, self._scrub(message), source, stream,
             status,
         )  # fmt: skip
         self._add((event,))
@@ -148,17 +152,22 @@ class LogBroadcast:
     ) -> None:
         """Add ``(level, message)`` events that arrived together, as :meth:`publish` would
         one by one (the writer queue may pass ``writer_buffer`` by this one batch)."""
-        if not lines:
+        levels, texts = [level for level, _ in lines], [text for _, text in lines]
+        await self.publish_texts(levels, texts, source, stream, timestamp)
+
+    async def publish_texts(
+        self, levels: list[str], texts: list[str], source: str, stream: str, timestamp: datetime
+    ) -> None:
+        """:meth:`publish_lines` with the levels and the messages in two lists."""
+        if not texts:
             return
         if self.closed:
             raise trio.ClosedResourceError("the preview's log is closed")
-        ids, scrub = self._ids, self._scrub
-        self._add(
-            [
-                Event(next(ids), timestamp, level, scrub(text), source, stream)
-                for level, text in lines
-            ]
-        )
+        first = self.last_id + 1  # _add makes the last of these last_id
+        ids = range(first, first + len(texts))
+        messages = self._scrub_lines(texts)
+        at, by, of = repeat(timestamp), repeat(source), repeat(stream)
+        self._add(list(map(Event, ids, at, levels, messages, by, of)))
         await self._wait_for_writer()
 
     def _add(self, events: Sequence[Event]) -> None:
@@ -169,7 +178,12 @@ class LogBroadcast:
         ring = self._ring
         ring.extend(events)
         self._ring_cost += cost
-        while len(ring) > self._ring_size or (self._ring_cost > self._ring_bytes and len(ring) > 1):
+        excess = len(ring) - self._ring_size
+        if excess > 0:  # at full speed, a whole batch leaves: their costs summed at once
+            popleft = ring.popleft
+            self._ring_cost -= 3 * sum([len(popleft().message) for _ in range(excess)])
+            self._ring_cost -= _EVENT_OVERHEAD * excess
+        while self._ring_cost > self._ring_bytes and len(ring) > 1:
             self._ring_cost -= _cost(ring.popleft())
         self._pending.extend(events)
         self._pending_cost += cost
@@ -242,7 +256,7 @@ class LogBroadcast:
                 self._wakeup_wanted = False
                 self._wakeup += 1
                 if self._delegates:
-                    await self._serve_sinks()
+                    await serve_sinks(self)
                 # FIFO: these are the ones that waited; one that took its events and
                 # waits again is behind them and finds nothing new at this wake-up.
                 waiting = len(self._live_lot)
@@ -257,44 +271,6 @@ class LogBroadcast:
             if not self._pacers:
                 self._live_lot.unpark_all()  # nobody is left waiting for a wake-up
                 self._wake_delegates()
-
-    async def _serve_sinks(self) -> None:
-        """Offer every waiting subscriber with a sink its events; wake its task if the
-        sink cannot take them all (see the module doc). ``OFFER_GROUP`` per pass."""
-        payloads: dict[int, bytes] = {}  # by cursor, for one last_id
-        payloads_upto = self.last_id
-        for offered, subscriber in enumerate(list(self._delegates)):
-            if offered % OFFER_GROUP == OFFER_GROUP - 1:
-                await trio.lowlevel.checkpoint()
-            if subscriber._task is None:  # woken meanwhile
-                continue
-            waiting = self.last_id - subscriber._last
-            sink = subscriber._sink
-            assert sink is not None
-            if waiting <= 0:
-                if subscriber._beat == self._beat:
-                    continue
-                payload = SSE_KEEPALIVE  # a heartbeat, and no events since
-            elif waiting > len(self._ring) or subscriber.dropped or subscriber._closed:
-                self._wake(subscriber)  # a gap to read from the database, or the end
-                continue
-            else:
-                if payloads_upto != self.last_id:
-                    payloads, payloads_upto = {}, self.last_id
-                payload = payloads.get(subscriber._last)
-                if payload is None:
-                    batch = self._newest(waiting)
-                    payload = payloads[subscriber._last] = b"".join([e.sse for e in batch])
-            if not sink.offer(payload):
-                self._wake(subscriber)  # its task takes the events or the heartbeat
-                continue
-            if waiting > 0:
-                subscriber._last = self.last_id
-                subscriber._wakeup = self._wakeup
-                self.stats.delivered += waiting
-            subscriber._beat = self._beat  # events keep the connection alive as well
-            if sink.pending:
-                self._wake(subscriber)
 
     def recent(self) -> list[Event]:
         """The ring's events (the newest published), oldest first."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..clock import isoformat
 
-__all__ = ["SSE_KEEPALIVE", "Event"]
+__all__ = ["SSE_KEEPALIVE", "Event", "sse_frames"]
 
 SSE_KEEPALIVE = b": keep-alive\n\n"  # the SSE comment a stream gets at a heartbeat
 
@@ -82,3 +82,36 @@ class Event:
         return cls(
             row.seq, row.timestamp, row.level, row.message, row.source, row.stream, row.status
         )
+
+
+def sse_frames(events: list[Event]) -> bytes:
+    """The SSE frames of ``events`` joined, as ``b"".join(e.sse for e in events)``, the
+    encodings of those not encoded yet made here in one pass (and kept, as ``sse``
+    keeps them): the fields all events of a batch share (timestamp, source, stream) are
+    formatted once per change, not once per event."""
+    frames: list[bytes] = []
+    append = frames.append
+    moment: datetime | None = None
+    stamp = ""
+    origin: tuple[str, str | None] | None = None
+    rest = ""
+    for event in events:
+        sse = event._sse
+        if sse is None:
+            if event._json is not None or event.status:
+                sse = event.sse  # the rare cases: encoded as one
+            else:
+                if event.timestamp is not moment:
+                    moment = event.timestamp
+                    stamp = f'","timestamp":"{isoformat(moment)}","level":'
+                if (event.source, event.stream) != origin:
+                    origin = (event.source, event.stream)
+                    stream = _quote(event.stream) if event.stream is not None else "null"
+                    rest = f',"source":{_quote(event.source)},"stream":{stream}}}'
+                json = event._json = (
+                    f'{{"id":{event.id}{stamp[1:]}{_quote(event.level)},'
+                    f'"message":{_quote(event.message)}{rest}'
+                )
+                sse = event._sse = f"id: {event.id}\ndata: {json}\n\n".encode()
+        append(sse)
+    return b"".join(frames)

@@ -130,6 +130,11 @@ class HostPaths:
         return self._compiled.sub(self._replace, text)
 
     def lines(self, lines: Iterable[str]) -> list[str]:
+        """Each of ``lines`` scrubbed; one search of them all when none has a host
+        path (a line's match is a match in the lines joined)."""
+        lines = list(lines)
+        if self._probes is None or self._probes("\n".join(lines)) is None:
+            return lines
         return [self(line) for line in lines]
 
     def _replace(self, match: re.Match[str]) -> str:

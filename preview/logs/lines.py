@@ -39,6 +39,29 @@ def _decode(data: bytes | memoryview) -> str:
     return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
+_NO_PIECES: frozenset[int] = frozenset()
+
+
+def _whole_lines(head: bytes, bound: int) -> list[str] | None:
+    """The lines of ``head`` (lines joined by newlines, without the last one), decoded
+    at once, each without one trailing CR; None if one is longer than ``bound`` bytes.
+
+    As each line decoded on its own: a newline byte is never part of a UTF-8 sequence,
+    so an invalid one before it gets the same replacement character either way."""
+    text = str(head, "utf-8", "replace")
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    lines = text.split("\n")
+    if text.isascii():
+        if max(map(len, lines)) > bound:
+            return None
+    elif max(map(len, head.split(b"\n"))) > bound:
+        return None
+    if "\r" in text:
+        lines = [line[:-1] if line[-1:] == "\r" else line for line in lines]
+    return lines
+
+
 def _utf8_cut(data: bytes, pos: int, size: int) -> int:
     """Length <= size of the piece starting at pos that does not end inside a UTF-8 char."""
     end = pos + size
@@ -77,18 +100,42 @@ class LineSplitter:
 
     def feed(self, data: bytes) -> list[Line]:
         """Return the lines (and over-long pieces) completed by ``data``."""
+        texts, pieces = self.feed_texts(data)
+        return [Line(text, i in pieces) for i, text in enumerate(texts)]
+
+    def feed_texts(self, data: bytes) -> tuple[list[str], frozenset[int] | set[int]]:
+        """:meth:`feed`'s lines as texts, and the indexes of those that are pieces of an
+        over-long line (``Line.split``): no object per line, for the pipe readers."""
         if self._finished:
             raise RuntimeError("LineSplitter.feed() after finish()")
-        out: list[Line] = []
         if not data:
-            return out
+            return [], _NO_PIECES
         if self._flushed:
             self._flushed = False
             # The newline (CRLF) that ends a line flush() already handed out.
             if data.startswith(b"\n") or data.startswith(b"\r\n"):
                 data = data[data.index(b"\n") + 1 :]
                 if not data:
-                    return out
+                    return [], _NO_PIECES
+        end = data.rfind(b"\n")
+        if end >= 0:
+            head = bytes(self._buf) + data[:end] if self._buf else data[:end]
+            texts = _whole_lines(head, self._max)
+            if texts is not None:  # the common case: no line longer than the bound
+                self._buf.clear()
+                tail = data[end + 1 :]
+                if not tail:
+                    return texts, _NO_PIECES
+                out: list[Line] = []
+                self._emit(tail, False, out)
+                pieces = set(range(len(texts), len(texts) + len(out)))
+                return texts + [line.text for line in out], pieces
+        out = self._feed_parts(data)
+        return [line.text for line in out], {i for i, line in enumerate(out) if line.split}
+
+    def _feed_parts(self, data: bytes) -> list[Line]:
+        """:meth:`feed` line by line: where a line may pass the bound."""
+        out: list[Line] = []
         parts = data.split(b"\n")
         tail = parts.pop()
         mx = self._max
@@ -98,7 +145,7 @@ class LineSplitter:
                 self._buf.clear()
             if part.endswith(b"\r"):
                 part = part[:-1]
-            if len(part) <= mx:  # the common case: hundreds of short lines per chunk
+            if len(part) <= mx:
                 out.append(Line(_decode(part), False))
             else:
                 self._emit(part, True, out)
@@ -240,6 +287,16 @@ def _structural_level(s: str) -> str | None:
     return None
 
 
+# A batch of lines where no line can be anything but the default level: no line starts
+# as a structured one can (_structural_level's first characters, a brace, a space: a
+# traceback's frame or an exception group), none has an ANSI escape or the words the
+# last checks of _fresh look for. Searched in the batch's lines joined, after a newline.
+_MAYBE_STRUCTURED = re.compile(
+    "\n(?:[" + re.escape("".join(sorted(_LEVEL_INITIALS))) + r"\[{\d]|[^\S\n])"
+)
+_MAYBE_WORDS = ("Error", "Exception", "Warning: ", "\x1b")
+
+
 class LevelClassifier:
     """Per-stream level detection; stateful because a traceback spans many lines."""
 
@@ -254,6 +311,19 @@ class LevelClassifier:
     def classify(self, text: str) -> str:
         """Level of ``text`` (one line, no newline), given the lines classified before it."""
         return self.step(strip_ansi(text))[0]
+
+    def classify_many(self, texts: list[str]) -> list[str]:
+        """The levels of consecutive lines, as :meth:`classify` gives them one by one;
+        a batch of plain lines (most output: no structure a level could come from) is
+        found so by a few searches of the batch as a whole, not line by line."""
+        if self._mode == _NONE and texts:
+            joined = "\n" + "\n".join(texts)
+            if _MAYBE_STRUCTURED.search(joined) is None and not any(
+                word in joined for word in _MAYBE_WORDS
+            ):
+                return [self._default] * len(texts)
+        classify = self.classify
+        return [classify(text) for text in texts]
 
     def step(self, s: str) -> tuple[str, str | None]:
         """(level, exception line if ``s`` is one) for an ANSI-free line: the exception

@@ -89,6 +89,14 @@ class LogQuota:
         kept: list[Event] = []
         if self.since is None:
             stored, budget = self.stored, self._head_budget
+            messages = [event.message for event in batch]
+            longest = max(map(len, messages), default=0)
+            if longest + _COLUMNS <= _LOCAL_MAX and "".join(messages).isascii():
+                # Short ASCII lines (most): stored_bytes is the length and _ROW, summed.
+                cost = sum(map(len, messages)) + _ROW * len(messages)
+                if stored + cost <= budget:
+                    self.stored = stored + cost
+                    return batch
             for index, event in enumerate(batch):
                 cost = stored_bytes(event.message)
                 if stored + cost > budget:

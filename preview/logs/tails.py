@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from itertools import repeat
 
 __all__ = ["OutputTails", "Tail"]
 
@@ -34,10 +35,14 @@ class Tail:
 
     def extend(self, texts: list[str], now: float = 0.0) -> None:
         lines, times = self.lines, self.times
-        for text in texts:
-            lines.append(text)
-            times.append(now)
-            self._bytes += len(text)
+        if len(texts) >= _TAIL_LINES:  # a big read: only its last lines can stay
+            lines.clear()
+            times.clear()
+            self._bytes = 0
+            texts = texts[-_TAIL_LINES:]
+        lines.extend(texts)
+        times.extend(repeat(now, len(texts)))
+        self._bytes += sum(map(len, texts))
         while len(lines) > 1 and (len(lines) > _TAIL_LINES or self._bytes > _TAIL_BYTES):
             self._bytes -= len(lines.popleft())
             times.popleft()

@@ -42,6 +42,9 @@ class MissingTables:
     async def lines(self, texts: list[str]) -> None:
         if self._said or self._table is not None:
             return
+        joined = "\n".join(texts)  # most batches: three searches, none of them per line
+        if not any(word in joined for word in _WORDS):
+            return
         for text in texts:
             if any(word in text for word in _WORDS) and (m := _MISSING.search(text)):
                 self._table = next(g for g in m.groups() if g).strip('"`')

@@ -183,6 +183,8 @@ class PreviewSnapshot(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     # What it holds (JSON): its databases with their tables and row counts, its files.
     contents: Mapped[str] = mapped_column(Text)
+
+
 class ProxiedRequest(Base):
     """A request that crossed the proxy, with its answer (``preview.history``): heads as
     JSON lists of [name, value] with credentials masked, bodies cut at

@@ -3,6 +3,7 @@ line written in several quick writes stays one event."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 import trio
@@ -47,6 +48,42 @@ async def test_a_partial_line_is_published_after_the_quiet_spell(autojump_clock)
         await send.send_all(b"\nbye\n")
         await send.aclose()
     assert published() == ["bye"]
+
+
+class _LatePipe(trio.abc.ReceiveStream):
+    """A pipe whose reads the loop schedules too late (as when a long task or a garbage
+    collection stalls it past the quiet spell): only its file descriptor has the bytes."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def fileno(self) -> int:
+        return self._fd
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        await trio.sleep_forever()
+        raise AssertionError
+
+    async def aclose(self) -> None:
+        os.close(self._fd)
+        await trio.lowlevel.checkpoint()
+
+
+async def test_a_line_whose_rest_waits_when_the_spell_runs_out_stays_one_event() -> None:
+    broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
+    output = ChildOutput(broadcast, 1024, partial_line_flush=0.05)
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            os.write(write_end, b"hel")
+            nursery.start_soon(output.read, _LatePipe(read_end), "stdout")
+            await trio.testing.wait_all_tasks_blocked()  # "hel" read, the spell runs
+            os.write(write_end, b"lo\n")  # there before the spell ends, read after it
+            while broadcast.last_id < 1:  # noqa: ASYNC110 (the spell's real 50 ms)
+                await trio.sleep(0.01)
+            os.close(write_end)
+    assert [event.message for event in broadcast.take_pending_nowait(100)] == ["hello"]
 
 
 async def test_a_real_childs_prompt_appears_while_it_runs(settings) -> None:
