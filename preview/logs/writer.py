@@ -55,7 +55,10 @@ async def write_log_events(
             batch = await broadcast.take_pending(_MAX_BATCH)
             if not batch:
                 return
-            if len(batch) < _SMALL_BATCH and not broadcast.closed:
+            small = len(batch) < _SMALL_BATCH and (
+                sum(len(e.message) for e in batch) < BATCH_BYTES // 4
+            )  # few lines can be many bytes (an over-long line's pieces): no trickle
+            if small and not broadcast.closed:
                 # A trickle: one transaction for what comes within _LINGER, not one each.
                 with trio.move_on_after(_LINGER):  # or until a reader waits for it
                     await broadcast.storing_wanted.wait()

@@ -64,7 +64,7 @@ async def test_a_huge_line_costs_bounded_memory_and_is_stored_whole(settings) ->
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(sample)
                 body = (await service.launch(gid, command=SERVER_COMMAND)).json()
-                assert body["status"] == "running"
+                assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
                 runtime = service.supervisor.get(body["previewInstanceId"])
                 expected = -(-_LINE_MIB * _MIB // settings.max_line_bytes)  # pieces
                 while runtime.broadcast.persisted_id < expected + 4:  # noqa: ASYNC110
