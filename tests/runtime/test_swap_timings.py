@@ -15,13 +15,12 @@ from preview.runtime.swaps.codedirs import REVISIONS_DIR
 from ..conftest import Service, auth, eventually, server_app
 from ..proxy.test_origins import TARGET, _files
 from .test_swaps import (
-    ALEMBIC_ENV,
-    ALEMBIC_INI,
     TABLES,
     _launch,
     _migration,
     _proxied,
     _revisions,
+    alembic_app,
 )
 
 # The steps, in the order they end ((detected, written): side by side, either first).
@@ -59,14 +58,7 @@ async def test_a_migration_saved_unapplied_runs_with_the_next_revision_applied(
     service: Service,
 ) -> None:
     with trio.fail_after(120):
-        files = server_app(
-            TABLES,
-            **{
-                "alembic.ini": ALEMBIC_INI,
-                "migrations/env.py": ALEMBIC_ENV,
-                "migrations/versions/0001_items.py": _migration("0001", None, "items"),
-            },
-        )
+        files = alembic_app()
         gid, launched = await _launch(service, files)
         token = launched["previewToken"]
         added = {"migrations/versions/0002_notes.py": _migration("0002", "0001", "notes")}

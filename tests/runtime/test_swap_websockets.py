@@ -4,6 +4,8 @@ log states), then stopped; the preview's stop does not wait for it."""
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 import psutil
 import trio
 import trio_websocket
@@ -16,32 +18,39 @@ def _gone(pid: int) -> bool:
     return not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
+@asynccontextmanager
+async def _websocket_across_a_swap(service: Service):
+    """A WebSocket opened on revision 1's process, held while revision 2 is applied:
+    yields (gid, the launch's answer, the WebSocket)."""
+    gid = await service.upload(_files(TARGET))
+    launched = (await service.launch(gid, command=UVICORN)).json()
+    assert launched["status"] == "running", launched.get("errorMessage")
+    host, port = service.url.removeprefix("http://").split(":")
+    headers = [
+        (b"Authorization", auth()["Authorization"].encode()),
+        (b"X-Preview-Token", launched["previewToken"].encode()),
+    ]
+    resource = f"/api/generations/{gid}/preview/proxy/ws"
+    async with trio_websocket.open_websocket(
+        host, int(port), resource, use_ssl=False, extra_headers=headers
+    ) as ws:
+        await ws.send_message("one")
+        assert await ws.get_message() == "echo one from /ws"
+        posted = await service.client.post(
+            f"/api/generations/{gid}/revisions",
+            json={"files": {"notes.txt": "revision 2"}},
+            headers=auth(),
+        )
+        assert posted.json()["applied"] is True, posted.text
+        yield gid, launched, ws
+
+
 async def test_a_websocket_on_the_replaced_process_lasts_until_it_closes(
     service: Service,
 ) -> None:
     with trio.fail_after(120):
-        gid = await service.upload(_files(TARGET))
-        launched = (await service.launch(gid, command=UVICORN)).json()
-        assert launched["status"] == "running", launched.get("errorMessage")
-        old_pid = launched["processId"]
-        host, port = service.url.removeprefix("http://").split(":")
-        headers = [
-            (b"Authorization", auth()["Authorization"].encode()),
-            (b"X-Preview-Token", launched["previewToken"].encode()),
-        ]
-        resource = f"/api/generations/{gid}/preview/proxy/ws"
-        async with trio_websocket.open_websocket(
-            host, int(port), resource, use_ssl=False, extra_headers=headers
-        ) as ws:
-            await ws.send_message("one")
-            assert await ws.get_message() == "echo one from /ws"
-            posted = await service.client.post(
-                f"/api/generations/{gid}/revisions",
-                json={"files": {"notes.txt": "revision 2"}},
-                headers=auth(),
-            )
-            assert posted.json()["applied"] is True, posted.text
-
+        async with _websocket_across_a_swap(service) as (gid, launched, ws):
+            old_pid = launched["processId"]
             runtime = service.supervisor.get(launched["previewInstanceId"])
             assert runtime is not None
             kept = "revision 1: 1 WebSocket still open on its process, which stops once"
@@ -61,27 +70,8 @@ async def test_a_stop_while_a_websocket_holds_the_replaced_process_ends_both(
     service: Service,
 ) -> None:
     with trio.fail_after(120):
-        gid = await service.upload(_files(TARGET))
-        launched = (await service.launch(gid, command=UVICORN)).json()
-        assert launched["status"] == "running", launched.get("errorMessage")
-        old_pid = launched["processId"]
-        host, port = service.url.removeprefix("http://").split(":")
-        headers = [
-            (b"Authorization", auth()["Authorization"].encode()),
-            (b"X-Preview-Token", launched["previewToken"].encode()),
-        ]
-        resource = f"/api/generations/{gid}/preview/proxy/ws"
-        async with trio_websocket.open_websocket(
-            host, int(port), resource, use_ssl=False, extra_headers=headers
-        ) as ws:
-            await ws.send_message("one")
-            assert await ws.get_message() == "echo one from /ws"
-            posted = await service.client.post(
-                f"/api/generations/{gid}/revisions",
-                json={"files": {"notes.txt": "revision 2"}},
-                headers=auth(),
-            )
-            assert posted.json()["applied"] is True, posted.text
+        async with _websocket_across_a_swap(service) as (gid, launched, _ws):
+            old_pid = launched["processId"]
             new_pid = (await service.status(gid))["processId"]
             assert not _gone(old_pid)
             # Well within the 60 s the WebSocket could keep it: the stop does not wait.

@@ -250,18 +250,23 @@ def _migration(revision: str, down: str | None, table: str) -> str:
     return MIGRATION.format(revision=revision, down=down, table=table)
 
 
+def alembic_app() -> dict[str, str]:
+    """The tables app with Alembic and its first migration (``items``)."""
+    return server_app(
+        TABLES,
+        **{
+            "alembic.ini": ALEMBIC_INI,
+            "migrations/env.py": ALEMBIC_ENV,
+            "migrations/versions/0001_items.py": _migration("0001", None, "items"),
+        },
+    )
+
+
 async def test_a_migration_added_in_a_revision_runs_once_and_the_data_stays(
     service: Service,
 ) -> None:
     with trio.fail_after(120):
-        files = server_app(
-            TABLES,
-            **{
-                "alembic.ini": ALEMBIC_INI,
-                "migrations/env.py": ALEMBIC_ENV,
-                "migrations/versions/0001_items.py": _migration("0001", None, "items"),
-            },
-        )
+        files = alembic_app()
         gid, launched = await _launch(service, files)
         token = launched["previewToken"]
         assert await _proxied(service, gid, token, "add") == "1"
