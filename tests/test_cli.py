@@ -320,7 +320,8 @@ async def test_client_commands_use_the_running_servers_token_from_any_folder(
     server_dir.mkdir()
     client_dir.mkdir()
     env = _client_env(state)
-    with trio.fail_after(90):
+    # A service started cold, an example app built and launched: generous on a busy machine.
+    with trio.fail_after(240):
         async with trio.open_nursery() as nursery:
             server = await nursery.start(
                 partial(
