@@ -198,8 +198,9 @@ api.onUnauthorized(() => {
 $('sign-in-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   try {
-    await enter(await session.signIn($('sign-in-token').value));
-    $('sign-in-token').value = '';
+    const user = await session.signIn($('sign-in-token').value);
+    $('sign-in-token').value = ''; // traded: gone from the page before anything else runs
+    await enter(user);
   } catch (error) {
     if (error.status !== 401) showSignIn(error.message);
   }
