@@ -298,6 +298,11 @@ def _client_env(state: Path, **extra: str) -> dict[str, str]:
     return env | {"XDG_STATE_HOME": str(state), "NO_COLOR": "1"} | extra
 
 
+async def _drain(stream: trio.abc.ReceiveStream) -> None:
+    while await stream.receive_some():
+        pass
+
+
 async def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
     done = await trio.run_process(
         [sys.executable, "-m", "preview", *argv],
@@ -387,8 +392,12 @@ async def test_client_commands_use_the_running_servers_token_from_any_folder(
                 assert await follow.stdout.receive_some()
                 follow.send_signal(signal.SIGINT)
                 errors = b""
-                while chunk := await follow.stderr.receive_some():
-                    errors += chunk
+                # Its output is read to the end too: the launch's lines can fill the pipe,
+                # and a process blocked writing them flushes them again at exit.
+                async with trio.open_nursery() as readers:
+                    readers.start_soon(_drain, follow.stdout)
+                    while chunk := await follow.stderr.receive_some():
+                        errors += chunk
                 assert await follow.wait() == 130
                 assert b"Traceback" not in errors and b"KeyboardInterrupt" not in errors
 

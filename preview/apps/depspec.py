@@ -22,7 +22,6 @@ import re
 import tomllib
 from dataclasses import dataclass
 
-import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -39,7 +38,6 @@ _MAX_INCLUDES = 10
 # twin ships the same module as wheels, from the twin's first version on.
 _BINARY_TWINS = {"psycopg2": ("psycopg2-binary", "2.7.4")}  # its first release
 _EXTRAS = re.compile(r"\[[^\]]*\]$")  # "./libs/common[extra]"
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -367,9 +365,12 @@ def _pnpm_pinned(files: dict[str, bytes]) -> tuple[bytes, str] | None:
     so; None without such a lockfile or with nothing to pin."""
     if "pnpm-lock.yaml" not in files:
         return None
+    import yaml  # lazy: an idle service imports none of it (only such an upload needs it)
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         package = json.loads(files["package.json"])
-        lock = yaml.load(files["pnpm-lock.yaml"], Loader=_YAML_LOADER)
+        lock = yaml.load(files["pnpm-lock.yaml"], Loader=loader)
     except (ValueError, RecursionError, yaml.YAMLError):
         return None
     if not isinstance(package, dict) or not isinstance(lock, dict):
