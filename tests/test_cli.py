@@ -298,6 +298,10 @@ def _client_env(state: Path, **extra: str) -> dict[str, str]:
     return env | {"XDG_STATE_HOME": str(state), "NO_COLOR": "1"} | extra
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 async def _drain(stream: trio.abc.ReceiveStream) -> None:
     while await stream.receive_some():
         pass
@@ -386,6 +390,9 @@ async def test_client_commands_use_the_running_servers_token_from_any_folder(
                         stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE,
                         check=False,
+                        # As from a terminal: Ctrl-C not ignored, whatever this test process
+                        # inherited (Python keeps ignoring SIGINT if it started so).
+                        preexec_fn=_default_sigint,
                     )
                 )
                 assert follow.stdout is not None and follow.stderr is not None
