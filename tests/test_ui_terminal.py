@@ -109,21 +109,30 @@ async def test_levels_wrap_detail_pause_search_and_contrast(service: Service) ->
             _sign_in(page, url)
             _select(page, gid)
             _row(page, "last line")
-            page.evaluate("document.getElementById('terminal-viewport').scrollTop = 0")
             seen: dict[str, Any] = {}
 
             # 1. Levels by content; stderr is not a verdict (no amber bar, no orange tag).
             # Read in one go from the row on screen: a handle may be a row the virtual
-            # list has replaced since (detached: no computed style).
+            # list has replaced since (detached: no computed style). The stderr line was
+            # written first, but stdout and stderr are two pipes: which one the service
+            # reads first is the scheduler's choice, so the row is scrolled to where it is.
             seen["stderr_class"], *seen["stderr_style"] = page.wait_for_function(
                 """() => {
                     const row = [...document.querySelectorAll('#terminal-rows .row')]
                         .find((r) => r.textContent.includes('Started server process'));
                     const border = row && getComputedStyle(row).borderLeftColor;
-                    return border ? [row.className, border,
-                        getComputedStyle(row.querySelector('.tag')).color] : null;
+                    if (border) {
+                        return [row.className, border,
+                            getComputedStyle(row.querySelector('.tag')).color];
+                    }
+                    const t = window.__previewTerminal;
+                    const at = t.model.entries.findIndex(
+                        (e) => e.plain.includes('Started server process'));
+                    if (at >= 0) t.view.scrollToPosition(at);
+                    return null;
                 }"""
             ).json_value()
+            page.evaluate("document.getElementById('terminal-viewport').scrollTop = 0")
             seen["error_class"] = _row(page, "ERROR something failed").get_attribute("class")
             stdout_tag = page.eval_on_selector(
                 "#terminal-rows .row.stream-stdout .tag", "t => getComputedStyle(t).color"
