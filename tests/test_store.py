@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 import preview
 from preview.logs import Event
 from preview.store import Generation, PreviewInstance, Store
+from preview.store.schema import head_revision
 
 MIGRATIONS = Path(preview.__file__).resolve().parent / "migrations"
 
@@ -605,6 +606,17 @@ def _head_revision() -> str:
     head = ScriptDirectory.from_config(config).get_current_head()
     assert head is not None
     return head
+
+
+def test_head_revision_read_from_the_files_is_alembics(tmp_path: Path) -> None:
+    assert head_revision() == _head_revision()
+    # Two heads (a branch nobody merged) are refused rather than one picked.
+    for name, revises in (("a", "None"), ("b", '"a"'), ("c", '"a"')):
+        (tmp_path / f"{name}.py").write_text(
+            f'revision: str = "{name}"\ndown_revision: str | None = {revises}\n'
+        )
+    with pytest.raises(RuntimeError, match="2 heads"):
+        head_revision(tmp_path)
 
 
 async def test_an_older_schema_is_upgraded_on_open_keeping_rows(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 SQLAlchemy is blocking, so each public coroutine here wraps one short synchronous unit
 of work in ``trio.to_thread.run_sync`` with the store's ``CapacityLimiter``; nothing
 blocks the event loop. The schema is created and upgraded with Alembic in
-:meth:`Store.migrate`.
+:meth:`Store.migrate` (``schema``).
 
 Every call goes through :meth:`Store._run`, the one boundary where the driver's errors
 that mean "not now" become the service's (``failures``): ``StoreUnavailable`` (503 with
@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import trio
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, Row, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
@@ -46,11 +44,11 @@ from .models import (
     LogEvent,
     PreviewInstance,
 )
+from .schema import upgrade_schema
 
 __all__ = ["LOG_EVENT_COLUMNS", "DatabaseUnavailable", "Store"]
 
 _T = TypeVar("_T")
-_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _log = logging.getLogger(__name__)
 _PG_CONNECT_TIMEOUT = 10  # s; a server that does not answer is down, not slow
 # s; SQLite waits this long for another connection's write lock, then the call fails
@@ -190,25 +188,14 @@ class Store:
     # -- schema ---------------------------------------------------------------------
 
     async def migrate(self) -> None:
-        sqlite = self.engine.dialect.name == "sqlite"
-
-        def busy_timeout(connection: Any, seconds: float) -> None:
-            if sqlite:  # the driver's connection: a statement here would begin a transaction
-                raw = connection.connection.dbapi_connection
-                raw.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
-
-        def upgrade() -> None:
-            config = Config()
-            config.set_main_option("script_location", str(_MIGRATIONS))
-            with self.engine.begin() as connection:
-                busy_timeout(connection, _MIGRATION_BUSY_TIMEOUT)
-                try:
-                    config.attributes["connection"] = connection
-                    command.upgrade(config, "head")
-                finally:  # the connection goes back to the pool, for short calls
-                    busy_timeout(connection, self.busy_timeout)
-
-        await self._run(upgrade)
+        await self._run(
+            functools.partial(
+                upgrade_schema,
+                self.engine,
+                lock_wait=_MIGRATION_BUSY_TIMEOUT,
+                busy_timeout=self.busy_timeout,
+            )
+        )
 
     # -- generations ----------------------------------------------------------------
 
