@@ -17,7 +17,7 @@ import math
 import select
 import socket
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -27,15 +27,9 @@ from ..runtime.upstream import POOL_SIZE, Upstream
 from .hot_head import ChunkedScanner, ResponseHead, parse_response
 
 __all__ = [
-    "FLUSH",
-    "RawConnection",
-    "RawPools",
-    "Watch",
-    "answer_body",
-    "ask",
-    "receive_now",
+    "FLUSH", "RawConnection", "RawPools", "Watch", "answer_body", "ask", "receive_now",
     "send_now",
-]
+]  # fmt: skip
 
 FLUSH = object()  # given by answer_body() before it waits for more of the answer
 
@@ -215,12 +209,15 @@ async def ask(
     method: bytes,
     each_op_s: float,
     watch: Watch | None = None,
+    read: Callable[[bytes, bytes], ResponseHead | str] = parse_response,
 ) -> ResponseHead:
     """Send the request ``head`` (and ``body``'s bytes, framed as the head says) and read
-    the answer's head: its ``ResponseHead``, ``rest`` the bytes read past it. When they
-    hold its whole body (or it has none), ``whole`` is that body and the connection's
-    ``reusable`` is set: the answer is read (most small answers come in one read);
-    else :func:`answer_body` reads the rest. httpx's errors for the app's faults."""
+    the answer's head (``read``: how): its ``ResponseHead``, ``rest`` the bytes read past
+    it. When they hold its whole body (or it has none), ``whole`` is that body and the
+    connection's ``reusable`` is set; else :func:`answer_body` reads the rest. A small
+    ``Content-Length`` body written apart from its head (uvicorn does) is read once
+    more, so that it goes on in one write with it (that read's error is the body's:
+    ``failed``). httpx's errors for the app's faults."""
     stream = connection.stream
     connection.reusable = False
     out = head
@@ -238,14 +235,19 @@ async def ask(
                 raise httpx.RemoteProtocolError("the preview's answer has an over-long head")
             buffer += await _receive(stream, each_op_s, watch)
             continue
-        response = parse_response(buffer[:end], method)
-        if isinstance(response, str):
+        response = read(buffer[:end], method)
+        if type(response) is str:
             raise httpx.RemoteProtocolError(response)
         buffer = buffer[end + 4 :]
         if response.status >= 200:
             break  # an interim answer (100 Continue, 103 Early Hints) is not relayed
-    response.rest = buffer
     length = response.length
+    if length is not None and len(buffer) < length <= _READ and not response.bodiless:
+        try:  # the body, written apart from the head: one more read
+            buffer += await _receive(stream, each_op_s, watch)
+        except httpx.HTTPError as error:
+            response.failed = error
+    response.rest = buffer
     if response.bodiless:  # HEAD, 204, 304
         response.whole, extra = b"", bool(buffer)
     elif length is not None and len(buffer) >= length and not response.chunked:
@@ -292,6 +294,8 @@ async def answer_body(
                 extra = len(buffer) > len(piece)
                 break
             yield FLUSH
+            if response.failed is not None:  # ask's read after the head failed
+                raise response.failed
             buffer = await _receive(stream, each_op_s, watch)
     else:  # to the end of the connection
         while True:
