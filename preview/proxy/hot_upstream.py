@@ -243,8 +243,8 @@ async def ask(
             break  # an interim answer (100 Continue, 103 Early Hints) is not relayed
     length = response.length
     if length is not None and len(buffer) < length <= _READ and not response.bodiless:
-        try:  # the body, written apart from the head: one more read
-            buffer += await _receive(stream, each_op_s, watch)
+        try:  # the body, written apart from the head: one more read (it may be in)
+            buffer += await _receive(stream, each_op_s, watch, first=False)
         except httpx.HTTPError as error:
             response.failed = error
     response.rest = buffer
@@ -311,12 +311,13 @@ async def answer_body(
 
 
 async def _receive(
-    stream: trio.SocketStream, each_op_s: float, watch: Watch | None, *, end_ok: bool = False
-) -> bytes:
+    stream: trio.SocketStream, each_op_s: float, watch: Watch | None, *, end_ok: bool = False,
+    first: bool = True,
+) -> bytes:  # fmt: skip
     """The next bytes from the app; at its end of file ``b""`` if ``end_ok`` (an answer
-    delimited so), else the error of an answer cut short."""
+    delimited so), else the error of an answer cut short (``first``: wait first)."""
     try:
-        data = await receive_now(stream, each_op_s, watch, wait_first=True)
+        data = await receive_now(stream, each_op_s, watch, wait_first=first)
     except trio.TooSlowError:
         raise httpx.ReadTimeout("the preview did not answer in time") from None
     except (trio.BrokenResourceError, OSError) as error:
