@@ -41,16 +41,14 @@ _WATCH_STEP = 10.0  # s: the longest the watch of a connection sleeps
 
 class Watch:
     """The deadline of one connection's current wait for bytes, kept by one task per
-    connection (:meth:`run`) rather than by a cancel scope per wait: entering and leaving
-    one, twice a call, was an eighth of a proxied call's CPU. A wait past its deadline is
-    ended with ``notify_closing`` (``trio.TooSlowError`` to the waiter, whose socket is
-    then closed); so is a wait for the next request once the server stops (:meth:`stop`,
-    ``trio.ClosedResourceError``). The watch wakes at the current wait's deadline, or
-    after the shortest timeout its waits had (``shortest``: no later wait can end
-    sooner), at most ``_WATCH_STEP``; a wait whose deadline comes before that moves the
-    wake-up. So a timeout is noticed when due, and a busy connection's watch wakes once
-    per keep-alive timeout or so (once a second, it was a tenth of a call's CPU at 8
-    connections and a hundred calls a second)."""
+    connection (:meth:`run`), not a cancel scope per wait (entering and leaving one,
+    twice a call, was an eighth of a call's CPU). A wait past its deadline is ended by
+    ``notify_closing`` (``trio.TooSlowError`` to the waiter; its socket is then closed);
+    so is a wait for the next request once the server stops (:meth:`stop`,
+    ``trio.ClosedResourceError``). The watch wakes at the wait's deadline, or after the
+    shortest timeout its waits had (no later wait can end sooner), at most
+    ``_WATCH_STEP``; a wait due before that moves the wake-up: a timeout is noticed when
+    due, and a busy connection's watch wakes about once per keep-alive timeout."""
 
     __slots__ = ("_sleep", "closing", "deadline", "expired", "idle", "shortest", "socket", "wake")
 
@@ -112,10 +110,7 @@ class RawConnection:
     __slots__ = ("idle_since", "reusable", "reused", "stream")
 
     def __init__(self, stream: trio.SocketStream) -> None:
-        self.stream = stream
-        self.idle_since = 0.0
-        self.reused = False
-        self.reusable = False
+        self.stream, self.idle_since, self.reused, self.reusable = stream, 0.0, False, False
 
     def closed_by_peer(self) -> bool:
         """The app closed it (or sent something unasked) while it was idle."""
@@ -337,7 +332,13 @@ async def send_now(stream: trio.SocketStream, data: bytes, each_op_s: float = ma
     socket that is full is waited for, at most ``each_op_s`` at a time
     (``trio.TooSlowError``). ``trio.BrokenResourceError`` when the peer is gone."""
     raw = _raw(stream)
-    view = memoryview(data)
+    try:
+        sent = raw.send(data)
+    except BlockingIOError:
+        sent = 0
+    except OSError as error:
+        raise trio.BrokenResourceError(str(error)) from None
+    view = memoryview(data)[sent:] if sent < len(data) else None  # most: taken whole
     while view:
         try:
             view = view[raw.send(view) :]
