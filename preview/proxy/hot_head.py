@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _KEPT = 1024  # heads a HeadWriter remembers (then it starts again)
+_KEPT_BYTES = 4096  # the longest head a HeadWriter remembers
 _EXPOSURES = 64  # what one answer's head became for so many callers (then again)
 
 _REQUEST_LINE = re.compile(rb"(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) ([\x21-\x7e]+) HTTP/1\.1")
@@ -290,8 +291,9 @@ class HeadWriter:
     its calls and an app answers one path with the same one (but ``Date``, once a
     second): the parse of a head's bytes (:meth:`read_request`, :meth:`read_response`)
     and what ``policy``'s rules make of its headers are remembered (up to ``_KEPT``
-    heads of each side; one writer per ``HotPath``), so that a call's heads are a
-    lookup and a few joins. Written: the request to the app and the answer to the
+    heads of each side, of under ``_KEPT_BYTES`` each whoever sent them, so some MiB at
+    worst; one writer per ``HotPath``), so that a call's heads are a lookup and a few
+    joins. Written: the request to the app and the answer to the
     caller, their headers by ``policy``'s rules (``caller_headers``, ``response_headers``
     with the ``browser`` exposure) as ``request_headers`` and the ASGI path give them."""
 
@@ -309,9 +311,11 @@ class HeadWriter:
             return self._requests[key]
         except KeyError:
             pass
-        if len(self._requests) >= _KEPT:
-            self._requests.clear()
-        found = self._requests[key] = parse_request(key, end)
+        found = parse_request(key, end)
+        if end < _KEPT_BYTES:  # a long head is read each time (what is kept stays small)
+            if len(self._requests) >= _KEPT:
+                self._requests.clear()
+            self._requests[key] = found
         return found
 
     def read_response(self, head: bytes, method: bytes) -> ResponseHead | str:
@@ -319,9 +323,11 @@ class HeadWriter:
         key = (head, method)
         found = self._answers.get(key)
         if found is None:
-            if len(self._answers) >= _KEPT:
-                self._answers.clear()
-            found = self._answers[key] = parse_response(head, method)
+            found = parse_response(head, method)
+            if len(head) < _KEPT_BYTES:
+                if len(self._answers) >= _KEPT:
+                    self._answers.clear()
+                self._answers[key] = found
         return found if type(found) is str else found.copy()  # type: ignore[union-attr]
 
     @staticmethod

@@ -81,3 +81,11 @@ async def test_a_body_cut_short_after_its_head_still_relays_the_head_first() -> 
                 relayed.append(piece)
         assert relayed == [b"he", FLUSH] and not connection.reusable
     await connection.stream.aclose()
+
+
+def test_a_long_head_is_read_each_time_not_kept() -> None:
+    heads = HeadWriter()
+    long = b"GET / HTTP/1.1\r\nHost: h\r\nCookie: " + b"c" * 5000 + b"\r\n\r\n"
+    one, two = heads.read_request(long, len(long) - 4), heads.read_request(long, len(long) - 4)
+    assert one is not None and two is not None and one is not two
+    assert one.headers == two.headers and one.size == len(long)
