@@ -17,15 +17,14 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
 
+from ..store.logrows import insert_rows_sqlite
 from ..store.models import PreviewInstance, ProxiedRequest
 from .masking import mask_body, mask_headers, masked_path
 
 __all__ = ["RequestQuery", "list_requests", "read_request", "read_requests", "write_batch"]
 
 _COLUMNS = tuple(column.key for column in ProxiedRequest.__table__.c if column.key != "id")
-_SQLITE_INSERT = "INSERT INTO proxied_requests ({}) VALUES ({})".format(
-    ", ".join(_COLUMNS), ", ".join("?" * len(_COLUMNS))
-)
+_SQLITE_INSERT = "INSERT INTO proxied_requests ({}) VALUES ".format(", ".join(_COLUMNS))
 _ROW_OVERHEAD = 200  # bytes a row costs beyond its heads, path and bodies (roughly)
 
 
@@ -161,9 +160,8 @@ def _write(
             # insert (as for the log's rows, ``store.logrows``).
             for row in rows:
                 row["started_at"] = row["started_at"].isoformat(sep=" ", timespec="microseconds")
-            connection.exec_driver_sql(
-                _SQLITE_INSERT, [tuple(map(row.get, _COLUMNS)) for row in rows]
-            )
+            flat = [value for row in rows for value in map(row.get, _COLUMNS)]
+            insert_rows_sqlite(connection, _SQLITE_INSERT, len(_COLUMNS), flat)
         else:
             connection.execute(insert(ProxiedRequest), rows)
         for row in rows:

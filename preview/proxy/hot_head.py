@@ -19,11 +19,13 @@ by the end of the connection as it is read.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from .policy import Forwarded, caller_headers, response_headers
+from .policy import caller_headers, response_headers
 
 __all__ = [
+    "CallTarget",
     "ChunkedScanner",
     "HeadWriter",
     "RequestHead",
@@ -33,6 +35,8 @@ __all__ = [
 ]
 
 _KEPT = 1024  # heads a HeadWriter remembers (then it starts again)
+_KEPT_BYTES = 4096  # the longest head a HeadWriter remembers
+_EXPOSURES = 64  # what one answer's head became for so many callers (then again)
 
 _REQUEST_LINE = re.compile(rb"(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) ([\x21-\x7e]+) HTTP/1\.1")
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?")
@@ -71,7 +75,7 @@ class RequestHead:
     ``headers`` (lowercased names, values as sent, in order), the body's framing
     (``length``, ``chunked``) and ``size`` (the head's bytes, its blank line included)."""
 
-    __slots__ = ("chunked", "headers", "length", "method", "named", "size", "target")
+    __slots__ = ("chunked", "headers", "length", "memo", "method", "named", "size", "target")
 
     def __init__(self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> None:
         self.method, self.target, self.headers = method, target, headers
@@ -79,6 +83,9 @@ class RequestHead:
         self.length: int | None = None
         self.chunked = False
         self.size = 0
+        # What the hot path makes of this head (its route, the head for the app): one
+        # head read again (``HeadWriter.read_request``) is the same object, read-only.
+        self.memo: dict[Any, Any] = {}
 
 
 def parse_request(buffer: bytes, end: int) -> RequestHead | None:
@@ -118,8 +125,8 @@ class ResponseHead:
     end of the connection) and whether the connection may carry another call (``reusable``)."""
 
     __slots__ = (
-        "bodiless", "chunked", "headers", "length", "reason", "rest", "reusable", "status",
-        "whole",
+        "bodiless", "chunked", "failed", "headers", "length", "memo", "reason", "rest",
+        "reusable", "status", "whole",
     )  # fmt: skip
 
     def __init__(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]]) -> None:
@@ -130,10 +137,24 @@ class ResponseHead:
         self.reusable = True
         self.rest = b""  # read past the head (``hot_upstream.ask``)
         self.whole: bytes | None = None  # the whole body, when it was read with the head
+        self.memo: dict[Any, Any] = {}  # shared by the copies of one head (``HeadWriter``)
+        self.failed: Exception | None = None  # the read after the head's (``ask``)
+
+    def copy(self) -> ResponseHead:
+        """The same head for another answer (its own ``rest`` and ``whole``)."""
+        new = _bare_response(ResponseHead)
+        new.status, new.reason, new.headers = self.status, self.reason, self.headers
+        new.length, new.chunked, new.bodiless = self.length, self.chunked, self.bodiless
+        new.reusable, new.memo, new.rest, new.whole = self.reusable, self.memo, b"", None
+        new.failed = None
+        return new
 
     @property
     def status_code(self) -> int:  # the name h11's Response and httpx's use
         return self.status
+
+
+_bare_response = object.__new__
 
 
 def parse_response(head: bytes, method: bytes) -> ResponseHead | str:
@@ -222,6 +243,40 @@ class ChunkedScanner:
         return at
 
 
+class CallTarget:
+    """Where a call goes (its preview's ``runtime``, the app's path and query, the
+    ``exposure`` and ``extra`` headers of its answer; ``extra`` given: on the API's
+    origin), with what it becomes there: made once per request head and preview
+    (``RequestHead.memo``), the same for each call of it."""
+
+    __slots__ = (
+        "app_origin", "child_path", "exposure", "extra", "forwarded", "line", "method", "query",
+        "runtime", "shown", "way",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        runtime: Any,
+        request: RequestHead,
+        child_path: str,
+        query: str,
+        exposure: Any,
+        scheme: str,
+        host: str,
+        extra: Sequence[tuple[str, str]],
+    ) -> None:
+        self.runtime, self.child_path, self.query = runtime, child_path, query
+        self.exposure, self.extra, self.app_origin = exposure, extra, not extra
+        self.way = "origin" if self.app_origin else "proxy"
+        self.method = request.method.decode()
+        self.shown = child_path + (f"?{query}" if query else "")
+        self.line = b"%s %s HTTP/1.1\r\n" % (request.method, self.shown.encode("latin-1"))
+        # The forwarding headers but the client's address and the request id (a call's).
+        self.forwarded = (
+            f"X-Forwarded-Proto: {scheme}\r\nX-Forwarded-Host: {host}\r\nX-Request-ID: "
+        ).encode("latin-1")
+
+
 class _Raw:
     """The app's headers as ``policy.response_headers`` reads them (``.raw``)."""
 
@@ -232,36 +287,57 @@ class _Raw:
 
 
 class HeadWriter:
-    """The heads the hot path writes: the request to the app and the answer to the
-    caller, their headers by ``policy``'s rules (``caller_headers``,
-    ``response_headers`` with the ``browser`` exposure) as ``request_headers`` and the
-    ASGI path give them. A client sends the same headers on each of its calls and an
-    app answers one path with the same ones (but ``Date``, once a second): what the
-    rules make of a set of headers is remembered (up to ``_KEPT`` of each side; one
-    writer per ``HotPath``), so that a call's head is a few joins."""
+    """The heads the hot path reads and writes. A client sends the same head on each of
+    its calls and an app answers one path with the same one (but ``Date``, once a
+    second): the parse of a head's bytes (:meth:`read_request`, :meth:`read_response`)
+    and what ``policy``'s rules make of its headers are remembered (up to ``_KEPT``
+    heads of each side, of under ``_KEPT_BYTES`` each whoever sent them, so some MiB at
+    worst; one writer per ``HotPath``), so that a call's heads are a lookup and a few
+    joins. Written: the request to the app and the answer to the
+    caller, their headers by ``policy``'s rules (``caller_headers``, ``response_headers``
+    with the ``browser`` exposure) as ``request_headers`` and the ASGI path give them."""
 
     __slots__ = ("_answers", "_requests")
 
     def __init__(self) -> None:
-        self._requests: dict[tuple, tuple[bool, bytes]] = {}
-        self._answers: dict[tuple, bytes] = {}
+        self._requests: dict[bytes, RequestHead | None] = {}
+        self._answers: dict[tuple[bytes, bytes], ResponseHead | str] = {}
 
-    def request(
-        self,
-        head: RequestHead,
-        line: bytes,
-        forwarded: Forwarded,
-        port: int,
-        *,
-        app_origin: bool,
-    ) -> bytes:
-        """The head to the app: ``line`` (its request line), the caller's headers that
-        go on, the forwarding ones, the body's framing."""
-        key = (app_origin, *head.headers)
-        found = self._requests.get(key)
-        if found is None:
+    def read_request(self, buffer: bytes, end: int) -> RequestHead | None:
+        """:func:`parse_request`, remembered by the head's bytes (the same object for
+        the same bytes: read-only)."""
+        key = buffer if len(buffer) == end + 4 else buffer[: end + 4]
+        try:
+            return self._requests[key]
+        except KeyError:
+            pass
+        found = parse_request(key, end)
+        if end < _KEPT_BYTES:  # a long head is read each time (what is kept stays small)
             if len(self._requests) >= _KEPT:
                 self._requests.clear()
+            self._requests[key] = found
+        return found
+
+    def read_response(self, head: bytes, method: bytes) -> ResponseHead | str:
+        """:func:`parse_response`, remembered by the head's bytes (a copy each time)."""
+        key = (head, method)
+        found = self._answers.get(key)
+        if found is None:
+            found = parse_response(head, method)
+            if len(head) < _KEPT_BYTES:
+                if len(self._answers) >= _KEPT:
+                    self._answers.clear()
+                self._answers[key] = found
+        return found if type(found) is str else found.copy()  # type: ignore[union-attr]
+
+    @staticmethod
+    def request(
+        head: RequestHead, line: bytes, forwarded: bytes, port: int, *, app_origin: bool
+    ) -> bytes:
+        """The head to the app: ``line`` (its request line), the caller's headers that
+        go on, ``forwarded`` (the forwarding ones' lines), the body's framing."""
+        found = head.memo.get(app_origin)
+        if found is None:
             kept = caller_headers(
                 [(n.decode("latin-1"), v.decode("latin-1")) for n, v in head.headers],
                 app_origin=app_origin,
@@ -269,42 +345,34 @@ class HeadWriter:
             block = b"".join(
                 [b"%s: %s\r\n" % (n.encode("latin-1"), v.encode("latin-1")) for n, v in kept]
             )
-            found = self._requests[key] = (all(n.lower() != "host" for n, _ in kept), block)
-        hostless, block = found
-        out = [line]
+            framing = b"\r\n"
+            if head.length is not None:
+                framing = b"content-length: %d\r\n\r\n" % head.length
+            elif head.chunked:
+                framing = b"transfer-encoding: chunked\r\n\r\n"
+            hostless = all(n.lower() != "host" for n, _ in kept)
+            found = head.memo[app_origin] = (hostless, block, framing)
+        hostless, block, framing = found
         if hostless:
-            out.append(b"host: 127.0.0.1:%d\r\n" % port)
-        out.append(block)
-        out.append(
-            (
-                f"X-Forwarded-For: {forwarded.client_ip}\r\n"
-                f"X-Forwarded-Proto: {forwarded.proto}\r\n"
-                f"X-Forwarded-Host: {forwarded.host}\r\n"
-                f"X-Request-ID: {forwarded.request_id}\r\n"
-            ).encode("latin-1")
-        )
-        if head.length is not None:
-            out.append(b"content-length: %d\r\n" % head.length)
-        elif head.chunked:
-            out.append(b"transfer-encoding: chunked\r\n")
-        out.append(b"\r\n")
-        return b"".join(out)
+            return b"".join((line, b"host: 127.0.0.1:%d\r\n" % port, block, forwarded, framing))
+        return b"".join((line, block, forwarded, framing))
 
-    def answer(self, response: ResponseHead, exposure: Any) -> bytes:
+    @staticmethod
+    def answer(response: ResponseHead, exposure: Any) -> bytes:
         """The app's headers that the caller gets (``exposure``: ``browser``'s), as
         header lines, without ``Content-Length`` (the framing is written apart)."""
-        key = (exposure, *response.headers)
-        block = self._answers.get(key)
+        memo = response.memo
+        block = memo.get(exposure)
         if block is None:
-            if len(self._answers) >= _KEPT:
-                self._answers.clear()
+            if len(memo) >= _EXPOSURES:
+                memo.clear()
             kept = response_headers(
                 _Raw(response.headers),  # type: ignore[arg-type]
                 relayed=True,
                 as_sent=True,
                 exposure=exposure,
             )
-            block = self._answers[key] = b"".join(
+            block = memo[exposure] = b"".join(
                 [
                     b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1"))
                     for name, value in kept

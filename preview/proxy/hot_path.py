@@ -29,7 +29,6 @@ import logging
 import os
 import random
 import re
-from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -41,13 +40,12 @@ from ..services import ENTER_PATH, Services
 from ..services.callers import AsgiCaller
 from .access import CheckedCredentials, _split_target, authorised_target
 from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigating_head
-from .hot_head import HeadWriter, RequestHead, parse_request
+from .hot_head import CallTarget, HeadWriter, RequestHead
 from .hot_relay import ClientGone, RequestBody, answer_error, entered, relay
 from .hot_upstream import RawPools, Watch, answer_body, ask, receive_now
 from .origin_router import _check_session, _child_path, _preview_at
 from .policy import (
     PREVIEW_TOKEN_COOKIE,
-    Forwarded,
     body_too_large,
     translate_upstream_error,
 )
@@ -61,19 +59,7 @@ _HEAD_LIMIT = 65536
 _CLOSE_TIMEOUT = 1.0  # s: closing the answer's reader, a few in-memory steps
 _CREDENTIALS = (b"authorization", b"cookie", b"x-preview-token", b"x-preview-csrf", b"host")
 _ENTER = ENTER_PATH.encode()
-_KEPT = 1024  # targets a HotPath remembers where they go (then it starts again)
 _APP_ORIGIN = AppOrigin()
-
-
-class _Target:
-    __slots__ = ("app_origin", "child_path", "exposure", "extra", "forwarded", "query", "runtime")
-
-    def __init__(self, runtime: PreviewRuntime, child_path: str, query: str) -> None:
-        self.runtime, self.child_path, self.query = runtime, child_path, query
-        self.app_origin = False
-        self.exposure: Any = None
-        self.extra: Sequence[tuple[str, str]] = ()
-        self.forwarded: Forwarded
 
 
 class _Enter:
@@ -96,9 +82,6 @@ class HotPath:
         # call, they guard nothing): a generator seeded once, not a system call each.
         self._ids = random.Random(os.urandom(32))
         self._heads = HeadWriter()
-        # Where a target goes (its child path, query, exposure): pure functions of the
-        # preview and the target's bytes, remembered (up to _KEPT) for the next calls.
-        self._targets: dict[tuple, tuple] = {}
         self.served = 0  # calls answered here (the tests' evidence that it serves)
         self.taken_back = 0  # connections taken back from Hypercorn (``hot_front``)
 
@@ -125,6 +108,7 @@ class HotPath:
         self, stream: trio.SocketStream, client: str, idle: float, watch: Watch
     ) -> bytes | None:
         buffer = b""
+        forwarded_for = b"X-Forwarded-For: %s\r\n" % client.encode("latin-1")
         while True:
             end = buffer.find(b"\r\n\r\n")
             while end < 0:
@@ -141,25 +125,49 @@ class HotPath:
                     return None
                 buffer += data
                 end = buffer.find(b"\r\n\r\n")
-            request = parse_request(buffer, end)
+            request = self._heads.read_request(buffer, end)
             if request is None:
                 return buffer
-            target = await self._route(request, client)
+            target = await self._route(request)
             if target is None:
                 return buffer
             if type(target) is _Enter:
                 rest = buffer[request.size :]
                 left = await entered(self._state, stream, request, rest, target.runtime)
             else:
-                left = await self._call(stream, request, buffer, target, watch)
+                left = await self._call(stream, request, buffer, target, watch, forwarded_for)
             if left is None:
                 return None
             buffer = left
 
     # -- which calls are served here -----------------------------------------------------
 
-    async def _route(self, request: RequestHead, client: str) -> _Target | _Enter | None:
-        """Where an authorised call goes, or None for Hypercorn to answer."""
+    async def _route(self, request: RequestHead) -> CallTarget | _Enter | None:
+        """Where an authorised call goes, or None for Hypercorn to answer. What follows
+        from the head's bytes alone (which way, the credentials' key) is worked out
+        once per head (``RequestHead.memo``); the credentials' check (cached) and the
+        preview's state, at every call."""
+        state = self._state
+        if state.supervisor is None or state.store is None:
+            return None
+        memo = request.memo
+        try:
+            try:
+                way = memo["way"]
+            except KeyError:
+                way = memo["way"] = self._way(request)
+            if way is None:
+                return None
+            if way[0]:
+                return self._at_origin(request, *way[1:])
+            return await self._on_path(request, *way[1:])
+        except PreviewError:
+            return None
+
+    def _way(self, request: RequestHead) -> tuple | None:
+        """What a head's bytes say of its call: None for Hypercorn; (True, host, raw
+        path, query, key) at a preview's origin; (False, host, generation, key) on the
+        path proxy (``key``: of the credentials it carries, ``CheckedCredentials``)."""
         named = request.named
         if not _HANDED.isdisjoint(named):
             return None
@@ -180,68 +188,62 @@ class HotPath:
         if host_value is None:
             return None
         host = host_value.decode("latin-1")
-        state = self._state
-        if state.supervisor is None or state.store is None:
+        if self._state.origins.is_app_host(host):
+            raw_path, _, query_string = request.target.partition(b"?")
+            return (True, host, raw_path, query_string, (host, b"origin", named.get(b"cookie")))
+        match = _PATH.fullmatch(request.target)
+        if match is None:
             return None
-        try:
-            if state.origins.is_app_host(host):
-                return self._at_origin(request, host, client)
-            match = _PATH.fullmatch(request.target)
-            if match is None:
-                return None
-            return await self._on_path(request, match.group(1).decode("latin-1"), host, client)
-        except PreviewError:
-            return None
-
-    async def _on_path(
-        self, request: RequestHead, gid: str, host: str, client: str
-    ) -> _Target | None:
-        state = self._state
-        named, method = request.named, request.method
+        method = request.method
         if b"origin" in named:
             return None  # CORS: the ASGI path's
         if method in (b"GET", b"HEAD") and is_navigating_head(method, named):
             return None  # a 303 to the preview's origin: the ASGI path's
-        key = (gid, method, *(named.get(name) for name in _CREDENTIALS))
+        gid = match.group(1).decode("latin-1")
+        return (False, host, gid, (gid, method, *(named.get(name) for name in _CREDENTIALS)))
+
+    async def _on_path(
+        self, request: RequestHead, host: str, gid: str, key: tuple
+    ) -> CallTarget | None:
         runtime = self._checked.get(key)
         # These credentials passed the owner's and the token's checks within _AUTH_TTL,
         # for this running preview and its current token (else: checked now).
-        place = (gid, host, request.target)
-        where = self._targets.get(place) if runtime is not None else None
-        if where is None:
-            raw_path, _, query_string = request.target.partition(b"?")
-            if runtime is None:
-                caller = AsgiCaller({"method": method.decode(), "headers": request.headers})
-                runtime, child_path, query, query_token = await authorised_target(
-                    state,
-                    gid,
-                    caller.user(state),
-                    raw_path,
-                    query_string,
-                    caller.named.get("x-preview-token"),
-                    caller.cookies.get(PREVIEW_TOKEN_COOKIE),
-                )
-                if query_token is not None:
-                    return None  # traded for a cookie by the route
-                self._checked.remember(key, runtime)
-            else:
-                child_path, query, query_token = _split_target(gid, raw_path, query_string)
-                if query_token is not None:
-                    return None
-            prefix = proxy_prefix(runtime.spec.generation_id)
-            where = (child_path, query, ApiOrigin("http", host, prefix, child_path))
-            self._remember(place, where)
-        child_path, query, exposure = where
-        target = _Target(runtime, child_path, query)
-        target.exposure = exposure
-        target.extra = API_ORIGIN_HEADERS
-        target.forwarded = Forwarded(client, "http", host, self._request_id())
+        if runtime is not None:
+            target = request.memo.get("target")
+            if target is not None and target.runtime is runtime:
+                return target
+        raw_path, _, query_string = request.target.partition(b"?")
+        if runtime is None:
+            state = self._state
+            caller = AsgiCaller({"method": request.method.decode(), "headers": request.headers})
+            runtime, child_path, query, query_token = await authorised_target(
+                state,
+                gid,
+                caller.user(state),
+                raw_path,
+                query_string,
+                caller.named.get("x-preview-token"),
+                caller.cookies.get(PREVIEW_TOKEN_COOKIE),
+            )
+            if query_token is not None:
+                return None  # traded for a cookie by the route
+            self._checked.remember(key, runtime)
+        else:
+            child_path, query, query_token = _split_target(gid, raw_path, query_string)
+            if query_token is not None:
+                return None
+        prefix = proxy_prefix(runtime.spec.generation_id)
+        exposure = ApiOrigin("http", host, prefix, child_path)
+        target = CallTarget(
+            runtime, request, child_path, query, exposure, "http", host, API_ORIGIN_HEADERS
+        )
+        request.memo["target"] = target
         return target
 
-    def _at_origin(self, request: RequestHead, host: str, client: str) -> _Target | _Enter | None:
+    def _at_origin(
+        self, request: RequestHead, host: str, raw_path: bytes, query_string: bytes, key: tuple
+    ) -> CallTarget | _Enter | None:
         state = self._state
-        raw_path, _, query_string = request.target.partition(b"?")
-        key = (host, b"origin", request.named.get(b"cookie"))
         runtime = self._checked.get(key) if raw_path != _ENTER else None
         if runtime is None:
             label = state.origins.label_of_host(host)
@@ -258,26 +260,17 @@ class HotPath:
             caller = AsgiCaller({"method": request.method.decode(), "headers": request.headers})
             _check_session(state.origins, runtime, caller.cookies.getlist)
             self._checked.remember(key, runtime)
-        place = (runtime.id, raw_path)
-        child_path = self._targets.get(place)
-        if child_path is None:
+        target = request.memo.get("target")
+        if target is None or target.runtime is not runtime:
             child_path = _child_path(runtime, {"raw_path": raw_path, "path": ""})
-            self._remember(place, child_path)
-        target = _Target(runtime, child_path, query_string.decode("latin-1"))
-        target.app_origin = True
-        target.exposure = _APP_ORIGIN
-        target.forwarded = Forwarded(
-            client, state.origins.public_scheme("http"), host, self._request_id()
-        )
+            scheme = state.origins.public_scheme("http")
+            query = query_string.decode("latin-1")
+            target = CallTarget(runtime, request, child_path, query, _APP_ORIGIN, scheme, host, ())
+            request.memo["target"] = target
         return target
 
     def _request_id(self) -> str:
         return f"req_{self._ids.getrandbits(64):016x}"
-
-    def _remember(self, place: tuple, where: Any) -> None:
-        if len(self._targets) >= _KEPT:
-            self._targets.clear()
-        self._targets[place] = where
 
     # -- one call --------------------------------------------------------------------------
 
@@ -286,34 +279,40 @@ class HotPath:
         client: trio.SocketStream,
         request: RequestHead,
         buffer: bytes,
-        target: _Target,
+        target: CallTarget,
         watch: Watch,
+        forwarded_for: bytes,
     ) -> bytes | None:
         """Make the call and relay its answer; the bytes after the request (the next
         one's), or None if the connection must close. The call's end, answered or not,
         is :meth:`_completed`; once relayed or failed, it is kept in the request history."""
         state, runtime = self._state, target.runtime
         upstream = runtime.upstream  # once: a revision's swap moves it (runtime.swaps)
-        limit, timeout = state.settings.proxy_max_body_bytes, state.settings.proxy_timeout
+        settings = state.settings
+        limit, timeout = settings.proxy_max_body_bytes, settings.proxy_timeout
         if request.length is not None and request.length > limit:
             await answer_error(client, body_too_large(limit), target.extra)
             return None
-        shown = target.child_path + (f"?{target.query}" if target.query else "")
-        line = b"%s %s HTTP/1.1\r\n" % (request.method, shown.encode("latin-1"))
-        head = self._heads.request(
-            request, line, target.forwarded, upstream.port, app_origin=target.app_origin
+        request_id = self._request_id()
+        rid = request_id.encode()
+        heads = self._heads
+        forwarded = b"".join((forwarded_for, target.forwarded, rid, b"\r\n"))
+        head = heads.request(
+            request, target.line, forwarded, upstream.port, app_origin=target.app_origin
         )
         body = RequestBody(client, request, buffer, limit)
         # Kept in the request history (sampled as framed; the history's writer unchunks).
         chunks, capture = state.history.start(
             None if body.empty else body.chunks(), framed=request.chunked
         )
-        method = request.method.decode()
+        method, shown = target.method, target.shown
         began = trio.current_time()
         taken = events = None
         try:
             taken = await self.pools.take(upstream, timeout)
-            response = await ask(taken, head, chunks, request.method, timeout, watch)
+            response = await ask(
+                taken, head, chunks, request.method, timeout, watch, heads.read_response
+            )
         except (httpx.HTTPError, ClientGone) as error:
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
@@ -323,12 +322,11 @@ class HotPath:
                 await answer_error(client, body.over, target.extra)
                 return None
             elapsed, event_id = await self._completed(
-                runtime, method, shown, target, began, None, error
+                runtime, method, shown, request_id, began, None, error
             )
             capture.record(  # never answered: kept with its error, no status
-                runtime, "origin" if target.app_origin else "proxy", method, shown,
-                request.headers, None, None, began, elapsed, target.forwarded.request_id,
-                event_id, type(error).__name__,
+                runtime, target.way, method, shown, request.headers, None, None, began,
+                elapsed, request_id, event_id, type(error).__name__,
             )  # fmt: skip
             failure = translate_upstream_error(error, timeout)
             assert isinstance(failure, PreviewError)
@@ -339,13 +337,12 @@ class HotPath:
                 self.pools.give_back(upstream, taken, keep=False)
             raise
         elapsed, event_id = await self._completed(
-            runtime, method, shown, target, began, response.status, None
+            runtime, method, shown, request_id, began, response.status, None
         )
         kept = False
         try:
-            headers = self._heads.answer(response, target.exposure) + (
-                b"X-Request-ID: %s\r\n" % target.forwarded.request_id.encode()
-            )  # the exposure has the rest
+            # The exposure has the rest of ours.
+            headers = heads.answer(response, target.exposure) + b"X-Request-ID: %s\r\n" % rid
             if response.whole is None:  # more to read: relayed as it comes
                 events = answer_body(taken, response, timeout, watch)
                 answered = capture.answering(events, framed=response.chunked)
@@ -355,9 +352,8 @@ class HotPath:
                     capture.answer.add(response.whole)
             kept = await relay(client, response, answered, headers)
             capture.record(
-                runtime, "origin" if target.app_origin else "proxy", method, shown,
-                request.headers, response.status, response.headers, began, elapsed,
-                target.forwarded.request_id, event_id,
+                runtime, target.way, method, shown, request.headers, response.status,
+                response.headers, began, elapsed, request_id, event_id,
             )  # fmt: skip
         finally:
             self.pools.give_back(upstream, taken, keep=kept)
@@ -373,7 +369,7 @@ class HotPath:
         runtime: PreviewRuntime,
         method: str,
         shown: str,
-        target: _Target,
+        request_id: str,
         began: float,
         status: int | None,
         error: BaseException | None,
@@ -383,7 +379,7 @@ class HotPath:
         (ms until the answer's head, the event's id)."""
         elapsed = (trio.current_time() - began) * 1000
         event_id = await runtime.record_proxy_call(
-            method, shown, status, elapsed, target.forwarded.request_id,
+            method, shown, status, elapsed, request_id,
             None if error is None else type(error).__name__,
         )  # fmt: skip
         if status is not None:

@@ -29,6 +29,7 @@ from .policy import body_too_large
 __all__ = ["ClientGone", "RequestBody", "answer_error", "entered", "relay"]
 
 _READ = 65536
+_FRAMING = "relay"  # ResponseHead.memo's key of what relay() makes of the head
 
 
 class ClientGone(Exception):
@@ -116,23 +117,27 @@ async def relay(
     caller gets, as ``HeadWriter.answer`` writes them, and ours), the framing and the
     date, then the body (``response.whole``, else ``events``'); True if the
     connection may carry the next call."""
-    length = next((v for n, v in response.headers if n == b"content-length"), None)
-    # A body delimited by the end of the app's connection goes on chunked.
-    rechunk = not response.bodiless and not response.chunked and response.length is None
-    head = [b"HTTP/1.1 %d %s\r\n" % (response.status, response.reason), headers]
-    if length is not None and not response.chunked:
-        head.append(b"content-length: %s\r\n" % length)
-    elif response.chunked or rechunk:
-        head.append(b"transfer-encoding: chunked\r\n")
-    head.append(b"date: %s\r\n\r\n" % _date())
+    found = response.memo.get(_FRAMING)  # the same for every copy of the head
+    if found is None:
+        length = next((v for n, v in response.headers if n == b"content-length"), None)
+        # A body delimited by the end of the app's connection goes on chunked.
+        rechunk = not response.bodiless and not response.chunked and response.length is None
+        framing = b""
+        if length is not None and not response.chunked:
+            framing = b"content-length: %s\r\n" % length
+        elif response.chunked or rechunk:
+            framing = b"transfer-encoding: chunked\r\n"
+        status = b"HTTP/1.1 %d %s\r\n" % (response.status, response.reason)
+        found = response.memo[_FRAMING] = (status, framing + b"date: ", rechunk)
+    status, framing, rechunk = found
     if response.whole is not None:  # read with the head: one write
-        head.append(response.whole)
+        out = b"".join((status, headers, framing, _date(), b"\r\n\r\n", response.whole))
         try:
-            await send_now(client, b"".join(head))
+            await send_now(client, out)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return False
         return True
-    out = b"".join(head)
+    out = b"".join((status, headers, framing, _date(), b"\r\n\r\n"))
     try:
         async for event in events:
             if event is FLUSH:

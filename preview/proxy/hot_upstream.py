@@ -17,7 +17,7 @@ import math
 import select
 import socket
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -27,15 +27,9 @@ from ..runtime.upstream import POOL_SIZE, Upstream
 from .hot_head import ChunkedScanner, ResponseHead, parse_response
 
 __all__ = [
-    "FLUSH",
-    "RawConnection",
-    "RawPools",
-    "Watch",
-    "answer_body",
-    "ask",
-    "receive_now",
+    "FLUSH", "RawConnection", "RawPools", "Watch", "answer_body", "ask", "receive_now",
     "send_now",
-]
+]  # fmt: skip
 
 FLUSH = object()  # given by answer_body() before it waits for more of the answer
 
@@ -47,16 +41,14 @@ _WATCH_STEP = 10.0  # s: the longest the watch of a connection sleeps
 
 class Watch:
     """The deadline of one connection's current wait for bytes, kept by one task per
-    connection (:meth:`run`) rather than by a cancel scope per wait: entering and leaving
-    one, twice a call, was an eighth of a proxied call's CPU. A wait past its deadline is
-    ended with ``notify_closing`` (``trio.TooSlowError`` to the waiter, whose socket is
-    then closed); so is a wait for the next request once the server stops (:meth:`stop`,
-    ``trio.ClosedResourceError``). The watch wakes at the current wait's deadline, or
-    after the shortest timeout its waits had (``shortest``: no later wait can end
-    sooner), at most ``_WATCH_STEP``; a wait whose deadline comes before that moves the
-    wake-up. So a timeout is noticed when due, and a busy connection's watch wakes once
-    per keep-alive timeout or so (once a second, it was a tenth of a call's CPU at 8
-    connections and a hundred calls a second)."""
+    connection (:meth:`run`), not a cancel scope per wait (entering and leaving one,
+    twice a call, was an eighth of a call's CPU). A wait past its deadline is ended by
+    ``notify_closing`` (``trio.TooSlowError`` to the waiter; its socket is then closed);
+    so is a wait for the next request once the server stops (:meth:`stop`,
+    ``trio.ClosedResourceError``). The watch wakes at the wait's deadline, or after the
+    shortest timeout its waits had (no later wait can end sooner), at most
+    ``_WATCH_STEP``; a wait due before that moves the wake-up: a timeout is noticed when
+    due, and a busy connection's watch wakes about once per keep-alive timeout."""
 
     __slots__ = ("_sleep", "closing", "deadline", "expired", "idle", "shortest", "socket", "wake")
 
@@ -118,10 +110,7 @@ class RawConnection:
     __slots__ = ("idle_since", "reusable", "reused", "stream")
 
     def __init__(self, stream: trio.SocketStream) -> None:
-        self.stream = stream
-        self.idle_since = 0.0
-        self.reused = False
-        self.reusable = False
+        self.stream, self.idle_since, self.reused, self.reusable = stream, 0.0, False, False
 
     def closed_by_peer(self) -> bool:
         """The app closed it (or sent something unasked) while it was idle."""
@@ -215,12 +204,15 @@ async def ask(
     method: bytes,
     each_op_s: float,
     watch: Watch | None = None,
+    read: Callable[[bytes, bytes], ResponseHead | str] = parse_response,
 ) -> ResponseHead:
     """Send the request ``head`` (and ``body``'s bytes, framed as the head says) and read
-    the answer's head: its ``ResponseHead``, ``rest`` the bytes read past it. When they
-    hold its whole body (or it has none), ``whole`` is that body and the connection's
-    ``reusable`` is set: the answer is read (most small answers come in one read);
-    else :func:`answer_body` reads the rest. httpx's errors for the app's faults."""
+    the answer's head (``read``: how): its ``ResponseHead``, ``rest`` the bytes read past
+    it. When they hold its whole body (or it has none), ``whole`` is that body and the
+    connection's ``reusable`` is set; else :func:`answer_body` reads the rest. A small
+    ``Content-Length`` body written apart from its head (uvicorn does) is read once
+    more, so that it goes on in one write with it (that read's error is the body's:
+    ``failed``). httpx's errors for the app's faults."""
     stream = connection.stream
     connection.reusable = False
     out = head
@@ -238,14 +230,19 @@ async def ask(
                 raise httpx.RemoteProtocolError("the preview's answer has an over-long head")
             buffer += await _receive(stream, each_op_s, watch)
             continue
-        response = parse_response(buffer[:end], method)
-        if isinstance(response, str):
+        response = read(buffer[:end], method)
+        if type(response) is str:
             raise httpx.RemoteProtocolError(response)
         buffer = buffer[end + 4 :]
         if response.status >= 200:
             break  # an interim answer (100 Continue, 103 Early Hints) is not relayed
-    response.rest = buffer
     length = response.length
+    if length is not None and len(buffer) < length <= _READ and not response.bodiless:
+        try:  # the body, written apart from the head: one more read (it may be in)
+            buffer += await _receive(stream, each_op_s, watch, first=False)
+        except httpx.HTTPError as error:
+            response.failed = error
+    response.rest = buffer
     if response.bodiless:  # HEAD, 204, 304
         response.whole, extra = b"", bool(buffer)
     elif length is not None and len(buffer) >= length and not response.chunked:
@@ -292,6 +289,8 @@ async def answer_body(
                 extra = len(buffer) > len(piece)
                 break
             yield FLUSH
+            if response.failed is not None:  # ask's read after the head failed
+                raise response.failed
             buffer = await _receive(stream, each_op_s, watch)
     else:  # to the end of the connection
         while True:
@@ -307,12 +306,13 @@ async def answer_body(
 
 
 async def _receive(
-    stream: trio.SocketStream, each_op_s: float, watch: Watch | None, *, end_ok: bool = False
-) -> bytes:
+    stream: trio.SocketStream, each_op_s: float, watch: Watch | None, *, end_ok: bool = False,
+    first: bool = True,
+) -> bytes:  # fmt: skip
     """The next bytes from the app; at its end of file ``b""`` if ``end_ok`` (an answer
-    delimited so), else the error of an answer cut short."""
+    delimited so), else the error of an answer cut short (``first``: wait first)."""
     try:
-        data = await receive_now(stream, each_op_s, watch, wait_first=True)
+        data = await receive_now(stream, each_op_s, watch, wait_first=first)
     except trio.TooSlowError:
         raise httpx.ReadTimeout("the preview did not answer in time") from None
     except (trio.BrokenResourceError, OSError) as error:
@@ -332,7 +332,13 @@ async def send_now(stream: trio.SocketStream, data: bytes, each_op_s: float = ma
     socket that is full is waited for, at most ``each_op_s`` at a time
     (``trio.TooSlowError``). ``trio.BrokenResourceError`` when the peer is gone."""
     raw = _raw(stream)
-    view = memoryview(data)
+    try:
+        sent = raw.send(data)
+    except BlockingIOError:
+        sent = 0
+    except OSError as error:
+        raise trio.BrokenResourceError(str(error)) from None
+    view = memoryview(data)[sent:] if sent < len(data) else None  # most: taken whole
     while view:
         try:
             view = view[raw.send(view) :]

@@ -9,6 +9,7 @@ driver's errors are raised as SQLAlchemy's, like those of any statement.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ __all__ = [
     "LOG_EVENT_COLUMNS",
     "copy_postgres",
     "event_values_sqlite",
+    "insert_rows_sqlite",
     "insert_sqlite",
     "write_lock_sqlite",
 ]
@@ -28,13 +30,12 @@ __all__ = [
 LOG_EVENT_COLUMNS = (
     "preview_id", "seq", "timestamp", "level", "message", "source", "stream", "status",
 )  # fmt: skip
-_SQLITE_ROW = f"({', '.join('?' * len(LOG_EVENT_COLUMNS))})"
 _LOG_EVENTS = f"log_events ({', '.join(LOG_EVENT_COLUMNS)})"
 _SQLITE_INSERT_LOG_EVENTS = f"INSERT INTO {_LOG_EVENTS} VALUES "
 # Rows per multi-row INSERT: one statement step (and one release of the GIL) for many
-# rows instead of one each; 256 x 8 parameters stays far below SQLite's 32,766.
-_SQLITE_ROWS_PER_INSERT = 256
-_SQLITE_INSERT_MANY = _SQLITE_INSERT_LOG_EVENTS + ", ".join([_SQLITE_ROW] * _SQLITE_ROWS_PER_INSERT)
+# rows instead of one each; 256 x 20 parameters stays far below SQLite's 32,766. The
+# rest of a batch goes in statements of 128, 64, ... 1 rows (at most one each).
+_SQLITE_CHUNKS = (256, 128, 64, 32, 16, 8, 4, 2, 1)
 _PG_COPY_LOG_EVENTS = f"COPY {_LOG_EVENTS} FROM STDIN"
 # Event's arguments in order (id is the seq), for log_event_values.
 EVENT_FIELDS = ("seq", "timestamp", "level", "message", "source", "stream", "status")
@@ -59,15 +60,29 @@ def insert_sqlite(engine: Engine, values: Sequence[tuple[Any, ...]]) -> None:
             last_moment = moment
             last_text = moment.isoformat(sep=" ", timespec="microseconds")
         extend((pid, seq, last_text, level, message, source, stream, status))
-    width, rows = len(LOG_EVENT_COLUMNS), _SQLITE_ROWS_PER_INSERT
-    step = width * rows
-    whole = len(values) // rows * step
     with engine.begin() as connection:
-        for start in range(0, whole, step):
-            connection.exec_driver_sql(_SQLITE_INSERT_MANY, tuple(flat[start : start + step]))
-        if whole < len(flat):
-            rest = [tuple(flat[i : i + width]) for i in range(whole, len(flat), width)]
-            connection.exec_driver_sql(_SQLITE_INSERT_LOG_EVENTS + _SQLITE_ROW, rest)
+        insert_rows_sqlite(connection, _SQLITE_INSERT_LOG_EVENTS, len(LOG_EVENT_COLUMNS), flat)
+
+
+def insert_rows_sqlite(connection: Any, insert: str, width: int, flat: Sequence[Any]) -> None:
+    """Insert the rows of ``flat`` (``width`` values each, in order) on ``connection``
+    with multi-row statements (``insert``: ``INSERT INTO t (columns) VALUES ``).
+
+    sqlite3 lets the GIL go around each statement's step, so a row a step (executemany)
+    was a hand-over of the GIL per row to the event loop's thread whenever it was busy:
+    two context switches a row, at a few hundred proxied calls a second most of the
+    service's context switches. Here a step is up to 256 rows."""
+    count, done = len(flat) // width, 0
+    for rows in _SQLITE_CHUNKS:
+        while count - done >= rows:
+            statement = _multirow(insert, width, rows)
+            connection.exec_driver_sql(statement, tuple(flat[done * width : (done + rows) * width]))
+            done += rows
+
+
+@functools.lru_cache(maxsize=32)
+def _multirow(insert: str, width: int, rows: int) -> str:
+    return insert + ", ".join([f"({', '.join('?' * width)})"] * rows)
 
 
 def write_lock_sqlite(engine: Engine) -> None:
