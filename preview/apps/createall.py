@@ -16,7 +16,11 @@ autogeneration writes a migrations folder (into the app's directory, or a copy w
 imports then differ), needs the database reachable twice, and fails on what it cannot
 render (custom column types, old Alembic against a new SQLAlchemy); ``create_all()`` is
 one call of the app's own extension, idempotent (tables that exist are left alone), so a
-relaunch, or an app that also creates them itself, is unharmed.
+relaunch, or an app that also creates them itself, is unharmed. A table its database
+refuses (gothinkster's Conduit declares a foreign key to a column that is not unique:
+SQLite lets it be, PostgreSQL does not) is said and left out, each other table made one
+by one: the routes that do not use it are previewed, and the ones that do answer 500
+with the missing table diagnosed.
 
 An app that calls ``create_all()`` only under ``if __name__ == "__main__":`` and declares
 no Flask-Migrate is left to :func:`.datainit.missing_tables_hint`, which names it.
@@ -53,9 +57,24 @@ if db is None or not hasattr(db, "create_all"):
     print("the app registers no Flask-SQLAlchemy extension: no tables to create")
     sys.exit(0)
 with app.app_context():
-    db.create_all()
-    names = sorted(db.metadata.tables)
-print("created the tables of its models:", ", ".join(names) or "none (no model imported)")
+    try:
+        db.create_all()
+        refused = []
+    except Exception as error:  # one table its database refuses: the others still made
+        print("create_all() failed:", str(error).splitlines()[0], file=sys.stderr)
+        refused = []
+        for table in db.metadata.sorted_tables:
+            try:
+                table.create(bind=db.engine, checkfirst=True)
+            except Exception as again:
+                refused.append(table.name)
+                print("table", table.name, "refused:", str(again).splitlines()[0], file=sys.stderr)
+        if len(refused) == len(db.metadata.tables):
+            raise error
+    made = [name for name in sorted(db.metadata.tables) if name not in refused]
+print("created the tables of its models:", ", ".join(made) or "none (no model imported)")
+if refused:
+    print("not created:", ", ".join(refused), "(its database refuses them: routes on them fail)")
 """
 
 

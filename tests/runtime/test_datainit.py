@@ -295,3 +295,29 @@ async def test_flask_migrate_without_migrations_is_created(builder_service: Serv
         assert data == []
         assert "created the tables of its models: item" in messages(events, "setup")
         assert any("db.create_all()" in m for m in messages(events, "system"))
+
+
+async def test_a_table_the_database_refuses_leaves_the_others_created(
+    builder_service: Service,
+) -> None:
+    """One model's table is refused (a CHECK its database cannot read): create_all()
+    stops there; each other table is made alone, the refused one named, the app served."""
+    files = app_files("flask_migrate_nofolder")
+    files["shop/broken.py"] = (
+        "from . import db\n\n\nclass Broken(db.Model):\n"
+        '    __table_args__ = (db.CheckConstraint("price > > 0"),)\n'
+        "    id = db.Column(db.Integer, primary_key=True)\n"
+        "    price = db.Column(db.Integer)\n"
+    )
+    files["shop/__init__.py"] = files["shop/__init__.py"].replace(
+        "from .models import Item\n", "from .models import Item\n    from . import broken\n"
+    )
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/items"))["data"] == []
+        setup = messages(await service.history(body["gid"]), "setup")
+        assert "created the tables of its models: item" in setup, setup[-8:]
+        assert any(m.startswith("not created: broken (its database refuses") for m in setup)
+        assert (await service.stop(body["gid"])).status_code == 200
