@@ -16,7 +16,9 @@ In order, each found one a set-up step run in its directory of the upload:
   command (``@app.cli.command("init-db")``, a ``@click.command`` named ``init_db`` …) or a
   script (``init_db.py``, ``create_tables.py``, ``scripts/init_db.py``); a ``seed``
   command or script after it, migrations or not. A console script of the project's
-  ``pyproject.toml`` so named (``init_db = "blog:init_db"``) counts as a command.
+  ``pyproject.toml`` so named (``init_db = "blog:init_db"``) counts as a command;
+- else, for a Flask app on Flask-SQLAlchemy with no migrations (:mod:`.createall`), its
+  ``db.create_all()``.
 
 A ``create_all()`` called only under ``if __name__ == "__main__":`` runs when the module is
 run as a script, never when a server imports it: :func:`missing_tables_hint` says so.
@@ -31,6 +33,7 @@ import tomllib
 from dataclasses import dataclass
 
 from .alembicheads import alembic_upgrade
+from .createall import create_all_step, flask_target
 from .pyapp import FoundApp, parse_module, python_files
 
 __all__ = ["DataStep", "data_steps", "main_only_create_all", "missing_tables_hint"]
@@ -69,7 +72,8 @@ def data_steps(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> li
     commands = _cli_commands(files, app) or _entry_points(files, anchor)
     scripts = _scripts(files, app, anchor)
     if not steps:
-        steps = commands.get("init", []) or scripts.get("init", [])
+        created = [DataStep(*step) for step in create_all_step(files, app)]
+        steps = commands.get("init", []) or scripts.get("init", []) or created
     steps += commands.get("seed", []) or scripts.get("seed", [])
     return steps
 
@@ -117,7 +121,7 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     parent = _dir(migrations)
     env = files.get(f"{migrations}/env.py", b"")
     if b"current_app" in env or b"flask" in env.lower():
-        target = _flask_target(app, parent)
+        target = flask_target(app, parent)
         if target is not None:
             flask = ("{python}", "-m", "flask", "db", "upgrade", "heads")
             argv = ("env", f"FLASK_APP={target}", *flask)
@@ -129,18 +133,6 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
 
 def _under(path: str, directory: str) -> bool:
     return not directory or path.startswith(directory + "/")
-
-
-def _flask_target(app: FoundApp | None, cwd: str) -> str | None:
-    """What ``FLASK_APP`` (or ``QUART_APP``) names the app as, run in ``cwd``."""
-    if app is None or app.framework not in ("flask", "quart"):
-        return None
-    call = "()" if app.factory else ""
-    if app.directory == cwd:
-        return f"{app.module}:{app.attr}{call}"
-    if _under(app.path, cwd) and app.module.count(".") == 0:
-        return f"{_rel(app.path, cwd)}:{app.attr}{call}"
-    return None
 
 
 # -- the project's own commands --------------------------------------------------------
@@ -198,7 +190,7 @@ def _name(node: ast.AST) -> str:
 def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, list[DataStep]]:
     if app is None or app.framework not in ("flask", "quart"):
         return {}
-    target = _flask_target(app, app.directory)
+    target = flask_target(app, app.directory)
     if target is None:
         return {}
     variable = "FLASK_APP" if app.framework == "flask" else "QUART_APP"

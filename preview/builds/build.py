@@ -31,8 +31,8 @@ from ..sandbox.process import ChildLimits
 from ..settings import Settings
 from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project
 from .installers import (
-    NEEDS_COMPILER,
     SAFE_PATH,
+    for_python,
     installed_pythons,
     installer_failure,
     interpreter_path,
@@ -183,10 +183,7 @@ class EnvBuilder:
         try:
             lease = await self.cache.acquire(key, build, publish, say, f"Python {version}, {what}")
         except BuildFailed as failed:  # which Python it was built for
-            said = failed.message.replace(
-                NEEDS_COMPILER, f"for Python {chosen.minor} {NEEDS_COMPILER}"
-            )
-            raise BuildFailed(said, failed.lines) from None
+            raise BuildFailed(for_python(failed.message, chosen.minor), failed.lines) from None
         return lease, PythonEnv(str(lease.path / "bin" / "python"), version)
 
     async def python_versions(self) -> list[str]:

@@ -30,6 +30,7 @@ __all__ = [
     "SAFE_PATH",
     "failure_reason",
     "find_interpreter",
+    "for_python",
     "installed_pythons",
     "installer_failure",
     "interpreter_path",
@@ -47,15 +48,34 @@ __all__ = [
 _UV_ERROR = re.compile(r"^\s*(?:×|error:)\s*(.+)")
 _UV_CAUSE = re.compile(r"^\s*(?:╰─▶|Caused by:)\s*(.+)")
 _MAX_REASON = 300
-# uv: "Failed to build `httptools==0.1.2`"; then the build backend's output, in which a
-# compiler's failure shows like this.
-_FAILED_BUILD = re.compile(r"Failed to build `(?P<name>[A-Za-z0-9._-]+)(?:==(?P<version>[^`\s]+))?")
+# uv: "Failed to build `httptools==0.1.2`" (or "Failed to download and build `x==1`": no
+# wheel, and its source distribution unreadable); then the build backend's output, in
+# which a compiler's failure shows like this.
+_FAILED_BUILD = re.compile(
+    r"Failed to (?:download and )?build `(?P<name>[A-Za-z0-9._-]+)(?:==(?P<version>[^`\s]+))?"
+)
 _COMPILER = re.compile(
     r"\b(?:gcc|cc1|cc1plus|clang|x86_64-linux-gnu-gcc)\b|Python\.h|fatal error: |"
     r"error: command '[^']*' failed|unable to execute|pg_config executable not found|"
-    r"mysql_config not found|\.(?:c|cc|cpp|h):\d+:\d+: (?:fatal )?error:"
+    r"mysql_config not found|Can not find valid pkg-config name|"
+    r"\.(?:c|cc|cpp|h):\d+:\d+: (?:fatal )?error:"
 )
 NEEDS_COMPILER = "needs a C compiler and its headers (no wheel)"
+# What a build from source looked for and did not find, and what provides it (Debian's).
+_NEEDS = (
+    (
+        # mysqlclient < 2.2 runs mysql_config; 2.2 and later ask pkg-config, then say this
+        re.compile(r"\b(?:mysql|mariadb)_config\b.*not found|Can not find valid pkg-config"),
+        "needs MySQL's client library and headers (mysql_config, or pkg-config's "
+        "mysqlclient: Debian's default-libmysqlclient-dev) and a C compiler (no wheel)",
+    ),
+    (
+        re.compile(r"pg_config executable not found|\bpg_config\b.*not found"),
+        "needs PostgreSQL's client library headers and pg_config (Debian's libpq-dev) and "
+        "a C compiler (no wheel)",
+    ),
+)
+_BUILDING = re.compile(r"^building (.+?) needs ")
 _QUERY_TIME = 60.0  # a uv query (interpreters) that takes longer has failed
 # uv: "Resolved 12 packages in 3ms", "Installed 12 packages in 20ms" …
 _UV_PROGRESS = re.compile(r"^\s*(Resolved|Prepared|Installed|Audited|Downloaded)\s+(\d+)\s+package")
@@ -138,7 +158,15 @@ def _compiler_failure(lines: list[str]) -> tuple[str, list[str]] | None:
     if failed is None or not shown:
         return None
     what = failed.group("name") + (f" {failed.group('version')}" if failed.group("version") else "")
-    return f"building {what} {NEEDS_COMPILER}", [*shown[-10:], _clip(failed.group(0))]
+    needs = next((n for pattern, n in _NEEDS for line in shown if pattern.search(line)), None)
+    return f"building {what} {needs or NEEDS_COMPILER}", [*shown[-10:], _clip(failed.group(0))]
+
+
+def for_python(reason: str, minor: str) -> str:
+    """A build's reason ("building X 1.0 needs …") with the Python it was built for."""
+    if " for Python " in reason:
+        return reason
+    return _BUILDING.sub(lambda m: f"building {m.group(1)} for Python {minor} needs ", reason, 1)
 
 
 def _both(tails: OutputTails) -> list[str]:

@@ -39,6 +39,7 @@ __all__ = ["Choices", "Interpreter", "build_first_fitting", "interpreter_choices
 T = TypeVar("T")
 # (the interpreter, where its output goes, wheels only?) -> the built environment
 Attempt = Callable[["Interpreter", Publish, bool], Awaitable[T]]
+_NAMED = re.compile(r"^building ([A-Za-z0-9._-]+) |build `([A-Za-z0-9._-]+?)(?:[=`]|$)")
 _SOURCE_BUILDS = 3  # interpreters a build from source is tried with, at most
 _SHOWN = 4  # packages named in a line, at most
 
@@ -168,15 +169,34 @@ async def build_first_fitting(
                 f"(not on {'; '.join(missing)})"
             )
             return built[0]
-    failures: list[BuildFailed] = []  # the first's is the cause: a later Python's
-    for interpreter in ranked[:_SOURCE_BUILDS]:  # is only a fallback's
+    failures: list[BuildFailed] = []
+    for interpreter in ranked[:_SOURCE_BUILDS]:
         if failures:
             await say(f"{failures[-1].message}: trying Python {interpreter.version}")
         try:
             return await attempt(interpreter, publish, False)
         except BuildFailed as failed:
             failures.append(failed)
-    raise failures[0]
+    raise _cause(failures)
+
+
+def _cause(failures: list[BuildFailed]) -> BuildFailed:
+    """The failure that is the cause: the first's (a later Python's is only a
+    fallback's), unless another package failed on more of the Pythons tried: orjson
+    3.6.8 failing on 3.11 alone (no wheel) while mysqlclient fails on 3.10 and 3.9 (no
+    MySQL headers, on any Python) is mysqlclient's."""
+    named = [_package(failed.message) for failed in failures]
+    counts = {name: named.count(name) for name in named if name is not None}
+    top = max(counts.values(), default=0)
+    if named[0] is None or counts.get(named[0], 0) == top:
+        return failures[0]
+    return failures[named.index(next(n for n in named if counts.get(n or "") == top))]
+
+
+def _package(message: str) -> str | None:
+    """The package a build's reason names ("building X …", uv's "build `X==1`")."""
+    found = _NAMED.search(message)
+    return (found.group(1) or found.group(2)).lower() if found is not None else None
 
 
 async def _wheels_only(

@@ -1,5 +1,10 @@
 """Endpoint discovery in FastAPI and Flask (and Quart) apps, which declare routes on routers.
 
+flask-restx and Flask-RESTful: an ``Api`` (its ``prefix``) or a restx ``Namespace`` (its
+``path``, else ``/<name>``) is a router; a ``Resource`` class under ``@api.route(...)``
+or given to ``api.add_resource(cls, *urls)`` has the methods it defines;
+``api.add_namespace(ns, path=...)`` includes a namespace.
+
 Apps and routers (``FastAPI()``, ``APIRouter(prefix=...)``, ``Flask()``, ``Quart()``,
 ``Blueprint(...)``) are found by their constructor calls; routes by their decorators
 (``@router.get``, ``@bp.route``) and ``add_api_route`` / ``add_url_rule`` calls; includes by
@@ -82,6 +87,14 @@ class _Routers:
         elif kind == "Blueprint":
             prefix = self.project.string(mod, kw.get("url_prefix"))
             self.routers[(mod, name)] = Router("flask", prefix or "")
+        elif kind == "Api":  # flask-restx / Flask-RESTful: Resource classes on it
+            prefix = self.project.string(mod, kw.get("prefix"))
+            self.routers[(mod, name)] = Router("flask", prefix or "")
+        elif kind == "Namespace" and (call.args or "path" in kw):  # flask-restx's
+            path = self.project.string(mod, kw.get("path"))
+            named = self.project.string(mod, call.args[0]) if call.args else None
+            if path is not None or named is not None:
+                self.routers[(mod, name)] = Router("flask", path or f"/{named}")
 
     def _router_key(self, mod: str, node: ast.AST) -> tuple[str, str] | None:
         """The router an expression names. An unknown plain name in a module importing
@@ -98,27 +111,48 @@ class _Routers:
 
     def _collect_routes(self, mod: str) -> None:
         for node in self.project.modules[mod][1]:
-            if isinstance(node, FUNCTION_NODES):
+            if isinstance(node, (*FUNCTION_NODES, ast.ClassDef)):
                 for dec in node.decorator_list:
                     if isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute):
                         self._decorator(mod, node, dec)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
                 attr = node.func.attr
-                if attr in ("include_router", "register_blueprint"):
+                if attr in ("include_router", "register_blueprint", "add_namespace"):
                     self._include(mod, node)
                 elif attr in ("add_api_route", "add_url_rule"):
                     self._add_rule(mod, node)
+                elif attr == "add_resource":
+                    self._add_resource(mod, node)
 
     def _decorator(self, mod: str, fn: ast.AST, dec: ast.Call) -> None:
         attr = dec.func.attr
         if attr not in HTTP_METHODS and attr not in ("route", "api_route"):
+            return
+        resource = isinstance(fn, ast.ClassDef)
+        if resource and attr != "route":
             return
         key = self._router_key(mod, dec.func.value)
         if key is not None:
             kw = keywords(dec)
             path = dec.args[0] if dec.args else kw.get("path", kw.get("rule"))
             methods = [attr.upper()] if attr in HTTP_METHODS else None
-            self._add_route(mod, key, fn, path, methods, kw, dec.lineno)
+            if resource:  # @api.route("/x") on a Resource: the methods it defines
+                methods = _resource_methods(fn)
+                if not methods:
+                    return
+            paths = [path, *dec.args[1:]] if resource else [path]  # restx: several URLs
+            for each in paths:
+                self._add_route(mod, key, fn, each, methods, kw, dec.lineno)
+
+    def _add_resource(self, mod: str, call: ast.Call) -> None:
+        """``api.add_resource(TodoResource, "/todos", "/todos/<int:id>")``."""
+        key = self._router_key(mod, call.func.value)
+        if key is None or self.routers[key].framework != "flask":
+            return
+        resource = self.project.definition(mod, call.args[0])
+        methods = _resource_methods(resource) if isinstance(resource, ast.ClassDef) else []
+        for path in call.args[1:] if methods else ():
+            self._add_route(mod, key, resource, path, methods, keywords(call), call.lineno)
 
     def _add_rule(self, mod: str, call: ast.Call) -> None:
         """``app.add_api_route(path, endpoint, ...)`` / ``app.add_url_rule(rule, name, view)``."""
@@ -192,7 +226,7 @@ class _Routers:
         if parent is None:
             return
         kw = keywords(call)
-        prefix_node = kw.get("prefix", kw.get("url_prefix"))
+        prefix_node = kw.get("prefix", kw.get("url_prefix", kw.get("path")))  # path: restx's
         prefix = self.project.string(mod, prefix_node) if prefix_node is not None else None
         tags = self.project.strings(mod, kw.get("tags"))
         child = call.args[0]
@@ -215,6 +249,15 @@ class _Routers:
             if child_key in self.routers and child_key != parent and edge not in self._edges:
                 self._edges.add(edge)
                 self.routers[parent].includes.append((child_key, prefix, tags))
+
+
+def _resource_methods(cls: ast.ClassDef) -> list[str]:
+    """The HTTP methods a Resource (flask-restx, Flask-RESTful) or MethodView class defines."""
+    return [
+        node.name.upper()
+        for node in cls.body
+        if isinstance(node, FUNCTION_NODES) and node.name in HTTP_METHODS
+    ]
 
 
 def _marker(annotation: ast.AST | None) -> ast.Call | None:

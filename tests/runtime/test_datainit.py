@@ -11,6 +11,7 @@ from typing import Any
 import trio
 
 from preview.apps.alembicheads import alembic_heads
+from preview.apps.createall import CREATE_ALL
 from preview.apps.datainit import data_steps, main_only_create_all, missing_tables_hint
 from preview.apps.detect import detect
 from preview.apps.pyapp import find_app
@@ -267,3 +268,56 @@ async def test_a_history_begun_twice_is_upgraded_to_one_of_its_heads(
         assert data == ["first init"], said
         told = [m for m in said if "heads do not upgrade together" in m]
         assert told and told[0].endswith("upgraded to 1b2c3d4e5f6a alone"), said[-5:]
+
+
+def test_flask_migrate_without_migrations_gets_create_all() -> None:
+    """Flask-Migrate declared, no migrations/ committed: the app's own db.create_all();
+    not for an app that creates its tables itself (only under __main__: the hint's)."""
+    found = detect(_files("flask_migrate_nofolder"))
+    [(argv, where)] = found.setup_steps()
+    assert (argv[:4], argv[-1], where) == (
+        ("env", "FLASK_APP=wsgi:app", "{python}", "-c"),
+        CREATE_ALL,
+        "",
+    )
+    assert found.data_init == (
+        "Flask-SQLAlchemy's create_all() (Flask-Migrate without migrations/)",
+    )
+    assert detect(_files("flask_mainonly")).setup == ()
+    files = _files("flask_migrate_nofolder")
+    files["migrations/alembic.ini"] = b"[alembic]\n"  # migrations it has, unrunnable: not ours
+    assert not any(CREATE_ALL in step for step in detect(files).setup)
+
+
+async def test_flask_migrate_without_migrations_is_created(builder_service: Service) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "flask_migrate_nofolder", "/items")
+        assert data == []
+        assert "created the tables of its models: item" in messages(events, "setup")
+        assert any("db.create_all()" in m for m in messages(events, "system"))
+
+
+async def test_a_table_the_database_refuses_leaves_the_others_created(
+    builder_service: Service,
+) -> None:
+    """One model's table is refused (a CHECK its database cannot read): create_all()
+    stops there; each other table is made alone, the refused one named, the app served."""
+    files = app_files("flask_migrate_nofolder")
+    files["shop/broken.py"] = (
+        "from . import db\n\n\nclass Broken(db.Model):\n"
+        '    __table_args__ = (db.CheckConstraint("price > > 0"),)\n'
+        "    id = db.Column(db.Integer, primary_key=True)\n"
+        "    price = db.Column(db.Integer)\n"
+    )
+    files["shop/__init__.py"] = files["shop/__init__.py"].replace(
+        "from .models import Item\n", "from .models import Item\n    from . import broken\n"
+    )
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/items"))["data"] == []
+        setup = messages(await service.history(body["gid"]), "setup")
+        assert "created the tables of its models: item" in setup, setup[-8:]
+        assert any(m.startswith("not created: broken (its database refuses") for m in setup)
+        assert (await service.stop(body["gid"])).status_code == 200

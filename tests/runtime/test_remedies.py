@@ -7,6 +7,7 @@ environments in the session's cache)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,9 @@ import trio
 
 from preview.apps.depspec import PythonDeps
 from preview.apps.node.nodeapp import BUN, node_start
-from preview.builds.installers import installer_failure
+from preview.builds.envcache import BuildFailed
+from preview.builds.installers import for_python, installer_failure
+from preview.builds.interpreters import Interpreter, build_first_fitting
 from preview.builds.remedies import MOST, MOST_IDLE, Fix, Remedies, removed_from_stdlib
 from preview.logs import HostPaths, OutputTails
 from preview.runtime.anyport import timeout_message
@@ -364,3 +367,95 @@ def test_scripts_that_run_bun_get_bun_from_npm_without_its_watcher() -> None:
     package["devDependencies"] = {"bun": "^1.1"}
     files["package.json"] = json.dumps(package).encode()
     assert BUN not in (node_start(files) or start).tools
+
+
+def test_a_build_wanting_mysql_or_postgres_headers_says_so() -> None:
+    old = OutputTails(interleaved=50)
+    old.extend("stderr", [
+        "  × Failed to build `mysqlclient==2.1.1`",
+        "  ├─▶ The build backend returned an error",
+        "      /bin/sh: 1: mysql_config: not found",
+        "      OSError: mysql_config not found",
+    ])  # fmt: skip
+    reason, lines = installer_failure(old, "uv")
+    assert reason == (
+        "building mysqlclient 2.1.1 needs MySQL's client library and headers (mysql_config, "
+        "or pkg-config's mysqlclient: Debian's default-libmysqlclient-dev) and a C compiler "
+        "(no wheel)"
+    )
+    assert "OSError: mysql_config not found" in lines
+    assert for_python(reason, "3.10").startswith("building mysqlclient 2.1.1 for Python 3.10 needs")
+    new = OutputTails(interleaved=50)
+    new.extend("stderr", [
+        "  × Failed to build `mysqlclient==2.3.1`",
+        "      Exception: Can not find valid pkg-config name.",
+        "      Specify MYSQLCLIENT_CFLAGS and MYSQLCLIENT_LDFLAGS env vars manually",
+    ])  # fmt: skip
+    assert installer_failure(new, "uv")[0].startswith("building mysqlclient 2.3.1 needs MySQL's")
+    pg = OutputTails(interleaved=50)
+    pg.extend(
+        "stderr",
+        ["  × Failed to build `psycopg2==2.9.3`", "Error: pg_config executable not found."],
+    )
+    assert "pg_config (Debian's libpq-dev)" in installer_failure(pg, "uv")[0]
+
+
+def test_mysqlclient_nothing_imports_is_dropped_and_an_unreadable_sdist_takes_an_older_python() -> (
+    None
+):
+    message = "building mysqlclient 2.1.1 for Python 3.10 needs MySQL's client library and headers"
+    remedies = _remedies(("fastapi", "mysqlclient==2.1.1", "orjson==3.6.8"))
+    fix = remedies.next_fix(message, [], {"app.py": b"import sqlite3\n"}, PYTHONS)
+    assert fix is not None and (fix.drop, fix.add, fix.python_below) == ("mysqlclient", None, None)
+    assert "no module of the app imports MySQLdb: relaunching without it" in fix.said
+    assert fix.change == "- mysqlclient"
+    deps = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert deps.requirements == ("fastapi", "orjson==3.6.8")
+    # An app importing MySQLdb needs it: nothing to drop, and no older Python has a wheel.
+    imports = {"db.py": b"import MySQLdb\n"}
+    assert _remedies(("mysqlclient",)).next_fix(message, [], imports, PYTHONS) is None
+    # uv: no wheel for this Python, and the sdist it would build is unreadable.
+    unreadable = (
+        "Failed to download and build `orjson==3.6.8`: TOML parse error at line 1, column 1"
+    )
+    fix = _remedies(("orjson==3.6.8",)).next_fix(unreadable, [], {}, PYTHONS)
+    assert fix is not None and fix.python_below == "3.11" and "orjson" in fix.said
+
+
+async def test_the_package_failing_on_every_python_tried_is_the_cause() -> None:
+    """orjson 3.6.8 fails on 3.11 only (no wheel there); mysqlclient on 3.10 and 3.9
+    (on any): mysqlclient's failure is the one reported, not the first Python's."""
+    told = {
+        "3.11": "Failed to download and build `orjson==3.6.8`: TOML parse error",
+        "3.10": "building mysqlclient 2.1.1 for Python 3.10 needs MySQL's client library",
+        "3.9": "building mysqlclient 2.1.1 for Python 3.9 needs MySQL's client library",
+    }
+    pythons = tuple(Interpreter(f"/usr/bin/python{v}", f"{v}.1") for v in told)
+
+    async def attempt(chosen: Interpreter, publish: object, wheels_only: bool) -> None:
+        raise BuildFailed("no wheels" if wheels_only else told[chosen.minor])
+
+    async def nothing(*args: object) -> None:
+        return None
+
+    with trio.fail_after(10), pytest.raises(BuildFailed) as failed:
+        await build_first_fitting(pythons, nothing, attempt, nothing, nothing)
+    assert failed.value.message == told["3.10"]
+    # Different packages on each: the first Python's, as before.
+    told["3.9"] = "building lxml 4.2 for Python 3.9 needs a C compiler"
+    with trio.fail_after(10), pytest.raises(BuildFailed) as failed:
+        await build_first_fitting(pythons, nothing, attempt, nothing, nothing)
+    assert failed.value.message == told["3.11"]
+
+
+async def test_mysqlclient_listed_but_unused_is_dropped_and_the_app_runs(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body, fixes = await _relaunched(service, "mysqlclient_unused")
+        assert (await service.app_get(body, "/")).json() == {"answer": 42}
+        if shutil.which("mysql_config") is None and shutil.which("mariadb_config") is None:
+            assert len(fixes) == 1, fixes  # where MySQL's headers are installed, none
+            assert fixes[0].startswith("fix 1: mysqlclient cannot be built here"), fixes
+        assert (await service.stop(body["gid"])).status_code == 200

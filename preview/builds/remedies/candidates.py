@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from ...apps.imports import import_mapping
+from ...apps.imports import import_mapping, imported_names
 from ..installers import version_key
 from .fixes import Fix, Tried
 from .fixes import name as _name
@@ -41,8 +41,9 @@ _MOVED = re.compile(
 )
 _DJANGO_DRIVER = re.compile(r"Error loading (psycopg2?|MySQLdb) (?:or psycopg )?module")
 _BUILD = re.compile(
-    r"Failed to build `(?P<name>[A-Za-z0-9._-]+)|^building (?P<named>[A-Za-z0-9._-]+) (?:\S+ )?"
-    r"for Python|doesn't have a source distribution or wheel|has no wheels? (?:with|for)"
+    r"Failed to (?:download and )?build `(?P<name>[A-Za-z0-9._-]+)|"
+    r"^building (?P<named>[A-Za-z0-9._-]+) (?:\S+ )?for Python|"
+    r"doesn't have a source distribution or wheel|has no wheels? (?:with|for)"
 )
 # What a module name needs that its own distribution name does not say.
 _DISTRIBUTION = {
@@ -88,8 +89,11 @@ def candidates(
                 Fix(f"Django cannot load {module}: relaunching with {add}", add=add, drop=drop)
             )
         if (build := _BUILD.search(line)) is not None:
-            found += _for_build(build.group("name") or build.group("named") or "", tried, python,
-                                installed, line.strip())  # fmt: skip
+            built_name = build.group("name") or build.group("named") or ""
+            if _norm(built_name) == "mysqlclient":  # no wheel on any Python: no older one
+                found += _without_mysqlclient(tried, files)
+                continue
+            found += _for_build(built_name, tried, python, installed, line.strip())
     return found
 
 
@@ -195,6 +199,25 @@ def _held(top: str, tried: Tried, why: str) -> list[Fix]:
             return []  # the app's own pin: not ours to change
     hold = f"{distribution}<{below}"
     return [Fix(f"{why}: relaunching with {hold} (unpinned, the newest was installed)", add=hold)]
+
+
+def _without_mysqlclient(tried: Tried, files: dict[str, bytes]) -> list[Fix]:
+    """mysqlclient has no Linux wheel and builds only with MySQL's client headers and
+    ``mysql_config``: dropped when the app lists it and none of its modules imports
+    ``MySQLdb`` itself (a requirements file frozen with every driver, a SQLite default);
+    a ``mysql://`` URL the app then uses fails naming ``MySQLdb``, and the fix after that
+    (adding it back) ends on this build's failure, which says what it needs."""
+    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
+    if "mysqlclient" not in listed or "MySQLdb" in imported_names(files):
+        return []
+    return [
+        Fix(
+            "mysqlclient cannot be built here (it needs MySQL's client library headers and "
+            "mysql_config) and no module of the app imports MySQLdb: relaunching without it "
+            "(a mysql:// database URL would need PyMySQL, as mysql+pymysql://)",
+            drop="mysqlclient",
+        )
+    ]
 
 
 def _for_build(name: str, tried: Tried, python: str, installed: list[str], line: str) -> list[Fix]:

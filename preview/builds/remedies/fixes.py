@@ -27,7 +27,7 @@ class Fix:
         if self.python_below:
             return f"Python <{self.python_below}"
         if self.drop:
-            return f"{self.drop} → {self.add}"
+            return f"{self.drop} → {self.add}" if self.add else f"- {self.drop}"
         return f"+ {self.add}"
 
 

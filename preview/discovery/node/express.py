@@ -10,6 +10,11 @@ expanded through the shared route graph of :mod:`preview.discovery.graph`.
 Koa: ``new Router({ prefix: "/api" })`` gives the router its own prefix. Hono: ``new
 Hono()`` (or ``new Hono<Env>().basePath("/api")``) is a router, ``app.route("/users", users)``
 mounts one; TypeScript's type arguments on a call (``app.post<{ Body: X }>("/x")``) are skipped.
+
+A module whose default export is a function making one router (``export default ({ db })
+=> { let api = Router(); …; return api }``) exports that router, and ``use("/x", api(o))``
+mounts what the call returns. resource-router-middleware's ``resource({ … })`` is a router
+of the handlers it names (``index``: ``GET /``, ``read``: ``GET /:<id>`` …).
 """
 
 from __future__ import annotations
@@ -26,6 +31,15 @@ _EXPRESS_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "op
 _EXPRESS_NAMES = frozenset({"app", "router", "api", "server", "routes"})
 _HONO_CLASSES = frozenset({"Hono", "OpenAPIHono"})
 _MAX_ARG_TOKENS = 64  # read of an import list or a use() call: they are short
+_FUNCTION_WORDS = frozenset({"function", "async", "class"})
+_RESOURCE = "resource-router-middleware"
+# Its handler names: the method each is routed as, on "/" or on "/:<id>" (keyed).
+_RESOURCE_METHODS = {
+    "index": "GET", "list": "GET", "create": "POST", "post": "POST", "read": "GET",
+    "get": "GET", "update": "PUT", "put": "PUT", "modify": "PATCH", "patch": "PATCH",
+    "delete": "DELETE", "del": "DELETE",
+}  # fmt: skip
+_RESOURCE_KEYED = frozenset({"get", "read", "put", "update", "patch", "modify", "del", "delete"})
 
 
 @dataclass
@@ -38,6 +52,7 @@ class _Script:
     routes: list[tuple[str, list[str], str, int]] = field(default_factory=list)
     mounts: list[tuple[str, str, list[tuple], int]] = field(default_factory=list)
     bases: dict[str, str] = field(default_factory=dict)  # name -> its own prefix
+    factory: bool = False  # its default export is a function (``export default (o) => …``)
 
 
 def express_endpoints(files: dict[str, bytes], out: Collector) -> None:
@@ -121,10 +136,17 @@ def _scan_script(tokens: list[tuple[str, str | None, int]]) -> _Script:
         if name == "import":
             _scan_import(i, script, closing, value, kind)
         elif name == "module" and [value(i + k) for k in (1, 2, 3)] == [".", "exports", "="]:
-            if kind(i + 4) == "id":
+            if kind(i + 4) == "id" and value(i + 4) not in _FUNCTION_WORDS:
                 script.exports["default"] = value(i + 4)
-        elif name == "export" and value(i + 1) == "default" and kind(i + 2) == "id":
-            script.exports["default"] = value(i + 2)
+            else:
+                script.factory = True  # module.exports = (app) => …
+        elif name == "export" and value(i + 1) == "default":
+            if kind(i + 2) == "id" and value(i + 2) not in _FUNCTION_WORDS:
+                script.exports["default"] = value(i + 2)
+            else:
+                script.factory = True
+        if script.imports.get(name, ("",))[0] == _RESOURCE and value(i + 1) == "(":
+            _scan_resource(tokens, closing, i, script)
         j = i + 1
         if value(j) == ":" and value(i - 1) in ("const", "let", "var"):  # TypeScript type
             j += 2
@@ -171,7 +193,34 @@ def _scan_script(tokens: list[tuple[str, str | None, int]]) -> _Script:
             # Express's use([prefix,] router), Hono's route(prefix, app)
             last = min(closing[opening], opening + 1 + _MAX_ARG_TOKENS)  # mounts are short
             script.mounts.append((name, *_scan_use(tokens[opening + 1 : last]), line))
+    if "default" not in script.exports and script.factory and len(script.created) == 1:
+        script.exports["default"] = next(iter(script.created))  # the router it makes
     return script
+
+
+def _scan_resource(tokens: list, closing: dict, i: int, script: _Script) -> None:
+    """resource-router-middleware's ``resource({ id: "facet", index() {…}, read() {…} })``:
+    a router whose routes are the handlers the object names, on ``/`` or ``/:<id>``."""
+    start = i + 2
+    if start not in closing or tokens[start][1] != "{":
+        return
+    keys: list[str] = []
+    param = "id"
+    k = start + 1
+    while k < closing[start]:
+        word, follow = tokens[k][1], tokens[k + 1][1] if k + 1 < len(tokens) else None
+        after = tokens[k - 1][1] in ("{", ",", "async")  # a key's place in the object
+        if tokens[k][0] == "id" and after and follow in ("(", ":"):
+            keys.append(word)
+            if word == "id" and follow == ":" and tokens[k + 2][0] == "str":
+                param = tokens[k + 2][1]
+        k = closing[k] + 1 if k in closing else k + 1
+    name = f"resource@{tokens[i][2]}"
+    script.created[name] = False
+    for key in keys:
+        if (method := _RESOURCE_METHODS.get(key)) is not None:
+            path = f"/:{param}" if key in _RESOURCE_KEYED else "/"
+            script.routes.append((name, [method], path, tokens[i][2]))
 
 
 def _scan_import(i: int, script: _Script, closing: dict, value, kind) -> None:
@@ -210,6 +259,13 @@ def _scan_use(args_tokens: list) -> tuple[str, list[tuple[str | None, str]]]:
         words = [t[1] for t in arg]
         if len(arg) == 1 and arg[0][0] == "id":
             refs.append((None, words[0]))
+        elif (
+            len(arg) > 2
+            and arg[0][0] == "id"
+            and words[:2] != ["require", "("]
+            and (words[1] == "(" and words[-1] == ")")
+        ):
+            refs.append((None, words[0]))  # a factory's call: api({ config, db })
         elif words[:2] == ["require", "("] and len(arg) in (4, 6) and arg[2][0] == "str":
             dotted = len(arg) == 6 and words[4] == "."
             if words[3] == ")" and (len(arg) == 4 or dotted):

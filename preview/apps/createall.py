@@ -1,0 +1,121 @@
+"""The schema of a Flask-SQLAlchemy app that nothing else creates: :func:`create_all_step`.
+
+A Flask app on Flask-Migrate that ships no ``migrations/`` folder (its authors ran ``flask
+db init`` / ``migrate`` on their own machines and never committed the result, as
+gothinkster's Conduit did), or one on Flask-SQLAlchemy alone that calls ``create_all()``
+nowhere (its tutorial creates the tables in ``flask shell``), has no schema once
+uploaded: every database route answers 500 "no such table". When :mod:`.datainit` finds
+neither migrations nor an init command, a set-up step loads the app as ``flask`` does
+(``FLASK_APP``, :class:`flask.cli.ScriptInfo`, its ``.env`` / ``.flaskenv``) and calls
+``db.create_all()`` in its app context, with the Flask-SQLAlchemy extension the app
+registered (``app.extensions``; Flask-SQLAlchemy 2 keeps it as ``state.db``).
+
+Why ``create_all()`` and not ``flask db init && flask db migrate && flask db upgrade`` in a
+scratch copy: on an empty database both make the same tables from the same models, but
+autogeneration writes a migrations folder (into the app's directory, or a copy whose
+imports then differ), needs the database reachable twice, and fails on what it cannot
+render (custom column types, old Alembic against a new SQLAlchemy); ``create_all()`` is
+one call of the app's own extension, idempotent (tables that exist are left alone), so a
+relaunch, or an app that also creates them itself, is unharmed. A table its database
+refuses (gothinkster's Conduit declares a foreign key to a column that is not unique:
+SQLite lets it be, PostgreSQL does not) is said and left out, each other table made one
+by one: the routes that do not use it are previewed, and the ones that do answer 500
+with the missing table diagnosed.
+
+An app that calls ``create_all()`` only under ``if __name__ == "__main__":`` and declares
+no Flask-Migrate is left to :func:`.datainit.missing_tables_hint`, which names it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from .imports import imported_names
+from .pyapp import FoundApp
+
+__all__ = ["CREATE_ALL", "create_all_step", "flask_target"]
+
+# Run with the app's interpreter in its directory, FLASK_APP naming it. Its first line is
+# what the log shows of it. No braces: set-up steps are templates ({python}).
+CREATE_ALL = """\
+# db.create_all(): the tables of the app's Flask-SQLAlchemy models (it has no migrations)
+import os
+import sys
+
+from flask.cli import ScriptInfo
+
+try:
+    from flask.cli import load_dotenv
+except ImportError:
+    pass
+else:
+    load_dotenv()
+app = ScriptInfo(app_import_path=os.environ["FLASK_APP"]).load_app()
+state = app.extensions.get("sqlalchemy") or app.extensions.get("migrate")
+db = getattr(state, "db", state)
+if db is None or not hasattr(db, "create_all"):
+    print("the app registers no Flask-SQLAlchemy extension: no tables to create")
+    sys.exit(0)
+with app.app_context():
+    try:
+        db.create_all()
+        refused = []
+    except Exception as error:  # one table its database refuses: the others still made
+        print("create_all() failed:", str(error).splitlines()[0], file=sys.stderr)
+        refused = []
+        for table in db.metadata.sorted_tables:
+            try:
+                table.create(bind=db.engine, checkfirst=True)
+            except Exception as again:
+                refused.append(table.name)
+                print("table", table.name, "refused:", str(again).splitlines()[0], file=sys.stderr)
+        if len(refused) == len(db.metadata.tables):
+            raise error
+    made = [name for name in sorted(db.metadata.tables) if name not in refused]
+print("created the tables of its models:", ", ".join(made) or "none (no model imported)")
+if refused:
+    print("not created:", ", ".join(refused), "(its database refuses them: routes on them fail)")
+"""
+
+
+def _under(path: str, directory: str) -> bool:
+    return not directory or path.startswith(directory + "/")
+
+
+def flask_target(app: FoundApp | None, cwd: str) -> str | None:
+    """What ``FLASK_APP`` (or ``QUART_APP``) names the app as, run in ``cwd``."""
+    if app is None or app.framework not in ("flask", "quart"):
+        return None
+    call = "()" if app.factory else ""
+    if app.directory == cwd:
+        return f"{app.module}:{app.attr}{call}"
+    if _under(app.path, cwd) and app.module.count(".") == 0:
+        rel = app.path[len(cwd) + 1 :] if cwd else app.path
+        return f"{rel}:{app.attr}{call}"
+    return None
+
+
+def create_all_step(
+    files: dict[str, bytes], app: FoundApp | None
+) -> list[tuple[tuple[str, ...], str, str]]:
+    """(argv, directory, what) of the step creating the tables of a Flask app on
+    Flask-SQLAlchemy that has no migrations (no ``alembic.ini`` anywhere) and either
+    declares Flask-Migrate or calls ``create_all()`` nowhere; [] for any other app."""
+    if app is None or app.framework != "flask":
+        return []
+    if any(posixpath.basename(p) == "alembic.ini" for p in files):
+        return []  # migrations it has: datainit's (or, unrunnable, not ours to replace)
+    target = flask_target(app, app.directory)
+    if target is None:
+        return []
+    imported = imported_names(files)
+    if "flask_sqlalchemy" not in imported:
+        return []
+    creates = any(b"create_all" in files[p] for p in files if p.endswith(".py"))
+    if "flask_migrate" not in imported and creates:
+        return []  # it creates them itself (or only under __main__: the hint says so)
+    argv = ("env", f"FLASK_APP={target}", "{python}", "-c", CREATE_ALL)
+    what = "Flask-SQLAlchemy's create_all() (Flask-Migrate without migrations/)"
+    if "flask_migrate" not in imported:
+        what = "Flask-SQLAlchemy's create_all() (nothing else creates its tables)"
+    return [(argv, app.directory, what)]
