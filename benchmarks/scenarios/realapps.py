@@ -159,7 +159,10 @@ class Runner:
         response = self.http.post(f"/api/generations/{gid}/preview/launch")
         answer = response.json() if response.content else {}
         if response.status_code >= 300:
-            return {"refused": response.status_code, **answer}, time.perf_counter() - began, {}
+            refused = {"refused": response.status_code, **answer}
+            if response.status_code >= 500:  # the service's own failure: keep its traceback
+                refused["serviceLogTail"] = self.service.log_tail()
+            return refused, time.perf_counter() - began, {}
         deadline = time.monotonic() + self.timeout
         status: dict[str, Any] = {}
         while time.monotonic() < deadline:
