@@ -307,13 +307,24 @@ class HotPath:
         )
         method, shown = target.method, target.shown
         began = trio.current_time()
-        taken = events = None
+        taken = events = texts = None
+        # Its access line is taken from the app's pipe once answered (``ChildOutput``).
+        output = runtime.supervision.output if runtime.supervision is not None else None
+        if output is not None:
+            output.call_began()
         try:
-            taken = await self.pools.take(upstream, timeout)
-            response = await ask(
-                taken, head, chunks, request.method, timeout, watch, heads.read_response
-            )
+            try:
+                taken = await self.pools.take(upstream, timeout)
+                response = await ask(
+                    taken, head, chunks, request.method, timeout, watch, heads.read_response
+                )
+            finally:
+                texts = output.call_answered() if output is not None else None
+            if texts:
+                await output.watched(texts)  # type: ignore[union-attr]
         except (httpx.HTTPError, ClientGone) as error:
+            if texts:
+                await output.watched(texts)  # type: ignore[union-attr]
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
             if isinstance(error, ClientGone):
