@@ -85,6 +85,7 @@ class ChildOutput:
         self._calls = 0  # proxied calls under way (call_began)
         self._parked = trio.lowlevel.ParkingLot()  # readers leaving their pipes to them
         self._takers: dict[str, Callable[[], list[str] | None]] = {}  # while parked
+        self._unwatched: list[str] = []  # lines calls published, for ``watch``
 
     def call_began(self) -> None:
         """A proxied call is under way until :meth:`call_answered` (see the module doc)."""
@@ -92,8 +93,8 @@ class ChildOutput:
 
     def call_answered(self) -> list[str] | None:
         """The call's end: what the parked readers' pipes hold now, read and published
-        here (the lines, for :meth:`watched`; None if none). The last call under way
-        hands the pipes back to their readers."""
+        here (the lines, also kept for :meth:`watched`; None if none). The last call
+        under way hands the pipes back to their readers."""
         self._calls -= 1
         taken = None
         for take in list(self._takers.values()):
@@ -102,12 +103,15 @@ class ChildOutput:
                 taken = texts if taken is None else taken + texts
         if not self._calls and self._parked:
             self._parked.unpark_all()
+        if taken and self._watch is not None:
+            self._unwatched += taken
         return taken
 
-    async def watched(self, texts: list[str]) -> None:
-        """``watch`` of the lines :meth:`call_answered` published."""
-        if self._watch is not None:
-            await self._watch(texts)
+    async def watched(self) -> None:
+        """``watch`` of the lines the calls published (:meth:`call_answered`)."""
+        if self._unwatched:
+            texts, self._unwatched = self._unwatched, []
+            await self._watch(texts)  # type: ignore[misc]
 
     async def read(self, pipe: trio.abc.ReceiveStream, stream: str) -> None:
         """Publish ``pipe``'s lines as ``stream`` (``stdout`` / ``stderr``) until its end."""

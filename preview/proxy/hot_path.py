@@ -307,24 +307,19 @@ class HotPath:
         )
         method, shown = target.method, target.shown
         began = trio.current_time()
-        taken = events = texts = None
-        # Its access line is taken from the app's pipe once answered (``ChildOutput``).
+        taken = events = None
+        # Its access line is taken from the app's pipe once relayed (``ChildOutput``).
         output = runtime.supervision.output if runtime.supervision is not None else None
         if output is not None:
             output.call_began()
         try:
-            try:
-                taken = await self.pools.take(upstream, timeout)
-                response = await ask(
-                    taken, head, chunks, request.method, timeout, watch, heads.read_response
-                )
-            finally:
-                texts = output.call_answered() if output is not None else None
-            if texts:
-                await output.watched(texts)  # type: ignore[union-attr]
+            taken = await self.pools.take(upstream, timeout)
+            response = await ask(
+                taken, head, chunks, request.method, timeout, watch, heads.read_response
+            )
         except (httpx.HTTPError, ClientGone) as error:
-            if texts:
-                await output.watched(texts)  # type: ignore[union-attr]
+            if output is not None:
+                output.call_answered()
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
             if isinstance(error, ClientGone):
@@ -344,6 +339,8 @@ class HotPath:
             await answer_error(client, failure, target.extra)
             return body.rest
         except BaseException:  # cancelled (the server stops): nothing is kept
+            if output is not None:
+                output.call_answered()
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
             raise
@@ -367,10 +364,14 @@ class HotPath:
                 response.headers, began, elapsed, request_id, event_id,
             )  # fmt: skip
         finally:
+            if output is not None:  # once relayed: the caller does not wait for it
+                output.call_answered()
             self.pools.give_back(upstream, taken, keep=kept)
             if events is not None and events.ag_frame is not None:  # not read to its end
                 with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                     await events.aclose()
+        if output is not None:
+            await output.watched()
         if not kept:
             return None
         return body.rest  # None: a body the app did not wait for (the connection closes)
