@@ -344,11 +344,11 @@ class HotPath:
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
             raise
-        elapsed, event_id = await self._completed(
-            runtime, method, shown, request_id, began, response.status, None
-        )
         kept = False
         try:
+            elapsed, event_id = await self._completed(
+                runtime, method, shown, request_id, began, response.status, None
+            )
             # The exposure has the rest of ours.
             headers = heads.answer(response, target.exposure) + b"X-Request-ID: %s\r\n" % rid
             if response.whole is None:  # more to read: relayed as it comes
