@@ -87,9 +87,11 @@ class ChildOutput:
         self._takers: dict[str, Callable[[], list[str] | None]] = {}  # while parked
         self._unwatched: list[str] = []  # lines calls published, for ``watch``
 
-    def call_began(self) -> None:
-        """A proxied call is under way until :meth:`call_answered` (see the module doc)."""
+    def call_began(self) -> ChildOutput:
+        """A proxied call is under way until :meth:`call_answered` (see the module doc);
+        this output, for that."""
         self._calls += 1
+        return self
 
     def call_answered(self) -> list[str] | None:
         """The call's end: what the parked readers' pipes hold now, read and published
