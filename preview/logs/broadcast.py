@@ -161,6 +161,14 @@ class LogBroadcast:
         """:meth:`publish_lines` with the levels and the messages in two lists."""
         if not texts:
             return
+        self.add_texts(levels, texts, source, stream, timestamp)
+        await self._wait_for_writer()
+
+    def add_texts(
+        self, levels: list[str], texts: list[str], source: str, stream: str, timestamp: datetime
+    ) -> None:
+        """:meth:`publish_texts` without waiting for the writer's room (a caller that
+        checked :meth:`writer_full` first)."""
         if self.closed:
             raise trio.ClosedResourceError("the preview's log is closed")
         first = self.last_id + 1  # _add makes the last of these last_id
@@ -168,7 +176,6 @@ class LogBroadcast:
         messages = self._scrub_lines(texts)
         at, by, of = repeat(timestamp), repeat(source), repeat(stream)
         self._add(list(map(Event, ids, at, levels, messages, by, of)))
-        await self._wait_for_writer()
 
     def _add(self, events: Sequence[Event]) -> None:
         """Ring, writer queue and wake-ups for ``events`` (at least one)."""
@@ -195,11 +202,11 @@ class LogBroadcast:
         if self._pending_lot:  # skip the call when the writer is busy anyway
             self._pending_lot.unpark_all()
 
-    def _writer_full(self) -> bool:
+    def writer_full(self) -> bool:
         return len(self._pending) >= self._writer_buffer or self._pending_cost >= self._writer_bytes
 
     async def _wait_for_writer(self) -> None:
-        while self._writer_full():
+        while self.writer_full():
             await self._space_lot.park()
 
     def subscribe(self, after: int = 0, sink: Sink | None = None) -> Subscription:
@@ -359,14 +366,14 @@ class LogBroadcast:
                 batch.append(event)
                 taken += _cost(event)
             self._pending_cost -= taken
-        if not self._writer_full():
+        if not self.writer_full():
             self._space_lot.unpark_all()  # producers resume while the batch is written
         return batch
 
     def mark_persisted(self, last_id: int) -> None:
         self.persisted_id = max(self.persisted_id, last_id)
         self._persisted_lot.unpark_all()
-        if not self._writer_full():
+        if not self.writer_full():
             self._space_lot.unpark_all()
 
     async def wait_persisted(self, seq: int) -> None:

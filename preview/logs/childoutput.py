@@ -16,6 +16,16 @@ A line without its newline yet is published once the pipe has been quiet for
 appears when printed, not when the child exits. The bytes of one line written in
 several writes within that spell stay one event. A ``watch`` given sees each batch of
 lines once published (the runtime's diagnoses of the app's output).
+
+An app writes its access line as it answers, so a proxied call's line is in the pipe
+once its answer is (:meth:`ChildOutput.call_began` / :meth:`~ChildOutput.call_answered`).
+While calls are under way, a reader that emptied its pipe does not wait on it: it parks,
+and each call, once answered, takes what the pipes hold in its own task, published as
+the reader would (same splitter, same order: the reader reads nothing while parked).
+The service is then not woken by the pipe apart from the answer (on this VM a wake-up
+costs tens of µs of CPU). The reader waits on its pipe again when no call is under way,
+when a call leaves a line without its newline (the quiet spell is the reader's), or
+after ``_YIELD_SPELL`` (a line printed during a long call is published within it).
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ _GROUP = 128
 # p99 284-579 -> 197-224 ms on a loaded 2-core machine), for a read syscall per ~500
 # short lines instead of ~2,000.
 _READ = 16384
+_YIELD_SPELL = 0.05  # s: the longest a reader leaves its pipe to the calls under way
 
 
 class ChildOutput:
@@ -71,6 +82,38 @@ class ChildOutput:
         self._tails = OutputTails()
         self._open = 2
         self._ended = trio.Event()  # both pipes reached their end
+        self._calls = 0  # proxied calls under way (call_began)
+        self._parked = trio.lowlevel.ParkingLot()  # readers leaving their pipes to them
+        self._takers: dict[str, Callable[[], list[str] | None]] = {}  # while parked
+        self._unwatched: list[str] = []  # lines calls published, for ``watch``
+
+    def call_began(self) -> ChildOutput:
+        """A proxied call is under way until :meth:`call_answered` (see the module doc);
+        this output, for that."""
+        self._calls += 1
+        return self
+
+    def call_answered(self) -> list[str] | None:
+        """The call's end: what the parked readers' pipes hold now, read and published
+        here (the lines, also kept for :meth:`watched`; None if none). The last call
+        under way hands the pipes back to their readers."""
+        self._calls -= 1
+        taken = None
+        for take in list(self._takers.values()):
+            texts = take()
+            if texts:
+                taken = texts if taken is None else taken + texts
+        if not self._calls and self._parked:
+            self._parked.unpark_all()
+        if taken and self._watch is not None:
+            self._unwatched += taken
+        return taken
+
+    async def watched(self) -> None:
+        """``watch`` of the lines the calls published (:meth:`call_answered`)."""
+        if self._unwatched:
+            texts, self._unwatched = self._unwatched, []
+            await self._watch(texts)  # type: ignore[misc]
 
     async def read(self, pipe: trio.abc.ReceiveStream, stream: str) -> None:
         """Publish ``pipe``'s lines as ``stream`` (``stdout`` / ``stderr``) until its end."""
@@ -97,6 +140,34 @@ class ChildOutput:
             if watch is not None:
                 await watch(texts)
 
+        def take() -> list[str] | None:
+            """The pipe's bytes now, published: the reader is parked (see the module doc)."""
+            if broadcast.closed or broadcast.writer_full():
+                return None  # the reader waits for the writer as it publishes
+            try:
+                data = os.read(fd, _READ)
+            except BlockingIOError:
+                return None
+            except OSError:
+                data = b""
+            if not data:  # its end (or broken): the reader's to tell
+                self._takers.pop(stream, None)
+                self._parked.unpark_all()
+                return None
+            texts, pieces = splitter.feed_texts(data)
+            shown = texts
+            if pieces:
+                shown = [t + SPLIT_MARK if i in pieces else t for i, t in enumerate(texts)]
+            if texts:
+                tail.extend(texts, trio.current_time())
+                broadcast.add_texts(classify(texts), shown, "app", stream, utcnow())
+            if splitter.buffered:  # a line without its newline: the reader's quiet spell
+                self._takers.pop(stream, None)
+                self._parked.unpark_all()
+            return texts
+
+        fileno = getattr(pipe, "fileno", None)
+        fd = fileno() if fileno is not None else -1
         quiet = self._partial_line_flush
         chunk: bytes | None = None
         try:
@@ -114,6 +185,17 @@ class ChildOutput:
                     else:
                         # A read shorter than _READ emptied the pipe: the next waits first.
                         drained = chunk is not None and len(chunk) < _READ
+                        if drained and self._calls and fd >= 0:
+                            self._takers[stream] = take  # the calls under way read it
+                            try:
+                                with trio.move_on_after(_YIELD_SPELL):
+                                    await self._parked.park()
+                            finally:
+                                self._takers.pop(stream, None)
+                            chunk = None
+                            if splitter.buffered:
+                                continue  # a call left a line's start: the quiet spell
+                            drained = False
                         chunk = await _receive(pipe, wait_first=drained)
                     if not chunk:
                         break

@@ -308,12 +308,17 @@ class HotPath:
         method, shown = target.method, target.shown
         began = trio.current_time()
         taken = events = None
+        # Its access line is taken from the app's pipe once relayed (``ChildOutput``).
+        output = runtime.supervision.output if runtime.supervision is not None else None
+        under_way = output.call_began() if output is not None else None  # call_answered()
         try:
             taken = await self.pools.take(upstream, timeout)
             response = await ask(
                 taken, head, chunks, request.method, timeout, watch, heads.read_response
             )
         except (httpx.HTTPError, ClientGone) as error:
+            if under_way is not None:
+                under_way.call_answered()
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
             if isinstance(error, ClientGone):
@@ -333,17 +338,21 @@ class HotPath:
             await answer_error(client, failure, target.extra)
             return body.rest
         except BaseException:  # cancelled (the server stops): nothing is kept
+            if under_way is not None:
+                under_way.call_answered()
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
             raise
-        elapsed, event_id = await self._completed(
-            runtime, method, shown, request_id, began, response.status, None
-        )
         kept = False
         try:
+            elapsed, event_id = await self._completed(
+                runtime, method, shown, request_id, began, response.status, None
+            )
             # The exposure has the rest of ours.
             headers = heads.answer(response, target.exposure) + b"X-Request-ID: %s\r\n" % rid
             if response.whole is None:  # more to read: relayed as it comes
+                if under_way is not None:  # perhaps for long (a stream): not under way
+                    under_way, _ = None, under_way.call_answered()
                 events = answer_body(taken, response, timeout, watch)
                 answered = capture.answering(events, framed=response.chunked)
             else:
@@ -356,10 +365,14 @@ class HotPath:
                 response.headers, began, elapsed, request_id, event_id,
             )  # fmt: skip
         finally:
+            if under_way is not None:  # once relayed: the caller does not wait for it
+                under_way.call_answered()
             self.pools.give_back(upstream, taken, keep=kept)
             if events is not None and events.ag_frame is not None:  # not read to its end
                 with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                     await events.aclose()
+        if output is not None:  # the lines the calls took, for the runtime
+            await output.watched()
         if not kept:
             return None
         return body.rest  # None: a body the app did not wait for (the connection closes)
@@ -374,9 +387,8 @@ class HotPath:
         status: int | None,
         error: BaseException | None,
     ) -> tuple[float, int | None]:
-        """A call's end: answered by the app (``status``, before its body is relayed) or
-        failed (``error``): its ``proxy`` event, the one place each call is recorded.
-        (ms until the answer's head, the event's id)."""
+        """A call's end: answered (``status``, before its body is relayed) or failed
+        (``error``): its ``proxy`` event, the one record of each call. (ms, its id)"""
         elapsed = (trio.current_time() - began) * 1000
         event_id = await runtime.record_proxy_call(
             method, shown, status, elapsed, request_id,

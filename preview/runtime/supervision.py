@@ -94,7 +94,7 @@ class ChildSupervision:
         self._holds_start_slot = False
         self._metrics = metrics
         self._launched_at = launched_at
-        self._output = ChildOutput(
+        self.output = ChildOutput(
             state.broadcast,
             settings.max_line_bytes,
             settings.partial_line_flush,
@@ -142,8 +142,8 @@ class ChildSupervision:
         self.process = process
         async with trio.open_nursery() as pipes:
             self._pipes = pipes
-            pipes.start_soon(self._output.read, process.stdout, "stdout")
-            pipes.start_soon(self._output.read, process.stderr, "stderr")
+            pipes.start_soon(self.output.read, process.stdout, "stdout")
+            pipes.start_soon(self.output.read, process.stderr, "stderr")
             heartbeat = trio.CancelScope()
             pipes.start_soon(self._heartbeat, heartbeat)
             limits_watch = trio.CancelScope()
@@ -268,21 +268,21 @@ class ChildSupervision:
             )
             return None
         state.set_reason("start-up timeout")
-        recent = self._output.recent_lines()
+        recent = self.output.recent_lines()
         state.error_message = timeout_message(recent, spec.port, settings.startup_timeout)
         return "failed"
 
     async def _why(self) -> tuple[str | None, list[str]]:
         """The one-line cause of an exit, read from the app's output, and its lines."""
         spec = self._spec
-        return await self._output.failure(
+        return await self.output.failure(
             READERS_DRAIN, spec.requirements, self._listed_in, spec.files, self.alive_at
         )
 
     async def _failed_start(self, returncode: int | None) -> None:
         state = self._state
         cause, state.error_lines = await self._why()
-        cause = self._limit_exceeded() or self._output.quiet_exit(returncode, cause) or cause
+        cause = self._limit_exceeded() or self.output.quiet_exit(returncode, cause) or cause
         state.error_message = cause or describe_exit(returncode)
         state.set_reason("the process exited during start-up")
 

@@ -1,0 +1,69 @@
+"""A proxied call takes the app's lines from its pipes once answered (``ChildOutput``
+``call_began`` / ``call_answered``): every line is still published once, in the order
+written, and a line left unfinished or printed during a long call still reaches the
+log (the reader's own quiet spell and yield bound)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import trio
+import trio.testing
+
+from preview.logs import ChildOutput, LogBroadcast, Subscription
+from preview.logs import childoutput as childoutput_module
+
+
+async def _next_messages(subscription: Subscription) -> list[str]:
+    received = await subscription.receive()
+    assert isinstance(received, list)
+    return [event.message for event in received]
+
+
+async def test_a_call_takes_its_lines_in_order_and_leaves_a_partial_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(childoutput_module, "_YIELD_SPELL", 1000.0)  # parked for sure
+    broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
+    output = ChildOutput(broadcast, 1024, partial_line_flush=0.1)
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    with trio.fail_after(20), broadcast.subscribe() as subscription:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(output.read, trio.lowlevel.FdStream(read_fd), "stdout")
+            output.call_began()
+            os.write(write_fd, b"before\n")
+            assert await _next_messages(subscription) == ["before"]  # read by the reader
+            await trio.testing.wait_all_tasks_blocked()
+            os.write(write_fd, b"access 1\naccess 2\n")
+            await trio.testing.wait_all_tasks_blocked()
+            assert broadcast.last_id == 1  # left to the call under way
+            output.call_began()
+            assert output.call_answered() == ["access 1", "access 2"]
+            assert await _next_messages(subscription) == ["access 1", "access 2"]
+            os.write(write_fd, b"half")
+            assert output.call_answered() is None  # no whole line; the pipes go back
+            assert await _next_messages(subscription) == ["half"]  # after the quiet spell
+            os.write(write_fd, b" more\nafter\n")
+            os.close(write_fd)
+            assert await _next_messages(subscription) == [" more", "after"]
+    assert [event.id for event in broadcast.take_pending_nowait(100)] == [1, 2, 3, 4, 5, 6]
+
+
+async def test_a_line_printed_during_a_long_call_is_published() -> None:
+    broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
+    output = ChildOutput(broadcast, 1024, partial_line_flush=0.1)
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    with trio.fail_after(20), broadcast.subscribe() as subscription:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(output.read, trio.lowlevel.FdStream(read_fd), "stderr")
+            output.call_began()  # never answered here
+            os.write(write_fd, b"first\n")
+            assert await _next_messages(subscription) == ["first"]
+            await trio.testing.wait_all_tasks_blocked()
+            os.write(write_fd, b"during the call\n")
+            assert await _next_messages(subscription) == ["during the call"]
+            os.close(write_fd)
+    assert output.call_answered() is None  # the pipe ended: nothing to take
