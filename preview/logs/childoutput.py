@@ -59,6 +59,13 @@ _READ = 16384
 _YIELD_SPELL = 0.05  # s: the longest a reader leaves its pipe to the calls under way
 
 
+def _marked(texts: list[str], pieces: Collection[int]) -> list[str]:
+    """The lines as shown: each piece of an over-long line ends with ``SPLIT_MARK``."""
+    if not pieces:
+        return texts
+    return [t + SPLIT_MARK if i in pieces else t for i, t in enumerate(texts)]
+
+
 class ChildOutput:
     """Readers of one child's two pipes (see the module doc). ``app_dir`` is cut from
     the paths of a failure's cause; the broadcast takes host paths out of what is shown
@@ -126,9 +133,7 @@ class ChildOutput:
         async def publish(texts: list[str], pieces: Collection[int] = ()) -> None:
             """A read's lines; ``pieces``: the indexes of over-long lines' pieces."""
             tail.extend(texts, trio.current_time())
-            shown = texts
-            if pieces:
-                shown = [t + SPLIT_MARK if i in pieces else t for i, t in enumerate(texts)]
+            shown = _marked(texts, pieces)
             now = utcnow()
             for start in range(0, len(texts), _GROUP):
                 if start:
@@ -139,6 +144,11 @@ class ChildOutput:
                 )
             if watch is not None:
                 await watch(texts)
+
+        def hand_back() -> None:
+            """The pipe is the reader's again: it wakes to read it."""
+            self._takers.pop(stream, None)
+            self._parked.unpark_all()
 
         def take() -> list[str] | None:
             """The pipe's bytes now, published: the reader is parked (see the module doc)."""
@@ -151,19 +161,15 @@ class ChildOutput:
             except OSError:
                 data = b""
             if not data:  # its end (or broken): the reader's to tell
-                self._takers.pop(stream, None)
-                self._parked.unpark_all()
+                hand_back()
                 return None
             texts, pieces = splitter.feed_texts(data)
-            shown = texts
-            if pieces:
-                shown = [t + SPLIT_MARK if i in pieces else t for i, t in enumerate(texts)]
             if texts:
                 tail.extend(texts, trio.current_time())
+                shown = _marked(texts, pieces)
                 broadcast.add_texts(classify(texts), shown, "app", stream, utcnow())
             if splitter.buffered:  # a line without its newline: the reader's quiet spell
-                self._takers.pop(stream, None)
-                self._parked.unpark_all()
+                hand_back()
             return texts
 
         fileno = getattr(pipe, "fileno", None)
@@ -245,6 +251,7 @@ class ChildOutput:
             return None
         streams = self._tails.streams
         return quiet_exit([list(streams["stderr"].lines), list(streams["stdout"].lines)])
+
 
 def _waiting(pipe: trio.abc.ReceiveStream) -> bytes | None:
     """What the pipe holds now, once its quiet spell has run out; None if nothing (or

@@ -352,7 +352,8 @@ class HotPath:
             headers = heads.answer(response, target.exposure) + b"X-Request-ID: %s\r\n" % rid
             if response.whole is None:  # more to read: relayed as it comes
                 if under_way is not None:  # perhaps for long (a stream): not under way
-                    under_way, _ = None, under_way.call_answered()
+                    under_way.call_answered()
+                    under_way = None
                 events = answer_body(taken, response, timeout, watch)
                 answered = capture.answering(events, framed=response.chunked)
             else:
