@@ -72,8 +72,9 @@ def data_steps(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> li
     commands = _cli_commands(files, app) or _entry_points(files, anchor)
     scripts = _scripts(files, app, anchor)
     if not steps:
-        created = [DataStep(*step) for step in create_all_step(files, app)]
-        steps = commands.get("init", []) or scripts.get("init", []) or created
+        steps = commands.get("init", []) or scripts.get("init", [])
+    if not steps:  # only then: it reads every module's imports
+        steps = [DataStep(*step) for step in create_all_step(files, app)]
     steps += commands.get("seed", []) or scripts.get("seed", [])
     return steps
 
