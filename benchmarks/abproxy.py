@@ -6,7 +6,8 @@ alternating rounds).
 ``mkdir /tmp/base && git archive main preview | tar -x -C /tmp/base``), put first on the
 ``PYTHONPATH`` of one service; the other runs this checkout. Each launches
 examples/hello-fastapi (sandboxed unless ``BENCH_SANDBOX=off``) and ``wrk`` calls it through
-the path proxy and at the preview's origin, the four targets alternating
+the path proxy and at the preview's origin (``--ways``: and the envelope), the targets
+alternating
 (``anchors.measure``), at ``--connections``. Per target: CPU per request (the service's
 utime + stime over wrk's requests), req/s, p50, and the service's voluntary context
 switches per request (all its threads: on this VM a wake-up costs tens of µs of CPU).
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import glob
+import json
 import os
+import tempfile
 from typing import Any
 
 from . import anchors
@@ -40,12 +43,14 @@ def _switches(pid: int) -> int:
     return total
 
 
-def _targets(name: str, service: ServiceServer) -> dict[str, dict[str, Any]]:
+def _targets(
+    name: str, service: ServiceServer, ways: list[str], script: str
+) -> dict[str, dict[str, Any]]:
     gid = service.upload(_example_files())
     token = service.launch(gid)["previewToken"]
     host, cookie = _origin_cookie(service, gid, token)
     base = f"http://127.0.0.1:{service.port}"
-    return {
+    every = {
         f"{name}-path": {
             "url": f"{base}/api/generations/{gid}/preview/proxy{anchors.CHILD_PATH}",
             "headers": {**service.auth, "X-Preview-Token": token},
@@ -56,7 +61,14 @@ def _targets(name: str, service: ServiceServer) -> dict[str, dict[str, Any]]:
             "headers": {"Host": host, "Cookie": cookie},
             "pid": service.pid,
         },
+        f"{name}-envelope": {
+            "url": f"{base}/api/generations/{gid}/preview/request",
+            "headers": {**service.auth, "X-Preview-Token": token},
+            "script": script,
+            "pid": service.pid,
+        },
     }
+    return {key: target for key, target in every.items() if key.split("-")[1] in ways}
 
 
 def main() -> None:
@@ -65,7 +77,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=3)
     parser.add_argument("--connections", type=int, nargs="+", default=[8])
+    parser.add_argument(
+        "--ways", nargs="+", default=["path", "origin"], choices=["path", "origin", "envelope"]
+    )
     args = parser.parse_args()
+    script = os.path.join(tempfile.mkdtemp(prefix="abproxy-"), "envelope.lua")
+    with open(script, "w") as lua:
+        body = json.dumps({"method": "GET", "path": anchors.CHILD_PATH})
+        lua.write(
+            f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+        )
     anchors.CONNECTIONS = tuple(args.connections)
     wrk = anchors.ensure_tools()["wrk"]
     if wrk is None:
@@ -76,7 +98,7 @@ def main() -> None:
         targets: dict[str, dict[str, Any]] = {}
         for name, env in (("base", {"PYTHONPATH": args.base}), ("this", {})):
             services[name] = ServiceServer(extra_env={"PREVIEW_SANDBOX": sandbox, **env})
-            targets |= _targets(name, services[name])
+            targets |= _targets(name, services[name], args.ways, script)
         order = sorted(targets, key=lambda name: name.split("-")[1])  # base, this alternate
         targets = {name: targets[name] for name in order}
         switches: dict[str, list[int]] = {name: [0, 0] for name in targets}

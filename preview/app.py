@@ -107,7 +107,7 @@ def create_app(
     # Outermost, the preview origins: a call to <preview>.<domain> never reaches the API,
     # and an app's own CORS answers reach its callers unchanged.
     app.asgi_app = OriginRouter(app.asgi_app, state)  # type: ignore[method-assign]
-    # Below all of it, on Hypercorn's connections: authorised proxied calls (proxy.hot_path).
+    # Below all of it, on Hypercorn's connections: authorised proxied calls (proxy.hot.path).
     install_hot_path()
     attach_hot_path(app, state)
     app.register_blueprint(ui.blueprint)

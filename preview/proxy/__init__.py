@@ -4,18 +4,17 @@ themselves (``calls``: the envelope and the transparent call, over the runtime's
 ``Upstream``), the WebSocket pump (``websocket``), the fast path that skips Quart for
 authorised calls (``fast_path``) and the router that serves each preview at its own
 origin (``origin_router``), the hot path below Hypercorn and httpx that serves
-authorised proxied calls on the connection itself (``hot_front``, ``hot_path``,
-``hot_relay``, ``hot_upstream``), and what a browser may make of an app's answer on the API's
-origin or the app's own (``browser``). The routes in ``api.proxying`` and ``api.origins`` are thin
-faces of these."""
+authorised calls on the connection itself (``hot``), and what a browser may make of an
+app's answer on the API's origin or the app's own (``browser``). The routes in
+``api.proxying`` and ``api.origins`` are thin faces of these."""
 
 from .access import authorised_envelope, authorised_runtime, authorised_target
 from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation, ticket_redirect
 from .calls import call_envelope, envelope_error_response, open_upstream
 from .fast_path import ProxyFastPath, answer_error, asgi_forwarded, forward_call
-from .hot_front import attach as attach_hot_path
-from .hot_front import install as install_hot_path
-from .hot_path import HotPath
+from .hot import HotPath
+from .hot import attach as attach_hot_path
+from .hot import install as install_hot_path
 from .origin_router import OriginRouter
 from .policy import (
     PREVIEW_TOKEN_COOKIE,

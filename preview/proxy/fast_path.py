@@ -53,7 +53,7 @@ __all__ = [
 
 
 class ConnectionMark:
-    """Set on the Hypercorn connection a call came on (``hot_front``): ``proxied`` once
+    """Set on the Hypercorn connection a call came on (``hot.front``): ``proxied`` once
     a proxied call went through this ASGI path there, so that the hot path takes the
     connection back from Hypercorn when it is next idle."""
 
@@ -128,6 +128,9 @@ class ProxyFastPath:
         self, scope: dict, gid: str, caller: AsgiCaller, receive: Any, send: Any
     ) -> Any:
         """Answer an envelope call; if Quart should, the ``receive`` to give it."""
+        mark = CONNECTION_MARK.get()
+        if mark is not None:  # the hot path takes the connection back when idle
+            mark.proxied = True
         state = self._state
         named = caller.named
         try:

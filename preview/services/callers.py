@@ -65,7 +65,7 @@ class AsgiCaller:
     @property
     def cookies(self) -> Any:
         """The ``Cookie`` header parsed (Werkzeug's ``MultiDict``), on first use: a call
-        with a cached credential (``proxy.hot_path``) never needs it."""
+        with a cached credential (``proxy.hot.path``) never needs it."""
         if self._cookies is None:
             self._cookies = parse_cookie(self.named.get("cookie", ""))
         return self._cookies

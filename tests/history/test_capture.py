@@ -10,7 +10,7 @@ import json
 import pytest
 import trio
 
-from preview.proxy import hot_front
+from preview.proxy.hot import front as hot_front
 
 from ..conftest import Service, auth, running_service
 from .conftest import (

@@ -1,11 +1,11 @@
-"""The hot path's head parser and body framing (``proxy.hot_head``): what it takes, what
+"""The hot path's head parser and body framing (``proxy.hot.head``): what it takes, what
 it leaves to Hypercorn, and where a relayed chunked body ends."""
 
 from __future__ import annotations
 
 import pytest
 
-from preview.proxy.hot_head import ChunkedScanner, parse_request, parse_response
+from preview.proxy.hot.head import ChunkedScanner, parse_request, parse_response
 
 
 def _request(head: bytes):

@@ -1,4 +1,4 @@
-"""The hot path below Hypercorn (``proxy.hot_path``, ``proxy.hot_front``): it serves
+"""The hot path below Hypercorn (``proxy.hot.path``, ``proxy.hot.front``): it serves
 authorised proxied calls on the connection itself, hands everything else to Hypercorn
 unchanged, and fails here if the Hypercorn internals it leans on move."""
 
@@ -16,8 +16,8 @@ from hypercorn.protocol.h11 import H11Protocol
 from hypercorn.trio.tcp_server import TCPServer
 from hypercorn.trio.worker_context import TrioSingleTask
 
-from preview.proxy import hot_front
-from preview.proxy.hot_upstream import receive_now, send_now
+from preview.proxy.hot import front as hot_front
+from preview.proxy.hot.upstream import receive_now, send_now
 
 from ..conftest import auth, eventually
 
@@ -35,7 +35,7 @@ def test_hypercorn_internals_it_leans_on() -> None:
     init = inspect.signature(TCPServer.__init__).parameters
     assert list(init)[1:] == ["app", "config", "context", "state", "stream"]
     assert RawData(b"x").data == b"x"
-    # Taking an idle connection back (hot_front._take_back).
+    # Taking an idle connection back (hot.front._take_back).
     source = inspect.getsource(H11Protocol._maybe_recycle)
     assert "start_next_cycle()" in source and "await self.send(Updated(idle=True))" in source
     assert "self.stream = None" in inspect.getsource(H11Protocol._close_stream)
@@ -44,7 +44,7 @@ def test_hypercorn_internals_it_leans_on() -> None:
 
 
 async def test_trio_internals_it_leans_on() -> None:
-    """``hot_upstream.send_now`` / ``receive_now`` use the socket under trio's."""
+    """``hot.upstream.send_now`` / ``receive_now`` use the socket under trio's."""
     left, right = socket.socketpair()
     stream = trio.SocketStream(trio.socket.from_stdlib_socket(left))
     with trio.fail_after(10), right:

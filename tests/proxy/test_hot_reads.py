@@ -1,5 +1,5 @@
-"""What the hot path remembers of the heads it reads (``hot_head.HeadWriter``) and how
-it reads an answer whose body the app wrote apart from its head (``hot_upstream.ask``)."""
+"""What the hot path remembers of the heads it reads (``hot.head.HeadWriter``) and how
+it reads an answer whose body the app wrote apart from its head (``hot.upstream.ask``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import trio
 import trio.testing
 
-from preview.proxy.hot_head import HeadWriter, parse_request, parse_response
-from preview.proxy.hot_upstream import FLUSH, RawConnection, answer_body, ask
+from preview.proxy.hot.head import HeadWriter, parse_request, parse_response
+from preview.proxy.hot.upstream import FLUSH, RawConnection, answer_body, ask
 
 _HEAD = b"GET /a?b=1 HTTP/1.1\r\nHost: h:1\r\nCookie: c=1\r\n\r\n"
 

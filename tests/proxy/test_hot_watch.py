@@ -1,4 +1,4 @@
-"""The hot path's watch of a connection's waits (``hot_upstream.Watch``): a wait's
+"""The hot path's watch of a connection's waits (``hot.upstream.Watch``): a wait's
 timeout is noticed when due, a shorter one after longer ones too, and the server's stop
 ends a wait for the next request at once.
 
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import trio
 
-from preview.proxy.hot_upstream import Watch, receive_now
+from preview.proxy.hot.upstream import Watch, receive_now
 
 
 async def test_each_wait_times_out_when_due_whatever_came_before(autojump_clock: Any) -> None:

@@ -1,6 +1,7 @@
 """Test app behind the proxy: JSON, text, binary, slow, streaming, echo, a cookie and WebSocket."""
 
 import asyncio
+import gzip
 
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
@@ -21,6 +22,12 @@ async def text() -> PlainTextResponse:
 @app.get("/binary")
 async def binary() -> Response:
     return Response(bytes(range(256)), media_type="application/octet-stream")
+
+
+@app.get("/gzip")
+async def gzipped() -> Response:
+    body = gzip.compress(b'{"zipped": true}')
+    return Response(body, media_type="application/json", headers={"Content-Encoding": "gzip"})
 
 
 @app.get("/slow")

@@ -1,4 +1,4 @@
-"""The hot path's HTTP/1.1 framing (``hot_path``, ``hot_upstream``): a strict parser of
+"""The hot path's HTTP/1.1 framing (``hot.path``, ``hot.upstream``): a strict parser of
 the heads it serves, and the body framings it relays without decoding them.
 
 Why not h11 here: h11 builds an event object, a state machine step and a validated
@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .policy import caller_headers, response_headers
+from ..policy import caller_headers, response_headers
 
 __all__ = [
     "CallTarget",
@@ -135,7 +135,7 @@ class ResponseHead:
         self.chunked = False
         self.bodiless = False
         self.reusable = True
-        self.rest = b""  # read past the head (``hot_upstream.ask``)
+        self.rest = b""  # read past the head (``hot.upstream.ask``)
         self.whole: bytes | None = None  # the whole body, when it was read with the head
         self.memo: dict[Any, Any] = {}  # shared by the copies of one head (``HeadWriter``)
         self.failed: Exception | None = None  # the read after the head's (``ask``)
@@ -200,21 +200,27 @@ class ChunkedScanner:
 
     :meth:`feed` takes the next bytes read and returns how many of them belong to the
     body (all of them until its end); ``done`` once the last chunk and the trailer
-    section are in. ``ValueError`` for a malformed body."""
+    section are in. ``ValueError`` for a malformed body. ``data``: a list to keep the
+    chunks' data in (``size``, its bytes), for a body read whole (the envelope's)."""
 
-    __slots__ = ("_line", "_skip", "_trailer", "done")
+    __slots__ = ("_line", "_skip", "_trailer", "data", "done", "size")
 
-    def __init__(self) -> None:
+    def __init__(self, data: list[bytes] | None = None) -> None:
         self._skip = 0  # bytes of the current chunk's data and its CRLF still to come
         self._line = b""  # a size or trailer line read in part
         self._trailer = False
         self.done = False
+        self.data, self.size = data, 0
 
     def feed(self, data: bytes) -> int:
         at, size = 0, len(data)
         while at < size and not self.done:
             if self._skip:
                 step = min(self._skip, size - at)
+                if self.data is not None and self._skip > 2:  # not its CRLF alone
+                    piece = data[at : at + min(step, self._skip - 2)]
+                    self.data.append(piece)
+                    self.size += len(piece)
                 self._skip -= step
                 at += step
                 continue

@@ -1,4 +1,4 @@
-"""The hot path's side toward the caller (``hot_path``): its request body, the app's
+"""The hot path's side toward the caller (``hot.path``): its request body, the app's
 answer relayed as the app framed it (a ``Content-Length`` body byte for byte, a chunked
 one chunk for chunk; a body delimited by the end of the connection is chunked here), and
 the service's error answers in the shape of ``errors.error_response``; and the one
@@ -7,10 +7,9 @@ origin's session (:func:`entered`)."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
@@ -19,14 +18,14 @@ import h11
 import httpx
 import trio
 
-from ..errors import PreviewError, error_response
-from ..runtime import PreviewRuntime
-from ..services import ENTER_PATH, Services
-from .hot_head import RequestHead, ResponseHead
-from .hot_upstream import FLUSH, receive_now, send_now
-from .policy import body_too_large
+from ...errors import PreviewError, error_response
+from ...runtime import PreviewRuntime
+from ...services import ENTER_PATH, Services
+from ..policy import body_too_large
+from .head import RequestHead, ResponseHead
+from .upstream import FLUSH, receive_now, send_now
 
-__all__ = ["ClientGone", "RequestBody", "answer_error", "entered", "relay"]
+__all__ = ["ClientGone", "RequestBody", "answer", "answer_error", "entered", "relay"]
 
 _READ = 65536
 _FRAMING = "relay"  # ResponseHead.memo's key of what relay() makes of the head
@@ -175,15 +174,25 @@ def _date() -> bytes:
 
 
 async def answer_error(
-    client: trio.SocketStream, error: PreviewError, extra: list[tuple[str, str]]
+    client: trio.SocketStream, error: PreviewError, extra: Sequence[tuple[str, str]]
 ) -> None:
     status, headers, body = error_response(error)
+    await answer(client, status, [*headers, *extra], body)
+
+
+async def answer(
+    client: trio.SocketStream, status: int, headers: Sequence[tuple[str, str]], body: bytes
+) -> bool:
+    """Answer with a whole body of ours; False if the caller is gone."""
     head = [b"HTTP/1.1 %d %s\r\n" % (status, HTTPStatus(status).phrase.encode())]
-    for name, value in [*headers, *extra]:
+    for name, value in headers:
         head.append(b"%s: %s\r\n" % (name.lower().encode(), value.encode("latin-1")))
     head.append(b"content-length: %d\r\ndate: %s\r\n\r\n" % (len(body), _date()))
-    with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+    try:
         await send_now(client, b"".join(head) + body)
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        return False
+    return True
 
 
 async def entered(
@@ -195,7 +204,7 @@ async def entered(
 ) -> bytes | None:
     """``origin_router``'s answer to ``GET /__preview/enter?ticket=…`` (bodiless), written
     here; ``rest``: the bytes after the request, returned for the next one."""
-    from .origin_router import _enter
+    from ..origin_router import _enter
 
     _, _, query = request.target.partition(b"?")
     scope = {

@@ -1,10 +1,10 @@
 """The hot path's side toward the app: kept-alive HTTP/1.1 connections, no httpx.
 
 :class:`RawPools` keeps, per running app (its ``Upstream``), the connections the hot path
-(``hot_path``) made to it, up to ``POOL_SIZE`` at once: made by ``Upstream.open_stream``
+(``hot.path``) made to it, up to ``POOL_SIZE`` at once: made by ``Upstream.open_stream``
 (inside the sandbox's network namespace where the service may enter it).
 :func:`ask` writes one request on one of them and reads the answer's head
-(``hot_head.ResponseHead``), its whole body with it when it came in the same reads;
+(``hot.head.ResponseHead``), its whole body with it when it came in the same reads;
 :func:`answer_body` gives the rest of a longer one as the app framed it. Errors
 are httpx's exception types, so that ``policy.translate_upstream_error`` shapes them as
 for every other call (502 ``upstream_unavailable``, 504 ``upstream_timeout``) and the
@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import trio
 
-from ..runtime.upstream import POOL_SIZE, Upstream
-from .hot_head import ChunkedScanner, ResponseHead, parse_response
+from ...runtime.upstream import POOL_SIZE, Upstream
+from .head import ChunkedScanner, ResponseHead, parse_response
 
 __all__ = [
     "FLUSH", "RawConnection", "RawPools", "Watch", "answer_body", "ask", "receive_now",

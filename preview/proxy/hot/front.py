@@ -1,4 +1,4 @@
-"""The hot path (``hot_path``) in front of Hypercorn's handling of each connection.
+"""The hot path (``hot.path``) in front of Hypercorn's handling of each connection.
 
 :func:`install` wraps Hypercorn's ``TCPServer.run`` (once per process, as
 ``transport.connection_guard`` does; what it serves is each app's own, found on the app
@@ -30,9 +30,9 @@ try:  # Hypercorn's internals: if they move, nothing is installed (the ASGI path
 except ImportError:  # pragma: no cover - depends on the installed version
     RawData = Updated = H11Protocol = TCPServer = TrioSingleTask = None  # type: ignore[assignment,misc]
 
-from ..services import Services
-from .fast_path import CONNECTION_MARK, ConnectionMark
-from .hot_path import HotPath
+from ...services import Services
+from ..fast_path import CONNECTION_MARK, ConnectionMark
+from .path import HotPath
 
 __all__ = ["EXTENSION", "attach", "install", "installed"]
 

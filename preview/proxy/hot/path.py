@@ -3,13 +3,13 @@ origin's HTTP calls, on the connection itself.
 
 Through ASGI a proxied call crossed Hypercorn's HTTP/1.1 server (h11, its stream and
 task machinery), the ASGI fast path and httpx's client and pool: about 2 ms of CPU for
-a call nginx forwards in 0.1 ms. ``hot_front.install`` puts :class:`HotPath` in front
+a call nginx forwards in 0.1 ms. ``hot.front.install`` puts :class:`HotPath` in front
 of Hypercorn's handling of each plain-TCP connection (``TCPServer.run``, as
 ``transport.connection_guard`` wraps it): it reads a request's head, parses it once
-(``hot_head``, stricter than h11: what it does not take is Hypercorn's) and, when
+(``hot.head``, stricter than h11: what it does not take is Hypercorn's) and, when
 the call is an authorised one it can serve (see :meth:`HotPath._route`),
 checks the credential from a cache, writes the head and streams the body to a
-kept-alive connection to the app (``hot_upstream``), and relays the answer, its body as
+kept-alive connection to the app (``hot.upstream``), and relays the answer, its body as
 the app framed it. Anything else — the first request it cannot serve, and everything
 after it on that connection — goes to Hypercorn with the bytes read so far, unchanged:
 WebSocket upgrades, ``Expect``, HTTP/1.0, ``Connection: close``, CORS (an ``Origin``),
@@ -28,47 +28,30 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 from typing import Any
 
 import httpx
 import trio
 
-from ..errors import PreviewError
-from ..runtime import PreviewRuntime, proxy_prefix
-from ..services import ENTER_PATH, Services
-from ..services.callers import AsgiCaller
-from .access import CheckedCredentials, _split_target, authorised_target
-from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigating_head
-from .hot_head import CallTarget, HeadWriter, RequestHead
-from .hot_relay import ClientGone, RequestBody, answer_error, entered, relay
-from .hot_upstream import RawPools, Watch, answer_body, ask, receive_now
-from .origin_router import _check_session, _child_path, _preview_at
-from .policy import (
-    PREVIEW_TOKEN_COOKIE,
+from ...errors import PreviewError
+from ...runtime import PreviewRuntime
+from ...services import Services
+from ..access import CheckedCredentials
+from ..policy import (
     body_too_large,
     translate_upstream_error,
 )
+from .envelope import EnvelopeCalls, EnvelopeWay
+from .head import CallTarget, HeadWriter, RequestHead
+from .relay import ClientGone, RequestBody, answer_error, entered, relay
+from .route import Enter, Routes
+from .upstream import RawPools, Watch, answer_body, ask, receive_now
 
 __all__ = ["HotPath"]
 
 _log = logging.getLogger("preview")
-_PATH = re.compile(rb"/api/generations/([^/?]{1,40})/preview/proxy(?:/[^?]*)?(?:\?.*)?", re.S)
-_HANDED = frozenset({b"upgrade", b"expect"})
 _HEAD_LIMIT = 65536
 _CLOSE_TIMEOUT = 1.0  # s: closing the answer's reader, a few in-memory steps
-_CREDENTIALS = (b"authorization", b"cookie", b"x-preview-token", b"x-preview-csrf", b"host")
-_ENTER = ENTER_PATH.encode()
-_APP_ORIGIN = AppOrigin()
-
-
-class _Enter:
-    """A ticket to trade for the origin's session (``origin_router._enter``)."""
-
-    __slots__ = ("runtime",)
-
-    def __init__(self, runtime: PreviewRuntime) -> None:
-        self.runtime = runtime
 
 
 class HotPath:
@@ -77,13 +60,15 @@ class HotPath:
     def __init__(self, state: Services) -> None:
         self._state = state
         self.pools = RawPools()
-        self._checked = CheckedCredentials()
+        checked = CheckedCredentials()  # the credentials checked, of every way
         # X-Request-ID's 64 bits, as ``policy.new_request_id`` makes them (they name a
         # call, they guard nothing): a generator seeded once, not a system call each.
         self._ids = random.Random(os.urandom(32))
         self._heads = HeadWriter()
+        self._envelopes = EnvelopeCalls(state, self.pools, self._heads, checked)
+        self._routes = Routes(state, checked, self._envelopes.takes)
         self.served = 0  # calls answered here (the tests' evidence that it serves)
-        self.taken_back = 0  # connections taken back from Hypercorn (``hot_front``)
+        self.taken_back = 0  # connections taken back from Hypercorn (``hot.front``)
 
     # -- the connection ----------------------------------------------------------------
 
@@ -128,146 +113,24 @@ class HotPath:
             request = self._heads.read_request(buffer, end)
             if request is None:
                 return buffer
-            target = await self._route(request)
+            target = await self._routes.route(request)
             if target is None:
                 return buffer
-            if type(target) is _Enter:
+            if type(target) is Enter:
                 rest = buffer[request.size :]
                 left = await entered(self._state, stream, request, rest, target.runtime)
+            elif type(target) is EnvelopeWay:
+                served, left = await self._envelopes.serve(
+                    stream, request, buffer, target, watch, forwarded_for, self._request_id()
+                )
+                if not served:
+                    return left
+                self.served += 1
             else:
                 left = await self._call(stream, request, buffer, target, watch, forwarded_for)
             if left is None:
                 return None
             buffer = left
-
-    # -- which calls are served here -----------------------------------------------------
-
-    async def _route(self, request: RequestHead) -> CallTarget | _Enter | None:
-        """Where an authorised call goes, or None for Hypercorn to answer. What follows
-        from the head's bytes alone (which way, the credentials' key) is worked out
-        once per head (``RequestHead.memo``); the credentials' check (cached) and the
-        preview's state, at every call."""
-        state = self._state
-        if state.supervisor is None or state.store is None:
-            return None
-        memo = request.memo
-        try:
-            try:
-                way = memo["way"]
-            except KeyError:
-                way = memo["way"] = self._way(request)
-            if way is None:
-                return None
-            if way[0]:
-                return self._at_origin(request, *way[1:])
-            return await self._on_path(request, *way[1:])
-        except PreviewError:
-            return None
-
-    def _way(self, request: RequestHead) -> tuple | None:
-        """What a head's bytes say of its call: None for Hypercorn; (True, host, raw
-        path, query, key) at a preview's origin; (False, host, generation, key) on the
-        path proxy (``key``: of the credentials it carries, ``CheckedCredentials``)."""
-        named = request.named
-        if not _HANDED.isdisjoint(named):
-            return None
-        if len(named) == len(request.headers):  # no name repeated
-            connection = named.get(b"connection")
-            if connection is not None and b"close" in connection.lower():
-                return None
-        else:
-            hosts = 0
-            for name, value in request.headers:
-                if name == b"host":
-                    hosts += 1
-                elif name == b"connection" and b"close" in value.lower():
-                    return None
-            if hosts != 1:
-                return None
-        host_value = named.get(b"host")
-        if host_value is None:
-            return None
-        host = host_value.decode("latin-1")
-        if self._state.origins.is_app_host(host):
-            raw_path, _, query_string = request.target.partition(b"?")
-            return (True, host, raw_path, query_string, (host, b"origin", named.get(b"cookie")))
-        match = _PATH.fullmatch(request.target)
-        if match is None:
-            return None
-        method = request.method
-        if b"origin" in named:
-            return None  # CORS: the ASGI path's
-        if method in (b"GET", b"HEAD") and is_navigating_head(method, named):
-            return None  # a 303 to the preview's origin: the ASGI path's
-        gid = match.group(1).decode("latin-1")
-        return (False, host, gid, (gid, method, *(named.get(name) for name in _CREDENTIALS)))
-
-    async def _on_path(
-        self, request: RequestHead, host: str, gid: str, key: tuple
-    ) -> CallTarget | None:
-        runtime = self._checked.get(key)
-        # These credentials passed the owner's and the token's checks within _AUTH_TTL,
-        # for this running preview and its current token (else: checked now).
-        if runtime is not None:
-            target = request.memo.get("target")
-            if target is not None and target.runtime is runtime:
-                return target
-        raw_path, _, query_string = request.target.partition(b"?")
-        if runtime is None:
-            state = self._state
-            caller = AsgiCaller({"method": request.method.decode(), "headers": request.headers})
-            runtime, child_path, query, query_token = await authorised_target(
-                state,
-                gid,
-                caller.user(state),
-                raw_path,
-                query_string,
-                caller.named.get("x-preview-token"),
-                caller.cookies.get(PREVIEW_TOKEN_COOKIE),
-            )
-            if query_token is not None:
-                return None  # traded for a cookie by the route
-            self._checked.remember(key, runtime)
-        else:
-            child_path, query, query_token = _split_target(gid, raw_path, query_string)
-            if query_token is not None:
-                return None
-        prefix = proxy_prefix(runtime.spec.generation_id)
-        exposure = ApiOrigin("http", host, prefix, child_path)
-        target = CallTarget(
-            runtime, request, child_path, query, exposure, "http", host, API_ORIGIN_HEADERS
-        )
-        request.memo["target"] = target
-        return target
-
-    def _at_origin(
-        self, request: RequestHead, host: str, raw_path: bytes, query_string: bytes, key: tuple
-    ) -> CallTarget | _Enter | None:
-        state = self._state
-        runtime = self._checked.get(key) if raw_path != _ENTER else None
-        if runtime is None:
-            label = state.origins.label_of_host(host)
-            if label is None:
-                return None
-            runtime = _preview_at(state, label)
-            if raw_path == _ENTER:
-                # A browser's first request at the origin: answered here, or the
-                # connection (and the page's requests after it) would be Hypercorn's.
-                bodiless = request.length is None and not request.chunked
-                return _Enter(runtime) if bodiless and request.method in (b"GET", b"HEAD") else None
-            if runtime.status != "running":
-                return None
-            caller = AsgiCaller({"method": request.method.decode(), "headers": request.headers})
-            _check_session(state.origins, runtime, caller.cookies.getlist)
-            self._checked.remember(key, runtime)
-        target = request.memo.get("target")
-        if target is None or target.runtime is not runtime:
-            child_path = _child_path(runtime, {"raw_path": raw_path, "path": ""})
-            scheme = state.origins.public_scheme("http")
-            query = query_string.decode("latin-1")
-            target = CallTarget(runtime, request, child_path, query, _APP_ORIGIN, scheme, host, ())
-            request.memo["target"] = target
-        return target
 
     def _request_id(self) -> str:
         return f"req_{self._ids.getrandbits(64):016x}"

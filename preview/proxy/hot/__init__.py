@@ -1,0 +1,11 @@
+"""The hot path below Hypercorn and httpx: authorised calls to a preview's app (the
+path proxy's, each preview origin's and the JSON envelope's) served on the connection
+itself. ``front`` puts it in front of Hypercorn's handling of each plain-TCP connection,
+``path`` reads and routes each request, ``head`` is its HTTP/1.1 framing, ``upstream``
+its kept-alive connections to the apps, ``relay`` its side toward the caller and
+``envelope`` the JSON envelope's call."""
+
+from .front import attach, install
+from .path import HotPath
+
+__all__ = ["HotPath", "attach", "install"]

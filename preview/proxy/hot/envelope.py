@@ -1,0 +1,296 @@
+"""The JSON envelope (``POST /api/generations/{gid}/preview/request``) on the hot path.
+
+Through ASGI an envelope call crossed Hypercorn, the ASGI fast path and httpx: about
+2.3 ms of CPU, eight times a proxied call's on the hot path. Here the request's body is
+read whole on the connection (bodies up to ``_LARGEST``; a larger one is Hypercorn's,
+parsed off the event loop), parsed and checked by the same functions as the route's
+(``parse_json_object``, ``parse_envelope``, ``owned_generation``, ``authorised_envelope``,
+the owner's check kept in the hot path's ``CheckedCredentials``), the call goes out on
+a kept-alive connection (``upstream``) with the head httpx would have written for it
+(:func:`envelope_head`; ``tests/proxy/test_hot_envelope.py`` compares them) and the
+answer, read whole within the proxy's limit, is shaped by ``read_envelope_response``
+from an ``httpx.Response`` over the bytes read (so a compressed body is decoded as
+before). Anything the checks refuse goes to Hypercorn with the bytes read, and the
+route answers it; errors after the call left are answered here as the route's
+(``envelope_error_response``). Each call is a ``proxy`` event and a request kept in
+the history, as every call.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import trio
+
+from ...errors import BadGateway, PreviewError
+from ...runtime import PreviewRuntime
+from ...services import Services
+from ...services.bodies import envelope_limit, parse_json_object
+from ...services.callers import AsgiCaller, owned_generation
+from ..access import CheckedCredentials, authorised_envelope
+from ..calls import envelope_error_response
+from ..policy import (
+    EnvelopeRequest,
+    caller_headers,
+    parse_envelope,
+    read_envelope_response,
+    translate_upstream_error,
+)
+from .head import ChunkedScanner, HeadWriter, RequestHead
+from .relay import answer
+from .upstream import FLUSH, RawPools, Watch, answer_body, ask, receive_now
+
+__all__ = ["EnvelopeCalls", "EnvelopeWay", "envelope_head"]
+
+_LARGEST = 64 * 1024  # a larger body is parsed off the event loop: Hypercorn's
+_BODILESS_BUT_SENT = frozenset({"POST", "PUT", "PATCH"})  # httpx sends Content-Length: 0
+_PIECE = 65536  # the body given to httpx's decoders a read's size at a time, as before
+_CLOSE_TIMEOUT = 1.0
+
+
+class EnvelopeWay:
+    """What an envelope request's head says (``HotPath._way``): its generation, and the
+    key of the credentials it carries (``CheckedCredentials``)."""
+
+    __slots__ = ("gid", "key")
+
+    def __init__(self, gid: str, key: tuple) -> None:
+        self.gid, self.key = gid, key
+
+
+def envelope_head(
+    call: EnvelopeRequest, port: int, defaults: list[tuple[bytes, bytes]], forwarded: bytes
+) -> bytes:
+    """The request to the app as httpx writes it for ``call`` (``calls.call_envelope``):
+    ``Host`` and an empty POST's ``Content-Length`` first, the client's ``defaults`` the
+    call does not name, the call's headers that go on, the ``forwarded`` lines, then
+    its body's ``Content-Length``."""
+    target = call.path + ("?" + call.query if call.query else "")
+    lines = [
+        b"%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % (call.method.encode(), target.encode(), port)
+    ]
+    if not call.body and call.method in _BODILESS_BUT_SENT:  # httpx: b"" is none
+        lines.append(b"Content-Length: 0\r\n")
+    kept = caller_headers(call.headers)
+    named = {name.lower().encode() for name, _ in kept}
+    lines += [
+        b"%s: %s\r\n" % (name, value) for name, value in defaults if name.lower() not in named
+    ]
+    lines += [b"%s: %s\r\n" % (name.encode(), value.encode("latin-1")) for name, value in kept]
+    lines.append(forwarded)
+    if call.body:
+        lines.append(b"Content-Length: %d\r\n" % len(call.body))
+    lines.append(b"\r\n")
+    return b"".join(lines)
+
+
+class _Read(httpx.AsyncByteStream):
+    """An answer's body as read, for ``httpx.Response``'s decoders."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for at in range(0, len(self._body), _PIECE):
+            yield self._body[at : at + _PIECE]
+
+
+class EnvelopeCalls:
+    """The envelope's calls of one hot path (its pools, heads and credential cache)."""
+
+    def __init__(
+        self, state: Services, pools: RawPools, heads: HeadWriter, checked: CheckedCredentials
+    ) -> None:
+        self._state, self._pools, self._heads, self._checked = state, pools, heads, checked
+        self._defaults: list[tuple[bytes, bytes]] | None = None
+        self._vary = [("Vary", "Origin")] if state.settings.cors_origin_set else []
+
+    def takes(self, request: RequestHead) -> bool:
+        """Whether the head's body may be read here (else Hypercorn's: chunked, none,
+        or over the envelope's or the inline parse's limit)."""
+        length = request.length
+        limit = min(_LARGEST, envelope_limit(self._state.settings))
+        return not request.chunked and length is not None and 0 < length <= limit
+
+    async def serve(
+        self,
+        client: trio.SocketStream,
+        request: RequestHead,
+        buffer: bytes,
+        way: EnvelopeWay,
+        watch: Watch,
+        forwarded_for: bytes,
+        request_id: str,
+    ) -> tuple[bool, bytes | None]:
+        """(served, bytes): answered here and the bytes after the request (None: the
+        connection closes), or not (False) and the bytes read, for Hypercorn."""
+        runtime = await self._owned(request, way)
+        if runtime is None:
+            return False, buffer  # refused before its body is read, as the route does
+        end = request.size + (request.length or 0)
+        while len(buffer) < end:
+            try:
+                data = await receive_now(client, self._state.settings.proxy_timeout, watch)
+            except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError):
+                return True, None
+            if not data:
+                return True, None
+            buffer += data
+        try:
+            data = parse_json_object(buffer[request.size : end])
+            runtime, call = self._authorised(request, way, runtime, data)
+        except PreviewError:
+            return False, buffer
+        forwarded = b"%sX-Forwarded-Proto: http\r\nX-Forwarded-Host: %s\r\nX-Request-ID: %s\r\n" % (
+            forwarded_for,
+            request.named.get(b"host", b""),
+            request_id.encode(),
+        )
+        output = runtime.supervision.output if runtime.supervision is not None else None
+        # Its access line is taken from the app's pipe once answered (``ChildOutput``).
+        under_way = output.call_began() if output is not None else None
+        try:
+            status, headers, answered = await self._call(
+                runtime, call, watch, forwarded, request_id
+            )
+            sent = await answer(client, status, [*headers, *self._vary], answered)
+        finally:
+            if under_way is not None:
+                under_way.call_answered()
+        if output is not None:  # the lines the call took, for the runtime
+            await output.watched()
+        return True, buffer[end:] if sent else None
+
+    async def _owned(self, request: RequestHead, way: EnvelopeWay) -> PreviewRuntime | None:
+        """The running preview of the caller's generation (the owner's check kept for
+        these credentials as the path proxy's are); None for the route to answer."""
+        runtime = self._checked.get(way.key)
+        if runtime is not None:
+            return runtime
+        state = self._state
+        assert state.supervisor is not None
+        caller = AsgiCaller({"method": "POST", "headers": request.headers})
+        try:
+            await owned_generation(way.gid, caller.user(state), state)
+        except PreviewError:
+            return None
+        runtime = state.supervisor.for_generation(way.gid)
+        if runtime is None or runtime.status != "running":
+            return None
+        self._checked.remember(way.key, runtime)
+        return runtime
+
+    def _authorised(
+        self, request: RequestHead, way: EnvelopeWay, runtime: PreviewRuntime, data: dict
+    ) -> tuple[PreviewRuntime, EnvelopeRequest]:
+        """The call, once the preview token it carries is checked (``authorised_envelope``,
+        the route's check), kept for these credentials and token."""
+        state = self._state
+        call = parse_envelope(data, max_body=state.settings.proxy_max_body_bytes)
+        header_token = request.named.get(b"x-preview-token")
+        key = (*way.key, call.preview_token if header_token is None else None)
+        if self._checked.get(key) is runtime:
+            return runtime, call
+        token = None if header_token is None else header_token.decode("latin-1")
+        runtime, call = authorised_envelope(state, way.gid, data, token)
+        self._checked.remember(key, runtime)
+        return runtime, call
+
+    async def _call(
+        self,
+        runtime: PreviewRuntime,
+        call: EnvelopeRequest,
+        watch: Watch,
+        forwarded: bytes,
+        request_id: str,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Make the call; the answer to give (the envelope, or the error's). Kept as
+        ``calls.call_envelope`` keeps it, answered or not."""
+        state = self._state
+        settings = state.settings
+        timeout = settings.proxy_timeout
+        upstream = runtime.upstream  # once: a revision's swap moves it
+        if self._defaults is None:
+            assert state.http is not None
+            self._defaults = [(n, v) for n, v in state.http.headers.raw if n.lower() != b"host"]
+        head = envelope_head(call, upstream.port, self._defaults, forwarded)
+        if call.body is not None:
+            head += call.body
+        shown = call.path + (f"?{call.query}" if call.query else "")
+        _, capture = state.history.start(call.body)
+        began = trio.current_time()
+        taken = events = None
+        kept = False
+        try:
+            taken = await self._pools.take(upstream, timeout)
+            response = await ask(
+                taken, head, None, call.method.encode(), timeout, watch, self._heads.read_response
+            )
+            body = response.whole
+            if body is None:
+                events = answer_body(taken, response, timeout, watch)
+                body = await _whole(events, response.chunked, settings.proxy_max_response_bytes)
+            kept = True
+            read = httpx.Response(response.status, headers=response.headers, stream=_Read(body))
+            result = await read_envelope_response(
+                read, max_bytes=settings.proxy_max_response_bytes, sample=capture.answer
+            )
+        except (httpx.HTTPError, PreviewError) as error:
+            elapsed = (trio.current_time() - began) * 1000
+            failure = type(error).__name__
+            event_id = await runtime.record_proxy_call(
+                call.method, shown, None, elapsed, request_id, failure
+            )
+            capture.record(
+                runtime, "envelope", call.method, shown, call.headers, None, None, began,
+                elapsed, request_id, event_id, failure,
+            )  # fmt: skip
+            if isinstance(error, httpx.HTTPError):
+                error = translate_upstream_error(error, timeout)
+            assert isinstance(error, PreviewError)
+            return envelope_error_response(error)
+        finally:
+            if taken is not None:
+                self._pools.give_back(upstream, taken, keep=kept)
+            if events is not None and events.ag_frame is not None:  # not read to its end
+                with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
+                    await events.aclose()
+        elapsed = (trio.current_time() - began) * 1000
+        event_id = await runtime.record_proxy_call(
+            call.method, shown, response.status, elapsed, request_id
+        )
+        capture.record(
+            runtime, "envelope", call.method, shown, call.headers, response.status,
+            response.headers, began, elapsed, request_id, event_id,
+        )  # fmt: skip
+        result["elapsedMs"] = round(elapsed, 2)
+        result["requestId"] = request_id
+        answered = json.dumps(result, separators=(",", ":")).encode() + b"\n"
+        return 200, [("Content-Type", "application/json")], answered
+
+
+async def _whole(events: AsyncIterator[Any], chunked: bool, limit: int) -> bytes:
+    """The rest of an answer's body, its chunks' data if ``chunked``; 502
+    ``response_too_large`` once it is past ``limit`` (as ``read_envelope_response``)."""
+    pieces: list[bytes] = []
+    scanner = ChunkedScanner(pieces) if chunked else None
+    size = 0
+    async for piece in events:
+        if piece is FLUSH:
+            continue
+        if scanner is not None:
+            scanner.feed(piece)
+            size = scanner.size
+        else:
+            pieces.append(piece)
+            size += len(piece)
+        if size > limit:
+            raise BadGateway(
+                "The preview's response is over the proxy's limit.",
+                code="response_too_large",
+                details={"limit": limit},
+            )
+    return b"".join(pieces)
