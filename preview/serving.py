@@ -34,6 +34,7 @@ __all__ = ["LOG_FORMATS", "JsonFormatter", "configure_logging", "serve_command"]
 
 _LOCAL_USER = LOCAL_USER
 _STORE_CLOSE_TIMEOUT = 10  # s
+_SWITCH_INTERVAL = 0.0005  # s: the GIL handed between threads (Python's default: 0.005)
 _SERVE_TOKEN_LIFETIME = 30 * 86400  # s
 
 
@@ -140,6 +141,10 @@ def _serve_command(args: argparse.Namespace) -> int:
             config.errorlog = logging.getLogger("hypercorn.error")
         if config.accesslog == "-":
             config.accesslog = logging.getLogger("hypercorn.access")
+    # The event loop shares the GIL with the store's writer threads: at Python's default
+    # switch interval (5 ms) a call whose answer came waits up to that long for a writer
+    # thread's turn to end (benchmarks/README.md: the proxy's p99 at one connection).
+    sys.setswitchinterval(_SWITCH_INTERVAL)
     trio.run(_serve, settings, config)
     return 0
 
