@@ -7,10 +7,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 import trio
 
 from preview import Settings
+from preview.proxy.hot import front as hot_front
 
 from ..conftest import (
     SERVER_COMMAND,
@@ -162,6 +164,24 @@ async def test_envelope_fast_path_and_the_proxy_replace_the_apps_own_cors(
         )
         assert proxied.status_code == 200 and proxied.text == "ok"
         _assert_allowed(proxied.headers)  # one value, ours: not the app's "*"
+        # Without an Origin, on a connection of its own: the hot path's answers
+        # (below Hypercorn) vary by Origin too, and grant nothing.
+        hot = service.app.extensions[hot_front.EXTENSION]
+        served = hot.served
+        del headers["Origin"]
+        async with httpx.AsyncClient(base_url=service.url, trust_env=False) as fresh:
+            for answer in (
+                await fresh.post(
+                    f"/api/generations/{gid}/preview/request",
+                    json={"method": "GET", "path": "/"},
+                    headers=headers,
+                ),
+                await fresh.get(f"/api/generations/{gid}/preview/proxy/", headers=headers),
+            ):
+                assert answer.status_code == 200, answer.text
+                assert "Origin" in answer.headers.get_list("vary")
+                assert "access-control-allow-origin" not in answer.headers
+        assert hot.served == served + 2
         await service.stop(gid)
 
 

@@ -106,7 +106,7 @@ class EnvelopeCalls:
     ) -> None:
         self._state, self._pools, self._heads, self._checked = state, pools, heads, checked
         self._defaults: list[tuple[bytes, bytes]] | None = None
-        self._vary = [("Vary", "Origin")] if state.settings.cors_origin_set else []
+        self._vary = [("Vary", "Origin")] if state.settings.cors_origin_set else []  # as the routes
 
     def takes(self, request: RequestHead) -> bool:
         """Whether the head's body may be read here (else Hypercorn's: chunked, none,

@@ -44,7 +44,7 @@ from ..policy import (
 from .envelope import EnvelopeCalls, EnvelopeWay
 from .head import CallTarget, HeadWriter, RequestHead
 from .relay import ClientGone, RequestBody, answer_error, entered, relay
-from .route import Enter, Routes
+from .route import VARY_ORIGIN, Enter, Routes
 from .upstream import RawPools, Watch, answer_body, ask, receive_now
 
 __all__ = ["HotPath"]
@@ -213,6 +213,8 @@ class HotPath:
             )
             # The exposure has the rest of ours.
             headers = heads.answer(response, target.exposure) + b"X-Request-ID: %s\r\n" % rid
+            if VARY_ORIGIN in target.extra:
+                headers += b"Vary: Origin\r\n"
             if response.whole is None:  # more to read: relayed as it comes
                 if under_way is not None:  # perhaps for long (a stream): not under way
                     under_way.call_answered()

@@ -18,7 +18,7 @@ from ..policy import PREVIEW_TOKEN_COOKIE
 from .envelope import EnvelopeWay
 from .head import CallTarget, RequestHead
 
-__all__ = ["Enter", "Routes"]
+__all__ = ["VARY_ORIGIN", "Enter", "Routes"]
 
 _PATH = re.compile(rb"/api/generations/([^/?]{1,40})/preview/proxy(?:/[^?]*)?(?:\?.*)?", re.S)
 _ENVELOPE = re.compile(rb"/api/generations/([^/?]{1,40})/preview/request")
@@ -26,6 +26,7 @@ _HANDED = frozenset({b"upgrade", b"expect"})
 _CREDENTIALS = (b"authorization", b"cookie", b"x-preview-token", b"x-preview-csrf", b"host")
 _ENTER = ENTER_PATH.encode()
 _APP_ORIGIN = AppOrigin()
+VARY_ORIGIN = ("Vary", "Origin")
 
 
 class Enter:
@@ -48,6 +49,11 @@ class Routes:
         takes_envelope: Callable[[RequestHead], bool],
     ) -> None:
         self._state, self._checked, self._takes_envelope = state, checked, takes_envelope
+        # Ours on the API's origin; with CORS origins configured, an answer there varies
+        # by Origin (``transport.cors``: a call with one is the ASGI path's).
+        self._api_extra = API_ORIGIN_HEADERS
+        if state.settings.cors_origin_set:
+            self._api_extra = (*API_ORIGIN_HEADERS, VARY_ORIGIN)
 
     async def route(self, request: RequestHead) -> CallTarget | Enter | EnvelopeWay | None:
         """Where an authorised call goes, or None for Hypercorn to answer. What follows
@@ -146,7 +152,7 @@ class Routes:
         prefix = proxy_prefix(runtime.spec.generation_id)
         exposure = ApiOrigin("http", host, prefix, child_path)
         target = CallTarget(
-            runtime, request, child_path, query, exposure, "http", host, API_ORIGIN_HEADERS
+            runtime, request, child_path, query, exposure, "http", host, self._api_extra
         )
         request.memo["target"] = target
         return target
