@@ -100,6 +100,9 @@ async def test_calls_on_one_connection_are_served_below_hypercorn(running) -> No
                 assert json.loads(answer) == {"hello": "hot"}
                 assert b"x-request-id: req_" in head.lower()
                 assert head.lower().count(b"content-length:") == 1
+                # Stamped as Hypercorn stamps its own answers, once.
+                assert head.lower().count(b"\r\ndate: ") == 1
+                assert head.lower().count(b"\r\nserver: hypercorn-h11\r\n") == 1
                 assert b"content-security-policy: sandbox" in head.lower()  # the API origin's
             head, answer = await _exchange(stream, posted)
             assert head.startswith(b"HTTP/1.1 200"), head

@@ -28,6 +28,9 @@ from .upstream import FLUSH, receive_now, send_now
 __all__ = ["ClientGone", "RequestBody", "answer", "answer_error", "entered", "relay"]
 
 _READ = 65536
+# What Hypercorn (its default ``include_server_header``) stamps on every answer, so
+# that an answer is the same whichever side of it served the call.
+_STAMP = b"server: hypercorn-h11\r\ndate: "
 _FRAMING = "relay"  # ResponseHead.memo's key of what relay() makes of the head
 
 
@@ -127,7 +130,7 @@ async def relay(
         elif response.chunked or rechunk:
             framing = b"transfer-encoding: chunked\r\n"
         status = b"HTTP/1.1 %d %s\r\n" % (response.status, response.reason)
-        found = response.memo[_FRAMING] = (status, framing + b"date: ", rechunk)
+        found = response.memo[_FRAMING] = (status, framing + _STAMP, rechunk)
     status, framing, rechunk = found
     if response.whole is not None:  # read with the head: one write
         out = b"".join((status, headers, framing, _date(), b"\r\n\r\n", response.whole))
@@ -187,7 +190,7 @@ async def answer(
     head = [b"HTTP/1.1 %d %s\r\n" % (status, HTTPStatus(status).phrase.encode())]
     for name, value in headers:
         head.append(b"%s: %s\r\n" % (name.lower().encode(), value.encode("latin-1")))
-    head.append(b"content-length: %d\r\ndate: %s\r\n\r\n" % (len(body), _date()))
+    head.append(b"content-length: %d\r\n%s%s\r\n\r\n" % (len(body), _STAMP, _date()))
     try:
         await send_now(client, b"".join(head) + body)
     except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -228,7 +231,7 @@ async def entered(
     start = messages[0]
     head = [b"HTTP/1.1 %d %s\r\n" % (start["status"], HTTPStatus(start["status"]).phrase.encode())]
     head += [b"%s: %s\r\n" % (name, value) for name, value in start["headers"]]
-    head.append(b"\r\n")
+    head.append(b"%s%s\r\n\r\n" % (_STAMP, _date()))
     body = b"".join(message.get("body", b"") for message in messages[1:])
     try:
         await send_now(client, b"".join(head) + body)
