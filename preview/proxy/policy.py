@@ -39,6 +39,7 @@ __all__ = [
     "read_envelope_response",
     "request_headers",
     "response_headers",
+    "response_too_large",
     "translate_upstream_error",
     "validate_path",
 ]
@@ -328,11 +329,7 @@ async def read_envelope_response(
             sample.add(chunk)
         size += len(chunk)
         if size > max_bytes:
-            raise BadGateway(
-                "The preview's response is over the proxy's limit.",
-                code="response_too_large",
-                details={"limit": max_bytes},
-            )
+            raise response_too_large(max_bytes)
         chunks.append(chunk)
     content = b"".join(chunks)
     headers: dict[str, Any] = {}
@@ -372,6 +369,11 @@ def _shape_body(content: bytes, content_type: str, encoding: str | None) -> tupl
         except UnicodeDecodeError:
             pass
     return base64.b64encode(content).decode("ascii"), True
+
+
+def response_too_large(limit: int) -> BadGateway:
+    message = "The preview's response is over the proxy's limit."
+    return BadGateway(message, code="response_too_large", details={"limit": limit})
 
 
 def body_too_large(limit: int) -> TooLarge:

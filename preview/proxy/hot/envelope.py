@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import trio
 
-from ...errors import BadGateway, PreviewError
+from ...errors import PreviewError
 from ...runtime import PreviewRuntime
 from ...services import Services
 from ...services.bodies import envelope_limit, parse_json_object
@@ -37,6 +37,7 @@ from ..policy import (
     caller_headers,
     parse_envelope,
     read_envelope_response,
+    response_too_large,
     translate_upstream_error,
 )
 from .head import ChunkedScanner, HeadWriter, RequestHead
@@ -288,9 +289,5 @@ async def _whole(events: AsyncIterator[Any], chunked: bool, limit: int) -> bytes
             pieces.append(piece)
             size += len(piece)
         if size > limit:
-            raise BadGateway(
-                "The preview's response is over the proxy's limit.",
-                code="response_too_large",
-                details={"limit": limit},
-            )
+            raise response_too_large(limit)
     return b"".join(pieces)
