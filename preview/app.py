@@ -109,7 +109,7 @@ def create_app(
     app.asgi_app = OriginRouter(app.asgi_app, state)  # type: ignore[method-assign]
     # Below all of it, on Hypercorn's connections: authorised proxied calls (proxy.hot.path).
     install_hot_path()
-    attach_hot_path(app, state)
+    hot_path = attach_hot_path(app, state)
     app.register_blueprint(ui.blueprint)
     app.register_blueprint(openapi.blueprint)
 
@@ -132,6 +132,7 @@ def create_app(
         await trio.to_thread.run_sync(shared_tls_context)
         upstream = local_transport(httpx.Limits(max_connections=200, max_keepalive_connections=50))
         state.supervisor.ports.add_connection_closer(upstream.close_idle_to)
+        state.supervisor.ports.add_connection_closer(hot_path.pools.close_idle_to)
         state.http = httpx.AsyncClient(
             trust_env=False,
             # Each request goes over its preview's own socket when sandboxed (upstream),

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import trio
 
-from preview.proxy.hot.upstream import Watch, receive_now
+from preview.proxy.hot.upstream import receive_now
+from preview.proxy.hot.watch import Watch
 
 
 async def test_each_wait_times_out_when_due_whatever_came_before(autojump_clock: Any) -> None:

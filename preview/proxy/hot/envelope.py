@@ -42,7 +42,8 @@ from ..policy import (
 )
 from .head import ChunkedScanner, HeadWriter, RequestHead
 from .relay import answer
-from .upstream import FLUSH, RawPools, Watch, answer_body, ask, receive_now
+from .upstream import FLUSH, RawPools, answer_body, ask, receive_now
+from .watch import Watch
 
 __all__ = ["EnvelopeCalls", "EnvelopeWay", "envelope_head"]
 

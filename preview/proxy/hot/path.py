@@ -45,7 +45,8 @@ from .envelope import EnvelopeCalls, EnvelopeWay
 from .head import CallTarget, HeadWriter, RequestHead
 from .relay import ClientGone, RequestBody, answer_error, entered, relay
 from .route import VARY_ORIGIN, Enter, Routes
-from .upstream import RawPools, Watch, answer_body, ask, receive_now
+from .upstream import RawPools, answer_body, ask, receive_now
+from .watch import Watch
 
 __all__ = ["HotPath"]
 

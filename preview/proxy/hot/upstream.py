@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import select
 import socket
+import struct
 import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -25,10 +26,10 @@ import trio
 
 from ...runtime.upstream import POOL_SIZE, Upstream
 from .head import ChunkedScanner, ResponseHead, parse_response
+from .watch import Watch
 
 __all__ = [
-    "FLUSH", "RawConnection", "RawPools", "Watch", "answer_body", "ask", "receive_now",
-    "send_now",
+    "FLUSH", "RawConnection", "RawPools", "answer_body", "ask", "receive_now", "send_now",
 ]  # fmt: skip
 
 FLUSH = object()  # given by answer_body() before it waits for more of the answer
@@ -36,71 +37,7 @@ FLUSH = object()  # given by answer_body() before it waits for more of the answe
 _IDLE_EXPIRY = 4.0  # s: below the 5 s after which uvicorn (and others) close an idle one
 _READ = 65536
 _HEAD_LIMIT = 65536
-_WATCH_STEP = 10.0  # s: the longest the watch of a connection sleeps
-
-
-class Watch:
-    """The deadline of one connection's current wait for bytes, kept by one task per
-    connection (:meth:`run`), not a cancel scope per wait (entering and leaving one,
-    twice a call, was an eighth of a call's CPU). A wait past its deadline is ended by
-    ``notify_closing`` (``trio.TooSlowError`` to the waiter; its socket is then closed);
-    so is a wait for the next request once the server stops (:meth:`stop`,
-    ``trio.ClosedResourceError``). The watch wakes at the wait's deadline, or after the
-    shortest timeout its waits had (no later wait can end sooner), at most
-    ``_WATCH_STEP``; a wait due before that moves the wake-up: a timeout is noticed when
-    due, and a busy connection's watch wakes about once per keep-alive timeout."""
-
-    __slots__ = ("_sleep", "closing", "deadline", "expired", "idle", "shortest", "socket", "wake")
-
-    def __init__(self) -> None:
-        self.deadline = math.inf
-        self.socket: socket.socket | None = None  # the one waited for, if any
-        self.expired = self.closing = self.idle = False
-        self.shortest = _WATCH_STEP
-        self.wake = -math.inf  # when run() wakes next (not yet running: at once)
-        self._sleep: trio.CancelScope | None = None
-
-    async def run(self) -> None:
-        while True:
-            now = trio.current_time()
-            if self.socket is not None and now >= self.deadline:
-                self.expired = True
-                trio.lowlevel.notify_closing(self.socket)
-                self.socket = None
-            wake = now + self.shortest
-            if self.socket is not None and self.deadline < wake:
-                wake = self.deadline
-            self.wake = wake
-            with trio.CancelScope(deadline=wake) as self._sleep:
-                await trio.sleep_forever()
-
-    async def stop_when(self, terminated: Any) -> None:
-        """Hypercorn's ``terminated`` (an event): then :meth:`stop`."""
-        await terminated.wait()
-        self.stop()
-
-    def stop(self) -> None:
-        """The server stops: a wait for the next request ends now, and none begins."""
-        self.closing = True
-        if self.idle and self.socket is not None:
-            trio.lowlevel.notify_closing(self.socket)
-            self.socket = None
-
-    async def readable(self, raw: socket.socket, seconds: float, *, idle: bool) -> None:
-        deadline = self.deadline = trio.current_time() + seconds
-        if seconds < self.shortest:
-            self.shortest = seconds
-        if deadline < self.wake and self._sleep is not None:  # before the watch wakes
-            self.wake = self._sleep.deadline = deadline
-        self.socket, self.idle, self.expired = raw, idle, False
-        try:
-            await trio.lowlevel.wait_readable(raw)
-        except trio.ClosedResourceError:
-            if self.expired:
-                raise trio.TooSlowError from None
-            raise
-        finally:
-            self.socket, self.idle = None, False
+_LINGER_0 = struct.pack("ii", 1, 0)  # close with a reset: no TIME_WAIT on the app's port
 
 
 class RawConnection:
@@ -164,6 +101,8 @@ class RawPools:
             try:
                 with trio.fail_after(each_op_s):
                     stream = await upstream.open_stream()
+                if stream.socket.family == socket.AF_INET:  # closed with a reset: see
+                    stream.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_0)  # below
                 self.opened += 1
                 return RawConnection(stream)
             except trio.TooSlowError:
@@ -174,6 +113,16 @@ class RawPools:
             pool.slots.release()
             upstream.call_ended()
             raise
+
+    async def close_idle_to(self, port: int) -> None:
+        """Close the idle connections to the app on ``127.0.0.1:port`` (the port pool's
+        closer, as ``runtime.clients``'): else the stopped app's end of each stays on the
+        port (FIN_WAIT2, then TIME_WAIT) and the next preview's bind there fails."""
+        for upstream, pool in list(self._pools.items()):
+            if upstream.port == port:
+                idle, pool.idle = pool.idle, []
+                for connection in idle:
+                    connection.stream.socket.close()
 
     @staticmethod
     async def _wait_for_slot(pool: _Pool, each_op_s: float) -> None:
