@@ -21,7 +21,13 @@ from ..services import Services
 from ..services.callers import owned_generation
 from .policy import EnvelopeRequest, parse_envelope, validate_path
 
-__all__ = ["CheckedCredentials", "authorised_envelope", "authorised_runtime", "authorised_target"]
+__all__ = [
+    "CheckedCredentials",
+    "authorised_envelope",
+    "authorised_runtime",
+    "authorised_target",
+    "owned_runtime",
+]
 
 _AUTH_TTL = 5.0  # s a checked credential is taken as checked
 _AUTH_ENTRIES = 4096
@@ -135,10 +141,16 @@ async def authorised_runtime(
 ) -> PreviewRuntime:
     """The running preview of ``gid`` if ``user`` owns it and ``token`` is its preview
     token: the rule of every call to the app (404, then 503, then 403)."""
-    await owned_generation(gid, user, state)
-    runtime = _running(state, gid)
+    runtime = await owned_runtime(state, gid, user)
     _check_token(runtime, token)
     return runtime
+
+
+async def owned_runtime(state: Services, gid: str, user: User) -> PreviewRuntime:
+    """The running preview of ``gid`` if ``user`` owns it (404, then 503); its preview
+    token still to check."""
+    await owned_generation(gid, user, state)
+    return _running(state, gid)
 
 
 def authorised_envelope(

@@ -26,7 +26,7 @@ from .policy import (
     translate_upstream_error,
 )
 
-__all__ = ["call_envelope", "envelope_error_response", "open_upstream"]
+__all__ = ["call_envelope", "envelope_ended", "envelope_error_response", "open_upstream"]
 
 
 def envelope_error_response(error: PreviewError) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -52,7 +52,6 @@ async def call_envelope(
         timeout=settings.proxy_timeout,
         extensions=runtime.upstream.extensions,
     )
-    shown_path = call.path + (f"?{call.query}" if call.query else "")
     _, capture = state.history.start(call.body)
     began = trio.current_time()
     try:
@@ -64,28 +63,44 @@ async def call_envelope(
         finally:
             await upstream.aclose()
     except (httpx.HTTPError, PreviewError) as error:
-        elapsed = (trio.current_time() - began) * 1000
-        failure = type(error).__name__
-        event_id = await runtime.record_proxy_call(
-            call.method, shown_path, None, elapsed, forwarded.request_id, failure
-        )
-        capture.record(
-            runtime, "envelope", call.method, shown_path, call.headers, None, None, began,
-            elapsed, forwarded.request_id, event_id, failure,
-        )  # fmt: skip
+        await envelope_ended(runtime, capture, call, forwarded.request_id, began, error=error)
         if isinstance(error, httpx.HTTPError):
             raise translate_upstream_error(error, settings.proxy_timeout) from None
         raise
+    return await envelope_ended(
+        runtime, capture, call, forwarded.request_id, began, upstream.status_code,
+        upstream.headers.raw, result,
+    )  # fmt: skip
+
+
+async def envelope_ended(
+    runtime: PreviewRuntime,
+    capture: Any,
+    call: EnvelopeRequest,
+    request_id: str,
+    began: float,
+    status: int | None = None,
+    response_headers: Any = None,
+    result: dict[str, Any] | None = None,
+    error: BaseException | None = None,
+) -> dict[str, Any]:
+    """An envelope call's end, whichever way it went (the route's, the hot path's):
+    answered (``status``, its ``result`` shaped) or failed (``error``), its ``proxy``
+    event and the request kept (``capture``: the history's); ``result`` with its
+    ``elapsedMs`` and ``requestId``."""
     elapsed = (trio.current_time() - began) * 1000
+    failure = None if error is None else type(error).__name__
+    shown = call.path + (f"?{call.query}" if call.query else "")
     event_id = await runtime.record_proxy_call(
-        call.method, shown_path, result["statusCode"], elapsed, forwarded.request_id
+        call.method, shown, status, elapsed, request_id, failure
     )
     capture.record(
-        runtime, "envelope", call.method, shown_path, call.headers, upstream.status_code,
-        upstream.headers.raw, began, elapsed, forwarded.request_id, event_id,
+        runtime, "envelope", call.method, shown, call.headers, status, response_headers, began,
+        elapsed, request_id, event_id, failure,
     )  # fmt: skip
+    result = {} if result is None else result
     result["elapsedMs"] = round(elapsed, 2)
-    result["requestId"] = forwarded.request_id
+    result["requestId"] = request_id
     return result
 
 

@@ -4,7 +4,7 @@ Through ASGI an envelope call crossed Hypercorn, the ASGI fast path and httpx: a
 2.3 ms of CPU, eight times a proxied call's on the hot path. Here the request's body is
 read whole on the connection (bodies up to ``_LARGEST``; a larger one is Hypercorn's,
 parsed off the event loop), parsed and checked by the same functions as the route's
-(``parse_json_object``, ``parse_envelope``, ``owned_generation``, ``authorised_envelope``,
+(``parse_json_object``, ``parse_envelope``, ``owned_runtime``, ``authorised_envelope``,
 the owner's check kept in the hot path's ``CheckedCredentials``), the call goes out on
 a kept-alive connection (``upstream``) with the head httpx would have written for it
 (:func:`envelope_head`; ``tests/proxy/test_hot_envelope.py`` compares them) and the
@@ -29,9 +29,9 @@ from ...errors import PreviewError
 from ...runtime import PreviewRuntime
 from ...services import Services
 from ...services.bodies import envelope_limit, parse_json_object
-from ...services.callers import AsgiCaller, owned_generation
-from ..access import CheckedCredentials, authorised_envelope
-from ..calls import envelope_error_response
+from ...services.callers import AsgiCaller
+from ..access import CheckedCredentials, authorised_envelope, owned_runtime
+from ..calls import envelope_ended, envelope_error_response
 from ..policy import (
     EnvelopeRequest,
     caller_headers,
@@ -41,7 +41,7 @@ from ..policy import (
     translate_upstream_error,
 )
 from .head import ChunkedScanner, HeadWriter, RequestHead
-from .relay import answer
+from .relay import VARY_ORIGIN, answer
 from .upstream import FLUSH, RawPools, answer_body, ask, receive_now
 from .watch import Watch
 
@@ -108,7 +108,7 @@ class EnvelopeCalls:
     ) -> None:
         self._state, self._pools, self._heads, self._checked = state, pools, heads, checked
         self._defaults: list[tuple[bytes, bytes]] | None = None
-        self._vary = [("Vary", "Origin")] if state.settings.cors_origin_set else []  # as the routes
+        self._vary = [VARY_ORIGIN] if state.settings.cors_origin_set else []  # as the routes
 
     def takes(self, request: RequestHead) -> bool:
         """Whether the head's body may be read here (else Hypercorn's: chunked, none,
@@ -173,14 +173,10 @@ class EnvelopeCalls:
         if runtime is not None:
             return runtime
         state = self._state
-        assert state.supervisor is not None
         caller = AsgiCaller({"method": "POST", "headers": request.headers})
         try:
-            await owned_generation(way.gid, caller.user(state), state)
+            runtime = await owned_runtime(state, way.gid, caller.user(state))
         except PreviewError:
-            return None
-        runtime = state.supervisor.for_generation(way.gid)
-        if runtime is None or runtime.status != "running":
             return None
         self._checked.remember(way.key, runtime)
         return runtime
@@ -221,7 +217,6 @@ class EnvelopeCalls:
         head = envelope_head(call, upstream.port, self._defaults, forwarded)
         if call.body is not None:
             head += call.body
-        shown = call.path + (f"?{call.query}" if call.query else "")
         _, capture = state.history.start(call.body)
         began = trio.current_time()
         taken = events = None
@@ -241,15 +236,7 @@ class EnvelopeCalls:
                 read, max_bytes=settings.proxy_max_response_bytes, sample=capture.answer
             )
         except (httpx.HTTPError, PreviewError) as error:
-            elapsed = (trio.current_time() - began) * 1000
-            failure = type(error).__name__
-            event_id = await runtime.record_proxy_call(
-                call.method, shown, None, elapsed, request_id, failure
-            )
-            capture.record(
-                runtime, "envelope", call.method, shown, call.headers, None, None, began,
-                elapsed, request_id, event_id, failure,
-            )  # fmt: skip
+            await envelope_ended(runtime, capture, call, request_id, began, error=error)
             if isinstance(error, httpx.HTTPError):
                 error = translate_upstream_error(error, timeout)
             assert isinstance(error, PreviewError)
@@ -260,16 +247,9 @@ class EnvelopeCalls:
             if events is not None and events.ag_frame is not None:  # not read to its end
                 with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                     await events.aclose()
-        elapsed = (trio.current_time() - began) * 1000
-        event_id = await runtime.record_proxy_call(
-            call.method, shown, response.status, elapsed, request_id
+        result = await envelope_ended(
+            runtime, capture, call, request_id, began, response.status, response.headers, result
         )
-        capture.record(
-            runtime, "envelope", call.method, shown, call.headers, response.status,
-            response.headers, began, elapsed, request_id, event_id,
-        )  # fmt: skip
-        result["elapsedMs"] = round(elapsed, 2)
-        result["requestId"] = request_id
         answered = json.dumps(result, separators=(",", ":")).encode() + b"\n"
         return 200, [("Content-Type", "application/json")], answered
 

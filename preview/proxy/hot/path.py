@@ -43,8 +43,8 @@ from ..policy import (
 )
 from .envelope import EnvelopeCalls, EnvelopeWay
 from .head import CallTarget, HeadWriter, RequestHead
-from .relay import ClientGone, RequestBody, answer_error, entered, relay
-from .route import VARY_ORIGIN, Enter, Routes
+from .relay import VARY_ORIGIN, ClientGone, RequestBody, answer_error, entered, relay
+from .route import Enter, Routes
 from .upstream import RawPools, answer_body, ask, receive_now
 from .watch import Watch
 

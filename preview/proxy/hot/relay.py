@@ -25,13 +25,15 @@ from ..policy import body_too_large
 from .head import RequestHead, ResponseHead
 from .upstream import FLUSH, receive_now, send_now
 
-__all__ = ["ClientGone", "RequestBody", "answer", "answer_error", "entered", "relay"]
+__all__ = ["VARY_ORIGIN", "ClientGone", "RequestBody", "answer", "answer_error", "entered", "relay"]
 
 _READ = 65536
 # What Hypercorn (its default ``include_server_header``) stamps on every answer, so
 # that an answer is the same whichever side of it served the call.
 _STAMP = b"server: hypercorn-h11\r\ndate: "
 _FRAMING = "relay"  # ResponseHead.memo's key of what relay() makes of the head
+# Ours on the API's origin once CORS origins are configured (``transport.cors``).
+VARY_ORIGIN = ("Vary", "Origin")
 
 
 class ClientGone(Exception):

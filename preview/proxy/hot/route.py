@@ -17,8 +17,9 @@ from ..origin_router import _check_session, _child_path, _preview_at
 from ..policy import PREVIEW_TOKEN_COOKIE
 from .envelope import EnvelopeWay
 from .head import CallTarget, RequestHead
+from .relay import VARY_ORIGIN
 
-__all__ = ["VARY_ORIGIN", "Enter", "Routes"]
+__all__ = ["Enter", "Routes"]
 
 _PATH = re.compile(rb"/api/generations/([^/?]{1,40})/preview/proxy(?:/[^?]*)?(?:\?.*)?", re.S)
 _ENVELOPE = re.compile(rb"/api/generations/([^/?]{1,40})/preview/request")
@@ -26,7 +27,6 @@ _HANDED = frozenset({b"upgrade", b"expect"})
 _CREDENTIALS = (b"authorization", b"cookie", b"x-preview-token", b"x-preview-csrf", b"host")
 _ENTER = ENTER_PATH.encode()
 _APP_ORIGIN = AppOrigin()
-VARY_ORIGIN = ("Vary", "Origin")
 
 
 class Enter:
