@@ -33,7 +33,7 @@ import posixpath
 from .imports import imported_names
 from .pyapp import FoundApp
 
-__all__ = ["CREATE_ALL", "create_all_step", "flask_target"]
+__all__ = ["CREATE_ALL", "create_all_step", "flask_target", "in_directory"]
 
 # Run with the app's interpreter in its directory, FLASK_APP naming it. Its first line is
 # what the log shows of it. No braces: set-up steps are templates ({python}).
@@ -78,7 +78,8 @@ if refused:
 """
 
 
-def _under(path: str, directory: str) -> bool:
+def in_directory(path: str, directory: str) -> bool:
+    """Whether the upload's ``path`` is inside ``directory`` ("": the upload's root)."""
     return not directory or path.startswith(directory + "/")
 
 
@@ -89,7 +90,7 @@ def flask_target(app: FoundApp | None, cwd: str) -> str | None:
     call = "()" if app.factory else ""
     if app.directory == cwd:
         return f"{app.module}:{app.attr}{call}"
-    if _under(app.path, cwd) and app.module.count(".") == 0:
+    if in_directory(app.path, cwd) and app.module.count(".") == 0:
         rel = app.path[len(cwd) + 1 :] if cwd else app.path
         return f"{rel}:{app.attr}{call}"
     return None

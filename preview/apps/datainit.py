@@ -33,7 +33,7 @@ import tomllib
 from dataclasses import dataclass
 
 from .alembicheads import alembic_upgrade
-from .createall import create_all_step, flask_target
+from .createall import create_all_step, flask_target, in_directory
 from .pyapp import FoundApp, parse_module, python_files
 
 __all__ = ["DataStep", "data_steps", "main_only_create_all", "missing_tables_hint"]
@@ -112,7 +112,7 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
         for at in _chain(directory)
     ]
     below = sorted(
-        (p for p in files if p.endswith("migrations/alembic.ini") and _under(p, directory)),
+        (p for p in files if p.endswith("migrations/alembic.ini") and in_directory(p, directory)),
         key=lambda p: (p.count("/"), p),
     )
     ini = next((p for p in [*above, *below] if p in files), None)
@@ -130,10 +130,6 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
         return []
     argv = alembic_upgrade(files, parent, _rel(ini, parent))
     return [DataStep(argv, parent, f"Alembic ({ini})")]
-
-
-def _under(path: str, directory: str) -> bool:
-    return not directory or path.startswith(directory + "/")
 
 
 # -- the project's own commands --------------------------------------------------------
