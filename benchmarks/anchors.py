@@ -1,6 +1,6 @@
 """The proxy beside real reverse proxies, measured with ``wrk`` (the anchors of issue 25).
 
-``python -m benchmarks.anchors [--quick] [--rounds 3] [--duration 2]`` (also part of
+``python -m benchmarks.anchors [--rounds 3] [--duration 2]`` (also part of
 ``python -m benchmarks proxy``): the same app (examples/hello-fastapi on uvicorn,
 ``GET /api/items/1``) reached
 

@@ -3,7 +3,10 @@
 Functions here run in the store's worker threads (``Store._run``) on its engine, like
 ``store.revisions``'; each is one transaction. The writer's batch is what
 ``capture.RequestHistory.record`` appended: raw heads and body samples, masked and
-shaped here, off the event loop.
+shaped by :func:`shape_rows` on the event loop (a few at a time, between its other
+tasks), so that the worker thread holding the GIL only inserts: shaping a batch of
+hundreds there held the GIL for milliseconds, and every proxied call meanwhile waited
+for it after each of its system calls (benchmarks/README.md, "The history's rows").
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from ..store.logrows import insert_rows_sqlite
 from ..store.models import PreviewInstance, ProxiedRequest
 from .masking import mask_body, mask_headers, masked_path
 
-__all__ = ["RequestQuery", "list_requests", "read_request", "read_requests", "write_batch"]
+__all__ = [
+    "RequestQuery", "list_requests", "read_request", "read_requests", "shape_rows", "write_batch",
+]  # fmt: skip
 
 _COLUMNS = tuple(column.key for column in ProxiedRequest.__table__.c if column.key != "id")
 _SQLITE_INSERT = "INSERT INTO proxied_requests ({}) VALUES ".format(", ".join(_COLUMNS))
@@ -124,19 +129,30 @@ def _row(item: tuple) -> dict[str, Any]:
     }
 
 
+def shape_rows(batch: Sequence[tuple], *, sqlite: bool) -> list[dict[str, Any]]:
+    """The rows of ``Capture.record``'s tuples, masked and shaped as stored (``sqlite``:
+    their timestamp in the text form SQLAlchemy's SQLite ``DateTime`` reads, for the
+    plain inserts of :func:`write_batch`)."""
+    rows = [_row(item) for item in batch]
+    if sqlite:
+        for row in rows:
+            row["started_at"] = row["started_at"].isoformat(sep=" ", timespec="microseconds")
+    return rows
+
+
 def write_batch(
     engine: Engine,
-    batch: Sequence[tuple],
+    rows: list[dict[str, Any]],
     max_count: int,
     max_bytes: int,
     totals: dict[str, list[int]],
 ) -> None:
-    """Insert ``batch`` and keep each of its previews within ``max_count`` requests and
-    ``max_bytes``: past either, its oldest are removed down to nine tenths of both (so
-    that a preview at its bound is cut once every tenth of it, not at every batch).
-    ``totals`` (the writer's, ``{preview: [count, bytes]}``) spares counting each time;
-    requests of a preview removed meanwhile (its generation deleted) are let go."""
-    rows = [_row(item) for item in batch]
+    """Insert ``rows`` (:func:`shape_rows`'s, for this engine) and keep each of their
+    previews within ``max_count`` requests and ``max_bytes``: past either, its oldest
+    are removed down to nine tenths of both (so that a preview at its bound is cut once
+    every tenth of it, not at every batch). ``totals`` (the writer's, ``{preview:
+    [count, bytes]}``) spares counting each time; requests of a preview removed
+    meanwhile (its generation deleted) are let go."""
     try:
         _write(engine, rows, max_count, max_bytes, totals)
     except BaseException:
@@ -155,11 +171,9 @@ def _write(
         if not rows:
             return
         if connection.dialect.name == "sqlite":
-            # Plain tuples to sqlite3, the timestamp in the text form SQLAlchemy's SQLite
-            # DateTime reads: its per-row parameter processing would cost as much as the
-            # insert (as for the log's rows, ``store.logrows``).
-            for row in rows:
-                row["started_at"] = row["started_at"].isoformat(sep=" ", timespec="microseconds")
+            # Plain tuples to sqlite3 (the timestamp as text: shape_rows): SQLAlchemy's
+            # per-row parameter processing would cost as much as the insert (as for the
+            # log's rows, ``store.logrows``).
             flat = [value for row in rows for value in map(row.get, _COLUMNS)]
             insert_rows_sqlite(connection, _SQLITE_INSERT, len(_COLUMNS), flat)
         else:
