@@ -51,6 +51,37 @@ async def test_a_call_takes_its_lines_in_order_and_leaves_a_partial_one(
     assert [event.id for event in broadcast.take_pending_nowait(100)] == [1, 2, 3, 4, 5, 6]
 
 
+async def test_calls_answered_together_leave_their_lines_to_the_last_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(childoutput_module, "_YIELD_SPELL", 1000.0)  # parked for sure
+    monkeypatch.setattr(childoutput_module, "_TAKE_SPELL", 1000.0)  # every call is "soon"
+    broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
+    output = ChildOutput(broadcast, 1024, partial_line_flush=0.1)
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    with trio.fail_after(20), broadcast.subscribe() as subscription:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(output.read, trio.lowlevel.FdStream(read_fd), "stdout")
+            for _ in range(3):
+                output.call_began()
+            os.write(write_fd, b"before\n")
+            assert await _next_messages(subscription) == ["before"]  # read by the reader
+            await trio.testing.wait_all_tasks_blocked()
+            os.write(write_fd, b"access 1\n")
+            assert output.call_answered() == ["access 1"]  # the first take: at once
+            os.write(write_fd, b"access 2\n")
+            assert output.call_answered() is None  # just after it: left to the last call
+            await trio.testing.wait_all_tasks_blocked()
+            assert broadcast.last_id == 2  # not read meanwhile: the reader is parked
+            os.write(write_fd, b"access 3\n")
+            assert output.call_answered() == ["access 2", "access 3"]  # the last call out
+            os.close(write_fd)
+    assert [event.message for event in broadcast.take_pending_nowait(100)] == [
+        "before", "access 1", "access 2", "access 3",
+    ]  # fmt: skip
+
+
 async def test_a_line_printed_during_a_long_call_is_published() -> None:
     broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
     output = ChildOutput(broadcast, 1024, partial_line_flush=0.1)
