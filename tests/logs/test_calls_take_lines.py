@@ -77,9 +77,56 @@ async def test_calls_answered_together_leave_their_lines_to_the_last_one(
             os.write(write_fd, b"access 3\n")
             assert output.call_answered() == ["access 2", "access 3"]  # the last call out
             os.close(write_fd)
+            output.call_began()
+            assert output.call_answered() is None  # the pipe's end: the reader's again
     assert [event.message for event in broadcast.take_pending_nowait(100)] == [
         "before", "access 1", "access 2", "access 3",
     ]  # fmt: skip
+
+
+async def test_the_last_call_out_leaves_the_reader_parked_for_the_next_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(childoutput_module, "_YIELD_SPELL", 1000.0)  # parked for sure
+    broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
+    output = ChildOutput(broadcast, 1024, partial_line_flush=0.1)
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    with trio.fail_after(20), broadcast.subscribe() as subscription:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(output.read, trio.lowlevel.FdStream(read_fd), "stdout")
+            output.call_began()
+            os.write(write_fd, b"access 1\n")  # written before the answer: the reader's
+            assert await _next_messages(subscription) == ["access 1"]
+            await trio.testing.wait_all_tasks_blocked()
+            assert output.call_answered() is None  # the last call out: nothing left
+            output.call_began()
+            os.write(write_fd, b"access 2\n")
+            await trio.testing.wait_all_tasks_blocked()
+            assert broadcast.last_id == 1  # the reader stayed parked: not woken by it
+            assert output.call_answered() == ["access 2"]  # the call takes its own line
+            assert await _next_messages(subscription) == ["access 2"]
+            os.close(write_fd)
+            output.call_began()
+            assert output.call_answered() is None  # the pipe's end: the reader's again
+
+
+async def test_a_line_printed_between_calls_is_published() -> None:
+    broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
+    output = ChildOutput(broadcast, 1024, partial_line_flush=0.1)
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    with trio.fail_after(20), broadcast.subscribe() as subscription:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(output.read, trio.lowlevel.FdStream(read_fd), "stdout")
+            output.call_began()
+            os.write(write_fd, b"access\n")
+            assert await _next_messages(subscription) == ["access"]
+            await trio.testing.wait_all_tasks_blocked()
+            assert output.call_answered() is None
+            os.write(write_fd, b"between calls\n")  # no call to take it: the reader's bound
+            assert await _next_messages(subscription) == ["between calls"]
+            os.close(write_fd)
 
 
 async def test_a_line_printed_during_a_long_call_is_published() -> None:
