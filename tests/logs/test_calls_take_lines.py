@@ -6,6 +6,8 @@ log (the reader's own quiet spell and yield bound)."""
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 import trio
@@ -13,6 +15,23 @@ import trio.testing
 
 from preview.logs import ChildOutput, LogBroadcast, Subscription
 from preview.logs import childoutput as childoutput_module
+
+
+@asynccontextmanager
+async def _reading(
+    stream: str,
+) -> AsyncIterator[tuple[LogBroadcast, ChildOutput, int, Subscription]]:
+    """A ``ChildOutput`` reading a new pipe as ``stream``: its broadcast, the output, the
+    pipe's write end and a subscription; on leaving, the reader has ended (the test
+    closes the write end and lets the reader see it)."""
+    broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
+    output = ChildOutput(broadcast, 1024, partial_line_flush=0.1)
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    with trio.fail_after(20), broadcast.subscribe() as subscription:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(output.read, trio.lowlevel.FdStream(read_fd), stream)
+            yield broadcast, output, write_fd, subscription
 
 
 async def _next_messages(subscription: Subscription) -> list[str]:
@@ -25,29 +44,23 @@ async def test_a_call_takes_its_lines_in_order_and_leaves_a_partial_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(childoutput_module, "_YIELD_SPELL", 1000.0)  # parked for sure
-    broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
-    output = ChildOutput(broadcast, 1024, partial_line_flush=0.1)
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(read_fd, False)
-    with trio.fail_after(20), broadcast.subscribe() as subscription:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(output.read, trio.lowlevel.FdStream(read_fd), "stdout")
-            output.call_began()
-            os.write(write_fd, b"before\n")
-            assert await _next_messages(subscription) == ["before"]  # read by the reader
-            await trio.testing.wait_all_tasks_blocked()
-            os.write(write_fd, b"access 1\naccess 2\n")
-            await trio.testing.wait_all_tasks_blocked()
-            assert broadcast.last_id == 1  # left to the call under way
-            output.call_began()
-            assert output.call_answered() == ["access 1", "access 2"]
-            assert await _next_messages(subscription) == ["access 1", "access 2"]
-            os.write(write_fd, b"half")
-            assert output.call_answered() is None  # no whole line; the pipes go back
-            assert await _next_messages(subscription) == ["half"]  # after the quiet spell
-            os.write(write_fd, b" more\nafter\n")
-            os.close(write_fd)
-            assert await _next_messages(subscription) == [" more", "after"]
+    async with _reading("stdout") as (broadcast, output, write_fd, subscription):
+        output.call_began()
+        os.write(write_fd, b"before\n")
+        assert await _next_messages(subscription) == ["before"]  # read by the reader
+        await trio.testing.wait_all_tasks_blocked()
+        os.write(write_fd, b"access 1\naccess 2\n")
+        await trio.testing.wait_all_tasks_blocked()
+        assert broadcast.last_id == 1  # left to the call under way
+        output.call_began()
+        assert output.call_answered() == ["access 1", "access 2"]
+        assert await _next_messages(subscription) == ["access 1", "access 2"]
+        os.write(write_fd, b"half")
+        assert output.call_answered() is None  # no whole line; the pipes go back
+        assert await _next_messages(subscription) == ["half"]  # after the quiet spell
+        os.write(write_fd, b" more\nafter\n")
+        os.close(write_fd)
+        assert await _next_messages(subscription) == [" more", "after"]
     assert [event.id for event in broadcast.take_pending_nowait(100)] == [1, 2, 3, 4, 5, 6]
 
 
@@ -56,29 +69,23 @@ async def test_calls_answered_together_leave_their_lines_to_the_last_one(
 ) -> None:
     monkeypatch.setattr(childoutput_module, "_YIELD_SPELL", 1000.0)  # parked for sure
     monkeypatch.setattr(childoutput_module, "_TAKE_SPELL", 1000.0)  # every call is "soon"
-    broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
-    output = ChildOutput(broadcast, 1024, partial_line_flush=0.1)
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(read_fd, False)
-    with trio.fail_after(20), broadcast.subscribe() as subscription:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(output.read, trio.lowlevel.FdStream(read_fd), "stdout")
-            for _ in range(3):
-                output.call_began()
-            os.write(write_fd, b"before\n")
-            assert await _next_messages(subscription) == ["before"]  # read by the reader
-            await trio.testing.wait_all_tasks_blocked()
-            os.write(write_fd, b"access 1\n")
-            assert output.call_answered() == ["access 1"]  # the first take: at once
-            os.write(write_fd, b"access 2\n")
-            assert output.call_answered() is None  # just after it: left to the last call
-            await trio.testing.wait_all_tasks_blocked()
-            assert broadcast.last_id == 2  # not read meanwhile: the reader is parked
-            os.write(write_fd, b"access 3\n")
-            assert output.call_answered() == ["access 2", "access 3"]  # the last call out
-            os.close(write_fd)
+    async with _reading("stdout") as (broadcast, output, write_fd, subscription):
+        for _ in range(3):
             output.call_began()
-            assert output.call_answered() is None  # the pipe's end: the reader's again
+        os.write(write_fd, b"before\n")
+        assert await _next_messages(subscription) == ["before"]  # read by the reader
+        await trio.testing.wait_all_tasks_blocked()
+        os.write(write_fd, b"access 1\n")
+        assert output.call_answered() == ["access 1"]  # the first take: at once
+        os.write(write_fd, b"access 2\n")
+        assert output.call_answered() is None  # just after it: left to the last call
+        await trio.testing.wait_all_tasks_blocked()
+        assert broadcast.last_id == 2  # not read meanwhile: the reader is parked
+        os.write(write_fd, b"access 3\n")
+        assert output.call_answered() == ["access 2", "access 3"]  # the last call out
+        os.close(write_fd)
+        output.call_began()
+        assert output.call_answered() is None  # the pipe's end: the reader's again
     assert [event.message for event in broadcast.take_pending_nowait(100)] == [
         "before", "access 1", "access 2", "access 3",
     ]  # fmt: skip
@@ -88,60 +95,42 @@ async def test_the_last_call_out_leaves_the_reader_parked_for_the_next_call(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(childoutput_module, "_YIELD_SPELL", 1000.0)  # parked for sure
-    broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
-    output = ChildOutput(broadcast, 1024, partial_line_flush=0.1)
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(read_fd, False)
-    with trio.fail_after(20), broadcast.subscribe() as subscription:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(output.read, trio.lowlevel.FdStream(read_fd), "stdout")
-            output.call_began()
-            os.write(write_fd, b"access 1\n")  # written before the answer: the reader's
-            assert await _next_messages(subscription) == ["access 1"]
-            await trio.testing.wait_all_tasks_blocked()
-            assert output.call_answered() is None  # the last call out: nothing left
-            output.call_began()
-            os.write(write_fd, b"access 2\n")
-            await trio.testing.wait_all_tasks_blocked()
-            assert broadcast.last_id == 1  # the reader stayed parked: not woken by it
-            assert output.call_answered() == ["access 2"]  # the call takes its own line
-            assert await _next_messages(subscription) == ["access 2"]
-            os.close(write_fd)
-            output.call_began()
-            assert output.call_answered() is None  # the pipe's end: the reader's again
+    async with _reading("stdout") as (broadcast, output, write_fd, subscription):
+        output.call_began()
+        os.write(write_fd, b"access 1\n")  # written before the answer: the reader's
+        assert await _next_messages(subscription) == ["access 1"]
+        await trio.testing.wait_all_tasks_blocked()
+        assert output.call_answered() is None  # the last call out: nothing left
+        output.call_began()
+        os.write(write_fd, b"access 2\n")
+        await trio.testing.wait_all_tasks_blocked()
+        assert broadcast.last_id == 1  # the reader stayed parked: not woken by it
+        assert output.call_answered() == ["access 2"]  # the call takes its own line
+        assert await _next_messages(subscription) == ["access 2"]
+        os.close(write_fd)
+        output.call_began()
+        assert output.call_answered() is None  # the pipe's end: the reader's again
 
 
 async def test_a_line_printed_between_calls_is_published() -> None:
-    broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
-    output = ChildOutput(broadcast, 1024, partial_line_flush=0.1)
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(read_fd, False)
-    with trio.fail_after(20), broadcast.subscribe() as subscription:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(output.read, trio.lowlevel.FdStream(read_fd), "stdout")
-            output.call_began()
-            os.write(write_fd, b"access\n")
-            assert await _next_messages(subscription) == ["access"]
-            await trio.testing.wait_all_tasks_blocked()
-            assert output.call_answered() is None
-            os.write(write_fd, b"between calls\n")  # no call to take it: the reader's bound
-            assert await _next_messages(subscription) == ["between calls"]
-            os.close(write_fd)
+    async with _reading("stdout") as (_broadcast, output, write_fd, subscription):
+        output.call_began()
+        os.write(write_fd, b"access\n")
+        assert await _next_messages(subscription) == ["access"]
+        await trio.testing.wait_all_tasks_blocked()
+        assert output.call_answered() is None
+        os.write(write_fd, b"between calls\n")  # no call to take it: the reader's bound
+        assert await _next_messages(subscription) == ["between calls"]
+        os.close(write_fd)
 
 
 async def test_a_line_printed_during_a_long_call_is_published() -> None:
-    broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
-    output = ChildOutput(broadcast, 1024, partial_line_flush=0.1)
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(read_fd, False)
-    with trio.fail_after(20), broadcast.subscribe() as subscription:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(output.read, trio.lowlevel.FdStream(read_fd), "stderr")
-            output.call_began()  # never answered here
-            os.write(write_fd, b"first\n")
-            assert await _next_messages(subscription) == ["first"]
-            await trio.testing.wait_all_tasks_blocked()
-            os.write(write_fd, b"during the call\n")
-            assert await _next_messages(subscription) == ["during the call"]
-            os.close(write_fd)
+    async with _reading("stderr") as (_broadcast, output, write_fd, subscription):
+        output.call_began()  # never answered here
+        os.write(write_fd, b"first\n")
+        assert await _next_messages(subscription) == ["first"]
+        await trio.testing.wait_all_tasks_blocked()
+        os.write(write_fd, b"during the call\n")
+        assert await _next_messages(subscription) == ["during the call"]
+        os.close(write_fd)
     assert output.call_answered() is None  # the pipe ended: nothing to take
