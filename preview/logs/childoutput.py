@@ -105,6 +105,7 @@ class ChildOutput:
         self._takers: dict[str, Callable[[], list[str] | None]] = {}  # while parked
         self._unwatched: list[str] = []  # lines calls published, for ``watch``
         self._taken_at = -math.inf  # when a call last took the pipes' lines
+        self._released = False  # the child is gone: the readers read to the pipes' end
 
     def call_began(self) -> ChildOutput:
         """A proxied call is under way until :meth:`call_answered` (see the module doc);
@@ -131,6 +132,13 @@ class ChildOutput:
         if taken and self._watch is not None:
             self._unwatched += taken
         return taken
+
+    def release(self) -> None:
+        """The child is gone (or going): the readers take their pipes back now and park
+        no more, so that its last lines and the pipes' ends are read at once, not at
+        the readers' bound (a stop just after a call waited for it)."""
+        self._released = True
+        self._parked.unpark_all()
 
     async def watched(self) -> None:
         """``watch`` of the lines the calls published (:meth:`call_answered`)."""
@@ -207,7 +215,7 @@ class ChildOutput:
                     else:
                         # A read shorter than _READ emptied the pipe: the next waits first.
                         drained = chunk is not None and len(chunk) < _READ
-                        if drained and self._calls and fd >= 0:
+                        if drained and self._calls and fd >= 0 and not self._released:
                             self._takers[stream] = take  # the calls under way read it
                             try:
                                 with trio.move_on_after(_YIELD_SPELL):
@@ -250,6 +258,7 @@ class ChildOutput:
         handled exception logged, an earlier crash of a request. (A line written just
         before an answer may be read just after it: the next answer, a health check's
         too, puts it behind.)"""
+        self.release()
         with trio.move_on_after(wait):
             await self._ended.wait()
         cause, lines = self._tails.cause(

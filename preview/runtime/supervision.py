@@ -168,6 +168,7 @@ class ChildSupervision:
                         process, self._settings.stop_grace, self._confinement
                     )
                 process.close()
+                self.output.release()  # its pipes' ends: read now, not at the readers' bound
                 heartbeat.cancel()
                 limits_watch.cancel()
                 self._any_port.stop()

@@ -112,6 +112,22 @@ async def test_the_last_call_out_leaves_the_reader_parked_for_the_next_call(
         assert output.call_answered() is None  # the pipe's end: the reader's again
 
 
+async def test_a_released_output_reads_its_pipes_to_their_end_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(childoutput_module, "_YIELD_SPELL", 1000.0)  # parked for sure
+    async with _reading("stdout") as (_broadcast, output, write_fd, subscription):
+        output.call_began()
+        os.write(write_fd, b"access\n")
+        assert await _next_messages(subscription) == ["access"]
+        await trio.testing.wait_all_tasks_blocked()
+        assert output.call_answered() is None  # the reader stays parked
+        os.write(write_fd, b"last words\n")
+        os.close(write_fd)  # the child is gone
+        output.release()  # else the reader would wait out its bound (here: 1000 s)
+        assert await _next_messages(subscription) == ["last words"]
+
+
 async def test_a_line_printed_between_calls_is_published() -> None:
     async with _reading("stdout") as (_broadcast, output, write_fd, subscription):
         output.call_began()
