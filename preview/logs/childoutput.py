@@ -31,7 +31,8 @@ line, where the reader woken by it just before the answer cost a wake-up and the
 publication ahead of the answer (a fifth of such a call's CPU). The reader waits on its
 pipe again when a call leaves a line without its newline (the quiet spell is the
 reader's), at the pipe's end, or after ``_YIELD_SPELL``: a line printed during a long
-call, or while no call is under way, is published within it.
+call, or while no call is under way, is published within it. Once the child is gone
+(:meth:`ChildOutput.release`) the readers read to the pipes' end at once.
 """
 
 from __future__ import annotations

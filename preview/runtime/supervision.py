@@ -149,8 +149,7 @@ class ChildSupervision:
             limits_watch = trio.CancelScope()
             pipes.start_soon(self._watch_limits, limits_watch)
             try:
-                # From the spawn on, whatever fails (the database, say) still reaches
-                # the finally below: no child outlives its preview.
+                # From the spawn on, whatever fails still reaches the finally: no orphans.
                 argv = " ".join(spec.argv)
                 await state.system("INFO", f"process started (pid {process.pid}): {argv}")
                 state.row.update(
