@@ -6,7 +6,7 @@ Functions here run in the store's worker threads (``Store._run``) on its engine,
 shaped by :func:`shape_rows` on the event loop (a few at a time, between its other
 tasks), so that the worker thread holding the GIL only inserts: shaping a batch of
 hundreds there held the GIL for milliseconds, and every proxied call meanwhile waited
-for it after each of its system calls (benchmarks/README.md, "The history's rows").
+for it after each of its system calls (benchmarks/README.md, the proxy's "sixth round").
 """
 
 from __future__ import annotations

@@ -120,11 +120,10 @@ class ChildOutput:
         left to another call under way: ``_TAKE_SPELL``). The readers take their
         pipes back at their own bound (the module doc)."""
         self._calls -= 1
-        if self._calls:
-            now = trio.current_time()
-            if now - self._taken_at < _TAKE_SPELL:
-                return None  # left to a call still under way (the module doc)
-            self._taken_at = now
+        now = trio.current_time()
+        if self._calls and now - self._taken_at < _TAKE_SPELL:
+            return None  # left to a call still under way (the module doc)
+        self._taken_at = now
         taken = None
         for take in list(self._takers.values()):
             texts = take()
