@@ -16,10 +16,13 @@ import trio
 
 from .conftest import SECRET
 
-# Lazy in the service: PostgreSQL's client (a preview's database), YAML (an upload's
-# compose file), the client's `preview watch` (watchfiles, pathspec); Alembic
-# too once the schema is current (store/schema.py).
-_NOT_AT_IDLE = ("psycopg", "psycopg_binary", "yaml", "watchfiles", "pathspec")
+# Lazy in the service: PostgreSQL's client (a preview's database) and SCRAM (scramp, with
+# asn1crypto: a preview's database login), YAML (an upload's compose file), the
+# client's `preview watch` (watchfiles, pathspec); Alembic too once the schema is
+# current (store/schema.py).
+_NOT_AT_IDLE = (
+    "psycopg", "psycopg_binary", "scramp", "asn1crypto", "yaml", "watchfiles", "pathspec",
+)  # fmt: skip
 
 
 async def _imported_by_serve(tmp_path: Path) -> set[str]:
