@@ -15,10 +15,12 @@ _last_formatted: tuple[datetime | None, str] = (None, "")
 def utcnow() -> datetime:
     """Naive UTC, the storage convention of every timestamp column.
 
-    Called once per log line: this form costs a fifth of ``datetime.now(UTC)`` without
-    its tzinfo, and unlike ``datetime.utcnow`` it is not deprecated.
+    Called once per read of log lines and per proxied call: this form costs a quarter
+    of ``datetime.now(UTC)`` without its tzinfo (a ``timedelta`` of float seconds, to
+    the microsecond: half the cost of one built of integer microseconds), and unlike
+    ``datetime.utcnow`` it is not deprecated.
     """
-    return _EPOCH + timedelta(microseconds=time.time_ns() // 1000)
+    return _EPOCH + timedelta(0, time.time())
 
 
 def isoformat(moment: datetime | None) -> str | None:

@@ -2,14 +2,16 @@
 
 Each way into an app (the envelope, the path proxy, a preview's origin; the ASGI paths
 and the hot path below Hypercorn alike) makes one call per completed request,
-:meth:`RequestHistory.record`, which appends a tuple of what the call already holds —
-references to its header lists, the samples of its bodies (:class:`BodySample`, filled
-as the bytes pass, at most ``PREVIEW_CAPTURE_BODY_BYTES`` each) — and returns. Nothing
-is decoded, masked or serialised there: the writer (:meth:`RequestHistory.serve`, one
-task of the service) takes what accumulated, as the log writer does (a trickle waits
-``_LINGER`` for company), masks and shapes it on the event loop, ``_SHAPE_SLICE``
-requests at a time, then in the store's worker thread inserts the batch and cuts each
-preview's history to its bounds, in one transaction (``rows``).
+:meth:`Capture.record`, once its answer is relayed: what the call holds — its header
+lists, the samples of its bodies (:class:`BodySample`, filled as the bytes pass, at most
+``PREVIEW_CAPTURE_BODY_BYTES`` each) — is masked and shaped into its row there
+(``rows.shape_row``, ~10 µs), and the row appended. The writer
+(:meth:`RequestHistory.serve`, one task of the service) takes what accumulated, as the
+log writer does (a trickle waits ``_LINGER`` for company), and in the store's worker
+thread inserts the batch and cuts each preview's history to its bounds, in one
+transaction (``rows``). Shaped by the writer, a batch of hundreds was a burst of the
+loop's turns that the calls under way waited behind: the slowest of one connection's
+calls were those (benchmarks/README.md, the proxy's "seventh round").
 
 What waits is bounded too: past ``_MAX_PENDING`` requests or ``_MAX_PENDING_BYTES``
 (the database down for a while), new requests are not kept, counted in
@@ -30,7 +32,7 @@ import trio
 from ..errors import StoreError
 from ..settings import Settings
 from ..store import Store, until_stored
-from .rows import shape_rows, write_batch
+from .rows import shape_row, write_batch
 
 __all__ = ["BodySample", "Capture", "NoCapture", "RequestHistory", "SampledBody"]
 
@@ -41,7 +43,6 @@ _log = logging.getLogger(__name__)
 _LINGER = 1.0  # s
 _SMALL_BATCH = 256
 _MAX_PENDING = 4096
-_SHAPE_SLICE = 32  # requests shaped between two turns of the other tasks (~0.3 ms)
 _MAX_PENDING_BYTES = 32 * 2**20
 _SETTLE_TIMEOUT = 5.0  # s a reader waits for what was recorded before it to be stored
 _CLOSE_TIMEOUT = 10.0  # s the service's stop waits for the last batch
@@ -187,6 +188,7 @@ class RequestHistory:
         self._done = trio.Event()
         self._give_up = trio.Event()
         self._none = NoCapture()
+        self._shape_failed = False  # said once in the service's log
         # Each preview's kept requests and bytes, as the writer last left them (rows).
         self._totals: dict[str, list[int]] = {}
 
@@ -208,13 +210,21 @@ class RequestHistory:
         return body, capture
 
     def keep(self, item: tuple, held: int) -> None:
-        """Queue one request's row (``Capture.record``'s tuple) for the writer."""
+        """Queue one request's row (of ``Capture.record``'s tuple) for the writer."""
         if len(self._pending) >= _MAX_PENDING or self._pending_bytes > _MAX_PENDING_BYTES:
             if not self.not_kept:
                 _log.warning("request history: the database is behind; requests not kept")
             self.not_kept += 1
             return
-        self._pending.append(item)
+        try:
+            row = shape_row(item)
+        except Exception:  # a bug of ours must not fail the call: the request is lost
+            if not self._shape_failed:
+                _log.exception("request history: a request could not be kept")
+            self._shape_failed = True
+            self.not_kept += 1
+            return
+        self._pending.append(row)
         self._pending_bytes += held
         self._recorded += 1
         self._wake.set()
@@ -264,15 +274,9 @@ class RequestHistory:
     async def _store(self, store: Store, batch: list[tuple]) -> None:
         if len(self._totals) > _TOTALS_KEPT:  # counted again from the table when next seen
             self._totals.clear()
-        sqlite = store.engine.dialect.name == "sqlite"
         try:
-            rows: list[dict[str, Any]] = []
-            for start in range(0, len(batch), _SHAPE_SLICE):
-                if start:
-                    await trio.lowlevel.checkpoint()
-                rows += shape_rows(batch[start : start + _SHAPE_SLICE], sqlite=sqlite)
             write = functools.partial(
-                store._run, write_batch, store.engine, rows, self.max_requests, self.max_bytes,
+                store._run, write_batch, store.engine, batch, self.max_requests, self.max_bytes,
                 self._totals,
             )  # fmt: skip
             await until_stored(write, what=f"{len(batch)} requests", give_up=self._give_up)

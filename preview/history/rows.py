@@ -1,21 +1,24 @@
 """The ``proxied_requests`` table: a batch written and bounded, pages listed, one read.
 
 Functions here run in the store's worker threads (``Store._run``) on its engine, like
-``store.revisions``'; each is one transaction. The writer's batch is what
-``capture.RequestHistory.record`` appended: raw heads and body samples, masked and
-shaped by :func:`shape_rows` on the event loop (a few at a time, between its other
-tasks), so that the worker thread holding the GIL only inserts: shaping a batch of
-hundreds there held the GIL for milliseconds, and every proxied call meanwhile waited
-for it after each of its system calls (benchmarks/README.md, the proxy's "sixth round").
+``store.revisions``'; each is one transaction. Each row of the writer's batch was shaped
+by :func:`shape_row` as its request was kept (``capture.RequestHistory.keep``, on the
+event loop, after the answer was relayed): masked, its heads as JSON, a tuple in
+``ROW_FIELDS`` order, so that the worker thread holding the GIL only inserts. Shaping a
+batch of hundreds there held the GIL for milliseconds, and every proxied call meanwhile
+waited for it after each of its system calls; shaped by the writer's task on the loop,
+a batch was a burst of turns each call waited behind (benchmarks/README.md, the proxy's
+"sixth" and "seventh round").
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
@@ -25,12 +28,21 @@ from ..store.models import PreviewInstance, ProxiedRequest
 from .masking import mask_body, mask_headers, masked_path
 
 __all__ = [
-    "RequestQuery", "list_requests", "read_request", "read_requests", "shape_rows", "write_batch",
+    "ROW_FIELDS", "RequestQuery", "list_requests", "read_request", "read_requests", "shape_row",
+    "write_batch",
 ]  # fmt: skip
 
-_COLUMNS = tuple(column.key for column in ProxiedRequest.__table__.c if column.key != "id")
-_SQLITE_INSERT = "INSERT INTO proxied_requests ({}) VALUES ".format(", ".join(_COLUMNS))
+# The columns of a shaped row (shape_row), in its order: every column but the id.
+ROW_FIELDS = (
+    "preview_id", "generation_id", "request_id", "event_id", "way", "replay_of", "started_at",
+    "elapsed_ms", "total_ms", "method", "path", "status", "error", "request_headers",
+    "request_body", "request_size", "response_headers", "response_body", "response_size",
+    "stored_bytes",
+)  # fmt: skip
+_PREVIEW, _STORED = ROW_FIELDS.index("preview_id"), ROW_FIELDS.index("stored_bytes")
+_SQLITE_INSERT = "INSERT INTO proxied_requests ({}) VALUES ".format(", ".join(ROW_FIELDS))
 _ROW_OVERHEAD = 200  # bytes a row costs beyond its heads, path and bodies (roughly)
+_EPOCH = datetime(1970, 1, 1)
 
 
 def _body(sample: Any) -> tuple[bytes | None, int]:
@@ -88,7 +100,11 @@ def _masked_heads(heads: tuple) -> str:
     return json.dumps(mask_headers(heads))
 
 
-def _row(item: tuple) -> dict[str, Any]:
+def shape_row(item: tuple) -> tuple:
+    """The row of ``Capture.record``'s tuple, masked and shaped as stored, in
+    ``ROW_FIELDS`` order; its timestamp in the text form SQLAlchemy's SQLite ``DateTime``
+    reads (for the plain inserts of :func:`write_batch`; PostgreSQL's are given a
+    ``datetime`` there)."""
     (preview_id, generation_id, request_id, event_id, way, replay_of, started, elapsed_ms,
      total_ms, method, path, status, error, request_heads, request_sample, response_heads,
      response_sample) = item  # fmt: skip
@@ -105,39 +121,13 @@ def _row(item: tuple) -> dict[str, Any]:
         len(shown_path) + len(request_headers) + len(response_headers)
         + len(request_body or b"") + len(response_body or b"") + _ROW_OVERHEAD
     )  # fmt: skip
-    return {
-        "preview_id": preview_id,
-        "generation_id": generation_id,
-        "request_id": request_id,
-        "event_id": event_id,
-        "way": way,
-        "replay_of": replay_of,
-        "started_at": datetime.fromtimestamp(started, UTC).replace(tzinfo=None),
-        "elapsed_ms": round(elapsed_ms, 3),
-        "total_ms": round(max(total_ms, elapsed_ms), 3),
-        "method": method,
-        "path": shown_path,
-        "status": status,
-        "error": error[:200] if error else None,
-        "request_headers": request_headers,
-        "request_body": request_body,
-        "request_size": request_size,
-        "response_headers": response_headers,
-        "response_body": response_body,
-        "response_size": response_size,
-        "stored_bytes": stored,
-    }
-
-
-def shape_rows(batch: Sequence[tuple], *, sqlite: bool) -> list[dict[str, Any]]:
-    """The rows of ``Capture.record``'s tuples, masked and shaped as stored (``sqlite``:
-    their timestamp in the text form SQLAlchemy's SQLite ``DateTime`` reads, for the
-    plain inserts of :func:`write_batch`)."""
-    rows = [_row(item) for item in batch]
-    if sqlite:
-        for row in rows:
-            row["started_at"] = row["started_at"].isoformat(sep=" ", timespec="microseconds")
-    return rows
+    return (
+        preview_id, generation_id, request_id, event_id, way, replay_of,
+        (_EPOCH + timedelta(seconds=started)).isoformat(sep=" ", timespec="microseconds"),
+        round(elapsed_ms, 3), round(max(total_ms, elapsed_ms), 3), method, shown_path, status,
+        error[:200] if error else None, request_headers, request_body, request_size,
+        response_headers, response_body, response_size, stored,
+    )  # fmt: skip
 
 
 def write_batch(
@@ -147,7 +137,7 @@ def write_batch(
     max_bytes: int,
     totals: dict[str, list[int]],
 ) -> None:
-    """Insert ``rows`` (:func:`shape_rows`'s, for this engine) and keep each of their
+    """Insert ``rows`` (:func:`shape_row`'s) and keep each of their
     previews within ``max_count`` requests and ``max_bytes``: past either, its oldest
     are removed down to nine tenths of both (so that a preview at its bound is cut once
     every tenth of it, not at every batch). ``totals`` (the writer's, ``{preview:
@@ -161,28 +151,32 @@ def write_batch(
 
 
 def _write(
-    engine: Engine, rows: list[dict], max_count: int, max_bytes: int, totals: dict[str, list[int]]
+    engine: Engine, rows: list[tuple], max_count: int, max_bytes: int, totals: dict[str, list[int]]
 ) -> None:
     with engine.begin() as connection:
-        unknown = {row["preview_id"] for row in rows} - totals.keys()
+        unknown = {row[_PREVIEW] for row in rows} - totals.keys()
         if unknown:
             _learn(connection, unknown, totals)
-            rows = [row for row in rows if row["preview_id"] in totals]
+            rows = [row for row in rows if row[_PREVIEW] in totals]
         if not rows:
             return
         if connection.dialect.name == "sqlite":
-            # Plain tuples to sqlite3 (the timestamp as text: shape_rows): SQLAlchemy's
+            # Plain tuples to sqlite3 (the timestamp as text: shape_row): SQLAlchemy's
             # per-row parameter processing would cost as much as the insert (as for the
             # log's rows, ``store.logrows``).
-            flat = [value for row in rows for value in map(row.get, _COLUMNS)]
-            insert_rows_sqlite(connection, _SQLITE_INSERT, len(_COLUMNS), flat)
+            flat = list(itertools.chain.from_iterable(rows))
+            insert_rows_sqlite(connection, _SQLITE_INSERT, len(ROW_FIELDS), flat)
         else:
-            connection.execute(insert(ProxiedRequest), rows)
+            parse = datetime.fromisoformat
+            mapped = [dict(zip(ROW_FIELDS, row, strict=True)) for row in rows]
+            for values in mapped:
+                values["started_at"] = parse(values["started_at"])
+            connection.execute(insert(ProxiedRequest), mapped)
         for row in rows:
-            kept = totals[row["preview_id"]]
+            kept = totals[row[_PREVIEW]]
             kept[0] += 1
-            kept[1] += row["stored_bytes"]
-        for preview_id in {row["preview_id"] for row in rows}:
+            kept[1] += row[_STORED]
+        for preview_id in {row[_PREVIEW] for row in rows}:
             count, size = totals[preview_id]
             if count > max_count or size > max_bytes:
                 down_to = max_count - max(max_count // 10, 1)

@@ -13,14 +13,20 @@ import trio
 from preview import Settings
 from preview.clock import utcnow
 from preview.history import RequestHistory
-from preview.history.rows import RequestQuery, list_requests, read_request
+from preview.history.rows import ROW_FIELDS, RequestQuery, list_requests, read_request
 from preview.store import LogRetention, Store
+from preview.store.models import ProxiedRequest
 
 from ..test_store import db_url, generation, preview  # noqa: F401 (db_url: a fixture)
 
 
 def _runtime(pid: str, gid: str = "g1") -> SimpleNamespace:
     return SimpleNamespace(id=pid, spec=SimpleNamespace(generation_id=gid))
+
+
+def test_a_shaped_row_has_every_column_but_the_id() -> None:
+    columns = [column.key for column in ProxiedRequest.__table__.c if column.key != "id"]
+    assert sorted(ROW_FIELDS) == sorted(columns)
 
 
 async def test_batches_are_bounded_masked_and_go_with_the_log(db_url: str) -> None:  # noqa: F811
@@ -55,6 +61,9 @@ async def test_batches_are_bounded_masked_and_go_with_the_log(db_url: str) -> No
                     [f"/x/{n}?api_key=[masked]&a=1" for n in (4, 3, 2)][:k] for k in (2, 3)
                 )
             whole = await store._run(read_request, store.engine, "g1", rows[0]["id"])
+            # Shaped as text for SQLite's inserts, as a datetime for PostgreSQL's: read back
+            # the same (naive UTC).
+            assert abs(whole["started_at"] - utcnow()) < timedelta(minutes=1)
             assert whole["request_body"] == b"0123" and whole["request_size"] == 10
             assert whole["response_body"] == b"answ" and whole["response_size"] == 6
             assert whole["request_headers"] == (
