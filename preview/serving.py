@@ -63,7 +63,8 @@ async def _serve(settings: Settings, config: Config) -> None:
     # Opened here rather than by the app as it starts serving, where a failure is a
     # traceback inside Hypercorn's lifespan: here a bad URL is one line.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await Store.open(settings.database_url, threads=settings.db_threads)
+    # Alembic, when the schema is not current, in a child process: its 11 MiB would stay.
+    store = await Store.open(settings.database_url, threads=settings.db_threads, migrate_apart=True)
     try:
         await _serve_app(create_app(settings, store=store), settings, config)
     finally:

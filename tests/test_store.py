@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 import preview
 from preview.logs import Event
-from preview.store import Generation, PreviewInstance, Store
+from preview.store import DatabaseUnavailable, Generation, PreviewInstance, Store
 from preview.store.schema import head_revision
 
 MIGRATIONS = Path(preview.__file__).resolve().parent / "migrations"
@@ -163,6 +163,34 @@ async def test_migrate_creates_tables_and_is_idempotent(db_url: str) -> None:
             assert await second.generation_files("g1") == {"a.txt": b"x"}
         finally:
             await second.aclose()
+
+
+async def test_migrated_apart_the_schema_is_the_same_and_a_failure_is_one_line(
+    db_url: str,
+) -> None:
+    """``preview serve``'s way (``migrate_apart``): Alembic in a child process, the URL on
+    its stdin; what it leaves is what the in-process upgrade leaves, and its failure is
+    ``DatabaseUnavailable`` with the child's reason."""
+    with trio.fail_after(120):
+        store = await Store.open(db_url, migrate_apart=True)
+        try:
+            tables = await in_thread(store, lambda c: set(sa.inspect(c).get_table_names()))
+            assert APP_TABLES | {"alembic_version", "proxied_requests"} <= tables
+            await store.add_generation(generation("g1"), {"a.txt": b"x"})
+            assert await store.generation_files("g1") == {"a.txt": b"x"}
+
+            def unknown_revision(connection: Any) -> None:
+                connection.execute(sa.text("UPDATE alembic_version SET version_num = 'nope'"))
+                connection.commit()
+
+            await in_thread(store, unknown_revision)
+        finally:
+            await store.aclose()
+        with pytest.raises(DatabaseUnavailable) as failed:
+            await Store.open(db_url, migrate_apart=True)
+        reason = str(failed.value)
+        assert "nope" in reason and "\n" not in reason and "Traceback" not in reason
+        assert (make_url(db_url).password or "\0") not in reason
 
 
 async def test_sqlite_pragmas_wal_and_foreign_keys(tmp_path: Any) -> None:

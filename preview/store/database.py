@@ -44,7 +44,7 @@ from .models import (
     LogEvent,
     PreviewInstance,
 )
-from .schema import upgrade_schema
+from .schema import SchemaNotUpgraded, upgrade_schema
 
 __all__ = ["LOG_EVENT_COLUMNS", "DatabaseUnavailable", "Store"]
 
@@ -109,20 +109,27 @@ class Store:
 
     @classmethod
     async def open(
-        cls, url: str, *, threads: int = 4, busy_timeout: float = _BUSY_TIMEOUT
+        cls,
+        url: str,
+        *,
+        threads: int = 4,
+        busy_timeout: float = _BUSY_TIMEOUT,
+        migrate_apart: bool = False,
     ) -> Store:
-        """Connect and migrate; :class:`DatabaseUnavailable` if that cannot be done."""
+        """Connect and migrate (``migrate_apart``: Alembic, when the schema is not
+        current, in a child process: ``schema``); :class:`DatabaseUnavailable` if that
+        cannot be done."""
         try:
             store = cls(url, threads=threads, busy_timeout=busy_timeout)
         except (ArgumentError, ImportError, OSError) as error:  # OSError: the SQLite dir
             raise unavailable(url, error) from error
         try:
-            await store.migrate()
+            await store.migrate(apart=migrate_apart)
         except BaseException as error:
             store.engine.dispose()
             if isinstance(error, StoreError) and error.__cause__ is not None:
                 raise unavailable(url, error.__cause__) from error
-            if isinstance(error, DBAPIError):
+            if isinstance(error, (DBAPIError, SchemaNotUpgraded)):
                 raise unavailable(url, error) from error
             raise
         return store
@@ -187,13 +194,14 @@ class Store:
 
     # -- schema ---------------------------------------------------------------------
 
-    async def migrate(self) -> None:
+    async def migrate(self, *, apart: bool = False) -> None:
         await self._run(
             functools.partial(
                 upgrade_schema,
                 self.engine,
                 lock_wait=_MIGRATION_BUSY_TIMEOUT,
                 busy_timeout=self.busy_timeout,
+                apart=apart,
             )
         )
 

@@ -4,18 +4,24 @@ Alembic (with Mako) costs an idle service 12 MiB of memory, for a schema that is
 on every start but the first after an upgrade. So the newest revision is read from the
 version files' ``revision = "…"`` lines and compared with the database's
 ``alembic_version`` first; Alembic runs only when they differ (tests/test_store.py checks
-:func:`head_revision` against Alembic's own answer).
+:func:`head_revision` against Alembic's own answer). ``preview serve`` runs it then in a
+child process (``apart``, ``python -m preview.store.migrate``): imported once, a module's
+memory stays with the process, and the service's first start on a new data dir would
+carry it for good.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, inspect, text
 
-__all__ = ["MIGRATIONS", "head_revision", "upgrade_schema"]
+__all__ = ["MIGRATIONS", "SchemaNotUpgraded", "head_revision", "upgrade_schema"]
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=\n]*=\s*[\"']([^\"']+)[\"']", re.M)
@@ -40,13 +46,24 @@ def _current_revision(connection: Any) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def upgrade_schema(engine: Engine, *, lock_wait: float, busy_timeout: float) -> None:
+class SchemaNotUpgraded(Exception):
+    """The child process that upgrades the schema (``apart``) failed; the message is its
+    reason, in one line."""
+
+
+def upgrade_schema(
+    engine: Engine, *, lock_wait: float, busy_timeout: float, apart: bool = False
+) -> None:
     """Upgrade to the newest revision (blocking: run it in a worker thread). On SQLite the
     upgrade waits up to ``lock_wait`` s for another process's write lock (another node
-    may be migrating too), then the connection gets ``busy_timeout`` back for the pool."""
+    may be migrating too), then the connection gets ``busy_timeout`` back for the pool.
+    ``apart``: Alembic runs in a child process (the module doc), on the same URL."""
     with engine.connect() as connection:
         if _current_revision(connection) == head_revision():
             return
+    if apart:
+        _upgrade_apart(engine, lock_wait)
+        return
     from alembic import command
     from alembic.config import Config
 
@@ -66,3 +83,19 @@ def upgrade_schema(engine: Engine, *, lock_wait: float, busy_timeout: float) -> 
             command.upgrade(config, "head")
         finally:  # the connection goes back to the pool, for short calls
             set_busy_timeout(connection, busy_timeout)
+
+
+def _upgrade_apart(engine: Engine, lock_wait: float) -> None:
+    """:func:`upgrade_schema` in ``python -m preview.store.migrate``: the URL (with its
+    password) on its stdin, never on its command line; :class:`SchemaNotUpgraded` with
+    its reason if it fails."""
+    request = json.dumps(
+        {"url": engine.url.render_as_string(hide_password=False), "lock_wait": lock_wait}
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "preview.store.migrate"],
+        input=request, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        said = [line for line in done.stderr.splitlines() if line.strip()]
+        raise SchemaNotUpgraded(said[-1] if said else f"exit status {done.returncode}")
