@@ -272,10 +272,10 @@ def strip_ansi(text: str) -> str:
 _LEVEL_INITIALS = frozenset("tdiwecfTDIWECF\u0130\u0131")
 
 
-def _structural_level(s: str) -> str | None:
+def _structural_level(s: str, first_pattern: int = 0) -> str | None:
     first = s[:1]
     if first in _LEVEL_INITIALS:
-        patterns: tuple[re.Pattern[str], ...] = _STRUCTURES[:2]
+        patterns: tuple[re.Pattern[str], ...] = _STRUCTURES[first_pattern:2]
     elif first == "[" or first.isdecimal():  # what the patterns' \d matches
         patterns = _STRUCTURES[2:]
     else:  # most unstructured output ("bench 1 2", "Hello"): no regex needed
@@ -300,13 +300,19 @@ _MAYBE_WORDS = ("Error", "Exception", "Warning: ", "\x1b")
 class LevelClassifier:
     """Per-stream level detection; stateful because a traceback spans many lines."""
 
-    __slots__ = ("_default", "_mode")
+    __slots__ = ("_default", "_mode", "_prefix", "_prefix_level")
 
     def __init__(self, default: str = "INFO") -> None:
         if default not in LEVELS:
             raise ValueError(f"default level must be one of {LEVELS}, not {default!r}")
         self._default = default
         self._mode = _NONE
+        # What the first structure matched of the last line it matched ("INFO:" of
+        # "INFO:     127.0.0.1:5000 - ..."), and its level: a line that starts the same
+        # has that level (an app's access lines, one a proxied call). That structure
+        # looks at nothing past what it matched, so the same start matches the same.
+        self._prefix: str | None = None
+        self._prefix_level = default
 
     def classify(self, text: str) -> str:
         """Level of ``text`` (one line, no newline), given the lines classified before it."""
@@ -354,13 +360,17 @@ class LevelClassifier:
         return body if body and not body[0].isspace() and _EXC_NAME.match(body) else None
 
     def _fresh(self, s: str) -> str:
-        if s.startswith(_TB_START):
-            self._mode = _TB
-            return "ERROR"
-        if s.startswith(_CHAIN) or (s[:1].isspace() and s.lstrip().startswith(_GROUP_START)):
-            self._mode = _BETWEEN
-            return "ERROR"
-        level = _structural_level(s)
+        prefix = self._prefix
+        if prefix is not None and s.startswith(prefix):  # a level word: no traceback's
+            level: str | None = self._prefix_level
+        else:
+            if s.startswith(_TB_START):
+                self._mode = _TB
+                return "ERROR"
+            if s.startswith(_CHAIN) or (s[:1].isspace() and s.lstrip().startswith(_GROUP_START)):
+                self._mode = _BETWEEN
+                return "ERROR"
+            level = self._structural(s)
         if level is not None:
             if s.rstrip().endswith(_TB_START):  # uvicorn: logger.error(traceback.format_exc())
                 self._mode = _TB
@@ -372,6 +382,16 @@ class LevelClassifier:
         if ("Error" in s or "Exception" in s) and _BARE_EXC.match(s):
             return "ERROR"
         return self._default
+
+    def _structural(self, s: str) -> str | None:
+        """``_structural_level``, remembering what the first structure matched."""
+        if s[:1] in _LEVEL_INITIALS:
+            m = _STRUCTURES[0].match(s)
+            if m is not None:
+                level = _LEVEL_MAP[m.group("level").lower().translate(_TURKISH_I)]
+                self._prefix, self._prefix_level = s[: m.end()], level
+                return level
+        return _structural_level(s, 1)
 
 
 def classify_level(text: str, default: str = "INFO") -> str:
