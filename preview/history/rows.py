@@ -100,6 +100,22 @@ def _masked_heads(heads: tuple) -> str:
     return json.dumps(mask_headers(heads))
 
 
+@functools.lru_cache(maxsize=4)
+def _second_text(second: int) -> str:
+    return (_EPOCH + timedelta(seconds=second)).isoformat(sep=" ")
+
+
+def _stored_time(started: float) -> str:
+    """``started`` (s since the epoch) as stored, ``2026-11-24 12:00:00.123456``: the
+    requests of one second share its text (a ``datetime`` formatted for each was a third
+    of shaping a row)."""
+    second = int(started)
+    micro = round((started - second) * 1_000_000)
+    if micro == 1_000_000:
+        second, micro = second + 1, 0
+    return f"{_second_text(second)}.{micro:06d}"
+
+
 def shape_row(item: tuple) -> tuple:
     """The row of ``Capture.record``'s tuple, masked and shaped as stored, in
     ``ROW_FIELDS`` order; its timestamp in the text form SQLAlchemy's SQLite ``DateTime``
@@ -123,7 +139,7 @@ def shape_row(item: tuple) -> tuple:
     )  # fmt: skip
     return (
         preview_id, generation_id, request_id, event_id, way, replay_of,
-        (_EPOCH + timedelta(seconds=started)).isoformat(sep=" ", timespec="microseconds"),
+        _stored_time(started),
         round(elapsed_ms, 3), round(max(total_ms, elapsed_ms), 3), method, shown_path, status,
         error[:200] if error else None, request_headers, request_body, request_size,
         response_headers, response_body, response_size, stored,

@@ -5,7 +5,7 @@ requests removed with its log by the retention."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import trio
@@ -13,7 +13,13 @@ import trio
 from preview import Settings
 from preview.clock import utcnow
 from preview.history import RequestHistory
-from preview.history.rows import ROW_FIELDS, RequestQuery, list_requests, read_request
+from preview.history.rows import (
+    ROW_FIELDS,
+    RequestQuery,
+    _stored_time,
+    list_requests,
+    read_request,
+)  # fmt: skip
 from preview.store import LogRetention, Store
 from preview.store.models import ProxiedRequest
 
@@ -22,6 +28,14 @@ from ..test_store import db_url, generation, preview  # noqa: F401 (db_url: a fi
 
 def _runtime(pid: str, gid: str = "g1") -> SimpleNamespace:
     return SimpleNamespace(id=pid, spec=SimpleNamespace(generation_id=gid))
+
+
+def test_a_rows_time_is_the_datetimes_text_to_the_microsecond() -> None:
+    epoch = datetime(1970, 1, 1)
+    for started in (1_764_000_000.0, 1_764_000_000.123456, 1_764_000_000.9999996, 0.5):
+        expected = (epoch + timedelta(seconds=started)).isoformat(sep=" ", timespec="microseconds")
+        assert _stored_time(started) == expected
+    assert _stored_time(1_764_000_000.9999996).endswith(":01.000000")  # carried
 
 
 def test_a_shaped_row_has_every_column_but_the_id() -> None:
