@@ -40,15 +40,23 @@ async def _next_messages(subscription: Subscription) -> list[str]:
     return [event.message for event in received]
 
 
+async def _parked_after(
+    output: ChildOutput, write_fd: int, subscription: Subscription, line: str
+) -> None:
+    """A call under way and ``line`` written: read by the reader, which then parks (it
+    leaves its pipe to the calls)."""
+    output.call_began()
+    os.write(write_fd, line.encode() + b"\n")
+    assert await _next_messages(subscription) == [line]
+    await trio.testing.wait_all_tasks_blocked()
+
+
 async def test_a_call_takes_its_lines_in_order_and_leaves_a_partial_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(childoutput_module, "_YIELD_SPELL", 1000.0)  # parked for sure
     async with _reading("stdout") as (broadcast, output, write_fd, subscription):
-        output.call_began()
-        os.write(write_fd, b"before\n")
-        assert await _next_messages(subscription) == ["before"]  # read by the reader
-        await trio.testing.wait_all_tasks_blocked()
+        await _parked_after(output, write_fd, subscription, "before")
         os.write(write_fd, b"access 1\naccess 2\n")
         await trio.testing.wait_all_tasks_blocked()
         assert broadcast.last_id == 1  # left to the call under way
@@ -70,11 +78,9 @@ async def test_calls_answered_together_leave_their_lines_to_the_last_one(
     monkeypatch.setattr(childoutput_module, "_YIELD_SPELL", 1000.0)  # parked for sure
     monkeypatch.setattr(childoutput_module, "_TAKE_SPELL", 1000.0)  # every call is "soon"
     async with _reading("stdout") as (broadcast, output, write_fd, subscription):
-        for _ in range(3):
+        for _ in range(2):
             output.call_began()
-        os.write(write_fd, b"before\n")
-        assert await _next_messages(subscription) == ["before"]  # read by the reader
-        await trio.testing.wait_all_tasks_blocked()
+        await _parked_after(output, write_fd, subscription, "before")  # three under way
         os.write(write_fd, b"access 1\n")
         assert output.call_answered() == ["access 1"]  # the first take: at once
         os.write(write_fd, b"access 2\n")
@@ -96,10 +102,8 @@ async def test_the_last_call_out_leaves_the_reader_parked_for_the_next_call(
 ) -> None:
     monkeypatch.setattr(childoutput_module, "_YIELD_SPELL", 1000.0)  # parked for sure
     async with _reading("stdout") as (broadcast, output, write_fd, subscription):
-        output.call_began()
-        os.write(write_fd, b"access 1\n")  # written before the answer: the reader's
-        assert await _next_messages(subscription) == ["access 1"]
-        await trio.testing.wait_all_tasks_blocked()
+        # Written before the answer: the reader's.
+        await _parked_after(output, write_fd, subscription, "access 1")
         assert output.call_answered() is None  # the last call out: nothing left
         output.call_began()
         os.write(write_fd, b"access 2\n")
@@ -117,10 +121,7 @@ async def test_a_released_output_reads_its_pipes_to_their_end_at_once(
 ) -> None:
     monkeypatch.setattr(childoutput_module, "_YIELD_SPELL", 1000.0)  # parked for sure
     async with _reading("stdout") as (_broadcast, output, write_fd, subscription):
-        output.call_began()
-        os.write(write_fd, b"access\n")
-        assert await _next_messages(subscription) == ["access"]
-        await trio.testing.wait_all_tasks_blocked()
+        await _parked_after(output, write_fd, subscription, "access")
         assert output.call_answered() is None  # the reader stays parked
         os.write(write_fd, b"last words\n")
         os.close(write_fd)  # the child is gone
@@ -130,10 +131,7 @@ async def test_a_released_output_reads_its_pipes_to_their_end_at_once(
 
 async def test_a_line_printed_between_calls_is_published() -> None:
     async with _reading("stdout") as (_broadcast, output, write_fd, subscription):
-        output.call_began()
-        os.write(write_fd, b"access\n")
-        assert await _next_messages(subscription) == ["access"]
-        await trio.testing.wait_all_tasks_blocked()
+        await _parked_after(output, write_fd, subscription, "access")
         assert output.call_answered() is None
         os.write(write_fd, b"between calls\n")  # no call to take it: the reader's bound
         assert await _next_messages(subscription) == ["between calls"]
@@ -142,10 +140,7 @@ async def test_a_line_printed_between_calls_is_published() -> None:
 
 async def test_a_line_printed_during_a_long_call_is_published() -> None:
     async with _reading("stderr") as (_broadcast, output, write_fd, subscription):
-        output.call_began()  # never answered here
-        os.write(write_fd, b"first\n")
-        assert await _next_messages(subscription) == ["first"]
-        await trio.testing.wait_all_tasks_blocked()
+        await _parked_after(output, write_fd, subscription, "first")  # never answered
         os.write(write_fd, b"during the call\n")
         assert await _next_messages(subscription) == ["during the call"]
         os.close(write_fd)
