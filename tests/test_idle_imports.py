@@ -19,14 +19,17 @@ from .conftest import SECRET
 # Lazy in the service: PostgreSQL's client (a preview's database) and SCRAM (scramp, with
 # asn1crypto: a preview's database login), YAML (an upload's compose file), the
 # client's `preview watch` (watchfiles, pathspec); Alembic too (store/schema.py: in a
-# child process when the schema is not current).
+# child process when the schema is not current). SQLAlchemy's ORM is not used at all
+# (store/models.py: Core tables and plain records).
 _NOT_AT_IDLE = (
     "psycopg", "psycopg_binary", "scramp", "asn1crypto", "yaml", "watchfiles", "pathspec",
+    "sqlalchemy.orm",
 )  # fmt: skip
 
 
 async def _imported_by_serve(tmp_path: Path) -> set[str]:
-    """The top-level modules a ``preview serve`` on ``tmp_path`` imported by being ready."""
+    """The modules a ``preview serve`` on ``tmp_path`` imported by being ready (each by its
+    full name and its top-level package's)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREVIEW_", "XDG_"))}
     env.update(
         PREVIEW_JWT_SECRET=SECRET,
@@ -53,7 +56,7 @@ async def _imported_by_serve(tmp_path: Path) -> set[str]:
     assert server.returncode == 0
     found = re.findall(r"^import time:.*\|\s*([\w.]+)$", imports.read_text(), re.MULTILINE)
     assert "preview.app" in found  # the whole service was imported
-    return {name.split(".")[0] for name in found}
+    return {*found, *(name.split(".")[0] for name in found)}
 
 
 async def test_an_idle_service_imports_none_of_the_lazy_modules(tmp_path: Path) -> None:

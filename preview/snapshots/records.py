@@ -7,11 +7,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, delete, func, insert, select
 
 from ..clock import isoformat
-from ..store.models import PreviewInstance, PreviewSnapshot
+from ..store.models import PreviewInstance, PreviewSnapshot, one, records
 
 __all__ = [
     "add_snapshot",
@@ -41,8 +40,8 @@ def describe(row: PreviewSnapshot) -> dict[str, Any]:
 
 
 def add_snapshot(engine: Engine, row: PreviewSnapshot) -> None:
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        session.add(row)
+    with engine.begin() as connection:
+        connection.execute(insert(PreviewSnapshot), row.values())
 
 
 def count_for_preview(engine: Engine, preview_id: str) -> int:
@@ -52,8 +51,8 @@ def count_for_preview(engine: Engine, preview_id: str) -> int:
 
 
 def get_snapshot(engine: Engine, snapshot_id: str) -> PreviewSnapshot | None:
-    with Session(engine, expire_on_commit=False) as session:
-        return session.get(PreviewSnapshot, snapshot_id)
+    with engine.connect() as connection:
+        return one(connection, PreviewSnapshot, PreviewSnapshot.id == snapshot_id)
 
 
 def generation_snapshots(engine: Engine, generation_id: str) -> list[PreviewSnapshot]:
@@ -62,8 +61,8 @@ def generation_snapshots(engine: Engine, generation_id: str) -> list[PreviewSnap
         .where(PreviewSnapshot.generation_id == generation_id)
         .order_by(PreviewSnapshot.created_at, PreviewSnapshot.id)
     )
-    with Session(engine, expire_on_commit=False) as session:
-        return list(session.scalars(query))
+    with engine.connect() as connection:
+        return records(PreviewSnapshot, connection.execute(query))
 
 
 def delete_snapshot(engine: Engine, snapshot_id: str) -> None:

@@ -23,9 +23,8 @@ from typing import Any, TypeVar
 
 import trio
 from sqlalchemy import Engine, Row, create_engine, delete, event, func, insert, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import StoreError
 from .failures import DatabaseUnavailable, first_line, store_error, unavailable
@@ -43,6 +42,8 @@ from .models import (
     GenerationFile,
     LogEvent,
     PreviewInstance,
+    one,
+    records,
 )
 from .schema import SchemaNotUpgraded, upgrade_schema
 
@@ -85,7 +86,6 @@ class Store:
         # once that they will not be for now (see log_writable).
         self._log_refused = False
         self._log_refusals = trio.lowlevel.ParkingLot()
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._limiter = trio.CapacityLimiter(threads)
         self._failing: StoreError | None = None  # the last call's error, until one succeeds
         self._closed = False
@@ -185,10 +185,10 @@ class Store:
             self._failing = None
         return result
 
-    async def _in_session(self, fn: Callable[[Session], _T]) -> _T:
+    async def _in_transaction(self, fn: Callable[[Connection], _T]) -> _T:
         def unit() -> _T:
-            with self._sessions.begin() as session:
-                return fn(session)
+            with self.engine.begin() as connection:
+                return fn(connection)
 
         return await self._run(unit)
 
@@ -208,13 +208,12 @@ class Store:
     # -- generations ----------------------------------------------------------------
 
     async def add_generation(self, generation: Generation, files: dict[str, bytes]) -> None:
-        def unit(session: Session) -> None:
-            session.add(generation)
-            session.flush()
+        def unit(connection: Connection) -> None:
+            connection.execute(insert(Generation), generation.values())
             if not files:
                 # execute() with an empty list would run one INSERT with no values.
                 return
-            session.execute(
+            connection.execute(
                 insert(GenerationFile),
                 [
                     {"generation_id": generation.id, "path": p, "size": len(c), "content": c}
@@ -222,10 +221,10 @@ class Store:
                 ],
             )
 
-        await self._in_session(unit)
+        await self._in_transaction(unit)
 
     async def get_generation(self, gid: str) -> Generation | None:
-        return await self._in_session(lambda s: s.get(Generation, gid))
+        return await self._in_transaction(lambda c: one(c, Generation, Generation.id == gid))
 
     async def list_generations(self, user_id: str) -> list[Generation]:
         query = (
@@ -233,7 +232,7 @@ class Store:
             .where(Generation.user_id == user_id)
             .order_by(Generation.created_at.desc())
         )
-        return await self._in_session(lambda s: list(s.scalars(query)))
+        return await self._in_transaction(lambda c: records(Generation, c.execute(query)))
 
     async def generation_file_list(self, gid: str) -> list[tuple[str, int]]:
         query = (
@@ -241,25 +240,27 @@ class Store:
             .where(GenerationFile.generation_id == gid)
             .order_by(GenerationFile.path)
         )
-        return await self._in_session(lambda s: [(p, n) for p, n in s.execute(query)])
+        return await self._in_transaction(lambda c: [(p, n) for p, n in c.execute(query)])
 
     async def generation_files(self, gid: str) -> dict[str, bytes]:
         query = select(GenerationFile.path, GenerationFile.content).where(
             GenerationFile.generation_id == gid
         )
-        return await self._in_session(lambda s: {p: bytes(c) for p, c in s.execute(query)})
+        return await self._in_transaction(lambda c: {p: bytes(b) for p, b in c.execute(query)})
 
     # -- previews -------------------------------------------------------------------
 
     async def add_preview(self, preview: PreviewInstance) -> None:
-        await self._in_session(lambda s: s.add(preview))
+        await self._in_transaction(lambda c: c.execute(insert(PreviewInstance), preview.values()))
 
     async def update_preview(self, pid: str, **values: Any) -> None:
         query = update(PreviewInstance).where(PreviewInstance.id == pid).values(**values)
-        await self._in_session(lambda s: s.execute(query))
+        await self._in_transaction(lambda c: c.execute(query))
 
     async def get_preview(self, pid: str) -> PreviewInstance | None:
-        return await self._in_session(lambda s: s.get(PreviewInstance, pid))
+        return await self._in_transaction(
+            lambda c: one(c, PreviewInstance, PreviewInstance.id == pid)
+        )
 
     async def latest_preview(self, gid: str) -> PreviewInstance | None:
         query = (
@@ -268,11 +269,13 @@ class Store:
             .order_by(PreviewInstance.created_at.desc(), PreviewInstance.id.desc())
             .limit(1)
         )
-        return await self._in_session(lambda s: s.scalars(query).first())
+        return await self._in_transaction(
+            lambda c: next(iter(records(PreviewInstance, c.execute(query))), None)
+        )
 
     async def unfinished_previews(self) -> list[PreviewInstance]:
         query = select(PreviewInstance).where(PreviewInstance.status.in_(ACTIVE_STATUSES))
-        return await self._in_session(lambda s: list(s.scalars(query)))
+        return await self._in_transaction(lambda c: records(PreviewInstance, c.execute(query)))
 
     # -- log events -----------------------------------------------------------------
 
@@ -292,7 +295,7 @@ class Store:
                 await self._run(copy_postgres, self.engine, values)
             else:
                 rows = [dict(zip(LOG_EVENT_COLUMNS, value, strict=True)) for value in values]
-                await self._in_session(lambda s: s.execute(LogEvent.__table__.insert(), rows))
+                await self._in_transaction(lambda c: c.execute(LogEvent.__table__.insert(), rows))
         except StoreError:
             self._log_refused = True
             self._log_refusals.unpark_all()
@@ -373,16 +376,18 @@ class Store:
 
     async def count_log_events(self, preview_id: str) -> int:
         query = select(func.count()).select_from(LogEvent).where(LogEvent.preview_id == preview_id)
-        return await self._in_session(lambda s: s.scalar(query) or 0)
+        return await self._in_transaction(lambda c: c.scalar(query) or 0)
 
     async def last_log_seq(self, preview_id: str) -> int:
         """The preview's newest event id (0 if it has none)."""
         query = select(func.max(LogEvent.seq)).where(LogEvent.preview_id == preview_id)
-        return await self._in_session(lambda s: s.scalar(query) or 0)
+        return await self._in_transaction(lambda c: c.scalar(query) or 0)
 
     async def rename_generation(self, gid: str, project_id: str | None) -> None:
         query = update(Generation).where(Generation.id == gid).values(project_id=project_id)
-        await self._in_session(lambda s: s.execute(query))
+        await self._in_transaction(lambda c: c.execute(query))
 
     async def delete_generation(self, gid: str) -> None:
-        await self._in_session(lambda s: s.execute(delete(Generation).where(Generation.id == gid)))
+        await self._in_transaction(
+            lambda c: c.execute(delete(Generation).where(Generation.id == gid))
+        )

@@ -1,4 +1,12 @@
-"""SQLAlchemy 2 models: generations and their files, preview instances, log events.
+"""The tables (SQLAlchemy Core) and a plain record class per table.
+
+Generations and their files, preview instances, log events, revisions, snapshots and the
+request history. Each record class (:class:`Record`) is one row as a plain object: its
+instances hold the row's values as attributes, and the class's attributes of the same
+names are the table's columns, for queries (``select(PreviewInstance).where(
+PreviewInstance.status == "running")``). No ORM: the store builds records from rows and
+writes them with Core statements; SQLAlchemy's ORM alone was ~6 MiB of the service's
+idle memory (benchmarks/README.md, "Idle memory").
 
 Timestamps are naive UTC (``datetime.utcnow``-style) so SQLite and PostgreSQL store
 them alike; the API formats them with a ``Z``.
@@ -6,25 +14,30 @@ them alike; the API formats them with a ``Z``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Any, ClassVar, Self
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    Column,
+    Connection,
     DateTime,
+    Double,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
+    Table,
     Text,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "ACTIVE_STATUSES",
-    "Base",
     "Generation",
     "GenerationFile",
     "GenerationRevision",
@@ -32,132 +45,204 @@ __all__ = [
     "PreviewInstance",
     "PreviewSnapshot",
     "ProxiedRequest",
+    "Record",
     "RevisionFile",
+    "metadata",
+    "one",
+    "records",
 ]
 
 ACTIVE_STATUSES = ("starting", "running", "stopping")
 
-
-class Base(DeclarativeBase):
-    pass
+metadata = MetaData()
 
 
-class Generation(Base):
-    __tablename__ = "generations"
+class Record:
+    """One row of ``__table__`` as a plain object (see the module doc). Made with the
+    columns' values by name; a column not given takes its default (else None)."""
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(200), index=True)
-    project_id: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    file_count: Mapped[int] = mapped_column(Integer)
-    total_bytes: Mapped[int] = mapped_column(BigInteger)
+    __table__: ClassVar[Table]
+    _defaults: ClassVar[tuple[tuple[str, Any], ...]]
+
+    def __init_subclass__(cls, **named: Any) -> None:
+        super().__init_subclass__(**named)
+        for column in cls.__table__.columns:
+            setattr(cls, column.key, column)  # the class's attribute: the column
+        cls._defaults = tuple(
+            (c.key, c.default.arg if c.default is not None and c.default.is_scalar else None)
+            for c in cls.__table__.columns
+        )
+
+    def __init__(self, **values: Any) -> None:
+        for key, default in self._defaults:
+            setattr(self, key, values.pop(key, default))
+        if values:
+            raise TypeError(f"{type(self).__name__} has no column {', '.join(sorted(values))}")
+
+    @classmethod
+    def __clause_element__(cls) -> Table:
+        """The table, wherever SQLAlchemy takes one (``select(Generation)``)."""
+        return cls.__table__
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        """The record of a row of ``select(cls)``."""
+        record = cls.__new__(cls)
+        record.__dict__.update(row._mapping)
+        return record
+
+    def values(self) -> dict[str, Any]:
+        """The row to insert; an unset autoincrement key is left to the database."""
+        values = {key: getattr(self, key) for key, _ in self._defaults}
+        auto = self.__table__.autoincrement_column
+        if auto is not None and values[auto.key] is None:
+            del values[auto.key]
+        return values
+
+    def __repr__(self) -> str:
+        keys = ", ".join(f"{c.key}={getattr(self, c.key)!r}" for c in self.__table__.primary_key)
+        return f"{type(self).__name__}({keys})"
 
 
-class GenerationFile(Base):
-    __tablename__ = "generation_files"
+def records(cls: type[Record], rows: Any) -> list[Any]:
+    """The records of rows of ``select(cls)``."""
+    return [cls.from_row(row) for row in rows]
 
-    generation_id: Mapped[str] = mapped_column(
-        ForeignKey("generations.id", ondelete="CASCADE"), primary_key=True
+
+def one(connection: Connection, cls: type[Record], where: Any) -> Any:
+    """The record of ``cls`` that ``where`` picks (by its key), or None."""
+    row = connection.execute(select(cls).where(where)).first()
+    return None if row is None else cls.from_row(row)
+
+
+def _pk(name: str, kind: Any, *more: Any, **named: Any) -> Column[Any]:
+    return Column(name, kind, *more, primary_key=True, **named)
+
+
+def _column(name: str, kind: Any, *more: Any, null: bool = False, **named: Any) -> Column[Any]:
+    return Column(name, kind, *more, nullable=null, **named)
+
+
+def _cascade(target: str) -> ForeignKey:
+    return ForeignKey(target, ondelete="CASCADE")
+
+
+class Generation(Record):
+    __table__ = Table(
+        "generations",
+        metadata,
+        _pk("id", String(40)),
+        _column("user_id", String(200), index=True),
+        _column("project_id", String(200), null=True),
+        _column("created_at", DateTime),
+        _column("file_count", Integer),
+        _column("total_bytes", BigInteger),
     )
-    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
-    size: Mapped[int] = mapped_column(Integer)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class PreviewInstance(Base):
-    __tablename__ = "preview_instances"
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    generation_id: Mapped[str] = mapped_column(
-        ForeignKey("generations.id", ondelete="CASCADE"), index=True
+class GenerationFile(Record):
+    __table__ = Table(
+        "generation_files",
+        metadata,
+        _pk("generation_id", String(40), _cascade("generations.id")),
+        _pk("path", String(1024)),
+        _column("size", Integer),
+        _column("content", LargeBinary),
     )
-    project_id: Mapped[str | None] = mapped_column(String(200))
-    user_id: Mapped[str] = mapped_column(String(200), index=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    port: Mapped[int | None] = mapped_column(Integer)
-    base_url: Mapped[str | None] = mapped_column(String(255))
-    process_id: Mapped[int | None] = mapped_column(Integer)
-    # psutil's create_time() of the child: with process_id it identifies the process
-    # across a restart of the service, so a recycled pid is never killed.
-    process_started_at: Mapped[float | None] = mapped_column()
-    command: Mapped[str | None] = mapped_column(Text)
-    # How it was started, {framework, command, detectedFrom, python} as JSON: the status
-    # gives it from the row once the preview has ended (or the service restarted).
-    runtime: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime)
-    stopped_at: Mapped[datetime | None] = mapped_column(DateTime)
-    expires_at: Mapped[datetime] = mapped_column(DateTime)
-    preview_token_hash: Mapped[str] = mapped_column(String(64))
-    token_expires_at: Mapped[datetime] = mapped_column(DateTime)
-    last_health_check: Mapped[datetime | None] = mapped_column(DateTime)
-    health_status: Mapped[str] = mapped_column(String(20), default="unknown")
-    error_message: Mapped[str | None] = mapped_column(Text)
-    # The lines the child printed last when it failed (JSON list), shown with the cause.
-    error_lines: Mapped[str | None] = mapped_column(Text)
-    exit_code: Mapped[int | None] = mapped_column(Integer)
-    stop_reason: Mapped[str | None] = mapped_column(String(200))
-    temp_dir: Mapped[str | None] = mapped_column(String(1024))
-    # Past PREVIEW_LOG_QUOTA_MB (preview.logs.quota): how many lines were not stored (None
-    # until the preview ended), from which id and time, up to which id.
-    log_dropped_lines: Mapped[int | None] = mapped_column(BigInteger)
-    log_dropped_since: Mapped[int | None] = mapped_column(BigInteger)
-    log_dropped_since_at: Mapped[datetime | None] = mapped_column(DateTime)
-    log_dropped_until: Mapped[int | None] = mapped_column(BigInteger)
-    # When PREVIEW_LOG_RETENTION_DAYS removed its log (store.retention).
-    logs_removed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class LogEvent(Base):
-    __tablename__ = "log_events"
-
-    preview_id: Mapped[str] = mapped_column(
-        ForeignKey("preview_instances.id", ondelete="CASCADE"), primary_key=True
+class PreviewInstance(Record):
+    __table__ = Table(
+        "preview_instances",
+        metadata,
+        _pk("id", String(40)),
+        _column("generation_id", String(40), _cascade("generations.id"), index=True),
+        _column("project_id", String(200), null=True),
+        _column("user_id", String(200), index=True),
+        _column("status", String(20), index=True),
+        _column("port", Integer, null=True),
+        _column("base_url", String(255), null=True),
+        _column("process_id", Integer, null=True),
+        # psutil's create_time() of the child: with process_id it identifies the process
+        # across a restart of the service, so a recycled pid is never killed.
+        _column("process_started_at", Double, null=True),
+        _column("command", Text, null=True),
+        # How it was started, {framework, command, detectedFrom, python} as JSON: the
+        # status gives it from the row once the preview has ended (or the service restarted).
+        _column("runtime", Text, null=True),
+        _column("created_at", DateTime),
+        _column("started_at", DateTime, null=True),
+        _column("stopped_at", DateTime, null=True),
+        _column("expires_at", DateTime),
+        _column("preview_token_hash", String(64)),
+        _column("token_expires_at", DateTime),
+        _column("last_health_check", DateTime, null=True),
+        _column("health_status", String(20), default="unknown"),
+        _column("error_message", Text, null=True),
+        # The lines the child printed last when it failed (JSON list), shown with the cause.
+        _column("error_lines", Text, null=True),
+        _column("exit_code", Integer, null=True),
+        _column("stop_reason", String(200), null=True),
+        _column("temp_dir", String(1024), null=True),
+        # Past PREVIEW_LOG_QUOTA_MB (preview.logs.quota): how many lines were not stored
+        # (None until the preview ended), from which id and time, up to which id.
+        _column("log_dropped_lines", BigInteger, null=True),
+        _column("log_dropped_since", BigInteger, null=True),
+        _column("log_dropped_since_at", DateTime, null=True),
+        _column("log_dropped_until", BigInteger, null=True),
+        # When PREVIEW_LOG_RETENTION_DAYS removed its log (store.retention).
+        _column("logs_removed_at", DateTime, null=True),
     )
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    timestamp: Mapped[datetime] = mapped_column(DateTime)
-    level: Mapped[str] = mapped_column(String(8))
-    message: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(16))
-    stream: Mapped[str | None] = mapped_column(String(8))
-    status: Mapped[str | None] = mapped_column(String(20))
 
+
+class LogEvent(Record):
     # The hottest table: every line a preview prints is one insert. On SQLite the rows
     # are clustered by their key (no rowid) and there is no secondary index, so an insert
     # updates one B-tree; history filters scan one preview's key range instead.
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table__ = Table(
+        "log_events",
+        metadata,
+        _pk("preview_id", String(40), _cascade("preview_instances.id")),
+        _pk("seq", BigInteger, autoincrement=False),
+        _column("timestamp", DateTime),
+        _column("level", String(8)),
+        _column("message", Text),
+        _column("source", String(16)),
+        _column("stream", String(8), null=True),
+        _column("status", String(20), null=True),
+        sqlite_with_rowid=False,
+    )
 
 
-class GenerationRevision(Base):
+class GenerationRevision(Record):
     """One revision of a generation's files (store.revisions). Revision 1 is the upload;
     its row is written when the first later revision arrives (a generation never revised
     has none)."""
 
-    __tablename__ = "generation_revisions"
-
-    generation_id: Mapped[str] = mapped_column(
-        ForeignKey("generations.id", ondelete="CASCADE"), primary_key=True
+    __table__ = Table(
+        "generation_revisions",
+        metadata,
+        _pk("generation_id", String(40), _cascade("generations.id")),
+        _pk("number", Integer, autoincrement=False),
+        _column("created_at", DateTime),
+        _column("author", String(200)),
+        # The paths it changed (JSON list), and whether a dependency file is among them.
+        _column("changed", Text),
+        _column("dependencies_changed", Boolean, default=False),
     )
-    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    author: Mapped[str] = mapped_column(String(200))
-    # The paths it changed (JSON list), and whether a dependency file is among them.
-    changed: Mapped[str] = mapped_column(Text)
-    dependencies_changed: Mapped[bool] = mapped_column(default=False)
 
 
-class RevisionFile(Base):
+class RevisionFile(Record):
     """A file a revision wrote (``content``) or deleted (``content`` NULL). A revision's
     whole tree is revision 1's files with each later revision's changes laid over them."""
 
-    __tablename__ = "revision_files"
-
-    generation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
-
-    __table_args__ = (
+    __table__ = Table(
+        "revision_files",
+        metadata,
+        _pk("generation_id", String(40)),
+        _pk("number", Integer, autoincrement=False),
+        _pk("path", String(1024)),
+        _column("content", LargeBinary, null=True),
         ForeignKeyConstraint(
             ["generation_id", "number"],
             ["generation_revisions.generation_id", "generation_revisions.number"],
@@ -166,57 +251,56 @@ class RevisionFile(Base):
     )
 
 
-class PreviewSnapshot(Base):
+class PreviewSnapshot(Record):
     """A saved copy of a preview's data (preview.snapshots): its files live under the
     data dir's ``snapshots/<generation>/<id>/``; this row says what they hold."""
 
-    __tablename__ = "preview_snapshots"
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    generation_id: Mapped[str] = mapped_column(
-        ForeignKey("generations.id", ondelete="CASCADE"), index=True
+    __table__ = Table(
+        "preview_snapshots",
+        metadata,
+        _pk("id", String(40)),
+        _column("generation_id", String(40), _cascade("generations.id"), index=True),
+        _column("preview_id", String(40), index=True),
+        _column("user_id", String(200)),
+        _column("name", String(200), null=True),
+        _column("created_at", DateTime),
+        _column("size_bytes", BigInteger),
+        # What it holds (JSON): its databases with their tables and row counts, its files.
+        _column("contents", Text),
     )
-    preview_id: Mapped[str] = mapped_column(String(40), index=True)
-    user_id: Mapped[str] = mapped_column(String(200))
-    name: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    size_bytes: Mapped[int] = mapped_column(BigInteger)
-    # What it holds (JSON): its databases with their tables and row counts, its files.
-    contents: Mapped[str] = mapped_column(Text)
 
 
-class ProxiedRequest(Base):
+class ProxiedRequest(Record):
     """A request that crossed the proxy, with its answer (``preview.history``): heads as
     JSON lists of [name, value] with credentials masked, bodies cut at
     PREVIEW_CAPTURE_BODY_BYTES (the ``*_size`` columns say how long they were). Written
     in batches; each preview keeps its newest PREVIEW_CAPTURE_REQUESTS / _MB."""
 
-    __tablename__ = "proxied_requests"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    preview_id: Mapped[str] = mapped_column(ForeignKey("preview_instances.id", ondelete="CASCADE"))
-    generation_id: Mapped[str] = mapped_column(String(40))
-    request_id: Mapped[str] = mapped_column(String(40))
-    # The preview's ``proxy`` log event of this request (its ``id``): the link to the log.
-    event_id: Mapped[int | None] = mapped_column(BigInteger)
-    way: Mapped[str] = mapped_column(String(16))  # envelope, proxy, origin, replay
-    replay_of: Mapped[int | None] = mapped_column(Integer)
-    started_at: Mapped[datetime] = mapped_column(DateTime)
-    elapsed_ms: Mapped[float] = mapped_column(Float)  # until the answer's head
-    total_ms: Mapped[float] = mapped_column(Float)  # until its body's end
-    method: Mapped[str] = mapped_column(String(16))
-    path: Mapped[str] = mapped_column(Text)  # the app's path and query, masked
-    status: Mapped[int | None] = mapped_column(Integer)  # None: no answer (``error``)
-    error: Mapped[str | None] = mapped_column(String(200))
-    request_headers: Mapped[str] = mapped_column(Text)
-    request_body: Mapped[bytes | None] = mapped_column(LargeBinary)
-    request_size: Mapped[int] = mapped_column(BigInteger)
-    response_headers: Mapped[str] = mapped_column(Text)
-    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
-    response_size: Mapped[int] = mapped_column(BigInteger)
-    stored_bytes: Mapped[int] = mapped_column(Integer)  # what PREVIEW_CAPTURE_MB counts
-
-    __table_args__ = (
+    __table__ = Table(
+        "proxied_requests",
+        metadata,
+        _pk("id", Integer, autoincrement=True),
+        _column("preview_id", String(40), _cascade("preview_instances.id")),
+        _column("generation_id", String(40)),
+        _column("request_id", String(40)),
+        # The preview's ``proxy`` log event of this request (its ``id``): the link to the log.
+        _column("event_id", BigInteger, null=True),
+        _column("way", String(16)),  # envelope, proxy, origin, replay
+        _column("replay_of", Integer, null=True),
+        _column("started_at", DateTime),
+        _column("elapsed_ms", Float),  # until the answer's head
+        _column("total_ms", Float),  # until its body's end
+        _column("method", String(16)),
+        _column("path", Text),  # the app's path and query, masked
+        _column("status", Integer, null=True),  # None: no answer (``error``)
+        _column("error", String(200), null=True),
+        _column("request_headers", Text),
+        _column("request_body", LargeBinary, null=True),
+        _column("request_size", BigInteger),
+        _column("response_headers", Text),
+        _column("response_body", LargeBinary, null=True),
+        _column("response_size", BigInteger),
+        _column("stored_bytes", Integer),  # what PREVIEW_CAPTURE_MB counts
         Index("ix_proxied_requests_generation", "generation_id", "id"),
         Index("ix_proxied_requests_preview", "preview_id", "id", "stored_bytes"),
     )

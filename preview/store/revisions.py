@@ -18,12 +18,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import PurePosixPath
+from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from ..clock import utcnow
-from .models import Generation, GenerationFile, GenerationRevision, RevisionFile
+from .models import Generation, GenerationFile, GenerationRevision, RevisionFile, one
 
 __all__ = [
     "DEPENDENCY_FILES",
@@ -73,7 +73,7 @@ class RevisionRecord:
     tree: dict[str, bytes] | None = field(default=None, repr=False, compare=False)
 
 
-def _record(row: GenerationRevision, file_count: int | None = None) -> RevisionRecord:
+def _record(row: Any, file_count: int | None = None) -> RevisionRecord:
     return RevisionRecord(
         number=row.number,
         created_at=row.created_at,
@@ -88,37 +88,37 @@ def _touches_dependencies(paths: list[str]) -> bool:
     return any(PurePosixPath(path).name in DEPENDENCY_FILES for path in paths)
 
 
-def _latest_number(session: Session, gid: str) -> int | None:
+def _latest_number(connection: Connection, gid: str) -> int | None:
     """Its latest revision's number; None while it has only its upload (no rows)."""
-    return session.scalar(
+    return connection.scalar(
         select(func.max(GenerationRevision.number)).where(GenerationRevision.generation_id == gid)
     )
 
 
-def _current_tree(session: Session, gid: str) -> dict[str, bytes]:
+def _current_tree(connection: Connection, gid: str) -> dict[str, bytes]:
     """The latest revision's files (``generation_files``)."""
     query = select(GenerationFile.path, GenerationFile.content).where(
         GenerationFile.generation_id == gid
     )
-    return {path: bytes(content) for path, content in session.execute(query)}
+    return {path: bytes(content) for path, content in connection.execute(query)}
 
 
-def _first_revision(session: Session, generation: Generation, files: dict[str, bytes]) -> None:
+def _first_revision(
+    connection: Connection, generation: Generation, files: dict[str, bytes]
+) -> None:
     """Revision 1's rows, from the upload's ``files`` (the first time a revision arrives)."""
     paths = sorted(files)
-    session.add(
-        GenerationRevision(
-            generation_id=generation.id,
-            number=1,
-            created_at=generation.created_at,
-            author=generation.user_id,
-            changed=json.dumps(paths),
-            dependencies_changed=_touches_dependencies(paths),
-        )
+    first = GenerationRevision(
+        generation_id=generation.id,
+        number=1,
+        created_at=generation.created_at,
+        author=generation.user_id,
+        changed=json.dumps(paths),
+        dependencies_changed=_touches_dependencies(paths),
     )
-    session.flush()
+    connection.execute(insert(GenerationRevision), first.values())
     if files:
-        session.execute(
+        connection.execute(
             insert(RevisionFile),
             [
                 {"generation_id": generation.id, "number": 1, "path": p, "content": c}
@@ -138,11 +138,11 @@ def add_revision(
     its next revision, in one transaction. ``check_tree`` gets the resulting tree's
     sizes by path and raises to refuse it (the upload limits): nothing is written then.
     None when nothing would change (same contents, deletes of absent files)."""
-    with Session(engine) as session, session.begin():
-        generation = session.get(Generation, gid)
+    with engine.begin() as connection:
+        generation = one(connection, Generation, Generation.id == gid)
         if generation is None:
             raise LookupError(gid)
-        current = _current_tree(session, gid)
+        current = _current_tree(connection, gid)
         effective = {
             path: content
             for path, content in changes.items()
@@ -158,9 +158,9 @@ def add_revision(
             else:
                 sizes[path] = len(content)
         check_tree(sizes)
-        latest = _latest_number(session, gid)
+        latest = _latest_number(connection, gid)
         if latest is None:
-            _first_revision(session, generation, current)
+            _first_revision(connection, generation, current)
             latest = 1
         paths = sorted(effective)
         row = GenerationRevision(
@@ -171,9 +171,8 @@ def add_revision(
             changed=json.dumps(paths),
             dependencies_changed=_touches_dependencies(paths),
         )
-        session.add(row)
-        session.flush()
-        session.execute(
+        connection.execute(insert(GenerationRevision), row.values())
+        connection.execute(
             insert(RevisionFile),
             [
                 {"generation_id": gid, "number": row.number, "path": p, "content": c}
@@ -182,26 +181,26 @@ def add_revision(
         )
         gone = [path for path, content in effective.items() if content is None]
         if gone:
-            session.execute(
+            connection.execute(
                 delete(GenerationFile).where(
                     GenerationFile.generation_id == gid, GenerationFile.path.in_(gone)
                 )
             )
         written = {path: content for path, content in effective.items() if content is not None}
         if written:
-            session.execute(
+            connection.execute(
                 delete(GenerationFile).where(
                     GenerationFile.generation_id == gid, GenerationFile.path.in_(list(written))
                 )
             )
-            session.execute(
+            connection.execute(
                 insert(GenerationFile),
                 [
                     {"generation_id": gid, "path": p, "size": len(c), "content": c}
                     for p, c in written.items()
                 ],
             )
-        session.execute(
+        connection.execute(
             update(Generation)
             .where(Generation.id == gid)
             .values(file_count=len(sizes), total_bytes=sum(sizes.values()))
@@ -213,21 +212,21 @@ def add_revision(
 
 def list_revisions(engine: Engine, gid: str) -> list[RevisionRecord]:
     """Its revisions, oldest first; a generation never revised has one (its upload)."""
-    with Session(engine) as session:
-        rows = list(
-            session.scalars(
-                select(GenerationRevision)
-                .where(GenerationRevision.generation_id == gid)
-                .order_by(GenerationRevision.number)
-            )
-        )
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(GenerationRevision)
+            .where(GenerationRevision.generation_id == gid)
+            .order_by(GenerationRevision.number)
+        ).all()
         if rows:
             return [_record(row) for row in rows]
-        generation = session.get(Generation, gid)
+        generation = one(connection, Generation, Generation.id == gid)
         if generation is None:
             return []
         paths = sorted(
-            session.scalars(select(GenerationFile.path).where(GenerationFile.generation_id == gid))
+            connection.scalars(
+                select(GenerationFile.path).where(GenerationFile.generation_id == gid)
+            )
         )
         return [
             RevisionRecord(
@@ -243,16 +242,16 @@ def list_revisions(engine: Engine, gid: str) -> list[RevisionRecord]:
 
 def revision_tree(engine: Engine, gid: str, number: int) -> dict[str, bytes] | None:
     """Revision ``number``'s whole tree; None when it has no such revision."""
-    with Session(engine) as session:
-        latest = _latest_number(session, gid)
+    with engine.connect() as connection:
+        latest = _latest_number(connection, gid)
         if latest is None or number == latest:
             if number != (latest or 1):
                 return None
-            return _current_tree(session, gid)
+            return _current_tree(connection, gid)
         if not 1 <= number <= latest:
             return None
         tree: dict[str, bytes] = {}
-        changes = session.execute(
+        changes = connection.execute(
             select(RevisionFile.path, RevisionFile.content)
             .where(RevisionFile.generation_id == gid, RevisionFile.number <= number)
             .order_by(RevisionFile.number)
@@ -267,7 +266,7 @@ def revision_tree(engine: Engine, gid: str, number: int) -> dict[str, bytes] | N
 
 def latest_tree(engine: Engine, gid: str) -> tuple[int, dict[str, bytes]]:
     """(number, files) of its latest revision, read in one transaction (a launch's)."""
-    with Session(engine) as session, session.begin():
-        number = _latest_number(session, gid)
-        files = _current_tree(session, gid)
+    with engine.begin() as connection:
+        number = _latest_number(connection, gid)
+        files = _current_tree(connection, gid)
         return number or 1, files
