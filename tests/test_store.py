@@ -165,6 +165,43 @@ async def test_migrate_creates_tables_and_is_idempotent(db_url: str) -> None:
             await second.aclose()
 
 
+async def test_the_migrated_schema_is_the_models(db_url: str) -> None:
+    # The tables are declared twice: by the migrations and by store.models (Core tables
+    # the store's statements and records are made of). Alembic's autogenerate comparison
+    # finds what differs: a column, its type or nullability, an index, a key.
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from preview.store.models import metadata
+
+    with trio.fail_after(60):
+        store = await Store.open(db_url)
+        try:
+            differences = await in_thread(
+                store, lambda c: compare_metadata(MigrationContext.configure(c), metadata)
+            )
+        finally:
+            await store.aclose()
+    assert differences == []
+
+
+def test_a_record_is_its_rows_values_with_its_tables_defaults() -> None:
+    made = preview("p1", "g1")
+    assert made.health_status == "unknown" and made.port is None  # default, else None
+    assert PreviewInstance.status.name == "status"  # the class's attribute: the column
+    with pytest.raises(TypeError, match="no column colour"):
+        PreviewInstance(id="p2", colour="red")
+    # A row of select(PreviewInstance) gives the record back, value for value.
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as connection:
+        PreviewInstance.__table__.create(connection)
+        connection.execute(sa.insert(PreviewInstance), made.values())
+        [row] = connection.execute(sa.select(PreviewInstance)).all()
+    engine.dispose()
+    assert PreviewInstance.from_row(row).__dict__ == made.__dict__
+    assert repr(made) == "PreviewInstance(id='p1')"
+
+
 async def test_migrated_apart_the_schema_is_the_same_and_a_failure_is_one_line(
     db_url: str,
 ) -> None:
