@@ -7,6 +7,7 @@ dependency set is built once however many tests launch it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -45,6 +46,15 @@ async def launched(service: Service, files: dict[str, str], **options: Any) -> d
     response = await service.launch(gid, tier="pro", **options)
     assert response.status_code == 200, response.text
     return {"gid": gid, **response.json()}
+
+
+def _children_names() -> list[str]:
+    """The names of this process's descendants still there when read."""
+    names = []
+    for process in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):  # one that ended meanwhile
+            names.append(process.name())
+    return names
 
 
 def messages(events: list[dict[str, Any]], source: str | None = None) -> list[str]:
@@ -471,9 +481,7 @@ async def test_stop_during_a_build_kills_it_and_leaves_nothing(builder_service: 
         stopped = await service.stop(gid)
         assert stopped.json()["status"] == "stopped"
         assert not builder.cache._builds
-        children = await trio.to_thread.run_sync(
-            lambda: [p.name() for p in psutil.Process().children(recursive=True)]
-        )
+        children = await trio.to_thread.run_sync(_children_names)
         assert "uv" not in children
         status = await service.status(gid)
         assert status["status"] == "stopped" and status["errorMessage"] is None

@@ -199,6 +199,24 @@ async def launch_probe(service: Service, files: dict[str, str], **kw: Any) -> di
     return body
 
 
+def _alive(process: psutil.Process) -> bool:
+    """Running and not a zombie (one that ends while it is read is not)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _names_and_uids(processes: list[psutil.Process]) -> list[tuple[str, Any]]:
+    """(name, uids) of those still there: the forwarder's fork for a connection that
+    ended meanwhile (socat) is gone by the time it is read."""
+    found = []
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            found.append((process.name(), process.uids()))
+    return found
+
+
 async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
     require_sandbox(service)
     with trio.fail_after(60):
@@ -248,11 +266,9 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
         assert len(found["pids"]) <= 4, found["pids"]
         assert found["uid"] != 0
         # Nor root of the host: a user namespace would map the app to the service's uid.
-        tree = psutil.Process(body["processId"]).children(recursive=True)
-        app_side = [p for p in tree if p.name() != "bwrap"]
-        assert app_side and all(0 not in p.uids() for p in app_side), [
-            (p.name(), p.uids()) for p in app_side
-        ]
+        tree = _names_and_uids(psutil.Process(body["processId"]).children(recursive=True))
+        app_side = [(name, uids) for name, uids in tree if name != "bwrap"]
+        assert app_side and all(0 not in uids for _, uids in app_side), app_side
         assert found["cap_eff"] == "0000000000000000"
         assert found["no_new_privs"] == "1"
 
@@ -382,7 +398,7 @@ async def test_sigterm_to_plain_hypercorns_group_stops_previews_cleanly(
             assert (previews_dir / preview_id).is_dir()
             os.killpg(server.pid, signal.SIGTERM)
             await server.wait()
-            assert not any(p.is_running() and p.status() != "zombie" for p in tree)
+            assert not any(_alive(p) for p in tree)
         assert not (previews_dir / preview_id).exists()
         cgroups = CgroupRoot.detect(previews_dir.name)
         if cgroups is not None and sandbox == "auto":
@@ -477,8 +493,12 @@ async def test_many_connections_at_once_reach_a_sandboxed_app(service: Service) 
 def _forwarders(runtime: Any) -> list[str]:
     """The command lines of the socat processes in a preview's sandbox."""
     assert runtime.process is not None
-    tree = psutil.Process(runtime.process.pid).children(recursive=True)
-    return [" ".join(p.cmdline()) for p in tree if p.name() == "socat"]
+    found = []
+    for process in psutil.Process(runtime.process.pid).children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):  # a connection's fork, ended
+            if process.name() == "socat":
+                found.append(" ".join(process.cmdline()))
+    return found
 
 
 def _own_thread_namespaces() -> set[int]:
