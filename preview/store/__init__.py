@@ -1,4 +1,4 @@
-"""Persistence: SQLAlchemy models and the trio-friendly :class:`Store`."""
+"""Persistence: the tables with a plain record class each, and the trio-friendly :class:`Store`."""
 
 from .database import DatabaseUnavailable, Store
 from .models import ACTIVE_STATUSES, Generation, GenerationFile, LogEvent, PreviewInstance
