@@ -13,7 +13,7 @@ import trio_websocket
 from ..errors import BadGateway, PreviewError, TimedOut
 from ..runtime import PreviewRuntime
 from ..services import Services
-from .policy import Forwarded, request_headers
+from .policy import Forwarded, request_headers, unreachable
 
 __all__ = ["WebSocketClient", "proxy_websocket"]
 
@@ -92,10 +92,7 @@ def _refusal(error: Exception, timeout: float) -> PreviewError:
             f"The preview did not accept the WebSocket (it answered {error.status_code}).",
             details={"upstreamStatus": error.status_code},
         )
-    return BadGateway(
-        f"The preview refused or reset the connection ({type(error).__name__}).",
-        code="upstream_unavailable",
-    )
+    return unreachable(error)
 
 
 class _Caller:

@@ -35,7 +35,14 @@ async def test_a_call_never_answered_is_kept_with_its_error(
         )
         for answer in (below, through, at_origin, closing):
             assert answer.status_code == 502, answer.text
-            assert answer.json()["error"] == "upstream_unavailable"
+            failure = answer.json()
+            assert failure["error"] == "upstream_unavailable"
+            # What happened, in words (not "refused or reset") and for a program.
+            assert failure["message"] == (
+                "The preview closed the connection without answering: what it printed is"
+                " in its log (RemoteProtocolError)."
+            ), failure
+            assert failure["details"] == {"cause": "closed_unanswered"}
         page = await listed(service, gid)
         log = await service.history(gid, source="proxy")
         kept = list(reversed(page["requests"]))

@@ -4,14 +4,17 @@ it reads an answer whose body the app wrote apart from its head (``hot.upstream.
 from __future__ import annotations
 
 import socket
+import struct
 
 import httpx
 import pytest
 import trio
 import trio.testing
 
+from preview.errors import BadGateway
 from preview.proxy.hot.head import HeadWriter, parse_request, parse_response
 from preview.proxy.hot.upstream import FLUSH, RawConnection, answer_body, ask
+from preview.proxy.policy import translate_upstream_error
 
 _HEAD = b"GET /a?b=1 HTTP/1.1\r\nHost: h:1\r\nCookie: c=1\r\n\r\n"
 
@@ -89,3 +92,46 @@ def test_a_long_head_is_read_each_time_not_kept() -> None:
     one, two = heads.read_request(long, len(long) - 4), heads.read_request(long, len(long) - 4)
     assert one is not None and two is not None and one is not two
     assert one.headers == two.headers and one.size == len(long)
+
+
+async def _failure_of(app_does: bytes | None, *, reset: bool = False) -> dict[str, object]:
+    """The 502 the caller gets when the app answers ``app_does`` to a call (None:
+    nothing) and then closes the connection (``reset``: with a reset)."""
+    connection, app = _pair()
+    with trio.fail_after(10), app:
+        if app_does:
+            app.sendall(app_does)
+        if reset:
+            app.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            app.close()
+        else:
+            app.shutdown(socket.SHUT_WR)
+        try:
+            response = await ask(connection, _HEAD, None, b"GET", 5.0)
+            async for _ in answer_body(connection, response, 5.0):
+                pass
+        except httpx.HTTPError as error:
+            failure = translate_upstream_error(error, 5.0)
+        else:
+            raise AssertionError("the call did not fail")
+    await connection.stream.aclose()
+    assert isinstance(failure, BadGateway) and failure.code == "upstream_unavailable"
+    return {"message": failure.message, **failure.details}
+
+
+async def test_a_502_says_what_the_app_did() -> None:
+    unanswered = await _failure_of(None)
+    assert unanswered == {
+        "message": "The preview closed the connection without answering: what it printed is"
+        " in its log (RemoteProtocolError).",
+        "cause": "closed_unanswered",
+    }
+    cut = await _failure_of(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhe")
+    assert cut["cause"] == "closed_mid_answer"
+    assert (await _failure_of(b"SSH-2.0-OpenSSH_9.2\r\n\r\n"))["cause"] == "not_http"
+    assert (await _failure_of(None, reset=True))["cause"] == "reset"
+    refused = translate_upstream_error(httpx.ConnectError("connection refused"), 5.0)
+    assert isinstance(refused, BadGateway) and refused.details == {"cause": "refused"}
+    assert refused.message == (
+        "The preview refused the connection: nothing listens on its port (ConnectError)."
+    )

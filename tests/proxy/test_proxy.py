@@ -391,6 +391,8 @@ async def test_upstream_reset_is_502_and_connection_named_headers_are_dropped(
             f"{prefix}/reset", headers={**auth(), "X-Preview-Token": token}
         )
         _error(reset, 502, "upstream_unavailable")
+        # Shut down before a byte of an answer: said so, not "refused".
+        assert reset.json()["details"] == {"cause": "closed_unanswered"}, reset.json()
         enveloped = (await _envelope(service, gid, token, path="/headers")).json()
         assert enveloped["statusCode"] == 200
         assert "x-child-secret" not in enveloped["headers"]

@@ -25,6 +25,7 @@ import httpx
 import trio
 
 from ...runtime.upstream import POOL_SIZE, Upstream
+from ..policy import CUT_SHORT, UNANSWERED
 from .head import ChunkedScanner, ResponseHead, parse_response
 from .watch import Watch
 
@@ -177,7 +178,7 @@ async def ask(
         if end < 0:
             if len(buffer) > _HEAD_LIMIT:
                 raise httpx.RemoteProtocolError("the preview's answer has an over-long head")
-            buffer += await _receive(stream, each_op_s, watch)
+            buffer += await _receive(stream, each_op_s, watch, answered=bool(buffer))
             continue
         response = read(buffer[:end], method)
         if type(response) is str:
@@ -256,10 +257,11 @@ async def answer_body(
 
 async def _receive(
     stream: trio.SocketStream, each_op_s: float, watch: Watch | None, *, end_ok: bool = False,
-    first: bool = True,
+    first: bool = True, answered: bool = True,
 ) -> bytes:  # fmt: skip
     """The next bytes from the app; at its end of file ``b""`` if ``end_ok`` (an answer
-    delimited so), else the error of an answer cut short (``first``: wait first)."""
+    delimited so), else the error of an answer cut short, or of none if not ``answered``
+    yet (``first``: wait first)."""
     try:
         data = await receive_now(stream, each_op_s, watch, wait_first=first)
     except trio.TooSlowError:
@@ -267,7 +269,9 @@ async def _receive(
     except (trio.BrokenResourceError, OSError) as error:
         raise httpx.ReadError(str(error)) from None
     if not data and not end_ok:
-        raise httpx.RemoteProtocolError("the preview closed the connection mid-answer")
+        if not answered:
+            raise httpx.RemoteProtocolError(UNANSWERED)
+        raise httpx.RemoteProtocolError(CUT_SHORT)
     return data
 
 
