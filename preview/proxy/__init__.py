@@ -1,5 +1,5 @@
 """Every call to a preview's app, in one place: who may call (``access``), the policy of
-what crosses (``policy``: headers, paths, envelopes, upstream errors), the calls
+what crosses (``policy``: headers, paths, envelopes), how a call fails (``failures``), the calls
 themselves (``calls``: the envelope and the transparent call, over the runtime's
 ``Upstream``), the WebSocket pump (``websocket``), the fast path that skips Quart for
 authorised calls (``fast_path``) and the router that serves each preview at its own
@@ -11,6 +11,7 @@ app's answer on the API's origin or the app's own (``browser``). The routes in
 from .access import authorised_envelope, authorised_runtime, authorised_target
 from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation, ticket_redirect
 from .calls import call_envelope, envelope_error_response, open_upstream
+from .failures import translate_upstream_error
 from .fast_path import ProxyFastPath, answer_error, asgi_forwarded, forward_call
 from .hot import HotPath
 from .hot import attach as attach_hot_path
@@ -26,7 +27,6 @@ from .policy import (
     read_envelope_response,
     request_headers,
     response_headers,
-    translate_upstream_error,
     validate_path,
 )
 from .websocket import proxy_websocket

@@ -18,12 +18,12 @@ import trio
 from ..errors import PreviewError, error_response
 from ..runtime import PreviewRuntime
 from ..services import Services
+from .failures import translate_upstream_error
 from .policy import (
     EnvelopeRequest,
     Forwarded,
     read_envelope_response,
     request_headers,
-    translate_upstream_error,
 )
 
 __all__ = ["call_envelope", "envelope_ended", "envelope_error_response", "open_upstream"]

@@ -1,12 +1,12 @@
-"""Forwarding calls to a preview: what crosses, where it goes, how it fails.
+"""Forwarding calls to a preview: what crosses and where it goes.
 
 The upstream is always ``http://127.0.0.1:<the preview's port>``: URLs are built from
 fixed parts plus a validated path and query, so nothing a user sends (path, query,
 headers) can change the scheme, host or port contacted. Headers of the service
 (``Authorization``, its cookies, ``X-Preview-Token``) and hop-by-hop headers never reach
 the child (at a preview's own origin, ``Host`` and ``Authorization`` are the app's);
-``X-Forwarded-*`` and ``X-Request-ID`` are added. httpx errors are translated here into
-the service's error tree (502, 504).
+``X-Forwarded-*`` and ``X-Request-ID`` are added. How a call fails (502, 504) is
+``failures``'.
 """
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ from typing import Any, Protocol
 import httpx
 
 from ..auth import SESSION_COOKIE
-from ..errors import BadGateway, BadRequest, TimedOut, TooLarge
+from ..errors import BadGateway, BadRequest, TooLarge
 from ..services.origins import APP_SESSION_COOKIES
 
 __all__ = [
-    "CUT_SHORT",
     "PREVIEW_TOKEN_COOKIE",
     "SERVICE_COOKIES",
-    "UNANSWERED",
     "EnvelopeRequest",
     "Exposure",
     "Forwarded",
@@ -42,8 +40,6 @@ __all__ = [
     "request_headers",
     "response_headers",
     "response_too_large",
-    "translate_upstream_error",
-    "unreachable",
     "validate_path",
 ]
 
@@ -384,49 +380,4 @@ def body_too_large(limit: int) -> TooLarge:
         "The request body is over the proxy's limit.",
         code="request_body_too_large",
         details={"limit": limit},
-    )
-
-
-# What a ``RemoteProtocolError`` says when the app closed the connection before the
-# first byte of an answer, or before its end: the hot path's words (``hot.upstream``),
-# then httpcore's (the ASGI path). The type stays httpx's, whose name the ``proxy``
-# event gives on either path.
-UNANSWERED = "the preview closed the connection without answering"
-CUT_SHORT = "the preview closed the connection mid-answer"
-_UNANSWERED = (UNANSWERED, "without sending a response")
-_CUT_SHORT = (CUT_SHORT, "without sending complete message body")
-
-
-def translate_upstream_error(error: httpx.HTTPError, timeout: float) -> Exception:
-    """One place where httpx's errors become the service's."""
-    if isinstance(error, httpx.TimeoutException):
-        return TimedOut(
-            f"The preview did not answer within {timeout:g} s.",
-            code="upstream_timeout",
-            details={"timeout": timeout},
-        )
-    return unreachable(error)
-
-
-def unreachable(error: BaseException) -> BadGateway:
-    """502 ``upstream_unavailable``, saying what the app did (``details.cause``): refused
-    the connection, closed it without answering (a server that drops a request whose
-    handler raised, as gunicorn does for an ``OSError``) or mid-answer, answered what is
-    not HTTP, or reset it. The exception's name is the one the ``proxy`` event gives."""
-    text = str(error)
-    if isinstance(error, (httpx.ConnectError, ConnectionRefusedError, FileNotFoundError)):
-        cause, said = "refused", "refused the connection: nothing listens on its port"
-    elif isinstance(error, httpx.RemoteProtocolError) and any(w in text for w in _UNANSWERED):
-        cause = "closed_unanswered"
-        said = "closed the connection without answering: what it printed is in its log"
-    elif isinstance(error, httpx.RemoteProtocolError) and any(w in text for w in _CUT_SHORT):
-        cause, said = "closed_mid_answer", "closed the connection in the middle of its answer"
-    elif isinstance(error, httpx.RemoteProtocolError):
-        cause, said = "not_http", "answered with something that is not HTTP/1.1"
-    else:
-        cause, said = "reset", "reset the connection"
-    return BadGateway(
-        f"The preview {said} ({type(error).__name__}).",
-        code="upstream_unavailable",
-        details={"cause": cause},
     )

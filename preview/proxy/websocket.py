@@ -13,7 +13,8 @@ import trio_websocket
 from ..errors import BadGateway, PreviewError, TimedOut
 from ..runtime import PreviewRuntime
 from ..services import Services
-from .policy import Forwarded, request_headers, unreachable
+from .failures import unreachable
+from .policy import Forwarded, request_headers
 
 __all__ = ["WebSocketClient", "proxy_websocket"]
 

@@ -32,13 +32,13 @@ from ...services.bodies import envelope_limit, parse_json_object
 from ...services.callers import AsgiCaller
 from ..access import CheckedCredentials, authorised_envelope, owned_runtime
 from ..calls import envelope_ended, envelope_error_response
+from ..failures import translate_upstream_error
 from ..policy import (
     EnvelopeRequest,
     caller_headers,
     parse_envelope,
     read_envelope_response,
     response_too_large,
-    translate_upstream_error,
 )
 from .head import ChunkedScanner, HeadWriter, RequestHead
 from .relay import VARY_ORIGIN, answer

@@ -37,10 +37,8 @@ from ...errors import PreviewError
 from ...runtime import PreviewRuntime
 from ...services import Services
 from ..access import CheckedCredentials
-from ..policy import (
-    body_too_large,
-    translate_upstream_error,
-)
+from ..failures import translate_upstream_error
+from ..policy import body_too_large
 from .envelope import EnvelopeCalls, EnvelopeWay
 from .head import CallTarget, HeadWriter, RequestHead
 from .relay import VARY_ORIGIN, ClientGone, RequestBody, answer_error, entered, relay

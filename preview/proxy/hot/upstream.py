@@ -25,7 +25,7 @@ import httpx
 import trio
 
 from ...runtime.upstream import POOL_SIZE, Upstream
-from ..policy import CUT_SHORT, UNANSWERED
+from ..failures import CUT_SHORT, UNANSWERED
 from .head import ChunkedScanner, ResponseHead, parse_response
 from .watch import Watch
 

@@ -1,0 +1,54 @@
+"""How a call to a preview fails: httpx's errors (and a WebSocket's ``OSError``) become
+the service's 504 ``upstream_timeout`` or 502 ``upstream_unavailable``, at one place."""
+
+from __future__ import annotations
+
+import httpx
+
+from ..errors import BadGateway, TimedOut
+
+__all__ = ["CUT_SHORT", "UNANSWERED", "translate_upstream_error", "unreachable"]
+
+# What a ``RemoteProtocolError`` says when the app closed the connection before the
+# first byte of an answer, or before its end: the hot path's words (``hot.upstream``),
+# then httpcore's (the ASGI path). The type stays httpx's, whose name the ``proxy``
+# event gives on either path.
+UNANSWERED = "the preview closed the connection without answering"
+CUT_SHORT = "the preview closed the connection mid-answer"
+_UNANSWERED = (UNANSWERED, "without sending a response")
+_CUT_SHORT = (CUT_SHORT, "without sending complete message body")
+
+
+def translate_upstream_error(error: httpx.HTTPError, timeout: float) -> Exception:
+    """One place where httpx's errors become the service's."""
+    if isinstance(error, httpx.TimeoutException):
+        return TimedOut(
+            f"The preview did not answer within {timeout:g} s.",
+            code="upstream_timeout",
+            details={"timeout": timeout},
+        )
+    return unreachable(error)
+
+
+def unreachable(error: BaseException) -> BadGateway:
+    """502 ``upstream_unavailable``, saying what the app did (``details.cause``): refused
+    the connection, closed it without answering (a server that drops a request whose
+    handler raised, as gunicorn does for an ``OSError``) or mid-answer, answered what is
+    not HTTP, or reset it. The exception's name is the one the ``proxy`` event gives."""
+    text = str(error)
+    if isinstance(error, (httpx.ConnectError, ConnectionRefusedError, FileNotFoundError)):
+        cause, said = "refused", "refused the connection: nothing listens on its port"
+    elif isinstance(error, httpx.RemoteProtocolError) and any(w in text for w in _UNANSWERED):
+        cause = "closed_unanswered"
+        said = "closed the connection without answering: what it printed is in its log"
+    elif isinstance(error, httpx.RemoteProtocolError) and any(w in text for w in _CUT_SHORT):
+        cause, said = "closed_mid_answer", "closed the connection in the middle of its answer"
+    elif isinstance(error, httpx.RemoteProtocolError):
+        cause, said = "not_http", "answered with something that is not HTTP/1.1"
+    else:
+        cause, said = "reset", "reset the connection"
+    return BadGateway(
+        f"The preview {said} ({type(error).__name__}).",
+        code="upstream_unavailable",
+        details={"cause": cause},
+    )
