@@ -12,9 +12,9 @@ import trio
 import trio.testing
 
 from preview.errors import BadGateway
+from preview.proxy.failures import translate_upstream_error
 from preview.proxy.hot.head import HeadWriter, parse_request, parse_response
 from preview.proxy.hot.upstream import FLUSH, RawConnection, answer_body, ask
-from preview.proxy.failures import translate_upstream_error
 
 _HEAD = b"GET /a?b=1 HTTP/1.1\r\nHost: h:1\r\nCookie: c=1\r\n\r\n"
 
