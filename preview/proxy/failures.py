@@ -38,13 +38,14 @@ def unreachable(error: BaseException) -> BadGateway:
     text = str(error)
     if isinstance(error, (httpx.ConnectError, ConnectionRefusedError, FileNotFoundError)):
         cause, said = "refused", "refused the connection: nothing listens on its port"
-    elif isinstance(error, httpx.RemoteProtocolError) and any(w in text for w in _UNANSWERED):
-        cause = "closed_unanswered"
-        said = "closed the connection without answering: what it printed is in its log"
-    elif isinstance(error, httpx.RemoteProtocolError) and any(w in text for w in _CUT_SHORT):
-        cause, said = "closed_mid_answer", "closed the connection in the middle of its answer"
     elif isinstance(error, httpx.RemoteProtocolError):
-        cause, said = "not_http", "answered with something that is not HTTP/1.1"
+        if any(words in text for words in _UNANSWERED):
+            cause = "closed_unanswered"
+            said = "closed the connection without answering: what it printed is in its log"
+        elif any(words in text for words in _CUT_SHORT):
+            cause, said = "closed_mid_answer", "closed the connection in the middle of its answer"
+        else:
+            cause, said = "not_http", "answered with something that is not HTTP/1.1"
     else:
         cause, said = "reset", "reset the connection"
     return BadGateway(

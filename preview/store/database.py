@@ -42,6 +42,7 @@ from .models import (
     GenerationFile,
     LogEvent,
     PreviewInstance,
+    first,
     one,
     records,
 )
@@ -269,9 +270,7 @@ class Store:
             .order_by(PreviewInstance.created_at.desc(), PreviewInstance.id.desc())
             .limit(1)
         )
-        return await self._in_transaction(
-            lambda c: next(iter(records(PreviewInstance, c.execute(query))), None)
-        )
+        return await self._in_transaction(lambda c: first(PreviewInstance, c.execute(query)))
 
     async def unfinished_previews(self) -> list[PreviewInstance]:
         query = select(PreviewInstance).where(PreviewInstance.status.in_(ACTIVE_STATUSES))

@@ -47,6 +47,7 @@ __all__ = [
     "ProxiedRequest",
     "Record",
     "RevisionFile",
+    "first",
     "metadata",
     "one",
     "records",
@@ -109,10 +110,15 @@ def records(cls: type[Record], rows: Any) -> list[Any]:
     return [cls.from_row(row) for row in rows]
 
 
+def first(cls: type[Record], rows: Any) -> Any:
+    """The record of the first of rows of ``select(cls)``, or None."""
+    row = rows.first()
+    return None if row is None else cls.from_row(row)
+
+
 def one(connection: Connection, cls: type[Record], where: Any) -> Any:
     """The record of ``cls`` that ``where`` picks (by its key), or None."""
-    row = connection.execute(select(cls).where(where)).first()
-    return None if row is None else cls.from_row(row)
+    return first(cls, connection.execute(select(cls).where(where)))
 
 
 def _pk(name: str, kind: Any, *more: Any, **named: Any) -> Column[Any]:
