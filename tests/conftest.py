@@ -194,6 +194,18 @@ class Service:
     async def stop(self, gid: str, *, user: str = "alice") -> httpx.Response:
         return await self.client.delete(f"/api/generations/{gid}/preview", headers=auth(user))
 
+    async def first_system_line(self, gid: str, text: str) -> str:
+        """The first ``system`` event saying ``text``, from the live stream (replayed
+        first); the stream's end without one fails."""
+        url = f"/api/generations/{gid}/preview/logs/stream"
+        async with self.client.stream("GET", url, headers=auth()) as response:
+            async for line in response.aiter_lines():
+                if line.startswith("data: "):
+                    event = json.loads(line[6:])
+                    if event.get("source") == "system" and text in event.get("message", ""):
+                        return event["message"]
+        raise AssertionError(f"the stream ended without a system line saying {text!r}")
+
     async def history(self, gid: str, **params: Any) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
         after = 0

@@ -5,7 +5,6 @@ the log. Each answers its database route with 200 (or, the last, says why it can
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import trio
@@ -96,18 +95,6 @@ async def _proxied(service: Service, body: dict[str, Any], path: str) -> dict[st
     return answer.json()
 
 
-async def _first_system_line(service: Service, gid: str, text: str) -> str:
-    """The first ``system`` event saying ``text``, from the live stream (replayed first)."""
-    url = f"/api/generations/{gid}/preview/logs/stream"
-    async with service.client.stream("GET", url, headers=auth()) as response:
-        async for line in response.aiter_lines():
-            if line.startswith("data: "):
-                event = json.loads(line[6:])
-                if event.get("source") == "system" and text in event.get("message", ""):
-                    return event["message"]
-    raise AssertionError(f"the stream ended without a system line saying {text!r}")
-
-
 async def _healthy(service: Service, name: str, path: str) -> tuple[list[Any], list[dict]]:
     body = await launched(service, app_files(name))
     assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
@@ -160,7 +147,7 @@ async def test_missing_tables_are_diagnosed_in_the_log(builder_service: Service)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         answer = await _proxied(service, body, "/todos")
         assert answer["statusCode"] == 500
-        diagnosis = await _first_system_line(service, body["gid"], "diagnosis:")
+        diagnosis = await service.first_system_line(body["gid"], "diagnosis:")
         assert diagnosis.startswith("diagnosis: GET /todos answered 500"), diagnosis
         assert "its table todo does not exist" in diagnosis
         assert "app.py creates its tables (create_all()) only under" in diagnosis

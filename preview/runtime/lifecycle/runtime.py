@@ -31,6 +31,7 @@ from ...sandbox.outbound import open_outbound
 from ...settings import Settings
 from ...store import Store
 from ..datahealth import MissingTables
+from ..outsidecalls import OutsideCalls
 from ..ports import PortPool
 from ..rowkeeper import RowKeeper
 from ..state import PreviewState
@@ -100,6 +101,7 @@ class PreviewRuntime:
         self._start_slots = start_slots
         self.supervision: ChildSupervision | None = None  # while its child runs, and after
         self._tables = MissingTables(spec, self._system)  # 500s for want of its tables
+        self._outside = OutsideCalls(self.containment, self._system)  # calls out, refused
         # Log lines and row changes are written until the database takes them; set
         # when the service gives up waiting (its shutdown grace is over).
         self._give_up_store = trio.Event()
@@ -295,7 +297,10 @@ class PreviewRuntime:
         while True:  # again with a fix, while one is found (see relaunch)
             outcome = await self._attempt()
             if outcome != "failed" or not await relaunch_with_fix(self):
-                return outcome
+                break
+        if outcome == "failed":  # it died calling out: why that failed, in its cause
+            state.error_message = self._outside.explained(state.error_message)
+        return outcome
 
     async def _attempt(self) -> str:
         """One preparation and spawn of the app; its outcome."""
@@ -342,7 +347,7 @@ class PreviewRuntime:
             spec, state=state, settings=self.settings, app_dir=self.temp_dir,
             upstream=self.upstream, confinement=confinement, controls=self._controls,
             listed_in=self.preparation.listed_in, start_slots=self._start_slots,
-            metrics=self._metrics, launched_at=self._launched_at, watch=self._tables.lines,
+            metrics=self._metrics, launched_at=self._launched_at, watch=self._watch_lines,
             needed=self.preparation.config.missing,
         )  # fmt: skip
         outbound_dir = confinement.outbound_dir if confinement is not None else None
@@ -350,6 +355,11 @@ class PreviewRuntime:
             outbound_dir, self.containment.outbound, partial(self._system, "WARN")
         ):
             return await self.swaps.serve(self.supervision, self._controls, env, limits)
+
+    async def _watch_lines(self, texts: list[str]) -> None:
+        """What the app printed, for the diagnoses that read it."""
+        await self._tables.lines(texts)
+        await self._outside.lines(texts)
 
     async def _move_port(self) -> None:
         """Another process took the port while the app was prepared: take another."""

@@ -1,0 +1,119 @@
+"""Why a sandboxed app's call to another host failed, said once: :class:`OutsideCalls`.
+
+A sandbox's network namespace has a loopback device only, and its ``/etc/hosts`` names
+only itself and the services it is given. So an app's call to any other host fails on
+the name, and the app says only that: Python's ``[Errno -3] Temporary failure in name
+resolution`` (urllib, httpx, sockets; requests and psycopg name the host), Node's
+``getaddrinfo EAI_AGAIN api.github.com``. The hosts ``PREVIEW_EGRESS`` allows are
+reached through the sandbox's HTTP proxy (``HTTPS_PROXY``), whose refusals are reported
+already (``sandbox.egress``); a call that does not use the proxy fails the same way.
+
+When the app's output says a name could not be resolved, the log gets one ``system``
+line per host (a few at most) naming it, if the output does, and what would let it
+through: the service's ``PREVIEW_EGRESS`` (what it allows now), or the proxy for a host
+it allows. A preview that is not sandboxed uses the host's network and resolver, so its
+failures are its own and nothing is said.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from ..sandbox import Containment
+
+__all__ = ["OutsideCalls", "unresolved_host"]
+
+# What the line of a failed lookup says, as the resolver's clients spell it.
+_UNRESOLVED = re.compile(
+    r"Temporary failure in name resolution|Name or service not known"
+    r"|No address associated with hostname|nodename nor servname provided"
+    r"|getaddrinfo (?:EAI_AGAIN|ENOTFOUND|EAI_NONAME|EAI_FAIL)\b"
+    r"|\b(?:failed to resolve|could not resolve|could not translate) host"
+    r"|\blookup \S+(?: on \S+)?: (?:no such host|server misbehaving)",
+    re.IGNORECASE,
+)
+_WORDS = ("resol", "EAI_", "ENOTFOUND", "not known", "servname", "no such host", "misbehaving")
+# Where such a line names the host: Node, urllib3 2 (requests), psycopg and libpq, curl,
+# Go, aiohttp, redis-py, urllib3 1 (requests).
+_HOST = (
+    re.compile(r"getaddrinfo \w+ ([\w.-]+)"),
+    re.compile(r"Failed to resolve '([\w.-]+)'"),
+    re.compile(r"(?:resolve|translate) host(?: name)? [\"']([\w.-]+)[\"']", re.IGNORECASE),
+    re.compile(r"[Cc]ould not resolve host:? ([\w.-]+)"),
+    re.compile(r"\blookup ([\w.-]+)(?: on \S+)?: "),
+    re.compile(r"Cannot connect to host ([\w.-]+):\d+"),
+    re.compile(r"Error -?\d+ connecting to ([\w.-]+):\d+"),
+    re.compile(r"\bhost='([\w.-]+)'"),
+)
+_MAX_SAID = 4  # lines per preview: a host each, or one for hosts not named
+
+
+def unresolved_host(text: str) -> tuple[bool, str | None]:
+    """Whether ``text`` says a host name could not be resolved, and the name if it
+    says which (lower case)."""
+    if _UNRESOLVED.search(text) is None:
+        return False, None
+    for pattern in _HOST:
+        if (m := pattern.search(text)) is not None:
+            return True, m.group(1).lower().rstrip(".")
+    return True, None
+
+
+class OutsideCalls:
+    """See the module doc: :meth:`lines` sees the app's output; ``say`` publishes."""
+
+    def __init__(
+        self, containment: Containment, say: Callable[[str, str], Awaitable[None]]
+    ) -> None:
+        self._containment = containment  # its sandbox, policy and aliases (they may grow)
+        self._say = say  # (level, message)
+        self._said: set[str | None] = set()
+
+    async def lines(self, texts: list[str]) -> None:
+        if not self._containment.sandboxed or len(self._said) >= _MAX_SAID:
+            return
+        joined = "\n".join(texts)  # most batches: a few searches, none of them per line
+        if not any(word in joined for word in _WORDS):
+            return
+        for text in texts:
+            unresolved, host = unresolved_host(text)
+            if not unresolved or host in self._said or len(self._said) >= _MAX_SAID:
+                continue
+            self._said.add(host)
+            await self._say("WARN", self._said_of(host))
+
+    def explained(self, cause: str | None) -> str | None:
+        """A failure's ``cause`` and, if it is a failed lookup in a sandbox, why."""
+        if cause is None or not self._containment.sandboxed:
+            return cause
+        unresolved, host = unresolved_host(cause)
+        return f"{cause} — {self._why(host)}" if unresolved else cause
+
+    def _said_of(self, host: str | None) -> str:
+        what = f"the app could not resolve {host}" if host else "the app could not resolve a host"
+        return f"diagnosis: {what}: {self._why(host)}"
+
+    def _why(self, host: str | None) -> str:
+        outbound = self._containment.outbound
+        policy = outbound.policy
+        if host is not None and "." not in host:
+            own = ", ".join(("localhost", *outbound.aliases))
+            return (
+                f"inside its sandbox only its own names resolve ({own}); a service it"
+                " expects beside it by that name is not one the preview was given"
+            )
+        if policy.closed:
+            return (
+                "a preview reaches no host outside this machine unless the service's"
+                " PREVIEW_EGRESS names it (it names none)"
+            )
+        if host is not None and policy.allows(host):
+            return (
+                "PREVIEW_EGRESS allows it, but only through the sandbox's HTTP proxy"
+                " (HTTPS_PROXY and HTTP_PROXY in its environment), which this call did not use"
+            )
+        return (
+            "a preview reaches only the hosts the service's PREVIEW_EGRESS names"
+            f" ({policy.describe()}), through its HTTP proxy (HTTPS_PROXY in its environment)"
+        )

@@ -1,0 +1,160 @@
+"""A sandboxed app's call to another host fails on its name; the log says why
+(runtime.outsidecalls): the resolver's errors as real clients print them, and a real
+preview that calls out."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import trio
+
+from preview import Settings
+from preview.runtime.outsidecalls import unresolved_host
+
+from ..conftest import SERVER_COMMAND, Service, server_app
+from .test_sandbox import require_sandbox
+
+# Printed by each client in a network namespace with a loopback only (`unshare -n`),
+# as a sandbox is: Python 3.11's urllib, httpx 0.28, requests 2.32, psycopg 3.2 (alone
+# and under SQLAlchemy), a socket; Node 20's fetch (its cause), https and net.
+_SAID = [
+    ("urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>",
+     None),
+    ("httpx.ConnectError: [Errno -3] Temporary failure in name resolution", None),
+    ("requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.github.com', "
+     "port=443): Max retries exceeded with url: /x (Caused by NameResolutionError(\""
+     "HTTPSConnection(host='api.github.com', port=443): Failed to resolve 'api.github.com' "
+     "([Errno -3] Temporary failure in name resolution)\"))", "api.github.com"),
+    ("psycopg.OperationalError: failed to resolve host 'db.abc.supabase.co': [Errno -3] "
+     "Temporary failure in name resolution", "db.abc.supabase.co"),
+    ("sqlalchemy.exc.OperationalError: (psycopg.OperationalError) failed to resolve host "
+     "'db.abc.supabase.co': [Errno -3] Temporary failure in name resolution",
+     "db.abc.supabase.co"),
+    ("socket.gaierror: [Errno -3] Temporary failure in name resolution", None),
+    ("socket.gaierror: [Errno -2] Name or service not known", None),
+    ("  [cause]: Error: getaddrinfo EAI_AGAIN api.github.com", "api.github.com"),
+    ("Error: getaddrinfo EAI_AGAIN api.openai.com", "api.openai.com"),
+    ("Error: getaddrinfo ENOTFOUND Cluster0.abc.mongodb.net", "cluster0.abc.mongodb.net"),
+    ("Error: getaddrinfo ENOTFOUND mongo", "mongo"),
+    ("curl: (6) Could not resolve host: example.org", "example.org"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "host"), _SAID)
+def test_the_resolvers_failures_as_clients_print_them(text: str, host: str | None) -> None:
+    assert unresolved_host(text) == (True, host)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'INFO:     127.0.0.1:0 - "GET /resolve HTTP/1.1" 200 OK',
+        "DNS resolution took 3 ms",
+        "ConnectionRefusedError: [Errno 111] Connection refused",
+        "Error: connect ECONNREFUSED 127.0.0.1:5432",
+        "could not resolve the conflict in migration 0003",
+    ],
+)
+def test_other_lines_are_not_failed_lookups(text: str) -> None:
+    assert unresolved_host(text) == (False, None)
+
+
+# Calls out as generated apps do: a database by its host name (psycopg names it), an API
+# by URL with urllib (which does not); the error is unhandled, so the server prints it.
+OUTSIDE_APP = """
+import urllib.request
+import psycopg
+
+class Outside(Handler):
+    def do_GET(self):
+        if self.path == "/database":
+            psycopg.connect("host=db.example.com dbname=app user=app connect_timeout=5")
+        elif self.path == "/api":
+            urllib.request.urlopen("https://api.example.com/", timeout=5)
+        super().do_GET()
+Handler = Outside
+"""
+
+
+async def _calls_out(service: Service) -> str:
+    gid = await service.upload(server_app(before_serving=OUTSIDE_APP))
+    body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+    assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+    for path in ("/database", "/api", "/database"):
+        with pytest.raises(httpx.RemoteProtocolError):  # the app drops the connection
+            await service.app_get(body, path)
+    return gid
+
+
+async def test_a_call_out_of_a_closed_sandbox_is_diagnosed_once_per_host(
+    service: Service,
+) -> None:
+    require_sandbox(service)
+    assert service.settings.egress == ""
+    with trio.fail_after(60):
+        gid = await _calls_out(service)
+        named = await service.first_system_line(gid, "resolve db.example.com")
+        assert named == (
+            "diagnosis: the app could not resolve db.example.com: a preview reaches no host"
+            " outside this machine unless the service's PREVIEW_EGRESS names it (it names"
+            " none)"
+        )
+        unnamed = await service.first_system_line(gid, "resolve a host")
+        assert unnamed.startswith("diagnosis: the app could not resolve a host: a preview")
+        await service.stop(gid)
+    said = [
+        e["message"]
+        for e in await service.history(gid)
+        if e["source"] == "system" and e["message"].startswith("diagnosis:")
+    ]
+    assert said == [named, unnamed]  # the second call to the database: nothing new
+
+
+async def test_a_host_egress_does_not_name_is_diagnosed_with_what_it_allows(
+    service: Service, settings: Settings
+) -> None:
+    require_sandbox(service)
+    object.__setattr__(settings, "egress", "pypi.org,.pythonhosted.org")
+    with trio.fail_after(60):
+        gid = await _calls_out(service)
+        named = await service.first_system_line(gid, "resolve db.example.com")
+        assert named == (
+            "diagnosis: the app could not resolve db.example.com: a preview reaches only the"
+            " hosts the service's PREVIEW_EGRESS names (pypi.org, *.pythonhosted.org),"
+            " through its HTTP proxy (HTTPS_PROXY in its environment)"
+        )
+        await service.stop(gid)
+
+
+async def test_an_app_that_dies_calling_out_at_start_says_why_in_its_cause(
+    service: Service,
+) -> None:
+    require_sandbox(service)
+    connect = "import psycopg\npsycopg.connect('host=db.example.com user=app connect_timeout=5')\n"
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(before_serving=connect))
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+    assert body["status"] == "failed", body
+    assert body["errorMessage"] == (
+        "psycopg.OperationalError: failed to resolve host"
+        " 'db.example.com': [Errno -3] Temporary failure in name resolution — a preview"
+        " reaches no host outside this machine unless the service's PREVIEW_EGRESS names"
+        " it (it names none)"
+    )
+
+
+async def test_an_unsandboxed_apps_failed_lookups_are_its_own(
+    unsandboxed: Settings, service: Service
+) -> None:
+    # Not sandboxed, it has the host's network and resolver: nothing to explain.
+    connect = "import psycopg\npsycopg.connect('host=db.invalid user=app connect_timeout=5')\n"
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(before_serving=connect))
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "failed", body
+        assert body["errorMessage"].startswith(
+            "psycopg.OperationalError: failed to resolve host 'db.invalid'"
+        ), body
+        assert "PREVIEW_EGRESS" not in body["errorMessage"]
+        events = await service.history(gid)
+    assert not [e for e in events if e["message"].startswith("diagnosis:")]
