@@ -183,22 +183,24 @@ class HotPath:
                 under_way.call_answered()
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
-            if isinstance(error, ClientGone):
-                return None
+            rest = None
             if body.over is not None:
                 await answer_error(client, body.over, target.extra)
-                return None
-            elapsed, event_id = await self._completed(
-                runtime, method, shown, request_id, began, None, error
-            )
-            capture.record(  # never answered: kept with its error, no status
-                runtime, target.way, method, shown, request.headers, None, None, began,
-                elapsed, request_id, event_id, type(error).__name__,
-            )  # fmt: skip
-            failure = translate_upstream_error(error, timeout)
-            assert isinstance(failure, PreviewError)
-            await answer_error(client, failure, target.extra)
-            return body.rest
+            elif not isinstance(error, ClientGone):
+                elapsed, event_id = await self._completed(
+                    runtime, method, shown, request_id, began, None, error
+                )
+                capture.record(  # never answered: kept with its error, no status
+                    runtime, target.way, method, shown, request.headers, None, None, began,
+                    elapsed, request_id, event_id, type(error).__name__,
+                )  # fmt: skip
+                failure = translate_upstream_error(error, timeout)
+                assert isinstance(failure, PreviewError)
+                await answer_error(client, failure, target.extra)
+                rest = body.rest
+            if output is not None:  # the lines the call took: the app's words on why
+                await output.watched()
+            return rest
         except BaseException:  # cancelled (the server stops): nothing is kept
             if under_way is not None:
                 under_way.call_answered()
