@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from ..sandbox import Containment
+from ..sandbox.outbound import Outbound
 
 __all__ = ["OutsideCalls", "unresolved_host"]
 
@@ -64,28 +64,35 @@ class OutsideCalls:
     """See the module doc: :meth:`lines` sees the app's output; ``say`` publishes."""
 
     def __init__(
-        self, containment: Containment, say: Callable[[str, str], Awaitable[None]]
+        self,
+        outbound: Callable[[], Outbound] | None,
+        say: Callable[[str, str], Awaitable[None]],
     ) -> None:
-        self._containment = containment  # its sandbox, policy and aliases (they may grow)
+        self._outbound = outbound  # its sandbox's way out, as now; None: not sandboxed
         self._say = say  # (level, message)
         self._said: set[str | None] = set()
 
     async def lines(self, texts: list[str]) -> None:
-        if not self._containment.sandboxed or len(self._said) >= _MAX_SAID:
+        if self._outbound is None or len(self._said) >= _MAX_SAID:
             return
         joined = "\n".join(texts)  # most batches: a few searches, none of them per line
         if not any(word in joined for word in _WORDS):
             return
+        found: dict[str | None, None] = {}  # in order, each once
         for text in texts:
             unresolved, host = unresolved_host(text)
-            if not unresolved or host in self._said or len(self._said) >= _MAX_SAID:
-                continue
-            self._said.add(host)
-            await self._say("WARN", self._said_of(host))
+            if unresolved:
+                found[host] = None
+        if len(found) > 1:  # a chained traceback: its inner errors name no host
+            found.pop(None, None)
+        for host in found:
+            if host not in self._said and len(self._said) < _MAX_SAID:
+                self._said.add(host)
+                await self._say("WARN", self._said_of(host))
 
     def explained(self, cause: str | None) -> str | None:
         """A failure's ``cause`` and, if it is a failed lookup in a sandbox, why."""
-        if cause is None or not self._containment.sandboxed:
+        if cause is None or self._outbound is None:
             return cause
         unresolved, host = unresolved_host(cause)
         return f"{cause} — {self._why(host)}" if unresolved else cause
@@ -95,7 +102,8 @@ class OutsideCalls:
         return f"diagnosis: {what}: {self._why(host)}"
 
     def _why(self, host: str | None) -> str:
-        outbound = self._containment.outbound
+        assert self._outbound is not None
+        outbound = self._outbound()
         policy = outbound.policy
         if host is not None and "." not in host:
             own = ", ".join(("localhost", *outbound.aliases))

@@ -8,7 +8,9 @@ import pytest
 import trio
 
 from preview import Settings
-from preview.runtime.outsidecalls import unresolved_host
+from preview.runtime.outsidecalls import OutsideCalls, unresolved_host
+from preview.sandbox.egress import EgressPolicy
+from preview.sandbox.outbound import Outbound
 
 from ..conftest import SERVER_COMMAND, Service, auth, server_app
 from .test_sandbox import require_sandbox
@@ -56,6 +58,53 @@ def test_the_resolvers_failures_as_clients_print_them(text: str, host: str | Non
 )
 def test_other_lines_are_not_failed_lookups(text: str) -> None:
     assert unresolved_host(text) == (False, None)
+
+
+# requests' chained traceback, as a real app printed it (api-server-flask, gunicorn).
+_CHAINED = [
+    "socket.gaierror: [Errno -3] Temporary failure in name resolution",
+    "During handling of the above exception, another exception occurred:",
+    "urllib3.exceptions.NewConnectionError: <urllib3.connection.HTTPSConnection object at "
+    "0x7fdf>: Failed to establish a new connection: [Errno -3] Temporary failure in name "
+    "resolution",
+    "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='github.com', port=443): "
+    "Max retries exceeded with url: /login/oauth/access_token (Caused by NewConnectionError("
+    "'<urllib3.connection.HTTPSConnection object at 0x7fdf>: Failed to establish a new "
+    "connection: [Errno -3] Temporary failure in name resolution'))",
+]
+
+
+async def test_what_is_said_names_each_host_once_and_what_would_let_it_through() -> None:
+    said: list[str] = []
+
+    async def say(level: str, message: str) -> None:
+        said.append(f"{level} {message}")
+
+    outbound = Outbound(policy=EgressPolicy.parse("github.com"), aliases=("postgres",))
+    calls = OutsideCalls(lambda: outbound, say)
+    await calls.lines(_CHAINED)  # the host, not also "a host" for the inner errors
+    await calls.lines(_CHAINED)
+    await calls.lines(["Error: getaddrinfo ENOTFOUND mongo", "httpx.ConnectError: [Errno -3] "
+                       "Temporary failure in name resolution"])  # fmt: skip
+    assert said == [
+        "WARN diagnosis: the app could not resolve github.com: PREVIEW_EGRESS allows it, but"
+        " only through the sandbox's HTTP proxy (HTTPS_PROXY and HTTP_PROXY in its"
+        " environment), which this call did not use",
+        "WARN diagnosis: the app could not resolve mongo: inside its sandbox only its own"
+        " names resolve (localhost, postgres); a service it expects beside it by that name is"
+        " not one the preview was given",
+    ]
+    assert calls.explained("exited with code 1: Error: getaddrinfo EAI_AGAIN api.openai.com") == (
+        "exited with code 1: Error: getaddrinfo EAI_AGAIN api.openai.com — a preview reaches"
+        " only the hosts the service's PREVIEW_EGRESS names (github.com), through its HTTP"
+        " proxy (HTTPS_PROXY in its environment)"
+    )
+    unsandboxed = OutsideCalls(None, say)
+    await unsandboxed.lines(_CHAINED)
+    assert len(said) == 2
+    assert unsandboxed.explained("socket.gaierror: [Errno -2] Name or service not known") == (
+        "socket.gaierror: [Errno -2] Name or service not known"
+    )
 
 
 # Calls out as generated apps do: a database by its host name (psycopg names it), an API

@@ -101,7 +101,9 @@ class PreviewRuntime:
         self._start_slots = start_slots
         self.supervision: ChildSupervision | None = None  # while its child runs, and after
         self._tables = MissingTables(spec, self._system)  # 500s for want of its tables
-        self._outside = OutsideCalls(self.containment, self._system)  # calls out, refused
+        # Its calls to other hosts, which its sandbox refuses (the aliases may grow).
+        outbound = (lambda: self.containment.outbound) if self.containment.sandboxed else None
+        self._outside = OutsideCalls(outbound, self._system)
         # Log lines and row changes are written until the database takes them; set
         # when the service gives up waiting (its shutdown grace is over).
         self._give_up_store = trio.Event()
