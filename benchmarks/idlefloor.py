@@ -90,35 +90,30 @@ def idle_modules() -> list[str]:
     return [name for name in dict.fromkeys(found) if name != "__main__"]
 
 
-def _service(tmp: Path) -> int:
+def _idle_rss(argv: list[str], cwd: Path, env: dict[str, str], marker: str) -> int:
+    """kB of RSS of ``argv`` ``_SETTLE_S`` after it printed ``marker``; it is stopped."""
     process = subprocess.Popen(
-        [PYTHON, "-m", "preview", "serve", "--bind", "127.0.0.1:0"],
-        cwd=tmp, env=_service_env(tmp), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True,
-    )  # fmt: skip
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
-        _until_ready(process, "Preview service ready: ")
+        _until_ready(process, marker)
         time.sleep(_SETTLE_S)
         return _rss_kb(process.pid)
     finally:
         _stopped(process)
+
+
+def _service(tmp: Path) -> int:
+    argv = [PYTHON, "-m", "preview", "serve", "--bind", "127.0.0.1:0"]
+    return _idle_rss(argv, tmp, _service_env(tmp), "Preview service ready: ")
 
 
 def _stack(tmp: Path, modules: list[str]) -> int:
     listing = tmp / "modules.txt"
     listing.write_text("\n".join(modules))
-    process = subprocess.Popen(
-        [PYTHON, str(Path(__file__).with_name("stackhello.py")), str(tmp / "hello.db"),
-         str(listing)],
-        cwd=tmp, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    try:
-        _until_ready(process, "stack hello ready")
-        time.sleep(_SETTLE_S)
-        return _rss_kb(process.pid)
-    finally:
-        _stopped(process)
+    hello = Path(__file__).with_name("stackhello.py")
+    argv = [PYTHON, str(hello), str(tmp / "hello.db"), str(listing)]
+    return _idle_rss(argv, tmp, {**os.environ, "PYTHONPATH": str(ROOT)}, "stack hello ready")
 
 
 def _peer() -> int:
