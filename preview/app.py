@@ -37,7 +37,7 @@ from .errors import PreviewError, error_response
 from .history import RequestHistory
 from .history import blueprint as history_blueprint
 from .proxy import OriginRouter, ProxyFastPath, attach_hot_path, install_hot_path
-from .runtime import Supervisor, UpstreamRouter, local_transport, shared_tls_context
+from .runtime import Supervisor, UpstreamRouter, local_transport
 from .sandbox import follow_parent_death, in_worker_process, stop_on_sigterm
 from .services import Services
 from .services.bodies import envelope_limit
@@ -128,8 +128,6 @@ def create_app(
         state.supervisor = Supervisor(settings, state.store, state.metrics)
         state.snapshots = Snapshots(settings, state.store)
         state.supervisor.retention.also.append(state.snapshots.expire)  # the logs' days
-        # Built in a thread: loading the CA bundle would stall the loop (runtime.clients).
-        await trio.to_thread.run_sync(shared_tls_context)
         upstream = local_transport(httpx.Limits(max_connections=200, max_keepalive_connections=50))
         state.supervisor.ports.add_connection_closer(upstream.close_idle_to)
         state.supervisor.ports.add_connection_closer(hot_path.pools.close_idle_to)

@@ -4,7 +4,9 @@ Building an ``httpx.AsyncClient`` builds an ``ssl.SSLContext`` and loads the CA 
 into it: 15-60 ms of CPU on the event loop on the 2-core machines we run on, twice per
 launch (readiness probe, health checks), while every stream and request of the service
 waits. Our clients never speak TLS (children answer plain HTTP on 127.0.0.1), but httpx
-builds the context anyway, so they all share one, built once.
+builds the context anyway, so they all share one, built once, which trusts no
+authority: loading the system's CA bundle into it cost 1.3 MiB of the idle service's
+RSS and 60 ms, and a TLS call, were one ever made, fails its verification.
 
 Their connections end with a reset (SO_LINGER 0) rather than a FIN: a connection the
 child closed first (HTTP/1.0, ``Connection: close``, its shutdown) would otherwise stay
@@ -32,8 +34,9 @@ _RESET_ON_CLOSE = [(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
 
 @functools.cache
 def shared_tls_context() -> ssl.SSLContext:
-    """The one TLS context of the service's httpx clients (built on first use)."""
-    return ssl.create_default_context()
+    """The one TLS context of the service's httpx clients (built on first use): it
+    verifies, and trusts no authority (the module doc)."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class LocalTransport(httpx.AsyncHTTPTransport):

@@ -11,6 +11,7 @@ import pytest
 import trio
 
 from preview import Settings
+from preview.runtime import shared_tls_context
 
 from ..conftest import (
     SERVER_COMMAND,
@@ -293,6 +294,15 @@ async def test_readiness_and_health_checks_build_no_tls_context(
             await eventually(lambda: runtime.state.last_health_check not in (None, first))
             assert built == []
             assert (await service.stop(gid)).status_code == 200
+
+
+def test_the_clients_tls_context_verifies_and_trusts_no_authority() -> None:
+    """The service's clients speak plain HTTP to its children; their one TLS context
+    loads no CA bundle (1.3 MiB of idle RSS), so a TLS call would fail, not pass."""
+    context = shared_tls_context()
+    assert context is shared_tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0
 
 
 _HEALTH_APP = """
