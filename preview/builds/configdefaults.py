@@ -10,8 +10,8 @@ Then each variable the app requires
 value where its name says what it is: a secret, key, token, password or salt a random
 one, ``DEBUG`` on, a project's or app's name "Preview", an e-mail address
 ``preview@example.com``, Django's ``ALLOWED_HOSTS`` ``*``, the app's own host name
-(Flask's ``SERVER_NAME``, ``APP_DOMAIN``) ``localhost`` and its own address
-(``BASE_URL``, ``FRONTEND_URL``) ``http://localhost``, an identifier another service
+(``APP_DOMAIN``; Flask's ``SERVER_NAME`` only where it is required) ``localhost`` and
+its own address (``BASE_URL``, ``FRONTEND_URL``) ``http://localhost``, an identifier another service
 issues (``GOOGLE_OAUTH2_CLIENT_ID``, ``PROJECT_ID``) a random ``preview-…`` one; a
 variable read without a default (``os.environ.get("SECRET_KEY")``) or with ``""`` gets
 one too, where its name says. The
@@ -89,7 +89,10 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     if _NAME.match(upper):
         return "Preview"
     if _OWN_HOST.match(upper):
-        return "localhost"
+        # Flask's SERVER_NAME unset is Flask's own default (any host is served); set to
+        # other than the Host it is called with, Flask before 3.1 answers 404 to every
+        # call: given only where the app cannot start without it.
+        return None if upper == "SERVER_NAME" and kind == OPTIONAL else "localhost"
     if _OWN_URL.match(upper):
         return "http://localhost"
     if _ISSUED_ID.search(upper):

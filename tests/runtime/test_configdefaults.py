@@ -84,6 +84,9 @@ def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:
     assert throwaway_value("SECRET_KEY") != throwaway_value("SECRET_KEY")
     assert throwaway_value("SMTP_HOST") is None  # another service's: not guessable
     assert throwaway_value("SERVER_NAME") == throwaway_value("APP_DOMAIN") == "localhost"
+    # Flask's, read with a default of None: unset is Flask's default (every host served).
+    assert throwaway_value("SERVER_NAME", OPTIONAL) is None
+    assert throwaway_value("APP_DOMAIN", OPTIONAL) == "localhost"
     assert throwaway_value("FRONTEND_URL") == "http://localhost"
     assert throwaway_value("PROJECT_NAME") == "Preview"
     assert throwaway_value("FIRST_SUPERUSER_EMAIL") == "preview@example.com"
@@ -108,6 +111,22 @@ def test_the_apps_own_host_name_gets_a_throwaway_value() -> None:
     assert found.values["SERVER_NAME"] == "localhost"
     assert found.values["FRONTEND_URL"] == "http://localhost"
     assert found.missing == []
+
+
+async def test_an_optional_server_name_is_left_to_flask(builder_service: Service) -> None:
+    """microblog on Flask 3.0: SERVER_NAME set to "localhost" made every call 404 (the
+    app is called as 127.0.0.1:<port>); unset, Flask serves any host."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("flask_optional_server_name"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.client.get(
+            f"/api/generations/{body['gid']}/preview/proxy/",
+            headers={**auth(), "X-Preview-Token": body["previewToken"]},
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"server_name": None}
+        assert (await service.stop(body["gid"])).status_code == 200
 
 
 def test_variables_read_with_an_empty_default_are_unset_ones() -> None:
