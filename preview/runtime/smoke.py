@@ -21,7 +21,7 @@ import trio
 from ..discovery import endpoints_from_openapi, endpoints_from_source, openapi_locations
 from .upstream import Upstream
 
-__all__ = ["MAX_ROUTES", "ROUTE_TIMEOUT", "live_openapi", "smoke_check"]
+__all__ = ["MAX_ROUTES", "ROUTE_TIMEOUT", "live_openapi", "smoke_check", "smoke_summary"]
 
 MAX_ROUTES = 20
 ROUTE_TIMEOUT = 2.0
@@ -33,11 +33,13 @@ Publish = Callable[[str, str], Awaitable[None]]  # (level, message): a proxy eve
 async def smoke_check(
     upstream: Upstream, files: dict[str, bytes], publish: Publish
 ) -> dict[str, Any]:
-    """``{ok, checked, failing: [{path, status, cause}]}`` of the app's parameterless
-    ``GET`` routes (``status`` None: no answer within the time, or the connection failed)."""
+    """``{ok, checked, notFound, failing: [{path, status, cause}]}`` of the app's
+    parameterless ``GET`` routes (``status`` None: no answer within the time, or the
+    connection failed; ``notFound``: how many answered 404)."""
     async with upstream.client(timeout=ROUTE_TIMEOUT) as client:
         paths = await _routes(client, upstream, files)
         failing = []
+        not_found = 0
         for path in paths[:MAX_ROUTES]:
             status, cause, elapsed = await _call(client, upstream, path)
             level = "ERROR" if status is None or status >= 500 else "INFO"
@@ -45,7 +47,28 @@ async def smoke_check(
             await publish(level, f"GET {path} -> {outcome} in {elapsed:.1f} ms [smoke check]")
             if status is None or status >= 500:
                 failing.append({"path": path, "status": status, "cause": cause})
-    return {"ok": not failing, "checked": min(len(paths), MAX_ROUTES), "failing": failing}
+            not_found += status == 404
+    checked = min(len(paths), MAX_ROUTES)
+    return {"ok": not failing, "checked": checked, "notFound": not_found, "failing": failing}
+
+
+def smoke_summary(result: dict[str, Any]) -> tuple[str, str]:
+    """The log's (level, line) of a :func:`smoke_check` result."""
+    checked, failing = result["checked"], result["failing"]
+    if failing:
+        shown = ", ".join(
+            f"{f['path']} ({f['status'] if f['status'] is not None else 'no answer'})"
+            for f in failing[:5]
+        )
+        return "WARN", f"smoke check: {len(failing)} of {checked} GET routes fail: {shown}"
+    if checked > 1 and result["notFound"] == checked:
+        # Its own routes, each "not found": it answers none of them where it is called
+        # (a prefix it expects, or a host it is bound to: Flask's SERVER_NAME).
+        return "WARN", (
+            f"smoke check: all {checked} GET routes it declares answer 404: the app"
+            " serves none of them here"
+        )
+    return "INFO", f"smoke check: {checked} GET routes answer"
 
 
 async def _routes(

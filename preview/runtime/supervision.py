@@ -29,7 +29,7 @@ from ..sandbox.process import (
 from ..settings import Settings
 from .anyport import AnyPort, timeout_message
 from .readiness import is_healthy
-from .smoke import smoke_check
+from .smoke import smoke_check, smoke_summary
 from .state import PreviewState
 from .upstream import Upstream
 
@@ -336,18 +336,7 @@ class ChildSupervision:
 
         result = await smoke_check(self._upstream, self._spec.files, publish)
         state.smoke = result
-        failing = result["failing"]
-        if not failing:
-            await state.system("INFO", f"smoke check: {result['checked']} GET routes answer")
-            return
-        shown = ", ".join(
-            f"{f['path']} ({f['status'] if f['status'] is not None else 'no answer'})"
-            for f in failing[:5]
-        )
-        await state.system(
-            "WARN",
-            f"smoke check: {len(failing)} of {result['checked']} GET routes fail: {shown}",
-        )
+        await state.system(*smoke_summary(result))
 
     async def _health_loop(self) -> None:
         interval = self._settings.health_interval

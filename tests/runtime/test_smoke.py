@@ -78,3 +78,46 @@ async def test_smoke_check_reports_the_failing_routes(
         )
         assert not any("called" in e["message"] for e in events)  # parameterised: not called
         assert (await service.stop(gid)).status_code == 200
+
+
+# Its routes answered only for the host it is bound to (as Flask before 3.1 with a
+# SERVER_NAME): "not found" everywhere else.
+HOST_BOUND_APP = """
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+app = FastAPI()
+
+
+@app.middleware("http")
+async def only_its_host(request: Request, call_next):
+    if request.headers.get("host") != "myapp.example.com":
+        return JSONResponse({"error": "Not Found"}, status_code=404)
+    return await call_next(request)
+
+
+@app.get("/")
+def index() -> dict:
+    return {}
+
+
+@app.get("/items")
+def items() -> list:
+    return []
+"""
+
+
+async def test_an_app_answering_404_on_every_route_is_reported(
+    smoke_settings: Settings, service: Service
+) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload({"main.py": HOST_BOUND_APP})
+        launched = await service.launch(gid)
+        assert launched.json()["status"] == "running", launched.text
+        said = await service.first_system_line(gid, "smoke check:")
+        assert said == (
+            "smoke check: all 2 GET routes it declares answer 404: the app serves none of them here"
+        )
+        health = (await service.status(gid))["health"]
+        assert health == {"ok": True, "checked": 2, "notFound": 2, "failing": []}
+        assert (await service.stop(gid)).status_code == 200
