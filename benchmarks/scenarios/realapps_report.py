@@ -88,6 +88,9 @@ def _cause(result: dict[str, Any]) -> str:
             f"{len(failing)}/{len(result['probes'])} GET routes fail, "
             f"{first['path']} → {first['status']}{hint}"
         )
+    probes = result.get("probes", [])
+    if len(probes) > 1 and all(p["status"] == 404 for p in probes):
+        return f"all {len(probes)} GET routes answer 404 (it serves none of them)"
     return f"status {status.get('status')}"
 
 
