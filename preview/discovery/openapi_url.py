@@ -4,7 +4,9 @@ API docs page (:func:`docs_location`).
 First the ``openapi_url`` the app's source gives its ``FastAPI(...)`` call (a string, or
 an f-string / concatenation of string constants defined anywhere in the upload, such as
 ``f"{settings.API_V1_STR}/openapi.json"``), then the places apps commonly use. An app that
-sets ``openapi_url=None`` has none. Its docs page is found the same way, from
+sets ``openapi_url=None`` has none. A Node app's, where its source says: Hono's
+``app.doc("/doc", …)`` (``doc31``), NestJS's ``SwaggerModule.setup("api", …)`` (the
+document at ``/api-json``). Its docs page is found the same way, from
 ``docs_url``: FastAPI's docs routes are not in the OpenAPI document, so the source is the
 only place that says where they are, or that there are none. Pure: the caller fetches.
 """
@@ -12,6 +14,7 @@ only place that says where they are, or that there are none. Pure: the caller fe
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from preview.discovery.pyast import last_name, parse_module
@@ -29,6 +32,9 @@ COMMON_OPENAPI_PATHS = (
 )
 FASTAPI_DOCS_PATH = "/docs"  # FastAPI's docs_url when the app sets none
 _MAX_FILE_BYTES = 1024 * 1024
+_NODE_SOURCES = (".ts", ".js", ".mjs", ".cjs")
+_HONO_DOC = re.compile(rb"""\.doc(?:31)?\(\s*["'`](/[^"'`\s]*)["'`]""")
+_NEST_SWAGGER = re.compile(rb"""SwaggerModule\.setup\(\s*["'`]/?([^"'`\s]*)["'`]""")
 
 
 def openapi_locations(files: dict[str, bytes]) -> list[str]:
@@ -48,10 +54,23 @@ def openapi_locations(files: dict[str, bytes]) -> list[str]:
             if value and value.startswith("/"):
                 declared.append(value)
     litestar, litestar_off = _litestar_locations(trees, constants)
-    declared += litestar
+    declared += litestar + _node_locations(files)
     if (disabled or litestar_off) and not declared:
         return []
     return list(dict.fromkeys([*declared, *COMMON_OPENAPI_PATHS]))
+
+
+def _node_locations(files: dict[str, bytes]) -> list[str]:
+    """A Node app's document, where its source says (the module doc)."""
+    found: list[str] = []
+    for name, data in files.items():
+        if not name.endswith(_NODE_SOURCES) or "node_modules/" in name:
+            continue
+        if len(data) > _MAX_FILE_BYTES:
+            continue
+        found += [m.decode("utf-8", "replace") for m in _HONO_DOC.findall(data)]
+        found += [f"/{m.decode('utf-8', 'replace')}-json" for m in _NEST_SWAGGER.findall(data)]
+    return found
 
 
 def _litestar_locations(

@@ -41,6 +41,17 @@ def ping() -> dict:
 """
 
 
+def test_a_node_apps_document_where_its_source_says() -> None:
+    # w3cj/hono-open-api-starter (src/lib/configure-open-api.ts), and NestJS's docs setup.
+    hono = b'export default function configureOpenAPI(app) {\n  app.doc("/doc", {\n'
+    nest = b"SwaggerModule.setup('api', app, document);\n"
+    found = openapi_locations({"src/lib/configure-open-api.ts": hono, "src/main.ts": nest})
+    assert found[:2] == ["/doc", "/api-json"]
+    assert found[2:] == list(COMMON_OPENAPI_PATHS)
+    vendored = {"node_modules/x/index.js": hono}
+    assert openapi_locations(vendored) == list(COMMON_OPENAPI_PATHS)
+
+
 def test_locations_read_from_source() -> None:
     located = openapi_locations({"main.py": SETTINGS_APP.encode()})
     assert located[0] == "/api/v2/openapi.json"
