@@ -12,6 +12,7 @@ handler methods. A DRF ``router.urls`` expands into the list and detail routes o
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from preview.discovery.graph import HTTP_METHODS, MAX_DEPTH, MAX_WORK, Collector, Route, join_path
 from preview.discovery.ninja import NinjaApis
@@ -63,12 +64,16 @@ class _Django:
         self.project = project
         self.drf: dict[tuple[str, str], list[tuple[str, ast.Call]]] = {}
         self.api_roots: set[tuple[str, str]] = set()  # DefaultRouters: they serve a root view
+        self.unslashed: set[tuple[str, str]] = set()  # routers of trailing_slash=False
         self._entry_memo: dict[tuple[str, int], list] = {}
         self.ninja = NinjaApis(project)  # Django Ninja's APIs, mounted by ``api.urls``
         for mod, (_, nodes) in project.modules.items():
             for name, call in call_assignments(nodes):
                 if last_name(call.func) in ("DefaultRouter", "SimpleRouter"):
                     self.drf[(mod, name)] = []
+                    slash = keywords(call).get("trailing_slash")
+                    if isinstance(slash, ast.Constant) and slash.value is False:
+                        self.unslashed.add((mod, name))
                 if last_name(call.func) == "DefaultRouter":
                     self.api_roots.add((mod, name))
         for mod, (_, nodes) in project.modules.items():  # once every router is known
@@ -220,9 +225,11 @@ class _Django:
         per registration, its ``@action`` routes, and a DefaultRouter's API root."""
         found = self.project.resolve(mod, node.value)
         key = found[1:] if found else ()
-        if key in self.api_roots:
+        if key in self.api_roots:  # at the include's prefix, slash or not
             file = self.project.modules[key[0]][0]
             out.add("GET", join_path(prefix, "/"), "django", Route([], "", file, node.lineno))
+        if key in self.unslashed:
+            out = _Unslashed(out)  # type: ignore[assignment]
         for reg_mod, call in self.drf.get(key, []):
             base = self.project.string(reg_mod, call.args[0])
             viewset = call.args[1] if len(call.args) > 1 else keywords(call).get("viewset")
@@ -330,3 +337,13 @@ def _regex_to_route(regex: str) -> str:
             out.append("" if regex[i] in "?^$" else regex[i])
             i += 1
     return "".join(out)
+
+
+class _Unslashed:
+    """Routes as a ``DefaultRouter(trailing_slash=False)`` serves them: no final slash."""
+
+    def __init__(self, out: Collector) -> None:
+        self._out = out
+
+    def add(self, method: str, path: str, *rest: Any) -> None:
+        self._out.add(method, path.rstrip("/") or "/", *rest)

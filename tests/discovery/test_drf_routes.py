@@ -29,3 +29,22 @@ def test_drf_router_root_actions_and_auth_urls() -> None:
     }
     assert found[("POST", "/api/notes/{pk}/shout/")]["summary"] == "A note in capitals."
     assert found[("GET", "/api/notes/recent/")]["source"]["file"] == "notes/views.py"
+
+
+def test_a_router_without_trailing_slashes() -> None:
+    """gothinkster/django-realworld-example-app: ``DefaultRouter(trailing_slash=False)``
+    serves ``/api/articles``; ``/api/articles/`` answers 404."""
+    urls = (
+        "from django.urls import include, path\n"
+        "from rest_framework.routers import DefaultRouter\n"
+        "from rest_framework import viewsets\n"
+        "class ArticleViewSet(viewsets.ReadOnlyModelViewSet):\n"
+        "    lookup_field = 'slug'\n"
+        "router = DefaultRouter(trailing_slash=False)\n"
+        "router.register(r'articles', ArticleViewSet)\n"
+        "urlpatterns = [path('api/', include(router.urls))]\n"
+    )
+    files = {"manage.py": b"", "conduit/urls.py": urls.encode()}
+    found = {(e["method"], e["path"]) for e in endpoints_from_source(files)}
+    assert {("GET", "/api/"), ("GET", "/api/articles"), ("GET", "/api/articles/{slug}")} <= found
+    assert [path for _, path in found if path.endswith("/")] == ["/api/"]  # its root
