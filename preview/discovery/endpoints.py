@@ -19,6 +19,8 @@ over the shared route graph of :mod:`preview.discovery.graph`.
 
 from __future__ import annotations
 
+import re
+
 from preview.discovery.django import django_endpoints
 from preview.discovery.graph import MAX_ENDPOINTS, Collector
 from preview.discovery.litestar import litestar_endpoints
@@ -36,6 +38,8 @@ from preview.discovery.seedfields import with_seed_fields
 __all__ = ["MAX_ENDPOINTS", "MAX_FILE_BYTES", "endpoints_from_openapi", "endpoints_from_source"]
 
 MAX_FILE_BYTES = 1024 * 1024
+# A Node test's file: in __tests__/__mocks__/test/tests, or named *.test.ts, *.spec.js …
+_NODE_TEST = re.compile(r"(?:^|/)(?:__tests__|__mocks__|tests?)/|\.(?:test|spec)\.[cm]?[jt]sx?$")
 _SKIPPED_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "site-packages", "__pycache__"})
 _METHOD_RANK = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
 
@@ -71,10 +75,13 @@ def endpoints_from_source(files: dict[str, bytes]) -> list[dict]:
     router_endpoints(project, python)
     django_endpoints(project, python)
     litestar_endpoints(project, python)
-    express_endpoints(usable, express)  # reads the JavaScript / TypeScript files only
-    nest_endpoints(usable, express)  # NestJS's controllers, in TypeScript
-    fastify_endpoints(usable, express)
-    hapi_endpoints(usable, express)
+    # A Node app's tests mount their own routes (express-typescript-2024's
+    # src/common/__tests__ serve /error, /success …): the app's are the rest.
+    scripts = {p: d for p, d in usable.items() if not _NODE_TEST.search(p)}
+    express_endpoints(scripts, express)  # reads the JavaScript / TypeScript files only
+    nest_endpoints(scripts, express)  # NestJS's controllers, in TypeScript
+    fastify_endpoints(scripts, express)
+    hapi_endpoints(scripts, express)
     return _finish([*python.found.values(), *express.found.values()])
 
 

@@ -29,6 +29,7 @@ COMMON_OPENAPI_PATHS = (
     "/docs/openapi.json",
     "/v1/openapi.json",
     "/api/docs/openapi.json",
+    "/swagger.json",  # swagger-ui-express apps' usual route for their document
 )
 FASTAPI_DOCS_PATH = "/docs"  # FastAPI's docs_url when the app sets none
 _MAX_FILE_BYTES = 1024 * 1024

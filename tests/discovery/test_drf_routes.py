@@ -1,5 +1,6 @@
-"""Django REST framework routes as they resolve, from source: a DefaultRouter's API root,
-``@action`` routes (``detail``, ``methods``, ``url_path``) and included auth URLs."""
+"""Routes as they resolve, from source: Django REST framework's (a DefaultRouter's API root,
+``@action`` routes, ``detail``, ``methods``, ``url_path``, included auth URLs), and a Node
+app's, its tests apart."""
 
 from __future__ import annotations
 
@@ -48,3 +49,22 @@ def test_a_router_without_trailing_slashes() -> None:
     found = {(e["method"], e["path"]) for e in endpoints_from_source(files)}
     assert {("GET", "/api/"), ("GET", "/api/articles"), ("GET", "/api/articles/{slug}")} <= found
     assert [path for _, path in found if path.endswith("/")] == ["/api/"]  # its root
+
+
+def test_a_node_apps_tests_mount_no_routes_of_its_own() -> None:
+    """express-typescript-2024: src/common/__tests__ mounts /error and /success on a test
+    app; the app's routes are the rest (``*.test.ts`` and ``test/`` likewise)."""
+    router = (
+        'import express from "express";\n'
+        "const app = express();\n"
+        'app.get("/users", (req, res) => res.json([]));\n'
+    )
+    fake = 'import express from "express";\nconst app = express();\napp.get("/error", h);\n'
+    files = {
+        "src/server.ts": router.encode(),
+        "src/common/__tests__/errorHandler.test.ts": fake.encode(),
+        "src/api/user.spec.ts": fake.replace("/error", "/spec").encode(),
+        "test/helpers.js": fake.replace("/error", "/helper").encode(),
+    }
+    found = {(e["method"], e["path"]) for e in endpoints_from_source(files)}
+    assert found == {("GET", "/users")}
