@@ -11,8 +11,9 @@ value where its name says what it is: a secret, key, token, password or salt a r
 one, ``DEBUG`` on, a project's or app's name "Preview", an e-mail address
 ``preview@example.com``, Django's ``ALLOWED_HOSTS`` ``*``, the app's own host name
 (``APP_DOMAIN``; Flask's ``SERVER_NAME`` only where it is required) ``localhost`` and
-its own address (``BASE_URL``, ``FRONTEND_URL``) ``http://localhost``, an identifier another service
-issues (``GOOGLE_OAUTH2_CLIENT_ID``, ``PROJECT_ID``) a random ``preview-…`` one; a
+its own address (``BASE_URL``, ``FRONTEND_URL``) ``http://localhost``, an identifier
+another service issues (``GOOGLE_OAUTH2_CLIENT_ID``, ``PROJECT_ID``) a random
+``preview-…`` one; a
 variable read without a default (``os.environ.get("SECRET_KEY")``) or with ``""`` gets
 one too, where its name says. The
 others cannot be guessed: they are named (``missing``) so that a failure can say every

@@ -17,6 +17,7 @@ import ast
 import re
 from collections.abc import Iterator
 
+from preview.discovery.node.tokens import JS_SUFFIXES
 from preview.discovery.pyast import last_name, parse_module
 
 __all__ = ["COMMON_OPENAPI_PATHS", "FASTAPI_DOCS_PATH", "docs_location", "openapi_locations"]
@@ -33,7 +34,6 @@ COMMON_OPENAPI_PATHS = (
 )
 FASTAPI_DOCS_PATH = "/docs"  # FastAPI's docs_url when the app sets none
 _MAX_FILE_BYTES = 1024 * 1024
-_NODE_SOURCES = (".ts", ".js", ".mjs", ".cjs")
 _HONO_DOC = re.compile(rb"""\.doc(?:31)?\(\s*["'`](/[^"'`\s]*)["'`]""")
 _NEST_SWAGGER = re.compile(rb"""SwaggerModule\.setup\(\s*["'`]/?([^"'`\s]*)["'`]""")
 
@@ -65,7 +65,7 @@ def _node_locations(files: dict[str, bytes]) -> list[str]:
     """A Node app's document, where its source says (the module doc)."""
     found: list[str] = []
     for name, data in files.items():
-        if not name.endswith(_NODE_SOURCES) or "node_modules/" in name:
+        if not name.endswith(JS_SUFFIXES) or "node_modules/" in name:
             continue
         if len(data) > _MAX_FILE_BYTES:
             continue
