@@ -3,8 +3,9 @@ share its router shape (Koa's koa-router, Hono), without running them.
 
 Each file is tokenised (comments, strings, template and regex literals told apart, so none
 can fake a route) and routers, imports, exports, routes and ``use()`` mounts are recognised by
-their token shapes. Relative imports (``require`` and ``import``) are followed between the
-generation's files, so a router mounted in another module gets its full prefix; the result is
+their token shapes. Imports (``require`` and ``import``) are followed between the
+generation's files, relative ones and those the app's aliases name (:mod:`.aliases`), so a
+router mounted in another module gets its full prefix; the result is
 expanded through the shared route graph of :mod:`preview.discovery.graph`.
 
 Koa: ``new Router({ prefix: "/api" })`` gives the router its own prefix. Hono: ``new
@@ -23,6 +24,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from preview.discovery.graph import Collector, Route, Router, expand_routers
+from preview.discovery.node.aliases import ImportAliases
 from preview.discovery.node.tokens import JS_SUFFIXES, after_type_arguments, js_tokens, pairs
 
 __all__ = ["express_endpoints"]
@@ -58,6 +60,7 @@ class _Script:
 def express_endpoints(files: dict[str, bytes], out: Collector) -> None:
     """Add the Express apps' and routers' endpoints declared in the JavaScript / TypeScript
     files among ``files`` to ``out``, with ``app.use(prefix, router)`` across modules."""
+    aliases = ImportAliases(files)  # "@/api/user/userRouter": tsconfig's paths, say
     files = {p: d for p, d in files.items() if p.endswith(JS_SUFFIXES) and not p.endswith(".d.ts")}
     scripts: dict[str, _Script] = {}
     for path in sorted(files):
@@ -73,7 +76,7 @@ def express_endpoints(files: dict[str, bytes], out: Collector) -> None:
     }
     for path, script in scripts.items():
         for obj, methods, route_path, line in script.routes:
-            key = _js_router(scripts, routers, path, obj)
+            key = _js_router(scripts, aliases, routers, path, obj)
             if key is None and (obj in _EXPRESS_NAMES or obj.lower().endswith("router")):
                 key = (path, obj)  # e.g. a function parameter: an app of its own
                 routers.setdefault(key, Router("express", is_app=True))
@@ -81,42 +84,48 @@ def express_endpoints(files: dict[str, bytes], out: Collector) -> None:
                 routers[key].routes.append(Route(methods, route_path, path, line))
     for path, script in scripts.items():
         for obj, prefix, refs, _line in script.mounts:
-            parent = _js_router(scripts, routers, path, obj)
+            parent = _js_router(scripts, aliases, routers, path, obj)
             if parent is None and obj in _EXPRESS_NAMES:  # e.g. Hono's initApp(app) { … }
                 parent = (path, obj)
                 routers.setdefault(parent, Router("express", is_app=True))
             for spec, export in refs if parent else ():
-                child = _js_router(scripts, routers, path, export, spec)
+                child = _js_router(scripts, aliases, routers, path, export, spec)
                 if child is not None and child != parent:
                     routers[parent].includes.append((child, prefix, []))
     expand_routers(routers, out)
 
 
-def _js_router(scripts, routers, path, name, spec=None, depth=0) -> tuple[str, str] | None:
+def _js_router(scripts, aliases, routers, path, name, spec=None, depth=0) -> tuple[str, str] | None:
     """The router ``name`` refers to in ``path`` (or export ``name`` of module ``spec``)."""
     if spec is None:
         if (path, name) in routers:
             return (path, name)
         spec, name = scripts[path].imports.get(name, (None, None))
-    target = _js_module(scripts, path, spec) if spec else None
+    target = _js_module(scripts, aliases, path, spec) if spec else None
     if target is None or name is None or depth > 8:
         return None
     local = scripts[target].exports.get(name, None if name == "default" else name)
-    return _js_router(scripts, routers, target, local, None, depth + 1) if local else None
+    return _js_router(scripts, aliases, routers, target, local, None, depth + 1) if local else None
 
 
-def _js_module(scripts: dict, path: str, spec: str) -> str | None:
-    """The file a relative import specifier names, trying the usual extensions and index."""
-    if not spec.startswith("."):
-        return None
-    base = posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))
-    stem = base.rsplit(".", 1)[0] if base.endswith(JS_SUFFIXES) else base
-    candidates = [
-        base,
-        *(stem + s for s in JS_SUFFIXES),
-        *(base + "/index" + s for s in JS_SUFFIXES),
-    ]
-    return next((c for c in candidates if c in scripts), None)
+def _js_module(scripts: dict, aliases: ImportAliases, path: str, spec: str) -> str | None:
+    """The file an import specifier names (relative, or by the app's aliases), trying the
+    usual extensions and index."""
+    if spec.startswith("."):
+        bases = [posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))]
+    else:
+        bases = aliases.targets(path, spec)
+    for base in bases:
+        stem = base.rsplit(".", 1)[0] if base.endswith(JS_SUFFIXES) else base
+        candidates = [
+            base,
+            *(stem + s for s in JS_SUFFIXES),
+            *(base + "/index" + s for s in JS_SUFFIXES),
+        ]
+        found = next((c for c in candidates if c in scripts), None)
+        if found is not None:
+            return found
+    return None
 
 
 def _scan_script(tokens: list[tuple[str, str | None, int]]) -> _Script:
