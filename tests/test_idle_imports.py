@@ -20,10 +20,14 @@ from .conftest import SECRET
 # asn1crypto: a preview's database login), YAML (an upload's compose file), the
 # client's `preview watch` (watchfiles, pathspec); Alembic too (store/schema.py: in a
 # child process when the schema is not current). SQLAlchemy's ORM is not used at all
-# (store/models.py: Core tables and plain records).
+# (store/models.py: Core tables and plain records). What only a launch uses (how an
+# upload starts, its build, its services, its runtime, its discovery) is imported at the
+# first launch (runtime/supervisor.py: Supervisor.env_builder).
 _NOT_AT_IDLE = (
     "psycopg", "psycopg_binary", "scramp", "asn1crypto", "yaml", "watchfiles", "pathspec",
-    "sqlalchemy.orm",
+    "sqlalchemy.orm", "preview.apps", "preview.builds", "preview.backing", "preview.discovery",
+    "preview.runtime.lifecycle", "preview.runtime.swaps",
+    "packaging",
 )  # fmt: skip
 
 

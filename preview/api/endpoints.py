@@ -3,17 +3,13 @@ where its docs page is (``docsPath``, for the UI's "Open app")."""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from typing import Any
 
 import trio
 from quart import Blueprint, Response, jsonify, request
 
-from ..discovery import (
-    docs_location,
-    endpoints_from_openapi,
-    endpoints_from_source,
-)
-from ..runtime.smoke import live_openapi
 from ..services import Services, services
 from ..services.callers import owned_generation
 
@@ -22,6 +18,7 @@ __all__ = ["blueprint", "discover_endpoints"]
 blueprint = Blueprint("endpoints", __name__)
 _OPENAPI_TIMEOUT = 5.0
 _LIVE_BUDGET = 2.0  # every place the app's OpenAPI may be, in all
+_DISCOVERY = "preview.runtime.smoke"  # with the endpoints' discovery
 
 
 async def discover_endpoints(
@@ -32,6 +29,11 @@ async def discover_endpoints(
 
     All are cached: a generation's files never change, nor does a running app's spec.
     """
+    if _DISCOVERY not in sys.modules:  # not held by an idle service: imported in a thread
+        await trio.to_thread.run_sync(importlib.import_module, _DISCOVERY)
+    from ..discovery import endpoints_from_openapi, endpoints_from_source
+    from ..runtime.smoke import live_openapi
+
     assert state.supervisor is not None and state.store is not None
     runtime = state.supervisor.for_generation(gid)
     files = runtime.spec.files if runtime is not None else None
@@ -77,6 +79,8 @@ async def _docs_path(state: Services, gid: str, files: dict[str, bytes] | None) 
     key = f"docs:{gid}"
     cached = state.discovery_cache.get(key)
     if cached is None:
+        from ..discovery import docs_location  # imported by discover_endpoints
+
         if files is None:
             assert state.store is not None
             files = await state.store.generation_files(gid)

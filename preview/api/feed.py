@@ -15,14 +15,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from ..errors import StoreError
 from ..logs import HEARTBEAT, PARKED, Event, Gap, Parked, Sink
-from ..runtime import PreviewRuntime
 from ..store import PreviewInstance, Store
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 __all__ = ["KEEPALIVE", "PAGE_BYTES", "PARKED", "End", "event_feed", "stored_events"]
 
@@ -125,7 +127,7 @@ def event_feed(
     """See the module doc. ``preview`` is live (a runtime) or over (its row). A ``sink``
     may write live events itself (``LogBroadcast.subscribe``); the feed then yields an
     empty batch when the sink has a remainder for the caller to write."""
-    if isinstance(preview, PreviewRuntime):
+    if not isinstance(preview, PreviewInstance):
         return _live(store, preview, after, sink)
     return _over(store, preview, after)
 

@@ -6,17 +6,16 @@ import json
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 from quart import Blueprint, Response, jsonify, request
 
-from ..apps.launchoptions import launch_options
 from ..auth import hash_preview_token, new_preview_token
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest, NotFound, StoreError
 from ..logs import missing_env, truncation
-from ..runtime import BY_THE_USER, PreviewRuntime
+from ..runtime import BY_THE_USER
 from ..sandbox import child_environment
 from ..services import Services, services
 from ..services.callers import json_body, owned_generation
@@ -24,6 +23,9 @@ from ..store import PreviewInstance
 from .endpoints import discover_endpoints
 from .origins import app_origin_url
 from .revisions import tree_of_revision
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 __all__ = ["blueprint", "log_gaps", "preview_for"]
 
@@ -156,7 +158,7 @@ async def preview_for(
 def log_gaps(preview: PreviewRuntime | PreviewInstance) -> dict[str, Any]:
     """What its stored log lacks: ``logsTruncated`` (past PREVIEW_LOG_QUOTA_MB, the lines
     streamed but not stored) and ``logsRemovedAt`` (PREVIEW_LOG_RETENTION_DAYS)."""
-    if isinstance(preview, PreviewRuntime):
+    if not isinstance(preview, PreviewInstance):
         return {"logsTruncated": preview.log_quota.summary(), "logsRemovedAt": None}
     since, lines = preview.log_dropped_since, preview.log_dropped_lines
     truncated = None
@@ -182,12 +184,16 @@ async def launch(gid: str) -> Response:
     user = state.user()
     generation = await owned_generation(gid, user)
     body = await json_body(required=False)
+    assert state.supervisor is not None
+    await state.supervisor.env_builder()  # what only launches use, imported (in a thread)
+    from ..apps.launchoptions import launch_options  # its package came with them
+
     command, setup, env, health_path = launch_options(body)
     revision = body.get("revision")
     if revision is not None and (type(revision) is not int or revision < 1):
         raise BadRequest("revision must be a revision number (1, 2 …).", code="invalid_revision")
     tree = (revision, await tree_of_revision(gid, revision)) if revision is not None else None
-    assert state.supervisor is not None and state.snapshots is not None
+    assert state.snapshots is not None
     seed = None
     if (snapshot := body.get("snapshot")) is not None:  # its data put in before it starts
         if not isinstance(snapshot, str):

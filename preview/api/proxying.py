@@ -8,7 +8,7 @@ package's, shared with its fast path and the previews' own origins.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 from quart import Blueprint, Response, jsonify, redirect, request, websocket
@@ -33,10 +33,13 @@ from ..proxy import (
     response_headers,
     ticket_redirect,
 )
-from ..runtime import PreviewRuntime, proxy_prefix
+from ..runtime import proxy_prefix
 from ..services import Services, services
 from ..services.bodies import envelope_limit
 from ..services.callers import json_body, owned_generation
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 __all__ = ["blueprint"]
 

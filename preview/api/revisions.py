@@ -12,7 +12,7 @@ and its status (``lastApply``) tell the outcome.
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 from quart import Blueprint, Response, jsonify, request
@@ -21,8 +21,6 @@ from sqlalchemy.exc import IntegrityError
 from ..clock import isoformat
 from ..errors import BadRequest, Conflict, NotFound
 from ..generations import UploadLimits, changes_from_json, check_tree, files_from_archive
-from ..runtime import PreviewRuntime
-from ..runtime.swaps import SwapResult
 from ..services import services
 from ..services.bodies import json_object, read_body
 from ..services.callers import owned_generation
@@ -33,6 +31,10 @@ from ..store.revisions import (
     list_revisions,
     revision_tree,
 )
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
+    from ..runtime.swaps import SwapResult
 
 __all__ = ["blueprint", "tree_of_revision"]
 

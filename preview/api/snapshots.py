@@ -3,13 +3,17 @@ restored, compared and deleted (``preview.snapshots``)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from quart import Blueprint, Response, jsonify, request
 
 from ..errors import BadRequest, Conflict, NotFound
-from ..runtime import PreviewRuntime
 from ..services import services
 from ..services.callers import json_body, owned_generation
 from ..snapshots import Snapshots, describe
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 __all__ = ["blueprint", "snapshot_name"]
 

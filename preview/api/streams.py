@@ -7,19 +7,21 @@ import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 from quart import Blueprint, Response, jsonify, request, websocket
 
 from ..errors import BadRequest, StoreUnavailable
 from ..logs import SSE_KEEPALIVE, Event, Parked, Sink, sse_frames
-from ..runtime import PreviewRuntime
 from ..services import Services, StreamSlot, services
 from ..services.callers import owned_generation
 from ..store import PreviewInstance, Store
 from .feed import KEEPALIVE, PAGE_BYTES, PARKED, End, event_feed, stored_events
 from .previews import log_gaps, preview_for
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 _log = logging.getLogger(__name__)
 
@@ -130,7 +132,7 @@ async def resume_point(
     ``tail=N`` starts N events before the newest instead of at the first."""
     after = int_param("lastEventId", raw_after, 0, low=0, high=2**62)
     tail = int_param("tail", raw_tail, -1, low=0, high=2**31)
-    if isinstance(preview, PreviewRuntime):
+    if not isinstance(preview, PreviewInstance):
         over, last_id = preview.broadcast.closed, preview.broadcast.last_id
     else:
         over, last_id = True, await store.last_log_seq(preview.id)
@@ -267,7 +269,7 @@ async def log_history(gid: str) -> Response:
     if fmt not in ("json", "ndjson", "text"):
         raise BadRequest("format must be json, ndjson or text.", code="invalid_format")
     filters = _history_filters()
-    if isinstance(preview, PreviewRuntime):
+    if not isinstance(preview, PreviewInstance):
         # Read-your-writes: what the stream has shown is also in the history.
         shown = preview.broadcast.last_id
         assert state.store is not None
@@ -297,7 +299,7 @@ async def log_history(gid: str) -> Response:
     # over-long line would be 80 MiB): hasMore says when either cut the page short.
     events: list[Event] = []
     size, has_more = 0, False
-    mean = preview.broadcast.mean_message_bytes if isinstance(preview, PreviewRuntime) else 0
+    mean = preview.broadcast.mean_message_bytes if not isinstance(preview, PreviewInstance) else 0
     pages = stored_events(
         state.store, preview.id, after, event_bytes=mean, first_page=limit + 1, **filters
     )

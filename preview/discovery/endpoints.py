@@ -40,6 +40,7 @@ __all__ = ["MAX_ENDPOINTS", "MAX_FILE_BYTES", "endpoints_from_openapi", "endpoin
 MAX_FILE_BYTES = 1024 * 1024
 # A Node test's file: in __tests__/__mocks__/test/tests, or named *.test.ts, *.spec.js …
 _NODE_TEST = re.compile(r"(?:^|/)(?:__tests__|__mocks__|tests?)/|\.(?:test|spec)\.[cm]?[jt]sx?$")
+_EXPRESS_SHAPED = (b'"express"', b'"koa"', b'"@koa/router"', b'"koa-router"', b'"hono"')
 _SKIPPED_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "site-packages", "__pycache__"})
 _METHOD_RANK = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
 
@@ -78,11 +79,20 @@ def endpoints_from_source(files: dict[str, bytes]) -> list[dict]:
     # A Node app's tests mount their own routes (express-typescript-2024's
     # src/common/__tests__ serve /error, /success …): the app's are the rest.
     scripts = {p: d for p, d in usable.items() if not _NODE_TEST.search(p)}
-    express_endpoints(scripts, express)  # reads the JavaScript / TypeScript files only
+    if not _fastify_only(scripts):  # whose plugins' `app.get` Express's reading misplaces
+        express_endpoints(scripts, express)  # reads the JavaScript / TypeScript files only
     nest_endpoints(scripts, express)  # NestJS's controllers, in TypeScript
     fastify_endpoints(scripts, express)
     hapi_endpoints(scripts, express)
     return _finish([*python.found.values(), *express.found.values()])
+
+
+def _fastify_only(files: dict[str, bytes]) -> bool:
+    """Its package.json files name Fastify and none of the frameworks of Express's shape."""
+    manifests = [d for p, d in files.items() if p.rpartition("/")[2] == "package.json"]
+    return any(b'"fastify"' in d for d in manifests) and not any(
+        name in d for d in manifests for name in _EXPRESS_SHAPED
+    )
 
 
 def _finish(endpoints: list[dict]) -> list[dict]:

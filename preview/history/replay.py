@@ -18,19 +18,21 @@ says ``skipped``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import trio
 
 from ..errors import PreviewError
 from ..proxy import Forwarded, new_request_id, request_headers, translate_upstream_error
-from ..runtime import PreviewRuntime
 from ..services import Services
 from .capture import BodySample
 from .compare import compare_answers
 from .har import body_json
 from .masking import MASK, mask_body, mask_headers
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 __all__ = ["MAX_REPLAYED", "replay"]
 

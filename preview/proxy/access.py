@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import time
 import urllib.parse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..auth import User, preview_token_matches
 from ..clock import utcnow
 from ..errors import BadRequest, Forbidden, Unavailable
-from ..runtime import PreviewRuntime, proxy_prefix
+from ..runtime import proxy_prefix
 from ..services import Services
 from ..services.callers import owned_generation
 from .policy import EnvelopeRequest, parse_envelope, validate_path
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 __all__ = [
     "CheckedCredentials",

@@ -23,10 +23,13 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..runtime import PreviewRuntime
 from ..services import ENTER_PATH, Services
 from .policy import SERVICE_COOKIES
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 __all__ = [
     "API_ORIGIN_HEADERS",

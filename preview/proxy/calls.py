@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import trio
 
 from ..errors import PreviewError, error_response
-from ..runtime import PreviewRuntime
 from ..services import Services
 from .failures import translate_upstream_error
 from .policy import (
@@ -25,6 +24,9 @@ from .policy import (
     read_envelope_response,
     request_headers,
 )
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 __all__ = ["call_envelope", "envelope_ended", "envelope_error_response", "open_upstream"]
 

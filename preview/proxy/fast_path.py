@@ -20,14 +20,14 @@ import json
 import re
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import trio
 
 from ..auth import User
 from ..errors import PreviewError, error_response
-from ..runtime import PreviewRuntime, proxy_prefix
+from ..runtime import proxy_prefix
 from ..services import Services
 from ..services.bodies import envelope_limit, json_object
 from ..services.callers import AsgiCaller, cancel_on_disconnect, owned_generation
@@ -41,6 +41,9 @@ from .policy import (
     new_request_id,
     response_headers,
 )
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 __all__ = [
     "CONNECTION_MARK",

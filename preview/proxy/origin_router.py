@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import urllib.parse
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 from werkzeug.http import dump_cookie
@@ -38,7 +38,7 @@ from ..errors import (
     Unavailable,
     error_response,
 )
-from ..runtime import PreviewRuntime, proxy_prefix
+from ..runtime import proxy_prefix
 from ..services import (
     APP_SESSION_COOKIES,
     ENTER_PATH,
@@ -53,6 +53,9 @@ from ..services.callers import AsgiCaller
 from .fast_path import answer_error, asgi_forwarded, forward_call
 from .policy import validate_path
 from .websocket import proxy_websocket
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 __all__ = ["OriginRouter"]
 

@@ -5,16 +5,18 @@ preview's own origin (``proxy.origin_router``)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 import trio_websocket
 
 from ..errors import BadGateway, PreviewError, TimedOut
-from ..runtime import PreviewRuntime
 from ..services import Services
 from .failures import unreachable
 from .policy import Forwarded, request_headers
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 __all__ = ["WebSocketClient", "proxy_websocket"]
 

@@ -3,10 +3,13 @@ from launch to teardown (``lifecycle``), its child while it runs (``supervision`
 users see of it (``state``), readiness and health (``readiness``), the way the service
 reaches its app (``upstream``, over ``clients``), its port (``ports``) and its row
 (``rowkeeper``).
+
+``PreviewRuntime`` is imported at its first use (``launching``: what only a launch uses).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .clients import LocalTransport, local_client, local_transport, shared_tls_context
-from .lifecycle import PreviewRuntime
 from .ports import PortPool, free_port_block
 from .readiness import HEALTH_PATHS, default_health_path, is_healthy
 from .rowkeeper import RowKeeper
@@ -34,3 +37,14 @@ __all__ = [
     "shared_tls_context",
     "upstream_url",
 ]
+
+if TYPE_CHECKING:
+    from .lifecycle import PreviewRuntime
+
+
+def __getattr__(name: str) -> Any:
+    if name != "PreviewRuntime":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .lifecycle import PreviewRuntime
+
+    return PreviewRuntime

@@ -9,7 +9,6 @@ import httpx
 import psutil
 import trio
 
-from ..discovery import endpoints_from_source
 from ..sandbox.child import ChildProcess
 from ..sandbox.netns import open_netns_of_child, socket_in_netns
 from .upstream import Upstream, pin_socket
@@ -28,7 +27,10 @@ HEALTH_PATHS = ("/health", "/healthz", "/livez", "/readyz", "/api/health", "/pin
 
 def default_health_path(files: dict[str, bytes]) -> str | None:
     """A health path the app declares (a GET route from its source), else None: then a
-    TCP connect is the health check, and the app's log gets no probe line per check."""
+    TCP connect is the health check, and the app's log gets no probe line per check.
+    Called in a worker thread: discovery is imported there, at the first launch."""
+    from ..discovery import endpoints_from_source
+
     declared = {
         endpoint["path"].rstrip("/") or "/"
         for endpoint in endpoints_from_source(files)

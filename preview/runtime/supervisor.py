@@ -6,21 +6,18 @@ port pool, launch admission (per-generation and per-user limits) and restart rec
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 
-from ..apps.detect import detect
-from ..apps.spec import LaunchSpec
 from ..auth import User, hash_preview_token, new_preview_token
-from ..backing.appdb import drop_leftover_databases, is_psycopg_error, new_database_name
-from ..builds.build import EnvBuilder
-from ..builds.preparation import fill
 from ..clock import utcnow
 from ..errors import Conflict, Unavailable
 from ..metrics import Metrics
@@ -31,15 +28,20 @@ from ..sandbox.process import kill_stale_group
 from ..settings import Settings
 from ..store import Generation, LogRetention, PreviewInstance, Store
 from ..store.revisions import latest_tree
-from .lifecycle import PreviewRuntime
 from .ports import PortPool
-from .readiness import default_health_path
+
+if TYPE_CHECKING:
+    from ..builds.build import EnvBuilder
+    from .lifecycle import PreviewRuntime
 
 __all__ = ["Launched", "Supervisor", "proxy_prefix"]
 
 _log = logging.getLogger(__name__)
 _SHUTDOWN_MARGIN = 40.0  # beyond the stop grace: readers, writer flush, row update
 _RETRY_AT_LIMIT = 30  # s: a limit frees up when a preview ends (idle timeout, a stop)
+# What only launches use: imported with the first (env_builder); the runtime imports the
+# rest (apps, builds, backing, swaps).
+_LAUNCH_PARTS = "preview.runtime.lifecycle"
 
 
 def proxy_prefix(generation_id: str) -> str:
@@ -62,7 +64,9 @@ class Supervisor:
         self.settings = settings
         self.store = store
         self.ports = PortPool(settings.port_min, settings.port_max)
-        self.builder = EnvBuilder(settings)
+        # Made at the first launch (env_builder), with what only launches use.
+        self.builder: EnvBuilder | None = None
+        self._first_launch = trio.Lock()
         # Starting apps (imports, migrations) are CPU-bound: beyond a few at once they
         # only slow each other past the start-up timeout. The rest wait their turn.
         self._start_slots = trio.CapacityLimiter(settings.start_slots)
@@ -82,7 +86,6 @@ class Supervisor:
         """Reconcile what a previous run left, then run previews until :meth:`aclose`."""
         try:
             self.isolation = await trio.to_thread.run_sync(Isolation.probe, self.settings)
-            self.builder.isolation = self.isolation
             if not self.isolation.complete:
                 _log.warning(
                     "PREVIEWS ARE NOT FULLY ISOLATED (isolation: %s): %s%s",
@@ -112,6 +115,23 @@ class Supervisor:
                 if not self._runtimes:  # every preview has removed its own directory
                     await trio.to_thread.run_sync(remove_tree, self.settings.previews_dir)
             self._closed.set()
+
+    async def env_builder(self) -> EnvBuilder:
+        """The environments' builder, made at the first launch. What only launches use
+        (the preview's runtime, with how an upload starts, its build and its services:
+        ~85 modules, 3.5 MiB) is imported then, in a worker thread, rather than held by
+        an idle service or imported on the loop. What builds a stop of the service
+        interrupted is removed before the first build starts."""
+        async with self._first_launch:
+            if self.builder is None:
+                await trio.to_thread.run_sync(importlib.import_module, _LAUNCH_PARTS)
+                from ..builds.build import EnvBuilder  # imported with them: no import here
+
+                builder = EnvBuilder(self.settings)
+                builder.isolation = self.isolation
+                await builder.cache.remove_unfinished()
+                self.builder = builder
+        return self.builder
 
     async def _remove_old_logs(self, scope: trio.CancelScope) -> None:
         with scope:
@@ -173,6 +193,14 @@ class Supervisor:
                 code="sandbox_unavailable",
                 details={"isolation": self.isolation.kind},
             )
+        builder = await self.env_builder()
+        from ..apps.detect import detect  # these: imported by env_builder
+        from ..apps.spec import LaunchSpec
+        from ..backing.appdb import new_database_name
+        from ..builds.preparation import fill
+        from .lifecycle import PreviewRuntime
+        from .readiness import default_health_path
+
         # The latest revision (generation_files), unless the launch names an older one.
         number, files = revision or await self.store._run(
             latest_tree, self.store.engine, generation.id
@@ -219,7 +247,7 @@ class Supervisor:
             store=self.store,
             ports=self.ports,
             metrics=self.metrics,
-            builder=self.builder,
+            builder=builder,
             isolation=self.isolation,
             start_slots=self._start_slots,
         )
@@ -323,7 +351,10 @@ class Supervisor:
                 error_message=reason,
                 health_status="unknown",
             )
-        if self.settings.app_postgres_url:
+        if self.settings.app_postgres_url:  # the operator's server: its client is used
+            await trio.to_thread.run_sync(importlib.import_module, _LAUNCH_PARTS)
+            from ..backing.appdb import drop_leftover_databases, is_psycopg_error
+
             try:
                 dropped = await trio.to_thread.run_sync(
                     drop_leftover_databases, self.settings.app_postgres_url
@@ -337,7 +368,6 @@ class Supervisor:
                     _log.warning(
                         "dropped %d preview database(s) left by a previous run", len(dropped)
                     )
-        await self.builder.cache.remove_unfinished()
         # No preview runs yet, so every directory left under previews/ is an orphan.
         previews_dir = self.settings.previews_dir
         await trio.to_thread.run_sync(remove_tree, previews_dir)  # tmpfs quotas too

@@ -10,14 +10,17 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..apps.spec import LaunchSpec
 from ..settings import Settings
 from .appdir import app_read_only
 from .bubblewrap import host_uid, reachable_by_others
 from .egress import EgressPolicy
 from .isolation import Confinement, Isolation, build_limits
 from .outbound import Outbound, ServiceMounts, ServiceRelay
+
+if TYPE_CHECKING:
+    from ..apps.spec import LaunchSpec
 
 __all__ = ["Containment"]
 

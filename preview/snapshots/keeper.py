@@ -11,6 +11,9 @@ written back through the backup API (the app's connections see the restored page
 their next transaction, as after any other writer's commit); PostgreSQL databases in
 one transaction (``pgdata``); the files replaced whole, those written since removed.
 What the app keeps in its own memory (a cache) is not rolled back.
+
+Where a preview's PostgreSQL is (``pgtarget``, over the backing services) is imported
+where a preview runs, whose launch loaded them: an idle service holds none of it.
 """
 
 from __future__ import annotations
@@ -24,23 +27,23 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
-from ..backing.pgrelay import LoginRefused
 from ..clock import utcnow
 from ..errors import Conflict, NotFound, PreviewError, Unavailable
-from ..runtime import PreviewRuntime
 from ..settings import Settings
 from ..store import Store
 from ..store.models import PreviewSnapshot
 from . import records
 from .appfiles import copy_files, make_parents, put_files, too_large, writable_files
 from .pgdata import dump_database, read_dump, restore_database
-from .pgtarget import database_for, live_databases
 from .rowdiff import TableRows, diff_tables
 from .sqlitedata import backup_into, database_size, read_tables, table_counts
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 __all__ = ["Snapshots"]
 
@@ -177,6 +180,8 @@ class Snapshots:
             manifest["sqlite"].append({"path": relative, "file": copy})
             counts = await self._blocking(table_counts, target / copy)
             tables += [_table(f"sqlite:{relative}", t, n) for t, n in counts.items()]
+        from .pgtarget import live_databases  # with the backing: loaded by a launch
+
         settings = self._settings
         postgres = runtime.backing.postgres
         url, role = settings.app_postgres_url, spec.database_name
@@ -216,6 +221,8 @@ class Snapshots:
     async def seed(self, row: PreviewSnapshot, runtime: PreviewRuntime) -> str | None:
         """A launch's hook (``LaunchSpec.seed``): ``row``'s data put in before its set-up
         steps and start; the failure's message, else None."""
+        from ..backing.pgrelay import LoginRefused  # loaded by the launch
+
         try:
             await self._put_back(runtime, row, remove_others=False)
         except (PreviewError, OSError, sqlite3.Error, LoginRefused) as error:
@@ -237,6 +244,9 @@ class Snapshots:
             await self._blocking(
                 partial(backup_into, owner_like=app_dir), source / entry["file"], live
             )
+        from ..backing.pgrelay import LoginRefused  # with a runtime: loaded by its launch
+        from .pgtarget import database_for
+
         postgres, settings = runtime.backing.postgres, self._settings
         restored = []
         for entry in manifest["postgres"]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import re
 import urllib.parse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
@@ -28,12 +28,14 @@ from ..api.previews import preview_for
 from ..api.streams import resume_point, sse_body, sse_headers
 from ..errors import PreviewError
 from ..logs import PARKED
-from ..runtime import PreviewRuntime
 from ..services import Services, StreamSlot
 from ..services.callers import AsgiCaller, cancel_on_disconnect, owned_generation
 from ..store import PreviewInstance
 from .cors import unwrap_send
 from .direct_body import DirectBodyWriter
+
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
 
 __all__ = ["StreamFastPath"]
 

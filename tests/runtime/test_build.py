@@ -92,10 +92,10 @@ async def test_fastapi_factory_under_src_is_built_and_runs(builder_service: Serv
         assert (await service.stop(body["gid"])).status_code == 200
 
         # The same set again: no new build, the environment is reused.
-        runs = service.supervisor.builder.cache.builds_run
+        runs = (await service.supervisor.env_builder()).cache.builds_run
         again = await launched(service, app_files("fastapi_factory"))
         assert again["status"] == "running"
-        assert service.supervisor.builder.cache.builds_run == runs
+        assert (await service.supervisor.env_builder()).cache.builds_run == runs
         assert any("reused" in m for m in messages(await service.history(again["gid"])))
         assert (await service.stop(again["gid"])).status_code == 200
 
@@ -151,7 +151,7 @@ async def test_two_launches_of_one_set_share_one_build(builder_service: Service)
         "requirements.txt": "starlette>=0.37\nidna\n",  # a set only this test uses
     }
     with trio.fail_after(BUILD_WAIT):
-        runs = service.supervisor.builder.cache.builds_run
+        runs = (await service.supervisor.env_builder()).cache.builds_run
         gids = [await service.upload(files), await service.upload(files)]
         results: list[dict[str, Any]] = []
 
@@ -163,7 +163,7 @@ async def test_two_launches_of_one_set_share_one_build(builder_service: Service)
             for gid in gids:
                 nursery.start_soon(launch, gid)
         assert [r["status"] for r in results] == ["running", "running"], results
-        assert service.supervisor.builder.cache.builds_run == runs + 1
+        assert (await service.supervisor.env_builder()).cache.builds_run == runs + 1
         waited = [messages(await service.history(gid)) for gid in gids]
         assert sum(any("waiting for the same environment" in m for m in w) for w in waited) == 1
         for gid in gids:
@@ -476,7 +476,7 @@ async def test_stop_during_a_build_kills_it_and_leaves_nothing(builder_service: 
         assert response.json()["status"] == "starting"
         assert response.json()["phase"] in ("preparing", "installing dependencies")
         await listener.accept()  # uv is asking the index
-        builder = service.supervisor.builder
+        builder = await service.supervisor.env_builder()
         assert builder.cache._builds  # in progress
         stopped = await service.stop(gid)
         assert stopped.json()["status"] == "stopped"
@@ -537,9 +537,11 @@ async def test_uv_lock_is_installed_exactly(builder_service: Service) -> None:
         assert (await service.stop(body["gid"])).status_code == 200
 
 
-async def test_half_built_environments_are_removed_at_start(
+async def test_half_built_environments_are_removed_before_the_first_build(
     build_settings: Settings, tmp_path: Path
 ) -> None:
+    """The builder is made at the first launch (an idle service imports none of the
+    builds), and removes what a stop of the service interrupted before it builds."""
     envs = tmp_path / "envs"
     half = envs / "py-interrupted"
     (half / "lib").mkdir(parents=True)
@@ -547,7 +549,9 @@ async def test_half_built_environments_are_removed_at_start(
     built.mkdir()
     (built / "preview-env.json").write_text('{"bytes": 0}')
     with trio.fail_after(30):
-        async with running_service(replace(build_settings, env_dir=str(envs))):
+        async with running_service(replace(build_settings, env_dir=str(envs))) as service:
+            builder = await service.supervisor.env_builder()
+            assert builder is await service.supervisor.env_builder()  # one, made once
             assert not await trio.to_thread.run_sync(half.exists)
             assert await trio.to_thread.run_sync(built.exists)
 

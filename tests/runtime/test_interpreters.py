@@ -15,7 +15,7 @@ from .test_build import BUILD_WAIT, app_files, launched, messages
 
 
 async def _choices(service: Service, request: str):
-    builder: EnvBuilder = service.supervisor.builder
+    builder: EnvBuilder = await service.supervisor.env_builder()  # made at a first launch
     return await interpreter_choices(request, "pyproject.toml", builder._uv_env(discovery=True))
 
 

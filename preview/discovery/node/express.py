@@ -27,7 +27,7 @@ from preview.discovery.graph import Collector, Route, Router, expand_routers
 from preview.discovery.node.aliases import ImportAliases
 from preview.discovery.node.tokens import JS_SUFFIXES, after_type_arguments, js_tokens, pairs
 
-__all__ = ["express_endpoints"]
+__all__ = ["Script", "express_endpoints", "resolve_module", "scan_script"]
 
 _EXPRESS_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "all"})
 _EXPRESS_NAMES = frozenset({"app", "router", "api", "server", "routes"})
@@ -45,7 +45,7 @@ _RESOURCE_KEYED = frozenset({"get", "read", "put", "update", "patch", "modify", 
 
 
 @dataclass
-class _Script:
+class Script:
     """What one JavaScript/TypeScript file declares, by local name, before resolution."""
 
     created: dict[str, bool] = field(default_factory=dict)  # name -> is an app (express())
@@ -62,13 +62,13 @@ def express_endpoints(files: dict[str, bytes], out: Collector) -> None:
     files among ``files`` to ``out``, with ``app.use(prefix, router)`` across modules."""
     aliases = ImportAliases(files)  # "@/api/user/userRouter": tsconfig's paths, say
     files = {p: d for p, d in files.items() if p.endswith(JS_SUFFIXES) and not p.endswith(".d.ts")}
-    scripts: dict[str, _Script] = {}
+    scripts: dict[str, Script] = {}
     for path in sorted(files):
         try:
             text = files[path].decode("utf-8-sig")
         except UnicodeDecodeError:
             continue
-        scripts[path] = _scan_script(js_tokens(text))
+        scripts[path] = scan_script(js_tokens(text))
     routers = {
         (path, name): Router("express", prefix=script.bases.get(name, ""), is_app=is_app)
         for path, script in scripts.items()
@@ -101,14 +101,14 @@ def _js_router(scripts, aliases, routers, path, name, spec=None, depth=0) -> tup
         if (path, name) in routers:
             return (path, name)
         spec, name = scripts[path].imports.get(name, (None, None))
-    target = _js_module(scripts, aliases, path, spec) if spec else None
+    target = resolve_module(scripts, aliases, path, spec) if spec else None
     if target is None or name is None or depth > 8:
         return None
     local = scripts[target].exports.get(name, None if name == "default" else name)
     return _js_router(scripts, aliases, routers, target, local, None, depth + 1) if local else None
 
 
-def _js_module(scripts: dict, aliases: ImportAliases, path: str, spec: str) -> str | None:
+def resolve_module(scripts: dict, aliases: ImportAliases, path: str, spec: str) -> str | None:
     """The file an import specifier names (relative, or by the app's aliases), trying the
     usual extensions and index."""
     if spec.startswith("."):
@@ -128,9 +128,9 @@ def _js_module(scripts: dict, aliases: ImportAliases, path: str, spec: str) -> s
     return None
 
 
-def _scan_script(tokens: list[tuple[str, str | None, int]]) -> _Script:
+def scan_script(tokens: list[tuple[str, str | None, int]]) -> Script:
     """Recognise routers, imports, exports, routes and mounts by their token shapes."""
-    script = _Script()
+    script = Script()
     closing = pairs(tokens)
 
     def value(index: int) -> str | None:
@@ -207,7 +207,7 @@ def _scan_script(tokens: list[tuple[str, str | None, int]]) -> _Script:
     return script
 
 
-def _scan_resource(tokens: list, closing: dict, i: int, script: _Script) -> None:
+def _scan_resource(tokens: list, closing: dict, i: int, script: Script) -> None:
     """resource-router-middleware's ``resource({ id: "facet", index() {…}, read() {…} })``:
     a router whose routes are the handlers the object names, on ``/`` or ``/:<id>``."""
     start = i + 2
@@ -232,7 +232,7 @@ def _scan_resource(tokens: list, closing: dict, i: int, script: _Script) -> None
             script.routes.append((name, [method], path, tokens[i][2]))
 
 
-def _scan_import(i: int, script: _Script, closing: dict, value, kind) -> None:
+def _scan_import(i: int, script: Script, closing: dict, value, kind) -> None:
     """``import x from "m"``, ``import x, {a as b} from "m"``, ``import {a} from "m"``."""
     names: list[tuple[str, str]] = []
     k = i + 1

@@ -6,7 +6,10 @@ hapi (``server.route({ method, path })`` or ``server.route([{ … }, { … }])``
 
 from __future__ import annotations
 
-from preview.discovery.graph import Collector, Route, join_path
+from preview.discovery.graph import Collector, Route, Router, expand_routers
+from preview.discovery.node.aliases import ImportAliases
+from preview.discovery.node.express import resolve_module, scan_script
+from preview.discovery.node.scopes import file_functions, owner_of
 from preview.discovery.node.tokens import (
     Tokens,
     after_type_arguments,
@@ -22,31 +25,188 @@ _SUFFIXES = (".ts", ".mts", ".js", ".mjs", ".cjs")
 _VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
 _MAX_OBJECT_TOKENS = 400  # one route's options object
 _MAX_ROUTES_PER_CALL = 200
+_INSTANCE_NAMES = frozenset({"fastify", "app", "server", "instance", "router", "api"})
 
 
 def fastify_endpoints(files: dict[str, bytes], out: Collector) -> None:
-    """Add the Fastify routes declared among ``files`` to ``out``."""
+    """Add the Fastify routes declared among ``files`` to ``out``: on an instance
+    (``Fastify()``) or on the one a plugin function receives, each plugin under the
+    prefixes of the ``register(plugin, { prefix })`` calls that mount it (across modules,
+    through relative imports and the app's aliases), or of ``@fastify/autoload``."""
+    manifests = [data for path, data in files.items() if path.rpartition("/")[2] == "package.json"]
+    if manifests and not any(b'"fastify"' in data for data in manifests):
+        return
     autoload = any(b"@fastify/autoload" in data for data in files.values())
-    for path, tokens in _scripts(files, b"fastify."):
+    aliases = ImportAliases(files)
+    plugins = {path: _Plugins(path, tokens) for path, tokens in _scripts(files, b"")}
+    routers: dict[tuple[str, str], Router] = {}
+    for path, found in plugins.items():
         parts = path.split("/")
         below = parts[parts.index("routes") + 1 : -1] if "routes" in parts[:-1] else []
         prefix = "/".join(below) if autoload else ""
+        for key, routes in found.routes.items():
+            router = routers.setdefault(
+                (path, key), Router("express", prefix, is_app=key in found.apps)
+            )
+            router.routes += routes
+        for key, target, mount, _line in found.mounts:
+            child = _plugin(plugins, aliases, path, target)
+            if child is not None:
+                routers.setdefault((path, key), Router("express", prefix, is_app=key in found.apps))
+                routers.setdefault(child, Router("express", _autoloaded(child[0], autoload)))
+                routers[(path, key)].includes.append((child, mount, []))
+    # A plugin nobody registers is still served when autoload (or a loop) registers it;
+    # a function that only looks like one (``client.get("/x")``) is not.
+    included = {child for router in routers.values() for child, _, _ in router.includes}
+    for key in [k for k in routers if k not in included and not routers[k].is_app]:
+        if not plugins[key[0]].plugin_like(key[1]):
+            del routers[key]
+    expand_routers(routers, out)
+
+
+def _autoloaded(path: str, autoload: bool) -> str:
+    parts = path.split("/")
+    return (
+        "/".join(parts[parts.index("routes") + 1 : -1])
+        if autoload and "routes" in parts[:-1]
+        else ""
+    )
+
+
+class _Plugins:
+    """One file's Fastify declarations: routes per owner (an instance's name, or
+    ``fn@<index>`` for the plugin function whose parameter they are declared on), the
+    ``register`` calls, and what its names and exports are bound to."""
+
+    def __init__(self, path: str, tokens: Tokens) -> None:
+        closing = pairs(tokens)
+        self.functions = {f"fn@{f.start}": f for f in file_functions(tokens, closing)}
+        script = scan_script(tokens)
+        self.imports = script.imports
+        self.names = {name: key for key, f in self.functions.items() for name in f.names}
+        if (alias := script.exports.get("default")) is not None and alias in self.names:
+            self.names.setdefault("default", self.names[alias])
+        self.apps: set[str] = {"fastify"}  # `fastify.get(…)` at the top: the app's
+        self.routes: dict[str, list[Route]] = {}
+        self.mounts: list[tuple[str, list, str, int]] = []
+        functions = list(self.functions.values())
         for i, (kind, value, line) in enumerate(tokens[:-4]):
-            if kind != "id" or value != "fastify" or not is_punct(tokens, i + 1, "."):
+            if kind != "id" or not is_punct(tokens, i + 1, ".") or is_punct(tokens, i - 1, "."):
+                if kind == "id" and _creates_instance(tokens, i):
+                    self.apps.add(value or "")
+                continue
+            owner = owner_of(functions, i, value or "")
+            key = f"fn@{owner.start}" if owner is not None else value or ""
+            if owner is None and key not in self.apps:
                 continue
             verb = tokens[i + 2][1] or ""
             opening = after_type_arguments(tokens, i + 3)
-            if not is_punct(tokens, opening, "("):
+            if not is_punct(tokens, opening, "(") or opening not in closing:
                 continue
-            if verb in _VERBS:
-                methods, sub = [verb.upper()], string_at(tokens, opening + 1)
+            if verb in _VERBS or verb == "all":
+                methods, sub = (
+                    ["ANY" if verb == "all" else verb.upper()],
+                    string_at(tokens, opening + 1),
+                )
             elif verb == "route":
                 methods, sub = _route_object(tokens, opening + 1)
+            elif verb == "register":
+                arguments = _arguments(tokens, opening, closing[opening])
+                mount = _prefix(arguments[1]) if len(arguments) > 1 else ""
+                self.mounts.append((key, arguments[0] if arguments else [], mount, line))
+                continue
             else:
                 continue
             for method in methods if sub is not None else []:
-                route = Route([method], sub or "", path, line)
-                out.add(method, join_path(prefix, sub or ""), "express", route)
+                self.routes.setdefault(key, []).append(Route([method], sub or "", path, line))
+
+    def plugin_like(self, key: str) -> bool:
+        """A function that is a plugin by its shape: its module's default export, or a
+        parameter named or typed as Fastify's instance."""
+        function = self.functions.get(key)
+        if function is None:
+            return True
+        typed = (function.param_type or "").startswith("Fastify")
+        return typed or "default" in function.names or function.param in _INSTANCE_NAMES
+
+
+def _plugin(
+    plugins: dict[str, _Plugins], aliases: ImportAliases, path: str, target: list
+) -> tuple[str, str] | None:
+    """The plugin ``register``'s first argument names: an inline function, a name (local
+    or imported), ``require("./x")`` or ``import("./x")``, through wrappers (``fp(x)``)."""
+    here = plugins[path]
+    while target:
+        words = [t[1] for t in target]
+        start = target[0][3]
+        inline = [k for k, f in here.functions.items() if start <= f.start <= target[-1][3]]
+        if inline:
+            return path, min(inline, key=lambda k: here.functions[k].start)
+        if len(target) == 1 and target[0][0] == "id":
+            name = words[0] or ""
+            if name in here.names:
+                return path, here.names[name]
+            spec, export = here.imports.get(name, (None, None))
+            return _exported(plugins, aliases, path, spec, export)
+        if words[:2] in (["require", "("], ["import", "("]) and len(target) == 4:
+            return _exported(plugins, aliases, path, words[2], "default")
+        if target[0][0] == "id" and words[1:2] == ["("] and words[-1] == ")":
+            target = target[2:-1]  # fp(plugin, …): its first argument
+            depth, end = 0, len(target)
+            for k, token in enumerate(target):
+                depth += (token[1] in "([{") - (token[1] in ")]}") if token[0] == "punct" else 0
+                if depth == 0 and token[1] == "," and token[0] == "punct":
+                    end = k
+                    break
+            target = target[:end]
+            continue
+        return None
+    return None
+
+
+def _exported(
+    plugins: dict[str, _Plugins], aliases: ImportAliases, path: str, spec, export
+) -> tuple[str, str] | None:
+    target = resolve_module(plugins, aliases, path, spec) if spec and export else None
+    if target is None:
+        return None
+    key = plugins[target].names.get(export)
+    return (target, key) if key is not None else None
+
+
+def _creates_instance(tokens: Tokens, i: int) -> bool:
+    """``NAME = Fastify(…)`` / ``fastify(…)`` / ``require("fastify")(…)`` at ``i``."""
+    j = i + 1
+    if is_punct(tokens, j, ":"):  # `const app: FastifyInstance = …`
+        j += 2
+    if not is_punct(tokens, j, "=") or is_punct(tokens, j + 1, "="):
+        return False
+    callee = [t[1] for t in tokens[j + 1 : j + 6]]
+    if callee[:4] == ["require", "(", "fastify", ")"]:
+        return callee[4:5] == ["("]
+    return (callee[0] or "").lower() == "fastify" and "(" in callee[1:3]
+
+
+def _arguments(tokens: Tokens, opening: int, end: int) -> list[list]:
+    """A call's arguments as token lists, each token with its index: (kind, value, line, i)."""
+    arguments: list[list] = [[]]
+    depth = 0
+    for k in range(opening + 1, min(end, opening + 1 + _MAX_OBJECT_TOKENS)):
+        kind, value, line = tokens[k]
+        if kind == "punct" and value == "," and depth == 0:
+            arguments.append([])
+            continue
+        depth += (value in "([{") - (value in ")]}") if kind == "punct" else 0
+        arguments[-1].append((kind, value, line, k))
+    return [a for a in arguments if a]
+
+
+def _prefix(options: list) -> str:
+    """``{ prefix: "/x" }``'s prefix ("" without one)."""
+    for k, token in enumerate(options[:-2]):
+        if token[1] == "prefix" and options[k + 1][1] == ":" and options[k + 2][0] == "str":
+            return options[k + 2][1] or ""
+    return ""
 
 
 def hapi_endpoints(files: dict[str, bytes], out: Collector) -> None:

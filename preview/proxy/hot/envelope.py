@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import trio
 
 from ...errors import PreviewError
-from ...runtime import PreviewRuntime
 from ...services import Services
 from ...services.bodies import envelope_limit, parse_json_object
 from ...services.callers import AsgiCaller
@@ -44,6 +43,9 @@ from .head import ChunkedScanner, HeadWriter, RequestHead
 from .relay import VARY_ORIGIN, answer
 from .upstream import FLUSH, RawPools, answer_body, ask, receive_now
 from .watch import Watch
+
+if TYPE_CHECKING:
+    from ...runtime import PreviewRuntime
 
 __all__ = ["EnvelopeCalls", "EnvelopeWay", "envelope_head"]
 

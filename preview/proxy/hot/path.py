@@ -28,13 +28,12 @@ from __future__ import annotations
 import logging
 import os
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import trio
 
 from ...errors import PreviewError
-from ...runtime import PreviewRuntime
 from ...services import Services
 from ..access import CheckedCredentials
 from ..failures import translate_upstream_error
@@ -45,6 +44,9 @@ from .relay import VARY_ORIGIN, ClientGone, RequestBody, answer_error, entered, 
 from .route import Enter, Routes
 from .upstream import RawPools, answer_body, ask, receive_now
 from .watch import Watch
+
+if TYPE_CHECKING:
+    from ...runtime import PreviewRuntime
 
 __all__ = ["HotPath"]
 

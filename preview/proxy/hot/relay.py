@@ -12,18 +12,20 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h11
 import httpx
 import trio
 
 from ...errors import PreviewError, error_response
-from ...runtime import PreviewRuntime
 from ...services import ENTER_PATH, Services
 from ..policy import body_too_large
 from .head import RequestHead, ResponseHead
 from .upstream import FLUSH, receive_now, send_now
+
+if TYPE_CHECKING:
+    from ...runtime import PreviewRuntime
 
 __all__ = ["VARY_ORIGIN", "ClientGone", "RequestBody", "answer", "answer_error", "entered", "relay"]
 

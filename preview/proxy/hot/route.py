@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ...errors import PreviewError
-from ...runtime import PreviewRuntime, proxy_prefix
+from ...runtime import proxy_prefix
 from ...services import ENTER_PATH, Services
 from ...services.callers import AsgiCaller
 from ..access import CheckedCredentials, _split_target, authorised_target
@@ -18,6 +19,9 @@ from ..policy import PREVIEW_TOKEN_COOKIE
 from .envelope import EnvelopeWay
 from .head import CallTarget, RequestHead
 from .relay import VARY_ORIGIN
+
+if TYPE_CHECKING:
+    from ...runtime import PreviewRuntime
 
 __all__ = ["Enter", "Routes"]
 

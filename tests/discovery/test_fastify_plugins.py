@@ -1,0 +1,95 @@
+"""Fastify's plugins: routes declared on the instance a plugin function receives are
+served under the prefixes of the ``register(plugin, { prefix })`` calls that mount it,
+across modules (imports, ``require``, ``import()``, ``fastify-plugin``'s wrapper, inline
+plugins, nested registers). They were found without their prefixes (``/`` for
+``/api/users``), and a plugin's parameter named other than ``fastify`` was not read."""
+
+from __future__ import annotations
+
+from preview.discovery.endpoints import endpoints_from_source
+
+SERVER = b"""
+import Fastify from "fastify";
+import userRoutes from "@/routes/users";
+import { health } from "./routes/health";
+const app = Fastify({ logger: true });
+app.register(userRoutes, { prefix: "/api/users" });
+app.register(require("./routes/items"), { prefix: `/items` });
+app.register(import("./routes/tags"), { prefix: "/tags" });
+app.register(health);
+app.register(async (inst) => { inst.get("/inline", h); }, { prefix: "/v1" });
+app.get("/", async () => ({ ok: true }));
+app.listen({ port: 3000 });
+"""
+USERS = b"""
+import { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+async function comments(app: FastifyInstance): Promise<void> { app.get("/comments", h) }
+export default async function userRoutes(fastify: FastifyInstance) {
+  fastify.get("/", async () => []);
+  fastify.post<{ Body: NewUser }>("/", async () => ({}));
+  fastify.route({ method: ["PUT", "PATCH"], url: "/:id", handler: h });
+  fastify.register(fp(comments), { prefix: "/:id" });
+}
+function helper(client) { client.get("/not-a-route") }
+"""
+ITEMS = b"""
+module.exports = async function (server, opts) {
+  server.delete("/:itemId", async () => []);
+}
+"""
+TAGS = b"""
+const tags: FastifyPluginAsync = async (f): Promise<void> => { f.get("/", h) };
+export default tags;
+"""
+HEALTH = b"""
+export const health = fp(async (app) => { app.get("/health", h) });
+"""
+
+
+def found(files: dict[str, bytes]) -> set[tuple[str, str]]:
+    return {(e["method"], e["path"]) for e in endpoints_from_source(files)}
+
+
+def test_plugins_are_served_under_their_registers_prefixes() -> None:
+    files = {
+        "package.json": b'{"dependencies": {"fastify": "^5", "fastify-plugin": "^5"}}',
+        "tsconfig.json": b'{"compilerOptions": {"paths": {"@/*": ["./src/*"]}}}',
+        "src/server.ts": SERVER,
+        "src/routes/users.ts": USERS,
+        "src/routes/items.js": ITEMS,
+        "src/routes/tags.ts": TAGS,
+        "src/routes/health.ts": HEALTH,
+    }
+    assert found(files) == {
+        ("GET", "/"), ("GET", "/health"), ("GET", "/v1/inline"),
+        ("GET", "/api/users"), ("POST", "/api/users"), ("PUT", "/api/users/{id}"),
+        ("PATCH", "/api/users/{id}"), ("GET", "/api/users/{id}/comments"),
+        ("DELETE", "/items/{itemId}"), ("GET", "/tags"),
+    }  # fmt: skip
+
+
+def test_a_plugin_nobody_registers_keeps_its_own_routes_a_helper_none() -> None:
+    """A plugin can be registered in ways not followed (a loop, autoload): its routes
+    stay, unprefixed; a function that only calls ``client.get`` is no plugin."""
+    files = {
+        "package.json": b'{"dependencies": {"fastify": "^5"}}',
+        "src/routes/users.ts": USERS,
+    }
+    assert found(files) == {
+        ("GET", "/"), ("POST", "/"), ("PUT", "/{id}"), ("PATCH", "/{id}"),
+        ("GET", "/{id}/comments"),
+    }  # fmt: skip
+
+
+def test_an_express_app_is_not_read_as_fastify() -> None:
+    files = {
+        "package.json": b'{"dependencies": {"express": "^4"}}',
+        "src/app.js": b"""
+const express = require("express");
+const app = express();
+function mount(router) { router.get("/x", h); }
+app.get("/users", h);
+""",
+    }
+    assert found(files) == {("GET", "/users"), ("GET", "/x")}
