@@ -173,7 +173,10 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         configured = any(m.encode() in data for m in _CONFIG_MODULES) or bool(
             _DJANGO_ENVIRON.search(data)
         )
+        defaulted, numbers = _read_shapes(tree)
         for node in ast.walk(tree):
+            if id(node) in defaulted:  # `os.environ.get("X") or "15"`: its own default
+                continue
             if isinstance(node, ast.ClassDef) and any(
                 _name(b) in _SETTINGS_BASES for b in node.bases
             ):
@@ -181,7 +184,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
                     found.setdefault(name, kind)
             elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
                 if _is_environ(node.value) and (key := _string(node.slice)):
-                    found.setdefault(key, "")
+                    found.setdefault(key, numbers.get(id(node), ""))
             elif configured and isinstance(node, ast.Call) and (key := _config_call(node)):
                 found.setdefault(key, "")
             elif isinstance(node, ast.Call) and (key := _empty_default(node, configured)):
@@ -192,11 +195,28 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
             elif isinstance(node, ast.Attribute) and (key := _environ_get(node.value)):
                 found.setdefault(key, "")  # os.environ.get("X").split(…): required
             elif isinstance(node, ast.Call) and (key := _environ_get(node)):
-                found.setdefault(key, OPTIONAL)
+                # int(os.environ.get("X")) fails on None: a number it needs
+                found.setdefault(key, numbers.get(id(node), OPTIONAL))
     if any(kind == OPTIONAL for kind in found.values()):  # required ones first met later
         required = {n: k for n, k in found.items() if k != OPTIONAL}
         found = {**required, **{n: k for n, k in found.items() if k == OPTIONAL}}
     return found
+
+
+def _read_shapes(tree: ast.AST) -> tuple[set[int], dict[int, str]]:
+    """The nodes that have a fallback (``a or b``: all but the last operand; ``x if c
+    else y``), and those read as a number (``int(…)``, ``float(…)``: their type's name),
+    by ``id``."""
+    defaulted: set[int] = set()
+    numbers: dict[int, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            defaulted.update(id(value) for value in node.values[:-1])
+        elif isinstance(node, ast.IfExp):
+            defaulted.update((id(node.body), id(node.orelse)))
+        elif isinstance(node, ast.Call) and _name(node.func) in ("int", "float") and node.args:
+            numbers[id(node.args[0])] = _name(node.func) or ""
+    return defaulted, numbers
 
 
 def _environ_get(node: ast.AST) -> str | None:

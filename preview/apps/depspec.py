@@ -20,13 +20,14 @@ import json
 import posixpath
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from .imports import inferred_requirements
+from .node.nodedeps import NodeDeps, node_dependencies
 from .poetry import poetry_constraint, poetry_requirements
 
 __all__ = ["NodeDeps", "PythonDeps", "import_roots", "node_dependencies", "python_dependencies"]
@@ -59,6 +60,9 @@ class PythonDeps:
     # With no dependency file: how the requirements were inferred from the imports
     # ("fastapi, yaml → PyYAML"; see :mod:`.imports`), for a system line.
     inferred: str | None = None
+    # (requires-python, its file) where .python-version pins a version: tried when that
+    # one is not installed (fastapi-nano pins 3.14 and requires >=3.13).
+    python_fallback: tuple[str, str] | None = None
 
     def names(self) -> set[str]:
         """Normalised distribution names listed (to tell whether the server is there)."""
@@ -75,25 +79,6 @@ class PythonDeps:
         """The environment's cache key: the spec, the interpreter's version, the index."""
         data = json.dumps([sorted(self.requirements), self.lock, interpreter, sorted(extra), index])
         return "py-" + hashlib.sha256(data.encode()).hexdigest()[:24]
-
-
-@dataclass(frozen=True)
-class NodeDeps:
-    package_json: bytes
-    lockfile: tuple[str, bytes] | None  # (name, content): package-lock.json or npm-shrinkwrap
-    tools: tuple[str, ...] = ()  # packages added beside the app's own (tsx for a .ts entry)
-    prisma: tuple[str, bytes] | None = None  # (path, content): the client generated from it
-    note: str | None = None  # how package.json was changed (pnpm's locked versions), said
-
-    def key(self) -> str:
-        digest = hashlib.sha256(self.package_json)
-        if self.lockfile is not None:
-            digest.update(self.lockfile[0].encode() + b"\0" + self.lockfile[1])
-        if self.tools:
-            digest.update(b"\0tools\0" + "\0".join(self.tools).encode())
-        if self.prisma is not None:
-            digest.update(b"\0prisma\0" + self.prisma[0].encode() + b"\0" + self.prisma[1])
-        return "node-" + digest.hexdigest()[:24]
 
 
 def _normalise(name: str) -> str:
@@ -121,6 +106,15 @@ def _join(directory: str, name: str) -> str:
 
 def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps:
     """The dependency set of the Python app whose entry file is ``anchor``."""
+    deps = _python_dependencies(files, anchor)
+    if deps.python_source is None or not deps.python_source.endswith(".python-version"):
+        return deps
+    directory = posixpath.dirname(deps.python_source)
+    allowed = _requires_python(files, directory)
+    return replace(deps, python_fallback=allowed) if allowed[0] else deps
+
+
+def _python_dependencies(files: dict[str, bytes], anchor: str) -> PythonDeps:
     for directory in _search_dirs(anchor):
         request, request_source = _python_request(files, directory)
         pyproject_path = _join(directory, "pyproject.toml")
@@ -211,6 +205,11 @@ def _python_request(files: dict[str, bytes], directory: str) -> tuple[str | None
         first = next((line.strip() for line in pinned.splitlines() if line.strip()), "")
         if first:
             return first, path
+    return _requires_python(files, directory)
+
+
+def _requires_python(files: dict[str, bytes], directory: str) -> tuple[str | None, str | None]:
+    """pyproject.toml's ``requires-python`` (or Poetry's ``python``) and its path."""
     pyproject = _toml(_text(files, _join(directory, "pyproject.toml"))) or {}
     project = pyproject.get("project")
     if isinstance(project, dict) and isinstance(project.get("requires-python"), str):
@@ -339,60 +338,3 @@ def _pipenv_lines(table: dict) -> list[str]:
             line += f"; {markers.strip()}"
         lines.append(line)
     return lines
-
-
-def node_dependencies(
-    files: dict[str, bytes], tools: tuple[str, ...] = (), prisma: str | None = None
-) -> NodeDeps | None:
-    """The app's package.json and lockfile; ``tools``: packages the build adds;
-    ``prisma``: the Prisma schema whose client the build generates."""
-    if "package.json" not in files:
-        return None
-    schema = (prisma, files[prisma]) if prisma is not None and prisma in files else None
-    for name in ("npm-shrinkwrap.json", "package-lock.json"):
-        if name in files:
-            return NodeDeps(files["package.json"], (name, files[name]), tools, schema)
-    pinned = _pnpm_pinned(files)
-    if pinned is not None:
-        return NodeDeps(pinned[0], None, tools, schema, pinned[1])
-    return NodeDeps(files["package.json"], None, tools, schema)
-
-
-def _pnpm_pinned(files: dict[str, bytes]) -> tuple[bytes, str] | None:
-    """package.json with its direct dependencies at the versions its ``pnpm-lock.yaml``
-    locked (npm reads no pnpm lockfile: it would install the newest each range allows,
-    which a project resolved months ago may not build or run with), and the note saying
-    so; None without such a lockfile or with nothing to pin."""
-    if "pnpm-lock.yaml" not in files:
-        return None
-    import yaml  # lazy: an idle service imports none of it (only such an upload needs it)
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        package = json.loads(files["package.json"])
-        lock = yaml.load(files["pnpm-lock.yaml"], Loader=loader)
-    except (ValueError, RecursionError, yaml.YAMLError):
-        return None
-    if not isinstance(package, dict) or not isinstance(lock, dict):
-        return None
-    importers = lock.get("importers")
-    root = importers.get(".") if isinstance(importers, dict) else lock  # v5: at the top
-    locked: dict[str, str] = {}
-    for key in ("dependencies", "devDependencies", "optionalDependencies"):
-        table = root.get(key) if isinstance(root, dict) else None
-        for name, entry in (table or {}).items() if isinstance(table, dict) else ():
-            version = entry.get("version") if isinstance(entry, dict) else entry
-            version = str(version).split("(", 1)[0].strip() if version is not None else ""
-            if re.fullmatch(r"\d+\.\d+\.\d+[\w.+-]*", version):  # not link:, file:, git
-                locked[name] = version
-    count = 0
-    for key in ("dependencies", "devDependencies", "optionalDependencies"):
-        table = package.get(key)
-        if isinstance(table, dict):
-            for name in table:
-                if name in locked and table[name] != locked[name]:
-                    table[name], count = locked[name], count + 1
-    if not count:
-        return None
-    note = f"pnpm-lock.yaml: {count} dependencies at its locked versions (npm reads none)"
-    return json.dumps(package, indent=2).encode(), note

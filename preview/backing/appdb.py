@@ -37,9 +37,11 @@ if TYPE_CHECKING:
     import psycopg
 
 __all__ = [
+    "COMMON_EXTENSIONS",
     "DATABASE_NAME",
     "MAX_EXTRA_DATABASES",
     "SharedLogins",
+    "add_common_extensions",
     "create_app_database",
     "create_database",
     "create_role",
@@ -72,6 +74,29 @@ JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
 WHERE c.relkind IN ('r', 'v') AND a.attname IN ('datname', 'database')
   AND a.atttypid = 'name'::regtype
 """
+
+
+# What a database made for an app has from its start, as hosted PostgreSQL services give
+# it (Supabase creates both): migrations that call uuid_generate_v4() or crypt() without
+# creating their extension (their README's manual step) run.
+COMMON_EXTENSIONS = ("uuid-ossp", "pgcrypto")
+
+
+def add_common_extensions(connection: psycopg.Connection) -> list[str]:
+    """Create :data:`COMMON_EXTENSIONS` in ``connection``'s database (a superuser's, in
+    autocommit); those the server lacks are left out. The ones created."""
+    import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
+    from psycopg import sql
+
+    created = []
+    for name in COMMON_EXTENSIONS:
+        try:
+            statement = sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(name))
+            connection.execute(statement)
+        except psycopg.Error:  # not installed on this server: the app does without
+            continue
+        created.append(name)
+    return created
 
 
 def database_server(url: str) -> tuple[str, int] | None:
@@ -122,6 +147,7 @@ def create_database(url: str, role: str, database: str) -> None:
         try:
             admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name))
             with _admin(_in_database(url, database)) as inside:
+                add_common_extensions(inside)
                 catalogs = [row[0] for row in inside.execute(_NAMING_CATALOGS)]
                 inside.execute(
                     sql.SQL("REVOKE SELECT ON {} FROM PUBLIC").format(

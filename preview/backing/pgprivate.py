@@ -28,7 +28,7 @@ from ..sandbox.bubblewrap import INSIDE_UID, host_uid
 from ..sandbox.isolation import Confinement, Isolation
 from ..sandbox.process import ChildLimits, spawn_child, terminate_group
 from ..settings import Settings
-from .appdb import is_psycopg_error
+from .appdb import add_common_extensions, is_psycopg_error
 from .pgrelay import Login, LoginRefused
 
 __all__ = [
@@ -301,3 +301,8 @@ class PrivateLogins:
                 admin.execute(
                     sql.SQL("CREATE DATABASE {}{}").format(sql.Identifier(database), fast)
                 )
+                with psycopg.connect(
+                    host=str(self._server.root), user=SUPERUSER, dbname=database,
+                    autocommit=True, connect_timeout=10,
+                ) as inside:  # fmt: skip
+                    add_common_extensions(inside)

@@ -196,7 +196,9 @@ class EnvBuilder:
         request = deps.python_request
         if request not in self._interpreters:
             env = self._uv_env(discovery=True)
-            found = await interpreter_choices(request, deps.python_source, env)
+            found = await interpreter_choices(
+                request, deps.python_source, env, fallback=deps.python_fallback
+            )
             if isinstance(found, list):
                 raise BuildFailed(
                     f"no Python interpreter here fits {request!r} (asked by "

@@ -47,6 +47,9 @@ _CONFIG_FILES = (
 _NEVER_COPIED = {"package.json", "package-lock.json", "pyproject.toml", "tsconfig.json"}
 
 _SECRET = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|PASS$|SALT|PEPPER")
+# A number's unit, in its name: ACCESS_TOKEN_EXPIRE_MINUTES is a duration, not a token.
+_DURATION = re.compile(r"(?:^|_)(?:SECONDS|MINUTES|HOURS|DAYS|TTL|EXPIRES?|EXPIRY|TIMEOUT)$")
+_NUMBER_TYPES = frozenset({"int", "float", "PositiveInt", "NonNegativeInt", "conint"})
 _DEBUG = re.compile(r"(?:^|_)DEBUG$")
 _NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?NAME$")
 _EMAIL = re.compile(r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$")
@@ -77,6 +80,10 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     """A safe value for the variable ``name`` when its name (or ``kind``, the type its
     settings class declares) says what it is; else None."""
     upper = name.upper()
+    if kind in _NUMBER_TYPES or _DURATION.search(upper):  # read as a number: never a secret
+        if upper.endswith("PORT") or kind == OPTIONAL:
+            return None  # a port is the service's to give; an optional one has a default
+        return "60" if _DURATION.search(upper) else "1"
     if "EmailStr" in kind:
         return "preview@example.com"
     if "SecretStr" in kind or "SecretBytes" in kind:

@@ -34,7 +34,12 @@ from .installers import find_interpreter, installed_pythons, version_key
 from .steps import Publish
 from .wheelindex import Gaps
 
-__all__ = ["Choices", "Interpreter", "build_first_fitting", "interpreter_choices"]
+__all__ = [
+    "Choices",
+    "Interpreter",
+    "build_first_fitting",
+    "interpreter_choices",
+]
 
 T = TypeVar("T")
 # (the interpreter, where its output goes, wheels only?) -> the built environment
@@ -64,8 +69,28 @@ class Choices:
     note: str | None = None  # how the choice differs from what the app asked
 
 
+async def _fallback(
+    pin: tuple[str, str], fallback: tuple[str, str], env: dict[str, str]
+) -> Choices | None:
+    """Where the version ``pin`` (version, .python-version) names is not installed, the
+    interpreters ``fallback`` (requires-python, its file) allows; None if none does."""
+    allowed, source = fallback
+    found = await interpreter_choices(allowed, source, env)
+    if isinstance(found, list):
+        return None
+    note = (
+        f"{pin[1]} asks for Python {pin[0]}, which is not installed: using "
+        f"{found.interpreters[0].version}, which {source}'s requires-python {allowed!r} allows"
+    )
+    return Choices(found.interpreters, note)
+
+
 async def interpreter_choices(
-    request: str | None, source: str | None, env: dict[str, str]
+    request: str | None,
+    source: str | None,
+    env: dict[str, str],
+    *,
+    fallback: tuple[str, str] | None = None,
 ) -> Choices | list[str]:
     """The interpreters for ``request`` (see the module doc); when none fits, the
     versions present instead. No code of the upload runs."""
@@ -81,8 +106,9 @@ async def interpreter_choices(
                 f"{source or 'the app'} asks for Python {request.strip()}, which is not "
                 f"installed: using {again[1]}, another patch of {minor}"
             )
-    if isinstance(found, list):
-        return found
+    if isinstance(found, list):  # else what requires-python allows, where a pin is absent
+        pin = (request or "", source or "")
+        return (await _fallback(pin, fallback, env) if fallback else None) or found
     first = Interpreter(*found)
     choices = [first]
     if not request:  # any will do: uv's pick, then the older ones (old pins' wheels)

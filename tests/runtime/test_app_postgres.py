@@ -117,6 +117,8 @@ async def test_compose_db_is_a_private_server(builder_service: Service) -> None:
         who = (await _proxied(service, body, "/whoami"))["data"]
         # Its own URL, as it wrote it: `db` is its sandbox's loopback, the relay there.
         assert who == {"user": "postgres", "database": "app", "url": "db:5432/app"}
+        # uuid-ossp and pgcrypto are there from the start, as hosted servers give them.
+        assert (await _proxied(service, body, "/uuid"))["data"] == {"uuid": 36, "bytes": 4}
         said = messages(await service.history(body["gid"]), "system")
         assert any("a private server of this preview's own" in m for m in said), said
         assert any("the app's own postgresql://postgres:***@db:5432/app" in m for m in said)

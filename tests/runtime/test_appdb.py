@@ -214,6 +214,14 @@ def _works_with_an_orm(env: dict[str, str]) -> list[str]:
         engine.dispose()
 
 
+def _common_extensions(env: dict[str, str]) -> list[int]:
+    """uuid-ossp's and pgcrypto's functions, as the preview's role, never having created
+    either extension (an app's README leaves that to a manual step)."""
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as db:
+        made = db.execute("SELECT uuid_generate_v4()::text, gen_random_bytes(4)").fetchone()
+    return [len(made[0]), len(made[1])]
+
+
 def _server_unchanged() -> tuple[bool, list[str]]:
     """What any other role sees elsewhere on the server: pg_database readable by all."""
     with psycopg.connect(_admin_url(), autocommit=True) as admin:
@@ -234,6 +242,7 @@ async def test_a_previews_role_lists_no_database_of_the_server() -> None:
             seen = await trio.to_thread.run_sync(_as_role, env)
             assert seen == dict.fromkeys(_NAMING, "InsufficientPrivilege"), seen
             assert await trio.to_thread.run_sync(_works_with_an_orm, env) == ["items"]
+            assert await trio.to_thread.run_sync(_common_extensions, env) == [36, 4]
         # The server's other databases and their clients are as they were.
         readable, listed = await trio.to_thread.run_sync(_server_unchanged)
         assert readable and set(names) <= set(listed)

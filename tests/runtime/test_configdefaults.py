@@ -302,3 +302,37 @@ def test_an_example_sqlite_file_on_its_authors_machine_is_the_apps_own() -> None
     assert any(
         n.startswith("its DATABASE_URI is a SQLite file on another machine") for n in found.notes
     )
+
+
+def test_numbers_and_reads_with_their_own_default_get_no_secret() -> None:
+    """flask-microblog-api (miguelgrinberg): ``int(os.environ.get('ACCESS_TOKEN_MINUTES')
+    or '15')`` was given a random token (its name has TOKEN), and its migration failed on
+    ``int()``; ``… or 'yes'`` settings were overwritten. A read with its own fallback is
+    left to it; one read as a number gets a number (a duration's name: 60)."""
+    config = """
+import os
+from pydantic_settings import BaseSettings
+
+class Config:
+    ACCESS_TOKEN_MINUTES = int(os.environ.get('ACCESS_TOKEN_MINUTES') or '15')
+    REFRESH_TOKEN_IN_COOKIE = os.environ.get('REFRESH_TOKEN_IN_COOKIE') or 'yes'
+    RESET_URL = os.environ.get('PASSWORD_RESET_URL') if os.environ.get('X') else '/r'
+    WORKERS = int(os.environ['WORKERS'])
+    TOKEN_BYTES = int(os.environ.get('TOKEN_BYTES'))
+    SECRET_KEY = os.environ.get('SECRET_KEY')
+
+class Settings(BaseSettings):
+    ACCESS_TOKEN_EXPIRE_MINUTES: int
+    API_TOKEN: str
+"""
+    files = {"config.py": config.encode(), "main.py": b"from config import Config\n"}
+    kinds = required_types(files)
+    assert "ACCESS_TOKEN_MINUTES" not in kinds and "REFRESH_TOKEN_IN_COOKIE" not in kinds
+    assert "PASSWORD_RESET_URL" not in kinds
+    assert kinds["WORKERS"] == kinds["TOKEN_BYTES"] == "int"
+    found = config_defaults(files, "main.py", {}, {"PORT"})
+    values = found.values
+    assert values["WORKERS"] == values["TOKEN_BYTES"] == "1"
+    assert values["ACCESS_TOKEN_EXPIRE_MINUTES"] == "60"
+    assert len(values["API_TOKEN"]) >= 32 and len(values["SECRET_KEY"]) >= 32  # secrets
+    assert throwaway_value("APP_PORT", "int") is None  # the service's to give

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import trio
 
+from preview.apps.depspec import python_dependencies
 from preview.builds.build import EnvBuilder
 from preview.builds.interpreters import interpreter_choices
 
@@ -129,3 +130,28 @@ async def test_with_an_sdist_pinned_the_python_with_wheels_for_the_rest_is_built
         assert f"Python {found.interpreters[0].version}," in tries[0]
         assert "Python 3.9" in tries[1]
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_pin_not_installed_falls_back_to_what_requires_python_allows(
+    builder_service: Service,
+) -> None:
+    """fastapi-nano: .python-version pins 3.14 (not installed), pyproject.toml requires
+    >=3.13: the build takes an installed Python the latter allows, and says why."""
+    files = {
+        "main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+        ".python-version": b"3.99\n",
+        "pyproject.toml": b'[project]\nname = "x"\nversion = "0"\nrequires-python = ">=3.8"\n'
+        b'dependencies = ["fastapi"]\n',
+    }
+    deps = python_dependencies(files, "main.py")
+    assert deps.python_request == "3.99" and deps.python_fallback == (">=3.8", "pyproject.toml")
+    with trio.fail_after(60):
+        builder = await builder_service.supervisor.env_builder()
+        choices = await builder._interpreter(deps)
+    assert choices.interpreters and choices.interpreters[0].version.startswith("3.")
+    assert choices.note is not None
+    assert choices.note.startswith(".python-version asks for Python 3.99, which is not installed")
+    assert "requires-python '>=3.8' allows" in choices.note
+    # Without a requires-python, the pin's failure stands (what is installed is listed).
+    bare = python_dependencies({k: v for k, v in files.items() if k != "pyproject.toml"})
+    assert bare.python_fallback is None

@@ -31,3 +31,11 @@ def whoami() -> dict[str, str]:
     with psycopg.connect(DATABASE_URL) as db:
         user, database = db.execute("SELECT current_user, current_database()").fetchone()
     return {"user": user, "database": database, "url": DATABASE_URL.split("@")[1]}
+
+
+@app.get("/uuid")
+def new_uuid() -> dict[str, int]:
+    """uuid-ossp's function, its extension never created by the app (a README step)."""
+    with psycopg.connect(DATABASE_URL) as db:
+        made = db.execute("SELECT uuid_generate_v4()::text, gen_random_bytes(4)").fetchone()
+    return {"uuid": len(made[0]), "bytes": len(made[1])}
