@@ -7,6 +7,10 @@ from its source (the same discovery as the endpoints list). Bounded: at most
 ``MAX_ROUTES`` routes, ``ROUTE_TIMEOUT`` seconds each, one at a time; each call is a
 ``proxy`` event of the preview's log marked as the service's (``[smoke check]``), and
 does not count as the user's activity.
+
+A route that answered 500 is called once more a second later, and reported only if it
+fails again: an app may still be finishing its start when it first answers (Sequelize's
+``sync()`` not awaited creates its tables after the server listens).
 """
 
 from __future__ import annotations
@@ -21,10 +25,13 @@ import trio
 from ..discovery import endpoints_from_openapi, endpoints_from_source, openapi_locations
 from .upstream import Upstream
 
-__all__ = ["MAX_ROUTES", "ROUTE_TIMEOUT", "live_openapi", "smoke_check", "smoke_summary"]
+__all__ = [
+    "AGAIN_AFTER", "MAX_ROUTES", "ROUTE_TIMEOUT", "live_openapi", "smoke_check", "smoke_summary",
+]  # fmt: skip
 
 MAX_ROUTES = 20
 ROUTE_TIMEOUT = 2.0
+AGAIN_AFTER = 1.0  # s: a 500 is asked again, once, after this (module doc)
 _OPENAPI_MAX_BYTES = 5 * 1024 * 1024
 _CAUSE_CHARS = 200
 Publish = Callable[[str, str], Awaitable[None]]  # (level, message): a proxy event
@@ -48,6 +55,18 @@ async def smoke_check(
             if status is None or status >= 500:
                 failing.append({"path": path, "status": status, "cause": cause})
             not_found += status == 404
+        answered = [f for f in failing if f["status"] is not None]  # none: a timeout
+        if answered:
+            await trio.sleep(AGAIN_AFTER)
+        for first in answered:
+            status, cause, elapsed = await _call(client, upstream, first["path"])
+            fails = status is None or status >= 500
+            outcome = str(status) if status is not None else f"failed ({cause})"
+            again = f"GET {first['path']} -> {outcome} in {elapsed:.1f} ms"
+            await publish("ERROR" if fails else "INFO", f"{again} [smoke check, again]")
+            if not fails:
+                failing.remove(first)
+                not_found += status == 404
     checked = min(len(paths), MAX_ROUTES)
     return {"ok": not failing, "checked": checked, "notFound": not_found, "failing": failing}
 
