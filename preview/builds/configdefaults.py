@@ -22,11 +22,15 @@ same values.
 
 A configuration *file* the upload has only as an example (``src/config.ts.example``,
 ``ormconfig.json.example``, ``settings.py.sample``; ``.dist``, ``.template``) and not
-itself, which its README asks to copy, is copied (:func:`example_copies`).
+itself, which its README asks to copy, is copied (:func:`example_copies`). A ``.env``
+that a loader fails without (Starlette's ``Config(path)``, decouple's
+``RepositoryEnv(path)``), which its README asks to create, is written empty
+(:func:`env_files_needed`): its variables come from the environment.
 """
 
 from __future__ import annotations
 
+import ast
 import io
 import posixpath
 import re
@@ -36,8 +40,14 @@ from dataclasses import dataclass, field
 from dotenv import dotenv_values
 
 from ..apps.configvars import OPTIONAL, example_env_file, required_types
+from ..apps.pyapp import parse_module, python_files
 
-__all__ = ["ConfigDefaults", "config_defaults", "example_copies", "throwaway_value"]
+__all__ = [
+    "ConfigDefaults", "config_defaults", "env_files_needed", "example_copies", "throwaway_value",
+]  # fmt: skip
+# Loaders that fail when the file they are given is missing: (the import that says the
+# module is used, the callable's name).
+_FILE_LOADERS = ((b"starlette.config", "Config"), (b"decouple", "RepositoryEnv"))
 
 _EXAMPLE_SUFFIXES = (".example", ".sample", ".dist", ".template")
 # What a configuration file copied from its example may be (a .env is read, not copied).
@@ -191,3 +201,75 @@ def example_copies(files: dict[str, bytes]) -> dict[str, str]:
             ):
                 copies[target] = path
     return copies
+
+
+def env_files_needed(files: dict[str, bytes]) -> list[str]:
+    """The ``.env`` files the upload lacks that its code gives a loader which fails
+    without one (``Config(os.path.join(os.path.dirname(__file__), "..", ".env"))``), as
+    paths in the upload; only paths the code spells out (module doc)."""
+    needed: list[str] = []
+    for path in python_files(files):
+        data = files[path]
+        loaders = {name for marker, name in _FILE_LOADERS if marker in data}
+        tree = parse_module(data) if loaders else None
+        if tree is None:
+            continue
+        names: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and (value := _path(node.value, path, names)):
+                    names[target.id] = value
+            elif isinstance(node, ast.Call) and _callee(node.func) in loaders and node.args:
+                found = _path(node.args[0], path, names)
+                if found and found.endswith(".env") and found not in files:
+                    needed.append(found)
+    return sorted(set(needed))
+
+
+def _callee(node: ast.AST) -> str:
+    return node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
+
+
+def _path(node: ast.AST, module: str, names: dict[str, str]) -> str | None:
+    """A path expression's value as a path in the upload (``__file__`` is ``module``; a
+    bare string is relative to the upload's root); None if not spelled out or outside."""
+    value = _path_value(node, module, names)
+    if value is None:
+        return None
+    value = posixpath.normpath(value)
+    return None if value.startswith("..") or value.startswith("/") else value
+
+
+def _path_value(node: ast.AST, module: str, names: dict[str, str]) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return module if node.id == "__file__" else names.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # Path(…) / ".env"
+        left, right = _path_value(node.left, module, names), _path_value(node.right, module, names)
+        return posixpath.join(left, right) if left is not None and right is not None else None
+    if isinstance(node, ast.Attribute) and node.attr == "parent":
+        inner = _path_value(node.value, module, names)
+        return posixpath.dirname(inner) if inner is not None else None
+    if isinstance(node, ast.Subscript) and _callee(node.value) == "parents":  # parents[1]
+        inner = _path_value(getattr(node.value, "value", None), module, names)
+        index = node.slice.value if isinstance(node.slice, ast.Constant) else None
+        if inner is None or not isinstance(index, int) or not 0 <= index < 8:
+            return None
+        for _ in range(index + 1):
+            inner = posixpath.dirname(inner)
+        return inner
+    if not isinstance(node, ast.Call):
+        return None
+    callee, args = _callee(node.func), node.args
+    if callee in ("realpath", "abspath", "Path", "PurePath", "resolve", "absolute"):
+        target = args[0] if args else getattr(node.func, "value", None)
+        return _path_value(target, module, names) if target is not None else None
+    if callee == "dirname" and len(args) == 1:
+        inner = _path_value(args[0], module, names)
+        return posixpath.dirname(inner) if inner is not None else None
+    if callee == "join" and args:
+        parts = [_path_value(a, module, names) for a in args]
+        return posixpath.join(*parts) if all(p is not None for p in parts) else None
+    return None

@@ -34,7 +34,7 @@ from ..sandbox.process import ChildLimits, describe_exit
 from ..settings import Settings
 from .appenv import dotenv_file
 from .build import BuildFailed, EnvBuilder, Lease
-from .configdefaults import ConfigDefaults, config_defaults, example_copies
+from .configdefaults import ConfigDefaults, config_defaults, env_files_needed, example_copies
 from .envcache import LAUNCH_CACHES
 from .remedies import Remedies
 from .steps import Publish, run_logged
@@ -188,10 +188,17 @@ class Preparation:
         for note in self.config.notes:
             await self._say(note)
         copies = example_copies(spec.files)
-        if copies:
-            await trio.to_thread.run_sync(_copy_examples, app_dir, copies, spec.files)
-            for target, example in copies.items():
-                await self._say(f"no {target}: using {example} (copied)")
+        empty = env_files_needed(spec.files)
+        if copies or empty:
+            written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
+            await trio.to_thread.run_sync(_write_missing, app_dir, written)
+        for target, example in copies.items():
+            await self._say(f"no {target}: using {example} (copied)")
+        for target in empty:
+            await self._say(
+                f"no {target}, which its code reads with a loader that fails without one: "
+                "an empty one written (its variables come from the environment)"
+            )
         detection = spec.detection
         if detection is not None and detection.language == "python" and not detection.setup:
             main = main_only_create_all(spec.files)
@@ -213,9 +220,10 @@ class Preparation:
         await self._broadcast.publish("INFO", message, "system")
 
 
-def _copy_examples(app_dir: Path, copies: dict[str, str], files: dict[str, bytes]) -> None:
-    for target, example in copies.items():
-        (app_dir / target).write_bytes(files[example])
+def _write_missing(app_dir: Path, written: dict[str, bytes]) -> None:
+    for target, content in written.items():
+        (app_dir / target).parent.mkdir(parents=True, exist_ok=True)
+        (app_dir / target).write_bytes(content)
 
 
 @dataclass

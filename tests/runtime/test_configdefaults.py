@@ -13,7 +13,12 @@ from preview.apps.configvars import (
     required_types,
     required_variables,
 )
-from preview.builds.configdefaults import config_defaults, example_copies, throwaway_value
+from preview.builds.configdefaults import (
+    config_defaults,
+    env_files_needed,
+    example_copies,
+    throwaway_value,
+)
 from preview.logs import failure_cause
 
 from ..conftest import Service, auth
@@ -336,3 +341,28 @@ class Settings(BaseSettings):
     assert values["ACCESS_TOKEN_EXPIRE_MINUTES"] == "60"
     assert len(values["API_TOKEN"]) >= 32 and len(values["SECRET_KEY"]) >= 32  # secrets
     assert throwaway_value("APP_PORT", "int") is None  # the service's to give
+
+
+def test_an_env_file_a_loader_fails_without_is_written_empty() -> None:
+    """FastAPI-boilerplate (igorbenav): ``Config(os.path.join(<its dir>, "..", "..",
+    ".env"))`` raised FileNotFoundError for the src/.env its README asks to create."""
+    starlette = b"""
+import os
+from starlette.config import Config
+current_file_dir = os.path.dirname(os.path.realpath(__file__))
+env_path = os.path.join(current_file_dir, "..", "..", ".env")
+config = Config(env_path)
+"""
+    decoupled = b"""
+from pathlib import Path
+from decouple import Config, RepositoryEnv
+config = Config(RepositoryEnv(Path(__file__).resolve().parents[1] / "settings" / ".env"))
+"""
+    files = {
+        "src/app/core/config.py": starlette,
+        "api/conf/load.py": decoupled,
+        "other.py": b"from starlette.config import Config\nconfig = Config('/etc/x/.env')\n",
+        "outside.py": b"from starlette.config import Config\nconfig = Config('../.env')\n",
+    }
+    assert env_files_needed(files) == ["api/settings/.env", "src/.env"]
+    assert env_files_needed({**files, "src/.env": b"X=1\n"}) == ["api/settings/.env"]
