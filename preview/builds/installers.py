@@ -48,6 +48,9 @@ __all__ = [
 _UV_ERROR = re.compile(r"^\s*(?:×|error:)\s*(.+)")
 _UV_CAUSE = re.compile(r"^\s*(?:╰─▶|Caused by:)\s*(.+)")
 _MAX_REASON = 300
+# npm's lines on where a script failed (its code, path, command), not why: the script's
+# own error above them says why (Prisma's "Error: Unknown binaryTarget …").
+_NPM_WHERE = re.compile(r"^npm (?:ERR!|error) (?:code|path|errno|syscall|command|signal)\b")
 # uv: "Failed to build `httptools==0.1.2`" (or "Failed to download and build `x==1`": no
 # wheel, and its source distribution unreadable); then the build backend's output, in
 # which a compiler's failure shows like this.
@@ -189,12 +192,16 @@ def _reason(tail: list[str]) -> str | None:
                 reason += ": " + cause.group(1).strip()
                 break
         return _clip(reason)
+    said = None  # npm's own lines say where it failed; the script's own error says why
     for line in reversed(tail):
         if "A complete log of this run" in line:  # npm's: names a file, says nothing
             continue
         if "ERR!" in line or "error" in line.lower():
-            return _clip(line.replace("npm ERR!", "").replace("npm error", "").strip())
-    return None
+            text = _clip(line.replace("npm ERR!", "").replace("npm error", "").strip())
+            if _NPM_WHERE.match(line.strip()) is None:
+                return text
+            said = said or text
+    return said
 
 
 def relevant_lines(tail: list[str]) -> list[str]:

@@ -92,3 +92,22 @@ def test_prisma_engines_out_of_reach() -> None:
 
 def test_other_output_is_left_to_the_usual_reading() -> None:
     assert tool_failure(["Traceback (most recent call last):", "ValueError: x"]) is None
+
+
+NPM_SCRIPT = """> nest-hackathon-starter@0.0.1 postinstall
+> npm run prisma:generate
+Error: Unknown binaryTarget debian-openssl-3.0.x and no custom engine files were provided
+npm error code 1
+npm error path /app
+npm error command failed
+npm error command sh -c npm run prisma:generate
+npm error A complete log of this run can be found in: /envs/node-3/.npm/_logs/z.log"""
+
+
+def test_a_failed_scripts_own_error_is_the_reason_not_npms_command_line() -> None:
+    """nest-hackathon-starter: the reason was ``command sh -c npm run prisma:generate``;
+    npm's lines say where the script failed, the script's own line says why."""
+    reason = failure_reason(NPM_SCRIPT.splitlines(), "npm")
+    assert reason.startswith("Error: Unknown binaryTarget debian-openssl-3.0.x")
+    only_npm = [line for line in NPM_SCRIPT.splitlines() if line.startswith("npm")]
+    assert failure_reason(only_npm, "npm") == "command sh -c npm run prisma:generate"
