@@ -139,7 +139,7 @@ class Settings:
     max_file_bytes: int = field(
         default=1024 * 1024, metadata=_help("bytes", "largest single file of a generation")
     )
-    max_files: int = field(default=500, metadata=_help("count", "most files in a generation"))
+    max_files: int = field(default=2000, metadata=_help("count", "most files in a generation"))
     max_total_bytes: int = field(
         default=10 * 1024 * 1024, metadata=_help("bytes", "largest generation, all files summed")
     )

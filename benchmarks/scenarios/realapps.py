@@ -37,7 +37,10 @@ MANIFEST = REALAPPS / "manifest.json"
 CORPUS = REALAPPS / ".corpus"
 MIRROR = Path(os.environ.get("REALAPPS_MIRROR", "/work/.mirror"))
 MAX_FILE_BYTES = 1048576  # the service's defaults (PREVIEW_MAX_FILE_BYTES …)
-MAX_FILES = 500
+MAX_FILES = 2000  # the service's PREVIEW_MAX_FILES
+# Past the limits, what goes first: a page's assets, never the code beside them (bluelog's
+# vendored editor once pushed its wsgi.py and migrations out of the upload).
+_ASSET_DIRS = {"static", "assets", "public", "media", "vendor", "fonts", "images", "img"}
 MAX_TOTAL_BYTES = 10485760
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".mypy_cache"}
 STAMPS = (".realapps-commit", ".realapps-absent")
@@ -121,6 +124,7 @@ def pack(folder: Path) -> tuple[bytes, int, list[str]]:
         files.append(path)
     total = 0
     kept: list[Path] = []
+    files.sort(key=lambda p: (bool(_ASSET_DIRS.intersection(p.relative_to(folder).parts)), p))
     for path in files:
         size = path.stat().st_size
         if len(kept) >= MAX_FILES or total + size > MAX_TOTAL_BYTES:

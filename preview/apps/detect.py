@@ -42,6 +42,11 @@ _DRIZZLE_CONFIGS = tuple(f"drizzle.config.{ext}" for ext in ("ts", "js", "mjs", 
 _DRIZZLE_OUT = re.compile(r"""\bout\s*:\s*["'`]([^"'`]+)["'`]""")
 _KNEX_DIR = re.compile(r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*["'`]([^"'`]+)["'`]""", re.S)
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
+# A Procfile's server program: its package.
+_PROCFILE_SERVERS = {
+    "gunicorn": "gunicorn", "uvicorn": "uvicorn", "waitress-serve": "waitress",
+    "hypercorn": "hypercorn", "daphne": "daphne",
+}  # fmt: skip
 _GUNICORN = "{python} -m gunicorn --bind 127.0.0.1:{{port}} --workers 1 {target}"
 _LOOKED_FOR = [
     "the launch option command",
@@ -220,7 +225,21 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
             node_tools=tuple(t for t in node.tools if not _runner(t) or _runner(t) in web)
             if node else (), prisma_schema=node.prisma if node else None,
         )  # fmt: skip
-    return Detection("procfile", ("sh", "-c", _escape(lines["web"])), "Procfile", language, release)
+    web = lines["web"]
+    return Detection(
+        "procfile", ("sh", "-c", _escape(web)), "Procfile", language, release,
+        server=_procfile_server(web) if language == "python" else None,
+    )  # fmt: skip
+
+
+def _procfile_server(web: str) -> str | None:
+    """The server package a Python web line runs (``gunicorn wsgi:app``, ``python -m
+    uvicorn …``): installed with the app when its dependency file does not list it
+    (flask-bluelog lists gunicorn in its Pipfile.lock only, not its requirements.txt)."""
+    words = [w for w in web.split() if "=" not in w and w != "env"]  # `env X=1 gunicorn`
+    if words[:2] in (["python", "-m"], ["python3", "-m"]):
+        words = words[2:]
+    return _PROCFILE_SERVERS.get(words[0]) if words else None
 
 
 def _runner(tool: str) -> str | None:

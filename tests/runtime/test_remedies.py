@@ -14,6 +14,7 @@ import pytest
 import trio
 
 from preview.apps.depspec import PythonDeps
+from preview.apps.detect import detect
 from preview.apps.node.nodeapp import BUN, node_start
 from preview.builds.envcache import BuildFailed
 from preview.builds.installers import for_python, installer_failure
@@ -459,3 +460,23 @@ async def test_mysqlclient_listed_but_unused_is_dropped_and_the_app_runs(
             assert len(fixes) == 1, fixes  # where MySQL's headers are installed, none
             assert fixes[0].startswith("fix 1: mysqlclient cannot be built here"), fixes
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_an_old_flask_without_its_extensions_commands_gets_setuptools() -> None:
+    """flask-bluelog (Flask 1.1.2): ``flask db upgrade`` said only "No such command 'db'":
+    Flask before 2.2 finds Flask-Migrate's commands through pkg_resources, and swallows
+    its import error. Its procfile's gunicorn, listed only in Pipfile.lock, is installed."""
+    message = "Error: No such command 'db'."
+    fix = _remedies(("Flask==1.1.2", "Flask-Migrate==2.5.3")).next_fix(message, [], {}, PYTHONS)
+    assert fix is not None and fix.add == "setuptools<81"
+    assert fix.said.startswith("flask has no command 'db': a Flask before 2.2 finds")
+    assert _remedies(("flask", "setuptools")).next_fix(message, [], {}, PYTHONS) is None
+    assert _remedies(("django",)).next_fix(message, [], {}, PYTHONS) is None
+    procfile = {
+        "Procfile": b"web: gunicorn wsgi:app\n",
+        "requirements.txt": b"flask==1.1.2\n",
+        "wsgi.py": b"from flask import Flask\napp = Flask(__name__)\n",
+    }
+    assert detect(procfile).server == "gunicorn"
+    assert detect({**procfile, "Procfile": b"web: python -m uvicorn m:app\n"}).server == "uvicorn"
+    assert detect({**procfile, "Procfile": b"web: bin/start\n"}).server is None

@@ -39,6 +39,9 @@ _MOVED = re.compile(
     r"^(?:\S+: )?([a-z_][\w]*)\.[\w.]*(?:Error|Exception):.*"
     r"(?:has been (?:moved|removed)|was removed|is no longer|no longer (?:available|supported))"
 )
+# Flask before 2.2 finds its extensions' commands (Flask-Migrate's `db`) through
+# pkg_resources, and says only this when it is missing (its import error is swallowed).
+_NO_FLASK_COMMAND = re.compile(r"Error: No such command '([\w-]+)'")
 _DJANGO_DRIVER = re.compile(r"Error loading (psycopg2?|MySQLdb) (?:or psycopg )?module")
 _BUILD = re.compile(
     r"Failed to (?:download and )?build `(?P<name>[A-Za-z0-9._-]+)|"
@@ -82,6 +85,8 @@ def candidates(
             top = _defining(gone.group(1), tried)
             if top is not None:  # an object of an unpinned dependency lost an attribute
                 found += _held(top, tried, f"{gone.group(1)}.{gone.group(2)} is gone from {top}")
+        if (command := _NO_FLASK_COMMAND.search(line)) is not None:
+            found += _for_flask_command(command.group(1), tried)
         if (driver := _DJANGO_DRIVER.search(line)) is not None:
             module = "psycopg2" if driver.group(1).startswith("psycopg") else "MySQLdb"
             drop, add = ("psycopg2" if module == "psycopg2" else None), _DISTRIBUTION[module]
@@ -243,6 +248,18 @@ def _for_build(name: str, tried: Tried, python: str, installed: list[str], line:
             python_below=minor,
         )
     ]
+
+
+def _for_flask_command(command: str, tried: Tried) -> list[Fix]:
+    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
+    if "flask" not in listed or "setuptools" in listed:
+        return []
+    add = _DISTRIBUTION["pkg_resources"]
+    said = (
+        f"flask has no command {command!r}: a Flask before 2.2 finds its extensions' "
+        f"commands through pkg_resources, which the environment lacks: relaunching with {add}"
+    )
+    return [Fix(said, add=add)]
 
 
 def _own(top: str, files: dict[str, bytes]) -> bool:
