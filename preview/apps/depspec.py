@@ -63,6 +63,9 @@ class PythonDeps:
     # (requires-python, its file) where .python-version pins a version: tried when that
     # one is not installed (fastapi-nano pins 3.14 and requires >=3.13).
     python_fallback: tuple[str, str] | None = None
+    # Constraints on the isolated builds of its sdists ("setuptools<70": a remedy's, for
+    # an old setup.py on an API setuptools removed); part of the key.
+    build_constraints: tuple[str, ...] = ()
 
     def names(self) -> set[str]:
         """Normalised distribution names listed (to tell whether the server is there)."""
@@ -77,7 +80,10 @@ class PythonDeps:
 
     def key(self, interpreter: str, extra: tuple[str, ...], index: str) -> str:
         """The environment's cache key: the spec, the interpreter's version, the index."""
-        data = json.dumps([sorted(self.requirements), self.lock, interpreter, sorted(extra), index])
+        parts = [sorted(self.requirements), self.lock, interpreter, sorted(extra), index]
+        data = json.dumps(
+            [*parts, *([sorted(self.build_constraints)] if self.build_constraints else [])]
+        )
         return "py-" + hashlib.sha256(data.encode()).hexdigest()[:24]
 
 

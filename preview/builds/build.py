@@ -29,7 +29,7 @@ from ..sandbox.isolation import Isolation
 from ..sandbox.outbound import Outbound
 from ..sandbox.process import ChildLimits
 from ..settings import Settings
-from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project
+from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project, write_requirements
 from .installers import (
     SAFE_PATH,
     for_python,
@@ -171,10 +171,10 @@ class EnvBuilder:
                 )  # fmt: skip
             requirements = [*deps.requirements, *extra]
             if requirements:
-                listed = path / "requirements.txt"
-                await trio.to_thread.run_sync(listed.write_text, "\n".join(requirements) + "\n")
+                written = partial(write_requirements, path, requirements, deps.build_constraints)
+                listed = await trio.to_thread.run_sync(written)
                 await self._install(
-                    ["pip", "install", "--python", python, "-r", str(listed), *self._index_args()],
+                    ["pip", "install", "--python", python, *listed, *self._index_args()],
                     path, publish, old, env_dir=path, read_only=base, wheels_only=wheels_only,
                     build_cache=build_cache,
                 )  # fmt: skip

@@ -40,6 +40,7 @@ __all__ = [
     "tree_size",
     "write_lock_project",
     "write_node_project",
+    "write_requirements",
 ]
 
 MARKER = "preview-env.json"
@@ -60,6 +61,20 @@ def write_lock_project(project: Path, lock: tuple[str, str]) -> None:
     project.mkdir(parents=True)
     (project / "pyproject.toml").write_text(lock[0])
     (project / "uv.lock").write_text(lock[1])
+
+
+def write_requirements(
+    path: Path, requirements: list[str], build_constraints: tuple[str, ...]
+) -> list[str]:
+    """The requirements (and a remedy's constraints on the sdists' builds: the setuptools
+    an old setup.py builds on) written under ``path``; uv pip install's arguments."""
+    listed = path / "requirements.txt"
+    listed.write_text("\n".join(requirements) + "\n")
+    if not build_constraints:
+        return ["-r", str(listed)]
+    held = path / "build-constraints.txt"
+    held.write_text("\n".join(build_constraints) + "\n")
+    return ["-r", str(listed), "--build-constraint", str(held)]
 
 
 def write_node_project(path: Path, deps: NodeDeps) -> None:

@@ -480,3 +480,30 @@ def test_an_old_flask_without_its_extensions_commands_gets_setuptools() -> None:
     assert detect(procfile).server == "gunicorn"
     assert detect({**procfile, "Procfile": b"web: python -m uvicorn m:app\n"}).server == "uvicorn"
     assert detect({**procfile, "Procfile": b"web: bin/start\n"}).server is None
+
+
+def test_an_old_setup_py_builds_on_the_setuptools_that_still_had_its_api() -> None:
+    """django-drfx pins django-allauth 0.42, whose setup.py imports convert_path from
+    setuptools (gone since 70); its isolated build took the newest, and older Pythons
+    were tried, which cannot help. Its build is constrained to setuptools<70 instead."""
+    message = "Failed to build `django-allauth==0.42.0` ╰─▶ The build backend returned an error"
+    lines = [
+        '  File "<string>", line 11, in <module>',
+        "ImportError: cannot import name 'convert_path' from 'setuptools' (/x/__init__.py)",
+    ]
+    remedies = _remedies(("Django==3.1", "django-allauth==0.42.0"))
+    fix = remedies.next_fix(message, lines, {}, PYTHONS)
+    assert fix is not None and fix.build == "setuptools<70" and fix.python_below is None
+    assert fix.said.startswith("django-allauth's setup.py needs a setuptools API")
+    deps = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert deps.build_constraints == ("setuptools<70",)
+    assert deps.requirements == ("Django==3.1", "django-allauth==0.42.0")  # untouched
+    assert deps.key("3.11.7@py", (), "") != PythonDeps(
+        deps.requirements, "requirements.txt", ">=3.8", "pyproject"
+    ).key("3.11.7@py", (), "")  # another environment
+    use_2to3 = [
+        "Failed to build `anyjson==0.3.3`",
+        "error in anyjson setup command: use_2to3 is invalid.",
+    ]
+    fix = _remedies(("anyjson==0.3.3",)).next_fix(use_2to3[0], use_2to3[1:], {}, PYTHONS)
+    assert fix is not None and fix.build == "setuptools<58"

@@ -48,6 +48,14 @@ _BUILD = re.compile(
     r"^building (?P<named>[A-Za-z0-9._-]+) (?:\S+ )?for Python|"
     r"doesn't have a source distribution or wheel|has no wheels? (?:with|for)"
 )
+# An old setup.py on a setuptools API that a release removed, as its isolated build
+# says it (the newest setuptools is taken): the last setuptools that had it.
+_SETUPTOOLS_GONE = (
+    (re.compile(r"use_2to3 is invalid"), "setuptools<58"),
+    (re.compile(r"cannot import name '\w+' from 'setuptools"), "setuptools<70"),
+    (re.compile(r"No module named 'setuptools\.command\.test'"), "setuptools<72"),
+    (re.compile(r"No module named 'pkg_resources'|from 'pkg_resources"), "setuptools<81"),
+)
 # What a module name needs that its own distribution name does not say.
 _DISTRIBUTION = {
     "pkg_resources": "setuptools<81",  # pkg_resources left setuptools in 81
@@ -60,7 +68,7 @@ def candidates(
     text: list[str], tried: Tried, files: dict[str, bytes], installed: list[str]
 ) -> list[Fix]:
     """The fixes the failure's ``text`` calls for, first first (each may have been tried)."""
-    found: list[Fix] = []
+    found: list[Fix] = _for_old_setup(text)  # before an older Python: that cannot help
     built = next((m.group(1) for line in text if (m := _FOR_PYTHON.search(line))), None)
     python = built or tried.python_version or "{}.{}".format(*sys.version_info)
     newer = too_new(text, python, tried.env_path)
@@ -248,6 +256,22 @@ def _for_build(name: str, tried: Tried, python: str, installed: list[str], line:
             python_below=minor,
         )
     ]
+
+
+def _for_old_setup(text: list[str]) -> list[Fix]:
+    """A failed build of an sdist whose setup.py needs a setuptools API since removed
+    (django-allauth 0.42's ``from setuptools import convert_path``)."""
+    built = next((m for line in text if (m := _BUILD.search(line)) and m.group("name")), None)
+    if built is None:
+        return []
+    for pattern, hold in _SETUPTOOLS_GONE:
+        if any(pattern.search(line) for line in text):
+            said = (
+                f"{built.group('name')}'s setup.py needs a setuptools API that later "
+                f"releases removed: relaunching with its build on {hold}"
+            )
+            return [Fix(said, build=hold)]
+    return []
 
 
 def _for_flask_command(command: str, tried: Tried) -> list[Fix]:

@@ -20,12 +20,15 @@ class Fix:
     python_below: str | None = None  # an interpreter older than this ("3.10")
     add: str | None = None  # a requirement line added ("flask<3", "typing_extensions")
     drop: str | None = None  # a distribution whose lines go (psycopg2 for its -binary)
+    build: str | None = None  # a constraint on its sdists' builds ("setuptools<70")
 
     @property
     def change(self) -> str:
         """What it changes, in a few words ("Python <3.10", "psycopg2 → psycopg2-binary")."""
         if self.python_below:
             return f"Python <{self.python_below}"
+        if self.build:
+            return f"builds on {self.build}"
         if self.drop:
             return f"{self.drop} → {self.add}" if self.add else f"- {self.drop}"
         return f"+ {self.add}"

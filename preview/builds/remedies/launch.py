@@ -90,9 +90,11 @@ class Remedies:
             request, source = _older(request, below), f"{source or 'the app'} and a fix"
         if not self.fixes and not held:
             return deps
+        builds = tuple(f.build for f in self.fixes if f.build)
         return replace(
-            deps, requirements=tuple(lines), python_request=request, python_source=source
-        )
+            deps, requirements=tuple(lines), python_request=request, python_source=source,
+            build_constraints=(*deps.build_constraints, *builds),
+        )  # fmt: skip
 
     def news(self) -> list[str]:
         """What the last :meth:`apply` held that was not said yet (once each)."""
