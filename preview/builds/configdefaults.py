@@ -25,7 +25,10 @@ A configuration *file* the upload has only as an example (``src/config.ts.exampl
 itself, which its README asks to copy, is copied (:func:`example_copies`). A ``.env``
 that a loader fails without (Starlette's ``Config(path)``, decouple's
 ``RepositoryEnv(path)``), which its README asks to create, is written empty
-(:func:`env_files_needed`): its variables come from the environment.
+(:func:`env_files_needed`): its variables come from the environment. Gunicorn's own
+settings file (its ``-c``, else the ``gunicorn.conf.py`` it reads unasked), written for a
+server (``daemon = True``, logs under ``/var/log``), is read through one of ours that then
+keeps it in the foreground with its logs on its output (:func:`gunicorn_settings`).
 """
 
 from __future__ import annotations
@@ -43,8 +46,12 @@ from ..apps.configvars import OPTIONAL, example_env_file, required_types
 from ..apps.pyapp import parse_module, python_files
 
 __all__ = [
-    "ConfigDefaults", "config_defaults", "env_files_needed", "example_copies", "throwaway_value",
+    "GUNICORN_SHIM", "ConfigDefaults", "config_defaults", "env_files_needed", "example_copies",
+    "gunicorn_settings", "throwaway_value",
 ]  # fmt: skip
+GUNICORN_SHIM = ".preview-gunicorn.conf.py"
+_GUNICORN_CONFIG = re.compile(r"(?<!\S)(?:-c|--config)(?:=|\s+)(\S+)")
+_GUNICORN_WORD = re.compile(r"(?<![\w./-])gunicorn(?=\s)")
 # Loaders that fail when the file they are given is missing: (the import that says the
 # module is used, the callable's name).
 _FILE_LOADERS = ((b"starlette.config", "Config"), (b"decouple", "RepositoryEnv"))
@@ -273,3 +280,46 @@ def _path_value(node: ast.AST, module: str, names: dict[str, str]) -> str | None
         parts = [_path_value(a, module, names) for a in args]
         return posixpath.join(*parts) if all(p is not None for p in parts) else None
     return None
+
+
+def gunicorn_settings(
+    argv: tuple[str, ...], files: dict[str, bytes]
+) -> tuple[tuple[str, ...], bytes | None]:
+    """``argv`` (a start command) reading the app's gunicorn settings through
+    :data:`GUNICORN_SHIM`, and that file's text; ``argv`` and None where it runs no
+    gunicorn or gives it no settings file. flask-blueprint-tutorial's gunicorn.conf.py
+    set ``daemon = True`` and its logs under /var/log: its start exited at once, silent."""
+    word = _GUNICORN_WORD.search(argv[2]) if argv[:2] == ("sh", "-c") and len(argv) == 3 else None
+    if word is not None:  # a Procfile's line
+        line = argv[2]
+        given = _GUNICORN_CONFIG.search(line, word.end())
+        conf = given.group(1) if given else "gunicorn.conf.py"
+        if not given and conf not in files:
+            return argv, None
+        if given:
+            line = line[: given.start(1)] + GUNICORN_SHIM + line[given.end(1) :]
+        else:
+            line = line[: word.end()] + f" -c {GUNICORN_SHIM}" + line[word.end() :]
+        return ("sh", "-c", line), _shim(conf)
+    if "gunicorn" not in argv or "gunicorn.conf.py" not in files:
+        return argv, None
+    at = argv.index("gunicorn") + 1
+    if any(a in ("-c", "--config") or a.startswith("--config=") for a in argv[at:]):
+        return argv, None  # our own commands give none: an app's command option does
+    return (*argv[:at], "-c", GUNICORN_SHIM, *argv[at:]), _shim("gunicorn.conf.py")
+
+
+def _shim(conf: str) -> bytes:
+    return f"""# The preview service's: {conf}'s settings, then what a preview needs of them (in
+# the foreground, its logs on its output, no pid file): gunicorn reads this file instead.
+import runpy as _runpy
+
+for _name, _value in _runpy.run_path({conf!r}).items():
+    if not _name.startswith("_"):
+        globals()[_name] = _value
+daemon = False
+pidfile = None
+errorlog = "-"
+if globals().get("accesslog"):
+    accesslog = "-"
+""".encode()

@@ -34,7 +34,14 @@ from ..sandbox.process import ChildLimits, describe_exit
 from ..settings import Settings
 from .appenv import dotenv_file
 from .build import BuildFailed, EnvBuilder, Lease
-from .configdefaults import ConfigDefaults, config_defaults, env_files_needed, example_copies
+from .configdefaults import (
+    GUNICORN_SHIM,
+    ConfigDefaults,
+    config_defaults,
+    env_files_needed,
+    example_copies,
+    gunicorn_settings,
+)
 from .envcache import LAUNCH_CACHES
 from .remedies import Remedies
 from .steps import Publish, run_logged
@@ -319,6 +326,11 @@ async def prepare_app(
         if lease is not None:
             lease.release()
         raise
+    template, shim = gunicorn_settings(template, files)
+    if shim is not None:  # its own settings, for a server: kept in the foreground
+        await trio.to_thread.run_sync((app_dir / GUNICORN_SHIM).write_bytes, shim)
+        await say("gunicorn reads the app's settings file through the service's: in the "
+                  "foreground, its logs on its output")  # fmt: skip
     started = tuple(fill(template, {**filled, "port": "{port}"}))
     return Prepared(started, python, version, lease, listed_in, requirements)
 

@@ -14,9 +14,11 @@ from preview.apps.configvars import (
     required_variables,
 )
 from preview.builds.configdefaults import (
+    GUNICORN_SHIM,
     config_defaults,
     env_files_needed,
     example_copies,
+    gunicorn_settings,
     throwaway_value,
 )
 from preview.logs import failure_cause
@@ -366,3 +368,50 @@ config = Config(RepositoryEnv(Path(__file__).resolve().parents[1] / "settings" /
     }
     assert env_files_needed(files) == ["api/settings/.env", "src/.env"]
     assert env_files_needed({**files, "src/.env": b"X=1\n"}) == ["api/settings/.env"]
+
+
+GUNICORN_CONF = """
+import os
+workers = 2
+if os.environ.get("ENVIRONMENT") == "production":  # a server's settings
+    daemon = True
+    accesslog = "/var/log/flaskblueprint/info.log"
+    errorlog = "/var/log/flaskblueprint/error.log"
+    pidfile = "/var/run/app.pid"
+"""
+
+
+async def test_gunicorns_settings_for_a_server_keep_it_in_the_foreground(
+    builder_service: Service,
+) -> None:
+    """flask-blueprint-tutorial: its gunicorn.conf.py (read by gunicorn unasked) set
+    daemon = True and logs under /var/log; the start exited 0 at once, printing nothing."""
+    files = {
+        "wsgi.py": "from flask import Flask\napp = Flask(__name__)\n\n"
+        "@app.get('/')\ndef index():\n    return 'hello'\n",
+        "requirements.txt": "flask\n",
+        "gunicorn.conf.py": GUNICORN_CONF,
+        ".env": "ENVIRONMENT=production\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        headers = {**auth(), "X-Preview-Token": body["previewToken"]}
+        answer = await builder_service.client.post(
+            f"/api/generations/{body['gid']}/preview/request",
+            json={"method": "GET", "path": "/"}, headers=headers,
+        )  # fmt: skip
+        assert answer.json()["statusCode"] == 200, answer.text
+        system = messages(await builder_service.history(body["gid"]), "system")
+        assert any(m.startswith("gunicorn reads the app's settings file through") for m in system)
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+    # A Procfile's own -c is read through ours too; no settings file, nothing changes.
+    procfile = ("sh", "-c", "gunicorn --config=conf/gun.py wsgi:app --bind 0.0.0.0:$PORT")
+    argv, shim = gunicorn_settings(procfile, {})
+    assert argv[2] == f"gunicorn --config={GUNICORN_SHIM} wsgi:app --bind 0.0.0.0:$PORT"
+    assert shim is not None and b"run_path('conf/gun.py')" in shim
+    plain = ("sh", "-c", "gunicorn wsgi:app")
+    assert gunicorn_settings(plain, {}) == (plain, None)
+    assert gunicorn_settings(plain, {"gunicorn.conf.py": b""})[0][2] == (
+        f"gunicorn -c {GUNICORN_SHIM} wsgi:app"
+    )
