@@ -48,6 +48,8 @@ __all__ = [
 _UV_ERROR = re.compile(r"^\s*(?:×|error:)\s*(.+)")
 _UV_CAUSE = re.compile(r"^\s*(?:╰─▶|Caused by:)\s*(.+)")
 _MAX_REASON = 300
+# The line a Python traceback ends with, or setuptools' refusal of a setup() keyword.
+_EXCEPTION = re.compile(r"^\s*(?:[A-Za-z_][\w.]*(?:Error|Exception)|error in \S+ setup command):")
 # npm's lines on where a script failed (its code, path, command), not why: the script's
 # own error above them says why (Prisma's "Error: Unknown binaryTarget …").
 _NPM_WHERE = re.compile(r"^npm (?:ERR!|error) (?:code|path|errno|syscall|command|signal)\b")
@@ -205,9 +207,14 @@ def _reason(tail: list[str]) -> str | None:
 
 
 def relevant_lines(tail: list[str]) -> list[str]:
+    """The failure's first lines, and the exception its traceback ended with (a build
+    backend's ``ImportError: cannot import name 'convert_path' from 'setuptools'``, past
+    the first lines: what says why, for the user and the remedies)."""
     start = next((i for i, line in enumerate(tail) if _UV_ERROR.match(line)), None)
     lines = tail[start:] if start is not None else tail
-    return [line for line in lines if line.strip()][:15]
+    shown = [line for line in lines if line.strip()][:15]
+    ended = next((line for line in reversed(lines) if _EXCEPTION.match(line)), None)
+    return [*shown, ended] if ended is not None and ended not in shown else shown
 
 
 def _clip(text: str) -> str:

@@ -17,7 +17,7 @@ from preview.apps.depspec import PythonDeps
 from preview.apps.detect import detect
 from preview.apps.node.nodeapp import BUN, node_start
 from preview.builds.envcache import BuildFailed
-from preview.builds.installers import for_python, installer_failure
+from preview.builds.installers import for_python, installer_failure, relevant_lines
 from preview.builds.interpreters import Interpreter, build_first_fitting
 from preview.builds.remedies import MOST, MOST_IDLE, Fix, Remedies, removed_from_stdlib
 from preview.logs import HostPaths, OutputTails
@@ -507,3 +507,21 @@ def test_an_old_setup_py_builds_on_the_setuptools_that_still_had_its_api() -> No
     ]
     fix = _remedies(("anyjson==0.3.3",)).next_fix(use_2to3[0], use_2to3[1:], {}, PYTHONS)
     assert fix is not None and fix.build == "setuptools<58"
+
+
+def test_a_builds_last_exception_is_among_its_lines() -> None:
+    """drfx's build failure: its ImportError ended a traceback past the 15 first lines of
+    uv's error, so neither the user nor the remedies saw why it failed."""
+    tail = [
+        "  × Failed to build `django-allauth==0.42.0`",
+        "  ├─▶ The build backend returned an error",
+        *[f'      File "/x/build_meta.py", line {n}, in run_setup' for n in range(20)],
+        "      ImportError: cannot import name 'convert_path' from 'setuptools'",
+        "      (/x/setuptools/__init__.py)",
+        "hint: Build failures usually indicate a problem with the package",
+    ]
+    lines = relevant_lines(tail)
+    assert len(lines) == 16 and lines[0] == tail[0]
+    assert lines[-1].strip().startswith("ImportError: cannot import name 'convert_path'")
+    fix = _remedies(("django-allauth==0.42.0",)).next_fix(tail[0], lines, {}, PYTHONS)
+    assert fix is not None and fix.build == "setuptools<70"
