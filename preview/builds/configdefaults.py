@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import posixpath
 import re
 import secrets
@@ -127,6 +128,27 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     return None
 
 
+def _app_json_env(files: dict[str, bytes]) -> dict[str, str]:
+    """What Heroku's ``app.json`` sets (``"env": {"X": {"value": "y"}}`` or ``"X":
+    "y"``); a ``"generator": "secret"`` a throwaway secret."""
+    try:
+        env = json.loads(files.get("app.json", b"{}")).get("env")
+    except (ValueError, AttributeError, RecursionError):
+        return {}
+    found: dict[str, str] = {}
+    for name, entry in env.items() if isinstance(env, dict) else ():
+        if isinstance(entry, dict) and entry.get("generator") == "secret":
+            found[name] = secrets.token_urlsafe(32)
+        value = entry.get("value") if isinstance(entry, dict) else entry
+        upper = name.upper()
+        deployed = (
+            upper.endswith("ALLOWED_HOSTS") or _OWN_HOST.match(upper) or _OWN_URL.match(upper)
+        )
+        if isinstance(value, str) and not deployed:  # its Heroku host is not the preview's
+            found.setdefault(name, value)
+    return found
+
+
 def _parsed(data: bytes) -> dict[str, str]:
     values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
     return {k: v for k, v in values.items() if v is not None and "\x00" not in k + v}
@@ -161,6 +183,11 @@ def config_defaults(
                 )
         found.values = values
         found.notes.insert(0, f"no .env: using {found.example} ({len(values)} variables)")
+    taken = given.keys() | found.values.keys() | provided
+    heroku = {k: v for k, v in _app_json_env(files).items() if k not in taken}
+    if heroku:  # its deployment's settings (django-vue-template's DJANGO_SETTINGS_MODULE)
+        found.values.update(heroku)
+        found.notes.append(f"app.json: {', '.join(sorted(heroku))} as its env gives them")
     for name, kind in required_types(files).items():
         if given.get(name) or found.values.get(name) or name in provided:
             continue

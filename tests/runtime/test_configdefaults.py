@@ -415,3 +415,24 @@ async def test_gunicorns_settings_for_a_server_keep_it_in_the_foreground(
     assert gunicorn_settings(plain, {"gunicorn.conf.py": b""})[0][2] == (
         f"gunicorn -c {GUNICORN_SHIM} wsgi:app"
     )
+
+
+def test_heroku_app_json_env_is_a_default() -> None:
+    """django-vue-template: app.json sets DJANGO_SETTINGS_MODULE=backend.settings.prod for
+    its release (migrate) and its web process; manage.py defaults to .dev (SQLite), so the
+    migrations went to SQLite while the app read PostgreSQL."""
+    app_json = b"""{"name": "x", "env": {
+        "DJANGO_SETTINGS_MODULE": {"description": "d", "value": "backend.settings.prod"},
+        "SECRET_KEY": {"generator": "secret"},
+        "ALLOWED_HOSTS": {"value": "myapp.herokuapp.com"},
+        "DATABASE_URL": {"value": "postgres://heroku"},
+        "WEB_CONCURRENCY": "2"}}"""
+    files = {"app.json": app_json, "manage.py": b""}
+    found = config_defaults(files, "manage.py", {"WEB_CONCURRENCY": "1"}, {"DATABASE_URL"})
+    assert found.values["DJANGO_SETTINGS_MODULE"] == "backend.settings.prod"
+    assert len(found.values["SECRET_KEY"]) >= 32
+    assert "ALLOWED_HOSTS" not in found.values  # its deployment's host, not the preview's
+    assert "DATABASE_URL" not in found.values  # the service's own
+    assert "WEB_CONCURRENCY" not in found.values  # the .env's wins
+    assert any(n.startswith("app.json: DJANGO_SETTINGS_MODULE") for n in found.notes)
+    assert config_defaults({**files, "app.json": b"[1"}, "manage.py", {}, set()).values == {}
