@@ -9,6 +9,7 @@ frameworks; those are :mod:`preview.discovery.python` and the scanners built on 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Iterator
 
 from preview.discovery.graph import MAX_DEPTH
@@ -118,6 +119,9 @@ def _parse_annotation(text: str) -> ast.AST | None:
 
 
 _AST_RACE = "AST constructor recursion depth mismatch"
+_MAX_REWRITES = 20  # statements of 3.12's syntax read without it, in one module
+_TYPE_ALIAS = re.compile(r"^(\s*)type\s+(\w+)\s*(?:\[[^\]]*\])?\s*=.*$")
+_TYPE_PARAMS = re.compile(r"((?:def|class)\s+\w+)\[[^\]]*\]")
 
 
 def parse_module(data: bytes | str) -> ast.Module | None:
@@ -125,8 +129,37 @@ def parse_module(data: bytes | str) -> ast.Module | None:
     nesting too deep). CPython 3.11 keeps the AST constructor's recursion count once per
     interpreter: a parse racing one in another thread fails with a ``SystemError``
     ("recursion depth mismatch", CPython gh-106905) that says nothing of the source, so
-    it is tried again."""
-    return _parse(data, "exec")
+    it is tried again.
+
+    Python 3.12's type parameter syntax, which this interpreter cannot read, is read
+    without it: a ``type X = …`` alias as ``X = None``, ``def f[T](…)`` and ``class
+    C[T]`` without their ``[T]`` (fastapi-nano's auth module declared ``type UserRecord =
+    …``, and its routes went unseen)."""
+    parsed = _parse(data, "exec")
+    if parsed is not None:
+        return parsed
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        return None
+    if "type " not in text and "[" not in text:  # no 3.12 syntax: bad syntax
+        return None
+    lines = text.split("\n")
+    for _ in range(_MAX_REWRITES):
+        try:
+            return ast.parse("\n".join(lines))
+        except SyntaxError as error:
+            at = (error.lineno or 0) - 1
+            if not 0 <= at < len(lines):
+                return None
+            older = _TYPE_ALIAS.sub(r"\1\2 = None", lines[at], count=1)
+            older = _TYPE_PARAMS.sub(r"\1", older, count=1)
+            if older == lines[at]:
+                return None
+            lines[at] = older
+        except (ValueError, RecursionError, SystemError):
+            return _parse(data, "exec")
+    return None
 
 
 def _parse(data: bytes | str, mode: str):

@@ -806,3 +806,29 @@ def test_randomly_corrupted_specs_never_raise() -> None:
                 parent, key = parents[-1]
                 parent[key] = copy.deepcopy(rng.choice(junk))
         json.dumps(endpoints_from_openapi(spec))
+
+
+def test_a_module_with_python_312_type_syntax_is_read_without_it() -> None:
+    """fastapi-nano's auth module declares ``type UserRecord = …`` (Python 3.12): this
+    interpreter's parser failed on it, and the module's POST /token went unseen."""
+    files = {
+        "svc/main.py": b"from fastapi import FastAPI\nfrom svc.auth import router\n"
+        b"app = FastAPI()\napp.include_router(router)\n",
+        "svc/auth.py": b"""from fastapi import APIRouter
+router = APIRouter()
+type UserRecord = dict[str, str]
+class Box[T]:
+    item: T
+def first[T](items: list[T]) -> T:
+    return items[0]
+@router.post("/token")
+def token() -> dict:
+    return {}
+""",
+    }
+    found = {(e["method"], e["path"]) for e in endpoints_from_source(files)}
+    assert ("POST", "/token") in found
+    broken = {**files, "svc/auth.py": files["svc/auth.py"] + b"def nope(:\n"}
+    assert ("POST", "/token") not in {
+        (e["method"], e["path"]) for e in endpoints_from_source(broken)
+    }
