@@ -13,7 +13,9 @@ Names are resolved here, never inside; an allowed name whose addresses are inter
 (loopback, private, shared, link-local: the service itself, databases, other previews,
 the cloud's metadata service; also written as IPv6 embedding one, ``runtime.addresses``)
 is refused unless the operator named it as trusted (a
-package mirror on the local network). Every refusal is reported to the preview's log.
+package mirror on the local network). Every refusal is reported to the preview's log,
+once for each host and reason: clients retry (uv asked a refused index 6 to 31 times a
+build), and the log said so each time.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ _log = logging.getLogger(__name__)
 EGRESS_PORT = 65531  # inside the sandbox (its own network namespace); above any port pool
 HEAD_LIMIT = 16 * 1024
 HEAD_TIME = 10.0
+_MAX_SAID = 256  # refusals remembered, each said once (a flood of hosts: said each time)
 CONNECT_TIME = 10.0
 _IDLE_TIME = 300.0  # a tunnel with no byte either way for this long is closed
 _MAX_TUNNELS = 64  # at once, per sandbox
@@ -139,13 +142,20 @@ async def serve_egress(
 ) -> None:
     """Listen on ``socket_path`` until cancelled; every connection is one proxied call
     or tunnel (at most ``_MAX_TUNNELS`` at once: the rest wait for a slot)."""
+    said: set[str] = set()  # the refusals reported (module doc), up to _MAX_SAID
+
+    async def report_once(message: str) -> None:
+        if message not in said:
+            if len(said) < _MAX_SAID:
+                said.add(message)
+            await report(message)
 
     async def proxy(client: trio.SocketStream) -> None:
         head, rest = None, b""
         with trio.move_on_after(HEAD_TIME):
             head, rest = await _read_head(client)
         if head is not None:  # else too slow, too big or gone
-            await _proxy(client, head, rest, policy, report)
+            await _proxy(client, head, rest, policy, report_once)
 
     await serve_unix(socket_path, proxy, task_status)
 

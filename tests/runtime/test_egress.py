@@ -77,6 +77,8 @@ async def test_the_proxy_lets_through_only_allowed_hosts(tmp_path: Path) -> None
 
             other = await _through(socket_path, b"CONNECT example.com:443 HTTP/1.1\r\n\r\n")
             assert other.startswith(b"HTTP/1.1 403 ")
+            again = await _through(socket_path, b"CONNECT example.com:443 HTTP/1.1\r\n\r\n")
+            assert again.startswith(b"HTTP/1.1 403 ")  # refused again, not said again
             internal = await _through(
                 socket_path, f"CONNECT localhost:{port} HTTP/1.1\r\n\r\n".encode()
             )
@@ -88,6 +90,7 @@ async def test_the_proxy_lets_through_only_allowed_hosts(tmp_path: Path) -> None
             nursery.cancel_scope.cancel()
     assert refused[0].startswith("egress refused: example.com:443")
     assert refused[1] == f"egress refused: localhost:{port} resolves to no public address"
+    assert len(refused) == 2  # each refusal once: clients retry
 
 
 async def test_a_client_silent_past_the_head_time_is_dropped_quietly(
