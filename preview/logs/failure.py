@@ -52,7 +52,8 @@ _IMPORT_TO_DIST = dict(
         """yaml=PyYAML PIL=Pillow cv2=opencv-python sklearn=scikit-learn bs4=beautifulsoup4
         dotenv=python-dotenv jwt=PyJWT jose=python-jose multipart=python-multipart attr=attrs
         dateutil=python-dateutil psycopg2=psycopg2-binary MySQLdb=mysqlclient Crypto=pycryptodome
-        OpenSSL=pyOpenSSL magic=python-magic docx=python-docx slugify=python-slugify""",
+        OpenSSL=pyOpenSSL magic=python-magic docx=python-docx slugify=python-slugify
+        pkg_resources=setuptools""",
     )
 )
 

@@ -358,6 +358,9 @@ def test_failure_cause_missing_module_not_in_requirements() -> None:
     assert failure_cause(_MISSING) == (
         "ModuleNotFoundError: No module named 'sqlmodel' — add 'sqlmodel' to requirements.txt"
     )
+    # A module whose distribution has another name: that name (pkg_resources: setuptools).
+    missing = [line.replace("sqlmodel", "pkg_resources") for line in _MISSING]
+    assert failure_cause(missing, "flask\n").endswith("— add 'setuptools' to requirements.txt")
 
 
 @pytest.mark.parametrize(
