@@ -1,7 +1,9 @@
 """Endpoint discovery for the Node frameworks that declare routes by call or by object,
-without running them: Fastify (``fastify.get('/x', …)``, ``fastify.route({ method, url })``,
-under the prefix ``@fastify/autoload`` gives a file: its directories below ``routes/``) and
-hapi (``server.route({ method, path })`` or ``server.route([{ … }, { … }])``).
+without running them: Fastify (``app.get('/x', …)``, ``app.route({ method, url })`` on an
+instance or on the one a plugin function receives, each plugin under the prefixes of the
+``register`` calls that mount it, or of the directories below ``routes/`` where
+``@fastify/autoload`` loads it) and hapi (``server.route({ method, path })`` or
+``server.route([{ … }, { … }])``).
 """
 
 from __future__ import annotations
@@ -41,9 +43,7 @@ def fastify_endpoints(files: dict[str, bytes], out: Collector) -> None:
     plugins = {path: _Plugins(path, tokens) for path, tokens in _scripts(files, b"")}
     routers: dict[tuple[str, str], Router] = {}
     for path, found in plugins.items():
-        parts = path.split("/")
-        below = parts[parts.index("routes") + 1 : -1] if "routes" in parts[:-1] else []
-        prefix = "/".join(below) if autoload else ""
+        prefix = _autoloaded(path, autoload)
         for key, routes in found.routes.items():
             router = routers.setdefault(
                 (path, key), Router("express", prefix, is_app=key in found.apps)
@@ -65,6 +65,7 @@ def fastify_endpoints(files: dict[str, bytes], out: Collector) -> None:
 
 
 def _autoloaded(path: str, autoload: bool) -> str:
+    """The prefix ``@fastify/autoload`` gives a file: its directories below ``routes/``."""
     parts = path.split("/")
     return (
         "/".join(parts[parts.index("routes") + 1 : -1])
