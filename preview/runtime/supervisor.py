@@ -86,6 +86,8 @@ class Supervisor:
         """Reconcile what a previous run left, then run previews until :meth:`aclose`."""
         try:
             self.isolation = await trio.to_thread.run_sync(Isolation.probe, self.settings)
+            if self.builder is not None:  # made before the probe (a launch that came early)
+                self.builder.isolation = self.isolation
             if not self.isolation.complete:
                 _log.warning(
                     "PREVIEWS ARE NOT FULLY ISOLATED (isolation: %s): %s%s",
