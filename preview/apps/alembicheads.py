@@ -101,9 +101,12 @@ def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str,
     to ``where``, the directory it runs in)."""
     heads = alembic_heads(files, where)
     prefix = f"{where}/" if where else ""
-    empty = not heads and any(
-        p.startswith(prefix) and "/versions/" in f"/{p}" for p in files
-    )  # a versions/ folder with no revision (a README only)
+    kept = [p for p in files if p.startswith(prefix) and "/versions/" in f"/{p}"]
+    # A versions/ folder with no revision file at all (a README only); one whose files
+    # this reading cannot tell the revisions of is upgraded as it is.
+    empty = bool(kept) and not any(
+        p.endswith(".py") and not p.endswith("__init__.py") for p in kept
+    )
     if len(heads) > 1 or empty:
         program = _EACH_HEAD if heads else _FIRST_REVISION
         program = program.replace("{", "{{").replace("}", "}}")  # a template's braces
