@@ -22,8 +22,10 @@ SQLite lets it be, PostgreSQL does not) is said and left out, each other table m
 by one: the routes that do not use it are previewed, and the ones that do answer 500
 with the missing table diagnosed.
 
-An app that calls ``create_all()`` only under ``if __name__ == "__main__":`` and declares
-no Flask-Migrate is left to :func:`.datainit.missing_tables_hint`, which names it.
+An app that calls ``create_all()`` only under ``if __name__ == "__main__":`` (which a
+server never runs: miguelgrinberg's REST-auth) gets the same step: it does what ``python
+app.py`` would have done before serving. Another framework's is left to
+:func:`.datainit.missing_tables_hint`, which names it.
 """
 
 from __future__ import annotations
@@ -97,11 +99,12 @@ def flask_target(app: FoundApp | None, cwd: str) -> str | None:
 
 
 def create_all_step(
-    files: dict[str, bytes], app: FoundApp | None
+    files: dict[str, bytes], app: FoundApp | None, only_main: str | None = None
 ) -> list[tuple[tuple[str, ...], str, str]]:
     """(argv, directory, what) of the step creating the tables of a Flask app on
     Flask-SQLAlchemy that has no migrations (no ``alembic.ini`` anywhere) and either
-    declares Flask-Migrate or calls ``create_all()`` nowhere; [] for any other app."""
+    declares Flask-Migrate or calls ``create_all()`` nowhere, or only under
+    ``__main__`` in ``only_main`` (the module doc); [] for any other app."""
     if app is None or app.framework != "flask":
         return []
     if any(posixpath.basename(p) == "alembic.ini" for p in files):
@@ -113,10 +116,12 @@ def create_all_step(
     if "flask_sqlalchemy" not in imported:
         return []
     creates = any(b"create_all" in files[p] for p in files if p.endswith(".py"))
-    if "flask_migrate" not in imported and creates:
-        return []  # it creates them itself (or only under __main__: the hint says so)
+    if "flask_migrate" not in imported and creates and only_main is None:
+        return []  # it creates them itself
     argv = ("env", f"FLASK_APP={target}", "{python}", "-c", CREATE_ALL)
     what = "Flask-SQLAlchemy's create_all() (Flask-Migrate without migrations/)"
     if "flask_migrate" not in imported:
         what = "Flask-SQLAlchemy's create_all() (nothing else creates its tables)"
+        if creates:
+            what = f"Flask-SQLAlchemy's create_all() ({only_main} calls it only under __main__)"
     return [(argv, app.directory, what)]

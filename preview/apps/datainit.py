@@ -74,7 +74,8 @@ def data_steps(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> li
     if not steps:
         steps = commands.get("init", []) or scripts.get("init", [])
     if not steps:  # only then: it reads every module's imports
-        steps = [DataStep(*step) for step in create_all_step(files, app)]
+        only_main = main_only_create_all(files)
+        steps = [DataStep(*step) for step in create_all_step(files, app, only_main)]
     steps += commands.get("seed", []) or scripts.get("seed", [])
     return steps
 

@@ -15,7 +15,8 @@ its own address (``BASE_URL``, ``FRONTEND_URL``) ``http://localhost``, an identi
 another service issues (``GOOGLE_OAUTH2_CLIENT_ID``, ``PROJECT_ID``) a random
 ``preview-…`` one; a
 variable read without a default (``os.environ.get("SECRET_KEY")``) or with ``""`` gets
-one too, where its name says. The
+one too, where its name says; a JWT's ``ALGORITHM`` ``HS256`` (the throwaway secret is a
+symmetric key). The
 others cannot be guessed: they are named (``missing``) so that a failure can say every
 one at once. Computed once per launch, so that the set-up steps and the app see the
 same values.
@@ -67,6 +68,8 @@ _NEVER_COPIED = {"package.json", "package-lock.json", "pyproject.toml", "tsconfi
 _SECRET = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|PASS$|SALT|PEPPER")
 # A number's unit, in its name: ACCESS_TOKEN_EXPIRE_MINUTES is a duration, not a token.
 _DURATION = re.compile(r"(?:^|_)(?:SECONDS|MINUTES|HOURS|DAYS|TTL|EXPIRES?|EXPIRY|TIMEOUT)$")
+# A JWT's signing algorithm: HS256 matches the throwaway secret given beside it.
+_ALGORITHM = re.compile(r"(?:^|_)ALGORITHMS?$")
 _NUMBER_TYPES = frozenset({"int", "float", "PositiveInt", "NonNegativeInt", "conint"})
 _DEBUG = re.compile(r"(?:^|_)DEBUG$")
 _NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?NAME$")
@@ -102,6 +105,8 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
         if upper.endswith("PORT") or kind == OPTIONAL:
             return None  # a port is the service's to give; an optional one has a default
         return "60" if _DURATION.search(upper) else "1"
+    if _ALGORITHM.search(upper):
+        return "HS256"
     if "EmailStr" in kind:
         return "preview@example.com"
     if "SecretStr" in kind or "SecretBytes" in kind:
@@ -126,6 +131,20 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     if _EMAIL.search(upper):
         return "preview@example.com"
     return None
+
+
+def _deployed(name: str, value: str, files: dict[str, bytes]) -> bool:
+    """An example's value that names where its author deploys, not the preview: its
+    hosts (``ALLOWED_HOSTS=example.com``: 400 to every call), its cookie domain, or a
+    ``DJANGO_SETTINGS_MODULE`` the upload does not have (``core.settings.prod``, when
+    manage.py's own default, ``.local``, is there)."""
+    upper = name.upper()
+    if upper.endswith(("ALLOWED_HOSTS", "COOKIE_DOMAIN")):
+        return value.strip() not in ("", "*")
+    if upper == "DJANGO_SETTINGS_MODULE":
+        module = value.strip().replace(".", "/")
+        return not any(p.endswith((f"{module}.py", f"{module}/__init__.py")) for p in files)
+    return False
 
 
 def _app_json_env(files: dict[str, bytes]) -> dict[str, str]:
@@ -174,6 +193,8 @@ def config_defaults(
                 f"its DATABASE_URL names a {scheme} server: the preview's own database is "
                 "given as DATABASE_URL instead"
             )
+        for name in [n for n in values if _deployed(n, values[n], files)]:
+            found.notes.append(f"its {name} names its deployment ({values.pop(name)}): unset")
         for name, value in values.items():
             if (m := _ABSOLUTE_SQLITE.match(value)) is not None:
                 values[name] = f"{m.group(1)}./{m.group(2)}{m.group(3) or ''}"

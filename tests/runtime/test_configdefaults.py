@@ -100,6 +100,8 @@ def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:
     assert throwaway_value("POSTGRES_USER") is None
     assert throwaway_value("FIRST_SUPERUSER", "EmailStr") == "preview@example.com"
     assert len(throwaway_value("OPENAI", "SecretStr | None") or "") >= 32
+    # fastapi-jwt (testdriven): decouple's config("algorithm") beside config("secret").
+    assert throwaway_value("algorithm") == throwaway_value("JWT_ALGORITHM") == "HS256"
     files = {
         "main.py": SETTINGS.encode(),
         ".env.example": b"APP_NAME=x\nDATABASE_URL=sqlite:///a.db\n",
@@ -436,3 +438,30 @@ def test_heroku_app_json_env_is_a_default() -> None:
     assert "WEB_CONCURRENCY" not in found.values  # the .env's wins
     assert any(n.startswith("app.json: DJANGO_SETTINGS_MODULE") for n in found.notes)
     assert config_defaults({**files, "app.json": b"[1"}, "manage.py", {}, set()).values == {}
+
+
+def test_an_examples_deployment_values_are_not_the_previews() -> None:
+    """drf-jwt-httponly-cookie: its .env.example named core.settings.prod (not in the
+    upload: manage.py's .local is) and DJANGO_ALLOWED_HOSTS=example.com (400 to every
+    call); both left to what the app does without them."""
+    files = {
+        "backend/manage.py": b"",
+        "backend/core/settings/local.py": b"",
+        ".env.example": b'DJANGO_SETTINGS_MODULE="core.settings.prod"\n'
+        b"DJANGO_ALLOWED_HOSTS=example.com,api.example.com\nSESSION_COOKIE_DOMAIN=.example.com\n"
+        b"CSRF_TRUSTED_ORIGINS=https://example.com\nOTHER=1\n",
+        "backend/core/settings/base.py": b"from decouple import config\n"
+        b"ALLOWED_HOSTS = config('DJANGO_ALLOWED_HOSTS')\n",
+    }
+    found = config_defaults(files, "backend/manage.py", {}, set())
+    assert "DJANGO_SETTINGS_MODULE" not in found.values
+    assert found.values["DJANGO_ALLOWED_HOSTS"] == "*"  # required: the throwaway
+    assert "SESSION_COOKIE_DOMAIN" not in found.values
+    assert found.values["OTHER"] == "1" and "CSRF_TRUSTED_ORIGINS" in found.values
+    assert "its DJANGO_SETTINGS_MODULE names its deployment (core.settings.prod): unset" in (
+        found.notes
+    )
+    there = {**files, "backend/core/settings/prod.py": b""}
+    assert config_defaults(there, "backend/manage.py", {}, set()).values[
+        "DJANGO_SETTINGS_MODULE"
+    ] == "core.settings.prod"  # fmt: skip

@@ -41,7 +41,13 @@ def test_the_steps_found_for_each_shape() -> None:
     top_level = detect(_files("flask_create_db_script"))
     assert top_level.framework == "procfile"
     assert top_level.setup_steps() == [(("{python}", "-m", "create_db"), "")]
-    assert detect(_files("flask_mainonly")).setup == ()
+    # create_all() only under __main__: a Flask app gets the step (what `python app.py`
+    # would do), another framework's the hint.
+    main_only = detect(_files("flask_mainonly"))
+    assert main_only.data_init == (
+        "Flask-SQLAlchemy's create_all() (app.py calls it only under __main__)",
+    )
+    assert detect(_files("fastapi_mainonly")).setup == ()
     assert main_only_create_all(_files("flask_mainonly")) == "app.py"
     assert main_only_create_all(_files("flask_initdb")) is None  # create_all in a function
 
@@ -143,17 +149,20 @@ async def test_a_top_level_create_db_script_is_run(builder_service: Service) -> 
 async def test_missing_tables_are_diagnosed_in_the_log(builder_service: Service) -> None:
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, app_files("flask_mainonly"))
+        body = await launched(service, app_files("fastapi_mainonly"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         answer = await _proxied(service, body, "/todos")
         assert answer["statusCode"] == 500
         diagnosis = await service.first_system_line(body["gid"], "diagnosis:")
         assert diagnosis.startswith("diagnosis: GET /todos answered 500"), diagnosis
         assert "its table todo does not exist" in diagnosis
-        assert "app.py creates its tables (create_all()) only under" in diagnosis
+        assert "main.py creates its tables (create_all()) only under" in diagnosis
         system = messages(await service.history(body["gid"]), "system")
-        assert any(m.startswith("nothing initialises the app's data: app.py") for m in system)
+        assert any(m.startswith("nothing initialises the app's data: main.py") for m in system)
         assert (await service.stop(body["gid"])).status_code == 200
+        # A Flask app's: created by the step, as `python app.py` would have (REST-auth).
+        data, _ = await _healthy(service, "flask_mainonly", "/todos")
+        assert data == []
 
 
 def test_a_console_script_named_init_db_is_an_init_command() -> None:
@@ -270,7 +279,6 @@ def test_flask_migrate_without_migrations_gets_create_all() -> None:
     assert found.data_init == (
         "Flask-SQLAlchemy's create_all() (Flask-Migrate without migrations/)",
     )
-    assert detect(_files("flask_mainonly")).setup == ()
     files = _files("flask_migrate_nofolder")
     files["migrations/alembic.ini"] = b"[alembic]\n"  # migrations it has, unrunnable: not ours
     assert not any(CREATE_ALL in step for step in detect(files).setup)
