@@ -321,6 +321,7 @@ async def prepare_app(
                 fill(step, filled), app_dir, where, env, settings, output, say,
                 lambda cwd: confine(python, cwd, lease.path if lease is not None else None),
                 run_as(python, lease.path if lease is not None else None), needed,
+                {"requirements": requirements, "listed_in": listed_in, "upload": tuple(files)},
             )  # fmt: skip
     except BaseException:
         if lease is not None:
@@ -369,6 +370,7 @@ async def _setup_step(
     confine: Callable[[Path], Confinement | None],
     uid: int | None,
     needed: Sequence[str],
+    hints: dict[str, Any],  # for its cause's hint: the upload, its dependency file
 ) -> None:
     # A program given with -c is shown by its first line (what it does, as a comment).
     shown = " ".join(a.splitlines()[0] + " …" if "\n" in a else a for a in argv)
@@ -393,5 +395,5 @@ async def _setup_step(
         told = tool_failure(result.tail)  # tsc's errors (on stdout), npm's
         if told is not None:
             raise BuildFailed(f"{reason}: {told[0]}", told[1])
-        cause, lines = result.cause(needed)  # stderr first: a traceback is its own sequence
+        cause, lines = result.cause(needed, **hints)  # stderr first: a traceback's own
         raise BuildFailed(reason + (f": {cause}" if cause else ""), lines[-15:])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import trio
 
@@ -42,16 +43,18 @@ class StepResult:
     def ok(self) -> bool:
         return self.returncode == 0 and not self.timed_out
 
-    def cause(self, needed: Sequence[str] = ()) -> tuple[str | None, list[str]]:
+    def cause(self, needed: Sequence[str] = (), **hints: Any) -> tuple[str | None, list[str]]:
         """Why it failed (a traceback's exception, else the last line it said), from
         stderr first, and the lines of the stream that tell it; ``needed``: the
-        variables required and unset, named when it died for want of one."""
-        return self.tails.cause(lambda lines: _cause(lines, needed))
+        variables required and unset, named when it died for want of one; ``hints``:
+        :func:`~preview.logs.failure_cause`'s (the upload's files, its dependency file),
+        so that a module of the upload is not told to be installed."""
+        return self.tails.cause(lambda lines: _cause(lines, needed, hints))
 
 
-def _cause(lines: list[str], needed: Sequence[str] = ()) -> str | None:
+def _cause(lines: list[str], needed: Sequence[str], hints: dict[str, Any]) -> str | None:
     last = next((line.strip() for line in reversed(lines) if line.strip()), None)
-    return failure_cause(lines, needed=needed) or last
+    return failure_cause(lines, needed=needed, **hints) or last
 
 
 async def run_logged(

@@ -9,7 +9,7 @@ from pathlib import Path
 import trio
 
 from preview.builds.installers import installer_failure
-from preview.builds.steps import run_logged
+from preview.builds.steps import StepResult, run_logged
 from preview.logs import OutputTails
 from preview.sandbox.process import ChildLimits
 
@@ -99,3 +99,20 @@ def test_an_installers_reason_comes_from_stderr_first() -> None:
     quiet = OutputTails()
     quiet.extend("stdout", ["nothing useful"])
     assert installer_failure(quiet, "uv") == ("uv failed", ["nothing useful"])
+
+
+def test_a_steps_missing_module_of_the_upload_is_not_told_to_be_installed() -> None:
+    """drf-jwt-httponly-cookie's migrate failed on its own ``core`` package, and the cause
+    said "add 'core' to requirements.txt" (the step's cause knew neither the upload nor
+    its dependency file, a uv.lock)."""
+    tails = OutputTails()
+    tails.extend("stderr", [
+        "Traceback (most recent call last):",
+        '  File "manage.py", line 22, in <module>',
+        "ModuleNotFoundError: No module named 'core'",
+    ])  # fmt: skip
+    result = StepResult(1, [], False, tails)
+    cause, _ = result.cause((), upload=("backend/core/__init__.py",), listed_in="uv.lock")
+    assert cause is not None and "'core' is in the upload (backend/core)" in cause
+    bare, _ = result.cause(())
+    assert bare is not None and bare.endswith("add 'core' to requirements.txt")
