@@ -118,16 +118,19 @@ def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
         for name in EXAMPLE_NAMES:
             if _in(directory, name) in files:
                 return _in(directory, name)
-        # .env.dev-sample, .env.local.example …: a development one before a production one
+        # .env.dev-sample, .env.local.example, env-example-relational …: a development
+        # one before a production one, a SQL database's before a document store's
         others = [
             p
             for p in files
             if posixpath.dirname(p) == directory
-            and posixpath.basename(p).startswith(".env.")
+            and posixpath.basename(p).startswith((".env.", "env-example", "env.example"))
             and _EXAMPLE_WORD.search(posixpath.basename(p))
         ]
         if others:
-            return min(others, key=lambda p: ("prod" in p, len(p), p))
+            return min(
+                others, key=lambda p: ("prod" in p, "document" in p or "mongo" in p, len(p), p)
+            )
     return None
 
 

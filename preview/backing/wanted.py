@@ -51,6 +51,15 @@ _MONGO_CLIENTS = {
     "mongoose", "mongodb", "@nestjs/mongoose", "@typegoose/typegoose", "pymongo", "motor",
     "mongoengine", "beanie", "odmantic", "flask-pymongo", "flask-mongoengine", "djongo",
 }  # fmt: skip
+# A SQL database's clients and ORMs: an app listing one beside a MongoDB client (a
+# boilerplate offering both, brocoders' NestJS one) runs on it where no compose file
+# gives it MongoDB.
+_SQL_CLIENTS = {
+    "pg", "mysql2", "sqlite3", "better-sqlite3", "typeorm", "prisma", "@prisma/client",
+    "sequelize", "knex", "drizzle-orm", "@mikro-orm/core", "sqlalchemy", "psycopg2",
+    "psycopg2-binary", "psycopg", "asyncpg", "django",
+}  # fmt: skip
+_MONGO_IMAGES = re.compile(r"^(?:[\w.-]+/)*mongo(?:db)?(?:[:@-]|$)")
 _MONGO_URL = re.compile(r"^mongodb(?:\+srv)?://", re.IGNORECASE)
 _REDIS_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:redis|valkey|keydb|redis-stack[\w-]*)(?::|@|$)")
 _MYSQL_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:mysql|mariadb|percona[\w-]*)(?::|@|$)")
@@ -194,7 +203,9 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         if service not in (*redis_images.values(), *mysql_images.values()):
             config = {**service_environment(service), **config}
     config = {k: v for k, v in config.items() if "${" not in v}  # compose interpolation
-    if (mongo := sorted(deps & _MONGO_CLIENTS)) and not _own_mongo(given, set(compose)):
+    either = deps & _SQL_CLIENTS and not any(_MONGO_IMAGES.match(i) for i in images.values())
+    mongo = sorted(deps & _MONGO_CLIENTS)
+    if mongo and not either and not _own_mongo(given, set(compose)):
         wanted.mongo = f"{mongo[0]} in its dependencies"
     redis, mysql = RedisWanted(), MysqlWanted()
     if clients := sorted(deps & _REDIS_CLIENTS):

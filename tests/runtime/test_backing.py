@@ -13,6 +13,7 @@ import pytest
 import trio
 
 from preview import Settings
+from preview.apps.configvars import example_env_file
 from preview.backing import redis as redis_server
 from preview.backing import wanted_servers
 from preview.backing.mysql import init_sql, mariadb_binary
@@ -293,3 +294,22 @@ async def test_unsandboxed_previews_are_told_they_get_no_server(unsandboxed: Set
             assert body["status"] == "running", body.get("errorMessage")
             said = messages(await service.history(gid), "system")
     assert any("previews get a private one only when sandboxed" in m for m in said), said
+
+
+def test_a_boilerplate_offering_sql_or_mongodb_runs_on_sql() -> None:
+    """brocoders' nestjs-boilerplate lists mongoose beside TypeORM and pg, picks one by
+    DATABASE_TYPE, and its compose file runs PostgreSQL: it was refused for its MongoDB
+    client. Its env-example-relational is its example (env-example-document the other)."""
+    package = b'{"dependencies": {"mongoose": "^8", "@nestjs/mongoose": "^10", "typeorm": "^0.3",'
+    files = {
+        "package.json": package + b' "pg": "^8"}}',
+        "docker-compose.yaml": b"services:\n  postgres:\n    image: postgres:17\n",
+        "env-example-relational": b"DATABASE_TYPE=postgres\n",
+        "env-example-document": b"DATABASE_TYPE=mongodb\n",
+    }
+    assert wanted_servers(files, "src/main.ts", {}).mongo is None
+    assert example_env_file(files, "src/main.ts") == "env-example-relational"
+    mongo = {**files, "docker-compose.yaml": b"services:\n  db:\n    image: mongo:7\n"}
+    assert wanted_servers(mongo, "src/main.ts", {}).mongo == "@nestjs/mongoose in its dependencies"
+    only = {"package.json": b'{"dependencies": {"mongoose": "^8"}}'}
+    assert wanted_servers(only, "index.js", {}).mongo == "mongoose in its dependencies"
