@@ -185,6 +185,11 @@ def _name(node: ast.AST) -> str:
     )
 
 
+# A Flask-Script manager run as a script (manage.py): its commands are its, not flask's
+# (`python manage.py init_db`; apryor6's flask_api_example).
+_FLASK_SCRIPT = re.compile(rb"^from flask_script import[^\n]*\bManager\b[\s\S]*\.run\(\)", re.M)
+
+
 def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, list[DataStep]]:
     if app is None or app.framework not in ("flask", "quart"):
         return {}
@@ -207,7 +212,11 @@ def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, li
             if kind is None or found.get(kind):
                 continue
             argv = ("env", f"{variable}={target}", "{python}", "-m", app.framework, name)
-            found[kind] = [DataStep(argv, app.directory, f"the project's {name} command")]
+            where = app.directory
+            if _FLASK_SCRIPT.search(files[path]):  # Flask-Script's manager: its own runner
+                where, script = _dir(path), posixpath.basename(path)
+                argv = ("env", f"{variable}={target}", "{python}", script, node.name)
+            found[kind] = [DataStep(argv, where, f"the project's {name} command")]
     return found
 
 

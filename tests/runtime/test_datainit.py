@@ -346,3 +346,19 @@ async def test_a_history_with_no_revision_gets_one_made_from_its_models(
         said = messages(await builder_service.history(body["gid"]), "setup")
         assert any("no revision in its history, and none could be made" in m for m in said)
         assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+def test_a_flask_script_managers_init_command_is_run_by_its_script() -> None:
+    """apryor6's flask_api_example: ``@manager.command def init_db()`` is Flask-Script's,
+    run as ``python manage.py init_db``; ``flask init-db`` knows no such command."""
+    files = {
+        "wsgi.py": b"from app import create_app\napp = create_app()\n",
+        "app/__init__.py": b"from flask import Flask\n\n"
+        b"def create_app():\n    return Flask(__name__)\n",
+        "manage.py": b"from flask_script import Manager\nfrom app import create_app, db\n"
+        b"manager = Manager(create_app())\n\n@manager.command\ndef init_db():\n"
+        b"    db.create_all()\n\nif __name__ == '__main__':\n    manager.run()\n",
+    }
+    assert detect(files).setup_steps() == [
+        (("env", "FLASK_APP=wsgi:app", "{python}", "manage.py", "init_db"), "")
+    ]
