@@ -34,12 +34,7 @@ from .installers import find_interpreter, installed_pythons, version_key
 from .steps import Publish
 from .wheelindex import Gaps
 
-__all__ = [
-    "Choices",
-    "Interpreter",
-    "build_first_fitting",
-    "interpreter_choices",
-]
+__all__ = ["Choices", "Interpreter", "build_first_fitting", "interpreter_choices"]
 
 T = TypeVar("T")
 # (the interpreter, where its output goes, wheels only?) -> the built environment

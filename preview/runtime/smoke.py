@@ -48,10 +48,7 @@ async def smoke_check(
         failing = []
         not_found = 0
         for path in paths[:MAX_ROUTES]:
-            status, cause, elapsed = await _call(client, upstream, path)
-            level = "ERROR" if status is None or status >= 500 else "INFO"
-            outcome = str(status) if status is not None else f"failed ({cause})"
-            await publish(level, f"GET {path} -> {outcome} in {elapsed:.1f} ms [smoke check]")
+            status, cause = await _checked(client, upstream, path, publish, "smoke check")
             if status is None or status >= 500:
                 failing.append({"path": path, "status": status, "cause": cause})
             not_found += status == 404
@@ -59,12 +56,9 @@ async def smoke_check(
         if answered:
             await trio.sleep(AGAIN_AFTER)
         for first in answered:
-            status, cause, elapsed = await _call(client, upstream, first["path"])
-            fails = status is None or status >= 500
-            outcome = str(status) if status is not None else f"failed ({cause})"
-            again = f"GET {first['path']} -> {outcome} in {elapsed:.1f} ms"
-            await publish("ERROR" if fails else "INFO", f"{again} [smoke check, again]")
-            if not fails:
+            tag = "smoke check, again"
+            status, _ = await _checked(client, upstream, first["path"], publish, tag)
+            if status is not None and status < 500:
                 failing.remove(first)
                 not_found += status == 404
     checked = min(len(paths), MAX_ROUTES)
@@ -153,6 +147,17 @@ async def _json_at(
         return json.loads(content)
     except (httpx.HTTPError, ValueError):
         return None
+
+
+async def _checked(
+    client: httpx.AsyncClient, upstream: Upstream, path: str, publish: Publish, tag: str
+) -> tuple[int | None, str | None]:
+    """One call of ``path``, said as a ``proxy`` event marked ``[tag]``: (status, cause)."""
+    status, cause, elapsed = await _call(client, upstream, path)
+    level = "ERROR" if status is None or status >= 500 else "INFO"
+    outcome = str(status) if status is not None else f"failed ({cause})"
+    await publish(level, f"GET {path} -> {outcome} in {elapsed:.1f} ms [{tag}]")
+    return status, cause
 
 
 async def _call(

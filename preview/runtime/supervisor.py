@@ -121,7 +121,7 @@ class Supervisor:
     async def env_builder(self) -> EnvBuilder:
         """The environments' builder, made at the first launch. What only launches use
         (the preview's runtime, with how an upload starts, its build and its services:
-        ~85 modules, 3.5 MiB) is imported then, in a worker thread, rather than held by
+        ~100 modules, 3.4 MiB) is imported then, in a worker thread, rather than held by
         an idle service or imported on the loop. What builds a stop of the service
         interrupted is removed before the first build starts."""
         async with self._first_launch:

@@ -48,20 +48,23 @@ _BUILD = re.compile(
     r"^building (?P<named>[A-Za-z0-9._-]+) (?:\S+ )?for Python|"
     r"doesn't have a source distribution or wheel|has no wheels? (?:with|for)"
 )
-# An old setup.py on a setuptools API that a release removed, as its isolated build
-# says it (the newest setuptools is taken): the last setuptools that had it.
-_SETUPTOOLS_GONE = (
-    (re.compile(r"use_2to3 is invalid"), "setuptools<58"),
-    (re.compile(r"cannot import name '\w+' from 'setuptools"), "setuptools<70"),
-    (re.compile(r"No module named 'setuptools\.command\.test'"), "setuptools<72"),
-    (re.compile(r"No module named 'pkg_resources'|from 'pkg_resources"), "setuptools<81"),
-)
 # What a module name needs that its own distribution name does not say.
 _DISTRIBUTION = {
     "pkg_resources": "setuptools<81",  # pkg_resources left setuptools in 81
     "psycopg2": "psycopg2-binary",  # psycopg2 from source needs pg_config and a compiler
     "MySQLdb": "mysqlclient",
 }
+# An old setup.py on a setuptools API that a release removed, as its isolated build
+# says it (the newest setuptools is taken): the last setuptools that had it.
+_SETUPTOOLS_GONE = (
+    (re.compile(r"use_2to3 is invalid"), "setuptools<58"),
+    (re.compile(r"cannot import name '\w+' from 'setuptools"), "setuptools<70"),
+    (re.compile(r"No module named 'setuptools\.command\.test'"), "setuptools<72"),
+    (
+        re.compile(r"No module named 'pkg_resources'|from 'pkg_resources"),
+        _DISTRIBUTION["pkg_resources"],
+    ),
+)
 
 
 def candidates(
