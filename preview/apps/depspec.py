@@ -81,9 +81,9 @@ class PythonDeps:
     def key(self, interpreter: str, extra: tuple[str, ...], index: str) -> str:
         """The environment's cache key: the spec, the interpreter's version, the index."""
         parts = [sorted(self.requirements), self.lock, interpreter, sorted(extra), index]
-        data = json.dumps(
-            [*parts, *([sorted(self.build_constraints)] if self.build_constraints else [])]
-        )
+        if self.build_constraints:  # (absent: the keys of the environments built before)
+            parts.append(sorted(self.build_constraints))
+        data = json.dumps(parts)
         return "py-" + hashlib.sha256(data.encode()).hexdigest()[:24]
 
 
