@@ -44,7 +44,7 @@ from .installers import (
     with_progress,
 )
 from .interpreters import Choices, Interpreter, build_first_fitting, interpreter_choices
-from .npmlock import prepare_npm_project
+from .npmlock import prepare_npm_project, restore_range
 from .remedies import Fix
 from .steps import Publish, run_logged
 from .wheelindex import Gaps, wheel_gaps
@@ -332,7 +332,8 @@ class EnvBuilder:
             }
             confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None
             step = partial(self._step, cwd=path, env=env, publish=with_progress(publish))
-            await npm_install(partial(step, confined=confined), command, deps.tools, say)
+            unpin = partial(trio.to_thread.run_sync, restore_range, path, deps)
+            await npm_install(partial(step, confined=confined), command, deps.tools, say, unpin)
             if deps.prisma is not None:
                 schema = deps.prisma[0]
                 await publish([("INFO", f"prisma generate --schema {schema}")], "stdout")

@@ -23,7 +23,7 @@ import uv
 from ..logs import OutputTails
 from .envcache import BuildFailed, Say
 from .steps import Publish
-from .toolerrors import NPM_PEER_CONFLICT, tool_failure
+from .toolerrors import NPM_PEER_CONFLICT, missing_npm_version, tool_failure
 
 __all__ = [
     "NEEDS_COMPILER",
@@ -291,22 +291,42 @@ async def uv_output(args: list[str], env: dict[str, str]) -> str | None:
 
 
 async def npm_install(
-    run: Callable[[list[str]], Awaitable[None]], command: str, tools: Sequence[str], say: Say
+    run: Callable[[list[str]], Awaitable[None]],
+    command: str,
+    tools: Sequence[str],
+    say: Say,
+    unpin: Callable[[str], Awaitable[str | None]] | None = None,
 ) -> None:
     """``npm <command>`` (``ci`` or ``install``) by ``run``, then the ``tools`` the app
     needs but does not list, beside its own (its lockfile and package.json untouched).
     Where npm refuses the dependency tree for a peer conflict (ERESOLVE), a step runs
     once more with ``--legacy-peer-deps``, saying so: what pnpm and yarn install without
     a word (a project resolved by either, like the Hono starter whose stoker wants
-    another zod-to-openapi than @hono/zod-openapi brings), and what npm advises."""
+    another zod-to-openapi than @hono/zod-openapi brings), and what npm advises. Where
+    the registry has no such version of a package pinned for the build (``unpin``: gives
+    it back the app's own range, and returns it; None if it was not pinned), the step
+    runs again with that range, saying so: a version unpublished since, or one a
+    registry mirror lacks."""
     steps = [["npm", command, "--no-progress"]]
     if tools:
         steps.append(["npm", "install", "--no-save", "--no-progress", *tools])
     for argv in steps:
-        try:
-            await run(argv)
-        except BuildFailed as failure:
-            if not failure.message.startswith(NPM_PEER_CONFLICT):
-                raise
-            await say(f"{failure.message}; installing again with --legacy-peer-deps")
-            await run([*argv, "--legacy-peer-deps"])
+        legacy = False
+        while True:
+            try:
+                await run([*argv, "--legacy-peer-deps"] if legacy else argv)
+                break
+            except BuildFailed as failure:
+                missing = missing_npm_version(failure.message)
+                if not legacy and failure.message.startswith(NPM_PEER_CONFLICT):
+                    await say(f"{failure.message}; installing again with --legacy-peer-deps")
+                    legacy = True
+                    continue
+                wanted = await unpin(missing[0]) if missing and unpin is not None else None
+                if wanted is None:
+                    raise
+                name, version = missing  # type: ignore[misc]
+                await say(
+                    f"the registry has no {name} {version} (pnpm-lock.yaml's): installing "
+                    f"the range package.json gives it, {wanted}"
+                )

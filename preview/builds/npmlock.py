@@ -23,7 +23,14 @@ from urllib.parse import urlparse
 from ..apps.depspec import NodeDeps
 from .envcache import write_node_project
 
-__all__ = ["PRELOAD", "REGISTRY", "NpmProject", "prepare_npm_project", "registry_addresses"]
+__all__ = [
+    "PRELOAD",
+    "REGISTRY",
+    "NpmProject",
+    "prepare_npm_project",
+    "registry_addresses",
+    "restore_range",
+]
 
 REGISTRY = "https://registry.npmjs.org/"
 _REGISTRY_HOST = urlparse(REGISTRY).hostname
@@ -80,6 +87,25 @@ def prepare_npm_project(path: Path, deps: NodeDeps) -> NpmProject:
             f"details first, {_WIDTH} at a time"
         )
     return done
+
+
+def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
+    """Give ``name`` back the range the app's package.json gives it, in ``path``'s
+    package.json, where it was pinned to pnpm's locked version (``NodeDeps.ranges``);
+    that range, or None if it was not pinned (or is already back)."""
+    wanted = dict(deps.ranges).get(name)
+    if wanted is None:
+        return None
+    package = json.loads((path / "package.json").read_bytes())
+    restored = False
+    for key in ("dependencies", "devDependencies", "optionalDependencies"):
+        table = package.get(key)
+        if isinstance(table, dict) and name in table and table[name] != wanted:
+            table[name], restored = wanted, True
+    if not restored:
+        return None
+    (path / "package.json").write_text(json.dumps(package, indent=2) + "\n")
+    return wanted
 
 
 def registry_addresses(lock: dict) -> dict[str, int]:

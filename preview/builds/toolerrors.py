@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NPM_PEER_CONFLICT", "strip_ansi", "tool_failure"]
+__all__ = ["NPM_PEER_CONFLICT", "missing_npm_version", "strip_ansi", "tool_failure"]
 
 NPM_PEER_CONFLICT = "npm could not resolve the dependency tree"
+_NO_VERSION_REASON = re.compile(r"^no version of (\S+) matches (\S+)$")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _NPM = re.compile(r"^npm (?:error|ERR!)\s?")
 _NOT_IN_REGISTRY = re.compile(r"'([^']+)' is not in (?:this|the npm) registry")
@@ -73,6 +74,13 @@ def _prisma(lines: list[str]) -> tuple[str, list[str]] | None:
             reason = f"Prisma's engines could not be fetched from {m.group('host')} ({why})"
             return reason, [line for line in lines[i : i + 3] if line.strip()]
     return None
+
+
+def missing_npm_version(reason: str) -> tuple[str, str] | None:
+    """(package, version) of a failure's reason saying the registry has no such
+    version (``_npm``'s "no version of X matches V"), else None."""
+    found = _NO_VERSION_REASON.match(reason)
+    return (found.group(1), found.group(2)) if found is not None else None
 
 
 def _npm(lines: list[str]) -> tuple[str, list[str]] | None:

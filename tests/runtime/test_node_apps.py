@@ -67,6 +67,25 @@ async def test_a_pnpm_project_gets_its_locked_versions(builder_service: Service)
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_locked_version_the_registry_lacks_falls_back_to_the_apps_range(
+    builder_service: Service,
+) -> None:
+    """pnpm-lock.yaml locked ms 2.1.99, which the registry has not (unpublished, or a
+    mirror's gap): the install runs again with package.json's own ^2.1.0, saying so."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pnpm_unpublished"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        installed = (await service.app_get(body, "/")).json()["ms"]
+        assert installed.startswith("2.") and installed != "2.1.99", installed
+        system = messages(await service.history(body["gid"]), "system")
+        assert (
+            "the registry has no ms 2.1.99 (pnpm-lock.yaml's): installing the range "
+            "package.json gives it, ^2.1.0"
+        ) in system, system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_typescript_errors_fail_the_build_step(builder_service: Service) -> None:
     service = builder_service
     files = app_files("ts_express_build")

@@ -19,6 +19,9 @@ class NodeDeps:
     tools: tuple[str, ...] = ()  # packages added beside the app's own (tsx for a .ts entry)
     prisma: tuple[str, bytes] | None = None  # (path, content): the client generated from it
     note: str | None = None  # how package.json was changed (pnpm's locked versions), said
+    # The app's own ranges of the dependencies pinned to pnpm's locked versions: a
+    # version the registry does not have (unpublished, or a mirror's gap) falls back to it.
+    ranges: tuple[tuple[str, str], ...] = ()
 
     def key(self) -> str:
         digest = hashlib.sha256(self.package_json)
@@ -44,15 +47,17 @@ def node_dependencies(
             return NodeDeps(files["package.json"], (name, files[name]), tools, schema)
     pinned = _pnpm_pinned(files)
     if pinned is not None:
-        return NodeDeps(pinned[0], None, tools, schema, pinned[1])
+        return NodeDeps(pinned[0], None, tools, schema, pinned[1], pinned[2])
     return NodeDeps(files["package.json"], None, tools, schema)
 
 
-def _pnpm_pinned(files: dict[str, bytes]) -> tuple[bytes, str] | None:
+def _pnpm_pinned(
+    files: dict[str, bytes],
+) -> tuple[bytes, str, tuple[tuple[str, str], ...]] | None:
     """package.json with its direct dependencies at the versions its ``pnpm-lock.yaml``
     locked (npm reads no pnpm lockfile: it would install the newest each range allows,
-    which a project resolved months ago may not build or run with), and the note saying
-    so; None without such a lockfile or with nothing to pin."""
+    which a project resolved months ago may not build or run with), the note saying
+    so and the ranges replaced; None without such a lockfile or with nothing to pin."""
     if "pnpm-lock.yaml" not in files:
         return None
     import yaml  # lazy: an idle service imports none of it (only such an upload needs it)
@@ -75,14 +80,15 @@ def _pnpm_pinned(files: dict[str, bytes]) -> tuple[bytes, str] | None:
             version = str(version).split("(", 1)[0].strip() if version is not None else ""
             if re.fullmatch(r"\d+\.\d+\.\d+[\w.+-]*", version):  # not link:, file:, git
                 locked[name] = version
-    count = 0
+    ranges: list[tuple[str, str]] = []
     for key in ("dependencies", "devDependencies", "optionalDependencies"):
         table = package.get(key)
         if isinstance(table, dict):
             for name in table:
                 if name in locked and table[name] != locked[name]:
-                    table[name], count = locked[name], count + 1
-    if not count:
+                    ranges.append((name, str(table[name])))
+                    table[name] = locked[name]
+    if not ranges:
         return None
-    note = f"pnpm-lock.yaml: {count} dependencies at its locked versions (npm reads none)"
-    return json.dumps(package, indent=2).encode(), note
+    note = f"pnpm-lock.yaml: {len(ranges)} dependencies at its locked versions (npm reads none)"
+    return json.dumps(package, indent=2).encode(), note, tuple(ranges)
