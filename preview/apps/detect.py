@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import BadRequest
 from .datainit import DataStep, data_steps
+from .node.datascripts import data_scripts
 from .node.nodeapp import node_hint, node_start, read_package
 from .pyapp import FoundApp, find_app, find_wsgi_module, python_files
 
@@ -218,9 +219,10 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
     if language == "node":  # built as Heroku's buildpack does: its build script first
         web, note = npm_for_procfile(lines["web"], files)
         node = node_start(files, started=True)
+        data = _node_migrations(files, node.prisma if node else None, own=not release)
         return Detection(
             "procfile", ("sh", "-c", _escape(web)), "Procfile", language,
-            (*(node.setup if node else ()), *_node_migrations(files), *release),
+            (*(node.setup if node else ()), *data, *release),
             notes=[note] if note else [],
             node_tools=tuple(t for t in node.tools if not _runner(t) or _runner(t) in web)
             if node else (), prisma_schema=node.prisma if node else None,
@@ -308,7 +310,8 @@ def _node(files: dict[str, bytes]) -> Detection | None:
         return None
     notes = [found.note] if found.note else []
     return Detection(
-        "node", found.argv, "package.json", "node", (*found.setup, *_node_migrations(files)),
+        "node", found.argv, "package.json", "node",
+        (*found.setup, *_node_migrations(files, found.prisma)),
         notes=notes, node_tools=found.tools, prisma_schema=found.prisma,
     )  # fmt: skip
 
@@ -323,11 +326,21 @@ def _listed(files: dict[str, bytes]) -> dict[str, str]:
     return found
 
 
-def _node_migrations(files: dict[str, bytes]) -> tuple[tuple[str, ...], ...]:
-    """The Node app's migrations to run before it serves (knex's, Drizzle's)."""
+def _node_migrations(
+    files: dict[str, bytes], prisma: str | None, *, own: bool = True
+) -> tuple[tuple[str, ...], ...]:
+    """The Node app's migrations to run before it serves (knex's, Drizzle's); with none
+    (nor a Prisma schema, nor a Procfile's release step: ``own`` False), its own SQLite
+    set-up scripts (``node.datascripts``)."""
     listed = _listed(files)
     found = (_knex_migrations(files, listed), _drizzle_migrations(files, listed))
-    return tuple(m for m in found if m is not None)
+    migrations = tuple(m for m in found if m is not None)
+    if migrations or prisma is not None or not own:
+        return migrations
+    scripts = (read_package(files) or {}).get("scripts")
+    if not isinstance(scripts, dict):
+        return ()
+    return data_scripts({k: v for k, v in scripts.items() if isinstance(v, str)}, listed)
 
 
 def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:

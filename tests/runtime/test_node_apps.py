@@ -86,6 +86,18 @@ async def test_a_locked_version_the_registry_lacks_falls_back_to_the_apps_range(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_sqlite_apps_own_set_up_scripts_make_its_data(builder_service: Service) -> None:
+    """Its tables come from `npm run setup-example-db`, its third row from `npm run
+    seed` after it: both set-up steps, so its route answers with the data."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_sqlite_setup_script"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.app_get(body, "/")
+        assert answer.json() == {"users": ["ada", "grace", "linus"]}, answer.text
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_typescript_errors_fail_the_build_step(builder_service: Service) -> None:
     service = builder_service
     files = app_files("ts_express_build")

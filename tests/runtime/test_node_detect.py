@@ -283,3 +283,34 @@ def test_pnpm_locked_versions_pin_the_direct_dependencies() -> None:
     ] == {"ms": "2.1.2"}
     with_npm_lock = {**files, "package-lock.json": b"{}"}
     assert node_dependencies(with_npm_lock).package_json == files["package.json"]
+
+
+def test_a_sqlite_apps_own_set_up_scripts_make_its_data() -> None:
+    """Sequelize's express-example: its tables and rows come from `npm run
+    setup-example-db`, then a seed script; a test's set-up script is not one of them."""
+    found = detect({p: t.encode() for p, t in app_files("node_sqlite_setup_script").items()})
+    assert found.setup == (("npm", "run", "setup-example-db"), ("npm", "run", "seed"))
+    sqlite = {"sqlite3": "^5", "sequelize": "^6"}
+    for name in ("db:init", "init-db", "create-tables", "db:setup", "reset_database"):
+        found = _node({"dependencies": sqlite, "scripts": {"start": "node .", name: "node x"}})
+        assert found.setup == (("npm", "run", name),), name
+
+
+def test_no_own_data_scripts_on_a_server_database_or_with_migrations() -> None:
+    scripts = {"start": "node server.js", "db:create": "node c.js", "db:seed": "node s.js"}
+    # fastify/demo's shape: its MySQL database and user are the service's to make.
+    assert _node({"dependencies": {"mysql2": "^3"}, "scripts": scripts}).setup == ()
+    both = {"sqlite3": "^5", "pg": "^8"}  # either: the server's, when the service gives one
+    assert _node({"dependencies": both, "scripts": scripts}).setup == ()
+    seed_only = {"start": "node server.js", "seed": "node s.js"}  # needs tables it makes not
+    assert _node({"dependencies": {"sqlite3": "^5"}, "scripts": seed_only}).setup == ()
+    knex = {"sqlite3": "^5", "knex": "^3"}
+    files = {"knexfile.js": "module.exports = {}", "migrations/001.js": "exports.up = () => {}"}
+    found = _node({"dependencies": knex, "scripts": scripts}, files)
+    knex_step = ("node_modules/.bin/knex", "migrate:latest", "--knexfile", "knexfile.js")
+    assert found.setup == (knex_step,)
+    released = _node(
+        {"dependencies": {"sqlite3": "^5"}, "scripts": scripts},
+        {"Procfile": "web: npm start\nrelease: node migrate.js\n"},
+    )
+    assert released.setup == (("sh", "-c", "node migrate.js"),)

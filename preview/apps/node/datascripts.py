@@ -1,0 +1,50 @@
+"""A Node app's own data set-up scripts (:func:`data_scripts`), run as set-up steps by
+``npm run`` where nothing else makes its database.
+
+Only for an app that keeps its data in a SQLite file (``sqlite3``, ``better-sqlite3``,
+``@libsql/client``, ``sql.js`` … listed, no database server's client) and has no
+migrations the service runs (Prisma's, knex's, Drizzle's): a package.json script named
+for making the database (``setup-example-db``, ``db:init``, ``init-db``,
+``create-tables``), then, with it, one named for seeding it (``seed``, ``db:seed``).
+Sequelize's express-example keeps its tables and rows in ``npm run setup-example-db``;
+without it every route answered 500 (no such table). On a server's database such
+scripts also create the database or its user (``db:create``), which the service has
+already made under its own names, so they are left to the app there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+__all__ = ["data_scripts"]
+
+_SQLITE = {"sqlite3", "better-sqlite3", "@libsql/client", "libsql", "sqlite", "sql.js"}
+_SERVERS = {
+    "pg", "pg-promise", "postgres", "@neondatabase/serverless", "mysql", "mysql2",
+    "mariadb", "mongoose", "mongodb", "tedious", "mssql", "oracledb",
+}  # fmt: skip
+_WORDS = re.compile(r"[-:_.]")
+_MAKE = {"setup", "init", "initialize", "initialise", "create", "reset", "bootstrap"}
+_DATABASE = {"db", "database", "tables", "schema", "sqlite"}
+_NOT = {"test", "tests", "drop", "undo", "rollback", "watch", "dev"}
+
+
+def data_scripts(scripts: dict[str, str], listed: dict[str, str]) -> tuple[tuple[str, ...], ...]:
+    """The ``npm run`` steps of the module doc, in order; () for none. ``scripts``:
+    package.json's; ``listed``: its dependencies and devDependencies."""
+    if not (_SQLITE & listed.keys()) or _SERVERS & listed.keys():
+        return ()
+    make = _named(scripts, lambda words: bool(words & _MAKE and words & _DATABASE))
+    if make is None:
+        return ()
+    seed = _named(scripts, lambda words: "seed" in words or "seeds" in words)
+    return tuple(("npm", "run", name) for name in (make, seed) if name is not None)
+
+
+def _named(scripts: dict[str, str], wanted: Callable[[set[str]], bool]) -> str | None:
+    for name in sorted(scripts, key=len):  # the plainest first (db:seed before db:seed:all)
+        words = set(_WORDS.split(name.lower()))
+        if wanted(words) and not words & _NOT:
+            return name
+    return None
