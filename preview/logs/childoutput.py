@@ -38,8 +38,11 @@ call, or while no call is under way, is published within it. Once the child is g
 from __future__ import annotations
 
 import errno
+import fcntl
 import math
 import os
+import struct
+import termios
 from collections.abc import Awaitable, Callable, Collection, Sequence
 
 import trio
@@ -69,6 +72,7 @@ _YIELD_SPELL = 0.05  # s: the longest a reader leaves its pipe to the calls unde
 # way. A take (two pipe reads, a level each, a publication) cost 30 µs of a proxied
 # call's ~300 at 8 connections; taken every 5 ms, the lines of ~6 calls go together.
 _TAKE_SPELL = 0.005
+_SAID_WAIT = 0.25  # s: the longest a failed call waits for the app's lines on why
 
 
 def _marked(texts: list[str], pieces: Collection[int]) -> list[str]:
@@ -107,6 +111,8 @@ class ChildOutput:
         self._unwatched: list[str] = []  # lines calls published, for ``watch``
         self._taken_at = -math.inf  # when a call last took the pipes' lines
         self._released = False  # the child is gone: the readers read to the pipes' end
+        self._fds: dict[str, int] = {}  # each pipe's, while its reader reads it
+        self._read = trio.lowlevel.ParkingLot()  # woken as a read's lines are in the tails
 
     def call_began(self) -> ChildOutput:
         """A proxied call is under way until :meth:`call_answered` (see the module doc);
@@ -123,6 +129,10 @@ class ChildOutput:
         now = trio.current_time()
         if self._calls and now - self._taken_at < _TAKE_SPELL:
             return None  # left to a call still under way (the module doc)
+        return self._take(now)
+
+    def _take(self, now: float) -> list[str] | None:
+        """What the parked readers' pipes hold now, published (see call_answered)."""
         self._taken_at = now
         taken = None
         for take in list(self._takers.values()):
@@ -157,6 +167,7 @@ class ChildOutput:
         async def publish(texts: list[str], pieces: Collection[int] = ()) -> None:
             """A read's lines; ``pieces``: the indexes of over-long lines' pieces."""
             tail.extend(texts, trio.current_time())
+            self._read.unpark_all()  # said_since waits for this
             shown = _marked(texts, pieces)
             now = utcnow()
             for start in range(0, len(texts), _GROUP):
@@ -198,6 +209,8 @@ class ChildOutput:
 
         fileno = getattr(pipe, "fileno", None)
         fd = fileno() if fileno is not None else -1
+        if fd >= 0:
+            self._fds[stream] = fd
         quiet = self._partial_line_flush
         chunk: bytes | None = None
         try:
@@ -232,6 +245,8 @@ class ChildOutput:
                     await publish(*splitter.feed_texts(chunk))
                 await publish([line.text for line in splitter.finish()])
         finally:
+            self._fds.pop(stream, None)
+            self._read.unpark_all()
             self._open -= 1
             if not self._open:
                 self._ended.set()
@@ -239,6 +254,20 @@ class ChildOutput:
     def recent_lines(self) -> list[str]:
         """The last lines of both streams (stdout's, then stderr's)."""
         return [*self._tails.streams["stdout"].lines, *self._tails.streams["stderr"].lines]
+
+    async def said_since(self, moment: float) -> str | None:
+        """The error the child printed after ``moment`` (trio time), read as a failed
+        start's cause is (``failure_cause``; stderr first); None if it printed none:
+        why a call it took since failed, in its own words. A server writes why before
+        it hangs up, so what its pipes hold is read first: taken from parked readers,
+        waited for (at most ``_SAID_WAIT``) from the others."""
+        with trio.move_on_after(_SAID_WAIT):
+            while any(_unread(fd) for fd in self._fds.values()):
+                if not self._take(trio.current_time()):  # none parked: they read it
+                    await self._read.park()
+        return self._tails.cause(
+            lambda lines: failure_cause(lines, root=self._app_dir or None), moment
+        )[0]
 
     async def failure(
         self,
@@ -276,6 +305,14 @@ class ChildOutput:
             return None
         streams = self._tails.streams
         return quiet_exit([list(streams["stderr"].lines), list(streams["stdout"].lines)])
+
+
+def _unread(fd: int) -> int:
+    """How many bytes the pipe ``fd`` holds, unread."""
+    try:
+        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+    except OSError:
+        return 0
 
 
 def _waiting(pipe: trio.abc.ReceiveStream) -> bytes | None:

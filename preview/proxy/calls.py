@@ -67,7 +67,8 @@ async def call_envelope(
     except (httpx.HTTPError, PreviewError) as error:
         await envelope_ended(runtime, capture, call, forwarded.request_id, began, error=error)
         if isinstance(error, httpx.HTTPError):
-            raise translate_upstream_error(error, settings.proxy_timeout) from None
+            said = await runtime.call_failure_said(began)
+            raise translate_upstream_error(error, settings.proxy_timeout, said) from None
         raise
     return await envelope_ended(
         runtime, capture, call, forwarded.request_id, began, upstream.status_code,
@@ -154,7 +155,8 @@ async def open_upstream(
                 runtime, "origin" if app_origin else "proxy", method, shown_path, headers,
                 None, None, began, elapsed, forwarded.request_id, event_id, failure,
             )  # fmt: skip
-        raise translate_upstream_error(error, settings.proxy_timeout) from None
+        said = await runtime.call_failure_said(began)
+        raise translate_upstream_error(error, settings.proxy_timeout, said) from None
     try:
         elapsed = (trio.current_time() - began) * 1000
         # The event's id and the head's time, for the request history (``forward_call``).

@@ -19,22 +19,28 @@ _UNANSWERED = (UNANSWERED, "without sending a response")
 _CUT_SHORT = (CUT_SHORT, "without sending complete message body")
 
 
-def translate_upstream_error(error: httpx.HTTPError, timeout: float) -> Exception:
-    """One place where httpx's errors become the service's."""
+def translate_upstream_error(
+    error: httpx.HTTPError, timeout: float, app_said: str | None = None
+) -> Exception:
+    """One place where httpx's errors become the service's (``app_said``: see
+    :func:`unreachable`)."""
     if isinstance(error, httpx.TimeoutException):
         return TimedOut(
             f"The preview did not answer within {timeout:g} s.",
             code="upstream_timeout",
             details={"timeout": timeout},
         )
-    return unreachable(error)
+    return unreachable(error, app_said)
 
 
-def unreachable(error: BaseException) -> BadGateway:
+def unreachable(error: BaseException, app_said: str | None = None) -> BadGateway:
     """502 ``upstream_unavailable``, saying what the app did (``details.cause``): refused
     the connection, closed it without answering (a server that drops a request whose
     handler raised, as gunicorn does for an ``OSError``) or mid-answer, answered what is
-    not HTTP, or reset it. The exception's name is the one the ``proxy`` event gives."""
+    not HTTP, or reset it. The exception's name is the one the ``proxy`` event gives.
+    ``app_said``: the error the app printed meanwhile (``PreviewRuntime.
+    call_failure_said``), said too (``details.appError``): a route whose call to an API
+    outside failed reads as that, not as a connection closed."""
     text = str(error)
     if isinstance(error, (httpx.ConnectError, ConnectionRefusedError, FileNotFoundError)):
         cause, said = "refused", "refused the connection: nothing listens on its port"
@@ -48,6 +54,13 @@ def unreachable(error: BaseException) -> BadGateway:
             cause, said = "not_http", "answered with something that is not HTTP/1.1"
     else:
         cause, said = "reset", "reset the connection"
+    if app_said:
+        said = said.removesuffix(": what it printed is in its log")
+        return BadGateway(
+            f"The preview {said} ({type(error).__name__}); it printed: {app_said}",
+            code="upstream_unavailable",
+            details={"cause": cause, "appError": app_said},
+        )
     return BadGateway(
         f"The preview {said} ({type(error).__name__}).",
         code="upstream_unavailable",

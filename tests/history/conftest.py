@@ -14,7 +14,7 @@ from ..conftest import Service, auth
 
 COMMAND = ["{python}", "app.py"]
 APP = """
-import datetime, itertools, json, os, random, urllib.parse, uuid
+import datetime, itertools, json, os, random, sys, traceback, urllib.parse, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 NAMES = {"1": "apple", "2": "%(second)s"}
@@ -57,6 +57,18 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%%x\\r\\n" %% len(part) + part + b"\\r\\n")
             return
         if path == "/hangup":  # the connection closed, the call never answered
+            self.close_connection = True
+            return
+        if path == "/outside":  # gunicorn's way with a handler's OSError: said, hung up
+            try:
+                raise ConnectionError(
+                    "HTTPSConnectionPool(host='api.example.com', port=443): Max retries"
+                    " exceeded (Caused by NewConnectionError: [Errno -3] Temporary failure"
+                    " in name resolution)"
+                )
+            except ConnectionError:
+                traceback.print_exc()
+                sys.stderr.flush()
             self.close_connection = True
             return
         if path == "/big":

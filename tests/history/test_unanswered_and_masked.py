@@ -177,3 +177,43 @@ def test_a_cut_multipart_body_keeps_no_credential_value() -> None:
     assert mask_body(body, len(body), [("Content-Type", "multipart/form-data")]) == (
         body, len(body),
     )  # fmt: skip
+
+
+async def test_an_unanswered_call_says_what_the_app_printed_on_why(
+    service: Service, preview: dict
+) -> None:
+    """gunicorn logs a handler's OSError (requests' ConnectionError is one) and hangs up:
+    the 502 says the app's error, and why where its sandbox made the lookup fail."""
+    origin = {"Host": preview["host"], "Cookie": await origin_cookie(service, preview)}
+    with trio.fail_after(60):
+        answers = [
+            await proxied(service, preview, "GET", "/outside?way=hot"),
+            await proxied(
+                service, preview, "GET", "/outside?way=asgi", headers={"Connection": "close"}
+            ),
+            await fresh(service, "GET", "/outside?way=hot", headers=origin),
+            await fresh(
+                service, "GET", "/outside?way=asgi", headers={**origin, "Connection": "close"}
+            ),
+            await envelope(service, preview, method="GET", path="/outside"),
+        ]
+        hung_up = await proxied(service, preview, "GET", "/hangup")  # printing nothing
+    said = (
+        "ConnectionError: HTTPSConnectionPool(host='api.example.com', port=443): Max retries"
+        " exceeded (Caused by NewConnectionError: [Errno -3] Temporary failure in name"
+        " resolution)"
+    )
+    sandboxed = preview["isolation"] != "none"
+    for answer in answers:
+        assert answer.status_code == 502, answer.text
+        failure = answer.json()
+        assert failure["details"]["cause"] == "closed_unanswered", failure
+        app_error = failure["details"]["appError"]
+        assert app_error.startswith(said), failure
+        # Its sandbox resolves no outside name: what would let the call through.
+        assert ("PREVIEW_EGRESS" in app_error) is sandboxed, failure
+        assert failure["message"] == (
+            "The preview closed the connection without answering (RemoteProtocolError);"
+            f" it printed: {app_error}"
+        )
+    assert hung_up.json()["details"] == {"cause": "closed_unanswered"}

@@ -240,7 +240,8 @@ class EnvelopeCalls:
         except (httpx.HTTPError, PreviewError) as error:
             await envelope_ended(runtime, capture, call, request_id, began, error=error)
             if isinstance(error, httpx.HTTPError):
-                error = translate_upstream_error(error, timeout)
+                said = await runtime.call_failure_said(began)
+                error = translate_upstream_error(error, timeout, said)
             assert isinstance(error, PreviewError)
             return envelope_error_response(error)
         finally:

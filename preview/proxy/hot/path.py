@@ -196,7 +196,9 @@ class HotPath:
                     runtime, target.way, method, shown, request.headers, None, None, began,
                     elapsed, request_id, event_id, type(error).__name__,
                 )  # fmt: skip
-                failure = translate_upstream_error(error, timeout)
+                failure = translate_upstream_error(
+                    error, timeout, await runtime.call_failure_said(began)
+                )
                 assert isinstance(failure, PreviewError)
                 await answer_error(client, failure, target.extra)
                 rest = body.rest

@@ -183,6 +183,14 @@ class PreviewRuntime:
         await self._tables.answered(method, path, status)
         return event_id
 
+    async def call_failure_said(self, began: float) -> str | None:
+        """What the app printed of an error since ``began`` (trio time: when a call it
+        failed began), its host paths out, and why where it is a lookup its sandbox
+        fails (``OutsideCalls``); None if it printed none."""
+        supervision = self.supervision
+        said = await supervision.output.said_since(began) if supervision is not None else None
+        return self._outside.explained(self.host_paths(said)) if said else None
+
     async def wait_settled(self) -> None:
         """Return once the preview is running, or has ended and its row is final."""
         while self.state.status != "running" and not self.broadcast.closed:
