@@ -214,9 +214,11 @@ class Runner:
                 response = self.http.get(
                     url, headers={"X-Preview-Token": token}, timeout=PROBE_TIMEOUT
                 )
-                results.append(
-                    {"path": path, "status": response.status_code, "body": response.text[:200]}
-                )
+                probe = {"path": path, "status": response.status_code, "body": response.text[:200]}
+                with contextlib.suppress(ValueError, AttributeError, TypeError):
+                    app_error = response.json()["details"]["appError"]  # ours: a 502's
+                    probe["appError"] = str(app_error)[:400]
+                results.append(probe)
             except httpx.HTTPError as error:
                 results.append({"path": path, "status": None, "body": repr(error)[:200]})
         return results

@@ -6,7 +6,9 @@ the first failing route and its status, else the last error-looking log line) an
 a Python that is not installed, its own syntax error; or a ``brokenReason`` in the
 manifest, read from its source), ``environment`` when this machine cannot give what it
 needs (a host it fetches from at build time that has no route from here: Prisma's
-engines from binaries.prisma.sh; a MongoDB server, which nothing installs here),
+engines from binaries.prisma.sh; a MongoDB server, which nothing installs here) or
+what the service keeps from it by default (a route's call to a host outside: egress
+is off unless PREVIEW_EGRESS names the host),
 counted neither as ours nor as the app's, else ``ours``. Results go to
 ``benchmarks/realapps/results.json`` and ``results.md`` after every app, so an
 interrupted run leaves a partial table marked as such.
@@ -31,11 +33,17 @@ APPS_FAULT = [
     (r"No interpreter found for Python|no Python interpreter here fits", "a Python not installed"),
     (r"ETARGET|No matching version found", "a version it pins does not exist"),
 ]
+_OUTSIDE = "each failing route's call to a host outside was stopped (egress is off)"
 # This machine's, not the app's nor ours: what the app fetches is out of reach from here.
 ENVIRONMENT = [
     (
         r"binaries\.prisma\.sh|Prisma's engines could not be fetched",
         "Prisma's engines cannot be downloaded (binaries.prisma.sh has no route from this machine)",
+    ),
+    (
+        re.escape(_OUTSIDE),
+        "its routes call hosts outside, which a preview reaches only where the service's"
+        " PREVIEW_EGRESS names them (none by default, as here)",
     ),
     (
         r"expects MongoDB \(.*\), which cannot be given here",
@@ -82,6 +90,11 @@ def _cause(result: dict[str, Any]) -> str:
     ]
     if failing:
         first = failing[0]
+        if all("PREVIEW_EGRESS" in str(p.get("appError")) for p in failing):
+            return (
+                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
+                f"{first['status']}: {_OUTSIDE}"
+            )
         tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]
         hint = f"; log: {tail[-1][:160]}" if tail else ""
         return (

@@ -255,10 +255,11 @@ class ChildOutput:
         """The last lines of both streams (stdout's, then stderr's)."""
         return [*self._tails.streams["stdout"].lines, *self._tails.streams["stderr"].lines]
 
-    async def said_since(self, moment: float) -> str | None:
+    async def said_since(self, moment: float) -> tuple[str | None, list[str]]:
         """The error the child printed after ``moment`` (trio time), read as a failed
         start's cause is (``failure_cause``; stderr first); None if it printed none:
-        why a call it took since failed, in its own words. A server writes why before
+        why a call it took since failed, in its own words; with the lines it was read
+        from (the cause is clipped; they are whole). A server writes why before
         it hangs up, so what its pipes hold is read first: taken from parked readers,
         waited for (at most ``_SAID_WAIT``) from the others."""
         with trio.move_on_after(_SAID_WAIT):
@@ -267,7 +268,7 @@ class ChildOutput:
                     await self._read.park()
         return self._tails.cause(
             lambda lines: failure_cause(lines, root=self._app_dir or None), moment
-        )[0]
+        )
 
     async def failure(
         self,

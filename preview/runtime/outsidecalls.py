@@ -90,11 +90,13 @@ class OutsideCalls:
                 self._said.add(host)
                 await self._say("WARN", self._said_of(host))
 
-    def explained(self, cause: str | None) -> str | None:
-        """A failure's ``cause`` and, if it is a failed lookup in a sandbox, why."""
+    def explained(self, cause: str | None, said: str | None = None) -> str | None:
+        """A failure's ``cause`` and, if it is a failed lookup in a sandbox, why
+        (``said``: the whole text the cause was read from, else the cause itself: a
+        cause may be clipped before the words that tell)."""
         if cause is None or self._outbound is None:
             return cause
-        unresolved, host = unresolved_host(cause)
+        unresolved, host = unresolved_host(said if said is not None else cause)
         return f"{cause} — {self._why(host)}" if unresolved else cause
 
     def _said_of(self, host: str | None) -> str:

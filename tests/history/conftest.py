@@ -61,10 +61,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         if path == "/outside":  # gunicorn's way with a handler's OSError: said, hung up
             try:
-                raise ConnectionError(
+                raise ConnectionError(  # as long as requests' (a cause is clipped)
                     "HTTPSConnectionPool(host='api.example.com', port=443): Max retries"
-                    " exceeded (Caused by NewConnectionError: [Errno -3] Temporary failure"
-                    " in name resolution)"
+                    " exceeded with url: /login/oauth/access_token?client_id=None&client"
+                    "_secret=None&code=None (Caused by NewConnectionError('<urllib3.conn"
+                    "ection.HTTPSConnection object at 0x7f19ed9e12a0>: Failed to establish"
+                    " a new connection: [Errno -3] Temporary failure in name resolution'))"
                 )
             except ConnectionError:
                 traceback.print_exc()

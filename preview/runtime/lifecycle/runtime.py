@@ -187,9 +187,12 @@ class PreviewRuntime:
         """What the app printed of an error since ``began`` (trio time: when a call it
         failed began), its host paths out, and why where it is a lookup its sandbox
         fails (``OutsideCalls``); None if it printed none."""
-        supervision = self.supervision
-        said = await supervision.output.said_since(began) if supervision is not None else None
-        return self._outside.explained(self.host_paths(said)) if said else None
+        if self.supervision is None:
+            return None
+        said, lines = await self.supervision.output.said_since(began)
+        if not said:
+            return None
+        return self._outside.explained(self.host_paths(said), "\n".join(lines))
 
     async def wait_settled(self) -> None:
         """Return once the preview is running, or has ended and its row is final."""
