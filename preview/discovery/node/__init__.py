@@ -1,6 +1,7 @@
 """Endpoint discovery in Node backends (JavaScript and TypeScript), from their source: Express,
-Koa and Hono routers (:mod:`.express`), NestJS controllers (:mod:`.nest`), Fastify and hapi
-routes (:mod:`.fastify`), over one tokeniser (:mod:`.tokens`)."""
+Koa and Hono routers (:mod:`.express`; the zod-openapi starters' shapes: :mod:`.hono`),
+NestJS controllers (:mod:`.nest`), Fastify and hapi routes (:mod:`.fastify`), over one
+tokeniser (:mod:`.tokens`)."""
 
 from .express import express_endpoints
 from .fastify import fastify_endpoints, hapi_endpoints

@@ -25,6 +25,14 @@ from dataclasses import dataclass, field
 
 from preview.discovery.graph import Collector, Route, Router, expand_routers
 from preview.discovery.node.aliases import ImportAliases
+from preview.discovery.node.hono import (
+    HonoScan,
+    array_items,
+    arrow_body,
+    factories,
+    function_of,
+    route_options,
+)
 from preview.discovery.node.tokens import JS_SUFFIXES, after_type_arguments, js_tokens, pairs
 
 __all__ = ["Script", "express_endpoints", "resolve_module", "scan_script"]
@@ -55,6 +63,7 @@ class Script:
     mounts: list[tuple[str, str, list[tuple], int]] = field(default_factory=list)
     bases: dict[str, str] = field(default_factory=dict)  # name -> its own prefix
     factory: bool = False  # its default export is a function (``export default (o) => …``)
+    hono: HonoScan = field(default_factory=HonoScan)  # factories, createRoute, arrays
 
 
 def express_endpoints(files: dict[str, bytes], out: Collector) -> None:
@@ -74,6 +83,7 @@ def express_endpoints(files: dict[str, bytes], out: Collector) -> None:
         for path, script in scripts.items()
         for name, is_app in script.created.items()
     }
+    _hono_routers(scripts, aliases, routers)
     for path, script in scripts.items():
         for obj, methods, route_path, line in script.routes:
             key = _js_router(scripts, aliases, routers, path, obj)
@@ -83,16 +93,57 @@ def express_endpoints(files: dict[str, bytes], out: Collector) -> None:
             if key is not None:
                 routers[key].routes.append(Route(methods, route_path, path, line))
     for path, script in scripts.items():
-        for obj, prefix, refs, _line in script.mounts:
+        for obj, prefix, refs, line in script.mounts:
             parent = _js_router(scripts, aliases, routers, path, obj)
             if parent is None and obj in _EXPRESS_NAMES:  # e.g. Hono's initApp(app) { … }
                 parent = (path, obj)
                 routers.setdefault(parent, Router("express", is_app=True))
             for spec, export in refs if parent else ():
-                child = _js_router(scripts, aliases, routers, path, export, spec)
-                if child is not None and child != parent:
-                    routers[parent].includes.append((child, prefix, []))
+                for child in _mounted(scripts, aliases, routers, path, spec, export, line):
+                    if child is not None and child != parent:
+                        routers[parent].includes.append((child, prefix, []))
     expand_routers(routers, out)
+
+
+def _hono_routers(scripts: dict[str, Script], aliases: ImportAliases, routers: dict) -> None:
+    """Routers made by the app's factories, and the routes ``.openapi`` serves from
+    another module's ``createRoute`` (:mod:`.hono`), added to ``routers`` and the
+    scripts' routes before the routes are placed."""
+    scans = {path: script.hono for path, script in scripts.items()}
+    imports = {path: script.imports for path, script in scripts.items()}
+    made = factories(scans, imports, resolve_module, aliases)
+    for path, script in scripts.items():
+        for name, callee in script.hono.calls.items():
+            if function_of(scans, imports, resolve_module, aliases, path, callee) in made:
+                routers.setdefault((path, name), Router("express"))
+        for obj, namespace, ref, line in script.hono.deferred:
+            spec, export = script.imports.get(namespace or ref, (None, None))
+            target = resolve_module(scripts, aliases, path, spec) if spec else None
+            if namespace is None and target is None:
+                found = script.hono.route_defs.get(ref)
+            elif target is not None and (export == "*") is (namespace is not None):
+                found = scripts[target].hono.route_defs.get(ref if namespace else export)
+            else:
+                found = None
+            if found is not None:
+                script.routes.append((obj, [found[0]], found[1], line))
+
+
+def _mounted(scripts, aliases, routers, path, spec, name, line) -> list[tuple[str, str] | None]:
+    """The routers a mount's argument names: one, or each of an array's when it is the
+    parameter of ``array.forEach((name) => …)`` around it (the array here or imported)."""
+    array = scripts[path].hono.array_of(name, line) if spec is None else None
+    if array is None:
+        return [_js_router(scripts, aliases, routers, path, name, spec)]
+    where, items = path, scripts[path].hono.arrays.get(array)
+    if items is None:
+        spec, export = scripts[path].imports.get(array, (None, None))
+        where = resolve_module(scripts, aliases, path, spec) if spec else None
+        if where is None or export is None:
+            return []
+        local = scripts[where].exports.get(export, None if export == "default" else export)
+        items = scripts[where].hono.arrays.get(local or "", [])
+    return [_js_router(scripts, aliases, routers, where, item) for item in items]
 
 
 def _js_router(scripts, aliases, routers, path, name, spec=None, depth=0) -> tuple[str, str] | None:
@@ -139,7 +190,7 @@ def scan_script(tokens: list[tuple[str, str | None, int]]) -> Script:
     def kind(index: int) -> str | None:
         return tokens[index][0] if 0 <= index < len(tokens) else None
 
-    for i, (tkind, name, line) in enumerate(tokens):
+    for i, (tkind, name, _) in enumerate(tokens):
         if tkind != "id" or value(i - 1) == ".":
             continue
         if name == "import":
@@ -154,6 +205,11 @@ def scan_script(tokens: list[tuple[str, str | None, int]]) -> Script:
                 script.exports["default"] = value(i + 2)
             else:
                 script.factory = True
+                k = i + 2 + (value(i + 2) == "async")
+                if value(k) == "function" and kind(k + 1) == "id":
+                    script.hono.default_function = value(k + 1)
+        if name == "function" and kind(i + 1) == "id":  # function createRouter() { … }
+            script.hono.maker(value(i + 1), tokens, closing, arrow_body(tokens, closing, i))
         if script.imports.get(name, ("",))[0] == _RESOURCE and value(i + 1) == "(":
             _scan_resource(tokens, closing, i, script)
         j = i + 1
@@ -184,27 +240,67 @@ def scan_script(tokens: list[tuple[str, str | None, int]]) -> Script:
             elif rhs[:2] == ["require", "("] and kind(j + 3) == "str" and rhs[3] == ")":
                 dotted = value(j + 5) == "." and kind(j + 6) == "id"
                 script.imports[name] = (value(j + 3), value(j + 6) if dotted else "default")
-        if value(i + 1) != "." or kind(i + 2) != "id":
-            continue
-        opening = after_type_arguments(tokens, i + 3)  # `app.post<{ Body: X }>(...)`
-        if opening not in closing:
-            continue
-        verb, path = value(i + 2), value(opening + 1) if kind(opening + 1) == "str" else None
-        if verb in _EXPRESS_VERBS and path and path[0] in "/*" and value(opening + 2) == ",":
-            script.routes.append((name, ["ANY" if verb == "all" else verb.upper()], path, line))
-        elif verb == "route" and path is not None and value(opening + 2) == ")":
-            methods, k = [], opening + 3
-            while value(k) == "." and value(k + 1) in _EXPRESS_VERBS and k + 2 in closing:
-                methods.append("ANY" if value(k + 1) == "all" else value(k + 1).upper())
-                k = closing[k + 2] + 1
-            script.routes.append((name, methods, path, line))
-        elif verb == "use" or (verb == "route" and value(opening + 2) == ","):
-            # Express's use([prefix,] router), Hono's route(prefix, app)
-            last = min(closing[opening], opening + 1 + _MAX_ARG_TOKENS)  # mounts are short
-            script.mounts.append((name, *_scan_use(tokens[opening + 1 : last]), line))
+            elif not new and kind(j + 1) == "id" and value(j + 2) == "(" and j + 2 in closing:
+                _scan_call(tokens, closing, script, name, j + 1)  # const router = f(…)…
+            elif value(j + 1) == "[" and (items := array_items(tokens, j + 1)) is not None:
+                script.hono.arrays[name] = items
+            script.hono.maker(name, tokens, closing, arrow_body(tokens, closing, j + 1))
+        _scan_chain(tokens, closing, script, name, i + 1)
     if "default" not in script.exports and script.factory and len(script.created) == 1:
         script.exports["default"] = next(iter(script.created))  # the router it makes
     return script
+
+
+def _scan_call(tokens: list, closing: dict, script: Script, name: str, k: int) -> None:
+    """``name = callee(…)`` with ``callee`` at ``k``: a route's declaration
+    (``createRoute({…})``), else a call whose result may be a router (:mod:`.hono`),
+    with the calls chained on it (``createRouter().openapi(…)``)."""
+    callee = tokens[k][1]
+    if callee == "createRoute":
+        if (found := route_options(tokens, closing, k + 1)) is not None:
+            script.hono.route_defs[name] = found
+    elif callee not in ("require", "express", "Router"):
+        script.hono.calls[name] = callee
+        _scan_chain(tokens, closing, script, name, closing[k + 1] + 1)
+
+
+def _scan_chain(tokens: list, closing: dict, script: Script, obj: str, p: int) -> None:
+    """The calls chained on ``obj`` from token ``p`` (a ``.``): routes, mounts,
+    ``.openapi(route, handler)`` and ``.forEach((router) => …)``. The first call's line
+    is the object's (``app`` above ``.route("/books")``), the others' their own."""
+
+    def value(index: int) -> str | None:
+        return tokens[index][1] if 0 <= index < len(tokens) else None
+
+    def kind(index: int) -> str | None:
+        return tokens[index][0] if 0 <= index < len(tokens) else None
+
+    while value(p) == "." and kind(p + 1) == "id":
+        opening = after_type_arguments(tokens, p + 2)  # `app.post<{ Body: X }>(...)`
+        if opening not in closing or value(opening) != "(":
+            return
+        verb, line = value(p + 1), tokens[p + 1 if tokens[p - 1][1] == ")" else p - 1][2]
+        path = value(opening + 1) if kind(opening + 1) == "str" else None
+        after = closing[opening] + 1
+        if verb in _EXPRESS_VERBS and path and path[0] in "/*" and value(opening + 2) == ",":
+            script.routes.append((obj, ["ANY" if verb == "all" else verb.upper()], path, line))
+        elif verb == "route" and path is not None and value(opening + 2) == ")":
+            methods, after = [], opening + 3
+            while value(after) == "." and value(after + 1) in _EXPRESS_VERBS:
+                if after + 2 not in closing:
+                    break
+                methods.append("ANY" if value(after + 1) == "all" else value(after + 1).upper())
+                after = closing[after + 2] + 1
+            script.routes.append((obj, methods, path, line))
+        elif verb == "use" or (verb == "route" and value(opening + 2) == ","):
+            # Express's use([prefix,] router), Hono's route(prefix, app)
+            last = min(closing[opening], opening + 1 + _MAX_ARG_TOKENS)  # mounts are short
+            script.mounts.append((obj, *_scan_use(tokens[opening + 1 : last]), line))
+        elif verb in ("doc", "doc31") and path and path[0] == "/":  # zod-openapi's document
+            script.routes.append((obj, ["GET"], path, line))
+        elif (found := script.hono.call(tokens, closing, obj, verb, opening)) is not None:
+            script.routes.append((obj, [found[0]], found[1], line))  # .openapi(createRoute(…))
+        p = after
 
 
 def _scan_resource(tokens: list, closing: dict, i: int, script: Script) -> None:
@@ -236,7 +332,10 @@ def _scan_import(i: int, script: Script, closing: dict, value, kind) -> None:
     """``import x from "m"``, ``import x, {a as b} from "m"``, ``import {a} from "m"``."""
     names: list[tuple[str, str]] = []
     k = i + 1
-    if kind(k) == "id" and value(k) not in ("from", "type"):
+    if value(k) == "*" and value(k + 1) == "as" and kind(k + 2) == "id":  # a namespace
+        names.append(("*", value(k + 2)))
+        k += 3
+    elif kind(k) == "id" and value(k) not in ("from", "type"):
         names.append(("default", value(k)))
         k += 2 if value(k + 1) == "," else 1
     if value(k) == "{":
