@@ -29,6 +29,7 @@ from ..apps.depspec import PythonDeps, node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..clock import utcnow
 from ..logs import LogBroadcast
+from ..sandbox.appdir import write_beneath
 from ..sandbox.isolation import BUILD_MEMORY_MB, Confinement
 from ..sandbox.process import ChildLimits, describe_exit
 from ..settings import Settings
@@ -228,9 +229,9 @@ class Preparation:
 
 
 def _write_missing(app_dir: Path, written: dict[str, bytes]) -> None:
+    # Never through a link: on a relaunch the app has run in its directory.
     for target, content in written.items():
-        (app_dir / target).parent.mkdir(parents=True, exist_ok=True)
-        (app_dir / target).write_bytes(content)
+        write_beneath(app_dir, target, content)
 
 
 @dataclass
@@ -329,7 +330,8 @@ async def prepare_app(
         raise
     template, shim = gunicorn_settings(template, files)
     if shim is not None:  # its own settings, for a server: kept in the foreground
-        await trio.to_thread.run_sync((app_dir / GUNICORN_SHIM).write_bytes, shim)
+        # Never through a link: its set-up steps may have put one in the shim's place.
+        await trio.to_thread.run_sync(write_beneath, app_dir, GUNICORN_SHIM, shim)
         await say("gunicorn reads the app's settings file through the service's: in the "
                   "foreground, its logs on its output")  # fmt: skip
     started = tuple(fill(template, {**filled, "port": "{port}"}))

@@ -1,4 +1,5 @@
-"""A preview's own directory on the host, and what its sandbox may read besides.
+"""A preview's own directory on the host, and what its sandbox may read besides; the
+service's own work there done with the app's rights (:func:`as_owner`).
 
 With a quota (the service is root and sandboxes previews), the directory is a tmpfs of
 ``PREVIEW_DISK_LIMIT_MB``: an app that fills it gets ENOSPC, never the host's disk. Its
@@ -8,14 +9,30 @@ app writes), so the disk it uses also counts against its memory limit.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
+import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
+from ..logs.hostpaths import REVISION_DIRS
 from .bubblewrap import interpreter_dirs
 
-__all__ = ["app_read_only", "chown_tree", "remove_tree", "write_files", "write_into"]
+__all__ = [
+    "app_read_only",
+    "as_owner",
+    "chown_tree",
+    "owned_by_app",
+    "remove_tree",
+    "run_as_owner",
+    "write_beneath",
+    "write_files",
+    "write_into",
+]
 
 # mount(2) and umount2(2) themselves: the mount(8) program cost a fork and an exec
 # (1.3-3 ms) on every launch's path and again at every stop.
@@ -93,3 +110,134 @@ def chown_tree(root: Path, uid: int) -> None:
     for directory, dirs, files in os.walk(root):
         for name in (*dirs, *files):
             os.chown(os.path.join(directory, name), uid, uid, follow_symlinks=False)
+
+
+# -- the service's work in it, with the app's rights --------------------------------
+# Host-side work in a preview's own directory, done with its owner's rights:
+# :func:`as_owner`.
+#
+# The service is root; a sandboxed app owns its directory and may put a symbolic link
+# anywhere in it: to ``/etc/cron.d``, to the service's data dir, its secret, its database.
+# What the service does there from the host (a snapshot read or written back, a
+# revision's code written, a settings file made after the app's set-up steps ran)
+# follows such a link as the kernel resolves it, and as root it may write or read
+# anything. Done as the directory's owner instead, a link leads only where that uid may
+# go on the host: not into the data dir (``0700``), nor into any root's file; the files
+# made meanwhile are the app's own, as if it had made them.
+#
+# The rights are the calling thread's alone: its filesystem uid and gid (setfsuid(2),
+# setfsgid(2)) and its supplementary groups dropped by the raw system call (the C
+# library's ``setgroups`` changes every thread of the process). So the work runs in a
+# worker thread (``trio.to_thread``), and the thread's own rights come back after it.
+# Where the service is not root, or the directory is root's (an app not sandboxed, run
+# with the service's rights anyway), nothing changes.
+
+_T = TypeVar("_T")
+# setgroups(2) by number: the C library's wrapper sets every thread's groups.
+_SETGROUPS = {"x86_64": 116, "aarch64": 159, "ppc64le": 81, "s390x": 206}.get(os.uname().machine)
+_GID_ARRAY = ctypes.c_uint * 64
+
+
+def write_beneath(directory: Path, relative: str, content: bytes) -> None:
+    """Write ``content`` to ``relative`` under ``directory`` (a preview's, or a
+    revision's in it) never through a link the app made: from the preview's directory
+    down, each directory opened without following one (made where absent), the file
+    replaced (a link in its place removed, not followed); the preview directory's
+    owner's, like the app's own files. Blocking."""
+    home = _home(directory)
+    owner = os.lstat(home)
+    steps = [*directory.relative_to(home).parts, *Path(relative).parent.parts]
+    opened = [os.open(home, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)]
+    try:
+        for part in steps:
+            try:
+                os.mkdir(part, 0o755, dir_fd=opened[-1])
+                os.chown(part, owner.st_uid, owner.st_gid, dir_fd=opened[-1], follow_symlinks=False)
+            except FileExistsError:
+                pass
+            opened.append(
+                os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=opened[-1])
+            )
+        name = Path(relative).name
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name, dir_fd=opened[-1])
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        written = os.open(name, flags, 0o644, dir_fd=opened[-1])
+        try:
+            os.fchown(written, owner.st_uid, owner.st_gid)
+            view = memoryview(content)
+            while view:
+                view = view[os.write(written, view) :]
+        finally:
+            os.close(written)
+    finally:
+        for fd in opened:
+            os.close(fd)
+
+
+def _home(directory: Path) -> Path:
+    """The preview's directory ``directory`` is (or a revision's ``.revisions/<n>`` is
+    in), read from the path alone."""
+    parts = directory.parts
+    return Path(*parts[: parts.index(REVISION_DIRS)]) if REVISION_DIRS in parts else directory
+
+
+def owned_by_app(directory: Path) -> os.stat_result | None:
+    """The owner of the preview's directory ``directory`` is in (itself, or the one a
+    revision's ``.revisions/<n>`` is in: read from the path, never through a link the
+    app made) when work there should be done with its rights: a uid of an app, the
+    service being root; None when nothing would change. PermissionError if that
+    directory is not one (a link in its place)."""
+    if os.geteuid() != 0:
+        return None
+    home = _home(directory)
+    owner = os.lstat(home)
+    if not stat.S_ISDIR(owner.st_mode):
+        raise PermissionError(f"not a preview's directory: {home.name}")
+    return owner if owner.st_uid != 0 else None
+
+
+@contextmanager
+def as_owner(directory: Path) -> Iterator[None]:
+    """This thread's file access with the rights of ``directory``'s owner (module doc)."""
+    owner = owned_by_app(directory)
+    if owner is None:
+        yield
+        return
+    groups = os.getgroups()
+    _set_groups([])
+    try:
+        _setfs(owner.st_uid, owner.st_gid)
+        try:
+            yield
+        finally:
+            _setfs(0, 0)
+    finally:
+        _set_groups(groups)
+
+
+def run_as_owner(directory: Path, function: Callable[..., _T], *args: Any) -> _T:
+    """``function(*args)`` :func:`as_owner` of ``directory`` (for ``trio.to_thread``)."""
+    with as_owner(directory):
+        return function(*args)
+
+
+def _setfs(uid: int, gid: int) -> None:
+    """Set this thread's filesystem ids, and check them: setfsuid(2) reports no error."""
+    if uid == 0:  # back to root: the uid first, whose rights set the gid
+        _LIBC.setfsuid(uid)
+        _LIBC.setfsgid(gid)
+    else:
+        _LIBC.setfsgid(gid)
+        _LIBC.setfsuid(uid)
+    if _LIBC.setfsuid(-1) != uid or _LIBC.setfsgid(-1) != gid:
+        raise PermissionError(f"this thread's filesystem ids could not be set to {uid}:{gid}")
+
+
+def _set_groups(groups: list[int]) -> None:
+    if _SETGROUPS is None:  # an architecture not listed: the groups stay root's
+        return
+    array = _GID_ARRAY(*groups[:64])
+    if _LIBC.syscall(_SETGROUPS, len(groups[:64]), array) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"setgroups: {os.strerror(error)}")

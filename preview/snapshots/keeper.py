@@ -12,6 +12,12 @@ their next transaction, as after any other writer's commit); PostgreSQL database
 one transaction (``pgdata``); the files replaced whole, those written since removed.
 What the app keeps in its own memory (a cache) is not rolled back.
 
+What is read or written in the app's directory is, with the app's own rights
+(``sandbox.appdir.as_owner``): a link it put there leads nowhere it could not go itself.
+Its copies pass through a work directory beside the previews' own (``_work``), the
+app's uid's, which its sandbox does not show it: the app's uid cannot reach the data
+dir, where the service moves them.
+
 Where a preview's PostgreSQL is (``pgtarget``, over the backing services) is imported
 where a preview runs, whose launch loaded them: an idle service holds none of it.
 """
@@ -19,6 +25,7 @@ where a preview runs, whose launch loaded them: an idle service holds none of it
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import sqlite3
@@ -33,6 +40,7 @@ import trio
 
 from ..clock import utcnow
 from ..errors import Conflict, NotFound, PreviewError, Unavailable
+from ..sandbox.appdir import chown_tree, owned_by_app, run_as_owner
 from ..settings import Settings
 from ..store import Store
 from ..store.models import PreviewSnapshot
@@ -65,6 +73,37 @@ class Snapshots:
 
     async def _blocking(self, function: Callable[..., _T], *args: Any) -> _T:
         return await trio.to_thread.run_sync(lambda: function(*args), limiter=self._limiter)
+
+    async def _as_app(self, runtime: PreviewRuntime, function: Callable[..., _T], *args: Any) -> _T:
+        """``function(*args)`` with the rights of the app's uid, when sandboxed (module
+        doc; unsandboxed, an app runs with the host's view and no such promise is made)."""
+        if not runtime.containment.sandboxed:
+            return await self._blocking(function, *args)
+        return await self._blocking(run_as_owner, runtime.temp_dir, function, *args)
+
+    @staticmethod
+    def _owner(runtime: PreviewRuntime) -> os.stat_result | None:
+        """Whose rights ``_as_app`` works with (None: the service's own)."""
+        return owned_by_app(runtime.temp_dir) if runtime.containment.sandboxed else None
+
+    @asynccontextmanager
+    async def _work(self, runtime: PreviewRuntime) -> AsyncIterator[Path]:
+        """A work directory of the app's uid, outside the app's (module doc); removed
+        after."""
+        work = self._settings.previews_dir / f".snapshot-{runtime.id}-{secrets.token_hex(4)}"
+
+        def make() -> None:
+            work.mkdir(mode=0o700)
+            owner = self._owner(runtime)
+            if owner is not None:
+                os.chown(work, owner.st_uid, owner.st_gid)
+
+        await self._blocking(make)
+        try:
+            yield work
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(30):
+                await self._blocking(shutil.rmtree, work, True)
 
     @asynccontextmanager
     async def _one_at_a_time(self, preview_id: str) -> AsyncIterator[None]:
@@ -164,19 +203,30 @@ class Snapshots:
         """Its data copied under ``target``: (bytes, contents for its row)."""
         # The app's files as its serving process sees them (a revision applied live runs
         # in a directory of its own, its data linked: runtime.swaps).
-        (app_dir, code), spec = runtime.swaps.serving_tree, runtime.spec
+        app_dir, code = runtime.swaps.serving_tree
         await self._blocking(lambda: target.mkdir(parents=True))
-        databases, others = await self._blocking(writable_files, app_dir, code, runtime.temp_dir)
+        async with self._work(runtime) as work:
+            return await self._write_through(runtime, app_dir, code, work, target)
+
+    async def _write_through(
+        self, runtime: PreviewRuntime, app_dir: Path, code: dict[str, bytes], work: Path,
+        target: Path,
+    ) -> tuple[int, dict[str, Any]]:  # fmt: skip
+        spec = runtime.spec
+        databases, others = await self._as_app(
+            runtime, writable_files, app_dir, code, runtime.temp_dir
+        )
         manifest: dict[str, Any] = {"sqlite": [], "postgres": [], "files": others}
         tables: list[dict[str, Any]] = []
         used = 0
         for index, relative in enumerate(databases):
-            used += await self._blocking(database_size, app_dir / relative)
+            used += await self._as_app(runtime, database_size, app_dir / relative)
             if used > self.limit:
                 raise too_large(self.limit)
             copy = f"sqlite/{index}.db"
             await self._blocking(lambda: (target / "sqlite").mkdir(exist_ok=True))
-            await self._blocking(backup_into, app_dir / relative, target / copy)
+            await self._as_app(runtime, backup_into, app_dir / relative, work / f"{index}.db")
+            await self._blocking(shutil.move, work / f"{index}.db", target / copy)
             manifest["sqlite"].append({"path": relative, "file": copy})
             counts = await self._blocking(table_counts, target / copy)
             tables += [_table(f"sqlite:{relative}", t, n) for t, n in counts.items()]
@@ -197,9 +247,11 @@ class Snapshots:
             manifest["postgres"].append({"key": database.key, "file": dump})
             found = await self._blocking(read_dump, target / dump)
             tables += [_table(f"postgres:{database.key}", t, len(r.rows)) for t, r in found.items()]
-        used += await self._blocking(
-            copy_files, app_dir, others, target / "files", self.limit - used, self.limit
+        used += await self._as_app(
+            runtime, copy_files, app_dir, others, work / "files", self.limit - used, self.limit
         )
+        if others:
+            await self._blocking(shutil.move, work / "files", target / "files")
         text = json.dumps(manifest)
         await self._blocking((target / _MANIFEST).write_text, text)
         kinds = runtime.backing.servers.kinds
@@ -235,15 +287,24 @@ class Snapshots:
     async def _put_back(
         self, runtime: PreviewRuntime, row: PreviewSnapshot, *, remove_others: bool
     ) -> dict[str, Any]:
+        async with self._work(runtime) as work:
+            return await self._put_back_through(runtime, row, work, remove_others=remove_others)
+
+    async def _put_back_through(
+        self, runtime: PreviewRuntime, row: PreviewSnapshot, work: Path, *, remove_others: bool
+    ) -> dict[str, Any]:
         source = self._dir(row.generation_id, row.id)
         manifest = json.loads(await self._blocking((source / _MANIFEST).read_text))
         (app_dir, code), spec = runtime.swaps.serving_tree, runtime.spec
-        for entry in manifest["sqlite"]:
+        owner = await self._blocking(self._owner, runtime)
+        for index, entry in enumerate(manifest["sqlite"]):
             live = app_dir / entry["path"]
-            await self._blocking(make_parents, app_dir, live.parent)
-            await self._blocking(
-                partial(backup_into, owner_like=app_dir), source / entry["file"], live
-            )
+            staged = work / f"{index}.db"  # the copy, where the app's uid may read it
+            await self._blocking(shutil.copyfile, source / entry["file"], staged)
+            if owner is not None:
+                await self._blocking(os.chown, staged, owner.st_uid, owner.st_gid)
+            await self._as_app(runtime, make_parents, app_dir, live.parent)
+            await self._as_app(runtime, partial(backup_into, owner_like=app_dir), staged, live)
         from ..backing.pgrelay import LoginRefused  # with a runtime: loaded by its launch
         from .pgtarget import database_for
 
@@ -266,9 +327,14 @@ class Snapshots:
             restored.append(entry["key"])
         others: list[str] = []
         if remove_others:
-            _, now = await self._blocking(writable_files, app_dir, code, runtime.temp_dir)
+            _, now = await self._as_app(runtime, writable_files, app_dir, code, runtime.temp_dir)
             others = sorted(set(now) - set(manifest["files"]))
-        await self._blocking(put_files, source / "files", app_dir, manifest["files"], others)
+        files = work / "files"
+        if manifest["files"]:
+            await self._blocking(shutil.copytree, source / "files", files)
+            if owner is not None:
+                await self._blocking(chown_tree, files, owner.st_uid)
+        await self._as_app(runtime, put_files, files, app_dir, manifest["files"], others)
         return {
             "sqlite": [e["path"] for e in manifest["sqlite"]],
             "postgres": restored,

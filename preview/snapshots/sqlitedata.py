@@ -4,7 +4,9 @@ the app's own connections see at their next transaction), read for their tables.
 
 The service runs as root; the app as a uid of its own. SQLite makes a journal (or a
 WAL and its index) beside a database it writes: any such file this side made is given
-to the database file's owner, else the app could not open its own database again.
+to the database file's owner, else the app could not open its own database again. (The
+keeper works on the app's databases with the app's rights, ``sandbox.appdir.as_owner``:
+what it makes there is the app's anyway.)
 Blocking: call through ``trio.to_thread``.
 """
 
@@ -53,9 +55,9 @@ def _owned_alike(path: Path) -> None:
         return
     for suffix in SIDE_FILES:
         side = Path(str(path) + suffix)
-        try:
-            if os.stat(side).st_uid != owner.st_uid:
-                os.chown(side, owner.st_uid, owner.st_gid)
+        try:  # never through a link: the app's own may lead anywhere
+            if os.stat(side, follow_symlinks=False).st_uid != owner.st_uid:
+                os.chown(side, owner.st_uid, owner.st_gid, follow_symlinks=False)
         except OSError:
             continue
 
@@ -84,7 +86,7 @@ def backup_into(source: Path, target: Path, *, owner_like: Path | None = None) -
         like = owner_like if owner_like is not None else target
         if made and like.exists() and like != target:
             stat = os.stat(like)
-            os.chown(target, stat.st_uid, stat.st_gid)
+            os.chown(target, stat.st_uid, stat.st_gid, follow_symlinks=False)
         _owned_alike(target)
 
 

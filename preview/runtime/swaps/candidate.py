@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import trio
 
@@ -30,7 +31,7 @@ from ...clock import utcnow
 from ...errors import PreviewError
 from ...logs import HostPaths, LogBroadcast, write_failure
 from ...sandbox import Confinement, Containment
-from ...sandbox.appdir import app_read_only, remove_tree
+from ...sandbox.appdir import app_read_only, remove_tree, run_as_owner
 from ...sandbox.bubblewrap import host_uid
 from ...sandbox.process import ChildLimits
 from ...settings import Settings
@@ -88,6 +89,7 @@ class Candidate:
     lease: Lease | None = None
     listed_in: str = "requirements.txt"
     own_port: bool = False  # its port is its own (unsandboxed), given back after it
+    sandboxed: bool = False  # its directory is then worked on with the app's rights
 
     async def release(self, ports: PortPool, *, remove_dir: bool) -> None:
         """What it holds, given back (shielded caller; idempotent)."""
@@ -103,8 +105,16 @@ class Candidate:
             self.own_port = False
         if self.lease is not None:
             self.lease.release()
-        if remove_dir:
-            await trio.to_thread.run_sync(remove_tree, self.app_dir)
+        if remove_dir:  # with the app's rights: .revisions may be a link it made
+            rights = partial(run_as_owner, self.app_dir) if self.sandboxed else _plain
+            await trio.to_thread.run_sync(rights, remove_tree, self.app_dir)
+
+
+_T = TypeVar("_T")
+
+
+def _plain(function: Callable[..., _T], *args: Any) -> _T:
+    return function(*args)
 
 
 def _uid_of(preview: ServingPreview, uid_port: int, python: str, built: Path | None) -> int | None:
@@ -143,7 +153,7 @@ async def prepare(
             raise CandidateFailed(error.message) from None
     candidate = Candidate(
         number, replace(spec, files=files, revision=number, port=port), code_dir, port,
-        own_port=not sandboxed,
+        own_port=not sandboxed, sandboxed=sandboxed,
     )  # fmt: skip
     candidate_made(candidate)
     owner = host_uid(uid_port) if containment.files_uid() is not None else None
@@ -161,11 +171,10 @@ async def prepare(
 
     async def writing() -> None:
         try:
-            linked.append(
-                await trio.to_thread.run_sync(
-                    write_revision_dir, code_dir, files, running_dir, running_files, owner
-                )
-            )
+            write = partial(write_revision_dir, code_dir, files, running_dir, running_files)
+            # With the app's rights: .revisions, in its directory, may be a link it made.
+            rights = partial(run_as_owner, code_dir) if sandboxed else _plain
+            linked.append(await trio.to_thread.run_sync(rights, write, owner))
         except OSError as error:
             failures.append(write_failure(error, preview.host_paths(error.filename or "")))
         mark("written")
