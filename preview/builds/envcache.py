@@ -22,6 +22,7 @@ from pathlib import Path
 import trio
 
 from ..apps.depspec import NodeDeps
+from ..sandbox.appdir import replace_file
 from ..settings import Settings
 from .steps import Publish
 
@@ -242,7 +243,8 @@ class EnvCache:
                 )
             size = await trio.to_thread.run_sync(tree_size, path)
             marker = json.dumps({"key": key, "what": what, "bytes": size})
-            await trio.to_thread.run_sync((path / MARKER).write_text, marker)
+            # Never through a link: the build's own code ran with this folder writable.
+            await trio.to_thread.run_sync(replace_file, path / MARKER, marker.encode())
             done = True
             await say(f"environment built in {trio.current_time() - began:.1f} s ({what})")
         except BuildFailed as failure:

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..apps.depspec import NodeDeps
+from ..sandbox.appdir import read_no_follow, replace_file
 from .envcache import write_node_project
 
 __all__ = [
@@ -96,7 +97,7 @@ def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
     wanted = dict(deps.ranges).get(name)
     if wanted is None:
         return None
-    package = json.loads((path / "package.json").read_bytes())
+    package = json.loads(read_no_follow(path / "package.json"))  # npm's scripts ran here
     restored = False
     for key in ("dependencies", "devDependencies", "optionalDependencies"):
         table = package.get(key)
@@ -104,7 +105,7 @@ def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
             table[name], restored = wanted, True
     if not restored:
         return None
-    (path / "package.json").write_text(json.dumps(package, indent=2) + "\n")
+    replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
     return wanted
 
 

@@ -14,6 +14,7 @@ import ctypes
 import os
 import shutil
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +28,9 @@ __all__ = [
     "as_owner",
     "chown_tree",
     "owned_by_app",
+    "read_no_follow",
     "remove_tree",
+    "replace_file",
     "run_as_owner",
     "write_beneath",
     "write_files",
@@ -173,6 +176,27 @@ def write_beneath(directory: Path, relative: str, content: bytes) -> None:
     finally:
         for fd in opened:
             os.close(fd)
+
+
+def replace_file(path: Path, content: bytes) -> None:
+    """Write ``path`` whole, never through a link in its place: written beside it (a new
+    name, made here), then renamed over it (which replaces a link, not its target). For
+    a folder where sandboxed code ran (a build's), the folder itself the service's."""
+    staged = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.new")
+    written = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        view = memoryview(content)
+        while view:
+            view = view[os.write(written, view) :]
+    finally:
+        os.close(written)
+    os.replace(staged, path)
+
+
+def read_no_follow(path: Path) -> bytes:
+    """``path``'s bytes; OSError (ELOOP) if it is a link."""
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
+        return file.read()
 
 
 def _home(directory: Path) -> Path:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import trio
 
-from preview.sandbox.appdir import run_as_owner, write_beneath
+from preview.sandbox.appdir import read_no_follow, replace_file, run_as_owner, write_beneath
 
 from ..conftest import SERVER_COMMAND, Service, auth, server_app
 
@@ -209,3 +209,23 @@ def test_a_file_written_after_the_app_ran_replaces_a_link_in_its_place(host_dir:
     with pytest.raises(OSError):
         write_beneath(app, "config/settings.py", b"x")
     assert not (tmp_path / "settings.py").exists()
+
+
+def test_a_file_the_service_writes_where_sandboxed_code_ran_replaces_a_link(
+    host_dir: Path,
+) -> None:
+    """A build's folder (its install scripts ran with it writable): the environment's
+    marker and an npm project's package.json are written over a link, not through it."""
+    build = host_dir / "build"
+    build.mkdir()
+    victim = host_dir / "victim"
+    victim.write_text("host")
+    for name in ("preview-env.json", "package.json"):
+        (build / name).symlink_to(victim)
+        replace_file(build / name, b"{}")
+        assert stat.S_ISREG(os.lstat(build / name).st_mode)
+        assert (build / name).read_bytes() == b"{}"
+    assert victim.read_text() == "host"
+    (build / "linked.json").symlink_to(victim)
+    with pytest.raises(OSError):
+        read_no_follow(build / "linked.json")
