@@ -29,6 +29,7 @@ import httpcore
 import httpx
 import trio
 import trio_websocket
+from wsproto import ConnectionType, WSConnection
 
 from ..sandbox.netns import socket_in_netns
 from .clients import local_client, shared_tls_context
@@ -230,29 +231,16 @@ class Upstream:
         extra_headers: list[tuple[bytes, bytes]],
         connect_timeout: float,
     ) -> AsyncIterator[trio_websocket.WebSocketConnection]:
-        if self.socket_path is None:
-            async with trio_websocket.open_websocket_url(
-                f"ws://127.0.0.1:{self.port}{resource}",
-                subprotocols=subprotocols,
-                extra_headers=extra_headers,
-                connect_timeout=connect_timeout,
-            ) as connection:
-                yield connection
-            return
         opened = False
         try:
             async with trio.open_nursery() as nursery:
                 with trio.fail_after(connect_timeout):
                     stream = await self.open_stream()
                     try:
-                        connection = await trio_websocket.wrap_client_stream(
-                            nursery,
-                            stream,
-                            f"127.0.0.1:{self.port}",
-                            resource,
-                            subprotocols=subprotocols,
-                            extra_headers=extra_headers,
-                        )
+                        connection = await _client_handshake(
+                            nursery, stream, f"127.0.0.1:{self.port}", resource,
+                            subprotocols, extra_headers,
+                        )  # fmt: skip
                     except BaseException:
                         await trio.aclose_forcefully(stream)
                         raise
@@ -265,7 +253,7 @@ class Upstream:
                     nursery.cancel_scope.cancel()
         except BaseExceptionGroup as group:
             # The app refused the handshake: its reader task raised it in the nursery.
-            # Raised alone, as ``open_websocket_url`` does over TCP.
+            # Raised alone.
             refused = None if opened else _handshake_error(group)
             if refused is None:
                 raise
@@ -347,6 +335,49 @@ class _CountedStream(httpx.AsyncByteStream):
         finally:
             if upstream is not None:
                 upstream.call_ended()
+
+
+async def _client_handshake(
+    nursery: trio.Nursery,
+    stream: trio.abc.Stream,
+    host: str,
+    resource: str,
+    subprotocols: list[str],
+    extra_headers: list[tuple[bytes, bytes]],
+) -> trio_websocket.WebSocketConnection:
+    """``trio_websocket.wrap_client_stream``, which also returns when the app's refusal
+    ends with its connection: a page an HTTP/1.0 server delimits by closing. Its reader
+    stops at the end of the stream without telling wsproto, so the refusal's body never
+    ends and the handshake was waited for until its deadline (then a 500). Leans on
+    trio-websocket's internals (``tests/proxy/test_websocket_failures.py`` fails if
+    they move)."""
+    connection = trio_websocket.WebSocketConnection(
+        stream, WSConnection(ConnectionType.CLIENT), host=host, path=resource,
+        client_subprotocols=subprotocols, client_extra_headers=extra_headers,
+    )  # fmt: skip
+    ended = trio.Event()
+
+    async def read() -> None:
+        try:
+            await connection._reader_task()
+        finally:
+            ended.set()
+
+    async def first_of(event: trio.Event, scope: trio.CancelScope) -> None:
+        await event.wait()
+        scope.cancel()
+
+    nursery.start_soon(read)
+    async with trio.open_nursery() as race:
+        race.start_soon(first_of, connection._open_handshake, race.cancel_scope)
+        race.start_soon(first_of, ended, race.cancel_scope)
+    if not connection._open_handshake.is_set():
+        status = connection._reject_status
+        if status:  # its answer, whole once the connection ended
+            body = bytes(connection._reject_body)
+            raise trio_websocket.ConnectionRejected(status, connection._reject_headers, body)
+        raise trio_websocket.HandshakeError("the app closed the connection mid-handshake")
+    return connection
 
 
 def _handshake_error(group: BaseExceptionGroup) -> trio_websocket.HandshakeError | None:

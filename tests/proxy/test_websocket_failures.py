@@ -166,3 +166,29 @@ async def test_a_message_over_a_limit_closes_with_1009(
                 assert await ws.get_message() == "echo after"
                 await ws.aclose()
     _no_errors_logged(caplog)
+
+
+# Its answer to the upgrade is a page delimited by the end of the connection (an
+# HTTP/1.0 server's way, no Content-Length): the refusal was only seen at the
+# handshake's deadline, and then as a 500.
+_UNDELIMITED = """
+class Undelimited(Handler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Type", "text/plain")
+        self.end_headers(); self.wfile.write(b"no websocket here")
+Handler = Undelimited
+"""
+
+
+async def test_an_upgrade_answered_with_a_page_ending_at_close_is_502_at_once(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(_UNDELIMITED))
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running", body
+        with trio.fail_after(10):  # not the handshake's deadline (30 s)
+            rejected = await _rejected(_via_proxy(service, gid, body["previewToken"], "/ws"))
+        _assert_bad_gateway(rejected, 200)
+        await service.stop(gid)
+    _no_errors_logged(caplog)
