@@ -142,6 +142,11 @@ def create_app(
             follow_redirects=False,
             timeout=settings.proxy_timeout,
         )
+        # Only the caller's headers go to the app: none of httpx's own (an Accept-
+        # Encoding the caller did not send made apps answer gzip to a caller that cannot
+        # read it; a User-Agent and an Accept it did not send either).
+        for name in list(state.http.headers):
+            del state.http.headers[name]
         await app.nursery.start(state.supervisor.serve)  # type: ignore[attr-defined]
         await app.nursery.start(history.serve, state.store)  # type: ignore[attr-defined]
         if in_worker_process():

@@ -60,6 +60,7 @@ _HOP_BY_HOP = frozenset(
 )
 _NEVER_FORWARDED = frozenset(
     {
+        "remote-addr",  # Quart's own (the peer's address), never the caller's
         "authorization",
         "x-preview-token",
         "host",
@@ -332,8 +333,13 @@ async def read_envelope_response(
         chunks.append(chunk)
     content = b"".join(chunks)
     headers: dict[str, Any] = {}
+    # ``data`` is the body decoded (aiter_bytes undoes a Content-Encoding): the headers
+    # that describe the encoded bytes would not be true of it.
+    encoded = "content-encoding" in response.headers
     for name, value in response_headers(response.headers):
         key = name.lower()
+        if encoded and key in ("content-encoding", "content-length"):
+            continue
         if key == "set-cookie":
             headers.setdefault(key, []).append(value)
         else:

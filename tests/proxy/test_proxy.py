@@ -564,3 +564,69 @@ async def test_the_path_proxy_passes_bytes_past_ascii_both_ways(running) -> None
         )
         assert proxied.status_code == 200, proxied.text
         assert (b"x-odd", "\u2028 é".encode()) in proxied.headers.raw
+
+
+_ECHO_HEADERS = """
+import gzip
+class Echo(Handler):
+    def do_GET(self):
+        if self.path == "/gz":  # compressed only for a caller that asks
+            body, extra = b'{"hello": "world"}', []
+            if "gzip" in (self.headers.get("Accept-Encoding") or ""):
+                body, extra = gzip.compress(body), [("Content-Encoding", "gzip")]
+        else:
+            body, extra = repr(sorted(k.lower() for k in self.headers.keys())).encode(), []
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in extra:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+Handler = Echo
+"""
+
+
+async def test_the_app_gets_the_callers_headers_and_none_of_the_proxys_own(
+    service: Service,
+) -> None:
+    """Either way through the service (below Hypercorn, and through it for a call with
+    `Connection: close`): no Accept-Encoding, User-Agent or Accept the caller did not
+    send (httpx's own, which made apps answer gzip to a caller that cannot read it), nor
+    Quart's Remote-Addr. The envelope's data is decoded, its headers say so."""
+    from ..raw_http import address, until_closed
+
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(_ECHO_HEADERS))
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        token = body["previewToken"]
+        host, port = address(service)
+        answers = {}
+        for way, connection in (("hot", "keep-alive"), ("asgi", "close")):
+            for path in ("/headers", "/gz"):
+                stream = await trio.open_tcp_stream(host, port)
+                async with stream:
+                    await stream.send_all(
+                        f"GET /api/generations/{gid}/preview/proxy{path} HTTP/1.1\r\n"
+                        f"Host: {host}:{port}\r\nAuthorization: {auth()['Authorization']}\r\n"
+                        f"X-Preview-Token: {token}\r\nConnection: {connection}\r\n\r\n".encode()
+                    )
+                    if connection == "keep-alive":
+                        await stream.send_eof()
+                    answers[way, path] = await until_closed(stream)
+        enveloped = await _envelope(
+            service, gid, token, path="/gz", headers={"Accept-Encoding": "gzip"}
+        )
+        await service.stop(gid)
+    for way in ("hot", "asgi"):
+        head, _, sent = answers[way, "/headers"].partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), answers[way, "/headers"]
+        names = sent.decode()
+        for added in ("accept-encoding", "user-agent", "'accept'", "remote-addr"):
+            assert added not in names, (way, names)
+        head, _, sent = answers[way, "/gz"].partition(b"\r\n\r\n")
+        assert b"content-encoding" not in head.lower(), (way, head)
+        assert sent.endswith(b'{"hello": "world"}'), (way, sent)
+    data = enveloped.json()
+    assert data["data"] == {"hello": "world"}, data
+    assert "content-encoding" not in data["headers"] and "content-length" not in data["headers"]
