@@ -70,11 +70,7 @@ async def envelope(gid: str) -> Response:
         )
         result = await call_envelope(state, runtime, call, _forwarded(request))
     except PreviewError as error:
-        if error.code == "preview_not_running" and error.details.get("status") is None:
-            # Nothing live: say how the last preview ended (e.g. "failed").
-            assert state.store is not None
-            row = await state.store.latest_preview(gid)
-            error.details["status"] = row.status if row is not None else None
+        await _with_last_status(state, gid, error)
         status, headers, body = envelope_error_response(error)
         return Response(body, status=status, headers=headers)
     return jsonify(result)
@@ -85,16 +81,29 @@ async def _authorised(
 ) -> tuple[PreviewRuntime, User, str, str, str | None]:
     """:func:`authorised_target` for Quart's request or WebSocket, and who called."""
     user = state.user()
-    runtime, child_path, query, query_token = await authorised_target(
-        state,
-        gid,
-        user,
-        source.scope.get("raw_path") or source.path.encode(),
-        source.query_string,
-        source.headers.get("X-Preview-Token"),
-        source.cookies.get(PREVIEW_TOKEN_COOKIE),
-    )
+    try:
+        runtime, child_path, query, query_token = await authorised_target(
+            state,
+            gid,
+            user,
+            source.scope.get("raw_path") or source.path.encode(),
+            source.query_string,
+            source.headers.get("X-Preview-Token"),
+            source.cookies.get(PREVIEW_TOKEN_COOKIE),
+        )
+    except PreviewError as error:
+        await _with_last_status(state, gid, error)
+        raise
     return runtime, user, child_path, query, query_token
+
+
+async def _with_last_status(state: Services, gid: str, error: PreviewError) -> None:
+    """A 503 ``preview_not_running`` with nothing live says how the last preview ended
+    (``details.status``: "failed", "stopped"), whichever way the call came."""
+    if error.code == "preview_not_running" and error.details.get("status") is None:
+        assert state.store is not None
+        row = await state.store.latest_preview(gid)
+        error.details["status"] = row.status if row is not None else None
 
 
 @blueprint.after_request

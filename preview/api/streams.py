@@ -289,7 +289,7 @@ async def log_history(gid: str) -> Response:
         first = await anext(pages, [])
         response = Response(
             _download(first, pages, fmt, after, log_gaps(preview)["logsTruncated"]),
-            mimetype=mimetype,
+            content_type=mimetype,  # as it is: a mimetype gets a charset of Werkzeug's too
             headers={"Content-Disposition": f'attachment; filename="{preview.id}.{extension}"'},
         )
         response.timeout = None

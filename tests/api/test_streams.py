@@ -281,9 +281,11 @@ async def test_history_filters_and_downloads(service: Service) -> None:
         base = f"/api/generations/{gid}/preview/logs"
         text = await service.client.get(base, params={"format": "text"}, headers=auth())
         assert "attachment" in text.headers["content-disposition"]
+        assert text.headers["content-type"] == "text/plain; charset=utf-8"  # one charset
         assert " ERROR [app/stdout] ERROR:    broken a_b\n" in text.text
         ndjson = await service.client.get(base, params={"format": "ndjson"}, headers=auth())
         assert len(ndjson.text.splitlines()) == len(await service.history(gid))
+        assert ndjson.headers["content-type"] == "application/x-ndjson"
 
         for params, code in (
             ({"level": "LOUD"}, "invalid_level"),

@@ -469,9 +469,12 @@ async def test_transparent_proxy_body_limit_and_not_running(running, settings) -
         small = await service.client.post(f"{prefix}/echo", content=b"z" * 50, headers=headers)
         assert small.json()["body"] == "z" * 50
         await service.stop(gid)
-        _error(
-            await service.client.get(f"{prefix}/json", headers=headers), 503, "preview_not_running"
-        )
+        stopped = await service.client.get(f"{prefix}/json", headers=headers)
+        _error(stopped, 503, "preview_not_running")
+        # How it ended, as the envelope says it.
+        assert stopped.json()["details"] == {"status": "stopped"}, stopped.json()
+        enveloped = await _envelope(service, gid, body["previewToken"], path="/json")
+        assert enveloped.json()["details"] == {"status": "stopped"}, enveloped.json()
 
 
 async def test_the_proxy_root_with_a_trailing_slash_checks_the_token(running) -> None:
