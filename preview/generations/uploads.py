@@ -93,6 +93,11 @@ class UploadLimits:
         return cls(settings.max_file_bytes, settings.max_files, settings.max_total_bytes)
 
 
+# Folders the service makes in a preview's directory: its private /tmp, and the
+# directories of revisions applied live (``runtime.swaps.codedirs``).
+_RESERVED = frozenset({".tmp", ".revisions"})
+
+
 def normalize_path(path: str) -> str:
     """The canonical relative form of ``path`` (``a/b/c.py``), or BadRequest ``unsafe_path``.
 
@@ -128,6 +133,8 @@ def normalize_path(path: str) -> str:
     if size > _MAX_PATH_BYTES:
         raise unsafe(f"it is longer than {_MAX_PATH_BYTES} bytes")
     relative = path[2:] if path.startswith("./") else path
+    if relative.split("/", 1)[0] in _RESERVED:
+        raise unsafe(f"{relative.split('/', 1)[0]!r} is the preview's own folder there")
     for part in relative.split("/"):
         if not part:
             raise unsafe("it has an empty component")

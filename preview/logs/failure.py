@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import posixpath
 import re
+import sys
 from collections.abc import Collection, Sequence
 
 from .lines import LEVEL_WORD, LevelClassifier, strip_ansi
@@ -136,6 +137,8 @@ def _missing_module_hint(
     local = _in_upload_hint(top, upload, listed_in)
     if local is not None:
         return local
+    if top in sys.stdlib_module_names and top != module:  # email.nonexistent: no package
+        return f" — '{top}' is Python's own; it has no module '{module}' in this version"
     dist = _IMPORT_TO_DIST.get(top, top)
     listed = _requirement_names(requirements) if requirements else {}
     for candidate in (dist, top, module):

@@ -176,6 +176,9 @@ UNSAFE = [
     "x" * 256,
     "a/" * 600 + "b",
     "a\udcffb.py",
+    ".tmp",  # the preview's own temporary folder: a launch failed on it ("Is a directory")
+    ".tmp/notes.txt",
+    ".revisions/1.1/main.py",  # where revisions applied live go
 ]
 
 

@@ -361,6 +361,12 @@ def test_failure_cause_missing_module_not_in_requirements() -> None:
     # A module whose distribution has another name: that name (pkg_resources: setuptools).
     missing = [line.replace("sqlmodel", "pkg_resources") for line in _MISSING]
     assert failure_cause(missing, "flask\n").endswith("— add 'setuptools' to requirements.txt")
+    # A submodule Python's own library does not have: no package to add.
+    stdlib = [line.replace("sqlmodel", "email.nonexistent") for line in _MISSING]
+    assert failure_cause(stdlib, "flask\n") == (
+        "ModuleNotFoundError: No module named 'email.nonexistent' — 'email' is Python's own;"
+        " it has no module 'email.nonexistent' in this version"
+    )
 
 
 @pytest.mark.parametrize(
