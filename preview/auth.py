@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import secrets
 import time
+import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -35,6 +36,20 @@ __all__ = [
     "new_preview_token",
     "preview_token_matches",
 ]
+
+MAX_SUBJECT = 256  # characters of a user id (a token's sub): it names rows and streams
+
+
+def valid_subject(subject: object) -> bool:
+    """A user id the service takes: a string of 1 to MAX_SUBJECT characters, no control
+    character (a newline in it named a user apart from the same id without), no space
+    at either end."""
+    return (
+        isinstance(subject, str)
+        and 0 < len(subject) <= MAX_SUBJECT
+        and subject == subject.strip()
+        and not any(unicodedata.category(ch) == "Cc" for ch in subject)
+    )
 
 SESSION_COOKIE = "preview_session"
 CSRF_HEADER = "X-Preview-CSRF"
@@ -118,6 +133,11 @@ class JWTAuthenticator:
         self._verified: dict[tuple[str, bool], tuple[User, float]] = {}
 
     def issue(self, user_id: str, *, tier: str = "free", lifetime: float = 86400) -> str:
+        if not valid_subject(user_id):
+            raise ValueError(
+                f"a user id is 1 to {MAX_SUBJECT} characters, none of them a control"
+                " character, with no space at either end"
+            )
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {TIERS}")
         if lifetime > self._max_lifetime:  # the service would refuse it
@@ -160,7 +180,7 @@ class JWTAuthenticator:
         if session != (claims.get("typ") == "session"):
             raise Unauthorized("This kind of token is not accepted here.", code="invalid_token")
         subject, tier = claims.get("sub"), claims.get("tier", "free")
-        if not isinstance(subject, str) or not subject or tier not in TIERS:
+        if not valid_subject(subject) or tier not in TIERS:
             raise Unauthorized("The token's sub or tier is not valid.", code="invalid_token")
         until = claims.get("until", claims["exp"]) if session else claims["exp"]
         if not _numeric_date(until):

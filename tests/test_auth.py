@@ -104,6 +104,9 @@ def _claims(*members: str) -> str:
         _claims(_SUB, _EXP, '"nbf":"1"'),
         _claims('"sub":5', _EXP),
         _claims('"sub":["a"]', _EXP),
+        _claims('"sub":"alice\\n"', _EXP),  # a newline: another user than "alice"
+        _claims('"sub":" alice"', _EXP),
+        _claims('"sub":"' + "a" * 257 + '"', _EXP),
         _claims(_SUB, _EXP, '"tier":["pro"]'),
         _claims(_SUB, _EXP, '"tier":{}'),
         "[1, 2]",
@@ -112,6 +115,14 @@ def _claims(*members: str) -> str:
 def test_claims_of_the_wrong_type_or_size_are_refused_not_a_crash(payload: str) -> None:
     auth = JWTAuthenticator(SECRET, session_timeout=60)
     assert _code(lambda: auth.decode(_signed(payload))) in ("invalid_token", "token_expired")
+
+
+def test_a_user_id_the_service_would_refuse_is_not_issued() -> None:
+    auth = JWTAuthenticator(SECRET, session_timeout=60)
+    for subject in ("alice\n", "", " a", "a" * 257):
+        with pytest.raises(ValueError):
+            auth.issue(subject)
+    assert auth.decode(auth.issue("auth0|user@example.com")).id == "auth0|user@example.com"
 
 
 def test_a_well_formed_raw_token_is_accepted() -> None:
