@@ -288,7 +288,8 @@ class Settings:
         metadata=_help(
             "hosts",
             "what a sandboxed preview may reach outside, through its HTTP(S) proxy: empty "
-            "nothing; * any public host; or names and .suffixes, comma-separated",
+            "nothing; * any public host; or names and .suffixes, comma-separated; ports 80 "
+            "and 443 unless one is named (host:port)",
         ),
     )
     app_redis: str = _auto("a private redis-server for Redis apps")

@@ -20,6 +20,7 @@ build), and the log said so each time.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import os
@@ -52,6 +53,8 @@ HEAD_LIMIT = 16 * 1024
 HEAD_TIME = 10.0
 _MAX_SAID = 256  # refusals remembered, each said once (a flood of hosts: said each time)
 CONNECT_TIME = 10.0
+_WEB_PORTS = (80, 443)  # what PREVIEW_EGRESS allows of a host it names, unless it names more
+_UNRESOLVED = "unresolved"  # _public_address's answer for a name with no address
 _IDLE_TIME = 300.0  # a tunnel with no byte either way for this long is closed
 _MAX_TUNNELS = 64  # at once, per sandbox
 _CHUNK = 65536
@@ -70,17 +73,29 @@ class EgressPolicy:
     suffixes: tuple[str, ...] = ()  # ".example.com": its subdomains
     any_host: bool = False  # "*": any public host
     trusted: frozenset[str] = frozenset()  # names whose non-public addresses are fine
+    # Ports past HTTP's and HTTPS's (80, 443), each for the name (or "*") it was given
+    # with: "api.example.com:8443". An HTTP proxy's tunnel otherwise reaches a mail
+    # server's port 25 as well as a web server's.
+    ports: frozenset[tuple[str, int]] = frozenset()
 
     @classmethod
     def parse(cls, text: str) -> EgressPolicy:
         """``PREVIEW_EGRESS``: empty (nothing), ``*`` (any public host), or names and
-        ``.suffix`` entries separated by commas."""
-        entries = [e.strip().lower() for e in text.split(",") if e.strip()]
+        ``.suffix`` entries separated by commas; each may name a port beyond 80 and 443
+        (``host:8443``, ``*:8443``)."""
+        entries, ports = [], set()
+        for entry in (e.strip().lower() for e in text.split(",") if e.strip()):
+            name, colon, port = entry.rpartition(":")
+            if colon and port.isdigit() and 0 < int(port) < 65536:
+                ports.add((name, int(port)))
+                entry = name
+            entries.append(entry)
         if "*" in entries:
-            return cls(any_host=True)
+            return cls(any_host=True, ports=frozenset(ports))
         return cls(
             hosts=frozenset(e for e in entries if not e.startswith(".")),
             suffixes=tuple(e for e in entries if e.startswith(".")),
+            ports=frozenset(ports),
         )
 
     @classmethod
@@ -92,25 +107,40 @@ class EgressPolicy:
         hosts a build step needs: Prisma's engines)."""
         hosts = set(_NPM) | set(also)
         trusted: set[str] = set()
+        ports: set[tuple[str, int]] = set()
         for url in (index_url, find_links):
-            host = urlsplit(url).hostname if "://" in url else None
+            parts = urlsplit(url) if "://" in url else None
+            host = parts.hostname if parts is not None else None
             if host:
                 hosts.add(host.lower())
                 trusted.add(host.lower())
+                with contextlib.suppress(ValueError):  # a port past 65535: its own error
+                    if parts is not None and parts.port is not None:
+                        ports.add((host.lower(), parts.port))
         if not index_url:
             hosts.update(_PYPI)
-        return cls(hosts=frozenset(hosts), trusted=frozenset(trusted))
+        return cls(hosts=frozenset(hosts), trusted=frozenset(trusted), ports=frozenset(ports))
 
     @property
     def closed(self) -> bool:
         return not (self.any_host or self.hosts or self.suffixes)
 
-    def allows(self, host: str) -> bool:
+    def allows(self, host: str, port: int | None = None) -> bool:
+        """Whether ``host`` (and ``port``, when given) may be reached."""
         host = host.lower().rstrip(".")
-        return (
+        named = (
             self.any_host
             or host in self.hosts
             or any(host.endswith(suffix) for suffix in self.suffixes)
+        )
+        if not named or port is None or port in _WEB_PORTS:
+            return named
+        return (
+            (host, port) in self.ports
+            or ("*", port) in self.ports
+            or any(
+                (suffix, port) in self.ports for suffix in self.suffixes if host.endswith(suffix)
+            )
         )
 
     def describe(self) -> str:
@@ -247,10 +277,16 @@ async def _proxy(
         await report(f"egress refused: {host}:{port} (allowed: {policy.describe()})")
         await _refuse(client, 403, f"{host} is not allowed by PREVIEW_EGRESS")
         return
+    if not policy.allows(host, port):
+        await report(f"egress refused: {host}:{port} (ports 80 and 443 unless PREVIEW_EGRESS"
+                     f" names another, as {host}:{port})")  # fmt: skip
+        await _refuse(client, 403, f"port {port} of {host} is not allowed by PREVIEW_EGRESS")
+        return
     address = await _public_address(host, port, trusted=host in policy.trusted)
-    if address is None:
-        await report(f"egress refused: {host}:{port} resolves to no public address")
-        await _refuse(client, 403, f"{host} has no public address")
+    if address is None or address == _UNRESOLVED:
+        why = "could not be resolved" if address == _UNRESOLVED else "has no public address"
+        await report(f"egress refused: {host}:{port} {why}")
+        await _refuse(client, 403 if address is None else 502, f"{host} {why}")
         return
     try:
         with trio.fail_after(CONNECT_TIME):
@@ -269,10 +305,12 @@ async def _proxy(
 
 
 async def _public_address(host: str, port: int, *, trusted: bool) -> str | None:
+    """The first address of ``host`` the sandbox may reach; None if it has none that is
+    public, ``_UNRESOLVED`` if the name has no address at all."""
     try:
         infos = await trio.socket.getaddrinfo(host, port, type=trio.socket.SOCK_STREAM)
     except OSError:
-        return None
+        return _UNRESOLVED
     addresses: Iterable[str] = (str(info[4][0]) for info in infos)
     for address in addresses:
         if trusted or not is_internal(ipaddress.ip_address(address.split("%")[0])):

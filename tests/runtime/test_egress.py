@@ -54,13 +54,16 @@ async def test_the_proxy_lets_through_only_allowed_hosts(tmp_path: Path) -> None
         refused.append(message)
 
     socket_path = tmp_path / "proxy.sock"
-    # "localhost" allowed but not trusted: its addresses are internal, never reached.
-    policy = EgressPolicy(
-        hosts=frozenset({"127.0.0.1", "localhost"}), trusted=frozenset({"127.0.0.1"})
-    )
     with trio.fail_after(10):
         async with trio.open_nursery() as nursery:
             port = await _echo_server(nursery)
+            # "localhost" allowed but not trusted: its addresses are internal, never
+            # reached; the echo server's port named (past 80 and 443, none is allowed).
+            policy = EgressPolicy(
+                hosts=frozenset({"127.0.0.1", "localhost", "nowhere.invalid"}),
+                trusted=frozenset({"127.0.0.1"}),
+                ports=frozenset({("127.0.0.1", port), ("localhost", port)}),
+            )
             await nursery.start(serve_egress, socket_path, policy, report)
 
             tunnel = await _through(
@@ -83,14 +86,21 @@ async def test_the_proxy_lets_through_only_allowed_hosts(tmp_path: Path) -> None
                 socket_path, f"CONNECT localhost:{port} HTTP/1.1\r\n\r\n".encode()
             )
             assert internal.startswith(b"HTTP/1.1 403 ")
+            # Another port of an allowed host: a mail server's, say.
+            mail = await _through(socket_path, b"CONNECT 127.0.0.1:25 HTTP/1.1\r\n\r\n")
+            assert mail.startswith(b"HTTP/1.1 403 "), mail
+            nowhere = await _through(socket_path, b"CONNECT nowhere.invalid:443 HTTP/1.1\r\n\r\n")
+            assert nowhere.startswith(b"HTTP/1.1 502 "), nowhere
             assert (await _through(socket_path, b"nonsense\r\n\r\n")).startswith(b"HTTP/1.1 400 ")
             assert (await _through(socket_path, b"GET /relative HTTP/1.1\r\n\r\n")).startswith(
                 b"HTTP/1.1 400 "
             )
             nursery.cancel_scope.cancel()
     assert refused[0].startswith("egress refused: example.com:443")
-    assert refused[1] == f"egress refused: localhost:{port} resolves to no public address"
-    assert len(refused) == 2  # each refusal once: clients retry
+    assert refused[1] == f"egress refused: localhost:{port} has no public address"
+    assert refused[2].startswith("egress refused: 127.0.0.1:25 (ports 80 and 443 unless")
+    assert refused[3] == "egress refused: nowhere.invalid:443 could not be resolved"
+    assert len(refused) == 4  # each refusal once: clients retry
 
 
 async def test_a_client_silent_past_the_head_time_is_dropped_quietly(
@@ -141,8 +151,7 @@ async def test_ipv6_spellings_of_internal_addresses_are_refused(tmp_path: Path) 
                 assert answer.startswith(b"HTTP/1.1 403 "), (address, answer)
             nursery.cancel_scope.cancel()
     assert refused == [
-        f"egress refused: {address}:80 resolves to no public address"
-        for address in EMBEDDED_LOOPBACK
+        f"egress refused: {address}:80 has no public address" for address in EMBEDDED_LOOPBACK
     ]
 
 
@@ -185,11 +194,28 @@ def test_policy_parsing(text: str, host: str, allowed: bool) -> None:
     assert EgressPolicy.parse(text).allows(host) is allowed
 
 
+@pytest.mark.parametrize(
+    ("text", "host", "port", "allowed"),
+    [
+        ("*", "mail.example", 25, False),  # an HTTP proxy's tunnel: web ports only
+        ("*", "mail.example", 443, True),
+        ("*:25", "mail.example", 25, True),
+        ("api.example.com:8443", "api.example.com", 8443, True),
+        ("api.example.com:8443", "api.example.com", 443, True),
+        ("api.example.com:8443", "other.example.com", 8443, False),
+        (".example.com:5000", "a.example.com", 5000, True),
+        (".example.com", "a.example.com", 5000, False),
+    ],
+)
+def test_ports_past_80_and_443_are_named(text: str, host: str, port: int, allowed: bool) -> None:
+    assert EgressPolicy.parse(text).allows(host, port) is allowed
+
+
 def test_builds_reach_the_configured_index_or_pypi_and_npm() -> None:
     default = EgressPolicy.for_builds("", "")
     assert default.allows("files.pythonhosted.org") and default.allows("registry.npmjs.org")
     mirror = EgressPolicy.for_builds("http://10.0.0.5:3141/root/pypi/+simple/", "")
-    assert mirror.allows("10.0.0.5") and "10.0.0.5" in mirror.trusted
+    assert mirror.allows("10.0.0.5", 3141) and "10.0.0.5" in mirror.trusted
     assert not mirror.allows("pypi.org")
 
 
