@@ -75,6 +75,9 @@ def create_app(
     connection_guard.install()  # one client's protocol error must not end the server
     # The UI blueprint serves /static itself (content types, CSP, no-cache).
     app = QuartTrio("preview", static_folder=None)
+    # A path with "//" is not redirected (308, with Werkzeug's HTML page): it is matched
+    # as written, and a route refuses it in the error shape if it must.
+    app.url_map.merge_slashes = False
     # Quart's own cap, behind each route's (services.bodies): the largest body any route takes.
     app.config["MAX_CONTENT_LENGTH"] = max(settings.max_upload_bytes, envelope_limit(settings))
     app.config["RESPONSE_TIMEOUT"] = None  # streams live as long as their preview

@@ -195,7 +195,7 @@ def files_from_archive(
             code="corrupt_archive",
             details={"filename": filename, "reason": reason},
         ) from exc
-    details = {"filename": filename, "content_type": content_type}
+    details = {"filename": filename, "contentType": content_type}
     if _claims_archive(filename, content_type):
         raise BadRequest(
             f"The upload{f' {filename!r}' if filename else ''} is labelled as a zip or tar "

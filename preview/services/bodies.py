@@ -56,12 +56,30 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     of nesting, so ``[`` repeated a thousand times is enough.
     """
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.", code="invalid_json")
     return data
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are each named once: a key named twice (an upload's file
+    listed twice) is refused, where the decoder kept the last and said nothing."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                shown = key if len(key) <= 200 else key[:200] + "…"
+                raise BadRequest(
+                    f"The body names {shown!r} twice in one object.",
+                    code="invalid_json",
+                    details={"key": shown},
+                )
+            seen.add(key)
+    return found
 
 
 async def json_object(raw: bytes) -> dict[str, Any]:

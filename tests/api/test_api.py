@@ -340,6 +340,12 @@ async def test_bad_uploads_are_refused_and_store_nothing(
         ("malformed json", post_raw(b'{"files": {', "application/json"), 400, "invalid_json"),
         ("json array", post_raw(b"[1, 2]", "application/json"), 400, "invalid_json"),
         (
+            "a file named twice in json (the last one was kept, without a word)",
+            post_raw(b'{"files": {"a.py": "1", "a.py": "2"}}', "application/json"),
+            400,
+            "invalid_json",
+        ),
+        (
             "form without file",
             {"data": {"projectId": "p"}, "files": {"other": ("a.zip", b"x", "text/plain")}},
             400,

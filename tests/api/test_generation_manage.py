@@ -87,6 +87,10 @@ async def test_one_file_for_the_viewer(service: Service) -> None:
         }
         missing = await service.client.get(f"{url}/nope.py", headers=auth())
         assert missing.status_code == 404 and missing.json()["error"] == "file_not_found"
+        # "//" is matched as written: no such route, in the error shape (it was
+        # Werkzeug's 308 to the path with one slash, an HTML page).
+        doubled = await service.client.get(f"{url}//etc/passwd", headers=auth())
+        assert doubled.status_code == 404 and doubled.json()["error"] == "not_found"
         other = await service.client.get(f"{url}/app/main.py", headers=auth("mallory"))
         assert other.status_code == 404
 

@@ -485,7 +485,7 @@ def test_random_bytes_unsupported(data):
     details = bad(
         "unsupported_archive", files_from_archive, data, LIMITS, content_type="text/plain"
     )
-    assert details == {"filename": None, "content_type": "text/plain"}
+    assert details == {"filename": None, "contentType": "text/plain"}
 
 
 def test_random_bytes_named_zip_are_corrupt():
