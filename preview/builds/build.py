@@ -330,18 +330,33 @@ class EnvBuilder:
                 **machine_network(),
                 **project.env,
             }
-            confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None
+            sandboxed = self._sandbox() is not None
+            confined = (path, (self.root / ".npm-cache",), (), ()) if sandboxed else None
             step = partial(self._step, cwd=path, env=env, publish=with_progress(publish))
             unpin = partial(trio.to_thread.run_sync, restore_range, path, deps)
+            # Downloads alone while the shared cache is writable: npm, with what the
+            # registry served. The packages' code runs after, with a cache of this
+            # build's own (else it could plant entries later builds of other apps take).
             await npm_install(partial(step, confined=confined), command, deps.tools, say, unpin)
-            if deps.prisma is not None:
-                schema = deps.prisma[0]
-                await publish([("INFO", f"prisma generate --schema {schema}")], "stdout")
-                await self._step(
-                    [f"{path}/node_modules/.bin/prisma", "generate", "--schema", schema], path,
-                    {**env, "PRISMA_HIDE_UPDATE_MESSAGE": "1"}, with_progress(publish),
-                    confined=confined, also=_PRISMA_ENGINES,
-                )  # fmt: skip
+            own = path / ".npm-build-cache"
+            env = {**env, "npm_config_cache": str(own)}
+            confined = (path, (), (), ()) if sandboxed else None
+            try:
+                # Their install scripts and the project's own (preinstall, install,
+                # postinstall; then prepare, which rebuild leaves out), as npm's install.
+                for argv in (["npm", "rebuild"], ["npm", "run", "prepare", "--if-present"]):
+                    await self._step(argv, path, env, with_progress(publish), confined=confined)
+                if deps.prisma is not None:
+                    schema = deps.prisma[0]
+                    await publish([("INFO", f"prisma generate --schema {schema}")], "stdout")
+                    await self._step(
+                        [f"{path}/node_modules/.bin/prisma", "generate", "--schema", schema],
+                        path, {**env, "PRISMA_HIDE_UPDATE_MESSAGE": "1"},
+                        with_progress(publish), confined=confined, also=_PRISMA_ENGINES,
+                    )  # fmt: skip
+            finally:
+                with trio.CancelScope(shield=True), trio.move_on_after(30):
+                    await trio.to_thread.run_sync(shutil.rmtree, own, True)
 
         what = deps.lockfile[0] if deps.lockfile else "package.json"
         what += "".join(f" + {tool}" for tool in deps.tools)

@@ -298,7 +298,8 @@ async def npm_install(
     unpin: Callable[[str], Awaitable[str | None]] | None = None,
 ) -> None:
     """``npm <command>`` (``ci`` or ``install``) by ``run``, then the ``tools`` the app
-    needs but does not list, beside its own (its lockfile and package.json untouched).
+    needs but does not list, beside its own (its lockfile and package.json untouched);
+    no package's install scripts (the caller runs them apart).
     Where npm refuses the dependency tree for a peer conflict (ERESOLVE), a step runs
     once more with ``--legacy-peer-deps``, saying so: what pnpm and yarn install without
     a word (a project resolved by either, like the Hono starter whose stoker wants
@@ -307,9 +308,11 @@ async def npm_install(
     it back the app's own range, and returns it; None if it was not pinned), the step
     runs again with that range, saying so: a version unpublished since, or one a
     registry mirror lacks."""
-    steps = [["npm", command, "--no-progress"]]
+    # No package's scripts: they run after (``npm rebuild``), once the shared download
+    # cache is no longer writable (``EnvBuilder.node_modules``).
+    steps = [["npm", command, "--no-progress", "--ignore-scripts"]]
     if tools:
-        steps.append(["npm", "install", "--no-save", "--no-progress", *tools])
+        steps.append(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", *tools])
     for argv in steps:
         legacy = False
         while True:

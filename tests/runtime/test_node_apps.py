@@ -98,6 +98,43 @@ async def test_a_sqlite_apps_own_set_up_scripts_make_its_data(builder_service: S
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_install_scripts_run_without_the_shared_download_cache_writable(
+    builder_service: Service,
+) -> None:
+    """An outside tester's: a preinstall wrote into npm's cache, which every later build
+    of any user's app reads. The packages are downloaded first with no script run, then
+    the scripts run (the project's own here) with a cache of that build's own."""
+    service = builder_service
+    poison = (
+        "node -e \"const fs = require('fs'); fs.writeFileSync("
+        "process.env.npm_config_cache + '/POISON', 'x'); "
+        "fs.writeFileSync('node_modules/.postinstall-ran', 'yes')\""
+    )
+    files = {
+        "package.json": json.dumps(
+            {
+                "name": "poisoner",
+                "version": "1.0.0",
+                "scripts": {"postinstall": poison, "start": "node server.js"},
+                "dependencies": {"ms": "^2.1.0"},
+            }
+        ),
+        "server.js": (
+            'const fs = require("fs");\n'
+            'require("http").createServer((req, res) => res.end(JSON.stringify({\n'
+            '  ran: fs.existsSync("node_modules/.postinstall-ran"),\n'
+            '}))).listen(Number(process.env.PORT), "127.0.0.1");\n'
+        ),
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"ran": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+    shared = service.settings.env_cache_dir / ".npm-cache"
+    assert shared.is_dir() and not (shared / "POISON").exists()
+
+
 async def test_typescript_errors_fail_the_build_step(builder_service: Service) -> None:
     service = builder_service
     files = app_files("ts_express_build")
