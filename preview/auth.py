@@ -37,7 +37,7 @@ __all__ = [
     "preview_token_matches",
 ]
 
-MAX_SUBJECT = 256  # characters of a user id (a token's sub): it names rows and streams
+MAX_SUBJECT = 200  # characters of a user id (a token's sub): the store's user_id columns hold 200
 
 
 def valid_subject(subject: object) -> bool:

@@ -106,7 +106,7 @@ def _claims(*members: str) -> str:
         _claims('"sub":["a"]', _EXP),
         _claims('"sub":"alice\\n"', _EXP),  # a newline: another user than "alice"
         _claims('"sub":" alice"', _EXP),
-        _claims('"sub":"' + "a" * 257 + '"', _EXP),
+        _claims('"sub":"' + "a" * 201 + '"', _EXP),
         _claims(_SUB, _EXP, '"tier":["pro"]'),
         _claims(_SUB, _EXP, '"tier":{}'),
         "[1, 2]",
@@ -119,7 +119,7 @@ def test_claims_of_the_wrong_type_or_size_are_refused_not_a_crash(payload: str) 
 
 def test_a_user_id_the_service_would_refuse_is_not_issued() -> None:
     auth = JWTAuthenticator(SECRET, session_timeout=60)
-    for subject in ("alice\n", "", " a", "a" * 257):
+    for subject in ("alice\n", "", " a", "a" * 201):
         with pytest.raises(ValueError):
             auth.issue(subject)
     assert auth.decode(auth.issue("auth0|user@example.com")).id == "auth0|user@example.com"
