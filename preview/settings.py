@@ -207,6 +207,13 @@ class Settings:
         default=256,
         metadata=_help("MiB", "largest snapshot of a preview's data (its databases and files)"),
     )
+    user_storage_mb: int = field(
+        default=4096,
+        metadata=_help(
+            "MiB",
+            "what one user's uploads, revisions and snapshots may take together; 0: no bound",
+        ),
+    )
     snapshots_per_preview: int = field(
         default=10,
         metadata=_help("count", "snapshots one preview may keep; past it, delete one first"),

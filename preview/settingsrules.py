@@ -34,7 +34,9 @@ def check_settings(settings: Any) -> None:  # a Settings (which imports this mod
     for name in _POSITIVE:
         if not getattr(settings, name) > 0:  # also refuses NaN
             raise ValueError(f"PREVIEW_{name.upper()} must be positive")
-    for name in ("stop_grace", "stream_interval", "partial_line_flush", "max_starting"):
+    for name in (
+        "stop_grace", "stream_interval", "partial_line_flush", "max_starting", "user_storage_mb",
+    ):  # fmt: skip
         if not getattr(settings, name) >= 0:
             raise ValueError(f"PREVIEW_{name.upper()} must not be negative")
     if not _HOST_NAME.fullmatch(settings.app_domain):

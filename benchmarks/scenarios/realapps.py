@@ -215,7 +215,7 @@ class Runner:
                     url, headers={"X-Preview-Token": token}, timeout=PROBE_TIMEOUT
                 )
                 probe = {"path": path, "status": response.status_code, "body": response.text[:200]}
-                with contextlib.suppress(ValueError, AttributeError, TypeError):
+                with contextlib.suppress(ValueError, AttributeError, TypeError, KeyError):
                     app_error = response.json()["details"]["appError"]  # ours: a 502's
                     probe["appError"] = str(app_error)[:400]
                 results.append(probe)

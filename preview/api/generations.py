@@ -18,6 +18,7 @@ from ..services import services
 from ..services.bodies import json_object, read_body
 from ..services.callers import json_body, owned_generation
 from ..store import Generation
+from ..store.usage import check_storage
 
 __all__ = ["blueprint"]
 
@@ -116,6 +117,8 @@ async def upload_generation() -> tuple[Response, int]:
         total_bytes=sum(len(content) for content in files.values()),
     )
     assert state.store is not None
+    limit = state.settings.user_storage_mb
+    await check_storage(state.store, limit, user.id, generation.total_bytes)
     await state.store.add_generation(generation, files)
     listing = sorted((path, len(content)) for path, content in files.items())
     return jsonify(_describe(generation, listing)), 201

@@ -31,6 +31,7 @@ from ..store.revisions import (
     list_revisions,
     revision_tree,
 )
+from ..store.usage import check_storage
 
 if TYPE_CHECKING:
     from ..runtime import PreviewRuntime
@@ -104,6 +105,8 @@ async def add(gid: str) -> tuple[Response, int]:
     changes, apply = await _changes(limits, gid)
     marks["validated"] = trio.current_time()
     assert state.store is not None and state.supervisor is not None
+    adding = sum(len(content) for content in changes.values() if content is not None)
+    await check_storage(state.store, state.settings.user_storage_mb, user.id, adding)
     try:
         record = await state.store._run(
             add_revision,

@@ -44,6 +44,7 @@ from ..sandbox.appdir import chown_tree, owned_by_app, run_as_owner
 from ..settings import Settings
 from ..store import Store
 from ..store.models import PreviewSnapshot
+from ..store.usage import check_storage
 from . import records
 from .appfiles import copy_files, make_parents, put_files, too_large, writable_files
 from .pgdata import dump_database, read_dump, restore_database
@@ -176,6 +177,8 @@ class Snapshots:
                     " (PREVIEW_SNAPSHOTS_PER_PREVIEW); delete one first.",
                     code="snapshot_limit_reached", details={"limit": most},
                 )  # fmt: skip
+            storage = self._settings.user_storage_mb
+            await check_storage(store, storage, user_id, 0)  # full already: nothing taken
             snapshot_id = "snap_" + secrets.token_hex(8)
             final = self._dir(spec.generation_id, snapshot_id)
             staged = final.with_name(f".{snapshot_id}.partial")
@@ -184,6 +187,7 @@ class Snapshots:
                     size, contents = await self._write(runtime, staged)
                 except (sqlite3.Error, OSError) as error:
                     raise _failed("snapshot_failed", "saved", error) from None
+                await check_storage(store, storage, user_id, size)  # this one past it
                 await self._blocking(staged.rename, final)
                 row = PreviewSnapshot(
                     id=snapshot_id, generation_id=spec.generation_id, preview_id=runtime.id,
