@@ -41,7 +41,11 @@ def write_revision_dir(
     owner: int | None,
 ) -> int:
     """Write ``files`` into ``target`` (new), link the data of ``running_dir`` (what is
-    there beside ``running_files``) into it; the number of entries linked."""
+    there beside ``running_files``) into it; the number of entries linked. Run with the
+    app's rights (``sandbox.appdir.as_owner``); a link the app put in ``.revisions``' place
+    is removed first: the folder is the service's, within the preview's directory."""
+    if target.parent.is_symlink():
+        target.parent.unlink()
     target.mkdir(parents=True)
     write_into(target, files)
     linked = _link_data(running_dir, target, set(running_files), set(files), "")
