@@ -117,12 +117,15 @@ def put_files(source: Path, root: Path, relatives: list[str], remove: list[str])
 
 
 def make_parents(root: Path, directory: Path, owner: os.stat_result | None = None) -> None:
-    """``directory`` and those between it and ``root``, made as the app's where absent."""
+    """``directory`` and those between it and ``root``, made as the app's where absent;
+    a link in the place of one (the app's, since the snapshot) is replaced by the folder
+    the snapshot had there, never followed."""
     owner = owner or os.stat(root)
-    missing = []
-    while directory != root and not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for made in reversed(missing):
-        made.mkdir()
-        os.chown(made, owner.st_uid, owner.st_gid)
+    made = root
+    for part in directory.relative_to(root).parts:
+        made = made / part
+        if made.is_symlink():
+            made.unlink()
+        if not made.is_dir():
+            made.mkdir()
+            os.chown(made, owner.st_uid, owner.st_gid)

@@ -308,6 +308,7 @@ class Snapshots:
             if owner is not None:
                 await self._blocking(os.chown, staged, owner.st_uid, owner.st_gid)
             await self._as_app(runtime, make_parents, app_dir, live.parent)
+            await self._as_app(runtime, _no_link, live)  # the app's since: the file comes back
             await self._as_app(runtime, partial(backup_into, owner_like=app_dir), staged, live)
         from ..backing.pgrelay import LoginRefused  # with a runtime: loaded by its launch
         from .pgtarget import database_for
@@ -366,6 +367,12 @@ class Snapshots:
         for entry in manifest["postgres"]:
             found[f"postgres:{entry['key']}"] = read_dump(source / entry["file"])
         return found
+
+
+def _no_link(path: Path) -> None:
+    """Remove ``path`` if it is a link (never followed)."""
+    if path.is_symlink():
+        path.unlink()
 
 
 def _failed(code: str, done: str, error: Exception) -> PreviewError:
