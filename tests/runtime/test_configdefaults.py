@@ -347,6 +347,34 @@ class Settings(BaseSettings):
     assert throwaway_value("APP_PORT", "int") is None  # the service's to give
 
 
+def test_another_services_port_left_empty_by_the_example_gets_its_well_known_one() -> None:
+    """fastapi-beyond-CRUD (jod35): its .env.example's ``MAIL_PORT=`` was kept empty for
+    ``MAIL_PORT: int``, and the settings class refused '' before alembic could run. An
+    int port of another service gets that service's port; the app's own stays unset."""
+    settings = b"""
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+class Settings(BaseSettings):
+    MAIL_PORT: int
+    SMTP_PORT: int
+    REDIS_PORT: int
+    SERVER_PORT: int
+    MAIL_SERVER: str
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+Config = Settings()
+"""
+    example = b"MAIL_PORT=\nMAIL_SERVER=\nSERVER_PORT=\n"
+    files = {"src/config.py": settings, "src/__init__.py": b"from src.config import Config\n",
+             ".env.example": example}  # fmt: skip
+    found = config_defaults(files, "src/__init__.py", {}, {"PORT"})
+    assert found.values["MAIL_PORT"] == found.values["SMTP_PORT"] == "587"
+    assert found.values["REDIS_PORT"] == "6379"
+    assert not found.values["SERVER_PORT"] and "SERVER_PORT" in found.missing
+    assert throwaway_value("PORT", "int") is None and throwaway_value("HTTP_PORT", "int") is None
+    assert throwaway_value("MAIL_PORT", OPTIONAL) is None  # its own default
+
+
 def test_an_env_file_a_loader_fails_without_is_written_empty() -> None:
     """FastAPI-boilerplate (igorbenav): ``Config(os.path.join(<its dir>, "..", "..",
     ".env"))`` raised FileNotFoundError for the src/.env its README asks to create."""

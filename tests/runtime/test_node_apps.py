@@ -213,6 +213,21 @@ async def test_the_start_scripts_pre_script_runs_as_a_setup_step(builder_service
         assert "setup: npm run prestart:prod" in messages(await service.history(body["gid"]))
 
 
+async def test_a_production_build_script_alone_runs_as_the_build(builder_service: Service) -> None:
+    """awesome-nest-boilerplate builds with ``build:prod`` and has no ``build``: its
+    ``start:prod`` (``node dist/main.js``) found no dist/ until that ran first."""
+    service = builder_service
+    files = app_files("node_prestart")
+    scripts = {"build:prod": "node build.js", "start:prod": "node dist/main.js"}
+    files["package.json"] = json.dumps({"name": "node-build-prod", "scripts": scripts})
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"] == "npm run start:prod"
+        assert (await service.app_get(body, "/")).json() == {"built": True, "buildRuns": 1}
+        assert "setup: npm run build:prod" in messages(await service.history(body["gid"]))
+
+
 @needs_server
 async def test_typeorm_entities_as_ts_globs_run_with_the_apps_ts_node(
     builder_service: Service,

@@ -35,6 +35,13 @@ def test_start_prod_wins_over_start() -> None:
     assert found.setup == (("npm", "run", "build"),)
 
 
+def test_a_production_build_alone_is_the_build() -> None:
+    scripts = {"build:prod": "nest build", "start:prod": "node dist/main.js"}
+    assert _node({"scripts": scripts}).setup == (("npm", "run", "build:prod"),)
+    both = {**scripts, "build": "tsc"}  # the plain build first, as before
+    assert _node({"scripts": both}).setup == (("npm", "run", "build"),)
+
+
 def test_the_start_scripts_pre_script_is_a_setup_step_and_not_run_again() -> None:
     found = _node({"scripts": {"prestart:prod": "tsc", "start:prod": "node dist/main.js"}})
     assert found.setup == (("npm", "run", "prestart:prod"),)
