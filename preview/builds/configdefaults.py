@@ -2,8 +2,9 @@
 
 Without a ``.env``, the nearest ``.env.example`` (``.sample``, ``.template``, ``.dist``)
 stands in for it (:func:`~preview.apps.configvars.example_env_file`), but for a
-``DATABASE_URL`` naming a server: the preview has its own database, given as
-``DATABASE_URL``; and a SQLite URL of an absolute path (the example's author's machine:
+``DATABASE_URL`` naming a server, or left empty: the preview has its own database, given
+as ``DATABASE_URL`` (any variable the service gives and the example leaves empty is the
+service's); and a SQLite URL of an absolute path (the example's author's machine:
 ``sqlite:////path/to/code/app.db``) names its file in the app's directory instead.
 Then each variable the app requires
 (:func:`~preview.apps.configvars.required_variables`) that nobody set gets a throwaway
@@ -207,6 +208,9 @@ def config_defaults(
                 f"its DATABASE_URL names a {scheme} server: the preview's own database is "
                 "given as DATABASE_URL instead"
             )
+        # A placeholder (DATABASE_URL=) of what the service gives: the service's stands.
+        for name in [n for n, v in values.items() if n in provided and not v.strip()]:
+            del values[name]
         for name in [n for n in values if _deployed(n, values[n], files)]:
             found.notes.append(f"its {name} names its deployment ({values.pop(name)}): unset")
         for name, value in values.items():

@@ -350,7 +350,8 @@ class Settings(BaseSettings):
 def test_another_services_port_left_empty_by_the_example_gets_its_well_known_one() -> None:
     """fastapi-beyond-CRUD (jod35): its .env.example's ``MAIL_PORT=`` was kept empty for
     ``MAIL_PORT: int``, and the settings class refused '' before alembic could run. An
-    int port of another service gets that service's port; the app's own stays unset."""
+    int port of another service gets that service's port; the app's own stays unset; an
+    empty placeholder of what the service gives (DATABASE_URL) is dropped."""
     settings = b"""
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -364,10 +365,12 @@ class Settings(BaseSettings):
 
 Config = Settings()
 """
-    example = b"MAIL_PORT=\nMAIL_SERVER=\nSERVER_PORT=\n"
+    # its DATABASE_URL= likewise replaced the preview's database with ''
+    example = b"DATABASE_URL= \nDATABASE_URL=\nMAIL_PORT=\nMAIL_SERVER=\nSERVER_PORT=\n"
     files = {"src/config.py": settings, "src/__init__.py": b"from src.config import Config\n",
              ".env.example": example}  # fmt: skip
-    found = config_defaults(files, "src/__init__.py", {}, {"PORT"})
+    found = config_defaults(files, "src/__init__.py", {}, {"PORT", "DATABASE_URL"})
+    assert "DATABASE_URL" not in found.values  # the service's stands
     assert found.values["MAIL_PORT"] == found.values["SMTP_PORT"] == "587"
     assert found.values["REDIS_PORT"] == "6379"
     assert not found.values["SERVER_PORT"] and "SERVER_PORT" in found.missing
