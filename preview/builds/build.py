@@ -171,7 +171,10 @@ class EnvBuilder:
                 )  # fmt: skip
             requirements = [*deps.requirements, *extra]
             if requirements:
-                written = partial(write_requirements, path, requirements, deps.build_constraints)
+                written = partial(
+                    write_requirements, path, requirements, deps.build_constraints,
+                    deps.constraints,
+                )  # fmt: skip
                 listed = await trio.to_thread.run_sync(written)
                 await self._install(
                     ["pip", "install", "--python", python, *listed, *self._index_args()],
