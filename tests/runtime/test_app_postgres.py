@@ -160,6 +160,21 @@ async def test_a_procfile_node_app_gets_its_knex_migrations(builder_service: Ser
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+@needs_server
+async def test_a_drizzle_kit_before_its_migrate_command_gets_the_journal_applied(
+    builder_service: Service,
+) -> None:
+    """realworld-fastify-drizzle: drizzle-kit ^0.20 has no ``migrate`` ("unknown command");
+    drizzle-orm's migrator applies the journal, at the URL its config reads."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "node_drizzle_old")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == ["migrated"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_no_postgres_to_give_fails_saying_how(settings: Settings) -> None:
     configured = replace(settings, app_postgres="off")
     with trio.fail_after(60):
