@@ -67,6 +67,17 @@ async def test_a_pnpm_project_gets_its_locked_versions(builder_service: Service)
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_yarn_project_gets_its_locked_versions(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_yarn_locked"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"ms": "2.0.0"}
+        system = messages(await service.history(body["gid"]), "system")
+        assert "yarn.lock: 1 dependencies at its locked versions (npm reads none)" in system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_typescript_errors_fail_the_build_step(builder_service: Service) -> None:
     service = builder_service
     files = app_files("ts_express_build")
