@@ -86,7 +86,9 @@ _SERVICE_PORTS = tuple(
 )  # fmt: skip
 _DEBUG = re.compile(r"(?:^|_)DEBUG$")
 _NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?NAME$")
-_EMAIL = re.compile(r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$")
+# An address: ADMIN_EMAIL, DEFAULT_FROM_EMAIL, and the sender's (fastapi-mail's MAIL_FROM,
+# an EmailStr it refuses '' for), not its name (MAIL_FROM_NAME).
+_EMAIL = re.compile(r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$|^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)$")
 # The app's own host or address (Flask's SERVER_NAME …), not another service's (SMTP_HOST).
 # Never a host to bind (APP_HOST, HOST): "localhost" may be ::1, not where it is called.
 _OWN_HOST = re.compile(r"^(?:SERVER_NAME|HOSTNAME|DOMAIN|(?:APP|SITE|SERVER|PUBLIC)_DOMAIN)$")

@@ -361,12 +361,13 @@ class Settings(BaseSettings):
     REDIS_PORT: int
     SERVER_PORT: int
     MAIL_SERVER: str
+    MAIL_FROM: str
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
 Config = Settings()
 """
     # its DATABASE_URL= likewise replaced the preview's database with ''
-    example = b"DATABASE_URL= \nDATABASE_URL=\nMAIL_PORT=\nMAIL_SERVER=\nSERVER_PORT=\n"
+    example = b"DATABASE_URL= \nDATABASE_URL=\nMAIL_PORT=\nMAIL_SERVER=\nMAIL_FROM=\nSERVER_PORT=\n"
     files = {"src/config.py": settings, "src/__init__.py": b"from src.config import Config\n",
              ".env.example": example}  # fmt: skip
     found = config_defaults(files, "src/__init__.py", {}, {"PORT", "DATABASE_URL"})
@@ -376,6 +377,9 @@ Config = Settings()
     assert not found.values["SERVER_PORT"] and "SERVER_PORT" in found.missing
     assert throwaway_value("PORT", "int") is None and throwaway_value("HTTP_PORT", "int") is None
     assert throwaway_value("MAIL_PORT", OPTIONAL) is None  # its own default
+    # fastapi-mail's ConnectionConfig then refused MAIL_FROM='' (an EmailStr)
+    assert found.values["MAIL_FROM"] == "preview@example.com"
+    assert throwaway_value("MAIL_FROM_NAME") is None  # a name, not an address
 
 
 def test_an_env_file_a_loader_fails_without_is_written_empty() -> None:
