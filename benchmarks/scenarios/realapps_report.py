@@ -6,7 +6,8 @@ the first failing route and its status, else the last error-looking log line) an
 a Python that is not installed, its own syntax error; or a ``brokenReason`` in the
 manifest, read from its source), ``environment`` when this machine cannot give what it
 needs (a host it fetches from at build time that has no route from here: Prisma's
-engines from binaries.prisma.sh; a MongoDB server, which nothing installs here),
+engines from binaries.prisma.sh; a MongoDB server, which nothing installs here; a host on
+the internet its routes call, which a sandbox does not resolve),
 counted neither as ours nor as the app's, else ``ours``. Results go to
 ``benchmarks/realapps/results.json`` and ``results.md`` after every app, so an
 interrupted run leaves a partial table marked as such.
@@ -40,6 +41,13 @@ ENVIRONMENT = [
     (
         r"expects MongoDB \(.*\), which cannot be given here",
         "no MongoDB server here (none installed; no registry reached from here offers one)",
+    ),
+    (
+        # Only a route's, once the app serves: it calls a host on the internet (Reddit's
+        # API), which a sandbox does not resolve (PREVIEW_EGRESS lets hosts through).
+        r"^\d+/\d+ GET routes fail, .*(?:Temporary failure in name resolution"
+        r"|getaddrinfo (?:EAI_AGAIN|ENOTFOUND))",
+        "a route calls a host on the internet, out of the sandbox's reach",
     ),
 ]
 ERRORISH = re.compile(
