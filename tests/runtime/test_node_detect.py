@@ -212,7 +212,7 @@ def test_a_drizzle_kit_before_0_21_migrates_by_drizzle_orms_migrator() -> None:
     (step,) = detect(files).setup
     assert step[:2] == ("node", "-e")
     assert 'require("drizzle-orm/node-postgres/migrator")' in step[2]
-    assert 'process.env["POSTGRES_URL"]' in step[2]  # its config's, not DATABASE_URL
+    assert 'address = process.env["POSTGRES_URL"]' in step[2]  # its config's variable
     assert 'migrationsFolder: "migrations"' in step[2]
     package = json.loads(files["package.json"])
     package["devDependencies"]["drizzle-kit"] = "^0.21.0"

@@ -29,25 +29,25 @@ _DRIZZLE_OUT = re.compile(r"""\bout\s*:\s*["'`]([^"'`]+)["'`]""")
 _OLD_DRIZZLE_KIT = re.compile(r"^\s*[\^~]?\s*0\.(\d+)(?:\.\S*)?\s*$")
 _ENV_READ = re.compile(r"""process\.env(?:\.([A-Za-z_]\w*)|\[\s*["'`]([A-Za-z_]\w*)["'`]\s*\])""")
 # The driver drizzle-orm's migrator is reached through: (its module, how the client is
-# made from URL, how it is closed).
+# made from the address, how it is closed).
 _DRIVERS = {
     "pg": (
         "node-postgres",
-        'const client = new (require("pg").Pool)(URL ? { connectionString: URL } : {});',
+        'const client = new (require("pg").Pool)(address ? { connectionString: address } : {});',
         "client.end()",
     ),
     "postgres": (
         "postgres-js",
-        'const client = require("postgres")(URL, { max: 1 });',
+        'const client = require("postgres")(address, { max: 1 });',
         "client.end()",
     ),
     "mysql2": (
         "mysql2",
-        'const client = require("mysql2").createPool(URL);',
+        'const client = require("mysql2").createPool(address);',
         "client.end()",
     ),
 }
-_MIGRATOR = """const URL = process.env[{url}];
+_MIGRATOR = """const address = process.env[{url}];  // not URL: pg parses with the global
 {client}
 const {{ drizzle }} = require("drizzle-orm/{module}");
 const {{ migrate }} = require("drizzle-orm/{module}/migrator");
