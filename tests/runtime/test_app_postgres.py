@@ -76,6 +76,8 @@ def test_the_variables_follow_the_names_the_app_gives() -> None:
     assert variables["POSTGRES_SERVER"] == variables["PGHOST"] == "127.0.0.1"
     assert variables["DB_NAME"] == variables["PGDATABASE"] == "orders"
     assert variables["SQLALCHEMY_DATABASE_URI"] == variables["DATABASE_URL"]
+    # realworld-fastify-drizzle's envalid requires POSTGRES_URL
+    assert variables["POSTGRES_URL"] == variables["DB_URL"] == variables["DATABASE_URL"]
 
 
 async def _proxied(service: Service, body: dict[str, Any], path: str) -> dict[str, Any]:
