@@ -382,6 +382,18 @@ Config = Settings()
     assert throwaway_value("MAIL_FROM_NAME") is None  # a name, not an address
 
 
+def test_a_node_apps_envalid_requirements_and_reads() -> None:
+    files = {p: t.encode() for p, t in app_files("node_envalid").items()}
+    files["src/env.test.js"] = b"process.env.ONLY_IN_TESTS"
+    files["node_modules/x/index.js"] = b"cleanEnv(process.env, { THEIRS: str() })"
+    assert required_types(files) == {
+        "ACCESS_TOKEN_SECRET": "", "PORT": "int", "JWT_SECRET": OPTIONAL, "HOST": OPTIONAL,
+    }  # fmt: skip
+    found = config_defaults(files, "package.json", {}, {"PORT", "HOST"})
+    assert sorted(found.generated) == ["ACCESS_TOKEN_SECRET", "JWT_SECRET"]
+    assert not found.missing and "S3_BUCKET" not in found.values  # its default
+
+
 def test_an_env_file_a_loader_fails_without_is_written_empty() -> None:
     """FastAPI-boilerplate (igorbenav): ``Config(os.path.join(<its dir>, "..", "..",
     ".env"))`` raised FileNotFoundError for the src/.env its README asks to create."""

@@ -78,6 +78,21 @@ async def test_a_yarn_project_gets_its_locked_versions(builder_service: Service)
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_what_envalid_requires_gets_a_throwaway_where_its_name_says(
+    builder_service: Service,
+) -> None:
+    """realworld-fastify-drizzle: envalid's ``cleanEnv`` exited naming ACCESS_TOKEN_SECRET
+    (no .env, no example): it is a secret; JWT_SECRET, read with its own fallback, too."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_envalid"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["generatedEnv"] == ["ACCESS_TOKEN_SECRET", "JWT_SECRET"]
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {"secret": True, "bucket": "uploads", "jwt": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_typescript_errors_fail_the_build_step(builder_service: Service) -> None:
     service = builder_service
     files = app_files("ts_express_build")
