@@ -211,6 +211,9 @@ def test_an_old_release_brings_its_contemporaries_holds_in_one_step() -> None:
     assert _remedies(()).apply(PythonDeps(("flask>=3",), "r", None, None)).requirements == (
         "flask>=3",
     )
+    # tortoise-orm 0.20.0 with pydantic 2.11+ fails at its first pydantic_model_creator
+    tortoise = PythonDeps(("fastapi==0.109.0", "tortoise-orm==0.20.0"), "r", None, None)
+    assert _remedies(()).apply(tortoise).requirements[2:] == ("pydantic<2.11",)
 
 
 def test_fixes_that_change_nothing_count_and_all_are_bounded() -> None:
