@@ -128,7 +128,7 @@ def aerich_upgrade(files: dict[str, bytes], directory: str) -> tuple[tuple[str, 
         pyproject = f"{directory}/pyproject.toml" if directory else "pyproject.toml"
         try:
             table = tomllib.loads(files[pyproject].decode()).get("tool", {}).get("aerich")
-        except (KeyError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        except (KeyError, UnicodeDecodeError, RecursionError, tomllib.TOMLDecodeError):
             table = None
         if isinstance(table, dict):
             location = str(table.get("location", "./migrations"))

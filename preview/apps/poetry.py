@@ -294,7 +294,7 @@ def poetry_lock_pins(lock: str, requirements: list[str]) -> tuple[list[str], str
     note says which."""
     try:
         packages = tomllib.loads(lock).get("package")
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
         return [], "poetry.lock cannot be read: not used"
     locked: dict[str, str] = {}
     for package in packages if isinstance(packages, list) else ():

@@ -197,6 +197,7 @@ def test_poetry_lock_holds_the_versions_unless_older_than_pyproject() -> None:
     assert deps.constraints == ()
     assert any("flask locked at 3.0.0" in n and "not used" in n for n in deps.notes)
     assert poetry_lock_pins("[[package]\n", [])[0] == []  # unreadable: not used
+    assert poetry_lock_pins("a = " + "[" * 5000, [])[0] == []  # nested past the parser
     lock = '[[package]]\nname = "lib"\nversion = "1.0"\n[package.source]\ntype = "git"\n'
     assert poetry_lock_pins(lock, [])[0] == []  # a direct reference: as pyproject names it
 
