@@ -25,6 +25,19 @@ def test_mongodb_which_nothing_installs_here_is_the_environments() -> None:
     assert result["class"] == "environment" and result["cause"].startswith("no MongoDB server")
 
 
+def test_a_route_calling_the_internet_is_the_environments_a_start_ours() -> None:
+    """ultimate-fastapi-tutorial's /recipes/ideas/ call Reddit's API: no name resolves in a
+    sandbox. The same failure at the start (a service the app needs not given) is ours."""
+    cause = "httpx.ConnectError: [Errno -3] Temporary failure in name resolution"
+    route = {"name": "x", "status": {}, "logTail": [cause]}
+    route["probes"] = [{"path": "/ideas/", "status": 500}, {"path": "/", "status": 200}]
+    start = _failed(f"exited with code 1: {cause}")
+    classify(route, {})
+    classify(start, {})
+    assert (route["class"], start["class"]) == ("environment", "ours")
+    assert route["cause"].startswith("a route calls a host on the internet")
+
+
 def test_gone_package_is_the_apps_and_a_crash_ours() -> None:
     gone = _failed("Failed to download `rotoger==0.1.1`: HTTP status client error (404 Not Found)")
     ours = _failed("exited with code 1: ModuleNotFoundError: No module named 'x'")

@@ -49,6 +49,13 @@ ENVIRONMENT = [
         r"expects MongoDB \(.*\), which cannot be given here",
         "no MongoDB server here (none installed; no registry reached from here offers one)",
     ),
+    (
+        # Only a route's, once the app serves: it calls a host on the internet (Reddit's
+        # API), which a sandbox does not resolve (PREVIEW_EGRESS lets hosts through).
+        r"^\d+/\d+ GET routes fail, .*(?:Temporary failure in name resolution"
+        r"|getaddrinfo (?:EAI_AGAIN|ENOTFOUND))",
+        "a route calls a host on the internet, out of the sandbox's reach",
+    ),
 ]
 ERRORISH = re.compile(
     r"(Error|error|Exception|exception|Traceback|FATAL|fatal|not found|refused|denied)"

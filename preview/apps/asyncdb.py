@@ -13,7 +13,9 @@ none listed, asyncpg or aiosqlite, which its build then adds
 (:meth:`AsyncDatabase.to_install`), as it adds greenlet, which the extension needs and
 SQLAlchemy 2.1 installs only with its ``asyncio`` extra. A sync app keeps the plain URL;
 the app's own URLs (its ``.env``, the ``env`` launch option) are never changed. Read from
-the files only (a regular expression over its modules: nothing runs).
+the files only (a regular expression over its modules: nothing runs). An app on Tortoise
+ORM is given its PostgreSQL as ``postgres://`` (:func:`tortoise_url`), the scheme Tortoise
+knows.
 """
 
 from __future__ import annotations
@@ -26,10 +28,15 @@ from dataclasses import dataclass
 from .depspec import PythonDeps
 from .pyapp import python_files
 
-__all__ = ["URL_VARIABLES", "AsyncDatabase", "async_database"]
+__all__ = ["URL_VARIABLES", "AsyncDatabase", "async_database", "tortoise_url"]
 
-# The variables the service fills with a database URL (backing.postgres, sandbox.process).
-URL_VARIABLES = ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI")
+# The variables the service fills with a database URL (backing.postgres, sandbox.process):
+# DATABASE_URL, and the other names apps read it as (realworld-fastify-drizzle's envalid
+# requires POSTGRES_URL, which Vercel's Postgres gives).
+URL_VARIABLES = (
+    "DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "POSTGRES_URL", "POSTGRESQL_URL", "POSTGRES_URI",
+    "DATABASE_URI", "DB_URL",
+)  # fmt: skip
 _USES = re.compile(
     rb"\b(?:create_async_engine|async_engine_from_config|async_sessionmaker|AsyncEngine)\b"
     rb"|\b(?:sqlalchemy|sqlmodel)\.ext\.asyncio\b"
@@ -44,6 +51,9 @@ _PLAIN = re.compile(r"^(postgres(?:ql)?|sqlite)://", re.IGNORECASE)  # no driver
 _ALEMBIC = re.compile(rb"^from alembic import context", re.MULTILINE)  # an Alembic env.py
 _ASYNCIO_EXTRA = re.compile(r"\s*sqlalchemy\s*\[[^\]]*\basyncio\b", re.IGNORECASE)
 _MAX_SOURCE = 1024 * 1024
+# Tortoise ORM's own name of PostgreSQL (its db_url schemes: postgres, asyncpg, psycopg);
+# `postgresql://` it refuses ("Unknown DB scheme: postgresql", fastapi-tdd-docker's 0.20).
+_POSTGRESQL = re.compile(r"^postgresql://", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -91,3 +101,8 @@ def async_database(files: dict[str, bytes], deps: PythonDeps) -> AsyncDatabase |
             greenlet = "greenlet" in listed or extra or deps.lock is not None
             return AsyncDatabase(path, listed, greenlet)
     return None
+
+
+def tortoise_url(url: str) -> str:
+    """``url`` as Tortoise ORM reads a PostgreSQL one (``postgres://``); others as they are."""
+    return _POSTGRESQL.sub("postgres://", url, count=1)

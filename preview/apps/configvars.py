@@ -14,6 +14,9 @@ Required, read with :mod:`ast`:
 - ``config("X")`` of python-decouple or Starlette's ``Config``, and environs' (or
   django-environ's) ``env("X")`` / ``env.str("X")``, without a ``default``.
 
+A Node app's: what envalid's ``cleanEnv`` requires, and any other ``process.env.X`` read
+as optional (:mod:`.node.envreads`).
+
 ``os.getenv("X")`` and ``os.environ.get("X")`` without a default are, when the value is
 used at once (``os.environ.get("ALLOWED_HOSTS").split(" ")``); otherwise they are read
 (as are those whose default is ``""``, i.e. unset, ``env.str("X", default="")`` too)
@@ -30,6 +33,7 @@ import re
 
 from dotenv import dotenv_values
 
+from .node.envreads import node_env_reads
 from .pyapp import parse_module, python_files
 
 __all__ = [
@@ -200,6 +204,10 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
             elif isinstance(node, ast.Call) and (key := _environ_get(node)):
                 # int(os.environ.get("X")) fails on None: a number it needs
                 found.setdefault(key, numbers.get(id(node), OPTIONAL))
+    required_by_node, read_by_node = node_env_reads(files)
+    for name, kind in required_by_node.items():
+        found.setdefault(name, kind)
+    found.update({name: OPTIONAL for name in read_by_node if name not in found})
     if any(kind == OPTIONAL for kind in found.values()):  # required ones first met later
         required = {n: k for n, k in found.items() if k != OPTIONAL}
         found = {**required, **{n: k for n, k in found.items() if k == OPTIONAL}}

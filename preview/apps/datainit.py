@@ -11,7 +11,7 @@ In order, each found one a set-up step run in its directory of the upload:
   upgraded by ``flask db upgrade`` with ``FLASK_APP`` naming the app. Always to every
   head (``upgrade heads``): a history with two branches never merged (two people's
   migrations, or a generator's second "init") has two, and ``head`` refuses them
-  (:mod:`.alembicheads`: where both cannot be applied, one);
+  (:mod:`.alembicheads`: where both cannot be applied, one); Tortoise's Aerich likewise;
 - the project's own init command, when no migrations were found: a Flask or Quart CLI
   command (``@app.cli.command("init-db")``, a ``@click.command`` named ``init_db`` …) or a
   script (``init_db.py``, ``create_tables.py``, ``scripts/init_db.py``); a ``seed``
@@ -32,7 +32,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 
-from .alembicheads import alembic_upgrade
+from .alembicheads import aerich_upgrade, alembic_upgrade
 from .createall import create_all_step, flask_target, in_directory
 from .pyapp import FoundApp, parse_module, python_files
 
@@ -54,9 +54,6 @@ class DataStep:
     what: str  # what it is, for the log and the hints ("Flask-Migrate's migrations/")
 
 
-_parse = parse_module
-
-
 def _dir(path: str) -> str:
     return posixpath.dirname(path)
 
@@ -68,7 +65,7 @@ def _rel(path: str, base: str) -> str:
 def data_steps(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list[DataStep]:
     """The steps that initialise the data of the app detected from ``anchor`` (the
     file it was read from), ``app`` the Python app found in the upload, if any."""
-    steps = _django(files) or _alembic(files, anchor, app)
+    steps = _django(files) or _alembic(files, anchor, app) or _aerich(files, anchor)
     commands = _cli_commands(files, app) or _entry_points(files, anchor)
     scripts = _scripts(files, app, anchor)
     if not steps:
@@ -78,6 +75,11 @@ def data_steps(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> li
         steps = [DataStep(*step) for step in create_all_step(files, app, only_main)]
     steps += commands.get("seed", []) or scripts.get("seed", [])
     return steps
+
+
+def _aerich(files: dict[str, bytes], anchor: str) -> list[DataStep]:
+    found = aerich_upgrade(files, _dir(anchor) if anchor in files else "")
+    return [DataStep(found[0], found[1], "Aerich (pyproject.toml)")] if found else []
 
 
 def _django(files: dict[str, bytes]) -> list[DataStep]:
@@ -199,7 +201,7 @@ def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, li
     variable = "FLASK_APP" if app.framework == "flask" else "QUART_APP"
     found: dict[str, list[DataStep]] = {}
     for path in python_files(files):
-        tree = _parse(files[path])
+        tree = parse_module(files[path])
         if tree is None:
             continue
         for node in ast.walk(tree):
@@ -295,7 +297,7 @@ def _scripts(
         for folder in _SCRIPT_DIRS:
             for name in names:
                 inside = "/".join(p for p in (base, folder, f"{name}.py") if p)
-                tree = _parse(files[inside]) if inside in files else None
+                tree = parse_module(files[inside]) if inside in files else None
                 if tree is None or not _runs_something(tree):
                     continue
                 module = _rel(inside, base)[:-3].replace("/", ".")
@@ -331,7 +333,7 @@ def main_only_create_all(files: dict[str, bytes]) -> str | None:
     runs it), when no module calls it anywhere else; None otherwise."""
     only_main = None
     for path in python_files(files):
-        tree = _parse(files[path])
+        tree = parse_module(files[path])
         if tree is None or b"create_all" not in files[path]:
             continue
         main = [n for n in tree.body if isinstance(n, ast.If) and _is_main_check(n.test)]
@@ -352,7 +354,7 @@ def _init_function(files: dict[str, bytes]) -> tuple[str, str] | None:
     for path in sorted(python_files(files), key=lambda p: (p.count("/"), p)):
         if not any(name.encode() in files[path] for name in _INIT_FUNCTIONS):
             continue
-        tree = _parse(files[path])
+        tree = parse_module(files[path])
         for node in tree.body if tree is not None else ():
             if (
                 isinstance(node, ast.FunctionDef)

@@ -3,7 +3,8 @@
 
 Python: ``uv.lock`` (with its ``pyproject.toml``), else ``requirements.txt`` (``-r``/``-c``
 includes inlined), else ``pyproject.toml`` (PEP 621 ``project.dependencies``, or Poetry's
-``tool.poetry.dependencies`` turned into PEP 508 by :mod:`.poetry`), else Pipenv's
+``tool.poetry.dependencies`` turned into PEP 508 by :mod:`.poetry`; a ``poetry.lock``
+beside it holds them to its versions), else Pipenv's
 ``Pipfile.lock`` (its ``default`` pins) or ``Pipfile`` (its ``[packages]``), else what
 its imports name (:mod:`.imports`). The interpreter asked for comes from
 ``.python-version``, else ``requires-python`` (or Poetry's ``python``, or the Pipfile's
@@ -28,7 +29,7 @@ from packaging.version import InvalidVersion, Version
 
 from .imports import inferred_requirements
 from .node.nodedeps import NodeDeps, node_dependencies
-from .poetry import poetry_constraint, poetry_requirements
+from .poetry import poetry_constraint, poetry_lock_pins, poetry_requirements
 
 __all__ = ["NodeDeps", "PythonDeps", "import_roots", "node_dependencies", "python_dependencies"]
 
@@ -66,6 +67,9 @@ class PythonDeps:
     # Constraints on the isolated builds of its sdists ("setuptools<70": a remedy's, for
     # an old setup.py on an API setuptools removed); part of the key.
     build_constraints: tuple[str, ...] = ()
+    # The versions its lock holds what is installed to (poetry.lock's pins, uv's -c: see
+    # :func:`~.poetry.poetry_lock_pins`); part of the key.
+    constraints: tuple[str, ...] = ()
 
     def names(self) -> set[str]:
         """Normalised distribution names listed (to tell whether the server is there)."""
@@ -83,6 +87,8 @@ class PythonDeps:
         parts = [sorted(self.requirements), self.lock, interpreter, sorted(extra), index]
         if self.build_constraints:  # (absent: the keys of the environments built before)
             parts.append(sorted(self.build_constraints))
+        if self.constraints:  # likewise
+            parts.append(["-c", *sorted(self.constraints)])
         data = json.dumps(parts)
         return "py-" + hashlib.sha256(data.encode()).hexdigest()[:24]
 
@@ -143,9 +149,13 @@ def _python_dependencies(files: dict[str, bytes], anchor: str) -> PythonDeps:
             if found is not None:
                 lines, twins = binary_twins(found[0])
                 notes = [*found[1], *twins]
+                pins: list[str] = []
+                if (lock := _text(files, _join(directory, "poetry.lock"))) is not None:
+                    pins, said = poetry_lock_pins(lock, lines)
+                    notes.append(said)
                 return PythonDeps(
                     tuple(lines), pyproject_path, request, request_source, notes=tuple(notes),
-                    local=tuple(dict.fromkeys(local)),
+                    local=tuple(dict.fromkeys(local)), constraints=tuple(pins),
                 )  # fmt: skip
         pipenv = _pipenv(files, directory)
         if pipenv is not None:

@@ -10,10 +10,8 @@ Procfile ``release:`` line, then what initialises the app's data (:mod:`.dataini
 Django's ``migrate``, Alembic or Flask-Migrate, the project's init command), or else the
 ``setup`` launch option alone.
 
-For Node, knex's migrations (a ``knexfile`` beside ``package.json``, ``knex`` listed,
-migrations in its directory) are a set-up step after the build: ``knex migrate:latest``;
-Drizzle's likewise (``drizzle-kit`` listed, a ``drizzle.config``, a migrations journal
-in its ``out`` directory): ``drizzle-kit migrate``. A Procfile's Node app gets its build
+For Node, knex's and Drizzle's migrations are set-up steps after the build
+(:mod:`.node.migrations`). A Procfile's Node app gets its build
 (and Prisma's) steps as Heroku's buildpack would, and a ``yarn``/``pnpm`` run of one of
 its scripts (neither is installed here; npm made the environment) is run by npm
 (:func:`npm_for_procfile`).
@@ -32,16 +30,13 @@ from dataclasses import dataclass, field, replace
 from ..errors import BadRequest
 from .datainit import DataStep, data_steps
 from .node.datascripts import data_scripts
+from .node.migrations import node_migrations
 from .node.nodeapp import node_hint, node_start, read_package
 from .pyapp import FoundApp, find_app, find_wsgi_module, python_files
 
 __all__ = ["Detection", "detect", "nearest", "npm_for_procfile", "python_files"]
 
 _UVICORN = "{python} -m uvicorn {target} --host 127.0.0.1 --port {{port}}"
-_KNEXFILES = ("knexfile.js", "knexfile.cjs", "knexfile.mjs", "knexfile.ts")
-_DRIZZLE_CONFIGS = tuple(f"drizzle.config.{ext}" for ext in ("ts", "js", "mjs", "cjs"))
-_DRIZZLE_OUT = re.compile(r"""\bout\s*:\s*["'`]([^"'`]+)["'`]""")
-_KNEX_DIR = re.compile(r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*["'`]([^"'`]+)["'`]""", re.S)
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
 # A Procfile's server program: its package.
 _PROCFILE_SERVERS = {
@@ -329,49 +324,17 @@ def _listed(files: dict[str, bytes]) -> dict[str, str]:
 def _node_migrations(
     files: dict[str, bytes], prisma: str | None, *, own: bool = True
 ) -> tuple[tuple[str, ...], ...]:
-    """The Node app's migrations to run before it serves (knex's, Drizzle's); with none
-    (nor a Prisma schema, nor a Procfile's release step: ``own`` False), its own SQLite
-    set-up scripts (``node.datascripts``)."""
+    """The Node app's migrations (``node.migrations``); with none (nor a Prisma schema,
+    nor a Procfile's release step: ``own`` False), its own SQLite set-up scripts
+    (``node.datascripts``)."""
     listed = _listed(files)
-    found = (_knex_migrations(files, listed), _drizzle_migrations(files, listed))
-    migrations = tuple(m for m in found if m is not None)
+    migrations = node_migrations(files, listed)
     if migrations or prisma is not None or not own:
         return migrations
     scripts = (read_package(files) or {}).get("scripts")
     if not isinstance(scripts, dict):
         return ()
     return data_scripts({k: v for k, v in scripts.items() if isinstance(v, str)}, listed)
-
-
-def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
-    """``knex migrate:latest`` where a knexfile beside package.json (a ``.ts`` one only
-    with ts-node listed: knex loads it by ts-node) names a migrations directory (its
-    ``migrations.directory``, else ``migrations``) holding migrations."""
-    if "knex" not in listed:
-        return None
-    for knexfile in _KNEXFILES:
-        if knexfile not in files or (knexfile.endswith(".ts") and "ts-node" not in listed):
-            continue
-        match = _KNEX_DIR.search(files[knexfile].decode("utf-8", "replace"))
-        directory = posixpath.normpath(match.group(1) if match else "migrations")
-        if any(p.startswith(f"{directory}/") for p in files):
-            return ("node_modules/.bin/knex", "migrate:latest", "--knexfile", knexfile)
-    return None
-
-
-def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
-    """``drizzle-kit migrate`` where drizzle-kit is listed and a drizzle.config beside
-    package.json has a migrations journal (``meta/_journal.json``) in its ``out``
-    directory (default ``drizzle``)."""
-    if "drizzle-kit" not in listed:
-        return None
-    for config in _DRIZZLE_CONFIGS:
-        if config in files:
-            match = _DRIZZLE_OUT.search(files[config].decode("utf-8", "replace"))
-            out = posixpath.normpath(match.group(1) if match else "drizzle")
-            if f"{out}/meta/_journal.json" in files:
-                return ("node_modules/.bin/drizzle-kit", "migrate", "--config", config)
-    return None
 
 
 def npm_for_procfile(web: str, files: dict[str, bytes]) -> tuple[str, str | None]:

@@ -19,7 +19,10 @@ import re
 import tomllib
 from collections.abc import Callable
 
-__all__ = ["poetry_constraint", "poetry_requirements"]
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
+
+__all__ = ["poetry_constraint", "poetry_lock_pins", "poetry_requirements"]
 
 # A clause: an optional operator, then a version (or "*").
 _CLAUSE = re.compile(r"(\^|~=|~|===|==|!=|>=|<=|>|<|=)?\s*(\*|v?\d[\w.*+!-]*)")
@@ -270,3 +273,57 @@ def poetry_requirements(
     reader = _Reader(files, local if local is not None else [])
     lines = reader.table(dependencies, directory, source, 0)
     return list(dict.fromkeys(lines)), reader.notes
+
+
+# Left to the build and to the remedies, which hold setuptools where an old setup.py needs it.
+_BUILD_TOOLS = frozenset({"pip", "setuptools", "wheel"})
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def poetry_lock_pins(lock: str, requirements: list[str]) -> tuple[list[str], str]:
+    """(constraints, note) from a ``poetry.lock``: each package it locks held to its
+    version (``uvloop==0.16.0``), for uv's ``-c``: what the project ran with, where the
+    ranges of ``pyproject.toml`` alone let a package its dependencies leave unbounded come
+    out years newer (uvicorn 0.11's ``uvloop>=0.14`` gave uvloop 0.23, whose
+    ``get_event_loop`` raises). A package the app does not install is not installed by
+    them. No constraints where the lock disagrees with ``requirements`` (``pyproject.toml``
+    changed since: a locked version outside a range it asks for), or cannot be read; the
+    note says which."""
+    try:
+        packages = tomllib.loads(lock).get("package")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
+        return [], "poetry.lock cannot be read: not used"
+    locked: dict[str, str] = {}
+    for package in packages if isinstance(packages, list) else ():
+        name, version = package.get("name"), package.get("version")
+        source = package.get("source")
+        if not isinstance(name, str) or not isinstance(version, str):
+            continue
+        if isinstance(source, dict) and source.get("type") in ("directory", "file", "git", "url"):
+            continue  # a direct reference, installed as pyproject.toml names it
+        if _normalised(name) not in _BUILD_TOOLS:
+            locked[_normalised(name)] = version
+    for line in requirements:
+        try:
+            wanted = Requirement(line)
+            version = locked.get(_normalised(wanted.name))
+            if version is not None and not wanted.specifier.contains(version, prereleases=True):
+                return [], (
+                    f"poetry.lock is older than pyproject.toml ({wanted.name} locked at "
+                    f"{version}, which '{line}' excludes): not used"
+                )
+        except (InvalidRequirement, InvalidVersion):
+            continue  # a pip option, a local path: nothing to compare
+    pins = [f"{name}=={version}" for name, version in sorted(locked.items()) if _valid(version)]
+    return pins, f"poetry.lock: the {len(pins)} versions it locks hold what is installed"
+
+
+def _valid(version: str) -> bool:
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True

@@ -4,16 +4,16 @@ Sandboxed, the preview gets a relay (``pgrelay``) on its own loopback, port 5432
 ports its configuration names, under the names it calls the server by (``db``,
 ``postgres``, its compose file's service, the hosts of its URLs: ``wants``), to the
 operator's server (``PREVIEW_APP_POSTGRES_URL``: roles and databases of its own made on
-first use, ``appdb.SharedLogins``) or, without one, where the app has a PostgreSQL
-driver and the machine the server's binaries, to a private throwaway server in a sandbox
-of its own (``pgprivate``; ``PREVIEW_APP_POSTGRES=off`` turns it off). The app's own
-URL is kept (any user, password and database it names is accepted); the variables it
-may read instead (``DATABASE_URL``, ``POSTGRES_*``, ``DB_*``, ``PG*``,
-``SQLALCHEMY_DATABASE_URI``) are given where it sets none (:attr:`PostgresBacking.env`).
-Unsandboxed, with the operator's server, its role and database are made at launch and
-given as those variables. Each step is told as a ``system`` event; where the app's own
-configuration names a PostgreSQL server that cannot be given, the launch fails saying
-how to give it one.
+first use, ``appdb.SharedLogins``) or, without one, where the app has a PostgreSQL driver
+and the machine the server's binaries, to a private throwaway server in a sandbox of its
+own (``pgprivate``; ``PREVIEW_APP_POSTGRES=off`` turns it off). The app's own URL is kept
+(any user, password and database it names is accepted); the variables it may read instead
+(``DATABASE_URL`` and the URL's other names, ``POSTGRES_URL`` …, ``POSTGRES_*``, ``DB_*``,
+``PG*``, ``SQLALCHEMY_DATABASE_URI``) are given where it sets none
+(:attr:`PostgresBacking.env`). Unsandboxed, with the operator's server, its role and
+database are made at launch and given as those variables. Each step is told as a
+``system`` event; where the app's own configuration names a PostgreSQL server that cannot
+be given, the launch fails saying how to give it one.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 import trio
 
+from ..apps.asyncdb import URL_VARIABLES
 from ..apps.spec import LaunchSpec
 from ..sandbox import Containment
 from ..sandbox.egress import EGRESS_PORT
@@ -79,7 +80,7 @@ def postgres_variables(
     user, password, database = names["user"], names["password"], names["database"]
     url = f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/"
     url += quote(database, safe="")
-    variables = {"DATABASE_URL": url, "SQLALCHEMY_DATABASE_URI": url}
+    variables = dict.fromkeys(URL_VARIABLES, url)  # DATABASE_URL, POSTGRES_URL …
     for prefix, db_key in (("POSTGRES", "POSTGRES_DB"), ("DB", "DB_NAME")):
         variables.update({f"{prefix}_HOST": host, f"{prefix}_PORT": str(port)})
         variables.update({f"{prefix}_USER": user, f"{prefix}_PASSWORD": password})
@@ -200,8 +201,8 @@ class PostgresBacking:
                 f"PostgreSQL: for the compose file's service {', '.join(wants.compose)}"
             )
         self._told.append(
-            "PostgreSQL: DATABASE_URL, POSTGRES_*, DB_*, PG* and SQLALCHEMY_DATABASE_URI "
-            "given where the app sets none"
+            "PostgreSQL: DATABASE_URL (POSTGRES_URL …), POSTGRES_*, DB_*, PG* and "
+            "SQLALCHEMY_DATABASE_URI given where the app sets none"
         )
 
     async def _private(self, wants: PostgresWants, nursery: trio.Nursery) -> bool:

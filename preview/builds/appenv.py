@@ -9,7 +9,8 @@ then the ``env`` launch option; below them, what ``configdefaults`` filled in (a
 then adds only what the app needs from it: ``PORT`` and ``HOST`` (where it must
 listen) and, when neither the user nor the app set one, ``DATABASE_URL`` for the
 preview's own throwaway SQLite file (the URLs it is given naming the async driver of an
-app on SQLAlchemy's asyncio extension: ``apps.asyncdb``), and, for the local packages a
+app on SQLAlchemy's asyncio extension, ``postgres://`` for Tortoise ORM: ``apps.asyncdb``),
+and, for the local packages a
 Python app names
 (``-e ./libs/common``, Poetry's ``path``), which no build installs, ``PYTHONPATH`` to
 where they import from.
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from ..apps.asyncdb import URL_VARIABLES, async_database
+from ..apps.asyncdb import URL_VARIABLES, async_database, tortoise_url
 from ..apps.depspec import import_roots, python_dependencies
 from ..apps.spec import LaunchSpec
 from ..sandbox.egress import proxy_environment
@@ -90,6 +91,9 @@ def app_environment(
         for name in URL_VARIABLES if asyncdb is not None else ():
             if name in env and name not in given:  # the service's URL, not the app's own
                 env[name] = asyncdb.url(env[name])
+        for name in URL_VARIABLES if "tortoise-orm" in deps.names() else ():
+            if name in env and name not in given:
+                env[name] = tortoise_url(env[name])
         roots = [str(app_dir / root) for root in import_roots(spec.files, deps.local)]
         if roots and "PYTHONPATH" not in given:  # the upload's local packages: not installed
             env["PYTHONPATH"] = os.pathsep.join(roots)

@@ -37,8 +37,8 @@ from .installers import (
     installer_failure,
     interpreter_path,
     machine_network,
-    node_headers,
     noting_failed_builds,
+    npm_environment,
     npm_install,
     version_key,
     with_progress,
@@ -171,7 +171,10 @@ class EnvBuilder:
                 )  # fmt: skip
             requirements = [*deps.requirements, *extra]
             if requirements:
-                written = partial(write_requirements, path, requirements, deps.build_constraints)
+                written = partial(
+                    write_requirements, path, requirements, deps.build_constraints,
+                    deps.constraints,
+                )  # fmt: skip
                 listed = await trio.to_thread.run_sync(written)
                 await self._install(
                     ["pip", "install", "--python", python, *listed, *self._index_args()],
@@ -318,32 +321,18 @@ class EnvBuilder:
             for note in project.notes:
                 await say(note)
             command = "ci" if deps.lockfile is not None else "install"
-            env = {
-                "PATH": SAFE_PATH,
-                "HOME": str(path),
-                "npm_config_cache": str(self.root / ".npm-cache"),
-                "npm_config_update_notifier": "false",
-                "npm_config_fund": "false",
-                "npm_config_audit": "false",
-                "npm_config_color": "false",
-                **node_headers(),
-                **machine_network(),
-                **project.env,
-            }
-            sandboxed = self._sandbox() is not None
-            confined = (path, (self.root / ".npm-cache",), (), ()) if sandboxed else None
+            env = npm_environment(path, self.root / ".npm-cache", project.env)
+            confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None
             step = partial(self._step, cwd=path, env=env, publish=with_progress(publish))
             unpin = partial(trio.to_thread.run_sync, restore_range, path, deps)
-            # Downloads alone while the shared cache is writable: npm, with what the
-            # registry served. The packages' code runs after, with a cache of this
-            # build's own (else it could plant entries later builds of other apps take).
+            # Downloads alone while the shared cache is writable; the packages' code
+            # after, with a cache of its own (else it could plant what other builds take).
             await npm_install(partial(step, confined=confined), command, deps.tools, say, unpin)
             own = path / ".npm-build-cache"
             env = {**env, "npm_config_cache": str(own)}
-            confined = (path, (), (), ()) if sandboxed else None
+            confined = (path, (), (), ()) if confined is not None else None
             try:
-                # Their install scripts and the project's own (preinstall, install,
-                # postinstall; then prepare, which rebuild leaves out), as npm's install.
+                # Their scripts and the project's own; then prepare, which rebuild leaves out.
                 for argv in (["npm", "rebuild"], ["npm", "run", "prepare", "--if-present"]):
                     await self._step(argv, path, env, with_progress(publish), confined=confined)
                 if deps.prisma is not None:

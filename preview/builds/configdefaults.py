@@ -2,15 +2,17 @@
 
 Without a ``.env``, the nearest ``.env.example`` (``.sample``, ``.template``, ``.dist``)
 stands in for it (:func:`~preview.apps.configvars.example_env_file`), but for a
-``DATABASE_URL`` naming a server: the preview has its own database, given as
-``DATABASE_URL``; and a SQLite URL of an absolute path (the example's author's machine:
+``DATABASE_URL`` naming a server, or left empty: the preview has its own database, given
+as ``DATABASE_URL`` (any variable the service gives and the example leaves empty is the
+service's); and a SQLite URL of an absolute path (the example's author's machine:
 ``sqlite:////path/to/code/app.db``) names its file in the app's directory instead.
 Then each variable the app requires
 (:func:`~preview.apps.configvars.required_variables`) that nobody set gets a throwaway
 value where its name says what it is: a secret, key, token, password or salt a random
 one, ``DEBUG`` on, a project's or app's name "Preview", an e-mail address
-``preview@example.com``, Django's ``ALLOWED_HOSTS`` ``*``, the app's own host name
-(``APP_DOMAIN``; Flask's ``SERVER_NAME`` only where it is required) ``localhost`` and
+``preview@example.com``, another service's port its well-known one (``MAIL_PORT``
+587, where the example leaves it empty), Django's ``ALLOWED_HOSTS`` ``*``, the app's own
+host name (``APP_DOMAIN``; Flask's ``SERVER_NAME`` only where it is required) ``localhost`` and
 its own address (``BASE_URL``, ``FRONTEND_URL``) ``http://localhost``, an identifier
 another service issues (``GOOGLE_OAUTH2_CLIENT_ID``, ``PROJECT_ID``) a random
 ``preview-…`` one; a
@@ -71,9 +73,22 @@ _DURATION = re.compile(r"(?:^|_)(?:SECONDS|MINUTES|HOURS|DAYS|TTL|EXPIRES?|EXPIR
 # A JWT's signing algorithm: HS256 matches the throwaway secret given beside it.
 _ALGORITHM = re.compile(r"(?:^|_)ALGORITHMS?$")
 _NUMBER_TYPES = frozenset({"int", "float", "PositiveInt", "NonNegativeInt", "conint"})
+# Another service's port, by the service its name says (MAIL_PORT: SMTP's submission
+# port): the app connects there only when it uses that service, which a preview does
+# not give (those it does give, it gives with their ports). The app's own PORT is not one.
+_SERVICE_PORTS = tuple(
+    (re.compile(rf"(?:^|_)(?:{names})_PORT$"), port)
+    for names, port in (
+        ("E?MAIL|SMTP", "587"), ("REDIS", "6379"), ("POSTGRES(?:QL)?|PG|DB|DATABASE", "5432"),
+        ("MYSQL|MARIADB", "3306"), ("MONGO(?:DB)?", "27017"), ("RABBITMQ|AMQP|BROKER", "5672"),
+        ("MEMCACHED?", "11211"), ("ELASTIC(?:SEARCH)?", "9200"),
+    )
+)  # fmt: skip
 _DEBUG = re.compile(r"(?:^|_)DEBUG$")
 _NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?NAME$")
-_EMAIL = re.compile(r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$")
+# An address: ADMIN_EMAIL, DEFAULT_FROM_EMAIL, and the sender's (fastapi-mail's MAIL_FROM,
+# an EmailStr it refuses '' for), not its name (MAIL_FROM_NAME).
+_EMAIL = re.compile(r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$|^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)$")
 # The app's own host or address (Flask's SERVER_NAME …), not another service's (SMTP_HOST).
 # Never a host to bind (APP_HOST, HOST): "localhost" may be ::1, not where it is called.
 _OWN_HOST = re.compile(r"^(?:SERVER_NAME|HOSTNAME|DOMAIN|(?:APP|SITE|SERVER|PUBLIC)_DOMAIN)$")
@@ -102,8 +117,10 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     settings class declares) says what it is; else None."""
     upper = name.upper()
     if kind in _NUMBER_TYPES or _DURATION.search(upper):  # read as a number: never a secret
-        if upper.endswith("PORT") or kind == OPTIONAL:
-            return None  # a port is the service's to give; an optional one has a default
+        if kind == OPTIONAL:
+            return None  # an optional one has a default
+        if upper.endswith("PORT"):  # the app's own is the service's to give
+            return next((port for name, port in _SERVICE_PORTS if name.search(upper)), None)
         return "60" if _DURATION.search(upper) else "1"
     if _ALGORITHM.search(upper):
         return "HS256"
@@ -193,6 +210,9 @@ def config_defaults(
                 f"its DATABASE_URL names a {scheme} server: the preview's own database is "
                 "given as DATABASE_URL instead"
             )
+        # A placeholder (DATABASE_URL=) of what the service gives: the service's stands.
+        for name in [n for n, v in values.items() if n in provided and not v.strip()]:
+            del values[name]
         for name in [n for n in values if _deployed(n, values[n], files)]:
             found.notes.append(f"its {name} names its deployment ({values.pop(name)}): unset")
         for name, value in values.items():

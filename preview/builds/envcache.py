@@ -65,17 +65,26 @@ def write_lock_project(project: Path, lock: tuple[str, str]) -> None:
 
 
 def write_requirements(
-    path: Path, requirements: list[str], build_constraints: tuple[str, ...]
+    path: Path,
+    requirements: list[str],
+    build_constraints: tuple[str, ...],
+    constraints: tuple[str, ...] = (),
 ) -> list[str]:
-    """The requirements (and a remedy's constraints on the sdists' builds: the setuptools
-    an old setup.py builds on) written under ``path``; uv pip install's arguments."""
+    """The requirements (with the versions a lock holds them to, and a remedy's
+    constraints on the sdists' builds: the setuptools an old setup.py builds on) written
+    under ``path``; uv pip install's arguments."""
     listed = path / "requirements.txt"
     listed.write_text("\n".join(requirements) + "\n")
-    if not build_constraints:
-        return ["-r", str(listed)]
-    held = path / "build-constraints.txt"
-    held.write_text("\n".join(build_constraints) + "\n")
-    return ["-r", str(listed), "--build-constraint", str(held)]
+    arguments = ["-r", str(listed)]
+    if constraints:
+        pinned = path / "constraints.txt"
+        pinned.write_text("\n".join(constraints) + "\n")
+        arguments += ["-c", str(pinned)]
+    if build_constraints:
+        held = path / "build-constraints.txt"
+        held.write_text("\n".join(build_constraints) + "\n")
+        arguments += ["--build-constraint", str(held)]
+    return arguments
 
 
 def write_node_project(path: Path, deps: NodeDeps) -> None:

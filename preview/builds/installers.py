@@ -37,6 +37,7 @@ __all__ = [
     "machine_network",
     "node_headers",
     "noting_failed_builds",
+    "npm_environment",
     "npm_install",
     "progress_summary",
     "relevant_lines",
@@ -290,6 +291,23 @@ async def uv_output(args: list[str], env: dict[str, str]) -> str | None:
     return text if result.returncode == 0 and text else None
 
 
+def npm_environment(home: Path, cache: Path, extra: dict[str, str]) -> dict[str, str]:
+    """What npm runs with in a build (``home`` its project's folder): its ``cache``, no
+    update notifier, fund, audit nor colours, the machine's Node headers and network."""
+    return {
+        "PATH": SAFE_PATH,
+        "HOME": str(home),
+        "npm_config_cache": str(cache),
+        "npm_config_update_notifier": "false",
+        "npm_config_fund": "false",
+        "npm_config_audit": "false",
+        "npm_config_color": "false",
+        **node_headers(),
+        **machine_network(),
+        **extra,
+    }
+
+
 async def npm_install(
     run: Callable[[list[str]], Awaitable[None]],
     command: str,
@@ -330,6 +348,6 @@ async def npm_install(
                     raise
                 name, version = missing  # type: ignore[misc]
                 await say(
-                    f"the registry has no {name} {version} (pnpm-lock.yaml's): installing "
+                    f"the registry has no {name} {version} (its lockfile's): installing "
                     f"the range package.json gives it, {wanted}"
                 )

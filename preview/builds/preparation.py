@@ -229,9 +229,8 @@ class Preparation:
 
 
 def _write_missing(app_dir: Path, written: dict[str, bytes]) -> None:
-    # Never through a link: on a relaunch the app has run in its directory.
-    for target, content in written.items():
-        write_beneath(app_dir, target, content)
+    for target, content in written.items():  # never through a link: on a relaunch the
+        write_beneath(app_dir, target, content)  # app has run in its directory
 
 
 @dataclass

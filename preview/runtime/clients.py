@@ -1,4 +1,5 @@
-"""httpx clients for calls from the service to its children on 127.0.0.1.
+"""httpx clients for calls from the service to its children on 127.0.0.1, and the
+client side of a WebSocket's handshake with one (:func:`client_handshake`).
 
 Building an ``httpx.AsyncClient`` builds an ``ssl.SSLContext`` and loads the CA bundle
 into it: 15-60 ms of CPU on the event loop on the 2-core machines we run on, twice per
@@ -26,8 +27,18 @@ import struct
 
 import httpcore
 import httpx
+import trio
+import trio_websocket
+from wsproto import ConnectionType, WSConnection
 
-__all__ = ["LocalTransport", "local_client", "local_transport", "shared_tls_context"]
+__all__ = [
+    "LocalTransport",
+    "client_handshake",
+    "handshake_error",
+    "local_client",
+    "local_transport",
+    "shared_tls_context",
+]
 
 _RESET_ON_CLOSE = [(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))]
 
@@ -69,3 +80,55 @@ def local_client(
     return httpx.AsyncClient(
         timeout=timeout, trust_env=False, transport=transport or local_transport()
     )
+
+
+async def client_handshake(
+    nursery: trio.Nursery,
+    stream: trio.abc.Stream,
+    host: str,
+    resource: str,
+    subprotocols: list[str],
+    extra_headers: list[tuple[bytes, bytes]],
+) -> trio_websocket.WebSocketConnection:
+    """``trio_websocket.wrap_client_stream``, which also returns when the app's refusal
+    ends with its connection: a page an HTTP/1.0 server delimits by closing. Its reader
+    stops at the end of the stream without telling wsproto, so the refusal's body never
+    ends and the handshake was waited for until its deadline (then a 500). Leans on
+    trio-websocket's internals (``tests/proxy/test_websocket_failures.py`` fails if
+    they move)."""
+    connection = trio_websocket.WebSocketConnection(
+        stream, WSConnection(ConnectionType.CLIENT), host=host, path=resource,
+        client_subprotocols=subprotocols, client_extra_headers=extra_headers,
+    )  # fmt: skip
+    ended = trio.Event()
+
+    async def read() -> None:
+        try:
+            await connection._reader_task()
+        finally:
+            ended.set()
+
+    async def first_of(event: trio.Event, scope: trio.CancelScope) -> None:
+        await event.wait()
+        scope.cancel()
+
+    nursery.start_soon(read)
+    async with trio.open_nursery() as race:
+        race.start_soon(first_of, connection._open_handshake, race.cancel_scope)
+        race.start_soon(first_of, ended, race.cancel_scope)
+    if not connection._open_handshake.is_set():
+        status = connection._reject_status
+        if status:  # its answer, whole once the connection ended
+            body = bytes(connection._reject_body)
+            raise trio_websocket.ConnectionRejected(status, connection._reject_headers, body)
+        raise trio_websocket.HandshakeError("the app closed the connection mid-handshake")
+    return connection
+
+
+def handshake_error(group: BaseExceptionGroup) -> trio_websocket.HandshakeError | None:
+    for error in group.exceptions:
+        if isinstance(error, trio_websocket.HandshakeError):
+            return error
+        if isinstance(error, BaseExceptionGroup) and (found := handshake_error(error)):
+            return found
+    return None

@@ -29,10 +29,9 @@ import httpcore
 import httpx
 import trio
 import trio_websocket
-from wsproto import ConnectionType, WSConnection
 
 from ..sandbox.netns import socket_in_netns
-from .clients import local_client, shared_tls_context
+from .clients import client_handshake, handshake_error, local_client, shared_tls_context
 
 try:  # httpcore's own trio stream: if it moves, sandboxed calls use the socket forwarder
     from httpcore._backends.trio import TrioStream
@@ -237,7 +236,7 @@ class Upstream:
                 with trio.fail_after(connect_timeout):
                     stream = await self.open_stream()
                     try:
-                        connection = await _client_handshake(
+                        connection = await client_handshake(
                             nursery, stream, f"127.0.0.1:{self.port}", resource,
                             subprotocols, extra_headers,
                         )  # fmt: skip
@@ -254,7 +253,7 @@ class Upstream:
         except BaseExceptionGroup as group:
             # The app refused the handshake: its reader task raised it in the nursery.
             # Raised alone.
-            refused = None if opened else _handshake_error(group)
+            refused = None if opened else handshake_error(group)
             if refused is None:
                 raise
             raise refused from None
@@ -335,58 +334,6 @@ class _CountedStream(httpx.AsyncByteStream):
         finally:
             if upstream is not None:
                 upstream.call_ended()
-
-
-async def _client_handshake(
-    nursery: trio.Nursery,
-    stream: trio.abc.Stream,
-    host: str,
-    resource: str,
-    subprotocols: list[str],
-    extra_headers: list[tuple[bytes, bytes]],
-) -> trio_websocket.WebSocketConnection:
-    """``trio_websocket.wrap_client_stream``, which also returns when the app's refusal
-    ends with its connection: a page an HTTP/1.0 server delimits by closing. Its reader
-    stops at the end of the stream without telling wsproto, so the refusal's body never
-    ends and the handshake was waited for until its deadline (then a 500). Leans on
-    trio-websocket's internals (``tests/proxy/test_websocket_failures.py`` fails if
-    they move)."""
-    connection = trio_websocket.WebSocketConnection(
-        stream, WSConnection(ConnectionType.CLIENT), host=host, path=resource,
-        client_subprotocols=subprotocols, client_extra_headers=extra_headers,
-    )  # fmt: skip
-    ended = trio.Event()
-
-    async def read() -> None:
-        try:
-            await connection._reader_task()
-        finally:
-            ended.set()
-
-    async def first_of(event: trio.Event, scope: trio.CancelScope) -> None:
-        await event.wait()
-        scope.cancel()
-
-    nursery.start_soon(read)
-    async with trio.open_nursery() as race:
-        race.start_soon(first_of, connection._open_handshake, race.cancel_scope)
-        race.start_soon(first_of, ended, race.cancel_scope)
-    if not connection._open_handshake.is_set():
-        status = connection._reject_status
-        if status:  # its answer, whole once the connection ended
-            body = bytes(connection._reject_body)
-            raise trio_websocket.ConnectionRejected(status, connection._reject_headers, body)
-        raise trio_websocket.HandshakeError("the app closed the connection mid-handshake")
-    return connection
-
-
-def _handshake_error(group: BaseExceptionGroup) -> trio_websocket.HandshakeError | None:
-    for error in group.exceptions:
-        if isinstance(error, trio_websocket.HandshakeError):
-            return error
-        if isinstance(error, BaseExceptionGroup) and (found := _handshake_error(error)):
-            return found
-    return None
 
 
 class UpstreamRouter(httpx.AsyncBaseTransport):

@@ -93,3 +93,42 @@ app.get("/users", h);
 """,
     }
     assert found(files) == {("GET", "/users"), ("GET", "/x")}
+
+
+def test_a_template_literal_on_the_files_own_constant_is_a_path() -> None:
+    """realworld-fastify-drizzle: ``const apiModule = '/articles'`` then ``url:
+    `${apiModule}/feed``` in each ``fastify.route({ … })``, each plugin registered in a
+    chain with ``_options`` (``{ prefix: API_PREFIX }``): 1 of its 19 routes was found."""
+    articles = b"""
+export default async function (fastify: FastifyInstance) {
+  const apiModule = '/articles';
+  fastify.route({ method: 'GET', url: `${apiModule}`, handler: h });
+  fastify.route({ method: 'GET', url: `${apiModule}/feed`, handler: h });
+  fastify.get(`${apiModule}/:slug/comments`, h);
+  fastify.get(`${apiModule}/${dynamic()}`, h);
+  fastify.get(`${unknown}/x`, h);
+}
+"""
+    twice = b"""
+export async function a(app) { const base = '/a'; app.get(`${base}/one`, h) }
+export async function b(app) { const base = '/b'; app.get(`${base}/two`, h) }
+"""
+    server = b"""
+import Fastify from 'fastify';
+import articleRoutes from './modules/article';
+import { a, b } from './twice';
+const API_PREFIX = 'api';
+const fastify = Fastify();
+const _options = { prefix: API_PREFIX };
+fastify.register(a).register(b).register(articleRoutes, _options);
+"""
+    files = {
+        "package.json": b'{"dependencies": {"fastify": "^4"}}',
+        "src/server.ts": server,
+        "src/modules/article/index.ts": articles,
+        "src/twice.ts": twice,
+    }
+    assert found(files) == {
+        ("GET", "/api/articles"), ("GET", "/api/articles/feed"),
+        ("GET", "/api/articles/{slug}/comments"),
+    }  # fmt: skip

@@ -76,6 +76,8 @@ def test_the_variables_follow_the_names_the_app_gives() -> None:
     assert variables["POSTGRES_SERVER"] == variables["PGHOST"] == "127.0.0.1"
     assert variables["DB_NAME"] == variables["PGDATABASE"] == "orders"
     assert variables["SQLALCHEMY_DATABASE_URI"] == variables["DATABASE_URL"]
+    # realworld-fastify-drizzle's envalid requires POSTGRES_URL
+    assert variables["POSTGRES_URL"] == variables["DB_URL"] == variables["DATABASE_URL"]
 
 
 async def _proxied(service: Service, body: dict[str, Any], path: str) -> dict[str, Any]:
@@ -157,6 +159,21 @@ async def test_a_procfile_node_app_gets_its_knex_migrations(builder_service: Ser
         system = messages(events, "system")
         assert any("yarn is not installed here" in m for m in system), system
         assert any("knex migrate:latest" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_a_drizzle_kit_before_its_migrate_command_gets_the_journal_applied(
+    builder_service: Service,
+) -> None:
+    """realworld-fastify-drizzle: drizzle-kit ^0.20 has no ``migrate`` ("unknown command");
+    drizzle-orm's migrator applies the journal, at the URL its config reads."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "node_drizzle_old")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == ["migrated"]
         assert (await service.stop(body["gid"])).status_code == 200
 
 

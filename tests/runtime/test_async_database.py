@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import trio
 
-from preview.apps.asyncdb import async_database
+from preview.apps.asyncdb import async_database, tortoise_url
 from preview.apps.depspec import PythonDeps, python_dependencies
 
 from ..conftest import Service
@@ -98,3 +98,22 @@ async def test_an_async_app_and_its_async_alembic_env_get_asyncpg(
         url = runtime.backing.env["DATABASE_URL"]
         assert url.startswith("postgresql://shop:secret@") and url.endswith("/shop"), url
         await service.stop(body["gid"])
+
+
+@needs_server
+async def test_a_tortoise_app_gets_postgres_as_tortoise_names_it(builder_service: Service) -> None:
+    """fastapi-tdd-docker: Tortoise 0.20 refused the service's ``postgresql://`` ("Unknown
+    DB scheme: postgresql"); its URL is given as ``postgres://``, and its Aerich migrations
+    (``[tool.aerich]`` in pyproject.toml) are upgraded before it serves."""
+    assert tortoise_url("postgresql://u:p@h:5432/app") == "postgres://u:p@h:5432/app"
+    assert tortoise_url("sqlite:///app.db") == "sqlite:///app.db"
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_tortoise_pg"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/notes")).json()
+        assert answer["scheme"] == "postgres" and answer["count"] >= 1
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("aerich.cli upgrade" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+

@@ -347,6 +347,53 @@ class Settings(BaseSettings):
     assert throwaway_value("APP_PORT", "int") is None  # the service's to give
 
 
+def test_another_services_port_left_empty_by_the_example_gets_its_well_known_one() -> None:
+    """fastapi-beyond-CRUD (jod35): its .env.example's ``MAIL_PORT=`` was kept empty for
+    ``MAIL_PORT: int``, and the settings class refused '' before alembic could run. An
+    int port of another service gets that service's port; the app's own stays unset; an
+    empty placeholder of what the service gives (DATABASE_URL) is dropped."""
+    settings = b"""
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+class Settings(BaseSettings):
+    MAIL_PORT: int
+    SMTP_PORT: int
+    REDIS_PORT: int
+    SERVER_PORT: int
+    MAIL_SERVER: str
+    MAIL_FROM: str
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+Config = Settings()
+"""
+    # its DATABASE_URL= likewise replaced the preview's database with ''
+    example = b"DATABASE_URL= \nDATABASE_URL=\nMAIL_PORT=\nMAIL_SERVER=\nMAIL_FROM=\nSERVER_PORT=\n"
+    files = {"src/config.py": settings, "src/__init__.py": b"from src.config import Config\n",
+             ".env.example": example}  # fmt: skip
+    found = config_defaults(files, "src/__init__.py", {}, {"PORT", "DATABASE_URL"})
+    assert "DATABASE_URL" not in found.values  # the service's stands
+    assert found.values["MAIL_PORT"] == found.values["SMTP_PORT"] == "587"
+    assert found.values["REDIS_PORT"] == "6379"
+    assert not found.values["SERVER_PORT"] and "SERVER_PORT" in found.missing
+    assert throwaway_value("PORT", "int") is None and throwaway_value("HTTP_PORT", "int") is None
+    assert throwaway_value("MAIL_PORT", OPTIONAL) is None  # its own default
+    # fastapi-mail's ConnectionConfig then refused MAIL_FROM='' (an EmailStr)
+    assert found.values["MAIL_FROM"] == "preview@example.com"
+    assert throwaway_value("MAIL_FROM_NAME") is None  # a name, not an address
+
+
+def test_a_node_apps_envalid_requirements_and_reads() -> None:
+    files = {p: t.encode() for p, t in app_files("node_envalid").items()}
+    files["src/env.test.js"] = b"process.env.ONLY_IN_TESTS"
+    files["node_modules/x/index.js"] = b"cleanEnv(process.env, { THEIRS: str() })"
+    assert required_types(files) == {
+        "ACCESS_TOKEN_SECRET": "", "PORT": "int", "JWT_SECRET": OPTIONAL, "HOST": OPTIONAL,
+    }  # fmt: skip
+    found = config_defaults(files, "package.json", {}, {"PORT", "HOST"})
+    assert sorted(found.generated) == ["ACCESS_TOKEN_SECRET", "JWT_SECRET"]
+    assert not found.missing and "S3_BUCKET" not in found.values  # its default
+
+
 def test_an_env_file_a_loader_fails_without_is_written_empty() -> None:
     """FastAPI-boilerplate (igorbenav): ``Config(os.path.join(<its dir>, "..", "..",
     ".env"))`` raised FileNotFoundError for the src/.env its README asks to create."""

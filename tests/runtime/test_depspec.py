@@ -7,7 +7,7 @@ import pytest
 import trio
 
 from preview.apps.depspec import binary_twins, import_roots, python_dependencies
-from preview.apps.poetry import poetry_constraint
+from preview.apps.poetry import poetry_constraint, poetry_lock_pins
 
 from ..conftest import Service
 from .test_build import BUILD_WAIT, app_files, launched
@@ -181,6 +181,35 @@ python_full_version = "3.12.1"
         "win; sys_platform == 'win32'",
     )
     assert deps.python_request == "3.12.1"
+
+
+def test_poetry_lock_holds_the_versions_unless_older_than_pyproject() -> None:
+    """ultimate-fastapi-tutorial's part 10: uvicorn ~0.11 asks uvloop>=0.14, which gave
+    uvloop 0.23 (its get_event_loop raises) where poetry.lock has 0.16."""
+    files = {p: t.encode() for p, t in app_files("poetry_locked").items()}
+    deps = python_dependencies(files, "app.py")
+    assert deps.source == "pyproject.toml" and deps.requirements == ("flask>=3.0,<4",)
+    # every package locked (pytest too: a constraint installs nothing)
+    assert deps.constraints == ("flask==3.0.0", "pytest==7.4.3", "werkzeug==3.0.1")
+    assert any("poetry.lock: the 3 versions" in n for n in deps.notes), deps.notes
+    stale = files["pyproject.toml"].replace(b'flask = "^3.0"', b'flask = "^3.1"')
+    deps = python_dependencies({**files, "pyproject.toml": stale}, "app.py")
+    assert deps.constraints == ()
+    assert any("flask locked at 3.0.0" in n and "not used" in n for n in deps.notes)
+    assert poetry_lock_pins("[[package]\n", [])[0] == []  # unreadable: not used
+    assert poetry_lock_pins("a = " + "[" * 5000, [])[0] == []  # nested past the parser
+    lock = '[[package]]\nname = "lib"\nversion = "1.0"\n[package.source]\ntype = "git"\n'
+    assert poetry_lock_pins(lock, [])[0] == []  # a direct reference: as pyproject names it
+
+
+async def test_a_poetry_project_runs_with_its_locked_versions(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("poetry_locked"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {"flask": "3.0.0", "werkzeug": "3.0.1"}  # the lock's, not the newest
+        assert (await service.stop(body["gid"])).status_code == 200
 
 
 async def test_a_pipenv_project_runs_with_its_locked_versions(builder_service: Service) -> None:

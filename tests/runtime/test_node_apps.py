@@ -80,7 +80,7 @@ async def test_a_locked_version_the_registry_lacks_falls_back_to_the_apps_range(
         assert installed.startswith("2.") and installed != "2.1.99", installed
         system = messages(await service.history(body["gid"]), "system")
         assert (
-            "the registry has no ms 2.1.99 (pnpm-lock.yaml's): installing the range "
+            "the registry has no ms 2.1.99 (its lockfile's): installing the range "
             "package.json gives it, ^2.1.0"
         ) in system, system
         assert (await service.stop(body["gid"])).status_code == 200
@@ -133,6 +133,32 @@ async def test_install_scripts_run_without_the_shared_download_cache_writable(
         assert (await service.stop(body["gid"])).status_code == 200
     shared = service.settings.env_cache_dir / ".npm-cache"
     assert shared.is_dir() and not (shared / "POISON").exists()
+
+
+async def test_a_yarn_project_gets_its_locked_versions(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_yarn_locked"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"ms": "2.0.0"}
+        system = messages(await service.history(body["gid"]), "system")
+        assert "yarn.lock: 1 dependencies at its locked versions (npm reads none)" in system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_what_envalid_requires_gets_a_throwaway_where_its_name_says(
+    builder_service: Service,
+) -> None:
+    """realworld-fastify-drizzle: envalid's ``cleanEnv`` exited naming ACCESS_TOKEN_SECRET
+    (no .env, no example): it is a secret; JWT_SECRET, read with its own fallback, too."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_envalid"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["generatedEnv"] == ["ACCESS_TOKEN_SECRET", "JWT_SECRET"]
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {"secret": True, "bucket": "uploads", "jwt": True}
+        assert (await service.stop(body["gid"])).status_code == 200
 
 
 async def test_typescript_errors_fail_the_build_step(builder_service: Service) -> None:
@@ -279,6 +305,21 @@ async def test_the_start_scripts_pre_script_runs_as_a_setup_step(builder_service
         assert body["runtime"]["command"] == "npm run start:prod --ignore-scripts"
         assert (await service.app_get(body, "/")).json() == {"built": True, "buildRuns": 1}
         assert "setup: npm run prestart:prod" in messages(await service.history(body["gid"]))
+
+
+async def test_a_production_build_script_alone_runs_as_the_build(builder_service: Service) -> None:
+    """awesome-nest-boilerplate builds with ``build:prod`` and has no ``build``: its
+    ``start:prod`` (``node dist/main.js``) found no dist/ until that ran first."""
+    service = builder_service
+    files = app_files("node_prestart")
+    scripts = {"build:prod": "node build.js", "start:prod": "node dist/main.js"}
+    files["package.json"] = json.dumps({"name": "node-build-prod", "scripts": scripts})
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"] == "npm run start:prod"
+        assert (await service.app_get(body, "/")).json() == {"built": True, "buildRuns": 1}
+        assert "setup: npm run build:prod" in messages(await service.history(body["gid"]))
 
 
 @needs_server

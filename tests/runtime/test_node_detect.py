@@ -35,6 +35,13 @@ def test_start_prod_wins_over_start() -> None:
     assert found.setup == (("npm", "run", "build"),)
 
 
+def test_a_production_build_alone_is_the_build() -> None:
+    scripts = {"build:prod": "nest build", "start:prod": "node dist/main.js"}
+    assert _node({"scripts": scripts}).setup == (("npm", "run", "build:prod"),)
+    both = {**scripts, "build": "tsc"}  # the plain build first, as before
+    assert _node({"scripts": both}).setup == (("npm", "run", "build"),)
+
+
 def test_the_start_scripts_pre_script_is_a_setup_step_and_not_run_again() -> None:
     found = _node({"scripts": {"prestart:prod": "tsc", "start:prod": "node dist/main.js"}})
     assert found.setup == (("npm", "run", "prestart:prod"),)
@@ -200,6 +207,19 @@ def test_drizzle_migrations_need_drizzle_kit_and_a_journal() -> None:
     assert _node(kit, default_out).setup == (step,)
 
 
+def test_a_drizzle_kit_before_0_21_migrates_by_drizzle_orms_migrator() -> None:
+    files = {p: t.encode() for p, t in app_files("node_drizzle_old").items()}
+    (step,) = detect(files).setup
+    assert step[:2] == ("node", "-e")
+    assert 'require("drizzle-orm/node-postgres/migrator")' in step[2]
+    assert 'address = process.env["POSTGRES_URL"]' in step[2]  # its config's variable
+    assert 'migrationsFolder: "migrations"' in step[2]
+    package = json.loads(files["package.json"])
+    package["devDependencies"]["drizzle-kit"] = "^0.21.0"
+    files["package.json"] = json.dumps(package).encode()
+    assert detect(files).setup[0][1] == "migrate"
+
+
 def test_an_orm_loading_ts_files_runs_as_the_apps_development_script() -> None:
     files = {p: t.encode() for p, t in app_files("ts_typeorm_entities").items()}
     found = detect(files)
@@ -314,3 +334,27 @@ def test_no_own_data_scripts_on_a_server_database_or_with_migrations() -> None:
         {"Procfile": "web: npm start\nrelease: node migrate.js\n"},
     )
     assert released.setup == (("sh", "-c", "node migrate.js"),)
+
+
+def test_yarn_locked_versions_pin_the_direct_dependencies() -> None:
+    """awesome-nest-boilerplate's swc plugin must match its @swc/core: npm gave each the
+    newest its range allows, and the build failed on 98 files; yarn.lock had them paired."""
+    files = {p: t.encode() for p, t in app_files("node_yarn_locked").items()}
+    deps = node_dependencies(files)
+    assert json.loads(deps.package_json)["dependencies"] == {"ms": "2.0.0"}
+    assert deps.note == "yarn.lock: 1 dependencies at its locked versions (npm reads none)"
+    package = json.dumps({"dependencies": {"@swc/core": "^1.11.1", "own": "file:./own"}})
+    berry = b"""__metadata:
+  version: 8
+
+"@swc/core@npm:^1.11.1, @swc/core@npm:^1.3.0":
+  version: 1.11.5
+  resolution: "@swc/core@npm:1.11.5"
+
+"own@file:./own::locator=app%40workspace%3A.":
+  version: 0.0.0-use.local
+"""
+    pinned = node_dependencies({"package.json": package.encode(), "yarn.lock": berry})
+    assert json.loads(pinned.package_json)["dependencies"] == {
+        "@swc/core": "1.11.5", "own": "file:./own"
+    }  # fmt: skip

@@ -152,6 +152,10 @@ def test_an_undeclared_module_adds_its_distribution() -> None:
     twin = _remedies(("django", "-r base.txt", "psycopg2-binary==2.9.9"))
     assert twin.next_fix(django, [], {}, PYTHONS) is not None
     assert twin.apply(twin.tried.deps).requirements == ("django", "-r base.txt", "psycopg2-binary")  # type: ignore[arg-type]
+    # fastapi-tdd-docker's newspaper3k on lxml 5.2, which split lxml.html.clean off
+    split = "ImportError: lxml.html.clean module is now a separate project lxml_html_clean."
+    fix = _remedies(("newspaper3k==0.2.8",)).next_fix(split, [], {}, PYTHONS)
+    assert fix is not None and fix.add == "lxml_html_clean"
     # The upload's own module is not a distribution to install.
     files = {"shop/models.py": b""}
     assert _remedies(()).next_fix("No module named 'shop.x'", [], files, PYTHONS) is None
@@ -211,6 +215,9 @@ def test_an_old_release_brings_its_contemporaries_holds_in_one_step() -> None:
     assert _remedies(()).apply(PythonDeps(("flask>=3",), "r", None, None)).requirements == (
         "flask>=3",
     )
+    # tortoise-orm 0.20.0 with pydantic 2.11+ fails at its first pydantic_model_creator
+    tortoise = PythonDeps(("fastapi==0.109.0", "tortoise-orm==0.20.0"), "r", None, None)
+    assert _remedies(()).apply(tortoise).requirements[2:] == ("pydantic<2.11",)
 
 
 def test_fixes_that_change_nothing_count_and_all_are_bounded() -> None:

@@ -1,19 +1,19 @@
 """How to start a Node app from its ``package.json``: :func:`node_start`.
 
-In order: a ``build`` script runs first as a set-up step (``tsc``, ``nest build``: the
-start commands that follow expect its output), and so does the start script's ``pre``
-script (``prestart:prod``: ``tsc``; the ``build`` step left out when it runs the build
-itself; the start is then run without it). The start: ``start:prod``, else ``start``, else
-``main`` (a ``.ts`` one run by ``tsx``), else the ``dev`` script, else the usual entry
-files (``server.js``, ``index.js``, ``src/index.ts`` …). The ``dev`` script runs with its
-watcher off where the tool has one to turn off (``tsx watch`` → ``tsx``, ``node
---watch`` → ``node``, ``nodemon x.js`` → ``node x.js``, ``nodemon x.ts`` and
-``ts-node-dev x.ts`` → ``tsx x.ts``, ``bun --hot`` → ``bun``). A ``tsx`` (or ``bun``, which
-its scripts run) the project does not depend on is added to its environment at build time
-(:attr:`NodeStart.tools`): the build reaches the
-registry, the app does not. Where ``tsconfig.json`` turns ``emitDecoratorMetadata`` on
-(TypeORM's columns, NestJS's injection read it) and the app has ts-node, a TypeScript
-entry runs with ts-node instead: tsx (esbuild) does not emit that metadata.
+In order: a ``build`` script (else ``build:prod``) runs first as a set-up step (``tsc``,
+``nest build``: the start commands that follow expect its output), and so does the start
+script's ``pre`` script (``prestart:prod``: ``tsc``; the ``build`` step left out when it
+runs the build itself; the start is then run without it). The start: ``start:prod``, else
+``start``, else ``main`` (a ``.ts`` one run by ``tsx``), else the ``dev`` script, else the
+usual entry files (``server.js``, ``index.js``, ``src/index.ts`` …). The ``dev`` script
+runs with its watcher off where the tool has one to turn off (``tsx watch`` → ``tsx``,
+``node --watch`` → ``node``, ``nodemon x.js`` → ``node x.js``, ``nodemon x.ts`` and
+``ts-node-dev x.ts`` → ``tsx x.ts``, ``bun --hot`` → ``bun``). A ``tsx`` (or ``bun``,
+which its scripts run) the project does not depend on is added to its environment at build
+time (:attr:`NodeStart.tools`): the build reaches the registry, the app does not. Where
+``tsconfig.json`` turns ``emitDecoratorMetadata`` on (TypeORM's columns, NestJS's
+injection read it) and the app has ts-node, a TypeScript entry runs with ts-node instead:
+tsx (esbuild) does not emit that metadata.
 
 An app whose ORM is told to load ``.ts`` files at run time (TypeORM's ``entities:
 ["src/entity/**/*.ts"]``, often only under ``NODE_ENV=development``, which a preview is;
@@ -58,6 +58,9 @@ _ENTRIES = ("server.js", "index.js", "app.js", "server.ts", "index.ts", "src/ind
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
 _SQLITE = re.compile(r"""provider\s*=\s*["']sqlite["']""")
 _ORMS = ("typeorm", "@mikro-orm/core", "sequelize-typescript")
+# The build script: ``build``, else a production build alone (awesome-nest-boilerplate has
+# ``build:prod``, which ``start:prod``'s ``node dist/main.js`` expects, and no ``build``).
+_BUILDS = ("build", "build:prod", "build:production")
 # A glob naming .ts files only, quoted in source or an ormconfig, or a TYPEORM_ variable.
 _TS_GLOB = re.compile(
     rb"""["'`]([^"'`\n]*\*[^"'`\n]*(?<!\.d)(?<!\.spec)(?<!\.test)\.ts)["'`]"""
@@ -162,8 +165,8 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     tools = () if "tsx" in listed else (TSX,)
     # npm start builds it anyway (a Procfile may start it otherwise: built first then)
     built_first = "build" in scripts.get("prestart", "") and not build_only
-    has_build = scripts.get("build", "").strip() and not built_first
-    setup = (("npm", "run", "build"),) if has_build else ()
+    build = next((b for b in _BUILDS if scripts.get(b, "").strip()), None)
+    setup = (("npm", "run", build),) if build and not built_first else ()
     if build_only:
         return NodeStart((), setup)
     glob = runtime_ts_glob(files, listed)

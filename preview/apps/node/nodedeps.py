@@ -1,15 +1,20 @@
 """A Node app's dependency set: its package.json and lockfile (:class:`NodeDeps`), with
-the versions a ``pnpm-lock.yaml`` locked written into its package.json (npm reads no
-pnpm lockfile)."""
+the versions a ``pnpm-lock.yaml`` or ``yarn.lock`` locked written into its package.json
+(npm reads neither)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = ["NodeDeps", "node_dependencies"]
+
+_TABLES = ("dependencies", "devDependencies", "optionalDependencies")
+_VERSION = re.compile(r"\d+\.\d+\.\d+[\w.+-]*")  # not link:, file:, a git commit
+_YARN_VERSION = re.compile(r"""^\s+version:?\s+"?([^"\s]+)"?\s*$""")
 
 
 @dataclass(frozen=True)
@@ -19,8 +24,8 @@ class NodeDeps:
     tools: tuple[str, ...] = ()  # packages added beside the app's own (tsx for a .ts entry)
     prisma: tuple[str, bytes] | None = None  # (path, content): the client generated from it
     note: str | None = None  # how package.json was changed (pnpm's locked versions), said
-    # The app's own ranges of the dependencies pinned to pnpm's locked versions: a
-    # version the registry does not have (unpublished, or a mirror's gap) falls back to it.
+    # The app's own ranges of the dependencies pinned to a lockfile's versions: a version
+    # the registry does not have (unpublished, or a mirror's gap) falls back to it.
     ranges: tuple[tuple[str, str], ...] = ()
 
     def key(self) -> str:
@@ -45,43 +50,33 @@ def node_dependencies(
     for name in ("npm-shrinkwrap.json", "package-lock.json"):
         if name in files:
             return NodeDeps(files["package.json"], (name, files[name]), tools, schema)
-    pinned = _pnpm_pinned(files)
+    pinned = _pinned(files, "pnpm-lock.yaml", _pnpm_locked) or _pinned(
+        files, "yarn.lock", _yarn_locked
+    )
     if pinned is not None:
         return NodeDeps(pinned[0], None, tools, schema, pinned[1], pinned[2])
     return NodeDeps(files["package.json"], None, tools, schema)
 
 
-def _pnpm_pinned(
-    files: dict[str, bytes],
+def _pinned(
+    files: dict[str, bytes], lockfile: str, read: Callable[[bytes, dict], dict[str, str] | None]
 ) -> tuple[bytes, str, tuple[tuple[str, str], ...]] | None:
-    """package.json with its direct dependencies at the versions its ``pnpm-lock.yaml``
-    locked (npm reads no pnpm lockfile: it would install the newest each range allows,
-    which a project resolved months ago may not build or run with), the note saying
-    so and the ranges replaced; None without such a lockfile or with nothing to pin."""
-    if "pnpm-lock.yaml" not in files:
+    """package.json with its direct dependencies at the versions ``lockfile`` (pnpm's or
+    yarn's, read by ``read``) locked: npm reads neither, and would install the newest each
+    range allows, which a project resolved months ago may not build or run with (an swc
+    plugin must match its @swc/core, locked together); the note saying so, and the
+    ranges replaced. None without such a lockfile or with nothing to pin."""
+    if lockfile not in files:
         return None
-    import yaml  # lazy: an idle service imports none of it (only such an upload needs it)
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         package = json.loads(files["package.json"])
-        lock = yaml.load(files["pnpm-lock.yaml"], Loader=loader)
-    except (ValueError, RecursionError, yaml.YAMLError):
+    except (ValueError, RecursionError):
         return None
-    if not isinstance(package, dict) or not isinstance(lock, dict):
+    locked = read(files[lockfile], package) if isinstance(package, dict) else None
+    if not locked:
         return None
-    importers = lock.get("importers")
-    root = importers.get(".") if isinstance(importers, dict) else lock  # v5: at the top
-    locked: dict[str, str] = {}
-    for key in ("dependencies", "devDependencies", "optionalDependencies"):
-        table = root.get(key) if isinstance(root, dict) else None
-        for name, entry in (table or {}).items() if isinstance(table, dict) else ():
-            version = entry.get("version") if isinstance(entry, dict) else entry
-            version = str(version).split("(", 1)[0].strip() if version is not None else ""
-            if re.fullmatch(r"\d+\.\d+\.\d+[\w.+-]*", version):  # not link:, file:, git
-                locked[name] = version
     ranges: list[tuple[str, str]] = []
-    for key in ("dependencies", "devDependencies", "optionalDependencies"):
+    for key in _TABLES:
         table = package.get(key)
         if isinstance(table, dict):
             for name in table:
@@ -90,5 +85,56 @@ def _pnpm_pinned(
                     table[name] = locked[name]
     if not ranges:
         return None
-    note = f"pnpm-lock.yaml: {len(ranges)} dependencies at its locked versions (npm reads none)"
+    note = f"{lockfile}: {len(ranges)} dependencies at its locked versions (npm reads none)"
     return json.dumps(package, indent=2).encode(), note, tuple(ranges)
+
+
+def _exact(version: object) -> str | None:
+    """A locked version (``1.2.3``, ``1.2.3(react@18)``); None for ``link:``, a git one …"""
+    text = str(version).split("(", 1)[0].strip() if version is not None else ""
+    return text if _VERSION.fullmatch(text) else None
+
+
+def _pnpm_locked(content: bytes, package: dict) -> dict[str, str] | None:
+    """{direct dependency: the version ``pnpm-lock.yaml`` locked} (any of its formats)."""
+    import yaml  # lazy: an idle service imports none of it (only such an upload needs it)
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        lock = yaml.load(content, Loader=loader)
+    except (RecursionError, yaml.YAMLError):
+        return None
+    if not isinstance(lock, dict):
+        return None
+    importers = lock.get("importers")
+    root = importers.get(".") if isinstance(importers, dict) else lock  # v5: at the top
+    locked: dict[str, str] = {}
+    for key in _TABLES:
+        table = root.get(key) if isinstance(root, dict) else None
+        for name, entry in (table or {}).items() if isinstance(table, dict) else ():
+            version = _exact(entry.get("version") if isinstance(entry, dict) else entry)
+            if version is not None:
+                locked[name] = version
+    return locked
+
+
+def _yarn_locked(content: bytes, package: dict) -> dict[str, str]:
+    """{direct dependency: the version ``yarn.lock`` locked for its range}: classic's
+    (``"a@^1.0", a@^1.2:`` then ``version "1.2.3"``) and Berry's (``"a@npm:^1.0":`` then
+    ``version: 1.2.3``) entries, found by the ``name@range`` package.json gives."""
+    versions: dict[str, str] = {}  # "name@range" -> its version
+    specs: list[str] = []
+    for line in content.decode("utf-8", "replace").splitlines():
+        if line[:1] not in ("", " ", "#") and line.rstrip().endswith(":"):
+            specs = [spec.strip().strip('"') for spec in line.rstrip()[:-1].split(",")]
+        elif specs and (match := _YARN_VERSION.match(line)):
+            versions.update(dict.fromkeys(specs, match.group(1)))
+            specs = []
+    locked: dict[str, str] = {}
+    for key in _TABLES:
+        table = package.get(key)
+        for name, wanted in table.items() if isinstance(table, dict) else ():
+            found = versions.get(f"{name}@{wanted}") or versions.get(f"{name}@npm:{wanted}")
+            if (version := _exact(found)) is not None:
+                locked[name] = version
+    return locked

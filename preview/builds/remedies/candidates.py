@@ -43,6 +43,9 @@ _MOVED = re.compile(
 # pkg_resources, and says only this when it is missing (its import error is swallowed).
 _NO_FLASK_COMMAND = re.compile(r"Error: No such command '([\w-]+)'")
 _DJANGO_DRIVER = re.compile(r"Error loading (psycopg2?|MySQLdb) (?:or psycopg )?module")
+# A module a package split off into a distribution of its own, as the package says it
+# (lxml 5.2: "lxml.html.clean module is now a separate project lxml_html_clean").
+_SEPARATE_PROJECT = re.compile(r"([\w.]+) module is now a separate project ([A-Za-z0-9][\w.-]*)")
 _BUILD = re.compile(
     r"Failed to (?:download and )?build `(?P<name>[A-Za-z0-9._-]+)|"
     r"^building (?P<named>[A-Za-z0-9._-]+) (?:\S+ )?for Python|"
@@ -98,6 +101,10 @@ def candidates(
                 found += _held(top, tried, f"{gone.group(1)}.{gone.group(2)} is gone from {top}")
         if (command := _NO_FLASK_COMMAND.search(line)) is not None:
             found += _for_flask_command(command.group(1), tried)
+        if (split := _SEPARATE_PROJECT.search(line)) is not None:
+            module, project = split.group(1), split.group(2).rstrip(".")
+            said = f"{module} is now the separate project {project}: relaunching with it added"
+            found.append(Fix(said, add=project))
         if (driver := _DJANGO_DRIVER.search(line)) is not None:
             module = "psycopg2" if driver.group(1).startswith("psycopg") else "MySQLdb"
             drop, add = ("psycopg2" if module == "psycopg2" else None), _DISTRIBUTION[module]

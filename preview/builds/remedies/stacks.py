@@ -42,6 +42,10 @@ _RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("flask-login", "0.6", ("Werkzeug<2.1",)),
     # Flask-WTF before 1.0 imports url_encode from Werkzeug (gone in 2.1).
     ("flask-wtf", "1", ("Werkzeug<2.1",)),
+    # Tortoise ORM before 0.25's pydantic_model_creator passes model_config as a field,
+    # which pydantic 2.11 refuses ("`model_config` cannot be used as a model field name":
+    # testdriven's fastapi-tdd-docker pins tortoise-orm 0.20.0, not pydantic).
+    ("tortoise-orm", "0.25", ("pydantic<2.11",)),
 )
 _MAX_ROUNDS = 8
 

@@ -19,6 +19,7 @@ from preview.discovery.node.tokens import (
     js_tokens,
     pairs,
     string_at,
+    string_constants,
 )
 
 __all__ = ["fastify_endpoints", "hapi_endpoints"]
@@ -90,9 +91,16 @@ class _Plugins:
         self.apps: set[str] = {"fastify"}  # `fastify.get(…)` at the top: the app's
         self.routes: dict[str, list[Route]] = {}
         self.mounts: list[tuple[str, list, str, int]] = []
+        constants = string_constants(tokens)  # `${apiModule}/feed`'s apiModule
+        options = _object_constants(tokens, closing)  # `const _options = { prefix: … }`
+        opened = {end: start for start, end in closing.items()}
         functions = list(self.functions.values())
         for i, (kind, value, line) in enumerate(tokens[:-4]):
-            if kind != "id" or not is_punct(tokens, i + 1, ".") or is_punct(tokens, i - 1, "."):
+            if kind == "punct" and value == ")" and is_punct(tokens, i + 1, "."):
+                value = _chain_head(tokens, opened, i)  # `app.register(a).register(b)`
+                if value is None:
+                    continue
+            elif kind != "id" or not is_punct(tokens, i + 1, ".") or is_punct(tokens, i - 1, "."):
                 if kind == "id" and _creates_instance(tokens, i):
                     self.apps.add(value or "")
                 continue
@@ -107,13 +115,13 @@ class _Plugins:
             if verb in _VERBS or verb == "all":
                 methods, sub = (
                     ["ANY" if verb == "all" else verb.upper()],
-                    string_at(tokens, opening + 1),
+                    string_at(tokens, opening + 1, constants),
                 )
             elif verb == "route":
-                methods, sub = _route_object(tokens, opening + 1)
+                methods, sub = _route_object(tokens, opening + 1, constants)
             elif verb == "register":
                 arguments = _arguments(tokens, opening, closing[opening])
-                mount = _prefix(arguments[1]) if len(arguments) > 1 else ""
+                mount = _prefix(arguments[1], constants, options) if len(arguments) > 1 else ""
                 self.mounts.append((key, arguments[0] if arguments else [], mount, line))
                 continue
             else:
@@ -202,12 +210,45 @@ def _arguments(tokens: Tokens, opening: int, end: int) -> list[list]:
     return [a for a in arguments if a]
 
 
-def _prefix(options: list) -> str:
-    """``{ prefix: "/x" }``'s prefix ("" without one)."""
+def _prefix(options: list, constants: dict[str, str], objects: dict[str, list]) -> str:
+    """``{ prefix: "/x" }``'s prefix ("" without one); the object or the prefix may be a
+    name the file binds (``_options``, ``{ prefix: API_PREFIX }``)."""
+    if len(options) == 1 and options[0][0] == "id":
+        options = objects.get(options[0][1], [])
     for k, token in enumerate(options[:-2]):
-        if token[1] == "prefix" and options[k + 1][1] == ":" and options[k + 2][0] == "str":
-            return options[k + 2][1] or ""
+        if token[1] == "prefix" and options[k + 1][1] == ":":
+            kind, value = options[k + 2][:2]
+            if kind == "str" or (kind == "id" and value in constants):
+                return (value if kind == "str" else constants[value]) or ""
     return ""
+
+
+def _object_constants(tokens: Tokens, closing: dict[int, int]) -> dict[str, list]:
+    """The names a file binds to an object literal (``const opts = { prefix: "/x" }``),
+    each with its tokens as :func:`_arguments` gives them."""
+    found: dict[str, list] = {}
+    for i in range(len(tokens) - 3):
+        declares = tokens[i][1] in ("const", "let", "var") and tokens[i + 1][0] == "id"
+        if declares and is_punct(tokens, i + 2, "=") and is_punct(tokens, i + 3, "{"):
+            end = min(closing.get(i + 3, i + 3), i + 3 + _MAX_OBJECT_TOKENS)
+            found[tokens[i + 1][1] or ""] = [(*tokens[k], k) for k in range(i + 3, end + 1)]
+    return found
+
+
+def _chain_head(tokens: Tokens, opened: dict[int, int], i: int) -> str | None:
+    """The name a chain of calls ending at ``i`` starts on (``app`` of
+    ``app.register(a).register(b)``), None when it starts on none."""
+    for _ in range(_MAX_ROUTES_PER_CALL):
+        start = opened.get(i)
+        if start is None or not is_punct(tokens, start - 2, "."):
+            return None
+        before = start - 3  # the token before `.verb(`
+        if before >= 0 and tokens[before][0] == "id" and not is_punct(tokens, before - 1, "."):
+            return tokens[before][1]
+        if not is_punct(tokens, before, ")"):
+            return None
+        i = before
+    return None
 
 
 def hapi_endpoints(files: dict[str, bytes], out: Collector) -> None:
@@ -217,7 +258,7 @@ def hapi_endpoints(files: dict[str, bytes], out: Collector) -> None:
     if b'"@hapi/hapi"' not in manifest and b'"hapi"' not in manifest:
         return
     for path, tokens in _scripts(files, b".route("):
-        closing = pairs(tokens)
+        closing, constants = pairs(tokens), string_constants(tokens)
         for i, (kind, value, line) in enumerate(tokens[:-4]):
             if kind != "id" or value != "route" or not is_punct(tokens, i - 1, "."):
                 continue
@@ -229,7 +270,7 @@ def hapi_endpoints(files: dict[str, bytes], out: Collector) -> None:
                 objects.append(j)
                 j = closing[j] + 1 + is_punct(tokens, closing[j] + 1, ",")
             for start in objects[:_MAX_ROUTES_PER_CALL]:
-                methods, sub = _route_object(tokens, start)
+                methods, sub = _route_object(tokens, start, constants)
                 for method in methods if sub is not None else []:
                     out.add(method, sub or "/", "express", Route([method], sub or "", path, line))
 
@@ -241,9 +282,12 @@ def _scripts(files: dict[str, bytes], marker: bytes):
             yield path, js_tokens(files[path].decode("utf-8-sig", "replace"))
 
 
-def _route_object(tokens: Tokens, i: int) -> tuple[list[str], str | None]:
+def _route_object(
+    tokens: Tokens, i: int, constants: dict[str, str] | None = None
+) -> tuple[list[str], str | None]:
     """``{ method: 'GET' | ['GET', 'POST'] | '*', url|path: '/x' }`` at ``i``: its methods and
-    its path. Only the object's own keys count (depth 1), not a nested ``options``'s."""
+    its path (a template literal on the file's ``constants`` too). Only the object's own
+    keys count (depth 1), not a nested ``options``'s."""
     methods: list[str] = []
     url = None
     depth = 0
@@ -262,5 +306,5 @@ def _route_object(tokens: Tokens, i: int) -> tuple[list[str], str | None]:
             methods = ["ANY" if m == "*" else m for m in said if m.lower() in _VERBS or m == "*"]
             methods = list(dict.fromkeys(methods))
         elif value in ("url", "path"):
-            url = string_at(tokens, j + 2)
+            url = string_at(tokens, j + 2, constants)
     return methods, url

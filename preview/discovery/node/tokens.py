@@ -16,6 +16,7 @@ __all__ = [
     "js_tokens",
     "pairs",
     "string_at",
+    "string_constants",
 ]
 
 JS_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
@@ -33,14 +34,16 @@ _REGEX_AFTER_PUNCT = frozenset("(,=:[!&|?{};+-*%<>~^")
 _REGEX_AFTER_WORD = frozenset({"return", "typeof", "case", "do", "else", "in", "of", "new", "void"})
 _JS_REGEX = re.compile(r"/(?:[^/\\\[\n]|\\.|\[(?:[^\]\\\n]|\\.)*\])+/[A-Za-z]*")
 _OPENER = {")": "(", "}": "{"}
+_SUBSTITUTION = re.compile(r"\$\{\s*([A-Za-z_$][\w$]*)\s*\}|\$\{[^}]*\}")
 _MAX_TYPE_TOKENS = 200  # a call's type arguments (`app.post<{ Body: … }>(…)`) are short
 
 
 def js_tokens(text: str) -> list[tuple[str, str | None, int]]:
     """(kind, value, line) tokens, without comments; string values are unescaped.
 
-    A template literal with ``${...}`` is a "tpl" token without value, and a regular
-    expression literal a "re" token, so neither can fake a string or hide a quote.
+    A template literal with ``${...}`` is a "tpl" token (its value the raw text between
+    its backticks), and a regular expression literal a "re" token, so neither can fake a
+    string or hide a quote.
     """
     tokens: list[tuple[str, str | None, int]] = []
     position, line, no_regex_until = 0, 1, 0
@@ -50,6 +53,7 @@ def js_tokens(text: str) -> list[tuple[str, str | None, int]]:
         if value == "`":
             value, end = _template(text, position)
             kind = "str" if value is not None else "tpl"
+            value = value if value is not None else text[position + 1 : end - 1]
         elif value == "/" and position >= no_regex_until and _regex_allowed(tokens):
             if literal := _JS_REGEX.match(text, position):
                 kind, end = "re", literal.end()
@@ -111,8 +115,38 @@ def is_punct(tokens: Tokens, i: int, char: str) -> bool:
     return 0 <= i < len(tokens) and tokens[i][0] == "punct" and tokens[i][1] == char
 
 
-def string_at(tokens: Tokens, i: int) -> str | None:
-    return tokens[i][1] if 0 <= i < len(tokens) and tokens[i][0] == "str" else None
+def string_at(tokens: Tokens, i: int, constants: dict[str, str] | None = None) -> str | None:
+    """The string at ``i``; a template literal too where each of its substitutions is a
+    name ``constants`` gives (``${apiModule}/feed``: see :func:`string_constants`)."""
+    if not 0 <= i < len(tokens) or tokens[i][0] not in ("str", "tpl"):
+        return None
+    kind, value = tokens[i][0], tokens[i][1] or ""
+    if kind == "str":
+        return value
+    if constants is None or "`" in value:
+        return None
+    parts = _SUBSTITUTION.split(value)  # text, name, text, name, …, text
+    names = parts[1::2]
+    if any(name is None or name not in constants for name in names) or "${" in "".join(
+        parts[::2]
+    ):
+        return None
+    return "".join(constants[p] if k % 2 else p for k, p in enumerate(parts))
+
+
+def string_constants(tokens: Tokens) -> dict[str, str]:
+    """The names a file binds once to a string (``const apiModule = '/articles'``), for the
+    template literals built on them; a name bound twice (two functions' own) is left out."""
+    found: dict[str, str | None] = {}
+    for i in range(len(tokens) - 4):
+        if tokens[i][0] != "id" or tokens[i][1] not in ("const", "let", "var"):
+            continue
+        if tokens[i + 1][0] != "id" or not is_punct(tokens, i + 2, "="):
+            continue
+        name, value = tokens[i + 1][1] or "", string_at(tokens, i + 3)
+        ends = tokens[i + 4][0] != "punct" or tokens[i + 4][1] in (";", ",", "}")
+        found[name] = value if name not in found and value is not None and ends else None
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def after_type_arguments(tokens: Tokens, i: int) -> int:

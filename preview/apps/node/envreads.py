@@ -1,0 +1,64 @@
+"""The environment variables a Node app's own sources read (never run): :func:`node_env_reads`.
+
+envalid's ``cleanEnv(process.env, { X: str(), PORT: port() })`` validates them at start
+and exits naming those unset: each without a ``default`` (or ``devDefault``) is
+required, a number for ``num()`` and ``port()``. Any other ``process.env.X`` (or
+``process.env["X"]``) read is read as optional: what the app does without it is its own
+(``process.env.JWT_SECRET || "dev"``), but a throwaway value where its name says what it
+is does no harm (:mod:`preview.builds.configdefaults`). Sources are the upload's
+JavaScript and TypeScript, not its dependencies', builds' or tests'.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+__all__ = ["node_env_reads"]
+
+_SOURCES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
+_SKIPPED_DIRS = {"node_modules", "dist", "build", ".next", "coverage", "test", "tests", "__tests__"}
+_TEST_FILE = re.compile(r"\.(?:test|spec|e2e-spec)\.[cm]?[jt]s$")
+_READ = re.compile(
+    r"""process\.env(?:\.([A-Z][A-Z0-9_]*)\b|\[\s*["'`]([A-Z][A-Z0-9_]*)["'`]\s*\])"""
+)
+_CLEAN_ENV = re.compile(r"cleanEnv\s*\(\s*process\.env\s*,\s*\{")
+# One validator of envalid's spec: `NAME: str()`, `PORT: port({ default: 3000 })`.
+_VALIDATOR = re.compile(
+    r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*(str|num|port|bool|email|url|host|json)"""
+    r"""\s*\(\s*(\{[^{}]*\})?\s*\)"""
+)
+_NUMBERS = {"num": "int", "port": "int"}
+
+
+def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
+    """({variable envalid requires: ``""``, or ``"int"`` for a number}, [any other
+    variable read]): see the module doc."""
+    required: dict[str, str] = {}
+    read: dict[str, None] = {}
+    for path in sorted(files):
+        if not path.endswith(_SOURCES) or path.endswith(".d.ts") or _TEST_FILE.search(path):
+            continue
+        if _SKIPPED_DIRS.intersection(posixpath.dirname(path).split("/")):
+            continue
+        text = files[path].decode("utf-8", "replace")
+        if "process.env" not in text:
+            continue
+        for clean in _CLEAN_ENV.finditer(text):
+            for match in _VALIDATOR.finditer(_braced(text, clean.end() - 1)):
+                name, validator, options = match.groups()
+                if not options or not re.search(r"\b(?:default|devDefault)\s*:", options):
+                    required.setdefault(name, _NUMBERS.get(validator, ""))
+        for match in _READ.finditer(text):
+            read.setdefault(match.group(1) or match.group(2))
+    return required, [name for name in read if name not in required]
+
+
+def _braced(text: str, start: int) -> str:
+    """The ``{…}`` opening at ``start``, through its closing brace (or the text's end)."""
+    depth = 0
+    for index in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[index], 0)
+        if depth == 0:
+            return text[start : index + 1]
+    return text[start:]

@@ -1,0 +1,112 @@
+"""A Node app's migrations, run as set-up steps after its build: :func:`node_migrations`.
+
+knex's (a ``knexfile`` beside ``package.json``, ``knex`` listed, migrations in its
+directory): ``knex migrate:latest``. Drizzle's (``drizzle-kit`` listed, a
+``drizzle.config``, a migrations journal in its ``out`` directory): ``drizzle-kit
+migrate``, which drizzle-kit has had since 0.21 (May 2024). A drizzle-kit listed before
+it (``^0.20.13``) has only ``generate:pg``, ``push:pg`` … and its apps applied the journal
+with drizzle-orm's own migrator: so does the step then, through the driver the app lists
+(``pg``, ``postgres``, ``mysql2``), at the URL its config reads (``process.env.X``, else
+``DATABASE_URL``; node-postgres reads the ``PG*`` variables without one).
+
+Commands are templates like :mod:`..detect`'s (braces escaped).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+
+__all__ = ["node_migrations"]
+
+_KNEXFILES = ("knexfile.js", "knexfile.cjs", "knexfile.mjs", "knexfile.ts")
+_KNEX_DIR = re.compile(r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*["'`]([^"'`]+)["'`]""", re.S)
+_DRIZZLE_CONFIGS = tuple(f"drizzle.config.{ext}" for ext in ("ts", "js", "mjs", "cjs"))
+_DRIZZLE_OUT = re.compile(r"""\bout\s*:\s*["'`]([^"'`]+)["'`]""")
+# A range that stays below 0.21 (npm's ^0.20 and ~0.20 keep the minor; a bare version is
+# exact): the drizzle-kit that has no migrate command.
+_OLD_DRIZZLE_KIT = re.compile(r"^\s*[\^~]?\s*0\.(\d+)(?:\.\S*)?\s*$")
+_ENV_READ = re.compile(r"""process\.env(?:\.([A-Za-z_]\w*)|\[\s*["'`]([A-Za-z_]\w*)["'`]\s*\])""")
+# The driver drizzle-orm's migrator is reached through: (its module, how the client is
+# made from the address, how it is closed).
+_DRIVERS = {
+    "pg": (
+        "node-postgres",
+        'const client = new (require("pg").Pool)(address ? { connectionString: address } : {});',
+        "client.end()",
+    ),
+    "postgres": (
+        "postgres-js",
+        'const client = require("postgres")(address, { max: 1 });',
+        "client.end()",
+    ),
+    "mysql2": (
+        "mysql2",
+        'const client = require("mysql2").createPool(address);',
+        "client.end()",
+    ),
+}
+_MIGRATOR = """const address = process.env[{url}];  // not URL: pg parses with the global
+{client}
+const {{ drizzle }} = require("drizzle-orm/{module}");
+const {{ migrate }} = require("drizzle-orm/{module}/migrator");
+migrate(drizzle(client), {{ migrationsFolder: {folder} }}).then(
+  () => {close},
+  (error) => {{ console.error(error); process.exit(1); }},
+);"""
+
+
+def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tuple[str, ...], ...]:
+    """The Node app's migrations to run before it serves (knex's, Drizzle's); ``listed``:
+    its dependencies and devDependencies with their ranges."""
+    found = (_knex_migrations(files, listed), _drizzle_migrations(files, listed))
+    return tuple(m for m in found if m is not None)
+
+
+def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
+    """``knex migrate:latest`` where a knexfile beside package.json (a ``.ts`` one only
+    with ts-node listed: knex loads it by ts-node) names a migrations directory (its
+    ``migrations.directory``, else ``migrations``) holding migrations."""
+    if "knex" not in listed:
+        return None
+    for knexfile in _KNEXFILES:
+        if knexfile not in files or (knexfile.endswith(".ts") and "ts-node" not in listed):
+            continue
+        match = _KNEX_DIR.search(files[knexfile].decode("utf-8", "replace"))
+        directory = posixpath.normpath(match.group(1) if match else "migrations")
+        if any(p.startswith(f"{directory}/") for p in files):
+            return ("node_modules/.bin/knex", "migrate:latest", "--knexfile", knexfile)
+    return None
+
+
+def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
+    """``drizzle-kit migrate`` where drizzle-kit is listed and a drizzle.config beside
+    package.json has a migrations journal (``meta/_journal.json``) in its ``out``
+    directory (default ``drizzle``); drizzle-orm's migrator for a drizzle-kit before 0.21."""
+    if "drizzle-kit" not in listed:
+        return None
+    for config in _DRIZZLE_CONFIGS:
+        if config in files:
+            text = files[config].decode("utf-8", "replace")
+            match = _DRIZZLE_OUT.search(text)
+            out = posixpath.normpath(match.group(1) if match else "drizzle")
+            if f"{out}/meta/_journal.json" not in files:
+                continue
+            old = _OLD_DRIZZLE_KIT.match(listed["drizzle-kit"])
+            driver = next((d for d in _DRIVERS if d in listed), None)
+            if old is not None and int(old.group(1)) < 21 and driver is not None:
+                return ("node", "-e", _migrator(driver, out, text))
+            return ("node_modules/.bin/drizzle-kit", "migrate", "--config", config)
+    return None
+
+
+def _migrator(driver: str, folder: str, config: str) -> str:
+    """drizzle-orm's migrator applying ``folder`` through ``driver`` (a template)."""
+    module, client, close = _DRIVERS[driver]
+    read = _ENV_READ.search(config, max(config.find("dbCredentials"), 0))
+    url = next((g for g in read.groups() if g), "DATABASE_URL") if read else "DATABASE_URL"
+    script = _MIGRATOR.format(
+        url=json.dumps(url), client=client, module=module, folder=json.dumps(folder), close=close
+    )
+    return script.replace("{", "{{").replace("}", "}}")

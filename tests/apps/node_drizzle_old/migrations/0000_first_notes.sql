@@ -1,0 +1,6 @@
+CREATE TABLE IF NOT EXISTS "notes" (
+	"id" serial PRIMARY KEY NOT NULL,
+	"body" text
+);
+--> statement-breakpoint
+INSERT INTO "notes" ("body") VALUES ('migrated');

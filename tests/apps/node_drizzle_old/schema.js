@@ -1,0 +1,3 @@
+const { pgTable, serial, text } = require("drizzle-orm/pg-core");
+
+exports.notes = pgTable("notes", { id: serial("id").primaryKey(), body: text("body") });
