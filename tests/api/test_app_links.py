@@ -23,6 +23,7 @@ from preview.sandbox.appdir import read_no_follow, replace_file, run_as_owner, w
 
 from ..conftest import SERVER_COMMAND, Service, auth, server_app
 
+_APP_UID = 1_900_012_345
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the service is root only as root")
 
 # POST /plant {"links": {name: target}, "files": {name: text}, "db": name}: what the app
@@ -162,11 +163,17 @@ def host_dir() -> Iterator[Path]:
     shutil.rmtree(made)
 
 
+def _app_dir(host_dir: Path) -> Path:
+    """A preview's directory, its app's uid's."""
+    app = host_dir / "app"
+    app.mkdir()
+    os.chown(app, _APP_UID, _APP_UID)
+    return app
+
+
 def test_the_apps_rights_are_the_working_threads_alone(host_dir: Path) -> None:
     tmp_path = host_dir
-    app = tmp_path / "app"
-    app.mkdir()
-    os.chown(app, 1_900_012_345, 1_900_012_345)
+    app = _app_dir(host_dir)
     secret = tmp_path / "secret"
     secret.write_text("root's")
     secret.chmod(0o600)
@@ -189,23 +196,21 @@ def test_the_apps_rights_are_the_working_threads_alone(host_dir: Path) -> None:
         thread.join()
         return errors[0], errors[1], os.stat(made).st_uid, len(other)
 
-    assert run_as_owner(app, as_app) == ("PermissionError", "PermissionError", 1_900_012_345, 1)
+    assert run_as_owner(app, as_app) == ("PermissionError", "PermissionError", _APP_UID, 1)
     assert not (tmp_path / "pwn").exists()
     assert secret.read_text() == "root's"  # and this thread's rights came back
 
 
 def test_a_file_written_after_the_app_ran_replaces_a_link_in_its_place(host_dir: Path) -> None:
     tmp_path = host_dir
-    app = tmp_path / "app"
-    app.mkdir()
-    os.chown(app, 1_900_012_345, 1_900_012_345)
+    app = _app_dir(host_dir)
     victim = tmp_path / "victim"
     victim.write_text("host")
     (app / ".preview-gunicorn.conf.py").symlink_to(victim)
     write_beneath(app, ".preview-gunicorn.conf.py", b"shim")
     written = app / ".preview-gunicorn.conf.py"
     assert stat.S_ISREG(os.lstat(written).st_mode) and written.read_bytes() == b"shim"
-    assert os.stat(written).st_uid == 1_900_012_345
+    assert os.stat(written).st_uid == _APP_UID
     assert victim.read_text() == "host"
     (app / "config").symlink_to(tmp_path)  # a folder on the way: refused, not followed
     with pytest.raises(OSError):

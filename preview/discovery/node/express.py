@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from preview.discovery.graph import Collector, Route, Router, expand_routers
 from preview.discovery.node.aliases import ImportAliases
 from preview.discovery.node.hono import (
+    HonoModules,
     HonoScan,
     array_items,
     arrow_body,
-    factories,
-    function_of,
     route_options,
 )
 from preview.discovery.node.tokens import JS_SUFFIXES, after_type_arguments, js_tokens, pairs
@@ -109,12 +108,16 @@ def _hono_routers(scripts: dict[str, Script], aliases: ImportAliases, routers: d
     """Routers made by the app's factories, and the routes ``.openapi`` serves from
     another module's ``createRoute`` (:mod:`.hono`), added to ``routers`` and the
     scripts' routes before the routes are placed."""
-    scans = {path: script.hono for path, script in scripts.items()}
-    imports = {path: script.imports for path, script in scripts.items()}
-    made = factories(scans, imports, resolve_module, aliases)
+    modules = HonoModules(
+        {path: script.hono for path, script in scripts.items()},
+        {path: script.imports for path, script in scripts.items()},
+        resolve_module,
+        aliases,
+    )
+    made = modules.factories()
     for path, script in scripts.items():
         for name, callee in script.hono.calls.items():
-            if function_of(scans, imports, resolve_module, aliases, path, callee) in made:
+            if modules.function_of(path, callee) in made:
                 routers.setdefault((path, name), Router("express"))
         for obj, namespace, ref, line in script.hono.deferred:
             spec, export = script.imports.get(namespace or ref, (None, None))

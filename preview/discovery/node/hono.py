@@ -28,7 +28,7 @@ from preview.discovery.node.tokens import Tokens
 if TYPE_CHECKING:
     from preview.discovery.node.aliases import ImportAliases
 
-__all__ = ["HonoScan", "array_items", "arrow_body", "factories", "route_options"]
+__all__ = ["HonoModules", "HonoScan", "array_items", "arrow_body", "route_options"]
 
 # express.resolve_module: (scripts, aliases, importing module, specifier) -> module
 ResolveModule = Callable[[dict, "ImportAliases", str, str], "str | None"]
@@ -52,9 +52,7 @@ class HonoScan:
     # ``arr.forEach((p) => …)``: (p, arr, its first and last lines)
     default_function: str | None = None  # ``export default function createApp()``
 
-    def maker(
-        self, name: str, tokens: Tokens, closing: dict[int, int], body: range | None
-    ) -> None:
+    def maker(self, name: str, tokens: Tokens, closing: dict[int, int], body: range | None) -> None:
         """Record the function ``name`` whose body is the tokens ``body`` (None: not
         a function)."""
         if body is None:
@@ -69,7 +67,6 @@ class HonoScan:
             elif tokens[k - 1][1] != "." and k + 1 in closing and tokens[k + 1][1] == "(":
                 called.add(value)
         self.makers[name] = (direct, frozenset(called))
-
 
     def array_of(self, param: str, line: int) -> str | None:
         """The array whose ``forEach`` callback, around ``line``, names ``param``."""
@@ -166,54 +163,48 @@ def array_items(tokens: Tokens, k: int) -> list[str] | None:
     return None
 
 
-def factories(
-    scans: dict[str, HonoScan],
-    imports: dict[str, dict[str, tuple[str, str]]],
-    resolve: ResolveModule,
-    aliases: ImportAliases,
-) -> set[tuple[str, str]]:
-    """The (module, function) pairs that make a Hono (the module doc): those whose body
-    does, then, until none is added, those calling one of them."""
-    made = {
-        (path, name)
-        for path, scan in scans.items()
-        for name, (direct, _) in scan.makers.items()
-        if direct
-    }
-    grew = True
-    while grew:
-        grew = False
-        for path, scan in scans.items():
-            for name, (_, called) in scan.makers.items():
-                if (path, name) in made:
-                    continue
-                if any(
-                    function_of(scans, imports, resolve, aliases, path, c) in made for c in called
-                ):
-                    made.add((path, name))
-                    grew = True
-    return made
+@dataclass(frozen=True)
+class HonoModules:
+    """Every module's scan and imports, and how an import is followed (``resolve``:
+    ``express.resolve_module``, through the app's ``aliases``)."""
 
+    scans: dict[str, HonoScan]
+    imports: dict[str, dict[str, tuple[str, str]]]
+    resolve: ResolveModule
+    aliases: ImportAliases
 
-def function_of(
-    scans: dict[str, HonoScan],
-    imports: dict[str, dict[str, tuple[str, str]]],
-    resolve: ResolveModule,
-    aliases: ImportAliases,
-    path: str,
-    name: str,
-) -> tuple[str, str] | None:
-    """Where the function ``name`` of module ``path`` is defined: (module, its name)."""
-    for _ in range(_MAX_DEPTH):
-        scan = scans[path]
-        if name in scan.makers:
-            return path, name
-        spec, export = imports[path].get(name, (None, None))
-        target = resolve(scans, aliases, path, spec) if spec else None
-        if target is None or export is None:
-            return None
-        path = target
-        name = (scans[target].default_function or "") if export == "default" else export
-    return None
+    def factories(self) -> set[tuple[str, str]]:
+        """The (module, function) pairs that make a Hono (the module doc): those whose
+        body does, then, until none is added, those calling one of them."""
+        made = {
+            (path, name)
+            for path, scan in self.scans.items()
+            for name, (direct, _) in scan.makers.items()
+            if direct
+        }
+        grew = True
+        while grew:
+            grew = False
+            for path, scan in self.scans.items():
+                for name, (_, called) in scan.makers.items():
+                    if (path, name) not in made and any(
+                        self.function_of(path, c) in made for c in called
+                    ):
+                        made.add((path, name))
+                        grew = True
+        return made
 
-
+    def function_of(self, path: str, name: str) -> tuple[str, str] | None:
+        """Where the function ``name`` of module ``path`` is defined: (module, its name)."""
+        for _ in range(_MAX_DEPTH):
+            scan = self.scans[path]
+            if name in scan.makers:
+                return path, name
+            spec, export = self.imports[path].get(name, (None, None))
+            target = self.resolve(self.scans, self.aliases, path, spec) if spec else None
+            if target is None or export is None:
+                return None
+            path = target
+            default = self.scans[target].default_function or ""
+            name = default if export == "default" else export
+        return None
