@@ -350,7 +350,12 @@ def _validated(
         total += len(content)
         _check_total(total, limits)
         files[path] = content
-    return _strip_top_folder(files) if strip_top_folder else files
+    if not strip_top_folder:
+        return files
+    stripped = _strip_top_folder(files)
+    for path in stripped if stripped is not files else ():  # its names, now at the top:
+        normalize_path(path)  # the preview's own folders (.tmp) refused there too
+    return stripped
 
 
 def _check_no_file_is_a_folder(paths: dict[str, object]) -> None:

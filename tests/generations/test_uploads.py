@@ -136,6 +136,12 @@ def test_single_top_folder_is_stripped():
     assert files_from_archive(tar, LIMITS) == APP
 
 
+def test_a_stripped_folder_cannot_bring_the_previews_own_folders_to_the_top():
+    """myproj/.tmp/x, once myproj/ is stripped, is .tmp/x: refused as at the top."""
+    data = make_zip({"myproj/main.py": b"", "myproj/.tmp/notes.txt": b"x"})
+    assert bad("unsafe_path", files_from_archive, data, LIMITS) == {"path": ".tmp/notes.txt"}
+
+
 @pytest.mark.parametrize(
     "files",
     [
