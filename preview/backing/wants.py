@@ -29,6 +29,18 @@ _PY_DRIVER = re.compile(
     r"""(?imx)^[\s"']*(psycopg2-binary|psycopg2|psycopg(?:-binary|-c)?|asyncpg|pg8000|aiopg)
     (?![\w.-])"""
 )
+# A driver an ORM installs as its extra: tortoise-orm[asyncpg], databases[postgresql],
+# sqlalchemy[postgresql-asyncpg], ormar[postgresql].
+_PY_EXTRA_DRIVER = re.compile(
+    r"""(?imx)^[\s"']*([A-Za-z0-9][\w.-]*)\s*\[([^\]\n]*?\b(?:asyncpg|psycopg2?(?:[-_]binary)?
+    |postgres(?:ql)?(?:[-_]\w+)?|pg8000|aiopg)\b[^\]\n]*)\]"""
+)
+# Poetry's way: tortoise-orm = { version = "^0.20", extras = ["asyncpg"] }
+_POETRY_EXTRA_DRIVER = re.compile(
+    r"""(?im)^\s*([A-Za-z0-9][\w.-]*)\s*=\s*\{[^}\n]*\bextras\s*=\s*\[[^\]\n]*["']
+    (asyncpg|psycopg2?(?:[-_]binary)?|postgres(?:ql)?(?:[-_]\w+)?|pg8000|aiopg)["']""",
+    re.X,
+)
 _NODE_DRIVERS = ("pg", "postgres", "pg-promise", "slonik", "@vercel/postgres")
 _PY_FILES = re.compile(r"(^|/)(requirements[^/]*\.(txt|in)|pyproject\.toml|Pipfile|setup\.py)$")
 _PRISMA_PG = re.compile(rb"""provider\s*=\s*["']postgres(ql)?["']""")
@@ -75,9 +87,11 @@ def _env_files(files: dict[str, bytes]) -> dict[str, str]:
 def _driver(files: dict[str, bytes]) -> str | None:
     for path in sorted(files):
         if _PY_FILES.search(path):
-            found = _PY_DRIVER.search(files[path].decode("utf-8", "replace"))
-            if found:
+            text = files[path].decode("utf-8", "replace")
+            if found := _PY_DRIVER.search(text):
                 return f"{found.group(1)} ({path})"
+            if found := _PY_EXTRA_DRIVER.search(text) or _POETRY_EXTRA_DRIVER.search(text):
+                return f"{found.group(1)}[{found.group(2).strip()}] ({path})"
         elif posixpath.basename(path) == "package.json" and "node_modules" not in path:
             try:
                 package = json.loads(files[path])

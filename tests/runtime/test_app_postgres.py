@@ -54,6 +54,23 @@ def test_what_an_upload_says_of_its_postgres() -> None:
     assert set(wants.ports) == {5432, 6543, 5433}
     assert wants.url == "postgresql+asyncpg://a:b@primary/db"
     assert postgres_wants({"requirements.txt": b"flask\n"}, {}).driver is None
+    # A driver an ORM installs as its extra (fastapi-tdd-docker's shape, asyncpg not
+    # listed apart): the app wants a PostgreSQL all the same.
+    for name, listed, driver in (
+        ("requirements.txt", b"tortoise-orm[asyncpg]==0.20.0\n", "tortoise-orm[asyncpg]"),
+        ("requirements.txt", b"databases[postgresql]>=0.6\n", "databases[postgresql]"),
+        (
+            "pyproject.toml",
+            b"[tool.poetry.dependencies]\n"
+            b'tortoise-orm = { version = "^0.20", extras = ["asyncpg"] }',
+            "tortoise-orm[asyncpg]",
+        ),
+    ):
+        assert postgres_wants({name: listed}, {}).driver == f"{driver} ({name})"
+    assert (
+        postgres_wants({"requirements.txt": b"celery[redis]\nuvicorn[standard]\n"}, {}).driver
+        is None
+    )
     # The names its own URL gives (an alembic.ini's first; tests' never; placeholders not).
     files = {
         "requirements.txt": b"asyncpg\n",
