@@ -17,7 +17,7 @@ import trio
 
 from ..errors import PreviewError, error_response
 from ..services import Services
-from .failures import translate_upstream_error
+from .failures import call_failure
 from .policy import (
     EnvelopeRequest,
     Forwarded,
@@ -67,8 +67,7 @@ async def call_envelope(
     except (httpx.HTTPError, PreviewError) as error:
         await envelope_ended(runtime, capture, call, forwarded.request_id, began, error=error)
         if isinstance(error, httpx.HTTPError):
-            said = await runtime.call_failure_said(began)
-            raise translate_upstream_error(error, settings.proxy_timeout, said) from None
+            raise await call_failure(error, settings.proxy_timeout, runtime, began) from None
         raise
     return await envelope_ended(
         runtime, capture, call, forwarded.request_id, began, upstream.status_code,
@@ -155,8 +154,7 @@ async def open_upstream(
                 runtime, "origin" if app_origin else "proxy", method, shown_path, headers,
                 None, None, began, elapsed, forwarded.request_id, event_id, failure,
             )  # fmt: skip
-        said = await runtime.call_failure_said(began)
-        raise translate_upstream_error(error, settings.proxy_timeout, said) from None
+        raise await call_failure(error, settings.proxy_timeout, runtime, began) from None
     try:
         elapsed = (trio.current_time() - began) * 1000
         # The event's id and the head's time, for the request history (``forward_call``).

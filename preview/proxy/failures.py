@@ -3,11 +3,16 @@ the service's 504 ``upstream_timeout`` or 502 ``upstream_unavailable``, at one p
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 
 from ..errors import BadGateway, TimedOut
 
-__all__ = ["CUT_SHORT", "UNANSWERED", "translate_upstream_error", "unreachable"]
+if TYPE_CHECKING:
+    from ..runtime import PreviewRuntime
+
+__all__ = ["CUT_SHORT", "UNANSWERED", "call_failure", "translate_upstream_error", "unreachable"]
 
 # What a ``RemoteProtocolError`` says when the app closed the connection before the
 # first byte of an answer, or before its end: the hot path's words (``hot.upstream``),
@@ -31,6 +36,17 @@ def translate_upstream_error(
             details={"timeout": timeout},
         )
     return unreachable(error, app_said)
+
+
+async def call_failure(
+    error: httpx.HTTPError, waited: float, runtime: PreviewRuntime, began: float
+) -> Exception:
+    """:func:`translate_upstream_error` of a proxied call to ``runtime`` begun at
+    ``began`` (trio time; ``waited``: its timeout), with the error the app printed
+    meanwhile; not looked for after a timeout, whose answer does not say it."""
+    if isinstance(error, httpx.TimeoutException):
+        return translate_upstream_error(error, waited)
+    return translate_upstream_error(error, waited, await runtime.call_failure_said(began))
 
 
 def unreachable(error: BaseException, app_said: str | None = None) -> BadGateway:

@@ -165,14 +165,9 @@ def write_beneath(directory: Path, relative: str, content: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name, dir_fd=opened[-1])
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-        written = os.open(name, flags, 0o644, dir_fd=opened[-1])
-        try:
-            os.fchown(written, owner.st_uid, owner.st_gid)
-            view = memoryview(content)
-            while view:
-                view = view[os.write(written, view) :]
-        finally:
-            os.close(written)
+        with open(os.open(name, flags, 0o644, dir_fd=opened[-1]), "wb") as file:
+            os.fchown(file.fileno(), owner.st_uid, owner.st_gid)
+            file.write(content)
     finally:
         for fd in opened:
             os.close(fd)
@@ -183,13 +178,9 @@ def replace_file(path: Path, content: bytes) -> None:
     name, made here), then renamed over it (which replaces a link, not its target). For
     a folder where sandboxed code ran (a build's), the folder itself the service's."""
     staged = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.new")
-    written = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    try:
-        view = memoryview(content)
-        while view:
-            view = view[os.write(written, view) :]
-    finally:
-        os.close(written)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    with open(os.open(staged, flags, 0o644), "wb") as file:
+        file.write(content)
     os.replace(staged, path)
 
 

@@ -31,7 +31,7 @@ from ...services.bodies import envelope_limit, parse_json_object
 from ...services.callers import AsgiCaller
 from ..access import CheckedCredentials, authorised_envelope, owned_runtime
 from ..calls import envelope_ended, envelope_error_response
-from ..failures import translate_upstream_error
+from ..failures import call_failure
 from ..policy import (
     EnvelopeRequest,
     caller_headers,
@@ -240,8 +240,7 @@ class EnvelopeCalls:
         except (httpx.HTTPError, PreviewError) as error:
             await envelope_ended(runtime, capture, call, request_id, began, error=error)
             if isinstance(error, httpx.HTTPError):
-                said = await runtime.call_failure_said(began)
-                error = translate_upstream_error(error, timeout, said)
+                error = await call_failure(error, timeout, runtime, began)
             assert isinstance(error, PreviewError)
             return envelope_error_response(error)
         finally:

@@ -36,7 +36,7 @@ import trio
 from ...errors import PreviewError
 from ...services import Services
 from ..access import CheckedCredentials
-from ..failures import translate_upstream_error
+from ..failures import call_failure
 from ..policy import body_too_large
 from .envelope import EnvelopeCalls, EnvelopeWay
 from .head import CallTarget, HeadWriter, RequestHead
@@ -196,9 +196,7 @@ class HotPath:
                     runtime, target.way, method, shown, request.headers, None, None, began,
                     elapsed, request_id, event_id, type(error).__name__,
                 )  # fmt: skip
-                failure = translate_upstream_error(
-                    error, timeout, await runtime.call_failure_said(began)
-                )
+                failure = await call_failure(error, timeout, runtime, began)
                 assert isinstance(failure, PreviewError)
                 await answer_error(client, failure, target.extra)
                 rest = body.rest
