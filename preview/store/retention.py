@@ -4,8 +4,11 @@
 events are deleted, oldest first, ``batch_rows`` per transaction with a pause between:
 each transaction is short, so the live previews' log writers (which share the database,
 and on SQLite its one write lock) wait at most one batch, never a whole preview's log.
-The pause outlasts SQLite's busy handler's longest back-off (100 ms): a writer that met
-the lock gets it before the next batch does.
+The pause outlasts SQLite's busy handler's longest back-off (100 ms) and the log
+writers' wait for company (``logs.writer``: 250 ms, then the store): a writer that met
+the lock gets it before the next batch does, and one that lingered stores its lines
+between two batches. (At 250 ms, the linger's own length, a quiet machine's fast
+batches sometimes ran two in a row with no commit between.)
 The row stays, with ``logs_removed_at`` saying when (the status and the history say so);
 its kept requests (``history``) go with its log.
 One pass at start, then one every ``interval``; a task in the supervisor's nursery.
@@ -82,7 +85,7 @@ class LogRetention:
         days: float,
         *,
         batch_rows: int = 5000,
-        pause: float = 0.25,
+        pause: float = 0.5,
         interval: float = 3600.0,
     ) -> None:
         self._store = store
