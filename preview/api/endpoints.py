@@ -24,15 +24,16 @@ _DISCOVERY = "preview.runtime.smoke"  # with the endpoints' discovery
 async def discover_endpoints(
     state: Services, gid: str, *, from_source: bool = False
 ) -> dict[str, Any]:
-    """Endpoints from the live OpenAPI when the app runs and has one, else its last run's,
-    else from source (``from_source``: from source whatever runs).
+    """Endpoints from the live OpenAPI when the app runs and has one, else from its own
+    route table (an Express app's: ``apps.node.routetable``), else its last run's of
+    either, else from source (``from_source``: from source whatever runs).
 
     All are cached: a generation's files never change, nor does a running app's spec.
     """
     if _DISCOVERY not in sys.modules:  # not held by an idle service: imported in a thread
         await trio.to_thread.run_sync(importlib.import_module, _DISCOVERY)
-    from ..discovery import endpoints_from_openapi, endpoints_from_source
-    from ..runtime.smoke import live_openapi
+    from ..discovery import endpoints_from_openapi, endpoints_from_routes
+    from ..runtime.smoke import live_openapi, live_routes
 
     assert state.supervisor is not None and state.store is not None
     runtime = state.supervisor.for_generation(gid)
@@ -60,17 +61,35 @@ async def discover_endpoints(
                 state.discovery_cache.put(none_key, [])
         if cached is not None:
             return await _listing(state, gid, files, "openapi", cached)
+        # An Express app's own route table: read each time (routes may come later).
+        routes = await live_routes(runtime.upstream)
+        if routes:
+            source = await _from_source(state, gid, files)
+            found = await trio.to_thread.run_sync(endpoints_from_routes, routes, source)
+            state.discovery_cache.put(f"last-routes:{gid}", found)
+            return await _listing(state, gid, files, "app", found)
     else:
         last_live = state.discovery_cache.get(f"last-live:{gid}")
         if last_live is not None:  # its last run's OpenAPI, not the thinner source's
             return await _listing(state, gid, files, "openapi", last_live, live=False)
+        last_routes = state.discovery_cache.get(f"last-routes:{gid}")
+        if last_routes is not None:  # its last run's own routes, as well
+            return await _listing(state, gid, files, "app", last_routes, live=False)
+    return await _listing(state, gid, files, "source", await _from_source(state, gid, files))
+
+
+async def _from_source(state: Services, gid: str, files: dict[str, bytes] | None) -> list:
+    """The generation's endpoints read from its source, cached (its files never change)."""
+    from ..discovery import endpoints_from_source  # imported by discover_endpoints
+
     key = f"source:{gid}"
     cached = state.discovery_cache.get(key)
     if cached is None:
+        assert state.store is not None
         files = files if files is not None else await state.store.generation_files(gid)
         found = await trio.to_thread.run_sync(endpoints_from_source, files)
         cached = state.discovery_cache.put(key, found)
-    return await _listing(state, gid, files, "source", cached)
+    return cached
 
 
 async def _docs_path(state: Services, gid: str, files: dict[str, bytes] | None) -> str | None:
@@ -99,11 +118,12 @@ async def _listing(
     *,
     live: bool | None = None,
 ) -> dict[str, Any]:
-    """``live``: from the running app (True), its last run's (False), or the source's."""
+    """``origin``: ``openapi``, ``app`` (its route table) or ``source``; ``live``: from
+    the running app (True), its last run's (False), or the source's."""
     return {
         "generationId": gid,
         "discoveredFrom": origin,
-        "live": origin == "openapi" if live is None else live,
+        "live": origin != "source" if live is None else live,
         "endpoints": found,
         "count": len(found),
         "docsPath": await _docs_path(state, gid, files),

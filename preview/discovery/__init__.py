@@ -1,7 +1,13 @@
-"""Endpoint discovery: from a running app's OpenAPI, else parsed from the uploaded source
-(FastAPI, Flask, Django, Express)."""
+"""Endpoint discovery: from a running app's OpenAPI or an Express app's own route table,
+else parsed from the uploaded source (FastAPI, Flask, Django, Express)."""
 
-from .endpoints import MAX_ENDPOINTS, MAX_FILE_BYTES, endpoints_from_openapi, endpoints_from_source
+from .endpoints import (
+    MAX_ENDPOINTS,
+    MAX_FILE_BYTES,
+    endpoints_from_openapi,
+    endpoints_from_routes,
+    endpoints_from_source,
+)
 from .openapi_url import COMMON_OPENAPI_PATHS, docs_location, openapi_locations
 
 __all__ = [
@@ -10,6 +16,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "docs_location",
     "endpoints_from_openapi",
+    "endpoints_from_routes",
     "endpoints_from_source",
     "openapi_locations",
 ]

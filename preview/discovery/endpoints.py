@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from preview.discovery.django import django_endpoints
-from preview.discovery.graph import MAX_ENDPOINTS, Collector
+from preview.discovery.graph import MAX_ENDPOINTS, Collector, Route
 from preview.discovery.litestar import litestar_endpoints
 from preview.discovery.node import (
     express_endpoints,
@@ -35,13 +35,17 @@ from preview.discovery.python import PythonProject
 from preview.discovery.routers import router_endpoints
 from preview.discovery.seedfields import with_seed_fields
 
-__all__ = ["MAX_ENDPOINTS", "MAX_FILE_BYTES", "endpoints_from_openapi", "endpoints_from_source"]
+__all__ = [
+    "MAX_ENDPOINTS", "MAX_FILE_BYTES", "endpoints_from_openapi", "endpoints_from_routes",
+    "endpoints_from_source",
+]  # fmt: skip
 
 MAX_FILE_BYTES = 1024 * 1024
 # A Node test's file: in __tests__/__mocks__/test/tests, or named *.test.ts, *.spec.js …
 _NODE_TEST = re.compile(r"(?:^|/)(?:__tests__|__mocks__|tests?)/|\.(?:test|spec)\.[cm]?[jt]sx?$")
 _EXPRESS_SHAPED = (b'"express"', b'"koa"', b'"@koa/router"', b'"koa-router"', b'"hono"')
 _SKIPPED_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "site-packages", "__pycache__"})
+_OPTIONAL = re.compile(r"\{[^{}]*\}")
 _METHOD_RANK = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
 
 
@@ -85,6 +89,28 @@ def endpoints_from_source(files: dict[str, bytes]) -> list[dict]:
     fastify_endpoints(scripts, express)
     hapi_endpoints(scripts, express)
     return _finish([*python.found.values(), *express.found.values()])
+
+
+def endpoints_from_routes(routes: list[tuple[str, str]], source: list[dict]) -> list[dict]:
+    """The endpoints of a running Express app's own route table (``[(method, path)]`` in
+    Express's syntax, ``apps.node.routetable``): each as the ``source`` list has it
+    where that has the same method and path (its parameters, body, file and line), else
+    with no more than its path parameters. The table is the app's whole list: the
+    source's endpoints it lacks are not the app's."""
+    read = {(endpoint["method"], endpoint["path"]): endpoint for endpoint in source}
+    found = Collector()
+    for method, path in routes:
+        # Express 5's optional segments (``/users{/:id}``): the path without them.
+        found.add(method, _OPTIONAL.sub("", path), "express", Route([method], path, "", 0))
+    endpoints = []
+    for key, endpoint in found.found.items():
+        known = read.get(key)
+        if known is not None:
+            endpoint = {**known, "source": {**known["source"], "kind": "app"}}
+        else:
+            endpoint["source"] = {"kind": "app", "framework": "express"}
+        endpoints.append(endpoint)
+    return _finish(endpoints)
 
 
 def _fastify_only(files: dict[str, bytes]) -> bool:

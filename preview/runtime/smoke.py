@@ -3,7 +3,8 @@ parameter is called once, and any answer of 500 or more is reported.
 
 A generated backend with one broken route is the most common outcome; the user should see
 it before they try. The routes come from the app's live OpenAPI where it serves one, else
-from its source (the same discovery as the endpoints list). Bounded: at most
+from its own route table (a sandboxed Express app's: :func:`with_route_table`), else from
+its source (the same discovery as the endpoints list). Bounded: at most
 ``MAX_ROUTES`` routes, ``ROUTE_TIMEOUT`` seconds each, one at a time; each call is a
 ``proxy`` event of the preview's log marked as the service's (``[smoke check]``), and
 does not count as the user's activity.
@@ -17,16 +18,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import trio
 
-from ..discovery import endpoints_from_openapi, endpoints_from_source, openapi_locations
+from ..apps.node.routetable import PRELOAD, ROUTES_FILE, read_route_table, route_table_env
+from ..discovery import (
+    endpoints_from_openapi,
+    endpoints_from_routes,
+    endpoints_from_source,
+    openapi_locations,
+)
+from ..sandbox.appdir import run_as_owner
+from ..sandbox.bubblewrap import SOCKET_DIR_INSIDE, TOOLS_DIR_INSIDE
 from .upstream import Upstream
 
+if TYPE_CHECKING:
+    from ..apps.spec import LaunchSpec
+    from ..sandbox.isolation import Confinement
+
 __all__ = [
-    "AGAIN_AFTER", "MAX_ROUTES", "ROUTE_TIMEOUT", "live_openapi", "smoke_check", "smoke_summary",
+    "AGAIN_AFTER", "MAX_ROUTES", "ROUTE_TIMEOUT", "live_openapi", "live_routes", "smoke_check",
+    "smoke_summary", "with_route_table",
 ]  # fmt: skip
 
 MAX_ROUTES = 20
@@ -88,10 +103,13 @@ async def _routes(
     client: httpx.AsyncClient, upstream: Upstream, files: dict[str, bytes]
 ) -> list[str]:
     spec = await live_openapi(client, upstream, files)
+    routes = await live_routes(upstream) if spec is None else None
     if spec is not None:
         endpoints = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
     else:
         endpoints = await trio.to_thread.run_sync(endpoints_from_source, files)
+        if routes:
+            endpoints = await trio.to_thread.run_sync(endpoints_from_routes, routes, endpoints)
     return [
         endpoint["path"]
         for endpoint in endpoints
@@ -113,6 +131,35 @@ async def live_openapi(
         if isinstance(spec, dict) and isinstance(spec.get("paths"), dict):
             return spec
     return None
+
+
+def with_route_table(
+    confinement: Confinement | None, spec: LaunchSpec, env: dict[str, str]
+) -> dict[str, str]:
+    """A sandboxed Node app's environment with the preload that writes its route table
+    (``apps.node.routetable``), the preload bound into its sandbox's tools; any other
+    app's ``env`` as it is (unsandboxed, its table would have no private place)."""
+    detection = spec.detection
+    if confinement is None or detection is None or detection.language != "node":
+        return env
+    confinement.tools = (*confinement.tools, PRELOAD)
+    return route_table_env(env, TOOLS_DIR_INSIDE, SOCKET_DIR_INSIDE)
+
+
+async def live_routes(upstream: Upstream) -> list[tuple[str, str]] | None:
+    """The route table the app at ``upstream`` wrote (:func:`with_route_table`), read
+    with its rights from its sandbox's socket directory; None without one."""
+    if upstream.socket_path is None:
+        return None
+    directory = Path(upstream.socket_path).parent
+    return await trio.to_thread.run_sync(_route_table_in, directory)
+
+
+def _route_table_in(directory: Path) -> list[tuple[str, str]] | None:
+    try:
+        return run_as_owner(directory, read_route_table, directory / ROUTES_FILE)
+    except OSError:  # its directory gone (the preview ended), or not a directory
+        return None
 
 
 def _parameterless(endpoint: dict) -> bool:

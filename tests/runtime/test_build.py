@@ -361,6 +361,12 @@ async def test_express_app_installed_by_npm_ci(builder_service: Service) -> None
         answer = (await service.app_get(body, "/users/5")).json()
         assert answer == {"id": "5"}
         assert any("(npm, package-lock.json)" in m for m in messages(events, "system"))
+        listing = await service.client.get(
+            f"/api/generations/{body['gid']}/endpoints", headers=auth()
+        )  # Express 4's routes, from the running app's own table (apps.node.routetable)
+        assert listing.json()["discoveredFrom"] == "app"
+        found = {(e["method"], e["path"]) for e in listing.json()["endpoints"]}
+        assert found == {("GET", "/"), ("GET", "/users/{id}")}
         assert (await service.stop(body["gid"])).status_code == 200
 
 

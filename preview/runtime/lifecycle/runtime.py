@@ -34,6 +34,7 @@ from ..datahealth import MissingTables
 from ..outsidecalls import OutsideCalls
 from ..ports import PortPool
 from ..rowkeeper import RowKeeper
+from ..smoke import with_route_table
 from ..state import PreviewState
 from ..supervision import ChildSupervision, StopControls
 from ..swaps import RevisionSwaps
@@ -352,6 +353,7 @@ class PreviewRuntime:
             await state.system("INFO", f"not sandboxed: runs as uid {run_as}, not the service's")
         state.phase = "starting"
         confinement = self.containment.confine(python, built)
+        env = with_route_table(confinement, spec, env)
         if confinement is not None:
             ready = confinement.ready_socket_path
             ready_path = str(ready) if ready is not None else None

@@ -36,6 +36,7 @@ from ...sandbox.bubblewrap import host_uid
 from ...sandbox.process import ChildLimits
 from ...settings import Settings
 from ..ports import PortPool
+from ..smoke import with_route_table
 from ..state import PreviewState
 from ..supervision import StopControls
 from ..upstream import Upstream
@@ -261,5 +262,6 @@ async def prepare(
                 port, str(confinement.socket_path), ready_path=str(ready) if ready else None
             )
         candidate.confinement = confinement
+        candidate.env = with_route_table(confinement, candidate.spec, candidate.env)
     mark("sandbox")
     return candidate

@@ -6,6 +6,7 @@ import { $, h, setText, show } from './dom.js';
 
 function sourceLabel(source) {
   if (!source || source.kind === 'openapi' || source === 'openapi') return 'openapi';
+  if (source.kind === 'app' && !source.file) return 'the running app';
   return source.file ? `${source.file}${source.line ? `:${source.line}` : ''}` : String(source.kind || '');
 }
 
@@ -51,7 +52,11 @@ export class EndpointList {
   }
 
   render({ endpoints, discoveredFrom, live }) {
-    const origin = discoveredFrom !== 'openapi' ? 'from the source' : live === false ? 'from its last run\'s OpenAPI' : 'from the live OpenAPI';
+    const origins = {
+      openapi: live === false ? 'from its last run\'s OpenAPI' : 'from the live OpenAPI',
+      app: live === false ? 'from its last run\'s own routes' : 'from the running app\'s own routes',
+    };
+    const origin = origins[discoveredFrom] || 'from the source';
     setText($('endpoints-origin'), origin);
     show($('endpoints-empty'), endpoints.length === 0);
     $('endpoint-list').replaceChildren(

@@ -1,0 +1,120 @@
+"""A running Express app's own route table (``apps.node.routetable``): the routes it made
+at run time listed and smoke-checked, and the file it writes read as the app's data."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import trio
+
+from preview import Settings
+from preview.apps.node.routetable import read_route_table, route_table_env
+from preview.discovery import endpoints_from_routes, endpoints_from_source
+
+from ..conftest import Service, auth, running_service
+from .test_build import BUILD_WAIT, app_files, launched, messages
+
+needs_npm = pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+LOOP_ROUTES = {
+    ("GET", "/api/users"), ("GET", "/api/users/{id}"), ("POST", "/api/users"),
+    ("GET", "/api/books"), ("DELETE", "/api/books/{id}"), ("GET", "/v2/ping"),
+    ("GET", "/admin/stats"),
+}  # fmt: skip
+
+
+@pytest.fixture
+async def smoke_builder(build_settings: Settings) -> AsyncIterator[Service]:
+    async with running_service(replace(build_settings, smoke_check="on")) as running:
+        yield running
+
+
+@needs_npm
+async def test_routes_an_express_app_makes_at_run_time_are_listed_from_its_own_table(
+    smoke_builder: Service,
+) -> None:
+    """sequelize/express-example's shape: routes made in a loop over an object's entries
+    (template-literal paths, each verb only where its module has the handler), a router
+    under a prefix computed at run time, a sub-app. Read from the source, a few; the
+    running app (Express 5) lists all of them, with their source where it has one, the
+    smoke check calls its GET routes, and a stopped preview keeps its last run's list."""
+    service = smoke_builder
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("express_route_loop"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        gid = body["gid"]
+        said = await service.first_system_line(gid, "smoke check:")
+        assert said == "smoke check: 4 GET routes answer", said
+        url = f"/api/generations/{gid}/endpoints"
+        listing = (await service.client.get(url, headers=auth())).json()
+        assert (listing["discoveredFrom"], listing["live"]) == ("app", True)
+        assert {(e["method"], e["path"]) for e in listing["endpoints"]} == LOOP_ROUTES
+        by_path = {(e["method"], e["path"]): e for e in listing["endpoints"]}
+        assert by_path[("GET", "/api/users/{id}")]["parameters"][0]["name"] == "id"
+        assert by_path[("GET", "/v2/ping")]["source"]["kind"] == "app"
+        from_source = (await service.client.get(url, params={"from": "source"}, headers=auth()))
+        assert len(from_source.json()["endpoints"]) < len(LOOP_ROUTES)
+        proxied = [m for m in messages(await service.history(gid), "proxy") if "smoke" in m]
+        assert any(m.startswith("GET /admin/stats -> 200") for m in proxied), proxied
+        assert (await service.stop(gid)).status_code == 200
+        after = (await service.client.get(url, headers=auth())).json()
+        assert (after["discoveredFrom"], after["live"]) == ("app", False)
+        assert {(e["method"], e["path"]) for e in after["endpoints"]} == LOOP_ROUTES
+
+
+def test_the_preload_follows_the_apps_own_node_options() -> None:
+    env = route_table_env({"NODE_OPTIONS": "--max-old-space-size=512"}, "/run/tools", "/run/p")
+    assert env["NODE_OPTIONS"] == '--max-old-space-size=512 --require "/run/tools/routetable.cjs"'
+    assert env["PREVIEW_ROUTES_FILE"] == "/run/p/routes.json"
+    assert route_table_env({}, "/t", "/p")["NODE_OPTIONS"] == '--require "/t/routetable.cjs"'
+
+
+def test_a_table_is_the_apps_data_read_with_care(tmp_path: Path) -> None:
+    """The app wrote it: only a regular file (no link followed, no pipe waited on), a
+    bounded size, a JSON list; entries of another shape skipped, duplicates once."""
+    table = tmp_path / "routes.json"
+    assert read_route_table(table) is None
+    good = [["GET", "/a"], ["POST", "/a/:id"], ["GET", "/a"]]
+    bad = [["BREW", "/x"], ["GET", "no-slash"], ["GET", "/\x00"], ["GET"], "GET /y", ["GET", 5]]
+    table.write_text(json.dumps([*good, *bad]))
+    assert read_route_table(table) == [("GET", "/a"), ("POST", "/a/:id")]
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps([["GET", "/secret"]]))
+    table.unlink()
+    table.symlink_to(secret)
+    assert read_route_table(table) is None
+    table.unlink()
+    os.mkfifo(table)
+    assert read_route_table(table) is None  # at once: nothing opened for reading blocks
+    table.unlink()
+    table.write_text("[" + ",".join(['["GET", "/%s"]' % ("x" * 1000)] * 2000) + "]")
+    assert read_route_table(table) is None  # over a MiB
+    table.write_text('{"GET": "/a"}')
+    assert read_route_table(table) is None
+
+
+def test_the_table_is_the_list_and_the_source_adds_what_it_knows() -> None:
+    source_files = {
+        "package.json": b'{"dependencies": {"express": "^5.1.0"}}',
+        "app.js": b'const app = require("express")();\n'
+        b'app.get("/users/:id", (req, res) => res.json({}));\n'
+        b'app.get("/gone", (req, res) => res.json({}));\n',
+    }
+    source = endpoints_from_source(source_files)
+    routes = [("GET", "/users/:id"), ("GET", "/files{/:name}"), ("ANY", "/hook")]
+    found = endpoints_from_routes(routes, source)
+    assert [(e["method"], e["path"]) for e in found] == [
+        ("GET", "/files"), ("ANY", "/hook"), ("GET", "/users/{id}"),
+    ]  # fmt: skip
+    known = found[-1]
+    assert known["source"] == {"kind": "app", "framework": "express", "file": "app.js", "line": 2}
+    assert found[0]["source"] == {"kind": "app", "framework": "express"}
+    assert found[-1]["requestSchema"] == {"query": {}, "path": {"id": "string"}}
