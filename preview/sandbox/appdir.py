@@ -27,6 +27,7 @@ __all__ = [
     "app_read_only",
     "as_owner",
     "chown_tree",
+    "make_bounded_dir",
     "owned_by_app",
     "read_no_follow",
     "remove_tree",
@@ -86,10 +87,22 @@ def remove_tree(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _mount_tmpfs(root: Path, size: int) -> bool:
+def make_bounded_dir(root: Path, size: int, inodes: int) -> bool:
+    """Make ``root`` a tmpfs of ``size`` bytes and ``inodes`` files where this process
+    may mount one (root): a folder sandboxed code writes into that must not fill the
+    host's disk. Blocking; :func:`remove_tree` removes it. Whether it is bounded."""
+    root.mkdir(parents=True, exist_ok=True)
+    if os.path.ismount(root):
+        return True
+    return _mount_tmpfs(root, size, inodes)
+
+
+def _mount_tmpfs(root: Path, size: int, inodes: int | None = None) -> bool:
     if os.geteuid() != 0:
         return False
     options = f"size={size},mode=0755".encode()
+    if inodes is not None:
+        options += b",nr_inodes=%d" % inodes
     flags = _MS_NOSUID | _MS_NODEV
     return _LIBC.mount(b"preview-app", os.fsencode(root), b"tmpfs", flags, options) == 0
 

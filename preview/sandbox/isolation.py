@@ -20,7 +20,7 @@ import psutil
 import trio
 
 from ..settings import Settings
-from .appdir import chown_tree
+from .appdir import chown_tree, make_bounded_dir, remove_tree
 from .bubblewrap import (
     READY_SOCKET_NAME,
     SOCKET_NAME,
@@ -40,6 +40,10 @@ _log = logging.getLogger(__name__)
 BUILD_MEMORY_MB = 2048  # a build's memory cgroup (compilers, tsc and bundlers need more)
 _BUILD_PIDS = 512  # uv's and npm's worker threads
 _NOTHING_OUT = Outbound()
+# The socket dir (/run/preview inside): its sockets and an Express app's route table
+# (at most 1 MiB, written beside and renamed over: twice that at once).
+SOCKET_DIR_BYTES = 4 * 1024 * 1024
+SOCKET_DIR_FILES = 256
 
 
 @dataclass(frozen=True)
@@ -235,8 +239,8 @@ class Confinement:
     def prepare(self, argv: list[str]) -> SandboxedCommand:
         """Blocking: the cgroup, the socket dir, ownership; the command to spawn.
         Its outbound sockets must be listening already (see ``egress.open_outbound``)."""
-        if self.socket_dir is not None:
-            self.socket_dir.mkdir(parents=True, exist_ok=True)
+        if self.socket_dir is not None:  # the app's to write in: bounded, not the disk's
+            make_bounded_dir(self.socket_dir, SOCKET_DIR_BYTES, SOCKET_DIR_FILES)
         settings = self.settings
         if self.isolation.cgroups is not None:
             self.cgroup = self.isolation.cgroups.create(
@@ -358,7 +362,7 @@ class Confinement:
             self.cgroup.kill_all()
             self.cgroup.remove()
         if self.socket_dir is not None:
-            shutil.rmtree(self.socket_dir, ignore_errors=True)
+            remove_tree(self.socket_dir)
 
     @staticmethod
     def exit_status(returncode: int) -> int:

@@ -661,13 +661,17 @@ async def test_its_directory_and_its_tmp_are_bounded(service: Service, settings:
         tmp = (await service.app_get(body, "/fill?where=/tmp")).json()
         assert own["errno"] == errno.ENOSPC and 16 <= own["written"] // 2**20 <= 24, own
         assert tmp["errno"] == errno.ENOSPC and tmp["written"] // 2**20 <= 16, tmp
+        # Its sockets' folder, writable for its forwarders and route table: not the disk's.
+        run = (await service.app_get(body, "/fill?where=/run/preview")).json()
+        assert run["errno"] == errno.ENOSPC and run["written"] // 2**20 <= 4, run
         assert (await service.status(body["gid"]))["status"] == "running"
         runtime = service.supervisor.get(body["previewInstanceId"])
-        assert runtime is not None
-        app_dir = runtime.temp_dir
+        assert runtime is not None and runtime.upstream.socket_path is not None
+        app_dir, socket_dir = runtime.temp_dir, os.path.dirname(runtime.upstream.socket_path)
         await service.stop(body["gid"])
     mounts = await trio.Path("/proc/self/mounts").read_text()
     assert str(app_dir) not in mounts and not await trio.Path(app_dir).exists()
+    assert socket_dir not in mounts and not await trio.Path(socket_dir).exists()
 
 
 async def test_its_cpu_is_held_to_its_quota(service: Service, settings: Settings) -> None:
