@@ -44,6 +44,7 @@ from .services.bodies import envelope_limit
 from .settings import Settings, unknown_env_names
 from .snapshots import Snapshots
 from .store import Store
+from .store.datadir import hold_data_dir, release_data_dir, remove_leftovers
 from .transport import CorsMiddleware, ParkedStreams, StreamFastPath, connection_guard
 
 __all__ = ["create_app"]
@@ -116,6 +117,8 @@ def create_app(
     app.register_blueprint(ui.blueprint)
     app.register_blueprint(openapi.blueprint)
 
+    holding: list = []  # the data dir, once held (released after serving)
+
     @app.before_serving
     async def _start() -> None:
         follow_parent_death()  # a Hypercorn worker ends with its master, previews too
@@ -123,6 +126,12 @@ def create_app(
             _log.warning("unknown setting %s is ignored (see README: Settings)", name)
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         settings.data_dir.chmod(0o700)  # the database, the secret: the service's alone
+        # Before the reconciliation, which would end another live service's previews.
+        hold_data_dir(settings.data_dir)
+        holding.append(settings.data_dir)
+        removed = await trio.to_thread.run_sync(remove_leftovers, settings.data_dir)
+        if removed:
+            _log.warning("removed what a killed service left unfinished: %s", ", ".join(removed))
         state.store = (
             store
             if store is not None
@@ -169,6 +178,8 @@ def create_app(
             await state.http.aclose()
         if state.store is not None and store is None:
             await state.store.aclose()
+        while holding:
+            release_data_dir(holding.pop())
 
     @app.errorhandler(PreviewError)
     async def _preview_error(error: PreviewError) -> Response:

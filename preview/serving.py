@@ -29,6 +29,7 @@ from .auth import JWTAuthenticator
 from .client import LOCAL_USER, remember_server_token
 from .settings import SETTINGS_HELP, Settings
 from .store import DatabaseUnavailable, Store
+from .store.datadir import DataDirInUse, hold_data_dir, release_data_dir
 
 __all__ = ["LOG_FORMATS", "JsonFormatter", "configure_logging", "serve_command"]
 
@@ -39,10 +40,11 @@ _SERVE_TOKEN_LIFETIME = 30 * 86400  # s
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    """Serve until SIGINT or SIGTERM; 1 when the database cannot be reached."""
+    """Serve until SIGINT or SIGTERM; 1 when the database cannot be reached or another
+    service serves from the data dir."""
     try:
         return _serve_command(args)
-    except DatabaseUnavailable as error:
+    except (DatabaseUnavailable, DataDirInUse) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
@@ -63,13 +65,21 @@ async def _serve(settings: Settings, config: Config) -> None:
     # Opened here rather than by the app as it starts serving, where a failure is a
     # traceback inside Hypercorn's lifespan: here a bad URL is one line.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    # Alembic, when the schema is not current, in a child process: its 11 MiB would stay.
-    store = await Store.open(settings.database_url, threads=settings.db_threads, migrate_apart=True)
+    # Held here too (the app holds it again as it starts): a second service on this data
+    # dir is one line and exit code 1 before it migrates anything, not a traceback.
+    hold_data_dir(settings.data_dir)
     try:
-        await _serve_app(create_app(settings, store=store), settings, config)
+        # Alembic, when the schema is not current, in a child process: its 11 MiB would stay.
+        store = await Store.open(
+            settings.database_url, threads=settings.db_threads, migrate_apart=True
+        )
+        try:
+            await _serve_app(create_app(settings, store=store), settings, config)
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(_STORE_CLOSE_TIMEOUT):
+                await store.aclose()
     finally:
-        with trio.CancelScope(shield=True), trio.move_on_after(_STORE_CLOSE_TIMEOUT):
-            await store.aclose()
+        release_data_dir(settings.data_dir)
 
 
 async def _serve_app(app: Quart, settings: Settings, config: Config) -> None:

@@ -45,7 +45,11 @@ class Settings:
 
     data_dir: Path = field(
         default=Path(".preview-data"),
-        metadata=_help("path", "holds the SQLite file and the generated JWT secret (made 0700)"),
+        metadata=_help(
+            "path",
+            "holds the SQLite file and the generated JWT secret (made 0700); one service at"
+            " a time (a second one on it exits with an error)",
+        ),
     )
     db_url: str = field(
         default="",

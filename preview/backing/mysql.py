@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from ..sandbox.outbound import socket_reply
+from ..store.datadir import MARIADB_DRAFT_PREFIX
 from .wanted import MYSQL_PORT, MysqlWanted
 
 __all__ = [
@@ -82,7 +83,7 @@ def ensure_template(data_dir: Path) -> Path:
     if installer is None:
         raise TemplateFailed("mariadb-install-db is not installed")
     data_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".mariadb-template-", dir=data_dir))
+    staging = Path(tempfile.mkdtemp(prefix=MARIADB_DRAFT_PREFIX, dir=data_dir))
     try:
         user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=False)
         result = subprocess.run(

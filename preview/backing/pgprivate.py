@@ -28,6 +28,7 @@ from ..sandbox.bubblewrap import INSIDE_UID, host_uid
 from ..sandbox.isolation import Confinement, Isolation
 from ..sandbox.process import ChildLimits, spawn_child, terminate_group
 from ..settings import Settings
+from ..store.datadir import POSTGRES_DRAFT_PREFIX
 from .appdb import add_common_extensions, is_psycopg_error
 from .pgrelay import Login, LoginRefused
 
@@ -144,7 +145,7 @@ async def ensure_template(bin_dir: Path, settings: Settings, isolation: Isolatio
     template = root / f"template-{bin_dir.parent.name}"
     if await trio.to_thread.run_sync((template / "PG_VERSION").is_file):
         return template
-    work = root / f"making-{secrets.token_hex(4)}"
+    work = root / f"{POSTGRES_DRAFT_PREFIX}{secrets.token_hex(4)}"
     await trio.to_thread.run_sync(lambda: work.mkdir(parents=True))
     try:
         status, output = await _run_to_end(

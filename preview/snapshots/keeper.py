@@ -43,6 +43,7 @@ from ..errors import Conflict, NotFound, PreviewError, Unavailable
 from ..sandbox.appdir import chown_tree, owned_by_app, run_as_owner
 from ..settings import Settings
 from ..store import Store
+from ..store.datadir import SNAPSHOT_DRAFT_SUFFIX
 from ..store.models import PreviewSnapshot
 from ..store.usage import check_storage
 from . import records
@@ -181,7 +182,7 @@ class Snapshots:
             await check_storage(store, storage, user_id, 0)  # full already: nothing taken
             snapshot_id = "snap_" + secrets.token_hex(8)
             final = self._dir(spec.generation_id, snapshot_id)
-            staged = final.with_name(f".{snapshot_id}.partial")
+            staged = final.with_name(f".{snapshot_id}{SNAPSHOT_DRAFT_SUFFIX}")
             try:
                 try:
                     size, contents = await self._write(runtime, staged)

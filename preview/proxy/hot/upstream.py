@@ -31,6 +31,7 @@ from .watch import Watch
 
 __all__ = [
     "FLUSH", "RawConnection", "RawPools", "answer_body", "ask", "receive_now", "send_now",
+    "went_stale",
 ]  # fmt: skip
 
 FLUSH = object()  # given by answer_body() before it waits for more of the answer
@@ -39,16 +40,20 @@ _IDLE_EXPIRY = 4.0  # s: below the 5 s after which uvicorn (and others) close an
 _READ = 65536
 _HEAD_LIMIT = 65536
 _LINGER_0 = struct.pack("ii", 1, 0)  # close with a reset: no TIME_WAIT on the app's port
+# Calls sent again when a kept-alive connection turns out closed under them (as Go's
+# net/http does): safe ones, which the app may have seen without harm.
+_SAFE = frozenset((b"GET", b"HEAD", b"OPTIONS", b"TRACE"))
 
 
 class RawConnection:
     """One connection to the app; ``reusable`` once an answer was read to its end and
     the connection may carry the next call."""
 
-    __slots__ = ("idle_since", "reusable", "reused", "stream")
+    __slots__ = ("answered", "idle_since", "reusable", "reused", "stream")
 
     def __init__(self, stream: trio.SocketStream) -> None:
         self.stream, self.idle_since, self.reused, self.reusable = stream, 0.0, False, False
+        self.answered = False  # a byte of the current call's answer came
 
     def closed_by_peer(self) -> bool:
         """The app closed it (or sent something unasked) while it was idle."""
@@ -78,9 +83,11 @@ class RawPools:
             pool = self._pools[upstream] = _Pool()
         return pool
 
-    async def take(self, upstream: Upstream, each_op_s: float) -> RawConnection:
-        """An idle connection to the app, else a new one (waits while ``POOL_SIZE``
-        are in use). Raises ``httpx.ConnectError`` / ``httpx.ConnectTimeout``."""
+    async def take(
+        self, upstream: Upstream, each_op_s: float, *, fresh: bool = False
+    ) -> RawConnection:
+        """An idle connection to the app (unless ``fresh``), else a new one (waits while
+        ``POOL_SIZE`` are in use). Raises ``httpx.ConnectError`` / ``ConnectTimeout``."""
         pool = self._pool(upstream)
         upstream.call_began()  # until give_back: a revision's swap waits for it
         try:
@@ -93,7 +100,7 @@ class RawPools:
                 raise
         try:
             now = trio.current_time()
-            while pool.idle:
+            while pool.idle and not fresh:
                 connection = pool.idle.pop()
                 if now - connection.idle_since < _IDLE_EXPIRY and not connection.closed_by_peer():
                     connection.reused = True
@@ -164,7 +171,7 @@ async def ask(
     more, so that it goes on in one write with it (that read's error is the body's:
     ``failed``). httpx's errors for the app's faults."""
     stream = connection.stream
-    connection.reusable = False
+    connection.reusable = connection.answered = False
     out = head
     if body is not None:
         async for chunk in body:
@@ -179,6 +186,7 @@ async def ask(
             if len(buffer) > _HEAD_LIMIT:
                 raise httpx.RemoteProtocolError("the preview's answer has an over-long head")
             buffer += await _receive(stream, each_op_s, watch, answered=bool(buffer))
+            connection.answered = True
             continue
         response = read(buffer[:end], method)
         if type(response) is str:
@@ -202,6 +210,20 @@ async def ask(
     # Bytes past the answer that nobody asked for: the connection is not used again.
     connection.reusable = response.reusable and not extra
     return response
+
+
+def went_stale(connection: RawConnection, error: Exception, method: bytes) -> bool:
+    """Whether a body-less call that failed with ``error`` may go again on a new
+    connection: it went on a kept-alive one, which the app closed or reset before a
+    byte of an answer (its keep-alive timeout ran out as the call went: a server that
+    closes idle connections sooner than ``_IDLE_EXPIRY``, or after every answer without
+    saying ``Connection: close``), and it is safe (RFC 9110 9.2.2). Not after a timeout:
+    the app may be working on it."""
+    if not connection.reused or connection.answered or method not in _SAFE:
+        return False
+    if isinstance(error, httpx.RemoteProtocolError):
+        return str(error) == UNANSWERED
+    return isinstance(error, httpx.ReadError | httpx.WriteError)
 
 
 async def answer_body(

@@ -1,0 +1,70 @@
+"""A kept-alive connection to the app that the app closes as a call goes on it (its
+keep-alive timeout ran out just then, or it closes after every answer without saying
+``Connection: close``): a safe call goes again on a new connection rather than failing
+with a 502 the caller did nothing to earn (``hot.upstream.went_stale``). Real service,
+real app."""
+
+from __future__ import annotations
+
+import trio
+
+from ..conftest import Service, auth
+
+# Answers the first request of each connection; at the second one, closes it without
+# answering: the race of a keep-alive timeout with the next call, every time.
+_CLOSES_KEPT_CONNECTIONS = """
+import os, socket, threading
+
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", int(os.environ["PORT"])))
+listener.listen(16)
+print("listening", flush=True)
+
+def serve(connection):
+    with connection:
+        data, answered = b"", False
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+            while b"\\r\\n\\r\\n" in data:
+                head, _, data = data.partition(b"\\r\\n\\r\\n")
+                if answered:
+                    return
+                lines = head.lower().split(b"\\r\\n")
+                length = [l for l in lines if l.startswith(b"content-length:")]
+                data = data[int(length[0].split(b":")[1]) if length else 0:]
+                connection.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 6\\r\\n\\r\\nserved")
+                answered = True
+
+while True:
+    accepted, _ = listener.accept()
+    threading.Thread(target=serve, args=(accepted,), daemon=True).start()
+"""
+
+
+async def test_a_safe_call_on_a_connection_the_app_closed_goes_again(service: Service) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload({"server.py": _CLOSES_KEPT_CONNECTIONS})
+        launched = await service.launch(gid, command=["{python}", "server.py"])
+        assert launched.json()["status"] == "running", launched.text
+        headers = auth() | {"X-Preview-Token": launched.json()["previewToken"]}
+        proxy = f"/api/generations/{gid}/preview/proxy/items"
+        envelope = f"/api/generations/{gid}/preview/request"
+        for _ in range(3):  # the first on a new connection, then on kept ones
+            answer = await service.client.get(proxy, headers=headers)
+            assert (answer.status_code, answer.text) == (200, "served"), answer.text
+            answer = await service.client.post(
+                envelope, json={"method": "GET", "path": "/items"}, headers=headers
+            )
+            assert answer.status_code == 200, answer.text
+            assert (answer.json()["statusCode"], answer.json()["data"]) == (200, "served")
+        # A call that is not safe is not sent twice: the app may have acted on it.
+        answer = await service.client.post(proxy, headers=headers, content=b"")
+        assert answer.status_code == 502, answer.text
+        assert answer.json()["details"]["cause"] == "closed_unanswered"
+        # Each call is one proxy event, the one sent again included.
+        events = await service.history(gid)
+        assert sum("GET /items -> 200" in e["message"] for e in events) == 6

@@ -1,0 +1,107 @@
+"""One service per data dir, and the drafts a killed one left there.
+
+A second service started on a data dir another one serves from used to reconcile as if
+the first were dead: it marked its previews failed, killed their process groups and
+removed their directories. A service killed while it wrote a snapshot or a database
+server's template left the draft in the data dir for ever. Real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import trio
+
+from preview import Settings
+from preview.store.datadir import DataDirInUse, hold_data_dir, release_data_dir
+
+from ..conftest import SECRET, SERVER_COMMAND, running_service, server_app
+
+
+def _serve_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREVIEW_")}
+    return env | {
+        "PREVIEW_DATA_DIR": str(settings.data_dir),
+        "PREVIEW_JWT_SECRET": SECRET,
+        "PREVIEW_BUILD": "off",
+        "PREVIEW_PORT_MIN": str(settings.port_min),
+        "PREVIEW_PORT_MAX": str(settings.port_max),
+    }
+
+
+async def test_a_second_service_on_the_data_dir_exits_and_ends_nothing(
+    settings: Settings,
+) -> None:
+    async with running_service(settings) as service:
+        with trio.fail_after(60):
+            gid = await service.upload(server_app())
+            launched = await service.launch(gid, command=SERVER_COMMAND)
+            assert launched.status_code == 200, launched.text
+            assert launched.json()["status"] == "running"
+            second = await trio.run_process(
+                [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0"],
+                env=_serve_env(settings),
+                capture_stdout=True,
+                capture_stderr=True,
+                check=False,
+            )
+            assert second.returncode == 1, second.stderr
+            error = second.stderr.decode()
+            assert error.startswith("error: another preview service (pid ")
+            assert error.count("\n") == 1 and "Traceback" not in error
+            assert b"Preview service ready" not in second.stdout
+            # The first service's preview was not touched: still running, still answering.
+            status = await service.status(gid)
+            assert status["status"] == "running", status
+            answer = await service.app_get(launched.json(), "/")
+            assert answer.status_code == 200
+
+
+async def test_the_hold_dies_with_its_process_however_it_dies(tmp_path) -> None:
+    holder = (
+        "import sys, time; from pathlib import Path;"
+        " from preview.store.datadir import hold_data_dir;"
+        " hold_data_dir(Path(sys.argv[1])); print('held', flush=True); time.sleep(600)"
+    )
+    with trio.fail_after(30):
+        process = await trio.lowlevel.open_process(
+            [sys.executable, "-c", holder, str(tmp_path)], stdout=subprocess.PIPE
+        )
+        try:
+            assert process.stdout is not None
+            assert await process.stdout.receive_some() == b"held\n"
+            with pytest.raises(DataDirInUse, match=f"pid {process.pid}"):
+                hold_data_dir(tmp_path)
+        finally:
+            process.send_signal(signal.SIGKILL)
+            await process.wait()
+            await process.stdout.aclose()
+        hold_data_dir(tmp_path)  # a killed service's restart is not refused
+        hold_data_dir(tmp_path)  # and one process's apps share its hold
+        release_data_dir(tmp_path)
+        release_data_dir(tmp_path)
+
+
+async def test_drafts_a_killed_service_left_are_removed_at_start(settings: Settings) -> None:
+    data = settings.data_dir
+    # Named as the snapshot keeper and the template makers name them (store.datadir).
+    drafts = [
+        data / "snapshots" / "gen_1" / ".snap_0123456789abcdef.partial",
+        data / ".mariadb-template-x6l9p9bt",
+        data / "postgres" / "making-0a1b2c3d",
+    ]
+    kept = [
+        data / "snapshots" / "gen_1" / "snap_fedcba9876543210",
+        data / "mariadb-template-18de970-6aacf168",
+        data / "postgres" / "template-16",
+    ]
+    for path in drafts + kept:
+        path.mkdir(parents=True)
+        (path / "contents").write_bytes(b"x" * 1000)
+    async with running_service(settings):
+        pass
+    assert [path for path in drafts if path.exists()] == []
+    assert [path for path in kept if not (path / "contents").exists()] == []
