@@ -48,10 +48,11 @@ from .watch import Watch
 if TYPE_CHECKING:
     from ...runtime import PreviewRuntime
 
-__all__ = ["HotPath"]
+__all__ = ["HEAD_TIMEOUT", "HotPath"]
 
 _log = logging.getLogger("preview")
 _HEAD_LIMIT = 65536
+HEAD_TIMEOUT = 30.0  # s: a request's whole head, from its first byte (nginx: 60 s)
 _CLOSE_TIMEOUT = 1.0  # s: closing the answer's reader, a few in-memory steps
 
 
@@ -97,18 +98,25 @@ class HotPath:
         forwarded_for = b"X-Forwarded-For: %s\r\n" % client.encode("latin-1")
         while True:
             end = buffer.find(b"\r\n\r\n")
+            head_due = None if end >= 0 or not buffer else trio.current_time() + HEAD_TIMEOUT
             while end < 0:
                 if len(buffer) > _HEAD_LIMIT:
                     return buffer  # Hypercorn refuses it
                 if watch.closing and not buffer:
                     return None
+                # Idle until a head begins; then the whole head within HEAD_TIMEOUT,
+                # however it trickles in (a byte now and then held a connection for ever).
+                wait = idle if head_due is None else head_due - trio.current_time()
                 try:
-                    wait = idle if not buffer else idle + 60
+                    if wait <= 0:
+                        raise trio.TooSlowError
                     data = await receive_now(stream, wait, watch, idle=True, wait_first=True)
                 except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError):
                     return None  # idle past the keep-alive timeout, or the server stops
                 if not data:
                     return None
+                if head_due is None:
+                    head_due = trio.current_time() + HEAD_TIMEOUT
                 buffer += data
                 end = buffer.find(b"\r\n\r\n")
             request = self._heads.read_request(buffer, end)
