@@ -87,9 +87,9 @@ def ensure_template(data_dir: Path) -> Path:
     try:
         user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=False)
         result = subprocess.run(
-            [installer, "--no-defaults", f"--datadir={staging}",
+            _dying_with_us(installer, "--no-defaults", f"--datadir={staging}",
              f"--user={user.stdout.strip() or 'root'}", "--auth-root-authentication-method=normal",
-             "--skip-test-db", "--skip-name-resolve", "--innodb-buffer-pool-size=16M", *_INNODB],
+             "--skip-test-db", "--skip-name-resolve", "--innodb-buffer-pool-size=16M", *_INNODB),
             capture_output=True, text=True, timeout=_INSTALL_TIME, check=False,
         )  # fmt: skip
         if result.returncode != 0:
@@ -107,6 +107,21 @@ def ensure_template(data_dir: Path) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _dying_with_us(*argv: str) -> list[str]:
+    """``argv`` run so that it and every process it starts end with the service however
+    the service ends: a SIGKILL left mariadb-install-db and its bootstrap server running,
+    adopted by init, writing into the data dir. setpriv gives it the parent-death signal;
+    unshare runs it as the first process of a pid namespace of its own, killed when
+    unshare dies, which ends every process in it. As they are without those (or root)."""
+    setpriv, unshare = shutil.which("setpriv"), shutil.which("unshare")
+    if setpriv is None or unshare is None or os.geteuid() != 0:
+        return list(argv)
+    return [
+        setpriv, "--pdeathsig", "KILL", "--", unshare, "--pid", "--fork", "--kill-child", "--",
+        *argv,
+    ]  # fmt: skip
 
 
 def mariadb_argv(binary: str, template: Path, socket: Path, init_file: Path) -> list[str]:

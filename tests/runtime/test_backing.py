@@ -6,9 +6,13 @@ each private to it; and one given PostgreSQL and MySQL at once, under one /etc/h
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import trio
 
@@ -21,7 +25,7 @@ from preview.backing.pgprivate import server_binaries
 from preview.backing.redis import redis_binary, redis_config
 from preview.sandbox.outbound import HOSTS_FILE
 
-from ..conftest import SERVER_COMMAND, Service, running_service, server_app
+from ..conftest import SERVER_COMMAND, Service, eventually, running_service, server_app
 from .test_build import BUILD_WAIT, app_files, launched, messages
 from .test_sandbox import require_sandbox
 
@@ -313,3 +317,37 @@ def test_a_boilerplate_offering_sql_or_mongodb_runs_on_sql() -> None:
     assert wanted_servers(mongo, "src/main.ts", {}).mongo == "@nestjs/mongoose in its dependencies"
     only = {"package.json": b'{"dependencies": {"mongoose": "^8"}}'}
     assert wanted_servers(only, "index.js", {}).mongo == "mongoose in its dependencies"
+
+
+async def test_a_killed_service_leaves_no_template_maker_running(tmp_path: Path) -> None:
+    """mariadb-install-db and its bootstrap server end with the process that started
+    them, however it ends: SIGKILLed, it used to leave them running, adopted by init,
+    writing into its data dir (an outside tester's finding)."""
+    if mariadb_binary() is None or os.geteuid() != 0:
+        pytest.skip("MariaDB is not installed here, or not root")
+    program = (
+        "import sys; from pathlib import Path; from preview.backing.mysql import"
+        " ensure_template; ensure_template(Path(sys.argv[1]))"
+    )
+    maker = subprocess.Popen([sys.executable, "-c", program, str(tmp_path)])  # noqa: ASYNC220
+
+    def running(*marks: str) -> list[psutil.Process]:
+        found = []
+        for process in psutil.process_iter(["cmdline"]):
+            line = " ".join(process.info["cmdline"] or ())
+            if str(tmp_path) in line and all(mark in line for mark in marks):
+                found.append(process)
+        return found
+
+    try:
+        with trio.fail_after(60):
+            await eventually(lambda: bool(running("--bootstrap")) or maker.poll() is not None)
+            assert maker.poll() is None, "the template was made before it could be killed"
+            for process in running():  # held where they are: none can end of itself now
+                process.suspend()
+            maker.kill()
+            maker.wait()  # a SIGKILLed process: at once
+            await eventually(lambda: not running())  # a stopped process dies of a SIGKILL
+    finally:
+        for process in running():
+            process.kill()
