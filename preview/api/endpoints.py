@@ -25,7 +25,7 @@ async def discover_endpoints(
     state: Services, gid: str, *, from_source: bool = False
 ) -> dict[str, Any]:
     """Endpoints from the live OpenAPI when the app runs and has one, else from its own
-    route table (an Express app's: ``apps.node.routetable``), else its last run's of
+    route table (``apps.routes``), else its last run's of
     either, else from source (``from_source``: from source whatever runs).
 
     All are cached: a generation's files never change, nor does a running app's spec.
@@ -61,11 +61,11 @@ async def discover_endpoints(
                 state.discovery_cache.put(none_key, [])
         if cached is not None:
             return await _listing(state, gid, files, "openapi", cached)
-        # An Express app's own route table: read each time (routes may come later).
-        routes = await live_routes(runtime.upstream)
-        if routes:
+        # The app's own route table: read each time (routes may come later).
+        table = await live_routes(runtime.upstream)
+        if table is not None and table[1]:
             source = await _from_source(state, gid, files)
-            found = await trio.to_thread.run_sync(endpoints_from_routes, routes, source)
+            found = await trio.to_thread.run_sync(endpoints_from_routes, *table, source)
             state.discovery_cache.put(f"last-routes:{gid}", found)
             return await _listing(state, gid, files, "app", found)
     else:

@@ -1,6 +1,7 @@
-"""Endpoint discovery: from a running app's OpenAPI or an Express app's own route table,
-else parsed from the uploaded source (FastAPI, Flask, Django, Express)."""
+"""Endpoint discovery: from a running app's OpenAPI or its own route table (Express,
+Flask, Django), else parsed from the uploaded source (FastAPI, Flask, Django, Express)."""
 
+from .django import regex_to_route
 from .endpoints import (
     MAX_ENDPOINTS,
     MAX_FILE_BYTES,
@@ -19,4 +20,5 @@ __all__ = [
     "endpoints_from_routes",
     "endpoints_from_source",
     "openapi_locations",
+    "regex_to_route",
 ]

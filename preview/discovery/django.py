@@ -26,7 +26,7 @@ from preview.discovery.pyast import (
 )
 from preview.discovery.python import PythonProject
 
-__all__ = ["django_endpoints"]
+__all__ = ["django_endpoints", "regex_to_route"]
 
 _DRF_ALL = ("list", "create", "retrieve", "update", "partial_update", "destroy")
 _DRF_BASES = {
@@ -164,7 +164,7 @@ class _Django:
             route = self.project.string(mod, node.args[0] if node.args else kw.get("route"))
             if route is None:
                 continue
-            full = join_path(prefix, route if kind == "path" else _regex_to_route(route))
+            full = join_path(prefix, route if kind == "path" else regex_to_route(route))
             view = node.args[1] if len(node.args) > 1 else kw.get("view")
             if isinstance(view, ast.Call) and last_name(view.func) == "include":
                 conf = self._urlconf(mod, view.args[0]) if view.args else None
@@ -314,7 +314,7 @@ _KNOWN_INCLUDES: dict[str, list[tuple[str, str]]] = {
 }  # fmt: skip
 
 
-def _regex_to_route(regex: str) -> str:
+def regex_to_route(regex: str) -> str:
     """A Django ``re_path`` regex in ``path()`` syntax: named groups become ``<name>``."""
     regex = regex.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
     out: list[str] = []

@@ -91,24 +91,29 @@ def endpoints_from_source(files: dict[str, bytes]) -> list[dict]:
     return _finish([*python.found.values(), *express.found.values()])
 
 
-def endpoints_from_routes(routes: list[tuple[str, str]], source: list[dict]) -> list[dict]:
-    """The endpoints of a running Express app's own route table (``[(method, path)]`` in
-    Express's syntax, ``apps.node.routetable``): each as the ``source`` list has it
-    where that has the same method and path (its parameters, body, file and line), else
-    with no more than its path parameters. The table is the app's whole list: the
-    source's endpoints it lacks are not the app's."""
+def endpoints_from_routes(
+    framework: str, routes: list[tuple[str, str]], source: list[dict]
+) -> list[dict]:
+    """The endpoints of a running app's own route table (``[(method, path)]`` in
+    ``framework``'s syntax: Express's ``:id``, Flask's and Django's ``<int:id>``;
+    ``apps.routes``): each as the ``source`` list has it where that has the same method
+    and path (its parameters, body, file and line), else with no more than its path
+    parameters. The table is the app's whole list: the source's endpoints it lacks are
+    not the app's."""
     read = {(endpoint["method"], endpoint["path"]): endpoint for endpoint in source}
+    syntax = "express" if framework == "express" else "flask"
     found = Collector()
     for method, path in routes:
         # Express 5's optional segments (``/users{/:id}``): the path without them.
-        found.add(method, _OPTIONAL.sub("", path), "express", Route([method], path, "", 0))
+        plain = _OPTIONAL.sub("", path) if syntax == "express" else path
+        found.add(method, plain, syntax, Route([method], path, "", 0))
     endpoints = []
     for key, endpoint in found.found.items():
         known = read.get(key)
         if known is not None:
             endpoint = {**known, "source": {**known["source"], "kind": "app"}}
         else:
-            endpoint["source"] = {"kind": "app", "framework": "express"}
+            endpoint["source"] = {"kind": "app", "framework": framework}
         endpoints.append(endpoint)
     return _finish(endpoints)
 

@@ -3,7 +3,7 @@ parameter is called once, and any answer of 500 or more is reported.
 
 A generated backend with one broken route is the most common outcome; the user should see
 it before they try. The routes come from the app's live OpenAPI where it serves one, else
-from its own route table (a sandboxed Express app's: :func:`with_route_table`), else from
+from its own route table (a sandboxed app's: :func:`with_route_table`), else from
 its source (the same discovery as the endpoints list). Bounded: at most
 ``MAX_ROUTES`` routes, ``ROUTE_TIMEOUT`` seconds each, one at a time; each call is a
 ``proxy`` event of the preview's log marked as the service's (``[smoke check]``), and
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import trio
 
-from ..apps.node.routetable import PRELOAD, ROUTES_FILE, read_route_table, route_table_env
+from ..apps.routes import PRELOADS, ROUTES_FILE, RouteTable, read_route_table, route_table_env
 from ..discovery import (
     endpoints_from_openapi,
     endpoints_from_routes,
@@ -49,6 +49,8 @@ ROUTE_TIMEOUT = 2.0
 AGAIN_AFTER = 1.0  # s: a 500 is asked again, once, after this (module doc)
 _OPENAPI_MAX_BYTES = 5 * 1024 * 1024
 _CAUSE_CHARS = 200
+_TABLE_WAIT = 1.0  # s: for a just-started app's route table (see _routes)
+_TABLE_POLL = 0.05
 Publish = Callable[[str, str], Awaitable[None]]  # (level, message): a proxy event
 
 
@@ -103,13 +105,15 @@ async def _routes(
     client: httpx.AsyncClient, upstream: Upstream, files: dict[str, bytes]
 ) -> list[str]:
     spec = await live_openapi(client, upstream, files)
-    routes = await live_routes(upstream) if spec is None else None
+    # Just running, an app may still be loading (a gunicorn worker, after its port
+    # opened): its table is waited for a moment.
+    table = await live_routes(upstream, wait=_TABLE_WAIT) if spec is None else None
     if spec is not None:
         endpoints = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
     else:
         endpoints = await trio.to_thread.run_sync(endpoints_from_source, files)
-        if routes:
-            endpoints = await trio.to_thread.run_sync(endpoints_from_routes, routes, endpoints)
+        if table is not None and table[1]:
+            endpoints = await trio.to_thread.run_sync(endpoints_from_routes, *table, endpoints)
     return [
         endpoint["path"]
         for endpoint in endpoints
@@ -136,26 +140,32 @@ async def live_openapi(
 def with_route_table(
     confinement: Confinement | None, spec: LaunchSpec, env: dict[str, str]
 ) -> dict[str, str]:
-    """A sandboxed Node app's environment with the preload that writes its route table
-    (``apps.node.routetable``), the preload bound into its sandbox's tools; any other
-    app's ``env`` as it is (unsandboxed, its table would have no private place)."""
+    """A sandboxed app's environment with the preload that writes its route table
+    (``apps.routes``), the preload bound into its sandbox's tools; an unsandboxed app's
+    ``env`` as it is (its table would have no private place)."""
     detection = spec.detection
-    if confinement is None or detection is None or detection.language != "node":
+    if confinement is None or detection is None or detection.language not in PRELOADS:
         return env
-    confinement.tools = (*confinement.tools, PRELOAD)
-    return route_table_env(env, TOOLS_DIR_INSIDE, SOCKET_DIR_INSIDE)
+    confinement.tools = (*confinement.tools, PRELOADS[detection.language])
+    return route_table_env(env, detection.language, TOOLS_DIR_INSIDE, SOCKET_DIR_INSIDE)
 
 
-async def live_routes(upstream: Upstream) -> list[tuple[str, str]] | None:
+async def live_routes(upstream: Upstream, *, wait: float = 0.0) -> RouteTable | None:
     """The route table the app at ``upstream`` wrote (:func:`with_route_table`), read
-    with its rights from its sandbox's socket directory; None without one."""
+    with its rights from its sandbox's socket directory; None without one (looked for
+    again for up to ``wait`` seconds: its preload writes it once the app has routes)."""
     if upstream.socket_path is None:
         return None
     directory = Path(upstream.socket_path).parent
-    return await trio.to_thread.run_sync(_route_table_in, directory)
+    due = trio.current_time() + wait
+    while True:
+        table = await trio.to_thread.run_sync(_route_table_in, directory)
+        if table is not None or trio.current_time() >= due:
+            return table
+        await trio.sleep(_TABLE_POLL)
 
 
-def _route_table_in(directory: Path) -> list[tuple[str, str]] | None:
+def _route_table_in(directory: Path) -> RouteTable | None:
     try:
         return run_as_owner(directory, read_route_table, directory / ROUTES_FILE)
     except OSError:  # its directory gone (the preview ended), or not a directory

@@ -193,6 +193,15 @@ async def test_flask_factory_runs_under_gunicorn(builder_service: Service) -> No
         assert "notes:create_app()" in body["runtime"]["command"]
         answer = (await service.app_get(body, "/notes/7")).json()
         assert answer == {"id": 7}
+        listing = await service.client.get(
+            f"/api/generations/{body['gid']}/endpoints", headers=auth()
+        )  # its Map's rules, from the running app (apps.routes), its source's details kept
+        assert listing.json()["discoveredFrom"] == "app"
+        by_route = {(e["method"], e["path"]): e for e in listing.json()["endpoints"]}
+        assert set(by_route) == {("GET", "/"), ("GET", "/notes/{note_id}")}
+        assert by_route[("GET", "/notes/{note_id}")]["requestSchema"]["path"] == {
+            "note_id": "integer"
+        }
         assert (await service.stop(body["gid"])).status_code == 200
 
 
@@ -247,6 +256,10 @@ async def test_django_project_is_migrated_then_served(builder_service: Service) 
             ("POST", "/api/notes/{pk}/shout/"),
             ("POST", "/api-auth/login/"),
         } <= routes
+        # From the running app's own resolver (apps.routes): no format suffixes twice.
+        assert found.json()["discoveredFrom"] == "app"
+        assert ("GET", "/api/notes/{pk}/") in routes and ("DELETE", "/api/notes/{pk}/") in routes
+        assert not any("format" in path for _, path in routes), routes
         root = await service.app_get(body, "/api/")
         assert root.status_code == 200 and "notes" in root.json()
         recent = await service.app_get(body, "/api/notes/recent/")

@@ -1,4 +1,4 @@
-"""A running Express app's own route table (``apps.node.routetable``): the routes it made
+"""A running app's own route table (``apps.routes``): the routes an Express app made
 at run time listed and smoke-checked, and the file it writes read as the app's data."""
 
 from __future__ import annotations
@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 import trio
 
 from preview import Settings
-from preview.apps.node.routetable import read_route_table, route_table_env
+from preview.apps.routes import read_route_table, route_table_env
 from preview.discovery import endpoints_from_routes, endpoints_from_source
 
 from ..conftest import Service, auth, running_service
@@ -70,24 +72,47 @@ async def test_routes_an_express_app_makes_at_run_time_are_listed_from_its_own_t
         assert {(e["method"], e["path"]) for e in after["endpoints"]} == LOOP_ROUTES
 
 
-def test_the_preload_follows_the_apps_own_node_options() -> None:
-    env = route_table_env({"NODE_OPTIONS": "--max-old-space-size=512"}, "/run/tools", "/run/p")
+def test_the_preloads_follow_the_apps_own_options_and_paths() -> None:
+    env = route_table_env(
+        {"NODE_OPTIONS": "--max-old-space-size=512"}, "node", "/run/tools", "/run/p"
+    )
     assert env["NODE_OPTIONS"] == '--max-old-space-size=512 --require "/run/tools/routetable.cjs"'
     assert env["PREVIEW_ROUTES_FILE"] == "/run/p/routes.json"
-    assert route_table_env({}, "/t", "/p")["NODE_OPTIONS"] == '--require "/t/routetable.cjs"'
+    alone = route_table_env({}, "node", "/t", "/p")
+    assert alone["NODE_OPTIONS"] == '--require "/t/routetable.cjs"'
+    python = route_table_env({"PYTHONPATH": "/app/libs"}, "python", "/t", "/p")
+    assert python["PYTHONPATH"] == "/app/libs:/t/site"
+    assert route_table_env({}, "python", "/t", "/p")["PYTHONPATH"] == "/t/site"
+
+
+def _table(framework: str, routes: list) -> str:
+    return json.dumps({"framework": framework, "routes": routes})
 
 
 def test_a_table_is_the_apps_data_read_with_care(tmp_path: Path) -> None:
     """The app wrote it: only a regular file (no link followed, no pipe waited on), a
-    bounded size, a JSON list; entries of another shape skipped, duplicates once."""
+    bounded size, a table of a known framework; entries of another shape skipped,
+    duplicates once; Django's pattern parts joined, its regexes read."""
     table = tmp_path / "routes.json"
     assert read_route_table(table) is None
     good = [["GET", "/a"], ["POST", "/a/:id"], ["GET", "/a"]]
     bad = [["BREW", "/x"], ["GET", "no-slash"], ["GET", "/\x00"], ["GET"], "GET /y", ["GET", 5]]
-    table.write_text(json.dumps([*good, *bad]))
-    assert read_route_table(table) == [("GET", "/a"), ("POST", "/a/:id")]
+    bad += [[["GET"], "/z"], [None, "/z"]]
+    table.write_text(_table("express", [*good, *bad]))
+    assert read_route_table(table) == ("express", [("GET", "/a"), ("POST", "/a/:id")])
+    django = [
+        ["GET", [["p", "api/"], ["r", "^users/(?P<pk>[^/.]+)/$"]]],
+        ["GET", [["r", "^things/(?P<pk>\\d+)/$"]]],
+        ["GET", [["p", "health"]]],
+        ["GET", [["x", 5]]],
+        ["GET", "/flat"],
+    ]
+    table.write_text(_table("django", django))
+    assert read_route_table(table) == (
+        "django", [("GET", "/api/users/<pk>/"), ("GET", "/things/<int:pk>/"), ("GET", "/health")],
+    )  # fmt: skip
     secret = tmp_path / "secret.json"
-    secret.write_text(json.dumps([["GET", "/secret"]]))
+    secret.write_text(_table("flask", [["GET", "/secret"]]))
     table.unlink()
     table.symlink_to(secret)
     assert read_route_table(table) is None
@@ -95,10 +120,11 @@ def test_a_table_is_the_apps_data_read_with_care(tmp_path: Path) -> None:
     os.mkfifo(table)
     assert read_route_table(table) is None  # at once: nothing opened for reading blocks
     table.unlink()
-    table.write_text("[" + ",".join(['["GET", "/%s"]' % ("x" * 1000)] * 2000) + "]")
+    table.write_text(_table("flask", [["GET", "/%s" % ("x" * 1000)]] * 2000))
     assert read_route_table(table) is None  # over a MiB
-    table.write_text('{"GET": "/a"}')
-    assert read_route_table(table) is None
+    for other in ('[["GET", "/a"]]', '{"framework": "rails", "routes": []}', "{"):
+        table.write_text(other)
+        assert read_route_table(table) is None
 
 
 def test_the_table_is_the_list_and_the_source_adds_what_it_knows() -> None:
@@ -110,7 +136,7 @@ def test_the_table_is_the_list_and_the_source_adds_what_it_knows() -> None:
     }
     source = endpoints_from_source(source_files)
     routes = [("GET", "/users/:id"), ("GET", "/files{/:name}"), ("ANY", "/hook")]
-    found = endpoints_from_routes(routes, source)
+    found = endpoints_from_routes("express", routes, source)
     assert [(e["method"], e["path"]) for e in found] == [
         ("GET", "/files"), ("ANY", "/hook"), ("GET", "/users/{id}"),
     ]  # fmt: skip
@@ -118,3 +144,47 @@ def test_the_table_is_the_list_and_the_source_adds_what_it_knows() -> None:
     assert known["source"] == {"kind": "app", "framework": "express", "file": "app.js", "line": 2}
     assert found[0]["source"] == {"kind": "app", "framework": "express"}
     assert found[-1]["requestSchema"] == {"query": {}, "path": {"id": "string"}}
+    flask = endpoints_from_routes("flask", [("GET", "/notes/<int:note_id>")], [])
+    assert flask[0]["path"] == "/notes/{note_id}"
+    assert flask[0]["requestSchema"]["path"] == {"note_id": "integer"}
+
+
+SITE = Path(__file__).resolve().parents[2] / "preview" / "apps" / "routes" / "site"
+_FLASK_APP = """
+from flask import Flask
+app = Flask("probe")
+for name in ("users", "books"):  # made in a loop: beyond a reading of the source
+    app.add_url_rule(f"/{name}/<int:item_id>", name, lambda item_id: "x")
+print(app.test_client().get("/users/1").status_code)
+"""
+
+
+def _python(tmp_path: Path, program: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60,
+        cwd=tmp_path, env={**os.environ, **env},
+    )  # fmt: skip
+
+
+def test_a_flask_apps_rules_are_written_before_its_first_request(tmp_path: Path) -> None:
+    table = tmp_path / "routes.json"
+    done = _python(tmp_path, _FLASK_APP, PYTHONPATH=str(SITE), PREVIEW_ROUTES_FILE=str(table))
+    assert done.stdout.strip() == "200", done.stderr
+    assert read_route_table(table) == (
+        "flask", [("GET", "/users/<int:item_id>"), ("GET", "/books/<int:item_id>")],
+    )  # fmt: skip
+
+
+def test_the_preload_never_stands_in_an_apps_way(tmp_path: Path) -> None:
+    """Its table cannot be written: the app runs as without it. The environment's own
+    sitecustomize, which it hides on the path, still runs."""
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "sitecustomize.py").write_text("import builtins\nbuiltins.THEIRS = True\n")
+    nowhere = str(tmp_path / "missing" / "routes.json")
+    path = os.pathsep.join([str(SITE), str(theirs)])
+    program = _FLASK_APP + "import builtins\nprint(builtins.THEIRS)\n"
+    done = _python(tmp_path, program, PYTHONPATH=path, PREVIEW_ROUTES_FILE=nowhere)
+    assert done.stdout.split() == ["200", "True"] and done.stderr == "", done.stderr
+    quiet = _python(tmp_path, program, PYTHONPATH=path)  # no table asked for
+    assert quiet.stdout.split() == ["200", "True"], quiet.stderr

@@ -1,9 +1,9 @@
 // The route table of a running Express app (4 or 5; NestJS on Express too), for the
 // preview service's endpoint list: loaded into the app's Node processes by the service
-// (NODE_OPTIONS --require, see routetable.py), it records the routes and routers the
+// (NODE_OPTIONS --require, see table.py), it records the routes and routers the
 // app registers (Router's `route` and `use`, an app's `use` of another app) and writes
 // them, joined under their mount paths, to PREVIEW_ROUTES_FILE as JSON:
-// [["GET", "/api/users/:id"], ...]. It reads what Express's public methods were given,
+// {"framework": "express", "routes": [["GET", "/api/users/:id"], ...]}. It reads what Express's public methods were given,
 // never its internals' layers (whose shape changed between 4 and 5), and whatever it
 // meets it never makes the app fail: every step of its own is inside a try.
 'use strict';
@@ -93,7 +93,8 @@
       const seen = new Set();
       const unique = found.filter(([m, p]) => !seen.has(`${m} ${p}`) && seen.add(`${m} ${p}`));
       const staged = `${out}.${process.pid}.new`;
-      fs.writeFileSync(staged, JSON.stringify(unique.slice(0, MAX_ROUTES)));
+      const table = { framework: 'express', routes: unique.slice(0, MAX_ROUTES) };
+      fs.writeFileSync(staged, JSON.stringify(table));
       fs.renameSync(staged, out);
     } catch (error) {
       // No table: the service reads the endpoints from the source instead.
@@ -124,6 +125,16 @@
       } catch (error) { /* the app's route stands */ }
       return made;
     };
+    const handle = proto.handle;
+    if (typeof handle === 'function') {
+      proto.handle = function handle_() {
+        // A request is served: what is pending is written before it (once).
+        if (timer !== null) {
+          try { clearTimeout(timer); write(); } catch (error) { /* as above */ }
+        }
+        return handle.apply(this, arguments);
+      };
+    }
     const use = proto.use;
     proto.use = function use_() {
       try { mounted(this, arguments, isRouter); } catch (error) { /* as above */ }

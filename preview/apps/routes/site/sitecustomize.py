@@ -1,0 +1,219 @@
+"""The route table of a running Flask (or any Werkzeug ``Map``: Quart, Flask-RESTX) or
+Django app, for the preview service's endpoint list.
+
+The service puts this folder on a sandboxed Python app's ``PYTHONPATH`` (see
+``preview/apps/routetable.py``), so Python imports it at start as ``sitecustomize``.
+Nothing happens unless ``PREVIEW_ROUTES_FILE`` is set and the app imports Werkzeug's
+routing or Django's request handling: then the routes its ``Map`` objects hold, or its
+URL resolver resolves, are written to that file as JSON. Every step of its own is in a
+``try``: whatever it meets, the app starts as it would without it. Another
+``sitecustomize`` of the app's environment, which this one hides on ``sys.path``, is run
+after it.
+"""
+
+import os
+import sys
+
+_MAX_ROUTES = 2000
+
+
+def _install(out):
+    import contextlib
+    import importlib.abc
+    import importlib.machinery
+    import json
+    import threading
+    import weakref
+
+    maps = weakref.WeakSet()
+    state = {"timer": None, "django": None}
+    lock = threading.Lock()
+
+    def write(table):
+        staged = f"{out}.{os.getpid()}.new"
+        with open(staged, "w") as file:
+            json.dump(table, file)
+        os.replace(staged, out)
+
+    def flush():
+        with lock:
+            state["timer"] = None
+        try:
+            if state["django"] is not None:
+                write({"framework": "django", "routes": django_routes()})
+                return
+            routes = []
+            for routing in list(maps):
+                for rule in routing.iter_rules():
+                    endpoint = str(rule.endpoint)
+                    if endpoint == "static" or endpoint.endswith(".static"):
+                        continue  # the framework's own files
+                    methods = sorted(set(rule.methods or ("GET",)) - {"HEAD", "OPTIONS"})
+                    routes.extend([method, rule.rule] for method in methods or ["GET"])
+            write({"framework": "flask", "routes": routes[:_MAX_ROUTES]})
+        except Exception:
+            pass  # no table: the service reads the endpoints from the source
+
+    def later(delay=0.05):
+        # Rules come in bursts (an app's imports): one write after each.
+        with lock:
+            if state["timer"] is not None:
+                return
+            timer = state["timer"] = threading.Timer(delay, flush)
+        timer.daemon = True
+        timer.start()
+
+    def now():
+        # A request is served: its app is whole, so what is pending is written before
+        # it (once; a gunicorn worker may load the app after its port opened).
+        with lock:
+            timer, state["timer"] = state["timer"], None
+        if timer is not None:
+            timer.cancel()
+            flush()
+
+    def before(function):
+        def recorded(*args, **kwargs):
+            if state["timer"] is not None:
+                with contextlib.suppress(Exception):
+                    now()
+            return function(*args, **kwargs)
+
+        recorded._preview = True
+        return recorded
+
+    def django_methods(callback):
+        actions = getattr(callback, "actions", None)  # a DRF viewset's
+        if isinstance(actions, dict) and actions:
+            return sorted(m.upper() for m in actions if m not in ("head", "options"))
+        view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+        if view is None:
+            return ["GET"]  # a function: any method; listed as a GET
+        names = getattr(view, "http_method_names", ())
+        found = [m.upper() for m in names if m not in ("head", "options") and hasattr(view, m)]
+        return found or ["GET"]
+
+    def django_routes():
+        from django.urls import URLPattern, URLResolver, get_resolver
+
+        found = []
+
+        def part(pattern):
+            regex = getattr(pattern, "_regex", None)
+            if isinstance(regex, str) and type(pattern).__name__ == "RegexPattern":
+                return ["r", regex]
+            return ["p", str(pattern)]
+
+        def walk(patterns, prefix, depth):
+            for entry in patterns:
+                if len(found) >= _MAX_ROUTES:
+                    return
+                if isinstance(entry, URLResolver):
+                    here = [*prefix, part(entry.pattern)]
+                    if getattr(entry, "app_name", None) == "admin":
+                        found.append(["GET", here])  # its pages: one entry, the index
+                    elif depth < 16:
+                        walk(entry.url_patterns, here, depth + 1)
+                elif isinstance(entry, URLPattern):
+                    here = [*prefix, part(entry.pattern)]
+                    if any("(?P<format>" in t or "drf_format_suffix" in t for _, t in here):
+                        continue  # DRF's format suffixes: the same routes again
+                    found.extend([m, here] for m in django_methods(entry.callback))
+
+        walk(get_resolver().url_patterns, [], 0)
+        return found
+
+    def patch_map(module):
+        routing = getattr(module, "Map", None)
+        add = getattr(routing, "add", None)
+        if add is None or getattr(add, "_preview", False):
+            return
+
+        def recorded_add(self, *args, **kwargs):
+            result = add(self, *args, **kwargs)
+            try:
+                maps.add(self)
+                later()
+            except Exception:
+                pass
+            return result
+
+        recorded_add._preview = True
+        routing.add = recorded_add
+        for name in ("bind", "bind_to_environ"):  # a request's matching begins
+            if callable(getattr(routing, name, None)):
+                setattr(routing, name, before(getattr(routing, name)))
+
+    def patch_handler(module):
+        handler = getattr(module, "BaseHandler", None)
+        load = getattr(handler, "load_middleware", None)
+        if load is None or getattr(load, "_preview", False):
+            return
+
+        def recorded_load(self, *args, **kwargs):
+            result = load(self, *args, **kwargs)
+            try:
+                state["django"] = True
+                later(0.2)  # the URLconf read beside the start, not before it
+            except Exception:
+                pass
+            return result
+
+        recorded_load._preview = True
+        handler.load_middleware = recorded_load
+        if callable(getattr(handler, "get_response", None)):
+            handler.get_response = before(handler.get_response)
+
+    patches = {
+        "werkzeug.routing": patch_map,
+        "werkzeug.routing.map": patch_map,
+        "django.core.handlers.base": patch_handler,
+    }
+
+    class Watch(importlib.abc.MetaPathFinder):
+        """Patches a watched module once it has run (its loader's exec_module wrapped)."""
+
+        def find_spec(self, name, path=None, target=None):
+            patch = patches.get(name)
+            if patch is None:
+                return None
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            loader = getattr(spec, "loader", None)
+            run = getattr(loader, "exec_module", None)
+            if run is None:
+                return None
+
+            def exec_module(module):
+                run(module)
+                with contextlib.suppress(Exception):
+                    patch(module)
+
+            loader.exec_module = exec_module
+            return spec
+
+    sys.meta_path.insert(0, Watch())
+
+
+def _chain():
+    """Run the ``sitecustomize`` this one hides (the app's environment's), if any."""
+    import importlib.machinery
+    import importlib.util
+
+    try:
+        here = os.path.dirname(os.path.abspath(__file__))
+        rest = [p for p in sys.path if os.path.abspath(p or ".") != here]
+        spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+    except Exception:
+        return
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # its own errors, as Python would show them
+
+
+if os.environ.get("PREVIEW_ROUTES_FILE"):
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        _install(os.environ["PREVIEW_ROUTES_FILE"])
+_chain()
