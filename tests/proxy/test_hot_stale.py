@@ -68,3 +68,22 @@ async def test_a_safe_call_on_a_connection_the_app_closed_goes_again(service: Se
         # Each call is one proxy event, the one sent again included.
         events = await service.history(gid)
         assert sum("GET /items -> 200" in e["message"] for e in events) == 6
+
+
+async def test_the_same_on_the_way_through_hypercorn_and_httpx(service: Service) -> None:
+    """A call the hot path hands to Hypercorn (here: ``Connection: close``, and a
+    connection Hypercorn serves at the moment) reaches the app through httpx's pool,
+    whose kept-alive connections the app closes the same way: the same rule there
+    (``runtime.upstream``), told new from kept by httpcore's trace of the call."""
+    with trio.fail_after(60):
+        gid = await service.upload({"server.py": _CLOSES_KEPT_CONNECTIONS})
+        launched = await service.launch(gid, command=["{python}", "server.py"])
+        assert launched.json()["status"] == "running", launched.text
+        headers = auth() | {"X-Preview-Token": launched.json()["previewToken"]}
+        headers["Connection"] = "close"
+        proxy = f"/api/generations/{gid}/preview/proxy/items"
+        for _ in range(3):  # the first on a new connection to the app, then on kept ones
+            answer = await service.client.get(proxy, headers=headers)
+            assert (answer.status_code, answer.text) == (200, "served"), answer.text
+        answer = await service.client.post(proxy, headers=headers, content=b"")
+        assert answer.status_code == 502, answer.text
