@@ -77,7 +77,7 @@ def test_the_preloads_follow_the_apps_own_options_and_paths() -> None:
         {"NODE_OPTIONS": "--max-old-space-size=512"}, "node", "/run/tools", "/run/p"
     )
     assert env["NODE_OPTIONS"] == '--max-old-space-size=512 --require "/run/tools/routetable.cjs"'
-    assert env["PREVIEW_ROUTES_FILE"] == "/run/p/routes.json"
+    assert env["ROUTE_TABLE_PATH"] == "/run/p/routes.json"
     alone = route_table_env({}, "node", "/t", "/p")
     assert alone["NODE_OPTIONS"] == '--require "/t/routetable.cjs"'
     python = route_table_env({"PYTHONPATH": "/app/libs"}, "python", "/t", "/p")
@@ -168,7 +168,7 @@ def _python(tmp_path: Path, program: str, **env: str) -> subprocess.CompletedPro
 
 def test_a_flask_apps_rules_are_written_before_its_first_request(tmp_path: Path) -> None:
     table = tmp_path / "routes.json"
-    done = _python(tmp_path, _FLASK_APP, PYTHONPATH=str(SITE), PREVIEW_ROUTES_FILE=str(table))
+    done = _python(tmp_path, _FLASK_APP, PYTHONPATH=str(SITE), ROUTE_TABLE_PATH=str(table))
     assert done.stdout.strip() == "200", done.stderr
     assert read_route_table(table) == (
         "flask", [("GET", "/users/<int:item_id>"), ("GET", "/books/<int:item_id>")],
@@ -184,7 +184,7 @@ def test_the_preload_never_stands_in_an_apps_way(tmp_path: Path) -> None:
     nowhere = str(tmp_path / "missing" / "routes.json")
     path = os.pathsep.join([str(SITE), str(theirs)])
     program = _FLASK_APP + "import builtins\nprint(builtins.THEIRS)\n"
-    done = _python(tmp_path, program, PYTHONPATH=path, PREVIEW_ROUTES_FILE=nowhere)
+    done = _python(tmp_path, program, PYTHONPATH=path, ROUTE_TABLE_PATH=nowhere)
     assert done.stdout.split() == ["200", "True"] and done.stderr == "", done.stderr
     quiet = _python(tmp_path, program, PYTHONPATH=path)  # no table asked for
     assert quiet.stdout.split() == ["200", "True"], quiet.stderr

@@ -2,14 +2,14 @@
 // preview service's endpoint list: loaded into the app's Node processes by the service
 // (NODE_OPTIONS --require, see table.py), it records the routes and routers the
 // app registers (Router's `route` and `use`, an app's `use` of another app) and writes
-// them, joined under their mount paths, to PREVIEW_ROUTES_FILE as JSON:
+// them, joined under their mount paths, to ROUTE_TABLE_PATH as JSON:
 // {"framework": "express", "routes": [["GET", "/api/users/:id"], ...]}. It reads what Express's public methods were given,
 // never its internals' layers (whose shape changed between 4 and 5), and whatever it
 // meets it never makes the app fail: every step of its own is inside a try.
 'use strict';
 
 (function recordRoutes() {
-  const out = process.env.PREVIEW_ROUTES_FILE;
+  const out = process.env.ROUTE_TABLE_PATH;
   if (!out) return;
   const Module = require('module');
   const fs = require('fs');

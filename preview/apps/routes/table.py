@@ -52,7 +52,7 @@ def route_table_env(
     return {
         **env,
         name: f"{before}{separator}{added}" if before else added,
-        "PREVIEW_ROUTES_FILE": f"{socket_dir_inside}/{ROUTES_FILE}",
+        "ROUTE_TABLE_PATH": f"{socket_dir_inside}/{ROUTES_FILE}",
     }
 
 

@@ -3,7 +3,7 @@ Django app, for the preview service's endpoint list.
 
 The service puts this folder on a sandboxed Python app's ``PYTHONPATH`` (see
 ``preview/apps/routetable.py``), so Python imports it at start as ``sitecustomize``.
-Nothing happens unless ``PREVIEW_ROUTES_FILE`` is set and the app imports Werkzeug's
+Nothing happens unless ``ROUTE_TABLE_PATH`` is set and the app imports Werkzeug's
 routing or Django's request handling: then the routes its ``Map`` objects hold, or its
 URL resolver resolves, are written to that file as JSON. Every step of its own is in a
 ``try``: whatever it meets, the app starts as it would without it. Another
@@ -211,9 +211,9 @@ def _chain():
     spec.loader.exec_module(module)  # its own errors, as Python would show them
 
 
-if os.environ.get("PREVIEW_ROUTES_FILE"):
+if os.environ.get("ROUTE_TABLE_PATH"):
     import contextlib
 
     with contextlib.suppress(Exception):
-        _install(os.environ["PREVIEW_ROUTES_FILE"])
+        _install(os.environ["ROUTE_TABLE_PATH"])
 _chain()
