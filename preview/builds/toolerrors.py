@@ -2,7 +2,9 @@
 :func:`tool_failure`.
 
 npm: "package X@Y is not in the registry" (its E404), "no version of X matches Y"
-(ETARGET), its dependency-tree conflict (ERESOLVE) with the dependency it names; the
+(ETARGET), its dependency-tree conflict (ERESOLVE) with the dependency it names, a
+lockfile out of step with package.json (``npm ci``'s EUSAGE, with the first package it
+names, not the usage text npm prints after it); the
 ``A complete log of this run can be found in …`` line, which names a file of the
 build's environment and says nothing, is never the reason. tsc: "TypeScript: 3 errors in
 src/app.ts" (or "in 2 files (…)") with the first error. ANSI codes are stripped from the
@@ -13,9 +15,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NPM_PEER_CONFLICT", "missing_npm_version", "strip_ansi", "tool_failure"]
+__all__ = [
+    "NPM_LOCK_OUT_OF_SYNC", "NPM_PEER_CONFLICT", "missing_npm_version", "strip_ansi",
+    "tool_failure",
+]  # fmt: skip
 
 NPM_PEER_CONFLICT = "npm could not resolve the dependency tree"
+NPM_LOCK_OUT_OF_SYNC = "package-lock.json is out of step with package.json"
+_OUT_OF_SYNC = re.compile(r"can only install packages when your package\.json and \S+ .*in sync")
+_LOCK_GAP = re.compile(r"^(?:Missing|Invalid): .+")
 _NO_VERSION_REASON = re.compile(r"^no version of (\S+) matches (\S+)$")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _NPM = re.compile(r"^npm (?:error|ERR!)\s?")
@@ -97,6 +105,10 @@ def _npm(lines: list[str]) -> tuple[str, list[str]] | None:
             reason = f"no version of {name or wanted} matches {wanted if name else '*'}"
         elif _RESOLVE.match(line) and i + 1 < len(said):
             reason = f"{NPM_PEER_CONFLICT}: {said[i + 1].strip()}"
+        elif _OUT_OF_SYNC.search(line):
+            gaps = [g.strip() for g in said[i + 1 :] if _LOCK_GAP.match(g.strip())]
+            first = f" ({gaps[0]}{', …' if len(gaps) > 1 else ''})" if gaps else ""
+            return f"{NPM_LOCK_OUT_OF_SYNC}{first}", [line, *gaps][:_MAX_LINES]
         if reason is not None:
             break
     if reason is None:

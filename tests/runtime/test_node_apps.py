@@ -86,6 +86,24 @@ async def test_a_locked_version_the_registry_lacks_falls_back_to_the_apps_range(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_lockfile_out_of_step_with_package_json_is_installed_by_npm_install(
+    builder_service: Service,
+) -> None:
+    """package.json lists ms, its package-lock.json was never updated: npm ci refuses it
+    (EUSAGE, followed by its usage text); npm install runs instead, saying why."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_lock_out_of_sync"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json()["ms"].startswith("2.")
+        system = messages(await service.history(body["gid"]), "system")
+        said = [m for m in system if m.endswith(": npm install instead of npm ci")]
+        assert said and said[0].startswith(
+            "package-lock.json is out of step with package.json (Missing: ms@"
+        ), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_sqlite_apps_own_set_up_scripts_make_its_data(builder_service: Service) -> None:
     """Its tables come from `npm run setup-example-db`, its third row from `npm run
     seed` after it: both set-up steps, so its route answers with the data."""

@@ -111,3 +111,32 @@ def test_a_failed_scripts_own_error_is_the_reason_not_npms_command_line() -> Non
     assert reason.startswith("Error: Unknown binaryTarget debian-openssl-3.0.x")
     only_npm = [line for line in NPM_SCRIPT.splitlines() if line.startswith("npm")]
     assert failure_reason(only_npm, "npm") == "command sh -c npm run prisma:generate"
+
+
+NPM_CI_OUT_OF_SYNC = """npm error code EUSAGE
+npm error
+npm error `npm ci` can only install packages when your package.json and package-lock.json \
+or npm-shrinkwrap.json are in sync. Please update your lock file with `npm install` before \
+continuing.
+npm error
+npm error Missing: fsevents@2.3.3 from lock file
+npm error Invalid: lock file's ms@2.0.0 does not satisfy ms@^2.1.0
+npm error
+npm error Clean install a project
+npm error
+npm error Usage:
+npm error npm ci
+npm error
+npm error Run "npm help ci" for more info"""
+
+
+def test_npm_ci_refusing_a_lockfile_out_of_step_says_so_not_its_usage() -> None:
+    reason, shown = tool_failure(NPM_CI_OUT_OF_SYNC.splitlines())
+    assert reason == (
+        "package-lock.json is out of step with package.json (Missing: fsevents@2.3.3 from "
+        "lock file, …)"
+    )
+    assert shown[1:] == [
+        "Missing: fsevents@2.3.3 from lock file",
+        "Invalid: lock file's ms@2.0.0 does not satisfy ms@^2.1.0",
+    ]
