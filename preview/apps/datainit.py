@@ -33,7 +33,7 @@ import tomllib
 from dataclasses import dataclass
 
 from .alembicheads import aerich_upgrade, alembic_upgrade
-from .createall import create_all_step, flask_target, in_directory
+from .createall import create_all_step, flask_target, in_directory, migrating_app
 from .pyapp import FoundApp, parse_module, python_files
 
 __all__ = ["DataStep", "data_steps", "main_only_create_all", "missing_tables_hint"]
@@ -125,7 +125,7 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     parent = _dir(migrations)
     env = files.get(f"{migrations}/env.py", b"")
     if b"current_app" in env or b"flask" in env.lower():
-        target = flask_target(app, parent)
+        target = flask_target(migrating_app(files, app), parent)
         if target is not None:
             flask = ("{python}", "-m", "flask", "db", "upgrade", "heads")
             argv = ("env", f"FLASK_APP={target}", *flask)

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from ..discovery.pyast import parse_module
 
-__all__ = ["FoundApp", "find_app", "find_wsgi_module", "parse_module", "python_files"]
+__all__ = [
+    "FoundApp", "app_in_module", "find_app", "find_wsgi_module", "parse_module", "python_files",
+]  # fmt: skip
 
 # App classes known by their name alone (``FastAPI(...)`` is unambiguous): framework.
 _ASGI = {"FastAPI": "fastapi", "Starlette": "starlette", "Litestar": "litestar", "Quart": "quart"}
@@ -242,6 +244,15 @@ def find_app(files: dict[str, bytes]) -> FoundApp | None:
         return None
     best = min(candidates, key=_rank)
     return _located(best, trees[best.path], files)
+
+
+def app_in_module(files: dict[str, bytes], path: str) -> FoundApp | None:
+    """The best app object (else factory) the module at ``path`` itself creates."""
+    tree = _parse(files[path]) if path in files else None
+    if tree is None:
+        return None
+    candidates = _candidates(path, tree, _factories({path: tree}))
+    return _located(min(candidates, key=_rank), tree, files) if candidates else None
 
 
 def _binds(tree: ast.Module, name: str) -> bool:

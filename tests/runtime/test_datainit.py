@@ -34,6 +34,12 @@ def test_the_steps_found_for_each_shape() -> None:
         (("env", "FLASK_APP=blog:create_app()", *_FLASK_UPGRADE), "")
     ]
     assert flask_migrate.data_init == ("Flask-Migrate (migrations/)",)
+    # The app that serves registers no Flask-Migrate; src/manage.py's Migrate(server, db)
+    # does, on an app of its own: flask db loads that one.
+    manage = detect(_files("flask_migrate_manage"))
+    assert manage.setup_steps() == [
+        (("env", "FLASK_APP=src/manage.py:server", *_FLASK_UPGRADE), "")
+    ]
     init_db = detect(_files("flask_initdb"))
     assert init_db.setup == (("env", "FLASK_APP=app:app", "{python}", "-m", "flask", "init-db"),)
     script = detect(_files("fastapi_initscript"))
@@ -123,6 +129,14 @@ async def test_flask_migrate_is_upgraded(builder_service: Service) -> None:
         data, events = await _healthy(builder_service, "flask_migrate", "/posts")
         assert data == ["migrated"]
         assert any("flask db upgrade" in m for m in messages(events, "system"))
+
+
+async def test_flask_migrate_registered_by_a_second_app_is_upgraded(
+    builder_service: Service,
+) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        data, _ = await _healthy(builder_service, "flask_migrate_manage", "/posts")
+        assert data == ["migrated"]
 
 
 async def test_flask_init_db_command_is_run(builder_service: Service) -> None:
