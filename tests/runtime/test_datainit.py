@@ -263,6 +263,29 @@ async def test_an_alembic_history_with_two_heads_is_upgraded_to_both(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_alembic_runs_where_its_env_imports_resolve(builder_service: Service) -> None:
+    """backend/'s alembic.ini (app/alembic) and app/alembic.ini (alembic): the step runs
+    at the top, where env.py's `from app.models import engine` resolves, not in app/,
+    where the history's own alembic/__init__.py would shadow Alembic."""
+    files = _files("alembic_backend_two_inis")
+    assert detect(files).setup_steps() == [
+        (("{python}", "-m", "alembic", "upgrade", "heads"), "")
+    ]
+    # Alone, app/alembic.ini is run there with Alembic imported before its directory.
+    del files["alembic.ini"]
+    [(argv, where)] = detect(files).setup_steps()
+    assert (argv[:2], argv[-4:], where) == (
+        ("{python}", "-c"), ("-c", "alembic.ini", "upgrade", "heads"), "app"
+    )
+    assert argv[2].startswith("import sys; here = sys.path.pop(0); import alembic.config")
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("alembic_backend_two_inis"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/items"))["data"] == ["migrated from the top"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_history_begun_twice_is_upgraded_to_one_of_its_heads(
     builder_service: Service,
 ) -> None:
