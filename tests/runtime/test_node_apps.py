@@ -86,6 +86,26 @@ async def test_a_locked_version_the_registry_lacks_falls_back_to_the_apps_range(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_scopes_packages_locked_together_get_their_ranges_back_together(
+    builder_service: Service,
+) -> None:
+    """pnpm-lock.yaml locked @vue/reactivity 3.4.99, which the registry has not, and
+    @vue/shared 3.4.0: both get package.json's ranges back, so the newest reactivity
+    finds the shared it was released with at the top (MikroORM's core and driver)."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pnpm_scope_unpublished"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        versions = (await service.app_get(body, "/")).json()
+        assert versions["reactivity"] == versions["shared"] != "3.4.0", versions
+        system = messages(await service.history(body["gid"]), "system")
+        assert (
+            "the registry has no @vue/reactivity 3.4.99 (its lockfile's): installing the "
+            "range package.json gives it, ^3.4.0, and @vue/shared theirs (released with it)"
+        ) in system, system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_lockfile_out_of_step_with_package_json_is_installed_by_npm_install(
     builder_service: Service,
 ) -> None:
