@@ -211,6 +211,31 @@ async def test_typescript_errors_fail_the_build_step(builder_service: Service) -
         assert any("TS2322" in line for line in body["errorLines"])
 
 
+async def test_tsc_errors_saying_nothing_of_the_code_leave_its_output_to_run(
+    builder_service: Service,
+) -> None:
+    """noUnusedLocals (express-ts-typeorm-starter's unused import: TS6133) fails tsc,
+    which wrote dist/ all the same: the app starts, the errors said, not its failure."""
+    service = builder_service
+    files = app_files("ts_express_build")
+    config = json.loads(files["tsconfig.json"])
+    config["compilerOptions"]["noUnusedLocals"] = True
+    files["tsconfig.json"] = json.dumps(config)
+    files["src/index.ts"] = "import { join } from 'path';\n" + files["src/index.ts"]
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"compiled": True}
+        system = messages(await service.history(body["gid"]), "system")
+        assert any(
+            m.startswith("TypeScript: 1 error in src/index.ts; first: src/index.ts(1,1) TS6133")
+            and m.endswith("tsc wrote its JavaScript to dist/ all the same (noEmitOnError is "
+                           "off), run as it is")
+            for m in system
+        ), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_only_a_dev_script_runs_without_its_watcher(builder_service: Service) -> None:
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
