@@ -11,6 +11,14 @@ to autogenerate the first: ``versions/`` holds only a README) gets one autogener
 the app's models, in the preview's copy, then upgraded; where its env.py gives no models
 to compare, nothing is made and the upgrade is what it was.
 
+Where the app's directory and one above it both hold an ``alembic.ini`` (a ``backend/``
+whose ``alembic.ini`` names ``app/alembic`` beside an ``app/alembic.ini`` naming
+``alembic``), the step runs at the one its ``env.py``'s imports of the upload's own
+packages (``from app.models import Base``) resolve from, and not where the history's own
+``alembic/__init__.py`` would be imported by ``python -m alembic`` instead of Alembic
+(:func:`alembic_home`); run there anyway when it is the only one, Alembic is imported
+before the directory goes back on the path.
+
 Tortoise ORM's Aerich is Alembic's counterpart (:func:`aerich_upgrade`): a
 ``pyproject.toml`` with a ``[tool.aerich]`` table (the app's directory's or one above it)
 whose ``location`` holds migrations is upgraded by ``aerich upgrade``, run there.
@@ -22,7 +30,17 @@ import posixpath
 import re
 import tomllib
 
-__all__ = ["aerich_upgrade", "alembic_heads", "alembic_upgrade"]
+__all__ = ["aerich_upgrade", "alembic_heads", "alembic_home", "alembic_upgrade"]
+
+_SCRIPT_LOCATION = re.compile(r"^script_location\s*=\s*(\S+)", re.MULTILINE)
+_PREPEND = re.compile(r"^prepend_sys_path\s*=\s*(.+)$", re.MULTILINE)
+_IMPORTS = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", re.MULTILINE)
+# python -m alembic beside a package named alembic (the history's, with an __init__.py):
+# Alembic imported first, the directory back on the path for env.py's own imports.
+_SHADOWED = (
+    "import sys; here = sys.path.pop(0); import alembic.config; sys.path.insert(0, here); "
+    "alembic.config.main(argv=sys.argv[1:])"
+)
 
 _REVISION = re.compile(r"""^revision\s*(?::[^=]+)?=\s*['"]([\w-]+)['"]""", re.MULTILINE)
 _DOWN = re.compile(r"^down_revision\s*(?::[^=]+)?=\s*(.+)$", re.MULTILINE)
@@ -101,6 +119,40 @@ def alembic_heads(files: dict[str, bytes], directory: str) -> list[str]:
     return sorted(revisions - downs)
 
 
+def _join(directory: str, name: str) -> str:
+    return posixpath.normpath(posixpath.join(directory, name)) if directory else name
+
+
+def _resolves(files: dict[str, bytes], where: str) -> bool:
+    """Whether the env.py of the ``alembic.ini`` in ``where`` imports the upload's own
+    modules as run there (its ``prepend_sys_path`` too), and Alembic is not shadowed."""
+    if f"{_join(where, 'alembic')}/__init__.py" in files:
+        return False
+    text = files[_join(where, "alembic.ini")].decode("utf-8", "replace")
+    location = _SCRIPT_LOCATION.search(text)
+    if location is None:
+        return False
+    folder = _join(where, location.group(1).replace("%(here)s", ".").strip("/") or ".")
+    env = files.get(f"{folder}/env.py", b"").decode("utf-8", "replace")
+    prepend = _PREPEND.search(text)
+    roots = [where, *(_join(where, p) for p in (prepend.group(1).split() if prepend else []))]
+    owned = {part for path in files if path.endswith(".py") for part in path[:-3].split("/")}
+    wanted = set(_IMPORTS.findall(env)) & owned - {"alembic"}
+    return all(any(_has_module(files, r, name) for r in roots) for name in wanted)
+
+
+def _has_module(files: dict[str, bytes], root: str, name: str) -> bool:
+    module = _join(root, name)
+    return f"{module}.py" in files or any(p.startswith(f"{module}/") for p in files)
+
+
+def alembic_home(files: dict[str, bytes], directories: list[str]) -> str | None:
+    """Of ``directories`` (the app's, then each above it), the one whose ``alembic.ini``
+    the step runs at (the module doc), None where none holds one."""
+    held = [d for d in directories if _join(d, "alembic.ini") in files]
+    return next((d for d in held if _resolves(files, d)), held[0] if held else None)
+
+
 def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str, ...]:
     """The set-up step's command (a template) for the ``alembic.ini`` at ``ini`` (relative
     to ``where``, the directory it runs in)."""
@@ -116,6 +168,8 @@ def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str,
         program = _EACH_HEAD if heads else _FIRST_REVISION
         program = program.replace("{", "{{").replace("}", "}}")  # a template's braces
         return ("{python}", "-c", program, ini)
+    if f"{_join(where, 'alembic')}/__init__.py" in files:
+        return ("{python}", "-c", _SHADOWED, "-c", ini, "upgrade", "heads")
     if ini == "alembic.ini":
         return ("{python}", "-m", "alembic", "upgrade", "heads")
     return ("{python}", "-m", "alembic", "-c", ini, "upgrade", "heads")

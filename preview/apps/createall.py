@@ -31,11 +31,14 @@ app.py`` would have done before serving. Another framework's is left to
 from __future__ import annotations
 
 import posixpath
+import re
 
 from .imports import imported_names
-from .pyapp import FoundApp
+from .pyapp import FoundApp, app_in_module, python_files
 
-__all__ = ["CREATE_ALL", "create_all_step", "flask_target", "in_directory"]
+__all__ = ["CREATE_ALL", "create_all_step", "flask_target", "in_directory", "migrating_app"]
+
+_MIGRATE_WITH_APP = re.compile(rb"\bMigrate\(\s*[A-Za-z_]")  # Migrate(app, db), not Migrate()
 
 # Run with the app's interpreter in its directory, FLASK_APP naming it. Its first line is
 # what the log shows of it. No braces: set-up steps are templates ({python}).
@@ -96,6 +99,21 @@ def flask_target(app: FoundApp | None, cwd: str) -> str | None:
         rel = app.path[len(cwd) + 1 :] if cwd else app.path
         return f"{rel}:{app.attr}{call}"
     return None
+
+
+def migrating_app(files: dict[str, bytes], app: FoundApp | None) -> FoundApp | None:
+    """The Flask app ``flask db`` must load: the one Flask-Migrate is registered on.
+    Where the app that serves is not it (its module creates a second app for a
+    Flask-Script ``manage.py`` with ``Migrate(server, db)``: antkahn's starter kit), the
+    app of the module that calls ``Migrate(app, …)`` with an app of its own."""
+    if app is None or app.framework != "flask" or b"Migrate(" in files.get(app.path, b""):
+        return app
+    for path in sorted(python_files(files), key=lambda p: (p.count("/"), p)):
+        if _MIGRATE_WITH_APP.search(files[path]) is not None:
+            found = app_in_module(files, path)
+            if found is not None and found.framework == "flask":
+                return found
+    return app
 
 
 def create_all_step(

@@ -32,8 +32,8 @@ import re
 import tomllib
 from dataclasses import dataclass
 
-from .alembicheads import aerich_upgrade, alembic_upgrade
-from .createall import create_all_step, flask_target, in_directory
+from .alembicheads import aerich_upgrade, alembic_home, alembic_upgrade
+from .createall import create_all_step, flask_target, in_directory, migrating_app
 from .pyapp import FoundApp, parse_module, python_files
 
 __all__ = ["DataStep", "data_steps", "main_only_create_all", "missing_tables_hint"]
@@ -103,11 +103,10 @@ def _chain(directory: str) -> list[str]:
 
 def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list[DataStep]:
     directory = _dir(anchor) if anchor in files else ""
-    for at in _chain(directory):  # an alembic.ini in the app's directory or above it
+    at = alembic_home(files, _chain(directory))  # in the app's directory or above it
+    if at is not None:
         ini = f"{at}/alembic.ini" if at else "alembic.ini"
-        if ini in files:
-            argv = alembic_upgrade(files, at, "alembic.ini")
-            return [DataStep(argv, at, f"Alembic ({ini})")]
+        return [DataStep(alembic_upgrade(files, at, "alembic.ini"), at, f"Alembic ({ini})")]
     # A migrations/ there or above (Flask-Migrate's, beside the app's package), else
     # the shallowest one below.
     above = [
@@ -125,7 +124,7 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     parent = _dir(migrations)
     env = files.get(f"{migrations}/env.py", b"")
     if b"current_app" in env or b"flask" in env.lower():
-        target = flask_target(app, parent)
+        target = flask_target(migrating_app(files, app), parent)
         if target is not None:
             flask = ("{python}", "-m", "flask", "db", "upgrade", "heads")
             argv = ("env", f"FLASK_APP={target}", *flask)

@@ -2,9 +2,12 @@
 :func:`node_dependencies`).
 
 Python: ``uv.lock`` (with its ``pyproject.toml``), else ``requirements.txt`` (``-r``/``-c``
-includes inlined), else ``pyproject.toml`` (PEP 621 ``project.dependencies``, or Poetry's
-``tool.poetry.dependencies`` turned into PEP 508 by :mod:`.poetry`; a ``poetry.lock``
-beside it holds them to its versions), else Pipenv's
+includes inlined; an index option naming PyPI under another name, ``-i
+https://pypi.python.org/simple``, left to the build's own index), or a ``requirements/``
+folder's file that no other includes (``local.txt``, ``dev.txt`` before ``prod.txt``: a
+preview runs the settings a checkout does), else ``pyproject.toml`` (PEP 621
+``project.dependencies``, or Poetry's ``tool.poetry.dependencies`` turned into PEP 508 by
+:mod:`.poetry`; a ``poetry.lock`` beside it holds them to its versions), else Pipenv's
 ``Pipfile.lock`` (its ``default`` pins) or ``Pipfile`` (its ``[packages]``), else what
 its imports name (:mod:`.imports`). The interpreter asked for comes from
 ``.python-version``, else ``requires-python`` (or Poetry's ``python``, or the Pipfile's
@@ -22,6 +25,7 @@ import posixpath
 import re
 import tomllib
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
@@ -40,6 +44,9 @@ _MAX_INCLUDES = 10
 # twin ships the same module as wheels, from the twin's first version on.
 _BINARY_TWINS = {"psycopg2": ("psycopg2-binary", "2.7.4")}  # its first release
 _EXTRAS = re.compile(r"\[[^\]]*\]$")  # "./libs/common[extra]"
+_INDEX_OPTION = re.compile(r"^(?:-i|--index-url|--extra-index-url)(?:\s+|\s*=\s*)(\S+)")
+_PYPI_HOSTS = {"pypi.python.org", "pypi.org", "www.pypi.org", "pypi.io"}
+_FOLDER_FIRST = ("local", "dev", "development", "develop", "base", "common", "prod", "production")
 
 
 @dataclass(frozen=True)
@@ -137,9 +144,13 @@ def _python_dependencies(files: dict[str, bytes], anchor: str) -> PythonDeps:
             source = _join(directory, "uv.lock")
             return PythonDeps((), source, request, request_source, (text, lock))
         requirements_path = _join(directory, "requirements.txt")
+        if requirements_path not in files:
+            requirements_path = _requirements_folder(files, directory) or requirements_path
         local: list[str] = []
         if requirements_path in files:
-            lines, notes = binary_twins(_requirement_lines(files, requirements_path, 0, local))
+            lines, indexes = _pypi_indexes(_requirement_lines(files, requirements_path, 0, local))
+            lines, notes = binary_twins(lines)
+            notes = [*indexes, *notes]
             return PythonDeps(
                 tuple(dict.fromkeys(lines)), requirements_path, request, request_source,
                 notes=tuple(notes), local=tuple(dict.fromkeys(local)),
@@ -168,6 +179,35 @@ def _python_dependencies(files: dict[str, bytes], anchor: str) -> PythonDeps:
     if inferred is not None:  # no dependency file: what the app imports
         return PythonDeps(tuple(inferred[0]), "", request, request_source, inferred=inferred[1])
     return PythonDeps((), "", request, request_source)
+
+
+def _requirements_folder(files: dict[str, bytes], directory: str) -> str | None:
+    """The file of a ``requirements/`` folder to install (the module doc), if any."""
+    folder = _join(directory, "requirements")
+    listed = sorted(p for p in files if posixpath.dirname(p) == folder and p.endswith(".txt"))
+    included = set()
+    for path in listed:
+        for line in (_text(files, path) or "").splitlines():
+            option, _, rest = _COMMENT.sub("", line).strip().partition(" ")
+            if option in ("-r", "--requirement", "-c", "--constraint"):
+                included.add(posixpath.normpath(posixpath.join(folder, rest.strip())))
+    tops = [p for p in listed if p not in included] or listed
+    order = {name: i for i, name in enumerate(_FOLDER_FIRST)}
+    return min(
+        tops, key=lambda p: (order.get(posixpath.basename(p)[:-4], len(order)), p), default=None
+    )
+
+
+def _pypi_indexes(lines: list[str]) -> tuple[list[str], list[str]]:
+    """``lines`` without the index options naming PyPI under another name, and notes."""
+    kept, notes = [], []
+    for line in lines:
+        index = _INDEX_OPTION.match(line)
+        if index is not None and urlsplit(index.group(1)).hostname in _PYPI_HOSTS:
+            notes.append(f"{line}: PyPI, whose packages come from the build's own index")
+        else:
+            kept.append(line)
+    return kept, notes
 
 
 def binary_twins(lines: list[str]) -> tuple[list[str], list[str]]:

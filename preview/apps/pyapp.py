@@ -2,7 +2,10 @@
 
 Read with :mod:`ast`, never imported. An app is a module-level assignment of an app
 object (``app = FastAPI()``, ``app = falcon.App()``, ``app = config.make_wsgi_app()``) or,
-failing that, a factory function creating one (``create_app()``, Pyramid's ``main``). A
+failing that, a factory function creating one (``create_app()``, Pyramid's ``main``). An
+app a class makes in a method (``self.app = FastAPI()``) counts where the module binds it
+from an instance (``app = AppCreator().app``, or ``creator = AppCreator()`` then ``app =
+creator.app``). A
 statement in a top-level ``with``/``try``/``if`` block counts as module-level, since it
 runs on import, but not one under ``if __name__ == "__main__"``, which a server importing
 the module never runs. :func:`detect <.detect.detect>` turns what is found into a command.
@@ -17,7 +20,9 @@ from dataclasses import dataclass
 
 from ..discovery.pyast import parse_module
 
-__all__ = ["FoundApp", "find_app", "find_wsgi_module", "parse_module", "python_files"]
+__all__ = [
+    "FoundApp", "app_in_module", "find_app", "find_wsgi_module", "parse_module", "python_files",
+]  # fmt: skip
 
 # App classes known by their name alone (``FastAPI(...)`` is unambiguous): framework.
 _ASGI = {"FastAPI": "fastapi", "Starlette": "starlette", "Litestar": "litestar", "Quart": "quart"}
@@ -140,13 +145,45 @@ def _callee(node: ast.AST) -> str:
     return ""
 
 
+def _held(tree: ast.Module, aliases: dict[str, str]) -> dict[str, dict[str, Kind]]:
+    """Classes, by name, whose methods make an app as an attribute: {attr: kind}."""
+    holders: dict[str, dict[str, Kind]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for item in ast.walk(node):
+            if isinstance(item, ast.Assign) and (kind := _kind(item.value, aliases)):
+                for target in item.targets:
+                    if isinstance(target, ast.Attribute) and _dotted(target.value) == "self":
+                        holders.setdefault(node.name, {})[target.attr] = kind
+    return holders
+
+
+def _held_kind(
+    value: ast.AST, holders: dict[str, dict[str, Kind]], instances: dict[str, str]
+) -> Kind | None:
+    """The kind of ``Holder().app`` or ``holder.app`` (``holder = Holder()``)."""
+    if not isinstance(value, ast.Attribute):
+        return None
+    owner = value.value
+    name = _callee(owner) if isinstance(owner, ast.Call) else instances.get(_dotted(owner) or "")
+    return holders.get(name or "", {}).get(value.attr)
+
+
 def _candidates(path: str, tree: ast.Module, factories: dict[str, Kind]) -> list[FoundApp]:
     aliases = _aliases(tree)
+    holders = _held(tree, aliases)
+    instances: dict[str, str] = {}  # module-level names bound to a holder's instance
     found: list[FoundApp] = []
     for node in _module_level(tree.body):
         if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            kind = _kind(node.value, aliases) or factories.get(_callee(node.value))
+            if (holder := _callee(node.value)) in holders:
+                instances.update((t.id, holder) for t in targets if isinstance(t, ast.Name))
+            kind = (
+                _kind(node.value, aliases) or factories.get(_callee(node.value))
+                or _held_kind(node.value, holders, instances)
+            )  # fmt: skip
             if kind is None:
                 continue
             for target in targets:
@@ -242,6 +279,15 @@ def find_app(files: dict[str, bytes]) -> FoundApp | None:
         return None
     best = min(candidates, key=_rank)
     return _located(best, trees[best.path], files)
+
+
+def app_in_module(files: dict[str, bytes], path: str) -> FoundApp | None:
+    """The best app object (else factory) the module at ``path`` itself creates."""
+    tree = _parse(files[path]) if path in files else None
+    if tree is None:
+        return None
+    candidates = _candidates(path, tree, _factories({path: tree}))
+    return _located(min(candidates, key=_rank), tree, files) if candidates else None
 
 
 def _binds(tree: ast.Module, name: str) -> bool:

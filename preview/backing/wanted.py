@@ -44,7 +44,8 @@ _REDIS_CLIENTS = {
 }  # fmt: skip
 _MYSQL_DRIVERS = {
     "pymysql", "mysqlclient", "aiomysql", "asyncmy", "mysql2", "mysql",
-    "mysql-connector-python", "mariadb", "mysql-connector",
+    "mysql-connector-python", "mariadb", "mysql-connector", "@mikro-orm/mysql",
+    "@mikro-orm/mariadb",  # MikroORM's drivers, mysql2 beneath
 }  # fmt: skip
 # MongoDB's clients: no server of it can be given (nothing installs one here).
 _MONGO_CLIENTS = {
@@ -160,12 +161,16 @@ def _compose(files: dict[str, bytes]) -> dict[str, dict]:
 
 
 def _container_ports(service: dict) -> set[int]:
+    """A compose service's ports: the container's (``mysql:3306``, from another service)
+    and the one published on the host (``3307:3306``), which an app run beside the
+    compose file, not in it, reaches on localhost (MikroORM's example: ``port: 3307``)."""
     ports: set[int] = set()
     for entry in service.get("ports") or []:
-        text = str(entry.get("target", "") if isinstance(entry, dict) else entry)
-        target = text.split("/")[0].rsplit(":", 1)[-1]
-        if target.isdigit():
-            ports.add(int(target))
+        if isinstance(entry, dict):
+            sides = [str(entry.get("target", "")), str(entry.get("published", ""))]
+        else:
+            sides = str(entry).split("/")[0].split(":")[-2:]  # [host ip:]published:target
+        ports.update(int(side) for side in sides if side.isdigit())
     return ports
 
 

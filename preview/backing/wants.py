@@ -1,14 +1,15 @@
 """What an upload says of the PostgreSQL it expects: :func:`postgres_wants`.
 
 Read from its files only (nothing runs): a driver among its dependencies (psycopg,
-asyncpg, … in ``requirements*.txt``/``pyproject.toml``/``Pipfile``; ``pg``, ``postgres``,
-… or a Prisma schema on ``postgresql`` for Node); the names and ports it calls the server
-by: the PostgreSQL services of its ``docker-compose.yml`` (by image; and what that
-file gives its own services: their ``environment`` and ``env_file``), the hosts and
-ports of the ``postgres://`` URLs in its ``.env`` files and source, and its ``PGHOST``,
-``DB_HOST``, ``POSTGRES_HOST``/``POSTGRES_SERVER`` values; and the user, password and
-database its own URL names (its ``.env``'s, else its ``alembic.ini``'s), which the
-variables it is given then name too: its Alembic migrates the database its app reads.
+asyncpg, … in ``requirements*.txt``, ``requirements/``, ``pyproject.toml``/``Pipfile``;
+``pg``, ``postgres``, … or a Prisma schema on ``postgresql`` for Node); the names and
+ports it calls the server by: the PostgreSQL services of its ``docker-compose.yml`` (by
+image; and what that file gives its own services: their ``environment`` and ``env_file``),
+the hosts and ports of the ``postgres://`` URLs in its ``.env`` files and source, and its
+``PGHOST``, ``DB_HOST``, ``POSTGRES_HOST``/``POSTGRES_SERVER`` values; and the user,
+password and database its own URL names (its ``.env``'s, else its ``alembic.ini``'s),
+which the variables it is given then name too: its Alembic migrates the database its app
+reads.
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ _POETRY_EXTRA_DRIVER = re.compile(
     re.X,
 )
 _NODE_DRIVERS = ("pg", "postgres", "pg-promise", "slonik", "@vercel/postgres")
-_PY_FILES = re.compile(r"(^|/)(requirements[^/]*\.(txt|in)|pyproject\.toml|Pipfile|setup\.py)$")
+# requirements*.txt, or any file of a requirements/ folder (base.txt, prod.txt …)
+_PY_FILES = re.compile(
+    r"(^|/)(requirements(?:[^/]*|/[^/]+)\.(txt|in)|pyproject\.toml|Pipfile|setup\.py)$"
+)
 _PRISMA_PG = re.compile(rb"""provider\s*=\s*["']postgres(ql)?["']""")
 _URL = re.compile(rb"""postgres(?:ql)?(?:\+\w+)?://[^\s'"`<>]+""")
 _SOURCE = (".py", ".js", ".ts", ".mjs", ".cjs", ".json", ".toml", ".yml", ".yaml", ".ini")

@@ -21,17 +21,19 @@ from __future__ import annotations
 import io
 import os
 import posixpath
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 from dotenv import dotenv_values
 
 from ..apps.asyncdb import URL_VARIABLES, async_database, tortoise_url
-from ..apps.depspec import import_roots, python_dependencies
+from ..apps.depspec import PythonDeps, import_roots, python_dependencies
 from ..apps.spec import LaunchSpec
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
 
-__all__ = ["app_environment", "dotenv_file"]
+__all__ = ["app_environment", "dotenv_file", "with_async_driver"]
 
 _OURS = ("PORT", "HOST")
 
@@ -105,3 +107,26 @@ def app_environment(
         # parent for the app's root: the built environment's, not the app's directory.
         env["APP_ROOT_PATH"] = str(app_dir)
     return env
+
+
+async def with_async_driver(
+    deps: PythonDeps,
+    files: dict[str, bytes],
+    env: dict[str, str],
+    say: Callable[[str], Awaitable[None]],
+) -> PythonDeps:
+    """``deps`` with what an app on SQLAlchemy's asyncio extension needs and does not
+    list (``apps.asyncdb``: the driver its database URLs name, greenlet), said in the log."""
+    asyncdb = async_database(files, deps)
+    if asyncdb is None or deps.lock is not None:
+        return deps
+    missing = asyncdb.to_install(env[name] for name in URL_VARIABLES if name in env)
+    if not missing:
+        return deps
+    schemes = sorted({env[n].partition("://")[0] + "://" for n in URL_VARIABLES if n in env})
+    await say(
+        f"the app uses SQLAlchemy's asyncio extension ({asyncdb.where}), given "
+        f"{' and '.join(schemes)} URLs: adding {', '.join(missing)} to its build (its "
+        "dependencies do not list them)"
+    )
+    return replace(deps, requirements=(*deps.requirements, *missing))

@@ -27,8 +27,9 @@ A configuration *file* the upload has only as an example (``src/config.ts.exampl
 ``ormconfig.json.example``, ``settings.py.sample``; ``.dist``, ``.template``) and not
 itself, which its README asks to copy, is copied (:func:`example_copies`). A ``.env``
 that a loader fails without (Starlette's ``Config(path)``, decouple's
-``RepositoryEnv(path)``), which its README asks to create, is written empty
-(:func:`env_files_needed`): its variables come from the environment. Gunicorn's own
+``RepositoryEnv(path)``, django-dotenv's ``read_dotenv(directory)``, which opens the
+directory itself when it holds no ``.env``), which its README asks to create, is written
+empty (:func:`env_files_needed`): its variables come from the environment. Gunicorn's own
 settings file (its ``-c``, else the ``gunicorn.conf.py`` it reads unasked), written for a
 server (``daemon = True``, logs under ``/var/log``), is read through one of ours that then
 keeps it in the foreground with its logs on its output (:func:`gunicorn_settings`).
@@ -58,7 +59,11 @@ _GUNICORN_CONFIG = re.compile(r"(?<!\S)(?:-c|--config)(?:=|\s+)(\S+)")
 _GUNICORN_WORD = re.compile(r"(?<![\w./-])gunicorn(?=\s)")
 # Loaders that fail when the file they are given is missing: (the import that says the
 # module is used, the callable's name).
-_FILE_LOADERS = ((b"starlette.config", "Config"), (b"decouple", "RepositoryEnv"))
+_FILE_LOADERS = (
+    (b"starlette.config", "Config"),
+    (b"decouple", "RepositoryEnv"),
+    (b"read_dotenv", "read_dotenv"),  # django-dotenv's, given the .env's directory
+)
 
 _EXAMPLE_SUFFIXES = (".example", ".sample", ".dist", ".template")
 # What a configuration file copied from its example may be (a .env is read, not copied).
@@ -297,6 +302,8 @@ def env_files_needed(files: dict[str, bytes]) -> list[str]:
                     names[target.id] = value
             elif isinstance(node, ast.Call) and _callee(node.func) in loaders and node.args:
                 found = _path(node.args[0], path, names)
+                if found and _callee(node.func) == "read_dotenv" and not found.endswith(".env"):
+                    found = posixpath.normpath(posixpath.join(found, ".env"))  # a directory's
                 if found and found.endswith(".env") and found not in files:
                     needed.append(found)
     return sorted(set(needed))

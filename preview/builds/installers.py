@@ -23,7 +23,12 @@ import uv
 from ..logs import OutputTails
 from .envcache import BuildFailed, Say
 from .steps import Publish
-from .toolerrors import NPM_PEER_CONFLICT, missing_npm_version, tool_failure
+from .toolerrors import (
+    NPM_LOCK_OUT_OF_SYNC,
+    NPM_PEER_CONFLICT,
+    missing_npm_version,
+    tool_failure,
+)  # fmt: skip
 
 __all__ = [
     "NEEDS_COMPILER",
@@ -325,7 +330,9 @@ async def npm_install(
     the registry has no such version of a package pinned for the build (``unpin``: gives
     it back the app's own range, and returns it; None if it was not pinned), the step
     runs again with that range, saying so: a version unpublished since, or one a
-    registry mirror lacks."""
+    registry mirror lacks. Where ``npm ci`` refuses a lockfile out of step with
+    package.json (a dependency added, or an optional one of another platform, never
+    written to it), ``npm install`` runs instead, from that lockfile, saying so."""
     # No package's scripts: they run after (``npm rebuild``), once the shared download
     # cache is no longer writable (``EnvBuilder.node_modules``).
     steps = [["npm", command, "--no-progress", "--ignore-scripts"]]
@@ -339,6 +346,10 @@ async def npm_install(
                 break
             except BuildFailed as failure:
                 missing = missing_npm_version(failure.message)
+                if argv[1] == "ci" and failure.message.startswith(NPM_LOCK_OUT_OF_SYNC):
+                    await say(f"{failure.message}: npm install instead of npm ci")
+                    argv = ["npm", "install", *argv[2:]]
+                    continue
                 if not legacy and failure.message.startswith(NPM_PEER_CONFLICT):
                     await say(f"{failure.message}; installing again with --legacy-peer-deps")
                     legacy = True

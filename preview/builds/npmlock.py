@@ -92,21 +92,30 @@ def prepare_npm_project(path: Path, deps: NodeDeps) -> NpmProject:
 
 def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
     """Give ``name`` back the range the app's package.json gives it, in ``path``'s
-    package.json, where it was pinned to pnpm's locked version (``NodeDeps.ranges``);
-    that range, or None if it was not pinned (or is already back)."""
-    wanted = dict(deps.ranges).get(name)
-    if wanted is None:
+    package.json, where it was pinned to its lockfile's version (``NodeDeps.ranges``);
+    that range, or None if it was not pinned (or is already back). The packages of its
+    scope pinned with it (``@mikro-orm/core`` beside ``@mikro-orm/mysql``) get theirs
+    back too, and are named after it: a scope's packages are released together and
+    want each other's same version, which the newest in each range gives them again."""
+    ranges = dict(deps.ranges)
+    if name not in ranges:
         return None
+    scope = name.split("/")[0] + "/" if name.startswith("@") and "/" in name else None
+    kin = [n for n in ranges if scope is not None and n != name and n.startswith(scope)]
     package = json.loads(read_no_follow(path / "package.json"))  # npm's scripts ran here
-    restored = False
-    for key in ("dependencies", "devDependencies", "optionalDependencies"):
-        table = package.get(key)
-        if isinstance(table, dict) and name in table and table[name] != wanted:
-            table[name], restored = wanted, True
-    if not restored:
+    restored: list[str] = []
+    for each in (name, *kin):
+        for key in ("dependencies", "devDependencies", "optionalDependencies"):
+            table = package.get(key)
+            if isinstance(table, dict) and each in table and table[each] != ranges[each]:
+                table[each] = ranges[each]
+                restored.append(each)
+    if name not in restored:
         return None
     replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
-    return wanted
+    others = sorted(set(restored) - {name})
+    also = f", and {', '.join(others)} theirs (released with it)" if others else ""
+    return ranges[name] + also
 
 
 def registry_addresses(lock: dict) -> dict[str, int]:

@@ -17,15 +17,14 @@ import logging
 import os
 import shutil
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import trio
 
-from ..apps.asyncdb import URL_VARIABLES, async_database
 from ..apps.datainit import main_only_create_all
-from ..apps.depspec import PythonDeps, node_dependencies, python_dependencies
+from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..clock import utcnow
 from ..logs import LogBroadcast
@@ -33,7 +32,7 @@ from ..sandbox.appdir import write_beneath
 from ..sandbox.isolation import BUILD_MEMORY_MB, Confinement
 from ..sandbox.process import ChildLimits, describe_exit
 from ..settings import Settings
-from .appenv import dotenv_file
+from .appenv import dotenv_file, with_async_driver
 from .build import BuildFailed, EnvBuilder, Lease
 from .configdefaults import (
     GUNICORN_SHIM,
@@ -46,7 +45,7 @@ from .configdefaults import (
 from .envcache import LAUNCH_CACHES
 from .remedies import Remedies
 from .steps import Publish, run_logged
-from .toolerrors import tool_failure
+from .toolerrors import only_outside_the_code, tool_failure, typescript_output
 
 if TYPE_CHECKING:
     from ..apps.spec import LaunchSpec
@@ -277,7 +276,7 @@ async def prepare_app(
     elif detection.language == "python":
         remedies = remedies or Remedies()
         listed = python_dependencies(files, detection.detected_from)
-        listed = await _with_async_driver(listed, files, environment(settings.python), say)
+        listed = await with_async_driver(listed, files, environment(settings.python), say)
         learned = await trio.to_thread.run_sync(remedies.adopt, files)
         if learned:
             said = ", ".join(fix.change for fix in learned)
@@ -337,29 +336,6 @@ async def prepare_app(
     return Prepared(started, python, version, lease, listed_in, requirements)
 
 
-async def _with_async_driver(
-    deps: PythonDeps,
-    files: dict[str, bytes],
-    env: dict[str, str],
-    say: Callable[[str], Awaitable[None]],
-) -> PythonDeps:
-    """``deps`` with what an app on SQLAlchemy's asyncio extension needs and does not
-    list (``apps.asyncdb``: the driver its database URLs name, greenlet), said in the log."""
-    asyncdb = async_database(files, deps)
-    if asyncdb is None or deps.lock is not None:
-        return deps
-    missing = asyncdb.to_install(env[name] for name in URL_VARIABLES if name in env)
-    if not missing:
-        return deps
-    schemes = sorted({env[n].partition("://")[0] + "://" for n in URL_VARIABLES if n in env})
-    await say(
-        f"the app uses SQLAlchemy's asyncio extension ({asyncdb.where}), given "
-        f"{' and '.join(schemes)} URLs: adding {', '.join(missing)} to its build (its "
-        "dependencies do not list them)"
-    )
-    return replace(deps, requirements=(*deps.requirements, *missing))
-
-
 async def _setup_step(
     argv: list[str],
     app_dir: Path,
@@ -394,6 +370,14 @@ async def _setup_step(
     if not result.ok:
         reason = f"setup step failed ({describe_exit(result.returncode)}): {shown}"
         told = tool_failure(result.tail)  # tsc's errors (on stdout), npm's
+        out = None
+        if told is not None and only_outside_the_code(result.tail):  # noUnusedLocals …
+            out = await trio.to_thread.run_sync(typescript_output, cwd)
+        if out is not None:
+            said = told[0] if told is not None else "TypeScript"
+            await say(f"{said}: none in what its code does; tsc wrote its JavaScript "
+                      f"to {out}/ all the same (noEmitOnError is off), run as it is")  # fmt: skip
+            return
         if told is not None:
             raise BuildFailed(f"{reason}: {told[0]}", told[1])
         cause, lines = result.cause(needed, **hints)  # stderr first: a traceback's own

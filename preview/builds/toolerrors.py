@@ -2,20 +2,35 @@
 :func:`tool_failure`.
 
 npm: "package X@Y is not in the registry" (its E404), "no version of X matches Y"
-(ETARGET), its dependency-tree conflict (ERESOLVE) with the dependency it names; the
+(ETARGET), its dependency-tree conflict (ERESOLVE) with the dependency it names, a
+lockfile out of step with package.json (``npm ci``'s EUSAGE, with the first package it
+names, not the usage text npm prints after it); the
 ``A complete log of this run can be found in …`` line, which names a file of the
 build's environment and says nothing, is never the reason. tsc: "TypeScript: 3 errors in
 src/app.ts" (or "in 2 files (…)") with the first error. ANSI codes are stripped from the
-reason and from the lines kept to show it.
+reason and from the lines kept to show it. Errors do not stop tsc writing its JavaScript
+(unless ``noEmitOnError``): :func:`typescript_output` says where it did, for a build whose
+errors say nothing of what the app's code does (:func:`only_outside_the_code`): the
+tidiness checks a tsconfig can turn on (``noUnusedLocals``, ``noUnusedParameters``,
+``allowUnreachableCode: false``), and errors in its dependencies' declaration files
+(``node_modules/**/*.d.ts``, what ``skipLibCheck`` skips: a newer release of a library
+written for a newer TypeScript than the app's).
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-__all__ = ["NPM_PEER_CONFLICT", "missing_npm_version", "strip_ansi", "tool_failure"]
+__all__ = [
+    "NPM_LOCK_OUT_OF_SYNC", "NPM_PEER_CONFLICT", "missing_npm_version", "only_outside_the_code",
+    "strip_ansi", "tool_failure", "typescript_output",
+]  # fmt: skip
 
 NPM_PEER_CONFLICT = "npm could not resolve the dependency tree"
+NPM_LOCK_OUT_OF_SYNC = "package-lock.json is out of step with package.json"
+_OUT_OF_SYNC = re.compile(r"can only install packages when your package\.json and \S+ .*in sync")
+_LOCK_GAP = re.compile(r"^(?:Missing|Invalid): .+")
 _NO_VERSION_REASON = re.compile(r"^no version of (\S+) matches (\S+)$")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _NPM = re.compile(r"^npm (?:error|ERR!)\s?")
@@ -35,6 +50,13 @@ _PRISMA_FETCH = re.compile(
     r"(?: - (?P<status>.+)| failed, reason: (?P<reason>.+))"
 )
 _MAX_LINES = 15
+_OUT_DIR = re.compile(r'"outDir"\s*:\s*"([^"]+)"')
+# TS6133 "'x' is declared but its value is never read" and its kin; TS7027 unreachable
+# code, TS7028 an unused label.
+_TIDINESS = {
+    "TS6133", "TS6138", "TS6192", "TS6196", "TS6198", "TS6199", "TS6205", "TS7027", "TS7028",
+}  # fmt: skip
+_NO_EMIT = re.compile(r'"(?:noEmitOnError|noEmit)"\s*:\s*true')
 
 
 def strip_ansi(text: str) -> str:
@@ -46,6 +68,33 @@ def tool_failure(lines: list[str]) -> tuple[str, list[str]] | None:
     when they hold neither."""
     clean = [strip_ansi(line).rstrip() for line in lines]
     return _typescript(clean) or _prisma(clean) or _npm(clean)
+
+
+def only_outside_the_code(lines: list[str]) -> bool:
+    """Whether tsc's errors among ``lines`` all say nothing of what the app's code does
+    (the module doc)."""
+    errors = [m for line in lines if (m := _TSC.match(strip_ansi(line).strip()))]
+    return bool(errors) and all(
+        m.group("code") in _TIDINESS
+        or ("node_modules/" in m.group("file") and m.group("file").endswith(".d.ts"))
+        for m in errors
+    )
+
+
+def typescript_output(directory: Path) -> str | None:
+    """The ``outDir`` of ``directory``'s tsconfig.json where tsc, failing on type errors,
+    wrote JavaScript all the same (it does unless ``noEmitOnError``); else None. Blocking."""
+    try:
+        config = (directory / "tsconfig.json").read_text("utf-8", "replace")
+    except OSError:
+        return None
+    found = _OUT_DIR.search(config)
+    if found is None or _NO_EMIT.search(config):
+        return None
+    out = (directory / found.group(1)).resolve()
+    if not out.is_relative_to(directory.resolve()) or not out.is_dir():
+        return None
+    return found.group(1) if next(out.rglob("*.js"), None) is not None else None
 
 
 def _typescript(lines: list[str]) -> tuple[str, list[str]] | None:
@@ -97,6 +146,10 @@ def _npm(lines: list[str]) -> tuple[str, list[str]] | None:
             reason = f"no version of {name or wanted} matches {wanted if name else '*'}"
         elif _RESOLVE.match(line) and i + 1 < len(said):
             reason = f"{NPM_PEER_CONFLICT}: {said[i + 1].strip()}"
+        elif _OUT_OF_SYNC.search(line):
+            gaps = [g.strip() for g in said[i + 1 :] if _LOCK_GAP.match(g.strip())]
+            first = f" ({gaps[0]}{', …' if len(gaps) > 1 else ''})" if gaps else ""
+            return f"{NPM_LOCK_OUT_OF_SYNC}{first}", [line, *gaps][:_MAX_LINES]
         if reason is not None:
             break
     if reason is None:

@@ -180,6 +180,21 @@ async def test_a_procfile_node_app_gets_its_knex_migrations(builder_service: Ser
 
 
 @needs_server
+async def test_knex_migrations_beside_a_knexfile_in_a_subfolder_are_run(
+    builder_service: Service,
+) -> None:
+    """The root's package.json starts server/server.js; server/knexfile.js's migrations
+    (server/migrations, relative to it) are run there before it serves."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "node_knex_subfolder")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == ["migrated"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_a_drizzle_kit_before_its_migrate_command_gets_the_journal_applied(
     builder_service: Service,
 ) -> None:

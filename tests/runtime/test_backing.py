@@ -46,6 +46,16 @@ def test_what_an_upload_asks_for() -> None:
     assert mysql.mysql.accounts == {"app": "s@cret"} and mysql.mysql.databases == ["app"]
     assert 3307 in mysql.mysql.ports and "mysql" in mysql.mysql.hosts
     assert "CREATE DATABASE IF NOT EXISTS `app`;" in init_sql(mysql.mysql)
+    # A compose file's MySQL published on the host's 3307: an app run beside it (not in
+    # it) reaches localhost:3307 (MikroORM's NestJS example, its driver @mikro-orm/mysql).
+    mikro = {
+        "package.json": b'{"dependencies": {"@mikro-orm/mysql": "^6.4.4"}}',
+        "docker-compose.yml": b'services:\n  mysql:\n    image: mysql:9.6\n'
+        b'    ports:\n      - "3307:3306"\n',
+    }
+    found = wanted_servers(mikro, "src/main.ts", {})
+    assert found.mysql is not None and {3306, 3307} <= found.mysql.ports
+    assert "@mikro-orm/mysql in its dependencies" in found.mysql.why
     # A driver alone is no sign (SQLAlchemy apps list several); a URL naming a host is.
     assert wanted_servers({"requirements.txt": b"pymysql\n"}, "", {}).mysql is None
     node = {

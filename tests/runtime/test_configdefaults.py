@@ -417,6 +417,18 @@ config = Config(RepositoryEnv(Path(__file__).resolve().parents[1] / "settings" /
     }
     assert env_files_needed(files) == ["api/settings/.env", "src/.env"]
     assert env_files_needed({**files, "src/.env": b"X=1\n"}) == ["api/settings/.env"]
+    # django-dotenv's read_dotenv(<the project's root>) opens the directory itself when
+    # it holds no .env (IsADirectoryError): a Vivify boilerplate's settings package.
+    django_dotenv = b"""
+import os
+import dotenv
+ROOT_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if not TESTING:
+    dotenv.read_dotenv(ROOT_DIR)
+"""
+    assert env_files_needed({"src/config/common.py": django_dotenv, ".env.dist": b"A=1\n"}) == [
+        ".env"
+    ]
 
 
 GUNICORN_CONF = """

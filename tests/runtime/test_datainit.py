@@ -34,6 +34,12 @@ def test_the_steps_found_for_each_shape() -> None:
         (("env", "FLASK_APP=blog:create_app()", *_FLASK_UPGRADE), "")
     ]
     assert flask_migrate.data_init == ("Flask-Migrate (migrations/)",)
+    # The app that serves registers no Flask-Migrate; src/manage.py's Migrate(server, db)
+    # does, on an app of its own: flask db loads that one.
+    manage = detect(_files("flask_migrate_manage"))
+    assert manage.setup_steps() == [
+        (("env", "FLASK_APP=src/manage.py:server", *_FLASK_UPGRADE), "")
+    ]
     init_db = detect(_files("flask_initdb"))
     assert init_db.setup == (("env", "FLASK_APP=app:app", "{python}", "-m", "flask", "init-db"),)
     script = detect(_files("fastapi_initscript"))
@@ -123,6 +129,14 @@ async def test_flask_migrate_is_upgraded(builder_service: Service) -> None:
         data, events = await _healthy(builder_service, "flask_migrate", "/posts")
         assert data == ["migrated"]
         assert any("flask db upgrade" in m for m in messages(events, "system"))
+
+
+async def test_flask_migrate_registered_by_a_second_app_is_upgraded(
+    builder_service: Service,
+) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        data, _ = await _healthy(builder_service, "flask_migrate_manage", "/posts")
+        assert data == ["migrated"]
 
 
 async def test_flask_init_db_command_is_run(builder_service: Service) -> None:
@@ -246,6 +260,29 @@ async def test_an_alembic_history_with_two_heads_is_upgraded_to_both(
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await _proxied(service, body, "/items"))["data"] == ["from the first head"]
         assert (await _proxied(service, body, "/tags"))["data"] == ["from the second head"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_alembic_runs_where_its_env_imports_resolve(builder_service: Service) -> None:
+    """backend/'s alembic.ini (app/alembic) and app/alembic.ini (alembic): the step runs
+    at the top, where env.py's `from app.models import engine` resolves, not in app/,
+    where the history's own alembic/__init__.py would shadow Alembic."""
+    files = _files("alembic_backend_two_inis")
+    assert detect(files).setup_steps() == [
+        (("{python}", "-m", "alembic", "upgrade", "heads"), "")
+    ]
+    # Alone, app/alembic.ini is run there with Alembic imported before its directory.
+    del files["alembic.ini"]
+    [(argv, where)] = detect(files).setup_steps()
+    assert (argv[:2], argv[-4:], where) == (
+        ("{python}", "-c"), ("-c", "alembic.ini", "upgrade", "heads"), "app"
+    )
+    assert argv[2].startswith("import sys; here = sys.path.pop(0); import alembic.config")
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("alembic_backend_two_inis"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/items"))["data"] == ["migrated from the top"]
         assert (await service.stop(body["gid"])).status_code == 200
 
 

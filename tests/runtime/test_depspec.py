@@ -202,6 +202,36 @@ def test_poetry_lock_holds_the_versions_unless_older_than_pyproject() -> None:
     assert poetry_lock_pins(lock, [])[0] == []  # a direct reference: as pyproject names it
 
 
+def test_a_requirements_folder_and_pypi_under_another_name() -> None:
+    """No requirements.txt: the requirements/ file no other includes, local.txt before
+    production.txt; -i https://pypi.python.org/simple is PyPI, left to the build's index."""
+    files = {p: t.encode() for p, t in app_files("requirements_folder").items()}
+    deps = python_dependencies(files, "app.py")
+    assert (deps.source, deps.requirements) == (
+        "requirements/local.txt", ("flask==3.0.0", "six==1.16.0")
+    )
+    assert deps.notes == (
+        "-i https://pypi.python.org/simple: PyPI, whose packages come from the build's own "
+        "index",
+    )
+    del files["requirements/local.txt"]
+    deps = python_dependencies(files, "app.py")
+    assert deps.source == "requirements/production.txt"
+    files["requirements/base.txt"] = b"--index-url=https://mirror.example/simple\nflask\n"
+    assert python_dependencies(files, "app.py").requirements[0].startswith("--index-url=")
+
+
+async def test_a_requirements_folder_app_runs_with_its_local_file(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("requirements_folder"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"flask": "3.0.0", "six": "1.16.0"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_poetry_project_runs_with_its_locked_versions(builder_service: Service) -> None:
     service = builder_service
     with trio.fail_after(BUILD_WAIT):

@@ -45,6 +45,19 @@ def test_fixture_apps() -> None:
     assert starlette.framework == "starlette" and "main:app" in starlette.argv
 
 
+HELD = """from fastapi import FastAPI
+
+
+class AppCreator:
+    def __init__(self):
+        self.app = FastAPI(title="held")
+
+        @self.app.get("/")
+        def root():
+            return "service is working"
+"""
+
+
 @pytest.mark.parametrize(
     ("files", "target", "framework"),
     [
@@ -74,6 +87,15 @@ def test_fixture_apps() -> None:
             "wsgi:server",
             "flask",
         ),
+        (  # made by a class in a method, bound from its instance (a clean architecture's)
+            {
+                "app/__init__.py": "",
+                "app/main.py": HELD + "creator = AppCreator()\napp = creator.app\n",
+            },
+            "app.main:app",
+            "fastapi",
+        ),
+        ({"main.py": HELD + "api = AppCreator().app\n"}, "main:api", "fastapi"),
     ],
 )
 def test_python_app_shapes(files: dict[str, str], target: str, framework: str) -> None:

@@ -86,6 +86,44 @@ async def test_a_locked_version_the_registry_lacks_falls_back_to_the_apps_range(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_scopes_packages_locked_together_get_their_ranges_back_together(
+    builder_service: Service,
+) -> None:
+    """pnpm-lock.yaml locked @vue/reactivity 3.4.99, which the registry has not, and
+    @vue/shared 3.4.0: both get package.json's ranges back, so the newest reactivity
+    finds the shared it was released with at the top (MikroORM's core and driver)."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pnpm_scope_unpublished"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        versions = (await service.app_get(body, "/")).json()
+        assert versions["reactivity"] == versions["shared"] != "3.4.0", versions
+        system = messages(await service.history(body["gid"]), "system")
+        assert (
+            "the registry has no @vue/reactivity 3.4.99 (its lockfile's): installing the "
+            "range package.json gives it, ^3.4.0, and @vue/shared theirs (released with it)"
+        ) in system, system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_lockfile_out_of_step_with_package_json_is_installed_by_npm_install(
+    builder_service: Service,
+) -> None:
+    """package.json lists ms, its package-lock.json was never updated: npm ci refuses it
+    (EUSAGE, followed by its usage text); npm install runs instead, saying why."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_lock_out_of_sync"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json()["ms"].startswith("2.")
+        system = messages(await service.history(body["gid"]), "system")
+        said = [m for m in system if m.endswith(": npm install instead of npm ci")]
+        assert said and said[0].startswith(
+            "package-lock.json is out of step with package.json (Missing: ms@"
+        ), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_sqlite_apps_own_set_up_scripts_make_its_data(builder_service: Service) -> None:
     """Its tables come from `npm run setup-example-db`, its third row from `npm run
     seed` after it: both set-up steps, so its route answers with the data."""
@@ -171,6 +209,31 @@ async def test_typescript_errors_fail_the_build_step(builder_service: Service) -
         assert "TypeScript: 2 errors in src/index.ts" in body["errorMessage"], body
         assert "\x1b" not in body["errorMessage"]
         assert any("TS2322" in line for line in body["errorLines"])
+
+
+async def test_tsc_errors_saying_nothing_of_the_code_leave_its_output_to_run(
+    builder_service: Service,
+) -> None:
+    """noUnusedLocals (express-ts-typeorm-starter's unused import: TS6133) fails tsc,
+    which wrote dist/ all the same: the app starts, the errors said, not its failure."""
+    service = builder_service
+    files = app_files("ts_express_build")
+    config = json.loads(files["tsconfig.json"])
+    config["compilerOptions"]["noUnusedLocals"] = True
+    files["tsconfig.json"] = json.dumps(config)
+    files["src/index.ts"] = "import { join } from 'path';\n" + files["src/index.ts"]
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"compiled": True}
+        system = messages(await service.history(body["gid"]), "system")
+        assert any(
+            m.startswith("TypeScript: 1 error in src/index.ts; first: src/index.ts(1,1) TS6133")
+            and m.endswith("tsc wrote its JavaScript to dist/ all the same (noEmitOnError is "
+                           "off), run as it is")
+            for m in system
+        ), system
+        assert (await service.stop(body["gid"])).status_code == 200
 
 
 async def test_only_a_dev_script_runs_without_its_watcher(builder_service: Service) -> None:

@@ -176,6 +176,13 @@ def test_a_procfile_node_app_is_built_and_migrated_and_yarn_is_npm() -> None:
     assert as_is.argv == ("sh", "-c", "yarn build && node dist/index.js")  # not a plain run
 
 
+def test_a_knexfile_in_a_subfolder_is_migrated_from_there() -> None:
+    found = detect({p: t.encode() for p, t in app_files("node_knex_subfolder").items()})
+    assert found.setup == (
+        ("node_modules/.bin/knex", "migrate:latest", "--knexfile", "server/knexfile.js"),
+    )
+
+
 def test_a_build_that_prestart_runs_is_not_a_setup_step_too() -> None:
     scripts = {"build": "babel src -d dist", "prestart": "npm run -s build", "start": "node dist"}
     found = _node({"scripts": scripts})

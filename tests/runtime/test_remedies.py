@@ -136,6 +136,25 @@ def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     assert fix is not None and fix.add == "pydantic<2"
 
 
+def test_a_hold_below_the_major_the_apps_own_range_excludes_is_below_the_minor(
+    tmp_path: Path,
+) -> None:
+    """flask-boilerplate: sqlalchemy-utils 0.33.6 imports SQLAlchemy's _literal_as_text,
+    gone in 1.4; the app asks sqlalchemy>=1.3.0, so SQLAlchemy<1 would resolve nothing."""
+    env = _env_with(tmp_path, "SQLAlchemy", "1.4.54", "sqlalchemy")
+    lines = [
+        "Traceback (most recent call last):",
+        "ImportError: cannot import name '_literal_as_text' from 'sqlalchemy.sql.expression' "
+        "(<environment>/sqlalchemy/sql/expression.py)",
+    ]
+    remedies = _remedies(("sqlalchemy-utils==0.33.6", "sqlalchemy>=1.3.0"), env)
+    fix = remedies.next_fix("exited with code 1", lines, {"app.py": b""}, PYTHONS)
+    assert fix is not None and fix.add == "SQLAlchemy<1.4", fix
+    # A range starting at the installed minor leaves nothing to hold below.
+    floor = _remedies(("sqlalchemy>=1.4",), env)
+    assert floor.next_fix("exited with code 1", lines, {"app.py": b""}, PYTHONS) is None
+
+
 def test_an_undeclared_module_adds_its_distribution() -> None:
     remedies = _remedies(("flask",))
     message = "ModuleNotFoundError: No module named 'yaml' — add 'PyYAML' to requirements.txt"

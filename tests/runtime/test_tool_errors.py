@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from preview.builds.installers import failure_reason
-from preview.builds.toolerrors import tool_failure
+from preview.builds.toolerrors import only_outside_the_code, tool_failure, typescript_output
 
 NPM_404 = """npm error code E404
 npm error 404 Not Found - GET https://registry.npmjs.org/left-padd-nope - Not found
@@ -111,3 +113,56 @@ def test_a_failed_scripts_own_error_is_the_reason_not_npms_command_line() -> Non
     assert reason.startswith("Error: Unknown binaryTarget debian-openssl-3.0.x")
     only_npm = [line for line in NPM_SCRIPT.splitlines() if line.startswith("npm")]
     assert failure_reason(only_npm, "npm") == "command sh -c npm run prisma:generate"
+
+
+NPM_CI_OUT_OF_SYNC = """npm error code EUSAGE
+npm error
+npm error `npm ci` can only install packages when your package.json and package-lock.json \
+or npm-shrinkwrap.json are in sync. Please update your lock file with `npm install` before \
+continuing.
+npm error
+npm error Missing: fsevents@2.3.3 from lock file
+npm error Invalid: lock file's ms@2.0.0 does not satisfy ms@^2.1.0
+npm error
+npm error Clean install a project
+npm error
+npm error Usage:
+npm error npm ci
+npm error
+npm error Run "npm help ci" for more info"""
+
+
+def test_npm_ci_refusing_a_lockfile_out_of_step_says_so_not_its_usage() -> None:
+    reason, shown = tool_failure(NPM_CI_OUT_OF_SYNC.splitlines())
+    assert reason == (
+        "package-lock.json is out of step with package.json (Missing: fsevents@2.3.3 from "
+        "lock file, …)"
+    )
+    assert shown[1:] == [
+        "Missing: fsevents@2.3.3 from lock file",
+        "Invalid: lock file's ms@2.0.0 does not satisfy ms@^2.1.0",
+    ]
+
+
+def test_tsc_errors_outside_what_the_code_does(tmp_path: Path) -> None:
+    """Tidiness checks and dependencies' declaration files: tsc's output still runs."""
+    unused = "src/app.ts(11,1): error TS6133: 'redisClient' is declared but never read."
+    library = (
+        "../../node_modules/@mikro-orm/knex/query/raw.d.ts(59,120): error TS2304: "
+        "Cannot find name 'NoInfer'."
+    )
+    typed = "src/app.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'."
+    assert only_outside_the_code([unused, library, "Found 2 errors."])
+    assert not only_outside_the_code([unused, typed])
+    assert not only_outside_the_code(["npm error code E404"])
+    (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"outDir": "./build"}}')
+    assert typescript_output(tmp_path) is None  # nothing written
+    (tmp_path / "build" / "bin").mkdir(parents=True)
+    (tmp_path / "build" / "bin" / "server.js").write_text("")
+    assert typescript_output(tmp_path) == "./build"
+    (tmp_path / "tsconfig.json").write_text(
+        '{"compilerOptions": {"outDir": "./build", "noEmitOnError": true}}'
+    )
+    assert typescript_output(tmp_path) is None
+    (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"outDir": "../elsewhere"}}')
+    assert typescript_output(tmp_path) is None

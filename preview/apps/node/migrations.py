@@ -1,13 +1,15 @@
 """A Node app's migrations, run as set-up steps after its build: :func:`node_migrations`.
 
-knex's (a ``knexfile`` beside ``package.json``, ``knex`` listed, migrations in its
-directory): ``knex migrate:latest``. Drizzle's (``drizzle-kit`` listed, a
-``drizzle.config``, a migrations journal in its ``out`` directory): ``drizzle-kit
-migrate``, which drizzle-kit has had since 0.21 (May 2024). A drizzle-kit listed before
-it (``^0.20.13``) has only ``generate:pg``, ``push:pg`` … and its apps applied the journal
-with drizzle-orm's own migrator: so does the step then, through the driver the app lists
-(``pg``, ``postgres``, ``mysql2``), at the URL its config reads (``process.env.X``, else
-``DATABASE_URL``; node-postgres reads the ``PG*`` variables without one).
+knex's (a ``knexfile`` beside ``package.json``, else the shallowest one below it, as in a
+``server/`` the root's scripts start: ``knex`` listed, migrations in its directory):
+``knex migrate:latest``, which runs in the knexfile's directory. Drizzle's
+(``drizzle-kit`` listed, a ``drizzle.config``, a migrations journal in its ``out``
+directory): ``drizzle-kit migrate``, which drizzle-kit has had since 0.21 (May 2024). A
+drizzle-kit listed before it (``^0.20.13``) has only ``generate:pg``, ``push:pg`` … and
+its apps applied the journal with drizzle-orm's own migrator: so does the step then,
+through the driver the app lists (``pg``, ``postgres``, ``mysql2``), at the URL its config
+reads (``process.env.X``, else ``DATABASE_URL``; node-postgres reads the ``PG*`` variables
+without one).
 
 Commands are templates like :mod:`..detect`'s (braces escaped).
 """
@@ -70,11 +72,16 @@ def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[s
     ``migrations.directory``, else ``migrations``) holding migrations."""
     if "knex" not in listed:
         return None
-    for knexfile in _KNEXFILES:
-        if knexfile not in files or (knexfile.endswith(".ts") and "ts-node" not in listed):
+    knexfiles = sorted(
+        (p for p in files if posixpath.basename(p) in _KNEXFILES and "node_modules/" not in p),
+        key=lambda p: (p.count("/"), _KNEXFILES.index(posixpath.basename(p)), p),
+    )
+    for knexfile in knexfiles:
+        if knexfile.endswith(".ts") and "ts-node" not in listed:
             continue
         match = _KNEX_DIR.search(files[knexfile].decode("utf-8", "replace"))
-        directory = posixpath.normpath(match.group(1) if match else "migrations")
+        named = match.group(1) if match else "migrations"
+        directory = posixpath.normpath(posixpath.join(posixpath.dirname(knexfile), named))
         if any(p.startswith(f"{directory}/") for p in files):
             return ("node_modules/.bin/knex", "migrate:latest", "--knexfile", knexfile)
     return None

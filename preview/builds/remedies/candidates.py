@@ -28,6 +28,7 @@ from .pythons import (
 
 __all__ = ["candidates"]
 
+_FLOOR = re.compile(r"(?:>=|~=|>)\s*(\d+(?:\.\d+)*)")  # "sqlalchemy>=1.3.0": 1.3.0
 _FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
@@ -206,7 +207,9 @@ def _defining(cls: str, tried: Tried) -> str | None:
 
 def _held(top: str, tried: Tried, why: str) -> list[Fix]:
     """``top``'s distribution held below the major version installed, when the app
-    does not pin it."""
+    does not pin it; below its minor where the app's own range starts at that major
+    (``sqlalchemy>=1.3.0``, 1.4 installed: ``SQLAlchemy<1.4``, not ``<1``, which no
+    version it allows is)."""
     found = installed_dists(tried.env_path).get(top)
     if found is None or tried.deps is None:
         return []
@@ -215,11 +218,17 @@ def _held(top: str, tried: Tried, why: str) -> list[Fix]:
     if not parts[0].isdigit():
         return []
     below = parts[0] if parts[0] != "0" else f"0.{parts[1] if len(parts) > 1 else '0'}"
-    if below in ("0", "0.0"):
-        return []
+    floors: list[str] = []  # the lowest versions the app's own lines allow
     for line in (tried.listed or tried.deps).requirements:  # its own, not a fix's hold
         if _name(line) == _norm(distribution) and _pinned(line):
             return []  # the app's own pin: not ours to change
+        if _name(line) == _norm(distribution):
+            floors += _FLOOR.findall(line)
+    minor = len(parts) > 1 and parts[1].isdigit() and below == parts[0]
+    if minor and any(version_key(f) >= version_key(below) for f in floors):
+        below = f"{parts[0]}.{parts[1]}"
+    if below in ("0", "0.0") or any(version_key(f) >= version_key(below) for f in floors):
+        return []
     hold = f"{distribution}<{below}"
     return [Fix(f"{why}: relaunching with {hold} (unpinned, the newest was installed)", add=hold)]
 
