@@ -33,7 +33,7 @@ async def discover_endpoints(
     if _DISCOVERY not in sys.modules:  # not held by an idle service: imported in a thread
         await trio.to_thread.run_sync(importlib.import_module, _DISCOVERY)
     from ..discovery import endpoints_from_openapi, endpoints_from_routes
-    from ..runtime.smoke import live_openapi, live_routes
+    from ..runtime.smoke import live_openapi, live_routes, openapi_in_table
 
     assert state.supervisor is not None and state.store is not None
     runtime = state.supervisor.for_generation(gid)
@@ -63,6 +63,20 @@ async def discover_endpoints(
             return await _listing(state, gid, files, "openapi", cached)
         # The app's own route table: read each time (routes may come later).
         table = await live_routes(runtime.upstream)
+        tried = f"table-openapi:{runtime.id}"  # its table's documents, asked for once
+        if table is not None and state.discovery_cache.get(tried) is None:
+            state.discovery_cache.put(tried, [])
+            spec = None
+            with trio.move_on_after(_LIVE_BUDGET):
+                assert state.http is not None
+                spec = await openapi_in_table(
+                    state.http, runtime.upstream, table, runtime.spec.files, _OPENAPI_TIMEOUT
+                )
+            if spec is not None:
+                found = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
+                state.discovery_cache.put(runtime.id, found)
+                state.discovery_cache.put(f"last-live:{gid}", found)
+                return await _listing(state, gid, files, "openapi", found)
         if table is not None and table[1]:
             source = await _from_source(state, gid, files)
             found = await trio.to_thread.run_sync(endpoints_from_routes, *table, source)

@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from ..sandbox.isolation import Confinement
 
 __all__ = [
-    "AGAIN_AFTER", "MAX_ROUTES", "ROUTE_TIMEOUT", "live_openapi", "live_routes", "smoke_check",
-    "smoke_summary", "with_route_table",
+    "AGAIN_AFTER", "MAX_ROUTES", "ROUTE_TIMEOUT", "live_openapi", "live_routes",
+    "openapi_in_table", "smoke_check", "smoke_summary", "with_route_table",
 ]  # fmt: skip
 
 MAX_ROUTES = 20
@@ -51,6 +51,7 @@ _OPENAPI_MAX_BYTES = 5 * 1024 * 1024
 _CAUSE_CHARS = 200
 _TABLE_WAIT = 1.0  # s: for a just-started app's route table (see _routes)
 _TABLE_POLL = 0.05
+_DOCUMENTS = frozenset({"openapi.json", "swagger.json"})  # a route's name, for its document
 Publish = Callable[[str, str], Awaitable[None]]  # (level, message): a proxy event
 
 
@@ -108,6 +109,8 @@ async def _routes(
     # Just running, an app may still be loading (a gunicorn worker, after its port
     # opened): its table is waited for a moment.
     table = await live_routes(upstream, wait=_TABLE_WAIT) if spec is None else None
+    if table is not None:  # perhaps with its document where the source does not say
+        spec = await openapi_in_table(client, upstream, table, files)
     if spec is not None:
         endpoints = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
     else:
@@ -131,6 +134,29 @@ async def live_openapi(
     source gives, else at the first of the common places that answers with one
     (``request_timeout``: each request's, else the client's)."""
     for path in await trio.to_thread.run_sync(openapi_locations, files):
+        spec = await _json_at(client, upstream, path, request_timeout)
+        if isinstance(spec, dict) and isinstance(spec.get("paths"), dict):
+            return spec
+    return None
+
+
+async def openapi_in_table(
+    client: httpx.AsyncClient,
+    upstream: Upstream,
+    table: RouteTable,
+    files: dict[str, bytes],
+    request_timeout: float | None = None,
+) -> dict | None:
+    """The OpenAPI (or Swagger) document at a route of the app's own table named as
+    one (``…/openapi.json``, ``…/swagger.json``: flask-restx's under its prefix), where
+    :func:`live_openapi` did not look."""
+    tried = set(await trio.to_thread.run_sync(openapi_locations, files))
+    for method, path in table[1]:
+        name = path.rpartition("/")[2]
+        if method != "GET" or name not in _DOCUMENTS or path in tried:
+            continue
+        if any(mark in path for mark in "{<:*"):
+            continue
         spec = await _json_at(client, upstream, path, request_timeout)
         if isinstance(spec, dict) and isinstance(spec.get("paths"), dict):
             return spec
