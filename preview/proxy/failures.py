@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ..errors import BadGateway, TimedOut
+from ..runtime.clients import HTTPCORE_UNANSWERED
 
 if TYPE_CHECKING:
     from ..runtime import PreviewRuntime
@@ -20,7 +21,7 @@ __all__ = ["CUT_SHORT", "UNANSWERED", "call_failure", "translate_upstream_error"
 # event gives on either path.
 UNANSWERED = "the preview closed the connection without answering"
 CUT_SHORT = "the preview closed the connection mid-answer"
-_UNANSWERED = (UNANSWERED, "without sending a response")
+_UNANSWERED = (UNANSWERED, HTTPCORE_UNANSWERED)
 _CUT_SHORT = (CUT_SHORT, "without sending complete message body")
 
 

@@ -1,5 +1,7 @@
-"""httpx clients for calls from the service to its children on 127.0.0.1, and the
-client side of a WebSocket's handshake with one (:func:`client_handshake`).
+"""httpx clients for calls from the service to its children on 127.0.0.1, a safe call
+sent again on a new connection when a kept-alive one turned out closed under it
+(:func:`sent_again_if_stale`), and the client side of a WebSocket's handshake with one
+(:func:`client_handshake`).
 
 Building an ``httpx.AsyncClient`` builds an ``ssl.SSLContext`` and loads the CA bundle
 into it: 15-60 ms of CPU on the event loop on the 2-core machines we run on, twice per
@@ -32,14 +34,23 @@ import trio_websocket
 from wsproto import ConnectionType, WSConnection
 
 __all__ = [
+    "HTTPCORE_UNANSWERED",
+    "SAFE_METHODS",
     "LocalTransport",
     "client_handshake",
     "handshake_error",
     "local_client",
     "local_transport",
+    "sent_again_if_stale",
     "shared_tls_context",
 ]
 
+# Calls sent again when a kept-alive connection turns out closed under them (as Go's
+# net/http does), here and on the hot path: safe ones (RFC 9110 9.2.2), which the app
+# may have seen without harm.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_STALE_TRIES = 3  # a stale kept-alive connection, perhaps another, then a new one
+HTTPCORE_UNANSWERED = "without sending a response"  # httpcore's words for an EOF before any
 _RESET_ON_CLOSE = [(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))]
 
 
@@ -132,3 +143,36 @@ def handshake_error(group: BaseExceptionGroup) -> trio_websocket.HandshakeError 
         if isinstance(error, BaseExceptionGroup) and (found := handshake_error(error)):
             return found
     return None
+
+
+async def sent_again_if_stale(
+    transport: httpx.AsyncBaseTransport, request: httpx.Request
+) -> httpx.Response:
+    """``transport``'s answer to ``request``; a safe call without a body that went on a
+    kept-alive connection the app closed or reset before answering goes again (on
+    another, at most ``_STALE_TRIES`` in all), as the hot path's does
+    (``proxy.hot.upstream.went_stale``): its keep-alive timeout raced the call, the
+    caller did nothing to earn a 502. Whether the connection was new is told by
+    httpcore's trace of the call (a connect among its steps)."""
+    headers = request.headers
+    safe = request.method in SAFE_METHODS and headers.get("content-length", "0") == "0"
+    if not safe or "transfer-encoding" in headers:
+        return await transport.handle_async_request(request)
+    given = request.extensions.get("trace")
+    for attempt in range(_STALE_TRIES):
+        connected = False
+
+        async def trace(event: str, info: dict) -> None:
+            nonlocal connected
+            connected = connected or event.startswith("connection.connect_")
+            if given is not None:
+                await given(event, info)
+
+        request.extensions = {**request.extensions, "trace": trace}
+        try:
+            return await transport.handle_async_request(request)
+        except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+            unanswered = isinstance(error, httpx.ReadError) or HTTPCORE_UNANSWERED in str(error)
+            if connected or not unanswered or attempt + 1 == _STALE_TRIES:
+                raise
+    raise AssertionError("unreachable")  # the last attempt returned or raised

@@ -153,9 +153,7 @@ async def openapi_in_table(
     tried = set(await trio.to_thread.run_sync(openapi_locations, files))
     for method, path in table[1]:
         name = path.rpartition("/")[2]
-        if method != "GET" or name not in _DOCUMENTS or path in tried:
-            continue
-        if any(mark in path for mark in "{<:*"):
+        if method != "GET" or name not in _DOCUMENTS or path in tried or _has_parameters(path):
             continue
         spec = await _json_at(client, upstream, path, request_timeout)
         if isinstance(spec, dict) and isinstance(spec.get("paths"), dict):
@@ -198,9 +196,15 @@ def _route_table_in(directory: Path) -> RouteTable | None:
         return None
 
 
+def _has_parameters(path: str) -> bool:
+    """Whether ``path`` has a parameter in any framework's syntax (``{id}``, ``<id>``,
+    ``:id``, ``*``): no call of it without one."""
+    return any(mark in path for mark in "{<*:")
+
+
 def _parameterless(endpoint: dict) -> bool:
     path = endpoint.get("path") or ""
-    if not path.startswith("/") or any(mark in path for mark in "{<*:"):
+    if not path.startswith("/") or _has_parameters(path):
         return False
     return not any(
         parameter.get("required") and parameter.get("in") in ("query", "path", "header")

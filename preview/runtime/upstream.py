@@ -31,7 +31,13 @@ import trio
 import trio_websocket
 
 from ..sandbox.netns import socket_in_netns
-from .clients import client_handshake, handshake_error, local_client, shared_tls_context
+from .clients import (
+    client_handshake,
+    handshake_error,
+    local_client,
+    sent_again_if_stale,
+    shared_tls_context,
+)
 
 try:  # httpcore's own trio stream: if it moves, sandboxed calls use the socket forwarder
     from httpcore._backends.trio import TrioStream
@@ -43,9 +49,6 @@ __all__ = ["POOL_SIZE", "Upstream", "UpstreamRouter", "pin_socket", "upstream_ur
 _EXTENSION = "preview_upstream"
 POOL_SIZE = 100  # kept-alive connections to one sandboxed app, at most
 _KEEPALIVE_EXPIRY = 5.0  # s, httpx's default
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # RFC 9110 9.2.2
-_STALE_TRIES = 3  # a stale kept-alive connection, perhaps another, then a new one
-_UNANSWERED = "without sending a response"  # httpcore's words for an EOF before any
 
 
 def upstream_url(port: int, path: str, query: str = "") -> httpx.URL:
@@ -339,39 +342,6 @@ class _CountedStream(httpx.AsyncByteStream):
                 upstream.call_ended()
 
 
-async def _sent_again_if_stale(
-    transport: httpx.AsyncBaseTransport, request: httpx.Request
-) -> httpx.Response:
-    """``transport``'s answer to ``request``; a safe call without a body that went on a
-    kept-alive connection the app closed or reset before answering goes again (on
-    another, at most ``_STALE_TRIES`` in all), as the hot path's does
-    (``proxy.hot.upstream.went_stale``): its keep-alive timeout raced the call, the
-    caller did nothing to earn a 502. Whether the connection was new is told by
-    httpcore's trace of the call (a connect among its steps)."""
-    headers = request.headers
-    safe = request.method in _SAFE_METHODS and headers.get("content-length", "0") == "0"
-    if not safe or "transfer-encoding" in headers:
-        return await transport.handle_async_request(request)
-    given = request.extensions.get("trace")
-    for attempt in range(_STALE_TRIES):
-        connected = False
-
-        async def trace(event: str, info: dict) -> None:
-            nonlocal connected
-            connected = connected or event.startswith("connection.connect_")
-            if given is not None:
-                await given(event, info)
-
-        request.extensions = {**request.extensions, "trace": trace}
-        try:
-            return await transport.handle_async_request(request)
-        except (httpx.RemoteProtocolError, httpx.ReadError) as error:
-            unanswered = isinstance(error, httpx.ReadError) or _UNANSWERED in str(error)
-            if connected or not unanswered or attempt + 1 == _STALE_TRIES:
-                raise
-    raise AssertionError("unreachable")  # the last attempt returned or raised
-
-
 class UpstreamRouter(httpx.AsyncBaseTransport):
     """Sends a request over its upstream's socket when it has one, else over
     ``default`` (TCP to 127.0.0.1); a call under way at the upstream until its answer
@@ -387,7 +357,7 @@ class UpstreamRouter(httpx.AsyncBaseTransport):
         transport = upstream.transport() if upstream.socket_path is not None else self._default
         upstream.call_began()
         try:
-            response = await _sent_again_if_stale(transport, request)
+            response = await sent_again_if_stale(transport, request)
         except BaseException:
             upstream.call_ended()
             raise

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import trio
 
+from ...runtime.clients import SAFE_METHODS
 from ...runtime.upstream import POOL_SIZE, Upstream
 from ..failures import CUT_SHORT, UNANSWERED
 from .head import ChunkedScanner, ResponseHead, parse_response
@@ -40,9 +41,7 @@ _IDLE_EXPIRY = 4.0  # s: below the 5 s after which uvicorn (and others) close an
 _READ = 65536
 _HEAD_LIMIT = 65536
 _LINGER_0 = struct.pack("ii", 1, 0)  # close with a reset: no TIME_WAIT on the app's port
-# Calls sent again when a kept-alive connection turns out closed under them (as Go's
-# net/http does): safe ones, which the app may have seen without harm.
-_SAFE = frozenset((b"GET", b"HEAD", b"OPTIONS", b"TRACE"))
+_SAFE = frozenset(method.encode() for method in SAFE_METHODS)  # sent again when stale
 
 
 class RawConnection:
