@@ -95,13 +95,14 @@ def endpoints_from_routes(
     framework: str, routes: list[tuple[str, str]], source: list[dict]
 ) -> list[dict]:
     """The endpoints of a running app's own route table (``[(method, path)]`` in
-    ``framework``'s syntax: Express's ``:id``, Flask's and Django's ``<int:id>``;
+    ``framework``'s syntax: Express's, Fastify's, Koa's and Hono's ``:id``, Flask's and
+    Django's ``<int:id>``;
     ``apps.routes``): each as the ``source`` list has it where that has the same method
     and path (its parameters, body, file and line), else with no more than its path
     parameters. The table is the app's whole list: the source's endpoints it lacks are
     not the app's."""
     read = {(endpoint["method"], endpoint["path"]): endpoint for endpoint in source}
-    syntax = "express" if framework == "express" else "flask"
+    syntax = "flask" if framework in ("flask", "django") else "express"
     found = Collector()
     for method, path in routes:
         # Express 5's optional segments (``/users{/:id}``): the path without them.

@@ -76,10 +76,11 @@ def test_the_preloads_follow_the_apps_own_options_and_paths() -> None:
     env = route_table_env(
         {"NODE_OPTIONS": "--max-old-space-size=512"}, "node", "/run/tools", "/run/p"
     )
-    assert env["NODE_OPTIONS"] == '--max-old-space-size=512 --require "/run/tools/routetable.cjs"'
+    preload = '--require "/run/tools/routetable/index.cjs"'
+    assert env["NODE_OPTIONS"] == f"--max-old-space-size=512 {preload}"
     assert env["ROUTE_TABLE_PATH"] == "/run/p/routes.json"
     alone = route_table_env({}, "node", "/t", "/p")
-    assert alone["NODE_OPTIONS"] == '--require "/t/routetable.cjs"'
+    assert alone["NODE_OPTIONS"] == '--require "/t/routetable/index.cjs"'
     python = route_table_env({"PYTHONPATH": "/app/libs"}, "python", "/t", "/p")
     assert python["PYTHONPATH"] == "/app/libs:/t/site"
     assert route_table_env({}, "python", "/t", "/p")["PYTHONPATH"] == "/t/site"

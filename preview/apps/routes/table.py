@@ -3,8 +3,9 @@
 Routes made in a loop, under names built at run time, or by a framework on another
 (NestJS on Express, DRF's routers on Django) are out of a source reading's reach; the
 app itself knows them. A sandboxed app starts with a preload of the service's, bound
-read-only into its sandbox's tools: a Node app with ``routetable.cjs``
-(``NODE_OPTIONS --require``), which records what Express's public methods are given; a
+read-only into its sandbox's tools: a Node app with ``routetable/index.cjs``
+(``NODE_OPTIONS --require``), which records what Express's, Fastify's router's, Koa's
+routers' and Hono's public methods are given; a
 Python app with ``site/sitecustomize.py`` (on ``PYTHONPATH``), which reads the rules of
 Werkzeug's ``Map`` objects (Flask, Quart) or Django's URL resolver. Either writes the
 table to ``routes.json`` in the sandbox's socket directory (``/run/preview``, the app's
@@ -28,13 +29,14 @@ __all__ = ["PRELOADS", "ROUTES_FILE", "RouteTable", "read_route_table", "route_t
 
 _HERE = Path(__file__).parent
 # What a sandbox binds into its tools, by the app's language.
-PRELOADS = {"node": _HERE / "routetable.cjs", "python": _HERE / "site"}
+PRELOADS = {"node": _HERE / "routetable", "python": _HERE / "site"}
+_ENTRIES = {"node": "/index.cjs", "python": ""}  # in the preload's directory
 ROUTES_FILE = "routes.json"
 _MAX_BYTES = 1 << 20
 _MAX_ROUTES = 2000
 _MAX_PATH = 2048
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
-_FRAMEWORKS = ("express", "flask", "django")
+_FRAMEWORKS = ("express", "fastify", "koa", "hono", "flask", "django")
 RouteTable = tuple[str, list[tuple[str, str]]]  # (its framework, [(method, path)])
 
 
@@ -43,7 +45,7 @@ def route_table_env(
 ) -> dict[str, str]:
     """``env`` with ``language``'s preload (after the app's own options and paths) and
     where its table goes."""
-    preload = f"{tools_inside}/{PRELOADS[language].name}"
+    preload = f"{tools_inside}/{PRELOADS[language].name}{_ENTRIES[language]}"
     if language == "node":
         name, added, separator = "NODE_OPTIONS", f'--require "{preload}"', " "
     else:

@@ -2,7 +2,7 @@
 Django app, for the preview service's endpoint list.
 
 The service puts this folder on a sandboxed Python app's ``PYTHONPATH`` (see
-``preview/apps/routetable.py``), so Python imports it at start as ``sitecustomize``.
+``preview/apps/routes/table.py``), so Python imports it at start as ``sitecustomize``.
 Nothing happens unless ``ROUTE_TABLE_PATH`` is set and the app imports Werkzeug's
 routing or Django's request handling: then the routes its ``Map`` objects hold, or its
 URL resolver resolves, are written to that file as JSON. Every step of its own is in a

@@ -1,0 +1,167 @@
+"""The Node preload's route table (``apps/routes/routetable``) for the frameworks beside
+Express: Fastify (as an ES module), Koa with koa-router and @koa/router, Hono as an ES
+and a CommonJS module. Each app, installed from the npm registry, registers routes
+under prefixes, sub-routers and sub-apps, calls itself once and exits; its table must
+be whole by that first call, and read back as the service reads it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from preview.apps.routes import read_route_table, route_table_env
+from preview.discovery import endpoints_from_routes
+
+PRELOAD_DIR = Path(__file__).resolve().parents[2] / "preview" / "apps" / "routes"
+pytestmark = pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+PACKAGES = {
+    "fastify": "^5.0.0", "koa": "^3.0.0", "koa-router": "^14.0.0", "@koa/router": "^15.0.0",
+    "hono": "^4.6.0", "@hono/node-server": "^1.13.0",
+}  # fmt: skip
+_CALL_SELF = """
+const answer = await fetch(`http://127.0.0.1:${PORT}/health`);
+console.log(answer.status);
+"""
+FASTIFY_APP = """
+import Fastify from 'fastify';
+const app = Fastify();
+app.get('/health', async () => 'ok');
+app.register(async (api) => {
+  api.get('/users', async () => []);
+  api.get('/users/:id', async () => ({}));
+  api.post('/users', async () => ({}));
+  api.all('/hook', async () => ({}));
+}, { prefix: '/api' });
+app.setNotFoundHandler((request, reply) => reply.code(404).send('none'));
+await app.listen({ port: 0, host: '127.0.0.1' });
+const PORT = app.server.address().port;
+""" + _CALL_SELF + "await app.close();\n"
+KOA_APP = """
+const Koa = require('koa');
+const Router = require(process.env.ROUTER);
+const app = new Koa();
+const api = new Router({ prefix: '/api' });
+const users = new Router();
+users.get('/', (ctx) => { ctx.body = []; });
+users.get('/:id', (ctx) => { ctx.body = {}; });
+users.post('/', (ctx) => { ctx.body = {}; });
+api.use('/users', users.routes());
+const root = new Router();
+root.get('/health', (ctx) => { ctx.body = 'ok'; });
+root.all('/hook', (ctx) => { ctx.body = 'ok'; });
+app.use(async (ctx, next) => next());
+app.use(root.routes()).use(api.routes()).use(api.allowedMethods());
+const server = app.listen(0, '127.0.0.1', async () => {
+  const PORT = server.address().port;
+  CALL
+  server.close();
+});
+""".replace("CALL", _CALL_SELF.replace("\n", "\n  "))
+HONO_APP = """
+IMPORTS
+const app = new Hono();
+const users = new Hono();
+users.get('/', (c) => c.json([]));
+users.get('/:id{[0-9]+}', (c) => c.json({}));
+users.post('/', (c) => c.json({}, 201));
+app.use('*', async (c, next) => next());
+app.get('/health', (c) => c.text('ok'));
+app.all('/hook', (c) => c.text('ok'));
+app.route('/api/users', users);
+const server = serve({ fetch: app.fetch, port: 0 }, async (info) => {
+  const PORT = info.port;
+  CALL
+  server.close();
+});
+""".replace("CALL", _CALL_SELF.replace("\n", "\n  "))
+HONO_IMPORTS = {
+    "mjs": "import { Hono } from 'hono';\nimport { serve } from '@hono/node-server';",
+    "cjs": "const { Hono } = require('hono');\nconst { serve } = require('@hono/node-server');",
+}
+ROUTES = [
+    ("GET", "/health"), ("GET", "/api/users"), ("GET", "/api/users/:id"),
+    ("POST", "/api/users"), ("ANY", "/hook"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def frameworks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with Fastify, Koa and its two routers, and Hono installed."""
+    directory = tmp_path_factory.mktemp("frameworks")
+    (directory / "package.json").write_text(json.dumps({"dependencies": PACKAGES}))
+    done = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=directory, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return directory
+
+
+def _run(directory: Path, name: str, program: str, **env: str) -> tuple[str, list]:
+    """The app ``program`` run as ``name`` with the preload: what it printed, its table."""
+    (directory / name).write_text(program)
+    table = directory / f"{name}.routes.json"
+    table.unlink(missing_ok=True)
+    preload_env = route_table_env({}, "node", str(PRELOAD_DIR), str(directory))
+    done = subprocess.run(
+        ["node", name], cwd=directory, capture_output=True, text=True, timeout=60,
+        env={**os.environ, **preload_env, "ROUTE_TABLE_PATH": str(table), **env},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    read = read_route_table(table)
+    assert read is not None, f"{name} wrote no table"
+    framework, routes = read
+    return done.stdout.strip(), [framework, routes]
+
+
+def test_a_fastify_apps_routes_under_its_plugins_prefixes(frameworks: Path) -> None:
+    """Its HEAD routes and its not-found router are Fastify's own: left out."""
+    said, table = _run(frameworks, "fastify-app.mjs", FASTIFY_APP)
+    assert said == "200"
+    assert table == ["fastify", [*ROUTES[:4], ("ANY", "/api/hook")]]
+
+
+@pytest.mark.parametrize("router", ["koa-router", "@koa/router"])
+def test_a_koa_apps_routers_with_their_prefixes_and_nested_routers(
+    frameworks: Path, router: str
+) -> None:
+    said, table = _run(frameworks, "koa-app.cjs", KOA_APP, ROUTER=router)
+    assert said == "200"
+    framework, routes = table
+    assert framework == "koa" and sorted(routes) == sorted(ROUTES)
+
+
+@pytest.mark.parametrize("kind", ["mjs", "cjs"])
+def test_a_hono_apps_routes_with_its_sub_apps(frameworks: Path, kind: str) -> None:
+    """An ES module's too, through the loader's hook; middleware (``use``) left out,
+    a parameter's pattern dropped from its path."""
+    program = HONO_APP.replace("IMPORTS", HONO_IMPORTS[kind])
+    said, table = _run(frameworks, f"hono-app.{kind}", program)
+    assert said == "200"
+    framework, routes = table
+    assert framework == "hono" and sorted(routes) == sorted(ROUTES)
+    listed = endpoints_from_routes(framework, routes, [])
+    assert ("GET", "/api/users/{id}") in {(e["method"], e["path"]) for e in listed}
+
+
+def test_an_app_without_a_known_framework_runs_as_without_the_preload(
+    frameworks: Path,
+) -> None:
+    program = "import http from 'node:http';\nconsole.log(typeof http.createServer);\n"
+    (frameworks / "plain.mjs").write_text(program)
+    table = frameworks / "plain.routes.json"
+    preload_env = route_table_env({}, "node", str(PRELOAD_DIR), str(frameworks))
+    done = subprocess.run(
+        ["node", "plain.mjs"], cwd=frameworks, capture_output=True, text=True, timeout=60,
+        env={**os.environ, **preload_env, "ROUTE_TABLE_PATH": str(table)},
+    )  # fmt: skip
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "function", "")
+    assert not table.exists()
