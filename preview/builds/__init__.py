@@ -11,10 +11,11 @@ confined: this package asks ``sandbox`` for the confinement, never makes its own
 from .appenv import app_environment, dotenv_file
 from .build import BuildFailed, EnvBuilder
 from .preparation import Preparation
-from .relaunch import relaunch_with_fix
+from .relaunch import ROUTE_FAILED, relaunch_with_fix
 from .steps import Publish, run_logged
 
 __all__ = [
+    "ROUTE_FAILED",
     "BuildFailed",
     "EnvBuilder",
     "Preparation",

@@ -6,6 +6,12 @@ what the failure left is cleared (its message, its lines, its reason, its sandbo
 the preview prepares and starts again in the same directory: at most ``MOST`` fixes per
 launch, ``MOST_IDLE`` of them after which the same failure came back. A stop requested
 meanwhile is never undone.
+
+A running app whose routes answered 500 at the smoke check, for a cause a fix is known
+for (a call an unpinned dependency's newest major rejects, say), is relaunched the same
+way (:data:`ROUTE_FAILED`): where the fix, and the fixes for what it broke in turn, end
+without the app running, the preview goes back to the fixes it ran with, and the route's
+500 stands.
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ from ..metrics import PREPARATION_FAILED
 from ..sandbox import Containment
 from .preparation import Preparation
 
-__all__ = ["RELAUNCHED_AFTER", "Relaunchable", "relaunch_with_fix"]
+__all__ = ["RELAUNCHED_AFTER", "ROUTE_FAILED", "Relaunchable", "relaunch_with_fix"]
 
-# The ends a fix may undo: a failed build or set-up step, an exit during start-up.
-RELAUNCHED_AFTER = (PREPARATION_FAILED, "the process exited during start-up")
+ROUTE_FAILED = "its routes answered 500 at the smoke check"
+# The ends a fix may undo: a failed build or set-up step, an exit during start-up, a
+# route's failure at the smoke check (stopped for its fix by the supervision).
+RELAUNCHED_AFTER = (PREPARATION_FAILED, "the process exited during start-up", ROUTE_FAILED)
 
 
 class _State(Protocol):
@@ -30,6 +38,7 @@ class _State(Protocol):
     error_message: str | None
     error_lines: list[str]
     exit_code: int | None
+    smoke: dict | None
     row: Any
 
     def system(self, level: str, message: str) -> Awaitable[None]: ...
@@ -61,7 +70,7 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
         # No such distribution: the module was the app's mistake, as the failure before said.
         await state.system("WARN", f"{withdrawn.add} is not in the package registry: no fix")
         state.error_message, state.error_lines, state.stop_reason = remedies.failure_before
-        return False
+        return await _back_to_what_ran(runtime)
     installed = await preparation.python_versions()
     fix = await trio.to_thread.run_sync(
         preparation.remedies.next_fix,
@@ -71,18 +80,39 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
         installed,
     )
     if fix is None:
-        return False
+        return await _back_to_what_ran(runtime)
     remedies.failure_before = (state.error_message, list(state.error_lines), state.stop_reason)
     if state.stop_reason != PREPARATION_FAILED and state.error_message:
         await state.system("ERROR", state.error_message)  # said once: what the fix is for
     count = len(preparation.remedies.fixes)
     await state.system("WARN", f"fix {count}: {fix.said}")
+    return await _again(runtime, "starting again, with the fix above")
+
+
+async def _back_to_what_ran(runtime: Relaunchable) -> bool:
+    """No fix for this failure: where fixes taken since the app last ran led to it, the
+    preview starts again without them; else False (the failure stands)."""
+    state = runtime.state
+    undone = runtime.preparation.remedies.back_to_what_ran()
+    if undone is None:
+        return False
+    if state.stop_reason != PREPARATION_FAILED and state.error_message:
+        await state.system("ERROR", state.error_message)
+    changes = ", ".join(f.change for f in undone)
+    said = f"{changes} did not make it run: starting again as it ran before, without it"
+    await state.system("WARN", said)
+    return await _again(runtime, "starting again, as it ran before")
+
+
+async def _again(runtime: Relaunchable, said: str) -> bool:
+    """What the failed attempt left cleared, for the next one; False: stopped meanwhile."""
+    state = runtime.state
     await trio.to_thread.run_sync(runtime.containment.release)
     if not runtime.fresh_scopes():
         return False  # stopped meanwhile
     runtime.containment.confinement = None
     state.stop_reason, state.error_message, state.error_lines = None, None, []
-    state.exit_code = None
-    await state.publish_status("starting", "starting again, with the fix above")
+    state.exit_code, state.smoke = None, None
+    await state.publish_status("starting", said)
     state.row.update(status="starting")
     return True

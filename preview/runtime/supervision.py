@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import trio
@@ -81,6 +82,7 @@ class ChildSupervision:
         watch: Callable[[list[str]], Awaitable[None]] | None = None,
         needed: Sequence[str] = (),
         on_answering: Callable[[], Awaitable[bool]] | None = None,
+        on_failing_routes: Callable[[dict[str, Any]], Awaitable[bool]] | None = None,
     ) -> None:
         self._spec = spec
         self._state = state
@@ -109,6 +111,8 @@ class ChildSupervision:
         self.process: ChildProcess | None = None
         self.alive_at: float | None = None  # when it last answered (trio time)
         self._on_answering = on_answering  # False stops it: a revision's (runtime.swaps)
+        self._on_failing_routes = on_failing_routes  # True: a fix for them (_smoke_check)
+        self._ended_for_a_fix = False
 
     def report_to(self, state: PreviewState) -> None:
         """What follows is told to ``state`` (a swap of revisions: ``runtime.swaps``)."""
@@ -224,9 +228,11 @@ class ChildSupervision:
             async with trio.open_nursery() as checks:
                 checks.start_soon(self._health_loop)
                 if settings.smoke_check == "on":
-                    checks.start_soon(self._smoke_check)
+                    checks.start_soon(self._smoke_check, checks.cancel_scope)
                 await process.wait()
                 checks.cancel_scope.cancel()
+            if self._ended_for_a_fix:
+                return "failed"  # its runtime relaunches it with the fix (builds.relaunch)
             return await self._exited_on_its_own(self._exit_status(process.returncode))
         state = self._state  # another's now, if it was swapped (report_to)
         if self._controls.idle.cancelled_caught:
@@ -327,8 +333,9 @@ class ChildSupervision:
                     self._controls.stop.cancel()
                     return
 
-    async def _smoke_check(self) -> None:
-        """Each parameterless GET route once (see ``smoke``); the outcome in the state."""
+    async def _smoke_check(self, running: trio.CancelScope) -> None:
+        """Each parameterless GET route once (see ``smoke``); the outcome in the state.
+        500s with a known fix end ``running``, for the app's relaunch with it."""
         state = self._state
 
         async def publish(level: str, message: str) -> None:
@@ -337,6 +344,10 @@ class ChildSupervision:
         result = await smoke_check(self._upstream, self._spec.files, publish)
         state.smoke = result
         await state.system(*smoke_summary(result))
+        fixing, failing = self._on_failing_routes, result["failing"]
+        if fixing and any((f["status"] or 0) >= 500 for f in failing) and await fixing(result):
+            self._ended_for_a_fix = True
+            running.cancel()
 
     async def _health_loop(self) -> None:
         interval = self._settings.health_interval

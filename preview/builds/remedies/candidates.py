@@ -35,6 +35,13 @@ _NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 _NO_KEYWORD = re.compile(r"([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
 _NO_OBJECT_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'")
+# A function whose signature changed under its caller ("load() missing 1 required
+# positional argument: 'Loader'", PyYAML 6 under a 2017 flask-swagger): the call, the
+# traceback's line above it, names the module it belongs to.
+_CALL_REJECTED = re.compile(
+    r"TypeError: (?:[\w.]+\.)?(\w+)\(\) (?:missing \d+ required|got an unexpected keyword"
+    r"|takes (?:from \d+ to )?\d+ positional)"
+)
 # A package's own exception saying an API left it: pydantic's PydanticImportError …
 _MOVED = re.compile(
     r"^(?:\S+: )?([a-z_][\w]*)\.[\w.]*(?:Error|Exception):.*"
@@ -68,6 +75,8 @@ _SETUPTOOLS_GONE = (
         re.compile(r"No module named 'pkg_resources'|from 'pkg_resources"),
         _DISTRIBUTION["pkg_resources"],
     ),
+    # Cython 3's build_ext lost what an old setup.py reads (PyYAML 5's).
+    (re.compile(r"has no attribute 'cython_sources'"), "Cython<3"),
 )
 
 
@@ -89,7 +98,12 @@ def candidates(
         if older is not None:
             said = f"{newer[1]} fails on Python {python}, newer than it knows"
             found.append(Fix(f"{said}: relaunching with Python {older}", python_below=below))
+    code = ""  # the traceback's last line of code so far (under it: carets, on 3.11)
     for line in text:
+        if (rejected := _CALL_REJECTED.search(line)) is not None:
+            found += _for_rejected_call(rejected.group(1), code, tried, files)
+        if line.strip(" ^~\t"):
+            code = line
         for module, name in _missing_names(line):
             found += _for_missing(module, name, line, tried, files, python, installed)
         if (call := _NO_KEYWORD.search(line)) is not None:
@@ -186,6 +200,24 @@ def _for_keyword(function: str, keyword: str, python: str, installed: list[str])
             python_below=removed,
         )
     ]
+
+
+def _for_rejected_call(
+    function: str, call: str, tried: Tried, files: dict[str, bytes]
+) -> list[Fix]:
+    """A call (``call``: the traceback's line of it) an unpinned dependency's newest
+    major rejects: ``yaml.load(part)`` for ``load()``, ``marshmallow.fields.String(…)``
+    for an ``__init__()``; that dependency held below it."""
+    name = r"[A-Za-z_][\w.]*" if function == "__init__" else rf"[A-Za-z_][\w.]*\.{function}"
+    dists = None
+    for called in re.finditer(rf"(?<![\w.])({name})\(", call):
+        top = called.group(1).split(".")[0]
+        if "." not in called.group(1) or top in sys.stdlib_module_names or _own(top, files):
+            continue
+        dists = installed_dists(tried.env_path) if dists is None else dists
+        if top in dists:  # not a variable's method, nor a module nothing installed
+            return _held(top, tried, f"{called.group(1)}() rejects the app's call")
+    return []
 
 
 def _defining(cls: str, tried: Tried) -> str | None:

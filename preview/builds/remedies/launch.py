@@ -54,6 +54,9 @@ class Remedies:
         self.failure_before: tuple[str | None, list[str], str | None] | None = None
         self.held: list[Held] = []  # the companions' holds of the last apply
         self._said: set[Held] = set()
+        self.ran_with: list[Fix] | None = None  # the fixes it last ran with (see ran)
+        self.refused: list[Fix] = []  # fixes taken back: never tried again
+        self.went_back = 0
 
     def adopt(self, files: dict[str, bytes]) -> list[Fix]:
         """The fixes an earlier launch of the same upload needed, taken as this launch's
@@ -124,7 +127,6 @@ class Remedies:
         (reads the environment's metadata). ``installed``: the Python versions present.
         A fix after which the failure it was for came back made no progress: at most
         :data:`MOST_IDLE` of those, :data:`MOST` in all."""
-        tried = self.tried
         before = self.failure_before
         if (
             self.fixes
@@ -132,21 +134,57 @@ class Remedies:
             and _failure(before[0], before[1]) == _failure(message, lines)
         ):
             self.idle += 1
+        fix = self._untried(message, lines, files, installed)
+        if fix is not None:
+            self.fixes.append(fix)
+            self._learn()
+        return fix
+
+    def has_fix(
+        self, message: str, lines: list[str], files: dict[str, bytes], installed: list[str]
+    ) -> bool:
+        """Whether :meth:`next_fix` would find one for this failure (nothing changes);
+        blocking."""
+        return self._untried(message, lines, files, installed) is not None
+
+    def ran(self) -> None:
+        """The app ran with the fixes it has: :meth:`back_to_what_ran` returns to them."""
+        self.ran_with = list(self.fixes)
+
+    def back_to_what_ran(self) -> list[Fix] | None:
+        """The fixes taken since the app last ran (for a route's failure, then for what
+        the first one broke: none of them made it run again), taken back and refused
+        from then on; None where there are none, or it never ran."""
+        ran_with = self.ran_with
+        if ran_with is None or len(self.fixes) <= len(ran_with) or self.went_back >= MOST_IDLE:
+            return None
+        undone = self.fixes[len(ran_with) :]
+        self.refused += undone
+        self.fixes, self.idle, self.failure_before = list(ran_with), 0, None
+        self.went_back += 1
+        self._learn()
+        return undone
+
+    def _untried(
+        self, message: str, lines: list[str], files: dict[str, bytes], installed: list[str]
+    ) -> Fix | None:
+        tried = self.tried
         if self.idle >= MOST_IDLE or len(self.fixes) >= MOST:
             return None
         if tried.deps is None or tried.deps.lock is not None:
             return None
-        text = [message, *lines]
-        for fix in candidates(text, tried, files, installed):
-            if fix not in self.fixes and not _same(fix, self.fixes):
-                self.fixes.append(fix)
-                if self._learned is not None and self._key is not None:
-                    self._learned.pop(self._key, None)  # the latest last: the oldest go
-                    self._learned[self._key] = list(self.fixes)
-                    while len(self._learned) > _LEARNED:
-                        self._learned.pop(next(iter(self._learned)))
+        for fix in candidates([message, *lines], tried, files, installed):
+            if fix not in self.fixes and fix not in self.refused and not _same(fix, self.fixes):
                 return fix
         return None
+
+    def _learn(self) -> None:
+        """The fixes of this upload's dependency set, remembered for its next launch."""
+        if self._learned is not None and self._key is not None:
+            self._learned.pop(self._key, None)  # the latest last: the oldest go
+            self._learned[self._key] = list(self.fixes)
+            while len(self._learned) > _LEARNED:
+                self._learned.pop(next(iter(self._learned)))
 
 
 def _failure(message: str | None, lines: list[str]) -> tuple[str | None, str]:

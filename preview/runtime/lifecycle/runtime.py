@@ -39,6 +39,7 @@ from ..state import PreviewState
 from ..supervision import ChildSupervision, StopControls
 from ..swaps import RevisionSwaps
 from ..upstream import Upstream
+from .routefixes import RouteFixes
 from .teardown import finalise
 
 __all__ = ["PreviewRuntime"]
@@ -110,6 +111,7 @@ class PreviewRuntime:
         self._give_up_store = trio.Event()
         keeper = RowKeeper(store, self.id, give_up=self._give_up_store, on_error=self._row_failed)
         self.state = PreviewState(self.broadcast, keeper, self.host_paths)
+        self._route_fixes = RouteFixes(self.state, self.preparation)  # its routes' 500s
         # What of its log is stored (PREVIEW_LOG_QUOTA_MB); its row says what was not.
         self.log_quota = LogQuota(settings.log_quota_mb * 2**20, on_row=self.state.row.update)
         self.swaps = RevisionSwaps(  # its later revisions, applied while it runs
@@ -363,7 +365,7 @@ class PreviewRuntime:
             upstream=self.upstream, confinement=confinement, controls=self._controls,
             listed_in=self.preparation.listed_in, start_slots=self._start_slots,
             metrics=self._metrics, launched_at=self._launched_at, watch=self._watch_lines,
-            needed=self.preparation.config.missing,
+            needed=self.preparation.config.missing, on_failing_routes=self._route_fixes.wanted,
         )  # fmt: skip
         outbound_dir = confinement.outbound_dir if confinement is not None else None
         async with open_outbound(
@@ -374,6 +376,7 @@ class PreviewRuntime:
     async def _watch_lines(self, texts: list[str]) -> None:
         """What the app printed, for the diagnoses that read it."""
         await self._tables.lines(texts)
+        self._route_fixes.lines(texts)
         await self._outside.lines(texts)
 
     async def _move_port(self) -> None:

@@ -1,0 +1,122 @@
+"""A running app whose route answers 500 for a cause the remedies know is relaunched with
+the fix (``runtime.lifecycle.routefixes``, ``builds.relaunch``): a call an unpinned
+dependency's newest major rejects, read from the route's traceback; and where the fix
+does not make it run, it goes back to what it ran with."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import trio
+
+from preview import Settings
+from preview.builds.remedies import Fix
+
+from ..conftest import Service, running_service
+from .test_build import BUILD_WAIT, app_files, messages
+from .test_remedies import PYTHONS, _env_with, _remedies
+
+YAML_500 = [
+    "Traceback (most recent call last):",
+    '  File "<env>/site-packages/flask/app.py", line 1511, in wsgi_app',
+    "    response = self.full_dispatch_request()",
+    '  File "<env>/site-packages/flask_swagger.py", line 40, in _parse_docstring',
+    "    swag = yaml.load(yaml_part)",
+    "           ^^^^^^^^^^^^^^^^^^^^",
+    "TypeError: load() missing 1 required positional argument: 'Loader'",
+]
+
+
+def test_a_call_an_unpinned_dependencys_newest_major_rejects_holds_it_below(
+    tmp_path: Path,
+) -> None:
+    """The call is read from the traceback's line above the TypeError (carets apart), its
+    module's distribution from the environment, even when another package makes it."""
+    env = _env_with(tmp_path, "PyYAML", "6.0.2", "yaml")
+    remedies = _remedies(("flask", "flask-swagger"), env)
+    message = "GET /spec answered 500 at the smoke check"
+    assert remedies.has_fix(message, YAML_500, {}, PYTHONS)
+    assert remedies.fixes == []  # asking changes nothing
+    fix = remedies.next_fix(message, YAML_500, {}, PYTHONS)
+    assert fix is not None and fix.add == "PyYAML<6", fix
+    assert fix.said.startswith("yaml.load() rejects the app's call: relaunching with PyYAML<6")
+    # A class's __init__: the class called on the line.
+    env = _env_with(tmp_path / "m", "marshmallow", "4.0.1", "marshmallow")
+    rejected = [
+        '    field = marshmallow.fields.String(missing="anonymous")',
+        "TypeError: Field.__init__() got an unexpected keyword argument 'missing'",
+    ]
+    fix = _remedies(("marshmallow",), env).next_fix("", rejected, {}, PYTHONS)
+    assert fix is not None and fix.add == "marshmallow<4", fix
+
+
+def test_a_rejected_call_of_no_dependency_or_a_pinned_one_has_no_fix(tmp_path: Path) -> None:
+    env = _env_with(tmp_path, "PyYAML", "6.0.2", "yaml")
+    method = ["    rows = self.session.query(Item, 1)", "TypeError: query() takes 2 positional"
+              " arguments but 3 were given"]  # fmt: skip
+    assert not _remedies(("flask",), env).has_fix("", method, {}, PYTHONS)
+    own = {"yaml/__init__.py": b""}  # the app's own module of that name
+    assert not _remedies(("flask",), env).has_fix("", YAML_500, own, PYTHONS)
+    assert not _remedies(("PyYAML==6.0.2",), env).has_fix("", YAML_500, {}, PYTHONS)
+
+
+def test_fixes_that_did_not_make_it_run_are_taken_back_and_refused(tmp_path: Path) -> None:
+    env = _env_with(tmp_path, "PyYAML", "6.0.2", "yaml")
+    remedies = _remedies(("flask",), env)
+    assert remedies.back_to_what_ran() is None  # it never ran
+    remedies.fixes = [Fix("earlier", add="Flask<3")]
+    remedies.ran()
+    assert remedies.back_to_what_ran() is None  # nothing since
+    fix = remedies.next_fix("", YAML_500, {}, PYTHONS)
+    assert fix is not None
+    build = Fix("a build failed", build="Cython<3")
+    remedies.fixes.append(build)
+    assert remedies.back_to_what_ran() == [fix, build]
+    assert remedies.fixes == [Fix("earlier", add="Flask<3")]
+    assert not remedies.has_fix("", YAML_500, {}, PYTHONS)  # refused from then on
+
+
+def test_an_old_sdist_cython_3_cannot_build_builds_on_cython_2() -> None:
+    lines = [
+        "  × Failed to build `pyyaml==5.4.1`",
+        "      AttributeError: cython_sources",
+        "      AttributeError: 'Distribution' object has no attribute 'cython_sources'",
+    ]
+    fix = _remedies(("pyyaml<6",)).next_fix("", lines, {}, PYTHONS)
+    assert fix is not None and fix.build == "Cython<3", fix
+
+
+@pytest.fixture
+async def smoke_builder(build_settings: Settings) -> AsyncIterator[Service]:
+    async with running_service(replace(build_settings, smoke_check="on")) as running:
+        yield running
+
+
+async def test_a_route_that_answers_500_for_a_known_cause_is_fixed_by_a_relaunch(
+    smoke_builder: Service,
+) -> None:
+    service = smoke_builder
+    with trio.fail_after(BUILD_WAIT * 2):
+        gid = await service.upload(app_files("flask_route_rejected_call"))
+        response = await service.launch(gid, tier="pro", wait=False)
+        assert response.status_code == 200, response.text
+        said = await service.first_system_line(gid, "fix 1:")
+        assert "marshmallow.fields.String() rejects the app's call" in said, said
+        assert "marshmallow<4" in said, said
+        checks: list[str] = []
+        while len(checks) < 2:  # the first run's, then the relaunched one's
+            body = await service.status(gid)
+            assert body["status"] in ("running", "stopping", "starting"), body
+            await trio.sleep(0.2)
+            system = messages(await service.history(gid), "system")
+            checks = [line for line in system if line.startswith("smoke check:")]
+        assert checks[0].startswith("smoke check: 1 of 2 GET routes fail: /schema (500)")
+        assert checks[1] == "smoke check: 2 GET routes answer", system
+        body = await service.status(gid)
+        assert body["status"] == "running" and body["health"]["ok"], body
+        answer = (await service.app_get({"gid": gid, **body}, "/schema")).json()
+        assert answer["default"] == "anonymous" and answer["marshmallow"].startswith("3.")
+        assert (await service.stop(gid)).status_code == 200
