@@ -41,7 +41,7 @@ from ..policy import (
 )
 from .head import ChunkedScanner, HeadWriter, RequestHead
 from .relay import VARY_ORIGIN, answer
-from .upstream import FLUSH, RawPools, answer_body, ask, receive_now, went_stale
+from .upstream import FLUSH, RawPools, answer_body, receive_now
 from .watch import Watch
 
 if TYPE_CHECKING:
@@ -225,22 +225,10 @@ class EnvelopeCalls:
         kept = False
         try:
             method = call.method.encode()
-            taken = await self._pools.take(upstream, timeout)
-            try:
-                response = await ask(
-                    taken, head, None, method, timeout, watch, self._heads.read_response
-                )
-            except httpx.HTTPError as error:
-                if not went_stale(taken, error, method):
-                    raise
-                # The app had closed the kept-alive connection: once more, on a new one
-                # (the envelope's body is in ``head``: it goes again whole).
-                self._pools.give_back(upstream, taken, keep=False)
-                taken = None
-                taken = await self._pools.take(upstream, timeout, fresh=True)
-                response = await ask(
-                    taken, head, None, method, timeout, watch, self._heads.read_response
-                )
+            # Its body is in ``head``: a call on a stale connection goes again whole.
+            taken, response = await self._pools.ask(
+                upstream, timeout, head, None, method, watch, self._heads.read_response
+            )
             body = response.whole
             if body is None:
                 events = answer_body(taken, response, timeout, watch)

@@ -42,7 +42,7 @@ from .envelope import EnvelopeCalls, EnvelopeWay
 from .head import CallTarget, HeadWriter, RequestHead
 from .relay import VARY_ORIGIN, ClientGone, RequestBody, answer_error, entered, relay
 from .route import Enter, Routes
-from .upstream import RawPools, answer_body, ask, receive_now, went_stale
+from .upstream import RawPools, answer_body, receive_now
 from .watch import Watch
 
 if TYPE_CHECKING:
@@ -184,21 +184,9 @@ class HotPath:
         output = runtime.supervision.output if runtime.supervision is not None else None
         under_way = output.call_began() if output is not None else None  # call_answered()
         try:
-            taken = await self.pools.take(upstream, timeout)
-            try:
-                response = await ask(
-                    taken, head, chunks, request.method, timeout, watch, heads.read_response
-                )
-            except httpx.HTTPError as error:
-                if chunks is not None or not went_stale(taken, error, request.method):
-                    raise
-                # The app had closed the kept-alive connection: once more, on a new one.
-                self.pools.give_back(upstream, taken, keep=False)
-                taken = None
-                taken = await self.pools.take(upstream, timeout, fresh=True)
-                response = await ask(
-                    taken, head, None, request.method, timeout, watch, heads.read_response
-                )
+            taken, response = await self.pools.ask(
+                upstream, timeout, head, chunks, request.method, watch, heads.read_response
+            )
         except (httpx.HTTPError, ClientGone) as error:
             if under_way is not None:
                 under_way.call_answered()

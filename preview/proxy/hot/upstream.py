@@ -36,6 +36,7 @@ __all__ = [
 ]  # fmt: skip
 
 FLUSH = object()  # given by answer_body() before it waits for more of the answer
+Reader = Callable[[bytes, bytes], ResponseHead | str]  # how an answer's head is read
 
 _IDLE_EXPIRY = 4.0  # s: below the 5 s after which uvicorn (and others) close an idle one
 _READ = 65536
@@ -152,6 +153,29 @@ class RawPools:
             return
         connection.stream.socket.close()
 
+    async def ask(
+        self, upstream: Upstream, each_op_s: float, head: bytes,
+        body: AsyncIterator[bytes] | None, method: bytes, watch: Watch | None, read: Reader,
+    ) -> tuple[RawConnection, ResponseHead]:  # fmt: skip
+        """:func:`ask` on a connection taken here: a safe body-less call whose kept-alive
+        connection the app had closed goes once more on a new one (:func:`went_stale`).
+        The connection and the answer's head; on a failure, the connection is closed."""
+        taken: RawConnection | None = await self.take(upstream, each_op_s)
+        try:
+            try:
+                return taken, await ask(taken, head, body, method, each_op_s, watch, read)
+            except httpx.HTTPError as error:
+                if body is not None or not went_stale(taken, error, method):
+                    raise
+            self.give_back(upstream, taken, keep=False)
+            taken = None
+            taken = await self.take(upstream, each_op_s, fresh=True)
+            return taken, await ask(taken, head, None, method, each_op_s, watch, read)
+        except BaseException:
+            if taken is not None:
+                self.give_back(upstream, taken, keep=False)
+            raise
+
 
 async def ask(
     connection: RawConnection,
@@ -160,7 +184,7 @@ async def ask(
     method: bytes,
     each_op_s: float,
     watch: Watch | None = None,
-    read: Callable[[bytes, bytes], ResponseHead | str] = parse_response,
+    read: Reader = parse_response,
 ) -> ResponseHead:
     """Send the request ``head`` (and ``body``'s bytes, framed as the head says) and read
     the answer's head (``read``: how): its ``ResponseHead``, ``rest`` the bytes read past
