@@ -169,10 +169,18 @@ class Runner:
             return refused, time.perf_counter() - began, {}
         deadline = time.monotonic() + self.timeout
         status: dict[str, Any] = {}
+        running_since = None
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError, ValueError):
                 status = self.http.get(f"/api/generations/{gid}/preview/status").json()
-            if status.get("status") in ("running", "failed", "stopped"):
+            if status.get("status") in ("failed", "stopped"):
+                break
+            # Running once its smoke check is done (``health``), which may relaunch it
+            # with a fix for its routes' 500s (then: starting again).
+            running = status.get("status") == "running"
+            running_since = (running_since or time.monotonic()) if running else None
+            settled = running_since is not None and time.monotonic() - running_since > 60
+            if running and (status.get("health") is not None or settled):
                 break
             time.sleep(0.5)
         else:

@@ -334,20 +334,20 @@ class ChildSupervision:
                     return
 
     async def _smoke_check(self, running: trio.CancelScope) -> None:
-        """Each parameterless GET route once (see ``smoke``); the outcome in the state.
-        500s with a known fix end ``running``, for the app's relaunch with it."""
+        """Each parameterless GET route once (see ``smoke``); the outcome in the state,
+        or, for 500s with a known fix, ``running`` ended for the relaunch with it."""
         state = self._state
 
         async def publish(level: str, message: str) -> None:
             await state.broadcast.publish(level, message, "proxy")
-
         result = await smoke_check(self._upstream, self._spec.files, publish)
-        state.smoke = result
         await state.system(*smoke_summary(result))
         fixing, failing = self._on_failing_routes, result["failing"]
         if fixing and any((f["status"] or 0) >= 500 for f in failing) and await fixing(result):
             self._ended_for_a_fix = True
             running.cancel()
+        else:
+            state.smoke = result  # the status's ``health``, once it stands
 
     async def _health_loop(self) -> None:
         interval = self._settings.health_interval
