@@ -24,7 +24,8 @@ _DISCOVERY = "preview.runtime.smoke"  # with the endpoints' discovery
 async def discover_endpoints(
     state: Services, gid: str, *, from_source: bool = False
 ) -> dict[str, Any]:
-    """Endpoints from the live OpenAPI when the app runs and has one, else from its own
+    """Endpoints from the live OpenAPI when the app runs and has one (with the routes of
+    its own route table the document leaves out), else from its own
     route table (``apps.routes``), else its last run's of
     either, else from source (``from_source``: from source whatever runs).
 
@@ -32,7 +33,11 @@ async def discover_endpoints(
     """
     if _DISCOVERY not in sys.modules:  # not held by an idle service: imported in a thread
         await trio.to_thread.run_sync(importlib.import_module, _DISCOVERY)
-    from ..discovery import endpoints_from_openapi, endpoints_from_routes
+    from ..discovery import (
+        endpoints_beyond_openapi,
+        endpoints_from_openapi,
+        endpoints_from_routes,
+    )
     from ..runtime.smoke import live_openapi, live_routes, openapi_in_table
 
     assert state.supervisor is not None and state.store is not None
@@ -59,10 +64,13 @@ async def discover_endpoints(
                 state.discovery_cache.put(f"last-live:{gid}", found)
             elif not budget.cancelled_caught:
                 state.discovery_cache.put(none_key, [])
-        if cached is not None:
-            return await _listing(state, gid, files, "openapi", cached)
         # The app's own route table: read each time (routes may come later).
         table = await live_routes(runtime.upstream)
+        if cached is not None:
+            if table is not None:  # the routes its document leaves out as well
+                cached = await trio.to_thread.run_sync(endpoints_beyond_openapi, cached, *table)
+                state.discovery_cache.put(f"last-live:{gid}", cached)
+            return await _listing(state, gid, files, "openapi", cached)
         tried = f"table-openapi:{runtime.id}"  # its table's documents, asked for once
         if table is not None and state.discovery_cache.get(tried) is None:
             state.discovery_cache.put(tried, [])
@@ -75,6 +83,7 @@ async def discover_endpoints(
             if spec is not None:
                 found = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
                 state.discovery_cache.put(runtime.id, found)
+                found = await trio.to_thread.run_sync(endpoints_beyond_openapi, found, *table)
                 state.discovery_cache.put(f"last-live:{gid}", found)
                 return await _listing(state, gid, files, "openapi", found)
         if table is not None and table[1]:

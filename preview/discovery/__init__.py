@@ -1,10 +1,12 @@
-"""Endpoint discovery: from a running app's OpenAPI or its own route table (Express,
-Flask, Django), else parsed from the uploaded source (FastAPI, Flask, Django, Express)."""
+"""Endpoint discovery: from a running app's OpenAPI and its own route table (Express,
+Fastify, Koa, Hono, Flask, Django), else parsed from the uploaded source (FastAPI, Flask,
+Django, Express …)."""
 
 from .django import regex_to_route
 from .endpoints import (
     MAX_ENDPOINTS,
     MAX_FILE_BYTES,
+    endpoints_beyond_openapi,
     endpoints_from_openapi,
     endpoints_from_routes,
     endpoints_from_source,
@@ -16,6 +18,7 @@ __all__ = [
     "MAX_ENDPOINTS",
     "MAX_FILE_BYTES",
     "docs_location",
+    "endpoints_beyond_openapi",
     "endpoints_from_openapi",
     "endpoints_from_routes",
     "endpoints_from_source",

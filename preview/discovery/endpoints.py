@@ -36,8 +36,8 @@ from preview.discovery.routers import router_endpoints
 from preview.discovery.seedfields import with_seed_fields
 
 __all__ = [
-    "MAX_ENDPOINTS", "MAX_FILE_BYTES", "endpoints_from_openapi", "endpoints_from_routes",
-    "endpoints_from_source",
+    "MAX_ENDPOINTS", "MAX_FILE_BYTES", "endpoints_beyond_openapi", "endpoints_from_openapi",
+    "endpoints_from_routes", "endpoints_from_source",
 ]  # fmt: skip
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -46,6 +46,7 @@ _NODE_TEST = re.compile(r"(?:^|/)(?:__tests__|__mocks__|tests?)/|\.(?:test|spec)
 _EXPRESS_SHAPED = (b'"express"', b'"koa"', b'"@koa/router"', b'"koa-router"', b'"hono"')
 _SKIPPED_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "site-packages", "__pycache__"})
 _OPTIONAL = re.compile(r"\{[^{}]*\}")
+_DOCUMENTS = ("/openapi.json", "/swagger.json")
 _METHOD_RANK = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
 
 
@@ -117,6 +118,28 @@ def endpoints_from_routes(
             endpoint["source"] = {"kind": "app", "framework": framework}
         endpoints.append(endpoint)
     return _finish(endpoints)
+
+
+def endpoints_beyond_openapi(
+    documented: list[dict], framework: str, routes: list[tuple[str, str]]
+) -> list[dict]:
+    """The OpenAPI document's endpoints (``documented``), and the routes of the running
+    app's own table it leaves out (a document of some routes only: @hono/zod-openapi's,
+    swagger-jsdoc's), each as :func:`endpoints_from_routes` has it. Neither the document
+    itself nor catch-all routes (static files, a docs page's assets: ``*``,
+    ``<path:…>``) are among the latter."""
+    plain = [
+        (method, path)
+        for method, path in routes
+        if not ("*" in path or "<path:" in path or path.endswith(_DOCUMENTS))
+    ]
+    known = {(endpoint["method"], endpoint["path"]) for endpoint in documented}
+    extra = [
+        endpoint
+        for endpoint in endpoints_from_routes(framework, plain, documented)
+        if (endpoint["method"], endpoint["path"]) not in known
+    ]
+    return _finish([*documented, *extra]) if extra else documented
 
 
 def _fastify_only(files: dict[str, bytes]) -> bool:

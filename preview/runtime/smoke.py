@@ -26,6 +26,7 @@ import trio
 
 from ..apps.routes import PRELOADS, ROUTES_FILE, RouteTable, read_route_table, route_table_env
 from ..discovery import (
+    endpoints_beyond_openapi,
     endpoints_from_openapi,
     endpoints_from_routes,
     endpoints_from_source,
@@ -108,11 +109,13 @@ async def _routes(
     spec = await live_openapi(client, upstream, files)
     # Just running, an app may still be loading (a gunicorn worker, after its port
     # opened): its table is waited for a moment.
-    table = await live_routes(upstream, wait=_TABLE_WAIT) if spec is None else None
-    if table is not None:  # perhaps with its document where the source does not say
+    table = await live_routes(upstream, wait=_TABLE_WAIT if spec is None else 0.0)
+    if table is not None and spec is None:  # perhaps its document where the source is mute
         spec = await openapi_in_table(client, upstream, table, files)
     if spec is not None:
         endpoints = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
+        if table is not None:  # and the routes the document leaves out
+            endpoints = await trio.to_thread.run_sync(endpoints_beyond_openapi, endpoints, *table)
     else:
         endpoints = await trio.to_thread.run_sync(endpoints_from_source, files)
         if table is not None and table[1]:

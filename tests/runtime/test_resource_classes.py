@@ -77,9 +77,12 @@ async def test_a_flask_restx_app_lists_and_answers_its_routes(builder_service: S
         )
         listed = {(e["method"], e["path"]) for e in listing.json()["endpoints"]}
         # Its Swagger document, at /api/swagger.json (its prefix's: none of the common
-        # places), found in the running app's own rules (apps.routes) and read.
+        # places), found in the running app's own rules (apps.routes) and read; with
+        # the one rule it leaves out, its Swagger UI's page (not the document itself).
         assert listing.json()["discoveredFrom"] == "openapi"
-        assert listed == RESTX, (listed - RESTX, RESTX - listed)
+        assert listed == {*RESTX, ("GET", "/api")}, listed ^ {*RESTX, ("GET", "/api")}
+        ui = next(e for e in listing.json()["endpoints"] if e["path"] == "/api")
+        assert ui["source"] == {"kind": "app", "framework": "flask"}
         for path in ("/api/todo/", "/api/todo/1", "/api/health", "/api/version", "/api/v"):
             assert (await service.app_get(body, path)).status_code == 200, path
         assert (await service.app_get(body, "/api/todo/2")).json() == {"id": 2, "title": "test"}

@@ -189,3 +189,22 @@ def test_the_preload_never_stands_in_an_apps_way(tmp_path: Path) -> None:
     assert done.stdout.split() == ["200", "True"] and done.stderr == "", done.stderr
     quiet = _python(tmp_path, program, PYTHONPATH=path)  # no table asked for
     assert quiet.stdout.split() == ["200", "True"], quiet.stderr
+
+
+def test_routes_a_partial_document_leaves_out_are_listed_beside_it() -> None:
+    """@hono/zod-openapi documents its `openapi()` routes only: the app's plain routes come
+    from its table, the document's own path and catch-alls do not."""
+    from preview.discovery import endpoints_beyond_openapi, endpoints_from_openapi
+
+    document = {"openapi": "3.0.0", "paths": {"/v1/users/{id}": {"get": {"summary": "One"}}}}
+    documented = endpoints_from_openapi(document)
+    routes = [
+        ("GET", "/v1/users/:id"), ("GET", "/ping"), ("POST", "/v1/login"),
+        ("GET", "/openapi.json"), ("GET", "/static/*"),
+    ]  # fmt: skip
+    found = endpoints_beyond_openapi(documented, "hono", routes)
+    assert [(e["method"], e["path"]) for e in found] == [
+        ("GET", "/ping"), ("POST", "/v1/login"), ("GET", "/v1/users/{id}"),
+    ]  # fmt: skip
+    assert found[-1]["summary"] == "One" and found[0]["source"]["kind"] == "app"
+    assert endpoints_beyond_openapi(documented, "hono", routes[:1]) is documented
