@@ -40,6 +40,7 @@ from .installers import (
     noting_failed_builds,
     npm_environment,
     npm_install,
+    npm_rebuild,
     version_key,
     with_progress,
 )
@@ -333,8 +334,9 @@ class EnvBuilder:
             confined = (path, (), (), ()) if confined is not None else None
             try:
                 # Their scripts and the project's own; then prepare, which rebuild leaves out.
-                for argv in (["npm", "rebuild"], ["npm", "run", "prepare", "--if-present"]):
-                    await self._step(argv, path, env, with_progress(publish), confined=confined)
+                run = partial(self._step, cwd=path, env=env, publish=with_progress(publish))
+                await npm_rebuild(partial(run, confined=confined), say)
+                await run(["npm", "run", "prepare", "--if-present"], confined=confined)
                 if deps.prisma is not None:
                     schema = deps.prisma[0]
                     await publish([("INFO", f"prisma generate --schema {schema}")], "stdout")

@@ -353,6 +353,24 @@ async def test_a_native_module_is_built_from_source_when_its_binary_is_out_of_re
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_native_module_older_than_this_node_gets_its_newest_release(
+    builder_service: Service,
+) -> None:
+    """nestjs-typeorm-auth's bcrypt 3.0.6: node-gyp cannot build its native code on Node
+    20 (nan's GetContents is gone); its newest release is installed in its place, saying
+    so, and the app runs with it."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_native_too_old"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"matches": True}
+        system = messages(await service.history(body["gid"]), "system")
+        said = [m for m in system if "does not build on Node" in m]
+        assert said and said[0].startswith("the native module bcrypt 3.0.6 "), system
+        assert said[0].endswith("installing its newest release in its place, bcrypt@latest")
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_an_old_lockfile_made_against_a_private_mirror_installs(
     builder_service: Service,
 ) -> None:
