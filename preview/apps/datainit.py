@@ -101,8 +101,8 @@ def _django(files: dict[str, bytes]) -> list[DataStep]:
     unmigrated = _unmigrated_apps(files)
     if not unmigrated:
         return [migrate]
-    # Its migrations not in the upload (a .gitignore'd migrations/: the author's machine
-    # made them): made first, as migrate cannot apply what depends on them (its user model).
+    # Its migrations not in the upload (a .gitignore'd migrations/): made first, as migrate
+    # cannot apply what depends on them (its user model).
     labels = tuple(sorted(unmigrated))
     what = f"Django's makemigrations for {', '.join(labels)} (no migrations/ in the upload)"
     make = ("{python}", manage, "makemigrations", *labels, "--noinput")
@@ -111,22 +111,25 @@ def _django(files: dict[str, bytes]) -> list[DataStep]:
 
 _DJANGO_MODEL = re.compile(rb"^from django\.[\w.]+ import[\s\S]*^class \w+\(\w", re.M)
 _APP_LABEL = re.compile(rb"^\s+label\s*=\s*['\"]([\w]+)['\"]", re.M)
+_INSTALLED = re.compile(rb"^\s*INSTALLED_APPS\s*\+?=", re.M)  # a settings module's
+_APP_NAME = re.compile(rb"^\s+name\s*=\s*['\"]([\w.]+)['\"]", re.M)
 
 
 def _unmigrated_apps(files: dict[str, bytes]) -> set[str]:
-    """The labels of the upload's Django apps (an ``apps.py`` beside their models) whose
-    models have no ``migrations/`` there."""
+    """The labels of the upload's Django apps (an ``apps.py`` beside their models, named
+    in the settings that list ``INSTALLED_APPS``) whose models have no ``migrations/``."""
+    settings = b"\n".join(d for d in files.values() if _INSTALLED.search(d))
     labels = set()
-    for path in files:
-        directory = _dir(path)
-        if posixpath.basename(path) != "models.py":
+    for path in (p for p in files if posixpath.basename(p) == "models.py"):
+        directory, config = _dir(path), files.get(f"{_dir(path)}/apps.py")
+        if config is None or not _DJANGO_MODEL.search(files[path]):
             continue
-        if f"{directory}/apps.py" not in files or not _DJANGO_MODEL.search(files[path]):
-            continue
-        if any(p.startswith(f"{directory}/migrations/") for p in files):
-            continue
-        label = _APP_LABEL.search(files[f"{directory}/apps.py"])
-        labels.add(label.group(1).decode() if label else posixpath.basename(directory))
+        named = _APP_NAME.search(config)
+        dotted = named.group(1) if named else directory.replace("/", ".").encode()
+        installed = re.search(rb"""["']%s(?:\.apps\.\w+)?["']""" % re.escape(dotted), settings)
+        if installed and not any(p.startswith(f"{directory}/migrations/") for p in files):
+            label = _APP_LABEL.search(config)  # (an app not installed: its label refused)
+            labels.add(label.group(1).decode() if label else posixpath.basename(directory))
     return labels
 
 
