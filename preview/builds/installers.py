@@ -172,7 +172,8 @@ def _compiler_failure(lines: list[str]) -> tuple[str, list[str]] | None:
         return None
     what = failed.group("name") + (f" {failed.group('version')}" if failed.group("version") else "")
     needs = next((n for pattern, n in _NEEDS for line in shown if pattern.search(line)), None)
-    return f"building {what} {needs or NEEDS_COMPILER}", [*shown[-10:], _clip(failed.group(0))]
+    kept = [*shown[-10:], _clip(failed.group(0)), *_why_included(lines)]
+    return f"building {what} {needs or NEEDS_COMPILER}", kept
 
 
 def for_python(reason: str, minor: str) -> str:
@@ -222,7 +223,14 @@ def relevant_lines(tail: list[str]) -> list[str]:
     lines = tail[start:] if start is not None else tail
     shown = [line for line in lines if line.strip()][:15]
     ended = next((line for line in reversed(lines) if _EXCEPTION.match(line)), None)
-    return [*shown, ended] if ended is not None and ended not in shown else shown
+    shown = [*shown, ended] if ended is not None and ended not in shown else shown
+    return [*shown, *(line for line in _why_included(lines) if line not in shown)]
+
+
+def _why_included(lines: list[str]) -> list[str]:
+    """uv's hint of what brought a package that failed ("`pygraphviz` (v1.11) was
+    included because `eralchemy2` (v1.4.1) depends on …"), for the remedies."""
+    return [line.strip() for line in lines if "was included because" in line][:2]
 
 
 def _clip(text: str) -> str:

@@ -26,6 +26,7 @@ from preview.runtime.anyport import timeout_message
 from ..conftest import Service
 from .test_build import BUILD_WAIT, app_files, messages
 
+GRAPHVIZ_HEADERS = Path("/usr/include/graphviz/cgraph.h").exists()  # pygraphviz builds
 PYTHONS = ["3.13.0", "3.12.1", "3.11.7", "3.10.13", "3.9.18", "3.8.18"]
 
 
@@ -486,6 +487,43 @@ async def test_mysqlclient_listed_but_unused_is_dropped_and_the_app_runs(
             assert len(fixes) == 1, fixes  # where MySQL's headers are installed, none
             assert fixes[0].startswith("fix 1: mysqlclient cannot be built here"), fixes
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+@pytest.mark.skipif(GRAPHVIZ_HEADERS, reason="graphviz's headers are installed: it builds")
+async def test_an_unbuildable_package_of_a_tool_the_app_never_imports_is_left_out(
+    builder_service: Service,
+) -> None:
+    """eralchemy2 (listed, never imported) brings pygraphviz, which has no wheel and
+    needs graphviz's headers: both are left out, as uv's hint names what brought it,
+    rather than an older Python tried (under which a lock's markers drop half of it);
+    eralchemy2 then takes a pygraphviz with wheels (uv names no chain for a listed one)."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body, fixes = await _relaunched(service, "unbuildable_tool")
+        assert (await service.app_get(body, "/")).json() == {"answer": 42}
+        assert len(fixes) == 1, fixes
+        assert fixes[0].startswith("fix 1: pygraphviz cannot be built here"), fixes
+        assert "relaunching without pygraphviz" in fixes[0], fixes
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_what_brought_an_unbuildable_package_goes_with_it() -> None:
+    """uv's hint names the listed package that brought the one that failed: both go,
+    unless the app imports either (then an older Python is tried, as before)."""
+    lines = [
+        "  × Failed to build `pygraphviz==1.14`",
+        "hint: `pygraphviz` (v1.14) was included because `eralchemy2` (v1.4.1) depends on "
+        "`pygraphviz`",
+    ]
+    listed = ("flask", "eralchemy2==1.4.1", "pygraphviz==1.14")
+    message = "building pygraphviz 1.14 for Python 3.11 needs a C compiler and its headers"
+    fix = _remedies(listed).next_fix(message, lines, {"app.py": b"import flask\n"}, PYTHONS)
+    assert fix is not None and fix.drop == "pygraphviz,eralchemy2", fix
+    assert fix.said.endswith("nor eralchemy2, which brings it: relaunching without "
+                             "pygraphviz and eralchemy2")  # fmt: skip
+    used = {"app.py": b"import pygraphviz\n"}
+    fix = _remedies(listed).next_fix(message, lines, used, PYTHONS)
+    assert fix is not None and fix.drop is None and fix.python_below == "3.11", fix
 
 
 def test_an_old_flask_without_its_extensions_commands_gets_setuptools() -> None:
