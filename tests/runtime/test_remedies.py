@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import trio
+from packaging.version import Version
 
 from preview.apps.depspec import PythonDeps
 from preview.apps.detect import detect
@@ -24,7 +25,7 @@ from preview.logs import HostPaths, OutputTails
 from preview.runtime.anyport import timeout_message
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, messages
+from .test_build import BUILD_WAIT, app_files, launched, messages
 
 GRAPHVIZ_HEADERS = Path("/usr/include/graphviz/cgraph.h").exists()  # pygraphviz builds
 PYTHONS = ["3.13.0", "3.12.1", "3.11.7", "3.10.13", "3.9.18", "3.8.18"]
@@ -347,6 +348,33 @@ async def test_undeclared_module_and_flask_before_3_are_fixed_and_run(
         answer = (await service.app_get(body, "/hello/you")).json()
         assert answer == {"greeting": "hello &lt;you&gt;"}
         await service.stop(body["gid"])
+
+
+def test_celery_with_an_old_redis_pinned_holds_kombu_below_its_check() -> None:
+    """fastapi-celery-project: celery==5.3.6 and redis==5.0.1, kombu unpinned: kombu 5.7
+    refuses redis-py below 6.1 at its first connection (a route's 500). Held with
+    celery (or kombu) listed only: an app pinning redis alone gets no kombu."""
+    deps = _remedies(()).apply(PythonDeps(("celery==5.3.6", "redis==5.0.1"), "r", None, None))
+    assert deps.requirements[2:] == ("kombu<5.7",)
+    alone = _remedies(()).apply(PythonDeps(("flask", "redis==5.0.1"), "r", None, None))
+    assert alone.requirements == ("flask", "redis==5.0.1")
+    pinned = ("celery", "redis==5.0.1", "kombu==5.7.0")  # the app's own pin stands
+    assert _remedies(()).apply(PythonDeps(pinned, "r", None, None)).requirements == pinned
+
+
+async def test_celery_and_an_old_redis_get_a_kombu_that_takes_it(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("celery_redis_pinned"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/")).json()
+        assert answer["redis"] == "5.0.1" and answer["driver"] == "redis", answer
+        assert Version(answer["kombu"]) < Version("5.7"), answer
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("holding kombu<5.7" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
 
 
 async def test_an_old_flask_pinned_alone_runs_at_once_with_its_contemporaries(
