@@ -101,9 +101,7 @@ def _django(files: dict[str, bytes]) -> list[DataStep]:
     unmigrated = _unmigrated_apps(files)
     if not unmigrated:
         return [migrate]
-    # Its migrations not in the upload (a .gitignore'd migrations/): made first, as migrate
-    # cannot apply what depends on them (its user model).
-    labels = tuple(sorted(unmigrated))
+    labels = tuple(sorted(unmigrated))  # (a .gitignore'd migrations/: its user model's too)
     what = f"Django's makemigrations for {', '.join(labels)} (no migrations/ in the upload)"
     make = ("{python}", manage, "makemigrations", *labels, "--noinput")
     return [DataStep(make, "", what), migrate]

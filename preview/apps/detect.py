@@ -40,13 +40,8 @@ from .node.nodeapp import node_hint, node_start, read_package
 from .pyapp import FoundApp, find_app, find_wsgi_module, python_files
 
 __all__ = [
-    "Detection",
-    "detect",
-    "nearest",
-    "npm_for_procfile",
-    "python_files",
-    "without_env_runner",
-]
+    "Detection", "detect", "nearest", "npm_for_procfile", "python_files", "without_env_runner",
+]  # fmt: skip
 
 _UVICORN = "{python} -m uvicorn {target} --host 127.0.0.1 --port {{port}}"
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
@@ -252,10 +247,7 @@ def without_env_runner(line: str, files: dict[str, bytes]) -> str:
     pyproject.toml's ``[tool.pdm.scripts]`` named ``X`` as its command."""
     scripts = _project_scripts(files)
 
-    def run(found: re.Match[str]) -> str:
-        return f"{found.group(1)}{found.group(2)}{scripts.get(found.group(3), found.group(3))}"
-
-    return _ENV_RUNNER.sub(run, line)
+    return _ENV_RUNNER.sub(lambda m: m[1] + m[2] + scripts.get(m[3], m[3]), line)
 
 
 def _project_scripts(files: dict[str, bytes]) -> dict[str, str]:

@@ -518,20 +518,20 @@ async def test_mysqlclient_listed_but_unused_is_dropped_and_the_app_runs(
 
 
 @pytest.mark.skipif(GRAPHVIZ_HEADERS, reason="graphviz's headers are installed: it builds")
-async def test_an_unbuildable_package_of_a_tool_the_app_never_imports_is_left_out(
+async def test_an_unbuildable_lock_pin_nothing_imports_is_left_out(
     builder_service: Service,
 ) -> None:
-    """eralchemy2 (listed, never imported) brings pygraphviz, which has no wheel and
-    needs graphviz's headers: both are left out, as uv's hint names what brought it,
-    rather than an older Python tried (under which a lock's markers drop half of it);
-    eralchemy2 then takes a pygraphviz with wheels (uv names no chain for a listed one)."""
+    """flask-rest-hello: its Pipfile.lock pins pygraphviz 1.14 (eralchemy2's, a diagram
+    command's), which has no wheel and needs graphviz's headers: the pin goes (eralchemy2
+    then takes a pygraphviz with wheels) rather than older Pythons tried, under which the
+    lock's markers would drop half of it."""
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
         body, fixes = await _relaunched(service, "unbuildable_tool")
         assert (await service.app_get(body, "/")).json() == {"answer": 42}
         assert len(fixes) == 1, fixes
         assert fixes[0].startswith("fix 1: pygraphviz cannot be built here"), fixes
-        assert "relaunching without pygraphviz" in fixes[0], fixes
+        assert fixes[0].endswith("relaunching without pygraphviz"), fixes
         assert (await service.stop(body["gid"])).status_code == 200
 
 
@@ -552,6 +552,13 @@ def test_what_brought_an_unbuildable_package_goes_with_it() -> None:
     used = {"app.py": b"import pygraphviz\n"}
     fix = _remedies(listed).next_fix(message, lines, used, PYTHONS)
     assert fix is not None and fix.drop is None and fix.python_below == "3.11", fix
+    # Listed for itself, no hint (FastAPI's orjson), or brought by the app's server:
+    # an older Python, as before.
+    alone = _remedies(listed).next_fix(message, lines[:1], {"app.py": b"import flask\n"}, PYTHONS)
+    assert alone is not None and alone.drop is None, alone
+    served = [lines[0], lines[1].replace("eralchemy2", "uvicorn")]
+    fix = _remedies(("uvicorn", "pygraphviz==1.14")).next_fix(message, served, {}, PYTHONS)
+    assert fix is not None and fix.drop is None, fix
 
 
 def test_an_old_flask_without_its_extensions_commands_gets_setuptools() -> None:

@@ -56,6 +56,8 @@ _BUILD = re.compile(
 # `eralchemy2` (v1.4.1) depends on `pygraphviz`".
 _INCLUDED = re.compile(r"`([A-Za-z0-9._-]+)` \(v[^)]*\) was included because (.*)$")
 _DEPENDS = re.compile(r"`([A-Za-z0-9._-]+)` \(v[^)]*\) depends on")
+# What runs the app without being imported by it: never left out (httptools, uvicorn's).
+_RUNS_THE_APP = {"uvicorn", "gunicorn", "hypercorn", "daphne", "waitress", "granian", "celery"}
 # What a module name needs that its own distribution name does not say.
 _DISTRIBUTION = {
     "pkg_resources": "setuptools<81",  # pkg_resources left setuptools in 81
@@ -260,10 +262,12 @@ def _without_mysqlclient(tried: Tried, files: dict[str, bytes]) -> list[Fix]:
 def _without_unimported(
     name: str, text: list[str], tried: Tried, files: dict[str, bytes]
 ) -> list[Fix]:
-    """A package that cannot be built here (no wheel) which no module of the app imports,
-    nor any listed package that brings it (uv's hint: "`pygraphviz` … was included because
-    `eralchemy2` … depends on `pygraphviz`", a diagram tool of a Pipfile's): left out with
-    them. An older Python is no fix there: a lock's markers drop half of it instead."""
+    """A package that cannot be built here (no wheel) which no module of the app imports:
+    a Pipfile.lock's pin of it left out (flask-rest-hello's pygraphviz 1.14, eralchemy2's:
+    what brings it takes a release with wheels), or else, where uv's hint names the listed
+    package that brings it ("`pygraphviz` … was included because `eralchemy2` … depends on
+    `pygraphviz`") and the app imports neither, both. An older Python is no fix there: a
+    lock's markers drop half of it instead."""
     listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
     chain = [_norm(name)]
     for line in text:
@@ -271,8 +275,11 @@ def _without_unimported(
         if hint is not None and _norm(hint.group(1)) == chain[0]:
             chain += [_norm(n) for n in _DEPENDS.findall(hint.group(2))]
             break
-    if chain[-1] not in listed:
-        return []  # what brings it is not the app's to leave out
+    locked = bool(tried.deps and tried.deps.source.endswith("Pipfile.lock"))
+    if locked and chain[0] in listed:
+        chain = chain[:1]  # a lock pins what its packages bring: the pin goes, not them
+    elif len(chain) < 2 or chain[-1] not in listed or _RUNS_THE_APP & set(chain):
+        return []  # listed for itself (orjson, FastAPI's), not the app's, or its server's
     imported = imported_names(files)
     mapping = import_mapping() or {}
     for distribution in chain:

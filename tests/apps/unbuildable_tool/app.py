@@ -1,6 +1,6 @@
-"""A Flask app (flask-rest-hello's shape) whose dependencies list eralchemy2, a command
-that draws its models' diagram and that no module imports: its pygraphviz has no wheel
-and cannot be built here."""
+"""A Flask app (flask-rest-hello's shape) whose Pipfile lists eralchemy2, a command that
+draws its models' diagram and that no module imports; its Pipfile.lock pins eralchemy2's
+pygraphviz at 1.14, which has no wheel and cannot be built here."""
 
 from flask import Flask, jsonify
 
