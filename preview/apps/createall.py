@@ -30,13 +30,22 @@ app.py`` would have done before serving. Another framework's is left to
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 
 from .imports import imported_names
-from .pyapp import FoundApp, app_in_module, python_files
+from .pyapp import FoundApp, app_in_module, parse_module, python_files
 
-__all__ = ["CREATE_ALL", "create_all_step", "flask_target", "in_directory", "migrating_app"]
+__all__ = [
+    "CREATE_ALL",
+    "create_all_step",
+    "flask_target",
+    "in_directory",
+    "is_main_check",
+    "main_only_create_all",
+    "migrating_app",
+]
 
 _MIGRATE_WITH_APP = re.compile(rb"\bMigrate\(\s*[A-Za-z_]")  # Migrate(app, db), not Migrate()
 
@@ -143,3 +152,40 @@ def create_all_step(
         if creates:
             what = f"Flask-SQLAlchemy's create_all() ({only_main} calls it only under __main__)"
     return [(argv, app.directory, what)]
+
+
+# -- create_all() under __main__ -------------------------------------------------------
+
+
+def is_main_check(test: ast.expr) -> bool:
+    """Whether an ``if`` tests ``__name__`` (``if __name__ == "__main__":``)."""
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+    )
+
+
+def _calls_create_all(nodes: list[ast.stmt]) -> bool:
+    return any(
+        isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "create_all"
+        for node in nodes
+        for n in ast.walk(node)
+    )
+
+
+def main_only_create_all(files: dict[str, bytes]) -> str | None:
+    """The module calling ``create_all()`` only in its ``__main__`` block (a server never
+    runs it), when no module calls it anywhere else; None otherwise."""
+    only_main = None
+    for path in python_files(files):
+        tree = parse_module(files[path])
+        if tree is None or b"create_all" not in files[path]:
+            continue
+        main = [n for n in tree.body if isinstance(n, ast.If) and is_main_check(n.test)]
+        rest = [n for n in tree.body if n not in main]
+        if _calls_create_all(rest):
+            return None
+        if only_main is None and _calls_create_all(main):
+            only_main = path
+    return only_main

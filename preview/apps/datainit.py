@@ -4,7 +4,8 @@
 
 In order, each found one a set-up step run in its directory of the upload:
 
-- Django's ``manage.py migrate``, whatever starts the app (a Procfile's ``web:`` too);
+- Django's ``manage.py migrate``, whatever starts the app (a Procfile's ``web:`` too),
+  after ``makemigrations`` for its apps whose models have no ``migrations/`` in the upload;
 - Alembic, wherever its ``alembic.ini`` is: the app's directory or one above it (run
   there: its paths are relative to it), else a ``migrations/`` below it. That one is
   Flask-Migrate's when its ``env.py`` takes the app from Flask (``current_app``): it is
@@ -33,7 +34,14 @@ import tomllib
 from dataclasses import dataclass
 
 from .alembicheads import aerich_upgrade, alembic_home, alembic_upgrade
-from .createall import create_all_step, flask_target, in_directory, migrating_app
+from .createall import (
+    create_all_step,
+    flask_target,
+    in_directory,
+    is_main_check,
+    main_only_create_all,
+    migrating_app,
+)
 from .pyapp import FoundApp, parse_module, python_files
 
 __all__ = ["DataStep", "data_steps", "main_only_create_all", "missing_tables_hint"]
@@ -89,7 +97,38 @@ def _django(files: dict[str, bytes]) -> list[DataStep]:
     manage = managers[0]
     if b"DJANGO_SETTINGS_MODULE" not in files[manage]:
         return []
-    return [DataStep(("{python}", manage, "migrate", "--noinput"), "", "Django's migrate")]
+    migrate = DataStep(("{python}", manage, "migrate", "--noinput"), "", "Django's migrate")
+    unmigrated = _unmigrated_apps(files)
+    if not unmigrated:
+        return [migrate]
+    labels = tuple(sorted(unmigrated))  # (a .gitignore'd migrations/: its user model's too)
+    what = f"Django's makemigrations for {', '.join(labels)} (no migrations/ in the upload)"
+    make = ("{python}", manage, "makemigrations", *labels, "--noinput")
+    return [DataStep(make, "", what), migrate]
+
+
+_DJANGO_MODEL = re.compile(rb"^from django\.[\w.]+ import[\s\S]*^class \w+\(\w", re.M)
+_APP_LABEL = re.compile(rb"^\s+label\s*=\s*['\"]([\w]+)['\"]", re.M)
+_INSTALLED = re.compile(rb"^\s*INSTALLED_APPS\s*\+?=", re.M)  # a settings module's
+_APP_NAME = re.compile(rb"^\s+name\s*=\s*['\"]([\w.]+)['\"]", re.M)
+
+
+def _unmigrated_apps(files: dict[str, bytes]) -> set[str]:
+    """The labels of the upload's Django apps (an ``apps.py`` beside their models, named
+    in the settings that list ``INSTALLED_APPS``) whose models have no ``migrations/``."""
+    settings = b"\n".join(d for d in files.values() if _INSTALLED.search(d))
+    labels = set()
+    for path in (p for p in files if posixpath.basename(p) == "models.py"):
+        directory, config = _dir(path), files.get(f"{_dir(path)}/apps.py")
+        if config is None or not _DJANGO_MODEL.search(files[path]):
+            continue
+        named = _APP_NAME.search(config)
+        dotted = named.group(1) if named else directory.replace("/", ".").encode()
+        installed = re.search(rb"""["']%s(?:\.apps\.\w+)?["']""" % re.escape(dotted), settings)
+        if installed and not any(p.startswith(f"{directory}/migrations/") for p in files):
+            label = _APP_LABEL.search(config)  # (an app not installed: its label refused)
+            labels.add(label.group(1).decode() if label else posixpath.basename(directory))
+    return labels
 
 
 def _chain(directory: str) -> list[str]:
@@ -274,7 +313,7 @@ def _runs_something(tree: ast.Module) -> bool:
     ``with`` / ``try`` at its top level that calls something (``with
     app.app_context(): db.create_all()``, flaskr-tdd's ``create_db.py``)."""
     for node in tree.body:
-        if isinstance(node, ast.If) and _is_main_check(node.test):
+        if isinstance(node, ast.If) and is_main_check(node.test):
             return True
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call | ast.Await):
             return True
@@ -306,42 +345,6 @@ def _scripts(
             if kind in found:
                 break
     return found
-
-
-# -- create_all() under __main__ -------------------------------------------------------
-
-
-def _is_main_check(test: ast.expr) -> bool:
-    return (
-        isinstance(test, ast.Compare)
-        and isinstance(test.left, ast.Name)
-        and test.left.id == "__name__"
-    )
-
-
-def _calls_create_all(nodes: list[ast.stmt]) -> bool:
-    return any(
-        isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "create_all"
-        for node in nodes
-        for n in ast.walk(node)
-    )
-
-
-def main_only_create_all(files: dict[str, bytes]) -> str | None:
-    """The module calling ``create_all()`` only in its ``__main__`` block (a server never
-    runs it), when no module calls it anywhere else; None otherwise."""
-    only_main = None
-    for path in python_files(files):
-        tree = parse_module(files[path])
-        if tree is None or b"create_all" not in files[path]:
-            continue
-        main = [n for n in tree.body if isinstance(n, ast.If) and _is_main_check(n.test)]
-        rest = [n for n in tree.body if n not in main]
-        if _calls_create_all(rest):
-            return None
-        if only_main is None and _calls_create_all(main):
-            only_main = path
-    return only_main
 
 
 _INIT_FUNCTIONS = ("init_db", "create_db", "create_tables", "init_database", "create_all_tables")

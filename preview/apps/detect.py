@@ -14,7 +14,11 @@ For Node, knex's and Drizzle's migrations are set-up steps after the build
 (:mod:`.node.migrations`). A Procfile's Node app gets its build
 (and Prisma's) steps as Heroku's buildpack would, and a ``yarn``/``pnpm`` run of one of
 its scripts (neither is installed here; npm made the environment) is run by npm
-(:func:`npm_for_procfile`).
+(:func:`npm_for_procfile`). A Python Procfile's line through the project's environment
+manager (``pipenv run upgrade``, ``poetry run gunicorn …``, ``uv run``, ``pdm run``) runs
+without it: none is installed here, and the preview's environment is the one it would run
+in; a Pipfile's or pdm's script named there is replaced by its command
+(:func:`without_env_runner`).
 
 Commands are templates: ``{python}`` and ``{port}`` are filled in when the environment is
 ready (``{root_path}`` too, for a given ``command``).
@@ -25,6 +29,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
+import tomllib
 from dataclasses import dataclass, field, replace
 
 from ..errors import BadRequest
@@ -34,7 +39,9 @@ from .node.migrations import node_migrations
 from .node.nodeapp import node_hint, node_start, read_package
 from .pyapp import FoundApp, find_app, find_wsgi_module, python_files
 
-__all__ = ["Detection", "detect", "nearest", "npm_for_procfile", "python_files"]
+__all__ = [
+    "Detection", "detect", "nearest", "npm_for_procfile", "python_files", "without_env_runner",
+]  # fmt: skip
 
 _UVICORN = "{python} -m uvicorn {target} --host 127.0.0.1 --port {{port}}"
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
@@ -43,6 +50,9 @@ _PROCFILE_SERVERS = {
     "gunicorn": "gunicorn", "uvicorn": "uvicorn", "waitress-serve": "waitress",
     "hypercorn": "hypercorn", "daphne": "daphne",
 }  # fmt: skip
+# A Python project's environment manager running a command (or a script of its own) in the
+# project's environment: each part of a line joined by &&, || or ;.
+_ENV_RUNNER = re.compile(r"(^|&&|\|\||;)(\s*)(?:pipenv|poetry|uv|pdm)\s+run\s+(?:--\S+\s+)*(\S+)")
 _GUNICORN = "{python} -m gunicorn --bind 127.0.0.1:{{port}} --workers 1 {target}"
 _LOOKED_FOR = [
     "the launch option command",
@@ -222,11 +232,38 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
             node_tools=tuple(t for t in node.tools if not _runner(t) or _runner(t) in web)
             if node else (), prisma_schema=node.prisma if node else None,
         )  # fmt: skip
-    web = lines["web"]
+    web = without_env_runner(lines["web"], files)
+    if "release" in lines:
+        release = (("sh", "-c", _escape(without_env_runner(lines["release"], files))),)
     return Detection(
         "procfile", ("sh", "-c", _escape(web)), "Procfile", language, release,
         server=_procfile_server(web) if language == "python" else None,
     )  # fmt: skip
+
+
+def without_env_runner(line: str, files: dict[str, bytes]) -> str:
+    """``line`` (a Python Procfile's) with each ``pipenv run X``/``poetry run X``/``uv run
+    X``/``pdm run X`` run as ``X``, a script of the Pipfile's ``[scripts]`` or
+    pyproject.toml's ``[tool.pdm.scripts]`` named ``X`` as its command."""
+    scripts = _project_scripts(files)
+
+    return _ENV_RUNNER.sub(lambda m: m[1] + m[2] + scripts.get(m[3], m[3]), line)
+
+
+def _project_scripts(files: dict[str, bytes]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path, keys in (("pyproject.toml", ("tool", "pdm", "scripts")), ("Pipfile", ("scripts",))):
+        try:
+            table = tomllib.loads(files.get(path, b"").decode("utf-8", "replace"))
+        except tomllib.TOMLDecodeError:
+            continue
+        for key in keys:
+            table = table.get(key) if isinstance(table, dict) else None
+        for name, value in (table or {}).items():
+            value = value.get("cmd") if isinstance(value, dict) else value
+            if isinstance(value, str) and value.strip():
+                found[name] = value.strip()
+    return found
 
 
 def _procfile_server(web: str) -> str | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
@@ -32,6 +32,7 @@ import trio
 from sqlalchemy.engine import make_url
 
 from .pgrelay import Login, LoginRefused
+from .wants import InitScripts
 
 if TYPE_CHECKING:
     import psycopg
@@ -41,6 +42,7 @@ __all__ = [
     "DATABASE_NAME",
     "MAX_EXTRA_DATABASES",
     "SharedLogins",
+    "Told",
     "add_common_extensions",
     "create_app_database",
     "create_database",
@@ -50,6 +52,8 @@ __all__ = [
     "drop_leftover_databases",
     "is_psycopg_error",
     "new_database_name",
+    "run_init_scripts",
+    "tell_init",
 ]
 
 
@@ -97,6 +101,39 @@ def add_common_extensions(connection: psycopg.Connection) -> list[str]:
             continue
         created.append(name)
     return created
+
+
+Told = Callable[[str], Awaitable[None]]
+
+
+async def tell_init(lines: list[str], told: Told | None, said: Callable[[str], None]) -> None:
+    """Tell what an upload's init scripts did (:func:`run_init_scripts`): to ``told``
+    (the preview's log) where the logins were given one, else to ``said``."""
+    for text in lines:
+        if told is not None:
+            await told(text)
+        else:
+            said(text)
+
+
+def run_init_scripts(connection: psycopg.Connection, scripts: InitScripts) -> list[str]:
+    """Blocking: an upload's database init scripts (``wants.InitScripts``: its compose
+    file's ``/docker-entrypoint-initdb.d``) run in ``connection``'s database (autocommit),
+    in order, as the image runs them on a new cluster; a line for each to tell (one that
+    fails says its first error line, and the next is still run, as the app's own error
+    will say what it missed)."""
+    import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
+
+    told = []
+    for path, text in scripts:
+        try:  # no parameters: sent as one simple query, its statements all run
+            connection.execute(text)  # type: ignore[call-overload]
+        except psycopg.Error as error:
+            first = next(iter(str(error).strip().splitlines()), "")
+            told.append(f"PostgreSQL: the compose file's init script {path} failed: {first}")
+            continue
+        told.append(f"PostgreSQL: the compose file's init script {path} was run")
+    return told
 
 
 def database_server(url: str) -> tuple[str, int] | None:
@@ -232,8 +269,12 @@ class SharedLogins:
         role: str,
         said: Callable[[str], None] = lambda text: None,
         limiter: trio.CapacityLimiter | None = None,
+        init_scripts: InitScripts = (),
+        init_told: Told | None = None,
     ) -> None:
         self._url = url
+        self._init_scripts = init_scripts
+        self._init_told = init_told  # where what its init scripts did is told (else said)
         self.role = role
         self._said = said
         self._password: str | None = None
@@ -253,7 +294,27 @@ class SharedLogins:
                 await self._blocking(create_database, self._url, self.role, own)
                 self._names[database] = own
                 self._said(f"PostgreSQL: database {database!r} created for the app")
+                if self._init_scripts:  # as its role: the SQL is the upload's
+                    told = await trio.to_thread.run_sync(
+                        self._initialise, own, self._password, limiter=self._limiter
+                    )
+                    await tell_init(told, self._init_told, self._said)
             return Login(self.role, own, self._password)
+
+    def _initialise(self, own: str, password: str) -> list[str]:
+        import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
+
+        url = make_url(re.sub(r"^postgresql\+\w+://", "postgresql://", self._url))
+        as_role = url.set(username=self.role, password=password, database=own)
+        try:
+            with psycopg.connect(
+                as_role.render_as_string(hide_password=False), autocommit=True,
+                connect_timeout=_TIMEOUT,
+            ) as inside:  # fmt: skip
+                return run_init_scripts(inside, self._init_scripts)
+        except psycopg.OperationalError as error:
+            first = next(iter(str(error).strip().splitlines()), "")
+            return [f"PostgreSQL: the compose file's init scripts could not run: {first}"]
 
     async def _blocking(self, function: Callable[..., object], *args: str) -> str:
         try:

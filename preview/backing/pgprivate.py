@@ -29,8 +29,9 @@ from ..sandbox.isolation import Confinement, Isolation
 from ..sandbox.process import ChildLimits, spawn_child, terminate_group
 from ..settings import Settings
 from ..store.datadir import POSTGRES_DRAFT_PREFIX
-from .appdb import add_common_extensions, is_psycopg_error
+from .appdb import Told, add_common_extensions, is_psycopg_error, run_init_scripts, tell_init
 from .pgrelay import Login, LoginRefused
+from .wants import InitScripts
 
 __all__ = [
     "PrivateLogins",
@@ -251,10 +252,20 @@ class PrivateLogins:
     """``pgrelay.Logins`` on a private server: whatever user, as its superuser; whatever
     database, made on first use (at most ``_MAX_DATABASES``). ``said`` is told each."""
 
-    def __init__(self, server: PrivateServer, said: Callable[[str], None] = lambda t: None) -> None:
+    def __init__(
+        self,
+        server: PrivateServer,
+        said: Callable[[str], None] = lambda t: None,
+        init_scripts: InitScripts = (),
+        init_told: Told | None = None,
+    ) -> None:
         self._server = server
         self._said = said
         self._known = {"postgres"}
+        # The databases its init scripts ran in: each the app opens, once, before it does.
+        self._initialised: set[str] = set()
+        self._init_scripts = init_scripts
+        self._init_told = init_told  # where what its init scripts did is told (else said)
         self._lock = trio.Lock()
 
     @property
@@ -283,7 +294,24 @@ class PrivateLogins:
                     ) from None
                 self._known.add(database)
                 self._said(f"PostgreSQL: database {database!r} created for the app")
+            if self._init_scripts and database not in self._initialised:
+                self._initialised.add(database)
+                told = await trio.to_thread.run_sync(self._initialise, database)
+                await tell_init(told, self._init_told, self._said)
         return Login(SUPERUSER, database)
+
+    def _initialise(self, database: str) -> list[str]:
+        import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
+
+        try:
+            with psycopg.connect(
+                host=str(self._server.root), user=SUPERUSER, dbname=database, autocommit=True,
+                connect_timeout=10,
+            ) as inside:  # fmt: skip
+                return run_init_scripts(inside, self._init_scripts)
+        except psycopg.OperationalError as error:
+            first = next(iter(str(error).strip().splitlines()), "")
+            return [f"PostgreSQL: the compose file's init scripts could not run: {first}"]
 
     def _create(self, database: str) -> None:
         import psycopg  # lazy: psycopg loads only once a PostgreSQL is used

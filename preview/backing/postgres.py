@@ -6,14 +6,16 @@ ports its configuration names, under the names it calls the server by (``db``,
 operator's server (``PREVIEW_APP_POSTGRES_URL``: roles and databases of its own made on
 first use, ``appdb.SharedLogins``) or, without one, where the app has a PostgreSQL driver
 and the machine the server's binaries, to a private throwaway server in a sandbox of its
-own (``pgprivate``; ``PREVIEW_APP_POSTGRES=off`` turns it off). The app's own URL is kept
-(any user, password and database it names is accepted); the variables it may read instead
-(``DATABASE_URL`` and the URL's other names, ``POSTGRES_URL`` …, ``POSTGRES_*``, ``DB_*``,
-``PG*``, ``SQLALCHEMY_DATABASE_URI``) are given where it sets none
-(:attr:`PostgresBacking.env`). Unsandboxed, with the operator's server, its role and
-database are made at launch and given as those variables. Each step is told as a
-``system`` event; where the app's own configuration names a PostgreSQL server that cannot
-be given, the launch fails saying how to give it one.
+own (``pgprivate``; ``PREVIEW_APP_POSTGRES=off`` turns it off). Each database the app opens
+gets the SQL its compose file mounts into the PostgreSQL service's
+``/docker-entrypoint-initdb.d`` run in it first (as its own role on the operator's server).
+The app's own URL is kept (any user, password and database it names is accepted); the
+variables it may read instead (``DATABASE_URL`` and the URL's other names, ``POSTGRES_URL``
+…, ``POSTGRES_*``, ``DB_*``, ``PG*``, ``SQLALCHEMY_DATABASE_URI``) are given where it sets
+none (:attr:`PostgresBacking.env`). Unsandboxed, with the operator's server, its role and
+database are made at launch and given as those variables. Each step is told as a ``system``
+event; where the app's own configuration names a PostgreSQL server that cannot be given,
+the launch fails saying how to give it one.
 """
 
 from __future__ import annotations
@@ -157,7 +159,10 @@ class PostgresBacking:
         launch); the failure's message when what it needs cannot be given (told)."""
         url = self._settings.app_postgres_url
         if self._containment.sandboxed and url:
-            shared = self.logins = SharedLogins(url, self._spec.database_name, self._said)
+            shared = self.logins = SharedLogins(
+                url, self._spec.database_name, self._said,
+                init_scripts=wants.init_scripts, init_told=self._init_told,
+            )  # fmt: skip
             self._relay(wants, shared, self._shared_connect, "the operator's server")
             return shared, False
         if url:
@@ -168,6 +173,10 @@ class PostgresBacking:
         if wants.url is not None and wants.driver is not None:
             return await self._cannot(wants)
         return None, False
+
+    async def _init_told(self, text: str) -> None:
+        failed = " failed: " in text or "could not run" in text
+        await self._system("WARNING" if failed else "INFO", text)
 
     def _said(self, text: str) -> None:
         _log.info("preview %s: %s", self._spec.preview_id, text)
@@ -200,6 +209,12 @@ class PostgresBacking:
             self._told.append(
                 f"PostgreSQL: for the compose file's service {', '.join(wants.compose)}"
             )
+        if wants.init_scripts:
+            self._told.append(
+                "PostgreSQL: the compose file's init scripts "
+                f"({', '.join(p for p, _ in wants.init_scripts)}) run in each database the "
+                "app opens, before it does, as the image runs them on a new server"
+            )
         self._told.append(
             "PostgreSQL: DATABASE_URL (POSTGRES_URL …), POSTGRES_*, DB_*, PG* and "
             "SQLALCHEMY_DATABASE_URI given where the app sets none"
@@ -218,7 +233,9 @@ class PostgresBacking:
         # Started beside the build: the app's first connection waits for it, not the launch.
         nursery.start_soon(self._run_private, bin_dir, server, isolation)
         where = f"a private server of this preview's own (for {wants.driver})"
-        self.logins = PrivateLogins(server, self._said)
+        self.logins = PrivateLogins(
+            server, self._said, init_scripts=wants.init_scripts, init_told=self._init_told
+        )
         self._relay(wants, self.logins, server.connect, where)
         return True
 

@@ -9,7 +9,9 @@ the hosts and ports of the ``postgres://`` URLs in its ``.env`` files and source
 ``PGHOST``, ``DB_HOST``, ``POSTGRES_HOST``/``POSTGRES_SERVER`` values; and the user,
 password and database its own URL names (its ``.env``'s, else its ``alembic.ini``'s),
 which the variables it is given then name too: its Alembic migrates the database its app
-reads.
+reads. And the SQL scripts its compose file mounts into the PostgreSQL service's
+``/docker-entrypoint-initdb.d`` (a file, or a folder's ``*.sql``), which the image runs on
+its new cluster before the app connects: its schema, when nothing else makes it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ from urllib.parse import unquote, urlsplit
 
 from ..apps.configvars import compose_files, compose_services, dotenv_text, service_environment
 
-__all__ = ["ALIASES", "PORT", "PostgresWants", "postgres_url", "postgres_wants"]
+__all__ = [
+    "ALIASES",
+    "PORT",
+    "InitScripts",
+    "PostgresWants",
+    "postgres_url",
+    "postgres_wants",
+]
 
 ALIASES = ("db", "postgres", "postgresql", "database", "pg")  # always theirs
 PORT = 5432
@@ -58,6 +67,9 @@ _TESTS = re.compile(
     r"(?:^|/)(?:tests?|__tests__|spec)/|(?:^|/)(?:test_[^/]*|conftest)\.py$|\.(?:spec|test)\."
 )
 _PLAIN = re.compile(r"^[\w.-]{1,63}$")
+_INITDB = "/docker-entrypoint-initdb.d"  # what the official image runs on a new cluster
+_MAX_INIT_SCRIPT = 4 * 1024 * 1024
+InitScripts = tuple[tuple[str, str], ...]  # (its path in the upload, its SQL), in order
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,7 @@ class PostgresWants:
     given: dict[str, str] = field(default_factory=dict)  # its .env files' and env option's
     # user, password, database its own URL names (where it names them)
     named: dict[str, str] = field(default_factory=dict)
+    init_scripts: InitScripts = ()  # its compose file's /docker-entrypoint-initdb.d SQL
 
 
 def postgres_url(value: str) -> bool:
@@ -126,18 +139,44 @@ def _environment(service: dict, directory: str, files: dict[str, bytes]) -> dict
     return {k: v for k, v in found.items() if "$" not in v and "\0" not in k + v}
 
 
-def _compose(files: dict[str, bytes]) -> tuple[list[str], list[int], dict[str, str]]:
-    """The PostgreSQL services of its compose files: their names, and ports; and the
-    variables its own services (those it builds) are given there."""
+def _init_scripts(service: dict, directory: str, files: dict[str, bytes]) -> dict[str, str]:
+    """The SQL files a compose service mounts into :data:`_INITDB` (``./sql/x.sql:…/x.sql``,
+    or a folder there), by the name the image runs them in order of: their paths."""
+    found: dict[str, str] = {}
+    for volume in service.get("volumes") or ():
+        if isinstance(volume, dict):
+            source, target = str(volume.get("source", "")), str(volume.get("target", ""))
+        else:
+            source, _, rest = str(volume).partition(":")
+            target = rest.split(":")[0]
+        if not (target.rstrip("/") + "/").startswith(_INITDB + "/") or not source.startswith("."):
+            continue  # not its init folder, or a named volume
+        path = posixpath.normpath(posixpath.join(directory, source))
+        if path in files:
+            name = posixpath.basename(path if target.rstrip("/") == _INITDB else target)
+            found[name] = path
+        else:
+            inside = (p for p in files if posixpath.dirname(p) == path)
+            found.update((posixpath.basename(p), p) for p in inside)
+    return {n: p for n, p in found.items() if n.endswith(".sql")}
+
+
+def _compose(
+    files: dict[str, bytes],
+) -> tuple[list[str], list[int], dict[str, str], InitScripts]:
+    """The PostgreSQL services of its compose files: their names, ports and init scripts;
+    and the variables its own services (those it builds) are given there."""
     names: list[str] = []
     ports: list[int] = []
     app_env: dict[str, str] = {}
+    scripts: dict[str, str] = {}
     for path in compose_files(files):
         for name, service in compose_services(files[path]).items():
             if "build" in service:
                 app_env.update(_environment(service, posixpath.dirname(path), files))
             if not re.search(r"postgres|postgis|timescale", str(service.get("image", "")), re.I):
                 continue
+            scripts.update(_init_scripts(service, posixpath.dirname(path), files))
             aka = (str(service[k]) for k in ("container_name", "hostname") if k in service)
             found = [name, *aka]
             names += [n for n in found if _NAME.match(n)]  # not "app-${ENV}-db"
@@ -145,12 +184,15 @@ def _compose(files: dict[str, bytes]) -> tuple[list[str], list[int], dict[str, s
                 first = str(mapping).split(":")[0]
                 if first.isdigit():
                     ports.append(int(first))
-    return names, ports, app_env
+    ordered = [scripts[name] for name in sorted(scripts)]
+    sql = tuple((p, files[p].decode("utf-8", "replace")) for p in ordered)
+    sql = tuple((p, text) for p, text in sql if len(text) < _MAX_INIT_SCRIPT)
+    return names, ports, app_env, sql
 
 
 def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWants:
     """See the module doc; ``extra``: the launch's ``env`` option."""
-    compose, compose_ports, compose_env = _compose(files)
+    compose, compose_ports, compose_env, init_scripts = _compose(files)
     env = {**compose_env, **_env_files(files), **extra}
     aliases: list[str] = list(ALIASES)
     ports: list[int] = [PORT]
@@ -190,6 +232,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         compose_env=compose_env,
         given=env,
         named=named,
+        init_scripts=init_scripts,
     )
 
 

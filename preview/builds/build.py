@@ -40,6 +40,7 @@ from .installers import (
     noting_failed_builds,
     npm_environment,
     npm_install,
+    npm_rebuild,
     version_key,
     with_progress,
 )
@@ -325,16 +326,15 @@ class EnvBuilder:
             confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None
             step = partial(self._step, cwd=path, env=env, publish=with_progress(publish))
             unpin = partial(trio.to_thread.run_sync, restore_range, path, deps)
-            # Downloads alone while the shared cache is writable; the packages' code
-            # after, with a cache of its own (else it could plant what other builds take).
+            # Downloads alone with the shared cache writable; code after, on a cache of its own.
             await npm_install(partial(step, confined=confined), command, deps.tools, say, unpin)
             own = path / ".npm-build-cache"
             env = {**env, "npm_config_cache": str(own)}
             confined = (path, (), (), ()) if confined is not None else None
-            try:
-                # Their scripts and the project's own; then prepare, which rebuild leaves out.
-                for argv in (["npm", "rebuild"], ["npm", "run", "prepare", "--if-present"]):
-                    await self._step(argv, path, env, with_progress(publish), confined=confined)
+            run = partial(self._step, cwd=path, env=env, confined=confined)
+            try:  # their scripts and the project's own; then prepare, which rebuild leaves out
+                await npm_rebuild(partial(run, publish=with_progress(publish)), say)
+                await run(["npm", "run", "prepare", "--if-present"], publish=with_progress(publish))
                 if deps.prisma is not None:
                     schema = deps.prisma[0]
                     await publish([("INFO", f"prisma generate --schema {schema}")], "stdout")

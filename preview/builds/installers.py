@@ -27,6 +27,7 @@ from .toolerrors import (
     NPM_LOCK_OUT_OF_SYNC,
     NPM_PEER_CONFLICT,
     missing_npm_version,
+    native_build_failure,
     tool_failure,
 )  # fmt: skip
 
@@ -44,6 +45,7 @@ __all__ = [
     "noting_failed_builds",
     "npm_environment",
     "npm_install",
+    "npm_rebuild",
     "progress_summary",
     "relevant_lines",
     "uv_output",
@@ -170,7 +172,8 @@ def _compiler_failure(lines: list[str]) -> tuple[str, list[str]] | None:
         return None
     what = failed.group("name") + (f" {failed.group('version')}" if failed.group("version") else "")
     needs = next((n for pattern, n in _NEEDS for line in shown if pattern.search(line)), None)
-    return f"building {what} {needs or NEEDS_COMPILER}", [*shown[-10:], _clip(failed.group(0))]
+    kept = [*shown[-10:], _clip(failed.group(0)), *_why_included(lines)]
+    return f"building {what} {needs or NEEDS_COMPILER}", kept
 
 
 def for_python(reason: str, minor: str) -> str:
@@ -220,7 +223,14 @@ def relevant_lines(tail: list[str]) -> list[str]:
     lines = tail[start:] if start is not None else tail
     shown = [line for line in lines if line.strip()][:15]
     ended = next((line for line in reversed(lines) if _EXCEPTION.match(line)), None)
-    return [*shown, ended] if ended is not None and ended not in shown else shown
+    shown = [*shown, ended] if ended is not None and ended not in shown else shown
+    return [*shown, *(line for line in _why_included(lines) if line not in shown)]
+
+
+def _why_included(lines: list[str]) -> list[str]:
+    """uv's hint of what brought a package that failed ("`pygraphviz` (v1.11) was
+    included because `eralchemy2` (v1.4.1) depends on …"), for the remedies."""
+    return [line.strip() for line in lines if "was included because" in line][:2]
 
 
 def _clip(text: str) -> str:
@@ -362,3 +372,23 @@ async def npm_install(
                     f"the registry has no {name} {version} (its lockfile's): installing "
                     f"the range package.json gives it, {wanted}"
                 )
+
+
+async def npm_rebuild(run: Callable[[list[str]], Awaitable[None]], say: Say) -> None:
+    """``npm rebuild`` (its packages' install scripts) by ``run``. Where a native module
+    does not build on this Node (code older than Node's API: bcrypt 3's on Node 20, whose
+    prebuilt binary would come from outside the registry), its newest release is
+    installed in its place, saying so, and the rebuild runs again (once a package)."""
+    replaced: set[str] = set()
+    while True:
+        try:
+            await run(["npm", "rebuild"])
+            return
+        except BuildFailed as failure:
+            native = native_build_failure(failure.message)
+            if native is None or native[0] in replaced:
+                raise
+            replaced.add(native[0])
+            newest = f"{native[0]}@latest"
+            await say(f"{failure.message}: installing its newest release in its place, {newest}")
+            await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", newest])

@@ -4,7 +4,8 @@
 npm: "package X@Y is not in the registry" (its E404), "no version of X matches Y"
 (ETARGET), its dependency-tree conflict (ERESOLVE) with the dependency it names, a
 lockfile out of step with package.json (``npm ci``'s EUSAGE, with the first package it
-names, not the usage text npm prints after it); the
+names, not the usage text npm prints after it), a native module node-gyp could not build
+("the native module bcrypt 3.0.6 does not build on Node 20", with the compiler's errors); the
 ``A complete log of this run can be found in …`` line, which names a file of the
 build's environment and says nothing, is never the reason. tsc: "TypeScript: 3 errors in
 src/app.ts" (or "in 2 files (…)") with the first error. ANSI codes are stripped from the
@@ -23,12 +24,16 @@ import re
 from pathlib import Path
 
 __all__ = [
-    "NPM_LOCK_OUT_OF_SYNC", "NPM_PEER_CONFLICT", "missing_npm_version", "only_outside_the_code",
-    "strip_ansi", "tool_failure", "typescript_output",
+    "NPM_LOCK_OUT_OF_SYNC", "NPM_PEER_CONFLICT", "missing_npm_version", "native_build_failure",
+    "only_outside_the_code", "strip_ansi", "tool_failure", "typescript_output",
 ]  # fmt: skip
 
 NPM_PEER_CONFLICT = "npm could not resolve the dependency tree"
 NPM_LOCK_OUT_OF_SYNC = "package-lock.json is out of step with package.json"
+# node-gyp's own account of the package whose native code failed to build.
+_GYP_PACKAGE = re.compile(r"gyp ERR! \$npm_package_(name|version) (\S+)")
+_GYP_NODE = re.compile(r"gyp ERR! node -v v(\d+)")
+_NATIVE = re.compile(r"^the native module (\S+) (\S+) does not build on Node ")
 _OUT_OF_SYNC = re.compile(r"can only install packages when your package\.json and \S+ .*in sync")
 _LOCK_GAP = re.compile(r"^(?:Missing|Invalid): .+")
 _NO_VERSION_REASON = re.compile(r"^no version of (\S+) matches (\S+)$")
@@ -125,6 +130,13 @@ def _prisma(lines: list[str]) -> tuple[str, list[str]] | None:
     return None
 
 
+def native_build_failure(reason: str) -> tuple[str, str] | None:
+    """(package, version) of a failure's reason saying its native code did not build
+    (``_npm``'s "the native module X V does not build on Node N"), else None."""
+    found = _NATIVE.match(reason)
+    return (found.group(1), found.group(2)) if found is not None else None
+
+
 def missing_npm_version(reason: str) -> tuple[str, str] | None:
     """(package, version) of a failure's reason saying the registry has no such
     version (``_npm``'s "no version of X matches V"), else None."""
@@ -152,6 +164,12 @@ def _npm(lines: list[str]) -> tuple[str, list[str]] | None:
             return f"{NPM_LOCK_OUT_OF_SYNC}{first}", [line, *gaps][:_MAX_LINES]
         if reason is not None:
             break
+    gyp = dict(m.groups() for line in said if (m := _GYP_PACKAGE.search(line)) is not None)
+    if reason is None and {"name", "version"} <= set(gyp):
+        node = next((m.group(1) for line in said if (m := _GYP_NODE.search(line))), "?")
+        reason = f"the native module {gyp['name']} {gyp['version']} does not build on Node {node}"
+        errors = [line for line in said if re.search(r"\berror\b", line)]
+        return reason, errors[:_MAX_LINES]
     if reason is None:
         for line in said:
             if (m := _NOT_FOUND.search(line)) is not None:

@@ -147,6 +147,41 @@ async def test_compose_db_is_a_private_server(builder_service: Service) -> None:
         assert not await trio.to_thread.run_sync(root.exists)
 
 
+def test_the_init_scripts_its_compose_file_mounts_are_read_in_order() -> None:
+    wants = postgres_wants(_encoded("compose_postgres_initdb"), {})
+    assert [path for path, _ in wants.init_scripts] == [
+        "db/init/01-schema.sql", "db/init/02-seed.sql", "db/late.sql",  # 99-late.sql's place
+    ]  # fmt: skip
+    assert "CREATE TABLE IF NOT EXISTS fruit" in wants.init_scripts[0][1]
+    # A named volume, another folder, another service's mount: not init scripts.
+    compose = (
+        "services:\n  db:\n    image: postgres\n    volumes:\n"
+        "      - data:/docker-entrypoint-initdb.d\n      - ./x.sql:/srv/x.sql\n"
+        "  web:\n    build: .\n    volumes:\n      - ./x.sql:/docker-entrypoint-initdb.d/x.sql\n"
+    )
+    files = {"docker-compose.yml": compose.encode(), "x.sql": b"SELECT 1;"}
+    assert postgres_wants(files, {}).init_scripts == ()
+
+
+@needs_server
+async def test_compose_init_scripts_run_before_the_app_opens_its_database(
+    builder_service: Service,
+) -> None:
+    """Its compose file mounts db/init/ and db/late.sql into the image's
+    /docker-entrypoint-initdb.d: they run, in the image's order, in the database the app
+    opens, before its first query there (its start-up reads the table they make)."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "compose_postgres_initdb")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        fruit = (await _proxied(service, body, "/fruit"))["data"]
+        assert fruit == {"100% juice": 2, "apple": 2, "pear": 3}
+        said = messages(await service.history(body["gid"]), "system")
+        assert any("init script db/init/02-seed.sql was run" in m for m in said), said
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 @needs_server
 async def test_node_pg_reads_the_pg_variables(builder_service: Service) -> None:
     service = builder_service

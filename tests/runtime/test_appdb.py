@@ -17,6 +17,7 @@ import trio
 from preview import Settings
 from preview.backing.appdb import (
     DATABASE_NAME,
+    SharedLogins,
     create_app_database,
     drop_app_database,
     new_database_name,
@@ -249,3 +250,47 @@ async def test_a_previews_role_lists_no_database_of_the_server() -> None:
     finally:
         for name in names:
             await trio.to_thread.run_sync(drop_app_database, PG_URL, name)
+
+
+async def test_an_uploads_init_scripts_run_in_each_new_database_as_its_role() -> None:
+    """Its compose file's /docker-entrypoint-initdb.d SQL, on the operator's server: run
+    in each database the app opens, before it does, as the preview's own role (the SQL is
+    the upload's: never the admin's); one that fails is told and the next still runs."""
+    told: list[str] = []
+
+    async def tell(text: str) -> None:
+        told.append(text)
+
+    scripts = (
+        ("db/01.sql", "CREATE TABLE fruit (name text); INSERT INTO fruit VALUES ('apple');"),
+        ("db/02.sql", "CREATE ROLE intruder SUPERUSER;"),
+        ("db/03.sql", "INSERT INTO fruit VALUES ('50% pear');"),
+    )
+    logins = SharedLogins(PG_URL, new_database_name(), init_scripts=scripts, init_told=tell)
+    try:
+        with trio.fail_after(60):
+            login = await logins.login("postgres", "shop")
+            again = await logins.login("postgres", "shop")  # the same database: not again
+            assert again == login
+            found = await trio.to_thread.run_sync(
+                _fruit, login.role, login.password, login.database
+            )
+        assert found == (["50% pear", "apple"], logins.role)
+        assert [t.split(":")[1].strip()[:40] for t in told] == [
+            "the compose file's init script db/01.sql",
+            "the compose file's init script db/02.sql",
+            "the compose file's init script db/03.sql",
+        ]
+        assert "db/02.sql failed: " in told[1], told  # the role may not: never the admin
+        assert await trio.to_thread.run_sync(_exists, "intruder") == (False, False)
+    finally:
+        await trio.to_thread.run_sync(logins.drop)
+
+
+def _fruit(user: str, password: str, database: str) -> tuple[list[str], str]:
+    server = _admin_url().rsplit("@", 1)[1].rsplit("/", 1)[0]
+    url = f"postgresql://{user}:{password}@{server}/{database}"
+    with psycopg.connect(url, connect_timeout=10) as db:
+        rows = [r[0] for r in db.execute("SELECT name FROM fruit ORDER BY name")]
+        owner = db.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'fruit'")
+        return rows, owner.fetchone()[0]

@@ -234,6 +234,22 @@ async def test_other_wsgi_frameworks_are_built_and_served(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_django_apps_without_their_migrations_get_them_made_first(
+    builder_service: Service,
+) -> None:
+    """django-tdd-docker's shape: its apps' migrations/ never committed, its custom user
+    model among them, on which admin's own migrations depend: ``makemigrations`` for those
+    apps runs before ``migrate``, and their tables are there when it serves."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("django_no_migrations"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/books/")).json() == {"books": ["first"]}
+        said = messages(await service.history(body["gid"]), "system")
+        assert "setup: python manage.py makemigrations accounts catalog --noinput" in said, said
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_django_project_is_migrated_then_served(builder_service: Service) -> None:
     service = builder_service
     with trio.fail_after(BUILD_WAIT):

@@ -250,3 +250,18 @@ async def test_a_pipenv_project_runs_with_its_locked_versions(builder_service: S
         answer = (await service.app_get(body, "/")).json()
         assert answer == {"flask": "3.0.0", "werkzeug": "3.0.1"}  # the lock's, not the newest
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_procfile_run_through_pipenv_runs_in_the_built_environment(
+    builder_service: Service,
+) -> None:
+    """``release: pipenv run init`` (its Pipfile's script) and ``web: pipenv run
+    gunicorn app:app``, pipenv not installed: both run in the environment the Pipfile
+    built, the script as its command."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("pipenv_procfile_scripts"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {"data": "seeded by pipenv run init"}
+        assert (await service.stop(body["gid"])).status_code == 200

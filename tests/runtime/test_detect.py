@@ -298,3 +298,25 @@ def test_documents_nested_past_the_parsers_limit_are_not_a_crash() -> None:
     # Unreadable, as none: the requirements are what main.py imports (when pipreqs'
     # mapping is installed; else none).
     assert python_dependencies(files, "main.py").requirements in ((), ("fastapi",))
+
+
+def test_a_procfile_through_the_projects_environment_manager_runs_without_it() -> None:
+    """flask-rest-hello's ``release: pipenv run upgrade``: pipenv is not installed here
+    (the preview's environment is the one it would run in), and ``upgrade`` is its
+    Pipfile's script; poetry, uv and pdm likewise, each part of a chained line."""
+    files = {
+        "src/app.py": "from flask import Flask\napp = Flask(__name__)\n",
+        "Pipfile": '[packages]\nflask = "*"\n\n[scripts]\nupgrade = "flask db upgrade"\n',
+        "Procfile": "release: pipenv run upgrade && pipenv run python seed.py\n"
+        "web: pipenv run gunicorn wsgi --chdir ./src/\n",
+    }
+    found = _detect(files)
+    assert found.setup[0] == ("sh", "-c", "flask db upgrade && python seed.py")
+    assert found.argv == ("sh", "-c", "gunicorn wsgi --chdir ./src/")
+    assert found.server == "gunicorn"
+    for web in ("poetry run uvicorn main:app", "uv run --frozen uvicorn main:app"):
+        assert _detect({**files, "Procfile": f"web: {web}\n"}).argv[2] == "uvicorn main:app"
+    pdm = {"pyproject.toml": '[tool.pdm.scripts]\nserve = {cmd = "uvicorn main:app"}\n'}
+    assert _detect({**files, **pdm, "Procfile": "web: pdm run serve\n"}).argv[2] == (
+        "uvicorn main:app"
+    )

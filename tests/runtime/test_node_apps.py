@@ -38,6 +38,24 @@ async def test_typescript_express_is_built_by_tsc_then_started(builder_service: 
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_start_that_builds_first_and_scripts_calling_yarn(builder_service: Service) -> None:
+    """``"start": "npm run build:ts && yarn serve"`` (fastify-api-boilerplate's shape:
+    tsc inside the start, whose time is bounded): the build runs as a set-up step, the
+    start runs the rest; its scripts call yarn (koa-restful-boilerplate's ``"build": "yarn
+    build-ts && yarn lint"``), which npm's environment gets, as it would bun."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_yarn_build_in_start"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"].endswith("yarn serve"), body["runtime"]
+        assert (await service.app_get(body, "/")).json() == {"compiled": True}
+        events = await service.history(body["gid"])
+        system = messages(events, "system")
+        assert any(m.startswith("setup: ") and "npm run build:ts" in m for m in system), system
+        assert any("tsc" in m for m in messages(events, "setup"))
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_peer_conflict_is_installed_as_pnpm_would(builder_service: Service) -> None:
     """npm refuses the tree (ERESOLVE: ajv-keywords 3 wants ajv 6, the project has 8);
     the install runs again with --legacy-peer-deps, saying so, and the app starts."""
@@ -332,6 +350,24 @@ async def test_a_native_module_is_built_from_source_when_its_binary_is_out_of_re
         assert body["status"] == "running", "\n".join(build[-30:])
         assert not any("nodejs.org" in line for line in build)  # its headers are Node's own
         assert (await service.app_get(body, "/")).json() == {"matches": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_native_module_older_than_this_node_gets_its_newest_release(
+    builder_service: Service,
+) -> None:
+    """nestjs-typeorm-auth's bcrypt 3.0.6: node-gyp cannot build its native code on Node
+    20 (nan's GetContents is gone); its newest release is installed in its place, saying
+    so, and the app runs with it."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_native_too_old"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"matches": True}
+        system = messages(await service.history(body["gid"]), "system")
+        said = [m for m in system if "does not build on Node" in m]
+        assert said and said[0].startswith("the native module bcrypt 3.0.6 "), system
+        assert said[0].endswith("installing its newest release in its place, bcrypt@latest")
         assert (await service.stop(body["gid"])).status_code == 200
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import trio
+from packaging.version import Version
 
 from preview.apps.depspec import PythonDeps
 from preview.apps.detect import detect
@@ -24,8 +25,9 @@ from preview.logs import HostPaths, OutputTails
 from preview.runtime.anyport import timeout_message
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, messages
+from .test_build import BUILD_WAIT, app_files, launched, messages
 
+GRAPHVIZ_HEADERS = Path("/usr/include/graphviz/cgraph.h").exists()  # pygraphviz builds
 PYTHONS = ["3.13.0", "3.12.1", "3.11.7", "3.10.13", "3.9.18", "3.8.18"]
 
 
@@ -348,6 +350,33 @@ async def test_undeclared_module_and_flask_before_3_are_fixed_and_run(
         await service.stop(body["gid"])
 
 
+def test_celery_with_an_old_redis_pinned_holds_kombu_below_its_check() -> None:
+    """fastapi-celery-project: celery==5.3.6 and redis==5.0.1, kombu unpinned: kombu 5.7
+    refuses redis-py below 6.1 at its first connection (a route's 500). Held with
+    celery (or kombu) listed only: an app pinning redis alone gets no kombu."""
+    deps = _remedies(()).apply(PythonDeps(("celery==5.3.6", "redis==5.0.1"), "r", None, None))
+    assert deps.requirements[2:] == ("kombu<5.7",)
+    alone = _remedies(()).apply(PythonDeps(("flask", "redis==5.0.1"), "r", None, None))
+    assert alone.requirements == ("flask", "redis==5.0.1")
+    pinned = ("celery", "redis==5.0.1", "kombu==5.7.0")  # the app's own pin stands
+    assert _remedies(()).apply(PythonDeps(pinned, "r", None, None)).requirements == pinned
+
+
+async def test_celery_and_an_old_redis_get_a_kombu_that_takes_it(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("celery_redis_pinned"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/")).json()
+        assert answer["redis"] == "5.0.1" and answer["driver"] == "redis", answer
+        assert Version(answer["kombu"]) < Version("5.7"), answer
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("holding kombu<5.7" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_an_old_flask_pinned_alone_runs_at_once_with_its_contemporaries(
     builder_service: Service,
 ) -> None:
@@ -486,6 +515,50 @@ async def test_mysqlclient_listed_but_unused_is_dropped_and_the_app_runs(
             assert len(fixes) == 1, fixes  # where MySQL's headers are installed, none
             assert fixes[0].startswith("fix 1: mysqlclient cannot be built here"), fixes
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+@pytest.mark.skipif(GRAPHVIZ_HEADERS, reason="graphviz's headers are installed: it builds")
+async def test_an_unbuildable_lock_pin_nothing_imports_is_left_out(
+    builder_service: Service,
+) -> None:
+    """flask-rest-hello: its Pipfile.lock pins pygraphviz 1.14 (eralchemy2's, a diagram
+    command's), which has no wheel and needs graphviz's headers: the pin goes (eralchemy2
+    then takes a pygraphviz with wheels) rather than older Pythons tried, under which the
+    lock's markers would drop half of it."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body, fixes = await _relaunched(service, "unbuildable_tool")
+        assert (await service.app_get(body, "/")).json() == {"answer": 42}
+        assert len(fixes) == 1, fixes
+        assert fixes[0].startswith("fix 1: pygraphviz cannot be built here"), fixes
+        assert fixes[0].endswith("relaunching without pygraphviz"), fixes
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_what_brought_an_unbuildable_package_goes_with_it() -> None:
+    """uv's hint names the listed package that brought the one that failed: both go,
+    unless the app imports either (then an older Python is tried, as before)."""
+    lines = [
+        "  × Failed to build `pygraphviz==1.14`",
+        "hint: `pygraphviz` (v1.14) was included because `eralchemy2` (v1.4.1) depends on "
+        "`pygraphviz`",
+    ]
+    listed = ("flask", "eralchemy2==1.4.1", "pygraphviz==1.14")
+    message = "building pygraphviz 1.14 for Python 3.11 needs a C compiler and its headers"
+    fix = _remedies(listed).next_fix(message, lines, {"app.py": b"import flask\n"}, PYTHONS)
+    assert fix is not None and fix.drop == "pygraphviz,eralchemy2", fix
+    assert fix.said.endswith("nor eralchemy2, which brings it: relaunching without "
+                             "pygraphviz and eralchemy2")  # fmt: skip
+    used = {"app.py": b"import pygraphviz\n"}
+    fix = _remedies(listed).next_fix(message, lines, used, PYTHONS)
+    assert fix is not None and fix.drop is None and fix.python_below == "3.11", fix
+    # Listed for itself, no hint (FastAPI's orjson), or brought by the app's server:
+    # an older Python, as before.
+    alone = _remedies(listed).next_fix(message, lines[:1], {"app.py": b"import flask\n"}, PYTHONS)
+    assert alone is not None and alone.drop is None, alone
+    served = [lines[0], lines[1].replace("eralchemy2", "uvicorn")]
+    fix = _remedies(("uvicorn", "pygraphviz==1.14")).next_fix(message, served, {}, PYTHONS)
+    assert fix is not None and fix.drop is None, fix
 
 
 def test_an_old_flask_without_its_extensions_commands_gets_setuptools() -> None:

@@ -3,14 +3,17 @@
 In order: a ``build`` script (else ``build:prod``) runs first as a set-up step (``tsc``,
 ``nest build``: the start commands that follow expect its output), and so does the start
 script's ``pre`` script (``prestart:prod``: ``tsc``; the ``build`` step left out when it
-runs the build itself; the start is then run without it). The start: ``start:prod``, else
+runs the build itself; the start is then run without it); a start script that builds
+before it starts (``npm run build:ts && node dist/server.js``, ``tsc && …``) has that build
+run as a set-up step too and the rest as the start. The start: ``start:prod``, else
 ``start``, else ``main`` (a ``.ts`` one run by ``tsx``), else the ``dev`` script, else the
 usual entry files (``server.js``, ``index.js``, ``src/index.ts`` …). The ``dev`` script
 runs with its watcher off where the tool has one to turn off (``tsx watch`` → ``tsx``,
 ``node --watch`` → ``node``, ``nodemon x.js`` → ``node x.js``, ``nodemon x.ts`` and
 ``ts-node-dev x.ts`` → ``tsx x.ts``, ``bun --hot`` → ``bun``). A ``tsx`` (or ``bun``,
 which its scripts run) the project does not depend on is added to its environment at build
-time (:attr:`NodeStart.tools`): the build reaches the registry, the app does not. Where
+time (:attr:`NodeStart.tools`): the build reaches the registry, the app does not; so is
+a ``yarn`` or ``pnpm`` its scripts call (npm made the environment). Where
 ``tsconfig.json`` turns ``emitDecoratorMetadata`` on (TypeORM's columns, NestJS's
 injection read it) and the app has ts-node, a TypeScript entry runs with ts-node instead:
 tsx (esbuild) does not emit that metadata.
@@ -52,6 +55,20 @@ __all__ = [
 TSX = "tsx@^4"  # added to an app's environment when it needs tsx and does not list it
 BUN = "bun@^1"  # likewise when its scripts run bun (npm's package brings its binary)
 _BUN = re.compile(r"(?:^|[\s;&|(])bunx?\s")
+# Likewise yarn's and pnpm's: npm made its environment, and its scripts call them
+# (``"build": "yarn build-ts && yarn lint"``); either runs a script with no registry.
+_RUNNERS = (
+    ("bun", BUN, _BUN),
+    ("yarn", "yarn@^1", re.compile(r"(?:^|[\s;&|(])yarn(?:\s|$)")),
+    ("pnpm", "pnpm@^9", re.compile(r"(?:^|[\s;&|(])pnpm(?:\s|$)")),
+)
+# What a start script does before it starts the app (``npm run build:ts && node
+# dist/server.js``): builds, made a set-up step, as the start's own time is bounded.
+_BUILD_FIRST = re.compile(
+    r"^(?:npx\s+)?(?:tsc|nest\s+build|tsup|babel|esbuild|swc|rimraf|rm\s+-rf|webpack|vite\s+build)\b"
+    r"|^(?:npm\s+run|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+(?:build|compile|clean)[\w:.-]*$"
+)
+_BIN_PATH = 'export PATH="$PWD/node_modules/.bin:$PATH"; '  # as npm runs a script
 PRISMA = "node_modules/.bin/prisma"
 _TS = (".ts", ".mts", ".cts", ".tsx")
 _ENTRIES = ("server.js", "index.js", "app.js", "server.ts", "index.ts", "src/index.ts")
@@ -124,8 +141,9 @@ def node_start(files: dict[str, bytes], *, started: bool = False) -> NodeStart |
     package = read_package(files) or {}
     listed = {**_strings(package.get("dependencies")), **_strings(package.get("devDependencies"))}
     scripts = _strings(package.get("scripts")).values()
-    if found is not None and "bun" not in listed and any(_BUN.search(s) for s in scripts):
-        found = replace(found, tools=(*found.tools, BUN))
+    for name, tool, runs in _RUNNERS:
+        if found is not None and name not in listed and any(runs.search(s) for s in scripts):
+            found = replace(found, tools=(*found.tools, tool))
     schema = prisma_schema(files)
     if found is None or schema is None:
         return found
@@ -180,6 +198,12 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
         if scripts.get(name, "").strip():
             argv = ("npm", "start", "--silent") if name == "start" else ("npm", "run", name)
             before = scripts.get(f"pre{name}", "").strip()
+            split = None if before else _build_first(scripts[name])
+            if split is not None:
+                build_part, run_part = split
+                steps = (*(setup if "build" not in build_part else ()), _shell(build_part))
+                note = f"the {name} script's build ({build_part}) runs as a set-up step"
+                return NodeStart(_shell(run_part), steps, (), f"{note}, then {run_part}")
             if not before:
                 return NodeStart(argv, setup)
             # Its pre-script (``prestart:prod``: ``tsc``) is a build: a set-up step, not
@@ -196,6 +220,24 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
         return _dev(dev, setup, tools, runner)
     entry = next((f for f in _ENTRIES if f in files), "")
     return _entry(entry, setup, tools, runner) if entry else None
+
+
+def _build_first(script: str) -> tuple[str, str] | None:
+    """(its build, the rest) of a start script that builds before it starts the app
+    (:data:`_BUILD_FIRST`, joined by ``&&`` only); None for any other."""
+    if re.search(r"\|\||[;|<>`]", script):
+        return None
+    parts = [part.strip() for part in script.split("&&")]
+    built = 0
+    while built < len(parts) - 1 and _BUILD_FIRST.match(parts[built]):
+        built += 1
+    if not built:
+        return None
+    return " && ".join(parts[:built]), " && ".join(parts[built:])
+
+
+def _shell(command: str) -> tuple[str, ...]:
+    return ("sh", "-c", _escape(_BIN_PATH + command))
 
 
 def _entry(

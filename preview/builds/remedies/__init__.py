@@ -10,8 +10,11 @@ traceback), never the app's name (``candidates``):
   within what the app asks for; ``pythons`` knows what each version removed);
 * a keyword argument the standard library no longer takes (``translation() got an
   unexpected keyword argument 'codeset'``, an old Django on 3.11): likewise;
-* a package that has no wheel for this Python and cannot be built from source here: an
-  older interpreter (``psycopg2`` instead becomes ``psycopg2-binary``, same version);
+* a package that has no wheel for this Python and cannot be built from source here, which
+  no module of the app imports: a Pipfile.lock's pin of it left out (eralchemy2's
+  pygraphviz, a diagram command's), or it with the listed package uv's hint says brought
+  it (never the app's server); else an older interpreter (``psycopg2`` instead becomes
+  ``psycopg2-binary``, same version);
 * an API an unpinned dependency removed in its latest major (``cannot import name
   'escape' from 'flask'``, ``No module named 'flask._compat'``, pydantic's "has been
   moved"): that dependency held below the major installed (``flask<3``), read from the

@@ -59,6 +59,12 @@ _BUILD = re.compile(
     r"^building (?P<named>[A-Za-z0-9._-]+) (?:\S+ )?for Python|"
     r"doesn't have a source distribution or wheel|has no wheels? (?:with|for)"
 )
+# uv's account of why a package is there: "`pygraphviz` (v1.11) was included because
+# `eralchemy2` (v1.4.1) depends on `pygraphviz`".
+_INCLUDED = re.compile(r"`([A-Za-z0-9._-]+)` \(v[^)]*\) was included because (.*)$")
+_DEPENDS = re.compile(r"`([A-Za-z0-9._-]+)` \(v[^)]*\) depends on")
+# What runs the app without being imported by it: never left out (httptools, uvicorn's).
+_RUNS_THE_APP = {"uvicorn", "gunicorn", "hypercorn", "daphne", "waitress", "granian", "celery"}
 # What a module name needs that its own distribution name does not say.
 _DISTRIBUTION = {
     "pkg_resources": "setuptools<81",  # pkg_resources left setuptools in 81
@@ -131,6 +137,7 @@ def candidates(
             if _norm(built_name) == "mysqlclient":  # no wheel on any Python: no older one
                 found += _without_mysqlclient(tried, files)
                 continue
+            found += _without_unimported(built_name, text, tried, files)
             found += _for_build(built_name, tried, python, installed, line.strip())
     return found
 
@@ -282,6 +289,42 @@ def _without_mysqlclient(tried: Tried, files: dict[str, bytes]) -> list[Fix]:
             drop="mysqlclient",
         )
     ]
+
+
+def _without_unimported(
+    name: str, text: list[str], tried: Tried, files: dict[str, bytes]
+) -> list[Fix]:
+    """A package that cannot be built here (no wheel) which no module of the app imports:
+    a Pipfile.lock's pin of it left out (flask-rest-hello's pygraphviz 1.14, eralchemy2's:
+    what brings it takes a release with wheels), or else, where uv's hint names the listed
+    package that brings it ("`pygraphviz` … was included because `eralchemy2` … depends on
+    `pygraphviz`") and the app imports neither, both. An older Python is no fix there: a
+    lock's markers drop half of it instead."""
+    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
+    chain = [_norm(name)]
+    for line in text:
+        hint = _INCLUDED.search(line)
+        if hint is not None and _norm(hint.group(1)) == chain[0]:
+            chain += [_norm(n) for n in _DEPENDS.findall(hint.group(2))]
+            break
+    locked = bool(tried.deps and tried.deps.source.endswith("Pipfile.lock"))
+    if locked and chain[0] in listed:
+        chain = chain[:1]  # a lock pins what its packages bring: the pin goes, not them
+    elif len(chain) < 2 or chain[-1] not in listed or _RUNS_THE_APP & set(chain):
+        return []  # listed for itself (orjson, FastAPI's), not the app's, or its server's
+    imported = imported_names(files)
+    mapping = import_mapping() or {}
+    for distribution in chain:
+        modules = {m for m, d in mapping.items() if _norm(d) == distribution}
+        if imported & (modules | {distribution.replace("-", "_")}):
+            return []
+    dropped = [d for d in dict.fromkeys(chain) if d in listed]
+    by = f" nor {', '.join(chain[1:])}, which brings it" if len(chain) > 1 else ""
+    said = (
+        f"{name} cannot be built here (no wheel) and no module of the app imports it{by}: "
+        f"relaunching without {' and '.join(dropped)}"
+    )
+    return [Fix(said, drop=",".join(dropped))]
 
 
 def _for_build(name: str, tried: Tried, python: str, installed: list[str], line: str) -> list[Fix]:

@@ -19,7 +19,8 @@ class Fix:
     said: str  # the system line
     python_below: str | None = None  # an interpreter older than this ("3.10")
     add: str | None = None  # a requirement line added ("flask<3", "typing_extensions")
-    drop: str | None = None  # a distribution whose lines go (psycopg2 for its -binary)
+    # distributions whose lines go (psycopg2 for its -binary), comma-separated
+    drop: str | None = None
     build: str | None = None  # a constraint on its sdists' builds ("setuptools<70")
 
     @property

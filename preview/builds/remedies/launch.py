@@ -77,7 +77,10 @@ class Remedies:
         self.tried.listed = deps
         # A replacement goes with any line of its own name (psycopg2-binary==2.9.9 read
         # from psycopg2==2.9.9, whose wheels stop below this Python): unpinned, then.
-        drop = {norm(n) for f in self.fixes if f.drop for n in (f.drop, name(f.add or "")) if n}
+        drop = {
+            norm(n) for f in self.fixes if f.drop for n in (*f.drop.split(","), name(f.add or ""))
+            if n
+        }  # fmt: skip
         lines = [line for line in deps.requirements if name(line) not in drop]
         lines += [f.add for f in self.fixes if f.add and f.add not in lines]
         held = companions(lines, deps.requirements) if deps.lock is None else []

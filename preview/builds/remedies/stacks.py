@@ -8,7 +8,8 @@ the newest of each, one import at a time: one rebuild each. What broke together 
 together: each rule below says which holds go with a distribution allowed only below a
 version (by the app's own pin, ``==``/``<``/``<=``/``~=``, or by a fix's hold), applied
 transitively (``Flask-SQLAlchemy<2.5`` → ``Flask<2.2`` → ``Werkzeug<3`` …), never over a
-pin of the app's own.
+pin of the app's own. A few go only where the app lists what would bring the held one
+(``kombu<5.7`` with ``redis<6.1``, where it lists celery or kombu).
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ _RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # which pydantic 2.11 refuses ("`model_config` cannot be used as a model field name":
     # testdriven's fastapi-tdd-docker pins tortoise-orm 0.20.0, not pydantic).
     ("tortoise-orm", "0.25", ("pydantic<2.11",)),
+)
+# Holds that go only with a distribution the app lists (celery brings kombu; an app that
+# pins redis without either needs no kombu): (distribution, below, holds, with one of).
+_LISTED_RULES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    # kombu 5.7's Redis transport refuses redis-py below 6.1 at its first connection
+    # (VersionMismatch), 5.6 did not: celery 5.3 with redis==5.0.1 pinned, kombu unpinned.
+    ("redis", "6.1", ("kombu<5.7",), ("celery", "kombu")),
 )
 _MAX_ROUNDS = 8
 
@@ -87,7 +95,9 @@ def companions(lines: Sequence[str], own: Sequence[str]) -> list[tuple[str, str]
     for _ in range(_MAX_ROUNDS):  # transitively, to a fixed point
         added = False
         bounds = [(b, line) for line in current if (b := upper_bound(line)) is not None]
-        for name, below, holds in _RULES:
+        listed = _names(current)
+        rules = [*_RULES, *(r[:3] for r in _LISTED_RULES if listed & set(r[3]))]
+        for name, below, holds in rules:
             limit = Version(below)
             why = next((line for b, line in bounds if b[0] == name and _under(b, limit)), None)
             if why is None:
@@ -113,6 +123,17 @@ def companions(lines: Sequence[str], own: Sequence[str]) -> list[tuple[str, str]
         if held[0] not in tightest or held[1] < tightest[held[0]]:
             tightest[held[0]] = held[1]
     return [(h, w) for h, w in found if upper_bound(h)[1] == tightest[upper_bound(h)[0]]]  # type: ignore[index]
+
+
+def _names(lines: Sequence[str]) -> set[str]:
+    """The normalised distribution names of requirement lines."""
+    found = set()
+    for line in lines:
+        try:
+            found.add(_norm(Requirement(line.split(";")[0].strip()).name))
+        except InvalidRequirement:
+            continue
+    return found
 
 
 def _under(bound: tuple[str, Version, bool], limit: Version) -> bool:

@@ -1,0 +1,1 @@
+INSERT INTO fruit VALUES ('pear', 3);
