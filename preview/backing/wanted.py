@@ -21,7 +21,6 @@ gives a URL of a server elsewhere: none can be given (:attr:`Wanted.mongo` says 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
@@ -33,6 +32,7 @@ from ..apps.configvars import (
     example_env_file,
     service_environment,
 )
+from ..generations import loads_bounded
 
 __all__ = ["MysqlWanted", "RedisWanted", "Wanted", "wanted_servers"]
 
@@ -140,7 +140,7 @@ def _dependency_names(files: dict[str, bytes]) -> set[str]:
         text = data.decode("utf-8", "replace")
         if path.endswith("package.json"):
             try:
-                package = json.loads(text)
+                package = loads_bounded(text)
             except ValueError:
                 continue
             for key in ("dependencies", "devDependencies", "optionalDependencies"):

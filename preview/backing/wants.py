@@ -16,13 +16,13 @@ its new cluster before the app connects: its schema, when nothing else makes it.
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from ..apps.configvars import compose_files, compose_services, dotenv_text, service_environment
+from ..generations import loads_bounded
 
 __all__ = [
     "ALIASES",
@@ -111,7 +111,7 @@ def _driver(files: dict[str, bytes]) -> str | None:
                 return f"{found.group(1)}[{found.group(2).strip()}] ({path})"
         elif posixpath.basename(path) == "package.json" and "node_modules" not in path:
             try:
-                package = json.loads(files[path])
+                package = loads_bounded(files[path])
             except ValueError:
                 continue
             if not isinstance(package, dict):

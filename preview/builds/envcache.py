@@ -17,6 +17,7 @@ import shutil
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import trio
@@ -27,6 +28,7 @@ from ..settings import Settings
 from .steps import Publish
 
 __all__ = [
+    "BUILD_DISK_FLOOR",
     "DOWNLOAD_CACHES",
     "LAUNCH_CACHES",
     "MARKER",
@@ -47,6 +49,10 @@ __all__ = [
 MARKER = "preview-env.json"
 DOWNLOAD_CACHES = (".uv-cache", ".npm-cache")  # shared by builds; removable when idle
 _ASIDE = ".removing-"
+# What one build may write at least, whatever PREVIEW_ENV_CACHE_MB says (tests keep
+# tiny caches); how often the disk's free space is read while one runs.
+BUILD_DISK_FLOOR = 2 * 2**30
+_DISK_CHECK_S = 0.5
 _count = itertools.count()
 
 
@@ -107,6 +113,11 @@ def remove_unfinished(root: Path) -> None:
             not entry.name.startswith(".") and not (entry / MARKER).exists()
         ):
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def _free_bytes(path: Path) -> int:
+    found = os.statvfs(path)
+    return found.f_bavail * found.f_frsize
 
 
 def tree_size(path: Path) -> int:
@@ -244,11 +255,16 @@ class EnvCache:
             await trio.to_thread.run_sync(fresh_dir, path)
             # PREVIEW_BUILD_TIMEOUT bounds the whole build, whatever its steps.
             with trio.move_on_after(self.settings.build_timeout) as deadline:
-                await build(path, current.publish)
+                within = await self._within_disk_bound(path, partial(build, path, current.publish))
             if deadline.cancelled_caught:
                 raise BuildFailed(
                     f"the build took longer than {self.settings.build_timeout:g} s "
                     "(PREVIEW_BUILD_TIMEOUT)"
+                )
+            if not within:
+                raise BuildFailed(
+                    f"the build wrote more than {self.build_disk_bytes // 2**20} MiB "
+                    "(PREVIEW_ENV_CACHE_MB): stopped"
                 )
             size = await trio.to_thread.run_sync(tree_size, path)
             marker = json.dumps({"key": key, "what": what, "bytes": size})
@@ -268,6 +284,51 @@ class EnvCache:
                     await trio.to_thread.run_sync(shutil.rmtree, path, True)
         await self.evict()
         return Lease(self, key, path)
+
+    @property
+    def build_disk_bytes(self) -> int:
+        """What one build may write into its environment: the whole cache's size (it
+        would not be kept otherwise), at least ``BUILD_DISK_FLOOR``."""
+        return max(self.settings.env_cache_mb * 2**20, BUILD_DISK_FLOOR)
+
+    async def _within_disk_bound(self, path: Path, build: Callable[[], Awaitable[None]]) -> bool:
+        """Run ``build``; False when its folder grew past :attr:`build_disk_bytes` (it is
+        then cancelled, its processes killed). The upload's code runs in a build (npm's
+        scripts, a package built from source) with that folder on the host's disk
+        writable: without a bound it could fill the disk the service's database and
+        every other preview live on. Its file system's free space is read every
+        ``_DISK_CHECK_S`` (a ``statvfs`` of its parent: uv makes the folder anew); the
+        folder is measured (a walk) only once the disk lost more than the bound since
+        the last measure."""
+        limit = self.build_disk_bytes
+        grew = False
+
+        async def watch(scope: trio.CancelScope) -> None:
+            nonlocal grew
+            baseline = await trio.to_thread.run_sync(_free_bytes, path.parent)
+            while True:
+                await trio.sleep(_DISK_CHECK_S)
+                free = await trio.to_thread.run_sync(_free_bytes, path.parent)
+                if baseline - free <= limit:
+                    continue
+                size = await trio.to_thread.run_sync(tree_size, path)
+                if size > limit:
+                    grew = True
+                    scope.cancel()
+                    return
+                baseline = free + size  # others wrote the rest: counted from here
+
+        failed: Exception | None = None
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watch, nursery.cancel_scope)
+            try:
+                await build()
+            except Exception as error:  # raised below alone, not in the nursery's group
+                failed = error
+            nursery.cancel_scope.cancel()
+        if failed is not None and not grew:
+            raise failed
+        return not grew
 
     async def remove_unfinished(self) -> None:
         """Remove what builds interrupted by a stop of the service left (no marker): at

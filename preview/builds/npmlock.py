@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..apps.depspec import NodeDeps
+from ..generations import loads_bounded
 from ..sandbox.appdir import read_no_follow, replace_file
 from .envcache import write_node_project
 
@@ -65,7 +66,7 @@ def prepare_npm_project(path: Path, deps: NodeDeps) -> NpmProject:
         return done
     name, content = deps.lockfile
     try:
-        lock = json.loads(content)
+        lock = loads_bounded(content)
     except ValueError:
         return done  # npm says what is wrong with it
     if not isinstance(lock, dict):
@@ -102,7 +103,7 @@ def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
         return None
     scope = name.split("/")[0] + "/" if name.startswith("@") and "/" in name else None
     kin = [n for n in ranges if scope is not None and n != name and n.startswith(scope)]
-    package = json.loads(read_no_follow(path / "package.json"))  # npm's scripts ran here
+    package = loads_bounded(read_no_follow(path / "package.json"))  # npm's scripts ran here
     restored: list[str] = []
     for each in (name, *kin):
         for key in ("dependencies", "devDependencies", "optionalDependencies"):

@@ -1,7 +1,9 @@
 """Uploads of a generation: JSON file maps and archives, validated into safe relative files;
-a revision's changes, validated alike."""
+a revision's changes, validated alike; JSON that others wrote (an upload's, an app's),
+parsed so that its shape cannot break the service."""
 
 from .changes import changes_from_json, check_tree
+from .jsondata import loads_bounded
 from .uploads import UploadLimits, files_from_archive, files_from_json, normalize_path
 
 __all__ = [
@@ -10,5 +12,6 @@ __all__ = [
     "check_tree",
     "files_from_archive",
     "files_from_json",
+    "loads_bounded",
     "normalize_path",
 ]

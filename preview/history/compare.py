@@ -24,10 +24,11 @@ The rule, stated once (the README's *Request history* says it too):
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
 from typing import Any
+
+from ..generations import loads_bounded
 
 __all__ = ["VOLATILE_HEADERS", "compare_answers"]
 
@@ -87,7 +88,7 @@ def _decoded(body: bytes, headers: list[list[str]]) -> bytes:
 
 def _parsed(body: bytes) -> tuple[bool, Any]:
     try:
-        return True, json.loads(body)
+        return True, loads_bounded(body)
     except ValueError:
         return False, None
 

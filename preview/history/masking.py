@@ -20,6 +20,8 @@ import urllib.parse
 from collections.abc import Iterable
 from typing import Any
 
+from ..generations import loads_bounded
+
 __all__ = ["MASK", "mask_body", "mask_headers", "mask_query", "masked_path"]
 
 MASK = "[masked]"
@@ -196,7 +198,7 @@ def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple
         parsed: Any = None
         if whole:
             try:
-                parsed, found = _masked_json(json.loads(body))
+                parsed, found = _masked_json(loads_bounded(body))
             except ValueError:
                 found = False
             if parsed is not None and not found:

@@ -27,6 +27,7 @@ import socket
 import ssl
 import struct
 
+import h11
 import httpcore
 import httpx
 import trio
@@ -116,6 +117,13 @@ async def client_handshake(
     async def read() -> None:
         try:
             await connection._reader_task()
+        except h11.LocalProtocolError:
+            # An answer wsproto refuses (a 101 with a wrong Sec-WebSocket-Accept, an
+            # Upgrade it did not ask for): trio-websocket then tries to send a server's
+            # refusal on the client's connection, which h11 refuses in turn, and that
+            # error came out of the nursery as a 500. The app did not open it.
+            if connection._open_handshake.is_set():
+                raise
         finally:
             ended.set()
 
@@ -132,7 +140,7 @@ async def client_handshake(
         if status:  # its answer, whole once the connection ended
             body = bytes(connection._reject_body)
             raise trio_websocket.ConnectionRejected(status, connection._reject_headers, body)
-        raise trio_websocket.HandshakeError("the app closed the connection mid-handshake")
+        raise trio_websocket.HandshakeError("the app ended the handshake without opening it")
     return connection
 
 

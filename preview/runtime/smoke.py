@@ -16,7 +16,6 @@ fails again: an app may still be finishing its start when it first answers (Sequ
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ from ..discovery import (
     endpoints_from_source,
     openapi_locations,
 )
+from ..generations import loads_bounded
 from ..sandbox.appdir import run_as_owner
 from ..sandbox.bubblewrap import SOCKET_DIR_INSIDE, TOOLS_DIR_INSIDE
 from .upstream import Upstream
@@ -234,7 +234,7 @@ async def _json_at(
                     return None
         finally:
             await response.aclose()
-        return json.loads(content)
+        return loads_bounded(content)
     except (httpx.HTTPError, ValueError):
         return None
 
@@ -281,7 +281,7 @@ def _cause(body: bytes) -> str | None:
     """What a 5xx answer says: its JSON ``detail``/``error``/``message``, else its text."""
     text = body.decode("utf-8", "replace").strip()
     try:
-        data = json.loads(text)
+        data = loads_bounded(text)
     except ValueError:
         data = None
     if isinstance(data, dict):

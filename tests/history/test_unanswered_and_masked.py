@@ -127,6 +127,16 @@ def test_a_cut_body_keeps_no_credential_value() -> None:
     assert mask_body(spaced, len(spaced), _JSON) == (spaced, len(spaced))
 
 
+def test_a_body_nested_past_the_decoder_is_masked_in_place() -> None:
+    """The app's answer (or the client's body) nested deeper than Python's decoder or a
+    walk over it goes is still kept, each credential pair masked in the text: it once
+    raised RecursionError, and the call was missing from the history."""
+    for depth in (5000, 990):
+        body = b'{"token": "t0ps3cret", "a": ' + b"[" * depth + b"]" * depth + b"}"
+        kept, size = mask_body(body, len(body), _JSON)
+        assert kept.startswith(b'{"token": "[masked]", "a": [[[') and size == len(kept)
+
+
 _PARTS = [
     ("user", None, b"alice"),
     ("password", None, b"hunter2"),

@@ -192,3 +192,33 @@ async def test_an_upgrade_answered_with_a_page_ending_at_close_is_502_at_once(
         _assert_bad_gateway(rejected, 200)
         await service.stop(gid)
     _no_errors_logged(caplog)
+
+
+# A 101 whose Sec-WebSocket-Accept does not answer the key: wsproto refuses it, and
+# trio-websocket's attempt to refuse it back (a server's answer, on a client's
+# connection) raised h11's LocalProtocolError out of the nursery: a 500 and a traceback.
+_WRONG_ACCEPT = """
+class WrongAccept(Handler):
+    def do_GET(self):
+        if not self.headers.get("Upgrade"):
+            return super().do_GET()
+        self.send_response(101); self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", "not-the-answer")
+        self.end_headers(); self.wfile.flush(); time.sleep(5)
+Handler = WrongAccept
+"""
+
+
+async def test_an_upgrade_answered_with_a_wrong_accept_key_is_502(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(_WRONG_ACCEPT))
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running", body
+        with trio.fail_after(10):  # not the handshake's deadline (30 s)
+            rejected = await _rejected(_via_proxy(service, gid, body["previewToken"], "/ws"))
+        _assert_bad_gateway(rejected, None)
+        await service.stop(gid)
+    _no_errors_logged(caplog)

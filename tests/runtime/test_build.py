@@ -8,6 +8,7 @@ dependency set is built once however many tests launch it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -23,6 +24,7 @@ import trio
 
 from preview import Settings
 from preview.apps.depspec import PythonDeps
+from preview.builds import envcache
 from preview.builds.build import EnvBuilder
 
 from ..conftest import SERVER_COMMAND, Service, auth, running_service, server_app
@@ -679,3 +681,46 @@ async def test_a_package_built_from_source_cannot_reach_the_shared_cache(
     assert await trio.Path(shared_cache).is_dir()  # the wheels-only step filled it
     assert not await trio.Path(shared_cache / "planted").exists()
     assert not await trio.Path(secret).exists()
+
+
+# An upload's own install script, run by its build with its environment's folder on the
+# host's disk writable: 1 MiB a file, every 5 ms, up to 400 MiB (a cap of the test's,
+# should the bound not hold), then it waits. It once could write until the disk was full.
+_FILLING_PACKAGE = {
+    "name": "filler",
+    "version": "1.0.0",
+    "scripts": {
+        "postinstall": (
+            "node -e \"const fs=require('fs');const block=Buffer.alloc(1<<20,120);let n=0;"
+            "const t=setInterval(()=>{fs.writeFileSync('fill-'+n,block);"
+            "if(++n>=400)clearInterval(t)},5);setInterval(()=>{},1000)\""
+        ),
+        "start": "node server.js",
+    },
+}
+
+
+async def test_a_build_writing_past_its_bound_is_stopped(
+    builder_service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = builder_service
+    assert shutil.which("npm") is not None, "npm is required here (PREVIEW_TEST_REQUIRE_NPM)"
+    monkeypatch.setattr(envcache, "BUILD_DISK_FLOOR", 0)
+    object.__setattr__(service.settings, "env_cache_mb", 16)
+    object.__setattr__(service.settings, "build_timeout", 60)  # unbounded: it waits there
+    files = {
+        "package.json": json.dumps(_FILLING_PACKAGE),
+        "server.js": "require('http').createServer((q, s) => s.end('ok'))"
+        ".listen(process.env.PORT, '127.0.0.1')\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+    assert body["status"] == "failed", body
+    assert "the build wrote more than 16 MiB (PREVIEW_ENV_CACHE_MB)" in body["errorMessage"], body
+    builder = await service.supervisor.env_builder()
+    assert not builder.cache._builds
+
+    def filled() -> list[Path]:
+        return [p for p in Path(builder.root).glob("node-*") if (p / "fill-0").exists()]
+
+    assert await trio.to_thread.run_sync(filled) == []  # removed with the failed build

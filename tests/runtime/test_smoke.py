@@ -137,3 +137,39 @@ async def test_an_app_answering_404_on_every_route_is_reported(
         health = (await service.status(gid))["health"]
         assert health == {"ok": True, "checked": 2, "notFound": 2, "failing": []}
         assert (await service.stop(gid)).status_code == 200
+
+
+# An app's OpenAPI document is the app's data: nested past Python's decoder (which raises
+# RecursionError, not ValueError), it once failed the preview as "an error of the service".
+DEEP_DOCUMENT_APP = """
+from fastapi import FastAPI
+from fastapi.responses import Response
+
+app = FastAPI(openapi_url=None)
+
+
+@app.get("/openapi.json")
+def document() -> Response:
+    return Response("[" * 100_000, media_type="application/json")
+
+
+@app.get("/items")
+def items() -> list:
+    return []
+"""
+
+
+async def test_an_app_whose_document_nests_past_the_decoder_keeps_running(
+    smoke_settings: Settings, service: Service
+) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload({"main.py": DEEP_DOCUMENT_APP})
+        launched = await service.launch(gid)
+        assert launched.json()["status"] == "running", launched.text
+        said = await service.first_system_line(gid, "smoke check:")
+        assert said == "smoke check: 2 GET routes answer"  # /openapi.json is one of them
+        status = await service.status(gid)
+        assert status["status"] == "running" and status["health"]["ok"] is True, status
+        listed = await service.client.get(f"/api/generations/{gid}/endpoints", headers=auth())
+        assert listed.status_code == 200, listed.text
+        assert (await service.stop(gid)).status_code == 200

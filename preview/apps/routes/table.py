@@ -17,13 +17,13 @@ OpenAPI document.
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from pathlib import Path
 from typing import Any
 
 from ...discovery import regex_to_route
+from ...generations import loads_bounded
 
 __all__ = ["PRELOADS", "ROUTES_FILE", "RouteTable", "read_route_table", "route_table_env"]
 
@@ -74,7 +74,7 @@ def read_route_table(path: Path) -> RouteTable | None:
     if len(data) > _MAX_BYTES:
         return None
     try:
-        table = json.loads(data)
+        table = loads_bounded(data)
     except ValueError:
         return None
     if not isinstance(table, dict) or table.get("framework") not in _FRAMEWORKS:

@@ -151,5 +151,5 @@ def _jsonc(data: bytes | None) -> object:
         parts.append(json.dumps(value) if kind == "str" else str(value))
     try:
         return json.loads("".join(parts))
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the decoder's limit: not read
         return None
