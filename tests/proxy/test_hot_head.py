@@ -83,5 +83,18 @@ def test_a_chunked_body_ends_where_its_last_chunk_and_trailers_do() -> None:
                 body[at : at + size] + (b"EXTRA" if at + size >= len(body) else b"")
             )
         assert scanner.done and taken == len(body)
+        kept: list[bytes] = []
+        whole = ChunkedScanner(kept)
+        for at in range(0, len(body), size):
+            whole.feed(body[at : at + size])
+        assert b"".join(kept) == b"hello world" and whole.size == 11
     with pytest.raises(ValueError):
         ChunkedScanner().feed(b"zz\r\n")
+    # A chunk's data ends with CRLF: anything else there (a smuggled byte) is refused,
+    # however the reads cut it.
+    for bad in (b"5\r\nhelloXY0\r\n\r\n", b"5\r\nhello\rX0\r\n\r\n", b"5\r\nhello\n\r"):
+        for size in (1, 6, len(bad)):
+            scanner = ChunkedScanner()
+            with pytest.raises(ValueError, match="CRLF"):
+                for at in range(0, len(bad), size):
+                    scanner.feed(bad[at : at + size])

@@ -217,10 +217,14 @@ class ChunkedScanner:
         while at < size and not self.done:
             if self._skip:
                 step = min(self._skip, size - at)
-                if self.data is not None and self._skip > 2:  # not its CRLF alone
-                    piece = data[at : at + min(step, self._skip - 2)]
-                    self.data.append(piece)
-                    self.size += len(piece)
+                body = max(0, min(step, self._skip - 2))  # of the chunk's data; then CRLF
+                if self.data is not None and body:
+                    self.data.append(data[at : at + body])
+                    self.size += body
+                if step > body:  # its CRLF, whole or in part: checked, as h11 does
+                    first = 2 - (self._skip - body)
+                    if data[at + body : at + step] != b"\r\n"[first : first + step - body]:
+                        raise ValueError("a chunk's data does not end with CRLF")
                 self._skip -= step
                 at += step
                 continue
