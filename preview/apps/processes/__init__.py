@@ -1,0 +1,7 @@
+"""The processes an app runs beside its web process (its workers): what its Procfile,
+``app.json``, ``heroku.yml`` and compose file declare (``declared``), and a Celery app
+nobody declared a worker for (``celeryapp``). Read from the files, never run."""
+
+from .declared import MAX_WORKERS, WorkerProcess, find_workers, procfile_lines
+
+__all__ = ["MAX_WORKERS", "WorkerProcess", "find_workers", "procfile_lines"]
