@@ -28,6 +28,7 @@ from ..sandbox.process import (
 )
 from ..settings import Settings
 from .anyport import AnyPort, timeout_message
+from .processes import AppWorkers
 from .readiness import is_healthy
 from .smoke import smoke_check, smoke_summary
 from .state import PreviewState
@@ -81,6 +82,7 @@ class ChildSupervision:
         watch: Callable[[list[str]], Awaitable[None]] | None = None,
         needed: Sequence[str] = (),
         on_answering: Callable[[], Awaitable[bool]] | None = None,
+        workers: AppWorkers | None = None,
     ) -> None:
         self._spec = spec
         self._state = state
@@ -109,6 +111,7 @@ class ChildSupervision:
         self.process: ChildProcess | None = None
         self.alive_at: float | None = None  # when it last answered (trio time)
         self._on_answering = on_answering  # False stops it: a revision's (runtime.swaps)
+        self.workers = workers  # started once it answers, stopped before it (.processes)
 
     def report_to(self, state: PreviewState) -> None:
         """What follows is told to ``state`` (a swap of revisions: ``runtime.swaps``)."""
@@ -225,6 +228,8 @@ class ChildSupervision:
                 checks.start_soon(self._health_loop)
                 if settings.smoke_check == "on":
                     checks.start_soon(self._smoke_check)
+                if self.workers is not None:  # in its sandbox: that of its outer process
+                    checks.start_soon(self.workers.run, process.pid)
                 await process.wait()
                 checks.cancel_scope.cancel()
             return await self._exited_on_its_own(self._exit_status(process.returncode))

@@ -33,6 +33,7 @@ from ...store import Store
 from ..datahealth import MissingTables
 from ..outsidecalls import OutsideCalls
 from ..ports import PortPool
+from ..processes import AppWorkers, WorkerSetting
 from ..rowkeeper import RowKeeper
 from ..smoke import with_route_table
 from ..state import PreviewState
@@ -92,6 +93,7 @@ class PreviewRuntime:
         )  # fmt: skip
         self._metrics = metrics
         self._launched_at = trio.current_time()
+        self._worker_bounds = (settings.stop_grace, settings.max_line_bytes)
         builder = builder or EnvBuilder(settings)
         self.preparation = Preparation(
             spec, settings=settings, builder=builder, broadcast=self.broadcast
@@ -262,8 +264,7 @@ class PreviewRuntime:
             self.state.set_reason("an error of the service")
             return "failed"
 
-    def _how_started(self) -> dict[str, str]:
-        """The row's command and runtime (JSON): the status tells them after the end too."""
+    def _how_started(self) -> dict[str, str]:  # the row's: the status tells them after the end
         info = self.runtime_info
         return {"command": info["command"] or "", "runtime": json.dumps(info)}
 
@@ -358,12 +359,14 @@ class PreviewRuntime:
             ready = confinement.ready_socket_path
             ready_path = str(ready) if ready is not None else None
             self.upstream = Upstream(spec.port, str(confinement.socket_path), ready_path=ready_path)
+        at = WorkerSetting(self.temp_dir, env, limits, confinement, *self._worker_bounds)
+        workers = AppWorkers.of(spec, python, self.broadcast, self._system, at)
         self.supervision = ChildSupervision(
             spec, state=state, settings=self.settings, app_dir=self.temp_dir,
             upstream=self.upstream, confinement=confinement, controls=self._controls,
             listed_in=self.preparation.listed_in, start_slots=self._start_slots,
             metrics=self._metrics, launched_at=self._launched_at, watch=self._watch_lines,
-            needed=self.preparation.config.missing,
+            needed=self.preparation.config.missing, workers=workers,
         )  # fmt: skip
         outbound_dir = confinement.outbound_dir if confinement is not None else None
         async with open_outbound(
