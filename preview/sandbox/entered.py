@@ -7,18 +7,20 @@ not given one of its own: it must see what the web process sees (the same files,
 and be held as it is. So the service (root, which ``setns`` takes: see ``netns``) enters
 the namespaces of the sandbox's init (mount, with its root; pid; network; IPC; UTS) with
 ``nsenter``, from a shell that first joins the preview's cgroup (as the second port
-forwarder does, ``Confinement.port_forwarder``); ``setpriv`` then makes it the app's host
-uid with every capability dropped and ``no_new_privs`` set, dying with the service.
+forwarder does, ``Confinement.port_forwarder``). There a bwrap of its own (its mount
+namespace a copy of the sandbox's, the root read-only again, ``/proc`` the sandbox's pid
+namespace's) applies the sandbox's seccomp filter and drops every capability but the
+two ``setpriv`` takes to make it the app's host uid, with none left after; it dies with
+the service (``--pdeathsig``) and with its bwrap (``--die-with-parent``).
 
 Its pid namespace is the sandbox's: when the sandbox's init ends (the web process's tree
 torn down, whatever ended it) the kernel kills it, and the cgroup's kill takes it too.
-What bwrap adds that is not applied here: its seccomp filter (the calls it refuses are
-the ones a process without capabilities cannot make anyway, namespaces and mounts).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 from collections.abc import Sequence
@@ -55,22 +57,30 @@ def can_enter_sandbox(confinement: Confinement) -> str | None:
 
 
 def entering_argv(
-    confinement: Confinement, init_pid: int, argv: Sequence[str], cwd: Path
-) -> list[str]:
-    """The command running ``argv`` in the sandbox whose init is ``init_pid``."""
+    confinement: Confinement, init_pid: int, argv: Sequence[str], cwd: Path,
+    seccomp_fd: int | None,
+) -> list[str]:  # fmt: skip
+    """The command running ``argv`` in the sandbox whose init is ``init_pid`` (see the
+    module doc); ``seccomp_fd``: the filter's, inherited."""
     tools = confinement.isolation.tools
     assert _NSENTER is not None and tools is not None and tools.setpriv is not None
     command = [
         _NSENTER, f"--target={init_pid}", "--mount", "--pid", "--net", "--ipc", "--uts",
         "--root", "--wd", "--",
-        tools.setpriv, "--pdeathsig", "KILL", "--no-new-privs",
+        tools.setpriv, "--pdeathsig", "KILL", "--",
+        # (No --new-session: it has no terminal, and its group is how it is ended.)
+        tools.bwrap, "--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--proc", "/proc",
+        "--remount-ro", "/", "--die-with-parent", "--chdir", str(cwd),
+        *(["--seccomp", str(seccomp_fd)] if seccomp_fd is not None else []),
     ]  # fmt: skip
-    if confinement.host_uid is not None:
+    if confinement.host_uid is not None:  # root: setpriv, inside, is who it runs as
         uid = str(confinement.host_uid)
-        command += ["--reuid", uid, "--regid", uid, "--clear-groups", "--inh-caps=-all"]
-    # Its directory by its path inside (the host's, opened by nsenter, is not reachable
-    # from the sandbox's root): the app's is bound at the same path.
-    command += ["--", "/bin/sh", "-c", 'cd "$0" && exec "$@"', str(cwd), *argv]
+        command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        command += ["--", tools.setpriv, "--reuid", uid, "--regid", uid, "--clear-groups"]
+        command += ["--inh-caps=-all"]
+    else:
+        command += ["--cap-drop", "ALL"]
+    command += ["--", *argv]
     if confinement.cgroup is not None:  # born in it, as the sandbox's processes are
         files = [str(f) for f in confinement.cgroup.join_files]
         command = ["/bin/sh", "-c", _JOIN_CGROUPS, "sh", str(len(files)), *files, *command]
@@ -92,8 +102,18 @@ async def spawn_entered(
     init_pid = await trio.to_thread.run_sync(netns_child, sandbox_pid)
     if init_pid is None:
         raise OSError("the app's sandbox is not running")
-    command = entering_argv(confinement, init_pid, argv, cwd)
-    process = start_child(command, cwd=str(cwd), env=env)
+    seccomp = confinement.isolation.seccomp
+    program = os.memfd_create("preview-seccomp", os.MFD_CLOEXEC) if seccomp else None
+    try:
+        if program is not None and seccomp is not None:
+            os.write(program, seccomp)
+            os.lseek(program, 0, os.SEEK_SET)
+        command = entering_argv(confinement, init_pid, argv, cwd, program)
+        fds = [program] if program is not None else []
+        process = start_child(command, cwd=str(cwd), env=env, pass_fds=fds)
+    finally:
+        if program is not None:
+            os.close(program)
     with contextlib.suppress(psutil.NoSuchProcess):
         child = psutil.Process(process.pid)  # inherited by what it execs, as spawn_child's
         child.rlimit(psutil.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
@@ -121,7 +141,8 @@ async def terminate_entered(process: ChildProcess, grace: float) -> int:
     if process.returncode is None and inside:
         for member in inside:
             with contextlib.suppress(psutil.Error):
-                member.send_signal(signal.SIGTERM)
+                if member.name() != "bwrap":  # its bwrap ending would SIGKILL it at once
+                    member.send_signal(signal.SIGTERM)
         # Not our children (the pid namespace's): psutil polls them, in a thread, for
         # the grace at most (the caller's deadline is beyond it).
         await trio.to_thread.run_sync(partial(psutil.wait_procs, inside, timeout=grace))

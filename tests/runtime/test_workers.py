@@ -166,7 +166,8 @@ async def test_a_celery_worker_completes_what_the_web_process_queues(
         seen = await _result(service, body, task)
         assert seen["state"] == "SUCCESS", seen
         here = (await service.app_get(body, "/here")).json()
-        assert {k: seen["value"][k] for k in ("uid", "host", "cwd")} == here
+        assert {k: seen["value"][k] for k in ("uid", "host", "cwd", "seccomp")} == here
+        assert here["seccomp"] == "2" and here["uid"] != 0  # filtered, not root
         assert seen["value"]["web"].isdigit()
         status = await service.status(gid)
         assert _process(status, "web")["status"] == "running"

@@ -34,7 +34,12 @@ def result(task_id):
 
 @app.get("/here")
 def here():
-    return jsonify(uid=os.getuid(), host=socket.gethostname(), cwd=os.getcwd())
+    return jsonify(uid=os.getuid(), host=socket.gethostname(), cwd=os.getcwd(), seccomp=seccomp())
+
+
+def seccomp():
+    with open("/proc/self/status") as status:
+        return next(line.split()[1] for line in status if line.startswith("Seccomp:"))
 
 
 @app.get("/health")
