@@ -7,18 +7,20 @@ a worker turned off; and nothing left running once the preview stops."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import psutil
 import pytest
 import trio
 
+from preview import Settings
 from preview.apps.detect import detect
 from preview.apps.launchoptions import workers_off, workers_option
 from preview.backing.redis import redis_binary
 from preview.errors import BadRequest
 
-from ..conftest import SERVER_COMMAND, Service, server_app
+from ..conftest import SERVER_COMMAND, Service, running_service, server_app
 from .test_build import BUILD_WAIT, app_files, launched, messages
 from .test_sandbox import require_sandbox
 
@@ -188,8 +190,15 @@ async def test_a_celery_worker_completes_what_the_web_process_queues(
     assert not psutil.pid_exists(worker["pid"])
 
 
-async def test_a_crashing_worker_is_restarted_and_said(service: Service) -> None:
-    require_sandbox(service)
+@pytest.mark.parametrize("sandbox", ["auto", "off"])
+async def test_a_crashing_worker_is_restarted_and_said(settings: Settings, sandbox: str) -> None:
+    async with running_service(replace(settings, sandbox=sandbox)) as service:
+        if sandbox == "auto":
+            require_sandbox(service)
+        await _crash_and_restart(service)
+
+
+async def _crash_and_restart(service: Service) -> None:
     crasher = "crasher: python3 -c \"print('crasher up', flush=True); raise SystemExit(3)\"\n"
     files = server_app(Procfile=crasher)
     with trio.fail_after(60):
