@@ -7,7 +7,8 @@ a worker turned off; and nothing left running once the preview stops."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import astuple, replace
+from datetime import datetime
 from typing import Any
 
 import psutil
@@ -15,10 +16,13 @@ import pytest
 import trio
 
 from preview import Settings
+from preview.api.streams import _text_line
 from preview.apps.detect import detect
 from preview.apps.launchoptions import workers_off, workers_option
 from preview.backing.redis import redis_binary
+from preview.client.printing import print_event
 from preview.errors import BadRequest
+from preview.logs.event import Event, sse_frames
 
 from ..conftest import SERVER_COMMAND, Service, running_service, server_app
 from .test_build import BUILD_WAIT, app_files, launched, messages
@@ -106,6 +110,19 @@ def test_the_launch_option_turning_workers_off_is_checked() -> None:
         workers_off({"flower": False}, ["worker"])
     assert raised.value.code == "invalid_workers"
     assert raised.value.details == {"unknown": ["flower"], "detected": ["worker"]}
+
+
+def test_a_workers_lines_say_whose_they_are(capsys: pytest.CaptureFixture[str]) -> None:
+    moment = datetime(2026, 11, 25, 12, 0, 0, 123000)
+    line = Event(7, moment, "INFO", "celery@preview ready.", "app", "stderr", process="celery")
+    assert json.loads(line.json) == line.to_dict()
+    assert line.to_dict()["process"] == "celery"
+    web = Event(8, moment, "INFO", "GET / 200", "app", "stdout")
+    assert "process" not in web.json and "process" not in web.to_dict()  # as it always was
+    assert sse_frames([Event(*astuple(line)[:8]), Event(*astuple(web)[:8])]) == line.sse + web.sse
+    assert _text_line(line.to_dict()).endswith(" [app:celery/stderr] celery@preview ready.\n")
+    print_event(line.to_dict(), colour=False)
+    assert capsys.readouterr().out.endswith("INFO  [celery] celery@preview ready.\n")
 
 
 def _process(status: dict[str, Any], name: str) -> dict[str, Any]:
