@@ -131,7 +131,11 @@ def detect(
             details={"lookedFor": _LOOKED_FOR, "option": "command"},
         )
     web = procfile_lines(files).get("web") or " ".join(found.argv)
-    workers = find_workers(files, language=found.language, web=web)
+    node = found.language == "node"  # yarn and pnpm are not installed: npm runs its scripts
+    workers = find_workers(
+        files, language=found.language, web=web,
+        rewrite=lambda command: npm_for_procfile(command, files)[0] if node else command,
+    )  # fmt: skip
     notes = [*found.notes, *(w.note for w in workers if w.note)]
     found = replace(found, workers=workers, notes=notes)
     if given_setup:

@@ -88,9 +88,12 @@ services:
     }
     queues_nothing = {k: v for k, v in celery_app.items() if k != "backend/api/views.py"}
     assert _workers(queues_nothing) == {}
+    procfile = "web: node index.js\nworker: node worker.js\njobs: yarn jobs\n"
     node = {"package.json": '{"scripts": {"start": "node index.js"}}', "index.js": "",
-            "Procfile": "web: node index.js\nworker: node worker.js\n"}  # fmt: skip
-    assert _workers(node) == {"worker": "sh -c node worker.js"}
+            "Procfile": procfile}  # fmt: skip
+    assert _workers(node) == {"worker": "sh -c node worker.js", "jobs": "sh -c yarn jobs"}
+    scripted = {**node, "package.json": '{"scripts": {"start": "node index.js", "jobs": "x"}}'}
+    assert _workers(scripted)["jobs"] == "sh -c npm run jobs"  # yarn is not installed here
     assert _workers({**FLASK, "Procfile": "jobs: rq worker\n"}, SERVER_COMMAND) == {
         "jobs": "sh -c rq worker"
     }  # a given command starts the web process; the app's workers still run

@@ -27,6 +27,7 @@ import json
 import posixpath
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..configvars import compose_files, compose_services
@@ -83,9 +84,11 @@ def procfile_lines(files: dict[str, bytes]) -> dict[str, str]:
 
 
 def find_workers(
-    files: dict[str, bytes], *, language: str, web: str
-) -> tuple[WorkerProcess, ...]:
-    """The workers to run beside the web command ``web`` (see the module doc)."""
+    files: dict[str, bytes], *, language: str, web: str,
+    rewrite: Callable[[str], str] = lambda command: command,
+) -> tuple[WorkerProcess, ...]:  # fmt: skip
+    """The workers to run beside the web command ``web`` (see the module doc);
+    ``rewrite``: how a declared command is run here (a Node app's ``yarn worker``: npm)."""
     found: dict[str, WorkerProcess] = {}
     commands = {_normal(web)}
 
@@ -98,7 +101,7 @@ def find_workers(
         if _MIGRATES.search(command):
             return
         commands.add(_normal(command))
-        command, note = _low_footprint(command)
+        command, note = _low_footprint(rewrite(command))
         if directory:
             command = f"cd {shlex.quote(directory)} && {command}"
         note = f"{name}: {note}" if note else None
