@@ -88,6 +88,8 @@ services:
     }
     queues_nothing = {k: v for k, v in celery_app.items() if k != "backend/api/views.py"}
     assert _workers(queues_nothing) == {}
+    pings = {**queues_nothing, "backend/api/health.py": "app.control.ping(timeout=1)\n"}
+    assert list(_workers(pings)) == ["celery"]  # its health route expects a worker
     procfile = "web: node index.js\nworker: node worker.js\njobs: yarn jobs\n"
     node = {"package.json": '{"scripts": {"start": "node index.js"}}', "index.js": "",
             "Procfile": procfile}  # fmt: skip

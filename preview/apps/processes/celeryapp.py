@@ -15,7 +15,8 @@ from dataclasses import dataclass
 __all__ = ["CeleryWorker", "celery_worker"]
 
 _CELERY_APP = re.compile(r"^(\w+)\s*(?::[^=\n]*)?=\s*Celery\(", re.M)
-_QUEUES = re.compile(r"\.delay\(|\.apply_async\(|\bsend_task\(")
+# Its web process queues tasks, or asks the workers (a health route's ping): it expects one.
+_QUEUES = re.compile(r"\.delay\(|\.apply_async\(|\bsend_task\(|\.control\.(ping|inspect)\(")
 _IMPORTS_CELERY = re.compile(r"^\s*(from\s+celery\s+import|import\s+celery\b)", re.M)
 # Few processes, few threads: one task at a time, as a preview needs.
 _COMMAND = (
