@@ -240,6 +240,25 @@ async def _crash_and_restart(service: Service) -> None:
         await service.stop(gid)
 
 
+async def test_a_failure_of_the_services_own_ends_a_worker_not_the_preview(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug of the service's")
+
+    for spawn in ("spawn_child", "spawn_entered"):  # the workers' alone, not the web's
+        monkeypatch.setattr(f"preview.runtime.processes.worker.{spawn}", broken)
+    files = server_app(Procfile="ticker: python3 -c \"print('tick')\"\n")
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running", body.get("errorMessage")
+        await _until_said(service, gid, "worker ticker: the service failed to run it")
+        status = await service.status(gid)
+        assert status["status"] == "running" and _process(status, "ticker")["status"] == "failed"
+        await service.stop(gid)
+
+
 async def test_a_worker_turned_off_does_not_run(service: Service) -> None:
     files = server_app(Procfile="ticker: python3 -c \"print('should not run')\"\n")
     with trio.fail_after(60):

@@ -107,7 +107,7 @@ class WorkerRun:
                 await trio.sleep(backoff)
                 self.restarts += 1
         except trio.Cancelled:
-            if self.status in ("waiting", "restarting", "running"):
+            if self.status in ("waiting", "starting", "restarting", "running", "exited"):
                 self.status = "stopped"
             raise
 
@@ -138,9 +138,6 @@ class WorkerRun:
             )
             return False
         self.pid, self.status, self.exit_code = process.pid, "running", None
-        await self._system(
-            "INFO", f"worker {self.name} started (pid {process.pid}): {' '.join(self.argv)}"
-        )
         requested = False
         # The readers are not cancelled with it: what it prints as it stops (its SIGTERM
         # handler's lines) is read to the pipes' end, or cut after the drain time.
@@ -149,6 +146,9 @@ class WorkerRun:
             pipes.start_soon(self._read, process.stdout, "stdout", readers[0])
             pipes.start_soon(self._read, process.stderr, "stderr", readers[1])
             try:
+                # From the spawn on, whatever ends it reaches the finally: no orphan.
+                started = f"worker {self.name} started (pid {process.pid})"
+                await self._system("INFO", f"{started}: {' '.join(self.argv)}")
                 await process.wait()
             except trio.Cancelled:
                 requested = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,8 @@ from ...sandbox.entered import can_enter_sandbox
 from .worker import System, WorkerRun, WorkerSetting
 
 __all__ = ["AppWorkers"]
+
+_log = logging.getLogger(__name__)
 
 
 class AppWorkers:
@@ -70,4 +73,16 @@ class AppWorkers:
             return
         async with trio.open_nursery() as nursery:
             for run in self.runs:
-                nursery.start_soon(run.run, sandbox_pid)
+                nursery.start_soon(self._guarded, run, sandbox_pid)
+
+    async def _guarded(self, run: WorkerRun, sandbox_pid: int | None) -> None:
+        """``run``'s life; a failure of the service's own in it ends that worker alone,
+        said in the log: a worker never fails the preview its web process serves."""
+        try:
+            await run.run(sandbox_pid)
+        except Exception:
+            _log.exception("worker %s: running it failed", run.name)
+            run.status = "failed"
+            with trio.move_on_after(5):
+                said = f"worker {run.name}: the service failed to run it (its own log says why)"
+                await self._system("ERROR", said)
