@@ -493,7 +493,7 @@ async def test_log_event_values_are_the_rows_as_events_arguments(store: Store) -
     whole_second = datetime(2026, 11, 21, 12, 0, 1)  # no microseconds
     fast = [
         ("p1", seq, T0 + timedelta(milliseconds=seq // 3), _level(seq), f"line {seq} é", "app",
-         "stderr", None)
+         "stderr", None, "worker" if seq % 7 == 0 else None)
         for seq in range(1, 4001)
     ]  # fmt: skip
     with trio.fail_after(60):
@@ -511,7 +511,8 @@ async def test_log_event_values_are_the_rows_as_events_arguments(store: Store) -
             values = await store.log_event_values("p1", after=after, before=before, limit=limit)
             rows = await store.log_events("p1", after=after, before=before, limit=limit)
             assert values == [
-                (r.seq, r.timestamp, r.level, r.message, r.source, r.stream, r.status) for r in rows
+                (r.seq, r.timestamp, r.level, r.message, r.source, r.stream, r.status, r.process)
+                for r in rows
             ]
             assert [Event(*v).sse for v in values] == [Event.from_row(r).sse for r in rows]
         everything = await store.log_event_values("p1", after=0, before=None, limit=5000)

@@ -53,6 +53,21 @@ def _missing(status: str, error_message: str | None) -> list[str]:
     return missing_env(error_message) if status == "failed" else []
 
 
+def _processes(runtime: PreviewRuntime) -> list[dict[str, Any]]:
+    """Its web process and its workers (``runtime.processes``), each with its state."""
+    process = runtime.process
+    web = {"name": "web", "role": "web", "status": runtime.status, "pid": process and process.pid}
+    supervision = runtime.supervision
+    if supervision is not None and supervision.workers is not None:
+        return [web, *supervision.workers.describe()]
+    detection, spec = runtime.spec.detection, runtime.spec
+    status = "waiting" if runtime.status == "starting" else "stopped"
+    found = detection.workers if detection is not None else ()
+    workers = [w.describe() | {"role": "worker", "status": status} for w in found]
+    off = [{"name": name, "role": "worker", "status": "off"} for name in spec.workers_off]
+    return [web, *workers, *off]
+
+
 def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
     spec = runtime.spec
     state = services()
@@ -86,6 +101,7 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
         "subscribers": runtime.broadcast.subscriber_count,
         "droppedSubscribers": runtime.broadcast.dropped_count,
         "isolation": runtime.confinement.isolation.kind if runtime.confinement else "none",
+        "processes": _processes(runtime),
     }
 
 
@@ -99,7 +115,8 @@ def _stored_runtime(row: PreviewInstance) -> dict[str, Any]:
         stored = {}
     keys = ("framework", "command", "detectedFrom", "python", "revision")
     found = {key: stored.get(key) for key in keys} | {"command": row.command}
-    return found | {"generatedEnv": stored.get("generatedEnv") or []}
+    workers = stored.get("workers") if isinstance(stored.get("workers"), list) else []
+    return found | {"generatedEnv": stored.get("generatedEnv") or [], "workers": workers}
 
 
 def _from_row(row: PreviewInstance) -> dict[str, Any]:
@@ -125,6 +142,14 @@ def _from_row(row: PreviewInstance) -> dict[str, Any]:
         "stopReason": row.stop_reason,
         "runtime": _stored_runtime(row),
         "revision": _stored_runtime(row).get("revision") or 1,
+        "processes": [
+            {"name": "web", "role": "web", "status": row.status, "pid": row.process_id},
+            *(
+                {**worker, "role": "worker", "status": "stopped"}
+                for worker in _stored_runtime(row)["workers"]
+                if isinstance(worker, dict)
+            ),
+        ],
         "memoryMb": None,
         "cpuPercent": None,
     }
@@ -186,9 +211,10 @@ async def launch(gid: str) -> Response:
     body = await json_body(required=False)
     assert state.supervisor is not None
     await state.supervisor.env_builder()  # what only launches use, imported (in a thread)
-    from ..apps.launchoptions import launch_options  # its package came with them
+    from ..apps.launchoptions import launch_options, workers_option  # (came with them)
 
     command, setup, env, health_path = launch_options(body)
+    workers = workers_option(body)
     revision = body.get("revision")
     if revision is not None and (type(revision) is not int or revision < 1):
         raise BadRequest("revision must be a revision number (1, 2 …).", code="invalid_revision")
@@ -208,6 +234,7 @@ async def launch(gid: str) -> Response:
         health_path=health_path,
         revision=tree,
         seed=seed,
+        workers=workers,
     )
     runtime = launched.runtime
     if body.get("wait") or request.args.get("wait") in ("1", "true"):

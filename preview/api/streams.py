@@ -177,7 +177,8 @@ def _history_filters() -> dict[str, Any]:
 
 
 def _text_line(event: dict[str, Any]) -> str:
-    origin = event["source"] if not event["stream"] else f"{event['source']}/{event['stream']}"
+    source = f"{event['source']}:{event['process']}" if event.get("process") else event["source"]
+    origin = source if not event["stream"] else f"{source}/{event['stream']}"
     return f"{event['timestamp']} {event['level']:<5} [{origin}] {event['message']}\n"
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import BadRequest
 
-__all__ = ["launch_options"]
+__all__ = ["launch_options", "workers_off", "workers_option"]
 
 
 _PLACEHOLDERS = ("python", "port", "root_path")  # what Supervisor._argv fills in
@@ -67,6 +67,44 @@ def _env_option(body: dict[str, Any]) -> dict[str, str]:
             code="invalid_env",
         )
     return env
+
+
+_WORKER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+
+
+def workers_option(body: dict[str, Any]) -> bool | dict[str, bool]:
+    """The launch option ``workers``: ``false`` turns every detected worker off, an
+    object turns each one named ``false`` off (``{"beat": false}``); ``true`` (the
+    default) runs them all."""
+    value = body.get("workers", True)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, dict) and len(value) <= 16 and all(
+        isinstance(k, str) and _WORKER_NAME.fullmatch(k) and isinstance(v, bool)
+        for k, v in value.items()
+    ):
+        return value
+    raise BadRequest(
+        'workers must be true, false, or an object turning workers on or off by name '
+        '({"beat": false}).',
+        code="invalid_workers",
+    )
+
+
+def workers_off(option: bool | dict[str, bool], detected: list[str]) -> tuple[str, ...]:
+    """The names of the ``detected`` workers ``option`` turns off; :class:`BadRequest`
+    ``invalid_workers`` for a name that is not one of them."""
+    if isinstance(option, bool):
+        return () if option else tuple(detected)
+    unknown = sorted(set(option) - set(detected))
+    if unknown:
+        raise BadRequest(
+            f"workers names {', '.join(unknown)}, which this app does not run "
+            f"(its workers: {', '.join(detected) or 'none'}).",
+            code="invalid_workers",
+            details={"unknown": unknown, "detected": detected},
+        )
+    return tuple(name for name in detected if option.get(name) is False)
 
 
 def launch_options(

@@ -39,3 +39,4 @@ class LaunchSpec:
     seed: Callable[[Any], Awaitable[str | None]] | None = None
     command: list[str] | None = None  # the launch's options (a revision is detected so)
     setup: list[str] | None = None
+    workers_off: tuple[str, ...] = ()  # the detected workers the launch turned off

@@ -101,6 +101,7 @@ class Preparation:
             "detectedFrom": detection.detected_from if detection else "command option",
             "python": python if detection is None or detection.language == "python" else None,
             "generatedEnv": list(self.config.generated),
+            "workers": [w.describe() for w in detection.workers] if detection else [],
         }
 
     @property

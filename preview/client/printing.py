@@ -78,7 +78,9 @@ def _exit(code: int | None) -> str:
 
 
 def print_event(event: dict, colour: bool) -> None:
-    text = f"{event['timestamp']} {event['level']:<5} {event['message']}"
+    # A worker's line says whose it is, as Heroku's log does (the web process's: nothing).
+    who = f"[{event['process']}] " if event.get("process") else ""
+    text = f"{event['timestamp']} {event['level']:<5} {who}{event['message']}"
     if colour:  # the level first (an ERROR is red whoever said it), then the source
         tint = _COLOURS.get(event["level"]) or (
             _SYSTEM_COLOUR if event["source"] == "system" else ""

@@ -132,6 +132,7 @@ class LogBroadcast:
         *,
         status: str | None = None,
         timestamp: datetime | None = None,
+        process: str | None = None,
     ) -> Event:
         """Add one event. Blocks only while the database writer is behind by its buffer
         (``writer_buffer`` events or ``writer_bytes``)."""
@@ -139,7 +140,7 @@ class LogBroadcast:
             raise trio.ClosedResourceError("the preview's log is closed")
         event = Event(
             self.last_id + 1, timestamp or utcnow(), level, self._scrub(message), source, stream,
-            status,
+            status, process,
         )  # fmt: skip
         self._add((event,))
         if status is not None:
@@ -156,17 +157,19 @@ class LogBroadcast:
         await self.publish_texts(levels, texts, source, stream, timestamp)
 
     async def publish_texts(
-        self, levels: list[str], texts: list[str], source: str, stream: str, timestamp: datetime
-    ) -> None:
+        self, levels: list[str], texts: list[str], source: str, stream: str, timestamp: datetime,
+        process: str | None = None,
+    ) -> None:  # fmt: skip
         """:meth:`publish_lines` with the levels and the messages in two lists."""
         if not texts:
             return
-        self.add_texts(levels, texts, source, stream, timestamp)
+        self.add_texts(levels, texts, source, stream, timestamp, process)
         await self._wait_for_writer()
 
     def add_texts(
-        self, levels: list[str], texts: list[str], source: str, stream: str, timestamp: datetime
-    ) -> None:
+        self, levels: list[str], texts: list[str], source: str, stream: str, timestamp: datetime,
+        process: str | None = None,
+    ) -> None:  # fmt: skip
         """:meth:`publish_texts` without waiting for the writer's room (a caller that
         checked :meth:`writer_full` first)."""
         if self.closed:
@@ -175,7 +178,11 @@ class LogBroadcast:
         ids = range(first, first + len(texts))
         messages = self._scrub_lines(texts)
         at, by, of = repeat(timestamp), repeat(source), repeat(stream)
-        self._add(list(map(Event, ids, at, levels, messages, by, of)))
+        if process is None:
+            self._add(list(map(Event, ids, at, levels, messages, by, of)))
+        else:  # a worker's lines (runtime.processes)
+            tags = repeat(None), repeat(process)
+            self._add(list(map(Event, ids, at, levels, messages, by, of, *tags)))
 
     def _add(self, events: Sequence[Event]) -> None:
         """Ring, writer queue and wake-ups for ``events`` (at least one)."""

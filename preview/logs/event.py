@@ -31,6 +31,9 @@ class Event:
     source: str
     stream: str | None = None
     status: str | None = None
+    # The app's process that printed it, when not its web process (a worker's name:
+    # ``runtime.processes``); in the JSON only when set, as ``status`` is.
+    process: str | None = None
     _json: str | None = field(init=False, default=None, repr=False)
     _sse: bytes | None = field(init=False, default=None, repr=False)
 
@@ -41,6 +44,8 @@ class Event:
             # the C string encoder does the only escaping needed. It escapes CR and LF,
             # so a child's bytes cannot end the SSE data line.
             status = f',"status":{_quote(self.status)}' if self.status else ""
+            if self.process:
+                status += f',"process":{_quote(self.process)}'
             stream = _quote(self.stream) if self.stream is not None else "null"
             self._json = (
                 f'{{"id":{self.id},"timestamp":"{isoformat(self.timestamp)}",'
@@ -68,20 +73,23 @@ class Event:
         }
         if self.status:
             data["status"] = self.status
+        if self.process:
+            data["process"] = self.process
         return data
 
     def to_values(self, preview_id: str) -> tuple[Any, ...]:
         """The row as a tuple in ``store.LOG_EVENT_COLUMNS`` order."""
         return (
             preview_id, self.id, self.timestamp, self.level, self.message, self.source,
-            self.stream, self.status,
+            self.stream, self.status, self.process,
         )  # fmt: skip
 
     @classmethod
     def from_row(cls, row: Any) -> Event:
         return cls(
-            row.seq, row.timestamp, row.level, row.message, row.source, row.stream, row.status
-        )
+            row.seq, row.timestamp, row.level, row.message, row.source, row.stream, row.status,
+            row.process,
+        )  # fmt: skip
 
 
 def sse_frames(events: list[Event]) -> bytes:
@@ -98,7 +106,7 @@ def sse_frames(events: list[Event]) -> bytes:
     for event in events:
         sse = event._sse
         if sse is None:
-            if event._json is not None or event.status:
+            if event._json is not None or event.status or event.process:
                 sse = event.sse  # the rare cases: encoded as one
             else:
                 if event.timestamp is not moment:

@@ -66,8 +66,8 @@ async def write_log_events(
         if not values:
             # Event.to_values inlined: a method call per line was as much as the tuple.
             values = [
-                (pid, e.id, e.timestamp, e.level, e.message, e.source, e.stream, e.status)
-                for pid in (preview_id,)
+                (p, e.id, e.timestamp, e.level, e.message, e.source, e.stream, e.status, e.process)
+                for p in (preview_id,)
                 for e in (quota.admit(batch) if quota is not None else batch)
             ]
         try:

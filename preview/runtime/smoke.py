@@ -39,10 +39,11 @@ from .upstream import Upstream
 if TYPE_CHECKING:
     from ..apps.spec import LaunchSpec
     from ..sandbox.isolation import Confinement
+    from .state import PreviewState
 
 __all__ = [
-    "AGAIN_AFTER", "MAX_ROUTES", "ROUTE_TIMEOUT", "live_openapi", "live_routes",
-    "openapi_in_table", "smoke_check", "smoke_summary", "with_route_table",
+    "AGAIN_AFTER", "MAX_ROUTES", "ROUTE_TIMEOUT", "check_once_running", "live_openapi",
+    "live_routes", "openapi_in_table", "smoke_check", "smoke_summary", "with_route_table",
 ]  # fmt: skip
 
 MAX_ROUTES = 20
@@ -82,6 +83,28 @@ async def smoke_check(
                 not_found += status == 404
     checked = min(len(paths), MAX_ROUTES)
     return {"ok": not failing, "checked": checked, "notFound": not_found, "failing": failing}
+
+
+async def check_once_running(
+    state: PreviewState,
+    upstream: Upstream,
+    files: dict[str, bytes],
+    fixing: Callable[[dict[str, Any]], Awaitable[bool]] | None,
+) -> bool:
+    """The smoke check of an app that just started answering, said in its log, and its
+    result the state's ``smoke`` (the status's ``health``) once it stands; True where
+    its routes' 500s have a fix (``fixing`` said so): the app ends for its relaunch."""
+
+    async def publish(level: str, message: str) -> None:
+        await state.broadcast.publish(level, message, "proxy")
+
+    result = await smoke_check(upstream, files, publish)
+    await state.system(*smoke_summary(result))
+    failing = result["failing"]
+    if fixing and any((f["status"] or 0) >= 500 for f in failing) and await fixing(result):
+        return True
+    state.smoke = result
+    return False
 
 
 def smoke_summary(result: dict[str, Any]) -> tuple[str, str]:

@@ -29,8 +29,9 @@ from ..sandbox.process import (
 )
 from ..settings import Settings
 from .anyport import AnyPort, timeout_message
+from .processes import AppWorkers
 from .readiness import is_healthy
-from .smoke import smoke_check, smoke_summary
+from .smoke import check_once_running
 from .state import PreviewState
 from .upstream import Upstream
 
@@ -83,6 +84,7 @@ class ChildSupervision:
         needed: Sequence[str] = (),
         on_answering: Callable[[], Awaitable[bool]] | None = None,
         on_failing_routes: Callable[[dict[str, Any]], Awaitable[bool]] | None = None,
+        workers: AppWorkers | None = None,
     ) -> None:
         self._spec = spec
         self._state = state
@@ -113,6 +115,7 @@ class ChildSupervision:
         self._on_answering = on_answering  # False stops it: a revision's (runtime.swaps)
         self._on_failing_routes = on_failing_routes  # True: a fix for them (_smoke_check)
         self._ended_for_a_fix = False
+        self.workers = workers  # started once it answers, stopped before it (.processes)
 
     def report_to(self, state: PreviewState) -> None:
         """What follows is told to ``state`` (a swap of revisions: ``runtime.swaps``)."""
@@ -229,6 +232,8 @@ class ChildSupervision:
                 checks.start_soon(self._health_loop)
                 if settings.smoke_check == "on":
                     checks.start_soon(self._smoke_check, checks.cancel_scope)
+                if self.workers is not None:  # in its sandbox: that of its outer process
+                    checks.start_soon(self.workers.run, process.pid)
                 await process.wait()
                 checks.cancel_scope.cancel()
             if self._ended_for_a_fix:
@@ -334,20 +339,11 @@ class ChildSupervision:
                     return
 
     async def _smoke_check(self, running: trio.CancelScope) -> None:
-        """Each parameterless GET route once (see ``smoke``); the outcome in the state,
-        or, for 500s with a known fix, ``running`` ended for the relaunch with it."""
-        state = self._state
-
-        async def publish(level: str, message: str) -> None:
-            await state.broadcast.publish(level, message, "proxy")
-        result = await smoke_check(self._upstream, self._spec.files, publish)
-        await state.system(*smoke_summary(result))
-        fixing, failing = self._on_failing_routes, result["failing"]
-        if fixing and any((f["status"] or 0) >= 500 for f in failing) and await fixing(result):
+        """The smoke check (``smoke``); ``running`` ended for a relaunch with a fix."""
+        fixing = self._on_failing_routes
+        if await check_once_running(self._state, self._upstream, self._spec.files, fixing):
             self._ended_for_a_fix = True
             running.cancel()
-        else:
-            state.smoke = result  # the status's ``health``, once it stands
 
     async def _health_loop(self) -> None:
         interval = self._settings.health_interval

@@ -181,6 +181,7 @@ class Supervisor:
         health_path: str | None = None,
         revision: tuple[int, dict[str, bytes]] | None = None,
         seed: Callable[[PreviewRuntime], Awaitable[str | None]] | None = None,
+        workers: bool | dict[str, bool] = True,
     ) -> Launched:
         """Detect how to start it, admit, reserve a port, write the row and start the
         preview's nursery. Returns at once (status ``starting``): the build, the set-up
@@ -197,6 +198,7 @@ class Supervisor:
             )
         builder = await self.env_builder()
         from ..apps.detect import detect  # these: imported by env_builder
+        from ..apps.launchoptions import workers_off
         from ..apps.spec import LaunchSpec
         from ..backing.appdb import new_database_name
         from ..builds.preparation import fill
@@ -208,6 +210,8 @@ class Supervisor:
             latest_tree, self.store.engine, generation.id
         )
         detection = await trio.to_thread.run_sync(detect, files, command, setup)
+        off = workers_off(workers, [worker.name for worker in detection.workers])
+        detection = detection.without_workers(frozenset(off))
         if health_path is None:
             health_path = await trio.to_thread.run_sync(default_health_path, files)
         # From here to the registry insert there is no await: admission is atomic.
@@ -241,6 +245,7 @@ class Supervisor:
             seed=seed,
             command=command,
             setup=setup,
+            workers_off=off,
         )
         argv = spec.argv
         runtime = PreviewRuntime(

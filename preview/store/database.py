@@ -280,7 +280,7 @@ class Store:
 
     async def add_log_events(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert a batch of row dicts in one transaction (one executemany statement)."""
-        await self.add_log_values([tuple(row[c] for c in LOG_EVENT_COLUMNS) for row in rows])
+        await self.add_log_values([tuple(row.get(c) for c in LOG_EVENT_COLUMNS) for row in rows])
 
     async def add_log_values(self, values: Sequence[tuple[Any, ...]]) -> None:
         """Insert a batch of tuples in ``LOG_EVENT_COLUMNS`` order, in one transaction."""

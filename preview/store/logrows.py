@@ -29,6 +29,7 @@ __all__ = [
 
 LOG_EVENT_COLUMNS = (
     "preview_id", "seq", "timestamp", "level", "message", "source", "stream", "status",
+    "process",
 )  # fmt: skip
 _LOG_EVENTS = f"log_events ({', '.join(LOG_EVENT_COLUMNS)})"
 _SQLITE_INSERT_LOG_EVENTS = f"INSERT INTO {_LOG_EVENTS} VALUES "
@@ -38,7 +39,9 @@ _SQLITE_INSERT_LOG_EVENTS = f"INSERT INTO {_LOG_EVENTS} VALUES "
 _SQLITE_CHUNKS = (256, 128, 64, 32, 16, 8, 4, 2, 1)
 _PG_COPY_LOG_EVENTS = f"COPY {_LOG_EVENTS} FROM STDIN"
 # Event's arguments in order (id is the seq), for log_event_values.
-EVENT_FIELDS = ("seq", "timestamp", "level", "message", "source", "stream", "status")
+EVENT_FIELDS = (
+    "seq", "timestamp", "level", "message", "source", "stream", "status", "process",
+)  # fmt: skip
 _SQLITE_EVENT_VALUES = (
     f"SELECT {', '.join(EVENT_FIELDS)} FROM log_events"
     " WHERE preview_id = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?"
@@ -55,11 +58,11 @@ def insert_sqlite(engine: Engine, values: Sequence[tuple[Any, ...]]) -> None:
     flat: list[Any] = []
     last_moment, last_text = None, ""
     extend = flat.extend
-    for pid, seq, moment, level, message, source, stream, status in values:
+    for pid, seq, moment, level, message, source, stream, status, process in values:
         if moment is not last_moment:  # lines of one pipe read share one timestamp
             last_moment = moment
             last_text = moment.isoformat(sep=" ", timespec="microseconds")
-        extend((pid, seq, last_text, level, message, source, stream, status))
+        extend((pid, seq, last_text, level, message, source, stream, status, process))
     with engine.begin() as connection:
         insert_rows_sqlite(connection, _SQLITE_INSERT_LOG_EVENTS, len(LOG_EVENT_COLUMNS), flat)
 
@@ -131,8 +134,8 @@ def event_values_sqlite(
     values: list[tuple[Any, ...]] = []
     append, parse = values.append, datetime.fromisoformat
     last_text, last_moment = None, None
-    for seq, text, level, message, source, stream, status in rows:
+    for seq, text, level, message, source, stream, status, process in rows:
         if text != last_text:
             last_text, last_moment = text, parse(text)
-        append((seq, last_moment, level, message, source, stream, status))
+        append((seq, last_moment, level, message, source, stream, status, process))
     return values

@@ -216,6 +216,7 @@ class LogEvent(Record):
         _column("source", String(16)),
         _column("stream", String(8), null=True),
         _column("status", String(20), null=True),
+        _column("process", String(32), null=True),  # a worker's name (its lines)
         sqlite_with_rowid=False,
     )
 

@@ -33,6 +33,7 @@ from ...store import Store
 from ..datahealth import MissingTables
 from ..outsidecalls import OutsideCalls
 from ..ports import PortPool
+from ..processes import AppWorkers, WorkerSetting
 from ..rowkeeper import RowKeeper
 from ..smoke import with_route_table
 from ..state import PreviewState
@@ -93,6 +94,7 @@ class PreviewRuntime:
         )  # fmt: skip
         self._metrics = metrics
         self._launched_at = trio.current_time()
+        self._worker_bounds = (settings.stop_grace, settings.max_line_bytes)
         builder = builder or EnvBuilder(settings)
         self.preparation = Preparation(
             spec, settings=settings, builder=builder, broadcast=self.broadcast
@@ -103,11 +105,9 @@ class PreviewRuntime:
         self._start_slots = start_slots
         self.supervision: ChildSupervision | None = None  # while its child runs, and after
         self._tables = MissingTables(spec, self._system)  # 500s for want of its tables
-        # Its calls to other hosts, which its sandbox refuses (the aliases may grow).
         outbound = (lambda: self.containment.outbound) if self.containment.sandboxed else None
-        self._outside = OutsideCalls(outbound, self._system)
-        # Log lines and row changes are written until the database takes them; set
-        # when the service gives up waiting (its shutdown grace is over).
+        self._outside = OutsideCalls(outbound, self._system)  # calls its sandbox refuses
+        # Set when the service gives up waiting for the store (its shutdown grace is over).
         self._give_up_store = trio.Event()
         keeper = RowKeeper(store, self.id, give_up=self._give_up_store, on_error=self._row_failed)
         self.state = PreviewState(self.broadcast, keeper, self.host_paths)
@@ -126,7 +126,6 @@ class PreviewRuntime:
     def confinement(self) -> Confinement | None:
         return self.containment.confinement
 
-    # -- control from the API -------------------------------------------------------
 
     @property
     def status(self) -> str:
@@ -208,7 +207,6 @@ class PreviewRuntime:
         """Memory (MiB) and CPU (%) of the process group, as last measured."""
         return await self.supervision.usage() if self.supervision is not None else None
 
-    # -- the preview's life ---------------------------------------------------------
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """The preview's whole life; ``started`` once the child is spawned (or failed to)."""
@@ -264,8 +262,7 @@ class PreviewRuntime:
             self.state.set_reason("an error of the service")
             return "failed"
 
-    def _how_started(self) -> dict[str, str]:
-        """The row's command and runtime (JSON): the status tells them after the end too."""
+    def _how_started(self) -> dict[str, str]:  # the row's: the status tells them after the end
         info = self.runtime_info
         return {"command": info["command"] or "", "runtime": json.dumps(info)}
 
@@ -360,12 +357,15 @@ class PreviewRuntime:
             ready = confinement.ready_socket_path
             ready_path = str(ready) if ready is not None else None
             self.upstream = Upstream(spec.port, str(confinement.socket_path), ready_path=ready_path)
+        at = WorkerSetting(self.temp_dir, env, limits, confinement, *self._worker_bounds)
+        workers = AppWorkers.of(spec, python, self.broadcast, self._system, at)
         self.supervision = ChildSupervision(
             spec, state=state, settings=self.settings, app_dir=self.temp_dir,
             upstream=self.upstream, confinement=confinement, controls=self._controls,
             listed_in=self.preparation.listed_in, start_slots=self._start_slots,
             metrics=self._metrics, launched_at=self._launched_at, watch=self._watch_lines,
-            needed=self.preparation.config.missing, on_failing_routes=self._route_fixes.wanted,
+            needed=self.preparation.config.missing, workers=workers,
+            on_failing_routes=self._route_fixes.wanted,
         )  # fmt: skip
         outbound_dir = confinement.outbound_dir if confinement is not None else None
         async with open_outbound(

@@ -48,7 +48,8 @@ export class LineDetail {
   open(entry) {
     this.entry = entry;
     setText($('line-detail-title'), `Line ${entry.id}`);
-    const origin = entry.source === 'app' && entry.stream ? `app (${entry.stream})` : entry.source;
+    const app = entry.process ? `app: ${entry.process}` : 'app';
+    const origin = entry.source === 'app' && entry.stream ? `${app} (${entry.stream})` : entry.source;
     setText($('line-detail-meta'), `${entry.timestamp} · ${entry.level} · ${origin}`);
     setText($('line-detail-text'), prettyJson(entry.plain) ?? entry.plain);
     const requestId = entry.source === 'proxy' ? REQUEST_ID.exec(entry.plain)?.[1] : null;

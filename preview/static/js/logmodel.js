@@ -241,6 +241,7 @@ function toEntry(event) {
     source: SOURCES.includes(event.source) ? event.source : 'app',
     stream: event.stream || null,
     status: event.status || null,
+    process: event.process || null, // a worker's lines: its name (the web process's: none)
     probe: Boolean(event.probe),
     message,
     plain: plainText(message),

@@ -6,7 +6,9 @@ import { parseAnsi, styleSpan } from './ansi.js';
 
 const TAGS = { stdout: 'out', stderr: 'err' };
 const SOURCE_TAGS = { system: 'sys', build: 'build', proxy: 'proxy' };
-const tagOf = (entry) => (entry.source === 'app' ? TAGS[entry.stream] || 'app' : SOURCE_TAGS[entry.source] || entry.source);
+// A worker's lines are tagged with its name (`process`), the web process's with the stream.
+const appTag = (entry) => (entry.process ? entry.process : TAGS[entry.stream] || 'app');
+const tagOf = (entry) => (entry.source === 'app' ? appTag(entry) : SOURCE_TAGS[entry.source] || entry.source);
 
 export function formatTime(iso) {
   const date = new Date(iso);
@@ -50,6 +52,10 @@ export function renderRow(entry, { showTimestamps, finder, selected, current, wr
   const tag = document.createElement('span');
   tag.className = 'tag';
   tag.textContent = tagOf(entry);
+  if (entry.process) {
+    tag.classList.add('tag-process');
+    tag.title = `${entry.process} (${entry.stream || 'app'})`;
+  }
   row.append(tag);
   const message = document.createElement('span');
   message.className = 'msg';
