@@ -3,10 +3,12 @@
 A host that embeds the service may pass its own ``Authenticator`` to ``create_app``;
 the default one, :class:`JWTAuthenticator`, verifies ``Authorization: Bearer <JWT>``
 with ``sub`` and ``exp`` required and an optional ``tier`` (``free`` or ``pro``). Every
-route also accepts the ``preview_session`` cookie that ``POST /api/session`` sets (a
+route also accepts the session cookie that ``POST /api/session`` sets (a
 browser's ``EventSource`` cannot send headers, and the web UI keeps no token a page's
 script could read), where no other site's page can have made the browser send it:
-:func:`cookie_may_authenticate`. No token is ever taken from a URL.
+:func:`cookie_may_authenticate`. Over HTTPS it is ``__Host-preview_session``, and only that
+name is read there (:func:`session_cookie_name`); over HTTP ``preview_session``. No token
+is ever taken from a URL.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .errors import Forbidden, Unauthorized
 
 __all__ = [
     "CSRF_HEADER",
+    "SECURE_SESSION_COOKIE",
     "SESSION_COOKIE",
     "Authenticator",
     "JWTAuthenticator",
@@ -35,6 +38,7 @@ __all__ = [
     "hash_preview_token",
     "new_preview_token",
     "preview_token_matches",
+    "session_cookie_name",
 ]
 
 MAX_SUBJECT = 200  # characters of a user id (a token's sub): the store's user_id columns hold 200
@@ -52,6 +56,10 @@ def valid_subject(subject: object) -> bool:
     )
 
 SESSION_COOKIE = "preview_session"
+# Over HTTPS the __Host- prefix: browsers take it only host-only, Secure and with Path=/,
+# so a preview's page under a sibling subdomain of the same site cannot plant one of that
+# name for their parent domain (its owner's session in a victim's browser: login CSRF).
+SECURE_SESSION_COOKIE = "__Host-" + SESSION_COOKIE
 CSRF_HEADER = "X-Preview-CSRF"
 TIERS = ("free", "pro")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -258,17 +266,25 @@ def cookie_may_authenticate(
     return method.upper() in _SAFE_METHODS or bool(header(CSRF_HEADER))
 
 
+def session_cookie_name(scheme: str) -> str:
+    """The session cookie's name for a request of ``scheme`` (``http``, ``wss`` …)."""
+    return SECURE_SESSION_COOKIE if scheme in ("https", "wss") else SESSION_COOKIE
+
+
 def authenticate_request(
     authenticator: Authenticator,
     method: str,
     header: Callable[[str], str | None],
     cookies: Mapping[str, str],
     trusted_origins: Collection[str],
+    *,
+    scheme: str,
 ) -> User:
-    """Who sent this request (``method``, ``header`` reads its headers): the bearer
-    header, else our session cookie where :func:`cookie_may_authenticate`; 401, or 403
-    ``session_cookie_refused`` when only a cookie came and it may not count here."""
-    session = cookies.get(SESSION_COOKIE)
+    """Who sent this request (``method``, ``header`` reads its headers; ``scheme``: how
+    it came): the bearer header, else our session cookie (of the scheme's name) where
+    :func:`cookie_may_authenticate`; 401, or 403 ``session_cookie_refused`` when only a
+    cookie came and it may not count here."""
+    session = cookies.get(session_cookie_name(scheme))
     allowed = cookie_may_authenticate(method, header, trusted_origins)
     try:
         return authenticator.authenticate(

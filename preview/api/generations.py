@@ -10,7 +10,7 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, jsonify, request
 
-from ..auth import SESSION_COOKIE
+from ..auth import SECURE_SESSION_COOKIE, SESSION_COOKIE, session_cookie_name
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest, Conflict, NotFound
 from ..generations import UploadLimits, files_from_archive, files_from_json
@@ -241,16 +241,18 @@ async def open_session() -> Response:
     user = state.user()
     token, lifetime = state.authenticator.session_token(user)
     response = jsonify({"userId": user.id, "tier": user.tier, "expiresIn": lifetime})
+    secure = request.scheme == "https"
     response.set_cookie(
-        SESSION_COOKIE,
+        session_cookie_name(request.scheme),
         token,
         max_age=lifetime,
         httponly=True,
         samesite="Strict",
-        secure=request.scheme == "https",
+        secure=secure,
         # Same-site pages (any port of this host, or a sibling subdomain of the same
         # site) send it with their EventSource; a host mounting us under a prefix too.
-        path=f"{request.root_path}/api",
+        # Over HTTPS Path=/, which its __Host- name requires.
+        path="/" if secure else f"{request.root_path}/api",
     )
     return response
 
@@ -258,5 +260,8 @@ async def open_session() -> Response:
 @blueprint.delete("/api/session")
 async def close_session() -> Response:
     response = jsonify({"status": "signed_out"})
-    response.delete_cookie(SESSION_COOKIE, path=f"{request.root_path}/api")
+    if request.scheme == "https":
+        response.delete_cookie(SECURE_SESSION_COOKIE, path="/", secure=True, httponly=True)
+    else:
+        response.delete_cookie(SESSION_COOKIE, path=f"{request.root_path}/api")
     return response

@@ -23,7 +23,7 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, jsonify
 
-from ..auth import SESSION_COOKIE
+from ..auth import SECURE_SESSION_COOKIE, SESSION_COOKIE
 from ..errors import NotFound
 from .ui import CONTENT_SECURITY_POLICY, send_static
 
@@ -346,7 +346,12 @@ def openapi_document() -> dict[str, Any]:
             "schemas": {"Error": _ERROR},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
+                "cookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": SESSION_COOKIE,
+                    "description": f"over HTTPS: {SECURE_SESSION_COOKIE} (POST /api/session)",
+                },
             },
         },
         "security": [{"bearer": []}, {"cookie": []}],

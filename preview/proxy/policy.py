@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from ..auth import SESSION_COOKIE
+from ..auth import SECURE_SESSION_COOKIE, SESSION_COOKIE
 from ..errors import BadGateway, BadRequest, TooLarge
 from ..services.origins import APP_SESSION_COOKIES
 
@@ -72,7 +72,9 @@ _NEVER_FORWARDED = frozenset(
         "x-request-id",
     }
 )
-SERVICE_COOKIES = frozenset({SESSION_COOKIE, PREVIEW_TOKEN_COOKIE, *APP_SESSION_COOKIES})
+SERVICE_COOKIES = frozenset(
+    {SESSION_COOKIE, SECURE_SESSION_COOKIE, PREVIEW_TOKEN_COOKIE, *APP_SESSION_COOKIES}
+)
 # At a preview's own origin the service's credential is only ever its cookie: the Host
 # the browser used and an Authorization header are the app's, and cross.
 _APP_OWN = frozenset({"authorization", "host"})

@@ -52,10 +52,11 @@ class AsgiCaller:
     """Who sent an ASGI request and with what headers, for the fast paths: what
     ``Services.user`` and Quart's request give the blueprints."""
 
-    __slots__ = ("_cookies", "headers", "named", "scope_method")
+    __slots__ = ("_cookies", "headers", "named", "scope_method", "scope_scheme")
 
     def __init__(self, scope: dict) -> None:
         self.scope_method = scope.get("method", "GET")  # a WebSocket's handshake: GET
+        self.scope_scheme = scope.get("scheme", "http")  # ws, wss for a WebSocket
         self.headers = [
             (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]
         ]  # as sent, repeats included
@@ -79,6 +80,7 @@ class AsgiCaller:
             lambda name: self.named.get(name.lower()),
             self.cookies,
             state.settings.cors_origin_set,
+            scheme=self.scope_scheme,
         )
 
 

@@ -149,6 +149,7 @@ class Services:
             source.headers.get,
             source.cookies,
             self.settings.cors_origin_set,
+            scheme=source.scheme,
         )
 
 

@@ -221,3 +221,33 @@ async def test_a_configured_frontend_uses_the_cookie_with_the_header(
                 "/api/generations", json=files, headers={**CSRF, "Origin": FRONTEND}
             )
             assert uploaded.status_code == 201, uploaded.text
+
+
+async def test_over_https_the_cookie_is_host_only_and_a_planted_one_never_counts(
+    service: Service,
+) -> None:
+    """A preview's page under a sibling subdomain of the same site can set a cookie for
+    their parent domain from a script; over HTTPS the session is ``__Host-`` (host-only,
+    Secure, Path=/: no other host can set one of its name), and only that name counts."""
+    transport = httpx.ASGITransport(app=service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://preview.test") as tls:
+        with trio.fail_after(30):
+            opened = await tls.post("/api/session", headers=auth())
+            assert opened.status_code == 200, opened.text
+            (header,) = opened.headers.get_list("set-cookie")
+            parts = [part.strip().lower() for part in header.split(";")]
+            assert parts[0].startswith("__host-preview_session=")
+            assert {"secure", "httponly", "path=/", "samesite=strict"} <= set(parts), parts
+            value = header.split(";")[0].split("=", 1)[1]
+            tls.cookies.clear()
+            tls.cookies.set("__Host-preview_session", value)
+            whoami = await tls.get("/api/session")
+            assert whoami.status_code == 200 and whoami.json()["userId"] == "alice"
+            # The attacker's own session, planted under the plain name: not read here.
+            tls.cookies.clear()
+            tls.cookies.set("preview_session", value)
+            _error(await tls.get("/api/session"), 401, "missing_credentials")
+            tls.cookies.clear()
+            closed = await tls.delete("/api/session", headers={**CSRF, **auth()})
+            (gone,) = closed.headers.get_list("set-cookie")
+            assert gone.lower().startswith("__host-preview_session=") and "Path=/" in gone
