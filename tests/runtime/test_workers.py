@@ -24,7 +24,7 @@ from preview.client.printing import print_event
 from preview.errors import BadRequest
 from preview.logs.event import Event, sse_frames
 
-from ..conftest import SERVER_COMMAND, Service, running_service, server_app
+from ..conftest import SERVER_COMMAND, Service, auth, eventually, running_service, server_app
 from .test_build import BUILD_WAIT, app_files, launched, messages
 from .test_sandbox import require_sandbox
 
@@ -35,7 +35,8 @@ def _workers(files: dict[str, str], command: list[str] | None = None) -> dict[st
 
 
 FLASK = {
-    "app.py": "from flask import Flask\napp = Flask(__name__)\n", "requirements.txt": "flask\n"
+    "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+    "requirements.txt": "flask\n",
 }
 
 
@@ -132,6 +133,13 @@ def test_a_workers_lines_say_whose_they_are(capsys: pytest.CaptureFixture[str]) 
 
 def _process(status: dict[str, Any], name: str) -> dict[str, Any]:
     return next(p for p in status["processes"] if p["name"] == name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _running_with(token: str) -> list[psutil.Process]:
@@ -231,9 +239,7 @@ async def _crash_and_restart(service: Service) -> None:
         assert "worker crasher exited with code 3" in said
         assert any(line.startswith("worker crasher: restarting in 1 s") for line in said), said
         events = await service.history(gid)
-        assert [e["message"] for e in events if e.get("process") == "crasher"][:1] == [
-            "crasher up"
-        ]
+        assert [e["message"] for e in events if e.get("process") == "crasher"][:1] == ["crasher up"]
         status = await service.status(gid)
         assert status["status"] == "running" and status["healthStatus"] == "healthy"
         assert _process(status, "crasher")["restarts"] >= 1
@@ -301,3 +307,44 @@ async def test_a_node_apps_procfile_worker_runs(builder_service: Service) -> Non
         stopping = [e for e in await service.history(gid) if e.get("process") == "worker"]
         assert stopping[-1]["message"] == "worker stopping"  # SIGTERM first, as the web's
     assert _running_with("node worker.js") == []
+
+
+async def test_a_revision_applied_live_runs_its_own_workers_and_stops_the_old_ones(
+    service: Service,
+) -> None:
+    """The new revision's process brings its workers, from its files, once it answers;
+    the workers of the process it replaced stop with it."""
+    ticker = (
+        "ticker: python3 -c \"import time; print('ticker-rev', open('v.txt').read(), "
+        'flush=True); time.sleep(3600)"\n'
+    )
+    files = server_app(Procfile=ticker, **{"v.txt": "one"})
+    with trio.fail_after(120):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running", body.get("errorMessage")
+        await _until_said(service, gid, "worker ticker started")
+        posted = await service.client.post(
+            f"/api/generations/{gid}/revisions", json={"files": {"v.txt": "two"}}, headers=auth()
+        )
+        assert posted.status_code == 201, posted.text
+        assert posted.json()["apply"]["state"] == "switched", posted.json()["apply"]
+        while True:
+            lines = [e["message"] for e in await service.history(gid) if e.get("process")]
+            if "ticker-rev two" in lines:
+                break
+            await trio.sleep(0.1)
+        assert lines[0] == "ticker-rev one"
+        # The old revision's worker is stopped once its process is drained.
+        said = await _until_said(service, gid, "worker ticker started", count=2)
+        old, new = (
+            int(line.split("(pid ")[1].split(")")[0])
+            for line in said
+            if line.startswith("worker ticker started")
+        )
+        await eventually(lambda: not _alive(old))
+        assert _alive(new)
+        status = await service.status(gid)
+        assert _process(status, "ticker")["status"] == "running"
+        await service.stop(gid)
+        assert not _running_with("ticker-rev")

@@ -126,7 +126,6 @@ class PreviewRuntime:
     def confinement(self) -> Confinement | None:
         return self.containment.confinement
 
-
     @property
     def status(self) -> str:
         """Its status (``starting`` … ``failed``); the rest users see is :attr:`state`'s."""
@@ -206,7 +205,6 @@ class PreviewRuntime:
     async def usage(self) -> tuple[float, float] | None:
         """Memory (MiB) and CPU (%) of the process group, as last measured."""
         return await self.supervision.usage() if self.supervision is not None else None
-
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """The preview's whole life; ``started`` once the child is spawned (or failed to)."""

@@ -35,8 +35,12 @@ class AppWorkers:
         self.turned_off = list(turned_off)  # their names: listed as "off"
         self.runs = [
             WorkerRun(
-                w.name, [part.format_map(values) for part in w.argv], w.detected_from,
-                shown=w.describe()["command"], broadcast=broadcast, system=system,
+                w.name,
+                [part.format_map(values) for part in w.argv],
+                w.detected_from,
+                shown=w.describe()["command"],
+                broadcast=broadcast,
+                system=system,
                 setting=setting,
             )
             for w in workers

@@ -36,6 +36,8 @@ from ...sandbox.bubblewrap import host_uid
 from ...sandbox.process import ChildLimits
 from ...settings import Settings
 from ..ports import PortPool
+from ..processes import AppWorkers, WorkerSetting
+from ..processes.worker import System
 from ..smoke import with_route_table
 from ..state import PreviewState
 from ..supervision import StopControls
@@ -84,6 +86,7 @@ class Candidate:
     controls: StopControls = field(default_factory=StopControls)
     prepare_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     env: dict[str, str] = field(default_factory=dict)
+    python: str = ""  # the interpreter its environment runs (the workers' {python})
     limits: ChildLimits | None = None
     upstream: Upstream | None = None
     confinement: Confinement | None = None
@@ -91,6 +94,16 @@ class Candidate:
     listed_in: str = "requirements.txt"
     own_port: bool = False  # its port is its own (unsandboxed), given back after it
     sandboxed: bool = False  # its directory is then worked on with the app's rights
+
+    def workers(self, preview: ServingPreview, system: System) -> AppWorkers:
+        """Its own workers, from its own files, run as its web process is (started once
+        it answers; those of the process it replaces run on until that one stops)."""
+        assert self.limits is not None
+        setting = WorkerSetting(
+            self.app_dir, self.env, self.limits, self.confinement,
+            preview.settings.stop_grace, preview.settings.max_line_bytes,
+        )  # fmt: skip
+        return AppWorkers.of(self.spec, self.python, preview.broadcast, system, setting)
 
     async def release(self, ports: PortPool, *, remove_dir: bool) -> None:
         """What it holds, given back (shielded caller; idempotent)."""
@@ -242,6 +255,7 @@ async def prepare(
     candidate.spec.argv = [part.replace("{port}", str(port)) for part in prepared.template]
     candidate.spec.requirements = prepared.requirements
     candidate.env = environment(prepared.python)
+    candidate.python = prepared.python
     built = prepared.lease.path if prepared.lease is not None else None
     memory = preview.preparation.memory_limit()
     candidate.limits = ChildLimits(memory_bytes=memory, run_as=run_as(prepared.python, built))

@@ -237,6 +237,9 @@ class RevisionSwaps:
         if not self._preview.broadcast.closed:
             await self._preview.state.system(level, message)
 
+    async def _system(self, level: str, message: str) -> None:
+        await self._say(message, level)
+
     async def _apply(self, result: SwapResult, files: dict[str, bytes], order: int) -> None:
         number = result.revision
         async with self._lock:
@@ -310,7 +313,7 @@ class RevisionSwaps:
             upstream=candidate.upstream, confinement=candidate.confinement,
             controls=candidate.controls, listed_in=candidate.listed_in,
             start_slots=self._start_slots, metrics=None, launched_at=began,
-            on_answering=answering,
+            on_answering=answering, workers=candidate.workers(preview, self._system),
         )  # fmt: skip
         process = _Process(candidate.revision, supervision, candidate, held, began)
         assert self._nursery is not None
