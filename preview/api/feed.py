@@ -68,7 +68,7 @@ async def stored_events(
     ``first_page`` events, the next by what the last one held."""
     limit = min(first_page, _page_size(event_bytes) if event_bytes else _FIRST_PAGE)
     while True:
-        if filters:
+        if any(filters.values()):
             rows = await store.log_events(
                 preview_id, after=after, before=before, limit=limit, **filters
             )

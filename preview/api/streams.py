@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,8 @@ _RETRY_MS = 2000
 _LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 _SOURCES = ("app", "build", "setup", "system", "proxy")
 _STREAMS = ("stdout", "stderr")
+_PROCESS_NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+_MAX_PROCESSES = 20
 _HISTORY_CONSISTENCY_WAIT = 5.0
 
 
@@ -172,8 +175,26 @@ def _history_filters() -> dict[str, Any]:
         "levels": _choices("level", args.get("level"), _LEVELS),
         "sources": _choices("source", args.get("source"), _SOURCES),
         "streams": _choices("stream", args.get("stream"), _STREAMS),
+        "processes": _processes(args.get("process")),
         "text": q,
     }
+
+
+def _processes(raw: str | None) -> list[str] | None:
+    """``process=``: worker names (``status.processes``), ``web`` for the lines that are
+    not a worker's (the web process's, and the service's own)."""
+    if not raw:
+        return None
+    values = list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    wrong = [v for v in values if not _PROCESS_NAME.fullmatch(v)]
+    if wrong or len(values) > _MAX_PROCESSES:
+        raise BadRequest(
+            f"process must be at most {_MAX_PROCESSES} names (letters, digits, '.', '_', "
+            "'-'), separated by commas: the workers' (status: processes), or web.",
+            code="invalid_process",
+            details={"process": wrong[:10]},
+        )
+    return values or None
 
 
 def _text_line(event: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import trio
-from sqlalchemy import Engine, Row, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Engine, Row, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
@@ -311,9 +311,11 @@ class Store:
         levels: Iterable[str] | None = None,
         sources: Iterable[str] | None = None,
         streams: Iterable[str] | None = None,
+        processes: Iterable[str] | None = None,
         text: str | None = None,
     ) -> list[Row[Any]]:
-        """Rows (attributes as ``LogEvent``'s: ``seq``, ``timestamp``, …) in id order.
+        """Rows (attributes as ``LogEvent``'s: ``seq``, ``timestamp``, …) in id order;
+        ``processes``: the workers' names, ``web`` for the lines of none.
 
         Plain rows, not ORM objects: a subscriber overtaken by the ring reads through
         here, and building ORM objects would cost three times the query."""
@@ -331,6 +333,12 @@ class Store:
             query = query.where(table.c.source.in_(list(sources)))
         if streams:
             query = query.where(table.c.stream.in_(list(streams)))
+        if processes:
+            names = [name for name in processes if name != "web"]
+            chosen = [table.c.process.in_(names)] if names else []
+            if "web" in processes:
+                chosen.append(table.c.process.is_(None))
+            query = query.where(or_(*chosen))
         if text:
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(table.c.message.ilike(f"%{escaped}%", escape="\\"))

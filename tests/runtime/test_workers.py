@@ -243,6 +243,18 @@ async def _crash_and_restart(service: Service) -> None:
         status = await service.status(gid)
         assert status["status"] == "running" and status["healthStatus"] == "healthy"
         assert _process(status, "crasher")["restarts"] >= 1
+        # The history of one process, of the others (web: the lines of none), of both.
+        crashers = await service.history(gid, process="crasher")
+        assert crashers and {e.get("process") for e in crashers} == {"crasher"}
+        web = await service.history(gid, process="web")
+        assert web and not any(e.get("process") for e in web)
+        both = await service.history(gid, process="crasher,web", level="INFO")
+        assert {e["id"] for e in both} == {e["id"] for e in crashers + web if e["level"] == "INFO"}
+        bad = await service.client.get(
+            f"/api/generations/{gid}/preview/logs", params={"process": "a b"}, headers=auth()
+        )
+        assert bad.status_code == 400 and bad.json()["error"] == "invalid_process"
+        assert bad.json()["details"] == {"process": ["a b"]}
         await service.stop(gid)
 
 
