@@ -321,11 +321,19 @@ async def test_a_node_apps_procfile_worker_runs(builder_service: Service) -> Non
     assert _running_with("node worker.js") == []
 
 
+@pytest.mark.parametrize("sandbox", ["auto", "off"])
 async def test_a_revision_applied_live_runs_its_own_workers_and_stops_the_old_ones(
-    service: Service,
+    settings: Settings, sandbox: str
 ) -> None:
     """The new revision's process brings its workers, from its files, once it answers;
     the workers of the process it replaced stop with it."""
+    async with running_service(replace(settings, sandbox=sandbox)) as service:
+        if sandbox == "auto":
+            require_sandbox(service)
+        await _swap_with_workers(service)
+
+
+async def _swap_with_workers(service: Service) -> None:
     ticker = (
         "ticker: python3 -c \"import time; print('ticker-rev', open('v.txt').read(), "
         'flush=True); time.sleep(3600)"\n'
