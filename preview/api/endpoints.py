@@ -68,8 +68,13 @@ async def discover_endpoints(
         table = await live_routes(runtime.upstream)
         if cached is not None:
             if table is not None:  # the routes its document leaves out as well
-                cached = await trio.to_thread.run_sync(endpoints_beyond_openapi, cached, *table)
-                state.discovery_cache.put(f"last-live:{gid}", cached)
+                beyond = f"beyond:{runtime.id}"  # (the table, its listing) while it holds
+                known = state.discovery_cache.get(beyond)
+                if known is None or known[0] != table:
+                    listed = await trio.to_thread.run_sync(endpoints_beyond_openapi, cached, *table)
+                    known = state.discovery_cache.put(beyond, (table, listed))
+                    state.discovery_cache.put(f"last-live:{gid}", listed)
+                cached = known[1]
             return await _listing(state, gid, files, "openapi", cached)
         tried = f"table-openapi:{runtime.id}"  # its table's documents, asked for once
         if table is not None and state.discovery_cache.get(tried) is None:
