@@ -37,6 +37,7 @@ _SQLITE_INSERT_LOG_EVENTS = f"INSERT INTO {_LOG_EVENTS} VALUES "
 # rows instead of one each; 256 x 20 parameters stays far below SQLite's 32,766. The
 # rest of a batch goes in statements of 128, 64, ... 1 rows (at most one each).
 _SQLITE_CHUNKS = (256, 128, 64, 32, 16, 8, 4, 2, 1)
+_MAX_VALUES = 512  # values bound in one statement (insert_rows_sqlite)
 _PG_COPY_LOG_EVENTS = f"COPY {_LOG_EVENTS} FROM STDIN"
 # Event's arguments in order (id is the seq), for log_event_values.
 EVENT_FIELDS = (
@@ -74,13 +75,28 @@ def insert_rows_sqlite(connection: Any, insert: str, width: int, flat: Sequence[
     sqlite3 lets the GIL go around each statement's step, so a row a step (executemany)
     was a hand-over of the GIL per row to the event loop's thread whenever it was busy:
     two context switches a row, at a few hundred proxied calls a second most of the
-    service's context switches. Here a step is up to 256 rows."""
+    service's context switches. But it binds a statement's parameters with the GIL
+    held, in C, where no switch interval reaches: 256 history rows (5,120 values) held
+    the loop's thread for a millisecond and more on a slow VM. So a statement is up to
+    ``_MAX_VALUES`` values, straight to sqlite3's cursor (SQLAlchemy's per-statement
+    steps cost as much as a small statement's insert)."""
     count, done = len(flat) // width, 0
-    for rows in _SQLITE_CHUNKS:
-        while count - done >= rows:
-            statement = _multirow(insert, width, rows)
-            connection.exec_driver_sql(statement, tuple(flat[done * width : (done + rows) * width]))
-            done += rows
+    cursor = connection.connection.driver_connection.cursor()
+    dbapi_error = connection.dialect.loaded_dbapi.Error
+    try:
+        for rows in _SQLITE_CHUNKS:
+            if rows * width > _MAX_VALUES and rows > 1:
+                continue
+            while count - done >= rows:
+                statement = _multirow(insert, width, rows)
+                values = tuple(flat[done * width : (done + rows) * width])
+                try:
+                    cursor.execute(statement, values)
+                except dbapi_error as error:
+                    raise DBAPIError.instance(statement, None, error, dbapi_error) from error
+                done += rows
+    finally:
+        cursor.close()
 
 
 @functools.lru_cache(maxsize=32)
