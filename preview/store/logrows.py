@@ -34,10 +34,10 @@ LOG_EVENT_COLUMNS = (
 _LOG_EVENTS = f"log_events ({', '.join(LOG_EVENT_COLUMNS)})"
 _SQLITE_INSERT_LOG_EVENTS = f"INSERT INTO {_LOG_EVENTS} VALUES "
 # Rows per multi-row INSERT: one statement step (and one release of the GIL) for many
-# rows instead of one each; 256 x 20 parameters stays far below SQLite's 32,766. The
-# rest of a batch goes in statements of 128, 64, ... 1 rows (at most one each).
+# rows instead of one each, as many as _MAX_VALUES allows (binding them holds the GIL:
+# insert_rows_sqlite); the rest of a batch in statements of fewer (at most one each).
 _SQLITE_CHUNKS = (256, 128, 64, 32, 16, 8, 4, 2, 1)
-_MAX_VALUES = 512  # values bound in one statement (insert_rows_sqlite)
+_MAX_VALUES = 512
 _PG_COPY_LOG_EVENTS = f"COPY {_LOG_EVENTS} FROM STDIN"
 # Event's arguments in order (id is the seq), for log_event_values.
 EVENT_FIELDS = (
