@@ -248,6 +248,29 @@ async def test_sqlite_pragmas_wal_and_foreign_keys(tmp_path: Any) -> None:
             await store.aclose()
 
 
+async def test_sqlite_batches_bind_a_bounded_number_of_values_a_statement(tmp_path: Any) -> None:
+    """Binding a statement's values holds the GIL, in C, out of the switch interval's
+    reach: a batch goes in statements of at most 512 values, every row stored."""
+    with trio.fail_after(30):
+        store = await Store.open(f"sqlite:///{tmp_path}/t.db", threads=1)
+        statements: list[str] = []
+
+        def traced(connection: Any) -> None:
+            connection.connection.driver_connection.set_trace_callback(statements.append)
+
+        try:
+            await setup_preview(store, "p1")
+            await in_thread(store, traced)  # the store's one connection
+            await store.add_log_events([log_row("p1", s) for s in range(1, 1001)])
+            inserts = [s for s in statements if s.startswith("INSERT INTO log_events")]
+            # (the trace shows each statement with its values: a row is "('p1', ")
+            rows = [statement.count("('p1', ") for statement in inserts]
+            assert sum(rows) == 1000 and max(rows) * 9 <= 512 and max(rows) >= 32
+            assert await store.count_log_events("p1") == 1000
+        finally:
+            await store.aclose()
+
+
 # --------------------------------------------------------------------------- generations
 
 
