@@ -31,6 +31,7 @@ from ..apps.configvars import (
     dotenv_text,
     example_env_file,
     service_environment,
+    template_url,
 )
 from ..generations import loads_bounded
 
@@ -111,6 +112,7 @@ class RedisWanted:
     hosts: set[str] = field(default_factory=lambda: {"redis", "cache"})
     ports: set[int] = field(default_factory=lambda: {REDIS_PORT})
     accounts: dict[str, str] = field(default_factory=dict)  # user ("default") -> password
+    templates: dict[str, str] = field(default_factory=dict)  # name -> scheme (_take_url)
 
 
 @dataclass
@@ -121,6 +123,7 @@ class MysqlWanted:
     accounts: dict[str, str] = field(default_factory=dict)  # user -> password
     databases: list[str] = field(default_factory=list)
     url_variables: dict[str, str] = field(default_factory=dict)  # name -> its mysql URL
+    templates: dict[str, str] = field(default_factory=dict)  # name -> scheme (_take_url)
 
 
 @dataclass
@@ -263,7 +266,10 @@ def _own_mongo(given: dict[str, str], services: set[str]) -> bool:
     than beside the app (not localhost, not a service of its compose file)."""
     for value in given.values():
         if _MONGO_URL.match(value):
-            host = (urlsplit(value.split(",")[0]).hostname or "").lower()
+            try:  # a template's "[HOST]" is no IPv6 address: urlsplit refuses it
+                host = (urlsplit(value.split(",")[0]).hostname or "").lower()
+            except ValueError:
+                continue
             if host and host not in {"localhost", "127.0.0.1", "::1", "0.0.0.0", *services}:
                 return True
     return False
@@ -307,10 +313,18 @@ def _orm_settings(files: dict[str, bytes]) -> list[tuple[str, dict[str, str]]]:
 def _take_url(
     redis: RedisWanted, mysql: MysqlWanted, why: str, value: str, variable: str | None
 ) -> None:
-    """What one URL says: a server's host and port, an account, a database."""
-    parts = urlsplit(value.strip())
-    scheme = parts.scheme.lower()
+    """What one URL says: a server's host and port, an account, a database. A template
+    of one (``mysql://[USER]:[PASSWORD]@[HOST]:[PORT]/[DATABASE]``, which urlsplit
+    refuses) says which server, and that the variable is the service's to fill."""
+    scheme = value.strip().split("://", 1)[0].lower()
+    if template_url(value):
+        if variable is not None and (scheme in _REDIS_SCHEMES or _MYSQL_SCHEME.match(scheme)):
+            wanted = redis if scheme in _REDIS_SCHEMES else mysql
+            wanted.why.append(why)
+            wanted.templates[variable] = scheme
+        return
     try:
+        parts = urlsplit(value.strip())
         host, port = _host_port(parts.hostname, parts.port)
     except ValueError:
         return
