@@ -288,3 +288,16 @@ async def test_a_procfile_run_through_pipenv_runs_in_the_built_environment(
         answer = (await service.app_get(body, "/")).json()
         assert answer == {"data": "seeded by pipenv run init"}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_procfile_finds_the_built_environment_by_virtual_env(
+    builder_service: Service,
+) -> None:
+    """$VIRTUAL_ENV is the built environment, as activating it sets: Wagtail's
+    bakerydemo's uWSGI (virtualenv=$(VIRTUAL_ENV)) had no Python home without it."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("procfile_virtual_env"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"venv": True, "six": "1.16.0"}
+        assert (await service.stop(body["gid"])).status_code == 200
