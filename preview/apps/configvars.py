@@ -45,6 +45,7 @@ __all__ = [
     "dotenv_chain",
     "dotenv_text",
     "example_env_file",
+    "interpolated",
     "required_types",
     "required_variables",
     "service_environment",
@@ -118,6 +119,23 @@ def service_environment(service: dict) -> dict[str, str]:
 
 def _in(directory: str, name: str) -> str:
     return f"{directory}/{name}" if directory else name
+
+
+_INTERPOLATION = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
+
+
+def interpolated(text: str, env: dict[str, str]) -> str:
+    """``text`` with compose's ``${NAME}``, ``${NAME:-default}`` and ``$NAME`` given their
+    values from ``env`` (the ``.env`` compose reads, else its example), left as they are
+    where ``env`` has none and no default is given."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(3)
+        if env.get(name):
+            return env[name]
+        return match.group(2) if match.group(2) is not None else match.group(0)
+
+    return _INTERPOLATION.sub(value, text)
 
 
 def template_url(value: str) -> bool:

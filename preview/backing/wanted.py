@@ -30,6 +30,7 @@ from ..apps.configvars import (
     compose_services,
     dotenv_text,
     example_env_file,
+    interpolated,
     service_environment,
     template_url,
 )
@@ -163,7 +164,7 @@ def _compose(files: dict[str, bytes]) -> dict[str, dict]:
     return {}
 
 
-def _container_ports(service: dict) -> set[int]:
+def _container_ports(service: dict, env: dict[str, str]) -> set[int]:
     """A compose service's ports: the container's (``mysql:3306``, from another service)
     and the one published on the host (``3307:3306``), which an app run beside the
     compose file, not in it, reaches on localhost (MikroORM's example: ``port: 3307``)."""
@@ -172,7 +173,8 @@ def _container_ports(service: dict) -> set[int]:
         if isinstance(entry, dict):
             sides = [str(entry.get("target", "")), str(entry.get("published", ""))]
         else:
-            sides = str(entry).split("/")[0].split(":")[-2:]  # [host ip:]published:target
+            entry = interpolated(str(entry), env)  # "${REDIS_PORT:-6380}:6379"
+            sides = entry.split("/")[0].split(":")[-2:]  # [host ip:]published:target
         ports.update(int(side) for side in sides if side.isdigit())
     return ports
 
@@ -221,13 +223,13 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     for name, service in redis_images.items():
         redis.why.append(f"the {name} service of its compose file")
         redis.hosts.add(name.lower())
-        redis.ports |= _container_ports(service)
+        redis.ports |= _container_ports(service, config)
     if drivers := sorted(deps & _MYSQL_DRIVERS):
         mysql.why.append(f"{drivers[0]} in its dependencies")
     for name, service in mysql_images.items():
         mysql.why.append(f"the {name} service of its compose file")
         mysql.hosts.add(name.lower())
-        mysql.ports |= _container_ports(service)
+        mysql.ports |= _container_ports(service, config)
         env = service_environment(service)
         _mysql_variables(mysql, {k: v for k, v in env.items() if "${" not in v})
     for path, value in _source_urls(files):  # defaults in code, below the configuration

@@ -228,6 +228,20 @@ def test_a_template_url_is_the_services_to_fill() -> None:
     assert ipv6.redis is not None and not ipv6.redis.templates and 6380 in ipv6.redis.ports
 
 
+def test_a_compose_port_published_by_a_variable() -> None:
+    # As PostgreSQL's (rafsaf's template): the published side from the .env compose reads.
+    files = {
+        "requirements.txt": b"redis\npymysql\n",
+        ".env.example": b"CACHE_PUBLISHED=6390\n",
+        "docker-compose.yml": b"services:\n  cache:\n    image: redis:7\n    ports:\n"
+        b'      - "${CACHE_PUBLISHED}:6379"\n  sql:\n    image: mariadb:11\n    ports:\n'
+        b'      - "127.0.0.1:${SQL_PORT:-3310}:3306"\n',
+    }
+    found = wanted_servers(files, "app.py", {})
+    assert found.redis is not None and {6379, 6390} <= found.redis.ports
+    assert found.mysql is not None and {3306, 3310} <= found.mysql.ports
+
+
 async def test_a_mysql_url_given_as_a_template(builder_service: Service) -> None:
     service = builder_service
     require_sandbox(service)
