@@ -45,9 +45,11 @@ __all__ = [
     "dotenv_chain",
     "dotenv_text",
     "example_env_file",
+    "interpolated",
     "required_types",
     "required_variables",
     "service_environment",
+    "template_url",
 ]
 
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
@@ -58,6 +60,14 @@ _DJANGO_ENVIRON = re.compile(rb"^\s*(?:import environ\b|from environ import)", r
 _PASSWORD = re.compile(r"PASSWORD|PASSWD|PASS$")
 _EXAMPLE_WORD = re.compile(r"example|sample|template|dist|default", re.IGNORECASE)
 _CONFIG_MODULES = ("decouple", "starlette.config", "environs")
+# A URL an example file gives as a form to fill in, not an address:
+# ``mysql+pymysql://[USER]:[PASSWORD]@[HOST]:[PORT]/[DATABASE_NAME]``, ``<host>``,
+# ``{db_name}`` (an IPv6 host, ``[::1]``, starts with no letter).
+_TEMPLATE_URL = re.compile(
+    r"^[a-z][a-z0-9+.-]*://\S*?"
+    r"(?:\[[A-Za-z_][\w -]*\]|<[A-Za-z_][\w -]*>|(?<!\$)\{[A-Za-z_][\w -]*\})",
+    re.IGNORECASE,
+)
 _ENV_METHODS = {"str", "int", "bool", "float", "list", "dict", "url", "json", "path", "decimal"}
 
 
@@ -109,6 +119,29 @@ def service_environment(service: dict) -> dict[str, str]:
 
 def _in(directory: str, name: str) -> str:
     return f"{directory}/{name}" if directory else name
+
+
+_INTERPOLATION = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
+
+
+def interpolated(text: str, env: dict[str, str]) -> str:
+    """``text`` with compose's ``${NAME}``, ``${NAME:-default}`` and ``$NAME`` given their
+    values from ``env`` (the ``.env`` compose reads, else its example), left as they are
+    where ``env`` has none and no default is given."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(3)
+        if env.get(name):
+            return env[name]
+        return match.group(2) if match.group(2) is not None else match.group(0)
+
+    return _INTERPOLATION.sub(value, text)
+
+
+def template_url(value: str) -> bool:
+    """Whether ``value`` is a URL with placeholders to fill in (:data:`_TEMPLATE_URL`),
+    which names no server: the service's own stands in for it where it gives one."""
+    return _TEMPLATE_URL.match(value.strip()) is not None
 
 
 def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:

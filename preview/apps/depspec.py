@@ -27,25 +27,24 @@ import tomllib
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.version import InvalidVersion, Version
-
 from .imports import inferred_requirements
 from .node.nodedeps import NodeDeps, node_dependencies
 from .poetry import poetry_constraint, poetry_lock_pins, poetry_requirements
+from .wheeltwins import binary_twins
 
 __all__ = ["NodeDeps", "PythonDeps", "import_roots", "node_dependencies", "python_dependencies"]
 
 _COMMENT = re.compile(r"(?:^|\s)#.*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _MAX_INCLUDES = 10
-# A distribution built from source (a compiler, its library's headers, a minute) whose
-# twin ships the same module as wheels, from the twin's first version on.
-_BINARY_TWINS = {"psycopg2": ("psycopg2-binary", "2.7.4")}  # its first release
 _EXTRAS = re.compile(r"\[[^\]]*\]$")  # "./libs/common[extra]"
 _INDEX_OPTION = re.compile(r"^(?:-i|--index-url|--extra-index-url)(?:\s+|\s*=\s*)(\S+)")
 _PYPI_HOSTS = {"pypi.python.org", "pypi.org", "www.pypi.org", "pypi.io"}
+# What a web app's own dependency file lists (python_dependencies).
+_SERVING = {
+    "fastapi", "flask", "django", "quart", "litestar", "starlette", "sanic", "aiohttp", "bottle",
+    "falcon", "tornado", "pyramid", "uvicorn", "gunicorn", "hypercorn",
+}  # fmt: skip
 _FOLDER_FIRST = ("local", "dev", "development", "develop", "base", "common", "prod", "production")
 
 
@@ -125,7 +124,17 @@ def _join(directory: str, name: str) -> str:
 
 def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps:
     """The dependency set of the Python app whose entry file is ``anchor``."""
-    deps = _python_dependencies(files, anchor)
+    directories = _search_dirs(anchor)
+    deps = _python_dependencies(files, directories)
+    # The first file, from the root down, lists no web framework or server (the root's
+    # requirements.txt of KenMwaura1's Fast-Api-example: two extras; its Dockerfile builds
+    # src/'s): a nearer one on the app's way that does is the app's own.
+    if deps.source and not deps.names() & _SERVING:
+        for directory in directories[1:]:
+            nearer = _python_dependencies(files, [directory])
+            if nearer.source not in ("", deps.source) and nearer.names() & _SERVING:
+                deps = nearer
+                break
     if deps.python_source is None or not deps.python_source.endswith(".python-version"):
         return deps
     directory = posixpath.dirname(deps.python_source)
@@ -133,8 +142,8 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
     return replace(deps, python_fallback=allowed) if allowed[0] else deps
 
 
-def _python_dependencies(files: dict[str, bytes], anchor: str) -> PythonDeps:
-    for directory in _search_dirs(anchor):
+def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> PythonDeps:
+    for directory in directories:
         request, request_source = _python_request(files, directory)
         pyproject_path = _join(directory, "pyproject.toml")
         pyproject = _toml(_text(files, pyproject_path))
@@ -208,41 +217,6 @@ def _pypi_indexes(lines: list[str]) -> tuple[list[str], list[str]]:
         else:
             kept.append(line)
     return kept, notes
-
-
-def binary_twins(lines: list[str]) -> tuple[list[str], list[str]]:
-    """``lines`` with ``psycopg2`` as ``psycopg2-binary`` (the same module, as wheels)
-    where the versions it allows include one of the twin's; and what was changed."""
-    out, notes = [], []
-    for line in lines:
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            out.append(line)
-            continue
-        twin = _BINARY_TWINS.get(requirement.name.lower().replace("_", "-"))
-        if twin is None or not _twin_has(requirement.specifier, Version(twin[1])):
-            out.append(line)
-            continue
-        requirement.name = twin[0]
-        out.append(str(requirement))
-        notes.append(
-            f"{line.strip()} → {requirement}: the same module as wheels (building it from "
-            "source takes a compiler and its library's headers)"
-        )
-    return out, notes
-
-
-def _twin_has(specifier: SpecifierSet, first: Version) -> bool:
-    """Whether the versions ``specifier`` allows are the twin's (from ``first`` on)."""
-    pins = [s for s in specifier if s.operator in ("==", "===")]
-    try:
-        if pins:
-            return all(Version(p.version.removesuffix(".*")) >= first for p in pins)
-    except InvalidVersion:
-        return False
-    newest = Version(f"{first.major}.99")
-    return not specifier or specifier.contains(newest) or specifier.contains(first)
 
 
 def _toml(text: str | None) -> dict | None:

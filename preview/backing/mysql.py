@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 from ..sandbox.outbound import socket_reply
 from ..store.datadir import MARIADB_DRAFT_PREFIX
@@ -176,10 +177,16 @@ def init_sql(wanted: MysqlWanted) -> str:
 
 def mysql_environment(wanted: MysqlWanted) -> dict[str, str]:
     """What fills the app's unset variables: the URLs its configuration names (an
-    example file's), and ``MYSQL_*`` for its first account and database."""
+    example file's; a template's, made whole), and ``MYSQL_*`` for its first account
+    and database."""
     user, password = next(iter(_accounts(wanted).items()))
     host = "mysql" if "mysql" in wanted.hosts else "localhost"
     env = dict(wanted.url_variables)
+    # A template its example gives (``mysql+pymysql://[USER]:[PASSWORD]@[HOST]…``): the
+    # same scheme (its driver) to the first account and database the server makes.
+    auth = f"{quote(user, safe='')}:{quote(password, safe='')}@"
+    env.update({name: f"{scheme}://{auth}{host}:{MYSQL_PORT}/{quote(_databases(wanted)[0])}"
+                for name, scheme in wanted.templates.items()})  # fmt: skip
     env.update({
         "MYSQL_HOST": host,
         "MYSQL_PORT": str(MYSQL_PORT),

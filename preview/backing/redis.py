@@ -57,7 +57,8 @@ def redis_config(wanted: RedisWanted, socket_path: Path, maxmemory: int) -> str:
 
 
 def redis_environment(wanted: RedisWanted) -> dict[str, str]:
-    """What fills the app's unset ``REDIS_*`` variables: its server as ``redis``."""
+    """What fills the app's unset ``REDIS_*`` variables, and the URLs its example gives
+    as templates: its server as ``redis``."""
     host = "redis" if "redis" in wanted.hosts else "localhost"
     password = wanted.accounts.get("default")
     auth = f":{password}@" if password else ""
@@ -66,6 +67,9 @@ def redis_environment(wanted: RedisWanted) -> dict[str, str]:
         "REDIS_HOST": host,
         "REDIS_PORT": str(REDIS_PORT),
     }
+    # A template its example gives (CELERY_BROKER_URL=redis://<host>:<port>): its server's.
+    env.update({name: f"{scheme}://{auth}{host}:{REDIS_PORT}/0"
+                for name, scheme in wanted.templates.items()})  # fmt: skip
     return env
 
 

@@ -30,7 +30,9 @@ from ..apps.configvars import (
     compose_services,
     dotenv_text,
     example_env_file,
+    interpolated,
     service_environment,
+    template_url,
 )
 from ..generations import loads_bounded
 
@@ -111,6 +113,7 @@ class RedisWanted:
     hosts: set[str] = field(default_factory=lambda: {"redis", "cache"})
     ports: set[int] = field(default_factory=lambda: {REDIS_PORT})
     accounts: dict[str, str] = field(default_factory=dict)  # user ("default") -> password
+    templates: dict[str, str] = field(default_factory=dict)  # name -> scheme (_take_url)
 
 
 @dataclass
@@ -121,6 +124,7 @@ class MysqlWanted:
     accounts: dict[str, str] = field(default_factory=dict)  # user -> password
     databases: list[str] = field(default_factory=list)
     url_variables: dict[str, str] = field(default_factory=dict)  # name -> its mysql URL
+    templates: dict[str, str] = field(default_factory=dict)  # name -> scheme (_take_url)
 
 
 @dataclass
@@ -160,7 +164,7 @@ def _compose(files: dict[str, bytes]) -> dict[str, dict]:
     return {}
 
 
-def _container_ports(service: dict) -> set[int]:
+def _container_ports(service: dict, env: dict[str, str]) -> set[int]:
     """A compose service's ports: the container's (``mysql:3306``, from another service)
     and the one published on the host (``3307:3306``), which an app run beside the
     compose file, not in it, reaches on localhost (MikroORM's example: ``port: 3307``)."""
@@ -169,7 +173,8 @@ def _container_ports(service: dict) -> set[int]:
         if isinstance(entry, dict):
             sides = [str(entry.get("target", "")), str(entry.get("published", ""))]
         else:
-            sides = str(entry).split("/")[0].split(":")[-2:]  # [host ip:]published:target
+            entry = interpolated(str(entry), env)  # "${REDIS_PORT:-6380}:6379"
+            sides = entry.split("/")[0].split(":")[-2:]  # [host ip:]published:target
         ports.update(int(side) for side in sides if side.isdigit())
     return ports
 
@@ -218,13 +223,13 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     for name, service in redis_images.items():
         redis.why.append(f"the {name} service of its compose file")
         redis.hosts.add(name.lower())
-        redis.ports |= _container_ports(service)
+        redis.ports |= _container_ports(service, config)
     if drivers := sorted(deps & _MYSQL_DRIVERS):
         mysql.why.append(f"{drivers[0]} in its dependencies")
     for name, service in mysql_images.items():
         mysql.why.append(f"the {name} service of its compose file")
         mysql.hosts.add(name.lower())
-        mysql.ports |= _container_ports(service)
+        mysql.ports |= _container_ports(service, config)
         env = service_environment(service)
         _mysql_variables(mysql, {k: v for k, v in env.items() if "${" not in v})
     for path, value in _source_urls(files):  # defaults in code, below the configuration
@@ -263,7 +268,10 @@ def _own_mongo(given: dict[str, str], services: set[str]) -> bool:
     than beside the app (not localhost, not a service of its compose file)."""
     for value in given.values():
         if _MONGO_URL.match(value):
-            host = (urlsplit(value.split(",")[0]).hostname or "").lower()
+            try:  # a template's "[HOST]" is no IPv6 address: urlsplit refuses it
+                host = (urlsplit(value.split(",")[0]).hostname or "").lower()
+            except ValueError:
+                continue
             if host and host not in {"localhost", "127.0.0.1", "::1", "0.0.0.0", *services}:
                 return True
     return False
@@ -307,10 +315,18 @@ def _orm_settings(files: dict[str, bytes]) -> list[tuple[str, dict[str, str]]]:
 def _take_url(
     redis: RedisWanted, mysql: MysqlWanted, why: str, value: str, variable: str | None
 ) -> None:
-    """What one URL says: a server's host and port, an account, a database."""
-    parts = urlsplit(value.strip())
-    scheme = parts.scheme.lower()
+    """What one URL says: a server's host and port, an account, a database. A template
+    of one (``mysql://[USER]:[PASSWORD]@[HOST]:[PORT]/[DATABASE]``, which urlsplit
+    refuses) says which server, and that the variable is the service's to fill."""
+    scheme = value.strip().split("://", 1)[0].lower()
+    if template_url(value):
+        if variable is not None and (scheme in _REDIS_SCHEMES or _MYSQL_SCHEME.match(scheme)):
+            wanted = redis if scheme in _REDIS_SCHEMES else mysql
+            wanted.why.append(why)
+            wanted.templates[variable] = scheme
+        return
     try:
+        parts = urlsplit(value.strip())
         host, port = _host_port(parts.hostname, parts.port)
     except ValueError:
         return

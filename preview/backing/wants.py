@@ -21,7 +21,13 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from ..apps.configvars import compose_files, compose_services, dotenv_text, service_environment
+from ..apps.configvars import (
+    compose_files,
+    compose_services,
+    dotenv_text,
+    interpolated,
+    service_environment,
+)
 from ..generations import loads_bounded
 
 __all__ = [
@@ -162,10 +168,11 @@ def _init_scripts(service: dict, directory: str, files: dict[str, bytes]) -> dic
 
 
 def _compose(
-    files: dict[str, bytes],
+    files: dict[str, bytes], env: dict[str, str]
 ) -> tuple[list[str], list[int], dict[str, str], InitScripts]:
-    """The PostgreSQL services of its compose files: their names, ports and init scripts;
-    and the variables its own services (those it builds) are given there."""
+    """The PostgreSQL services of its compose files: their names, ports (a published one
+    from ``env``: ``"${DATABASE__PORT}:5432"``, 5455 in rafsaf's template's .env) and init
+    scripts; and the variables its own services (those it builds) are given there."""
     names: list[str] = []
     ports: list[int] = []
     app_env: dict[str, str] = {}
@@ -181,7 +188,7 @@ def _compose(
             found = [name, *aka]
             names += [n for n in found if _NAME.match(n)]  # not "app-${ENV}-db"
             for mapping in service.get("ports") or ():
-                first = str(mapping).split(":")[0]
+                first = interpolated(str(mapping), env).split(":")[0]
                 if first.isdigit():
                     ports.append(int(first))
     ordered = [scripts[name] for name in sorted(scripts)]
@@ -192,7 +199,9 @@ def _compose(
 
 def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWants:
     """See the module doc; ``extra``: the launch's ``env`` option."""
-    compose, compose_ports, compose_env, init_scripts = _compose(files)
+    compose, compose_ports, compose_env, init_scripts = _compose(
+        files, {**_env_files(files), **extra}
+    )
     env = {**compose_env, **_env_files(files), **extra}
     aliases: list[str] = list(ALIASES)
     ports: list[int] = [PORT]

@@ -13,7 +13,8 @@ app on SQLAlchemy's asyncio extension, ``postgres://`` for Tortoise ORM: ``apps.
 and, for the local packages a
 Python app names
 (``-e ./libs/common``, Poetry's ``path``), which no build installs, ``PYTHONPATH`` to
-where they import from.
+where they import from, and ``VIRTUAL_ENV`` to the built environment, as activating
+it would.
 """
 
 from __future__ import annotations
@@ -96,6 +97,11 @@ def app_environment(
         for name in URL_VARIABLES if "tortoise-orm" in deps.names() else ():
             if name in env and name not in given:
                 env[name] = tortoise_url(env[name])
+        venv = Path(python).parent.parent
+        if "VIRTUAL_ENV" not in given and (venv / "pyvenv.cfg").is_file():
+            # What activating it sets, which tools find the build by: uWSGI's
+            # virtualenv=$(VIRTUAL_ENV) (Wagtail's bakerydemo: no Python home without it).
+            env["VIRTUAL_ENV"] = str(venv)
         roots = [str(app_dir / root) for root in import_roots(spec.files, deps.local)]
         if roots and "PYTHONPATH" not in given:  # the upload's local packages: not installed
             env["PYTHONPATH"] = os.pathsep.join(roots)

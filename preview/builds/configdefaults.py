@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 from dotenv import dotenv_values
 
-from ..apps.configvars import OPTIONAL, example_env_file, required_types
+from ..apps.configvars import OPTIONAL, example_env_file, required_types, template_url
 from ..apps.pyapp import parse_module, python_files
 
 __all__ = [
@@ -64,7 +64,6 @@ _FILE_LOADERS = (
     (b"decouple", "RepositoryEnv"),
     (b"read_dotenv", "read_dotenv"),  # django-dotenv's, given the .env's directory
 )
-
 _EXAMPLE_SUFFIXES = (".example", ".sample", ".dist", ".template")
 # What a configuration file copied from its example may be (a .env is read, not copied).
 _CONFIG_FILES = (
@@ -215,8 +214,9 @@ def config_defaults(
                 f"its DATABASE_URL names a {scheme} server: the preview's own database is "
                 "given as DATABASE_URL instead"
             )
-        # A placeholder (DATABASE_URL=) of what the service gives: the service's stands.
-        for name in [n for n, v in values.items() if n in provided and not v.strip()]:
+        # A placeholder of what the service gives (empty, a template URL): the service's.
+        blank = [n for n, v in values.items() if not v.strip() or template_url(v)]
+        for name in [n for n in blank if n in provided]:
             del values[name]
         for name in [n for n in values if _deployed(n, values[n], files)]:
             found.notes.append(f"its {name} names its deployment ({values.pop(name)}): unset")

@@ -123,6 +123,29 @@ def _sandboxed(service: Service) -> None:
         pytest.skip("the sandbox is not available here")
 
 
+def test_a_compose_port_published_by_a_variable() -> None:
+    # rafsaf's template: "${DATABASE__PORT}:5432", 5455 in its .env; the app reached
+    # localhost:5455, where nothing answered (the port was read as no number).
+    wants = postgres_wants(_encoded("compose_postgres_port_var"), {})
+    assert 5455 in wants.ports and "postgres_db" in wants.compose
+    assert 6000 in postgres_wants(_encoded("compose_postgres_port_var"), {
+        "DATABASE__PORT": "6000"
+    }).ports  # fmt: skip
+    files = {"docker-compose.yml": b'services:\n  db:\n    image: postgres\n    ports:\n'
+             b'      - "${PG_PORT:-5439}:5432"\n', "requirements.txt": b"psycopg\n"}  # fmt: skip
+    assert 5439 in postgres_wants(files, {}).ports  # compose's default
+
+
+@needs_server
+async def test_a_compose_port_by_variable_is_served(builder_service: Service) -> None:
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "compose_postgres_port_var")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/items"))["data"] == ["first"]
+
+
 @needs_server
 async def test_compose_db_is_a_private_server(builder_service: Service) -> None:
     service = builder_service

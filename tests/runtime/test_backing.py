@@ -20,9 +20,10 @@ from preview import Settings
 from preview.apps.configvars import example_env_file
 from preview.backing import redis as redis_server
 from preview.backing import wanted_servers
-from preview.backing.mysql import init_sql, mariadb_binary
+from preview.backing.mysql import init_sql, mariadb_binary, mysql_environment
 from preview.backing.pgprivate import server_binaries
-from preview.backing.redis import redis_binary, redis_config
+from preview.backing.redis import redis_binary, redis_config, redis_environment
+from preview.builds.configdefaults import config_defaults
 from preview.sandbox.outbound import HOSTS_FILE
 
 from ..conftest import SERVER_COMMAND, Service, eventually, running_service, server_app
@@ -50,7 +51,7 @@ def test_what_an_upload_asks_for() -> None:
     # it) reaches localhost:3307 (MikroORM's NestJS example, its driver @mikro-orm/mysql).
     mikro = {
         "package.json": b'{"dependencies": {"@mikro-orm/mysql": "^6.4.4"}}',
-        "docker-compose.yml": b'services:\n  mysql:\n    image: mysql:9.6\n'
+        "docker-compose.yml": b"services:\n  mysql:\n    image: mysql:9.6\n"
         b'    ports:\n      - "3307:3306"\n',
     }
     found = wanted_servers(mikro, "src/main.ts", {})
@@ -199,6 +200,59 @@ async def test_its_own_mariadb_with_the_account_its_env_names(builder_service: S
         assert (await _call(service, body, "GET", "/socket")) == {"items": 1}
         said = messages(await service.history(body["gid"]), "system")
         assert any(m.startswith("MariaDB ready in") for m in said), said
+
+
+def test_a_template_url_is_the_services_to_fill() -> None:
+    # An example's URL with placeholders (hackersandslackers' flask-sqlalchemy-tutorial):
+    # urlsplit refused its "[USER]" host, which failed the launch; it names the server
+    # (and the driver) but no account, host or database: the service's fill it.
+    files = _bytes(app_files("pymysql_template_url"))
+    found = wanted_servers(files, "app.py", {})
+    assert found.mysql is not None and found.mysql.templates == {
+        "SQLALCHEMY_DATABASE_URI": "mysql+pymysql"
+    }
+    filled = mysql_environment(found.mysql)["SQLALCHEMY_DATABASE_URI"]
+    assert filled == "mysql+pymysql://root:@mysql:3306/app"
+    provided = {"SQLALCHEMY_DATABASE_URI", "MYSQL_HOST"}
+    assert "SQLALCHEMY_DATABASE_URI" not in config_defaults(files, "app.py", {}, provided).values
+    celery = {
+        "requirements.txt": b"celery\n",
+        ".env.example": b"CELERY_BROKER_URL=redis://<host>:<port>/0\n"
+        b"MONGO_URL=mongodb://[HOST]:27017/app\n",  # urlsplit's refusal there too
+    }
+    found = wanted_servers(celery, "worker.py", {})
+    assert found.redis is not None and found.redis.templates == {"CELERY_BROKER_URL": "redis"}
+    assert redis_environment(found.redis)["CELERY_BROKER_URL"] == "redis://redis:6379/0"
+    # An address with brackets that is one (IPv6) is no template.
+    ipv6 = wanted_servers({"requirements.txt": b"redis\n"}, "a.py", {"R": "redis://[::1]:6380"})
+    assert ipv6.redis is not None and not ipv6.redis.templates and 6380 in ipv6.redis.ports
+
+
+def test_a_compose_port_published_by_a_variable() -> None:
+    # As PostgreSQL's (rafsaf's template): the published side from the .env compose reads.
+    files = {
+        "requirements.txt": b"redis\npymysql\n",
+        ".env.example": b"CACHE_PUBLISHED=6390\n",
+        "docker-compose.yml": b"services:\n  cache:\n    image: redis:7\n    ports:\n"
+        b'      - "${CACHE_PUBLISHED}:6379"\n  sql:\n    image: mariadb:11\n    ports:\n'
+        b'      - "127.0.0.1:${SQL_PORT:-3310}:3306"\n',
+    }
+    found = wanted_servers(files, "app.py", {})
+    assert found.redis is not None and {6379, 6390} <= found.redis.ports
+    assert found.mysql is not None and {3306, 3310} <= found.mysql.ports
+
+
+async def test_a_mysql_url_given_as_a_template(builder_service: Service) -> None:
+    service = builder_service
+    require_sandbox(service)
+    if mariadb_binary() is None:
+        pytest.skip("mariadbd is not installed")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("pymysql_template_url"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+    with trio.fail_after(60):
+        await _call(service, body, "POST", "/", content=b"apple")
+        assert (await _call(service, body, "GET", "/")) == {"items": ["apple"]}
 
 
 async def test_a_server_that_cannot_run_is_said(

@@ -208,11 +208,11 @@ def test_a_requirements_folder_and_pypi_under_another_name() -> None:
     files = {p: t.encode() for p, t in app_files("requirements_folder").items()}
     deps = python_dependencies(files, "app.py")
     assert (deps.source, deps.requirements) == (
-        "requirements/local.txt", ("flask==3.0.0", "six==1.16.0")
+        "requirements/local.txt",
+        ("flask==3.0.0", "six==1.16.0"),
     )
     assert deps.notes == (
-        "-i https://pypi.python.org/simple: PyPI, whose packages come from the build's own "
-        "index",
+        "-i https://pypi.python.org/simple: PyPI, whose packages come from the build's own index",
     )
     del files["requirements/local.txt"]
     deps = python_dependencies(files, "app.py")
@@ -229,6 +229,29 @@ async def test_a_requirements_folder_app_runs_with_its_local_file(
         body = await launched(service, app_files("requirements_folder"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/")).json() == {"flask": "3.0.0", "six": "1.16.0"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_root_file_without_a_framework_gives_way_to_the_apps_own() -> None:
+    """The root's requirements.txt lists two extras, no framework; src/'s, on the app's
+    way, lists FastAPI: that one is the app's (it was built without FastAPI, and
+    alembic failed: KenMwaura1's Fast-Api-example). A root file naming one stays first."""
+    files = {p: t.encode() for p, t in app_files("fastapi_src_requirements").items()}
+    deps = python_dependencies(files, "src/app/main.py")
+    assert deps.source == "src/requirements.txt" and "fastapi" in deps.names()
+    files["requirements.txt"] += b"flask\n"
+    assert python_dependencies(files, "src/app/main.py").source == "requirements.txt"
+    del files["src/requirements.txt"]  # nothing nearer: the root's, whatever it lists
+    files["requirements.txt"] = b"email-validator\n"
+    assert python_dependencies(files, "src/app/main.py").source == "requirements.txt"
+
+
+async def test_an_app_under_src_runs_with_its_own_requirements(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_src_requirements"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/ping")).json() == {"ping": "pong", "six": "1.16.0"}
         assert (await service.stop(body["gid"])).status_code == 200
 
 
@@ -264,4 +287,17 @@ async def test_a_procfile_run_through_pipenv_runs_in_the_built_environment(
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         answer = (await service.app_get(body, "/")).json()
         assert answer == {"data": "seeded by pipenv run init"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_procfile_finds_the_built_environment_by_virtual_env(
+    builder_service: Service,
+) -> None:
+    """$VIRTUAL_ENV is the built environment, as activating it sets: Wagtail's
+    bakerydemo's uWSGI (virtualenv=$(VIRTUAL_ENV)) had no Python home without it."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("procfile_virtual_env"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"venv": True, "six": "1.16.0"}
         assert (await service.stop(body["gid"])).status_code == 200

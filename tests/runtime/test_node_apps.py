@@ -56,6 +56,20 @@ async def test_a_start_that_builds_first_and_scripts_calling_yarn(builder_servic
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_start_that_migrates_and_compiles_first(builder_service: Service) -> None:
+    """``npm run migrate && rm -rf dist && tsc && node dist/index.js`` (objection's koa-ts
+    example): its migrations and tsc run as a set-up step, the start runs node alone."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_migrate_tsc_in_start"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"].endswith("node dist/index.js"), body["runtime"]
+        assert (await service.app_get(body, "/")).json() == {"compiled": True}
+        system = messages(await service.history(body["gid"]), "system")
+        assert any(m.startswith("setup: ") and "npm run migrate" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_peer_conflict_is_installed_as_pnpm_would(builder_service: Service) -> None:
     """npm refuses the tree (ERESOLVE: ajv-keywords 3 wants ajv 6, the project has 8);
     the install runs again with --legacy-peer-deps, saying so, and the app starts."""
@@ -247,8 +261,10 @@ async def test_tsc_errors_saying_nothing_of_the_code_leave_its_output_to_run(
         system = messages(await service.history(body["gid"]), "system")
         assert any(
             m.startswith("TypeScript: 1 error in src/index.ts; first: src/index.ts(1,1) TS6133")
-            and m.endswith("tsc wrote its JavaScript to dist/ all the same (noEmitOnError is "
-                           "off), run as it is")
+            and m.endswith(
+                "tsc wrote its JavaScript to dist/ all the same (noEmitOnError is "
+                "off), run as it is"
+            )
             for m in system
         ), system
         assert (await service.stop(body["gid"])).status_code == 200

@@ -28,6 +28,18 @@ def test_build_script_is_a_setup_step_then_start() -> None:
     assert found.node_tools == ()
 
 
+def test_a_start_that_migrates_and_compiles_first() -> None:
+    # objection's koa-ts example: its start's tsc took it past the start's 30 s.
+    found = detect({p: t.encode() for p, t in app_files("node_migrate_tsc_in_start").items()})
+    assert found.setup[-1][:2] == ("sh", "-c") and found.setup[-1][2].endswith(
+        "npm run migrate && rm -rf dist && tsc"
+    )
+    assert found.argv[-1].endswith("node dist/index.js"), found.argv
+    scripts = {"start": "npx knex migrate:latest --knexfile knexfile.js && node app.js"}
+    assert _node({"scripts": scripts}).argv[-1].endswith("node app.js")
+    assert _node({"scripts": {"start": "npm run migrator-ui && node x"}}).setup == ()
+
+
 def test_start_prod_wins_over_start() -> None:
     scripts = {"build": "nest build", "start": "nest start", "start:prod": "node dist/main"}
     found = _node({"scripts": scripts})

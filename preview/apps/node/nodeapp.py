@@ -63,10 +63,15 @@ _RUNNERS = (
     ("pnpm", "pnpm@^9", re.compile(r"(?:^|[\s;&|(])pnpm(?:\s|$)")),
 )
 # What a start script does before it starts the app (``npm run build:ts && node
-# dist/server.js``): builds, made a set-up step, as the start's own time is bounded.
+# dist/server.js``): builds, made a set-up step, as the start's own time is bounded; and
+# its migrations (objection's koa-ts example: ``npm run migrate && rm -rf dist && tsc &&
+# node dist/app.js``, whose tsc took the start past its 30 s).
 _BUILD_FIRST = re.compile(
     r"^(?:npx\s+)?(?:tsc|nest\s+build|tsup|babel|esbuild|swc|rimraf|rm\s+-rf|webpack|vite\s+build)\b"
-    r"|^(?:npm\s+run|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+(?:build|compile|clean)[\w:.-]*$"
+    r"|^(?:npm\s+run|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+(?:build|compile|clean|migrate|migration|db:migrate)"
+    r"[\w:.-]*$"
+    r"|^(?:npx\s+)?(?:knex\s+migrate:latest|sequelize(?:-cli)?\s+db:migrate|prisma\s+migrate\s+deploy)"
+    r"(?:\s+[\w./=-]+)*$"
 )
 _BIN_PATH = 'export PATH="$PWD/node_modules/.bin:$PATH"; '  # as npm runs a script
 PRISMA = "node_modules/.bin/prisma"
