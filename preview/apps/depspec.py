@@ -27,10 +27,9 @@ import tomllib
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from .imports import inferred_requirements
+from .imports import binary_twins, inferred_requirements
 from .node.nodedeps import NodeDeps, node_dependencies
 from .poetry import poetry_constraint, poetry_lock_pins, poetry_requirements
-from .wheeltwins import binary_twins
 
 __all__ = ["NodeDeps", "PythonDeps", "import_roots", "node_dependencies", "python_dependencies"]
 
