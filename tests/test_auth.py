@@ -111,6 +111,7 @@ def _claims(*members: str) -> str:
         _claims(_SUB, _EXP, '"tier":{}'),
         "[1, 2]",
     ],
+    ids=lambda payload: payload.replace(str(_LATER), "later"),  # the same in every process
 )
 def test_claims_of_the_wrong_type_or_size_are_refused_not_a_crash(payload: str) -> None:
     auth = JWTAuthenticator(SECRET, session_timeout=60)
@@ -145,6 +146,7 @@ _DAY = 86400
         # Issued long ago and still valid: its lifetime is exp - iat.
         _claims(_SUB, f'"iat":{_NOW - 60 * _DAY}', f'"exp":{_NOW + _DAY}'),
     ],
+    ids=["exp 2**53", "iat now, exp 2**53", "30 days and 1 s", "exp in 31 days", "60 + 1 days"],
 )
 def test_a_token_living_longer_than_the_maximum_is_refused_saying_so(payload: str) -> None:
     auth = JWTAuthenticator(SECRET, session_timeout=60)  # the default maximum: 30 days

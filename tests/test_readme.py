@@ -21,8 +21,11 @@ def test_every_setting_is_documented_with_its_default() -> None:
 def test_ci_runs_the_readme_test_command_verbatim() -> None:
     assert f"```sh\n   {TEST_COMMAND}\n   ```" in README
     assert f"\n{TEST_COMMAND}\n" in (ROOT / ".ci" / "run").read_text()
-    installs = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'"
-    assert f"{installs} && exec .venv/bin/python -m pytest" in DEV
+    installs = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'\n"
+    assert installs in DEV and 'exec .venv/bin/python -m pytest "$@"' in DEV
+    # With no arguments every test runs, in the processes the README says.
+    assert '[ $# -gt 0 ] || set -- -n "${PREVIEW_TEST_WORKERS:-4}" --dist loadfile' in DEV
+    assert "pytest -n 4 --dist loadfile`:" in README and "`PREVIEW_TEST_WORKERS`" in README
 
 
 def test_serve_command_is_in_the_readme() -> None:
