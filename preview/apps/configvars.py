@@ -2,7 +2,8 @@
 :func:`example_env_file` (the ``.env.example`` to use when there is no ``.env``),
 :func:`required_variables` (what the app cannot start without), and the one reading of
 its ``.env``-like files (:func:`dotenv_text`) and compose files (:func:`compose_services`,
-:func:`service_environment`) that every reader of them shares.
+:func:`compose_environment`, interpolated as compose does) that every reader of them
+shares.
 
 Required, read with :mod:`ast`:
 
@@ -40,6 +41,7 @@ __all__ = [
     "COMPOSE_NAMES",
     "EXAMPLE_NAMES",
     "OPTIONAL",
+    "compose_environment",
     "compose_files",
     "compose_services",
     "dotenv_chain",
@@ -48,7 +50,6 @@ __all__ = [
     "interpolated",
     "required_types",
     "required_variables",
-    "service_environment",
     "template_url",
 ]
 
@@ -106,7 +107,7 @@ def compose_services(data: bytes) -> dict[str, dict]:
     return {str(k): v for k, v in services.items() if isinstance(v, dict)}
 
 
-def service_environment(service: dict) -> dict[str, str]:
+def _service_environment(service: dict) -> dict[str, str]:
     """A compose service's ``environment`` (a mapping, or a list of ``K=V``)."""
     env = service.get("environment")
     if isinstance(env, dict):
@@ -115,6 +116,20 @@ def service_environment(service: dict) -> dict[str, str]:
         pairs = (str(item).partition("=") for item in env)
         return {k: v for k, eq, v in pairs if eq}
     return {}
+
+
+def compose_environment(service: dict, env: dict[str, str]) -> dict[str, str]:
+    """A compose service's ``environment`` as compose gives it to the container: its
+    ``${NAME}``, ``${NAME:-default}`` and ``$NAME`` from ``env`` (:func:`interpolated`:
+    the ``.env`` compose reads, the launch's variables), ``$$`` a plain ``$``. A value
+    that names a variable ``env`` lacks, with no default, is left out: compose would
+    give it empty, and an empty ``DATABASE_URL`` is no better than the service's."""
+    found: dict[str, str] = {}
+    for name, value in _service_environment(service).items():
+        given = interpolated(value.replace("$$", "\0"), env)
+        if "$" not in given and "\0" not in name:
+            found[name] = given.replace("\0", "$")
+    return found
 
 
 def _in(directory: str, name: str) -> str:

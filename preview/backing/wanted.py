@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from ..apps.configvars import (
+    compose_environment,
     compose_files,
     compose_services,
     dotenv_text,
     example_env_file,
     interpolated,
-    service_environment,
     template_url,
 )
 from ..generations import loads_bounded
@@ -211,7 +211,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     wanted.hosts_taken = set(compose) - set(redis_images) - set(mysql_images)
     for service in compose.values():  # the app's own service's environment, below the rest
         if service not in (*redis_images.values(), *mysql_images.values()):
-            config = {**service_environment(service), **config}
+            config = {**compose_environment(service, config), **config}
     config = {k: v for k, v in config.items() if "${" not in v}  # compose interpolation
     either = deps & _SQL_CLIENTS and not any(_MONGO_IMAGES.match(i) for i in images.values())
     mongo = sorted(deps & _MONGO_CLIENTS)
@@ -230,8 +230,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         mysql.why.append(f"the {name} service of its compose file")
         mysql.hosts.add(name.lower())
         mysql.ports |= _container_ports(service, config)
-        env = service_environment(service)
-        _mysql_variables(mysql, {k: v for k, v in env.items() if "${" not in v})
+        _mysql_variables(mysql, compose_environment(service, config))
     for path, value in _source_urls(files):  # defaults in code, below the configuration
         _take_url(redis, mysql, f"a URL in {path}", value, variable=None)
     for name, value in config.items():

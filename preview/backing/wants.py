@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from ..apps.configvars import (
+    compose_environment,
     compose_files,
     compose_services,
     dotenv_text,
     interpolated,
-    service_environment,
 )
 from ..generations import loads_bounded
 
@@ -132,8 +132,11 @@ def _driver(files: dict[str, bytes]) -> str | None:
     return None
 
 
-def _environment(service: dict, directory: str, files: dict[str, bytes]) -> dict[str, str]:
-    """A compose service's ``env_file`` and ``environment`` (no ``${…}`` references)."""
+def _environment(
+    service: dict, directory: str, files: dict[str, bytes], env: dict[str, str]
+) -> dict[str, str]:
+    """A compose service's ``env_file`` and ``environment``, the latter's ``${…}`` given
+    from ``env`` as compose does (``configvars.compose_environment``)."""
     found: dict[str, str] = {}
     env_files = service.get("env_file") or []
     for entry in [env_files] if isinstance(env_files, (str, dict)) else env_files:
@@ -141,8 +144,9 @@ def _environment(service: dict, directory: str, files: dict[str, bytes]) -> dict
         data = files.get(posixpath.normpath(posixpath.join(directory, str(path))))
         if data is not None:
             found.update(dotenv_text(data))
-    found.update(service_environment(service))
-    return {k: v for k, v in found.items() if "$" not in v and "\0" not in k + v}
+    found = {k: v for k, v in found.items() if "$" not in v}
+    found.update(compose_environment(service, env))
+    return {k: v for k, v in found.items() if "\0" not in k + v}
 
 
 def _init_scripts(service: dict, directory: str, files: dict[str, bytes]) -> dict[str, str]:
@@ -180,7 +184,7 @@ def _compose(
     for path in compose_files(files):
         for name, service in compose_services(files[path]).items():
             if "build" in service:
-                app_env.update(_environment(service, posixpath.dirname(path), files))
+                app_env.update(_environment(service, posixpath.dirname(path), files, env))
             if not re.search(r"postgres|postgis|timescale", str(service.get("image", "")), re.I):
                 continue
             scripts.update(_init_scripts(service, posixpath.dirname(path), files))

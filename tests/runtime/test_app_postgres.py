@@ -136,6 +136,27 @@ def test_a_compose_port_published_by_a_variable() -> None:
     assert 5439 in postgres_wants(files, {}).ports  # compose's default
 
 
+def test_the_apps_compose_environment_is_given_as_compose_would() -> None:
+    # compose fills ${…} from the .env beside it before the container sees the value;
+    # these were left out, so the URL the app's own service is given went missing.
+    compose = (
+        b"services:\n  db:\n    image: postgres:16\n  web:\n    build: .\n    environment:\n"
+        b"      DATABASE_URL: postgresql://${DB_USER:-shop}:${DB_PASSWORD}@db:5432/${DB_NAME}\n"
+        b"      GREETING: cost $$5\n      UNSET: ${NOT_GIVEN}\n"
+    )
+    files = {"docker-compose.yml": compose, ".env": b"DB_PASSWORD=pw\nDB_NAME=orders\n",
+             "requirements.txt": b"psycopg\n"}  # fmt: skip
+    wants = postgres_wants(files, {})
+    assert wants.compose_env == {
+        "DATABASE_URL": "postgresql://shop:pw@db:5432/orders", "GREETING": "cost $5"
+    }  # fmt: skip
+    assert wants.url == "postgresql://shop:pw@db:5432/orders"
+    assert wants.named == {"user": "shop", "password": "pw", "database": "orders"}
+    # The launch's own variables are compose's shell: they come first.
+    given = postgres_wants(files, {"DB_USER": "me"})
+    assert given.compose_env["DATABASE_URL"] == "postgresql://me:pw@db:5432/orders"
+
+
 @needs_server
 async def test_a_compose_port_by_variable_is_served(builder_service: Service) -> None:
     service = builder_service

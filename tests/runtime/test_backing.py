@@ -242,6 +242,19 @@ def test_a_compose_port_published_by_a_variable() -> None:
     assert found.mysql is not None and {3306, 3310} <= found.mysql.ports
 
 
+def test_a_mysql_account_its_compose_file_names_by_variables() -> None:
+    files = {
+        "requirements.txt": b"pymysql\n",
+        ".env": b"MYSQL_APP_PASSWORD=s3cret\n",
+        "docker-compose.yml": b"services:\n  sql:\n    image: mysql:8\n    environment:\n"
+        b"      MYSQL_USER: ${MYSQL_APP_USER:-shop}\n      MYSQL_PASSWORD: ${MYSQL_APP_PASSWORD}\n"
+        b"      MYSQL_DATABASE: ${MYSQL_APP_DB:-orders}\n",
+    }
+    found = wanted_servers(files, "app.py", {"MYSQL_APP_PASSWORD": "s3cret"})  # its .env's
+    assert found.mysql is not None
+    assert found.mysql.accounts == {"shop": "s3cret"} and found.mysql.databases == ["orders"]
+
+
 async def test_a_mysql_url_given_as_a_template(builder_service: Service) -> None:
     service = builder_service
     require_sandbox(service)
