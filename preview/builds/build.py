@@ -108,7 +108,8 @@ class EnvBuilder:
         extra = [server] if server and server not in deps.names() else []
 
         async def find_gaps() -> dict[str, Gaps] | None:
-            return await self._wheel_gaps([*deps.requirements, *extra], choices.interpreters)
+            requirements = [*deps.requirements, *extra]  # held to the lock's pins
+            return await self._wheel_gaps(requirements, deps.constraints, choices.interpreters)
 
         async def attempt(
             chosen: Interpreter, output: Publish, wheels_only: bool
@@ -120,17 +121,16 @@ class EnvBuilder:
         return await build_first_fitting(choices.interpreters, find_gaps, attempt, publish, say)
 
     async def _wheel_gaps(
-        self, requirements: list[str], interpreters: tuple[Interpreter, ...]
+        self, requirements: list[str], pins: tuple[str, ...], interpreters: tuple[Interpreter, ...]
     ) -> dict[str, Gaps] | None:
-        """What the requirements lack for each interpreter, asked of the index once per
-        set (a cached launch is not held up by it)."""
+        """What the requirements (held to the lock's ``pins``) lack for each interpreter,
+        asked of the index once per set (a cached launch is not held up by it)."""
         versions = [i.version for i in interpreters]
-        key = json.dumps([requirements, versions])
+        key = json.dumps([requirements, pins, versions])
         if key in self._gaps:
             return self._gaps[key]
-        found = await wheel_gaps(
-            requirements, versions, self.settings.package_index_url, self.settings.find_links
-        )
+        index, links = self.settings.package_index_url, self.settings.find_links
+        found = await wheel_gaps(requirements, versions, index, links, pins=pins)
         if found is not None:  # nothing known (the index out of reach): asked again
             if len(self._gaps) >= _GAPS_KEPT:
                 self._gaps.pop(next(iter(self._gaps)))
