@@ -122,7 +122,7 @@ def test_order_command_then_procfile_then_code() -> None:
     assert (given.framework, given.detected_from) == ("command", "command option")
     assert given.setup == (("{python}", "seed.py"),)
     assert _detect({"main.py": FASTAPI, "alembic.ini": "[alembic]\n"}).setup == (
-        ("{python}", "-m", "alembic", "upgrade", "heads"),
+        ("{python}", "-m", "alembic.config", "upgrade", "heads"),
     )
 
 
@@ -267,7 +267,8 @@ def test_nested_layout_finds_alembic_and_env_above_the_app() -> None:
     assert (found.framework, found.detected_from) == ("fastapi", "backend/app/main.py")
     assert "app.main:app --app-dir backend" in " ".join(found.argv)
     # alembic runs where its ini is: script_location and imports are relative to it.
-    assert found.setup_steps() == [(("{python}", "-m", "alembic", "upgrade", "heads"), "backend")]
+    upgrade = ("{python}", "-m", "alembic.config", "upgrade", "heads")
+    assert found.setup_steps() == [(upgrade, "backend")]
     files = {p: t.encode() for p, t in FULL_STACK.items()}
     assert dotenv_file(files, found.detected_from) == {
         "PROJECT_NAME": "shop",
