@@ -40,12 +40,11 @@ from .installers import (
     noting_failed_builds,
     npm_environment,
     npm_install,
-    npm_rebuild,
     version_key,
     with_progress,
 )
 from .interpreters import Choices, Interpreter, build_first_fitting, interpreter_choices
-from .npmlock import prepare_npm_project, restore_range
+from .npmlock import npm_rebuild, prepare_npm_project, restore_range
 from .remedies import Fix
 from .steps import Publish, run_logged
 from .wheelindex import Gaps, wheel_gaps
@@ -333,7 +332,7 @@ class EnvBuilder:
             confined = (path, (), (), ()) if confined is not None else None
             run = partial(self._step, cwd=path, env=env, confined=confined)
             try:  # their scripts and the project's own; then prepare, which rebuild leaves out
-                await npm_rebuild(partial(run, publish=with_progress(publish)), say)
+                await npm_rebuild(partial(run, publish=with_progress(publish)), say, path)
                 await run(["npm", "run", "prepare", "--if-present"], publish=with_progress(publish))
                 if deps.prisma is not None:
                     schema = deps.prisma[0]
