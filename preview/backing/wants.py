@@ -244,7 +244,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         ),
         ports=tuple(dict.fromkeys(p for p in ports if 0 < p < 65536)),
         url=url,
-        compose=tuple(compose),
+        compose=tuple(dict.fromkeys(compose)),  # a service and its container_name, once
         compose_env=compose_env,
         given=env,
         named=named,
