@@ -38,6 +38,26 @@ def test_a_route_calling_the_internet_is_the_environments_a_start_ours() -> None
     assert route["cause"].startswith("a route calls a host on the internet")
 
 
+def test_routes_whose_calls_out_the_service_diagnosed_are_the_environments() -> None:
+    """CatsMiaow's node-nestjs-structure: /aws/instance/list calls EC2 (aws-sdk's
+    "Inaccessible host"), /health terminus's DNS check on 1.1.1.1; the service said both.
+    One diagnosis for two failing routes leaves the other ours."""
+    why = "a preview reaches no host outside this machine unless the service's PREVIEW_EGRESS"
+    said = [
+        f"diagnosis: the app could not resolve ec2.region.amazonaws.com: {why} names it",
+        "    at TLSSocket.socketErrorListener (node:_http_client:504:5)",
+        f"diagnosis: the app could not reach 1.1.1.1: {why} names it (it names none)",
+        "Health Check has failed! {}",
+    ]
+    probes = [{"path": "/aws/instance/list", "status": 500}, {"path": "/health", "status": 503}]
+    both = {"name": "x", "status": {}, "logTail": said, "probes": probes}
+    one = {"name": "x", "status": {}, "logTail": said[:2], "probes": probes}
+    classify(both, {})
+    classify(one, {})
+    assert (both["class"], one["class"]) == ("environment", "ours")
+    assert both["rawCause"].endswith("(1.1.1.1, ec2.region.amazonaws.com)")
+
+
 def test_gone_package_is_the_apps_and_a_crash_ours() -> None:
     gone = _failed("Failed to download `rotoger==0.1.1`: HTTP status client error (404 Not Found)")
     ours = _failed("exited with code 1: ModuleNotFoundError: No module named 'x'")

@@ -236,8 +236,10 @@ class Runner:
             response = self.http.get(f"/api/generations/{gid}/preview/logs", params={"limit": 5000})
             body = response.json()
             events = body.get("events", []) if isinstance(body, dict) else body
-            lines = [e.get("message", "") if isinstance(e, dict) else e for e in events]
-            return [str(line)[:300] for line in lines][-limit:]
+            lines = [str(e.get("message", "") if isinstance(e, dict) else e) for e in events]
+            # The service's diagnoses (said once, maybe long before the end) explain it.
+            said = [line for line in lines[:-limit] if line.startswith("diagnosis: ")]
+            return [line[:300] for line in [*said, *lines[-limit:]]]
         return []
 
     def run_app(self, entry: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,9 @@ APPS_FAULT = [
     (r"ETARGET|No matching version found", "a version it pins does not exist"),
 ]
 _OUTSIDE = "each failing route's call to a host outside was stopped (egress is off)"
+_DIAGNOSED_OUTSIDE = re.compile(
+    r"diagnosis: the app could not (?:resolve|reach) ([\w-]+\.[\w.-]+): a preview reaches"
+)
 # This machine's, not the app's nor ours: what the app fetches is out of reach from here.
 ENVIRONMENT = [
     (
@@ -97,10 +100,20 @@ def _cause(result: dict[str, Any]) -> str:
     ]
     if failing:
         first = failing[0]
-        if all("PREVIEW_EGRESS" in str(p.get("appError")) for p in failing):
+        # The service's diagnoses of calls to hosts outside (a dotted name or an address:
+        # the internet, not a service beside it), one a host: as many as failing routes.
+        outside = {
+            m.group(1)
+            for line in result.get("logTail", [])
+            if (m := _DIAGNOSED_OUTSIDE.search(line)) is not None
+        }
+        if all("PREVIEW_EGRESS" in str(p.get("appError")) for p in failing) or (
+            len(outside) >= len(failing)
+        ):
             return (
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_OUTSIDE}"
+                + (f" ({', '.join(sorted(outside))})" if outside else "")
             )
         tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]
         hint = f"; log: {tail[-1][:160]}" if tail else ""

@@ -170,9 +170,11 @@ def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str,
         return ("{python}", "-c", program, ini)
     if f"{_join(where, 'alembic')}/__init__.py" in files:
         return ("{python}", "-c", _SHADOWED, "-c", ini, "upgrade", "heads")
+    # alembic.config, not alembic: an Alembic as old as 1.4 has no __main__ (a 2020 poetry.lock's
+    # 1.4.2: "No module named alembic.__main__"); its config module runs as a script in all.
     if ini == "alembic.ini":
-        return ("{python}", "-m", "alembic", "upgrade", "heads")
-    return ("{python}", "-m", "alembic", "-c", ini, "upgrade", "heads")
+        return ("{python}", "-m", "alembic.config", "upgrade", "heads")
+    return ("{python}", "-m", "alembic.config", "-c", ini, "upgrade", "heads")
 
 
 def aerich_upgrade(files: dict[str, bytes], directory: str) -> tuple[tuple[str, ...], str] | None:

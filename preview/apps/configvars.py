@@ -43,6 +43,7 @@ __all__ = [
     "OPTIONAL",
     "compose_environment",
     "compose_files",
+    "compose_overlays",
     "compose_services",
     "dotenv_chain",
     "dotenv_text",
@@ -55,6 +56,8 @@ __all__ = [
 
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist")
+_OVERLAY = re.compile(r"^(?:docker-)?compose\.([\w-]+)\.ya?ml$")
+_NOT_LOCAL = re.compile(r"prod|stag|test|^ci$", re.IGNORECASE)
 OPTIONAL = "?"  # the type of a variable read without a default, not required
 _SETTINGS_BASES = {"BaseSettings"}
 _DJANGO_ENVIRON = re.compile(rb"^\s*(?:import environ\b|from environ import)", re.MULTILINE)
@@ -91,6 +94,19 @@ def dotenv_text(data: bytes) -> dict[str, str]:
 def compose_files(files: dict[str, bytes]) -> list[str]:
     """The upload's compose files, by path."""
     return sorted(p for p in files if posixpath.basename(p) in COMPOSE_NAMES)
+
+
+def compose_overlays(files: dict[str, bytes]) -> list[str]:
+    """The compose files that add to one beside them, run as ``docker compose -f
+    docker-compose.yml -f docker-compose.local.yml up`` (``.override``, ``.local``,
+    ``.dev`` …; not production's, staging's or the tests'): by path."""
+    found = []
+    for path in sorted(files):
+        match = _OVERLAY.match(posixpath.basename(path))
+        beside = (_in(posixpath.dirname(path), name) in files for name in COMPOSE_NAMES)
+        if match and not _NOT_LOCAL.search(match.group(1)) and any(beside):
+            found.append(path)
+    return found
 
 
 def compose_services(data: bytes) -> dict[str, dict]:

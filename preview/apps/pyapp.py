@@ -277,8 +277,80 @@ def find_app(files: dict[str, bytes]) -> FoundApp | None:
     candidates = [c for path, tree in trees.items() for c in _candidates(path, tree, factories)]
     if not candidates:
         return None
-    best = min(candidates, key=_rank)
-    return _located(best, trees[best.path], files)
+    chosen = min(candidates, key=_rank)
+    best = _located(chosen, trees[chosen.path], files)
+    return _extended(best, trees, files) or best
+
+
+# What a module does to an app it imported, adding to it: the app it serves is that one.
+_EXTENDING = {"include_router", "mount", "add_middleware", "add_api_route", "add_route",
+              "register_blueprint", "include", "add_exception_handler"}  # fmt: skip
+
+
+def _extended(
+    best: FoundApp, trees: dict[str, ast.Module], files: dict[str, bytes]
+) -> FoundApp | None:
+    """The module that imports ``best``'s app and adds to it at module level, where one
+    does (leosussan's fastapi-gino-arq-uvicorn: ``app/application.py`` makes the app,
+    ``app/main.py``, which its image serves, includes its routers): the app as served;
+    not one the app's module imports back (Flask's ``from app import routes``)."""
+    found = []
+    for path, tree in trees.items():
+        module = _import_root(path, tree, files)[1].split(".")
+        local = _imported_app(tree, module, best) if path != best.path else None
+        if local and not _imports(trees[best.path], module) and _adds_to(tree, local):
+            app = FoundApp(path, local, best.framework, False, best.asgi)
+            found.append(_located(app, tree, files))
+    return min(found, key=_rank) if found else None
+
+
+def _imported_app(tree: ast.Module, module: list[str], app: FoundApp) -> str | None:
+    """The name the module ``module`` binds ``app``'s object to by importing it."""
+    for node in _module_level(tree.body):
+        if isinstance(node, ast.ImportFrom):
+            named = node.module.split(".") if node.module else []
+            named = module[: -node.level] + named if node.level else named
+            if named and _same_module(named, app.module.split(".")):
+                return next((a.asname or a.name for a in node.names if a.name == app.attr), None)
+    return None
+
+
+def _imports(tree: ast.Module, module: list[str]) -> bool:
+    """Whether ``tree`` imports the module ``module`` anywhere."""
+    for node in ast.walk(tree):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom):
+            names = [node.module or "", *(f"{node.module or ''}.{a.name}" for a in node.names)]
+        if any(_same_module(n.strip(".").split("."), module) for n in names if n.strip(".")):
+            return True
+    return False
+
+
+def _same_module(one: list[str], other: list[str]) -> bool:
+    """Whether two dotted names are one module's (from import roots that may differ)."""
+    shorter = min(len(one), len(other))
+    return one[-shorter:] == other[-shorter:]
+
+
+def _adds_to(tree: ast.Module, name: str) -> bool:
+    """Whether the module adds to the app it binds to ``name`` (a router, a route)."""
+    for node in _module_level(tree.body):
+        routes = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        if routes:
+            calls = [d.func if isinstance(d, ast.Call) else d for d in node.decorator_list]
+        elif isinstance(node, ast.For):  # for router in ROUTERS: app.include_router(router)
+            calls = [n.value for n in node.body if isinstance(n, ast.Expr)]
+        else:
+            calls = [node.value] if isinstance(node, ast.Expr) else []
+        for call in calls:
+            target = call.func if isinstance(call, ast.Call) else call
+            if (
+                isinstance(target, ast.Attribute)
+                and _dotted(target.value) == name
+                and (routes or target.attr in _EXTENDING)
+            ):
+                return True
+    return False
 
 
 def app_in_module(files: dict[str, bytes], path: str) -> FoundApp | None:

@@ -4,7 +4,8 @@ Read from its files only (nothing runs): a driver among its dependencies (psycop
 asyncpg, … in ``requirements*.txt``, ``requirements/``, ``pyproject.toml``/``Pipfile``;
 ``pg``, ``postgres``, … or a Prisma schema on ``postgresql`` for Node); the names and
 ports it calls the server by: the PostgreSQL services of its ``docker-compose.yml`` (by
-image; and what that file gives its own services: their ``environment`` and ``env_file``),
+image; and what that file, and its overlays beside it (``docker-compose.local.yml``), give
+its own services: their ``environment`` and ``env_file``),
 the hosts and ports of the ``postgres://`` URLs in its ``.env`` files and source, and its
 ``PGHOST``, ``DB_HOST``, ``POSTGRES_HOST``/``POSTGRES_SERVER`` values; and the user,
 password and database its own URL names (its ``.env``'s, else its ``alembic.ini``'s),
@@ -24,6 +25,7 @@ from urllib.parse import unquote, urlsplit
 from ..apps.configvars import (
     compose_environment,
     compose_files,
+    compose_overlays,
     compose_services,
     dotenv_text,
     interpolated,
@@ -181,9 +183,14 @@ def _compose(
     ports: list[int] = []
     app_env: dict[str, str] = {}
     scripts: dict[str, str] = {}
-    for path in compose_files(files):
-        for name, service in compose_services(files[path]).items():
-            if "build" in service:
+    # An overlay (docker-compose.local.yml) configures the services the base file builds:
+    # leosussan's fastapi-gino-arq-uvicorn gives its app DATABASE=postgres only there.
+    paths = [*compose_files(files), *compose_overlays(files)]
+    services = [(path, compose_services(files[path])) for path in paths]
+    built = {name for _, found in services for name, service in found.items() if "build" in service}
+    for path, found in services:
+        for name, service in found.items():
+            if name in built:
                 app_env.update(_environment(service, posixpath.dirname(path), files, env))
             if not re.search(r"postgres|postgis|timescale", str(service.get("image", "")), re.I):
                 continue
@@ -241,7 +248,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         ),
         ports=tuple(dict.fromkeys(p for p in ports if 0 < p < 65536)),
         url=url,
-        compose=tuple(compose),
+        compose=tuple(dict.fromkeys(compose)),  # a service and its container_name, once
         compose_env=compose_env,
         given=env,
         named=named,

@@ -40,12 +40,11 @@ from .installers import (
     noting_failed_builds,
     npm_environment,
     npm_install,
-    npm_rebuild,
     version_key,
     with_progress,
 )
 from .interpreters import Choices, Interpreter, build_first_fitting, interpreter_choices
-from .npmlock import prepare_npm_project, restore_range
+from .npmlock import npm_rebuild, prepare_npm_project, restore_range
 from .remedies import Fix
 from .steps import Publish, run_logged
 from .wheelindex import Gaps, wheel_gaps
@@ -108,7 +107,8 @@ class EnvBuilder:
         extra = [server] if server and server not in deps.names() else []
 
         async def find_gaps() -> dict[str, Gaps] | None:
-            return await self._wheel_gaps([*deps.requirements, *extra], choices.interpreters)
+            requirements = [*deps.requirements, *extra]  # held to the lock's pins
+            return await self._wheel_gaps(requirements, deps.constraints, choices.interpreters)
 
         async def attempt(
             chosen: Interpreter, output: Publish, wheels_only: bool
@@ -120,17 +120,16 @@ class EnvBuilder:
         return await build_first_fitting(choices.interpreters, find_gaps, attempt, publish, say)
 
     async def _wheel_gaps(
-        self, requirements: list[str], interpreters: tuple[Interpreter, ...]
+        self, requirements: list[str], pins: tuple[str, ...], interpreters: tuple[Interpreter, ...]
     ) -> dict[str, Gaps] | None:
-        """What the requirements lack for each interpreter, asked of the index once per
-        set (a cached launch is not held up by it)."""
+        """What the requirements (held to the lock's ``pins``) lack for each interpreter,
+        asked of the index once per set (a cached launch is not held up by it)."""
         versions = [i.version for i in interpreters]
-        key = json.dumps([requirements, versions])
+        key = json.dumps([requirements, pins, versions])
         if key in self._gaps:
             return self._gaps[key]
-        found = await wheel_gaps(
-            requirements, versions, self.settings.package_index_url, self.settings.find_links
-        )
+        index, links = self.settings.package_index_url, self.settings.find_links
+        found = await wheel_gaps(requirements, versions, index, links, pins=pins)
         if found is not None:  # nothing known (the index out of reach): asked again
             if len(self._gaps) >= _GAPS_KEPT:
                 self._gaps.pop(next(iter(self._gaps)))
@@ -333,7 +332,7 @@ class EnvBuilder:
             confined = (path, (), (), ()) if confined is not None else None
             run = partial(self._step, cwd=path, env=env, confined=confined)
             try:  # their scripts and the project's own; then prepare, which rebuild leaves out
-                await npm_rebuild(partial(run, publish=with_progress(publish)), say)
+                await npm_rebuild(partial(run, publish=with_progress(publish)), say, path)
                 await run(["npm", "run", "prepare", "--if-present"], publish=with_progress(publish))
                 if deps.prisma is not None:
                     schema = deps.prisma[0]

@@ -27,7 +27,6 @@ from .toolerrors import (
     NPM_LOCK_OUT_OF_SYNC,
     NPM_PEER_CONFLICT,
     missing_npm_version,
-    native_build_failure,
     tool_failure,
 )  # fmt: skip
 
@@ -45,7 +44,6 @@ __all__ = [
     "noting_failed_builds",
     "npm_environment",
     "npm_install",
-    "npm_rebuild",
     "progress_summary",
     "relevant_lines",
     "uv_output",
@@ -372,23 +370,3 @@ async def npm_install(
                     f"the registry has no {name} {version} (its lockfile's): installing "
                     f"the range package.json gives it, {wanted}"
                 )
-
-
-async def npm_rebuild(run: Callable[[list[str]], Awaitable[None]], say: Say) -> None:
-    """``npm rebuild`` (its packages' install scripts) by ``run``. Where a native module
-    does not build on this Node (code older than Node's API: bcrypt 3's on Node 20, whose
-    prebuilt binary would come from outside the registry), its newest release is
-    installed in its place, saying so, and the rebuild runs again (once a package)."""
-    replaced: set[str] = set()
-    while True:
-        try:
-            await run(["npm", "rebuild"])
-            return
-        except BuildFailed as failure:
-            native = native_build_failure(failure.message)
-            if native is None or native[0] in replaced:
-                raise
-            replaced.add(native[0])
-            newest = f"{native[0]}@latest"
-            await say(f"{failure.message}: installing its newest release in its place, {newest}")
-            await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", newest])

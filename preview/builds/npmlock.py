@@ -12,26 +12,39 @@
   one package at a time on a two-core machine (its queue's width is the CPU count less
   one): a thousand round trips. npm is started with a preload that widens that queue
   (:data:`PRELOAD`, only in npm's own process, not in the packages' install scripts).
+
+Then the packages' install scripts run (:func:`npm_rebuild`). A native module that does
+not build on this Node is left out where nothing the app runs needs it: a dev tool's own
+(compodoc's ``sleep``, whose node-gyp 3.8 wants a Python 2; the app does not list it and
+npm installed it for its dev dependencies alone, ``"dev": true`` in
+``node_modules/.package-lock.json``), as the Python builds leave out a Pipfile.lock's pin
+that no module of the app imports. Any other is replaced by its newest release.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlparse
+
+import trio
 
 from ..apps.depspec import NodeDeps
 from ..generations import loads_bounded
 from ..sandbox.appdir import read_no_follow, replace_file
-from .envcache import write_node_project
+from .envcache import BuildFailed, Say, write_node_project
+from .toolerrors import native_build_failure
 
 __all__ = [
     "PRELOAD",
     "REGISTRY",
     "NpmProject",
+    "npm_rebuild",
     "prepare_npm_project",
     "registry_addresses",
     "restore_range",
+    "unused_native",
 ]
 
 REGISTRY = "https://registry.npmjs.org/"
@@ -117,6 +130,106 @@ def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
     others = sorted(set(restored) - {name})
     also = f", and {', '.join(others)} theirs (released with it)" if others else ""
     return ranges[name] + also
+
+
+async def npm_rebuild(run: Callable[[list[str]], Awaitable[None]], say: Say, path: Path) -> None:
+    """``npm rebuild`` (its packages' install scripts) by ``run``, in ``path``. Where a
+    native module does not build on this Node, a dev tool's that the app does not use is
+    left out (the others' scripts run again without it); any other (code older than
+    Node's API: bcrypt 3's on Node 20, whose prebuilt binary would come from outside the
+    registry) is replaced by its newest release, saying so, and the rebuild runs again
+    (once a package)."""
+    replaced: set[str] = set()
+    left_out: set[str] = set()
+    while True:
+        try:
+            if not left_out:
+                await run(["npm", "rebuild"])
+                return
+            targets = await trio.to_thread.run_sync(_scripted, path, left_out)
+            if targets:  # "." too: the project's own install scripts, as npm rebuild runs
+                await run(["npm", "rebuild", ".", *targets])
+            return
+        except BuildFailed as failure:
+            native = native_build_failure(failure.message)
+            if native is None or native[0] in replaced | left_out:
+                raise
+            brought_by = await trio.to_thread.run_sync(unused_native, path, native[0])
+            if brought_by is not None:
+                left_out.add(native[0])
+                await say(
+                    f"{failure.message}: only {brought_by} (a dev dependency) brings it and "
+                    "the app does not list it: left unbuilt"
+                )
+                continue
+            replaced.add(native[0])
+            newest = f"{native[0]}@latest"
+            await say(f"{failure.message}: installing its newest release in its place, {newest}")
+            await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", newest])
+
+
+def unused_native(path: Path, name: str) -> str | None:
+    """The dev dependency of the app in ``path`` that alone brings ``name``, where the
+    app does not list ``name`` itself and npm installed every copy of it for the dev
+    dependencies only; else None (the app may run it). Blocking."""
+    package, installed = _package(path), _installed(path)
+    listed = {
+        key: table for key in ("dependencies", "devDependencies", "optionalDependencies",
+                               "peerDependencies") if isinstance(table := package.get(key), dict)
+    }  # fmt: skip
+    copies = {at: entry for at, entry in installed.items() if _name(at) == name}
+    if not copies or any(name in table for table in listed.values()):
+        return None
+    if not all(entry.get("dev") is True for entry in copies.values()):
+        return None
+    # The app's dev dependency it is under, else one that depends on it (hoisted).
+    for at in copies:
+        outer = at.split("/node_modules/")[0].removeprefix("node_modules/")
+        if outer != name and outer in listed.get("devDependencies", {}):
+            return outer
+    dependents = sorted(
+        _name(at) for at, entry in installed.items()
+        if isinstance(entry.get("dependencies"), dict) and name in entry["dependencies"]
+    )  # fmt: skip
+    return dependents[0] if dependents else "a dev dependency"
+
+
+def _scripted(path: Path, left_out: set[str]) -> list[str]:
+    """The installed packages with install scripts (as ``npm rebuild`` takes folders),
+    but ``left_out``'s. Blocking."""
+    return [
+        f"./{at}" for at, entry in _installed(path).items()
+        if entry.get("hasInstallScript") is True and _name(at) not in left_out
+    ]  # fmt: skip
+
+
+def _installed(path: Path) -> dict[str, dict]:
+    """npm's record of what it installed (``node_modules/.package-lock.json``'s
+    packages, by folder); {} when it cannot be read."""
+    try:
+        lock = loads_bounded(read_no_follow(path / "node_modules" / ".package-lock.json"))
+    except (OSError, ValueError):
+        return {}
+    packages = lock.get("packages") if isinstance(lock, dict) else None
+    if not isinstance(packages, dict):
+        return {}
+    return {
+        at: entry for at, entry in packages.items()
+        if at.startswith("node_modules/") and isinstance(entry, dict)
+    }  # fmt: skip
+
+
+def _package(path: Path) -> dict:
+    try:
+        package = loads_bounded(read_no_follow(path / "package.json"))
+    except (OSError, ValueError):
+        return {}
+    return package if isinstance(package, dict) else {}
+
+
+def _name(at: str) -> str:
+    """The package installed at the folder ``at`` (``node_modules/a/node_modules/@s/b``)."""
+    return at.rsplit("node_modules/", 1)[-1]
 
 
 def registry_addresses(lock: dict) -> dict[str, int]:

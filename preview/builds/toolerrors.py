@@ -33,7 +33,11 @@ NPM_LOCK_OUT_OF_SYNC = "package-lock.json is out of step with package.json"
 # node-gyp's own account of the package whose native code failed to build.
 _GYP_PACKAGE = re.compile(r"gyp ERR! \$npm_package_(name|version) (\S+)")
 _GYP_NODE = re.compile(r"gyp ERR! node -v v(\d+)")
-_NATIVE = re.compile(r"^the native module (\S+) (\S+) does not build on Node ")
+_NATIVE = re.compile(r"^the native module (\S+?)(?: (\d\S*))? does not build on Node ")
+# npm's own account of the package whose script failed (where node-gyp's lacks it: an
+# old node-gyp the package brings, 3.8, failing to find a Python 2 before it says more).
+_NPM_PATH = re.compile(r"^path \S*?node_modules/((?:@[^/\s]+/)?[^/\s]+)$")
+_GYP_FAILED = re.compile(r"^gyp ERR! not ok")
 _OUT_OF_SYNC = re.compile(r"can only install packages when your package\.json and \S+ .*in sync")
 _LOCK_GAP = re.compile(r"^(?:Missing|Invalid): .+")
 _NO_VERSION_REASON = re.compile(r"^no version of (\S+) matches (\S+)$")
@@ -131,10 +135,11 @@ def _prisma(lines: list[str]) -> tuple[str, list[str]] | None:
 
 
 def native_build_failure(reason: str) -> tuple[str, str] | None:
-    """(package, version) of a failure's reason saying its native code did not build
-    (``_npm``'s "the native module X V does not build on Node N"), else None."""
+    """(package, version: "" when npm did not say) of a failure's reason saying its
+    native code did not build (``_npm``'s "the native module X V does not build on Node
+    N"), else None."""
     found = _NATIVE.match(reason)
-    return (found.group(1), found.group(2)) if found is not None else None
+    return (found.group(1), found.group(2) or "") if found is not None else None
 
 
 def missing_npm_version(reason: str) -> tuple[str, str] | None:
@@ -165,9 +170,13 @@ def _npm(lines: list[str]) -> tuple[str, list[str]] | None:
         if reason is not None:
             break
     gyp = dict(m.groups() for line in said if (m := _GYP_PACKAGE.search(line)) is not None)
-    if reason is None and {"name", "version"} <= set(gyp):
+    path = next((m.group(1) for line in said if (m := _NPM_PATH.match(line))), None)
+    if reason is None and path is not None and any(_GYP_FAILED.match(line) for line in said):
+        gyp.setdefault("name", path)  # npm's path: the package, not its version
+    if reason is None and "name" in gyp:
         node = next((m.group(1) for line in said if (m := _GYP_NODE.search(line))), "?")
-        reason = f"the native module {gyp['name']} {gyp['version']} does not build on Node {node}"
+        version = f" {gyp['version']}" if "version" in gyp else ""
+        reason = f"the native module {gyp['name']}{version} does not build on Node {node}"
         errors = [line for line in said if re.search(r"\berror\b", line)]
         return reason, errors[:_MAX_LINES]
     if reason is None:

@@ -40,7 +40,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-__all__ = ["Gaps", "Wanted", "wanted", "wheel_gaps"]
+__all__ = ["Gaps", "Wanted", "held", "wanted", "wheel_gaps"]
 
 PYPI_SIMPLE = "https://pypi.org/simple/"
 _QUERY_TIME = 20.0  # s for all of an app's queries; then what is known so far counts
@@ -88,13 +88,30 @@ def wanted(requirements: Iterable[str]) -> list[Wanted]:
     return found
 
 
+def held(asked: list[Wanted], pins: list[Wanted]) -> list[Wanted]:
+    """``asked`` held to a lock's ``pins`` (poetry.lock's, uv's ``-c``): a pinned
+    project counts at its pin, not at the newest version its range allows, and the
+    pins of what it brings count too. A 2020 poetry.lock's ``uvicorn>=0.11.5,<0.12``
+    installs ``httptools==0.1.1`` and ``uvloop==0.14.0``, its ``psycopg2-binary>=2.8.5``
+    ``2.8.5``, whose wheels stop at 3.8: read by the ranges alone, every Python lacked the
+    same one pure sdist, and 3.13 was tried first, compiling, then 3.12, a minute each."""
+    pinned = {pin.name for pin in pins}
+    return [want for want in asked if want.name not in pinned] + pins
+
+
 async def wheel_gaps(
-    requirements: Sequence[str], versions: Sequence[str], index: str, find_links: str
+    requirements: Sequence[str],
+    versions: Sequence[str],
+    index: str,
+    find_links: str,
+    *,
+    pins: Sequence[str] = (),
 ) -> dict[str, Gaps] | None:
     """For each interpreter version (``3.6.15``), what the requirements lack for it
     (see the module doc); None when the index told nothing. ``index``: the settings'
-    (empty: PyPI; ``none``: none); ``find_links``: a directory or URL."""
-    asked = wanted(requirements)
+    (empty: PyPI; ``none``: none); ``find_links``: a directory or URL; ``pins``: the
+    versions a lock holds the install to (see :func:`held`)."""
+    asked = held(wanted(requirements), wanted(pins))
     if not asked or len(versions) < 2:
         return None
     files: dict[str, list[File]] = {}

@@ -4,9 +4,11 @@ A sandbox's network namespace has a loopback device only, and its ``/etc/hosts``
 only itself and the services it is given. So an app's call to any other host fails on
 the name, and the app says only that: Python's ``[Errno -3] Temporary failure in name
 resolution`` (urllib, httpx, sockets; requests and psycopg name the host), Node's
-``getaddrinfo EAI_AGAIN api.github.com``. The hosts ``PREVIEW_EGRESS`` allows are
-reached through the sandbox's HTTP proxy (``HTTPS_PROXY``), whose refusals are reported
-already (``sandbox.egress``); a call that does not use the proxy fails the same way.
+``getaddrinfo EAI_AGAIN api.github.com`` (aws-sdk 2: ``Inaccessible host``); a call to an
+address fails for want of a route (``connect ENETUNREACH 1.1.1.1:443``). The hosts
+``PREVIEW_EGRESS`` allows are reached through the sandbox's HTTP proxy (``HTTPS_PROXY``),
+whose refusals are reported already (``sandbox.egress``); a call that does not use the
+proxy fails the same way.
 
 When the app's output says a name could not be resolved, the log gets one ``system``
 line per host (a few at most) naming it, if the output does, and what would let it
@@ -22,7 +24,7 @@ from collections.abc import Awaitable, Callable
 
 from ..sandbox.outbound import Outbound
 
-__all__ = ["OutsideCalls", "unresolved_host"]
+__all__ = ["OutsideCalls", "unreachable_address", "unresolved_host"]
 
 # What the line of a failed lookup says, as the resolver's clients spell it.
 _UNRESOLVED = re.compile(
@@ -30,10 +32,18 @@ _UNRESOLVED = re.compile(
     r"|No address associated with hostname|nodename nor servname provided"
     r"|getaddrinfo (?:EAI_AGAIN|ENOTFOUND|EAI_NONAME|EAI_FAIL)\b"
     r"|\b(?:failed to resolve|could not resolve|could not translate) host"
-    r"|\blookup \S+(?: on \S+)?: (?:no such host|server misbehaving)",
+    r"|\blookup \S+(?: on \S+)?: (?:no such host|server misbehaving)"
+    r"|Inaccessible host: `",  # aws-sdk 2's account of ENOTFOUND
     re.IGNORECASE,
 )
-_WORDS = ("resol", "EAI_", "ENOTFOUND", "not known", "servname", "no such host", "misbehaving")
+# A call to an address (no name to resolve): the sandbox has no route but its loopback
+# (Node's ``connect ENETUNREACH 1.1.1.1:443``, terminus's DNS check; Python's errno 101).
+_UNREACHABLE = re.compile(r"\bconnect ENETUNREACH\b|\[Errno 101\] Network is unreachable")
+_ADDRESS = re.compile(r"\bENETUNREACH (\d{1,3}(?:\.\d{1,3}){3}):\d+")
+_WORDS = (
+    "resol", "EAI_", "ENOTFOUND", "not known", "servname", "no such host", "misbehaving",
+    "Inaccessible host", "ENETUNREACH", "unreachable",
+)  # fmt: skip
 # Where such a line names the host: Node, urllib3 2 (requests), psycopg and libpq, curl,
 # Go, aiohttp, redis-py, urllib3 1 (requests).
 _HOST = (
@@ -45,6 +55,7 @@ _HOST = (
     re.compile(r"Cannot connect to host ([\w.-]+):\d+"),
     re.compile(r"Error -?\d+ connecting to ([\w.-]+):\d+"),
     re.compile(r"\bhost='([\w.-]+)'"),
+    re.compile(r"Inaccessible host: `([\w.-]+)'"),
 )
 _MAX_SAID = 4  # lines per preview: a host each, or one for hosts not named
 
@@ -58,6 +69,24 @@ def unresolved_host(text: str) -> tuple[bool, str | None]:
         if (m := pattern.search(text)) is not None:
             return True, m.group(1).lower().rstrip(".")
     return True, None
+
+
+def unreachable_address(text: str) -> tuple[bool, str | None]:
+    """Whether ``text`` says an address could not be reached (no route: the sandbox's
+    network), and the address if it says which."""
+    if _UNREACHABLE.search(text) is None:
+        return False, None
+    found = _ADDRESS.search(text)
+    return True, found.group(1) if found is not None else None
+
+
+def _outside(text: str) -> tuple[str, str | None] | None:
+    """("resolve" or "reach", the host) of a failed call out that ``text`` tells."""
+    for verb, tell in (("resolve", unresolved_host), ("reach", unreachable_address)):
+        failed, host = tell(text)
+        if failed:
+            return verb, host
+    return None
 
 
 class OutsideCalls:
@@ -78,17 +107,17 @@ class OutsideCalls:
         joined = "\n".join(texts)  # most batches: a few searches, none of them per line
         if not any(word in joined for word in _WORDS):
             return
-        found: dict[str | None, None] = {}  # in order, each once
+        found: dict[str | None, str] = {}  # in order, each once
         for text in texts:
-            unresolved, host = unresolved_host(text)
-            if unresolved:
-                found[host] = None
+            failed = _outside(text)
+            if failed is not None:
+                found.setdefault(failed[1], failed[0])
         if len(found) > 1:  # a chained traceback: its inner errors name no host
             found.pop(None, None)
-        for host in found:
+        for host, verb in found.items():
             if host not in self._said and len(self._said) < _MAX_SAID:
                 self._said.add(host)
-                await self._say("WARN", self._said_of(host))
+                await self._say("WARN", self._said_of(host, verb))
 
     def explained(self, cause: str | None, said: str | None = None) -> str | None:
         """A failure's ``cause`` and, if it is a failed lookup in a sandbox, why
@@ -96,11 +125,11 @@ class OutsideCalls:
         cause may be clipped before the words that tell)."""
         if cause is None or self._outbound is None:
             return cause
-        unresolved, host = unresolved_host(said if said is not None else cause)
-        return f"{cause} — {self._why(host)}" if unresolved else cause
+        failed = _outside(said if said is not None else cause)
+        return f"{cause} — {self._why(failed[1])}" if failed is not None else cause
 
-    def _said_of(self, host: str | None) -> str:
-        what = f"the app could not resolve {host}" if host else "the app could not resolve a host"
+    def _said_of(self, host: str | None, verb: str = "resolve") -> str:
+        what = f"the app could not {verb} {host or 'a host'}"
         return f"diagnosis: {what}: {self._why(host)}"
 
     def _why(self, host: str | None) -> str:

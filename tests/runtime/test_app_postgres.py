@@ -34,6 +34,17 @@ def _encoded(name: str) -> dict[str, bytes]:
     return {path: text.encode() for path, text in app_files(name).items()}
 
 
+def test_a_compose_overlay_configures_the_service_the_base_file_builds() -> None:
+    """docker-compose.local.yml gives the app built by docker-compose.yml its DATABASE
+    (leosussan's fastapi-gino-arq-uvicorn); a production overlay does not count."""
+    wants = postgres_wants(_encoded("compose_overlay_env"), {})
+    assert wants.compose_env == {
+        "DATABASE": "postgres", "DB_HOST": "database", "DB_USER": "postgres",
+        "DB_PASSWORD": "postgres",
+    }  # fmt: skip
+    assert wants.compose == ("database",) and 54320 in wants.ports
+
+
 def test_what_an_upload_says_of_its_postgres() -> None:
     wants = postgres_wants(_encoded("compose_postgres"), {})
     assert wants.driver == "psycopg (requirements.txt)"

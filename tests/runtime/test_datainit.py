@@ -72,8 +72,9 @@ def test_plain_alembic_in_migrations_below_and_cli_names() -> None:
         "svc/migrations/env.py": b"from alembic import context\n",
     }
     steps = data_steps(files, "svc/main.py", find_app(files))
+    ini = ("-c", "migrations/alembic.ini")
     assert [(s.argv, s.where) for s in steps] == [
-        (("{python}", "-m", "alembic", "-c", "migrations/alembic.ini", "upgrade", "heads"), "svc")
+        (("{python}", "-m", "alembic.config", *ini, "upgrade", "heads"), "svc")
     ]
     quart = (
         "from quart import Quart\napp = Quart(__name__)\n"
@@ -269,7 +270,7 @@ async def test_alembic_runs_where_its_env_imports_resolve(builder_service: Servi
     where the history's own alembic/__init__.py would shadow Alembic."""
     files = _files("alembic_backend_two_inis")
     assert detect(files).setup_steps() == [
-        (("{python}", "-m", "alembic", "upgrade", "heads"), "")
+        (("{python}", "-m", "alembic.config", "upgrade", "heads"), "")
     ]
     # Alone, app/alembic.ini is run there with Alembic imported before its directory.
     del files["alembic.ini"]
@@ -368,7 +369,7 @@ async def test_a_history_with_no_revision_gets_one_made_from_its_models(
     # Revisions this reading cannot tell (a tuple assignment): upgraded as they are.
     told = b"revision, down_revision = '0001', None\n"
     [(plain, _)] = detect({**files, "migrations/versions/0001_items.py": told}).setup_steps()
-    assert plain == ("{python}", "-m", "alembic", "upgrade", "heads")
+    assert plain == ("{python}", "-m", "alembic.config", "upgrade", "heads")
     with trio.fail_after(BUILD_WAIT):
         data, events = await _healthy(builder_service, "alembic_no_revision", "/items")
         assert data == []  # its table exists, empty

@@ -7,6 +7,7 @@ import pytest
 
 from preview.apps.depspec import node_dependencies, python_dependencies
 from preview.apps.detect import detect
+from preview.apps.pyapp import find_app
 from preview.builds.appenv import dotenv_file
 from preview.errors import BadRequest
 
@@ -122,7 +123,7 @@ def test_order_command_then_procfile_then_code() -> None:
     assert (given.framework, given.detected_from) == ("command", "command option")
     assert given.setup == (("{python}", "seed.py"),)
     assert _detect({"main.py": FASTAPI, "alembic.ini": "[alembic]\n"}).setup == (
-        ("{python}", "-m", "alembic", "upgrade", "heads"),
+        ("{python}", "-m", "alembic.config", "upgrade", "heads"),
     )
 
 
@@ -267,7 +268,8 @@ def test_nested_layout_finds_alembic_and_env_above_the_app() -> None:
     assert (found.framework, found.detected_from) == ("fastapi", "backend/app/main.py")
     assert "app.main:app --app-dir backend" in " ".join(found.argv)
     # alembic runs where its ini is: script_location and imports are relative to it.
-    assert found.setup_steps() == [(("{python}", "-m", "alembic", "upgrade", "heads"), "backend")]
+    upgrade = ("{python}", "-m", "alembic.config", "upgrade", "heads")
+    assert found.setup_steps() == [(upgrade, "backend")]
     files = {p: t.encode() for p, t in FULL_STACK.items()}
     assert dotenv_file(files, found.detected_from) == {
         "PROJECT_NAME": "shop",
@@ -320,3 +322,28 @@ def test_a_procfile_through_the_projects_environment_manager_runs_without_it() -
     assert _detect({**files, **pdm, "Procfile": "web: pdm run serve\n"}).argv[2] == (
         "uvicorn main:app"
     )
+
+
+def test_the_module_that_adds_to_an_imported_app_is_the_one_served() -> None:
+    """leosussan's fastapi-gino-arq-uvicorn: app/application.py makes the app, app/main.py
+    (which its image serves) imports it and includes its routers. Flask's layout, whose
+    package imports its routes module back, stays the package's app."""
+    files = {
+        "app/__init__.py": b"",
+        "app/application.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+        "app/routes/users.py": b"from fastapi import APIRouter\nrouter = APIRouter()\n",
+        "app/main.py": (
+            b"from app.application import app\nfrom app.routes.users import router\n"
+            b"for r in (router,):\n    app.include_router(r)\n"
+        ),
+    }
+    found = find_app(files)
+    assert found is not None and (found.module, found.attr) == ("app.main", "app")
+    flask = {
+        "app/__init__.py": (
+            b"from flask import Flask\napp = Flask(__name__)\nfrom app import routes\n"
+        ),
+        "app/routes.py": b"from app import app\n@app.route('/')\ndef index():\n    return 'hi'\n",
+    }
+    found = find_app(flask)
+    assert found is not None and found.path == "app/__init__.py"

@@ -377,3 +377,33 @@ def test_yarn_locked_versions_pin_the_direct_dependencies() -> None:
     assert json.loads(pinned.package_json)["dependencies"] == {
         "@swc/core": "1.11.5", "own": "file:./own"
     }  # fmt: skip
+
+
+def test_a_start_script_whose_runner_loads_nothing_gives_way_to_the_dev_script() -> None:
+    # gothinkster's Moleculer RealWorld: npm start's moleculer-runner loads no service
+    # (its Dockerfile sets SERVICEDIR) and the broker stopped at once, exit code 0.
+    found = detect({p: t.encode() for p, t in app_files("node_runner_loads_nothing").items()})
+    assert found.argv[:2] == ("sh", "-c") and found.argv[2].endswith("; moleculer-runner services")
+    assert found.notes == [
+        "the start script (moleculer-runner) loads nothing: "
+        "the dev script without its watcher: moleculer-runner services"
+    ]
+    # Told what to load (by its arguments, the script's variables or the app's .env),
+    # the start script stays; so does a start with no script naming what to load.
+    dev = "moleculer-runner --hot services"
+    for start, env in (
+        ("moleculer-runner services", ""),
+        ("SERVICEDIR=services moleculer-runner --env", ""),
+        ("moleculer-runner", "SERVICES=api,greeter\n"),
+    ):
+        files = {".env": env} if env else {}
+        assert _node({"scripts": {"start": start, "dev": dev}}, files).argv == (
+            "npm", "start", "--silent",
+        )  # fmt: skip
+    assert _node({"scripts": {"start": "moleculer-runner"}}).argv == ("npm", "start", "--silent")
+    # node alone is a REPL: the script running the server is the one.
+    served = _node({"scripts": {"start": "node", "serve": "node server.js"}})
+    assert served.argv[2].endswith("; node server.js")
+    assert served.notes == [
+        "the start script (node) loads nothing: the serve script: node server.js"
+    ]

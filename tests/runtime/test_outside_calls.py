@@ -8,7 +8,7 @@ import pytest
 import trio
 
 from preview import Settings
-from preview.runtime.outsidecalls import OutsideCalls, unresolved_host
+from preview.runtime.outsidecalls import OutsideCalls, unreachable_address, unresolved_host
 from preview.sandbox.egress import EgressPolicy
 from preview.sandbox.outbound import Outbound
 
@@ -38,6 +38,9 @@ _SAID = [
     ("Error: getaddrinfo ENOTFOUND Cluster0.abc.mongodb.net", "cluster0.abc.mongodb.net"),
     ("Error: getaddrinfo ENOTFOUND mongo", "mongo"),
     ("curl: (6) Could not resolve host: example.org", "example.org"),
+    # aws-sdk 2 (CatsMiaow's node-nestjs-structure's EC2 route) words ENOTFOUND so
+    ("UnknownEndpoint: Inaccessible host: `ec2.region.amazonaws.com'. This service may not "
+     "be available in the `region' region.", "ec2.region.amazonaws.com"),
 ]  # fmt: skip
 
 
@@ -72,6 +75,29 @@ _CHAINED = [
     "'<urllib3.connection.HTTPSConnection object at 0x7fdf>: Failed to establish a new "
     "connection: [Errno -3] Temporary failure in name resolution'))",
 ]
+
+
+async def test_an_address_out_of_reach_is_a_call_out_too() -> None:
+    """terminus's DNS check (the same app's /health) calls 1.1.1.1: no name to resolve,
+    no route from the sandbox."""
+    line = (
+        'Health Check has failed! {"dns":{"status":"down","message":"connect ENETUNREACH '
+        '1.1.1.1:443 - Local (0.0.0.0:0)"}}'
+    )
+    assert unreachable_address(line) == (True, "1.1.1.1")
+    assert unreachable_address("OSError: [Errno 101] Network is unreachable") == (True, None)
+    assert unreachable_address("Error: connect ECONNREFUSED 127.0.0.1:5432") == (False, None)
+    said: list[str] = []
+
+    async def say(level: str, message: str) -> None:
+        said.append(message)
+
+    with trio.fail_after(5):
+        await OutsideCalls(lambda: Outbound(policy=EgressPolicy.parse("")), say).lines([line])
+    assert said == [
+        "diagnosis: the app could not reach 1.1.1.1: a preview reaches no host outside this"
+        " machine unless the service's PREVIEW_EGRESS names it (it names none)"
+    ]
 
 
 async def test_what_is_said_names_each_host_once_and_what_would_let_it_through() -> None:

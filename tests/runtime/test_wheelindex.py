@@ -8,6 +8,7 @@ from pathlib import Path
 
 import trio
 
+from preview.apps.depspec import python_dependencies
 from preview.builds.wheelindex import wheel_gaps
 
 FILES = (
@@ -69,3 +70,31 @@ async def test_requires_python_from_a_local_index_page(tmp_path: Path) -> None:
     assert gaps["3.11.7"].cost == (0, 0)
     assert gaps["3.9.18"].unbuilt == ("newonly==1.0",)  # older, an sdist
     assert pinned["3.9.18"].excluded == ("newonly==2.0",)
+
+
+async def test_a_locks_pins_count_at_their_versions(tmp_path: Path) -> None:
+    """A 2020 poetry.lock (leosussan's fastapi-gino-arq-uvicorn): its ranges have wheels
+    on every Python, the versions it locks (what uvicorn brings, too) only up to 3.8. Read
+    with the lock's pins, 3.8 lacks nothing and 3.13 two compiled builds: 3.8 is tried
+    first, not after 3.13 and 3.12 were compiled for minutes each."""
+    app = Path(__file__).parent.parent / "apps" / "poetry_lock_old_wheels"
+    files = {str(p.relative_to(app)): p.read_bytes() for p in app.rglob("*") if p.is_file()}
+    deps = python_dependencies(files, "app/main.py")
+    for name in (
+        "fastapi-0.54.1-py3-none-any.whl", "fastapi-0.115.0-py3-none-any.whl",
+        "uvicorn-0.11.5-py3-none-any.whl", "uvicorn-0.11.8-py3-none-any.whl",
+        "httptools-0.1.1-cp38-cp38-manylinux1_x86_64.whl", "httptools-0.1.1.tar.gz",
+        "httptools-0.6.4-cp313-cp313-manylinux_2_17_x86_64.whl",
+        "uvloop-0.14.0-cp38-cp38-manylinux2010_x86_64.whl", "uvloop-0.14.0.tar.gz",
+        "uvloop-0.21.0-cp313-cp313-manylinux_2_17_x86_64.whl",
+    ):  # fmt: skip
+        (tmp_path / name).write_bytes(b"")
+    versions = ["3.11.7", "3.13.0", "3.8.18"]
+    with trio.fail_after(30):
+        gaps = await wheel_gaps(
+            deps.requirements, versions, "none", str(tmp_path), pins=deps.constraints
+        )
+    assert gaps is not None
+    assert gaps["3.8.18"].cost == (0, 0)
+    assert gaps["3.13.0"].unbuilt == ("httptools==0.1.1", "uvloop==0.14.0")
+    assert gaps["3.11.7"].unbuilt == gaps["3.13.0"].unbuilt

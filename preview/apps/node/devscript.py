@@ -1,6 +1,7 @@
 """A Node app's development script run once: its watching runner (``tsx watch``, ``nodemon``,
-``ts-node-dev``, ``bun --hot``, ``node --watch``) replaced by the one-shot equivalent, so a
-preview does not restart on the files it writes itself."""
+``ts-node-dev``, ``bun --hot``, ``node --watch``, ``moleculer-runner --hot``, with its
+``--repl`` too) replaced by the one-shot equivalent, so a preview does not restart on the
+files it writes itself."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ __all__ = ["without_watcher"]
 
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
 _TS = (".ts", ".mts", ".cts", ".tsx")
+# moleculer-runner's watcher and REPL (a REPL without a terminal ends the broker)
+_MOLECULER_DEV = {"--hot", "-H", "--repl", "-r"}
 _NODEMON_VALUES = {"-w", "--watch", "-i", "--ignore", "-e", "--ext", "-d", "--delay", "-s",
                    "--signal", "--config", "-P", "--polling-interval", "--cwd"}  # fmt: skip
 
@@ -35,6 +38,8 @@ def without_watcher(script: str, runner: str = "tsx") -> str:
         words = ["tsx", *_drop_watch_flags(args[1:])]
     elif tool == "bun" and {"--hot", "--watch"} & set(args):
         words = ["bun", *(a for a in args if a not in ("--hot", "--watch"))]
+    elif tool == "moleculer-runner" and _MOLECULER_DEV & set(args):
+        words = [tool, *(a for a in args if a not in _MOLECULER_DEV)]
     elif tool == "node":
         words = ["node", *(a for a in args if a != "--watch" and not a.startswith("--watch-"))]
     elif tool == "nodemon" and ({"--exec", "-x"} & set(args)):

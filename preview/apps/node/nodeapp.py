@@ -10,7 +10,10 @@ run as a set-up step too and the rest as the start. The start: ``start:prod``, e
 usual entry files (``server.js``, ``index.js``, ``src/index.ts`` …). The ``dev`` script
 runs with its watcher off where the tool has one to turn off (``tsx watch`` → ``tsx``,
 ``node --watch`` → ``node``, ``nodemon x.js`` → ``node x.js``, ``nodemon x.ts`` and
-``ts-node-dev x.ts`` → ``tsx x.ts``, ``bun --hot`` → ``bun``). A ``tsx`` (or ``bun``,
+``ts-node-dev x.ts`` → ``tsx x.ts``, ``bun --hot`` → ``bun``). A start script whose
+runner is given nothing to load (``moleculer-runner`` with no services, ``node`` alone:
+:mod:`.emptystart`) gives way to the script that runs it with something (``dev``:
+``moleculer-runner --repl --hot services`` → ``moleculer-runner services``). A ``tsx`` (or ``bun``,
 which its scripts run) the project does not depend on is added to its environment at build
 time (:attr:`NodeStart.tools`): the build reaches the registry, the app does not; so is
 a ``yarn`` or ``pnpm`` its scripts call (npm made the environment). Where
@@ -40,6 +43,7 @@ import re
 from dataclasses import dataclass, replace
 
 from preview.apps.node.devscript import without_watcher
+from preview.apps.node.emptystart import env_names, script_that_serves
 
 __all__ = [
     "PRISMA",
@@ -200,6 +204,9 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
         if found is not None:
             return found
     for name in ("start:prod", "start"):
+        serving = script_that_serves(name, scripts, env_names(files))
+        if serving is not None:  # ``moleculer-runner`` alone: its dev script's services
+            return _dev(scripts[serving[0]], setup, tools, _ts_runner(files, listed), *serving)
         if scripts.get(name, "").strip():
             argv = ("npm", "start", "--silent") if name == "start" else ("npm", "run", name)
             before = scripts.get(f"pre{name}", "").strip()

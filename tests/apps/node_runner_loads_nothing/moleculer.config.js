@@ -1,0 +1,6 @@
+"use strict";
+
+module.exports = {
+	logger: true,
+	logLevel: "info",
+};

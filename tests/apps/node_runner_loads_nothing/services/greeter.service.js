@@ -1,0 +1,10 @@
+"use strict";
+
+module.exports = {
+	name: "greeter",
+	actions: {
+		hello() {
+			return { hello: "world" };
+		},
+	},
+};

@@ -1,0 +1,79 @@
+"""The packages' install scripts (``npm rebuild``, real npm, offline): a native module
+that fails to build, brought by a dev tool alone and not listed by the app (compodoc's
+``sleep`` in CatsMiaow's node-nestjs-structure), is left unbuilt and the others' scripts
+run; one the app lists is not left out."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import trio
+
+from preview.builds.envcache import BuildFailed
+from preview.builds.installers import SAFE_PATH, installer_failure
+from preview.builds.npmlock import npm_rebuild, unused_native
+from preview.builds.steps import run_logged
+from preview.sandbox.process import ChildLimits
+
+APP = Path(__file__).parent.parent / "apps" / "node_dev_tool_native"
+
+needs_npm = pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+
+
+def _installed(path: Path) -> Path:
+    """The fixture's package.json and the node_modules npm installed for it, in ``path``."""
+    path.mkdir(exist_ok=True)
+    shutil.copy(APP / "package.json", path / "package.json")
+    shutil.copytree(APP / "installed", path / "node_modules")
+    return path
+
+
+def test_only_a_dev_tools_own_native_module_is_unused(tmp_path: Path) -> None:
+    path = _installed(tmp_path)
+    assert unused_native(path, "sleepy") == "doc-tool"
+    assert unused_native(path, "greeting") is None  # the app's own
+    assert unused_native(path, "absent") is None
+    # Listed by the app itself (even as a dev dependency): it may run it.
+    package = (path / "package.json").read_text()
+    (path / "package.json").write_text(package.replace('"doc-tool"', '"sleepy"', 1))
+    assert unused_native(path, "sleepy") is None
+
+
+@needs_npm
+async def test_a_dev_tools_native_module_that_fails_is_left_unbuilt(tmp_path: Path) -> None:
+    path = _installed(tmp_path / "env")
+    env = {"PATH": SAFE_PATH, "HOME": str(tmp_path), "npm_config_cache": str(tmp_path / "c")}
+    ran: list[list[str]] = []
+    said: list[str] = []
+
+    async def run(argv: list[str]) -> None:
+        ran.append(argv)
+        result = await run_logged(
+            argv, cwd=path, env=env, limits=ChildLimits(memory_bytes=4 << 30),
+            publish=_ignore, time_limit=60,
+        )  # fmt: skip
+        if not result.ok:
+            raise BuildFailed(*installer_failure(result.tails, "npm"))
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    with trio.fail_after(90):
+        await npm_rebuild(run, say, path)
+    assert said == [
+        "the native module sleepy does not build on Node "
+        f"{said[0].split('Node ')[1].split(':')[0]}: only doc-tool (a dev dependency) brings "
+        "it and the app does not list it: left unbuilt"
+    ]
+    assert ran == [["npm", "rebuild"], ["npm", "rebuild", ".", "./node_modules/greeting"]]
+    assert (path / "node_modules" / "greeting" / "built.txt").read_text() == "hello"
+
+
+async def _ignore(lines: list[tuple[str, str]], stream: str) -> None:
+    pass
