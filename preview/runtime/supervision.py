@@ -41,14 +41,16 @@ READERS_DRAIN = 2.0  # after the group is dead, pipes held by escapees are cut
 _LAG_CHECK = 1.0  # how often subscribers stuck far behind are looked for
 _LIMITS_CHECK = 0.2  # how often the cgroup's limit counters are read
 _USAGE_MAX_AGE = 1.0
+# Unhealthy after this many failed checks in a row (Docker's retries, Kubernetes'
+# failureThreshold), a failed one asked again sooner: one slow answer is not an app gone.
+_UNHEALTHY_AFTER, _RECHECK = 3, 1.0  # (checks, s at most)
 EXITED = "the process exited"  # the stop reason when the app ended by itself
 
 
 class StopControls:
-    """The scopes that end a preview, which the API cancels (``PreviewRuntime.request_stop``,
-    ``touch``) and the supervision runs in: a stop, the idle deadline, and the wait for a
-    start slot. Made with the runtime, before any child exists, so that a stop
-    requested early still takes."""
+    """The scopes that end a preview, cancelled by the API (``PreviewRuntime.request_stop``,
+    ``touch``): a stop, the idle deadline, the wait for a start slot. Made with the
+    runtime, before any child exists, so that a stop requested early still takes."""
 
     def __init__(self) -> None:
         self.stop = trio.CancelScope()
@@ -60,11 +62,10 @@ class ChildSupervision:
     """One spawn of a preview's app and its watch (see the module doc).
 
     Made by its :class:`~.lifecycle.PreviewRuntime` once the app's environment and
-    confinement are ready, which then awaits :meth:`run` once. It owns the child process,
-    one reader per pipe, the heartbeat of the log's streams, the limits watch and the
-    health checks; all of them end before :meth:`run` returns, the child's whole tree
-    terminated and its pipes drained (or cut after ``READERS_DRAIN``).
-    """
+    confinement are ready, which awaits :meth:`run` once. It owns the child, a reader per
+    pipe, the streams' heartbeat, the limits watch and the health checks; all end before
+    :meth:`run` returns, the child's tree terminated, its pipes drained (or cut after
+    ``READERS_DRAIN``)."""
 
     def __init__(
         self,
@@ -347,23 +348,26 @@ class ChildSupervision:
 
     async def _health_loop(self) -> None:
         interval = self._settings.health_interval
+        failed = 0  # checks failed in a row
         while True:
             try:
                 async with self._upstream.client(timeout=5.0) as client:
                     while True:
-                        await trio.sleep(interval)
+                        await trio.sleep(min(interval, _RECHECK) if failed else interval)
                         healthy = await is_healthy(client, self._upstream, self._spec.health_path)
-                        await self._record_health(healthy)
-            except httpx.HTTPError:
-                # No way to the app just now (its socket gone as it ends, or not yet
-                # there after a retarget): unhealthy, asked again after the interval.
-                await self._record_health(False)
-                await trio.sleep(interval)
+                        failed = 0 if healthy else failed + 1
+                        await self._record_health(healthy, failed)
+            except httpx.HTTPError:  # no way to it now (its socket gone as it ends, or
+                failed += 1  # not yet there after a retarget): a failed check
+                await self._record_health(False, failed)
+                await trio.sleep(min(interval, _RECHECK))
 
-    async def _record_health(self, healthy: bool) -> None:
+    async def _record_health(self, healthy: bool, failed: int) -> None:  # failed: in a row
         state = self._state
         if healthy:
             self.alive_at = trio.current_time()
+        elif failed < _UNHEALTHY_AFTER:
+            return  # perhaps a slow answer: unhealthy once it fails again and again
         status = "healthy" if healthy else "unhealthy"
         if status != state.health_status:
             await state.system("INFO" if healthy else "WARN", f"health check: {status}")

@@ -361,6 +361,70 @@ async def test_health_uses_the_apps_own_path_and_counts_4xx_as_unhealthy(
             await service.stop(gid)
 
 
+# /healthz fails as the file "failing" says: "<n> <name>" the first n checks after it
+# reads that name, "on" every check.
+_FAILING_HEALTH_APP = """
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+seen = {}
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        said = open("failing").read().split() if os.path.exists("failing") else ["0", "-"]
+        if said == ["on"]:
+            code = 503
+        else:
+            count, name = int(said[0]), said[1]
+            code = 503 if seen.get(name, 0) < count else 200
+            seen[name] = seen.get(name, 0) + 1
+        self.send_response(code); self.send_header("Content-Length", "0"); self.end_headers()
+        print("GET", self.path, code, flush=True)
+    def log_message(self, *args):
+        pass
+
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+"""
+
+
+async def _lines_once(service: Service, gid: str, done) -> list[str]:
+    """The log's messages once ``done(messages)`` holds (asked again every 50 ms)."""
+    while True:
+        lines = [e["message"] for e in await service.history(gid)]
+        if done(lines):
+            return lines
+        await trio.sleep(0.05)
+
+
+async def test_one_or_two_failed_checks_are_no_unhealth_three_in_a_row_are(settings) -> None:
+    # Under load a check can miss its 5 s; one such is not an app that stopped answering.
+    async with running_service(replace(settings, health_interval=0.05)) as service:
+        with trio.fail_after(30):
+            gid = await service.upload({"server.py": _FAILING_HEALTH_APP})
+            launched = await service.launch(gid, command=SERVER_COMMAND, healthPath="/healthz")
+            body = launched.json()
+            assert body["status"] == "running", body
+            runtime = service.supervisor.get(body["previewInstanceId"])
+            (runtime.temp_dir / "failing").write_text("2 twice")
+            bad, good = "GET /healthz 503", "GET /healthz 200"
+
+            def recovered(lines: list[str]) -> bool:
+                return bad in lines and good in lines[lines.index(bad) :]
+
+            lines = await _lines_once(service, gid, recovered)
+            assert lines.count(bad) == 2 and "health check: unhealthy" not in lines, lines
+            assert runtime.state.health_status == "healthy"
+            (runtime.temp_dir / "failing").write_text("on")
+            await eventually(lambda: runtime.state.health_status == "unhealthy")
+            lines = await _lines_once(service, gid, lambda s: "health check: unhealthy" in s)
+            said = lines.index("health check: unhealthy")
+            # Three in a row after the two: the third's own line may follow the word.
+            assert lines[:said].count(bad) >= 2 + 2, lines
+            (runtime.temp_dir / "failing").write_text("0 -")
+            await eventually(lambda: runtime.state.health_status == "healthy")
+            assert (await service.stop(gid)).status_code == 200
+
+
 def _pids_running(root_pid: int, text: str) -> list[int]:
     """Host pids of `root_pid`'s descendants whose command line holds `text`.
 
