@@ -377,3 +377,42 @@ def test_yarn_locked_versions_pin_the_direct_dependencies() -> None:
     assert json.loads(pinned.package_json)["dependencies"] == {
         "@swc/core": "1.11.5", "own": "file:./own"
     }  # fmt: skip
+
+
+def test_a_main_neither_uploaded_nor_built_is_npms_default_not_the_entry() -> None:
+    """eflem00's koa-boilerplate: ``"main": "index.js"`` (npm init's), a tsc build into
+    build/, only start:dev: it runs as start:dev does (once), not ``node index.js``."""
+    found = detect({p: t.encode() for p, t in app_files("node_main_unmade").items()})
+    assert found.argv[:2] == ("sh", "-c"), found.argv
+    assert found.argv[2].endswith("; ts-node --transpile-only src/server.ts"), found.argv
+    assert found.notes == [
+        "its main (index.js) is not in the upload nor made by its build: the start:dev"
+        " script without its watcher: ts-node --transpile-only src/server.ts"
+    ]
+    # Made by the build: under its outDir (or dist/ …), from its .ts source, or named.
+    tsconfig = {"tsconfig.json": '{"compilerOptions": {"outDir": "./out-js"}}'}
+    made_by_build = [
+        ("out-js/index.js", tsconfig),
+        ("dist/main.js", {}),
+        ("index.js", {"index.ts": ""}),
+        ("server.js", {"src/server.ts": ""}),
+    ]
+    for main, extra in made_by_build:
+        made = _node({"main": main, "scripts": {"build": "tsc", "dev": "x"}}, extra)
+        assert made.argv == ("node", main), (main, made.argv)
+    named = _node({"main": "bundle.js", "scripts": {"build": "webpack -o bundle.js"}})
+    assert named.argv == ("node", "bundle.js")
+
+
+def test_a_script_serving_the_built_app_under_another_name_starts_it() -> None:
+    """hi-ogawa's typescript-express-example: ``build`` (tsc) and ``"server": "node
+    build/server.js"``, no start script, no main: was nothing_to_run."""
+    scripts = {"build": "tsc", "server": "node build/server.js", "routes": "ts-node x.ts"}
+    found = _node({"scripts": scripts})
+    assert found.argv == ("npm", "run", "server")
+    assert found.setup == (("npm", "run", "build"),)
+    prod = _node({"scripts": {"prod": "NODE_ENV=production node --enable-source-maps dist/a.js"}})
+    assert prod.argv == ("npm", "run", "prod")
+    # Not a plain node start (a frontend's dev server): not taken for one.
+    with pytest.raises(BadRequest):
+        _node({"scripts": {"serve": "vue-cli-service serve"}})

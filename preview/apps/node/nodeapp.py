@@ -6,7 +6,9 @@ script's ``pre`` script (``prestart:prod``: ``tsc``; the ``build`` step left out
 runs the build itself; the start is then run without it); a start script that builds
 before it starts (``npm run build:ts && node dist/server.js``, ``tsc && …``) has that build
 run as a set-up step too and the rest as the start. The start: ``start:prod``, else
-``start``, else ``main`` (a ``.ts`` one run by ``tsx``), else the ``dev`` script, else the
+``start``, else ``main`` (a ``.ts`` one run by ``tsx``; one neither there nor made by the
+build is npm's default, not an entry: :mod:`.fallbacks`), else a script serving it under
+another name (``server``), else the ``dev`` (or ``start:dev`` …) script, else the
 usual entry files (``server.js``, ``index.js``, ``src/index.ts`` …). The ``dev`` script
 runs with its watcher off where the tool has one to turn off (``tsx watch`` → ``tsx``,
 ``node --watch`` → ``node``, ``nodemon x.js`` → ``node x.js``, ``nodemon x.ts`` and
@@ -40,6 +42,7 @@ import re
 from dataclasses import dataclass, replace
 
 from preview.apps.node.devscript import without_watcher
+from preview.apps.node.fallbacks import DEV_SCRIPTS, main_is_made, serving_script
 
 __all__ = [
     "PRISMA",
@@ -218,11 +221,16 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     main = package.get("main")
     entry = main.strip() if isinstance(main, str) and main.strip() else ""
     runner = _ts_runner(files, listed)
-    if entry and (entry in files or setup):  # there, or made by the build
+    built = scripts.get(build or "", "")
+    if entry and (entry in files or main_is_made(entry, files, built)):  # see .fallbacks
         return _entry(entry, setup, tools, runner)
-    dev = scripts.get("dev", "").strip()
-    if dev:
-        return _dev(dev, setup, tools, runner)
+    why = f"its main ({entry}) is not in the upload nor made by its build" if entry else ""
+    if serving := serving_script(scripts):
+        note = f"{why}: the {serving} script" if why else None
+        return NodeStart(("npm", "run", serving), setup, (), note)
+    dev = next((name for name in DEV_SCRIPTS if scripts.get(name, "").strip()), None)
+    if dev is not None:
+        return _dev(scripts[dev].strip(), setup, tools, runner, dev, why)
     entry = next((f for f in _ENTRIES if f in files), "")
     return _entry(entry, setup, tools, runner) if entry else None
 
