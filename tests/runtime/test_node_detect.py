@@ -416,3 +416,17 @@ def test_a_script_serving_the_built_app_under_another_name_starts_it() -> None:
     # Not a plain node start (a frontend's dev server): not taken for one.
     with pytest.raises(BadRequest):
         _node({"scripts": {"serve": "vue-cli-service serve"}})
+
+
+def test_a_script_generating_a_source_the_app_imports_runs_before_the_build() -> None:
+    """hi-ogawa's typescript-express-example: src/app.ts imports ./routes, which its
+    ``routes`` script writes (src/routes.ts, not committed): tsc failed on it (TS2307)."""
+    found = detect({p: t.encode() for p, t in app_files("node_generated_routes").items()})
+    assert found.setup == (("npm", "run", "routes"), ("npm", "run", "build")), found.setup
+    assert found.argv == ("npm", "run", "server")
+    # Named but committed, or written and imported by nobody: no set-up step.
+    files = app_files("node_generated_routes")
+    committed = {**files, "src/routes.ts": "export const routes = [];\n"}
+    assert detect({p: t.encode() for p, t in committed.items()}).setup == (("npm", "run", "build"),)
+    unused = {**files, "src/app.ts": 'import express from "express";\n'}
+    assert detect({p: t.encode() for p, t in unused.items()}).setup == (("npm", "run", "build"),)
