@@ -202,6 +202,11 @@ class ServiceServer(Target):
                 # reached through its socket); launch, proxy and many set their own.
                 "PREVIEW_SANDBOX": os.environ.get("BENCH_SANDBOX", "off"),
                 "PREVIEW_DB_URL": db_url,
+                # This checkout's service, whichever the interpreter's editable install
+                # names (a worktree's runner with the main checkout's venv ran main's).
+                "PYTHONPATH": os.pathsep.join(
+                    p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+                ),
                 **(extra_env or {}),
             }
         )

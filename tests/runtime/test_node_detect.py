@@ -407,3 +407,56 @@ def test_a_start_script_whose_runner_loads_nothing_gives_way_to_the_dev_script()
     assert served.notes == [
         "the start script (node) loads nothing: the serve script: node server.js"
     ]
+
+
+def test_a_main_neither_uploaded_nor_built_is_npms_default_not_the_entry() -> None:
+    """eflem00's koa-boilerplate: ``"main": "index.js"`` (npm init's), a tsc build into
+    build/, only start:dev: it runs as start:dev does (once), not ``node index.js``."""
+    found = detect({p: t.encode() for p, t in app_files("node_main_unmade").items()})
+    assert found.argv[:2] == ("sh", "-c"), found.argv
+    assert found.argv[2].endswith("; ts-node --transpile-only src/server.ts"), found.argv
+    assert found.notes == [
+        "its main (index.js) is not in the upload nor made by its build: the start:dev"
+        " script without its watcher: ts-node --transpile-only src/server.ts"
+    ]
+    # Made by the build: under its outDir (or dist/ …), from its .ts source, or named.
+    tsconfig = {"tsconfig.json": '{"compilerOptions": {"outDir": "./out-js"}}'}
+    made_by_build = [
+        ("out-js/index.js", tsconfig),
+        ("dist/main.js", {}),
+        ("index.js", {"index.ts": ""}),
+        ("server.js", {"src/server.ts": ""}),
+    ]
+    for main, extra in made_by_build:
+        made = _node({"main": main, "scripts": {"build": "tsc", "dev": "x"}}, extra)
+        assert made.argv == ("node", main), (main, made.argv)
+    named = _node({"main": "bundle.js", "scripts": {"build": "webpack -o bundle.js"}})
+    assert named.argv == ("node", "bundle.js")
+
+
+def test_a_script_serving_the_built_app_under_another_name_starts_it() -> None:
+    """hi-ogawa's typescript-express-example: ``build`` (tsc) and ``"server": "node
+    build/server.js"``, no start script, no main: was nothing_to_run."""
+    scripts = {"build": "tsc", "server": "node build/server.js", "routes": "ts-node x.ts"}
+    found = _node({"scripts": scripts})
+    assert found.argv == ("npm", "run", "server")
+    assert found.setup == (("npm", "run", "build"),)
+    prod = _node({"scripts": {"prod": "NODE_ENV=production node --enable-source-maps dist/a.js"}})
+    assert prod.argv == ("npm", "run", "prod")
+    # Not a plain node start (a frontend's dev server): not taken for one.
+    with pytest.raises(BadRequest):
+        _node({"scripts": {"serve": "vue-cli-service serve"}})
+
+
+def test_a_script_generating_a_source_the_app_imports_runs_before_the_build() -> None:
+    """hi-ogawa's typescript-express-example: src/app.ts imports ./routes, which its
+    ``routes`` script writes (src/routes.ts, not committed): tsc failed on it (TS2307)."""
+    found = detect({p: t.encode() for p, t in app_files("node_generated_routes").items()})
+    assert found.setup == (("npm", "run", "routes"), ("npm", "run", "build")), found.setup
+    assert found.argv == ("npm", "run", "server")
+    # Named but committed, or written and imported by nobody: no set-up step.
+    files = app_files("node_generated_routes")
+    committed = {**files, "src/routes.ts": "export const routes = [];\n"}
+    assert detect({p: t.encode() for p, t in committed.items()}).setup == (("npm", "run", "build"),)
+    unused = {**files, "src/app.ts": 'import express from "express";\n'}
+    assert detect({p: t.encode() for p, t in unused.items()}).setup == (("npm", "run", "build"),)

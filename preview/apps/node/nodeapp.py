@@ -5,11 +5,14 @@ In order: a ``build`` script (else ``build:prod``) runs first as a set-up step (
 script's ``pre`` script (``prestart:prod``: ``tsc``; the ``build`` step left out when it
 runs the build itself; the start is then run without it); a start script that builds
 before it starts (``npm run build:ts && node dist/server.js``, ``tsc && …``) has that build
-run as a set-up step too and the rest as the start. The start: ``start:prod``, else
-``start``, else ``main`` (a ``.ts`` one run by ``tsx``), else the ``dev`` script, else the
-usual entry files (``server.js``, ``index.js``, ``src/index.ts`` …). The ``dev`` script
-runs with its watcher off where the tool has one to turn off (``tsx watch`` → ``tsx``,
-``node --watch`` → ``node``, ``nodemon x.js`` → ``node x.js``, ``nodemon x.ts`` and
+run as a set-up step too and the rest as the start; before them all, a script writing a
+source the app imports and lacks (``src/routes.ts``: :mod:`.generated`). The start:
+``start:prod``, else ``start``, else ``main`` (a ``.ts`` one run by ``tsx``; one neither
+there nor made by the build is npm's default, not an entry: :mod:`.fallbacks`), else a
+script serving it under another name (``server``), else the ``dev`` (or ``start:dev`` …)
+script, else the usual entry files (``server.js``, ``index.js``, ``src/index.ts`` …). The
+``dev`` script runs with its watcher off where the tool has one to turn off (``tsx watch``
+→ ``tsx``, ``node --watch`` → ``node``, ``nodemon x.js`` → ``node x.js``, ``nodemon x.ts`` and
 ``ts-node-dev x.ts`` → ``tsx x.ts``, ``bun --hot`` → ``bun``). A start script whose
 runner is given nothing to load (``moleculer-runner`` with no services, ``node`` alone:
 :mod:`.emptystart`) gives way to the script that runs it with something (``dev``:
@@ -44,6 +47,8 @@ from dataclasses import dataclass, replace
 
 from preview.apps.node.devscript import without_watcher
 from preview.apps.node.emptystart import env_names, script_that_serves
+from preview.apps.node.fallbacks import DEV_SCRIPTS, main_is_made, serving_script
+from preview.apps.node.generated import generating_scripts
 
 __all__ = [
     "PRISMA",
@@ -153,6 +158,9 @@ def node_start(files: dict[str, bytes], *, started: bool = False) -> NodeStart |
     for name, tool, runs in _RUNNERS:
         if found is not None and name not in listed and any(runs.search(s) for s in scripts):
             found = replace(found, tools=(*found.tools, tool))
+    if found is not None and (made := generating_scripts(files, _strings(package.get("scripts")))):
+        steps = tuple(("npm", "run", name) for name in made)  # sources it imports: .generated
+        found = replace(found, setup=(*steps, *found.setup))
     schema = prisma_schema(files)
     if found is None or schema is None:
         return found
@@ -225,11 +233,16 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     main = package.get("main")
     entry = main.strip() if isinstance(main, str) and main.strip() else ""
     runner = _ts_runner(files, listed)
-    if entry and (entry in files or setup):  # there, or made by the build
+    built = scripts.get(build or "", "")
+    if entry and (entry in files or main_is_made(entry, files, built)):  # see .fallbacks
         return _entry(entry, setup, tools, runner)
-    dev = scripts.get("dev", "").strip()
-    if dev:
-        return _dev(dev, setup, tools, runner)
+    why = f"its main ({entry}) is not in the upload nor made by its build" if entry else ""
+    if serving := serving_script(scripts):
+        note = f"{why}: the {serving} script" if why else None
+        return NodeStart(("npm", "run", serving), setup, (), note)
+    dev = next((name for name in DEV_SCRIPTS if scripts.get(name, "").strip()), None)
+    if dev is not None:
+        return _dev(scripts[dev].strip(), setup, tools, runner, dev, why)
     entry = next((f for f in _ENTRIES if f in files), "")
     return _entry(entry, setup, tools, runner) if entry else None
 

@@ -15,6 +15,10 @@ import os
 import sys
 
 _MAX_ROUTES = 2000
+# URL namespaces of development tools a project includes while DEBUG is on: their pages
+# serve the tool (django-debug-toolbar's ``__debug__/render_panel/`` wants the query of
+# its own toolbar, a 500 without it; django-browser-reload's ``events/`` never ends).
+_DEV_TOOLS = ("djdt", "django_browser_reload")
 
 
 def _install(out):
@@ -110,6 +114,8 @@ def _install(out):
                     return
                 if isinstance(entry, URLResolver):
                     here = [*prefix, part(entry.pattern)]
+                    if getattr(entry, "app_name", None) in _DEV_TOOLS:
+                        continue  # a development tool's own pages, not the app's
                     if getattr(entry, "app_name", None) == "admin":
                         found.append(["GET", here])  # its pages: one entry, the index
                     elif depth < 16:

@@ -1,0 +1,62 @@
+"""How a Node app starts when its ``package.json`` has no ``start`` (or ``start:prod``)
+script: whether its ``main`` is a file the app has or its build makes (:func:`main_is_made`),
+else a script that plainly serves it under another name (:func:`serving_script`: ``"server":
+"node build/server.js"``), else its development script (:data:`DEV_SCRIPTS`: ``dev``, else
+``start:dev`` …, run once, its watcher off).
+
+A ``main`` is often npm's default (``index.js``, written by ``npm init``), naming no file:
+eflem00's koa-boilerplate has ``"main": "index.js"``, a ``tsc`` build into ``build/`` and
+only ``start:dev`` (``nodemon --exec ts-node src/Server.ts``). A ``main`` the upload lacks
+is taken as the build's output only where the build can be seen to make it: it lies under
+the build's output directory (``tsconfig.json``'s ``outDir``, or ``dist/``, ``build/``,
+``lib/``, ``out/``), or its TypeScript source is there (``src/index.ts`` for
+``index.js``), or the build script names it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+__all__ = ["DEV_SCRIPTS", "main_is_made", "serving_script"]
+
+# The development scripts, in order: the first the app has runs (its watcher off).
+DEV_SCRIPTS = ("dev", "start:dev", "dev:server", "server:dev", "serve:dev", "develop")
+# Scripts that start a built app under a name other than start (``"server": "node
+# build/server.js"``, hi-ogawa's typescript-express-example): only a plain ``node FILE``.
+_SERVING = ("start:production", "production", "prod", "server", "serve", "start:server")
+_NODE_FILE = re.compile(
+    r"(?:[A-Z_][A-Z0-9_]*=\S*\s+)*node\s+(?:--?[\w-]+(?:=\S+)?\s+)*(?:\./)?[\w./-]+"
+)
+_OUTPUT_DIRS = ("dist", "build", "lib", "out", ".output")
+_OUT_DIR = re.compile(rb'"outDir"\s*:\s*"([^"]+)"')
+_TS_SOURCES = (".ts", ".mts", ".tsx")
+
+
+def main_is_made(main: str, files: dict[str, bytes], build: str) -> bool:
+    """Whether the build script ``build`` can be seen to make ``main`` (not in the
+    upload): see the module doc."""
+    path = posixpath.normpath(main.removeprefix("./"))
+    if not build.strip() or path.startswith(".."):
+        return False
+    outputs = set(_OUTPUT_DIRS)
+    for config in ("tsconfig.json", "tsconfig.build.json"):
+        if found := _OUT_DIR.search(files.get(config, b"")):
+            out = posixpath.normpath(found.group(1).decode("utf-8", "replace").removeprefix("./"))
+            if out not in (".", ""):
+                outputs.add(out)
+    if any(path.startswith(f"{out}/") for out in outputs):
+        return True
+    stem = posixpath.splitext(path)[0]
+    if any(f"{base}{ext}" in files for base in (stem, f"src/{stem}") for ext in _TS_SOURCES):
+        return True
+    return re.search(rf"(?:^|[\s/=]){re.escape(path)}(?:\s|$)", build) is not None
+
+
+def serving_script(scripts: dict[str, str]) -> str | None:
+    """The name of the first script of :data:`_SERVING` that plainly runs ``node`` on a
+    file (None: none does)."""
+    for name in _SERVING:
+        if _NODE_FILE.fullmatch(scripts.get(name, "").strip()):
+            return name
+    return None
