@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 import shlex
 
-__all__ = ["without_watcher"]
+__all__ = ["simple_command", "without_watcher"]
 
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
+_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=\S*")
 _TS = (".ts", ".mts", ".cts", ".tsx")
 # moleculer-runner's watcher and REPL (a REPL without a terminal ends the broker)
 _MOLECULER_DEV = {"--hot", "-H", "--repl", "-r"}
@@ -18,21 +19,29 @@ _NODEMON_VALUES = {"-w", "--watch", "-i", "--ignore", "-e", "--ext", "-d", "--de
                    "--signal", "--config", "-P", "--polling-interval", "--cwd"}  # fmt: skip
 
 
+def simple_command(script: str) -> tuple[list[str], list[str]] | None:
+    """(its leading ``NAME=value`` assignments, its words) of a script that is one simple
+    command; None for one with shell operators, or that does not split."""
+    if _SHELL.search(script):
+        return None
+    try:
+        words = shlex.split(script)
+    except ValueError:
+        return None
+    at = 0
+    while at < len(words) and _ASSIGNMENT.fullmatch(words[at]):
+        at += 1
+    return words[:at], words[at:]
+
+
 def without_watcher(script: str, runner: str = "tsx") -> str:
     """``script`` with a watching runner replaced by its one-shot equivalent (only a
     simple command: one with shell operators is left as it is); a ``.ts`` entry of a
     watcher runs with ``runner``."""
-    if _SHELL.search(script):
+    command = simple_command(script)
+    if command is None or not command[1]:
         return script
-    try:
-        words = shlex.split(script)
-    except ValueError:
-        return script
-    env = []
-    while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", words[0]):
-        env.append(words.pop(0))
-    if not words:
-        return script
+    env, words = command
     tool, args = words[0], words[1:]
     if tool == "tsx" and args[:1] == ["watch"]:
         words = ["tsx", *_drop_watch_flags(args[1:])]

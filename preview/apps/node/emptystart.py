@@ -15,7 +15,8 @@ that serves; it is run without its watcher and REPL (:mod:`.devscript`).
 from __future__ import annotations
 
 import re
-import shlex
+
+from .devscript import simple_command
 
 __all__ = ["env_names", "script_that_serves"]
 
@@ -29,8 +30,6 @@ _LOADERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "ts-node": (frozenset({"-r", "--require", "-P", "--project", "-C", "--compiler"}), frozenset()),
     "tsx": (frozenset({"--tsconfig", "--import", "--require"}), frozenset()),
 }
-_SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
-_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=\S*")
 # The scripts that run an app in development, looked at first, in this order.
 _FIRST = ("dev", "start:dev", "develop", "serve", "start:local")
 
@@ -72,18 +71,11 @@ def _runs_nothing(script: str, environment: set[str]) -> str | None:
 def _loads(script: str) -> tuple[str, bool, set[str]] | None:
     """(the runner, whether it is given what to load, the variables the script sets) of
     a simple command running one of :data:`_LOADERS`; None for any other."""
-    if _SHELL.search(script):
+    command = simple_command(script.removeprefix("cross-env "))
+    if command is None:
         return None
-    try:
-        words = shlex.split(script)
-    except ValueError:
-        return None
-    assigned = set()
-    if words[:1] == ["cross-env"]:
-        words = words[1:]
-    while words and (match := _ASSIGNMENT.fullmatch(words[0])):
-        assigned.add(match.group(1))
-        words = words[1:]
+    assignments, words = command
+    assigned = {assignment.partition("=")[0] for assignment in assignments}
     if not words or words[0] not in _LOADERS:
         return None
     valued = _LOADERS[words[0]][0]
