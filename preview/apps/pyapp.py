@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -282,6 +283,7 @@ def find_app(files: dict[str, bytes]) -> FoundApp | None:
     return _extended(best, trees, files) or best
 
 
+_TEST_MODULE = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
 # What a module does to an app it imported, adding to it: the app it serves is that one.
 _EXTENDING = {"include_router", "mount", "add_middleware", "add_api_route", "add_route",
               "register_blueprint", "include", "add_exception_handler"}  # fmt: skip
@@ -296,6 +298,8 @@ def _extended(
     not one the app's module imports back (Flask's ``from app import routes``)."""
     found = []
     for path, tree in trees.items():
+        if _TEST_MODULE.search(path):  # a test adding a route to the app it tests
+            continue
         module = _import_root(path, tree, files)[1].split(".")
         local = _imported_app(tree, module, best) if path != best.path else None
         if local and not _imports(trees[best.path], module) and _adds_to(tree, local):

@@ -347,3 +347,12 @@ def test_the_module_that_adds_to_an_imported_app_is_the_one_served() -> None:
     }
     found = find_app(flask)
     assert found is not None and found.path == "app/__init__.py"
+    # A test module adding a route to the app it tests (an error handler's check) is
+    # not the app served: it imports pytest, and its route is the test's alone.
+    tested = {
+        "main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+        "tests/test_errors.py": b"from main import app\n@app.get('/boom')\ndef boom(): ...\n",
+        "conftest.py": b"from main import app\napp.add_middleware(object)\n",
+    }
+    found = find_app(tested)
+    assert found is not None and (found.path, found.attr) == ("main.py", "app")
