@@ -374,3 +374,54 @@ async def test_the_stream_reader_takes_status_messages_and_a_finished_204(
     assert seen["ended"] and seen["asked"] == 1  # the 204: asked once, then ended
     assert seen["states"][-1] == "ended"
     await service.stop(gid)
+
+
+async def test_an_answer_older_than_a_launch_does_not_replace_it(service: Service) -> None:
+    """Picking a generation asks for its last preview's status; a launch clicked before
+    that answer came (a loaded service) was replaced by it when it came: the page
+    followed the stopped preview, and the new one never showed as running."""
+    require_browser()
+    gid = await _upload(service.client, "picked-then-launched", server_app())
+    with trio.fail_after(60):
+        first = await service.launch(gid, command=SERVER_COMMAND)
+        assert first.json()["status"] == "running", first.text
+        assert (await service.stop(gid)).status_code == 200
+
+    def script(url: str) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        held: list[list[Any]] = []  # the status answers, held back until released
+        with browser_page() as (page, log):
+            _sign_in(page, url)
+
+            def hold(route: Any) -> None:
+                if held:  # only the pick's first ask is held
+                    route.continue_()
+                    return
+                held.append([route, None])
+                held[0][1] = route.fetch()  # answered now: the stopped one's status
+
+            page.route(re.compile(r"/preview/status$"), hold)
+            page.click(f"#generation-list button[data-gid='{gid}']")
+            page.wait_for_selector(f"#preview-subtitle:has-text('{gid}')")
+            page.click("summary:has-text('Launch options')")
+            page.fill("#launch-command", " ".join(SERVER_COMMAND))
+            page.wait_for_function("() => !document.querySelector('#launch').disabled")
+            page.click("#launch")
+            page.wait_for_selector("#status-badge[data-status='running']", timeout=30_000)
+            seen["held"] = len(held)
+            with page.expect_response(re.compile(r"/preview/status$")):
+                for route, answer in held:
+                    route.fulfill(response=answer)  # the stopped preview's status, late
+            page.unroute(re.compile(r"/preview/status$"))
+            # Read by the page (an absence has no event to wait for: the answer is in, and
+            # its handling takes microtasks; half a second bounds it): the badge and the
+            # launch button still follow the new preview.
+            page.wait_for_timeout(500)
+            seen["badge"] = page.get_attribute("#status-badge", "data-status")
+            seen["launch_disabled"] = page.is_disabled("#launch")
+            log.assert_clean()
+        return seen
+
+    seen = await in_browser(script, service.url)
+    assert seen == {"held": 1, "badge": "running", "launch_disabled": True}, seen
+    assert (await service.stop(gid)).status_code == 200

@@ -75,7 +75,9 @@ export class PreviewController {
     } catch (error) {
       if (error.code !== 'no_active_preview') this.showError(error.message, 'status');
     }
-    if (this.gid !== gid) return;
+    // Another generation picked, or a launch made meanwhile (its preview attached): this
+    // answer is older than what the page shows and must not replace it.
+    if (this.gid !== gid || this.previewId !== null) return;
     if (data) this.attach(data);
     else this.terminal.setEmptyText('No preview yet: launch it to see its output here.');
   }
