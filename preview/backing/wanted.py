@@ -27,8 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..apps.configvars import (
     compose_environment,
-    compose_files,
-    compose_services,
+    compose_projects,
     dotenv_text,
     example_env_file,
     interpolated,
@@ -157,11 +156,10 @@ def _dependency_names(files: dict[str, bytes]) -> set[str]:
 
 
 def _compose(files: dict[str, bytes]) -> dict[str, dict]:
-    """The services of the upload's compose file nearest the root ({} without one)."""
-    for path in sorted(compose_files(files), key=lambda p: (p.count("/"), p)):
-        if services := compose_services(files[path]):
-            return services
-    return {}
+    """The services of the upload's compose file nearest the root, its overlays merged
+    in ({} without one)."""
+    projects = compose_projects(files)
+    return projects[0].services if projects else {}
 
 
 def _container_ports(service: dict, env: dict[str, str]) -> set[int]:

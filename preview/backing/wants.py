@@ -24,9 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..apps.configvars import (
     compose_environment,
-    compose_files,
-    compose_overlays,
-    compose_services,
+    compose_projects,
     dotenv_text,
     interpolated,
 )
@@ -185,8 +183,7 @@ def _compose(
     scripts: dict[str, str] = {}
     # An overlay (docker-compose.local.yml) configures the services the base file builds:
     # leosussan's fastapi-gino-arq-uvicorn gives its app DATABASE=postgres only there.
-    paths = [*compose_files(files), *compose_overlays(files)]
-    services = [(path, compose_services(files[path])) for path in paths]
+    services = [(project.path, project.services) for project in compose_projects(files)]
     built = {name for _, found in services for name, service in found.items() if "build" in service}
     for path, found in services:
         for name, service in found.items():

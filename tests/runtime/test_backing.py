@@ -255,6 +255,28 @@ def test_a_mysql_account_its_compose_file_names_by_variables() -> None:
     assert found.mysql.accounts == {"shop": "s3cret"} and found.mysql.databases == ["orders"]
 
 
+def test_an_override_file_configures_the_servers_as_compose_merges_it() -> None:
+    """docker-compose.override.yml (run by ``docker compose up`` beside the base file)
+    publishes Redis's port, names MySQL's account and gives the app its Redis URL; a
+    production overlay does not count."""
+    files = {
+        "requirements.txt": b"redis\npymysql\n",
+        "docker-compose.yml": b"services:\n  web:\n    build: .\n    environment:\n"
+        b"      - DEBUG=1\n  cache:\n    image: redis:7\n  sql:\n    image: mysql:8\n"
+        b"    environment:\n      MYSQL_DATABASE: orders\n",
+        "docker-compose.override.yml": b"services:\n  web:\n    environment:\n"
+        b"      CACHE_URL: redis://cache:6379/2\n  cache:\n    ports: ['6390:6379']\n"
+        b"  sql:\n    environment:\n      MYSQL_USER: shop\n      MYSQL_PASSWORD: s3cret\n",
+        "docker-compose.prod.yml": b"services:\n  sql:\n    environment:\n"
+        b"      MYSQL_USER: prod\n      MYSQL_PASSWORD: other\n",
+    }
+    found = wanted_servers(files, "app.py", {})
+    assert found.redis is not None and {6379, 6390} <= found.redis.ports
+    assert "CACHE_URL" in found.redis.why
+    assert found.mysql is not None
+    assert found.mysql.accounts == {"shop": "s3cret"} and found.mysql.databases == ["orders"]
+
+
 async def test_a_mysql_url_given_as_a_template(builder_service: Service) -> None:
     service = builder_service
     require_sandbox(service)

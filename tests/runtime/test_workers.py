@@ -74,6 +74,10 @@ services:
 """
     files = {"docker-compose.yml": compose, "backend/main.py": FLASK["app.py"]}
     assert _workers(files) == {"worker": "sh -c cd backend && celery -A main.celery worker -c 2"}
+    # A worker an override file adds (``docker compose up`` merges it into the project).
+    override = "services:\n  mailer:\n    build: ./backend\n    command: rq worker mail\n"
+    found = _workers({**files, "docker-compose.override.yml": override})
+    assert found["mailer"] == "sh -c cd backend && rq worker mail"
     heroku = "run:\n  web: gunicorn app:app\n  worker:\n    command:\n      - rq worker\n"
     assert _workers({**FLASK, "heroku.yml": heroku}) == {"worker": "sh -c rq worker"}
     celery_app = {

@@ -30,7 +30,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..configvars import compose_files, compose_services
+from ..configvars import compose_projects
 from .celeryapp import celery_worker
 
 __all__ = ["MAX_WORKERS", "WorkerProcess", "find_workers", "procfile_lines"]
@@ -197,12 +197,10 @@ def _context(service: dict, directory: str) -> str | None:
 
 def _compose_workers(files: dict[str, bytes]) -> list[tuple[str, str, str, str]]:
     """(name, command, file, directory) of the compose file's worker services."""
-    for path in sorted(compose_files(files), key=lambda p: (p.count("/"), p)):
-        services = compose_services(files[path])
-        if services:
-            break
-    else:
+    projects = compose_projects(files)
+    if not projects:
         return []
+    path, services = projects[0].path, projects[0].services
     directory = posixpath.dirname(path)
     commands = {name: _command_text(s.get("command")) for name, s in services.items()}
     workers = {n for n, c in commands.items() if c is not None and _WORKER_COMMAND.search(c)}

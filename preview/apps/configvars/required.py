@@ -1,11 +1,5 @@
-"""The configuration an upload only describes, read from its files (never run):
-:func:`example_env_file` (the ``.env.example`` to use when there is no ``.env``),
-:func:`required_variables` (what the app cannot start without), and the one reading of
-its ``.env``-like files (:func:`dotenv_text`) and compose files (:func:`compose_services`,
-:func:`compose_environment`, interpolated as compose does) that every reader of them
-shares.
-
-Required, read with :mod:`ast`:
+"""The variables an upload's code cannot start without (:func:`required_variables`), read
+with :mod:`ast`, never run:
 
 - the fields without a default of a pydantic-settings ``BaseSettings`` class (pydantic
   v1's too), named as the environment gives them: the class's ``env_prefix`` and the
@@ -28,178 +22,19 @@ does no harm there (Django's ``SECRET_KEY = os.environ.get("SECRET_KEY")`` needs
 from __future__ import annotations
 
 import ast
-import io
-import posixpath
 import re
 
-from dotenv import dotenv_values
+from ..node.envreads import node_env_reads
+from ..pyapp import parse_module, python_files
 
-from .node.envreads import node_env_reads
-from .pyapp import parse_module, python_files
+__all__ = ["OPTIONAL", "required_types", "required_variables"]
 
-__all__ = [
-    "COMPOSE_NAMES",
-    "EXAMPLE_NAMES",
-    "OPTIONAL",
-    "compose_environment",
-    "compose_files",
-    "compose_overlays",
-    "compose_services",
-    "dotenv_chain",
-    "dotenv_text",
-    "example_env_file",
-    "interpolated",
-    "required_types",
-    "required_variables",
-    "template_url",
-]
-
-COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
-EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist")
-_OVERLAY = re.compile(r"^(?:docker-)?compose\.([\w-]+)\.ya?ml$")
-_NOT_LOCAL = re.compile(r"prod|stag|test|^ci$", re.IGNORECASE)
 OPTIONAL = "?"  # the type of a variable read without a default, not required
 _SETTINGS_BASES = {"BaseSettings"}
 _DJANGO_ENVIRON = re.compile(rb"^\s*(?:import environ\b|from environ import)", re.MULTILINE)
 _PASSWORD = re.compile(r"PASSWORD|PASSWD|PASS$")
-_EXAMPLE_WORD = re.compile(r"example|sample|template|dist|default", re.IGNORECASE)
 _CONFIG_MODULES = ("decouple", "starlette.config", "environs")
-# A URL an example file gives as a form to fill in, not an address:
-# ``mysql+pymysql://[USER]:[PASSWORD]@[HOST]:[PORT]/[DATABASE_NAME]``, ``<host>``,
-# ``{db_name}`` (an IPv6 host, ``[::1]``, starts with no letter).
-_TEMPLATE_URL = re.compile(
-    r"^[a-z][a-z0-9+.-]*://\S*?"
-    r"(?:\[[A-Za-z_][\w -]*\]|<[A-Za-z_][\w -]*>|(?<!\$)\{[A-Za-z_][\w -]*\})",
-    re.IGNORECASE,
-)
 _ENV_METHODS = {"str", "int", "bool", "float", "list", "dict", "url", "json", "path", "decimal"}
-
-
-def dotenv_chain(files: dict[str, bytes], anchor: str) -> list[str]:
-    """The directories from ``anchor``'s up to the upload's root (""), nearest first."""
-    directory = posixpath.dirname(anchor) if anchor in files else ""
-    chain = [directory]
-    while directory:
-        directory = posixpath.dirname(directory)
-        chain.append(directory)
-    return chain
-
-
-def dotenv_text(data: bytes) -> dict[str, str]:
-    """One ``.env``-like file's variables (those given a value, ``""`` included)."""
-    values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def compose_files(files: dict[str, bytes]) -> list[str]:
-    """The upload's compose files, by path."""
-    return sorted(p for p in files if posixpath.basename(p) in COMPOSE_NAMES)
-
-
-def compose_overlays(files: dict[str, bytes]) -> list[str]:
-    """The compose files that add to one beside them, run as ``docker compose -f
-    docker-compose.yml -f docker-compose.local.yml up`` (``.override``, ``.local``,
-    ``.dev`` …; not production's, staging's or the tests'): by path."""
-    found = []
-    for path in sorted(files):
-        match = _OVERLAY.match(posixpath.basename(path))
-        beside = (_in(posixpath.dirname(path), name) in files for name in COMPOSE_NAMES)
-        if match and not _NOT_LOCAL.search(match.group(1)) and any(beside):
-            found.append(path)
-    return found
-
-
-def compose_services(data: bytes) -> dict[str, dict]:
-    """A compose file's services by name ({} for a file YAML cannot read, or none)."""
-    import yaml  # lazy: loaded only for an upload with a compose file
-
-    try:
-        document = yaml.safe_load(data.decode("utf-8", "replace"))
-    except yaml.YAMLError:
-        return {}
-    services = document.get("services") if isinstance(document, dict) else None
-    if not isinstance(services, dict):
-        return {}
-    return {str(k): v for k, v in services.items() if isinstance(v, dict)}
-
-
-def _service_environment(service: dict) -> dict[str, str]:
-    """A compose service's ``environment`` (a mapping, or a list of ``K=V``)."""
-    env = service.get("environment")
-    if isinstance(env, dict):
-        return {str(k): str(v) for k, v in env.items() if v is not None}
-    if isinstance(env, list):
-        pairs = (str(item).partition("=") for item in env)
-        return {k: v for k, eq, v in pairs if eq}
-    return {}
-
-
-def compose_environment(service: dict, env: dict[str, str]) -> dict[str, str]:
-    """A compose service's ``environment`` as compose gives it to the container: its
-    ``${NAME}``, ``${NAME:-default}`` and ``$NAME`` from ``env`` (:func:`interpolated`:
-    the ``.env`` compose reads, the launch's variables), ``$$`` a plain ``$``. A value
-    that names a variable ``env`` lacks, with no default, is left out: compose would
-    give it empty, and an empty ``DATABASE_URL`` is no better than the service's."""
-    found: dict[str, str] = {}
-    for name, value in _service_environment(service).items():
-        given = interpolated(value.replace("$$", "\0"), env)
-        if "$" not in given and "\0" not in name:
-            found[name] = given.replace("\0", "$")
-    return found
-
-
-def _in(directory: str, name: str) -> str:
-    return f"{directory}/{name}" if directory else name
-
-
-_INTERPOLATION = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
-
-
-def interpolated(text: str, env: dict[str, str]) -> str:
-    """``text`` with compose's ``${NAME}``, ``${NAME:-default}`` and ``$NAME`` given their
-    values from ``env`` (the ``.env`` compose reads, else its example), left as they are
-    where ``env`` has none and no default is given."""
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(3)
-        if env.get(name):
-            return env[name]
-        return match.group(2) if match.group(2) is not None else match.group(0)
-
-    return _INTERPOLATION.sub(value, text)
-
-
-def template_url(value: str) -> bool:
-    """Whether ``value`` is a URL with placeholders to fill in (:data:`_TEMPLATE_URL`),
-    which names no server: the service's own stands in for it where it gives one."""
-    return _TEMPLATE_URL.match(value.strip()) is not None
-
-
-def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
-    """When no ``.env`` is on the way from the root to ``anchor``'s directory: the
-    example of one nearest to the app (``.env.example``, ``.env.sample``,
-    ``.env.template``, ``.env.dist``, in that order in each directory); else None."""
-    chain = dotenv_chain(files, anchor)
-    if any(_in(d, ".env") in files for d in chain):
-        return None
-    for directory in chain:
-        for name in EXAMPLE_NAMES:
-            if _in(directory, name) in files:
-                return _in(directory, name)
-        # .env.dev-sample, .env.local.example, env-example-relational …: a development
-        # one before a production one, a SQL database's before a document store's
-        others = [
-            p
-            for p in files
-            if posixpath.dirname(p) == directory
-            and posixpath.basename(p).startswith((".env.", "env-example", "env.example"))
-            and _EXAMPLE_WORD.search(posixpath.basename(p))
-        ]
-        if others:
-            return min(
-                others, key=lambda p: ("prod" in p, "document" in p or "mongo" in p, len(p), p)
-            )
-    return None
 
 
 _parse = parse_module

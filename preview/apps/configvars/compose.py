@@ -1,0 +1,149 @@
+"""The upload's compose files, read as compose reads them (never run): which they are
+(:func:`compose_files`, and the overlays that add to one, :func:`compose_overlays`), a
+file's services (:func:`compose_services`), a project's services with its overlays merged
+in (:func:`compose_projects`), a service's ``environment`` with its ``${…}`` given
+(:func:`compose_environment`, :func:`interpolated`)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "COMPOSE_NAMES",
+    "ComposeProject",
+    "compose_environment",
+    "compose_files",
+    "compose_overlays",
+    "compose_projects",
+    "compose_services",
+    "interpolated",
+]
+
+COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
+_OVERLAY = re.compile(r"^(?:docker-)?compose\.([\w-]+)\.ya?ml$")
+_NOT_LOCAL = re.compile(r"prod|stag|test|^ci$", re.IGNORECASE)
+
+
+def compose_files(files: dict[str, bytes]) -> list[str]:
+    """The upload's compose files, by path."""
+    return sorted(p for p in files if posixpath.basename(p) in COMPOSE_NAMES)
+
+
+def compose_overlays(files: dict[str, bytes]) -> list[str]:
+    """The compose files that add to one beside them, run as ``docker compose -f
+    docker-compose.yml -f docker-compose.local.yml up`` (``.override``, ``.local``,
+    ``.dev`` …; not production's, staging's or the tests'): by path."""
+    found = []
+    for path in sorted(files):
+        match = _OVERLAY.match(posixpath.basename(path))
+        beside = (posixpath.join(posixpath.dirname(path), n) in files for n in COMPOSE_NAMES)
+        if match and not _NOT_LOCAL.search(match.group(1)) and any(beside):
+            found.append(path)
+    return found
+
+
+def compose_services(data: bytes) -> dict[str, dict]:
+    """A compose file's services by name ({} for a file YAML cannot read, or none)."""
+    import yaml  # lazy: loaded only for an upload with a compose file
+
+    try:
+        document = yaml.safe_load(data.decode("utf-8", "replace"))
+    except yaml.YAMLError:
+        return {}
+    services = document.get("services") if isinstance(document, dict) else None
+    if not isinstance(services, dict):
+        return {}
+    return {str(k): v for k, v in services.items() if isinstance(v, dict)}
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeProject:
+    """A compose file (``path``) and its ``services`` with its overlays merged in."""
+
+    path: str
+    services: dict[str, dict]
+
+
+def compose_projects(files: dict[str, bytes]) -> list[ComposeProject]:
+    """Each compose file's services, with the overlays beside it merged in as ``docker
+    compose -f docker-compose.yml -f docker-compose.override.yml`` merges them; nearest
+    the root first, those with no service left out."""
+    overlays = compose_overlays(files)
+    projects = []
+    for path in sorted(compose_files(files), key=lambda p: (p.count("/"), p)):
+        services = compose_services(files[path])
+        for overlay in overlays:
+            if posixpath.dirname(overlay) == posixpath.dirname(path):
+                for name, added in compose_services(files[overlay]).items():
+                    services[name] = _merged(services.get(name, {}), added)
+        if services:
+            projects.append(ComposeProject(path, services))
+    return projects
+
+
+_REPLACED = {"command", "entrypoint"}  # sequences an overlay replaces rather than extends
+
+
+def _merged(base: dict, overlay: dict) -> dict:
+    """``overlay`` over ``base`` as compose merges a service: mappings key by key (an
+    ``environment`` list read as one), sequences (``ports``, ``volumes`` …) extended,
+    anything else replaced."""
+    merged = dict(base)
+    for key, value in overlay.items():
+        before = merged.get(key)
+        if key == "environment":
+            merged[key] = {**_environment_pairs(before), **_environment_pairs(value)}
+        elif isinstance(before, dict) and isinstance(value, dict):
+            merged[key] = _merged(before, value)
+        elif isinstance(before, list) and isinstance(value, list) and key not in _REPLACED:
+            merged[key] = before + [item for item in value if item not in before]
+        else:
+            merged[key] = value
+    return merged
+
+
+def _service_environment(service: dict) -> dict[str, str]:
+    """A compose service's ``environment`` (a mapping, or a list of ``K=V``)."""
+    return _environment_pairs(service.get("environment"))
+
+
+def _environment_pairs(env: object) -> dict[str, str]:
+    if isinstance(env, dict):
+        return {str(k): str(v) for k, v in env.items() if v is not None}
+    if isinstance(env, list):
+        pairs = (str(item).partition("=") for item in env)
+        return {k: v for k, eq, v in pairs if eq}
+    return {}
+
+
+def compose_environment(service: dict, env: dict[str, str]) -> dict[str, str]:
+    """A compose service's ``environment`` as compose gives it to the container: its
+    ``${NAME}``, ``${NAME:-default}`` and ``$NAME`` from ``env`` (:func:`interpolated`:
+    the ``.env`` compose reads, the launch's variables), ``$$`` a plain ``$``. A value
+    that names a variable ``env`` lacks, with no default, is left out: compose would
+    give it empty, and an empty ``DATABASE_URL`` is no better than the service's."""
+    found: dict[str, str] = {}
+    for name, value in _service_environment(service).items():
+        given = interpolated(value.replace("$$", "\0"), env)
+        if "$" not in given and "\0" not in name:
+            found[name] = given.replace("\0", "$")
+    return found
+
+
+_INTERPOLATION = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
+
+
+def interpolated(text: str, env: dict[str, str]) -> str:
+    """``text`` with compose's ``${NAME}``, ``${NAME:-default}`` and ``$NAME`` given their
+    values from ``env`` (the ``.env`` compose reads, else its example), left as they are
+    where ``env`` has none and no default is given."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(3)
+        if env.get(name):
+            return env[name]
+        return match.group(2) if match.group(2) is not None else match.group(0)
+
+    return _INTERPOLATION.sub(value, text)

@@ -1,0 +1,78 @@
+"""The upload's ``.env``-like files, read once for every reader of them: the chain of
+directories a ``.env`` is looked for in (:func:`dotenv_chain`), one file's variables
+(:func:`dotenv_text`), the example to use when there is no ``.env``
+(:func:`example_env_file`), and a URL that is a form to fill in (:func:`template_url`)."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+
+from dotenv import dotenv_values
+
+__all__ = ["EXAMPLE_NAMES", "dotenv_chain", "dotenv_text", "example_env_file", "template_url"]
+
+EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist")
+_EXAMPLE_WORD = re.compile(r"example|sample|template|dist|default", re.IGNORECASE)
+# A URL an example file gives as a form to fill in, not an address:
+# ``mysql+pymysql://[USER]:[PASSWORD]@[HOST]:[PORT]/[DATABASE_NAME]``, ``<host>``,
+# ``{db_name}`` (an IPv6 host, ``[::1]``, starts with no letter).
+_TEMPLATE_URL = re.compile(
+    r"^[a-z][a-z0-9+.-]*://\S*?"
+    r"(?:\[[A-Za-z_][\w -]*\]|<[A-Za-z_][\w -]*>|(?<!\$)\{[A-Za-z_][\w -]*\})",
+    re.IGNORECASE,
+)
+
+
+def dotenv_chain(files: dict[str, bytes], anchor: str) -> list[str]:
+    """The directories from ``anchor``'s up to the upload's root (""), nearest first."""
+    directory = posixpath.dirname(anchor) if anchor in files else ""
+    chain = [directory]
+    while directory:
+        directory = posixpath.dirname(directory)
+        chain.append(directory)
+    return chain
+
+
+def dotenv_text(data: bytes) -> dict[str, str]:
+    """One ``.env``-like file's variables (those given a value, ``""`` included)."""
+    values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _in(directory: str, name: str) -> str:
+    return f"{directory}/{name}" if directory else name
+
+
+def template_url(value: str) -> bool:
+    """Whether ``value`` is a URL with placeholders to fill in (:data:`_TEMPLATE_URL`),
+    which names no server: the service's own stands in for it where it gives one."""
+    return _TEMPLATE_URL.match(value.strip()) is not None
+
+
+def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
+    """When no ``.env`` is on the way from the root to ``anchor``'s directory: the
+    example of one nearest to the app (``.env.example``, ``.env.sample``,
+    ``.env.template``, ``.env.dist``, in that order in each directory); else None."""
+    chain = dotenv_chain(files, anchor)
+    if any(_in(d, ".env") in files for d in chain):
+        return None
+    for directory in chain:
+        for name in EXAMPLE_NAMES:
+            if _in(directory, name) in files:
+                return _in(directory, name)
+        # .env.dev-sample, .env.local.example, env-example-relational …: a development
+        # one before a production one, a SQL database's before a document store's
+        others = [
+            p
+            for p in files
+            if posixpath.dirname(p) == directory
+            and posixpath.basename(p).startswith((".env.", "env-example", "env.example"))
+            and _EXAMPLE_WORD.search(posixpath.basename(p))
+        ]
+        if others:
+            return min(
+                others, key=lambda p: ("prod" in p, "document" in p or "mongo" in p, len(p), p)
+            )
+    return None
