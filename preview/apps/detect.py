@@ -52,7 +52,9 @@ _PROCFILE_SERVERS = {
 }  # fmt: skip
 # A Python project's environment manager running a command (or a script of its own) in the
 # project's environment: each part of a line joined by &&, || or ;.
-_GUNICORN = "{python} -m gunicorn --bind 127.0.0.1:{{port}} --workers 1 {target}"
+# gunicorn's runner module, not ``-m gunicorn``: its ``__main__`` came in 20.1, and apps pin
+# older ones (flask-bones: gunicorn==20.0.4, "No module named gunicorn.__main__").
+_GUNICORN = "{python} -m gunicorn.app.wsgiapp --bind 127.0.0.1:{{port}} --workers 1 {target}"
 _LOOKED_FOR = [
     "the launch option command",
     "a Procfile with a web: line",

@@ -236,6 +236,24 @@ async def test_other_wsgi_frameworks_are_built_and_served(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_gunicorn_pinned_before_its_main_module_serves_the_app(
+    builder_service: Service,
+) -> None:
+    """flask-bones pins gunicorn==20.0.4, which has no ``gunicorn/__main__.py`` (20.1 added
+    it): ``python -m gunicorn`` exited "No module named gunicorn.__main__"."""
+    service = builder_service
+    files = {
+        "app.py": "from flask import Flask\napp = Flask(__name__)\n\n\n@app.get('/hi')\n"
+        "def hi():\n    return {'hi': 'there'}\n",
+        "requirements.txt": "flask==2.3.3\ngunicorn==20.0.4\nsetuptools<81\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/hi")).json() == {"hi": "there"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_django_apps_without_their_migrations_get_them_made_first(
     builder_service: Service,
 ) -> None:
