@@ -17,7 +17,7 @@ import ast
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..discovery.pyast import parse_module
 
@@ -234,7 +234,8 @@ def _import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[
 
     Packages are the directories with an ``__init__.py``; a directory without one still
     counts when the module imports relatively or imports its own directory's name
-    (``app/main.py`` doing ``from app.routers import items``).
+    (``app/main.py`` doing ``from app.routers import items``); one it imports by its own
+    name is a top-level one, in a folder with an ``__init__.py`` too (``src/api``).
     """
     parts = path[:-3].split("/")
     relative = any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(tree))
@@ -244,6 +245,8 @@ def _import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[
     root = len(parts) - 1  # parts[:root] is the module's directory
     imported = _absolute_imports(tree)
     while root > 0:
+        if root < len(parts) - 1 and parts[root] in imported:
+            break
         package = "/".join(parts[:root])
         if package + "/__init__.py" in files or parts[root - 1] in imported or relative:
             root -= 1
@@ -265,10 +268,7 @@ def _absolute_imports(tree: ast.Module) -> set[str]:
 
 def _located(found: FoundApp, tree: ast.Module, files: dict[str, bytes]) -> FoundApp:
     directory, module = _import_root(found.path, tree, files)
-    return FoundApp(
-        found.path, found.attr, found.framework, found.factory, found.asgi, directory, module,
-        found.arguments,
-    )  # fmt: skip
+    return replace(found, directory=directory, module=module)
 
 
 def find_app(files: dict[str, bytes]) -> FoundApp | None:

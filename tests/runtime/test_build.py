@@ -254,6 +254,30 @@ async def test_a_gunicorn_pinned_before_its_main_module_serves_the_app(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_src_package_importing_itself_by_name_is_served_from_src(
+    builder_service: Service,
+) -> None:
+    """SeaRoll's book API: ``src/__init__.py`` beside ``src/api/app.py``, which does ``from
+    api import schema`` (its Dockerfile's ``pip install -e .`` puts src/ on the path):
+    served as ``src.api.app``, it failed "No module named 'api'"."""
+    service = builder_service
+    files = {
+        "pyproject.toml": '[project]\nname = "books"\nversion = "1"\n'
+        'dependencies = ["fastapi", "uvicorn"]\n',
+        "src/__init__.py": "",
+        "src/api/__init__.py": "",
+        "src/api/schema.py": "BOOKS = ['dune']\n",
+        "src/api/app.py": "from fastapi import FastAPI\n\nfrom api import schema\n\n"
+        "app = FastAPI()\n\n\n@app.get('/books')\ndef books():\n    return schema.BOOKS\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert "api.app:app --app-dir src" in body["runtime"]["command"]
+        assert (await service.app_get(body, "/books")).json() == ["dune"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_django_apps_without_their_migrations_get_them_made_first(
     builder_service: Service,
 ) -> None:
