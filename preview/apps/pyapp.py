@@ -16,9 +16,11 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from ..discovery.pyast import dotted_name as _dotted
+from ..discovery.pyast import import_aliases as _aliases
+from ..discovery.pyast import module_level as _module_level
 from ..discovery.pyast import parse_module
 
 __all__ = [
@@ -72,29 +74,6 @@ def python_files(files: dict[str, bytes]) -> list[str]:
 _parse = parse_module
 
 
-def _dotted(node: ast.AST) -> str | None:
-    """``a.b.c`` for that expression; None for any other."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
-def _aliases(tree: ast.Module) -> dict[str, str]:
-    """Names the module's imports bind -> what they name (``App`` -> ``falcon.App``)."""
-    names: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update({a.asname: a.name for a in node.names if a.asname})
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.update({a.asname or a.name: f"{node.module}.{a.name}" for a in node.names})
-    return names
-
-
 def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
     """What app a call creates, if it creates one."""
     if not isinstance(node, ast.Call):
@@ -112,26 +91,6 @@ def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
         return None
     head, _, rest = dotted.partition(".")
     return _QUALIFIED.get(aliases.get(head, head) + (f".{rest}" if rest else ""))
-
-
-def _is_main_check(test: ast.expr) -> bool:
-    return (
-        isinstance(test, ast.Compare)
-        and isinstance(test.left, ast.Name)
-        and test.left.id == "__name__"
-    )
-
-
-def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The statements that run when the module is imported (see the module doc)."""
-    for node in body:
-        yield node
-        if isinstance(node, ast.With | ast.AsyncWith):
-            yield from _module_level(node.body)
-        elif isinstance(node, ast.Try):
-            yield from _module_level([*node.body, *node.orelse, *node.finalbody])
-        elif isinstance(node, ast.If) and not _is_main_check(node.test):
-            yield from _module_level([*node.body, *node.orelse])
 
 
 def _required(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
