@@ -58,7 +58,7 @@ _GUNICORN = "{python} -m gunicorn.app.wsgiapp --bind 127.0.0.1:{{port}} --worker
 _LOOKED_FOR = [
     "the launch option command",
     "a Procfile with a web: line",
-    "a Python module creating a FastAPI/Starlette/Litestar/Quart app or a create_app() factory",
+    "a Python module creating a FastAPI/Starlette/Litestar/Quart/Sanic app or its factory",
     "a Flask, Bottle, Falcon or Pyramid app or factory",
     "a Django manage.py",
     "a wsgi.py with a module-level application",

@@ -29,6 +29,7 @@ __all__ = [
 
 # App classes known by their name alone (``FastAPI(...)`` is unambiguous): framework.
 _ASGI = {"FastAPI": "fastapi", "Starlette": "starlette", "Litestar": "litestar", "Quart": "quart"}
+_ASGI["Sanic"] = "sanic"  # an ASGI app too: uvicorn runs its server listeners at start-up
 _WSGI = {"Flask": "flask", "Bottle": "bottle"}
 # Names too common to trust alone (``App()``): known by what they were imported from.
 _QUALIFIED = {
@@ -40,6 +41,7 @@ _QUALIFIED = {
 }
 _METHODS = {"make_wsgi_app": "pyramid"}  # config.make_wsgi_app(), whatever "config" is
 _FACTORY_NAMES = ("create_app", "make_app", "get_app", "build_app", "app_factory", "application")
+_FACTORY_NAMES += ("create", "factory")  # `sanic sanic_template.app.create --factory`
 _PREFERRED_FILES = ("main.py", "app.py", "asgi.py", "server.py", "api.py", "wsgi.py", "run.py")
 _SKIPPED_DIRS = {"tests", "test", "node_modules", "migrations", "alembic", "venv", ".venv", "docs"}
 
@@ -79,7 +81,8 @@ def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
     if not isinstance(node, ast.Call):
         return None
     func = node.func
-    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+    name = aliases.get(name, name).rpartition(".")[2]  # `import X as Y`, a subclass's base
     if name in _ASGI:
         return _ASGI[name], True
     if name in _WSGI:
@@ -130,8 +133,10 @@ def _held_kind(
     return holders.get(name or "", {}).get(value.attr)
 
 
-def _candidates(path: str, tree: ast.Module, factories: dict[str, Kind]) -> list[FoundApp]:
-    aliases = _aliases(tree)
+def _candidates(
+    path: str, tree: ast.Module, factories: dict[str, Kind], classes: dict[str, str]
+) -> list[FoundApp]:
+    aliases = {**classes, **_aliases(tree)}
     holders = _held(tree, aliases)
     instances: dict[str, str] = {}  # module-level names bound to a holder's instance
     found: list[FoundApp] = []
@@ -159,11 +164,25 @@ def _candidates(path: str, tree: ast.Module, factories: dict[str, Kind]) -> list
     return found
 
 
-def _factories(trees: dict[str, ast.Module]) -> dict[str, Kind]:
+def _subclasses(trees: dict[str, ast.Module]) -> dict[str, str]:
+    """The upload's classes, by name, subclassing an app class (``class App(Sanic)``):
+    the class they subclass."""
+    found: dict[str, str] = {}
+    for tree in trees.values():
+        aliases = _aliases(tree)
+        for node in tree.body:
+            for base in node.bases if isinstance(node, ast.ClassDef) else ():
+                named = aliases.get(_dotted(base) or "", _dotted(base) or "").rpartition(".")[2]
+                if named in _ASGI or named in _WSGI:
+                    found.setdefault(node.name, named)
+    return found
+
+
+def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[str, Kind]:
     """Functions, by name, whose body creates an app and whose name says it is a factory."""
     factories: dict[str, Kind] = {}
     for tree in trees.values():
-        aliases = _aliases(tree)
+        aliases = {**classes, **_aliases(tree)}
         for node in tree.body:
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
@@ -233,8 +252,12 @@ def _located(found: FoundApp, tree: ast.Module, files: dict[str, bytes]) -> Foun
 def find_app(files: dict[str, bytes]) -> FoundApp | None:
     """The best module-level app object, else the best factory, in the upload."""
     trees = {p: t for p in python_files(files) if (t := _parse(files[p])) is not None}
-    factories = _factories(trees)
-    candidates = [c for path, tree in trees.items() for c in _candidates(path, tree, factories)]
+    classes = _subclasses(trees)
+    factories = _factories(trees, classes)
+    candidates = [
+        c for path, tree in trees.items() if not path.endswith("__main__.py")  # a script's
+        for c in _candidates(path, tree, factories, classes)
+    ]  # fmt: skip
     if not candidates:
         return None
     chosen = min(candidates, key=_rank)
@@ -321,7 +344,8 @@ def app_in_module(files: dict[str, bytes], path: str) -> FoundApp | None:
     tree = _parse(files[path]) if path in files else None
     if tree is None:
         return None
-    candidates = _candidates(path, tree, _factories({path: tree}))
+    classes = _subclasses({path: tree})
+    candidates = _candidates(path, tree, _factories({path: tree}, classes), classes)
     return _located(min(candidates, key=_rank), tree, files) if candidates else None
 
 

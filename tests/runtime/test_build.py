@@ -278,6 +278,38 @@ async def test_a_src_package_importing_itself_by_name_is_served_from_src(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+SANIC_APP = {
+    "shop/__init__.py": "",
+    "shop/app.py": "from sanic import Sanic, json\n\n\nclass App(Sanic):\n    pass\n\n\n"
+    "def create() -> App:\n    app = App('shop')\n\n    @app.before_server_start\n"
+    "    async def started(app, *_):\n        app.ctx.started = True\n\n"
+    "    @app.get('/items')\n    async def items(request):\n"
+    "        return json({'items': ['apple'], 'started': request.app.ctx.started})\n\n"
+    "    return app\n",
+    # A script's module (python -m shop) is not the app to import: it runs the server.
+    "shop/__main__.py": "from shop.app import create\n\nserver = create()\n"
+    "server.run(host='0.0.0.0', port=8000)\n",
+    "requirements.txt": "sanic\n",
+}
+
+
+async def test_a_sanic_app_from_its_factory_is_served_with_its_listeners(
+    builder_service: Service,
+) -> None:
+    """prryplatypus's sanic-template: a factory ``create()`` making a subclass of Sanic
+    (README: ``sanic sanic_template.app.create --factory``), and a ``__main__.py`` running
+    it on port 8000: nothing_to_run before."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, SANIC_APP)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["framework"] == "sanic"
+        assert "shop.app:create --factory" in body["runtime"]["command"]
+        answer = await service.app_get(body, "/items")
+        assert answer.json() == {"items": ["apple"], "started": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_django_apps_without_their_migrations_get_them_made_first(
     builder_service: Service,
 ) -> None:
