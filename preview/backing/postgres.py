@@ -21,6 +21,7 @@ the launch fails saying how to give it one.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -50,7 +51,7 @@ from .pgprivate import (
     run_private_server,
     server_binaries,
 )
-from .pgrelay import Connect, Logins, PostgresRelay
+from .pgrelay import Connect, Logins, PostgresRelay, tls_context
 from .wants import PORT, PostgresWants, postgres_wants
 
 __all__ = ["PostgresBacking", "postgres_variables"]
@@ -120,6 +121,7 @@ class PostgresBacking:
         # the database made at launch, named ``spec.database_name``.
         self.logins: SharedLogins | PrivateLogins | None = None
         self.made_at_launch = False
+        self._tls: ssl.SSLContext | None = None
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[str | None]:
@@ -158,6 +160,8 @@ class PostgresBacking:
         """(its logins on the operator's server, whether its database was made at
         launch); the failure's message when what it needs cannot be given (told)."""
         url = self._settings.app_postgres_url
+        if self._containment.sandboxed:  # for an app asking for SSL (pgrelay)
+            self._tls = await tls_context(self._settings.data_dir / "postgres")
         if self._containment.sandboxed and url:
             shared = self.logins = SharedLogins(
                 url, self._spec.database_name, self._said,
@@ -187,7 +191,7 @@ class PostgresBacking:
         return await trio.open_tcp_stream(*server)
 
     def _relay(self, wants: PostgresWants, logins: Logins, connect: Connect, where: str) -> None:
-        relay = PostgresRelay(connect, logins)
+        relay = PostgresRelay(connect, logins, self._tls)
         ports = tuple(p for p in wants.ports if 1024 <= p < EGRESS_PORT and p != self._spec.port)
         # A port its MySQL wants too (DB_PORT=3306) is PostgreSQL's only with its driver.
         ports = self._containment.provide(
