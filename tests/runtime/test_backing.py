@@ -256,6 +256,32 @@ async def test_an_app_with_both_drivers_uses_the_engine_its_settings_name(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_the_account_the_app_logs_in_with_wins_over_its_containers(
+    builder_service: Service,
+) -> None:
+    """tienpbss's conduit: its .env.example logs in as root with "your-password", its
+    compose file gives its MySQL container MYSQL_ROOT_PASSWORD 123456: the private
+    MariaDB made root's password the container's, and the app was refused."""
+    service = builder_service
+    require_sandbox(service)
+    if mariadb_binary() is None:
+        pytest.skip("mariadbd is not installed")
+    files = {
+        "app.py": EITHER_ENGINE_APP,
+        "Procfile": "web: python app.py\n",
+        "requirements.txt": "pymysql>=1.1,<2\n",
+        ".env.example": "DB_HOST=mysql_c\nDB_PORT=3306\nDB_USERNAME=root\n"
+        "DB_PASSWORD=your-password\nDB_NAME=conduit\n",
+        "docker-compose.yml": "services:\n  db:\n    image: mysql\n    container_name: mysql_c\n"
+        "    environment:\n      MYSQL_DATABASE: conduit\n      MYSQL_ROOT_PASSWORD: 123456\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert "MariaDB" in (await _call(service, body, "GET", "/"))["version"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def test_a_template_url_is_the_services_to_fill() -> None:
     # An example's URL with placeholders (hackersandslackers' flask-sqlalchemy-tutorial):
     # urlsplit refused its "[USER]" host, which failed the launch; it names the server
