@@ -254,6 +254,27 @@ async def test_a_gunicorn_pinned_before_its_main_module_serves_the_app(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_flask_server_name_defaulting_to_another_host_is_the_called_one(
+    builder_service: Service,
+) -> None:
+    """flask-bones: ``SERVER_NAME = os.environ.get('SERVER_NAME', 'app.docker:5000')``,
+    its compose network's host: Flask before 3.1 answered 404 to every call."""
+    service = builder_service
+    files = {
+        "config.py": "import os\n\n\nclass Config:\n"
+        "    SERVER_NAME = os.environ.get('SERVER_NAME', 'app.docker:5000')\n",
+        "app.py": "from flask import Flask\n\nfrom config import Config\n\n"
+        "app = Flask(__name__)\napp.config.from_object(Config)\n\n\n"
+        "@app.get('/hi')\ndef hi():\n    return {'hi': 'there'}\n",
+        "requirements.txt": "flask==2.3.3\ngunicorn\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/hi")).json() == {"hi": "there"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_src_package_importing_itself_by_name_is_served_from_src(
     builder_service: Service,
 ) -> None:
