@@ -160,9 +160,8 @@ class PostgresBacking:
         """(its logins on the operator's server, whether its database was made at
         launch); the failure's message when what it needs cannot be given (told)."""
         url = self._settings.app_postgres_url
-        if self._containment.sandboxed:  # for an app asking for SSL (pgrelay)
-            self._tls = await tls_context(self._settings.data_dir / "postgres")
         if self._containment.sandboxed and url:
+            self._tls = await tls_context(self._settings.data_dir / "postgres")
             shared = self.logins = SharedLogins(
                 url, self._spec.database_name, self._said,
                 init_scripts=wants.init_scripts, init_told=self._init_told,
@@ -240,6 +239,7 @@ class PostgresBacking:
         self.logins = PrivateLogins(
             server, self._said, init_scripts=wants.init_scripts, init_told=self._init_told
         )
+        self._tls = await tls_context(self._settings.data_dir / "postgres")  # asked for: SSL
         self._relay(wants, self.logins, server.connect, where)
         return True
 
