@@ -199,6 +199,7 @@ def _rank(candidate: FoundApp) -> tuple:
     name = posixpath.basename(candidate.path)
     preferred = _PREFERRED_FILES.index(name) if name in _PREFERRED_FILES else len(_PREFERRED_FILES)
     return (
+        name == "__main__.py",  # a script's (python -m pkg), which runs a server of its own
         candidate.factory,
         preferred,
         candidate.path.count("/"),
@@ -254,10 +255,7 @@ def find_app(files: dict[str, bytes]) -> FoundApp | None:
     trees = {p: t for p in python_files(files) if (t := _parse(files[p])) is not None}
     classes = _subclasses(trees)
     factories = _factories(trees, classes)
-    candidates = [
-        c for path, tree in trees.items() if not path.endswith("__main__.py")  # a script's
-        for c in _candidates(path, tree, factories, classes)
-    ]  # fmt: skip
+    candidates = [c for p, t in trees.items() for c in _candidates(p, t, factories, classes)]
     if not candidates:
         return None
     chosen = min(candidates, key=_rank)

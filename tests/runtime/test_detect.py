@@ -232,6 +232,18 @@ def test_wsgi_apps_run_under_gunicorn(files: dict[str, str], framework: str, tar
     assert found.argv[-1].format_map({}) == target  # a template: "{{}}" is "{}"
 
 
+def test_a_main_modules_app_is_the_last_choice() -> None:
+    # sanic-template's __main__.py runs the factory's app on port 8000: the factory is
+    # served; an app made only in a __main__.py is still found.
+    script = "from shop.app import create\nserver = create()\nserver.run(port=8000)\n"
+    factory = "from sanic import Sanic\n\n\ndef create():\n    return Sanic('shop')\n"
+    found = _detect({"shop/__init__.py": "", "shop/__main__.py": script, "shop/app.py": factory})
+    assert found.framework == "sanic" and "shop.app:create --factory" in " ".join(found.argv)
+    alone = "from fastapi import FastAPI\napp = FastAPI()\n"
+    found = _detect({"svc/__init__.py": "", "svc/__main__.py": alone})
+    assert "svc.__main__:app" in " ".join(found.argv)
+
+
 def test_wsgi_look_alikes_are_not_apps() -> None:
     # "App()" from elsewhere, an app made only under __main__: nothing to serve.
     for files in (
