@@ -22,6 +22,23 @@ FASTAPI = "from fastapi import FastAPI\napp = FastAPI()\n"
 FACTORY = "from fastapi import FastAPI\ndef create_app():\n    return FastAPI()\n"
 
 
+def test_a_module_with_a_syntax_error_still_says_where_its_app_is() -> None:
+    """Where no module Python can read makes an app, one that cannot be read is read as
+    far as it can: its top-level imports and assignments (``app = FastAPI(`` with its
+    arguments below) say where the app is; its server then says the error."""
+    opened = "from fastapi import FastAPI\napp = FastAPI(\n    title='x'\n@app.get('/')\n"
+    found = _detect({"requirements.txt": "fastapi\n", "app/main.py": opened})
+    assert found.detected_from == "app/main.py" and "main:app" in found.argv
+    flask = "from flask import Flask\napp = Flask(__name__)\n@app.route('/')\ndef i()\n  pass\n"
+    found = _detect({"requirements.txt": "flask\n", "server.py": flask})
+    assert (found.framework, found.detected_from) == ("flask", "server.py")
+    # A readable app elsewhere is still the one (a broken script beside it is not).
+    found = _detect({"main.py": FASTAPI, "tools/app.py": opened, "requirements.txt": "fastapi\n"})
+    assert found.detected_from == "main.py"
+    with pytest.raises(BadRequest):  # nothing makes an app, readable or not
+        _detect({"requirements.txt": "fastapi\n", "main.py": "def broken(:\n"})
+
+
 def test_fixture_apps() -> None:
     found = _detect(app_files("fastapi_factory"))
     assert (found.framework, found.detected_from) == ("fastapi", "src/shop/main.py")
