@@ -119,7 +119,8 @@ async def test_an_app_with_a_syntax_error_is_started_and_python_says_where(
         assert body["status"] == "failed"
         assert body["runtime"]["detectedFrom"] == "app/main.py"
         assert "main:app" in body["runtime"]["command"]
-        assert "SyntaxError" in body["errorMessage"], body["errorMessage"]
+        assert body["errorMessage"].endswith("(app/main.py, line 3)"), body["errorMessage"]
+        assert "SyntaxError" in body["errorMessage"]
         shown = "\n".join([body["errorMessage"], *body["errorLines"]])
         assert 'app/main.py", line 3' in shown and service.settings.env_dir not in shown
         assert service.supervisor.ports.in_use == frozenset()
