@@ -266,6 +266,26 @@ async def test_cli_errors_are_one_line_messages(
         assert "cannot reach the service" in err and "Traceback" not in err
 
 
+async def test_a_generation_id_that_is_not_one_path_segment_is_refused(
+    service: Service, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The id went into the URL's path as typed: ``stop x/../<gid>`` stopped that other
+    generation's preview, and ``?`` or ``#`` sent the call elsewhere."""
+    common = ["--url", service.url, "--token", token("alice")]
+    with trio.fail_after(60):
+        gid = await service.upload(server_app())
+        launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert launched["status"] == "running", launched
+        for given in (f"x/../{gid}", f"{gid}?x", f"{gid}#x", "..", f"{gid}%2F", f"{gid} x"):
+            for command in ("stop", "launch", "logs"):
+                with pytest.raises(SystemExit) as refused:
+                    await cli(command, given, *common)
+                assert refused.value.code == 2
+                assert "not a generation id" in capsys.readouterr().err
+        assert (await service.status(gid))["status"] == "running"
+        await service.stop(gid)
+
+
 async def test_python_dash_m_preview_token(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREVIEW_")}
     env.update(PREVIEW_JWT_SECRET=SECRET, PREVIEW_DATA_DIR=str(tmp_path))

@@ -319,6 +319,35 @@ def test_documents_nested_past_the_parsers_limit_are_not_a_crash() -> None:
     assert python_dependencies(files, "main.py").requirements in ((), ("fastapi",))
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["app.json", "heroku.yml", "docker-compose.yml", "docker-compose.override.yml", "Pipfile"],
+)
+def test_the_files_declaring_processes_nested_past_the_parsers_limit_are_not_a_crash(
+    path: str,
+) -> None:
+    """The files read for the processes beside the web one (app.json's formation,
+    heroku.yml, a compose file and its overlay) and for a Procfile's ``pipenv run`` /
+    ``pdm run`` scripts: nested deeper than json, PyYAML or tomllib recurse, each is
+    unreadable as a malformed one is. Each let RecursionError through: a launch's 500."""
+    deep = {
+        "app.json": "[" * 100_000,
+        "heroku.yml": "run:\n  worker: " + "[" * 100_000,
+        "docker-compose.yml": "services:\n  worker:\n    command: " + "[" * 100_000,
+        "docker-compose.override.yml": "services:\n  worker:\n    command: " + "[" * 100_000,
+        "Pipfile": "[scripts]\nserve = " + "[" * 100_000,
+    }[path]
+    files = {
+        "server.py": "print('hi')\n",
+        "Procfile": "web: pipenv run serve\nworker: python worker.py\n",
+        "docker-compose.yml": "services:\n  web:\n    build: .\n",
+        path: deep,
+    }
+    found = _detect(files)
+    assert found.argv == ("sh", "-c", "serve")  # the Pipfile's script, unread: its name
+    assert [worker.name for worker in found.workers] == ["worker"]
+
+
 def test_a_procfile_through_the_projects_environment_manager_runs_without_it() -> None:
     """flask-rest-hello's ``release: pipenv run upgrade``: pipenv is not installed here
     (the preview's environment is the one it would run in), and ``upgrade`` is its
