@@ -10,10 +10,10 @@ service reads the request's head, and only for an allowed host does it connect:
 (``GET http://host/…``, plain HTTP), then relays bytes both ways.
 
 Names are resolved here, never inside; an allowed name whose addresses are internal
-(loopback, private, shared, link-local: the service itself, databases, other previews,
-the cloud's metadata service; also written as IPv6 embedding one, ``runtime.addresses``)
-is refused unless the operator named it as trusted (a
-package mirror on the local network). Every refusal is reported to the preview's log,
+(loopback, private, shared, link-local, any of this machine's own: the service itself,
+databases, other previews, the cloud's metadata service; also written as IPv6 embedding
+one) is refused unless the operator named it as trusted (a package mirror on the local
+network). Every refusal is reported to the preview's log,
 once for each host and reason: clients retry (uv asked a refused index 6 to 31 times a
 build), and the log said so each time.
 """
@@ -24,27 +24,20 @@ import contextlib
 import ipaddress
 import logging
 import os
+import socket
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
 import trio
 
 __all__ = [
-    "CONNECT_TIME",
-    "EGRESS_PORT",
-    "HEAD_LIMIT",
-    "HEAD_TIME",
-    "EgressPolicy",
-    "Report",
-    "embedded_ipv4",
-    "is_internal",
-    "proxy_environment",
-    "relay_both_ways",
-    "serve_egress",
-    "serve_unix",
-]
+    "CONNECT_TIME", "EGRESS_PORT", "HEAD_LIMIT", "HEAD_TIME", "EgressPolicy", "Report",
+    "embedded_ipv4", "is_internal", "own_addresses", "proxy_environment", "relay_both_ways",
+    "serve_egress", "serve_unix",
+]  # fmt: skip
 
 _log = logging.getLogger(__name__)
 
@@ -362,9 +355,16 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]
     return []
 
 
+def own_addresses() -> frozenset[str]:
+    """This machine's interfaces' addresses: a public one reaches what listens on every
+    address as loopback does (databases, the service). Read at each call (getifaddrs)."""
+    nics, ip = psutil.net_if_addrs().values(), (socket.AF_INET, socket.AF_INET6)
+    return frozenset(a.address.split("%")[0] for nic in nics for a in nic if a.family in ip)
+
+
 def is_internal(address: IPAddress) -> bool:
     """True for an address of this host or its networks, however it is written."""
-    if any(address in network for network in _INTERNAL):
+    if any(address in network for network in _INTERNAL) or str(address) in own_addresses():
         return True
     if isinstance(address, ipaddress.IPv6Address):
         return any(is_internal(ipv4) for ipv4 in embedded_ipv4(address))

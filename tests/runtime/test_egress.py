@@ -7,10 +7,12 @@ import ipaddress
 import json
 import logging
 import os
+import socket
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import trio
 
@@ -122,6 +124,44 @@ async def test_a_client_silent_past_the_head_time_is_dropped_quietly(
                 assert await silent.receive_some(4096) == b""  # hung up on
             nursery.cancel_scope.cancel()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_the_machines_own_addresses_are_refused_like_loopback(tmp_path: Path) -> None:
+    """A server listening on every address is reached through any address of the
+    machine's, a public one (this machine's 192.0.2.2) as well as 127.0.0.1: with
+    ``PREVIEW_EGRESS=*`` a preview reached the host's own services through it."""
+    own = sorted(
+        a.address
+        for nic in psutil.net_if_addrs().values()
+        for a in nic
+        if a.family == socket.AF_INET and not a.address.startswith("127.")
+    )
+    if not own:
+        pytest.skip("this machine has no address but loopback")
+    refused: list[str] = []
+
+    async def report(message: str) -> None:
+        refused.append(message)
+
+    socket_path = tmp_path / "proxy.sock"
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            listeners = await nursery.start(partial(trio.serve_tcp, _echo, 0, host=own[0]))
+            port = listeners[0].socket.getsockname()[1]
+            policy = EgressPolicy(any_host=True, ports=frozenset({("*", port)}))
+            await nursery.start(serve_egress, socket_path, policy, report)
+            answer = await _through(
+                socket_path, f"CONNECT {own[0]}:{port} HTTP/1.1\r\n\r\n".encode()
+            )
+            mapped = await _through(
+                socket_path, f"CONNECT [::ffff:{own[0]}]:{port} HTTP/1.1\r\n\r\n".encode()
+            )
+            nursery.cancel_scope.cancel()
+    assert answer.startswith(b"HTTP/1.1 403 ") and mapped.startswith(b"HTTP/1.1 403 "), answer
+    assert refused == [
+        f"egress refused: {own[0]}:{port} has no public address",
+        f"egress refused: ::ffff:{own[0]}:{port} has no public address",
+    ]
 
 
 # Loopback as IPv6 that embeds it: IPv4-compatible, NAT64, 6to4, IPv4-translated, mapped.
