@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import socket
+import threading
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from preview import Settings
 from preview.sandbox import egress
 from preview.sandbox.egress import EgressPolicy, is_internal, serve_egress
 
-from ..conftest import SERVER_COMMAND, Service, server_app
+from ..conftest import SERVER_COMMAND, Service, eventually, server_app
 from .test_sandbox import PROBE_APP, require_sandbox
 
 
@@ -162,6 +163,50 @@ async def test_the_machines_own_addresses_are_refused_like_loopback(tmp_path: Pa
         f"egress refused: {own[0]}:{port} has no public address",
         f"egress refused: ::ffff:{own[0]}:{port} has no public address",
     ]
+
+
+async def test_names_that_never_resolve_hold_the_sandboxs_threads_not_the_services(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With PREVIEW_EGRESS=*, the app names the hosts, and its own DNS server can leave
+    a lookup unanswered for the resolver's whole timeout. Its tunnels' lookups took
+    trio's shared threads, the service's (its launches, its files): 64 tunnels to such
+    names held all 40, and everything else of the service's waited."""
+    entered: list[str] = []
+    release = threading.Event()
+    real = socket.getaddrinfo
+
+    def resolver(host: str, *args: Any, **kwargs: Any) -> Any:
+        if not host.endswith(".slow.test"):
+            return real(host, *args, **kwargs)
+        entered.append(host)
+        release.wait(10)  # the nameserver that never answers (set free at the end)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+
+    async def report(message: str) -> None:
+        pass
+
+    socket_path = tmp_path / "proxy.sock"
+    shared = trio.to_thread.current_default_thread_limiter()
+    try:
+        with trio.fail_after(20):
+            async with trio.open_nursery() as nursery:
+                await nursery.start(serve_egress, socket_path, EgressPolicy(any_host=True), report)
+                held = []
+                for n in range(64):
+                    stream = await trio.open_unix_socket(str(socket_path))
+                    await stream.send_all(f"CONNECT h{n}.slow.test:443 HTTP/1.1\r\n\r\n".encode())
+                    held.append(stream)
+                await eventually(lambda: len(entered) >= 4)
+                with trio.fail_after(2):  # the service's own thread work is not held up
+                    assert await trio.to_thread.run_sync(lambda: "done") == "done"
+                assert shared.borrowed_tokens == 0
+                nursery.cancel_scope.cancel()
+    finally:
+        release.set()
+    assert len(entered) == 4  # the sandbox's own, the other lookups waiting for them
 
 
 # Loopback as IPv6 that embeds it: IPv4-compatible, NAT64, 6to4, IPv4-translated, mapped.
