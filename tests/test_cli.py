@@ -490,6 +490,31 @@ def test_follow_colours_follow_the_level_not_the_source(
     assert "\x1b[" not in plain and system.startswith("\x1b[36m")
 
 
+def test_an_apps_output_reaches_the_terminal_as_text_and_colours_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """What the app printed goes to the user's terminal (logs --follow, a failed launch's
+    lines): its colours show, but no other escape acts there (the clipboard, the title,
+    a link, a cursor move or a carriage return that overwrites the service's line),
+    as in the UI."""
+    hostile = (
+        "\x1b[31mred\x1b[0m \x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b]0;title\x1b\\"
+        " \x1b]8;;http://evil.example/\x07link\x1b]8;;\x07 \x1b[2J\x1b[1;1H\rspoof\x1b"
+    )
+    event = {"timestamp": "2026-01-01T00:00:00Z", "level": "INFO", "source": "app"}
+    print_event(event | {"message": hostile, "process": "w\x1b]0;x\x07"}, True)
+    print_event(event | {"message": hostile}, False)
+    failed = {"previewInstanceId": "preview_1", "status": "failed", "errorLines": [hostile]}
+    print_launch("http://127.0.0.1:8000", "gen_1", failed | {"errorMessage": hostile}, "")
+    coloured, plain, *launch = capsys.readouterr().out.splitlines()
+    for line in (coloured, plain, *launch):
+        assert "\x1b]" not in line and "\r" not in line and "\x1b[2J" not in line, line
+    assert "\x1b[31mred\x1b[0m" in coloured and coloured.endswith("spoof\u241b")
+    assert "INFO  [w] " in coloured and "\u240d" in coloured
+    assert "\x1b" not in plain and "\x1b" not in "".join(launch)
+    assert plain.endswith("INFO  red   link \u240dspoof\u241b")
+
+
 async def test_serve_exits_at_once_with_idle_keep_alive_clients(tmp_path: Path) -> None:
     """Idle keep-alive connections are closed as the server stops, not after its
     graceful_timeout (10 s in hypercorn.toml): their idle timer used to be lost when
