@@ -14,13 +14,16 @@ and, for the local packages a
 Python app names
 (``-e ./libs/common``, Poetry's ``path``), which no build installs, ``PYTHONPATH`` to
 where they import from, and ``VIRTUAL_ENV`` to the built environment, as activating
-it would.
+it would. A Flask app reading ``SERVER_NAME`` with a default naming another host (its
+compose network's, ``os.environ.get('SERVER_NAME', 'app.docker:5000')``), to which Flask
+before 3.1 binds every route, is given the host it is called by, ``127.0.0.1:<port>``.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +38,9 @@ from ..sandbox.process import child_environment
 __all__ = ["app_environment", "dotenv_file", "with_async_driver"]
 
 _OURS = ("PORT", "HOST")
+_SERVER_NAME_DEFAULT = re.compile(
+    rb"""(?:environ\.get|getenv)\(\s*["']SERVER_NAME["']\s*,\s*["'][\w.-]+(?::\d+)?["']"""
+)
 
 
 def dotenv_file(files: dict[str, bytes], anchor: str = "") -> dict[str, str]:
@@ -99,6 +105,10 @@ def app_environment(
             # What activating it sets, which tools find the build by: uWSGI's
             # virtualenv=$(VIRTUAL_ENV) (Wagtail's bakerydemo: no Python home without it).
             env["VIRTUAL_ENV"] = str(venv)
+        if "SERVER_NAME" not in given and any(
+            _SERVER_NAME_DEFAULT.search(data) for p, data in spec.files.items() if p.endswith(".py")
+        ):  # flask-bones: every route answered 404 (called as 127.0.0.1, bound to app.docker)
+            env["SERVER_NAME"] = f"127.0.0.1:{spec.port}"
         roots = [str(app_dir / root) for root in import_roots(spec.files, deps.local)]
         if roots and "PYTHONPATH" not in given:  # the upload's local packages: not installed
             env["PYTHONPATH"] = os.pathsep.join(roots)

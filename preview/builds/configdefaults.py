@@ -372,9 +372,9 @@ def gunicorn_settings(
         else:
             line = line[: word.end()] + f" -c {GUNICORN_SHIM}" + line[word.end() :]
         return ("sh", "-c", line), _shim(conf)
-    if "gunicorn" not in argv or "gunicorn.conf.py" not in files:
+    at = next((i + 1 for i, a in enumerate(argv) if a in ("gunicorn", "gunicorn.app.wsgiapp")), 0)
+    if not at or "gunicorn.conf.py" not in files:
         return argv, None
-    at = argv.index("gunicorn") + 1
     if any(a in ("-c", "--config") or a.startswith("--config=") for a in argv[at:]):
         return argv, None  # our own commands give none: an app's command option does
     return (*argv[:at], "-c", GUNICORN_SHIM, *argv[at:]), _shim("gunicorn.conf.py")

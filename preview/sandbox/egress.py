@@ -372,16 +372,16 @@ def is_internal(address: IPAddress) -> bool:
     return False
 
 
-async def relay_both_ways(a: trio.SocketStream, b: trio.SocketStream) -> None:
-    """Bytes both ways until both ends are done, or nothing moved for ``_IDLE_TIME``."""
+async def relay_both_ways(a: trio.abc.Stream, b: trio.abc.Stream) -> None:
+    """Bytes both ways until both ends are done (TLS's: either), or idle ``_IDLE_TIME``."""
     idle = trio.CancelScope(deadline=trio.current_time() + _IDLE_TIME)
 
-    async def pump(source: trio.SocketStream, sink: trio.SocketStream) -> None:
+    async def pump(source: trio.abc.Stream, to: trio.abc.Stream) -> None:
         try:
             while chunk := await source.receive_some(_CHUNK):
                 idle.deadline = trio.current_time() + _IDLE_TIME
-                await sink.send_all(chunk)
-            await sink.send_eof()
+                await to.send_all(chunk)
+            await to.send_eof() if isinstance(to, trio.abc.HalfCloseableStream) else idle.cancel()
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
             idle.cancel()
 
