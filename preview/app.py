@@ -18,6 +18,7 @@ from quart import (
 )
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing.exceptions import WebsocketMismatch
 
 from .api import (
     endpoints,
@@ -33,7 +34,7 @@ from .api import (
     ui,
 )
 from .auth import Authenticator, JWTAuthenticator
-from .errors import PreviewError, error_response
+from .errors import BadRequest, PreviewError, error_response
 from .history import RequestHistory
 from .history import blueprint as history_blueprint
 from .proxy import OriginRouter, ProxyFastPath, attach_hot_path, install_hot_path
@@ -57,6 +58,21 @@ _SHUTDOWN_STOP_MARGIN = 40.0  # beyond the stop grace: the last rows and lines s
 def _error_json(error: PreviewError) -> Response:
     status, headers, body = error_response(error)
     return Response(body, status=status, headers=headers)
+
+
+def _websocket_mismatch() -> BadRequest:
+    """A plain request to a WebSocket route (``…/logs/ws``), or a WebSocket handshake to
+    a route of plain requests: said as such, not as Werkzeug's "The browser (or proxy)
+    sent a request that this server could not understand"."""
+    if has_websocket_context():
+        return BadRequest(
+            "This route does not take WebSocket connections.", code="websocket_not_accepted"
+        )
+    return BadRequest(
+        "This route takes WebSocket connections only: open it with a WebSocket handshake"
+        " (Upgrade: websocket).",
+        code="websocket_required",
+    )
 
 
 def create_app(
@@ -187,6 +203,8 @@ def create_app(
 
     @app.errorhandler(HTTPException)
     async def _http_error(error: HTTPException) -> Response:
+        if isinstance(error, WebsocketMismatch):  # Werkzeug's words fit neither way
+            return _error_json(_websocket_mismatch())
         # Werkzeug's own refusals (unknown route, wrong method, body over the limit).
         refusal = PreviewError(
             error.description or error.name or "The request was refused.",

@@ -23,7 +23,8 @@ from ..errors import BadRequest, Conflict, NotFound
 from ..generations import UploadLimits, changes_from_json, check_tree, files_from_archive
 from ..services import services
 from ..services.bodies import json_object, read_body
-from ..services.callers import owned_generation
+from ..services.callers import generation_not_found, owned_generation
+from ..store import GenerationGone
 from ..store.revisions import (
     RevisionRecord,
     add_revision,
@@ -116,6 +117,8 @@ async def add(gid: str) -> tuple[Response, int]:
             user.id,
             lambda sizes: check_tree(sizes, limits),
         )
+    except GenerationGone:  # deleted meanwhile
+        raise generation_not_found(gid) from None
     except IntegrityError:
         raise Conflict(
             "Another revision of this generation was saved at the same moment; send it again.",

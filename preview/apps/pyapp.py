@@ -5,10 +5,10 @@ object (``app = FastAPI()``, ``app = falcon.App()``, ``app = config.make_wsgi_ap
 failing that, a factory function creating one (``create_app()``, Pyramid's ``main``). An
 app a class makes in a method (``self.app = FastAPI()``) counts where the module binds it
 from an instance (``app = AppCreator().app``, or ``creator = AppCreator()`` then ``app =
-creator.app``). A
-statement in a top-level ``with``/``try``/``if`` block counts as module-level, since it
-runs on import, but not one under ``if __name__ == "__main__"``, which a server importing
-the module never runs. :func:`detect <.detect.detect>` turns what is found into a command.
+creator.app``). A statement in a top-level ``with``/``try``/``if`` block counts as
+module-level, since it runs on import, but not one under ``if __name__ == "__main__"``.
+With no app anywhere else, a module with a syntax error is read as far as it can be
+(``readable_part``). :func:`detect <.detect.detect>` turns what is found into a command.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from ..discovery.pyast import dotted_name as _dotted
 from ..discovery.pyast import import_aliases as _aliases
 from ..discovery.pyast import module_level as _module_level
-from ..discovery.pyast import parse_module
+from ..discovery.pyast import parse_module, readable_part
 
 __all__ = [
     "FoundApp", "app_in_module", "find_app", "find_wsgi_module", "parse_module", "python_files",
@@ -64,16 +64,11 @@ class FoundApp:
 
 def python_files(files: dict[str, bytes]) -> list[str]:
     """Python sources worth looking at, outside tests, migrations and environments."""
+    skipped = _SKIPPED_DIRS.intersection
     return [
-        path
-        for path in files
-        if path.endswith(".py")
-        and not _SKIPPED_DIRS.intersection(path.split("/")[:-1])
-        and not posixpath.basename(path).startswith("test_")
-    ]
-
-
-_parse = parse_module
+        p for p in files if p.endswith(".py") and not skipped(p.split("/")[:-1])
+        and not posixpath.basename(p).startswith("test_")
+    ]  # fmt: skip
 
 
 def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
@@ -252,10 +247,14 @@ def _located(found: FoundApp, tree: ast.Module, files: dict[str, bytes]) -> Foun
 
 def find_app(files: dict[str, bytes]) -> FoundApp | None:
     """The best module-level app object, else the best factory, in the upload."""
-    trees = {p: t for p in python_files(files) if (t := _parse(files[p])) is not None}
+    trees = {p: t for p in python_files(files) if (t := parse_module(files[p])) is not None}
     classes = _subclasses(trees)
     factories = _factories(trees, classes)
     candidates = [c for p, t in trees.items() for c in _candidates(p, t, factories, classes)]
+    if not candidates:  # one a module Python cannot parse makes: its server says why
+        broken = (p for p in python_files(files) if p not in trees)
+        trees |= {p: t for p in broken if (t := readable_part(files[p])) is not None}
+        candidates = [c for p, t in trees.items() for c in _candidates(p, t, {}, classes)]
     if not candidates:
         return None
     chosen = min(candidates, key=_rank)
@@ -339,7 +338,7 @@ def _adds_to(tree: ast.Module, name: str) -> bool:
 
 def app_in_module(files: dict[str, bytes], path: str) -> FoundApp | None:
     """The best app object (else factory) the module at ``path`` itself creates."""
-    tree = _parse(files[path]) if path in files else None
+    tree = parse_module(files[path]) if path in files else None
     if tree is None:
         return None
     classes = _subclasses({path: tree})
@@ -374,7 +373,7 @@ def find_wsgi_module(files: dict[str, bytes]) -> FoundApp | None:
     shallowest first: a WSGI app whatever made it."""
     paths = [p for p in python_files(files) if posixpath.basename(p) == "wsgi.py"]
     for path in sorted(paths, key=lambda p: (p.count("/"), p)):
-        tree = _parse(files[path])
+        tree = parse_module(files[path])
         if tree is not None and _binds(tree, "application"):
             return _located(FoundApp(path, "application", "wsgi", False, False), tree, files)
     return None

@@ -21,7 +21,6 @@ before 3.1 binds every route, is given the host it is called by, ``127.0.0.1:<po
 
 from __future__ import annotations
 
-import io
 import os
 import posixpath
 import re
@@ -29,9 +28,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
-from dotenv import dotenv_values
-
 from ..apps.asyncdb import URL_VARIABLES, async_database, tortoise_url
+from ..apps.configvars import dotenv_text
 from ..apps.depspec import PythonDeps, import_roots, python_dependencies
 from ..apps.spec import LaunchSpec
 from ..sandbox.egress import proxy_environment
@@ -58,8 +56,7 @@ def dotenv_file(files: dict[str, bytes], anchor: str = "") -> dict[str, str]:
         data = files.get(f"{where}/.env" if where else ".env")
         if data is None:
             continue
-        values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
-        found.update({k: v for k, v in values.items() if v is not None and "\x00" not in k + v})
+        found.update({k: v for k, v in dotenv_text(data).items() if "\x00" not in k + v})
     return found
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "last_name",
     "module_level",
     "parse_module",
+    "readable_part",
     "type_schema",
 ]
 
@@ -208,6 +209,32 @@ def parse_module(data: bytes | str) -> ast.Module | None:
         except (ValueError, RecursionError, SystemError):
             return _parse(data, "exec")
     return None
+
+
+# A top-level assignment whose call goes on below (``app = FastAPI(`` then its arguments).
+_OPENED_CALL = re.compile(r"^(\w+\s*(?::\s*[\w.]+\s*)?=\s*[\w.]+\()")
+
+
+def readable_part(data: bytes | str) -> ast.Module | None:
+    """What can be read of a module Python cannot parse (:func:`parse_module` gave None):
+    its top-level lines that parse alone (imports, assignments; an assignment whose call
+    goes on below, ``app = FastAPI(``, as that call without its arguments); None where
+    nothing is, or the file is not text. A model's code with a syntax error still shows
+    where it makes its app, so that its server runs it and says the error itself."""
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        return None
+    body: list[ast.stmt] = []
+    for line in text.splitlines():
+        if not line[:1].isalpha():  # blank, indented, a comment, a decorator
+            continue
+        parsed = _parse(line, "exec")
+        if parsed is None and (opened := _OPENED_CALL.match(line)):
+            parsed = _parse(opened.group(1) + ")", "exec")
+        if parsed is not None:
+            body.extend(parsed.body)
+    return ast.Module(body=body, type_ignores=[]) if body else None
 
 
 def _parse(data: bytes | str, mode: str):

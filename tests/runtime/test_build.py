@@ -102,6 +102,30 @@ async def test_fastapi_factory_under_src_is_built_and_runs(builder_service: Serv
         assert (await service.stop(again["gid"])).status_code == 200
 
 
+async def test_an_app_with_a_syntax_error_is_started_and_python_says_where(
+    builder_service: Service,
+) -> None:
+    """A model's code with a syntax error is still its app: it is built and started, and
+    the launch fails with Python's own SyntaxError, its file and line (not "found no way
+    to start this app", which sent the user looking for a missing entry point)."""
+    service = builder_service
+    main = (
+        "from fastapi import FastAPI\n\napp = FastAPI(\n    title='shop'\n\n\n"
+        "@app.get('/')\ndef index():\n    return {'ok': True}\n"
+    )
+    with trio.fail_after(BUILD_WAIT):
+        files = {"requirements.txt": "fastapi>=0.110\n", "app/main.py": main}
+        body = await launched(service, files)
+        assert body["status"] == "failed"
+        assert body["runtime"]["detectedFrom"] == "app/main.py"
+        assert "main:app" in body["runtime"]["command"]
+        assert body["errorMessage"].endswith("(app/main.py, line 3)"), body["errorMessage"]
+        assert "SyntaxError" in body["errorMessage"]
+        shown = "\n".join([body["errorMessage"], *body["errorLines"]])
+        assert 'app/main.py", line 3' in shown and service.settings.env_dir not in shown
+        assert service.supervisor.ports.in_use == frozenset()
+
+
 async def test_build_output_streams_as_build_events_with_progress(
     builder_service: Service,
 ) -> None:
