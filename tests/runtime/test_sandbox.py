@@ -793,3 +793,29 @@ async def test_unsandboxed_children_still_cannot_read_the_services_data(
         setup_uid = await trio.Path(runtime.temp_dir / "setup-uid").read_text()
         assert int(setup_uid) == found["uid"]
         assert (await service.status(body["gid"]))["isolation"] == "none"
+
+
+def test_one_failed_bwrap_run_at_start_does_not_unconfine_the_services_life(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start's probe runs bwrap again after a failure (a loaded machine's bwrap may
+    fail once): here a bwrap ahead of the real one on the PATH fails its first run."""
+    real = shutil.which("bwrap")
+    if real is None or shutil.which("socat") is None:
+        if os.environ.get("PREVIEW_TEST_REQUIRE_SANDBOX"):
+            pytest.fail("bubblewrap or socat is not installed")
+        pytest.skip("bubblewrap or socat is not installed")
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    runs = tmp_path / "runs"
+    shim = shims / "bwrap"
+    shim.write_text(
+        f"#!/bin/sh\necho run >> {runs}\n"
+        f'[ "$(wc -l < {runs})" -gt 1 ] || {{ echo "bwrap: clone3: Resource busy" >&2; exit 1; }}\n'
+        f'exec {real} "$@"\n'
+    )
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
+    found = isolation.Isolation.probe(settings)
+    assert found.sandboxed, found.reason
+    assert runs.read_text().count("run") == 2
