@@ -221,11 +221,12 @@ def create_app(
     async def _unexpected(error: Exception) -> Response:
         if isinstance(error, trio.Cancelled):  # pragma: no cover - never swallow
             raise error
-        # Also the boundary of WebSocket handlers, where there is no `request`.
+        # Also the boundary of WebSocket handlers, where there is no `request`. The path
+        # as %r: decoded, it may hold a newline, and a log line of the client's making.
         if has_websocket_context():
-            _log.exception("unhandled error on WEBSOCKET %s", websocket.path)
+            _log.exception("unhandled error on WEBSOCKET %r", websocket.path)
         elif has_request_context():
-            _log.exception("unhandled error on %s %s", request.method, request.path)
+            _log.exception("unhandled error on %s %r", request.method, request.path)
         else:  # pragma: no cover - Quart calls error handlers within a context
             _log.exception("unhandled error")
         return _error_json(
