@@ -115,7 +115,8 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
     ("post", "/api/generations/{gid}/preview/launch", "Launch a preview", ("wait",), True,
      _merge(_GEN, _JSON, {
          400: ("invalid_command", "invalid_setup", "invalid_env", "invalid_health_path",
-               "invalid_revision", "invalid_snapshot", "invalid_workers", "nothing_to_run"),
+               "invalid_revision", "invalid_snapshot", "invalid_workers", "invalid_wait",
+               "nothing_to_run"),
          404: ("revision_not_found", "snapshot_not_found"),
          409: ("preview_already_running", "preview_limit_reached"),
          503: ("port_pool_exhausted", "sandbox_unavailable", "launch_failed", "shutting_down"),
