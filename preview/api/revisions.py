@@ -129,7 +129,7 @@ async def add(gid: str) -> tuple[Response, int]:
             retry_after=1.0,
         ) from None
     marks["stored"] = trio.current_time()
-    state.generations.discard(gid)
+    state.forget_generation(gid)
     state.discovery_cache.discard(f"source:{gid}")
     runtime = state.supervisor.for_generation(gid)
     if record is None:
