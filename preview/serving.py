@@ -26,7 +26,7 @@ from hypercorn.logging import AccessLogAtoms, Logger
 from hypercorn.trio import serve as hypercorn_serve
 from quart import Quart
 
-from .app import create_app
+from .app import CONTROLS, create_app
 from .auth import JWTAuthenticator
 from .client import LOCAL_USER, remember_server_token
 from .settings import SETTINGS_HELP, Settings
@@ -65,15 +65,12 @@ def _hypercorn_config(path: str | None) -> Config:
     return config
 
 
-_CONTROL = {n: f"\\x{n:02x}" for n in (*range(0x20), 0x7F)}
-
-
 class _EscapedAtoms(AccessLogAtoms):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         for key, value in self.items():
             if isinstance(value, str):
-                self[key] = value.translate(_CONTROL)
+                self[key] = value.translate(CONTROLS)
 
 
 class EscapingLogger(Logger):
