@@ -51,6 +51,8 @@ from .transport import CorsMiddleware, ParkedStreams, StreamFastPath, connection
 __all__ = ["create_app"]
 
 _log = logging.getLogger("preview")
+# Control characters as \x0a …, for a log line: str.translate's table.
+CONTROLS = {n: f"\\x{n:02x}" for n in (*range(0x20), 0x7F)}
 _PARKED_STREAMS_GRACE = 5.0  # for the streams to send their preview's end at shutdown
 _SHUTDOWN_STOP_MARGIN = 40.0  # beyond the stop grace: the last rows and lines stored
 
@@ -221,11 +223,14 @@ def create_app(
     async def _unexpected(error: Exception) -> Response:
         if isinstance(error, trio.Cancelled):  # pragma: no cover - never swallow
             raise error
-        # Also the boundary of WebSocket handlers, where there is no `request`.
+        # Also the boundary of WebSocket handlers, where there is no `request`. The path
+        # escaped: decoded, it may hold a newline, and a log line of the client's making.
         if has_websocket_context():
-            _log.exception("unhandled error on WEBSOCKET %s", websocket.path)
+            _log.exception("unhandled error on WEBSOCKET %s", websocket.path.translate(CONTROLS))
         elif has_request_context():
-            _log.exception("unhandled error on %s %s", request.method, request.path)
+            _log.exception(
+                "unhandled error on %s %s", request.method, request.path.translate(CONTROLS)
+            )
         else:  # pragma: no cover - Quart calls error handlers within a context
             _log.exception("unhandled error")
         return _error_json(

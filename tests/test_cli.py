@@ -35,6 +35,7 @@ from .conftest import (
 )
 
 _DECODER = JWTAuthenticator(SECRET, session_timeout=3600)
+_HYPERCORN_TOML = EXAMPLE_APP.parent.parent / "hypercorn.toml"  # the repository's
 
 
 @pytest.fixture
@@ -553,6 +554,51 @@ async def test_serve_exits_at_once_with_idle_keep_alive_clients(tmp_path: Path) 
             await unused.aclose()
     assert server.returncode == 0
     assert took < 5, took
+
+
+async def test_a_path_cannot_write_lines_of_its_own_into_the_access_log(tmp_path: Path) -> None:
+    """Hypercorn's access line has the request's path percent-decoded: a ``%0A`` in it
+    started a line of the client's making in the service's log (``hypercorn.toml``'s
+    ``accesslog = "-"``); the unhandled-error line took the path as it was too."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREVIEW_", "XDG_"))}
+    env.update(
+        PREVIEW_JWT_SECRET=SECRET, PREVIEW_DATA_DIR=str(tmp_path), XDG_STATE_HOME=str(tmp_path)
+    )
+    argv = [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0", "--config"]
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            server = await nursery.start(
+                partial(
+                    trio.run_process,
+                    [*argv, str(_HYPERCORN_TOML)],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    check=False,
+                )
+            )
+            assert server.stdout is not None
+            output = b""
+            while (found := re.search(rb"ready: http://([\d.]+):(\d+)/", output)) is None:
+                chunk = await server.stdout.receive_some()
+                assert chunk, output
+                output += chunk
+            url = f"http://{found.group(1).decode()}:{found.group(2).decode()}"
+            async with httpx.AsyncClient(base_url=url) as client:
+                forged = "/api/x%0AFORGED 127.0.0.1 - - GET /admin 200%0D%1B[2J"
+                assert (await client.get(forged)).status_code == 404
+                marker = await client.get("/api/after-the-forged-line")  # logged after it
+                assert marker.status_code == 404
+            while b"after-the-forged-line" not in output:
+                chunk = await server.stdout.receive_some()
+                assert chunk, output
+                output += chunk
+            server.send_signal(signal.SIGINT)
+            await server.wait()
+    lines = output.decode("utf-8", "replace").splitlines()
+    assert not [line for line in lines if line.startswith("FORGED")], lines[-5:]
+    assert not [line for line in lines if "\x1b" in line or "\r" in line], lines[-5:]
+    assert any("/api/x\\x0aFORGED 127.0.0.1" in line for line in lines), lines[-5:]
 
 
 async def test_a_server_on_every_interface_is_found_by_its_loopback_url(tmp_path: Path) -> None:

@@ -197,7 +197,7 @@ async def rename_generation(gid: str) -> Response:
     except GenerationGone:  # deleted meanwhile: renaming it answered 200
         raise generation_not_found(gid) from None
     generation.project_id = name
-    state.generations.discard(gid)
+    state.forget_generation(gid)
     return jsonify(_describe(generation))
 
 
@@ -220,7 +220,6 @@ async def delete_generation(gid: str) -> Response:
             deleting.discard(gid)
     if state.snapshots is not None:  # its rows went with it; their files now
         await state.snapshots.remove_generation(gid)
-    state.generations.discard(gid)
     state.discovery_cache.discard(f"source:{gid}")
     return jsonify({"status": "deleted", "generationId": gid})
 
@@ -240,6 +239,7 @@ async def _stop_and_delete(state: Services, gid: str) -> None:
                 retry_after=_RETRY_STILL_STOPPING,
             )
     await state.store.delete_generation(gid)
+    state.forget_generation(gid)
 
 
 @blueprint.get("/api/session")

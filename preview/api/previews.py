@@ -215,6 +215,9 @@ async def launch(gid: str) -> Response:
 
     command, setup, env, health_path = launch_options(body)
     workers = workers_option(body)
+    wait, asked = body.get("wait", False), request.args.get("wait", "")
+    if not isinstance(wait, bool) or asked not in ("", "0", "1", "false", "true"):
+        raise BadRequest("wait must be true or false.", code="invalid_wait")  # ("yes": waited)
     revision = body.get("revision")
     if revision is not None and (type(revision) is not int or revision < 1):
         raise BadRequest("revision must be a revision number (1, 2 …).", code="invalid_revision")
@@ -240,7 +243,7 @@ async def launch(gid: str) -> Response:
     except GenerationGone:  # deleted while it was being launched
         raise generation_not_found(gid) from None
     runtime = launched.runtime
-    if body.get("wait") or request.args.get("wait") in ("1", "true"):
+    if wait or asked in ("1", "true"):
         settings = state.settings
         building = settings.build_timeout if settings.build == "on" else 0
         with trio.move_on_after(settings.startup_timeout + building + settings.stop_grace + 10):

@@ -33,8 +33,9 @@ async def owned_generation(gid: str, user: User, state: Services | None = None) 
     generation = state.generations.get(gid)
     if generation is None and len(gid) <= 40:
         assert state.store is not None
+        writes = state.generation_writes
         generation = await state.store.get_generation(gid)
-        if generation is not None:
+        if generation is not None and state.generation_writes == writes:  # (else outdated)
             state.generations.put(gid, generation)
     if generation is None or generation.user_id != user.id:
         raise generation_not_found(gid)

@@ -48,6 +48,9 @@ its work ends by itself, with the client's connection left open.
   line or header, a bad chunk, a head past ``h11_max_incomplete_size``) was answered
   400 or 431 with an empty body; it now carries the error shape, as every other refusal
   does (``malformed_request``, ``request_head_too_large``), still closing the connection.
+* ``HTTPStream._send_error_response``: an exception that escapes the ASGI layers below
+  Quart's error handler (the fast paths: a bug) was an empty 500; it is the error shape
+  Quart's handler gives, ``internal_error`` (Hypercorn logs the traceback, as before).
 
 All are wrappers around Hypercorn's own methods, installed once, by ``create_app``;
 :func:`installed` says which took. ``tests/transport/test_connection_guard.py`` fails
@@ -61,6 +64,7 @@ import contextlib
 import functools
 import inspect
 import logging
+import time
 from typing import Any
 
 import trio
@@ -70,12 +74,13 @@ from ..errors import BadRequest, PreviewError, error_response
 try:  # Hypercorn's internals: if they move, install() wraps what it still finds
     import h11
     from hypercorn.events import Closed, RawData
-    from hypercorn.protocol.events import Body, Data, StreamClosed
+    from hypercorn.protocol.events import Body, Data, EndBody, Response, StreamClosed
     from hypercorn.protocol.h11 import H11Protocol
+    from hypercorn.protocol.http_stream import ASGIHTTPState, HTTPStream
     from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
     from hypercorn.trio.tcp_server import TCPServer
 except ImportError:  # pragma: no cover - depends on the installed versions
-    H11Protocol = WSStream = TCPServer = None  # type: ignore[assignment,misc]
+    H11Protocol = HTTPStream = WSStream = TCPServer = None  # type: ignore[assignment,misc]
 
 __all__ = ["install", "installed"]
 
@@ -86,6 +91,7 @@ _CLOSE_TIMEOUT = 5.0  # closing a socket, restarting a timer: in-memory steps, u
 _WRAPPED = (
     "H11Protocol._create_stream",
     "H11Protocol._send_error_response",
+    "HTTPStream._send_error_response",
     "TCPServer._close",
     "TCPServer.protocol_send",
     "TCPServer.run",
@@ -95,7 +101,12 @@ _WRAPPED = (
 
 def installed() -> frozenset[str]:
     """The Hypercorn methods the guard wraps now (empty before :func:`install`)."""
-    owners = {"H11Protocol": H11Protocol, "TCPServer": TCPServer, "WSStream": WSStream}
+    owners = {
+        "H11Protocol": H11Protocol,
+        "HTTPStream": HTTPStream,
+        "TCPServer": TCPServer,
+        "WSStream": WSStream,
+    }
     found = set()
     for name in _WRAPPED:
         owner, method = name.split(".")
@@ -116,6 +127,8 @@ def install() -> frozenset[str]:
         _wrap(H11Protocol, "_create_stream", _ambiguous_length_refused)
     if H11Protocol is not None and _wrappable(H11Protocol, "_send_error_response", 2):
         _wrap(H11Protocol, "_send_error_response", _refusal_in_shape)
+    if HTTPStream is not None and _wrappable(HTTPStream, "_send_error_response", 2):
+        _wrap(HTTPStream, "_send_error_response", _failure_in_shape)
     if WSStream is not None and _wrappable(WSStream, "handle", 2):
         _wrap(WSStream, "handle", _early_data_closes)
     wrapped = installed()
@@ -244,6 +257,25 @@ def _refusal_in_shape(original: Any) -> Any:
         else:
             return await original(self, status_code)
         await _send_refusal(self, error)  # Hypercorn's caller closes the connection
+        return None
+
+    return _send_error_response
+
+
+def _failure_in_shape(original: Any) -> Any:
+    async def _send_error_response(self: Any, status_code: int) -> None:
+        if status_code != 500:  # (404: a server name not served, which we never set)
+            return await original(self, status_code)
+        failure = PreviewError("The service failed to handle this request; it has been logged.")
+        status, headers, body = error_response(failure)
+        fields = [(name.lower().encode(), value.encode()) for name, value in headers]
+        fields += [(b"content-length", b"%d" % len(body)), (b"connection", b"close")]
+        await self.send(Response(stream_id=self.stream_id, headers=fields, status_code=status))
+        await self.send(Body(stream_id=self.stream_id, data=body))
+        await self.send(EndBody(stream_id=self.stream_id))
+        self.state = ASGIHTTPState.CLOSED
+        took = time.time() - self.start_time
+        await self.config.log.access(self.scope, {"status": status, "headers": []}, took)
         return None
 
     return _send_error_response

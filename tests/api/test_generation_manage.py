@@ -225,3 +225,44 @@ async def test_a_launch_while_the_generations_rows_are_deleted_is_404_not_orphan
         _gone(launched, gid)
         assert supervisor.for_generation(gid) is None
         assert not supervisor.deleting
+
+
+@pytest.mark.parametrize("write", ["delete", "rename"])
+async def test_a_read_that_raced_a_write_leaves_nothing_outdated_in_memory(
+    service: Service, monkeypatch: pytest.MonkeyPatch, write: str
+) -> None:
+    """A request that read the generation from the store just before its delete (or a
+    rename) cached what it read after the write had cleared the cache: the deleted
+    generation answered 200 with no files, and its DELETE 200 again; the old name stayed."""
+    store = service.store
+    with trio.fail_after(30):
+        gid = await service.upload(server_app())
+        url = f"/api/generations/{gid}"
+        service.app.extensions["preview"].generations.discard(gid)  # read from the store
+        entered, release = trio.Event(), trio.Event()
+        original = store.get_generation
+
+        async def read_then_hold(wanted: str):
+            found = await original(wanted)
+            if not entered.is_set():
+                entered.set()
+                await release.wait()
+            return found
+
+        monkeypatch.setattr(store, "get_generation", read_then_hold)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(partial(service.client.get, url, headers=auth()))
+            await entered.wait()  # read, not yet cached
+            if write == "delete":
+                written = await service.client.delete(url, headers=auth())
+            else:
+                written = await service.client.patch(url, json={"name": "new"}, headers=auth())
+            assert written.status_code == 200, written.text
+            release.set()
+        monkeypatch.undo()
+        if write == "delete":
+            _gone(await service.client.get(url, headers=auth()), gid)
+            _gone(await service.client.delete(url, headers=auth()), gid)
+        else:
+            shown = await service.client.get(url, headers=auth())
+            assert shown.json()["name"] == "new", shown.json()

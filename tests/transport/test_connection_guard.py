@@ -11,9 +11,11 @@ import struct
 
 import pytest
 import trio
+from hypercorn.protocol.http_stream import HTTPStream
 from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
 from hypercorn.trio.tcp_server import TCPServer
 
+from preview.proxy import ProxyFastPath
 from preview.transport import connection_guard
 
 from ..conftest import SERVER_COMMAND, Service, auth, eventually, server_app
@@ -23,6 +25,7 @@ _KEY = b"dGhlIHNhbXBsZSBub25jZQ=="
 _WRAPPED = {
     "H11Protocol._create_stream",
     "H11Protocol._send_error_response",
+    "HTTPStream._send_error_response",
     "TCPServer._close",
     "TCPServer.protocol_send",
     "TCPServer.run",
@@ -55,6 +58,8 @@ def test_the_guard_wraps_what_hypercorn_still_has() -> None:
         assert name in source, name
     assert inspect.iscoroutinefunction(WSStream._send_error_response)
     assert "self.stream" in inspect.getsource(TCPServer)
+    for name in ("self.start_time", "self.stream_id", "self.scope", "ASGIHTTPState.CLOSED"):
+        assert name in inspect.getsource(HTTPStream), name
 
 
 @pytest.mark.parametrize(
@@ -207,4 +212,31 @@ async def test_a_request_hypercorn_cannot_parse_is_refused_in_the_error_shape(
         refusal = json.loads(body)
         assert refusal["status"] == "failed" and refusal["error"] == code, refusal
         assert refusal["message"] and isinstance(refusal["details"], dict)
+        await answers(service)
+
+
+async def test_a_bug_below_quarts_error_handler_is_a_500_in_the_error_shape(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception out of the ASGI layers in front of Quart (the fast paths), as a JSON
+    envelope nested just under the decoder's limit once raised: Hypercorn answered an
+    empty 500. The connection is closed; the service goes on."""
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(ProxyFastPath, "_envelope", broken)
+    with trio.fail_after(20):
+        gid = await service.upload({"main.py": "print('hi')\n"})
+        failed = await service.client.post(
+            f"/api/generations/{gid}/preview/request", json={"path": "/"}, headers=auth()
+        )
+        assert failed.status_code == 500, failed.text
+        assert failed.json() == {
+            "status": "failed",
+            "error": "internal_error",
+            "message": "The service failed to handle this request; it has been logged.",
+            "details": {},
+        }
+        assert failed.headers["connection"] == "close"
         await answers(service)
