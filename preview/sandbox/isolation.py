@@ -14,13 +14,14 @@ import shutil
 import signal
 import subprocess
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import psutil
 import trio
 
 from ..settings import Settings
-from .appdir import chown_tree, make_bounded_dir, remove_tree
+from .appdir import chown_tree, make_bounded_dir, open_dir, remove_tree
 from .bubblewrap import (
     READY_SOCKET_NAME,
     SOCKET_NAME,
@@ -253,6 +254,8 @@ class Confinement:
                 ),
             )
         assert self.isolation.tools is not None
+        # Below these, the sandboxed code's own entries: never a link followed there.
+        anchors = (settings.previews_dir, settings.env_cache_dir)
         command = sandboxed_command(
             self.isolation.tools,
             argv,
@@ -270,6 +273,7 @@ class Confinement:
             etc_dir=self.isolation.etc_dir,
             ready_forwarder=self.ready_socket_path is not None,
             servers=self.outbound.servers,
+            open_writable=partial(open_dir, anchors=anchors),
             outbound=(
                 (self.outbound_dir, self.outbound.relays) if self.outbound_dir is not None else None
             ),
@@ -286,7 +290,7 @@ class Confinement:
         if command.host_uid is not None:
             for path in (self.app_dir, self.socket_dir, *self.writable):
                 if path is not None:
-                    chown_tree(path, command.host_uid)
+                    chown_tree(path, command.host_uid, anchors)
         return command
 
     def port_forwarder(self, sandbox_pid: int, port: int, address: str) -> tuple[list[str], Path]:
