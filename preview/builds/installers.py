@@ -88,6 +88,14 @@ _NEEDS = (
 )
 _BUILDING = re.compile(r"^building (.+?) needs ")
 _QUERY_TIME = 60.0  # a uv query (interpreters) that takes longer has failed
+# What an upload may ask uv for (.python-version, requires-python): a version or a
+# specifier, an implementation with or without one (``cpython@3.12``, ``pypy3.10``,
+# ``python3.11``). Never a path nor any other program's name: uv runs what it is named,
+# to ask what it is, and uv runs here as the service, outside any sandbox.
+_PYTHON_REQUEST = re.compile(
+    r"(?:[<>=!~]=?=?\s*)?(?:\d|(?:c?python|cp|pypy|pp|graalpy|gp)(?=$|[@\d.-]))[\w.*,<>=!~@+ -]*",
+    re.IGNORECASE,
+)
 # uv: "Resolved 12 packages in 3ms", "Installed 12 packages in 20ms" …
 _UV_PROGRESS = re.compile(r"^\s*(Resolved|Prepared|Installed|Audited|Downloaded)\s+(\d+)\s+package")
 # npm: "added 64 packages, removed 2 packages, changed 1 package, and audited 65 packages
@@ -271,10 +279,11 @@ async def find_interpreter(request: str | None, env: dict[str, str]) -> tuple[st
     made): that is the build's cause, not "no interpreter fits None; present: none"."""
     find = ["python", "find", "--python-preference", "only-system"]
     asked = [request] if request else []
-    found = await uv_output([*find, *asked], env, full_disk_fails=True)
-    version = await uv_output([*find, "--show-version", *asked], env)
-    if found is not None and version is not None:
-        return found, version
+    if not request or _PYTHON_REQUEST.fullmatch(request.strip()):  # else none fits
+        found = await uv_output([*find, *asked], env, full_disk_fails=True)
+        version = await uv_output([*find, "--show-version", *asked], env)
+        if found is not None and version is not None:
+            return found, version
     versions = {e.get("version") for e in await installed_pythons(env)}
     return sorted((v for v in versions if v), key=version_key, reverse=True)
 

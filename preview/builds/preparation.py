@@ -28,7 +28,7 @@ from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..clock import utcnow
 from ..logs import LogBroadcast
-from ..sandbox.appdir import write_beneath
+from ..sandbox.appdir import link_beneath, write_beneath
 from ..sandbox.isolation import BUILD_MEMORY_MB, Confinement
 from ..sandbox.process import ChildLimits, describe_exit
 from ..settings import Settings
@@ -307,9 +307,10 @@ async def prepare_app(
             await say(deps_node.note)
         if deps_node is not None and "node_modules" not in {p.split("/")[0] for p in files}:
             lease = await builder.node_modules(deps_node, publish, say)
-            await trio.to_thread.run_sync(
-                os.symlink, lease.path / "node_modules", app_dir / "node_modules"
-            )
+            await trio.to_thread.run_sync(  # (a revision's: its running app's links refused)
+                link_beneath, app_dir, "node_modules", lease.path / "node_modules",
+                (settings.previews_dir,),
+            )  # fmt: skip
     filled = {**values, "python": python}
     if detection.setup:
         on_phase("setup")

@@ -15,7 +15,7 @@ import os
 import shutil
 import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,7 +27,9 @@ __all__ = [
     "app_read_only",
     "as_owner",
     "chown_tree",
+    "link_beneath",
     "make_bounded_dir",
+    "open_dir",
     "owned_by_app",
     "read_no_follow",
     "remove_tree",
@@ -118,14 +120,58 @@ def _mounts_under(root: Path) -> list[str]:
     return [p for p in points if p == prefix or p.startswith(prefix + "/")]
 
 
-def chown_tree(root: Path, uid: int) -> None:
-    """Give ``root`` and all below it to ``uid`` (the preview's). Blocking."""
-    if os.stat(root).st_uid == uid:
-        return  # made for this uid before (a shared cache): its entries are its own
-    os.chown(root, uid, uid)
-    for directory, dirs, files in os.walk(root):
-        for name in (*dirs, *files):
-            os.chown(os.path.join(directory, name), uid, uid, follow_symlinks=False)
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def open_dir(path: Path, anchors: Sequence[Path] = ()) -> int:
+    """A descriptor of the directory ``path``, no link followed below the first of
+    ``anchors`` it lies in (the service's own directories: the previews', the built
+    environments'). What is below them sandboxed code writes, and may make a link to
+    any directory of the host in a directory's place (a set-up step's ``backend``, a
+    revision's ``.revisions/3.1``): such a path is refused (OSError: ELOOP, ENOTDIR)."""
+    text = os.path.abspath(path)
+    base = next((a for a in map(os.path.abspath, anchors) if _within(text, a)), None)
+    if base is None:
+        return os.open(text, _DIR)
+    fd = os.open(base, _DIR)
+    try:
+        for part in Path(text[len(base) :].lstrip(os.sep)).parts:
+            fd, parent = os.open(part, _DIR | os.O_NOFOLLOW, dir_fd=fd), fd
+            os.close(parent)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def link_beneath(directory: Path, name: str, target: Path, anchors: Sequence[Path]) -> None:
+    """A link ``name`` to ``target`` made in ``directory``, reached as :func:`open_dir`
+    reaches it. Blocking."""
+    fd = open_dir(directory, anchors)
+    try:
+        os.symlink(target, name, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def _within(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def chown_tree(root: Path, uid: int, anchors: Sequence[Path] = ()) -> None:
+    """Give ``root`` and all below it to ``uid`` (the preview's), never through a link
+    (``root`` reached as :func:`open_dir` reaches it, the rest walked by descriptors,
+    each link's own owner changed, not its target's). Blocking."""
+    fd = open_dir(root, anchors)
+    try:
+        if os.fstat(fd).st_uid == uid:
+            return  # made for this uid before (a shared cache): its entries are its own
+        os.fchown(fd, uid, uid)
+        for _, dirs, files, where in os.fwalk(".", dir_fd=fd, follow_symlinks=False):
+            for name in (*dirs, *files):
+                os.chown(name, uid, uid, dir_fd=where, follow_symlinks=False)
+    finally:
+        os.close(fd)
 
 
 # -- the service's work in it, with the app's rights --------------------------------

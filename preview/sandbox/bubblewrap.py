@@ -38,26 +38,17 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .outbound import ServiceMounts
 
 __all__ = [
-    "ETC_SHOWN",
-    "INSIDE_UID",
-    "READY_SOCKET_NAME",
-    "SERVICES_DIR_INSIDE",
-    "TOOLS_DIR_INSIDE",
-    "SandboxTools",
-    "SandboxedCommand",
-    "copy_system_etc",
-    "host_uid",
-    "interpreter_dirs",
-    "reachable_by_others",
-    "sandboxed_command",
-]
+    "ETC_SHOWN", "INSIDE_UID", "READY_SOCKET_NAME", "SERVICES_DIR_INSIDE", "TOOLS_DIR_INSIDE",
+    "SandboxTools", "SandboxedCommand", "copy_system_etc", "host_uid", "interpreter_dirs",
+    "reachable_by_others", "sandboxed_command",
+]  # fmt: skip
 
 SOCKET_DIR_INSIDE = "/run/preview"
 SOCKET_NAME = "http.sock"
@@ -277,6 +268,7 @@ def sandboxed_command(
     ready_forwarder: bool = True,
     etc_files: Sequence[tuple[Path, str]] = (),
     servers: ServiceMounts | None = None,
+    open_writable: Callable[[Path], int] | None = None,
 ) -> SandboxedCommand:
     """The command that runs ``argv`` confined (see the module doc).
 
@@ -291,6 +283,7 @@ def sandboxed_command(
     ``ready_forwarder``: start the one-use readiness forwarder beside the forking one.
     ``etc_files``: (file, path inside ``/etc``) bound read-only over those (its hosts).
     ``servers``: its own servers' sockets, their forwarders and links (``ServiceMounts``).
+    ``open_writable``: how a directory bound writable is opened (``appdir.open_dir``).
 
     ``cgroup_procs``: the files that join the cgroups the tree must be in (see
     ``PreviewCgroup.join_files``). A shell writes ``0`` (itself) there and then execs
@@ -311,7 +304,10 @@ def sandboxed_command(
         if servers is not None:
             mounts += [(servers.directory, SERVICES_DIR_INSIDE, "--ro-bind-fd")]
         for source, target, option in mounts:
-            fd = os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            if option == "--bind-fd" and open_writable is not None:
+                fd = open_writable(source)
+            else:
+                fd = os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             command.pass_fds.append(fd)
             binds += [option, str(fd), target]
         for link, target in servers.links if servers is not None else ():

@@ -15,13 +15,14 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import psutil
 import trio
 
 from ..settings import Settings
-from .appdir import chown_tree, make_bounded_dir, remove_tree
+from .appdir import chown_tree, make_bounded_dir, open_dir, remove_tree
 from .bubblewrap import (
     READY_SOCKET_NAME,
     SOCKET_NAME,
@@ -41,6 +42,7 @@ _log = logging.getLogger(__name__)
 BUILD_MEMORY_MB = 2048  # a build's memory cgroup (compilers, tsc and bundlers need more)
 _BUILD_PIDS = 512  # uv's and npm's worker threads
 _NOTHING_OUT = Outbound()
+_PROBES = 3  # bwrap's tries at start: on a loaded machine one may fail (its verdict is for life)
 # The socket dir (/run/preview inside): its sockets and an Express app's route table
 # (at most 1 MiB, written beside and renamed over: twice that at once).
 SOCKET_DIR_BYTES = 4 * 1024 * 1024
@@ -254,6 +256,8 @@ class Confinement:
                 ),
             )
         assert self.isolation.tools is not None
+        # Below these, the sandboxed code's own entries: never a link followed there.
+        anchors = (settings.previews_dir, settings.env_cache_dir)
         command = sandboxed_command(
             self.isolation.tools,
             argv,
@@ -271,6 +275,7 @@ class Confinement:
             etc_dir=self.isolation.etc_dir,
             ready_forwarder=self.ready_socket_path is not None,
             servers=self.outbound.servers,
+            open_writable=partial(open_dir, anchors=anchors),
             outbound=(
                 (self.outbound_dir, self.outbound.relays) if self.outbound_dir is not None else None
             ),
@@ -287,7 +292,7 @@ class Confinement:
         if command.host_uid is not None:
             for path in (self.app_dir, self.socket_dir, *self.writable):
                 if path is not None:
-                    chown_tree(path, command.host_uid)
+                    chown_tree(path, command.host_uid, anchors)
         return command
 
     def port_forwarder(self, sandbox_pid: int, port: int, address: str) -> tuple[list[str], Path]:
@@ -371,13 +376,9 @@ class Confinement:
 
 
 def _tree(pid: int) -> list[psutil.Process]:
-    try:
+    with contextlib.suppress(psutil.Error):
         return psutil.Process(pid).children(recursive=True)
-    except psutil.Error:
-        return []
-
-
-_PROBES = 3  # bwrap's tries: on a loaded machine one may fail, its verdict for life
+    return []
 
 
 def _bwrap_problem(tools: SandboxTools) -> str | None:
@@ -385,15 +386,13 @@ def _bwrap_problem(tools: SandboxTools) -> str | None:
     argv = [tools.bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"]
     problem = None
     for attempt in range(_PROBES):
-        if attempt:
-            time.sleep(0.5 * attempt)  # blocking: the probe runs in a thread
+        time.sleep(0.5 * attempt)  # none at first (blocking: the probe runs in a thread)
         try:
             result = subprocess.run(argv, capture_output=True, timeout=10, check=False)
         except (OSError, subprocess.TimeoutExpired) as error:
             problem = str(error)
             continue
-        said = result.stderr.decode("utf-8", "replace").strip()
         if result.returncode == 0:
             return None
-        problem = said or f"exit code {result.returncode}"
+        problem = result.stderr.decode(errors="replace").strip() or f"exit {result.returncode}"
     return problem

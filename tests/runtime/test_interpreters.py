@@ -5,6 +5,8 @@ minor version taken as that version, said so. Real interpreters, real builds."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import trio
 
 from preview.apps.depspec import python_dependencies
@@ -155,3 +157,25 @@ async def test_a_pin_not_installed_falls_back_to_what_requires_python_allows(
     # Without a requires-python, the pin's failure stands (what is installed is listed).
     bare = python_dependencies({k: v for k, v in files.items() if k != "pyproject.toml"})
     assert bare.python_fallback is None
+
+
+async def test_a_python_version_naming_a_program_never_runs_it(
+    builder_service: Service, tmp_path: Path
+) -> None:
+    """uv runs what a request names to ask what it is, and it runs here as the service,
+    outside any sandbox: ``.python-version`` naming a path (an executable the app's own
+    build left in its environment, whose host path the app reads in its mounts) had the
+    service run it as root. Only versions, specifiers and implementations are asked."""
+    ran = tmp_path / "ran"
+    program = tmp_path / "python-lookalike"
+    program.write_text(f'#!/bin/sh\necho "$(id -u)" > {ran}\nexit 1\n')
+    program.chmod(0o755)
+    service = builder_service
+    with trio.fail_after(60):
+        for asked in (str(program), f"--python={program}"):
+            files = {"server.py": "print('never')\n", ".python-version": asked + "\n"}
+            gid = await service.upload(files)
+            body = (await service.launch(gid, command=["{python}", "server.py"])).json()
+            assert body["status"] == "failed"
+            assert "no Python interpreter here fits" in body["errorMessage"]
+    assert not await trio.Path(ran).exists()

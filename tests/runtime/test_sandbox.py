@@ -26,11 +26,19 @@ import trio
 import preview
 from preview import Settings
 from preview.sandbox import isolation, netns
-from preview.sandbox.appdir import app_read_only
+from preview.sandbox.appdir import app_read_only, chown_tree, link_beneath
 from preview.sandbox.bubblewrap import ETC_SHOWN
 from preview.sandbox.cgroups import CgroupRoot
 
-from ..conftest import SECRET, SERVER_COMMAND, Service, auth, eventually, server_app
+from ..conftest import (
+    SECRET,
+    SERVER_COMMAND,
+    SERVER_TEMPLATE,
+    Service,
+    auth,
+    eventually,
+    server_app,
+)
 
 PROBE_APP = """
 import json, socket, subprocess
@@ -670,6 +678,58 @@ async def test_a_preview_opens_sockets_of_unix_ip_and_netlink_only(service: Serv
     refused = {name: found.pop(name) for name in list(found) if name not in ("unix", "inet")}
     refused.pop("netlink")
     assert set(refused.values()) == {"EAFNOSUPPORT"}, refused
+
+
+async def test_a_link_a_set_up_step_leaves_never_leads_the_next_one_out(
+    service: Service, tmp_path: Path
+) -> None:
+    """A set-up step runs as the app's uid with its directory writable: the Procfile's
+    release line replaced ``backend`` (where the next step, the app's init script, runs)
+    with a link to a directory of the host. The service, as root, followed it: that
+    directory and all below it were given to the app's uid (a link to ``/``: the host's
+    whole file system) and bound into the next step's sandbox."""
+    require_sandbox(service)
+    victim = tmp_path / "victim"
+    victim.mkdir(mode=0o700)
+    (victim / "secret").write_text("root's")
+    files = {
+        "Procfile": f"release: sh -c 'mv backend real && ln -s {victim} backend'\n"
+        "web: python real/main.py\n",
+        "backend/main.py": SERVER_TEMPLATE.format(before_serving="", after_bind=""),
+        "backend/api.py": "from fastapi import FastAPI\napp = FastAPI()\n",  # (read, not run)
+        "backend/init_db.py": "print('initialised')\n",
+    }
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        body = (await service.launch(gid)).json()
+        said = [e["message"] for e in await service.history(gid)]
+    assert "setup: python -m init_db (in backend/)" in said, said
+    assert {(p.name, p.stat().st_uid) for p in (victim, victim / "secret")} == {
+        ("victim", os.getuid()),
+        ("secret", os.getuid()),
+    }
+    assert body["status"] == "failed" and "could not start" in body["errorMessage"], body
+
+
+def test_the_services_own_work_below_a_preview_follows_none_of_its_links(
+    tmp_path: Path,
+) -> None:
+    """What the service does as root in a directory the app writes in (give it to the
+    app's uid, bind it, link its environment into a revision's code): a link the app
+    put in a directory's place, however deep, is refused, never followed out."""
+    previews = tmp_path / "previews"
+    (previews / "p" / "real" / "deep").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (previews / "p" / "code").symlink_to(outside)
+    for linked in (previews / "p" / "code", previews / "p" / "code" / "x"):
+        with pytest.raises(OSError):
+            link_beneath(linked, "node_modules", tmp_path, (previews,))
+        with pytest.raises(OSError):
+            chown_tree(linked, os.getuid() + 1, (previews,))
+    assert list(outside.iterdir()) == [] and outside.stat().st_uid == os.getuid()
+    link_beneath(previews / "p" / "real" / "deep", "node_modules", tmp_path, (previews,))
+    assert (previews / "p" / "real" / "deep" / "node_modules").readlink() == tmp_path
 
 
 async def test_visitors_cannot_spend_the_apps_process_limit(
