@@ -18,6 +18,7 @@ from quart import (
 )
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing.exceptions import WebsocketMismatch
 
 from .api import (
     endpoints,
@@ -33,7 +34,7 @@ from .api import (
     ui,
 )
 from .auth import Authenticator, JWTAuthenticator
-from .errors import PreviewError, error_response
+from .errors import BadRequest, PreviewError, error_response
 from .history import RequestHistory
 from .history import blueprint as history_blueprint
 from .proxy import OriginRouter, ProxyFastPath, attach_hot_path, install_hot_path
@@ -50,6 +51,8 @@ from .transport import CorsMiddleware, ParkedStreams, StreamFastPath, connection
 __all__ = ["create_app"]
 
 _log = logging.getLogger("preview")
+# Control characters as \x0a …, for a log line: str.translate's table.
+CONTROLS = {n: f"\\x{n:02x}" for n in (*range(0x20), 0x7F)}
 _PARKED_STREAMS_GRACE = 5.0  # for the streams to send their preview's end at shutdown
 _SHUTDOWN_STOP_MARGIN = 40.0  # beyond the stop grace: the last rows and lines stored
 
@@ -57,6 +60,21 @@ _SHUTDOWN_STOP_MARGIN = 40.0  # beyond the stop grace: the last rows and lines s
 def _error_json(error: PreviewError) -> Response:
     status, headers, body = error_response(error)
     return Response(body, status=status, headers=headers)
+
+
+def _websocket_mismatch() -> BadRequest:
+    """A plain request to a WebSocket route (``…/logs/ws``), or a WebSocket handshake to
+    a route of plain requests: said as such, not as Werkzeug's "The browser (or proxy)
+    sent a request that this server could not understand"."""
+    if has_websocket_context():
+        return BadRequest(
+            "This route does not take WebSocket connections.", code="websocket_not_accepted"
+        )
+    return BadRequest(
+        "This route takes WebSocket connections only: open it with a WebSocket handshake"
+        " (Upgrade: websocket).",
+        code="websocket_required",
+    )
 
 
 def create_app(
@@ -187,6 +205,8 @@ def create_app(
 
     @app.errorhandler(HTTPException)
     async def _http_error(error: HTTPException) -> Response:
+        if isinstance(error, WebsocketMismatch):  # Werkzeug's words fit neither way
+            return _error_json(_websocket_mismatch())
         # Werkzeug's own refusals (unknown route, wrong method, body over the limit).
         refusal = PreviewError(
             error.description or error.name or "The request was refused.",
@@ -203,11 +223,14 @@ def create_app(
     async def _unexpected(error: Exception) -> Response:
         if isinstance(error, trio.Cancelled):  # pragma: no cover - never swallow
             raise error
-        # Also the boundary of WebSocket handlers, where there is no `request`.
+        # Also the boundary of WebSocket handlers, where there is no `request`. The path
+        # escaped: decoded, it may hold a newline, and a log line of the client's making.
         if has_websocket_context():
-            _log.exception("unhandled error on WEBSOCKET %s", websocket.path)
+            _log.exception("unhandled error on WEBSOCKET %s", websocket.path.translate(CONTROLS))
         elif has_request_context():
-            _log.exception("unhandled error on %s %s", request.method, request.path)
+            _log.exception(
+                "unhandled error on %s %s", request.method, request.path.translate(CONTROLS)
+            )
         else:  # pragma: no cover - Quart calls error handlers within a context
             _log.exception("unhandled error")
         return _error_json(

@@ -246,6 +246,17 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         return watch_folder(client, args.gid, folder, out=sys.stdout)
 
 
+def _generation_id(text: str) -> str:
+    """A generation id as the commands put it in their URLs' paths: one segment. A ``/``,
+    ``?``, ``#``, ``%`` or dot segment made another call of it (``stop x/../b`` stopped
+    ``b``'s preview; ``launch 'a?x'`` posted to ``/api/generations/a``)."""
+    if text in ("", ".", "..") or any(
+        c in "/?#%\\" or not c.isprintable() or c.isspace() for c in text
+    ):
+        raise argparse.ArgumentTypeError(f"not a generation id: {text!r}")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="preview", description=__doc__)
     commands = parser.add_subparsers(dest="command")
@@ -273,7 +284,7 @@ def _parser() -> argparse.ArgumentParser:
         if name in ("push", "watch"):
             sub.add_argument("dir")
         if name != "push":
-            sub.add_argument("gid")
+            sub.add_argument("gid", type=_generation_id)
         sub.add_argument(
             "--url",
             default=os.environ.get("PREVIEW_URL", "http://127.0.0.1:8000"),

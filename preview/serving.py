@@ -18,13 +18,15 @@ import sys
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import trio
 from hypercorn.config import Config
+from hypercorn.logging import AccessLogAtoms, Logger
 from hypercorn.trio import serve as hypercorn_serve
 from quart import Quart
 
-from .app import create_app
+from .app import CONTROLS, create_app
 from .auth import JWTAuthenticator
 from .client import LOCAL_USER, remember_server_token
 from .settings import SETTINGS_HELP, Settings
@@ -52,13 +54,32 @@ def serve_command(args: argparse.Namespace) -> int:
 def _hypercorn_config(path: str | None) -> Config:
     candidate = Path(path or "hypercorn.toml")
     if candidate.is_file():
-        return Config.from_toml(candidate)
-    if path:
+        config = Config.from_toml(candidate)
+    elif path:
         raise SystemExit(f"no such file: {path}")
-    config = Config()
-    config.bind = ["127.0.0.1:8000"]
-    config.graceful_timeout = 10
+    else:
+        config = Config()
+        config.bind = ["127.0.0.1:8000"]
+        config.graceful_timeout = 10
+    config.logger_class = EscapingLogger
     return config
+
+
+class _EscapedAtoms(AccessLogAtoms):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        for key, value in self.items():
+            if isinstance(value, str):
+                self[key] = value.translate(CONTROLS)
+
+
+class EscapingLogger(Logger):
+    """Hypercorn's logger, the values of its access lines with their control characters
+    escaped (``\\x0a``), as nginx does: a request's path is percent-decoded, and
+    ``GET /%0A<a line of the client's own>`` wrote that line into the service's log."""
+
+    def atoms(self, request: Any, response: Any, request_time: float) -> Any:
+        return _EscapedAtoms(request, response, request_time)
 
 
 async def _serve(settings: Settings, config: Config) -> None:

@@ -35,6 +35,7 @@ from .conftest import (
 )
 
 _DECODER = JWTAuthenticator(SECRET, session_timeout=3600)
+_HYPERCORN_TOML = EXAMPLE_APP.parent.parent / "hypercorn.toml"  # the repository's
 
 
 @pytest.fixture
@@ -266,6 +267,26 @@ async def test_cli_errors_are_one_line_messages(
         assert "cannot reach the service" in err and "Traceback" not in err
 
 
+async def test_a_generation_id_that_is_not_one_path_segment_is_refused(
+    service: Service, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The id went into the URL's path as typed: ``stop x/../<gid>`` stopped that other
+    generation's preview, and ``?`` or ``#`` sent the call elsewhere."""
+    common = ["--url", service.url, "--token", token("alice")]
+    with trio.fail_after(60):
+        gid = await service.upload(server_app())
+        launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert launched["status"] == "running", launched
+        for given in (f"x/../{gid}", f"{gid}?x", f"{gid}#x", "..", f"{gid}%2F", f"{gid} x"):
+            for command in ("stop", "launch", "logs"):
+                with pytest.raises(SystemExit) as refused:
+                    await cli(command, given, *common)
+                assert refused.value.code == 2
+                assert "not a generation id" in capsys.readouterr().err
+        assert (await service.status(gid))["status"] == "running"
+        await service.stop(gid)
+
+
 async def test_python_dash_m_preview_token(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREVIEW_")}
     env.update(PREVIEW_JWT_SECRET=SECRET, PREVIEW_DATA_DIR=str(tmp_path))
@@ -470,6 +491,31 @@ def test_follow_colours_follow_the_level_not_the_source(
     assert "\x1b[" not in plain and system.startswith("\x1b[36m")
 
 
+def test_an_apps_output_reaches_the_terminal_as_text_and_colours_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """What the app printed goes to the user's terminal (logs --follow, a failed launch's
+    lines): its colours show, but no other escape acts there (the clipboard, the title,
+    a link, a cursor move or a carriage return that overwrites the service's line),
+    as in the UI."""
+    hostile = (
+        "\x1b[31mred\x1b[0m \x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b]0;title\x1b\\"
+        " \x1b]8;;http://evil.example/\x07link\x1b]8;;\x07 \x1b[2J\x1b[1;1H\rspoof\x1b"
+    )
+    event = {"timestamp": "2026-01-01T00:00:00Z", "level": "INFO", "source": "app"}
+    print_event(event | {"message": hostile, "process": "w\x1b]0;x\x07"}, True)
+    print_event(event | {"message": hostile}, False)
+    failed = {"previewInstanceId": "preview_1", "status": "failed", "errorLines": [hostile]}
+    print_launch("http://127.0.0.1:8000", "gen_1", failed | {"errorMessage": hostile}, "")
+    coloured, plain, *launch = capsys.readouterr().out.splitlines()
+    for line in (coloured, plain, *launch):
+        assert "\x1b]" not in line and "\r" not in line and "\x1b[2J" not in line, line
+    assert "\x1b[31mred\x1b[0m" in coloured and coloured.endswith("spoof\u241b")
+    assert "INFO  [w] " in coloured and "\u240d" in coloured
+    assert "\x1b" not in plain and "\x1b" not in "".join(launch)
+    assert plain.endswith("INFO  red   link \u240dspoof\u241b")
+
+
 async def test_serve_exits_at_once_with_idle_keep_alive_clients(tmp_path: Path) -> None:
     """Idle keep-alive connections are closed as the server stops, not after its
     graceful_timeout (10 s in hypercorn.toml): their idle timer used to be lost when
@@ -508,6 +554,51 @@ async def test_serve_exits_at_once_with_idle_keep_alive_clients(tmp_path: Path) 
             await unused.aclose()
     assert server.returncode == 0
     assert took < 5, took
+
+
+async def test_a_path_cannot_write_lines_of_its_own_into_the_access_log(tmp_path: Path) -> None:
+    """Hypercorn's access line has the request's path percent-decoded: a ``%0A`` in it
+    started a line of the client's making in the service's log (``hypercorn.toml``'s
+    ``accesslog = "-"``); the unhandled-error line took the path as it was too."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREVIEW_", "XDG_"))}
+    env.update(
+        PREVIEW_JWT_SECRET=SECRET, PREVIEW_DATA_DIR=str(tmp_path), XDG_STATE_HOME=str(tmp_path)
+    )
+    argv = [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0", "--config"]
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            server = await nursery.start(
+                partial(
+                    trio.run_process,
+                    [*argv, str(_HYPERCORN_TOML)],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    check=False,
+                )
+            )
+            assert server.stdout is not None
+            output = b""
+            while (found := re.search(rb"ready: http://([\d.]+):(\d+)/", output)) is None:
+                chunk = await server.stdout.receive_some()
+                assert chunk, output
+                output += chunk
+            url = f"http://{found.group(1).decode()}:{found.group(2).decode()}"
+            async with httpx.AsyncClient(base_url=url) as client:
+                forged = "/api/x%0AFORGED 127.0.0.1 - - GET /admin 200%0D%1B[2J"
+                assert (await client.get(forged)).status_code == 404
+                marker = await client.get("/api/after-the-forged-line")  # logged after it
+                assert marker.status_code == 404
+            while b"after-the-forged-line" not in output:
+                chunk = await server.stdout.receive_some()
+                assert chunk, output
+                output += chunk
+            server.send_signal(signal.SIGINT)
+            await server.wait()
+    lines = output.decode("utf-8", "replace").splitlines()
+    assert not [line for line in lines if line.startswith("FORGED")], lines[-5:]
+    assert not [line for line in lines if "\x1b" in line or "\r" in line], lines[-5:]
+    assert any("/api/x\\x0aFORGED 127.0.0.1" in line for line in lines), lines[-5:]
 
 
 async def test_a_server_on_every_interface_is_found_by_its_loopback_url(tmp_path: Path) -> None:

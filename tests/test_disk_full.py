@@ -81,6 +81,27 @@ async def test_a_full_previews_directory_fails_the_launch_saying_no_space_is_lef
                 assert metrics.failures.labels(cause="no_space")._value.get() == 1
 
 
+async def test_a_build_on_a_full_disk_fails_saying_no_space_is_left(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """uv could not make its cache to look for an interpreter, and the launch failed with
+    "no Python interpreter here fits None (asked by None); present: none"."""
+    disk = tmp_path / "envs"
+    object.__setattr__(settings, "build", "on")
+    object.__setattr__(settings, "env_dir", str(disk))
+    with tmpfs(disk, "1m"):
+        async with running_service(settings) as service:
+            with trio.fail_after(120):
+                gid = await service.upload(server_app())
+                await DiskFull(settings.database_url, disk).begin()
+                body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+                assert body["status"] == "failed", body
+                status = await service.status(gid)
+                message = status["errorMessage"]
+                assert message.startswith("no space left for the environments ("), message
+                assert "No space left on device" in message and str(disk) not in message
+
+
 # Fills the app's own directory (its tmpfs quota, PREVIEW_DISK_LIMIT_MB).
 _FILL = """
 import sys

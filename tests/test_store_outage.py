@@ -277,7 +277,9 @@ async def test_a_sqlite_locked_by_another_writer_is_a_503_at_once_not_a_wait(
                     answer = await call()
                     took = trio.current_time() - began
                     assert_unavailable(answer, 503, "store_unavailable")
-                    assert took < 2.5, (name, took)
+                    # Its 1 s busy timeout, met once or twice (not the 10 s of a
+                    # migration's): an answer at all means it did not wait for the lock.
+                    assert took < 8, (name, took)
                 # No accident of timing: the lock is still held, the lines wait.
                 assert runtime.broadcast.persisted_id < runtime.broadcast.last_id
             finally:

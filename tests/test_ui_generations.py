@@ -76,7 +76,7 @@ async def test_drop_list_rename_view_and_delete(service: Service) -> None:
             # 12. Drop an archive on the upload card: uploaded at once.
             page.fill("#upload-project", "dropped-shop")
             page.evaluate(_DROP, ["shop.zip", _zip(app)])
-            page.wait_for_selector("#upload-status:has-text('Uploaded 1 files')")
+            page.wait_for_selector("#upload-status:has-text('Uploaded 1 file as')")
             gid = page.get_attribute("#generation-list button[aria-current='true']", "data-gid")
             seen["gid"] = gid
             row = _row_of(page, gid)

@@ -14,10 +14,10 @@ from ..auth import SECURE_SESSION_COOKIE, SESSION_COOKIE, session_cookie_name
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest, Conflict, NotFound
 from ..generations import UploadLimits, files_from_archive, files_from_json
-from ..services import services
+from ..services import Services, services
 from ..services.bodies import json_object, read_body
-from ..services.callers import json_body, owned_generation
-from ..store import Generation
+from ..services.callers import generation_not_found, json_body, owned_generation
+from ..store import Generation, GenerationGone
 from ..store.usage import check_storage
 
 __all__ = ["blueprint"]
@@ -192,9 +192,12 @@ async def rename_generation(gid: str) -> Response:
         raise BadRequest("Send {name}.", code="missing_name")
     name = _project(body["name"].strip() if isinstance(body["name"], str) else body["name"])
     assert state.store is not None
-    await state.store.rename_generation(gid, name)
+    try:
+        await state.store.rename_generation(gid, name)
+    except GenerationGone:  # deleted meanwhile: renaming it answered 200
+        raise generation_not_found(gid) from None
     generation.project_id = name
-    state.generations.discard(gid)
+    state.forget_generation(gid)
     return jsonify(_describe(generation))
 
 
@@ -203,6 +206,25 @@ async def delete_generation(gid: str) -> Response:
     """Stop its preview (if one runs), then remove its files, previews and their logs."""
     state = services()
     await owned_generation(gid, state.user())
+    assert state.supervisor is not None and state.store is not None
+    # From here no launch of it is admitted: one admitted before is the runtime found
+    # next, stopped; one admitted after could start a preview its rows' delete would
+    # leave running without them (one admitted once it is gone: GenerationGone, 404).
+    deleting = state.supervisor.deleting
+    first = gid not in deleting  # a second delete at once: the first one's mark
+    deleting.add(gid)
+    try:
+        await _stop_and_delete(state, gid)
+    finally:
+        if first:
+            deleting.discard(gid)
+    if state.snapshots is not None:  # its rows went with it; their files now
+        await state.snapshots.remove_generation(gid)
+    state.discovery_cache.discard(f"source:{gid}")
+    return jsonify({"status": "deleted", "generationId": gid})
+
+
+async def _stop_and_delete(state: Services, gid: str) -> None:
     assert state.supervisor is not None and state.store is not None
     runtime = state.supervisor.for_generation(gid)
     if runtime is not None:
@@ -217,11 +239,7 @@ async def delete_generation(gid: str) -> Response:
                 retry_after=_RETRY_STILL_STOPPING,
             )
     await state.store.delete_generation(gid)
-    if state.snapshots is not None:  # its rows went with it; their files now
-        await state.snapshots.remove_generation(gid)
-    state.generations.discard(gid)
-    state.discovery_cache.discard(f"source:{gid}")
-    return jsonify({"status": "deleted", "generationId": gid})
+    state.forget_generation(gid)
 
 
 @blueprint.get("/api/session")

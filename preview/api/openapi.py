@@ -33,16 +33,11 @@ blueprint = Blueprint("openapi", __name__)
 
 # Every route that needs the caller (all but the public ones) may answer these.
 AUTH_ERRORS: dict[int, tuple[str, ...]] = {
-    401: (
-        "missing_credentials",
-        "invalid_authorization",
-        "invalid_token",
-        "token_expired",
-        "token_lifetime_too_long",
-    ),
+    401: ("missing_credentials", "invalid_authorization", "invalid_token", "token_expired",
+          "token_lifetime_too_long"),
     403: ("session_cookie_refused",),
     503: ("store_unavailable",),
-}
+}  # fmt: skip
 _GEN = {404: ("generation_not_found",)}
 _LIVE = {404: ("generation_not_found", "no_active_preview")}
 _SNAPSHOT = {404: ("generation_not_found", "snapshot_not_found")}
@@ -120,7 +115,8 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
     ("post", "/api/generations/{gid}/preview/launch", "Launch a preview", ("wait",), True,
      _merge(_GEN, _JSON, {
          400: ("invalid_command", "invalid_setup", "invalid_env", "invalid_health_path",
-               "invalid_revision", "invalid_snapshot", "invalid_workers", "nothing_to_run"),
+               "invalid_revision", "invalid_snapshot", "invalid_workers", "invalid_wait",
+               "nothing_to_run"),
          404: ("revision_not_found", "snapshot_not_found"),
          409: ("preview_already_running", "preview_limit_reached"),
          503: ("port_pool_exhausted", "sandbox_unavailable", "launch_failed", "shutting_down"),
@@ -152,8 +148,8 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
      ("after", "limit", "level", "source", "stream", "process", "q", "format", "previewId"), False,
      _merge(_LIVE, {400: ("invalid_after", "invalid_limit", "invalid_level", "invalid_source",
                           "invalid_stream", "invalid_process", "invalid_q", "invalid_format")})),
-    ("get", "/api/generations/{gid}/preview/logs/ws", "The log, live (WebSocket)",
-     ("lastEventId", "tail", "previewId"), False, _merge(_LIVE, _STREAM_ERRORS)),
+    ("get", "/api/generations/{gid}/preview/logs/ws", "The log, live (WebSocket)", ("lastEventId",
+     "tail", "previewId"), False, _merge(_LIVE, _STREAM_ERRORS, {400: ("websocket_required",)})),
     ("get", "/api/generations/{gid}/endpoints", "The app's endpoints", ("from",), False, _GEN),
     ("get", "/api/generations/{gid}/preview/endpoints", "The app's endpoints", ("from",),
      False, _GEN),
@@ -203,16 +199,10 @@ _NAMES = {"type": "object", "additionalProperties": _STR}
 _ARCHIVES = ("application/zip", "application/gzip", "application/x-tar")
 # The JSON bodies, as the README's rows give them.
 _BODIES: dict[str, dict[str, Any]] = {
-    "/api/generations": {
-        "type": "object",
-        "required": ["files"],
-        "properties": {"projectId": _STR, "files": _NAMES},
-    },
-    "/api/generations/{gid}": {
-        "type": "object",
-        "required": ["name"],
-        "properties": {"name": {"type": ["string", "null"]}},
-    },
+    "/api/generations": {"type": "object", "required": ["files"],
+                         "properties": {"projectId": _STR, "files": _NAMES}},
+    "/api/generations/{gid}": {"type": "object", "required": ["name"],
+                               "properties": {"name": {"type": ["string", "null"]}}},
     "/api/generations/{gid}/preview/launch": {
         "type": "object",
         "properties": {
@@ -260,22 +250,30 @@ _BODIES: dict[str, dict[str, Any]] = {
             "headers": _NAMES,
         },
     },
-    "/api/generations/{gid}/preview/ticket": {
-        "type": "object",
-        "properties": {"path": _STR, "previewToken": _STR},
-    },
-}
+    "/api/generations/{gid}/preview/ticket": {"type": "object",
+                                              "properties": {"path": _STR, "previewToken": _STR}},
+}  # fmt: skip
 
 _ERROR = {
-    "type": "object",
-    "required": ["status", "error", "message"],
-    "properties": {
-        "status": {"const": "failed"},
-        "error": {"type": "string", "description": "snake_case code"},
-        "message": {"type": "string", "description": "a human sentence"},
-        "details": {"type": "object"},
-    },
-}
+    "type": "object", "required": ["status", "error", "message"],
+    "properties": {"status": {"const": "failed"},
+                   "error": {"type": "string", "description": "snake_case code"},
+                   "message": {"type": "string", "description": "a human sentence"},
+                   "details": {"type": "object"}},
+}  # fmt: skip
+
+
+# The answers that are not a plain 200 (the rest answer 200 alone).
+_APPLYING = "still being applied (the status's lastApply tells)"
+_SUCCESS: dict[tuple[str, str], dict[str, str]] = {
+    ("post", "/api/generations"): {"201": "Created"},
+    ("post", "/api/generations/{gid}/revisions"): {
+        "200": "Nothing changed (unchanged: true)", "201": "Created", "202": _APPLYING},
+    ("post", "/api/generations/{gid}/revisions/{n}/apply"): {"200": "Applied", "202": _APPLYING},
+    ("post", "/api/generations/{gid}/preview/snapshots"): {"201": "Created"},
+    ("get", "/api/generations/{gid}/preview/logs/stream"): {
+        "200": "The stream", "204": "Over, with nothing after Last-Event-ID"},
+}  # fmt: skip
 
 
 def _operation(method: str, path: str, summary: str, query: tuple[str, ...], body: bool,
@@ -291,7 +289,8 @@ def _operation(method: str, path: str, summary: str, query: tuple[str, ...], bod
                                                   else "string"}}
         for name in query
     ]  # fmt: skip
-    responses: dict[str, Any] = {"200": {"description": "OK"}}
+    success = _SUCCESS.get((method, path), {"200": "OK"})
+    responses: dict[str, Any] = {code: {"description": said} for code, said in success.items()}
     for status in sorted(errors):
         responses[str(status)] = {
             "description": f"{_STATUS_NAMES[status]}: " + ", ".join(errors[status]),

@@ -18,8 +18,8 @@ from ..logs import missing_env, truncation
 from ..runtime import BY_THE_USER
 from ..sandbox import child_environment
 from ..services import Services, services
-from ..services.callers import json_body, owned_generation
-from ..store import PreviewInstance
+from ..services.callers import generation_not_found, json_body, owned_generation
+from ..store import GenerationGone, PreviewInstance
 from .endpoints import discover_endpoints
 from .origins import app_origin_url
 from .revisions import tree_of_revision
@@ -215,6 +215,9 @@ async def launch(gid: str) -> Response:
 
     command, setup, env, health_path = launch_options(body)
     workers = workers_option(body)
+    wait, asked = body.get("wait", False), request.args.get("wait", "")
+    if not isinstance(wait, bool) or asked not in ("", "0", "1", "false", "true"):
+        raise BadRequest("wait must be true or false.", code="invalid_wait")  # ("yes": waited)
     revision = body.get("revision")
     if revision is not None and (type(revision) is not int or revision < 1):
         raise BadRequest("revision must be a revision number (1, 2 …).", code="invalid_revision")
@@ -225,19 +228,22 @@ async def launch(gid: str) -> Response:
         if not isinstance(snapshot, str):
             raise BadRequest("snapshot must be a snapshot's id.", code="invalid_snapshot")
         seed = partial(state.snapshots.seed, await state.snapshots.get(snapshot, user.id))
-    launched = await state.supervisor.launch(
-        user,
-        generation,
-        command=command,
-        setup=setup,
-        env=env,
-        health_path=health_path,
-        revision=tree,
-        seed=seed,
-        workers=workers,
-    )
+    try:
+        launched = await state.supervisor.launch(
+            user,
+            generation,
+            command=command,
+            setup=setup,
+            env=env,
+            health_path=health_path,
+            revision=tree,
+            seed=seed,
+            workers=workers,
+        )
+    except GenerationGone:  # deleted while it was being launched
+        raise generation_not_found(gid) from None
     runtime = launched.runtime
-    if body.get("wait") or request.args.get("wait") in ("1", "true"):
+    if wait or asked in ("1", "true"):
         settings = state.settings
         building = settings.build_timeout if settings.build == "on" else 0
         with trio.move_on_after(settings.startup_timeout + building + settings.stop_grace + 10):

@@ -23,7 +23,8 @@ from ..errors import BadRequest, Conflict, NotFound
 from ..generations import UploadLimits, changes_from_json, check_tree, files_from_archive
 from ..services import services
 from ..services.bodies import json_object, read_body
-from ..services.callers import owned_generation
+from ..services.callers import generation_not_found, owned_generation
+from ..store import GenerationGone
 from ..store.revisions import (
     RevisionRecord,
     add_revision,
@@ -61,6 +62,8 @@ async def _changes(limits: UploadLimits, gid: str) -> tuple[dict[str, bytes | No
     """(changes, apply) from a JSON body ``{files, apply}`` or an archive (the whole
     tree: what it lacks is deleted)."""
     state = services()
+    if request.args.get("apply", "true") not in ("0", "1", "false", "true"):  # ("no": applied)
+        raise BadRequest("apply must be true or false.", code="invalid_apply")
     raw = await read_body(state.settings.max_upload_bytes)
     if request.mimetype == "application/json":
         body = await json_object(raw)
@@ -78,7 +81,7 @@ async def _changes(limits: UploadLimits, gid: str) -> tuple[dict[str, bytes | No
         (path for path, _ in current if path not in tree), None
     )
     changes.update(tree)
-    return changes, request.args.get("apply", "true") not in ("0", "false")
+    return changes, request.args.get("apply", "true") in ("1", "true")
 
 
 async def tree_of_revision(gid: str, number: int) -> dict[str, bytes]:
@@ -116,6 +119,8 @@ async def add(gid: str) -> tuple[Response, int]:
             user.id,
             lambda sizes: check_tree(sizes, limits),
         )
+    except GenerationGone:  # deleted meanwhile
+        raise generation_not_found(gid) from None
     except IntegrityError:
         raise Conflict(
             "Another revision of this generation was saved at the same moment; send it again.",
@@ -124,7 +129,7 @@ async def add(gid: str) -> tuple[Response, int]:
             retry_after=1.0,
         ) from None
     marks["stored"] = trio.current_time()
-    state.generations.discard(gid)
+    state.forget_generation(gid)
     state.discovery_cache.discard(f"source:{gid}")
     runtime = state.supervisor.for_generation(gid)
     if record is None:

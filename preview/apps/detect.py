@@ -52,11 +52,13 @@ _PROCFILE_SERVERS = {
 }  # fmt: skip
 # A Python project's environment manager running a command (or a script of its own) in the
 # project's environment: each part of a line joined by &&, || or ;.
-_GUNICORN = "{python} -m gunicorn --bind 127.0.0.1:{{port}} --workers 1 {target}"
+# gunicorn's runner module, not ``-m gunicorn``: its ``__main__`` came in 20.1, and apps pin
+# older ones (flask-bones: gunicorn==20.0.4, "No module named gunicorn.__main__").
+_GUNICORN = "{python} -m gunicorn.app.wsgiapp --bind 127.0.0.1:{{port}} --workers 1 {target}"
 _LOOKED_FOR = [
     "the launch option command",
     "a Procfile with a web: line",
-    "a Python module creating a FastAPI/Starlette/Litestar/Quart app or a create_app() factory",
+    "a Python module creating a FastAPI/Starlette/Litestar/Quart/Sanic app or its factory",
     "a Flask, Bottle, Falcon or Pyramid app or factory",
     "a Django manage.py",
     "a wsgi.py with a module-level application",

@@ -2,12 +2,14 @@
 :func:`inferred_requirements`.
 
 Every module of the upload is parsed (``ast``, never run); the top-level names it
-imports absolutely, less the standard library (``sys.stdlib_module_names``) and the
-upload's own modules and packages, are turned into distributions by pipreqs' maintained
-import-name → distribution mapping (``yaml`` → ``PyYAML``, ``jwt`` → ``PyJWT``,
-``dotenv`` → ``python-dotenv``), read as data from the installed ``pipreqs`` (the
-``infer`` extra; nothing of it is imported); a name it does not list is its own
-distribution, as pipreqs has it. Without pipreqs nothing is inferred.
+imports absolutely, and those of the modules a Django settings module lists in
+``INSTALLED_APPS`` and ``MIDDLEWARE`` (which Django imports by name), less the standard
+library (``sys.stdlib_module_names``) and the upload's own modules and packages, are
+turned into distributions by pipreqs' maintained import-name → distribution mapping
+(``yaml`` → ``PyYAML``, ``jwt`` → ``PyJWT``, ``dotenv`` → ``python-dotenv``; and Django
+apps it lacks, ``corsheaders`` → ``django-cors-headers``), read as data from the
+installed ``pipreqs`` (the ``infer`` extra; nothing of it is imported); a name it does not
+list is its own distribution, as pipreqs has it. Without pipreqs nothing is inferred.
 
 And a distribution that builds from source read as its twin that ships the same module as
 wheels: :func:`binary_twins` (``psycopg2`` as ``psycopg2-binary``).
@@ -30,9 +32,28 @@ from .pyapp import parse_module, python_files
 __all__ = ["binary_twins", "import_mapping", "imported_names", "inferred_requirements"]
 
 
+# Django apps whose module is not their distribution's name and which pipreqs' table
+# lacks: a settings module names them in INSTALLED_APPS / MIDDLEWARE.
+_DJANGO_APPS = {
+    "corsheaders": "django-cors-headers", "allauth": "django-allauth",
+    "debug_toolbar": "django-debug-toolbar", "widget_tweaks": "django-widget-tweaks",
+    "django_filters": "django-filter", "rest_auth": "django-rest-auth",
+    "rest_framework_simplejwt": "djangorestframework-simplejwt", "knox": "django-rest-knox",
+    "django_extensions": "django-extensions", "import_export": "django-import-export",
+    "phonenumber_field": "django-phonenumber-field", "guardian": "django-guardian",
+    "simple_history": "django-simple-history", "django_celery_beat": "django-celery-beat",
+    "django_celery_results": "django-celery-results", "oauth2_provider": "django-oauth-toolkit",
+    "social_django": "social-auth-app-django", "polymorphic": "django-polymorphic",
+    "ckeditor": "django-ckeditor", "axes": "django-axes", "constance": "django-constance",
+}  # fmt: skip
+# Settings listing dotted module paths (``INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS``).
+_MODULE_LISTS = ("INSTALLED_APPS", "MIDDLEWARE", "MIDDLEWARE_CLASSES")
+
+
 @cache
 def import_mapping() -> dict[str, str] | None:
-    """pipreqs' import name → distribution table; None when pipreqs is not installed."""
+    """pipreqs' import name → distribution table, and :data:`_DJANGO_APPS`; None when
+    pipreqs is not installed."""
     try:
         text = resources.files("pipreqs").joinpath("mapping").read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError, OSError):
@@ -42,7 +63,24 @@ def import_mapping() -> dict[str, str] | None:
         name, sep, distribution = line.strip().partition(":")
         if sep and name and distribution:
             table[name] = distribution
-    return table
+    return {**table, **_DJANGO_APPS}
+
+
+def _listed_modules(node: ast.AST) -> set[str]:
+    """Top-level names of the dotted modules a Django setting lists, where ``node``
+    assigns one (``INSTALLED_APPS = [...]``, ``THIRD_PARTY_APPS = (...)``, ``+=``)."""
+    if isinstance(node, ast.Assign):
+        targets, value = node.targets, node.value
+    elif isinstance(node, ast.AugAssign | ast.AnnAssign) and node.value is not None:
+        targets, value = [node.target], node.value
+    else:
+        return set()
+    names = [t.id for t in targets if isinstance(t, ast.Name)]
+    if not any(n in _MODULE_LISTS or n.endswith(("_APPS", "_MIDDLEWARE")) for n in names):
+        return set()
+    strings = [n.value for n in ast.walk(value) if isinstance(n, ast.Constant)]
+    dotted = [s for s in strings if isinstance(s, str) and s.replace(".", "").isidentifier()]
+    return {s.split(".")[0] for s in dotted}
 
 
 def imported_names(files: dict[str, bytes]) -> set[str]:
@@ -59,6 +97,8 @@ def imported_names(files: dict[str, bytes]) -> set[str]:
                 found.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 found.add(node.module.split(".")[0])
+        for node in tree.body:  # what Django imports for it, by name
+            found |= _listed_modules(node)
     stdlib = set(sys.stdlib_module_names)
     return {name for name in found if name not in stdlib and name not in own and name}
 

@@ -5,10 +5,10 @@ object (``app = FastAPI()``, ``app = falcon.App()``, ``app = config.make_wsgi_ap
 failing that, a factory function creating one (``create_app()``, Pyramid's ``main``). An
 app a class makes in a method (``self.app = FastAPI()``) counts where the module binds it
 from an instance (``app = AppCreator().app``, or ``creator = AppCreator()`` then ``app =
-creator.app``). A
-statement in a top-level ``with``/``try``/``if`` block counts as module-level, since it
-runs on import, but not one under ``if __name__ == "__main__"``, which a server importing
-the module never runs. :func:`detect <.detect.detect>` turns what is found into a command.
+creator.app``). A statement in a top-level ``with``/``try``/``if`` block counts as
+module-level, since it runs on import, but not one under ``if __name__ == "__main__"``.
+With no app anywhere else, a module with a syntax error is read as far as it can be
+(``readable_part``). :func:`detect <.detect.detect>` turns what is found into a command.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..discovery.pyast import parse_module
+from ..discovery.pyast import dotted_name as _dotted
+from ..discovery.pyast import import_aliases as _aliases
+from ..discovery.pyast import module_level as _module_level
+from ..discovery.pyast import parse_module, readable_part
 
 __all__ = [
     "FoundApp", "app_in_module", "find_app", "find_wsgi_module", "parse_module", "python_files",
@@ -27,6 +29,7 @@ __all__ = [
 
 # App classes known by their name alone (``FastAPI(...)`` is unambiguous): framework.
 _ASGI = {"FastAPI": "fastapi", "Starlette": "starlette", "Litestar": "litestar", "Quart": "quart"}
+_ASGI["Sanic"] = "sanic"  # an ASGI app too: uvicorn runs its server listeners at start-up
 _WSGI = {"Flask": "flask", "Bottle": "bottle"}
 # Names too common to trust alone (``App()``): known by what they were imported from.
 _QUALIFIED = {
@@ -38,6 +41,7 @@ _QUALIFIED = {
 }
 _METHODS = {"make_wsgi_app": "pyramid"}  # config.make_wsgi_app(), whatever "config" is
 _FACTORY_NAMES = ("create_app", "make_app", "get_app", "build_app", "app_factory", "application")
+_FACTORY_NAMES += ("create", "factory")  # `sanic sanic_template.app.create --factory`
 _PREFERRED_FILES = ("main.py", "app.py", "asgi.py", "server.py", "api.py", "wsgi.py", "run.py")
 _SKIPPED_DIRS = {"tests", "test", "node_modules", "migrations", "alembic", "venv", ".venv", "docs"}
 
@@ -60,39 +64,11 @@ class FoundApp:
 
 def python_files(files: dict[str, bytes]) -> list[str]:
     """Python sources worth looking at, outside tests, migrations and environments."""
+    skipped = _SKIPPED_DIRS.intersection
     return [
-        path
-        for path in files
-        if path.endswith(".py")
-        and not _SKIPPED_DIRS.intersection(path.split("/")[:-1])
-        and not posixpath.basename(path).startswith("test_")
-    ]
-
-
-_parse = parse_module
-
-
-def _dotted(node: ast.AST) -> str | None:
-    """``a.b.c`` for that expression; None for any other."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
-def _aliases(tree: ast.Module) -> dict[str, str]:
-    """Names the module's imports bind -> what they name (``App`` -> ``falcon.App``)."""
-    names: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update({a.asname: a.name for a in node.names if a.asname})
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.update({a.asname or a.name: f"{node.module}.{a.name}" for a in node.names})
-    return names
+        p for p in files if p.endswith(".py") and not skipped(p.split("/")[:-1])
+        and not posixpath.basename(p).startswith("test_")
+    ]  # fmt: skip
 
 
 def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
@@ -100,7 +76,8 @@ def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
     if not isinstance(node, ast.Call):
         return None
     func = node.func
-    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+    name = aliases.get(name, name).rpartition(".")[2]  # `import X as Y`, a subclass's base
     if name in _ASGI:
         return _ASGI[name], True
     if name in _WSGI:
@@ -112,26 +89,6 @@ def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
         return None
     head, _, rest = dotted.partition(".")
     return _QUALIFIED.get(aliases.get(head, head) + (f".{rest}" if rest else ""))
-
-
-def _is_main_check(test: ast.expr) -> bool:
-    return (
-        isinstance(test, ast.Compare)
-        and isinstance(test.left, ast.Name)
-        and test.left.id == "__name__"
-    )
-
-
-def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The statements that run when the module is imported (see the module doc)."""
-    for node in body:
-        yield node
-        if isinstance(node, ast.With | ast.AsyncWith):
-            yield from _module_level(node.body)
-        elif isinstance(node, ast.Try):
-            yield from _module_level([*node.body, *node.orelse, *node.finalbody])
-        elif isinstance(node, ast.If) and not _is_main_check(node.test):
-            yield from _module_level([*node.body, *node.orelse])
 
 
 def _required(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
@@ -171,8 +128,10 @@ def _held_kind(
     return holders.get(name or "", {}).get(value.attr)
 
 
-def _candidates(path: str, tree: ast.Module, factories: dict[str, Kind]) -> list[FoundApp]:
-    aliases = _aliases(tree)
+def _candidates(
+    path: str, tree: ast.Module, factories: dict[str, Kind], classes: dict[str, str]
+) -> list[FoundApp]:
+    aliases = {**classes, **_aliases(tree)}
     holders = _held(tree, aliases)
     instances: dict[str, str] = {}  # module-level names bound to a holder's instance
     found: list[FoundApp] = []
@@ -200,11 +159,25 @@ def _candidates(path: str, tree: ast.Module, factories: dict[str, Kind]) -> list
     return found
 
 
-def _factories(trees: dict[str, ast.Module]) -> dict[str, Kind]:
+def _subclasses(trees: dict[str, ast.Module]) -> dict[str, str]:
+    """The upload's classes, by name, subclassing an app class (``class App(Sanic)``):
+    the class they subclass."""
+    found: dict[str, str] = {}
+    for tree in trees.values():
+        aliases = _aliases(tree)
+        for node in tree.body:
+            for base in node.bases if isinstance(node, ast.ClassDef) else ():
+                named = aliases.get(_dotted(base) or "", _dotted(base) or "").rpartition(".")[2]
+                if named in _ASGI or named in _WSGI:
+                    found.setdefault(node.name, named)
+    return found
+
+
+def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[str, Kind]:
     """Functions, by name, whose body creates an app and whose name says it is a factory."""
     factories: dict[str, Kind] = {}
     for tree in trees.values():
-        aliases = _aliases(tree)
+        aliases = {**classes, **_aliases(tree)}
         for node in tree.body:
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
@@ -221,6 +194,7 @@ def _rank(candidate: FoundApp) -> tuple:
     name = posixpath.basename(candidate.path)
     preferred = _PREFERRED_FILES.index(name) if name in _PREFERRED_FILES else len(_PREFERRED_FILES)
     return (
+        name == "__main__.py",  # a script's (python -m pkg), which runs a server of its own
         candidate.factory,
         preferred,
         candidate.path.count("/"),
@@ -234,7 +208,8 @@ def _import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[
 
     Packages are the directories with an ``__init__.py``; a directory without one still
     counts when the module imports relatively or imports its own directory's name
-    (``app/main.py`` doing ``from app.routers import items``).
+    (``app/main.py`` doing ``from app.routers import items``); one it imports by its own
+    name is a top-level one, in a folder with an ``__init__.py`` too (``src/api``).
     """
     parts = path[:-3].split("/")
     relative = any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(tree))
@@ -244,6 +219,8 @@ def _import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[
     root = len(parts) - 1  # parts[:root] is the module's directory
     imported = _absolute_imports(tree)
     while root > 0:
+        if root < len(parts) - 1 and parts[root] in imported:
+            break
         package = "/".join(parts[:root])
         if package + "/__init__.py" in files or parts[root - 1] in imported or relative:
             root -= 1
@@ -265,17 +242,19 @@ def _absolute_imports(tree: ast.Module) -> set[str]:
 
 def _located(found: FoundApp, tree: ast.Module, files: dict[str, bytes]) -> FoundApp:
     directory, module = _import_root(found.path, tree, files)
-    return FoundApp(
-        found.path, found.attr, found.framework, found.factory, found.asgi, directory, module,
-        found.arguments,
-    )  # fmt: skip
+    return replace(found, directory=directory, module=module)
 
 
 def find_app(files: dict[str, bytes]) -> FoundApp | None:
     """The best module-level app object, else the best factory, in the upload."""
-    trees = {p: t for p in python_files(files) if (t := _parse(files[p])) is not None}
-    factories = _factories(trees)
-    candidates = [c for path, tree in trees.items() for c in _candidates(path, tree, factories)]
+    trees = {p: t for p in python_files(files) if (t := parse_module(files[p])) is not None}
+    classes = _subclasses(trees)
+    factories = _factories(trees, classes)
+    candidates = [c for p, t in trees.items() for c in _candidates(p, t, factories, classes)]
+    if not candidates:  # one a module Python cannot parse makes: its server says why
+        broken = (p for p in python_files(files) if p not in trees)
+        trees |= {p: t for p in broken if (t := readable_part(files[p])) is not None}
+        candidates = [c for p, t in trees.items() for c in _candidates(p, t, {}, classes)]
     if not candidates:
         return None
     chosen = min(candidates, key=_rank)
@@ -359,10 +338,11 @@ def _adds_to(tree: ast.Module, name: str) -> bool:
 
 def app_in_module(files: dict[str, bytes], path: str) -> FoundApp | None:
     """The best app object (else factory) the module at ``path`` itself creates."""
-    tree = _parse(files[path]) if path in files else None
+    tree = parse_module(files[path]) if path in files else None
     if tree is None:
         return None
-    candidates = _candidates(path, tree, _factories({path: tree}))
+    classes = _subclasses({path: tree})
+    candidates = _candidates(path, tree, _factories({path: tree}, classes), classes)
     return _located(min(candidates, key=_rank), tree, files) if candidates else None
 
 
@@ -393,7 +373,7 @@ def find_wsgi_module(files: dict[str, bytes]) -> FoundApp | None:
     shallowest first: a WSGI app whatever made it."""
     paths = [p for p in python_files(files) if posixpath.basename(p) == "wsgi.py"]
     for path in sorted(paths, key=lambda p: (p.count("/"), p)):
-        tree = _parse(files[path])
+        tree = parse_module(files[path])
         if tree is not None and _binds(tree, "application"):
             return _located(FoundApp(path, "application", "wsgi", False, False), tree, files)
     return None

@@ -332,6 +332,11 @@ class SharedLogins:
         return self._password is not None
 
     @property
+    def password(self) -> str | None:
+        """Its role's, once made (the service's own logins as it: ``snapshots``)."""
+        return self._password
+
+    @property
     def databases(self) -> dict[str, str]:
         """The database names the app used, each with the name of its own."""
         return dict(self._names)

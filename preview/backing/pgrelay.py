@@ -6,17 +6,26 @@ loopback: nobody else reaches it), asks its :class:`Logins` which of the preview
 roles and databases that is (made on first use), logs in to the server as that role
 (trust, cleartext, MD5 or SCRAM: ``pgwire.authenticate``) and from then on carries the
 bytes both ways. The app never learns the role's password, so it cannot log in as
-anyone else, nor anywhere else. A cancel request (a client's way to stop a running
-query, on a connection of its own) is passed on only for a session this relay opened:
-another preview's sessions cannot be cancelled from here.
+anyone else, nor anywhere else. An app asking for SSL (``sslmode=require``; a knexfile's
+``pg.defaults.ssl = { rejectUnauthorized: false }`` once ``DATABASE_URL`` is set, as on
+Heroku) gets TLS from the relay, on a self-signed certificate made once by ``openssl``
+(:func:`tls_context`); where it cannot be made SSL is declined, as a server without it
+does. A cancel request (a client's way to stop a running query, on a connection of its
+own) is passed on only for a session this relay opened: another preview's sessions
+cannot be cancelled from here.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import ssl
 import struct
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import trio
@@ -33,12 +42,51 @@ from .pgwire import (
     startup_message,
 )
 
-__all__ = ["Connect", "Login", "LoginRefused", "Logins", "PostgresRelay"]
+__all__ = ["Connect", "Login", "LoginRefused", "Logins", "PostgresRelay", "tls_context"]
 
 _log = logging.getLogger(__name__)
 _STARTUP_TIME = 10.0  # the client's startup message
 _LOGIN_TIME = 30.0  # a role and database made, the server's login done
 _DROPPED = ("user", "database", "replication")  # the relay's to say
+_CERTIFICATE = "relay-tls.pem"  # its key and self-signed certificate, in one file
+_TLS: dict[Path, ssl.SSLContext] = {}
+
+
+async def tls_context(directory: Path) -> ssl.SSLContext | None:
+    """The relays' TLS: the certificate in ``directory``, made there by ``openssl`` the
+    first time; None where it cannot be (no openssl)."""
+    if directory in _TLS:
+        return _TLS[directory]
+    path = directory / _CERTIFICATE
+    if not await trio.to_thread.run_sync(path.exists):
+        openssl = shutil.which("openssl")
+        if openssl is None:
+            return None
+        await trio.to_thread.run_sync(lambda: directory.mkdir(parents=True, exist_ok=True))
+        work = await trio.to_thread.run_sync(lambda: tempfile.mkdtemp(dir=directory))
+        key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
+        made = await trio.run_process(
+            [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+             "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+            capture_stdout=True, capture_stderr=True, check=False,
+        )  # fmt: skip
+        if made.returncode != 0:
+            _log.warning("no TLS for the PostgreSQL relay: %s", made.stderr.decode()[-300:])
+            return None
+        await trio.to_thread.run_sync(_keep, Path(work), path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    await trio.to_thread.run_sync(context.load_cert_chain, path)
+    return _TLS.setdefault(directory, context)
+
+
+def _keep(work: Path, path: Path) -> None:
+    """The key and certificate made in ``work`` as one file at ``path`` (only the
+    service reads it), at once whoever made it first."""
+    combined = work / _CERTIFICATE
+    combined.write_bytes((work / "key.pem").read_bytes() + (work / "cert.pem").read_bytes())
+    combined.chmod(0o600)
+    os.replace(combined, path)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -64,15 +112,22 @@ Connect = Callable[[], Awaitable[trio.SocketStream]]
 class PostgresRelay:
     """One preview's relay (see the module doc); :meth:`serve` takes one connection."""
 
-    def __init__(self, connect: Connect, logins: Logins) -> None:
+    def __init__(self, connect: Connect, logins: Logins, tls: ssl.SSLContext | None = None) -> None:
         self._connect = connect
         self._logins = logins
+        self._tls = tls
         self._sessions: set[tuple[int, int]] = set()  # (pid, secret key) of its own
 
-    async def serve(self, client: trio.SocketStream) -> None:
+    async def serve(self, client: trio.abc.Stream) -> None:
         startup = None
         with trio.move_on_after(_STARTUP_TIME):
-            startup = await read_startup(client)
+            startup = await read_startup(client, self._tls)
+            if startup is not None and startup.tls and self._tls is not None:
+                client = trio.SSLStream(client, self._tls, server_side=True)
+                try:
+                    startup = await read_startup(client)  # after its handshake
+                except trio.BrokenResourceError:
+                    return  # the handshake failed: it refused the certificate
         if startup is None:
             return
         if startup.cancel is not None:
@@ -94,9 +149,7 @@ class PostgresRelay:
             finally:
                 self._sessions.discard(key)
 
-    async def _log_in(
-        self, client: trio.SocketStream, startup: Startup
-    ) -> trio.SocketStream | None:
+    async def _log_in(self, client: trio.abc.Stream, startup: Startup) -> trio.SocketStream | None:
         """The server's connection, logged in as the preview's role for the app's
         (user, database); None (the app told why) when it cannot be."""
         user = startup.params.get("user", "")
@@ -128,7 +181,7 @@ class PostgresRelay:
         return None
 
     async def _ready(
-        self, client: trio.SocketStream, server: trio.SocketStream
+        self, client: trio.abc.Stream, server: trio.SocketStream
     ) -> tuple[int, int] | None:
         """AuthenticationOk to the app, then the server's messages up to ReadyForQuery;
         the session's (pid, secret key); None if the server ended it meanwhile."""

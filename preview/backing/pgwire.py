@@ -1,6 +1,7 @@
 """The few messages of PostgreSQL's protocol (version 3) the relay reads and writes.
 
-A client's first message (its startup, a cancel request, or a request for SSL or GSS
+A client's first message (its startup, a cancel request, or a request for SSL, accepted
+where the relay has TLS to offer: apps written for a hosted server ask for it, or GSS
 encryption, declined: the sandbox's loopback is private), the server's messages
 (type byte, length, body), and the client's side of the server's authentication:
 trust, cleartext, MD5 and SCRAM-SHA-256 (``scramp``).
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import ssl
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +50,7 @@ class Startup:
     params: dict[str, str]
     cancel: tuple[int, int] | None = None
     raw: bytes = b""
+    tls: bool = False  # the client asked for SSL and was told yes: TLS comes next
 
 
 async def _exactly(stream: trio.abc.ReceiveStream, size: int) -> bytes | None:
@@ -60,13 +63,19 @@ async def _exactly(stream: trio.abc.ReceiveStream, size: int) -> bytes | None:
     return data
 
 
-async def read_startup(client: trio.SocketStream) -> Startup | None:
-    """The client's startup message or cancel request; None for anything else."""
+async def read_startup(
+    client: trio.abc.Stream, tls: ssl.SSLContext | None = None
+) -> Startup | None:
+    """The client's startup message or cancel request, or its request for SSL where
+    ``tls`` can answer it (``Startup.tls``); None for anything else."""
     while True:
         head = await _exactly(client, 8)
         if head is None:
             return None
         length, code = struct.unpack("!II", head)
+        if length == 8 and code == SSL_REQUEST and tls is not None:
+            await client.send_all(b"S")
+            return Startup({}, tls=True)
         if length == 8 and code in (SSL_REQUEST, GSSENC_REQUEST):
             await client.send_all(b"N")
             continue

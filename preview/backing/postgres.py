@@ -21,6 +21,7 @@ the launch fails saying how to give it one.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -50,7 +51,7 @@ from .pgprivate import (
     run_private_server,
     server_binaries,
 )
-from .pgrelay import Connect, Logins, PostgresRelay
+from .pgrelay import Connect, Logins, PostgresRelay, tls_context
 from .wants import PORT, PostgresWants, postgres_wants
 
 __all__ = ["PostgresBacking", "postgres_variables"]
@@ -120,6 +121,7 @@ class PostgresBacking:
         # the database made at launch, named ``spec.database_name``.
         self.logins: SharedLogins | PrivateLogins | None = None
         self.made_at_launch = False
+        self._tls: ssl.SSLContext | None = None
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[str | None]:
@@ -159,6 +161,7 @@ class PostgresBacking:
         launch); the failure's message when what it needs cannot be given (told)."""
         url = self._settings.app_postgres_url
         if self._containment.sandboxed and url:
+            self._tls = await tls_context(self._settings.data_dir / "postgres")
             shared = self.logins = SharedLogins(
                 url, self._spec.database_name, self._said,
                 init_scripts=wants.init_scripts, init_told=self._init_told,
@@ -187,7 +190,7 @@ class PostgresBacking:
         return await trio.open_tcp_stream(*server)
 
     def _relay(self, wants: PostgresWants, logins: Logins, connect: Connect, where: str) -> None:
-        relay = PostgresRelay(connect, logins)
+        relay = PostgresRelay(connect, logins, self._tls)
         ports = tuple(p for p in wants.ports if 1024 <= p < EGRESS_PORT and p != self._spec.port)
         # A port its MySQL wants too (DB_PORT=3306) is PostgreSQL's only with its driver.
         ports = self._containment.provide(
@@ -236,6 +239,7 @@ class PostgresBacking:
         self.logins = PrivateLogins(
             server, self._said, init_scripts=wants.init_scripts, init_told=self._init_told
         )
+        self._tls = await tls_context(self._settings.data_dir / "postgres")  # asked for: SSL
         self._relay(wants, self.logins, server.connect, where)
         return True
 

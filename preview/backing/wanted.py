@@ -228,7 +228,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         mysql.why.append(f"the {name} service of its compose file")
         mysql.hosts.add(name.lower())
         mysql.ports |= _container_ports(service, config)
-        _mysql_variables(mysql, compose_environment(service, config))
+        _mysql_variables(mysql, compose_environment(service, config), own=False)
     for path, value in _source_urls(files):  # defaults in code, below the configuration
         _take_url(redis, mysql, f"a URL in {path}", value, variable=None)
     for name, value in config.items():
@@ -346,8 +346,11 @@ def _take_url(
             mysql.databases.append(database)
 
 
-def _mysql_variables(mysql: MysqlWanted, config: dict[str, str]) -> None:
-    """The account, database, host and port that ``MYSQL_USER``-like variables name."""
+def _mysql_variables(mysql: MysqlWanted, config: dict[str, str], *, own: bool = True) -> None:
+    """The account, database, host and port that ``MYSQL_USER``-like variables name. The
+    account the app's ``own`` settings log in with wins over its compose service's
+    (tienpbss's conduit: DB_USERNAME=root, DB_PASSWORD=your-password in its .env.example,
+    MYSQL_ROOT_PASSWORD: 123456 for its container: "Access denied for user 'root'")."""
 
     def first(kind: str) -> str | None:
         return next((config[n] for n in _MYSQL_VARS[kind] if config.get(n)), None)
@@ -355,7 +358,9 @@ def _mysql_variables(mysql: MysqlWanted, config: dict[str, str]) -> None:
     if not any(config.get(n) for names in _MYSQL_VARS.values() for n in names):
         return
     user, password = first("user"), first("password")
-    if user:
+    if user and own:
+        mysql.accounts[user] = password or ""
+    elif user:
         mysql.accounts.setdefault(user, password or "")
     if root := first("root"):
         mysql.accounts.setdefault("root", root)

@@ -2,7 +2,8 @@
 
 Read from its files only (nothing runs): a driver among its dependencies (psycopg,
 asyncpg, … in ``requirements*.txt``, ``requirements/``, ``pyproject.toml``/``Pipfile``;
-``pg``, ``postgres``, … or a Prisma schema on ``postgresql`` for Node); the names and
+``pg``, ``postgres``, … or a Prisma schema on ``postgresql`` for Node), unless its settings
+name another engine (``DB_TYPE=mysql``, ``DB_DIALECT=sqlite``); the names and
 ports it calls the server by: the PostgreSQL services of its ``docker-compose.yml`` (by
 image; and what that file, and its overlays beside it (``docker-compose.local.yml``), give
 its own services: their ``environment`` and ``env_file``),
@@ -67,6 +68,12 @@ _URL = re.compile(rb"""postgres(?:ql)?(?:\+\w+)?://[^\s'"`<>]+""")
 _SOURCE = (".py", ".js", ".ts", ".mjs", ".cjs", ".json", ".toml", ".yml", ".yaml", ".ini")
 _HOST_VARS = ("PGHOST", "DB_HOST", "POSTGRES_HOST", "POSTGRES_SERVER", "DATABASE_HOST")
 _PORT_VARS = ("PGPORT", "DB_PORT", "POSTGRES_PORT", "DATABASE_PORT")
+# Where a configuration says which database engine it uses (TypeORM's ``type``, Sequelize's
+# ``dialect``, Knex's ``client``, Django's ``ENGINE``): one not PostgreSQL's.
+_ENGINE_VARS = re.compile(
+    r"^(?:DB|DATABASE|TYPEORM)_(?:TYPE|CONNECTION|DIALECT|CLIENT|ENGINE|DRIVER)$", re.I
+)
+_OTHER_ENGINE = re.compile(r"mysql|mariadb|sqlite|mssql|sqlserver|oracle|mongo", re.I)
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
 _MAX_SOURCE = 512 * 1024
 _TESTS = re.compile(
@@ -236,8 +243,11 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     own = next((v for k, v in env.items() if postgres_url(v) and "DATABASE" in k.upper()), None)
     url = own or next((v for v in env.values() if postgres_url(v)), None)
     named = next((n for u in [*([url] if url else []), *source] if (n := _names(u))), {})
+    # An app able to use either (pg and mysql2 installed) on the one its settings name:
+    # tienpbss's conduit (DB_TYPE=mysql, DB_PORT=3306) had the relay take MySQL's port.
+    other = any(_ENGINE_VARS.match(k) and _OTHER_ENGINE.search(v) for k, v in env.items())
     return PostgresWants(
-        driver=_driver(files),
+        driver=None if other else _driver(files),
         aliases=tuple(
             dict.fromkeys(
                 a.lower() for a in aliases if _NAME.match(a) and not a.replace("-", "").isdigit()

@@ -14,21 +14,22 @@ and, for the local packages a
 Python app names
 (``-e ./libs/common``, Poetry's ``path``), which no build installs, ``PYTHONPATH`` to
 where they import from, and ``VIRTUAL_ENV`` to the built environment, as activating
-it would.
+it would. A Flask app reading ``SERVER_NAME`` with a default naming another host (its
+compose network's, ``os.environ.get('SERVER_NAME', 'app.docker:5000')``), to which Flask
+before 3.1 binds every route, is given the host it is called by, ``127.0.0.1:<port>``.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import posixpath
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
-from dotenv import dotenv_values
-
 from ..apps.asyncdb import URL_VARIABLES, async_database, tortoise_url
+from ..apps.configvars import dotenv_text
 from ..apps.depspec import PythonDeps, import_roots, python_dependencies
 from ..apps.spec import LaunchSpec
 from ..sandbox.egress import proxy_environment
@@ -37,6 +38,9 @@ from ..sandbox.process import child_environment
 __all__ = ["app_environment", "dotenv_file", "with_async_driver"]
 
 _OURS = ("PORT", "HOST")
+_SERVER_NAME_DEFAULT = re.compile(
+    rb"""(?:environ\.get|getenv)\(\s*["']SERVER_NAME["']\s*,\s*["'][\w.-]+(?::\d+)?["']"""
+)
 
 
 def dotenv_file(files: dict[str, bytes], anchor: str = "") -> dict[str, str]:
@@ -52,8 +56,7 @@ def dotenv_file(files: dict[str, bytes], anchor: str = "") -> dict[str, str]:
         data = files.get(f"{where}/.env" if where else ".env")
         if data is None:
             continue
-        values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
-        found.update({k: v for k, v in values.items() if v is not None and "\x00" not in k + v})
+        found.update({k: v for k, v in dotenv_text(data).items() if "\x00" not in k + v})
     return found
 
 
@@ -102,6 +105,10 @@ def app_environment(
             # What activating it sets, which tools find the build by: uWSGI's
             # virtualenv=$(VIRTUAL_ENV) (Wagtail's bakerydemo: no Python home without it).
             env["VIRTUAL_ENV"] = str(venv)
+        if "SERVER_NAME" not in given and any(
+            _SERVER_NAME_DEFAULT.search(data) for p, data in spec.files.items() if p.endswith(".py")
+        ):  # flask-bones: every route answered 404 (called as 127.0.0.1, bound to app.docker)
+            env["SERVER_NAME"] = f"127.0.0.1:{spec.port}"
         roots = [str(app_dir / root) for root in import_roots(spec.files, deps.local)]
         if roots and "PYTHONPATH" not in given:  # the upload's local packages: not installed
             env["PYTHONPATH"] = os.pathsep.join(roots)

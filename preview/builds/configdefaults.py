@@ -38,16 +38,13 @@ keeps it in the foreground with its logs on its output (:func:`gunicorn_settings
 from __future__ import annotations
 
 import ast
-import io
 import json
 import posixpath
 import re
 import secrets
 from dataclasses import dataclass, field
 
-from dotenv import dotenv_values
-
-from ..apps.configvars import OPTIONAL, example_env_file, required_types, template_url
+from ..apps.configvars import OPTIONAL, dotenv_text, example_env_file, required_types, template_url
 from ..apps.pyapp import parse_module, python_files
 
 __all__ = [
@@ -190,8 +187,7 @@ def _app_json_env(files: dict[str, bytes]) -> dict[str, str]:
 
 
 def _parsed(data: bytes) -> dict[str, str]:
-    values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
-    return {k: v for k, v in values.items() if v is not None and "\x00" not in k + v}
+    return {k: v for k, v in dotenv_text(data).items() if "\x00" not in k + v}
 
 
 def config_defaults(
@@ -376,9 +372,9 @@ def gunicorn_settings(
         else:
             line = line[: word.end()] + f" -c {GUNICORN_SHIM}" + line[word.end() :]
         return ("sh", "-c", line), _shim(conf)
-    if "gunicorn" not in argv or "gunicorn.conf.py" not in files:
+    at = next((i + 1 for i, a in enumerate(argv) if a in ("gunicorn", "gunicorn.app.wsgiapp")), 0)
+    if not at or "gunicorn.conf.py" not in files:
         return argv, None
-    at = argv.index("gunicorn") + 1
     if any(a in ("-c", "--config") or a.startswith("--config=") for a in argv[at:]):
         return argv, None  # our own commands give none: an app's command option does
     return (*argv[:at], "-c", GUNICORN_SHIM, *argv[at:]), _shim("gunicorn.conf.py")

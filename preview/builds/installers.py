@@ -20,7 +20,7 @@ from pathlib import Path
 import trio
 import uv
 
-from ..logs import OutputTails
+from ..logs import OutputTails, no_space
 from .envcache import BuildFailed, Say
 from .steps import Publish
 from .toolerrors import (
@@ -265,10 +265,13 @@ def with_progress(publish: Publish) -> Publish:
 
 async def find_interpreter(request: str | None, env: dict[str, str]) -> tuple[str, str] | list[str]:
     """(path, version) of the interpreter uv picks for ``request`` (None: the default);
-    when none fits, the versions present instead. No code of the upload runs."""
+    when none fits, the versions present instead. No code of the upload runs.
+
+    ``BuildFailed`` when uv could not look because the disk is full (its cache cannot be
+    made): that is the build's cause, not "no interpreter fits None; present: none"."""
     find = ["python", "find", "--python-preference", "only-system"]
     asked = [request] if request else []
-    found = await uv_output([*find, *asked], env)
+    found = await uv_output([*find, *asked], env, full_disk_fails=True)
     version = await uv_output([*find, "--show-version", *asked], env)
     if found is not None and version is not None:
         return found, version
@@ -290,8 +293,11 @@ async def installed_pythons(env: dict[str, str]) -> list[dict]:
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
-async def uv_output(args: list[str], env: dict[str, str]) -> str | None:
-    """A quick uv query: its stdout, None if it failed (or took over _QUERY_TIME)."""
+async def uv_output(
+    args: list[str], env: dict[str, str], *, full_disk_fails: bool = False
+) -> str | None:
+    """A quick uv query: its stdout, None if it failed (or took over _QUERY_TIME);
+    ``full_disk_fails``: ``BuildFailed`` saying so when it failed for want of space."""
     result = None
     with trio.move_on_after(_QUERY_TIME):  # then it is killed, and counts as failed
         result = await trio.run_process(
@@ -300,6 +306,10 @@ async def uv_output(args: list[str], env: dict[str, str]) -> str | None:
         )  # fmt: skip
     if result is None:
         return None
+    if result.returncode != 0 and full_disk_fails:
+        lines = result.stderr.decode("utf-8", "replace").splitlines()
+        if (full := no_space(lines, "the environments")) is not None:
+            raise BuildFailed(full)
     text = result.stdout.decode("utf-8", "replace").strip()
     return text if result.returncode == 0 and text else None
 

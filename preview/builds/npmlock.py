@@ -18,12 +18,18 @@ not build on this Node is left out where nothing the app runs needs it: a dev to
 (compodoc's ``sleep``, whose node-gyp 3.8 wants a Python 2; the app does not list it and
 npm installed it for its dev dependencies alone, ``"dev": true`` in
 ``node_modules/.package-lock.json``), as the Python builds leave out a Pipfile.lock's pin
-that no module of the app imports. Any other is replaced by its newest release.
+that no module of the app imports. Any other is replaced by its newest release. Before
+them, a release the lockfile pins that is known not to run on this Node
+(:data:`_BROKEN_ON_NODE`: pg before 8.0.3, whose connect never settles on Node 14 and
+later) is replaced by the newest its package.json range allows, where that range allows
+the fixed one (eflem00's koa-boilerplate: ``"pg": "^8.0.0"``, locked at 8.0.0).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlparse
@@ -50,6 +56,11 @@ __all__ = [
 REGISTRY = "https://registry.npmjs.org/"
 _REGISTRY_HOST = urlparse(REGISTRY).hostname
 PRELOAD_NAME = ".npm-wide-queue.cjs"
+# package: (the first release that runs, the Node major from which the older do not, why)
+_BROKEN_ON_NODE = {
+    "pg": ((8, 0, 3), 14, "its connect never settles on Node 14 and later (node-postgres#2179)"),
+}
+_VERSION = re.compile(r"^\s*[\^~]?\s*v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?\s*$")
 _WIDTH = 8  # npm's queues (an old lockfile's metadata, its scripts) at most this wide
 # Run by node before npm's own code: promise-call-limit reads the CPU count once, when
 # npm loads it. Only npm's command line (not the install scripts it starts, which
@@ -139,6 +150,13 @@ async def npm_rebuild(run: Callable[[list[str]], Awaitable[None]], say: Say, pat
     Node's API: bcrypt 3's on Node 20, whose prebuilt binary would come from outside the
     registry) is replaced by its newest release, saying so, and the rebuild runs again
     (once a package)."""
+    for name, locked, wanted, why in await trio.to_thread.run_sync(_broken_pins, path):
+        await say(
+            f"{name} {locked} (its lockfile's) {why}: installing the newest release its "
+            f"package.json range allows, {name}@{wanted}"
+        )
+        await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts",
+                   f"{name}@{wanted}"])  # fmt: skip
     replaced: set[str] = set()
     left_out: set[str] = set()
     while True:
@@ -272,3 +290,50 @@ def _public_address(resolved: str) -> str | None:
     else:
         return None
     return f"{REGISTRY}{package}/-/{where[1]}"
+
+
+def _broken_pins(path: Path) -> list[tuple[str, str, str, str]]:
+    """(name, its installed version, the app's range, why) of each top-level package of
+    :data:`_BROKEN_ON_NODE` installed at a release that does not run on this Node,
+    where the app's range allows one that does. Blocking."""
+    try:
+        found = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10)
+        node = int(found.stdout.strip().lstrip("v").split(".")[0])
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return []
+    package, installed = _package(path), _installed(path)
+    listed = {**(package.get("devDependencies") or {}), **(package.get("dependencies") or {})}
+    broken = []
+    for name, (fixed, since, why) in _BROKEN_ON_NODE.items():
+        wanted, entry = listed.get(name), installed.get(f"node_modules/{name}", {})
+        version = str(entry.get("version", ""))
+        if node < since or not isinstance(wanted, str) or not _older(version, fixed):
+            continue
+        if _allows(wanted, fixed):
+            broken.append((name, version, wanted, why))
+    return broken
+
+
+def _older(version: str, fixed: tuple[int, int, int]) -> bool:
+    parts = version.split("-")[0].split(".")
+    return len(parts) == 3 and all(p.isdigit() for p in parts) and tuple(map(int, parts)) < fixed
+
+
+def _allows(wanted: str, fixed: tuple[int, int, int]) -> bool:
+    """Whether the npm range ``wanted`` (``^8.0.0``, ``~8.0.1``, ``8.x``, ``*``, ``>=7``;
+    others are not read) allows ``fixed``."""
+    wanted = wanted.strip()
+    if wanted in ("*", "", "latest", "x"):
+        return True
+    if (floor := re.fullmatch(r">=?\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?", wanted)) is not None:
+        return tuple(int(g or 0) for g in floor.groups()) <= fixed
+    if (match := _VERSION.match(wanted)) is None:
+        return False
+    parts = [int(g) if g is not None and g.isdigit() else None for g in match.groups()]
+    low = tuple(p or 0 for p in parts)
+    if wanted.startswith("^") and (parts[0] or 0) > 0:  # ^8.0.0: any 8
+        return fixed[0] == parts[0] and fixed >= low
+    if wanted.startswith("~") or parts[2] is None:  # ~8.0.1, 8.0.x, 8.x: that minor (major)
+        same = parts[:1] if parts[1] is None else parts[:2]
+        return list(fixed[: len(same)]) == same and fixed >= low
+    return False  # an exact version: the app asked for that one

@@ -2,7 +2,7 @@
 HTTP: where they find their bearer token (``token``) and what they print (``printing``:
 never the bearer token). Light on purpose: a client command imports none of the service."""
 
-from .printing import curl_line, describe_stop, print_event, print_launch
+from .printing import curl_line, describe_stop, print_event, print_launch, terminal_text
 from .token import LOCAL_USER, client_token, remember_server_token
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "print_event",
     "print_launch",
     "remember_server_token",
+    "terminal_text",
 ]

@@ -6,12 +6,38 @@ testable without a service: none of it may show the bearer token.
 
 from __future__ import annotations
 
+import re
 import signal
 
-__all__ = ["curl_line", "describe_stop", "print_event", "print_launch"]
+__all__ = ["curl_line", "describe_stop", "print_event", "print_launch", "terminal_text"]
 
 _COLOURS = {"ERROR": "\x1b[31m", "WARN": "\x1b[33m", "DEBUG": "\x1b[2m"}
 _SYSTEM_COLOUR, _RESET = "\x1b[36m", "\x1b[0m"
+# What the app printed reaches the user's terminal, which obeys more than colours: a
+# title, the clipboard (OSC 52), links (OSC 8), cursor moves and carriage returns that
+# overwrite a line the service printed. As in the UI (static/js/ansi.js, the same
+# grammar): colours (SGR) are kept, every other escape is dropped, and the other
+# control characters are shown as their Unicode control pictures.
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")
+_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def terminal_text(text: str, colour: bool = False) -> str:
+    """``text`` (the app's, or a message quoting it) as a terminal may be given it (see
+    above); ``colour``: its colours kept, else dropped too."""
+    if not _CONTROLS.search(text):
+        return text
+    parts, at = [], 0
+    for escape in _ESCAPE.finditer(text):
+        parts.append(_visible(text[at : escape.start()]))
+        parts.append(escape[0] if colour and _SGR.fullmatch(escape[0]) else "")
+        at = escape.end()
+    return "".join([*parts, _visible(text[at:])])
+
+
+def _visible(text: str) -> str:
+    return _CONTROLS.sub(lambda m: chr(0x2421 if m[0] == "\x7f" else 0x2400 + ord(m[0])), text)
 
 
 def print_launch(url: str, gid: str, body: dict, token_source: str) -> None:
@@ -22,9 +48,9 @@ def print_launch(url: str, gid: str, body: dict, token_source: str) -> None:
         print(f"  logs:   preview logs {gid}")
         return
     if body.get("status") == "failed":
-        print(f"  reason: {body.get('errorMessage')}")
+        print(f"  reason: {terminal_text(str(body.get('errorMessage')))}")
         for line in (body.get("errorLines") or [])[-8:]:  # the pinned cause, as the UI shows
-            print(f"  | {line}")
+            print(f"  | {terminal_text(str(line))}")
         print(f"  logs:   preview logs {gid}")
         return
     proxy = f"{url.rstrip('/')}/api/generations/{gid}/preview/proxy/"
@@ -60,7 +86,7 @@ def describe_stop(body: dict) -> str:
     down``, ``failed: exited with code 1``; the raw exit code is in ``--json``."""
     status, reason = body.get("status"), body.get("stopReason")
     if status == "failed":
-        return f"failed: {body.get('errorMessage') or _exit(body.get('exitCode'))}"
+        return terminal_text(f"failed: {body.get('errorMessage') or _exit(body.get('exitCode'))}")
     if status == "stopping":  # its teardown took longer than the answer waited
         return "stopping (by you)" if reason == "stopped by the user" else "stopping"
     if status == "stopped" and reason:
@@ -79,8 +105,9 @@ def _exit(code: int | None) -> str:
 
 def print_event(event: dict, colour: bool) -> None:
     # A worker's line says whose it is, as Heroku's log does (the web process's: nothing).
-    who = f"[{event['process']}] " if event.get("process") else ""
-    text = f"{event['timestamp']} {event['level']:<5} {who}{event['message']}"
+    who = f"[{terminal_text(event['process'])}] " if event.get("process") else ""
+    message = terminal_text(event["message"], colour)
+    text = f"{event['timestamp']} {event['level']:<5} {who}{message}"
     if colour:  # the level first (an ERROR is red whoever said it), then the source
         tint = _COLOURS.get(event["level"]) or (
             _SYSTEM_COLOUR if event["source"] == "system" else ""

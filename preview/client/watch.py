@@ -20,6 +20,8 @@ from typing import TextIO
 
 import httpx
 
+from .printing import terminal_text
+
 __all__ = ["SKIP_DIRS", "FolderRules", "apply_outcome", "outcome_line", "watch_folder"]
 
 SKIP_DIRS = frozenset(
@@ -122,7 +124,7 @@ def _post(client: httpx.Client, gid: str, files: dict[str, str | None], out: Tex
         return
     if response.status_code == 202:  # a build first: its outcome is the status's, later
         body["apply"] = _outcome_when_decided(client, gid, body["revision"]) or body["apply"]
-    print(outcome_line(body), file=out, flush=True)
+    print(terminal_text(outcome_line(body)), file=out, flush=True)
 
 
 def _outcome_when_decided(client: httpx.Client, gid: str, revision: int) -> dict | None:

@@ -1,8 +1,9 @@
 """Small readers of Python syntax trees shared by the Python framework scanners.
 
 Pure functions over :mod:`ast` nodes: the name an expression ends in, a call's keywords, a
-definition's docstring, and the JSON-schema type an annotation stands for (``Optional``,
-``Annotated``, unions and forward references unwrapped). Nothing here knows about modules or
+definition's docstring, what a module's imports bind, the statements its import runs, and
+the JSON-schema type an annotation stands for (``Optional``, ``Annotated``, unions and
+forward references unwrapped). Nothing here knows about modules or
 frameworks; those are :mod:`preview.discovery.python` and the scanners built on it.
 """
 
@@ -21,11 +22,15 @@ __all__ = [
     "call_assignments",
     "core_type",
     "docstring",
+    "dotted_name",
     "elements",
     "first_line",
+    "import_aliases",
     "keywords",
     "last_name",
+    "module_level",
     "parse_module",
+    "readable_part",
     "type_schema",
 ]
 
@@ -109,6 +114,50 @@ def type_schema(node: ast.AST | None, depth: int = 0) -> dict | None:
     return None
 
 
+def dotted_name(node: ast.AST) -> str | None:
+    """``a.b.c`` for that expression; None for any other."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def import_aliases(tree: ast.Module) -> dict[str, str]:
+    """Names the module's imports bind -> what they name (``App`` -> ``falcon.App``)."""
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update({a.asname: a.name for a in node.names if a.asname})
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.update({a.asname or a.name: f"{node.module}.{a.name}" for a in node.names})
+    return names
+
+
+def _is_main_check(test: ast.expr) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+    )
+
+
+def module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements that run when the module is imported: those of its top-level
+    ``with``/``try``/``if`` blocks too, not those under ``if __name__ == "__main__"``."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.With | ast.AsyncWith):
+            yield from module_level(node.body)
+        elif isinstance(node, ast.Try):
+            yield from module_level([*node.body, *node.orelse, *node.finalbody])
+        elif isinstance(node, ast.If) and not _is_main_check(node.test):
+            yield from module_level([*node.body, *node.orelse])
+
+
 def _is_none(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
@@ -160,6 +209,32 @@ def parse_module(data: bytes | str) -> ast.Module | None:
         except (ValueError, RecursionError, SystemError):
             return _parse(data, "exec")
     return None
+
+
+# A top-level assignment whose call goes on below (``app = FastAPI(`` then its arguments).
+_OPENED_CALL = re.compile(r"^(\w+\s*(?::\s*[\w.]+\s*)?=\s*[\w.]+\()")
+
+
+def readable_part(data: bytes | str) -> ast.Module | None:
+    """What can be read of a module Python cannot parse (:func:`parse_module` gave None):
+    its top-level lines that parse alone (imports, assignments; an assignment whose call
+    goes on below, ``app = FastAPI(``, as that call without its arguments); None where
+    nothing is, or the file is not text. A model's code with a syntax error still shows
+    where it makes its app, so that its server runs it and says the error itself."""
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        return None
+    body: list[ast.stmt] = []
+    for line in text.splitlines():
+        if not line[:1].isalpha():  # blank, indented, a comment, a decorator
+            continue
+        parsed = _parse(line, "exec")
+        if parsed is None and (opened := _OPENED_CALL.match(line)):
+            parsed = _parse(opened.group(1) + ")", "exec")
+        if parsed is not None:
+            body.extend(parsed.body)
+    return ast.Module(body=body, type_ignores=[]) if body else None
 
 
 def _parse(data: bytes | str, mode: str):

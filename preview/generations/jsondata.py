@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "loads_bounded"]
+__all__ = ["MAX_DEPTH", "loads_bounded", "nests_deeper"]
 
 # Far past what real documents nest (an OpenAPI document's schemas, a lockfile: tens),
 # far below the interpreter's recursion limit (1000) minus a server's own stack.
@@ -27,12 +27,12 @@ def loads_bounded(data: str | bytes | bytearray, max_depth: int = MAX_DEPTH) -> 
         value = json.loads(data)
     except RecursionError:
         raise ValueError("JSON nested past the decoder's limit") from None
-    if _depth_over(value, max_depth):
+    if nests_deeper(value, max_depth):
         raise ValueError(f"JSON nested more than {max_depth} levels deep")
     return value
 
 
-def _depth_over(value: Any, max_depth: int) -> bool:
+def nests_deeper(value: Any, max_depth: int = MAX_DEPTH) -> bool:
     """Whether ``value`` nests deeper than ``max_depth`` (iteratively: no recursion)."""
     pending: list[tuple[Any, int]] = [(value, 0)]
     while pending:

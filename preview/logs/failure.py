@@ -44,6 +44,11 @@ _SAYS_ERROR = re.compile(
 _EXCEPTION_LINE = re.compile(r"^(?:Uncaught )?[A-Z]\w*(?:Error|Exception)\b(?::.*)?$")
 _STACK_FRAME = re.compile(r"^(?:at |File \"|\^+$|\.\.\.)")
 _FRAME = re.compile(r'\s*(?:\| ?)?\s*File "([^"<]+)", line \d+')
+# Where a file that does not compile is wrong: Python's frame ('File "app/main.py", line
+# 2'), Node's line above the source it quotes ("/app/index.js:3").
+_SYNTAX_ERROR = re.compile(r"^(?:SyntaxError|IndentationError|TabError)\b")
+_PYTHON_AT = re.compile(r'^\s*File "([^"<]+)", line (\d+)')
+_NODE_AT = re.compile(r"^(\S+\.[cm]?[jt]sx?):(\d+)$")
 _REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _REQ_COMMENT = re.compile(r"(?:^|\s)#.*")
 # Import names whose distribution is called differently (what to tell the user to add).
@@ -220,7 +225,7 @@ def _failure_cause(
     port: tuple[int, str] | None = None
     cant_open: tuple[int, str] | None = None
     full: tuple[int, str] | None = None
-    last_error: str | None = None
+    last_error: tuple[int, str] | None = None
     for i, raw in enumerate(lines):
         s = strip_ansi(raw).rstrip("\r\n")
         level, exc_line = classifier.step(s)
@@ -239,11 +244,11 @@ def _failure_cause(
         if _NO_SPACE.search(s):
             full = (i, s)
         if level == "ERROR" and s.strip():
-            last_error = s
+            last_error = (i, s)
     # The disk's state wins over a line at the same place (its exception names it).
     found = [c for c in (exception, load_error, port, cant_open, full) if c is not None]
     if not found:
-        return _clip(last_error) if last_error is not None else None
+        return _located(lines, *last_error) if last_error is not None else None
     index, text = max(found)
     if _NO_SPACE.search(text):
         return no_space([text.strip()])
@@ -263,4 +268,27 @@ def _failure_cause(
         if m is not None:
             hint = _missing_module_hint(m.group(1), requirements, listed_in, upload)
             return _clip(text) + hint
+    return _located(lines, index, text)
+
+
+def _located(lines: Sequence[str], index: int, text: str) -> str:
+    """``text`` (at ``lines[index]``), clipped, with the file and line a syntax error
+    names just above it: "SyntaxError: Unexpected token ')' (index.js:3)"."""
+    text = text.strip()
+    if _SYNTAX_ERROR.match(text) and (where := _syntax_error_at(lines, index, text)):
+        return _clip(f"{text} ({where})")
     return _clip(text)
+
+
+def _syntax_error_at(lines: Sequence[str], index: int, error: str) -> str | None:
+    """The file and line a syntax error at ``lines[index]`` names just above it (None
+    where ``error`` names its file itself: "invalid syntax (main.py, line 2)")."""
+    for raw in reversed(lines[max(0, index - 8) : index]):
+        text = strip_ansi(raw).strip()
+        found = _PYTHON_AT.match(text) or _NODE_AT.match(text)
+        if found is not None:
+            path, line = found.groups()
+            if posixpath.basename(path) in error:
+                return None
+            return f"{path}, line {line}" if text.startswith("File") else f"{path}:{line}"
+    return None

@@ -26,7 +26,7 @@ from ..sandbox.bubblewrap import copy_system_etc
 from ..sandbox.isolation import Isolation
 from ..sandbox.process import kill_stale_group
 from ..settings import Settings
-from ..store import Generation, LogRetention, PreviewInstance, Store
+from ..store import Generation, GenerationGone, LogRetention, PreviewInstance, Store
 from ..store.revisions import latest_tree
 from .ports import PortPool
 
@@ -71,6 +71,8 @@ class Supervisor:
         # only slow each other past the start-up timeout. The rest wait their turn.
         self._start_slots = trio.CapacityLimiter(settings.start_slots)
         self._runtimes: dict[str, PreviewRuntime] = {}
+        # Generations being deleted: no launch of them is admitted (see _admit).
+        self.deleting: set[str] = set()
         self.metrics = metrics or Metrics()
         self.metrics.watch(self._runtimes.values)
         self._nursery: trio.Nursery | None = None
@@ -295,6 +297,8 @@ class Supervisor:
         return Launched(runtime, token)
 
     def _admit(self, user: User, generation_id: str) -> None:
+        if generation_id in self.deleting:  # its delete found no preview to stop: none now
+            raise GenerationGone(generation_id)
         running = self.for_generation(generation_id)
         if running is not None:
             raise Conflict(

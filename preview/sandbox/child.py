@@ -14,21 +14,65 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import trio
 
 __all__ = [
     "ChildProcess",
     "follow_parent_death",
+    "hold_loader_variables",
     "in_worker_process",
     "start_child",
     "stop_on_sigterm",
 ]
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+# -- the variables the C library obeys, kept from the privileged part of a command -----
+# A child's command is a chain: what confines it runs first, as root (a shell joining its
+# cgroup, setpriv, bwrap, nsenter), or as the service's uid outside any sandbox, and only
+# its last program is the app's. All of them are given the app's environment, which the
+# upload writes (its ``.env``): ``LD_PRELOAD=./x.so`` there had the first of them, root
+# on the host, load the app's library. The dynamic loader and the C library trust these
+# variables in any program that is not setuid; these are the ones glibc itself ignores in
+# a setuid one (its ``unsecvars.h``; but ``TMPDIR``, which every child is given and no
+# tool of that chain reads), with every ``LD_`` name. So they travel renamed
+# (``PREVIEW_HELD_<name>``) through the privileged part, and the app's command begins
+# with a shell that puts them back under their names, inside, as the app's uid.
+_LOADER_VARIABLES = frozenset(
+    {
+        "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN",
+        "LOCPATH", "MALLOC_TRACE", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF",
+        "RES_OPTIONS", "TZDIR",
+    }
+)  # fmt: skip
+_LOADER_NAME = re.compile(r"LD_[A-Za-z0-9_]*")
+HELD_PREFIX = "PREVIEW_HELD_"
+
+
+def _loader_variable(name: str) -> bool:
+    return name in _LOADER_VARIABLES or _LOADER_NAME.fullmatch(name) is not None
+
+
+def hold_loader_variables(
+    argv: Sequence[str], env: Mapping[str, str]
+) -> tuple[list[str], dict[str, str]]:
+    """``argv`` and ``env`` for a command whose privileged part comes first (see above):
+    the loader's variables of ``env`` renamed, and ``argv`` run by a shell that gives
+    them back their names just before it execs it. Unchanged when there are none."""
+    held = sorted(name for name in env if _loader_variable(name))
+    if not held:
+        return list(argv), dict(env)
+    kept = {name: value for name, value in env.items() if name not in held}
+    restore = ""
+    for name in held:
+        kept[HELD_PREFIX + name] = env[name]
+        restore += f'export {name}="${HELD_PREFIX}{name}"; unset {HELD_PREFIX}{name}; '
+    return ["/bin/sh", "-c", restore + 'exec "$@"', "sh", *argv], kept
 
 
 class ChildProcess:
@@ -83,7 +127,12 @@ def start_child(
     argv: Sequence[str], *, cwd: str, env: dict[str, str], pass_fds: Sequence[int] = ()
 ) -> ChildProcess:
     """Fork ``argv`` (new session, stdin from /dev/null, pipes for output) from this
-    thread. Raises ``OSError`` when it cannot be started."""
+    thread. Raises ``OSError`` when it cannot be started; ``ValueError`` when ``env``
+    holds a variable of the loader's (:func:`hold_loader_variables` must have held it
+    back from the privileged part of ``argv``)."""
+    loose = sorted(name for name in env if _loader_variable(name))
+    if loose:
+        raise ValueError(f"loader variables must be held back from {argv[0]}: {loose}")
     out_read, out_write = os.pipe2(os.O_CLOEXEC)
     err_read, err_write = os.pipe2(os.O_CLOEXEC)
     try:

@@ -10,10 +10,10 @@ service reads the request's head, and only for an allowed host does it connect:
 (``GET http://host/…``, plain HTTP), then relays bytes both ways.
 
 Names are resolved here, never inside; an allowed name whose addresses are internal
-(loopback, private, shared, link-local: the service itself, databases, other previews,
-the cloud's metadata service; also written as IPv6 embedding one, ``runtime.addresses``)
-is refused unless the operator named it as trusted (a
-package mirror on the local network). Every refusal is reported to the preview's log,
+(loopback, private, shared, link-local, any of this machine's own: the service itself,
+databases, other previews, the cloud's metadata service; also written as IPv6 embedding
+one) is refused unless the operator named it as trusted (a package mirror on the local
+network). Every refusal is reported to the preview's log,
 once for each host and reason: clients retry (uv asked a refused index 6 to 31 times a
 build), and the log said so each time.
 """
@@ -24,27 +24,21 @@ import contextlib
 import ipaddress
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable
+import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
 import trio
 
 __all__ = [
-    "CONNECT_TIME",
-    "EGRESS_PORT",
-    "HEAD_LIMIT",
-    "HEAD_TIME",
-    "EgressPolicy",
-    "Report",
-    "embedded_ipv4",
-    "is_internal",
-    "proxy_environment",
-    "relay_both_ways",
-    "serve_egress",
-    "serve_unix",
-]
+    "CONNECT_TIME", "EGRESS_PORT", "HEAD_LIMIT", "HEAD_TIME", "EgressPolicy", "Report",
+    "embedded_ipv4", "is_internal", "own_addresses", "proxy_environment", "relay_both_ways",
+    "serve_egress", "serve_unix",
+]  # fmt: skip
 
 _log = logging.getLogger(__name__)
 
@@ -57,12 +51,14 @@ _WEB_PORTS = (80, 443)  # what PREVIEW_EGRESS allows of a host it names, unless 
 _UNRESOLVED = "unresolved"  # _public_address's answer for a name with no address
 _IDLE_TIME = 300.0  # a tunnel with no byte either way for this long is closed
 _MAX_TUNNELS = 64  # at once, per sandbox
+_RESOLVERS = 4  # names resolved at once, per sandbox (_public_address)
 _CHUNK = 65536
 # What an index named by URL implies: PyPI serves its files from another host.
 _PYPI = ("pypi.org", "files.pythonhosted.org")
 _NPM = ("registry.npmjs.org",)
 
 Report = Callable[[str], Awaitable[None]]
+Handler = Callable[[trio.SocketStream], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -173,6 +169,7 @@ async def serve_egress(
     """Listen on ``socket_path`` until cancelled; every connection is one proxied call
     or tunnel (at most ``_MAX_TUNNELS`` at once: the rest wait for a slot)."""
     said: set[str] = set()  # the refusals reported (module doc), up to _MAX_SAID
+    resolvers = trio.CapacityLimiter(_RESOLVERS)
 
     async def report_once(message: str) -> None:
         if message not in said:
@@ -185,15 +182,13 @@ async def serve_egress(
         with trio.move_on_after(HEAD_TIME):
             head, rest = await _read_head(client)
         if head is not None:  # else too slow, too big or gone
-            await _proxy(client, head, rest, policy, report_once)
+            await _proxy(client, head, rest, policy, report_once, resolvers)
 
     await serve_unix(socket_path, proxy, task_status)
 
 
 async def serve_unix(
-    socket_path: Path,
-    handler: Callable[[trio.SocketStream], Awaitable[None]],
-    task_status: trio.TaskStatus[None],
+    socket_path: Path, handler: Handler, task_status: trio.TaskStatus[None]
 ) -> None:
     """Listen on ``socket_path`` (which the sandbox's uid may connect to) until
     cancelled, each connection handled by ``handler`` in a task of its own (at most
@@ -219,11 +214,7 @@ async def serve_unix(
         listener.close()
 
 
-async def _serve_one(
-    client: trio.SocketStream,
-    handler: Callable[[trio.SocketStream], Awaitable[None]],
-    slots: trio.Semaphore,
-) -> None:
+async def _serve_one(client: trio.SocketStream, handler: Handler, slots: trio.Semaphore) -> None:
     try:
         async with client:
             await handler(client)
@@ -238,19 +229,17 @@ async def _serve_one(
 async def _read_head(client: trio.SocketStream) -> tuple[bytes | None, bytes]:
     data = b""
     while b"\r\n\r\n" not in data:
-        if len(data) > HEAD_LIMIT:
-            return None, b""
-        chunk = await client.receive_some(_CHUNK)
-        if not chunk:
-            return None, b""
+        if len(data) > HEAD_LIMIT or not (chunk := await client.receive_some(_CHUNK)):
+            return None, b""  # too big, or gone
         data += chunk
     head, _, rest = data.partition(b"\r\n\r\n")
     return head, rest
 
 
 async def _proxy(
-    client: trio.SocketStream, head: bytes, rest: bytes, policy: EgressPolicy, report: Report
-) -> None:
+    client: trio.SocketStream, head: bytes, rest: bytes, policy: EgressPolicy, report: Report,
+    resolvers: trio.CapacityLimiter,
+) -> None:  # fmt: skip
     lines = head.split(b"\r\n")
     parts = lines[0].decode("latin-1").split(" ")
     if len(parts) != 3:
@@ -282,7 +271,7 @@ async def _proxy(
                      f" names another, as {host}:{port})")  # fmt: skip
         await _refuse(client, 403, f"port {port} of {host} is not allowed by PREVIEW_EGRESS")
         return
-    address = await _public_address(host, port, trusted=host in policy.trusted)
+    address = await _public_address(host, port, host in policy.trusted, resolvers)
     if address is None or address == _UNRESOLVED:
         why = "could not be resolved" if address == _UNRESOLVED else "has no public address"
         await report(f"egress refused: {host}:{port} {why}")
@@ -304,15 +293,20 @@ async def _proxy(
         await relay_both_ways(client, upstream)
 
 
-async def _public_address(host: str, port: int, *, trusted: bool) -> str | None:
+async def _public_address(
+    host: str, port: int, trusted: bool, resolvers: trio.CapacityLimiter
+) -> str | None:
     """The first address of ``host`` the sandbox may reach; None if it has none that is
-    public, ``_UNRESOLVED`` if the name has no address at all."""
+    public, ``_UNRESOLVED`` if the name has no address (within ``CONNECT_TIME``), looked
+    up by the sandbox's own threads (``resolvers``): a name whose server never answers
+    holds one for the resolver's timeout, and many filled trio's pool, the service's."""
+    lookup = partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = await trio.socket.getaddrinfo(host, port, type=trio.socket.SOCK_STREAM)
-    except OSError:
+        with trio.fail_after(CONNECT_TIME):
+            infos = await trio.to_thread.run_sync(lookup, limiter=resolvers, abandon_on_cancel=True)
+    except (OSError, UnicodeError, trio.TooSlowError):
         return _UNRESOLVED
-    addresses: Iterable[str] = (str(info[4][0]) for info in infos)
-    for address in addresses:
+    for address in (str(info[4][0]) for info in infos):
         if trusted or not is_internal(ipaddress.ip_address(address.split("%")[0])):
             return address
     return None
@@ -362,25 +356,32 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]
     return []
 
 
+def own_addresses() -> frozenset[str]:
+    """This machine's interfaces' addresses: a public one reaches what listens on every
+    address as loopback does (databases, the service). Read at each call (getifaddrs)."""
+    nics, ip = psutil.net_if_addrs().values(), (socket.AF_INET, socket.AF_INET6)
+    return frozenset(a.address.split("%")[0] for nic in nics for a in nic if a.family in ip)
+
+
 def is_internal(address: IPAddress) -> bool:
     """True for an address of this host or its networks, however it is written."""
-    if any(address in network for network in _INTERNAL):
+    if any(address in network for network in _INTERNAL) or str(address) in own_addresses():
         return True
     if isinstance(address, ipaddress.IPv6Address):
         return any(is_internal(ipv4) for ipv4 in embedded_ipv4(address))
     return False
 
 
-async def relay_both_ways(a: trio.SocketStream, b: trio.SocketStream) -> None:
-    """Bytes both ways until both ends are done, or nothing moved for ``_IDLE_TIME``."""
+async def relay_both_ways(a: trio.abc.Stream, b: trio.abc.Stream) -> None:
+    """Bytes both ways until both ends are done (TLS's: either), or idle ``_IDLE_TIME``."""
     idle = trio.CancelScope(deadline=trio.current_time() + _IDLE_TIME)
 
-    async def pump(source: trio.SocketStream, sink: trio.SocketStream) -> None:
+    async def pump(source: trio.abc.Stream, to: trio.abc.Stream) -> None:
         try:
             while chunk := await source.receive_some(_CHUNK):
                 idle.deadline = trio.current_time() + _IDLE_TIME
-                await sink.send_all(chunk)
-            await sink.send_eof()
+                await to.send_all(chunk)
+            await to.send_eof() if isinstance(to, trio.abc.HalfCloseableStream) else idle.cancel()
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
             idle.cancel()
 
@@ -393,8 +394,5 @@ async def relay_both_ways(a: trio.SocketStream, b: trio.SocketStream) -> None:
 async def _refuse(client: trio.SocketStream, status: int, message: str) -> None:
     reason = {400: "Bad Request", 403: "Forbidden", 502: "Bad Gateway"}[status]
     body = (message + "\n").encode()
-    await client.send_all(
-        f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-        + body
-    )
+    head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+    await client.send_all(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)

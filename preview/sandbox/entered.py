@@ -30,7 +30,7 @@ from pathlib import Path
 import psutil
 import trio
 
-from .child import ChildProcess, start_child
+from .child import ChildProcess, hold_loader_variables, start_child
 from .isolation import Confinement
 from .netns import can_enter_netns, netns_child
 from .process import ChildLimits, terminate_group
@@ -102,6 +102,7 @@ async def spawn_entered(
     init_pid = await trio.to_thread.run_sync(netns_child, sandbox_pid)
     if init_pid is None:
         raise OSError("the app's sandbox is not running")
+    argv, env = hold_loader_variables(argv, env)  # nsenter, setpriv, bwrap: root's
     seccomp = confinement.isolation.seccomp
     program = os.memfd_create("preview-seccomp", os.MFD_CLOEXEC) if seccomp else None
     try:

@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -336,11 +337,9 @@ class Confinement:
         """SIGTERM every process of the sandbox but bwrap's own two (the outer one and
         the namespace's init): a SIGTERM to those would SIGKILL the app at once."""
         for process in _tree(outer_pid):
-            try:
+            with contextlib.suppress(psutil.Error):
                 if process.name() != "bwrap":
                     process.send_signal(signal.SIGTERM)
-            except psutil.Error:
-                continue
 
     def kill(self, outer_pid: int) -> None:
         """Everything at once: the outer bwrap (its death takes the pid namespace down,
@@ -349,10 +348,8 @@ class Confinement:
         with contextlib.suppress(OSError):
             os.kill(outer_pid, signal.SIGKILL)
         for process in victims:
-            try:
+            with contextlib.suppress(psutil.Error):
                 process.kill()
-            except psutil.Error:
-                continue
         if self.cgroup is not None:
             self.cgroup.kill_all()
 
@@ -380,14 +377,23 @@ def _tree(pid: int) -> list[psutil.Process]:
         return []
 
 
+_PROBES = 3  # bwrap's tries: on a loaded machine one may fail, its verdict for life
+
+
 def _bwrap_problem(tools: SandboxTools) -> str | None:
+    """Why bwrap cannot make a sandbox here (after :data:`_PROBES` tries), or None."""
     argv = [tools.bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"]
-    try:
-        result = subprocess.run(argv, capture_output=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return str(error)
-    if result.returncode != 0:
-        return result.stderr.decode("utf-8", "replace").strip() or "exit code " + str(
-            result.returncode
-        )
-    return None
+    problem = None
+    for attempt in range(_PROBES):
+        if attempt:
+            time.sleep(0.5 * attempt)  # blocking: the probe runs in a thread
+        try:
+            result = subprocess.run(argv, capture_output=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            problem = str(error)
+            continue
+        said = result.stderr.decode("utf-8", "replace").strip()
+        if result.returncode == 0:
+            return None
+        problem = said or f"exit code {result.returncode}"
+    return problem

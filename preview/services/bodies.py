@@ -18,6 +18,7 @@ import trio
 from quart import request
 
 from ..errors import BadRequest, TooLarge
+from ..generations import MAX_DEPTH, nests_deeper
 from ..settings import Settings
 
 __all__ = [
@@ -53,12 +54,23 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     """``raw`` as a JSON object; 400 ``invalid_json`` for anything else.
 
     ``RecursionError`` is bad input like any other: the decoder recurses once per level
-    of nesting, so ``[`` repeated a thousand times is enough.
+    of nesting, so ``[`` repeated a thousand times is enough. And how deep it gets
+    depends on the stack it runs on: a large body is parsed in a thread, whose stack is
+    shallow, so a document nested just under the decoder's limit there broke the next
+    recursive walk over it on the request's own, deeper stack (the envelope encodes its
+    ``body`` again: an empty 500). A body nesting deeper than ``MAX_DEPTH`` is refused
+    wherever it is parsed, as JSON others wrote is (``generations.loads_bounded``).
     """
     try:
         data = json.loads(raw, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
+    if nests_deeper(data, MAX_DEPTH):
+        raise BadRequest(
+            f"The body nests arrays and objects more than {MAX_DEPTH} levels deep.",
+            code="invalid_json",
+            details={"maxDepth": MAX_DEPTH},
+        )
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.", code="invalid_json")
     return data

@@ -14,7 +14,13 @@ from ..store import Generation
 from . import Services, services
 from .bodies import JSON_BODY_LIMIT, json_object, read_body
 
-__all__ = ["AsgiCaller", "cancel_on_disconnect", "json_body", "owned_generation"]
+__all__ = [
+    "AsgiCaller",
+    "cancel_on_disconnect",
+    "generation_not_found",
+    "json_body",
+    "owned_generation",
+]
 
 
 async def owned_generation(gid: str, user: User, state: Services | None = None) -> Generation:
@@ -27,14 +33,21 @@ async def owned_generation(gid: str, user: User, state: Services | None = None) 
     generation = state.generations.get(gid)
     if generation is None and len(gid) <= 40:
         assert state.store is not None
+        writes = state.generation_writes
         generation = await state.store.get_generation(gid)
-        if generation is not None:
+        if generation is not None and state.generation_writes == writes:  # (else outdated)
             state.generations.put(gid, generation)
     if generation is None or generation.user_id != user.id:
-        raise NotFound(
-            f"No generation {gid!r}.", code="generation_not_found", details={"generationId": gid}
-        )
+        raise generation_not_found(gid)
     return generation
+
+
+def generation_not_found(gid: str) -> NotFound:
+    """The 404 of an unknown generation: another user's, or one deleted meanwhile (the
+    store's ``GenerationGone``: a launch, a revision or a rename that raced its delete)."""
+    return NotFound(
+        f"No generation {gid!r}.", code="generation_not_found", details={"generationId": gid}
+    )
 
 
 async def json_body(*, required: bool = True, limit: int = JSON_BODY_LIMIT) -> dict[str, Any]:

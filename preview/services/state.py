@@ -125,6 +125,9 @@ class Services:
     # the endpoint list of a generation's source or of one running app.
     generations: BoundedCache[str, Generation] = field(default_factory=lambda: BoundedCache(4096))
     discovery_cache: BoundedCache[str, list] = field(default_factory=lambda: BoundedCache(256))
+    # Writes of a generation's row so far (renames, revisions, deletes): a copy read from
+    # the store before one is not cached after it (``callers.owned_generation``).
+    generation_writes: int = 0
 
     def __post_init__(self) -> None:
         settings = self.settings
@@ -135,6 +138,13 @@ class Services:
             session_timeout=settings.session_timeout,
         )
         self.streams = StreamSlots(settings)
+
+    def forget_generation(self, gid: str) -> None:
+        """After a write of ``gid``'s row: no copy read before it stays cached, or is
+        cached later. (A read that raced a delete cached the deleted generation, which
+        then answered 200 with no files, and its DELETE 200 again, until evicted.)"""
+        self.generation_writes += 1
+        self.generations.discard(gid)
 
     def user(self) -> User:
         """The caller of this request or WebSocket (``auth.authenticate_request``); 401

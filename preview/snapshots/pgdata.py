@@ -5,8 +5,9 @@ A dump is plain SQL (``--no-owner --no-privileges --quote-all-identifiers``): it
 put back into any database of any preview, and its ``COPY`` blocks are the tables' rows,
 read here for the row counts and the diffs without any server. Putting one back is one
 transaction (``--single-transaction``): every schema of the database's own is dropped,
-``public`` made again, the dump run, as the preview's role where it has one (what is
-made is its); a lock the app holds past ``LOCK_WAIT`` ends it with nothing changed.
+``public`` made again, the dump run, logged in as the preview's role where it has one
+(what is made is its: ``PgDatabase``); a lock the app holds past ``LOCK_WAIT`` ends it
+with nothing changed.
 """
 
 from __future__ import annotations
@@ -46,11 +47,15 @@ CREATE SCHEMA IF NOT EXISTS public;
 class PgDatabase:
     """One database of a preview, as the service reaches it: ``key`` the name the app
     knows it by; ``env`` libpq's variables (host, port, user, password, database);
-    ``role`` what it is restored as (None: the connecting user, the server's own)."""
+    ``role`` and ``password``: who it is restored as, logged in as that role (None: the
+    connecting user, the server's own). Never the server's superuser with ``SET ROLE``:
+    the restore runs the app's own code (a function its CHECK constraints, domains or
+    generated columns call), whose ``RESET ROLE`` made it the superuser again."""
 
     key: str
     env: dict[str, str]
     role: str | None = None
+    password: str | None = None
 
 
 def _names(text: str) -> list[str]:
@@ -182,8 +187,11 @@ async def _collect(stream: trio.abc.ReceiveStream | None, into: bytearray) -> No
 async def restore_database(database: PgDatabase, dump: Path) -> None:
     """Put ``dump`` back into ``database`` in one transaction (module doc)."""
     prelude = f"SET lock_timeout = '{LOCK_WAIT}s';\n"
+    env = database.env
     if database.role is not None:
-        prelude += 'SET ROLE "' + database.role.replace('"', '""') + '";\n'
+        if database.password is None:
+            raise Unavailable("The preview's database role is not known.", code="restore_failed")
+        env = {**env, "PGUSER": database.role, "PGPASSWORD": database.password}
     # The prelude on stdin, then the dump's file: one transaction for both.
     argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
     argv += ["-f", "-", "-f", str(dump)]
@@ -191,7 +199,7 @@ async def restore_database(database: PgDatabase, dump: Path) -> None:
         result = await trio.run_process(
             argv, stdin=(prelude + _DROP_OWN_SCHEMAS).encode(), capture_stdout=True,
             capture_stderr=True,
-            env=database.env, check=False,
+            env=env, check=False,
         )  # fmt: skip
     if scope.cancelled_caught:
         raise Unavailable("The restore did not finish in time.", code="restore_failed")

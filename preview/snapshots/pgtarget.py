@@ -3,9 +3,9 @@
 :func:`database_for` (one by the name the app knows it by, made if the app has not
 used it yet: a snapshot may seed a database before the app's first connection).
 
-On the operator's server (``PREVIEW_APP_POSTGRES_URL``) the service connects as that
-URL's user and restores as the preview's role; on a private server, through its
-socket as the server's superuser.
+On the operator's server (``PREVIEW_APP_POSTGRES_URL``) the service dumps as that
+URL's user and restores logged in as the preview's role; on a private server (the
+app's own superuser's), through its socket as that superuser.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ async def live_databases(postgres: PostgresBacking, url: str, role: str) -> list
     logins = postgres.logins
     if isinstance(logins, SharedLogins):
         return [
-            PgDatabase(name, _operator_env(url, own), logins.role)
+            PgDatabase(name, _operator_env(url, own), logins.role, logins.password)
             for name, own in sorted(logins.databases.items())
         ]
     if isinstance(logins, PrivateLogins):
@@ -68,7 +68,7 @@ async def live_databases(postgres: PostgresBacking, url: str, role: str) -> list
         names = await trio.to_thread.run_sync(_private_names, logins)
         return [PgDatabase(name, _private_env(logins, name)) for name in names]
     if postgres.made_at_launch:
-        return [PgDatabase(role, _operator_env(url, role), role)]
+        return [_made_at_launch(postgres, url, role)]
     return []
 
 
@@ -80,10 +80,15 @@ async def database_for(
     logins = postgres.logins
     if isinstance(logins, SharedLogins):
         login = await logins.login(role, key)
-        return PgDatabase(key, _operator_env(url, login.database), logins.role)
+        return PgDatabase(key, _operator_env(url, login.database), login.role, login.password)
     if isinstance(logins, PrivateLogins):
         await logins.login(SUPERUSER, key)
         return PgDatabase(key, _private_env(logins, key))
     if postgres.made_at_launch:  # its one database, whatever the app calls it
-        return PgDatabase(role, _operator_env(url, role), role)
+        return _made_at_launch(postgres, url, role)
     return None
+
+
+def _made_at_launch(postgres: PostgresBacking, url: str, role: str) -> PgDatabase:
+    """The one database made at launch: its role's password is what the app was given."""
+    return PgDatabase(role, _operator_env(url, role), role, postgres.env.get("POSTGRES_PASSWORD"))

@@ -116,13 +116,17 @@ def table_counts(path: Path) -> dict[str, int]:
 
 
 def read_tables(path: Path) -> dict[str, TableRows]:
-    """Each table of a snapshot's copy, whole (for a diff)."""
+    """Each table of a snapshot's copy, whole (for a diff): its stored columns, those
+    ``table_info`` names. Not ``SELECT *``, which computes its generated ones too: the
+    app's schema says what they are, ``zeroblob(1000000000)`` a gigabyte a row, and an
+    8 KiB database had the service allocate gigabytes to compare it."""
     found: dict[str, TableRows] = {}
     with closing(_read_only(path)) as connection:
         for name in _tables(connection):
             info = connection.execute(f"PRAGMA table_info({_quoted(name)})").fetchall()
             columns = [row[1] for row in info]
             key = [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5] > 0]
-            rows = connection.execute(f"SELECT * FROM {_quoted(name)}").fetchall()
+            listed = ", ".join(_quoted(column) for column in columns)
+            rows = connection.execute(f"SELECT {listed} FROM {_quoted(name)}").fetchall()
             found[name] = TableRows(columns, key, [tuple(r) for r in rows])
     return found

@@ -1,7 +1,14 @@
 """Persistence: the tables with a plain record class each, and the trio-friendly :class:`Store`."""
 
 from .database import DatabaseUnavailable, Store
-from .models import ACTIVE_STATUSES, Generation, GenerationFile, LogEvent, PreviewInstance
+from .models import (
+    ACTIVE_STATUSES,
+    Generation,
+    GenerationFile,
+    GenerationGone,
+    LogEvent,
+    PreviewInstance,
+)
 from .retention import LogRetention
 from .retry import until_stored
 
@@ -10,6 +17,7 @@ __all__ = [
     "DatabaseUnavailable",
     "Generation",
     "GenerationFile",
+    "GenerationGone",
     "LogEvent",
     "LogRetention",
     "PreviewInstance",

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import trio
 from sqlalchemy import Engine, Row, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from ..errors import StoreError
 from .failures import DatabaseUnavailable, first_line, store_error, unavailable
@@ -40,12 +40,14 @@ from .models import (
     ACTIVE_STATUSES,
     Generation,
     GenerationFile,
+    GenerationGone,
     LogEvent,
     PreviewInstance,
     first,
     one,
     records,
 )
+from .revisions import insert_generation
 from .schema import SchemaNotUpgraded, upgrade_schema
 
 __all__ = ["LOG_EVENT_COLUMNS", "DatabaseUnavailable", "Store"]
@@ -209,20 +211,7 @@ class Store:
     # -- generations ----------------------------------------------------------------
 
     async def add_generation(self, generation: Generation, files: dict[str, bytes]) -> None:
-        def unit(connection: Connection) -> None:
-            connection.execute(insert(Generation), generation.values())
-            if not files:
-                # execute() with an empty list would run one INSERT with no values.
-                return
-            connection.execute(
-                insert(GenerationFile),
-                [
-                    {"generation_id": generation.id, "path": p, "size": len(c), "content": c}
-                    for p, c in files.items()
-                ],
-            )
-
-        await self._in_transaction(unit)
+        await self._in_transaction(functools.partial(insert_generation, generation, files))
 
     async def get_generation(self, gid: str) -> Generation | None:
         return await self._in_transaction(lambda c: one(c, Generation, Generation.id == gid))
@@ -252,7 +241,15 @@ class Store:
     # -- previews -------------------------------------------------------------------
 
     async def add_preview(self, preview: PreviewInstance) -> None:
-        await self._in_transaction(lambda c: c.execute(insert(PreviewInstance), preview.values()))
+        """``GenerationGone`` if a delete of its generation came first (its foreign key)."""
+        try:
+            await self._in_transaction(
+                lambda c: c.execute(insert(PreviewInstance), preview.values())
+            )
+        except IntegrityError:
+            if await self.get_generation(preview.generation_id) is None:
+                raise GenerationGone(preview.generation_id) from None
+            raise
 
     async def update_preview(self, pid: str, **values: Any) -> None:
         query = update(PreviewInstance).where(PreviewInstance.id == pid).values(**values)
@@ -392,7 +389,8 @@ class Store:
 
     async def rename_generation(self, gid: str, project_id: str | None) -> None:
         query = update(Generation).where(Generation.id == gid).values(project_id=project_id)
-        await self._in_transaction(lambda c: c.execute(query))
+        if (await self._in_transaction(lambda c: c.execute(query))).rowcount == 0:
+            raise GenerationGone(gid)  # deleted meanwhile
 
     async def delete_generation(self, gid: str) -> None:
         await self._in_transaction(

@@ -40,6 +40,7 @@ __all__ = [
     "ACTIVE_STATUSES",
     "Generation",
     "GenerationFile",
+    "GenerationGone",
     "GenerationRevision",
     "LogEvent",
     "PreviewInstance",
@@ -108,6 +109,11 @@ class Record:
 def records(cls: type[Record], rows: Any) -> list[Any]:
     """The records of rows of ``select(cls)``."""
     return [cls.from_row(row) for row in rows]
+
+
+class GenerationGone(LookupError):
+    """The generation is no more: deleted by a call that raced this one (a launch, a
+    revision, a rename). The routes answer it as an unknown generation, 404."""
 
 
 def first(cls: type[Record], rows: Any) -> Any:

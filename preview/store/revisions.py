@@ -23,12 +23,20 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from ..clock import utcnow
-from .models import Generation, GenerationFile, GenerationRevision, RevisionFile, one
+from .models import (
+    Generation,
+    GenerationFile,
+    GenerationGone,
+    GenerationRevision,
+    RevisionFile,
+    one,
+)
 
 __all__ = [
     "DEPENDENCY_FILES",
     "RevisionRecord",
     "add_revision",
+    "insert_generation",
     "latest_tree",
     "list_revisions",
     "revision_tree",
@@ -127,6 +135,22 @@ def _first_revision(
         )
 
 
+def insert_generation(
+    generation: Generation, files: dict[str, bytes], connection: Connection
+) -> None:
+    """An upload: the generation's row and its files (revision 1, kept whole)."""
+    connection.execute(insert(Generation), generation.values())
+    if not files:
+        return  # execute() with an empty list would run one INSERT with no values
+    connection.execute(
+        insert(GenerationFile),
+        [
+            {"generation_id": generation.id, "path": p, "size": len(c), "content": c}
+            for p, c in files.items()
+        ],
+    )
+
+
 def add_revision(
     engine: Engine,
     gid: str,
@@ -141,7 +165,7 @@ def add_revision(
     with engine.begin() as connection:
         generation = one(connection, Generation, Generation.id == gid)
         if generation is None:
-            raise LookupError(gid)
+            raise GenerationGone(gid)
         current = _current_tree(connection, gid)
         effective = {
             path: content

@@ -44,6 +44,13 @@ its work ends by itself, with the client's connection left open.
   under way (shielded, with a time limit; then the socket is closed regardless).
 * ``TCPServer.run``: whatever else escapes one connection is logged and ends that
   connection only; cancellation and ``KeyboardInterrupt`` go on as before.
+* ``H11Protocol._send_error_response``: a request h11 cannot parse (a malformed request
+  line or header, a bad chunk, a head past ``h11_max_incomplete_size``) was answered
+  400 or 431 with an empty body; it now carries the error shape, as every other refusal
+  does (``malformed_request``, ``request_head_too_large``), still closing the connection.
+* ``HTTPStream._send_error_response``: an exception that escapes the ASGI layers below
+  Quart's error handler (the fast paths: a bug) was an empty 500; it is the error shape
+  Quart's handler gives, ``internal_error`` (Hypercorn logs the traceback, as before).
 
 All are wrappers around Hypercorn's own methods, installed once, by ``create_app``;
 :func:`installed` says which took. ``tests/transport/test_connection_guard.py`` fails
@@ -57,21 +64,23 @@ import contextlib
 import functools
 import inspect
 import logging
+import time
 from typing import Any
 
 import trio
 
-from ..errors import BadRequest, error_response
+from ..errors import BadRequest, PreviewError, error_response
 
 try:  # Hypercorn's internals: if they move, install() wraps what it still finds
     import h11
     from hypercorn.events import Closed, RawData
-    from hypercorn.protocol.events import Body, Data, StreamClosed
+    from hypercorn.protocol.events import Body, Data, EndBody, Response, StreamClosed
     from hypercorn.protocol.h11 import H11Protocol
+    from hypercorn.protocol.http_stream import ASGIHTTPState, HTTPStream
     from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
     from hypercorn.trio.tcp_server import TCPServer
 except ImportError:  # pragma: no cover - depends on the installed versions
-    H11Protocol = WSStream = TCPServer = None  # type: ignore[assignment,misc]
+    H11Protocol = HTTPStream = WSStream = TCPServer = None  # type: ignore[assignment,misc]
 
 __all__ = ["install", "installed"]
 
@@ -81,6 +90,8 @@ _DISCONNECT = {"type": "websocket.disconnect", "code": 1002}  # protocol error
 _CLOSE_TIMEOUT = 5.0  # closing a socket, restarting a timer: in-memory steps, unless a bug waits
 _WRAPPED = (
     "H11Protocol._create_stream",
+    "H11Protocol._send_error_response",
+    "HTTPStream._send_error_response",
     "TCPServer._close",
     "TCPServer.protocol_send",
     "TCPServer.run",
@@ -90,7 +101,12 @@ _WRAPPED = (
 
 def installed() -> frozenset[str]:
     """The Hypercorn methods the guard wraps now (empty before :func:`install`)."""
-    owners = {"H11Protocol": H11Protocol, "TCPServer": TCPServer, "WSStream": WSStream}
+    owners = {
+        "H11Protocol": H11Protocol,
+        "HTTPStream": HTTPStream,
+        "TCPServer": TCPServer,
+        "WSStream": WSStream,
+    }
     found = set()
     for name in _WRAPPED:
         owner, method = name.split(".")
@@ -109,6 +125,10 @@ def install() -> frozenset[str]:
         _wrap(TCPServer, "protocol_send", _closing_not_cut_short)
     if H11Protocol is not None and _wrappable(H11Protocol, "_create_stream", 2):
         _wrap(H11Protocol, "_create_stream", _ambiguous_length_refused)
+    if H11Protocol is not None and _wrappable(H11Protocol, "_send_error_response", 2):
+        _wrap(H11Protocol, "_send_error_response", _refusal_in_shape)
+    if HTTPStream is not None and _wrappable(HTTPStream, "_send_error_response", 2):
+        _wrap(HTTPStream, "_send_error_response", _failure_in_shape)
     if WSStream is not None and _wrappable(WSStream, "handle", 2):
         _wrap(WSStream, "handle", _early_data_closes)
     wrapped = installed()
@@ -207,14 +227,75 @@ def _ambiguous_length_refused(original: Any) -> Any:
             "A request may not carry both Content-Length and Transfer-Encoding.",
             code="ambiguous_body_length",
         )
-        status, headers, body = error_response(error)
-        fields = [(name.lower().encode(), value.encode()) for name, value in headers]
-        fields += [(b"content-length", b"%d" % len(body)), (b"connection", b"close")]
-        fields += self.config.response_headers("h11")
-        await self._send_h11_event(h11.Response(status_code=status, headers=fields))
-        await self._send_h11_event(h11.Data(data=body))
-        await self._send_h11_event(h11.EndOfMessage())
+        await _send_refusal(self, error)
         await self.send(Closed())
         return None
 
     return _create_stream
+
+
+class _HeadTooLarge(PreviewError):
+    status_code = 431
+    default_code = "request_head_too_large"
+
+
+def _refusal_in_shape(original: Any) -> Any:
+    async def _send_error_response(self: Any, status_code: int) -> None:
+        # h11 hints 431 for a head past its limit and 400 for anything else it refuses.
+        if status_code == 431:
+            limit = self.config.h11_max_incomplete_size
+            error: PreviewError = _HeadTooLarge(
+                "The request line and headers are too large.",
+                details={"limit": limit},
+            )
+        elif status_code == 400:
+            error = BadRequest(
+                "The request is not valid HTTP/1.1 (its request line, a header or the"
+                " framing of its body).",
+                code="malformed_request",
+            )
+        else:
+            return await original(self, status_code)
+        await _send_refusal(self, error)  # Hypercorn's caller closes the connection
+        return None
+
+    return _send_error_response
+
+
+def _failure_in_shape(original: Any) -> Any:
+    async def _send_error_response(self: Any, status_code: int) -> None:
+        if status_code != 500:  # (404: a server name not served, which we never set)
+            return await original(self, status_code)
+        failure = PreviewError("The service failed to handle this request; it has been logged.")
+        status, headers, body = error_response(failure)
+        fields = [(name.lower().encode(), value.encode()) for name, value in headers]
+        fields += [(b"content-length", b"%d" % len(body)), (b"connection", b"close")]
+        await self.send(Response(stream_id=self.stream_id, headers=fields, status_code=status))
+        await self.send(Body(stream_id=self.stream_id, data=body))
+        await self.send(EndBody(stream_id=self.stream_id))
+        self.state = ASGIHTTPState.CLOSED
+        took = time.time() - self.start_time
+        await self.config.log.access(self.scope, {"status": status, "headers": []}, took)
+        return None
+
+    return _send_error_response
+
+
+async def _send_refusal(protocol: Any, error: PreviewError) -> None:
+    """``error`` in the error shape as the connection's last answer (``Connection:
+    close``), sent by the task that reads it, in one write: the connection is closed
+    right after, and a close that meets a body still to be written (the client's bytes
+    unread make it a reset) cut the answer after its head."""
+    status, headers, body = error_response(error)
+    fields = [(name.lower().encode(), value.encode()) for name, value in headers]
+    fields = [field for field in fields if field[0] != b"connection"]
+    fields += [(b"content-length", b"%d" % len(body)), (b"connection", b"close")]
+    fields += protocol.config.response_headers("h11")
+    events = (h11.Response(status_code=status, headers=fields), h11.Data(data=body))
+    try:
+        data = b"".join(protocol.connection.send(event) for event in (*events, h11.EndOfMessage()))
+    except h11.LocalProtocolError:  # as Hypercorn's own sends: the answer had begun
+        if protocol.connection.their_state != h11.ERROR:
+            raise
+        return
+    await protocol.send(RawData(data=data))

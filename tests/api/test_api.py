@@ -483,6 +483,9 @@ async def test_invalid_launch_bodies_are_400(service: Service) -> None:
             ({"json": {"command": ["{python:>999999999}"]}}, "invalid_command"),
             ({"json": {"command": SERVER_COMMAND, "healthPath": "nope"}}, "invalid_health_path"),
             ({"json": {"command": SERVER_COMMAND, "healthPath": 7}}, "invalid_health_path"),
+            # "yes" and ?wait=maybe were taken as true and false.
+            ({"json": {"command": SERVER_COMMAND, "wait": "yes"}}, "invalid_wait"),
+            ({"json": {"command": SERVER_COMMAND}, "params": {"wait": "maybe"}}, "invalid_wait"),
             ({"json": [1, 2]}, "invalid_json"),
             (
                 {"content": b"{oops", "headers": {"Content-Type": "application/json"}},

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import zipfile
+from functools import partial
 
 import psutil
 import pytest
 import trio
 
 from preview.api import generations
+from preview.api import revisions as revisions_api
 
 from ..conftest import SERVER_COMMAND, Service, auth, server_app
 
@@ -134,3 +136,133 @@ async def test_a_generation_is_named_after_its_archive_unless_named(service: Ser
                 f"/api/generations/{created.json()['generationId']}", headers=auth()
             )
             assert shown.json()["name"] == expected
+
+
+class _Gate:
+    """Holds the first call of an async method until released: the calls of a race put
+    in the order that lost it, with events (no sleeps)."""
+
+    def __init__(self, original) -> None:
+        self.original, self.entered, self.release = original, trio.Event(), trio.Event()
+
+    async def __call__(self, *args, **kwargs):
+        if not self.entered.is_set():
+            self.entered.set()
+            await self.release.wait()
+        return await self.original(*args, **kwargs)
+
+
+def _gone(response, gid: str) -> None:
+    assert response.status_code == 404, response.text
+    assert response.json()["error"] == "generation_not_found", response.json()
+    assert response.json()["details"] == {"generationId": gid}
+
+
+async def test_calls_that_lose_the_race_with_the_generations_delete_are_404(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A launch, a revision and a rename that found the generation, then came back to
+    the store after its delete: the launch's row broke the foreign key and the revision
+    found no generation (500 internal_error each), the rename answered 200."""
+    supervisor, store = service.supervisor, service.store
+    await supervisor.env_builder()  # what a launch imports, before the race is set up
+    with trio.fail_after(60):
+        for call in ("launch", "revision", "rename"):
+            gid = await service.upload(server_app())
+            url = f"/api/generations/{gid}"
+            if call == "launch":
+                gate = _Gate(supervisor.env_builder)  # after the route found the generation
+                monkeypatch.setattr(supervisor, "env_builder", gate)
+                send = partial(service.launch, gid, command=SERVER_COMMAND, wait=False)
+            elif call == "revision":
+                gate = _Gate(revisions_api.check_storage)  # just before the revision's write
+                monkeypatch.setattr(revisions_api, "check_storage", gate)
+                body = {"files": {"new.py": "print('new')\n"}}
+                send = partial(service.client.post, f"{url}/revisions", json=body, headers=auth())
+            else:
+                gate = _Gate(store.rename_generation)
+                monkeypatch.setattr(store, "rename_generation", gate)
+                send = partial(service.client.patch, url, json={"name": "late"}, headers=auth())
+            answers = []
+
+            async def racing(send=send, answers=answers) -> None:
+                answers.append(await send())
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(racing)
+                await gate.entered.wait()
+                assert (await service.client.delete(url, headers=auth())).status_code == 200
+                gate.release.set()
+            _gone(answers[0], gid)
+            monkeypatch.undo()
+            assert supervisor.for_generation(gid) is None
+            assert not supervisor.ports.in_use, call  # the launch's port given back
+            assert (await service.client.get(url, headers=auth())).status_code == 404
+
+
+async def test_a_launch_while_the_generations_rows_are_deleted_is_404_not_orphaned(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delete found no preview to stop; a launch admitted before its rows were gone
+    wrote its own row, which their delete took with them, and kept running without it."""
+    store, supervisor = service.store, service.supervisor
+    gate = _Gate(store.delete_generation)
+    monkeypatch.setattr(store, "delete_generation", gate)
+    with trio.fail_after(60):
+        gid = await service.upload(server_app())
+        url = f"/api/generations/{gid}"
+        deleted = []
+
+        async def delete() -> None:
+            deleted.append(await service.client.delete(url, headers=auth()))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(delete)
+            await gate.entered.wait()
+            launched = await service.launch(gid, command=SERVER_COMMAND, wait=False)
+            gate.release.set()
+        assert deleted[0].status_code == 200, deleted[0].text
+        _gone(launched, gid)
+        assert supervisor.for_generation(gid) is None
+        assert not supervisor.deleting
+
+
+@pytest.mark.parametrize("write", ["delete", "rename"])
+async def test_a_read_that_raced_a_write_leaves_nothing_outdated_in_memory(
+    service: Service, monkeypatch: pytest.MonkeyPatch, write: str
+) -> None:
+    """A request that read the generation from the store just before its delete (or a
+    rename) cached what it read after the write had cleared the cache: the deleted
+    generation answered 200 with no files, and its DELETE 200 again; the old name stayed."""
+    store = service.store
+    with trio.fail_after(30):
+        gid = await service.upload(server_app())
+        url = f"/api/generations/{gid}"
+        service.app.extensions["preview"].generations.discard(gid)  # read from the store
+        entered, release = trio.Event(), trio.Event()
+        original = store.get_generation
+
+        async def read_then_hold(wanted: str):
+            found = await original(wanted)
+            if not entered.is_set():
+                entered.set()
+                await release.wait()
+            return found
+
+        monkeypatch.setattr(store, "get_generation", read_then_hold)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(partial(service.client.get, url, headers=auth()))
+            await entered.wait()  # read, not yet cached
+            if write == "delete":
+                written = await service.client.delete(url, headers=auth())
+            else:
+                written = await service.client.patch(url, json={"name": "new"}, headers=auth())
+            assert written.status_code == 200, written.text
+            release.set()
+        monkeypatch.undo()
+        if write == "delete":
+            _gone(await service.client.get(url, headers=auth()), gid)
+            _gone(await service.client.delete(url, headers=auth()), gid)
+        else:
+            shown = await service.client.get(url, headers=auth())
+            assert shown.json()["name"] == "new", shown.json()

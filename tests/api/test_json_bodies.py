@@ -82,6 +82,47 @@ async def test_a_deeply_nested_upload_is_a_400(service: Service) -> None:
             _assert_invalid_json(response)
 
 
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_an_envelope_nested_just_under_the_decoders_limit_is_a_400(
+    service: Service, chunked: bool
+) -> None:
+    """A body past 64 KiB is parsed in a thread, whose stack is shallow: a document
+    nested 950 levels deep parsed there, and the envelope's ``body``, encoded again for
+    the app on the request's deeper stack, raised RecursionError (an empty 500, by the
+    fast path and by the Quart route alike)."""
+    deep = b"[" * 950 + b"]" * 950
+    padding = b"x" * (70 << 10)  # past the size parsed inline
+    call = b'{"method": "POST", "path": "/", "pad": "' + padding + b'", "body": ' + deep + b"}"
+    with trio.fail_after(60):
+        gid = await service.upload(server_app())
+        launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert launched["status"] == "running", (launched["errorMessage"], launched["errorLines"])
+
+        async def pieces():
+            yield call
+
+        response = await service.client.post(
+            f"/api/generations/{gid}/preview/request",
+            content=pieces() if chunked else call,
+            headers={
+                **auth(),
+                "Content-Type": "application/json",
+                "X-Preview-Token": launched["previewToken"],
+            },
+        )
+        _assert_invalid_json(response)
+        assert response.json()["details"] == {"maxDepth": 128}
+        # A body nested as deep as real ones do still goes through.
+        shallow = {"method": "POST", "path": "/", "body": {"a": [[{"b": [1]}]]}}
+        response = await service.client.post(
+            f"/api/generations/{gid}/preview/request",
+            json=shallow,
+            headers={**auth(), "X-Preview-Token": launched["previewToken"]},
+        )
+        assert response.status_code == 200, response.text
+        await service.stop(gid)
+
+
 @pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
 @pytest.mark.parametrize("route", ["rename", "launch", "ticket", "envelope"])
 async def test_an_endless_json_body_is_refused_at_its_own_limit(

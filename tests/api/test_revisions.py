@@ -99,6 +99,18 @@ async def test_bad_revisions_are_refused_and_change_nothing(service: Service) ->
             assert response.status_code == status, (body, response.text)
             if code:
                 assert response.json()["error"] == code
+        # An archive's ?apply= as the JSON's apply: "maybe" was taken as true.
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            info = tarfile.TarInfo("server.py")
+            archive.addfile(info, io.BytesIO(b""))
+        maybe = await service.client.post(
+            _url(gid),
+            params={"apply": "maybe"},
+            content=buffer.getvalue(),
+            headers={**auth(), "content-type": "application/gzip"},
+        )
+        assert maybe.status_code == 400 and maybe.json()["error"] == "invalid_apply", maybe.text
         listed = (await service.client.get(_url(gid), headers=auth())).json()["revisions"]
         assert [r["revision"] for r in listed] == [1]
         other = await service.client.post(

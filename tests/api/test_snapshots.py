@@ -240,6 +240,62 @@ async def test_postgres_snapshot_restore_diff_and_seed(
         )
 
 
+# A table whose CHECK calls the app's own function: run by whoever writes a row, the
+# restore too. From a superuser's session under SET ROLE, its RESET ROLE is the superuser.
+_CLIMBER = """
+import psycopg
+def connect():
+    return psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+
+with connect() as c:
+    c.execute(\"\"\"CREATE OR REPLACE FUNCTION public.climb() RETURNS boolean
+        LANGUAGE plpgsql AS $$ DECLARE me text := current_user; BEGIN
+          BEGIN RESET ROLE; EXECUTE format('ALTER ROLE %I SUPERUSER', me);
+          EXCEPTION WHEN others THEN NULL; END;
+          RETURN true;
+        END $$\"\"\")
+    c.execute("CREATE TABLE IF NOT EXISTS guarded (x int CHECK (public.climb()))")
+    c.execute("INSERT INTO guarded VALUES (1)")
+
+class Climber(Handler):
+    def do_GET(self):
+        if self.path != "/superuser":
+            return super().do_GET()
+        with connect() as c:
+            body = c.execute("SELECT current_setting('is_superuser')").fetchone()[0].encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Climber
+"""
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "off"])
+async def test_a_restore_on_the_operators_server_gives_the_app_no_more_than_its_role(
+    postgres_settings: Settings, sandbox: str
+) -> None:
+    """A restore runs the app's code (here a CHECK's function, as the rows go back in).
+    As the operator's superuser under ``SET ROLE``, that code's ``RESET ROLE`` was the
+    superuser, which made the app's role one: every database of the server, and its
+    host through ``COPY … TO PROGRAM``."""
+    async with running_service(replace(postgres_settings, sandbox=sandbox)) as service:
+        if sandbox == "auto" and not service.supervisor.isolation.sandboxed:
+            pytest.skip("the sandbox is not available here")
+        with trio.fail_after(120):
+            gid = await service.upload(
+                server_app(before_serving=_CLIMBER, **{"requirements.txt": "psycopg\n"})
+            )
+            app = await _launch(service, gid)
+            assert await app.call("GET", "/superuser") == "off"
+            taken = await _snapshot(service, gid)
+            assert [t["rows"] for t in taken["tables"] if t["table"] == "guarded"] == [1]
+            restored = await service.client.post(
+                _url(gid, f"/{taken['snapshotId']}/restore"), headers=auth()
+            )
+            assert restored.status_code == 200, restored.text
+            assert await app.call("GET", "/superuser") == "off"
+            await service.stop(gid)
+
+
 @pytest.mark.skipif(server_binaries() is None, reason="no PostgreSQL server binaries")
 async def test_postgres_on_a_private_server(service: Service) -> None:
     """Without PREVIEW_APP_POSTGRES_URL, a sandboxed app with a driver has a private

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 
 import trio
 import trio_websocket
@@ -371,3 +372,24 @@ async def _refused_websocket(service: Service, gid: str) -> None:
     except trio_websocket.ConnectionRejected as rejected:
         assert rejected.status_code == 429
         assert b'"too_many_streams"' in (rejected.body or b"")
+
+
+async def test_a_plain_request_to_the_websocket_stream_and_the_reverse_say_so(
+    service: Service,
+) -> None:
+    """Werkzeug's refusal of either ("The browser (or proxy) sent a request that this
+    server could not understand", ``bad_request``) said nothing of what was wrong."""
+    with trio.fail_after(20):
+        gid = await service.upload({"main.py": "print('hi')\n"})
+        plain = await service.client.get(f"/api/generations/{gid}/preview/logs/ws", headers=auth())
+        assert plain.status_code == 400, plain.text
+        assert plain.json()["error"] == "websocket_required", plain.json()
+        assert "WebSocket handshake" in plain.json()["message"]
+        host, port = service.url.removeprefix("http://").split(":")
+        try:
+            async with trio_websocket.open_websocket(host, int(port), "/api/health", use_ssl=False):
+                raise AssertionError("a WebSocket was accepted on a route of plain requests")
+        except trio_websocket.ConnectionRejected as rejected:
+            assert rejected.status_code == 400
+            refusal = json.loads(rejected.body or b"{}")
+            assert refusal["error"] == "websocket_not_accepted", refusal

@@ -120,6 +120,9 @@ async def test_envelope_errors(running, settings) -> None:
         _error(await _envelope(service, gid, token, method="BREW", path="/"), 400, "invalid_method")
         for bad_path in ("json", "//evil.example/x", "/a\r\nInjected: 1", "http://evil/"):
             _error(await _envelope(service, gid, token, path=bad_path), 400, "invalid_path")
+        too_long = await _envelope(service, gid, token, path="/" + "a" * 8192)
+        _error(too_long, 400, "invalid_path")  # said as such, not as a bad character
+        assert too_long.json()["message"] == "path is longer than 8192 characters.", too_long.text
         _error(
             await _envelope(
                 service, gid, token, path="/json", headers={"X-Bad": "a\r\nInjected: yes"}

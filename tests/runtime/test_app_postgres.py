@@ -270,6 +270,38 @@ async def test_node_pg_reads_the_pg_variables(builder_service: Service) -> None:
 
 
 @needs_server
+async def test_an_app_asking_for_ssl_gets_tls_from_the_relay(builder_service: Service) -> None:
+    """ErikBahena's knexfile (a Heroku-era template): ``pg.defaults.ssl = {
+    rejectUnauthorized: false }`` once DATABASE_URL is set, which the service gives: "The
+    server does not support SSL connections" while the relay declined SSL."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pg_ssl"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"one": 1, "tls": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_a_locked_release_that_cannot_run_here_gets_the_newest_of_its_range(
+    builder_service: Service,
+) -> None:
+    """eflem00's koa-boilerplate locks pg 8.0.0 under ``"pg": "^8.0.0"``: before 8.0.3
+    pg's connect never settles on Node 14 and later (TypeORM's start hung, then exited)."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pg_locked_old"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await _proxied(service, body, "/"))["data"]
+        assert answer["one"] == 1 and answer["version"] != "8.0.0"
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(m.startswith("pg 8.0.0 (its lockfile's) its connect never") for m in said)
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_a_procfile_node_app_gets_its_knex_migrations(builder_service: Service) -> None:
     """A Heroku-era Node app: ``web: yarn start`` (yarn is not installed: npm runs the
     script) and knex migrations, run by ``knex migrate:latest`` before it serves."""

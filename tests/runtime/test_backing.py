@@ -202,6 +202,86 @@ async def test_its_own_mariadb_with_the_account_its_env_names(builder_service: S
         assert any(m.startswith("MariaDB ready in") for m in said), said
 
 
+EITHER_ENGINE_APP = """import os, json
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pymysql
+
+def version():
+    db = pymysql.connect(host=os.environ["DB_HOST"], port=int(os.environ["DB_PORT"]),
+        user=os.environ["DB_USERNAME"], password=os.environ["DB_PASSWORD"],
+        database=os.environ["DB_NAME"], connect_timeout=5)
+    with db, db.cursor() as cursor:
+        cursor.execute("SELECT VERSION()")
+        return cursor.fetchone()[0]
+
+version()  # at start, as TypeORM connects
+
+class Answer(BaseHTTPRequestHandler):
+    def do_GET(self):
+        data = json.dumps({"version": version()}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Answer).serve_forever()
+"""
+
+
+async def test_an_app_with_both_drivers_uses_the_engine_its_settings_name(
+    builder_service: Service,
+) -> None:
+    """tienpbss's conduit installs pg and mysql2 and names MySQL in its .env (DB_TYPE=mysql,
+    DB_HOST=mysql_c, DB_PORT=3306): the PostgreSQL relay took port 3306 and its MySQL
+    client's connect timed out there."""
+    service = builder_service
+    require_sandbox(service)
+    if mariadb_binary() is None:
+        pytest.skip("mariadbd is not installed")
+    files = {
+        "app.py": EITHER_ENGINE_APP,
+        "Procfile": "web: python app.py\n",
+        "requirements.txt": "pymysql>=1.1,<2\npsycopg2-binary\n",
+        ".env": "DB_TYPE=mysql\nDB_HOST=mysql_c\nDB_PORT=3306\nDB_USERNAME=shop\n"
+        "DB_PASSWORD=s3cret\nDB_NAME=orders\n",
+        "docker-compose.yml": "services:\n  db:\n    image: mysql:8\n    container_name: mysql_c\n"
+        "    environment:\n      MYSQL_USER: shop\n      MYSQL_PASSWORD: s3cret\n"
+        "      MYSQL_DATABASE: orders\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert "MariaDB" in (await _call(service, body, "GET", "/"))["version"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_the_account_the_app_logs_in_with_wins_over_its_containers(
+    builder_service: Service,
+) -> None:
+    """tienpbss's conduit: its .env.example logs in as root with "your-password", its
+    compose file gives its MySQL container MYSQL_ROOT_PASSWORD 123456: the private
+    MariaDB made root's password the container's, and the app was refused."""
+    service = builder_service
+    require_sandbox(service)
+    if mariadb_binary() is None:
+        pytest.skip("mariadbd is not installed")
+    files = {
+        "app.py": EITHER_ENGINE_APP,
+        "Procfile": "web: python app.py\n",
+        "requirements.txt": "pymysql>=1.1,<2\n",
+        ".env.example": "DB_HOST=mysql_c\nDB_PORT=3306\nDB_USERNAME=root\n"
+        "DB_PASSWORD=your-password\nDB_NAME=conduit\n",
+        "docker-compose.yml": "services:\n  db:\n    image: mysql\n    container_name: mysql_c\n"
+        "    environment:\n      MYSQL_DATABASE: conduit\n      MYSQL_ROOT_PASSWORD: 123456\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert "MariaDB" in (await _call(service, body, "GET", "/"))["version"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def test_a_template_url_is_the_services_to_fill() -> None:
     # An example's URL with placeholders (hackersandslackers' flask-sqlalchemy-tutorial):
     # urlsplit refused its "[USER]" host, which failed the launch; it names the server

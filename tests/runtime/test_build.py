@@ -102,6 +102,30 @@ async def test_fastapi_factory_under_src_is_built_and_runs(builder_service: Serv
         assert (await service.stop(again["gid"])).status_code == 200
 
 
+async def test_an_app_with_a_syntax_error_is_started_and_python_says_where(
+    builder_service: Service,
+) -> None:
+    """A model's code with a syntax error is still its app: it is built and started, and
+    the launch fails with Python's own SyntaxError, its file and line (not "found no way
+    to start this app", which sent the user looking for a missing entry point)."""
+    service = builder_service
+    main = (
+        "from fastapi import FastAPI\n\napp = FastAPI(\n    title='shop'\n\n\n"
+        "@app.get('/')\ndef index():\n    return {'ok': True}\n"
+    )
+    with trio.fail_after(BUILD_WAIT):
+        files = {"requirements.txt": "fastapi>=0.110\n", "app/main.py": main}
+        body = await launched(service, files)
+        assert body["status"] == "failed"
+        assert body["runtime"]["detectedFrom"] == "app/main.py"
+        assert "main:app" in body["runtime"]["command"]
+        assert body["errorMessage"].endswith("(app/main.py, line 3)"), body["errorMessage"]
+        assert "SyntaxError" in body["errorMessage"]
+        shown = "\n".join([body["errorMessage"], *body["errorLines"]])
+        assert 'app/main.py", line 3' in shown and service.settings.env_dir not in shown
+        assert service.supervisor.ports.in_use == frozenset()
+
+
 async def test_build_output_streams_as_build_events_with_progress(
     builder_service: Service,
 ) -> None:
@@ -233,6 +257,101 @@ async def test_other_wsgi_frameworks_are_built_and_served(
         assert body["runtime"]["framework"] == framework
         assert "gunicorn" in body["runtime"]["command"]
         assert (await service.app_get(body, "/hello/ada")).json() == {"hello": "ada"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_gunicorn_pinned_before_its_main_module_serves_the_app(
+    builder_service: Service,
+) -> None:
+    """flask-bones pins gunicorn==20.0.4, which has no ``gunicorn/__main__.py`` (20.1 added
+    it): ``python -m gunicorn`` exited "No module named gunicorn.__main__"."""
+    service = builder_service
+    files = {
+        "app.py": "from flask import Flask\napp = Flask(__name__)\n\n\n@app.get('/hi')\n"
+        "def hi():\n    return {'hi': 'there'}\n",
+        "requirements.txt": "flask==2.3.3\ngunicorn==20.0.4\nsetuptools<81\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/hi")).json() == {"hi": "there"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_flask_server_name_defaulting_to_another_host_is_the_called_one(
+    builder_service: Service,
+) -> None:
+    """flask-bones: ``SERVER_NAME = os.environ.get('SERVER_NAME', 'app.docker:5000')``,
+    its compose network's host: Flask before 3.1 answered 404 to every call."""
+    service = builder_service
+    files = {
+        "config.py": "import os\n\n\nclass Config:\n"
+        "    SERVER_NAME = os.environ.get('SERVER_NAME', 'app.docker:5000')\n",
+        "app.py": "from flask import Flask\n\nfrom config import Config\n\n"
+        "app = Flask(__name__)\napp.config.from_object(Config)\n\n\n"
+        "@app.get('/hi')\ndef hi():\n    return {'hi': 'there'}\n",
+        "requirements.txt": "flask==2.3.3\ngunicorn\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/hi")).json() == {"hi": "there"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_src_package_importing_itself_by_name_is_served_from_src(
+    builder_service: Service,
+) -> None:
+    """SeaRoll's book API: ``src/__init__.py`` beside ``src/api/app.py``, which does ``from
+    api import schema`` (its Dockerfile's ``pip install -e .`` puts src/ on the path):
+    served as ``src.api.app``, it failed "No module named 'api'"."""
+    service = builder_service
+    files = {
+        "pyproject.toml": '[project]\nname = "books"\nversion = "1"\n'
+        'dependencies = ["fastapi", "uvicorn"]\n',
+        "src/__init__.py": "",
+        "src/api/__init__.py": "",
+        "src/api/schema.py": "BOOKS = ['dune']\n",
+        "src/api/app.py": "from fastapi import FastAPI\n\nfrom api import schema\n\n"
+        "app = FastAPI()\n\n\n@app.get('/books')\ndef books():\n    return schema.BOOKS\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert "api.app:app --app-dir src" in body["runtime"]["command"]
+        assert (await service.app_get(body, "/books")).json() == ["dune"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+SANIC_APP = {
+    "shop/__init__.py": "",
+    "shop/app.py": "from sanic import Sanic, json\n\n\nclass App(Sanic):\n    pass\n\n\n"
+    "def create() -> App:\n    app = App('shop')\n\n    @app.before_server_start\n"
+    "    async def started(app, *_):\n        app.ctx.started = True\n\n"
+    "    @app.get('/items')\n    async def items(request):\n"
+    "        return json({'items': ['apple'], 'started': request.app.ctx.started})\n\n"
+    "    return app\n",
+    # A script's module (python -m shop) is not the app to import: it runs the server.
+    "shop/__main__.py": "from shop.app import create\n\nserver = create()\n"
+    "server.run(host='0.0.0.0', port=8000)\n",
+    "requirements.txt": "sanic\n",
+}
+
+
+async def test_a_sanic_app_from_its_factory_is_served_with_its_listeners(
+    builder_service: Service,
+) -> None:
+    """prryplatypus's sanic-template: a factory ``create()`` making a subclass of Sanic
+    (README: ``sanic sanic_template.app.create --factory``), and a ``__main__.py`` running
+    it on port 8000: nothing_to_run before."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, SANIC_APP)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["framework"] == "sanic"
+        assert "shop.app:create --factory" in body["runtime"]["command"]
+        answer = await service.app_get(body, "/items")
+        assert answer.json() == {"items": ["apple"], "started": True}
         assert (await service.stop(body["gid"])).status_code == 200
 
 

@@ -22,6 +22,23 @@ FASTAPI = "from fastapi import FastAPI\napp = FastAPI()\n"
 FACTORY = "from fastapi import FastAPI\ndef create_app():\n    return FastAPI()\n"
 
 
+def test_a_module_with_a_syntax_error_still_says_where_its_app_is() -> None:
+    """Where no module Python can read makes an app, one that cannot be read is read as
+    far as it can: its top-level imports and assignments (``app = FastAPI(`` with its
+    arguments below) say where the app is; its server then says the error."""
+    opened = "from fastapi import FastAPI\napp = FastAPI(\n    title='x'\n@app.get('/')\n"
+    found = _detect({"requirements.txt": "fastapi\n", "app/main.py": opened})
+    assert found.detected_from == "app/main.py" and "main:app" in found.argv
+    flask = "from flask import Flask\napp = Flask(__name__)\n@app.route('/')\ndef i()\n  pass\n"
+    found = _detect({"requirements.txt": "flask\n", "server.py": flask})
+    assert (found.framework, found.detected_from) == ("flask", "server.py")
+    # A readable app elsewhere is still the one (a broken script beside it is not).
+    found = _detect({"main.py": FASTAPI, "tools/app.py": opened, "requirements.txt": "fastapi\n"})
+    assert found.detected_from == "main.py"
+    with pytest.raises(BadRequest):  # nothing makes an app, readable or not
+        _detect({"requirements.txt": "fastapi\n", "main.py": "def broken(:\n"})
+
+
 def test_fixture_apps() -> None:
     found = _detect(app_files("fastapi_factory"))
     assert (found.framework, found.detected_from) == ("fastapi", "src/shop/main.py")
@@ -232,6 +249,18 @@ def test_wsgi_apps_run_under_gunicorn(files: dict[str, str], framework: str, tar
     assert found.argv[-1].format_map({}) == target  # a template: "{{}}" is "{}"
 
 
+def test_a_main_modules_app_is_the_last_choice() -> None:
+    # sanic-template's __main__.py runs the factory's app on port 8000: the factory is
+    # served; an app made only in a __main__.py is still found.
+    script = "from shop.app import create\nserver = create()\nserver.run(port=8000)\n"
+    factory = "from sanic import Sanic\n\n\ndef create():\n    return Sanic('shop')\n"
+    found = _detect({"shop/__init__.py": "", "shop/__main__.py": script, "shop/app.py": factory})
+    assert found.framework == "sanic" and "shop.app:create --factory" in " ".join(found.argv)
+    alone = "from fastapi import FastAPI\napp = FastAPI()\n"
+    found = _detect({"svc/__init__.py": "", "svc/__main__.py": alone})
+    assert "svc.__main__:app" in " ".join(found.argv)
+
+
 def test_wsgi_look_alikes_are_not_apps() -> None:
     # "App()" from elsewhere, an app made only under __main__: nothing to serve.
     for files in (
@@ -300,6 +329,35 @@ def test_documents_nested_past_the_parsers_limit_are_not_a_crash() -> None:
     # Unreadable, as none: the requirements are what main.py imports (when pipreqs'
     # mapping is installed; else none).
     assert python_dependencies(files, "main.py").requirements in ((), ("fastapi",))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["app.json", "heroku.yml", "docker-compose.yml", "docker-compose.override.yml", "Pipfile"],
+)
+def test_the_files_declaring_processes_nested_past_the_parsers_limit_are_not_a_crash(
+    path: str,
+) -> None:
+    """The files read for the processes beside the web one (app.json's formation,
+    heroku.yml, a compose file and its overlay) and for a Procfile's ``pipenv run`` /
+    ``pdm run`` scripts: nested deeper than json, PyYAML or tomllib recurse, each is
+    unreadable as a malformed one is. Each let RecursionError through: a launch's 500."""
+    deep = {
+        "app.json": "[" * 100_000,
+        "heroku.yml": "run:\n  worker: " + "[" * 100_000,
+        "docker-compose.yml": "services:\n  worker:\n    command: " + "[" * 100_000,
+        "docker-compose.override.yml": "services:\n  worker:\n    command: " + "[" * 100_000,
+        "Pipfile": "[scripts]\nserve = " + "[" * 100_000,
+    }[path]
+    files = {
+        "server.py": "print('hi')\n",
+        "Procfile": "web: pipenv run serve\nworker: python worker.py\n",
+        "docker-compose.yml": "services:\n  web:\n    build: .\n",
+        path: deep,
+    }
+    found = _detect(files)
+    assert found.argv == ("sh", "-c", "serve")  # the Pipfile's script, unread: its name
+    assert [worker.name for worker in found.workers] == ["worker"]
 
 
 def test_a_procfile_through_the_projects_environment_manager_runs_without_it() -> None:

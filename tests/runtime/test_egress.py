@@ -7,10 +7,13 @@ import ipaddress
 import json
 import logging
 import os
+import socket
+import threading
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import trio
 
@@ -18,7 +21,7 @@ from preview import Settings
 from preview.sandbox import egress
 from preview.sandbox.egress import EgressPolicy, is_internal, serve_egress
 
-from ..conftest import SERVER_COMMAND, Service, server_app
+from ..conftest import SERVER_COMMAND, Service, eventually, server_app
 from .test_sandbox import PROBE_APP, require_sandbox
 
 
@@ -122,6 +125,88 @@ async def test_a_client_silent_past_the_head_time_is_dropped_quietly(
                 assert await silent.receive_some(4096) == b""  # hung up on
             nursery.cancel_scope.cancel()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_the_machines_own_addresses_are_refused_like_loopback(tmp_path: Path) -> None:
+    """A server listening on every address is reached through any address of the
+    machine's, a public one (this machine's 192.0.2.2) as well as 127.0.0.1: with
+    ``PREVIEW_EGRESS=*`` a preview reached the host's own services through it."""
+    own = sorted(
+        a.address
+        for nic in psutil.net_if_addrs().values()
+        for a in nic
+        if a.family == socket.AF_INET and not a.address.startswith("127.")
+    )
+    if not own:
+        pytest.skip("this machine has no address but loopback")
+    refused: list[str] = []
+
+    async def report(message: str) -> None:
+        refused.append(message)
+
+    socket_path = tmp_path / "proxy.sock"
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            listeners = await nursery.start(partial(trio.serve_tcp, _echo, 0, host=own[0]))
+            port = listeners[0].socket.getsockname()[1]
+            policy = EgressPolicy(any_host=True, ports=frozenset({("*", port)}))
+            await nursery.start(serve_egress, socket_path, policy, report)
+            answer = await _through(
+                socket_path, f"CONNECT {own[0]}:{port} HTTP/1.1\r\n\r\n".encode()
+            )
+            mapped = await _through(
+                socket_path, f"CONNECT [::ffff:{own[0]}]:{port} HTTP/1.1\r\n\r\n".encode()
+            )
+            nursery.cancel_scope.cancel()
+    assert answer.startswith(b"HTTP/1.1 403 ") and mapped.startswith(b"HTTP/1.1 403 "), answer
+    assert refused == [
+        f"egress refused: {own[0]}:{port} has no public address",
+        f"egress refused: ::ffff:{own[0]}:{port} has no public address",
+    ]
+
+
+async def test_names_that_never_resolve_hold_the_sandboxs_threads_not_the_services(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With PREVIEW_EGRESS=*, the app names the hosts, and its own DNS server can leave
+    a lookup unanswered for the resolver's whole timeout. Its tunnels' lookups took
+    trio's shared threads, the service's (its launches, its files): 64 tunnels to such
+    names held all 40, and everything else of the service's waited."""
+    entered: list[str] = []
+    release = threading.Event()
+    real = socket.getaddrinfo
+
+    def resolver(host: str, *args: Any, **kwargs: Any) -> Any:
+        if not host.endswith(".slow.test"):
+            return real(host, *args, **kwargs)
+        entered.append(host)
+        release.wait(10)  # the nameserver that never answers (set free at the end)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+
+    async def report(message: str) -> None:
+        pass
+
+    socket_path = tmp_path / "proxy.sock"
+    shared = trio.to_thread.current_default_thread_limiter()
+    try:
+        with trio.fail_after(20):
+            async with trio.open_nursery() as nursery:
+                await nursery.start(serve_egress, socket_path, EgressPolicy(any_host=True), report)
+                held = []
+                for n in range(64):
+                    stream = await trio.open_unix_socket(str(socket_path))
+                    await stream.send_all(f"CONNECT h{n}.slow.test:443 HTTP/1.1\r\n\r\n".encode())
+                    held.append(stream)
+                await eventually(lambda: len(entered) >= 4)
+                with trio.fail_after(2):  # the service's own thread work is not held up
+                    assert await trio.to_thread.run_sync(lambda: "done") == "done"
+                assert shared.borrowed_tokens == 0
+                nursery.cancel_scope.cancel()
+    finally:
+        release.set()
+    assert len(entered) == 4  # the sandbox's own, the other lookups waiting for them
 
 
 # Loopback as IPv6 that embeds it: IPv4-compatible, NAT64, 6to4, IPv4-translated, mapped.

@@ -115,6 +115,31 @@ def test_gunicorns_master_exception_gives_way_to_its_workers() -> None:
     )
 
 
+def test_a_syntax_error_says_the_file_and_line_it_is_in() -> None:
+    """Python's and Node's SyntaxError name their place above the error line; the
+    cause carries it (the user's path, not the host's)."""
+    python = [
+        "Traceback (most recent call last):",
+        '  File "<frozen importlib._bootstrap>", line 1176, in _find_and_load',
+        '  File "/srv/gen/app/main.py", line 2', "    app = FastAPI(", "          ^",
+        "SyntaxError: '(' was never closed",
+    ]  # fmt: skip
+    assert failure_cause(python, root="/srv/gen") == (
+        "SyntaxError: '(' was never closed (app/main.py, line 2)"
+    )
+    node = [
+        "/srv/gen/index.js:3", 'app.get("/", (req, res) => { res.json({ok: true}) );',
+        "                                                  ^", "",
+        "SyntaxError: Unexpected token ')'",
+        "    at wrapSafe (node:internal/modules/cjs/loader:1464:18)", "", "Node.js v20.20.2",
+    ]  # fmt: skip
+    assert failure_cause(node, root="/srv/gen") == "SyntaxError: Unexpected token ')' (index.js:3)"
+    indented = ['  File "main.py", line 4', "    return 1", "IndentationError: unexpected indent"]
+    assert failure_cause(indented) == "IndentationError: unexpected indent (main.py, line 4)"
+    named = ['  File "main.py", line 9', "SyntaxError: invalid syntax (main.py, line 2)"]
+    assert failure_cause(named) == "SyntaxError: invalid syntax (main.py, line 2)"  # once
+
+
 # A Node-style start that catches its connection's error, logs it as plain output and
 # then has nothing left to run: exit code 0 before it ever served.
 QUIET = '''

@@ -60,3 +60,23 @@ async def test_fastapi_app_without_requirements_is_built_from_its_imports(
         )
         assert said in system, system
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_django_apps_named_only_in_its_settings_are_installed(
+    builder_service: Service,
+) -> None:
+    """wsvincent's restapiswithdjango (no dependency file): corsheaders is named only in
+    INSTALLED_APPS and MIDDLEWARE, whose modules Django imports by name; migrate failed
+    "No module named 'corsheaders'", and the distribution is django-cors-headers."""
+    files = app_files("django_no_requirements")
+    assert {"django", "rest_framework", "corsheaders"} <= imported_names(_bytes(files))
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.app_request(body, "GET", "/posts/", headers={"Origin": "http://x"})
+        assert answer.json() == {"posts": ["hello"]}
+        assert answer.headers["access-control-allow-origin"] == "*"  # its middleware ran
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("corsheaders → django-cors-headers" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200

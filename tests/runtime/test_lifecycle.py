@@ -132,7 +132,8 @@ async def test_crash_while_running_is_failed_with_exit_code(service: Service) ->
         after_bind="""
         import threading
         def crash():
-            time.sleep(0.3)
+            while not os.path.exists("crash"):  # once it runs (the test says when)
+                time.sleep(0.01)
             say("about to crash", sys.stderr)
             os._exit(3)
         threading.Thread(target=crash).start()
@@ -142,6 +143,9 @@ async def test_crash_while_running_is_failed_with_exit_code(service: Service) ->
         gid = await service.upload(files)
         body = (await service.launch(gid, command=SERVER_COMMAND)).json()
         assert body["status"] == "running"
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        assert runtime is not None
+        await trio.Path(runtime.temp_dir / "crash").write_text("")
         async with service.client.stream(
             "GET", f"/api/generations/{gid}/preview/logs/stream", headers=auth()
         ) as response:

@@ -38,6 +38,21 @@ async def test_typescript_express_is_built_by_tsc_then_started(builder_service: 
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_start_running_tsc_output_no_script_builds_has_tsc_run_first(
+    builder_service: Service,
+) -> None:
+    """pawanganesh's fastify-typescript-typeorm: ``"start": "node build/server.js"``, no
+    build script (its tsc runs only in its dev script's tsc-watch): "Cannot find module
+    'build/server.js'"."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("ts_start_unbuilt"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"] == "npm start --silent"
+        assert (await service.app_get(body, "/")).json() == {"compiled": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_start_that_builds_first_and_scripts_calling_yarn(builder_service: Service) -> None:
     """``"start": "npm run build:ts && yarn serve"`` (fastify-api-boilerplate's shape:
     tsc inside the start, whose time is bounded): the build runs as a set-up step, the

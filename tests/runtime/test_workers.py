@@ -247,7 +247,9 @@ async def _crash_and_restart(service: Service) -> None:
         status = await service.status(gid)
         assert status["status"] == "running" and status["healthStatus"] == "healthy"
         assert _process(status, "crasher")["restarts"] >= 1
-        # The history of one process, of the others (web: the lines of none), of both.
+        # The history of one process, of the others (web: the lines of none), of both:
+        # read once it has ended (the crasher, restarted, would add lines between reads).
+        await service.stop(gid)
         crashers = await service.history(gid, process="crasher")
         assert crashers and {e.get("process") for e in crashers} == {"crasher"}
         web = await service.history(gid, process="web")
@@ -259,7 +261,6 @@ async def _crash_and_restart(service: Service) -> None:
         )
         assert bad.status_code == 400 and bad.json()["error"] == "invalid_process"
         assert bad.json()["details"] == {"process": ["a b"]}
-        await service.stop(gid)
 
 
 async def test_a_failure_of_the_services_own_ends_a_worker_not_the_preview(

@@ -80,6 +80,24 @@ def test_a_sqlite_copy_keeps_its_rows_and_keys(tmp_path: Path) -> None:
     assert tables["plain"].rows == [(b"\x00\xff",)]
 
 
+def test_a_tables_generated_columns_are_never_computed_to_compare_it(tmp_path: Path) -> None:
+    """The app writes its database's schema: a virtual column of 2 GB a row, added
+    once its rows are in (past SQLite's own limit, so that computing it fails at once
+    rather than take the memory a smaller one takes: an 8 KiB database held gigabytes
+    of the service's)."""
+    live = tmp_path / "live.db"
+    with sqlite3.connect(live) as connection:
+        connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)")
+        connection.executemany("INSERT INTO t (id, a) VALUES (?, ?)", [(1, "x"), (2, "y")])
+        connection.execute(
+            "ALTER TABLE t ADD COLUMN huge BLOB GENERATED ALWAYS AS (zeroblob(2000000000))"
+        )
+    backup_into(live, tmp_path / "copy.db")
+    tables = read_tables(tmp_path / "copy.db")
+    assert tables["t"].columns == ["id", "a"] and tables["t"].key == ["id"]
+    assert sorted(tables["t"].rows) == [(1, "x"), (2, "y")]
+
+
 def test_the_diff_by_key_as_bags_and_bounded() -> None:
     before = {
         "keyed": TableRows(["id", "v"], ["id"], [(1, "a"), (2, "b"), (3, "c")]),

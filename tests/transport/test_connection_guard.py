@@ -4,15 +4,18 @@ against the real service under Hypercorn (``preview.transport.connection_guard``
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import os
 import struct
 
 import pytest
 import trio
+from hypercorn.protocol.http_stream import HTTPStream
 from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
 from hypercorn.trio.tcp_server import TCPServer
 
+from preview.proxy import ProxyFastPath
 from preview.transport import connection_guard
 
 from ..conftest import SERVER_COMMAND, Service, auth, eventually, server_app
@@ -21,6 +24,8 @@ from ..raw_http import address, answers, until_closed
 _KEY = b"dGhlIHNhbXBsZSBub25jZQ=="
 _WRAPPED = {
     "H11Protocol._create_stream",
+    "H11Protocol._send_error_response",
+    "HTTPStream._send_error_response",
     "TCPServer._close",
     "TCPServer.protocol_send",
     "TCPServer.run",
@@ -53,6 +58,8 @@ def test_the_guard_wraps_what_hypercorn_still_has() -> None:
         assert name in source, name
     assert inspect.iscoroutinefunction(WSStream._send_error_response)
     assert "self.stream" in inspect.getsource(TCPServer)
+    for name in ("self.start_time", "self.stream_id", "self.scope", "ASGIHTTPState.CLOSED"):
+        assert name in inspect.getsource(HTTPStream), name
 
 
 @pytest.mark.parametrize(
@@ -155,3 +162,81 @@ async def test_a_bad_chunk_while_the_app_answers_ends_that_connection_only(
                 nursery.start_soon(client)
         await answers(service)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (
+            b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 66_000,
+            431,
+            "request_head_too_large",
+        ),
+        (
+            b"GET /api/health HTTP/1.1\r\nHost: x\r\n" + b"X-Many: v\r\n" * 6_000,
+            431,
+            "request_head_too_large",
+        ),
+        (b"GET /api/gener ations HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed_request"),
+        (b"GET /api/health HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n", 400, "malformed_request"),
+        (
+            b"POST /api/generations HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+            400,
+            "malformed_request",
+        ),
+        (
+            b"POST /api/generations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"Authorization: " + auth()["Authorization"].encode() + b"\r\n\r\nzz\r\n",
+            400,
+            "malformed_request",
+        ),
+    ],
+    ids=["long-header", "many-headers", "request-line", "header-name", "length", "chunk"],
+)
+async def test_a_request_hypercorn_cannot_parse_is_refused_in_the_error_shape(
+    service: Service, request_bytes: bytes, status: int, code: str
+) -> None:
+    """h11's refusals (a head past its limit: 431; anything malformed: 400) were sent
+    with an empty body, the one answer of the API without the error shape. (The heads
+    too large are sent unfinished, and just past the 64 KiB the hot path reads of a
+    head before it hands the bytes on, so that all are read: h11 refuses more than 16
+    KiB of a head it has not seen the end of.)"""
+    with trio.fail_after(20):
+        stream = await trio.open_tcp_stream(*address(service))
+        async with stream:
+            await stream.send_all(request_bytes)
+            answer = await until_closed(stream)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 %d " % status), answer[:300]
+        assert b"connection: close" in head.lower() and b"application/json" in head.lower()
+        refusal = json.loads(body)
+        assert refusal["status"] == "failed" and refusal["error"] == code, refusal
+        assert refusal["message"] and isinstance(refusal["details"], dict)
+        await answers(service)
+
+
+async def test_a_bug_below_quarts_error_handler_is_a_500_in_the_error_shape(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception out of the ASGI layers in front of Quart (the fast paths), as a JSON
+    envelope nested just under the decoder's limit once raised: Hypercorn answered an
+    empty 500. The connection is closed; the service goes on."""
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(ProxyFastPath, "_envelope", broken)
+    with trio.fail_after(20):
+        gid = await service.upload({"main.py": "print('hi')\n"})
+        failed = await service.client.post(
+            f"/api/generations/{gid}/preview/request", json={"path": "/"}, headers=auth()
+        )
+        assert failed.status_code == 500, failed.text
+        assert failed.json() == {
+            "status": "failed",
+            "error": "internal_error",
+            "message": "The service failed to handle this request; it has been logged.",
+            "details": {},
+        }
+        assert failed.headers["connection"] == "close"
+        await answers(service)

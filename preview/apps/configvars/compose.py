@@ -71,7 +71,7 @@ def compose_services(data: bytes) -> dict[str, dict]:
 
     try:
         document = yaml.safe_load(data.decode("utf-8", "replace"))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # PyYAML's composer recurses per level
         return {}
     services = document.get("services") if isinstance(document, dict) else None
     if not isinstance(services, dict):

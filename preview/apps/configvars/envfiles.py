@@ -10,6 +10,7 @@ import posixpath
 import re
 
 from dotenv import dotenv_values
+from dotenv.variables import parse_variables
 
 __all__ = ["EXAMPLE_NAMES", "dotenv_chain", "dotenv_text", "example_env_file", "template_url"]
 
@@ -36,8 +37,17 @@ def dotenv_chain(files: dict[str, bytes], anchor: str) -> list[str]:
 
 
 def dotenv_text(data: bytes) -> dict[str, str]:
-    """One ``.env``-like file's variables (those given a value, ``""`` included)."""
-    values = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")))
+    """One ``.env``-like file's variables (those given a value, ``""`` included), its
+    ``${NAME}`` and ``${NAME:-default}`` given the values the file set above them, as
+    python-dotenv gives them, but never one of the service's own environment: python-dotenv
+    reads those too (``os.environ``), and ``SECRET=${PREVIEW_JWT_SECRET}`` in an upload's
+    ``.env`` handed the app the service's secret."""
+    raw = dotenv_values(stream=io.StringIO(data.decode("utf-8", "replace")), interpolate=False)
+    values: dict[str, str | None] = {}
+    for name, value in raw.items():
+        if value is not None:
+            value = "".join(atom.resolve(values) for atom in parse_variables(value))
+        values[name] = value
     return {k: v for k, v in values.items() if v is not None}
 
 

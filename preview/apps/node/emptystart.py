@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from .devscript import simple_command
+from .fallbacks import DEV_SCRIPTS
 
 __all__ = ["env_names", "script_that_serves"]
 
@@ -31,7 +32,7 @@ _LOADERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "tsx": (frozenset({"--tsconfig", "--import", "--require"}), frozenset()),
 }
 # The scripts that run an app in development, looked at first, in this order.
-_FIRST = ("dev", "start:dev", "develop", "serve", "start:local")
+_FIRST = (*DEV_SCRIPTS, "serve", "start:local")
 
 
 def script_that_serves(

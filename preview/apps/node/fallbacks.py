@@ -10,7 +10,9 @@ only ``start:dev`` (``nodemon --exec ts-node src/Server.ts``). A ``main`` the up
 is taken as the build's output only where the build can be seen to make it: it lies under
 the build's output directory (``tsconfig.json``'s ``outDir``, or ``dist/``, ``build/``,
 ``lib/``, ``out/``), or its TypeScript source is there (``src/index.ts`` for
-``index.js``), or the build script names it.
+``index.js``), or the build script names it. A start script running such a file where
+nothing builds (no ``build`` script, no ``prestart``) has the project's own ``tsc`` make it
+first (:func:`tsc_build`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-__all__ = ["DEV_SCRIPTS", "main_is_made", "serving_script"]
+__all__ = ["DEV_SCRIPTS", "main_is_made", "serving_script", "tsc_build"]
 
 # The development scripts, in order: the first the app has runs (its watcher off).
 DEV_SCRIPTS = ("dev", "start:dev", "dev:server", "server:dev", "serve:dev", "develop")
@@ -60,3 +62,17 @@ def serving_script(scripts: dict[str, str]) -> str | None:
         if _NODE_FILE.fullmatch(scripts.get(name, "").strip()):
             return name
     return None
+
+
+def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str, str]) -> str:
+    """``tsc`` where the start script plainly runs ``node`` on a file the upload lacks,
+    under the output directory of the project's own TypeScript, and no script builds it
+    (pawanganesh's fastify-typescript-typeorm: ``"start": "node build/server.js"``, its
+    tsc only in its dev script's ``tsc-watch``); else ``""``."""
+    built = ("build", "build:prod", "build:production", "prestart", "prestart:prod")
+    if "typescript" not in listed or any(scripts.get(name, "").strip() for name in built):
+        return ""
+    script = (scripts.get("start:prod") or scripts.get("start") or "").strip()
+    target = script.split()[-1].removeprefix("./") if _NODE_FILE.fullmatch(script) else ""
+    made = target and target not in files and main_is_made(target, files, "tsc")
+    return "tsc" if made and "tsconfig.json" in files else ""

@@ -47,7 +47,7 @@ from dataclasses import dataclass, replace
 
 from preview.apps.node.devscript import without_watcher
 from preview.apps.node.emptystart import env_names, script_that_serves
-from preview.apps.node.fallbacks import DEV_SCRIPTS, main_is_made, serving_script
+from preview.apps.node.fallbacks import DEV_SCRIPTS, main_is_made, serving_script, tsc_build
 from preview.apps.node.generated import generating_scripts
 
 __all__ = [
@@ -202,6 +202,7 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     built_first = "build" in scripts.get("prestart", "") and not build_only
     build = next((b for b in _BUILDS if scripts.get(b, "").strip()), None)
     setup = (("npm", "run", build),) if build and not built_first else ()
+    setup = setup or ((_shell(made),) if (made := tsc_build(scripts, files, listed)) else ())
     if build_only:
         return NodeStart((), setup)
     glob = runtime_ts_glob(files, listed)

@@ -142,7 +142,7 @@ def _formation(files: dict[str, bytes]) -> dict[str, int]:
     """``app.json``'s ``formation``: each process type's quantity."""
     try:
         formation = json.loads(files.get("app.json", b"{}")).get("formation")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # nested past the decoder's limit
         return {}
     if not isinstance(formation, dict):
         return {}
@@ -172,7 +172,7 @@ def _heroku_yml(files: dict[str, bytes]) -> dict[str, str]:
 
     try:
         document = yaml.safe_load(files["heroku.yml"].decode("utf-8", "replace"))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # PyYAML's composer recurses per level
         return {}
     run = document.get("run") if isinstance(document, dict) else None
     found: dict[str, str] = {}

@@ -26,7 +26,7 @@ def _project_scripts(files: dict[str, bytes]) -> dict[str, str]:
     for path, keys in (("pyproject.toml", ("tool", "pdm", "scripts")), ("Pipfile", ("scripts",))):
         try:
             table = tomllib.loads(files.get(path, b"").decode("utf-8", "replace"))
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):  # tomllib recurses per level
             continue
         for key in keys:
             table = table.get(key) if isinstance(table, dict) else None

@@ -47,6 +47,11 @@ export function formatDuration(seconds) {
   return `${s}s`;
 }
 
+/** "1 file", "3 files": a count and its noun, in the singular for one. */
+export function counted(count, noun) {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 export function formatBytes(bytes) {
   if (!Number.isFinite(bytes)) return '';
   if (bytes < 1024) return `${bytes} B`;

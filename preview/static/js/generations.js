@@ -2,7 +2,7 @@
 // is), the list of this user's generations, and the files of the selected one.
 
 import * as api from './api.js';
-import { $, formatBytes, h, setText, show } from './dom.js';
+import { $, counted, formatBytes, h, setText, show } from './dom.js';
 
 // Folders never worth uploading (the CLI's `preview push` skips the same ones).
 const SKIP_DIRS = new Set(['.git', '__pycache__', '.venv', 'venv', 'node_modules', '.mypy_cache', '.ruff_cache', '.pytest_cache']);
@@ -154,7 +154,7 @@ export class Generations {
           h('span', { class: 'generation-id mono', text: gid }),
           h('span', {
             class: 'hint',
-            text: `${when} · ${generation.fileCount} files · ${formatBytes(generation.totalBytes)}`,
+            text: `${when} · ${counted(generation.fileCount, 'file')} · ${formatBytes(generation.totalBytes)}`,
           }),
         );
         const actions = h(
@@ -298,7 +298,7 @@ export class Generations {
         setText(status, `Uploading ${Object.keys(files).length} files…`);
         created = await api.uploadFiles(projectId, files);
       }
-      setText(status, `Uploaded ${created.fileCount} files as ${created.generationId}${note}.`);
+      setText(status, `Uploaded ${counted(created.fileCount, 'file')} as ${created.generationId}${note}.`);
       this.folder.value = '';
       this.archive.value = '';
       this.dropped = null;

@@ -1,0 +1,5 @@
+from django.http import JsonResponse
+
+
+def posts(request):
+    return JsonResponse({"posts": ["hello"]})

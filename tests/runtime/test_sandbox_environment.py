@@ -1,0 +1,101 @@
+"""The environment an upload gives its app, tried from real sandboxed previews: it is the
+app's alone. Neither its loader's variables (``LD_PRELOAD``, ``LD_DEBUG_OUTPUT`` …) act
+on what confines it (root's shell, setpriv, bwrap, nsenter on the host), nor does its
+``.env`` read the service's own environment (``${PREVIEW_JWT_SECRET}``)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+from ..conftest import SERVER_COMMAND, Service, server_app
+from .test_sandbox import require_sandbox
+
+ENV_APP = """
+import json
+
+class Env(Handler):
+    def do_GET(self):
+        if self.path != "/env":
+            return super().do_GET()
+        body = json.dumps(dict(os.environ)).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Env
+"""
+WORKER = (
+    "printer: python3 -c \"import os, time; print('worker sees', "
+    "os.environ.get('LD_DEBUG_OUTPUT'), flush=True); time.sleep(600)\"\n"
+)
+
+
+async def _worker_says(service: Service, gid: str) -> str:
+    """What the worker says it sees (the caller's fail_after bounds the wait; its other
+    lines are its loader's statistics)."""
+    while True:
+        for event in await service.history(gid, process="printer"):
+            if event["message"].startswith("worker sees"):
+                return event["message"]
+        await trio.sleep(0.05)
+
+
+async def test_the_apps_loader_variables_act_only_inside_its_sandbox(
+    service: Service, tmp_path: Path
+) -> None:
+    """``LD_PRELOAD=./lib.so`` in an upload's ``.env`` had root's shell joining the
+    sandbox's cgroup, setpriv and bwrap load the upload's library on the host. Here the
+    loader writes a file of its own for each program that obeys ``LD_DEBUG_OUTPUT``: a
+    host path the app's sandbox does not have, so only what runs outside could write it.
+    The app, its set-up step and its worker (entered by nsenter) still get the variable."""
+    require_sandbox(service)
+    output = tmp_path / "loader"
+    files = server_app(
+        before_serving=ENV_APP,
+        Procfile=WORKER,
+        **{".env": f"LD_DEBUG=statistics\nLD_DEBUG_OUTPUT={output}\nGCONV_PATH=./gconv\n"},
+    )
+    setup = ["{python}", "-c", "import os; print('setup sees', os.environ['LD_DEBUG_OUTPUT'])"]
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        launched = await service.launch(gid, command=SERVER_COMMAND, setup=setup, tier="pro")
+        body: dict[str, Any] = launched.json()
+        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+        env = (await service.app_get(body, "/env")).json()
+        assert env["LD_DEBUG_OUTPUT"] == str(output) and env["GCONV_PATH"] == "./gconv"
+        assert not [name for name in env if name.startswith("PREVIEW_HELD_")]
+        assert await _worker_says(service, gid) == f"worker sees {output}"
+        setup_lines = [e["message"] for e in await service.history(gid, source="setup")]
+        assert f"setup sees {output}" in setup_lines
+        await service.stop(gid)
+    written = [p.name for p in await trio.Path(tmp_path).iterdir() if p.name.startswith("loader")]
+    assert written == []
+
+
+async def test_an_uploads_env_file_never_reads_the_services_environment(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """python-dotenv fills ``${NAME}`` from the process's own environment too: the
+    service's (its ``PREVIEW_JWT_SECRET``, database URLs). Only the file's own values
+    above a line, and the default written in it, are used."""
+    require_sandbox(service)
+    canary = "canary-" + secrets.token_hex(8)
+    monkeypatch.setenv("PREVIEW_TEST_CANARY", canary)
+    dotenv = (
+        "LEAK=${PREVIEW_TEST_CANARY}\nLEAK_DEFAULT=${PREVIEW_TEST_CANARY:-fallback}\n"
+        "OWN=a\nREF=${OWN}-b\nMISSING=${NOWHERE:-d}\n"
+    )
+    files = server_app(before_serving=ENV_APP, **{".env": dotenv})
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+        env = (await service.app_get(body, "/env")).json()
+        await service.stop(gid)
+    assert canary not in json.dumps(env)
+    assert (env["LEAK"], env["LEAK_DEFAULT"]) == ("", "fallback")
+    assert (env["OWN"], env["REF"], env["MISSING"]) == ("a", "a-b", "d")
