@@ -179,6 +179,24 @@ async def test_a_compose_port_by_variable_is_served(builder_service: Service) ->
 
 
 @needs_server
+async def test_an_app_with_a_mongodb_variant_of_its_compose_file_runs_on_postgres(
+    builder_service: Service,
+) -> None:
+    """brocoders' NestJS boilerplate's shape: docker-compose.document.yml, beside the
+    PostgreSQL project, is its MongoDB variant, run instead of it: not an overlay of it,
+    so the app runs on the private PostgreSQL its compose file asks for (the launch
+    failed, "expects MongoDB", once the variant was merged in)."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "compose_variant_document")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await _proxied(service, body, "/items"))["data"]
+        assert answer == {"answer": "from postgres", "type": "relational"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_compose_db_is_a_private_server(builder_service: Service) -> None:
     service = builder_service
     _sandboxed(service)

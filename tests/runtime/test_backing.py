@@ -17,7 +17,7 @@ import pytest
 import trio
 
 from preview import Settings
-from preview.apps.configvars import example_env_file
+from preview.apps.configvars import compose_overlays, compose_projects, example_env_file
 from preview.backing import redis as redis_server
 from preview.backing import wanted_servers
 from preview.backing.mysql import init_sql, mariadb_binary, mysql_environment
@@ -355,6 +355,31 @@ def test_an_override_file_configures_the_servers_as_compose_merges_it() -> None:
     assert "CACHE_URL" in found.redis.why
     assert found.mysql is not None
     assert found.mysql.accounts == {"shop": "s3cret"} and found.mysql.databases == ["orders"]
+
+
+def test_a_variant_of_the_project_beside_its_compose_file_is_no_overlay() -> None:
+    """brocoders' NestJS boilerplate: docker-compose.document.yml runs its API on MongoDB
+    instead of docker-compose.yml's PostgreSQL (its own build of the API, each service
+    whole), so it is not merged in, and the SQL client listed beside the MongoDB one runs
+    on the PostgreSQL the base file gives; an overlay giving the built service what it
+    adds, or an override whatever it holds, still is."""
+    files = {p: t.encode() for p, t in app_files("compose_variant_document").items()}
+    assert compose_overlays(files) == []
+    (project,) = compose_projects(files)
+    assert "mongo" not in project.services
+    assert project.services["api"]["environment"]["DATABASE_TYPE"] == "relational"
+    found = wanted_servers(files, "main.py", {})
+    assert found.mongo is None
+    # What an overlay is: the built service without a build of its own (leosussan's
+    # docker-compose.local.yml), or compose's own override file.
+    local = b"services:\n  api:\n    image: api\n    environment:\n      X: '1'\n"
+    override = files["docker-compose.document.yml"]
+    more = {**files, "docker-compose.local.yml": local, "docker-compose.override.yml": override}
+    assert compose_overlays(more) == ["docker-compose.local.yml", "docker-compose.override.yml"]
+    merged = compose_projects(more)[0].services
+    assert "mongo" in merged and merged["api"]["environment"]["X"] == "1"
+    alone = {k: v for k, v in files.items() if k != "docker-compose.yml"}
+    assert wanted_servers(alone, "main.py", {}).mongo is None  # no compose: SQL listed too
 
 
 async def test_a_mysql_url_given_as_a_template(builder_service: Service) -> None:

@@ -120,3 +120,72 @@ async def test_a_route_that_answers_500_for_a_known_cause_is_fixed_by_a_relaunch
         answer = (await service.app_get({"gid": gid, **body}, "/schema")).json()
         assert answer["default"] == "anonymous" and answer["marshmallow"].startswith("3.")
         assert (await service.stop(gid)).status_code == 200
+
+
+def test_a_package_saying_what_to_install_gets_it_added(tmp_path: Path) -> None:
+    """A package's own exception naming what the app needs (an optional dependency it
+    stopped bringing) adds it, the alternative the app imports first, never what is
+    installed already; a module's name is read as its distribution."""
+    lines = [
+        '  File "<env>/site-packages/quart_schema/conversion.py", line 213, in model_schema',
+        "    raise TypeError(",
+        "TypeError: Cannot create schema for <class 'api.TodoIn'> - try installing msgspec"
+        " or pydantic",
+    ]
+    remedies = _remedies(("quart", "quart-schema"))
+    fix = remedies.next_fix("GET /openapi.json answered 500", lines, {}, PYTHONS)
+    assert fix is not None and fix.add == "msgspec", fix
+    assert fix.said.startswith("the app needs msgspec, which its dependencies do not install")
+    uses = {"api/models.py": b"from pydantic import BaseModel\n"}
+    fix = _remedies(("quart-schema",)).next_fix("", lines, uses, PYTHONS)
+    assert fix is not None and fix.add == "pydantic", fix
+    env = _env_with(tmp_path, "msgspec", "0.19.0", "msgspec")
+    assert not _remedies(("quart-schema",), env).has_fix("", lines, {}, PYTHONS)
+    siblings = {
+        "ImportError: email-validator is not installed, run `pip install pydantic[email]`":
+            "pydantic[email]",
+        'RuntimeError: Form data requires "python-multipart" to be installed. ':
+            "python-multipart",
+        "AssertionError: jinja2 must be installed to use Jinja2Templates": "Jinja2",
+    }  # fmt: skip
+    for line, wanted in siblings.items():
+        fix = _remedies(("fastapi",)).next_fix("", [line], {}, PYTHONS)
+        assert fix is not None and fix.add == wanted, (line, fix)
+    # Not an exception's line (a log's advice), nor the app's own module.
+    advice = ["WARNING: to use it, pip install msgspec"]
+    assert not _remedies(("quart-schema",)).has_fix("", advice, {}, PYTHONS)
+    assert not _remedies(("x",)).has_fix(
+        "", lines, {"msgspec.py": b"", "pydantic/a.py": b""}, PYTHONS
+    )
+
+
+async def test_a_route_failing_for_a_model_library_its_package_names_runs_with_it(
+    smoke_builder: Service,
+) -> None:
+    """Quart's API example (quart-schema unbounded, no model library listed): its OpenAPI
+    route answers 500, the relaunch adds what quart-schema says to install, and then all
+    its GET routes answer."""
+    service = smoke_builder
+    with trio.fail_after(BUILD_WAIT * 2):
+        gid = await service.upload(app_files("quart_schema_optional_model"))
+        response = await service.launch(gid, tier="pro", wait=False)
+        assert response.status_code == 200, response.text
+        # (quart-schema 0.25 imports typing_extensions, which it does not list either: a
+        # fix of the launch before, where its newest still does)
+        said = await service.first_system_line(gid, "the app needs msgspec, which its")
+        assert said.startswith("fix ") and "relaunching with it added" in said, said
+        checks: list[str] = []
+        while len(checks) < 2:  # the first run's, then the relaunched one's
+            body = await service.status(gid)
+            assert body["status"] in ("running", "stopping", "starting"), body
+            await trio.sleep(0.2)
+            system = messages(await service.history(gid), "system")
+            checks = [line for line in system if line.startswith("smoke check:")]
+        assert "/openapi.json (500)" in checks[0], system
+        assert checks[1].endswith("GET routes answer"), system
+        body = await service.status(gid)
+        assert body["status"] == "running" and body["health"]["ok"], body
+        assert (await service.app_get({"gid": gid, **body}, "/")).json() == {"models": ["msgspec"]}
+        schema = await service.app_get({"gid": gid, **body}, "/openapi.json")
+        assert schema.status_code == 200 and "TodoIn" in schema.text, schema.text
+        assert (await service.stop(gid)).status_code == 200

@@ -34,14 +34,35 @@ def compose_files(files: dict[str, bytes]) -> list[str]:
 def compose_overlays(files: dict[str, bytes]) -> list[str]:
     """The compose files that add to one beside them, run as ``docker compose -f
     docker-compose.yml -f docker-compose.local.yml up`` (``.override``, ``.local``,
-    ``.dev`` …; not production's, staging's or the tests'): by path."""
+    ``.dev`` …; not production's, staging's or the tests', nor a variant of the project
+    run instead of it, :func:`_variant`): by path."""
     found = []
     for path in sorted(files):
         match = _OVERLAY.match(posixpath.basename(path))
-        beside = (posixpath.join(posixpath.dirname(path), n) in files for n in COMPOSE_NAMES)
-        if match and not _NOT_LOCAL.search(match.group(1)) and any(beside):
+        beside = (posixpath.join(posixpath.dirname(path), n) for n in COMPOSE_NAMES)
+        base = next((b for b in beside if b in files), None)
+        if match is None or _NOT_LOCAL.search(match.group(1)) or base is None:
+            continue
+        if match.group(1).lower() == "override" or not _variant(files[path], files[base]):
             found.append(path)
     return found
+
+
+def _variant(data: bytes, base: bytes) -> bool:
+    """Whether a compose file beside the base file is a variant of the project, run
+    instead of it (``docker compose -f docker-compose.document.yaml up``): it builds
+    itself each service it names that the base file builds (one at least), and each of
+    its services is whole (an image or a build of its own). brocoders' NestJS
+    boilerplate's ``docker-compose.document.yaml`` runs its API on MongoDB where
+    ``docker-compose.yaml`` runs it on PostgreSQL; an overlay gives a service the base
+    file builds what it adds (leosussan's ``docker-compose.local.yml``: its app's
+    environment, no build). Only ``docker-compose.override.yml``, which compose merges by
+    itself, is an overlay whatever it holds."""
+    services = compose_services(data)
+    built = {name for name, service in compose_services(base).items() if "build" in service}
+    shared = built & set(services)
+    whole = all("image" in s or "build" in s or "extends" in s for s in services.values())
+    return bool(shared) and whole and all("build" in services[name] for name in shared)
 
 
 def compose_services(data: bytes) -> dict[str, dict]:

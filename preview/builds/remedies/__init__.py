@@ -22,7 +22,9 @@ traceback), never the app's name (``candidates``):
 * a module nothing installs (``No module named 'aiosqlite'``): its distribution added,
   named by pipreqs' import-name → distribution mapping (``pkg_resources``: setuptools
   below 81, which still has it; ``psycopg2``: ``psycopg2-binary``); one a package split
-  off into a project of its own, as it says (``lxml.html.clean``: ``lxml_html_clean``).
+  off into a project of its own, as it says (``lxml.html.clean``: ``lxml_html_clean``);
+* an optional dependency a package says to install in its exception (quart-schema's "try
+  installing msgspec or pydantic", ``pip install pydantic[email]``): it added (``hints``).
 
 An old release the app pins, or a fix holds, brings the holds its contemporaries need
 (``stacks``: ``Flask<2`` with ``Werkzeug<2``, ``Jinja2<3``, ``itsdangerous<2``,

@@ -17,7 +17,9 @@ from ..installers import version_key
 from .fixes import Fix, Tried
 from .fixes import name as _name
 from .fixes import norm as _norm
+from .fixes import own as _own
 from .fixes import pinned as _pinned
+from .hints import for_install_hint
 from .pythons import (
     installed_dists,
     older_installed,
@@ -122,6 +124,7 @@ def candidates(
                 found += _held(top, tried, f"{gone.group(1)}.{gone.group(2)} is gone from {top}")
         if (command := _NO_FLASK_COMMAND.search(line)) is not None:
             found += _for_flask_command(command.group(1), tried)
+        found += for_install_hint(line, tried, files)
         if (split := _SEPARATE_PROJECT.search(line)) is not None:
             module, project = split.group(1), split.group(2).rstrip(".")
             said = f"{module} is now the separate project {project}: relaunching with it added"
@@ -378,7 +381,3 @@ def _for_flask_command(command: str, tried: Tried) -> list[Fix]:
         f"commands through pkg_resources, which the environment lacks: relaunching with {add}"
     )
     return [Fix(said, add=add)]
-
-
-def _own(top: str, files: dict[str, bytes]) -> bool:
-    return any(f"/{top}/" in f"/{path}" or f"/{path}".endswith(f"/{top}.py") for path in files)

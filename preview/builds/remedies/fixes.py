@@ -11,7 +11,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from ...apps.depspec import PythonDeps
 
-__all__ = ["Fix", "Tried", "name", "norm", "pinned"]
+__all__ = ["Fix", "Tried", "name", "norm", "own", "pinned"]
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,8 @@ def name(line: str) -> str:
 
 def norm(distribution: str) -> str:
     return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+def own(top: str, files: dict[str, bytes]) -> bool:
+    """Whether the upload has a module or package named ``top`` of its own."""
+    return any(f"/{top}/" in f"/{path}" or f"/{path}".endswith(f"/{top}.py") for path in files)

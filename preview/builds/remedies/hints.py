@@ -1,0 +1,71 @@
+"""A package's own word on what to install: :func:`for_install_hint`.
+
+A package whose optional dependency the app needs says so in its exception rather than
+failing an import (the ``ImportError`` it caught is gone): quart-schema, which stopped
+bringing pydantic, "Cannot create schema for <class 'api.TodoIn'> - try installing
+msgspec or pydantic"; pydantic's ``EmailStr``, "email-validator is not installed, run
+`pip install pydantic[email]`"; FastAPI's forms, 'Form data requires "python-multipart" to
+be installed'; Starlette's templates, "jinja2 must be installed to use Jinja2Templates".
+What it names is added, unless the environment has it already (then its absence is not
+the cause).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from ...apps.imports import import_mapping, imported_names
+from .fixes import Fix, Tried
+from .fixes import name as _name
+from .fixes import norm as _norm
+from .fixes import own as _own
+from .pythons import installed_dists
+
+__all__ = ["for_install_hint"]
+
+# The exception's own line ("TypeError: …", "pydantic.errors.PydanticImportError: …").
+_EXCEPTION = re.compile(r"^\s*(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception): (.+)$")
+_NAME = r"[`'\"]?([A-Za-z0-9][\w.-]*(?:\[[\w,-]+\])?)[`'\"]?"
+_HINTS = (
+    re.compile(rf"\btry installing {_NAME}(?: or {_NAME})?"),  # quart-schema's alternatives
+    re.compile(rf"\bpip install {_NAME}"),
+    re.compile(rf"\brequires {_NAME} to be installed"),
+    re.compile(rf"(?:^|[\s:,;]){_NAME} (?:must be|is not|needs to be) installed\b"),
+)
+
+
+def for_install_hint(line: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
+    """The distribution an exception's line (``line``) says to install, as a fix; of two
+    alternatives, one the app imports, else the first."""
+    exception = _EXCEPTION.match(line)
+    if exception is None or tried.deps is None:
+        return []
+    said = exception.group(1).strip()
+    named: list[str] = []
+    for hint in _HINTS:
+        if (found := hint.search(said)) is not None:
+            named = [n.rstrip(".") for n in found.groups() if n]
+            break
+    if not named:
+        return []
+    mapping = import_mapping() or {}
+    imported = imported_names(files)
+    named.sort(key=lambda n: n.split("[")[0] not in imported)  # stable: else the first
+    have = {_norm(d) for d, *_ in installed_dists(tried.env_path).values()}
+    listed = {_name(r) for r in tried.deps.requirements}
+    for wanted in named:
+        module = wanted.split("[")[0]
+        if module in sys.stdlib_module_names or _own(module, files):
+            continue
+        distribution = mapping.get(module, module) + wanted[len(module) :]
+        if "[" not in wanted and (_name(distribution) in have | listed):
+            return []  # there already: its absence is not what failed
+        return [
+            Fix(
+                f'the app needs {distribution}, which its dependencies do not install ("'
+                f'{said[:100]}"): relaunching with it added',
+                add=distribution,
+            )
+        ]
+    return []
