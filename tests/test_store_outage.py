@@ -82,7 +82,9 @@ async def test_a_running_preview_outlives_a_database_outage(
             else:
                 assert other.status_code == 404, other.text  # read: it has no preview
 
-            # The live preview answers from memory and its stream from the ring.
+            # The live preview answers from memory and its stream from the ring (once the
+            # ticker printed since the outage began: on a loaded machine, not yet).
+            await eventually(lambda: runtime.broadcast.last_id > last_id)
             status = await service.status(gid)
             assert status["status"] == "running" and status["lastEventId"] > last_id
             headers = {**auth(), "Last-Event-ID": str(last_id)}

@@ -131,6 +131,10 @@ async def test_an_endless_json_body_is_refused_at_its_own_limit(
     limit = envelope_limit(big_uploads.settings) if route == "envelope" else JSON_BODY_LIMIT
     with trio.fail_after(60):
         gid = await big_uploads.upload({"main.py": "print('hi')\n"})
+        # Its owner known (a first lookup waits for the store's thread): the route then
+        # reads the body at once. Meanwhile Quart buffers what arrives, and on a loaded
+        # machine that wait let 49 MiB in before the refusal.
+        assert (await big_uploads.client.get(f"/api/generations/{gid}", headers=auth())).is_success
         method, path = _routes(gid)[route]
         framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {_SENT_AT_MOST}"
         head = (
