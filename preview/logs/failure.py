@@ -43,11 +43,10 @@ _SAYS_ERROR = re.compile(
 )
 _EXCEPTION_LINE = re.compile(r"^(?:Uncaught )?[A-Z]\w*(?:Error|Exception)\b(?::.*)?$")
 _STACK_FRAME = re.compile(r"^(?:at |File \"|\^+$|\.\.\.)")
-_FRAME = re.compile(r'\s*(?:\| ?)?\s*File "([^"<]+)", line \d+')
-# Where a file that does not compile is wrong: Python's frame ('File "app/main.py", line
-# 2'), Node's line above the source it quotes ("/app/index.js:3").
+_FRAME = re.compile(r'\s*(?:\| ?)?\s*File "([^"<]+)", line (\d+)')
+# Where a file that does not compile is wrong: Python's frame (_FRAME: 'File
+# "app/main.py", line 2'), Node's line above the source it quotes ("/app/index.js:3").
 _SYNTAX_ERROR = re.compile(r"^(?:SyntaxError|IndentationError|TabError)\b")
-_PYTHON_AT = re.compile(r'^\s*File "([^"<]+)", line (\d+)')
 _NODE_AT = re.compile(r"^(\S+\.[cm]?[jt]sx?):(\d+)$")
 _REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _REQ_COMMENT = re.compile(r"(?:^|\s)#.*")
@@ -285,10 +284,11 @@ def _syntax_error_at(lines: Sequence[str], index: int, error: str) -> str | None
     where ``error`` names its file itself: "invalid syntax (main.py, line 2)")."""
     for raw in reversed(lines[max(0, index - 8) : index]):
         text = strip_ansi(raw).strip()
-        found = _PYTHON_AT.match(text) or _NODE_AT.match(text)
+        python = _FRAME.match(text)
+        found = python or _NODE_AT.match(text)
         if found is not None:
             path, line = found.groups()
             if posixpath.basename(path) in error:
                 return None
-            return f"{path}, line {line}" if text.startswith("File") else f"{path}:{line}"
+            return f"{path}, line {line}" if python else f"{path}:{line}"
     return None
