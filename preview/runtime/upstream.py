@@ -49,6 +49,7 @@ __all__ = ["POOL_SIZE", "Upstream", "UpstreamRouter", "pin_socket", "upstream_ur
 _EXTENSION = "preview_upstream"
 POOL_SIZE = 100  # kept-alive connections to one sandboxed app, at most
 _KEEPALIVE_EXPIRY = 5.0  # s, httpx's default
+_CLIENT_POOL_SIZE = 4  # a client of its own makes one call at a time, mostly
 
 
 def upstream_url(port: int, path: str, query: str = "") -> httpx.URL:
@@ -182,30 +183,33 @@ class Upstream:
         transport over httpcore's pool, whose connections :meth:`open_stream` makes."""
         assert self.socket_path is not None
         if self._transport is None:
-            limits = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
-            if TrioStream is None:  # pragma: no cover - httpcore moved: the forwarder
-                self._transport = httpx.AsyncHTTPTransport(
-                    uds=self._connect_path_or_error(), verify=shared_tls_context(), limits=limits
-                )
-                return self._transport
-            transport = httpx.AsyncHTTPTransport(verify=shared_tls_context(), limits=limits)
-            transport._pool = httpcore.AsyncConnectionPool(
-                max_connections=POOL_SIZE,
-                max_keepalive_connections=POOL_SIZE,
-                keepalive_expiry=_KEEPALIVE_EXPIRY,
-                network_backend=_UpstreamBackend(self),
-            )
-            self._transport = transport
+            self._transport = self._new_transport(POOL_SIZE)
         return self._transport
 
     def client(self, timeout: float) -> httpx.AsyncClient:
-        """A client of its own (readiness, health checks)."""
+        """A client of its own (readiness, health checks, the smoke check): its
+        connections are made as the proxy's are (inside the sandbox's namespace once
+        readiness entered it, whether or not the forwarder has made its socket yet)."""
         if self.socket_path is None:
             return local_client(timeout)
-        transport = httpx.AsyncHTTPTransport(
-            uds=self._connect_path_or_error(), verify=shared_tls_context()
+        return local_client(timeout, transport=self._new_transport(_CLIENT_POOL_SIZE))
+
+    def _new_transport(self, size: int) -> httpx.AsyncHTTPTransport:
+        """httpx's transport over httpcore's pool of up to ``size`` connections, each
+        made by :meth:`open_stream` when it is needed."""
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        if TrioStream is None:  # pragma: no cover - httpcore moved: the forwarder
+            return httpx.AsyncHTTPTransport(
+                uds=self._connect_path_or_error(), verify=shared_tls_context(), limits=limits
+            )
+        transport = httpx.AsyncHTTPTransport(verify=shared_tls_context(), limits=limits)
+        transport._pool = httpcore.AsyncConnectionPool(
+            max_connections=size,
+            max_keepalive_connections=size,
+            keepalive_expiry=_KEEPALIVE_EXPIRY,
+            network_backend=_UpstreamBackend(self),
         )
-        return local_client(timeout, transport=transport)
+        return transport
 
     @asynccontextmanager
     async def websocket(

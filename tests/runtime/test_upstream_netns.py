@@ -131,3 +131,36 @@ async def test_after_close_no_connection_is_made(app_in_netns: subprocess.Popen[
     await upstream.aclose()
     with trio.fail_after(30), pytest.raises(ConnectionRefusedError):
         await upstream.open_stream()
+
+
+async def test_a_client_of_its_own_connects_in_the_namespace_before_the_forwarder(
+    app_in_netns: subprocess.Popen[str],
+) -> None:
+    """Readiness can pass inside the namespace before the sandbox's forwarder has made
+    its socket; the clients of the health checks, the smoke check and the tests, made
+    right after, reach the app all the same (they went through the socket alone, and
+    failed with "the preview's socket: No such file or directory")."""
+    upstream = Upstream(_PORT, "/nonexistent/http.sock")
+    upstream.use_netns(_netns_of(app_in_netns))
+    try:
+        with trio.fail_after(30):
+            async with upstream.client(timeout=10) as client:
+                first = await client.get(upstream.url("/"))
+                second = await client.get(upstream.url("/"))
+            assert (first.status_code, second.status_code) == (200, 200)
+            assert first.text == second.text  # one connection, kept alive
+    finally:
+        await upstream.aclose()
+
+
+async def test_a_client_of_its_own_without_a_way_in_fails_as_an_http_error() -> None:
+    """No namespace and no socket yet: an ``httpx.ConnectError`` when it calls (the
+    health loop counts it as a failed check), never an ``OSError``."""
+    upstream = Upstream(_PORT, "/nonexistent/http.sock")
+    try:
+        with trio.fail_after(30):
+            async with upstream.client(timeout=10) as client:
+                with pytest.raises(httpx.ConnectError, match="No such file"):
+                    await client.get(upstream.url("/"))
+    finally:
+        await upstream.aclose()
