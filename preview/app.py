@@ -108,6 +108,7 @@ def create_app(
             session_timeout=settings.session_timeout,
             max_lifetime=settings.jwt_max_lifetime,
         )
+    settings.node  # noqa: B018 - read now, at start (a file in the data dir), not on the loop
     history = RequestHistory(settings)  # every proxied request, kept by one writer
     state = Services(settings=settings, authenticator=authenticator, history=history)
     app.extensions["preview"] = state

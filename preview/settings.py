@@ -16,6 +16,7 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +270,15 @@ class Settings:
         metadata=_help("URL", "PostgreSQL server giving each preview a database; empty: SQLite"),
     )
     app_postgres: str = _auto("a private PostgreSQL for sandboxed apps with a driver")
+    node_id: str = field(
+        default="",
+        metadata=_help(
+            "text",
+            "this service's name among those sharing a server (the previews' databases it"
+            " made on PREVIEW_APP_POSTGRES_URL are marked with it, and only those are"
+            " dropped as leftovers at its start); empty means made once, kept in the data dir",
+        ),
+    )
     env_dir: str = field(
         default="",
         metadata=_help("path", "where built environments are kept; empty: envs in the data dir"),
@@ -367,6 +377,11 @@ class Settings:
 
     def max_instances(self, tier: str) -> int:
         return self.max_instances_pro if tier == "pro" else self.max_instances_free
+
+    @cached_property
+    def node(self) -> str:
+        """``node_id``, else the name made once and kept in the data dir (read once)."""
+        return self.node_id or kept_secret(self.data_dir / "node-id", nbytes=9)
 
     def resolve_jwt_secret(self) -> str:
         """The configured secret, else the one kept in the data dir (created on first use)."""

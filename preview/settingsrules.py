@@ -11,6 +11,7 @@ __all__ = ["check_settings"]
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST_NAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
 _ORIGIN_TEMPLATE = re.compile(rf"https?://\{{preview\}}(?:\.{_LABEL})+(?::[0-9]{{1,5}})?/?")
+_NODE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 _ORIGIN = re.compile(
     r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
@@ -47,6 +48,8 @@ def check_settings(settings: Any) -> None:  # a Settings (which imports this mod
             "PREVIEW_APP_ORIGIN_TEMPLATE must look like https://{preview}.preview.example.com"
             " (http or https, {preview} as the first label of the host, no path)"
         )
+    if settings.node_id and not _NODE_ID.fullmatch(settings.node_id):
+        raise ValueError("PREVIEW_NODE_ID must be 1-64 letters, digits, '.', '_' or '-'")
     if settings.ring_bytes < 64 * 1024:
         raise ValueError("PREVIEW_RING_BYTES must be at least 65536")
     for name, modes in _MODES.items():

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
-import tempfile
 import textwrap
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
@@ -226,33 +224,9 @@ class Service:
 
 
 @asynccontextmanager
-async def _operator_postgres(settings: Settings) -> AsyncIterator[None]:
-    """One service at a time, across the test processes, on the operator's PostgreSQL:
-    a service's start drops every preview database on that server as a crash's
-    leftovers, the other processes' live ones too (CLUSTER.md §0: the clean-up is to be
-    scoped to a node's own previews in cluster mode)."""
-    if not settings.app_postgres_url:
-        yield
-        return
-    path = Path(tempfile.gettempdir()) / "preview-tests-operator-postgres.lock"
-    with open(path, "a") as held:  # noqa: ASYNC230 (a lock file: opened, never read)
-        with trio.fail_after(900):  # the longest such test, several times over
-            while True:
-                try:
-                    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    await trio.sleep(0.1)  # another process's service holds the server
-        try:
-            yield
-        finally:
-            fcntl.flock(held, fcntl.LOCK_UN)
-
-
-@asynccontextmanager
 async def running_service(settings: Settings, app: Any = None) -> AsyncIterator[Service]:
     """A real Hypercorn server on port 0 serving ``app`` (``create_app(settings)``)."""
-    async with _operator_postgres(settings), _running_service(settings, app) as running:
+    async with _running_service(settings, app) as running:
         yield running
 
 

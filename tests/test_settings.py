@@ -195,6 +195,20 @@ def test_app_origin_settings_are_validated(name: str, raw: str) -> None:
         Settings.from_env(env(**{name: raw}))
 
 
+@pytest.mark.parametrize("raw", ["node a", "a" * 65, "node/a", "nöde"])
+def test_a_node_id_is_a_plain_name(raw: str) -> None:
+    with pytest.raises(ValueError, match="PREVIEW_NODE_ID"):
+        Settings.from_env(env(node_id=raw))
+    assert Settings.from_env(env(node_id="node-1.eu_west")).node == "node-1.eu_west"
+
+
+def test_the_node_name_is_made_once_and_kept(tmp_path: Path) -> None:
+    first = Settings(data_dir=tmp_path / "data").node
+    assert first and (tmp_path / "data" / "node-id").read_text() == first
+    assert Settings(data_dir=tmp_path / "data").node == first  # a restart: the same node
+    assert Settings(data_dir=tmp_path / "other").node != first
+
+
 def test_unknown_env_names_reports_typos_only() -> None:
     environ = {
         "PREVIEW_TYPO": "1",

@@ -15,8 +15,12 @@ there are random. Sandboxed, they are made on the app's first connection
 (:class:`SharedLogins`: each database name the app uses is one of the role's, ``pv_…``
 then ``pv_…_1`` … ``pv_…_16``); unsandboxed, at launch, given as ``DATABASE_URL`` and
 the usual ``POSTGRES_*`` variables. At the preview's end all are dropped (connections
-cut first); at the service's start, any left by a previous run are (and those of
-earlier versions, named ``preview_<16 hex>``). Blocking (psycopg): call through ``trio.to_thread``.
+cut first). Each role is marked with the node that made it (its comment, written in the
+transaction that creates it: ``Settings.node``); at a service's start, the roles marked
+with its own node, and their databases, are a previous run's leftovers and dropped.
+Those of other services sharing the server (another node, another data dir) are theirs
+and live: they are never touched, nor unmarked ones (earlier versions'). Blocking
+(psycopg): call through ``trio.to_thread``.
 """
 
 from __future__ import annotations
@@ -65,8 +69,9 @@ def is_psycopg_error(error: BaseException) -> bool:
 
 
 DATABASE_NAME = re.compile(r"^pv_[0-9a-f]{24}$")  # a preview's role and database
-# Its databases and those of earlier versions (named preview_<16 hex>): group 1 the role.
-_LEFTOVER = re.compile(r"^(pv_[0-9a-f]{24}|preview_[0-9a-f]{16})(?:_\d{1,2})?$")
+_MARK = "preview-service node "  # a role's comment: the node whose preview it is
+# A preview's role, or one of its databases (``_1`` … ``_16``): group 1 the role.
+_PREVIEW_NAME = re.compile(r"^(pv_[0-9a-f]{24})(?:_\d{1,2})?$")
 _TIMEOUT = 10
 MAX_EXTRA_DATABASES = 16  # beside its first, per preview
 # The catalogs of a database that name the server's databases: pg_database and the views
@@ -156,25 +161,31 @@ def new_database_name() -> str:
     return "pv_" + secrets.token_hex(12)
 
 
-def create_role(url: str, role: str) -> str:
-    """Create the preview's role (:func:`new_database_name`); its random password."""
+def create_role(url: str, role: str, node: str) -> str:
+    """Create the preview's role (:func:`new_database_name`), marked as ``node``'s;
+    its random password."""
     if not DATABASE_NAME.match(role):
         raise ValueError("not a preview role's name")
     from psycopg import sql  # lazy: psycopg loads only once a PostgreSQL is used
 
     password = secrets.token_urlsafe(24)
-    with _admin(url) as admin:
+    name = sql.Identifier(role)
+    with _admin(url) as admin, admin.transaction():  # never a role without its mark
         admin.execute(
-            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                sql.Identifier(role), sql.Literal(password)
-            )
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(name, sql.Literal(password))
         )
+        admin.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(name, sql.Literal(_mark(node))))
     return password
+
+
+def _mark(node: str) -> str:
+    """A role's comment: which node's preview it is."""
+    return f"{_MARK}{node}"
 
 
 def create_database(url: str, role: str, database: str) -> None:
     """Create ``database``, ``role``'s and closed as the module doc says."""
-    if _LEFTOVER.match(database) is None or not database.startswith(role):
+    if _PREVIEW_NAME.match(database) is None or not database.startswith(role):
         raise ValueError("not a preview database's name")
     from psycopg import sql  # lazy: psycopg loads only once a PostgreSQL is used
 
@@ -196,10 +207,11 @@ def create_database(url: str, role: str, database: str) -> None:
             raise
 
 
-def create_app_database(url: str, database: str) -> dict[str, str]:
+def create_app_database(url: str, database: str, node: str) -> dict[str, str]:
     """Create the role and database ``database`` (:func:`new_database_name`) for a
-    preview, closed as the module doc says; the variables that give them to the app."""
-    password = create_role(url, database)
+    preview of ``node``, closed as the module doc says; the variables that give them to
+    the app."""
+    password = create_role(url, database, node)
     try:
         create_database(url, database, database)
     except BaseException:
@@ -226,7 +238,7 @@ def _in_database(url: str, database: str) -> str:
 
 def drop_app_database(url: str, role: str) -> None:
     """Drop a preview's databases (their sessions cut) and role; nothing if gone."""
-    found = _LEFTOVER.match(role)
+    found = _PREVIEW_NAME.match(role)
     if found is None or found.group(1) != role:
         raise ValueError("not a preview role's name")
     from psycopg import sql  # lazy: psycopg loads only once a PostgreSQL is used
@@ -234,7 +246,7 @@ def drop_app_database(url: str, role: str) -> None:
     with _admin(url) as admin:
         rows = admin.execute("SELECT datname FROM pg_database").fetchall()
         for (database,) in rows:
-            own = _LEFTOVER.match(database)
+            own = _PREVIEW_NAME.match(database)
             if own is not None and own.group(1) == role:
                 admin.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
@@ -244,14 +256,15 @@ def drop_app_database(url: str, role: str) -> None:
         admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
-def drop_leftover_databases(url: str, keep: set[str] = frozenset()) -> list[str]:
-    """Drop every preview's databases and role on the server but those of the roles
-    in ``keep``; the roles dropped."""
+def drop_leftover_databases(url: str, node: str) -> list[str]:
+    """Drop the databases and roles of ``node``'s previews on the server (none runs:
+    the service is starting); the roles dropped."""
     with _admin(url) as admin:
-        databases = [r[0] for r in admin.execute("SELECT datname FROM pg_database").fetchall()]
-        roles = [r[0] for r in admin.execute("SELECT rolname FROM pg_roles").fetchall()]
-    found = (_LEFTOVER.match(name) for name in [*databases, *roles])
-    leftovers = sorted({m.group(1) for m in found if m is not None} - set(keep))
+        marked = admin.execute(
+            "SELECT rolname FROM pg_roles WHERE shobj_description(oid, 'pg_authid') = %s",
+            (_mark(node),),
+        ).fetchall()
+    leftovers = sorted(r[0] for r in marked if DATABASE_NAME.match(r[0]))
     for role in leftovers:
         drop_app_database(url, role)
     return leftovers
@@ -267,12 +280,14 @@ class SharedLogins:
         self,
         url: str,
         role: str,
+        node: str,
         said: Callable[[str], None] = lambda text: None,
         limiter: trio.CapacityLimiter | None = None,
         init_scripts: InitScripts = (),
         init_told: Told | None = None,
     ) -> None:
         self._url = url
+        self._node = node  # whose preview: its role is marked so
         self._init_scripts = init_scripts
         self._init_told = init_told  # where what its init scripts did is told (else said)
         self.role = role
@@ -285,7 +300,7 @@ class SharedLogins:
     async def login(self, user: str, database: str) -> Login:
         async with self._lock:
             if self._password is None:
-                self._password = await self._blocking(create_role, self._url, self.role)
+                self._password = await self._blocking(create_role, self._url, self.role, self._node)
             own = self._names.get(database)
             if own is None:
                 if len(self._names) > MAX_EXTRA_DATABASES:

@@ -163,7 +163,7 @@ class PostgresBacking:
         if self._containment.sandboxed and url:
             self._tls = await tls_context(self._settings.data_dir / "postgres")
             shared = self.logins = SharedLogins(
-                url, self._spec.database_name, self._said,
+                url, self._spec.database_name, self._settings.node, self._said,
                 init_scripts=wants.init_scripts, init_told=self._init_told,
             )  # fmt: skip
             self._relay(wants, shared, self._shared_connect, "the operator's server")
@@ -281,7 +281,9 @@ class PostgresBacking:
     async def _create_unsandboxed(self) -> bool:
         url, name = self._settings.app_postgres_url, self._spec.database_name
         try:
-            self.env = await trio.to_thread.run_sync(create_app_database, url, name)
+            self.env = await trio.to_thread.run_sync(
+                create_app_database, url, name, self._settings.node
+            )
         except Exception as error:
             if not is_psycopg_error(error):
                 raise

@@ -367,8 +367,9 @@ class Supervisor:
             from ..backing.appdb import drop_leftover_databases, is_psycopg_error
 
             try:
+                settings = self.settings  # its node's name read in the thread (a file)
                 dropped = await trio.to_thread.run_sync(
-                    drop_leftover_databases, self.settings.app_postgres_url
+                    lambda: drop_leftover_databases(settings.app_postgres_url, settings.node)
                 )
             except Exception as error:
                 if not is_psycopg_error(error):

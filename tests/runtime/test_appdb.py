@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -156,23 +157,52 @@ async def test_own_database_url_is_not_overridden(settings: Settings) -> None:
             assert (await service.stop(gid)).status_code == 200
 
 
-def _create_old_style(name: str) -> None:
-    """A database and role as earlier versions named them (after the preview)."""
+def _create_unmarked(name: str) -> None:
+    """A database and role as earlier versions made them: no node's mark."""
     with psycopg.connect(_admin_url(), autocommit=True) as admin:
         admin.execute(f'CREATE ROLE "{name}" LOGIN')
         admin.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
 
 
-async def test_leftover_databases_are_dropped_at_start(settings: Settings) -> None:
-    leftover, older = new_database_name(), "preview_" + "ab" * 8
-    await trio.to_thread.run_sync(create_app_database, PG_URL, leftover)
-    await trio.to_thread.run_sync(_create_old_style, older)
-    assert await trio.to_thread.run_sync(_exists, leftover) == (True, True)
-    assert await trio.to_thread.run_sync(_exists, older) == (True, True)
-    with trio.fail_after(30):
-        async with running_service(replace(settings, app_postgres_url=PG_URL)):
-            assert await trio.to_thread.run_sync(_exists, leftover) == (False, False)
-            assert await trio.to_thread.run_sync(_exists, older) == (False, False)
+async def test_a_services_start_drops_its_own_leftovers_and_no_other_services(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Two services (two data dirs) share the server: each one's start drops the
+    databases its own crash left, never the other's live ones (they were all dropped),
+    nor unmarked ones."""
+    mine, theirs = replace(settings, app_postgres_url=PG_URL), Settings(data_dir=tmp_path / "b")
+    assert mine.node != theirs.node  # each data dir's own name, made once
+    leftover, live, unmarked = new_database_name(), new_database_name(), new_database_name()
+    try:
+        await trio.to_thread.run_sync(create_app_database, PG_URL, leftover, mine.node)
+        await trio.to_thread.run_sync(create_app_database, PG_URL, live, theirs.node)
+        await trio.to_thread.run_sync(_create_unmarked, unmarked)
+        with trio.fail_after(30):
+            async with running_service(mine):
+                assert await trio.to_thread.run_sync(_exists, leftover) == (False, False)
+                assert await trio.to_thread.run_sync(_exists, live) == (True, True)
+                assert await trio.to_thread.run_sync(_exists, unmarked) == (True, True)
+        # Its name is kept in its data dir: after a restart it is the same node.
+        assert Settings(data_dir=mine.data_dir).node == mine.node
+    finally:
+        for name in (leftover, live, unmarked):
+            await trio.to_thread.run_sync(drop_app_database, PG_URL, name)
+
+
+async def test_a_configured_node_id_is_the_mark(settings: Settings) -> None:
+    named = replace(settings, app_postgres_url=PG_URL, node_id="node-a")
+    assert named.node == "node-a"
+    leftover, other = new_database_name(), new_database_name()
+    try:
+        await trio.to_thread.run_sync(create_app_database, PG_URL, leftover, "node-a")
+        await trio.to_thread.run_sync(create_app_database, PG_URL, other, "node-b")
+        with trio.fail_after(30):
+            async with running_service(named):
+                assert await trio.to_thread.run_sync(_exists, leftover) == (False, False)
+                assert await trio.to_thread.run_sync(_exists, other) == (True, True)
+    finally:
+        for name in (leftover, other):
+            await trio.to_thread.run_sync(drop_app_database, PG_URL, name)
 
 
 # What a role may read in its own database that names the server's databases.
@@ -238,7 +268,7 @@ async def test_a_previews_role_lists_no_database_of_the_server() -> None:
     envs = []
     try:
         for name in names:
-            envs.append(await trio.to_thread.run_sync(create_app_database, PG_URL, name))
+            envs.append(await trio.to_thread.run_sync(create_app_database, PG_URL, name, "tests"))
         for env in envs:
             seen = await trio.to_thread.run_sync(_as_role, env)
             assert seen == dict.fromkeys(_NAMING, "InsufficientPrivilege"), seen
@@ -266,7 +296,9 @@ async def test_an_uploads_init_scripts_run_in_each_new_database_as_its_role() ->
         ("db/02.sql", "CREATE ROLE intruder SUPERUSER;"),
         ("db/03.sql", "INSERT INTO fruit VALUES ('50% pear');"),
     )
-    logins = SharedLogins(PG_URL, new_database_name(), init_scripts=scripts, init_told=tell)
+    logins = SharedLogins(
+        PG_URL, new_database_name(), "tests", init_scripts=scripts, init_told=tell
+    )
     try:
         with trio.fail_after(60):
             login = await logins.login("postgres", "shop")

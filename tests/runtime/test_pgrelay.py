@@ -49,7 +49,7 @@ async def _relayed(directory: Path) -> AsyncIterator[tuple[SharedLogins, str]]:
     async def connect() -> trio.SocketStream:
         return await trio.open_tcp_stream(*server)
 
-    logins = SharedLogins(PG_URL.replace("+psycopg", ""), new_database_name())
+    logins = SharedLogins(PG_URL.replace("+psycopg", ""), new_database_name(), "tests")
     relay = PostgresRelay(connect, logins)
     try:
         async with trio.open_nursery() as nursery:
