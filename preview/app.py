@@ -41,7 +41,7 @@ from .proxy import OriginRouter, ProxyFastPath, attach_hot_path, install_hot_pat
 from .runtime import Supervisor, UpstreamRouter, local_transport
 from .sandbox import follow_parent_death, in_worker_process, stop_on_sigterm
 from .services import Services
-from .services.bodies import envelope_limit
+from .services.bodies import bounded_request_class, envelope_limit
 from .settings import Settings, unknown_env_names
 from .snapshots import Snapshots
 from .store import Store
@@ -94,6 +94,7 @@ def create_app(
     connection_guard.install()  # one client's protocol error must not end the server
     # The UI blueprint serves /static itself (content types, CSP, no-cache).
     app = QuartTrio("preview", static_folder=None)
+    app.request_class = bounded_request_class(settings)  # each body its route's limit
     # A path with "//" is not redirected (308, with Werkzeug's HTML page): it is matched
     # as written, and a route refuses it in the error shape if it must.
     app.url_map.merge_slashes = False

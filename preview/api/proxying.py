@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 from quart import Blueprint, Response, jsonify, redirect, request, websocket
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..auth import User
 from ..clock import utcnow
@@ -133,11 +134,14 @@ def _token_cookie(response: Response, gid: str, token: str, runtime: PreviewRunt
 
 async def _request_body(limit: int) -> AsyncIterator[bytes]:
     size = 0
-    async for chunk in request.body:
-        size += len(chunk)
-        if size > limit:
-            raise body_too_large(limit)
-        yield chunk
+    try:
+        async for chunk in request.body:
+            size += len(chunk)
+            if size > limit:
+                raise body_too_large(limit)
+            yield chunk
+    except RequestEntityTooLarge:  # past the limit while the route looked it up
+        raise body_too_large(limit) from None
 
 
 # "/proxy/" too: the app's root, where the token-for-cookie redirect sends "/proxy?…".

@@ -7,15 +7,22 @@ catches ``ValueError`` only, so a deeply nested document (``[[[[…``) raised
 body that is awaited is capped only by ``MAX_CONTENT_LENGTH`` (the upload limit, 20 MiB),
 so a small JSON call (a rename, a launch's options) could make the service buffer
 megabytes; each kind of body gets its own limit here, and reading stops there (413).
+Quart also takes in a body as it arrives, whether or not the route reads it yet: while a
+route awaits something first (its generation's owner, from the store), a body arrived up
+to Quart's cap, 20 MiB for a rename. :func:`bounded_request_class` gives each request its
+route's limit from the start, so Quart keeps no more than that.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import trio
 from quart import request
+from quart_trio.wrappers.request import TrioRequest
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import BadRequest, TooLarge
 from ..generations import MAX_DEPTH, nests_deeper
@@ -23,6 +30,8 @@ from ..settings import Settings
 
 __all__ = [
     "JSON_BODY_LIMIT",
+    "body_limit",
+    "bounded_request_class",
     "envelope_limit",
     "json_object",
     "parse_json_object",
@@ -39,6 +48,35 @@ def envelope_limit(settings: Settings) -> int:
     """The largest ``POST …/preview/request`` body: the largest body it may carry,
     base64-encoded (4/3 of its size, the way a binary body comes), and the rest."""
     return -(-settings.proxy_max_body_bytes * 4 // 3) + _ENVELOPE_OVERHEAD
+
+
+_UPLOADS = re.compile(r"/api/generations(?:/[^/]+/revisions)?")
+_ENVELOPE = re.compile(r"/api/generations/[^/]+/preview/request")
+_PROXIED = re.compile(r"/api/generations/[^/]+/preview/proxy(?:/.*)?", re.DOTALL)
+
+
+def body_limit(settings: Settings, path: str) -> int:
+    """The most a request to ``path`` may send (its route's): an upload's files, a
+    proxied call's body, an envelope, else a JSON call's."""
+    if _UPLOADS.fullmatch(path):
+        return settings.max_upload_bytes
+    if _PROXIED.fullmatch(path):
+        return settings.proxy_max_body_bytes
+    if _ENVELOPE.fullmatch(path):
+        return envelope_limit(settings)
+    return JSON_BODY_LIMIT
+
+
+def bounded_request_class(settings: Settings) -> type[TrioRequest]:
+    """Quart's request class, each request's body bounded by its route's limit
+    (:func:`body_limit`) as it arrives: past it, Quart keeps nothing more."""
+
+    class BoundedRequest(TrioRequest):
+        def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any):
+            kwargs["max_content_length"] = body_limit(settings, path)
+            super().__init__(method, scheme, path, *args, **kwargs)
+
+    return BoundedRequest
 
 
 def too_large(limit: int) -> TooLarge:
@@ -114,10 +152,13 @@ async def read_body(limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise too_large(limit)
     received = bytearray()
-    async for chunk in request.body:
-        received += chunk
-        if len(received) > limit:
-            raise too_large(limit)
+    try:
+        async for chunk in request.body:
+            received += chunk
+            if len(received) > limit:
+                raise too_large(limit)
+    except RequestEntityTooLarge:  # past the route's limit before it read (above)
+        raise too_large(limit) from None
     data = bytes(received)
     complete = request.body_class(len(data), None)
     complete.set_result(data)

@@ -7,13 +7,18 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import tracemalloc
 
 import httpx
 import pytest
 import trio
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from preview import Settings
-from preview.services.bodies import JSON_BODY_LIMIT, envelope_limit
+from preview.app import create_app
+from preview.errors import TooLarge
+from preview.services.bodies import JSON_BODY_LIMIT, envelope_limit, read_body
 
 from ..conftest import SERVER_COMMAND, Service, auth, running_service, server_app
 from ..raw_http import send_endless_body
@@ -207,3 +212,63 @@ async def test_an_app_answering_deeply_nested_json_gets_it_through_as_text(
             expected = "[" * depth + "]" * depth
             assert data == expected or json.dumps(data, separators=(",", ":")) == expected
         await service.stop(gid)
+
+
+@pytest.mark.parametrize(
+    ("route", "limit"),
+    [
+        ("/api/generations/g1", JSON_BODY_LIMIT),
+        ("/api/generations/g1/preview/launch", JSON_BODY_LIMIT),
+        ("/api/generations/g1/preview/request", None),  # the envelope's
+        ("/api/generations/g1/preview/proxy/items", _PROXY_BODY),
+        ("/api/generations/g1/revisions", 1 << 30),
+        ("/api/generations", 1 << 30),
+    ],
+)
+async def test_quart_keeps_no_more_of_a_body_than_its_routes_limit(
+    settings: Settings, route: str, limit: int | None
+) -> None:
+    """What arrives while a route awaits something before it reads (its generation's
+    owner, from the store) is kept by Quart up to the route's own limit, not up to the
+    largest any route takes (the upload's): a rename's 64 MiB body took 64 MiB of RSS."""
+    changed = dataclasses.replace(
+        settings, max_upload_bytes=1 << 30, proxy_max_body_bytes=_PROXY_BODY
+    )
+    limit = envelope_limit(changed) if limit is None else limit
+    app = create_app(changed)
+    scope = {"type": "http", "headers": [], "path": route, "query_string": b""}
+    request = app.request_class(
+        "POST", "http", route, b"", Headers(), "", "1.1", scope,  # type: ignore[arg-type]
+        max_content_length=app.config["MAX_CONTENT_LENGTH"],
+        send_push_promise=None,  # type: ignore[arg-type]
+    )  # fmt: skip
+    chunk = b"x" * (1 << 20)
+    tracemalloc.start()
+    try:
+        for _ in range(64 if limit < 64 << 20 else 8):
+            request.body.append(chunk)
+        kept, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    expected = min(limit, 8 << 20)
+    assert kept < expected + (2 << 20), (kept, limit)  # the last chunk past it, at most
+    if limit < 8 << 20:
+        with pytest.raises(RequestEntityTooLarge):
+            await request.body
+
+
+async def test_a_body_past_its_limit_before_the_route_reads_is_its_routes_413(
+    settings: Settings,
+) -> None:
+    """Quart stopped keeping it (above): the route's refusal is still the error shape
+    with the route's limit, not Werkzeug's own words."""
+    app = create_app(settings)
+    route = "/api/generations/g1"
+    async with app.test_request_context(route, method="PATCH") as context:
+        body = context.request.body
+        for _ in range(3):  # chunked: no length said, so only the bytes tell
+            body.append(b"x" * JSON_BODY_LIMIT)
+        with pytest.raises(TooLarge) as refused:
+            await read_body(JSON_BODY_LIMIT)
+    assert refused.value.details == {"limit": JSON_BODY_LIMIT}
+    assert refused.value.code == "request_entity_too_large"
