@@ -87,3 +87,48 @@ async def test_the_same_on_the_way_through_hypercorn_and_httpx(service: Service)
             assert (answer.status_code, answer.text) == (200, "served"), answer.text
         answer = await service.client.post(proxy, headers=headers, content=b"")
         assert answer.status_code == 502, answer.text
+
+
+# Answers one request per connection, then closes it (no ``Connection: close`` said) and
+# says so: the connection lies idle in the proxy's pool, closed by the app.
+_CLOSES_AFTER_EACH_ANSWER = """
+import os, socket
+
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", int(os.environ["PORT"])))
+listener.listen(16)
+while True:
+    connection, _ = listener.accept()
+    data = b""
+    while b"\\r\\n\\r\\n" not in data:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    if data:
+        connection.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 6\\r\\n\\r\\nserved")
+    connection.close()
+    print("closed after", data.split(b"\\r\\n")[0].decode(), flush=True)
+"""
+
+
+async def test_a_call_that_is_not_safe_never_goes_on_a_connection_the_app_closed(
+    service: Service,
+) -> None:
+    """Only safe calls skip the look at an idle connection before it is used (they go
+    again if they meet a closed one): a POST finds it closed and takes a new one."""
+    with trio.fail_after(60):
+        gid = await service.upload({"server.py": _CLOSES_AFTER_EACH_ANSWER})
+        launched = await service.launch(gid, command=["{python}", "server.py"])
+        assert launched.json()["status"] == "running", launched.text
+        headers = auth() | {"X-Preview-Token": launched.json()["previewToken"]}
+        proxy = f"/api/generations/{gid}/preview/proxy/items"
+        for n, method in enumerate(("GET", "POST", "GET", "POST")):
+            answer = await service.client.request(
+                method, f"{proxy}?n={n}", headers=headers, content=b"x"
+            )
+            assert (answer.status_code, answer.text) == (200, "served"), (method, answer.text)
+            said = f"closed after {method} /items?n={n} HTTP/1.1"
+            while not any(e["message"] == said for e in await service.history(gid)):
+                await trio.sleep(0.02)  # until the app has closed the connection it kept

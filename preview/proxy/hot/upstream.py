@@ -5,10 +5,9 @@
 (inside the sandbox's network namespace where the service may enter it).
 :func:`ask` writes one request on one of them and reads the answer's head
 (``hot.head.ResponseHead``), its whole body with it when it came in the same reads;
-:func:`answer_body` gives the rest of a longer one as the app framed it. Errors
-are httpx's exception types, so that ``policy.translate_upstream_error`` shapes them as
-for every other call (502 ``upstream_unavailable``, 504 ``upstream_timeout``) and the
-``proxy`` event names them the same.
+:func:`answer_body` gives the rest of a longer one as the app framed it. Errors are
+httpx's, shaped by ``policy.translate_upstream_error`` as for every other call (502
+``upstream_unavailable``, 504 ``upstream_timeout``) and named so by the ``proxy`` event.
 """
 
 from __future__ import annotations
@@ -55,8 +54,7 @@ class RawConnection:
         self.stream, self.idle_since, self.reused, self.reusable = stream, 0.0, False, False
         self.answered = False  # a byte of the current call's answer came
 
-    def closed_by_peer(self) -> bool:
-        """The app closed it (or sent something unasked) while it was idle."""
+    def closed_by_peer(self) -> bool:  # or sent something unasked, while it was idle
         try:
             readable, _, _ = select.select([self.stream.socket.fileno()], [], [], 0)
         except (OSError, ValueError):
@@ -84,10 +82,12 @@ class RawPools:
         return pool
 
     async def take(
-        self, upstream: Upstream, each_op_s: float, *, fresh: bool = False
+        self, upstream: Upstream, each_op_s: float, *, fresh: bool = False, retried: bool = False
     ) -> RawConnection:
-        """An idle connection to the app (unless ``fresh``), else a new one (waits while
-        ``POOL_SIZE`` are in use). Raises ``httpx.ConnectError`` / ``ConnectTimeout``."""
+        """An idle connection to the app (unless ``fresh``; checked for a close by the app
+        unless the call would go again if it met one: ``retried``, :func:`went_stale`),
+        else a new one (waits while ``POOL_SIZE`` are in use). Raises
+        ``httpx.ConnectError`` / ``ConnectTimeout``."""
         pool = self._pool(upstream)
         upstream.call_began()  # until give_back: a revision's swap waits for it
         try:
@@ -102,7 +102,8 @@ class RawPools:
             now = trio.current_time()
             while pool.idle and not fresh:
                 connection = pool.idle.pop()
-                if now - connection.idle_since < _IDLE_EXPIRY and not connection.closed_by_peer():
+                fresh_enough = now - connection.idle_since < _IDLE_EXPIRY
+                if fresh_enough and (retried or not connection.closed_by_peer()):
                     connection.reused = True
                     return connection
                 connection.stream.socket.close()
@@ -160,7 +161,8 @@ class RawPools:
         """:func:`ask` on a connection taken here: a safe body-less call whose kept-alive
         connection the app had closed goes once more on a new one (:func:`went_stale`).
         The connection and the answer's head; on a failure, the connection is closed."""
-        taken: RawConnection | None = await self.take(upstream, each_op_s)
+        retried = body is None and method in _SAFE  # went_stale's calls
+        taken: RawConnection | None = await self.take(upstream, each_op_s, retried=retried)
         try:
             try:
                 return taken, await ask(taken, head, body, method, each_op_s, watch, read)
