@@ -32,6 +32,12 @@ _OTHER_KNOWN = {"PREVIEW_URL", "PREVIEW_TOKEN"}  # the client commands' own
 _OTHER_PREFIXES = ("PREVIEW_TEST_", "PREVIEW_BENCH_")  # the test suite's and benchmarks' own
 
 
+_NODE_ID_HELP = (
+    "this service's name beside others on one PREVIEW_APP_POSTGRES_URL server: it drops only"
+    " its own leftover databases there at start; empty means made once, kept in the data dir"
+)
+
+
 def _help(unit: str, text: str) -> dict[str, str]:
     return {"unit": unit, "help": text}
 
@@ -270,15 +276,7 @@ class Settings:
         metadata=_help("URL", "PostgreSQL server giving each preview a database; empty: SQLite"),
     )
     app_postgres: str = _auto("a private PostgreSQL for sandboxed apps with a driver")
-    node_id: str = field(
-        default="",
-        metadata=_help(
-            "text",
-            "this service's name among those sharing a server (the previews' databases it"
-            " made on PREVIEW_APP_POSTGRES_URL are marked with it, and only those are"
-            " dropped as leftovers at its start); empty means made once, kept in the data dir",
-        ),
-    )
+    node_id: str = field(default="", metadata=_help("text", _NODE_ID_HELP))
     env_dir: str = field(
         default="",
         metadata=_help("path", "where built environments are kept; empty: envs in the data dir"),
@@ -363,24 +361,21 @@ class Settings:
 
     @property
     def previews_dir(self) -> Path:
-        """Previews' directories: never inside the data dir, which holds the database
-        and the secret and is kept private to the service (0700)."""
+        """Previews' directories: never in the data dir (the database, the secret: 0700)."""
         if self.run_dir:
             return Path(self.run_dir)
         key = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:12]
         return Path(tempfile.gettempdir()) / f"preview-{key}"
 
     @property
-    def env_cache_dir(self) -> Path:
-        """Built app environments (and uv's and npm's caches): kept across previews."""
+    def env_cache_dir(self) -> Path:  # built app environments, uv's and npm's caches
         return (Path(self.env_dir) if self.env_dir else self.data_dir / "envs").resolve()
 
     def max_instances(self, tier: str) -> int:
         return self.max_instances_pro if tier == "pro" else self.max_instances_free
 
     @cached_property
-    def node(self) -> str:
-        """``node_id``, else the name made once and kept in the data dir (read once)."""
+    def node(self) -> str:  # node_id, else the name made once and kept in the data dir
         return self.node_id or kept_secret(self.data_dir / "node-id", nbytes=9)
 
     def resolve_jwt_secret(self) -> str:

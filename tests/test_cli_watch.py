@@ -167,3 +167,58 @@ async def test_watch_prints_the_swap_of_the_running_preview(
     line = next(line for line in out.lines() if "switched" in line)
     assert line.startswith("revision 2: 1 file changed (notes.txt) — ready in ")
     assert line.endswith(" ms, switched")
+
+
+def test_outcome_lines_say_what_became_of_a_relaunch() -> None:
+    fixed = {"revision": 4, "changed": ["main.py"], "applied": False, "relaunched": True}
+    running = {"previewInstanceId": "p", "status": "running"}
+    assert outcome_line(fixed | {"preview": running}) == (
+        "revision 4: 1 file changed (main.py) — the preview had failed: relaunched on it, running"
+    )
+    failed = {"status": "failed", "errorMessage": "NameError: name 'x' is not defined"}
+    assert outcome_line(fixed | {"preview": failed}).endswith(
+        "relaunched on it, failed: NameError: name 'x' is not defined"
+    )
+    refused = {"revision": 4, "changed": ["main.py"], "preview": None}
+    refused["relaunch"] = {"code": "preview_limit_reached", "message": "Your free tier …"}
+    assert outcome_line(refused) == (
+        "revision 4: 1 file changed (main.py) — the preview had failed; relaunching it: "
+        "Your free tier …"
+    )
+
+
+async def test_watch_brings_back_a_preview_its_fix_mends(service: Service, tmp_path: Path) -> None:
+    """The preview failed at its start; saving the fix relaunches it, and the line says
+    it runs (followed in its status)."""
+    folder = tmp_path / "app"
+    folder.mkdir()
+    broken = 'if open("notes.txt").read() == "broken\\n":\n    raise SystemExit("broken")\n'
+    files = server_app(broken, **{"notes.txt": "broken\n"})
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    out, stop, ready = _Lines(), threading.Event(), trio.Event()
+    client = httpx.Client(base_url=service.url, headers=auth(), timeout=60, trust_env=False)
+
+    def run() -> int:
+        with client:
+            return watch_folder(
+                client, gid, folder, out=out, stop=stop,
+                ready=lambda: trio.from_thread.run_sync(ready.set),
+            )  # fmt: skip
+
+    with trio.fail_after(120):
+        gid = await service.upload(files)
+        launched = await service.launch(gid, command=SERVER_COMMAND)
+        assert launched.json()["status"] == "failed", launched.text
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(partial(trio.to_thread.run_sync, run, abandon_on_cancel=True))
+            await ready.wait()
+            (folder / "notes.txt").write_text("fixed\n")
+            await eventually(lambda: any("relaunched" in line for line in out.lines()), 0.05)
+            stop.set()
+        assert (await service.status(gid))["status"] == "running"
+        await service.stop(gid)
+    line = next(line for line in out.lines() if "relaunched" in line)
+    assert line == (
+        "revision 2: 1 file changed (notes.txt) — the preview had failed: relaunched on it, running"
+    )

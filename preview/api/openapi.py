@@ -269,7 +269,8 @@ _SUCCESS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/api/generations"): {"201": "Created"},
     ("post", "/api/generations/{gid}/revisions"): {
         "200": "Nothing changed (unchanged: true)", "201": "Created", "202": _APPLYING},
-    ("post", "/api/generations/{gid}/revisions/{n}/apply"): {"200": "Applied", "202": _APPLYING},
+    ("post", "/api/generations/{gid}/revisions/{n}/apply"): {
+        "200": "Applied", "201": "Its failed preview relaunched on it", "202": _APPLYING},
     ("post", "/api/generations/{gid}/preview/snapshots"): {"201": "Created"},
     ("get", "/api/generations/{gid}/preview/logs/stream"): {
         "200": "The stream", "204": "Over, with nothing after Last-Event-ID"},

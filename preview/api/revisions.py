@@ -6,7 +6,11 @@ A revision applied to a running preview is answered once its new process has tak
 or failed (``apply``: ``switched`` or ``failed``, with ``applied`` true only for the
 first), waiting at most ``_APPLY_WAIT``: a swap that takes longer (a build of changed
 dependencies) is answered ``202`` with ``apply.state`` ``applying``; the preview's log
-and its status (``lastApply``) tell the outcome.
+and its status (``lastApply``) tell the outcome. When the generation's last preview
+failed (a crash, a failed start) and none has been launched since, a revision to apply
+launches it again as it was launched (its command, set-up, env, workers), on the new
+revision (``relaunched``, with the new preview and its token): fixing what made it
+fail brings it back.
 """
 
 from __future__ import annotations
@@ -19,12 +23,12 @@ from quart import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import isoformat
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, NotFound, PreviewError
 from ..generations import UploadLimits, changes_from_json, check_tree, files_from_archive
-from ..services import services
+from ..services import Services, services
 from ..services.bodies import json_object, read_body
 from ..services.callers import generation_not_found, owned_generation
-from ..store import GenerationGone
+from ..store import Generation, GenerationGone
 from ..store.revisions import (
     RevisionRecord,
     add_revision,
@@ -35,6 +39,7 @@ from ..store.revisions import (
 from ..store.usage import check_storage
 
 if TYPE_CHECKING:
+    from ..auth import User
     from ..runtime import PreviewRuntime
     from ..runtime.swaps import SwapResult
 
@@ -103,7 +108,7 @@ async def add(gid: str) -> tuple[Response, int]:
     marks = {"received": trio.current_time()}  # the swap's timings (runtime.swaps)
     state = services()
     user = state.user()
-    await owned_generation(gid, user)
+    generation = await owned_generation(gid, user)
     limits = UploadLimits.from_settings(state.settings)
     changes, apply = await _changes(limits, gid)
     marks["validated"] = trio.current_time()
@@ -137,13 +142,61 @@ async def add(gid: str) -> tuple[Response, int]:
         data = _describe(latest) | {"changed": [], "dependenciesChanged": False}
         return jsonify(data | {"unchanged": True, "applied": False}), 200
     data = _describe(record) | {"applyRequested": apply}
-    if runtime is None or not apply:
-        return jsonify(data | _applied(runtime, None)), 201
-    tree = record.tree
-    if tree is None:  # (add_revision gives it)
-        _, tree = await state.store._run(latest_tree, state.store.engine, gid)
-    outcome = await _apply(runtime, record.number, tree, record.changed, marks)
-    return jsonify(data | outcome), 202 if outcome["apply"]["state"] == "applying" else 201
+    if runtime is not None and runtime.status != "failed" and apply:
+        tree = await _tree(gid, record)
+        outcome = await _apply(runtime, record.number, tree, record.changed, marks)
+        return jsonify(data | outcome), 202 if outcome["apply"]["state"] == "applying" else 201
+    if apply:
+        tree = await _tree(gid, record)
+        relaunch = await _relaunch_failed(state, user, generation, runtime, record.number, tree)
+        if relaunch is not None:
+            return jsonify(data | relaunch), 201
+    return jsonify(data | _applied(runtime, None)), 201
+
+
+async def _tree(gid: str, record: RevisionRecord) -> dict[str, bytes]:
+    if record.tree is not None:  # (add_revision gives it)
+        return record.tree
+    state = services()
+    assert state.store is not None
+    return (await state.store._run(latest_tree, state.store.engine, gid))[1]
+
+
+async def _relaunch_failed(
+    state: Services, user: User, generation: Generation, runtime: PreviewRuntime | None,
+    number: int, tree: dict[str, bytes],
+) -> dict[str, Any] | None:  # fmt: skip
+    """The generation's last preview failed (``runtime``: its end under way): launched
+    again as it was, on revision ``number`` (``tree``). What the answer says of it (None:
+    its last preview did not fail, or that launch is not known: the service restarted
+    since)."""
+    assert state.supervisor is not None
+    if runtime is not None:
+        with trio.move_on_after(_APPLY_WAIT):
+            await runtime.finished.wait()  # its row final, its launch kept (Supervisor)
+    spec = state.supervisor.failed_launch(generation.id)
+    if spec is None:
+        return None
+    try:
+        launched = await state.supervisor.launch(
+            user, generation, command=spec.command, setup=spec.setup, env=spec.extra,
+            health_path=spec.health_path, revision=(number, tree),
+            seed=spec.seed, workers=dict.fromkeys(spec.workers_off, False) or True,
+        )  # fmt: skip
+    except GenerationGone:  # deleted meanwhile
+        raise generation_not_found(generation.id) from None
+    except PreviewError as error:  # a limit, the service stopping: the revision is kept
+        refused = {"code": error.code, "message": error.message}
+        return {"applied": False, "apply": None, "preview": None, "relaunch": refused}
+    preview = launched.runtime
+    return {
+        "applied": False,
+        "apply": None,
+        "relaunched": True,
+        "preview": {"previewInstanceId": preview.id, "status": preview.status,
+                    "revision": preview.spec.revision},
+        "previewToken": launched.preview_token,
+    }  # fmt: skip
 
 
 async def _apply(
@@ -175,12 +228,18 @@ def _applied(runtime: PreviewRuntime | None, result: SwapResult | None) -> dict[
 @blueprint.post("/<int:n>/apply")
 async def apply_revision(gid: str, n: int) -> tuple[Response, int]:
     """Revision ``n`` (an older one, or one sent with ``apply: false``) applied to the
-    running preview."""
+    running preview (its last preview failed: relaunched on it)."""
     state = services()
-    await owned_generation(gid, state.user())
+    user = state.user()
+    generation = await owned_generation(gid, user)
     assert state.supervisor is not None
     tree = await tree_of_revision(gid, n)
     runtime = state.supervisor.for_generation(gid)
+    if runtime is None or runtime.status == "failed":
+        relaunch = await _relaunch_failed(state, user, generation, runtime, n, tree)
+        if relaunch is not None:
+            return jsonify({"generationId": gid, "revision": n} | relaunch), 201
+        runtime = state.supervisor.for_generation(gid)
     if runtime is None or runtime.status != "running":
         raise Conflict(
             "No preview of this generation is running; launch one (it may name the revision).",

@@ -88,6 +88,10 @@ def outcome_line(body: dict) -> str:
     if body.get("dependenciesChanged"):
         line += ", dependencies too"
     preview = body.get("preview")
+    if body.get("relaunched"):
+        return line + " — the preview had failed: relaunched on it, " + _launch_outcome(preview)
+    if body.get("relaunch"):
+        return line + f" — the preview had failed; relaunching it: {body['relaunch']['message']}"
     if preview is None:
         return line + " — no preview is running"
     apply = body.get("apply")
@@ -97,6 +101,14 @@ def outcome_line(body: dict) -> str:
             "(relaunch it to run this one)"
         )
     return line + " — " + apply_outcome(apply)
+
+
+def _launch_outcome(preview: dict) -> str:
+    """A relaunched preview's status (as followed: ``_post``), in words."""
+    status = preview.get("status")
+    if status == "failed":
+        return f"failed: {preview.get('errorMessage')}"
+    return status if status == "running" else "still starting (its log tells)"
 
 
 def apply_outcome(apply: dict) -> str:
@@ -124,6 +136,8 @@ def _post(client: httpx.Client, gid: str, files: dict[str, str | None], out: Tex
         return
     if response.status_code == 202:  # a build first: its outcome is the status's, later
         body["apply"] = _outcome_when_decided(client, gid, body["revision"]) or body["apply"]
+    if body.get("relaunched"):  # its build and start: the status tells how they went
+        body["preview"] = _started(client, gid, body["preview"])
     print(terminal_text(outcome_line(body)), file=out, flush=True)
 
 
@@ -140,6 +154,20 @@ def _outcome_when_decided(client: httpx.Client, gid: str, revision: int) -> dict
             return last
         time.sleep(_POLL)
     return None
+
+
+def _started(client: httpx.Client, gid: str, preview: dict) -> dict:
+    """The status of the relaunched ``preview`` once it runs or has ended (its answer's
+    while it starts, past ``_DECIDED_WAIT``)."""
+    deadline = time.monotonic() + _DECIDED_WAIT
+    url = f"/api/generations/{gid}/preview/status"
+    while time.monotonic() < deadline:
+        response = client.get(url, params={"previewId": preview["previewInstanceId"]})
+        status = response.json() if response.is_success else {}
+        if status.get("status") in ("running", "failed", "stopped"):
+            return status
+        time.sleep(_POLL)
+    return preview
 
 
 def _first_push(client: httpx.Client, gid: str, rules: FolderRules, out: TextIO) -> None:

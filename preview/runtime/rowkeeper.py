@@ -20,10 +20,12 @@ from typing import Any
 
 import trio
 
+from ..clock import utcnow
 from ..errors import StoreError
+from ..sandbox.process import kill_stale_group
 from ..store import Store, until_stored
 
-__all__ = ["RowKeeper"]
+__all__ = ["RowKeeper", "close_out_interrupted"]
 
 _log = logging.getLogger(__name__)
 
@@ -104,3 +106,26 @@ class RowKeeper:
                 for name, value in written.items():
                     if self._unwritten.get(name, written) is value:
                         del self._unwritten[name]
+
+
+async def close_out_interrupted(store: Store) -> None:
+    """At a start, the rows a previous run left active (its crash, or a shutdown past its
+    grace): each closed out as failed, its process group killed if it still runs."""
+    for row in await store.unfinished_previews():
+        killed = False
+        if row.process_id:
+            killed = await trio.to_thread.run_sync(
+                kill_stale_group, row.process_id, row.process_started_at
+            )
+        reason = "interrupted by a restart of the service"
+        if killed:
+            reason += f"; its process {row.process_id} was killed"
+        _log.warning("preview %s: %s", row.id, reason)
+        await store.update_preview(
+            row.id,
+            status="failed",
+            stopped_at=utcnow(),
+            stop_reason="the service restarted",
+            error_message=reason,
+            health_status="unknown",
+        )

@@ -10,7 +10,9 @@ import importlib
 import json
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,13 +26,14 @@ from ..metrics import Metrics
 from ..sandbox.appdir import remove_tree
 from ..sandbox.bubblewrap import copy_system_etc
 from ..sandbox.isolation import Isolation
-from ..sandbox.process import kill_stale_group
 from ..settings import Settings
 from ..store import Generation, GenerationGone, LogRetention, PreviewInstance, Store
 from ..store.revisions import latest_tree
 from .ports import PortPool
+from .rowkeeper import close_out_interrupted
 
 if TYPE_CHECKING:
+    from ..apps.spec import LaunchSpec
     from ..builds.build import EnvBuilder
     from .lifecycle import PreviewRuntime
 
@@ -39,6 +42,7 @@ __all__ = ["Launched", "Supervisor", "proxy_prefix"]
 _log = logging.getLogger(__name__)
 _SHUTDOWN_MARGIN = 40.0  # beyond the stop grace: readers, writer flush, row update
 _RETRY_AT_LIMIT = 30  # s: a limit frees up when a preview ends (idle timeout, a stop)
+_FAILED_KEPT = 1000  # generations whose failed launch is kept for a relaunch
 # What only launches use: imported with the first (env_builder); the runtime imports the
 # rest (apps, builds, backing, swaps).
 _LAUNCH_PARTS = "preview.runtime.lifecycle"
@@ -71,6 +75,9 @@ class Supervisor:
         # only slow each other past the start-up timeout. The rest wait their turn.
         self._start_slots = trio.CapacityLimiter(settings.start_slots)
         self._runtimes: dict[str, PreviewRuntime] = {}
+        # The launch of each generation whose last preview failed (its files let go): a
+        # revision relaunches it so (api.revisions). In memory: its env is the user's.
+        self._failed: OrderedDict[str, LaunchSpec] = OrderedDict()
         # Generations being deleted: no launch of them is admitted (see _admit).
         self.deleting: set[str] = set()
         self.metrics = metrics or Metrics()
@@ -158,6 +165,10 @@ class Supervisor:
                 return runtime
         return None
 
+    def failed_launch(self, generation_id: str) -> LaunchSpec | None:
+        """How its last preview was launched, if that preview failed (none since)."""
+        return self._failed.get(generation_id)
+
     def for_user(self, user_id: str) -> list[PreviewRuntime]:
         return [r for r in self._runtimes.values() if r.spec.user_id == user_id]
 
@@ -218,6 +229,7 @@ class Supervisor:
             health_path = await trio.to_thread.run_sync(default_health_path, files)
         # From here to the registry insert there is no await: admission is atomic.
         self._admit(user, generation.id)
+        self._failed.pop(generation.id, None)
         port = self.ports.allocate()
         self.metrics.launches.inc()
         token = new_preview_token()
@@ -336,6 +348,10 @@ class Supervisor:
             _log.exception("preview %s ended with an error", runtime.id)
         finally:
             self._runtimes.pop(runtime.id, None)
+            if runtime.status == "failed":
+                self._failed[runtime.spec.generation_id] = replace(runtime.spec, files={})
+                while len(self._failed) > _FAILED_KEPT:
+                    self._failed.popitem(last=False)
 
     # -- restart recovery -----------------------------------------------------------
 
@@ -344,24 +360,7 @@ class Supervisor:
         and dirs."""
         if self.isolation.cgroups is not None:
             await trio.to_thread.run_sync(self.isolation.cgroups.remove_stale)
-        for row in await self.store.unfinished_previews():
-            killed = False
-            if row.process_id:
-                killed = await trio.to_thread.run_sync(
-                    kill_stale_group, row.process_id, row.process_started_at
-                )
-            reason = "interrupted by a restart of the service"
-            if killed:
-                reason += f"; its process {row.process_id} was killed"
-            _log.warning("preview %s: %s", row.id, reason)
-            await self.store.update_preview(
-                row.id,
-                status="failed",
-                stopped_at=utcnow(),
-                stop_reason="the service restarted",
-                error_message=reason,
-                health_status="unknown",
-            )
+        await close_out_interrupted(self.store)
         if self.settings.app_postgres_url:  # the operator's server: its client is used
             await trio.to_thread.run_sync(importlib.import_module, _LAUNCH_PARTS)
             from ..backing.appdb import drop_leftover_databases, is_psycopg_error

@@ -156,3 +156,80 @@ async def test_launch_runs_the_latest_or_the_named_revision(service: Service) ->
         assert status.json()["revision"] == 1  # from the stored row
         refused = await service.launch(gid, command=SERVER_COMMAND, revision=9)
         assert refused.status_code == 404 and refused.json()["error"] == "revision_not_found"
+
+
+# Fails to start while version.txt says "broken"; else answers with its text and the
+# GREETING the launch gave.
+_FAILS_WHEN_BROKEN = """
+if open("version.txt").read() == "broken":
+    raise SystemExit("version.txt is broken")
+
+class Greeting(Handler):
+    def do_GET(self):
+        body = (open("version.txt").read() + " " + os.environ["GREETING"]).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Greeting
+"""
+
+
+async def test_a_revision_relaunches_a_failed_preview_as_it_was_launched(
+    service: Service,
+) -> None:
+    """Fixing what made a preview fail brings it back: the revision is launched with the
+    failed launch's options (its command, its env), with a new preview token."""
+    with trio.fail_after(90):
+        gid = await service.upload(server_app(_FAILS_WHEN_BROKEN, **{"version.txt": "broken"}))
+        failed = await service.launch(gid, command=SERVER_COMMAND, env={"GREETING": "hello"})
+        assert failed.json()["status"] == "failed", failed.text
+        posted = await service.client.post(
+            _url(gid), json={"files": {"version.txt": "fixed"}}, headers=auth()
+        )
+        assert posted.status_code == 201, posted.text
+        body = posted.json()
+        assert body["relaunched"] is True and body["applied"] is False, body
+        assert body["preview"]["revision"] == 2 and body["previewToken"]
+        runtime = service.supervisor.get(body["preview"]["previewInstanceId"])
+        assert runtime is not None
+        await runtime.wait_settled()
+        status = await service.status(gid)
+        assert status["status"] == "running", status.get("errorMessage")
+        assert status["previewInstanceId"] == body["preview"]["previewInstanceId"]
+        answer = await service.client.get(
+            f"/api/generations/{gid}/preview/proxy/",
+            headers=auth() | {"X-Preview-Token": body["previewToken"]},
+        )
+        assert answer.text == "fixed hello"  # the new revision, the launch's env
+        # Running now: the next revision is applied to it live, not relaunched.
+        again = await service.client.post(
+            _url(gid), json={"files": {"version.txt": "again"}}, headers=auth()
+        )
+        assert again.json()["applied"] is True and "relaunched" not in again.json()
+        await service.stop(gid)
+        # Stopped by its user: a revision is kept, not launched.
+        kept = await service.client.post(
+            _url(gid), json={"files": {"version.txt": "later"}}, headers=auth()
+        )
+        assert kept.json()["preview"] is None and "relaunched" not in kept.json()
+
+
+async def test_a_revision_not_to_apply_leaves_a_failed_preview_until_applied(
+    service: Service,
+) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(_FAILS_WHEN_BROKEN, **{"version.txt": "broken"}))
+        failed = await service.launch(gid, command=SERVER_COMMAND, env={"GREETING": "hi"})
+        assert failed.json()["status"] == "failed", failed.text
+        posted = await service.client.post(
+            _url(gid), json={"files": {"version.txt": "fixed"}, "apply": False}, headers=auth()
+        )
+        assert posted.status_code == 201 and posted.json()["preview"] is None, posted.text
+        assert service.supervisor.for_generation(gid) is None
+        # Applied later (the revision list's Apply), it relaunches the failed preview.
+        applied = await service.client.post(_url(gid, "/2/apply"), headers=auth())
+        assert applied.status_code == 201 and applied.json()["relaunched"] is True, applied.text
+        assert applied.json()["preview"]["revision"] == 2
+        await service.stop(gid)
+        # Stopped by its user: Apply says there is no preview running, as before.
+        refused = await service.client.post(_url(gid, "/2/apply"), headers=auth())
+        assert refused.status_code == 409 and refused.json()["error"] == "preview_not_running"

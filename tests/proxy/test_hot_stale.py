@@ -130,5 +130,6 @@ async def test_a_call_that_is_not_safe_never_goes_on_a_connection_the_app_closed
             )
             assert (answer.status_code, answer.text) == (200, "served"), (method, answer.text)
             said = f"closed after {method} /items?n={n} HTTP/1.1"
-            while not any(e["message"] == said for e in await service.history(gid)):
-                await trio.sleep(0.02)  # until the app has closed the connection it kept
+            # Until the app has closed the connection it kept (state across a socket):
+            while not any(e["message"] == said for e in await service.history(gid)):  # noqa: ASYNC110
+                await trio.sleep(0.02)
