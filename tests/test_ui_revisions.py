@@ -135,3 +135,70 @@ async def _running_with_a_second_revision(service: Service) -> str:
         )
         assert posted.status_code == 201, posted.text
     return gid
+
+
+# Fails at its start while notes.txt says "broken"; serves otherwise.
+_BROKEN_UNTIL_FIXED = (
+    'if open("notes.txt").read() == "broken\\n":\n    raise SystemExit("broken")\n'
+)
+
+
+async def test_a_failed_preview_comes_back_on_the_open_page(service: Service) -> None:
+    """The page shows a failed preview. A fix saved elsewhere (`preview watch`: a
+    revision) relaunches it, and the open page follows the new preview on its own; from
+    the revision list, Relaunch does the same on an older revision."""
+    require_browser()
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(_BROKEN_UNTIL_FIXED, **{"notes.txt": "broken\n"}))
+        posted = await service.client.post(
+            f"/api/generations/{gid}/revisions",
+            json={"files": {"notes.txt": "fixed\n"}, "apply": False},
+            headers=auth(),
+        )
+        assert posted.status_code == 201, posted.text
+        failed = await service.launch(gid, command=SERVER_COMMAND, revision=1)
+        assert failed.json()["status"] == "failed", failed.text
+
+    def script(url: str) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        with browser_page() as (page, log):
+            _sign_in(page, url)
+            _select(page, gid)
+            page.wait_for_selector("#status-badge[data-status='failed']")
+            page.wait_for_selector("#revisions-card:not([hidden])")
+            page.click("#revisions-details summary")
+            seen["buttons"] = page.eval_on_selector_all(
+                "#revision-list li button.ghost", "bs => bs.map(b => b.textContent)"
+            )
+            page.click("button[aria-label='Relaunch on revision 2']")
+            page.wait_for_selector("#status-badge[data-status='running']", timeout=60_000)
+            seen["outcome"] = page.text_content("#revision-outcome")
+            with httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
+                client.delete(f"/api/generations/{gid}/preview", headers=auth())
+                page.wait_for_selector("#status-badge[data-status='stopped']", timeout=30_000)
+                # Broken again and launched elsewhere (failed), then fixed by a revision.
+                client.post(
+                    f"/api/generations/{gid}/preview/launch",
+                    json={"wait": True, "command": SERVER_COMMAND, "revision": 1},
+                    headers=auth(),
+                )
+                page.wait_for_selector("#status-badge[data-status='failed']", timeout=30_000)
+                fixed = client.post(
+                    f"/api/generations/{gid}/revisions",
+                    json={"files": {"notes.txt": "fixed again\n"}},
+                    headers=auth(),
+                ).json()
+            seen["relaunched"] = fixed.get("relaunched")
+            page.wait_for_selector("#status-badge[data-status='running']", timeout=60_000)
+            seen["subtitle"] = page.text_content("#preview-subtitle")
+            log.assert_clean()
+        return seen
+
+    seen = await in_browser(script, service.url)
+    assert seen["buttons"] == ["Relaunch", "Relaunch"]  # revisions 2 and 1
+    assert seen["outcome"] == "revision 2: the preview had failed: relaunched on it"
+    assert seen["relaunched"] is True
+    with trio.fail_after(30):
+        status = await service.status(gid)
+        assert status["status"] == "running" and status["revision"] == 3
+        await service.stop(gid)

@@ -85,6 +85,7 @@ const revisionList = new RevisionList({
   viewer: fileViewer,
   onError: reportError,
   onApplied: (gid) => endpoints.load(gid), // the new code's routes
+  onRelaunched: (gid) => preview.select(gid), // the new preview, followed from its start
 });
 const snapshotList = new SnapshotList({ viewer: fileViewer, onError: reportError });
 const narrow = window.matchMedia('(max-width: 760px)');

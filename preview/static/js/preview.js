@@ -16,6 +16,9 @@ import { PhaseTimeline } from './phases.js';
 import { describeEnd, LIVE } from './status.js';
 
 const POLL_MS = 2000;
+// An ended preview's generation is looked at this often for a newer preview launched
+// elsewhere (`preview watch`'s relaunch once a fix is saved, the CLI, another tab).
+const ENDED_POLL_MS = 3000;
 const OLDER_PAGE = 5000; // the history endpoint's largest page
 const CATCH_UP_PAGES = 40; // at most this many pages read after a stream that ended unseen
 const REVEAL_WAIT_MS = 3000; // a proxy event may reach the stream just after the response
@@ -228,11 +231,33 @@ export class PreviewController {
   }
 
   schedulePoll() {
-    if (this.pollTimer || !LIVE.has(this.status)) return;
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = null;
-      this.refreshStatus();
-    }, POLL_MS);
+    if (this.pollTimer || !this.previewId || !this.status) return;
+    const live = LIVE.has(this.status);
+    this.pollTimer = setTimeout(
+      () => {
+        this.pollTimer = null;
+        if (live) this.refreshStatus();
+        else this.followNewer();
+      },
+      live ? POLL_MS : ENDED_POLL_MS,
+    );
+  }
+
+  /** The shown preview has ended: a newer one of its generation, launched elsewhere,
+   * is followed (shown as a selection shows it, ended or not). */
+  async followNewer() {
+    const { gid, previewId } = this;
+    try {
+      const data = await api.status(gid);
+      if (this.previewId !== previewId) return;
+      if (data.previewInstanceId !== previewId) {
+        this.attach(data);
+        return;
+      }
+    } catch (error) {
+      if (this.previewId !== previewId) return;
+    }
+    this.schedulePoll();
   }
 
   async refreshStatus() {

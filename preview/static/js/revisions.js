@@ -2,7 +2,9 @@
 // and its diff from the one before, shown in the file viewer. Listed once it has more
 // than its upload. While a preview runs, the revision it runs is marked and any other
 // has an Apply button (POST …/revisions/{n}/apply: swapped in live); the last swap's
-// outcome stays below the list (a failure too: the old revision keeps serving).
+// outcome stays below the list (a failure too: the old revision keeps serving). While
+// its last preview has failed, each has a Relaunch button (the same call launches it
+// again on that revision, as it was launched).
 
 import * as api from './api.js';
 import { $, h, setText, show } from './dom.js';
@@ -12,15 +14,20 @@ function when(iso) {
 }
 
 export class RevisionList {
-  constructor({ viewer, onError, onApplied }) {
+  constructor({ viewer, onError, onApplied, onRelaunched }) {
     this.viewer = viewer;
     this.onError = onError;
     this.onApplied = onApplied;
+    this.onRelaunched = onRelaunched;
     this.gid = null;
+    this.relaunchNote = null;
   }
 
   async show(gid) {
-    if (this.gid !== gid) show($('revisions-card'), false);
+    if (this.gid !== gid) {
+      show($('revisions-card'), false);
+      this.relaunchNote = null; // what the last Relaunch here said, kept until a swap
+    }
     this.gid = gid;
     try {
       const [{ revisions }, preview] = await Promise.all([api.revisions(gid), this.preview(gid)]);
@@ -30,11 +37,12 @@ export class RevisionList {
         return;
       }
       const serving = preview?.status === 'running' ? preview.revision : null;
+      const failed = preview?.status === 'failed';
       setText($('revisions-count'), `(${revisions.length})`);
       $('revision-list').replaceChildren(
-        ...[...revisions].reverse().map((revision) => this.row(gid, revision, serving)),
+        ...[...revisions].reverse().map((revision) => this.row(gid, revision, serving, failed)),
       );
-      this.outcome(serving !== null ? preview.lastApply?.message : null);
+      this.outcome((serving !== null && preview.lastApply?.message) || this.relaunchNote);
       show($('revisions-card'), true);
     } catch (error) {
       this.onError(error);
@@ -65,6 +73,14 @@ export class RevisionList {
     try {
       const answer = await api.applyRevision(gid, number);
       if (this.gid !== gid) return;
+      if (answer.relaunched) {
+        api.previewTokens.set(gid, answer.previewToken);
+        this.relaunchNote = `revision ${number}: the preview had failed: relaunched on it`;
+        this.outcome(this.relaunchNote);
+        this.onRelaunched?.(gid);
+        await this.show(gid);
+        return;
+      }
       this.outcome(answer.apply?.message);
       this.onApplied?.(gid);
       await this.show(gid);
@@ -75,7 +91,7 @@ export class RevisionList {
     }
   }
 
-  row(gid, revision, serving) {
+  row(gid, revision, serving, failed) {
     const count = revision.changed.length;
     const what = `${count} file${count === 1 ? '' : 's'}${revision.dependenciesChanged ? ', dependencies' : ''}`;
     const label = revision.revision === 1 ? 'upload' : what;
@@ -100,6 +116,16 @@ export class RevisionList {
             text: 'Apply',
             'aria-label': `Apply revision ${revision.revision}`,
             title: 'Run this revision in the preview (swapped in once it answers)',
+            onclick: (event) => this.apply(gid, revision.revision, event.currentTarget),
+          })
+        : null,
+      failed
+        ? h('button', {
+            type: 'button',
+            class: 'button small ghost',
+            text: 'Relaunch',
+            'aria-label': `Relaunch on revision ${revision.revision}`,
+            title: 'Launch the failed preview again on this revision, as it was launched',
             onclick: (event) => this.apply(gid, revision.revision, event.currentTarget),
           })
         : null,
