@@ -552,6 +552,12 @@ async def test_100000_lines_keep_the_page_responsive(service: Service, settings)
                 page, "document.querySelector('#level-filter input[value=INFO]').click()"
             )
             shown_warn = _model(page, "t.model.length")
+            others = _model(
+                page,
+                "t.model.view.map(i => t.model.entries[i])"
+                ".filter(e => !/^WARNING: flood line \\d+ is a warning$/.test(e.message))"
+                ".map(e => [e.source, e.level, e.message.slice(0, 120)])",
+            )
             rows = _visible_rows(page)
             assert rows and all("lvl-WARN" in row["cls"] for row in rows)
             filter_apply_ms = _model(page, "t.view.lastFilterMs")
@@ -596,6 +602,7 @@ async def test_100000_lines_keep_the_page_responsive(service: Service, settings)
                 "search_apply_ms": round(search_ms, 1),
                 "scroll_to_middle_next_frame_ms": round(scroll_ms, 1),
                 "warn_lines_shown": shown_warn,
+                "other_warn_lines": others,
                 "middle_rows": len(middle),
                 "first_id_after_trim": first_after_trim,
                 "first_id_after_loading_older": first_after_load,
@@ -611,7 +618,11 @@ async def test_100000_lines_keep_the_page_responsive(service: Service, settings)
     assert measured["lines_in_memory"] >= FLOOD_LINES
     assert measured["dom_rows"] < 200  # virtualised: the rows on screen, not 100,000
     assert measured["dom_elements"] < 3000
-    assert measured["warn_lines_shown"] == FLOOD_LINES // 1000
+    # Every app warning, and nothing else of the app's; the service's own warnings may
+    # come too (a health check timing out on a loaded machine while the app floods).
+    others = measured["other_warn_lines"]
+    assert measured["warn_lines_shown"] - len(others) == FLOOD_LINES // 1000, others
+    assert all(source != "app" for source, _, _ in others), others
     assert measured["level_filter_to_next_frame_ms"] < 2000  # generous; see ui-perf.json
     assert measured["search_apply_ms"] < 2000
     assert 0 < measured["middle_rows"] < 200
