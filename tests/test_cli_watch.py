@@ -138,9 +138,20 @@ async def test_watch_of_an_unknown_generation_is_one_line(service: Service, tmp_
 async def test_watch_prints_the_swap_of_the_running_preview(
     service: Service, tmp_path: Path
 ) -> None:
+    files = server_app(**{"notes.txt": "one\n"})
+    line = await _watch_one_save(service, tmp_path, files, "running", "two\n", "switched")
+    assert line.startswith("revision 2: 1 file changed (notes.txt) — ready in ")
+    assert line.endswith(" ms, switched")
+
+
+async def _watch_one_save(
+    service: Service, tmp_path: Path, files: dict[str, str], launched_status: str,
+    notes: str, said: str,
+) -> str:  # fmt: skip
+    """``files`` watched from a folder and launched (ending ``launched_status``), then
+    notes.txt saved as ``notes``: the watcher's line that says ``said``."""
     folder = tmp_path / "app"
     folder.mkdir()
-    files = server_app(**{"notes.txt": "one\n"})
     for name, text in files.items():
         (folder / name).write_text(text)
     out, stop, ready = _Lines(), threading.Event(), trio.Event()
@@ -156,17 +167,16 @@ async def test_watch_prints_the_swap_of_the_running_preview(
     with trio.fail_after(120):
         gid = await service.upload(files)
         launched = await service.launch(gid, command=SERVER_COMMAND)
-        assert launched.json()["status"] == "running", launched.text
+        assert launched.json()["status"] == launched_status, launched.text
         async with trio.open_nursery() as nursery:
             nursery.start_soon(partial(trio.to_thread.run_sync, run, abandon_on_cancel=True))
             await ready.wait()
-            (folder / "notes.txt").write_text("two\n")
-            await eventually(lambda: any("switched" in line for line in out.lines()), 0.05)
+            (folder / "notes.txt").write_text(notes)
+            await eventually(lambda: any(said in line for line in out.lines()), 0.05)
             stop.set()
+        assert (await service.status(gid))["status"] == "running"
         await service.stop(gid)
-    line = next(line for line in out.lines() if "switched" in line)
-    assert line.startswith("revision 2: 1 file changed (notes.txt) — ready in ")
-    assert line.endswith(" ms, switched")
+    return next(line for line in out.lines() if said in line)
 
 
 def test_outcome_lines_say_what_became_of_a_relaunch() -> None:
@@ -190,35 +200,9 @@ def test_outcome_lines_say_what_became_of_a_relaunch() -> None:
 async def test_watch_brings_back_a_preview_its_fix_mends(service: Service, tmp_path: Path) -> None:
     """The preview failed at its start; saving the fix relaunches it, and the line says
     it runs (followed in its status)."""
-    folder = tmp_path / "app"
-    folder.mkdir()
     broken = 'if open("notes.txt").read() == "broken\\n":\n    raise SystemExit("broken")\n'
     files = server_app(broken, **{"notes.txt": "broken\n"})
-    for name, text in files.items():
-        (folder / name).write_text(text)
-    out, stop, ready = _Lines(), threading.Event(), trio.Event()
-    client = httpx.Client(base_url=service.url, headers=auth(), timeout=60, trust_env=False)
-
-    def run() -> int:
-        with client:
-            return watch_folder(
-                client, gid, folder, out=out, stop=stop,
-                ready=lambda: trio.from_thread.run_sync(ready.set),
-            )  # fmt: skip
-
-    with trio.fail_after(120):
-        gid = await service.upload(files)
-        launched = await service.launch(gid, command=SERVER_COMMAND)
-        assert launched.json()["status"] == "failed", launched.text
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(partial(trio.to_thread.run_sync, run, abandon_on_cancel=True))
-            await ready.wait()
-            (folder / "notes.txt").write_text("fixed\n")
-            await eventually(lambda: any("relaunched" in line for line in out.lines()), 0.05)
-            stop.set()
-        assert (await service.status(gid))["status"] == "running"
-        await service.stop(gid)
-    line = next(line for line in out.lines() if "relaunched" in line)
+    line = await _watch_one_save(service, tmp_path, files, "failed", "fixed\n", "relaunched")
     assert line == (
         "revision 2: 1 file changed (notes.txt) — the preview had failed: relaunched on it, running"
     )
