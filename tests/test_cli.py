@@ -516,6 +516,28 @@ def test_an_apps_output_reaches_the_terminal_as_text_and_colours_only(
     assert plain.endswith("INFO  red   link \u240dspoof\u241b")
 
 
+async def _started(
+    nursery: trio.Nursery, argv: list[str], env: dict[str, str], stderr: int
+) -> trio.Process:
+    """``preview serve`` (``argv``) started, its stdout a pipe (read by _until_ready)."""
+    return await nursery.start(
+        partial(
+            trio.run_process, argv, env=env, stdout=subprocess.PIPE, stderr=stderr, check=False
+        )
+    )
+
+
+async def _until_ready(server: trio.Process) -> tuple[tuple[str, int], bytes]:
+    """(its address, what it printed so far) once it says it is ready."""
+    assert server.stdout is not None
+    output = b""
+    while (found := re.search(rb"ready: http://([\d.]+):(\d+)/", output)) is None:
+        chunk = await server.stdout.receive_some()
+        assert chunk, output
+        output += chunk
+    return (found.group(1).decode(), int(found.group(2))), output
+
+
 async def test_serve_exits_at_once_with_idle_keep_alive_clients(tmp_path: Path) -> None:
     """Idle keep-alive connections are closed as the server stops, not after its
     graceful_timeout (10 s in hypercorn.toml): their idle timer used to be lost when
@@ -525,23 +547,8 @@ async def test_serve_exits_at_once_with_idle_keep_alive_clients(tmp_path: Path) 
     argv = [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0"]
     with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
-            server = await nursery.start(
-                partial(
-                    trio.run_process,
-                    argv,
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                    check=False,
-                )
-            )
-            assert server.stdout is not None
-            output = b""
-            while (found := re.search(rb"ready: http://([\d.]+):(\d+)/", output)) is None:
-                chunk = await server.stdout.receive_some()
-                assert chunk, output
-                output += chunk
-            address = (found.group(1).decode(), int(found.group(2)))
+            server = await _started(nursery, argv, env, subprocess.DEVNULL)
+            address, _ = await _until_ready(server)
             used = await trio.open_tcp_stream(*address)  # one request, then idle
             await used.send_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
             assert (await used.receive_some()).startswith(b"HTTP/1.1 200 ")
@@ -567,23 +574,9 @@ async def test_a_path_cannot_write_lines_of_its_own_into_the_access_log(tmp_path
     argv = [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0", "--config"]
     with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
-            server = await nursery.start(
-                partial(
-                    trio.run_process,
-                    [*argv, str(_HYPERCORN_TOML)],
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    check=False,
-                )
-            )
-            assert server.stdout is not None
-            output = b""
-            while (found := re.search(rb"ready: http://([\d.]+):(\d+)/", output)) is None:
-                chunk = await server.stdout.receive_some()
-                assert chunk, output
-                output += chunk
-            url = f"http://{found.group(1).decode()}:{found.group(2).decode()}"
+            server = await _started(nursery, [*argv, str(_HYPERCORN_TOML)], env, subprocess.STDOUT)
+            (host, port), output = await _until_ready(server)
+            url = f"http://{host}:{port}"
             async with httpx.AsyncClient(base_url=url) as client:
                 forged = "/api/x%0AFORGED 127.0.0.1 - - GET /admin 200%0D%1B[2J"
                 assert (await client.get(forged)).status_code == 404
