@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = [
@@ -31,11 +32,16 @@ def compose_files(files: dict[str, bytes]) -> list[str]:
     return sorted(p for p in files if posixpath.basename(p) in COMPOSE_NAMES)
 
 
-def compose_overlays(files: dict[str, bytes]) -> list[str]:
+def compose_overlays(
+    files: dict[str, bytes], services_of: Callable[[str], dict[str, dict]] | None = None
+) -> list[str]:
     """The compose files that add to one beside them, run as ``docker compose -f
     docker-compose.yml -f docker-compose.local.yml up`` (``.override``, ``.local``,
     ``.dev`` …; not production's, staging's or the tests', nor a variant of the project
-    run instead of it, :func:`_variant`): by path."""
+    run instead of it, :func:`_variant`): by path. ``services_of``: a file's services
+    by its path (:func:`compose_services`; the caller's, when it has read them)."""
+    if services_of is None:
+        services_of = lambda path: compose_services(files[path])  # noqa: E731
     found = []
     for path in sorted(files):
         match = _OVERLAY.match(posixpath.basename(path))
@@ -43,12 +49,14 @@ def compose_overlays(files: dict[str, bytes]) -> list[str]:
         base = next((b for b in beside if b in files), None)
         if match is None or _NOT_LOCAL.search(match.group(1)) or base is None:
             continue
-        if match.group(1).lower() == "override" or not _variant(files[path], files[base]):
+        if match.group(1).lower() == "override" or not _variant(
+            services_of(path), services_of(base)
+        ):
             found.append(path)
     return found
 
 
-def _variant(data: bytes, base: bytes) -> bool:
+def _variant(services: dict[str, dict], base: dict[str, dict]) -> bool:
     """Whether a compose file beside the base file is a variant of the project, run
     instead of it (``docker compose -f docker-compose.document.yaml up``): it builds
     itself each service it names that the base file builds (one at least), and each of
@@ -58,8 +66,7 @@ def _variant(data: bytes, base: bytes) -> bool:
     file builds what it adds (leosussan's ``docker-compose.local.yml``: its app's
     environment, no build). Only ``docker-compose.override.yml``, which compose merges by
     itself, is an overlay whatever it holds."""
-    services = compose_services(data)
-    built = {name for name, service in compose_services(base).items() if "build" in service}
+    built = {name for name, service in base.items() if "build" in service}
     shared = built & set(services)
     whole = all("image" in s or "build" in s or "extends" in s for s in services.values())
     return bool(shared) and whole and all("build" in services[name] for name in shared)
@@ -90,14 +97,21 @@ class ComposeProject:
 def compose_projects(files: dict[str, bytes]) -> list[ComposeProject]:
     """Each compose file's services, with the overlays beside it merged in as ``docker
     compose -f docker-compose.yml -f docker-compose.override.yml`` merges them; nearest
-    the root first, those with no service left out."""
-    overlays = compose_overlays(files)
+    the root first, those with no service left out. Each file is parsed once."""
+    parsed: dict[str, dict[str, dict]] = {}
+
+    def services_of(path: str) -> dict[str, dict]:
+        if path not in parsed:
+            parsed[path] = compose_services(files[path])
+        return parsed[path]
+
+    overlays = compose_overlays(files, services_of)
     projects = []
     for path in sorted(compose_files(files), key=lambda p: (p.count("/"), p)):
-        services = compose_services(files[path])
+        services = dict(services_of(path))
         for overlay in overlays:
             if posixpath.dirname(overlay) == posixpath.dirname(path):
-                for name, added in compose_services(files[overlay]).items():
+                for name, added in services_of(overlay).items():
                     services[name] = _merged(services.get(name, {}), added)
         if services:
             projects.append(ComposeProject(path, services))
