@@ -233,3 +233,27 @@ async def test_a_revision_not_to_apply_leaves_a_failed_preview_until_applied(
         # Stopped by its user: Apply says there is no preview running, as before.
         refused = await service.client.post(_url(gid, "/2/apply"), headers=auth())
         assert refused.status_code == 409 and refused.json()["error"] == "preview_not_running"
+
+
+async def test_a_relaunch_past_the_tiers_limit_is_refused_and_the_revision_kept(
+    service: Service,
+) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(_FAILS_WHEN_BROKEN, **{"version.txt": "broken"}))
+        failed = await service.launch(gid, command=SERVER_COMMAND, env={"GREETING": "hi"})
+        assert failed.json()["status"] == "failed", failed.text
+        other = await service.upload(server_app())
+        running = await service.launch(other, command=SERVER_COMMAND)  # the free tier's one
+        assert running.json()["status"] == "running", running.text
+        posted = await service.client.post(
+            _url(gid), json={"files": {"version.txt": "fixed"}}, headers=auth()
+        )
+        assert posted.status_code == 201, posted.text
+        body = posted.json()
+        assert body["revision"] == 2 and body["preview"] is None and "relaunched" not in body
+        assert body["relaunch"]["code"] == "preview_limit_reached", body
+        await service.stop(other)
+        # Room again: the next revision (or Apply) relaunches it, the launch still known.
+        applied = await service.client.post(_url(gid, "/2/apply"), headers=auth())
+        assert applied.json()["relaunched"] is True, applied.text
+        await service.stop(gid)
