@@ -218,7 +218,11 @@ async def test_whole_flow_with_the_example_app(service: Service) -> None:
             # Search: matching lines only, the match highlighted.
             page.fill("#log-search", "READY in")
             page.press("#log-search", "Enter")
-            page.wait_for_selector("#search-count:has-text('1 match')")
+            try:
+                page.wait_for_selector("#search-count:has-text('1 match')")
+            except Exception:  # what it counted, and what the log holds, said with it
+                shown = page.text_content("#search-count"), _visible_rows(page)[-8:]
+                raise AssertionError(f"the search counted otherwise: {shown}") from None
             rows = _visible_rows(page)
             assert len(rows) == 1 and "ready in" in rows[0]["text"]
             assert page.text_content("#terminal-rows .row mark") == "ready in"
@@ -618,11 +622,11 @@ async def test_100000_lines_keep_the_page_responsive(service: Service, settings)
     assert measured["lines_in_memory"] >= FLOOD_LINES
     assert measured["dom_rows"] < 200  # virtualised: the rows on screen, not 100,000
     assert measured["dom_elements"] < 3000
-    # Every app warning, and nothing else of the app's; the service's own warnings may
-    # come too (a health check timing out on a loaded machine while the app floods).
+    # Every app warning, and no INFO line; lines above INFO may come too (a loaded
+    # machine's: the app's traceback of a health check that gave up on it mid-answer).
     others = measured["other_warn_lines"]
     assert measured["warn_lines_shown"] - len(others) == FLOOD_LINES // 1000, others
-    assert all(source != "app" for source, _, _ in others), others
+    assert all(level not in ("INFO", "DEBUG") for _, level, _ in others), others
     assert measured["level_filter_to_next_frame_ms"] < 2000  # generous; see ui-perf.json
     assert measured["search_apply_ms"] < 2000
     assert 0 < measured["middle_rows"] < 200
