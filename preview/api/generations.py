@@ -240,6 +240,7 @@ async def _stop_and_delete(state: Services, gid: str) -> None:
             )
     await state.store.delete_generation(gid)
     state.forget_generation(gid)
+    state.supervisor.failed_launch(gid, forget=True)
 
 
 @blueprint.get("/api/session")

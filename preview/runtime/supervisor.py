@@ -165,9 +165,10 @@ class Supervisor:
                 return runtime
         return None
 
-    def failed_launch(self, generation_id: str) -> LaunchSpec | None:
-        """How its last preview was launched, if that preview failed (none since)."""
-        return self._failed.get(generation_id)
+    def failed_launch(self, generation_id: str, *, forget: bool = False) -> LaunchSpec | None:
+        """How its last preview was launched, if that preview failed (none since);
+        ``forget``: no longer kept (its generation is deleted: its env goes too)."""
+        return (self._failed.pop if forget else self._failed.get)(generation_id, None)
 
     def for_user(self, user_id: str) -> list[PreviewRuntime]:
         return [r for r in self._runtimes.values() if r.spec.user_id == user_id]

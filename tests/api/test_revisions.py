@@ -257,3 +257,16 @@ async def test_a_relaunch_past_the_tiers_limit_is_refused_and_the_revision_kept(
         applied = await service.client.post(_url(gid, "/2/apply"), headers=auth())
         assert applied.json()["relaunched"] is True, applied.text
         await service.stop(gid)
+
+
+async def test_a_deleted_generations_failed_launch_is_not_kept(service: Service) -> None:
+    """Its options (the env a user gave) go with the generation."""
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(_FAILS_WHEN_BROKEN, **{"version.txt": "broken"}))
+        failed = await service.launch(gid, command=SERVER_COMMAND, env={"GREETING": "secret"})
+        assert failed.json()["status"] == "failed", failed.text
+        kept = service.supervisor.failed_launch(gid)
+        assert kept is not None and kept.extra == {"GREETING": "secret"}
+        deleted = await service.client.delete(f"/api/generations/{gid}", headers=auth())
+        assert deleted.status_code == 200, deleted.text
+        assert service.supervisor.failed_launch(gid) is None
