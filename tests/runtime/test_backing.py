@@ -235,10 +235,6 @@ async def test_an_app_with_both_drivers_uses_the_engine_its_settings_name(
     """tienpbss's conduit installs pg and mysql2 and names MySQL in its .env (DB_TYPE=mysql,
     DB_HOST=mysql_c, DB_PORT=3306): the PostgreSQL relay took port 3306 and its MySQL
     client's connect timed out there."""
-    service = builder_service
-    require_sandbox(service)
-    if mariadb_binary() is None:
-        pytest.skip("mariadbd is not installed")
     files = {
         "app.py": EITHER_ENGINE_APP,
         "Procfile": "web: python app.py\n",
@@ -249,11 +245,7 @@ async def test_an_app_with_both_drivers_uses_the_engine_its_settings_name(
         "    environment:\n      MYSQL_USER: shop\n      MYSQL_PASSWORD: s3cret\n"
         "      MYSQL_DATABASE: orders\n",
     }
-    with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, files)
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        assert "MariaDB" in (await _call(service, body, "GET", "/"))["version"]
-        assert (await service.stop(body["gid"])).status_code == 200
+    await _runs_on_mariadb(builder_service, files)
 
 
 async def test_the_account_the_app_logs_in_with_wins_over_its_containers(
@@ -262,10 +254,6 @@ async def test_the_account_the_app_logs_in_with_wins_over_its_containers(
     """tienpbss's conduit: its .env.example logs in as root with "your-password", its
     compose file gives its MySQL container MYSQL_ROOT_PASSWORD 123456: the private
     MariaDB made root's password the container's, and the app was refused."""
-    service = builder_service
-    require_sandbox(service)
-    if mariadb_binary() is None:
-        pytest.skip("mariadbd is not installed")
     files = {
         "app.py": EITHER_ENGINE_APP,
         "Procfile": "web: python app.py\n",
@@ -275,6 +263,14 @@ async def test_the_account_the_app_logs_in_with_wins_over_its_containers(
         "docker-compose.yml": "services:\n  db:\n    image: mysql\n    container_name: mysql_c\n"
         "    environment:\n      MYSQL_DATABASE: conduit\n      MYSQL_ROOT_PASSWORD: 123456\n",
     }
+    await _runs_on_mariadb(builder_service, files)
+
+
+async def _runs_on_mariadb(service: Service, files: dict[str, str]) -> None:
+    """``files`` (EITHER_ENGINE_APP) launched sandboxed: it runs, on its private MariaDB."""
+    require_sandbox(service)
+    if mariadb_binary() is None:
+        pytest.skip("mariadbd is not installed")
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, files)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
