@@ -96,6 +96,8 @@ def _read(config: str, files: dict[str, bytes], depth: int = 0) -> tuple[dict, l
     options = {**options, **(own if isinstance(own, dict) else {})}
     if isinstance(data.get("include"), list):
         include = [p for p in data["include"] if isinstance(p, str)]
+    elif isinstance(data.get("files"), list):  # files alone: include defaults to none
+        include = [p for p in data["files"] if isinstance(p, str)]
     if isinstance(data.get("exclude"), list):
         exclude = [p for p in data["exclude"] if isinstance(p, str)]
     return options, include, exclude
