@@ -25,6 +25,17 @@ def test_mongodb_which_nothing_installs_here_is_the_environments() -> None:
     assert result["class"] == "environment" and result["cause"].startswith("no MongoDB server")
 
 
+def test_a_git_dependency_out_of_reach_is_the_environments() -> None:
+    """litestar-pg-redis-docker locks litestar from github.com, which a build here cannot
+    reach (it was counted the app's by the service's "no Python interpreter here fits")."""
+    result = _failed(
+        "Failed to download and build `litestar @ git+https://github.com/litestar-org/litestar@main`"
+    )
+    classify(result, {})
+    assert result["class"] == "environment"
+    assert result["cause"].startswith("a dependency it takes from a git repository")
+
+
 def test_a_route_calling_the_internet_is_the_environments_a_start_ours() -> None:
     """ultimate-fastapi-tutorial's /recipes/ideas/ call Reddit's API: no name resolves in a
     sandbox. The same failure at the start (a service the app needs not given) is ours."""

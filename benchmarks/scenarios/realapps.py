@@ -49,7 +49,11 @@ PROBE_TIMEOUT = 15.0
 
 
 def mirror_of(repo: str) -> Path:
-    return MIRROR / repo.replace("/", "+") / "repo"
+    """The repository's git directory: a bare mirror at ``repo``, or, where the fetch left a
+    clone with its work tree elsewhere, the ``repo/.git`` inside it (git reads a bare one only
+    through ``--git-dir``)."""
+    root = MIRROR / repo.replace("/", "+") / "repo"
+    return root / ".git" if (root / ".git").is_dir() else root
 
 
 def materialise(entry: dict[str, Any]) -> Path | str:

@@ -49,6 +49,11 @@ ENVIRONMENT = [
         " PREVIEW_EGRESS names them (none by default, as here)",
     ),
     (
+        r"Failed to download and build `[\w.-]+ @ git\+|Git operation failed",
+        "a dependency it takes from a git repository, which this machine cannot fetch (no route"
+        " to github.com; only the package indexes)",
+    ),
+    (
         r"expects MongoDB \(.*\), which cannot be given here",
         "no MongoDB server here (none installed; no registry reached from here offers one)",
     ),

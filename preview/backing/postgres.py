@@ -61,10 +61,15 @@ System = Callable[[str, str], Awaitable[None]]
 _DROP_TIME = 30.0
 _SOCKET = "postgres.sock"
 _FIRST = {
-    "user": ("POSTGRES_USER", "DB_USER", "PGUSER", "DATABASE_USER"),
+    "user": ("POSTGRES_USER", "DB_USER", "PGUSER", "DATABASE_USER", "POSTGRES_USERNAME",
+             "DB_USERNAME", "DATABASE_USERNAME"),
     "password": ("POSTGRES_PASSWORD", "DB_PASSWORD", "PGPASSWORD", "DATABASE_PASSWORD"),
     "database": ("POSTGRES_DB", "DB_NAME", "PGDATABASE", "POSTGRES_DATABASE", "DATABASE_NAME"),
-}
+}  # fmt: skip
+# The prefixes an app's settings name a server's parts by, each with the name of its
+# database (``DATABASE_HOSTNAME``, ``DATABASE_USERNAME`` … of the FastAPI course's
+# pydantic Settings, which has no URL to read).
+_PREFIXES = (("POSTGRES", "POSTGRES_DB"), ("DB", "DB_NAME"), ("DATABASE", "DATABASE_NAME"))
 _DEFAULTS = {"user": "postgres", "password": "postgres", "database": "app"}
 
 
@@ -84,9 +89,11 @@ def postgres_variables(
     url = f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/"
     url += quote(database, safe="")
     variables = dict.fromkeys(URL_VARIABLES, url)  # DATABASE_URL, POSTGRES_URL …
-    for prefix, db_key in (("POSTGRES", "POSTGRES_DB"), ("DB", "DB_NAME")):
+    for prefix, db_key in _PREFIXES:
         variables.update({f"{prefix}_HOST": host, f"{prefix}_PORT": str(port)})
         variables.update({f"{prefix}_USER": user, f"{prefix}_PASSWORD": password})
+        # the other spelling of each: a host name, a user name
+        variables.update({f"{prefix}_HOSTNAME": host, f"{prefix}_USERNAME": user})
         variables[db_key] = database
     variables.update(POSTGRES_SERVER=host, PGHOST=host, PGPORT=str(port), PGUSER=user)
     variables.update(PGPASSWORD=password, PGDATABASE=database)

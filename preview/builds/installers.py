@@ -53,6 +53,9 @@ __all__ = [
 
 _UV_ERROR = re.compile(r"^\s*(?:×|error:)\s*(.+)")
 _UV_CAUSE = re.compile(r"^\s*(?:╰─▶|Caused by:)\s*(.+)")
+# uv's error, continued on its next lines (``│ git+https://github.com/…@main` ``): a
+# package from a git URL is named over two lines ("Failed to download and build `litestar @").
+_UV_MORE = re.compile(r"^\s*│\s*(\S.*)")
 _MAX_REASON = 300
 # The line a Python traceback ends with, or setuptools' refusal of a setup() keyword.
 _EXCEPTION = re.compile(r"^\s*(?:[A-Za-z_][\w.]*(?:Error|Exception)|error in \S+ setup command):")
@@ -203,12 +206,17 @@ def _reason(tail: list[str]) -> str | None:
         m = _UV_ERROR.match(line)
         if m is None:
             continue
-        reason = m.group(1).strip().rstrip(":")
+        reason, joining = m.group(1).strip(), True
         for follow in tail[i + 1 : i + 6]:
+            joining = joining and (more := _UV_MORE.match(follow)) is not None
+            if joining and more is not None:  # the error's own next lines, only those
+                reason += " " + more.group(1).strip()
+                continue
             if (cause := _UV_CAUSE.match(follow)) is not None:
+                reason = reason.rstrip(":")
                 reason += ": " + cause.group(1).strip()
                 break
-        return _clip(reason)
+        return _clip(reason.rstrip(":"))
     said = None  # npm's own lines say where it failed; the script's own error says why
     for line in reversed(tail):
         if "A complete log of this run" in line:  # npm's: names a file, says nothing

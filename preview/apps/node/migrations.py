@@ -9,7 +9,7 @@ drizzle-kit listed before it (``^0.20.13``) has only ``generate:pg``, ``push:pg`
 its apps applied the journal with drizzle-orm's own migrator: so does the step then,
 through the driver the app lists (``pg``, ``postgres``, ``mysql2``), at the URL its config
 reads (``process.env.X``, else ``DATABASE_URL``; node-postgres reads the ``PG*`` variables
-without one).
+without one). umzug's (and @slonik/migrator's): the app's own script running them ``up``.
 
 Commands are templates like :mod:`..detect`'s (braces escaped).
 """
@@ -62,8 +62,33 @@ migrate(drizzle(client), {{ migrationsFolder: {folder} }}).then(
 def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tuple[str, ...], ...]:
     """The Node app's migrations to run before it serves (knex's, Drizzle's); ``listed``:
     its dependencies and devDependencies with their ranges."""
-    found = (_knex_migrations(files, listed), _drizzle_migrations(files, listed))
+    found = (
+        _knex_migrations(files, listed),
+        _drizzle_migrations(files, listed),
+        _umzug_migrations(files, listed),
+    )
     return tuple(m for m in found if m is not None)
+
+
+def _umzug_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
+    """The app's own script applying its migrations where umzug (or @slonik/migrator, made
+    on it) runs them: it has no command of its own, each app writes its runner
+    (domain-driven-hexagon's ``"migration:up": "ts-node database/migrate up"``; without it
+    every route answered 500, relation "users" does not exist). The plainest script named
+    for migrations whose command ends in ``up`` (not the tests', not ``down``)."""
+    if not {"umzug", "@slonik/migrator"} & listed.keys():
+        return None
+    try:
+        scripts = json.loads(files.get("package.json", b"{}")).get("scripts")
+    except (ValueError, AttributeError):
+        return None
+    for name in sorted(scripts if isinstance(scripts, dict) else {}, key=lambda n: (len(n), n)):
+        words = set(re.split(r"[-:_.]", name.lower()))
+        command = scripts[name].split() if isinstance(scripts[name], str) else []
+        named = words & {"migrate", "migration", "migrations"}
+        if named and command[-1:] == ["up"] and not words & {"test", "tests", "down", "create"}:
+            return ("npm", "run", name)
+    return None
 
 
 def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:

@@ -3,10 +3,11 @@
 In order: a ``build`` script (else ``build:prod``) runs first as a set-up step (``tsc``,
 ``nest build``: the start commands that follow expect its output), and so does the start
 script's ``pre`` script (``prestart:prod``: ``tsc``; the ``build`` step left out when it
-runs the build itself; the start is then run without it); a start script that builds
-before it starts (``npm run build:ts && node dist/server.js``, ``tsc && …``) has that build
-run as a set-up step too and the rest as the start; before them all, a script writing a
-source the app imports and lacks (``src/routes.ts``: :mod:`.generated`). The start:
+runs the build itself; the start is then run without it); a start running ``node`` on a
+file tsc writes elsewhere (``dist/src/main.js``) runs that one (:mod:`.tscout`); a start
+script that builds before it starts (``npm run build:ts && node dist/server.js``, ``tsc &&
+…``) has that build run as a set-up step too and the rest as the start; before them all, a
+script writing a source the app imports and lacks (``src/routes.ts``: :mod:`.generated`). The start:
 ``start:prod``, else ``start``, else ``main`` (a ``.ts`` one run by ``tsx``; one neither
 there nor made by the build is npm's default, not an entry: :mod:`.fallbacks`), else a
 script serving it under another name (``server``), else the ``dev`` (or ``start:dev`` …)
@@ -49,17 +50,12 @@ from preview.apps.node.devscript import without_watcher
 from preview.apps.node.emptystart import env_names, script_that_serves
 from preview.apps.node.fallbacks import DEV_SCRIPTS, main_is_made, serving_script, tsc_build
 from preview.apps.node.generated import generating_scripts
+from preview.apps.node.tscout import emitted_start
 
 __all__ = [
-    "PRISMA",
-    "TSX",
-    "NodeStart",
-    "node_hint",
-    "node_start",
-    "prisma_schema",
-    "read_package",
+    "PRISMA", "TSX", "NodeStart", "node_hint", "node_start", "prisma_schema", "read_package",
     "runtime_ts_glob",
-]
+]  # fmt: skip
 
 TSX = "tsx@^4"  # added to an app's environment when it needs tsx and does not list it
 BUN = "bun@^1"  # likewise when its scripts run bun (npm's package brings its binary)
@@ -201,6 +197,7 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     # npm start builds it anyway (a Procfile may start it otherwise: built first then)
     built_first = "build" in scripts.get("prestart", "") and not build_only
     build = next((b for b in _BUILDS if scripts.get(b, "").strip()), None)
+    built_by = scripts.get(build or "", "")
     setup = (("npm", "run", build),) if build and not built_first else ()
     setup = setup or ((_shell(made),) if (made := tsc_build(scripts, files, listed)) else ())
     if build_only:
@@ -225,6 +222,10 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
                 steps = (*(setup if "build" not in build_part else ()), _shell(build_part))
                 note = f"the {name} script's build ({build_part}) runs as a set-up step"
                 return NodeStart(_shell(run_part), steps, (), f"{note}, then {run_part}")
+            moved = emitted_start(scripts[name], built_by, files) if setup else None
+            if not before and moved:  # tsc writes its entry elsewhere than it runs
+                note = f"tsc writes its entry elsewhere than its {name} runs: {moved}"
+                return NodeStart(_shell(moved), setup, (), note)
             if not before:
                 return NodeStart(argv, setup)
             # Its pre-script (``prestart:prod``: ``tsc``) is a build: a set-up step, not
@@ -234,8 +235,7 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     main = package.get("main")
     entry = main.strip() if isinstance(main, str) and main.strip() else ""
     runner = _ts_runner(files, listed)
-    built = scripts.get(build or "", "")
-    if entry and (entry in files or main_is_made(entry, files, built)):  # see .fallbacks
+    if entry and (entry in files or main_is_made(entry, files, built_by)):  # see .fallbacks
         return _entry(entry, setup, tools, runner)
     why = f"its main ({entry}) is not in the upload nor made by its build" if entry else ""
     if serving := serving_script(scripts):

@@ -141,7 +141,10 @@ def candidates(
                 found += _without_mysqlclient(tried, files)
                 continue
             found += _without_unimported(built_name, text, tried, files)
-            found += _for_build(built_name, tried, python, installed, line.strip())
+            # A package from a git URL that could not be fetched (litestar-pg-redis-docker's
+            # litestar @ git+https://github.com/…@main): no other Python fetches it either.
+            if not any("Git operation failed" in said for said in text):
+                found += _for_build(built_name, tried, python, installed, line.strip())
     return found
 
 

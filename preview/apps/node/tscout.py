@@ -1,0 +1,144 @@
+"""Where tsc writes a start script's entry: :func:`emitted_start`.
+
+tsc writes each source under ``outDir`` at its path from ``rootDir``, which, unset, is the
+common directory of every file the build's tsconfig takes in. A project compiling files
+beside ``src/`` (Sairyss' domain-driven-hexagon: ``database/*.ts``, ``tests/``, its
+``tsconfig.build.json`` excluding only ``test``) gets ``dist/src/main.js``, not the
+``dist/main.js`` its ``"start:prod": "node dist/main"`` runs ("Cannot find module"). Nest's
+own ``nest start`` looks in both places; a preview runs the file tsc writes, as it does.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import posixpath
+import re
+
+__all__ = ["emitted_start"]
+
+# A start script that plainly runs node on one file (its options and variables before it).
+_NODE_START = re.compile(
+    r"((?:[A-Z_][A-Z0-9_]*=\S*\s+)*node\s+(?:--?[\w-]+(?:=\S+)?\s+)*)(?:\./)?([\w./-]+)"
+)
+_PROJECT = re.compile(r"(?:^|\s)(?:-p|--project)(?:=|\s+)(\S+)")
+_TS = (".ts", ".tsx", ".mts", ".cts")
+_ALWAYS_OUT = ("node_modules", "bower_components", "jspm_packages")  # tsc's default exclude
+# Comments, and commas before a closing bracket, which tsconfig allows and JSON does not.
+_JSONC_NOISE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.S)
+_MAX_EXTENDS = 4
+
+
+def emitted_start(script: str, build: str, files: dict[str, bytes]) -> str | None:
+    """``script`` (``node dist/main``) running the file tsc writes for its entry instead
+    (``node dist/src/main``), where the ``build`` script compiles with tsc (or ``nest
+    build``) to a place other than the one it names; None where it runs what tsc writes,
+    or cannot be read as that."""
+    match = _NODE_START.fullmatch(script.strip())
+    config = _build_config(build, files)
+    if match is None or config is None:
+        return None
+    options, include, exclude = _read(config, files)
+    out = _relative(posixpath.dirname(config), options.get("outDir"))
+    target = posixpath.normpath(match.group(2))
+    stem = target.removesuffix(".js")
+    if not out or target in files or not stem.startswith(f"{out}/"):
+        return None
+    rest = stem[len(out) + 1 :]
+    names = (f"{base}{ext}" for base in (rest, f"src/{rest}") for ext in _TS)
+    source = next((name for name in names if name in files), None)
+    if source is None:
+        return None
+    root = _relative(posixpath.dirname(config), options.get("rootDir"))
+    if root is None:
+        inputs = _inputs(files, posixpath.dirname(config), include, [*exclude, out])
+        folders = [posixpath.dirname(path) for path in inputs]
+        root = posixpath.commonpath(folders) if folders and all(folders) else ""
+    if root and not source.startswith(f"{root}/"):
+        return None
+    written = posixpath.join(out, posixpath.splitext(source[len(root) + 1 if root else 0 :])[0])
+    if written == stem:
+        return None
+    return f"{match.group(1)}{written}{'.js' if target.endswith('.js') else ''}"
+
+
+def _build_config(build: str, files: dict[str, bytes]) -> str | None:
+    """The tsconfig the build compiles with: its ``-p``, Nest's ``tsConfigPath`` (else
+    ``tsconfig.build.json``), else ``tsconfig.json``; None for a build that is not tsc's."""
+    if given := _PROJECT.search(build):
+        path = posixpath.normpath(given.group(1).removeprefix("./"))
+        path = path if path.endswith(".json") else posixpath.join(path, "tsconfig.json")
+        return path if path in files and re.search(r"\btsc\b", build) else None
+    if re.search(r"\bnest\s+build\b", build):
+        nest = _jsonc(files.get("nest-cli.json"))
+        options = nest.get("compilerOptions") if isinstance(nest, dict) else None
+        named = options.get("tsConfigPath") if isinstance(options, dict) else None
+        for path in (named, "tsconfig.build.json", "tsconfig.json"):
+            if isinstance(path, str) and path.removeprefix("./") in files:
+                return path.removeprefix("./")
+        return None
+    return "tsconfig.json" if re.search(r"\btsc\b", build) and "tsconfig.json" in files else None
+
+
+def _read(config: str, files: dict[str, bytes], depth: int = 0) -> tuple[dict, list, list]:
+    """A tsconfig's compilerOptions, include and exclude, its ``extends`` (a file of the
+    upload's) under them; paths in them as written (relative to ``config``'s directory,
+    which is the one every config here is read from: one ``extends`` chain per folder)."""
+    data = _jsonc(files.get(config))
+    data = data if isinstance(data, dict) else {}
+    options, include, exclude = {}, ["**/*"], []
+    parent = data.get("extends")
+    if isinstance(parent, str) and parent.startswith(".") and depth < _MAX_EXTENDS:
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(config), parent))
+        options, include, exclude = _read(path if path.endswith(".json") else f"{path}.json",
+                                          files, depth + 1)  # fmt: skip
+    own = data.get("compilerOptions")
+    options = {**options, **(own if isinstance(own, dict) else {})}
+    if isinstance(data.get("include"), list):
+        include = [p for p in data["include"] if isinstance(p, str)]
+    elif isinstance(data.get("files"), list):  # files alone: include defaults to none
+        include = [p for p in data["files"] if isinstance(p, str)]
+    if isinstance(data.get("exclude"), list):
+        exclude = [p for p in data["exclude"] if isinstance(p, str)]
+    return options, include, exclude
+
+
+def _inputs(files: dict[str, bytes], home: str, include: list, exclude: list) -> list[str]:
+    """The TypeScript sources (no declarations) ``include`` takes and ``exclude`` leaves."""
+    found = []
+    for path in files:
+        rel = path[len(home) + 1 :] if home else path
+        if (home and not path.startswith(f"{home}/")) or not path.endswith(_TS):
+            continue
+        if path.endswith(".d.ts") or any(p in _ALWAYS_OUT for p in rel.split("/")):
+            continue
+        if _matched(rel, include) and not _matched(rel, exclude):
+            found.append(path)
+    return found
+
+
+def _matched(rel: str, patterns: list) -> bool:
+    for pattern in patterns:
+        pattern = posixpath.normpath(pattern.removeprefix("./")) if pattern else ""
+        if pattern in ("", ".", "**/*") or rel.startswith(f"{pattern}/"):
+            return True
+        if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, f"{pattern}/*"):
+            return True
+    return False
+
+
+def _relative(home: str, path: object) -> str | None:
+    if not isinstance(path, str) or not path.strip():
+        return None
+    joined = posixpath.normpath(posixpath.join(home, path))
+    return "" if joined == "." else joined
+
+
+def _jsonc(data: bytes | None) -> object:
+    if data is None or len(data) > 256 * 1024:
+        return None
+    text = _JSONC_NOISE.sub(lambda m: m.group(1) or "", data.decode("utf-8-sig", "replace"))
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None

@@ -1,0 +1,1 @@
+export const migrations: string[] = ["0001-init"];

@@ -1,0 +1,2 @@
+// excluded by tsconfig.build.json's "**/*spec.ts"
+export const spec = true;

@@ -1,0 +1,72 @@
+"""A start script running ``node dist/main`` where tsc writes ``dist/src/main.js`` (its
+build's tsconfig takes in files beside ``src/``, so its rootDir is the project's root): the
+file tsc writes is run, as Nest's own ``nest start`` finds it. Sairyss'
+domain-driven-hexagon failed "Cannot find module 'dist/main'"."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+import trio
+
+from preview.apps.detect import detect
+from preview.apps.node.tscout import emitted_start
+
+from ..conftest import Service
+from .test_build import BUILD_WAIT, app_files, launched
+
+needs_npm = pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+
+
+def _encoded(files: dict[str, str]) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in files.items()}
+
+
+def test_the_start_runs_what_tsc_writes() -> None:
+    found = detect(_encoded(app_files("ts_nest_rootdir")))
+    assert found.argv[-1].endswith("; node dist/src/main"), found.argv
+    assert found.setup == (("npm", "run", "build"),)
+    assert found.notes == [
+        "tsc writes its entry elsewhere than its start:prod runs: node dist/src/main"
+    ]
+
+
+def test_a_start_tsc_writes_where_it_runs_is_left_as_it_is() -> None:
+    files = _encoded(app_files("ts_nest_rootdir"))
+    build = "tsc -p tsconfig.build.json"
+    # database/ left out by the build (or an explicit rootDir): dist/main.js it is.
+    excluded = b'{"extends": "./tsconfig.json", "exclude": ["database", "**/*spec.ts"]}'
+    assert (
+        emitted_start("node dist/main", build, {**files, "tsconfig.build.json": excluded}) is None
+    )
+    rooted = json.dumps({"extends": "./tsconfig.json", "compilerOptions": {"rootDir": "src"}})
+    assert (
+        emitted_start("node dist/main", build, {**files, "tsconfig.build.json": rooted.encode()})
+        is None
+    )
+    # nest build reads tsconfig.build.json too; an include of src/ alone keeps it there.
+    only_src = b'{"extends": "./tsconfig.json", "include": ["src"]}'
+    nest = {**files, "tsconfig.build.json": only_src, "nest-cli.json": b"{}"}
+    assert emitted_start("node dist/main", "nest build", nest) is None
+    assert emitted_start("node dist/main.js", "nest build", {**files, "nest-cli.json": b"{}"}) == (
+        "node dist/src/main.js"
+    )
+    # Not a build of tsc's, or not a plain node start: not read.
+    assert emitted_start("node dist/main", "webpack", files) is None
+    assert emitted_start("node dist/main && echo", build, files) is None
+
+
+@needs_npm
+async def test_a_start_of_a_file_tsc_writes_elsewhere_runs_it(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("ts_nest_rootdir"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"compiled": True}
+        assert (await service.stop(body["gid"])).status_code == 200
