@@ -173,15 +173,21 @@ Handler = Greeting
 """
 
 
+async def _failed_preview(service: Service, greeting: str) -> str:
+    """A generation whose preview failed at its start (launched with GREETING)."""
+    gid = await service.upload(server_app(_FAILS_WHEN_BROKEN, **{"version.txt": "broken"}))
+    failed = await service.launch(gid, command=SERVER_COMMAND, env={"GREETING": greeting})
+    assert failed.json()["status"] == "failed", failed.text
+    return gid
+
+
 async def test_a_revision_relaunches_a_failed_preview_as_it_was_launched(
     service: Service,
 ) -> None:
     """Fixing what made a preview fail brings it back: the revision is launched with the
     failed launch's options (its command, its env), with a new preview token."""
     with trio.fail_after(90):
-        gid = await service.upload(server_app(_FAILS_WHEN_BROKEN, **{"version.txt": "broken"}))
-        failed = await service.launch(gid, command=SERVER_COMMAND, env={"GREETING": "hello"})
-        assert failed.json()["status"] == "failed", failed.text
+        gid = await _failed_preview(service, "hello")
         posted = await service.client.post(
             _url(gid), json={"files": {"version.txt": "fixed"}}, headers=auth()
         )
@@ -217,9 +223,7 @@ async def test_a_revision_not_to_apply_leaves_a_failed_preview_until_applied(
     service: Service,
 ) -> None:
     with trio.fail_after(60):
-        gid = await service.upload(server_app(_FAILS_WHEN_BROKEN, **{"version.txt": "broken"}))
-        failed = await service.launch(gid, command=SERVER_COMMAND, env={"GREETING": "hi"})
-        assert failed.json()["status"] == "failed", failed.text
+        gid = await _failed_preview(service, "hi")
         posted = await service.client.post(
             _url(gid), json={"files": {"version.txt": "fixed"}, "apply": False}, headers=auth()
         )
@@ -239,9 +243,7 @@ async def test_a_relaunch_past_the_tiers_limit_is_refused_and_the_revision_kept(
     service: Service,
 ) -> None:
     with trio.fail_after(60):
-        gid = await service.upload(server_app(_FAILS_WHEN_BROKEN, **{"version.txt": "broken"}))
-        failed = await service.launch(gid, command=SERVER_COMMAND, env={"GREETING": "hi"})
-        assert failed.json()["status"] == "failed", failed.text
+        gid = await _failed_preview(service, "hi")
         other = await service.upload(server_app())
         running = await service.launch(other, command=SERVER_COMMAND)  # the free tier's one
         assert running.json()["status"] == "running", running.text
@@ -262,9 +264,7 @@ async def test_a_relaunch_past_the_tiers_limit_is_refused_and_the_revision_kept(
 async def test_a_deleted_generations_failed_launch_is_not_kept(service: Service) -> None:
     """Its options (the env a user gave) go with the generation."""
     with trio.fail_after(60):
-        gid = await service.upload(server_app(_FAILS_WHEN_BROKEN, **{"version.txt": "broken"}))
-        failed = await service.launch(gid, command=SERVER_COMMAND, env={"GREETING": "secret"})
-        assert failed.json()["status"] == "failed", failed.text
+        gid = await _failed_preview(service, "secret")
         kept = service.supervisor.failed_launch(gid)
         assert kept is not None and kept.extra == {"GREETING": "secret"}
         deleted = await service.client.delete(f"/api/generations/{gid}", headers=auth())
