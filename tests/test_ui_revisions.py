@@ -137,6 +137,11 @@ async def _running_with_a_second_revision(service: Service) -> str:
     return gid
 
 
+# Calls seconds apart, each on a new connection: a kept-alive one the service closed
+# as idle just as the next POST went on it ("Server disconnected without sending a
+# response": httpx sends no POST twice).
+_NO_KEEP_ALIVE = httpx.Limits(max_keepalive_connections=0)
+
 # Fails at its start while notes.txt says "broken"; serves otherwise.
 _BROKEN_UNTIL_FIXED = (
     'if open("notes.txt").read() == "broken\\n":\n    raise SystemExit("broken")\n'
@@ -173,7 +178,8 @@ async def test_a_failed_preview_comes_back_on_the_open_page(service: Service) ->
             page.click("button[aria-label='Relaunch on revision 2']")
             page.wait_for_selector("#status-badge[data-status='running']", timeout=60_000)
             seen["outcome"] = page.text_content("#revision-outcome")
-            with httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
+            fresh = {"trust_env": False, "timeout": 60, "limits": _NO_KEEP_ALIVE}
+            with httpx.Client(base_url=url, **fresh) as client:
                 client.delete(f"/api/generations/{gid}/preview", headers=auth())
                 page.wait_for_selector("#status-badge[data-status='stopped']", timeout=30_000)
                 # Broken again and launched elsewhere (failed), then fixed by a revision.
