@@ -25,7 +25,7 @@ import trio
 from ..apps.depspec import NodeDeps
 from ..sandbox.appdir import replace_file
 from ..settings import Settings
-from .steps import Publish
+from .steps import BuildFailed, Publish
 
 __all__ = [
     "BUILD_DISK_FLOOR",
@@ -153,15 +153,6 @@ def set_aside(path: Path) -> Path | None:
     except FileNotFoundError:
         return None
     return aside
-
-
-class BuildFailed(Exception):
-    """A build (or a step of it) failed: a one-line reason and the lines that explain it."""
-
-    def __init__(self, message: str, lines: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.lines = lines or []
 
 
 class Lease:

@@ -18,6 +18,7 @@ import os
 import shutil
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,11 +30,10 @@ from ..apps.detect import Detection
 from ..clock import utcnow
 from ..logs import LogBroadcast
 from ..sandbox.appdir import link_beneath, write_beneath
-from ..sandbox.isolation import BUILD_MEMORY_MB, Confinement
-from ..sandbox.process import ChildLimits, describe_exit
+from ..sandbox.isolation import Confinement
 from ..settings import Settings
 from .appenv import dotenv_file, with_async_driver
-from .build import BuildFailed, EnvBuilder, Lease
+from .build import EnvBuilder, Lease
 from .configdefaults import (
     GUNICORN_SHIM,
     ConfigDefaults,
@@ -44,8 +44,7 @@ from .configdefaults import (
 )
 from .envcache import LAUNCH_CACHES
 from .remedies import Remedies
-from .steps import Publish, run_logged
-from .toolerrors import only_outside_the_code, tool_failure, typescript_output
+from .steps import V8_ADDRESS_SPACE, BuildFailed, Publish, build_frontend, run_setup_step
 
 if TYPE_CHECKING:
     from ..apps.spec import LaunchSpec
@@ -60,7 +59,6 @@ RunAs = Callable[[str, "Path | None"], "int | None"]
 
 _log = logging.getLogger(__name__)
 _CACHE_REMOVAL_TIME = 30.0  # s to remove a launch's own build cache (shielded caller)
-_V8_ADDRESS_SPACE = 16 * 1024 * 1024 * 1024
 
 
 class Preparation:
@@ -115,7 +113,7 @@ class Preparation:
         memory = self.settings.memory_limit_mb * 1024 * 1024
         detection = self.spec.detection
         if detection is not None and detection.language == "node":
-            return max(memory, _V8_ADDRESS_SPACE)
+            return max(memory, V8_ADDRESS_SPACE)
         return memory
 
     async def run(
@@ -315,10 +313,17 @@ async def prepare_app(
     if detection.setup:
         on_phase("setup")
     try:
+        if detection.frontend is not None and settings.build != "off":  # (apps.frontend)
+            await build_frontend(
+                detection.frontend, files, app_dir=app_dir, settings=settings,
+                node_modules=builder.node_modules,
+                env=environment(python), publish=publish_setup or publish, say=say,
+                confine=partial(confine, python), run_as=partial(run_as, python),
+            )  # fmt: skip
         for step, where in detection.setup_steps():
             env = environment(python)
             output = publish_setup or publish
-            await _setup_step(
+            await run_setup_step(
                 fill(step, filled), app_dir, where, env, settings, output, say,
                 lambda cwd: confine(python, cwd, lease.path if lease is not None else None),
                 run_as(python, lease.path if lease is not None else None), needed,
@@ -336,51 +341,3 @@ async def prepare_app(
                   "foreground, its logs on its output")  # fmt: skip
     started = tuple(fill(template, {**filled, "port": "{port}"}))
     return Prepared(started, python, version, lease, listed_in, requirements)
-
-
-async def _setup_step(
-    argv: list[str],
-    app_dir: Path,
-    where: str,  # the step's directory in the upload (alembic's: where its ini is)
-    env: dict[str, str],
-    settings: Settings,
-    publish: Publish,
-    say: Callable[[str], Awaitable[None]],
-    confine: Callable[[Path], Confinement | None],
-    uid: int | None,
-    needed: Sequence[str],
-    hints: dict[str, Any],  # for its cause's hint: the upload, its dependency file
-) -> None:
-    # A program given with -c is shown by its first line (what it does, as a comment).
-    shown = " ".join(a.splitlines()[0] + " …" if "\n" in a else a for a in argv)
-    await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
-    memory = max(settings.memory_limit_mb, BUILD_MEMORY_MB)  # a build's: see build_limits
-    if env.get("NODE_OPTIONS") == f"--max-old-space-size={settings.memory_limit_mb}":
-        env = {**env, "NODE_OPTIONS": f"--max-old-space-size={memory * 3 // 4}"}
-    address = max(memory * 2**20, _V8_ADDRESS_SPACE if "NODE_OPTIONS" in env else 0)
-    limits = ChildLimits(memory_bytes=address, run_as=uid)
-    cwd = app_dir / where if where else app_dir
-    try:
-        result = await run_logged(
-            argv, cwd=cwd, env=env, limits=limits, publish=publish,
-            time_limit=settings.build_timeout, confinement=confine(cwd),
-        )  # fmt: skip
-    except OSError as error:
-        raise BuildFailed(f"setup step {argv[0]!r} could not start: {error.strerror}") from None
-    if result.timed_out:
-        raise BuildFailed(f"setup step timed out after {settings.build_timeout:g} s: {shown}")
-    if not result.ok:
-        reason = f"setup step failed ({describe_exit(result.returncode)}): {shown}"
-        told = tool_failure(result.tail)  # tsc's errors (on stdout), npm's
-        out = None
-        if told is not None and only_outside_the_code(result.tail):  # noUnusedLocals …
-            out = await trio.to_thread.run_sync(typescript_output, cwd)
-        if out is not None:
-            said = told[0] if told is not None else "TypeScript"
-            await say(f"{said}: none in what its code does; tsc wrote its JavaScript "
-                      f"to {out}/ all the same (noEmitOnError is off), run as it is")  # fmt: skip
-            return
-        if told is not None:
-            raise BuildFailed(f"{reason}: {told[0]}", told[1])
-        cause, lines = result.cause(needed, **hints)  # stderr first: a traceback's own
-        raise BuildFailed(reason + (f": {cause}" if cause else ""), lines[-15:])

@@ -1,4 +1,8 @@
-"""One build or set-up command, its output streamed as events: :func:`run_logged`.
+"""One build or set-up command, its output streamed as events: :func:`run_logged`; a
+launch's set-up step run so, its failure a :class:`BuildFailed` with the cause read from
+its output (:func:`run_setup_step`); and a Python app's frontend, its packages installed
+and its ``npm run build`` run as such a step (:func:`build_frontend`, for
+``apps.frontend``).
 
 The command starts through :func:`spawn_child` like the app itself (so whatever isolation
 wraps the app wraps builds and set-up steps too), its two pipes are read into lines, and
@@ -9,6 +13,7 @@ events). The last lines are kept for the failure's reason, each stream's apart
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +21,20 @@ from typing import Any
 
 import trio
 
+from ..apps.depspec import NodeDeps, node_dependencies
+from ..apps.frontend import Frontend
 from ..logs import LevelClassifier, LineSplitter, OutputTails, failure_cause
-from ..sandbox.isolation import Confinement
+from ..sandbox.appdir import link_beneath, unlink_beneath
+from ..sandbox.isolation import BUILD_MEMORY_MB, Confinement
 from ..sandbox.outbound import Outbound, open_outbound
-from ..sandbox.process import ChildLimits, spawn_child, terminate_group
+from ..sandbox.process import ChildLimits, describe_exit, spawn_child, terminate_group
+from ..settings import Settings
+from .toolerrors import only_outside_the_code, tool_failure, typescript_output
 
-__all__ = ["Publish", "StepResult", "run_logged"]
+__all__ = [
+    "V8_ADDRESS_SPACE", "BuildFailed", "Publish", "StepResult", "build_frontend", "run_logged",
+    "run_setup_step",
+]  # fmt: skip
 
 # publish(lines as (level, text), stream): awaited for each batch, in order.
 Publish = Callable[[list[tuple[str, str]], str], Awaitable[None]]
@@ -30,6 +43,17 @@ _DRAIN = 2.0
 _GRACE = 2.0
 _MAX_LINE = 16_384
 _NOTHING_OUT = Outbound()
+_NODE_TRAILER = re.compile(r"Node\.js v\d+\.\d+\.\d+$")  # Node's last line on a crash: no cause
+V8_ADDRESS_SPACE = 16 * 1024 * 1024 * 1024  # what V8 reserves up front: a Node step's bound
+
+
+class BuildFailed(Exception):
+    """A build (or a step of it) failed: a one-line reason and the lines that explain it."""
+
+    def __init__(self, message: str, lines: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.lines = lines or []
 
 
 @dataclass
@@ -53,7 +77,8 @@ class StepResult:
 
 
 def _cause(lines: list[str], needed: Sequence[str], hints: dict[str, Any]) -> str | None:
-    last = next((line.strip() for line in reversed(lines) if line.strip()), None)
+    said = (line.strip() for line in reversed(lines))
+    last = next((line for line in said if line and not _NODE_TRAILER.match(line)), None)
     return failure_cause(lines, needed=needed, **hints) or last
 
 
@@ -126,3 +151,129 @@ async def _read(
         if rest:
             tail.extend(stream, rest)
             await publish([(classify(text), text) for text in rest], stream)
+
+
+async def run_setup_step(
+    argv: list[str],
+    app_dir: Path,
+    where: str,  # the step's directory in the upload (alembic's: where its ini is)
+    env: dict[str, str],
+    settings: Settings,
+    publish: Publish,
+    say: Callable[[str], Awaitable[None]],
+    confine: Callable[[Path], Confinement | None],
+    uid: int | None,
+    needed: Sequence[str],
+    hints: dict[str, Any],  # for its cause's hint: the upload, its dependency file
+) -> None:
+    # A program given with -c is shown by its first line (what it does, as a comment).
+    shown = " ".join(a.splitlines()[0] + " …" if "\n" in a else a for a in argv)
+    await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
+    memory = max(settings.memory_limit_mb, BUILD_MEMORY_MB)  # a build's: see build_limits
+    if env.get("NODE_OPTIONS") == f"--max-old-space-size={settings.memory_limit_mb}":
+        env = {**env, "NODE_OPTIONS": f"--max-old-space-size={memory * 3 // 4}"}
+    address = max(memory * 2**20, V8_ADDRESS_SPACE if "NODE_OPTIONS" in env else 0)
+    limits = ChildLimits(memory_bytes=address, run_as=uid)
+    cwd = app_dir / where if where else app_dir
+    try:
+        result = await run_logged(
+            argv, cwd=cwd, env=env, limits=limits, publish=publish,
+            time_limit=settings.build_timeout, confinement=confine(cwd),
+        )  # fmt: skip
+    except OSError as error:
+        raise BuildFailed(f"setup step {argv[0]!r} could not start: {error.strerror}") from None
+    if result.timed_out:
+        raise BuildFailed(f"setup step timed out after {settings.build_timeout:g} s: {shown}")
+    if not result.ok:
+        reason = f"setup step failed ({describe_exit(result.returncode)}): {shown}"
+        told = tool_failure(result.tail)  # tsc's errors (on stdout), npm's
+        out = None
+        if told is not None and only_outside_the_code(result.tail):  # noUnusedLocals …
+            out = await trio.to_thread.run_sync(typescript_output, cwd)
+        if out is not None:
+            said = told[0] if told is not None else "TypeScript"
+            await say(f"{said}: none in what its code does; tsc wrote its JavaScript "
+                      f"to {out}/ all the same (noEmitOnError is off), run as it is")  # fmt: skip
+            return
+        if told is not None:
+            raise BuildFailed(f"{reason}: {told[0]}", told[1])
+        cause, lines = result.cause(needed, **hints)  # stderr first: a traceback's own
+        raise BuildFailed(reason + (f": {cause}" if cause else ""), lines[-15:])
+
+
+_LEGACY_OPENSSL = ("ERR_OSSL_EVP_UNSUPPORTED", "digital envelope routines::unsupported")
+_UNLINK_TIMEOUT = 5.0  # s: one unlink, shielded
+
+
+async def build_frontend(
+    frontend: Frontend,
+    files: dict[str, bytes],
+    *,
+    app_dir: Path,
+    settings: Settings,
+    node_modules: Callable[[NodeDeps, Publish, Callable[[str], Awaitable[None]]], Awaitable[Any]],
+    env: dict[str, str],
+    publish: Publish,
+    say: Callable[[str], Awaitable[None]],
+    confine: Callable[[Path, Path | None], Confinement | None],
+    run_as: Callable[[Path | None], int | None],
+) -> None:
+    """Build ``frontend`` in ``app_dir`` (never through a link) with the app's ``env``:
+    its packages installed by ``node_modules`` as a Node app's are (cached, shared; only
+    the install reaches the registry) and linked into its folder, then ``npm run build``
+    there as a set-up step, confined by ``confine(its directory, the packages'
+    environment)`` (or run as ``run_as(…)``'s uid). A failure is said (WARN, in
+    ``publish``), not raised: the app's API is what a preview is first for. webpack 4
+    (Vue CLI 3-4, Create React App 4) hashes with MD4, which Node 17's OpenSSL 3
+    refuses: that build runs again with OpenSSL's legacy provider, as those projects'
+    READMEs say to. The link goes once built: the app runs with what the build wrote."""
+    anchors = (settings.previews_dir,)
+
+    async def build(node_options: str, built: Path | None) -> None:
+        # V8's heap bounded as a Node app's is (the step then gets a Node step's address space)
+        node = f"{node_options} --max-old-space-size={settings.memory_limit_mb}".strip()
+        await run_setup_step(
+            ["npm", "run", "build"], app_dir, folder, {**env, "NODE_OPTIONS": node}, settings,
+            publish, say, lambda cwd: confine(cwd, built), run_as(built), (), {},
+        )  # fmt: skip
+
+    folder = frontend.folder
+    prefix = f"{folder}/" if folder else ""
+    own = {path[len(prefix) :]: data for path, data in files.items() if path.startswith(prefix)}
+    where = f"{folder}/" if folder else "the upload's root"
+    await say(
+        f"a {frontend.bundler} frontend in {where}: the app reads {frontend.output}/, which "
+        "the upload lacks, so it is built first (npm run build)"
+    )
+    home = app_dir / folder if folder else app_dir
+    lease = None
+    linked = False
+    try:
+        deps = node_dependencies(own)
+        if deps is not None and "node_modules" not in {p.split("/")[0] for p in own}:
+            lease = await node_modules(deps, publish, say)  # EnvBuilder's: a Lease
+            modules = lease.path / "node_modules"
+            await trio.to_thread.run_sync(link_beneath, home, "node_modules", modules, anchors)
+            linked = True
+        built = lease.path if lease is not None else None
+        try:
+            await build("", built)
+        except BuildFailed as failure:
+            told = "\n".join((failure.message, *failure.lines))
+            if not any(mark in told for mark in _LEGACY_OPENSSL):
+                raise
+            await say("its webpack hashes with MD4, which this Node's OpenSSL refuses: "
+                      "built again with NODE_OPTIONS=--openssl-legacy-provider")  # fmt: skip
+            await build("--openssl-legacy-provider", built)
+    except BuildFailed as failure:
+        await publish(
+            [("WARN", f"the frontend's build failed: {failure.message}; the app starts "
+                      f"without {frontend.output}/ (its API is served all the same)")],
+            "stderr",
+        )  # fmt: skip
+    finally:
+        with trio.CancelScope(shield=True), trio.move_on_after(_UNLINK_TIMEOUT):
+            if linked:
+                await trio.to_thread.run_sync(unlink_beneath, home, "node_modules", anchors)
+        if lease is not None:
+            lease.release()

@@ -48,6 +48,9 @@ _FRAME = re.compile(r'\s*(?:\| ?)?\s*File "([^"<]+)", line (\d+)')
 # "app/main.py", line 2'), Node's line above the source it quotes ("/app/index.js:3").
 _SYNTAX_ERROR = re.compile(r"^(?:SyntaxError|IndentationError|TabError)\b")
 _NODE_AT = re.compile(r"^(\S+\.[cm]?[jt]sx?):(\d+)$")
+# Node's report of an ES module's uncaught rejection: this line, a caret, then what was
+# thrown (a bundler's "main.js (1:45): Expression expected", not always an Error's line).
+_NODE_UNCAUGHT = "triggerUncaughtException("
 _REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _REQ_COMMENT = re.compile(r"(?:^|\s)#.*")
 # Import names whose distribution is called differently (what to tell the user to add).
@@ -225,9 +228,15 @@ def _failure_cause(
     cant_open: tuple[int, str] | None = None
     full: tuple[int, str] | None = None
     last_error: tuple[int, str] | None = None
+    uncaught: tuple[int, str] | None = None
+    uncaught_at = -1
     for i, raw in enumerate(lines):
         s = strip_ansi(raw).rstrip("\r\n")
         level, exc_line = classifier.step(s)
+        if s.strip() == _NODE_UNCAUGHT:
+            uncaught_at = i
+        elif uncaught_at >= 0 and s.strip() and not s.strip().startswith("^"):
+            uncaught, uncaught_at = (i, s), -1
         if (f := _FRAME.match(s)) is not None and "importlib" not in f.group(1):
             frame = f.group(1).replace("\\", "/")
         if exc_line is not None and not (exception is not None and _SUPERVISOR.search(exc_line)):
@@ -245,7 +254,7 @@ def _failure_cause(
         if level == "ERROR" and s.strip():
             last_error = (i, s)
     # The disk's state wins over a line at the same place (its exception names it).
-    found = [c for c in (exception, load_error, port, cant_open, full) if c is not None]
+    found = [c for c in (exception, load_error, port, cant_open, full, uncaught) if c is not None]
     if not found:
         return _located(lines, *last_error) if last_error is not None else None
     index, text = max(found)

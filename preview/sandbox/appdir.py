@@ -35,6 +35,7 @@ __all__ = [
     "remove_tree",
     "replace_file",
     "run_as_owner",
+    "unlink_beneath",
     "write_beneath",
     "write_files",
     "write_into",
@@ -150,6 +151,18 @@ def link_beneath(directory: Path, name: str, target: Path, anchors: Sequence[Pat
     fd = open_dir(directory, anchors)
     try:
         os.symlink(target, name, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def unlink_beneath(directory: Path, name: str, anchors: Sequence[Path]) -> None:
+    """The entry ``name`` (a link, a file) of ``directory`` removed, if there, reached as
+    :func:`open_dir` reaches it. Blocking."""
+    fd = open_dir(directory, anchors)
+    try:
+        os.unlink(name, dir_fd=fd)
+    except FileNotFoundError:
+        pass
     finally:
         os.close(fd)
 

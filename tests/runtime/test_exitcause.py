@@ -140,6 +140,21 @@ def test_a_syntax_error_says_the_file_and_line_it_is_in() -> None:
     assert failure_cause(named) == "SyntaxError: invalid syntax (main.py, line 2)"  # once
 
 
+
+def test_an_es_modules_uncaught_rejection_says_what_was_thrown() -> None:
+    """Node reports an ES module's uncaught rejection below its own frame and a caret:
+    what was thrown (a bundler's parse error, not an Error's line) is the cause, never
+    Node's version on the last line."""
+    vite = [
+        "x Build failed in 485ms", "node:internal/modules/run_main:123",
+        "    triggerUncaughtException(", "    ^", "",
+        "main.js (1:45): Expression expected", "file: /srv/gen/frontend/main.js:1:45", "",
+        '1: document.getElementById("app").textContent = ;', "      ^", "",
+        "    at getRollupError (file:///srv/gen/frontend/node_modules/rollup/x.js:355:41)",
+        "  code: 'PARSE_ERROR',", "}", "", "Node.js v20.20.2",
+    ]  # fmt: skip
+    assert failure_cause(vite, root="/srv/gen") == "main.js (1:45): Expression expected"
+
 # A Node-style start that catches its connection's error, logs it as plain output and
 # then has nothing left to run: exit code 0 before it ever served.
 QUIET = '''

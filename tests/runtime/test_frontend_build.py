@@ -1,0 +1,188 @@
+"""A Python app's JavaScript frontend, built before the app starts (``apps.frontend``,
+``builds.steps.build_frontend``): found from the files alone, then built for real with
+npm and Vite in the app's sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+import trio
+
+from preview.apps import detect
+from preview.apps.frontend import Frontend, find_frontend
+
+from ..conftest import Service
+from .test_build import BUILD_WAIT, launched, messages
+
+_needs_npm = pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+
+_MOUNTED = """\
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+app = FastAPI()
+
+
+@app.get("/api/items/{item_id}")
+def item(item_id: int):
+    return {"id": item_id, "name": "apple"}
+
+
+app.mount("/", StaticFiles(directory="frontend/dist", html=True), name="pages")
+"""
+# The same app, mounting its pages only when they are there.
+_TOLERANT = _MOUNTED.replace(
+    'app.mount("/"', 'import os\n\nif os.path.isdir("frontend/dist"):\n    app.mount("/"'
+)
+# One package.json for every launch here: its packages are installed once (the cache's key).
+_PACKAGE = {
+    "name": "pages",
+    "private": True,
+    "type": "module",
+    "scripts": {"build": "node build.js", "dev": "vite"},
+    "devDependencies": {"vite": "5.4.11"},
+}
+# Vite's own build, or (with webpack4.txt beside it) first what webpack 4 says on Node 17+.
+_BUILD = """\
+import { existsSync } from "node:fs";
+import { build } from "vite";
+
+const legacy = (process.env.NODE_OPTIONS || "").includes("--openssl-legacy-provider");
+if (existsSync("webpack4.txt") && !legacy) {
+  console.error("Error: error:0308010C:digital envelope routines::unsupported");
+  console.error("  code: 'ERR_OSSL_EVP_UNSUPPORTED'");
+  process.exit(1);
+}
+await build();
+"""
+_INDEX = '<!doctype html><html><body><div id="app"></div><script type="module" src="/main.js"></script></body></html>\n'  # noqa: E501
+_MAIN = 'document.getElementById("app").textContent = "built by vite";\n'
+
+
+def _fullstack(main: str = _MOUNTED, script: str = _MAIN, **more: str) -> dict[str, str]:
+    return {
+        "main.py": main,
+        "requirements.txt": "fastapi>=0.110\n",
+        "frontend/package.json": json.dumps(_PACKAGE, indent=2),
+        "frontend/build.js": _BUILD,
+        "frontend/index.html": _INDEX,
+        "frontend/main.js": script,
+        **more,
+    }
+
+
+def _bytes(files: dict[str, str]) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in files.items()}
+
+
+# -- found from the files ------------------------------------------------------------------
+
+
+def test_a_frontend_the_app_serves_and_the_upload_lacks_is_found() -> None:
+    files = _bytes(_fullstack())
+    assert find_frontend(files) == Frontend("frontend", "vite", "frontend/dist")
+    assert detect(files).frontend == Frontend("frontend", "vite", "frontend/dist")
+
+
+def test_vue_cli_at_a_django_projects_root_with_its_output_dir() -> None:
+    """django-vue-template's shape: Vue CLI's package.json beside manage.py, its
+    vue.config.js outputDir, and Django's TEMPLATES DIRS naming it."""
+    package = {"scripts": {"build": "vue-cli-service build"},
+               "devDependencies": {"@vue/cli-service": "^3.0.0"}}  # fmt: skip
+    files = _bytes({
+        "manage.py": "import os\n",
+        "backend/settings.py": "TEMPLATES = [{'DIRS': ['site']}]\n",
+        "package.json": json.dumps(package),
+        "vue.config.js": "module.exports = {\n  outputDir: 'site',\n  assetsDir: 'static',\n}\n",
+    })  # fmt: skip
+    assert find_frontend(files) == Frontend("", "@vue/cli-service", "site")
+
+
+def test_create_react_apps_build_and_vites_out_dir_beside_the_backend() -> None:
+    cra = {"scripts": {"build": "react-scripts build"}, "dependencies": {"react-scripts": "5"}}
+    files = _bytes({
+        "server/app.py": 'app = Flask(__name__, static_folder="../client/build")\n',
+        "client/package.json": json.dumps(cra),
+    })  # fmt: skip
+    assert find_frontend(files) == Frontend("client", "react-scripts", "client/build")
+    vite = {"scripts": {"build": "vite build"}, "devDependencies": {"vite": "5"}}
+    files = _bytes({
+        "app/main.py": 'StaticFiles(directory="app/static")\n',
+        "web/package.json": json.dumps(vite),
+        "web/vite.config.ts": "export default { build: { outDir: '../app/static' } }\n",
+    })  # fmt: skip
+    assert find_frontend(files) == Frontend("web", "vite", "app/static")
+
+
+def test_no_frontend_is_built_where_none_is_needed() -> None:
+    built = _bytes(_fullstack(**{"frontend/dist/index.html": "<p>built</p>"}))
+    assert find_frontend(built) is None  # its output uploaded
+    unnamed = _bytes(_fullstack(main="from fastapi import FastAPI\n\napp = FastAPI()\n"))
+    assert find_frontend(unnamed) is None  # the app does not read it
+    no_bundler = json.dumps({"scripts": {"build": "tsc"}, "devDependencies": {"typescript": "5"}})
+    assert find_frontend(_bytes(_fullstack(**{"frontend/package.json": no_bundler}))) is None
+    outside = _bytes(
+        _fullstack(**{"frontend/vite.config.js": "export default {build: {outDir: '../../x'}}"})
+    )
+    assert find_frontend(outside) is None  # written outside the upload
+    node_app = {"package.json": json.dumps(_PACKAGE), "build.js": _BUILD, "server.js": ""}
+    assert detect(_bytes(node_app)).frontend is None  # a Node app builds as one
+
+
+def test_heroku_nodejs_buildpack_builds_it_though_no_python_names_it() -> None:
+    files = _fullstack(main="from fastapi import FastAPI\n\napp = FastAPI()\n")
+    files["app.json"] = json.dumps(
+        {"buildpacks": [{"url": "heroku/nodejs"}, {"url": "heroku/python"}]}
+    )
+    assert find_frontend(_bytes(files)) == Frontend("frontend", "vite", "frontend/dist")
+
+
+# -- built for real --------------------------------------------------------------------------
+
+
+@_needs_npm
+async def test_the_frontend_is_built_and_served_beside_the_api(builder_service: Service) -> None:
+    """Built for real (npm, Vite) in its sandbox; a webpack 4's MD4 refused by this Node's
+    OpenSSL (as build.js plays it) built again with the legacy provider."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, _fullstack(**{"frontend/webpack4.txt": "md4"}))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        page = await service.app_get(body, "/")
+        assert page.status_code == 200 and '<div id="app">' in page.text
+        script = page.text.split('src="')[1].split('"')[0]  # /assets/index-<hash>.js
+        assert script.startswith("/assets/index-")
+        bundle = await service.app_get(body, script)
+        assert "built by vite" in bundle.text
+        assert (await service.app_get(body, "/api/items/1")).json() == {"id": 1, "name": "apple"}
+        said = messages(await service.history(body["gid"]), "system")
+        assert any("vite frontend in frontend/" in m and "frontend/dist/" in m for m in said)
+        assert any("NODE_OPTIONS=--openssl-legacy-provider" in m for m in said), said
+        app_dir = service.settings.previews_dir / body["previewInstanceId"]
+        modules = app_dir / "frontend" / "node_modules"
+        assert not modules.exists() and not modules.is_symlink()  # linked for the build only
+
+
+@_needs_npm
+async def test_a_frontend_that_fails_to_build_leaves_the_api_running(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        broken = 'document.getElementById("app").textContent = ;\n'
+        body = await launched(service, _fullstack(_TOLERANT, broken))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/api/items/2")).json() == {"id": 2, "name": "apple"}
+        assert (await service.app_get(body, "/")).status_code == 404
+        events = await service.history(body["gid"])
+        warned = [e["message"] for e in events if e["level"] == "WARN"]
+        assert any(
+            m.startswith("the frontend's build failed: setup step failed") and "main.js" in m
+            for m in warned
+        ), warned
