@@ -459,6 +459,7 @@ async def _launch_over_http(url: str) -> dict[str, Any]:
             f"/api/generations/{gid}/preview/launch",
             json={"wait": True, "command": SERVER_COMMAND},
             headers=auth(),
+            timeout=None,  # a sandboxed start on a loaded machine: the test's bound, not 30 s
         )
     assert launched.json()["status"] == "running", launched.text
     body: dict[str, Any] = launched.json()
