@@ -109,7 +109,7 @@ async def test_failed_builds_and_set_up_steps_count_under_causes_of_their_own(
     settings, tmp_path
 ) -> None:
     built = replace(settings, build="on", env_dir=str(tmp_path / "envs"))
-    with trio.fail_after(60):
+    with trio.fail_after(120):
         async with running_service(built) as service:
             no_python = {"server.py": "print('never')\n", ".python-version": "3.99\n"}
             gid = await service.upload(no_python)
