@@ -13,6 +13,7 @@ events). The last lines are kept for the failure's reason, each stream's apart
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ import trio
 from ..apps.depspec import NodeDeps, node_dependencies
 from ..apps.frontend import Frontend
 from ..logs import LevelClassifier, LineSplitter, OutputTails, failure_cause
-from ..sandbox.appdir import link_beneath, unlink_beneath
+from ..sandbox.appdir import link_beneath, open_dir, unlink_beneath
 from ..sandbox.isolation import BUILD_MEMORY_MB, Confinement
 from ..sandbox.outbound import Outbound, open_outbound
 from ..sandbox.process import ChildLimits, describe_exit, spawn_child, terminate_group
@@ -41,6 +42,7 @@ Publish = Callable[[list[tuple[str, str]], str], Awaitable[None]]
 _KEPT = 200
 _DRAIN = 2.0
 _GRACE = 2.0
+_DONE_GRACE = 15.0  # s a command may take to exit once it said it is done (finished)
 _MAX_LINE = 16_384
 _NOTHING_OUT = Outbound()
 _NODE_TRAILER = re.compile(r"Node\.js v\d+\.\d+\.\d+$")  # Node's last line on a crash: no cause
@@ -62,6 +64,7 @@ class StepResult:
     tail: list[str]  # the last lines of both streams, as they came
     timed_out: bool
     tails: OutputTails = field(default_factory=OutputTails)  # each stream's, apart
+    lingered: bool = False  # said it was done, did not exit: ended, and taken as a success
 
     @property
     def ok(self) -> bool:
@@ -91,8 +94,13 @@ async def run_logged(
     publish: Publish,
     time_limit: float,
     confinement: Confinement | None = None,
+    finished: re.Pattern[str] | None = None,
 ) -> StepResult:
     """Run ``argv`` to its end (or ``time_limit`` seconds), streaming its lines to ``publish``.
+    ``finished``: a line saying the work is done; a command still there ``_DONE_GRACE``
+    seconds after it is ended and counts as a success (``lingered``): builds that hang
+    after their last line are a known bug of their tools (Vue CLI's ``vue-cli-service
+    build``, vuejs/vue-cli#1622 and #6181), and only the step's time limit ended them.
 
     With a ``confinement`` (see :meth:`.Isolation.confine_step`), in its sandbox and
     cgroup, reaching out only by the ways its ``outbound`` opens (the egress proxy's
@@ -111,13 +119,14 @@ async def run_logged(
             process = await spawn_child(
                 argv, cwd=cwd, env=env, limits=limits, confinement=confinement
             )
-            timed_out = False
+            timed_out = lingered = False
+            done = trio.Event()
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(_read, process.stdout, "stdout", publish, tail)
-                nursery.start_soon(_read, process.stderr, "stderr", publish, tail)
+                nursery.start_soon(_read, process.stdout, "stdout", publish, tail, finished, done)
+                nursery.start_soon(_read, process.stderr, "stderr", publish, tail, finished, done)
                 try:
                     with trio.move_on_after(time_limit) as deadline:
-                        await process.wait()
+                        lingered = await _exit_or_linger(process, done)
                     timed_out = deadline.cancelled_caught
                 finally:
                     with trio.CancelScope(shield=True), trio.move_on_after(_GRACE + 5):
@@ -131,11 +140,40 @@ async def run_logged(
     returncode = process.returncode
     if confinement is not None and returncode is not None:
         returncode = confinement.exit_status(returncode)
-    return StepResult(returncode, list(tail.lines), timed_out, tail)
+    if lingered:
+        returncode = 0
+    return StepResult(returncode, list(tail.lines), timed_out, tail, lingered)
+
+
+async def _exit_or_linger(process: trio.Process, done: trio.Event) -> bool:
+    """Wait for ``process`` to exit; True if it is still there ``_DONE_GRACE`` s after
+    ``done`` (it said it finished)."""
+    lingered = False
+
+    async def exited() -> None:
+        await process.wait()
+        nursery.cancel_scope.cancel()
+
+    async def lingering() -> None:
+        nonlocal lingered
+        await done.wait()
+        await trio.sleep(_DONE_GRACE)
+        lingered = True
+        nursery.cancel_scope.cancel()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(exited)
+        nursery.start_soon(lingering)
+    return lingered
 
 
 async def _read(
-    pipe: trio.abc.ReceiveStream | None, stream: str, publish: Publish, tail: OutputTails
+    pipe: trio.abc.ReceiveStream | None,
+    stream: str,
+    publish: Publish,
+    tail: OutputTails,
+    finished: re.Pattern[str] | None = None,
+    done: trio.Event | None = None,
 ) -> None:
     if pipe is None:
         return
@@ -145,6 +183,8 @@ async def _read(
         async for chunk in pipe:
             lines = [line.text for line in splitter.feed(chunk)]
             if lines:
+                if finished and done is not None and any(map(finished.search, lines)):
+                    done.set()
                 tail.extend(stream, lines)
                 await publish([(classify(text), text) for text in lines], stream)
         rest = [line.text for line in splitter.finish()]
@@ -165,6 +205,7 @@ async def run_setup_step(
     uid: int | None,
     needed: Sequence[str],
     hints: dict[str, Any],  # for its cause's hint: the upload, its dependency file
+    finished: re.Pattern[str] | None = None,  # run_logged's
 ) -> None:
     # A program given with -c is shown by its first line (what it does, as a comment).
     shown = " ".join(a.splitlines()[0] + " …" if "\n" in a else a for a in argv)
@@ -178,12 +219,15 @@ async def run_setup_step(
     try:
         result = await run_logged(
             argv, cwd=cwd, env=env, limits=limits, publish=publish,
-            time_limit=settings.build_timeout, confinement=confine(cwd),
+            time_limit=settings.build_timeout, confinement=confine(cwd), finished=finished,
         )  # fmt: skip
     except OSError as error:
         raise BuildFailed(f"setup step {argv[0]!r} could not start: {error.strerror}") from None
     if result.timed_out:
         raise BuildFailed(f"setup step timed out after {settings.build_timeout:g} s: {shown}")
+    if result.lingered:
+        await say(f"{shown} said it was done but had not exited {_DONE_GRACE:g} s later "
+                  "(a known bug of its tool): ended, its work kept")  # fmt: skip
     if not result.ok:
         reason = f"setup step failed ({describe_exit(result.returncode)}): {shown}"
         told = tool_failure(result.tail)  # tsc's errors (on stdout), npm's
@@ -201,6 +245,11 @@ async def run_setup_step(
         raise BuildFailed(reason + (f": {cause}" if cause else ""), lines[-15:])
 
 
+# What a bundler says once it has written everything (Vue CLI, Create React App, Vite).
+_BUNDLED = re.compile(
+    r"Build complete\. The \S+ directory is ready|The build folder is ready to be deployed"
+    r"|✓ built in \d"
+)
 _LEGACY_OPENSSL = ("ERR_OSSL_EVP_UNSUPPORTED", "digital envelope routines::unsupported")
 _UNLINK_TIMEOUT = 5.0  # s: one unlink, shielded
 
@@ -234,10 +283,14 @@ async def build_frontend(
         node = f"{node_options} --max-old-space-size={settings.memory_limit_mb}".strip()
         await run_setup_step(
             ["npm", "run", "build"], app_dir, folder, {**env, "NODE_OPTIONS": node}, settings,
-            publish, say, lambda cwd: confine(cwd, built), run_as(built), (), {},
+            publish, say, lambda cwd: confine(cwd, built), run_as(built), (), {}, _BUNDLED,
         )  # fmt: skip
 
     folder = frontend.folder
+    if await trio.to_thread.run_sync(_has_entries, app_dir / frontend.output, anchors):
+        await say(f"the frontend's {frontend.output}/ is there already (built for an "
+                  "earlier start of this preview): not built again")  # fmt: skip
+        return
     prefix = f"{folder}/" if folder else ""
     own = {path[len(prefix) :]: data for path, data in files.items() if path.startswith(prefix)}
     where = f"{folder}/" if folder else "the upload's root"
@@ -277,3 +330,15 @@ async def build_frontend(
                 await trio.to_thread.run_sync(unlink_beneath, home, "node_modules", anchors)
         if lease is not None:
             lease.release()
+
+
+def _has_entries(directory: Path, anchors: tuple[Path, ...]) -> bool:
+    """Whether ``directory`` is one (reached as ``open_dir`` does: no link) with entries."""
+    try:
+        fd = open_dir(directory, anchors)
+    except OSError:
+        return False
+    try:
+        return bool(os.listdir(fd))
+    finally:
+        os.close(fd)

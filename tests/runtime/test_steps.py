@@ -8,6 +8,7 @@ from pathlib import Path
 
 import trio
 
+from preview.builds import steps
 from preview.builds.installers import installer_failure
 from preview.builds.steps import StepResult, run_logged
 from preview.logs import OutputTails
@@ -116,3 +117,34 @@ def test_a_steps_missing_module_of_the_upload_is_not_told_to_be_installed() -> N
     assert cause is not None and "'core' is in the upload (backend/core)" in cause
     bare, _ = result.cause(())
     assert bare is not None and bare.endswith("add 'core' to requirements.txt")
+
+
+async def test_a_build_that_says_it_is_done_and_does_not_exit_is_ended_as_a_success(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """vue-cli-service build after its last line, as vuejs/vue-cli#1622 has it: its
+    process stays; once the step's ``finished`` line came it is ended after a grace
+    (here 0.5 s), its work kept; a command that says so and then fails still fails."""
+    monkeypatch.setattr(steps, "_DONE_GRACE", 0.5)
+
+    async def publish(lines: list[tuple[str, str]], stream: str) -> None:
+        pass
+
+    said = "print(' DONE  Build complete. The dist directory is ready to be deployed.', flush=True)"
+
+    async def run(after: str) -> StepResult:
+        return await run_logged(
+            [sys.executable, "-c", f"import time\n{said}\n{after}"],
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin"},
+            limits=ChildLimits(memory_bytes=512 << 20),
+            publish=publish,
+            time_limit=60,
+            finished=steps._BUNDLED,
+        )
+
+    with trio.fail_after(30):
+        stays = await run("time.sleep(600)")
+        assert stays.ok and stays.lingered and not stays.timed_out
+        fails = await run("raise SystemExit(2)")
+        assert not fails.ok and fails.returncode == 2 and not fails.lingered
