@@ -25,8 +25,8 @@ const REVEAL_WAIT_MS = 3000; // a proxy event may reach the stream just after th
 const FAILURE_LINES = 15; // as many as the service keeps (runtime.error_lines)
 
 export class PreviewController {
-  constructor({ terminal, toolbar, statusPanel, onRunning, nameOf = (gid) => gid, onStopped = () => {} }) {
-    Object.assign(this, { terminal, toolbar, statusPanel, onRunning, nameOf, onStopped });
+  constructor({ terminal, toolbar, statusPanel, onRunning, onApplyOutcome = () => {}, nameOf = (gid) => gid, onStopped = () => {} }) {
+    Object.assign(this, { terminal, toolbar, statusPanel, onRunning, onApplyOutcome, nameOf, onStopped });
     this.gid = null;
     this.previewId = null;
     this.status = null;
@@ -200,13 +200,18 @@ export class PreviewController {
    * status as another `revision` of the same running preview: the new code's routes and
    * the revision list are loaded again, and app tabs already open are said to show the
    * old code until reloaded (another origin, opened without a handle: not ours to reload).
+   * One that failed to start changes only the status's `lastApply`: the revision list
+   * is loaded again then too (it lists the new revision and says it failed).
    */
   noticeSwap(data) {
     const revision = data.status === 'running' ? (data.revision ?? null) : null;
+    const last = data.status === 'running' ? data.lastApply : null;
+    const apply = last ? `${last.revision} ${last.state}` : null;
     const before = this.serving;
-    this.serving = { previewId: this.previewId, revision };
+    this.serving = { previewId: this.previewId, revision, apply };
     if (revision === null) show($('swap-notice'), false);
     if (revision === null || before?.previewId !== this.previewId) return;
+    if (before.revision === revision && apply !== null && before.apply !== apply) this.onApplyOutcome(this.gid);
     if (before.revision === null || before.revision === revision) return;
     setText($('swap-notice-text'), `Revision ${revision} is live: app tabs already open show it once reloaded.`);
     show($('swap-notice'), true);
