@@ -112,3 +112,40 @@ async def test_a_client_command_imports_none_of_the_service() -> None:
             [sys.executable, "-c", probe], env=_env(), capture_stdout=True, check=True
         )
     assert done.stdout.decode().strip() == ""
+
+
+async def test_dev_serve_installs_again_only_when_pyproject_changed(tmp_path: Path) -> None:
+    """``./dev serve`` ran ``pip install -e .`` at every start (80 s on a loaded machine,
+    quietly): with the editable install done, only a changed pyproject.toml needs it."""
+    clone = tmp_path / "clone"
+    bin_dir = clone / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    shutil.copy(DEV, clone / "dev")
+    (clone / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    calls = tmp_path / "calls"
+    for name, does in (("pip", "pip $*"), ("preview", "preview $*")):
+        (bin_dir / name).write_text(f'#!/bin/sh\necho "{does}" >> {calls}\n')
+        (bin_dir / name).chmod(0o755)
+    (bin_dir / "python").symlink_to(sys.executable)
+    (bin_dir / "python3").symlink_to(sys.executable)
+
+    async def serve() -> str:
+        with trio.fail_after(120):
+            done = await trio.run_process(
+                [str(clone / "dev"), "serve", "--bind", "127.0.0.1:1"],
+                cwd=tmp_path, env=_env(), capture_stderr=True,
+            )  # fmt: skip
+        return done.stderr.decode()
+
+    said = await serve()
+    assert "installing into" in said
+    assert calls.read_text().splitlines() == [
+        "pip install -q -e .", "preview serve --bind 127.0.0.1:1"
+    ]  # fmt: skip
+    assert await serve() == ""  # nothing to install, nothing said
+    assert calls.read_text().splitlines()[2:] == ["preview serve --bind 127.0.0.1:1"]
+    (clone / "pyproject.toml").write_text("[project]\nname = 'x'\ndependencies = ['y']\n")
+    await serve()
+    assert calls.read_text().splitlines()[3:] == [
+        "pip install -q -e .", "preview serve --bind 127.0.0.1:1"
+    ]  # fmt: skip
