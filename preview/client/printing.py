@@ -66,7 +66,19 @@ def print_launch(url: str, gid: str, body: dict, token_source: str) -> None:
     print(f"  app:    {body.get('baseUrl')}")
     print(f"  proxy:  {proxy}")
     print(f"  call:   {curl_line(proxy, token, token_source)}")
+    if token_source != "$PREVIEW_TOKEN":  # pasted as printed, … is no token (a 401)
+        print(f"          (… is your bearer token: {_whose(token_source)};")
+        print("          exported as PREVIEW_TOKEN, this line names it and runs as printed)")
     print(f"  logs:   {_command()} logs {gid} --follow")
+
+
+def _whose(token_source: str) -> str:
+    """Where the user finds the bearer token this command used, in words."""
+    if token_source == "--token":
+        return "the one given with --token"
+    if "preview serve" in token_source:  # the file `preview serve` left
+        return "the one after #token= in the URL `preview serve` printed"
+    return f"`{_command()} token USER` prints one"
 
 
 def curl_line(proxy: str, preview_token: str, token_source: str) -> str:
