@@ -72,17 +72,24 @@ export class PreviewController {
     // The generation says whether it was ever launched: a never-launched one is not
     // asked for a status it does not have (a 404 in the console for nothing).
     let data = null;
+    let unknown = false;
     try {
       const generation = await api.getGeneration(gid);
       if (this.gid === gid && generation.previewInstanceId) data = await api.status(gid);
     } catch (error) {
-      if (error.code !== 'no_active_preview') this.showError(error.message, 'status');
+      unknown = error.code !== 'no_active_preview';
+      if (unknown) this.showError(error.message, 'status');
     }
     // Another generation picked, or a launch made meanwhile (its preview attached): this
     // answer is older than what the page shows and must not replace it.
     if (this.gid !== gid || this.previewId !== null) return;
     if (data) this.attach(data);
-    else this.terminal.setEmptyText('No preview yet: launch it to see its output here.');
+    else if (unknown) {
+      // Not asked (the service away, say): not "not launched" either. The page picks it
+      // again once the service answers (resume).
+      this.setStatus('unknown');
+      this.terminal.setEmptyText('Its preview could not be looked up yet.');
+    } else this.terminal.setEmptyText('No preview yet: launch it to see its output here.');
   }
 
   /** The service is back after an outage: pick up where the page was. */
@@ -279,7 +286,7 @@ export class PreviewController {
 
   updateButtons() {
     const live = LIVE.has(this.status);
-    $('launch').disabled = !this.gid || live;
+    $('launch').disabled = !this.gid || live || this.status === 'unknown';
     $('stop').disabled = !(this.status === 'starting' || this.status === 'running');
     $('open-app').disabled = this.status !== 'running';
   }
