@@ -28,7 +28,7 @@ __all__ = ["SETTINGS_HELP", "Settings", "unknown_env_names"]
 _PREFIX = "PREVIEW_"
 _KINDS: dict[str, type] = {"Path": Path, "str": str, "int": int, "float": float}
 # Names read by tools around the service rather than by Settings itself.
-_OTHER_KNOWN = {"PREVIEW_URL", "PREVIEW_TOKEN"}  # the client commands' own
+_OTHER_KNOWN = {"PREVIEW_URL", "PREVIEW_TOKEN", "PREVIEW_CLI"}  # the client commands' own
 _OTHER_PREFIXES = ("PREVIEW_TEST_", "PREVIEW_BENCH_")  # the test suite's and benchmarks' own
 
 

@@ -393,6 +393,7 @@ async def test_client_commands_use_the_running_servers_token_from_any_folder(
                     re.M,
                 )
                 assert call is not None and call.group(2) == proxy, out
+                assert "(… is your bearer token: the one after #token= in the URL" in out
                 served = re.search(rb"[?#]token=([\w.-]+)", printed).group(1).decode()
                 assert served not in out  # the bearer token is never in a client's output
                 # The printed call works with the user's own token put in.
@@ -476,6 +477,9 @@ def test_the_launch_call_line_never_shows_the_bearer_token(
     assert bearer not in out and bearer.split(".")[2] not in out
     proxy = "http://127.0.0.1:8000/api/generations/gen_1/preview/proxy/"
     assert f"  call:   curl -H {shown} -H 'X-Preview-Token: pvt_abc' {proxy}\n" in out
+    # Pasted as printed, `Bearer …` is a 401: the line after it says what to put there.
+    hint = "          (… is your bearer token: the one given with --token;\n"
+    assert (hint in out) is (source == "--token"), out
 
 
 def test_follow_colours_follow_the_level_not_the_source(

@@ -18,11 +18,19 @@ def test_every_setting_is_documented_with_its_default() -> None:
         assert row in README, f"README lacks or misstates {name}"
 
 
+# dev's install (when pyproject.toml changed): quiet (-q), so that the URL `preview
+# serve` prints is not buried under pip's output.
+_INSTALLS = (
+    "    [ -x .venv/bin/python ] || python3 -m venv .venv\n"
+    '    .venv/bin/pip install -q -e "$spec" && echo "$want" > "$stamp"\n'
+)
+
+
 def test_ci_runs_the_readme_test_command_verbatim() -> None:
     assert f"```sh\n   {TEST_COMMAND}\n   ```" in README
     assert f"\n{TEST_COMMAND}\n" in (ROOT / ".ci" / "run").read_text()
-    installs = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'\n"
-    assert installs in DEV and 'exec .venv/bin/python -m pytest "$@"' in DEV
+    assert "    install '.[test]' test\n" in DEV and _INSTALLS in DEV
+    assert 'exec .venv/bin/python -m pytest "$@"' in DEV
     # With no arguments every test runs, in the processes the README says.
     assert '[ $# -gt 0 ] || set -- -n "${PREVIEW_TEST_WORKERS:-4}" --dist loadfile' in DEV
     assert "pytest -n 4 --dist loadfile`:" in README and "`PREVIEW_TEST_WORKERS`" in README
@@ -31,5 +39,4 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 def test_serve_command_is_in_the_readme() -> None:
     assert "```sh\n   ./dev serve\n   ```" in README
     # Quiet install (-q): the URL `preview serve` prints is not buried under pip's output.
-    installs = "python3 -m venv .venv && .venv/bin/pip install -q -e ."
-    assert f"{installs} && exec .venv/bin/preview serve" in DEV
+    assert 'install . serve test && exec .venv/bin/preview serve "$@"' in DEV and _INSTALLS in DEV

@@ -213,6 +213,13 @@ async def test_after_a_restart_of_the_service_the_page_recovers_by_itself(
             page.click("#generations-refresh")
             page.wait_for_selector("#preview-error-text:has-text('unreachable')")
             seen["while_down"] = page.text_content("#preview-error-text")
+            # Picked while it is away, its preview is not known: not "not launched".
+            _pick(page, gid)
+            _until(page, "document.getElementById('status-badge').dataset.status === 'unknown'")
+            seen["picked_down"] = [
+                page.text_content("#terminal-empty"),
+                page.is_disabled("#launch"),
+            ]
             trio.from_thread.run_sync(up.set)
             # Back: the notice goes by itself, the preview's true state is shown.
             page.wait_for_selector("#preview-error", state="hidden", timeout=40_000)
@@ -237,6 +244,7 @@ async def test_after_a_restart_of_the_service_the_page_recovers_by_itself(
             seen = await in_browser(script, gid)
             nursery.cancel_scope.cancel()
     assert "unreachable" in seen["while_down"]
+    assert seen["picked_down"] == ["Its preview could not be looked up yet.", True]
     assert seen["reloads"] == 1
 
 

@@ -122,6 +122,53 @@ async def test_a_swap_made_elsewhere_shows_on_the_open_page(service: Service) ->
         await service.stop(gid)
 
 
+async def test_a_failed_swap_made_elsewhere_shows_on_the_open_page(service: Service) -> None:
+    """A revision `preview watch` sent that fails to start (the old one keeps serving):
+    the open page lists it and says it failed, not the last swap that worked."""
+    require_browser()
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(_BROKEN_UNTIL_FIXED, **{"notes.txt": "one\n"}))
+        launched = await service.launch(gid, command=SERVER_COMMAND)
+        assert launched.json()["status"] == "running", launched.text
+        swapped = await service.client.post(
+            f"/api/generations/{gid}/revisions",
+            json={"files": {"notes.txt": "two\n"}},
+            headers=auth(),
+        )
+        assert swapped.json()["applied"] is True, swapped.text
+
+    def script(url: str) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        with browser_page() as (page, log):
+            _sign_in(page, url)
+            _select(page, gid)
+            page.wait_for_selector("#revisions-card:not([hidden])")
+            page.click("#revisions-details summary")
+            page.wait_for_selector("#revision-outcome:has-text('revision 2: 1 file changed')")
+            with httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
+                failed = client.post(
+                    f"/api/generations/{gid}/revisions",
+                    json={"files": {"notes.txt": "broken\n"}},
+                    headers=auth(),
+                ).json()
+            seen["state"] = failed["apply"]["state"]
+            page.wait_for_selector("#revision-list li[data-revision='3']", timeout=30_000)
+            page.wait_for_selector("#revision-outcome:has-text('revision 3 failed')")
+            seen["outcome"] = page.text_content("#revision-outcome")
+            seen["rows"] = page.eval_on_selector_all(
+                "#revision-list li", "rows => rows.map(r => r.textContent)"
+            )
+            log.assert_clean()
+        return seen
+
+    seen = await in_browser(script, service.url)
+    assert seen["state"] == "failed"
+    assert seen["outcome"].endswith("still serving revision 2"), seen["outcome"]
+    assert "Apply" in seen["rows"][0] and "running" in seen["rows"][1], seen["rows"]
+    with trio.fail_after(30):
+        await service.stop(gid)
+
+
 async def _running_with_a_second_revision(service: Service) -> str:
     """A running preview of revision 1 whose generation has a revision 2 not applied."""
     with trio.fail_after(120):

@@ -29,7 +29,9 @@ async def discover_endpoints(
     route table (``apps.routes``), else its last run's of
     either, else from source (``from_source``: from source whatever runs).
 
-    All are cached: a generation's files never change, nor does a running app's spec.
+    All are cached: under the running process's revision (a revision applied live keeps
+    the preview's id, not its routes or docs page), else under the generation (its latest
+    files; a new revision discards them).
     """
     if _DISCOVERY not in sys.modules:  # not held by an idle service: imported in a thread
         await trio.to_thread.run_sync(importlib.import_module, _DISCOVERY)
@@ -42,24 +44,25 @@ async def discover_endpoints(
 
     assert state.supervisor is not None and state.store is not None
     runtime = state.supervisor.for_generation(gid)
-    files = runtime.spec.files if runtime is not None else None
+    files, code = None, gid  # the files read, and what names them in the cache
+    if runtime is not None:  # the code its process serves: a swap's revision's
+        files = runtime.swaps.serving_tree[1]
+        code = f"{gid}@{runtime.id}:{runtime.swaps.serving_revision}"
     if from_source:
         pass
     elif runtime is not None and runtime.status == "running":
-        cached = state.discovery_cache.get(runtime.id)
-        none_key = f"no-openapi:{runtime.id}"  # probed once: it serves none
+        cached = state.discovery_cache.get(code)
+        none_key = f"no-openapi:{code}"  # probed once: it serves none
         if cached is None and state.discovery_cache.get(none_key) is None:
             # A busy app must not hold the status up: past the budget, the source's
             # endpoints answer this time, and the next call asks the app again.
             spec = None
             with trio.move_on_after(_LIVE_BUDGET) as budget:
                 assert state.http is not None
-                spec = await live_openapi(
-                    state.http, runtime.upstream, runtime.spec.files, _OPENAPI_TIMEOUT
-                )
+                spec = await live_openapi(state.http, runtime.upstream, files, _OPENAPI_TIMEOUT)
             if spec is not None:
                 found = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
-                cached = state.discovery_cache.put(runtime.id, found)
+                cached = state.discovery_cache.put(code, found)
                 # Kept for when it has stopped: the app's own list beats the source's.
                 state.discovery_cache.put(f"last-live:{gid}", found)
             elif not budget.cancelled_caught:
@@ -68,49 +71,53 @@ async def discover_endpoints(
         table = await live_routes(runtime.upstream)
         if cached is not None:
             if table is not None:  # the routes its document leaves out as well
-                beyond = f"beyond:{runtime.id}"  # (the table, its listing) while it holds
+                beyond = f"beyond:{code}"  # (the table, its listing) while it holds
                 known = state.discovery_cache.get(beyond)
                 if known is None or known[0] != table:
                     listed = await trio.to_thread.run_sync(endpoints_beyond_openapi, cached, *table)
                     known = state.discovery_cache.put(beyond, (table, listed))
                     state.discovery_cache.put(f"last-live:{gid}", listed)
                 cached = known[1]
-            return await _listing(state, gid, files, "openapi", cached)
-        tried = f"table-openapi:{runtime.id}"  # its table's documents, asked for once
+            return await _listing(state, gid, code, files, "openapi", cached)
+        tried = f"table-openapi:{code}"  # its table's documents, asked for once
         if table is not None and state.discovery_cache.get(tried) is None:
             state.discovery_cache.put(tried, [])
             spec = None
             with trio.move_on_after(_LIVE_BUDGET):
                 assert state.http is not None
                 spec = await openapi_in_table(
-                    state.http, runtime.upstream, table, runtime.spec.files, _OPENAPI_TIMEOUT
+                    state.http, runtime.upstream, table, files, _OPENAPI_TIMEOUT
                 )
             if spec is not None:
                 found = await trio.to_thread.run_sync(endpoints_from_openapi, spec)
-                state.discovery_cache.put(runtime.id, found)
+                state.discovery_cache.put(code, found)
                 found = await trio.to_thread.run_sync(endpoints_beyond_openapi, found, *table)
                 state.discovery_cache.put(f"last-live:{gid}", found)
-                return await _listing(state, gid, files, "openapi", found)
+                return await _listing(state, gid, code, files, "openapi", found)
         if table is not None and table[1]:
-            source = await _from_source(state, gid, files)
+            source = await _from_source(state, gid, code, files)
             found = await trio.to_thread.run_sync(endpoints_from_routes, *table, source)
             state.discovery_cache.put(f"last-routes:{gid}", found)
-            return await _listing(state, gid, files, "app", found)
+            return await _listing(state, gid, code, files, "app", found)
     else:
         last_live = state.discovery_cache.get(f"last-live:{gid}")
         if last_live is not None:  # its last run's OpenAPI, not the thinner source's
-            return await _listing(state, gid, files, "openapi", last_live, live=False)
+            return await _listing(state, gid, code, files, "openapi", last_live, live=False)
         last_routes = state.discovery_cache.get(f"last-routes:{gid}")
         if last_routes is not None:  # its last run's own routes, as well
-            return await _listing(state, gid, files, "app", last_routes, live=False)
-    return await _listing(state, gid, files, "source", await _from_source(state, gid, files))
+            return await _listing(state, gid, code, files, "app", last_routes, live=False)
+    source = await _from_source(state, gid, code, files)
+    return await _listing(state, gid, code, files, "source", source)
 
 
-async def _from_source(state: Services, gid: str, files: dict[str, bytes] | None) -> list:
-    """The generation's endpoints read from its source, cached (its files never change)."""
+async def _from_source(
+    state: Services, gid: str, code: str, files: dict[str, bytes] | None
+) -> list:
+    """The endpoints read from ``files`` (``None``: the generation's latest), cached
+    under ``code`` (see :func:`discover_endpoints`)."""
     from ..discovery import endpoints_from_source  # imported by discover_endpoints
 
-    key = f"source:{gid}"
+    key = f"source:{code}"
     cached = state.discovery_cache.get(key)
     if cached is None:
         assert state.store is not None
@@ -120,10 +127,12 @@ async def _from_source(state: Services, gid: str, files: dict[str, bytes] | None
     return cached
 
 
-async def _docs_path(state: Services, gid: str, files: dict[str, bytes] | None) -> str | None:
-    """The app's own docs page from its source (FastAPI's ``docs_url``), cached per
-    generation: its docs routes are not in its OpenAPI document."""
-    key = f"docs:{gid}"
+async def _docs_path(
+    state: Services, gid: str, code: str, files: dict[str, bytes] | None
+) -> str | None:
+    """The app's own docs page from its source (FastAPI's ``docs_url``; its docs routes
+    are not in its OpenAPI document), cached as the endpoints are."""
+    key = f"docs:{code}"
     cached = state.discovery_cache.get(key)
     if cached is None:
         from ..discovery import docs_location  # imported by discover_endpoints
@@ -140,6 +149,7 @@ async def _docs_path(state: Services, gid: str, files: dict[str, bytes] | None) 
 async def _listing(
     state: Services,
     gid: str,
+    code: str,
     files: dict[str, bytes] | None,
     origin: str,
     found: list,
@@ -154,7 +164,7 @@ async def _listing(
         "live": origin != "source" if live is None else live,
         "endpoints": found,
         "count": len(found),
-        "docsPath": await _docs_path(state, gid, files),
+        "docsPath": await _docs_path(state, gid, code, files),
     }
 
 

@@ -221,6 +221,7 @@ async def delete_generation(gid: str) -> Response:
     if state.snapshots is not None:  # its rows went with it; their files now
         await state.snapshots.remove_generation(gid)
     state.discovery_cache.discard(f"source:{gid}")
+    state.discovery_cache.discard(f"docs:{gid}")
     return jsonify({"status": "deleted", "generationId": gid})
 
 

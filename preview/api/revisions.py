@@ -136,6 +136,7 @@ async def add(gid: str) -> tuple[Response, int]:
     marks["stored"] = trio.current_time()
     state.forget_generation(gid)
     state.discovery_cache.discard(f"source:{gid}")
+    state.discovery_cache.discard(f"docs:{gid}")
     runtime = state.supervisor.for_generation(gid)
     if record is None:
         latest = (await state.store._run(list_revisions, state.store.engine, gid))[-1]

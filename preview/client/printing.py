@@ -6,6 +6,7 @@ testable without a service: none of it may show the bearer token.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 
@@ -40,25 +41,44 @@ def _visible(text: str) -> str:
     return _CONTROLS.sub(lambda m: chr(0x2421 if m[0] == "\x7f" else 0x2400 + ord(m[0])), text)
 
 
+def _command() -> str:
+    """How the user calls this command: ``preview``, or the ``dev`` script that ran it
+    (``./dev``: its ``.venv/bin/preview`` is on no ``PATH``), so that a line it suggests
+    can be pasted as it is."""
+    return os.environ.get("PREVIEW_CLI") or "preview"
+
+
 def print_launch(url: str, gid: str, body: dict, token_source: str) -> None:
     """How to call the app, not only that it started."""
     print(f"{body.get('previewInstanceId')}: {body.get('status')}")
     if body.get("status") == "stopped":  # stopped before it ran (by the user, say)
         print(f"  {describe_stop(body)}")
-        print(f"  logs:   preview logs {gid}")
+        print(f"  logs:   {_command()} logs {gid}")
         return
     if body.get("status") == "failed":
         print(f"  reason: {terminal_text(str(body.get('errorMessage')))}")
         for line in (body.get("errorLines") or [])[-8:]:  # the pinned cause, as the UI shows
             print(f"  | {terminal_text(str(line))}")
-        print(f"  logs:   preview logs {gid}")
+        print(f"  logs:   {_command()} logs {gid}")
         return
     proxy = f"{url.rstrip('/')}/api/generations/{gid}/preview/proxy/"
     token = body.get("previewToken", "")
     print(f"  app:    {body.get('baseUrl')}")
     print(f"  proxy:  {proxy}")
     print(f"  call:   {curl_line(proxy, token, token_source)}")
-    print(f"  logs:   preview logs {gid} --follow")
+    if token_source != "$PREVIEW_TOKEN":  # pasted as printed, … is no token (a 401)
+        print(f"          (… is your bearer token: {_whose(token_source)};")
+        print("          exported as PREVIEW_TOKEN, this line names it and runs as printed)")
+    print(f"  logs:   {_command()} logs {gid} --follow")
+
+
+def _whose(token_source: str) -> str:
+    """Where the user finds the bearer token this command used, in words."""
+    if token_source == "--token":
+        return "the one given with --token"
+    if "preview serve" in token_source:  # the file `preview serve` left
+        return "the one after #token= in the URL `preview serve` printed"
+    return f"`{_command()} token USER` prints one"
 
 
 def curl_line(proxy: str, preview_token: str, token_source: str) -> str:

@@ -96,3 +96,38 @@ async def test_live_openapi_at_the_apps_own_place(service: Service, source: str,
         after = await service.client.get(f"/api/generations/{gid}/endpoints", headers=auth())
         assert after.json()["discoveredFrom"] == "openapi" and after.json()["live"] is False
         assert after.json()["endpoints"] == body["endpoints"]
+
+
+async def test_a_revision_applied_live_lists_its_own_routes_and_docs(service: Service) -> None:
+    """The preview keeps its id through a swap, but not its routes: what was read from
+    revision 1's process (its OpenAPI, its docs page) is not revision 2's."""
+    first = (
+        "from fastapi import FastAPI\napp = FastAPI()\n\n\n"
+        "@app.get('/items')\ndef items() -> list:\n    return []\n"
+    )
+    second = first.replace("FastAPI()", "FastAPI(docs_url='/manual')") + (
+        "\n\n@app.get('/stats')\ndef stats() -> dict:\n    return {}\n"
+    )
+
+    async def endpoints() -> dict:
+        response = await service.client.get(f"/api/generations/{gid}/endpoints", headers=auth())
+        return response.json()
+
+    with trio.fail_after(90):
+        gid = await service.upload({"main.py": first})
+        launched = await service.launch(gid)
+        assert launched.json()["status"] == "running", launched.text
+        before = await endpoints()
+        assert [e["path"] for e in before["endpoints"]] == ["/items"]
+        assert before["docsPath"] == "/docs"
+        posted = await service.client.post(
+            f"/api/generations/{gid}/revisions", json={"files": {"main.py": second}}, headers=auth()
+        )
+        assert posted.status_code == 201 and posted.json()["applied"] is True, posted.text
+        after = await endpoints()
+        assert after["discoveredFrom"] == "openapi" and after["live"] is True
+        assert [e["path"] for e in after["endpoints"]] == ["/items", "/stats"]
+        assert after["docsPath"] == "/manual"
+        assert (await service.stop(gid)).status_code == 200
+        stopped = await endpoints()
+        assert [e["path"] for e in stopped["endpoints"]] == ["/items", "/stats"]

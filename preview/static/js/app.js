@@ -76,6 +76,7 @@ preview = new PreviewController({
     generations.refresh(); // the list's status badges
     revisionList.show(gid); // which revision runs (a swap, too, says running)
   },
+  onApplyOutcome: (gid) => revisionList.show(gid), // a revision that failed to take over
   nameOf: (gid) => generations.nameOf(gid),
   onStopped: () => generations.refresh(),
 });

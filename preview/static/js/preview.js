@@ -25,8 +25,8 @@ const REVEAL_WAIT_MS = 3000; // a proxy event may reach the stream just after th
 const FAILURE_LINES = 15; // as many as the service keeps (runtime.error_lines)
 
 export class PreviewController {
-  constructor({ terminal, toolbar, statusPanel, onRunning, nameOf = (gid) => gid, onStopped = () => {} }) {
-    Object.assign(this, { terminal, toolbar, statusPanel, onRunning, nameOf, onStopped });
+  constructor({ terminal, toolbar, statusPanel, onRunning, onApplyOutcome = () => {}, nameOf = (gid) => gid, onStopped = () => {} }) {
+    Object.assign(this, { terminal, toolbar, statusPanel, onRunning, onApplyOutcome, nameOf, onStopped });
     this.gid = null;
     this.previewId = null;
     this.status = null;
@@ -72,17 +72,24 @@ export class PreviewController {
     // The generation says whether it was ever launched: a never-launched one is not
     // asked for a status it does not have (a 404 in the console for nothing).
     let data = null;
+    let unknown = false;
     try {
       const generation = await api.getGeneration(gid);
       if (this.gid === gid && generation.previewInstanceId) data = await api.status(gid);
     } catch (error) {
-      if (error.code !== 'no_active_preview') this.showError(error.message, 'status');
+      unknown = error.code !== 'no_active_preview';
+      if (unknown) this.showError(error.message, 'status');
     }
     // Another generation picked, or a launch made meanwhile (its preview attached): this
     // answer is older than what the page shows and must not replace it.
     if (this.gid !== gid || this.previewId !== null) return;
     if (data) this.attach(data);
-    else this.terminal.setEmptyText('No preview yet: launch it to see its output here.');
+    else if (unknown) {
+      // Not asked (the service away, say): not "not launched" either. The page picks it
+      // again once the service answers (resume).
+      this.setStatus('unknown');
+      this.terminal.setEmptyText('Its preview could not be looked up yet.');
+    } else this.terminal.setEmptyText('No preview yet: launch it to see its output here.');
   }
 
   /** The service is back after an outage: pick up where the page was. */
@@ -200,13 +207,18 @@ export class PreviewController {
    * status as another `revision` of the same running preview: the new code's routes and
    * the revision list are loaded again, and app tabs already open are said to show the
    * old code until reloaded (another origin, opened without a handle: not ours to reload).
+   * One that failed to start changes only the status's `lastApply`: the revision list
+   * is loaded again then too (it lists the new revision and says it failed).
    */
   noticeSwap(data) {
     const revision = data.status === 'running' ? (data.revision ?? null) : null;
+    const last = data.status === 'running' ? data.lastApply : null;
+    const apply = last ? `${last.revision} ${last.state}` : null;
     const before = this.serving;
-    this.serving = { previewId: this.previewId, revision };
+    this.serving = { previewId: this.previewId, revision, apply };
     if (revision === null) show($('swap-notice'), false);
     if (revision === null || before?.previewId !== this.previewId) return;
+    if (before.revision === revision && apply !== null && before.apply !== apply) this.onApplyOutcome(this.gid);
     if (before.revision === null || before.revision === revision) return;
     setText($('swap-notice-text'), `Revision ${revision} is live: app tabs already open show it once reloaded.`);
     show($('swap-notice'), true);
@@ -274,7 +286,7 @@ export class PreviewController {
 
   updateButtons() {
     const live = LIVE.has(this.status);
-    $('launch').disabled = !this.gid || live;
+    $('launch').disabled = !this.gid || live || this.status === 'unknown';
     $('stop').disabled = !(this.status === 'starting' || this.status === 'running');
     $('open-app').disabled = this.status !== 'running';
   }
