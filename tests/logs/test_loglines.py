@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sys
 import traceback
 
 import pytest
+import trio
 
 from preview.logs import (
     LevelClassifier,
@@ -627,3 +629,18 @@ def test_no_space_in_a_build_s_lines_and_in_writing_the_files() -> None:
     )
     denied = OSError(13, "Permission denied")
     assert write_failure(denied, "") == "could not write the generation's files: Permission denied"
+
+
+# The cause is read with re, which holds the GIL while it matches: a pattern that
+# backtracks quadratically on an app's own output stops the whole service, not the
+# preview alone, each time a failure or a failed call is read.
+_CAUSE_OF_BLANKS = """
+from preview.logs import failure_cause
+print(failure_cause([" " * 65_536 + "x"] * 8))
+"""
+
+
+async def test_a_cause_is_read_at_once_from_lines_of_blanks() -> None:
+    with trio.fail_after(60):  # five minutes on the old pattern, the GIL held
+        done = await trio.run_process([sys.executable, "-c", _CAUSE_OF_BLANKS], capture_stdout=True)
+    assert done.stdout.strip() == b"None"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 
 import pytest
 import trio
@@ -70,3 +71,37 @@ async def test_a_start_of_a_file_tsc_writes_elsewhere_runs_it(builder_service: S
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/")).json() == {"compiled": True}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+# Detection reads the upload with re, which holds the GIL while it matches: a pattern that
+# backtracks without end on an upload's text stops the whole service, not only its launch.
+_DETECT = """
+import json, sys
+from preview.apps.detect import detect
+files = {path: text.encode() for path, text in json.load(open(sys.argv[1])).items()}
+print(" ".join(detect(files).argv))
+"""
+
+
+@pytest.mark.parametrize(
+    "crafted",
+    [
+        # a start, and a script serving it under another name, of 60 options and no file
+        {"start:prod": "node " + "--a " * 60 + "!", "server": "node " + "--a " * 60 + "!"},
+        # a tsconfig.json of comments and strings left open
+        {"tsconfig.json": "/*a" * 80_000},
+        {"tsconfig.json": '"\\' * 120_000},
+    ],
+)
+async def test_an_upload_made_to_backtrack_is_read_at_once(tmp_path, crafted) -> None:
+    files = app_files("ts_nest_rootdir")
+    package = json.loads(files["package.json"])
+    package["scripts"].update({k: v for k, v in crafted.items() if "." not in k})
+    files["package.json"] = json.dumps(package)
+    files.update({k: v for k, v in crafted.items() if "." in k})
+    (tmp_path / "files.json").write_text(json.dumps(files))
+    with trio.fail_after(60):  # each took minutes to ages (2^60 steps) on the old patterns
+        done = await trio.run_process(
+            [sys.executable, "-c", _DETECT, str(tmp_path / "files.json")], capture_stdout=True
+        )
+    assert done.stdout.strip()

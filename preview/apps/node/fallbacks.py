@@ -20,15 +20,20 @@ from __future__ import annotations
 import posixpath
 import re
 
-__all__ = ["DEV_SCRIPTS", "main_is_made", "serving_script", "tsc_build"]
+__all__ = ["DEV_SCRIPTS", "NODE_FILE", "main_is_made", "serving_script", "tsc_build"]
 
 # The development scripts, in order: the first the app has runs (its watcher off).
 DEV_SCRIPTS = ("dev", "start:dev", "dev:server", "server:dev", "serve:dev", "develop")
 # Scripts that start a built app under a name other than start (``"server": "node
 # build/server.js"``, hi-ogawa's typescript-express-example): only a plain ``node FILE``.
 _SERVING = ("start:production", "production", "prod", "server", "serve", "start:server")
-_NODE_FILE = re.compile(
-    r"(?:[A-Z_][A-Z0-9_]*=\S*\s+)*node\s+(?:--?[\w-]+(?:=\S+)?\s+)*(?:\./)?[\w./-]+"
+# A script that plainly runs node on one file: group 1 what comes before the file (its
+# variables, node and its options), group 2 the file. Each part matches one way only, and
+# what it matched is never given back (possessive): read by re, which holds the GIL, a
+# script of 40 ``--a`` options failing at its end took 2^40 steps, the service stopped.
+NODE_FILE = re.compile(
+    r"((?:[A-Z_][A-Z0-9_]*+=\S*+\s++)*+node\s++(?:-{1,2}+\w[\w-]*+(?:=\S++)?+\s++)*+)"
+    r"(?:\./)?([\w./-]+)"
 )
 _OUTPUT_DIRS = ("dist", "build", "lib", "out", ".output")
 _OUT_DIR = re.compile(rb'"outDir"\s*:\s*"([^"]+)"')
@@ -59,7 +64,7 @@ def serving_script(scripts: dict[str, str]) -> str | None:
     """The name of the first script of :data:`_SERVING` that plainly runs ``node`` on a
     file (None: none does)."""
     for name in _SERVING:
-        if _NODE_FILE.fullmatch(scripts.get(name, "").strip()):
+        if NODE_FILE.fullmatch(scripts.get(name, "").strip()):
             return name
     return None
 
@@ -73,6 +78,6 @@ def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str
     if "typescript" not in listed or any(scripts.get(name, "").strip() for name in built):
         return ""
     script = (scripts.get("start:prod") or scripts.get("start") or "").strip()
-    target = script.split()[-1].removeprefix("./") if _NODE_FILE.fullmatch(script) else ""
+    target = script.split()[-1].removeprefix("./") if NODE_FILE.fullmatch(script) else ""
     made = target and target not in files and main_is_made(target, files, "tsc")
     return "tsc" if made and "tsconfig.json" in files else ""

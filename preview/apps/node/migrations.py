@@ -28,7 +28,8 @@ _DRIZZLE_CONFIGS = tuple(f"drizzle.config.{ext}" for ext in ("ts", "js", "mjs", 
 _DRIZZLE_OUT = re.compile(r"""\bout\s*:\s*["'`]([^"'`]+)["'`]""")
 # A range that stays below 0.21 (npm's ^0.20 and ~0.20 keep the minor; a bare version is
 # exact): the drizzle-kit that has no migrate command.
-_OLD_DRIZZLE_KIT = re.compile(r"^\s*[\^~]?\s*0\.(\d+)(?:\.\S*)?\s*$")
+# blanks taken once (possessive): two runs either side of an optional part were quadratic
+_OLD_DRIZZLE_KIT = re.compile(r"^\s*+[\^~]?\s*+0\.(\d+)(?:\.\S*)?\s*$")
 _ENV_READ = re.compile(r"""process\.env(?:\.([A-Za-z_]\w*)|\[\s*["'`]([A-Za-z_]\w*)["'`]\s*\])""")
 # The driver drizzle-orm's migrator is reached through: (its module, how the client is
 # made from the address, how it is closed).

@@ -15,17 +15,20 @@ import json
 import posixpath
 import re
 
+from preview.apps.node.fallbacks import NODE_FILE
+
 __all__ = ["emitted_start"]
 
-# A start script that plainly runs node on one file (its options and variables before it).
-_NODE_START = re.compile(
-    r"((?:[A-Z_][A-Z0-9_]*=\S*\s+)*node\s+(?:--?[\w-]+(?:=\S+)?\s+)*)(?:\./)?([\w./-]+)"
-)
 _PROJECT = re.compile(r"(?:^|\s)(?:-p|--project)(?:=|\s+)(\S+)")
 _TS = (".ts", ".tsx", ".mts", ".cts")
 _ALWAYS_OUT = ("node_modules", "bower_components", "jspm_packages")  # tsc's default exclude
 # Comments, and commas before a closing bracket, which tsconfig allows and JSON does not.
-_JSONC_NOISE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.S)
+# A string or comment left open runs to the end (JSON then refuses it): one that had to be
+# closed was scanned to the end from each of its kind (a tsconfig of "/*a" 80,000 times:
+# minutes, the GIL held).
+_JSONC_NOISE = re.compile(
+    r'("(?:\\.?|[^"\\])*+(?:"|\Z))|//[^\n]*+|/\*.*?(?:\*/|\Z)|,(?=\s*+[}\]])', re.S
+)
 _MAX_EXTENDS = 4
 
 
@@ -34,7 +37,7 @@ def emitted_start(script: str, build: str, files: dict[str, bytes]) -> str | Non
     (``node dist/src/main``), where the ``build`` script compiles with tsc (or ``nest
     build``) to a place other than the one it names; None where it runs what tsc writes,
     or cannot be read as that."""
-    match = _NODE_START.fullmatch(script.strip())
+    match = NODE_FILE.fullmatch(script.strip())
     config = _build_config(build, files)
     if match is None or config is None:
         return None

@@ -35,7 +35,9 @@ _FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
-_NO_KEYWORD = re.compile(r"([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
+# Names start where a run of name characters does (each of a long run tried as a start
+# read it to its end: quadratic in a build's line, the GIL held).
+_NO_KEYWORD = re.compile(r"(?<![\w.])([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
 _NO_OBJECT_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'")
 # A function whose signature changed under its caller ("load() missing 1 required
 # positional argument: 'Loader'", PyYAML 6 under a 2017 flask-swagger): the call, the
@@ -55,7 +57,9 @@ _NO_FLASK_COMMAND = re.compile(r"Error: No such command '([\w-]+)'")
 _DJANGO_DRIVER = re.compile(r"Error loading (psycopg2?|MySQLdb) (?:or psycopg )?module")
 # A module a package split off into a distribution of its own, as the package says it
 # (lxml 5.2: "lxml.html.clean module is now a separate project lxml_html_clean").
-_SEPARATE_PROJECT = re.compile(r"([\w.]+) module is now a separate project ([A-Za-z0-9][\w.-]*)")
+_SEPARATE_PROJECT = re.compile(
+    r"(?<![\w.])([\w.]+) module is now a separate project ([A-Za-z0-9][\w.-]*)"
+)
 _BUILD = re.compile(
     r"Failed to (?:download and )?build `(?P<name>[A-Za-z0-9._-]+)|"
     r"^building (?P<named>[A-Za-z0-9._-]+) (?:\S+ )?for Python|"
