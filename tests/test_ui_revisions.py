@@ -31,9 +31,7 @@ async def test_revisions_are_listed_with_their_diffs(service: Service) -> None:
             _select(page, plain)
             page.wait_for_selector("#files-card:not([hidden])")
             seen["plain_hidden"] = page.is_hidden("#revisions-card")  # only its upload
-            _select(page, gid)
-            page.wait_for_selector("#revisions-card:not([hidden])")
-            page.click("#revisions-details summary")
+            _open_revisions(page, None, gid)
             seen["rows"] = page.eval_on_selector_all(
                 "#revision-list li button", "bs => bs.map(b => [b.textContent, b.disabled])"
             )
@@ -64,10 +62,7 @@ async def test_a_revision_is_applied_to_the_running_preview_from_its_row(
     def script(url: str) -> dict[str, Any]:
         seen: dict[str, Any] = {}
         with browser_page() as (page, log):
-            _sign_in(page, url)
-            _select(page, gid)
-            page.wait_for_selector("#revisions-card:not([hidden])")
-            page.click("#revisions-details summary")
+            _open_revisions(page, url, gid)
             page.wait_for_selector("button[aria-label='Apply revision 2']")
             seen["before"] = page.eval_on_selector_all(
                 "#revision-list li", "rows => rows.map(r => r.textContent)"
@@ -140,10 +135,7 @@ async def test_a_failed_swap_made_elsewhere_shows_on_the_open_page(service: Serv
     def script(url: str) -> dict[str, Any]:
         seen: dict[str, Any] = {}
         with browser_page() as (page, log):
-            _sign_in(page, url)
-            _select(page, gid)
-            page.wait_for_selector("#revisions-card:not([hidden])")
-            page.click("#revisions-details summary")
+            _open_revisions(page, url, gid)
             page.wait_for_selector("#revision-outcome:has-text('revision 2: 1 file changed')")
             with httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
                 failed = client.post(
@@ -167,6 +159,18 @@ async def test_a_failed_swap_made_elsewhere_shows_on_the_open_page(service: Serv
     assert "Apply" in seen["rows"][0] and "running" in seen["rows"][1], seen["rows"]
     with trio.fail_after(30):
         await service.stop(gid)
+
+
+def _open_revisions(page: Any, url: str | None, gid: str, first: str | None = None) -> None:
+    """Signed in at ``url`` (None: already), ``gid`` picked (``first`` shown, if given)
+    and its revision list open."""
+    if url is not None:
+        _sign_in(page, url)
+    _select(page, gid)
+    if first is not None:
+        page.wait_for_selector(first)
+    page.wait_for_selector("#revisions-card:not([hidden])")
+    page.click("#revisions-details summary")
 
 
 async def _running_with_a_second_revision(service: Service) -> str:
@@ -214,11 +218,7 @@ async def test_a_failed_preview_comes_back_on_the_open_page(service: Service) ->
     def script(url: str) -> dict[str, Any]:
         seen: dict[str, Any] = {}
         with browser_page() as (page, log):
-            _sign_in(page, url)
-            _select(page, gid)
-            page.wait_for_selector("#status-badge[data-status='failed']")
-            page.wait_for_selector("#revisions-card:not([hidden])")
-            page.click("#revisions-details summary")
+            _open_revisions(page, url, gid, "#status-badge[data-status='failed']")
             seen["buttons"] = page.eval_on_selector_all(
                 "#revision-list li button.ghost", "bs => bs.map(b => b.textContent)"
             )
