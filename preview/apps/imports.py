@@ -7,9 +7,11 @@ imports absolutely, and those of the modules a Django settings module lists in
 library (``sys.stdlib_module_names``) and the upload's own modules and packages, are
 turned into distributions by pipreqs' maintained import-name → distribution mapping
 (``yaml`` → ``PyYAML``, ``jwt`` → ``PyJWT``, ``dotenv`` → ``python-dotenv``; and Django
-apps it lacks, ``corsheaders`` → ``django-cors-headers``), read as data from the
-installed ``pipreqs`` (the ``infer`` extra; nothing of it is imported); a name it does not
-list is its own distribution, as pipreqs has it. Without pipreqs nothing is inferred.
+apps it lacks, ``corsheaders`` → ``django-cors-headers``; and the web stacks' modules it
+lacks whose own name on PyPI is another project, ``tortoise`` → ``tortoise-orm``), read as
+data from the installed ``pipreqs`` (the ``infer`` extra; nothing of it is imported); a
+name it does not list is its own distribution, as pipreqs has it. Without pipreqs nothing
+is inferred.
 
 And a distribution that builds from source read as its twin that ships the same module as
 wheels: :func:`binary_twins` (``psycopg2`` as ``psycopg2-binary``).
@@ -46,14 +48,23 @@ _DJANGO_APPS = {
     "social_django": "social-auth-app-django", "polymorphic": "django-polymorphic",
     "ckeditor": "django-ckeditor", "axes": "django-axes", "constance": "django-constance",
 }  # fmt: skip
+# Modules of the web stacks generators use that pipreqs' table lacks (or maps to a
+# Python 2 relic), whose own name on PyPI is another project: installing that gives no
+# such module (PyPI's `tortoise` has no `tortoise.contrib`: corcasta's FastAPI-Demo).
+_ELSEWHERE_ON_PYPI = {
+    "tortoise": "tortoise-orm", "ninja": "django-ninja", "ninja_jwt": "django-ninja-jwt",
+    "jose": "python-jose", "multipart": "python-multipart", "attr": "attrs",
+    "strawberry": "strawberry-graphql", "environ": "django-environ",
+    "MySQLdb": "mysqlclient",  # pipreqs': MySQL-python, Python 2 only
+}  # fmt: skip
 # Settings listing dotted module paths (``INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS``).
 _MODULE_LISTS = ("INSTALLED_APPS", "MIDDLEWARE", "MIDDLEWARE_CLASSES")
 
 
 @cache
 def import_mapping() -> dict[str, str] | None:
-    """pipreqs' import name → distribution table, and :data:`_DJANGO_APPS`; None when
-    pipreqs is not installed."""
+    """pipreqs' import name → distribution table, with :data:`_DJANGO_APPS` and
+    :data:`_ELSEWHERE_ON_PYPI`; None when pipreqs is not installed."""
     try:
         text = resources.files("pipreqs").joinpath("mapping").read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError, OSError):
@@ -63,7 +74,7 @@ def import_mapping() -> dict[str, str] | None:
         name, sep, distribution = line.strip().partition(":")
         if sep and name and distribution:
             table[name] = distribution
-    return {**table, **_DJANGO_APPS}
+    return {**table, **_DJANGO_APPS, **_ELSEWHERE_ON_PYPI}
 
 
 def _listed_modules(node: ast.AST) -> set[str]:
