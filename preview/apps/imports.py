@@ -3,7 +3,8 @@
 
 Every module of the upload is parsed (``ast``, never run); the top-level names it
 imports absolutely, and those of the modules a Django settings module lists in
-``INSTALLED_APPS`` and ``MIDDLEWARE`` (which Django imports by name), less the standard
+``INSTALLED_APPS`` and ``MIDDLEWARE`` or a Tortoise ORM configuration under ``"models"``
+(``aerich.models``; both import them by name), less the standard
 library (``sys.stdlib_module_names``) and the upload's own modules and packages, are
 turned into distributions by pipreqs' maintained import-name → distribution mapping
 (``yaml`` → ``PyYAML``, ``jwt`` → ``PyJWT``, ``dotenv`` → ``python-dotenv``; and Django
@@ -94,6 +95,26 @@ def _listed_modules(node: ast.AST) -> set[str]:
     return {s.split(".")[0] for s in dotted}
 
 
+def _tortoise_modules(tree: ast.AST) -> set[str]:
+    """Top-level names of the modules a Tortoise ORM configuration lists under
+    ``"models"`` (``"apps": {"models": {"models": ["app.models", "aerich.models"]}}``,
+    ``register_tortoise(modules={"models": [...]})``), which Tortoise imports by name."""
+    found = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Dict):
+            continue
+        for key, value in zip(node.keys, node.values, strict=True):
+            if not (isinstance(key, ast.Constant) and key.value == "models"):
+                continue
+            if isinstance(value, ast.List | ast.Tuple):
+                strings = [e.value for e in value.elts if isinstance(e, ast.Constant)]
+                dotted = [
+                    s for s in strings if isinstance(s, str) and s.replace(".", "").isidentifier()
+                ]
+                found.update(s.split(".")[0] for s in dotted)
+    return found
+
+
 def imported_names(files: dict[str, bytes]) -> set[str]:
     """Top-level names the upload imports that are neither the standard library's nor
     its own modules'."""
@@ -110,6 +131,7 @@ def imported_names(files: dict[str, bytes]) -> set[str]:
                 found.add(node.module.split(".")[0])
         for node in tree.body:  # what Django imports for it, by name
             found |= _listed_modules(node)
+        found |= _tortoise_modules(tree)
     stdlib = set(sys.stdlib_module_names)
     return {name for name in found if name not in stdlib and name not in own and name}
 

@@ -54,6 +54,19 @@ def test_modules_whose_own_name_on_pypi_is_another_project() -> None:
     assert "tortoise → tortoise-orm" in (deps.inferred or "")
 
 
+def test_modules_a_tortoise_configuration_lists_by_name() -> None:
+    """corcasta's FastAPI-Demo lists "aerich.models" in TORTOISE_ORM (settings.py), which
+    Tortoise imports at its start; nothing imports aerich itself."""
+    files = _bytes(
+        {
+            "main.py": "from tortoise.contrib.fastapi import register_tortoise\n",
+            "settings.py": "TORTOISE_ORM = {'apps': {'models': {\n"
+            "    'models': ['main', 'aerich.models'], 'default_connection': 'default'}}}\n",
+        }
+    )
+    assert imported_names(files) == {"tortoise", "aerich"}
+
+
 def test_a_dependency_file_wins() -> None:
     files = _bytes({"main.py": "import yaml\n", "requirements.txt": "fastapi\n"})
     deps = python_dependencies(files, "main.py")
