@@ -33,9 +33,11 @@ _RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("flask", "2.3", ("Werkzeug<3",)),
     ("jinja2", "3", ("MarkupSafe<2.1",)),  # soft_unicode, gone in MarkupSafe 2.1
     # Flask-SQLAlchemy before 2.5 reads LocalStack.__ident_func__ (gone in Werkzeug 2.1,
-    # and from Flask's stack in 2.2); before 3, Flask's _app_ctx_stack (gone in 2.3) and
-    # SQLAlchemy 1.x's API.
-    ("flask-sqlalchemy", "2.5", ("Flask<2.2", "Werkzeug<2.1")),
+    # and from Flask's stack in 2.2) and predates SQLAlchemy 1.4 (2.5's "support SQLAlchemy
+    # 1.4": it sets attributes of a URL, immutable since, and its apps use 1.3's API,
+    # query('alive'): ask-me's health check); before 3, Flask's _app_ctx_stack (gone in
+    # 2.3) and SQLAlchemy 1.x's API.
+    ("flask-sqlalchemy", "2.5", ("Flask<2.2", "Werkzeug<2.1", "SQLAlchemy<1.4")),
     ("flask-sqlalchemy", "3", ("Flask<2.3", "SQLAlchemy<2")),
     # Flask-JWT-Extended 3 encodes with PyJWT 1's bytes-returning API.
     ("flask-jwt-extended", "4", ("PyJWT<2",)),
