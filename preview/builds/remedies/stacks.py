@@ -57,6 +57,13 @@ _LISTED_RULES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     # (VersionMismatch), 5.6 did not: celery 5.3 with redis==5.0.1 pinned, kombu unpinned.
     ("redis", "6.1", ("kombu<5.7",), ("celery", "kombu")),
 )
+# Holds that go with a distribution whatever its version: its newest release is of an
+# older time than what it leaves unbounded (fastapi-crudrouter's last, 0.8.6 of 2022, reads
+# pydantic 1's ModelField.name: corcasta's FastAPI-Demo, nothing pinned, on pydantic 2 got
+# "'FieldInfo' object has no attribute 'name'").
+_EVERY_RELEASE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("fastapi-crudrouter", ("pydantic<2",)),
+)
 _MAX_ROUNDS = 8
 
 
@@ -99,9 +106,13 @@ def companions(lines: Sequence[str], own: Sequence[str]) -> list[tuple[str, str]
         bounds = [(b, line) for line in current if (b := upper_bound(line)) is not None]
         listed = _names(current)
         rules = [*_RULES, *(r[:3] for r in _LISTED_RULES if listed & set(r[3]))]
+        rules += [(name, "", holds) for name, holds in _EVERY_RELEASE_RULES]
         for name, below, holds in rules:
-            limit = Version(below)
-            why = next((line for b, line in bounds if b[0] == name and _under(b, limit)), None)
+            if not below:  # any version of it: the line that lists it
+                why = next((line for line in current if _names([line]) == {name}), None)
+            else:
+                limit = Version(below)
+                why = next((line for b, line in bounds if b[0] == name and _under(b, limit)), None)
             if why is None:
                 continue
             for hold in holds:
