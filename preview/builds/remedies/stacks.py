@@ -56,6 +56,9 @@ _LISTED_RULES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     # kombu 5.7's Redis transport refuses redis-py below 6.1 at its first connection
     # (VersionMismatch), 5.6 did not: celery 5.3 with redis==5.0.1 pinned, kombu unpinned.
     ("redis", "6.1", ("kombu<5.7",), ("celery", "kombu")),
+    # Tortoise ORM 0.20 moved to pydantic 2 (its pydantic_model_creator imports RootModel):
+    # with pydantic held below 2, its last of pydantic 1 (corcasta's FastAPI-Demo).
+    ("pydantic", "2", ("tortoise-orm<0.20",), ("tortoise-orm",)),
 )
 # Holds that go with a distribution whatever its version: its newest release is of an
 # older time than what it leaves unbounded (fastapi-crudrouter's last, 0.8.6 of 2022, reads
