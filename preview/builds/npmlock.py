@@ -182,10 +182,11 @@ async def npm_rebuild(run: Callable[[list[str]], Awaitable[None]], say: Say, pat
                 )
                 continue
             replaced.add(native[0])
-            # A range, not the tag: npm then takes the newest whose engines allow this
-            # Node (better-sqlite3@latest, 13.2, asks for Node 22 and segfaulted on 20:
-            # taptorestart's NestJS; @* gives 12.11).
-            newest = f"{native[0]}@*"
+            # A range above the broken one, not the tag: npm then takes the newest whose
+            # engines allow this Node (better-sqlite3@latest, 13.2, asks for Node 22 and
+            # segfaulted on 20: taptorestart's NestJS; @>7.5.0 gives 12.11), and not the
+            # one installed (which @* would keep).
+            newest = f"{native[0]}@>{native[1]}" if native[1] else f"{native[0]}@latest"
             await say(
                 f"{failure.message}: installing its newest release for this Node in its "
                 f"place, {newest}"

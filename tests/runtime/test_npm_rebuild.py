@@ -79,7 +79,7 @@ async def test_a_native_module_the_app_lists_gets_its_newest_release_for_this_no
     tmp_path: Path,
 ) -> None:
     """taptorestart's NestJS lists better-sqlite3 7.5, which does not build on Node 20: its
-    replacement is asked for as a range (npm then honours engines), not @latest (13.2,
+    replacement is asked for as a range above it (npm then honours engines), not @latest (13.2,
     for Node 22, segfaulted on 20)."""
     path = _installed(tmp_path / "env")
     package = (path / "package.json").read_text()
@@ -97,8 +97,8 @@ async def test_a_native_module_the_app_lists_gets_its_newest_release_for_this_no
 
     with trio.fail_after(10):
         await npm_rebuild(run, say, path)
-    assert ran[1][-1] == "sleepy@*" and ran[2] == ["npm", "rebuild"], ran
-    assert said[-1].endswith("installing its newest release for this Node in its place, sleepy@*")
+    assert ran[1][-1] == "sleepy@>1.0.0" and ran[2] == ["npm", "rebuild"], ran
+    assert said[-1].endswith("its newest release for this Node in its place, sleepy@>1.0.0")
 
 
 async def _ignore(lines: list[tuple[str, str]], stream: str) -> None:
