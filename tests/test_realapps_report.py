@@ -36,6 +36,19 @@ def test_a_git_dependency_out_of_reach_is_the_environments() -> None:
     assert result["cause"].startswith("a dependency it takes from a git repository")
 
 
+def test_postgis_missing_from_this_machines_postgresql_is_the_environments() -> None:
+    """OpenAir's Flask-Migrate history makes a geometry column (GeoAlchemy2): the type is
+    PostGIS's, which this machine's PostgreSQL lacks."""
+    result = _failed(
+        "setup step failed (exited with code 1): env FLASK_APP=app.factory:create_app() "
+        "python -m flask db upgrade heads: sqlalchemy.exc.ProgrammingError: "
+        '(psycopg2.errors.UndefinedObject) type "geometry" does not exist'
+    )
+    classify(result, {})
+    assert result["class"] == "environment"
+    assert result["cause"].startswith("PostGIS, whose types its models use")
+
+
 def test_a_route_calling_the_internet_is_the_environments_a_start_ours() -> None:
     """ultimate-fastapi-tutorial's /recipes/ideas/ call Reddit's API: no name resolves in a
     sandbox. The same failure at the start (a service the app needs not given) is ours."""

@@ -6,7 +6,8 @@ the first failing route and its status, else the last error-looking log line) an
 a Python that is not installed, its own syntax error; or a ``brokenReason`` in the
 manifest, read from its source), ``environment`` when this machine cannot give what it
 needs (a host it fetches from at build time that has no route from here: Prisma's
-engines from binaries.prisma.sh; a MongoDB server, which nothing installs here) or
+engines from binaries.prisma.sh; a MongoDB server or PostGIS, which nothing installs
+here) or
 what the service keeps from it by default (a route's call to a host outside: egress
 is off unless PREVIEW_EGRESS names the host),
 counted neither as ours nor as the app's, else ``ours``. Results go to
@@ -56,6 +57,12 @@ ENVIRONMENT = [
     (
         r"expects MongoDB \(.*\), which cannot be given here",
         "no MongoDB server here (none installed; no registry reached from here offers one)",
+    ),
+    (
+        # A geometry column's type is PostGIS's, an extension of PostgreSQL's that this
+        # machine's server does not have (apt's postgis package is not installed).
+        r'type "(?:geometry|geography|raster)" does not exist|extension "postgis" is not available',
+        "PostGIS, whose types its models use, is not installed on this machine's PostgreSQL",
     ),
     (
         # Only a route's, once the app serves: it calls a host on the internet (Reddit's

@@ -3,13 +3,16 @@
 
 Every module of the upload is parsed (``ast``, never run); the top-level names it
 imports absolutely, and those of the modules a Django settings module lists in
-``INSTALLED_APPS`` and ``MIDDLEWARE`` (which Django imports by name), less the standard
+``INSTALLED_APPS`` and ``MIDDLEWARE`` or a Tortoise ORM configuration under ``"models"``
+(``aerich.models``; both import them by name), less the standard
 library (``sys.stdlib_module_names``) and the upload's own modules and packages, are
 turned into distributions by pipreqs' maintained import-name → distribution mapping
 (``yaml`` → ``PyYAML``, ``jwt`` → ``PyJWT``, ``dotenv`` → ``python-dotenv``; and Django
-apps it lacks, ``corsheaders`` → ``django-cors-headers``), read as data from the
-installed ``pipreqs`` (the ``infer`` extra; nothing of it is imported); a name it does not
-list is its own distribution, as pipreqs has it. Without pipreqs nothing is inferred.
+apps it lacks, ``corsheaders`` → ``django-cors-headers``; and the web stacks' modules it
+lacks whose own name on PyPI is another project, ``tortoise`` → ``tortoise-orm``), read as
+data from the installed ``pipreqs`` (the ``infer`` extra; nothing of it is imported); a
+name it does not list is its own distribution, as pipreqs has it. Without pipreqs nothing
+is inferred.
 
 And a distribution that builds from source read as its twin that ships the same module as
 wheels: :func:`binary_twins` (``psycopg2`` as ``psycopg2-binary``).
@@ -46,14 +49,23 @@ _DJANGO_APPS = {
     "social_django": "social-auth-app-django", "polymorphic": "django-polymorphic",
     "ckeditor": "django-ckeditor", "axes": "django-axes", "constance": "django-constance",
 }  # fmt: skip
+# Modules of the web stacks generators use that pipreqs' table lacks (or maps to a
+# Python 2 relic), whose own name on PyPI is another project: installing that gives no
+# such module (PyPI's `tortoise` has no `tortoise.contrib`: corcasta's FastAPI-Demo).
+_ELSEWHERE_ON_PYPI = {
+    "tortoise": "tortoise-orm", "ninja": "django-ninja", "ninja_jwt": "django-ninja-jwt",
+    "jose": "python-jose", "multipart": "python-multipart", "attr": "attrs",
+    "strawberry": "strawberry-graphql", "environ": "django-environ",
+    "MySQLdb": "mysqlclient",  # pipreqs': MySQL-python, Python 2 only
+}  # fmt: skip
 # Settings listing dotted module paths (``INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS``).
 _MODULE_LISTS = ("INSTALLED_APPS", "MIDDLEWARE", "MIDDLEWARE_CLASSES")
 
 
 @cache
 def import_mapping() -> dict[str, str] | None:
-    """pipreqs' import name → distribution table, and :data:`_DJANGO_APPS`; None when
-    pipreqs is not installed."""
+    """pipreqs' import name → distribution table, with :data:`_DJANGO_APPS` and
+    :data:`_ELSEWHERE_ON_PYPI`; None when pipreqs is not installed."""
     try:
         text = resources.files("pipreqs").joinpath("mapping").read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError, OSError):
@@ -63,7 +75,7 @@ def import_mapping() -> dict[str, str] | None:
         name, sep, distribution = line.strip().partition(":")
         if sep and name and distribution:
             table[name] = distribution
-    return {**table, **_DJANGO_APPS}
+    return {**table, **_DJANGO_APPS, **_ELSEWHERE_ON_PYPI}
 
 
 def _listed_modules(node: ast.AST) -> set[str]:
@@ -83,6 +95,26 @@ def _listed_modules(node: ast.AST) -> set[str]:
     return {s.split(".")[0] for s in dotted}
 
 
+def _tortoise_modules(tree: ast.AST) -> set[str]:
+    """Top-level names of the modules a Tortoise ORM configuration lists under
+    ``"models"`` (``"apps": {"models": {"models": ["app.models", "aerich.models"]}}``,
+    ``register_tortoise(modules={"models": [...]})``), which Tortoise imports by name."""
+    found = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Dict):
+            continue
+        for key, value in zip(node.keys, node.values, strict=True):
+            if not (isinstance(key, ast.Constant) and key.value == "models"):
+                continue
+            if isinstance(value, ast.List | ast.Tuple):
+                strings = [e.value for e in value.elts if isinstance(e, ast.Constant)]
+                dotted = [
+                    s for s in strings if isinstance(s, str) and s.replace(".", "").isidentifier()
+                ]
+                found.update(s.split(".")[0] for s in dotted)
+    return found
+
+
 def imported_names(files: dict[str, bytes]) -> set[str]:
     """Top-level names the upload imports that are neither the standard library's nor
     its own modules'."""
@@ -99,6 +131,7 @@ def imported_names(files: dict[str, bytes]) -> set[str]:
                 found.add(node.module.split(".")[0])
         for node in tree.body:  # what Django imports for it, by name
             found |= _listed_modules(node)
+        found |= _tortoise_modules(tree)
     stdlib = set(sys.stdlib_module_names)
     return {name for name in found if name not in stdlib and name not in own and name}
 

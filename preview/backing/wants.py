@@ -247,8 +247,9 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     # An app able to use either (pg and mysql2 installed) on the one its settings name:
     # tienpbss's conduit (DB_TYPE=mysql, DB_PORT=3306) had the relay take MySQL's port.
     other = any(_ENGINE_VARS.match(k) and _OTHER_ENGINE.search(v) for k, v in env.items())
+    driver = _driver(files) or _url_in_source_alone(files)
     return PostgresWants(
-        driver=None if other else _driver(files),
+        driver=None if other else driver,
         aliases=tuple(
             dict.fromkeys(
                 a.lower() for a in aliases if _NAME.match(a) and not a.replace("-", "").isdigit()
@@ -262,6 +263,21 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         named=named,
         init_scripts=init_scripts,
     )
+
+
+def _url_in_source_alone(files: dict[str, bytes]) -> str | None:
+    """Where an upload with no dependency file (its needs inferred from its imports, which
+    name no driver: an ORM loads it by the URL's scheme) writes a PostgreSQL URL in its
+    Python source, outside its tests: it wants that server (corcasta's FastAPI-Demo,
+    Tortoise on ``postgres://postgres:admin@localhost:5432/test2`` in settings.py)."""
+    if any(_PY_FILES.search(p) or posixpath.basename(p) == "package.json" for p in files):
+        return None
+    for path in sorted(files):
+        data = files[path]
+        python = path.endswith(".py") and len(data) < _MAX_SOURCE and not _TESTS.search(path)
+        if python and _URL.search(data):
+            return f"a PostgreSQL URL in {path} (no dependency file)"
+    return None
 
 
 def _names(url: str) -> dict[str, str]:

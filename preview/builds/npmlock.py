@@ -148,7 +148,8 @@ async def npm_rebuild(run: Callable[[list[str]], Awaitable[None]], say: Say, pat
     native module does not build on this Node, a dev tool's that the app does not use is
     left out (the others' scripts run again without it); any other (code older than
     Node's API: bcrypt 3's on Node 20, whose prebuilt binary would come from outside the
-    registry) is replaced by its newest release, saying so, and the rebuild runs again
+    registry) is replaced by its newest release whose engines allow this Node, saying so,
+    and the rebuild runs again
     (once a package)."""
     for name, locked, wanted, why in await trio.to_thread.run_sync(_broken_pins, path):
         await say(
@@ -181,8 +182,15 @@ async def npm_rebuild(run: Callable[[list[str]], Awaitable[None]], say: Say, pat
                 )
                 continue
             replaced.add(native[0])
-            newest = f"{native[0]}@latest"
-            await say(f"{failure.message}: installing its newest release in its place, {newest}")
+            # A range above the broken one, not the tag: npm then takes the newest whose
+            # engines allow this Node (better-sqlite3@latest, 13.2, asks for Node 22 and
+            # segfaulted on 20: taptorestart's NestJS; @>7.5.0 gives 12.11), and not the
+            # one installed (which @* would keep).
+            newest = f"{native[0]}@>{native[1]}" if native[1] else f"{native[0]}@latest"
+            await say(
+                f"{failure.message}: installing its newest release for this Node in its "
+                f"place, {newest}"
+            )
             await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", newest])
 
 

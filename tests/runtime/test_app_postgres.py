@@ -82,6 +82,14 @@ def test_what_an_upload_says_of_its_postgres() -> None:
         postgres_wants({"requirements.txt": b"celery[redis]\nuvicorn[standard]\n"}, {}).driver
         is None
     )
+    # No dependency file, a URL in its source (corcasta's FastAPI-Demo: Tortoise loads
+    # asyncpg by the URL's scheme, and nothing lists it); a test's URL is not the app's.
+    url = b"TORTOISE_ORM = {'connections': {'default': 'postgres://postgres:admin@localhost/t'}}"
+    assert postgres_wants({"app/settings.py": url}, {}).driver == (
+        "a PostgreSQL URL in app/settings.py (no dependency file)"
+    )
+    assert postgres_wants({"tests/test_db.py": url}, {}).driver is None
+    assert postgres_wants({"app/settings.py": url, "requirements.txt": b"x\n"}, {}).driver is None
     # The names its own URL gives (an alembic.ini's first; tests' never; placeholders not).
     files = {
         "requirements.txt": b"asyncpg\n",

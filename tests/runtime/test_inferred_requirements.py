@@ -38,6 +38,35 @@ def test_imports_less_the_standard_library_and_the_uploads_own_modules() -> None
     assert deps.source == ""
 
 
+def test_modules_whose_own_name_on_pypi_is_another_project() -> None:
+    """corcasta's FastAPI-Demo (no dependency file) imports tortoise.contrib.fastapi: PyPI's
+    `tortoise` is another project, without it ("No module named 'tortoise.contrib'")."""
+    files = _bytes(
+        {
+            "main.py": "from tortoise.contrib.fastapi import register_tortoise\n"
+            "from ninja import NinjaAPI\nfrom jose import jwt\nimport multipart, attr\n"
+        }
+    )
+    deps = python_dependencies(files, "main.py")
+    assert deps.requirements == (
+        "attrs", "django-ninja", "python-jose", "python-multipart", "tortoise-orm"
+    )  # fmt: skip
+    assert "tortoise → tortoise-orm" in (deps.inferred or "")
+
+
+def test_modules_a_tortoise_configuration_lists_by_name() -> None:
+    """corcasta's FastAPI-Demo lists "aerich.models" in TORTOISE_ORM (settings.py), which
+    Tortoise imports at its start; nothing imports aerich itself."""
+    files = _bytes(
+        {
+            "main.py": "from tortoise.contrib.fastapi import register_tortoise\n",
+            "settings.py": "TORTOISE_ORM = {'apps': {'models': {\n"
+            "    'models': ['main', 'aerich.models'], 'default_connection': 'default'}}}\n",
+        }
+    )
+    assert imported_names(files) == {"tortoise", "aerich"}
+
+
 def test_a_dependency_file_wins() -> None:
     files = _bytes({"main.py": "import yaml\n", "requirements.txt": "fastapi\n"})
     deps = python_dependencies(files, "main.py")

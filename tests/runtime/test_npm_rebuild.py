@@ -75,5 +75,31 @@ async def test_a_dev_tools_native_module_that_fails_is_left_unbuilt(tmp_path: Pa
     assert (path / "node_modules" / "greeting" / "built.txt").read_text() == "hello"
 
 
+async def test_a_native_module_the_app_lists_gets_its_newest_release_for_this_node(
+    tmp_path: Path,
+) -> None:
+    """taptorestart's NestJS lists better-sqlite3 7.5, which does not build on Node 20: its
+    replacement is asked for as a range above it (npm then honours engines), not @latest (13.2,
+    for Node 22, segfaulted on 20)."""
+    path = _installed(tmp_path / "env")
+    package = (path / "package.json").read_text()
+    (path / "package.json").write_text(package.replace('"doc-tool"', '"sleepy"', 1))
+    ran: list[list[str]] = []
+    said: list[str] = []
+
+    async def run(argv: list[str]) -> None:
+        ran.append(argv)
+        if argv == ["npm", "rebuild"] and len(ran) == 1:
+            raise BuildFailed("the native module sleepy 1.0.0 does not build on Node 20")
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    with trio.fail_after(10):
+        await npm_rebuild(run, say, path)
+    assert ran[1][-1] == "sleepy@>1.0.0" and ran[2] == ["npm", "rebuild"], ran
+    assert said[-1].endswith("its newest release for this Node in its place, sleepy@>1.0.0")
+
+
 async def _ignore(lines: list[tuple[str, str]], stream: str) -> None:
     pass

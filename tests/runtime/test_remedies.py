@@ -222,6 +222,14 @@ def test_an_old_release_brings_its_contemporaries_holds_in_one_step() -> None:
         "bound: holding Flask<2.2, Werkzeug<2.1 (unpinned by the app; their newest break it)"
     ]
     assert remedies.news() == []  # said once
+    # Before 2.5 it predates SQLAlchemy 1.4 (ask-me's flask-sqlalchemy==2.3.1, SQLAlchemy
+    # unpinned: its health check's query('alive') is 1.3's API, an error in 1.4).
+    askme = PythonDeps(("flask==1.0.2", "flask-sqlalchemy==2.3.1"), "r", None, None)
+    assert "SQLAlchemy<1.4" in _remedies(()).apply(askme).requirements
+    # fastapi-crudrouter's every release is pydantic 1's (corcasta's FastAPI-Demo, nothing
+    # pinned: "'FieldInfo' object has no attribute 'name'" on pydantic 2).
+    crud = PythonDeps(("fastapi", "fastapi_crudrouter", "tortoise-orm"), "r", None, None)
+    assert _remedies(()).apply(crud).requirements[3:] == ("pydantic<2", "tortoise-orm<0.20")
     # A fix's hold brings its own: Flask<2 with what Flask 1.1.4 itself bounds.
     remedies.fixes.append(Fix("jinja2.escape is gone", add="Flask<2"))
     deps = remedies.apply(listed)

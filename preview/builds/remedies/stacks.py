@@ -33,9 +33,11 @@ _RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("flask", "2.3", ("Werkzeug<3",)),
     ("jinja2", "3", ("MarkupSafe<2.1",)),  # soft_unicode, gone in MarkupSafe 2.1
     # Flask-SQLAlchemy before 2.5 reads LocalStack.__ident_func__ (gone in Werkzeug 2.1,
-    # and from Flask's stack in 2.2); before 3, Flask's _app_ctx_stack (gone in 2.3) and
-    # SQLAlchemy 1.x's API.
-    ("flask-sqlalchemy", "2.5", ("Flask<2.2", "Werkzeug<2.1")),
+    # and from Flask's stack in 2.2) and predates SQLAlchemy 1.4 (2.5's "support SQLAlchemy
+    # 1.4": it sets attributes of a URL, immutable since, and its apps use 1.3's API,
+    # query('alive'): ask-me's health check); before 3, Flask's _app_ctx_stack (gone in
+    # 2.3) and SQLAlchemy 1.x's API.
+    ("flask-sqlalchemy", "2.5", ("Flask<2.2", "Werkzeug<2.1", "SQLAlchemy<1.4")),
     ("flask-sqlalchemy", "3", ("Flask<2.3", "SQLAlchemy<2")),
     # Flask-JWT-Extended 3 encodes with PyJWT 1's bytes-returning API.
     ("flask-jwt-extended", "4", ("PyJWT<2",)),
@@ -54,6 +56,16 @@ _LISTED_RULES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     # kombu 5.7's Redis transport refuses redis-py below 6.1 at its first connection
     # (VersionMismatch), 5.6 did not: celery 5.3 with redis==5.0.1 pinned, kombu unpinned.
     ("redis", "6.1", ("kombu<5.7",), ("celery", "kombu")),
+    # Tortoise ORM 0.20 moved to pydantic 2 (its pydantic_model_creator imports RootModel):
+    # with pydantic held below 2, its last of pydantic 1 (corcasta's FastAPI-Demo).
+    ("pydantic", "2", ("tortoise-orm<0.20",), ("tortoise-orm",)),
+)
+# Holds that go with a distribution whatever its version: its newest release is of an
+# older time than what it leaves unbounded (fastapi-crudrouter's last, 0.8.6 of 2022, reads
+# pydantic 1's ModelField.name: corcasta's FastAPI-Demo, nothing pinned, on pydantic 2 got
+# "'FieldInfo' object has no attribute 'name'").
+_EVERY_RELEASE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("fastapi-crudrouter", ("pydantic<2",)),
 )
 _MAX_ROUNDS = 8
 
@@ -97,9 +109,13 @@ def companions(lines: Sequence[str], own: Sequence[str]) -> list[tuple[str, str]
         bounds = [(b, line) for line in current if (b := upper_bound(line)) is not None]
         listed = _names(current)
         rules = [*_RULES, *(r[:3] for r in _LISTED_RULES if listed & set(r[3]))]
+        rules += [(name, "", holds) for name, holds in _EVERY_RELEASE_RULES]
         for name, below, holds in rules:
-            limit = Version(below)
-            why = next((line for b, line in bounds if b[0] == name and _under(b, limit)), None)
+            if not below:  # any version of it: the line that lists it
+                why = next((line for line in current if _names([line]) == {name}), None)
+            else:
+                limit = Version(below)
+                why = next((line for b, line in bounds if b[0] == name and _under(b, limit)), None)
             if why is None:
                 continue
             for hold in holds:
