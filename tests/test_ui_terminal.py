@@ -335,14 +335,26 @@ async def test_the_service_probes_the_apps_health_path_and_can_hide_them(
             rows = [r["text"] for r in _visible_rows(page)]
             after = _model(page, "t.model.length")
             probes = _model(page, "t.model.entries.filter(e => e.probe).map(e => e.plain)")
+            # Every line the view now holds (the rows on screen are its last screenful:
+            # the app's start scrolls out of it when its other lines are many).
+            shown = _model(
+                page, "Array.from({length: t.model.length}, (_, i) => t.model.at(i).plain)"
+            )
             log.assert_clean()
-            return {"before": before, "after": after, "rows": rows, "probes": probes}
+            return {
+                "before": before,
+                "after": after,
+                "rows": rows,
+                "probes": probes,
+                "shown": shown,
+            }
 
     seen = await in_browser(script, service.url)
     assert seen["after"] < seen["before"]
     assert all("/health" in probe for probe in seen["probes"])
     assert not any("/health" in row for row in seen["rows"])
-    assert any("Uvicorn running" in row for row in seen["rows"])
+    assert not any("/health" in line for line in seen["shown"])
+    assert any("Uvicorn running" in line for line in seen["shown"]), seen["shown"]
     assert (await service.status(gid))["healthStatus"] == "healthy"
     await service.stop(gid)
 
