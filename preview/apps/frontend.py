@@ -30,13 +30,12 @@ _BUNDLERS = (
     ("@rsbuild/core", "dist"), ("webpack", "dist"), ("webpack-cli", "dist"),
     ("rollup", "dist"),
 )  # fmt: skip
-# Where a project's configuration moves that folder: Vue CLI's outputDir, Vite's, Rollup's
-# and Rsbuild's outDir (build.outDir), webpack's output.path (a plain string only).
+# Where a project's configuration moves that folder, as a plain string: Vue CLI's
+# outputDir, Vite's build.outDir (the other bundlers' settings are not read).
+_VITE_OUT_DIR = re.compile(r"""\boutDir\s*:\s*['"]([^'"\n]+)['"]""")
 _OUT_SETTINGS = {
     "vue.config.js": re.compile(r"""\boutputDir\s*:\s*['"]([^'"\n]+)['"]"""),
-    "vite.config.js": re.compile(r"""\boutDir\s*:\s*['"]([^'"\n]+)['"]"""),
-    "vite.config.ts": re.compile(r"""\boutDir\s*:\s*['"]([^'"\n]+)['"]"""),
-    "vite.config.mjs": re.compile(r"""\boutDir\s*:\s*['"]([^'"\n]+)['"]"""),
+    **dict.fromkeys(("vite.config.js", "vite.config.ts", "vite.config.mjs"), _VITE_OUT_DIR),
 }
 _DEPTH = 2  # folders below the root a frontend's package.json may be in
 _NODEJS_BUILDPACK = re.compile(rb"heroku/nodejs|heroku-buildpack-nodejs")
@@ -54,13 +53,17 @@ class Frontend:
 
 def find_frontend(files: dict[str, bytes]) -> Frontend | None:
     """The frontend a Python app in ``files`` needs built (see the module doc), or None."""
+    packages = [
+        path for path in files
+        if posixpath.basename(path) == "package.json" and path.count("/") <= _DEPTH
+        and "node_modules" not in path
+    ]  # fmt: skip
+    if not packages:  # most Python uploads: nothing more is read
+        return None
     python = [source for path, source in files.items() if path.endswith(".py")]
     heroku = _NODEJS_BUILDPACK.search(files.get("app.json", b"")) is not None
-    for path in sorted(files, key=lambda p: (p.count("/"), p)):
-        folder, name = posixpath.split(path)
-        if name != "package.json" or folder.count("/") >= _DEPTH or "node_modules" in path:
-            continue
-        found = _frontend(files, folder)
+    for path in sorted(packages, key=lambda p: (p.count("/"), p)):  # the shallowest first
+        found = _frontend(files, posixpath.dirname(path))
         if found is None or _built(files, found.output):
             continue
         if heroku or _named(python, found.output):
