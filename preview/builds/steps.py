@@ -126,7 +126,10 @@ async def run_logged(
                 nursery.start_soon(_read, process.stderr, "stderr", publish, tail, finished, done)
                 try:
                     with trio.move_on_after(time_limit) as deadline:
-                        lingered = await _exit_or_linger(process, done)
+                        if finished is None:  # nothing says done: its exit alone
+                            await process.wait()
+                        else:
+                            lingered = await _exit_or_linger(process, done)
                     timed_out = deadline.cancelled_caught
                 finally:
                     with trio.CancelScope(shield=True), trio.move_on_after(_GRACE + 5):
