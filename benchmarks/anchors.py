@@ -375,7 +375,8 @@ def table(result: dict[str, Any]) -> str:
     ]
     labels = {
         "direct": "direct (the app on the host: unconfined, no access log)",
-        "sandboxed": "sandboxed (the service's preview of it, no proxy)",
+        "sandboxed": "sandboxed (the service's preview of it, no proxy; the service's CPU"
+        " meanwhile: its access lines read and stored)",
     }
     for name in ("direct", "nginx", "chp", "sandboxed", "path", "origin", "envelope"):
         if name not in result:
@@ -388,6 +389,8 @@ def table(result: dict[str, Any]) -> str:
         )
         ratio = lambda row: f" ({row['rps_ratio']:.2f}×)" if row.get("rps_ratio") else ""  # noqa: E731
         cpu = eight.get("cpu_us_per_request", "")
+        if "service_cpu_us_per_request" in eight:  # the app's access lines, read and stored
+            cpu = f"{cpu} (the service: {eight['service_cpu_us_per_request']})"
         lines.append(
             f"| {labels.get(name, name)} | {added} | {eight['rps']:.0f}{ratio(eight)} "
             f"| {many['rps']:.0f}{ratio(many)} | {cpu} |"
