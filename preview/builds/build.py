@@ -182,9 +182,10 @@ class EnvBuilder:
                     build_cache=build_cache,
                 )  # fmt: skip
 
-        what = deps.source or "no dependency file"
+        what = f"Python {version}, {deps.source or 'no dependency file'}"
+        trying = "prebuilt wheels only, first" if wheels_only else None
         try:
-            lease = await self.cache.acquire(key, build, publish, say, f"Python {version}, {what}")
+            lease = await self.cache.acquire(key, build, publish, say, what, trying)
         except BuildFailed as failed:  # which Python it was built for
             raise BuildFailed(for_python(failed.message, chosen.minor), failed.lines) from None
         return lease, PythonEnv(str(lease.path / "bin" / "python"), version)
@@ -240,7 +241,7 @@ class EnvBuilder:
             return
         except BuildFailed:
             pass
-        note = "some packages are built from source: again, with a download cache of its own"
+        note = "some packages have no wheel (above): built from source, with a cache of its own"
         await publish([("INFO", note)], "stdout")
         private = build_cache or env_dir / ".build-cache"
         try:
