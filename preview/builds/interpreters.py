@@ -37,8 +37,9 @@ from .wheelindex import Gaps
 __all__ = ["Choices", "Interpreter", "build_first_fitting", "interpreter_choices"]
 
 T = TypeVar("T")
-# (the interpreter, where its output goes, wheels only?) -> the built environment
-Attempt = Callable[["Interpreter", Publish, bool], Awaitable[T]]
+# (the interpreter, where its output goes, wheels only?) -> the built environment. None:
+# from source, after wheels only were just refused on that interpreter (not tried again).
+Attempt = Callable[["Interpreter", Publish, bool | None], Awaitable[T]]
 _NAMED = re.compile(r"^building ([A-Za-z0-9._-]+) |build `([A-Za-z0-9._-]+?)(?:[=`]|$)")
 _SOURCE_BUILDS = 3  # interpreters a build from source is tried with, at most
 _SHOWN = 4  # packages named in a line, at most
@@ -161,7 +162,7 @@ async def build_first_fitting(
     first, *others = interpreters
     if not others:
         return await attempt(first, publish, False)
-    missing: list[str] = []
+    missing: dict[Interpreter, str] = {}  # those wheels only were refused on: why
     found: list[dict[str, Gaps] | None] = []
     async with trio.open_nursery() as nursery:
 
@@ -187,11 +188,11 @@ async def build_first_fitting(
         if built is not None:
             await say(
                 f"Python {interpreter.version}: wheels for every package "
-                f"(not on {'; '.join(missing)})"
+                f"(not on {'; '.join(missing.values())})"
             )
             return built[0]
     failures: list[BuildFailed] = []
-    tried = ", ".join(m.split(":")[0] for m in missing)
+    tried = ", ".join(f"Python {interpreter.version}" for interpreter in missing)
     await say(
         f"building from source on Python {ranked[0].version}: no Python tried has a wheel "
         f"for every package ({tried})"
@@ -200,7 +201,7 @@ async def build_first_fitting(
         if failures:
             await say(f"{failures[-1].message}: trying Python {interpreter.version}")
         try:
-            return await attempt(interpreter, publish, False)
+            return await attempt(interpreter, publish, None if interpreter in missing else False)
         except BuildFailed as failed:
             failures.append(failed)
     raise _cause(failures)
@@ -227,7 +228,7 @@ def _package(message: str) -> str | None:
 
 async def _wheels_only(
     interpreter: Interpreter, attempt: Attempt[T], publish: Publish, say: Say,
-    missing: list[str],
+    missing: dict[Interpreter, str],
 ) -> tuple[T] | None:  # fmt: skip
     """Built with wheels only, else None, why in ``missing`` and a line saying the try
     ended (its lines, streamed as they came, are then those of a try that did not
@@ -235,7 +236,7 @@ async def _wheels_only(
     try:
         built = await attempt(interpreter, _trying(publish), True)
     except BuildFailed as failure:
-        missing.append(f"Python {interpreter.version}: {failure.message}")
+        missing[interpreter] = f"Python {interpreter.version}: {failure.message}"
         await say(
             f"the try with prebuilt wheels only on Python {interpreter.version} ended "
             f"(the lines above): {failure.message}; the build goes on"

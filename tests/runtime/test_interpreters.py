@@ -247,7 +247,7 @@ async def test_a_failed_try_with_wheels_only_is_said_and_the_build_goes_on(
 ) -> None:
     """visitor 0.1.3 has no wheel: the try's lines (streamed, its errors as warnings)
     are followed by a line saying it ended and why, then one saying the build from
-    source starts, which then succeeds."""
+    source starts, which then succeeds without refusing it again."""
     with trio.fail_after(BUILD_WAIT):
         log, version = await _built_with_wheels_first(
             builder_service, monkeypatch, b"visitor==0.1.3\n"
@@ -263,3 +263,5 @@ async def test_a_failed_try_with_wheels_only_is_said_and_the_build_goes_on(
     again = _index(log, f"installing dependencies (Python {version}, requirements.txt)",
                    source_build)  # fmt: skip
     _index(log, "environment built in", again)
+    # Its wheels-only pass is not run again (its refusal's lines said twice).
+    assert not [t for _, _, t in log[again:] if "no usable wheels" in t], log[again:]
