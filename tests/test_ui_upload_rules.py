@@ -117,6 +117,8 @@ def _project(root: Path) -> Path:
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+    # Saved with a BOM (Windows' Notepad): not part of its first pattern, on either side.
+    (folder / ".gitignore").write_bytes(b"\xef\xbb\xbf" + files[".gitignore"].encode())
     (folder / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
     return folder
 

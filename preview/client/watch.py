@@ -46,7 +46,10 @@ class FolderRules:
 
         self.folder = folder.resolve()
         ignore = self.folder / ".gitignore"
-        lines = ignore.read_text(errors="replace").splitlines() if ignore.is_file() else []
+        # UTF-8 whatever the locale, a leading BOM not part of its first pattern (as the
+        # page's File.text() reads it).
+        text = ignore.read_text("utf-8-sig", errors="replace") if ignore.is_file() else ""
+        lines = text.splitlines()
         self._ignored = pathspec.GitIgnoreSpec.from_lines(
             line for line in lines if _valid_pattern(pathspec, line)
         )
