@@ -192,16 +192,15 @@ async def test_a_frontend_that_fails_to_build_leaves_the_api_running(
 
 
 async def _applied(service: Service, gid: str, files: dict[str, str]) -> dict:
-    """A revision of ``files`` applied to the running preview: its swap's outcome (the
-    status's ``lastApply`` once decided, when the answer came before)."""
+    """A revision of ``files`` applied to the running preview: its swap's outcome (once
+    decided, when the answer came before it: 202)."""
     url = f"/api/generations/{gid}/revisions"
     posted = await service.client.post(url, json={"files": files}, headers=auth())
     assert posted.status_code in (201, 202), posted.text
-    outcome = posted.json()["apply"]
-    while outcome["state"] == "applying":  # a build first: the status tells (bounded above)
-        await trio.sleep(0.5)
-        outcome = (await service.status(gid))["lastApply"]
-    return outcome
+    runtime = service.supervisor.for_generation(gid)
+    assert runtime is not None and runtime.swaps.last is not None
+    await runtime.swaps.last.done.wait()
+    return (await service.status(gid))["lastApply"]
 
 
 def _builds(events: list[dict]) -> int:
