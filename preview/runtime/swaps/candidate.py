@@ -204,7 +204,8 @@ async def prepare(
     candidate_made(candidate)
     owner = host_uid(uid_port) if containment.files_uid() is not None else None
     # The running revision's built frontend: not data to share (codedirs).
-    built = running_detection.frontend.output if running_detection.frontend else None
+    running_frontend = running_detection.frontend if running_detection is not None else None
+    built = running_frontend.output if running_frontend is not None else None
     # Its start read from its files and its directory written, side by side (threads).
     found: list[Detection] = []
     linked: list[int] = []
