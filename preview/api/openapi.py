@@ -111,7 +111,7 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
      {400: ("invalid_revision",), 404: ("generation_not_found", "revision_not_found")}),
     ("post", "/api/generations/{gid}/revisions/{n}/apply",
      "Apply a revision to the running preview", (), False,
-     {404: ("generation_not_found", "revision_not_found"), 409: ("preview_not_running",)}),
+     _merge(_LIVE, {404: ("revision_not_found",), 409: ("preview_not_running",)})),
     ("post", "/api/generations/{gid}/preview/launch", "Launch a preview", ("wait",), True,
      _merge(_GEN, _JSON, {
          400: ("invalid_command", "invalid_setup", "invalid_env", "invalid_health_path",

@@ -241,17 +241,34 @@ async def apply_revision(gid: str, n: int) -> tuple[Response, int]:
         if relaunch is not None:
             return jsonify({"generationId": gid, "revision": n} | relaunch), 201
         runtime = state.supervisor.for_generation(gid)
-    if runtime is None or runtime.status != "running":
+    if runtime is None:
+        raise await _nothing_to_apply_to(state, gid)
+    if runtime.status != "running":  # starting, or its stop under way: a moment's conflict
         raise Conflict(
-            "No preview of this generation is running; launch one (it may name the revision).",
+            f"Its preview is {runtime.status}: a revision can be applied once it runs.",
             code="preview_not_running",
-            details={"generationId": gid, "status": runtime.status if runtime else None},
+            details={"generationId": gid, "status": runtime.status},
+            retry_after=2.0,
         )
     serving = runtime.spec.files
     changed = tuple(sorted(p for p in set(serving) | set(tree) if serving.get(p) != tree.get(p)))
     outcome = await _apply(runtime, n, tree, changed)
     status = 202 if outcome["apply"]["state"] == "applying" else 200
     return jsonify({"generationId": gid, "revision": n, "changed": list(changed)} | outcome), status
+
+
+async def _nothing_to_apply_to(state: Services, gid: str) -> NotFound:
+    """No preview of ``gid`` to apply to: its stop (or its generation's delete) finished,
+    maybe while this call read the revision. A 404 as the preview's DELETE and token
+    answer it, not a conflict: waiting changes nothing (a launch does)."""
+    assert state.store is not None
+    if await state.store.get_generation(gid) is None:  # deleted since owned_generation
+        return generation_not_found(gid)
+    return NotFound(
+        "This generation has no running preview; launch one (it may name the revision).",
+        code="no_active_preview",
+        details={"generationId": gid},
+    )
 
 
 @blueprint.get("")

@@ -13,6 +13,7 @@ what exists.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -111,7 +112,7 @@ class EnvBuilder:
             return await self._wheel_gaps(requirements, deps.constraints, choices.interpreters)
 
         async def attempt(
-            chosen: Interpreter, output: Publish, wheels_only: bool
+            chosen: Interpreter, output: Publish, wheels_only: bool | None
         ) -> tuple[Lease, PythonEnv]:
             return await self._python_env(
                 deps, server, chosen, output, say, build_cache, wheels_only=wheels_only
@@ -145,7 +146,7 @@ class EnvBuilder:
         say: Say,
         build_cache: Path | None = None,
         *,
-        wheels_only: bool = False,
+        wheels_only: bool | None = False,
     ) -> tuple[Lease, PythonEnv]:
         interpreter, version = chosen.path, chosen.version
         extra = (server,) if server and server not in deps.names() else ()
@@ -182,9 +183,10 @@ class EnvBuilder:
                     build_cache=build_cache,
                 )  # fmt: skip
 
-        what = deps.source or "no dependency file"
+        what = f"Python {version}, {deps.source or 'no dependency file'}"
+        trying = "prebuilt wheels only, first" if wheels_only else None
         try:
-            lease = await self.cache.acquire(key, build, publish, say, f"Python {version}, {what}")
+            lease = await self.cache.acquire(key, build, publish, say, what, trying)
         except BuildFailed as failed:  # which Python it was built for
             raise BuildFailed(for_python(failed.message, chosen.minor), failed.lines) from None
         return lease, PythonEnv(str(lease.path / "bin" / "python"), version)
@@ -219,28 +221,26 @@ class EnvBuilder:
         *,
         env_dir: Path,
         read_only: tuple[Path, ...],
-        wheels_only: bool = False,
+        wheels_only: bool | None = False,
         build_cache: Path | None = None,
     ) -> None:
-        """Install into ``env_dir`` (``wheels_only``: the first step alone). Confined,
-        in two steps, so that no code of the upload ever runs with the shared download
-        cache writable (it could plant files that later builds of other apps copy):
-        wheels only first (``--no-build``: uv alone writes the cache, with what the
-        index served), and only if some package must be built from source, again with
-        a cache of this build's own."""
+        """Install into ``env_dir`` (``wheels_only``: the first step alone; None: the
+        second alone, the first just refused). Confined, in two steps, so that no code of
+        the upload ever runs with the shared download cache writable (it could plant
+        files later builds of other apps copy): wheels only first (``--no-build``: uv
+        alone writes the cache), and only if some package must be built from source,
+        again with a cache of this build's own."""
         if wheels_only:
             args = [*args, "--no-build"]
         if self._sandbox() is None or wheels_only:
             await self._uv(args, cwd, publish, env, env_dir=env_dir, read_only=read_only)
             return
-        try:
-            await self._uv(
-                [*args, "--no-build"], cwd, publish, env, env_dir=env_dir, read_only=read_only
-            )
-            return
-        except BuildFailed:
-            pass
-        note = "some packages are built from source: again, with a download cache of its own"
+        if wheels_only is False:  # (None: its lines would be the refused try's again)
+            with contextlib.suppress(BuildFailed):
+                return await self._uv(
+                    [*args, "--no-build"], cwd, publish, env, env_dir=env_dir, read_only=read_only
+                )
+        note = "some packages have no wheel (above): built from source, with a cache of its own"
         await publish([("INFO", note)], "stdout")
         private = build_cache or env_dir / ".build-cache"
         try:

@@ -206,6 +206,7 @@ class EnvCache:
         publish: Publish,
         say: Say,
         what: str,
+        trying: str | None = None,  # how this build differs from the key's (its lines)
     ) -> Lease:
         path = self.root / key
         while True:
@@ -225,7 +226,7 @@ class EnvCache:
                 if running.failure is not None:
                     raise running.failure
                 continue  # built (or its builder was stopped: then build it here)
-            return await self._build(key, path, build, publish, say, what)
+            return await self._build(key, path, build, publish, say, what, trying)
 
     async def _build(
         self,
@@ -235,13 +236,14 @@ class EnvCache:
         publish: Publish,
         say: Say,
         what: str,
+        trying: str | None = None,
     ) -> Lease:
         current = self._builds[key] = _Build(listeners=[publish])
         self._leases[key] += 1
         began = trio.current_time()
         done = False
         try:
-            await say(f"installing dependencies ({what})")
+            await say(f"installing dependencies ({what}{f'; {trying}' if trying else ''})")
             self.builds_run += 1
             await trio.to_thread.run_sync(fresh_dir, path)
             # PREVIEW_BUILD_TIMEOUT bounds the whole build, whatever its steps.

@@ -37,8 +37,9 @@ from .wheelindex import Gaps
 __all__ = ["Choices", "Interpreter", "build_first_fitting", "interpreter_choices"]
 
 T = TypeVar("T")
-# (the interpreter, where its output goes, wheels only?) -> the built environment
-Attempt = Callable[["Interpreter", Publish, bool], Awaitable[T]]
+# (the interpreter, where its output goes, wheels only?) -> the built environment. None:
+# from source, after wheels only were just refused on that interpreter (not tried again).
+Attempt = Callable[["Interpreter", Publish, bool | None], Awaitable[T]]
 _NAMED = re.compile(r"^building ([A-Za-z0-9._-]+) |build `([A-Za-z0-9._-]+?)(?:[=`]|$)")
 _SOURCE_BUILDS = 3  # interpreters a build from source is tried with, at most
 _SHOWN = 4  # packages named in a line, at most
@@ -154,14 +155,14 @@ async def build_first_fitting(
 ) -> T:
     """The environment built with the first interpreter that fits (see the module doc):
     the first for which every package has a wheel (each tried with wheels only, its
-    output kept back: a failed try shows as one line); if none has, each is built from
-    source in turn until one succeeds. ``find_gaps``: what each lacks, by version, if
-    known; asked while uv's pick is tried (when it has every wheel, the answer is not
-    awaited)."""
+    output streamed as it comes, its errors as warnings: a failed try is followed by a
+    line saying so and what comes next); if none has, each is built from source in
+    turn until one succeeds. ``find_gaps``: what each lacks, by version, if known; asked
+    while uv's pick is tried (when it has every wheel, the answer is not awaited)."""
     first, *others = interpreters
     if not others:
         return await attempt(first, publish, False)
-    missing: list[str] = []
+    missing: dict[Interpreter, str] = {}  # those wheels only were refused on: why
     found: list[dict[str, Gaps] | None] = []
     async with trio.open_nursery() as nursery:
 
@@ -169,7 +170,7 @@ async def build_first_fitting(
             found.append(await find_gaps())
 
         nursery.start_soon(ask)
-        built = await _wheels_only(first, attempt, publish, missing)
+        built = await _wheels_only(first, attempt, publish, say, missing)
         if built is not None:
             nursery.cancel_scope.cancel()
             return built[0]
@@ -183,19 +184,24 @@ async def build_first_fitting(
         lacking = gaps.get(interpreter.version) if gaps is not None else None
         if interpreter == first or (lacking is not None and lacking.cost != (0, 0)):
             continue  # tried, or known to fail with wheels only
-        built = await _wheels_only(interpreter, attempt, publish, missing)
+        built = await _wheels_only(interpreter, attempt, publish, say, missing)
         if built is not None:
             await say(
                 f"Python {interpreter.version}: wheels for every package "
-                f"(not on {'; '.join(missing)})"
+                f"(not on {'; '.join(missing.values())})"
             )
             return built[0]
     failures: list[BuildFailed] = []
+    tried = ", ".join(f"Python {interpreter.version}" for interpreter in missing)
+    await say(
+        f"building from source on Python {ranked[0].version}: no Python tried has a wheel "
+        f"for every package ({tried})"
+    )
     for interpreter in ranked[:_SOURCE_BUILDS]:
         if failures:
             await say(f"{failures[-1].message}: trying Python {interpreter.version}")
         try:
-            return await attempt(interpreter, publish, False)
+            return await attempt(interpreter, publish, None if interpreter in missing else False)
         except BuildFailed as failed:
             failures.append(failed)
     raise _cause(failures)
@@ -221,18 +227,21 @@ def _package(message: str) -> str | None:
 
 
 async def _wheels_only(
-    interpreter: Interpreter, attempt: Attempt[T], publish: Publish, missing: list[str]
-) -> tuple[T] | None:
-    """Built with wheels only (its output published then), else None and why in
-    ``missing``."""
-    held: list[tuple[list[tuple[str, str]], str]] = []
+    interpreter: Interpreter, attempt: Attempt[T], publish: Publish, say: Say,
+    missing: dict[Interpreter, str],
+) -> tuple[T] | None:  # fmt: skip
+    """Built with wheels only, else None, why in ``missing`` and a line saying the try
+    ended (its lines, streamed as they came, are then those of a try that did not
+    count)."""
     try:
-        built = await attempt(interpreter, _holding(held), True)
+        built = await attempt(interpreter, _trying(publish), True)
     except BuildFailed as failure:
-        missing.append(f"Python {interpreter.version}: {failure.message}")
+        missing[interpreter] = f"Python {interpreter.version}: {failure.message}"
+        await say(
+            f"the try with prebuilt wheels only on Python {interpreter.version} ended "
+            f"(the lines above): {failure.message}; the build goes on"
+        )
         return None
-    for lines, stream in held:
-        await publish(lines, stream)
     return (built,)
 
 
@@ -260,10 +269,11 @@ def _names(items: tuple[str, ...] | list[str]) -> str:
     return shown + (f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
 
 
-def _holding(held: list[tuple[list[tuple[str, str]], str]]) -> Publish:
-    """A publish that keeps the batches in ``held`` (a try whose output may not count)."""
+def _trying(publish: Publish) -> Publish:
+    """``publish`` for a try with wheels only: its errors are warnings (a failed try is
+    followed by another attempt: the build's own failure, if any, is that one's)."""
 
-    async def hold(lines: list[tuple[str, str]], stream: str) -> None:
-        held.append((lines, stream))
+    async def trying(lines: list[tuple[str, str]], stream: str) -> None:
+        await publish([("WARN" if lvl == "ERROR" else lvl, text) for lvl, text in lines], stream)
 
-    return hold
+    return trying

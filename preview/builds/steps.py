@@ -291,8 +291,8 @@ async def build_frontend(
 
     folder = frontend.folder
     if await trio.to_thread.run_sync(_has_entries, app_dir / frontend.output, anchors):
-        await say(f"the frontend's {frontend.output}/ is there already (built for an "
-                  "earlier start of this preview): not built again")  # fmt: skip
+        await say(f"the frontend's {frontend.output}/ is there already (built before for "
+                  "this preview): not built again")  # fmt: skip
         return
     prefix = f"{folder}/" if folder else ""
     own = {path[len(prefix) :]: data for path, data in files.items() if path.startswith(prefix)}

@@ -11,22 +11,26 @@ push the folder for those. One line per outcome, the running preview's swap incl
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import httpx
 
 from .printing import terminal_text
 
-__all__ = ["SKIP_DIRS", "FolderRules", "apply_outcome", "outcome_line", "watch_folder"]
+__all__ = [
+    "SKIP_DIRS", "UPLOAD_RULES", "FolderRules", "apply_outcome", "outcome_line", "watch_folder",
+]  # fmt: skip
 
-SKIP_DIRS = frozenset(
-    {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".ruff_cache"}
-)
+# The folders never sent, the UI's folder upload's too: one list, which the page reads
+# from the service (preview/static/js/uploadrules.js).
+UPLOAD_RULES = Path(__file__).resolve().parent.parent / "static" / "upload-rules.json"
+SKIP_DIRS = frozenset(json.loads(UPLOAD_RULES.read_text())["skippedFolders"])
 _SHOWN_PATHS = 3  # paths named in an outcome line; the rest are counted
 _DECIDED_WAIT = 900.0  # s a swap answered 202 (a build first) is followed in the status
 _POLL = 0.5
@@ -42,8 +46,13 @@ class FolderRules:
 
         self.folder = folder.resolve()
         ignore = self.folder / ".gitignore"
-        lines = ignore.read_text(errors="replace").splitlines() if ignore.is_file() else []
-        self._ignored = pathspec.GitIgnoreSpec.from_lines(lines)
+        # UTF-8 whatever the locale, a leading BOM not part of its first pattern (as the
+        # page's File.text() reads it).
+        text = ignore.read_text("utf-8-sig", errors="replace") if ignore.is_file() else ""
+        lines = text.splitlines()
+        self._ignored = pathspec.GitIgnoreSpec.from_lines(
+            line for line in lines if _valid_pattern(pathspec, line)
+        )
 
     def relative(self, path: str | Path) -> str | None:
         """The app's path of ``path`` (``a/b.py``), or None when it is not one of its."""
@@ -66,6 +75,16 @@ class FolderRules:
                 if relative is not None and path.is_file() and not path.is_symlink():
                     found.append(relative)
         return found
+
+
+def _valid_pattern(pathspec: Any, line: str) -> bool:
+    """Whether pathspec takes ``line`` (``x\\``, a trailing backslash, it refuses: the
+    line then ignores nothing, as in git and the page, not the whole folder's rules)."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except ValueError:
+        return False
+    return True
 
 
 def _text(path: Path) -> str | None:

@@ -6,7 +6,12 @@ from __future__ import annotations
 import io
 import tarfile
 
+import httpx
+import pytest
 import trio
+
+from preview.api import revisions
+from preview.api.revisions import tree_of_revision
 
 from ..conftest import SERVER_COMMAND, VERSIONED, Service, auth, server_app
 
@@ -236,7 +241,7 @@ async def test_a_revision_not_to_apply_leaves_a_failed_preview_until_applied(
         await service.stop(gid)
         # Stopped by its user: Apply says there is no preview running, as before.
         refused = await service.client.post(_url(gid, "/2/apply"), headers=auth())
-        assert refused.status_code == 409 and refused.json()["error"] == "preview_not_running"
+        assert refused.status_code == 404 and refused.json()["error"] == "no_active_preview"
 
 
 async def test_a_relaunch_past_the_tiers_limit_is_refused_and_the_revision_kept(
@@ -270,3 +275,62 @@ async def test_a_deleted_generations_failed_launch_is_not_kept(service: Service)
         deleted = await service.client.delete(f"/api/generations/{gid}", headers=auth())
         assert deleted.status_code == 200, deleted.text
         assert service.supervisor.failed_launch(gid) is None
+
+
+async def _apply_after(
+    service: Service, gid: str, monkeypatch: pytest.MonkeyPatch, delete_url: str
+) -> httpx.Response:
+    """Revision 1 applied by a call that read it before ``delete_url``'s DELETE (the
+    preview's stop, or the generation's delete) and goes on once that DELETE finished."""
+    deleted = trio.Event()
+    read = trio.Event()
+
+    async def read_then_wait(gid: str, number: int) -> dict[str, bytes]:
+        tree = await tree_of_revision(gid, number)
+        read.set()
+        await deleted.wait()
+        return tree
+
+    monkeypatch.setattr(revisions, "tree_of_revision", read_then_wait)
+    answers: list[httpx.Response] = []
+
+    async def apply() -> None:
+        answers.append(await service.client.post(_url(gid, "/1/apply"), headers=auth()))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(apply)
+        await read.wait()
+        done = await service.client.delete(delete_url, headers=auth())
+        assert done.status_code == 200 and done.json()["status"] != "stopping", done.text
+        deleted.set()
+    return answers[0]
+
+
+async def test_an_apply_racing_a_finished_delete_is_a_404(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview's stop (or its generation's delete) finished while an apply was under
+    way: 404, as the preview's other endpoints answer once it is gone, not a conflict
+    that a retry would not resolve."""
+    with trio.fail_after(90):
+        gid = await service.upload(server_app())
+        assert (await service.launch(gid, command=SERVER_COMMAND)).json()["status"] == "running"
+        stopped = await _apply_after(service, gid, monkeypatch, f"/api/generations/{gid}/preview")
+        assert stopped.status_code == 404, stopped.text
+        body = stopped.json()
+        assert body["status"] == "failed" and body["error"] == "no_active_preview", body
+        assert body["details"] == {"generationId": gid} and body["message"]
+        # Its siblings, once it is gone: the same 404.
+        base = f"/api/generations/{gid}/preview"
+        for method, path in (("DELETE", ""), ("POST", "/token"), ("POST", "/snapshots")):
+            answer = await service.client.request(method, base + path, headers=auth())
+            assert answer.status_code == 404, (path, answer.text)
+            assert answer.json()["error"] == "no_active_preview", (path, answer.text)
+        again = await service.client.post(_url(gid, "/1/apply"), headers=auth())
+        assert again.status_code == 404 and again.json()["error"] == "no_active_preview"
+
+        # The generation's delete: it is unknown now.
+        assert (await service.launch(gid, command=SERVER_COMMAND)).json()["status"] == "running"
+        gone = await _apply_after(service, gid, monkeypatch, f"/api/generations/{gid}")
+        assert gone.status_code == 404, gone.text
+        assert gone.json()["error"] == "generation_not_found", gone.text

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 import trio
 
 from preview.apps import detect
 from preview.apps.frontend import Frontend, find_frontend
+from preview.runtime.swaps.codedirs import copy_built_frontend, frontend_unchanged
 
-from ..conftest import Service
+from ..conftest import Service, auth
 from .test_build import BUILD_WAIT, launched, messages
 
 _needs_npm = pytest.mark.skipif(
@@ -186,3 +189,101 @@ async def test_a_frontend_that_fails_to_build_leaves_the_api_running(
             m.startswith("the frontend's build failed: setup step failed") and "main.js" in m
             for m in warned
         ), warned
+
+
+async def _applied(service: Service, gid: str, files: dict[str, str]) -> dict:
+    """A revision of ``files`` applied to the running preview: its swap's outcome (once
+    decided, when the answer came before it: 202)."""
+    url = f"/api/generations/{gid}/revisions"
+    posted = await service.client.post(url, json={"files": files}, headers=auth())
+    assert posted.status_code in (201, 202), posted.text
+    runtime = service.supervisor.for_generation(gid)
+    assert runtime is not None and runtime.swaps.last is not None
+    await runtime.swaps.last.done.wait()
+    return (await service.status(gid))["lastApply"]
+
+
+def _builds(events: list[dict]) -> int:
+    said = messages(events, "system")  # (a revision's lines begin "revision N: ")
+    return sum(re.match(r"(revision \d+: )?setup: npm run build", m) is not None for m in said)
+
+
+@_needs_npm
+async def test_a_revision_reuses_the_built_frontend_unless_a_frontend_file_changed(
+    builder_service: Service,
+) -> None:
+    """A backend change: the running revision's built pages copied into the new
+    revision's own directory (not built again, not linked to the old one's); a
+    frontend file changed: built again there."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT * 2):
+        body = await launched(service, _fullstack())
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        gid, home = body["gid"], service.settings.previews_dir / body["previewInstanceId"]
+        page = (await service.app_get(body, "/")).text
+        assert _builds(await service.history(gid)) == 1
+
+        pear = _MOUNTED.replace('"apple"', '"pear"')
+        outcome = await _applied(service, gid, {"main.py": pear})
+        assert outcome["state"] == "switched", outcome
+        assert (await service.app_get(body, "/api/items/1")).json()["name"] == "pear"
+        assert (await service.app_get(body, "/")).text == page  # the same bundle's
+        events = await service.history(gid)
+        assert _builds(events) == 1, messages(events, "system")
+        said = messages(events, "system")
+        copied = "revision 2: the frontend's sources did not change: its built frontend/dist/ ("
+        assert any(m.startswith(copied) for m in said), said
+        built = home / ".revisions" / "2.1" / "frontend" / "dist"
+        assert built.is_dir() and not built.is_symlink()
+        assert (built / "index.html").is_file() and not (built / "index.html").is_symlink()
+
+        again = _MAIN.replace("built by vite", "built again")
+        outcome = await _applied(service, gid, {"frontend/main.js": again})
+        assert outcome["state"] == "switched", outcome
+        assert _builds(await service.history(gid)) == 2
+        page = (await service.app_get(body, "/")).text
+        script = page.split('src="')[1].split('"')[0]
+        assert "built again" in (await service.app_get(body, script)).text
+        assert (await service.stop(gid)).status_code == 200
+
+
+def test_a_frontends_sources_are_its_folder_but_its_output_and_packages() -> None:
+    files = _bytes(_fullstack())
+    frontend = Frontend("frontend", "vite", "frontend/dist")
+    built = {"frontend/dist/x.js": b"", "frontend/node_modules/a": b""}
+    backend = {**files, "main.py": b"changed", **built}
+    assert frontend_unchanged(frontend, backend, files)
+    assert not frontend_unchanged(frontend, {**files, "frontend/main.js": b"changed"}, files)
+    assert not frontend_unchanged(frontend, {**files, "frontend/new.css": b""}, files)
+    # At the root (Vue CLI beside manage.py): the Python sources are not its.
+    root = Frontend("", "@vue/cli-service", "dist")
+    assert frontend_unchanged(root, {**files, "main.py": b"changed"}, files)
+    assert not frontend_unchanged(root, {**files, "requirements.txt": b"changed"}, files)
+
+
+def test_a_built_frontend_is_copied_without_following_a_link(tmp_path: Path) -> None:
+    """The running revision's folder is the app's: a link in it (to a file, a folder,
+    or in the output's own place) is not followed, and leaves nothing copied of it."""
+    previews, outside = tmp_path / "previews", tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("host")
+    running, target = previews / "p1", previews / "p1" / ".revisions" / "2.1"
+    dist = running / "frontend" / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<p>built</p>")
+    (dist / "assets" / "app.js").write_text("built()")
+    (dist / "leak.txt").symlink_to(outside / "secret.txt")
+    (dist / "assets" / "tree").symlink_to(outside)
+    (target / "frontend").mkdir(parents=True)
+    copied = copy_built_frontend(running, target, "frontend/dist", (previews,), None)
+    assert copied == 2
+    out = target / "frontend" / "dist"
+    assert (out / "index.html").read_text() == "<p>built</p>" and not out.is_symlink()
+    assert (out / "assets" / "app.js").read_text() == "built()"
+    assert not (out / "leak.txt").exists() and not (out / "assets" / "tree").exists()
+    # The output's place a link (to a folder outside): nothing copied.
+    shutil.rmtree(out)
+    shutil.rmtree(dist)
+    dist.symlink_to(outside)
+    assert copy_built_frontend(running, target, "frontend/dist", (previews,), None) == 0
+    assert not out.exists()

@@ -1,17 +1,19 @@
 """Which interpreter an app's environment is built with: among those present that fit
-its request, the first with wheels for every pinned package (a failed try is one line,
-not the resolver's error), and a .python-version naming another patch of an installed
-minor version taken as that version, said so. Real interpreters, real builds."""
+its request, the first with wheels for every pinned package (a try's lines streamed as
+they come, a failed one's errors as warnings, followed by a line saying it ended), and
+a .python-version naming another patch of an installed minor version taken as that
+version, said so. Real interpreters, real builds."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import trio
 
 from preview.apps.depspec import python_dependencies
 from preview.builds.build import EnvBuilder
-from preview.builds.interpreters import interpreter_choices
+from preview.builds.interpreters import Choices, interpreter_choices
 
 from ..conftest import Service
 from .test_build import BUILD_WAIT, app_files, launched, messages
@@ -69,8 +71,13 @@ async def test_the_interpreter_with_wheels_for_every_pin_is_chosen(
         system = messages(events, "system")
         chose = [m for m in system if m.startswith("Python 3.12") and "wheels for every" in m]
         assert chose and f"not on Python {found.interpreters[0].version}" in chose[0], system
-        # The failed try on the newer one is that line, not the resolver's error.
-        assert not any("No solution found" in m for m in messages(events, "build"))
+        # The failed try on the newer one was streamed, its errors as warnings, and
+        # said to have ended before the next began.
+        newer = found.interpreters[0].version
+        said = f"the try with prebuilt wheels only on Python {newer} ended"
+        ended = [m for m in system if m.startswith(said)]
+        assert ended and ended[0].endswith("the build goes on"), system
+        assert not [e for e in events if e["source"] == "build" and e["level"] == "ERROR"]
         assert (await service.stop(body["gid"])).status_code == 200
 
 
@@ -179,3 +186,82 @@ async def test_a_python_version_naming_a_program_never_runs_it(
             assert body["status"] == "failed"
             assert "no Python interpreter here fits" in body["errorMessage"]
     assert not await trio.Path(ran).exists()
+
+
+async def _built_with_wheels_first(
+    service: Service, monkeypatch: pytest.MonkeyPatch, requirements: bytes
+) -> tuple[list[tuple[str, str, str]], str]:
+    """The build of ``requirements`` where two interpreters fit (uv's pick, then another:
+    here the same one again when only one is present), as the log gets it: (source,
+    level, text) in order, and the version built for."""
+    builder: EnvBuilder = await service.supervisor.env_builder()
+    found = await interpreter_choices("", None, builder._uv_env(discovery=True))
+    assert not isinstance(found, list), found
+    first, *others = found.interpreters
+    two = Choices((first, others[0] if others else first))
+
+    async def two_fitting(_deps: object) -> Choices:
+        return two
+
+    monkeypatch.setattr(builder, "_interpreter", two_fitting)
+    log: list[tuple[str, str, str]] = []
+
+    async def publish(lines: list[tuple[str, str]], stream: str) -> None:
+        log.extend(("build", level, text) for level, text in lines)
+
+    async def say(text: str) -> None:
+        log.append(("system", "INFO", text))
+
+    deps = python_dependencies({"requirements.txt": requirements})
+    lease, env = await builder.python_env(deps, None, publish, say)
+    lease.release()
+    return log, env.version
+
+
+def _index(log: list[tuple[str, str, str]], start: str, after: int = -1) -> int:
+    return next(
+        i for i, (source, _, text) in enumerate(log)
+        if i > after and source == "system" and text.startswith(start)
+    )  # fmt: skip
+
+
+async def test_a_try_with_wheels_only_streams_its_lines_as_they_come(
+    builder_service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its lines reach the log while it runs (before it says it is built), not once
+    it ended."""
+    with trio.fail_after(BUILD_WAIT):
+        log, version = await _built_with_wheels_first(
+            builder_service, monkeypatch, b"six==1.16.0\nidna==3.7\n"
+        )
+    began = _index(log, f"installing dependencies (Python {version}, requirements.txt")
+    built = _index(log, "environment built in", began)
+    between = [text for source, _, text in log[began:built] if source == "build"]
+    assert not [text for source, _, text in log[built:] if source == "build"], log
+    assert any("six==1.16.0" in text for text in between), log
+    assert log[began][2].endswith("; prebuilt wheels only, first)"), log  # the try says so
+
+
+async def test_a_failed_try_with_wheels_only_is_said_and_the_build_goes_on(
+    builder_service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """visitor 0.1.3 has no wheel: the try's lines (streamed, its errors as warnings)
+    are followed by a line saying it ended and why, then one saying the build from
+    source starts, which then succeeds without refusing it again."""
+    with trio.fail_after(BUILD_WAIT):
+        log, version = await _built_with_wheels_first(
+            builder_service, monkeypatch, b"visitor==0.1.3\n"
+        )
+    began = _index(log, "installing dependencies (Python")
+    assert log[began][2].endswith("; prebuilt wheels only, first)"), log
+    ended = _index(log, f"the try with prebuilt wheels only on Python {version} ended", began)
+    assert "visitor" in log[ended][2] and log[ended][2].endswith("; the build goes on"), log
+    tried = [(level, text) for source, level, text in log[began:ended] if source == "build"]
+    assert any("visitor" in text for _, text in tried), log
+    assert all(level != "ERROR" for level, _ in tried), tried
+    source_build = _index(log, f"building from source on Python {version}: no Python", ended)
+    again = _index(log, f"installing dependencies (Python {version}, requirements.txt)",
+                   source_build)  # fmt: skip
+    _index(log, "environment built in", again)
+    # Its wheels-only pass is not run again (its refusal's lines said twice).
+    assert not [t for _, _, t in log[again:] if "no usable wheels" in t], log[again:]

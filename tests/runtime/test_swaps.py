@@ -184,7 +184,7 @@ async def test_apply_false_keeps_the_running_revision_until_applied(service: Ser
         assert (await service.status(gid))["revision"] == 1
         await service.stop(gid)
         refused = await service.client.post(_revisions(gid, "/1/apply"), headers=auth())
-        assert refused.status_code == 409 and refused.json()["error"] == "preview_not_running"
+        assert refused.status_code == 404 and refused.json()["error"] == "no_active_preview"
 
 
 ALEMBIC_INI = """

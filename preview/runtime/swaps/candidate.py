@@ -42,7 +42,7 @@ from ..smoke import with_route_table
 from ..state import PreviewState
 from ..supervision import StopControls
 from ..upstream import Upstream
-from .codedirs import revision_dir, write_revision_dir
+from .codedirs import copy_built_frontend, frontend_unchanged, revision_dir, write_revision_dir
 from .steps import steps_to_run
 
 __all__ = ["Candidate", "CandidateFailed", "ServingPreview", "prepare"]
@@ -137,6 +137,38 @@ def _uid_of(preview: ServingPreview, uid_port: int, python: str, built: Path | N
     return host_uid(uid_port) if preview.containment.plain_uid(python, built) is not None else None
 
 
+async def _reuse_frontend(
+    preview: ServingPreview,
+    detection: Detection,
+    files: dict[str, bytes],
+    running: tuple[Path, dict[str, bytes], Detection | None],
+    code_dir: Path,
+    owner: int | None,
+    say: Callable[[str], Awaitable[None]],
+) -> None:
+    """The running revision's built frontend copied into ``code_dir`` when its sources
+    did not change (``npm run build`` takes tens of seconds; it is then skipped, its
+    output there already); else it is built there as at a launch."""
+    running_dir, running_files, running_detection = running
+    frontend = detection.frontend
+    if frontend is None or running_detection is None or running_detection.frontend != frontend:
+        return
+    if not frontend_unchanged(frontend, files, running_files):
+        return
+    anchors = (preview.settings.previews_dir,)
+    copy = partial(copy_built_frontend, running_dir, code_dir, frontend.output, anchors, owner)
+    try:
+        copied = await trio.to_thread.run_sync(copy)
+    except OSError as error:  # (its disk full): built here instead
+        await say(f"the built frontend could not be copied ({error.strerror}): built again")
+        return
+    if copied:
+        await say(
+            f"the frontend's sources did not change: its built {frontend.output}/ "
+            f"({copied} files) copied from the running revision"
+        )
+
+
 async def prepare(
     preview: ServingPreview,
     *,
@@ -171,6 +203,9 @@ async def prepare(
     )  # fmt: skip
     candidate_made(candidate)
     owner = host_uid(uid_port) if containment.files_uid() is not None else None
+    # The running revision's built frontend: not data to share (codedirs).
+    running_frontend = running_detection.frontend if running_detection is not None else None
+    built = running_frontend.output if running_frontend is not None else None
     # Its start read from its files and its directory written, side by side (threads).
     found: list[Detection] = []
     linked: list[int] = []
@@ -188,7 +223,7 @@ async def prepare(
             write = partial(write_revision_dir, code_dir, files, running_dir, running_files)
             # With the app's rights: .revisions, in its directory, may be a link it made.
             rights = partial(run_as_owner, code_dir) if sandboxed else _plain
-            linked.append(await trio.to_thread.run_sync(rights, write, owner))
+            linked.append(await trio.to_thread.run_sync(rights, write, owner, built))
         except OSError as error:
             failures.append(write_failure(error, preview.host_paths(error.filename or "")))
         mark("written")
@@ -209,6 +244,7 @@ async def prepare(
         await say(f"set-up steps run before, not again: {', '.join(skipped)}")
     shared = f"; {linked[0]} data entries shared with it" if linked[0] else ""
     await say(f"wrote {len(files)} files to its own directory{shared}")
+    await _reuse_frontend(preview, detection, files, running, code_dir, owner, say)
     home_db = str(preview.temp_dir / "app.db")
 
     def environment(python: str) -> dict[str, str]:

@@ -10,18 +10,29 @@ into the new one (a symbolic link to where it really is), so both processes read
 write the same files. SQLite follows such a link and keeps its journal and WAL beside
 the real file, so two processes on the two paths share one database safely. The
 environment's ``node_modules`` link is the preparation's to make, and ``.tmp`` is each
-process's own. Blocking: call in a thread.
+process's own. A built frontend's output folder (``apps.frontend``) is code, not data:
+never linked (a build in the new directory wrote through the link into the running
+revision's pages); when the frontend's sources did not change it is copied instead
+(:func:`copy_built_frontend`), else built again there. Blocking: call in a thread.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
+import stat
+from collections.abc import Sequence
 from pathlib import Path
 
+from ...apps.frontend import Frontend
 from ...logs import REVISION_DIRS
-from ...sandbox.appdir import chown_tree, write_into
+from ...sandbox.appdir import chown_tree, open_dir, write_into
 
-__all__ = ["REVISIONS_DIR", "revision_dir", "write_revision_dir"]
+__all__ = [
+    "REVISIONS_DIR", "copy_built_frontend", "frontend_unchanged", "revision_dir",
+    "write_revision_dir",
+]  # fmt: skip
 
 REVISIONS_DIR = REVISION_DIRS  # (the name snapshots' tests know it by)
 _OWN = {".tmp", REVISIONS_DIR, "node_modules"}  # a process's own, never shared
@@ -39,16 +50,19 @@ def write_revision_dir(
     running_dir: Path,
     running_files: dict[str, bytes],
     owner: int | None,
+    built: str | None = None,
 ) -> int:
     """Write ``files`` into ``target`` (new), link the data of ``running_dir`` (what is
-    there beside ``running_files``) into it; the number of entries linked. Run with the
-    app's rights (``sandbox.appdir.as_owner``); a link the app put in ``.revisions``' place
-    is removed first: the folder is the service's, within the preview's directory."""
+    there beside ``running_files``, but the frontend's output folder ``built``) into it;
+    the number of entries linked. Run with the app's rights (``sandbox.appdir.as_owner``);
+    a link the app put in ``.revisions``' place is removed first: the folder is the
+    service's, within the preview's directory."""
     if target.parent.is_symlink():
         target.parent.unlink()
     target.mkdir(parents=True)
     write_into(target, files)
-    linked = _link_data(running_dir, target, set(running_files), set(files), "")
+    code = set(running_files) | ({built} if built else set())
+    linked = _link_data(running_dir, target, code, set(files), "")
     if owner is not None:
         chown_tree(target, owner)
     return linked
@@ -81,3 +95,121 @@ def _link_data(source: Path, target: Path, old: set[str], new: set[str], prefix:
         os.symlink(where, link)
         linked += 1
     return linked
+
+
+def frontend_unchanged(
+    frontend: Frontend, files: dict[str, bytes], running: dict[str, bytes]
+) -> bool:
+    """Whether ``frontend``'s sources are the same in ``files`` as in ``running``: every
+    file under its folder but its ``node_modules`` and output folder (at the upload's
+    root, the Python sources too: no bundler reads them, and a backend's change must not
+    cost a frontend build)."""
+    prefix = f"{frontend.folder}/" if frontend.folder else ""
+    skipped = (f"{prefix}node_modules/", f"{frontend.output}/")
+
+    def source(path: str) -> bool:
+        if not path.startswith(prefix) or path.startswith(skipped):
+            return False
+        return bool(prefix) or not path.endswith(".py")
+
+    mine = {path: data for path, data in files.items() if source(path)}
+    return mine == {path: data for path, data in running.items() if source(path)}
+
+
+def copy_built_frontend(
+    running_dir: Path, target: Path, output: str, anchors: Sequence[Path], owner: int | None
+) -> int:
+    """The built ``output`` folder of ``running_dir`` copied into ``target``'s (absent:
+    :func:`write_revision_dir` links it not), given to ``owner``; the number of files
+    copied (0: none was built there). Both directories are the app's to change: nothing
+    in them is followed (each folder opened as ``open_dir`` opens it, below
+    ``anchors``, or made and opened by descriptor; a link, or anything but a folder or a
+    regular file, is left out), so it runs with the service's rights (the previews'
+    folder is closed to the app's)."""
+    try:
+        source = open_dir(running_dir / output, anchors)
+    except OSError:  # none there (its build failed), or a link in its place
+        return 0
+    *parents, name = Path(output).parts
+    into = None
+    try:
+        into = open_dir(target, anchors)
+        for part in (*parents, name):
+            if part == name or not _is_dir(part, into):
+                os.mkdir(part, 0o755, dir_fd=into)  # (the output: absent, never linked)
+            into, parent = os.open(part, _DIR_NO_LINK, dir_fd=into), into
+            os.close(parent)
+        copied = _copy_entries(source, into)
+    except OSError:  # (the disk full): no half-copied pages taken for built ones
+        if into is not None:
+            os.close(into)
+            into = None
+            _remove_output(target, output, anchors)
+        raise
+    finally:
+        os.close(source)
+        if into is not None:
+            os.close(into)
+    if owner is not None:
+        chown_tree(target / output, owner, anchors)
+    return copied
+
+
+_DIR_NO_LINK = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_MOST_DEPTH = 32  # folders below a built output copied, at most
+
+
+def _is_dir(name: str, parent: int) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def _remove_output(target: Path, output: str, anchors: Sequence[Path]) -> None:
+    """What was copied of ``output`` removed, its parent reached without a link."""
+    try:
+        parent = open_dir((target / output).parent, anchors)
+    except OSError:
+        return
+    try:
+        shutil.rmtree(Path(output).name, dir_fd=parent, ignore_errors=True)
+    finally:
+        os.close(parent)
+
+
+def _copy_entries(source: int, target: int, depth: int = 0) -> int:
+    if depth > _MOST_DEPTH:  # the app's folders, nested past any build's: not built ones
+        raise OSError(errno.ELOOP, "folders nested too deep")
+    copied = 0
+    with os.scandir(source) as scanned:  # (of a copy of the descriptor)
+        entries = list(scanned)
+    for entry in entries:
+        mode = entry.stat(follow_symlinks=False).st_mode
+        if stat.S_ISDIR(mode):
+            os.mkdir(entry.name, 0o755, dir_fd=target)
+            inner = os.open(entry.name, _DIR_NO_LINK, dir_fd=source)
+            made = os.open(entry.name, _DIR_NO_LINK, dir_fd=target)
+            try:
+                copied += _copy_entries(inner, made, depth + 1)
+            finally:
+                os.close(inner)
+                os.close(made)
+        elif stat.S_ISREG(mode):
+            # Non-blocking: a FIFO put in a file's place since the scan does not hold us.
+            flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+            read = os.open(entry.name, flags, dir_fd=source)
+            try:
+                if not stat.S_ISREG(os.fstat(read).st_mode):
+                    continue
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+                write = os.open(entry.name, flags, 0o644, dir_fd=target)
+                try:
+                    while os.sendfile(write, read, None, 1 << 20):
+                        pass
+                finally:
+                    os.close(write)
+            finally:
+                os.close(read)
+            copied += 1
+    return copied

@@ -3,9 +3,8 @@
 
 import * as api from './api.js';
 import { $, counted, formatBytes, h, setText, show } from './dom.js';
+import { gitignoreMatcher, skippedFolders } from './uploadrules.js';
 
-// Folders never worth uploading (the CLI's `preview push` skips the same ones).
-const SKIP_DIRS = new Set(['.git', '__pycache__', '.venv', 'venv', 'node_modules', '.mypy_cache', '.ruff_cache', '.pytest_cache']);
 const SNIFF_BYTES = 8192; // a NUL byte in the first 8 KiB marks a binary file
 const SELECTED_KEY = 'preview.selected';
 
@@ -17,38 +16,76 @@ function archiveType(name, fallback) {
   return fallback || 'application/octet-stream';
 }
 
-/** `{path: text}` of a folder's files (`[relativePath, File]`), binary files left out. */
-async function readFolder(entries) {
+/** `{path: text}` of a folder's files (`[relativePath, File]`) that `preview push` and
+ * `preview watch` would send (uploadrules.js), and what was left out: `binary` files,
+ * files in skipped `folders` (`inFolders` of them, for a picked folder: a dropped one's
+ * are not walked: `pruned`), files its root `.gitignore` ignores (`ignored`). */
+async function readFolder(entries, pruned = []) {
+  const skip = await skippedFolders();
+  const relativeOf = (path) => {
+    const parts = path.split('/');
+    return parts.length > 1 ? parts.slice(1) : parts; // drop the folder's own name
+  };
+  const rules = entries.find(([path]) => relativeOf(path).join('/') === '.gitignore');
+  const ignores = gitignoreMatcher(rules ? await rules[1].text() : '');
   const files = {};
-  const skipped = [];
+  const binary = [];
+  const folders = new Set(pruned);
+  let inFolders = 0;
+  let ignored = 0;
   const decoder = new TextDecoder('utf-8', { fatal: true });
   for (const [path, file] of entries) {
-    const parts = path.split('/');
-    const relative = parts.length > 1 ? parts.slice(1) : parts; // drop the folder's own name
-    if (relative.slice(0, -1).some((part) => SKIP_DIRS.has(part))) continue;
+    const relative = relativeOf(path);
+    const folder = relative.slice(0, -1).find((part) => skip.has(part));
+    if (folder !== undefined) {
+      folders.add(folder);
+      inFolders += 1;
+      continue;
+    }
+    if (ignores(relative.join('/'))) {
+      ignored += 1;
+      continue;
+    }
     const bytes = new Uint8Array(await file.arrayBuffer());
     if (bytes.subarray(0, SNIFF_BYTES).includes(0)) {
-      skipped.push(relative.join('/'));
+      binary.push(relative.join('/'));
       continue;
     }
     try {
       files[relative.join('/')] = decoder.decode(bytes);
     } catch {
-      skipped.push(relative.join('/')); // not UTF-8: not a text file
+      binary.push(relative.join('/')); // not UTF-8: not a text file
     }
   }
-  return { files, skipped };
+  return { files, binary, skipped: { folders: [...folders].sort(), inFolders, ignored } };
+}
+
+/** What a folder's upload left out, in words ('' for nothing). */
+function leftOut({ binary, skipped }) {
+  const said = [];
+  if (skipped.folders.length) {
+    const where = skipped.folders.map((folder) => `${folder}/`).join(', ');
+    said.push(skipped.inFolders ? `${counted(skipped.inFolders, 'file')} in ${where}` : `the folders ${where}`);
+  }
+  if (skipped.ignored) said.push(`${counted(skipped.ignored, 'file')} its .gitignore ignores`);
+  const notes = said.length ? [`skipped ${said.join(' and ')}`] : [];
+  if (binary.length) notes.push(`left out ${counted(binary.length, 'binary file')}`);
+  return notes.length ? ` (${notes.join('; ')})` : '';
 }
 
 const picked = (fileList) => [...fileList].map((file) => [file.webkitRelativePath || file.name, file]);
 
-/** Every file under a dropped folder entry, as `[path from the folder, File]`. */
-async function walkEntry(entry, prefix = '') {
+/** Every file under a dropped folder entry, as `[path from the folder, File]`, but in
+ * the folders never sent (`skip`: not walked, their names added to `pruned`). */
+async function walkEntry(entry, skip, pruned, prefix = '') {
   if (entry.isFile) {
     const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
     return [[`${prefix}${entry.name}`, file]];
   }
-  if (SKIP_DIRS.has(entry.name)) return [];
+  if (prefix && skip.has(entry.name)) {
+    pruned.add(entry.name);
+    return [];
+  }
   const reader = entry.createReader();
   const children = [];
   for (;;) {
@@ -58,7 +95,7 @@ async function walkEntry(entry, prefix = '') {
     children.push(...batch);
   }
   const found = [];
-  for (const child of children) found.push(...(await walkEntry(child, `${prefix}${entry.name}/`)));
+  for (const child of children) found.push(...(await walkEntry(child, skip, pruned, `${prefix}${entry.name}/`)));
   return found;
 }
 
@@ -248,7 +285,13 @@ export class Generations {
     this.archive.value = '';
     const folder = entries.find((entry) => entry.isDirectory);
     if (folder) {
-      this.dropped = { folder: await walkEntry(folder), name: folder.name };
+      const pruned = new Set();
+      try {
+        this.dropped = { folder: await walkEntry(folder, await skippedFolders(), pruned), name: folder.name, pruned: [...pruned] };
+      } catch (error) {
+        setText($('upload-status'), `Upload failed: ${error.message}`);
+        return;
+      }
     } else if (transfer.files.length === 1) {
       this.dropped = { archive: transfer.files[0], name: transfer.files[0].name };
     } else {
@@ -292,9 +335,10 @@ export class Generations {
         created = await api.uploadArchive(projectId, archive, archiveType(archive.name, archive.type));
       } else {
         setText(status, 'Reading the folder…');
-        const { files, skipped } = await readFolder(folder);
-        if (!Object.keys(files).length) throw new Error('The folder has no text file to upload.');
-        if (skipped.length) note = ` (left out ${skipped.length} binary file${skipped.length > 1 ? 's' : ''})`;
+        const read = await readFolder(folder, this.dropped?.pruned);
+        const { files } = read;
+        note = leftOut(read);
+        if (!Object.keys(files).length) throw new Error(`The folder has no text file to upload${note}.`);
         setText(status, `Uploading ${Object.keys(files).length} files…`);
         created = await api.uploadFiles(projectId, files);
       }
