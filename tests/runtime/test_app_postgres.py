@@ -310,6 +310,28 @@ async def test_a_locked_release_that_cannot_run_here_gets_the_newest_of_its_rang
 
 
 @needs_server
+async def test_a_range_whose_every_release_cannot_run_here_gets_the_next_major(
+    builder_service: Service,
+) -> None:
+    """ganeshmani's sequelize-cli tutorial asks for ``"pg": "^7.12.1"`` (no lockfile): every
+    7.x's connect never settles on Node 14 and later (its /api/users never answered): the
+    newest 8, the first major that runs, is installed instead, saying so."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pg_range_old"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await _proxied(service, body, "/"))["data"]
+        assert answer["one"] == 1 and answer["version"].startswith("8."), answer
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(
+            m.startswith("pg 7.18.2 (installed) its connect never") and "pg@>=8.0.3 <9" in m
+            for m in said
+        ), said
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_a_procfile_node_app_gets_its_knex_migrations(builder_service: Service) -> None:
     """A Heroku-era Node app: ``web: yarn start`` (yarn is not installed: npm runs the
     script) and knex migrations, run by ``knex migrate:latest`` before it serves."""
