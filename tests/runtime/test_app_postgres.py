@@ -332,6 +332,24 @@ async def test_a_range_whose_every_release_cannot_run_here_gets_the_next_major(
 
 
 @needs_server
+async def test_sequelize_cli_migrations_are_run_where_its_sequelizerc_puts_them(
+    builder_service: Service,
+) -> None:
+    """``sequelize-cli`` listed, its migrations where a ``.sequelizerc`` puts them (db/):
+    ``sequelize db:migrate`` runs before the app serves (ganeshmani's tutorial answered
+    500 on /api/users, its table never made)."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_sequelize_cli"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"notes": 0}
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("sequelize db:migrate" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_a_procfile_node_app_gets_its_knex_migrations(builder_service: Service) -> None:
     """A Heroku-era Node app: ``web: yarn start`` (yarn is not installed: npm runs the
     script) and knex migrations, run by ``knex migrate:latest`` before it serves."""
