@@ -350,6 +350,22 @@ async def test_sequelize_cli_migrations_are_run_where_its_sequelizerc_puts_them(
 
 
 @needs_server
+async def test_a_database_host_on_the_authors_docker_network_is_the_previews_own(
+    builder_service: Service,
+) -> None:
+    """tsabunkar's NestJS commits a .env with ``PGHOST=172.17.0.2`` (its Docker bridge's
+    database), which no preview reaches (ENETUNREACH): the preview's own PostgreSQL's
+    PGHOST is given instead, the app's database name kept."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pg_docker_env"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"database": "dev"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_a_procfile_node_app_gets_its_knex_migrations(builder_service: Service) -> None:
     """A Heroku-era Node app: ``web: yarn start`` (yarn is not installed: npm runs the
     script) and knex migrations, run by ``knex migrate:latest`` before it serves."""
