@@ -366,6 +366,23 @@ async def test_a_database_host_on_the_authors_docker_network_is_the_previews_own
 
 
 @needs_server
+async def test_the_one_schema_file_nothing_else_runs_is_run(builder_service: Service) -> None:
+    """tsabunkar's NestJS makes its tables only in src/database/scripts.sql (no
+    migrations, its Sequelize sync() commented out, no compose file): it runs in the
+    database the app opens, before it does, as a compose file's init scripts would."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pg_schema_file"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == ["KING"]
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("the upload's one schema file (src/database/scripts.sql)" in m for m in system)
+        assert any(m.endswith("init script src/database/scripts.sql was run") for m in system)
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_a_procfile_node_app_gets_its_knex_migrations(builder_service: Service) -> None:
     """A Heroku-era Node app: ``web: yarn start`` (yarn is not installed: npm runs the
     script) and knex migrations, run by ``knex migrate:latest`` before it serves."""
