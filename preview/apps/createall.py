@@ -214,20 +214,26 @@ SERVERS = (
     ("quart", "Quart", "run"), ("sanic", "Sanic", "run"), ("aiohttp.web", "", "run_app"),
     ("bottle", "", "run"), ("waitress", "", "serve"), ("werkzeug.serving", "", "run_simple"),
 )
+AWAITED = (("uvicorn", "Server", "serve"), ("hypercorn.asyncio", "", "serve"))
 
 
 def not_served(*args, **kwargs):
     print("its server is not started by this step: the preview starts the app")
 
 
-for module, owner, name in SERVERS:
-    try:
-        found = importlib.import_module(module)
-    except Exception:
-        continue
-    target = getattr(found, owner, None) if owner else found
-    if target is not None and hasattr(target, name):
-        setattr(target, name, not_served)
+async def not_awaited(*args, **kwargs):
+    not_served()
+
+
+for servers, stand_in in ((SERVERS, not_served), (AWAITED, not_awaited)):
+    for module, owner, name in servers:
+        try:
+            found = importlib.import_module(module)
+        except Exception:
+            continue
+        target = getattr(found, owner, None) if owner else found
+        if target is not None and hasattr(target, name):
+            setattr(target, name, stand_in)
 sys.argv = [sys.argv[1]]
 runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
 """

@@ -5,6 +5,7 @@ the log. Each answers its database route with 200 (or, the last, says why it can
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import trio
@@ -437,3 +438,22 @@ def test_a_flask_script_managers_init_command_is_run_by_its_script() -> None:
     assert detect(files).setup_steps() == [
         (("env", "FLASK_APP=wsgi:app", "{python}", "manage.py", "init_db"), "")
     ]
+
+
+async def test_the_main_blocks_servers_are_not_started(tmp_path) -> None:
+    """The block's server, called or awaited (``uvicorn.run``, ``await
+    uvicorn.Server(config).serve()`` in the ``main()`` that made the tables), returns at
+    once: the step ends, its tables made, nothing left listening."""
+    (tmp_path / "shop.py").write_text(
+        "import asyncio\nimport uvicorn\n\n\nasync def main():\n"
+        "    print('tables made')\n"
+        "    await uvicorn.Server(uvicorn.Config('shop:app', port=1)).serve()\n\n\n"
+        "if __name__ == '__main__':\n    asyncio.run(main())\n    uvicorn.run('shop:app', port=1)\n"
+    )
+    with trio.fail_after(60):
+        done = await trio.run_process(
+            [sys.executable, "-c", MAIN_BLOCK, "shop"], cwd=tmp_path, capture_stdout=True
+        )
+    lines = done.stdout.decode().splitlines()
+    assert lines[0] == "tables made" and len(lines) == 3, lines
+    assert all("its server is not started" in line for line in lines[1:])
