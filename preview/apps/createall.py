@@ -24,7 +24,13 @@ with the missing table diagnosed.
 
 An app that calls ``create_all()`` only under ``if __name__ == "__main__":`` (which a
 server never runs: miguelgrinberg's REST-auth) gets the same step: it does what ``python
-app.py`` would have done before serving. Another framework's is left to
+app.py`` would have done before serving. Any other app whose module makes its tables in
+that block, itself or through a function of the module it calls (``asyncio.run(main())``
+whose ``main`` awaits Piccolo's ``create_table()``; peewee's ``create_tables()``,
+Tortoise's ``generate_schemas()``, SQLAlchemy's ``create_all()``), gets
+:func:`main_block_step`: the block run as ``python -m`` runs it, the server it then
+starts made a no-op (``uvicorn.run``, ``Flask.run`` …: the preview starts the app). One
+whose tables are made in another module's block is left to
 :func:`.datainit.missing_tables_hint`, which names it.
 """
 
@@ -43,6 +49,7 @@ __all__ = [
     "flask_target",
     "in_directory",
     "is_main_check",
+    "main_block_step",
     "main_only_create_all",
     "migrating_app",
 ]
@@ -132,16 +139,16 @@ def create_all_step(
     Flask-SQLAlchemy that has no migrations (no ``alembic.ini`` anywhere) and either
     declares Flask-Migrate or calls ``create_all()`` nowhere, or only under
     ``__main__`` in ``only_main`` (the module doc); [] for any other app."""
-    if app is None or app.framework != "flask":
-        return []
     if any(posixpath.basename(p) == "alembic.ini" for p in files):
         return []  # migrations it has: datainit's (or, unrunnable, not ours to replace)
+    if app is None or app.framework != "flask":
+        return main_block_step(files, app)
     target = flask_target(app, app.directory)
     if target is None:
         return []
     imported = imported_names(files)
     if "flask_sqlalchemy" not in imported:
-        return []
+        return main_block_step(files, app)
     creates = any(b"create_all" in files[p] for p in files if p.endswith(".py"))
     if "flask_migrate" not in imported and creates and only_main is None:
         return []  # it creates them itself
@@ -189,3 +196,80 @@ def main_only_create_all(files: dict[str, bytes]) -> str | None:
         if only_main is None and _calls_create_all(main):
             only_main = path
     return only_main
+
+
+# -- tables made in the app module's __main__ block ------------------------------------
+
+_MAKES_TABLES = {"create_all", "create_table", "create_tables", "generate_schemas"}
+# Run with the app's interpreter in its import directory, the module's name its argument.
+# No braces: set-up steps are templates ({python}).
+MAIN_BLOCK = """\
+# the module's __main__ block, as python -m runs it; the server it starts is not started
+import importlib
+import runpy
+import sys
+
+SERVERS = (
+    ("uvicorn", "", "run"), ("uvicorn", "Server", "run"), ("flask", "Flask", "run"),
+    ("quart", "Quart", "run"), ("sanic", "Sanic", "run"), ("aiohttp.web", "", "run_app"),
+    ("bottle", "", "run"), ("waitress", "", "serve"), ("werkzeug.serving", "", "run_simple"),
+)
+AWAITED = (("uvicorn", "Server", "serve"), ("hypercorn.asyncio", "", "serve"))
+
+
+def not_served(*args, **kwargs):
+    print("its server is not started by this step: the preview starts the app")
+
+
+async def not_awaited(*args, **kwargs):
+    not_served()
+
+
+for servers, stand_in in ((SERVERS, not_served), (AWAITED, not_awaited)):
+    for module, owner, name in servers:
+        try:
+            found = importlib.import_module(module)
+        except Exception:
+            continue
+        target = getattr(found, owner, None) if owner else found
+        if target is not None and hasattr(target, name):
+            setattr(target, name, stand_in)
+sys.argv = [sys.argv[1]]
+runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+"""
+
+
+def main_block_step(
+    files: dict[str, bytes], app: FoundApp | None
+) -> list[tuple[tuple[str, ...], str, str]]:
+    """The step running the app module's ``__main__`` block where it makes the app's
+    tables (the module doc); [] where it does not."""
+    if app is None or not app.module or app.path not in files:
+        return []
+    tree = parse_module(files[app.path])
+    if tree is None:
+        return []
+    functions = {
+        n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    pending: list[ast.AST] = [
+        n for n in tree.body if isinstance(n, ast.If) and is_main_check(n.test)
+    ]
+    seen: set[str] = set()
+    while pending:
+        for node in ast.walk(pending.pop()):
+            if not isinstance(node, ast.Call):
+                continue
+            if getattr(node.func, "attr", None) in _MAKES_TABLES:
+                argv = ("{python}", "-c", MAIN_BLOCK, app.module)
+                what = (
+                    f"{app.path}'s __main__ block, which makes its tables (its server not started)"
+                )
+                return [(argv, app.directory, what)]
+            # main(), asyncio.run(main()) (its inner call is walked too), trio.run(main)
+            names = [node.func, *node.args]
+            for called in (n.id for n in names if isinstance(n, ast.Name) and n.id in functions):
+                if called not in seen:
+                    seen.add(called)
+                    pending.append(functions[called])
+    return []

@@ -19,10 +19,10 @@ In order, each found one a set-up step run in its directory of the upload:
   command or script after it, migrations or not. A console script of the project's
   ``pyproject.toml`` so named (``init_db = "blog:init_db"``) counts as a command;
 - else, for a Flask app on Flask-SQLAlchemy with no migrations (:mod:`.createall`), its
-  ``db.create_all()``.
+  ``db.create_all()``; for another, its module's ``__main__`` block where that makes them.
 
-A ``create_all()`` called only under ``if __name__ == "__main__":`` runs when the module is
-run as a script, never when a server imports it: :func:`missing_tables_hint` says so.
+A ``create_all()`` called only under another module's ``if __name__ == "__main__":`` runs
+when that is run as a script, never when a server imports the app: the hint says so.
 """
 
 from __future__ import annotations

@@ -157,6 +157,8 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
         local: list[str] = []
         if requirements_path in files:
             lines, indexes = _pypi_indexes(_requirement_lines(files, requirements_path, 0, local))
+            if pyproject is not None and directory not in local:
+                lines, indexes = _with_project(files, pyproject, directory, lines, indexes)
             lines, notes = binary_twins(lines)
             notes = [*indexes, *notes]
             return PythonDeps(
@@ -187,6 +189,31 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
     if inferred is not None:  # no dependency file: what the app imports
         return PythonDeps(tuple(inferred[0]), "", request, request_source, inferred=inferred[1])
     return PythonDeps((), "", request, request_source)
+
+
+def _with_project(
+    files: dict[str, bytes], pyproject: dict, directory: str, lines: list[str], notes: list[str]
+) -> tuple[list[str], list[str]]:
+    """A requirements file beside a pyproject.toml whose PEP 621 ``dependencies`` it does
+    not name: the project is installed too (``pip install -r requirements.txt`` then
+    ``pip install -e .``; Azure's relecloud sample lists only its servers in
+    requirements.txt, fastapi and sqlmodel in ``[project]``), so those it lacks are added."""
+    project = pyproject.get("project")
+    listed = project.get("dependencies") if isinstance(project, dict) else None
+    if not isinstance(listed, list):
+        return lines, notes
+    named = {_normalise(m.group()) for line in lines if (m := _NAME.match(line))}
+    added = [
+        d.strip()
+        for d in listed
+        if isinstance(d, str)
+        and (m := _NAME.match(d.strip()))
+        and _normalise(m.group()) not in named
+    ]
+    if not added:
+        return lines, notes
+    said = f"{_join(directory, 'pyproject.toml')}'s [project] dependencies it lacks: "
+    return [*lines, *added], [*notes, said + ", ".join(added)]
 
 
 def _requirements_folder(files: dict[str, bytes], directory: str) -> str | None:

@@ -135,9 +135,9 @@ def run_init_scripts(connection: psycopg.Connection, scripts: InitScripts) -> li
             connection.execute(text)  # type: ignore[call-overload]
         except psycopg.Error as error:
             first = next(iter(str(error).strip().splitlines()), "")
-            told.append(f"PostgreSQL: the compose file's init script {path} failed: {first}")
+            told.append(f"PostgreSQL: the init script {path} failed: {first}")
             continue
-        told.append(f"PostgreSQL: the compose file's init script {path} was run")
+        told.append(f"PostgreSQL: the init script {path} was run")
     return told
 
 
@@ -329,7 +329,7 @@ class SharedLogins:
                 return run_init_scripts(inside, self._init_scripts)
         except psycopg.OperationalError as error:
             first = next(iter(str(error).strip().splitlines()), "")
-            return [f"PostgreSQL: the compose file's init scripts could not run: {first}"]
+            return [f"PostgreSQL: the init scripts could not run: {first}"]
 
     async def _blocking(self, function: Callable[..., object], *args: str) -> str:
         try:

@@ -311,7 +311,7 @@ class PrivateLogins:
                 return run_init_scripts(inside, self._init_scripts)
         except psycopg.OperationalError as error:
             first = next(iter(str(error).strip().splitlines()), "")
-            return [f"PostgreSQL: the compose file's init scripts could not run: {first}"]
+            return [f"PostgreSQL: the init scripts could not run: {first}"]
 
     def _create(self, database: str) -> None:
         import psycopg  # lazy: psycopg loads only once a PostgreSQL is used

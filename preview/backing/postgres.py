@@ -219,7 +219,13 @@ class PostgresBacking:
             self._told.append(
                 f"PostgreSQL: for the compose file's service {', '.join(wants.compose)}"
             )
-        if wants.init_scripts:
+        if wants.init_scripts and wants.lone_schema:
+            self._told.append(
+                f"PostgreSQL: the upload's one schema file ({wants.init_scripts[0][0]}), "
+                "which nothing else runs (no migrations), runs in each database the app "
+                "opens, before it does"
+            )
+        elif wants.init_scripts:
             self._told.append(
                 "PostgreSQL: the compose file's init scripts "
                 f"({', '.join(p for p, _ in wants.init_scripts)}) run in each database the "

@@ -98,6 +98,7 @@ class PostgresWants:
     # user, password, database its own URL names (where it names them)
     named: dict[str, str] = field(default_factory=dict)
     init_scripts: InitScripts = ()  # its compose file's /docker-entrypoint-initdb.d SQL
+    lone_schema: bool = False  # init_scripts is instead its one schema file (_lone_schema)
 
 
 def postgres_url(value: str) -> bool:
@@ -179,6 +180,28 @@ def _init_scripts(service: dict, directory: str, files: dict[str, bytes]) -> dic
     return {n: p for n, p in found.items() if n.endswith(".sql")}
 
 
+_CREATE_TABLE = re.compile(rb"\bcreate\s++table\b", re.I)
+# What makes a schema otherwise: migrations (of any tool), Django, an ORM's config.
+_SCHEMA_MADE = re.compile(
+    r"(?:^|/)(?:migrations?|alembic|prisma|drizzle|versions)/"
+    r"|(?:^|/)(?:alembic\.ini|knexfile\.\w+|\.sequelizerc|manage\.py|ormconfig\.\w+)$"
+)
+
+
+def _lone_schema(files: dict[str, bytes]) -> InitScripts:
+    """The upload's one SQL file, creating tables, where nothing else makes its schema (no
+    migrations, no compose init folder): run as an init script. tsabunkar's NestJS keeps
+    its tables in src/database/scripts.sql, its Sequelize sync() commented out."""
+    if any(_SCHEMA_MADE.search(p) for p in files):
+        return ()
+    sql = [p for p in files if p.endswith(".sql") and "node_modules/" not in p]
+    sql = [p for p in sql if not _TESTS.search(p)]
+    if len(sql) != 1 or len(files[sql[0]]) >= _MAX_INIT_SCRIPT:
+        return ()
+    data = files[sql[0]]
+    return ((sql[0], data.decode("utf-8", "replace")),) if _CREATE_TABLE.search(data) else ()
+
+
 def _compose(
     files: dict[str, bytes], env: dict[str, str]
 ) -> tuple[list[str], list[int], dict[str, str], InitScripts]:
@@ -218,6 +241,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     compose, compose_ports, compose_env, init_scripts = _compose(
         files, {**_env_files(files), **extra}
     )
+    lone = () if init_scripts else _lone_schema(files)
     env = {**compose_env, **_env_files(files), **extra}
     aliases: list[str] = list(ALIASES)
     ports: list[int] = [PORT]
@@ -261,7 +285,8 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         compose_env=compose_env,
         given=env,
         named=named,
-        init_scripts=init_scripts,
+        init_scripts=init_scripts or lone,
+        lone_schema=bool(lone),
     )
 
 

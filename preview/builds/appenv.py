@@ -17,16 +17,22 @@ where they import from, and ``VIRTUAL_ENV`` to the built environment, as activat
 it would. A Flask app reading ``SERVER_NAME`` with a default naming another host (its
 compose network's, ``os.environ.get('SERVER_NAME', 'app.docker:5000')``), to which Flask
 before 3.1 binds every route, is given the host it is called by, ``127.0.0.1:<port>``.
+A variable of the app's files that the preview's own servers fill (``PGHOST``,
+``DATABASE_URL`` …) naming an address of a private network, not this machine's loopback
+(a committed ``.env``'s ``PGHOST=172.17.0.2``, its author's Docker bridge, which no
+preview reaches), gives way to the preview's own: those servers are what it meant.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import posixpath
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..apps.asyncdb import URL_VARIABLES, async_database, tortoise_url
 from ..apps.configvars import dotenv_text
@@ -79,6 +85,9 @@ def app_environment(
     database_url = base.pop("DATABASE_URL", None)
     anchor = spec.detection.detected_from if spec.detection is not None else ""
     given = {**(defaults or {}), **dotenv_file(spec.files, anchor), **spec.extra}
+    for name in [n for n in given if n in database_env and n not in spec.extra]:
+        if _private_address(given[name]):  # its author's container network: ours instead
+            del given[name]
     env = {**base, **{k: v for k, v in given.items() if k not in _OURS}}
     env.update({k: base[k] for k in _OURS})
     for name, value in database_env.items():
@@ -120,6 +129,22 @@ def app_environment(
         # parent for the app's root: the built environment's, not the app's directory.
         env["APP_ROOT_PATH"] = str(app_dir)
     return env
+
+
+def _private_address(value: str) -> bool:
+    """Whether ``value`` (a host, or a URL) is an address of a private network that is not
+    this machine's own (172.17.0.2, 10.0.0.5; not 127.0.0.1, not a name)."""
+    host = value.strip()
+    if "://" in host:
+        try:
+            host = urlsplit(host).hostname or ""
+        except ValueError:
+            return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private and not (address.is_loopback or address.is_unspecified)
 
 
 async def with_async_driver(

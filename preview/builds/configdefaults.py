@@ -230,8 +230,11 @@ def config_defaults(
     if heroku:  # its deployment's settings (django-vue-template's DJANGO_SETTINGS_MODULE)
         found.values.update(heroku)
         found.notes.append(f"app.json: {', '.join(sorted(heroku))} as its env gives them")
+    # A blank password of a server the preview gives (REDIS_PASSWORD='') stays: it has none.
+    ours = {n for n in found.values if {n[:-8] + "HOST", n[:-8] + "URL"} & provided}
+    kept = {n for n in ours if n.endswith("_PASSWORD") and not found.values[n]}
     for name, kind in required_types(files).items():
-        if given.get(name) or found.values.get(name) or name in provided:
+        if given.get(name) or found.values.get(name) or name in provided | kept:
             continue
         value = throwaway_value(name, kind)
         if value is None:
@@ -242,7 +245,7 @@ def config_defaults(
         found.generated.append(name)
     # Empty secrets of the example (SECRET_KEY=) are as good as unset.
     for name, value in list(found.values.items()):
-        if not value and name not in given and (generated := throwaway_value(name)):
+        if not value and name not in given.keys() | kept and (generated := throwaway_value(name)):
             found.values[name] = generated
             found.generated.append(name)
     if found.generated:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -38,6 +39,7 @@ __all__ = [
     "Say",
     "cached_envs",
     "fresh_dir",
+    "pypi_mirror_lock",
     "remove_unfinished",
     "set_aside",
     "tree_size",
@@ -65,9 +67,39 @@ LAUNCH_CACHES = ".launch-caches"  # one launch's builds from source, kept for it
 
 
 def write_lock_project(project: Path, lock: tuple[str, str]) -> None:
+    pyproject, text = pypi_mirror_lock(*lock)
     project.mkdir(parents=True)
-    (project / "pyproject.toml").write_text(lock[0])
-    (project / "uv.lock").write_text(lock[1])
+    (project / "pyproject.toml").write_text(pyproject)
+    (project / "uv.lock").write_text(text)
+
+
+_REGISTRY = re.compile(r'registry = "(https?://[^"]+)"')
+_ORIGIN = re.compile(r"^https?://[^/]+")
+_FILE_URL = re.compile(r'\burl = "(https?://[^"]+)"')
+# PyPI's own file paths (packages/ab/cd/<the rest of the blake2b hash>/<file>), under a
+# mirror's prefix (https://mirrors.aliyun.com/pypi/packages/…).
+_PYPI_PATH = r"(?:/[^\"]*?)?/packages/((?:[0-9a-f]{2}/){2}[0-9a-f]{60}/[^\"/]+)"
+_PYPI = ("https://pypi.org", "https://files.pythonhosted.org")
+
+
+def pypi_mirror_lock(pyproject: str, lock: str) -> tuple[str, str]:
+    """A uv.lock resolved on a mirror of PyPI under another name (its ``[[tool.uv.index]]``
+    Aliyun's, Tsinghua's: fastapi-practices' template), which no build reaches: the same
+    files from PyPI, whose paths the mirror keeps (their hashes are the lock's). A
+    registry any of whose files lie elsewhere (a private index) is left as it is."""
+    urls = _FILE_URL.findall(lock)
+    for registry in dict.fromkeys(_REGISTRY.findall(lock)):
+        origin = _ORIGIN.match(registry)
+        if origin is None or origin.group() in _PYPI:
+            continue
+        mirrored = re.compile(re.escape(origin.group()) + _PYPI_PATH)
+        named = [u for u in urls if u.startswith(f"{origin.group()}/")]
+        if not named or not all(mirrored.fullmatch(u) for u in named):
+            continue
+        lock = mirrored.sub(r"https://files.pythonhosted.org/packages/\1", lock)
+        lock = lock.replace(f'"{registry}"', '"https://pypi.org/simple"')
+        pyproject = pyproject.replace(f'"{registry}"', '"https://pypi.org/simple"')
+    return pyproject, lock
 
 
 def write_requirements(

@@ -22,7 +22,9 @@ that no module of the app imports. Any other is replaced by its newest release. 
 them, a release the lockfile pins that is known not to run on this Node
 (:data:`_BROKEN_ON_NODE`: pg before 8.0.3, whose connect never settles on Node 14 and
 later) is replaced by the newest its package.json range allows, where that range allows
-the fixed one (eflem00's koa-boilerplate: ``"pg": "^8.0.0"``, locked at 8.0.0).
+the fixed one (eflem00's koa-boilerplate: ``"pg": "^8.0.0"``, locked at 8.0.0), else
+by the newest of the first major that runs, locked or not (``"pg": "^7.12.1"``: 7.18.2,
+the newest 7, hung at the first query; pg 8's API is 7's less its native defaults).
 """
 
 from __future__ import annotations
@@ -151,11 +153,14 @@ async def npm_rebuild(run: Callable[[list[str]], Awaitable[None]], say: Say, pat
     registry) is replaced by its newest release whose engines allow this Node, saying so,
     and the rebuild runs again
     (once a package)."""
-    for name, locked, wanted, why in await trio.to_thread.run_sync(_broken_pins, path):
-        await say(
-            f"{name} {locked} (its lockfile's) {why}: installing the newest release its "
-            f"package.json range allows, {name}@{wanted}"
-        )
+    for name, locked, wanted, why, beyond in await trio.to_thread.run_sync(_broken_pins, path):
+        if beyond:  # its range allows none that runs
+            what = f"installed) {why}: its package.json range allows no release that runs"
+            what += f", installing the newest of the first major that does, {name}@{wanted}"
+        else:
+            what = f"its lockfile's) {why}: installing the newest release its package.json"
+            what += f" range allows, {name}@{wanted}"
+        await say(f"{name} {locked} ({what}")
         await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts",
                    f"{name}@{wanted}"])  # fmt: skip
     replaced: set[str] = set()
@@ -300,10 +305,12 @@ def _public_address(resolved: str) -> str | None:
     return f"{REGISTRY}{package}/-/{where[1]}"
 
 
-def _broken_pins(path: Path) -> list[tuple[str, str, str, str]]:
-    """(name, its installed version, the app's range, why) of each top-level package of
-    :data:`_BROKEN_ON_NODE` installed at a release that does not run on this Node,
-    where the app's range allows one that does. Blocking."""
+def _broken_pins(path: Path) -> list[tuple[str, str, str, str, bool]]:
+    """(name, its installed version, the range to install, why, whether that is beyond
+    the app's range) of each top-level package of
+    :data:`_BROKEN_ON_NODE` installed at a release that does not run on this Node, with
+    the newest its range allows that runs (else the first major's that does: ``>=8.0.3
+    <9``; an exact version is the app's choice). Blocking."""
     try:
         found = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10)
         node = int(found.stdout.strip().lstrip("v").split(".")[0])
@@ -318,7 +325,11 @@ def _broken_pins(path: Path) -> list[tuple[str, str, str, str]]:
         if node < since or not isinstance(wanted, str) or not _older(version, fixed):
             continue
         if _allows(wanted, fixed):
-            broken.append((name, version, wanted, why))
+            broken.append((name, version, wanted, why, False))
+        elif not wanted.strip().lstrip("=v").replace(".", "").isdigit():  # (not an exact one)
+            # ^7.12.1 (ganeshmani's sequelize-cli tutorial, 2019): every 7.x hangs here
+            first = f">={'.'.join(map(str, fixed))} <{fixed[0] + 1}"
+            broken.append((name, version, first, why, True))
     return broken
 
 

@@ -382,6 +382,9 @@ def sandboxed_command(
         *_parents(t for t in targets if not t.startswith("/tmp/")),
         *system,
         "--proc", "/proc", "--dev", "/dev",
+        # POSIX shared memory and semaphores (multiprocessing's locks and queues: loguru's
+        # enqueue=True failed EACCES on bwrap's root-owned /dev/shm), Docker's 64 MiB
+        "--perms", "1777", "--size", str(64 * 2**20), "--tmpfs", "/dev/shm",
         "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
         *_parents(t for t in targets if t.startswith("/tmp/")),  # in the new /tmp
         *binds,

@@ -310,6 +310,79 @@ async def test_a_locked_release_that_cannot_run_here_gets_the_newest_of_its_rang
 
 
 @needs_server
+async def test_a_range_whose_every_release_cannot_run_here_gets_the_next_major(
+    builder_service: Service,
+) -> None:
+    """ganeshmani's sequelize-cli tutorial asks for ``"pg": "^7.12.1"`` (no lockfile): every
+    7.x's connect never settles on Node 14 and later (its /api/users never answered): the
+    newest 8, the first major that runs, is installed instead, saying so."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pg_range_old"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await _proxied(service, body, "/"))["data"]
+        assert answer["one"] == 1 and answer["version"].startswith("8."), answer
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(
+            m.startswith("pg 7.18.2 (installed) its connect never") and "pg@>=8.0.3 <9" in m
+            for m in said
+        ), said
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_sequelize_cli_migrations_are_run_where_its_sequelizerc_puts_them(
+    builder_service: Service,
+) -> None:
+    """``sequelize-cli`` listed, its migrations where a ``.sequelizerc`` puts them (db/):
+    ``sequelize db:migrate`` runs before the app serves (ganeshmani's tutorial answered
+    500 on /api/users, its table never made)."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_sequelize_cli"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"notes": 0}
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("sequelize db:migrate" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_a_database_host_on_the_authors_docker_network_is_the_previews_own(
+    builder_service: Service,
+) -> None:
+    """tsabunkar's NestJS commits a .env with ``PGHOST=172.17.0.2`` (its Docker bridge's
+    database), which no preview reaches (ENETUNREACH): the preview's own PostgreSQL's
+    PGHOST is given instead, the app's database name kept."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pg_docker_env"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"database": "dev"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_the_one_schema_file_nothing_else_runs_is_run(builder_service: Service) -> None:
+    """tsabunkar's NestJS makes its tables only in src/database/scripts.sql (no
+    migrations, its Sequelize sync() commented out, no compose file): it runs in the
+    database the app opens, before it does, as a compose file's init scripts would."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pg_schema_file"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == ["KING"]
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("the upload's one schema file (src/database/scripts.sql)" in m for m in system)
+        assert any(m.endswith("init script src/database/scripts.sql was run") for m in system)
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_a_procfile_node_app_gets_its_knex_migrations(builder_service: Service) -> None:
     """A Heroku-era Node app: ``web: yarn start`` (yarn is not installed: npm runs the
     script) and knex migrations, run by ``knex migrate:latest`` before it serves."""

@@ -309,9 +309,9 @@ async def test_an_uploads_init_scripts_run_in_each_new_database_as_its_role() ->
             )
         assert found == (["50% pear", "apple"], logins.role)
         assert [t.split(":")[1].strip()[:40] for t in told] == [
-            "the compose file's init script db/01.sql",
-            "the compose file's init script db/02.sql",
-            "the compose file's init script db/03.sql",
+            "the init script db/01.sql was run",
+            "the init script db/02.sql failed",
+            "the init script db/03.sql was run",
         ]
         assert "db/02.sql failed: " in told[1], told  # the role may not: never the admin
         assert await trio.to_thread.run_sync(_exists, "intruder") == (False, False)

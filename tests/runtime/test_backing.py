@@ -551,3 +551,18 @@ async def test_a_killed_service_leaves_no_template_maker_running(tmp_path: Path)
     finally:
         for process in running():
             process.kill()
+
+
+async def test_a_blank_redis_password_stays_blank(builder_service: Service) -> None:
+    """``REDIS_PASSWORD=''`` in its .env.example: the private Redis has no password, and
+    the app gets none, not a throwaway secret the server refuses (fastapi-practices'
+    template: "AUTH <password> called without any password configured")."""
+    service = builder_service
+    require_sandbox(service)
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("flask_redis_blank_password"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert await _call(service, body, "GET", "/ping") == {"pong": True, "password": ""}
+        assert (await service.stop(body["gid"])).status_code == 200

@@ -693,6 +693,32 @@ async def test_uv_lock_is_installed_exactly(builder_service: Service) -> None:
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_uv_lock_resolved_on_a_pypi_mirror_is_installed_from_pypi(
+    builder_service: Service,
+) -> None:
+    """A uv.lock whose registry is a mirror of PyPI under another name (Aliyun's: its
+    ``[[tool.uv.index]]``, fastapi-practices' template), which no build reaches: its files
+    come from PyPI's same paths, checked against the lock's hashes."""
+    service = builder_service
+    files = app_files("uv_locked")
+    mirror = "https://mirrors.aliyun.com/pypi"
+    files["uv.lock"] = (
+        files["uv.lock"]
+        .replace("https://files.pythonhosted.org/packages/", f"{mirror}/packages/")
+        .replace('"https://pypi.org/simple"', f'"{mirror}/simple"')
+    )
+    assert f"{mirror}/packages/" in files["uv.lock"]
+    files["pyproject.toml"] += f'\n[[tool.uv.index]]\nname = "aliyun"\nurl = "{mirror}/simple"\n'
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert set((await service.app_get(body, "/")).json()) == {"starlette", "uvicorn"}
+        assert (await service.stop(body["gid"])).status_code == 200
+    private = '[[package]]\nname = "x"\nsource = { registry = "https://pkgs.example/simple" }\n'
+    private += 'wheels = [{ url = "https://pkgs.example/x/x-1.0-py3-none-any.whl" }]\n'
+    assert envcache.pypi_mirror_lock("", private) == ("", private)  # a private index: kept
+
+
 async def test_half_built_environments_are_removed_before_the_first_build(
     build_settings: Settings, tmp_path: Path
 ) -> None:
@@ -812,7 +838,7 @@ _FILLING_PACKAGE = {
         "postinstall": (
             "node -e \"const fs=require('fs');const block=Buffer.alloc(1<<20,120);let n=0;"
             "const t=setInterval(()=>{fs.writeFileSync('fill-'+n,block);"
-            "if(++n>=400)clearInterval(t)},5);setInterval(()=>{},1000)\""
+            'if(++n>=400)clearInterval(t)},5);setInterval(()=>{},1000)"'
         ),
         "start": "node server.js",
     },

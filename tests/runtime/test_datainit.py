@@ -5,12 +5,13 @@ the log. Each answers its database route with 200 (or, the last, says why it can
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import trio
 
 from preview.apps.alembicheads import alembic_heads
-from preview.apps.createall import CREATE_ALL
+from preview.apps.createall import CREATE_ALL, MAIN_BLOCK
 from preview.apps.datainit import data_steps, main_only_create_all, missing_tables_hint
 from preview.apps.detect import detect
 from preview.apps.pyapp import find_app
@@ -23,6 +24,17 @@ _FLASK_UPGRADE = ("{python}", "-m", "flask", "db", "upgrade", "heads")
 
 def _files(name: str) -> dict[str, bytes]:
     return {p: t.encode() for p, t in app_files(name).items()}
+
+
+def _tables_made_by_another_module() -> dict[str, bytes]:
+    """fastapi_mainonly's tables made under the ``__main__`` of a run.py beside it."""
+    files = _files("fastapi_mainonly")
+    main, block = files["main.py"].decode().split('if __name__ == "__main__":')
+    files["main.py"] = main.encode()
+    files["run.py"] = (
+        f'from main import Base, app, engine\nif __name__ == "__main__":{block}'.encode()
+    )
+    return files
 
 
 def test_the_steps_found_for_each_shape() -> None:
@@ -47,13 +59,19 @@ def test_the_steps_found_for_each_shape() -> None:
     top_level = detect(_files("flask_create_db_script"))
     assert top_level.framework == "procfile"
     assert top_level.setup_steps() == [(("{python}", "-m", "create_db"), "")]
-    # create_all() only under __main__: a Flask app gets the step (what `python app.py`
-    # would do), another framework's the hint.
+    # create_all() only under __main__: a Flask app on Flask-SQLAlchemy gets its
+    # create_all() (what `python app.py` would do), another app its __main__ block run,
+    # the server it starts not started; tables made in another module's block: the hint.
     main_only = detect(_files("flask_mainonly"))
     assert main_only.data_init == (
         "Flask-SQLAlchemy's create_all() (app.py calls it only under __main__)",
     )
-    assert detect(_files("fastapi_mainonly")).setup == ()
+    block = detect(_files("fastapi_mainonly")).setup_steps()
+    assert block == [(("{python}", "-c", MAIN_BLOCK, "main"), "")]
+    assert detect(_files("flask_peewee_main")).data_init == (
+        "app.py's __main__ block, which makes its tables (its server not started)",
+    )
+    assert detect(_tables_made_by_another_module()).setup == ()
     assert main_only_create_all(_files("flask_mainonly")) == "app.py"
     assert main_only_create_all(_files("flask_initdb")) is None  # create_all in a function
 
@@ -163,21 +181,39 @@ async def test_a_top_level_create_db_script_is_run(builder_service: Service) -> 
 
 async def test_missing_tables_are_diagnosed_in_the_log(builder_service: Service) -> None:
     service = builder_service
+    files = {p: t.decode() for p, t in _tables_made_by_another_module().items()}
     with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, app_files("fastapi_mainonly"))
+        body = await launched(service, files)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         answer = await _proxied(service, body, "/todos")
         assert answer["statusCode"] == 500
         diagnosis = await service.first_system_line(body["gid"], "diagnosis:")
         assert diagnosis.startswith("diagnosis: GET /todos answered 500"), diagnosis
         assert "its table todo does not exist" in diagnosis
-        assert "main.py creates its tables (create_all()) only under" in diagnosis
+        assert "run.py creates its tables (create_all()) only under" in diagnosis
         system = messages(await service.history(body["gid"]), "system")
-        assert any(m.startswith("nothing initialises the app's data: main.py") for m in system)
+        assert any(m.startswith("nothing initialises the app's data: run.py") for m in system)
         assert (await service.stop(body["gid"])).status_code == 200
         # A Flask app's: created by the step, as `python app.py` would have (REST-auth).
         data, _ = await _healthy(service, "flask_mainonly", "/todos")
         assert data == []
+
+
+async def test_tables_made_in_the_app_modules_main_block_are_made(
+    builder_service: Service,
+) -> None:
+    """The app module's ``__main__`` block makes its tables, itself (create_all() before
+    uvicorn.run) or through the function it calls (peewee's create_tables() in main(),
+    then app.run()): a set-up step runs it as ``python -m`` would, its server not
+    started (sinisaos' simple-piccolo, peewee's blog example)."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(service, "fastapi_mainonly", "/todos")
+        assert data == []
+        setup = messages(events, "setup")
+        assert any("its server is not started by this step" in m for m in setup), setup
+        data, _ = await _healthy(service, "flask_peewee_main", "/notes")
+        assert data == ["made by main()"]
 
 
 def test_a_console_script_named_init_db_is_an_init_command() -> None:
@@ -276,7 +312,9 @@ async def test_alembic_runs_where_its_env_imports_resolve(builder_service: Servi
     del files["alembic.ini"]
     [(argv, where)] = detect(files).setup_steps()
     assert (argv[:2], argv[-4:], where) == (
-        ("{python}", "-c"), ("-c", "alembic.ini", "upgrade", "heads"), "app"
+        ("{python}", "-c"),
+        ("-c", "alembic.ini", "upgrade", "heads"),
+        "app",
     )
     assert argv[2].startswith("import sys; here = sys.path.pop(0); import alembic.config")
     service = builder_service
@@ -400,3 +438,22 @@ def test_a_flask_script_managers_init_command_is_run_by_its_script() -> None:
     assert detect(files).setup_steps() == [
         (("env", "FLASK_APP=wsgi:app", "{python}", "manage.py", "init_db"), "")
     ]
+
+
+async def test_the_main_blocks_servers_are_not_started(tmp_path) -> None:
+    """The block's server, called or awaited (``uvicorn.run``, ``await
+    uvicorn.Server(config).serve()`` in the ``main()`` that made the tables), returns at
+    once: the step ends, its tables made, nothing left listening."""
+    (tmp_path / "shop.py").write_text(
+        "import asyncio\nimport uvicorn\n\n\nasync def main():\n"
+        "    print('tables made')\n"
+        "    await uvicorn.Server(uvicorn.Config('shop:app', port=1)).serve()\n\n\n"
+        "if __name__ == '__main__':\n    asyncio.run(main())\n    uvicorn.run('shop:app', port=1)\n"
+    )
+    with trio.fail_after(60):
+        done = await trio.run_process(
+            [sys.executable, "-c", MAIN_BLOCK, "shop"], cwd=tmp_path, capture_stdout=True
+        )
+    lines = done.stdout.decode().splitlines()
+    assert lines[0] == "tables made" and len(lines) == 3, lines
+    assert all("its server is not started" in line for line in lines[1:])

@@ -301,3 +301,35 @@ async def test_a_procfile_finds_the_built_environment_by_virtual_env(
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/")).json() == {"venv": True, "six": "1.16.0"}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_requirements_file_beside_a_project_gets_the_projects_dependencies() -> None:
+    """requirements.txt lists the servers, pyproject.toml's ``[project]`` the app's own
+    dependencies (installed by ``pip install -e .`` after it): the build takes both, the
+    names the file already has from the file. With ``-e .`` in it, they came from there."""
+    files = {p: t.encode() for p, t in app_files("requirements_beside_project").items()}
+    deps = python_dependencies(files, "shop/app.py")
+    assert deps.source == "requirements.txt"
+    assert deps.requirements == ("uvicorn>=0.29", "fastapi>=0.110", "six==1.16.0")
+    assert any(
+        "[project] dependencies it lacks: fastapi>=0.110, six==1.16.0" in n for n in deps.notes
+    )
+    files["requirements.txt"] = b"uvicorn>=0.29\nsix\n"  # named there: the file's line stays
+    assert python_dependencies(files, "shop/app.py").requirements == (
+        "uvicorn>=0.29", "six", "fastapi>=0.110",
+    )  # fmt: skip
+    files["requirements.txt"] = b"uvicorn>=0.29\n-e .\n"
+    assert python_dependencies(files, "shop/app.py").requirements == (
+        "uvicorn>=0.29", "fastapi>=0.110", "six==1.16.0",
+    )  # fmt: skip
+
+
+async def test_an_app_whose_requirements_name_only_its_server_runs_with_its_project(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("requirements_beside_project"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"six": "1.16.0"}
+        assert (await service.stop(body["gid"])).status_code == 200

@@ -53,6 +53,24 @@ async def test_a_start_running_tsc_output_no_script_builds_has_tsc_run_first(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_start_running_tsc_output_directory_has_tsc_run_first(
+    builder_service: Service,
+) -> None:
+    """Feathers' generated app: ``"start": "node lib/"`` (the directory: its index.js),
+    tsc only in a ``compile`` script: "Cannot find module 'lib'"."""
+    service = builder_service
+    files = app_files("ts_start_unbuilt")
+    files["src/index.ts"] = files.pop("src/server.ts")
+    package = json.loads(files["package.json"])
+    package["scripts"] = {"compile": "tsc", "start": "node build/"}
+    files["package.json"] = json.dumps(package)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"compiled": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_start_that_builds_first_and_scripts_calling_yarn(builder_service: Service) -> None:
     """``"start": "npm run build:ts && yarn serve"`` (fastify-api-boilerplate's shape:
     tsc inside the start, whose time is bounded): the build runs as a set-up step, the

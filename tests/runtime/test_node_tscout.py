@@ -64,6 +64,27 @@ def test_a_start_tsc_writes_where_it_runs_is_left_as_it_is() -> None:
 
 
 @needs_npm
+async def test_an_adonis_start_runs_in_the_folder_its_build_writes(
+    builder_service: Service,
+) -> None:
+    """AdonisJS's ``node ace build`` writes the project into ``build/``, whose
+    ``bin/server.js`` its ``"start": "node bin/server.js"`` runs there (its starter kit:
+    "Cannot find module 'bin/server.js'"): the start runs ``build/bin/server.js``."""
+    files = app_files("node_build_folder_start")
+    found = detect(_encoded(files))
+    assert found.argv[-1].endswith("; node build/bin/server.js"), found.argv
+    assert found.setup == (("npm", "run", "build"),)
+    del files["adonisrc.ts"]  # another project's build: its start as it is
+    assert detect(_encoded(files)).argv == ("npm", "start", "--silent")
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_build_folder_start"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"built": "build"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_npm
 async def test_a_start_of_a_file_tsc_writes_elsewhere_runs_it(builder_service: Service) -> None:
     service = builder_service
     with trio.fail_after(BUILD_WAIT):

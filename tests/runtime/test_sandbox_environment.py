@@ -99,3 +99,36 @@ async def test_an_uploads_env_file_never_reads_the_services_environment(
     assert canary not in json.dumps(env)
     assert (env["LEAK"], env["LEAK_DEFAULT"]) == ("", "fallback")
     assert (env["OWN"], env["REF"], env["MISSING"]) == ("a", "a-b", "d")
+
+
+SHM_APP = """
+import multiprocessing
+
+class Shm(Handler):
+    def do_GET(self):
+        if self.path != "/shm":
+            return super().do_GET()
+        queue = multiprocessing.SimpleQueue()  # a pipe and a POSIX semaphore (/dev/shm)
+        queue.put("queued")
+        with multiprocessing.Lock():
+            body = json.dumps({"got": queue.get()}).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Shm
+"""
+
+
+async def test_the_app_has_posix_shared_memory(service: Service) -> None:
+    """multiprocessing's locks and queues take POSIX semaphores in /dev/shm, which
+    bubblewrap's /dev has only as root's: fastapi-practices' template, whose loguru sink
+    is ``enqueue=True``, failed at import (PermissionError: [Errno 13])."""
+    require_sandbox(service)
+    files = server_app(before_serving="import json\n" + SHM_APP)
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+        answer = await service.app_get(body, "/shm")
+        await service.stop(gid)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"got": "queued"}

@@ -52,8 +52,8 @@ def main_is_made(main: str, files: dict[str, bytes], build: str) -> bool:
             out = posixpath.normpath(found.group(1).decode("utf-8", "replace").removeprefix("./"))
             if out not in (".", ""):
                 outputs.add(out)
-    if any(path.startswith(f"{out}/") for out in outputs):
-        return True
+    if any(path == out or path.startswith(f"{out}/") for out in outputs):
+        return True  # (the directory itself: node runs its index.js, "start": "node lib/")
     stem = posixpath.splitext(path)[0]
     if any(f"{base}{ext}" in files for base in (stem, f"src/{stem}") for ext in _TS_SOURCES):
         return True
@@ -73,7 +73,8 @@ def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str
     """``tsc`` where the start script plainly runs ``node`` on a file the upload lacks,
     under the output directory of the project's own TypeScript, and no script builds it
     (pawanganesh's fastify-typescript-typeorm: ``"start": "node build/server.js"``, its
-    tsc only in its dev script's ``tsc-watch``); else ``""``."""
+    tsc only in its dev script's ``tsc-watch``; Feathers' generated ``"start": "node
+    lib/"``, its tsc in a ``compile`` script); else ``""``."""
     built = ("build", "build:prod", "build:production", "prestart", "prestart:prod")
     if "typescript" not in listed or any(scripts.get(name, "").strip() for name in built):
         return ""

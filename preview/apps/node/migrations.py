@@ -10,6 +10,9 @@ its apps applied the journal with drizzle-orm's own migrator: so does the step t
 through the driver the app lists (``pg``, ``postgres``, ``mysql2``), at the URL its config
 reads (``process.env.X``, else ``DATABASE_URL``; node-postgres reads the ``PG*`` variables
 without one). umzug's (and @slonik/migrator's): the app's own script running them ``up``.
+Sequelize's (``sequelize-cli`` listed, migrations in its ``migrations-path``, which a
+``.sequelizerc`` may move: ``path.resolve('./server/migrations')``, else ``migrations``):
+``sequelize db:migrate``, which reads the ``.sequelizerc`` and its config itself.
 
 Commands are templates like :mod:`..detect`'s (braces escaped).
 """
@@ -67,8 +70,32 @@ def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tu
         _knex_migrations(files, listed),
         _drizzle_migrations(files, listed),
         _umzug_migrations(files, listed),
+        _sequelize_migrations(files, listed),
     )
     return tuple(m for m in found if m is not None)
+
+
+_SEQUELIZE_PATH = re.compile(
+    r"""["']?migrations-path["']?\s*:\s*path\.(?:resolve|join)\(([^)]*)\)"""
+)
+_LITERAL = re.compile(r"""["'`]([^"'`]*)["'`]""")
+
+
+def _sequelize_migrations(
+    files: dict[str, bytes], listed: dict[str, str]
+) -> tuple[str, ...] | None:
+    """``sequelize db:migrate`` where sequelize-cli is listed and its migrations directory
+    (a ``.sequelizerc``'s ``migrations-path``, its ``path.resolve`` literals joined; else
+    ``migrations``) holds migrations: ganeshmani's tutorial keeps them in server/."""
+    if "sequelize-cli" not in listed:
+        return None
+    rc = files.get(".sequelizerc", b"").decode("utf-8", "replace")
+    named = _SEQUELIZE_PATH.search(rc)
+    parts = _LITERAL.findall(named.group(1)) if named else ["migrations"]
+    directory = posixpath.normpath(posixpath.join(*parts)) if parts else "migrations"
+    if any(p.startswith(f"{directory}/") and p.endswith((".js", ".cjs")) for p in files):
+        return ("node_modules/.bin/sequelize", "db:migrate")
+    return None
 
 
 def _umzug_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:

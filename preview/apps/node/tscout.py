@@ -6,6 +6,10 @@ beside ``src/`` (Sairyss' domain-driven-hexagon: ``database/*.ts``, ``tests/``, 
 ``tsconfig.build.json`` excluding only ``test``) gets ``dist/src/main.js``, not the
 ``dist/main.js`` its ``"start:prod": "node dist/main"`` runs ("Cannot find module"). Nest's
 own ``nest start`` looks in both places; a preview runs the file tsc writes, as it does.
+
+AdonisJS's ``node ace build`` compiles the whole project into ``build/`` and its ``"start":
+"node bin/server.js"`` is meant to run there (``cd build``, as the build says): a start
+whose file the upload lacks, its TypeScript source beside, runs ``build/``'s.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ _JSONC_NOISE = re.compile(
     r'("(?:\\.?|[^"\\])*+(?:"|\Z))|//[^\n]*+|/\*.*?(?:\*/|\Z)|,(?=\s*+[}\]])', re.S
 )
 _MAX_EXTENDS = 4
+_ACE_BUILD = re.compile(r"\bnode\s++ace(?:\.js)?+\s++build\b")
+_ADONISRC = {"adonisrc.ts", ".adonisrc.json"}
 
 
 def emitted_start(script: str, build: str, files: dict[str, bytes]) -> str | None:
@@ -38,6 +44,11 @@ def emitted_start(script: str, build: str, files: dict[str, bytes]) -> str | Non
     build``) to a place other than the one it names; None where it runs what tsc writes,
     or cannot be read as that."""
     match = NODE_FILE.fullmatch(script.strip())
+    if match is not None and _ACE_BUILD.search(build) and _ADONISRC & files.keys():
+        target = posixpath.normpath(match.group(2))
+        stem = target.removesuffix(".js")
+        if target not in files and any(f"{stem}{ext}" in files for ext in _TS):
+            return f"{match.group(1)}build/{target}"  # (the adonisrc's buildDir is fixed)
     config = _build_config(build, files)
     if match is None or config is None:
         return None
