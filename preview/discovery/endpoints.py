@@ -27,6 +27,7 @@ from preview.discovery.litestar import litestar_endpoints
 from preview.discovery.node import (
     express_endpoints,
     fastify_endpoints,
+    feathers_endpoints,
     hapi_endpoints,
     nest_endpoints,
 )
@@ -61,7 +62,7 @@ def endpoints_from_openapi(spec: dict) -> list[dict]:
 
 def endpoints_from_source(files: dict[str, bytes]) -> list[dict]:
     """Endpoints declared in a generation's source: FastAPI, Flask, Django, Litestar, Express,
-    Koa, Hono, NestJS, Fastify, hapi.
+    Koa, Hono, NestJS, Feathers, Fastify, hapi.
 
     Files over :data:`MAX_FILE_BYTES`, in dependency or VCS directories, or that do not
     parse are skipped; at most :data:`MAX_ENDPOINTS` endpoints are returned.
@@ -87,6 +88,7 @@ def endpoints_from_source(files: dict[str, bytes]) -> list[dict]:
     if not _fastify_only(scripts):  # whose plugins' `app.get` Express's reading misplaces
         express_endpoints(scripts, express)  # reads the JavaScript / TypeScript files only
     nest_endpoints(scripts, express)  # NestJS's controllers, in TypeScript
+    feathers_endpoints(scripts, express)  # Feathers' services, at their REST routes
     fastify_endpoints(scripts, express)
     hapi_endpoints(scripts, express)
     return _finish([*python.found.values(), *express.found.values()])

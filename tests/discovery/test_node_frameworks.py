@@ -119,3 +119,101 @@ def test_route_calls_with_typescript_type_arguments() -> None:
     assert found(TYPED) == {
         ("POST", "/signup"), ("GET", "/post/{id}"), ("PUT", "/publish/{id}"),
     }  # fmt: skip
+
+
+FEATHERS_5 = {
+    "package.json": b'{"dependencies": {"@feathersjs/feathers": "^5", "@feathersjs/koa": "^5"}}',
+    "src/services/messages/messages.shared.ts": b"""
+export const messagePath = 'messages'
+export const messageMethods = ['find', 'get', 'create', 'patch', 'remove'] as const
+export const messageClient = (client) => {
+  const connection = client.get('connection')
+  client.use(messagePath, connection.service(messagePath), { methods: messageMethods })
+}
+""",
+    "src/services/messages/messages.ts": b"""
+import { authenticate } from '@feathersjs/authentication'
+import { MessageService, getOptions } from './messages.class'
+import { messagePath, messageMethods } from './messages.shared'
+export const message = (app) => {
+  app.use(messagePath, new MessageService(getOptions(app)), {
+    methods: messageMethods,
+    events: []
+  })
+}
+""",
+    "src/authentication.ts": b"""
+import { AuthenticationService, JWTStrategy } from '@feathersjs/authentication'
+import { oauth } from '@feathersjs/authentication-oauth'
+export const authentication = (app) => {
+  const authentication = new AuthenticationService(app)
+  authentication.register('jwt', new JWTStrategy())
+  app.use('authentication', authentication)
+  app.configure(oauth())
+}
+""",
+    "src/app.ts": b"""
+import { feathers } from '@feathersjs/feathers'
+import { koa, rest, bodyParser, serveStatic } from '@feathersjs/koa'
+const app = koa(feathers())
+app.use(serveStatic(app.get('public')))
+app.use(bodyParser())
+app.configure(rest())
+app.use('/stats', new StatsService(), { methods: ['find', 'summarise'] })
+""",
+}
+
+FEATHERS_4 = {
+    "package.json": b'{"dependencies": {"@feathersjs/feathers": "^4", "@feathersjs/express": "4"}}',
+    "src/app.js": b"""
+const feathers = require('@feathersjs/feathers');
+const express = require('@feathersjs/express');
+const app = express(feathers());
+app.use('/docs', express.static('docs'));
+app.use('/api', apiRouter());
+""",
+    "src/services/users/users.service.js": b"""
+const { Users } = require('./users.class');
+const createModel = require('../../models/users.model');
+module.exports = function (app) {
+  app.use('/users', new Users({ Model: createModel(app) }, app));
+  app.use('/todos', createService({ Model: createModel(app) }));
+};
+""",
+}
+
+
+def test_feathers_services_at_their_rest_routes() -> None:
+    """Feathers 5: a path and its methods named by constants of another file, the
+    authentication service's two methods, OAuth's two GETs, an unknown custom method
+    left out; the client's ``client.use`` of a connection's service is not the app's."""
+    assert found(FEATHERS_5) == {
+        ("GET", "/messages"), ("GET", "/messages/{id}"), ("POST", "/messages"),
+        ("PATCH", "/messages/{id}"), ("DELETE", "/messages/{id}"),
+        ("POST", "/authentication"), ("DELETE", "/authentication/{id}"),
+        ("GET", "/oauth/{provider}"), ("GET", "/oauth/{provider}/callback"),
+        ("GET", "/stats"),
+    }  # fmt: skip
+
+
+def test_feathers_4_services_all_six_methods_and_no_middleware() -> None:
+    """Feathers 4 on Express: a service without ``methods`` serves all six; static files
+    and a router factory mounted with a path are not services."""
+    six = {"GET": ("", "/{id}"), "POST": ("",), "PUT": ("/{id}",), "PATCH": ("/{id}",)}
+    expected = {
+        (verb, base + sub)
+        for base in ("/users", "/todos")
+        for verb, subs in six.items()
+        for sub in subs
+    }
+    expected |= {("DELETE", "/users/{id}"), ("DELETE", "/todos/{id}")}
+    assert found(FEATHERS_4) == expected
+
+
+def test_express_mounts_are_not_feathers_services() -> None:
+    """Without Feathers, ``app.use('/users', new X())`` is Express's business (no routes
+    of Feathers' invented)."""
+    files = dict(FEATHERS_4)
+    files["package.json"] = b'{"dependencies": {"express": "^4"}}'
+    files["src/app.js"] = b"const express = require('express');\nconst app = express();\n"
+    assert not {path for _, path in found(files)} & {"/users", "/todos"}
