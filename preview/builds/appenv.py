@@ -17,6 +17,9 @@ where they import from, and ``VIRTUAL_ENV`` to the built environment, as activat
 it would. A Flask app reading ``SERVER_NAME`` with a default naming another host (its
 compose network's, ``os.environ.get('SERVER_NAME', 'app.docker:5000')``), to which Flask
 before 3.1 binds every route, is given the host it is called by, ``127.0.0.1:<port>``.
+A Node app's tools that find its root from where node_modules really is (a link to the
+built environment) are told it: ``APP_ROOT_PATH`` (app-root-path), ``TS_NODE_PROJECT``
+(ts-node running a script of node_modules).
 """
 
 from __future__ import annotations
@@ -119,7 +122,30 @@ def app_environment(
         # app-root-path (TypeORM 0.2 finds ormconfig.json with it) takes node_modules'
         # parent for the app's root: the built environment's, not the app's directory.
         env["APP_ROOT_PATH"] = str(app_dir)
+    if detection is not None and detection.language == "node" and "TS_NODE_PROJECT" not in given:
+        project = _ts_node_project(spec.files)
+        if project is not None:
+            env["TS_NODE_PROJECT"] = str(app_dir / project)
     return env
+
+
+def _ts_node_project(files: dict[str, bytes]) -> str | None:
+    """The tsconfig.json ts-node would read for a script in the app's ``node_modules``
+    had it the app's own: the one beside package.json, when it is the upload's only one.
+    ts-node finds its tsconfig from the real directory of the script it runs, and
+    node_modules is a link to the shared environment, where there is none: a TypeORM CLI
+    run as ``ts-node ./node_modules/typeorm/cli.js`` (brocoders' nestjs-boilerplate)
+    compiled the app's data source with ts-node's defaults (``module: node16``), whose
+    ES-module output Node ran as one ("__dirname is not defined in ES module scope").
+    With another tsconfig.json in a subfolder, the scripts there read theirs: not set."""
+    if "tsconfig.json" not in files:
+        return None
+    others = (
+        p for p in files
+        if posixpath.basename(p) == "tsconfig.json" and p != "tsconfig.json"
+        and "node_modules" not in p.split("/")
+    )  # fmt: skip
+    return None if next(others, None) is not None else "tsconfig.json"
 
 
 async def with_async_driver(
