@@ -52,6 +52,12 @@ class Backing:
             async with self.postgres.running() as failure:
                 yield failure
 
+    async def ready(self) -> None:
+        """Return once its own Redis and MariaDB answer (or cannot):
+        :meth:`BackingServers.ready`. Its PostgreSQL's relay holds each connection until
+        that server is up, and needs no wait."""
+        await self.servers.ready()
+
     @property
     def env(self) -> dict[str, str]:
         """The variables the app gets where it sets none (its PostgreSQL's, Redis's, MySQL's)."""

@@ -11,7 +11,13 @@ sandbox's one ``/etc/hosts`` names the hosts it asks for (``redis``, ``cache``, 
 its compose services') as ``127.0.0.1`` (``sandbox.Containment.provide``, which leaves
 a port PostgreSQL wants too to PostgreSQL only when the app has its driver). The
 variables it leaves unset (``REDIS_URL``, ``MYSQL_*``, a ``DATABASE_URL`` its example
-file names) are filled (``env``).
+file names) are filled (``env``). The preview's set-up steps and the app start once each
+server answers (or has failed, or has not answered in its time): :meth:`~BackingServers.
+ready`. The forwarder's retries (a few seconds) cover a server restarting under the app,
+not its first start, which may take longer (MariaDB's data-directory template is made on
+a service's first launch of one: 6-9 s on a loaded machine), and a connection they gave
+up on the app read as the server's failure ("Lost connection to MySQL server during
+query", its process ended).
 
 Nothing of one preview reaches another's: the socket is in its own directory, bound
 into its own sandboxes only; the servers keep nothing (Redis saves nothing, MariaDB's
@@ -69,6 +75,8 @@ class _Server:
     started_at: float = 0.0
     ready_after: float | None = None  # seconds from its start
     failed: str | None = None
+    # Set once it answered, failed, or did not answer in its time: the app may start.
+    settled: trio.Event = field(default_factory=trio.Event)
     output: deque[str] = field(default_factory=lambda: deque(maxlen=20))
 
 
@@ -87,6 +95,8 @@ class BackingServers:
         self.mounts: ServiceMounts | None = None
         self._servers: list[_Server] = []
         self._nursery: trio.Nursery | None = None  # while serving
+        self._started: list[_Server] = []  # those :meth:`start` started
+        self._say: Say | None = None
         self.aliases: tuple[str, ...] = ()  # the host names it is called by
 
     @property
@@ -223,9 +233,23 @@ class BackingServers:
             return True
         await trio.to_thread.run_sync(self._make_directory)
         containment.provide((), self.aliases, servers=self.mounts)
+        self._say = say
         for server in self._servers:
+            self._started.append(server)
             self._nursery.start_soon(self._run, server, say)
         return True
+
+    async def ready(self) -> None:
+        """Return once each server :meth:`start` started has answered, failed, or not
+        answered in its time (said in its log): then the app's processes may connect."""
+        waiting = [server for server in self._started if not server.settled.is_set()]
+        if not waiting:
+            return
+        if self._say is not None:
+            names = " and ".join(server.label for server in waiting)
+            await self._say("INFO", f"waiting for the app's {names} to answer before it starts")
+        for server in waiting:
+            await server.settled.wait()
 
     def _make_directory(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -238,7 +262,14 @@ class BackingServers:
 
     async def _run(self, server: _Server, say: Say) -> None:
         """One server, from its start until the preview ends (or it dies: said)."""
+        try:
+            await self._serve(server, say)
+        finally:
+            server.settled.set()
+
+    async def _serve(self, server: _Server, say: Say) -> None:
         assert self._isolation is not None
+        server.started_at = trio.current_time()  # its template's making counted
         if server.kind == "mysql":
             try:
                 await trio.to_thread.run_sync(mysql.ensure_template, self._settings.data_dir)
@@ -252,7 +283,6 @@ class BackingServers:
             limits=CgroupLimits(memory_bytes=server.memory_bytes, pids=server.pids, cpus=1.0),
         )  # fmt: skip
         assert confinement is not None
-        server.started_at = trio.current_time()
         try:
             process = await spawn_child(
                 server.argv, cwd=server.directory, env=dict(_ENV),
@@ -279,14 +309,16 @@ class BackingServers:
 
     async def _await_answer(self, server: _Server, say: Say) -> None:
         delay = 0.002
-        with trio.move_on_after(_READY_TIME):
+        with trio.move_on_after(_READY_TIME):  # from its process's start
             while not await server.ready(server.socket):
                 await trio.sleep(delay)
                 delay = min(delay * 1.5, 0.02)
             server.ready_after = trio.current_time() - server.started_at
             await say("INFO", f"{server.label} ready in {server.ready_after * 1000:.0f} ms")
+            server.settled.set()
             return
         await say("WARN", f"the app's {server.label} did not answer within {_READY_TIME:.0f} s")
+        server.settled.set()
 
 
 async def _failed(server: _Server, say: Say, reason: str) -> None:

@@ -21,6 +21,9 @@ A variable of the app's files that the preview's own servers fill (``PGHOST``,
 ``DATABASE_URL`` …) naming an address of a private network, not this machine's loopback
 (a committed ``.env``'s ``PGHOST=172.17.0.2``, its author's Docker bridge, which no
 preview reaches), gives way to the preview's own: those servers are what it meant.
+A Node app's tools that find its root from where node_modules really is (a link to the
+built environment) are told it: ``APP_ROOT_PATH`` (app-root-path), ``TS_NODE_PROJECT``
+(ts-node running a script of node_modules).
 """
 
 from __future__ import annotations
@@ -128,6 +131,10 @@ def app_environment(
         # app-root-path (TypeORM 0.2 finds ormconfig.json with it) takes node_modules'
         # parent for the app's root: the built environment's, not the app's directory.
         env["APP_ROOT_PATH"] = str(app_dir)
+    if detection is not None and detection.language == "node" and "TS_NODE_PROJECT" not in given:
+        project = _ts_node_project(spec.files)
+        if project is not None:
+            env["TS_NODE_PROJECT"] = str(app_dir / project)
     return env
 
 
@@ -145,6 +152,25 @@ def _private_address(value: str) -> bool:
     except ValueError:
         return False
     return address.is_private and not (address.is_loopback or address.is_unspecified)
+
+
+def _ts_node_project(files: dict[str, bytes]) -> str | None:
+    """The tsconfig.json ts-node would read for a script in the app's ``node_modules``
+    had it the app's own: the one beside package.json, when it is the upload's only one.
+    ts-node finds its tsconfig from the real directory of the script it runs, and
+    node_modules is a link to the shared environment, where there is none: a TypeORM CLI
+    run as ``ts-node ./node_modules/typeorm/cli.js`` (brocoders' nestjs-boilerplate)
+    compiled the app's data source with ts-node's defaults (``module: node16``), whose
+    ES-module output Node ran as one ("__dirname is not defined in ES module scope").
+    With another tsconfig.json in a subfolder, the scripts there read theirs: not set."""
+    if "tsconfig.json" not in files:
+        return None
+    others = (
+        p for p in files
+        if posixpath.basename(p) == "tsconfig.json" and p != "tsconfig.json"
+        and "node_modules" not in p.split("/")
+    )  # fmt: skip
+    return None if next(others, None) is not None else "tsconfig.json"
 
 
 async def with_async_driver(

@@ -123,10 +123,13 @@ class Preparation:
         on_phase: Callable[[str], None] = lambda phase: None,
         confine: ConfineStep = lambda python, cwd, built: None,
         run_as: RunAs = lambda python, built: None,
+        services_ready: Callable[[], Awaitable[None]] | None = None,
     ) -> str:
         """Environment, set-up steps; the interpreter to run the app with.
         ``on_phase("setup")`` is called when the set-up steps begin; ``confine`` gives
-        a set-up step's sandbox (it runs the upload's code, like the app).
+        a set-up step's sandbox (it runs the upload's code, like the app);
+        ``services_ready`` returns once the servers the app is given answer (awaited
+        after its build, before its set-up steps).
 
         Raises :class:`BuildFailed` with the reason when any of them fails.
         """
@@ -159,6 +162,7 @@ class Preparation:
                 run_as=run_as,
                 needed=self.config.missing,
                 remedies=self.remedies,
+                services_ready=services_ready,
             )
         except OSError as error:
             raise BuildFailed(f"could not prepare the environment: {error.strerror}") from None
@@ -262,10 +266,12 @@ async def prepare_app(
     run_as: RunAs = lambda python, built: None,
     needed: Sequence[str] = (),
     remedies: Remedies | None = None,
+    services_ready: Callable[[], Awaitable[None]] | None = None,
 ) -> Prepared:
     """Build or reuse the app's environment, run its set-up steps; the command to start.
     ``needed``: the variables the app requires that nothing sets (a step's failure for
-    want of one names them all)."""
+    want of one names them all); ``services_ready``: awaited before the set-up steps
+    (its servers, started beside the build, answer: a migration connects at once)."""
     python, version, lease = settings.python, None, None
     listed_in, requirements = "requirements.txt", None
     template = detection.argv
@@ -313,6 +319,8 @@ async def prepare_app(
     if detection.setup:
         on_phase("setup")
     try:
+        if services_ready is not None and (detection.setup or detection.frontend is not None):
+            await services_ready()
         if detection.frontend is not None and settings.build != "off":  # (apps.frontend)
             await build_frontend(
                 detection.frontend, files, app_dir=app_dir, settings=settings,

@@ -325,6 +325,7 @@ class PreviewRuntime:
                     on_phase=partial(setattr, self.state, "phase"),
                     confine=self.containment.confine_step,
                     run_as=self.containment.plain_uid,
+                    services_ready=self.backing.ready,
                 )
             except BuildFailed as failure:
                 what = "the app's files" if state.phase == "setup" else "the app's environment"
@@ -342,6 +343,7 @@ class PreviewRuntime:
             except Unavailable as error:
                 state.error_message = f"its port was taken meanwhile: {error.message}"
                 return "failed"
+        await self.backing.ready()  # it may connect at once (its set-up steps waited too)
         built = self.preparation.env_path
         env = self._environment(python)
         run_as = self.containment.plain_uid(python, built)
