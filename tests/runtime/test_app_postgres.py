@@ -309,6 +309,15 @@ async def test_a_locked_release_that_cannot_run_here_gets_the_newest_of_its_rang
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+_PG_RANGE_OLD = """{
+  "name": "node-pg-range-old",
+  "private": true,
+  "scripts": { "start": "node server.js" },
+  "dependencies": { "pg": "^7.18.2" }
+}
+"""
+
+
 @needs_server
 async def test_a_range_whose_every_release_cannot_run_here_gets_the_next_major(
     builder_service: Service,
@@ -319,7 +328,10 @@ async def test_a_range_whose_every_release_cannot_run_here_gets_the_next_major(
     service = builder_service
     _sandboxed(service)
     with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, app_files("node_pg_range_old"))
+        # node_pg_locked_old's server, without its lockfile, its range all of pg 7
+        files = {**app_files("node_pg_locked_old"), "package.json": _PG_RANGE_OLD}
+        del files["package-lock.json"]
+        body = await launched(service, files)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         answer = (await _proxied(service, body, "/"))["data"]
         assert answer["one"] == 1 and answer["version"].startswith("8."), answer
