@@ -29,8 +29,17 @@ export class MissingEnvForm {
 
   /** Ask for `names` for `gid`; none: the form goes. */
   ask(gid, names) {
+    // The failed status comes again (its event, a poll) while the user types: the same
+    // fields are left as they are, and what is typed is kept in a form redrawn for other
+    // names (redrawn, the fields were emptied and "Launch with these" sent nothing).
+    const shown = [...this.fields.querySelectorAll('input')].map((input) => input.name);
+    if (this.gid === gid && shown.join('\n') === (names || []).join('\n')) return; // (focus kept)
+    const typed = {};
+    if (this.gid === gid) {
+      for (const input of this.fields.querySelectorAll('input')) if (input.value) typed[input.name] = input.value;
+    }
     this.gid = gid;
-    const given = this.env(gid);
+    const given = { ...this.env(gid), ...typed };
     const rows = (names || []).map((name, i) =>
       h(
         'div',
