@@ -104,6 +104,13 @@ _SERVES = (
 )
 
 
+def _require_redis(service: Service) -> None:
+    """A sandboxed service (else the test fails where CI requires one) and redis-server."""
+    require_sandbox(service)
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed")
+
+
 async def test_a_missing_server_fails_the_launch_naming_how_to_enable_it(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -152,9 +159,7 @@ async def test_each_preview_gets_its_own_redis_under_the_compose_name(
     builder_service: Service,
 ) -> None:
     service = builder_service
-    require_sandbox(service)
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed")
+    _require_redis(service)
     with trio.fail_after(BUILD_WAIT):
         first = await launched(service, app_files("flask_redis_compose"))
         assert first["status"] == "running", (first["errorMessage"], first["errorLines"])
@@ -394,9 +399,7 @@ async def test_a_mysql_url_given_as_a_template(builder_service: Service) -> None
 async def test_a_server_that_cannot_run_is_said(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    require_sandbox(service)
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed")
+    _require_redis(service)
     monkeypatch.setattr(
         "preview.backing.servers.redis.redis_config", lambda *args: "no-such-directive yes\n"
     )
@@ -558,9 +561,7 @@ async def test_a_blank_redis_password_stays_blank(builder_service: Service) -> N
     the app gets none, not a throwaway secret the server refuses (fastapi-practices'
     template: "AUTH <password> called without any password configured")."""
     service = builder_service
-    require_sandbox(service)
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed")
+    _require_redis(service)
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files("flask_redis_blank_password"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
