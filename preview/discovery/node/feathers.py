@@ -39,16 +39,15 @@ _OAUTH = ("/oauth/:provider", "/oauth/:provider/callback")
 
 def feathers_endpoints(files: dict[str, bytes], out: Collector) -> None:
     """Add the REST endpoints of the Feathers services among ``files`` to ``out``."""
+    paths = [p for p in sorted(files) if p.endswith(JS_SUFFIXES) and not p.endswith(".d.ts")]
+    if not any(b"@feathersjs/" in files[path] for path in paths):
+        return  # most Node apps: no file of theirs tokenised here
     scripts: dict[str, Tokens] = {}
-    for path in sorted(files):
-        if not path.endswith(JS_SUFFIXES) or path.endswith(".d.ts"):
-            continue
+    for path in paths:
         try:
             scripts[path] = js_tokens(files[path].decode("utf-8-sig"))
         except UnicodeDecodeError:
             continue
-    if not any(b"@feathersjs/" in files[path] for path in scripts):
-        return
     strings = _shared(string_constants(tokens) for tokens in scripts.values())
     lists = _shared(_list_constants(tokens) for tokens in scripts.values())
     for path, tokens in scripts.items():
