@@ -23,6 +23,13 @@ over the run, divided by the requests wrk made; for ``direct`` and ``sandboxed``
 app's own). ``sandboxed``: the service's own preview of the app reached from inside its
 sandbox's network namespace (``nsenter``), with no proxy; the service's modes are
 compared with it (the sandbox's own cost apart), the anchors with ``direct``.
+The anchors' copy prints nothing a call; the service's preview of the app prints two
+lines a call (uvicorn's access line and the app's own ``handled GET …``), which the
+service reads, classifies, publishes and stores: work CHP's figure does not carry. So a
+second, quiet preview of it (``·quiet``: started with the copy's own options; leave it
+out with ``--no-quiet``) is measured in the same rounds: its path proxy and origin do
+the proxy's work alone (a ``proxy`` event and a history row a call included), the work
+CHP and nginx are measured doing.
 nginx-light and wrk are installed with apt-get, configurable-http-proxy with npm (into
 ``benchmarks/.tools``), when missing; a target whose tool cannot be had is reported as skipped.
 """
@@ -46,7 +53,7 @@ from preview.sandbox.netns import netns_child
 
 from .harness import BENCH_DIR, PYTHON, ROOT, ServiceServer, free_port, log, wait_for_port
 
-__all__ = ["measure", "run"]
+__all__ = ["QUIET_COMMAND", "launch_quiet", "measure", "run"]
 
 CHILD_PATH = "/api/items/1"
 CONNECTIONS = (1, 8, 32)
@@ -54,6 +61,29 @@ _TOOLS = BENCH_DIR / ".tools"
 _CHP = _TOOLS / "node_modules" / ".bin" / "configurable-http-proxy"
 _TICKS = os.sysconf("SC_CLK_TCK")
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+# The anchors' copy of the app prints nothing a call: neither uvicorn's access line nor
+# the app's own "handled GET ..." (INFO; `--log-level` is uvicorn's loggers' alone). The
+# service's preview of it prints both, and reads and stores both; its quiet preview is
+# started as the anchors' copy is ("{port}" filled by the service, as in any command).
+_QUIET_CODE = (
+    "import logging, uvicorn; logging.disable(logging.INFO); uvicorn.run('app.main:app',"
+    " host='127.0.0.1', port=int('{port}'), log_level='warning', access_log=False)"
+)
+QUIET_COMMAND = ["{python}", "-c", _QUIET_CODE]
+TARGETS = (
+    "direct", "nginx", "chp", "sandboxed", "path", "origin", "envelope", "sandboxed·quiet",
+    "path·quiet", "origin·quiet",
+)  # fmt: skip
+_LABELS = {
+    "direct": "direct (the app on the host: unconfined, printing nothing a call)",
+    "sandboxed": "sandboxed (the service's preview of it, no proxy; the service's CPU"
+    " meanwhile: the app's two lines a call read and stored)",
+    "sandboxed·quiet": "sandboxed·quiet (a preview of it started as direct's copy: no line"
+    " a call; no proxy)",
+    "path·quiet": "path·quiet (the path proxy to that quiet preview: what CHP does, plus"
+    " a proxy event and a history row a call)",
+    "origin·quiet": "origin·quiet (its origin, the same)",
+}
 
 
 def ensure_tools() -> dict[str, str | None]:
@@ -249,11 +279,12 @@ def run(
     *,
     rounds: int = 3,
     duration: float = 2.0,
+    quiet: tuple[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The anchors and the service's modes, the preview ``gid`` running in ``service``
-    (``launched``: the launch's answer)."""
-    token, app_port = launched["previewToken"], launched["port"]
-    sandbox_pid = launched.get("processId") if launched.get("isolation", "none") != "none" else None
+    (``launched``: the launch's answer); with ``quiet`` (a generation of the same app
+    and its launch's answer, started with ``QUIET_COMMAND``), that preview's modes too,
+    marked ``·quiet``."""
     tools = ensure_tools()
     if tools["wrk"] is None:
         return {"skipped": "wrk could not be installed"}
@@ -262,14 +293,8 @@ def run(
     child = free_port()
     try:
         app_dir = ROOT / "examples" / "hello-fastapi"
-        command = [PYTHON, "-m", "uvicorn", "app.main:app", "--port", str(child)]
-        processes.append(
-            subprocess.Popen(
-                [*command, "--log-level", "warning", "--no-access-log"],
-                cwd=app_dir,
-                stderr=subprocess.DEVNULL,
-            )
-        )
+        command = [PYTHON, "-c", _QUIET_CODE.replace("{port}", str(child))]
+        processes.append(subprocess.Popen(command, cwd=app_dir, stderr=subprocess.DEVNULL))
         wait_for_port(child, 30, processes[-1])
         targets: dict[str, dict[str, Any]] = {
             "direct": {"url": f"http://127.0.0.1:{child}{CHILD_PATH}", "pid": processes[0].pid}
@@ -310,47 +335,9 @@ def run(
                 "url": f"http://127.0.0.1:{port}{CHILD_PATH}",
                 "pid": processes[-1].pid,
             }
-        # The service's own app, reached from inside its sandbox's network namespace
-        # (nsenter): what the service's modes add is measured against it.
-        child = netns_child(sandbox_pid) if sandbox_pid and shutil.which("nsenter") else None
-        reference = "direct"
-        if child is not None:
-            targets["sandboxed"] = {
-                "url": f"http://127.0.0.1:{app_port}{CHILD_PATH}",
-                "prefix": ["nsenter", "-t", str(child), "-n"],
-                "pid": _app_in(sandbox_pid),
-                # What the service spends meanwhile: the app's access lines, stored.
-                "also_pid": service.pid,
-            }
-            reference = "sandboxed"
-        base = f"http://127.0.0.1:{service.port}"
-        preview = {**service.auth, "X-Preview-Token": token}
-        host, cookie = _origin(service, gid, token)
-        envelope = workdir / "envelope.lua"
-        body = json.dumps({"method": "GET", "path": CHILD_PATH})
-        envelope.write_text(
-            f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
-            'wrk.headers["Content-Type"] = "application/json"\n'
-        )
-        targets["path"] = {
-            "reference": reference,
-            "url": f"{base}/api/generations/{gid}/preview/proxy{CHILD_PATH}",
-            "headers": preview,
-            "pid": service.pid,
-        }
-        targets["origin"] = {
-            "reference": reference,
-            "url": f"{base}{CHILD_PATH}",
-            "headers": {"Host": host, "Cookie": cookie},
-            "pid": service.pid,
-        }
-        targets["envelope"] = {
-            "reference": reference,
-            "url": f"{base}/api/generations/{gid}/preview/request",
-            "headers": preview,
-            "script": str(envelope),
-            "pid": service.pid,
-        }
+        targets.update(_service_targets(service, gid, launched, workdir, ""))
+        if quiet is not None:
+            targets.update(_service_targets(service, *quiet, workdir, "·quiet"))
         result = measure(targets, rounds=rounds, duration=duration, wrk=tools["wrk"])
         return {"rounds": rounds, "duration_s": duration, "connections": CONNECTIONS, **result}
     finally:
@@ -364,6 +351,60 @@ def run(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _service_targets(
+    service: ServiceServer, gid: str, launched: dict[str, Any], workdir: Path, mark: str
+) -> dict[str, dict[str, Any]]:
+    """One preview's targets: its app from inside its sandbox (the reference of the
+    others, where the sandbox's network namespace can be entered), the path proxy, the
+    preview's origin and the envelope; each name followed by ``mark``."""
+    token, app_port = launched["previewToken"], launched["port"]
+    sandbox_pid = launched.get("processId") if launched.get("isolation", "none") != "none" else None
+    targets: dict[str, dict[str, Any]] = {}
+    # The service's own app, reached from inside its sandbox's network namespace
+    # (nsenter): what the service's modes add is measured against it.
+    child = netns_child(sandbox_pid) if sandbox_pid and shutil.which("nsenter") else None
+    reference = "direct"
+    if child is not None:
+        reference = f"sandboxed{mark}"
+        targets[reference] = {
+            "url": f"http://127.0.0.1:{app_port}{CHILD_PATH}",
+            "prefix": ["nsenter", "-t", str(child), "-n"],
+            "pid": _app_in(sandbox_pid),
+            # What the service spends meanwhile: the app's lines, stored.
+            "also_pid": service.pid,
+        }
+    base = f"http://127.0.0.1:{service.port}"
+    preview = {**service.auth, "X-Preview-Token": token}
+    host, cookie = _origin(service, gid, token)
+    targets[f"path{mark}"] = {
+        "reference": reference,
+        "url": f"{base}/api/generations/{gid}/preview/proxy{CHILD_PATH}",
+        "headers": preview,
+        "pid": service.pid,
+    }
+    targets[f"origin{mark}"] = {
+        "reference": reference,
+        "url": f"{base}{CHILD_PATH}",
+        "headers": {"Host": host, "Cookie": cookie},
+        "pid": service.pid,
+    }
+    if not mark:  # the envelope's own figures are what it adds: one of them suffices
+        envelope = workdir / "envelope.lua"
+        body = json.dumps({"method": "GET", "path": CHILD_PATH})
+        envelope.write_text(
+            f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+        )
+        targets["envelope"] = {
+            "reference": reference,
+            "url": f"{base}/api/generations/{gid}/preview/request",
+            "headers": preview,
+            "script": str(envelope),
+            "pid": service.pid,
+        }
+    return targets
+
+
 def table(result: dict[str, Any]) -> str:
     """The README's table: one row per target, each connection count's figures."""
     if "skipped" in result:
@@ -373,12 +414,7 @@ def table(result: dict[str, Any]) -> str:
         " | CPU per request, 8 conns (µs) |",
         "|---|---|---|---|---|",
     ]
-    labels = {
-        "direct": "direct (the app on the host: unconfined, no access log)",
-        "sandboxed": "sandboxed (the service's preview of it, no proxy; the service's CPU"
-        " meanwhile: its access lines read and stored)",
-    }
-    for name in ("direct", "nginx", "chp", "sandboxed", "path", "origin", "envelope"):
+    for name in TARGETS:
         if name not in result:
             continue
         one, eight, many = (result[name][str(c)] for c in CONNECTIONS)
@@ -392,7 +428,7 @@ def table(result: dict[str, Any]) -> str:
         if "service_cpu_us_per_request" in eight:  # the app's access lines, read and stored
             cpu = f"{cpu} (the service: {eight['service_cpu_us_per_request']})"
         lines.append(
-            f"| {labels.get(name, name)} | {added} | {eight['rps']:.0f}{ratio(eight)} "
+            f"| {_LABELS.get(name, name)} | {added} | {eight['rps']:.0f}{ratio(eight)} "
             f"| {many['rps']:.0f}{ratio(many)} | {cpu} |"
         )
     return "\n".join(lines)
@@ -408,6 +444,8 @@ def rows(result: dict[str, Any], label: str) -> list[tuple[str, str, str, str, s
         "path": "wrk: the service's path proxy (vs the app in its sandbox)",
         "origin": "wrk: the service at the preview's origin (vs the app in its sandbox)",
         "envelope": "wrk: the service's envelope (vs the app in its sandbox)",
+        "path·quiet": "wrk: the path proxy to a preview printing nothing a call, as CHP's app",
+        "origin·quiet": "wrk: the origin of a preview printing nothing a call, as CHP's app",
     }
     for name, text in names.items():
         if name not in result:
@@ -425,7 +463,9 @@ def rows(result: dict[str, Any], label: str) -> list[tuple[str, str, str, str, s
                 "",
                 f"{eight.get('rps_ratio') or 0:.2f}× / {many.get('rps_ratio') or 0:.2f}× "
                 f"{one.get('reference', 'direct')}",
-                "≤ +0.4 ms p50, ≥ 0.8× req/s, ≤ 250 µs" if name in ("path", "origin") else "",
+                "≤ +0.4 ms p50, ≥ 0.8× req/s, ≤ 250 µs"
+                if name.startswith(("path", "origin"))
+                else "",
                 (
                     (
                         "met"
@@ -435,7 +475,7 @@ def rows(result: dict[str, Any], label: str) -> list[tuple[str, str, str, str, s
                         and (eight.get("cpu_us_per_request") or 1e9) <= 250
                         else "**not met**"
                     )
-                    if name in ("path", "origin")
+                    if name.startswith(("path", "origin"))
                     else ""
                 ),
             )
@@ -443,11 +483,25 @@ def rows(result: dict[str, Any], label: str) -> list[tuple[str, str, str, str, s
     return out
 
 
+def launch_quiet(service: ServiceServer) -> tuple[str, dict[str, Any]]:
+    """A second preview of the app in ``service``, started as the anchors' copy is
+    (printing nothing a call): its generation and its launch's answer."""
+    from .scenarios.launch import _example_files
+
+    gid = service.upload(_example_files())
+    return gid, service.launch(gid, command=QUIET_COMMAND)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=2)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--no-quiet",
+        action="store_true",
+        help="leave out the quiet preview (the app started as the anchors' copy is)",
+    )
     args = parser.parse_args()
     from .scenarios.launch import _example_files
 
@@ -455,8 +509,11 @@ def main() -> None:
     with ServiceServer(extra_env={"PREVIEW_SANDBOX": sandbox}) as service:
         gid = service.upload(_example_files())
         data = service.launch(gid)
-        result = run(service, gid, data, rounds=args.rounds, duration=args.duration)
+        quiet = None if args.no_quiet else launch_quiet(service)
+        result = run(service, gid, data, rounds=args.rounds, duration=args.duration, quiet=quiet)
         service.stop(gid)
+        if quiet is not None:
+            service.stop(quiet[0])
     result["sandbox"] = sandbox
     print(json.dumps(result) if args.json else table(result))
 

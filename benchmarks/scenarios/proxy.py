@@ -165,7 +165,13 @@ def run(*, quick: bool = False, profile: bool = False, **_: Any) -> dict[str, An
             modes = _requests(service, gid, data["previewToken"], direct, bare_port)
             _measure(out, service, modes, (sequential, warmup, concurrency, duration), profile)
             # wrk: the same app direct, behind nginx and CHP, and through the service.
-            out["anchors"] = anchors.run(service, gid, data, rounds=1 if quick else 3, duration=2)
+            quiet = anchors.launch_quiet(service)
+            try:
+                out["anchors"] = anchors.run(
+                    service, gid, data, rounds=1 if quick else 3, duration=2, quiet=quiet
+                )
+            finally:
+                service.stop(quiet[0])
         finally:
             bare.terminate()
             bare.wait(10)
