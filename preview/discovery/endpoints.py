@@ -47,6 +47,7 @@ _NODE_TEST = re.compile(r"(?:^|/)(?:__tests__|__mocks__|tests?)/|\.(?:test|spec)
 _EXPRESS_SHAPED = (b'"express"', b'"koa"', b'"@koa/router"', b'"koa-router"', b'"hono"')
 _SKIPPED_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "site-packages", "__pycache__"})
 _OPTIONAL = re.compile(r"\{[^{}]*\}")
+_FEATHERS_ID = ":__feathersId"  # the id parameter of Feathers 4's REST routes on Express
 _DOCUMENTS = ("/openapi.json", "/swagger.json")
 _METHOD_RANK = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
 
@@ -103,13 +104,16 @@ def endpoints_from_routes(
     ``apps.routes``): each as the ``source`` list has it where that has the same method
     and path (its parameters, body, file and line), else with no more than its path
     parameters. The table is the app's whole list: the source's endpoints it lacks are
-    not the app's."""
+    not the app's, but for Feathers' services (``node.feathers``): Feathers 5 serves
+    them through one middleware of its REST transport, which no table sees."""
     read = {(endpoint["method"], endpoint["path"]): endpoint for endpoint in source}
     syntax = "flask" if framework in ("flask", "django") else "express"
     found = Collector()
     for method, path in routes:
         # Express 5's optional segments (``/users{/:id}``): the path without them.
         plain = _OPTIONAL.sub("", path) if syntax == "express" else path
+        if syntax == "express":  # Feathers 4's own routes, as the source has them
+            plain = plain.replace(_FEATHERS_ID, ":id")
         found.add(method, plain, syntax, Route([method], path, "", 0))
     endpoints = []
     for key, endpoint in found.found.items():
@@ -119,6 +123,12 @@ def endpoints_from_routes(
         else:
             endpoint["source"] = {"kind": "app", "framework": framework}
         endpoints.append(endpoint)
+    endpoints += [
+        endpoint
+        for endpoint in source
+        if endpoint["source"].get("framework") == "feathers"
+        and (endpoint["method"], endpoint["path"]) not in found.found
+    ]
     return _finish(endpoints)
 
 

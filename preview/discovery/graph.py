@@ -39,6 +39,9 @@ PATH_PARAMS = {
     "express": re.compile(r":(?P<name>[A-Za-z_$][\w$]*)(?:\([^)]*\))?[?*+]?"),
 }
 PATH_PARAMS["django"] = PATH_PARAMS["flask"]
+# Feathers' REST routes are Express's or Koa's (``:id``); marked apart in an endpoint's
+# ``source`` because an app's route table may not hold them (``endpoints_from_routes``).
+PATH_PARAMS["feathers"] = PATH_PARAMS["express"]
 _CONVERTER_TYPES = {"int": "integer", "float": "number"}
 
 

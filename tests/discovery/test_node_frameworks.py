@@ -4,7 +4,7 @@ objects and TypeScript type arguments on route calls (Fastify, Express)."""
 
 from __future__ import annotations
 
-from preview.discovery.endpoints import endpoints_from_source
+from preview.discovery.endpoints import endpoints_from_routes, endpoints_from_source
 
 
 def found(files: dict[str, bytes]) -> set[tuple[str, str]]:
@@ -217,3 +217,29 @@ def test_express_mounts_are_not_feathers_services() -> None:
     files["package.json"] = b'{"dependencies": {"express": "^4"}}'
     files["src/app.js"] = b"const express = require('express');\nconst app = express();\n"
     assert not {path for _, path in found(files)} & {"/users", "/todos"}
+
+
+def test_feathers_services_stay_beside_a_running_apps_table() -> None:
+    """A running app's table lacks Feathers 5's services (its REST transport is one
+    middleware): they are kept from the source, the table's own routes as the app's."""
+    source = endpoints_from_source(FEATHERS_5)
+    listed = endpoints_from_routes("koa", [("GET", "/stats")], source)
+    assert {(e["method"], e["path"]) for e in listed} == found(FEATHERS_5)
+    kinds = {(e["method"], e["path"]): e["source"]["kind"] for e in listed}
+    assert kinds[("GET", "/stats")] == "app" and kinds[("POST", "/messages")] == "source"
+
+
+def test_feathers_4_table_routes_by_the_sources_names() -> None:
+    """Feathers 4 on Express registers its services' routes with ``:__feathersId``:
+    listed as the source names them (``{id}``, with its file and line), no duplicates."""
+    source = endpoints_from_source(FEATHERS_4)
+    table = [
+        ("GET", "/users"), ("GET", "/users/:__feathersId"), ("POST", "/users"),
+        ("PATCH", "/users/:__feathersId"), ("PATCH", "/users"),
+    ]  # fmt: skip
+    listed = {(e["method"], e["path"]): e for e in endpoints_from_routes("express", table, source)}
+    assert not any("feathersId" in path for _, path in listed)
+    assert listed[("GET", "/users/{id}")]["source"]["kind"] == "app"
+    assert listed[("GET", "/users/{id}")]["source"]["line"] > 0
+    assert ("PATCH", "/users") in listed  # a route of the app's that the source does not name
+    assert set(listed) >= found(FEATHERS_4)

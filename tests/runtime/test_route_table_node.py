@@ -1,8 +1,8 @@
 """The Node preload's route table (``apps/routes/routetable``) for the frameworks beside
 Express: Fastify (as an ES module), Koa with koa-router and @koa/router, Hono as an ES
-and a CommonJS module. Each app, installed from the npm registry, registers routes
-under prefixes, sub-routers and sub-apps, calls itself once and exits; its table must
-be whole by that first call, and read back as the service reads it."""
+and a CommonJS module, Feathers 5 on Express. Each app, installed from the npm registry,
+registers routes under prefixes, sub-routers and sub-apps, calls itself once and exits;
+its table must be whole by that first call, and read back as the service reads it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from preview.apps.routes import read_route_table, route_table_env
-from preview.discovery import endpoints_from_routes
+from preview.discovery import endpoints_from_routes, endpoints_from_source
 
 PRELOAD_DIR = Path(__file__).resolve().parents[2] / "preview" / "apps" / "routes"
 pytestmark = pytest.mark.skipif(
@@ -25,12 +25,14 @@ pytestmark = pytest.mark.skipif(
 PACKAGES = {
     "fastify": "^5.0.0", "koa": "^3.0.0", "koa-router": "^14.0.0", "@koa/router": "^15.0.0",
     "hono": "^4.6.0", "@hono/node-server": "^1.13.0",
+    "@feathersjs/feathers": "^5.0.0", "@feathersjs/express": "^5.0.0",
 }  # fmt: skip
 _CALL_SELF = """
 const answer = await fetch(`http://127.0.0.1:${PORT}/health`);
 console.log(answer.status);
 """
-FASTIFY_APP = """
+FASTIFY_APP = (
+    """
 import Fastify from 'fastify';
 const app = Fastify();
 app.get('/health', async () => 'ok');
@@ -43,7 +45,10 @@ app.register(async (api) => {
 app.setNotFoundHandler((request, reply) => reply.code(404).send('none'));
 await app.listen({ port: 0, host: '127.0.0.1' });
 const PORT = app.server.address().port;
-""" + _CALL_SELF + "await app.close();\n"
+"""
+    + _CALL_SELF
+    + "await app.close();\n"
+)
 KOA_APP = """
 const Koa = require('koa');
 const Router = require(process.env.ROUTER);
@@ -86,6 +91,27 @@ HONO_IMPORTS = {
     "mjs": "import { Hono } from 'hono';\nimport { serve } from '@hono/node-server';",
     "cjs": "const { Hono } = require('hono');\nconst { serve } = require('@hono/node-server');",
 }
+FEATHERS_APP = """
+const { feathers } = require('@feathersjs/feathers');
+const express = require('@feathersjs/express');
+class MessageService {
+  async find() { return []; }
+  async get(id) { return { id }; }
+  async create(data) { return data; }
+}
+const app = express.default(feathers());
+app.use(express.json());
+app.configure(express.rest());
+app.get('/health', (req, res) => res.json({ ok: true }));
+app.use('messages', new MessageService(), { methods: ['find', 'get', 'create'] });
+app.use(express.notFound());
+app.listen(0).then(async (server) => {
+  const PORT = server.address().port;
+  const listed = await fetch(`http://127.0.0.1:${PORT}/messages`);
+  console.log(listed.status);
+  server.close();
+});
+"""
 ROUTES = [
     ("GET", "/health"), ("GET", "/api/users"), ("GET", "/api/users/:id"),
     ("POST", "/api/users"), ("ANY", "/hook"),
@@ -165,3 +191,24 @@ def test_an_app_without_a_known_framework_runs_as_without_the_preload(
     )  # fmt: skip
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "function", "")
     assert not table.exists()
+
+
+def test_feathers_5_services_beside_an_express_apps_own_routes(frameworks: Path) -> None:
+    """Feathers 5 serves its services through one middleware of its REST transport: the
+    table holds the app's own Express routes only, and the source's services are listed
+    beside them (a table of ``/health`` alone hid the app's whole API)."""
+    said, table = _run(frameworks, "feathers-app.cjs", FEATHERS_APP)
+    assert said == "200"  # the service answers at its REST route
+    framework, routes = table
+    assert (framework, routes) == ("express", [("GET", "/health")])
+    source = endpoints_from_source({
+        "package.json": json.dumps({"dependencies": PACKAGES}).encode(),
+        "src/app.js": FEATHERS_APP.encode(),
+    })  # fmt: skip
+    listed = {(e["method"], e["path"]): e for e in endpoints_from_routes(*table, source)}
+    assert set(listed) == {
+        ("GET", "/health"), ("GET", "/messages"), ("GET", "/messages/{id}"),
+        ("POST", "/messages"),
+    }  # fmt: skip
+    assert listed[("GET", "/health")]["source"]["kind"] == "app"
+    assert listed[("POST", "/messages")]["source"]["file"] == "src/app.js"

@@ -109,7 +109,7 @@ def _services(
             continue
         if value == "configure" and _calls(tokens, i + 2, "oauth"):
             for route in _OAUTH:
-                out.add("GET", route, "express", Route(["GET"], route, path, line))
+                out.add("GET", route, "feathers", Route(["GET"], route, path, line))
             continue
         if value != "use":
             continue
@@ -127,7 +127,7 @@ def _services(
             if name in _ROUTES:
                 verb, sub = _ROUTES[name]
                 route = join_path(where, sub)
-                out.add(verb, route, "express", Route([verb], route, path, line))
+                out.add(verb, route, "feathers", Route([verb], route, path, line))
 
 
 def _path_at(tokens: Tokens, i: int, strings: dict[str, str]) -> str | None:
