@@ -156,7 +156,10 @@ async def _reuse_frontend(
     if not frontend_unchanged(frontend, files, running_files):
         return
     anchors = (preview.settings.previews_dir,)
-    copy = partial(copy_built_frontend, running_dir, code_dir, frontend.output, anchors, owner)
+    most = preview.settings.disk_limit_mb * 2**20
+    copy = partial(
+        copy_built_frontend, running_dir, code_dir, frontend.output, anchors, owner, most
+    )
     try:
         copied = await trio.to_thread.run_sync(copy)
     except OSError as error:  # (its disk full): built here instead
