@@ -11,7 +11,7 @@ import pytest
 import trio
 
 from preview.builds.installers import failure_reason
-from preview.builds.remedies.pythons import package_sources
+from preview.builds.remedies.pythons import installed_dists, package_sources
 from preview.builds.toolerrors import only_outside_the_code, tool_failure, typescript_output
 from preview.sandbox.appdir import read_no_follow
 
@@ -210,3 +210,21 @@ async def test_what_the_uploads_code_left_is_read_without_waiting_or_following(
             lambda: list(package_sources(package)), abandon_on_cancel=True
         )
     assert sources == ["class Found: pass\n"]
+
+
+async def test_a_distributions_record_that_is_no_plain_file_is_left_out(tmp_path: Path) -> None:
+    """The environment's distributions, read by the service for remedies after a build
+    from source ran the upload's code there: one whose METADATA is a FIFO is left out,
+    not waited on."""
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    for name, top in (("good", "good"), ("bad", "bad")):
+        record = site / f"{name}-1.0.dist-info"
+        record.mkdir(parents=True)
+        (record / "top_level.txt").write_text(top + "\n")
+        if name == "bad":
+            os.mkfifo(record / "METADATA")
+        else:
+            (record / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    with trio.fail_after(10):
+        found = await trio.to_thread.run_sync(installed_dists, tmp_path, abandon_on_cancel=True)
+    assert found == {"good": ("good", "1.0", None)}
