@@ -238,6 +238,8 @@ async def test_a_revision_reuses_the_built_frontend_unless_a_frontend_file_chang
         built = home / ".revisions" / "2.1" / "frontend" / "dist"
         assert built.is_dir() and not built.is_symlink()
         assert (built / "index.html").is_file() and not (built / "index.html").is_symlink()
+        # The app's, as the rest of its directory (copied by the service as root).
+        assert (built / "index.html").stat().st_uid == home.stat().st_uid
 
         again = _MAIN.replace("built by vite", "built again")
         outcome = await _applied(service, gid, {"frontend/main.js": again})
