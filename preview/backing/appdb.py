@@ -28,13 +28,15 @@ from __future__ import annotations
 import re
 import secrets
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 import trio
 from sqlalchemy.engine import make_url
 
+from .initsql import Told, run_init_cancellably, run_init_scripts, tell_init
 from .pgrelay import Login, LoginRefused
 from .wants import InitScripts
 
@@ -106,39 +108,6 @@ def add_common_extensions(connection: psycopg.Connection) -> list[str]:
             continue
         created.append(name)
     return created
-
-
-Told = Callable[[str], Awaitable[None]]
-
-
-async def tell_init(lines: list[str], told: Told | None, said: Callable[[str], None]) -> None:
-    """Tell what an upload's init scripts did (:func:`run_init_scripts`): to ``told``
-    (the preview's log) where the logins were given one, else to ``said``."""
-    for text in lines:
-        if told is not None:
-            await told(text)
-        else:
-            said(text)
-
-
-def run_init_scripts(connection: psycopg.Connection, scripts: InitScripts) -> list[str]:
-    """Blocking: an upload's database init scripts (``wants.InitScripts``: its compose
-    file's ``/docker-entrypoint-initdb.d``) run in ``connection``'s database (autocommit),
-    in order, as the image runs them on a new cluster; a line for each to tell (one that
-    fails says its first error line, and the next is still run, as the app's own error
-    will say what it missed)."""
-    import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
-
-    told = []
-    for path, text in scripts:
-        try:  # no parameters: sent as one simple query, its statements all run
-            connection.execute(text)  # type: ignore[call-overload]
-        except psycopg.Error as error:
-            first = next(iter(str(error).strip().splitlines()), "")
-            told.append(f"PostgreSQL: the init script {path} failed: {first}")
-            continue
-        told.append(f"PostgreSQL: the init script {path} was run")
-    return told
 
 
 def database_server(url: str) -> tuple[str, int] | None:
@@ -310,26 +279,22 @@ class SharedLogins:
                 self._names[database] = own
                 self._said(f"PostgreSQL: database {database!r} created for the app")
                 if self._init_scripts:  # as its role: the SQL is the upload's
-                    told = await trio.to_thread.run_sync(
-                        self._initialise, own, self._password, limiter=self._limiter
-                    )
+                    told = await run_init_cancellably(
+                        partial(self._connect_as_role, own, self._password),
+                        self._init_scripts, self._limiter,
+                    )  # fmt: skip
                     await tell_init(told, self._init_told, self._said)
             return Login(self.role, own, self._password)
 
-    def _initialise(self, own: str, password: str) -> list[str]:
+    def _connect_as_role(self, own: str, password: str) -> psycopg.Connection:
         import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
 
         url = make_url(re.sub(r"^postgresql\+\w+://", "postgresql://", self._url))
         as_role = url.set(username=self.role, password=password, database=own)
-        try:
-            with psycopg.connect(
-                as_role.render_as_string(hide_password=False), autocommit=True,
-                connect_timeout=_TIMEOUT,
-            ) as inside:  # fmt: skip
-                return run_init_scripts(inside, self._init_scripts)
-        except psycopg.OperationalError as error:
-            first = next(iter(str(error).strip().splitlines()), "")
-            return [f"PostgreSQL: the init scripts could not run: {first}"]
+        return psycopg.connect(
+            as_role.render_as_string(hide_password=False), autocommit=True,
+            connect_timeout=_TIMEOUT,
+        )  # fmt: skip
 
     async def _blocking(self, function: Callable[..., object], *args: str) -> str:
         try:

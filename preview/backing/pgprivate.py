@@ -19,9 +19,14 @@ import shutil
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
+
+if TYPE_CHECKING:
+    import psycopg
 
 from ..sandbox.appdir import remove_tree, write_files
 from ..sandbox.bubblewrap import INSIDE_UID, host_uid
@@ -29,7 +34,8 @@ from ..sandbox.isolation import Confinement, Isolation
 from ..sandbox.process import ChildLimits, spawn_child, terminate_group
 from ..settings import Settings
 from ..store.datadir import POSTGRES_DRAFT_PREFIX
-from .appdb import Told, add_common_extensions, is_psycopg_error, run_init_scripts, tell_init
+from .appdb import add_common_extensions, is_psycopg_error
+from .initsql import Told, run_init_cancellably, tell_init
 from .pgrelay import Login, LoginRefused
 from .wants import InitScripts
 
@@ -296,22 +302,19 @@ class PrivateLogins:
                 self._said(f"PostgreSQL: database {database!r} created for the app")
             if self._init_scripts and database not in self._initialised:
                 self._initialised.add(database)
-                told = await trio.to_thread.run_sync(self._initialise, database)
+                told = await run_init_cancellably(
+                    partial(self._connect, database), self._init_scripts
+                )
                 await tell_init(told, self._init_told, self._said)
         return Login(SUPERUSER, database)
 
-    def _initialise(self, database: str) -> list[str]:
+    def _connect(self, database: str) -> psycopg.Connection:
         import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
 
-        try:
-            with psycopg.connect(
-                host=str(self._server.root), user=SUPERUSER, dbname=database, autocommit=True,
-                connect_timeout=10,
-            ) as inside:  # fmt: skip
-                return run_init_scripts(inside, self._init_scripts)
-        except psycopg.OperationalError as error:
-            first = next(iter(str(error).strip().splitlines()), "")
-            return [f"PostgreSQL: the init scripts could not run: {first}"]
+        return psycopg.connect(
+            host=str(self._server.root), user=SUPERUSER, dbname=database, autocommit=True,
+            connect_timeout=10,
+        )  # fmt: skip
 
     def _create(self, database: str) -> None:
         import psycopg  # lazy: psycopg loads only once a PostgreSQL is used

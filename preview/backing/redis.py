@@ -10,6 +10,7 @@ to the real one. Its configuration is a file (passwords never on a command line)
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -28,7 +29,12 @@ def redis_binary() -> str | None:
 
 
 def _quoted(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """``value`` as one argument of a configuration line, whatever it holds: the file is
+    read line by line, and a password or user name of the upload's (``%0A`` in its
+    ``REDIS_URL``) must not end its line and add directives (``enable-module-command
+    yes``, ``include``); control characters as ``\\xHH``, which Redis reads back."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m[0]):02x}", escaped) + '"'
 
 
 def redis_config(wanted: RedisWanted, socket_path: Path, maxmemory: int) -> str:
@@ -51,8 +57,8 @@ def redis_config(wanted: RedisWanted, socket_path: Path, maxmemory: int) -> str:
     for user, password in wanted.accounts.items():
         if user == "default":
             lines.append(f"requirepass {_quoted(password)}")
-        else:
-            lines.append(f"user {user} on >{password} ~* &* +@all")
+        elif not re.search(r"[\s\x00-\x1f\x7f]", user):  # (no Redis takes such a name)
+            lines.append(f"user {_quoted(user)} on {_quoted('>' + password)} ~* &* +@all")
     return "\n".join(lines) + "\n"
 
 

@@ -20,8 +20,11 @@ written for a newer TypeScript than the app's).
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+
+from ..sandbox.appdir import read_no_follow
 
 __all__ = [
     "NPM_LOCK_OUT_OF_SYNC", "NPM_PEER_CONFLICT", "missing_npm_version", "native_build_failure",
@@ -92,18 +95,32 @@ def only_outside_the_code(lines: list[str]) -> bool:
 
 def typescript_output(directory: Path) -> str | None:
     """The ``outDir`` of ``directory``'s tsconfig.json where tsc, failing on type errors,
-    wrote JavaScript all the same (it does unless ``noEmitOnError``); else None. Blocking."""
+    wrote JavaScript all the same (it does unless ``noEmitOnError``); else None. Blocking.
+    The upload's code ran there (the step): a tsconfig.json that is no plain file (a FIFO
+    a read would wait on for ever, in a thread nothing cancels; a link to a host file) is
+    none, and no link is followed to look for the JavaScript, in 2,000 folders at most."""
     try:
-        config = (directory / "tsconfig.json").read_text("utf-8", "replace")
+        config = read_no_follow(directory / "tsconfig.json", 1 << 20).decode("utf-8", "replace")
     except OSError:
         return None
     found = _OUT_DIR.search(config)
     if found is None or _NO_EMIT.search(config):
         return None
-    out = (directory / found.group(1)).resolve()
-    if not out.is_relative_to(directory.resolve()) or not out.is_dir():
+    parts = found.group(1).replace("\\", "/").split("/")
+    if ".." in parts or found.group(1).startswith("/"):
         return None
-    return found.group(1) if next(out.rglob("*.js"), None) is not None else None
+    out = directory.joinpath(*(p for p in parts if p not in ("", ".")))
+    if not out.resolve().is_relative_to(directory.resolve()):  # (a link out of it)
+        return None
+    for seen, (_, _, names) in enumerate(os.walk(out)):  # (links to folders not entered)
+        if seen >= _MOST_FOLDERS:
+            return None
+        if any(name.endswith(".js") for name in names):
+            return found.group(1)
+    return None
+
+
+_MOST_FOLDERS = 2000  # looked in for tsc's JavaScript, at most
 
 
 def _typescript(lines: list[str]) -> tuple[str, list[str]] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import os
 import shutil
 import stat
@@ -256,10 +257,21 @@ def replace_file(path: Path, content: bytes) -> None:
     os.replace(staged, path)
 
 
-def read_no_follow(path: Path) -> bytes:
-    """``path``'s bytes; OSError (ELOOP) if it is a link."""
-    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
-        return file.read()
+_MOST_READ = 64 << 20
+
+
+def read_no_follow(path: Path, most: int = _MOST_READ) -> bytes:
+    """``path``'s bytes, where sandboxed code may have put anything: OSError (ELOOP) if
+    it is a link, (EINVAL) if it is no plain file (a FIFO, which a read would wait on
+    for ever, in a thread nothing cancels), (EFBIG) past ``most`` bytes."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    with open(os.open(path, flags), "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a plain file", str(path))
+        data = file.read(most + 1)
+    if len(data) > most:
+        raise OSError(errno.EFBIG, f"larger than {most} bytes", str(path))
+    return data
 
 
 def _home(directory: Path) -> Path:

@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .child import joining_cgroup
 from .outbound import ServiceMounts
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "SandboxTools", "SandboxedCommand", "copy_system_etc", "host_uid", "interpreter_dirs",
     "reachable_by_others", "sandboxed_command",
 ]  # fmt: skip
+
 
 SOCKET_DIR_INSIDE = "/run/preview"
 SOCKET_NAME = "http.sock"
@@ -325,12 +327,7 @@ def sandboxed_command(
         raise
     prefix: list[str] = []
     if cgroup_procs:
-        prefix += [
-            "/bin/sh", "-c",
-            'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 126; '
-            'shift; n=$((n-1)); done; exec "$@"',
-            "sh", str(len(cgroup_procs)), *map(str, cgroup_procs),
-        ]  # fmt: skip
+        prefix += joining_cgroup([str(f) for f in cgroup_procs])
     identity: list[str]
     inner: list[str] = []
     if tools.setpriv is not None:

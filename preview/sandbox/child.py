@@ -22,17 +22,19 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 import trio
 
 __all__ = [
+    "PRIVILEGED_SHELL",
     "ChildProcess",
     "follow_parent_death",
-    "hold_loader_variables",
+    "hold_host_variables",
     "in_worker_process",
+    "joining_cgroup",
     "start_child",
     "stop_on_sigterm",
 ]
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
-# -- the variables the C library obeys, kept from the privileged part of a command -----
+# -- the variables the C library and a shell obey, kept from the privileged part -------
 # A child's command is a chain: what confines it runs first, as root (a shell joining its
 # cgroup, setpriv, bwrap, nsenter), or as the service's uid outside any sandbox, and only
 # its last program is the app's. All of them are given the app's environment, which the
@@ -40,33 +42,60 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # on the host, load the app's library. The dynamic loader and the C library trust these
 # variables in any program that is not setuid; these are the ones glibc itself ignores in
 # a setuid one (its ``unsecvars.h``; but ``TMPDIR``, which every child is given and no
-# tool of that chain reads), with every ``LD_`` name. So they travel renamed
-# (``PREVIEW_HELD_<name>``) through the privileged part, and the app's command begins
-# with a shell that puts them back under their names, inside, as the app's uid.
-_LOADER_VARIABLES = frozenset(
+# tool of that chain reads), with every ``LD_`` name. That shell is /bin/sh, which is
+# bash on many systems (Fedora, RHEL, Arch): bash takes ``BASH_FUNC_echo%%='() { … }'``
+# for a function named ``echo`` (its own, run as root in place of the builtin the
+# script calls), and obeys ``SHELLOPTS``, ``BASHOPTS``, ``BASH_ENV`` … at its start. So
+# all these travel renamed (``PREVIEW_HELD_<name>``) through the privileged part, and
+# the app's command begins with a shell that puts them back under their names, inside,
+# as the app's uid; a function's (``BASH_FUNC_…``, no name a variable can have) is
+# dropped: no program but bash reads it, and it is no variable the app can be given.
+
+# The shell that makes a sandbox's process a member of its cgroup before setpriv and
+# bwrap (:func:`joining_cgroup`): root's, on the host, given the app's environment.
+PRIVILEGED_SHELL = "/bin/sh"
+_JOIN_CGROUPS = (
+    'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 126; '
+    'shift; n=$((n-1)); done; exec "$@"'
+)
+
+
+def joining_cgroup(procs_files: Sequence[str]) -> list[str]:
+    """A command's prefix writing its process into each of ``procs_files`` first (the
+    command's environment held as :func:`hold_host_variables` holds it)."""
+    return [PRIVILEGED_SHELL, "-c", _JOIN_CGROUPS, "sh", str(len(procs_files)), *procs_files]
+
+
+_HELD_VARIABLES = frozenset(
     {
         "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN",
         "LOCPATH", "MALLOC_TRACE", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF",
         "RES_OPTIONS", "TZDIR",
+        # a shell's (bash's and dash's) at its start, or as it runs a script
+        "BASH_ENV", "BASHOPTS", "BASH_XTRACEFD", "CDPATH", "ENV", "GLOBIGNORE", "IFS",
+        "POSIXLY_CORRECT", "PS4", "SHELLOPTS",
     }
 )  # fmt: skip
 _LOADER_NAME = re.compile(r"LD_[A-Za-z0-9_]*")
+_SHELL_FUNCTION = "BASH_FUNC_"  # bash's exported functions: BASH_FUNC_f%% (BASH_FUNC_f())
 HELD_PREFIX = "PREVIEW_HELD_"
 
 
-def _loader_variable(name: str) -> bool:
-    return name in _LOADER_VARIABLES or _LOADER_NAME.fullmatch(name) is not None
+def _held_variable(name: str) -> bool:
+    return name in _HELD_VARIABLES or _LOADER_NAME.fullmatch(name) is not None
 
 
-def hold_loader_variables(
+def hold_host_variables(
     argv: Sequence[str], env: Mapping[str, str]
 ) -> tuple[list[str], dict[str, str]]:
     """``argv`` and ``env`` for a command whose privileged part comes first (see above):
-    the loader's variables of ``env`` renamed, and ``argv`` run by a shell that gives
-    them back their names just before it execs it. Unchanged when there are none."""
-    held = sorted(name for name in env if _loader_variable(name))
+    the loader's and a shell's variables of ``env`` renamed, and ``argv`` run by a shell
+    that gives them back their names just before it execs it; a shell function's
+    dropped. Unchanged when there are none."""
+    env = {k: v for k, v in env.items() if not k.startswith(_SHELL_FUNCTION)}
+    held = sorted(name for name in env if _held_variable(name))
     if not held:
-        return list(argv), dict(env)
+        return list(argv), env
     kept = {name: value for name, value in env.items() if name not in held}
     restore = ""
     for name in held:
@@ -128,11 +157,11 @@ def start_child(
 ) -> ChildProcess:
     """Fork ``argv`` (new session, stdin from /dev/null, pipes for output) from this
     thread. Raises ``OSError`` when it cannot be started; ``ValueError`` when ``env``
-    holds a variable of the loader's (:func:`hold_loader_variables` must have held it
-    back from the privileged part of ``argv``)."""
-    loose = sorted(name for name in env if _loader_variable(name))
+    holds a variable of the loader's or a shell's (:func:`hold_host_variables` must
+    have held it back from the privileged part of ``argv``)."""
+    loose = sorted(n for n in env if _held_variable(n) or n.startswith(_SHELL_FUNCTION))
     if loose:
-        raise ValueError(f"loader variables must be held back from {argv[0]}: {loose}")
+        raise ValueError(f"host variables must be held back from {argv[0]}: {loose}")
     out_read, out_write = os.pipe2(os.O_CLOEXEC)
     err_read, err_write = os.pipe2(os.O_CLOEXEC)
     try:

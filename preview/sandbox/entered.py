@@ -30,7 +30,7 @@ from pathlib import Path
 import psutil
 import trio
 
-from .child import ChildProcess, hold_loader_variables, start_child
+from .child import ChildProcess, hold_host_variables, joining_cgroup, start_child
 from .isolation import Confinement
 from .netns import can_enter_netns, netns_child
 from .process import ChildLimits, terminate_group
@@ -38,10 +38,6 @@ from .process import ChildLimits, terminate_group
 __all__ = ["can_enter_sandbox", "spawn_entered", "terminate_entered"]
 
 _NSENTER = shutil.which("nsenter")
-_JOIN_CGROUPS = (
-    'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 126; '
-    'shift; n=$((n-1)); done; exec "$@"'
-)
 
 
 def can_enter_sandbox(confinement: Confinement) -> str | None:
@@ -83,7 +79,7 @@ def entering_argv(
     command += ["--", *argv]
     if confinement.cgroup is not None:  # born in it, as the sandbox's processes are
         files = [str(f) for f in confinement.cgroup.join_files]
-        command = ["/bin/sh", "-c", _JOIN_CGROUPS, "sh", str(len(files)), *files, *command]
+        command = [*joining_cgroup(files), *command]
     return command
 
 
@@ -102,7 +98,7 @@ async def spawn_entered(
     init_pid = await trio.to_thread.run_sync(netns_child, sandbox_pid)
     if init_pid is None:
         raise OSError("the app's sandbox is not running")
-    argv, env = hold_loader_variables(argv, env)  # nsenter, setpriv, bwrap: root's
+    argv, env = hold_host_variables(argv, env)  # nsenter, setpriv, bwrap: root's
     seccomp = confinement.isolation.seccomp
     program = os.memfd_create("preview-seccomp", os.MFD_CLOEXEC) if seccomp else None
     try:

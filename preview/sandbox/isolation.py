@@ -32,6 +32,7 @@ from .bubblewrap import (
     sandboxed_command,
 )
 from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
+from .child import joining_cgroup
 from .netns import can_enter_netns
 from .outbound import HOSTS_FILE, Outbound
 from .seccomp import filter_program
@@ -324,12 +325,7 @@ class Confinement:
         ]
         if self.cgroup is not None:  # born in it, as the sandbox's processes are
             files = [str(f) for f in self.cgroup.join_files]
-            argv = [
-                "/bin/sh", "-c",
-                'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 126; '
-                'shift; n=$((n-1)); done; exec "$@"',
-                "sh", str(len(files)), *files, *argv,
-            ]  # fmt: skip
+            argv = [*joining_cgroup(files), *argv]
         return argv, socket
 
     def limit_exceeded(self) -> str | None:

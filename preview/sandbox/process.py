@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import trio
 
-from .child import ChildProcess, hold_loader_variables, start_child
+from .child import ChildProcess, hold_host_variables, start_child
 from .isolation import Confinement
 
 __all__ = [
@@ -89,14 +89,15 @@ async def spawn_child(
     With a ``confinement``, ``argv`` runs in its sandbox and cgroup (see ``isolation``);
     without, it still dies with the service (``setpriv --pdeathsig``, where present).
     What runs before ``argv`` (as root, or outside the sandbox) never obeys the loader's
-    variables of ``env``: ``argv`` gets them back (:func:`.child.hold_loader_variables`).
+    or a shell's variables of ``env``: ``argv`` gets them back
+    (:func:`.child.hold_host_variables`).
     """
     pass_fds: list[int] = []
     limited = False  # its rlimits set by the command itself (prlimit)
     # (Only a command that exists: a missing one still fails the spawn itself.)
     plain = confinement is None and _SETPRIV is not None
     plain = plain and shutil.which(argv[0], path=env.get("PATH")) is not None
-    argv, env = hold_loader_variables(argv, env)
+    argv, env = hold_host_variables(argv, env)
     if confinement is not None:
         command = await trio.to_thread.run_sync(confinement.prepare, list(argv))
         argv, pass_fds = command.argv, command.pass_fds

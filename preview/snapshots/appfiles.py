@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import TooLarge
-from .sqlitedata import SIDE_FILES, is_sqlite
+from .sqlitedata import SIDE_FILES, is_sqlite, open_plain
 
 __all__ = [
     "SKIPPED_DIRS", "copy_files", "make_parents", "put_files", "too_large", "writable_files",
@@ -80,7 +80,7 @@ def writable_files(
             continue
         content = uploaded.get(relative)
         same_size = content is not None and path.stat().st_size == len(content)
-        if same_size and path.read_bytes() == content:
+        if same_size and _read(path) == content:
             continue
         others.append(relative)
     return databases, others
@@ -88,17 +88,35 @@ def writable_files(
 
 def copy_files(root: Path, relatives: list[str], target: Path, budget: int, limit: int) -> int:
     """Copy ``relatives`` from ``root`` under ``target``; the bytes copied. TooLarge
-    past ``budget`` (the caller removes what was copied)."""
+    past ``budget`` (the caller removes what was copied). A file no longer a plain one
+    (a FIFO the app put there since it was listed) is left out; each is copied to the
+    size it had when opened, not while the app makes it grow."""
     total = 0
     for relative in relatives:
-        source = root / relative
-        total += source.stat().st_size
-        if total > budget:
-            raise too_large(limit)
-        destination = target / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, destination)
+        try:
+            readable = open_plain(root / relative)
+        except OSError:  # gone, or no plain file since it was listed: left out
+            continue
+        with readable:
+            size = os.fstat(readable.fileno()).st_size
+            total += size
+            if total > budget:
+                raise too_large(limit)
+            destination = target / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with destination.open("wb") as written:
+                while size > 0 and (chunk := readable.read(min(size, 1 << 20))):
+                    written.write(chunk)
+                    size -= len(chunk)
     return total
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        with open_plain(path) as file:
+            return file.read()
+    except OSError:
+        return None
 
 
 def put_files(source: Path, root: Path, relatives: list[str], remove: list[str]) -> None:

@@ -12,10 +12,13 @@ Blocking: call through ``trio.to_thread``.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
+import stat
 from contextlib import closing
 from pathlib import Path
+from typing import BinaryIO
 
 from .rowdiff import TableRows
 
@@ -25,6 +28,7 @@ __all__ = [
     "backup_into",
     "database_size",
     "is_sqlite",
+    "open_plain",
     "read_tables",
     "table_counts",
 ]
@@ -35,9 +39,22 @@ _BUSY = 10.0  # s: how long a copy waits for the app's write lock
 _STEP_PAGES = 1024  # pages copied per step: the app's writers wait at most one step
 
 
+def open_plain(path: Path) -> BinaryIO:
+    """``path`` opened to read where it is a plain file (a link followed: the walk follows
+    those inside the preview); OSError (EINVAL) for anything else: a FIFO the app put in
+    its place since it was listed, which a read would wait on for ever, in a thread
+    nothing cancels (and snapshots' few threads serve every preview)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    file = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        file.close()
+        raise OSError(errno.EINVAL, "not a plain file", str(path))
+    return file
+
+
 def is_sqlite(path: Path) -> bool:
     try:
-        with open(path, "rb") as file:
+        with open_plain(path) as file:
             return file.read(len(HEADER)) == HEADER
     except OSError:
         return False

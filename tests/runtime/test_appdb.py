@@ -319,6 +319,50 @@ async def test_an_uploads_init_scripts_run_in_each_new_database_as_its_role() ->
         await trio.to_thread.run_sync(logins.drop)
 
 
+async def test_an_init_script_that_never_ends_is_cut_when_its_preview_ends() -> None:
+    """The SQL is the upload's, run by the service in a thread: ``SELECT pg_sleep(…)``
+    held the preview's end (its relay's login waits for it, and a thread is not
+    cancelled) for as long as the upload said, its session open on the operator's
+    server. Its end cancels the query."""
+    told: list[str] = []
+
+    async def tell(text: str) -> None:
+        told.append(text)
+
+    scripts = (("schema.sql", "SELECT pg_sleep(40);"),)
+    logins = SharedLogins(
+        PG_URL, new_database_name(), "tests", init_scripts=scripts, init_told=tell
+    )
+    try:
+        with trio.fail_after(20):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(logins.login, "postgres", "shop")
+                await _until_sleeping(logins.role, True)
+                nursery.cancel_scope.cancel()
+            await _until_sleeping(logins.role, False)  # (its cancel request)
+    finally:
+        await trio.to_thread.run_sync(logins.drop)
+    assert await trio.to_thread.run_sync(_exists, logins.role) == (False, False)
+
+
+async def _until_sleeping(role: str, sleeping: bool) -> None:
+    """Until ``role``'s session runs ``pg_sleep`` (or no longer does): the caller's
+    fail_after bounds the wait."""
+    while True:
+        if await trio.to_thread.run_sync(_sleeping, role) is sleeping:
+            return
+        await trio.sleep(0.02)
+
+
+def _sleeping(role: str) -> bool:
+    with psycopg.connect(_admin_url(), autocommit=True) as admin:
+        found = admin.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE usename = %s AND query LIKE %s",
+            (role, "%pg_sleep%"),
+        )
+        return found.fetchone() is not None
+
+
 def _fruit(user: str, password: str, database: str) -> tuple[list[str], str]:
     server = _admin_url().rsplit("@", 1)[1].rsplit("/", 1)[0]
     url = f"postgresql://{user}:{password}@{server}/{database}"

@@ -567,3 +567,51 @@ async def test_a_blank_redis_password_stays_blank(builder_service: Service) -> N
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert await _call(service, body, "GET", "/ping") == {"pong": True, "password": ""}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_redis_password_or_user_adds_no_line_to_its_servers_configuration(
+    tmp_path: Path,
+) -> None:
+    """The upload names its Redis's passwords (``%0A`` in its URL a line's end): each is
+    one argument of its configuration, never a directive of its own (here one turning
+    the DEBUG command on); a user name no Redis takes (a space, a line's end) is left
+    out, not refused by the server at its start. The real redis-server, on a socket."""
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed")
+    password = 'x"\nenable-debug-command yes\n#'
+    files = {
+        "package.json": b'{"dependencies": {"ioredis": "^5"}}',
+        ".env.example": b"REDIS_URL=redis://:x%22%0Aenable-debug-command%20yes%0A%23@redis:6379/0\n"
+        b"CACHE_URL=redis://bob%0Aenable-module-command%20yes:pw@redis:6379/1\n"
+        b"QUEUE_URL=redis://carol:c%0Ad@redis:6379/2\n",
+    }
+    found = wanted_servers(files, "index.js", {})
+    assert found.redis is not None
+    assert found.redis.accounts["default"] == password
+    socket_path = tmp_path / "r.sock"
+    config = redis_config(found.redis, socket_path, 1 << 24)
+    assert not any(line.startswith("enable-") for line in config.splitlines()), config
+    (tmp_path / "r.conf").write_text(config)
+    with trio.fail_after(20):
+        server = await trio.lowlevel.open_process(
+            [redis_binary(), str(tmp_path / "r.conf")], stdout=subprocess.DEVNULL
+        )
+        try:
+            while not socket_path.exists():
+                assert server.returncode is None, "redis-server refused its configuration"
+                await trio.sleep(0.02)
+            stream = await trio.open_unix_socket(str(socket_path))
+
+            async def call(*args: str) -> bytes:
+                parts = [b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in args]
+                await stream.send_all(b"*%d\r\n" % len(args) + b"".join(parts))
+                return await stream.receive_some(4096)
+
+            assert await call("AUTH", password) == b"+OK\r\n"
+            assert await call("AUTH", "carol", "c\nd") == b"+OK\r\n"
+            debug = await call("CONFIG", "GET", "enable-debug-command")
+            assert debug.endswith(b"$2\r\nno\r\n"), debug
+            await stream.aclose()
+        finally:
+            server.terminate()
+            await server.wait()

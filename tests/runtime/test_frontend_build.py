@@ -4,6 +4,7 @@ npm and Vite in the app's sandbox."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import trio
 
 from preview.apps import detect
 from preview.apps.frontend import Frontend, find_frontend
+from preview.runtime.swaps import codedirs
 from preview.runtime.swaps.codedirs import copy_built_frontend, frontend_unchanged
 
 from ..conftest import Service, auth
@@ -236,6 +238,8 @@ async def test_a_revision_reuses_the_built_frontend_unless_a_frontend_file_chang
         built = home / ".revisions" / "2.1" / "frontend" / "dist"
         assert built.is_dir() and not built.is_symlink()
         assert (built / "index.html").is_file() and not (built / "index.html").is_symlink()
+        # The app's, as the rest of its directory (copied by the service as root).
+        assert (built / "index.html").stat().st_uid == home.stat().st_uid
 
         again = _MAIN.replace("built by vite", "built again")
         outcome = await _applied(service, gid, {"frontend/main.js": again})
@@ -275,7 +279,7 @@ def test_a_built_frontend_is_copied_without_following_a_link(tmp_path: Path) -> 
     (dist / "leak.txt").symlink_to(outside / "secret.txt")
     (dist / "assets" / "tree").symlink_to(outside)
     (target / "frontend").mkdir(parents=True)
-    copied = copy_built_frontend(running, target, "frontend/dist", (previews,), None)
+    copied = copy_built_frontend(running, target, "frontend/dist", (previews,), None, _MIB)
     assert copied == 2
     out = target / "frontend" / "dist"
     assert (out / "index.html").read_text() == "<p>built</p>" and not out.is_symlink()
@@ -285,5 +289,64 @@ def test_a_built_frontend_is_copied_without_following_a_link(tmp_path: Path) -> 
     shutil.rmtree(out)
     shutil.rmtree(dist)
     dist.symlink_to(outside)
-    assert copy_built_frontend(running, target, "frontend/dist", (previews,), None) == 0
+    assert copy_built_frontend(running, target, "frontend/dist", (previews,), None, _MIB) == 0
     assert not out.exists()
+
+
+_MIB = 2**20
+
+
+def _running_dist(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """(the previews' folder, a running revision's folder with a built dist, a new
+    revision's folder)."""
+    previews = tmp_path / "previews"
+    running, target = previews / "p1", previews / "p1" / ".revisions" / "2.1"
+    (running / "dist" / "assets").mkdir(parents=True)
+    (running / "dist" / "index.html").write_text("<p>built</p>")
+    target.mkdir(parents=True)
+    return previews, running, target
+
+
+def test_a_built_frontend_copy_is_bounded_in_files_and_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app may have put anything in its output folder, which the service copies with
+    its own rights and disk: past the preview's disk limit (a sparse file's length, not
+    its blocks) or a number of files and folders the copy stops, nothing of it left."""
+    previews, running, target = _running_dist(tmp_path)
+    out = target / "dist"
+    sparse = running / "dist" / "assets" / "huge.bin"
+    with sparse.open("wb") as file:  # 64 MiB long, no block written
+        file.truncate(64 * _MIB)
+    with pytest.raises(OSError) as refused:
+        copy_built_frontend(running, target, "dist", (previews,), None, 4 * _MIB)
+    assert refused.value.errno == errno.EFBIG and "disk limit" in refused.value.strerror
+    assert not out.exists()
+    sparse.unlink()
+
+    monkeypatch.setattr(codedirs, "MOST_ENTRIES", 50)
+    for n in range(60):  # empty files: no bytes, each an inode of the service's
+        (running / "dist" / "assets" / f"{n}.js").touch()
+    with pytest.raises(OSError) as refused:
+        copy_built_frontend(running, target, "dist", (previews,), None, 4 * _MIB)
+    assert refused.value.errno == errno.EFBIG and "50 files" in refused.value.strerror
+    assert not out.exists()
+    for n in range(20):
+        (running / "dist" / "assets" / f"{n}.js").unlink()
+    assert copy_built_frontend(running, target, "dist", (previews,), None, 4 * _MIB) == 41
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="files of another owner need root to make")
+def test_a_built_frontend_copy_leaves_out_what_is_not_the_apps(tmp_path: Path) -> None:
+    """A hard link in the output folder to another's file (one of the host's, where
+    fs.protected_hardlinks is off) is the service's to read, not the app's: left out."""
+    previews, running, target = _running_dist(tmp_path)
+    app_uid = 1_900_012_345
+    (running / "dist" / "other.txt").write_text("root's")  # (a hard link's stand-in)
+    for path in (running / "dist", running / "dist" / "index.html", running / "dist" / "assets"):
+        os.chown(path, app_uid, app_uid)
+    assert copy_built_frontend(running, target, "dist", (previews,), app_uid, _MIB) == 1
+    assert (target / "dist" / "index.html").read_text() == "<p>built</p>"
+    assert (target / "dist" / "assets").is_dir()
+    assert not (target / "dist" / "other.txt").exists()
+    assert os.stat(target / "dist" / "index.html").st_uid == app_uid

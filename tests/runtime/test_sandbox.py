@@ -880,3 +880,26 @@ def test_one_failed_bwrap_run_at_start_does_not_unconfine_the_services_life(
     found = isolation.Isolation.probe(settings)
     assert found.sandboxed, found.reason
     assert runs.read_text().count("run") == 2
+
+
+async def test_a_set_up_steps_fifo_for_a_tsconfig_holds_no_thread_of_the_service(
+    service: Service,
+) -> None:
+    """A set-up step that failed with tsc's tidiness errors alone has its tsconfig.json
+    read by the service (did tsc write its JavaScript all the same?): the step is the
+    upload's code, and left a FIFO there, which a read waits on for a writer that never
+    comes, in a thread nothing cancels (the launch never ended, nor its stop). A
+    tsconfig.json that is no plain file is no tsconfig.json."""
+    require_sandbox(service)
+    release = (
+        "release: sh -c 'rm -f tsconfig.json; mkfifo tsconfig.json; mkdir -p lib/x; "
+        "ln -s / lib/x/root; echo \"src/a.ts(1,7): error TS6133: x is declared but its "
+        "value is never read.\"; exit 1'\n"
+    )
+    files = server_app(Procfile="web: python server.py\n" + release)
+    files["tsconfig.json"] = '{"compilerOptions": {"outDir": "lib"}}'
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        body = (await service.launch(gid)).json()
+    assert body["status"] == "failed", body
+    assert "TS6133" in body["errorMessage"], body["errorMessage"]

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import trio
 
+from preview.sandbox import child
+
 from ..conftest import SERVER_COMMAND, Service, server_app
 from .test_sandbox import require_sandbox
 
 ENV_APP = """
 import json
+import shutil
 
 class Env(Handler):
     def do_GET(self):
@@ -74,6 +78,42 @@ async def test_the_apps_loader_variables_act_only_inside_its_sandbox(
         await service.stop(gid)
     written = [p.name for p in await trio.Path(tmp_path).iterdir() if p.name.startswith("loader")]
     assert written == []
+
+
+async def test_the_apps_shell_variables_act_only_inside_its_sandbox(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shell that joins the sandbox's cgroup runs as root on the host with the app's
+    environment, and /bin/sh is bash on many systems: ``BASH_FUNC_echo%%`` in an
+    upload's ``.env`` is a function bash runs in place of the ``echo`` its script calls,
+    as root. Here that shell is bash, and the function would write a host path the
+    sandbox lacks. The app, its set-up step and its worker (nsenter's chain) get the
+    shell's other variables (``ENV``, ``SHELLOPTS``), none the function."""
+    require_sandbox(service)
+    if shutil.which("bash", path="/bin:/usr/bin") is None:
+        pytest.skip("bash is not installed")
+    monkeypatch.setattr(child, "PRIVILEGED_SHELL", shutil.which("bash", path="/bin:/usr/bin"))
+    marker = tmp_path / "root-ran-the-apps-function"
+    function = f'() {{ : >> {marker}; builtin echo "$@"; }}'
+    files = server_app(
+        before_serving=ENV_APP,
+        Procfile=WORKER.replace("LD_DEBUG_OUTPUT", "ENV"),
+        **{".env": f"BASH_FUNC_echo%%='{function}'\nSHELLOPTS=xtrace\nENV=production\n"},
+    )
+    setup = ["{python}", "-c", "import os; print('setup sees', os.environ['ENV'])"]
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        launched = await service.launch(gid, command=SERVER_COMMAND, setup=setup, tier="pro")
+        body: dict[str, Any] = launched.json()
+        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+        env = (await service.app_get(body, "/env")).json()
+        assert (env["ENV"], env["SHELLOPTS"]) == ("production", "xtrace")
+        assert not [name for name in env if name.startswith(("BASH_FUNC_", "PREVIEW_HELD_"))]
+        assert await _worker_says(service, gid) == "worker sees production"
+        setup_lines = [e["message"] for e in await service.history(gid, source="setup")]
+        assert "setup sees production" in setup_lines
+        await service.stop(gid)
+    assert not await trio.Path(marker).exists()
 
 
 async def test_an_uploads_env_file_never_reads_the_services_environment(

@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
+import pytest
+import trio
+
 from preview.builds.installers import failure_reason
+from preview.builds.remedies.pythons import installed_dists, package_sources
 from preview.builds.toolerrors import only_outside_the_code, tool_failure, typescript_output
+from preview.sandbox.appdir import read_no_follow
 
 NPM_404 = """npm error code E404
 npm error 404 Not Found - GET https://registry.npmjs.org/left-padd-nope - Not found
@@ -166,3 +173,58 @@ def test_tsc_errors_outside_what_the_code_does(tmp_path: Path) -> None:
     assert typescript_output(tmp_path) is None
     (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"outDir": "../elsewhere"}}')
     assert typescript_output(tmp_path) is None
+
+
+async def test_what_the_uploads_code_left_is_read_without_waiting_or_following(
+    tmp_path: Path,
+) -> None:
+    """A set-up step's directory, or an environment a build from source ran the upload's
+    code in, read by the service: a FIFO in a file's place (a read waits on it for a
+    writer that never comes, in a thread nothing cancels) is not read, a link to a
+    folder (``/``) not walked, a link to a host file not read."""
+    (tmp_path / "step").mkdir()
+    os.mkfifo(tmp_path / "step" / "tsconfig.json")
+    os.mkfifo(tmp_path / "fifo")
+    package = tmp_path / "site-packages" / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("class Found: pass\n")
+    os.mkfifo(package / "sub" / "b.py")
+    (package / "host.py").symlink_to("/etc/hostname")
+    (package / "root").symlink_to("/")
+    with trio.fail_after(10):
+        for directory in (tmp_path / "step", tmp_path / "linked"):
+            found = await trio.to_thread.run_sync(
+                typescript_output, directory, abandon_on_cancel=True
+            )
+            assert found is None
+            (tmp_path / "linked").mkdir(exist_ok=True)
+            (tmp_path / "linked" / "tsconfig.json").write_text(
+                '{"compilerOptions": {"outDir": "lib"}}'
+            )
+            (tmp_path / "linked" / "lib").unlink(missing_ok=True)
+            (tmp_path / "linked" / "lib").symlink_to("/usr/lib")  # (JavaScript there?)
+        with pytest.raises(OSError) as refused:
+            await trio.to_thread.run_sync(read_no_follow, tmp_path / "fifo", abandon_on_cancel=True)
+        assert refused.value.errno == errno.EINVAL
+        sources = await trio.to_thread.run_sync(
+            lambda: list(package_sources(package)), abandon_on_cancel=True
+        )
+    assert sources == ["class Found: pass\n"]
+
+
+async def test_a_distributions_record_that_is_no_plain_file_is_left_out(tmp_path: Path) -> None:
+    """The environment's distributions, read by the service for remedies after a build
+    from source ran the upload's code there: one whose METADATA is a FIFO is left out,
+    not waited on."""
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    for name, top in (("good", "good"), ("bad", "bad")):
+        record = site / f"{name}-1.0.dist-info"
+        record.mkdir(parents=True)
+        (record / "top_level.txt").write_text(top + "\n")
+        if name == "bad":
+            os.mkfifo(record / "METADATA")
+        else:
+            (record / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    with trio.fail_after(10):
+        found = await trio.to_thread.run_sync(installed_dists, tmp_path, abandon_on_cancel=True)
+    assert found == {"good": ("good", "1.0", None)}

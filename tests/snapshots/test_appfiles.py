@@ -3,11 +3,15 @@ revision applied live (``.revisions/``), whose data is linked back to where it w
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
+import trio
+
 from preview.runtime.swaps.codedirs import REVISIONS_DIR
-from preview.snapshots.appfiles import writable_files
+from preview.snapshots.appfiles import copy_files, writable_files
+from preview.snapshots.sqlitedata import is_sqlite
 
 
 def test_code_of_revisions_applied_live_is_not_data(tmp_path: Path) -> None:
@@ -55,3 +59,24 @@ def test_a_revisions_view_follows_its_links_only_inside_the_preview(tmp_path: Pa
 
     assert databases == ["data/app.db"]
     assert others == ["new.txt", "notes/n.txt"]
+
+
+async def test_a_fifo_put_in_a_files_place_since_the_walk_is_left_out(tmp_path: Path) -> None:
+    """The app runs while its snapshot is taken: a file listed, then renamed over by a
+    FIFO, was opened by the service's thread (one of the two every preview's snapshots
+    share), which waited for a writer for ever. It is left out."""
+    root, target = tmp_path / "app", tmp_path / "snapshot"
+    root.mkdir()
+    (root / "notes.txt").write_text("written by the app")
+    os.mkfifo(root / "raced.db")  # (listed as a file, a FIFO by the time it is read)
+    with trio.fail_after(10):
+        assert not await trio.to_thread.run_sync(
+            is_sqlite, root / "raced.db", abandon_on_cancel=True
+        )
+        copied = await trio.to_thread.run_sync(
+            copy_files, root, ["raced.db", "notes.txt"], target, 1 << 20, 1 << 20,
+            abandon_on_cancel=True,
+        )  # fmt: skip
+    assert copied == len("written by the app")
+    assert (target / "notes.txt").read_text() == "written by the app"
+    assert not (target / "raced.db").exists()

@@ -23,6 +23,7 @@ from .hints import for_install_hint
 from .pythons import (
     installed_dists,
     older_installed,
+    package_sources,
     removed_from_stdlib,
     removed_keyword,
     too_new,
@@ -248,10 +249,11 @@ def _defining(cls: str, tried: Tried) -> str | None:
         if _norm(distribution) not in unpinned:
             continue
         for site in glob.glob(str(tried.env_path / "lib" / "python*" / "site-packages" / top)):
-            for source in sorted(Path(site).rglob("*.py"))[:500]:
-                if defines.search(source.read_text("utf-8", "replace")):
+            for source in package_sources(Path(site)):
+                if defines.search(source):
                     return top
     return None
+
 
 
 def _held(top: str, tried: Tried, why: str) -> list[Fix]:

@@ -15,14 +15,20 @@ from __future__ import annotations
 
 import glob
 import importlib.metadata
+import itertools
+import os
 import re
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
+from ...sandbox.appdir import read_no_follow
 from ..installers import version_key
 
 __all__ = [
     "installed_dists",
     "older_installed",
+    "package_sources",
     "removed_from_stdlib",
     "removed_keyword",
     "too_new",
@@ -145,6 +151,8 @@ def installed_dists(env: Path | None) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     sites = glob.glob(str(env / "lib" / "python*" / "site-packages"))
     for dist in importlib.metadata.distributions(path=sites):
+        if not _plain(getattr(dist, "_path", None)):
+            continue
         name, version = dist.metadata["Name"], dist.version
         if not name:
             continue
@@ -167,3 +175,40 @@ def installed_dists(env: Path | None) -> dict[str, tuple[str, str]]:
 def _parents(module: str) -> list[str]:
     parts = module.split(".")
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _plain(record: object) -> bool:
+    """Whether a distribution's record (its ``.dist-info`` folder, an ``.egg-info`` file
+    or folder) holds plain files and folders alone: a build from source runs the
+    upload's code in the environment, and a FIFO in ``METADATA``'s place had the
+    service's read of it wait for ever, in a thread nothing cancels."""
+    if not isinstance(record, Path):
+        return False  # (a zip's: not this environment's own)
+    try:
+        mode = os.lstat(record).st_mode
+        if stat.S_ISREG(mode):
+            return True
+        if not stat.S_ISDIR(mode):
+            return False
+        with os.scandir(record) as entries:
+            return all(
+                e.is_file(follow_symlinks=False) or e.is_dir(follow_symlinks=False)
+                for e in entries
+            )
+    except OSError:
+        return False
+
+
+def package_sources(package: Path) -> Iterator[str]:
+    """The text of the first 500 ``.py`` files under ``package``, of an environment where
+    a build from source ran the upload's code: no link followed, no FIFO read (a read
+    waits on it for ever, in a thread nothing cancels)."""
+    if package.is_symlink():
+        return
+    walked = itertools.islice(os.walk(package), 5000)  # (links to folders not entered)
+    found = sorted(Path(w) / n for w, _, names in walked for n in names if n.endswith(".py"))
+    for source in found[:500]:
+        try:
+            yield read_no_follow(source, 4 << 20).decode("utf-8", "replace")
+        except OSError:
+            continue

@@ -31,7 +31,7 @@ from ...clock import utcnow
 from ...errors import PreviewError
 from ...logs import HostPaths, LogBroadcast, write_failure
 from ...sandbox import Confinement, Containment
-from ...sandbox.appdir import app_read_only, remove_tree, run_as_owner
+from ...sandbox.appdir import app_read_only, owned_by_app, remove_tree, run_as_owner
 from ...sandbox.bubblewrap import host_uid
 from ...sandbox.process import ChildLimits
 from ...settings import Settings
@@ -156,7 +156,13 @@ async def _reuse_frontend(
     if not frontend_unchanged(frontend, files, running_files):
         return
     anchors = (preview.settings.previews_dir,)
-    copy = partial(copy_built_frontend, running_dir, code_dir, frontend.output, anchors, owner)
+    most = preview.settings.disk_limit_mb * 2**20
+
+    def copy() -> int:  # given to the app's uid, sandboxed too (its directory's owner's)
+        found = owned_by_app(preview.temp_dir) if owner is None else None
+        uid = found.st_uid if found is not None else owner
+        return copy_built_frontend(running_dir, code_dir, frontend.output, anchors, uid, most)
+
     try:
         copied = await trio.to_thread.run_sync(copy)
     except OSError as error:  # (its disk full): built here instead

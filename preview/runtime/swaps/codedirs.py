@@ -117,15 +117,24 @@ def frontend_unchanged(
 
 
 def copy_built_frontend(
-    running_dir: Path, target: Path, output: str, anchors: Sequence[Path], owner: int | None
+    running_dir: Path,
+    target: Path,
+    output: str,
+    anchors: Sequence[Path],
+    owner: int | None,
+    most_bytes: int,
 ) -> int:
     """The built ``output`` folder of ``running_dir`` copied into ``target``'s (absent:
     :func:`write_revision_dir` links it not), given to ``owner``; the number of files
     copied (0: none was built there). Both directories are the app's to change: nothing
     in them is followed (each folder opened as ``open_dir`` opens it, below
     ``anchors``, or made and opened by descriptor; a link, or anything but a folder or a
-    regular file, is left out), so it runs with the service's rights (the previews'
-    folder is closed to the app's)."""
+    regular file, is left out; with an ``owner``, so is what is not its: a hard link to
+    another's file), so it runs with the service's rights (the previews' folder is
+    closed to the app's). The app may have put anything there, and the service's writes
+    are charged to the service, not the app: past ``most_bytes`` (files' sizes, a
+    sparse file's whole length) or :data:`MOST_ENTRIES` files and folders it stops,
+    OSError (EFBIG), nothing of it left."""
     try:
         source = open_dir(running_dir / output, anchors)
     except OSError:  # none there (its build failed), or a link in its place
@@ -139,7 +148,7 @@ def copy_built_frontend(
                 os.mkdir(part, 0o755, dir_fd=into)  # (the output: absent, never linked)
             into, parent = os.open(part, _DIR_NO_LINK, dir_fd=into), into
             os.close(parent)
-        copied = _copy_entries(source, into)
+        copied = _copy_entries(source, into, _Budget(most_bytes, owner))
     except OSError:  # (the disk full): no half-copied pages taken for built ones
         if into is not None:
             os.close(into)
@@ -157,6 +166,27 @@ def copy_built_frontend(
 
 _DIR_NO_LINK = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _MOST_DEPTH = 32  # folders below a built output copied, at most
+MOST_ENTRIES = 20_000  # files and folders of a built output copied, at most
+
+
+class _Budget:
+    """What a copy may still write: bytes and entries, and whose files it copies."""
+
+    def __init__(self, most_bytes: int, owner: int | None) -> None:
+        self.bytes, self.entries, self.owner = most_bytes, MOST_ENTRIES, owner
+
+    def take(self, size: int, status: os.stat_result) -> bool:
+        """Count an entry of ``size`` bytes (``status`` its own): False when it is not
+        the owner's (left out); OSError (EFBIG) past the budget."""
+        if self.owner is not None and status.st_uid != self.owner:
+            return False
+        self.entries -= 1
+        self.bytes -= size
+        if self.entries < 0:
+            raise OSError(errno.EFBIG, f"more than {MOST_ENTRIES} files and folders")
+        if self.bytes < 0:
+            raise OSError(errno.EFBIG, "larger than the preview's disk limit")
+        return True
 
 
 def _is_dir(name: str, parent: int) -> bool:
@@ -178,7 +208,7 @@ def _remove_output(target: Path, output: str, anchors: Sequence[Path]) -> None:
         os.close(parent)
 
 
-def _copy_entries(source: int, target: int, depth: int = 0) -> int:
+def _copy_entries(source: int, target: int, budget: _Budget, depth: int = 0) -> int:
     if depth > _MOST_DEPTH:  # the app's folders, nested past any build's: not built ones
         raise OSError(errno.ELOOP, "folders nested too deep")
     copied = 0
@@ -187,26 +217,32 @@ def _copy_entries(source: int, target: int, depth: int = 0) -> int:
     for entry in entries:
         mode = entry.stat(follow_symlinks=False).st_mode
         if stat.S_ISDIR(mode):
-            os.mkdir(entry.name, 0o755, dir_fd=target)
             inner = os.open(entry.name, _DIR_NO_LINK, dir_fd=source)
-            made = os.open(entry.name, _DIR_NO_LINK, dir_fd=target)
             try:
-                copied += _copy_entries(inner, made, depth + 1)
+                if not budget.take(0, os.fstat(inner)):
+                    continue
+                os.mkdir(entry.name, 0o755, dir_fd=target)
+                made = os.open(entry.name, _DIR_NO_LINK, dir_fd=target)
+                try:
+                    copied += _copy_entries(inner, made, budget, depth + 1)
+                finally:
+                    os.close(made)
             finally:
                 os.close(inner)
-                os.close(made)
         elif stat.S_ISREG(mode):
             # Non-blocking: a FIFO put in a file's place since the scan does not hold us.
             flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
             read = os.open(entry.name, flags, dir_fd=source)
             try:
-                if not stat.S_ISREG(os.fstat(read).st_mode):
+                status = os.fstat(read)
+                if not stat.S_ISREG(status.st_mode) or not budget.take(status.st_size, status):
                     continue
                 flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
                 write = os.open(entry.name, flags, 0o644, dir_fd=target)
                 try:
-                    while os.sendfile(write, read, None, 1 << 20):
-                        pass
+                    left = status.st_size  # (not to its end: it may grow meanwhile)
+                    while left > 0 and (sent := os.sendfile(write, read, None, min(left, 1 << 20))):
+                        left -= sent
                 finally:
                     os.close(write)
             finally:

@@ -1,0 +1,119 @@
+"""An upload's database init scripts (``wants.InitScripts``: its compose file's
+``/docker-entrypoint-initdb.d``, or its one schema file), run by the service in each
+database the app opens, before it does: :func:`run_init_cancellably`.
+
+The SQL is the upload's, and the service runs it in a thread (psycopg blocks), which
+Trio cannot cancel: ``SELECT pg_sleep(86400)`` held the preview's end (its relay's
+login waits for the scripts) for as long as it said, its session open on the server.
+So the thread is abandoned when the preview ends, and the query it runs is cancelled
+on the server (and no script after it starts).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from .wants import InitScripts
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["Told", "run_init_cancellably", "run_init_scripts", "tell_init"]
+
+Told = Callable[[str], Awaitable[None]]
+_CANCEL_TIME = 10.0  # s: the cancel request's own connection, at most
+
+
+async def tell_init(lines: list[str], told: Told | None, said: Callable[[str], None]) -> None:
+    """Tell what an upload's init scripts did (:func:`run_init_scripts`): to ``told``
+    (the preview's log) where the logins were given one, else to ``said``."""
+    for text in lines:
+        if told is not None:
+            await told(text)
+        else:
+            said(text)
+
+
+def run_init_scripts(
+    connection: psycopg.Connection,
+    scripts: InitScripts,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> list[str]:
+    """Blocking: an upload's database init scripts run in ``connection``'s database
+    (autocommit), in order, as the image runs them on a new cluster; a line for each to
+    tell (one that fails says its first error line, and the next is still run, as the
+    app's own error will say what it missed), none once ``cancelled``."""
+    import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
+
+    told = []
+    for path, text in scripts:
+        if cancelled():
+            break
+        try:  # no parameters: sent as one simple query, its statements all run
+            connection.execute(text)  # type: ignore[call-overload]
+        except psycopg.Error as error:
+            first = next(iter(str(error).strip().splitlines()), "")
+            told.append(f"PostgreSQL: the init script {path} failed: {first}")
+            continue
+        told.append(f"PostgreSQL: the init script {path} was run")
+    return told
+
+
+class _Running:
+    """The thread's connection, once open, and whether its caller gave up on it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.connection: Any = None
+        self.cancelled = False
+
+
+def _connected_run(
+    connect: Callable[[], psycopg.Connection], scripts: InitScripts, running: _Running
+) -> list[str]:
+    import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
+
+    try:
+        with connect() as connection:
+            with running.lock:
+                if running.cancelled:
+                    return []
+                running.connection = connection
+            return run_init_scripts(connection, scripts, lambda: running.cancelled)
+    except psycopg.OperationalError as error:
+        first = next(iter(str(error).strip().splitlines()), "")
+        return [f"PostgreSQL: the init scripts could not run: {first}"]
+
+
+def _cancel_query(connection: Any) -> None:
+    cancel = getattr(connection, "cancel_safe", None) or connection.cancel  # (psycopg 3.1)
+    with suppress(Exception):  # (the query ended meanwhile, the server went)
+        cancel()
+
+
+async def run_init_cancellably(
+    connect: Callable[[], psycopg.Connection],
+    scripts: InitScripts,
+    limiter: trio.CapacityLimiter | None = None,
+) -> list[str]:
+    """``scripts`` run in the database ``connect`` opens (autocommit), in a thread
+    given up when this is cancelled, its query then cancelled on the server; the lines
+    to tell (:func:`tell_init`)."""
+    running = _Running()
+    run = partial(_connected_run, connect, scripts, running)
+    try:
+        return await trio.to_thread.run_sync(run, limiter=limiter, abandon_on_cancel=True)
+    except trio.Cancelled:
+        with running.lock:
+            running.cancelled = True
+            connection = running.connection
+        if connection is not None:
+            with trio.CancelScope(shield=True), trio.move_on_after(_CANCEL_TIME):
+                await trio.to_thread.run_sync(_cancel_query, connection, abandon_on_cancel=True)
+        raise
