@@ -30,7 +30,13 @@ import posixpath
 import re
 import tomllib
 
-__all__ = ["aerich_upgrade", "alembic_heads", "alembic_home", "alembic_upgrade"]
+__all__ = [
+    "aerich_upgrade",
+    "alembic_heads",
+    "alembic_home",
+    "alembic_run_dir",
+    "alembic_upgrade",
+]
 
 _SCRIPT_LOCATION = re.compile(r"^script_location\s*=\s*(\S+)", re.MULTILINE)
 _PREPEND = re.compile(r"^prepend_sys_path\s*=\s*(.+)$", re.MULTILINE)
@@ -132,10 +138,13 @@ def _resolves(files: dict[str, bytes], where: str) -> bool:
     location = _SCRIPT_LOCATION.search(text)
     if location is None:
         return False
+    run, _ = alembic_run_dir(files, where)
     folder = _join(where, location.group(1).replace("%(here)s", ".").strip("/") or ".")
+    if f"{folder}/env.py" not in files:
+        folder = _join(run, location.group(1).strip("/"))
     env = files.get(f"{folder}/env.py", b"").decode("utf-8", "replace")
     prepend = _PREPEND.search(text)
-    roots = [where, *(_join(where, p) for p in (prepend.group(1).split() if prepend else []))]
+    roots = [run, *(_join(run, p) for p in (prepend.group(1).split() if prepend else []))]
     owned = {part for path in files if path.endswith(".py") for part in path[:-3].split("/")}
     wanted = set(_IMPORTS.findall(env)) & owned - {"alembic"}
     return all(any(_has_module(files, r, name) for r in roots) for name in wanted)
@@ -144,6 +153,26 @@ def _resolves(files: dict[str, bytes], where: str) -> bool:
 def _has_module(files: dict[str, bytes], root: str, name: str) -> bool:
     module = _join(root, name)
     return f"{module}.py" in files or any(p.startswith(f"{module}/") for p in files)
+
+
+def alembic_run_dir(files: dict[str, bytes], at: str) -> tuple[str, str]:
+    """Where the ``alembic.ini`` in ``at`` is run from, and its path from there: ``at``,
+    or, where its relative ``script_location`` names no history there (``app/migrations``
+    in ``app/alembic.ini``, written to be run from the project's root as ``alembic -c
+    app/alembic.ini``; Alembic reads it from the working directory), the nearest
+    directory above from which it names one."""
+    ini = _join(at, "alembic.ini")
+    location = _SCRIPT_LOCATION.search(files.get(ini, b"").decode("utf-8", "replace"))
+    name = location.group(1).strip() if location is not None else ""
+    if not name or "%(" in name or name.startswith("/") or ":" in name:
+        return at, "alembic.ini"  # its own folder, absolute, or a package's resource
+    directory = at
+    while True:
+        if f"{_join(directory, name.rstrip('/'))}/env.py" in files:
+            return directory, posixpath.relpath(ini, directory or ".")
+        if not directory:
+            return at, "alembic.ini"
+        directory = posixpath.dirname(directory)
 
 
 def alembic_home(files: dict[str, bytes], directories: list[str]) -> str | None:
@@ -194,4 +223,3 @@ def aerich_upgrade(files: dict[str, bytes], directory: str) -> tuple[tuple[str, 
         if not directory:
             return None
         directory = posixpath.dirname(directory)
-
