@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .outbound import ServiceMounts
+from .outbound import HOSTNAME, ServiceMounts
 
 __all__ = [
     "ETC_SHOWN", "INSIDE_UID", "READY_SOCKET_NAME", "SERVICES_DIR_INSIDE", "TOOLS_DIR_INSIDE",
@@ -185,6 +185,10 @@ def copy_system_etc(destination: Path) -> Path:
             shutil.copytree(source, target, symlinks=True)
         else:
             shutil.copy2(source, target)
+    hosts = staging / "hosts"
+    if hosts.is_file():  # its own name resolves, as the host's does in the host's
+        text = hosts.read_text(errors="replace")
+        hosts.write_text(f"{text.rstrip(chr(10))}\n127.0.0.1\t{HOSTNAME}\n".lstrip())
     shutil.rmtree(destination, ignore_errors=True)
     staging.rename(destination)
     return destination
@@ -405,7 +409,7 @@ def sandboxed_command(
         tools.bwrap,
         *identity,
         "--die-with-parent", "--new-session",
-        "--hostname", "preview",
+        "--hostname", HOSTNAME,
         *_parents(t for t in targets if not t.startswith("/tmp/")),
         *system,
         "--proc", "/proc", "--dev", "/dev",

@@ -1,8 +1,11 @@
-"""An app that writes beside its own folder (``../log/app.log``, as in a container whose
-``/`` is root's): inside its sandbox the folder's parent is a tmpfs of its own, bounded,
-where it may write, and the service's folder of previews stays out of its sight and
-untouched. (fastapi-sqlmodel-starter's loguru sink, ``../log/fast_web/log.txt``, failed
-its start with EACCES on the read-only parent.)"""
+"""What a sandboxed app finds around it. An app that writes beside its own folder
+(``../log/app.log``, as in a container whose ``/`` is root's): inside its sandbox the
+folder's parent is a tmpfs of its own, bounded, where it may write, and the service's
+folder of previews stays out of its sight and untouched (fastapi-sqlmodel-starter's
+loguru sink, ``../log/fast_web/log.txt``, failed its start with EACCES on the read-only
+parent). Its own host name resolves, to its loopback, as a container's does (Django
+settings' debug-toolbar idiom, ``gethostbyname_ex(gethostname())``, failed EAI_AGAIN in
+docker-django-example's)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import json
 import trio
 
 from preview import Settings
+from preview.sandbox.outbound import HOSTNAME, hosts_text
 
 from ..conftest import SERVER_COMMAND, Service, server_app
 from .test_sandbox import require_sandbox
@@ -57,3 +61,31 @@ async def test_an_app_writing_beside_its_folder_starts_and_writes_only_its_own(
         assert not await trio.Path(settings.previews_dir / "log").exists()
         await service.stop(gid)
         await service.stop(first_gid, user="bob")
+
+
+HOST_APP = """
+import json, socket
+NAME, _, IPS = socket.gethostbyname_ex(socket.gethostname())  # at import, as settings do
+
+class Host(Handler):
+    def do_GET(self):
+        body = json.dumps({"name": NAME, "ips": IPS}).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Host
+"""
+
+
+async def test_its_own_host_name_resolves_to_its_loopback(service: Service) -> None:
+    require_sandbox(service)
+    assert f"127.0.0.1\tlocalhost {HOSTNAME} postgres" in hosts_text(("postgres",))
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(before_serving=HOST_APP))
+        launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert launched["status"] == "running", (
+            launched.get("errorMessage"),
+            launched.get("errorLines"),
+        )
+        seen = json.loads((await service.app_get(launched, "/")).text)
+        assert seen == {"name": HOSTNAME, "ips": ["127.0.0.1"]}, seen
+        await service.stop(gid)
