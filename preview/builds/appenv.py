@@ -9,7 +9,8 @@ then the ``env`` launch option; below them, what ``configdefaults`` filled in (a
 then adds only what the app needs from it: ``PORT`` and ``HOST`` (where it must
 listen) and, when neither the user nor the app set one, ``DATABASE_URL`` for the
 preview's own throwaway SQLite file (the URLs it is given naming the async driver of an
-app on SQLAlchemy's asyncio extension, ``postgres://`` for Tortoise ORM: ``apps.asyncdb``),
+app on SQLAlchemy's asyncio extension, or the sync one a SQLAlchemy app installs instead
+of psycopg2, ``postgres://`` for Tortoise ORM: ``apps.asyncdb``),
 and, for the local packages a
 Python app names
 (``-e ./libs/common``, Poetry's ``path``), which no build installs, ``PYTHONPATH`` to
@@ -37,7 +38,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..apps.asyncdb import URL_VARIABLES, async_database, tortoise_url
+from ..apps.asyncdb import URL_VARIABLES, async_database, sync_driver_url, tortoise_url
 from ..apps.configvars import dotenv_text
 from ..apps.depspec import PythonDeps, import_roots, python_dependencies
 from ..apps.spec import LaunchSpec
@@ -106,9 +107,10 @@ def app_environment(
     if detection is not None and detection.language == "python":
         deps = python_dependencies(spec.files, anchor)
         asyncdb = async_database(spec.files, deps)
-        for name in URL_VARIABLES if asyncdb is not None else ():
+        for name in URL_VARIABLES:
             if name in env and name not in given:  # the service's URL, not the app's own
-                env[name] = asyncdb.url(env[name])
+                url = env[name]
+                env[name] = asyncdb.url(url) if asyncdb else sync_driver_url(url, deps.names())
         for name in URL_VARIABLES if "tortoise-orm" in deps.names() else ():
             if name in env and name not in given:
                 env[name] = tortoise_url(env[name])
