@@ -15,6 +15,7 @@ import pytest
 import trio
 
 from preview import Settings
+from preview.apps.detect import detect
 from preview.backing.pgprivate import PrivateLogins, PrivateServer, server_binaries
 from preview.backing.pgrelay import LoginRefused
 from preview.backing.postgres import postgres_variables
@@ -422,6 +423,26 @@ async def test_knex_migrations_beside_a_knexfile_in_a_subfolder_are_run(
     _sandboxed(service)
     with trio.fail_after(BUILD_WAIT):
         body = await _settled(service, "node_knex_subfolder")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == ["migrated"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_knex_migrations_in_a_folder_its_knexfile_joins_are_run(
+    builder_service: Service,
+) -> None:
+    """mjhea0's node-koa-api: ``directory: path.join(BASE_PATH, 'migrations')`` with
+    ``BASE_PATH = path.join(__dirname, 'src', 'server', 'db')``; no step was found (no
+    literal), and every query met ``relation "movies" does not exist``."""
+    files = _encoded("node_knex_joined_dir")
+    assert detect(files).setup == (
+        ("node_modules/.bin/knex", "migrate:latest", "--knexfile", "knexfile.js"),
+    )
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "node_knex_joined_dir")
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await _proxied(service, body, "/"))["data"] == ["migrated"]
         assert (await service.stop(body["gid"])).status_code == 200
