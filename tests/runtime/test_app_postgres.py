@@ -103,7 +103,7 @@ def test_what_an_upload_says_of_its_postgres() -> None:
     variables = postgres_variables({"POSTGRES_USER": "me"}, "127.0.0.1", 5432, named)
     assert variables["DATABASE_URL"] == "postgresql://me:secret@127.0.0.1:5432/shop"
     assert postgres_wants({**files, "alembic.ini": b""}, {}).named == {}
-    assert "127.0.0.1\tlocalhost db pg\n" in hosts_text(("db", "localhost", "pg"))
+    assert "127.0.0.1\tlocalhost preview db pg\n" in hosts_text(("db", "localhost", "pg"))
 
 
 def test_the_variables_follow_the_names_the_app_gives() -> None:
