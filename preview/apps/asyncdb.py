@@ -11,7 +11,8 @@ driver it installs: ``postgresql+asyncpg://`` with asyncpg among its dependencie
 ``postgresql+psycopg://`` with psycopg 3, ``sqlite+aiosqlite://`` with aiosqlite; with
 none listed, asyncpg or aiosqlite, which its build then adds
 (:meth:`AsyncDatabase.to_install`), as it adds greenlet, which the extension needs and
-SQLAlchemy 2.1 installs only with its ``asyncio`` extra. A sync app keeps the plain URL;
+SQLAlchemy 2.1 installs only with its ``asyncio`` extra. A sync app keeps the plain URL,
+psycopg2's, unless it installs another driver and no psycopg2 (:func:`sync_driver_url`);
 the app's own URLs (its ``.env``, the ``env`` launch option) are never changed. Read from
 the files only (a regular expression over its modules: nothing runs). An app on Tortoise
 ORM is given its PostgreSQL as ``postgres://`` (:func:`tortoise_url`), the scheme Tortoise
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from .depspec import PythonDeps
 from .pyapp import python_files
 
-__all__ = ["URL_VARIABLES", "AsyncDatabase", "async_database", "tortoise_url"]
+__all__ = ["URL_VARIABLES", "AsyncDatabase", "async_database", "sync_driver_url", "tortoise_url"]
 
 # The variables the service fills with a database URL (backing.postgres, sandbox.process):
 # DATABASE_URL, and the other names apps read it as (realworld-fastify-drizzle's envalid
@@ -51,6 +52,7 @@ _PLAIN = re.compile(r"^(postgres(?:ql)?|sqlite)://", re.IGNORECASE)  # no driver
 _ALEMBIC = re.compile(rb"^from alembic import context", re.MULTILINE)  # an Alembic env.py
 _ASYNCIO_EXTRA = re.compile(r"\s*sqlalchemy\s*\[[^\]]*\basyncio\b", re.IGNORECASE)
 _MAX_SOURCE = 1024 * 1024
+_SQLALCHEMY = {"sqlalchemy", "flask-sqlalchemy", "sqlmodel"}  # who reads a URL's driver
 # Tortoise ORM's own name of PostgreSQL (its db_url schemes: postgres, asyncpg, psycopg);
 # `postgresql://` it refuses ("Unknown DB scheme: postgresql", fastapi-tdd-docker's 0.20).
 _POSTGRESQL = re.compile(r"^postgresql://", re.IGNORECASE)
@@ -101,6 +103,22 @@ def async_database(files: dict[str, bytes], deps: PythonDeps) -> AsyncDatabase |
             greenlet = "greenlet" in listed or extra or deps.lock is not None
             return AsyncDatabase(path, listed, greenlet)
     return None
+
+
+def sync_driver_url(url: str, listed: set[str]) -> str:
+    """``url`` (a plain ``postgresql://``, psycopg2's to SQLAlchemy) naming the sync driver
+    a SQLAlchemy app installs instead of psycopg2 (``listed``: its distributions): psycopg
+    3's ``postgresql+psycopg://`` (docker-flask-example's uv.lock has no psycopg2: "No
+    module named 'psycopg2'"), pg8000's. Others, and an app with psycopg2, as they are."""
+    found = _PLAIN.match(url)
+    if found is None or found.group(1).lower() == "sqlite" or not listed & _SQLALCHEMY:
+        return url
+    if listed & {"psycopg2", "psycopg2-binary"}:
+        return url
+    for names, driver in (({"psycopg", "psycopg-binary"}, "psycopg"), ({"pg8000"}, "pg8000")):
+        if listed & names:
+            return f"postgresql+{driver}://{url[found.end() :]}"
+    return url
 
 
 def tortoise_url(url: str) -> str:

@@ -33,7 +33,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 
-from .alembicheads import aerich_upgrade, alembic_home, alembic_upgrade
+from .alembicheads import aerich_upgrade, alembic_home, alembic_run_dir, alembic_upgrade
 from .createall import (
     create_all_step,
     flask_target,
@@ -145,7 +145,8 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     at = alembic_home(files, _chain(directory))  # in the app's directory or above it
     if at is not None:
         ini = f"{at}/alembic.ini" if at else "alembic.ini"
-        return [DataStep(alembic_upgrade(files, at, "alembic.ini"), at, f"Alembic ({ini})")]
+        run, relative = alembic_run_dir(files, at)  # where its script_location resolves
+        return [DataStep(alembic_upgrade(files, run, relative), run, f"Alembic ({ini})")]
     # A migrations/ there or above (Flask-Migrate's, beside the app's package), else
     # the shallowest one below.
     above = [

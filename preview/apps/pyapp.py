@@ -45,6 +45,8 @@ _FACTORY_NAMES += ("create", "factory")  # `sanic sanic_template.app.create --fa
 _PREFERRED_FILES = ("main.py", "app.py", "asgi.py", "server.py", "api.py", "wsgi.py", "run.py")
 _SKIPPED_DIRS = {"tests", "test", "node_modules", "migrations", "alembic", "venv", ".venv", "docs"}
 
+_ALEMBIC_ENV = re.compile(rb"^\s*from alembic import context\b", re.MULTILINE)
+
 Kind = tuple[str, bool]  # (framework, ASGI?)
 
 
@@ -63,11 +65,14 @@ class FoundApp:
 
 
 def python_files(files: dict[str, bytes]) -> list[str]:
-    """Python sources worth looking at, outside tests, migrations and environments."""
+    """Python sources worth looking at, outside tests, migrations and environments; an
+    Alembic ``env.py`` under any name of its folder too (docker-flask-example's ``db/``,
+    whose ``app = create_app()`` was served, and died on ``context.config``)."""
     skipped = _SKIPPED_DIRS.intersection
     return [
         p for p in files if p.endswith(".py") and not skipped(p.split("/")[:-1])
         and not posixpath.basename(p).startswith("test_")
+        and not (posixpath.basename(p) == "env.py" and _ALEMBIC_ENV.search(files[p]))
     ]  # fmt: skip
 
 

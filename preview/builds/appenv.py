@@ -9,12 +9,14 @@ then the ``env`` launch option; below them, what ``configdefaults`` filled in (a
 then adds only what the app needs from it: ``PORT`` and ``HOST`` (where it must
 listen) and, when neither the user nor the app set one, ``DATABASE_URL`` for the
 preview's own throwaway SQLite file (the URLs it is given naming the async driver of an
-app on SQLAlchemy's asyncio extension, ``postgres://`` for Tortoise ORM: ``apps.asyncdb``),
+app on SQLAlchemy's asyncio extension, or the sync one a SQLAlchemy app installs instead
+of psycopg2, ``postgres://`` for Tortoise ORM: ``apps.asyncdb``),
 and, for the local packages a
 Python app names
 (``-e ./libs/common``, Poetry's ``path``), which no build installs, ``PYTHONPATH`` to
 where they import from, and ``VIRTUAL_ENV`` to the built environment, as activating
-it would. A Flask app reading ``SERVER_NAME`` with a default naming another host (its
+it would, and ``PYTHON_VERSION`` to its Python's, as the official python image sets it.
+A Flask app reading ``SERVER_NAME`` with a default naming another host (its
 compose network's, ``os.environ.get('SERVER_NAME', 'app.docker:5000')``), to which Flask
 before 3.1 binds every route, is given the host it is called by, ``127.0.0.1:<port>``.
 A variable of the app's files that the preview's own servers fill (``PGHOST``,
@@ -37,7 +39,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..apps.asyncdb import URL_VARIABLES, async_database, tortoise_url
+from ..apps.asyncdb import URL_VARIABLES, async_database, sync_driver_url, tortoise_url
 from ..apps.configvars import dotenv_text
 from ..apps.depspec import PythonDeps, import_roots, python_dependencies
 from ..apps.spec import LaunchSpec
@@ -47,6 +49,7 @@ from ..sandbox.process import child_environment
 __all__ = ["app_environment", "dotenv_file", "with_async_driver"]
 
 _OURS = ("PORT", "HOST")
+_PYVENV_VERSION = re.compile(r"^version(?:_info)?\s*=\s*(\d+\.\d+\.\d+)", re.MULTILINE)
 _SERVER_NAME_DEFAULT = re.compile(
     rb"""(?:environ\.get|getenv)\(\s*["']SERVER_NAME["']\s*,\s*["'][\w.-]+(?::\d+)?["']"""
 )
@@ -106,9 +109,10 @@ def app_environment(
     if detection is not None and detection.language == "python":
         deps = python_dependencies(spec.files, anchor)
         asyncdb = async_database(spec.files, deps)
-        for name in URL_VARIABLES if asyncdb is not None else ():
+        for name in URL_VARIABLES:
             if name in env and name not in given:  # the service's URL, not the app's own
-                env[name] = asyncdb.url(env[name])
+                url = env[name]
+                env[name] = asyncdb.url(url) if asyncdb else sync_driver_url(url, deps.names())
         for name in URL_VARIABLES if "tortoise-orm" in deps.names() else ():
             if name in env and name not in given:
                 env[name] = tortoise_url(env[name])
@@ -117,6 +121,9 @@ def app_environment(
             # What activating it sets, which tools find the build by: uWSGI's
             # virtualenv=$(VIRTUAL_ENV) (Wagtail's bakerydemo: no Python home without it).
             env["VIRTUAL_ENV"] = str(venv)
+        version = _python_version(venv) if "PYTHON_VERSION" not in given else None
+        if version is not None:  # as the official python image sets it (its Dockerfile's)
+            env["PYTHON_VERSION"] = version
         if "SERVER_NAME" not in given and any(
             _SERVER_NAME_DEFAULT.search(data) for p, data in spec.files.items() if p.endswith(".py")
         ):  # flask-bones: every route answered 404 (called as 127.0.0.1, bound to app.docker)
@@ -136,6 +143,19 @@ def app_environment(
         if project is not None:
             env["TS_NODE_PROJECT"] = str(app_dir / project)
     return env
+
+
+def _python_version(venv: Path) -> str | None:
+    """The version of a built environment's Python (``3.13.0``), from its ``pyvenv.cfg``
+    (venv's ``version``, uv's ``version_info``): what the official python image sets as
+    ``PYTHON_VERSION``, which apps read (docker-django-example's home page,
+    ``os.environ["PYTHON_VERSION"]``: 500)."""
+    try:
+        text = (venv / "pyvenv.cfg").read_text(errors="replace")
+    except OSError:
+        return None
+    found = _PYVENV_VERSION.search(text)
+    return found.group(1) if found else None
 
 
 def _private_address(value: str) -> bool:

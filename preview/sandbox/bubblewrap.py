@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .child import joining_cgroup
-from .outbound import ServiceMounts
+from .outbound import HOSTNAME, ServiceMounts
 
 __all__ = [
     "ETC_SHOWN", "INSIDE_UID", "READY_SOCKET_NAME", "SERVICES_DIR_INSIDE", "TOOLS_DIR_INSIDE",
@@ -187,6 +187,10 @@ def copy_system_etc(destination: Path) -> Path:
             shutil.copytree(source, target, symlinks=True)
         else:
             shutil.copy2(source, target)
+    hosts = staging / "hosts"
+    if hosts.is_file():  # its own name resolves, as the host's does in the host's
+        text = hosts.read_text(errors="replace")
+        hosts.write_text(f"{text.rstrip(chr(10))}\n127.0.0.1\t{HOSTNAME}\n".lstrip())
     shutil.rmtree(destination, ignore_errors=True)
     staging.rename(destination)
     return destination
@@ -221,9 +225,10 @@ def reachable_by_others(paths: Iterable[Path]) -> bool:
     return True
 
 
-def _parents(targets: Iterable[str]) -> list[str]:
+def _parents(targets: Iterable[str], below: str | None = None) -> list[str]:
     """Directories on the way to each bound path, made 0755: bwrap would make them as
     0700 (root's, when it runs privileged), which the app's uid could not traverse.
+    ``below``: only those inside that directory (a tmpfs mounted since).
     (Plain strings, not pathlib: this runs on every launch's path, for ~30 targets.)"""
     targets = [os.path.normpath(t) for t in targets]
     made: dict[str, None] = {}
@@ -236,10 +241,28 @@ def _parents(targets: Iterable[str]) -> list[str]:
         for name in reversed(parents):
             if name == "/tmp" or name in made or _under_system(Path(name)):
                 continue
+            if below is not None and not _inside(name, below):
+                continue
             if any(name == t or _inside(name, t) for t in targets):
                 continue  # inside another bound directory: it exists there
             made[name] = None
     return [arg for name in made for arg in ("--perms", "0755", "--dir", name)]
+
+
+def _scratch_parent(app_dir: str, targets: Sequence[str]) -> str | None:
+    """The directory holding ``app_dir`` where a tmpfs of the app's own may stand in for
+    it: not ``/``, ``/tmp`` (a tmpfs already) or a system directory, and neither one of
+    the other bound paths nor inside one (a revision's folder within the app's own)."""
+    app_dir = os.path.normpath(app_dir)
+    parent = os.path.dirname(app_dir)
+    if parent in ("/", "/tmp", ""):
+        return None
+    if _under_system(Path(parent)) or parent.split("/")[1] in ("etc", "proc", "dev", "run"):
+        return None
+    others = [os.path.normpath(t) for t in targets if os.path.normpath(t) != app_dir]
+    if any(parent == t or _inside(parent, t) for t in others):
+        return None
+    return parent
 
 
 def _inside(path: str, directory: str) -> bool:
@@ -362,6 +385,14 @@ def sandboxed_command(
         system += ["--ro-bind", str(source), target]
     targets = [*etc, *(t for _, t, _ in mounts)]
     targets += [f"{TOOLS_DIR_INSIDE}/{tool.name}" for tool in tools_inside]
+    # Its directory's parent, a size-bounded tmpfs of its own: an app writing beside
+    # its folder (a log file at ``../log/app.log``, as in a container's root-owned /)
+    # writes there, not into the service's folder of previews, which it never sees.
+    scratch = _scratch_parent(str(app_dir), targets)
+    beside: list[str] = []
+    if scratch is not None:
+        beside = ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", scratch]
+        beside += _parents((t for t in targets if _inside(t, scratch)), below=scratch)
     launcher = _launcher(
         tools.socat,
         forward=socket_dir is not None,
@@ -375,7 +406,7 @@ def sandboxed_command(
         tools.bwrap,
         *identity,
         "--die-with-parent", "--new-session",
-        "--hostname", "preview",
+        "--hostname", HOSTNAME,
         *_parents(t for t in targets if not t.startswith("/tmp/")),
         *system,
         "--proc", "/proc", "--dev", "/dev",
@@ -384,6 +415,7 @@ def sandboxed_command(
         "--perms", "1777", "--size", str(64 * 2**20), "--tmpfs", "/dev/shm",
         "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
         *_parents(t for t in targets if t.startswith("/tmp/")),  # in the new /tmp
+        *beside,
         *binds,
         "--remount-ro", "/",
         "--chdir", str(app_dir),

@@ -26,6 +26,7 @@ import trio
 from .egress import EGRESS_PORT, EgressPolicy, Report, serve_egress, serve_unix
 
 __all__ = [
+    "HOSTNAME",
     "HOSTS_FILE",
     "Outbound",
     "ServiceMounts",
@@ -37,6 +38,9 @@ __all__ = [
 
 _PROXY_SOCKET = "proxy.sock"
 HOSTS_FILE = "hosts"  # the sandbox's /etc/hosts, when services have names
+# Its host name (uname -n), which its /etc/hosts gives its loopback as Docker gives a
+# container's: Django settings' debug-toolbar idiom, gethostbyname_ex(gethostname()).
+HOSTNAME = "preview"
 
 
 @dataclass(frozen=True)
@@ -110,8 +114,9 @@ async def socket_reply(socket_path: Path, request: bytes, size: int) -> bytes:
 
 
 def hosts_text(aliases: tuple[str, ...]) -> str:
-    """A sandbox's ``/etc/hosts``: ``localhost`` and ``aliases`` are its own loopback."""
-    names = " ".join(dict.fromkeys(("localhost", *aliases)))
+    """A sandbox's ``/etc/hosts``: ``localhost``, its host name and ``aliases`` are its
+    own loopback."""
+    names = " ".join(dict.fromkeys(("localhost", HOSTNAME, *aliases)))
     return f"127.0.0.1\t{names}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 
 

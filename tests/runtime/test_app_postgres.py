@@ -15,6 +15,7 @@ import pytest
 import trio
 
 from preview import Settings
+from preview.apps.detect import detect
 from preview.backing.pgprivate import PrivateLogins, PrivateServer, server_binaries
 from preview.backing.pgrelay import LoginRefused
 from preview.backing.postgres import postgres_variables
@@ -102,7 +103,7 @@ def test_what_an_upload_says_of_its_postgres() -> None:
     variables = postgres_variables({"POSTGRES_USER": "me"}, "127.0.0.1", 5432, named)
     assert variables["DATABASE_URL"] == "postgresql://me:secret@127.0.0.1:5432/shop"
     assert postgres_wants({**files, "alembic.ini": b""}, {}).named == {}
-    assert "127.0.0.1\tlocalhost db pg\n" in hosts_text(("db", "localhost", "pg"))
+    assert "127.0.0.1\tlocalhost preview db pg\n" in hosts_text(("db", "localhost", "pg"))
 
 
 def test_the_variables_follow_the_names_the_app_gives() -> None:
@@ -422,6 +423,26 @@ async def test_knex_migrations_beside_a_knexfile_in_a_subfolder_are_run(
     _sandboxed(service)
     with trio.fail_after(BUILD_WAIT):
         body = await _settled(service, "node_knex_subfolder")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == ["migrated"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_knex_migrations_in_a_folder_its_knexfile_joins_are_run(
+    builder_service: Service,
+) -> None:
+    """mjhea0's node-koa-api: ``directory: path.join(BASE_PATH, 'migrations')`` with
+    ``BASE_PATH = path.join(__dirname, 'src', 'server', 'db')``; no step was found (no
+    literal), and every query met ``relation "movies" does not exist``."""
+    files = _encoded("node_knex_joined_dir")
+    assert detect(files).setup == (
+        ("node_modules/.bin/knex", "migrate:latest", "--knexfile", "knexfile.js"),
+    )
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "node_knex_joined_dir")
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await _proxied(service, body, "/"))["data"] == ["migrated"]
         assert (await service.stop(body["gid"])).status_code == 200

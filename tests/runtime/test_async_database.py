@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import trio
 
-from preview.apps.asyncdb import async_database, tortoise_url
+from preview.apps.asyncdb import async_database, sync_driver_url, tortoise_url
 from preview.apps.depspec import PythonDeps, python_dependencies
 
 from ..conftest import Service
@@ -117,3 +117,26 @@ async def test_a_tortoise_app_gets_postgres_as_tortoise_names_it(builder_service
         assert any("aerich.cli upgrade" in m for m in system), system
         assert (await service.stop(body["gid"])).status_code == 200
 
+
+@needs_server
+async def test_a_sqlalchemy_app_on_psycopg3_gets_its_driver_named(
+    builder_service: Service,
+) -> None:
+    """docker-flask-example lists psycopg 3 and no psycopg2: the service's plain
+    ``postgresql://`` is psycopg2's to SQLAlchemy; it is given ``postgresql+psycopg://``.
+    An app with psycopg2, or without SQLAlchemy (dj-database-url, libpq), keeps it."""
+    plain = "postgresql://u:p@h:5432/app"
+    assert (
+        sync_driver_url(plain, {"sqlalchemy", "psycopg"}) == "postgresql+psycopg://u:p@h:5432/app"
+    )
+    assert sync_driver_url(plain, {"sqlmodel", "pg8000"}) == "postgresql+pg8000://u:p@h:5432/app"
+    assert sync_driver_url(plain, {"sqlalchemy", "psycopg", "psycopg2-binary"}) == plain
+    assert sync_driver_url(plain, {"django", "psycopg", "dj-database-url"}) == plain
+    assert sync_driver_url("sqlite:///app.db", {"sqlalchemy", "psycopg"}) == "sqlite:///app.db"
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("flask_sqlalchemy_psycopg3"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {"answer": 42, "driver": "postgresql+psycopg"}, answer
+        assert (await service.stop(body["gid"])).status_code == 200

@@ -94,6 +94,27 @@ async def test_a_django_debug_toolbars_own_pages_are_not_the_apps_routes(
         assert (await service.stop(gid)).status_code == 200
 
 
+async def test_a_flask_debug_toolbars_own_pages_are_not_the_apps_routes(
+    smoke_builder: Service,
+) -> None:
+    """docker-flask-example: Flask-DebugToolbar's blueprint (``debugtoolbar``) serves
+    the tool, its SQLAlchemy panel's pages a 500 without its toolbar's query: not listed
+    from the app's ``Map``, so not called by the smoke check."""
+    service = smoke_builder
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("flask_debug_toolbar"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        gid = body["gid"]
+        said = await service.first_system_line(gid, "smoke check:")
+        assert said == "smoke check: 2 GET routes answer", said
+        url = f"/api/generations/{gid}/endpoints"
+        listing = (await service.client.get(url, headers=auth())).json()
+        assert listing["discoveredFrom"] == "app"
+        routes = {(e["method"], e["path"]) for e in listing["endpoints"]}
+        assert routes == {("GET", "/"), ("GET", "/about")}, routes
+        assert (await service.stop(gid)).status_code == 200
+
+
 def test_the_preloads_follow_the_apps_own_options_and_paths() -> None:
     env = route_table_env(
         {"NODE_OPTIONS": "--max-old-space-size=512"}, "node", "/run/tools", "/run/p"

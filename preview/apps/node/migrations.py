@@ -27,6 +27,12 @@ __all__ = ["node_migrations"]
 
 _KNEXFILES = ("knexfile.js", "knexfile.cjs", "knexfile.mjs", "knexfile.ts")
 _KNEX_DIR = re.compile(r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*["'`]([^"'`]+)["'`]""", re.S)
+# directory: path.join(BASE_PATH, 'migrations'), path.resolve(__dirname, "db/migrations")
+_KNEX_JOINED = re.compile(
+    r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*((?:path\.)?(?:join|resolve)\((?:[^()]|\([^()]*\))*\))""",
+    re.S,
+)
+_JOIN_TOKEN = re.compile(r"""["'`]([^"'`$]*)["'`]|([A-Za-z_$][\w$]*)""")
 _DRIZZLE_CONFIGS = tuple(f"drizzle.config.{ext}" for ext in ("ts", "js", "mjs", "cjs"))
 _DRIZZLE_OUT = re.compile(r"""\bout\s*:\s*["'`]([^"'`]+)["'`]""")
 # A range that stays below 0.21 (npm's ^0.20 and ~0.20 keep the minor; a bare version is
@@ -132,12 +138,38 @@ def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[s
     for knexfile in knexfiles:
         if knexfile.endswith(".ts") and "ts-node" not in listed:
             continue
-        match = _KNEX_DIR.search(files[knexfile].decode("utf-8", "replace"))
-        named = match.group(1) if match else "migrations"
+        text = files[knexfile].decode("utf-8", "replace")
+        match = _KNEX_DIR.search(text)
+        named = match.group(1) if match else _joined_dir(text) or "migrations"
         directory = posixpath.normpath(posixpath.join(posixpath.dirname(knexfile), named))
         if any(p.startswith(f"{directory}/") for p in files):
             return ("node_modules/.bin/knex", "migrate:latest", "--knexfile", knexfile)
     return None
+
+
+def _joined_dir(text: str) -> str | None:
+    """A knexfile's ``migrations.directory`` built with ``path.join``/``path.resolve``
+    from ``__dirname`` and literals, through a constant of the file too (``const BASE =
+    path.join(__dirname, 'src', 'server', 'db')`` … ``directory: path.join(BASE,
+    'migrations')``): the folder relative to the knexfile; None when it is not so built."""
+    match = _KNEX_JOINED.search(text)
+    if match is None:
+        return None
+    parts: list[str] = []
+    for token in _JOIN_TOKEN.finditer(match.group(1)):
+        literal, name = token.group(1), token.group(2)
+        if literal is not None:
+            parts.append(literal)
+        elif name in ("path", "join", "resolve", "__dirname", "process", "cwd"):
+            continue
+        elif (const := re.search(rf"(?:const|let|var)\s+{name}\s*=\s*([^;\n]+)", text)) and (
+            "__dirname" in const.group(1) or "path." in const.group(1)
+        ):
+            parts += [t.group(1) for t in _JOIN_TOKEN.finditer(const.group(1)) if t.group(1)]
+        else:
+            return None  # a value this reading cannot tell
+    parts = [p.strip("/") for p in parts if p.strip("/") not in ("", ".")]
+    return posixpath.join(*parts) if parts else None
 
 
 def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:

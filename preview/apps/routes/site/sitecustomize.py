@@ -19,6 +19,10 @@ _MAX_ROUTES = 2000
 # serve the tool (django-debug-toolbar's ``__debug__/render_panel/`` wants the query of
 # its own toolbar, a 500 without it; django-browser-reload's ``events/`` never ends).
 _DEV_TOOLS = ("djdt", "django_browser_reload")
+# Their Flask counterparts, by blueprint: Flask-DebugToolbar's ``debugtoolbar`` (its
+# ``views/sqlalchemy/sql_explain`` wants its toolbar's query: KeyError, a 500 without)
+# and its files' ``_debug_toolbar.static``.
+_FLASK_DEV_TOOLS = ("debugtoolbar", "_debug_toolbar")
 
 
 def _install(out):
@@ -52,6 +56,8 @@ def _install(out):
                     endpoint = str(rule.endpoint)
                     if endpoint == "static" or endpoint.endswith(".static"):
                         continue  # the framework's own files
+                    if endpoint.partition(".")[0] in _FLASK_DEV_TOOLS:
+                        continue  # a development tool's own pages
                     methods = sorted(set(rule.methods or ("GET",)) - {"HEAD", "OPTIONS"})
                     routes.extend([method, rule.rule] for method in methods or ["GET"])
             write({"framework": "flask", "routes": routes[:_MAX_ROUTES]})

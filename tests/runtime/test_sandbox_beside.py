@@ -1,0 +1,91 @@
+"""What a sandboxed app finds around it. An app that writes beside its own folder
+(``../log/app.log``, as in a container whose ``/`` is root's): inside its sandbox the
+folder's parent is a tmpfs of its own, bounded, where it may write, and the service's
+folder of previews stays out of its sight and untouched (fastapi-sqlmodel-starter's
+loguru sink, ``../log/fast_web/log.txt``, failed its start with EACCES on the read-only
+parent). Its own host name resolves, to its loopback, as a container's does (Django
+settings' debug-toolbar idiom, ``gethostbyname_ex(gethostname())``, failed EAI_AGAIN in
+docker-django-example's)."""
+
+from __future__ import annotations
+
+import json
+
+import trio
+
+from preview import Settings
+from preview.sandbox.outbound import HOSTNAME, hosts_text
+
+from ..conftest import SERVER_COMMAND, Service, server_app
+from .test_sandbox import require_sandbox
+
+BESIDE_APP = """
+import json
+os.makedirs("../log/fast_web", exist_ok=True)  # at import, as a logging sink does
+with open("../log/fast_web/log.txt", "a") as sink:
+    sink.write("started\\n")
+
+class Beside(Handler):
+    def do_GET(self):
+        if self.path == "/beside":
+            here = os.path.basename(os.getcwd())
+            body = json.dumps({
+                "siblings": sorted(set(os.listdir("..")) - {here}),
+                "log": open("../log/fast_web/log.txt").read(),
+            }).encode()
+            self.send_response(200); self.send_header("Content-Length", str(len(body)))
+            self.end_headers(); self.wfile.write(body)
+        else:
+            super().do_GET()
+Handler = Beside
+"""
+
+
+async def test_an_app_writing_beside_its_folder_starts_and_writes_only_its_own(
+    service: Service, settings: Settings
+) -> None:
+    require_sandbox(service)
+    with trio.fail_after(60):
+        first_gid = await service.upload(server_app(), user="bob")
+        first = (await service.launch(first_gid, command=SERVER_COMMAND, user="bob")).json()
+        assert first["status"] == "running", first.get("errorMessage")
+        gid = await service.upload(server_app(before_serving=BESIDE_APP))
+        launched = (await service.launch(gid, command=SERVER_COMMAND, tier="pro")).json()
+        assert launched["status"] == "running", (
+            launched.get("errorMessage"),
+            launched.get("errorLines"),
+        )
+        seen = json.loads((await service.app_get(launched, "/beside")).text)
+        # Its own log, and nothing of the service's folder: no other preview's directory.
+        assert seen == {"siblings": ["log"], "log": "started\n"}, seen
+        assert not await trio.Path(settings.previews_dir / "log").exists()
+        await service.stop(gid)
+        await service.stop(first_gid, user="bob")
+
+
+HOST_APP = """
+import json, socket
+NAME, _, IPS = socket.gethostbyname_ex(socket.gethostname())  # at import, as settings do
+
+class Host(Handler):
+    def do_GET(self):
+        body = json.dumps({"name": NAME, "ips": IPS}).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Host
+"""
+
+
+async def test_its_own_host_name_resolves_to_its_loopback(service: Service) -> None:
+    require_sandbox(service)
+    assert f"127.0.0.1\tlocalhost {HOSTNAME} postgres" in hosts_text(("postgres",))
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(before_serving=HOST_APP))
+        launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert launched["status"] == "running", (
+            launched.get("errorMessage"),
+            launched.get("errorLines"),
+        )
+        seen = json.loads((await service.app_get(launched, "/")).text)
+        assert seen == {"name": HOSTNAME, "ips": ["127.0.0.1"]}, seen
+        await service.stop(gid)
