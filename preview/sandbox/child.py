@@ -15,6 +15,7 @@ import ctypes
 import multiprocessing
 import os
 import re
+import shlex
 import signal
 import subprocess
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -45,10 +46,12 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # tool of that chain reads), with every ``LD_`` name. That shell is /bin/sh, which is
 # bash on many systems (Fedora, RHEL, Arch): bash takes ``BASH_FUNC_echo%%='() { … }'``
 # for a function named ``echo`` (its own, run as root in place of the builtin the
-# script calls), and obeys ``SHELLOPTS``, ``BASHOPTS``, ``BASH_ENV`` … at its start. So
-# all these travel renamed (``PREVIEW_HELD_<name>``) through the privileged part, and
-# the app's command begins with a shell that puts them back under their names, inside,
-# as the app's uid; a function's (``BASH_FUNC_…``, no name a variable can have) is
+# script calls), and obeys ``SHELLOPTS``, ``BASHOPTS``, ``BASH_ENV`` … at its start.
+# Such lists are never whole (the next tool of the chain, the next shell, reads its
+# own), so every variable travels renamed (``PREVIEW_HELD_<name>``) through the
+# privileged part, and the app's command begins with a shell that puts them back under
+# their names, inside, as the app's uid; those known to be obeyed are refused loose
+# (``start_child``). A function's (``BASH_FUNC_…``, no name a variable can have) is
 # dropped: no program but bash reads it, and it is no variable the app can be given.
 
 # The shell that makes a sandbox's process a member of its cgroup before setpriv and
@@ -79,6 +82,7 @@ _HELD_VARIABLES = frozenset(
 _LOADER_NAME = re.compile(r"LD_[A-Za-z0-9_]*")
 _SHELL_FUNCTION = "BASH_FUNC_"  # bash's exported functions: BASH_FUNC_f%% (BASH_FUNC_f())
 HELD_PREFIX = "PREVIEW_HELD_"
+_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # what ``export NAME=…`` can give
 
 
 def _held_variable(name: str) -> bool:
@@ -89,19 +93,29 @@ def hold_host_variables(
     argv: Sequence[str], env: Mapping[str, str]
 ) -> tuple[list[str], dict[str, str]]:
     """``argv`` and ``env`` for a command whose privileged part comes first (see above):
-    the loader's and a shell's variables of ``env`` renamed, and ``argv`` run by a shell
-    that gives them back their names just before it execs it; a shell function's
-    dropped. Unchanged when there are none."""
-    env = {k: v for k, v in env.items() if not k.startswith(_SHELL_FUNCTION)}
-    held = sorted(name for name in env if _held_variable(name))
-    if not held:
-        return list(argv), env
-    kept = {name: value for name, value in env.items() if name not in held}
-    restore = ""
-    for name in held:
-        kept[HELD_PREFIX + name] = env[name]
-        restore += f'export {name}="${HELD_PREFIX}{name}"; unset {HELD_PREFIX}{name}; '
-    return ["/bin/sh", "-c", restore + 'exec "$@"', "sh", *argv], kept
+    every variable of ``env`` renamed, not only those known to be obeyed (what the next
+    tool of the chain, or the next /bin/sh, reads is not ours to list), and ``argv`` run
+    by a shell that gives them back their names just before it execs it (a name no
+    shell can give, ``A.B``, by ``env``); ``PORT``, a number, as it is (the forwarders'
+    launcher reads it before the app), a shell function's dropped."""
+    kept: dict[str, str] = {}
+    restore, odd = [], []
+    for name, value in env.items():
+        if name.startswith(_SHELL_FUNCTION):
+            continue
+        if name == "PORT" and value.isdigit():
+            kept[name] = value
+        elif _SHELL_NAME.fullmatch(name) is not None:
+            kept[HELD_PREFIX + name] = value
+            restore.append(f'export {name}="${HELD_PREFIX}{name}"; unset {HELD_PREFIX}{name}; ')
+        else:  # its value in env's arguments for a moment: such names are rare
+            held = f"{HELD_PREFIX}_{len(odd)}"
+            kept[held] = value
+            odd.append(f'-u {held} {shlex.quote(name + "=")}"${held}"')
+    if not restore and not odd:
+        return list(argv), kept
+    run = f"exec /usr/bin/env {' '.join(odd)} " if odd else "exec "
+    return ["/bin/sh", "-c", "".join(restore) + run + '"$@"', "sh", *argv], kept
 
 
 class ChildProcess:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +174,26 @@ async def test_the_app_has_posix_shared_memory(service: Service) -> None:
         await service.stop(gid)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"got": "queued"}
+
+
+def test_no_variable_of_the_apps_reaches_the_privileged_part_by_its_name() -> None:
+    """Not only the variables known to be obeyed (the loader's, a shell's): every one the
+    upload gives travels renamed through what confines the app (the next tool of that
+    chain reads its own, which no list names), and the app's command gets them all back
+    as given (a name no shell can give too); ``PORT`` (the service's number, which the
+    forwarders' launcher reads) passes as it is, bash's functions not at all."""
+    given = {
+        "PYTHONSTARTUP": "/srv/app/evil.py", "PERL5OPT": "-Mevil", "TZ": ":/srv/app/tz",
+        "LD_PRELOAD": "./x.so", "ODD.NAME": "kept", "PORT": "8123", "PATH": "/usr/bin:/bin",
+        "BASH_FUNC_echo%%": "() { :; }", "QUOTED": "a \"b\" $c `d`\n\\e",
+    }  # fmt: skip
+    argv, env = child.hold_host_variables([sys.executable, "-c", _PRINT_ENV], given)
+    assert {n for n in env if not n.startswith(child.HELD_PREFIX)} == {"PORT"}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30, check=True)
+    seen = json.loads(done.stdout)
+    expected = {n: v for n, v in given.items() if not n.startswith("BASH_FUNC_")}
+    assert {n: v for n, v in seen.items() if n in given} == expected
+    assert not [name for name in seen if name.startswith(child.HELD_PREFIX)]
+
+
+_PRINT_ENV = "import json, os; print(json.dumps(dict(os.environ)))"
