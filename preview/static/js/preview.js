@@ -25,8 +25,8 @@ const REVEAL_WAIT_MS = 3000; // a proxy event may reach the stream just after th
 const FAILURE_LINES = 15; // as many as the service keeps (runtime.error_lines)
 
 export class PreviewController {
-  constructor({ terminal, toolbar, statusPanel, onRunning, onApplyOutcome = () => {}, nameOf = (gid) => gid, onStopped = () => {} }) {
-    Object.assign(this, { terminal, toolbar, statusPanel, onRunning, onApplyOutcome, nameOf, onStopped });
+  constructor({ terminal, toolbar, statusPanel, onRunning, onApplyOutcome = () => {}, nameOf = (gid) => gid, onStopped = () => {}, onLaunched = () => {} }) {
+    Object.assign(this, { terminal, toolbar, statusPanel, onRunning, onApplyOutcome, nameOf, onStopped, onLaunched });
     this.gid = null;
     this.previewId = null;
     this.status = null;
@@ -338,6 +338,7 @@ export class PreviewController {
       const data = await api.launch(gid, this.launchOptions(env));
       api.previewTokens.set(gid, data.previewToken);
       if (this.gid === gid) this.attach(data);
+      this.onLaunched(gid);
     } catch (error) {
       if (this.gid !== gid) return;
       this.showError(error.message);
