@@ -14,6 +14,7 @@ import { LogModel } from './logmodel.js';
 import { LogStream } from './logstream.js';
 import { PhaseTimeline } from './phases.js';
 import { describeEnd, LIVE } from './status.js';
+import { SwapNotice } from './swapnotice.js';
 
 const POLL_MS = 2000;
 // An ended preview's generation is looked at this often for a newer preview launched
@@ -42,7 +43,11 @@ export class PreviewController {
     $('launch').addEventListener('click', () => this.launch());
     $('stop').addEventListener('click', () => this.stop());
     $('open-app').addEventListener('click', () => this.openApp());
-    $('reopen-app').addEventListener('click', () => this.openApp());
+    this.swapNotice = new SwapNotice({
+      onSwapped: (gid) => this.onRunning(gid), // the new code's routes, which revision runs
+      onApplyOutcome: (gid) => this.onApplyOutcome(gid),
+      onOpenApp: () => this.openApp(),
+    });
   }
 
   /** Show this generation: its latest preview if it has one. */
@@ -55,8 +60,7 @@ export class PreviewController {
     this.statusPanel.reset();
     this.phases.reset();
     this.clearNotices();
-    this.serving = null;
-    show($('swap-notice'), false);
+    this.swapNotice.reset();
     setText($('preview-subtitle'), gid);
     this.model = new LogModel({ cap: this.cap });
     this.terminal.setModel(this.model, 'Loading…');
@@ -189,7 +193,7 @@ export class PreviewController {
     if (data.status === 'failed') this.statusPanel.showFailure(data.errorMessage, this.errorLines(data));
     else this.statusPanel.clearFailure();
     this.envForm.ask(this.gid, data.status === 'failed' ? data.missingEnv : []);
-    this.noticeSwap(data);
+    this.swapNotice.update(this.gid, this.previewId, data);
     this.phases.settle(data.status);
     const ending = describeEnd(data);
     const reason = data.status === 'failed' ? data.stopReason : null; // a stop's is its ending
@@ -200,29 +204,6 @@ export class PreviewController {
     if (ending && data.exitCode !== null && data.exitCode !== undefined) subtitle.title = `exit code ${data.exitCode}`;
     else subtitle.removeAttribute('title');
     this.schedulePoll();
-  }
-
-  /**
-   * A revision applied live (from here, by `preview watch` or the API) shows in the
-   * status as another `revision` of the same running preview: the new code's routes and
-   * the revision list are loaded again, and app tabs already open are said to show the
-   * old code until reloaded (another origin, opened without a handle: not ours to reload).
-   * One that failed to start changes only the status's `lastApply`: the revision list
-   * is loaded again then too (it lists the new revision and says it failed).
-   */
-  noticeSwap(data) {
-    const revision = data.status === 'running' ? (data.revision ?? null) : null;
-    const last = data.status === 'running' ? data.lastApply : null;
-    const apply = last ? `${last.revision} ${last.state}` : null;
-    const before = this.serving;
-    this.serving = { previewId: this.previewId, revision, apply };
-    if (revision === null) show($('swap-notice'), false);
-    if (revision === null || before?.previewId !== this.previewId) return;
-    if (before.revision === revision && apply !== null && before.apply !== apply) this.onApplyOutcome(this.gid);
-    if (before.revision === null || before.revision === revision) return;
-    setText($('swap-notice-text'), `Revision ${revision} is live: app tabs already open show it once reloaded.`);
-    show($('swap-notice'), true);
-    this.onRunning(this.gid);
   }
 
   /**
