@@ -24,6 +24,7 @@ const OLDER_PAGE = 5000; // the history endpoint's largest page
 const CATCH_UP_PAGES = 40; // at most this many pages read after a stream that ended unseen
 const REVEAL_WAIT_MS = 3000; // a proxy event may reach the stream just after the response
 const FAILURE_LINES = 15; // as many as the service keeps (runtime.error_lines)
+const STEP = { starting: 0, running: 1, stopping: 2, stopped: 3, failed: 3 }; // one way
 
 export class PreviewController {
   constructor({ terminal, toolbar, statusPanel, onRunning, onApplyOutcome = () => {}, nameOf = (gid) => gid, onStopped = () => {}, onLaunched = () => {} }) {
@@ -107,6 +108,7 @@ export class PreviewController {
   attach(data) {
     this.detach();
     this.previewId = data.previewInstanceId;
+    this.status = null; // (the last preview's)
     this.failureLines = null;
     this.model = new LogModel({ cap: this.cap });
     this.model.setProbePath(data.healthPath);
@@ -186,6 +188,12 @@ export class PreviewController {
   }
 
   applyStatus(data) {
+    // An answer asked before a newer state came (the stream's event, another poll's
+    // answer) does not take the preview back: its states only go forward.
+    if (data.previewInstanceId === this.previewId && STEP[data.status] < STEP[this.status]) {
+      this.schedulePoll();
+      return;
+    }
     this.data = data;
     this.clearNotice('status');
     this.setStatus(data.status);
@@ -197,7 +205,9 @@ export class PreviewController {
     this.phases.settle(data.status);
     const ending = describeEnd(data);
     const reason = data.status === 'failed' ? data.stopReason : null; // a stop's is its ending
-    const parts = [this.gid, data.port ? `port ${data.port}` : null, reason, ending];
+    // The port while it is the preview's: once it ended, the pool gives it to the next.
+    const port = data.port && LIVE.has(data.status) ? `port ${data.port}` : null;
+    const parts = [this.gid, port, reason, ending];
     const subtitle = $('preview-subtitle');
     setText(subtitle, parts.filter(Boolean).join(' · '));
     // The raw code stays at hand for who wants it.
