@@ -23,12 +23,11 @@ import trio
 
 from .auth import JWTAuthenticator
 from .client import LOCAL_USER, client_token, describe_stop, print_event, print_launch
-from .client.watch import SKIP_DIRS
+from .client.watch import FolderRules
 from .settings import Settings
 
 __all__ = ["main"]
 
-_SKIP_DIRS = SKIP_DIRS
 _LOCAL_USER = LOCAL_USER
 
 
@@ -78,14 +77,13 @@ def _check(response: httpx.Response, args: argparse.Namespace | None = None) -> 
 
 
 def _zip_folder(folder: Path) -> bytes:
+    """The folder's files as ``watch`` and the page's upload find them (not in a skipped
+    folder, not ignored by its ``.gitignore`` files), binary ones included."""
+    rules = FolderRules(folder)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for root, dirs, files in os.walk(folder):
-            dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-            for name in sorted(files):
-                path = Path(root) / name
-                if path.is_file() and not path.is_symlink():
-                    archive.write(path, path.relative_to(folder).as_posix())
+        for relative in rules.files():
+            archive.write(rules.folder / relative, relative)
     return buffer.getvalue()
 
 

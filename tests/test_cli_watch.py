@@ -103,6 +103,55 @@ async def test_watch_pushes_saved_changes_and_honours_gitignore(
     assert any(line.startswith("revision 3: 1 file changed (main.py)") for line in printed)
 
 
+async def test_watch_honours_every_folders_gitignore_and_reads_a_changed_one(
+    service: Service, tmp_path: Path
+) -> None:
+    """Nested .gitignore files, as git reads them (tests/test_gitignore_tree.py compares
+    with git): sub/'s ignores its *.tmp, not the top's; a deeper one re-includes."""
+    folder = tmp_path / "app"
+    files = {
+        "main.py": "print('one')\n", "top.tmp": "kept\n", "sub/.gitignore": "*.tmp\n",
+        "sub/a.tmp": "ignored\n", "sub/deep/.gitignore": "!keep.tmp\n",
+        "sub/deep/keep.tmp": "kept\n", "sub/deep/b.tmp": "ignored\n",
+    }  # fmt: skip
+    for relative, text in files.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text)
+    gid = await service.upload({"main.py": "print('one')\n"})
+    out, stop, ready = _Lines(), threading.Event(), trio.Event()
+    client = httpx.Client(base_url=service.url, headers=auth(), timeout=30, trust_env=False)
+
+    def run() -> int:
+        with client:
+            return watch_folder(
+                client, gid, folder, out=out, stop=stop,
+                ready=lambda: trio.from_thread.run_sync(ready.set),
+            )  # fmt: skip
+
+    async def revision(number: int) -> dict:
+        while True:  # (a revision has no event to wait for)
+            last = (await _revisions(service, gid))[-1]
+            if last["revision"] >= number:
+                return last
+            await trio.sleep(0.05)
+
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(partial(trio.to_thread.run_sync, run, abandon_on_cancel=True))
+            first = await revision(2)
+            assert first["changed"] == [
+                "sub/.gitignore", "sub/deep/.gitignore", "sub/deep/keep.tmp", "top.tmp",
+            ], first  # fmt: skip
+            await ready.wait()
+            # A changed .gitignore is read again: what it now ignores is not sent.
+            (folder / "sub" / ".gitignore").write_text("*.tmp\nextra.txt\n")
+            assert (await revision(3))["changed"] == ["sub/.gitignore"]
+            (folder / "sub" / "extra.txt").write_text("ignored now\n")
+            (folder / "sub" / "real.py").write_text("x = 1\n")
+            assert (await revision(4))["changed"] == ["sub/real.py"]
+            stop.set()
+
+
 def test_outcome_lines_say_what_happened_to_the_running_preview() -> None:
     body = {
         "revision": 5,

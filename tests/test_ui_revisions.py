@@ -161,6 +161,57 @@ async def test_a_failed_swap_made_elsewhere_shows_on_the_open_page(service: Serv
         await service.stop(gid)
 
 
+async def test_a_failed_swap_is_said_under_the_header_while_the_old_code_serves(
+    service: Service,
+) -> None:
+    """Found by a newcomer's pass: a save with a syntax error (`preview watch`) failed to
+    take over, and the header said only "running, healthy": the failure was in the log
+    and in the revisions card, folded below the files. Now the notice under the header
+    says it, on the open page and after a reload, until a revision takes over."""
+    require_browser()
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(_BROKEN_UNTIL_FIXED, **{"notes.txt": "one\n"}))
+        launched = await service.launch(gid, command=SERVER_COMMAND)
+        assert launched.json()["status"] == "running", launched.text
+
+    def post(url: str, text: str) -> dict[str, Any]:
+        with httpx.Client(base_url=url, trust_env=False, timeout=60) as client:
+            return client.post(
+                f"/api/generations/{gid}/revisions",
+                json={"files": {"notes.txt": text}},
+                headers=auth(),
+            ).json()
+
+    def script(url: str) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        with browser_page() as (page, log):
+            _sign_in(page, url)
+            _select(page, gid)
+            page.wait_for_selector("#status-badge[data-status='running']")
+            seen["apply"] = post(url, "broken\n")["apply"]
+            page.wait_for_selector("#swap-notice:not([hidden])", timeout=30_000)
+            seen["open"] = page.text_content("#swap-notice-text")
+            seen["open_button"] = page.is_visible("#reopen-app")
+            page.reload()
+            _select(page, gid)
+            page.wait_for_selector("#swap-notice:not([hidden])")
+            seen["reloaded"] = page.text_content("#swap-notice-text")
+            post(url, "fixed\n")  # revision 3 takes over
+            page.wait_for_selector("#swap-notice-text:has-text('Revision 3 is live')")
+            seen["fixed_button"] = page.is_visible("#reopen-app")
+            log.assert_clean()
+        return seen
+
+    seen = await in_browser(script, service.url)
+    apply = seen["apply"]
+    assert apply["state"] == "failed" and apply["errorMessage"], apply
+    said = f"Revision 2 failed to start: {apply['errorMessage']}. Revision 1 still serves."
+    assert seen["open"] == seen["reloaded"] == said, seen
+    assert seen["open_button"] is False and seen["fixed_button"] is True
+    with trio.fail_after(30):
+        await service.stop(gid)
+
+
 def _open_revisions(page: Any, url: str | None, gid: str, first: str | None = None) -> None:
     """Signed in at ``url`` (None: already), ``gid`` picked (``first`` shown, if given)
     and its revision list open."""

@@ -203,3 +203,113 @@ async def test_the_cli_says_who_stopped_it_not_the_signal(
         assert said == [f"{launched['previewInstanceId']}: stopped: the service shut down\n"]
         status = await service.status(other)
         assert (status["status"], status["healthStatus"]) == ("stopped", "unknown")
+
+
+# The list's badge of one generation, each text it shows, with the header's at that moment.
+_RECORD_LIST = """(gid) => {
+  window.__listSeen = [];
+  const note = () => window.__listSeen.push([
+    document.querySelector(`#generation-list button[data-gid='${gid}'] .badge`)?.textContent,
+    document.getElementById('status-badge').dataset.status,
+  ]);
+  new MutationObserver(note).observe(document.getElementById('generation-list'), {
+    childList: true, characterData: true, subtree: true,
+  });
+  note();
+}"""
+
+
+async def test_a_launch_says_starting_in_the_list_and_clears_a_no_preview_error(
+    service: Service,
+) -> None:
+    """Found by a newcomer's pass: while a preview started, the list still said "not
+    launched" (or its last "stopped") until it ran; the request tester's
+    "no_active_preview" error, from a Send before the launch, stayed under a running
+    preview; and a stopped preview's subtitle still named the port it gave back."""
+    require_browser()
+    slow = await service.upload(server_app(before_serving="time.sleep(1.5)"))
+
+    def script(url: str) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        with browser_page() as (page, log):
+            _sign_in(page, url)
+            _pick(page, slow)
+            page.click("#tester-send")
+            page.wait_for_selector("#tester-error:has-text('no_active_preview')")
+            page.evaluate(_RECORD_LIST, slow)
+            page.click("summary:has-text('Launch options')")
+            page.fill("#launch-command", " ".join(SERVER_COMMAND))
+            page.click("#launch")
+            page.wait_for_selector("#status-badge[data-status='running']", timeout=30_000)
+            page.wait_for_selector(
+                f"#generation-list button[data-gid='{slow}'] .badge:text-is('running')"
+            )
+            seen["list"] = page.evaluate("() => window.__listSeen")
+            seen["tester_error"] = page.is_visible("#tester-error")
+            seen["running_subtitle"] = page.text_content("#preview-subtitle")
+            page.click("#stop")
+            page.wait_for_selector("#preview-subtitle:has-text('stopped by the user')")
+            seen["stopped_subtitle"] = page.text_content("#preview-subtitle")
+            log.assert_clean()
+        return seen
+
+    seen = await in_browser(script, service.url)
+    said = [list_badge for list_badge, _header in seen["list"]]
+    assert "starting" in said, seen["list"]
+    assert said.index("starting") < said.index("running"), seen["list"]
+    assert seen["tester_error"] is False
+    # Its port while it runs; once stopped, the port is the pool's again: not said.
+    assert " · port " in seen["running_subtitle"], seen["running_subtitle"]
+    assert seen["stopped_subtitle"] == f"{slow} · stopped by the user", seen["stopped_subtitle"]
+
+
+async def test_a_status_answer_older_than_the_stop_does_not_bring_the_preview_back(
+    service: Service,
+) -> None:
+    """A status poll asked while the preview ran, answered after the stream said it
+    stopped (seen as a flaky subtitle: "gen · port N" again under a stopped preview):
+    the page keeps "stopped"; a preview's states only go forward."""
+    require_browser()
+    gid = await service.upload(server_app())
+
+    def script(url: str) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        with browser_page() as (page, log):
+            _sign_in(page, url)
+            _pick(page, gid)
+            page.click("summary:has-text('Launch options')")
+            page.fill("#launch-command", " ".join(SERVER_COMMAND))
+            page.click("#launch")
+            page.wait_for_selector("#status-badge[data-status='running']", timeout=30_000)
+            held: list[tuple[Any, Any]] = []
+            holding = [True]
+
+            def hold(route: Any) -> None:  # answered now, given to the page later
+                if holding[0]:
+                    held.append((route, route.fetch()))
+                else:
+                    route.continue_()
+
+            page.route("**/preview/status*", hold)
+            with page.expect_request("**/preview/status*", timeout=10_000):
+                pass  # the next poll (every 2 s while it runs): its answer says running
+            page.evaluate(_RECORD)
+            page.click("#stop")
+            page.wait_for_selector("#status-badge[data-status='stopped']", timeout=30_000)
+            holding[0] = False
+            for route, answer in held:  # the oldest first: "running", then the others
+                route.fulfill(response=answer)
+            page.wait_for_selector("#preview-subtitle:has-text('stopped by the user')")
+            seen["held"] = len(held)
+            seen["after_stop"] = page.evaluate(
+                "() => window.__seen.map(([status]) => status)"
+            )
+            seen["subtitle"] = page.text_content("#preview-subtitle")
+            log.assert_clean()
+        return seen
+
+    seen = await in_browser(script, service.url)
+    assert seen["held"] >= 1
+    statuses = seen["after_stop"]
+    assert "running" not in statuses[statuses.index("stopped") :], statuses
+    assert seen["subtitle"] == f"{gid} · stopped by the user", seen["subtitle"]

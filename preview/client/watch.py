@@ -1,8 +1,9 @@
 """``preview watch DIR GID``: each saved change of a folder pushed as a revision.
 
-The folder's files are those ``preview push`` sends, less what its ``.gitignore`` ignores
-(pathspec reads it as git does). The first push sends every such text file (the service
-keeps only what differs) and deletes what the generation has that the folder lacks and
+The folder's files are those ``preview push`` sends: not in a skipped folder, not what its
+``.gitignore`` files ignore (each folder's, read as git reads them: ``gitignore.py``, read
+again when one changes). The first push sends every such text file (the service keeps
+only what differs) and deletes what the generation has that the folder lacks and
 does not ignore; then each batch of saved changes (watchfiles, debounced) is one revision
 of only the changed files. Binary files are not sent (a JSON revision carries text):
 push the folder for those. One line per outcome, the running preview's swap included
@@ -17,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import httpx
 
@@ -38,21 +39,15 @@ _WATCHING_SAID = 200  # ms: ``ready`` once the watcher runs, at most this late
 
 
 class FolderRules:
-    """Which files of the folder are the app's: not in a skipped folder, not ignored."""
+    """Which files of the folder are the app's: not in a skipped folder, not ignored by
+    its ``.gitignore`` files (each folder's, as git reads them: ``gitignore.py``)."""
 
     def __init__(self, folder: Path) -> None:
         # Lazy, as watchfiles below: `preview serve` imports this module for SKIP_DIRS.
-        import pathspec
+        from .gitignore import IgnoreTree
 
         self.folder = folder.resolve()
-        ignore = self.folder / ".gitignore"
-        # UTF-8 whatever the locale, a leading BOM not part of its first pattern (as the
-        # page's File.text() reads it).
-        text = ignore.read_text("utf-8-sig", errors="replace") if ignore.is_file() else ""
-        lines = text.splitlines()
-        self._ignored = pathspec.GitIgnoreSpec.from_lines(
-            line for line in lines if _valid_pattern(pathspec, line)
-        )
+        self.ignores = IgnoreTree(self.folder)
 
     def relative(self, path: str | Path) -> str | None:
         """The app's path of ``path`` (``a/b.py``), or None when it is not one of its."""
@@ -61,30 +56,37 @@ class FolderRules:
         except ValueError:
             return None
         parts = relative.split("/")
-        if any(part in SKIP_DIRS for part in parts[:-1]) or self._ignored.match_file(relative):
+        if relative == "." or any(part in SKIP_DIRS for part in parts[:-1]):
+            return None
+        if self.ignores.ignored(relative, is_dir=Path(path).is_dir()):
             return None
         return relative
 
     def files(self) -> list[str]:
+        """The app's files, as git walks the folder: into no skipped or ignored folder."""
         found = []
         for root, dirs, names in os.walk(self.folder):
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+            here = Path(root).relative_to(self.folder).as_posix()
+            prefix = "" if here == "." else here + "/"
+            folders = [""] if not prefix else ["", *_ancestors(here)]
+            dirs[:] = sorted(
+                d for d in dirs
+                if d not in SKIP_DIRS
+                and not self.ignores.decide_in(folders, prefix + d, is_dir=True)
+            )  # fmt: skip
             for name in sorted(names):
                 path = Path(root) / name
-                relative = self.relative(path)
-                if relative is not None and path.is_file() and not path.is_symlink():
-                    found.append(relative)
+                if path.is_symlink() or not path.is_file():
+                    continue
+                if not self.ignores.decide_in(folders, prefix + name, is_dir=False):
+                    found.append(prefix + name)
         return found
 
 
-def _valid_pattern(pathspec: Any, line: str) -> bool:
-    """Whether pathspec takes ``line`` (``x\\``, a trailing backslash, it refuses: the
-    line then ignores nothing, as in git and the page, not the whole folder's rules)."""
-    try:
-        pathspec.GitIgnoreSpec.from_lines([line])
-    except ValueError:
-        return False
-    return True
+def _ancestors(folder: str) -> list[str]:
+    """``a/b/c`` → ``[a, a/b, a/b/c]``."""
+    parts = folder.split("/")
+    return ["/".join(parts[: depth + 1]) for depth in range(len(parts))]
 
 
 def _text(path: Path) -> str | None:
@@ -212,6 +214,9 @@ def _first_push(client: httpx.Client, gid: str, rules: FolderRules, out: TextIO)
 
 
 def _changes(rules: FolderRules, batch: Iterable[tuple[object, str]]) -> dict[str, str | None]:
+    batch = list(batch)
+    if any(Path(raw).name == ".gitignore" for _, raw in batch):
+        rules.ignores.forget()  # read them again: what they ignore may have changed
     files: dict[str, str | None] = {}
     for _, raw in batch:
         relative = rules.relative(raw)

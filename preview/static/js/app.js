@@ -79,6 +79,12 @@ preview = new PreviewController({
   onApplyOutcome: (gid) => revisionList.show(gid), // a revision that failed to take over
   nameOf: (gid) => generations.nameOf(gid),
   onStopped: () => generations.refresh(),
+  // A new preview: the list says it starts (not its last outcome until it runs), and a
+  // request's error from before it (no_active_preview) no longer holds.
+  onLaunched: () => {
+    generations.refresh();
+    tester.showError(null);
+  },
 });
 
 const fileViewer = new FileViewer({ onError: reportError });

@@ -3,7 +3,7 @@
 
 import * as api from './api.js';
 import { $, counted, formatBytes, h, setText, show } from './dom.js';
-import { gitignoreMatcher, skippedFolders } from './uploadrules.js';
+import { folderMatcher, skippedFolders } from './uploadrules.js';
 
 const SNIFF_BYTES = 8192; // a NUL byte in the first 8 KiB marks a binary file
 const SELECTED_KEY = 'preview.selected';
@@ -19,15 +19,23 @@ function archiveType(name, fallback) {
 /** `{path: text}` of a folder's files (`[relativePath, File]`) that `preview push` and
  * `preview watch` would send (uploadrules.js), and what was left out: `binary` files,
  * files in skipped `folders` (`inFolders` of them, for a picked folder: a dropped one's
- * are not walked: `pruned`), files its root `.gitignore` ignores (`ignored`). */
+ * are not walked: `pruned`), files its `.gitignore` files ignore (`ignored`, and how many
+ * `.gitignore` files it has: `rules`). */
 async function readFolder(entries, pruned = []) {
   const skip = await skippedFolders();
   const relativeOf = (path) => {
     const parts = path.split('/');
     return parts.length > 1 ? parts.slice(1) : parts; // drop the folder's own name
   };
-  const rules = entries.find(([path]) => relativeOf(path).join('/') === '.gitignore');
-  const ignores = gitignoreMatcher(rules ? await rules[1].text() : '');
+  const inSkipped = (relative) => relative.slice(0, -1).find((part) => skip.has(part));
+  const rules = new Map(); // folder ('' the top) -> its .gitignore's text
+  for (const [path, file] of entries) {
+    const relative = relativeOf(path);
+    if (relative[relative.length - 1] === '.gitignore' && inSkipped(relative) === undefined) {
+      rules.set(relative.slice(0, -1).join('/'), await file.text());
+    }
+  }
+  const ignores = folderMatcher(rules);
   const files = {};
   const binary = [];
   const folders = new Set(pruned);
@@ -36,7 +44,7 @@ async function readFolder(entries, pruned = []) {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   for (const [path, file] of entries) {
     const relative = relativeOf(path);
-    const folder = relative.slice(0, -1).find((part) => skip.has(part));
+    const folder = inSkipped(relative);
     if (folder !== undefined) {
       folders.add(folder);
       inFolders += 1;
@@ -57,7 +65,7 @@ async function readFolder(entries, pruned = []) {
       binary.push(relative.join('/')); // not UTF-8: not a text file
     }
   }
-  return { files, binary, skipped: { folders: [...folders].sort(), inFolders, ignored } };
+  return { files, binary, skipped: { folders: [...folders].sort(), inFolders, ignored, rules: rules.size } };
 }
 
 /** What a folder's upload left out, in words ('' for nothing). */
@@ -67,7 +75,10 @@ function leftOut({ binary, skipped }) {
     const where = skipped.folders.map((folder) => `${folder}/`).join(', ');
     said.push(skipped.inFolders ? `${counted(skipped.inFolders, 'file')} in ${where}` : `the folders ${where}`);
   }
-  if (skipped.ignored) said.push(`${counted(skipped.ignored, 'file')} its .gitignore ignores`);
+  if (skipped.ignored) {
+    const which = skipped.rules > 1 ? 'its .gitignore files ignore' : 'its .gitignore ignores';
+    said.push(`${counted(skipped.ignored, 'file')} ${which}`);
+  }
   const notes = said.length ? [`skipped ${said.join(' and ')}`] : [];
   if (binary.length) notes.push(`left out ${counted(binary.length, 'binary file')}`);
   return notes.length ? ` (${notes.join('; ')})` : '';

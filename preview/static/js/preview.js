@@ -14,6 +14,7 @@ import { LogModel } from './logmodel.js';
 import { LogStream } from './logstream.js';
 import { PhaseTimeline } from './phases.js';
 import { describeEnd, LIVE } from './status.js';
+import { SwapNotice } from './swapnotice.js';
 
 const POLL_MS = 2000;
 // An ended preview's generation is looked at this often for a newer preview launched
@@ -23,10 +24,11 @@ const OLDER_PAGE = 5000; // the history endpoint's largest page
 const CATCH_UP_PAGES = 40; // at most this many pages read after a stream that ended unseen
 const REVEAL_WAIT_MS = 3000; // a proxy event may reach the stream just after the response
 const FAILURE_LINES = 15; // as many as the service keeps (runtime.error_lines)
+const STEP = { starting: 0, running: 1, stopping: 2, stopped: 3, failed: 3 }; // one way
 
 export class PreviewController {
-  constructor({ terminal, toolbar, statusPanel, onRunning, onApplyOutcome = () => {}, nameOf = (gid) => gid, onStopped = () => {} }) {
-    Object.assign(this, { terminal, toolbar, statusPanel, onRunning, onApplyOutcome, nameOf, onStopped });
+  constructor({ terminal, toolbar, statusPanel, onRunning, onApplyOutcome = () => {}, nameOf = (gid) => gid, onStopped = () => {}, onLaunched = () => {} }) {
+    Object.assign(this, { terminal, toolbar, statusPanel, onRunning, onApplyOutcome, nameOf, onStopped, onLaunched });
     this.gid = null;
     this.previewId = null;
     this.status = null;
@@ -42,7 +44,11 @@ export class PreviewController {
     $('launch').addEventListener('click', () => this.launch());
     $('stop').addEventListener('click', () => this.stop());
     $('open-app').addEventListener('click', () => this.openApp());
-    $('reopen-app').addEventListener('click', () => this.openApp());
+    this.swapNotice = new SwapNotice({
+      onSwapped: (gid) => this.onRunning(gid), // the new code's routes, which revision runs
+      onApplyOutcome: (gid) => this.onApplyOutcome(gid),
+      onOpenApp: () => this.openApp(),
+    });
   }
 
   /** Show this generation: its latest preview if it has one. */
@@ -55,8 +61,7 @@ export class PreviewController {
     this.statusPanel.reset();
     this.phases.reset();
     this.clearNotices();
-    this.serving = null;
-    show($('swap-notice'), false);
+    this.swapNotice.reset();
     setText($('preview-subtitle'), gid);
     this.model = new LogModel({ cap: this.cap });
     this.terminal.setModel(this.model, 'Loading…');
@@ -103,6 +108,7 @@ export class PreviewController {
   attach(data) {
     this.detach();
     this.previewId = data.previewInstanceId;
+    this.status = null; // (the last preview's)
     this.failureLines = null;
     this.model = new LogModel({ cap: this.cap });
     this.model.setProbePath(data.healthPath);
@@ -182,6 +188,12 @@ export class PreviewController {
   }
 
   applyStatus(data) {
+    // An answer asked before a newer state came (the stream's event, another poll's
+    // answer) does not take the preview back: its states only go forward.
+    if (data.previewInstanceId === this.previewId && STEP[data.status] < STEP[this.status]) {
+      this.schedulePoll();
+      return;
+    }
     this.data = data;
     this.clearNotice('status');
     this.setStatus(data.status);
@@ -189,40 +201,19 @@ export class PreviewController {
     if (data.status === 'failed') this.statusPanel.showFailure(data.errorMessage, this.errorLines(data));
     else this.statusPanel.clearFailure();
     this.envForm.ask(this.gid, data.status === 'failed' ? data.missingEnv : []);
-    this.noticeSwap(data);
+    this.swapNotice.update(this.gid, this.previewId, data);
     this.phases.settle(data.status);
     const ending = describeEnd(data);
     const reason = data.status === 'failed' ? data.stopReason : null; // a stop's is its ending
-    const parts = [this.gid, data.port ? `port ${data.port}` : null, reason, ending];
+    // The port while it is the preview's: once it ended, the pool gives it to the next.
+    const port = data.port && LIVE.has(data.status) ? `port ${data.port}` : null;
+    const parts = [this.gid, port, reason, ending];
     const subtitle = $('preview-subtitle');
     setText(subtitle, parts.filter(Boolean).join(' · '));
     // The raw code stays at hand for who wants it.
     if (ending && data.exitCode !== null && data.exitCode !== undefined) subtitle.title = `exit code ${data.exitCode}`;
     else subtitle.removeAttribute('title');
     this.schedulePoll();
-  }
-
-  /**
-   * A revision applied live (from here, by `preview watch` or the API) shows in the
-   * status as another `revision` of the same running preview: the new code's routes and
-   * the revision list are loaded again, and app tabs already open are said to show the
-   * old code until reloaded (another origin, opened without a handle: not ours to reload).
-   * One that failed to start changes only the status's `lastApply`: the revision list
-   * is loaded again then too (it lists the new revision and says it failed).
-   */
-  noticeSwap(data) {
-    const revision = data.status === 'running' ? (data.revision ?? null) : null;
-    const last = data.status === 'running' ? data.lastApply : null;
-    const apply = last ? `${last.revision} ${last.state}` : null;
-    const before = this.serving;
-    this.serving = { previewId: this.previewId, revision, apply };
-    if (revision === null) show($('swap-notice'), false);
-    if (revision === null || before?.previewId !== this.previewId) return;
-    if (before.revision === revision && apply !== null && before.apply !== apply) this.onApplyOutcome(this.gid);
-    if (before.revision === null || before.revision === revision) return;
-    setText($('swap-notice-text'), `Revision ${revision} is live: app tabs already open show it once reloaded.`);
-    show($('swap-notice'), true);
-    this.onRunning(this.gid);
   }
 
   /**
@@ -338,6 +329,7 @@ export class PreviewController {
       const data = await api.launch(gid, this.launchOptions(env));
       api.previewTokens.set(gid, data.previewToken);
       if (this.gid === gid) this.attach(data);
+      this.onLaunched(gid);
     } catch (error) {
       if (this.gid !== gid) return;
       this.showError(error.message);

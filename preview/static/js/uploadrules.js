@@ -1,9 +1,12 @@
 // Which files of a folder an upload sends: those `preview push` and `preview watch` send
 // (preview/client/watch.py, FolderRules). Not in a folder never worth sending (one list,
 // /static/upload-rules.json, which the CLI reads too), and not ignored by the folder's
-// .gitignore, read as the CLI reads it (pathspec's GitIgnoreSpec): the same regular
-// expressions made from each pattern, the same rule for which match wins.
-// tests/test_ui_upload_rules.py checks that both decide alike.
+// .gitignore files, read as the CLI reads them (preview/client/gitignore.py), as git
+// does: each folder's, its patterns relative to it, the deepest file with a matching
+// pattern deciding (its last matching one), and nothing under an ignored folder coming
+// back (nor its .gitignore read). Each pattern becomes the regular expression pathspec
+// makes of it. tests/test_ui_upload_rules.py and tests/test_ui_gitignore_tree.py check
+// that the page and the CLI decide alike, and as git does.
 
 let skipped = null;
 
@@ -20,6 +23,8 @@ export async function skippedFolders() {
 const DIR_MARK = '(?<ps_d>/)'; // a match through a folder's pattern ("build/")
 const DIR_MARK_OPT = `(?:${DIR_MARK}|$)`;
 
+// str.splitlines' line ends, as the CLI reads a .gitignore
+const splitLines = (text) => (text || '').split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/);
 const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 
 /** One segment's glob as a regular expression; null for an invalid range (git drops
@@ -63,8 +68,10 @@ function segmentRegex(glob) {
   return regex;
 }
 
-/** `{regex, include}` of one .gitignore line, or null (blank, comment, dropped). */
-function compile(line) {
+/** `{regex, include}` of one .gitignore line, or null (blank, comment, dropped). Its
+ * regex also matches what is under a matching path ("build" matches "build/x.js", as
+ * pathspec's GitIgnoreSpec reads it), unless `whole`: then only the path itself. */
+function compile(line, whole = false) {
   let text = line.endsWith('\\ ') ? line : line.replace(/\s+$/, '');
   if (!text || text.startsWith('#') || text === '/') return null;
   let include = true;
@@ -101,7 +108,7 @@ function compile(line) {
         const glob = seg === '*' ? '[^/]+' : segmentRegex(seg);
         if (glob === null) return null; // an invalid range: git drops the pattern
         parts.push(glob);
-        if (i === end) parts.push(DIR_MARK_OPT);
+        if (i === end) parts.push(whole ? '$' : DIR_MARK_OPT);
         needSlash = true;
       }
     }
@@ -110,12 +117,14 @@ function compile(line) {
   return { regex: new RegExp(source), include };
 }
 
-/** Whether a path (`a/b.py`, from the folder) is ignored by the .gitignore `text`, as
+/** Whether a path (`a/b.py`, from the folder) is ignored by the .gitignore `text` alone, as
  * pathspec's GitIgnoreSpec decides: the last pattern matching the path itself decides;
- * where none does, the last matching one of its folders ("build/"). */
+ * where none does, the last matching one of its folders ("build/"). (The upload reads
+ * folders with `folderMatcher`; this is how tests/test_ui_upload_rules.py checks that
+ * `compile` makes pathspec's expressions, pattern by pattern.) */
 export function gitignoreMatcher(text) {
   const patterns = [];
-  for (const line of (text || '').split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/)) { // str.splitlines'
+  for (const line of splitLines(text)) {
     try {
       const pattern = compile(line);
       if (pattern) patterns.push(pattern);
@@ -138,5 +147,58 @@ export function gitignoreMatcher(text) {
       if (rank === 2) break;
     }
     return include === true;
+  };
+}
+
+/** `decide(path, isDir)` of one folder's .gitignore `text`, for paths from that folder:
+ * true (ignored), false (re-included by a `!pattern`) or null (no pattern matches it),
+ * its last matching pattern deciding. A folder-only pattern ("build/") is made without
+ * its slash and tried on folders alone. */
+export function ignoreFile(text) {
+  const patterns = [];
+  for (const line of splitLines(text)) {
+    const trimmed = line.endsWith('\\ ') ? line : line.replace(/\s+$/, '');
+    const foldersOnly = trimmed.endsWith('/');
+    try {
+      const pattern = compile(foldersOnly ? trimmed.slice(0, -1) : trimmed, true);
+      if (pattern) patterns.push({ ...pattern, foldersOnly });
+    } catch {
+      // an invalid pattern (a trailing backslash) ignores nothing
+    }
+  }
+  patterns.reverse();
+  return (path, isDir) => {
+    for (const { regex, include, foldersOnly } of patterns) {
+      if ((isDir || !foldersOnly) && regex.test(path)) return include;
+    }
+    return null;
+  };
+}
+
+/** Whether a file's path (`a/b.py`, from the folder) is ignored by the folder's
+ * .gitignore files, `texts` a Map of folder (`''` the top, `a/b`) to text, as git walks
+ * the folder: a folder is decided before what it holds, and ignored, ignores all of it. */
+export function folderMatcher(texts) {
+  const files = new Map([...texts].map(([folder, text]) => [folder, ignoreFile(text)]));
+  const decideIn = (path, isDir) => { // its folders known not to be ignored
+    const parts = path.split('/');
+    for (let depth = parts.length - 1; depth >= 0; depth -= 1) { // the deepest first
+      const decide = files.get(parts.slice(0, depth).join('/'));
+      const decided = decide ? decide(parts.slice(depth).join('/'), isDir) : null;
+      if (decided !== null) return decided;
+    }
+    return false;
+  };
+  const folders = new Map(); // folder -> whether ignored (itself or one of its folders)
+  const folderIgnored = (folder) => {
+    if (!folders.has(folder)) {
+      const cut = folder.lastIndexOf('/');
+      folders.set(folder, (cut > 0 && folderIgnored(folder.slice(0, cut))) || decideIn(folder, true));
+    }
+    return folders.get(folder);
+  };
+  return (path) => {
+    const cut = path.lastIndexOf('/');
+    return (cut > 0 && folderIgnored(path.slice(0, cut))) || decideIn(path, false);
   };
 }
