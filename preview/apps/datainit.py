@@ -7,7 +7,7 @@ In order, each found one a set-up step run in its directory of the upload:
 - Django's ``manage.py migrate``, whatever starts the app (a Procfile's ``web:`` too),
   after ``makemigrations`` for its apps whose models have no ``migrations/`` in the upload;
 - Alembic, wherever its ``alembic.ini`` is: the app's directory or one above it (run
-  there: its paths are relative to it), else a ``migrations/`` below it. That one is
+  where its ``script_location`` resolves), else a ``migrations/`` below it. That one is
   Flask-Migrate's when its ``env.py`` takes the app from Flask (``current_app``): it is
   upgraded by ``flask db upgrade`` with ``FLASK_APP`` naming the app. Always to every
   head (``upgrade heads``): a history with two branches never merged (two people's
@@ -21,9 +21,8 @@ In order, each found one a set-up step run in its directory of the upload:
 - else, for a Flask app on Flask-SQLAlchemy with no migrations (:mod:`.createall`), its
   ``db.create_all()``; for another, its module's ``__main__`` block where that makes them.
 
-A ``create_all()`` called only under another module's ``if __name__ == "__main__":`` runs
-when that is run as a script, never when a server imports the app: the hint says so.
-"""
+A ``create_all()`` only under another module's ``if __name__ == "__main__":`` runs when
+that is run as a script, never when a server imports the app: the hint says so."""
 
 from __future__ import annotations
 
@@ -144,8 +143,8 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     directory = _dir(anchor) if anchor in files else ""
     at = alembic_home(files, _chain(directory))  # in the app's directory or above it
     if at is not None:
-        ini = f"{at}/alembic.ini" if at else "alembic.ini"
         run, relative = alembic_run_dir(files, at)  # where its script_location resolves
+        ini = f"{at}/alembic.ini" if at else "alembic.ini"  # (named as the upload has it)
         return [DataStep(alembic_upgrade(files, run, relative), run, f"Alembic ({ini})")]
     # A migrations/ there or above (Flask-Migrate's, beside the app's package), else
     # the shallowest one below.

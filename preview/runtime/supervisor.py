@@ -24,8 +24,8 @@ from ..clock import utcnow
 from ..errors import Conflict, Unavailable
 from ..metrics import Metrics
 from ..sandbox.appdir import remove_tree
-from ..sandbox.bubblewrap import copy_system_etc
 from ..sandbox.isolation import Isolation
+from ..sandbox.outbound import copy_system_etc
 from ..settings import Settings
 from ..store import Generation, GenerationGone, LogRetention, PreviewInstance, Store
 from ..store.revisions import latest_tree

@@ -43,11 +43,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .child import joining_cgroup
-from .outbound import HOSTNAME, ServiceMounts
+from .outbound import ETC_SHOWN, HOSTNAME, ServiceMounts
 
 __all__ = [
-    "ETC_SHOWN", "INSIDE_UID", "READY_SOCKET_NAME", "SERVICES_DIR_INSIDE", "TOOLS_DIR_INSIDE",
-    "SandboxTools", "SandboxedCommand", "copy_system_etc", "host_uid", "interpreter_dirs",
+    "INSIDE_UID", "READY_SOCKET_NAME", "SERVICES_DIR_INSIDE", "TOOLS_DIR_INSIDE",
+    "SandboxTools", "SandboxedCommand", "host_uid", "interpreter_dirs",
     "reachable_by_others", "sandboxed_command",
 ]  # fmt: skip
 
@@ -62,13 +62,6 @@ INSIDE_UID = 1000
 # + the preview's port: one host uid per live preview, far above the ranges of
 # accounts and of /etc/subuid (100000 + 65536 per user).
 _HOST_UID_BASE = 1_900_000_000
-# /etc entries programs commonly need: name resolution of localhost, TLS roots, locale
-# and time zone data, the dynamic loader's cache, Debian's alternatives links.
-ETC_SHOWN = (
-    "hosts", "nsswitch.conf", "host.conf", "gai.conf", "localtime", "mime.types",
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl/certs",
-    "ssl/openssl.cnf", "ca-certificates", "ca-certificates.conf", "os-release",
-)  # fmt: skip
 _SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 EGRESS_DIR_INSIDE = "/run/egress"
 TOOLS_DIR_INSIDE = "/run/tools"
@@ -166,34 +159,6 @@ class SandboxedCommand:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self.pass_fds.clear()
-
-
-def copy_system_etc(destination: Path) -> Path:
-    """A copy of the host's ``/etc`` entries a sandbox shows (``ETC_SHOWN``; symbolic links
-    kept as links), made once per service start, so that each sandbox binds one
-    directory. Blocking. What changes in the host's ``/etc`` later (new CA
-    certificates) reaches previews at the service's next start."""
-    staging = destination.with_name(destination.name + ".new")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(mode=0o755, parents=True)
-    for name in ETC_SHOWN:
-        source, target = Path("/etc", name), staging / name
-        if not source.exists():
-            continue
-        target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-        # The entry as a bind of it showed it: a link followed to what it names; the
-        # links inside a directory (ssl/certs, alternatives) stay links into /usr.
-        if source.is_dir():
-            shutil.copytree(source, target, symlinks=True)
-        else:
-            shutil.copy2(source, target)
-    hosts = staging / "hosts"
-    if hosts.is_file():  # its own name resolves, as the host's does in the host's
-        text = hosts.read_text(errors="replace")
-        hosts.write_text(f"{text.rstrip(chr(10))}\n127.0.0.1\t{HOSTNAME}\n".lstrip())
-    shutil.rmtree(destination, ignore_errors=True)
-    staging.rename(destination)
-    return destination
 
 
 def interpreter_dirs(python: str) -> list[Path]:
@@ -303,7 +268,7 @@ def sandboxed_command(
     service's sockets for the ways out (bound read-only, so they cannot be replaced) and
     the relays to them, (port inside, socket name). ``seccomp``: a compiled filter (see
     ``seccomp.filter_program``) for everything inside. ``etc_dir``: the sandbox's
-    ``/etc`` as :func:`copy_system_etc` made it (one bind, where each of its entries
+    ``/etc`` as :func:`.outbound.copy_system_etc` made it (one bind, where each of its entries
     bound apart took two mounts: 3 ms of every start); None: those entries of the host's.
     ``ready_forwarder``: start the one-use readiness forwarder beside the forking one.
     ``etc_files``: (file, path inside ``/etc``) bound read-only over those (its hosts).

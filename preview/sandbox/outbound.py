@@ -9,7 +9,9 @@ preview's own that listen on their own Unix sockets (:class:`ServiceMounts`: its
 its MariaDB) are reached the same way, but their directory is bound into the sandbox
 instead. The names the app calls all of those by (``db``, ``postgres``, ``redis``, …)
 resolve to the sandbox's loopback through its one ``/etc/hosts`` (``HOSTS_FILE`` in the
-outbound directory: ``Outbound.aliases``).
+outbound directory: ``Outbound.aliases``); without such names, through the copy of the
+host's ``/etc`` entries the sandboxes show (:func:`copy_system_etc`), its own host name
+among them.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ import trio
 from .egress import EGRESS_PORT, EgressPolicy, Report, serve_egress, serve_unix
 
 __all__ = [
+    "ETC_SHOWN",
     "HOSTNAME",
     "HOSTS_FILE",
     "Outbound",
     "ServiceMounts",
     "ServiceRelay",
+    "copy_system_etc",
     "hosts_text",
     "open_outbound",
     "socket_reply",
@@ -41,6 +45,43 @@ HOSTS_FILE = "hosts"  # the sandbox's /etc/hosts, when services have names
 # Its host name (uname -n), which its /etc/hosts gives its loopback as Docker gives a
 # container's: Django settings' debug-toolbar idiom, gethostbyname_ex(gethostname()).
 HOSTNAME = "preview"
+
+
+# /etc entries programs commonly need: name resolution of localhost, TLS roots, locale
+# and time zone data, the dynamic loader's cache, Debian's alternatives links.
+ETC_SHOWN = (
+    "hosts", "nsswitch.conf", "host.conf", "gai.conf", "localtime", "mime.types",
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl/certs",
+    "ssl/openssl.cnf", "ca-certificates", "ca-certificates.conf", "os-release",
+)  # fmt: skip
+
+
+def copy_system_etc(destination: Path) -> Path:
+    """A copy of the host's ``/etc`` entries a sandbox shows (``ETC_SHOWN``; symbolic links
+    kept as links), made once per service start, so that each sandbox binds one
+    directory. Blocking. What changes in the host's ``/etc`` later (new CA
+    certificates) reaches previews at the service's next start."""
+    staging = destination.with_name(destination.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(mode=0o755, parents=True)
+    for name in ETC_SHOWN:
+        source, target = Path("/etc", name), staging / name
+        if not source.exists():
+            continue
+        target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        # The entry as a bind of it showed it: a link followed to what it names; the
+        # links inside a directory (ssl/certs, alternatives) stay links into /usr.
+        if source.is_dir():
+            shutil.copytree(source, target, symlinks=True)
+        else:
+            shutil.copy2(source, target)
+    hosts = staging / "hosts"
+    if hosts.is_file():  # its own name resolves, as the host's does in the host's
+        text = hosts.read_text(errors="replace")
+        hosts.write_text(f"{text.rstrip(chr(10))}\n127.0.0.1\t{HOSTNAME}\n".lstrip())
+    shutil.rmtree(destination, ignore_errors=True)
+    staging.rename(destination)
+    return destination
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ import preview
 from preview import Settings
 from preview.sandbox import isolation, netns
 from preview.sandbox.appdir import app_read_only, chown_tree, link_beneath
-from preview.sandbox.bubblewrap import ETC_SHOWN
 from preview.sandbox.cgroups import CgroupRoot
+from preview.sandbox.outbound import ETC_SHOWN
 
 from ..conftest import (
     SECRET,
