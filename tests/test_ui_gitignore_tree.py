@@ -8,14 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import trio
-
 from preview.client.gitignore import IgnoreFile
 
-from .conftest import Service, auth
+from .conftest import Service
 from .gitignore_trees import HAND_TREE, git_files, random_tree, write_tree
 from .test_ui import _sign_in
-from .test_ui_upload_rules import _PATHS, _TEXTS
+from .test_ui_upload_rules import _PATHS, _TEXTS, upload_folder
 from .ui_helpers import browser_page, in_browser, require_browser
 
 SEEDS = range(120)
@@ -82,21 +80,8 @@ async def test_a_folder_upload_sends_what_git_would_add_and_says_what_it_skipped
     ignored = len(HAND_TREE) - len(expected)
     assert "sub/app.log" in expected and "sub/anchored.txt" not in expected  # nested ones
 
-    def script(url: str) -> tuple[str, str]:
-        with browser_page() as (page, log):
-            _sign_in(page, url)
-            page.set_input_files("#upload-folder", str(folder))
-            page.click("#upload-submit")
-            page.wait_for_selector("#upload-status:has-text('Uploaded')")
-            gid = page.get_attribute("#generation-list button[aria-current='true']", "data-gid")
-            status = page.text_content("#upload-status")
-            log.assert_clean()
-            return gid, status
-
-    gid, status = await in_browser(script, service.url)
-    with trio.fail_after(30):
-        shown = await service.client.get(f"/api/generations/{gid}", headers=auth())
-    assert sorted(f["path"] for f in shown.json()["files"]) == expected
+    gid, status, paths = await upload_folder(service, folder)
+    assert paths == expected
     assert status == (
         f"Uploaded {len(expected)} files as {gid} (skipped 1 file in node_modules/ and "
         f"{ignored} files its .gitignore files ignore; left out 1 binary file)."

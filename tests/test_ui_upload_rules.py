@@ -131,6 +131,19 @@ async def test_a_folder_upload_skips_what_the_cli_skips_and_says_how_many(
     expected = sorted(p for p in FolderRules(folder).files() if p != "logo.png")
     assert "debug.log" not in expected and "keep.log" in expected  # (the CLI's view)
 
+    gid, status, paths = await upload_folder(service, folder)
+    assert paths == expected
+    # 4 in the skipped folders (node_modules' 2, .venv's, __pycache__'s), 5 ignored.
+    assert status == (
+        f"Uploaded {len(expected)} files as {gid} (skipped 4 files in .venv/, __pycache__/, "
+        "node_modules/ and 5 files its .gitignore ignores; left out 1 binary file)."
+    ), status
+
+
+async def upload_folder(service: Service, folder: Path) -> tuple[str, str, list[str]]:
+    """``folder`` uploaded with the page's folder picker: the generation, what the page
+    said, the paths the service holds."""
+
     def script(url: str) -> tuple[str, str]:
         with browser_page() as (page, log):
             _sign_in(page, url)
@@ -145,9 +158,4 @@ async def test_a_folder_upload_skips_what_the_cli_skips_and_says_how_many(
     gid, status = await in_browser(script, service.url)
     with trio.fail_after(30):
         shown = await service.client.get(f"/api/generations/{gid}", headers=auth())
-    assert sorted(f["path"] for f in shown.json()["files"]) == expected
-    # 4 in the skipped folders (node_modules' 2, .venv's, __pycache__'s), 5 ignored.
-    assert status == (
-        f"Uploaded {len(expected)} files as {gid} (skipped 4 files in .venv/, __pycache__/, "
-        "node_modules/ and 5 files its .gitignore ignores; left out 1 binary file)."
-    ), status
+    return gid, status, sorted(f["path"] for f in shown.json()["files"])

@@ -72,15 +72,20 @@ async def test_routes_an_express_app_makes_at_run_time_are_listed_from_its_own_t
         assert {(e["method"], e["path"]) for e in after["endpoints"]} == LOOP_ROUTES
 
 
-async def test_a_django_debug_toolbars_own_pages_are_not_the_apps_routes(
-    smoke_builder: Service,
+@pytest.mark.parametrize(
+    ("fixture", "about"), [("django_debug_toolbar", "/about/"), ("flask_debug_toolbar", "/about")]
+)
+async def test_a_debug_toolbars_own_pages_are_not_the_apps_routes(
+    smoke_builder: Service, fixture: str, about: str
 ) -> None:
     """djangox's shape: ``__debug__/`` includes django-debug-toolbar's URLs while DEBUG
-    is on. They are the tool's (``render_panel/`` answers 500 without its toolbar's
-    query): not listed from the app's resolver, so not called by the smoke check."""
+    is on; docker-flask-example's: Flask-DebugToolbar's blueprint (``debugtoolbar``).
+    They serve the tool (``render_panel/``, the SQLAlchemy panel's pages: a 500 without
+    its toolbar's query): not listed from the app's resolver or ``Map``, so not called
+    by the smoke check."""
     service = smoke_builder
     with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, app_files("django_debug_toolbar"))
+        body = await launched(service, app_files(fixture))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         gid = body["gid"]
         said = await service.first_system_line(gid, "smoke check:")
@@ -89,29 +94,8 @@ async def test_a_django_debug_toolbars_own_pages_are_not_the_apps_routes(
         listing = (await service.client.get(url, headers=auth())).json()
         assert listing["discoveredFrom"] == "app"
         routes = {(e["method"], e["path"]) for e in listing["endpoints"]}
-        assert routes == {("GET", "/"), ("GET", "/about/")}, routes
-        assert (await service.app_get(body, "/about/")).json() == {"page": "about"}
-        assert (await service.stop(gid)).status_code == 200
-
-
-async def test_a_flask_debug_toolbars_own_pages_are_not_the_apps_routes(
-    smoke_builder: Service,
-) -> None:
-    """docker-flask-example: Flask-DebugToolbar's blueprint (``debugtoolbar``) serves
-    the tool, its SQLAlchemy panel's pages a 500 without its toolbar's query: not listed
-    from the app's ``Map``, so not called by the smoke check."""
-    service = smoke_builder
-    with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, app_files("flask_debug_toolbar"))
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        gid = body["gid"]
-        said = await service.first_system_line(gid, "smoke check:")
-        assert said == "smoke check: 2 GET routes answer", said
-        url = f"/api/generations/{gid}/endpoints"
-        listing = (await service.client.get(url, headers=auth())).json()
-        assert listing["discoveredFrom"] == "app"
-        routes = {(e["method"], e["path"]) for e in listing["endpoints"]}
-        assert routes == {("GET", "/"), ("GET", "/about")}, routes
+        assert routes == {("GET", "/"), ("GET", about)}, routes
+        assert (await service.app_get(body, about)).json() == {"page": "about"}
         assert (await service.stop(gid)).status_code == 200
 
 
