@@ -87,7 +87,8 @@ async def test_fastapi_factory_under_src_is_built_and_runs(builder_service: Serv
         assert "/api/v1/items/{item_id}" in [e["path"] for e in found.json()["endpoints"]]
         events = await service.history(body["gid"])
         system = messages(events, "system")
-        assert any(m.startswith("detected fastapi from src/shop/main.py") for m in system)
+        detected = [m for m in system if m.startswith("detected fastapi from src/shop/main.py")]
+        assert detected and "{python}" not in detected[0] and "python -m uvicorn" in detected[0]
         assert any(m.startswith("installing dependencies") for m in system) or any(
             m.startswith("environment ready") for m in system
         )

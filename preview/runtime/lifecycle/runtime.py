@@ -304,7 +304,9 @@ class PreviewRuntime:
         if spec.detection is not None:
             info = self.runtime_info
             found = f"detected {info['framework']} from {info['detectedFrom']}"
-            await state.system("INFO", f"{found}: {info['command']}")
+            # (the interpreter its environment will have: "python" until it is built)
+            command = info["command"].replace("{python}", "python")
+            await state.system("INFO", f"{found}: {command}")
         while True:  # again with a fix, while one is found (see relaunch)
             outcome = await self._attempt()
             if outcome != "failed" or not await relaunch_with_fix(self):
