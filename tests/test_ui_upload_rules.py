@@ -128,16 +128,23 @@ async def test_a_folder_upload_skips_what_the_cli_skips_and_says_how_many(
 ) -> None:
     require_browser()
     folder = _project(tmp_path)
-    expected = sorted(p for p in FolderRules(folder).files() if p != "logo.png")
+    expected = sorted(FolderRules(folder).files())
     assert "debug.log" not in expected and "keep.log" in expected  # (the CLI's view)
+    assert "logo.png" in expected  # a binary file: sent as it is, as push sends it
 
     gid, status, paths = await upload_folder(service, folder)
     assert paths == expected
     # 4 in the skipped folders (node_modules' 2, .venv's, __pycache__'s), 5 ignored.
     assert status == (
         f"Uploaded {len(expected)} files as {gid} (skipped 4 files in .venv/, __pycache__/, "
-        "node_modules/ and 5 files its .gitignore ignores; left out 1 binary file)."
+        "node_modules/ and 5 files its .gitignore ignores)."
     ), status
+    # Byte for byte: the binary file, and the .gitignore with its byte-order mark.
+    with trio.fail_after(30):
+        for name in ("logo.png", ".gitignore"):
+            url = f"/api/generations/{gid}/files/{name}"
+            shown = (await service.client.get(url, headers=auth())).json()
+            assert shown["size"] == (folder / name).stat().st_size, shown
 
 
 async def upload_folder(service: Service, folder: Path) -> tuple[str, str, list[str]]:

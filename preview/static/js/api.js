@@ -115,9 +115,6 @@ export const restoreSnapshot = (gid, sid) => call('POST', `${previewPath(gid)}/s
 export const snapshotDiff = (gid, sid, other) =>
   call('GET', `${previewPath(gid)}/snapshots/${enc(sid)}/diff${query({ with: other })}`);
 
-export const uploadFiles = (projectId, files) =>
-  call('POST', '/api/generations', { json: { projectId: projectId || undefined, files } });
-
 /** An archive goes as the raw body with its own content type (zip or gzip). */
 export const uploadArchive = (projectId, file, contentType) =>
   call('POST', `/api/generations${query({ projectId })}`, {

@@ -1,11 +1,12 @@
-// The generations column: upload (a folder read as text files, or an archive sent as
-// is), the list of this user's generations, and the files of the selected one.
+// The generations column: upload (a folder's files sent as `preview push` sends them,
+// or an archive sent as is), the list of this user's generations, and the files of the
+// selected one.
 
 import * as api from './api.js';
 import { $, counted, formatBytes, h, setText, show } from './dom.js';
 import { folderMatcher, skippedFolders } from './uploadrules.js';
+import { zipStored } from './zipstore.js';
 
-const SNIFF_BYTES = 8192; // a NUL byte in the first 8 KiB marks a binary file
 const SELECTED_KEY = 'preview.selected';
 
 function archiveType(name, fallback) {
@@ -16,8 +17,8 @@ function archiveType(name, fallback) {
   return fallback || 'application/octet-stream';
 }
 
-/** `{path: text}` of a folder's files (`[relativePath, File]`) that `preview push` and
- * `preview watch` would send (uploadrules.js), and what was left out: `binary` files,
+/** `{path: bytes}` of a folder's files (`[relativePath, File]`) that `preview push` and
+ * `preview watch` would send (uploadrules.js), binary ones too, and what was left out:
  * files in skipped `folders` (`inFolders` of them, for a picked folder: a dropped one's
  * are not walked: `pruned`), files its `.gitignore` files ignore (`ignored`, and how many
  * `.gitignore` files it has: `rules`). */
@@ -37,11 +38,9 @@ async function readFolder(entries, pruned = []) {
   }
   const ignores = folderMatcher(rules);
   const files = {};
-  const binary = [];
   const folders = new Set(pruned);
   let inFolders = 0;
   let ignored = 0;
-  const decoder = new TextDecoder('utf-8', { fatal: true });
   for (const [path, file] of entries) {
     const relative = relativeOf(path);
     const folder = inSkipped(relative);
@@ -54,22 +53,13 @@ async function readFolder(entries, pruned = []) {
       ignored += 1;
       continue;
     }
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    if (bytes.subarray(0, SNIFF_BYTES).includes(0)) {
-      binary.push(relative.join('/'));
-      continue;
-    }
-    try {
-      files[relative.join('/')] = decoder.decode(bytes);
-    } catch {
-      binary.push(relative.join('/')); // not UTF-8: not a text file
-    }
+    files[relative.join('/')] = new Uint8Array(await file.arrayBuffer()); // as they are
   }
-  return { files, binary, skipped: { folders: [...folders].sort(), inFolders, ignored, rules: rules.size } };
+  return { files, skipped: { folders: [...folders].sort(), inFolders, ignored, rules: rules.size } };
 }
 
 /** What a folder's upload left out, in words ('' for nothing). */
-function leftOut({ binary, skipped }) {
+function leftOut({ skipped }) {
   const said = [];
   if (skipped.folders.length) {
     const where = skipped.folders.map((folder) => `${folder}/`).join(', ');
@@ -79,9 +69,7 @@ function leftOut({ binary, skipped }) {
     const which = skipped.rules > 1 ? 'its .gitignore files ignore' : 'its .gitignore ignores';
     said.push(`${counted(skipped.ignored, 'file')} ${which}`);
   }
-  const notes = said.length ? [`skipped ${said.join(' and ')}`] : [];
-  if (binary.length) notes.push(`left out ${counted(binary.length, 'binary file')}`);
-  return notes.length ? ` (${notes.join('; ')})` : '';
+  return said.length ? ` (skipped ${said.join(' and ')})` : '';
 }
 
 const picked = (fileList) => [...fileList].map((file) => [file.webkitRelativePath || file.name, file]);
@@ -347,11 +335,13 @@ export class Generations {
       } else {
         setText(status, 'Reading the folder…');
         const read = await readFolder(folder, this.dropped?.pruned);
-        const { files } = read;
         note = leftOut(read);
-        if (!Object.keys(files).length) throw new Error(`The folder has no text file to upload${note}.`);
-        setText(status, `Uploading ${Object.keys(files).length} files…`);
-        created = await api.uploadFiles(projectId, files);
+        const entries = Object.entries(read.files);
+        if (!entries.length) throw new Error(`The folder has no file to upload${note}.`);
+        setText(status, `Uploading ${counted(entries.length, 'file')}…`);
+        // As `preview push` sends a folder: a zip of its files as they are (binary ones
+        // too: images, a seeded database; a text file's byte-order mark kept).
+        created = await api.uploadArchive(projectId, zipStored(entries), 'application/zip');
       }
       setText(status, `Uploaded ${counted(created.fileCount, 'file')} as ${created.generationId}${note}.`);
       this.folder.value = '';
