@@ -50,7 +50,7 @@ from . import records
 from .appfiles import copy_files, make_parents, put_files, too_large, writable_files
 from .pgdata import dump_database, read_dump, restore_database
 from .rowdiff import TableRows, diff_tables
-from .sqlitedata import backup_into, database_size, read_tables, table_counts
+from .sqlitedata import backup_into, database_size, fed_while, read_tables, table_counts
 
 if TYPE_CHECKING:
     from ..runtime import PreviewRuntime
@@ -225,12 +225,14 @@ class Snapshots:
         tables: list[dict[str, Any]] = []
         used = 0
         for index, relative in enumerate(databases):
-            used += await self._as_app(runtime, database_size, app_dir / relative)
+            size = partial(self._as_app, runtime, database_size, app_dir / relative)
+            used += await fed_while(app_dir / relative, size)
             if used > self.limit:
                 raise too_large(self.limit)
             copy = f"sqlite/{index}.db"
             await self._blocking(lambda: (target / "sqlite").mkdir(exist_ok=True))
-            await self._as_app(runtime, backup_into, app_dir / relative, work / f"{index}.db")
+            copy_out = partial(self._as_app, runtime, backup_into, app_dir / relative)
+            await fed_while(app_dir / relative, partial(copy_out, work / f"{index}.db"))
             await self._blocking(shutil.move, work / f"{index}.db", target / copy)
             manifest["sqlite"].append({"path": relative, "file": copy})
             counts = await self._blocking(table_counts, target / copy)
@@ -310,7 +312,8 @@ class Snapshots:
                 await self._blocking(os.chown, staged, owner.st_uid, owner.st_gid)
             await self._as_app(runtime, make_parents, app_dir, live.parent)
             await self._as_app(runtime, _no_link, live)  # the app's since: the file comes back
-            await self._as_app(runtime, partial(backup_into, owner_like=app_dir), staged, live)
+            copy_in = partial(backup_into, owner_like=app_dir)
+            await fed_while(live, partial(self._as_app, runtime, copy_in, staged, live))
         from ..backing.pgrelay import LoginRefused  # with a runtime: loaded by its launch
         from .pgtarget import database_for
 

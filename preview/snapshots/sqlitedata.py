@@ -7,7 +7,10 @@ WAL and its index) beside a database it writes: any such file this side made is 
 to the database file's owner, else the app could not open its own database again. (The
 keeper works on the app's databases with the app's rights, ``sandbox.appdir.as_owner``:
 what it makes there is the app's anyway.)
-Blocking: call through ``trio.to_thread``.
+Blocking: call through ``trio.to_thread``, within :func:`fed_while`: the app may leave a
+FIFO as a database's ``-journal`` (SQLite opens it to see whether it is hot) or swap one
+in for a database after its check, and SQLite's open or read of it would wait for ever
+in a thread nothing cancels (the keeper's few threads serve every preview).
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ import errno
 import os
 import sqlite3
 import stat
+from collections.abc import Awaitable, Callable
 from contextlib import closing
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
+
+import trio
 
 from .rowdiff import TableRows
 
@@ -27,6 +33,8 @@ __all__ = [
     "SIDE_FILES",
     "backup_into",
     "database_size",
+    "fed_while",
+    "feed_fifos",
     "is_sqlite",
     "open_plain",
     "read_tables",
@@ -37,6 +45,67 @@ HEADER = b"SQLite format 3\x00"
 SIDE_FILES = ("-journal", "-wal", "-shm")
 _BUSY = 10.0  # s: how long a copy waits for the app's write lock
 _STEP_PAGES = 1024  # pages copied per step: the app's writers wait at most one step
+_FEED_EVERY = 1.0  # s: how often the FIFOs a call holds are fed while it runs
+_FEED = b"\0" * 4096
+_T = TypeVar("_T")
+
+
+async def fed_while(database: Path, call: Callable[[], Awaitable[_T]]) -> _T:
+    """``call()``, a thread's work on the SQLite ``database`` (the module doc): while it
+    runs, each FIFO among its files (``-journal``, ``-wal`` …) and under its directory
+    that this process holds open is fed bytes and closed again (:func:`feed_fifos`), so
+    that SQLite's open of one returns and its read ends, and SQLite fails on what it
+    read instead of holding its thread for ever. A plain file is never touched."""
+    async with trio.open_nursery() as nursery:
+
+        async def feed() -> None:
+            while True:
+                await trio.sleep(_FEED_EVERY)
+                await trio.to_thread.run_sync(feed_fifos, database)
+
+        nursery.start_soon(feed)
+        failure: Exception | None = None
+        try:
+            result = await call()
+        except Exception as error:  # raised below as it is, not in the nursery's group
+            failure = error
+        nursery.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return result
+
+
+def feed_fifos(database: Path) -> int:
+    """Write a few bytes into each FIFO that is ``database`` or one of its side files,
+    or that this process holds open below its directory (through ``/proc/self/fd``: the
+    one opened, whatever its name became since), then close it: a reader waiting to
+    open it gets it, a reader reading it gets the bytes, then its end. How many."""
+    below = os.path.realpath(database.parent) + "/"
+    # (its files by name never through a link: one may lead to any FIFO of the host's)
+    fifos = [(str(database) + suffix, os.O_NOFOLLOW) for suffix in ("", *SIDE_FILES)]
+    for name in os.listdir("/proc/self/fd"):
+        link = f"/proc/self/fd/{name}"
+        try:
+            if os.readlink(link).startswith(below):
+                fifos.append((link, 0))
+        except OSError:  # closed meanwhile
+            continue
+    fed = 0
+    for path, no_link in fifos:
+        try:
+            if not stat.S_ISFIFO(os.stat(path, follow_symlinks=not no_link).st_mode):
+                continue
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC | no_link)
+        except OSError:  # not there, a link, or no reader (ENXIO)
+            continue
+        try:
+            os.write(fd, _FEED)
+            fed += 1
+        except OSError:  # full (its reader is not reading): fed enough
+            pass
+        finally:
+            os.close(fd)
+    return fed
 
 
 def open_plain(path: Path) -> BinaryIO:

@@ -361,6 +361,38 @@ async def test_a_snapshot_past_the_limit_is_refused_and_leaves_nothing(
             assert not await trio.to_thread.run_sync(lambda: root.exists() and any(root.iterdir()))
 
 
+_FIFO_JOURNAL = """
+import sqlite3
+connection = sqlite3.connect("app.db")
+connection.execute("CREATE TABLE IF NOT EXISTS t (x)")
+connection.execute("INSERT INTO t VALUES (1)")
+connection.commit()
+connection.close()
+os.mkfifo("app.db-journal")
+"""
+
+
+async def test_a_fifo_beside_a_database_fails_its_snapshot_and_holds_nothing(
+    service: Service,
+) -> None:
+    """SQLite opens a database's ``-journal`` to see whether it is hot, and an app's FIFO
+    there had that open wait for ever, in one of the two threads every preview's
+    snapshots share: fed and closed while the copy runs, the snapshot fails at once, and
+    the next ones are answered too."""
+    with trio.fail_after(90):
+        gid = await service.upload(server_app(before_serving=_FIFO_JOURNAL))
+        launched = await service.launch(gid, command=SERVER_COMMAND)
+        assert launched.json()["status"] == "running", launched.text
+        for _ in range(3):  # more than the keeper's threads
+            failed = await service.client.post(_url(gid), headers=auth())
+            assert failed.status_code == 503, failed.text
+            assert failed.json()["error"] == "snapshot_failed"
+            assert str(service.settings.data_dir) not in failed.json()["message"]
+        listed = (await service.client.get(_url(gid), headers=auth())).json()
+        assert listed["snapshots"] == []
+        assert (await service.stop(gid)).status_code == 200
+
+
 async def test_bad_ids_and_states_have_the_error_shape(service: Service) -> None:
     with trio.fail_after(120):
         gid = await service.upload(items_app("sqlite"))
