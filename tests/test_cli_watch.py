@@ -164,7 +164,9 @@ def test_outcome_lines_say_what_happened_to_the_running_preview() -> None:
         "revision 5: 5 files changed (a.py, b.py, c.py and 2 more), dependencies too — "
         "the running preview keeps revision 4 (relaunch it to run this one)"
     )
-    assert outcome_line({"revision": 2, "unchanged": True}) == "revision 2: nothing changed"
+    assert outcome_line({"revision": 2, "unchanged": True}) == (
+        "nothing changed: the folder is revision 2"
+    )
     applied = {"revision": 3, "changed": ["main.py"], "preview": {"revision": 3}}
     switched = {"state": "switched", "readyMs": 412, "servingRevision": 3}
     assert outcome_line(applied | {"applied": True, "apply": switched}) == (

@@ -99,7 +99,7 @@ def _text(path: Path) -> str | None:
 def outcome_line(body: dict) -> str:
     """One line for a revision's answer."""
     if body.get("unchanged"):
-        return f"revision {body['revision']}: nothing changed"
+        return f"nothing changed: the folder is revision {body['revision']}"
     changed = body.get("changed") or []
     named = ", ".join(changed[:_SHOWN_PATHS])
     if len(changed) > _SHOWN_PATHS:
