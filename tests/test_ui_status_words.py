@@ -16,7 +16,16 @@ import trio
 
 from preview.settings import Settings
 
-from .conftest import SECRET, SERVER_COMMAND, Service, auth, eventually, server_app, token
+from .conftest import (
+    SECRET,
+    SERVER_COMMAND,
+    Service,
+    auth,
+    eventually,
+    example_files,
+    server_app,
+    token,
+)
 from .test_ui import _sign_in
 from .ui_helpers import browser_page, in_browser, require_browser
 
@@ -301,9 +310,7 @@ async def test_a_status_answer_older_than_the_stop_does_not_bring_the_preview_ba
                 route.fulfill(response=answer)
             page.wait_for_selector("#preview-subtitle:has-text('stopped by the user')")
             seen["held"] = len(held)
-            seen["after_stop"] = page.evaluate(
-                "() => window.__seen.map(([status]) => status)"
-            )
+            seen["after_stop"] = page.evaluate("() => window.__seen.map(([status]) => status)")
             seen["subtitle"] = page.text_content("#preview-subtitle")
             log.assert_clean()
         return seen
@@ -313,3 +320,34 @@ async def test_a_status_answer_older_than_the_stop_does_not_bring_the_preview_ba
     statuses = seen["after_stop"]
     assert "running" not in statuses[statuses.index("stopped") :], statuses
     assert seen["subtitle"] == f"{gid} · stopped by the user", seen["subtitle"]
+
+
+async def test_the_routes_metric_says_how_many_of_the_smoke_checks_calls_were_ok(
+    service: Service, settings: Settings
+) -> None:
+    """ "2 of 2 OK" (it said "2 answer"): the example's two GET routes without parameters,
+    each called once by the smoke check."""
+    require_browser()
+    object.__setattr__(settings, "smoke_check", "on")
+    with trio.fail_after(60):
+        gid = await service.upload(example_files())
+        launched = (await service.launch(gid)).json()
+        assert launched["status"] == "running", launched
+        # (polled: the status has the smoke check's outcome once it ran)
+        while (health := (await service.status(gid)).get("health")) is None:  # noqa: ASYNC110
+            await trio.sleep(0.05)
+        assert (health["checked"], health["failing"]) == (2, []), health
+
+    def script(url: str) -> str:
+        with browser_page() as (page, log):
+            _sign_in(page, url)
+            _pick(page, gid)
+            page.wait_for_function(
+                "() => document.getElementById('metric-routes').textContent !== '–'"
+            )
+            shown = page.text_content("#metric-routes")
+            log.assert_clean()
+            return shown
+
+    assert await in_browser(script, service.url) == "2 of 2 OK"
+    await service.stop(gid)

@@ -86,7 +86,8 @@ export class StatusPanel {
     const smoke = live ? data.health : null;
     const routes = $('metric-routes');
     const failing = smoke?.failing || [];
-    setText(routes, !smoke ? '–' : failing.length ? `${failing.length} of ${smoke.checked} fail` : `${smoke.checked} answer`);
+    const answered = smoke ? smoke.checked - failing.length : 0;
+    setText(routes, !smoke ? '–' : !smoke.checked ? 'none to call' : `${answered} of ${smoke.checked} OK`);
     routes.dataset.health = !smoke ? '' : failing.length ? 'unhealthy' : 'healthy';
     routes.title = failing.map((f) => `GET ${f.path}: ${f.status ?? 'no answer'}${f.cause ? ` (${f.cause})` : ''}`).join('\n');
   }
