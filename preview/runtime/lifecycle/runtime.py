@@ -303,10 +303,8 @@ class PreviewRuntime:
         spec, state = self.spec, self.state
         if spec.detection is not None:
             info = self.runtime_info
-            found = f"detected {info['framework']} from {info['detectedFrom']}"
-            # (the interpreter its environment will have: "python" until it is built)
-            command = info["command"].replace("{python}", "python")
-            await state.system("INFO", f"{found}: {command}")
+            found = f"detected {info['framework']} from {info['detectedFrom']}: {info['command']}"
+            await state.system("INFO", found.replace("{python}", "python"))  # (not built yet)
         while True:  # again with a fix, while one is found (see relaunch)
             outcome = await self._attempt()
             if outcome != "failed" or not await relaunch_with_fix(self):
