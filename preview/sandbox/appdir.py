@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from ..logs.hostpaths import REVISION_DIRS
 from .bubblewrap import interpreter_dirs
@@ -31,6 +31,7 @@ __all__ = [
     "link_beneath",
     "make_bounded_dir",
     "open_dir",
+    "open_plain",
     "owned_by_app",
     "read_no_follow",
     "remove_tree",
@@ -260,14 +261,24 @@ def replace_file(path: Path, content: bytes) -> None:
 _MOST_READ = 64 << 20
 
 
+def open_plain(path: Path, *, follow_links: bool = True) -> BinaryIO:
+    """``path`` opened to read where it is a plain file, where sandboxed code may have
+    put anything: OSError (EINVAL) for anything else (a FIFO, which a read would wait on
+    for ever, in a thread nothing cancels), (ELOOP) for a link unless ``follow_links``."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_links else os.O_NOFOLLOW)
+    fd = os.open(path, flags)
+    file = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        file.close()
+        raise OSError(errno.EINVAL, "not a plain file", str(path))
+    return file
+
+
 def read_no_follow(path: Path, most: int = _MOST_READ) -> bytes:
     """``path``'s bytes, where sandboxed code may have put anything: OSError (ELOOP) if
-    it is a link, (EINVAL) if it is no plain file (a FIFO, which a read would wait on
-    for ever, in a thread nothing cancels), (EFBIG) past ``most`` bytes."""
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-    with open(os.open(path, flags), "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise OSError(errno.EINVAL, "not a plain file", str(path))
+    it is a link, (EINVAL) if it is no plain file (:func:`open_plain`), (EFBIG) past
+    ``most`` bytes."""
+    with open_plain(path, follow_links=False) as file:
         data = file.read(most + 1)
     if len(data) > most:
         raise OSError(errno.EFBIG, f"larger than {most} bytes", str(path))

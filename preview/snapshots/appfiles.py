@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import TooLarge
-from .sqlitedata import SIDE_FILES, is_sqlite, open_plain
+from ..sandbox.appdir import open_plain
+from .sqlitedata import SIDE_FILES, is_sqlite
 
 __all__ = [
     "SKIPPED_DIRS", "copy_files", "make_parents", "put_files", "too_large", "writable_files",

@@ -15,17 +15,17 @@ in a thread nothing cancels (the keeper's few threads serve every preview).
 
 from __future__ import annotations
 
-import errno
 import os
 import sqlite3
 import stat
 from collections.abc import Awaitable, Callable
 from contextlib import closing
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import TypeVar
 
 import trio
 
+from ..sandbox.appdir import open_plain
 from .rowdiff import TableRows
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
     "fed_while",
     "feed_fifos",
     "is_sqlite",
-    "open_plain",
     "read_tables",
     "table_counts",
 ]
@@ -108,20 +107,9 @@ def feed_fifos(database: Path) -> int:
     return fed
 
 
-def open_plain(path: Path) -> BinaryIO:
-    """``path`` opened to read where it is a plain file (a link followed: the walk follows
-    those inside the preview); OSError (EINVAL) for anything else: a FIFO the app put in
-    its place since it was listed, which a read would wait on for ever, in a thread
-    nothing cancels (and snapshots' few threads serve every preview)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    file = os.fdopen(fd, "rb")
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        file.close()
-        raise OSError(errno.EINVAL, "not a plain file", str(path))
-    return file
-
-
 def is_sqlite(path: Path) -> bool:
+    """Whether ``path`` is a plain file with SQLite's header (a link followed: the walk
+    follows those inside the preview; a FIFO the app put there since: no)."""
     try:
         with open_plain(path) as file:
             return file.read(len(HEADER)) == HEADER
