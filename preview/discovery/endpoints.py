@@ -110,10 +110,11 @@ def endpoints_from_routes(
     syntax = "flask" if framework in ("flask", "django") else "express"
     found = Collector()
     for method, path in routes:
-        # Express 5's optional segments (``/users{/:id}``): the path without them.
-        plain = _OPTIONAL.sub("", path) if syntax == "express" else path
-        if syntax == "express":  # Feathers 4's own routes, as the source has them
-            plain = plain.replace(_FEATHERS_ID, ":id")
+        # Express 5's optional segments (``/users{/:id}``): the path without them;
+        # Feathers 4's ``:__feathersId``: ``:id``, as the source has it.
+        plain = path
+        if syntax == "express":
+            plain = _OPTIONAL.sub("", path).replace(_FEATHERS_ID, ":id")
         found.add(method, plain, syntax, Route([method], path, "", 0))
     endpoints = []
     for key, endpoint in found.found.items():

@@ -225,14 +225,15 @@ class Snapshots:
         tables: list[dict[str, Any]] = []
         used = 0
         for index, relative in enumerate(databases):
-            size = partial(self._as_app, runtime, database_size, app_dir / relative)
-            used += await fed_while(app_dir / relative, size)
+            database = app_dir / relative
+            sized = partial(self._as_app, runtime, database_size, database)
+            used += await fed_while(database, sized)
             if used > self.limit:
                 raise too_large(self.limit)
             copy = f"sqlite/{index}.db"
             await self._blocking(lambda: (target / "sqlite").mkdir(exist_ok=True))
-            copy_out = partial(self._as_app, runtime, backup_into, app_dir / relative)
-            await fed_while(app_dir / relative, partial(copy_out, work / f"{index}.db"))
+            copy_out = partial(self._as_app, runtime, backup_into, database, work / f"{index}.db")
+            await fed_while(database, copy_out)
             await self._blocking(shutil.move, work / f"{index}.db", target / copy)
             manifest["sqlite"].append({"path": relative, "file": copy})
             counts = await self._blocking(table_counts, target / copy)

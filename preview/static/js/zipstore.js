@@ -22,6 +22,21 @@ export function crc32(bytes) {
 const UTF8_NAMES = 0x0800; // general purpose flag: the names are UTF-8
 const DOS_DATE = (1 << 5) | 1; // 1980-01-01: no clock of the user's in the archive
 
+/** The fields a member's local header and its central record share, from `at`:
+ * version needed, flags, method (stored), time, date, CRC-32, both sizes, name length
+ * (the extra field's length after them: 0). */
+function memberFields(view, at, crc, size, nameLength) {
+  view.setUint16(at, 20, true); // version needed: 2.0
+  view.setUint16(at + 2, UTF8_NAMES, true);
+  view.setUint16(at + 4, 0, true); // stored
+  view.setUint16(at + 6, 0, true); // time
+  view.setUint16(at + 8, DOS_DATE, true);
+  view.setUint32(at + 10, crc, true);
+  view.setUint32(at + 14, size, true);
+  view.setUint32(at + 18, size, true);
+  view.setUint16(at + 22, nameLength, true);
+}
+
 /** A zip (a `Blob`) of `entries`, `[[path, Uint8Array]]` in order. Throws past what a
  * plain zip holds (65,535 members, 4 GiB): the service's own limits are far below. */
 export function zipStored(entries) {
@@ -36,29 +51,12 @@ export function zipStored(entries) {
     if (offset + data.length > 0xffffffff) throw new Error('the folder is too large for one upload');
     const local = new DataView(new ArrayBuffer(30));
     local.setUint32(0, 0x04034b50, true);
-    local.setUint16(4, 20, true); // version needed: 2.0
-    local.setUint16(6, UTF8_NAMES, true);
-    local.setUint16(8, 0, true); // stored
-    local.setUint16(10, 0, true); // time
-    local.setUint16(12, DOS_DATE, true);
-    local.setUint32(14, crc, true);
-    local.setUint32(18, data.length, true);
-    local.setUint32(22, data.length, true);
-    local.setUint16(26, name.length, true);
-    local.setUint16(28, 0, true);
+    memberFields(local, 4, crc, data.length, name.length);
     const record = new DataView(new ArrayBuffer(46));
     record.setUint32(0, 0x02014b50, true);
     record.setUint16(4, 20, true); // made by: 2.0
-    record.setUint16(6, 20, true);
-    record.setUint16(8, UTF8_NAMES, true);
-    record.setUint16(10, 0, true);
-    record.setUint16(12, 0, true);
-    record.setUint16(14, DOS_DATE, true);
-    record.setUint32(16, crc, true);
-    record.setUint32(20, data.length, true);
-    record.setUint32(24, data.length, true);
-    record.setUint16(28, name.length, true);
-    record.setUint32(42, offset, true); // (extra, comment, disk, attributes: 0)
+    memberFields(record, 6, crc, data.length, name.length);
+    record.setUint32(42, offset, true); // (comment, disk, attributes: 0)
     parts.push(local, name, data);
     central.push(record, name);
     offset += 30 + name.length + data.length;
