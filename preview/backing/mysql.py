@@ -15,6 +15,7 @@ connections come through its socket, so they log in as ``user@localhost``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -146,7 +147,16 @@ def mariadb_argv(binary: str, template: Path, socket: Path, init_file: Path) -> 
 
 
 def _literal(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """``value`` as a quoted string of MariaDB's, on one line: the init file is read a
+    statement a line, so a line break of a password (the app's own) would end it."""
+    return "'" + value.translate(_ESCAPES) + "'"
+
+
+_UNNAMEABLE = re.compile(r"[\n\r\0]")
+# What MariaDB's own escaping escapes (mysql_real_escape_string), as its literals read it.
+_ESCAPES = str.maketrans(
+    {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\0": "\\0", "\x1a": "\\Z"}
+)
 
 
 def _identifier(value: str) -> str:
@@ -158,7 +168,10 @@ def _accounts(wanted: MysqlWanted) -> dict[str, str]:
 
 
 def _databases(wanted: MysqlWanted) -> list[str]:
-    return list(wanted.databases) or ["app"]
+    # A name with a line break or NUL is none a server could have (and would end the
+    # init file's line): left out, as an app's typo would be, not made.
+    named = [d for d in wanted.databases if not _UNNAMEABLE.search(d)]
+    return named or ["app"]
 
 
 def init_sql(wanted: MysqlWanted) -> str:

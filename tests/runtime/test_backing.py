@@ -23,6 +23,7 @@ from preview.backing import wanted_servers
 from preview.backing.mysql import init_sql, mariadb_binary, mysql_environment
 from preview.backing.pgprivate import server_binaries
 from preview.backing.redis import redis_binary, redis_config, redis_environment
+from preview.backing.wanted import MysqlWanted
 from preview.builds.configdefaults import config_defaults
 from preview.sandbox.outbound import HOSTS_FILE
 
@@ -268,6 +269,26 @@ async def test_the_account_the_app_logs_in_with_wins_over_its_containers(
         "docker-compose.yml": "services:\n  db:\n    image: mysql\n    container_name: mysql_c\n"
         "    environment:\n      MYSQL_DATABASE: conduit\n      MYSQL_ROOT_PASSWORD: 123456\n",
     }
+    await _runs_on_mariadb(builder_service, files)
+
+
+async def test_a_password_with_a_line_break_is_the_accounts_whole_password(
+    builder_service: Service,
+) -> None:
+    """The init file MariaDB runs as root takes a statement a line: a password's line
+    break (a .env's quoted "\\n") ended its ALTER USER there, so the account was left
+    without it and the rest of the line ran as a statement of its own (the audit's)."""
+    password = "s3;\\n'x\\\\ \\r\\t"  # as the .env writes it: python-dotenv unescapes
+    files = {
+        "app.py": EITHER_ENGINE_APP,
+        "Procfile": "web: python app.py\n",
+        "requirements.txt": "pymysql>=1.1,<2\n",
+        ".env": f'DB_HOST=mysql\nDB_PORT=3306\nDB_USERNAME=shop\nDB_PASSWORD="{password}"\n'
+        "DB_NAME=orders\n",
+        "docker-compose.yml": "services:\n  mysql:\n    image: mysql:8\n",
+    }
+    made = init_sql(MysqlWanted(accounts={"shop": "s3;\n'x\\ \r\t"}, databases=["orders", "a\nb"]))
+    assert all(line.endswith(";") for line in made.splitlines()) and "`a" not in made
     await _runs_on_mariadb(builder_service, files)
 
 
