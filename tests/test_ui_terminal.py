@@ -108,6 +108,9 @@ async def test_levels_wrap_detail_pause_search_and_contrast(service: Service) ->
             page.context.grant_permissions(["clipboard-read", "clipboard-write"])
             _sign_in(page, url)
             _select(page, gid)
+            # Every line counted below, the service's health checks too (hidden by
+            # default: one may come in the middle of this test).
+            page.uncheck("#hide-probes")
             _row(page, "last line")
             seen: dict[str, Any] = {}
 
@@ -312,9 +315,12 @@ async def test_levels_wrap_detail_pause_search_and_contrast(service: Service) ->
     await service.stop(gid)
 
 
-async def test_the_service_probes_the_apps_health_path_and_can_hide_them(
+async def test_the_service_probes_the_apps_health_path_hidden_until_asked_for(
     service: Service, settings
 ) -> None:
+    """The service's health checks (every 10 s by default) are lines of the app's access
+    log: hidden by default (a newcomer's terminal filled with them), shown with the box
+    unticked; the count says what is hidden only once something is."""
     require_browser()
     object.__setattr__(settings, "health_interval", 0.2)
     gid = await service.upload(example_files())
@@ -323,6 +329,7 @@ async def test_the_service_probes_the_apps_health_path_and_can_hide_them(
     assert launched["healthPath"] == "/health"  # the example app's own, not "/"
 
     def script(url: str) -> dict[str, Any]:
+        every_line = "Array.from({length: t.model.length}, (_, i) => t.model.at(i).plain)"
         with browser_page() as (page, log):
             _sign_in(page, url)
             _select(page, gid)
@@ -330,31 +337,32 @@ async def test_the_service_probes_the_apps_health_path_and_can_hide_them(
                 page,
                 "window.__previewTerminal.model.entries.filter(e => e.probe).length >= 3",
             )
-            before = _model(page, "t.model.length")
-            page.check("#hide-probes")
-            rows = [r["text"] for r in _visible_rows(page)]
-            after = _model(page, "t.model.length")
-            probes = _model(page, "t.model.entries.filter(e => e.probe).map(e => e.plain)")
-            # Every line the view now holds (the rows on screen are its last screenful:
-            # the app's start scrolls out of it when its other lines are many).
-            shown = _model(
-                page, "Array.from({length: t.model.length}, (_, i) => t.model.at(i).plain)"
-            )
-            log.assert_clean()
-            return {
-                "before": before,
-                "after": after,
-                "rows": rows,
-                "probes": probes,
-                "shown": shown,
+            ticked = page.is_checked("#hide-probes")
+            hidden = {
+                "length": _model(page, "t.model.length"),
+                "entries": _model(page, "t.model.entries.length"),
+                "rows": [r["text"] for r in _visible_rows(page)],
+                # Every line the view holds (the rows on screen are its last screenful:
+                # the app's start scrolls out of it when its other lines are many).
+                "shown": _model(page, every_line),
+                "count": page.text_content("#line-count"),
             }
+            probes = _model(page, "t.model.entries.filter(e => e.probe).map(e => e.plain)")
+            page.uncheck("#hide-probes")
+            shown = _model(page, every_line)
+            log.assert_clean()
+            return {"ticked": ticked, "hidden": hidden, "probes": probes, "shown": shown}
 
     seen = await in_browser(script, service.url)
-    assert seen["after"] < seen["before"]
+    hidden = seen["hidden"]
+    assert seen["ticked"]
+    assert hidden["length"] < hidden["entries"], hidden
+    assert " of " in hidden["count"], hidden["count"]
     assert all("/health" in probe for probe in seen["probes"])
-    assert not any("/health" in row for row in seen["rows"])
-    assert not any("/health" in line for line in seen["shown"])
-    assert any("Uvicorn running" in line for line in seen["shown"]), seen["shown"]
+    assert not any("/health" in row for row in hidden["rows"])
+    assert not any("/health" in line for line in hidden["shown"])
+    assert any("Uvicorn running" in line for line in hidden["shown"]), hidden["shown"]
+    assert sum("/health" in line for line in seen["shown"]) >= 3, seen["shown"]
     assert (await service.status(gid))["healthStatus"] == "healthy"
     await service.stop(gid)
 

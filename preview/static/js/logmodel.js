@@ -23,8 +23,11 @@ export class LogModel {
     this.duplicates = 0;
     this.levels = new Set(LEVELS);
     this.sources = new Set(SOURCES);
-    this.hideProbes = false;
+    // The service's own health checks are hidden unless asked for (the toolbar's box is
+    // ticked by default): every ten seconds a line of the app's access log otherwise.
+    this.hideProbes = true;
     this.probe = null;
+    this.probes = 0; // entries that are health checks: while none, nothing is hidden
     this.query = '';
     this.context = 0; // lines shown around each match: 0, a number, or Infinity (all)
     this.matcher = null;
@@ -73,6 +76,14 @@ export class LogModel {
     const entry = this.entryOf(event);
     this.lastId = id;
     this.entries.push(entry);
+    if (entry.probe) {
+      this.probes += 1;
+      // The first one to hide: from now on the view lists what is shown.
+      if (this.hideProbes && this.view === null) {
+        this.refilter();
+        return true;
+      }
+    }
     if (this.view !== null || this.matcher) this.place(this.entries.length - 1);
     return true;
   }
@@ -121,6 +132,7 @@ export class LogModel {
     if (excess <= 0 || (excess < this.cap / 10 && following) || (!following && excess < this.cap)) {
       return false;
     }
+    for (let i = 0; i < excess; i++) if (this.entries[i].probe) this.probes -= 1;
     this.entries.splice(0, excess);
     this.refilter();
     return true;
@@ -131,6 +143,7 @@ export class LogModel {
     const first = this.firstId;
     const older = events.filter((event) => Number(event.id) < first).map((event) => this.entryOf(event));
     if (!older.length) return 0;
+    for (const entry of older) if (entry.probe) this.probes += 1;
     this.entries = older.concat(this.entries);
     if (this.lastId === 0) this.lastId = older[older.length - 1].id;
     this.refilter();
@@ -161,7 +174,8 @@ export class LogModel {
     this.matchPositions = [];
     this.recentBase = [];
     this.trailing = 0;
-    const everyLine = this.levels.size === LEVELS.length && this.sources.size === SOURCES.length && !this.hideProbes;
+    const everyLine =
+      this.levels.size === LEVELS.length && this.sources.size === SOURCES.length && !(this.hideProbes && this.probes);
     const entries = this.entries;
     if (everyLine && (!this.matcher || this.context === Infinity)) {
       this.view = null;
