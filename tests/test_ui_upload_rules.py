@@ -137,7 +137,8 @@ async def test_a_folder_upload_skips_what_the_cli_skips_and_says_how_many(
     # 4 in the skipped folders (node_modules' 2, .venv's, __pycache__'s), 5 ignored.
     assert status == (
         f"Uploaded {len(expected)} files as {gid} (skipped 4 files in .venv/, __pycache__/, "
-        "node_modules/ and 5 files its .gitignore ignores)."
+        "node_modules/ and 5 files its .gitignore ignores: app/server.log, debug.log, "
+        "dist/bundle.js and 2 more)."
     ), status
     # Byte for byte: the binary file, and the .gitignore with its byte-order mark.
     with trio.fail_after(30):
@@ -145,6 +146,23 @@ async def test_a_folder_upload_skips_what_the_cli_skips_and_says_how_many(
             url = f"/api/generations/{gid}/files/{name}"
             shown = (await service.client.get(url, headers=auth())).json()
             assert shown["size"] == (folder / name).stat().st_size, shown
+
+
+async def test_an_ignored_env_file_is_named(service: Service, tmp_path: Path) -> None:
+    """A .gitignore'd .env is left out, as git and `preview push` leave it: the page names
+    it (a preview then asks for its variables; "1 file ignored" did not say which)."""
+    require_browser()
+    folder = tmp_path / "api"
+    folder.mkdir()
+    (folder / ".gitignore").write_text(".env\n*.db\n")
+    (folder / ".env").write_text("SECRET_KEY=x\n")
+    (folder / "app.db").write_bytes(b"SQLite format 3\x00")
+    (folder / "main.py").write_text("print('api')\n")
+    gid, status, paths = await upload_folder(service, folder)
+    assert paths == [".gitignore", "main.py"]
+    assert status == (
+        f"Uploaded 2 files as {gid} (skipped 2 files its .gitignore ignores: .env and app.db)."
+    ), status
 
 
 async def upload_folder(service: Service, folder: Path) -> tuple[str, str, list[str]]:

@@ -20,8 +20,8 @@ function archiveType(name, fallback) {
 /** `{path: bytes}` of a folder's files (`[relativePath, File]`) that `preview push` and
  * `preview watch` would send (uploadrules.js), binary ones too, and what was left out:
  * files in skipped `folders` (`inFolders` of them, for a picked folder: a dropped one's
- * are not walked: `pruned`), files its `.gitignore` files ignore (`ignored`, and how many
- * `.gitignore` files it has: `rules`). */
+ * are not walked: `pruned`), files its `.gitignore` files ignore (`ignored`: their paths,
+ * and how many `.gitignore` files it has: `rules`). */
 async function readFolder(entries, pruned = []) {
   const skip = await skippedFolders();
   const relativeOf = (path) => {
@@ -40,7 +40,7 @@ async function readFolder(entries, pruned = []) {
   const files = {};
   const folders = new Set(pruned);
   let inFolders = 0;
-  let ignored = 0;
+  const ignored = [];
   for (const [path, file] of entries) {
     const relative = relativeOf(path);
     const folder = inSkipped(relative);
@@ -50,7 +50,7 @@ async function readFolder(entries, pruned = []) {
       continue;
     }
     if (ignores(relative.join('/'))) {
-      ignored += 1;
+      ignored.push(relative.join('/'));
       continue;
     }
     files[relative.join('/')] = new Uint8Array(await file.arrayBuffer()); // as they are
@@ -65,11 +65,22 @@ function leftOut({ skipped }) {
     const where = skipped.folders.map((folder) => `${folder}/`).join(', ');
     said.push(skipped.inFolders ? `${counted(skipped.inFolders, 'file')} in ${where}` : `the folders ${where}`);
   }
-  if (skipped.ignored) {
+  if (skipped.ignored.length) {
+    // Named (the first few): a .gitignore'd .env is often why a preview then lacks its
+    // configuration.
     const which = skipped.rules > 1 ? 'its .gitignore files ignore' : 'its .gitignore ignores';
-    said.push(`${counted(skipped.ignored, 'file')} ${which}`);
+    said.push(`${counted(skipped.ignored.length, 'file')} ${which}: ${someOf(skipped.ignored)}`);
   }
   return said.length ? ` (skipped ${said.join(' and ')})` : '';
+}
+
+/** The first `shown` of `names` (sorted), then how many more: 'a, b and 3 more'. */
+function someOf(names, shown = 3) {
+  const sorted = [...names].sort();
+  const first = sorted.slice(0, shown);
+  const rest = sorted.length - first.length;
+  if (rest) return `${first.join(', ')} and ${rest} more`;
+  return first.length > 1 ? `${first.slice(0, -1).join(', ')} and ${first[first.length - 1]}` : first[0];
 }
 
 const picked = (fileList) => [...fileList].map((file) => [file.webkitRelativePath || file.name, file]);
