@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import trio
 
-from .conftest import SERVER_COMMAND, Service, auth, server_app
+from .conftest import SERVER_COMMAND, VERSIONED, Service, auth, server_app
 from .test_ui import _select, _sign_in
 from .ui_helpers import browser_page, in_browser, require_browser
 
@@ -209,6 +209,55 @@ async def test_a_failed_swap_is_said_under_the_header_while_the_old_code_serves(
     assert seen["open"] == seen["reloaded"] == said, seen
     assert seen["open_button"] is False and seen["fixed_button"] is True
     with trio.fail_after(30):
+        await service.stop(gid)
+
+
+async def test_a_file_edited_in_the_page_is_a_revision_the_running_preview_runs(
+    service: Service,
+) -> None:
+    """No in-browser edit was a newcomer's first want: the file viewer edits a file, and
+    Save makes it a revision that the running preview takes live (as `preview watch`)."""
+    require_browser()
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(VERSIONED, **{"version.txt": "one\n"}))
+        launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert launched["status"] == "running", launched
+
+    def script(url: str) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        with browser_page() as (page, log):
+            _sign_in(page, url)
+            _select(page, gid)
+            page.wait_for_selector("#files-card:not([hidden])")
+            page.click("#files-details summary")
+            page.click("button[aria-label='View version.txt']")
+            page.wait_for_selector("#file-viewer-edit:not([hidden])")
+            page.click("#file-viewer-edit")
+            seen["editing"] = page.input_value("#file-viewer-editor")
+            page.fill("#file-viewer-editor", "two\n")
+            page.keyboard.press("Control+s")  # as Save
+            page.wait_for_selector("#file-viewer-status:has-text('Saved as')", timeout=60_000)
+            seen["status"] = page.text_content("#file-viewer-status")
+            seen["shown"] = page.text_content("#file-viewer-text")
+            seen["editor_hidden"] = page.is_hidden("#file-viewer-editor")
+            page.wait_for_selector("#revisions-card:not([hidden])")
+            seen["revisions"] = page.text_content("#revisions-count")
+            # Saved again unchanged: said so, no third revision.
+            page.click("#file-viewer-edit")
+            page.click("#file-viewer-save")
+            page.wait_for_selector("#file-viewer-status:has-text('Nothing changed')")
+            log.assert_clean()
+        return seen
+
+    seen = await in_browser(script, service.url)
+    assert seen["editing"] == "one\n"
+    assert seen["status"] == "Saved as revision 2: the running preview runs it now.", seen
+    assert seen["shown"] == "two\n" and seen["editor_hidden"]
+    assert seen["revisions"] == "(2)"
+    with trio.fail_after(30):
+        status = await service.status(gid)
+        assert status["revision"] == 2
+        assert (await service.app_get(launched, "/version.txt")).text == "two\n"
         await service.stop(gid)
 
 

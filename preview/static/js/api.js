@@ -105,6 +105,8 @@ export const generationFile = (gid, path) =>
   call('GET', `${generationPath(gid)}/files/${path.split('/').map(enc).join('/')}`);
 
 export const revisions = (gid) => call('GET', `${generationPath(gid)}/revisions`);
+/** A new revision with these files changed (`{path: text}`), applied live to a running preview. */
+export const saveFiles = (gid, files) => call('POST', `${generationPath(gid)}/revisions`, { json: { files } });
 export const revisionDiff = (gid, number) => call('GET', `${generationPath(gid)}/revisions/${number}/diff`);
 /** Revision `number` applied to the running preview (answered once it switched or failed). */
 export const applyRevision = (gid, number) => call('POST', `${generationPath(gid)}/revisions/${number}/apply`);

@@ -87,7 +87,18 @@ preview = new PreviewController({
   },
 });
 
-const fileViewer = new FileViewer({ onError: reportError });
+const fileViewer = new FileViewer({
+  onError: reportError,
+  // A file saved from the viewer is a new revision: listed, its sizes, and when it runs
+  // now, its routes; a failed preview launched again on it is followed from its start.
+  onSaved: (gid, answer) => {
+    if (answer.unchanged) return;
+    revisionList.show(gid);
+    generations.showFiles(gid);
+    if (answer.applied) endpoints.load(gid);
+    if (answer.relaunched) preview.select(gid);
+  },
+});
 const revisionList = new RevisionList({
   viewer: fileViewer,
   onError: reportError,
