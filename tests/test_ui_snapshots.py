@@ -42,6 +42,8 @@ async def test_save_diff_and_restore_from_the_card(service: Service) -> None:
             _select(page, gid)
             page.wait_for_selector("#snapshots-card:not([hidden])")
             page.click("#snapshots-details summary")
+            # Said where a snapshot is made: a new launch starts without the app's data.
+            seen["why"] = page.is_visible("#snapshot-why") and page.text_content("#snapshot-why")
             page.fill("#snapshot-name", "one apple")
             page.click("#snapshot-save")
             page.wait_for_selector("#snapshot-status:has-text('Saved one apple')")
@@ -65,6 +67,7 @@ async def test_save_diff_and_restore_from_the_card(service: Service) -> None:
         return seen
 
     seen = await in_browser(script, service.url)
+    assert "not across a stop and a new launch" in " ".join(seen["why"].split()), seen["why"]
     assert seen["rows"] == ["two", "one apple"]  # newest first
     assert seen["first_diff_disabled"]
     assert seen["title"] == "two (from one apple)"
