@@ -62,6 +62,7 @@ PRELOAD_NAME = ".npm-wide-queue.cjs"
 _BROKEN_ON_NODE = {
     "pg": ((8, 0, 3), 14, "its connect never settles on Node 14 and later (node-postgres#2179)"),
 }
+Ranges = tuple[tuple[str, str], ...]  # (package, the app's own range): NodeDeps.ranges
 _VERSION = re.compile(r"^\s*[\^~]?\s*v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?\s*$")
 _WIDTH = 8  # npm's queues (an old lockfile's metadata, its scripts) at most this wide
 # Run by node before npm's own code: promise-call-limit reads the CPU count once, when
@@ -145,15 +146,19 @@ def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
     return ranges[name] + also
 
 
-async def npm_rebuild(run: Callable[[list[str]], Awaitable[None]], say: Say, path: Path) -> None:
+async def npm_rebuild(
+    run: Callable[[list[str]], Awaitable[None]], say: Say, path: Path, ranges: Ranges = ()
+) -> None:
     """``npm rebuild`` (its packages' install scripts) by ``run``, in ``path``. Where a
     native module does not build on this Node, a dev tool's that the app does not use is
     left out (the others' scripts run again without it); any other (code older than
     Node's API: bcrypt 3's on Node 20, whose prebuilt binary would come from outside the
     registry) is replaced by its newest release whose engines allow this Node, saying so,
     and the rebuild runs again
-    (once a package)."""
-    for name, locked, wanted, why, beyond in await trio.to_thread.run_sync(_broken_pins, path):
+    (once a package). ``ranges``: the app's own ranges of the packages a yarn or pnpm
+    lockfile pinned (``NodeDeps.ranges``), which :func:`_broken_pins` reads as the app's."""
+    broken = await trio.to_thread.run_sync(_broken_pins, path, ranges)
+    for name, locked, wanted, why, beyond in broken:
         if beyond:  # its range allows none that runs
             what = f"installed) {why}: its package.json range allows no release that runs"
             what += f", installing the newest of the first major that does, {name}@{wanted}"
@@ -305,12 +310,15 @@ def _public_address(resolved: str) -> str | None:
     return f"{REGISTRY}{package}/-/{where[1]}"
 
 
-def _broken_pins(path: Path) -> list[tuple[str, str, str, str, bool]]:
+def _broken_pins(path: Path, ranges: Ranges = ()) -> list[tuple[str, str, str, str, bool]]:
     """(name, its installed version, the range to install, why, whether that is beyond
     the app's range) of each top-level package of
     :data:`_BROKEN_ON_NODE` installed at a release that does not run on this Node, with
     the newest its range allows that runs (else the first major's that does: ``>=8.0.3
-    <9``; an exact version is the app's choice). Blocking."""
+    <9``; an exact version is the app's choice). The range is the app's own (``ranges``)
+    where a yarn or pnpm lockfile pinned it in ``path``'s package.json: kelvin-mai's
+    nest-ideas-api, ``"pg": "^7.5.0"`` and a yarn.lock at 7.x, read as an exact version,
+    the app's choice, kept the hang (TypeORM's start exited 0 before it served). Blocking."""
     try:
         found = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10)
         node = int(found.stdout.strip().lstrip("v").split(".")[0])
@@ -318,6 +326,7 @@ def _broken_pins(path: Path) -> list[tuple[str, str, str, str, bool]]:
         return []
     package, installed = _package(path), _installed(path)
     listed = {**(package.get("devDependencies") or {}), **(package.get("dependencies") or {})}
+    listed.update(dict(ranges))
     broken = []
     for name, (fixed, since, why) in _BROKEN_ON_NODE.items():
         wanted, entry = listed.get(name), installed.get(f"node_modules/{name}", {})
