@@ -383,6 +383,30 @@ async def test_a_yarn_locked_release_that_cannot_run_here_is_read_by_the_apps_ra
 
 
 @needs_server
+async def test_a_yarn_locked_typeorm_older_than_postgres_12_gets_the_newest_of_its_range(
+    builder_service: Service,
+) -> None:
+    """kelvin-mai's nest-ideas-api: ``"typeorm": "^0.2.7"`` yarn-locked at 0.2.7, whose
+    schema sync reads pg_constraint.consrc, which PostgreSQL 12 removed: every server a
+    preview is given is newer ("column cnst.consrc does not exist" at start). The newest
+    0.2 (its range, read as npm reads ``^0.x``) is installed instead, saying so."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT * 2):  # TypeORM and its dependencies from the registry
+        body = await launched(service, app_files("node_typeorm_yarn_old"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await _proxied(service, body, "/"))["data"]
+        assert answer["notes"] == 0 and answer["version"].startswith("0.2."), answer
+        assert answer["version"] != "0.2.7", answer
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(
+            m.startswith("typeorm 0.2.7 (its lockfile's) its schema sync reads") and
+            "typeorm@^0.2.7" in m for m in said
+        ), said
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_sequelize_cli_migrations_are_run_where_its_sequelizerc_puts_them(
     builder_service: Service,
 ) -> None:
