@@ -176,8 +176,11 @@ async def npm_rebuild(
             what = f"its lockfile's) {why}: installing the newest release its package.json"
             what += f" range allows, {name}@{wanted}"
         await say(f"{name} {locked} ({what}")
+    if broken:  # in one install: one's new peer range wants the other's new release
+        # (TypeORM 0.2.45's peerOptional pg ^8.5.1, pg itself still pinned at 7.5.0 in the
+        # package.json a second install re-read: ERESOLVE)
         await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts",
-                   f"{name}@{wanted}"])  # fmt: skip
+                   *(f"{name}@{wanted}" for name, _, wanted, _, _ in broken)])  # fmt: skip
     replaced: set[str] = set()
     left_out: set[str] = set()
     while True:

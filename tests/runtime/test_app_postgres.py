@@ -389,20 +389,23 @@ async def test_a_yarn_locked_typeorm_older_than_postgres_12_gets_the_newest_of_i
     """kelvin-mai's nest-ideas-api: ``"typeorm": "^0.2.7"`` yarn-locked at 0.2.7, whose
     schema sync reads pg_constraint.consrc, which PostgreSQL 12 removed: every server a
     preview is given is newer ("column cnst.consrc does not exist" at start). The newest
-    0.2 (its range, read as npm reads ``^0.x``) is installed instead, saying so."""
+    0.2 (its range, read as npm reads ``^0.x``) is installed instead, saying so, in the
+    same install as its pg 7's replacement: TypeORM 0.2.45 wants pg ^8.5.1 (ERESOLVE when
+    installed after, the package.json still pinning pg at 7)."""
     service = builder_service
     _sandboxed(service)
     with trio.fail_after(BUILD_WAIT * 2):  # TypeORM and its dependencies from the registry
         body = await launched(service, app_files("node_typeorm_yarn_old"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         answer = (await _proxied(service, body, "/"))["data"]
-        assert answer["notes"] == 0 and answer["version"].startswith("0.2."), answer
-        assert answer["version"] != "0.2.7", answer
+        assert answer["notes"] == 0 and answer["typeorm"].startswith("0.2."), answer
+        assert answer["typeorm"] != "0.2.7" and answer["pg"].startswith("8."), answer
         said = messages(await service.history(body["gid"]), "system")
         assert any(
             m.startswith("typeorm 0.2.7 (its lockfile's) its schema sync reads") and
             "typeorm@^0.2.7" in m for m in said
         ), said
+        assert any(m.startswith("pg 7.18.2 (installed) its connect never") for m in said)
         assert (await service.stop(body["gid"])).status_code == 200
 
 

@@ -9,6 +9,12 @@ const Note = new EntitySchema({
   columns: { id: { type: Number, primary: true, generated: true }, text: { type: String } },
 });
 
+// A package's package.json is not among what newer TypeORMs export: read as a file.
+function version(name) {
+  const manifest = path.join(process.cwd(), "node_modules", name, "package.json");
+  return JSON.parse(fs.readFileSync(manifest, "utf8")).version;
+}
+
 async function main() {
   const options = { type: "postgres", url: process.env.DATABASE_URL, entities: [Note] };
   const connection = await createConnection({ ...options, synchronize: true });
@@ -16,11 +22,8 @@ async function main() {
   http
     .createServer(async (request, response) => {
       const notes = await connection.getRepository("note").count();
-      // its package.json is not among what newer TypeORMs export: read as a file
-      const manifest = path.join(process.cwd(), "node_modules", "typeorm", "package.json");
-      const { version } = JSON.parse(fs.readFileSync(manifest, "utf8"));
       response.setHeader("Content-Type", "application/json");
-      response.end(JSON.stringify({ notes, version }));
+      response.end(JSON.stringify({ notes, typeorm: version("typeorm"), pg: version("pg") }));
     })
     .listen(Number(process.env.PORT), "127.0.0.1");
 }
