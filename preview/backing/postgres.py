@@ -152,6 +152,7 @@ class PostgresBacking:
                     yield provided
                     return
                 shared, eager = provided
+                self._fill_templates(wants)
                 await self.tell()
                 try:
                     yield None
@@ -183,6 +184,19 @@ class PostgresBacking:
         if wants.url is not None and wants.driver is not None:
             return await self._cannot(wants)
         return None, False
+
+    def _fill_templates(self, wants: PostgresWants) -> None:
+        """Give the variables whose URL is a form to fill in (``postgresql://user:password@
+        host:port/dbname``) the preview's own URL, under their scheme (their driver's):
+        viktorsapozhok's fastapi-services-oauth2 died on SQLAlchemy's "invalid literal for
+        int() … 'port'" reading its committed .env's MYAPI_DATABASE__DSN."""
+        url = self.env.get("DATABASE_URL", "")
+        if not wants.templates or "://" not in url:
+            return
+        rest = url.split("://", 1)[1]
+        self.env.update({name: f"{scheme}://{rest}" for name, scheme in wants.templates.items()})
+        names = ", ".join(sorted(wants.templates))
+        self._told.append(f"PostgreSQL: {names} (a URL to fill in) given the preview's own")
 
     async def _init_told(self, text: str) -> None:
         failed = " failed: " in text or "could not run" in text

@@ -28,6 +28,7 @@ from ..apps.configvars import (
     compose_projects,
     dotenv_text,
     interpolated,
+    template_url,
 )
 from ..generations import loads_bounded
 
@@ -99,6 +100,9 @@ class PostgresWants:
     named: dict[str, str] = field(default_factory=dict)
     init_scripts: InitScripts = ()  # its compose file's /docker-entrypoint-initdb.d SQL
     lone_schema: bool = False  # init_scripts is instead its one schema file (_lone_schema)
+    # Its variables whose URL is a form to fill in (``template_url``), each with its
+    # scheme: the preview's own URL is given as them, the app's driver kept.
+    templates: dict[str, str] = field(default_factory=dict)
 
 
 def postgres_url(value: str) -> bool:
@@ -247,12 +251,15 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     ports: list[int] = [PORT]
     aliases += compose
     ports += compose_ports
-    urls = [v for v in env.values() if postgres_url(v)]
+    # A URL to fill in names no server (``host:port``): the preview's fills it instead.
+    templates = {k: v.strip().split("://", 1)[0] for k, v in env.items() if _template(v)}
+    urls = [v for v in env.values() if postgres_url(v) and not _template(v)]
     source: list[str] = []  # its alembic.ini's (outside tests)
     for path in sorted(files):
         data = files[path]
         if path.endswith(_SOURCE) and len(data) < _MAX_SOURCE and "node_modules" not in path:
             found = [m.decode("utf-8", "replace") for m in _URL.findall(data)]
+            found = [u for u in found if not template_url(u)]
             urls += found
             source += found if path.endswith("alembic.ini") and not _TESTS.search(path) else []
     for url in urls:
@@ -265,8 +272,8 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         ports += [port] if port else []
     aliases += [env[k] for k in _HOST_VARS if k in env]
     ports += [int(env[k]) for k in _PORT_VARS if env.get(k, "").isdigit()]
-    own = next((v for k, v in env.items() if postgres_url(v) and "DATABASE" in k.upper()), None)
-    url = own or next((v for v in env.values() if postgres_url(v)), None)
+    own = next((v for k, v in env.items() if "DATABASE" in k.upper() and v in urls), None)
+    url = own or next((v for v in env.values() if v in urls), None)
     named = next((n for u in [*([url] if url else []), *source] if (n := _names(u))), {})
     # An app able to use either (pg and mysql2 installed) on the one its settings name:
     # tienpbss's conduit (DB_TYPE=mysql, DB_PORT=3306) had the relay take MySQL's port.
@@ -287,7 +294,12 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         named=named,
         init_scripts=init_scripts or lone,
         lone_schema=bool(lone),
+        templates=templates,
     )
+
+
+def _template(value: str) -> bool:
+    return postgres_url(value) and template_url(value)
 
 
 def _url_in_source_alone(files: dict[str, bytes]) -> str | None:

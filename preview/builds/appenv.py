@@ -22,10 +22,11 @@ before 3.1 binds every route, is given the host it is called by, ``127.0.0.1:<po
 A variable of the app's files that the preview's own servers fill (``PGHOST``,
 ``DATABASE_URL`` …) naming an address of a private network, not this machine's loopback
 (a committed ``.env``'s ``PGHOST=172.17.0.2``, its author's Docker bridge, which no
-preview reaches), gives way to the preview's own: those servers are what it meant.
+preview reaches), or a URL to fill in (``postgresql://user:password@host:port/dbname``),
+gives way to the preview's own: those servers are what it meant.
 A Node app's tools that find its root from where node_modules really is (a link to the
 built environment) are told it: ``APP_ROOT_PATH`` (app-root-path), ``TS_NODE_PROJECT``
-(ts-node running a script of node_modules).
+(ts-node running a script of node_modules), and ``NODE_PATH`` the app's directory (rootpath).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..apps.asyncdb import URL_VARIABLES, async_database, sync_driver_url, tortoise_url
-from ..apps.configvars import dotenv_text
+from ..apps.configvars import dotenv_text, template_url
 from ..apps.depspec import PythonDeps, import_roots, python_dependencies
 from ..apps.spec import LaunchSpec
 from ..sandbox.egress import proxy_environment
@@ -92,7 +93,8 @@ def app_environment(
     anchor = spec.detection.detected_from if spec.detection is not None else ""
     given = {**(defaults or {}), **dotenv_file(spec.files, anchor), **spec.extra}
     for name in [n for n in given if n in database_env and n not in spec.extra]:
-        if _private_address(given[name]):  # its author's container network: ours instead
+        # Its author's container network, or a URL to fill in (``host:port``): ours instead.
+        if _private_address(given[name]) or template_url(given[name]):
             del given[name]
     env = {**base, **{k: v for k, v in given.items() if k not in _OURS}}
     env.update({k: base[k] for k in _OURS})
@@ -138,6 +140,13 @@ def app_environment(
         # app-root-path (TypeORM 0.2 finds ormconfig.json with it) takes node_modules'
         # parent for the app's root: the built environment's, not the app's directory.
         env["APP_ROOT_PATH"] = str(app_dir)
+    if detection is not None and detection.language == "node" and "NODE_PATH" not in given:
+        # rootpath (``require('rootpath')()``, then ``require('_helpers/db')``) puts the
+        # parent of its own node_modules on NODE_PATH, before what is there: the built
+        # environment's, not the app's directory (cornflourblue's node-mysql-crud-api:
+        # "Cannot find module '_middleware/error-handler'"). Node reads NODE_PATH last,
+        # after every node_modules, so the app's packages resolve as before.
+        env["NODE_PATH"] = str(app_dir)
     if detection is not None and detection.language == "node" and "TS_NODE_PROJECT" not in given:
         project = _ts_node_project(spec.files)
         if project is not None:

@@ -332,7 +332,8 @@ class EnvBuilder:
             confined = (path, (), (), ()) if confined is not None else None
             run = partial(self._step, cwd=path, env=env, confined=confined)
             try:  # their scripts and the project's own; then prepare, which rebuild leaves out
-                await npm_rebuild(partial(run, publish=with_progress(publish)), say, path)
+                rebuild = partial(run, publish=with_progress(publish))
+                await npm_rebuild(rebuild, say, path, deps.ranges)
                 await run(["npm", "run", "prepare", "--if-present"], publish=with_progress(publish))
                 if deps.prisma is not None:
                     schema = deps.prisma[0]

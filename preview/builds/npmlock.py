@@ -24,7 +24,10 @@ them, a release the lockfile pins that is known not to run on this Node
 later) is replaced by the newest its package.json range allows, where that range allows
 the fixed one (eflem00's koa-boilerplate: ``"pg": "^8.0.0"``, locked at 8.0.0), else
 by the newest of the first major that runs, locked or not (``"pg": "^7.12.1"``: 7.18.2,
-the newest 7, hung at the first query; pg 8's API is 7's less its native defaults).
+the newest 7, hung at the first query; pg 8's API is 7's less its native defaults). So
+is one known not to run against the PostgreSQL a preview is given (:data:`_BROKEN_ON_POSTGRES`:
+TypeORM before 0.2.21, whose schema sync reads a column PostgreSQL 12 removed), for an app
+listing pg; a yarn or pnpm lockfile's pin is read as the app's own range.
 """
 
 from __future__ import annotations
@@ -62,6 +65,14 @@ PRELOAD_NAME = ".npm-wide-queue.cjs"
 _BROKEN_ON_NODE = {
     "pg": ((8, 0, 3), 14, "its connect never settles on Node 14 and later (node-postgres#2179)"),
 }
+# package: (the first release that runs, why) against every PostgreSQL a preview is given
+# (12 and later: Debian's), where the app lists pg. kelvin-mai's nest-ideas-api, TypeORM
+# ^0.2.7 yarn-locked at 0.2.7, died at start ("column cnst.consrc does not exist").
+_BROKEN_ON_POSTGRES = {
+    "typeorm": ((0, 2, 21), "its schema sync reads pg_constraint.consrc, which PostgreSQL 12 "
+                "removed (typeorm#4332)"),
+}  # fmt: skip
+Ranges = tuple[tuple[str, str], ...]  # (package, the app's own range): NodeDeps.ranges
 _VERSION = re.compile(r"^\s*[\^~]?\s*v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?\s*$")
 _WIDTH = 8  # npm's queues (an old lockfile's metadata, its scripts) at most this wide
 # Run by node before npm's own code: promise-call-limit reads the CPU count once, when
@@ -145,15 +156,19 @@ def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
     return ranges[name] + also
 
 
-async def npm_rebuild(run: Callable[[list[str]], Awaitable[None]], say: Say, path: Path) -> None:
+async def npm_rebuild(
+    run: Callable[[list[str]], Awaitable[None]], say: Say, path: Path, ranges: Ranges = ()
+) -> None:
     """``npm rebuild`` (its packages' install scripts) by ``run``, in ``path``. Where a
     native module does not build on this Node, a dev tool's that the app does not use is
     left out (the others' scripts run again without it); any other (code older than
     Node's API: bcrypt 3's on Node 20, whose prebuilt binary would come from outside the
     registry) is replaced by its newest release whose engines allow this Node, saying so,
     and the rebuild runs again
-    (once a package)."""
-    for name, locked, wanted, why, beyond in await trio.to_thread.run_sync(_broken_pins, path):
+    (once a package). ``ranges``: the app's own ranges of the packages a yarn or pnpm
+    lockfile pinned (``NodeDeps.ranges``), which :func:`_broken_pins` reads as the app's."""
+    broken = await trio.to_thread.run_sync(_broken_pins, path, ranges)
+    for name, locked, wanted, why, beyond in broken:
         if beyond:  # its range allows none that runs
             what = f"installed) {why}: its package.json range allows no release that runs"
             what += f", installing the newest of the first major that does, {name}@{wanted}"
@@ -161,8 +176,11 @@ async def npm_rebuild(run: Callable[[list[str]], Awaitable[None]], say: Say, pat
             what = f"its lockfile's) {why}: installing the newest release its package.json"
             what += f" range allows, {name}@{wanted}"
         await say(f"{name} {locked} ({what}")
+    if broken:  # in one install: one's new peer range wants the other's new release
+        # (TypeORM 0.2.45's peerOptional pg ^8.5.1, pg itself still pinned at 7.5.0 in the
+        # package.json a second install re-read: ERESOLVE)
         await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts",
-                   f"{name}@{wanted}"])  # fmt: skip
+                   *(f"{name}@{wanted}" for name, _, wanted, _, _ in broken)])  # fmt: skip
     replaced: set[str] = set()
     left_out: set[str] = set()
     while True:
@@ -305,12 +323,16 @@ def _public_address(resolved: str) -> str | None:
     return f"{REGISTRY}{package}/-/{where[1]}"
 
 
-def _broken_pins(path: Path) -> list[tuple[str, str, str, str, bool]]:
+def _broken_pins(path: Path, ranges: Ranges = ()) -> list[tuple[str, str, str, str, bool]]:
     """(name, its installed version, the range to install, why, whether that is beyond
     the app's range) of each top-level package of
     :data:`_BROKEN_ON_NODE` installed at a release that does not run on this Node, with
     the newest its range allows that runs (else the first major's that does: ``>=8.0.3
-    <9``; an exact version is the app's choice). Blocking."""
+    <9``; an exact version is the app's choice); and of :data:`_BROKEN_ON_POSTGRES`, for
+    an app listing pg. The range is the app's own (``ranges``)
+    where a yarn or pnpm lockfile pinned it in ``path``'s package.json: kelvin-mai's
+    nest-ideas-api, ``"pg": "^7.5.0"`` and a yarn.lock at 7.x, read as an exact version,
+    the app's choice, kept the hang (TypeORM's start exited 0 before it served). Blocking."""
     try:
         found = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10)
         node = int(found.stdout.strip().lstrip("v").split(".")[0])
@@ -318,17 +340,22 @@ def _broken_pins(path: Path) -> list[tuple[str, str, str, str, bool]]:
         return []
     package, installed = _package(path), _installed(path)
     listed = {**(package.get("devDependencies") or {}), **(package.get("dependencies") or {})}
+    listed.update(dict(ranges))
+    known = [(n, fixed, node >= since, why) for n, (fixed, since, why) in _BROKEN_ON_NODE.items()]
+    known += [(n, fixed, "pg" in listed, why) for n, (fixed, why) in _BROKEN_ON_POSTGRES.items()]
     broken = []
-    for name, (fixed, since, why) in _BROKEN_ON_NODE.items():
+    for name, fixed, applies, why in known:
         wanted, entry = listed.get(name), installed.get(f"node_modules/{name}", {})
         version = str(entry.get("version", ""))
-        if node < since or not isinstance(wanted, str) or not _older(version, fixed):
+        if not applies or not isinstance(wanted, str) or not _older(version, fixed):
             continue
         if _allows(wanted, fixed):
             broken.append((name, version, wanted, why, False))
         elif not wanted.strip().lstrip("=v").replace(".", "").isdigit():  # (not an exact one)
-            # ^7.12.1 (ganeshmani's sequelize-cli tutorial, 2019): every 7.x hangs here
-            first = f">={'.'.join(map(str, fixed))} <{fixed[0] + 1}"
+            # ^7.12.1 (ganeshmani's sequelize-cli tutorial, 2019): every 7.x hangs here.
+            # A 0.x's minor is its major (^0.2.7: below 0.3).
+            below = f"{fixed[0] + 1}" if fixed[0] else f"0.{fixed[1] + 1}"
+            first = f">={'.'.join(map(str, fixed))} <{below}"
             broken.append((name, version, first, why, True))
     return broken
 
@@ -352,6 +379,8 @@ def _allows(wanted: str, fixed: tuple[int, int, int]) -> bool:
     low = tuple(p or 0 for p in parts)
     if wanted.startswith("^") and (parts[0] or 0) > 0:  # ^8.0.0: any 8
         return fixed[0] == parts[0] and fixed >= low
+    if wanted.startswith("^") and parts[0] == 0 and parts[1]:  # ^0.2.7: any 0.2, as npm reads it
+        return fixed[:2] == (0, parts[1]) and fixed >= low
     if wanted.startswith("~") or parts[2] is None:  # ~8.0.1, 8.0.x, 8.x: that minor (major)
         same = parts[:1] if parts[1] is None else parts[:2]
         return list(fixed[: len(same)]) == same and fixed >= low

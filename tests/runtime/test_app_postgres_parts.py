@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 import trio
 
+from preview.apps.configvars import template_url
 from preview.backing.pgprivate import server_binaries
 from preview.backing.postgres import postgres_variables
+from preview.backing.wants import postgres_wants
 
 from ..conftest import Service
-from .test_app_postgres import _proxied, _sandboxed, _settled
-from .test_build import BUILD_WAIT
+from .test_app_postgres import _encoded, _proxied, _sandboxed, _settled
+from .test_build import BUILD_WAIT, messages
 
 needs_server = pytest.mark.skipif(
     server_binaries() is None, reason="PostgreSQL's server binaries are not installed"
@@ -41,3 +43,48 @@ async def test_settings_requiring_the_database_parts_connect(builder_service: Se
         who = (await _proxied(service, body, "/whoami"))["data"]
         assert who == {"user": "postgres", "database": "app"}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_url_whose_port_is_a_word_is_a_form_to_fill_in() -> None:
+    for form in (
+        "postgresql://user:password@host:port/dbname",
+        "postgresql+asyncpg://u:p@HOST:PORT/db",
+        "mysql://root@localhost:$DB_PORT/app",
+        "redis://host:port",
+        "postgresql://[USER]:[PASSWORD]@[HOST]:[PORT]/[DB]",
+    ):
+        assert template_url(form), form
+    for address in (
+        "postgresql://user:password@host:5432/dbname",
+        "postgresql://h1:5432,h2:5433/db",
+        "postgresql://u:p@[::1]:5432/d",
+        "postgresql://user:pass@localhost/db",
+        "http://example.com:8080/x?next=a:b",
+    ):
+        assert not template_url(address), address
+    wants = postgres_wants(_encoded("fastapi_pg_dsn_template"), {})
+    assert wants.templates == {"MYAPP_DATABASE__DSN": "postgresql"}
+    assert wants.url is None and "port" not in wants.aliases and wants.named == {}
+
+
+@needs_server
+async def test_a_committed_url_to_fill_in_is_given_the_previews_own(
+    builder_service: Service,
+) -> None:
+    """viktorsapozhok's fastapi-services-oauth2 commits a .env with
+    ``MYAPI_DATABASE__DSN="postgresql://user:password@host:port/dbname"``, its settings'
+    nested DSN, and makes its engine at import: SQLAlchemy's "invalid literal for int()
+    with base 10: 'port'". The variable is given the preview's own URL, its scheme kept."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "fastapi_pg_dsn_template")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await _proxied(service, body, "/"))["data"]
+        assert answer == {"one": 1, "scheme": "postgresql"}
+        system = messages(await service.history(body["gid"]), "system")
+        assert "PostgreSQL: MYAPP_DATABASE__DSN (a URL to fill in) given the preview's own" in (
+            system
+        ), system
+        assert (await service.stop(body["gid"])).status_code == 200
+

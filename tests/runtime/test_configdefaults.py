@@ -157,6 +157,32 @@ def test_variables_read_with_an_empty_default_are_unset_ones() -> None:
     assert "SENTRY_DSN" not in found.values  # its name says nothing: left unset
 
 
+def test_django_environ_imported_beside_another_module_is_read() -> None:
+    """``import os, environ`` on one line (AppSeed's api-server-django) is django-environ's
+    import as much as ``import environ``: its ``env('GITHUB_CLIENT_ID')`` is required."""
+    files = {p: t.encode() for p, t in app_files("django_environ_one_line").items()}
+    assert required_types(files) == {"GITHUB_CLIENT_ID": "", "GITHUB_SECRET_KEY": ""}
+    for line in (b"import environ as e\n", b"from environ import Env\n"):
+        assert required_variables({"s.py": line + b'X = env("NEEDED_ONE")\n'}) == ["NEEDED_ONE"]
+    # Without it, an ``env(…)`` is anyone's function.
+    assert required_variables({"s.py": b'import os, sys\nX = env("NO")\n'}) == []
+
+
+async def test_django_environ_required_variables_get_throwaways_before_migrate(
+    builder_service: Service,
+) -> None:
+    """AppSeed's api-server-django: ``import os, environ`` then ``env('GITHUB_CLIENT_ID')``,
+    unread, so ``migrate`` (its set-up step) died on ImproperlyConfigured."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("django_environ_one_line"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["generatedEnv"] == ["GITHUB_CLIENT_ID", "GITHUB_SECRET_KEY"]
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {"client_id": True, "secret": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def test_failures_name_every_variable_needed() -> None:
     validation = [
         "Traceback (most recent call last):",

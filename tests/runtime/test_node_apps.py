@@ -490,3 +490,19 @@ async def test_typeorm_entities_as_ts_globs_run_with_the_apps_ts_node(
         assert any("its ORM loads src/entity/**/*.ts" in line for line in system), system
         assert "setup: npm run build" not in system
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_modules_required_from_the_root_through_rootpath_are_found(
+    builder_service: Service,
+) -> None:
+    """cornflourblue's node-mysql-crud-api: ``require('rootpath')()`` then
+    ``require('_middleware/error-handler')``. rootpath puts the folder holding its own
+    node_modules on NODE_PATH, which is the built environment's (node_modules is a link
+    there), not the app's: "Cannot find module". NODE_PATH names the app's directory."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_rootpath"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"fromRoot": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+

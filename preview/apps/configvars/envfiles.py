@@ -55,10 +55,21 @@ def _in(directory: str, name: str) -> str:
     return f"{directory}/{name}" if directory else name
 
 
+# A port that is a word, not a number: ``postgresql://user:password@host:port/dbname``
+# (viktorsapozhok's fastapi-services-oauth2's committed .env), ``:PORT``, ``:$DB_PORT``.
+_WORD_PORT = re.compile(
+    r"^[a-z][a-z0-9+.-]*://(?:[^/?#@\s]*@)?"  # its scheme, its account
+    r"[^/?#@:\s\[\]]+:\$?[A-Za-z_][\w-]*(?:[/?#]|$)",  # a host (not [::1]), a word
+    re.IGNORECASE,
+)
+
+
 def template_url(value: str) -> bool:
-    """Whether ``value`` is a URL with placeholders to fill in (:data:`_TEMPLATE_URL`),
+    """Whether ``value`` is a URL with placeholders to fill in (:data:`_TEMPLATE_URL`,
+    :data:`_WORD_PORT`: which no client parses, SQLAlchemy's "invalid literal for int()"),
     which names no server: the service's own stands in for it where it gives one."""
-    return _TEMPLATE_URL.match(value.strip()) is not None
+    value = value.strip()
+    return _TEMPLATE_URL.match(value) is not None or _WORD_PORT.match(value) is not None
 
 
 def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:

@@ -31,7 +31,6 @@ __all__ = ["OPTIONAL", "required_types", "required_variables"]
 
 OPTIONAL = "?"  # the type of a variable read without a default, not required
 _SETTINGS_BASES = {"BaseSettings"}
-_DJANGO_ENVIRON = re.compile(rb"^\s*(?:import environ\b|from environ import)", re.MULTILINE)
 _PASSWORD = re.compile(r"PASSWORD|PASSWD|PASS$")
 _CONFIG_MODULES = ("decouple", "starlette.config", "environs")
 _ENV_METHODS = {"str", "int", "bool", "float", "list", "dict", "url", "json", "path", "decimal"}
@@ -76,9 +75,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         )
         if tree is None:
             continue
-        configured = any(m.encode() in data for m in _CONFIG_MODULES) or bool(
-            _DJANGO_ENVIRON.search(data)
-        )
+        configured = any(m.encode() in data for m in _CONFIG_MODULES) or _imports_environ(tree)
         defaulted, numbers = _read_shapes(tree)
         for node in ast.walk(tree):
             if id(node) in defaulted:  # `os.environ.get("X") or "15"`: its own default
@@ -127,6 +124,19 @@ def _read_shapes(tree: ast.AST) -> tuple[set[int], dict[int, str]]:
         elif isinstance(node, ast.Call) and _name(node.func) in ("int", "float") and node.args:
             numbers[id(node.args[0])] = _name(node.func) or ""
     return defaulted, numbers
+
+
+def _imports_environ(tree: ast.AST) -> bool:
+    """Whether the module imports django-environ, however it is written: ``import
+    environ``, ``from environ import Env``, and beside others on one line, ``import os,
+    environ`` (AppSeed's api-server-django: its ``env('GITHUB_CLIENT_ID')`` went unread, and
+    ``migrate`` died on ImproperlyConfigured)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name == "environ" for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module == "environ" and not node.level:
+            return True
+    return False
 
 
 def _environ_get(node: ast.AST) -> str | None:
