@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from benchmarks.scenarios.realapps_report import classify, markdown, summary
+from pathlib import Path
+
+from benchmarks.scenarios.realapps_report import classify, markdown, results_from_table, summary
+
+_TABLE = Path(__file__).resolve().parent.parent / "benchmarks" / "realapps" / "results.md"
 
 
 def _failed(message: str, lines: tuple[str, ...] = ()) -> dict:
@@ -102,3 +106,38 @@ def test_environment_is_counted_neither_as_ours_nor_the_apps() -> None:
     assert figures["healthy_of_not_broken"] == 50.0  # 1 of a and d
     table = markdown(results, figures, partial=False)
     assert "1 this machine's (environment)" in table and "1/2 = 50.0 %" in table
+
+
+def test_the_committed_table_reads_back_with_its_own_summary() -> None:
+    """A run of some apps in a new clone (no results.json) keeps the committed table's
+    other rows (batch13's worktree run left its eight alone in it): the table read back
+    gives its summary line's own figures, and a row written again is the same row."""
+    results = results_from_table(_TABLE)
+    figures = summary(results, len(results))
+    said = _TABLE.read_text().rsplit("**Summary**", 1)[1]
+    assert (
+        f"{figures['ran']} apps run ({figures['not_fetched']} not fetched), "
+        f"{figures['launched']} launched, {figures['healthy']} healthy; not healthy: "
+        f"{figures['ours']} ours, {figures['apps_fault']} the app's, "
+        f"{figures['environment']} this machine's"
+    ) in said, (figures, said)
+    rows = [line for line in _TABLE.read_text().splitlines() if line.startswith("| ")][2:]
+    again = [
+        line for line in markdown(results, figures, False).splitlines() if line.startswith("| ")
+    ]
+    assert again[2:] == rows
+    piped = {**results[0], "cause": "a | b", "class": "ours", "healthy": False}
+    assert results_from_table_text(markdown([piped], summary([piped], 1), False))[0] == piped
+
+
+def _rows(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("| ")][2:]
+
+
+def results_from_table_text(text: str) -> list[dict]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "results.md"
+        path.write_text(text)
+        return results_from_table(path)

@@ -345,6 +345,9 @@ def run(
     kept: list[dict[str, Any]] = []
     if apps and out_json.is_file():
         kept = [r for r in json.loads(out_json.read_text())["results"] if r["name"] not in apps]
+    elif apps and out_json.with_suffix(".md").is_file():  # a new clone: the committed table's
+        table = report.results_from_table(out_json.with_suffix(".md"))
+        kept = [r for r in table if r["name"] not in apps]
     planned = len(entries)
     if apps:
         unknown = set(apps) - {e["name"] for e in entries}

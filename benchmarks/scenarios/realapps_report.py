@@ -253,6 +253,38 @@ def write(
     return figures
 
 
+_CELL = re.compile(r"(?<!\\)\|")  # a cell's edge: a pipe not escaped (a cause's are)
+_YES = {"yes": True, "no": False}
+
+
+def results_from_table(table: Path) -> list[dict[str, Any]]:
+    """The rows of a ``results.md`` (:func:`markdown`'s) as results, as far as it tells:
+    what a run of some apps keeps of the others when no ``results.json`` is there (a new
+    clone or worktree: the JSON is never committed), so that it replaces their rows in
+    the committed table rather than leaving its own alone."""
+    results = []
+    for line in table.read_text().splitlines():
+        # Each cell is " text " (a cut cause may end in its own space: kept).
+        cells = [c[1:-1] if len(c) >= 2 else c.strip() for c in _CELL.split(line)[1:-1]]
+        if len(cells) != 9 or cells[0] in ("app", "---"):
+            continue
+        name, shape, launched, healthy, cold, cached, endpoints, cause, kind = cells
+        found, _, expected = endpoints.partition("/")
+        results.append({
+            "name": name,
+            "shape": shape,
+            "launched": _YES.get(launched),
+            "healthy": _YES.get(healthy),
+            "cold_s": None if cold == "–" else float(cold),
+            "cached_s": None if cached == "–" else float(cached),
+            "endpointsFound": None if found in ("–", "") else int(found),
+            "expected": None if expected in ("–", "") else int(expected),
+            "cause": cause.replace("\\|", "|") or None,
+            "class": kind or None,
+        })  # fmt: skip
+    return results
+
+
 def _replace(path: Path, text: str) -> None:
     """Whole or not at all (a full disk on this shared machine once cut results.json)."""
     scratch = path.with_name(path.name + ".tmp")
