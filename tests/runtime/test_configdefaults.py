@@ -83,6 +83,11 @@ def test_the_nearest_example_stands_in_for_a_missing_env() -> None:
     assert example_env_file({"main.py": b"", ".env.dist": b""}, "main.py") == ".env.dist"
     others = {"main.py": b"", ".env.prod-sample": b"", ".env.dev-sample": b"", ".env.x": b""}
     assert example_env_file(others, "main.py") == ".env.dev-sample"
+    # AppSeed's env.sample (no dot): api-server-django; env.py (Alembic's) is no example.
+    appseed = {"manage.py": b"", "env.sample": b"DEBUG=True\n", "env.py": b""}
+    assert example_env_file(appseed, "manage.py") == "env.sample"
+    others = {"main.py": b"", "env.py": b"", "env.template.yaml": b"", "envs.txt": b""}
+    assert example_env_file(others, "main.py") is None
 
 
 def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:

@@ -16,6 +16,8 @@ __all__ = ["EXAMPLE_NAMES", "dotenv_chain", "dotenv_text", "example_env_file", "
 
 EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist")
 _EXAMPLE_WORD = re.compile(r"example|sample|template|dist|default", re.IGNORECASE)
+# An example written in another format than a .env's (env.template.yaml, a CI's).
+_OTHER_FORMAT = re.compile(r"\.(?:ya?ml|json|[cm]?[jt]s|py|toml|cfg|ini|md|txt)$", re.IGNORECASE)
 # A URL an example file gives as a form to fill in, not an address:
 # ``mysql+pymysql://[USER]:[PASSWORD]@[HOST]:[PORT]/[DATABASE_NAME]``, ``<host>``,
 # ``{db_name}`` (an IPv6 host, ``[::1]``, starts with no letter).
@@ -83,14 +85,16 @@ def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
         for name in EXAMPLE_NAMES:
             if _in(directory, name) in files:
                 return _in(directory, name)
-        # .env.dev-sample, .env.local.example, env-example-relational …: a development
-        # one before a production one, a SQL database's before a document store's
+        # .env.dev-sample, .env.local.example, env-example-relational, env.sample (AppSeed's,
+        # no dot) …: a development one before a production one, a SQL database's before a
+        # document store's (env.py, Alembic's, has no example's word)
         others = [
             p
             for p in files
             if posixpath.dirname(p) == directory
-            and posixpath.basename(p).startswith((".env.", "env-example", "env.example"))
+            and posixpath.basename(p).startswith((".env.", "env-", "env."))
             and _EXAMPLE_WORD.search(posixpath.basename(p))
+            and not _OTHER_FORMAT.search(p)
         ]
         if others:
             return min(
