@@ -22,7 +22,14 @@ import httpx
 import trio
 
 from .auth import JWTAuthenticator
-from .client import LOCAL_USER, client_token, describe_stop, print_event, print_launch
+from .client import (
+    LOCAL_USER,
+    HealthChecks,
+    client_token,
+    describe_stop,
+    print_event,
+    print_launch,
+)
 from .client.watch import FolderRules
 from .settings import Settings
 
@@ -187,7 +194,9 @@ def _sse_events(response: httpx.Response) -> Iterator[tuple[str, dict, int | Non
             kind, data, event_id = "message", [], None
 
 
-def _follow(client: httpx.Client, args: argparse.Namespace, colour: bool) -> int:
+def _follow(
+    client: httpx.Client, args: argparse.Namespace, colour: bool, checks: HealthChecks
+) -> int:
     """Tail the SSE stream; on a dropped connection resume after the last id seen."""
     last_id, failures = 0, 0
     while True:
@@ -210,7 +219,8 @@ def _follow(client: httpx.Client, args: argparse.Namespace, colour: bool) -> int
                     if kind == "end" or payload.get("end"):
                         print(f"-- preview ended: {payload.get('status')}", flush=True)
                         return 0
-                    print_event(payload, colour)
+                    if not checks.event(payload):
+                        print_event(payload, colour)
         except httpx.TransportError as error:
             failures += 1
             if failures > 30:
@@ -222,15 +232,27 @@ def _follow(client: httpx.Client, args: argparse.Namespace, colour: bool) -> int
 def _cmd_logs(args: argparse.Namespace) -> int:
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     with _client(args) as client:
+        checks = HealthChecks(None if args.health_checks else _health_path(client, args))
         if args.follow:
-            return _follow(client, args, colour)
+            return _follow(client, args, colour, checks)
         response = client.get(
             f"/api/generations/{args.gid}/preview/logs", params={"format": "text"}
         )
         if response.is_error:
             _check(response, args)
-        sys.stdout.write(response.text)
+        sys.stdout.writelines(
+            line for line in response.text.splitlines(True) if not checks.text_line(line)
+        )
+        if checks.left_out:
+            print(f"-- {checks.left_out} health checks of the service left out "
+                  "(--health-checks shows them)", file=sys.stderr)  # fmt: skip
     return 0
+
+
+def _health_path(client: httpx.Client, args: argparse.Namespace) -> str | None:
+    """The path the service checks the app's health on (its status's), if it has one."""
+    response = client.get(f"/api/generations/{args.gid}/preview/status")
+    return None if response.is_error else response.json().get("healthPath")
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
@@ -306,6 +328,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     launch.add_argument("--quiet", action="store_true", help="with --wait: print only the outcome")
     commands.choices["logs"].add_argument("--follow", "-f", action="store_true")
+    commands.choices["logs"].add_argument(
+        "--health-checks",
+        action="store_true",
+        help="keep the app's lines of the service's own health checks (left out by default)",
+    )
     return parser
 
 

@@ -30,6 +30,7 @@ from .conftest import (
     Service,
     auth,
     eventually,
+    example_files,
     server_app,
     token,
 )
@@ -184,6 +185,40 @@ async def test_push_launch_logs_stop_follow_against_the_service(
         assert any(" INFO  ready in " in line for line in lines)
         assert sum(line.endswith(" stopped by the user") for line in lines) == 1
         assert not any("stopped: stopped" in line for line in lines)
+
+
+async def test_logs_leave_out_the_services_health_checks_unless_asked(
+    service: Service, settings, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The app's access lines of the service's own health checks (every 10 s by default)
+    are left out of `preview logs` as the page hides them; `--health-checks` keeps them."""
+    object.__setattr__(settings, "health_interval", 0.2)
+    common = ["--url", service.url, "--token", token("alice")]
+
+    probe = re.compile(r"GET \S*/health\b")  # under the app's root path: …/proxy/health
+
+    def checks(text: str) -> list[str]:
+        return [line for line in text.splitlines() if probe.search(line)]
+
+    with trio.fail_after(60):
+        gid = await service.upload(example_files())
+        launched = (await service.launch(gid)).json()
+        assert launched["status"] == "running" and launched["healthPath"] == "/health"
+
+        # The checks are the service's (no event to wait on): their lines, once three.
+        while len(checks("\n".join(e["message"] for e in await service.history(gid)))) < 3:  # noqa: ASYNC110
+            await trio.sleep(0.05)
+        assert await cli("logs", gid, *common) == 0
+        plain = capsys.readouterr()
+        assert await cli("logs", gid, "--health-checks", *common) == 0
+        kept = capsys.readouterr().out
+        assert (await service.stop(gid)).status_code == 200
+        assert await cli("logs", gid, "--follow", *common) == 0
+        followed = capsys.readouterr().out
+    assert "Uvicorn running on" in plain.out and checks(plain.out) == []
+    assert re.search(r"-- \d+ health checks of the service left out", plain.err), plain.err
+    assert len(checks(kept)) >= 3
+    assert "Uvicorn running on" in followed and checks(followed) == []
 
 
 async def test_follow_tails_a_live_preview_until_it_ends(
@@ -525,9 +560,7 @@ async def _started(
 ) -> trio.Process:
     """``preview serve`` (``argv``) started, its stdout a pipe (read by _until_ready)."""
     return await nursery.start(
-        partial(
-            trio.run_process, argv, env=env, stdout=subprocess.PIPE, stderr=stderr, check=False
-        )
+        partial(trio.run_process, argv, env=env, stdout=subprocess.PIPE, stderr=stderr, check=False)
     )
 
 

@@ -119,6 +119,15 @@ def _stored_runtime(row: PreviewInstance) -> dict[str, Any]:
     return found | {"generatedEnv": stored.get("generatedEnv") or [], "workers": workers}
 
 
+def _stored_health_path(row: PreviewInstance) -> str | None:
+    try:
+        stored = json.loads(row.runtime) if row.runtime else {}
+    except ValueError:
+        return None
+    path = stored.get("healthPath") if isinstance(stored, dict) else None
+    return path if isinstance(path, str) else None
+
+
 def _from_row(row: PreviewInstance) -> dict[str, Any]:
     return {
         "previewInstanceId": row.id,
@@ -142,6 +151,9 @@ def _from_row(row: PreviewInstance) -> dict[str, Any]:
         "stopReason": row.stop_reason,
         "runtime": _stored_runtime(row),
         "revision": _stored_runtime(row).get("revision") or 1,
+        # What it was checked on: its log's lines of those checks (hidden by the page and
+        # `preview logs`) are told by it after the end too.
+        "healthPath": _stored_health_path(row),
         "processes": [
             {"name": "web", "role": "web", "status": row.status, "pid": row.process_id},
             *(

@@ -2,11 +2,19 @@
 HTTP: where they find their bearer token (``token``) and what they print (``printing``:
 never the bearer token). Light on purpose: a client command imports none of the service."""
 
-from .printing import curl_line, describe_stop, print_event, print_launch, terminal_text
+from .printing import (
+    HealthChecks,
+    curl_line,
+    describe_stop,
+    print_event,
+    print_launch,
+    terminal_text,
+)
 from .token import LOCAL_USER, client_token, remember_server_token
 
 __all__ = [
     "LOCAL_USER",
+    "HealthChecks",
     "client_token",
     "curl_line",
     "describe_stop",

@@ -10,7 +10,9 @@ import os
 import re
 import signal
 
-__all__ = ["curl_line", "describe_stop", "print_event", "print_launch", "terminal_text"]
+__all__ = [
+    "HealthChecks", "curl_line", "describe_stop", "print_event", "print_launch", "terminal_text",
+]  # fmt: skip
 
 _COLOURS = {"ERROR": "\x1b[31m", "WARN": "\x1b[33m", "DEBUG": "\x1b[2m"}
 _SYSTEM_COLOUR, _RESET = "\x1b[36m", "\x1b[0m"
@@ -134,3 +136,34 @@ def print_event(event: dict, colour: bool) -> None:
         )
         text = f"{tint}{text}{_RESET}" if tint else text
     print(text, flush=True)
+
+
+# A line of the text download: "<time> <LEVEL> [app/stdout] message" (api.streams).
+_TEXT_APP_LINE = re.compile(r"^\S+ \S+\s+\[app[^\]]*\] (.*)$")
+
+
+class HealthChecks:
+    """The app's access-log lines of the service's own health checks (its health path,
+    called every ``PREVIEW_HEALTH_INTERVAL``): left out of ``preview logs`` as the page
+    hides them, unless asked for. The same rule as the page's (static/js/logmodel.js):
+    ``GET`` or ``HEAD`` of the path, under any prefix, in a line of the app's."""
+
+    def __init__(self, path: str | None) -> None:
+        self.pattern = (
+            re.compile(rf"\b(?:GET|HEAD) \S*{re.escape(path)}(?=[\s?\"]|$)") if path else None
+        )
+        self.left_out = 0
+
+    def event(self, event: dict) -> bool:
+        """Whether a log event (the stream's JSON) is one; counted if so."""
+        found = self.pattern is not None and event.get("source") == "app"
+        return self._count(found and self.pattern.search(str(event.get("message", ""))))
+
+    def text_line(self, line: str) -> bool:
+        """Whether a line of the text download is one; counted if so."""
+        line_of_app = self.pattern is not None and _TEXT_APP_LINE.match(line)
+        return self._count(line_of_app and self.pattern.search(line_of_app.group(1)))
+
+    def _count(self, found: object) -> bool:
+        self.left_out += bool(found)
+        return bool(found)

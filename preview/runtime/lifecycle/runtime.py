@@ -261,7 +261,7 @@ class PreviewRuntime:
             return "failed"
 
     def _how_started(self) -> dict[str, str]:  # the row's: the status tells them after the end
-        info = self.runtime_info
+        info = self.runtime_info | {"healthPath": self.spec.health_path}  # (its checks' lines)
         return {"command": info["command"] or "", "runtime": json.dumps(info)}
 
     def _environment(self, python: str) -> dict[str, str]:
