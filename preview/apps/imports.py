@@ -16,11 +16,15 @@ is inferred.
 
 And a distribution that builds from source read as its twin that ships the same module as
 wheels: :func:`binary_twins` (``psycopg2`` as ``psycopg2-binary``).
+
+And before the imports, a setuptools project's ``install_requires``, also read from its
+source, never run: :func:`setup_requirements` (see there).
 """
 
 from __future__ import annotations
 
 import ast
+import configparser
 import posixpath
 import sys
 from functools import cache
@@ -32,7 +36,10 @@ from packaging.version import InvalidVersion, Version
 
 from .pyapp import parse_module, python_files
 
-__all__ = ["binary_twins", "import_mapping", "imported_names", "inferred_requirements"]
+__all__ = [
+    "binary_twins", "import_mapping", "imported_names", "inferred_requirements",
+    "setup_requirements",
+]  # fmt: skip
 
 
 # Django apps whose module is not their distribution's name and which pipreqs' table
@@ -200,3 +207,67 @@ def _twin_has(specifier: SpecifierSet, first: Version) -> bool:
         return False
     newest = Version(f"{first.major}.99")
     return not specifier or specifier.contains(newest) or specifier.contains(first)
+
+
+def _in(directory: str, name: str) -> str:
+    return f"{directory}/{name}" if directory else name
+
+
+def setup_requirements(files: dict[str, bytes], directory: str) -> tuple[list[str], str] | None:
+    """(its requirement lines, the file they come from) of the setuptools project in
+    ``directory``; None when it has none, or lists them only in a way read by running it.
+
+    ``pip install -e .`` is how such a project is installed; with no requirements.txt nor
+    pyproject.toml dependencies, its setup.py is its dependency file. Read by the imports
+    instead (lafrech's flask-smorest-sqlalchemy-example), the newest of each was installed:
+    flask-smorest 0.40 for the ``>=0.18.0,<0.19`` it pins, whose ``@blp.response`` takes
+    the status code first, and every route module failed at import."""
+    path = _in(directory, "setup.py")
+    if path in files and (found := _from_setup_py(files[path])) is not None:
+        return found, path
+    path = _in(directory, "setup.cfg")
+    if path in files and (found := _from_setup_cfg(files[path])) is not None:
+        return found, path
+    return None
+
+
+def _from_setup_py(data: bytes) -> list[str] | None:
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    bound: dict[str, ast.expr] = {}  # module-level `REQUIRES = [...]`
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            bound[node.targets[0].id] = node.value
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        callee = node.func
+        name = callee.attr if isinstance(callee, ast.Attribute) else getattr(callee, "id", "")
+        if name != "setup":
+            continue
+        value = next((k.value for k in node.keywords if k.arg == "install_requires"), None)
+        if isinstance(value, ast.Name):
+            value = bound.get(value.id)
+        try:
+            listed = ast.literal_eval(value) if value is not None else None
+        except (ValueError, TypeError, SyntaxError, RecursionError):
+            return None
+        if isinstance(listed, list | tuple) and all(isinstance(r, str) for r in listed):
+            return [r.strip() for r in listed if r.strip()] or None  # []: the imports say
+        return None
+    return None
+
+
+def _from_setup_cfg(data: bytes) -> list[str] | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(data.decode("utf-8", "replace"))
+    except configparser.Error:
+        return None
+    text = parser.get("options", "install_requires", fallback=None)
+    if text is None:
+        return None
+    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    return [line for line in lines if line] or None
