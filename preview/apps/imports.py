@@ -18,7 +18,8 @@ And a distribution that builds from source read as its twin that ships the same 
 wheels: :func:`binary_twins` (``psycopg2`` as ``psycopg2-binary``).
 
 And before the imports, a setuptools project's ``install_requires``, also read from its
-source, never run: :func:`setup_requirements` (see there).
+source, never run: :func:`setup_requirements` (see there); and the folders whose modules
+the upload imports by their own names from within them (:func:`source_roots`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import ast
 import configparser
 import posixpath
+import re
 import sys
 from functools import cache
 from importlib import resources
@@ -38,7 +40,7 @@ from .pyapp import parse_module, python_files
 
 __all__ = [
     "binary_twins", "import_mapping", "imported_names", "inferred_requirements",
-    "setup_requirements",
+    "setup_requirements", "source_roots",
 ]  # fmt: skip
 
 
@@ -271,3 +273,42 @@ def _from_setup_cfg(data: bytes) -> list[str] | None:
         return None
     lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     return [line for line in lines if line] or None
+
+
+def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
+    """The folders (not the root) the upload's own code imports modules of by their
+    top-level names, from modules within them: an IDE's "sources root", which puts them
+    on ``sys.path``. brithely's todo-python-litestar-api marks ``src/`` so (its .idea):
+    ``src/users/adapters/orm.py`` imports ``from databases import ModelBase``
+    (``src/databases.py``) and its Alembic env.py ``from src.users.adapters.orm import
+    User``, from the root: "No module named 'databases'" from either place without it.
+    A name the root has too, the standard library's, or one of a distribution the app
+    installs (``installed``, its normalised names) says nothing: Django's ``proj/celery.py``
+    imports the installed celery, and on the path it would shadow it everywhere."""
+    mapping = import_mapping() or {}
+    paths = python_files(files)
+    at_root = {p.split("/", 1)[0].removesuffix(".py") for p in paths}
+    stdlib = set(sys.stdlib_module_names)
+    roots: list[str] = []
+    for path in paths:
+        if "/" not in path or (tree := parse_module(files[path])) is None:
+            continue
+        names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
+                 for a in n.names}  # fmt: skip
+        names |= {n.module.split(".")[0] for n in ast.walk(tree)
+                  if isinstance(n, ast.ImportFrom) and n.level == 0 and n.module}  # fmt: skip
+        for name in names - at_root - stdlib:
+            if {_normal(name), _normal(mapping.get(name, name))} & installed:
+                continue
+            folder = posixpath.dirname(path)
+            while folder:  # the nearest folder above the importer holding that module
+                module, package = _in(folder, f"{name}.py"), _in(folder, f"{name}/__init__.py")
+                if module in files or package in files:
+                    roots.append(folder)
+                    break
+                folder = posixpath.dirname(folder)
+    return list(dict.fromkeys(roots))
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()

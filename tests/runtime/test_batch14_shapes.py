@@ -14,6 +14,7 @@ import trio
 
 from preview.apps.configvars import example_env_file, required_types
 from preview.apps.depspec import python_dependencies
+from preview.apps.imports import source_roots
 from preview.apps.node.devscript import without_watcher
 from preview.apps.node.nodedeps import node_dependencies
 from preview.builds.configdefaults import throwaway_value
@@ -123,4 +124,33 @@ async def test_a_setup_py_projects_pins_are_installed(builder_service: Service) 
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         answer = (await service.app_get(body, "/")).json()
         assert answer["flask"].startswith("2.2.")
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_folder_imported_from_within_is_a_sources_root() -> None:
+    files = {p: t.encode() for p, t in app_files("fastapi_src_sources_root").items()}
+    assert source_roots(files, set()) == ["src"]
+    # Django's proj/celery.py imports the installed celery: proj/ on the path would
+    # shadow it; a name the root has too says nothing either.
+    django = {
+        "manage.py": b"",
+        "proj/__init__.py": b"from .celery import app\n",
+        "proj/celery.py": b"from celery import Celery\napp = Celery('proj')\n",
+        "proj/settings.py": b"import utils\n",
+        "proj/utils.py": b"",
+        "utils.py": b"",
+    }
+    assert source_roots(django, {"celery", "django"}) == []
+
+
+async def test_an_app_importing_from_its_sources_root_runs(builder_service: Service) -> None:
+    """brithely's todo-python-litestar-api: ``src/users/adapters/orm.py`` imports
+    ``from databases import ModelBase`` (src/databases.py), run from the root (its Alembic
+    env.py, ``uvicorn src.app:app``): "No module named 'databases'"."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_src_sources_root"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/todos")).json()
+        assert answer == {"from": "src/databases.py"}
         assert (await service.stop(body["gid"])).status_code == 200
