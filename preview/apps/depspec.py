@@ -14,7 +14,8 @@ its imports name (:mod:`.imports`). The interpreter asked for comes from
 ``python_full_version`` / ``python_version``). Node:
 ``package.json`` and its lockfile. ``psycopg2`` is read as ``psycopg2-binary``
 (:func:`binary_twins`). Each spec is normalised so that the same set of
-dependencies always gives the same key (:meth:`PythonDeps.key`).
+dependencies always gives the same key (:meth:`PythonDeps.key`). Before Pipenv's: a
+setuptools project's ``install_requires`` (``setup.py``, ``setup.cfg``; :mod:`.imports`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from .imports import binary_twins, inferred_requirements
+from .imports import binary_twins, inferred_requirements, setup_requirements
 from .node.nodedeps import NodeDeps, node_dependencies
 from .poetry import poetry_constraint, poetry_lock_pins, poetry_requirements
 
@@ -178,6 +179,8 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
                     tuple(lines), pyproject_path, request, request_source, notes=tuple(notes),
                     local=tuple(dict.fromkeys(local)), constraints=tuple(pins),
                 )  # fmt: skip
+        if (setup := setup_requirements(files, directory)) is not None:  # pip install -e .
+            return PythonDeps(tuple(binary_twins(setup[0])[0]), setup[1], request, request_source)
         pipenv = _pipenv(files, directory)
         if pipenv is not None:
             lines, twins = binary_twins(pipenv[0])

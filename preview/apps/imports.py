@@ -16,12 +16,18 @@ is inferred.
 
 And a distribution that builds from source read as its twin that ships the same module as
 wheels: :func:`binary_twins` (``psycopg2`` as ``psycopg2-binary``).
+
+And before the imports, a setuptools project's ``install_requires``, also read from its
+source, never run: :func:`setup_requirements` (see there); and the folders whose modules
+the upload imports by their own names from within them (:func:`source_roots`).
 """
 
 from __future__ import annotations
 
 import ast
+import configparser
 import posixpath
+import re
 import sys
 from functools import cache
 from importlib import resources
@@ -32,7 +38,10 @@ from packaging.version import InvalidVersion, Version
 
 from .pyapp import parse_module, python_files
 
-__all__ = ["binary_twins", "import_mapping", "imported_names", "inferred_requirements"]
+__all__ = [
+    "binary_twins", "import_mapping", "imported_names", "inferred_requirements",
+    "setup_requirements", "source_roots",
+]  # fmt: skip
 
 
 # Django apps whose module is not their distribution's name and which pipreqs' table
@@ -200,3 +209,106 @@ def _twin_has(specifier: SpecifierSet, first: Version) -> bool:
         return False
     newest = Version(f"{first.major}.99")
     return not specifier or specifier.contains(newest) or specifier.contains(first)
+
+
+def _in(directory: str, name: str) -> str:
+    return f"{directory}/{name}" if directory else name
+
+
+def setup_requirements(files: dict[str, bytes], directory: str) -> tuple[list[str], str] | None:
+    """(its requirement lines, the file they come from) of the setuptools project in
+    ``directory``; None when it has none, or lists them only in a way read by running it.
+
+    ``pip install -e .`` is how such a project is installed; with no requirements.txt nor
+    pyproject.toml dependencies, its setup.py is its dependency file. Read by the imports
+    instead (lafrech's flask-smorest-sqlalchemy-example), the newest of each was installed:
+    flask-smorest 0.40 for the ``>=0.18.0,<0.19`` it pins, whose ``@blp.response`` takes
+    the status code first, and every route module failed at import."""
+    path = _in(directory, "setup.py")
+    if path in files and (found := _from_setup_py(files[path])) is not None:
+        return found, path
+    path = _in(directory, "setup.cfg")
+    if path in files and (found := _from_setup_cfg(files[path])) is not None:
+        return found, path
+    return None
+
+
+def _from_setup_py(data: bytes) -> list[str] | None:
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    bound: dict[str, ast.expr] = {}  # module-level `REQUIRES = [...]`
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            bound[node.targets[0].id] = node.value
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        callee = node.func
+        name = callee.attr if isinstance(callee, ast.Attribute) else getattr(callee, "id", "")
+        if name != "setup":
+            continue
+        value = next((k.value for k in node.keywords if k.arg == "install_requires"), None)
+        if isinstance(value, ast.Name):
+            value = bound.get(value.id)
+        try:
+            listed = ast.literal_eval(value) if value is not None else None
+        except (ValueError, TypeError, SyntaxError, RecursionError):
+            return None
+        if isinstance(listed, list | tuple) and all(isinstance(r, str) for r in listed):
+            return [r.strip() for r in listed if r.strip()] or None  # []: the imports say
+        return None
+    return None
+
+
+def _from_setup_cfg(data: bytes) -> list[str] | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(data.decode("utf-8", "replace"))
+    except configparser.Error:
+        return None
+    text = parser.get("options", "install_requires", fallback=None)
+    if text is None:
+        return None
+    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    return [line for line in lines if line] or None
+
+
+def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
+    """The folders (not the root) the upload's own code imports modules of by their
+    top-level names, from modules within them: an IDE's "sources root", which puts them
+    on ``sys.path``. brithely's todo-python-litestar-api marks ``src/`` so (its .idea):
+    ``src/users/adapters/orm.py`` imports ``from databases import ModelBase``
+    (``src/databases.py``) and its Alembic env.py ``from src.users.adapters.orm import
+    User``, from the root: "No module named 'databases'" from either place without it.
+    A name the root has too, the standard library's, or one of a distribution the app
+    installs (``installed``, its normalised names) says nothing: Django's ``proj/celery.py``
+    imports the installed celery, and on the path it would shadow it everywhere."""
+    mapping = import_mapping() or {}
+    paths = python_files(files)
+    at_root = {p.split("/", 1)[0].removesuffix(".py") for p in paths}
+    stdlib = set(sys.stdlib_module_names)
+    roots: list[str] = []
+    for path in paths:
+        if "/" not in path or (tree := parse_module(files[path])) is None:
+            continue
+        names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
+                 for a in n.names}  # fmt: skip
+        names |= {n.module.split(".")[0] for n in ast.walk(tree)
+                  if isinstance(n, ast.ImportFrom) and n.level == 0 and n.module}  # fmt: skip
+        for name in names - at_root - stdlib:
+            if {_normal(name), _normal(mapping.get(name, name))} & installed:
+                continue
+            folder = posixpath.dirname(path)
+            while folder:  # the nearest folder above the importer holding that module
+                module, package = _in(folder, f"{name}.py"), _in(folder, f"{name}/__init__.py")
+                if module in files or package in files:
+                    roots.append(folder)
+                    break
+                folder = posixpath.dirname(folder)
+    return list(dict.fromkeys(roots))
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()

@@ -64,7 +64,8 @@ _FIRST = {
     "user": ("POSTGRES_USER", "DB_USER", "PGUSER", "DATABASE_USER", "POSTGRES_USERNAME",
              "DB_USERNAME", "DATABASE_USERNAME"),
     "password": ("POSTGRES_PASSWORD", "DB_PASSWORD", "PGPASSWORD", "DATABASE_PASSWORD"),
-    "database": ("POSTGRES_DB", "DB_NAME", "PGDATABASE", "POSTGRES_DATABASE", "DATABASE_NAME"),
+    "database": ("POSTGRES_DB", "DB_NAME", "PGDATABASE", "POSTGRES_DATABASE", "DATABASE_NAME",
+                 "DB_DATABASE"),
 }  # fmt: skip
 # The prefixes an app's settings name a server's parts by, each with the name of its
 # database (``DATABASE_HOSTNAME``, ``DATABASE_USERNAME`` … of the FastAPI course's
@@ -97,6 +98,9 @@ def postgres_variables(
         variables[db_key] = database
     variables.update(POSTGRES_SERVER=host, PGHOST=host, PGPORT=str(port), PGUSER=user)
     variables.update(PGPASSWORD=password, PGDATABASE=database)
+    # the database's name as Laravel's .env and brithely's Litestar todo API spell it
+    # (whose Alembic env.py hands each DB_* to configparser, which refuses a None)
+    variables.update(DB_DATABASE=database, POSTGRES_DATABASE=database)
     return variables
 
 

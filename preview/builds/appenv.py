@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 from ..apps.asyncdb import URL_VARIABLES, async_database, sync_driver_url, tortoise_url
 from ..apps.configvars import dotenv_text, template_url
 from ..apps.depspec import PythonDeps, import_roots, python_dependencies
+from ..apps.imports import source_roots
 from ..apps.spec import LaunchSpec
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
@@ -131,6 +132,7 @@ def app_environment(
         ):  # flask-bones: every route answered 404 (called as 127.0.0.1, bound to app.docker)
             env["SERVER_NAME"] = f"127.0.0.1:{spec.port}"
         roots = [str(app_dir / root) for root in import_roots(spec.files, deps.local)]
+        roots += [str(app_dir / r) for r in source_roots(spec.files, deps.names())]  # an IDE's
         if roots and "PYTHONPATH" not in given:  # the upload's local packages: not installed
             env["PYTHONPATH"] = os.pathsep.join(roots)
     if detection is not None and detection.language == "node" and "NODE_OPTIONS" not in given:

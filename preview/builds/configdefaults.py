@@ -142,7 +142,7 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
         # other than the Host it is called with, Flask before 3.1 answers 404 to every
         # call: given only where the app cannot start without it.
         return None if upper == "SERVER_NAME" and kind == OPTIONAL else "localhost"
-    if _OWN_URL.match(upper):
+    if _OWN_URL.match(upper) or "HttpUrl" in kind:  # SERVER_HOST: AnyHttpUrl (tiangolo's)
         return "http://localhost"
     if _ISSUED_ID.search(upper):
         return f"preview-{secrets.token_hex(8)}"

@@ -27,6 +27,8 @@ def test_each_prefix_gives_host_and_user_under_both_spellings() -> None:
         assert variables[f"{prefix}_HOSTNAME"] == variables[f"{prefix}_HOST"] == "127.0.0.1"
         assert variables[f"{prefix}_USERNAME"] == variables[f"{prefix}_USER"] == "course"
     assert variables["DATABASE_NAME"] == variables["DB_NAME"] == "app"
+    assert variables["DB_DATABASE"] == variables["POSTGRES_DATABASE"] == "app"
+    assert postgres_variables({"DB_DATABASE": "todo"}, "h", 5432)["DB_NAME"] == "todo"
     assert variables["DATABASE_URL"] == "postgresql://course:postgres@127.0.0.1:5432/app"
 
 
@@ -39,6 +41,21 @@ async def test_settings_requiring_the_database_parts_connect(builder_service: Se
     _sandboxed(service)
     with trio.fail_after(BUILD_WAIT):
         body = await _settled(service, "fastapi_pg_settings_parts")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        who = (await _proxied(service, body, "/whoami"))["data"]
+        assert who == {"user": "postgres", "database": "app"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_the_database_named_db_database_is_given_too(builder_service: Service) -> None:
+    # brithely's todo-python-litestar-api: DB_HOST, DB_USER … were given, DB_DATABASE
+    # was not; its Alembic env.py handed None to configparser ("option values must be
+    # strings") and the setup step failed.
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "fastapi_pg_db_database")
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         who = (await _proxied(service, body, "/whoami"))["data"]
         assert who == {"user": "postgres", "database": "app"}

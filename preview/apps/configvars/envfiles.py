@@ -16,6 +16,8 @@ __all__ = ["EXAMPLE_NAMES", "dotenv_chain", "dotenv_text", "example_env_file", "
 
 EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist")
 _EXAMPLE_WORD = re.compile(r"example|sample|template|dist|default", re.IGNORECASE)
+# A name that says .env, spelt one way or another (not env.py: no example's word).
+_ENV_NAMED = re.compile(r"^(?:\.env\.|env[-.]|dot[-_.]?env[-_.])|[-_.]env$", re.IGNORECASE)
 # An example written in another format than a .env's (env.template.yaml, a CI's).
 _OTHER_FORMAT = re.compile(r"\.(?:ya?ml|json|[cm]?[jt]s|py|toml|cfg|ini|md|txt)$", re.IGNORECASE)
 # A URL an example file gives as a form to fill in, not an address:
@@ -86,13 +88,14 @@ def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
             if _in(directory, name) in files:
                 return _in(directory, name)
         # .env.dev-sample, .env.local.example, env-example-relational, env.sample (AppSeed's,
-        # no dot) …: a development one before a production one, a SQL database's before a
-        # document store's (env.py, Alembic's, has no example's word)
+        # no dot), dot-env-template (Arjun-Go's FastAPI-PgStarterKit: the dot spelt out),
+        # example.env …: a development one before a production one, a SQL database's
+        # before a document store's (env.py, Alembic's, has no example's word)
         others = [
             p
             for p in files
             if posixpath.dirname(p) == directory
-            and posixpath.basename(p).startswith((".env.", "env-", "env."))
+            and _ENV_NAMED.search(posixpath.basename(p))
             and _EXAMPLE_WORD.search(posixpath.basename(p))
             and not _OTHER_FORMAT.search(p)
         ]

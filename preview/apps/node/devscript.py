@@ -67,7 +67,14 @@ def without_watcher(script: str, runner: str = "tsx") -> str:
         return script
     if words[0] == "ts-node" and not {"-T", "--transpile-only"} & set(words):
         words = ["ts-node", "--transpile-only", *words[1:]]  # its type check: the build's
-    return shlex.join([*env, *words])
+    return " ".join([*map(_assignment, env), shlex.join(words)])
+
+
+def _assignment(word: str) -> str:
+    """``NAME=value`` written back for a shell: its value quoted, its name not, as a
+    quoted whole (``'debug=*'``, mkosir's typeorm-express-typescript) is a command."""
+    name, _, value = word.partition("=")
+    return f"{name}={shlex.quote(value)}" if value else f"{name}="
 
 
 def _nodemon_exec(args: list[str]) -> list[str] | None:

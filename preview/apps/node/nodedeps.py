@@ -8,7 +8,9 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from .refusednames import without_refused_names
 
 __all__ = ["NodeDeps", "node_dependencies"]
 
@@ -46,6 +48,16 @@ def node_dependencies(
     ``prisma``: the Prisma schema whose client the build generates."""
     if "package.json" not in files:
         return None
+    files, refused = without_refused_names(files)
+    deps = _node_dependencies(files, tools, prisma)
+    if refused is None:
+        return deps
+    return replace(deps, note=f"{deps.note}; {refused}" if deps.note else refused)
+
+
+def _node_dependencies(
+    files: dict[str, bytes], tools: tuple[str, ...], prisma: str | None
+) -> NodeDeps:
     schema = (prisma, files[prisma]) if prisma is not None and prisma in files else None
     for name in ("npm-shrinkwrap.json", "package-lock.json"):
         if name in files:

@@ -1,0 +1,3 @@
+"""Imported as ``databases`` from within src/, as an IDE's sources root has it."""
+
+WHERE = "src/databases.py"
