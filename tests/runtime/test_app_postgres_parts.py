@@ -33,29 +33,26 @@ def test_each_prefix_gives_host_and_user_under_both_spellings() -> None:
 
 
 @needs_server
-async def test_settings_requiring_the_database_parts_connect(builder_service: Service) -> None:
-    # The FastAPI course's Settings: its launch failed, "these 4 variables are needed:
-    # DATABASE_HOSTNAME, DATABASE_PORT, DATABASE_NAME, DATABASE_USERNAME", and its
-    # DATABASE_PASSWORD was a throwaway secret, not the server's.
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        # The FastAPI course's Settings: its launch failed, "these 4 variables are needed:
+        # DATABASE_HOSTNAME, DATABASE_PORT, DATABASE_NAME, DATABASE_USERNAME", and its
+        # DATABASE_PASSWORD was a throwaway secret, not the server's.
+        "fastapi_pg_settings_parts",
+        # brithely's todo-python-litestar-api: DB_HOST, DB_USER … were given, DB_DATABASE
+        # was not; its Alembic env.py handed None to configparser ("option values must be
+        # strings") and the setup step failed.
+        "fastapi_pg_db_database",
+    ],
+)
+async def test_settings_naming_the_database_parts_connect(
+    builder_service: Service, fixture: str
+) -> None:
     service = builder_service
     _sandboxed(service)
     with trio.fail_after(BUILD_WAIT):
-        body = await _settled(service, "fastapi_pg_settings_parts")
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        who = (await _proxied(service, body, "/whoami"))["data"]
-        assert who == {"user": "postgres", "database": "app"}
-        assert (await service.stop(body["gid"])).status_code == 200
-
-
-@needs_server
-async def test_the_database_named_db_database_is_given_too(builder_service: Service) -> None:
-    # brithely's todo-python-litestar-api: DB_HOST, DB_USER … were given, DB_DATABASE
-    # was not; its Alembic env.py handed None to configparser ("option values must be
-    # strings") and the setup step failed.
-    service = builder_service
-    _sandboxed(service)
-    with trio.fail_after(BUILD_WAIT):
-        body = await _settled(service, "fastapi_pg_db_database")
+        body = await _settled(service, fixture)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         who = (await _proxied(service, body, "/whoami"))["data"]
         assert who == {"user": "postgres", "database": "app"}
@@ -104,4 +101,3 @@ async def test_a_committed_url_to_fill_in_is_given_the_previews_own(
             system
         ), system
         assert (await service.stop(body["gid"])).status_code == 200
-
