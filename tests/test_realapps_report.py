@@ -128,6 +128,9 @@ def test_the_committed_table_reads_back_with_its_own_summary() -> None:
     assert again[2:] == rows
     piped = {**results[0], "cause": "a | b", "class": "ours", "healthy": False}
     assert results_from_table_text(markdown([piped], summary([piped], 1), False))[0] == piped
+    # Written again by a run of one app: its heading does not claim the others' rows.
+    heading = markdown(results, figures, False, kept=len(results) - 1).split("\n", 1)[0]
+    assert f" of 1 app; the other {len(results) - 1} rows as the earlier results" in heading
 
 
 def _rows(text: str) -> list[str]:

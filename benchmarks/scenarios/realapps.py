@@ -359,7 +359,7 @@ def run(
 
     def save(partial: bool) -> dict[str, Any]:
         every = sorted(results + kept, key=lambda r: order.get(r["name"], len(order)))
-        return report.write(every, planned, out_json, partial=partial)
+        return report.write(every, planned, out_json, partial=partial, kept=len(kept))
 
     service = _service(CORPUS / ".service-data")
     try:

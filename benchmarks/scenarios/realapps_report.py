@@ -205,10 +205,17 @@ def _commit() -> str:
     return done.stdout.strip()
 
 
-def markdown(results: list[dict[str, Any]], figures: dict[str, Any], partial: bool) -> str:
+def markdown(
+    results: list[dict[str, Any]], figures: dict[str, Any], partial: bool, kept: int = 0
+) -> str:
+    """The table; ``kept``: how many of its rows are an earlier run's (an ``--only`` run's
+    others), which its heading then says rather than claiming them."""
+    now = len(results) - kept
+    earlier = f"; the other {kept} rows as the earlier results had them" if kept else ""
     lines = [
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {_commit()}, "
         "`python -m benchmarks realapps`"
+        + (f" of {now} app{'s' * (now != 1)}{earlier}" if kept else "")
         + (f" — **PARTIAL: {figures['ran']} of {figures['planned']} apps**" if partial else ""),
         "",
         "| app | shape | launched | healthy | cold s | cached s | endpoints found/real "
@@ -244,12 +251,12 @@ def markdown(results: list[dict[str, Any]], figures: dict[str, Any], partial: bo
 
 
 def write(
-    results: list[dict[str, Any]], planned: int, out_json: Path, *, partial: bool
+    results: list[dict[str, Any]], planned: int, out_json: Path, *, partial: bool, kept: int = 0
 ) -> dict[str, Any]:
     figures = summary(results, planned)
     body = {"summary": figures, "partial": partial, "results": results}
     _replace(out_json, json.dumps(body, indent=1, default=str) + "\n")
-    _replace(out_json.with_suffix(".md"), markdown(results, figures, partial))
+    _replace(out_json.with_suffix(".md"), markdown(results, figures, partial, kept))
     return figures
 
 
