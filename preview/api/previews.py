@@ -105,30 +105,28 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
     }
 
 
-def _stored_runtime(row: PreviewInstance) -> dict[str, Any]:
-    """The row's runtime (rows from before it was stored have the command alone)."""
+def _stored(row: PreviewInstance) -> dict[str, Any]:
+    """The row's runtime JSON, read once (rows from before it was stored: none)."""
     try:
         stored = json.loads(row.runtime) if row.runtime else {}
     except ValueError:
-        stored = {}
-    if not isinstance(stored, dict):
-        stored = {}
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
+def _stored_runtime(row: PreviewInstance, stored: dict[str, Any]) -> dict[str, Any]:
+    """The status's ``runtime`` of the row (rows from before it was stored have the
+    command alone)."""
     keys = ("framework", "command", "detectedFrom", "python", "revision")
     found = {key: stored.get(key) for key in keys} | {"command": row.command}
     workers = stored.get("workers") if isinstance(stored.get("workers"), list) else []
     return found | {"generatedEnv": stored.get("generatedEnv") or [], "workers": workers}
 
 
-def _stored_health_path(row: PreviewInstance) -> str | None:
-    try:
-        stored = json.loads(row.runtime) if row.runtime else {}
-    except ValueError:
-        return None
-    path = stored.get("healthPath") if isinstance(stored, dict) else None
-    return path if isinstance(path, str) else None
-
-
 def _from_row(row: PreviewInstance) -> dict[str, Any]:
+    stored = _stored(row)
+    runtime = _stored_runtime(row, stored)
+    health_path = stored.get("healthPath")
     return {
         "previewInstanceId": row.id,
         "generationId": row.generation_id,
@@ -149,16 +147,16 @@ def _from_row(row: PreviewInstance) -> dict[str, Any]:
         "errorLines": json.loads(row.error_lines) if row.error_lines else [],
         "missingEnv": _missing(row.status, row.error_message),
         "stopReason": row.stop_reason,
-        "runtime": _stored_runtime(row),
-        "revision": _stored_runtime(row).get("revision") or 1,
+        "runtime": runtime,
+        "revision": runtime.get("revision") or 1,
         # What it was checked on: its log's lines of those checks (hidden by the page and
         # `preview logs`) are told by it after the end too.
-        "healthPath": _stored_health_path(row),
+        "healthPath": health_path if isinstance(health_path, str) else None,
         "processes": [
             {"name": "web", "role": "web", "status": row.status, "pid": row.process_id},
             *(
                 {**worker, "role": "worker", "status": "stopped"}
-                for worker in _stored_runtime(row)["workers"]
+                for worker in runtime["workers"]
                 if isinstance(worker, dict)
             ),
         ],
