@@ -176,6 +176,9 @@ def _write(
             rows = [row for row in rows if row[_PREVIEW] in totals]
         if not rows:
             return
+        rows = _past_bounds(connection, rows, max_count, max_bytes, totals)
+        if not rows:  # a preview's only rows, each past its bounds alone
+            return
         if connection.dialect.name == "sqlite":
             # Plain tuples to sqlite3 (the timestamp as text: shape_row): SQLAlchemy's
             # per-row parameter processing would cost as much as the insert (as for the
@@ -197,6 +200,53 @@ def _write(
             if count > max_count or size > max_bytes:
                 down_to = max_count - max(max_count // 10, 1)
                 _cut(connection, preview_id, down_to, max_bytes * 9 // 10, totals)
+
+
+def _past_bounds(
+    connection: Any, rows: list[tuple], max_count: int, max_bytes: int, totals: dict[str, list[int]]
+) -> list[tuple]:
+    """``rows`` without those the cut after their insert would remove at once.
+
+    A preview with more requests in the batch than it may keep (above a thousand calls
+    a second, one batch a second) would have them all inserted, into the table and its
+    two indexes, and most removed again by the cut, in this same transaction: nobody
+    could see them. Its older rows all go instead (the cut falls inside the batch: it
+    alone is past a bound) and only what the cut would leave is inserted, its newest
+    requests down to nine tenths of both bounds, as :func:`_cut` leaves them."""
+    counts: dict[str, list[int]] = {}
+    for row in rows:
+        seen = counts.setdefault(row[_PREVIEW], [0, 0])
+        seen[0] += 1
+        seen[1] += row[_STORED]
+    over = {
+        preview_id for preview_id, (count, size) in counts.items()
+        if count > max_count or size > max_bytes
+    }  # fmt: skip
+    if not over:
+        return rows
+    down_to, bytes_to = max_count - max(max_count // 10, 1), max_bytes * 9 // 10
+    kept: list[tuple] = []
+    left = {preview_id: [0, 0] for preview_id in over}
+    full: set[str] = set()
+    for row in reversed(rows):  # newest first, as the cut counts
+        preview_id = row[_PREVIEW]
+        if preview_id not in over:
+            kept.append(row)
+            continue
+        if preview_id in full:
+            continue
+        total = left[preview_id]
+        if total[0] + 1 > down_to or total[1] + row[_STORED] > bytes_to:
+            full.add(preview_id)  # the cut's first row past a bound: it and older go
+            continue
+        total[0] += 1
+        total[1] += row[_STORED]
+        kept.append(row)
+    for preview_id in over:
+        connection.execute(_DELETE_ALL, {"preview": preview_id})
+        totals[preview_id] = [0, 0]  # what is left of it: the batch's rows, counted below
+    kept.reverse()
+    return kept
 
 
 def _learn(connection: Any, previews: set[str], totals: dict[str, list[int]]) -> None:
@@ -254,6 +304,7 @@ _TOTALS = text(
     " WHERE preview_id = :preview"
 )
 _DELETE = text("DELETE FROM proxied_requests WHERE preview_id = :preview AND id <= :cut")
+_DELETE_ALL = text("DELETE FROM proxied_requests WHERE preview_id = :preview")
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ from preview.history.rows import (
     _stored_time,
     list_requests,
     read_request,
+    shape_row,
+    write_batch,
 )  # fmt: skip
 from preview.store import LogRetention, Store
 from preview.store.models import ProxiedRequest
@@ -88,5 +90,61 @@ async def test_batches_are_bounded_masked_and_go_with_the_log(db_url: str) -> No
             rows = await store._run(list_requests, store.engine, RequestQuery("g1", limit=10))
             assert {r["preview_id"] for r in rows} == {"p2"}
             assert history.not_kept == 0
+        finally:
+            await store.aclose()
+
+
+def _shaped(pid: str, n: int, body: bytes = b"") -> tuple:
+    return shape_row(
+        (
+            pid, "g1", f"req_{pid}_{n}", n, "proxy", None, 1_764_000_000.0 + n, 1.0, 1.0,
+            "GET", f"/n/{n}", 200, None, [], body or None, [], None,
+        )
+    )  # fmt: skip
+
+
+async def test_a_batch_past_the_bounds_keeps_what_the_cut_would_leave(db_url: str) -> None:  # noqa: F811
+    """A batch with more of a preview's requests than it may keep inserts only the newest
+    nine tenths (its older rows all go); the table, and the writer's totals, are what
+    inserting all and cutting gives."""
+    with trio.fail_after(60):
+        store = await Store.open(db_url)
+        try:
+            await store.add_generation(generation("g1"), {})
+            for pid in ("p1", "p2"):
+                await store.add_preview(preview(pid, "g1", status="running"))
+            totals: dict[str, list[int]] = {}
+
+            async def write(rows: list[tuple], max_count: int = 10, max_bytes: int = 2**20):
+                await store._run(write_batch, store.engine, rows, max_count, max_bytes, totals)
+                listed = await store._run(list_requests, store.engine, RequestQuery("g1", 100))
+                return {
+                    pid: [int(r["path"].rsplit("/", 1)[1]) for r in reversed(listed)
+                          if r["preview_id"] == pid]
+                    for pid in ("p1", "p2")
+                }  # fmt: skip
+
+            assert await write([_shaped("p1", n) for n in range(5)]) == {
+                "p1": [0, 1, 2, 3, 4], "p2": [],
+            }  # fmt: skip
+            mixed = [_shaped("p1", n) for n in range(5, 30)]
+            mixed[3:3] = [_shaped("p2", n) for n in range(3)]
+            # p1: 30 in all, past 10: its newest 9, all of this batch; p2 untouched.
+            assert await write(mixed) == {"p1": list(range(21, 30)), "p2": [0, 1, 2]}
+            assert totals["p1"] == [9, sum(_shaped("p1", n)[-1] for n in range(21, 30))]
+            assert totals["p2"] == [3, sum(_shaped("p2", n)[-1] for n in range(3))]
+            # Two more: 11, cut as before (the newest 9, across both batches).
+            kept = await write([_shaped("p1", n) for n in (30, 31)])
+            assert kept["p1"] == list(range(23, 32))
+            # By bytes: three big bodies are past max_bytes; nine tenths of it hold one.
+            big = [_shaped("p2", n, b"x" * 400) for n in (3, 4, 5)]
+            size = big[0][-1]
+            assert await write(big, max_bytes=size * 2) == {
+                "p1": list(range(23, 32)), "p2": [5],
+            }  # fmt: skip
+            assert totals["p2"] == [1, size]
+            # One request alone past nine tenths of the bytes: nothing of it is kept.
+            assert (await write([_shaped("p2", 6, b"y" * 4000)], max_bytes=1000))["p2"] == []
+            assert totals["p2"] == [0, 0]
         finally:
             await store.aclose()
