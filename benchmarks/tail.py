@@ -1,0 +1,119 @@
+"""``python -m benchmarks.tail``: the late calls at one connection, two versions of the
+service side by side (issue 25's p99 at one connection, counted rather than read off a
+percentile).
+
+At one connection a `wrk` run of 2 s makes 3,000-4,000 calls; its p99 is the 30th-40th
+slowest, and the app itself answers about one call in 100 ms late (benchmarks/README.md,
+the proxy's twentieth round): so p99 reads whether the proxy's own late calls, added to
+the app's, pass that rank, and moves by a millisecond with a handful of calls. Here a
+client of ours makes ``--calls`` sequential calls a round on one kept-alive connection
+through the path proxy of each service's quiet preview (the app printing nothing:
+``anchors.QUIET_COMMAND``), the two services alternating, and counts the calls later
+than the round's median by more than 0.5, 1 and 2 ms.
+
+``--base DIR`` holds another version's ``preview`` package (as for ``abproxy``); the
+other service runs this checkout. Without ``--base`` both run this checkout (an A/A:
+what the measure resolves).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import time
+from typing import Any
+
+from . import anchors
+from .harness import ServiceServer, log
+
+__all__ = ["main"]
+
+_LATE_MS = (0.5, 1.0, 2.0)
+
+
+def _call_times(port: int, request: bytes, calls: int) -> list[float]:
+    """``calls`` sequential calls on one connection: each one's time (ms)."""
+    times: list[float] = []
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        clock = time.perf_counter_ns
+        for _ in range(calls):
+            began = clock()
+            connection.sendall(request)
+            data = b""
+            while True:
+                data += connection.recv(65536)
+                head_end = data.find(b"\r\n\r\n")
+                if head_end < 0:
+                    continue
+                head = data[:head_end].lower()
+                length = head.find(b"content-length:")
+                if length < 0:
+                    raise RuntimeError(f"no content-length: {data[:200]!r}")
+                size = int(head[length + 15 :].split(b"\r\n", 1)[0])
+                if len(data) >= head_end + 4 + size:
+                    break
+            times.append((clock() - began) / 1e6)
+            if not data.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(f"answered {data[:200]!r}")
+    return times
+
+
+def _target(name: str, service: ServiceServer) -> dict[str, Any]:
+    gid, launched = anchors.launch_quiet(service)
+    headers = {**service.auth, "X-Preview-Token": launched["previewToken"]}
+    lines = [f"GET /api/generations/{gid}/preview/proxy{anchors.CHILD_PATH} HTTP/1.1"]
+    lines += [f"Host: 127.0.0.1:{service.port}", *(f"{k}: {v}" for k, v in headers.items())]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    return {"name": name, "port": service.port, "request": request}
+
+
+def _summary(times: list[float]) -> dict[str, Any]:
+    median = statistics.median(times)
+    ordered = sorted(times)
+    return {
+        "p50_ms": round(median, 3),
+        "p99_ms": round(ordered[int(len(ordered) * 0.99)], 3),
+        **{f"late_{late}ms": sum(t > median + late for t in times) for late in _LATE_MS},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", help="a directory holding the other preview/ (else: A/A)")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--calls", type=int, default=4000)
+    args = parser.parse_args()
+    sandbox = os.environ.get("BENCH_SANDBOX", "auto")
+    services: list[ServiceServer] = []
+    try:
+        targets = []
+        for name, env in (("base", {"PYTHONPATH": args.base} if args.base else {}), ("this", {})):
+            service = ServiceServer(extra_env={"PREVIEW_SANDBOX": sandbox, **env})
+            services.append(service)
+            targets.append(_target(name, service))
+        for target in targets:  # warm: the first calls build the pools and caches
+            _call_times(target["port"], target["request"], 500)
+        rounds: dict[str, list[dict[str, Any]]] = {t["name"]: [] for t in targets}
+        for number in range(args.rounds):
+            for target in targets if number % 2 == 0 else targets[::-1]:
+                times = _call_times(target["port"], target["request"], args.calls)
+                rounds[target["name"]].append(_summary(times))
+                log(f"tail: round {number + 1} {target['name']}: {rounds[target['name']][-1]}")
+        for name, each in rounds.items():
+            sums = {key: sum(r[key] for r in each) for key in each[0] if key.startswith("late")}
+            medians = {
+                key: round(statistics.median(r[key] for r in each), 3)
+                for key in ("p50_ms", "p99_ms")
+            }
+            print(f"{name}: {args.rounds} x {args.calls} calls, medians {medians}, late {sums}")
+        print(f"load average {os.getloadavg()}")
+    finally:
+        for service in services:
+            service.close()
+
+
+if __name__ == "__main__":
+    main()
