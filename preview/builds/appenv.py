@@ -88,7 +88,9 @@ def app_environment(
     ``python`` in ``app_dir``: see the module doc. ``database_env``: its own PostgreSQL's
     variables (empty without one: ``backing.Backing.env``), each where the app sets none;
     ``egress_open``: its sandbox has a way out; ``defaults``: the
-    configuration filled in below them all (``configdefaults``)."""
+    configuration filled in below them all (``configdefaults``). Blocking (it parses the
+    upload's modules, reads its build's files): called in a worker thread, never on the
+    event loop (``preparation``)."""
     base = child_environment(cwd=app_dir, port=spec.port, python=python)
     database_url = base.pop("DATABASE_URL", None)
     anchor = spec.detection.detected_from if spec.detection is not None else ""

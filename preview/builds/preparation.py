@@ -9,6 +9,11 @@ as ``setup`` events, so that neither the status nor the UI counts it as the buil
 is a :class:`~.build.BuildFailed` with the one-line reason and the lines that explain it.
 What it holds is given back by :meth:`Preparation.release`, which the preview's teardown
 calls whatever happened.
+
+The ``environment`` callable (``app_environment`` bound to the preview) parses the
+upload's modules and reads its build's files: it is always called in a worker thread
+(trio's default limiter), never on the event loop every preview's calls share, and once
+for the set-up steps of a run (and the app after them: :meth:`Preparation.environment`).
 """
 
 from __future__ import annotations
@@ -78,6 +83,8 @@ class Preparation:
         self.config = ConfigDefaults()  # the configuration filled in (once run)
         self.remedies = Remedies(builder.learned)  # a relaunch's fixes (see relaunch)
         self._runs = 0
+        # The last run's environment of its set-up steps, and the (python, port) it is for.
+        self._env: tuple[tuple[str, int], dict[str, str]] | None = None
 
     def command(self, port: int) -> list[str]:
         """The start command for ``port`` (the port may change: see PreviewRuntime)."""
@@ -135,6 +142,7 @@ class Preparation:
         """
         spec = self.spec
         self._runs += 1
+        self._env = None
         if self._lease is not None:  # a relaunch: the last attempt's environment
             self._lease.release()
             self._lease = None
@@ -172,7 +180,19 @@ class Preparation:
         self._template = prepared.template
         spec.argv = self.command(spec.port)
         spec.requirements = prepared.requirements
+        if prepared.env is not None:
+            self._env = ((prepared.python, spec.port), prepared.env)
         return prepared.python
+
+    async def environment(
+        self, python: str, environment: Callable[[str], dict[str, str]]
+    ) -> dict[str, str]:
+        """The app's environment with ``python`` after :meth:`run`: the one its set-up
+        steps ran with (the same inputs: nothing but the port, which may have moved since,
+        changes between them), else ``environment(python)`` in a worker thread."""
+        if self._env is not None and self._env[0] == (python, self.spec.port):
+            return dict(self._env[1])
+        return await trio.to_thread.run_sync(environment, python)
 
     async def python_versions(self) -> list[str]:
         """The versions of the interpreters present (for a fix's older Python)."""
@@ -193,7 +213,8 @@ class Preparation:
         spec = self.spec
         anchor = spec.detection.detected_from if spec.detection is not None else ""
         given = {**dotenv_file(spec.files, anchor), **spec.extra}
-        provided = set(environment(self.settings.python)) - set(given)
+        provided = set(await trio.to_thread.run_sync(environment, self.settings.python))
+        provided -= set(given)
         self.config = config_defaults(spec.files, anchor, given, provided)
         for note in self.config.notes:
             await self._say(note)
@@ -243,6 +264,7 @@ class Prepared:
     lease: Lease | None  # the environment in use, released when the preview ends
     listed_in: str  # where the app's dependencies are listed (for hints)
     requirements: str | None
+    env: dict[str, str] | None = None  # environment(python), if its set-up steps needed it
 
 
 def fill(template: tuple[str, ...], values: dict[str, str]) -> list[str]:
@@ -281,7 +303,8 @@ async def prepare_app(
     elif detection.language == "python":
         remedies = remedies or Remedies()
         listed = python_dependencies(files, detection.detected_from)
-        listed = await with_async_driver(listed, files, environment(settings.python), say)
+        given = await trio.to_thread.run_sync(environment, settings.python)
+        listed = await with_async_driver(listed, files, given, say)
         learned = await trio.to_thread.run_sync(remedies.adopt, files)
         if learned:
             said = ", ".join(fix.change for fix in learned)
@@ -316,20 +339,24 @@ async def prepare_app(
                 (settings.previews_dir,),
             )  # fmt: skip
     filled = {**values, "python": python}
+    app_env: dict[str, str] | None = None  # environment(python): the same for every step
     if detection.setup:
         on_phase("setup")
     try:
         if services_ready is not None and (detection.setup or detection.frontend is not None):
             await services_ready()
         if detection.frontend is not None and settings.build != "off":  # (apps.frontend)
+            app_env = await trio.to_thread.run_sync(environment, python)
             await build_frontend(
                 detection.frontend, files, app_dir=app_dir, settings=settings,
                 node_modules=builder.node_modules,
-                env=environment(python), publish=publish_setup or publish, say=say,
+                env=dict(app_env), publish=publish_setup or publish, say=say,
                 confine=partial(confine, python), run_as=partial(run_as, python),
             )  # fmt: skip
         for step, where in detection.setup_steps():
-            env = environment(python)
+            if app_env is None:
+                app_env = await trio.to_thread.run_sync(environment, python)
+            env = dict(app_env)
             output = publish_setup or publish
             await run_setup_step(
                 fill(step, filled), app_dir, where, env, settings, output, say,
@@ -348,4 +375,4 @@ async def prepare_app(
         await say("gunicorn reads the app's settings file through the service's: in the "
                   "foreground, its logs on its output")  # fmt: skip
     started = tuple(fill(template, {**filled, "port": "{port}"}))
-    return Prepared(started, python, version, lease, listed_in, requirements)
+    return Prepared(started, python, version, lease, listed_in, requirements, app_env)

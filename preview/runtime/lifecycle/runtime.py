@@ -345,7 +345,7 @@ class PreviewRuntime:
                 return "failed"
         await self.backing.ready()  # it may connect at once (its set-up steps waited too)
         built = self.preparation.env_path
-        env = self._environment(python)
+        env = await self.preparation.environment(python, self._environment)
         run_as = self.containment.plain_uid(python, built)
         limits = ChildLimits(memory_bytes=self.preparation.memory_limit(), run_as=run_as)
         if run_as is not None:

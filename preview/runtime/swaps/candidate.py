@@ -296,7 +296,10 @@ async def prepare(
     candidate.listed_in = prepared.listed_in
     candidate.spec.argv = [part.replace("{port}", str(port)) for part in prepared.template]
     candidate.spec.requirements = prepared.requirements
-    candidate.env = environment(prepared.python)
+    if prepared.env is not None:  # its set-up steps' (the same python, the same port)
+        candidate.env = dict(prepared.env)
+    else:  # (off the event loop: it parses the upload's modules)
+        candidate.env = await trio.to_thread.run_sync(environment, prepared.python)
     candidate.python = prepared.python
     built = prepared.lease.path if prepared.lease is not None else None
     memory = preview.preparation.memory_limit()
