@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
-from collections.abc import AsyncIterator, Callable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -29,6 +30,25 @@ EXAMPLE_APP = Path(__file__).resolve().parent.parent / "examples" / "hello-fasta
 SECRET = "test-secret-" + "x" * 40
 
 
+def _run_apart(main: Callable[[], Awaitable[None]]) -> None:
+    """``trio.run(main)`` in a thread of its own: a session fixture is set up where a
+    test first asks for it, which may be inside that test's trio run (an async test's
+    ``request.getfixturevalue``), where another ``trio.run`` on the same thread fails."""
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            trio.run(main)
+        except BaseException as error:  # raised again in the fixture's own thread
+            failed.append(error)
+
+    thread = threading.Thread(target=run, name="session-fixture")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite database the migrations made, once a session: each test's data directory
@@ -41,7 +61,7 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
             store = await Store.open(f"sqlite:///{path}")
         await store.aclose()
 
-    trio.run(migrate)  # a sync fixture: set up before the test's own trio run
+    _run_apart(migrate)
     assert not path.with_name(path.name + "-wal").exists()  # checkpointed on its close
     return path
 
@@ -59,7 +79,7 @@ def interpreter_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
         with trio.fail_after(300):
             assert await builder.python_versions()
 
-    trio.run(ask)  # a sync fixture: set up before the test's own trio run
+    _run_apart(ask)
     return builder.root / ".uv-cache"
 
 
