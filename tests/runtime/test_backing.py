@@ -293,14 +293,26 @@ async def test_a_password_with_a_line_break_is_the_accounts_whole_password(
 
 
 async def _runs_on_mariadb(service: Service, files: dict[str, str]) -> None:
-    """``files`` (EITHER_ENGINE_APP) launched sandboxed: it runs, on its private MariaDB."""
+    """``files`` (EITHER_ENGINE_APP) launched sandboxed: it runs, on its private MariaDB.
+    A failure tells the preview's log: when its MariaDB answered, or why not (it exited,
+    it did not answer in time), and the app's last lines (a lost connection, once, under
+    load, whose cause the app's error alone did not show)."""
     require_sandbox(service)
     if mariadb_binary() is None:
         pytest.skip("mariadbd is not installed")
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, files)
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        assert "MariaDB" in (await _call(service, body, "GET", "/"))["version"]
+        answer = None
+        if body["status"] == "running":
+            answer = await service.app_request(body, "GET", "/")
+        if answer is None or answer.status_code != 200:
+            events = await service.history(body["gid"])
+            pytest.fail(
+                f"{body['status']}: {body['errorMessage']} {body['errorLines']}; answer: "
+                f"{answer.text if answer is not None else None}; system: "
+                f"{messages(events, 'system')}; app: {messages(events, 'app')[-20:]}"
+            )
+        assert "MariaDB" in answer.json()["version"]
         assert (await service.stop(body["gid"])).status_code == 200
 
 
