@@ -9,7 +9,9 @@ the app's, pass that rank, and moves by a millisecond with a handful of calls. H
 client of ours makes ``--calls`` sequential calls a round on one kept-alive connection
 through the path proxy of each service's quiet preview (the app printing nothing:
 ``anchors.QUIET_COMMAND``), the two services alternating, and counts the calls later
-than the round's median by more than 0.5, 1 and 2 ms.
+than the round's median by more than 0.5, 1 and 2 ms. Where the sandbox's network
+namespace can be entered (``nsenter``, as root), the same client calls each quiet app
+from inside it too (``-app``: no proxy), in the same rounds: the app's own late calls.
 
 ``--base DIR`` holds another version's ``preview`` package (as for ``abproxy``); the
 other service runs this checkout. Without ``--base`` both run this checkout (an A/A:
@@ -19,14 +21,20 @@ what the measure resolves).
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import socket
 import statistics
+import subprocess
+import sys
 import time
 from typing import Any
 
+from preview.sandbox.netns import netns_child
+
 from . import anchors
-from .harness import ServiceServer, log
+from .harness import PYTHON, ROOT, ServiceServer, log
 
 __all__ = ["main"]
 
@@ -61,13 +69,41 @@ def _call_times(port: int, request: bytes, calls: int) -> list[float]:
     return times
 
 
-def _target(name: str, service: ServiceServer) -> dict[str, Any]:
+def _request(path: str, host: str, headers: dict[str, str]) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _targets(name: str, service: ServiceServer) -> list[dict[str, Any]]:
+    """The quiet preview's path proxy, and (where its sandbox's network namespace can be
+    entered) its app called from inside it, with no proxy: the app's own late calls."""
     gid, launched = anchors.launch_quiet(service)
     headers = {**service.auth, "X-Preview-Token": launched["previewToken"]}
-    lines = [f"GET /api/generations/{gid}/preview/proxy{anchors.CHILD_PATH} HTTP/1.1"]
-    lines += [f"Host: 127.0.0.1:{service.port}", *(f"{k}: {v}" for k, v in headers.items())]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
-    return {"name": name, "port": service.port, "request": request}
+    path = f"/api/generations/{gid}/preview/proxy{anchors.CHILD_PATH}"
+    host = f"127.0.0.1:{service.port}"
+    targets = [{"name": name, "port": service.port, "request": _request(path, host, headers)}]
+    sandbox = launched.get("processId") if launched.get("isolation", "none") != "none" else None
+    child = netns_child(sandbox) if sandbox and shutil.which("nsenter") else None
+    if child is not None:
+        port = launched["port"]
+        targets.append({
+            "name": f"{name}-app",
+            "port": port,
+            "request": _request(anchors.CHILD_PATH, f"127.0.0.1:{port}", {}),
+            "prefix": ["nsenter", "-t", str(child), "-n"],
+        })  # fmt: skip
+    return targets
+
+
+def _measure(target: dict[str, Any], calls: int) -> list[float]:
+    """:func:`_call_times` in a process of its own (in the target's namespace)."""
+    command = [*target.get("prefix", []), PYTHON, "-m", "benchmarks.tail", "--client"]
+    command += [str(target["port"]), str(calls)]
+    done = subprocess.run(
+        command, input=target["request"], capture_output=True, check=True, cwd=ROOT,
+        timeout=60 + calls / 100,
+    )  # fmt: skip
+    return json.loads(done.stdout)
 
 
 def _summary(times: list[float]) -> dict[str, Any]:
@@ -85,7 +121,12 @@ def main() -> None:
     parser.add_argument("--base", help="a directory holding the other preview/ (else: A/A)")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--calls", type=int, default=4000)
+    parser.add_argument("--client", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.client:  # (_measure's process: the request on stdin, the times on stdout)
+        port, calls = args.client
+        print(json.dumps(_call_times(port, sys.stdin.buffer.read(), calls)))
+        return
     sandbox = os.environ.get("BENCH_SANDBOX", "auto")
     services: list[ServiceServer] = []
     try:
@@ -93,13 +134,13 @@ def main() -> None:
         for name, env in (("base", {"PYTHONPATH": args.base} if args.base else {}), ("this", {})):
             service = ServiceServer(extra_env={"PREVIEW_SANDBOX": sandbox, **env})
             services.append(service)
-            targets.append(_target(name, service))
+            targets += _targets(name, service)
         for target in targets:  # warm: the first calls build the pools and caches
-            _call_times(target["port"], target["request"], 500)
+            _measure(target, 500)
         rounds: dict[str, list[dict[str, Any]]] = {t["name"]: [] for t in targets}
         for number in range(args.rounds):
             for target in targets if number % 2 == 0 else targets[::-1]:
-                times = _call_times(target["port"], target["request"], args.calls)
+                times = _measure(target, args.calls)
                 rounds[target["name"]].append(_summary(times))
                 log(f"tail: round {number + 1} {target['name']}: {rounds[target['name']][-1]}")
         for name, each in rounds.items():

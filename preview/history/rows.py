@@ -277,10 +277,18 @@ def _cut(
     """Remove the preview's oldest requests beyond its newest ``max_count`` within
     ``max_bytes``; ``totals`` says what is left. The cut is found by the database (a
     running count and sum over its index, newest first), not row by row here: at a
-    preview's bound that walk ran every tenth of it, a tenth of the writer's CPU."""
-    found = connection.execute(
-        _FIRST_PAST, {"preview": preview_id, "count": max_count, "bytes": max_bytes}
-    ).first()
+    preview's bound that walk ran every tenth of it, a tenth of the writer's CPU. Where
+    its bytes cannot bind (all of them within ``max_bytes``), the index is skipped
+    through to the cut instead: the running sum over every row cost six times that."""
+    parameters = {"preview": preview_id, "count": max_count}
+    if totals[preview_id][1] <= max_bytes:
+        cut = connection.execute(_NEWEST_PAST, parameters).scalar()
+        if cut is not None:
+            kept = connection.execute(_BYTES_AFTER, {"preview": preview_id, "cut": cut}).scalar()
+            connection.execute(_DELETE, {"preview": preview_id, "cut": cut})
+            totals[preview_id] = [max_count, kept]
+            return
+    found = connection.execute(_FIRST_PAST, {**parameters, "bytes": max_bytes}).first()
     if found is None:
         count, size = connection.execute(_TOTALS, {"preview": preview_id}).one()
         totals[preview_id] = [count, size]
@@ -298,6 +306,14 @@ _FIRST_PAST = text(
     " SUM(stored_bytes) OVER (ORDER BY id DESC ROWS UNBOUNDED PRECEDING) AS s"
     " FROM proxied_requests WHERE preview_id = :preview"
     ") AS running WHERE n > :count OR s > :bytes ORDER BY id DESC LIMIT 1"
+)
+_NEWEST_PAST = text(
+    "SELECT id FROM proxied_requests WHERE preview_id = :preview"
+    " ORDER BY id DESC LIMIT 1 OFFSET :count"
+)
+_BYTES_AFTER = text(
+    "SELECT coalesce(sum(stored_bytes), 0) FROM proxied_requests"
+    " WHERE preview_id = :preview AND id > :cut"
 )
 _TOTALS = text(
     "SELECT count(*), coalesce(sum(stored_bytes), 0) FROM proxied_requests"

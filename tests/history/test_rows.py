@@ -136,12 +136,18 @@ async def test_a_batch_past_the_bounds_keeps_what_the_cut_would_leave(db_url: st
             # Two more: 11, cut as before (the newest 9, across both batches).
             kept = await write([_shaped("p1", n) for n in (30, 31)])
             assert kept["p1"] == list(range(23, 32))
+            assert totals["p1"] == [9, sum(_shaped("p1", n)[-1] for n in range(23, 32))]
+            # Past the bytes but not the count, the batch alone within both: the newest
+            # within nine tenths of the bytes (the big one and the 31st).
+            heavy = _shaped("p1", 32, b"z" * 600)
+            small = _shaped("p1", 31)[-1]
+            bound = heavy[-1] + small * 2 + 60  # nine tenths: the heavy one and one more
+            assert (await write([heavy], max_bytes=bound))["p1"] == [31, 32]
+            assert totals["p1"] == [2, heavy[-1] + small]
             # By bytes: three big bodies are past max_bytes; nine tenths of it hold one.
             big = [_shaped("p2", n, b"x" * 400) for n in (3, 4, 5)]
             size = big[0][-1]
-            assert await write(big, max_bytes=size * 2) == {
-                "p1": list(range(23, 32)), "p2": [5],
-            }  # fmt: skip
+            assert await write(big, max_bytes=size * 2) == {"p1": [31, 32], "p2": [5]}
             assert totals["p2"] == [1, size]
             # One request alone past nine tenths of the bytes: nothing of it is kept.
             assert (await write([_shaped("p2", 6, b"y" * 4000)], max_bytes=1000))["p2"] == []
