@@ -88,12 +88,18 @@ def ensure_template(data_dir: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=MARIADB_DRAFT_PREFIX, dir=data_dir))
     try:
         user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=False)
-        result = subprocess.run(
-            _dying_with_us(installer, "--no-defaults", f"--datadir={staging}",
-             f"--user={user.stdout.strip() or 'root'}", "--auth-root-authentication-method=normal",
-             "--skip-test-db", "--skip-name-resolve", "--innodb-buffer-pool-size=16M", *_INNODB),
-            capture_output=True, text=True, timeout=_INSTALL_TIME, check=False,
-        )  # fmt: skip
+        try:
+            result = subprocess.run(
+                _dying_with_us(installer, "--no-defaults", f"--datadir={staging}",
+                 f"--user={user.stdout.strip() or 'root'}",
+                 "--auth-root-authentication-method=normal", "--skip-test-db",
+                 "--skip-name-resolve", "--innodb-buffer-pool-size=16M", *_INNODB),
+                capture_output=True, text=True, timeout=_INSTALL_TIME, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:  # killed, and with it what it started (above)
+            raise TemplateFailed(
+                f"mariadb-install-db did not finish within {_INSTALL_TIME:g} s"
+            ) from None
         if result.returncode != 0:
             lines = (result.stderr or result.stdout).strip().splitlines()
             raise TemplateFailed(lines[-1] if lines else f"exit code {result.returncode}")

@@ -18,6 +18,7 @@ import trio
 
 from preview import Settings
 from preview.apps.configvars import compose_overlays, compose_projects, example_env_file
+from preview.backing import mysql as mysql_server
 from preview.backing import redis as redis_server
 from preview.backing import wanted_servers
 from preview.backing.mysql import init_sql, mariadb_binary, mysql_environment
@@ -648,3 +649,26 @@ async def test_a_redis_password_or_user_adds_no_line_to_its_servers_configuratio
         finally:
             server.terminate()
             await server.wait()
+
+
+async def test_a_template_maker_past_its_time_is_a_clear_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mariadb-install-db that does not finish in time fails the template as any failure
+    does (the preview says why, it does not end the service), leaving no draft behind
+    and nothing of it running."""
+    if mariadb_binary() is None or os.geteuid() != 0:
+        pytest.skip("MariaDB is not installed here, or not root")
+    monkeypatch.setattr(mysql_server, "_INSTALL_TIME", 0.2)  # far less than it takes
+
+    def running() -> bool:
+        return any(
+            str(tmp_path) in " ".join(process.info["cmdline"] or ())
+            for process in psutil.process_iter(["cmdline"])
+        )
+
+    with trio.fail_after(60):
+        with pytest.raises(mysql_server.TemplateFailed, match=r"did not finish within 0\.2 s"):
+            await trio.to_thread.run_sync(mysql_server.ensure_template, tmp_path)
+        assert await trio.to_thread.run_sync(os.listdir, tmp_path) == []  # no draft, no template
+        await eventually(lambda: not running())  # killed with the installer's namespace
