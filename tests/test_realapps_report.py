@@ -131,6 +131,12 @@ def test_the_committed_table_reads_back_with_its_own_summary() -> None:
     # Written again by a run of one app: its heading does not claim the others' rows.
     heading = markdown(results, figures, False, kept=len(results) - 1).split("\n", 1)[0]
     assert f" of 1 app; the other {len(results) - 1} rows as the earlier results" in heading
+    # With the earlier table's heading (where its rows come from): said, then this run's.
+    earlier = "Runs of 2026-11-24/25 merged: batch one at abc, batch two at def"
+    table = markdown(results, figures, False, kept=len(results) - 1, earlier_heading=earlier)
+    heading = table.split("\n", 1)[0]
+    assert heading.startswith(earlier + " — then 1 app run again 20")
+    assert " commit " in heading and "PARTIAL" not in heading
 
 
 def _rows(text: str) -> list[str]:
@@ -144,3 +150,14 @@ def results_from_table_text(text: str) -> list[dict]:
         path = Path(folder) / "results.md"
         path.write_text(text)
         return results_from_table(path)
+
+
+def test_a_tables_heading_is_its_first_line_when_it_has_one(tmp_path) -> None:
+    from benchmarks.scenarios.realapps_report import table_heading
+
+    table = tmp_path / "results.md"
+    assert table_heading(table) == ""  # none yet
+    table.write_text("Runs merged: at abc\n\n| app | shape |\n")
+    assert table_heading(table) == "Runs merged: at abc"
+    table.write_text("| app | shape |\n| --- | --- |\n")
+    assert table_heading(table) == ""

@@ -343,6 +343,8 @@ def run(
     out_json = REALAPPS / "results.json"
     # A run of some apps replaces theirs in the last full run's results.
     kept: list[dict[str, Any]] = []
+    # Said again, followed by this run's, by a run of some apps: where the others come from.
+    earlier_heading = report.table_heading(out_json.with_suffix(".md")) if apps else ""
     if apps and out_json.is_file():
         kept = [r for r in json.loads(out_json.read_text())["results"] if r["name"] not in apps]
     elif apps and out_json.with_suffix(".md").is_file():  # a new clone: the committed table's
@@ -359,7 +361,10 @@ def run(
 
     def save(partial: bool) -> dict[str, Any]:
         every = sorted(results + kept, key=lambda r: order.get(r["name"], len(order)))
-        return report.write(every, planned, out_json, partial=partial, kept=len(kept))
+        return report.write(
+            every, planned, out_json, partial=partial, kept=len(kept),
+            earlier_heading=earlier_heading,
+        )  # fmt: skip
 
     service = _service(CORPUS / ".service-data")
     try:

@@ -206,16 +206,28 @@ def _commit() -> str:
 
 
 def markdown(
-    results: list[dict[str, Any]], figures: dict[str, Any], partial: bool, kept: int = 0
+    results: list[dict[str, Any]],
+    figures: dict[str, Any],
+    partial: bool,
+    kept: int = 0,
+    earlier_heading: str = "",
 ) -> str:
     """The table; ``kept``: how many of its rows are an earlier run's (an ``--only`` run's
-    others), which its heading then says rather than claiming them."""
+    others), which its heading then says rather than claiming them; ``earlier_heading``:
+    that earlier table's heading (where each of its rows comes from), which this run's
+    then follows rather than replaces."""
     now = len(results) - kept
-    earlier = f"; the other {kept} rows as the earlier results had them" if kept else ""
-    lines = [
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {_commit()}, "
+    run = (
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {_commit()}, "
         "`python -m benchmarks realapps`"
-        + (f" of {now} app{'s' * (now != 1)}{earlier}" if kept else "")
+    )
+    if kept and earlier_heading:
+        heading = f"{earlier_heading.rstrip()} — then {now} app{'s' * (now != 1)} run again {run}"
+    else:
+        earlier = f"; the other {kept} rows as the earlier results had them" if kept else ""
+        heading = f"Run {run}" + (f" of {now} app{'s' * (now != 1)}{earlier}" if kept else "")
+    lines = [
+        heading
         + (f" — **PARTIAL: {figures['ran']} of {figures['planned']} apps**" if partial else ""),
         "",
         "| app | shape | launched | healthy | cold s | cached s | endpoints found/real "
@@ -251,13 +263,29 @@ def markdown(
 
 
 def write(
-    results: list[dict[str, Any]], planned: int, out_json: Path, *, partial: bool, kept: int = 0
+    results: list[dict[str, Any]],
+    planned: int,
+    out_json: Path,
+    *,
+    partial: bool,
+    kept: int = 0,
+    earlier_heading: str = "",
 ) -> dict[str, Any]:
     figures = summary(results, planned)
     body = {"summary": figures, "partial": partial, "results": results}
     _replace(out_json, json.dumps(body, indent=1, default=str) + "\n")
-    _replace(out_json.with_suffix(".md"), markdown(results, figures, partial, kept))
+    table = markdown(results, figures, partial, kept, earlier_heading)
+    _replace(out_json.with_suffix(".md"), table)
     return figures
+
+
+def table_heading(table: Path) -> str:
+    """A ``results.md``'s heading (its first line: where its rows come from), or ""."""
+    try:
+        first = table.read_text().split("\n", 1)[0]
+    except OSError:
+        return ""
+    return "" if first.startswith("|") else first
 
 
 _CELL = re.compile(r"(?<!\\)\|")  # a cell's edge: a pipe not escaped (a cause's are)
