@@ -55,6 +55,7 @@ def valid_subject(subject: object) -> bool:
         and not any(unicodedata.category(ch) == "Cc" for ch in subject)
     )
 
+
 SESSION_COOKIE = "preview_session"
 # Over HTTPS the __Host- prefix: browsers take it only host-only, Secure and with Path=/,
 # so a preview's page under a sibling subdomain of the same site cannot plant one of that

@@ -79,13 +79,17 @@ def workers_option(body: dict[str, Any]) -> bool | dict[str, bool]:
     value = body.get("workers", True)
     if isinstance(value, bool):
         return value
-    if isinstance(value, dict) and len(value) <= 16 and all(
-        isinstance(k, str) and _WORKER_NAME.fullmatch(k) and isinstance(v, bool)
-        for k, v in value.items()
+    if (
+        isinstance(value, dict)
+        and len(value) <= 16
+        and all(
+            isinstance(k, str) and _WORKER_NAME.fullmatch(k) and isinstance(v, bool)
+            for k, v in value.items()
+        )
     ):
         return value
     raise BadRequest(
-        'workers must be true, false, or an object turning workers on or off by name '
+        "workers must be true, false, or an object turning workers on or off by name "
         '({"beat": false}).',
         code="invalid_workers",
     )

@@ -402,8 +402,9 @@ async def test_a_yarn_locked_typeorm_older_than_postgres_12_gets_the_newest_of_i
         assert answer["typeorm"] != "0.2.7" and answer["pg"].startswith("8."), answer
         said = messages(await service.history(body["gid"]), "system")
         assert any(
-            m.startswith("typeorm 0.2.7 (its lockfile's) its schema sync reads") and
-            "typeorm@^0.2.7" in m for m in said
+            m.startswith("typeorm 0.2.7 (its lockfile's) its schema sync reads")
+            and "typeorm@^0.2.7" in m
+            for m in said
         ), said
         assert any(m.startswith("pg 7.18.2 (installed) its connect never") for m in said)
         assert (await service.stop(body["gid"])).status_code == 200

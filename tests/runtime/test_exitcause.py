@@ -140,7 +140,6 @@ def test_a_syntax_error_says_the_file_and_line_it_is_in() -> None:
     assert failure_cause(named) == "SyntaxError: invalid syntax (main.py, line 2)"  # once
 
 
-
 def test_an_es_modules_uncaught_rejection_says_what_was_thrown() -> None:
     """Node reports an ES module's uncaught rejection below its own frame and a caret:
     what was thrown (a bundler's parse error, not an Error's line) is the cause, never
@@ -155,9 +154,10 @@ def test_an_es_modules_uncaught_rejection_says_what_was_thrown() -> None:
     ]  # fmt: skip
     assert failure_cause(vite, root="/srv/gen") == "main.js (1:45): Expression expected"
 
+
 # A Node-style start that catches its connection's error, logs it as plain output and
 # then has nothing left to run: exit code 0 before it ever served.
-QUIET = '''
+QUIET = """
 print("connecting to the database", flush=True)
 print("TypeORM connection error:  /app/src/entity/user.ts:1", flush=True)
 print('import { Entity } from "typeorm";', flush=True)
@@ -165,7 +165,7 @@ print("^^^^^^", flush=True)
 print("", flush=True)
 print("SyntaxError: Cannot use import statement outside a module", flush=True)
 print("    at internalCompileFunction (node:internal/vm:76:18)", flush=True)
-'''
+"""
 
 
 async def test_an_exit_with_code_0_before_serving_says_the_error_it_logged(

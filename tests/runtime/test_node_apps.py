@@ -505,4 +505,3 @@ async def test_modules_required_from_the_root_through_rootpath_are_found(
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/")).json() == {"fromRoot": True}
         assert (await service.stop(body["gid"])).status_code == 200
-

@@ -893,7 +893,7 @@ async def test_a_set_up_steps_fifo_for_a_tsconfig_holds_no_thread_of_the_service
     require_sandbox(service)
     release = (
         "release: sh -c 'rm -f tsconfig.json; mkfifo tsconfig.json; mkdir -p lib/x; "
-        "ln -s / lib/x/root; echo \"src/a.ts(1,7): error TS6133: x is declared but its "
+        'ln -s / lib/x/root; echo "src/a.ts(1,7): error TS6133: x is declared but its '
         "value is never read.\"; exit 1'\n"
     )
     files = server_app(Procfile="web: python server.py\n" + release)

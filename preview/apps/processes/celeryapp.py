@@ -20,8 +20,7 @@ _QUEUES = re.compile(r"\.delay\(|\.apply_async\(|\bsend_task\(|\.control\.(ping|
 _IMPORTS_CELERY = re.compile(r"^\s*(from\s+celery\s+import|import\s+celery\b)", re.M)
 # Few processes, few threads: one task at a time, as a preview needs.
 _COMMAND = (
-    "{{python}} -m celery{workdir} -A {target} worker --pool=solo --concurrency=1 "
-    "--loglevel=INFO"
+    "{{python}} -m celery{workdir} -A {target} worker --pool=solo --concurrency=1 --loglevel=INFO"
 )
 
 

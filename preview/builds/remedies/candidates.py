@@ -255,7 +255,6 @@ def _defining(cls: str, tried: Tried) -> str | None:
     return None
 
 
-
 def _held(top: str, tried: Tried, why: str) -> list[Fix]:
     """``top``'s distribution held below the major version installed, when the app
     does not pin it; below its minor where the app's own range starts at that major

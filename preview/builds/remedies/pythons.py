@@ -192,8 +192,7 @@ def _plain(record: object) -> bool:
             return False
         with os.scandir(record) as entries:
             return all(
-                e.is_file(follow_symlinks=False) or e.is_dir(follow_symlinks=False)
-                for e in entries
+                e.is_file(follow_symlinks=False) or e.is_dir(follow_symlinks=False) for e in entries
             )
     except OSError:
         return False

@@ -127,9 +127,7 @@ def string_at(tokens: Tokens, i: int, constants: dict[str, str] | None = None) -
         return None
     parts = _SUBSTITUTION.split(value)  # text, name, text, name, …, text
     names = parts[1::2]
-    if any(name is None or name not in constants for name in names) or "${" in "".join(
-        parts[::2]
-    ):
+    if any(name is None or name not in constants for name in names) or "${" in "".join(parts[::2]):
         return None
     return "".join(constants[p] if k % 2 else p for k, p in enumerate(parts))
 
