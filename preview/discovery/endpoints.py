@@ -100,14 +100,14 @@ def endpoints_from_routes(
 ) -> list[dict]:
     """The endpoints of a running app's own route table (``[(method, path)]`` in
     ``framework``'s syntax: Express's, Fastify's, Koa's and Hono's ``:id``, Flask's and
-    Django's ``<int:id>``;
+    Django's ``<int:id>``, Starlette's ``{id:int}``;
     ``apps.routes``): each as the ``source`` list has it where that has the same method
     and path (its parameters, body, file and line), else with no more than its path
     parameters. The table is the app's whole list: the source's endpoints it lacks are
     not the app's, but for Feathers' services (``node.feathers``): Feathers 5 serves
     them through one middleware of its REST transport, which no table sees."""
     read = {(endpoint["method"], endpoint["path"]): endpoint for endpoint in source}
-    syntax = "flask" if framework in ("flask", "django") else "express"
+    syntax = {"flask": "flask", "django": "flask", "starlette": "fastapi"}.get(framework, "express")
     found = Collector()
     for method, path in routes:
         # Express 5's optional segments (``/users{/:id}``): the path without them;
@@ -139,12 +139,12 @@ def endpoints_beyond_openapi(
     """The OpenAPI document's endpoints (``documented``), and the routes of the running
     app's own table it leaves out (a document of some routes only: @hono/zod-openapi's,
     swagger-jsdoc's), each as :func:`endpoints_from_routes` has it. Neither the document
-    itself nor catch-all routes (static files, a docs page's assets: ``*``,
-    ``<path:…>``) are among the latter."""
+    itself nor catch-all routes (static files, a docs page's assets, a single-page app's
+    fallback: ``*``, ``<path:…>``, ``{…:path}``) are among the latter."""
     plain = [
         (method, path)
         for method, path in routes
-        if not ("*" in path or "<path:" in path or path.endswith(_DOCUMENTS))
+        if not ("*" in path or "<path:" in path or ":path}" in path or path.endswith(_DOCUMENTS))
     ]
     known = {(endpoint["method"], endpoint["path"]) for endpoint in documented}
     extra = [

@@ -205,6 +205,63 @@ def test_a_flask_apps_rules_are_written_before_its_first_request(tmp_path: Path)
     )  # fmt: skip
 
 
+_FASTAPI_APP = """
+import asyncio
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+app = FastAPI()
+items = APIRouter(prefix="/items")
+@items.get("/{item_id:int}")
+def item(item_id: int): return {"id": item_id}
+@app.get("/health", include_in_schema=False)  # hidden from its OpenAPI document
+def health(): return {"ok": True}
+for name in ("users", "books"):  # made in a loop
+    app.add_api_route(f"/{name}", lambda: [], methods=["GET", "POST"])
+@app.websocket("/ws")
+async def socket(websocket): await websocket.close()
+app.include_router(items)
+admin = FastAPI()
+@admin.delete("/cache")
+def clear(): return {}
+app.mount("/admin", admin)
+app.mount("/static", StaticFiles(directory="."), name="static")
+print(TestClient(app).get("/health").status_code, asyncio.iscoroutinefunction(Starlette(
+).__call__))
+"""
+
+
+def test_a_fastapi_apps_routes_are_written_its_hidden_ones_too(tmp_path: Path) -> None:
+    """Starlette's applications (FastAPI's): the routes its routers serve, under their
+    mounts' prefixes, those its OpenAPI document leaves out among them; not its
+    documentation pages, files or WebSocket routes. Its ``__call__`` stays a coroutine
+    function (servers tell ASGI 3 apps by it)."""
+    table = tmp_path / "routes.json"
+    done = _python(tmp_path, _FASTAPI_APP, PYTHONPATH=str(SITE), ROUTE_TABLE_PATH=str(table))
+    assert done.stdout.split() == ["200", "True"], done.stderr
+    framework, routes = read_route_table(table)
+    assert framework == "starlette"
+    assert sorted(routes) == [
+        ("DELETE", "/admin/cache"), ("GET", "/books"), ("GET", "/health"),
+        ("GET", "/items/{item_id:int}"), ("GET", "/users"), ("POST", "/books"), ("POST", "/users"),
+    ]  # fmt: skip
+    found = endpoints_from_routes(framework, [("GET", "/items/{item_id:int}")], [])
+    assert found[0]["path"] == "/items/{item_id}"
+    assert found[0]["requestSchema"]["path"] == {"item_id": "integer"}
+    # Beside its document: what it leaves out, not a single-page app's fallback.
+    from preview.discovery import endpoints_beyond_openapi, endpoints_from_openapi
+
+    document = {"openapi": "3.1.0", "paths": {"/items/{item_id}": {"get": {"summary": "One"}}}}
+    beyond = endpoints_beyond_openapi(
+        endpoints_from_openapi(document), framework, [*routes, ("GET", "/{full_path:path}")]
+    )
+    assert ("GET", "/health") in [(e["method"], e["path"]) for e in beyond]
+    assert [e["path"] for e in beyond].count("/items/{item_id}") == 1
+    assert not any("full_path" in e["path"] for e in beyond)
+
+
 def test_the_preload_never_stands_in_an_apps_way(tmp_path: Path) -> None:
     """Its table cannot be written: the app runs as without it. The environment's own
     sitecustomize, which it hides on the path, still runs."""

@@ -38,6 +38,11 @@ def search(q: str) -> dict:  # a required query parameter: not called
     raise RuntimeError("called")
 
 
+@app.get("/hidden", include_in_schema=False)
+def hidden() -> dict:  # left out of its document: found in its own route table
+    raise RuntimeError("hidden but broken")
+
+
 @app.get("/slow")
 def slow() -> dict:
     time.sleep(4)
@@ -72,9 +77,10 @@ async def test_smoke_check_reports_the_failing_routes(
         runtime = service.supervisor.for_generation(gid)
         await eventually(lambda: runtime.state.smoke is not None)
         health = (await service.status(gid))["health"]
-        assert health["ok"] is False and health["checked"] == 4
+        assert health["ok"] is False and health["checked"] == 5
         assert health["failing"] == [
             {"path": "/broken", "status": 500, "cause": "Internal Server Error"},
+            {"path": "/hidden", "status": 500, "cause": "Internal Server Error"},
             {"path": "/slow", "status": None, "cause": "no answer within 2 s"},
         ]
         logs = await service.client.get(
@@ -82,16 +88,19 @@ async def test_smoke_check_reports_the_failing_routes(
         )
         events = logs.json()["events"]
         smoke = [e for e in events if e["message"].endswith("[smoke check]")]
-        assert [e["source"] for e in smoke] == ["proxy"] * 4
+        assert [e["source"] for e in smoke] == ["proxy"] * 5
         # A 500 is asked once more: /warming's start was not over, /broken is broken.
         again = [e["message"] for e in events if e["message"].endswith("[smoke check, again]")]
         assert [m.split(" in ")[0] for m in again] == [
-            "GET /broken -> 500", "GET /warming -> 200",
+            "GET /broken -> 500", "GET /hidden -> 500", "GET /warming -> 200",
         ]  # fmt: skip
         assert any(
-            e["source"] == "system" and "2 of 4 GET routes fail: /broken (500)" in e["message"]
+            e["source"] == "system" and "3 of 5 GET routes fail: /broken (500)" in e["message"]
             for e in events
         )
+        listing = await service.client.get(f"/api/generations/{gid}/endpoints", headers=auth())
+        listed = [e["path"] for e in listing.json()["endpoints"]]
+        assert "/hidden" in listed and "/docs" not in listed, listed
         assert not any("called" in e["message"] for e in events)  # parameterised: not called
         assert (await service.stop(gid)).status_code == 200
 

@@ -7,7 +7,8 @@ read-only into its sandbox's tools: a Node app with ``routetable/index.cjs``
 (``NODE_OPTIONS --require``), which records what Express's, Fastify's router's, Koa's
 routers' and Hono's public methods are given; a
 Python app with ``site/sitecustomize.py`` (on ``PYTHONPATH``), which reads the rules of
-Werkzeug's ``Map`` objects (Flask, Quart) or Django's URL resolver. Either writes the
+Werkzeug's ``Map`` objects (Flask, Quart), Django's URL resolver or the routers of
+Starlette's applications (FastAPI's). Either writes the
 table to ``routes.json`` in the sandbox's socket directory (``/run/preview``, the app's
 own: a small tmpfs). The service reads it back with the app's rights
 (``runtime.smoke.live_routes``), never through a link, a bounded number of bytes, and
@@ -36,7 +37,7 @@ _MAX_BYTES = 1 << 20
 _MAX_ROUTES = 2000
 _MAX_PATH = 2048
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
-_FRAMEWORKS = ("express", "fastify", "koa", "hono", "flask", "django")
+_FRAMEWORKS = ("express", "fastify", "koa", "hono", "flask", "django", "starlette")
 RouteTable = tuple[str, list[tuple[str, str]]]  # (its framework, [(method, path)])
 
 

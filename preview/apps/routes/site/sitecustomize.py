@@ -1,11 +1,13 @@
-"""The route table of a running Flask (or any Werkzeug ``Map``: Quart, Flask-RESTX) or
-Django app, for the preview service's endpoint list.
+"""The route table of a running Flask (or any Werkzeug ``Map``: Quart, Flask-RESTX),
+Django or Starlette (FastAPI) app, for the preview service's endpoint list.
 
 The service puts this folder on a sandboxed Python app's ``PYTHONPATH`` (see
 ``preview/apps/routes/table.py``), so Python imports it at start as ``sitecustomize``.
 Nothing happens unless ``ROUTE_TABLE_PATH`` is set and the app imports Werkzeug's
-routing or Django's request handling: then the routes its ``Map`` objects hold, or its
-URL resolver resolves, are written to that file as JSON. Every step of its own is in a
+routing, Django's request handling or Starlette's applications: then the routes its
+``Map`` objects hold, its URL resolver resolves, or its applications' routers serve
+(FastAPI's hidden from its OpenAPI document, ``include_in_schema=False``, among them), are
+written to that file as JSON. Every step of its own is in a
 ``try``: whatever it meets, the app starts as it would without it. Another
 ``sitecustomize`` of the app's environment, which this one hides on ``sys.path``, is run
 after it.
@@ -23,6 +25,8 @@ _DEV_TOOLS = ("djdt", "django_browser_reload")
 # ``views/sqlalchemy/sql_explain`` wants its toolbar's query: KeyError, a 500 without)
 # and its files' ``_debug_toolbar.static``.
 _FLASK_DEV_TOOLS = ("debugtoolbar", "_debug_toolbar")
+# A FastAPI application's own pages (its documentation), by the attributes naming them.
+_DOC_PAGES = ("docs_url", "redoc_url", "openapi_url", "swagger_ui_oauth2_redirect_url")
 
 
 def _install(out):
@@ -34,6 +38,7 @@ def _install(out):
     import weakref
 
     maps = weakref.WeakSet()
+    apps = weakref.WeakSet()  # Starlette's (FastAPI's) applications that were called
     state = {"timer": None, "django": None}
     lock = threading.Lock()
 
@@ -49,6 +54,9 @@ def _install(out):
         try:
             if state["django"] is not None:
                 write({"framework": "django", "routes": django_routes()})
+                return
+            if len(apps):
+                write({"framework": "starlette", "routes": starlette_routes()})
                 return
             routes = []
             for routing in list(maps):
@@ -135,6 +143,72 @@ def _install(out):
         walk(get_resolver().url_patterns, [], 0)
         return found
 
+    def starlette_routes():
+        from starlette.routing import Mount, Route
+
+        walked, mounted = {}, set()
+        # FastAPI 0.165 and later include a router lazily (one entry for all its routes):
+        # its own iterator gives each route with its effective path and methods.
+        expand = getattr(sys.modules.get("fastapi.routing"), "iter_route_contexts", None)
+
+        def effective(routes):
+            if expand is not None:
+                with contextlib.suppress(Exception):
+                    return [(getattr(c, "original_route", c), c) for c in expand(list(routes))]
+            return [(route, route) for route in routes]
+
+        def walk(app, routes, prefix, found, depth):
+            # The app's own documentation pages (FastAPI's), not its routes.
+            docs = {getattr(app, name, None) for name in _DOC_PAGES}
+            for route, seen in effective(routes):
+                if len(found) >= _MAX_ROUTES:
+                    return
+                if isinstance(route, Mount):
+                    inner = getattr(route, "app", None)
+                    if inner in apps:
+                        mounted.add(id(inner))
+                    below = getattr(route, "routes", None) or ()  # none: files, a catch-all
+                    if depth < 16:  # (a mounted application's own documentation pages)
+                        owner = inner if hasattr(inner, "router") else app
+                        walk(owner, below, prefix + route.path, found, depth + 1)
+                elif isinstance(route, Route):
+                    path = getattr(seen, "path", None) or route.path
+                    if path in docs:
+                        continue
+                    methods = getattr(seen, "methods", None) or route.methods or ("GET",)
+                    methods = set(methods) - {"HEAD", "OPTIONS"}
+                    found.extend([m, prefix + path] for m in sorted(methods) or ["GET"])
+
+        for app in list(apps):
+            router = getattr(app, "router", None)
+            found = walked[id(app)] = []
+            walk(app, getattr(router, "routes", None) or (), "", found, 0)
+        # Each application's routes, a mounted one's under its mount's (and not alone).
+        return [r for key, found in walked.items() if key not in mounted for r in found][
+            :_MAX_ROUTES
+        ]
+
+    def patch_starlette(module):
+        application = getattr(module, "Starlette", None)
+        if not isinstance(application, type):
+            return
+        call = application.__call__
+        if getattr(call, "_preview", False):
+            return
+
+        async def recorded_call(self, scope, receive, send):
+            # Its first call (the server's lifespan, else a request): the app is whole,
+            # and known (FastAPI's __init__ is its own, not Starlette's). A coroutine
+            # function still, as servers tell an ASGI 3 app by its __call__.
+            if self not in apps:
+                with contextlib.suppress(Exception):
+                    apps.add(self)
+                    flush()
+            await call(self, scope, receive, send)
+
+        recorded_call._preview = True
+        application.__call__ = recorded_call
+
     def patch_map(module):
         routing = getattr(module, "Map", None)
         add = getattr(routing, "add", None)
@@ -180,6 +254,7 @@ def _install(out):
         "werkzeug.routing": patch_map,
         "werkzeug.routing.map": patch_map,
         "django.core.handlers.base": patch_handler,
+        "starlette.applications": patch_starlette,
     }
 
     class Watch(importlib.abc.MetaPathFinder):
