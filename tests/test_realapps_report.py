@@ -133,9 +133,11 @@ def test_the_committed_table_reads_back_with_its_own_summary() -> None:
     assert f" of 1 app; the other {len(results) - 1} rows as the earlier results" in heading
     # With the earlier table's heading (where its rows come from): said, then this run's.
     earlier = "Runs of 2026-11-24/25 merged: batch one at abc, batch two at def"
-    table = markdown(results, figures, False, kept=len(results) - 1, earlier_heading=earlier)
+    table = markdown(
+        results, figures, False, kept=len(results) - 1, earlier_heading=earlier, again=["x-app"]
+    )
     heading = table.split("\n", 1)[0]
-    assert heading.startswith(earlier + " — then 1 app run again 20")
+    assert heading.startswith(earlier + " — then 1 app (x-app) run again 20")
     assert " commit " in heading and "PARTIAL" not in heading
 
 

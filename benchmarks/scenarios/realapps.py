@@ -363,7 +363,7 @@ def run(
         every = sorted(results + kept, key=lambda r: order.get(r["name"], len(order)))
         return report.write(
             every, planned, out_json, partial=partial, kept=len(kept),
-            earlier_heading=earlier_heading,
+            earlier_heading=earlier_heading, again=[r["name"] for r in results],
         )  # fmt: skip
 
     service = _service(CORPUS / ".service-data")

@@ -21,6 +21,7 @@ import json
 import re
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -211,18 +212,22 @@ def markdown(
     partial: bool,
     kept: int = 0,
     earlier_heading: str = "",
+    again: Sequence[str] = (),
 ) -> str:
     """The table; ``kept``: how many of its rows are an earlier run's (an ``--only`` run's
     others), which its heading then says rather than claiming them; ``earlier_heading``:
     that earlier table's heading (where each of its rows comes from), which this run's
-    then follows rather than replaces."""
+    then follows rather than replaces, naming the apps it ran (``again``)."""
     now = len(results) - kept
     run = (
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {_commit()}, "
         "`python -m benchmarks realapps`"
     )
     if kept and earlier_heading:
-        heading = f"{earlier_heading.rstrip()} — then {now} app{'s' * (now != 1)} run again {run}"
+        which = f" ({', '.join(again)})" if again else ""
+        heading = (
+            f"{earlier_heading.rstrip()} — then {now} app{'s' * (now != 1)}{which} run again {run}"
+        )
     else:
         earlier = f"; the other {kept} rows as the earlier results had them" if kept else ""
         heading = f"Run {run}" + (f" of {now} app{'s' * (now != 1)}{earlier}" if kept else "")
@@ -270,11 +275,12 @@ def write(
     partial: bool,
     kept: int = 0,
     earlier_heading: str = "",
+    again: Sequence[str] = (),
 ) -> dict[str, Any]:
     figures = summary(results, planned)
     body = {"summary": figures, "partial": partial, "results": results}
     _replace(out_json, json.dumps(body, indent=1, default=str) + "\n")
-    table = markdown(results, figures, partial, kept, earlier_heading)
+    table = markdown(results, figures, partial, kept, earlier_heading, again)
     _replace(out_json.with_suffix(".md"), table)
     return figures
 
