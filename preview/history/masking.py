@@ -22,7 +22,9 @@ from typing import Any
 
 from ..generations import loads_bounded
 
-__all__ = ["MASK", "mask_body", "mask_headers", "mask_query", "masked_path"]
+__all__ = [
+    "MASK", "mask_body", "mask_headers", "mask_query", "masked_path", "may_name_credentials",
+]  # fmt: skip
 
 MASK = "[masked]"
 _WITH_SCHEME = frozenset({"authorization", "proxy-authorization"})
@@ -105,6 +107,21 @@ def masked_path(path_and_query: str) -> str:
 # (not ``max_tokens`` nor ``token_type``: named by their end).
 _BODY_SECRET = re.compile(r"(?:passw(?:or)?d|pwd|secret|token|api[-_]?key|authorization)$", re.I)
 _BODY_HINT = re.compile(rb"passw|pwd|secret|token|api[-_]?key|authorization", re.I)
+_HINT_WORDS = (b"passw", b"pwd", b"secret", b"token", b"apikey", b"api-key", b"api_key",
+               b"authorization")  # fmt: skip
+_SHORT_BODY = 256  # bytes: below, the search is quicker; above, lowering and finding
+
+
+def may_name_credentials(body: bytes) -> bool:
+    """Whether ``body`` holds a word a credential's name has (``_BODY_HINT``, ASCII case
+    ignored): the case-insensitive search reads ~30 ns a byte (a 64 KiB sample, 2 ms on
+    the event loop, each call), lowering then finding a few."""
+    if len(body) < _SHORT_BODY:
+        return _BODY_HINT.search(body) is not None
+    lowered = body.lower()
+    return any(word in lowered for word in _HINT_WORDS)
+
+
 # In a JSON text (possibly cut short, or not parsing): a "name": value pair, the value a
 # string (perhaps cut) or a scalar.
 _JSON_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:\s*)("(?:[^"\\]|\\.)*(?:"|\\?$)|[^\s,\[\]{}"]+)')
@@ -179,7 +196,7 @@ def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple
     value is kept either way; a form body pair by pair, a multipart one part by part
     (its field's name in its headers), the rest byte for byte. A whole
     body's size becomes the size of what is kept (it is still whole)."""
-    if not body or not _BODY_HINT.search(body):
+    if not body or not may_name_credentials(body):
         return body, size
     heads = list(heads)
     kind = _header(heads, "content-type").lower()

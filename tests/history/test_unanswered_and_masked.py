@@ -224,3 +224,20 @@ async def test_an_unanswered_call_says_what_the_app_printed_on_why(
             f" it printed: {app_error}"
         )
     assert hung_up.json()["details"] == {"cause": "closed_unanswered"}
+
+
+def test_a_long_bodys_credential_words_are_found_as_the_search_finds_them() -> None:
+    """Past a few hundred bytes the words are found in the lowered body, not by the
+    case-insensitive search (its cost a byte, on the event loop at each call): the same
+    answers, in any case and each spelling of an API key."""
+    import re
+
+    from preview.history.masking import may_name_credentials
+
+    search = re.compile(rb"passw|pwd|secret|token|api[-_]?key|authorization", re.I)
+    filler = b'{"id": 1, "name": "apple", "price": 1.5},' * 20
+    for word in (b"PassWord", b"PWD", b"client_Secret", b"accessToken", b"apiKey", b"API-KEY",
+                 b"api_key", b"Authorization", b"apikeys", b"api.key", b"tok en", b""):  # fmt: skip
+        for body in (filler + word, word + filler, word):
+            assert may_name_credentials(body) == (search.search(body) is not None), body[:40]
+    assert not may_name_credentials(filler) and may_name_credentials(filler + b'"Token"')
