@@ -196,12 +196,17 @@ def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple
     value is kept either way; a form body pair by pair, a multipart one part by part
     (its field's name in its headers), the rest byte for byte. A whole
     body's size becomes the size of what is kept (it is still whole)."""
-    if not body or not may_name_credentials(body):
+    if not body:
         return body, size
     heads = list(heads)
     kind = _header(heads, "content-type").lower()
     if _header(heads, "content-encoding").lower() not in ("", "identity"):
         return body, size  # compressed: nothing to read without inflating it
+    json_body = "json" in kind or (not kind and body.lstrip()[:1] in (b"{", b"["))
+    if not (json_body or "x-www-form-urlencoded" in kind or "multipart/" in kind):
+        return body, size  # a page, a script, an image: not read (before any search)
+    if not may_name_credentials(body):
+        return body, size
     whole = len(body) == size
     if "x-www-form-urlencoded" in kind:
         text = _FORM_PAIR.sub(_form_pair, body.decode("latin-1"))
@@ -211,7 +216,7 @@ def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple
             return body, size
         masked = _masked_multipart(body, (boundary.group(1) or boundary.group(2)).encode())
         return masked, len(masked) if whole else max(size, len(masked) + 1)
-    elif "json" in kind or (not kind and body.lstrip()[:1] in (b"{", b"[")):
+    elif json_body:
         parsed: Any = None
         if whole:
             try:
