@@ -28,6 +28,8 @@ import tomllib
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from packaging.utils import canonicalize_name
+
 from .imports import binary_twins, inferred_requirements, setup_requirements
 from .node.nodedeps import NodeDeps, node_dependencies
 from .poetry import poetry_constraint, poetry_lock_pins, poetry_requirements
@@ -82,10 +84,10 @@ class PythonDeps:
         names = set()
         for line in self.requirements:
             if not line.startswith("-") and (m := _NAME.match(line)):
-                names.add(_normalise(m.group()))
+                names.add(canonicalize_name(m.group()))
         if self.lock is not None:
             locked = re.findall(r'^name = "([^"]+)"', self.lock[1], re.M)
-            names.update(_normalise(n) for n in locked)
+            names.update(canonicalize_name(n) for n in locked)
         return names
 
     def key(self, interpreter: str, extra: tuple[str, ...], index: str) -> str:
@@ -97,10 +99,6 @@ class PythonDeps:
             parts.append(["-c", *sorted(self.constraints)])
         data = json.dumps(parts)
         return "py-" + hashlib.sha256(data.encode()).hexdigest()[:24]
-
-
-def _normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _text(files: dict[str, bytes], path: str) -> str | None:
@@ -205,13 +203,13 @@ def _with_project(
     listed = project.get("dependencies") if isinstance(project, dict) else None
     if not isinstance(listed, list):
         return lines, notes
-    named = {_normalise(m.group()) for line in lines if (m := _NAME.match(line))}
+    named = {canonicalize_name(m.group()) for line in lines if (m := _NAME.match(line))}
     added = [
         d.strip()
         for d in listed
         if isinstance(d, str)
         and (m := _NAME.match(d.strip()))
-        and _normalise(m.group()) not in named
+        and canonicalize_name(m.group()) not in named
     ]
     if not added:
         return lines, notes

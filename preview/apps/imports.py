@@ -34,6 +34,7 @@ from importlib import resources
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .pyapp import parse_module, python_files
@@ -207,10 +208,6 @@ def _twin_has(specifier: SpecifierSet, first: Version) -> bool:
     return not specifier or specifier.contains(newest) or specifier.contains(first)
 
 
-def _in(directory: str, name: str) -> str:
-    return f"{directory}/{name}" if directory else name
-
-
 def setup_requirements(files: dict[str, bytes], directory: str) -> tuple[list[str], str] | None:
     """(its requirement lines, the file they come from) of the setuptools project in
     ``directory``; None when it has none, or lists them only in a way read by running it.
@@ -220,10 +217,10 @@ def setup_requirements(files: dict[str, bytes], directory: str) -> tuple[list[st
     instead (lafrech's flask-smorest-sqlalchemy-example), the newest of each was installed:
     flask-smorest 0.40 for the ``>=0.18.0,<0.19`` it pins, whose ``@blp.response`` takes
     the status code first, and every route module failed at import."""
-    path = _in(directory, "setup.py")
+    path = posixpath.join(directory, "setup.py")
     if path in files and (found := _from_setup_py(files[path])) is not None:
         return found, path
-    path = _in(directory, "setup.cfg")
+    path = posixpath.join(directory, "setup.cfg")
     if path in files and (found := _from_setup_cfg(files[path])) is not None:
         return found, path
     return None
@@ -302,11 +299,12 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
         if (tree := parse_module(files[path])) is None:
             continue
         for name in _top_imports(tree) - at_root - stdlib:
-            if {_normal(name), _normal(mapping.get(name, name))} & installed:
+            if {canonicalize_name(name), canonicalize_name(mapping.get(name, name))} & installed:
                 continue
             folder = posixpath.dirname(path)
             while folder:  # the nearest folder above the importer holding that module
-                module, package = _in(folder, f"{name}.py"), _in(folder, f"{name}/__init__.py")
+                module = posixpath.join(folder, f"{name}.py")
+                package = posixpath.join(folder, name, "__init__.py")
                 if module in files or package in files:
                     roots.append(folder)
                     break
@@ -349,7 +347,3 @@ def _top_imports(tree: ast.AST) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".")[0])
     return names
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()

@@ -20,6 +20,7 @@ import tomllib
 from collections.abc import Callable
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 __all__ = ["poetry_constraint", "poetry_lock_pins", "poetry_requirements"]
@@ -281,10 +282,6 @@ def poetry_requirements(
 _BUILD_TOOLS = frozenset({"pip", "setuptools", "wheel"})
 
 
-def _normalised(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def poetry_lock_pins(lock: str, requirements: list[str]) -> tuple[list[str], str]:
     """(constraints, note) from a ``poetry.lock``: each package it locks held to its
     version (``uvloop==0.16.0``), for uv's ``-c``: what the project ran with, where the
@@ -306,12 +303,12 @@ def poetry_lock_pins(lock: str, requirements: list[str]) -> tuple[list[str], str
             continue
         if isinstance(source, dict) and source.get("type") in ("directory", "file", "git", "url"):
             continue  # a direct reference, installed as pyproject.toml names it
-        if _normalised(name) not in _BUILD_TOOLS:
-            locked[_normalised(name)] = version
+        if canonicalize_name(name) not in _BUILD_TOOLS:
+            locked[canonicalize_name(name)] = version
     for line in requirements:
         try:
             wanted = Requirement(line)
-            version = locked.get(_normalised(wanted.name))
+            version = locked.get(canonicalize_name(wanted.name))
             if version is not None and not wanted.specifier.contains(version, prereleases=True):
                 return [], (
                     f"poetry.lock is older than pyproject.toml ({wanted.name} locked at "
