@@ -106,9 +106,10 @@ def masked_path(path_and_query: str) -> str:
 # ``client_secret``, ``accessToken``, ``refresh_token``, ``apiKey``, ``authorization``
 # (not ``max_tokens`` nor ``token_type``: named by their end).
 _BODY_SECRET = re.compile(r"(?:passw(?:or)?d|pwd|secret|token|api[-_]?key|authorization)$", re.I)
-_BODY_HINT = re.compile(rb"passw|pwd|secret|token|api[-_]?key|authorization", re.I)
+# A word of such a name in a body (the words of _BODY_SECRET, each way of writing them).
 _HINT_WORDS = (b"passw", b"pwd", b"secret", b"token", b"apikey", b"api-key", b"api_key",
                b"authorization")  # fmt: skip
+_BODY_HINT = re.compile(b"|".join(_HINT_WORDS), re.I)
 _SHORT_BODY = 256  # bytes: below, the search is quicker; above, lowering and finding
 
 

@@ -176,7 +176,8 @@ def _write(
             rows = [row for row in rows if row[_PREVIEW] in totals]
         if not rows:
             return
-        rows = _past_bounds(connection, rows, max_count, max_bytes, totals)
+        down_to, bytes_to = max_count - max(max_count // 10, 1), max_bytes * 9 // 10
+        rows = _past_bounds(connection, rows, (max_count, max_bytes), (down_to, bytes_to), totals)
         if not rows:  # a preview's only rows, each past its bounds alone
             return
         if connection.dialect.name == "sqlite":
@@ -198,12 +199,15 @@ def _write(
         for preview_id in {row[_PREVIEW] for row in rows}:
             count, size = totals[preview_id]
             if count > max_count or size > max_bytes:
-                down_to = max_count - max(max_count // 10, 1)
-                _cut(connection, preview_id, down_to, max_bytes * 9 // 10, totals)
+                _cut(connection, preview_id, down_to, bytes_to, totals)
 
 
 def _past_bounds(
-    connection: Any, rows: list[tuple], max_count: int, max_bytes: int, totals: dict[str, list[int]]
+    connection: Any,
+    rows: list[tuple],
+    bounds: tuple[int, int],
+    cut_to: tuple[int, int],
+    totals: dict[str, list[int]],
 ) -> list[tuple]:
     """``rows`` without those the cut after their insert would remove at once.
 
@@ -212,7 +216,8 @@ def _past_bounds(
     two indexes, and most removed again by the cut, in this same transaction: nobody
     could see them. Its older rows all go instead (the cut falls inside the batch: it
     alone is past a bound) and only what the cut would leave is inserted, its newest
-    requests down to nine tenths of both bounds, as :func:`_cut` leaves them."""
+    requests down to ``cut_to`` (count, bytes), as :func:`_cut` leaves them."""
+    (max_count, max_bytes), (down_to, bytes_to) = bounds, cut_to
     counts: dict[str, list[int]] = {}
     for row in rows:
         seen = counts.setdefault(row[_PREVIEW], [0, 0])
@@ -224,7 +229,6 @@ def _past_bounds(
     }  # fmt: skip
     if not over:
         return rows
-    down_to, bytes_to = max_count - max(max_count // 10, 1), max_bytes * 9 // 10
     kept: list[tuple] = []
     left = {preview_id: [0, 0] for preview_id in over}
     full: set[str] = set()
