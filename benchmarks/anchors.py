@@ -53,7 +53,7 @@ from preview.sandbox.netns import netns_child
 
 from .harness import BENCH_DIR, PYTHON, ROOT, ServiceServer, free_port, log, wait_for_port
 
-__all__ = ["QUIET_COMMAND", "launch_quiet", "measure", "run"]
+__all__ = ["QUIET_COMMAND", "launch_quiet", "measure", "run", "sandbox_entry"]
 
 CHILD_PATH = "/api/items/1"
 CONNECTIONS = (1, 8, 32)
@@ -351,6 +351,15 @@ def run(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def sandbox_entry(launched: dict[str, Any]) -> tuple[int, list[str]] | None:
+    """(its sandbox's process, the command prefix that runs a command in its network
+    namespace) of a launched preview (its launch's answer); None where it has no sandbox
+    or it cannot be entered (``nsenter``, as root)."""
+    sandbox_pid = launched.get("processId") if launched.get("isolation", "none") != "none" else None
+    child = netns_child(sandbox_pid) if sandbox_pid and shutil.which("nsenter") else None
+    return None if child is None else (sandbox_pid, ["nsenter", "-t", str(child), "-n"])
+
+
 def _service_targets(
     service: ServiceServer, gid: str, launched: dict[str, Any], workdir: Path, mark: str
 ) -> dict[str, dict[str, Any]]:
@@ -358,17 +367,17 @@ def _service_targets(
     others, where the sandbox's network namespace can be entered), the path proxy, the
     preview's origin and the envelope; each name followed by ``mark``."""
     token, app_port = launched["previewToken"], launched["port"]
-    sandbox_pid = launched.get("processId") if launched.get("isolation", "none") != "none" else None
     targets: dict[str, dict[str, Any]] = {}
     # The service's own app, reached from inside its sandbox's network namespace
     # (nsenter): what the service's modes add is measured against it.
-    child = netns_child(sandbox_pid) if sandbox_pid and shutil.which("nsenter") else None
+    entered = sandbox_entry(launched)
     reference = "direct"
-    if child is not None:
+    if entered is not None:
+        sandbox_pid, prefix = entered
         reference = f"sandboxed{mark}"
         targets[reference] = {
             "url": f"http://127.0.0.1:{app_port}{CHILD_PATH}",
-            "prefix": ["nsenter", "-t", str(child), "-n"],
+            "prefix": prefix,
             "pid": _app_in(sandbox_pid),
             # What the service spends meanwhile: the app's lines, stored.
             "also_pid": service.pid,

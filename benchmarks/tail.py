@@ -23,15 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import time
 from typing import Any
-
-from preview.sandbox.netns import netns_child
 
 from . import anchors
 from .harness import PYTHON, ROOT, ServiceServer, log
@@ -82,15 +79,14 @@ def _targets(name: str, service: ServiceServer) -> list[dict[str, Any]]:
     path = f"/api/generations/{gid}/preview/proxy{anchors.CHILD_PATH}"
     host = f"127.0.0.1:{service.port}"
     targets = [{"name": name, "port": service.port, "request": _request(path, host, headers)}]
-    sandbox = launched.get("processId") if launched.get("isolation", "none") != "none" else None
-    child = netns_child(sandbox) if sandbox and shutil.which("nsenter") else None
-    if child is not None:
+    entered = anchors.sandbox_entry(launched)
+    if entered is not None:
         port = launched["port"]
         targets.append({
             "name": f"{name}-app",
             "port": port,
             "request": _request(anchors.CHILD_PATH, f"127.0.0.1:{port}", {}),
-            "prefix": ["nsenter", "-t", str(child), "-n"],
+            "prefix": entered[1],
         })  # fmt: skip
     return targets
 
