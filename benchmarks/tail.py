@@ -49,7 +49,10 @@ def _call_times(port: int, request: bytes, calls: int) -> list[float]:
             connection.sendall(request)
             data = b""
             while True:
-                data += connection.recv(65536)
+                chunk = connection.recv(65536)
+                if not chunk:
+                    raise RuntimeError(f"the connection closed after {data[:200]!r}")
+                data += chunk
                 head_end = data.find(b"\r\n\r\n")
                 if head_end < 0:
                     continue
