@@ -29,7 +29,11 @@ service reads, classifies, publishes and stores: work CHP's figure does not carr
 second, quiet preview of it (``·quiet``: started with the copy's own options; leave it
 out with ``--no-quiet``) is measured in the same rounds: its path proxy and origin do
 the proxy's work alone (a ``proxy`` event and a history row a call included), the work
-CHP and nginx are measured doing.
+CHP and nginx are measured doing. ``chp·sandboxed`` is CHP in front of that same quiet
+preview, run in its sandbox's network namespace: the app then runs under its cgroup's
+CPU quota (one core by default), which binds at 8 and 32 connections whoever calls it, so
+this is the like-for-like anchor of ``path·quiet`` and ``origin·quiet`` (``chp`` fronts
+the unconfined copy).
 nginx-light and wrk are installed with apt-get, configurable-http-proxy with npm (into
 ``benchmarks/.tools``), when missing; a target whose tool cannot be had is reported as skipped.
 """
@@ -44,6 +48,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +77,7 @@ _QUIET_CODE = (
 QUIET_COMMAND = ["{python}", "-c", _QUIET_CODE]
 TARGETS = (
     "direct", "nginx", "chp", "sandboxed", "path", "origin", "envelope", "sandboxed·quiet",
-    "path·quiet", "origin·quiet",
+    "chp·sandboxed", "path·quiet", "origin·quiet",
 )  # fmt: skip
 _LABELS = {
     "direct": "direct (the app on the host: unconfined, printing nothing a call)",
@@ -80,6 +85,8 @@ _LABELS = {
     " meanwhile: the app's two lines a call read and stored)",
     "sandboxed·quiet": "sandboxed·quiet (a preview of it started as direct's copy: no line"
     " a call; no proxy)",
+    "chp·sandboxed": "chp·sandboxed (CHP in front of that quiet preview, in its sandbox's"
+    " network namespace: like for like with the service's modes)",
     "path·quiet": "path·quiet (the path proxy to that quiet preview: what CHP does, plus"
     " a proxy event and a history row a call)",
     "origin·quiet": "origin·quiet (its origin, the same)",
@@ -311,33 +318,16 @@ def run(
                 "pid": processes[-1].pid,
             }
         if tools["chp"]:
-            port, api = free_port(), free_port()
-            processes.append(
-                subprocess.Popen(
-                    [
-                        tools["chp"],
-                        "--ip",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--api-port",
-                        str(api),
-                        "--default-target",
-                        f"http://127.0.0.1:{child}",
-                        "--log-level",
-                        "error",
-                    ],
-                    env={**os.environ, "CONFIGPROXY_AUTH_TOKEN": "bench"},
-                )
-            )
-            wait_for_port(port, 30, processes[-1])
-            targets["chp"] = {
-                "url": f"http://127.0.0.1:{port}{CHILD_PATH}",
-                "pid": processes[-1].pid,
-            }
+            targets["chp"] = _start_chp(tools["chp"], child, [], processes)
         targets.update(_service_targets(service, gid, launched, workdir, ""))
         if quiet is not None:
             targets.update(_service_targets(service, *quiet, workdir, "·quiet"))
+            entered = sandbox_entry(quiet[1])
+            if tools["chp"] and entered is not None:
+                # CHP in front of the same sandboxed app, in its network namespace: like
+                # for like with the service's modes (the app under its cgroup's quota).
+                chp = _start_chp(tools["chp"], quiet[1]["port"], entered[1], processes)
+                targets["chp·sandboxed"] = {**chp, "reference": "sandboxed·quiet"}
         result = measure(targets, rounds=rounds, duration=duration, wrk=tools["wrk"])
         return {"rounds": rounds, "duration_s": duration, "connections": CONNECTIONS, **result}
     finally:
@@ -349,6 +339,38 @@ def run(
             except subprocess.TimeoutExpired:
                 process.kill()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _start_chp(
+    chp: str, upstream: int, prefix: list[str], processes: list[subprocess.Popen[bytes]]
+) -> dict[str, Any]:
+    """configurable-http-proxy in front of 127.0.0.1:``upstream`` (run with ``prefix``:
+    in a sandbox's network namespace, where wrk then runs too); its target."""
+    port, api = free_port(), free_port()
+    command = [
+        chp, "--ip", "127.0.0.1", "--port", str(port), "--api-port", str(api),
+        "--default-target", f"http://127.0.0.1:{upstream}", "--log-level", "error",
+    ]  # fmt: skip
+    env = {**os.environ, "CONFIGPROXY_AUTH_TOKEN": "bench"}
+    # nsenter enters the network namespace and execs the proxy: its pid is the proxy's.
+    processes.append(subprocess.Popen([*prefix, *command], env=env))
+    if prefix:
+        _wait_in(prefix, port, processes[-1])
+    else:
+        wait_for_port(port, 30, processes[-1])
+    url = f"http://127.0.0.1:{port}{CHILD_PATH}"
+    return {"url": url, "pid": processes[-1].pid, "prefix": prefix}
+
+
+def _wait_in(prefix: list[str], port: int, process: subprocess.Popen[bytes]) -> None:
+    """Until ``port`` answers in the network namespace ``prefix`` enters."""
+    probe = f"import socket; socket.create_connection(('127.0.0.1', {port}), 1).close()"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        if subprocess.run([*prefix, PYTHON, "-c", probe], capture_output=True).returncode == 0:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {port} in the sandbox's network namespace")
 
 
 def sandbox_entry(launched: dict[str, Any]) -> tuple[int, list[str]] | None:
@@ -453,6 +475,7 @@ def rows(result: dict[str, Any], label: str) -> list[tuple[str, str, str, str, s
         "path": "wrk: the service's path proxy (vs the app in its sandbox)",
         "origin": "wrk: the service at the preview's origin (vs the app in its sandbox)",
         "envelope": "wrk: the service's envelope (vs the app in its sandbox)",
+        "chp·sandboxed": "wrk: CHP in front of the quiet preview, in its sandbox",
         "path·quiet": "wrk: the path proxy to a preview printing nothing a call, as CHP's app",
         "origin·quiet": "wrk: the origin of a preview printing nothing a call, as CHP's app",
     }
