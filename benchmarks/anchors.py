@@ -20,9 +20,12 @@ on every target alike). Per target and connection count: p50 / p99 and their exc
 over ``direct`` in the same round (median over rounds), req/s and its ratio to
 ``direct``, and the proxy process's CPU per request (utime + stime from ``/proc``
 over the run, divided by the requests wrk made; for ``direct`` and ``sandboxed``, the
-app's own). ``sandboxed``: the service's own preview of the app reached from inside its
-sandbox's network namespace (``nsenter``), with no proxy; the service's modes are
-compared with it (the sandbox's own cost apart), the anchors with ``direct``.
+app's own), and the app's CPU per request behind each proxy (a proxy's calls cost the
+app itself more than wrk's own: at 8 and 32 connections the sandboxed app's quota
+binds, and its req/s is that quota over this). ``sandboxed``: the service's own
+preview of the app reached from inside its sandbox's network namespace (``nsenter``),
+with no proxy; the service's modes are compared with it (the sandbox's own cost
+apart), the anchors with ``direct``.
 The anchors' copy prints nothing a call; the service's preview of the app prints two
 lines a call (uvicorn's access line and the app's own ``handled GET …``), which the
 service reads, classifies, publishes and stores: work CHP's figure does not carry. So a
@@ -212,8 +215,10 @@ def measure(
         for connections in CONNECTIONS:
             for name, target in targets.items():
                 pid, also = target.get("pid"), target.get("also_pid")
+                app = target.get("app_pid")
                 before = _cpu_seconds(pid) if pid else 0.0
                 also_before = _cpu_seconds(also) if also else 0.0
+                app_before = _cpu_seconds(app) if app else 0.0
                 result = _wrk(
                     [*target.get("prefix", []), wrk],
                     target["url"],
@@ -226,6 +231,8 @@ def measure(
                     result["cpu_s"] = _cpu_seconds(pid) - before
                 if also:
                     result["also_cpu_s"] = _cpu_seconds(also) - also_before
+                if app:
+                    result["app_cpu_s"] = _cpu_seconds(app) - app_before
                 runs[name][connections].append(result)
     first = next(iter(targets))
     return _summary(runs, {name: t.get("reference", first) for name, t in targets.items()})
@@ -265,6 +272,9 @@ def _summary(
             if any("also_cpu_s" in r for r in results) and requests:
                 also = sum(r.get("also_cpu_s", 0.0) for r in results)
                 row["service_cpu_us_per_request"] = round(also / requests * 1e6, 1)
+            if any("app_cpu_s" in r for r in results) and requests:
+                app = sum(r.get("app_cpu_s", 0.0) for r in results)
+                row["app_cpu_us_per_request"] = round(app / requests * 1e6, 1)
             out[name][str(connections)] = row
     return out
 
@@ -316,9 +326,11 @@ def run(
             targets["nginx"] = {
                 "url": f"http://127.0.0.1:{port}{CHILD_PATH}",
                 "pid": processes[-1].pid,
+                "app_pid": processes[0].pid,
             }
         if tools["chp"]:
-            targets["chp"] = _start_chp(tools["chp"], child, [], processes)
+            chp = _start_chp(tools["chp"], child, [], processes)
+            targets["chp"] = {**chp, "app_pid": processes[0].pid}
         targets.update(_service_targets(service, gid, launched, workdir, ""))
         if quiet is not None:
             targets.update(_service_targets(service, *quiet, workdir, "·quiet"))
@@ -327,7 +339,8 @@ def run(
                 # CHP in front of the same sandboxed app, in its network namespace: like
                 # for like with the service's modes (the app under its cgroup's quota).
                 chp = _start_chp(tools["chp"], quiet[1]["port"], entered[1], processes)
-                targets["chp·sandboxed"] = {**chp, "reference": "sandboxed·quiet"}
+                app = targets["sandboxed·quiet"]["pid"]
+                targets["chp·sandboxed"] = {**chp, "reference": "sandboxed·quiet", "app_pid": app}
         result = measure(targets, rounds=rounds, duration=duration, wrk=tools["wrk"])
         return {"rounds": rounds, "duration_s": duration, "connections": CONNECTIONS, **result}
     finally:
@@ -393,14 +406,14 @@ def _service_targets(
     # The service's own app, reached from inside its sandbox's network namespace
     # (nsenter): what the service's modes add is measured against it.
     entered = sandbox_entry(launched)
-    reference = "direct"
+    reference, app = "direct", None
     if entered is not None:
         sandbox_pid, prefix = entered
-        reference = f"sandboxed{mark}"
+        reference, app = f"sandboxed{mark}", _app_in(sandbox_pid)
         targets[reference] = {
             "url": f"http://127.0.0.1:{app_port}{CHILD_PATH}",
             "prefix": prefix,
-            "pid": _app_in(sandbox_pid),
+            "pid": app,
             # What the service spends meanwhile: the app's lines, stored.
             "also_pid": service.pid,
         }
@@ -412,12 +425,14 @@ def _service_targets(
         "url": f"{base}/api/generations/{gid}/preview/proxy{CHILD_PATH}",
         "headers": preview,
         "pid": service.pid,
+        "app_pid": app,
     }
     targets[f"origin{mark}"] = {
         "reference": reference,
         "url": f"{base}{CHILD_PATH}",
         "headers": {"Host": host, "Cookie": cookie},
         "pid": service.pid,
+        "app_pid": app,
     }
     if not mark:  # the envelope's own figures are what it adds: one of them suffices
         envelope = workdir / "envelope.lua"
@@ -432,6 +447,7 @@ def _service_targets(
             "headers": preview,
             "script": str(envelope),
             "pid": service.pid,
+            "app_pid": app,
         }
     return targets
 
@@ -442,8 +458,8 @@ def table(result: dict[str, Any]) -> str:
         return f"(anchors skipped: {result['skipped']})"
     lines = [
         "| target | added p50 / p99, 1 conn (ms) | req/s at 8 (× direct) | req/s at 32 (× direct)"
-        " | CPU per request, 8 conns (µs) |",
-        "|---|---|---|---|---|",
+        " | CPU per request, 8 conns (µs) | the app's CPU per request, 8 conns (µs) |",
+        "|---|---|---|---|---|---|",
     ]
     for name in TARGETS:
         if name not in result:
@@ -460,7 +476,8 @@ def table(result: dict[str, Any]) -> str:
             cpu = f"{cpu} (the service: {eight['service_cpu_us_per_request']})"
         lines.append(
             f"| {_LABELS.get(name, name)} | {added} | {eight['rps']:.0f}{ratio(eight)} "
-            f"| {many['rps']:.0f}{ratio(many)} | {cpu} |"
+            f"| {many['rps']:.0f}{ratio(many)} | {cpu} "
+            f"| {eight.get('app_cpu_us_per_request', '')} |"
         )
     return "\n".join(lines)
 
