@@ -56,8 +56,7 @@ def _body(sample: Any) -> tuple[bytes | None, int]:
 
 def _unchunked(framed: bytes) -> bytes:
     """A chunked body's data (the hot path samples bodies as relayed, framing and all:
-    ``BodySample.framed``);
-    a sample cut short gives the data up to its cut."""
+    ``BodySample.framed``); a sample cut short gives the data up to its cut."""
     data, at = [], 0
     while True:
         line_end = framed.find(b"\r\n", at)
@@ -152,15 +151,16 @@ def write_batch(
     max_count: int,
     max_bytes: int,
     totals: dict[str, list[int]],
-) -> None:
+) -> bool:
     """Insert ``rows`` (:func:`shape_row`'s) and keep each of their
     previews within ``max_count`` requests and ``max_bytes``: past either, its oldest
     are removed down to nine tenths of both (so that a preview at its bound is cut once
     every tenth of it, not at every batch). ``totals`` (the writer's, ``{preview:
     [count, bytes]}``) spares counting each time; requests of a preview removed
-    meanwhile (its generation deleted) are let go."""
+    meanwhile (its generation deleted) are let go. Whether a preview's rows of the batch
+    were past a bound alone (only its newest inserted: a larger batch costs no more)."""
     try:
-        _write(engine, rows, max_count, max_bytes, totals)
+        return _write(engine, rows, max_count, max_bytes, totals)
     except BaseException:
         totals.clear()  # counted again from the table, once it takes a batch
         raise
@@ -168,18 +168,17 @@ def write_batch(
 
 def _write(
     engine: Engine, rows: list[tuple], max_count: int, max_bytes: int, totals: dict[str, list[int]]
-) -> None:
+) -> bool:
     with engine.begin() as connection:
         unknown = {row[_PREVIEW] for row in rows} - totals.keys()
         if unknown:
             _learn(connection, unknown, totals)
             rows = [row for row in rows if row[_PREVIEW] in totals]
-        if not rows:
-            return
         down_to, bytes_to = max_count - max(max_count // 10, 1), max_bytes * 9 // 10
+        offered = len(rows)  # _past_bounds leaves fewer only where a preview is past one
         rows = _past_bounds(connection, rows, (max_count, max_bytes), (down_to, bytes_to), totals)
-        if not rows:  # a preview's only rows, each past its bounds alone
-            return
+        if not rows:  # none left, or a preview's only rows, each past its bounds alone
+            return offered > 0
         if connection.dialect.name == "sqlite":
             # Plain tuples to sqlite3 (the timestamp as text: shape_row): SQLAlchemy's
             # per-row parameter processing would cost as much as the insert (as for the
@@ -200,6 +199,7 @@ def _write(
             count, size = totals[preview_id]
             if count > max_count or size > max_bytes:
                 _cut(connection, preview_id, down_to, bytes_to, totals)
+    return len(rows) < offered
 
 
 def _past_bounds(

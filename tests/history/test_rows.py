@@ -12,7 +12,7 @@ import trio
 
 from preview import Settings
 from preview.clock import utcnow
-from preview.history import RequestHistory
+from preview.history import RequestHistory, capture
 from preview.history.rows import (
     ROW_FIELDS,
     RequestQuery,
@@ -152,5 +152,74 @@ async def test_a_batch_past_the_bounds_keeps_what_the_cut_would_leave(db_url: st
             # One request alone past nine tenths of the bytes: nothing of it is kept.
             assert (await write([_shaped("p2", 6, b"y" * 4000)], max_bytes=1000))["p2"] == []
             assert totals["p2"] == [0, 0]
+        finally:
+            await store.aclose()
+
+
+async def test_past_its_bound_a_preview_is_written_in_fewer_batches(
+    db_url: str,  # noqa: F811
+    monkeypatch,
+) -> None:
+    """A batch past a preview's bound costs what its newest nine tenths cost, however
+    many came (write_batch says so); the writer then lingers for more (until half of
+    what may wait, or a reader), and a reader still finds every request stored."""
+    monkeypatch.setattr(capture, "_LINGER", 0.05)
+    monkeypatch.setattr(capture, "_CAPPED_LINGER", 600.0)
+    batches_in, batches = trio.open_memory_channel[int](100)
+    stored = capture.until_stored
+
+    async def counted(write, **kwargs):  # each batch the writer stores, and its size
+        capped = await stored(write, **kwargs)
+        batches_in.send_nowait(len(write.args[2]))
+        return capped
+
+    monkeypatch.setattr(capture, "until_stored", counted)
+    history = RequestHistory(dataclasses.replace(Settings(), capture_requests=10))
+
+    def record(numbers: range) -> None:
+        for n in numbers:
+            _, kept = history.start(None)
+            kept.record(
+                _runtime("p2"), "proxy", "GET", f"/n/{n}", [], 200, [], trio.current_time(),
+                1.0, f"req_{n}", n,
+            )  # fmt: skip
+
+    async def paths() -> list[str]:
+        listed = await store._run(list_requests, store.engine, RequestQuery("g1", 5000))
+        return [r["path"] for r in listed if r["preview_id"] == "p2"]
+
+    with trio.fail_after(60):
+        store = await Store.open(db_url)
+        try:
+            await store.add_generation(generation("g1"), {})
+            for pid in ("p1", "p2"):
+                await store.add_preview(preview(pid, "g1", status="running"))
+            totals: dict[str, list[int]] = {}
+            rows = [_shaped("p1", n) for n in range(5)]
+            assert not await store._run(write_batch, store.engine, rows, 10, 2**20, totals)
+            rows = [_shaped("p1", n) for n in range(5, 20)]
+            assert await store._run(write_batch, store.engine, rows, 10, 2**20, totals)
+            assert not await store._run(write_batch, store.engine, [], 10, 2**20, totals)
+            async with trio.open_nursery() as nursery:
+                await nursery.start(history.serve, store)
+                record(range(3))  # within the bound: stored after the short linger
+                assert await batches.receive() == 3
+                record(range(3, 30))  # past it alone: its newest nine
+                assert await batches.receive() == 27
+                assert await paths() == [f"/n/{n}" for n in range(29, 20, -1)]
+                record(range(30, 35))  # the writer lingers now: nothing stored meanwhile
+                with trio.move_on_after(0.3):
+                    assert await batches.receive() is None
+                half = capture._MAX_PENDING // 2
+                record(range(35, 35 + half))  # half of what may wait: it writes
+                assert await batches.receive() == 5 + half
+                assert (await paths())[0] == f"/n/{34 + half}"
+                record(range(5000, 5004))  # and a reader has what came before it at once
+                with trio.fail_after(10):
+                    await history.settled()
+                assert await batches.receive() == 4
+                assert (await paths())[:2] == ["/n/5003", "/n/5002"]
+                assert history.not_kept == 0
+                await history.aclose()
         finally:
             await store.aclose()
