@@ -235,10 +235,13 @@ class RequestHistory:
         self._pending_bytes += held
         self._recorded += 1
         self._wake.set()
-        if self._capped and (
-            len(self._pending) >= _MAX_PENDING // 2 or self._pending_bytes > _MAX_PENDING_BYTES // 2
-        ):
+        if self._capped and self._half_full():
             self._hurry.set()  # the longer linger ends before anything could be dropped
+
+    def _half_full(self) -> bool:
+        return (
+            len(self._pending) >= _MAX_PENDING // 2 or self._pending_bytes > _MAX_PENDING_BYTES // 2
+        )
 
     # -- readers ---------------------------------------------------------------------------
 
@@ -270,9 +273,10 @@ class RequestHistory:
                     await self._wake.wait()
                     continue
                 small = len(self._pending) < _SMALL_BATCH
-                if (small or self._capped) and not (self._closing or self._readers):
+                longer = self._capped and not self._half_full()
+                if (small or longer) and not (self._closing or self._readers):
                     self._hurry = trio.Event()
-                    with trio.move_on_after(_CAPPED_LINGER if self._capped else _LINGER):
+                    with trio.move_on_after(_CAPPED_LINGER if longer else _LINGER):
                         await self._hurry.wait()
                 batch, self._pending, self._pending_bytes = self._pending, [], 0
                 await self._store(store, batch)

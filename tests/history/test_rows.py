@@ -168,9 +168,13 @@ async def test_past_its_bound_a_preview_is_written_in_fewer_batches(
     batches_in, batches = trio.open_memory_channel[int](100)
     stored = capture.until_stored
 
+    held: list[trio.Event] = []  # (held: a batch stored waits for it to be set)
+
     async def counted(write, **kwargs):  # each batch the writer stores, and its size
         capped = await stored(write, **kwargs)
         batches_in.send_nowait(len(write.args[2]))
+        if held:
+            await held[0].wait()
         return capped
 
     monkeypatch.setattr(capture, "until_stored", counted)
@@ -219,6 +223,15 @@ async def test_past_its_bound_a_preview_is_written_in_fewer_batches(
                     await history.settled()
                 assert await batches.receive() == 4
                 assert (await paths())[:2] == ["/n/5003", "/n/5002"]
+                # Half of what may wait came while a batch past the bound was stored:
+                # the next goes at once, with no linger.
+                held.append(trio.Event())
+                record(range(6000, 6030))
+                assert await batches.receive() == 30
+                record(range(7000, 7000 + half))
+                held.pop().set()
+                with trio.fail_after(10):
+                    assert await batches.receive() == half
                 assert history.not_kept == 0
                 await history.aclose()
         finally:
