@@ -295,7 +295,7 @@ class RequestHistory:
                 store._run, write_batch, store.engine, batch, self.max_requests, self.max_bytes,
                 self._totals,
             )  # fmt: skip
-            self._capped = False
+            self._capped = False  # (so while it is stored, and if it fails)
             self._capped = await until_stored(
                 write, what=f"{len(batch)} requests", give_up=self._give_up
             )

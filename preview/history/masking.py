@@ -217,7 +217,7 @@ def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple
             return body, size
         masked = _masked_multipart(body, (boundary.group(1) or boundary.group(2)).encode())
         return masked, len(masked) if whole else max(size, len(masked) + 1)
-    elif json_body:
+    else:  # JSON (the only kind left past the check above)
         parsed: Any = None
         if whole:
             try:
@@ -230,7 +230,5 @@ def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple
             masked = json.dumps(parsed, ensure_ascii=False).encode()
             return masked, len(masked)
         text = _JSON_PAIR.sub(_json_pair, body.decode("latin-1"))
-    else:
-        return body, size
     masked = text.encode("latin-1")
     return masked, len(masked) if whole else max(size, len(masked) + 1)

@@ -175,10 +175,10 @@ def _write(
             _learn(connection, unknown, totals)
             rows = [row for row in rows if row[_PREVIEW] in totals]
         down_to, bytes_to = max_count - max(max_count // 10, 1), max_bytes * 9 // 10
-        offered = len(rows)  # _past_bounds leaves fewer only where a preview is past one
-        rows = _past_bounds(connection, rows, (max_count, max_bytes), (down_to, bytes_to), totals)
+        left = _past_bounds(connection, rows, (max_count, max_bytes), (down_to, bytes_to), totals)
+        capped, rows = len(left) < len(rows), left  # fewer only where a preview is past one
         if not rows:  # none left, or a preview's only rows, each past its bounds alone
-            return offered > 0
+            return capped
         if connection.dialect.name == "sqlite":
             # Plain tuples to sqlite3 (the timestamp as text: shape_row): SQLAlchemy's
             # per-row parameter processing would cost as much as the insert (as for the
@@ -199,7 +199,7 @@ def _write(
             count, size = totals[preview_id]
             if count > max_count or size > max_bytes:
                 _cut(connection, preview_id, down_to, bytes_to, totals)
-    return len(rows) < offered
+    return capped
 
 
 def _past_bounds(
