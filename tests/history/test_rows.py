@@ -4,7 +4,9 @@ requests removed with its log by the retention."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -103,16 +105,25 @@ def _shaped(pid: str, n: int, body: bytes = b"") -> tuple:
     )  # fmt: skip
 
 
+@contextlib.asynccontextmanager
+async def _two_previews(url: str) -> AsyncIterator[Store]:
+    """A store with the generation ``g1`` and its running previews ``p1`` and ``p2``."""
+    store = await Store.open(url)
+    try:
+        await store.add_generation(generation("g1"), {})
+        for pid in ("p1", "p2"):
+            await store.add_preview(preview(pid, "g1", status="running"))
+        yield store
+    finally:
+        await store.aclose()
+
+
 async def test_a_batch_past_the_bounds_keeps_what_the_cut_would_leave(db_url: str) -> None:  # noqa: F811
     """A batch with more of a preview's requests than it may keep inserts only the newest
     nine tenths (its older rows all go); the table, and the writer's totals, are what
     inserting all and cutting gives."""
     with trio.fail_after(60):
-        store = await Store.open(db_url)
-        try:
-            await store.add_generation(generation("g1"), {})
-            for pid in ("p1", "p2"):
-                await store.add_preview(preview(pid, "g1", status="running"))
+        async with _two_previews(db_url) as store:
             totals: dict[str, list[int]] = {}
 
             async def write(rows: list[tuple], max_count: int = 10, max_bytes: int = 2**20):
@@ -152,8 +163,6 @@ async def test_a_batch_past_the_bounds_keeps_what_the_cut_would_leave(db_url: st
             # One request alone past nine tenths of the bytes: nothing of it is kept.
             assert (await write([_shaped("p2", 6, b"y" * 4000)], max_bytes=1000))["p2"] == []
             assert totals["p2"] == [0, 0]
-        finally:
-            await store.aclose()
 
 
 async def test_past_its_bound_a_preview_is_written_in_fewer_batches(
@@ -193,11 +202,7 @@ async def test_past_its_bound_a_preview_is_written_in_fewer_batches(
         return [r["path"] for r in listed if r["preview_id"] == "p2"]
 
     with trio.fail_after(60):
-        store = await Store.open(db_url)
-        try:
-            await store.add_generation(generation("g1"), {})
-            for pid in ("p1", "p2"):
-                await store.add_preview(preview(pid, "g1", status="running"))
+        async with _two_previews(db_url) as store:
             totals: dict[str, list[int]] = {}
             rows = [_shaped("p1", n) for n in range(5)]
             assert not await store._run(write_batch, store.engine, rows, 10, 2**20, totals)
@@ -234,5 +239,3 @@ async def test_past_its_bound_a_preview_is_written_in_fewer_batches(
                     assert await batches.receive() == half
                 assert history.not_kept == 0
                 await history.aclose()
-        finally:
-            await store.aclose()
