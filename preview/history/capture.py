@@ -5,11 +5,14 @@ and the hot path below Hypercorn alike) makes one call per completed request,
 :meth:`Capture.record`, once its answer is relayed: what the call holds — its header
 lists, the samples of its bodies (:class:`BodySample`, filled as the bytes pass, at most
 ``PREVIEW_CAPTURE_BODY_BYTES`` each) — is masked and shaped into its row there
-(``rows.shape_row``, ~10 µs), and the row appended. The writer
-(:meth:`RequestHistory.serve`, one task of the service) takes what accumulated, as the
-log writer does (a trickle waits ``_LINGER`` for company), and in the store's worker
-thread inserts the batch and cuts each preview's history to its bounds, in one
-transaction (``rows``). Shaped by the writer, a batch of hundreds was a burst of the
+(``rows.shape_row``, ~10 µs), and the row appended to its preview's rows waiting. The
+writer (:meth:`RequestHistory.serve`, one task of the service) takes what accumulated,
+as the log writer does (a trickle waits ``_LINGER`` for company), and in the store's
+worker thread inserts the batch and cuts each preview's history to its bounds, in one
+transaction (``rows``). A preview's oldest waiting rows that the cut would remove
+anyway are let go as newer ones come, so that a preview past its bound keeps at most
+one more than it may keep waiting, and the writer may wait longer for it: the batch
+costs the same however many came. Shaped by the writer, a batch of hundreds was a burst of the
 loop's turns that the calls under way waited behind: the slowest of one connection's
 calls were those (benchmarks/README.md, the proxy's "seventh round").
 
@@ -22,8 +25,10 @@ slowed down or refused for its history.
 from __future__ import annotations
 
 import functools
+import heapq
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -32,7 +37,7 @@ import trio
 from ..errors import StoreError
 from ..settings import Settings
 from ..store import Store, until_stored
-from .rows import shape_row, write_batch
+from .rows import STORED, shape_row, write_batch
 
 __all__ = ["BodySample", "Capture", "NoCapture", "RequestHistory", "SampledBody"]
 
@@ -43,10 +48,12 @@ _log = logging.getLogger(__name__)
 _LINGER = 1.0  # s
 _SMALL_BATCH = 256
 # Past a preview's bound, a batch's work is capped: its older rows all go and only its
-# newest nine tenths are inserted, however many came (rows.write_batch). So while a
-# preview is past it, the writer lingers longer, until half of what may wait has come:
-# above a thousand calls a second, fewer batches of the same cost (at one connection,
-# each batch of the store's writers is a call or two made a millisecond late).
+# newest nine tenths are inserted, however many came (rows.write_batch), and its rows
+# waiting stay at one more than the bound (RequestHistory._let_go). So while a preview
+# comes fast enough to pass its bound within this long, the writer lingers this long
+# (unless half of what may wait has come, or a reader waits): above 250 calls a second,
+# a batch every 4 s instead of every second, each costing what one of them did (at one
+# connection, each batch of the store's writers is a call or two made a millisecond late).
 _CAPPED_LINGER = 4.0  # s
 _MAX_PENDING = 4096
 _MAX_PENDING_BYTES = 32 * 2**20
@@ -147,15 +154,13 @@ class Capture:
         ``elapsed_ms``: until its answer's head; ``status`` None: no answer, ``error``
         says why). Never blocks, never raises for it."""
         total_ms = (trio.current_time() - began) * 1000
-        sent, answer = self.sent, self.answer if status is not None else None
-        held = (sent.size if sent is not None else 0) + (answer.size if answer else 0)
+        answer = self.answer if status is not None else None
         self._history.keep(
             (
                 runtime.id, runtime.spec.generation_id, request_id, event_id, way, replay_of,
                 time.time() - total_ms / 1000, elapsed_ms, total_ms, method, path, status,
-                error, request_headers, sent, response_headers, answer,
-            ),
-            min(held, 2 * self._history.body_bytes),
+                error, request_headers, self.sent, response_headers, answer,
+            )
         )  # fmt: skip
 
 
@@ -171,6 +176,25 @@ class NoCapture:
         return None
 
 
+class _Waiting:
+    """One preview's rows waiting for the writer, oldest first, each with the number it
+    was recorded as (the batch's order across previews), and their stored bytes."""
+
+    __slots__ = ("rows", "size")
+
+    def __init__(self) -> None:
+        self.rows: deque[tuple[int, tuple]] = deque()
+        self.size = 0
+
+
+def _in_order(waiting: dict[str, _Waiting]) -> list[tuple]:
+    """The rows of a batch in the order they were recorded (in the store's thread)."""
+    if len(waiting) == 1:
+        (only,) = waiting.values()
+        return [row for _, row in only.rows]
+    return [row for _, row in heapq.merge(*(each.rows for each in waiting.values()))]
+
+
 class RequestHistory:
     """One service's request history: what is recorded, waiting to be stored, and the
     writer that stores it (see the module doc). Owned by the app's ``Services``."""
@@ -181,10 +205,12 @@ class RequestHistory:
         self.max_bytes = settings.capture_mb * 2**20
         self.enabled = self.max_requests > 0
         self.not_kept = 0  # requests past the pending bound, or lost to the database
-        self._pending: list[tuple] = []
+        self._waiting: dict[str, _Waiting] = {}  # by preview
+        self._pending = 0  # rows waiting, of all previews
         self._pending_bytes = 0
         self._recorded = 0
-        self._stored = 0  # recorded and then stored (or given up on)
+        self._stored = 0  # of those recorded, how many were taken and then stored (or given up)
+        self._taken_at = 0.0  # when the writer last took a batch (trio's clock)
         self._stored_lot = trio.lowlevel.ParkingLot()
         self._wake = trio.Event()
         self._hurry = trio.Event()  # set: a reader waits, store without lingering
@@ -216,9 +242,9 @@ class RequestHistory:
                 body = SampledBody(body, capture.sent)
         return body, capture
 
-    def keep(self, item: tuple, held: int) -> None:
+    def keep(self, item: tuple) -> None:
         """Queue one request's row (of ``Capture.record``'s tuple) for the writer."""
-        if len(self._pending) >= _MAX_PENDING or self._pending_bytes > _MAX_PENDING_BYTES:
+        if self._pending >= _MAX_PENDING or self._pending_bytes > _MAX_PENDING_BYTES:
             if not self.not_kept:
                 _log.warning("request history: the database is behind; requests not kept")
             self.not_kept += 1
@@ -231,16 +257,49 @@ class RequestHistory:
             self._shape_failed = True
             self.not_kept += 1
             return
-        self._pending.append(row)
-        self._pending_bytes += held
+        waiting = self._waiting.get(item[0])
+        if waiting is None:
+            waiting = self._waiting[item[0]] = _Waiting()
         self._recorded += 1
+        waiting.rows.append((self._recorded, row))
+        size = row[STORED]
+        waiting.size += size
+        self._pending += 1
+        self._pending_bytes += size
+        self._let_go(waiting)
         self._wake.set()
-        if self._capped and self._half_full():
-            self._hurry.set()  # the longer linger ends before anything could be dropped
+        if self._half_full():
+            self._hurry.set()  # a linger ends before anything could be dropped
+
+    def _let_go(self, waiting: _Waiting) -> None:
+        """Drop the preview's oldest waiting rows while those after them are still past
+        its bounds: the batch's cut (``rows.write_batch``) would remove them unseen, and
+        keeps the same rows of what is left (its newest nine tenths of a bound)."""
+        rows, most, most_bytes = waiting.rows, self.max_requests, self.max_bytes
+        while len(rows) > 1:
+            oldest = rows[0][1][STORED]
+            if len(rows) - 1 <= most and waiting.size - oldest <= most_bytes:
+                return
+            rows.popleft()
+            waiting.size -= oldest
+            self._pending -= 1
+            self._pending_bytes -= oldest
 
     def _half_full(self) -> bool:
-        return (
-            len(self._pending) >= _MAX_PENDING // 2 or self._pending_bytes > _MAX_PENDING_BYTES // 2
+        return self._pending >= _MAX_PENDING // 2 or self._pending_bytes > _MAX_PENDING_BYTES // 2
+
+    def _worth_lingering(self, now: float) -> bool:
+        """Whether a preview comes fast enough (since the last batch) to be past its
+        bound within ``_CAPPED_LINGER``, or was past it in the last batch: waiting
+        longer for it then costs its batch nothing."""
+        if self._half_full():
+            return False
+        if self._capped:
+            return True
+        span = max(now - self._taken_at, _LINGER) / _CAPPED_LINGER
+        return any(
+            len(each.rows) > self.max_requests * span or each.size > self.max_bytes * span
+            for each in self._waiting.values()
         )
 
     # -- readers ---------------------------------------------------------------------------
@@ -263,6 +322,7 @@ class RequestHistory:
     async def serve(self, store: Store, *, task_status: trio.TaskStatus[None]) -> None:
         """Store what is recorded, in batches, until :meth:`aclose`."""
         self._serving = True
+        self._taken_at = trio.current_time()
         task_status.started()
         try:
             while True:
@@ -272,38 +332,45 @@ class RequestHistory:
                     self._wake = trio.Event()
                     await self._wake.wait()
                     continue
-                small = len(self._pending) < _SMALL_BATCH
-                longer = self._capped and not self._half_full()
-                if (small or longer) and not (self._closing or self._readers):
+                began = trio.current_time()
+                if not (self._closing or self._readers):
                     self._hurry = trio.Event()
-                    with trio.move_on_after(_CAPPED_LINGER if longer else _LINGER):
-                        await self._hurry.wait()
-                batch, self._pending, self._pending_bytes = self._pending, [], 0
-                await self._store(store, batch)
-                self._stored += len(batch)
+                    if self._pending < _SMALL_BATCH and not self._half_full():
+                        with trio.move_on_at(began + _LINGER):
+                            await self._hurry.wait()
+                    if not self._hurry.is_set() and self._worth_lingering(trio.current_time()):
+                        with trio.move_on_at(began + _CAPPED_LINGER):
+                            await self._hurry.wait()
+                batch, count, taken = self._waiting, self._pending, self._recorded
+                self._waiting, self._pending, self._pending_bytes = {}, 0, 0
+                self._taken_at = trio.current_time()
+                await self._store(store, batch, count)
+                self._stored = taken  # those let go waiting included: their fate is known
                 self._stored_lot.unpark_all()
         finally:
             self._serving = False
             self._stored_lot.unpark_all()
             self._done.set()
 
-    async def _store(self, store: Store, batch: list[tuple]) -> None:
+    async def _store(self, store: Store, batch: dict[str, _Waiting], count: int) -> None:
         if len(self._totals) > _TOTALS_KEPT:  # counted again from the table when next seen
             self._totals.clear()
+
+        def write() -> bool:
+            rows = _in_order(batch)
+            return write_batch(store.engine, rows, self.max_requests, self.max_bytes, self._totals)
+
         try:
-            write = functools.partial(
-                store._run, write_batch, store.engine, batch, self.max_requests, self.max_bytes,
-                self._totals,
-            )  # fmt: skip
             self._capped = False  # (so while it is stored, and if it fails)
             self._capped = await until_stored(
-                write, what=f"{len(batch)} requests", give_up=self._give_up
-            )
+                functools.partial(store._run, write), what=f"{count} requests",
+                give_up=self._give_up,
+            )  # fmt: skip
         except StoreError:
-            self.not_kept += len(batch)
+            self.not_kept += count
         except Exception:  # a bug of ours must not end the service: the batch is lost
-            _log.exception("request history: a batch of %d could not be stored", len(batch))
-            self.not_kept += len(batch)
+            _log.exception("request history: a batch of %d could not be stored", count)
+            self.not_kept += count
 
     async def aclose(self) -> None:
         """Store what is left (bounded by ``_CLOSE_TIMEOUT``), then end :meth:`serve`."""

@@ -28,8 +28,8 @@ from ..store.models import PreviewInstance, ProxiedRequest
 from .masking import mask_body, mask_headers, masked_path
 
 __all__ = [
-    "ROW_FIELDS", "RequestQuery", "list_requests", "read_request", "read_requests", "shape_row",
-    "write_batch",
+    "ROW_FIELDS", "STORED", "RequestQuery", "list_requests", "read_request", "read_requests",
+    "shape_row", "write_batch",
 ]  # fmt: skip
 
 # The columns of a shaped row (shape_row), in its order: every column but the id.
@@ -39,7 +39,7 @@ ROW_FIELDS = (
     "request_body", "request_size", "response_headers", "response_body", "response_size",
     "stored_bytes",
 )  # fmt: skip
-_PREVIEW, _STORED = ROW_FIELDS.index("preview_id"), ROW_FIELDS.index("stored_bytes")
+_PREVIEW, STORED = ROW_FIELDS.index("preview_id"), ROW_FIELDS.index("stored_bytes")
 _SQLITE_INSERT = "INSERT INTO proxied_requests ({}) VALUES ".format(", ".join(ROW_FIELDS))
 _ROW_OVERHEAD = 200  # bytes a row costs beyond its heads, path and bodies (roughly)
 _EPOCH = datetime(1970, 1, 1)
@@ -194,7 +194,7 @@ def _write(
         for row in rows:
             kept = totals[row[_PREVIEW]]
             kept[0] += 1
-            kept[1] += row[_STORED]
+            kept[1] += row[STORED]
         for preview_id in {row[_PREVIEW] for row in rows}:
             count, size = totals[preview_id]
             if count > max_count or size > max_bytes:
@@ -222,7 +222,7 @@ def _past_bounds(
     for row in rows:
         seen = counts.setdefault(row[_PREVIEW], [0, 0])
         seen[0] += 1
-        seen[1] += row[_STORED]
+        seen[1] += row[STORED]
     over = {
         preview_id for preview_id, (count, size) in counts.items()
         if count > max_count or size > max_bytes
@@ -240,11 +240,11 @@ def _past_bounds(
         if preview_id in full:
             continue
         total = left[preview_id]
-        if total[0] + 1 > down_to or total[1] + row[_STORED] > bytes_to:
+        if total[0] + 1 > down_to or total[1] + row[STORED] > bytes_to:
             full.add(preview_id)  # the cut's first row past a bound: it and older go
             continue
         total[0] += 1
-        total[1] += row[_STORED]
+        total[1] += row[STORED]
         kept.append(row)
     for preview_id in over:
         connection.execute(_DELETE_ALL, {"preview": preview_id})

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import random
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from types import SimpleNamespace
+from typing import Any
 
 import trio
 
@@ -165,41 +167,97 @@ async def test_a_batch_past_the_bounds_keeps_what_the_cut_would_leave(db_url: st
             assert totals["p2"] == [0, 0]
 
 
+def _kept(history: RequestHistory, pid: str, numbers: Any, body: bytes = b"") -> None:
+    for n in numbers:
+        _, kept = history.start(body or None)
+        kept.record(
+            _runtime(pid), "proxy", "GET", f"/n/{n}", [], 200, [], trio.current_time(), 1.0,
+            f"req_{n}", n,
+        )  # fmt: skip
+
+
+async def test_rows_let_go_while_waiting_leave_what_the_whole_batch_would(db_url: str) -> None:  # noqa: F811
+    """A preview's oldest waiting rows are let go while the rows after them are past its
+    bounds (by count or by bytes): the batch then leaves the table as the whole would,
+    whatever the bounds and sizes; at most one row more than the bound waits."""
+    chance = random.Random(25)
+    with trio.fail_after(120):
+        async with _two_previews(db_url) as store:
+            for case in range(12):
+                max_count, max_bytes = chance.randint(1, 12), chance.randint(600, 6000)
+                settings = dataclasses.replace(
+                    Settings(), capture_requests=max_count, capture_body_bytes=4096
+                )
+                history = RequestHistory(settings)
+                history.max_bytes = max_bytes  # capture_mb counts whole MiB
+                sizes = [chance.choice((0, 0, 50, 300, 900)) for _ in range(chance.randint(1, 40))]
+                whole = [_shaped("p1", n, b"b" * size) for n, size in enumerate(sizes)]
+                for n, size in enumerate(sizes):
+                    _kept(history, "p2", [n], b"b" * size)
+                waiting = capture._in_order(history._waiting)
+                assert len(waiting) <= max_count + 1
+                assert [row[ROW_FIELDS.index("path")] for row in waiting] == [
+                    row[ROW_FIELDS.index("path")] for row in whole[len(whole) - len(waiting) :]
+                ]
+                found = {}
+                for pid, rows in (("p1", whole), ("p2", waiting)):
+                    totals: dict[str, list[int]] = {}
+                    await store._run(write_batch, store.engine, rows, max_count, max_bytes, totals)
+                    listed = await store._run(list_requests, store.engine, RequestQuery("g1", 100))
+                    found[pid] = [r["path"] for r in listed if r["preview_id"] == pid]
+                assert found["p1"] == found["p2"], (case, max_count, max_bytes, sizes)
+                await store._run(_delete_requests, store.engine)
+
+
+def _delete_requests(engine: Any) -> None:
+    with engine.begin() as connection:
+        connection.execute(ProxiedRequest.__table__.delete())
+
+
+async def test_the_writer_lingers_for_a_preview_that_would_pass_its_bound_meanwhile() -> None:
+    history = RequestHistory(dataclasses.replace(Settings(), capture_requests=1000))
+    _kept(history, "p1", range(200))
+    # 200 in the first second: 800 in _CAPPED_LINGER's 4 s, within the bound.
+    assert not history._worth_lingering(capture._LINGER)
+    _kept(history, "p1", range(200, 260))  # 260: 1,040 in 4 s
+    assert history._worth_lingering(capture._LINGER)
+    assert not history._worth_lingering(capture._LINGER * 2)  # as many in twice as long
+    history._capped = True  # the last batch was past a bound: it lingers whatever came
+    assert history._worth_lingering(100.0)
+    history._pending = capture._MAX_PENDING // 2  # but not with half of what may wait
+    assert not history._worth_lingering(capture._LINGER)
+
+
 async def test_past_its_bound_a_preview_is_written_in_fewer_batches(
     db_url: str,  # noqa: F811
     monkeypatch,
 ) -> None:
-    """A batch past a preview's bound costs what its newest nine tenths cost, however
-    many came (write_batch says so); the writer then lingers for more (until half of
-    what may wait, or a reader), and a reader still finds every request stored."""
+    """A preview coming too fast for its bound is written in one batch however many came
+    (the writer lingers for it, its older rows let go as newer come), until half of what
+    may wait came or a reader waits; a trickle is written after the short linger."""
     monkeypatch.setattr(capture, "_LINGER", 0.05)
-    monkeypatch.setattr(capture, "_CAPPED_LINGER", 600.0)
+    monkeypatch.setattr(capture, "_CAPPED_LINGER", 0.06)  # 3 in 0.05 s: slow for a bound of 10
+    monkeypatch.setattr(capture, "_MAX_PENDING", 40)
     batches_in, batches = trio.open_memory_channel[int](100)
-    stored = capture.until_stored
+    stored, write = capture.until_stored, capture.write_batch
+    written: list[int] = []
 
-    held: list[trio.Event] = []  # (held: a batch stored waits for it to be set)
+    def counted_write(engine, rows, *args):
+        written.append(len(rows))
+        return write(engine, rows, *args)
 
     async def counted(write, **kwargs):  # each batch the writer stores, and its size
         capped = await stored(write, **kwargs)
-        batches_in.send_nowait(len(write.args[2]))
-        if held:
-            await held[0].wait()
+        batches_in.send_nowait(written.pop())
         return capped
 
     monkeypatch.setattr(capture, "until_stored", counted)
+    monkeypatch.setattr(capture, "write_batch", counted_write)
     history = RequestHistory(dataclasses.replace(Settings(), capture_requests=10))
 
-    def record(numbers: range) -> None:
-        for n in numbers:
-            _, kept = history.start(None)
-            kept.record(
-                _runtime("p2"), "proxy", "GET", f"/n/{n}", [], 200, [], trio.current_time(),
-                1.0, f"req_{n}", n,
-            )  # fmt: skip
-
-    async def paths() -> list[str]:
+    async def paths(pid: str = "p2") -> list[str]:
         listed = await store._run(list_requests, store.engine, RequestQuery("g1", 5000))
-        return [r["path"] for r in listed if r["preview_id"] == "p2"]
+        return [r["path"] for r in listed if r["preview_id"] == pid]
 
     with trio.fail_after(60):
         async with _two_previews(db_url) as store:
@@ -211,31 +269,22 @@ async def test_past_its_bound_a_preview_is_written_in_fewer_batches(
             assert not await store._run(write_batch, store.engine, [], 10, 2**20, totals)
             async with trio.open_nursery() as nursery:
                 await nursery.start(history.serve, store)
-                record(range(3))  # within the bound: stored after the short linger
+                _kept(history, "p2", range(3))  # a trickle: stored after the short linger
                 assert await batches.receive() == 3
-                record(range(3, 30))  # past it alone: its newest nine
-                assert await batches.receive() == 27
-                assert await paths() == [f"/n/{n}" for n in range(29, 20, -1)]
-                record(range(30, 35))  # the writer lingers now: nothing stored meanwhile
+                monkeypatch.setattr(capture, "_CAPPED_LINGER", 600.0)  # now any rate is fast
+                _kept(history, "p2", range(3, 130))  # past its bound: the writer lingers,
+                with trio.move_on_after(0.3):  # its oldest let go (11 wait, of 127)
+                    assert await batches.receive() is None
+                with trio.fail_after(10):
+                    await history.settled()  # a reader has what came before it at once
+                assert await batches.receive() == 11
+                assert await paths() == [f"/n/{n}" for n in range(129, 120, -1)]
+                _kept(history, "p2", range(200, 215))  # the last batch was capped: it lingers
                 with trio.move_on_after(0.3):
                     assert await batches.receive() is None
-                half = capture._MAX_PENDING // 2
-                record(range(35, 35 + half))  # half of what may wait: it writes
-                assert await batches.receive() == 5 + half
-                assert (await paths())[0] == f"/n/{34 + half}"
-                record(range(5000, 5004))  # and a reader has what came before it at once
-                with trio.fail_after(10):
-                    await history.settled()
-                assert await batches.receive() == 4
-                assert (await paths())[:2] == ["/n/5003", "/n/5002"]
-                # Half of what may wait came while a batch past the bound was stored:
-                # the next goes at once, with no linger.
-                held.append(trio.Event())
-                record(range(6000, 6030))
-                assert await batches.receive() == 30
-                record(range(7000, 7000 + half))
-                held.pop().set()
-                with trio.fail_after(10):
-                    assert await batches.receive() == half
+                _kept(history, "p1", range(100, 109))  # and ends at half of what may wait
+                assert await batches.receive() == 20
+                assert (await paths())[:2] == ["/n/214", "/n/213"]
+                assert (await paths("p1"))[:2] == ["/n/108", "/n/107"]
                 assert history.not_kept == 0
                 await history.aclose()
