@@ -61,7 +61,9 @@ from preview.sandbox.netns import netns_child
 
 from .harness import BENCH_DIR, PYTHON, ROOT, ServiceServer, free_port, log, wait_for_port
 
-__all__ = ["QUIET_COMMAND", "launch_quiet", "measure", "run", "sandbox_entry"]
+__all__ = [
+    "QUIET_COMMAND", "ensure_tools", "launch_quiet", "measure", "run", "sandbox_entry", "start_chp",
+]  # fmt: skip
 
 CHILD_PATH = "/api/items/1"
 CONNECTIONS = (1, 8, 32)
@@ -329,7 +331,7 @@ def run(
                 "app_pid": processes[0].pid,
             }
         if tools["chp"]:
-            chp = _start_chp(tools["chp"], child, [], processes)
+            chp = start_chp(tools["chp"], child, [], processes)
             targets["chp"] = {**chp, "app_pid": processes[0].pid}
         targets.update(_service_targets(service, gid, launched, workdir, ""))
         if quiet is not None:
@@ -338,7 +340,7 @@ def run(
             if tools["chp"] and entered is not None:
                 # CHP in front of the same sandboxed app, in its network namespace: like
                 # for like with the service's modes (the app under its cgroup's quota).
-                chp = _start_chp(tools["chp"], quiet[1]["port"], entered[1], processes)
+                chp = start_chp(tools["chp"], quiet[1]["port"], entered[1], processes)
                 app = targets["sandboxed·quiet"]["pid"]
                 targets["chp·sandboxed"] = {**chp, "reference": "sandboxed·quiet", "app_pid": app}
         result = measure(targets, rounds=rounds, duration=duration, wrk=tools["wrk"])
@@ -354,7 +356,7 @@ def run(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _start_chp(
+def start_chp(
     chp: str, upstream: int, prefix: list[str], processes: list[subprocess.Popen[bytes]]
 ) -> dict[str, Any]:
     """configurable-http-proxy in front of 127.0.0.1:``upstream`` (run with ``prefix``:
@@ -372,7 +374,7 @@ def _start_chp(
     else:
         wait_for_port(port, 30, processes[-1])
     url = f"http://127.0.0.1:{port}{CHILD_PATH}"
-    return {"url": url, "pid": processes[-1].pid, "prefix": prefix}
+    return {"url": url, "pid": processes[-1].pid, "prefix": prefix, "port": port}
 
 
 def _wait_in(prefix: list[str], port: int, process: subprocess.Popen[bytes]) -> None:

@@ -15,7 +15,10 @@ from inside it too (``-app``: no proxy), in the same rounds: the app's own late 
 
 ``--base DIR`` holds another version's ``preview`` package (as for ``abproxy``); the
 other service runs this checkout. Without ``--base`` both run this checkout (an A/A:
-what the measure resolves).
+what the measure resolves). ``--chp``: configurable-http-proxy too, in front of this
+checkout's quiet app in its sandbox's network namespace, called by the same client from
+there (``chp``: like for like with the path proxy, as ``anchors``' ``chp·sandboxed``);
+with ``--chp`` and no ``--base``, only this checkout's service runs.
 """
 
 from __future__ import annotations
@@ -74,9 +77,12 @@ def _request(path: str, host: str, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def _targets(name: str, service: ServiceServer) -> list[dict[str, Any]]:
+def _targets(
+    name: str, service: ServiceServer, chp: list[subprocess.Popen[bytes]] | None = None
+) -> list[dict[str, Any]]:
     """The quiet preview's path proxy, and (where its sandbox's network namespace can be
-    entered) its app called from inside it, with no proxy: the app's own late calls."""
+    entered) its app called from inside it, with no proxy: the app's own late calls;
+    with ``chp`` (where it keeps the proxy's process), CHP in front of that app too."""
     gid, launched = anchors.launch_quiet(service)
     headers = {**service.auth, "X-Preview-Token": launched["previewToken"]}
     path = f"/api/generations/{gid}/preview/proxy{anchors.CHILD_PATH}"
@@ -91,6 +97,15 @@ def _targets(name: str, service: ServiceServer) -> list[dict[str, Any]]:
             "request": _request(anchors.CHILD_PATH, f"127.0.0.1:{port}", {}),
             "prefix": entered[1],
         })  # fmt: skip
+        tool = anchors.ensure_tools()["chp"] if chp is not None else None
+        if tool:
+            started = anchors.start_chp(tool, port, entered[1], chp)
+            targets.append({
+                "name": "chp",
+                "port": started["port"],
+                "request": _request(anchors.CHILD_PATH, f"127.0.0.1:{started['port']}", {}),
+                "prefix": entered[1],
+            })  # fmt: skip
     return targets
 
 
@@ -120,6 +135,7 @@ def main() -> None:
     parser.add_argument("--base", help="a directory holding the other preview/ (else: A/A)")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--calls", type=int, default=4000)
+    parser.add_argument("--chp", action="store_true", help="configurable-http-proxy too")
     parser.add_argument("--client", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:  # (_measure's process: the request on stdin, the times on stdout)
@@ -128,12 +144,16 @@ def main() -> None:
         return
     sandbox = os.environ.get("BENCH_SANDBOX", "auto")
     services: list[ServiceServer] = []
+    proxies: list[subprocess.Popen[bytes]] = []
+    versions = [("base", {"PYTHONPATH": args.base} if args.base else {}), ("this", {})]
+    if args.chp and not args.base:
+        versions = versions[1:]
     try:
         targets = []
-        for name, env in (("base", {"PYTHONPATH": args.base} if args.base else {}), ("this", {})):
+        for name, env in versions:
             service = ServiceServer(extra_env={"PREVIEW_SANDBOX": sandbox, **env})
             services.append(service)
-            targets += _targets(name, service)
+            targets += _targets(name, service, proxies if args.chp and name == "this" else None)
         for target in targets:  # warm: the first calls build the pools and caches
             _measure(target, 500)
         rounds: dict[str, list[dict[str, Any]]] = {t["name"]: [] for t in targets}
@@ -151,6 +171,9 @@ def main() -> None:
             print(f"{name}: {args.rounds} x {args.calls} calls, medians {medians}, late {sums}")
         print(f"load average {os.getloadavg()}")
     finally:
+        for process in proxies:
+            process.terminate()
+            process.wait(10)
         for service in services:
             service.close()
 

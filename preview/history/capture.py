@@ -9,12 +9,13 @@ lists, the samples of its bodies (:class:`BodySample`, filled as the bytes pass,
 writer (:meth:`RequestHistory.serve`, one task of the service) takes what accumulated,
 as the log writer does (a trickle waits ``_LINGER`` for company), and in the store's
 worker thread inserts the batch and cuts each preview's history to its bounds, in one
-transaction (``rows``). A preview's oldest waiting rows that the cut would remove
-anyway are let go as newer ones come, so that a preview past its bound keeps at most
-one more than it may keep waiting, and the writer may wait longer for it: the batch
-costs the same however many came. Shaped by the writer, a batch of hundreds was a burst of the
+transaction (``rows``). Shaped by the writer, a batch of hundreds was a burst of the
 loop's turns that the calls under way waited behind: the slowest of one connection's
-calls were those (benchmarks/README.md, the proxy's "seventh round").
+calls were those (benchmarks/README.md, the proxy's "seventh round"). A preview's
+oldest waiting rows that the cut would remove unseen are let go as newer ones come, so
+a preview past its bound has at most one row more than the bound waiting, and the
+writer may wait longer for it (``_CAPPED_LINGER``): its batch costs the same however
+many came.
 
 What waits is bounded too: past ``_MAX_PENDING`` requests or ``_MAX_PENDING_BYTES``
 (the database down for a while), new requests are not kept, counted in
@@ -209,7 +210,7 @@ class RequestHistory:
         self._pending = 0  # rows waiting, of all previews
         self._pending_bytes = 0
         self._recorded = 0
-        self._stored = 0  # of those recorded, how many were taken and then stored (or given up)
+        self._stored = 0  # recorded before the last batch stored (or given up) was taken
         self._taken_at = 0.0  # when the writer last took a batch (trio's clock)
         self._stored_lot = trio.lowlevel.ParkingLot()
         self._wake = trio.Event()
