@@ -11,6 +11,7 @@ bounds' cut) on a SQLite file, in batches as the writer makes them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import tempfile
@@ -23,7 +24,7 @@ import trio
 
 from preview import Settings
 from preview.clock import utcnow
-from preview.history import RequestHistory
+from preview.history import RequestHistory, capture
 from preview.history.rows import write_batch
 from preview.store import Store
 from preview.store.models import Generation, PreviewInstance
@@ -46,10 +47,10 @@ async def _events():
 async def _hot_side(history: RequestHistory, runtime: SimpleNamespace, count: int) -> float:
     began = time.process_time()
     for n in range(count):
-        _, capture = history.start(None)
-        async for _ in capture.answering(_events()):
+        _, kept = history.start(None)
+        async for _ in kept.answering(_events()):
             pass
-        capture.record(
+        kept.record(
             runtime, "proxy", "GET", "/api/items/1", _HEADERS, 200, _ANSWER,
             trio.current_time(), 1.0, f"req_{n:016x}", n,
         )  # fmt: skip
@@ -63,10 +64,11 @@ async def _hot_side(history: RequestHistory, runtime: SimpleNamespace, count: in
 
 
 async def main(count: int) -> dict[str, object]:
-    history = RequestHistory(Settings())
+    # Bound above the count: every row waits (none let go), written in batches below.
+    history = RequestHistory(dataclasses.replace(Settings(), capture_requests=count + 1))
     runtime = SimpleNamespace(id="p1", spec=SimpleNamespace(generation_id="g1"))
     hot = await _hot_side(history, runtime, count)
-    batch = history._pending
+    batch = capture._in_order(history._waiting)
     with tempfile.TemporaryDirectory() as folder:
         store = await Store.open(f"sqlite:///{Path(folder) / 'bench.db'}")
         try:
