@@ -173,7 +173,10 @@ def main() -> None:
     finally:
         for process in proxies:
             process.terminate()
-            process.wait(10)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
         for service in services:
             service.close()
 
