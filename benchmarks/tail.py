@@ -18,7 +18,8 @@ other service runs this checkout. Without ``--base`` both run this checkout (an 
 what the measure resolves). ``--chp``: configurable-http-proxy too, in front of this
 checkout's quiet app in its sandbox's network namespace, called by the same client from
 there (``chp``: like for like with the path proxy, as ``anchors``' ``chp·sandboxed``);
-with ``--chp`` and no ``--base``, only this checkout's service runs.
+with ``--chp`` and no ``--base``, only this checkout's service runs. ``--origin``: each
+service's preview origin too (``-origin``), called as a browser would, with its cookie.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 
 from . import anchors
 from .harness import PYTHON, ROOT, ServiceServer, log
+from .scenarios.proxy import _origin_cookie
 
 __all__ = ["main"]
 
@@ -78,16 +80,28 @@ def _request(path: str, host: str, headers: dict[str, str]) -> bytes:
 
 
 def _targets(
-    name: str, service: ServiceServer, chp: list[subprocess.Popen[bytes]] | None = None
+    name: str,
+    service: ServiceServer,
+    chp: list[subprocess.Popen[bytes]] | None = None,
+    *,
+    origin: bool = False,
 ) -> list[dict[str, Any]]:
     """The quiet preview's path proxy, and (where its sandbox's network namespace can be
     entered) its app called from inside it, with no proxy: the app's own late calls;
-    with ``chp`` (where it keeps the proxy's process), CHP in front of that app too."""
+    with ``chp`` (where it keeps the proxy's process), CHP in front of that app too; with
+    ``origin``, the preview's origin too."""
     gid, launched = anchors.launch_quiet(service)
     headers = {**service.auth, "X-Preview-Token": launched["previewToken"]}
     path = f"/api/generations/{gid}/preview/proxy{anchors.CHILD_PATH}"
     host = f"127.0.0.1:{service.port}"
     targets = [{"name": name, "port": service.port, "request": _request(path, host, headers)}]
+    if origin:
+        app_host, cookie = _origin_cookie(service, gid, launched["previewToken"])
+        targets.append({
+            "name": f"{name}-origin",
+            "port": service.port,
+            "request": _request(anchors.CHILD_PATH, app_host, {"Cookie": cookie}),
+        })  # fmt: skip
     entered = anchors.sandbox_entry(launched)
     if entered is not None:
         port = launched["port"]
@@ -136,6 +150,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--calls", type=int, default=4000)
     parser.add_argument("--chp", action="store_true", help="configurable-http-proxy too")
+    parser.add_argument("--origin", action="store_true", help="the preview's origin too")
     parser.add_argument("--client", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:  # (_measure's process: the request on stdin, the times on stdout)
@@ -153,7 +168,8 @@ def main() -> None:
         for name, env in versions:
             service = ServiceServer(extra_env={"PREVIEW_SANDBOX": sandbox, **env})
             services.append(service)
-            targets += _targets(name, service, proxies if args.chp and name == "this" else None)
+            chp = proxies if args.chp and name == "this" else None
+            targets += _targets(name, service, chp, origin=args.origin)
         for target in targets:  # warm: the first calls build the pools and caches
             _measure(target, 500)
         rounds: dict[str, list[dict[str, Any]]] = {t["name"]: [] for t in targets}
