@@ -37,7 +37,7 @@ import trio
 
 from ..errors import StoreError
 from ..settings import Settings
-from ..store import Store, until_stored
+from ..store import Pace, Store, until_stored
 from .rows import STORED, shape_row, write_batch
 
 __all__ = ["BodySample", "Capture", "NoCapture", "RequestHistory", "SampledBody"]
@@ -357,9 +357,13 @@ class RequestHistory:
         if len(self._totals) > _TOTALS_KEPT:  # counted again from the table when next seen
             self._totals.clear()
 
+        # Nobody waits for it: in slices (store.Pace), until somebody does.
+        pace = None if self._hurried() else Pace(self._hurried)
+
         def write() -> bool:
             rows = _in_order(batch)
-            return write_batch(store.engine, rows, self.max_requests, self.max_bytes, self._totals)
+            bounds = (self.max_requests, self.max_bytes)
+            return write_batch(store.engine, rows, *bounds, self._totals, pace)
 
         try:
             self._capped = False  # (so while it is stored, and if it fails)
@@ -372,6 +376,10 @@ class RequestHistory:
         except Exception:  # a bug of ours must not end the service: the batch is lost
             _log.exception("request history: a batch of %d could not be stored", count)
             self.not_kept += count
+
+    def _hurried(self) -> bool:
+        """Whether a batch is wanted at once (read in the writer's thread too)."""
+        return self._closing or self._readers > 0 or self._hurry.is_set()
 
     async def aclose(self) -> None:
         """Store what is left (bounded by ``_CLOSE_TIMEOUT``), then end :meth:`serve`."""

@@ -20,8 +20,8 @@ from ..services import services
 from ..services.callers import json_body, owned_generation
 from .capture import RequestHistory
 from .har import har_document, request_json, summary_json
+from .reads import RequestQuery, list_requests, read_request, read_requests
 from .replay import MAX_REPLAYED, replay
-from .rows import RequestQuery, list_requests, read_request, read_requests
 
 __all__ = ["blueprint"]
 

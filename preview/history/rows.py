@@ -1,4 +1,4 @@
-"""The ``proxied_requests`` table: a batch written and bounded, pages listed, one read.
+"""The ``proxied_requests`` table written: a batch inserted and each preview bounded.
 
 Functions here run in the store's worker threads (``Store._run``) on its engine, like
 ``store.revisions``'; each is one transaction. Each row of the writer's batch was shaped
@@ -16,21 +16,16 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
 
-from ..store.logrows import insert_rows_sqlite
+from ..store.logrows import Pace, insert_rows_sqlite
 from ..store.models import PreviewInstance, ProxiedRequest
 from .masking import mask_body, mask_headers, masked_path
 
-__all__ = [
-    "ROW_FIELDS", "STORED", "RequestQuery", "list_requests", "read_request", "read_requests",
-    "shape_row", "write_batch",
-]  # fmt: skip
+__all__ = ["ROW_FIELDS", "STORED", "shape_row", "write_batch"]
 
 # The columns of a shaped row (shape_row), in its order: every column but the id.
 ROW_FIELDS = (
@@ -151,8 +146,10 @@ def write_batch(
     max_count: int,
     max_bytes: int,
     totals: dict[str, list[int]],
+    pace: Pace | None = None,
 ) -> bool:
-    """Insert ``rows`` (:func:`shape_row`'s) and keep each of their
+    """Insert ``rows`` (:func:`shape_row`'s), on SQLite with ``pace`` between the
+    inserts' statements, and keep each of their
     previews within ``max_count`` requests and ``max_bytes``: past either, its oldest
     are removed down to nine tenths of both (so that a preview at its bound is cut once
     every tenth of it, not at every batch). ``totals`` (the writer's, ``{preview:
@@ -160,14 +157,19 @@ def write_batch(
     meanwhile (its generation deleted) are let go. Whether a preview's rows of the batch
     were past a bound alone (only its newest inserted: a larger batch costs no more)."""
     try:
-        return _write(engine, rows, max_count, max_bytes, totals)
+        return _write(engine, rows, max_count, max_bytes, totals, pace)
     except BaseException:
         totals.clear()  # counted again from the table, once it takes a batch
         raise
 
 
 def _write(
-    engine: Engine, rows: list[tuple], max_count: int, max_bytes: int, totals: dict[str, list[int]]
+    engine: Engine,
+    rows: list[tuple],
+    max_count: int,
+    max_bytes: int,
+    totals: dict[str, list[int]],
+    pace: Pace | None,
 ) -> bool:
     with engine.begin() as connection:
         unknown = {row[_PREVIEW] for row in rows} - totals.keys()
@@ -184,7 +186,7 @@ def _write(
             # per-row parameter processing would cost as much as the insert (as for the
             # log's rows, ``store.logrows``).
             flat = list(itertools.chain.from_iterable(rows))
-            insert_rows_sqlite(connection, _SQLITE_INSERT, len(ROW_FIELDS), flat)
+            insert_rows_sqlite(connection, _SQLITE_INSERT, len(ROW_FIELDS), flat, pace)
         else:
             parse = datetime.fromisoformat
             mapped = [dict(zip(ROW_FIELDS, row, strict=True)) for row in rows]
@@ -325,76 +327,3 @@ _TOTALS = text(
 )
 _DELETE = text("DELETE FROM proxied_requests WHERE preview_id = :preview AND id <= :cut")
 _DELETE_ALL = text("DELETE FROM proxied_requests WHERE preview_id = :preview")
-
-
-@dataclass(frozen=True, slots=True)
-class RequestQuery:
-    """A page of a generation's requests, newest first: before ``before`` (an id),
-    filtered by method, a path substring, a status (``404``) or class (``4``: 4xx), and
-    whether replays are included."""
-
-    generation_id: str
-    limit: int = 100
-    before: int | None = None
-    method: str | None = None
-    path: str | None = None
-    status: int | None = None
-    status_class: int | None = None
-    replays: bool = True
-
-
-_SUMMARY = (
-    ProxiedRequest.id, ProxiedRequest.preview_id, ProxiedRequest.request_id,
-    ProxiedRequest.event_id, ProxiedRequest.way, ProxiedRequest.replay_of,
-    ProxiedRequest.started_at, ProxiedRequest.elapsed_ms, ProxiedRequest.total_ms,
-    ProxiedRequest.method, ProxiedRequest.path, ProxiedRequest.status, ProxiedRequest.error,
-    ProxiedRequest.request_size, ProxiedRequest.response_size,
-)  # fmt: skip
-
-
-def list_requests(engine: Engine, query: RequestQuery) -> list[dict[str, Any]]:
-    """The summaries of a page (``limit`` + 1 rows: the caller tells if there is more)."""
-    statement = select(*_SUMMARY).where(ProxiedRequest.generation_id == query.generation_id)
-    if query.before is not None:
-        statement = statement.where(ProxiedRequest.id < query.before)
-    if query.method:
-        statement = statement.where(ProxiedRequest.method == query.method.upper())
-    if query.path:
-        escaped = query.path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(ProxiedRequest.path.like(f"%{escaped}%", escape="\\"))
-    if query.status is not None:
-        statement = statement.where(ProxiedRequest.status == query.status)
-    if query.status_class is not None:
-        low = query.status_class * 100
-        statement = statement.where(ProxiedRequest.status.between(low, low + 99))
-    if not query.replays:
-        statement = statement.where(ProxiedRequest.replay_of.is_(None))
-    statement = statement.order_by(ProxiedRequest.id.desc()).limit(query.limit + 1)
-    with engine.connect() as connection:
-        return [dict(row._mapping) for row in connection.execute(statement)]
-
-
-def read_request(engine: Engine, generation_id: str, request_id: int) -> dict[str, Any] | None:
-    """One request of the generation, whole (with ``baseUrl`` of its preview)."""
-    found = read_requests(engine, generation_id, [request_id])
-    return found[0] if found else None
-
-
-def read_requests(
-    engine: Engine, generation_id: str, ids: Sequence[int] | None, limit: int = 1000
-) -> list[dict[str, Any]]:
-    """Requests of the generation, whole, oldest first: those of ``ids``, or (None) its
-    newest ``limit`` that are not replays."""
-    statement = (
-        select(*ProxiedRequest.__table__.c, PreviewInstance.base_url)
-        .join(PreviewInstance, PreviewInstance.id == ProxiedRequest.preview_id)
-        .where(ProxiedRequest.generation_id == generation_id)
-    )
-    if ids is not None:
-        statement = statement.where(ProxiedRequest.id.in_(list(ids)))
-    else:
-        statement = statement.where(ProxiedRequest.replay_of.is_(None))
-    statement = statement.order_by(ProxiedRequest.id.desc()).limit(limit)
-    with engine.connect() as connection:
-        rows = connection.execute(statement).all()
-    return [dict(row._mapping) for row in reversed(rows)]

@@ -107,6 +107,7 @@ class LogBroadcast:
         self._space_lot = trio.lowlevel.ParkingLot()
         self.persisted_id = 0
         self._persisted_lot, self.storing_wanted = trio.lowlevel.ParkingLot(), trio.Event()
+        self.batch_wanted = False  # whether a reader waited for the batch last taken
         self._status_lot = trio.lowlevel.ParkingLot()
 
     @property
@@ -355,8 +356,10 @@ class LogBroadcast:
 
     def take_pending_nowait(self, max_batch: int, max_bytes: int = BATCH_BYTES) -> list[Event]:
         """Up to ``max_batch`` waiting events and about ``max_bytes``, possibly none."""
-        if self.storing_wanted.is_set() and not self.closed:
-            self.storing_wanted = trio.Event()  # what a reader waits for is in this batch
+        # What a reader waits for is in this batch: the writer stores it at once.
+        self.batch_wanted = self.storing_wanted.is_set()
+        if self.batch_wanted and not self.closed:
+            self.storing_wanted = trio.Event()
         pending = self._pending
         count = min(max_batch, len(pending))
         if self._pending_cost <= max_bytes:  # the common case: short lines

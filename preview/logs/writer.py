@@ -9,7 +9,7 @@ import trio
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StoreError
-from ..store import Store, until_stored
+from ..store import Pace, Store, until_stored
 from .broadcast import BATCH_BYTES, LogBroadcast
 from .quota import LogQuota
 
@@ -50,6 +50,7 @@ async def write_log_events(
     attempt = 0
     batch: list = []
     values: list = []  # what of the batch is stored: admitted once, retried as it is
+    pace = None
     while True:
         if not batch:
             batch = await broadcast.take_pending(_MAX_BATCH)
@@ -58,10 +59,13 @@ async def write_log_events(
             small = len(batch) < _SMALL_BATCH and (
                 sum(len(e.message) for e in batch) < BATCH_BYTES // 4
             )  # few lines can be many bytes (an over-long line's pieces): no trickle
-            if small and not broadcast.closed:
+            pace = None
+            if small and not broadcast.closed and not broadcast.batch_wanted:
                 # A trickle: one transaction for what comes within _LINGER, not one each.
                 with trio.move_on_after(_LINGER):  # or until a reader waits for it
                     await broadcast.storing_wanted.wait()
+                if not broadcast.storing_wanted.is_set():  # nobody waits: in slices
+                    pace = Pace(lambda: broadcast.closed or broadcast.storing_wanted.is_set())
                 batch += broadcast.take_pending_nowait(_MAX_BATCH - len(batch), BATCH_BYTES // 2)
         if not values:
             # Event.to_values inlined: a method call per line was as much as the tuple.
@@ -74,7 +78,7 @@ async def write_log_events(
             began = trio.current_time()
             if values:  # past the quota, most batches store nothing
                 await until_stored(
-                    functools.partial(store.add_log_values, values),
+                    functools.partial(store.add_log_values, values, pace),
                     what=f"{len(values)} log events of {preview_id}",
                     give_up=give_up,
                 )

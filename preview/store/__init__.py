@@ -1,6 +1,7 @@
 """Persistence: the tables with a plain record class each, and the trio-friendly :class:`Store`."""
 
 from .database import DatabaseUnavailable, Store
+from .logrows import Pace
 from .models import (
     ACTIVE_STATUSES,
     Generation,
@@ -20,6 +21,7 @@ __all__ = [
     "GenerationGone",
     "LogEvent",
     "LogRetention",
+    "Pace",
     "PreviewInstance",
     "Store",
     "until_stored",

@@ -31,6 +31,7 @@ from .failures import DatabaseUnavailable, first_line, store_error, unavailable
 from .logrows import (
     EVENT_FIELDS,
     LOG_EVENT_COLUMNS,
+    Pace,
     copy_postgres,
     event_values_sqlite,
     insert_sqlite,
@@ -279,14 +280,14 @@ class Store:
         """Insert a batch of row dicts in one transaction (one executemany statement)."""
         await self.add_log_values([tuple(row.get(c) for c in LOG_EVENT_COLUMNS) for row in rows])
 
-    async def add_log_values(self, values: Sequence[tuple[Any, ...]]) -> None:
-        """Insert a batch of tuples in ``LOG_EVENT_COLUMNS`` order, in one transaction."""
+    async def add_log_values(self, values: Sequence[tuple], pace: Pace | None = None) -> None:
+        """Insert tuples in ``LOG_EVENT_COLUMNS`` order, in one transaction (SQLite: paced)."""
         if not values:
             return
         dialect = self.engine.dialect
         try:
             if dialect.name == "sqlite":
-                await self._run(insert_sqlite, self.engine, values)
+                await self._run(insert_sqlite, self.engine, values, pace)
             elif dialect.name == "postgresql" and dialect.driver == "psycopg":
                 await self._run(copy_postgres, self.engine, values)
             else:

@@ -10,7 +10,8 @@ driver's errors are raised as SQLAlchemy's, like those of any statement.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 __all__ = [
     "EVENT_FIELDS",
     "LOG_EVENT_COLUMNS",
+    "Pace",
     "copy_postgres",
     "event_values_sqlite",
     "insert_rows_sqlite",
@@ -48,10 +50,44 @@ _SQLITE_EVENT_VALUES = (
     " WHERE preview_id = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?"
 )
 _NO_BOUND = 1 << 62
+# A paced write works this long at most, then rests this long (see Pace).
+_SLICE = 0.00025
+_REST = 0.001
 
 
-def insert_sqlite(engine: Engine, values: Sequence[tuple[Any, ...]]) -> None:
-    """Insert tuples in ``LOG_EVENT_COLUMNS`` order, in one transaction (SQLite)."""
+class Pace:
+    """A background write's statements in short slices with rests between them.
+
+    On a machine whose cores the service, its previews and their callers share (two
+    here), a writer thread working a millisecond or more at once made the proxied call
+    under way late by about as long: the kernel queues the woken caller or app behind
+    the thread, whichever core it ran on (a process, ``nice`` or a cgroup's share does
+    the same; benchmarks/README.md, the proxy's twentieth to twenty-fourth rounds). A
+    slice of a quarter of a millisecond delays a call by that at most, and a rest of a
+    millisecond, longer than a call, lets it pass before the next one. So a batch of a
+    trickle (the log's after its linger, the request history's) takes a few times as
+    long but never more than a fifth of a core; a writer behind (a flood), or a reader
+    waiting for it (``hurried``, read in the writer's thread: a flag of the loop's),
+    writes at once. Called between statements, in the store's worker thread."""
+
+    def __init__(self, hurried: Callable[[], bool]) -> None:
+        self._hurried = hurried
+        self._began = time.perf_counter()
+        self.rests = 0
+
+    def __call__(self) -> None:
+        if time.perf_counter() - self._began < _SLICE or self._hurried():
+            return
+        time.sleep(_REST)  # the GIL is let go, and the write lock kept (one transaction)
+        self.rests += 1
+        self._began = time.perf_counter()
+
+
+def insert_sqlite(
+    engine: Engine, values: Sequence[tuple[Any, ...]], pace: Pace | None = None
+) -> None:
+    """Insert tuples in ``LOG_EVENT_COLUMNS`` order, in one transaction (SQLite), with
+    ``pace`` between its statements."""
     # The hot path of persistence: plain values straight to sqlite3 (multi-row
     # INSERTs, the rest by executemany), with the timestamp in the exact text form
     # SQLAlchemy's SQLite DateTime writes and reads. SQLAlchemy's per-row parameter
@@ -65,12 +101,17 @@ def insert_sqlite(engine: Engine, values: Sequence[tuple[Any, ...]]) -> None:
             last_text = moment.isoformat(sep=" ", timespec="microseconds")
         extend((pid, seq, last_text, level, message, source, stream, status, process))
     with engine.begin() as connection:
-        insert_rows_sqlite(connection, _SQLITE_INSERT_LOG_EVENTS, len(LOG_EVENT_COLUMNS), flat)
+        insert_rows_sqlite(
+            connection, _SQLITE_INSERT_LOG_EVENTS, len(LOG_EVENT_COLUMNS), flat, pace
+        )
 
 
-def insert_rows_sqlite(connection: Any, insert: str, width: int, flat: Sequence[Any]) -> None:
+def insert_rows_sqlite(
+    connection: Any, insert: str, width: int, flat: Sequence[Any], pace: Pace | None = None
+) -> None:
     """Insert the rows of ``flat`` (``width`` values each, in order) on ``connection``
-    with multi-row statements (``insert``: ``INSERT INTO t (columns) VALUES ``).
+    with multi-row statements (``insert``: ``INSERT INTO t (columns) VALUES ``), with
+    ``pace`` (:class:`Pace`) between them.
 
     sqlite3 lets the GIL go around each statement's step, so a row a step (executemany)
     was a hand-over of the GIL per row to the event loop's thread whenever it was busy:
@@ -95,6 +136,8 @@ def insert_rows_sqlite(connection: Any, insert: str, width: int, flat: Sequence[
                 except dbapi_error as error:
                     raise DBAPIError.instance(statement, None, error, dbapi_error) from error
                 done += rows
+                if pace is not None:
+                    pace()
     finally:
         cursor.close()
 

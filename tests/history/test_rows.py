@@ -17,16 +17,9 @@ import trio
 from preview import Settings
 from preview.clock import utcnow
 from preview.history import RequestHistory, capture
-from preview.history.rows import (
-    ROW_FIELDS,
-    RequestQuery,
-    _stored_time,
-    list_requests,
-    read_request,
-    shape_row,
-    write_batch,
-)  # fmt: skip
-from preview.store import LogRetention, Store
+from preview.history.reads import RequestQuery, list_requests, read_request
+from preview.history.rows import ROW_FIELDS, _stored_time, shape_row, write_batch
+from preview.store import LogRetention, Pace, Store
 from preview.store.models import ProxiedRequest
 
 from ..test_store import db_url, generation, preview  # noqa: F401 (db_url: a fixture)
@@ -288,3 +281,36 @@ async def test_past_its_bound_a_preview_is_written_in_fewer_batches(
                 assert (await paths("p1"))[:2] == ["/n/108", "/n/107"]
                 assert history.not_kept == 0
                 await history.aclose()
+
+
+async def test_a_batch_nobody_waits_for_is_written_in_slices(db_url: str, monkeypatch) -> None:  # noqa: F811
+    """After the writer's linger a batch is written paced (``store.Pace``: rests between
+    its statements); one a reader waits for (``settled()``) is not, nor its rows' fate."""
+    monkeypatch.setattr(capture, "_LINGER", 0.05)
+    stored, write = capture.until_stored, capture.write_batch
+    paces_in, paces = trio.open_memory_channel[Any](10)
+    taken: list[Any] = []
+
+    def spied(engine, rows, max_count, max_bytes, totals, pace=None):
+        taken.append(pace)
+        return write(engine, rows, max_count, max_bytes, totals, pace)
+
+    async def signalled(write, **kwargs):  # each batch's pace, once it is stored
+        capped = await stored(write, **kwargs)
+        paces_in.send_nowait(taken.pop())
+        return capped
+
+    monkeypatch.setattr(capture, "until_stored", signalled)
+    monkeypatch.setattr(capture, "write_batch", spied)
+    history = RequestHistory(Settings())
+    with trio.fail_after(60):
+        async with _two_previews(db_url) as store, trio.open_nursery() as nursery:
+            await nursery.start(history.serve, store)
+            _kept(history, "p1", range(40))
+            assert isinstance(await paces.receive(), Pace)
+            _kept(history, "p1", range(40, 45))
+            await history.settled()  # a reader: the batch is written at once
+            assert await paces.receive() is None
+            listed = await store._run(list_requests, store.engine, RequestQuery("g1", 100))
+            assert [r["path"] for r in listed] == [f"/n/{n}" for n in range(44, -1, -1)]
+            await history.aclose()
