@@ -44,6 +44,7 @@ nginx-light and wrk are installed with apt-get, configurable-http-proxy with npm
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -70,6 +71,7 @@ CONNECTIONS = (1, 8, 32)
 _TOOLS = BENCH_DIR / ".tools"
 _CHP = _TOOLS / "node_modules" / ".bin" / "configurable-http-proxy"
 _TICKS = os.sysconf("SC_CLK_TCK")
+_LOG_SETTLE = 0.35  # s: the log writer's linger (0.25 s) and its write
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 # The anchors' copy of the app prints nothing a call: neither uvicorn's access line nor
 # the app's own "handled GET ..." (INFO; `--log-level` is uvicorn's loggers' alone). The
@@ -205,10 +207,16 @@ def _wrk(
 
 
 def measure(
-    targets: dict[str, dict[str, Any]], *, rounds: int, duration: float, wrk: str
+    targets: dict[str, dict[str, Any]],
+    *,
+    rounds: int,
+    duration: float,
+    wrk: str,
+    one_duration: float | None = None,
 ) -> dict[str, Any]:
     """Alternating rounds over ``targets`` ({name: url, headers, script, pid, prefix
-    (of wrk's command), reference (the target compared with; else the first)})."""
+    (of wrk's command), reference (the target compared with; else the first)}); the
+    runs at one connection last ``one_duration`` (else ``duration``)."""
     runs: dict[str, dict[int, list[dict[str, Any]]]] = {
         name: {c: [] for c in CONNECTIONS} for name in targets
     }
@@ -225,10 +233,12 @@ def measure(
                     [*target.get("prefix", []), wrk],
                     target["url"],
                     connections,
-                    duration,
+                    one_duration if connections == 1 and one_duration else duration,
                     target.get("headers", {}),
                     target.get("script", ""),
                 )
+                if "settle" in target:  # its deferred writes, before the next target's run
+                    target["settle"]()
                 if pid:
                     result["cpu_s"] = _cpu_seconds(pid) - before
                 if also:
@@ -258,6 +268,7 @@ def _summary(
             row: dict[str, Any] = {
                 "p50_ms": _median([r["p50_ms"] for r, _ in pairs]),
                 "p99_ms": _median([r["p99_ms"] for r, _ in pairs]),
+                "p99_ms_each": [r["p99_ms"] for r, _ in pairs],  # round by round
                 "rps": _median([r["rps"] for r in results]),
                 "non_2xx": sum(r["non_2xx"] for r in results),
                 "socket_errors": sorted({r["socket_errors"] for r in results} - {""}),
@@ -299,11 +310,14 @@ def run(
     rounds: int = 3,
     duration: float = 2.0,
     quiet: tuple[str, dict[str, Any]] | None = None,
+    one_duration: float | None = None,
+    only: list[str] | None = None,
 ) -> dict[str, Any]:
     """The anchors and the service's modes, the preview ``gid`` running in ``service``
     (``launched``: the launch's answer); with ``quiet`` (a generation of the same app
     and its launch's answer, started with ``QUIET_COMMAND``), that preview's modes too,
-    marked ``·quiet``."""
+    marked ``·quiet``. ``one_duration``: the runs at one connection last that long;
+    ``only``: measure these targets (and what they are compared with) alone."""
     tools = ensure_tools()
     if tools["wrk"] is None:
         return {"skipped": "wrk could not be installed"}
@@ -343,8 +357,20 @@ def run(
                 chp = start_chp(tools["chp"], quiet[1]["port"], entered[1], processes)
                 app = targets["sandboxed·quiet"]["pid"]
                 targets["chp·sandboxed"] = {**chp, "reference": "sandboxed·quiet", "app_pid": app}
-        result = measure(targets, rounds=rounds, duration=duration, wrk=tools["wrk"])
-        return {"rounds": rounds, "duration_s": duration, "connections": CONNECTIONS, **result}
+        if only:
+            wanted = {next(iter(targets)), *only}
+            wanted |= {targets[name]["reference"] for name in only if "reference" in targets[name]}
+            targets = {name: t for name, t in targets.items() if name in wanted}
+        result = measure(
+            targets, rounds=rounds, duration=duration, wrk=tools["wrk"], one_duration=one_duration
+        )
+        return {
+            "rounds": rounds,
+            "duration_s": duration,
+            "one_connection_duration_s": one_duration or duration,
+            "connections": CONNECTIONS,
+            **result,
+        }
     finally:
         for process in processes:
             process.terminate()
@@ -397,14 +423,24 @@ def sandbox_entry(launched: dict[str, Any]) -> tuple[int, list[str]] | None:
     return None if child is None else (sandbox_pid, ["nsenter", "-t", str(child), "-n"])
 
 
+def settled(service: ServiceServer, gid: str) -> None:
+    """Wait for the service's writes of the calls just made: its request history (a
+    reader's call stores what waits) and its log (its linger, then its write)."""
+    service.http.get(f"/api/generations/{gid}/preview/requests", params={"limit": 1})
+    time.sleep(_LOG_SETTLE)
+
+
 def _service_targets(
     service: ServiceServer, gid: str, launched: dict[str, Any], workdir: Path, mark: str
 ) -> dict[str, dict[str, Any]]:
     """One preview's targets: its app from inside its sandbox (the reference of the
     others, where the sandbox's network namespace can be entered), the path proxy, the
-    preview's origin and the envelope; each name followed by ``mark``."""
+    preview's origin and the envelope; each name followed by ``mark``. After each run
+    the service's deferred writes are waited for (``settle``): counted in its CPU, and
+    not a burst in the next target's run."""
     token, app_port = launched["previewToken"], launched["port"]
     targets: dict[str, dict[str, Any]] = {}
+    settle = functools.partial(settled, service, gid)
     # The service's own app, reached from inside its sandbox's network namespace
     # (nsenter): what the service's modes add is measured against it.
     entered = sandbox_entry(launched)
@@ -418,6 +454,7 @@ def _service_targets(
             "pid": app,
             # What the service spends meanwhile: the app's lines, stored.
             "also_pid": service.pid,
+            "settle": settle,
         }
     base = f"http://127.0.0.1:{service.port}"
     preview = {**service.auth, "X-Preview-Token": token}
@@ -428,6 +465,7 @@ def _service_targets(
         "headers": preview,
         "pid": service.pid,
         "app_pid": app,
+        "settle": settle,
     }
     targets[f"origin{mark}"] = {
         "reference": reference,
@@ -435,6 +473,7 @@ def _service_targets(
         "headers": {"Host": host, "Cookie": cookie},
         "pid": service.pid,
         "app_pid": app,
+        "settle": settle,
     }
     if not mark:  # the envelope's own figures are what it adds: one of them suffices
         envelope = workdir / "envelope.lua"
@@ -450,6 +489,7 @@ def _service_targets(
             "script": str(envelope),
             "pid": service.pid,
             "app_pid": app,
+            "settle": settle,
         }
     return targets
 
@@ -547,6 +587,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=2)
+    parser.add_argument(
+        "--one-connection-duration",
+        type=int,
+        default=None,
+        help="seconds of each run at one connection (else --duration): more calls for p99",
+    )
+    parser.add_argument(
+        "--only", nargs="+", default=None, help="these targets (and their references) alone"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
         "--no-quiet",
@@ -561,7 +610,16 @@ def main() -> None:
         gid = service.upload(_example_files())
         data = service.launch(gid)
         quiet = None if args.no_quiet else launch_quiet(service)
-        result = run(service, gid, data, rounds=args.rounds, duration=args.duration, quiet=quiet)
+        result = run(
+            service,
+            gid,
+            data,
+            rounds=args.rounds,
+            duration=args.duration,
+            quiet=quiet,
+            one_duration=args.one_connection_duration,
+            only=args.only,
+        )
         service.stop(gid)
         if quiet is not None:
             service.stop(quiet[0])

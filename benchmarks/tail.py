@@ -25,6 +25,7 @@ service's preview origin too (``-origin``), called as a browser would, with its 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import socket
@@ -94,13 +95,18 @@ def _targets(
     headers = {**service.auth, "X-Preview-Token": launched["previewToken"]}
     path = f"/api/generations/{gid}/preview/proxy{anchors.CHILD_PATH}"
     host = f"127.0.0.1:{service.port}"
-    targets = [{"name": name, "port": service.port, "request": _request(path, host, headers)}]
+    # After each round through the service, its deferred writes (anchors.settled): in
+    # its own round's time, not a burst in the next target's.
+    settle = functools.partial(anchors.settled, service, gid)
+    request = _request(path, host, headers)
+    targets = [{"name": name, "port": service.port, "request": request, "settle": settle}]
     if origin:
         app_host, cookie = _origin_cookie(service, gid, launched["previewToken"])
         targets.append({
             "name": f"{name}-origin",
             "port": service.port,
             "request": _request(anchors.CHILD_PATH, app_host, {"Cookie": cookie}),
+            "settle": settle,
         })  # fmt: skip
     entered = anchors.sandbox_entry(launched)
     if entered is not None:
@@ -176,6 +182,8 @@ def main() -> None:
         for number in range(args.rounds):
             for target in targets if number % 2 == 0 else targets[::-1]:
                 times = _measure(target, args.calls)
+                if "settle" in target:
+                    target["settle"]()
                 rounds[target["name"]].append(_summary(times))
                 log(f"tail: round {number + 1} {target['name']}: {rounds[target['name']][-1]}")
         for name, each in rounds.items():
