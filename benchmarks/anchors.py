@@ -1,8 +1,8 @@
 """The proxy beside real reverse proxies, measured with ``wrk`` (the anchors of issue 25).
 
-``python -m benchmarks.anchors [--rounds 3] [--duration 2]`` (also part of
-``python -m benchmarks proxy``): the same app (examples/hello-fastapi on uvicorn,
-``GET /api/items/1``) reached
+``python -m benchmarks.anchors [--rounds 3] [--duration 2] [--one-connection-duration S]
+[--only TARGET ...]`` (also part of ``python -m benchmarks proxy``): the same app
+(examples/hello-fastapi on uvicorn, ``GET /api/items/1``) reached
 
 * ``direct``: a copy of it on the host's 127.0.0.1, started with the same command but
   unconfined (no bubblewrap, seccomp filter or cgroup) and without its access log (the
@@ -37,6 +37,11 @@ preview, run in its sandbox's network namespace: the app then runs under its cgr
 CPU quota (one core by default), which binds at 8 and 32 connections whoever calls it, so
 this is the like-for-like anchor of ``path·quiet`` and ``origin·quiet`` (``chp`` fronts
 the unconfined copy).
+After each run through the service, its deferred writes (the request history's batch,
+the log's after its linger) are waited for: counted in its CPU a call, and not a burst
+in the next target's run (before the twenty-fourth round they fell in it: CHP's, run
+after the quiet origin, carried them). ``--one-connection-duration``: longer runs at
+one connection (more calls for p99); ``--only``: those targets and their references.
 nginx-light and wrk are installed with apt-get, configurable-http-proxy with npm (into
 ``benchmarks/.tools``), when missing; a target whose tool cannot be had is reported as skipped.
 """

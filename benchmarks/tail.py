@@ -20,6 +20,8 @@ checkout's quiet app in its sandbox's network namespace, called by the same clie
 there (``chp``: like for like with the path proxy, as ``anchors``' ``chp·sandboxed``);
 with ``--chp`` and no ``--base``, only this checkout's service runs. ``--origin``: each
 service's preview origin too (``-origin``), called as a browser would, with its cookie.
+After each round through a service, its deferred writes are waited for
+(``anchors.settled``), so that they do not fall in the next target's round.
 """
 
 from __future__ import annotations
