@@ -50,9 +50,12 @@ _SQLITE_EVENT_VALUES = (
     " WHERE preview_id = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?"
 )
 _NO_BOUND = 1 << 62
-# A paced write works this long at most, then rests this long (see Pace).
+# A paced write works this long at most, then rests this long (see Pace), at most this
+# many times a transaction: the write lock is held 20 ms more at most (other writers wait
+# for it, up to the busy timeout), however slow the machine or large the batch.
 _SLICE = 0.00025
 _REST = 0.001
+_MOST_RESTS = 20
 
 
 class Pace:
@@ -66,9 +69,10 @@ class Pace:
     slice of a quarter of a millisecond delays a call by that at most, and a rest of a
     millisecond, longer than a call, lets it pass before the next one. So a batch of a
     trickle (the log's after its linger, the request history's) takes a few times as
-    long but never more than a fifth of a core; a writer behind (a flood), or a reader
-    waiting for it (``hurried``, read in the writer's thread: a flag of the loop's),
-    writes at once. Called between statements, in the store's worker thread."""
+    long (its rests 20 ms at most) but never more than a fifth of a core; a writer
+    behind (a flood), or a reader waiting for it (``hurried``, read in the writer's
+    thread: a flag of the loop's), writes at once. Called between statements, in the
+    store's worker thread."""
 
     def __init__(self, hurried: Callable[[], bool]) -> None:
         self._hurried = hurried
@@ -76,7 +80,9 @@ class Pace:
         self.rests = 0
 
     def __call__(self) -> None:
-        if time.perf_counter() - self._began < _SLICE or self._hurried():
+        if time.perf_counter() - self._began < _SLICE or self.rests >= _MOST_RESTS:
+            return
+        if self._hurried():
             return
         time.sleep(_REST)  # the GIL is let go, and the write lock kept (one transaction)
         self.rests += 1
