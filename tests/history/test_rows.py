@@ -12,14 +12,16 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 import trio
 
 from preview import Settings
 from preview.clock import utcnow
 from preview.history import RequestHistory, capture
+from preview.history import rows as rows_module
 from preview.history.reads import RequestQuery, list_requests, read_request
 from preview.history.rows import ROW_FIELDS, _stored_time, shape_row, write_batch
-from preview.store import LogRetention, Pace, Store
+from preview.store import LogRetention, Pace, Store, logrows
 from preview.store.models import ProxiedRequest
 
 from ..test_store import db_url, generation, preview  # noqa: F401 (db_url: a fixture)
@@ -113,16 +115,28 @@ async def _two_previews(url: str) -> AsyncIterator[Store]:
         await store.aclose()
 
 
-async def test_a_batch_past_the_bounds_keeps_what_the_cut_would_leave(db_url: str) -> None:  # noqa: F811
+@pytest.mark.parametrize("paced", [False, True])
+async def test_a_batch_past_the_bounds_keeps_what_the_cut_would_leave(
+    db_url: str,  # noqa: F811
+    paced: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A batch with more of a preview's requests than it may keep inserts only the newest
     nine tenths (its older rows all go); the table, and the writer's totals, are what
-    inserting all and cutting gives."""
+    inserting all and cutting gives; paced (a rest after each statement, its deletes two
+    rows at a time), the same."""
+    monkeypatch.setattr(logrows, "_SLICE", 0.0)
+    monkeypatch.setattr(logrows, "_REST", 0.0)
+    monkeypatch.setattr(logrows, "_MOST_RESTS", 10**6)
+    monkeypatch.setattr(rows_module, "_DELETED_AT_ONCE", 2)
+    pace = Pace(lambda: False) if paced else None
     with trio.fail_after(60):
         async with _two_previews(db_url) as store:
             totals: dict[str, list[int]] = {}
 
             async def write(rows: list[tuple], max_count: int = 10, max_bytes: int = 2**20):
-                await store._run(write_batch, store.engine, rows, max_count, max_bytes, totals)
+                bounds = (max_count, max_bytes)
+                await store._run(write_batch, store.engine, rows, *bounds, totals, pace)
                 listed = await store._run(list_requests, store.engine, RequestQuery("g1", 100))
                 return {
                     pid: [int(r["path"].rsplit("/", 1)[1]) for r in reversed(listed)
@@ -158,6 +172,8 @@ async def test_a_batch_past_the_bounds_keeps_what_the_cut_would_leave(db_url: st
             # One request alone past nine tenths of the bytes: nothing of it is kept.
             assert (await write([_shaped("p2", 6, b"y" * 4000)], max_bytes=1000))["p2"] == []
             assert totals["p2"] == [0, 0]
+            if paced and db_url.startswith("sqlite"):
+                assert pace.rests == 15  # after the inserts' 7 statements and 8 deletes'
 
 
 def _kept(history: RequestHistory, pid: str, numbers: Any, body: bytes = b"") -> None:
