@@ -363,6 +363,8 @@ def run(
                 app = targets["sandboxed·quiet"]["pid"]
                 targets["chp·sandboxed"] = {**chp, "reference": "sandboxed·quiet", "app_pid": app}
         if only:
+            if unknown := set(only) - targets.keys():
+                raise SystemExit(f"anchors: no target {sorted(unknown)}; of {list(targets)}")
             wanted = {next(iter(targets)), *only}
             wanted |= {targets[name]["reference"] for name in only if "reference" in targets[name]}
             targets = {name: t for name, t in targets.items() if name in wanted}
@@ -431,7 +433,8 @@ def sandbox_entry(launched: dict[str, Any]) -> tuple[int, list[str]] | None:
 def settled(service: ServiceServer, gid: str) -> None:
     """Wait for the service's writes of the calls just made: its request history (a
     reader's call stores what waits) and its log (its linger, then its write)."""
-    service.http.get(f"/api/generations/{gid}/preview/requests", params={"limit": 1})
+    listed = service.http.get(f"/api/generations/{gid}/preview/requests", params={"limit": 1})
+    listed.raise_for_status()  # else nothing was stored, and the next run carries it
     time.sleep(_LOG_SETTLE)
 
 

@@ -148,14 +148,14 @@ def write_batch(
     totals: dict[str, list[int]],
     pace: Pace | None = None,
 ) -> bool:
-    """Insert ``rows`` (:func:`shape_row`'s), on SQLite with ``pace`` between the
-    inserts' statements, and keep each of their
+    """Insert ``rows`` (:func:`shape_row`'s) and keep each of their
     previews within ``max_count`` requests and ``max_bytes``: past either, its oldest
     are removed down to nine tenths of both (so that a preview at its bound is cut once
     every tenth of it, not at every batch). ``totals`` (the writer's, ``{preview:
     [count, bytes]}``) spares counting each time; requests of a preview removed
     meanwhile (its generation deleted) are let go. Whether a preview's rows of the batch
-    were past a bound alone (only its newest inserted: a larger batch costs no more)."""
+    were past a bound alone (only its newest inserted: a larger batch costs no more).
+    On SQLite, ``pace`` comes between its statements, the deletes' included."""
     try:
         return _write(engine, rows, max_count, max_bytes, totals, pace)
     except BaseException:
