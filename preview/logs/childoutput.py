@@ -239,7 +239,14 @@ class ChildOutput:
                             if splitter.buffered:
                                 continue  # a call left a line's start: the quiet spell
                             drained = False
-                        chunk = await _receive(pipe, wait_first=drained)
+                        chunk, waited = await _receive(pipe, wait_first=drained)
+                        if chunk and not waited:
+                            await publish(*splitter.feed_texts(chunk))
+                            # Its turn taken once the bytes are in the tails, not before:
+                            # a failed call's ``said_since`` that finds the pipe empty
+                            # finds what was read of it there.
+                            await trio.lowlevel.checkpoint()
+                            continue
                     if not chunk:
                         break
                     await publish(*splitter.feed_texts(chunk))
@@ -330,17 +337,17 @@ def _waiting(pipe: trio.abc.ReceiveStream) -> bytes | None:
         return None
 
 
-async def _receive(pipe: trio.abc.ReceiveStream, *, wait_first: bool = False) -> bytes:
+async def _receive(pipe: trio.abc.ReceiveStream, *, wait_first: bool = False) -> tuple[bytes, bool]:
     """``pipe.receive_some()`` with one scheduler round trip where it takes two: an
     ``FdStream``'s yields before it reads, then waits if the pipe is empty (each line of
     an app printing its access log, one line a request, cost both); here a read that
-    finds the pipe empty waits, and only one that finds bytes at once yields after it
-    (a child printing as fast as it can still takes its turns). ``wait_first``: the
-    last read emptied the pipe, so this one waits before it reads (a line a request:
-    the read would fail at once)."""
+    finds the pipe empty waits. The bytes, and whether it waited: one that did not must
+    yield once they are published (a child printing as fast as it can still lets the
+    others run), which the reader does. ``wait_first``: the last read emptied the pipe,
+    so this one waits before it reads (a line a request: the read would fail at once)."""
     fileno = getattr(pipe, "fileno", None)
     if fileno is None:
-        return await pipe.receive_some()
+        return await pipe.receive_some(), True  # it yielded before it read
     fd = fileno()
     waited = wait_first
     if wait_first:
@@ -356,6 +363,4 @@ async def _receive(pipe: trio.abc.ReceiveStream, *, wait_first: bool = False) ->
             if error.errno == errno.EBADF:
                 raise trio.ClosedResourceError("the pipe was closed") from None
             raise trio.BrokenResourceError from error
-        if not waited:
-            await trio.lowlevel.checkpoint()
-        return data
+        return data, waited

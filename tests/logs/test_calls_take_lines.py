@@ -145,3 +145,30 @@ async def test_a_line_printed_during_a_long_call_is_published() -> None:
         assert await _next_messages(subscription) == ["during the call"]
         os.close(write_fd)
     assert output.call_answered() is None  # the pipe ended: nothing to take
+
+
+async def test_a_failed_calls_words_just_read_by_the_reader_are_found() -> None:
+    """A read that found the app's last words at once yields a turn: a failed call's
+    ``said_since`` that runs in that turn finds the pipe empty, so the words must be in
+    the tails already. Trio runs a turn's tasks in either order: over the trials, that
+    turn comes about every other time."""
+    size = childoutput_module._READ
+    full_read = b"".join(b"%063d\n" % n for n in range(size // 64))  # a whole read's
+    assert len(full_read) == size  # so the next read does not wait either
+    words = b'Traceback (most recent call last):\n  File "app.py", line 3, in get\n'
+    words += b"ConnectionError: the name api.example.com is not known\n"
+    for trial in range(32):
+        broadcast = LogBroadcast(ring_size=1000, subscriber_buffer=1000)
+        output = ChildOutput(broadcast, 1024)
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(read_fd, False)
+        began = trio.current_time()
+        os.write(write_fd, full_read + words)
+        with trio.fail_after(20):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(output.read, trio.lowlevel.FdStream(read_fd), "stderr")
+                while broadcast.last_id == 0:  # the first read published
+                    await trio.lowlevel.checkpoint()
+                said, _lines = await output.said_since(began)
+                os.close(write_fd)
+        assert said == "ConnectionError: the name api.example.com is not known", (trial, said)
