@@ -217,7 +217,7 @@ class ChildOutput:
             async with pipe:
                 while True:
                     if splitter.buffered and quiet > 0:
-                        chunk = None
+                        chunk, waited = None, True  # this wait yields before any read
                         with trio.move_on_after(quiet):
                             chunk = await pipe.receive_some(_READ)
                         if chunk is None:
@@ -240,16 +240,14 @@ class ChildOutput:
                                 continue  # a call left a line's start: the quiet spell
                             drained = False
                         chunk, waited = await _receive(pipe, wait_first=drained)
-                        if chunk and not waited:
-                            await publish(*splitter.feed_texts(chunk))
-                            # Its turn taken once the bytes are in the tails, not before:
-                            # a failed call's ``said_since`` that finds the pipe empty
-                            # finds what was read of it there.
-                            await trio.lowlevel.checkpoint()
-                            continue
                     if not chunk:
                         break
                     await publish(*splitter.feed_texts(chunk))
+                    if not waited:
+                        # Its turn taken once the bytes are in the tails, not before: a
+                        # failed call's ``said_since`` that finds the pipe empty finds
+                        # what was read of it there.
+                        await trio.lowlevel.checkpoint()
                 await publish([line.text for line in splitter.finish()])
         finally:
             self._fds.pop(stream, None)
