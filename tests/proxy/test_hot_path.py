@@ -131,6 +131,40 @@ async def test_calls_on_one_connection_are_served_below_hypercorn(running) -> No
         assert sum("POST /echo -> 200" in e["message"] for e in proxied_events) == 1
 
 
+async def test_a_calls_proxy_event_is_in_the_log_when_its_caller_has_the_answer(
+    running,
+) -> None:
+    """The event of a call answered whole is made once the answer is written, in the
+    same step (``HotPath._call``): whoever has the answer finds the event, with no
+    wait; so does the caller of an answer relayed as it comes (its event first)."""
+    service, gid, body = running
+    runtime = service.supervisor.get(body["previewInstanceId"])
+    host, port = service.url.removeprefix("http://").split(":")
+    headers = (
+        f"Host: {host}:{port}\r\nAuthorization: {auth()['Authorization']}\r\n"
+        f"X-Preview-Token: {body['previewToken']}\r\n"
+    )
+    with trio.fail_after(60):
+        stream = await trio.open_tcp_stream(host, int(port))
+        async with stream:
+            # Whole (read with its head), then relayed as it comes (past one read);
+            # many of each: a checkpoint before the event would let this task run
+            # first in about half of them (trio runs a turn's tasks in either order).
+            calls = [("/json?name=ev", None)] * 16 + [("/big?size=300000", 300000)] * 4
+            for path, size in calls:
+                call = f"GET /api/generations/{gid}/preview/proxy{path} HTTP/1.1\r\n{headers}\r\n"
+                head, answer = await _exchange(stream, call.encode())
+                assert head.startswith(b"HTTP/1.1 200"), head
+                assert size is None or len(answer) == size
+                request_id = next(
+                    line.split(b":", 1)[1].strip().decode()
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"x-request-id:")
+                )
+                events = [e for e in runtime.broadcast.recent() if e.source == "proxy"]
+                assert any(f"[{request_id}]" in e.message for e in events), (path, events[-3:])
+
+
 async def test_a_bad_credential_is_answered_by_the_routes(running) -> None:
     service, gid, _ = running
     hot = service.app.extensions[hot_front.EXTENSION]
