@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -59,3 +60,25 @@ async def test_a_child_outlives_the_worker_threads_of_its_spawn(tmp_path) -> Non
         finally:
             await terminate_group(process, grace=1)
             process.close()
+
+
+async def test_a_child_and_what_it_starts_run_at_batch_scheduling(tmp_path) -> None:
+    """Woken by the service (a call sent to it), a preview's process does not preempt
+    the service's loop (``sandbox.child._batch_scheduled``), nor does what it starts."""
+    env = {"PATH": "/usr/bin:/bin"}
+    limits = ChildLimits(memory_bytes=1 << 30)
+    code = (
+        "import os, subprocess, sys; print(os.sched_getscheduler(0), subprocess.run("
+        "[sys.executable, '-c', 'import os; print(os.sched_getscheduler(0))'],"
+        " capture_output=True, text=True).stdout.strip(), flush=True)"
+    )
+    with trio.fail_after(30):
+        argv = [sys.executable, "-c", code]
+        process = await spawn_child(argv, cwd=tmp_path, env=env, limits=limits)
+        try:
+            said = b""
+            while said.count(b" ") < 1 or not said.endswith(b"\n"):
+                said += await process.stdout.receive_some(64)
+            assert said.split() == [str(os.SCHED_BATCH).encode()] * 2, said
+        finally:
+            await terminate_group(process, grace=1)

@@ -789,7 +789,9 @@ async def test_its_directory_and_its_tmp_are_bounded(service: Service, settings:
     assert socket_dir not in mounts and not await trio.Path(socket_dir).exists()
 
 
-async def test_its_cpu_is_held_to_its_quota(service: Service, settings: Settings) -> None:
+async def test_its_cpu_is_held_to_its_quota_at_batch_scheduling(
+    service: Service, settings: Settings
+) -> None:
     require_sandbox(service)
     object.__setattr__(settings, "cpu_limit", 0.25)
     with trio.fail_after(60):
@@ -801,6 +803,13 @@ async def test_its_cpu_is_held_to_its_quota(service: Service, settings: Settings
         before = len(cgroup.pids())
         assert (await service.app_get(body, "/burn")).text == "burning"
         await eventually(lambda: len(cgroup.pids()) >= before + 2)
+        # Each of its processes, those the app started too, at SCHED_BATCH: woken, they
+        # do not preempt the service (sandbox.child._batch_scheduled).
+        policies = set()
+        for pid in cgroup.pids():
+            with contextlib.suppress(ProcessLookupError):
+                policies.add(os.sched_getscheduler(pid))
+        assert policies == {os.SCHED_BATCH}, policies
         cgroup.usage()
         await trio.sleep(2.0)  # the window CPU use is measured over, not a synchronisation
         usage = cgroup.usage()
