@@ -8,6 +8,7 @@ import inspect
 import json
 import socket
 import urllib.parse
+from typing import Any
 
 import httpx
 import trio
@@ -75,15 +76,22 @@ async def _exchange(stream: trio.abc.Stream, request: bytes) -> tuple[bytes, byt
     return head, body
 
 
+def _path_call_headers(service: Any, launched: dict) -> tuple[str, str, str]:
+    """The service's host and port, and a path call's head lines: its user's and its
+    preview's credentials."""
+    host, port = service.url.removeprefix("http://").split(":")
+    headers = (
+        f"Host: {host}:{port}\r\nAuthorization: {auth()['Authorization']}\r\n"
+        f"X-Preview-Token: {launched['previewToken']}\r\n"
+    )
+    return host, port, headers
+
+
 async def test_calls_on_one_connection_are_served_below_hypercorn(running) -> None:
     service, gid, body = running
     hot = service.app.extensions[hot_front.EXTENSION]
     served, opened = hot.served, hot.pools.opened
-    host, port = service.url.removeprefix("http://").split(":")
-    headers = (
-        f"Host: {host}:{port}\r\nAuthorization: {auth()['Authorization']}\r\n"
-        f"X-Preview-Token: {body['previewToken']}\r\n"
-    )
+    host, port, headers = _path_call_headers(service, body)
     proxied = f"GET /api/generations/{gid}/preview/proxy/json?name=hot HTTP/1.1\r\n{headers}\r\n"
     echo_body = b'{"a": 1}'
     posted = (
@@ -139,11 +147,7 @@ async def test_a_calls_proxy_event_is_in_the_log_when_its_caller_has_the_answer(
     wait; so does the caller of an answer relayed as it comes (its event first)."""
     service, gid, body = running
     runtime = service.supervisor.get(body["previewInstanceId"])
-    host, port = service.url.removeprefix("http://").split(":")
-    headers = (
-        f"Host: {host}:{port}\r\nAuthorization: {auth()['Authorization']}\r\n"
-        f"X-Preview-Token: {body['previewToken']}\r\n"
-    )
+    host, port, headers = _path_call_headers(service, body)
     with trio.fail_after(60):
         stream = await trio.open_tcp_stream(host, int(port))
         async with stream:
