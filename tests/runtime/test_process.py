@@ -77,8 +77,11 @@ async def test_a_child_and_what_it_starts_run_at_batch_scheduling(tmp_path) -> N
         process = await spawn_child(argv, cwd=tmp_path, env=env, limits=limits)
         try:
             said = b""
-            while said.count(b" ") < 1 or not said.endswith(b"\n"):
-                said += await process.stdout.receive_some(64)
+            while not said.endswith(b"\n"):  # its one line, or what it said before it ended
+                chunk = await process.stdout.receive_some(64)
+                if not chunk:
+                    break
+                said += chunk
             assert said.split() == [str(os.SCHED_BATCH).encode()] * 2, said
         finally:
             await terminate_group(process, grace=1)
