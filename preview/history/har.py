@@ -56,9 +56,12 @@ def _text_or_base64(body: bytes | None) -> tuple[str | None, str | None]:
 
 
 def body_json(body: bytes | None, size: int) -> dict[str, Any] | None:
-    """``{text, encoding?, size, truncated}``, or None for no body."""
-    if body is None and not size:
-        return None
+    """``{text, encoding?, size, truncated}``, or None for no body; a body not kept (a
+    page's asset: ``masking.is_asset``) ``{text: null, size, truncated, omitted}``."""
+    if body is None:
+        if not size:
+            return None
+        return {"text": None, "size": size, "truncated": True, "omitted": "asset"}
     text, encoding = _text_or_base64(body or b"")
     shown: dict[str, Any] = {"text": text, "size": size, "truncated": len(body or b"") < size}
     if encoding:
@@ -133,6 +136,8 @@ def _entry(row: dict[str, Any], origin: str) -> dict[str, Any]:
         content["encoding"] = encoding
     if body is not None and row["response_size"] > len(body):
         content["comment"] = f"cut at {len(body)} bytes of {row['response_size']}"
+    elif body is None and row["response_size"]:
+        content["comment"] = "not kept: a page's asset (a script, a style sheet, an image …)"
     try:
         reason = HTTPStatus(status).phrase if status else ""
     except ValueError:

@@ -8,7 +8,8 @@ or password are masked whole; and so is the value of each query parameter named 
 (``?api_key=…``, ``access_token``, ``password``). In a JSON, form or multipart form
 body, the value of each field named like a password, secret, token, API key or
 authorization, at any depth, is masked (:func:`mask_body`); the rest of a body is kept
-as sent.
+as sent. The body of a page's asset (:func:`is_asset`: a script, a style sheet, an
+image …) is not kept at all, only its size.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Any
 from ..generations import loads_bounded
 
 __all__ = [
-    "MASK", "mask_body", "mask_headers", "mask_query", "masked_path", "may_name_credentials",
+    "MASK", "is_asset", "mask_body", "mask_headers", "mask_query", "masked_path",
+    "may_name_credentials",
 ]  # fmt: skip
 
 MASK = "[masked]"
@@ -130,6 +132,23 @@ _FORM_PAIR = re.compile(r"(?:^|(?<=&))([^=&]*)=([^&]*)")
 _BOUNDARY = re.compile(r'boundary=(?:"([^"]+)"|([^;\s]+))', re.I)
 # A part's field name (``name="…"``, not ``filename="…"``) in its headers.
 _PART_NAME = re.compile(rb'content-disposition:[^\r\n]*?[;\s]name="((?:[^"\\]|\\.)*)"', re.I)
+
+
+# An answer whose body is a page's asset: a script, a style sheet, an image, a font, a
+# sound or a film, WebAssembly. Its body is not kept (``rows.shape_row``): nobody reads a
+# bundle in a request's history, and 64 KiB samples of them cost more than the proxying
+# (two thirds of a 200 KB script's CPU a call, in the store's thread) and crowded a
+# preview's API calls out of its bytes' bound within a few page loads.
+_ASSET = re.compile(
+    r"\s*(?:text/(?:css|javascript)|application/(?:x-)?(?:javascript|ecmascript|wasm)"
+    r"|application/(?:x-)?font|application/vnd\.ms-fontobject|image/|font/|audio/|video/)",
+    re.I,
+)
+
+
+def is_asset(heads: Iterable[tuple[Any, Any]]) -> bool:
+    """Whether an answer with these heads is a page's asset (``_ASSET``), by its type."""
+    return _ASSET.match(_header(heads, "content-type")) is not None
 
 
 def _header(heads: Iterable[tuple[Any, Any]], wanted: str) -> str:

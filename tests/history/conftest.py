@@ -73,6 +73,16 @@ class Handler(BaseHTTPRequestHandler):
                 sys.stderr.flush()
             self.close_connection = True
             return
+        if path.startswith("/static/"):  # a page's asset, n bytes of it
+            size = int(urllib.parse.parse_qs(self.path.partition("?")[2])["n"][0])
+            kind = {"js": "application/javascript; charset=utf-8", "css": "text/css"}
+            body = (b"var x = 1;\\n" * (size // 11 + 1))[:size]
+            self.send_response(200)
+            self.send_header("Content-Type", kind[path.rsplit(".", 1)[1]])
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if path == "/big":
             return self.answer(200, {"data": "x" * int(self.path.split("=")[1])})
         return self.answer(200, {"ok": True})

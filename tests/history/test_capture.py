@@ -130,6 +130,44 @@ async def test_chunked_bodies_are_kept_as_their_data(service: Service, preview: 
     assert put["requestBody"] == {"text": "raw body", "size": 8, "truncated": False}
 
 
+async def test_a_pages_assets_are_kept_with_their_size_not_their_bodies(
+    service: Service, preview: dict
+) -> None:
+    """A script or a style sheet (``masking.is_asset``) is kept with its heads and size,
+    its body not: answered whole or relayed as it comes, each way in. An API's answer
+    beside them keeps its body; the caller gets every asset whole."""
+    gid = preview["gid"]
+    hot = service.app.extensions[hot_front.EXTENSION]
+    with trio.fail_after(60):
+        cookie = await origin_cookie(service, preview)
+        origin = {"Host": preview["host"], "Cookie": cookie}
+        served = hot.served
+        whole = await fresh(service, "GET", "/static/app.js?n=2000", headers=origin)
+        # Past one read of the app's answer (64 KiB): relayed as it comes.
+        streamed = await proxied(service, preview, "GET", "/static/app.js?n=150000")
+        styled = await envelope(service, preview, method="GET", path="/static/site.css?n=500")
+        item = await proxied(service, preview, "GET", "/items/1")
+        assert item.json()["name"] == "apple" and hot.served == served + 3
+        page = await listed(service, gid)
+        kept = {r["path"]: await one(service, gid, r["id"]) for r in page["requests"][:4]}
+        har = await service.client.get(api(gid, "/requests.har"), headers=auth())
+    assert whole.content == (b"var x = 1;\n" * 182)[:2000]
+    assert streamed.content == (b"var x = 1;\n" * 13637)[:150000]
+    assert styled.json()["data"] == ("var x = 1;\n" * 46)[:500]
+    for path, size in (("/static/app.js?n=2000", 2000), ("/static/app.js?n=150000", 150000),
+                       ("/static/site.css?n=500", 500)):  # fmt: skip
+        row = kept[path]
+        assert row["status"] == 200 and _header(row["responseHeaders"], "content-type")
+        assert row["responseBody"] == {
+            "text": None, "size": size, "truncated": True, "omitted": "asset",
+        }  # fmt: skip
+    assert json.loads(kept["/items/1"]["responseBody"]["text"])["name"] == "apple"
+    entries = {e["request"]["url"].rsplit("/", 2)[-1]: e for e in har.json()["log"]["entries"]}
+    content = entries["app.js?n=150000"]["response"]["content"]
+    assert "text" not in content and content["size"] == 150000
+    assert content["comment"].startswith("not kept: a page's asset")
+
+
 async def test_each_preview_keeps_its_newest_requests_within_its_bounds(settings) -> None:
     bounded = dataclasses.replace(
         settings, capture_requests=5, capture_body_bytes=1024, capture_mb=1

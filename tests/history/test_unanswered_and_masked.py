@@ -6,9 +6,10 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
 import trio
 
-from preview.history.masking import mask_body
+from preview.history.masking import is_asset, mask_body
 
 from ..conftest import Service, auth
 from .conftest import api, envelope, fresh, listed, one, origin_cookie, proxied
@@ -241,3 +242,21 @@ def test_a_long_bodys_credential_words_are_found_as_the_search_finds_them() -> N
         for body in (filler + word, word + filler, word):
             assert may_name_credentials(body) == (search.search(body) is not None), body[:40]
     assert not may_name_credentials(filler) and may_name_credentials(filler + b'"Token"')
+
+
+@pytest.mark.parametrize(
+    ("content_type", "asset"),
+    [
+        ("application/javascript; charset=utf-8", True), ("text/javascript", True),
+        ("TEXT/CSS", True), ("image/png", True), ("image/svg+xml", True),
+        ("font/woff2", True), ("application/font-woff", True), ("application/wasm", True),
+        ("video/mp4", True), ("application/x-javascript", True),
+        ("application/json", False), ("text/html; charset=utf-8", False),
+        ("text/plain", False), ("application/octet-stream", False),
+        ("application/x-www-form-urlencoded", False), ("", False),
+    ],
+)  # fmt: skip
+def test_a_pages_assets_are_told_by_their_type(content_type: str, asset: bool) -> None:
+    heads = [(b"content-length", b"10"), (b"Content-Type", content_type.encode())]
+    assert is_asset(heads) is asset
+    assert is_asset([("content-type", content_type)]) is asset

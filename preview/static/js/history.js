@@ -11,6 +11,7 @@ const SHOWN = 50;
 
 function bodyText(body) {
   if (!body) return '';
+  if (body.omitted) return `(${body.size} bytes, a page's asset: not kept)`;
   if (body.encoding === 'base64') return `(${body.size} bytes, binary)`;
   try {
     return JSON.stringify(JSON.parse(body.text), null, 2);
