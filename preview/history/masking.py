@@ -125,9 +125,17 @@ def may_name_credentials(body: bytes) -> bool:
     return any(word in lowered for word in _HINT_WORDS)
 
 
-# In a JSON text (possibly cut short, or not parsing): a "name": value pair, the value a
-# string (perhaps cut) or a scalar.
-_JSON_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:\s*)("(?:[^"\\]|\\.)*(?:"|\\?$)|[^\s,\[\]{}"]+)')
+# The ends of a JSON key named like a credential (``_BODY_SECRET``'s words, lowered, and
+# the key's closing quote): found with ``bytes.find`` in the lowered text, a pass each at
+# a few GB/s, where a case-insensitive regex took 1.5 ms over 64 KiB and matching every
+# pair, a call back each, 3 ms (a list of users, a hashed password each).
+_KEY_WORDS = (b"password", b"passwd", b"pwd", b"secret", b"token", b"apikey", b"api-key",
+              b"api_key", b"authorization")  # fmt: skip
+_KEY_ENDS = tuple(word + b'"' for word in _KEY_WORDS)
+# After such a key: its colon and its value, a string (perhaps cut), a scalar, or the
+# start of an object or an array.
+_JSON_VALUE = re.compile(rb'\s*:\s*("(?:[^"\\]|\\.)*(?:"|\\?$)|[^\s,\[\]{}"]+|[\[{])')
+_MASKED_VALUE = b'"' + MASK.encode() + b'"'
 _FORM_PAIR = re.compile(r"(?:^|(?<=&))([^=&]*)=([^&]*)")
 _BOUNDARY = re.compile(r'boundary=(?:"([^"]+)"|([^;\s]+))', re.I)
 # A part's field name (``name="…"``, not ``filename="…"``) in its headers.
@@ -176,10 +184,31 @@ def _masked_json(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
-def _json_pair(match: re.Match[str]) -> str:
-    if not _BODY_SECRET.search(match.group(1)):
-        return match.group(0)
-    return f'"{match.group(1)}"{match.group(2)}"{MASK}"'
+def _credential_values(body: bytes) -> tuple[list[tuple[int, int]], bool]:
+    """Where the values of a JSON text's keys named like a credential are (strings or
+    scalars, in order), and whether one of them is an object or an array."""
+    lowered, spans, nested = body.lower(), [], False
+    for end in _KEY_ENDS:
+        at = lowered.find(end)
+        while at >= 0:
+            at += len(end)
+            value = _JSON_VALUE.match(body, at)
+            if value is not None:
+                if value.group(1) in (b"[", b"{"):
+                    nested = True
+                else:
+                    spans.append(value.span(1))
+            at = lowered.find(end, at)
+    return sorted(spans), nested
+
+
+def _masked_at(body: bytes, spans: list[tuple[int, int]]) -> bytes:
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += (body[last:start], _MASKED_VALUE)
+        last = end
+    pieces.append(body[last:])
+    return b"".join(pieces)
 
 
 def _form_pair(match: re.Match[str]) -> str:
@@ -211,11 +240,12 @@ def _masked_multipart(body: bytes, boundary: bytes) -> bytes:
 
 def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple[bytes, int]:
     """(body, size) with the credentials of a JSON or form body masked (``heads``: its
-    message's, for its type): a whole JSON body parsed and written again, one cut short
-    (``size`` beyond it) or not parsing masked pair by pair, so that no credential's
-    value is kept either way; a form body pair by pair, a multipart one part by part
-    (its field's name in its headers), the rest byte for byte. A whole
-    body's size becomes the size of what is kept (it is still whole)."""
+    message's, for its type): in a JSON text, the value of each key named like one, in
+    place (a string or a scalar; the text around it byte for byte, cut short — ``size``
+    beyond it — or not parsing); a whole one where such a value is an object or an
+    array, parsed and written again, that value masked whole. A form body pair by pair,
+    a multipart one part by part (its field's name in its headers), the rest byte for
+    byte. A whole body's size becomes the size of what is kept (it is still whole)."""
     if not body:
         return body, size
     heads = list(heads)
@@ -225,29 +255,30 @@ def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple
     json_body = "json" in kind or (not kind and body.lstrip()[:1] in (b"{", b"["))
     if not (json_body or "x-www-form-urlencoded" in kind or "multipart/" in kind):
         return body, size  # a page, a script, an image: not read (before any search)
+    whole = len(body) == size
+    if json_body:
+        spans, nested = _credential_values(body)
+        if nested and whole:  # a credential's value is an object or an array: parsed
+            try:
+                parsed, found = _masked_json(loads_bounded(body))
+            except ValueError:  # not JSON after all: its strings and scalars
+                parsed = None
+            if parsed is not None:
+                masked = json.dumps(parsed, ensure_ascii=False).encode() if found else body
+                return masked, len(masked)
+        if not spans:
+            return body, size
+        masked = _masked_at(body, spans)
+        return masked, len(masked) if whole else max(size, len(masked) + 1)
     if not may_name_credentials(body):
         return body, size
-    whole = len(body) == size
     if "x-www-form-urlencoded" in kind:
         text = _FORM_PAIR.sub(_form_pair, body.decode("latin-1"))
-    elif "multipart/" in kind:
+    else:  # multipart (the only kind left past the checks above)
         boundary = _BOUNDARY.search(_header(heads, "content-type"))
         if boundary is None:
             return body, size
         masked = _masked_multipart(body, (boundary.group(1) or boundary.group(2)).encode())
         return masked, len(masked) if whole else max(size, len(masked) + 1)
-    else:  # JSON (the only kind left past the check above)
-        parsed: Any = None
-        if whole:
-            try:
-                parsed, found = _masked_json(loads_bounded(body))
-            except ValueError:
-                found = False
-            if parsed is not None and not found:
-                return body, size
-        if parsed is not None:
-            masked = json.dumps(parsed, ensure_ascii=False).encode()
-            return masked, len(masked)
-        text = _JSON_PAIR.sub(_json_pair, body.decode("latin-1"))
     masked = text.encode("latin-1")
     return masked, len(masked) if whole else max(size, len(masked) + 1)

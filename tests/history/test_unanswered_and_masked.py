@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 
 import pytest
 import trio
@@ -260,3 +261,74 @@ def test_a_pages_assets_are_told_by_their_type(content_type: str, asset: bool) -
     heads = [(b"content-length", b"10"), (b"Content-Type", content_type.encode())]
     assert is_asset(heads) is asset
     assert is_asset([("content-type", content_type)]) is asset
+
+
+def _masked_as_parsed(value: object) -> object:
+    """A JSON value with each credential-named key's value masked, walked (the meaning
+    of masking a JSON body, whatever way the text is masked)."""
+    if isinstance(value, dict):
+        return {
+            key: "[masked]" if _secret_key(key) else _masked_as_parsed(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_masked_as_parsed(item) for item in value]
+    return value
+
+
+def _secret_key(key: str) -> bool:
+    """The rule, written again, plainly: a key named like a credential."""
+    lowered = key.lower()
+    words = ("password", "passwd", "pwd", "secret", "token", "apikey", "api-key", "api_key",
+             "authorization")  # fmt: skip
+    return any(lowered.endswith(word) for word in words)
+
+
+def _credential_holds_many(value: object) -> bool:
+    """Whether a credential-named key's value is an object or an array, at any depth."""
+    if isinstance(value, dict):
+        return any(
+            isinstance(item, dict | list) if _secret_key(key) else _credential_holds_many(item)
+            for key, item in value.items()
+        )
+    return isinstance(value, list) and any(_credential_holds_many(item) for item in value)
+
+
+def test_json_bodies_are_masked_in_place_as_parsing_them_would() -> None:
+    """Random JSON documents (a seed, 400 of them) of keys named like credentials and
+    not, nested, written compact or spaced: masked in place, each parses to the walked
+    masking of the document, and the text around the values is kept byte for byte."""
+    rng = random.Random(7)
+    keys = ["id", "name", "Password", "hashed_password", "passwords", "max_tokens",
+            "token_type", "API_KEY", "client_secret", "note", "Authorization", "pwd",
+            "x-api-key", "tokenizer", 'my "token"', 'a "pwd": 1']  # fmt: skip
+    texts = ["kiwi", "a token: here", 'say "password": no', 'pwd"', "ünïcode", ""]
+
+    def value(depth: int) -> object:
+        roll = rng.random()
+        if depth < 3 and roll < 0.2:
+            return {rng.choice(keys): value(depth + 1) for _ in range(rng.randint(0, 4))}
+        if depth < 3 and roll < 0.3:
+            return [value(depth + 1) for _ in range(rng.randint(0, 3))]
+        return rng.choice([*texts, 1, -2.5, True, None])
+
+    for _ in range(400):
+        document = {rng.choice(keys): value(0) for _ in range(rng.randint(1, 6))}
+        separators = rng.choice([(",", ":"), (", ", ": "), (",", " : ")])
+        body = json.dumps(document, separators=separators, ensure_ascii=rng.random() < 0.5)
+        raw = body.encode()
+        kept, size = mask_body(raw, len(raw), [("content-type", "application/json")])
+        assert json.loads(kept) == _masked_as_parsed(document), body
+        assert size == len(kept)
+        if not _credential_holds_many(document):  # else parsed and written again
+            # Masked in place: the text before the first masked value is as sent.
+            before = kept.split(b'"[masked]"')[0]
+            assert raw.startswith(before) and (kept == raw) == (before == kept), body
+
+
+def test_a_json_body_whose_credential_words_are_in_its_values_only_is_kept_whole() -> None:
+    body = json.dumps([{"id": n, "text": 'the token is "pwd": see password'} for n in range(2000)])
+    raw = body.encode()
+    assert mask_body(raw[:65536], len(raw), [("content-type", "application/json")]) == (
+        raw[:65536], len(raw)
+    )
