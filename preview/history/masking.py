@@ -15,6 +15,7 @@ image …) is not kept at all, only its size.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import re
 import urllib.parse
@@ -115,24 +116,35 @@ _BODY_SECRET = re.compile(
 # A word of such a name in a body (the words of _BODY_SECRET, each way of writing them).
 _HINT_WORDS = (b"passw", b"pwd", b"secret", b"token", b"apikey", b"api-key", b"api_key",
                b"authorization")  # fmt: skip
-_BODY_HINT = re.compile(b"|".join(_HINT_WORDS), re.I)
-_SHORT_BODY = 256  # bytes: below, the search is quicker; above, lowering and finding
+_SCANNER = "re2"  # ~3 MiB: imported at its first use (a launch imports it: runtime.supervisor)
+
+
+@functools.cache
+def _scans() -> tuple[Any, Any]:
+    """The searches for the end of a key named like a credential and for a word of such
+    a name, each one pass over a body, ASCII case ignored: RE2's automaton reads a 64
+    KiB sample in ~60 µs, where lowering it and finding each word took ~400 µs (a pass a
+    word, at ~1.5 GB/s where the word's last byte, a quote, is frequent) and Python's
+    case-insensitive search 4 ms. Latin-1: a byte is a character (no Unicode folding:
+    ``ſ`` is not an ``s``)."""
+    re2 = importlib.import_module(_SCANNER)
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    words = b"|".join(re.escape(word) for word in _KEY_WORDS)
+    hints = b"|".join(re.escape(word) for word in _HINT_WORDS)
+    return (
+        re2.compile(b"(?i)(?:" + words + b')"', options),
+        re2.compile(b"(?i)" + hints, options),
+    )
 
 
 def may_name_credentials(body: bytes) -> bool:
-    """Whether ``body`` holds a word a credential's name has (``_BODY_HINT``, ASCII case
-    ignored): the case-insensitive search reads ~30 ns a byte (a 64 KiB sample, 2 ms on
-    the event loop, each call), lowering then finding a few."""
-    if len(body) < _SHORT_BODY:
-        return _BODY_HINT.search(body) is not None
-    lowered = body.lower()
-    return any(word in lowered for word in _HINT_WORDS)
+    """Whether ``body`` holds a word a credential's name has (``_HINT_WORDS``, ASCII case
+    ignored)."""
+    return _scans()[1].search(body) is not None
 
 
-# The ends of a JSON key named like a credential (``_KEY_WORDS``, lowered, and the
-# key's closing quote): found with ``bytes.find`` in the lowered text, a pass each at a
-# few GB/s, where a case-insensitive regex took 1.5 ms over 64 KiB and matching every
-# pair, a call back each, 3 ms (a list of users, a hashed password each).
+# The ends of those keys (lowered, with the key's closing quote), found where one is.
 _KEY_ENDS = tuple(word + b'"' for word in _KEY_WORDS)
 # After such a key: its colon and its value, a string (perhaps cut), a scalar, or the
 # start of an object or an array.
@@ -189,6 +201,10 @@ def _masked_json(value: Any) -> tuple[Any, bool]:
 def _credential_values(body: bytes) -> tuple[list[tuple[int, int]], bool]:
     """Where the values of a JSON text's keys named like a credential are (strings or
     scalars, in order), and whether one of them is an object or an array."""
+    if _scans()[0].search(body) is None:
+        return [], False  # the common case: one pass
+    # Found by ``bytes.find`` in the lowered text: RE2's ``finditer`` costs ~3 µs a match
+    # (a list of users with a hashed password each: 600 in 64 KiB).
     lowered, spans, nested = body.lower(), [], False
     for end in _KEY_ENDS:
         at = lowered.find(end)

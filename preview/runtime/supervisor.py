@@ -44,8 +44,14 @@ _SHUTDOWN_MARGIN = 40.0  # beyond the stop grace: readers, writer flush, row upd
 _RETRY_AT_LIMIT = 30  # s: a limit frees up when a preview ends (idle timeout, a stop)
 _FAILED_KEPT = 1000  # generations whose failed launch is kept for a relaunch
 # What only launches use: imported with the first (env_builder); the runtime imports the
-# rest (apps, builds, backing, swaps).
-_LAUNCH_PARTS = "preview.runtime.lifecycle"
+# rest (apps, builds, backing, swaps). re2: the request history's scans of the previews'
+# answers (history.masking imports it at its first use: here, off the loop).
+_LAUNCH_PARTS = ("preview.runtime.lifecycle", "re2")
+
+
+def _import_launch_parts() -> None:
+    for name in _LAUNCH_PARTS:
+        importlib.import_module(name)
 
 
 def proxy_prefix(generation_id: str) -> str:
@@ -135,7 +141,7 @@ class Supervisor:
         interrupted is removed before the first build starts."""
         async with self._first_launch:
             if self.builder is None:
-                await trio.to_thread.run_sync(importlib.import_module, _LAUNCH_PARTS)
+                await trio.to_thread.run_sync(_import_launch_parts)
                 from ..builds.build import EnvBuilder  # imported with them: no import here
 
                 builder = EnvBuilder(self.settings)
@@ -363,7 +369,7 @@ class Supervisor:
             await trio.to_thread.run_sync(self.isolation.cgroups.remove_stale)
         await close_out_interrupted(self.store)
         if self.settings.app_postgres_url:  # the operator's server: its client is used
-            await trio.to_thread.run_sync(importlib.import_module, _LAUNCH_PARTS)
+            await trio.to_thread.run_sync(_import_launch_parts)
             from ..backing.appdb import drop_leftover_databases, is_psycopg_error
 
             try:

@@ -229,9 +229,9 @@ async def test_an_unanswered_call_says_what_the_app_printed_on_why(
 
 
 def test_a_long_bodys_credential_words_are_found_as_the_search_finds_them() -> None:
-    """Past a few hundred bytes the words are found in the lowered body, not by the
-    case-insensitive search (its cost a byte, on the event loop at each call): the same
-    answers, in any case and each spelling of an API key."""
+    """The words are found in one pass (RE2, not Python's case-insensitive search: its
+    cost a byte, on the event loop at each call): the same answers as that search, in
+    any case and each spelling of an API key, short bodies and long."""
     import re
 
     from preview.history.masking import may_name_credentials
@@ -330,5 +330,6 @@ def test_a_json_body_whose_credential_words_are_in_its_values_only_is_kept_whole
     body = json.dumps([{"id": n, "text": 'the token is "pwd": see password'} for n in range(2000)])
     raw = body.encode()
     assert mask_body(raw[:65536], len(raw), [("content-type", "application/json")]) == (
-        raw[:65536], len(raw)
+        raw[:65536],
+        len(raw),
     )
