@@ -117,6 +117,10 @@ _BODY_SECRET = re.compile(
 _HINT_WORDS = (b"passw", b"pwd", b"secret", b"token", b"apikey", b"api-key", b"api_key",
                b"authorization")  # fmt: skip
 _SCANNER = "re2"  # ~3 MiB: imported at its first use (a launch imports it: runtime.supervisor)
+# Bodies this long and longer are searched by RE2, shorter ones lowered and searched for
+# each word (a few µs): RE2's binding lets the GIL go for each search, and taking it back
+# on the event loop, while a writer thread holds it, cost more than the search.
+_SCANNED_FROM = 4096
 
 
 @functools.cache
@@ -141,7 +145,10 @@ def _scans() -> tuple[Any, Any]:
 def may_name_credentials(body: bytes) -> bool:
     """Whether ``body`` holds a word a credential's name has (``_HINT_WORDS``, ASCII case
     ignored)."""
-    return _scans()[1].search(body) is not None
+    if len(body) >= _SCANNED_FROM:
+        return _scans()[1].search(body) is not None
+    lowered = body.lower()
+    return any(word in lowered for word in _HINT_WORDS)
 
 
 # The ends of those keys (lowered, with the key's closing quote), found where one is.
@@ -201,7 +208,7 @@ def _masked_json(value: Any) -> tuple[Any, bool]:
 def _credential_values(body: bytes) -> tuple[list[tuple[int, int]], bool]:
     """Where the values of a JSON text's keys named like a credential are (strings or
     scalars, in order), and whether one of them is an object or an array."""
-    if _scans()[0].search(body) is None:
+    if len(body) >= _SCANNED_FROM and _scans()[0].search(body) is None:
         return [], False  # the common case: one pass
     # Found by ``bytes.find`` in the lowered text: RE2's ``finditer`` costs ~3 µs a match
     # (a list of users with a hashed password each: 600 in 64 KiB).

@@ -237,12 +237,13 @@ def test_a_long_bodys_credential_words_are_found_as_the_search_finds_them() -> N
     from preview.history.masking import may_name_credentials
 
     search = re.compile(rb"passw|pwd|secret|token|api[-_]?key|authorization", re.I)
-    filler = b'{"id": 1, "name": "apple", "price": 1.5},' * 20
-    for word in (b"PassWord", b"PWD", b"client_Secret", b"accessToken", b"apiKey", b"API-KEY",
-                 b"api_key", b"Authorization", b"apikeys", b"api.key", b"tok en", b""):  # fmt: skip
-        for body in (filler + word, word + filler, word):
-            assert may_name_credentials(body) == (search.search(body) is not None), body[:40]
-    assert not may_name_credentials(filler) and may_name_credentials(filler + b'"Token"')
+    for filler in (b'{"id": 1, "name": "apple", "price": 1.5},' * n for n in (20, 200)):
+        for word in (b"PassWord", b"PWD", b"client_Secret", b"accessToken", b"apiKey",
+                     b"API-KEY", b"api_key", b"Authorization", b"apikeys", b"api.key",
+                     b"tok en", b""):  # fmt: skip
+            for body in (filler + word, word + filler, word):
+                assert may_name_credentials(body) == (search.search(body) is not None), body[:40]
+        assert not may_name_credentials(filler) and may_name_credentials(filler + b'"Token"')
 
 
 @pytest.mark.parametrize(
@@ -296,8 +297,9 @@ def _credential_holds_many(value: object) -> bool:
 
 def test_json_bodies_are_masked_in_place_as_parsing_them_would() -> None:
     """Random JSON documents (a seed, 400 of them) of keys named like credentials and
-    not, nested, written compact or spaced: masked in place, each parses to the walked
-    masking of the document, and the text around the values is kept byte for byte."""
+    not, nested, written compact or spaced, short and long: masked in place, each parses
+    to the walked masking of the document, and the text around the values is kept byte
+    for byte."""
     rng = random.Random(7)
     keys = ["id", "name", "Password", "hashed_password", "passwords", "max_tokens",
             "token_type", "API_KEY", "client_secret", "note", "Authorization", "pwd",
@@ -314,6 +316,8 @@ def test_json_bodies_are_masked_in_place_as_parsing_them_would() -> None:
 
     for _ in range(400):
         document = {rng.choice(keys): value(0) for _ in range(rng.randint(1, 6))}
+        if rng.random() < 0.4:  # past masking._SCANNED_FROM: searched by RE2 first
+            document[rng.choice(["id", "note"])] = "long text " * 500
         separators = rng.choice([(",", ":"), (", ", ": "), (",", " : ")])
         body = json.dumps(document, separators=separators, ensure_ascii=rng.random() < 0.5)
         raw = body.encode()
