@@ -116,6 +116,9 @@ _BODY_SECRET = re.compile(
 # A word of such a name in a body (the words of _BODY_SECRET, each way of writing them).
 _HINT_WORDS = (b"passw", b"pwd", b"secret", b"token", b"apikey", b"api-key", b"api_key",
                b"authorization")  # fmt: skip
+# A printable ASCII character written as an escape (``\\u0077``), and a key holding one.
+_ESCAPED_ASCII = rb"\\u00[2-7][0-9a-fA-F]"
+_ESCAPED_KEY = re.compile(_ESCAPED_ASCII + rb'(?:[^"\\]|\\.)*"\s*:')
 _SCANNER = "re2"  # ~3 MiB: imported at its first use (a launch imports it: runtime.supervisor)
 # Bodies this long and longer are searched by RE2, shorter ones lowered and searched for
 # each word (a few µs): RE2's binding lets the GIL go for each search, and taking it back
@@ -137,7 +140,7 @@ def _scans() -> tuple[Any, Any]:
     words = b"|".join(re.escape(word) for word in _KEY_WORDS)
     hints = b"|".join(re.escape(word) for word in _HINT_WORDS)
     return (
-        re2.compile(b"(?i)(?:" + words + b')"', options),
+        re2.compile(b"(?i)(?:" + words + b')"|' + _ESCAPED_ASCII, options),
         re2.compile(b"(?i)" + hints, options),
     )
 
@@ -207,12 +210,14 @@ def _masked_json(value: Any) -> tuple[Any, bool]:
 
 def _credential_values(body: bytes) -> tuple[list[tuple[int, int]], bool]:
     """Where the values of a JSON text's keys named like a credential are (strings or
-    scalars, in order), and whether one of them is an object or an array."""
+    scalars, in order), and whether the text must be parsed to mask them: one of them
+    is an object or an array, or a key is written with an ASCII letter escaped
+    (``"pass\\u0077ord"``: no encoder writes one so, a key hiding its name would)."""
     if len(body) >= _SCANNED_FROM and _scans()[0].search(body) is None:
         return [], False  # the common case: one pass
     # Found by ``bytes.find`` in the lowered text: RE2's ``finditer`` costs ~3 µs a match
     # (a list of users with a hashed password each: 600 in 64 KiB).
-    lowered, spans, nested = body.lower(), [], False
+    lowered, spans, nested = body.lower(), [], _ESCAPED_KEY.search(body) is not None
     for end in _KEY_ENDS:
         at = lowered.find(end)
         while at >= 0:
@@ -268,7 +273,8 @@ def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple
     message's, for its type): in a JSON text, the value of each key named like one, in
     place (a string or a scalar; the text around it byte for byte, cut short — ``size``
     beyond it — or not parsing); a whole one where such a value is an object or an
-    array, parsed and written again, that value masked whole. A form body pair by pair,
+    array, or a key is written with escapes, parsed and written again, that value
+    masked whole. A form body pair by pair,
     a multipart one part by part (its field's name in its headers), the rest byte for
     byte. A whole body's size becomes the size of what is kept (it is still whole)."""
     if not body:
@@ -283,7 +289,7 @@ def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple
     whole = len(body) == size
     if json_body:
         spans, nested = _credential_values(body)
-        if nested and whole:  # a credential's value is an object or an array: parsed
+        if nested and whole:  # an object or an array to mask, or an escaped key: parsed
             try:
                 parsed, found = _masked_json(loads_bounded(body))
             except ValueError:  # not JSON after all: its strings and scalars

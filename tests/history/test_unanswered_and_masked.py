@@ -337,3 +337,23 @@ def test_a_json_body_whose_credential_words_are_in_its_values_only_is_kept_whole
         raw[:65536],
         len(raw),
     )
+
+
+@pytest.mark.parametrize("padding", [0, 5000], ids=["short", "long"])
+def test_a_json_key_written_with_escapes_is_masked_as_its_name_reads(padding: int) -> None:
+    """``"pass\\u0077ord"`` is the key ``password`` (no encoder writes a letter so, a key
+    hiding its name would): the body is parsed and its value masked; escaped letters in
+    another key or in values only leave a body as sent."""
+    note = "n" * padding
+    heads = [("content-type", "application/json")]
+    start = '{"note": "' + note + '", '
+    hidden = (start + '"pass\\u0077ord": "hunter2", "T\\u006fken": 7}').encode()
+    kept, size = mask_body(hidden, len(hidden), heads)
+    assert json.loads(kept) == {"note": note, "password": "[masked]", "Token": "[masked]"}
+    assert b"hunter2" not in kept and size == len(kept)
+    for body in (
+        start + '"n\\u0061me": "hunter2"}',
+        start + '"name": "\\u003cb\\u003e hunter2 \\u0077"}',
+    ):
+        raw = body.encode()
+        assert mask_body(raw, len(raw), heads) == (raw, len(raw))
