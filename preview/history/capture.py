@@ -357,8 +357,9 @@ class RequestHistory:
         if len(self._totals) > _TOTALS_KEPT:  # counted again from the table when next seen
             self._totals.clear()
 
-        # Nobody waits for it: in slices (store.Pace), until somebody does.
-        pace = None if self._hurried() else Pace(self._hurried)
+        # In slices (store.Pace): with rests while nobody waits for it, else with a core
+        # let go between them.
+        pace = Pace(self._hurried)
 
         def write() -> bool:
             rows = _in_order(batch)

@@ -189,7 +189,8 @@ def _write(
             # per-row parameter processing would cost as much as the insert (as for the
             # log's rows, ``store.logrows``).
             flat = list(itertools.chain.from_iterable(rows))
-            insert_rows_sqlite(connection, _SQLITE_INSERT, len(ROW_FIELDS), flat, pace)
+            most = max(1, _STATEMENT_BYTES // max(row[STORED] for row in rows))
+            insert_rows_sqlite(connection, _SQLITE_INSERT, len(ROW_FIELDS), flat, pace, most)
         else:
             parse = datetime.fromisoformat
             mapped = [dict(zip(ROW_FIELDS, row, strict=True)) for row in rows]
@@ -253,7 +254,7 @@ def _past_bounds(
         total[1] += row[STORED]
         kept.append(row)
     for preview_id in over:
-        _delete(connection, preview_id, None, pace)
+        _delete(connection, preview_id, None, pace, totals)
         totals[preview_id] = [0, 0]  # what is left of it: the batch's rows, counted below
     kept.reverse()
     return kept
@@ -300,7 +301,7 @@ def _cut(
         cut = connection.execute(_NEWEST_PAST, parameters).scalar()
         if cut is not None:
             kept = connection.execute(_BYTES_AFTER, {"preview": preview_id, "cut": cut}).scalar()
-            _delete(connection, preview_id, cut, pace)
+            _delete(connection, preview_id, cut, pace, totals)
             totals[preview_id] = [max_count, kept]
             return
     found = connection.execute(_FIRST_PAST, {**parameters, "bytes": max_bytes}).first()
@@ -309,7 +310,7 @@ def _cut(
         totals[preview_id] = [count, size]
         return
     cut, place, through, stored = found
-    _delete(connection, preview_id, cut, pace)
+    _delete(connection, preview_id, cut, pace, totals)
     totals[preview_id] = [place - 1, through - stored]
 
 
@@ -343,15 +344,32 @@ _ALL = 1 << 62  # a cut past every id
 # Rows a paced delete removes between its rests: about a tenth of a millisecond here
 # (a bound's worth at once, 900 rows, was a burst of 0.75 ms).
 _DELETED_AT_ONCE = 128
+# A statement's rows (inserted or deleted) hold about this many bytes at most: a
+# statement is not paced within, and 128 rows of 64 KiB samples were tens of ms of it.
+_STATEMENT_BYTES = 256 * 1024
 
 
-def _delete(connection: Any, preview_id: str, cut: int | None, pace: Pace | None) -> None:
+def _delete(
+    connection: Any,
+    preview_id: str,
+    cut: int | None,
+    pace: Pace | None,
+    totals: dict[str, list[int]],
+) -> None:
     """Remove the preview's requests up to ``cut`` (None: all of them); on SQLite with
     ``pace``, in statements of ``_DELETED_AT_ONCE`` with ``pace`` between them."""
     parameters = {"preview": preview_id, "cut": _ALL if cut is None else cut}
     if pace is None or connection.dialect.name != "sqlite":
         connection.execute(_DELETE, parameters)
         return
-    parameters["rows"] = _DELETED_AT_ONCE
-    while connection.execute(_DELETE_SOME, parameters).rowcount >= _DELETED_AT_ONCE:
+    parameters["rows"] = at_once = _deleted_at_once(totals.get(preview_id))
+    while connection.execute(_DELETE_SOME, parameters).rowcount >= at_once:
         pace()
+
+
+def _deleted_at_once(kept: list[int] | None) -> int:
+    """Rows a paced delete removes at once: ``_DELETED_AT_ONCE``, fewer where the
+    preview's rows are large (``kept``: its count and bytes, ``totals``')."""
+    if not kept or kept[0] <= 0:
+        return _DELETED_AT_ONCE
+    return max(1, min(_DELETED_AT_ONCE, _STATEMENT_BYTES * kept[0] // max(kept[1], 1)))

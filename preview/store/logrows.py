@@ -10,6 +10,7 @@ driver's errors are raised as SQLAlchemy's, like those of any statement.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -78,14 +79,20 @@ class Pace:
         self._hurried = hurried
         self._began = time.perf_counter()
         self.rests = 0
+        self.yields = 0
 
     def __call__(self) -> None:
-        if time.perf_counter() - self._began < _SLICE or self.rests >= _MOST_RESTS:
+        if time.perf_counter() - self._began < _SLICE:
             return
-        if self._hurried():
-            return
-        time.sleep(_REST)  # the GIL is let go, and the write lock kept (one transaction)
-        self.rests += 1
+        if self.rests >= _MOST_RESTS or self._hurried():
+            # No rest (the lock would be held too long, or a reader waits): the core and
+            # the GIL let go for a moment, so that an app or the loop woken meanwhile
+            # runs now rather than after this thread's time slice (milliseconds).
+            os.sched_yield()
+            self.yields += 1
+        else:
+            time.sleep(_REST)  # the GIL is let go, and the write lock kept (one transaction)
+            self.rests += 1
         self._began = time.perf_counter()
 
 
@@ -113,7 +120,12 @@ def insert_sqlite(
 
 
 def insert_rows_sqlite(
-    connection: Any, insert: str, width: int, flat: Sequence[Any], pace: Pace | None = None
+    connection: Any,
+    insert: str,
+    width: int,
+    flat: Sequence[Any],
+    pace: Pace | None = None,
+    most_rows: int = _SQLITE_CHUNKS[0],
 ) -> None:
     """Insert the rows of ``flat`` (``width`` values each, in order) on ``connection``
     with multi-row statements (``insert``: ``INSERT INTO t (columns) VALUES ``), with
@@ -125,14 +137,15 @@ def insert_rows_sqlite(
     service's context switches. But it binds a statement's parameters with the GIL
     held, in C, where no switch interval reaches: 256 history rows (5,120 values) held
     the loop's thread for a millisecond and more on a slow VM. So a statement is up to
-    ``_MAX_VALUES`` values, straight to sqlite3's cursor (SQLAlchemy's per-statement
-    steps cost as much as a small statement's insert)."""
+    ``_MAX_VALUES`` values and ``most_rows`` rows (its caller's bound on a statement's
+    bytes), straight to sqlite3's cursor (SQLAlchemy's per-statement steps cost as much
+    as a small statement's insert)."""
     count, done = len(flat) // width, 0
     cursor = connection.connection.driver_connection.cursor()
     dbapi_error = connection.dialect.loaded_dbapi.Error
     try:
         for rows in _SQLITE_CHUNKS:
-            if rows * width > _MAX_VALUES and rows > 1:
+            if (rows * width > _MAX_VALUES or rows > most_rows) and rows > 1:
                 continue
             while count - done >= rows:
                 statement = _multirow(insert, width, rows)

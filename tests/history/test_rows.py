@@ -176,6 +176,27 @@ async def test_a_batch_past_the_bounds_keeps_what_the_cut_would_leave(
                 assert pace.rests == 15  # after the inserts' 7 statements and 8 deletes'
 
 
+async def test_large_rows_are_written_a_few_to_a_statement(tmp_path: Any, monkeypatch) -> None:
+    """Rows of large samples go a few to a statement (``_STATEMENT_BYTES``), so that the
+    pace comes between them (here hurried: a yield after each), and a paced delete of
+    such rows takes as few at once; small rows go many to one."""
+    monkeypatch.setattr(logrows, "_SLICE", 0.0)
+    with trio.fail_after(60):
+        async with _two_previews(f"sqlite:///{tmp_path}/t.db") as store:
+            pace = Pace(lambda: True)
+            rows = [_shaped("p1", n, b"x" * 100_000) for n in range(6)]
+            totals: dict[str, list[int]] = {}
+            await store._run(write_batch, store.engine, rows, 100, 2**30, totals, pace)
+            assert (pace.rests, pace.yields) == (0, 3)  # two rows to each of 3 statements
+            small = Pace(lambda: True)
+            rows = [_shaped("p2", n) for n in range(6)]
+            await store._run(write_batch, store.engine, rows, 100, 2**30, totals, small)
+            assert small.yields == 2  # statements of 4 and 2 rows (its chunks)
+    assert rows_module._deleted_at_once([6, 6 * 100_500]) == 2
+    assert rows_module._deleted_at_once([6, 6 * 300]) == rows_module._DELETED_AT_ONCE
+    assert rows_module._deleted_at_once(None) == rows_module._DELETED_AT_ONCE
+
+
 def _kept(history: RequestHistory, pid: str, numbers: Any, body: bytes = b"") -> None:
     for n in numbers:
         _, kept = history.start(body or None)
@@ -301,7 +322,8 @@ async def test_past_its_bound_a_preview_is_written_in_fewer_batches(
 
 async def test_a_batch_nobody_waits_for_is_written_in_slices(db_url: str, monkeypatch) -> None:  # noqa: F811
     """After the writer's linger a batch is written paced (``store.Pace``: rests between
-    its statements); one a reader waits for (``settled()``) is not, nor its rows' fate."""
+    its statements); one a reader waits for (``settled()``) rests not at all, nor its
+    rows' fate."""
     monkeypatch.setattr(capture, "_LINGER", 0.05)
     stored, write = capture.until_stored, capture.write_batch
     paces_in, paces = trio.open_memory_channel[Any](10)
@@ -326,7 +348,7 @@ async def test_a_batch_nobody_waits_for_is_written_in_slices(db_url: str, monkey
             assert isinstance(await paces.receive(), Pace)
             _kept(history, "p1", range(40, 45))
             await history.settled()  # a reader: the batch is written at once
-            assert await paces.receive() is None
+            assert (await paces.receive()).rests == 0
             listed = await store._run(list_requests, store.engine, RequestQuery("g1", 100))
             assert [r["path"] for r in listed] == [f"/n/{n}" for n in range(44, -1, -1)]
             await history.aclose()
