@@ -72,8 +72,13 @@ class Pace:
     trickle (the log's after its linger, the request history's) takes a few times as
     long (its rests 20 ms at most) but never more than a fifth of a core; a writer
     behind (a flood), or a reader waiting for it (``hurried``, read in the writer's
-    thread: a flag of the loop's), writes at once. Called between statements, in the
-    store's worker thread."""
+    thread: a flag of the loop's), writes at once. Past its rests, or hurried, it lets
+    the core go after each slice instead (``sched_yield``: nothing if nobody waits for
+    the core): an app at ``SCHED_BATCH`` (``sandbox.child``) woken by a call does not
+    preempt the thread, and waited out its time slice, milliseconds, behind the rest of
+    a batch of large rows (the request history's 64 KiB samples: a large JSON answer's
+    p99 at one connection +9-13 ms, now +1; benchmarks/README.md, the twenty-eighth
+    round). Called between statements, in the store's worker thread."""
 
     def __init__(self, hurried: Callable[[], bool]) -> None:
         self._hurried = hurried
