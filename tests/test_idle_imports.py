@@ -18,7 +18,8 @@ from .conftest import SECRET
 
 # Lazy in the service: PostgreSQL's client (a preview's database) and SCRAM (scramp, with
 # asn1crypto: a preview's database login), YAML (an upload's compose file), the
-# client's `preview watch` (watchfiles, pathspec); Alembic too (store/schema.py: in a
+# client's `preview watch` (watchfiles, pathspec), RE2 (the request history's scans of
+# the previews' answers: imported with the first launch); Alembic too (store/schema.py: in a
 # child process when the schema is not current). SQLAlchemy's ORM is not used at all
 # (store/models.py: Core tables and plain records). What only a launch uses (how an
 # upload starts, its build, its services, its runtime, its discovery) is imported at the
@@ -27,7 +28,7 @@ _NOT_AT_IDLE = (
     "psycopg", "psycopg_binary", "scramp", "asn1crypto", "yaml", "watchfiles", "pathspec",
     "sqlalchemy.orm", "preview.apps", "preview.builds", "preview.backing", "preview.discovery",
     "preview.runtime.lifecycle", "preview.runtime.swaps",
-    "packaging",
+    "packaging", "re2",
 )  # fmt: skip
 
 
