@@ -128,12 +128,12 @@ _SCANNED_FROM = 4096
 
 @functools.cache
 def _scans() -> tuple[Any, Any]:
-    """The searches for the end of a key named like a credential and for a word of such
-    a name, each one pass over a body, ASCII case ignored: RE2's automaton reads a 64
-    KiB sample in ~60 µs, where lowering it and finding each word took ~400 µs (a pass a
-    word, at ~1.5 GB/s where the word's last byte, a quote, is frequent) and Python's
-    case-insensitive search 4 ms. Latin-1: a byte is a character (no Unicode folding:
-    ``ſ`` is not an ``s``)."""
+    """The searches for the end of a key named like a credential (or an escaped letter:
+    ``_ESCAPED_ASCII``) and for a word of such a name, each one pass over a body, ASCII
+    case ignored: RE2's automaton reads a 64 KiB sample in ~60 µs, where lowering it and
+    finding each word took ~400 µs (a pass a word, at ~1.5 GB/s where the word's last
+    byte, a quote, is frequent) and Python's case-insensitive search 4 ms. Latin-1: a
+    byte is a character (no Unicode folding: ``ſ`` is not an ``s``)."""
     re2 = importlib.import_module(_SCANNER)
     options = re2.Options()
     options.encoding = re2.Options.Encoding.LATIN1
@@ -274,9 +274,9 @@ def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple
     place (a string or a scalar; the text around it byte for byte, cut short — ``size``
     beyond it — or not parsing); a whole one where such a value is an object or an
     array, or a key is written with escapes, parsed and written again, that value
-    masked whole. A form body pair by pair,
-    a multipart one part by part (its field's name in its headers), the rest byte for
-    byte. A whole body's size becomes the size of what is kept (it is still whole)."""
+    masked whole. A form body pair by pair, a multipart one part by part (its field's
+    name in its headers), the rest byte for byte. A whole body's size becomes the size
+    of what is kept (it is still whole)."""
     if not body:
         return body, size
     heads = list(heads)

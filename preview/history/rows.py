@@ -357,7 +357,7 @@ def _delete(
     totals: dict[str, list[int]],
 ) -> None:
     """Remove the preview's requests up to ``cut`` (None: all of them); on SQLite with
-    ``pace``, in statements of ``_DELETED_AT_ONCE`` with ``pace`` between them."""
+    ``pace``, in statements of :func:`_deleted_at_once` rows with ``pace`` between them."""
     parameters = {"preview": preview_id, "cut": _ALL if cut is None else cut}
     if pace is None or connection.dialect.name != "sqlite":
         connection.execute(_DELETE, parameters)

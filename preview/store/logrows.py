@@ -57,6 +57,7 @@ _NO_BOUND = 1 << 62
 _SLICE = 0.00025
 _REST = 0.001
 _MOST_RESTS = 20
+_YIELD = getattr(os, "sched_yield", lambda: None)  # where there is none: no yield
 
 
 class Pace:
@@ -93,7 +94,7 @@ class Pace:
             # No rest (the lock would be held too long, or a reader waits): the core and
             # the GIL let go for a moment, so that an app or the loop woken meanwhile
             # runs now rather than after this thread's time slice (milliseconds).
-            os.sched_yield()
+            _YIELD()
             self.yields += 1
         else:
             time.sleep(_REST)  # the GIL is let go, and the write lock kept (one transaction)
