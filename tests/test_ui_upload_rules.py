@@ -57,6 +57,9 @@ _DECIDE = """async ([texts, paths]) => {
 
 
 def _pathspec_decides(lines: list[str], path: str) -> bool:
+    """pathspec's answer by its reference backend ("simple"): its "re2" one, picked
+    where google-re2 is installed (the service's masking uses it), re-includes
+    ``lib/keep/a.py`` under ``lib/`` + ``!lib/keep/``, which git does not."""
     valid = []
     for line in "\n".join(lines).splitlines():  # as FolderRules reads the file
         try:
@@ -64,7 +67,7 @@ def _pathspec_decides(lines: list[str], path: str) -> bool:
         except ValueError:
             continue  # as FolderRules: a line pathspec refuses ignores nothing
         valid.append(line)
-    return pathspec.GitIgnoreSpec.from_lines(valid).match_file(path)
+    return pathspec.GitIgnoreSpec.from_lines(valid, backend="simple").match_file(path)
 
 
 async def test_the_pages_gitignore_reading_and_skipped_folders_are_the_clis(

@@ -50,8 +50,7 @@ _LAUNCH_PARTS = ("preview.runtime.lifecycle", "re2")
 
 
 def _import_launch_parts() -> None:
-    for name in _LAUNCH_PARTS:
-        importlib.import_module(name)
+    list(map(importlib.import_module, _LAUNCH_PARTS))
 
 
 def proxy_prefix(generation_id: str) -> str:
