@@ -63,7 +63,7 @@ def _pathspec_decides(lines: list[str], path: str) -> bool:
     valid = []
     for line in "\n".join(lines).splitlines():  # as FolderRules reads the file
         try:
-            pathspec.GitIgnoreSpec.from_lines([line])
+            pathspec.GitIgnoreSpec.from_lines([line], backend="simple")
         except ValueError:
             continue  # as FolderRules: a line pathspec refuses ignores nothing
         valid.append(line)
