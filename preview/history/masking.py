@@ -25,8 +25,8 @@ from typing import Any
 from ..generations import loads_bounded
 
 __all__ = [
-    "MASK", "is_asset", "mask_body", "mask_headers", "mask_query", "masked_path",
-    "may_name_credentials",
+    "MASK", "is_asset", "mask_answer", "mask_body", "mask_headers", "mask_query",
+    "masked_path", "may_name_credentials",
 ]  # fmt: skip
 
 MASK = "[masked]"
@@ -180,15 +180,22 @@ _ASSET = re.compile(
 
 def is_asset(heads: Iterable[tuple[Any, Any]]) -> bool:
     """Whether an answer with these heads is a page's asset (``_ASSET``), by its type."""
-    return _ASSET.match(_header(heads, "content-type")) is not None
+    return _ASSET.match(_body_type(heads)[0]) is not None
 
 
-def _header(heads: Iterable[tuple[Any, Any]], wanted: str) -> str:
+def _body_type(heads: Iterable[tuple[Any, Any]]) -> tuple[str, str]:
+    """A message's ``Content-Type`` (as sent) and ``Content-Encoding``, each its first,
+    ``""`` if none: one pass over its heads (an answer's kept body reads both)."""
+    found: dict[str, str] = {}
     for name, value in heads:
         name = name.decode("latin-1") if type(name) is bytes else name
-        if name.lower() == wanted:
-            return value.decode("latin-1") if type(value) is bytes else value
-    return ""
+        key = name.lower()
+        if key in _TYPE_HEADS and key not in found:
+            found[key] = value.decode("latin-1") if type(value) is bytes else value
+    return found.get("content-type", ""), found.get("content-encoding", "")
+
+
+_TYPE_HEADS = frozenset({"content-type", "content-encoding"})
 
 
 def _masked_json(value: Any) -> tuple[Any, bool]:
@@ -279,9 +286,24 @@ def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple
     of what is kept (it is still whole)."""
     if not body:
         return body, size
-    heads = list(heads)
-    kind = _header(heads, "content-type").lower()
-    if _header(heads, "content-encoding").lower() not in ("", "identity"):
+    return _masked(body, size, *_body_type(heads))
+
+
+def mask_answer(
+    body: bytes, size: int, heads: Iterable[tuple[Any, Any]]
+) -> tuple[bytes | None, int]:
+    """An answer's body as kept: None for a page's asset (:func:`is_asset`: its size
+    alone), else :func:`mask_body`'s; its heads read once for both."""
+    content_type, encoding = _body_type(heads)
+    if _ASSET.match(content_type) is not None:
+        return None, size
+    return _masked(body, size, content_type, encoding) if body else (body, size)
+
+
+def _masked(body: bytes, size: int, content_type: str, encoding: str) -> tuple[bytes, int]:
+    """:func:`mask_body` of a (non-empty) body of this type and encoding."""
+    kind = content_type.lower()
+    if encoding.lower() not in ("", "identity"):
         return body, size  # compressed: nothing to read without inflating it
     json_body = "json" in kind or (not kind and body.lstrip()[:1] in (b"{", b"["))
     if not (json_body or "x-www-form-urlencoded" in kind or "multipart/" in kind):
@@ -306,7 +328,7 @@ def mask_body(body: bytes, size: int, heads: Iterable[tuple[Any, Any]]) -> tuple
     if "x-www-form-urlencoded" in kind:
         text = _FORM_PAIR.sub(_form_pair, body.decode("latin-1"))
     else:  # multipart (the only kind left past the checks above)
-        boundary = _BOUNDARY.search(_header(heads, "content-type"))
+        boundary = _BOUNDARY.search(content_type)
         if boundary is None:
             return body, size
         masked = _masked_multipart(body, (boundary.group(1) or boundary.group(2)).encode())

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, insert, select, text
 
 from ..store.logrows import Pace, insert_rows_sqlite
 from ..store.models import PreviewInstance, ProxiedRequest
-from .masking import is_asset, mask_body, mask_headers, masked_path
+from .masking import mask_answer, mask_body, mask_headers, masked_path
 
 __all__ = ["ROW_FIELDS", "STORED", "shape_row", "write_batch"]
 
@@ -122,10 +122,10 @@ def shape_row(item: tuple) -> tuple:
     response_body, response_size = _body_of(response_sample)
     if request_body:  # credentials in a JSON or form body (masking.mask_body)
         request_body, request_size = mask_body(request_body, request_size, request_heads or ())
-    if response_body and is_asset(response_heads or ()):
-        response_body = None  # its size alone (masking._ASSET: why)
-    elif response_body:
-        response_body, response_size = mask_body(response_body, response_size, response_heads or ())
+    if response_body:  # a page's asset: its size alone (masking._ASSET: why)
+        response_body, response_size = mask_answer(
+            response_body, response_size, response_heads or ()
+        )
     shown_path = masked_path(path)
     request_headers = _headers_json(request_heads)
     response_headers = _headers_json(response_heads)
