@@ -4,18 +4,16 @@ Each way into an app (the envelope, the path proxy, a preview's origin; the ASGI
 and the hot path below Hypercorn alike) makes one call per completed request,
 :meth:`Capture.record`, once its answer is relayed: what the call holds — its header
 lists, the samples of its bodies (:class:`BodySample`, filled as the bytes pass, at most
-``PREVIEW_CAPTURE_BODY_BYTES`` each) — is masked and shaped into its row there
-(``rows.shape_row``, ~10 µs), and the row appended to its preview's rows waiting. The
-writer (:meth:`RequestHistory.serve`, one task of the service) takes what accumulated,
-as the log writer does (a trickle waits ``_LINGER`` for company), and in the store's
-worker thread inserts the batch and cuts each preview's history to its bounds, in one
-transaction (``rows``). Shaped by the writer, a batch of hundreds was a burst of the
-loop's turns that the calls under way waited behind: the slowest of one connection's
-calls were those (benchmarks/README.md, the proxy's "seventh round"). A preview's
-oldest waiting rows that the cut would remove unseen are let go as newer ones come, so
-a preview past its bound has at most one row more than the bound waiting, and the
-writer may wait longer for it (``_CAPPED_LINGER``): its batch costs the same however
-many came.
+``PREVIEW_CAPTURE_BODY_BYTES`` each) — is appended to its preview's requests waiting,
+as recorded (``waiting``). The writer (:meth:`RequestHistory.serve`, one task of the
+service) takes what accumulated, as the log writer does (a trickle waits ``_LINGER``
+for company), shapes its rows on the loop in slices (``waiting.shaped``: masked, its
+heads as JSON; of a preview past its bounds only its newest), and in the store's worker
+thread inserts the batch and cuts each preview's history to its bounds, in one
+transaction (``rows``). A preview's oldest waiting requests past its count bound are
+let go as newer ones come, so a preview past it has at most one more than the bound
+waiting, and the writer may wait longer for it (``_CAPPED_LINGER``): its batch costs
+the same however many came.
 
 What waits is bounded too: past ``_MAX_PENDING`` requests or ``_MAX_PENDING_BYTES``
 (the database down for a while), new requests are not kept, counted in
@@ -26,10 +24,8 @@ slowed down or refused for its history.
 from __future__ import annotations
 
 import functools
-import heapq
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -38,7 +34,8 @@ import trio
 from ..errors import StoreError
 from ..settings import Settings
 from ..store import Pace, Store, until_stored
-from .rows import STORED, shape_row, write_batch
+from .rows import write_batch
+from .waiting import Waiting, held_bytes, shaped
 
 __all__ = ["BodySample", "Capture", "NoCapture", "RequestHistory", "SampledBody"]
 
@@ -50,7 +47,7 @@ _LINGER = 1.0  # s
 _SMALL_BATCH = 256
 # Past a preview's bound, a batch's work is capped: its older rows all go and only its
 # newest nine tenths are inserted, however many came (rows.write_batch), and its rows
-# waiting stay at one more than the bound (RequestHistory._let_go). So while a preview
+# waiting stay at one more than the bound (RequestHistory.keep). So while a preview
 # comes fast enough to pass its bound within this long, the writer lingers this long
 # (unless half of what may wait has come, or a reader waits): above 250 calls a second,
 # a batch every 4 s instead of every second, each costing what one of them did (at one
@@ -177,25 +174,6 @@ class NoCapture:
         return None
 
 
-class _Waiting:
-    """One preview's rows waiting for the writer, oldest first, each with the number it
-    was recorded as (the batch's order across previews), and their stored bytes."""
-
-    __slots__ = ("rows", "size")
-
-    def __init__(self) -> None:
-        self.rows: deque[tuple[int, tuple]] = deque()
-        self.size = 0
-
-
-def _in_order(waiting: dict[str, _Waiting]) -> list[tuple]:
-    """The rows of a batch in the order they were recorded (in the store's thread)."""
-    if len(waiting) == 1:
-        (only,) = waiting.values()
-        return [row for _, row in only.rows]
-    return [row for _, row in heapq.merge(*(each.rows for each in waiting.values()))]
-
-
 class RequestHistory:
     """One service's request history: what is recorded, waiting to be stored, and the
     writer that stores it (see the module doc). Owned by the app's ``Services``."""
@@ -206,7 +184,7 @@ class RequestHistory:
         self.max_bytes = settings.capture_mb * 2**20
         self.enabled = self.max_requests > 0
         self.not_kept = 0  # requests past the pending bound, or lost to the database
-        self._waiting: dict[str, _Waiting] = {}  # by preview
+        self._waiting: dict[str, Waiting] = {}  # by preview
         self._pending = 0  # rows waiting, of all previews
         self._pending_bytes = 0
         self._recorded = 0
@@ -244,47 +222,36 @@ class RequestHistory:
         return body, capture
 
     def keep(self, item: tuple) -> None:
-        """Queue one request's row (of ``Capture.record``'s tuple) for the writer."""
+        """Queue one request (``Capture.record``'s tuple) for the writer, unshaped."""
         if self._pending >= _MAX_PENDING or self._pending_bytes > _MAX_PENDING_BYTES:
             if not self.not_kept:
                 _log.warning("request history: the database is behind; requests not kept")
             self.not_kept += 1
             return
-        try:
-            row = shape_row(item)
-        except Exception:  # a bug of ours must not fail the call: the request is lost
-            if not self._shape_failed:
-                _log.exception("request history: a request could not be kept")
-            self._shape_failed = True
-            self.not_kept += 1
-            return
         waiting = self._waiting.get(item[0])
         if waiting is None:
-            waiting = self._waiting[item[0]] = _Waiting()
+            waiting = self._waiting[item[0]] = Waiting()
         self._recorded += 1
-        waiting.rows.append((self._recorded, row))
-        size = row[STORED]
+        items = waiting.items
+        items.append((self._recorded, item))
+        size = held_bytes(item)
         waiting.size += size
         self._pending += 1
         self._pending_bytes += size
-        self._let_go(waiting)
+        if len(items) > self.max_requests + 1:  # the batch's cut would remove it unseen
+            oldest = held_bytes(items.popleft()[1])
+            waiting.size -= oldest
+            self._pending -= 1
+            self._pending_bytes -= oldest
         self._wake.set()
         if self._half_full():
             self._hurry.set()  # a linger ends before anything could be dropped
 
-    def _let_go(self, waiting: _Waiting) -> None:
-        """Drop the preview's oldest waiting rows while those after them are still past
-        its bounds: the batch's cut (``rows.write_batch``) would remove them unseen, and
-        keeps the same rows of what is left (its newest nine tenths of a bound)."""
-        rows, most, most_bytes = waiting.rows, self.max_requests, self.max_bytes
-        while len(rows) > 1:
-            oldest = rows[0][1][STORED]
-            if len(rows) - 1 <= most and waiting.size - oldest <= most_bytes:
-                return
-            rows.popleft()
-            waiting.size -= oldest
-            self._pending -= 1
-            self._pending_bytes -= oldest
+    def _not_shaped(self) -> None:
+        if not self._shape_failed:
+            _log.exception("request history: a request could not be kept")
+        self._shape_failed = True
+        self.not_kept += 1
 
     def _half_full(self) -> bool:
         return self._pending >= _MAX_PENDING // 2 or self._pending_bytes > _MAX_PENDING_BYTES // 2
@@ -299,7 +266,7 @@ class RequestHistory:
             return True
         span = max(now - self._taken_at, _LINGER) / _CAPPED_LINGER
         return any(
-            len(each.rows) > self.max_requests * span or each.size > self.max_bytes * span
+            len(each.items) > self.max_requests * span or each.size > self.max_bytes * span
             for each in self._waiting.values()
         )
 
@@ -342,10 +309,12 @@ class RequestHistory:
                     if not self._hurry.is_set() and self._worth_lingering(trio.current_time()):
                         with trio.move_on_at(began + _CAPPED_LINGER):
                             await self._hurry.wait()
-                batch, count, taken = self._waiting, self._pending, self._recorded
+                batch, taken = self._waiting, self._recorded
                 self._waiting, self._pending, self._pending_bytes = {}, 0, 0
                 self._taken_at = trio.current_time()
-                await self._store(store, batch, count)
+                rows = await shaped(batch, self.max_requests, self.max_bytes, self._not_shaped)
+                if rows:
+                    await self._store(store, rows)
                 self._stored = taken  # those let go waiting included: their fate is known
                 self._stored_lot.unpark_all()
         finally:
@@ -353,7 +322,7 @@ class RequestHistory:
             self._stored_lot.unpark_all()
             self._done.set()
 
-    async def _store(self, store: Store, batch: dict[str, _Waiting], count: int) -> None:
+    async def _store(self, store: Store, rows: list[tuple]) -> None:
         if len(self._totals) > _TOTALS_KEPT:  # counted again from the table when next seen
             self._totals.clear()
 
@@ -361,8 +330,9 @@ class RequestHistory:
         # let go between them.
         pace = Pace(self._hurried)
 
+        count = len(rows)
+
         def write() -> bool:
-            rows = _in_order(batch)
             bounds = (self.max_requests, self.max_bytes)
             return write_batch(store.engine, rows, *bounds, self._totals, pace)
 

@@ -2,13 +2,12 @@
 
 Functions here run in the store's worker threads (``Store._run``) on its engine, like
 ``store.revisions``'; each is one transaction. Each row of the writer's batch was shaped
-by :func:`shape_row` as its request was kept (``capture.RequestHistory.keep``, on the
-event loop, after the answer was relayed): masked, its heads as JSON, a tuple in
-``ROW_FIELDS`` order, so that the worker thread holding the GIL only inserts. Shaping a
-batch of hundreds there held the GIL for milliseconds, and every proxied call meanwhile
-waited for it after each of its system calls; shaped by the writer's task on the loop,
-a batch was a burst of turns each call waited behind (benchmarks/README.md, the proxy's
-"sixth" and "seventh round").
+by :func:`shape_row` on the event loop before (``waiting.shaped``, the writer's task, in
+slices): masked, its heads as JSON, a tuple in ``ROW_FIELDS`` order, so that the worker
+thread holding the GIL only inserts. Shaping a batch of hundreds there held the GIL for
+milliseconds, and every proxied call meanwhile waited for it after each of its system
+calls; shaped by the writer's task in one go, a batch was a burst of turns each call
+waited behind (benchmarks/README.md, the proxy's "sixth" and "seventh round").
 """
 
 from __future__ import annotations

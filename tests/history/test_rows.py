@@ -21,6 +21,7 @@ from preview.history import RequestHistory, capture
 from preview.history import rows as rows_module
 from preview.history.reads import RequestQuery, list_requests, read_request
 from preview.history.rows import ROW_FIELDS, _stored_time, shape_row, write_batch
+from preview.history.waiting import shaped
 from preview.store import LogRetention, Pace, Store, logrows
 from preview.store.models import ProxiedRequest
 
@@ -207,9 +208,10 @@ def _kept(history: RequestHistory, pid: str, numbers: Any, body: bytes = b"") ->
 
 
 async def test_rows_let_go_while_waiting_leave_what_the_whole_batch_would(db_url: str) -> None:  # noqa: F811
-    """A preview's oldest waiting rows are let go while the rows after them are past its
-    bounds (by count or by bytes): the batch then leaves the table as the whole would,
-    whatever the bounds and sizes; at most one row more than the bound waits."""
+    """A preview's oldest waiting requests are let go past its count bound, and the rows
+    shaped of what waits are its newest within both bounds and one more (by count or by
+    bytes): the batch then leaves the table as the whole would, whatever the bounds and
+    sizes."""
     chance = random.Random(25)
     with trio.fail_after(120):
         async with _two_previews(db_url) as store:
@@ -224,8 +226,11 @@ async def test_rows_let_go_while_waiting_leave_what_the_whole_batch_would(db_url
                 whole = [_shaped("p1", n, b"b" * size) for n, size in enumerate(sizes)]
                 for n, size in enumerate(sizes):
                     _kept(history, "p2", [n], b"b" * size)
-                waiting = capture._in_order(history._waiting)
-                assert len(waiting) <= max_count + 1
+                assert len(history._waiting["p2"].items) <= max_count + 1
+                waiting = await shaped(history._waiting, max_count, max_bytes, _never)
+                after_oldest = waiting[1:]  # within both bounds: one row more than them
+                assert len(after_oldest) <= max_count
+                assert sum(row[rows_module.STORED] for row in after_oldest) <= max_bytes
                 assert [row[ROW_FIELDS.index("path")] for row in waiting] == [
                     row[ROW_FIELDS.index("path")] for row in whole[len(whole) - len(waiting) :]
                 ]
@@ -237,6 +242,10 @@ async def test_rows_let_go_while_waiting_leave_what_the_whole_batch_would(db_url
                     found[pid] = [r["path"] for r in listed if r["preview_id"] == pid]
                 assert found["p1"] == found["p2"], (case, max_count, max_bytes, sizes)
                 await store._run(_delete_requests, store.engine)
+
+
+def _never() -> None:
+    raise AssertionError("a request could not be shaped")
 
 
 def _delete_requests(engine: Any) -> None:
