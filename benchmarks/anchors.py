@@ -36,7 +36,9 @@ CHP and nginx are measured doing. ``chp·sandboxed`` is CHP in front of that sam
 preview, run in its sandbox's network namespace: the app then runs under its cgroup's
 CPU quota (one core by default), which binds at 8 and 32 connections whoever calls it, so
 this is the like-for-like anchor of ``path·quiet`` and ``origin·quiet`` (``chp`` fronts
-the unconfined copy).
+the unconfined copy). ``trio·floor`` is ``benchmarks.trioproxy`` in front of it the
+same way: the smallest proxy trio allows (no parsing, no log, no history), what no
+proxy on the service's stack spends less than on the machine at hand.
 After each run through the service, its deferred writes (the request history's batch,
 the log's after its linger) are waited for: counted in its CPU a call, and not a burst
 in the next target's run (before the twenty-fourth round they fell in it: CHP's, run
@@ -69,6 +71,7 @@ from .harness import BENCH_DIR, PYTHON, ROOT, ServiceServer, free_port, log, wai
 
 __all__ = [
     "QUIET_COMMAND", "ensure_tools", "launch_quiet", "measure", "run", "sandbox_entry", "start_chp",
+    "start_floor",
 ]  # fmt: skip
 
 CHILD_PATH = "/api/items/1"
@@ -89,7 +92,7 @@ _QUIET_CODE = (
 QUIET_COMMAND = ["{python}", "-c", _QUIET_CODE]
 TARGETS = (
     "direct", "nginx", "chp", "sandboxed", "path", "origin", "envelope", "sandboxed·quiet",
-    "chp·sandboxed", "path·quiet", "origin·quiet",
+    "chp·sandboxed", "trio·floor", "path·quiet", "origin·quiet",
 )  # fmt: skip
 _LABELS = {
     "direct": "direct (the app on the host: unconfined, printing nothing a call)",
@@ -99,6 +102,8 @@ _LABELS = {
     " a call; no proxy)",
     "chp·sandboxed": "chp·sandboxed (CHP in front of that quiet preview, in its sandbox's"
     " network namespace: like for like with the service's modes)",
+    "trio·floor": "trio·floor (the smallest trio proxy, benchmarks/trioproxy.py, in front of"
+    " that quiet preview as CHP is: what no proxy on the service's stack goes below here)",
     "path·quiet": "path·quiet (the path proxy to that quiet preview: what CHP does, plus"
     " a proxy event and a history row a call)",
     "origin·quiet": "origin·quiet (its origin, the same)",
@@ -362,6 +367,10 @@ def run(
                 chp = start_chp(tools["chp"], quiet[1]["port"], entered[1], processes)
                 app = targets["sandboxed·quiet"]["pid"]
                 targets["chp·sandboxed"] = {**chp, "reference": "sandboxed·quiet", "app_pid": app}
+            if entered is not None:  # the stack's floor, in front of the same app
+                floor = start_floor(quiet[1]["port"], entered[1], processes)
+                app = targets["sandboxed·quiet"]["pid"]
+                targets["trio·floor"] = {**floor, "reference": "sandboxed·quiet", "app_pid": app}
         if only:
             if unknown := set(only) - targets.keys():
                 raise SystemExit(f"anchors: no target {sorted(unknown)}; of {list(targets)}")
@@ -406,6 +415,21 @@ def start_chp(
         _wait_in(prefix, port, processes[-1])
     else:
         wait_for_port(port, 30, processes[-1])
+    url = f"http://127.0.0.1:{port}{CHILD_PATH}"
+    return {"url": url, "pid": processes[-1].pid, "prefix": prefix, "port": port}
+
+
+def start_floor(
+    upstream: int, prefix: list[str], processes: list[subprocess.Popen[bytes]]
+) -> dict[str, Any]:
+    """``benchmarks.trioproxy`` (the floor of a trio proxy) in front of
+    127.0.0.1:``upstream``, run with ``prefix`` (a sandbox's network namespace); its target."""
+    port = free_port()
+    command = [
+        PYTHON, "-m", "benchmarks.trioproxy", "--port", str(port), "--upstream", str(upstream),
+    ]  # fmt: skip
+    processes.append(subprocess.Popen([*prefix, *command], cwd=ROOT))
+    _wait_in(prefix, port, processes[-1])
     url = f"http://127.0.0.1:{port}{CHILD_PATH}"
     return {"url": url, "pid": processes[-1].pid, "prefix": prefix, "port": port}
 
@@ -543,6 +567,7 @@ def rows(result: dict[str, Any], label: str) -> list[tuple[str, str, str, str, s
         "origin": "wrk: the service at the preview's origin (vs the app in its sandbox)",
         "envelope": "wrk: the service's envelope (vs the app in its sandbox)",
         "chp·sandboxed": "wrk: CHP in front of the quiet preview, in its sandbox",
+        "trio·floor": "wrk: the smallest trio proxy in front of it (the stack's floor)",
         "path·quiet": "wrk: the path proxy to a preview printing nothing a call, as CHP's app",
         "origin·quiet": "wrk: the origin of a preview printing nothing a call, as CHP's app",
     }

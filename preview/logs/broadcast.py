@@ -137,6 +137,25 @@ class LogBroadcast:
     ) -> Event:
         """Add one event. Blocks only while the database writer is behind by its buffer
         (``writer_buffer`` events or ``writer_bytes``)."""
+        event = self.add(
+            level, message, source, stream, status=status, timestamp=timestamp, process=process
+        )
+        await self.wait_for_writer()
+        return event
+
+    def add(
+        self,
+        level: str,
+        message: str,
+        source: str,
+        stream: str | None = None,
+        *,
+        status: str | None = None,
+        timestamp: datetime | None = None,
+        process: str | None = None,
+    ) -> Event:
+        """:meth:`publish` without waiting for the writer's room: a caller that waits
+        for it after (:meth:`wait_for_writer`), or that checked :meth:`writer_full`."""
         if self.closed:
             raise trio.ClosedResourceError("the preview's log is closed")
         event = Event(
@@ -146,7 +165,6 @@ class LogBroadcast:
         self._add((event,))
         if status is not None:
             self._status_lot.unpark_all()
-        await self._wait_for_writer()
         return event
 
     async def publish_lines(
@@ -165,7 +183,7 @@ class LogBroadcast:
         if not texts:
             return
         self.add_texts(levels, texts, source, stream, timestamp, process)
-        await self._wait_for_writer()
+        await self.wait_for_writer()
 
     def add_texts(
         self, levels: list[str], texts: list[str], source: str, stream: str, timestamp: datetime,
@@ -213,7 +231,8 @@ class LogBroadcast:
     def writer_full(self) -> bool:
         return len(self._pending) >= self._writer_buffer or self._pending_cost >= self._writer_bytes
 
-    async def _wait_for_writer(self) -> None:
+    async def wait_for_writer(self) -> None:
+        """Until the writer's queue has room (at once, without a checkpoint, if it has)."""
         while self.writer_full():
             await self._space_lot.park()
 

@@ -88,7 +88,7 @@ class PreviewState:
         """The service's own narration, as a ``system`` event of the preview's log."""
         await self.broadcast.publish(level, message, "system")
 
-    async def proxy_event(
+    def proxy_event(
         self,
         method: str,
         path: str,
@@ -98,13 +98,15 @@ class PreviewState:
         error: str | None = None,
     ) -> int | None:
         """A proxied request, as a ``proxy`` event between the app's own lines; its id
-        (the request history's link to the log), None once the log is closed."""
+        (the request history's link to the log), None once the log is closed. Added
+        without waiting for the writer's room: the caller waits for it
+        (``LogBroadcast.wait_for_writer``)."""
         if self.broadcast.closed:
             return None
         outcome = str(status) if status is not None else f"failed ({error})"
         level = "ERROR" if status is None or status >= 500 else "WARN" if status >= 400 else "INFO"
         message = f"{method} {path} -> {outcome} in {elapsed_ms:.1f} ms [{request_id}]"
-        return (await self.broadcast.publish(level, message, "proxy")).id
+        return self.broadcast.add(level, message, "proxy").id
 
     async def publish_status(self, status: str, message: str) -> None:
         self.status = status

@@ -176,12 +176,18 @@ class PreviewRuntime:
         self, method: str, path: str, status: int | None, elapsed_ms: float, request_id: str,
         error: str | None = None,
     ) -> int | None:  # fmt: skip
-        """A proxied request as an event among the app's lines (its id; None once closed)."""
+        """A proxied request as an event among the app's lines (its id; None once closed).
+        Waits only while the log's writer is behind, or to say a diagnosis (a 5xx): no
+        coroutine is made to find that it need not wait (a call's CPU, with its caches
+        cold, counts each of them)."""
         self.touch()
-        event_id = await self.state.proxy_event(method, path, status, elapsed_ms, request_id, error)
+        event_id = self.state.proxy_event(method, path, status, elapsed_ms, request_id, error)
         if status is not None and self.supervision is not None:
             self.supervision.alive_at = trio.current_time()  # errors before: not its exit's
-        await self._tables.answered(method, path, status)
+        if status is not None and status >= 500:  # whether its tables are missing
+            await self._tables.answered(method, path, status)
+        if self.broadcast.writer_full():
+            await self.broadcast.wait_for_writer()
         return event_id
 
     async def call_failure_said(self, began: float) -> str | None:
