@@ -125,18 +125,11 @@ class LogBroadcast:
         return len(self._pending)
 
     async def publish(
-        self,
-        level: str,
-        message: str,
-        source: str,
-        stream: str | None = None,
-        *,
-        status: str | None = None,
-        timestamp: datetime | None = None,
-        process: str | None = None,
-    ) -> Event:
-        """Add one event. Blocks only while the database writer is behind by its buffer
-        (``writer_buffer`` events or ``writer_bytes``)."""
+        self, level: str, message: str, source: str, stream: str | None = None, *,
+        status: str | None = None, timestamp: datetime | None = None, process: str | None = None,
+    ) -> Event:  # fmt: skip
+        """Add one event (:meth:`add`). Blocks only while the database writer is behind
+        by its buffer (``writer_buffer`` events or ``writer_bytes``)."""
         event = self.add(
             level, message, source, stream, status=status, timestamp=timestamp, process=process
         )
@@ -144,16 +137,9 @@ class LogBroadcast:
         return event
 
     def add(
-        self,
-        level: str,
-        message: str,
-        source: str,
-        stream: str | None = None,
-        *,
-        status: str | None = None,
-        timestamp: datetime | None = None,
-        process: str | None = None,
-    ) -> Event:
+        self, level: str, message: str, source: str, stream: str | None = None, *,
+        status: str | None = None, timestamp: datetime | None = None, process: str | None = None,
+    ) -> Event:  # fmt: skip
         """:meth:`publish` without waiting for the writer's room: a caller that waits
         for it after (:meth:`wait_for_writer`), or that checked :meth:`writer_full`."""
         if self.closed:

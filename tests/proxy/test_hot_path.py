@@ -18,7 +18,7 @@ from hypercorn.trio.tcp_server import TCPServer
 from hypercorn.trio.worker_context import TrioSingleTask
 
 from preview.proxy.hot import front as hot_front
-from preview.proxy.hot.upstream import receive_now, send_now
+from preview.proxy.hot.sockets import receive_now, send_now
 
 from ..conftest import auth, eventually
 

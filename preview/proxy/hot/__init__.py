@@ -2,8 +2,9 @@
 path proxy's, each preview origin's and the JSON envelope's) served on the connection
 itself. ``front`` puts it in front of Hypercorn's handling of each plain-TCP connection,
 ``path`` reads and routes each request, ``head`` is its HTTP/1.1 framing, ``upstream``
-its kept-alive connections to the apps, ``relay`` its side toward the caller and
-``envelope`` the JSON envelope's call; ``watch`` times a connection's waits."""
+its kept-alive connections to the apps, ``sockets`` its socket calls, ``relay`` its side
+toward the caller and ``envelope`` the JSON envelope's call; ``watch`` times a
+connection's waits."""
 
 from .front import attach, install
 from .path import HotPath

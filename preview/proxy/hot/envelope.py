@@ -41,7 +41,8 @@ from ..policy import (
 )
 from .head import ChunkedScanner, HeadWriter, RequestHead
 from .relay import VARY_ORIGIN, answer
-from .upstream import FLUSH, RawPools, answer_body, receive_now
+from .sockets import receive_now
+from .upstream import FLUSH, RawPools, answer_body
 from .watch import Watch
 
 if TYPE_CHECKING:

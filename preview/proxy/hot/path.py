@@ -42,7 +42,8 @@ from .envelope import EnvelopeCalls, EnvelopeWay
 from .head import CallTarget, HeadWriter, RequestHead
 from .relay import VARY_ORIGIN, ClientGone, RequestBody, answer_error, entered, relay
 from .route import Enter, Routes
-from .upstream import RawPools, answer_body, receive_now
+from .sockets import receive_now
+from .upstream import RawPools, answer_body
 from .watch import Watch
 
 if TYPE_CHECKING:

@@ -22,7 +22,8 @@ from ...errors import PreviewError, error_response
 from ...services import ENTER_PATH, Services
 from ..policy import body_too_large
 from .head import RequestHead, ResponseHead
-from .upstream import FLUSH, receive_now, send_now
+from .sockets import receive_now, send_at_once, send_now
+from .upstream import FLUSH
 
 if TYPE_CHECKING:
     from ...runtime import PreviewRuntime
@@ -139,7 +140,8 @@ async def relay(
     if response.whole is not None:  # read with the head: one write
         out = b"".join((status, headers, framing, _date(), b"\r\n\r\n", response.whole))
         try:
-            await send_now(client, out)
+            if (rest := send_at_once(client, out)) is not None:
+                await send_now(client, rest)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return False
         return True

@@ -27,11 +27,11 @@ from ...runtime.clients import SAFE_METHODS
 from ...runtime.upstream import POOL_SIZE, Upstream
 from ..failures import CUT_SHORT, UNANSWERED
 from .head import ChunkedScanner, ResponseHead, parse_response
+from .sockets import receive_now, send_at_once, send_now
 from .watch import Watch
 
 __all__ = [
-    "FLUSH", "RawConnection", "RawPools", "answer_body", "ask", "receive_now", "send_now",
-    "went_stale",
+    "FLUSH", "RawConnection", "RawPools", "answer_body", "ask", "went_stale",
 ]  # fmt: skip
 
 FLUSH = object()  # given by answer_body() before it waits for more of the answer
@@ -80,6 +80,24 @@ class RawPools:
         if pool is None:
             pool = self._pools[upstream] = _Pool()
         return pool
+
+    def take_idle(self, upstream: Upstream, *, retried: bool) -> RawConnection | None:
+        """:meth:`take` of the common case, without a coroutine: a slot free and the
+        newest idle connection fresh (and, unless ``retried``, not closed by the app);
+        else None, nothing changed (:meth:`take` then)."""
+        pool = self._pool(upstream)
+        if not pool.idle or not pool.slots.value:
+            return None
+        connection = pool.idle[-1]
+        if trio.current_time() - connection.idle_since >= _IDLE_EXPIRY or (
+            not retried and connection.closed_by_peer()
+        ):
+            return None
+        pool.slots.acquire_nowait()
+        upstream.call_began()  # until give_back: a revision's swap waits for it
+        pool.idle.pop()
+        connection.reused = True
+        return connection
 
     async def take(
         self, upstream: Upstream, each_op_s: float, *, fresh: bool = False, retried: bool = False
@@ -162,7 +180,9 @@ class RawPools:
         connection the app had closed goes once more on a new one (:func:`went_stale`).
         The connection and the answer's head; on a failure, the connection is closed."""
         retried = body is None and method in _SAFE  # went_stale's calls
-        taken: RawConnection | None = await self.take(upstream, each_op_s, retried=retried)
+        taken = self.take_idle(upstream, retried=retried)
+        if taken is None:
+            taken = await self.take(upstream, each_op_s, retried=retried)
         try:
             try:
                 return taken, await ask(taken, head, body, method, each_op_s, watch, read)
@@ -202,8 +222,8 @@ async def ask(
         async for chunk in body:
             await _send(stream, out + chunk, each_op_s)
             out = b""
-    if out:
-        await _send(stream, out, each_op_s)
+    if out and (rest := _sent_at_once(stream, out)) is not None:
+        await _send(stream, rest, each_op_s)
     buffer = b""
     while True:
         end = buffer.find(b"\r\n\r\n")
@@ -322,76 +342,15 @@ async def _receive(
     return data
 
 
-def _raw(stream: trio.SocketStream) -> socket.socket:
-    return stream.socket._sock  # type: ignore[attr-defined]  # trio's own; see the test
-
-
-async def send_now(stream: trio.SocketStream, data: bytes, each_op_s: float = math.inf) -> None:
-    """``stream.send_all(data)`` without trio's checkpoints when the socket takes it at
-    once (a scheduler round trip each, the larger part of a small call's cost): only a
-    socket that is full is waited for, at most ``each_op_s`` at a time
-    (``trio.TooSlowError``). ``trio.BrokenResourceError`` when the peer is gone."""
-    raw = _raw(stream)
+def _sent_at_once(stream: trio.SocketStream, data: bytes) -> memoryview | None:
+    """:func:`send_at_once`, its errors httpx's (as :func:`_send`'s)."""
     try:
-        sent = raw.send(data)
-    except BlockingIOError:
-        sent = 0
-    except OSError as error:
-        raise trio.BrokenResourceError(str(error)) from None
-    view = memoryview(data)[sent:] if sent < len(data) else None  # most: taken whole
-    while view:
-        try:
-            view = view[raw.send(view) :]
-        except BlockingIOError:
-            await _wait(trio.lowlevel.wait_writable, raw, each_op_s)
-        except OSError as error:
-            raise trio.BrokenResourceError(str(error)) from None
+        return send_at_once(stream, data)
+    except trio.BrokenResourceError as error:
+        raise httpx.WriteError(str(error)) from None
 
 
-async def receive_now(
-    stream: trio.SocketStream,
-    each_op_s: float = math.inf,
-    watch: Watch | None = None,
-    *,
-    idle: bool = False,
-    wait_first: bool = False,
-) -> bytes:
-    """``stream.receive_some()``, as :func:`send_now`: waits only when nothing came yet
-    (with a ``watch``, one it keeps the deadline of; ``idle``: one the server's stop
-    ends). ``wait_first``: the bytes cannot be there yet (an answer just asked for, the
-    caller's next request just after the answer): wait before reading, rather than
-    read, fail and wait."""
-    raw = _raw(stream)
-    if wait_first:
-        if watch is not None:
-            await watch.readable(raw, each_op_s, idle=idle)
-        else:
-            await _wait(trio.lowlevel.wait_readable, raw, each_op_s)
-    while True:
-        try:
-            return raw.recv(_READ)
-        except BlockingIOError:
-            if watch is not None:
-                await watch.readable(raw, each_op_s, idle=idle)
-            else:
-                await _wait(trio.lowlevel.wait_readable, raw, each_op_s)
-        except OSError as error:
-            raise trio.BrokenResourceError(str(error)) from None
-
-
-async def _wait(until: Any, raw: socket.socket, each_op_s: float) -> None:
-    """``until(raw)``, at most ``each_op_s``: a bare cancel scope, not ``fail_after``
-    (whose context-manager generator costs as much again, at every call's waits)."""
-    if each_op_s == math.inf:
-        await until(raw)
-        return
-    with trio.CancelScope(deadline=trio.current_time() + each_op_s) as scope:
-        await until(raw)
-    if scope.cancelled_caught:
-        raise trio.TooSlowError
-
-
-async def _send(stream: trio.SocketStream, data: bytes, each_op_s: float) -> None:
+async def _send(stream: trio.SocketStream, data: bytes | memoryview, each_op_s: float) -> None:
     try:
         await send_now(stream, data, each_op_s if each_op_s > 0 else math.inf)
     except trio.TooSlowError:

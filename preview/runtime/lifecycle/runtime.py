@@ -58,17 +58,10 @@ class PreviewRuntime:
     """
 
     def __init__(
-        self,
-        spec: LaunchSpec,
-        *,
-        settings: Settings,
-        store: Store,
-        ports: PortPool,
-        metrics: Metrics | None = None,
-        builder: EnvBuilder | None = None,
-        isolation: Isolation | None = None,
-        start_slots: trio.CapacityLimiter | None = None,
-    ) -> None:
+        self, spec: LaunchSpec, *, settings: Settings, store: Store, ports: PortPool,
+        metrics: Metrics | None = None, builder: EnvBuilder | None = None,
+        isolation: Isolation | None = None, start_slots: trio.CapacityLimiter | None = None,
+    ) -> None:  # fmt: skip
         self.spec = spec
         self.id = spec.preview_id
         self.settings = settings
@@ -176,17 +169,15 @@ class PreviewRuntime:
         self, method: str, path: str, status: int | None, elapsed_ms: float, request_id: str,
         error: str | None = None,
     ) -> int | None:  # fmt: skip
-        """A proxied request as an event among the app's lines (its id; None once closed).
-        Waits only while the log's writer is behind, or to say a diagnosis (a 5xx): no
-        coroutine is made to find that it need not wait (a call's CPU, with its caches
-        cold, counts each of them)."""
+        """A proxied request as an event among the app's lines (its id; None once closed);
+        waits only while the log's writer is behind, or to say a diagnosis (a 5xx)."""
         self.touch()
         event_id = self.state.proxy_event(method, path, status, elapsed_ms, request_id, error)
         if status is not None and self.supervision is not None:
             self.supervision.alive_at = trio.current_time()  # errors before: not its exit's
         if status is not None and status >= 500:  # whether its tables are missing
             await self._tables.answered(method, path, status)
-        if self.broadcast.writer_full():
+        if self.broadcast.writer_full():  # no coroutine made otherwise: a call's CPU
             await self.broadcast.wait_for_writer()
         return event_id
 
@@ -374,9 +365,8 @@ class PreviewRuntime:
             on_failing_routes=self._route_fixes.wanted,
         )  # fmt: skip
         outbound_dir = confinement.outbound_dir if confinement is not None else None
-        async with open_outbound(
-            outbound_dir, self.containment.outbound, partial(self._system, "WARN")
-        ):
+        say = partial(self._system, "WARN")
+        async with open_outbound(outbound_dir, self.containment.outbound, say):
             return await self.swaps.serve(self.supervision, self._controls, env, limits)
 
     async def _watch_lines(self, texts: list[str]) -> None:
