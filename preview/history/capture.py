@@ -35,7 +35,7 @@ from ..errors import StoreError
 from ..settings import Settings
 from ..store import Pace, Store, until_stored
 from .rows import write_batch
-from .waiting import Waiting, held_bytes, shaped
+from .waiting import Waiting, entry, shaped
 
 __all__ = ["BodySample", "Capture", "NoCapture", "RequestHistory", "SampledBody"]
 
@@ -222,24 +222,30 @@ class RequestHistory:
         return body, capture
 
     def keep(self, item: tuple) -> None:
-        """Queue one request (``Capture.record``'s tuple) for the writer, unshaped."""
+        """Queue one request (``Capture.record``'s tuple) for the writer, unshaped unless
+        its bodies are large (``waiting.entry``)."""
         if self._pending >= _MAX_PENDING or self._pending_bytes > _MAX_PENDING_BYTES:
             if not self.not_kept:
                 _log.warning("request history: the database is behind; requests not kept")
             self.not_kept += 1
+            return
+        try:
+            waiting_entry = entry(self._recorded + 1, item)
+        except Exception:  # a bug of ours must not fail the call: the request is lost
+            self._not_shaped()
             return
         waiting = self._waiting.get(item[0])
         if waiting is None:
             waiting = self._waiting[item[0]] = Waiting()
         self._recorded += 1
         items = waiting.items
-        items.append((self._recorded, item))
-        size = held_bytes(item)
+        items.append(waiting_entry)
+        size = waiting_entry[3]
         waiting.size += size
         self._pending += 1
         self._pending_bytes += size
         if len(items) > self.max_requests + 1:  # the batch's cut would remove it unseen
-            oldest = held_bytes(items.popleft()[1])
+            oldest = items.popleft()[3]
             waiting.size -= oldest
             self._pending -= 1
             self._pending_bytes -= oldest

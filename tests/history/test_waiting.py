@@ -74,3 +74,25 @@ async def test_a_batch_is_shaped_in_slices_that_let_the_calls_run(monkeypatch) -
             done = True
     assert len(rows) == 40
     assert len(turns) - before >= 39  # a turn between every two rows, not one batch
+
+
+async def test_a_request_with_a_large_body_is_shaped_by_its_call_and_once(monkeypatch) -> None:
+    shaped_paths: list[str] = []
+
+    def counted(item: tuple) -> tuple:
+        shaped_paths.append(item[10])
+        return shape_row(item)
+
+    monkeypatch.setattr(waiting_module, "shape_row", counted)
+    history = RequestHistory(dataclasses.replace(Settings(), capture_requests=10))
+    runtime = SimpleNamespace(id="p1", spec=SimpleNamespace(generation_id="g1"))
+    for n, body in enumerate((b"x" * waiting_module.SHAPED_AT_ONCE, b"small")):
+        _, capture = history.start(body)
+        capture.record(
+            runtime, "proxy", "POST", f"/n/{n}", [], 200, [], trio.current_time(), 1.0,
+            f"req_{n}", n,
+        )  # fmt: skip
+    assert shaped_paths == ["/n/0"]  # its masking is the call's: no slice holds it
+    rows = await shaped(history._waiting, 10, 2**20, _never)
+    assert [row[_PATH] for row in rows] == ["/n/0", "/n/1"]
+    assert shaped_paths == ["/n/0", "/n/1"]  # each once
