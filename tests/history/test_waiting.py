@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from types import SimpleNamespace
 
+import pytest
 import trio
 
 from preview import Settings
@@ -27,20 +28,26 @@ def _keep(history: RequestHistory, pid: str, numbers: range) -> None:
         )  # fmt: skip
 
 
+@pytest.fixture
+def shaped_paths(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the requests ``rows.shape_row`` shapes, in order."""
+    paths: list[str] = []
+
+    def counted(item: tuple) -> tuple:
+        paths.append(item[10])
+        return shape_row(item)
+
+    monkeypatch.setattr(waiting_module, "shape_row", counted)
+    return paths
+
+
 def _never() -> None:
     raise AssertionError("a request could not be shaped")
 
 
 async def test_a_call_keeps_its_request_unshaped_and_the_writer_shapes_only_what_is_kept(
-    monkeypatch,
+    shaped_paths: list[str],
 ) -> None:
-    shaped_paths: list[str] = []
-
-    def counted(item: tuple) -> tuple:
-        shaped_paths.append(item[10])
-        return shape_row(item)
-
-    monkeypatch.setattr(waiting_module, "shape_row", counted)
     history = RequestHistory(dataclasses.replace(Settings(), capture_requests=10))
     _keep(history, "p1", range(50))  # past its bound of 10
     _keep(history, "p2", range(3))
@@ -76,14 +83,9 @@ async def test_a_batch_is_shaped_in_slices_that_let_the_calls_run(monkeypatch) -
     assert len(turns) - before >= 39  # a turn between every two rows, not one batch
 
 
-async def test_a_request_with_a_large_body_is_shaped_by_its_call_and_once(monkeypatch) -> None:
-    shaped_paths: list[str] = []
-
-    def counted(item: tuple) -> tuple:
-        shaped_paths.append(item[10])
-        return shape_row(item)
-
-    monkeypatch.setattr(waiting_module, "shape_row", counted)
+async def test_a_request_with_a_large_body_is_shaped_by_its_call_and_once(
+    shaped_paths: list[str],
+) -> None:
     history = RequestHistory(dataclasses.replace(Settings(), capture_requests=10))
     runtime = SimpleNamespace(id="p1", spec=SimpleNamespace(generation_id="g1"))
     for n, body in enumerate((b"x" * waiting_module.SHAPED_AT_ONCE, b"small")):

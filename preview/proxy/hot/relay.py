@@ -22,7 +22,7 @@ from ...errors import PreviewError, error_response
 from ...services import ENTER_PATH, Services
 from ..policy import body_too_large
 from .head import RequestHead, ResponseHead
-from .sockets import receive_now, send_at_once, send_now
+from .sockets import receive_now, send_now
 from .upstream import FLUSH
 
 if TYPE_CHECKING:
@@ -140,8 +140,7 @@ async def relay(
     if response.whole is not None:  # read with the head: one write
         out = b"".join((status, headers, framing, _date(), b"\r\n\r\n", response.whole))
         try:
-            if (rest := send_at_once(client, out)) is not None:
-                await send_now(client, rest)
+            await send_now(client, out)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return False
         return True

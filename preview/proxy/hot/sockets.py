@@ -14,7 +14,7 @@ import trio
 
 from .watch import Watch
 
-__all__ = ["receive_now", "send_at_once", "send_now"]
+__all__ = ["receive_now", "send_now"]
 
 _READ = 65536
 
@@ -23,29 +23,19 @@ def _raw(stream: trio.SocketStream) -> socket.socket:
     return stream.socket._sock  # type: ignore[attr-defined]  # trio's own; see the test
 
 
-def send_at_once(stream: trio.SocketStream, data: bytes | memoryview) -> memoryview | None:
-    """Send what the socket takes of ``data`` now: None if it took it all (most do),
-    else the rest (for :func:`send_now`). ``trio.BrokenResourceError`` when the peer is
-    gone."""
+async def send_now(stream: trio.SocketStream, data: bytes, each_op_s: float = math.inf) -> None:
+    """``stream.send_all(data)`` without trio's checkpoints when the socket takes it at
+    once (a scheduler round trip each, the larger part of a small call's cost): only a
+    socket that is full is waited for, at most ``each_op_s`` at a time
+    (``trio.TooSlowError``). ``trio.BrokenResourceError`` when the peer is gone."""
+    raw = _raw(stream)
     try:
-        sent = _raw(stream).send(data)
+        sent = raw.send(data)
     except BlockingIOError:
         sent = 0
     except OSError as error:
         raise trio.BrokenResourceError(str(error)) from None
-    return memoryview(data)[sent:] if sent < len(data) else None
-
-
-async def send_now(
-    stream: trio.SocketStream, data: bytes | memoryview, each_op_s: float = math.inf
-) -> None:
-    """``stream.send_all(data)`` without trio's checkpoints when the socket takes it at
-    once (a scheduler round trip each, the larger part of a small call's cost): only a
-    socket that is full is waited for, at most ``each_op_s`` at a time
-    (``trio.TooSlowError``). ``trio.BrokenResourceError`` when the peer is gone.
-    Callers on a call's path try :func:`send_at_once` first (no coroutine made)."""
-    view = send_at_once(stream, data)
-    raw = _raw(stream)
+    view = memoryview(data)[sent:] if sent < len(data) else None  # most: taken whole
     while view:
         try:
             view = view[raw.send(view) :]

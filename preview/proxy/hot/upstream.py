@@ -27,7 +27,7 @@ from ...runtime.clients import SAFE_METHODS
 from ...runtime.upstream import POOL_SIZE, Upstream
 from ..failures import CUT_SHORT, UNANSWERED
 from .head import ChunkedScanner, ResponseHead, parse_response
-from .sockets import receive_now, send_at_once, send_now
+from .sockets import receive_now, send_now
 from .watch import Watch
 
 __all__ = [
@@ -80,24 +80,6 @@ class RawPools:
         if pool is None:
             pool = self._pools[upstream] = _Pool()
         return pool
-
-    def take_idle(self, upstream: Upstream, *, retried: bool) -> RawConnection | None:
-        """:meth:`take` of the common case, without a coroutine: a slot free and the
-        newest idle connection fresh (and, unless ``retried``, not closed by the app);
-        else None, nothing changed (:meth:`take` then)."""
-        pool = self._pool(upstream)
-        if not pool.idle or not pool.slots.value:
-            return None
-        connection = pool.idle[-1]
-        if trio.current_time() - connection.idle_since >= _IDLE_EXPIRY or (
-            not retried and connection.closed_by_peer()
-        ):
-            return None
-        pool.slots.acquire_nowait()
-        upstream.call_began()  # until give_back: a revision's swap waits for it
-        pool.idle.pop()
-        connection.reused = True
-        return connection
 
     async def take(
         self, upstream: Upstream, each_op_s: float, *, fresh: bool = False, retried: bool = False
@@ -180,9 +162,7 @@ class RawPools:
         connection the app had closed goes once more on a new one (:func:`went_stale`).
         The connection and the answer's head; on a failure, the connection is closed."""
         retried = body is None and method in _SAFE  # went_stale's calls
-        taken = self.take_idle(upstream, retried=retried)
-        if taken is None:
-            taken = await self.take(upstream, each_op_s, retried=retried)
+        taken: RawConnection | None = await self.take(upstream, each_op_s, retried=retried)
         try:
             try:
                 return taken, await ask(taken, head, body, method, each_op_s, watch, read)
@@ -222,8 +202,8 @@ async def ask(
         async for chunk in body:
             await _send(stream, out + chunk, each_op_s)
             out = b""
-    if out and (rest := _sent_at_once(stream, out)) is not None:
-        await _send(stream, rest, each_op_s)
+    if out:
+        await _send(stream, out, each_op_s)
     buffer = b""
     while True:
         end = buffer.find(b"\r\n\r\n")
@@ -342,15 +322,7 @@ async def _receive(
     return data
 
 
-def _sent_at_once(stream: trio.SocketStream, data: bytes) -> memoryview | None:
-    """:func:`send_at_once`, its errors httpx's (as :func:`_send`'s)."""
-    try:
-        return send_at_once(stream, data)
-    except trio.BrokenResourceError as error:
-        raise httpx.WriteError(str(error)) from None
-
-
-async def _send(stream: trio.SocketStream, data: bytes | memoryview, each_op_s: float) -> None:
+async def _send(stream: trio.SocketStream, data: bytes, each_op_s: float) -> None:
     try:
         await send_now(stream, data, each_op_s if each_op_s > 0 else math.inf)
     except trio.TooSlowError:
