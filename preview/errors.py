@@ -23,6 +23,7 @@ __all__ = [
     "InsufficientStorage",
     "NotFound",
     "PreviewError",
+    "RequestTimeout",
     "StoreError",
     "StoreFull",
     "StoreUnavailable",
@@ -31,7 +32,9 @@ __all__ = [
     "TooManyRequests",
     "Unauthorized",
     "Unavailable",
+    "body_stalled",
     "error_response",
+    "malformed_request",
 ]
 
 
@@ -74,8 +77,9 @@ def error_response(error: PreviewError) -> tuple[int, list[tuple[str, str]], byt
         headers.append(("WWW-Authenticate", 'Bearer realm="preview"'))
     if error.retry_after is not None:
         headers.append(("Retry-After", str(max(1, math.ceil(error.retry_after)))))
-    if error.status_code == 413:
-        # The body was not read to its end: the connection cannot carry another request.
+    if error.status_code in (408, 413) or error.code == "malformed_request":
+        # The body was not read to its end (or where it ends is lost): the connection
+        # cannot carry another request.
         headers.append(("Connection", "close"))
     body = json.dumps(error.to_json(), separators=(",", ":")).encode()
     return error.status_code, headers, body + b"\n"
@@ -84,6 +88,26 @@ def error_response(error: PreviewError) -> tuple[int, list[tuple[str, str]], byt
 class BadRequest(PreviewError):
     status_code = 400
     default_code = "bad_request"
+
+
+def malformed_request() -> BadRequest:
+    """A request that is not HTTP/1.1 (Hypercorn's h11 refusing it, or a body the hot
+    path relays chunk by chunk)."""
+    return BadRequest(
+        "The request is not valid HTTP/1.1 (its request line, a header or the"
+        " framing of its body).",
+        code="malformed_request",
+    )
+
+
+def body_stalled(timeout: float) -> RequestTimeout:
+    """A caller that stopped sending its request's body mid-way (nginx's
+    ``client_body_timeout``): it held its connection, and one to the app, for ever."""
+    return RequestTimeout(
+        f"The request's body stopped coming: nothing of it for {timeout:g} s.",
+        code="request_body_timeout",
+        details={"timeout": timeout},
+    )
 
 
 class Unauthorized(PreviewError):
@@ -104,6 +128,11 @@ class NotFound(PreviewError):
 class Conflict(PreviewError):
     status_code = 409
     default_code = "conflict"
+
+
+class RequestTimeout(PreviewError):
+    status_code = 408
+    default_code = "request_timeout"
 
 
 class TooLarge(PreviewError):

@@ -158,7 +158,7 @@ class Settings:
         default=4, metadata=_help("count", "threads that may run database calls at once")
     )
     proxy_timeout: float = field(
-        default=30, metadata=_help("s", "a proxied call the preview has not answered by then: 504")
+        default=30, metadata=_help("s", "a call unanswered by then: 504; its body stalled: 408")
     )
     proxy_max_body_bytes: int = field(
         default=10 * 1024 * 1024, metadata=_help("bytes", "largest request body sent to a preview")

@@ -56,6 +56,7 @@ _STATUS_NAMES = {
     401: "No or invalid credentials",
     403: "Not allowed",
     404: "Unknown or not yours",
+    408: "The request's body stalled",
     409: "Conflict or limit",
     413: "Too large",
     429: "Too many",
@@ -69,9 +70,8 @@ def _merge(*groups: dict[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
     merged: dict[int, tuple[str, ...]] = {}
     for group in groups:
         for status, codes in group.items():
-            merged[status] = merged.get(status, ()) + tuple(
-                c for c in codes if c not in merged.get(status, ())
-            )
+            known = merged.get(status, ())
+            merged[status] = known + tuple(c for c in codes if c not in known)
     return merged
 
 
@@ -161,9 +161,8 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
      })),
     ("*", "/api/generations/{gid}/preview/proxy/{path}", "The app, through a reverse proxy",
      ("previewToken",), False, _merge(_GEN, _PREVIEW_TOKEN, _UPSTREAM, {
-         400: ("invalid_proxy_path",),
-         413: ("request_body_too_large",),
-         502: ("bad_gateway",),
+         400: ("invalid_proxy_path", "malformed_request"),
+         408: ("request_body_timeout",), 413: ("request_body_too_large",), 502: ("bad_gateway",),
      })),
     ("get", "/api/generations/{gid}/preview/requests", "Its proxied requests, newest first",
      ("method", "path", "status", "limit", "before", "replays", "format"), False,

@@ -26,7 +26,7 @@ import httpx
 import trio
 
 from ..auth import User
-from ..errors import PreviewError, error_response
+from ..errors import PreviewError, body_stalled, error_response
 from ..runtime import proxy_prefix
 from ..services import Services
 from ..services.bodies import envelope_limit, json_object
@@ -215,7 +215,12 @@ async def forward_call(
     )
     extra = [] if app_origin else list(API_ORIGIN_HEADERS)
     has_body = method not in _NO_BODY or not caller.named.keys().isdisjoint(_BODY_HEADERS)
-    content = _request_body(receive, state.settings.proxy_max_body_bytes) if has_body else None
+    settings = state.settings
+    content = (
+        _request_body(receive, settings.proxy_max_body_bytes, settings.proxy_timeout)
+        if has_body
+        else None
+    )
     content, capture = state.history.start(content)  # kept in the request history
     began = trio.current_time()
     try:
@@ -322,11 +327,16 @@ async def _start(send: Any, status: int, headers: list[tuple[str, str]]) -> None
     )
 
 
-async def _request_body(receive: Any, limit: int) -> AsyncIterator[bytes]:
-    """The caller's body as it arrives, for the upstream call; 413 past ``limit``."""
+async def _request_body(receive: Any, limit: int, each_read_s: float) -> AsyncIterator[bytes]:
+    """The caller's body as it arrives, for the upstream call; 413 past ``limit``, 408
+    once none of it came for ``each_read_s``."""
     size = 0
     while True:
-        message = await receive()
+        message = None
+        with trio.move_on_after(each_read_s):
+            message = await receive()
+        if message is None:
+            raise body_stalled(each_read_s)
         if message["type"] == "http.disconnect":
             raise _ClientGone
         chunk = message.get("body", b"")

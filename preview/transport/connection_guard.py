@@ -46,8 +46,9 @@ its work ends by itself, with the client's connection left open.
   connection only; cancellation and ``KeyboardInterrupt`` go on as before.
 * ``H11Protocol._send_error_response``: a request h11 cannot parse (a malformed request
   line or header, a bad chunk, a head past ``h11_max_incomplete_size``) was answered
-  400 or 431 with an empty body; it now carries the error shape, as every other refusal
-  does (``malformed_request``, ``request_head_too_large``), still closing the connection.
+  400, 431 or 501 with an empty body; it now carries the error shape, as every other
+  refusal does (``malformed_request``, ``request_head_too_large``,
+  ``transfer_coding_not_implemented``), still closing the connection.
 * ``HTTPStream._send_error_response``: an exception that escapes the ASGI layers below
   Quart's error handler (the fast paths: a bug) was an empty 500; it is the error shape
   Quart's handler gives, ``internal_error`` (Hypercorn logs the traceback, as before).
@@ -69,7 +70,7 @@ from typing import Any
 
 import trio
 
-from ..errors import BadRequest, PreviewError, error_response
+from ..errors import BadRequest, PreviewError, error_response, malformed_request
 
 try:  # Hypercorn's internals: if they move, install() wraps what it still finds
     import h11
@@ -239,6 +240,11 @@ class _HeadTooLarge(PreviewError):
     default_code = "request_head_too_large"
 
 
+class _CodingNotImplemented(PreviewError):
+    status_code = 501
+    default_code = "transfer_coding_not_implemented"
+
+
 def _refusal_in_shape(original: Any) -> Any:
     async def _send_error_response(self: Any, status_code: int) -> None:
         # h11 hints 431 for a head past its limit and 400 for anything else it refuses.
@@ -249,10 +255,10 @@ def _refusal_in_shape(original: Any) -> Any:
                 details={"limit": limit},
             )
         elif status_code == 400:
-            error = BadRequest(
-                "The request is not valid HTTP/1.1 (its request line, a header or the"
-                " framing of its body).",
-                code="malformed_request",
+            error = malformed_request()
+        elif status_code == 501:  # h11's: a Transfer-Encoding other than chunked alone
+            error = _CodingNotImplemented(
+                "The request's Transfer-Encoding is not implemented: only chunked is."
             )
         else:
             return await original(self, status_code)

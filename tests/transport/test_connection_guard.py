@@ -190,13 +190,20 @@ async def test_a_bad_chunk_while_the_app_answers_ends_that_connection_only(
             400,
             "malformed_request",
         ),
+        (
+            b"POST /api/generations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n"
+            b"\r\n0\r\n\r\n",
+            501,
+            "transfer_coding_not_implemented",
+        ),
     ],
-    ids=["long-header", "many-headers", "request-line", "header-name", "length", "chunk"],
+    ids=["long-header", "many-headers", "request-line", "header-name", "length", "chunk", "coding"],
 )
 async def test_a_request_hypercorn_cannot_parse_is_refused_in_the_error_shape(
     service: Service, request_bytes: bytes, status: int, code: str
 ) -> None:
-    """h11's refusals (a head past its limit: 431; anything malformed: 400) were sent
+    """h11's refusals (a head past its limit: 431; anything malformed: 400; a coding
+    other than chunked: 501) were sent
     with an empty body, the one answer of the API without the error shape. (The heads
     too large are sent unfinished, and just past the 64 KiB the hot path reads of a
     head before it hands the bytes on, so that all are read: h11 refuses more than 16

@@ -173,7 +173,7 @@ class HotPath:
         head = heads.request(
             request, target.line, forwarded, upstream.port, app_origin=target.app_origin
         )
-        body = RequestBody(client, request, buffer, limit)
+        body = RequestBody(client, request, buffer, limit, timeout)
         # Kept in the request history (sampled as framed; the history's writer unchunks).
         chunks, capture = state.history.start(
             None if body.empty else body.chunks(), framed=request.chunked
@@ -194,8 +194,8 @@ class HotPath:
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
             rest = None
-            if body.over is not None:
-                await answer_error(client, body.over, target.extra)
+            if body.refused is not None:
+                await answer_error(client, body.refused, target.extra)
             elif not isinstance(error, ClientGone):
                 elapsed = (trio.current_time() - began) * 1000
                 event_id = await self._completed(

@@ -18,7 +18,7 @@ import h11
 import httpx
 import trio
 
-from ...errors import PreviewError, error_response
+from ...errors import PreviewError, body_stalled, error_response, malformed_request
 from ...services import ENTER_PATH, Services
 from ..policy import body_too_large
 from .head import RequestHead, ResponseHead
@@ -48,14 +48,17 @@ class RequestBody:
     came: a ``Content-Length`` body as is, a chunked one chunked again); ``rest``: what
     the caller sent after it (the next request), once it was read to its end."""
 
-    __slots__ = ("_after", "_client", "_head", "_limit", "over", "rest")
+    __slots__ = ("_after", "_client", "_head", "_limit", "_timeout", "refused", "rest")
 
     def __init__(
-        self, client: trio.SocketStream, head: RequestHead, buffer: bytes, limit: int
-    ) -> None:
-        self._client, self._head, self._limit = client, head, limit
+        self, client: trio.SocketStream, head: RequestHead, buffer: bytes, limit: int,
+        timeout: float,
+    ) -> None:  # fmt: skip
+        self._client, self._head, self._limit, self._timeout = client, head, limit, timeout
         self._after = buffer  # the bytes read so far, the head's included
-        self.over: PreviewError | None = None  # 413, once past ``limit``
+        # Its answer, ours: 413 once past ``limit``, 400 a chunked body not HTTP/1.1's,
+        # 408 none of it for ``timeout`` (``body_stalled``).
+        self.refused: PreviewError | None = None
         self.rest: bytes | None = None
         if not head.chunked and not head.length:
             self.rest = buffer[head.size :]
@@ -66,7 +69,10 @@ class RequestBody:
 
     async def _more(self) -> bytes:
         try:
-            data = await receive_now(self._client)
+            data = await receive_now(self._client, self._timeout)
+        except trio.TooSlowError:
+            self.refused = body_stalled(self._timeout)
+            raise httpx.WriteError("the request's body stopped coming") from None
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
             raise ClientGone from None
         if not data:
@@ -75,7 +81,8 @@ class RequestBody:
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The body's bytes for the app; ``ClientGone`` if the caller left, and past
-        ``limit`` 413 (kept in ``over``) and ``httpx.WriteError`` to end the call."""
+        ``limit`` 413, a malformed chunk 400, a body stalled 408 (kept in ``refused``)
+        and ``httpx.WriteError`` to end the call (not the app's fault: no 502)."""
         if self._head.chunked:
             async for chunk in self._chunked():
                 yield chunk
@@ -102,13 +109,14 @@ class RequestBody:
             try:
                 event = parser.next_event()
             except h11.RemoteProtocolError as error:
+                self.refused = malformed_request()
                 raise httpx.WriteError(f"the request's body: {error}") from None
             if event is h11.NEED_DATA:
                 parser.receive_data(await self._more())
             elif type(event) is h11.Data:
                 size += len(event.data)
                 if size > self._limit:
-                    self.over = body_too_large(self._limit)
+                    self.refused = body_too_large(self._limit)
                     raise httpx.WriteError("over the limit")
                 yield b"%x\r\n%b\r\n" % (len(event.data), event.data)
             elif type(event) is h11.EndOfMessage:
