@@ -157,7 +157,7 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
      True, _merge(_GEN, _JSON, _PREVIEW_TOKEN, _UPSTREAM, {
          400: ("invalid_method", "invalid_path", "invalid_query", "invalid_header",
                "invalid_body"),
-         413: ("request_body_too_large",),
+         408: ("request_body_timeout",), 413: ("request_body_too_large",),
      })),
     ("*", "/api/generations/{gid}/preview/proxy/{path}", "The app, through a reverse proxy",
      ("previewToken",), False, _merge(_GEN, _PREVIEW_TOKEN, _UPSTREAM, {

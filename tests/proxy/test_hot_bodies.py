@@ -26,6 +26,9 @@ def _post(gid: str, launched: dict[str, Any], framing: str) -> bytes:
     ).encode()
 
 
+_EXPECT = "\r\nExpect: 100-continue"
+
+
 def _unchunked(body: bytes) -> bytes:
     data = b""
     while body:
@@ -65,15 +68,21 @@ async def test_a_malformed_chunked_body_is_the_callers_400_not_the_apps_502(runn
 
 
 async def test_a_body_that_stops_coming_is_408_after_the_proxy_timeout(running, settings) -> None:
-    """On the hot path, and on the ASGI path (a call with ``Expect: 100-continue``,
-    which the hot path leaves to Hypercorn): 408 ``request_body_timeout``, closed."""
+    """On the hot path, on the ASGI path (a call with ``Expect: 100-continue``, which
+    the hot path leaves to Hypercorn) and for the envelope (which closed unanswered):
+    408 ``request_body_timeout``, closed."""
     service, gid, launched = running
     object.__setattr__(settings, "proxy_timeout", 1.0)
+    envelope = _post(gid, launched, "Content-Length: 100").replace(
+        b"/preview/proxy/echo", b"/preview/request"
+    )
+    heads = [_post(gid, launched, "Content-Length: 100" + expect) for expect in ("", _EXPECT)]
     with trio.fail_after(60):
-        for expect in ("", "\r\nExpect: 100-continue"):
+        for head in [*heads, envelope]:
+            expect = _EXPECT.encode() in head
             stream = await trio.open_tcp_stream(*address(service))
             async with stream:
-                await stream.send_all(_post(gid, launched, "Content-Length: 100" + expect))
+                await stream.send_all(head)
                 if expect:  # the interim answer first, once the proxy reads the body
                     interim = b""
                     while b"\r\n\r\n" not in interim:
@@ -86,7 +95,7 @@ async def test_a_body_that_stops_coming_is_408_after_the_proxy_timeout(running, 
             status, _, refusal = answer.partition(b"\r\n\r\n")
             if b"transfer-encoding: chunked" in status.lower():  # Hypercorn's framing
                 refusal = _unchunked(refusal)
-            assert status.startswith(b"HTTP/1.1 408 "), (expect, answer[:400])
+            assert status.startswith(b"HTTP/1.1 408 "), (head, answer[:400])
             assert b"connection: close" in status.lower(), status
             assert json.loads(refusal)["error"] == "request_body_timeout", refusal
             assert 1.0 <= waited < 20, waited

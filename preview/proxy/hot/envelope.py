@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import trio
 
-from ...errors import PreviewError
+from ...errors import PreviewError, body_stalled, error_response
 from ...services import Services
 from ...services.bodies import envelope_limit, parse_json_object
 from ...services.callers import AsgiCaller
@@ -136,10 +136,14 @@ class EnvelopeCalls:
         if runtime is None:
             return False, buffer  # refused before its body is read, as the route does
         end = request.size + (request.length or 0)
+        timeout = self._state.settings.proxy_timeout
         while len(buffer) < end:
             try:
-                data = await receive_now(client, self._state.settings.proxy_timeout, watch)
-            except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError):
+                data = await receive_now(client, timeout, watch)
+            except trio.TooSlowError:  # the body stopped coming: 408, as the path's
+                await answer(client, *error_response(body_stalled(timeout)))
+                return True, None
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
                 return True, None
             if not data:
                 return True, None
