@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import trio
 
-from ...errors import PreviewError, body_stalled, error_response
+from ...errors import PreviewError, body_stalled
 from ...services import Services
 from ...services.bodies import envelope_limit, parse_json_object
 from ...services.callers import AsgiCaller
@@ -40,7 +40,7 @@ from ..policy import (
     response_too_large,
 )
 from .head import ChunkedScanner, HeadWriter, RequestHead
-from .relay import VARY_ORIGIN, answer
+from .relay import VARY_ORIGIN, answer, answer_error
 from .sockets import receive_now
 from .upstream import FLUSH, RawPools, answer_body
 from .watch import Watch
@@ -141,7 +141,7 @@ class EnvelopeCalls:
             try:
                 data = await receive_now(client, timeout, watch)
             except trio.TooSlowError:  # the body stopped coming: 408, as the path's
-                await answer(client, *error_response(body_stalled(timeout)))
+                await answer_error(client, body_stalled(timeout), self._vary)
                 return True, None
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 return True, None
