@@ -12,6 +12,7 @@ from typing import Any
 import trio
 
 from preview.proxy.hot import front as hot_front
+from preview.proxy.hot.head import ChunkedScanner
 
 from ..conftest import auth
 from ..raw_http import address, read_response, until_closed
@@ -30,14 +31,11 @@ _EXPECT = "\r\nExpect: 100-continue"
 
 
 def _unchunked(body: bytes) -> bytes:
-    data = b""
-    while body:
-        size_line, _, body = body.partition(b"\r\n")
-        size = int(size_line.split(b";")[0], 16)
-        data, body = data + body[:size], body[size + 2 :]
-        if not size:
-            break
-    return data
+    data: list[bytes] = []
+    scanner = ChunkedScanner(data)
+    scanner.feed(body)
+    assert scanner.done, body
+    return b"".join(data)
 
 
 async def test_a_malformed_chunked_body_is_the_callers_400_not_the_apps_502(running) -> None:
