@@ -42,6 +42,10 @@ def _help(unit: str, text: str) -> dict[str, str]:
     return {"unit": unit, "help": text}
 
 
+def _setting(default: Any, unit: str, text: str) -> Any:  # a field of Settings, on one line
+    return field(default=default, metadata=_help(unit, text))
+
+
 def _auto(text: str) -> Any:  # an auto/off setting, auto by default
     return field(default="auto", metadata=_help("mode", f"auto: {text}; off"))
 
@@ -70,23 +74,17 @@ class Settings:
         default=30 * 86400,
         metadata=_help("s", "bearer tokens living longer (exp - iat, or exp - now) are refused"),
     )
-    port_min: int = field(default=3001, metadata=_help("port", "first port of the preview pool"))
-    port_max: int = field(default=3100, metadata=_help("port", "last port of the preview pool"))
-    max_uptime: float = field(
-        default=3600, metadata=_help("s", "a preview is stopped this long after launch")
-    )
-    inactive_timeout: float = field(
-        default=1800, metadata=_help("s", "a preview nobody used for this long is stopped")
-    )
+    port_min: int = _setting(3001, "port", "first port of the preview pool")
+    port_max: int = _setting(3100, "port", "last port of the preview pool")
+    max_uptime: float = _setting(3600, "s", "a preview is stopped this long after launch")
+    inactive_timeout: float = _setting(1800, "s", "a preview nobody used for this long is stopped")
     session_timeout: float = field(
         default=3600, metadata=_help("s", "lifetime of a session cookie and of a preview token")
     )
     startup_timeout: float = field(
         default=30, metadata=_help("s", "a preview not answering HTTP by then has failed")
     )
-    stop_grace: float = field(
-        default=5, metadata=_help("s", "time between SIGTERM and SIGKILL of a preview's group")
-    )
+    stop_grace: float = _setting(5, "s", "time between SIGTERM and SIGKILL of a preview's group")
     max_log_lines: int = field(
         default=10_000, metadata=_help("events", "ring buffer of recent events per preview")
     )
@@ -115,9 +113,7 @@ class Settings:
         default=100,
         metadata=_help("count", "log streams (SSE, WebSocket) one user may hold open at once"),
     )
-    health_interval: float = field(
-        default=10, metadata=_help("s", "time between health checks of a running preview")
-    )
+    health_interval: float = _setting(10, "s", "time between health checks of a running preview")
     memory_limit_mb: int = field(
         default=512,
         metadata=_help(
@@ -144,9 +140,7 @@ class Settings:
         default=sys.executable,
         metadata=_help("path", "interpreter of previews when PREVIEW_BUILD=off; default ours"),
     )
-    max_upload_bytes: int = field(
-        default=20 * 1024 * 1024, metadata=_help("bytes", "largest upload request body")
-    )
+    max_upload_bytes: int = _setting(20 * 1024 * 1024, "bytes", "largest upload request body")
     max_file_bytes: int = field(
         default=1024 * 1024, metadata=_help("bytes", "largest single file of a generation")
     )
@@ -157,9 +151,8 @@ class Settings:
     db_threads: int = field(
         default=4, metadata=_help("count", "threads that may run database calls at once")
     )
-    proxy_timeout: float = field(
-        default=30, metadata=_help("s", "a call unanswered by then: 504; its body stalled: 408")
-    )
+    proxy_timeout: float = _setting(30, "s", "a call to a preview unanswered by then: 504")
+    body_timeout: float = _setting(30, "s", "a request body that stops coming this long: 408")
     proxy_max_body_bytes: int = field(
         default=10 * 1024 * 1024, metadata=_help("bytes", "largest request body sent to a preview")
     )

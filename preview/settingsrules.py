@@ -25,6 +25,9 @@ _POSITIVE = (
     "stream_send_timeout", "session_timeout", "health_interval", "app_ticket_timeout",
     "jwt_max_lifetime", "max_streams_per_user", "build_timeout", "env_cache_mb",
     "log_quota_mb", "log_retention_days", "snapshot_mb", "snapshots_per_preview",
+    "proxy_timeout", "body_timeout", "proxy_max_body_bytes", "proxy_max_response_bytes",
+    "max_upload_bytes", "max_file_bytes", "max_files", "max_total_bytes", "db_threads",
+    "memory_limit_mb",
 )  # fmt: skip
 
 
@@ -37,6 +40,7 @@ def check_settings(settings: Any) -> None:  # a Settings (which imports this mod
             raise ValueError(f"PREVIEW_{name.upper()} must be positive")
     for name in (
         "stop_grace", "stream_interval", "partial_line_flush", "max_starting", "user_storage_mb",
+        "max_instances_free", "max_instances_pro",
     ):  # fmt: skip
         if not getattr(settings, name) >= 0:
             raise ValueError(f"PREVIEW_{name.upper()} must not be negative")

@@ -169,6 +169,32 @@ def test_durations_must_be_finite_and_positive(name: str, raw: str) -> None:
         Settings.from_env(env(**{name: raw}))
 
 
+_NUMBERS = [name for name, f in FIELDS.items() if f.type in ("int", "float")]
+# Where 0 means something (no grace, unpaced, no previews for a tier, twice the CPUs, no
+# bound, nothing captured); every other number must be above zero.
+_ZERO_MEANS_SOMETHING = {
+    "stop_grace", "stream_interval", "partial_line_flush", "max_starting", "user_storage_mb",
+    "max_instances_free", "max_instances_pro", "capture_requests", "capture_mb",
+    "capture_body_bytes",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", _NUMBERS)
+def test_no_number_setting_takes_a_negative_and_zero_only_where_it_means_something(
+    name: str,
+) -> None:
+    # PREVIEW_PROXY_TIMEOUT=-1 started a service whose every proxied call was a 500
+    # (trio refuses a negative timeout), PREVIEW_DB_THREADS=0 one that failed at its
+    # first query: refused at start, naming the variable.
+    with pytest.raises(ValueError):
+        Settings.from_env(env(**{name: "-1"}))
+    if name in _ZERO_MEANS_SOMETHING:
+        assert getattr(Settings.from_env(env(**{name: "0"})), name) == 0
+    else:
+        with pytest.raises(ValueError):
+            Settings.from_env(env(**{name: "0"}))
+
+
 def test_zero_stop_grace_and_line_size_validation() -> None:
     assert Settings.from_env(env(stop_grace="0")).stop_grace == 0
     assert Settings.from_env(env(stream_interval="0")).stream_interval == 0  # unpaced

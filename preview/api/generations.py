@@ -52,7 +52,8 @@ def _describe(generation: Generation, files: list[tuple[str, int]] | None = None
 
 
 async def _read_upload() -> tuple[str | None, dict[str, bytes]]:
-    limits = UploadLimits.from_settings(services().settings)
+    settings = services().settings
+    limits = UploadLimits.from_settings(settings)
     mimetype = request.mimetype
     if mimetype not in ("application/json", "multipart/form-data", *_ARCHIVE_TYPES):
         raise BadRequest(
@@ -60,7 +61,7 @@ async def _read_upload() -> tuple[str | None, dict[str, bytes]]:
             code="unsupported_media_type",
             details={"contentType": mimetype},
         )
-    raw = await read_body(services().settings.max_upload_bytes)
+    raw = await read_body(settings.max_upload_bytes, settings.body_timeout)
     if mimetype == "application/json":
         body = await json_object(raw)
         project_id = body.get("projectId")

@@ -41,7 +41,7 @@ AUTH_ERRORS: dict[int, tuple[str, ...]] = {
 _GEN = {404: ("generation_not_found",)}
 _LIVE = {404: ("generation_not_found", "no_active_preview")}
 _SNAPSHOT = {404: ("generation_not_found", "snapshot_not_found")}
-_JSON = {400: ("invalid_json",), 413: ("request_entity_too_large",)}
+_JSON = {400: ("invalid_json",), 408: ("request_body_timeout",), 413: ("request_entity_too_large",)}
 _PREVIEW_TOKEN = {
     403: ("missing_preview_token", "invalid_preview_token", "preview_token_expired"),
     503: ("preview_not_running",),

@@ -69,7 +69,7 @@ async def _changes(limits: UploadLimits, gid: str) -> tuple[dict[str, bytes | No
     state = services()
     if request.args.get("apply", "true") not in ("0", "1", "false", "true"):  # ("no": applied)
         raise BadRequest("apply must be true or false.", code="invalid_apply")
-    raw = await read_body(state.settings.max_upload_bytes)
+    raw = await read_body(state.settings.max_upload_bytes, state.settings.body_timeout)
     if request.mimetype == "application/json":
         body = await json_object(raw)
         apply = body.get("apply", True)

@@ -145,7 +145,11 @@ class ProxyFastPath:
             int(named.get("content-length", "0")) > limit
         ):
             return receive
-        read, complete = await _read_body(receive, limit)
+        try:
+            read, complete = await _read_body(receive, limit, state.settings.body_timeout)
+        except PreviewError as error:  # its body stopped coming
+            await answer_error(send, error)
+            return None
         replay = _replaying(read, receive)
         if not complete:
             return replay  # over the limit, or the caller left: Quart's answer
@@ -217,7 +221,7 @@ async def forward_call(
     has_body = method not in _NO_BODY or not caller.named.keys().isdisjoint(_BODY_HEADERS)
     settings = state.settings
     content = (
-        _request_body(receive, settings.proxy_max_body_bytes, settings.proxy_timeout)
+        _request_body(receive, settings.proxy_max_body_bytes, settings.body_timeout)
         if has_body
         else None
     )
@@ -281,13 +285,18 @@ async def answer_error(
     await _answer(send, status, [*headers, *(extra or ())], body)
 
 
-async def _read_body(receive: Any, limit: int) -> tuple[list[dict], bool]:
+async def _read_body(receive: Any, limit: int, each_read_s: float) -> tuple[list[dict], bool]:
     """The request's messages as read, and whether that is the whole body within
-    ``limit`` bytes (False: over it, or the caller left)."""
+    ``limit`` bytes (False: over it, or the caller left); 408 once none of it came for
+    ``each_read_s``."""
     read: list[dict] = []
     size = 0
     while True:
-        message = await receive()
+        message = None
+        with trio.move_on_after(each_read_s):
+            message = await receive()
+        if message is None:
+            raise body_stalled(each_read_s)
         read.append(message)
         if message["type"] != "http.request":
             return read, False

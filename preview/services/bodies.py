@@ -24,7 +24,7 @@ from quart import request
 from quart_trio.wrappers.request import TrioRequest
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..errors import BadRequest, TooLarge
+from ..errors import BadRequest, TooLarge, body_stalled
 from ..generations import MAX_DEPTH, nests_deeper
 from ..settings import Settings
 
@@ -140,8 +140,10 @@ async def json_object(raw: bytes) -> dict[str, Any]:
     return await trio.to_thread.run_sync(parse_json_object, raw)
 
 
-async def read_body(limit: int) -> bytes:
-    """The current request's whole body, refused (413) as soon as it passes ``limit``.
+async def read_body(limit: int, each_read_s: float) -> bytes:
+    """The current request's whole body, refused (413) as soon as it passes ``limit``,
+    and (408) once none of it came for ``each_read_s``: a caller that stopped sending
+    held its connection for ever (Quart's ``BODY_TIMEOUT`` bounds only an awaited body).
 
     Read here with the count kept rather than awaited: Quart caps an awaited body only
     at ``MAX_CONTENT_LENGTH``, and an iterated one (how its form parser reads multipart)
@@ -153,7 +155,15 @@ async def read_body(limit: int) -> bytes:
         raise too_large(limit)
     received = bytearray()
     try:
-        async for chunk in request.body:
+        chunks = request.body.__aiter__()
+        while True:
+            with trio.move_on_after(each_read_s) as waited:
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+            if waited.cancelled_caught:
+                raise body_stalled(each_read_s)
             received += chunk
             if len(received) > limit:
                 raise too_large(limit)

@@ -53,7 +53,7 @@ def generation_not_found(gid: str) -> NotFound:
 async def json_body(*, required: bool = True, limit: int = JSON_BODY_LIMIT) -> dict[str, Any]:
     """The request's JSON object, read up to ``limit`` bytes (413 past it); 400 if it is
     not one (or absent when required)."""
-    raw = await read_body(limit)
+    raw = await read_body(limit, services().settings.body_timeout)
     if not raw.strip():
         if required:
             raise BadRequest("A JSON body is required.", code="invalid_json")

@@ -269,6 +269,6 @@ async def test_a_body_past_its_limit_before_the_route_reads_is_its_routes_413(
         for _ in range(3):  # chunked: no length said, so only the bytes tell
             body.append(b"x" * JSON_BODY_LIMIT)
         with pytest.raises(TooLarge) as refused:
-            await read_body(JSON_BODY_LIMIT)
+            await read_body(JSON_BODY_LIMIT, settings.body_timeout)
     assert refused.value.details == {"limit": JSON_BODY_LIMIT}
     assert refused.value.code == "request_entity_too_large"

@@ -1,8 +1,9 @@
 """A caller's request body on the hot path (``proxy.hot.relay.RequestBody``) that is
 not the app's to answer: one whose chunks are not HTTP/1.1's is the caller's 400, as
 Hypercorn answers it (it was a 502 blaming the app: "reset"), and one that stops coming
-is 408 after ``proxy_timeout`` of silence (it held its connection and one to the app
-for ever). Real service, real app, raw sockets."""
+is 408 after ``body_timeout`` of silence (it held its connection and one to the app
+for ever), as is one sent to the API's own routes (an upload, a JSON call). Real
+service, real app, raw sockets."""
 
 from __future__ import annotations
 
@@ -65,18 +66,35 @@ async def test_a_malformed_chunked_body_is_the_callers_400_not_the_apps_502(runn
         assert not [e for e in events if "failed" in e["message"]], events
 
 
-async def test_a_body_that_stops_coming_is_408_after_the_proxy_timeout(running, settings) -> None:
+def _api(method: str, path: str, framing: str) -> bytes:
+    return (
+        f"{method} {path} HTTP/1.1\r\nHost: localhost\r\n"
+        f"Authorization: {auth()['Authorization']}\r\n"
+        f"Content-Type: application/json\r\n{framing}\r\n\r\n"
+    ).encode()
+
+
+async def test_a_body_that_stops_coming_is_408_after_the_body_timeout(running, settings) -> None:
     """On the hot path, on the ASGI path (a call with ``Expect: 100-continue``, which
-    the hot path leaves to Hypercorn) and for the envelope (which closed unanswered):
-    408 ``request_body_timeout``, closed."""
+    the hot path leaves to Hypercorn), for the envelope (which closed unanswered) both
+    ways, and on the API's own routes that read a body (which held the connection for
+    ever): 408 ``request_body_timeout``, closed."""
     service, gid, launched = running
-    object.__setattr__(settings, "proxy_timeout", 1.0)
-    envelope = _post(gid, launched, "Content-Length: 100").replace(
-        b"/preview/proxy/echo", b"/preview/request"
-    )
+    object.__setattr__(settings, "body_timeout", 1.0)
+    envelopes = [
+        _post(gid, launched, "Content-Length: 100" + expect).replace(
+            b"/preview/proxy/echo", b"/preview/request"
+        )
+        for expect in ("", _EXPECT)
+    ]
     heads = [_post(gid, launched, "Content-Length: 100" + expect) for expect in ("", _EXPECT)]
-    with trio.fail_after(60):
-        for head in [*heads, envelope]:
+    own = [
+        _api("POST", "/api/generations", "Content-Length: 100"),  # an upload
+        _api("POST", f"/api/generations/{gid}/revisions", "Content-Length: 100" + _EXPECT),
+        _api("PATCH", f"/api/generations/{gid}", "Transfer-Encoding: chunked"),  # a rename
+    ]
+    with trio.fail_after(90):
+        for head in [*heads, *envelopes, *own]:
             expect = _EXPECT.encode() in head
             stream = await trio.open_tcp_stream(*address(service))
             async with stream:
@@ -86,7 +104,9 @@ async def test_a_body_that_stops_coming_is_408_after_the_proxy_timeout(running, 
                     while b"\r\n\r\n" not in interim:
                         interim += await stream.receive_some(65536)
                     assert interim.startswith(b"HTTP/1.1 100 "), interim
-                await stream.send_all(b"abc")  # 3 of its 100 bytes, then nothing
+                # 3 of its 100 bytes (a chunk of 3 bytes, no end), then nothing.
+                chunked = b"transfer-encoding: chunked" in head.lower()
+                await stream.send_all(b"3\r\nabc\r\n" if chunked else b"abc")
                 began = trio.current_time()
                 answer = await until_closed(stream)
                 waited = trio.current_time() - began

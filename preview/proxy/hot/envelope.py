@@ -136,7 +136,7 @@ class EnvelopeCalls:
         if runtime is None:
             return False, buffer  # refused before its body is read, as the route does
         end = request.size + (request.length or 0)
-        timeout = self._state.settings.proxy_timeout
+        timeout = self._state.settings.body_timeout
         while len(buffer) < end:
             try:
                 data = await receive_now(client, timeout, watch)

@@ -173,7 +173,7 @@ class HotPath:
         head = heads.request(
             request, target.line, forwarded, upstream.port, app_origin=target.app_origin
         )
-        body = RequestBody(client, request, buffer, limit, timeout)
+        body = RequestBody(client, request, buffer, limit, settings.body_timeout)
         # Kept in the request history (sampled as framed; the history's writer unchunks).
         chunks, capture = state.history.start(
             None if body.empty else body.chunks(), framed=request.chunked
