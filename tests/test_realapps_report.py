@@ -126,7 +126,7 @@ def test_the_committed_table_reads_back_with_its_own_summary() -> None:
         line for line in markdown(results, figures, False).splitlines() if line.startswith("| ")
     ]
     assert again[2:] == rows
-    piped = {**results[0], "cause": "a | b", "class": "ours", "healthy": False}
+    piped = {**results[0], "cause": "a | b", "rawCause": "a | b", "class": "ours", "healthy": False}
     assert results_from_table_text(markdown([piped], summary([piped], 1), False))[0] == piped
     # Written again by a run of one app: its heading does not claim the others' rows.
     heading = markdown(results, figures, False, kept=len(results) - 1).split("\n", 1)[0]
@@ -139,6 +139,27 @@ def test_the_committed_table_reads_back_with_its_own_summary() -> None:
     heading = table.split("\n", 1)[0]
     assert heading.startswith(earlier + " — then 1 app (x-app) run again 20")
     assert " commit " in heading and "PARTIAL" not in heading
+
+
+def test_a_row_read_back_keeps_its_verdict_when_classified_again() -> None:
+    """The re-classifier run where results.json holds rows read back from the table (a
+    new clone's run of some apps): they had no status nor log to classify by, and 20 of
+    them became "status None", ours. Only a manifest's new ``brokenReason`` changes one."""
+    written = [
+        {"name": "e", "healthy": False, "class": "environment", "cause": "prisma: refused"},
+        {"name": "f", "healthy": False, "class": "app's", "cause": "a package is gone: x"},
+        {"name": "g", "healthy": False, "class": "ours", "cause": "1/3 GET routes fail"},
+    ]
+    rows = results_from_table_text(markdown(written, summary(written, 3), False))
+    for row in rows:
+        before = dict(row)
+        classify(row, {})
+        assert (row["class"], row["cause"]) == (before["class"], before["cause"])
+    classify(rows[2], {"brokenReason": "its view has no permission class"})
+    assert rows[2]["class"] == "app's"
+    assert rows[2]["cause"] == "its view has no permission class (1/3 GET routes fail)"
+    classify(rows[1], {"brokenReason": "another"})  # already the app's: as it was
+    assert rows[1]["cause"] == "a package is gone: x"
 
 
 def _rows(text: str) -> list[str]:

@@ -149,6 +149,8 @@ def classify(result: dict[str, Any], entry: dict[str, Any]) -> None:
         result["class"] = ""
         return
     result["healthy"] = False
+    if result.get("fromTable") and (result.get("class") != "ours" or not entry.get("brokenReason")):
+        return  # a row of results.md read back: its verdict is all it tells (its cause, cut)
     result["rawCause"] = " ".join(_cause(result).split())[:300]
     result["cause"] = result["rawCause"]
     if entry.get("brokenReason"):
@@ -321,7 +323,9 @@ def results_from_table(table: Path) -> list[dict[str, Any]]:
             "endpointsFound": None if found in ("–", "") else int(found),
             "expected": None if expected in ("–", "") else int(expected),
             "cause": cause.replace("\\|", "|") or None,
+            "rawCause": cause.replace("\\|", "|") or None,
             "class": kind or None,
+            "fromTable": True,  # classify keeps its verdict
         })  # fmt: skip
     return results
 

@@ -277,7 +277,9 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
     User``, from the root: "No module named 'databases'" from either place without it.
     A name the root has too, the standard library's, or one of a distribution the app
     installs (``installed``, its normalised names) says nothing: Django's ``proj/celery.py``
-    imports the installed celery, and on the path it would shadow it everywhere."""
+    imports the installed celery, and on the path it would shadow it everywhere. Nor does
+    a module importing its own name (that ``celery.py`` with celery installed only by a
+    dependency: ``from celery import Celery`` there is the package, never itself)."""
     mapping = import_mapping() or {}
     paths = python_files(files)
     at_root = {p.split("/", 1)[0].removesuffix(".py") for p in paths}
@@ -305,7 +307,7 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
             while folder:  # the nearest folder above the importer holding that module
                 module = posixpath.join(folder, f"{name}.py")
                 package = posixpath.join(folder, name, "__init__.py")
-                if module in files or package in files:
+                if (module in files and module != path) or package in files:
                     roots.append(folder)
                     break
                 folder = posixpath.dirname(folder)

@@ -40,6 +40,8 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from packaging.utils import canonicalize_name
+
 from ..apps.asyncdb import URL_VARIABLES, async_database, sync_driver_url, tortoise_url
 from ..apps.configvars import dotenv_text, template_url
 from ..apps.depspec import PythonDeps, import_roots, python_dependencies
@@ -55,6 +57,22 @@ _PYVENV_VERSION = re.compile(r"^version(?:_info)?\s*=\s*(\d+\.\d+\.\d+)", re.MUL
 _SERVER_NAME_DEFAULT = re.compile(
     rb"""(?:environ\.get|getenv)\(\s*["']SERVER_NAME["']\s*,\s*["'][\w.-]+(?::\d+)?["']"""
 )
+
+
+def _installed_modules(venv: Path) -> set[str]:
+    """The top-level modules the environment at ``venv`` has, its dependencies' own too
+    (celery, which django-celery-beat brings), by their normalised names."""
+    names: set[str] = set()
+    for site in venv.glob("lib/python*/site-packages"):
+        try:
+            entries = os.listdir(site)
+        except OSError:
+            continue
+        for entry in entries:  # a package's folder, module.py, module.cpython-….so
+            stem = entry.split(".", 1)[0]
+            if stem.isidentifier() and not entry.endswith((".dist-info", ".egg-info")):
+                names.add(canonicalize_name(stem))
+    return names
 
 
 def dotenv_file(files: dict[str, bytes], anchor: str = "") -> dict[str, str]:
@@ -134,7 +152,8 @@ def app_environment(
         ):  # flask-bones: every route answered 404 (called as 127.0.0.1, bound to app.docker)
             env["SERVER_NAME"] = f"127.0.0.1:{spec.port}"
         roots = [str(app_dir / root) for root in import_roots(spec.files, deps.local)]
-        roots += [str(app_dir / r) for r in source_roots(spec.files, deps.names())]  # an IDE's
+        installed = deps.names() | _installed_modules(venv)
+        roots += [str(app_dir / r) for r in source_roots(spec.files, installed)]  # an IDE's
         if roots and "PYTHONPATH" not in given:  # the upload's local packages: not installed
             env["PYTHONPATH"] = os.pathsep.join(roots)
     if detection is not None and detection.language == "node" and "NODE_OPTIONS" not in given:

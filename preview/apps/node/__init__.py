@@ -1,4 +1,5 @@
-"""How a Node upload starts (``nodeapp``: its scripts, entry, TypeScript runner, Prisma),
+"""How a Node upload starts (``nodeapp``: its scripts, entry, Prisma; ``tsnode``: the
+TypeScript runner),
 its development script run once (``devscript``: the watcher off), its dependency set
 (``nodedeps``) and a SQLite app's own data set-up scripts (``datascripts``)."""
 

@@ -23,7 +23,8 @@ time (:attr:`NodeStart.tools`): the build reaches the registry, the app does not
 a ``yarn`` or ``pnpm`` its scripts call (npm made the environment). Where
 ``tsconfig.json`` turns ``emitDecoratorMetadata`` on (TypeORM's columns, NestJS's
 injection read it) and the app has ts-node, a TypeScript entry runs with ts-node instead:
-tsx (esbuild) does not emit that metadata.
+tsx (esbuild) does not emit that metadata (:mod:`.tsnode`: with ``tsconfig-paths`` where
+the tsconfig maps import paths, which tsx resolves and ts-node does not).
 
 An app whose ORM is told to load ``.ts`` files at run time (TypeORM's ``entities:
 ["src/entity/**/*.ts"]``, often only under ``NODE_ENV=development``, which a preview is;
@@ -51,6 +52,7 @@ from preview.apps.node.emptystart import env_names, script_that_serves
 from preview.apps.node.fallbacks import DEV_SCRIPTS, main_is_made, serving_script, tsc_build
 from preview.apps.node.generated import generating_scripts
 from preview.apps.node.tscout import emitted_start
+from preview.apps.node.tsnode import ts_node_command, ts_runner, ts_source
 
 __all__ = [
     "PRISMA", "TSX", "NodeStart", "node_hint", "node_start", "prisma_schema", "read_package",
@@ -212,7 +214,7 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     for name in ("start:prod", "start"):
         serving = script_that_serves(name, scripts, env_names(files))
         if serving is not None:  # ``moleculer-runner`` alone: its dev script's services
-            return _dev(scripts[serving[0]], setup, tools, _ts_runner(files, listed), *serving)
+            return _dev(scripts[serving[0]], setup, tools, ts_runner(files, listed), *serving)
         if scripts.get(name, "").strip():
             argv = ("npm", "start", "--silent") if name == "start" else ("npm", "run", name)
             before = scripts.get(f"pre{name}", "").strip()
@@ -234,9 +236,9 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
             return NodeStart((*argv, "--ignore-scripts"), steps)
     main = package.get("main")
     entry = main.strip() if isinstance(main, str) and main.strip() else ""
-    runner = _ts_runner(files, listed)
+    runner = ts_runner(files, listed)
     if entry and (entry in files or main_is_made(entry, files, built_by)):  # see .fallbacks
-        return _entry(entry, setup, tools, runner)
+        return _entry(entry, setup, tools, ts_node_command(files, listed), runner)
     why = f"its main ({entry}) is not in the upload nor made by its build" if entry else ""
     if serving := serving_script(scripts):
         note = f"{why}: the {serving} script" if why else None
@@ -245,7 +247,9 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     if dev is not None:
         return _dev(scripts[dev].strip(), setup, tools, runner, dev, why)
     entry = next((f for f in _ENTRIES if f in files), "")
-    return _entry(entry, setup, tools, runner) if entry else None
+    if not entry:
+        return None
+    return _entry(entry, setup, tools, ts_node_command(files, listed), runner)
 
 
 def _build_first(script: str) -> tuple[str, str] | None:
@@ -270,12 +274,13 @@ def _entry(
     entry: str,
     setup: tuple[tuple[str, ...], ...],
     tools: tuple[str, ...],
+    ts_node: tuple[tuple[str, ...], tuple[str, ...]],  # ts_node_command's
     runner: str = "tsx",
     note: str | None = None,
 ) -> NodeStart:
     if entry.endswith(_TS) and runner == "ts-node":
-        argv = ("node_modules/.bin/ts-node", "--transpile-only", _escape(entry))
-        return NodeStart(argv, setup, (), note)
+        command, added = ts_node
+        return NodeStart((*command, _escape(entry)), setup, added, note)
     if entry.endswith(_TS):
         return NodeStart(("node_modules/.bin/tsx", _escape(entry)), setup, tools, note)
     return NodeStart(("node", _escape(entry)), setup, (), note)
@@ -345,7 +350,7 @@ def _ts_start(
 ) -> NodeStart | None:
     """How an app whose ORM loads ``.ts`` files runs: as its development script runs
     it, else its main's TypeScript source (see the module doc); None: neither found."""
-    runner = _ts_runner(files, listed)
+    runner = ts_runner(files, listed)
     tools = () if "tsx" in listed or runner == "ts-node" else (TSX,)
     why = f"its ORM loads {glob[0]} ({glob[1]}) at run time, which the built JavaScript cannot"
     for name, script in scripts.items():
@@ -361,32 +366,11 @@ def _ts_start(
             note = f"{why}: the {name} script ({script}), whose entry loads TypeScript itself"
             return NodeStart(argv, (), (), note)
     main = package.get("main")
-    source = _ts_source(main, files) if isinstance(main, str) else None
+    source = ts_source(main, files) if isinstance(main, str) else None
     if source is None:
         return None
-    return _entry(source, (), tools, runner, f"{why}: running {source} with {runner}")
-
-
-def _ts_source(main: str, files: dict[str, bytes]) -> str | None:
-    """The TypeScript source the built ``main`` is made from (``dist/server.js`` →
-    ``src/server.ts``), if the upload has it."""
-    stem = posixpath.splitext(posixpath.normpath(main))[0]
-    parts = stem.split("/")
-    tail = "/".join(parts[1:]) if len(parts) > 1 else stem
-    for candidate in (f"src/{tail}", tail, f"src/{posixpath.basename(stem)}"):
-        for extension in (".ts", ".mts"):
-            if candidate + extension in files:
-                return candidate + extension
-    return None
-
-
-def _ts_runner(files: dict[str, bytes], listed: dict[str, str]) -> str:
-    """ts-node where the app has it and its tsconfig asks for decorator metadata (which
-    tsx does not emit), else tsx."""
-    has_ts_node = "ts-node" in listed or "ts-node-dev" in listed
-    config = files.get("tsconfig.json", b"")
-    metadata = re.search(rb'"emitDecoratorMetadata"\s*:\s*true', config) is not None
-    return "ts-node" if has_ts_node and metadata else "tsx"
+    note = f"{why}: running {source} with {runner}"
+    return _entry(source, (), tools, ts_node_command(files, listed), runner, note)
 
 
 def node_hint(files: dict[str, bytes]) -> str:

@@ -1,0 +1,55 @@
+"""Which runner starts a TypeScript entry, and how ts-node is run when it is the one.
+
+tsx (esbuild) is the default: fast, and it resolves the import paths a ``tsconfig.json``
+maps (``"paths": {"@/*": ["*"]}``). ts-node runs where the app has it and its tsconfig
+asks for decorator metadata, which tsx does not emit (TypeORM's columns, NestJS's
+injection, sequelize-typescript's models read it). ts-node does not resolve mapped
+paths itself: an app whose code imports ``@/app`` registers ``tsconfig-paths`` in its own
+commands (beerjoa's express-sequelize-ts: ``ts-node -r tsconfig-paths/register`` in its
+nodemon.json), so ts-node is run with it here too, and the build adds the package where
+the app does not list it ("Cannot find module '@/app'" without).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+__all__ = ["TS_CONFIG_PATHS", "ts_node_command", "ts_runner", "ts_source"]
+
+TS_CONFIG_PATHS = "tsconfig-paths@^4"  # added to the environment where the app lacks it
+_METADATA = re.compile(rb'"emitDecoratorMetadata"\s*:\s*true')
+_PATHS = re.compile(rb'"paths"\s*:\s*\{\s*"')  # a mapping with at least one entry
+_TS_NODE = ("node_modules/.bin/ts-node", "--transpile-only")
+
+
+def ts_runner(files: dict[str, bytes], listed: dict[str, str]) -> str:
+    """ts-node where the app has it and its tsconfig asks for decorator metadata (which
+    tsx does not emit), else tsx."""
+    has_ts_node = "ts-node" in listed or "ts-node-dev" in listed
+    metadata = _METADATA.search(files.get("tsconfig.json", b"")) is not None
+    return "ts-node" if has_ts_node and metadata else "tsx"
+
+
+def ts_node_command(
+    files: dict[str, bytes], listed: dict[str, str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """ts-node's command before its entry, and the packages the build adds for it: with
+    ``tsconfig-paths`` registered where the tsconfig maps import paths."""
+    if _PATHS.search(files.get("tsconfig.json", b"")) is None:
+        return _TS_NODE, ()
+    tools = () if "tsconfig-paths" in listed else (TS_CONFIG_PATHS,)
+    return (*_TS_NODE, "-r", "tsconfig-paths/register"), tools
+
+
+def ts_source(main: str, files: dict[str, bytes]) -> str | None:
+    """The TypeScript source the built ``main`` is made from (``dist/server.js`` →
+    ``src/server.ts``), if the upload has it."""
+    stem = posixpath.splitext(posixpath.normpath(main))[0]
+    parts = stem.split("/")
+    tail = "/".join(parts[1:]) if len(parts) > 1 else stem
+    for candidate in (f"src/{tail}", tail, f"src/{posixpath.basename(stem)}"):
+        for extension in (".ts", ".mts"):
+            if candidate + extension in files:
+                return candidate + extension
+    return None
