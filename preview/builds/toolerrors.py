@@ -56,10 +56,11 @@ _TSC = re.compile(
     r"\s*[:-]\s*error\s+(?P<code>TS\d+):\s*(?P<text>.*)$"
 )
 # Prisma's CLI fetching its engines: "Failed to fetch sha256 checksum at <url> - 403
-# Forbidden", "request to <url> failed, reason: getaddrinfo ENOTFOUND …"
+# Forbidden" (Prisma 5.x: "<url>. 502 Bad Gateway"), "request to <url> failed, reason:
+# getaddrinfo ENOTFOUND …"
 _PRISMA_FETCH = re.compile(
     r"(?:Failed to fetch .*? at|request to) https?://(?P<host>[^/\s]+)\S*"
-    r"(?: - (?P<status>.+)| failed, reason: (?P<reason>.+))"
+    r"(?:(?: - | (?=\d{3}\b))(?P<status>.+)| failed, reason: (?P<reason>.+))"
 )
 _MAX_LINES = 15
 _OUT_DIR = re.compile(r'"outDir"\s*:\s*"([^"]+)"')

@@ -97,6 +97,17 @@ def test_prisma_engines_out_of_reach() -> None:
         "Error: request to https://binaries.prisma.sh/x failed, reason: getaddrinfo ENOTFOUND"
     ]
     assert tool_failure(offline)[0].endswith("(getaddrinfo ENOTFOUND)")
+    # Prisma 5's words (dedaldinodev4's nest-prisma-SQlite): the hint after it was the
+    # reason given, the failure's own line not recognised.
+    dotted = [
+        "Error: Failed to fetch sha256 checksum at https://binaries.prisma.sh/all_commits/61e"
+        "/debian-openssl-3.0.x/schema-engine.gz.sha256. 502 Bad Gateway",
+        "",
+        "If you need to ignore this error (e.g. in an offline environment), set the …",
+    ]
+    assert tool_failure(dotted)[0] == (
+        "Prisma's engines could not be fetched from binaries.prisma.sh (502 Bad Gateway)"
+    )
 
 
 def test_other_output_is_left_to_the_usual_reading() -> None:
