@@ -147,9 +147,12 @@ def app_environment(
         version = _python_version(venv) if "PYTHON_VERSION" not in given else None
         if version is not None:  # as the official python image sets it (its Dockerfile's)
             env["PYTHON_VERSION"] = version
-        if "SERVER_NAME" not in given and any(
-            _SERVER_NAME_DEFAULT.search(data) for p, data in spec.files.items() if p.endswith(".py")
-        ):  # flask-bones: every route answered 404 (called as 127.0.0.1, bound to app.docker)
+        sources = (data for path, data in spec.files.items() if path.endswith(".py"))
+        if "SERVER_NAME" not in spec.extra and (
+            "SERVER_NAME" in given  # the upload's .env or its example: its author's host
+            or any(_SERVER_NAME_DEFAULT.search(data) for data in sources)
+        ):  # flask-bones: every route answered 404 (called as 127.0.0.1, bound to app.docker);
+            # dev-rijan's flask-api-stater: SERVER_NAME='localhost:8000' in its .env.example
             env["SERVER_NAME"] = f"127.0.0.1:{spec.port}"
         roots = [str(app_dir / root) for root in import_roots(spec.files, deps.local)]
         installed = deps.names() | _installed_modules(venv)

@@ -298,6 +298,17 @@ async def test_a_flask_server_name_defaulting_to_another_host_is_the_called_one(
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/hi")).json() == {"hi": "there"}
         assert (await service.stop(body["gid"])).status_code == 200
+        # dev-rijan's flask-api-stater: its author's host in the .env.example the
+        # preview's configuration is filled from (every route 404 with it).
+        example = {
+            **files,
+            "config.py": files["config.py"].replace(", 'app.docker:5000'", ""),
+            ".env.example": "SERVER_NAME='localhost:8000'\n",
+        }
+        body = await launched(service, example)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/hi")).json() == {"hi": "there"}
+        assert (await service.stop(body["gid"])).status_code == 200
 
 
 async def test_a_src_package_importing_itself_by_name_is_served_from_src(

@@ -212,6 +212,14 @@ def test_knex_migrations_need_knex_and_migrations() -> None:
     assert found.setup == (knex,)
     assert _node(with_knex, knexfile).setup == ()  # no migrations
     assert _node({"scripts": {"start": "node server.js"}}, {**knexfile, **migration}).setup == ()
+    # A template literal from the knexfile's folder (rickymbru's node-postgres-knex: no
+    # step, the app's first query "relation "projects" does not exist").
+    here = {
+        "knexfile.js": "module.exports = { client: 'pg', migrations: { directory:"
+        " `${__dirname}/src/database/migrations` } }",
+        "src/database/migrations/001_init.js": "exports.up = () => {}",
+    }
+    assert _node(with_knex, here).setup == (knex,)
 
 
 def test_drizzle_migrations_need_drizzle_kit_and_a_journal() -> None:

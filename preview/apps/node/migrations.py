@@ -32,6 +32,7 @@ _KNEX_JOINED = re.compile(
     r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*((?:path\.)?(?:join|resolve)\((?:[^()]|\([^()]*\))*\))""",
     re.S,
 )
+_HERE_PREFIX = re.compile(r"^\$\{\s*(?:__dirname|process\.cwd\(\))\s*\}/*")
 _JOIN_TOKEN = re.compile(r"""["'`]([^"'`$]*)["'`]|([A-Za-z_$][\w$]*)""")
 _DRIZZLE_CONFIGS = tuple(f"drizzle.config.{ext}" for ext in ("ts", "js", "mjs", "cjs"))
 _DRIZZLE_OUT = re.compile(r"""\bout\s*:\s*["'`]([^"'`]+)["'`]""")
@@ -141,6 +142,9 @@ def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[s
         text = files[knexfile].decode("utf-8", "replace")
         match = _KNEX_DIR.search(text)
         named = match.group(1) if match else _joined_dir(text) or "migrations"
+        # A template literal from the knexfile's folder (rickymbru's node-postgres-knex:
+        # `${__dirname}/src/database/migrations`): the folder relative to it.
+        named = _HERE_PREFIX.sub("", named)
         directory = posixpath.normpath(posixpath.join(posixpath.dirname(knexfile), named))
         if any(p.startswith(f"{directory}/") for p in files):
             return ("node_modules/.bin/knex", "migrate:latest", "--knexfile", knexfile)
