@@ -85,7 +85,7 @@ _SERVICE_PORTS = tuple(
         ("MEMCACHED?", "11211"), ("ELASTIC(?:SEARCH)?", "9200"),
     )
 )  # fmt: skip
-_DEBUG = re.compile(r"(?:^|_)DEBUG$")
+_ON = re.compile(r"(?:^|_)(?:DEBUG|SYNC|SYNCHRONI[SZ]E)$")  # on: a preview's schema made at start
 _NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?NAME$")
 # An address: ADMIN_EMAIL, DEFAULT_FROM_EMAIL, and the sender's (fastapi-mail's MAIL_FROM,
 # an EmailStr it refuses '' for), not its name (MAIL_FROM_NAME).
@@ -129,7 +129,7 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
         return "preview@example.com"
     if "SecretStr" in kind or "SecretBytes" in kind:
         return secrets.token_urlsafe(32)
-    if _DEBUG.search(upper):
+    if _ON.search(upper):
         return "true"
     if _SECRET.search(upper):
         return secrets.token_urlsafe(32)

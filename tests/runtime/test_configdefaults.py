@@ -425,6 +425,41 @@ def test_a_node_apps_envalid_requirements_and_reads() -> None:
     assert not found.missing and "S3_BUCKET" not in found.values  # its default
 
 
+def test_a_nestjs_apps_config_service_and_joi_requirements() -> None:
+    """umairansariii's nestjs-typeorm: ``configService.getOrThrow('POSTGRES_SYNC')``, no
+    .env, nothing read it: "Configuration key "POSTGRES_SYNC" does not exist" at start."""
+    module = b"""import { ConfigService } from '@nestjs/config';
+useFactory: (configService: ConfigService) => ({
+  host: configService.getOrThrow<string>('POSTGRES_HOST'),
+  synchronize: configService.getOrThrow('POSTGRES_SYNC'),
+  logging: configService.get<boolean>('DB_LOGGING'),
+  prefix: configService.getOrThrow('API_PREFIX', 'api'),
+  secret: configService.getOrThrow('JWT_SECRET'),
+})"""
+    schema = b"""ConfigModule.forRoot({ validationSchema: Joi.object({
+  SESSION_SECRET: Joi.string().required(),
+  PORT: Joi.number().default(3000),
+  WORKERS: Joi.number().integer().min(1).required(),
+  NODE_ENV: Joi.string().valid('development', 'production').default('development'),
+}) })"""
+    files = {
+        "package.json": b"{}",
+        "src/database/database.module.ts": module,
+        "src/app.module.ts": schema,
+        "src/app.module.spec.ts": b"configService.getOrThrow('ONLY_IN_TESTS') // ConfigService",
+    }
+    assert required_types(files) == {
+        "SESSION_SECRET": "", "WORKERS": "int", "POSTGRES_HOST": "", "POSTGRES_SYNC": "",
+        "JWT_SECRET": "", "PORT": OPTIONAL, "NODE_ENV": OPTIONAL, "DB_LOGGING": OPTIONAL,
+        "API_PREFIX": OPTIONAL,
+    }  # fmt: skip
+    found = config_defaults(files, "package.json", {}, {"PORT", "POSTGRES_HOST"})
+    assert found.values["POSTGRES_SYNC"] == "true"  # TypeORM makes its tables at start
+    assert found.values["WORKERS"] == "1"
+    assert sorted(found.generated) == ["JWT_SECRET", "POSTGRES_SYNC", "SESSION_SECRET", "WORKERS"]
+    assert not found.missing, found.missing
+
+
 def test_an_env_file_a_loader_fails_without_is_written_empty() -> None:
     """FastAPI-boilerplate (igorbenav): ``Config(os.path.join(<its dir>, "..", "..",
     ".env"))`` raised FileNotFoundError for the src/.env its README asks to create."""

@@ -5,8 +5,12 @@ and exits naming those unset: each without a ``default`` (or ``devDefault``) is
 required, a number for ``num()`` and ``port()``. Any other ``process.env.X`` (or
 ``process.env["X"]``) read is read as optional: what the app does without it is its own
 (``process.env.JWT_SECRET || "dev"``), but a throwaway value where its name says what it
-is does no harm (:mod:`preview.builds.configdefaults`). Sources are the upload's
-JavaScript and TypeScript, not its dependencies', builds' or tests'.
+is does no harm (:mod:`preview.builds.configdefaults`). NestJS's ``ConfigService`` alike:
+``getOrThrow('X')`` fails the start without it (umairansariii's nestjs-typeorm: "Configuration
+key "POSTGRES_SYNC" does not exist"), ``get('X')`` is optional; and the Joi schema its
+``ConfigModule.forRoot({ validationSchema })`` checks at start: ``X: Joi.string().required()``
+is required (a number for ``Joi.number()``), unless it has a ``.default(…)``. Sources are the
+upload's JavaScript and TypeScript, not its dependencies', builds' or tests'.
 """
 
 from __future__ import annotations
@@ -28,7 +32,16 @@ _VALIDATOR = re.compile(
     r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*(str|num|port|bool|email|url|host|json)"""
     r"""\s*\(\s*(\{[^{}]*\})?\s*\)"""
 )
-_NUMBERS = {"num": "int", "port": "int"}
+_NUMBERS = {"num": "int", "port": "int", "number": "int"}
+# configService.getOrThrow<string>('X'), configService.get('X', 'fallback')
+_CONFIG_READ = re.compile(
+    r"""\.(getOrThrow|get)\s*(?:<[^<>()]*>)?\s*\(\s*["'`]([A-Z][A-Z0-9_]*)["'`]\s*(,)?"""
+)
+# One key of a Joi schema: `X: Joi.string().required()`, `PORT: Joi.number().default(3000)`.
+_JOI_KEY = re.compile(
+    r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*Joi\s*\.\s*(\w+)\s*\(\s*\)"""
+    r"""((?:\s*\.\s*\w+\s*\((?:[^()]|\([^()]*\))*\))*)"""
+)
 
 
 def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
@@ -42,6 +55,19 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
         if _SKIPPED_DIRS.intersection(posixpath.dirname(path).split("/")):
             continue
         text = files[path].decode("utf-8", "replace")
+        if "ConfigService" in text:
+            for match in _CONFIG_READ.finditer(text):
+                if match.group(1) == "getOrThrow" and not match.group(3):
+                    required.setdefault(match.group(2), "")
+                else:
+                    read.setdefault(match.group(2))
+        if "Joi" in text:
+            for match in _JOI_KEY.finditer(text):
+                name, kind, chain = match.groups()
+                if re.search(r"\.\s*required\s*\(", chain) and ".default" not in chain:
+                    required.setdefault(name, _NUMBERS.get(kind, ""))
+                else:
+                    read.setdefault(name)
         if "process.env" not in text:
             continue
         for clean in _CLEAN_ENV.finditer(text):
