@@ -46,6 +46,7 @@ from .pyapp import FoundApp, app_in_module, parse_module, python_files
 __all__ = [
     "CREATE_ALL",
     "create_all_step",
+    "creates_its_tables",
     "flask_target",
     "in_directory",
     "is_main_check",
@@ -196,6 +197,35 @@ def main_only_create_all(files: dict[str, bytes]) -> str | None:
         if only_main is None and _calls_create_all(main):
             only_main = path
     return only_main
+
+
+# Modules a server never imports: tests, migrations, scripts run by hand.
+_NOT_SERVED = re.compile(
+    r"(?:^|/)(?:tests?|alembic|migrations|scripts?|bin)/|(?:^|/)(?:test_\w*|conftest"
+    r"|\w*(?:init|create|reset|drop)_?db\w*|seed\w*|manage)\.py$"
+)
+
+
+def creates_its_tables(files: dict[str, bytes]) -> bool:
+    """Whether the app makes its SQLAlchemy tables itself as it runs: ``create_all``
+    called or handed on (``conn.run_sync(Base.metadata.create_all)``) outside a
+    ``__main__`` block, in a module a server imports (not a test's, a migration's or a
+    script's). Its migrations then add nothing a preview needs (:mod:`~preview.builds`
+    starts it when they fail)."""
+    for path in python_files(files):
+        if b"create_all" not in files[path] or _NOT_SERVED.search(path):
+            continue
+        tree = parse_module(files[path])
+        if tree is None:
+            continue
+        served = [n for n in tree.body if not (isinstance(n, ast.If) and is_main_check(n.test))]
+        if any(
+            isinstance(n, ast.Attribute) and n.attr == "create_all"
+            for node in served
+            for n in ast.walk(node)
+        ):
+            return True
+    return False
 
 
 # -- tables made in the app module's __main__ block ------------------------------------

@@ -86,7 +86,7 @@ _SERVICE_PORTS = tuple(
     )
 )  # fmt: skip
 _ON = re.compile(r"(?:^|_)(?:DEBUG|SYNC|SYNCHRONI[SZ]E)$")  # on: a preview's schema made at start
-_NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?NAME$")
+_NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?(?:NAME|TITLE|VERSION)$")  # FastAPI's own
 # An address: ADMIN_EMAIL, DEFAULT_FROM_EMAIL, and the sender's (fastapi-mail's MAIL_FROM,
 # an EmailStr it refuses '' for), not its name (MAIL_FROM_NAME).
 _EMAIL = re.compile(r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$|^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)$")
@@ -136,7 +136,7 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     if upper.endswith("ALLOWED_HOSTS"):
         return "*"
     if _NAME.match(upper):
-        return "Preview"
+        return "0.1.0" if upper.endswith("VERSION") else "Preview"
     if _OWN_HOST.match(upper):
         # Flask's SERVER_NAME unset is Flask's own default (any host is served); set to
         # other than the Host it is called with, Flask before 3.1 answers 404 to every

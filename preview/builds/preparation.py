@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from ..apps.datainit import main_only_create_all
+from ..apps.datainit import creates_its_tables, main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..clock import utcnow
@@ -358,12 +358,25 @@ async def prepare_app(
                 app_env = await trio.to_thread.run_sync(environment, python)
             env = dict(app_env)
             output = publish_setup or publish
-            await run_setup_step(
-                fill(step, filled), app_dir, where, env, settings, output, say,
-                lambda cwd: confine(python, cwd, lease.path if lease is not None else None),
-                run_as(python, lease.path if lease is not None else None), needed,
-                {"requirements": requirements, "listed_in": listed_in, "upload": tuple(files)},
-            )  # fmt: skip
+            try:
+                await run_setup_step(
+                    fill(step, filled), app_dir, where, env, settings, output, say,
+                    lambda cwd: confine(python, cwd, lease.path if lease is not None else None),
+                    run_as(python, lease.path if lease is not None else None), needed,
+                    {"requirements": requirements, "listed_in": listed_in, "upload": tuple(files)},
+                )  # fmt: skip
+            except BuildFailed as failed:
+                # An Alembic history that cannot run (an env.py importing the app's package
+                # as a module, a head dropping tables no revision made) where the app makes
+                # its tables itself: started as its author starts it, without them.
+                if not any("alembic" in part for part in step) or not (
+                    await trio.to_thread.run_sync(creates_its_tables, files)
+                ):
+                    raise
+                await say(
+                    f"the app's migrations failed ({failed.message}); it makes its tables"
+                    " itself (create_all) as it starts: started without them"
+                )
     except BaseException:
         if lease is not None:
             lease.release()

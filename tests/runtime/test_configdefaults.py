@@ -425,6 +425,21 @@ def test_a_node_apps_envalid_requirements_and_reads() -> None:
     assert not found.missing and "S3_BUCKET" not in found.values  # its default
 
 
+def test_a_fastapi_apps_title_and_version_read_without_a_default() -> None:
+    """reinhud's template: ``title: str = os.getenv("APP_TITLE")`` handed to FastAPI, its
+    compose file (which sets it) outside the app's folder: "A title must be provided for
+    OpenAPI" at start."""
+    settings = b"""import os
+class AppSettings:
+    title: str = os.getenv("APP_TITLE")
+    version: str = os.getenv("APP_VERSION")
+    prefix: str = os.getenv("API_VERSION")
+"""
+    found = config_defaults({"app/core/settings.py": settings}, "app/main.py", {}, set())
+    assert (found.values["APP_TITLE"], found.values["APP_VERSION"]) == ("Preview", "0.1.0")
+    assert "API_VERSION" not in found.values  # a URL's part as often: left to the app
+
+
 def test_a_nestjs_apps_config_service_and_joi_requirements() -> None:
     """umairansariii's nestjs-typeorm: ``configService.getOrThrow('POSTGRES_SYNC')``, no
     .env, nothing read it: "Configuration key "POSTGRES_SYNC" does not exist" at start."""

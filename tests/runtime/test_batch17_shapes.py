@@ -1,0 +1,69 @@
+"""Shapes of the sixteenth and seventeenth batches of real apps: an Alembic history that
+cannot run where the app makes its tables itself as it starts. reinhud's
+async-fastapi-postgres-template (its head drops tables no revision made; the app's
+startup runs ``conn.run_sync(Base.metadata.create_all)``) and Chirag-Jikadra-07's
+fullstack-fastapi-todoapp (its env.py imports the app's package module ``models`` as a
+top-level one: "attempted relative import with no known parent package"; ``main.py``
+calls ``create_all`` at import) failed their launch at the set-up step; run as their
+authors run them, both work. Real builds, real previews."""
+
+from __future__ import annotations
+
+import trio
+
+from preview.apps.createall import creates_its_tables
+
+from ..conftest import Service
+from .test_build import BUILD_WAIT, app_files, launched, messages
+
+_AT_IMPORT = b"from db import Base, engine\nBase.metadata.create_all(bind=engine)\n"
+_AT_STARTUP = b"""
+async def init_models():
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+"""
+_UNDER_MAIN = b"if __name__ == '__main__':\n    Base.metadata.create_all(engine)\n"
+
+
+def test_an_app_that_makes_its_tables_as_it_runs() -> None:
+    assert creates_its_tables({"app/main.py": _AT_IMPORT})
+    assert creates_its_tables({"app/db/session.py": _AT_STARTUP})
+    # Not where a server never runs it: its __main__ block, tests, migrations, scripts.
+    assert not creates_its_tables({"app/main.py": _UNDER_MAIN})
+    for path in ("tests/conftest.py", "test_api.py", "alembic/env.py", "scripts/setup.py",
+                 "init_db.py", "app/create_db.py", "seed.py"):  # fmt: skip
+        assert not creates_its_tables({path: _AT_IMPORT}), path
+    assert not creates_its_tables({"app/main.py": b"# create_all is not called here\n"})
+
+
+_DROPS_WHAT_NONE_MADE = """revision = "0001"
+down_revision = None
+
+from alembic import op
+
+
+def upgrade():
+    op.drop_table("parent")
+"""
+
+
+async def test_failed_migrations_of_an_app_making_its_tables_start_it(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    files = app_files("alembic_no_revision")
+    files["main.py"] += "\nmetadata.create_all(engine)\n"  # at import, as Chirag's main.py
+    files["migrations/versions/0001_drop.py"] = _DROPS_WHAT_NONE_MADE
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        said = messages(await service.history(body["gid"]), "system")
+        assert any("it makes its tables itself (create_all)" in m for m in said), said[-5:]
+        assert (await service.app_get(body, "/items")).json() == []
+        assert (await service.stop(body["gid"])).status_code == 200
+        # Without create_all the failure stands: the app would have no tables.
+        del files["main.py"]
+        files["main.py"] = app_files("alembic_no_revision")["main.py"]
+        body = await launched(service, files)
+        assert body["status"] == "failed"
+        assert "setup step failed" in body["errorMessage"], body["errorMessage"]
