@@ -102,8 +102,11 @@ class PythonDeps:
 
 
 def _text(files: dict[str, bytes], path: str) -> str | None:
-    data = files.get(path)
-    return None if data is None else data.decode("utf-8", "replace")
+    """Its text as pip reads it: UTF-16 by its byte-order mark (Windows' pip freeze), else UTF-8."""
+    if (data := files.get(path)) is None:
+        return None
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # (nursultanm4's mini-bank: uv read garbage)
+    return data.decode("utf-16" if utf16 else "utf-8-sig", "replace")
 
 
 def _search_dirs(anchor: str) -> list[str]:

@@ -24,6 +24,7 @@ import os
 import re
 from pathlib import Path
 
+from ..apps.node.tscout import jsonc
 from ..sandbox.appdir import read_no_follow
 
 __all__ = [
@@ -63,13 +64,11 @@ _PRISMA_FETCH = re.compile(
     r"(?:(?: - | (?=\d{3}\b))(?P<status>.+)| failed, reason: (?P<reason>.+))"
 )
 _MAX_LINES = 15
-_OUT_DIR = re.compile(r'"outDir"\s*:\s*"([^"]+)"')
 # TS6133 "'x' is declared but its value is never read" and its kin; TS7027 unreachable
 # code, TS7028 an unused label.
 _TIDINESS = {
     "TS6133", "TS6138", "TS6192", "TS6196", "TS6198", "TS6199", "TS6205", "TS7027", "TS7028",
 }  # fmt: skip
-_NO_EMIT = re.compile(r'"(?:noEmitOnError|noEmit)"\s*:\s*true')
 
 
 def strip_ansi(text: str) -> str:
@@ -101,14 +100,19 @@ def typescript_output(directory: Path) -> str | None:
     a read would wait on for ever, in a thread nothing cancels; a link to a host file) is
     none, and no link is followed to look for the JavaScript, in 2,000 folders at most."""
     try:
-        config = read_no_follow(directory / "tsconfig.json", 1 << 20).decode("utf-8", "replace")
+        config = jsonc(read_no_follow(directory / "tsconfig.json", 1 << 20))
     except OSError:
         return None
-    found = _OUT_DIR.search(config)
-    if found is None or _NO_EMIT.search(config):
+    # Parsed, not searched: tsc --init's template holds `// "noEmit": true,` commented out
+    # (ShawnStewart's node-koa-typescript: read as set, its build's JavaScript was not used).
+    options = config.get("compilerOptions") if isinstance(config, dict) else None
+    if not isinstance(options, dict) or True in map(options.get, ("noEmitOnError", "noEmit")):
         return None
-    parts = found.group(1).replace("\\", "/").split("/")
-    if ".." in parts or found.group(1).startswith("/"):
+    out_dir = options.get("outDir")
+    if not isinstance(out_dir, str) or not out_dir.strip():
+        return None
+    parts = out_dir.replace("\\", "/").split("/")
+    if ".." in parts or out_dir.startswith("/"):
         return None
     out = directory.joinpath(*(p for p in parts if p not in ("", ".")))
     if not out.resolve().is_relative_to(directory.resolve()):  # (a link out of it)
@@ -117,7 +121,7 @@ def typescript_output(directory: Path) -> str | None:
         if seen >= _MOST_FOLDERS:
             return None
         if any(name.endswith(".js") for name in names):
-            return found.group(1)
+            return out_dir
     return None
 
 

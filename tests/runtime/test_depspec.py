@@ -333,3 +333,13 @@ async def test_an_app_whose_requirements_name_only_its_server_runs_with_its_proj
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/")).json() == {"six": "1.16.0"}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_requirements_file_in_utf16_is_read_as_pip_reads_it() -> None:
+    """nursultanm4's mini-bank: a Windows ``pip freeze > requirements.txt`` (UTF-16 with its
+    byte-order mark) reached uv undecoded, "Unexpected '\ufffd'" on every Python tried."""
+    text = "fastapi==0.110.0\r\nsqlmodel==0.0.16\r\n"
+    for encoded in (text.encode("utf-16"), text.encode("utf-16-be").join([b"\xfe\xff", b""]),
+                    b"\xef\xbb\xbf" + text.encode()):  # fmt: skip
+        deps = python_dependencies({"requirements.txt": encoded, "main.py": b""}, "main.py")
+        assert deps.requirements == ("fastapi==0.110.0", "sqlmodel==0.0.16"), encoded[:4]

@@ -184,6 +184,13 @@ def test_tsc_errors_outside_what_the_code_does(tmp_path: Path) -> None:
     assert typescript_output(tmp_path) is None
     (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"outDir": "../elsewhere"}}')
     assert typescript_output(tmp_path) is None
+    # tsc --init's template: the options it leaves off are commented out, noEmit among
+    # them (ShawnStewart's node-koa-typescript: read as set, its build's output unused).
+    (tmp_path / "tsconfig.json").write_text(
+        '{\n  "compilerOptions": {\n    /* Basic Options */\n    "target": "es5",\n'
+        '    // "noEmit": true,  /* Do not emit outputs. */\n    "outDir": "./build",\n  },\n}\n'
+    )
+    assert typescript_output(tmp_path) == "./build"
 
 
 async def test_what_the_uploads_code_left_is_read_without_waiting_or_following(

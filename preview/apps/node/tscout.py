@@ -21,7 +21,7 @@ import re
 
 from preview.apps.node.fallbacks import NODE_FILE
 
-__all__ = ["emitted_start"]
+__all__ = ["emitted_start", "jsonc"]
 
 _PROJECT = re.compile(r"(?:^|\s)(?:-p|--project)(?:=|\s+)(\S+)")
 _TS = (".ts", ".tsx", ".mts", ".cts")
@@ -84,7 +84,7 @@ def _build_config(build: str, files: dict[str, bytes]) -> str | None:
         path = path if path.endswith(".json") else posixpath.join(path, "tsconfig.json")
         return path if path in files and re.search(r"\btsc\b", build) else None
     if re.search(r"\bnest\s+build\b", build):
-        nest = _jsonc(files.get("nest-cli.json"))
+        nest = jsonc(files.get("nest-cli.json"))
         options = nest.get("compilerOptions") if isinstance(nest, dict) else None
         named = options.get("tsConfigPath") if isinstance(options, dict) else None
         for path in (named, "tsconfig.build.json", "tsconfig.json"):
@@ -98,7 +98,7 @@ def _read(config: str, files: dict[str, bytes], depth: int = 0) -> tuple[dict, l
     """A tsconfig's compilerOptions, include and exclude, its ``extends`` (a file of the
     upload's) under them; paths in them as written (relative to ``config``'s directory,
     which is the one every config here is read from: one ``extends`` chain per folder)."""
-    data = _jsonc(files.get(config))
+    data = jsonc(files.get(config))
     data = data if isinstance(data, dict) else {}
     options, include, exclude = {}, ["**/*"], []
     parent = data.get("extends")
@@ -148,7 +148,8 @@ def _relative(home: str, path: object) -> str | None:
     return "" if joined == "." else joined
 
 
-def _jsonc(data: bytes | None) -> object:
+def jsonc(data: bytes | None) -> object:
+    """A tsconfig's (or another JSON-with-comments file's) document; None if it is none."""
     if data is None or len(data) > 256 * 1024:
         return None
     text = _JSONC_NOISE.sub(lambda m: m.group(1) or "", data.decode("utf-8-sig", "replace"))
