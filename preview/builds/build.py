@@ -333,7 +333,7 @@ class EnvBuilder:
             run = partial(self._step, cwd=path, env=env, confined=confined)
             try:  # their scripts and the project's own; then prepare, which rebuild leaves out
                 rebuild = partial(run, publish=with_progress(publish))
-                await npm_rebuild(rebuild, say, path, deps.ranges)
+                await npm_rebuild(rebuild, say, path, deps.ranges, deps.tools)
                 await run(["npm", "run", "prepare", "--if-present"], publish=with_progress(publish))
                 if deps.prisma is not None:
                     schema = deps.prisma[0]

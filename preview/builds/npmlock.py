@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -157,7 +157,11 @@ def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
 
 
 async def npm_rebuild(
-    run: Callable[[list[str]], Awaitable[None]], say: Say, path: Path, ranges: Ranges = ()
+    run: Callable[[list[str]], Awaitable[None]],
+    say: Say,
+    path: Path,
+    ranges: Ranges = (),
+    tools: Sequence[str] = (),
 ) -> None:
     """``npm rebuild`` (its packages' install scripts) by ``run``, in ``path``. Where a
     native module does not build on this Node, a dev tool's that the app does not use is
@@ -166,7 +170,12 @@ async def npm_rebuild(
     registry) is replaced by its newest release whose engines allow this Node, saying so,
     and the rebuild runs again
     (once a package). ``ranges``: the app's own ranges of the packages a yarn or pnpm
-    lockfile pinned (``NodeDeps.ranges``), which :func:`_broken_pins` reads as the app's."""
+    lockfile pinned (``NodeDeps.ranges``), which :func:`_broken_pins` reads as the app's.
+    Each ``npm install --no-save`` here names again what the ones before it put in
+    (``tools``, the packages the build added, and the replacements): npm sets the tree
+    back to package.json and its lockfile otherwise (a yarn the app's scripts call was
+    gone, and sqlite3 4.0.6, replaced, back when bcrypt 3.0.6 was: Woz-U's racket app)."""
+    kept = list(tools)
     broken = await trio.to_thread.run_sync(_broken_pins, path, ranges)
     for name, locked, wanted, why, beyond in broken:
         if beyond:  # its range allows none that runs
@@ -179,8 +188,8 @@ async def npm_rebuild(
     if broken:  # in one install: one's new peer range wants the other's new release
         # (TypeORM 0.2.45's peerOptional pg ^8.5.1, pg itself still pinned at 7.5.0 in the
         # package.json a second install re-read: ERESOLVE)
-        await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts",
-                   *(f"{name}@{wanted}" for name, _, wanted, _, _ in broken)])  # fmt: skip
+        kept += (f"{name}@{wanted}" for name, _, wanted, _, _ in broken)
+        await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", *kept])
     replaced: set[str] = set()
     left_out: set[str] = set()
     while True:
@@ -214,7 +223,8 @@ async def npm_rebuild(
                 f"{failure.message}: installing its newest release for this Node in its "
                 f"place, {newest}"
             )
-            await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", newest])
+            kept.append(newest)
+            await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", *kept])
 
 
 def unused_native(path: Path, name: str) -> str | None:

@@ -103,3 +103,30 @@ async def test_a_native_module_the_app_lists_gets_its_newest_release_for_this_no
 
 async def _ignore(lines: list[tuple[str, str]], stream: str) -> None:
     pass
+
+
+async def test_each_replacement_keeps_the_tools_and_the_replacements_before_it(
+    tmp_path: Path,
+) -> None:
+    """Woz-U's racket app: sqlite3 4.0.6 replaced, then bcrypt 3.0.6: that second ``npm
+    install --no-save`` set the tree back to the lockfile, sqlite3 4.0.6 again (then
+    refused as replaced already), and took away the yarn the build had added for its
+    scripts ("yarn: not found", ShawnStewart's node-koa-typescript)."""
+    path = _installed(tmp_path / "env")
+    ran: list[list[str]] = []
+    failures = iter(["sqlite3 4.0.6", "bcrypt 3.0.6"])
+
+    async def run(argv: list[str]) -> None:
+        ran.append(argv)
+        if argv == ["npm", "rebuild"] and (failing := next(failures, None)) is not None:
+            raise BuildFailed(f"the native module {failing} does not build on Node 20")
+
+    async def say(text: str) -> None:
+        pass
+
+    with trio.fail_after(10):
+        await npm_rebuild(run, say, path, (), ("yarn@^1",))
+    installs = [argv[5:] for argv in ran if argv[:2] == ["npm", "install"]]
+    first = ["yarn@^1", "sqlite3@>4.0.6"]
+    assert installs == [first, [*first, "bcrypt@>3.0.6"]]
+    assert ran[-1] == ["npm", "rebuild"]
