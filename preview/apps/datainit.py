@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from .alembicheads import aerich_upgrade, alembic_home, alembic_run_dir, alembic_upgrade
 from .createall import (
     create_all_step,
-    creates_its_tables,
     flask_target,
     in_directory,
     is_main_check,
@@ -44,9 +43,7 @@ from .createall import (
 )
 from .pyapp import FoundApp, parse_module, python_files
 
-__all__ = [
-    "DataStep", "creates_its_tables", "data_steps", "main_only_create_all", "missing_tables_hint",
-]  # fmt: skip
+__all__ = ["DataStep", "data_steps", "main_only_create_all", "missing_tables_hint"]
 
 _INIT_NAMES = {"init-db", "initdb", "create-db", "createdb", "create-tables", "init", "init-data"}
 _SEED_NAMES = {"seed", "seed-db", "seeddb", "seed-data", "load-data"}

@@ -29,7 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from ..apps.datainit import creates_its_tables, main_only_create_all
+from ..apps.alembicheads import alembic_changes_nothing
+from ..apps.createall import creates_its_tables
+from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..clock import utcnow
@@ -369,14 +371,15 @@ async def prepare_app(
                 # An Alembic history that cannot run (an env.py importing the app's package
                 # as a module, a head dropping tables no revision made) where the app makes
                 # its tables itself: started as its author starts it, without them.
-                if not any("alembic" in part for part in step) or not (
-                    await trio.to_thread.run_sync(creates_its_tables, files)
-                ):
+                if not any("alembic" in part for part in step):
                     raise
-                await say(
-                    f"the app's migrations failed ({failed.message}); it makes its tables"
-                    " itself (create_all) as it starts: started without them"
-                )
+                if await trio.to_thread.run_sync(alembic_changes_nothing, files):
+                    why = "their every upgrade() does nothing"
+                elif await trio.to_thread.run_sync(creates_its_tables, files):
+                    why = "it makes its tables itself (create_all) as it starts"
+                else:
+                    raise
+                await say(f"the app's migrations failed ({failed.message}); {why}: started anyway")
     except BaseException:
         if lease is not None:
             lease.release()

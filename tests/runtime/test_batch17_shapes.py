@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import trio
 
+from preview.apps.alembicheads import alembic_changes_nothing
 from preview.apps.createall import creates_its_tables
 
 from ..conftest import Service
@@ -34,6 +35,18 @@ def test_an_app_that_makes_its_tables_as_it_runs() -> None:
                  "init_db.py", "app/create_db.py", "seed.py"):  # fmt: skip
         assert not creates_its_tables({path: _AT_IMPORT}), path
     assert not creates_its_tables({"app/main.py": b"# create_all is not called here\n"})
+
+
+_NOTHING = 'revision = "0001"\ndown_revision = None\n\n\ndef upgrade():\n    """-"""\n    pass\n'
+
+
+def test_a_history_whose_every_upgrade_does_nothing() -> None:
+    assert alembic_changes_nothing({"migrations/versions/0001_init.py": _NOTHING.encode()})
+    assert not alembic_changes_nothing({})  # no revision: nothing said
+    made = _NOTHING.replace("    pass\n", "    op.create_table('t')\n").encode()
+    both = {"migrations/versions/0001.py": _NOTHING.encode(), "migrations/versions/0002.py": made}
+    assert not alembic_changes_nothing(both)
+    assert alembic_changes_nothing({"migrations/versions/0001.py": b"revision = 'x'\n"}) is False
 
 
 _DROPS_WHAT_NONE_MADE = """revision = "0001"
@@ -67,3 +80,12 @@ async def test_failed_migrations_of_an_app_making_its_tables_start_it(
         body = await launched(service, files)
         assert body["status"] == "failed"
         assert "setup step failed" in body["errorMessage"], body["errorMessage"]
+        # rropppe's Flask-weather-app: an alembic.ini quoting its URL, revisions that do
+        # nothing (its tables in a committed SQLite file): started anyway.
+        files["migrations/versions/0001_drop.py"] = _NOTHING
+        files["migrations/env.py"] = "raise SystemExit('its URL quoted: cannot be parsed')\n"
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        said = messages(await service.history(body["gid"]), "system")
+        assert any("their every upgrade() does nothing" in m for m in said), said[-5:]
+        assert (await service.stop(body["gid"])).status_code == 200
