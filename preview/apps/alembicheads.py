@@ -30,6 +30,7 @@ import ast
 import posixpath
 import re
 import tomllib
+from collections.abc import Iterator
 
 __all__ = [
     "aerich_upgrade",
@@ -116,15 +117,7 @@ def alembic_heads(files: dict[str, bytes], directory: str) -> list[str]:
     """The heads of the revisions in a ``versions/`` folder at or below ``directory``."""
     revisions: set[str] = set()
     downs: set[str] = set()
-    prefix = f"{directory}/" if directory else ""
-    for path, data in files.items():
-        if not (path.startswith(prefix) and path.endswith(".py") and "/versions/" in f"/{path}"):
-            continue
-        if posixpath.basename(posixpath.dirname(path)) != "versions":
-            continue
-        text = data.decode("utf-8", "replace")
-        if (revision := _REVISION.search(text)) is None:
-            continue
+    for text, revision in _revision_files(files, directory):
         revisions.add(revision.group(1))
         if (down := _DOWN.search(text)) is not None:
             downs.update(_QUOTED.findall(down.group(1)))
@@ -137,26 +130,37 @@ def alembic_changes_nothing(files: dict[str, bytes]) -> bool:
     such a history failing to run (rropppe's Flask-weather-app: its ``alembic.ini`` quotes
     its URL) fails nothing the app needs."""
     found = False
-    for path, data in files.items():
-        if not path.endswith(".py") or posixpath.basename(posixpath.dirname(path)) != "versions":
-            continue
-        if _REVISION.search(data.decode("utf-8", "replace")) is None:
-            continue
+    for text, _ in _revision_files(files, ""):
         try:
-            tree = ast.parse(data)
+            tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError):
             return False
         upgrades = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade"]
-        body = upgrades[0].body if len(upgrades) == 1 else [None]
-        # pass, a docstring, `...`: nothing else
-        if not all(isinstance(n, ast.Pass | ast.Expr) and _inert(n) for n in body):
+        if len(upgrades) != 1 or not all(_inert(n) for n in upgrades[0].body):
             return False
         found = True
     return found
 
 
-def _inert(node: ast.Pass | ast.Expr) -> bool:
-    return isinstance(node, ast.Pass) or isinstance(node.value, ast.Constant)
+def _inert(node: ast.stmt) -> bool:
+    """``pass``, a docstring, ``...``: a statement that does nothing."""
+    return isinstance(node, ast.Pass) or (
+        isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    )
+
+
+def _revision_files(files: dict[str, bytes], directory: str) -> Iterator[tuple[str, re.Match[str]]]:
+    """(text, its ``revision = …`` match) of each revision in a ``versions/``
+    folder at or below ``directory``."""
+    prefix = f"{directory}/" if directory else ""
+    for path, data in files.items():
+        if not (path.startswith(prefix) and path.endswith(".py")):
+            continue
+        if posixpath.basename(posixpath.dirname(path)) != "versions":
+            continue
+        text = data.decode("utf-8", "replace")
+        if (revision := _REVISION.search(text)) is not None:
+            yield text, revision
 
 
 def _join(directory: str, name: str) -> str:

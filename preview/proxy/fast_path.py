@@ -292,11 +292,7 @@ async def _read_body(receive: Any, limit: int, each_read_s: float) -> tuple[list
     read: list[dict] = []
     size = 0
     while True:
-        message = None
-        with trio.move_on_after(each_read_s):
-            message = await receive()
-        if message is None:
-            raise body_stalled(each_read_s)
+        message = await _received(receive, each_read_s)
         read.append(message)
         if message["type"] != "http.request":
             return read, False
@@ -305,6 +301,14 @@ async def _read_body(receive: Any, limit: int, each_read_s: float) -> tuple[list
             return read, False
         if not message.get("more_body", False):
             return read, True
+
+
+async def _received(receive: Any, each_read_s: float) -> dict:
+    """The caller's next message; 408 once none came for ``each_read_s`` (its body
+    stopped coming: nginx's ``client_body_timeout``)."""
+    with trio.move_on_after(each_read_s):
+        return await receive()
+    raise body_stalled(each_read_s)
 
 
 def _replaying(read: list[dict], receive: Any) -> Any:
@@ -341,11 +345,7 @@ async def _request_body(receive: Any, limit: int, each_read_s: float) -> AsyncIt
     once none of it came for ``each_read_s``."""
     size = 0
     while True:
-        message = None
-        with trio.move_on_after(each_read_s):
-            message = await receive()
-        if message is None:
-            raise body_stalled(each_read_s)
+        message = await _received(receive, each_read_s)
         if message["type"] == "http.disconnect":
             raise _ClientGone
         chunk = message.get("body", b"")
