@@ -69,6 +69,17 @@ def test_ts_node_registers_tsconfig_paths_where_the_tsconfig_maps_them() -> None
     plain = files["tsconfig.json"].replace(b'"paths": { "@/*": ["*"] }', b'"strict": false')
     argv = node_start({**files, "tsconfig.json": plain}).argv  # type: ignore[union-attr]
     assert argv == ("node_modules/.bin/ts-node", "--transpile-only", "src/server.ts")
+    # tsc --init's template: what it leaves off is commented out, not asked for.
+    template = (
+        b'{\n  "compilerOptions": {\n    "target": "es2016",\n'
+        b'    // "emitDecoratorMetadata": true,  /* Emit design-type metadata. */\n'
+        b'    // "paths": { "@/*": ["*"] },\n  },\n}\n'
+    )
+    argv = node_start({**files, "tsconfig.json": template}).argv  # type: ignore[union-attr]
+    assert argv == ("node_modules/.bin/tsx", "src/server.ts")
+    on = template.replace(b'// "emitDecoratorMetadata"', b'"emitDecoratorMetadata"')
+    argv = node_start({**files, "tsconfig.json": on}).argv  # type: ignore[union-attr]
+    assert argv == ("node_modules/.bin/ts-node", "--transpile-only", "src/server.ts")
 
 
 @pytest.mark.skipif(

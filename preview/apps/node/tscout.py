@@ -26,13 +26,13 @@ __all__ = ["emitted_start", "jsonc"]
 _PROJECT = re.compile(r"(?:^|\s)(?:-p|--project)(?:=|\s+)(\S+)")
 _TS = (".ts", ".tsx", ".mts", ".cts")
 _ALWAYS_OUT = ("node_modules", "bower_components", "jspm_packages")  # tsc's default exclude
-# Comments, and commas before a closing bracket, which tsconfig allows and JSON does not.
-# A string or comment left open runs to the end (JSON then refuses it): one that had to be
-# closed was scanned to the end from each of its kind (a tsconfig of "/*a" 80,000 times:
-# minutes, the GIL held).
-_JSONC_NOISE = re.compile(
-    r'("(?:\\.?|[^"\\])*+(?:"|\Z))|//[^\n]*+|/\*.*?(?:\*/|\Z)|,(?=\s*+[}\]])', re.S
-)
+# Comments, then commas before a closing bracket, which tsconfig allows and JSON does not
+# (in two passes: `true, // why` on the last line left its comma). A string or comment
+# left open runs to the end (JSON then refuses it): one that had to be closed was scanned
+# to the end from each of its kind (a tsconfig of "/*a" 80,000 times: minutes, the GIL held).
+_STRING = r'("(?:\\.?|[^"\\])*+(?:"|\Z))'
+_JSONC_COMMENTS = re.compile(_STRING + r"|//[^\n]*+|/\*.*?(?:\*/|\Z)", re.S)
+_TRAILING_COMMAS = re.compile(_STRING + r"|,(?=\s*+[}\]])")
 _MAX_EXTENDS = 4
 _ACE_BUILD = re.compile(r"\bnode\s++ace(?:\.js)?+\s++build\b")
 _ADONISRC = {"adonisrc.ts", ".adonisrc.json"}
@@ -152,7 +152,9 @@ def jsonc(data: bytes | None) -> object:
     """A tsconfig's (or another JSON-with-comments file's) document; None if it is none."""
     if data is None or len(data) > 256 * 1024:
         return None
-    text = _JSONC_NOISE.sub(lambda m: m.group(1) or "", data.decode("utf-8-sig", "replace"))
+    text = data.decode("utf-8-sig", "replace")
+    for noise in (_JSONC_COMMENTS, _TRAILING_COMMAS):
+        text = noise.sub(lambda m: m.group(1) or "", text)
     try:
         return json.loads(text)
     except (ValueError, RecursionError):

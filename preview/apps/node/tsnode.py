@@ -13,21 +13,29 @@ the app does not list it ("Cannot find module '@/app'" without).
 from __future__ import annotations
 
 import posixpath
-import re
+
+from preview.apps.node.tscout import jsonc
 
 __all__ = ["TS_CONFIG_PATHS", "ts_node_command", "ts_runner", "ts_source"]
 
 TS_CONFIG_PATHS = "tsconfig-paths@^4"  # added to the environment where the app lacks it
-_METADATA = re.compile(rb'"emitDecoratorMetadata"\s*:\s*true')
-_PATHS = re.compile(rb'"paths"\s*:\s*\{\s*"')  # a mapping with at least one entry
 _TS_NODE = ("node_modules/.bin/ts-node", "--transpile-only")
+
+
+def _options(files: dict[str, bytes]) -> dict:
+    """The root tsconfig's compilerOptions, parsed: tsc --init's template holds the options
+    it leaves off commented out (``// "emitDecoratorMetadata": true,``), which a search
+    of its text took for set."""
+    config = jsonc(files.get("tsconfig.json"))
+    options = config.get("compilerOptions") if isinstance(config, dict) else None
+    return options if isinstance(options, dict) else {}
 
 
 def ts_runner(files: dict[str, bytes], listed: dict[str, str]) -> str:
     """ts-node where the app has it and its tsconfig asks for decorator metadata (which
     tsx does not emit), else tsx."""
     has_ts_node = "ts-node" in listed or "ts-node-dev" in listed
-    metadata = _METADATA.search(files.get("tsconfig.json", b"")) is not None
+    metadata = _options(files).get("emitDecoratorMetadata") is True
     return "ts-node" if has_ts_node and metadata else "tsx"
 
 
@@ -35,8 +43,9 @@ def ts_node_command(
     files: dict[str, bytes], listed: dict[str, str]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """ts-node's command before its entry, and the packages the build adds for it: with
-    ``tsconfig-paths`` registered where the tsconfig maps import paths."""
-    if _PATHS.search(files.get("tsconfig.json", b"")) is None:
+    ``tsconfig-paths`` registered where the tsconfig maps import paths (one at least)."""
+    paths = _options(files).get("paths")
+    if not isinstance(paths, dict) or not paths:
         return _TS_NODE, ()
     tools = () if "tsconfig-paths" in listed else (TS_CONFIG_PATHS,)
     return (*_TS_NODE, "-r", "tsconfig-paths/register"), tools
