@@ -369,8 +369,9 @@ async def prepare_app(
                 )  # fmt: skip
             except BuildFailed as failed:
                 # An Alembic history that cannot run (an env.py importing the app's package
-                # as a module, a head dropping tables no revision made) where the app makes
-                # its tables itself: started as its author starts it, without them.
+                # as a module, a head dropping tables no revision made, a URL quoted in its
+                # alembic.ini) where it would make nothing the app lacks (its every upgrade()
+                # passes, or the app makes its tables itself): started as its author starts it.
                 if not any("alembic" in part for part in step):
                     raise
                 if await trio.to_thread.run_sync(alembic_changes_nothing, files):
