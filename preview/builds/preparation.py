@@ -29,8 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from ..apps.alembicheads import alembic_changes_nothing
-from ..apps.createall import creates_its_tables
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
@@ -51,7 +49,14 @@ from .configdefaults import (
 )
 from .envcache import LAUNCH_CACHES
 from .remedies import Remedies
-from .steps import V8_ADDRESS_SPACE, BuildFailed, Publish, build_frontend, run_setup_step
+from .steps import (
+    V8_ADDRESS_SPACE,
+    BuildFailed,
+    Publish,
+    build_frontend,
+    migrations_not_needed,
+    run_setup_step,
+)
 
 if TYPE_CHECKING:
     from ..apps.spec import LaunchSpec
@@ -368,17 +373,8 @@ async def prepare_app(
                     {"requirements": requirements, "listed_in": listed_in, "upload": tuple(files)},
                 )  # fmt: skip
             except BuildFailed as failed:
-                # An Alembic history that cannot run (an env.py importing the app's package
-                # as a module, a head dropping tables no revision made, a URL quoted in its
-                # alembic.ini) where it would make nothing the app lacks (its every upgrade()
-                # passes, or the app makes its tables itself): started as its author starts it.
-                if not any("alembic" in part for part in step):
-                    raise
-                if await trio.to_thread.run_sync(alembic_changes_nothing, files):
-                    why = "their every upgrade() does nothing"
-                elif await trio.to_thread.run_sync(creates_its_tables, files):
-                    why = "it makes its tables itself (create_all) as it starts"
-                else:
+                why = await trio.to_thread.run_sync(migrations_not_needed, step, files)
+                if why is None:
                     raise
                 await say(f"the app's migrations failed ({failed.message}); {why}: started anyway")
     except BaseException:

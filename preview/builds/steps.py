@@ -22,8 +22,11 @@ from typing import Any
 
 import trio
 
+from ..apps.alembicheads import alembic_changes_nothing
+from ..apps.createall import creates_its_tables
 from ..apps.depspec import NodeDeps, node_dependencies
 from ..apps.frontend import Frontend
+from ..apps.node.migrations import syncs_its_tables
 from ..logs import LevelClassifier, LineSplitter, OutputTails, failure_cause
 from ..sandbox.appdir import link_beneath, open_dir, unlink_beneath
 from ..sandbox.isolation import BUILD_MEMORY_MB, Confinement
@@ -33,8 +36,8 @@ from ..settings import Settings
 from .toolerrors import only_outside_the_code, tool_failure, typescript_output
 
 __all__ = [
-    "V8_ADDRESS_SPACE", "BuildFailed", "Publish", "StepResult", "build_frontend", "run_logged",
-    "run_setup_step",
+    "V8_ADDRESS_SPACE", "BuildFailed", "Publish", "StepResult", "build_frontend",
+    "migrations_not_needed", "run_logged", "run_setup_step",
 ]  # fmt: skip
 
 # publish(lines as (level, text), stream): awaited for each batch, in order.
@@ -345,3 +348,24 @@ def _has_entries(directory: Path, anchors: tuple[Path, ...]) -> bool:
         return bool(os.listdir(fd))
     finally:
         os.close(fd)
+
+
+def migrations_not_needed(step: Sequence[str], files: dict[str, bytes]) -> str | None:
+    """Why a failed migrations step (``step``) leaves the app nothing it needs, so that it
+    starts as its author starts it; None: the failure stands. An Alembic history that
+    cannot run (an env.py importing the app's package as a module, a head dropping tables
+    no revision made, a URL quoted in its alembic.ini) whose every ``upgrade()`` passes, or
+    whose app makes its tables itself (``create_all``); Sequelize's ``db:migrate`` where
+    the app calls ``sync()`` as it starts (a history whose first migrations were deleted)."""
+    if any("alembic" in part for part in step):
+        if alembic_changes_nothing(files):
+            return "their every upgrade() does nothing"
+        if creates_its_tables(files):
+            return "it makes its tables itself (create_all) as it starts"
+    elif (
+        "db:migrate" in step
+        and any(p.endswith("sequelize") for p in step)
+        and syncs_its_tables(files)
+    ):
+        return "it makes its tables itself (Sequelize's sync()) as it starts"
+    return None

@@ -429,6 +429,28 @@ async def test_sequelize_cli_migrations_are_run_where_its_sequelizerc_puts_them(
 
 
 @needs_server
+async def test_failed_sequelize_migrations_of_an_app_that_syncs_its_tables_start_it(
+    builder_service: Service,
+) -> None:
+    """Woz-U's racket: its migrations begin with an ``addColumn`` on a table its deleted
+    first migration made (its committed SQLite file held it), and ``bin/www`` calls
+    ``models.sequelize.sync()`` before it listens. ``sequelize db:migrate`` fails on the
+    preview's empty database; the app starts as its author starts it, which is said."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_sequelize_sync"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"notes": 0}
+        system = messages(await service.history(body["gid"]), "system")
+        said = [m for m in system if m.startswith("the app's migrations failed")]
+        assert len(said) == 1 and "does not exist" in said[0], system
+        assert said[0].endswith("it makes its tables itself (Sequelize's sync()) as it starts:"
+                                " started anyway"), said  # fmt: skip
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_a_database_host_on_the_authors_docker_network_is_the_previews_own(
     builder_service: Service,
 ) -> None:

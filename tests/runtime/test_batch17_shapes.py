@@ -13,6 +13,7 @@ import trio
 
 from preview.apps.alembicheads import alembic_changes_nothing
 from preview.apps.createall import creates_its_tables
+from preview.apps.node.migrations import syncs_its_tables
 
 from ..conftest import Service
 from .test_build import BUILD_WAIT, app_files, launched, messages
@@ -35,6 +36,25 @@ def test_an_app_that_makes_its_tables_as_it_runs() -> None:
                  "init_db.py", "app/create_db.py", "seed.py"):  # fmt: skip
         assert not creates_its_tables({path: _AT_IMPORT}), path
     assert not creates_its_tables({"app/main.py": b"# create_all is not called here\n"})
+
+
+def test_a_node_app_that_syncs_its_sequelize_tables_as_it_runs() -> None:
+    # (the eighteenth batch's racket: `models.sequelize.sync().then(…)` in bin/www)
+    www = b"#!/usr/bin/env node\nmodels.sequelize.sync().then(listen);\n"
+    assert syncs_its_tables({"bin/www": www})
+    assert not syncs_its_tables({"bin/www": www[20:], "README": b"sequelize.sync()"})
+    assert syncs_its_tables(
+        {"app.js": b"const db = require('./models');\ndb.sync({ alter: true });"}
+    )
+    assert syncs_its_tables(
+        {"src/db.ts": b"import { Sequelize } from 'sequelize';\nsequelize.sync()"}
+    )
+    # Not a migration's, a test's or a seeder's; not another sync() (fs.readFileSync's name
+    # aside, a sync(callback) of something that is not Sequelize's).
+    for path in ("migrations/0001.js", "test/app.spec.js", "seeders/1.js", "src/a.test.ts"):
+        assert not syncs_its_tables({path: b"models.sequelize.sync();\n"}), path
+    assert not syncs_its_tables({"app.js": b"const fs = require('fs'); fs.readFileSync(p);"})
+    assert not syncs_its_tables({"app.js": b"store.sync(() => done());"})
 
 
 _NOTHING = 'revision = "0001"\ndown_revision = None\n\n\ndef upgrade():\n    """-"""\n    pass\n'

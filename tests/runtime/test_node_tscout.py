@@ -126,3 +126,19 @@ async def test_an_upload_made_to_backtrack_is_read_at_once(tmp_path, crafted) ->
             [sys.executable, "-c", _DETECT, str(tmp_path / "files.json")], capture_stdout=True
         )
     assert done.stdout.strip()
+
+
+@pytest.mark.parametrize("project", [".", "./", "./tsconfig.json", "tsconfig.json"])
+def test_a_build_naming_its_project_by_its_folder_reads_its_tsconfig(project: str) -> None:
+    # ShawnStewart's node-koa-typescript: "build": "tsc -p .", no include, tests/ beside
+    # src/: tsc writes dist/src/index.js; "start": "node dist/index.js" failed "Cannot
+    # find module" (`-p .` was looked up as ./tsconfig.json, a name no upload has).
+    files = {
+        "tsconfig.json": b'{"compilerOptions": {"outDir": "./dist", /* why */ "baseUrl": "./src"}}',
+        "src/index.ts": b"import app from './app';\n",
+        "src/app.ts": b"export default 1;\n",
+        "tests/app.spec.ts": b"import app from '../src/app';\n",
+    }
+    assert emitted_start("node dist/index.js", f"tsc -p {project}", files) == (
+        "node dist/src/index.js"
+    )

@@ -63,6 +63,48 @@ def test_a_rejected_call_of_no_dependency_or_a_pinned_one_has_no_fix(tmp_path: P
     assert not _remedies(("PyYAML==6.0.2",), env).has_fix("", YAML_500, {}, PYTHONS)
 
 
+# Starlette 1 under a FastAPI app with no dependency file (AristonCatipay's
+# fast_api_todo_app): the 0.x signature of TemplateResponse, raised deep in Jinja2.
+TEMPLATE_500 = [
+    "Traceback (most recent call last):",
+    '  File "<environment>/lib/python3.11/site-packages/fastapi/routing.py", line 214, in'
+    " run_endpoint_function",
+    "    return await run_in_threadpool(dependant.call, **values)",
+    '  File "<environment>/lib/python3.11/site-packages/anyio/_backends/_asyncio.py", line'
+    " 986, in run",
+    "    result = context.run(func, *args)",
+    '  File "app.py", line 28, in read',
+    '    return templates.TemplateResponse("home.html",',
+    "           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+    '  File "<environment>/lib/python3.11/site-packages/starlette/templating.py", line 148,'
+    " in TemplateResponse",
+    "    template = self.get_template(name)",
+    '  File "<environment>/lib/python3.11/site-packages/jinja2/utils.py", line 515, in __getitem__',
+    "    rv = self._mapping[key]",
+    "TypeError: unhashable type: 'dict'",
+]
+
+
+def test_a_type_error_inside_the_package_the_app_called_holds_that_package(
+    tmp_path: Path,
+) -> None:
+    """The package is the one the app's last frame called (Starlette), not the one that
+    raised (Jinja2), nor one the app pins; none where no frame is the app's."""
+    env = _env_with(tmp_path, "starlette", "1.10.0", "starlette")
+    remedies = _remedies(("fastapi", "jinja2", "sqlalchemy"), env)
+    fix = remedies.next_fix("GET / answered 500 at the smoke check", TEMPLATE_500, {}, PYTHONS)
+    assert fix is not None and fix.add == "starlette<1", fix
+    assert fix.said.startswith("starlette rejects the app's call (TypeError: unhashable type")
+    pinned = _remedies(("fastapi", "starlette==1.10.0"), env)
+    assert not pinned.has_fix("", TEMPLATE_500, {}, PYTHONS)
+    own = {"starlette/__init__.py": b""}  # the app's own package of that name
+    assert not _remedies(("fastapi",), env).has_fix("", TEMPLATE_500, own, PYTHONS)
+    library_only = [line for line in TEMPLATE_500 if "app.py" not in line]
+    assert not _remedies(("fastapi",), env).has_fix("", library_only, {}, PYTHONS)
+    raised_by_the_app = [*TEMPLATE_500[:8], "TypeError: can only concatenate str"]
+    assert not _remedies(("fastapi",), env).has_fix("", raised_by_the_app, {}, PYTHONS)
+
+
 def test_fixes_that_did_not_make_it_run_are_taken_back_and_refused(tmp_path: Path) -> None:
     env = _env_with(tmp_path, "PyYAML", "6.0.2", "yaml")
     remedies = _remedies(("flask",), env)

@@ -23,7 +23,7 @@ import json
 import posixpath
 import re
 
-__all__ = ["node_migrations"]
+__all__ = ["node_migrations", "syncs_its_tables"]
 
 _KNEXFILES = ("knexfile.js", "knexfile.cjs", "knexfile.mjs", "knexfile.ts")
 _KNEX_DIR = re.compile(r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*["'`]([^"'`]+)["'`]""", re.S)
@@ -103,6 +103,46 @@ def _sequelize_migrations(
     if any(p.startswith(f"{directory}/") and p.endswith((".js", ".cjs")) for p in files):
         return ("node_modules/.bin/sequelize", "db:migrate")
     return None
+
+
+# Sequelize's sync() on the app's instance: `models.sequelize.sync()`, `db.sync({ alter:
+# true })`, `sequelize.sync().then(…)`; its argument one options object at most.
+_SYNC = re.compile(r"\.sync\(\s*(?:\{[^(){}]*\}\s*)?\)")
+_NOT_SERVED = re.compile(
+    r"(?:^|/)(?:node_modules|migrations?|seeders?|tests?|__tests__)/|\.(?:spec|test)\."
+)
+
+
+def syncs_its_tables(files: dict[str, bytes]) -> bool:
+    """Whether the app makes its Sequelize tables itself as it runs: a module of it (not a
+    test's, a migration's or a seeder's) calls ``sync()`` and uses Sequelize. Its
+    migrations then add nothing a preview needs, as Alembic's beside ``create_all``
+    (:mod:`~preview.builds` starts it when they fail: racket's history starts with an
+    ``addColumn`` on a table its deleted first migrations made, ``sync()`` making it
+    again at each start)."""
+    for path, data in files.items():
+        script = path.endswith((".js", ".cjs", ".mjs", ".ts")) or (
+            "." not in posixpath.basename(path) and data.startswith(b"#!") and b"node" in data[:40]
+        )  # (express-generator's bin/www: a node script without an extension)
+        if not script or _NOT_SERVED.search(path):
+            continue
+        text = data[:262144].decode("utf-8", "replace")
+        if ".sync(" in text and "equelize" in text and _SYNC.search(text):
+            return True
+        if ".sync(" in text and _SYNC.search(text) and _imports_models(text):
+            return True
+    return False
+
+
+def _imports_models(text: str) -> bool:
+    """``require('./models')`` (or ``../models``, an import of it): sequelize-cli's
+    ``models/index.js``, which makes the Sequelize instance the app syncs."""
+    return (
+        re.search(
+            r"""(?:require\(|from\s)\s*["'](?:\.{1,2}/)+models(?:/index(?:\.js)?)?["']""", text
+        )
+        is not None
+    )
 
 
 def _umzug_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:

@@ -80,8 +80,9 @@ def _build_config(build: str, files: dict[str, bytes]) -> str | None:
     """The tsconfig the build compiles with: its ``-p``, Nest's ``tsConfigPath`` (else
     ``tsconfig.build.json``), else ``tsconfig.json``; None for a build that is not tsc's."""
     if given := _PROJECT.search(build):
-        path = posixpath.normpath(given.group(1).removeprefix("./"))
-        path = path if path.endswith(".json") else posixpath.join(path, "tsconfig.json")
+        path = given.group(1)
+        # (normalised after the join: ``tsc -p .`` names ``tsconfig.json``, not ``./tsconfig.json``)
+        path = posixpath.normpath(path if path.endswith(".json") else f"{path}/tsconfig.json")
         return path if path in files and re.search(r"\btsc\b", build) else None
     if re.search(r"\bnest\s+build\b", build):
         nest = jsonc(files.get("nest-cli.json"))

@@ -19,6 +19,9 @@ traceback), never the app's name (``candidates``):
   'escape' from 'flask'``, ``No module named 'flask._compat'``, pydantic's "has been
   moved"): that dependency held below the major installed (``flask<3``), read from the
   built environment's metadata;
+* a ``TypeError`` raised inside the installed package the app's own code called (its
+  frame below the app's last one), however deep (Starlette 1's ``TemplateResponse`` given
+  0.x's arguments fails in Jinja2's cache): that package held likewise (``holds``);
 * a module nothing installs (``No module named 'aiosqlite'``): its distribution added,
   named by pipreqs' import-name → distribution mapping (``pkg_resources``: setuptools
   below 81, which still has it; ``psycopg2``: ``psycopg2-binary``); one a package split

@@ -7,10 +7,8 @@ traceback), never the app's name; each cause and its fix is listed in the packag
 
 from __future__ import annotations
 
-import glob
 import re
 import sys
-from pathlib import Path
 
 from ...apps.imports import import_mapping, imported_names
 from ..installers import version_key
@@ -18,12 +16,11 @@ from .fixes import Fix, Tried
 from .fixes import name as _name
 from .fixes import norm as _norm
 from .fixes import own as _own
-from .fixes import pinned as _pinned
 from .hints import for_install_hint
+from .holds import defining, held, rejected_call, rejected_inside
 from .pythons import (
     installed_dists,
     older_installed,
-    package_sources,
     removed_from_stdlib,
     removed_keyword,
     too_new,
@@ -31,7 +28,6 @@ from .pythons import (
 
 __all__ = ["candidates"]
 
-_FLOOR = re.compile(r"(?:>=|~=|>)\s*(\d+(?:\.\d+)*)")  # "sqlalchemy>=1.3.0": 1.3.0
 _FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
@@ -111,10 +107,11 @@ def candidates(
         if older is not None:
             said = f"{newer[1]} fails on Python {python}, newer than it knows"
             found.append(Fix(f"{said}: relaunching with Python {older}", python_below=below))
+    found += rejected_inside(text, tried, files)
     code = ""  # the traceback's last line of code so far (under it: carets, on 3.11)
     for line in text:
         if (rejected := _CALL_REJECTED.search(line)) is not None:
-            found += _for_rejected_call(rejected.group(1), code, tried, files)
+            found += rejected_call(rejected.group(1), code, tried, files)
         if line.strip(" ^~\t"):
             code = line
         for module, name in _missing_names(line):
@@ -122,11 +119,11 @@ def candidates(
         if (call := _NO_KEYWORD.search(line)) is not None:
             found += _for_keyword(call.group(1), call.group(2), python, installed)
         if (moved := _MOVED.match(line.strip())) is not None:
-            found += _held(moved.group(1), tried, f"{line.strip()[:120]}")
+            found += held(moved.group(1), tried, f"{line.strip()[:120]}")
         if (gone := _NO_OBJECT_ATTRIBUTE.search(line)) is not None:
-            top = _defining(gone.group(1), tried)
+            top = defining(gone.group(1), tried)
             if top is not None:  # an object of an unpinned dependency lost an attribute
-                found += _held(top, tried, f"{gone.group(1)}.{gone.group(2)} is gone from {top}")
+                found += held(top, tried, f"{gone.group(1)}.{gone.group(2)} is gone from {top}")
         if (command := _NO_FLASK_COMMAND.search(line)) is not None:
             found += _for_flask_command(command.group(1), tried)
         found += for_install_hint(line, tried, files)
@@ -190,7 +187,7 @@ def _for_missing(
         return []
     dists = installed_dists(tried.env_path)
     if top in dists and (name is not None or "." in module):
-        return _held(top, tried, f"{what} is gone from {dists[top][0]} {dists[top][1]}")
+        return held(top, tried, f"{what} is gone from {dists[top][0]} {dists[top][1]}")
     if top in dists or name is not None:
         return []
     mapping = import_mapping() or {}
@@ -218,69 +215,6 @@ def _for_keyword(function: str, keyword: str, python: str, installed: list[str])
             python_below=removed,
         )
     ]
-
-
-def _for_rejected_call(
-    function: str, call: str, tried: Tried, files: dict[str, bytes]
-) -> list[Fix]:
-    """A call (``call``: the traceback's line of it) an unpinned dependency's newest
-    major rejects: ``yaml.load(part)`` for ``load()``, ``marshmallow.fields.String(…)``
-    for an ``__init__()``; that dependency held below it."""
-    name = r"[A-Za-z_][\w.]*" if function == "__init__" else rf"[A-Za-z_][\w.]*\.{function}"
-    dists = None
-    for called in re.finditer(rf"(?<![\w.])({name})\(", call):
-        top = called.group(1).split(".")[0]
-        if "." not in called.group(1) or top in sys.stdlib_module_names or _own(top, files):
-            continue
-        dists = installed_dists(tried.env_path) if dists is None else dists
-        if top in dists:  # not a variable's method, nor a module nothing installed
-            return _held(top, tried, f"{called.group(1)}() rejects the app's call")
-    return []
-
-
-def _defining(cls: str, tried: Tried) -> str | None:
-    """The top-level package of an unpinned requirement whose code defines ``cls``."""
-    if tried.deps is None or tried.env_path is None:
-        return None
-    own = (tried.listed or tried.deps).requirements
-    unpinned = {_name(r) for r in own if _name(r) and not _pinned(r)}
-    defines = re.compile(rf"^class {re.escape(cls)}\b", re.M)
-    for top, (distribution, _, _) in installed_dists(tried.env_path).items():
-        if _norm(distribution) not in unpinned:
-            continue
-        for site in glob.glob(str(tried.env_path / "lib" / "python*" / "site-packages" / top)):
-            for source in package_sources(Path(site)):
-                if defines.search(source):
-                    return top
-    return None
-
-
-def _held(top: str, tried: Tried, why: str) -> list[Fix]:
-    """``top``'s distribution held below the major version installed, when the app
-    does not pin it; below its minor where the app's own range starts at that major
-    (``sqlalchemy>=1.3.0``, 1.4 installed: ``SQLAlchemy<1.4``, not ``<1``, which no
-    version it allows is)."""
-    found = installed_dists(tried.env_path).get(top)
-    if found is None or tried.deps is None:
-        return []
-    distribution, version, _ = found
-    parts = version.split(".")
-    if not parts[0].isdigit():
-        return []
-    below = parts[0] if parts[0] != "0" else f"0.{parts[1] if len(parts) > 1 else '0'}"
-    floors: list[str] = []  # the lowest versions the app's own lines allow
-    for line in (tried.listed or tried.deps).requirements:  # its own, not a fix's hold
-        if _name(line) == _norm(distribution) and _pinned(line):
-            return []  # the app's own pin: not ours to change
-        if _name(line) == _norm(distribution):
-            floors += _FLOOR.findall(line)
-    minor = len(parts) > 1 and parts[1].isdigit() and below == parts[0]
-    if minor and any(version_key(f) >= version_key(below) for f in floors):
-        below = f"{parts[0]}.{parts[1]}"
-    if below in ("0", "0.0") or any(version_key(f) >= version_key(below) for f in floors):
-        return []
-    hold = f"{distribution}<{below}"
-    return [Fix(f"{why}: relaunching with {hold} (unpinned, the newest was installed)", add=hold)]
 
 
 def _without_mysqlclient(tried: Tried, files: dict[str, bytes]) -> list[Fix]:

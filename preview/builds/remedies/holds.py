@@ -1,0 +1,117 @@
+"""An unpinned dependency held below the major version installed, where the app's
+failure shows that major broke it: :func:`held`, and the readings that lead there
+(:func:`rejected_call`, :func:`rejected_inside`, :func:`defining`)."""
+
+from __future__ import annotations
+
+import glob
+import re
+import sys
+from pathlib import Path
+
+from ..installers import version_key
+from .fixes import Fix, Tried
+from .fixes import name as _name
+from .fixes import norm as _norm
+from .fixes import own as _own
+from .fixes import pinned as _pinned
+from .pythons import installed_dists, package_sources
+
+__all__ = ["defining", "held", "rejected_call", "rejected_inside"]
+
+_FLOOR = re.compile(r"(?:>=|~=|>)\s*(\d+(?:\.\d+)*)")  # "sqlalchemy>=1.3.0": 1.3.0
+# A traceback's frame: the file it ran, and whether it is an installed package's (its
+# top-level name after site-packages/) or the standard library's.
+_FRAME = re.compile(r'^\s*File "([^"]+)", line \d+')
+_PACKAGE = re.compile(r"[/\\](?:site|dist)-packages[/\\]([A-Za-z_]\w*)")
+_STDLIB = re.compile(r"^<|[/\\]lib[/\\]python3\.\d+[/\\]")
+
+
+def rejected_call(function: str, call: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
+    """A call (``call``: the traceback's line of it) an unpinned dependency's newest
+    major rejects: ``yaml.load(part)`` for ``load()``, ``marshmallow.fields.String(…)``
+    for an ``__init__()``; that dependency held below it."""
+    name = r"[A-Za-z_][\w.]*" if function == "__init__" else rf"[A-Za-z_][\w.]*\.{function}"
+    dists = None
+    for called in re.finditer(rf"(?<![\w.])({name})\(", call):
+        top = called.group(1).split(".")[0]
+        if "." not in called.group(1) or top in sys.stdlib_module_names or _own(top, files):
+            continue
+        dists = installed_dists(tried.env_path) if dists is None else dists
+        if top in dists:  # not a variable's method, nor a module nothing installed
+            return held(top, tried, f"{called.group(1)}() rejects the app's call")
+    return []
+
+
+def defining(cls: str, tried: Tried) -> str | None:
+    """The top-level package of an unpinned requirement whose code defines ``cls``."""
+    if tried.deps is None or tried.env_path is None:
+        return None
+    own = (tried.listed or tried.deps).requirements
+    unpinned = {_name(r) for r in own if _name(r) and not _pinned(r)}
+    defines = re.compile(rf"^class {re.escape(cls)}\b", re.M)
+    for top, (distribution, _, _) in installed_dists(tried.env_path).items():
+        if _norm(distribution) not in unpinned:
+            continue
+        for site in glob.glob(str(tried.env_path / "lib" / "python*" / "site-packages" / top)):
+            for source in package_sources(Path(site)):
+                if defines.search(source):
+                    return top
+    return None
+
+
+def held(top: str, tried: Tried, why: str) -> list[Fix]:
+    """``top``'s distribution held below the major version installed, when the app
+    does not pin it; below its minor where the app's own range starts at that major
+    (``sqlalchemy>=1.3.0``, 1.4 installed: ``SQLAlchemy<1.4``, not ``<1``, which no
+    version it allows is)."""
+    found = installed_dists(tried.env_path).get(top)
+    if found is None or tried.deps is None:
+        return []
+    distribution, version, _ = found
+    parts = version.split(".")
+    if not parts[0].isdigit():
+        return []
+    below = parts[0] if parts[0] != "0" else f"0.{parts[1] if len(parts) > 1 else '0'}"
+    floors: list[str] = []  # the lowest versions the app's own lines allow
+    for line in (tried.listed or tried.deps).requirements:  # its own, not a fix's hold
+        if _name(line) == _norm(distribution) and _pinned(line):
+            return []  # the app's own pin: not ours to change
+        if _name(line) == _norm(distribution):
+            floors += _FLOOR.findall(line)
+    minor = len(parts) > 1 and parts[1].isdigit() and below == parts[0]
+    if minor and any(version_key(f) >= version_key(below) for f in floors):
+        below = f"{parts[0]}.{parts[1]}"
+    if below in ("0", "0.0") or any(version_key(f) >= version_key(below) for f in floors):
+        return []
+    hold = f"{distribution}<{below}"
+    return [Fix(f"{why}: relaunching with {hold} (unpinned, the newest was installed)", add=hold)]
+
+
+def rejected_inside(text: list[str], tried: Tried, files: dict[str, bytes]) -> list[Fix]:
+    """A ``TypeError`` raised inside an installed package the app's own code called,
+    however deep (Starlette 1's ``TemplateResponse(request, name, context)`` given the
+    older ``("home.html", {"request": request})``: "unhashable type: 'dict'", from
+    Jinja2's cache; a FastAPI app with no dependency file got the newest Starlette): the
+    package of the frame below the app's last one held below the major installed."""
+    frames: list[str] = []
+    for line in text:
+        if (frame := _FRAME.match(line)) is not None:
+            frames.append(frame.group(1))
+        elif line.startswith("Traceback (most recent call last)"):
+            frames = []  # a chained exception's traceback: the last one raised counts
+        elif line.startswith("TypeError: ") and frames:
+            own = [i for i, path in enumerate(frames) if _app_frame(path)]
+            below = frames[own[-1] + 1] if own and own[-1] + 1 < len(frames) else ""
+            package = _PACKAGE.search(below)
+            if package is None or package.group(1) in sys.stdlib_module_names:
+                continue
+            top = package.group(1)
+            if _own(top, files) or top not in installed_dists(tried.env_path):
+                continue
+            return held(top, tried, f"{top} rejects the app's call ({line.strip()[:100]})")
+    return []
+
+
+def _app_frame(path: str) -> bool:
+    return _PACKAGE.search(path) is None and _STDLIB.search(path) is None
