@@ -1,7 +1,8 @@
 """What an app depends on, read from its files (:func:`python_dependencies`, for Node
 :func:`node_dependencies`).
 
-Python: ``uv.lock`` (with its ``pyproject.toml``), else ``requirements.txt`` (``-r``/``-c``
+Python: ``uv.lock`` (with its ``pyproject.toml``), else ``requirements.txt`` (or
+``requirement.txt``, as pip is often given it; ``-r``/``-c``
 includes inlined; an index option naming PyPI under another name, ``-i
 https://pypi.python.org/simple``, left to the build's own index), or a ``requirements/``
 folder's file that no other includes (``local.txt``, ``dev.txt`` before ``prod.txt``: a
@@ -32,7 +33,12 @@ from packaging.utils import canonicalize_name
 
 from .imports import binary_twins, inferred_requirements, setup_requirements
 from .node.nodedeps import NodeDeps, node_dependencies
-from .poetry import poetry_constraint, poetry_lock_pins, poetry_requirements
+from .poetry import (
+    pipenv_requirements,
+    poetry_constraint,
+    poetry_lock_pins,
+    poetry_requirements,
+)
 
 __all__ = ["NodeDeps", "PythonDeps", "import_roots", "node_dependencies", "python_dependencies"]
 
@@ -47,6 +53,12 @@ _SERVING = {
     "fastapi", "flask", "django", "quart", "litestar", "starlette", "sanic", "aiohttp", "bottle",
     "falcon", "tornado", "pyramid", "uvicorn", "gunicorn", "hypercorn",
 }  # fmt: skip
+_REQUIREMENTS_NAMES = (
+    "requirements.txt",
+    "requirement.txt",
+    "Requirements.txt",
+    "REQUIREMENTS.txt",
+)
 _FOLDER_FIRST = ("local", "dev", "development", "develop", "base", "common", "prod", "production")
 
 
@@ -153,9 +165,7 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
             text = _text(files, pyproject_path) or ""
             source = _join(directory, "uv.lock")
             return PythonDeps((), source, request, request_source, (text, lock))
-        requirements_path = _join(directory, "requirements.txt")
-        if requirements_path not in files:
-            requirements_path = _requirements_folder(files, directory) or requirements_path
+        requirements_path = _requirements_file(files, directory)
         local: list[str] = []
         if requirements_path in files:
             lines, indexes = _pypi_indexes(_requirement_lines(files, requirements_path, 0, local))
@@ -182,7 +192,8 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
                 )  # fmt: skip
         if (setup := setup_requirements(files, directory)) is not None:  # pip install -e .
             return PythonDeps(tuple(binary_twins(setup[0])[0]), setup[1], request, request_source)
-        pipenv = _pipenv(files, directory)
+        pipfile = _toml(_text(files, _join(directory, "Pipfile")))
+        pipenv = pipenv_requirements(files, pipfile, directory)
         if pipenv is not None:
             lines, twins = binary_twins(pipenv[0])
             if request is None:
@@ -220,8 +231,13 @@ def _with_project(
     return [*lines, *added], [*notes, said + ", ".join(added)]
 
 
-def _requirements_folder(files: dict[str, bytes], directory: str) -> str | None:
-    """The file of a ``requirements/`` folder to install (the module doc), if any."""
+def _requirements_file(files: dict[str, bytes], directory: str) -> str:
+    """``requirements.txt``, else one named as pip is often given it (``requirement.txt``),
+    else the file of a ``requirements/`` folder to install (the module doc); else the
+    path ``requirements.txt`` would have."""
+    for name in _REQUIREMENTS_NAMES:
+        if (path := _join(directory, name)) in files:
+            return path
     folder = _join(directory, "requirements")
     listed = sorted(p for p in files if posixpath.dirname(p) == folder and p.endswith(".txt"))
     included = set()
@@ -232,9 +248,10 @@ def _requirements_folder(files: dict[str, bytes], directory: str) -> str | None:
                 included.add(posixpath.normpath(posixpath.join(folder, rest.strip())))
     tops = [p for p in listed if p not in included] or listed
     order = {name: i for i, name in enumerate(_FOLDER_FIRST)}
-    return min(
+    first = min(
         tops, key=lambda p: (order.get(posixpath.basename(p)[:-4], len(order)), p), default=None
     )
+    return first or _join(directory, "requirements.txt")
 
 
 def _pypi_indexes(lines: list[str]) -> tuple[list[str], list[str]]:
@@ -347,54 +364,3 @@ def _pyproject_requirements(
         source = _join(directory, "pyproject.toml")
         return poetry_requirements(files, poetry, directory, source, local)
     return None
-
-
-def _pipenv(files: dict[str, bytes], directory: str) -> tuple[list[str], str, str | None] | None:
-    """(requirement lines, the file, the Python it asks for) of Pipenv's ``Pipfile.lock``
-    (the exact pins of its ``default`` section: what the project ran with), else of its
-    ``Pipfile``'s ``[packages]``; None without either (or with neither readable)."""
-    pipfile = _toml(_text(files, _join(directory, "Pipfile"))) or {}
-    requires = pipfile.get("requires") if isinstance(pipfile.get("requires"), dict) else {}
-    python = requires.get("python_full_version") or requires.get("python_version")
-    python = python if isinstance(python, str) and python.strip() else None
-    lock_path = _join(directory, "Pipfile.lock")
-    try:
-        lock = json.loads(files[lock_path]) if lock_path in files else None
-    except (ValueError, RecursionError):
-        lock = None
-    if isinstance(lock, dict) and isinstance(lock.get("default"), dict):
-        meta = lock.get("_meta") if isinstance(lock.get("_meta"), dict) else {}
-        locked = meta.get("requires") if isinstance(meta.get("requires"), dict) else {}
-        python = python or locked.get("python_full_version") or locked.get("python_version")
-        python = python if isinstance(python, str) and python.strip() else None
-        return _pipenv_lines(lock["default"]), lock_path, python
-    if isinstance(pipfile.get("packages"), dict):
-        return _pipenv_lines(pipfile["packages"]), _join(directory, "Pipfile"), python
-    return None
-
-
-def _pipenv_lines(table: dict) -> list[str]:
-    """PEP 508 lines of a Pipfile's ``[packages]`` or a lock's ``default``: versions
-    (``"*"``: any), extras, markers, git sources; the project's own editable path (the
-    upload itself) and other paths left out."""
-    lines = []
-    for name, entry in table.items():
-        entry = {"version": entry} if isinstance(entry, str) else entry
-        if not isinstance(name, str) or not _NAME.fullmatch(name) or not isinstance(entry, dict):
-            continue
-        if "path" in entry or "file" in entry:
-            continue
-        extras = entry.get("extras")
-        line = name + (f"[{','.join(extras)}]" if isinstance(extras, list) and extras else "")
-        if isinstance(entry.get("git"), str):
-            ref = entry.get("ref")
-            line += f" @ git+{entry['git']}" + (f"@{ref}" if isinstance(ref, str) else "")
-        else:
-            version = entry.get("version")
-            if isinstance(version, str) and version.strip() not in ("", "*"):
-                line += version.strip()
-        markers = entry.get("markers")
-        if isinstance(markers, str) and markers.strip():
-            line += f"; {markers.strip()}"
-        lines.append(line)
-    return lines

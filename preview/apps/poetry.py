@@ -1,4 +1,5 @@
-"""Poetry's dependency tables as PEP 508 requirements: :func:`poetry_requirements`.
+"""Poetry's dependency tables as PEP 508 requirements: :func:`poetry_requirements` (and
+Pipenv's, simpler: :func:`pipenv_requirements`).
 
 Poetry's constraint language is wider than PEP 440's: ``^1.2`` and ``~1.2`` ranges,
 clauses separated by spaces as well as commas (``">=1.0 <2.0"``), and ``||`` between
@@ -14,6 +15,7 @@ local path in a requirements.txt) but its own dependencies are.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import tomllib
@@ -23,7 +25,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-__all__ = ["poetry_constraint", "poetry_lock_pins", "poetry_requirements"]
+__all__ = ["pipenv_requirements", "poetry_constraint", "poetry_lock_pins", "poetry_requirements"]
 
 # A clause: an optional operator, then a version (or "*").
 # A clause starts no later than the first blank of a run (each blank tried as a start read
@@ -326,3 +328,64 @@ def _valid(version: str) -> bool:
     except InvalidVersion:
         return False
     return True
+
+
+_PIPENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def pipenv_requirements(
+    files: dict[str, bytes], pipfile: dict | None, directory: str
+) -> tuple[list[str], str, str | None] | None:
+    """(requirement lines, the file, the Python it asks for) of Pipenv's ``Pipfile.lock``
+    (the exact pins of its ``default`` section: what the project ran with), else of its
+    ``Pipfile``'s ``[packages]`` (``pipfile``, read); None without either (or with neither
+    readable)."""
+    pipfile = pipfile or {}
+    requires = pipfile.get("requires") if isinstance(pipfile.get("requires"), dict) else {}
+    python = requires.get("python_full_version") or requires.get("python_version")
+    python = python if isinstance(python, str) and python.strip() else None
+    lock_path = posixpath.join(directory, "Pipfile.lock")
+    try:
+        lock = json.loads(files[lock_path]) if lock_path in files else None
+    except (ValueError, RecursionError):
+        lock = None
+    if isinstance(lock, dict) and isinstance(lock.get("default"), dict):
+        meta = lock.get("_meta") if isinstance(lock.get("_meta"), dict) else {}
+        locked = meta.get("requires") if isinstance(meta.get("requires"), dict) else {}
+        python = python or locked.get("python_full_version") or locked.get("python_version")
+        python = python if isinstance(python, str) and python.strip() else None
+        return _pipenv_lines(lock["default"]), lock_path, python
+    if isinstance(pipfile.get("packages"), dict):
+        return _pipenv_lines(pipfile["packages"]), posixpath.join(directory, "Pipfile"), python
+    return None
+
+
+def _pipenv_lines(table: dict) -> list[str]:
+    """PEP 508 lines of a Pipfile's ``[packages]`` or a lock's ``default``: versions
+    (``"*"``: any), extras, markers, git sources; the project's own editable path (the
+    upload itself) and other paths left out."""
+    lines = []
+    for name, entry in table.items():
+        entry = {"version": entry} if isinstance(entry, str) else entry
+        if (
+            not isinstance(name, str)
+            or not _PIPENV_NAME.fullmatch(name)
+            or not isinstance(entry, dict)
+        ):
+            continue
+        if "path" in entry or "file" in entry:
+            continue
+        extras = entry.get("extras")
+        line = name + (f"[{','.join(extras)}]" if isinstance(extras, list) and extras else "")
+        if isinstance(entry.get("git"), str):
+            ref = entry.get("ref")
+            line += f" @ git+{entry['git']}" + (f"@{ref}" if isinstance(ref, str) else "")
+        else:
+            version = entry.get("version")
+            if isinstance(version, str) and version.strip() not in ("", "*"):
+                line += version.strip()
+        markers = entry.get("markers")
+        if isinstance(markers, str) and markers.strip():
+            line += f"; {markers.strip()}"
+        lines.append(line)
+    return lines

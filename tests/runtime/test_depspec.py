@@ -343,3 +343,12 @@ def test_a_requirements_file_in_utf16_is_read_as_pip_reads_it() -> None:
                     b"\xef\xbb\xbf" + text.encode()):  # fmt: skip
         deps = python_dependencies({"requirements.txt": encoded, "main.py": b""}, "main.py")
         assert deps.requirements == ("fastapi==0.110.0", "sqlmodel==0.0.16"), encoded[:4]
+
+
+def test_a_requirements_file_named_as_pip_is_often_given_it_is_read() -> None:
+    # flask-weather's `requirement.txt` (singular): its pins were not read, its imports were.
+    for name in ("requirement.txt", "Requirements.txt"):
+        deps = python_dependencies({name: b"flask==2.3.3\n", "app.py": b"import flask\n"})
+        assert (deps.requirements, deps.source) == (("flask==2.3.3",), name), name
+    both = {"requirements.txt": b"flask\n", "requirement.txt": b"django\n"}
+    assert python_dependencies(both).source == "requirements.txt"
