@@ -105,6 +105,22 @@ def test_only_a_dev_script_runs_without_its_watcher(dev: str, runs: str) -> None
     assert found.node_tools == ((TSX,) if "tsx" in runs else ())
 
 
+def test_a_bare_nodemon_runs_once_what_its_settings_say() -> None:
+    # A "dev": "nodemon" whose command is in nodemon.json ran with its watcher on.
+    config = {"nodemon.json": '{"watch": ["src"], "ext": "ts", "exec": "ts-node ./src/index.ts"}'}
+    found = _node({"scripts": {"dev": "nodemon"}}, config)
+    assert found.argv[2].endswith("; ts-node --transpile-only ./src/index.ts"), found.argv
+    inline = {"scripts": {"dev": "nodemon"}, "nodemonConfig": {"exec": "node app.js"}}
+    assert _node(inline).argv[2].endswith("; node app.js")
+    options = _node({"scripts": {"dev": "nodemon --delay 2 --inspect"}}, config)
+    assert options.argv[2].endswith("; ts-node --transpile-only ./src/index.ts"), options.argv
+    # A shell line is not one command to run once; a nodemon given its file keeps it.
+    chained = {"nodemon.json": '{"exec": "npm run build && node dist/index.js"}'}
+    assert _node({"scripts": {"dev": "nodemon"}}, chained).argv == ("npm", "run", "dev")
+    given = _node({"scripts": {"dev": "nodemon app.js"}}, config)
+    assert given.argv[2].endswith("; node app.js")
+
+
 def test_other_dev_scripts_run_as_they_are() -> None:
     assert _node({"scripts": {"dev": "ts-node src/index.ts"}}).argv == ("npm", "run", "dev")
     chained = _node({"scripts": {"dev": "tsc -w & node --watch dist/index.js"}})

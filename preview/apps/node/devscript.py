@@ -5,10 +5,11 @@ files it writes itself."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 
-__all__ = ["simple_command", "without_watcher"]
+__all__ = ["nodemon_settings", "simple_command", "without_watcher"]
 
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=\S*")
@@ -34,15 +35,34 @@ def simple_command(script: str) -> tuple[list[str], list[str]] | None:
     return words[:at], words[at:]
 
 
-def without_watcher(script: str, runner: str = "tsx") -> str:
+def nodemon_settings(files: dict[str, bytes], package: dict) -> dict[str, str]:
+    """What a bare ``nodemon`` runs, read where nodemon reads it: ``{"exec": …}`` from its
+    ``nodemon.json`` (else package.json's ``nodemonConfig``); ``{}`` without one. (Its other
+    fallback, package.json's ``main``, is what a preview starts before any dev script.)"""
+    try:
+        config = json.loads(files.get("nodemon.json", b"null"))
+    except (ValueError, RecursionError):
+        config = None
+    config = config if isinstance(config, dict) else package.get("nodemonConfig")
+    executed = config.get("exec") if isinstance(config, dict) else None
+    return {"exec": executed.strip()} if isinstance(executed, str) and executed.strip() else {}
+
+
+def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | None = None) -> str:
     """``script`` with a watching runner replaced by its one-shot equivalent (only a
     simple command: one with shell operators is left as it is); a ``.ts`` entry of a
-    watcher runs with ``runner``."""
+    watcher runs with ``runner``; a ``nodemon`` given neither a file nor ``--exec`` runs
+    what ``nodemon`` (:func:`nodemon_settings`) says."""
     command = simple_command(script)
     if command is None or not command[1]:
         return script
     env, words = command
     tool, args = words[0], words[1:]
+    bare = not any(a in ("-x", "--exec") or a.startswith("--exec=") or _is_entry(a) for a in args)
+    if tool == "nodemon" and bare and nodemon:
+        if _SHELL.search(nodemon["exec"]):
+            return script  # (a shell line: not one command to run once)
+        args = ["--exec", nodemon["exec"], *args]
     if tool == "tsx" and args[:1] == ["watch"]:
         words = ["tsx", *_drop_watch_flags(args[1:])]
     elif tool == "bun" and {"--hot", "--watch"} & set(args):
@@ -57,7 +77,7 @@ def without_watcher(script: str, runner: str = "tsx") -> str:
             return script
         words = executed
     elif tool in ("nodemon", "ts-node-dev", "tsnd"):
-        files = [a for a in args if not a.startswith("-") and a.endswith((*_TS, ".js", ".mjs"))]
+        files = [a for a in args if _is_entry(a)]
         if len(files) != 1:
             return script
         entry = files[0]
@@ -68,6 +88,10 @@ def without_watcher(script: str, runner: str = "tsx") -> str:
     if words[0] == "ts-node" and not {"-T", "--transpile-only"} & set(words):
         words = ["ts-node", "--transpile-only", *words[1:]]  # its type check: the build's
     return " ".join([*map(_assignment, env), shlex.join(words)])
+
+
+def _is_entry(arg: str) -> bool:
+    return not arg.startswith("-") and arg.endswith((*_TS, ".js", ".mjs", ".cjs"))
 
 
 def _assignment(word: str) -> str:

@@ -47,7 +47,7 @@ import posixpath
 import re
 from dataclasses import dataclass, replace
 
-from preview.apps.node.devscript import without_watcher
+from preview.apps.node.devscript import nodemon_settings, without_watcher
 from preview.apps.node.emptystart import env_names, script_that_serves
 from preview.apps.node.fallbacks import DEV_SCRIPTS, main_is_made, serving_script, tsc_build
 from preview.apps.node.generated import generating_scripts
@@ -245,7 +245,8 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
         return NodeStart(("npm", "run", serving), setup, (), note)
     dev = next((name for name in DEV_SCRIPTS if scripts.get(name, "").strip()), None)
     if dev is not None:
-        return _dev(scripts[dev].strip(), setup, tools, runner, dev, why)
+        nodemon = nodemon_settings(files, package)
+        return _dev(scripts[dev].strip(), setup, tools, runner, dev, why, nodemon)
     entry = next((f for f in _ENTRIES if f in files), "")
     if not entry:
         return None
@@ -293,9 +294,11 @@ def _dev(
     runner: str = "tsx",
     name: str = "dev",
     why: str = "",
+    nodemon: dict[str, str] | None = None,
 ) -> NodeStart:
-    """The ``name`` script, its watcher off where that can be said of its tool."""
-    rewritten = without_watcher(script, runner)
+    """The ``name`` script, its watcher off where that can be said of its tool (a bare
+    ``nodemon``'s command read as ``nodemon`` says: :func:`.devscript.nodemon_settings`)."""
+    rewritten = without_watcher(script, runner, nodemon)
     needs_tsx = re.search(r"(?:^|\s)tsx\s", rewritten + " ") is not None
     if rewritten == script and not needs_tsx and not why:
         return NodeStart(("npm", "run", name), setup)
