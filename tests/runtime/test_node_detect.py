@@ -333,6 +333,13 @@ def test_decorator_metadata_asks_for_ts_node_over_tsx() -> None:
         found.argv[2].endswith("; ts-node --transpile-only src/index.ts") and found.node_tools == ()
     )
     assert _node({"scripts": dev, "devDependencies": listed}).argv[2].endswith("; tsx src/index.ts")
+    # Said in the tsconfig it extends (NestJS monorepos, tsconfig.base.json).
+    extended = {
+        "tsconfig.json": '{"extends": "./tsconfig.base.json", "include": ["src"]}',
+        "tsconfig.base.json": '{"compilerOptions": {"emitDecoratorMetadata": true}}',
+    }
+    found = _node({"scripts": dev, "devDependencies": listed}, extended)
+    assert found.argv[2].endswith("; ts-node --transpile-only src/index.ts"), found.argv
 
 
 def test_pnpm_locked_versions_pin_the_direct_dependencies() -> None:

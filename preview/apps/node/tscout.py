@@ -21,7 +21,7 @@ import re
 
 from preview.apps.node.fallbacks import NODE_FILE
 
-__all__ = ["emitted_start", "jsonc"]
+__all__ = ["compiler_options", "emitted_start", "jsonc"]
 
 _PROJECT = re.compile(r"(?:^|\s)(?:-p|--project)(?:=|\s+)(\S+)")
 _TS = (".ts", ".tsx", ".mts", ".cts")
@@ -93,6 +93,12 @@ def _build_config(build: str, files: dict[str, bytes]) -> str | None:
                 return path.removeprefix("./")
         return None
     return "tsconfig.json" if re.search(r"\btsc\b", build) and "tsconfig.json" in files else None
+
+
+def compiler_options(files: dict[str, bytes], config: str = "tsconfig.json") -> dict:
+    """``config``'s compilerOptions, parsed, over those of what it ``extends`` in the
+    upload (``"extends": "./tsconfig.base.json"``): a package's tsconfig is not read)."""
+    return _read(config, files)[0]
 
 
 def _read(config: str, files: dict[str, bytes], depth: int = 0) -> tuple[dict, list, list]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import posixpath
 
-from preview.apps.node.tscout import jsonc
+from preview.apps.node.tscout import compiler_options
 
 __all__ = ["TS_CONFIG_PATHS", "ts_node_command", "ts_runner", "ts_source"]
 
@@ -23,12 +23,10 @@ _TS_NODE = ("node_modules/.bin/ts-node", "--transpile-only")
 
 
 def _options(files: dict[str, bytes]) -> dict:
-    """The root tsconfig's compilerOptions, parsed: tsc --init's template holds the options
-    it leaves off commented out (``// "emitDecoratorMetadata": true,``), which a search
-    of its text took for set."""
-    config = jsonc(files.get("tsconfig.json"))
-    options = config.get("compilerOptions") if isinstance(config, dict) else None
-    return options if isinstance(options, dict) else {}
+    """The root tsconfig's compilerOptions, parsed (over its ``extends``'): tsc --init's
+    template holds the options it leaves off commented out (``// "emitDecoratorMetadata":
+    true,``), which a search of its text took for set."""
+    return compiler_options(files)
 
 
 def ts_runner(files: dict[str, bytes], listed: dict[str, str]) -> str:
