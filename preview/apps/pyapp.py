@@ -281,25 +281,46 @@ def _extended(
     ``app/main.py``, which its image serves, includes its routers): the app as served;
     not one the app's module imports back (Flask's ``from app import routes``)."""
     found = []
+    modules = {p: _import_root(p, t, files)[1].split(".") for p, t in trees.items()}
     for path, tree in trees.items():
         if _TEST_MODULE.search(path):  # a test adding a route to the app it tests
             continue
-        module = _import_root(path, tree, files)[1].split(".")
-        local = _imported_app(tree, module, best) if path != best.path else None
+        module = modules[path]
+        local = _imported_app(trees, modules, path, best) if path != best.path else None
         if local and not _imports(trees[best.path], module) and _adds_to(tree, local):
             app = FoundApp(path, local, best.framework, False, best.asgi)
             found.append(_located(app, tree, files))
     return min(found, key=_rank) if found else None
 
 
-def _imported_app(tree: ast.Module, module: list[str], app: FoundApp) -> str | None:
-    """The name the module ``module`` binds ``app``'s object to by importing it."""
-    for node in _module_level(tree.body):
+def _imported_app(
+    trees: dict[str, ast.Module],
+    modules: dict[str, list[str]],
+    path: str,
+    app: FoundApp,
+    seen: set[str] | None = None,
+) -> str | None:
+    """The name the module at ``path`` (``modules``: each one's dotted name) binds ``app``'s
+    object to by importing it: by name, or through a chain of star imports (rropppe's
+    Flask-weather-app: ``app.py`` does ``from forms import *``, forms ``from models import
+    *``, models ``from main import *``, which makes the app; ``python app.py`` serves it
+    with app.py's routes). Each module of a chain is read once (``seen``)."""
+    seen = {path} if seen is None else seen
+    for node in _module_level(trees[path].body):
         if isinstance(node, ast.ImportFrom):
             named = node.module.split(".") if node.module else []
-            named = module[: -node.level] + named if node.level else named
+            named = modules[path][: -node.level] + named if node.level else named
             if named and _same_module(named, app.module.split(".")):
-                return next((a.asname or a.name for a in node.names if a.name == app.attr), None)
+                return next(
+                    (app.attr if a.name == "*" else a.asname or a.name
+                     for a in node.names if a.name in (app.attr, "*")), None,
+                )  # fmt: skip
+            if not named or all(a.name != "*" for a in node.names):
+                continue
+            for through in (p for p, m in modules.items() if m == named and p not in seen):
+                seen.add(through)
+                if _imported_app(trees, modules, through, app, seen) == app.attr:
+                    return app.attr
     return None
 
 
@@ -354,22 +375,15 @@ def app_in_module(files: dict[str, bytes], path: str) -> FoundApp | None:
 def _binds(tree: ast.Module, name: str) -> bool:
     """Whether importing the module binds ``name`` (assigned, imported or defined)."""
     for node in _module_level(tree.body):
-        if isinstance(node, ast.Assign):
-            targets = node.targets
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets = [node.target]
-        elif isinstance(node, ast.Import | ast.ImportFrom):
+        if isinstance(node, ast.Import | ast.ImportFrom):
             if any((a.asname or a.name) == name for a in node.names):
                 return True
-            continue
-        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
-            if node.name == name:  # a plain WSGI callable
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+            return True  # a plain WSGI callable
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
                 return True
-            continue
-        else:
-            continue
-        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-            return True
     return False
 
 

@@ -414,3 +414,22 @@ def test_the_module_that_adds_to_an_imported_app_is_the_one_served() -> None:
     }
     found = find_app(tested)
     assert found is not None and (found.path, found.attr) == ("main.py", "app")
+
+
+def test_an_app_reached_through_a_chain_of_star_imports_is_served_where_routes_are_added() -> None:
+    """rropppe's Flask-weather-app: main.py makes the app; app.py, which its author runs,
+    adds every route to it through ``from forms import *`` → ``from models import *`` →
+    ``from main import *``. Served as main:app, none of its 9 routes existed."""
+    route = b"@app.route('/')\ndef index():\n    return 'hi'\n"
+    files = {
+        "main.py": b"from flask import Flask\napp = Flask(__name__)\n",
+        "models.py": b"from main import *\n",
+        "forms.py": b"from models import *\n",
+        "app.py": b"from forms import *\n\n" + route,
+    }
+    found = find_app(files)
+    assert found is not None and (found.path, found.attr) == ("app.py", "app"), found
+    # A cycle of star imports ends; a chain that reaches no module of the app's is not one.
+    cycle = {**files, "models.py": b"from forms import *\n"}
+    assert find_app(cycle).path == "main.py"
+    assert find_app({**files, "models.py": b"from flask import *\n"}).path == "main.py"
