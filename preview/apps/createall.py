@@ -53,6 +53,7 @@ __all__ = [
     "main_block_step",
     "main_only_create_all",
     "migrating_app",
+    "no_revision_yet",
 ]
 
 _MIGRATE_WITH_APP = re.compile(rb"\bMigrate\(\s*[A-Za-z_]")  # Migrate(app, db), not Migrate()
@@ -140,7 +141,8 @@ def create_all_step(
     Flask-SQLAlchemy that has no migrations (no ``alembic.ini`` anywhere) and either
     declares Flask-Migrate or calls ``create_all()`` nowhere, or only under
     ``__main__`` in ``only_main`` (the module doc); [] for any other app."""
-    if any(posixpath.basename(p) == "alembic.ini" for p in files):
+    inis = [posixpath.dirname(p) for p in files if posixpath.basename(p) == "alembic.ini"]
+    if not all(no_revision_yet(files, migrations) for migrations in inis):
         return []  # migrations it has: datainit's (or, unrunnable, not ours to replace)
     if app is None or app.framework != "flask":
         return main_block_step(files, app)
@@ -155,11 +157,24 @@ def create_all_step(
         return []  # it creates them itself
     argv = ("env", f"FLASK_APP={target}", "{python}", "-c", CREATE_ALL)
     what = "Flask-SQLAlchemy's create_all() (Flask-Migrate without migrations/)"
+    if inis:
+        what = f"Flask-SQLAlchemy's create_all() (Flask-Migrate's {inis[0]}/ holds no revision)"
     if "flask_migrate" not in imported:
         what = "Flask-SQLAlchemy's create_all() (nothing else creates its tables)"
         if creates:
             what = f"Flask-SQLAlchemy's create_all() ({only_main} calls it only under __main__)"
     return [(argv, app.directory, what)]
+
+
+def no_revision_yet(files: dict[str, bytes], migrations: str) -> bool:
+    """Whether ``migrations`` (the folder of an ``alembic.ini``) is Flask-Migrate's (its
+    ``env.py`` takes the app from Flask) with no revision under ``versions/`` (``flask db
+    init`` run, ``flask db migrate`` never: mzb527's FlaskWorkout): upgraded, it makes
+    nothing, so the app is treated as having no migrations."""
+    env = files.get(f"{migrations}/env.py" if migrations else "env.py", b"")
+    versions = f"{migrations}/versions/" if migrations else "versions/"
+    flask = b"current_app" in env or b"flask" in env.lower()
+    return flask and not any(p.startswith(versions) and p.endswith(".py") for p in files)
 
 
 # -- create_all() under __main__ -------------------------------------------------------

@@ -9,9 +9,10 @@ In order, each found one a set-up step run in its directory of the upload:
 - Alembic, wherever its ``alembic.ini`` is: the app's directory or one above it (run
   where its ``script_location`` resolves), else a ``migrations/`` below it. That one is
   Flask-Migrate's when its ``env.py`` takes the app from Flask (``current_app``): it is
-  upgraded by ``flask db upgrade`` with ``FLASK_APP`` naming the app. Always to every
-  head (``upgrade heads``): a history with two branches never merged (two people's
-  migrations, or a generator's second "init") has two, and ``head`` refuses them
+  upgraded by ``flask db upgrade`` with ``FLASK_APP`` naming the app (with no revision
+  yet, it is as if it were not there). Always to every head (``upgrade heads``): a
+  history with two branches never merged (two people's migrations, or a generator's
+  second "init") has two, and ``head`` refuses them
   (:mod:`.alembicheads`: where both cannot be applied, one); Tortoise's Aerich likewise;
 - the project's own init command, when no migrations were found: a Flask or Quart CLI
   command (``@app.cli.command("init-db")``, a ``@click.command`` named ``init_db`` …) or a
@@ -40,6 +41,7 @@ from .createall import (
     is_main_check,
     main_only_create_all,
     migrating_app,
+    no_revision_yet,
 )
 from .pyapp import FoundApp, parse_module, python_files
 
@@ -132,11 +134,7 @@ def _unmigrated_apps(files: dict[str, bytes]) -> set[str]:
 
 def _chain(directory: str) -> list[str]:
     """``directory`` and each one above it, up to the upload's root ("")."""
-    chain = [directory]
-    while directory:
-        directory = _dir(directory)
-        chain.append(directory)
-    return chain
+    return [directory, *_chain(_dir(directory))] if directory else [""]
 
 
 def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list[DataStep]:
@@ -159,9 +157,10 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     ini = next((p for p in [*above, *below] if p in files), None)
     if ini is None:
         return []
-    migrations = _dir(ini)
-    parent = _dir(migrations)
+    migrations, parent = _dir(ini), _dir(_dir(ini))
     env = files.get(f"{migrations}/env.py", b"")
+    if no_revision_yet(files, migrations):
+        return []  # `flask db migrate` never run: as without migrations/ (createall)
     if b"current_app" in env or b"flask" in env.lower():
         target = flask_target(migrating_app(files, app), parent)
         if target is not None:

@@ -167,8 +167,10 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
             return PythonDeps((), source, request, request_source, (text, lock))
         requirements_path = _requirements_file(files, directory)
         local: list[str] = []
-        if requirements_path in files:
-            lines, indexes = _pypi_indexes(_requirement_lines(files, requirements_path, 0, local))
+        listed = _requirement_lines(files, requirements_path, 0, local)
+        # (an empty one says nothing: mzb527's FlaskWorkout has a requirements.txt of 0 bytes)
+        if requirements_path in files and (listed or local or pyproject is not None):
+            lines, indexes = _pypi_indexes(listed)
             if pyproject is not None and directory not in local:
                 lines, indexes = _with_project(files, pyproject, directory, lines, indexes)
             lines, notes = binary_twins(lines)

@@ -358,6 +358,18 @@ def test_flask_migrate_without_migrations_gets_create_all() -> None:
     files = _files("flask_migrate_nofolder")
     files["migrations/alembic.ini"] = b"[alembic]\n"  # migrations it has, unrunnable: not ours
     assert not any(CREATE_ALL in step for step in detect(files).setup)
+    # `flask db init` run, `flask db migrate` never (mzb527's FlaskWorkout: no versions/):
+    # upgraded, it made nothing and every route answered 500 "no such table".
+    initialised = {**_files("flask_migrate_nofolder"), "migrations/alembic.ini": b"[alembic]\n"}
+    initialised["migrations/env.py"] = _files("flask_migrate")["migrations/env.py"]
+    found = detect(initialised)
+    [(argv, _)] = found.setup_steps()
+    assert argv[-1] == CREATE_ALL and found.data_init == (
+        "Flask-SQLAlchemy's create_all() (Flask-Migrate's migrations/ holds no revision)",
+    )
+    revised = {**initialised, "migrations/versions/0001_items.py": b"revision = '0001'\n"}
+    [(argv, _)] = detect(revised).setup_steps()
+    assert argv[-3:] == ("db", "upgrade", "heads"), argv
 
 
 async def test_flask_migrate_without_migrations_is_created(builder_service: Service) -> None:

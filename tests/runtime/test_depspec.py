@@ -352,3 +352,14 @@ def test_a_requirements_file_named_as_pip_is_often_given_it_is_read() -> None:
         assert (deps.requirements, deps.source) == (("flask==2.3.3",), name), name
     both = {"requirements.txt": b"flask\n", "requirement.txt": b"django\n"}
     assert python_dependencies(both).source == "requirements.txt"
+
+
+def test_an_empty_requirements_file_leaves_the_imports_to_say() -> None:
+    # mzb527's FlaskWorkout: a requirements.txt of 0 bytes; only gunicorn was installed.
+    app = {"app/__init__.py": b"from flask import Flask\nfrom flask_migrate import Migrate\n"}
+    for empty in (b"", b"# nothing yet\n\n"):
+        deps = python_dependencies({"requirements.txt": empty, **app})
+        assert deps.source == "" and {"flask", "flask-migrate"} <= deps.names(), deps
+    project = b'[project]\nname = "a"\ndependencies = ["flask"]\n'
+    beside = python_dependencies({"requirements.txt": b"", "pyproject.toml": project, **app})
+    assert beside.source == "requirements.txt" and "flask" in beside.names()
