@@ -221,7 +221,7 @@ async def launch(gid: str) -> Response:
     body = await json_body(required=False)
     assert state.supervisor is not None
     await state.supervisor.env_builder()  # what only launches use, imported (in a thread)
-    from ..apps.launchoptions import launch_options, workers_option  # (came with them)
+    from ..apps.spec import launch_options, workers_option  # (came with them)
 
     command, setup, env, health_path = launch_options(body)
     workers = workers_option(body)

@@ -40,6 +40,7 @@ import ast
 import posixpath
 import re
 
+from ..discovery.pyast import is_main_check
 from .imports import imported_names
 from .pyapp import FoundApp, app_in_module, parse_module, python_files
 
@@ -49,7 +50,6 @@ __all__ = [
     "creates_its_tables",
     "flask_target",
     "in_directory",
-    "is_main_check",
     "main_block_step",
     "main_only_create_all",
     "migrating_app",
@@ -178,15 +178,6 @@ def no_revision_yet(files: dict[str, bytes], migrations: str) -> bool:
 
 
 # -- create_all() under __main__ -------------------------------------------------------
-
-
-def is_main_check(test: ast.expr) -> bool:
-    """Whether an ``if`` tests ``__name__`` (``if __name__ == "__main__":``)."""
-    return (
-        isinstance(test, ast.Compare)
-        and isinstance(test.left, ast.Name)
-        and test.left.id == "__name__"
-    )
 
 
 def _calls_create_all(nodes: list[ast.stmt]) -> bool:

@@ -33,12 +33,12 @@ import re
 import tomllib
 from dataclasses import dataclass
 
+from ..discovery.pyast import is_main_check
 from .alembicheads import aerich_upgrade, alembic_home, alembic_run_dir, alembic_upgrade
 from .createall import (
     create_all_step,
     flask_target,
     in_directory,
-    is_main_check,
     main_only_create_all,
     migrating_app,
     no_revision_yet,

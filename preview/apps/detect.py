@@ -39,7 +39,8 @@ from .node.datascripts import data_scripts
 from .node.migrations import node_migrations
 from .node.nodeapp import node_hint, node_start, read_package
 from .processes import WorkerProcess, find_workers, procfile_lines, without_env_runner
-from .pyapp import FoundApp, find_app, find_wsgi_module, python_files
+from .pyapp import FoundApp, find_wsgi_module, python_files
+from .served import find_app
 
 __all__ = [
     "Detection", "detect", "nearest", "npm_for_procfile", "python_files", "without_env_runner",

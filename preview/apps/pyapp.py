@@ -1,4 +1,5 @@
-"""Where a Python upload creates its web app: :func:`find_app` and :func:`find_wsgi_module`.
+"""Where a Python upload creates its web app: :func:`made_app` and :func:`find_wsgi_module`
+(:mod:`.served`: the module that serves it).
 
 Read with :mod:`ast`, never imported. An app is a module-level assignment of an app
 object (``app = FastAPI()``, ``app = falcon.App()``, ``app = config.make_wsgi_app()``) or,
@@ -21,10 +22,14 @@ from dataclasses import dataclass, replace
 from ..discovery.pyast import dotted_name as _dotted
 from ..discovery.pyast import import_aliases as _aliases
 from ..discovery.pyast import module_level as _module_level
-from ..discovery.pyast import parse_module, readable_part
+from ..discovery.pyast import (
+    parse_module,
+    readable_part,
+)
 
 __all__ = [
-    "FoundApp", "app_in_module", "find_app", "find_wsgi_module", "parse_module", "python_files",
+    "FoundApp", "app_in_module", "find_wsgi_module", "import_root", "located", "made_app",
+    "parse_module", "python_files", "rank",
 ]  # fmt: skip
 
 # App classes known by their name alone (``FastAPI(...)`` is unambiguous): framework.
@@ -195,7 +200,7 @@ def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[st
     return factories
 
 
-def _rank(candidate: FoundApp) -> tuple:
+def rank(candidate: FoundApp) -> tuple:
     name = posixpath.basename(candidate.path)
     preferred = _PREFERRED_FILES.index(name) if name in _PREFERRED_FILES else len(_PREFERRED_FILES)
     return (
@@ -208,7 +213,7 @@ def _rank(candidate: FoundApp) -> tuple:
     )
 
 
-def _import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[str, str]:
+def import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[str, str]:
     """(directory to import from, dotted module name) for the file at ``path``.
 
     Packages are the directories with an ``__init__.py``; a directory without one still
@@ -245,13 +250,15 @@ def _absolute_imports(tree: ast.Module) -> set[str]:
     return names
 
 
-def _located(found: FoundApp, tree: ast.Module, files: dict[str, bytes]) -> FoundApp:
-    directory, module = _import_root(found.path, tree, files)
+def located(found: FoundApp, tree: ast.Module, files: dict[str, bytes]) -> FoundApp:
+    directory, module = import_root(found.path, tree, files)
     return replace(found, directory=directory, module=module)
 
 
-def find_app(files: dict[str, bytes]) -> FoundApp | None:
-    """The best module-level app object, else the best factory, in the upload."""
+def made_app(files: dict[str, bytes]) -> tuple[FoundApp, dict[str, ast.Module]] | None:
+    """The best module-level app object, else the best factory, in the upload, with the
+    parsed modules it was chosen from (by path); :func:`.served.find_app` then finds the
+    module that serves it."""
     trees = {p: t for p in python_files(files) if (t := parse_module(files[p])) is not None}
     classes = _subclasses(trees)
     factories = _factories(trees, classes)
@@ -262,104 +269,8 @@ def find_app(files: dict[str, bytes]) -> FoundApp | None:
         candidates = [c for p, t in trees.items() for c in _candidates(p, t, {}, classes)]
     if not candidates:
         return None
-    chosen = min(candidates, key=_rank)
-    best = _located(chosen, trees[chosen.path], files)
-    return _extended(best, trees, files) or best
-
-
-_TEST_MODULE = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
-# What a module does to an app it imported, adding to it: the app it serves is that one.
-_EXTENDING = {"include_router", "mount", "add_middleware", "add_api_route", "add_route",
-              "register_blueprint", "include", "add_exception_handler"}  # fmt: skip
-
-
-def _extended(
-    best: FoundApp, trees: dict[str, ast.Module], files: dict[str, bytes]
-) -> FoundApp | None:
-    """The module that imports ``best``'s app and adds to it at module level, where one
-    does (leosussan's fastapi-gino-arq-uvicorn: ``app/application.py`` makes the app,
-    ``app/main.py``, which its image serves, includes its routers): the app as served;
-    not one the app's module imports back (Flask's ``from app import routes``)."""
-    found = []
-    modules = {p: _import_root(p, t, files)[1].split(".") for p, t in trees.items()}
-    for path, tree in trees.items():
-        if _TEST_MODULE.search(path):  # a test adding a route to the app it tests
-            continue
-        module = modules[path]
-        local = _imported_app(trees, modules, path, best) if path != best.path else None
-        if local and not _imports(trees[best.path], module) and _adds_to(tree, local):
-            app = FoundApp(path, local, best.framework, False, best.asgi)
-            found.append(_located(app, tree, files))
-    return min(found, key=_rank) if found else None
-
-
-def _imported_app(
-    trees: dict[str, ast.Module],
-    modules: dict[str, list[str]],
-    path: str,
-    app: FoundApp,
-    seen: set[str] | None = None,
-) -> str | None:
-    """The name the module at ``path`` (``modules``: each one's dotted name) binds ``app``'s
-    object to by importing it: by name, or through a chain of star imports (rropppe's
-    Flask-weather-app: ``app.py`` does ``from forms import *``, forms ``from models import
-    *``, models ``from main import *``, which makes the app; ``python app.py`` serves it
-    with app.py's routes). Each module of a chain is read once (``seen``)."""
-    seen = {path} if seen is None else seen
-    for node in _module_level(trees[path].body):
-        if isinstance(node, ast.ImportFrom):
-            named = node.module.split(".") if node.module else []
-            named = modules[path][: -node.level] + named if node.level else named
-            if named and _same_module(named, app.module.split(".")):
-                return next(
-                    (app.attr if a.name == "*" else a.asname or a.name
-                     for a in node.names if a.name in (app.attr, "*")), None,
-                )  # fmt: skip
-            if not named or all(a.name != "*" for a in node.names):
-                continue
-            for through in (p for p, m in modules.items() if m == named and p not in seen):
-                seen.add(through)
-                if _imported_app(trees, modules, through, app, seen) == app.attr:
-                    return app.attr
-    return None
-
-
-def _imports(tree: ast.Module, module: list[str]) -> bool:
-    """Whether ``tree`` imports the module ``module`` anywhere."""
-    for node in ast.walk(tree):
-        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-        if isinstance(node, ast.ImportFrom):
-            names = [node.module or "", *(f"{node.module or ''}.{a.name}" for a in node.names)]
-        if any(_same_module(n.strip(".").split("."), module) for n in names if n.strip(".")):
-            return True
-    return False
-
-
-def _same_module(one: list[str], other: list[str]) -> bool:
-    """Whether two dotted names are one module's (from import roots that may differ)."""
-    shorter = min(len(one), len(other))
-    return one[-shorter:] == other[-shorter:]
-
-
-def _adds_to(tree: ast.Module, name: str) -> bool:
-    """Whether the module adds to the app it binds to ``name`` (a router, a route)."""
-    for node in _module_level(tree.body):
-        routes = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        if routes:
-            calls = [d.func if isinstance(d, ast.Call) else d for d in node.decorator_list]
-        elif isinstance(node, ast.For):  # for router in ROUTERS: app.include_router(router)
-            calls = [n.value for n in node.body if isinstance(n, ast.Expr)]
-        else:
-            calls = [node.value] if isinstance(node, ast.Expr) else []
-        for call in calls:
-            target = call.func if isinstance(call, ast.Call) else call
-            if (
-                isinstance(target, ast.Attribute)
-                and _dotted(target.value) == name
-                and (routes or target.attr in _EXTENDING)
-            ):
-                return True
-    return False
+    chosen = min(candidates, key=rank)
+    return located(chosen, trees[chosen.path], files), trees
 
 
 def app_in_module(files: dict[str, bytes], path: str) -> FoundApp | None:
@@ -369,7 +280,7 @@ def app_in_module(files: dict[str, bytes], path: str) -> FoundApp | None:
         return None
     classes = _subclasses({path: tree})
     candidates = _candidates(path, tree, _factories({path: tree}, classes), classes)
-    return _located(min(candidates, key=_rank), tree, files) if candidates else None
+    return located(min(candidates, key=rank), tree, files) if candidates else None
 
 
 def _binds(tree: ast.Module, name: str) -> bool:
@@ -394,5 +305,5 @@ def find_wsgi_module(files: dict[str, bytes]) -> FoundApp | None:
     for path in sorted(paths, key=lambda p: (p.count("/"), p)):
         tree = parse_module(files[path])
         if tree is not None and _binds(tree, "application"):
-            return _located(FoundApp(path, "application", "wsgi", False, False), tree, files)
+            return located(FoundApp(path, "application", "wsgi", False, False), tree, files)
     return None

@@ -1,15 +1,20 @@
-"""What a launch decided for one preview: :class:`LaunchSpec`."""
+"""What a launch decided for one preview (:class:`LaunchSpec`), and the options its caller
+asked for (``command``, ``setup``, ``env``, ``healthPath``: :func:`launch_options`),
+checked (here, since the API's routes are one module each)."""
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..errors import BadRequest
 from .detect import Detection
 
-__all__ = ["LaunchSpec"]
+__all__ = ["LaunchSpec", "launch_options", "workers_off", "workers_option"]
 
 
 @dataclass
@@ -40,3 +45,120 @@ class LaunchSpec:
     command: list[str] | None = None  # the launch's options (a revision is detected so)
     setup: list[str] | None = None
     workers_off: tuple[str, ...] = ()  # the detected workers the launch turned off
+
+
+_PLACEHOLDERS = ("python", "port", "root_path")  # what Supervisor._argv fills in
+
+
+def _only_known_placeholders(part: str) -> bool:
+    """``part`` names no placeholder but plain ``{python}``, ``{port}``, ``{root_path}`` (the
+    supervisor fills them in with ``str.format_map``, which raises on anything else)."""
+    try:
+        fields = list(string.Formatter().parse(part))
+    except ValueError:  # a lone brace
+        return False
+    return all(
+        name is None or (name in _PLACEHOLDERS and not spec and conversion is None)
+        for _, name, spec, conversion in fields
+    )
+
+
+def _argv_option(body: dict[str, Any], name: str) -> list[str] | None:
+    value = body.get(name)
+    if value is not None and (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= 64
+        or not all(
+            isinstance(part, str) and part and "\x00" not in part and _only_known_placeholders(part)
+            for part in value
+        )
+    ):
+        raise BadRequest(
+            f"{name} must be a list of 1 to 64 non-empty strings; the only placeholders are "
+            "{python}, {port} and {root_path} (write {{ and }} for literal braces).",
+            code=f"invalid_{name}",
+        )
+    return value
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_ENV = 200
+
+
+def _env_option(body: dict[str, Any]) -> dict[str, str]:
+    env = body.get("env", {})
+    if (
+        not isinstance(env, dict)
+        or len(env) > _MAX_ENV
+        or not all(
+            isinstance(k, str) and _ENV_NAME.fullmatch(k) and len(k) <= 256
+            and isinstance(v, str) and "\x00" not in v and len(v) <= 65536
+            for k, v in env.items()
+        )
+    ):  # fmt: skip
+        raise BadRequest(
+            f"env must be an object of at most {_MAX_ENV} variables: names of letters, digits "
+            "and _, string values.",
+            code="invalid_env",
+        )
+    return env
+
+
+_WORKER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+
+
+def workers_option(body: dict[str, Any]) -> bool | dict[str, bool]:
+    """The launch option ``workers``: ``false`` turns every detected worker off, an
+    object turns each one named ``false`` off (``{"beat": false}``); ``true`` (the
+    default) runs them all."""
+    value = body.get("workers", True)
+    if isinstance(value, bool):
+        return value
+    if (
+        isinstance(value, dict)
+        and len(value) <= 16
+        and all(
+            isinstance(k, str) and _WORKER_NAME.fullmatch(k) and isinstance(v, bool)
+            for k, v in value.items()
+        )
+    ):
+        return value
+    raise BadRequest(
+        "workers must be true, false, or an object turning workers on or off by name "
+        '({"beat": false}).',
+        code="invalid_workers",
+    )
+
+
+def workers_off(option: bool | dict[str, bool], detected: list[str]) -> tuple[str, ...]:
+    """The names of the ``detected`` workers ``option`` turns off; :class:`BadRequest`
+    ``invalid_workers`` for a name that is not one of them."""
+    if isinstance(option, bool):
+        return () if option else tuple(detected)
+    unknown = sorted(set(option) - set(detected))
+    if unknown:
+        raise BadRequest(
+            f"workers names {', '.join(unknown)}, which this app does not run "
+            f"(its workers: {', '.join(detected) or 'none'}).",
+            code="invalid_workers",
+            details={"unknown": unknown, "detected": detected},
+        )
+    return tuple(name for name in detected if option.get(name) is False)
+
+
+def launch_options(
+    body: dict[str, Any],
+) -> tuple[list[str] | None, list[str] | None, dict[str, str], str | None]:
+    command = _argv_option(body, "command")
+    setup = _argv_option(body, "setup")
+    env = _env_option(body)
+    health_path = body.get("healthPath")  # None: the app's own, else a TCP check
+    if health_path is not None and (
+        not isinstance(health_path, str)
+        or not health_path.startswith("/")
+        or len(health_path) > 512
+        or not health_path.isprintable()
+        or " " in health_path
+    ):
+        raise BadRequest("healthPath must be an absolute URL path.", code="invalid_health_path")
+    return command, setup, env, health_path

@@ -26,11 +26,14 @@ __all__ = [
     "elements",
     "first_line",
     "import_aliases",
+    "imports_module",
+    "is_main_check",
     "keywords",
     "last_name",
     "module_level",
     "parse_module",
     "readable_part",
+    "same_module",
     "type_schema",
 ]
 
@@ -137,12 +140,30 @@ def import_aliases(tree: ast.Module) -> dict[str, str]:
     return names
 
 
-def _is_main_check(test: ast.expr) -> bool:
+def is_main_check(test: ast.expr) -> bool:
+    """Whether an ``if`` tests ``__name__`` (``if __name__ == "__main__":``)."""
     return (
         isinstance(test, ast.Compare)
         and isinstance(test.left, ast.Name)
         and test.left.id == "__name__"
     )
+
+
+def imports_module(tree: ast.Module, module: list[str]) -> bool:
+    """Whether ``tree`` imports the module ``module`` anywhere."""
+    for node in ast.walk(tree):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom):
+            names = [node.module or "", *(f"{node.module or ''}.{a.name}" for a in node.names)]
+        if any(same_module(n.strip(".").split("."), module) for n in names if n.strip(".")):
+            return True
+    return False
+
+
+def same_module(one: list[str], other: list[str]) -> bool:
+    """Whether two dotted names are one module's (from import roots that may differ)."""
+    shorter = min(len(one), len(other))
+    return one[-shorter:] == other[-shorter:]
 
 
 def module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -154,7 +175,7 @@ def module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from module_level(node.body)
         elif isinstance(node, ast.Try):
             yield from module_level([*node.body, *node.orelse, *node.finalbody])
-        elif isinstance(node, ast.If) and not _is_main_check(node.test):
+        elif isinstance(node, ast.If) and not is_main_check(node.test):
             yield from module_level([*node.body, *node.orelse])
 
 

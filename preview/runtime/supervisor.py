@@ -217,8 +217,7 @@ class Supervisor:
             )
         builder = await self.env_builder()
         from ..apps.detect import detect  # these: imported by env_builder
-        from ..apps.launchoptions import workers_off
-        from ..apps.spec import LaunchSpec
+        from ..apps.spec import LaunchSpec, workers_off
         from ..backing.appdb import new_database_name
         from ..builds.preparation import fill
         from .lifecycle import PreviewRuntime

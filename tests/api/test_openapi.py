@@ -211,7 +211,7 @@ _RAISERS = (
     "history/routes.py",
     "api/endpoints.py",
     "api/snapshots.py",
-    "apps/launchoptions.py",
+    "apps/spec.py",
     "auth.py",
     "generations/uploads.py",
     "proxy/access.py",

@@ -14,7 +14,7 @@ from preview.apps.alembicheads import alembic_heads
 from preview.apps.createall import CREATE_ALL, MAIN_BLOCK
 from preview.apps.datainit import data_steps, main_only_create_all, missing_tables_hint
 from preview.apps.detect import detect
-from preview.apps.pyapp import find_app
+from preview.apps.served import find_app
 
 from ..conftest import Service, auth
 from .test_build import BUILD_WAIT, app_files, launched, messages

@@ -7,7 +7,7 @@ import pytest
 
 from preview.apps.depspec import node_dependencies, python_dependencies
 from preview.apps.detect import detect
-from preview.apps.pyapp import find_app
+from preview.apps.served import find_app
 from preview.builds.appenv import dotenv_file
 from preview.errors import BadRequest
 
@@ -433,3 +433,28 @@ def test_an_app_reached_through_a_chain_of_star_imports_is_served_where_routes_a
     cycle = {**files, "models.py": b"from forms import *\n"}
     assert find_app(cycle).path == "main.py"
     assert find_app({**files, "models.py": b"from flask import *\n"}).path == "main.py"
+
+
+def test_the_module_run_as_a_script_that_sets_the_app_up_is_the_one_served() -> None:
+    """Gaitano123's chats-api: server/models.py makes the app; server/app.py, run by its
+    author as ``python app.py``, gives it its settings, database, Flask-Migrate and every
+    route (``Api(app)``, namespaces). Served as models:app: no route, no ``db`` command.
+    A run.py that only runs it leaves the app where it is made."""
+    models = b"from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n"
+    models += b"app = Flask(__name__)\ndb = SQLAlchemy()\n"
+    main = b"if __name__ == '__main__':\n    app.run(debug=True, port=5555)\n"
+    setups = (
+        b"app.config['SQLALCHEMY_DATABASE_URI'] = 'sqlite:///app.db'\n",
+        b"migrate = Migrate(app, db)\n",
+        b"db.init_app(app)\n",
+        b"api = Api(app)\n",
+    )
+    for setup in setups:
+        served = b"from models import db, app\n" + setup + main
+        files = {"server/models.py": models, "server/app.py": served}
+        found = find_app(files)
+        assert found is not None and (found.path, found.module) == ("server/app.py", "app")
+    only_runs = {"server/models.py": models, "server/run.py": b"from models import app\n" + main}
+    assert find_app(only_runs).path == "server/models.py"
+    unrun = {"server/models.py": models, "server/app.py": b"from models import app\nCORS(app)\n"}
+    assert find_app(unrun).path == "server/models.py"

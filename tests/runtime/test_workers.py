@@ -18,7 +18,7 @@ import trio
 from preview import Settings
 from preview.api.streams import _text_line
 from preview.apps.detect import detect
-from preview.apps.launchoptions import workers_off, workers_option
+from preview.apps.spec import workers_off, workers_option
 from preview.backing.redis import redis_binary
 from preview.client.printing import print_event
 from preview.errors import BadRequest

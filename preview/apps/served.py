@@ -1,0 +1,132 @@
+"""The module that serves a Python upload's app: :func:`find_app`.
+
+Where the app is made (:func:`.pyapp.made_app`) is not always what its author runs: a
+module that imports the app and adds to it at module level serves it (routers included,
+routes decorated), as does one run as a script that sets it up (``python app.py``).
+Read with :mod:`ast`, never imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ..discovery.pyast import dotted_name as _dotted
+from ..discovery.pyast import imports_module, is_main_check, same_module
+from ..discovery.pyast import module_level as _module_level
+from .pyapp import FoundApp, import_root, located, made_app, rank
+
+__all__ = ["find_app"]
+
+
+def find_app(files: dict[str, bytes]) -> FoundApp | None:
+    """The app the upload serves: the best one made (:func:`.pyapp.made_app`), from the
+    module that adds to it where one does."""
+    made = made_app(files)
+    if made is None:
+        return None
+    best, trees = made
+    return _extended(best, trees, files) or best
+
+
+_TEST_MODULE = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
+# What a module does to an app it imported, adding to it: the app it serves is that one.
+_EXTENDING = {"include_router", "mount", "add_middleware", "add_api_route", "add_route",
+              "register_blueprint", "include", "add_exception_handler"}  # fmt: skip
+
+
+def _extended(
+    best: FoundApp, trees: dict[str, ast.Module], files: dict[str, bytes]
+) -> FoundApp | None:
+    """The module that imports ``best``'s app and adds to it at module level, where one
+    does (leosussan's fastapi-gino-arq-uvicorn: ``app/application.py`` makes the app,
+    ``app/main.py``, which its image serves, includes its routers): the app as served;
+    not one the app's module imports back (Flask's ``from app import routes``)."""
+    found = []
+    modules = {p: import_root(p, t, files)[1].split(".") for p, t in trees.items()}
+    for path, tree in trees.items():
+        if _TEST_MODULE.search(path):  # a test adding a route to the app it tests
+            continue
+        module = modules[path]
+        local = _imported_app(trees, modules, path, best) if path != best.path else None
+        if local and imports_module(trees[best.path], module):
+            continue
+        if local and (_adds_to(tree, local) or _runs_what_it_configures(tree, local)):
+            app = FoundApp(path, local, best.framework, False, best.asgi)
+            found.append(located(app, tree, files))
+    return min(found, key=rank) if found else None
+
+
+def _imported_app(
+    trees: dict[str, ast.Module],
+    modules: dict[str, list[str]],
+    path: str,
+    app: FoundApp,
+    seen: set[str] | None = None,
+) -> str | None:
+    """The name the module at ``path`` (``modules``: each one's dotted name) binds ``app``'s
+    object to by importing it: by name, or through a chain of star imports (rropppe's
+    Flask-weather-app: ``app.py`` does ``from forms import *``, forms ``from models import
+    *``, models ``from main import *``, which makes the app; ``python app.py`` serves it
+    with app.py's routes). Each module of a chain is read once (``seen``)."""
+    seen = {path} if seen is None else seen
+    for node in _module_level(trees[path].body):
+        if isinstance(node, ast.ImportFrom):
+            named = node.module.split(".") if node.module else []
+            named = modules[path][: -node.level] + named if node.level else named
+            if named and same_module(named, app.module.split(".")):
+                return next(
+                    (app.attr if a.name == "*" else a.asname or a.name
+                     for a in node.names if a.name in (app.attr, "*")), None,
+                )  # fmt: skip
+            if not named or all(a.name != "*" for a in node.names):
+                continue
+            for through in (p for p, m in modules.items() if m == named and p not in seen):
+                seen.add(through)
+                if _imported_app(trees, modules, through, app, seen) == app.attr:
+                    return app.attr
+    return None
+
+
+def _runs_what_it_configures(tree: ast.Module, name: str) -> bool:
+    """Whether the module runs the app it binds to ``name`` as a script (``app.run()``
+    under ``if __name__ == "__main__":``: ``python app.py`` is its author's start) and
+    sets it up at module level (``app.config[...] = …``, ``Api(app)``, ``Migrate(app,
+    db)``, ``db.init_app(app)``): Gaitano123's chats-api makes its app in models.py and
+    gives it its settings, database and 37 routes in app.py. Not a ``run.py`` that only
+    runs it."""
+    mains = [n for n in tree.body if isinstance(n, ast.If) and is_main_check(n.test)]
+    runs = any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "run"
+        and _dotted(n.func.value) == name for main in mains for n in ast.walk(main)
+    )  # fmt: skip
+    for node in _module_level(tree.body) if runs else ():
+        value = node.value if isinstance(node, ast.Expr | ast.Assign) else None
+        if isinstance(value, ast.Call) and any(_dotted(a) == name for a in value.args):
+            return True
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(t, ast.Subscript) and _dotted(t.value) == f"{name}.config"
+               for t in targets):  # fmt: skip
+            return True
+    return False
+
+
+def _adds_to(tree: ast.Module, name: str) -> bool:
+    """Whether the module adds to the app it binds to ``name`` (a router, a route)."""
+    for node in _module_level(tree.body):
+        routes = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        if routes:
+            calls = [d.func if isinstance(d, ast.Call) else d for d in node.decorator_list]
+        elif isinstance(node, ast.For):  # for router in ROUTERS: app.include_router(router)
+            calls = [n.value for n in node.body if isinstance(n, ast.Expr)]
+        else:
+            calls = [node.value] if isinstance(node, ast.Expr) else []
+        for call in calls:
+            target = call.func if isinstance(call, ast.Call) else call
+            if (
+                isinstance(target, ast.Attribute)
+                and _dotted(target.value) == name
+                and (routes or target.attr in _EXTENDING)
+            ):
+                return True
+    return False
