@@ -13,7 +13,7 @@ import trio
 
 from preview.apps.alembicheads import alembic_changes_nothing
 from preview.apps.createall import creates_its_tables
-from preview.apps.node.migrations import syncs_its_tables
+from preview.apps.node.migrations import node_migrations, syncs_its_tables
 
 from ..conftest import Service
 from .test_build import BUILD_WAIT, app_files, launched, messages
@@ -109,3 +109,27 @@ async def test_failed_migrations_of_an_app_making_its_tables_start_it(
         said = messages(await service.history(body["gid"]), "system")
         assert any("their every upgrade() does nothing" in m for m in said), said[-5:]
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_sequelizerc_config_the_cli_cannot_load_gives_way_to_its_config_json() -> None:
+    # devleo-m's speedy-drive: .sequelizerc's config is src/config/database.ts (a module
+    # making a Sequelize instance); db:migrate failed "Unknown file extension .ts".
+    listed = {"sequelize": "^6", "sequelize-cli": "^6"}
+    rc = b"""const path = require('path');
+module.exports = {
+  'config': path.resolve('src/config', 'database.ts'),
+  'migrations-path': path.resolve('src/database', 'migrations'),
+};"""
+    files = {
+        ".sequelizerc": rc,
+        "src/config/database.ts": b"export const sequelize = new Sequelize({});",
+        "src/config/config.json": b'{"development": {"dialect": "postgres"}}',
+        "src/database/migrations/1-create-users.js": b"module.exports = {};",
+    }
+    expected = ("node_modules/.bin/sequelize", "db:migrate", "--config", "src/config/config.json")
+    assert node_migrations(files, listed) == (expected,)
+    # No config.json beside it: as it is (the failure says why); a JavaScript config too.
+    alone = {p: d for p, d in files.items() if not p.endswith(".json")}
+    assert node_migrations(alone, listed) == (expected[:2],)
+    js = {**files, ".sequelizerc": rc.replace(b"database.ts", b"database.js")}
+    assert node_migrations(js, listed) == (expected[:2],)

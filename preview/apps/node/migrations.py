@@ -82,9 +82,7 @@ def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tu
     return tuple(m for m in found if m is not None)
 
 
-_SEQUELIZE_PATH = re.compile(
-    r"""["']?migrations-path["']?\s*:\s*path\.(?:resolve|join)\(([^)]*)\)"""
-)
+_SEQUELIZE_PATH = r"""["']?{}["']?\s*:\s*path\.(?:resolve|join)\(([^)]*)\)"""
 _LITERAL = re.compile(r"""["'`]([^"'`]*)["'`]""")
 
 
@@ -93,16 +91,29 @@ def _sequelize_migrations(
 ) -> tuple[str, ...] | None:
     """``sequelize db:migrate`` where sequelize-cli is listed and its migrations directory
     (a ``.sequelizerc``'s ``migrations-path``, its ``path.resolve`` literals joined; else
-    ``migrations``) holds migrations: ganeshmani's tutorial keeps them in server/."""
+    ``migrations``) holds migrations: ganeshmani's tutorial keeps them in server/. A
+    ``config`` it names that sequelize-cli cannot load (a TypeScript module: devleo-m's
+    speedy-drive names ``src/config/database.ts``, which makes a Sequelize instance) gives
+    way to the ``config.json`` beside it, which ``sequelize init``'s models/index.js reads."""
     if "sequelize-cli" not in listed:
         return None
     rc = files.get(".sequelizerc", b"").decode("utf-8", "replace")
-    named = _SEQUELIZE_PATH.search(rc)
-    parts = _LITERAL.findall(named.group(1)) if named else ["migrations"]
-    directory = posixpath.normpath(posixpath.join(*parts)) if parts else "migrations"
-    if any(p.startswith(f"{directory}/") and p.endswith((".js", ".cjs")) for p in files):
-        return ("node_modules/.bin/sequelize", "db:migrate")
-    return None
+    directory = _rc_path(rc, "migrations-path") or "migrations"
+    if not any(p.startswith(f"{directory}/") and p.endswith((".js", ".cjs")) for p in files):
+        return None
+    config = _rc_path(rc, "config")
+    beside = posixpath.join(posixpath.dirname(config or ""), "config.json")
+    if config and config.endswith((".ts", ".mts")) and beside in files:
+        return ("node_modules/.bin/sequelize", "db:migrate", "--config", beside)
+    return ("node_modules/.bin/sequelize", "db:migrate")
+
+
+def _rc_path(rc: str, key: str) -> str | None:
+    """A ``.sequelizerc``'s ``key`` (``path.resolve('src/config', 'database.ts')``), its
+    literals joined; None where it names none so."""
+    named = re.search(_SEQUELIZE_PATH.format(re.escape(key)), rc)
+    parts = _LITERAL.findall(named.group(1)) if named else []
+    return posixpath.normpath(posixpath.join(*parts)) if parts else None
 
 
 # Sequelize's sync() on the app's instance: `models.sequelize.sync()`, `db.sync({ alter:
