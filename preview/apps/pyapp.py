@@ -19,13 +19,14 @@ import posixpath
 import re
 from dataclasses import dataclass, replace
 
-from ..discovery.pyast import dotted_name as _dotted
-from ..discovery.pyast import import_aliases as _aliases
-from ..discovery.pyast import module_level as _module_level
 from ..discovery.pyast import (
+    FUNCTION_NODES,
     parse_module,
     readable_part,
 )
+from ..discovery.pyast import dotted_name as _dotted
+from ..discovery.pyast import import_aliases as _aliases
+from ..discovery.pyast import module_level as _module_level
 
 __all__ = [
     "FoundApp", "app_in_module", "find_wsgi_module", "import_root", "located", "made_app",
@@ -101,6 +102,10 @@ def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
     return _QUALIFIED.get(aliases.get(head, head) + (f".{rest}" if rest else ""))
 
 
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
 def _required(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
     args = function.args
     return len(args.posonlyargs) + len(args.args) - len(args.defaults)
@@ -160,8 +165,11 @@ def _candidates(
                 if isinstance(target, ast.Name):
                     found.append(FoundApp(path, target.id, kind[0], False, kind[1]))
     if not found:
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in factories:
+        made = [n for n in tree.body if isinstance(n, FUNCTION_NODES) and n.name in factories]
+        # One another factory here calls is that one's first step, not the app served.
+        inner = {_callee(c) for f in made for c in ast.walk(f) if _callee(c) != f.name}
+        for node in made:
+            if node.name not in inner or len(made) == 1:
                 framework, asgi = factories[node.name]
                 # Only Pyramid's convention says what to pass: main(global_config, **settings).
                 needs = _required(node) if framework == "pyramid" else 0
@@ -197,6 +205,24 @@ def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[st
             named = node.name in _FACTORY_NAMES or "app" in node.name
             if named or (made[0] == "pyramid" and node.name == "main"):
                 factories.setdefault(node.name, made)
+    # A factory making its app by calling one and setting it up (demetrzz's template:
+    # create_app() is init_app() with its Dishka container, which every route needs).
+    for tree in trees.values():
+        for node in tree.body:
+            named = (
+                isinstance(node, FUNCTION_NODES)
+                and node.name not in factories
+                and (node.name in _FACTORY_NAMES or "app" in node.name)
+            )
+            returns = named and any(  # (a run_app() serving what it made returns nothing)
+                isinstance(n, ast.Return) and n.value is not None and not _is_none(n.value)
+                for n in ast.walk(node)
+            )
+            called = (
+                [c for n in ast.walk(node) if (c := _callee(n)) in factories] if returns else []
+            )
+            if called:
+                factories[node.name] = factories[called[0]]
     return factories
 
 

@@ -458,3 +458,30 @@ def test_the_module_run_as_a_script_that_sets_the_app_up_is_the_one_served() -> 
     assert find_app(only_runs).path == "server/models.py"
     unrun = {"server/models.py": models, "server/app.py": b"from models import app\nCORS(app)\n"}
     assert find_app(unrun).path == "server/models.py"
+
+
+def test_a_factory_that_calls_another_and_sets_its_app_up_is_the_one_served() -> None:
+    """demetrzz's fastapi_basic_template: ``create_app()`` is ``init_app()`` plus its Dishka
+    container, which every route's injection needs; served as ``init_app``, each answered
+    500 ('State' object has no attribute 'dishka_container'). A ``run_app()`` that serves
+    what it made (returning nothing) is not a factory."""
+    web = b"""from fastapi import FastAPI
+
+def init_app() -> FastAPI:
+    app = FastAPI()
+    return app
+
+def create_app() -> FastAPI:
+    app = init_app()
+    setup_dishka(container, app)
+    return app
+
+def run_app():
+    app = create_app()
+    uvicorn.run(app)
+"""
+    found = find_app({"src/task_manager/main/web.py": web})
+    assert found is not None and (found.attr, found.factory) == ("create_app", True), found
+    alone = web.split(b"def create_app")[0] + b"def run_app():\n    uvicorn.run(init_app())\n"
+    found = find_app({"src/task_manager/main/web.py": alone})
+    assert found is not None and found.attr == "init_app", found
