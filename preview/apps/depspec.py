@@ -2,7 +2,8 @@
 :func:`node_dependencies`).
 
 Python: ``uv.lock`` (with its ``pyproject.toml``), else ``requirements.txt`` (or
-``requirement.txt``, as pip is often given it; ``-r``/``-c``
+``requirement.txt``, as pip is often given it, or else one named for its use,
+``requirements-dev.txt`` before ``requirements-prod.txt``, never the tests'; ``-r``/``-c``
 includes inlined; an index option naming PyPI under another name, ``-i
 https://pypi.python.org/simple``, left to the build's own index), or a ``requirements/``
 folder's file that no other includes (``local.txt``, ``dev.txt`` before ``prod.txt``: a
@@ -59,6 +60,7 @@ _REQUIREMENTS_NAMES = (
     "Requirements.txt",
     "REQUIREMENTS.txt",
 )
+_VARIANT = re.compile(r"(?:(\w+)[-_])?requirements?(?:[-_.](\w+))?\.txt", re.I)
 _FOLDER_FIRST = ("local", "dev", "development", "develop", "base", "common", "prod", "production")
 
 
@@ -240,6 +242,12 @@ def _requirements_file(files: dict[str, bytes], directory: str) -> str:
     for name in _REQUIREMENTS_NAMES:
         if (path := _join(directory, name)) in files:
             return path
+    # Else a variant named for its use (quantbj's backend: requirements-dev.txt alone,
+    # which its Dockerfile installs), the development one first, never the tests' alone.
+    variants = [p for p in files if posixpath.dirname(p) == directory
+                and _use_rank(posixpath.basename(p)) is not None]  # fmt: skip
+    if variants:
+        return min(variants, key=lambda p: (_use_rank(posixpath.basename(p)), p))
     folder = _join(directory, "requirements")
     listed = sorted(p for p in files if posixpath.dirname(p) == folder and p.endswith(".txt"))
     included = set()
@@ -254,6 +262,16 @@ def _requirements_file(files: dict[str, bytes], directory: str) -> str:
         tops, key=lambda p: (order.get(posixpath.basename(p)[:-4], len(order)), p), default=None
     )
     return first or _join(directory, "requirements.txt")
+
+
+def _use_rank(name: str) -> int | None:
+    """Where a ``dev-requirements.txt`` (``requirements-prod.txt`` …) comes among the
+    variants: :data:`_FOLDER_FIRST`'s order, an unknown use after them; None for one
+    that is no such variant, or the tests' or the docs' (the imports say more)."""
+    found = _VARIANT.fullmatch(name)
+    use = (found.group(1) or found.group(2) or "").lower() if found else "test"
+    order = {name: i for i, name in enumerate(_FOLDER_FIRST)}
+    return None if use in ("test", "tests", "ci", "docs", "lint") else order.get(use, len(order))
 
 
 def _pypi_indexes(lines: list[str]) -> tuple[list[str], list[str]]:

@@ -363,3 +363,20 @@ def test_an_empty_requirements_file_leaves_the_imports_to_say() -> None:
     project = b'[project]\nname = "a"\ndependencies = ["flask"]\n'
     beside = python_dependencies({"requirements.txt": b"", "pyproject.toml": project, **app})
     assert beside.source == "requirements.txt" and "flask" in beside.names()
+
+
+def test_a_requirements_file_named_for_its_use_is_read_where_none_is_plain() -> None:
+    # quantbj's direct-marketing-portal: backend/requirements-dev.txt alone (its Dockerfile
+    # installs it); alembic and psycopg were missing, guessed from the imports.
+    app = {"backend/app/main.py": b"import fastapi\n"}
+    dev = {"backend/requirements-dev.txt": b"fastapi\nalembic\npsycopg[binary]\n", **app}
+    deps = python_dependencies(dev, "backend/app/main.py")
+    assert deps.source == "backend/requirements-dev.txt" and "alembic" in deps.names()
+    both = {**dev, "backend/requirements_prod.txt": b"fastapi\n"}
+    assert python_dependencies(both, "backend/app/main.py").source.endswith("requirements-dev.txt")
+    named_first = {**app, "backend/dev-requirements.txt": b"flask\n"}
+    found = python_dependencies(named_first, "backend/app/main.py")
+    assert found.source == "backend/dev-requirements.txt"
+    # The tests' alone says less than the imports.
+    tests = {**app, "backend/requirements-test.txt": b"pytest\n"}
+    assert python_dependencies(tests, "backend/app/main.py").source == ""
