@@ -240,6 +240,7 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
         web, note = npm_for_procfile(lines["web"], files)
         node = node_start(files, started=True)
         data = _node_migrations(files, node.prisma if node else None, own=not release)
+        data = () if "migrat" in lines.get("release", "") else data  # (run there: not twice)
         return Detection(
             "procfile", ("sh", "-c", _escape(web)), "Procfile", language,
             (*(node.setup if node else ()), *data, *release),

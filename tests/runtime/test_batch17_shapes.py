@@ -9,10 +9,13 @@ authors run them, both work. Real builds, real previews."""
 
 from __future__ import annotations
 
+import json
+
 import trio
 
 from preview.apps.alembicheads import alembic_changes_nothing
 from preview.apps.createall import creates_its_tables
+from preview.apps.detect import detect
 from preview.apps.node.migrations import node_migrations, syncs_its_tables
 
 from ..conftest import Service
@@ -133,3 +136,31 @@ module.exports = {
     assert node_migrations(alone, listed) == (expected[:2],)
     js = {**files, ".sequelizerc": rc.replace(b"database.ts", b"database.js")}
     assert node_migrations(js, listed) == (expected[:2],)
+
+
+def test_typeorm_migrations_run_by_the_apps_own_script() -> None:
+    # Aftab-Arbiyani's artsy-craftsy: 10 migrations in src/migrations, its README's
+    # `npm run migration:up:localhost`; nothing ran them and every route answered 500.
+    scripts = {
+        "typeorm": "npm run build && npx typeorm -d dist/data-source.js",
+        "migration:generate": "npm run typeorm -- migration:generate src/migrations/x",
+        "migration:revert": "npm run typeorm -- migration:revert",
+        "migration:up:localhost": "npm run typeorm -- migration:run",
+        "migration:up:prod": "npm run typeorm -- migration:run -t each",
+    }
+    files = {
+        "package.json": json.dumps({"scripts": scripts}).encode(),
+        "src/data-source.ts": b"export default new DataSource({ migrations: ['dist/m/*.js'] });",
+        "src/migrations/1752296400249-seeder.ts": b"export class Seeder {}",
+    }
+    listed = {"typeorm": "^0.3.20", "@nestjs/typeorm": "^11"}
+    assert node_migrations(files, listed) == (("npm", "run", "migration:up:localhost"),)
+    # The app runs them itself as it starts; or none is committed; or no script runs them.
+    itself = {**files, "src/config/database.ts": b"export default { migrationsRun: true };"}
+    assert node_migrations(itself, listed) == ()
+    assert node_migrations({"package.json": files["package.json"]}, listed) == ()
+    unscripted = {**files, "package.json": b'{"scripts": {"start": "node dist/main"}}'}
+    assert node_migrations(unscripted, listed) == ()
+    # A Procfile's release line running them: not twice.
+    fixture = {p: t.encode() for p, t in app_files("ts_typeorm_cli_migrations").items()}
+    assert detect(fixture).setup.count(("npm", "run", "migration:run")) == 0

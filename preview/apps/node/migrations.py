@@ -78,6 +78,7 @@ def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tu
         _drizzle_migrations(files, listed),
         _umzug_migrations(files, listed),
         _sequelize_migrations(files, listed),
+        _typeorm_migrations(files, listed),
     )
     return tuple(m for m in found if m is not None)
 
@@ -257,3 +258,34 @@ def _migrator(driver: str, folder: str, config: str) -> str:
         url=json.dumps(url), client=client, module=module, folder=json.dumps(folder), close=close
     )
     return script.replace("{", "{{").replace("}", "}}")
+
+
+_MIGRATIONS_RUN = re.compile(rb"\bmigrationsRun\s*:\s*true\b")
+_NOT_THE_DEV_RUN = {"revert", "generate", "create", "show", "test", "tests", "prod", "production"}
+
+
+def _typeorm_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
+    """The app's own script running TypeORM's ``migration:run`` where typeorm is listed,
+    migrations are committed and no data source runs them itself (``migrationsRun: true``):
+    its CLI needs the data source's file, built or run by ts-node, which the app's script
+    names (artsy-craftsy's ``"migration:up:localhost": "npm run typeorm -- migration:run"``,
+    its README's step; without it every route answered 500, relation "category" does not
+    exist). The plainest such script, not a revert's, the tests' or production's."""
+    if "typeorm" not in listed:
+        return None
+    sources = [p for p in files if p.endswith((".ts", ".js")) and "node_modules/" not in p]
+    if not any("/migrations/" in f"/{p}" for p in sources) or any(
+        _MIGRATIONS_RUN.search(files[p]) for p in sources
+    ):
+        return None
+    try:
+        scripts = json.loads(files.get("package.json", b"{}")).get("scripts")
+    except (ValueError, AttributeError):
+        return None
+    scripts = scripts if isinstance(scripts, dict) else {}
+    for name in sorted(scripts, key=lambda n: (len(n), n)):
+        words = set(re.split(r"[-:_.]", name.lower()))
+        command = scripts[name] if isinstance(scripts[name], str) else ""
+        if "migration:run" in command and not words & _NOT_THE_DEV_RUN:
+            return ("npm", "run", name)
+    return None
