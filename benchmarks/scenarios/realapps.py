@@ -75,11 +75,20 @@ def materialise(entry: dict[str, Any]) -> Path | str:
     )
     if archive.returncode == 0:
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(target, filter="data")
+            tar.extractall(target, filter=_data_or_skipped)
     elif not _blob_by_blob(git_dir, treeish, target):
         return f"not fetched: git archive {treeish}: {archive.stderr.decode()[-200:].strip()}"
     stamp.write_text(entry["commit"] + "\n")
     return target
+
+
+def _data_or_skipped(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
+    """tarfile's ``data`` filter, a member it refuses left out (a committed ``.venv``'s
+    ``bin/python3 -> /usr/bin/python3``: quantbj's direct-marketing-portal stopped the run)."""
+    try:
+        return tarfile.data_filter(member, path)
+    except tarfile.FilterError:
+        return None
 
 
 def _blob_by_blob(git_dir: Path, treeish: str, target: Path) -> bool:
