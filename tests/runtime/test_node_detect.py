@@ -491,3 +491,18 @@ def test_a_script_generating_a_source_the_app_imports_runs_before_the_build() ->
     assert detect({p: t.encode() for p, t in committed.items()}).setup == (("npm", "run", "build"),)
     unused = {**files, "src/app.ts": 'import express from "express";\n'}
     assert detect({p: t.encode() for p, t in unused.items()}).setup == (("npm", "run", "build"),)
+
+
+def test_a_server_one_folder_down_that_listens_is_run_with_the_roots_packages() -> None:
+    # dbaigara's first-app: "main": "index.js" (absent), no start or dev script; the
+    # express server in backend/server.js, the React app in frontend/ with its own
+    # package.json. It was refused: "Found no way to start this app".
+    server = "const app = require('express')();\napp.listen(process.env.PORT || 3001);\n"
+    package = {"main": "index.js", "dependencies": {"express": "^4", "sqlite3": "^5"}}
+    files = {"backend/server.js": server, "frontend/package.json": "{}"}
+    assert _node(package, files).argv == ("node", "backend/server.js")
+    # A folder that is a project of its own, or a file that does not listen, is not one.
+    with pytest.raises(BadRequest):
+        _node(package, {**files, "backend/package.json": "{}"})
+    with pytest.raises(BadRequest):
+        _node(package, {"backend/server.js": "module.exports = {};\n"})

@@ -84,6 +84,7 @@ _BIN_PATH = 'export PATH="$PWD/node_modules/.bin:$PATH"; '  # as npm runs a scri
 PRISMA = "node_modules/.bin/prisma"
 _TS = (".ts", ".mts", ".cts", ".tsx")
 _ENTRIES = ("server.js", "index.js", "app.js", "server.ts", "index.ts", "src/index.ts")
+_SERVER_FOLDERS = ("backend", "server", "api")
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
 _SQLITE = re.compile(r"""provider\s*=\s*["']sqlite["']""")
 _ORMS = ("typeorm", "@mikro-orm/core", "sequelize-typescript")
@@ -247,10 +248,21 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     if dev is not None:
         nodemon = nodemon_settings(files, package)
         return _dev(scripts[dev].strip(), setup, tools, runner, dev, why, nodemon)
-    entry = next((f for f in _ENTRIES if f in files), "")
+    entry = next((f for f in _ENTRIES if f in files), "") or _server_below(files)
     if not entry:
         return None
     return _entry(entry, setup, tools, ts_node_command(files, listed), runner)
+
+
+def _server_below(files: dict[str, bytes]) -> str:
+    """A conventional entry one folder down that listens (dbaigara's first-app: its root
+    package.json lists the server's packages, ``backend/server.js`` uses them and has no
+    package.json of its own); "" for none."""
+    for folder in _SERVER_FOLDERS:
+        for name in _ENTRIES[:5] if f"{folder}/package.json" not in files else ():
+            if b".listen(" in files.get(f"{folder}/{name}", b""):
+                return f"{folder}/{name}"
+    return ""
 
 
 def _build_first(script: str) -> tuple[str, str] | None:
