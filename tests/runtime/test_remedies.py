@@ -632,3 +632,23 @@ def test_a_builds_last_exception_is_among_its_lines() -> None:
     assert lines[-1].strip().startswith("ImportError: cannot import name 'convert_path'")
     fix = _remedies(("django-allauth==0.42.0",)).next_fix(tail[0], lines, {}, PYTHONS)
     assert fix is not None and fix.build == "setuptools<70"
+
+
+def test_a_guessed_requirement_the_index_lacks_is_left_out() -> None:
+    """nikpopka's upload lists no dependencies; a Windows desktop script beside its FastAPI
+    app imports win32com, which the guess added and uv cannot find: relaunched without it.
+    A name the app lists itself stays (its own list's failure is its own)."""
+    lines = [
+        "  × No solution found when resolving dependencies:",
+        "  ╰─▶ Because win32com was not found in the package registry and you require",
+        "      win32com, we can conclude that your requirements are unsatisfiable.",
+    ]
+    guessed = Remedies()
+    requirements = ("fastapi", "psutil", "pyautogui", "win32com")
+    guessed.tried.deps = PythonDeps(
+        requirements, "", ">=3.8", "pyproject", inferred="fastapi, win32com"
+    )
+    fix = guessed.next_fix("installing dependencies failed", lines, {}, PYTHONS)
+    assert fix is not None and fix.drop == "win32com", fix
+    assert fix.said.startswith("win32com, guessed from an import (the app lists no dependencies)")
+    assert not _remedies(requirements).has_fix("", lines, {}, PYTHONS)

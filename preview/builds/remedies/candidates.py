@@ -50,6 +50,10 @@ _MOVED = re.compile(
 )
 # Flask before 2.2 finds its extensions' commands (Flask-Migrate's `db`) through
 # pkg_resources, and says only this when it is missing (its import error is swallowed).
+# uv's resolution failing on a name the index does not have at all.
+_NOT_ON_THE_INDEX = re.compile(
+    r"Because ([A-Za-z0-9][\w.-]*) was not found in the package registry"
+)
 _NO_FLASK_COMMAND = re.compile(r"Error: No such command '([\w-]+)'")
 _DJANGO_DRIVER = re.compile(r"Error loading (psycopg2?|MySQLdb) (?:or psycopg )?module")
 # A module a package split off into a distribution of its own, as the package says it
@@ -127,6 +131,8 @@ def candidates(
         if (command := _NO_FLASK_COMMAND.search(line)) is not None:
             found += _for_flask_command(command.group(1), tried)
         found += for_install_hint(line, tried, files)
+        if (absent := _NOT_ON_THE_INDEX.search(line)) is not None:
+            found += _without_guessed(absent.group(1), tried)
         if (split := _SEPARATE_PROJECT.search(line)) is not None:
             module, project = split.group(1), split.group(2).rstrip(".")
             said = f"{module} is now the separate project {project}: relaunching with it added"
@@ -215,6 +221,22 @@ def _for_keyword(function: str, keyword: str, python: str, installed: list[str])
             python_below=removed,
         )
     ]
+
+
+def _without_guessed(distribution: str, tried: Tried) -> list[Fix]:
+    """A requirement the service guessed from an import (the app lists none) that the
+    index does not have: left out (nikpopka's upload: ``win32com``, imported by a Windows
+    desktop script beside its FastAPI app, which never imports it)."""
+    deps = tried.listed or tried.deps
+    if deps is None or deps.inferred is None:
+        return []  # the app's own list: its failure says so
+    if _norm(distribution) not in {_name(line) for line in deps.requirements}:
+        return []
+    said = (
+        f"{distribution}, guessed from an import (the app lists no dependencies), is not on "
+        f"the package index: relaunching without it"
+    )
+    return [Fix(said, drop=distribution)]
 
 
 def _without_mysqlclient(tried: Tried, files: dict[str, bytes]) -> list[Fix]:
