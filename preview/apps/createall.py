@@ -40,7 +40,7 @@ import ast
 import posixpath
 import re
 
-from ..discovery.pyast import is_main_check
+from ..discovery.pyast import is_main_check, main_blocks
 from .imports import imported_names
 from .pyapp import FoundApp, app_in_module, parse_module, python_files
 
@@ -48,6 +48,7 @@ __all__ = [
     "CREATE_ALL",
     "create_all_step",
     "creates_its_tables",
+    "flask_migrations",
     "flask_target",
     "in_directory",
     "main_block_step",
@@ -171,10 +172,17 @@ def no_revision_yet(files: dict[str, bytes], migrations: str) -> bool:
     ``env.py`` takes the app from Flask) with no revision under ``versions/`` (``flask db
     init`` run, ``flask db migrate`` never: mzb527's FlaskWorkout): upgraded, it makes
     nothing, so the app is treated as having no migrations."""
-    env = files.get(f"{migrations}/env.py" if migrations else "env.py", b"")
     versions = f"{migrations}/versions/" if migrations else "versions/"
-    flask = b"current_app" in env or b"flask" in env.lower()
-    return flask and not any(p.startswith(versions) and p.endswith(".py") for p in files)
+    return flask_migrations(files, migrations) and not any(
+        p.startswith(versions) and p.endswith(".py") for p in files
+    )
+
+
+def flask_migrations(files: dict[str, bytes], migrations: str) -> bool:
+    """Whether the Alembic folder ``migrations`` is Flask-Migrate's: its ``env.py`` takes
+    the app from Flask (``current_app``)."""
+    env = files.get(f"{migrations}/env.py" if migrations else "env.py", b"")
+    return b"current_app" in env or b"flask" in env.lower()
 
 
 # -- create_all() under __main__ -------------------------------------------------------
@@ -196,7 +204,7 @@ def main_only_create_all(files: dict[str, bytes]) -> str | None:
         tree = parse_module(files[path])
         if tree is None or b"create_all" not in files[path]:
             continue
-        main = [n for n in tree.body if isinstance(n, ast.If) and is_main_check(n.test)]
+        main = main_blocks(tree)
         rest = [n for n in tree.body if n not in main]
         if _calls_create_all(rest):
             return None
@@ -288,9 +296,7 @@ def main_block_step(
     functions = {
         n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
     }
-    pending: list[ast.AST] = [
-        n for n in tree.body if isinstance(n, ast.If) and is_main_check(n.test)
-    ]
+    pending: list[ast.AST] = [*main_blocks(tree)]
     seen: set[str] = set()
     while pending:
         for node in ast.walk(pending.pop()):

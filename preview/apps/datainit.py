@@ -37,6 +37,7 @@ from ..discovery.pyast import is_main_check
 from .alembicheads import aerich_upgrade, alembic_home, alembic_run_dir, alembic_upgrade
 from .createall import (
     create_all_step,
+    flask_migrations,
     flask_target,
     in_directory,
     main_only_create_all,
@@ -158,10 +159,9 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     if ini is None:
         return []
     migrations, parent = _dir(ini), _dir(_dir(ini))
-    env = files.get(f"{migrations}/env.py", b"")
     if no_revision_yet(files, migrations):
         return []  # `flask db migrate` never run: as without migrations/ (createall)
-    if b"current_app" in env or b"flask" in env.lower():
+    if flask_migrations(files, migrations):
         target = flask_target(migrating_app(files, app), parent)
         if target is not None:
             flask = ("{python}", "-m", "flask", "db", "upgrade", "heads")

@@ -62,6 +62,7 @@ _REQUIREMENTS_NAMES = (
 )
 _VARIANT = re.compile(r"(?:(\w+)[-_])?requirements?(?:[-_.](\w+))?\.txt", re.I)
 _FOLDER_FIRST = ("local", "dev", "development", "develop", "base", "common", "prod", "production")
+_FOLDER_ORDER = {use: i for i, use in enumerate(_FOLDER_FIRST)}
 
 
 @dataclass(frozen=True)
@@ -244,10 +245,10 @@ def _requirements_file(files: dict[str, bytes], directory: str) -> str:
             return path
     # Else a variant named for its use (quantbj's backend: requirements-dev.txt alone,
     # which its Dockerfile installs), the development one first, never the tests' alone.
-    variants = [p for p in files if posixpath.dirname(p) == directory
-                and _use_rank(posixpath.basename(p)) is not None]  # fmt: skip
+    variants = [(rank, p) for p in files if posixpath.dirname(p) == directory
+                and (rank := _variant_rank(posixpath.basename(p))) is not None]  # fmt: skip
     if variants:
-        return min(variants, key=lambda p: (_use_rank(posixpath.basename(p)), p))
+        return min(variants)[1]
     folder = _join(directory, "requirements")
     listed = sorted(p for p in files if posixpath.dirname(p) == folder and p.endswith(".txt"))
     included = set()
@@ -257,21 +258,23 @@ def _requirements_file(files: dict[str, bytes], directory: str) -> str:
             if option in ("-r", "--requirement", "-c", "--constraint"):
                 included.add(posixpath.normpath(posixpath.join(folder, rest.strip())))
     tops = [p for p in listed if p not in included] or listed
-    order = {name: i for i, name in enumerate(_FOLDER_FIRST)}
-    first = min(
-        tops, key=lambda p: (order.get(posixpath.basename(p)[:-4], len(order)), p), default=None
-    )
+    first = min(tops, key=lambda p: (_use_rank(posixpath.basename(p)[:-4]), p), default=None)
     return first or _join(directory, "requirements.txt")
 
 
-def _use_rank(name: str) -> int | None:
-    """Where a ``dev-requirements.txt`` (``requirements-prod.txt`` …) comes among the
-    variants: :data:`_FOLDER_FIRST`'s order, an unknown use after them; None for one
-    that is no such variant, or the tests' or the docs' (the imports say more)."""
+def _use_rank(use: str) -> int:
+    """Where a requirements file for ``use`` (``dev``, ``prod`` …) comes: in
+    :data:`_FOLDER_FIRST`'s order, an unknown use after them."""
+    return _FOLDER_ORDER.get(use, len(_FOLDER_ORDER))
+
+
+def _variant_rank(name: str) -> int | None:
+    """:func:`_use_rank` of a ``dev-requirements.txt`` (``requirements-prod.txt`` …);
+    None for a file that is no such variant, or the tests' or the docs' (the imports say
+    more)."""
     found = _VARIANT.fullmatch(name)
     use = (found.group(1) or found.group(2) or "").lower() if found else "test"
-    order = {name: i for i, name in enumerate(_FOLDER_FIRST)}
-    return None if use in ("test", "tests", "ci", "docs", "lint") else order.get(use, len(order))
+    return None if use in ("test", "tests", "ci", "docs", "lint") else _use_rank(use)
 
 
 def _pypi_indexes(lines: list[str]) -> tuple[list[str], list[str]]:

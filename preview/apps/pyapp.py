@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 from ..discovery.pyast import (
     FUNCTION_NODES,
+    is_none,
     parse_module,
     readable_part,
 )
@@ -100,10 +101,6 @@ def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
         return None
     head, _, rest = dotted.partition(".")
     return _QUALIFIED.get(aliases.get(head, head) + (f".{rest}" if rest else ""))
-
-
-def _is_none(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _required(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
@@ -202,8 +199,7 @@ def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[st
             made = next(filter(None, (_kind(n, aliases) for n in ast.walk(node))), None)
             if made is None:
                 continue
-            named = node.name in _FACTORY_NAMES or "app" in node.name
-            if named or (made[0] == "pyramid" and node.name == "main"):
+            if _factory_named(node.name) or (made[0] == "pyramid" and node.name == "main"):
                 factories.setdefault(node.name, made)
     # A factory making its app by calling one and setting it up (demetrzz's template:
     # create_app() is init_app() with its Dishka container, which every route needs).
@@ -212,10 +208,10 @@ def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[st
             named = (
                 isinstance(node, FUNCTION_NODES)
                 and node.name not in factories
-                and (node.name in _FACTORY_NAMES or "app" in node.name)
+                and _factory_named(node.name)
             )
             returns = named and any(  # (a run_app() serving what it made returns nothing)
-                isinstance(n, ast.Return) and n.value is not None and not _is_none(n.value)
+                isinstance(n, ast.Return) and n.value is not None and not is_none(n.value)
                 for n in ast.walk(node)
             )
             called = (
@@ -224,6 +220,10 @@ def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[st
             if called:
                 factories[node.name] = factories[called[0]]
     return factories
+
+
+def _factory_named(name: str) -> bool:
+    return name in _FACTORY_NAMES or "app" in name
 
 
 def rank(candidate: FoundApp) -> tuple:

@@ -12,7 +12,7 @@ import ast
 import re
 
 from ..discovery.pyast import dotted_name as _dotted
-from ..discovery.pyast import imports_module, is_main_check, same_module
+from ..discovery.pyast import imports_module, main_blocks, same_module
 from ..discovery.pyast import module_level as _module_level
 from .pyapp import FoundApp, import_root, located, made_app, rank
 
@@ -95,7 +95,7 @@ def _runs_what_it_configures(tree: ast.Module, name: str) -> bool:
     db)``, ``db.init_app(app)``): Gaitano123's chats-api makes its app in models.py and
     gives it its settings, database and 37 routes in app.py. Not a ``run.py`` that only
     runs it."""
-    mains = [n for n in tree.body if isinstance(n, ast.If) and is_main_check(n.test)]
+    mains = main_blocks(tree)
     runs = any(
         isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "run"
         and _dotted(n.func.value) == name for main in mains for n in ast.walk(main)

@@ -28,8 +28,10 @@ __all__ = [
     "import_aliases",
     "imports_module",
     "is_main_check",
+    "is_none",
     "keywords",
     "last_name",
+    "main_blocks",
     "module_level",
     "parse_module",
     "readable_part",
@@ -88,9 +90,9 @@ def core_type(node: ast.AST | None) -> ast.AST | None:
         if isinstance(node, ast.Subscript) and last_name(node.value) in ("Optional", "Annotated"):
             node = elements(node)[0]
         elif isinstance(node, ast.Subscript) and last_name(node.value) == "Union":
-            node = next((e for e in elements(node) if not _is_none(e)), None)
+            node = next((e for e in elements(node) if not is_none(e)), None)
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            node = node.right if _is_none(node.left) else node.left
+            node = node.right if is_none(node.left) else node.left
         elif (
             isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200
         ):
@@ -166,6 +168,11 @@ def same_module(one: list[str], other: list[str]) -> bool:
     return one[-shorter:] == other[-shorter:]
 
 
+def main_blocks(tree: ast.Module) -> list[ast.If]:
+    """The module's ``if __name__ == "__main__":`` blocks (what runs only as a script)."""
+    return [n for n in tree.body if isinstance(n, ast.If) and is_main_check(n.test)]
+
+
 def module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """The statements that run when the module is imported: those of its top-level
     ``with``/``try``/``if`` blocks too, not those under ``if __name__ == "__main__"``."""
@@ -179,7 +186,8 @@ def module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from module_level([*node.body, *node.orelse])
 
 
-def _is_none(node: ast.AST) -> bool:
+def is_none(node: ast.AST) -> bool:
+    """Whether ``node`` is the literal ``None``."""
     return isinstance(node, ast.Constant) and node.value is None
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Iterator
 
 __all__ = ["node_migrations", "syncs_its_tables"]
 
@@ -139,9 +140,11 @@ def syncs_its_tables(files: dict[str, bytes]) -> bool:
         if not script or _NOT_SERVED.search(path):
             continue
         text = data[:262144].decode("utf-8", "replace")
-        if ".sync(" in text and "equelize" in text and _SYNC.search(text):
-            return True
-        if ".sync(" in text and _SYNC.search(text) and _imports_models(text):
+        if (
+            ".sync(" in text
+            and _SYNC.search(text)
+            and ("equelize" in text or _imports_models(text))
+        ):
             return True
     return False
 
@@ -165,17 +168,28 @@ def _umzug_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[
     for migrations whose command ends in ``up`` (not the tests', not ``down``)."""
     if not {"umzug", "@slonik/migrator"} & listed.keys():
         return None
+    for name, words, command in _plainest_scripts(files):
+        named = words & {"migrate", "migration", "migrations"}
+        if (
+            named
+            and command.split()[-1:] == ["up"]
+            and not words & {"test", "tests", "down", "create"}
+        ):
+            return ("npm", "run", name)
+    return None
+
+
+def _plainest_scripts(files: dict[str, bytes]) -> Iterator[tuple[str, set[str], str]]:
+    """package.json's scripts, the plainest (shortest) name first: (its name, the words of
+    it, its command); none where package.json cannot be read."""
     try:
         scripts = json.loads(files.get("package.json", b"{}")).get("scripts")
     except (ValueError, AttributeError):
-        return None
-    for name in sorted(scripts if isinstance(scripts, dict) else {}, key=lambda n: (len(n), n)):
-        words = set(re.split(r"[-:_.]", name.lower()))
-        command = scripts[name].split() if isinstance(scripts[name], str) else []
-        named = words & {"migrate", "migration", "migrations"}
-        if named and command[-1:] == ["up"] and not words & {"test", "tests", "down", "create"}:
-            return ("npm", "run", name)
-    return None
+        return
+    scripts = scripts if isinstance(scripts, dict) else {}
+    for name in sorted(scripts, key=lambda n: (len(n), n)):
+        command = scripts[name] if isinstance(scripts[name], str) else ""
+        yield name, set(re.split(r"[-:_.]", name.lower())), command
 
 
 def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
@@ -278,14 +292,7 @@ def _typeorm_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
         _MIGRATIONS_RUN.search(files[p]) for p in sources
     ):
         return None
-    try:
-        scripts = json.loads(files.get("package.json", b"{}")).get("scripts")
-    except (ValueError, AttributeError):
-        return None
-    scripts = scripts if isinstance(scripts, dict) else {}
-    for name in sorted(scripts, key=lambda n: (len(n), n)):
-        words = set(re.split(r"[-:_.]", name.lower()))
-        command = scripts[name] if isinstance(scripts[name], str) else ""
+    for name, words, command in _plainest_scripts(files):
         if "migration:run" in command and not words & _NOT_THE_DEV_RUN:
             return ("npm", "run", name)
     return None

@@ -20,20 +20,16 @@ __all__ = ["TS_CONFIG_PATHS", "ts_node_command", "ts_runner", "ts_source"]
 
 TS_CONFIG_PATHS = "tsconfig-paths@^4"  # added to the environment where the app lacks it
 _TS_NODE = ("node_modules/.bin/ts-node", "--transpile-only")
-
-
-def _options(files: dict[str, bytes]) -> dict:
-    """The root tsconfig's compilerOptions, parsed (over its ``extends``'): tsc --init's
-    template holds the options it leaves off commented out (``// "emitDecoratorMetadata":
-    true,``), which a search of its text took for set."""
-    return compiler_options(files)
+# The tsconfig is read parsed (tscout.compiler_options, over its `extends`): tsc --init's
+# template holds the options it leaves off commented out (`// "emitDecoratorMetadata":
+# true,`), which a search of its text took for set.
 
 
 def ts_runner(files: dict[str, bytes], listed: dict[str, str]) -> str:
     """ts-node where the app has it and its tsconfig asks for decorator metadata (which
     tsx does not emit), else tsx."""
     has_ts_node = "ts-node" in listed or "ts-node-dev" in listed
-    metadata = _options(files).get("emitDecoratorMetadata") is True
+    metadata = compiler_options(files).get("emitDecoratorMetadata") is True
     return "ts-node" if has_ts_node and metadata else "tsx"
 
 
@@ -42,7 +38,7 @@ def ts_node_command(
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """ts-node's command before its entry, and the packages the build adds for it: with
     ``tsconfig-paths`` registered where the tsconfig maps import paths (one at least)."""
-    paths = _options(files).get("paths")
+    paths = compiler_options(files).get("paths")
     if not isinstance(paths, dict) or not paths:
         return _TS_NODE, ()
     tools = () if "tsconfig-paths" in listed else (TS_CONFIG_PATHS,)

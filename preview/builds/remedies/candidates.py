@@ -48,12 +48,12 @@ _MOVED = re.compile(
     r"^(?:\S+: )?([a-z_][\w]*)\.[\w.]*(?:Error|Exception):.*"
     r"(?:has been (?:moved|removed)|was removed|is no longer|no longer (?:available|supported))"
 )
-# Flask before 2.2 finds its extensions' commands (Flask-Migrate's `db`) through
-# pkg_resources, and says only this when it is missing (its import error is swallowed).
 # uv's resolution failing on a name the index does not have at all.
 _NOT_ON_THE_INDEX = re.compile(
     r"Because ([A-Za-z0-9][\w.-]*) was not found in the package registry"
 )
+# Flask before 2.2 finds its extensions' commands (Flask-Migrate's `db`) through
+# pkg_resources, and says only this when it is missing (its import error is swallowed).
 _NO_FLASK_COMMAND = re.compile(r"Error: No such command '([\w-]+)'")
 _DJANGO_DRIVER = re.compile(r"Error loading (psycopg2?|MySQLdb) (?:or psycopg )?module")
 # A module a package split off into a distribution of its own, as the package says it

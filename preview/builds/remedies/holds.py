@@ -15,15 +15,14 @@ from .fixes import name as _name
 from .fixes import norm as _norm
 from .fixes import own as _own
 from .fixes import pinned as _pinned
-from .pythons import installed_dists, package_sources
+from .pythons import SITE_FRAME, installed_dists, package_sources
 
 __all__ = ["defining", "held", "rejected_call", "rejected_inside"]
 
 _FLOOR = re.compile(r"(?:>=|~=|>)\s*(\d+(?:\.\d+)*)")  # "sqlalchemy>=1.3.0": 1.3.0
-# A traceback's frame: the file it ran, and whether it is an installed package's (its
-# top-level name after site-packages/) or the standard library's.
+# A traceback's frame: the file it ran; the standard library's by its path (an installed
+# package's: pythons.SITE_FRAME).
 _FRAME = re.compile(r'^\s*File "([^"]+)", line \d+')
-_PACKAGE = re.compile(r"[/\\](?:site|dist)-packages[/\\]([A-Za-z_]\w*)")
 _STDLIB = re.compile(r"^<|[/\\]lib[/\\]python3\.\d+[/\\]")
 
 
@@ -94,16 +93,16 @@ def rejected_inside(text: list[str], tried: Tried, files: dict[str, bytes]) -> l
     older ``("home.html", {"request": request})``: "unhashable type: 'dict'", from
     Jinja2's cache; a FastAPI app with no dependency file got the newest Starlette): the
     package of the frame below the app's last one held below the major installed."""
-    frames: list[str] = []
+    frames: list[str] = []  # each frame's line
     for line in text:
-        if (frame := _FRAME.match(line)) is not None:
-            frames.append(frame.group(1))
+        if _FRAME.match(line) is not None:
+            frames.append(line)
         elif line.startswith("Traceback (most recent call last)"):
             frames = []  # a chained exception's traceback: the last one raised counts
         elif line.startswith("TypeError: ") and frames:
-            own = [i for i, path in enumerate(frames) if _app_frame(path)]
+            own = [i for i, frame in enumerate(frames) if _app_frame(frame)]
             below = frames[own[-1] + 1] if own and own[-1] + 1 < len(frames) else ""
-            package = _PACKAGE.search(below)
+            package = SITE_FRAME.match(below)
             if package is None or package.group(1) in sys.stdlib_module_names:
                 continue
             top = package.group(1)
@@ -113,5 +112,6 @@ def rejected_inside(text: list[str], tried: Tried, files: dict[str, bytes]) -> l
     return []
 
 
-def _app_frame(path: str) -> bool:
-    return _PACKAGE.search(path) is None and _STDLIB.search(path) is None
+def _app_frame(line: str) -> bool:
+    path = _FRAME.match(line)
+    return SITE_FRAME.match(line) is None and path is not None and not _STDLIB.search(path[1])

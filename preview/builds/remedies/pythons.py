@@ -26,6 +26,7 @@ from ...sandbox.appdir import read_no_follow
 from ..installers import version_key
 
 __all__ = [
+    "SITE_FRAME",
     "installed_dists",
     "older_installed",
     "package_sources",
@@ -89,7 +90,8 @@ _TOO_NEW = [
     (re.compile(r"__classcell__ propagated to type\.__new__"), "3.8"),
     (re.compile(r"Generator expression must be parenthesized"), "3.7"),
 ]
-_SITE_FRAME = re.compile(r'^\s*File "[^"]*/site-packages/([A-Za-z_][\w]*)[/.]')
+# A traceback's frame in an installed package: its top-level name.
+SITE_FRAME = re.compile(r'^\s*File "[^"]*/site-packages/([A-Za-z_][\w]*)[/.]')
 _CLASSIFIER = re.compile(r"Programming Language :: Python :: 3\.(\d+)$")
 
 
@@ -115,7 +117,7 @@ def too_new(text: list[str], python: str, env: Path | None) -> tuple[str, str] |
     classifiers name, or below this one."""
     error = next((line for line in text if re.match(r"^\w*(?:Error|Exception)\b", line)), "")
     error = error or text[0] if text else ""
-    frame = next((m.group(1) for line in text if (m := _SITE_FRAME.match(line))), None)
+    frame = next((m.group(1) for line in text if (m := SITE_FRAME.match(line))), None)
     if frame is None:
         return None
     below = next((v for pattern, v in _TOO_NEW if pattern.search(error)), None)
