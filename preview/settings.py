@@ -315,6 +315,21 @@ class Settings:
         ),
     )
 
+    def __post_init__(self) -> None:
+        # Every setting that is a path is made absolute once, here: the service hands them
+        # to processes that start elsewhere (bwrap's binds, initdb, uv, npm), where a
+        # relative `.preview-data/...` names nothing (`./dev serve`'s own data dir is one).
+        # A bare command name (PREVIEW_PYTHON=python3) stays one: it is looked up on PATH.
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.metadata["unit"] != "path" or not value:
+                continue
+            if f.name == "python" and os.sep not in value:
+                continue
+            absolute = Path(value).absolute()
+            object.__setattr__(self, f.name, absolute if isinstance(value, Path) else str(absolute))
+        object.__setattr__(self, "db_url", _absolute_sqlite_url(self.db_url))
+
     @property
     def start_slots(self) -> int:
         return self.max_starting or max(4, 2 * (os.cpu_count() or 1))
@@ -376,6 +391,16 @@ class Settings:
         if self.jwt_secret:
             return self.jwt_secret
         return kept_secret(self.data_dir / "jwt-secret")
+
+
+def _absolute_sqlite_url(url: str) -> str:
+    """``sqlite:///preview.db`` (relative to where the service started) made absolute."""
+    prefix, slashes, path = url.partition(":///")
+    if not prefix.startswith("sqlite") or not slashes or not path or path.startswith("/"):
+        return url
+    if path.startswith(":memory:") or path.startswith("file:"):
+        return url
+    return f"{prefix}:///{Path(path).absolute()}"
 
 
 def unknown_env_names(environ: Mapping[str, str] | None = None) -> list[str]:

@@ -55,6 +55,10 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "app_redis": ("off", "off"),
     "app_mysql": ("off", "off"),
     "pids_limit": ("64", 64),
+    # Paths: made absolute at start (tests/runtime/test_relative_data_dir.py).
+    "find_links": ("/srv/wheels", "/srv/wheels"),
+    "env_dir": ("/srv/envs", "/srv/envs"),
+    "run_dir": ("/srv/run", "/srv/run"),
 }
 _TYPES = {"Path": Path, "str": str, "int": int, "float": float}
 
@@ -83,7 +87,7 @@ def env(**values: str) -> dict[str, str]:
 def test_from_env_defaults() -> None:
     settings = Settings.from_env({})
     assert settings == Settings()
-    assert settings.data_dir == Path(".preview-data")
+    assert settings.data_dir == Path(".preview-data").absolute()  # made absolute at start
     assert (settings.port_min, settings.port_max) == (3001, 3100)
     assert settings.max_instances("free") == 1 and settings.max_instances("pro") == 3
     assert settings.python == sys.executable

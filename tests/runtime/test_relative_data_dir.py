@@ -1,0 +1,106 @@
+"""The service run the way `./dev serve` runs it: `PREVIEW_DATA_DIR=.preview-data`, a path
+relative to where it started. Every path setting is made absolute once, at start
+(``Settings.__post_init__``); before, the private PostgreSQL's `initdb` failed in its
+sandbox ("bwrap: Can't find source path .preview-data/postgres/making-…/passwd"), while
+every test, on an absolute temp dir, passed. Real builds, real servers, real sandboxes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import trio
+
+from preview import Settings
+from preview.backing.mysql import mariadb_binary
+from preview.backing.pgprivate import server_binaries
+from preview.backing.redis import redis_binary
+
+from ..conftest import Service, running_service
+from .test_backing import _call
+from .test_build import BUILD_WAIT, app_files, launched, messages
+from .test_sandbox import require_sandbox
+
+
+@pytest.fixture
+async def relative_service(
+    build_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Service]:
+    started_in = build_settings.data_dir.parent
+    monkeypatch.chdir(started_in)
+    relative = build_settings.data_dir.relative_to(started_in)
+    configured = Settings.from_env({"PREVIEW_DATA_DIR": str(relative)})
+    async with running_service(
+        replace(
+            build_settings,
+            data_dir=configured.data_dir,
+            # The session's shared environments, named relative to here.
+            env_dir=os.path.relpath(build_settings.env_dir, started_in),
+        )
+    ) as running:
+        yield running
+
+
+def test_every_path_setting_is_absolute_from_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({
+        "PREVIEW_DATA_DIR": ".preview-data",
+        "PREVIEW_RUN_DIR": "run",
+        "PREVIEW_ENV_DIR": "../envs",
+        "PREVIEW_FIND_LINKS": "wheels",
+        "PREVIEW_PYTHON": "bin/python",
+        "PREVIEW_DB_URL": "sqlite:///state/preview.db",
+    })  # fmt: skip
+    assert settings.data_dir == tmp_path / ".preview-data"
+    assert settings.run_dir == str(tmp_path / "run")
+    assert settings.previews_dir == tmp_path / "run"
+    assert settings.env_dir == str(tmp_path / ".." / "envs")
+    assert settings.find_links == str(tmp_path / "wheels")
+    assert settings.python == str(tmp_path / "bin" / "python")
+    assert settings.database_url == f"sqlite:///{tmp_path}/state/preview.db"
+    # What names no path stays as given: a command on PATH, other databases, memory.
+    kept = Settings.from_env({
+        "PREVIEW_PYTHON": "python3",
+        "PREVIEW_DB_URL": "postgresql+psycopg://u@127.0.0.1/db",
+    })  # fmt: skip
+    assert kept.python == "python3" and kept.db_url == "postgresql+psycopg://u@127.0.0.1/db"
+    assert Settings(db_url="sqlite:///:memory:").db_url == "sqlite:///:memory:"
+    assert Settings(db_url="sqlite:////abs/p.db").db_url == "sqlite:////abs/p.db"
+    # Made once: a later change of the working directory changes nothing.
+    monkeypatch.chdir("/")
+    assert settings.data_dir == tmp_path / ".preview-data"
+    assert replace(settings).data_dir == tmp_path / ".preview-data"
+
+
+async def test_postgres_and_redis_from_a_relative_data_dir(relative_service: Service) -> None:
+    service = relative_service
+    require_sandbox(service)
+    if redis_binary() is None or server_binaries() is None:
+        pytest.skip("redis-server or PostgreSQL's server binaries are not installed")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("compose_postgres_redis"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+    with trio.fail_after(60):
+        assert await _call(service, body, "POST", "/visits/ada") == {"stored": 1, "counted": 1}
+        said = messages(await service.history(body["gid"]), "system")
+        assert any("a private server of this preview's own" in m for m in said), said
+        await service.stop(body["gid"])
+
+
+async def test_mariadb_from_a_relative_data_dir(relative_service: Service) -> None:
+    service = relative_service
+    require_sandbox(service)
+    if mariadb_binary() is None:
+        pytest.skip("mariadbd is not installed")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("pymysql_app"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+    with trio.fail_after(60):
+        await _call(service, body, "POST", "/", content=b"apple")
+        assert (await _call(service, body, "GET", "/"))["items"] == ["apple"]
+        await service.stop(body["gid"])
