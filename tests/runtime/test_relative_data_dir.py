@@ -26,21 +26,21 @@ from .test_sandbox import require_sandbox
 
 
 @pytest.fixture
-async def relative_service(
-    build_settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Service]:
+def relative_settings(build_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     started_in = build_settings.data_dir.parent
     monkeypatch.chdir(started_in)
     relative = build_settings.data_dir.relative_to(started_in)
-    configured = Settings.from_env({"PREVIEW_DATA_DIR": str(relative)})
-    async with running_service(
-        replace(
-            build_settings,
-            data_dir=configured.data_dir,
-            # The session's shared environments, named relative to here.
-            env_dir=os.path.relpath(build_settings.env_dir, started_in),
-        )
-    ) as running:
+    return replace(
+        build_settings,
+        data_dir=Settings.from_env({"PREVIEW_DATA_DIR": str(relative)}).data_dir,
+        # The session's shared environments, named relative to here.
+        env_dir=os.path.relpath(build_settings.env_dir, started_in),
+    )
+
+
+@pytest.fixture
+async def relative_service(relative_settings: Settings) -> AsyncIterator[Service]:
+    async with running_service(relative_settings) as running:
         yield running
 
 
