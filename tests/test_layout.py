@@ -36,7 +36,8 @@ LAYERS: list[set[str]] = [
     {"store"},
     {"settings", "settingsrules", "secretfile", "errors", "auth", "clock", "cache", "metrics"},
 ]
-MAX_MODULE_LINES = 400
+# No line count per module: a module ends where its concept ends (trio/_core/_run.py is
+# long and one thing); a count only invited code packed to fit it.
 MAX_PACKAGE_MODULES = 12
 
 
@@ -151,16 +152,6 @@ def test_every_package_has_a_face_and_a_size_a_reader_can_hold() -> None:
         assert "__all__" in names, f"{init.relative_to(PACKAGE.parent)} has no __all__"
         modules = [p for p in init.parent.glob("*.py") if p.name != "__init__.py"]
         assert len(modules) <= MAX_PACKAGE_MODULES, f"{init.parent.name}: {len(modules)} modules"
-
-
-def test_modules_stay_short() -> None:
-    long = {
-        str(path.relative_to(PACKAGE.parent)): lines
-        for path in PACKAGE.rglob("*.py")
-        if "versions" not in path.parts
-        and (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
-    }
-    assert long == {}
 
 
 def test_no_mixins_a_class_is_one_file() -> None:

@@ -245,8 +245,11 @@ async def run_private_server(
                 await terminate_group(process, 0.5, confinement)
                 if confinement is not None:
                     await trio.to_thread.run_sync(confinement.release)
-    except (ServerFailed, OSError) as error:
-        server.failure = str(error) if isinstance(error, ServerFailed) else error.strerror
+    except* (ServerFailed, OSError) as group:  # raised in the nursery's body: a group
+        error = group.exceptions[0]
+        while isinstance(error, BaseExceptionGroup):
+            error = error.exceptions[0]
+        server.failure = error.strerror if isinstance(error, OSError) else str(error)
         raise ServerFailed(server.failure or "it could not start") from None
     finally:
         server.ready.set()

@@ -32,6 +32,7 @@ import trio
 
 from ..apps.asyncdb import URL_VARIABLES
 from ..apps.spec import LaunchSpec
+from ..logs import report_fault
 from ..sandbox import Containment
 from ..sandbox.egress import EGRESS_PORT
 from ..sandbox.isolation import Isolation
@@ -127,6 +128,9 @@ class PostgresBacking:
         self.env: dict[str, str] = {}
         self.driver: str | None = None  # the app's PostgreSQL driver, once read
         self._told: list[str] = []  # what the relay did, told at the next occasion
+        # Why its private server, started beside the build, could not start: the cause
+        # of the app's own failure to connect, told as the launch's (Backing.failure).
+        self.failure: str | None = None
         # Where its databases are, for the service's own use of them (preview.snapshots):
         # its logins on the operator's server, or its private server's, or (unsandboxed)
         # the database made at launch, named ``spec.database_name``.
@@ -152,6 +156,12 @@ class PostgresBacking:
                 except ServerFailed as failure:
                     await self._system("ERROR", f"PostgreSQL: {failure}")
                     provided = f"its PostgreSQL could not be given: {failure}"
+                except Exception as error:  # a failure of the service's own part
+                    provided = report_fault(
+                        _log, error, "its PostgreSQL could not be given",
+                        about=f"preview {self._spec.preview_id}",
+                    )  # fmt: skip
+                    await self._system("ERROR", f"PostgreSQL: {provided}")
                 if isinstance(provided, str):
                     yield provided
                     return
@@ -288,8 +298,9 @@ class PostgresBacking:
                 )  # fmt: skip
                 took = trio.current_time() - began
                 await self._system("INFO", f"PostgreSQL: the private server is up ({took:.2f} s)")
-        except ServerFailed as failure:
-            await self._system("ERROR", f"PostgreSQL: the private server failed: {failure}")
+        except* ServerFailed as group:  # run_private_server's own, in this nursery's group
+            self.failure = f"the private PostgreSQL could not start: {group.exceptions[0]}"
+            await self._system("ERROR", f"PostgreSQL: {self.failure}")
 
     async def tell(self) -> None:
         """Say what was provided (once)."""

@@ -52,6 +52,12 @@ class Backing:
             async with self.postgres.running() as failure:
                 yield failure
 
+    @property
+    def failure(self) -> str | None:
+        """Why a server started beside the build could not start (then the app's own
+        failure to reach it is only its consequence), else None."""
+        return self.postgres.failure
+
     async def ready(self) -> None:
         """Return once its own Redis and MariaDB answer (or cannot):
         :meth:`BackingServers.ready`. Its PostgreSQL's relay holds each connection until

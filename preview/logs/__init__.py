@@ -4,7 +4,7 @@ subscribers, and the writer that stores every event."""
 from .broadcast import OFFER_GROUP, WAKE_GROUP, LogBroadcast
 from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput
 from .event import SSE_KEEPALIVE, Event, sse_frames
-from .failure import NO_SPACE, failure_cause, no_space, write_failure
+from .failure import NO_SPACE, failure_cause, fault_cause, no_space, report_fault, write_failure
 from .hostpaths import REVISION_DIRS, HostPaths
 from .lines import LevelClassifier, Line, LineSplitter, classify_level
 from .needed import missing_env
@@ -38,8 +38,10 @@ __all__ = [
     "Subscription",
     "classify_level",
     "failure_cause",
+    "fault_cause",
     "missing_env",
     "no_space",
+    "report_fault",
     "seal_log",
     "sse_frames",
     "stored_bytes",

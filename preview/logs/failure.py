@@ -5,20 +5,35 @@ recent recognizable event wins (an exception, uvicorn's load error, a port in us
 script that is not there, no space left), with a hint for a missing module that names
 what to add. A cause that says the disk (or its quota) is full says so first, in the
 service's own words (:func:`no_space`): "no space left for the app's files (…)".
+
+A failure of the service's own (not the app's) is told where the user looks too: users
+used to read "the service failed to run it (its own log says why)", in a terminal they
+may not have. :func:`report_fault` logs the error with its traceback under a new incident
+id and returns one line for the preview's status and log: what failed, its cause, the id.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import posixpath
 import re
+import secrets
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from .lines import LEVEL_WORD, LevelClassifier, strip_ansi
 from .needed import needed_variables
 
-__all__ = ["NO_SPACE", "failure_cause", "no_space", "quiet_exit", "write_failure"]
+__all__ = [
+    "NO_SPACE",
+    "failure_cause",
+    "fault_cause",
+    "no_space",
+    "quiet_exit",
+    "report_fault",
+    "write_failure",
+]
 
 NO_SPACE = "no space left for "  # how every cause that is a full disk or quota begins
 
@@ -303,3 +318,31 @@ def _syntax_error_at(lines: Sequence[str], index: int, error: str) -> str | None
                 return None
             return f"{path}, line {line}" if python else f"{path}:{line}"
     return None
+
+
+def fault_cause(error: BaseException) -> str:
+    """``error`` in one line (the first of a group's): its type and message."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    text = " ".join(str(error).split())
+    cause = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return cause if len(cause) <= _MAX_CAUSE else cause[: _MAX_CAUSE - 1] + "…"
+
+
+def report_fault(
+    logger: logging.Logger,
+    error: BaseException,
+    what: str,
+    *,
+    about: str = "",
+    scrub: Callable[[str], str] | None = None,
+) -> str:
+    """Log ``error`` (``what`` failed, ``about`` naming whose: "preview p_1") under a new
+    incident id; return the user's line of it, which carries the same id."""
+    incident = secrets.token_hex(4)
+    whose = f"{about}: " if about else ""
+    logger.error("%s%s [incident %s]", whose, what, incident, exc_info=error)
+    cause = fault_cause(error)
+    if scrub is not None:
+        cause = scrub(cause)
+    return f"{what}: {cause} (incident {incident} in the service's log)"

@@ -22,6 +22,7 @@ import trio
 from ..auth import User, hash_preview_token, new_preview_token
 from ..clock import utcnow
 from ..errors import Conflict, Unavailable
+from ..logs import report_fault
 from ..metrics import Metrics
 from ..sandbox.appdir import remove_tree
 from ..sandbox.isolation import Isolation
@@ -306,8 +307,9 @@ class Supervisor:
         try:
             await self._nursery.start(self._run, runtime)
         except RuntimeError:  # it ended before it was started; _run logged why
+            said = runtime.state.error_message or "the service failed to start it"
             raise Unavailable(
-                "The preview could not be started; the service log says why.",
+                f"The preview could not be started: {said}",
                 code="launch_failed",
                 details={"previewInstanceId": preview_id},
             ) from None
@@ -349,8 +351,12 @@ class Supervisor:
         """One preview in the supervisor's nursery; its failure never ends the others."""
         try:
             await runtime.run(task_status=task_status)
-        except Exception:
-            _log.exception("preview %s ended with an error", runtime.id)
+        except Exception as error:
+            told = report_fault(
+                _log, error, "the service failed to run it", about=f"preview {runtime.id}",
+                scrub=runtime.host_paths,
+            )  # fmt: skip
+            runtime.state.error_message = runtime.state.error_message or told
         finally:
             self._runtimes.pop(runtime.id, None)
             if runtime.status == "failed":

@@ -594,3 +594,26 @@ async def test_psycopg2_is_installed_as_its_wheels(builder_service: Service) -> 
         assert any("→ psycopg2-binary>=2.8" in m for m in build), build[-10:]
         assert not any("Building psycopg2" in m for m in build)
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_a_private_server_that_cannot_start_is_named_in_the_status(
+    builder_service: Service,
+) -> None:
+    """The service's own part failing (here its data dir's postgres folder is a file)
+    reaches the user by name and cause, not as "the service's log says why"."""
+    service = builder_service
+    _sandboxed(service)
+    bin_dir = server_binaries()
+    assert bin_dir is not None
+    blocker = service.settings.data_dir / "postgres" / f"template-{bin_dir.parent.name}"
+    await trio.to_thread.run_sync(lambda: blocker.parent.mkdir(exist_ok=True))
+    await trio.to_thread.run_sync(blocker.write_text, "not a folder")
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "compose_postgres")
+    assert body["status"] == "failed"
+    # The cause first, by name; the app's own failure to connect only after it.
+    cause = "the private PostgreSQL could not start: Not a directory"
+    assert body["errorMessage"].startswith(f"{cause} (then: "), body["errorMessage"]
+    said = messages(await service.history(body["gid"]), "system")
+    assert f"PostgreSQL: {cause}" in said, said

@@ -181,7 +181,7 @@ async def test_a_failing_database_ends_that_preview_but_not_the_service(settings
 
 
 async def test_an_error_of_the_service_while_it_runs_still_ends_with_a_failed_status(
-    settings, monkeypatch
+    settings, monkeypatch, caplog
 ) -> None:
     # Whatever way a preview ends, its streams get a last status event before ``end``:
     # here the service's own code fails while the child runs.
@@ -203,6 +203,12 @@ async def test_an_error_of_the_service_while_it_runs_still_ends_with_a_failed_st
             assert events[-2][1]["status"] == "failed", events[-3:]
             status = await service.status(gid)
             assert status["status"] == "failed"
-            assert status["errorMessage"] == "the service failed to run it (its own log says why)"
+            # Its cause, and an incident id that the service's own log line carries.
+            message = status["errorMessage"]
+            cause = "the service failed to run it: RuntimeError: a bug in the health loop"
+            assert message.startswith(f"{cause} (incident "), message
+            incident = message.removeprefix(f"{cause} (incident ").split()[0]
+            logged = [r for r in caplog.records if f"[incident {incident}]" in r.getMessage()]
+            assert len(logged) == 1 and logged[0].exc_info is not None
             assert events[-2][1]["message"] == f"failed: {status['errorMessage']}"
             assert not psutil.pid_exists(body["processId"])

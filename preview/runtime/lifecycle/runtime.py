@@ -22,7 +22,14 @@ from ...apps.spec import LaunchSpec
 from ...backing import Backing
 from ...builds import BuildFailed, EnvBuilder, Preparation, app_environment, relaunch_with_fix
 from ...errors import Unavailable
-from ...logs import HostPaths, LogBroadcast, no_space, write_failure, write_log_events
+from ...logs import (
+    HostPaths,
+    LogBroadcast,
+    no_space,
+    report_fault,
+    write_failure,
+    write_log_events,
+)
 from ...logs.quota import LogQuota, seal_log
 from ...metrics import PREPARATION_FAILED, Metrics
 from ...sandbox import ChildLimits, ChildProcess, Confinement, Containment, Isolation
@@ -250,10 +257,13 @@ class PreviewRuntime:
         """``_run_child``; a failure of the service's own is its end too, told as failed."""
         try:
             return await self._run_child(task_status)
-        except Exception:
-            _log.exception("preview %s: running it failed", self.id)
+        except Exception as error:
+            told = report_fault(
+                _log, error, "the service failed to run it", about=f"preview {self.id}",
+                scrub=self.host_paths,
+            )  # fmt: skip
             if self.state.error_message is None:
-                self.state.error_message = "the service failed to run it (its own log says why)"
+                self.state.error_message = told
             self.state.set_reason("an error of the service")
             return "failed"
 
@@ -294,7 +304,11 @@ class PreviewRuntime:
             if failure is not None:  # what it expects cannot be given (its log says why)
                 state.error_message = failure
                 return "failed"
-            return await self._prepare_and_run()
+            ended = await self._prepare_and_run()
+            if ended == "failed" and self.backing.failure is not None:
+                then = f" (then: {state.error_message})" if state.error_message else ""
+                state.error_message = f"{self.backing.failure}{then}"
+            return ended
 
     async def _prepare_and_run(self) -> str:
         spec, state = self.spec, self.state

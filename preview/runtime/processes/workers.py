@@ -10,7 +10,7 @@ import trio
 
 from ...apps.processes import WorkerProcess
 from ...apps.spec import LaunchSpec
-from ...logs import LogBroadcast
+from ...logs import LogBroadcast, report_fault
 from ...sandbox.entered import can_enter_sandbox
 from .worker import System, WorkerRun, WorkerSetting
 
@@ -84,9 +84,8 @@ class AppWorkers:
         said in the log: a worker never fails the preview its web process serves."""
         try:
             await run.run(sandbox_pid)
-        except Exception:
-            _log.exception("worker %s: running it failed", run.name)
+        except Exception as error:
+            said = report_fault(_log, error, f"worker {run.name}: the service failed to run it")
             run.status = "failed"
             with trio.move_on_after(5):
-                said = f"worker {run.name}: the service failed to run it (its own log says why)"
                 await self._system("ERROR", said)

@@ -33,6 +33,7 @@ import trio
 
 from ...apps.detect import Detection
 from ...builds import EnvBuilder
+from ...logs import report_fault
 from ...sandbox.process import ChildLimits
 from ..ports import PortPool
 from ..supervision import ChildSupervision, StopControls
@@ -277,14 +278,14 @@ class RevisionSwaps:
                     await self._failed(result, failure.message, failure.lines)
                     return
                 await self._start(result, candidate, files)
-            except Exception:  # a failure of the service's own: the preview goes on
-                _log.exception(
-                    "preview %s: applying revision %d", self._preview.spec.preview_id, number
-                )
+            except Exception as error:  # a failure of the service's own: the preview goes on
+                told = report_fault(
+                    _log, error, f"the service failed to start revision {number}",
+                    about=f"preview {self._preview.spec.preview_id}",
+                    scrub=self._preview.host_paths,
+                )  # fmt: skip
                 if not result.done.is_set():
-                    await self._failed(
-                        result, "the service failed to start it (its log says why)", []
-                    )
+                    await self._failed(result, told, [])
             finally:
                 for candidate in made:
                     self._starting.remove(candidate)
