@@ -266,6 +266,17 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         return watch_folder(client, args.gid, folder, out=sys.stdout)
 
 
+def _cmd_url(args: argparse.Namespace) -> int:
+    """The sign-in URL `preview serve` printed, again (its terminal scrolled it away),
+    once the service has accepted its token."""
+    with _client(args) as client:
+        _check(client.get("/api/generations"), args)
+        token = client.headers["Authorization"].removeprefix("Bearer ")
+    print(f"{args.url.rstrip('/')}/#token={token}")
+    print(f"  (the token came from {args.token_source})", file=sys.stderr)
+    return 0
+
+
 def _generation_id(text: str) -> str:
     """A generation id as the commands put it in their URLs' paths: one segment. A ``/``,
     ``?``, ``#``, ``%`` or dot segment made another call of it (``stop x/../b`` stopped
@@ -299,11 +310,12 @@ def _parser() -> argparse.ArgumentParser:
         ("stop", _cmd_stop, "stop the preview of a generation"),
         ("logs", _cmd_logs, "print a preview's logs (--follow: tail live)"),
         ("watch", _cmd_watch, "push each saved change of a folder as a revision of a generation"),
+        ("url", _cmd_url, "print the service's sign-in URL again (with its token)"),
     ):
         sub = commands.add_parser(name, help=text)
         if name in ("push", "watch"):
             sub.add_argument("dir")
-        if name != "push":
+        if name not in ("push", "url"):
             sub.add_argument("gid", type=_generation_id)
         sub.add_argument(
             "--url",

@@ -81,6 +81,18 @@ class EscapingLogger(Logger):
     def atoms(self, request: Any, response: Any, request_time: float) -> Any:
         return _EscapedAtoms(request, response, request_time)
 
+    async def access(self, request: Any, response: Any, request_time: float) -> None:
+        """Hypercorn's ``access``, but an answered status poll of the UI's own (its
+        ``X-Preview-Poll`` header, every 2 s while a page is open) at debug level: they
+        were a third of the terminal's lines, hiding the calls a user made."""
+        if self.access_logger is None:
+            return
+        status = response.get("status", 0) if response is not None else 0
+        polled = (b"x-preview-poll", b"1") in request.get("headers", ()) and status < 400
+        level = logging.DEBUG if polled else logging.INFO
+        atoms = self.atoms(request, response, request_time)
+        self.access_logger.log(level, self.access_log_format, atoms)
+
 
 async def _serve(settings: Settings, config: Config) -> None:
     # Opened here rather than by the app as it starts serving, where a failure is a

@@ -414,6 +414,13 @@ async def test_client_commands_use_the_running_servers_token_from_any_folder(
                 gid = out.strip()
                 assert not (client_dir / ".preview-data").exists()  # no secret made here
 
+                # The sign-in URL again, as `preview serve` printed it (its scrollback gone).
+                code, out, err = await _run(["url", "--url", url], client_dir, env)
+                assert code == 0, err
+                signed_in = re.search(rb"ready: (http://\S+)", printed).group(1).decode()
+                assert out == f"{signed_in}\n", (out, printed)
+                assert "left by `preview serve`" in err
+
                 code, out, err = await _run(
                     ["launch", gid, "--wait", "--url", url], client_dir, env
                 )
@@ -629,6 +636,35 @@ async def test_a_path_cannot_write_lines_of_its_own_into_the_access_log(tmp_path
     assert not [line for line in lines if line.startswith("FORGED")], lines[-5:]
     assert not [line for line in lines if "\x1b" in line or "\r" in line], lines[-5:]
     assert any("/api/x\\x0aFORGED 127.0.0.1" in line for line in lines), lines[-5:]
+
+
+async def test_the_uis_answered_status_polls_are_not_access_lines(tmp_path: Path) -> None:
+    """The UI polls a preview's status every 2 s (``X-Preview-Poll: 1``): a third of the
+    terminal's lines were those. Answered polls go to debug; a failed one and every
+    other call stay access lines (serving.EscapingLogger.access, Hypercorn's own)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREVIEW_", "XDG_"))}
+    env.update(
+        PREVIEW_JWT_SECRET=SECRET, PREVIEW_DATA_DIR=str(tmp_path), XDG_STATE_HOME=str(tmp_path)
+    )
+    argv = [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0", "--config"]
+    poll = {"X-Preview-Poll": "1"}
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            server = await _started(nursery, [*argv, str(_HYPERCORN_TOML)], env, subprocess.STDOUT)
+            (host, port), output = await _until_ready(server)
+            async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as client:
+                assert (await client.get("/api/health", headers=poll)).status_code == 200
+                assert (await client.get("/api/nothing-polled", headers=poll)).status_code == 404
+                assert (await client.get("/api/asked-last")).status_code == 404
+            while b"/api/asked-last" not in output:
+                chunk = await server.stdout.receive_some()
+                assert chunk, output
+                output += chunk
+            server.send_signal(signal.SIGINT)
+            await server.wait()
+    text = output.decode("utf-8", "replace")
+    assert "GET /api/health " not in text
+    assert "/api/nothing-polled" in text  # a poll that failed is worth a line
 
 
 async def test_a_server_on_every_interface_is_found_by_its_loopback_url(tmp_path: Path) -> None:

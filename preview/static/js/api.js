@@ -5,6 +5,9 @@
 
 const PREVIEW_TOKEN_PREFIX = 'preview.token.';
 const CSRF_HEADER = 'X-Preview-CSRF';
+// Marks the page's own repeated status polls: the service's access log puts their
+// successful answers at debug level, or they are a third of its terminal.
+const POLL_HEADER = 'X-Preview-Poll';
 
 /** The preview token shown once at launch, kept per generation for this tab. */
 export const previewTokens = {
@@ -45,8 +48,9 @@ export function onUnauthorized(handler) {
   unauthorizedHandler = handler;
 }
 
-export async function call(method, path, { json, body, headers = {}, quiet401 = false } = {}) {
+export async function call(method, path, { json, body, headers = {}, quiet401 = false, poll = false } = {}) {
   const sent = { Accept: 'application/json', [CSRF_HEADER]: '1', ...headers };
+  if (poll) sent[POLL_HEADER] = '1';
   let payload = body;
   if (json !== undefined) {
     sent['Content-Type'] = 'application/json';
@@ -126,7 +130,8 @@ export const uploadArchive = (projectId, file, contentType) =>
 
 export const launch = (gid, options) => call('POST', `${previewPath(gid)}/launch`, { json: options });
 export const stop = (gid) => call('DELETE', previewPath(gid));
-export const status = (gid, previewId) => call('GET', `${previewPath(gid)}/status${query({ previewId })}`);
+export const status = (gid, previewId, { poll = false } = {}) =>
+  call('GET', `${previewPath(gid)}/status${query({ previewId })}`, { poll });
 export const endpoints = (gid) => call('GET', `${generationPath(gid)}/endpoints`);
 export const previewConfig = (gid) => call('GET', `${previewPath(gid)}/config`);
 export const rotatePreviewToken = (gid) => call('POST', `${previewPath(gid)}/token`);

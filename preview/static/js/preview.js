@@ -251,7 +251,7 @@ export class PreviewController {
   async followNewer() {
     const { gid, previewId } = this;
     try {
-      const data = await api.status(gid);
+      const data = await api.status(gid, undefined, { poll: true });
       if (this.previewId !== previewId) return;
       if (data.previewInstanceId !== previewId) {
         this.attach(data);
@@ -267,7 +267,7 @@ export class PreviewController {
     const { gid, previewId } = this;
     if (!previewId) return;
     try {
-      const data = await api.status(gid, previewId);
+      const data = await api.status(gid, previewId, { poll: true });
       if (this.previewId === previewId) this.applyStatus(data);
     } catch (error) {
       if (this.previewId === previewId && error.status !== 0) this.showError(error.message, 'status');
