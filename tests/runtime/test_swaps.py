@@ -162,6 +162,53 @@ async def test_a_revision_that_fails_leaves_the_old_one_serving(service: Service
         assert (await service.stop(gid)).status_code == 200
 
 
+async def _said(service: Service, gid: str, prefix: str) -> list[str]:
+    return [e["message"] for e in await service.history(gid) if e["message"].startswith(prefix)]
+
+
+async def test_a_revision_whose_clean_up_fails_leaves_the_old_one_serving(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed revision's directory the service may not remove (the OS refuses it: a
+    run dir under a parent the previews' user cannot traverse) used to end the whole
+    preview, "an error of the service", the serving revision answering 503."""
+    from preview.runtime.swaps import candidate
+
+    def refused(path: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    with trio.fail_after(120):
+        gid, launched = await _launch(service, server_app(VERSIONED, **{"version.txt": "one"}))
+        token = launched["previewToken"]
+        monkeypatch.setattr(candidate, "remove_tree", refused)
+        broken = server_app(VERSIONED)["server.py"] + "\ndef oops(:\n"
+        posted = await service.client.post(
+            _revisions(gid), json={"files": {"server.py": broken}}, headers=auth()
+        )
+        assert posted.status_code == 201, posted.text
+        assert posted.json()["apply"]["state"] == "failed"
+        warned = "revision 2: its clean-up failed: PermissionError: [Errno 13] Permission denied"
+
+        while not (told := await _said(service, gid, warned)):
+            await trio.sleep(0.05)  # until the clean-up, after the answer, is told
+        assert await _proxied(service, gid, token, "version.txt") == "one"
+        status = await service.status(gid)
+        assert status["status"] == "running" and status["revision"] == 1, status
+        assert status["processId"] == launched["processId"]
+        told = told[0]
+        assert told.endswith("; still serving revision 1") and "incident" in told
+        assert str(service.settings.previews_dir) not in told  # no host path
+        monkeypatch.undo()
+        posted = await service.client.post(
+            _revisions(gid),
+            json={"files": {"server.py": server_app(VERSIONED)["server.py"], "version.txt": "3"}},
+            headers=auth(),
+        )
+        assert posted.json()["applied"] is True, posted.text
+        assert await _proxied(service, gid, token, "version.txt") == "3"
+        assert (await service.stop(gid)).status_code == 200
+
+
 async def test_apply_false_keeps_the_running_revision_until_applied(service: Service) -> None:
     with trio.fail_after(120):
         gid, launched = await _launch(service, server_app(VERSIONED, **{"version.txt": "one"}))

@@ -106,19 +106,22 @@ class Candidate:
         return AppWorkers.of(self.spec, self.python, preview.broadcast, system, setting)
 
     async def release(self, ports: PortPool, *, remove_dir: bool) -> None:
-        """What it holds, given back (shielded caller; idempotent)."""
-        if self.upstream is not None:
-            with trio.move_on_after(5):
-                if self.own_port:
-                    await ports.close_connections(self.port)
-                await self.upstream.aclose()
-        if self.confinement is not None:
-            await trio.to_thread.run_sync(self.confinement.release)
-        if self.own_port:
-            ports.release(self.port)
-            self.own_port = False
-        if self.lease is not None:
-            self.lease.release()
+        """What it holds, given back (shielded caller; idempotent). Its port and lease
+        are given back whatever fails before; its directory goes last."""
+        try:
+            if self.upstream is not None:
+                with trio.move_on_after(5):
+                    if self.own_port:
+                        await ports.close_connections(self.port)
+                    await self.upstream.aclose()
+            if self.confinement is not None:
+                await trio.to_thread.run_sync(self.confinement.release)
+        finally:
+            if self.own_port:
+                ports.release(self.port)
+                self.own_port = False
+            if self.lease is not None:
+                self.lease.release()
         if remove_dir:  # with the app's rights: .revisions may be a link it made
             rights = partial(run_as_owner, self.app_dir) if self.sandboxed else _plain
             await trio.to_thread.run_sync(rights, remove_tree, self.app_dir)

@@ -167,8 +167,24 @@ class RevisionSwaps:
                 for drain in self._draining.values():
                     drain.cancel()
         if process.retired:  # its sandbox, port, connections, environment: given back
-            with trio.CancelScope(shield=True):  # (its directory stays: data may be linked)
-                await process.candidate.release(self._ports, remove_dir=False)
+            # (its directory stays: data may be linked)
+            await self._give_back(process.candidate, remove_dir=False)
+
+    async def _give_back(self, candidate: Candidate, *, remove_dir: bool) -> None:
+        """``candidate.release``, shielded; its failure (a directory the service may not
+        remove) is told as a warning and never ends the revision that serves."""
+        with trio.CancelScope(shield=True):
+            try:
+                await candidate.release(self._ports, remove_dir=remove_dir)
+            except Exception as error:
+                told = report_fault(
+                    _log, error, f"revision {candidate.revision}: its clean-up failed",
+                    about=f"preview {self._preview.spec.preview_id}",
+                    scrub=self._preview.host_paths,
+                )  # fmt: skip
+                serving = f"still serving revision {self.serving_revision}"
+                with trio.move_on_after(5):
+                    await self._say(f"{told}; {serving}", "WARN")
 
     async def _end_of_life(self, first: _Process, scope: trio.CancelScope) -> None:
         """A process that replaced the launch's ends when the launch's would have: at
@@ -290,8 +306,7 @@ class RevisionSwaps:
                 for candidate in made:
                     self._starting.remove(candidate)
                     if result.state != "switched":
-                        with trio.CancelScope(shield=True):
-                            await candidate.release(self._ports, remove_dir=True)
+                        await self._give_back(candidate, remove_dir=True)
 
     async def _start(
         self, result: SwapResult, candidate: Candidate, files: dict[str, bytes]
