@@ -29,6 +29,7 @@ from quart import Quart
 from .app import CONTROLS, create_app
 from .auth import JWTAuthenticator
 from .client import LOCAL_USER, remember_server_token
+from .runtime import PreviewsDirUnusable, previews_dir_problem
 from .settings import SETTINGS_HELP, Settings
 from .store import DatabaseUnavailable, Store
 from .store.datadir import DataDirInUse, hold_data_dir, release_data_dir
@@ -46,7 +47,7 @@ def serve_command(args: argparse.Namespace) -> int:
     service serves from the data dir."""
     try:
         return _serve_command(args)
-    except (DatabaseUnavailable, DataDirInUse) as error:
+    except (DatabaseUnavailable, DataDirInUse, PreviewsDirUnusable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
@@ -98,6 +99,9 @@ async def _serve(settings: Settings, config: Config) -> None:
     # Opened here rather than by the app as it starts serving, where a failure is a
     # traceback inside Hypercorn's lifespan: here a bad URL is one line.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    problem = await trio.to_thread.run_sync(previews_dir_problem, settings)
+    if problem is not None:  # one line now, not a failure at the first revision
+        raise PreviewsDirUnusable(problem)
     # Held here too (the app holds it again as it starts): a second service on this data
     # dir is one line and exit code 1 before it migrates anything, not a traceback.
     hold_data_dir(settings.data_dir)

@@ -14,7 +14,7 @@ from .ports import PortPool, free_port_block
 from .readiness import HEALTH_PATHS, default_health_path, is_healthy
 from .rowkeeper import RowKeeper
 from .state import BY_THE_USER
-from .supervisor import Supervisor, proxy_prefix
+from .supervisor import PreviewsDirUnusable, Supervisor, previews_dir_problem, proxy_prefix
 from .upstream import Upstream, UpstreamRouter, pin_socket, upstream_url
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "LocalTransport",
     "PortPool",
     "PreviewRuntime",
+    "PreviewsDirUnusable",
     "RowKeeper",
     "Supervisor",
     "Upstream",
@@ -33,6 +34,7 @@ __all__ = [
     "local_client",
     "local_transport",
     "pin_socket",
+    "previews_dir_problem",
     "proxy_prefix",
     "shared_tls_context",
     "upstream_url",

@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import secrets
+import stat
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -25,6 +27,7 @@ from ..errors import Conflict, Unavailable
 from ..logs import report_fault
 from ..metrics import Metrics
 from ..sandbox.appdir import remove_tree
+from ..sandbox.bubblewrap import untraversable_parent
 from ..sandbox.isolation import Isolation
 from ..sandbox.outbound import copy_system_etc
 from ..settings import Settings
@@ -38,7 +41,13 @@ if TYPE_CHECKING:
     from ..builds.build import EnvBuilder
     from .lifecycle import PreviewRuntime
 
-__all__ = ["Launched", "Supervisor", "proxy_prefix"]
+__all__ = [
+    "Launched",
+    "PreviewsDirUnusable",
+    "Supervisor",
+    "previews_dir_problem",
+    "proxy_prefix",
+]
 
 _log = logging.getLogger(__name__)
 _SHUTDOWN_MARGIN = 40.0  # beyond the stop grace: readers, writer flush, row update
@@ -391,9 +400,36 @@ class Supervisor:
                         "dropped %d preview database(s) left by a previous run", len(dropped)
                     )
         # No preview runs yet, so every directory left under previews/ is an orphan.
+        problem = await trio.to_thread.run_sync(previews_dir_problem, self.settings)
+        if problem is not None:  # `preview serve` said it before it started (serving)
+            raise PreviewsDirUnusable(problem)
         previews_dir = self.settings.previews_dir
         await trio.to_thread.run_sync(remove_tree, previews_dir)  # tmpfs quotas too
         await trio.to_thread.run_sync(_make_previews_dir, previews_dir, self.isolation.etc_dir)
+
+
+class PreviewsDirUnusable(RuntimeError):
+    """The previews' directory is where the previews' own uids could not reach it."""
+
+
+def previews_dir_problem(settings: Settings) -> str | None:
+    """Why the previews could not reach their directories (said at start), else None.
+    Run as root, the service gives each preview a uid of its own (sandboxed, and
+    unsandboxed where it can): under a parent such a uid cannot traverse, every
+    revision's files and sockets were refused to it, and found only at the first one."""
+    if os.geteuid() != 0 or settings.sandbox == "off":
+        return None
+    path = settings.previews_dir
+    parent = untraversable_parent(path)
+    if parent is None:
+        return None
+    mode = stat.S_IMODE(os.stat(parent).st_mode)
+    where = f"PREVIEW_RUN_DIR {path}" if settings.run_dir else f"the previews' directory {path}"
+    return (
+        f"{where} is under {parent} (mode {mode:04o}), which the previews' own users may not"
+        f" traverse: choose a run dir under a folder others may traverse, or allow it"
+        f" (chmod o+x {parent})"
+    )
 
 
 def _make_previews_dir(path: Path, etc_dir: Path | None) -> None:

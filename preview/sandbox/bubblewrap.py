@@ -48,7 +48,7 @@ from .outbound import ETC_SHOWN, HOSTNAME, ServiceMounts
 __all__ = [
     "INSIDE_UID", "READY_SOCKET_NAME", "SERVICES_DIR_INSIDE", "TOOLS_DIR_INSIDE",
     "SandboxTools", "SandboxedCommand", "host_uid", "interpreter_dirs",
-    "reachable_by_others", "sandboxed_command",
+    "reachable_by_others", "sandboxed_command", "untraversable_parent",
 ]  # fmt: skip
 
 
@@ -188,6 +188,19 @@ def reachable_by_others(paths: Iterable[Path]) -> bool:
             except OSError:
                 return False
     return True
+
+
+def untraversable_parent(path: Path) -> Path | None:
+    """The first existing directory above ``path`` that a uid of no group may not
+    traverse (no ``o+x``): the previews' own uids could reach nothing below it."""
+    for directory in reversed(path.parents):
+        try:
+            mode = os.stat(directory).st_mode
+        except FileNotFoundError:
+            return None  # made by the service, 0711
+        if not mode & 0o001:
+            return directory
+    return None
 
 
 def _parents(targets: Iterable[str], below: str | None = None) -> list[str]:

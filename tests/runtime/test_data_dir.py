@@ -11,6 +11,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import trio
@@ -110,3 +113,32 @@ async def test_drafts_a_killed_service_left_are_removed_at_start(settings: Setti
         pass
     assert [path for path in drafts if path.exists()] == []
     assert [path for path in kept if not (path / "contents").exists()] == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="previews get uids of their own only as root")
+async def test_a_run_dir_the_previews_cannot_reach_is_refused_at_start(
+    settings: Settings,
+) -> None:
+    """Under a parent only root may traverse, every revision's files were refused to the
+    previews' own uids: found at the first revision, and its clean-up then ended the
+    preview. Now `preview serve` says so and exits before it serves."""
+    with tempfile.TemporaryDirectory(prefix="closed-", dir="/tmp") as made:  # 0700, root's
+        closed = Path(made)
+        env = _serve_env(settings) | {"PREVIEW_RUN_DIR": str(closed / "run")}
+        with trio.fail_after(60):
+            done = await trio.run_process(
+                [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0"],
+                env=env, capture_stdout=True, capture_stderr=True, check=False,
+            )  # fmt: skip
+        error = done.stderr.decode()
+        assert done.returncode == 1, error
+        assert error.startswith(f"error: PREVIEW_RUN_DIR {closed / 'run'} is under {closed} ")
+        assert f"(chmod o+x {closed})" in error and error.count("\n") == 1, error
+        assert b"Preview service ready" not in done.stdout
+        await trio.to_thread.run_sync(closed.chmod, 0o711)  # allowed: it serves
+        async with running_service(replace(settings, run_dir=str(closed / "run"))) as service:
+            with trio.fail_after(60):
+                gid = await service.upload(server_app())
+                launched = await service.launch(gid, command=SERVER_COMMAND)
+                assert launched.json()["status"] == "running", launched.text
+                assert (await service.stop(gid)).status_code == 200

@@ -162,10 +162,6 @@ async def test_a_revision_that_fails_leaves_the_old_one_serving(service: Service
         assert (await service.stop(gid)).status_code == 200
 
 
-async def _said(service: Service, gid: str, prefix: str) -> list[str]:
-    return [e["message"] for e in await service.history(gid) if e["message"].startswith(prefix)]
-
-
 async def test_a_revision_whose_clean_up_fails_leaves_the_old_one_serving(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,13 +185,18 @@ async def test_a_revision_whose_clean_up_fails_leaves_the_old_one_serving(
         assert posted.json()["apply"]["state"] == "failed"
         warned = "revision 2: its clean-up failed: PermissionError: [Errno 13] Permission denied"
 
-        while not (told := await _said(service, gid, warned)):
-            await trio.sleep(0.05)  # until the clean-up, after the answer, is told
+        runtime = service.supervisor.for_generation(gid)
+        assert runtime is not None
+
+        def said() -> list[str]:
+            return [e.message for e in runtime.broadcast.recent() if e.message.startswith(warned)]
+
+        await eventually(lambda: bool(said()))  # the clean-up comes after the answer
+        told = said()[0]
         assert await _proxied(service, gid, token, "version.txt") == "one"
         status = await service.status(gid)
         assert status["status"] == "running" and status["revision"] == 1, status
         assert status["processId"] == launched["processId"]
-        told = told[0]
         assert told.endswith("; still serving revision 1") and "incident" in told
         assert str(service.settings.previews_dir) not in told  # no host path
         monkeypatch.undo()
