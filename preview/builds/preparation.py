@@ -101,8 +101,9 @@ class Preparation:
 
     @property
     def runtime_info(self) -> dict[str, Any]:
-        """How the app is started: ``{framework, command, detectedFrom, python}``, and
-        ``generatedEnv``: the names of the variables given throwaway values."""
+        """How the app is started: ``{framework, command, detectedFrom, python}``,
+        ``generatedEnv``: the names of the variables given throwaway values, and
+        ``fixes``: what the service changed to make it run ("+ httpx")."""
         detection = self.spec.detection
         python = self.python_version
         if python is None and detection is not None and detection.language == "python":
@@ -114,6 +115,8 @@ class Preparation:
             "python": python if detection is None or detection.language == "python" else None,
             "generatedEnv": list(self.config.generated),
             "workers": [w.describe() for w in detection.workers] if detection else [],
+            # The fixes made at launch, in force from then on (its revisions' too).
+            "fixes": [fix.change for fix in self.remedies.fixes],
         }
 
     @property

@@ -24,7 +24,7 @@ from preview.builds.remedies import MOST, MOST_IDLE, Fix, Remedies, removed_from
 from preview.logs import HostPaths, OutputTails
 from preview.runtime.anyport import timeout_message
 
-from ..conftest import Service
+from ..conftest import Service, auth
 from .test_build import BUILD_WAIT, app_files, launched, messages
 
 GRAPHVIZ_HEADERS = Path("/usr/include/graphviz/cgraph.h").exists()  # pygraphviz builds
@@ -652,3 +652,31 @@ def test_a_guessed_requirement_the_index_lacks_is_left_out() -> None:
     assert fix is not None and fix.drop == "win32com", fix
     assert fix.said.startswith("win32com, guessed from an import (the app lists no dependencies)")
     assert not _remedies(requirements).has_fix("", lines, {}, PYTHONS)
+
+
+async def test_a_fix_made_at_launch_is_in_force_for_its_revisions(
+    builder_service: Service,
+) -> None:
+    """A revision's files are another upload: the fix the launch needed (PyYAML added)
+    used to be left out of its environment, and every revision under `watch` failed
+    "No module named 'yaml'". The status says which fixes are in force."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body, fixes = await _relaunched(service, "flask_undeclared")
+        assert len(fixes) == 1 and "adding PyYAML" in fixes[0], fixes
+        assert body["runtime"]["fixes"] == ["+ PyYAML"]
+        changed = app_files("flask_undeclared")["app.py"].replace("pear", "plum")
+        posted = await service.client.post(
+            f"/api/generations/{body['gid']}/revisions",
+            json={"files": {"app.py": changed}},
+            headers=auth(),
+        )
+        assert posted.status_code == 201, posted.text
+        applied = posted.json()
+        assert applied["applied"] is True, applied["apply"]
+        assert (await service.app_get(body, "/")).json() == {"items": ["apple", "plum"]}
+        said = messages(await service.history(body["gid"]), "system")
+        assert "revision 2: with the fixes in force: + PyYAML" in said, said
+        status = await service.status(body["gid"])
+        assert status["revision"] == 2 and status["runtime"]["fixes"] == ["+ PyYAML"]
+        await service.stop(body["gid"])

@@ -102,6 +102,16 @@ class Remedies:
             build_constraints=(*deps.build_constraints, *builds),
         )  # fmt: skip
 
+    def carried(self) -> Remedies:
+        """A revision's own, starting with the fixes in force here: a revision's files
+        are another upload, which the fixes learned by upload (:meth:`adopt`) would miss,
+        and it reuses this launch's environment, which has them (every revision under
+        ``watch`` failed "No module named 'httpx'" where a launch had added it)."""
+        carried = Remedies(self._learned)
+        carried.fixes, carried.refused = list(self.fixes), list(self.refused)
+        carried.ran_with = list(self.fixes) if self.ran_with is not None else None
+        return carried
+
     def news(self) -> list[str]:
         """What the last :meth:`apply` held that was not said yet (once each)."""
         new = [held for held in self.held if held not in self._said]

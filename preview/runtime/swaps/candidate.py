@@ -26,7 +26,6 @@ from ...backing import Backing
 from ...builds import BuildFailed, EnvBuilder, Preparation, app_environment
 from ...builds.envcache import Lease
 from ...builds.preparation import prepare_app
-from ...builds.remedies import Remedies
 from ...clock import utcnow
 from ...errors import PreviewError
 from ...logs import HostPaths, LogBroadcast, write_failure
@@ -279,6 +278,9 @@ async def prepare(
     def run_as(python: str, built: Path | None) -> int | None:
         return _uid_of(preview, uid_port, python, built)
 
+    remedies = preview.preparation.remedies.carried()
+    if remedies.fixes:
+        await say(f"with the fixes in force: {', '.join(f.change for f in remedies.fixes)}")
     with candidate.prepare_scope:
         try:
             prepared = await prepare_app(
@@ -286,7 +288,7 @@ async def prepare(
                 values={"port": str(port), "root_path": spec.root_path}, environment=environment,
                 publish=build_output, say=say, publish_setup=setup_output,
                 confine=containment.confine_step, run_as=run_as,
-                needed=preview.preparation.config.missing, remedies=Remedies(builder.learned),
+                needed=preview.preparation.config.missing, remedies=remedies,
             )  # fmt: skip
         except BuildFailed as failure:
             raise CandidateFailed(failure.message, failure.lines) from None

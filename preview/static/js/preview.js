@@ -207,7 +207,10 @@ export class PreviewController {
     const reason = data.status === 'failed' ? data.stopReason : null; // a stop's is its ending
     // The port while it is the preview's: once it ended, the pool gives it to the next.
     const port = data.port && LIVE.has(data.status) ? `port ${data.port}` : null;
-    const parts = [this.gid, port, reason, ending];
+    // What the service changed to make it run, in force for its revisions too: the
+    // sign that a red traceback above was the first attempt's, fixed since.
+    const fixes = data.runtime?.fixes?.length ? `fixed: ${data.runtime.fixes.join(', ')}` : null;
+    const parts = [this.gid, port, reason, ending, fixes];
     const subtitle = $('preview-subtitle');
     setText(subtitle, parts.filter(Boolean).join(' · '));
     // The raw code stays at hand for who wants it.
