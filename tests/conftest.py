@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import textwrap
 import threading
@@ -28,6 +29,45 @@ from preview.store import Store
 
 EXAMPLE_APP = Path(__file__).resolve().parent.parent / "examples" / "hello-fastapi"
 SECRET = "test-secret-" + "x" * 40
+
+# The PostgreSQL tests' server: PREVIEW_TEST_POSTGRES_URL, else the one answering on this
+# machine's 127.0.0.1:5432 (as `postgres`, to its `test` database, then `postgres`): set
+# here, before any test module reads it, so that `./dev test` runs them where one answers
+# (45 were skipped on a machine that had one). The report's header says which.
+_PG_ENV = "PREVIEW_TEST_POSTGRES_URL"
+_PG_LOOKED = "127.0.0.1:5432"
+
+
+def _local_postgres() -> tuple[str, str]:
+    """(its URL or "", what was found), for the report's header."""
+    import psycopg  # the store's own driver
+
+    for database in ("test", "postgres"):
+        try:
+            with psycopg.connect(
+                host="127.0.0.1", port=5432, user="postgres", dbname=database, connect_timeout=2
+            ):
+                pass
+        except psycopg.Error as error:
+            found = str(error).strip().splitlines()[0] if str(error).strip() else "no answer"
+            continue
+        return f"postgresql+psycopg://postgres@{_PG_LOOKED}/{database}", "found"
+    return "", found
+
+
+if os.environ.get(_PG_ENV):
+    _PG_SAID = f"PostgreSQL tests: on {os.environ[_PG_ENV]} ({_PG_ENV})"
+else:
+    _url, _found = _local_postgres()
+    if _url:
+        os.environ[_PG_ENV] = _url
+        _PG_SAID = f"PostgreSQL tests: on {_url} (found at {_PG_LOOKED}; {_PG_ENV} sets another)"
+    else:
+        _PG_SAID = f"PostgreSQL tests: skipped (none at {_PG_LOOKED}: {_found}; set {_PG_ENV})"
+
+
+def pytest_report_header() -> str:
+    return _PG_SAID
 
 
 def _run_apart(main: Callable[[], Awaitable[None]]) -> None:
