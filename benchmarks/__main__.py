@@ -84,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
         help="realapps only: the apps of benchmarks/realapps/manifest.json to run",
     )
     parser.add_argument(
+        "--manifest",
+        type=Path,
+        metavar="PATH",
+        help="realapps only: another corpus of manifest.json's schema (the held-out set, "
+        "benchmarks/realapps/heldout.json); its results go to <stem>-results.json/.md beside it",
+    )
+    parser.add_argument(
         "--no-cached",
         action="store_true",
         help="realapps only: skip the second (cached) launch of each app",
@@ -176,7 +183,12 @@ def main(argv: list[str] | None = None) -> int:
         log(f"scenario {name}")
         try:
             extra = (
-                {"apps": args.only, "cached": not args.no_cached, "app_timeout": args.app_timeout}
+                {
+                    "apps": args.only,
+                    "cached": not args.no_cached,
+                    "app_timeout": args.app_timeout,
+                    "manifest": args.manifest,
+                }
                 if name == "realapps"
                 else {}
             )

@@ -315,12 +315,20 @@ class Runner:
 
 def _service(data_dir: Path) -> ServiceServer:
     _remove_aside(data_dir)
+    # The previews' ports: the harness picks a free block, or REALAPPS_PORT_MIN..MAX (a
+    # range the tests running beside it never use).
+    ports = {
+        f"PREVIEW_PORT_{end}": os.environ[f"REALAPPS_PORT_{end}"]
+        for end in ("MIN", "MAX")
+        if os.environ.get(f"REALAPPS_PORT_{end}")
+    }
     return ServiceServer(
         extra_env={
             "PREVIEW_DATA_DIR": str(data_dir),
             "PREVIEW_BUILD": "on",
             "PREVIEW_SANDBOX": "auto",
             "PREVIEW_STOP_GRACE": "5",
+            **ports,
         }
     )
 
@@ -345,11 +353,20 @@ def run(
     apps: list[str] | None = None,
     cached: bool = True,
     app_timeout: float = 240.0,
+    manifest: Path | None = None,
     **_: Any,
 ) -> dict[str, Any]:
-    entries = json.loads(MANIFEST.read_text())
+    """``manifest``: another corpus of the same schema (the held-out set, heldout.json):
+    its results go beside it as ``<stem>-results.json`` / ``.md``, its service's data dir
+    is its own (``.corpus/.service-data-<stem>``)."""
+    other = manifest is not None and manifest.resolve() != MANIFEST.resolve()
+    manifest = manifest or MANIFEST
+    entries = json.loads(manifest.read_text())
     order = {e["name"]: i for i, e in enumerate(entries)}
-    out_json = REALAPPS / "results.json"
+    out_json = (
+        manifest.with_name(f"{manifest.stem}-results.json") if other else REALAPPS / "results.json"
+    )
+    command = "python -m benchmarks realapps" + (f" --manifest {manifest.name}" if other else "")
     # A run of some apps replaces theirs in the last full run's results.
     kept: list[dict[str, Any]] = []
     # Said again, followed by this run's, by a run of some apps: where the others come from.
@@ -363,7 +380,7 @@ def run(
     if apps:
         unknown = set(apps) - {e["name"] for e in entries}
         if unknown:
-            raise ValueError(f"not in the manifest: {', '.join(sorted(unknown))}")
+            raise ValueError(f"not in {manifest.name}: {', '.join(sorted(unknown))}")
         entries = [e for e in entries if e["name"] in apps]
     CORPUS.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]] = []
@@ -373,9 +390,10 @@ def run(
         return report.write(
             every, planned, out_json, partial=partial, kept=len(kept),
             earlier_heading=earlier_heading, again=[r["name"] for r in results],
+            command=command,
         )  # fmt: skip
 
-    service = _service(CORPUS / ".service-data")
+    service = _service(CORPUS / (f".service-data-{manifest.stem}" if other else ".service-data"))
     try:
         runner = Runner(service, app_timeout, cached)
         for i, entry in enumerate(entries, 1):

@@ -215,16 +215,14 @@ def markdown(
     kept: int = 0,
     earlier_heading: str = "",
     again: Sequence[str] = (),
+    command: str = "python -m benchmarks realapps",
 ) -> str:
     """The table; ``kept``: how many of its rows are an earlier run's (an ``--only`` run's
     others), which its heading then says rather than claiming them; ``earlier_heading``:
     that earlier table's heading (where each of its rows comes from), which this run's
     then follows rather than replaces, naming the apps it ran (``again``)."""
     now = len(results) - kept
-    run = (
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {_commit()}, "
-        "`python -m benchmarks realapps`"
-    )
+    run = f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {_commit()}, `{command}`"
     if kept and earlier_heading:
         which = f" ({', '.join(again)})" if again else ""
         heading = (
@@ -278,11 +276,12 @@ def write(
     kept: int = 0,
     earlier_heading: str = "",
     again: Sequence[str] = (),
+    command: str = "python -m benchmarks realapps",
 ) -> dict[str, Any]:
     figures = summary(results, planned)
     body = {"summary": figures, "partial": partial, "results": results}
     _replace(out_json, json.dumps(body, indent=1, default=str) + "\n")
-    table = markdown(results, figures, partial, kept, earlier_heading, again)
+    table = markdown(results, figures, partial, kept, earlier_heading, again, command)
     _replace(out_json.with_suffix(".md"), table)
     return figures
 
@@ -356,4 +355,4 @@ if __name__ == "__main__":
 
     here = Path(__file__).resolve().parent.parent / "realapps"
     print(rerender(Path(sys.argv[1]) if sys.argv[1:] else here / "results.json",
-                   here / "manifest.json"))  # fmt: skip
+                   Path(sys.argv[2]) if sys.argv[2:] else here / "manifest.json"))  # fmt: skip
