@@ -34,6 +34,7 @@ __all__ = [
     "Unavailable",
     "body_stalled",
     "error_response",
+    "head_refused",
     "malformed_request",
 ]
 
@@ -98,6 +99,27 @@ def malformed_request() -> BadRequest:
         " framing of its body).",
         code="malformed_request",
     )
+
+
+class _HeadRefused(PreviewError):
+    """A request head past a limit (414, 431): its status is the limit's."""
+
+    def __init__(self, status: int, message: str, code: str, limit: int) -> None:
+        super().__init__(message, code=code, details={"limit": limit})
+        self.status_code = status
+
+
+def head_refused(status: int, *, line_limit: int, head_limit: int) -> PreviewError:
+    """The answer to a request head refused with ``status`` (400, 414 or 431), on
+    either path that reads heads (the hot path's, Hypercorn's)."""
+    if status == 414:
+        return _HeadRefused(
+            414, "The request line is too long.", "request_line_too_long", line_limit
+        )
+    if status == 431:
+        message = "The request line and headers are too large."
+        return _HeadRefused(431, message, "request_head_too_large", head_limit)
+    return malformed_request()
 
 
 def body_stalled(timeout: float) -> RequestTimeout:

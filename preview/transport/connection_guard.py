@@ -49,6 +49,13 @@ its work ends by itself, with the client's connection left open.
   400, 431 or 501 with an empty body; it now carries the error shape, as every other
   refusal does (``malformed_request``, ``request_head_too_large``,
   ``transfer_coding_not_implemented``), still closing the connection.
+* h11's reader of a request head (``h11._readers.READERS[CLIENT, IDLE]``): a head with
+  a bare LF, a request line past 8 KiB or a head past 16 KiB is refused at once, as the
+  hot path refuses it (``proxy.hot.head.head_refusal``: 400, 414, 431); h11 read a bare
+  LF as a line's end, splitting ``X-A: a\nX-Injected: 1`` into two headers that a proxy
+  in front may have read as one. And its chunk-size line (``h11._readers.chunk_header_re``)
+  takes at most 16 hex digits: ``10000000000000005`` was a body of 2^64 bytes, waited for
+  until the body timeout (408), not a malformed chunk (400 at once).
 * ``HTTPStream._send_error_response``: an exception that escapes the ASGI layers below
   Quart's error handler (the fast paths: a bug) was an empty 500; it is the error shape
   Quart's handler gives, ``internal_error`` (Hypercorn logs the traceback, as before).
@@ -65,15 +72,18 @@ import contextlib
 import functools
 import inspect
 import logging
+import re
 import time
 from typing import Any
 
 import trio
 
-from ..errors import BadRequest, PreviewError, error_response, malformed_request
+from ..errors import BadRequest, PreviewError, error_response, head_refused
+from ..proxy.hot.head import HEAD_LIMIT, REQUEST_LINE_LIMIT, head_refusal
 
 try:  # Hypercorn's internals: if they move, install() wraps what it still finds
     import h11
+    import h11._readers as h11_readers
     from hypercorn.events import Closed, RawData
     from hypercorn.protocol.events import Body, Data, EndBody, Response, StreamClosed
     from hypercorn.protocol.h11 import H11Protocol
@@ -90,6 +100,8 @@ _MARK = "_preview_guarded"
 _DISCONNECT = {"type": "websocket.disconnect", "code": 1002}  # protocol error
 _CLOSE_TIMEOUT = 5.0  # closing a socket, restarting a timer: in-memory steps, unless a bug waits
 _WRAPPED = (
+    "h11.chunk_header_re",
+    "h11.request_head_reader",
     "H11Protocol._create_stream",
     "H11Protocol._send_error_response",
     "HTTPStream._send_error_response",
@@ -109,7 +121,13 @@ def installed() -> frozenset[str]:
         "WSStream": WSStream,
     }
     found = set()
+    if getattr(h11_readers.READERS.get((h11.CLIENT, h11.IDLE)), _MARK, False):
+        found.add("h11.request_head_reader")
+    if h11_readers.chunk_header_re.pattern == _CHUNK_HEADER:
+        found.add("h11.chunk_header_re")
     for name in _WRAPPED:
+        if name.startswith("h11."):
+            continue
         owner, method = name.split(".")
         if getattr(getattr(owners[owner], method, None), _MARK, False):
             found.add(name)
@@ -132,10 +150,41 @@ def install() -> frozenset[str]:
         _wrap(HTTPStream, "_send_error_response", _failure_in_shape)
     if WSStream is not None and _wrappable(WSStream, "handle", 2):
         _wrap(WSStream, "handle", _early_data_closes)
+    _strict_request_heads()
     wrapped = installed()
     if wrapped != set(_WRAPPED):
         _log.warning("Hypercorn's internals moved: connection guard has only %s", sorted(wrapped))
     return wrapped
+
+
+# h11's own chunk-size line, its size at most 16 hex digits (2^64 bytes) instead of 20.
+_CHUNK_HEADER = rb"(?P<chunk_size>([0-9A-Fa-f]){1,16})(?P<chunk_ext>;.*)?[ \t]*\r\n"
+
+
+def _strict_request_heads() -> None:
+    """h11's request-head reader and chunk-size line made as strict as the hot path's."""
+    key = (h11.CLIENT, h11.IDLE)
+    reader = h11_readers.READERS.get(key)
+    chunk_header = getattr(h11_readers, "chunk_header_re", None)
+    if chunk_header is not None and b"{1,20}" in chunk_header.pattern:
+        h11_readers.chunk_header_re = re.compile(_CHUNK_HEADER)
+    if reader is None or getattr(reader, _MARK, False):
+        return
+    if not hasattr(h11_readers.ReceiveBuffer(), "_data"):
+        return
+
+    @functools.wraps(reader)
+    def read_request_head(buffer: Any) -> Any:
+        # Only the head's bytes: a body, pipelined, may follow it in the buffer.
+        head = bytes(buffer._data[: HEAD_LIMIT + 4])
+        end = head.find(b"\r\n\r\n")
+        refused = head_refusal(head if end < 0 else head[:end])
+        if refused is not None:
+            raise h11.LocalProtocolError("a request head refused", error_status_hint=refused)
+        return reader(buffer)
+
+    setattr(read_request_head, _MARK, True)
+    h11_readers.READERS[key] = read_request_head
 
 
 def _wrappable(owner: type, name: str, arguments: int) -> bool:
@@ -254,8 +303,8 @@ def _refusal_in_shape(original: Any) -> Any:
                 "The request line and headers are too large.",
                 details={"limit": limit},
             )
-        elif status_code == 400:
-            error = malformed_request()
+        elif status_code in (400, 414):
+            error = head_refused(status_code, line_limit=REQUEST_LINE_LIMIT, head_limit=HEAD_LIMIT)
         elif status_code == 501:  # h11's: a Transfer-Encoding other than chunked alone
             error = _CodingNotImplemented(
                 "The request's Transfer-Encoding is not implemented: only chunked is."

@@ -25,14 +25,24 @@ from typing import Any
 from ..policy import caller_headers, response_headers
 
 __all__ = [
+    "HEAD_LIMIT",
+    "REQUEST_LINE_LIMIT",
     "CallTarget",
     "ChunkedScanner",
     "HeadWriter",
     "RequestHead",
     "ResponseHead",
+    "head_refusal",
     "parse_request",
     "parse_response",
 ]
+
+# The longest request line and head served, on both paths (here and Hypercorn's, through
+# ``transport.connection_guard``): nginx's 8 KiB line (``large_client_header_buffers``),
+# Hypercorn's 16 KiB head (``h11_max_incomplete_size``).
+REQUEST_LINE_LIMIT = 8192
+HEAD_LIMIT = 16384
+_BARE_LF = re.compile(rb"(?<!\r)\n")
 
 _KEPT = 1024  # heads a HeadWriter remembers (then it starts again)
 _KEPT_BYTES = 4096  # the longest head a HeadWriter remembers
@@ -48,6 +58,22 @@ _FIELD = re.compile(_FIELD_LINE)
 _FIELDS = re.compile(rb"(?:" + _FIELD_LINE.replace(b"(", b"(?:").replace(b"(?:?:", b"(?:") + rb")*")
 _DIGITS = re.compile(rb"[0-9]{1,18}")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})[ \t]*(?:;[^\r\n]*)?")
+
+
+def head_refusal(head: bytes) -> int | None:
+    """The status a request's ``head`` (up to its blank line, or what came of it so
+    far) is refused with, at once: 400 for a bare LF in it (RFC 9112 lets a recipient
+    read one as a line's end, h11 does, and a proxy in front may not: two readings of one
+    head), 414 for a request line past :data:`REQUEST_LINE_LIMIT`, 431 for a head past
+    :data:`HEAD_LIMIT`; None while it may still be one to serve."""
+    if _BARE_LF.search(head) is not None:
+        return 400
+    line_end = head.find(b"\r\n")
+    if (line_end if line_end >= 0 else len(head)) > REQUEST_LINE_LIMIT:
+        return 414
+    if len(head) > HEAD_LIMIT:
+        return 431
+    return None
 
 
 def _fields(block: bytes) -> list[tuple[bytes, bytes]] | None:

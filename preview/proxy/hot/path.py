@@ -33,13 +33,13 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import trio
 
-from ...errors import PreviewError
+from ...errors import PreviewError, head_refused
 from ...services import Services
 from ..access import CheckedCredentials
 from ..failures import call_failure
 from ..policy import body_too_large
 from .envelope import EnvelopeCalls, EnvelopeWay
-from .head import CallTarget, HeadWriter, RequestHead
+from .head import HEAD_LIMIT, REQUEST_LINE_LIMIT, CallTarget, HeadWriter, RequestHead, head_refusal
 from .relay import VARY_ORIGIN, ClientGone, RequestBody, answer_error, entered, relay
 from .route import Enter, Routes
 from .sockets import receive_now
@@ -52,9 +52,9 @@ if TYPE_CHECKING:
 __all__ = ["HEAD_TIMEOUT", "HotPath"]
 
 _log = logging.getLogger("preview")
-_HEAD_LIMIT = 65536
 HEAD_TIMEOUT = 30.0  # s: a request's whole head, from its first byte (nginx: 60 s)
 _CLOSE_TIMEOUT = 1.0  # s: closing the answer's reader, a few in-memory steps
+_LINGER, _LINGER_BYTES = 1.0, 1 << 20  # a refused head's rest, read and dropped
 
 
 class HotPath:
@@ -101,8 +101,10 @@ class HotPath:
             end = buffer.find(b"\r\n\r\n")
             head_due = None if end >= 0 or not buffer else trio.current_time() + HEAD_TIMEOUT
             while end < 0:
-                if len(buffer) > _HEAD_LIMIT:
-                    return buffer  # Hypercorn refuses it
+                refused = head_refusal(buffer) if buffer else None
+                if refused is not None:  # never a head: refused at once (not in 30 s)
+                    await _refuse(stream, refused)
+                    return None
                 if watch.closing and not buffer:
                     return None
                 # Idle until a head begins; then the whole head within HEAD_TIMEOUT,
@@ -120,6 +122,9 @@ class HotPath:
                     head_due = trio.current_time() + HEAD_TIMEOUT
                 buffer += data
                 end = buffer.find(b"\r\n\r\n")
+            if end > REQUEST_LINE_LIMIT and (refused := head_refusal(buffer[:end])) is not None:
+                await _refuse(stream, refused)
+                return None
             request = self._heads.read_request(buffer, end)
             if request is None:
                 return buffer
@@ -286,3 +291,20 @@ class HotPath:
         if status is not None:
             self.served += 1
         return event_id
+
+
+async def _refuse(stream: trio.SocketStream, status: int) -> None:
+    """A head no reader should take, answered in the error shape; the caller closes.
+    What the client still sends is read and dropped for a moment first (a lingering
+    close, as nginx's): closed with its bytes unread, the socket is reset, and the reset
+    can reach the client before the answer does."""
+    error = head_refused(status, line_limit=REQUEST_LINE_LIMIT, head_limit=HEAD_LIMIT)
+    await answer_error(stream, error, [("connection", "close")])
+    with trio.move_on_after(_LINGER):
+        try:
+            await stream.send_eof()
+            drained = 0
+            while drained < _LINGER_BYTES and (data := await stream.receive_some(65536)):
+                drained += len(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
