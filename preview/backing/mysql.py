@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
+from ..apps.configvars.meanings import database_variables
 from ..sandbox.outbound import socket_reply
 from ..store.datadir import MARIADB_DRAFT_PREFIX
 from .wanted import MYSQL_PORT, MysqlWanted
@@ -196,7 +197,8 @@ def init_sql(wanted: MysqlWanted) -> str:
 
 def mysql_environment(wanted: MysqlWanted) -> dict[str, str]:
     """What fills the app's unset variables: the URLs its configuration names (an
-    example file's; a template's, made whole), and ``MYSQL_*`` for its first account
+    example file's; a template's, made whole), and ``MYSQL_*`` and the generic names
+    (``DB_*``, ``DATABASE_*``: ``configvars.database_variables``) for its first account
     and database."""
     user, password = next(iter(_accounts(wanted).items()))
     host = "mysql" if "mysql" in wanted.hosts else "localhost"
@@ -206,6 +208,9 @@ def mysql_environment(wanted: MysqlWanted) -> dict[str, str]:
     auth = f"{quote(user, safe='')}:{quote(password, safe='')}@"
     env.update({name: f"{scheme}://{auth}{host}:{MYSQL_PORT}/{quote(_databases(wanted)[0])}"
                 for name, scheme in wanted.templates.items()})  # fmt: skip
+    # DB_NAME, DB_USER … too: a Django app read its MySQL from those (which of the
+    # servers gives them, where both could: backing.provided).
+    env.update(database_variables(host, MYSQL_PORT, user, password, _databases(wanted)[0]))
     env.update({
         "MYSQL_HOST": host,
         "MYSQL_PORT": str(MYSQL_PORT),

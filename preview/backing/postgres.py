@@ -31,6 +31,7 @@ from urllib.parse import quote
 import trio
 
 from ..apps.asyncdb import URL_VARIABLES
+from ..apps.configvars.meanings import database_variables
 from ..apps.spec import LaunchSpec
 from ..logs import report_fault
 from ..sandbox import Containment
@@ -68,10 +69,6 @@ _FIRST = {
     "database": ("POSTGRES_DB", "DB_NAME", "PGDATABASE", "POSTGRES_DATABASE", "DATABASE_NAME",
                  "DB_DATABASE"),
 }  # fmt: skip
-# The prefixes an app's settings name a server's parts by, each with the name of its
-# database (``DATABASE_HOSTNAME``, ``DATABASE_USERNAME`` … of the FastAPI course's
-# pydantic Settings, which has no URL to read).
-_PREFIXES = (("POSTGRES", "POSTGRES_DB"), ("DB", "DB_NAME"), ("DATABASE", "DATABASE_NAME"))
 _DEFAULTS = {"user": "postgres", "password": "postgres", "database": "app"}
 
 
@@ -91,17 +88,15 @@ def postgres_variables(
     url = f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/"
     url += quote(database, safe="")
     variables = dict.fromkeys(URL_VARIABLES, url)  # DATABASE_URL, POSTGRES_URL …
-    for prefix, db_key in _PREFIXES:
-        variables.update({f"{prefix}_HOST": host, f"{prefix}_PORT": str(port)})
-        variables.update({f"{prefix}_USER": user, f"{prefix}_PASSWORD": password})
-        # the other spelling of each: a host name, a user name
-        variables.update({f"{prefix}_HOSTNAME": host, f"{prefix}_USERNAME": user})
-        variables[db_key] = database
+    # DB_*, DATABASE_* (brithely's Litestar todo API's Alembic env.py hands each DB_* to
+    # configparser, which refuses a None), then PostgreSQL's own names
+    variables.update(database_variables(host, port, user, password, database))
+    variables.update({"POSTGRES_HOST": host, "POSTGRES_PORT": str(port)})
+    variables.update({"POSTGRES_USER": user, "POSTGRES_PASSWORD": password})
+    variables.update({"POSTGRES_HOSTNAME": host, "POSTGRES_USERNAME": user})
+    variables.update(POSTGRES_DB=database, POSTGRES_DATABASE=database)
     variables.update(POSTGRES_SERVER=host, PGHOST=host, PGPORT=str(port), PGUSER=user)
     variables.update(PGPASSWORD=password, PGDATABASE=database)
-    # the database's name as Laravel's .env and brithely's Litestar todo API spell it
-    # (whose Alembic env.py hands each DB_* to configparser, which refuses a None)
-    variables.update(DB_DATABASE=database, POSTGRES_DATABASE=database)
     return variables
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from ..apps.configvars.meanings import DATABASE, meaning
 from ..apps.spec import LaunchSpec
 from ..sandbox import Containment
 from ..settings import Settings
@@ -21,8 +22,12 @@ from .servers import BackingServers
 
 __all__ = ["Backing"]
 
-# What PostgreSQL fills that a MySQL app may read as its own (postgres_variables).
-_GENERIC = ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "DB_")
+
+def _generic(name: str) -> bool:
+    """A database's variable whose name says no engine (``DB_NAME``, ``DATABASE_URL``):
+    either server could fill it (``configvars.meaning``)."""
+    found = meaning(name)
+    return found is not None and found.kind == DATABASE and not found.engine
 
 
 class Backing:
@@ -67,7 +72,13 @@ class Backing:
     @property
     def env(self) -> dict[str, str]:
         """The variables the app gets where it sets none (its PostgreSQL's, Redis's, MySQL's)."""
-        postgres = self.postgres.env
+        postgres, servers = self.postgres.env, self.servers.env
         if "mysql" in self.servers.kinds and self.postgres.driver is None:
-            postgres = {k: v for k, v in postgres.items() if not k.startswith(_GENERIC)}
-        return {**postgres, **self.servers.env}
+            postgres = {k: v for k, v in postgres.items() if not _generic(k)}
+        elif postgres:  # PostgreSQL's driver: the generic names are its server's (but
+            # a URL of the app's own configuration, which names its server itself)
+            servers = {
+                k: v for k, v in servers.items()
+                if not _generic(k) or k not in postgres or "://" in v
+            }  # fmt: skip
+        return {**postgres, **servers}

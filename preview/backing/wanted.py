@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from ..apps.configvars import (
+    compose_database_names,
     compose_environment,
     compose_projects,
     dotenv_text,
@@ -90,6 +91,11 @@ _ORM_NAMES = {
     "host": "MYSQL_HOST", "port": "MYSQL_PORT", "user": "MYSQL_USER", "username": "MYSQL_USER",
     "password": "MYSQL_PASSWORD", "passwd": "MYSQL_PASSWORD", "database": "MYSQL_DATABASE",
     "db": "MYSQL_DATABASE", "name": "MYSQL_DATABASE",
+}  # fmt: skip
+# A database's part (configvars.meaning) as the MYSQL_* names say it.
+_PART_NAMES = {
+    "host": "MYSQL_HOST", "port": "MYSQL_PORT", "user": "MYSQL_USER",
+    "password": "MYSQL_PASSWORD", "name": "MYSQL_DATABASE",
 }  # fmt: skip
 _NAME_IN_TEXT = re.compile(r"""(?:^|["'\s,\[(])(@?[A-Za-z0-9][\w.@/-]*)""", re.MULTILINE)
 # The variables that name a MySQL account, database, host, port (the first set wins).
@@ -209,7 +215,11 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     wanted.hosts_taken = set(compose) - set(redis_images) - set(mysql_images)
     for service in compose.values():  # the app's own service's environment, below the rest
         if service not in (*redis_images.values(), *mysql_images.values()):
-            config = {**compose_environment(service, config), **config}
+            environment = compose_environment(service, config)
+            # HOST: db, USER: root beside it: MySQL's, as the MYSQL_* names say them
+            mapped = compose_database_names(environment, dict.fromkeys(mysql_images, "mysql"))
+            parts = {_PART_NAMES[part]: environment[n] for n, part in mapped.items()}
+            config = {**environment, **parts, **config}
     config = {k: v for k, v in config.items() if "${" not in v}  # compose interpolation
     either = deps & _SQL_CLIENTS and not any(_MONGO_IMAGES.match(i) for i in images.values())
     mongo = sorted(deps & _MONGO_CLIENTS)

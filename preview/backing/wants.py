@@ -27,6 +27,7 @@ from ..apps.configvars import (
     compose_environment,
     compose_projects,
     dotenv_text,
+    example_rank,
     interpolated,
     template_url,
 )
@@ -114,7 +115,7 @@ def _env_files(files: dict[str, bytes]) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sorted(files, key=lambda p: (p.count("/"), p)):
         name = posixpath.basename(path)
-        if name == ".env" or name.startswith(".env."):
+        if name == ".env" or name.startswith(".env.") or example_rank(path) is not None:
             for key, value in dotenv_text(files[path]).items():
                 found.setdefault(key, value)
     return found

@@ -1,7 +1,7 @@
 """The configuration an upload only describes, read from its files (never run): the
 variables its code cannot start without (:mod:`.required`), its ``.env``-like files
 (:mod:`.envfiles`) and its compose files (:mod:`.compose`), each read once here for
-every reader of them."""
+every reader of them, and what each variable is (:mod:`.meanings`)."""
 
 from .compose import (
     COMPOSE_NAMES,
@@ -13,24 +13,55 @@ from .compose import (
     compose_services,
     interpolated,
 )
-from .envfiles import EXAMPLE_NAMES, dotenv_chain, dotenv_text, example_env_file, template_url
-from .required import OPTIONAL, required_types, required_variables
+from .envfiles import (
+    EXAMPLE_NAMES,
+    dotenv_chain,
+    dotenv_text,
+    example_env_file,
+    example_rank,
+    template_url,
+)
+from .meanings import (
+    DATABASE,
+    HOSTS,
+    OWN_PORT,
+    Meaning,
+    ServedDatabase,
+    compose_database_names,
+    database_variables,
+    engine_value,
+    meaning,
+    served_database,
+)
+from .required import OPTIONAL, read_variables, required_types, required_variables
 
 __all__ = [
     "COMPOSE_NAMES",
+    "DATABASE",
     "EXAMPLE_NAMES",
+    "HOSTS",
     "OPTIONAL",
+    "OWN_PORT",
     "ComposeProject",
+    "Meaning",
+    "ServedDatabase",
+    "compose_database_names",
     "compose_environment",
     "compose_files",
     "compose_overlays",
     "compose_projects",
     "compose_services",
+    "database_variables",
     "dotenv_chain",
     "dotenv_text",
+    "engine_value",
     "example_env_file",
+    "example_rank",
     "interpolated",
+    "meaning",
+    "read_variables",
     "required_types",
     "required_variables",
+    "served_database",
     "template_url",
 ]

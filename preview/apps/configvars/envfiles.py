@@ -12,12 +12,20 @@ import re
 from dotenv import dotenv_values
 from dotenv.variables import parse_variables
 
-__all__ = ["EXAMPLE_NAMES", "dotenv_chain", "dotenv_text", "example_env_file", "template_url"]
+__all__ = [
+    "EXAMPLE_NAMES", "dotenv_chain", "dotenv_text", "example_env_file", "example_rank",
+    "template_url",
+]  # fmt: skip
 
 EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist")
-_EXAMPLE_WORD = re.compile(r"example|sample|template|dist|default", re.IGNORECASE)
-# A name that says .env, spelt one way or another (not env.py: no example's word).
-_ENV_NAMED = re.compile(r"^(?:\.env\.|env[-.]|dot[-_.]?env[-_.])|[-_.]env$", re.IGNORECASE)
+# An example's words, in the order one is preferred to another in a directory.
+_EXAMPLE_WORDS = (
+    "example", "sample", "template", "dist", "default", "defaults", "tpl", "exemple",
+)  # fmt: skip
+# The words a name says .env by (dot-env-template spells the dot out); env.py, Alembic's,
+# has no example's word, and "environment" is none of them.
+_ENV_WORDS = {"env", "dotenv"}
+_WORD = re.compile(r"[^._-]+")
 # An example written in another format than a .env's (env.template.yaml, a CI's).
 _OTHER_FORMAT = re.compile(r"\.(?:ya?ml|json|[cm]?[jt]s|py|toml|cfg|ini|md|txt)$", re.IGNORECASE)
 # A URL an example file gives as a form to fill in, not an address:
@@ -76,31 +84,45 @@ def template_url(value: str) -> bool:
     return _TEMPLATE_URL.match(value) is not None or _WORD_PORT.match(value) is not None
 
 
+def example_rank(path: str) -> tuple | None:
+    """Where the file at ``path`` ranks among the examples of a ``.env`` in its
+    directory (lowest first), or None where it is none: one rule for every spelling,
+    its name's words (split at ``.``, ``-``, ``_``) saying ``env`` and an example's
+    word (``.env.example``, ``.env-example``, ``.env_example``, ``example.env``,
+    ``env.sample``, ``.env.local.example``, ``dot-env-template`` …), in a .env's format.
+    A name of no other word first (``.env.example`` before ``.env.local.example``), a
+    development one before a production one, a SQL database's before a document
+    store's, then by its example's word (``example`` before ``dist``)."""
+    name = posixpath.basename(path)
+    words = [w.lower() for w in _WORD.findall(name)]
+    said = [w for w in words if w in _EXAMPLE_WORDS]
+    if not _ENV_WORDS & set(words) or not said or _OTHER_FORMAT.search(name):
+        return None
+    others = [w for w in words if w not in _ENV_WORDS and w not in _EXAMPLE_WORDS]
+    lowered = name.lower()
+    return (
+        "prod" in lowered,
+        "document" in lowered or "mongo" in lowered,
+        len(others),
+        _EXAMPLE_WORDS.index(said[0]),
+        len(name),
+        name,
+    )
+
+
 def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
     """When no ``.env`` is on the way from the root to ``anchor``'s directory: the
-    example of one nearest to the app (``.env.example``, ``.env.sample``,
-    ``.env.template``, ``.env.dist``, in that order in each directory); else None."""
+    example of one nearest to the app (:func:`example_rank`: the best of a directory);
+    else None."""
     chain = dotenv_chain(files, anchor)
     if any(_in(d, ".env") in files for d in chain):
         return None
     for directory in chain:
-        for name in EXAMPLE_NAMES:
-            if _in(directory, name) in files:
-                return _in(directory, name)
-        # .env.dev-sample, .env.local.example, env-example-relational, env.sample (AppSeed's,
-        # no dot), dot-env-template (Arjun-Go's FastAPI-PgStarterKit: the dot spelt out),
-        # example.env …: a development one before a production one, a SQL database's
-        # before a document store's (env.py, Alembic's, has no example's word)
-        others = [
-            p
+        ranked = [
+            (rank, p)
             for p in files
-            if posixpath.dirname(p) == directory
-            and _ENV_NAMED.search(posixpath.basename(p))
-            and _EXAMPLE_WORD.search(posixpath.basename(p))
-            and not _OTHER_FORMAT.search(p)
+            if posixpath.dirname(p) == directory and (rank := example_rank(p)) is not None
         ]
-        if others:
-            return min(
-                others, key=lambda p: ("prod" in p, "document" in p or "mongo" in p, len(p), p)
-            )
+        if ranked:
+            return min(ranked)[1]
     return None

@@ -27,7 +27,7 @@ import re
 from ..node.envreads import node_env_reads
 from ..pyapp import parse_module, python_files
 
-__all__ = ["OPTIONAL", "required_types", "required_variables"]
+__all__ = ["OPTIONAL", "read_variables", "required_types", "required_variables"]
 
 OPTIONAL = "?"  # the type of a variable read without a default, not required
 _SETTINGS_BASES = {"BaseSettings"}
@@ -108,6 +108,44 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         required = {n: k for n, k in found.items() if k != OPTIONAL}
         found = {**required, **{n: k for n, k in found.items() if k == OPTIONAL}}
     return found
+
+
+def read_variables(files: dict[str, bytes]) -> set[str]:
+    """Every variable the app's Python code reads, with a default or without
+    (``config("ALLOWED_HOSTS", default="localhost", cast=Csv())``, ``env.list("X",
+    default=[])``, ``os.environ.get("X", "d")``): those whose meaning the service fills
+    whatever the app's own default (``configvars.meaning``: a host list)."""
+    found: set[str] = set()
+    for path in python_files(files):
+        data = files[path]
+        if b"environ" not in data and b"config" not in data and b"env" not in data:
+            continue
+        tree = _parse(data)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Subscript) and _is_environ(node.value):
+                key = _string(node.slice)
+            elif isinstance(node, ast.Call) and node.args:
+                key = _string(node.args[0]) if _reader(node.func) else None
+            else:
+                key = None
+            if key and key.replace("_", "").isalnum():
+                found.add(key)
+    return found
+
+
+def _reader(func: ast.AST) -> bool:
+    """``os.environ.get``, ``os.getenv``, ``getenv``, ``config``, ``env`` and
+    ``env.<type>`` (django-environ's, environs')."""
+    if isinstance(func, ast.Name):
+        return func.id in ("getenv", "config", "env")
+    if not isinstance(func, ast.Attribute):
+        return False
+    if func.attr == "get":
+        return _is_environ(func.value)
+    env = isinstance(func.value, ast.Name) and func.value.id == "env"
+    return func.attr == "getenv" or (env and func.attr in _ENV_METHODS)
 
 
 def _read_shapes(tree: ast.AST) -> tuple[set[int], dict[int, str]]:

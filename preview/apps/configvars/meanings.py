@@ -1,0 +1,211 @@
+"""What a variable the app reads *is*, decided once for every reader of it:
+:func:`meaning`, one table of meanings, instead of lists of names per server.
+
+A name is read as words (``DB_NAME``: ``DB``, ``NAME``). It is a SQL database's part
+when a database's word (``DB``, ``DATABASE``, ``SQL``, an engine's: ``POSTGRES``,
+``PG``, ``MYSQL``, ``MARIADB`` …) comes before the part's word, which ends it: its
+engine (``DB_ENGINE``, ``DB_TYPE``, ``DB_DIALECT``, ``DB_CLIENT`` …), host, port, name
+(``DB_NAME``, ``POSTGRES_DB``, ``MYSQL_DATABASE``), user, password or URL
+(``DATABASE_URL``, ``SQLALCHEMY_DATABASE_URI``); or ``PGHOST``-like, libpq's own. The
+engine the name says (``POSTGRES_USER``: PostgreSQL's) is kept: a name that says none
+is generic, and is the database's the app's driver uses (``backing.provided``). A name
+of another store's (``MONGO_DB_NAME``, ``REDIS_DB``) is none of a SQL database's. A
+host list (``ALLOWED_HOSTS``, ``DJANGO_ALLOWED_HOSTS``) is one too, whatever reads it
+(decouple's ``Csv()``, django-environ's ``env.list``).
+
+Names alone cannot say what ``HOST``, ``PORT``, ``USER`` or ``PASSWORD`` mean: a compose
+file can (:func:`compose_database_names`), when the app's own service is given
+``HOST: db`` where ``db`` is a database's service, and its other generic names beside it.
+
+The values a database gives under its generic names (:func:`database_variables`) and the
+engine string an app's framework names it by (:func:`engine_value`: Django's
+``django.db.backends.mysql``, TypeORM's and Sequelize's ``mysql``, knex's ``mysql2``)
+are here too, so that the service's PostgreSQL and MariaDB fill the same names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = [
+    "DATABASE",
+    "HOSTS",
+    "OWN_PORT",
+    "Meaning",
+    "ServedDatabase",
+    "compose_database_names",
+    "database_variables",
+    "engine_value",
+    "meaning",
+    "served_database",
+]
+
+HOSTS = "hosts"  # the kind of a host list (ALLOWED_HOSTS)
+OWN_PORT = "own port"  # the kind of the port the app's own server listens on (APP_PORT)
+DATABASE = "database"  # the kind of a SQL database's part
+
+# A database's word, with the engine it names ("" where it names none).
+_DATABASE_WORDS = {
+    "DB": "", "DATABASE": "", "SQL": "", "RDS": "", "SQLALCHEMY": "",
+    "POSTGRES": "postgresql", "POSTGRESQL": "postgresql", "PG": "postgresql",
+    "PSQL": "postgresql", "MYSQL": "mysql", "MARIADB": "mysql",
+}  # fmt: skip
+# Another store's word: a name with one is none of a SQL database's.
+_OTHER_STORES = {"MONGO", "MONGODB", "REDIS", "CACHE", "ELASTIC", "ELASTICSEARCH", "CELERY",
+                 "BROKER", "RABBITMQ", "AMQP", "NEO4J", "INFLUX", "CASSANDRA", "DYNAMO",
+                 "DYNAMODB", "FIREBASE", "SUPABASE", "TEST"}  # fmt: skip
+# A part's word (the last of the name) -> the part.
+_PARTS = {
+    "ENGINE": "engine", "TYPE": "engine", "DIALECT": "engine", "DRIVER": "engine",
+    "CLIENT": "engine", "BACKEND": "engine", "VENDOR": "engine", "CONNECTION": "engine",
+    "HOST": "host", "HOSTNAME": "host", "SERVER": "host", "ADDR": "host", "ADDRESS": "host",
+    "PORT": "port",
+    "NAME": "name", "DB": "name", "DATABASE": "name", "DBNAME": "name", "SCHEMA": "name",
+    "USER": "user", "USERNAME": "user", "LOGIN": "user", "UID": "user",
+    "PASSWORD": "password", "PASS": "password", "PASSWD": "password", "PWD": "password",
+    "URL": "url", "URI": "url", "DSN": "url",
+}  # fmt: skip
+# libpq's own (PGHOST …) and MySQL's client's (MYSQL_PWD).
+_GLUED = re.compile(r"^PG(HOST|PORT|USER|PASSWORD|DATABASE)$")
+_HOST_LIST = re.compile(r"(?:^|_)ALLOWED_HOSTS$")
+# The app's own server's port, by a name other than PORT (which a compose file may give
+# its database: compose_database_names).
+_OWN_PORT = re.compile(
+    r"^(?:APP|SERVER|HTTP|API|WEB|NODE|EXPRESS|BACKEND|SERVICE|LISTEN|APPLICATION)_PORT$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Meaning:
+    """What a variable is: its ``kind`` (:data:`DATABASE`, :data:`HOSTS`), a database's
+    ``part`` (engine, host, port, name, user, password, url) and the ``engine`` its
+    name says ("" for a generic one)."""
+
+    kind: str
+    part: str = ""
+    engine: str = ""
+
+
+def meaning(name: str) -> Meaning | None:
+    """What the variable ``name`` is, from its name alone (module doc); None where its
+    name does not say."""
+    upper = name.upper()
+    if _HOST_LIST.search(upper):
+        return Meaning(HOSTS)
+    if _OWN_PORT.match(upper):
+        return Meaning(OWN_PORT)
+    if (glued := _GLUED.match(upper)) is not None:
+        part = {"DATABASE": "name"}.get(glued.group(1), glued.group(1).lower())
+        return Meaning(DATABASE, part, "postgresql")
+    words = [w for w in upper.split("_") if w]
+    if len(words) < 2 or _OTHER_STORES & set(words) or words[-1] not in _PARTS:
+        return None
+    # DATABASE_URL's URL, MYSQL_DATABASE's DATABASE: the part is the last word; a
+    # database's word must come before it.
+    before = [w for w in words[:-1] if w in _DATABASE_WORDS]
+    if not before:
+        return None
+    engine = next((_DATABASE_WORDS[w] for w in before if _DATABASE_WORDS[w]), "")
+    return Meaning(DATABASE, _PARTS[words[-1]], engine)
+
+
+@dataclass(frozen=True, slots=True)
+class ServedDatabase:
+    """The database the service gives an app, as its generic names give it."""
+
+    engine: str  # postgresql, mysql
+    host: str
+    port: str
+    name: str
+    user: str
+    password: str
+
+    def part(self, part: str) -> str | None:
+        return {"host": self.host, "port": self.port, "name": self.name, "user": self.user,
+                "password": self.password}.get(part)  # fmt: skip
+
+
+def database_variables(host: str, port: int | str, user: str, password: str, name: str) -> dict:
+    """The generic names (no engine in them) a served database is given as: each
+    prefix's host, port, user and password in both spellings (``DATABASE_HOSTNAME``,
+    ``DATABASE_USERNAME`` … of the FastAPI course's pydantic Settings), and its name."""
+    variables: dict[str, str] = {}
+    for prefix in ("DB", "DATABASE"):
+        variables.update({f"{prefix}_HOST": host, f"{prefix}_PORT": str(port)})
+        variables.update({f"{prefix}_USER": user, f"{prefix}_PASSWORD": password})
+        # the other spelling of each: a host name, a user name
+        variables.update({f"{prefix}_HOSTNAME": host, f"{prefix}_USERNAME": user})
+        variables[f"{prefix}_NAME"] = name
+    # the database's name as Laravel's .env and brithely's Litestar todo API spell it
+    variables["DB_DATABASE"] = name
+    return variables
+
+
+def served_database(env: Mapping[str, str]) -> ServedDatabase | None:
+    """The database whose values the service gives under the generic names in ``env``
+    (the app's environment where it sets nothing: ``backing.Backing.env``); its engine
+    the one whose own names (``PGHOST``/``PGPORT``, ``MYSQL_HOST``/``MYSQL_PORT``) give
+    the same server. None where it gives none."""
+    host, port = env.get("DB_HOST"), env.get("DB_PORT")
+    if not host or not port:
+        return None
+    engine = next(
+        (e for e, own in (("mysql", "MYSQL_"), ("postgresql", "PG"))
+         if (env.get(f"{own}HOST"), env.get(f"{own}PORT")) == (host, port)),
+        None,
+    )  # fmt: skip
+    if engine is None:
+        return None
+    return ServedDatabase(
+        engine, host, port, env.get("DB_NAME", ""), env.get("DB_USER", ""),
+        env.get("DB_PASSWORD", ""),
+    )  # fmt: skip
+
+
+# The engine's string by how the app names it: Django's ENGINE, an ORM's type/dialect
+# (TypeORM, Sequelize, MikroORM), knex's client.
+_ENGINE_STRINGS = {
+    "django": {"postgresql": "django.db.backends.postgresql",
+               "mysql": "django.db.backends.mysql", "sqlite": "django.db.backends.sqlite3"},
+    "client": {"postgresql": "pg", "mysql": "mysql2", "sqlite": "sqlite3"},
+    "plain": {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"},
+}  # fmt: skip
+
+
+def engine_value(engine: str, name: str, django: bool) -> str:
+    """The string the app's variable ``name`` (an engine's) names ``engine`` by:
+    ``postgresql``, ``mysql`` or ``sqlite``, for a Django app (its settings' ENGINE)
+    or not (knex's ``DB_CLIENT``, else the name TypeORM and Sequelize share)."""
+    style = "django" if django else "client" if name.upper().endswith("CLIENT") else "plain"
+    return _ENGINE_STRINGS[style][engine]
+
+
+def compose_database_names(
+    environment: Mapping[str, str], databases: Mapping[str, str]
+) -> dict[str, str]:
+    """{a name of a compose service's ``environment``: the database part it means}, for
+    the names it maps onto one of ``databases`` (its services, by name, that run a
+    database): a variable whose value is such a service's name is its host, and the
+    names beside it that say only a part (``HOST: db``, ``PORT: 3306``, ``USER: root``,
+    ``PASSWORD: …``, ``DATABASE: shop``; ``APP_DB_HOST``'s own prefix alike) its other
+    parts. An Express app read MySQL's port from ``PORT`` so."""
+    found: dict[str, str] = {}
+    for name, value in environment.items():
+        host = _HOST_SUFFIX.search(name.upper())
+        if host is None or value.strip().lower() not in databases:
+            continue
+        prefix = name.upper()[: host.start()]
+        for other in environment:
+            upper = other.upper()
+            rest = upper[len(prefix) :].lstrip("_") if upper.startswith(prefix) else ""
+            part = _PARTS.get(rest) if prefix or rest in _BARE_PARTS else None
+            if part is not None and part not in ("engine", "url"):
+                found[other] = part
+    return found
+
+
+_HOST_SUFFIX = re.compile(r"(?:HOSTNAME|HOST|SERVER)$")
+# The words that say a part alone, without a prefix (NAME alone may be the app's).
+_BARE_PARTS = {"HOST", "HOSTNAME", "PORT", "USER", "USERNAME", "PASSWORD", "PASS", "DATABASE", "DB"}
