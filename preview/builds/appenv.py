@@ -24,6 +24,10 @@ A variable of the app's files that the preview's own servers fill (``PGHOST``,
 (a committed ``.env``'s ``PGHOST=172.17.0.2``, its author's Docker bridge, which no
 preview reaches), or a URL to fill in (``postgresql://user:password@host:port/dbname``),
 gives way to the preview's own: those servers are what it meant.
+Names the app's compose service maps onto a database service the preview gives
+(``HOST: db``, ``PORT: 3306``, ``USER`` … beside it) mean that database
+(:func:`compose_database_values`); ``PORT`` only where the app's own server listens on
+another variable (``APP_PORT``, given the service's port) or on a port its code writes.
 A Node app's tools that find its root from where node_modules really is (a link to the
 built environment) are told it: ``APP_ROOT_PATH`` (app-root-path), ``TS_NODE_PROJECT``
 (ts-node running a script of node_modules), and ``NODE_PATH`` the app's directory (rootpath).
@@ -43,14 +47,25 @@ from urllib.parse import urlsplit
 from packaging.utils import canonicalize_name
 
 from ..apps.asyncdb import URL_VARIABLES, async_database, sync_driver_url, tortoise_url
-from ..apps.configvars import dotenv_text, template_url
+from ..apps.configvars import (
+    OWN_PORT,
+    compose_database_names,
+    compose_environment,
+    compose_projects,
+    dotenv_text,
+    meaning,
+    read_variables,
+    served_database,
+    template_url,
+)
 from ..apps.depspec import PythonDeps, import_roots, python_dependencies
 from ..apps.imports import source_roots
+from ..apps.node.envreads import node_env_reads
 from ..apps.spec import LaunchSpec
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
 
-__all__ = ["app_environment", "dotenv_file", "with_async_driver"]
+__all__ = ["app_environment", "compose_database_values", "dotenv_file", "with_async_driver"]
 
 _OURS = ("PORT", "HOST")
 _PYVENV_VERSION = re.compile(r"^version(?:_info)?\s*=\s*(\d+\.\d+\.\d+)", re.MULTILINE)
@@ -121,6 +136,10 @@ def app_environment(
     env.update({k: base[k] for k in _OURS})
     for name, value in database_env.items():
         env.setdefault(name, value)
+    mapped = compose_database_values(spec.files, given, database_env)
+    env.update({k: v for k, v in mapped.items() if k not in given or k in _OURS})
+    if "PORT" in mapped:  # the app's own server listens where it reads its port from
+        env.update(dict.fromkeys(_own_port_names(spec.files), base["PORT"]))
     if database_url is not None and "DATABASE_URL" not in given:
         if spec.detection is not None and spec.detection.prisma_schema is not None:
             database_url = database_url.replace("sqlite:///", "file:", 1)  # Prisma's form
@@ -178,6 +197,62 @@ def app_environment(
         if project is not None:
             env["TS_NODE_PROJECT"] = str(app_dir / project)
     return env
+
+
+def compose_database_values(
+    files: dict[str, bytes], given: dict[str, str], database_env: dict[str, str]
+) -> dict[str, str]:
+    """The names the app's compose service maps onto a database service the preview
+    gives (``HOST: db``, ``PORT: 3306``, ``USER``, ``PASSWORD``, ``DATABASE`` beside it:
+    ``configvars.compose_database_names``), with the values compose gives them there
+    (the server makes those accounts and databases; its names are the sandbox's); a port
+    not a number, the served one's. ``PORT`` among them only where the app's own server
+    listens elsewhere than ``$PORT``: on a port of its own name (``APP_PORT``, given the
+    service's), or on one written in its code (found where it listens, ``anyport``).
+    An Express app got the service's PORT as its MySQL's port."""
+    projects = compose_projects(files)
+    served = served_database(database_env)
+    if not projects or served is None:
+        return {}
+    services = projects[0].services
+    images = {n: str(s.get("image", "")) for n, s in services.items()}
+    engines = {"mysql": _MYSQL_IMAGES, "postgresql": _POSTGRES_IMAGES}
+    databases = {
+        name.lower(): engine
+        for name, image in images.items()
+        for engine, pattern in engines.items()
+        if pattern.match(image) and engine == served.engine
+    }
+    found: dict[str, str] = {}
+    for name, service in services.items():
+        if name.lower() in databases:
+            continue
+        environment = compose_environment(service, given)
+        for variable, part in compose_database_names(environment, databases).items():
+            value = environment[variable]
+            if part == "port" and not value.strip().isdigit():
+                value = served.port
+            found[variable] = value
+    if "PORT" in found and not (_own_port_names(files) or _HARD_CODED_LISTEN.search(
+        b"\n".join(d for p, d in files.items() if _SOURCE.search(p) and "node_modules/" not in p)
+    )):  # fmt: skip
+        del found["PORT"]  # it listens on $PORT: the service's
+    return found
+
+
+_MYSQL_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:mysql|mariadb|percona[\w-]*)(?::|@|$)")
+_POSTGRES_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:postgres\w*|postgis/postgis)(?::|@|$)")
+_SOURCE = re.compile(r"\.(?:[cm]?[jt]s|py)$")
+# A server listening on a port written in its code: app.listen(3000), port=8000.
+_HARD_CODED_LISTEN = re.compile(rb"\.listen\(\s*\d{2,5}\b|\bport\s*=\s*\d{2,5}\b", re.IGNORECASE)
+
+
+def _own_port_names(files: dict[str, bytes]) -> list[str]:
+    """The variables the app reads its own server's port from, other than ``PORT``
+    (``configvars.meaning``: ``APP_PORT``, ``SERVER_PORT`` …)."""
+    _required, read = node_env_reads(files)
+    names = [*read, *sorted(read_variables(files))]
+    return [n for n in dict.fromkeys(names) if (m := meaning(n)) is not None and m.kind == OWN_PORT]
 
 
 def _python_version(venv: Path) -> str | None:

@@ -1,7 +1,9 @@
 """The configuration an app only describes, filled in: :func:`config_defaults`.
 
-Without a ``.env``, the nearest ``.env.example`` (``.sample``, ``.template``, ``.dist``)
-stands in for it (:func:`~preview.apps.configvars.example_env_file`), but for a
+Without a ``.env``, the nearest example of one, however spelt (``.env.example``,
+``.env-example``, ``example.env``, ``.env.local.example`` …: one rule,
+:func:`~preview.apps.configvars.example_rank`), stands in for it
+(:func:`~preview.apps.configvars.example_env_file`), but for a
 ``DATABASE_URL`` naming a server, or left empty: the preview has its own database, given
 as ``DATABASE_URL`` (any variable the service gives and the example leaves empty is the
 service's); and a SQLite URL of an absolute path (the example's author's machine:
@@ -18,7 +20,12 @@ another service issues (``GOOGLE_OAUTH2_CLIENT_ID``, ``PROJECT_ID``) a random
 ``preview-…`` one; a
 variable read without a default (``os.environ.get("SECRET_KEY")``) or with ``""`` gets
 one too, where its name says; a JWT's ``ALGORITHM`` ``HS256`` (the throwaway secret is a
-symmetric key). The
+symmetric key). What a variable the app reads *is* (:mod:`~preview.apps.configvars.meanings`)
+gives it the value that matches what the service provides (:func:`_by_meaning`): a
+database's part under any name (``SQL_HOST``, ``DB_PASS``) the served database's, its
+engine (``DB_ENGINE``) the string the app's framework names that database by (SQLite's
+where none is given), a host list read even with a default of its own (decouple's
+``Csv()``) every host. The
 others cannot be guessed: they are named (``missing``) so that a failure can say every
 one at once. Computed once per launch, so that the set-up steps and the app see the
 same values.
@@ -29,10 +36,14 @@ itself, which its README asks to copy, is copied (:func:`example_copies`). A ``.
 that a loader fails without (Starlette's ``Config(path)``, decouple's
 ``RepositoryEnv(path)``, django-dotenv's ``read_dotenv(directory)``, which opens the
 directory itself when it holds no ``.env``), which its README asks to create, is written
-empty (:func:`env_files_needed`): its variables come from the environment. Gunicorn's own
-settings file (its ``-c``, else the ``gunicorn.conf.py`` it reads unasked), written for a
-server (``daemon = True``, logs under ``/var/log``), is read through one of ours that then
-keeps it in the foreground with its logs on its output (:func:`gunicorn_settings`).
+empty (:func:`env_files_needed`): its variables come from the environment. An env file
+the start names (``node --env-file=.env``, which exits 9 without it; ``dotenv -e``,
+``env-cmd -f``) that the upload lacks is written with what the service gives
+(:func:`start_env_files`, :func:`env_file_text`): the example's values with its
+defaults. Gunicorn's own settings file (its ``-c``, else the ``gunicorn.conf.py`` it
+reads unasked), written for a server (``daemon = True``, logs under ``/var/log``), is
+read through one of ours that then keeps it in the foreground with its logs on its
+output (:func:`gunicorn_settings`).
 """
 
 from __future__ import annotations
@@ -42,14 +53,28 @@ import json
 import posixpath
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..apps.configvars import OPTIONAL, dotenv_text, example_env_file, required_types, template_url
+from ..apps.configvars import (
+    DATABASE,
+    HOSTS,
+    OPTIONAL,
+    ServedDatabase,
+    dotenv_text,
+    engine_value,
+    example_env_file,
+    meaning,
+    read_variables,
+    required_types,
+    served_database,
+    template_url,
+)
 from ..apps.pyapp import parse_module, python_files
 
 __all__ = [
-    "GUNICORN_SHIM", "ConfigDefaults", "config_defaults", "env_files_needed", "example_copies",
-    "gunicorn_settings", "throwaway_value",
+    "GUNICORN_SHIM", "ConfigDefaults", "config_defaults", "env_file_text", "env_files_needed",
+    "example_copies", "gunicorn_settings", "start_env_files", "throwaway_value",
 ]  # fmt: skip
 GUNICORN_SHIM = ".preview-gunicorn.conf.py"
 _GUNICORN_CONFIG = re.compile(r"(?<!\S)(?:-c|--config)(?:=|\s+)(\S+)")
@@ -191,11 +216,17 @@ def _parsed(data: bytes) -> dict[str, str]:
 
 
 def config_defaults(
-    files: dict[str, bytes], anchor: str, given: dict[str, str], provided: set[str]
+    files: dict[str, bytes],
+    anchor: str,
+    given: dict[str, str],
+    provided: Mapping[str, str] | set[str],
 ) -> ConfigDefaults:
     """For the app detected from ``anchor``: ``given`` are the variables its ``.env``
-    files and the ``env`` option set, ``provided`` the names the service sets itself
-    (``DATABASE_URL``, ``PORT`` …)."""
+    files and the ``env`` option set, ``provided`` what the service sets itself
+    (``DATABASE_URL``, ``PORT`` …: the names, or with their values, which say the
+    database it gives: :func:`_by_meaning`)."""
+    database = served_database(provided) if isinstance(provided, Mapping) else None
+    provided = set(provided)
     found = ConfigDefaults(example=example_env_file(files, anchor))
     if found.example is not None:
         values = _parsed(files[found.example])
@@ -233,7 +264,9 @@ def config_defaults(
     # A blank password of a server the preview gives (REDIS_PASSWORD='') stays: it has none.
     ours = {n for n in found.values if {n[:-8] + "HOST", n[:-8] + "URL"} & provided}
     kept = {n for n in ours if n.endswith("_PASSWORD") and not found.values[n]}
-    for name, kind in required_types(files).items():
+    types = required_types(files)
+    _by_meaning(found, files, types, given, provided | kept, database)
+    for name, kind in types.items():
         if given.get(name) or found.values.get(name) or name in provided | kept:
             continue
         value = throwaway_value(name, kind)
@@ -258,6 +291,110 @@ def config_defaults(
             "give them with the launch option env"
         )
     return found
+
+
+def _django(files: dict[str, bytes]) -> bool:
+    """Whether the app's database settings are Django's (its ``DATABASES``)."""
+    return any(
+        b"DATABASES" in files[p] and b"django" in files[p]
+        for p in files
+        if p.endswith(".py") and "site-packages/" not in p
+    )
+
+
+def _by_meaning(
+    found: ConfigDefaults,
+    files: dict[str, bytes],
+    types: dict[str, str],
+    given: dict[str, str],
+    provided: set[str],
+    served: ServedDatabase | None,
+) -> None:
+    """The variables the app reads that nobody set, given what they are
+    (``configvars.meaning``) where the service has it: a database's part the served
+    database's (``SQL_HOST``, ``DB_PASS`` under whatever name the app reads it), its
+    engine the string the app names that engine by (``DB_ENGINE``:
+    ``django.db.backends.mysql`` for a Django app on the preview's MariaDB; SQLite's,
+    and a file for its name, where the preview gives none), a host list (read with a
+    default or not: decouple's ``Csv()`` applied to ``"localhost"``) every host, ``*``.
+    An example's empty value is as good as unset."""
+    names = [n for n in (*types, *found.values) if not given.get(n) and n not in provided]
+    meanings = {
+        name: what
+        for name in dict.fromkeys(names)
+        if not found.values.get(name) and (what := meaning(name)) is not None
+    }
+    database = {n: w for n, w in meanings.items() if w.kind == DATABASE}
+    filled: dict[str, str] = {}
+    django = _django(files)
+    engine = served.engine if served is not None else None
+    for name in [n for n, w in database.items() if w.part == "engine"]:
+        filled[name] = engine_value(engine or "sqlite", name, django)
+    for name, what in database.items():
+        if served is not None and what.engine in ("", served.engine):
+            if (value := served.part(what.part)) is not None:
+                filled[name] = value
+        elif served is None and what.part == "name" and filled:
+            filled[name] = "db.sqlite3"  # SQLite's file (its engine given), in the app's dir
+    for name in (*names, *sorted(read_variables(files))):
+        what = meaning(name)
+        unset = not given.get(name) and not found.values.get(name) and name not in provided
+        if what is not None and what.kind == HOSTS and unset and name not in filled:
+            found.values[name] = "*"  # said with the throwaway values
+            found.generated.append(name)
+    if filled:
+        found.values.update(filled)
+        where = f"the preview's {engine}'s" if engine else "what the preview gives"
+        found.notes.append(
+            f"{', '.join(filled)}: {where}, by what their names say the app reads them for"
+        )
+
+
+# A start naming the env file it reads: Node's --env-file (Node exits 9 without it),
+# dotenv-cli's -e, env-cmd's -f (both fail without theirs).
+_START_ENV_FILE = re.compile(
+    r"""(?:--env-file|(?<![\w-])dotenv(?:-cli)?\s+(?:(?!--\s)\S+\s+){0,4}?-e|"""
+    r"""(?<![\w-])env-cmd\s+(?:-f|--file))(?:=|\s+)(["']?)([^\s"';&|]+)\1"""
+)
+_TEST_SCRIPT = re.compile(r"test|lint|format|e2e|jest|cypress", re.IGNORECASE)
+
+
+def start_env_files(
+    files: dict[str, bytes], anchor: str, argv: tuple[str, ...] | list[str]
+) -> list[str]:
+    """The env files the app's start names (``node --env-file=.env``, also in its
+    package.json's scripts, ``dotenv -e .env``, ``env-cmd -f .env``) that the upload
+    lacks, as paths in the upload (relative to the package.json's directory, where npm
+    runs its scripts): the service writes them (:func:`env_file_text`)."""
+    directory = posixpath.dirname(anchor) if anchor in files else ""
+    texts = [" ".join(argv)]
+    package = files.get(posixpath.join(directory, "package.json"))
+    try:
+        scripts = json.loads(package).get("scripts") if package else None
+    except (ValueError, AttributeError, RecursionError):
+        scripts = None
+    if isinstance(scripts, dict):
+        texts += [str(v) for k, v in scripts.items() if not _TEST_SCRIPT.search(str(k))]
+    found: list[str] = []
+    for text in texts:
+        for match in _START_ENV_FILE.finditer(text):
+            path = posixpath.normpath(posixpath.join(directory, match.group(2)))
+            if path not in files and not path.startswith(("..", "/")) and path not in found:
+                found.append(path)
+    return found
+
+
+def env_file_text(values: dict[str, str]) -> bytes:
+    """``values`` as a ``.env`` that Node's own parser, dotenv's and python-dotenv's
+    read alike: each quoted (single quotes, literal, where the value has none)."""
+    lines = []
+    for name, value in values.items():
+        if "'" not in value and "\n" not in value:
+            lines.append(f"{name}='{value}'")
+        else:
+            escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            lines.append(f'{name}="{escaped}"')
+    return ("\n".join(lines) + "\n").encode() if lines else b""
 
 
 def example_copies(files: dict[str, bytes]) -> dict[str, str]:

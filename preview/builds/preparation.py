@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from ..apps.configvars import dotenv_text
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
@@ -43,9 +44,11 @@ from .configdefaults import (
     GUNICORN_SHIM,
     ConfigDefaults,
     config_defaults,
+    env_file_text,
     env_files_needed,
     example_copies,
     gunicorn_settings,
+    start_env_files,
 )
 from .envcache import LAUNCH_CACHES
 from .remedies import Remedies
@@ -223,16 +226,22 @@ class Preparation:
         spec = self.spec
         anchor = spec.detection.detected_from if spec.detection is not None else ""
         given = {**dotenv_file(spec.files, anchor), **spec.extra}
-        provided = set(await trio.to_thread.run_sync(environment, self.settings.python))
-        provided -= set(given)
+        provided = await trio.to_thread.run_sync(environment, self.settings.python)
+        provided = {k: v for k, v in provided.items() if k not in given}
         self.config = config_defaults(spec.files, anchor, given, provided)
         for note in self.config.notes:
             await self._say(note)
         copies = example_copies(spec.files)
         empty = env_files_needed(spec.files)
-        if copies or empty:
+        # The env file its start names (node --env-file=.env): what the service gives.
+        named = start_env_files(spec.files, anchor, spec.argv)
+        if copies or empty or named:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
+            written |= dict.fromkeys(named, env_file_text(self._start_env(provided)))
             await trio.to_thread.run_sync(_write_missing, app_dir, written)
+        for target in named:
+            source = self.config.example or "the service's defaults"
+            await self._say(f"no {target}, which its start reads: written from {source}")
         for target, example in copies.items():
             await self._say(f"no {target}: using {example} (copied)")
         for target in empty:
@@ -250,6 +259,16 @@ class Preparation:
                     'under `if __name__ == "__main__":`, which a server never runs',
                     "system",
                 )
+
+    def _start_env(self, provided: dict[str, str]) -> dict[str, str]:
+        """What an env file the start names is written with: the configuration filled in
+        (the example's values, the service's defaults), and what the service gives for
+        the example's other names (its emptied DATABASE_URL: the preview's); never the
+        port and host, which the environment gives (Node's --env-file gives way to it)."""
+        example = self.config.example
+        named = dotenv_text(self.spec.files[example]) if example is not None else {}
+        values = {n: provided[n] for n in named if n in provided} | self.config.values
+        return {k: v for k, v in values.items() if k not in ("PORT", "HOST")}
 
     async def _build_output(self, lines: list[tuple[str, str]], stream: str) -> None:
         await self._broadcast.publish_lines(lines, "build", stream, utcnow())
