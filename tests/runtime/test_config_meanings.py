@@ -1,0 +1,265 @@
+"""Configuration under the names the app reads (issue 66): what a variable is, decided
+from its name, its use and the compose file (``configvars.meanings``), and given the
+value that matches what the service provides. Each rule with a fixture app of its shape;
+two real launches (a Django app on its private MariaDB by DB_ENGINE and DB_*, a Node app
+whose start is ``node --env-file=.env``)."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from preview.apps.configvars import (
+    DATABASE,
+    HOSTS,
+    OWN_PORT,
+    compose_database_names,
+    engine_value,
+    example_env_file,
+    example_rank,
+    meaning,
+    read_variables,
+    served_database,
+)
+from preview.backing import wanted_servers
+from preview.backing.mysql import mariadb_binary, mysql_environment
+from preview.backing.postgres import postgres_variables
+from preview.backing.wanted import MysqlWanted
+from preview.builds.appenv import compose_database_values
+from preview.builds.configdefaults import config_defaults, env_file_text, start_env_files
+
+from ..conftest import Service
+from .test_build import BUILD_WAIT, app_files, launched, messages
+from .test_sandbox import require_sandbox
+
+
+def _bytes(name: str) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in app_files(name).items()}
+
+
+# The private MariaDB's variables as the service gives them (backing.Backing.env: the
+# generic names its own, the app having no PostgreSQL driver), and its PostgreSQL's.
+MARIADB_ENV = mysql_environment(
+    MysqlWanted(accounts={"shop": "shop-secret"}, databases=["shop"], hosts={"mysql", "db"})
+)
+POSTGRES_ENV = postgres_variables({}, "127.0.0.1", 5432)
+
+
+# a. An example env file of any common spelling is read by one rule.
+
+
+@pytest.mark.parametrize(
+    "name",
+    [".env.example", ".env-example", ".env.sample", ".env_example", "example.env",
+     ".env.template", "env.example", ".env.dist", ".env.local.example", "dot-env-template"],
+)  # fmt: skip
+def test_an_example_env_file_of_any_spelling_is_one(name: str) -> None:
+    files = {"app.py": b"", name: b"A=1\n"}
+    assert example_rank(name) is not None
+    assert example_env_file(files, "app.py") == name
+
+
+def test_what_is_no_example_env_file_and_which_example_wins() -> None:
+    for name in ("env.py", ".env", ".envrc.example", "environment.example.ts",
+                 "env.template.yaml", "config.example.json"):  # fmt: skip
+        assert example_rank(name) is None, name
+    names = ["app.py", ".env.local.example", ".env-example", ".env.prod.example"]
+    files = dict.fromkeys(names, b"")
+    assert example_env_file(files, "app.py") == ".env-example"  # no other word first
+    files = {"app.py": b"", ".env.dist": b"", ".env.sample": b""}
+    assert example_env_file(files, "app.py") == ".env.sample"
+
+
+def test_a_dash_spelt_example_gives_the_variables_it_requires() -> None:
+    """A held-out app's .env-example went unread: six required variables "needed"."""
+    files = _bytes("env_dash_example")
+    found = config_defaults(files, "app.py", {}, {"PORT"})
+    assert found.example == ".env-example" and not found.missing
+    assert found.values["CURRENCY"] == "EUR" and len(found.values) == 6
+
+
+# b. The env file the start names is written when the upload lacks it.
+
+
+def test_the_env_file_a_start_names_is_found() -> None:
+    files = _bytes("node_env_file")
+    assert start_env_files(files, "package.json", ("npm", "start", "--silent")) == [".env"]
+    for start in (
+        "node --env-file .env.local src/index.js", "dotenv -e .env.local -- node a.js",
+        "env-cmd -f .env.local node a.js", "node --env-file=.env.local a.js",
+    ):  # fmt: skip
+        files = {"package.json": b'{"scripts": {"start": "%s"}}' % start.encode()}
+        assert start_env_files(files, "package.json", ("npm", "start")) == [".env.local"], start
+    present = {"package.json": b'{"scripts": {"start": "node --env-file=.env a.js"}}', ".env": b""}
+    assert start_env_files(present, "package.json", ("npm", "start")) == []
+    tests = {"package.json": b'{"scripts": {"test": "node --env-file=.env.test --test"}}'}
+    assert start_env_files(tests, "package.json", ("npm", "start")) == []
+    argv = ("node", "--env-file=config/.env", "server.js")  # a command, no package.json
+    assert start_env_files({"server.js": b""}, "server.js", argv) == ["config/.env"]
+
+
+def test_an_env_file_is_written_as_nodes_parser_and_dotenv_read_it() -> None:
+    text = env_file_text({"A": "plain # not a comment", "B": "it's", "C": "two\nlines"})
+    assert text == b"A='plain # not a comment'\nB=\"it's\"\nC=\"two\\nlines\"\n"
+    from preview.apps.configvars import dotenv_text
+
+    assert dotenv_text(text) == {"A": "plain # not a comment", "B": "it's", "C": "two\nlines"}
+
+
+async def test_a_node_start_on_env_file_gets_one_written(builder_service: Service) -> None:
+    """``node --env-file=.env`` where the upload has only .env.sample: node exited 9."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_env_file"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.app_get(body, "/")
+        assert answer.json() == {"greeting": "hello from the sample", "secretSet": True}
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(m.startswith("no .env, which its start reads") for m in said), said
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+# c. The generic database names are the database's whose driver the app has.
+
+
+def test_meanings_of_names() -> None:
+    assert meaning("DB_NAME") == meaning("DATABASE_NAME") == meaning("SQL_DATABASE")
+    assert meaning("DB_NAME").kind == DATABASE and meaning("DB_NAME").part == "name"
+    assert meaning("POSTGRES_DB").engine == "postgresql" and meaning("MYSQL_PWD").engine == "mysql"
+    assert meaning("PGHOST").part == "host" and meaning("DB_PASS").part == "password"
+    assert meaning("SQLALCHEMY_DATABASE_URI").part == "url"
+    for engine in ("DB_ENGINE", "SQL_ENGINE", "DB_TYPE", "DB_DIALECT", "DATABASE_CLIENT"):
+        assert meaning(engine).part == "engine", engine
+    for none in ("MONGO_DB_NAME", "REDIS_DB", "DB_POOL_SIZE", "SECRET_KEY", "PORT", "HOST"):
+        assert meaning(none) is None, none
+    assert meaning("DJANGO_ALLOWED_HOSTS").kind == HOSTS
+    assert meaning("APP_PORT").kind == OWN_PORT
+
+
+def test_the_mariadb_gives_the_generic_names_too() -> None:
+    assert MARIADB_ENV["DB_NAME"] == MARIADB_ENV["DATABASE_NAME"] == "shop"
+    assert MARIADB_ENV["DB_USER"] == "shop" and MARIADB_ENV["DB_PASSWORD"] == "shop-secret"
+    assert MARIADB_ENV["DB_HOST"] == "mysql" and MARIADB_ENV["DB_PORT"] == "3306"
+    served = served_database(MARIADB_ENV)
+    assert served is not None and served.engine == "mysql"
+    served = served_database(POSTGRES_ENV)
+    assert served is not None and served.engine == "postgresql" and served.name == "app"
+    assert served_database({"PORT": "3000"}) is None
+
+
+# d. The engine a settings file reads is the provided database's, in its framework's words.
+
+
+def test_the_engine_string_matches_the_database_and_the_framework() -> None:
+    assert engine_value("mysql", "DB_ENGINE", django=True) == "django.db.backends.mysql"
+    assert engine_value("postgresql", "DB_ENGINE", True) == "django.db.backends.postgresql"
+    assert engine_value("postgresql", "DB_TYPE", django=False) == "postgres"
+    assert engine_value("mysql", "DB_CLIENT", django=False) == "mysql2"
+    files = _bytes("django_mysql_db_env")
+    found = config_defaults(files, "manage.py", {}, dict(MARIADB_ENV))
+    assert found.values["DB_ENGINE"] == "django.db.backends.mysql"
+    assert "DB_NAME" not in found.values  # the service's own, not a default
+    found = config_defaults(files, "manage.py", {}, dict(POSTGRES_ENV))
+    assert found.values["DB_ENGINE"] == "django.db.backends.postgresql"
+    found = config_defaults(files, "manage.py", {}, {"PORT": "8000"})  # no server given
+    assert found.values["DB_ENGINE"] == "django.db.backends.sqlite3"
+    assert found.values["DB_NAME"] == "db.sqlite3"
+    given = config_defaults(files, "manage.py", {"DB_ENGINE": "x"}, dict(MARIADB_ENV))
+    assert "DB_ENGINE" not in given.values  # the app's own stays
+
+
+def test_a_database_part_under_a_name_of_its_own_is_the_served_ones() -> None:
+    """django-on-docker's SQL_ENGINE, SQL_DATABASE, SQL_USER …, read without defaults."""
+    settings = (
+        "import os\nDATABASES = {'default': {'ENGINE': os.environ.get('SQL_ENGINE'),\n"
+        "  'NAME': os.environ.get('SQL_DATABASE'), 'USER': os.environ.get('SQL_USER'),\n"
+        "  'PASSWORD': os.environ.get('SQL_PASSWORD'), 'HOST': os.environ.get('SQL_HOST'),\n"
+        "  'PORT': os.environ.get('SQL_PORT')}}\nimport django\n"
+    )
+    files = {"manage.py": b"", "app/settings.py": settings.encode(), ".env.sample": b"SQL_HOST=\n"}
+    found = config_defaults(files, "manage.py", {}, dict(POSTGRES_ENV))
+    assert found.values == {
+        "SQL_ENGINE": "django.db.backends.postgresql", "SQL_DATABASE": "app",
+        "SQL_USER": "postgres", "SQL_PASSWORD": "postgres", "SQL_HOST": "127.0.0.1",
+        "SQL_PORT": "5432",
+    }  # fmt: skip
+    assert any("by what their names say" in note for note in found.notes)
+
+
+async def test_a_django_app_on_db_engine_and_db_names_runs_on_its_mariadb(
+    builder_service: Service,
+) -> None:
+    """A held-out Django app read DB_NAME … for its MySQL, given only MYSQL_*; another
+    read its ENGINE from DB_ENGINE, given every DB_* but it."""
+    service = builder_service
+    require_sandbox(service)
+    if mariadb_binary() is None:
+        pytest.skip("mariadbd is not installed")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("django_mysql_db_env"))
+        events = await service.history(body["gid"])
+        assert body["status"] == "running", (
+            body["errorMessage"], body["errorLines"], messages(events, "system"),
+            messages(events, "app")[-20:],
+        )  # fmt: skip
+        added = await service.app_request(body, "POST", "/", content=b"apple")
+        assert added.status_code == 200, added.text
+        found = added.json()
+        assert found["vendor"] == "mysql" and "MariaDB" in found["version"]
+        assert found["database"] == "shop" and found["user"] == "shop@localhost"
+        assert found["items"] == ["apple"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+# e. Generic names a compose file maps onto a database service mean that database.
+
+
+def test_a_compose_files_generic_names_mean_its_database() -> None:
+    environment = {"HOST": "db", "PORT": "3306", "USER": "shop", "PASSWORD": "x",
+                   "DATABASE": "shop", "NAME": "my-api", "APP_PORT": "4000"}  # fmt: skip
+    assert compose_database_names(environment, {"db": "mysql"}) == {
+        "HOST": "host", "PORT": "port", "USER": "user", "PASSWORD": "password",
+        "DATABASE": "name",
+    }  # fmt: skip
+    assert compose_database_names(environment, {"cache": "mysql"}) == {}
+    prefixed = {"APP_DB_HOST": "mysql", "APP_DB_PORT": "3306", "APP_PORT": "4000"}
+    assert compose_database_names(prefixed, {"mysql": "mysql"}) == {
+        "APP_DB_HOST": "host", "APP_DB_PORT": "port",
+    }  # fmt: skip
+    files = _bytes("express_mysql_compose_env")
+    wanted = wanted_servers(files, "package.json", {})
+    assert wanted.mysql is not None and wanted.mysql.accounts["shop"] == "shop-secret"
+    # The account and database its own service names, where the server's names none.
+    own = dict(files)
+    server = b"    environment:\n      MYSQL"  # the db service's environment, and after it
+    own["docker-compose.yml"] = files["docker-compose.yml"].split(server)[0]
+    wanted = wanted_servers(own, "package.json", {})
+    assert wanted.mysql is not None and wanted.mysql.accounts == {"shop": "shop-secret"}
+    assert wanted.mysql.databases == ["shop"]
+    values = compose_database_values(files, {}, MARIADB_ENV)
+    assert values == {"HOST": "db", "PORT": "3306", "USER": "shop", "PASSWORD": "shop-secret",
+                      "DATABASE": "shop"}  # fmt: skip
+    # Its own server reads APP_PORT: the service's port goes there.
+    from preview.builds.appenv import _own_port_names
+
+    assert _own_port_names(files) == ["APP_PORT"]
+    # An app listening on $PORT keeps it: its database's port cannot be given there.
+    on_port = dict(files)
+    listen = files["index.js"].replace(b"process.env.APP_PORT || 4000", b"process.env.PORT")
+    on_port["index.js"] = listen
+    assert "PORT" not in compose_database_values(on_port, {}, MARIADB_ENV)
+    # Nothing of it without the database served.
+    assert compose_database_values(files, {}, {}) == {}
+
+
+# f. A host list read with a default (Csv(), env.list) is every host.
+
+
+def test_a_host_list_read_with_a_default_is_every_host() -> None:
+    files = _bytes("django_csv_hosts")
+    assert {"ALLOWED_HOSTS", "DJANGO_ALLOWED_HOSTS"} <= read_variables(files)
+    found = config_defaults(files, "manage.py", {}, set())
+    assert found.values["ALLOWED_HOSTS"] == "*" and found.values["DJANGO_ALLOWED_HOSTS"] == "*"
+    assert "ALLOWED_HOSTS" in found.generated
+    mine = config_defaults(files, "manage.py", {"ALLOWED_HOSTS": "shop.test"}, set())
+    assert "ALLOWED_HOSTS" not in mine.values  # the user's own .env stays
