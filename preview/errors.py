@@ -82,6 +82,11 @@ def error_response(error: PreviewError) -> tuple[int, list[tuple[str, str]], byt
         # The body was not read to its end (or where it ends is lost): the connection
         # cannot carry another request.
         headers.append(("Connection", "close"))
+    elif error.code == "too_many_streams":
+        # Closed at once: a client refused a stream (an EventSource retrying) asks again
+        # on a new connection, and a thousand refused ones held a thousand sockets until
+        # their keep-alive ran out.
+        headers.append(("Connection", "close"))
     body = json.dumps(error.to_json(), separators=(",", ":")).encode()
     return error.status_code, headers, body + b"\n"
 

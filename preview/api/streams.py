@@ -148,6 +148,7 @@ async def resume_point(
 async def stream_logs(gid: str) -> Response:
     state = services()
     user = state.user()
+    state.streams.check(user.id)  # 429 past the user's bound, before any lookup
     await owned_generation(gid, user)
     raw_after = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
     preview = await preview_for(gid, request.args.get("previewId"))
@@ -358,6 +359,7 @@ async def websocket_logs(gid: str) -> None:
     """
     state = services()
     user = state.user()
+    state.streams.check(user.id)  # 429 past the user's bound, before any lookup
     await owned_generation(gid, user)
     preview = await preview_for(gid, websocket.args.get("previewId"))
     assert state.store is not None

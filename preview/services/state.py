@@ -85,6 +85,14 @@ class StreamSlots:
 
     def take(self, user_id: str) -> StreamSlot:
         """A slot for a new stream of ``user_id``; 429 ``too_many_streams`` beyond the bound."""
+        self.check(user_id)
+        self._held[user_id] = self._held.get(user_id, 0) + 1
+        return StreamSlot(self, user_id)
+
+    def check(self, user_id: str) -> None:
+        """429 ``too_many_streams`` if ``user_id`` holds the most streams allowed: asked
+        first, before a stream's request costs a lookup of its preview (a client that
+        retries at once sent thousands)."""
         limit = self._settings.max_streams_per_user
         held = self._held.get(user_id, 0)
         if held >= limit:
@@ -94,8 +102,6 @@ class StreamSlots:
                 code="too_many_streams",
                 details={"limit": limit},
             )
-        self._held[user_id] = held + 1
-        return StreamSlot(self, user_id)
 
     def _release(self, user_id: str) -> None:
         held = self._held.get(user_id, 0) - 1

@@ -77,6 +77,7 @@ class StreamFastPath:
         query = dict(urllib.parse.parse_qsl(scope["query_string"].decode("latin-1")))
         try:
             user = caller.user(state)
+            state.streams.check(user.id)  # past the bound: the route's 429, no lookup
             await owned_generation(gid, user, state)
             raw_after = caller.named.get("last-event-id") or query.get("lastEventId")
             preview = await preview_for(gid, query.get("previewId"), state)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 
+import psutil
 import trio
 import trio_websocket
 
@@ -393,3 +395,47 @@ async def test_a_plain_request_to_the_websocket_stream_and_the_reverse_say_so(
             assert rejected.status_code == 400
             refusal = json.loads(rejected.body or b"{}")
             assert refusal["error"] == "websocket_not_accepted", refusal
+
+
+async def test_refused_streams_cost_nothing_that_outlives_them(settings: Settings) -> None:
+    """5,000 streams refused (429) past the user's bound, 200 at a time, each on a
+    connection of its own: each is closed by the service at once (it was kept alive,
+    a socket each, until its keep-alive ran out), and the service's memory and file
+    descriptors come back to what they were."""
+    object.__setattr__(settings, "max_streams_per_user", 1)
+    me = psutil.Process()
+    with trio.fail_after(180):
+        async with running_service(settings) as service:
+            gid, _ = await _launch(service, server_app())
+            url = f"/api/generations/{gid}/preview/logs/stream"
+            host, port = service.url.removeprefix("http://").split(":")
+            request = (
+                f"GET {url} HTTP/1.1\r\nHost: {host}\r\nAuthorization: "
+                f"{auth()['Authorization']}\r\n\r\n"
+            ).encode()
+            async with service.client.stream("GET", url, headers=auth()) as held:
+                assert held.status_code == 200
+
+                async def refused_ones(count: int) -> None:
+                    for _ in range(count):
+                        stream = await trio.open_tcp_stream(host, int(port))
+                        async with stream:
+                            await stream.send_all(request)
+                            answer = b""
+                            while chunk := await stream.receive_some(65536):
+                                answer += chunk  # until the service closes it
+                            assert answer.startswith(b"HTTP/1.1 429 "), answer[:200]
+
+                async def refused(total: int) -> None:
+                    async with trio.open_nursery() as nursery:
+                        for _ in range(200):
+                            nursery.start_soon(refused_ones, total // 200)
+
+                await refused(1000)  # what a first burst leaves (caches, arenas) is kept
+                gc.collect()
+                fds, rss = me.num_fds(), me.memory_info().rss
+                await refused(5000)
+                gc.collect()
+                assert me.num_fds() <= fds + 5
+                assert me.memory_info().rss - rss < 8 * 2**20
+            await service.stop(gid)
