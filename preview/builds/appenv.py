@@ -127,7 +127,8 @@ def app_environment(
     base = child_environment(cwd=app_dir, port=spec.port, python=python)
     database_url = base.pop("DATABASE_URL", None)
     anchor = spec.detection.detected_from if spec.detection is not None else ""
-    given = {**(defaults or {}), **dotenv_file(spec.files, anchor), **spec.extra}
+    own = {**dotenv_file(spec.files, anchor), **spec.extra}  # the user's, not filled in
+    given = {**(defaults or {}), **own}
     for name in [n for n in given if n in database_env and n not in spec.extra]:
         # Its author's container network, or a URL to fill in (``host:port``): ours instead.
         if _private_address(given[name]) or template_url(given[name]):
@@ -137,7 +138,7 @@ def app_environment(
     for name, value in database_env.items():
         env.setdefault(name, value)
     mapped = compose_database_values(spec.files, given, database_env)
-    env.update({k: v for k, v in mapped.items() if k not in given or k in _OURS})
+    env.update({k: v for k, v in mapped.items() if k not in own or k in _OURS})
     if "PORT" in mapped:  # the app's own server listens where it reads its port from
         env.update(dict.fromkeys(_own_port_names(spec.files), base["PORT"]))
     if database_url is not None and "DATABASE_URL" not in given:
@@ -205,8 +206,8 @@ def compose_database_values(
     """The names the app's compose service maps onto a database service the preview
     gives (``HOST: db``, ``PORT: 3306``, ``USER``, ``PASSWORD``, ``DATABASE`` beside it:
     ``configvars.compose_database_names``), with the values compose gives them there
-    (the server makes those accounts and databases; its names are the sandbox's); a port
-    not a number, the served one's. ``PORT`` among them only where the app's own server
+    (the server makes those accounts and databases), but the host and port: the served
+    one's. ``PORT`` among them only where the app's own server
     listens elsewhere than ``$PORT``: on a port of its own name (``APP_PORT``, given the
     service's), or on one written in its code (found where it listens, ``anyport``).
     An Express app got the service's PORT as its MySQL's port."""
@@ -229,10 +230,10 @@ def compose_database_values(
             continue
         environment = compose_environment(service, given)
         for variable, part in compose_database_names(environment, databases).items():
-            value = environment[variable]
-            if part == "port" and not value.strip().isdigit():
-                value = served.port
-            found[variable] = value
+            # Where it is, the served one's (a compose network's name is the sandbox's
+            # alone); who logs in to what, the compose file's (the server makes them).
+            where = served.part(part) if part in ("host", "port") else None
+            found[variable] = where or environment[variable]
     if "PORT" in found and not (_own_port_names(files) or _HARD_CODED_LISTEN.search(
         b"\n".join(d for p, d in files.items() if _SOURCE.search(p) and "node_modules/" not in p)
     )):  # fmt: skip

@@ -237,8 +237,8 @@ def test_a_compose_files_generic_names_mean_its_database() -> None:
     assert wanted.mysql is not None and wanted.mysql.accounts == {"shop": "shop-secret"}
     assert wanted.mysql.databases == ["shop"]
     values = compose_database_values(files, {}, MARIADB_ENV)
-    assert values == {"HOST": "db", "PORT": "3306", "USER": "shop", "PASSWORD": "shop-secret",
-                      "DATABASE": "shop"}  # fmt: skip
+    assert values == {"HOST": "mysql", "PORT": "3306", "USER": "shop",
+                      "PASSWORD": "shop-secret", "DATABASE": "shop"}  # fmt: skip
     # Its own server reads APP_PORT: the service's port goes there.
     from preview.builds.appenv import _own_port_names
 
@@ -263,3 +263,24 @@ def test_a_host_list_read_with_a_default_is_every_host() -> None:
     assert "ALLOWED_HOSTS" in found.generated
     mine = config_defaults(files, "manage.py", {"ALLOWED_HOSTS": "shop.test"}, set())
     assert "ALLOWED_HOSTS" not in mine.values  # the user's own .env stays
+
+
+async def test_an_express_app_reads_its_mysql_from_the_names_its_compose_file_gives(
+    builder_service: Service,
+) -> None:
+    """A held-out Express app read HOST/PORT/USER/PASSWORD for its MySQL, as its compose
+    file's app service sets them: it was given the service's own PORT as its database's."""
+    service = builder_service
+    require_sandbox(service)
+    if mariadb_binary() is None:
+        pytest.skip("mariadbd is not installed")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("express_mysql_compose_env"))
+        events = await service.history(body["gid"])
+        assert body["status"] == "running", (
+            body["errorMessage"], body["errorLines"], messages(events, "system"),
+        )  # fmt: skip
+        answer = await service.app_get(body, "/")
+        assert answer.status_code == 200, (answer.text, messages(events, "app")[-20:])
+        assert "MariaDB" in answer.json()["version"] and answer.json()["db"] == "shop"
+        assert (await service.stop(body["gid"])).status_code == 200
