@@ -23,13 +23,25 @@ from typing import Any
 from .secretfile import kept_secret
 from .settingsrules import check_settings
 
-__all__ = ["SETTINGS_HELP", "Settings", "unknown_env_names"]
+__all__ = [
+    "SETTINGS_HELP", "SOCKET_NAMES_MAX", "UNIX_SOCKET_PATH_MAX", "Settings", "unknown_env_names",
+]  # fmt: skip
 
 _PREFIX = "PREVIEW_"
 _KINDS: dict[str, type] = {"Path": Path, "str": str, "int": int, "float": float}
 # Names read by tools around the service rather than by Settings itself.
 _OTHER_KNOWN = {"PREVIEW_URL", "PREVIEW_TOKEN", "PREVIEW_CLI"}  # the client commands' own
 _OTHER_PREFIXES = ("PREVIEW_TEST_", "PREVIEW_BENCH_")  # the test suite's and benchmarks' own
+
+
+# A Unix socket's path: at most 107 bytes (sun_path, its NUL aside), or bind() and
+# connect() fail ("AF_UNIX path too long"), as do socat, PostgreSQL and libpq.
+UNIX_SOCKET_PATH_MAX = 107
+# The longest path the service makes below its sockets directory (``sockets_dir``): a
+# revision's forwarder (preview_<16 hex>-r<revision>-<attempt>/port-<port>.sock, 43
+# bytes and the two numbers' digits), a step's ways out (<name>-out/postgres.sock), a
+# preview's servers (<id>-svc/mysql/mysqld.sock), its PostgreSQL's (<id>-pg/.s.PGSQL.5432).
+SOCKET_NAMES_MAX = 56
 
 
 _NODE_ID_HELP = (
@@ -374,6 +386,19 @@ class Settings:
             return Path(self.run_dir)
         key = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:12]
         return Path(tempfile.gettempdir()) / f"preview-{key}"
+
+    @property
+    def sockets_dir(self) -> Path:
+        """Every Unix socket the service makes (the previews' forwarders, their ways out,
+        their servers'): ``.sockets`` in the previews' directory, or, where a socket's path
+        there could pass ``UNIX_SOCKET_PATH_MAX`` (a long run dir), a directory of the
+        service's own in the temp dir, named by a hash of the previews' directory. Where
+        neither fits, the service is refused at start (``runtime.previews_dir_problem``)."""
+        inside = self.previews_dir / ".sockets"
+        if len(os.fsencode(inside)) + SOCKET_NAMES_MAX <= UNIX_SOCKET_PATH_MAX:
+            return inside
+        key = hashlib.sha256(os.fsencode(self.previews_dir)).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"preview-{key}-sockets"
 
     @property
     def env_cache_dir(self) -> Path:  # built app environments, uv's and npm's caches

@@ -111,13 +111,16 @@ async def _run_to_end(
 
 
 def _confined(
-    isolation: Isolation, settings: Settings, name: str, work_dir: Path, uid_slot: int
-) -> Confinement | None:
+    isolation: Isolation, settings: Settings, name: str, work_dir: Path, uid_slot: int,
+    writable: tuple[Path, ...] = (),
+) -> Confinement | None:  # fmt: skip
     """A sandbox for the server's programs, which need their uid to have an account: a
     ``passwd`` of its own in its ``/etc`` (whose entries are bound one by one, not as
     the one copy the other sandboxes share, which has no ``passwd``)."""
     isolation = replace(isolation, etc_dir=None)
-    confinement = isolation.confine_step(settings, name, work_dir=work_dir, uid_slot=uid_slot)
+    confinement = isolation.confine_step(
+        settings, name, work_dir=work_dir, uid_slot=uid_slot, writable=writable
+    )
     if confinement is not None:
         uids = dict.fromkeys((host_uid(uid_slot), INSIDE_UID))
         accounts = "".join(f"{SUPERUSER}:x:{uid}:{uid}::/nonexistent:/bin/false\n" for uid in uids)
@@ -175,13 +178,16 @@ class PrivateServer:
     up (:meth:`wait`: the relay's logins wait for it, so that the launch need not)."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root  # its tmpfs: data/ and the socket
+        self.root = root  # its tmpfs: data/
+        # Its socket's (``-k``): ``run_private_server`` puts it in the service's sockets
+        # directory, where a socket's path is short enough (settings.sockets_dir).
+        self.socket_dir = root
         self.ready = trio.Event()  # set when it accepts connections, or failed to start
         self.failure: str | None = None
 
     @property
     def socket_path(self) -> Path:
-        return self.root / ".s.PGSQL.5432"
+        return self.socket_dir / ".s.PGSQL.5432"
 
     async def wait(self) -> None:
         """Return once it accepts connections; :class:`ServerFailed` if it could not."""
@@ -191,6 +197,11 @@ class PrivateServer:
 
     async def connect(self) -> trio.SocketStream:
         return await trio.open_unix_socket(str(self.socket_path))
+
+
+def _fresh_socket_dir(directory: Path) -> None:
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(mode=0o700, parents=True)  # its uid's: Confinement.prepare gives it
 
 
 def _copy_template(template: Path, root: Path, quota: int) -> None:
@@ -214,12 +225,14 @@ async def run_private_server(
     once it accepts connections; runs until cancelled, then ends it and removes its
     root. :class:`ServerFailed` (also ``server.failure``) when it cannot start."""
     root = server.root
+    sockets = server.socket_dir = settings.sockets_dir / name
     quota = max(settings.disk_limit_mb * 1024 * 1024, _MIN_DISK)
     try:
         template = await ensure_template(bin_dir, settings, isolation)
         await trio.to_thread.run_sync(_copy_template, template, root, quota)
-        confinement = _confined(isolation, settings, name, root, uid_slot)
-        argv = [str(bin_dir / "postgres"), "-D", str(root / "data"), "-k", str(root)]
+        await trio.to_thread.run_sync(_fresh_socket_dir, sockets)
+        confinement = _confined(isolation, settings, name, root, uid_slot, (sockets,))
+        argv = [str(bin_dir / "postgres"), "-D", str(root / "data"), "-k", str(sockets)]
         for setting in _SETTINGS:
             argv += ["-c", setting]
         limits = ChildLimits(memory_bytes=max(settings.memory_limit_mb, 512) * 1024 * 1024)
@@ -255,6 +268,7 @@ async def run_private_server(
         server.ready.set()
         with trio.CancelScope(shield=True), trio.move_on_after(30):
             await trio.to_thread.run_sync(remove_tree, root)
+            await trio.to_thread.run_sync(shutil.rmtree, sockets, True)
 
 
 class PrivateLogins:
@@ -315,7 +329,7 @@ class PrivateLogins:
         import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
 
         return psycopg.connect(
-            host=str(self._server.root), user=SUPERUSER, dbname=database, autocommit=True,
+            host=str(self._server.socket_dir), user=SUPERUSER, dbname=database, autocommit=True,
             connect_timeout=10,
         )  # fmt: skip
 
@@ -324,7 +338,7 @@ class PrivateLogins:
         from psycopg import sql
 
         with psycopg.connect(
-            host=str(self._server.root), user=SUPERUSER, dbname="postgres", autocommit=True,
+            host=str(self._server.socket_dir), user=SUPERUSER, dbname="postgres", autocommit=True,
             connect_timeout=10,
         ) as admin:  # fmt: skip
             found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
@@ -337,7 +351,7 @@ class PrivateLogins:
                     sql.SQL("CREATE DATABASE {}{}").format(sql.Identifier(database), fast)
                 )
                 with psycopg.connect(
-                    host=str(self._server.root), user=SUPERUSER, dbname=database,
+                    host=str(self._server.socket_dir), user=SUPERUSER, dbname=database,
                     autocommit=True, connect_timeout=10,
                 ) as inside:  # fmt: skip
                     add_common_extensions(inside)

@@ -89,7 +89,7 @@ class BackingServers:
         self._uid_slot = spec.port  # its port, which names its host uid
         self._settings = settings
         self._isolation = isolation
-        self.directory = settings.previews_dir / ".sockets" / f"{preview_id}-svc"
+        self.directory = settings.sockets_dir / f"{preview_id}-svc"
         self.env: dict[str, str] = {}  # fills what the app leaves unset
         self.problem: str | None = None  # set: the launch fails with it
         self.mounts: ServiceMounts | None = None

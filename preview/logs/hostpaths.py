@@ -104,6 +104,7 @@ class HostPaths:
         previews_dir: os.PathLike[str],
         env_root: os.PathLike[str],
         python: str,
+        sockets_dir: os.PathLike[str] | None = None,
     ) -> HostPaths:
         """The paths of this service (its settings') and this process's interpreter."""
         interpreters = {sys.executable, python} if os.path.isabs(python) else {sys.executable}
@@ -119,7 +120,8 @@ class HostPaths:
             env_root=env_root,
             interpreters=interpreters,
             prefixes=prefixes,
-            service_dirs=(data_dir, previews_dir, env_root),
+            # Its sockets' too (settings.sockets_dir: apart, when the run dir is long).
+            service_dirs=[data_dir, previews_dir, env_root, *filter(None, [sockets_dir])],
         )
 
     def __call__(self, text: str) -> str:

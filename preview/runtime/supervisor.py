@@ -30,6 +30,7 @@ from ..sandbox.appdir import remove_tree
 from ..sandbox.bubblewrap import untraversable_parent
 from ..sandbox.isolation import Isolation
 from ..sandbox.outbound import copy_system_etc
+from ..sandbox.socketsdir import make_sockets_dir, remove_sockets_dir, sockets_dir_problem
 from ..settings import Settings
 from ..store import Generation, GenerationGone, LogRetention, PreviewInstance, Store
 from ..store.revisions import latest_tree
@@ -140,6 +141,7 @@ class Supervisor:
                     await trio.to_thread.run_sync(self.isolation.cgroups.remove_parents)
                 if not self._runtimes:  # every preview has removed its own directory
                     await trio.to_thread.run_sync(remove_tree, self.settings.previews_dir)
+                    await trio.to_thread.run_sync(remove_sockets_dir, self.settings)
             self._closed.set()
 
     async def env_builder(self) -> EnvBuilder:
@@ -406,6 +408,8 @@ class Supervisor:
         previews_dir = self.settings.previews_dir
         await trio.to_thread.run_sync(remove_tree, previews_dir)  # tmpfs quotas too
         await trio.to_thread.run_sync(_make_previews_dir, previews_dir, self.isolation.etc_dir)
+        if self.settings.sandbox != "off":  # unsandboxed previews use no socket
+            await trio.to_thread.run_sync(make_sockets_dir, self.settings)
 
 
 class PreviewsDirUnusable(RuntimeError):
@@ -416,9 +420,13 @@ def previews_dir_problem(settings: Settings) -> str | None:
     """Why the previews could not reach their directories (said at start), else None.
     Run as root, the service gives each preview a uid of its own (sandboxed, and
     unsandboxed where it can): under a parent such a uid cannot traverse, every
-    revision's files and sockets were refused to it, and found only at the first one."""
-    if os.geteuid() != 0 or settings.sandbox == "off":
+    revision's files and sockets were refused to it, and found only at the first one.
+    Sandboxed, its sockets' paths must be short enough (``sandbox.socketsdir``)."""
+    if settings.sandbox == "off":
         return None
+    problem = sockets_dir_problem(settings)
+    if problem is not None or os.geteuid() != 0:
+        return problem
     path = settings.previews_dir
     parent = untraversable_parent(path)
     if parent is None:
@@ -436,6 +444,5 @@ def _make_previews_dir(path: Path, etc_dir: Path | None) -> None:
     # Traversable, not listable: each sandboxed uid reaches its own directory only.
     path.mkdir(parents=True, exist_ok=True, mode=0o711)
     path.chmod(0o711)
-    (path / ".sockets").mkdir(mode=0o711, exist_ok=True)
     if etc_dir is not None:
         copy_system_etc(etc_dir)

@@ -121,7 +121,7 @@ class Isolation:
         """An app's: its HTTP forwarder, its port's uid, its ways out."""
         if self.tools is None:
             return None
-        sockets = settings.previews_dir / ".sockets"
+        sockets = settings.sockets_dir  # short enough for a socket's path
         return Confinement(
             self,
             settings,
@@ -162,9 +162,7 @@ class Isolation:
             read_only=tuple(dict.fromkeys((*self.read_only, *read_only))),
             writable=writable,
             tools=tools,
-            outbound_dir=(
-                settings.previews_dir / ".sockets" / f"{name}-out" if outbound.opened else None
-            ),
+            outbound_dir=settings.sockets_dir / f"{name}-out" if outbound.opened else None,
             outbound=outbound,
             limits=limits,
         )
@@ -258,7 +256,7 @@ class Confinement:
             )
         assert self.isolation.tools is not None
         # Below these, the sandboxed code's own entries: never a link followed there.
-        anchors = (settings.previews_dir, settings.env_cache_dir)
+        anchors = (settings.previews_dir, settings.sockets_dir, settings.env_cache_dir)
         command = sandboxed_command(
             self.isolation.tools,
             argv,

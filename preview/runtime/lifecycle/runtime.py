@@ -86,6 +86,7 @@ class PreviewRuntime:
         self.host_paths = HostPaths.of_service(
             app_dir=self.temp_dir, data_dir=settings.data_dir, previews_dir=settings.previews_dir,
             env_root=settings.env_cache_dir, python=settings.python,
+            sockets_dir=settings.sockets_dir,
         )  # fmt: skip
         self.broadcast = LogBroadcast(
             ring_size=settings.max_log_lines, subscriber_buffer=settings.subscriber_buffer,
