@@ -9,12 +9,18 @@ the cookie the browser already has: no token in JavaScript, none in a URL.
 
 Run it (then open http://127.0.0.1:8080/ and sign in as anyone)::
 
-    python examples/embedding/host.py
+    python examples/embedding/host.py                      # on 127.0.0.1:8080
+    python examples/embedding/host.py --bind 0.0.0.0:9000  # elsewhere
+    HOST_BIND=0.0.0.0:9000 python examples/embedding/host.py
+
+The bind address is ``--bind``, else ``$HOST_BIND``, else ``127.0.0.1:8080``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +30,7 @@ from preview import JWTAuthenticator, Settings, User, create_app
 from preview.errors import Unauthorized
 
 HOST_COOKIE = "host_session"
+DEFAULT_BIND = "127.0.0.1:8080"
 PAGE = Path(__file__).with_name("terminal.html")
 
 
@@ -157,13 +164,25 @@ async def _answer(
     await send({"type": "http.response.body", "body": body})
 
 
+def bind_address(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """Where the host listens: ``--bind HOST:PORT``, else ``$HOST_BIND``, else 127.0.0.1:8080."""
+    environ = os.environ if environ is None else environ
+    parser = argparse.ArgumentParser(description="The embedding example: a host app.")
+    parser.add_argument(
+        "--bind",
+        default=environ.get("HOST_BIND") or DEFAULT_BIND,
+        help=f"HOST:PORT to listen on (default: $HOST_BIND, else {DEFAULT_BIND})",
+    )
+    return parser.parse_args(argv).bind
+
+
 def main() -> None:  # pragma: no cover - the interactive way to try it
     import trio
     from hypercorn.config import Config
     from hypercorn.trio import serve
 
     config = Config()
-    config.bind = ["127.0.0.1:8080"]
+    config.bind = [bind_address()]
     trio.run(serve, Host(Settings.from_env()), config)
 
 

@@ -1,5 +1,5 @@
 """The API describes itself (issue 26, item 9): ``/api/openapi.json`` is a valid OpenAPI 3.1
-document, and it says what the service's Quart routes and the README's API table say,
+document, and it says what the service's Quart routes and the API table (docs/api.md) say,
 both ways: every route and method, every query parameter, every error code, and nothing
 else. ``/api/docs`` renders it with nothing fetched from elsewhere."""
 
@@ -21,14 +21,14 @@ from preview.settings import Settings
 from ..conftest import Service, auth
 from ..ui_helpers import browser_page, in_browser, require_browser
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+README = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()  # the API table
 _PROXY = "/api/generations/{gid}/preview/proxy/{path}"
 _HTTP = {"get", "put", "post", "delete", "patch"}  # head and options: the proxy's alone
 Op = tuple[str, str]
 
 
 def _table() -> list[tuple[list[Op], str]]:
-    """The README's API table: each row's operations (method, path) and its text."""
+    """The API table (docs/api.md): each row's operations (method, path) and its text."""
     start = README.index("| method and path | does |")
     rows = README[start : README.index("\n\n", start)].splitlines()[2:]
     table = []
