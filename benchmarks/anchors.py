@@ -527,7 +527,7 @@ def _service_targets(
 
 
 def table(result: dict[str, Any]) -> str:
-    """The README's table: one row per target, each connection count's figures."""
+    """A round's table (benchmarks/HISTORY.md): a row per target, each connection count's."""
     if "skipped" in result:
         return f"(anchors skipped: {result['skipped']})"
     lines = [

@@ -3,7 +3,7 @@ service side by side (issue 25's p99 at one connection, counted rather than read
 percentile).
 
 At one connection a `wrk` run of 2 s makes 3,000-4,000 calls; its p99 is the 30th-40th
-slowest, and the app itself answers about one call in 100 ms late (benchmarks/README.md,
+slowest, and the app itself answers about one call in 100 ms late (benchmarks/HISTORY.md,
 the proxy's twentieth round): so p99 reads whether the proxy's own late calls, added to
 the app's, pass that rank, and moves by a millisecond with a handful of calls. Here a
 client of ours makes ``--calls`` sequential calls a round on one kept-alive connection

@@ -143,7 +143,7 @@ def create_app(
     async def _start() -> None:
         follow_parent_death()  # a Hypercorn worker ends with its master, previews too
         for name in unknown_env_names():
-            _log.warning("unknown setting %s is ignored (see README: Settings)", name)
+            _log.warning("unknown setting %s is ignored (see docs/operating.md: Settings)", name)
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         settings.data_dir.chmod(0o700)  # the database, the secret: the service's alone
         # Before the reconciliation, which would end another live service's previews.

@@ -1,7 +1,7 @@
 """Settings: every ``PREVIEW_*`` environment variable, its default, unit and help.
 
 ``Settings.from_env()`` reads them once at start. Each field of :class:`Settings` is one
-variable (``port_min`` is ``PREVIEW_PORT_MIN``); ``SETTINGS_HELP`` is the table the README
+variable (``port_min`` is ``PREVIEW_PORT_MIN``); ``SETTINGS_HELP`` is the table docs/operating.md
 and ``preview serve --help-settings`` print. Unknown ``PREVIEW_*`` names are returned by
 :func:`unknown_env_names` so the service can report them at start.
 """

@@ -1,6 +1,6 @@
 """An idle ``preview serve`` imports only what serving needs (issue 25: its idle RSS was
 96 MiB against its peer's 50). The modules below load when a preview first uses them;
-imported at start they cost ~11 MiB of RSS (benchmarks/README.md, "Idle memory")."""
+imported at start they cost ~11 MiB of RSS (benchmarks/HISTORY.md, "Idle memory")."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ paths that answer before Quart: the log stream, the envelope, the path proxy), i
 ``<path:path>`` to the wrong path, leaves the WebSocket routes out, and its docs page
 loads Swagger UI from a CDN with an inline script. ``tests/api/test_openapi.py`` keeps
 this one honest instead: it validates it (openapi-spec-validator) and checks it against
-the Quart routes and the README's API table both ways (every route, query parameter and
+the Quart routes and the API table of docs/api.md both ways (every route, query parameter and
 error code, and nothing else).
 """
 
@@ -76,7 +76,7 @@ def _merge(*groups: dict[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
 
 
 # (method, path, summary, query parameters, JSON body?, its own errors). The path is the
-# README table's; methods "*" is every method of the transparent proxy.
+# API table's (docs/api.md); methods "*" is every method of the transparent proxy.
 OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str, ...]]]] = [
     ("post", "/api/generations", "Upload a generation (JSON, zip or tar.gz)", ("projectId",),
      True, _merge(_JSON, {
@@ -196,7 +196,7 @@ _STR = {"type": "string"}
 _ARGV = {"type": "array", "items": _STR, "minItems": 1, "maxItems": 64}
 _NAMES = {"type": "object", "additionalProperties": _STR}
 _ARCHIVES = ("application/zip", "application/gzip", "application/x-tar")
-# The JSON bodies, as the README's rows give them.
+# The JSON bodies, as the rows of docs/api.md give them.
 _BODIES: dict[str, dict[str, Any]] = {
     "/api/generations": {"type": "object", "required": ["files"],
                          "properties": {"projectId": _STR, "files": _NAMES}},
@@ -337,7 +337,7 @@ def openapi_document() -> dict[str, Any]:
             "title": "Preview service",
             "version": "1",
             "description": "Upload a generated backend, launch it in a sandbox, follow its "
-            "log, call it. Errors always have the shape of the Error schema; the README's "
+            "log, call it. Errors always have the shape of the Error schema; docs/api.md's "
             "API table says the rest.",
         },
         "paths": paths,

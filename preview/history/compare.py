@@ -1,6 +1,6 @@
 """Two answers to one request compared (a kept one and its replay): :func:`compare_answers`.
 
-The rule, stated once (the README's *Request history* says it too):
+The rule, stated once (docs/using.md's *Request history* says it too):
 
 * **status**: compared as is.
 * **headers**: compared by name (values of a repeated header joined), except those that

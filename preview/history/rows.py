@@ -7,7 +7,7 @@ slices): masked, its heads as JSON, a tuple in ``ROW_FIELDS`` order, so that the
 thread holding the GIL only inserts. Shaping a batch of hundreds there held the GIL for
 milliseconds, and every proxied call meanwhile waited for it after each of its system
 calls; shaped by the writer's task in one go, a batch was a burst of turns each call
-waited behind (benchmarks/README.md, the proxy's "sixth" and "seventh round").
+waited behind (benchmarks/HISTORY.md, the proxy's "sixth" and "seventh round").
 """
 
 from __future__ import annotations

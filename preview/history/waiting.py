@@ -9,7 +9,7 @@ behind the batch), each preview's newest first and only as many as its bounds ke
 Shaped by each call, a row cost a proxied call 50-70 µs of CPU on a 2-core VM where the
 same shaping in a run of rows costs 18 µs: the call's shaping ran with the caches cold
 (the app, the load client and the kernel's work between two calls), and the rows of a
-preview past its bound were shaped only to be cut (benchmarks/README.md, the proxy's
+preview past its bound were shaped only to be cut (benchmarks/HISTORY.md, the proxy's
 "twenty-ninth round").
 """
 
@@ -31,7 +31,7 @@ _SLICE = 0.0002  # s of shaping between two checkpoints
 # A request whose bodies' samples hold this much or more is shaped by its call, as
 # before: masking a large body (RE2's scans, a parse where a credential's name is
 # found) takes hundreds of µs to milliseconds, one row a slice would hold the loop for
-# at once (a large JSON answer's p99 at one connection +3-5 ms, benchmarks/README.md,
+# at once (a large JSON answer's p99 at one connection +3-5 ms, benchmarks/HISTORY.md,
 # the proxy's "twenty-ninth round"), and an asset's sample is let go at once (its size
 # alone is kept) rather than held until the batch.
 SHAPED_AT_ONCE = 4096

@@ -84,7 +84,7 @@ class CgroupRoot:
         # process gets (measured on a busy 2-core VM: an app alone in a cgroup served
         # 0.4-0.5x the requests of the same app outside one, quota or none, and 4x with
         # ten times the weight; the seccomp filter and bubblewrap cost nothing measurable;
-        # benchmarks/README.md). As many processes' weight as there are CPUs: previews
+        # benchmarks/HISTORY.md). As many processes' weight as there are CPUs: previews
         # compete as unconfined apps would; each stays within its own quota and limits,
         # and the service (one process, one core's use at most) keeps cpus/(cpus+1) of
         # a core under full contention: about all it can use.

@@ -67,7 +67,7 @@ class Pace:
     here), a writer thread working a millisecond or more at once made the proxied call
     under way late by about as long: the kernel queues the woken caller or app behind
     the thread, whichever core it ran on (a process, ``nice`` or a cgroup's share does
-    the same; benchmarks/README.md, the proxy's twentieth to twenty-fourth rounds). A
+    the same; benchmarks/HISTORY.md, the proxy's twentieth to twenty-fourth rounds). A
     slice of a quarter of a millisecond delays a call by that at most, and a rest of a
     millisecond, longer than a call, lets it pass before the next one. So a batch of a
     trickle (the log's after its linger, the request history's) takes a few times as
@@ -78,7 +78,7 @@ class Pace:
     the core): an app at ``SCHED_BATCH`` (``sandbox.child``) woken by a call does not
     preempt the thread, and waited out its time slice, milliseconds, behind the rest of
     a batch of large rows (the request history's 64 KiB samples: a large JSON answer's
-    p99 at one connection +9-13 ms, now +1; benchmarks/README.md, the twenty-eighth
+    p99 at one connection +9-13 ms, now +1; benchmarks/HISTORY.md, the twenty-eighth
     round). Called between statements, in the store's worker thread."""
 
     def __init__(self, hurried: Callable[[], bool]) -> None:

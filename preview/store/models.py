@@ -6,7 +6,7 @@ instances hold the row's values as attributes, and the class's attributes of the
 names are the table's columns, for queries (``select(PreviewInstance).where(
 PreviewInstance.status == "running")``). No ORM: the store builds records from rows and
 writes them with Core statements; SQLAlchemy's ORM alone was ~6 MiB of the service's
-idle memory (benchmarks/README.md, "Idle memory").
+idle memory (benchmarks/HISTORY.md, "Idle memory").
 
 Timestamps are naive UTC (``datetime.utcnow``-style) so SQLite and PostgreSQL store
 them alike; the API formats them with a ``Z``.
