@@ -24,6 +24,7 @@ import trio
 from hypercorn.config import Config
 from hypercorn.logging import AccessLogAtoms, Logger
 from hypercorn.trio import serve as hypercorn_serve
+from hypercorn.utils import LifespanFailureError
 from quart import Quart
 
 from .app import CONTROLS, create_app
@@ -42,12 +43,16 @@ _SWITCH_INTERVAL = 0.0005  # s: the GIL handed between threads (Python's default
 _SERVE_TOKEN_LIFETIME = 30 * 86400  # s
 
 
+class ServiceDidNotStart(RuntimeError):
+    """The app's start (``before_serving``) failed: its reason, said in one line."""
+
+
 def serve_command(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; 1 when the database cannot be reached or another
     service serves from the data dir."""
     try:
         return _serve_command(args)
-    except (DatabaseUnavailable, DataDirInUse, PreviewsDirUnusable) as error:
+    except (DatabaseUnavailable, DataDirInUse, PreviewsDirUnusable, ServiceDidNotStart) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
@@ -112,6 +117,12 @@ async def _serve(settings: Settings, config: Config) -> None:
         )
         try:
             await _serve_app(create_app(settings, store=store), settings, config)
+        except* LifespanFailureError as group:  # the app's start failed: its reason, one line
+            failure: BaseException = group
+            while isinstance(failure, BaseExceptionGroup):  # (nested: one a nursery)
+                failure = failure.exceptions[0]
+            said = str(failure).partition("'")[2].removesuffix("'")
+            raise ServiceDidNotStart(said or "its start failed (see the log above)") from None
         finally:
             with trio.CancelScope(shield=True), trio.move_on_after(_STORE_CLOSE_TIMEOUT):
                 await store.aclose()

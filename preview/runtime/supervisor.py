@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import stat
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -407,7 +408,15 @@ class Supervisor:
             raise PreviewsDirUnusable(problem)
         previews_dir = self.settings.previews_dir
         await trio.to_thread.run_sync(remove_tree, previews_dir)  # tmpfs quotas too
-        await trio.to_thread.run_sync(_make_previews_dir, previews_dir, self.isolation.etc_dir)
+        try:
+            await trio.to_thread.run_sync(_make_previews_dir, previews_dir, self.isolation.etc_dir)
+        except (OSError, shutil.Error) as error:  # shutil.Error: copytree's, one per file
+            first = error.args[0][0][2] if isinstance(error, shutil.Error) else str(error)
+            cause = "no space left on its disk" if "No space left" in first else first
+            raise PreviewsDirUnusable(
+                f"the previews' directory {previews_dir} could not be made: {cause}"
+                " (PREVIEW_RUN_DIR sets where it is)"
+            ) from None
         if self.settings.sandbox != "off":  # unsandboxed previews use no socket
             await trio.to_thread.run_sync(make_sockets_dir, self.settings)
 

@@ -22,6 +22,7 @@ from preview import Settings
 from preview.store.datadir import DataDirInUse, hold_data_dir, release_data_dir
 
 from ..conftest import SECRET, SERVER_COMMAND, running_service, server_app
+from ..outages import tmpfs
 
 
 def _serve_env(settings: Settings) -> dict[str, str]:
@@ -142,3 +143,24 @@ async def test_a_run_dir_the_previews_cannot_reach_is_refused_at_start(
                 launched = await service.launch(gid, command=SERVER_COMMAND)
                 assert launched.json()["status"] == "running", launched.text
                 assert (await service.stop(gid)).status_code == 200
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+async def test_a_run_dir_with_no_space_is_one_line_at_start(settings: Settings) -> None:
+    """The previews' directory could not be made (the copy of /etc each sandbox binds
+    did not fit): the service ended with Hypercorn's lifespan failure and a copytree's
+    list of errors; now its last line names the directory and the cause."""
+    with tempfile.TemporaryDirectory(prefix="run-", dir="/tmp") as made, tmpfs(Path(made), "64k"):
+        run_dir = Path(made) / "previews"
+        env = _serve_env(settings) | {"PREVIEW_RUN_DIR": str(run_dir)}
+        with trio.fail_after(60):
+            done = await trio.run_process(
+                [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0"],
+                env=env, capture_stdout=True, capture_stderr=True, check=False,
+            )  # fmt: skip
+    error = done.stderr.decode()
+    assert done.returncode == 1, error
+    assert error.splitlines()[-1] == (
+        f"error: the previews' directory {run_dir} could not be made: no space left on its"
+        " disk (PREVIEW_RUN_DIR sets where it is)"
+    ), error
