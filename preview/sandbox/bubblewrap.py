@@ -198,6 +198,8 @@ def untraversable_parent(path: Path) -> Path | None:
             mode = os.stat(directory).st_mode
         except FileNotFoundError:
             return None  # made by the service, 0711
+        except OSError:  # (a name too long): the start's other checks say what is wrong
+            return None
         if not mode & 0o001:
             return directory
     return None
