@@ -179,7 +179,7 @@ def _freeze_startup_heap() -> None:
     Modules, the app and the database engine are most of the heap. A full collection
     walks all of it and stops the loop meanwhile: 75-150 ms every second or so while
     100 streams are busy, which was most of their p99 latency. Frozen, such a pass
-    takes 2-13 ms (benchmarks/README.md, "Garbage collection").
+    takes 2-13 ms (benchmarks/HISTORY.md, "Garbage collection").
     """
     gc.collect()
     gc.freeze()
@@ -202,7 +202,7 @@ def _serve_command(args: argparse.Namespace) -> int:
             config.accesslog = logging.getLogger("hypercorn.access")
     # The event loop shares the GIL with the store's writer threads: at Python's default
     # switch interval (5 ms) a call whose answer came waits up to that long for a writer
-    # thread's turn to end (benchmarks/README.md: the proxy's p99 at one connection).
+    # thread's turn to end (benchmarks/HISTORY.md: the proxy's p99 at one connection).
     sys.setswitchinterval(_SWITCH_INTERVAL)
     trio.run(_serve, settings, config)
     return 0

@@ -38,7 +38,7 @@ LAYERS: list[set[str]] = [
 ]
 # No line count per module: a module ends where its concept ends (trio/_core/_run.py is
 # long and one thing); a count only invited code packed to fit it.
-MAX_PACKAGE_MODULES = 12
+MAX_PACKAGE_MODULES = 14  # sandbox: 13, each one part (socketsdir: where its sockets fit)
 
 
 def _modules() -> dict[str, Path]:
