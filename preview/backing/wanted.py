@@ -13,8 +13,11 @@ creates.
 
 Redis is wanted for a Redis client in the dependencies, a ``redis://`` URL or a
 ``REDIS_*`` variable in the configuration, or a compose service running Redis. MySQL is
-wanted for a MySQL driver *and* a ``mysql://`` URL, ``MYSQL_*`` variables or a compose
-service running MySQL/MariaDB: a driver alone (SQLAlchemy lists several) is no sign.
+wanted for a MySQL driver *and* a ``mysql://`` URL, ``MYSQL_*`` variables, an engine's
+variable naming it (``DB_ENGINE=django.db.backends.mysql``: ``configvars.meaning``) or a
+compose service running MySQL/MariaDB: a driver alone (SQLAlchemy lists several) is no
+sign. The generic names the app's own compose service gives beside a host naming that
+service (``HOST: db``, ``USER``, ``PASSWORD``, ``DATABASE``) are its account and database.
 MongoDB is wanted for a MongoDB client in the dependencies, unless the configuration
 gives a URL of a server elsewhere: none can be given (:attr:`Wanted.mongo` says why).
 """
@@ -32,6 +35,7 @@ from ..apps.configvars import (
     dotenv_text,
     example_env_file,
     interpolated,
+    meaning,
     template_url,
 )
 from ..generations import loads_bounded
@@ -92,6 +96,8 @@ _ORM_NAMES = {
     "password": "MYSQL_PASSWORD", "passwd": "MYSQL_PASSWORD", "database": "MYSQL_DATABASE",
     "db": "MYSQL_DATABASE", "name": "MYSQL_DATABASE",
 }  # fmt: skip
+# An engine's value that names MySQL (configvars.meaning: DB_ENGINE, DB_TYPE, DB_CLIENT).
+_NAMES_MYSQL = re.compile(r"(?:^|[.:_-])(?:mysql2?|mariadb)\b", re.IGNORECASE)
 # A database's part (configvars.meaning) as the MYSQL_* names say it.
 _PART_NAMES = {
     "host": "MYSQL_HOST", "port": "MYSQL_PORT", "user": "MYSQL_USER",
@@ -256,6 +262,10 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
             redis.accounts[config.get("REDIS_USERNAME") or "default"] = config["REDIS_PASSWORD"]
     if any(name.startswith(("MYSQL_", "MARIADB_")) for name in config):
         mysql.why.append("MYSQL_* variables")
+    for name, value in config.items():  # DB_ENGINE=django.db.backends.mysql, DB_TYPE=mysql
+        what = meaning(name)
+        if what is not None and what.part == "engine" and _NAMES_MYSQL.search(value):
+            mysql.why.append(f"its {name} ({value})")
     _mysql_variables(mysql, config)
     if redis.why:
         wanted.redis = redis

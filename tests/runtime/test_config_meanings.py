@@ -14,6 +14,7 @@ from preview.apps.configvars import (
     HOSTS,
     OWN_PORT,
     compose_database_names,
+    dotenv_text,
     engine_value,
     example_env_file,
     example_rank,
@@ -25,7 +26,7 @@ from preview.backing import wanted_servers
 from preview.backing.mysql import mariadb_binary, mysql_environment
 from preview.backing.postgres import postgres_variables
 from preview.backing.wanted import MysqlWanted
-from preview.builds.appenv import compose_database_values
+from preview.builds.appenv import _own_port_names, compose_database_values
 from preview.builds.configdefaults import config_defaults, env_file_text, start_env_files
 
 from ..conftest import Service
@@ -100,9 +101,7 @@ def test_the_env_file_a_start_names_is_found() -> None:
 
 def test_an_env_file_is_written_as_nodes_parser_and_dotenv_read_it() -> None:
     text = env_file_text({"A": "plain # not a comment", "B": "it's", "C": "two\nlines"})
-    assert text == b"A='plain # not a comment'\nB=\"it's\"\nC=\"two\\nlines\"\n"
-    from preview.apps.configvars import dotenv_text
-
+    assert text == b'A=\'plain # not a comment\'\nB="it\'s"\nC="two\\nlines"\n'
     assert dotenv_text(text) == {"A": "plain # not a comment", "B": "it's", "C": "two\nlines"}
 
 
@@ -166,6 +165,20 @@ def test_the_engine_string_matches_the_database_and_the_framework() -> None:
     assert found.values["DB_NAME"] == "db.sqlite3"
     given = config_defaults(files, "manage.py", {"DB_ENGINE": "x"}, dict(MARIADB_ENV))
     assert "DB_ENGINE" not in given.values  # the app's own stays
+
+
+def test_an_engine_its_configuration_names_mysql_asks_for_its_mariadb() -> None:
+    example = (
+        b"DB_ENGINE=django.db.backends.mysql\nDB_NAME=shop\nDB_USER=shop\nDB_PASSWORD=x\n"
+        b"DB_HOST=localhost\nDB_PORT=3306\n"
+    )
+    files = {"requirements.txt": b"Django\nmysqlclient\n", "manage.py": b""}
+    files[".env.example"] = example
+    found = wanted_servers(files, "manage.py", {})
+    assert found.mysql is not None and found.mysql.accounts == {"shop": "x"}
+    assert "its DB_ENGINE (django.db.backends.mysql)" in found.mysql.why
+    files[".env.example"] = b"DB_ENGINE=django.db.backends.postgresql\n"
+    assert wanted_servers(files, "manage.py", {}).mysql is None
 
 
 def test_a_database_part_under_a_name_of_its_own_is_the_served_ones() -> None:
@@ -240,8 +253,6 @@ def test_a_compose_files_generic_names_mean_its_database() -> None:
     assert values == {"HOST": "mysql", "PORT": "3306", "USER": "shop",
                       "PASSWORD": "shop-secret", "DATABASE": "shop"}  # fmt: skip
     # Its own server reads APP_PORT: the service's port goes there.
-    from preview.builds.appenv import _own_port_names
-
     assert _own_port_names(files) == ["APP_PORT"]
     # An app listening on $PORT keeps it: its database's port cannot be given there.
     on_port = dict(files)
