@@ -38,7 +38,7 @@ def _operator_env(url: str, database: str) -> dict[str, str]:
 
 
 def _private_env(logins: PrivateLogins, database: str) -> dict[str, str]:
-    root = str(logins.server.root)
+    root = str(logins.server.socket_dir)  # (its sockets: Settings.sockets_dir)
     return {**_BASE_ENV, "PGHOST": root, "PGUSER": SUPERUSER, "PGDATABASE": database}
 
 
@@ -46,7 +46,7 @@ def _private_names(logins: PrivateLogins) -> list[str]:
     import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
 
     with psycopg.connect(
-        host=str(logins.server.root), user=SUPERUSER, dbname="postgres", connect_timeout=10
+        host=str(logins.server.socket_dir), user=SUPERUSER, dbname="postgres", connect_timeout=10
     ) as connection:
         rows = connection.execute(
             "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname"
