@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .clients import LocalTransport, local_client, local_transport, shared_tls_context
 from .ports import PortPool, free_port_block
 from .readiness import HEALTH_PATHS, default_health_path, is_healthy
+from .recipe import Diagnoses, ProcessRecipe
 from .rowkeeper import RowKeeper
 from .state import BY_THE_USER
 from .supervisor import PreviewsDirUnusable, Supervisor, previews_dir_problem, proxy_prefix
@@ -20,10 +21,12 @@ from .upstream import Upstream, UpstreamRouter, pin_socket, upstream_url
 __all__ = [
     "BY_THE_USER",
     "HEALTH_PATHS",
+    "Diagnoses",
     "LocalTransport",
     "PortPool",
     "PreviewRuntime",
     "PreviewsDirUnusable",
+    "ProcessRecipe",
     "RowKeeper",
     "Supervisor",
     "Upstream",

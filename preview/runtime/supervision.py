@@ -8,20 +8,16 @@ it is written to its :class:`~.state.PreviewState`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import httpx
 import trio
 
-from ..apps.spec import LaunchSpec
 from ..clock import utcnow
 from ..logs import NO_SPACE, ChildOutput
 from ..metrics import Metrics
-from ..sandbox import ChildProcess, Confinement, GroupUsage
+from ..sandbox import ChildProcess, GroupUsage
 from ..sandbox.process import (
-    ChildLimits,
     describe_exit,
     process_start_time,
     spawn_child,
@@ -29,11 +25,10 @@ from ..sandbox.process import (
 )
 from ..settings import Settings
 from .anyport import AnyPort, timeout_message
-from .processes import AppWorkers
 from .readiness import is_healthy
+from .recipe import NO_DIAGNOSES, Diagnoses, ProcessRecipe
 from .smoke import check_once_running
 from .state import PreviewState
-from .upstream import Upstream
 
 __all__ = ["EXITED", "READERS_DRAIN", "ChildSupervision", "StopControls"]
 
@@ -69,32 +64,26 @@ class ChildSupervision:
 
     def __init__(
         self,
-        spec: LaunchSpec,
+        recipe: ProcessRecipe,
         *,
         state: PreviewState,
         settings: Settings,
-        app_dir: Path,
-        upstream: Upstream,
-        confinement: Confinement | None,
         controls: StopControls,
-        listed_in: str,
         start_slots: trio.CapacityLimiter | None,
         metrics: Metrics | None,
         launched_at: float,
-        watch: Callable[[list[str]], Awaitable[None]] | None = None,
-        needed: Sequence[str] = (),
+        diagnoses: Diagnoses = NO_DIAGNOSES,
         on_answering: Callable[[], Awaitable[bool]] | None = None,
-        on_failing_routes: Callable[[dict[str, Any]], Awaitable[bool]] | None = None,
-        workers: AppWorkers | None = None,
     ) -> None:
-        self._spec = spec
+        self.recipe = recipe
+        self._spec = spec = recipe.spec
         self._state = state
         self._settings = settings
-        self._app_dir = app_dir
-        self._upstream = upstream
-        self._confinement = confinement
+        self._app_dir = recipe.app_dir
+        self._upstream = recipe.upstream
+        self._confinement = confinement = recipe.confinement
         self._controls = controls
-        self._listed_in = listed_in  # where a missing module should be added (hints)
+        self._listed_in = recipe.listed_in  # where a missing module should be added (hints)
         self._start_slots = start_slots
         self._holds_start_slot = False
         self._metrics = metrics
@@ -103,9 +92,9 @@ class ChildSupervision:
             state.broadcast,
             settings.max_line_bytes,
             settings.partial_line_flush,
-            app_dir=str(app_dir),
-            watch=watch,
-            needed=needed,
+            app_dir=str(recipe.app_dir),
+            watch=diagnoses.watch,
+            needed=diagnoses.needed,
         )
         self._usage = GroupUsage(max_age=_USAGE_MAX_AGE)
         self._upkeep: trio.Nursery | None = None  # while the child runs (_heartbeat)
@@ -114,9 +103,10 @@ class ChildSupervision:
         self.process: ChildProcess | None = None
         self.alive_at: float | None = None  # when it last answered (trio time)
         self._on_answering = on_answering  # False stops it: a revision's (runtime.swaps)
-        self._on_failing_routes = on_failing_routes  # True: a fix for them (_smoke_check)
+        # True: a fix for them (_smoke_check)
+        self._on_failing_routes = diagnoses.on_failing_routes
         self._ended_for_a_fix = False
-        self.workers = workers  # started once it answers, stopped before it (.processes)
+        self.workers = recipe.workers  # started once it answers, stopped before it (.processes)
 
     def report_to(self, state: PreviewState) -> None:
         """What follows is told to ``state`` (a swap of revisions: ``runtime.swaps``)."""
@@ -131,10 +121,11 @@ class ChildSupervision:
             return self._confinement.usage()  # two small sysfs reads: no thread needed
         return await self._usage.get(self.process.pid, self._upkeep)
 
-    async def run(self, env: dict[str, str], limits: ChildLimits) -> str:
-        """Spawn the app and watch it to its end, which always tears its tree down;
-        the preview's final status."""
+    async def run(self) -> str:
+        """Spawn the recipe's process and watch it to its end, which always tears its
+        tree down; the preview's final status."""
         spec, state = self._spec, self._state
+        env, limits = self.recipe.env, self.recipe.limits
         if not await self._take_start_slot():
             return "stopped"
         try:

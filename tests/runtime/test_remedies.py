@@ -679,4 +679,10 @@ async def test_a_fix_made_at_launch_is_in_force_for_its_revisions(
         assert "revision 2: with the fixes in force: + PyYAML" in said, said
         status = await service.status(body["gid"])
         assert status["revision"] == 2 and status["runtime"]["fixes"] == ["+ PyYAML"]
+        # One recipe for a process, wherever made: the revision's carries the fixes, and
+        # the launch's diagnoses but the relaunch for a route's fix (runtime.recipe).
+        runtime = service.supervisor.for_generation(body["gid"])
+        assert runtime is not None and runtime.supervision is not None
+        assert runtime.supervision.recipe.fixes == ("+ PyYAML",)
+        assert runtime.supervision.recipe.spec.revision == 2
         await service.stop(body["gid"])

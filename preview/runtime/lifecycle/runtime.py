@@ -41,6 +41,7 @@ from ..datahealth import MissingTables
 from ..outsidecalls import OutsideCalls
 from ..ports import PortPool
 from ..processes import AppWorkers, WorkerSetting
+from ..recipe import Diagnoses, ProcessRecipe
 from ..rowkeeper import RowKeeper
 from ..smoke import with_route_table
 from ..state import PreviewState
@@ -370,19 +371,30 @@ class PreviewRuntime:
             ready_path = str(ready) if ready is not None else None
             self.upstream = Upstream(spec.port, str(confinement.socket_path), ready_path=ready_path)
         at = WorkerSetting(self.temp_dir, env, limits, confinement, *self._worker_bounds)
-        workers = AppWorkers.of(spec, python, self.broadcast, self._system, at)
+        recipe = ProcessRecipe(
+            spec, self.temp_dir, env, limits, confinement, self.upstream,
+            workers=AppWorkers.of(spec, python, self.broadcast, self._system, at),
+            listed_in=self.preparation.listed_in,
+            fixes=tuple(fix.change for fix in self.preparation.remedies.fixes),
+        )  # fmt: skip
         self.supervision = ChildSupervision(
-            spec, state=state, settings=self.settings, app_dir=self.temp_dir,
-            upstream=self.upstream, confinement=confinement, controls=self._controls,
-            listed_in=self.preparation.listed_in, start_slots=self._start_slots,
-            metrics=self._metrics, launched_at=self._launched_at, watch=self._watch_lines,
-            needed=self.preparation.config.missing, workers=workers,
-            on_failing_routes=self._route_fixes.wanted,
+            recipe, state=state, settings=self.settings, controls=self._controls,
+            start_slots=self._start_slots, metrics=self._metrics,
+            launched_at=self._launched_at, diagnoses=self.diagnoses(),
         )  # fmt: skip
         outbound_dir = confinement.outbound_dir if confinement is not None else None
         say = partial(self._system, "WARN")
         async with open_outbound(outbound_dir, self.containment.outbound, say):
-            return await self.swaps.serve(self.supervision, self._controls, env, limits)
+            return await self.swaps.serve(self.supervision, self._controls)
+
+    def diagnoses(self) -> Diagnoses:
+        """What reads its processes' output (the launch's; its revisions' too, but for
+        the relaunch for a route's fix: :meth:`Diagnoses.for_revision`)."""
+        return Diagnoses(
+            watch=self._watch_lines,
+            needed=self.preparation.config.missing,
+            on_failing_routes=self._route_fixes.wanted,
+        )
 
     async def _watch_lines(self, texts: list[str]) -> None:
         """What the app printed, for the diagnoses that read it."""

@@ -37,6 +37,7 @@ from ...settings import Settings
 from ..ports import PortPool
 from ..processes import AppWorkers, WorkerSetting
 from ..processes.worker import System
+from ..recipe import Diagnoses, ProcessRecipe
 from ..smoke import with_route_table
 from ..state import PreviewState
 from ..supervision import StopControls
@@ -63,6 +64,8 @@ class ServingPreview(Protocol):
 
     @property
     def runtime_info(self) -> dict[str, Any]: ...
+
+    def diagnoses(self) -> Diagnoses: ...
 
 
 class CandidateFailed(Exception):
@@ -93,16 +96,22 @@ class Candidate:
     listed_in: str = "requirements.txt"
     own_port: bool = False  # its port is its own (unsandboxed), given back after it
     sandboxed: bool = False  # its directory is then worked on with the app's rights
+    fixes: tuple[str, ...] = ()  # the launch's, in force for it too (Remedies.carried)
 
-    def workers(self, preview: ServingPreview, system: System) -> AppWorkers:
-        """Its own workers, from its own files, run as its web process is (started once
-        it answers; those of the process it replaces run on until that one stops)."""
-        assert self.limits is not None
+    def recipe(self, preview: ServingPreview, system: System) -> ProcessRecipe:
+        """Its process, ready to spawn (once :func:`prepare` made it), with its own
+        workers, from its own files, run as its web process is (started once it
+        answers; those of the process it replaces run on until that one stops)."""
+        assert self.limits is not None and self.upstream is not None
         setting = WorkerSetting(
             self.app_dir, self.env, self.limits, self.confinement,
             preview.settings.stop_grace, preview.settings.max_line_bytes,
         )  # fmt: skip
-        return AppWorkers.of(self.spec, self.python, preview.broadcast, system, setting)
+        workers = AppWorkers.of(self.spec, self.python, preview.broadcast, system, setting)
+        return ProcessRecipe(
+            self.spec, self.app_dir, self.env, self.limits, self.confinement, self.upstream,
+            workers=workers, listed_in=self.listed_in, fixes=self.fixes,
+        )  # fmt: skip
 
     async def release(self, ports: PortPool, *, remove_dir: bool) -> None:
         """What it holds, given back (shielded caller; idempotent). Its port and lease
@@ -279,8 +288,9 @@ async def prepare(
         return _uid_of(preview, uid_port, python, built)
 
     remedies = preview.preparation.remedies.carried()
-    if remedies.fixes:
-        await say(f"with the fixes in force: {', '.join(f.change for f in remedies.fixes)}")
+    candidate.fixes = tuple(fix.change for fix in remedies.fixes)
+    if candidate.fixes:
+        await say(f"with the fixes in force: {', '.join(candidate.fixes)}")
     with candidate.prepare_scope:
         try:
             prepared = await prepare_app(

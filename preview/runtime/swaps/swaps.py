@@ -34,7 +34,6 @@ import trio
 from ...apps.detect import Detection
 from ...builds import EnvBuilder
 from ...logs import report_fault
-from ...sandbox.process import ChildLimits
 from ..ports import PortPool
 from ..supervision import ChildSupervision, StopControls
 from ..upstream import Upstream
@@ -112,10 +111,7 @@ class RevisionSwaps:
 
     # -- the preview's processes, one after the other -----------------------------------
 
-    async def serve(
-        self, first: ChildSupervision, controls: StopControls, env: dict[str, str],
-        limits: ChildLimits,
-    ) -> str:  # fmt: skip
+    async def serve(self, first: ChildSupervision, controls: StopControls) -> str:
         """Run ``first`` (spawned with ``controls``) and whichever replaces it; the final
         status of the last."""
         preview = self._preview
@@ -133,7 +129,7 @@ class RevisionSwaps:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 nursery.start_soon(self._end_of_life, process, lifetime)
-                await self._run(process, env, limits)
+                await self._run(process)
                 while self._current is not process:  # replaced: the new one's end is the end
                     process = self._current
                     assert process is not None
@@ -151,9 +147,9 @@ class RevisionSwaps:
                 lease.release()
         return process.outcome
 
-    async def _run(self, process: _Process, env: dict[str, str], limits: ChildLimits) -> None:
+    async def _run(self, process: _Process) -> None:
         try:
-            process.outcome = await process.supervision.run(env, limits)
+            process.outcome = await process.supervision.run()
         except Exception:
             if process is self._current:
                 raise  # the preview's own process: its end (the runtime tells it)
@@ -322,18 +318,16 @@ class RevisionSwaps:
             assert process is not None
             return await self._switch(result, process, files)
 
-        assert candidate.upstream is not None and candidate.limits is not None
         began = trio.current_time()
         supervision = ChildSupervision(
-            candidate.spec, state=side, settings=preview.settings, app_dir=candidate.app_dir,
-            upstream=candidate.upstream, confinement=candidate.confinement,
-            controls=candidate.controls, listed_in=candidate.listed_in,
-            start_slots=self._start_slots, metrics=None, launched_at=began,
-            on_answering=answering, workers=candidate.workers(preview, self._system),
+            candidate.recipe(preview, self._system), state=side, settings=preview.settings,
+            controls=candidate.controls, start_slots=self._start_slots, metrics=None,
+            launched_at=began, diagnoses=preview.diagnoses().for_revision(),
+            on_answering=answering,
         )  # fmt: skip
         process = _Process(candidate.revision, supervision, candidate, held, began)
         assert self._nursery is not None
-        self._nursery.start_soon(self._run, process, candidate.env, candidate.limits)
+        self._nursery.start_soon(self._run, process)
         await _first_of(result.done, process.ended)
         if result.done.is_set():
             return
