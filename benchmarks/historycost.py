@@ -26,6 +26,7 @@ from preview import Settings
 from preview.clock import utcnow
 from preview.history import RequestHistory, capture
 from preview.history.rows import write_batch
+from preview.services import CallOutcome, ProxiedCall
 from preview.store import Store
 from preview.store.models import Generation, PreviewInstance
 
@@ -50,10 +51,10 @@ async def _hot_side(history: RequestHistory, runtime: SimpleNamespace, count: in
         _, kept = history.start(None)
         async for _ in kept.answering(_events()):
             pass
-        kept.record(
-            runtime, "proxy", "GET", "/api/items/1", _HEADERS, 200, _ANSWER,
-            trio.current_time(), 1.0, f"req_{n:016x}", n,
-        )  # fmt: skip
+        call = ProxiedCall(
+            "proxy", "GET", "/api/items/1", _HEADERS, f"req_{n:016x}", trio.current_time()
+        )
+        kept.record(runtime, call, CallOutcome(200, _ANSWER, 1.0, n))
     spent = time.process_time() - began
     # The same loop without the history: what the events' iteration costs alone.
     began = time.process_time()

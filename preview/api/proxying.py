@@ -35,7 +35,7 @@ from ..proxy import (
     ticket_redirect,
 )
 from ..runtime import proxy_prefix
-from ..services import Services, services
+from ..services import CallOutcome, ProxiedCall, Services, services
 from ..services.bodies import envelope_limit
 from ..services.callers import json_body, owned_generation
 
@@ -186,12 +186,14 @@ async def transparent(gid: str, path: str) -> Response:
         try:
             async for chunk in capture.answering(upstream.aiter_raw()):
                 yield chunk
-            capture.record(
-                runtime, "proxy", method, child_path + (f"?{query}" if query else ""),
-                sent_headers, upstream.status_code, upstream.headers.raw, began,
-                upstream.extensions.get("preview_elapsed_ms", 0.0), forwarded.request_id,
+            shown = child_path + (f"?{query}" if query else "")
+            call = ProxiedCall("proxy", method, shown, sent_headers, forwarded.request_id, began)
+            outcome = CallOutcome(
+                upstream.status_code, upstream.headers.raw,
+                upstream.extensions.get("preview_elapsed_ms", 0.0),
                 upstream.extensions.get("preview_event"),
             )  # fmt: skip
+            capture.record(runtime, call, outcome)
         finally:
             with trio.CancelScope(shield=True), trio.move_on_after(2):
                 await upstream.aclose()

@@ -32,6 +32,7 @@ from typing import Any
 import trio
 
 from ..errors import StoreError
+from ..services import CallOutcome, CallRecord, ProxiedCall
 from ..settings import Settings
 from ..store import Pace, Store, until_stored
 from .rows import write_batch
@@ -132,32 +133,17 @@ class Capture:
         self.answer.framed = framed
         return SampledBody(events, self.answer)
 
-    def record(
-        self,
-        runtime: Any,
-        way: str,
-        method: str,
-        path: str,
-        request_headers: Any,
-        status: int | None,
-        response_headers: Any,
-        began: float,
-        elapsed_ms: float,
-        request_id: str,
-        event_id: int | None,
-        error: str | None = None,
-        replay_of: int | None = None,
-    ) -> None:
-        """Keep the request (``began``: ``trio.current_time()`` when it left;
-        ``elapsed_ms``: until its answer's head; ``status`` None: no answer, ``error``
-        says why). Never blocks, never raises for it."""
-        total_ms = (trio.current_time() - began) * 1000
-        answer = self.answer if status is not None else None
+    def record(self, runtime: Any, call: ProxiedCall, outcome: CallOutcome) -> None:
+        """Keep ``call`` of ``runtime`` with its ``outcome``. Never blocks, never raises
+        for it."""
+        total_ms = (trio.current_time() - call.began) * 1000
+        status = outcome.status
         self._history.keep(
-            (
-                runtime.id, runtime.spec.generation_id, request_id, event_id, way, replay_of,
-                time.time() - total_ms / 1000, elapsed_ms, total_ms, method, path, status,
-                error, request_headers, self.sent, response_headers, answer,
+            CallRecord(
+                runtime.id, runtime.spec.generation_id, call.request_id, outcome.event_id,
+                call.way, call.replay_of, time.time() - total_ms / 1000, outcome.elapsed_ms,
+                total_ms, call.method, call.path, status, outcome.error, call.request_headers,
+                self.sent, outcome.response_headers, self.answer if status is not None else None,
             )
         )  # fmt: skip
 
@@ -170,7 +156,7 @@ class NoCapture:
     def answering(self, events: AsyncIterator[Any], *, framed: bool = False) -> AsyncIterator[Any]:
         return events
 
-    def record(self, *args: Any, **kwargs: Any) -> None:
+    def record(self, runtime: Any, call: ProxiedCall, outcome: CallOutcome) -> None:
         return None
 
 
@@ -221,8 +207,8 @@ class RequestHistory:
                 body = SampledBody(body, capture.sent)
         return body, capture
 
-    def keep(self, item: tuple) -> None:
-        """Queue one request (``Capture.record``'s tuple) for the writer, unshaped unless
+    def keep(self, item: CallRecord) -> None:
+        """Queue one request (``Capture.record``'s) for the writer, unshaped unless
         its bodies are large (``waiting.entry``)."""
         if self._pending >= _MAX_PENDING or self._pending_bytes > _MAX_PENDING_BYTES:
             if not self.not_kept:
@@ -234,9 +220,9 @@ class RequestHistory:
         except Exception:  # a bug of ours must not fail the call: the request is lost
             self._not_shaped()
             return
-        waiting = self._waiting.get(item[0])
+        waiting = self._waiting.get(item.preview_id)
         if waiting is None:
-            waiting = self._waiting[item[0]] = Waiting()
+            waiting = self._waiting[item.preview_id] = Waiting()
         self._recorded += 1
         items = waiting.items
         items.append(waiting_entry)

@@ -25,7 +25,7 @@ import trio
 
 from ..errors import PreviewError
 from ..proxy import Forwarded, new_request_id, request_headers, translate_upstream_error
-from ..services import Services
+from ..services import CallOutcome, ProxiedCall, Services
 from .capture import BodySample
 from .compare import compare_answers
 from .har import body_json
@@ -96,11 +96,12 @@ async def _send(
     event_id = await runtime.record_proxy_call(
         row["method"], row["path"], status, elapsed, forwarded.request_id, error
     )
-    capture.record(
-        runtime, "replay", row["method"], row["path"], _outgoing_headers(row, extra), status,
-        response.headers.raw if status is not None else None, began, elapsed,
-        forwarded.request_id, event_id, error, row["id"],
+    call = ProxiedCall(
+        "replay", row["method"], row["path"], _outgoing_headers(row, extra),
+        forwarded.request_id, began, replay_of=row["id"],
     )  # fmt: skip
+    raw_headers = response.headers.raw if status is not None else None
+    capture.record(runtime, call, CallOutcome(status, raw_headers, elapsed, event_id, error))
     kept, size = whole.kept(), whole.size
     if status is not None:  # shown and compared as the kept answer is: credentials masked
         kept, size = mask_body(kept, size, response.headers.raw)

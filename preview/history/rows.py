@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
 
+from ..services import CallRecord
 from ..store.logrows import Pace, insert_rows_sqlite
 from ..store.models import PreviewInstance, ProxiedRequest
 from .masking import mask_answer, mask_body, mask_headers, masked_path
@@ -109,8 +110,8 @@ def _stored_time(started: float) -> str:
     return f"{_second_text(second)}.{micro:06d}"
 
 
-def shape_row(item: tuple) -> tuple:
-    """The row of ``Capture.record``'s tuple, masked and shaped as stored, in
+def shape_row(item: CallRecord) -> tuple:
+    """The row of a kept call, masked and shaped as stored, in
     ``ROW_FIELDS`` order; its timestamp in the text form SQLAlchemy's SQLite ``DateTime``
     reads (for the plain inserts of :func:`write_batch`; PostgreSQL's are given a
     ``datetime`` there)."""

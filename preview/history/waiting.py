@@ -23,6 +23,7 @@ from typing import Any
 
 import trio
 
+from ..services import CallRecord
 from .rows import STORED, shape_row
 
 __all__ = ["SHAPED_AT_ONCE", "Entry", "Waiting", "entry", "shaped"]
@@ -36,12 +37,9 @@ _SLICE = 0.0002  # s of shaping between two checkpoints
 # alone is kept) rather than held until the batch.
 SHAPED_AT_ONCE = 4096
 _HEADS = 400  # bytes a request's heads hold, roughly (their lists are not measured)
-# Capture.record's tuple: where its path and its bodies' samples are.
-_PATH, _SENT, _ANSWER = 10, 14, 16
-
-# A waiting request: (its number, Capture.record's tuple or None once shaped, its row
-# or None until shaped, the bytes it holds).
-Entry = tuple[int, tuple | None, tuple | None, int]
+# A waiting request: (its number, its record or None once shaped, its row or None until
+# shaped, the bytes it holds).
+Entry = tuple[int, CallRecord | None, tuple | None, int]
 
 
 class Waiting:
@@ -56,15 +54,14 @@ class Waiting:
         self.size = 0
 
 
-def entry(number: int, item: tuple) -> Entry:
-    """``item`` (``Capture.record``'s tuple) as it waits: shaped now if its bodies'
-    samples hold ``SHAPED_AT_ONCE`` bytes or more, else as recorded. Raises what
-    ``rows.shape_row`` raises."""
-    samples = _sample_bytes(item[_SENT]) + _sample_bytes(item[_ANSWER])
+def entry(number: int, item: CallRecord) -> Entry:
+    """``item`` as it waits: shaped now if its bodies' samples hold ``SHAPED_AT_ONCE``
+    bytes or more, else as recorded. Raises what ``rows.shape_row`` raises."""
+    samples = _sample_bytes(item.request_sample) + _sample_bytes(item.response_sample)
     if samples >= SHAPED_AT_ONCE:
         row = shape_row(item)
         return number, None, row, row[STORED]
-    return number, item, None, len(item[_PATH]) + samples + _HEADS
+    return number, item, None, len(item.path) + samples + _HEADS
 
 
 def _sample_bytes(sample: Any) -> int:

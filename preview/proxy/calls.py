@@ -16,7 +16,7 @@ import httpx
 import trio
 
 from ..errors import PreviewError, error_response
-from ..services import Services
+from ..services import CallOutcome, ProxiedCall, Services
 from .failures import call_failure
 from .policy import (
     EnvelopeRequest,
@@ -97,9 +97,10 @@ async def envelope_ended(
         call.method, shown, status, elapsed, request_id, failure
     )
     capture.record(
-        runtime, "envelope", call.method, shown, call.headers, status, response_headers, began,
-        elapsed, request_id, event_id, failure,
-    )  # fmt: skip
+        runtime,
+        ProxiedCall("envelope", call.method, shown, call.headers, request_id, began),
+        CallOutcome(status, response_headers, elapsed, event_id, failure),
+    )
     result = {} if result is None else result
     result["elapsedMs"] = round(elapsed, 2)
     result["requestId"] = request_id
@@ -150,10 +151,9 @@ async def open_upstream(
             method, shown_path, None, elapsed, forwarded.request_id, failure
         )
         if capture is not None:
-            capture.record(
-                runtime, "origin" if app_origin else "proxy", method, shown_path, headers,
-                None, None, began, elapsed, forwarded.request_id, event_id, failure,
-            )  # fmt: skip
+            way = "origin" if app_origin else "proxy"
+            call = ProxiedCall(way, method, shown_path, headers, forwarded.request_id, began)
+            capture.record(runtime, call, CallOutcome(None, None, elapsed, event_id, failure))
         raise await call_failure(error, settings.proxy_timeout, runtime, began) from None
     try:
         elapsed = (trio.current_time() - began) * 1000

@@ -28,7 +28,7 @@ import trio
 from ..auth import User
 from ..errors import PreviewError, body_stalled, error_response
 from ..runtime import proxy_prefix
-from ..services import Services
+from ..services import CallOutcome, ProxiedCall, Services
 from ..services.bodies import envelope_limit, json_object
 from ..services.callers import AsgiCaller, cancel_on_disconnect, owned_generation
 from .access import authorised_envelope, authorised_target
@@ -255,12 +255,15 @@ async def forward_call(
                 return
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             nursery.cancel_scope.cancel()
-        capture.record(
-            runtime, "origin" if app_origin else "proxy", method,
-            child_path + (f"?{query}" if query else ""), caller.headers, upstream.status_code,
-            upstream.headers.raw, began, upstream.extensions.get("preview_elapsed_ms", 0.0),
-            forwarded.request_id, upstream.extensions.get("preview_event"),
+        shown = child_path + (f"?{query}" if query else "")
+        way = "origin" if app_origin else "proxy"
+        call = ProxiedCall(way, method, shown, caller.headers, forwarded.request_id, began)
+        outcome = CallOutcome(
+            upstream.status_code, upstream.headers.raw,
+            upstream.extensions.get("preview_elapsed_ms", 0.0),
+            upstream.extensions.get("preview_event"),
         )  # fmt: skip
+        capture.record(runtime, call, outcome)
     finally:
         with trio.CancelScope(shield=True), trio.move_on_after(2):
             await upstream.aclose()

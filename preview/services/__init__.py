@@ -1,8 +1,10 @@
 """What the routes (``api``), the proxy and the fast paths (``transport``) share, set up
 when serving starts: :class:`Services` (``state``), who is calling and whether the
-generation is theirs (``callers``), request bodies read bounded (``bodies``), and each
-preview's own origin: its hosts, one-time tickets and cookie (``origins``)."""
+generation is theirs (``callers``), request bodies read bounded (``bodies``), one call
+to an app as it is recorded (``calls``), and each preview's own origin: its hosts,
+one-time tickets and cookie (``origins``)."""
 
+from .calls import CallOutcome, CallRecord, ProxiedCall
 from .origins import (
     APP_SESSION_COOKIES,
     ENTER_PATH,
@@ -18,7 +20,10 @@ __all__ = [
     "APP_SESSION_COOKIES",
     "ENTER_PATH",
     "AppOrigins",
+    "CallOutcome",
+    "CallRecord",
     "OriginSession",
+    "ProxiedCall",
     "Services",
     "StreamParking",
     "StreamSlot",

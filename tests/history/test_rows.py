@@ -22,6 +22,7 @@ from preview.history import rows as rows_module
 from preview.history.reads import RequestQuery, list_requests, read_request
 from preview.history.rows import ROW_FIELDS, _stored_time, shape_row, write_batch
 from preview.history.waiting import shaped
+from preview.services import CallOutcome, CallRecord, ProxiedCall
 from preview.store import LogRetention, Pace, Store, logrows
 from preview.store.models import ProxiedRequest
 
@@ -61,12 +62,13 @@ async def test_batches_are_bounded_masked_and_go_with_the_log(db_url: str) -> No
                     for pid in ("p1", "p2", "gone"):
                         _, capture = history.start(b"0123456789")
                         capture.answer.add(b"answer")
-                        capture.record(
-                            _runtime(pid), "proxy", "POST", f"/x/{n}?api_key=k&a=1",
-                            [("Authorization", "Basic abc"), ("X-Api-Key", "k")], 201,
-                            [(b"set-cookie", b"s=v; HttpOnly")], trio.current_time(), 1.5,
-                            f"req_{pid}_{n}", n,
+                        call = ProxiedCall(
+                            "proxy", "POST", f"/x/{n}?api_key=k&a=1",
+                            [("Authorization", "Basic abc"), ("X-Api-Key", "k")],
+                            f"req_{pid}_{n}", trio.current_time(),
                         )  # fmt: skip
+                        answered = CallOutcome(201, [(b"set-cookie", b"s=v; HttpOnly")], 1.5, n)
+                        capture.record(_runtime(pid), call, answered)
                 await history.settled()
                 await history.aclose()
             rows = await store._run(list_requests, store.engine, RequestQuery("g1", limit=10))
@@ -96,7 +98,7 @@ async def test_batches_are_bounded_masked_and_go_with_the_log(db_url: str) -> No
 
 def _shaped(pid: str, n: int, body: bytes = b"") -> tuple:
     return shape_row(
-        (
+        CallRecord(
             pid, "g1", f"req_{pid}_{n}", n, "proxy", None, 1_764_000_000.0 + n, 1.0, 1.0,
             "GET", f"/n/{n}", 200, None, [], body or None, [], None,
         )
@@ -201,10 +203,8 @@ async def test_large_rows_are_written_a_few_to_a_statement(tmp_path: Any, monkey
 def _kept(history: RequestHistory, pid: str, numbers: Any, body: bytes = b"") -> None:
     for n in numbers:
         _, kept = history.start(body or None)
-        kept.record(
-            _runtime(pid), "proxy", "GET", f"/n/{n}", [], 200, [], trio.current_time(), 1.0,
-            f"req_{n}", n,
-        )  # fmt: skip
+        call = ProxiedCall("proxy", "GET", f"/n/{n}", [], f"req_{n}", trio.current_time())
+        kept.record(_runtime(pid), call, CallOutcome(200, [], 1.0, n))
 
 
 async def test_rows_let_go_while_waiting_leave_what_the_whole_batch_would(db_url: str) -> None:  # noqa: F811

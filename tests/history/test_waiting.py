@@ -14,6 +14,7 @@ from preview.history import RequestHistory
 from preview.history import waiting as waiting_module
 from preview.history.rows import ROW_FIELDS, shape_row
 from preview.history.waiting import shaped
+from preview.services import CallOutcome, CallRecord, ProxiedCall
 
 _PATH = ROW_FIELDS.index("path")
 
@@ -22,10 +23,12 @@ def _keep(history: RequestHistory, pid: str, numbers: range) -> None:
     runtime = SimpleNamespace(id=pid, spec=SimpleNamespace(generation_id="g1"))
     for n in numbers:
         _, capture = history.start(None)
+        call = ProxiedCall(
+            "proxy", "GET", f"/n/{n}", [(b"accept", b"*/*")], f"req_{n}", trio.current_time()
+        )
         capture.record(
-            runtime, "proxy", "GET", f"/n/{n}", [(b"accept", b"*/*")], 200,
-            [(b"content-type", b"application/json")], trio.current_time(), 1.0, f"req_{n}", n,
-        )  # fmt: skip
+            runtime, call, CallOutcome(200, [(b"content-type", b"application/json")], 1.0, n)
+        )
 
 
 @pytest.fixture
@@ -33,8 +36,8 @@ def shaped_paths(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths of the requests ``rows.shape_row`` shapes, in order."""
     paths: list[str] = []
 
-    def counted(item: tuple) -> tuple:
-        paths.append(item[10])
+    def counted(item: CallRecord) -> tuple:
+        paths.append(item.path)
         return shape_row(item)
 
     monkeypatch.setattr(waiting_module, "shape_row", counted)
@@ -90,10 +93,8 @@ async def test_a_request_with_a_large_body_is_shaped_by_its_call_and_once(
     runtime = SimpleNamespace(id="p1", spec=SimpleNamespace(generation_id="g1"))
     for n, body in enumerate((b"x" * waiting_module.SHAPED_AT_ONCE, b"small")):
         _, capture = history.start(body)
-        capture.record(
-            runtime, "proxy", "POST", f"/n/{n}", [], 200, [], trio.current_time(), 1.0,
-            f"req_{n}", n,
-        )  # fmt: skip
+        call = ProxiedCall("proxy", "POST", f"/n/{n}", [], f"req_{n}", trio.current_time())
+        capture.record(runtime, call, CallOutcome(200, [], 1.0, n))
     assert shaped_paths == ["/n/0"]  # its masking is the call's: no slice holds it
     rows = await shaped(history._waiting, 10, 2**20, _never)
     assert [row[_PATH] for row in rows] == ["/n/0", "/n/1"]

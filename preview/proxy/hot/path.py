@@ -34,7 +34,7 @@ import httpx
 import trio
 
 from ...errors import PreviewError, head_refused
-from ...services import Services
+from ...services import CallOutcome, ProxiedCall, Services
 from ..access import CheckedCredentials
 from ..failures import call_failure
 from ..policy import body_too_large
@@ -206,10 +206,9 @@ class HotPath:
                 event_id = await self._completed(
                     runtime, method, shown, request_id, elapsed, None, error
                 )
-                capture.record(  # never answered: kept with its error, no status
-                    runtime, target.way, method, shown, request.headers, None, None, began,
-                    elapsed, request_id, event_id, type(error).__name__,
-                )  # fmt: skip
+                call = ProxiedCall(target.way, method, shown, request.headers, request_id, began)
+                outcome = CallOutcome(None, None, elapsed, event_id, type(error).__name__)
+                capture.record(runtime, call, outcome)  # never answered: with its error
                 failure = await call_failure(error, timeout, runtime, began)
                 assert isinstance(failure, PreviewError)
                 await answer_error(client, failure, target.extra)
@@ -255,10 +254,9 @@ class HotPath:
                 event_id = await self._completed(
                     runtime, method, shown, request_id, elapsed, response.status, None
                 )
-            capture.record(
-                runtime, target.way, method, shown, request.headers, response.status,
-                response.headers, began, elapsed, request_id, event_id,
-            )  # fmt: skip
+            call = ProxiedCall(target.way, method, shown, request.headers, request_id, began)
+            outcome = CallOutcome(response.status, response.headers, elapsed, event_id)
+            capture.record(runtime, call, outcome)
         finally:
             if under_way is not None:  # once relayed: the caller does not wait for it
                 under_way.call_answered()
