@@ -34,6 +34,13 @@ COMMON_OPENAPI_PATHS = (
 )
 FASTAPI_DOCS_PATH = "/docs"  # FastAPI's docs_url when the app sets none
 _MAX_FILE_BYTES = 1024 * 1024
+# Frameworks serving a document by default (FastAPI, Litestar, django-ninja, APIFlask,
+# flask-smorest, flask-restx, connexion, Starlette's schemas) and the tools that make one.
+_DOCUMENT_HINT = re.compile(
+    rb"openapi|swagger|fastapi|litestar|ninja|apiflask|smorest|restx|connexion|spectacular"
+    rb"|drf.yasg|apispec",
+    re.IGNORECASE,
+)
 _HONO_DOC = re.compile(rb"""\.doc(?:31)?\(\s*["'`](/[^"'`\s]*)["'`]""")
 _NEST_SWAGGER = re.compile(rb"""SwaggerModule\.setup\(\s*["'`]/?([^"'`\s]*)["'`]""")
 
@@ -58,7 +65,21 @@ def openapi_locations(files: dict[str, bytes]) -> list[str]:
     declared += litestar + _node_locations(files)
     if (disabled or litestar_off) and not declared:
         return []
-    return list(dict.fromkeys([*declared, *COMMON_OPENAPI_PATHS]))
+    # The common places only where the source suggests a document: each probe is a 404
+    # line in the app's own log (an Express app with none logged 24 after it started).
+    probed = COMMON_OPENAPI_PATHS if _suggests_a_document(files) else ()
+    return list(dict.fromkeys([*declared, *probed]))
+
+
+def _suggests_a_document(files: dict[str, bytes]) -> bool:
+    """Whether the app's own files (not vendored ones) name a framework that serves an
+    OpenAPI document by default, or an OpenAPI or Swagger tool."""
+    for name, data in files.items():
+        if "node_modules/" in name or "site-packages/" in name or len(data) > _MAX_FILE_BYTES:
+            continue
+        if _DOCUMENT_HINT.search(data) is not None:
+            return True
+    return False
 
 
 def _node_locations(files: dict[str, bytes]) -> list[str]:

@@ -48,8 +48,24 @@ def test_a_node_apps_document_where_its_source_says() -> None:
     found = openapi_locations({"src/lib/configure-open-api.ts": hono, "src/main.ts": nest})
     assert found[:2] == ["/doc", "/api-json"]
     assert found[2:] == list(COMMON_OPENAPI_PATHS)
-    vendored = {"node_modules/x/index.js": hono}
-    assert openapi_locations(vendored) == list(COMMON_OPENAPI_PATHS)
+    vendored = {"node_modules/x/index.js": hono, "package.json": b'{"name": "x"}'}
+    assert openapi_locations(vendored) == []  # nothing of its own suggests a document
+
+
+def test_the_common_places_are_probed_only_where_the_source_suggests_a_document() -> None:
+    """Each probe is a 404 in the app's own log: an Express app with no document logged
+    24 of them right after it started (8 places, asked 3 times)."""
+    express = {
+        "package.json": b'{"dependencies": {"express": "^4"}}',
+        "app.js": b'const app = require("express")();\napp.get("/", (q, r) => r.send("hi"));\n',
+    }
+    assert openapi_locations(express) == []
+    documented = {**express, "package.json": b'{"dependencies": {"swagger-ui-express": "^5"}}'}
+    assert openapi_locations(documented) == list(COMMON_OPENAPI_PATHS)
+    flask = {"app.py": b"from flask import Flask\napp = Flask(__name__)\n"}
+    assert openapi_locations(flask) == []
+    restx = {**flask, "requirements.txt": b"flask-restx\n"}
+    assert openapi_locations(restx) == list(COMMON_OPENAPI_PATHS)
 
 
 def test_locations_read_from_source() -> None:
