@@ -19,6 +19,12 @@ async def log_requests(request: Request, call_next):
     return response
 
 
+@app.get("/")
+def index() -> dict:
+    """What `launch` prints a curl line for: the app's root answers."""
+    return {"message": "Hello from your preview", "items": "/api/items", "docs": "/docs"}
+
+
 @app.get("/health")
 def health() -> dict:
     return {"status": "ok"}
