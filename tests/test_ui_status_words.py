@@ -325,8 +325,8 @@ async def test_a_status_answer_older_than_the_stop_does_not_bring_the_preview_ba
 async def test_the_routes_metric_says_how_many_of_the_smoke_checks_calls_were_ok(
     service: Service, settings: Settings
 ) -> None:
-    """ "2 of 2 OK" (it said "2 answer"): the example's two GET routes without parameters,
-    each called once by the smoke check."""
+    """ "3 of 3 OK" (it said "3 answer"): the example's three GET routes without
+    parameters (/, /health, /api/items), each called once by the smoke check."""
     require_browser()
     object.__setattr__(settings, "smoke_check", "on")
     with trio.fail_after(60):
@@ -336,7 +336,7 @@ async def test_the_routes_metric_says_how_many_of_the_smoke_checks_calls_were_ok
         # (polled: the status has the smoke check's outcome once it ran)
         while (health := (await service.status(gid)).get("health")) is None:  # noqa: ASYNC110
             await trio.sleep(0.05)
-        assert (health["checked"], health["failing"]) == (2, []), health
+        assert (health["checked"], health["failing"]) == (3, []), health
 
     def script(url: str) -> str:
         with browser_page() as (page, log):
@@ -349,5 +349,5 @@ async def test_the_routes_metric_says_how_many_of_the_smoke_checks_calls_were_ok
             log.assert_clean()
             return shown
 
-    assert await in_browser(script, service.url) == "2 of 2 OK"
+    assert await in_browser(script, service.url) == "3 of 3 OK"
     await service.stop(gid)
