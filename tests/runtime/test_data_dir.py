@@ -25,7 +25,8 @@ from ..conftest import SECRET, SERVER_COMMAND, running_service, server_app
 from ..outages import tmpfs
 
 
-def _serve_env(settings: Settings) -> dict[str, str]:
+def serve_env(settings: Settings, **more: str) -> dict[str, str]:
+    """The environment of `preview serve` on ``settings``' data dir, with ``more``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREVIEW_")}
     return env | {
         "PREVIEW_DATA_DIR": str(settings.data_dir),
@@ -33,7 +34,23 @@ def _serve_env(settings: Settings) -> dict[str, str]:
         "PREVIEW_BUILD": "off",
         "PREVIEW_PORT_MIN": str(settings.port_min),
         "PREVIEW_PORT_MAX": str(settings.port_max),
+        **more,
     }
+
+
+async def refused_at_start(settings: Settings, *, checked: bool = True, **more: str) -> str:
+    """What `preview serve` with ``more`` said on stderr, once it exited 1 (``checked``:
+    refused by the checks before it serves, so without saying it was ready)."""
+    with trio.fail_after(60):
+        done = await trio.run_process(
+            [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0"],
+            env=serve_env(settings, **more), capture_stdout=True, capture_stderr=True,
+            check=False,
+        )  # fmt: skip
+    error = done.stderr.decode()
+    assert done.returncode == 1, error
+    assert not checked or b"Preview service ready" not in done.stdout, error
+    return error
 
 
 async def test_a_second_service_on_the_data_dir_exits_and_ends_nothing(
@@ -47,7 +64,7 @@ async def test_a_second_service_on_the_data_dir_exits_and_ends_nothing(
             assert launched.json()["status"] == "running"
             second = await trio.run_process(
                 [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0"],
-                env=_serve_env(settings),
+                env=serve_env(settings),
                 capture_stdout=True,
                 capture_stderr=True,
                 check=False,
@@ -125,17 +142,9 @@ async def test_a_run_dir_the_previews_cannot_reach_is_refused_at_start(
     preview. Now `preview serve` says so and exits before it serves."""
     with tempfile.TemporaryDirectory(prefix="closed-", dir="/tmp") as made:  # 0700, root's
         closed = Path(made)
-        env = _serve_env(settings) | {"PREVIEW_RUN_DIR": str(closed / "run")}
-        with trio.fail_after(60):
-            done = await trio.run_process(
-                [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0"],
-                env=env, capture_stdout=True, capture_stderr=True, check=False,
-            )  # fmt: skip
-        error = done.stderr.decode()
-        assert done.returncode == 1, error
+        error = await refused_at_start(settings, PREVIEW_RUN_DIR=str(closed / "run"))
         assert error.startswith(f"error: PREVIEW_RUN_DIR {closed / 'run'} is under {closed} ")
         assert f"(chmod o+x {closed})" in error and error.count("\n") == 1, error
-        assert b"Preview service ready" not in done.stdout
         await trio.to_thread.run_sync(closed.chmod, 0o711)  # allowed: it serves
         async with running_service(replace(settings, run_dir=str(closed / "run"))) as service:
             with trio.fail_after(60):
@@ -152,14 +161,8 @@ async def test_a_run_dir_with_no_space_is_one_line_at_start(settings: Settings) 
     list of errors; now its last line names the directory and the cause."""
     with tempfile.TemporaryDirectory(prefix="run-", dir="/tmp") as made, tmpfs(Path(made), "64k"):
         run_dir = Path(made) / "previews"
-        env = _serve_env(settings) | {"PREVIEW_RUN_DIR": str(run_dir)}
-        with trio.fail_after(60):
-            done = await trio.run_process(
-                [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0"],
-                env=env, capture_stdout=True, capture_stderr=True, check=False,
-            )  # fmt: skip
-    error = done.stderr.decode()
-    assert done.returncode == 1, error
+        # (found as the app starts, after the checks: the service said it was ready first)
+        error = await refused_at_start(settings, checked=False, PREVIEW_RUN_DIR=str(run_dir))
     assert error.splitlines()[-1] == (
         f"error: the previews' directory {run_dir} could not be made: no space left on its"
         " disk (PREVIEW_RUN_DIR sets where it is)"

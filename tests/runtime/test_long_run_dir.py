@@ -8,7 +8,6 @@ Real processes, real sockets, real sandboxes."""
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -24,8 +23,9 @@ from preview.runtime import previews_dir_problem
 from preview.sandbox.appdir import remove_tree
 from preview.settings import SOCKET_NAMES_MAX, UNIX_SOCKET_PATH_MAX
 
-from ..conftest import SECRET, Service, running_service
+from ..conftest import Service, running_service
 from .test_build import BUILD_WAIT, app_files, launched, messages
+from .test_data_dir import refused_at_start
 from .test_sandbox import require_sandbox
 
 _LONG = 90  # characters of the run dir: the issue's 53 and 64 both broke every build
@@ -126,18 +126,6 @@ async def test_a_build_with_egress_postgres_and_redis_runs_under_a_long_run_dir(
     assert [p for p in sockets.rglob("*") if p.is_socket()] == []
 
 
-def _serve_env(settings: Settings, **more: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREVIEW_")}
-    return env | {
-        "PREVIEW_DATA_DIR": str(settings.data_dir),
-        "PREVIEW_JWT_SECRET": SECRET,
-        "PREVIEW_BUILD": "off",
-        "PREVIEW_PORT_MIN": str(settings.port_min),
-        "PREVIEW_PORT_MAX": str(settings.port_max),
-        **more,
-    }
-
-
 async def test_a_run_dir_no_socket_fits_is_refused_at_start(
     settings: Settings, open_parent: Path
 ) -> None:
@@ -147,15 +135,7 @@ async def test_a_run_dir_no_socket_fits_is_refused_at_start(
     run_dir = _long_path(open_parent, _LONG)
     temp = _long_path(open_parent / "t", 80)
     await trio.to_thread.run_sync(lambda: temp.mkdir(parents=True))
-    env = _serve_env(settings, PREVIEW_RUN_DIR=str(run_dir), TMPDIR=str(temp))
-    with trio.fail_after(60):
-        done = await trio.run_process(
-            [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0"],
-            env=env, capture_stdout=True, capture_stderr=True, check=False,
-        )  # fmt: skip
-    error = done.stderr.decode()
-    assert done.returncode == 1, error
+    error = await refused_at_start(settings, PREVIEW_RUN_DIR=str(run_dir), TMPDIR=str(temp))
     assert error.startswith(f"error: PREVIEW_RUN_DIR {run_dir} is too long"), error
     assert f"TMPDIR {temp}" in error and error.count("\n") == 1, error
-    assert b"Preview service ready" not in done.stdout
     assert not run_dir.exists()  # refused before anything was made

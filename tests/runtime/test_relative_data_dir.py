@@ -12,17 +12,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import trio
 
 from preview import Settings
-from preview.backing.mysql import mariadb_binary
-from preview.backing.pgprivate import server_binaries
-from preview.backing.redis import redis_binary
 
 from ..conftest import Service, running_service
-from .test_backing import _call
-from .test_build import BUILD_WAIT, app_files, launched, messages
-from .test_sandbox import require_sandbox
+from . import test_app_postgres, test_backing
 
 
 @pytest.fixture
@@ -77,30 +71,17 @@ def test_every_path_setting_is_absolute_from_the_start(
     assert replace(settings).data_dir == tmp_path / ".preview-data"
 
 
+# The end-to-end tests of the private servers and the sandbox, run again on a service
+# started the way `./dev serve` starts it.
+
+
 async def test_postgres_and_redis_from_a_relative_data_dir(relative_service: Service) -> None:
-    service = relative_service
-    require_sandbox(service)
-    if redis_binary() is None or server_binaries() is None:
-        pytest.skip("redis-server or PostgreSQL's server binaries are not installed")
-    with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, app_files("compose_postgres_redis"))
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-    with trio.fail_after(60):
-        assert await _call(service, body, "POST", "/visits/ada") == {"stored": 1, "counted": 1}
-        said = messages(await service.history(body["gid"]), "system")
-        assert any("a private server of this preview's own" in m for m in said), said
-        await service.stop(body["gid"])
+    await test_backing.test_postgres_and_redis_by_their_compose_names(relative_service)
+
+
+async def test_a_private_postgres_from_a_relative_data_dir(relative_service: Service) -> None:
+    await test_app_postgres.test_compose_db_is_a_private_server(relative_service)
 
 
 async def test_mariadb_from_a_relative_data_dir(relative_service: Service) -> None:
-    service = relative_service
-    require_sandbox(service)
-    if mariadb_binary() is None:
-        pytest.skip("mariadbd is not installed")
-    with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, app_files("pymysql_app"))
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-    with trio.fail_after(60):
-        await _call(service, body, "POST", "/", content=b"apple")
-        assert (await _call(service, body, "GET", "/"))["items"] == ["apple"]
-        await service.stop(body["gid"])
+    await test_backing.test_its_own_mariadb_with_the_account_its_env_names(relative_service)
