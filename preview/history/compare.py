@@ -13,11 +13,13 @@ The rule, stated once (docs/using.md's *Request history* says it too):
   bytes. A difference of two values is *ignored* (listed in ``ignored``, not in
   ``body``) when they are volatile: both strings of one generated shape (an ISO 8601
   date or date-time, a UUID, a ULID, 16 or more hex digits); or, under a key naming a
-  time (``created``, ``updatedAt``, ``*_at``, ``timestamp``, ``date`` …), both strings or
-  both numbers; or, under a key naming an id (``id``, ``*_id``, ``*Id``, ``uuid``), both
-  strings or both numbers that the request's own path and query do not name (a
-  *generated* id: ``POST /items`` → ``{"id": 8}``; whereas ``GET /items/2`` →
-  ``{"id": 3}`` is a difference). Values added or removed are always differences.
+  time (``created``, ``updatedAt``, ``*_at``, ``timestamp``, ``date`` …: a whole word
+  of the key, or a camelCase key's last one; ``version`` or ``update`` names none), both
+  strings or both numbers; or, in the answer to a ``POST``, under a key naming an id
+  (``id``, ``*_id``, ``*Id``, ``uuid``), both strings or both numbers that the request's
+  own path and query do not name (a *generated* id: ``POST /items`` → ``{"id": 8}``;
+  whereas ``GET /items`` → ``[{"id": 3}]`` against ``[{"id": 1}]`` is a difference).
+  Values added or removed are always differences.
   A body cut at PREVIEW_CAPTURE_BODY_BYTES on either side is not compared
   (``bodyCompared: false``).
 """
@@ -48,12 +50,19 @@ _SHAPES = (
     re.compile(r"[0-9A-HJKMNP-TV-Z]{26}"),  # ULID
     re.compile(r"[0-9a-fA-F]{16,}"),
 )
-_TIME_KEY = re.compile(
-    r"(?:^|_)(?:created|updated|modified|deleted|expires?|timestamp|time|date|datetime)"
-    r"|[a-z](?:At|On|Time|Date)$|_(?:at|on|ts)$",
-    re.I,
+# A key naming a time or an id: a whole word of a snake_case, kebab-case or lower-case
+# key (read lower-cased), or a camelCase key's last word (read as written). Matched case
+# blind, `on$` and `at$` named `version`, `description`, `format`, `lat`; `id$` named
+# `paid` and `valid`; `date` inside `update`: real differences were reported as none.
+_TIME_WORDS = re.compile(
+    r"(?:^|[_-])(?:created|updated|modified|deleted|expires?|timestamp|time|date|datetime)"
+    r"(?:$|[_-])|[_-](?:at|on|ts)$"
 )
-_ID_KEY = re.compile(r"^(?:id|uuid|guid|_id)$|_id$|[a-z]Id$|[a-z]ID$", re.I)
+_TIME_CAMEL = re.compile(r"[a-z0-9](?:At|On|Time|Date|Timestamp)$")
+_ID_WORDS = re.compile(r"^(?:id|uuid|guid|_id)$|[_-](?:id|uuid)$")
+_ID_CAMEL = re.compile(r"[a-z0-9](?:Id|ID|Uuid|UUID)$")
+# The methods whose answer may name what the request made: their ids are generated.
+_CREATING = frozenset({"POST"})
 _MAX_LISTED = 50
 
 
@@ -102,7 +111,18 @@ def _same_kind(a: Any, b: Any) -> bool:
     )
 
 
-def _volatile(key: str | None, a: Any, b: Any, named: set[str]) -> bool:
+def _names_a_time(key: str) -> bool:
+    return bool(_TIME_CAMEL.search(key) or _TIME_WORDS.search(key.lower()))
+
+
+def _names_an_id(key: str) -> bool:
+    return bool(_ID_CAMEL.search(key) or _ID_WORDS.search(key.lower()))
+
+
+def _volatile(key: str | None, a: Any, b: Any, named: set[str] | None) -> bool:
+    """Whether two differing values are volatile (the module doc); ``named``: the words
+    of a creating request's path (its ids are not generated), None for a request that
+    creates nothing (its ids are data)."""
     if (
         isinstance(a, str)
         and isinstance(b, str)
@@ -111,13 +131,15 @@ def _volatile(key: str | None, a: Any, b: Any, named: set[str]) -> bool:
         return True
     if key is None or not _same_kind(a, b):
         return False
-    if _TIME_KEY.search(key):
+    if _names_a_time(key):
         return True
-    return bool(_ID_KEY.search(key)) and str(a) not in named and str(b) not in named
+    if named is None or not _names_an_id(key):
+        return False
+    return str(a) not in named and str(b) not in named
 
 
 class _Walk:
-    def __init__(self, named: set[str]) -> None:
+    def __init__(self, named: set[str] | None) -> None:
         self.named = named
         self.differences: list[dict[str, Any]] = []
         self.ignored: list[str] = []
@@ -158,12 +180,14 @@ def _named_in(path: str) -> set[str]:
 
 
 def compare_answers(
+    method: str,
     path: str,
     before: tuple[int | None, list[list[str]], bytes | None, bool],
     after: tuple[int | None, list[list[str]], bytes | None, bool],
 ) -> dict[str, Any]:
     """``{same, status?, headers, body, ignored, bodyCompared}`` of two answers to the
-    request at ``path`` (its path and query), each ``(status, headers, body, whole)``."""
+    request ``method`` ``path`` (its path and query), each ``(status, headers, body,
+    whole)``."""
     status_a, headers_a, body_a, whole_a = before
     status_b, headers_b, body_b, whole_b = after
     result: dict[str, Any] = {
@@ -177,7 +201,7 @@ def compare_answers(
         raw_a, raw_b = _decoded(body_a or b"", headers_a), _decoded(body_b or b"", headers_b)
         json_a, value_a = _parsed(raw_a)
         json_b, value_b = _parsed(raw_b)
-        walk = _Walk(_named_in(path))
+        walk = _Walk(_named_in(path) if method.upper() in _CREATING else None)
         if json_a and json_b:
             walk.walk("$", None, value_a, value_b)
         elif raw_a != raw_b:

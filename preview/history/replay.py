@@ -145,7 +145,7 @@ async def replay(
             "previewId": sent["previewId"],
         }  # fmt: skip
         comparison = compare_answers(
-            row["path"],
+            row["method"], row["path"],
             (row["status"], before["headers"], kept, len(kept) == row["response_size"]),
             (sent["status"], sent["headers"], sent["kept"], len(sent["kept"]) == sent["size"]),
         )
