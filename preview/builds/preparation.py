@@ -330,6 +330,9 @@ async def prepare_app(
         if detection.asgi:  # the service's own uvicorn and Starlette: known to honour it
             template = (*template, "--root-path", "{root_path}")
     elif detection.language == "python":
+        # Said at once: reading its dependencies, its modules (for drivers and settings)
+        # and the package index takes seconds before uv's first line (a silent gap).
+        await say("reading its dependencies and choosing a Python for them")
         remedies = remedies or Remedies()
         listed = python_dependencies(files, detection.detected_from)
         given = await trio.to_thread.run_sync(environment, settings.python)

@@ -143,7 +143,12 @@ async def test_build_output_streams_as_build_events_with_progress(
         ids = [e["id"] for e in events]
         assert ids == list(range(1, len(ids) + 1))
         system = messages(events, "system")
-        assert any(m.startswith("installing dependencies (Python 3.") for m in system)
+        # No silent gap before the build's first line: what it does first is said.
+        reading = system.index("reading its dependencies and choosing a Python for them")
+        installing = next(
+            i for i, m in enumerate(system) if m.startswith("installing dependencies (Python 3.")
+        )
+        assert system[reading - 1].startswith("detected ") and reading < installing, system
         assert any(m.startswith("environment built in ") for m in system)
         assert (await service.stop(body["gid"])).status_code == 200
 
