@@ -415,10 +415,23 @@ async def test_a_failure_panel_appearing_does_not_pause_the_terminal(service: Se
             page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => r(true)))")
             page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => r(true)))")
             seen["after_shift_hidden"] = page.is_hidden("#jump-latest")
-            # The user's own scroll still pauses.
+            # The user's own scroll still stops following: the view stays where it was
+            # put. (The log is over: no Jump or Resume is offered, nothing new will come.)
             page.evaluate("document.getElementById('terminal-viewport').scrollTop = 0")
-            page.wait_for_selector("#jump-latest:not([hidden])")
+            page.wait_for_function("() => !window.__previewTerminal.view.follow")
+            page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => r(true)))")
+            page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => r(true)))")
+            seen["scrolled_top"] = page.evaluate(
+                "document.getElementById('terminal-viewport').scrollTop"
+            )
+            seen["ended_jump_hidden"] = page.is_hidden("#jump-latest")
             return seen
 
     seen = await in_browser(script, service.url)
-    assert seen == {"jump_hidden": True, "at_end": True, "after_shift_hidden": True}
+    assert seen == {
+        "jump_hidden": True,
+        "at_end": True,
+        "after_shift_hidden": True,
+        "scrolled_top": 0,
+        "ended_jump_hidden": True,
+    }

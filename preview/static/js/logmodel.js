@@ -10,6 +10,7 @@ import { plainText } from './ansi.js';
 export const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 export const SOURCES = ['app', 'build', 'setup', 'system', 'proxy'];
 export const DEFAULT_CAP = 200_000;
+const RESTART = /^starting again\b/;
 
 function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -36,6 +37,16 @@ export class LogModel {
     this.version = 0; // bumped whenever positions change other than by appending
     this.recentBase = []; // the last `context` indexes passing the level/source filter
     this.trailing = 0; // lines of context still due after the last match
+    // The service's latest "starting again" (a relaunch after a failed attempt, with a
+    // fix or without the fixes that did not help): the lines before it are that
+    // attempt's, superseded. 0: none.
+    this.restartId = 0;
+  }
+
+  /** A line of an earlier, failed attempt: what it printed and how the service said it
+   * ended, not the fix the service said it made ("fix 1: …", a WARN of its own). */
+  isSuperseded(entry) {
+    return entry.id < this.restartId && !entry.restart && !(entry.source === 'system' && entry.level === 'WARN');
   }
 
   get firstId() {
@@ -62,6 +73,9 @@ export class LogModel {
 
   entryOf(event) {
     const entry = toEntry(event);
+    // The service's "starting again, with the fix above" (or "…, as it ran before"),
+    // said as the preview goes back to starting after a failed attempt.
+    entry.restart = entry.source === 'system' && entry.status === 'starting' && RESTART.test(entry.plain);
     if (this.probe && entry.source === 'app' && this.probe.test(entry.plain)) entry.probe = true;
     return entry;
   }
@@ -76,6 +90,7 @@ export class LogModel {
     const entry = this.entryOf(event);
     this.lastId = id;
     this.entries.push(entry);
+    if (entry.restart) this.restartId = id;
     if (entry.probe) {
       this.probes += 1;
       // The first one to hide: from now on the view lists what is shown.
@@ -143,7 +158,10 @@ export class LogModel {
     const first = this.firstId;
     const older = events.filter((event) => Number(event.id) < first).map((event) => this.entryOf(event));
     if (!older.length) return 0;
-    for (const entry of older) if (entry.probe) this.probes += 1;
+    for (const entry of older) {
+      if (entry.probe) this.probes += 1;
+      if (entry.restart && entry.id > this.restartId) this.restartId = entry.id;
+    }
     this.entries = older.concat(this.entries);
     if (this.lastId === 0) this.lastId = older[older.length - 1].id;
     this.refilter();

@@ -125,7 +125,10 @@ export class PreviewController {
       onEvent: (event) => this.onEvent(event),
       onStatus: (status) => this.onStatus(status),
       onEnd: () => this.refreshStatus(),
-      onState: (state) => this.toolbar.setConnection(state),
+      onState: (state) => {
+        this.toolbar.setConnection(state);
+        this.terminal.setEnded(state === 'ended'); // no "Resume" on a log that is over
+      },
       beforeReopen: () => this.beforeReopen(gid, previewId),
     });
     this.stream.open();

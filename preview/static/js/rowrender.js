@@ -36,9 +36,14 @@ export function matchRanges(text, finder) {
  * A row for `entry`: `selected`, `current` (the match in focus) and `wrapRows` (its
  * height in rows when wrapped, 1 otherwise) come from the view.
  */
-export function renderRow(entry, { showTimestamps, finder, selected, current, wrapRows, rowHeight }) {
+export function renderRow(entry, { showTimestamps, finder, selected, current, wrapRows, rowHeight, superseded = false, restart = false }) {
   const row = document.createElement('div');
   row.className = `row lvl-${entry.level} src-${entry.source}${entry.stream ? ` stream-${entry.stream}` : ''}`;
+  if (superseded) {
+    row.classList.add('superseded');
+    row.title = 'From an earlier attempt that failed: the service started it again since';
+  }
+  if (restart) row.classList.add('restart');
   if (selected) row.classList.add('selected');
   if (current) row.classList.add('current-match');
   row.dataset.id = String(entry.id);
@@ -62,6 +67,14 @@ export function renderRow(entry, { showTimestamps, finder, selected, current, wr
   const ranges = finder ? matchRanges(entry.plain, finder) : [];
   appendSegments(message, parseAnsi(entry.message), ranges);
   row.append(message);
+  if (restart) {
+    // The divider between a failed attempt and the next: what the lines above were.
+    const fixed = /with the fix/.test(entry.plain);
+    const note = document.createElement('span');
+    note.className = 'restart-note';
+    note.textContent = fixed ? 'fixed and started again: the lines above are the failed attempt’s' : 'started again: the lines above are the failed attempt’s';
+    row.append(note);
+  }
   return row;
 }
 

@@ -12,11 +12,18 @@
 //
 // Text is put in with Text nodes and textContent only; ANSI colours become classes
 // (or CSSOM colours), search matches become <mark> elements.
+//
+// Following the end stops only when the user moves the view up (the wheel, the keys,
+// the scrollbar, or a script acting for them): the terminal itself only ever moves it
+// down, and a change of the viewport's size (a panel above, a horizontal scrollbar
+// under long lines) moves it by no more than that change. In a flood, each frame draws
+// the last screenful and counts the lines that went by undrawn (all kept in the model).
 
 import { escapeRegExp, measureCols, renderRow } from './rowrender.js';
 
 const OVERSCAN = 10; // rows above and below the screen, so fast scrolling shows no gap
 const NEAR_TOP_ROWS = 5;
+const SKIPPED_SHOWN_MS = 3000; // the count of undrawn lines stays this long after the last
 
 function findLastIndex(array, test) {
   for (let i = array.length - 1; i >= 0; i--) if (test(array[i])) return i;
@@ -24,8 +31,8 @@ function findLastIndex(array, test) {
 }
 
 export class TerminalView {
-  constructor({ viewport, spacer, rows, empty, jumpButton, onNearTop = () => {}, onRender = () => {}, onLine = () => {}, onFollow = () => {} }) {
-    Object.assign(this, { viewport, spacer, rows, empty, jumpButton, onNearTop, onRender, onLine, onFollow });
+  constructor({ viewport, spacer, rows, empty, jumpButton, skippedNote = document.getElementById('terminal-skipped'), onNearTop = () => {}, onRender = () => {}, onLine = () => {}, onFollow = () => {} }) {
+    Object.assign(this, { viewport, spacer, rows, empty, jumpButton, skippedNote, onNearTop, onRender, onLine, onFollow });
     this.wrap = false;
     this.layout = null; // wrap mode: {model, version, cols, offsets} (offsets in rows)
     this.cols = 0;
@@ -44,6 +51,13 @@ export class TerminalView {
     this.lastFilterMs = null;
     this.lastRenderMs = null;
     this.seenHeight = viewport.clientHeight; // a change of it is a layout shift, not a scroll
+    this.lastTop = viewport.scrollTop; // where the view was last put or seen
+    this.ended = false; // the log is over: nothing new will come
+    this.arrived = 0; // lines added since the last frame, while following
+    this.skipped = 0; // lines that went by undrawn while following (a flood)
+    this.lastSkipAt = 0;
+    this.skipTimer = null;
+    this.drawnRestartId = 0; // the model's latest relaunch, as the cached rows show it
 
     viewport.addEventListener('scroll', () => this.onScroll(), { passive: true });
     viewport.addEventListener('keydown', (event) => this.onKey(event));
@@ -58,9 +72,10 @@ export class TerminalView {
       this.openLine(Number(row.dataset.id));
     });
     // The number of rows on screen depends on the viewport's height (and, wrapped, width).
+    // (seenHeight is left to the next scroll or render: a scroll event the same change
+    // caused may still come, and must see the change.)
     new ResizeObserver(() => {
       this.cols = 0;
-      this.seenHeight = viewport.clientHeight;
       this.scheduleRender();
     }).observe(viewport);
   }
@@ -183,6 +198,9 @@ export class TerminalView {
     this.model = model;
     this.follow = true;
     this.newCount = 0;
+    this.ended = false;
+    this.arrived = 0;
+    this.skipped = 0;
     this.selectedId = null;
     this.emptyText = emptyText;
     this.rowCache.clear();
@@ -197,6 +215,13 @@ export class TerminalView {
   /** `count` new lines that pass the filter were added at the end. */
   linesAdded(count) {
     if (!this.follow) this.newCount += count;
+    else this.arrived += count;
+    this.scheduleRender();
+  }
+
+  /** The log is over (its stream ended): no pause, no "Resume" with nothing to come. */
+  setEnded(ended) {
+    this.ended = ended;
     this.scheduleRender();
   }
 
@@ -277,6 +302,8 @@ export class TerminalView {
 
   setFollow(follow) {
     if (follow) this.newCount = 0;
+    this.arrived = 0;
+    if (!follow) this.skipped = 0; // scrolling through them now
     const changed = follow !== this.follow;
     this.follow = follow;
     if (changed) this.onFollow(follow);
@@ -286,26 +313,39 @@ export class TerminalView {
   setPaused(paused) {
     if (paused) this.setFollow(false);
     else this.jumpToLatest();
+    this.onFollow(this.follow); // said again, whatever the toolbar thought: idempotent
   }
 
-  /** At the bottom (within half a row): new lines are followed; anywhere else: not. */
+  /**
+   * At the bottom: within half a row of it, plus what a horizontal scrollbar (and the
+   * borders) take of the viewport's height, whatever the browser counts in clientHeight.
+   */
   atBottom() {
-    const { scrollTop, clientHeight, scrollHeight } = this.viewport;
-    return scrollTop + clientHeight >= scrollHeight - this.rowHeight / 2;
+    const { scrollTop, clientHeight, offsetHeight, scrollHeight } = this.viewport;
+    const bar = Math.max(0, offsetHeight - clientHeight);
+    return scrollHeight - scrollTop - clientHeight <= this.rowHeight / 2 + bar;
+  }
+
+  /**
+   * The view went up since the terminal last put it (or saw it) somewhere, by more than
+   * a change of the viewport's height explains, and off the end: the user's own scroll.
+   * New lines only ever move the end down; a panel or banner appearing above (a
+   * failure, a refusal) or a horizontal scrollbar under long lines changes the height,
+   * not the scroll; fewer rows (a filter, a trim) pull the view up, but to the end.
+   */
+  movedUpByUser() {
+    const { clientHeight, scrollTop } = this.viewport;
+    const shift = Math.abs(clientHeight - this.seenHeight);
+    const up = this.lastTop - scrollTop;
+    return up > 1 && up > (shift ? shift + this.rowHeight : 0) && !this.atBottom();
   }
 
   onScroll() {
-    // Only the user's own scroll pauses. A panel or banner appearing above (a failure, a
-    // refusal) shrinks the viewport and moves it off the end: it stays following then.
-    // A shift moves the view off the end by no more than the height it took away.
-    const { clientHeight: height, scrollHeight, scrollTop } = this.viewport;
-    const lost = Math.abs(height - this.seenHeight);
-    this.seenHeight = height;
-    if (lost && this.follow && scrollHeight - scrollTop - height <= lost + this.rowHeight) {
-      this.scheduleRender(); // back to the end
-      return;
-    }
-    this.setFollow(this.atBottom());
+    if (this.follow) {
+      if (this.movedUpByUser()) this.setFollow(false);
+    } else if (this.atBottom()) this.setFollow(true); // scrolled back to the end
+    this.lastTop = this.viewport.scrollTop;
+    this.seenHeight = this.viewport.clientHeight;
     if (this.viewport.scrollTop < NEAR_TOP_ROWS * this.rowHeight && this.model?.hasOlder) {
       this.onNearTop();
     }
@@ -329,6 +369,12 @@ export class TerminalView {
   render() {
     const began = performance.now();
     const model = this.model;
+    // A scroll up not yet reported (its event comes at the next frame) is the user's.
+    if (this.follow && this.movedUpByUser()) this.setFollow(false);
+    if (model && model.restartId !== this.drawnRestartId) {
+      this.drawnRestartId = model.restartId; // the rows before it look superseded now
+      this.rowCache.clear();
+    }
     if (model) {
       const anchor = this.follow ? null : this.topVisibleId();
       if (model.trim(this.follow)) {
@@ -361,19 +407,48 @@ export class TerminalView {
     if (current.length !== wanted.length || wanted.some((row, i) => current[i] !== row)) {
       this.rows.replaceChildren(...wanted);
     }
+    // Where the view was put, read before the rows changed (no second layout a frame).
+    // Rows that bring a horizontal scrollbar (long lines) change the height, not the
+    // scroll: the resize observer's next frame goes back to the end.
+    this.lastTop = top;
+    this.seenHeight = height;
+    this.countSkipped(Math.ceil(height / rowHeight));
 
     const hiddenByFilter = !total && model?.entries.length > 0;
     const emptyText = hiddenByFilter ? 'No line matches the filter.' : this.emptyText;
     this.empty.textContent = total ? '' : emptyText;
     this.empty.hidden = total > 0 || !emptyText;
-    this.jumpButton.hidden = this.follow;
+    // An ended log with nothing new: nothing to resume, nothing to jump to but the end.
+    this.jumpButton.hidden = this.follow || (this.ended && !this.newCount);
     this.jumpButton.textContent = this.newCount ? `Jump to latest (${this.newCount} new)` : 'Jump to latest';
     this.lastRenderMs = performance.now() - began;
     this.onRender(model);
   }
 
+  /** Lines that came since the last frame beyond a screenful went by undrawn: say so. */
+  countSkipped(screenRows) {
+    const now = performance.now();
+    if (this.follow && this.arrived > screenRows) {
+      this.skipped += this.arrived - screenRows;
+      this.lastSkipAt = now;
+      clearTimeout(this.skipTimer); // to hide it once the flood is over
+      this.skipTimer = setTimeout(() => this.scheduleRender(), SKIPPED_SHOWN_MS + 50);
+    }
+    this.arrived = 0;
+    if (!this.follow || now - this.lastSkipAt > SKIPPED_SHOWN_MS) this.skipped = 0;
+    const note = this.skippedNote;
+    if (!note || (note.hidden && !this.skipped) || this.skippedShown === this.skipped) return;
+    this.skippedShown = this.skipped;
+    note.hidden = !this.skipped;
+    if (this.skipped) {
+      note.textContent = `… ${this.skipped.toLocaleString('en')} lines skipped (too fast to draw) — all are kept: scroll up to read them, or Download all`;
+    }
+  }
+
   renderRow(entry) {
     return renderRow(entry, {
+      superseded: this.model.isSuperseded(entry),
+      restart: entry.restart,
       showTimestamps: this.showTimestamps,
       finder: this.finder,
       selected: entry.id === this.selectedId,
