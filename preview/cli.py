@@ -1,5 +1,6 @@
 """The ``preview`` command: ``serve`` (the default), ``token``, ``push``, ``launch``, ``stop``,
-``logs``, ``watch``.
+``logs``, ``watch``, ``url``; on what a generation keeps, ``revisions``, ``snapshots`` and
+``requests`` (``client/commands.py``).
 
 The client commands find their bearer token, in this order: ``--token``, ``$PREVIEW_TOKEN``,
 the token the running ``preview serve`` left for this user (one per-user file, in the
@@ -25,11 +26,13 @@ from .auth import JWTAuthenticator
 from .client import (
     LOCAL_USER,
     HealthChecks,
-    client_token,
     describe_stop,
     print_event,
     print_launch,
 )
+from .client.commands import add_data_commands
+from .client.http import add_service_options, check, connect, error_code, generation_id
+from .client.launching import add_launch_options, launch_options
 from .client.watch import FolderRules
 from .settings import Settings
 
@@ -60,27 +63,8 @@ def _cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _client(args: argparse.Namespace) -> httpx.Client:
-    token, args.token_source = client_token(args.url, args.token)
-    return httpx.Client(
-        base_url=args.url,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=60,
-        trust_env=False,
-    )
-
-
-def _check(response: httpx.Response, args: argparse.Namespace | None = None) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {"message": response.text}
-    if response.is_error:
-        message = f"error {response.status_code}: {body.get('message', body)}"
-        if response.status_code == 401 and args is not None:
-            message += f" (the token came from {args.token_source})"
-        raise SystemExit(message)
-    return body
+# How every client command calls the service: client/http.py.
+_client, _check, _error_code, _generation_id = connect, check, error_code, generation_id
 
 
 def _zip_folder(folder: Path) -> bytes:
@@ -121,7 +105,7 @@ def _cmd_launch(args: argparse.Namespace) -> int:
             client.post(
                 f"/api/generations/{args.gid}/preview/launch",
                 # Narrated: the launch returns at once and its log tells the rest.
-                json={"wait": args.wait and not narrate},
+                json={"wait": args.wait and not narrate, **launch_options(args)},
                 timeout=None if args.wait else 60,  # the service bounds the wait (a build)
             ),
             args,
@@ -170,13 +154,6 @@ def _cmd_stop(args: argparse.Namespace) -> int:
     else:
         print(f"{body.get('previewInstanceId')}: {describe_stop(body)}")
     return 0
-
-
-def _error_code(response: httpx.Response) -> str | None:
-    try:
-        return response.json().get("error")
-    except (ValueError, AttributeError):
-        return None
 
 
 def _sse_events(response: httpx.Response) -> Iterator[tuple[str, dict, int | None]]:
@@ -277,17 +254,6 @@ def _cmd_url(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generation_id(text: str) -> str:
-    """A generation id as the commands put it in their URLs' paths: one segment. A ``/``,
-    ``?``, ``#``, ``%`` or dot segment made another call of it (``stop x/../b`` stopped
-    ``b``'s preview; ``launch 'a?x'`` posted to ``/api/generations/a``)."""
-    if text in ("", ".", "..") or any(
-        c in "/?#%\\" or not c.isprintable() or c.isspace() for c in text
-    ):
-        raise argparse.ArgumentTypeError(f"not a generation id: {text!r}")
-    return text
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="preview", description=__doc__)
     commands = parser.add_subparsers(dest="command")
@@ -317,15 +283,7 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("dir")
         if name not in ("push", "url"):
             sub.add_argument("gid", type=_generation_id)
-        sub.add_argument(
-            "--url",
-            default=os.environ.get("PREVIEW_URL", "http://127.0.0.1:8000"),
-            help="the service (default $PREVIEW_URL, else http://127.0.0.1:8000)",
-        )
-        sub.add_argument(
-            "--token",
-            help="bearer token (default $PREVIEW_TOKEN, else the one `preview serve` left)",
-        )
+        add_service_options(sub)
         sub.set_defaults(run=handler)
         if name in ("launch", "stop"):
             sub.add_argument("--json", action="store_true", help="print the API's JSON answer")
@@ -339,6 +297,8 @@ def _parser() -> argparse.ArgumentParser:
         help="return once running or failed, printing the phases and the build as they come",
     )
     launch.add_argument("--quiet", action="store_true", help="with --wait: print only the outcome")
+    add_launch_options(launch)
+    add_data_commands(commands)
     commands.choices["logs"].add_argument("--follow", "-f", action="store_true")
     commands.choices["logs"].add_argument(
         "--health-checks",
