@@ -1,6 +1,8 @@
-"""What the client commands (``preview push``, ``launch``, ``logs``, ``stop``) need besides
-HTTP: where they find their bearer token (``token``) and what they print (``printing``:
-never the bearer token). Light on purpose: a client command imports none of the service."""
+"""What the client commands (``preview push``, ``launch``, ``logs``, ``stop`` …) need besides
+HTTP: where they find their bearer token (``token``), how they call the service (``http``)
+and what they print (``printing``: never the bearer token); ``launching`` (the launch's
+options), ``commands`` (``revisions``, ``snapshots``, ``requests``) and ``watch``. Light on
+purpose: a client command imports none of the service."""
 
 from .printing import (
     HealthChecks,
