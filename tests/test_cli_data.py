@@ -12,11 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
 
 from .api.test_snapshots import App, items_app
 from .conftest import SECRET, SERVER_COMMAND, VERSIONED, Service, auth, server_app, token
 
+_DEV = Path(__file__).resolve().parent.parent / "dev"
 # Answers GET /env/<NAME> with that variable's value (404 when it is not set).
 _ENV_APP = """
 class Env(Handler):
@@ -56,9 +58,7 @@ async def as_json(service: Service, *argv: str) -> Any:
     return json.loads(await ok(service, *argv, "--json"))
 
 
-async def test_launch_gives_the_app_its_env_and_command(
-    service: Service, tmp_path: Path
-) -> None:
+async def test_launch_gives_the_app_its_env_and_command(service: Service, tmp_path: Path) -> None:
     (tmp_path / "app.env").write_text(
         "# the app's settings\nexport FROM_FILE='file value'\nOVERRIDDEN=file\n"
         "JOINED=${FROM_FILE}!\n"
@@ -254,3 +254,19 @@ async def test_an_unknown_generation_is_one_line_and_exit_code_1(service: Servic
         ):
             code, out, err = await preview(service, *argv)
             assert code == 2 and out == "" and "not a " in err, (argv, err)
+
+
+async def test_dev_passes_the_new_commands_through(service: Service, tmp_path: Path) -> None:
+    """``./dev revisions|snapshots|requests …`` reach ``preview`` (not ``dev``'s usage)."""
+    dev = _DEV
+    if not os.access(dev.parent / ".venv" / "bin" / "preview", os.X_OK):
+        pytest.skip("the clone's .venv is not installed (./dev serve or ./dev test installs it)")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
+    with trio.fail_after(60):
+        for command in ("revisions", "snapshots", "requests"):
+            done = await trio.run_process(
+                [str(dev), command, "gen_nope", "--url", service.url, "--token", token()],
+                cwd=tmp_path, env=env, capture_stdout=True, capture_stderr=True, check=False,
+            )  # fmt: skip
+            said = done.stderr.decode()
+            assert done.returncode == 1 and said.startswith("error 404: No generation"), said
