@@ -93,7 +93,7 @@ async def tree_of_revision(gid: str, number: int) -> dict[str, bytes]:
     """Revision ``number``'s files (404 ``revision_not_found`` if it has none such)."""
     state = services()
     assert state.store is not None
-    tree = await state.store._run(revision_tree, state.store.engine, gid, number)
+    tree = await state.store.run_sync(revision_tree, state.store.engine, gid, number)
     if tree is None:
         raise NotFound(
             f"Generation {gid!r} has no revision {number}.",
@@ -116,7 +116,7 @@ async def add(gid: str) -> tuple[Response, int]:
     adding = sum(len(content) for content in changes.values() if content is not None)
     await check_storage(state.store, state.settings.user_storage_mb, user.id, adding)
     try:
-        record = await state.store._run(
+        record = await state.store.run_sync(
             add_revision,
             state.store.engine,
             gid,
@@ -139,7 +139,7 @@ async def add(gid: str) -> tuple[Response, int]:
     state.discovery_cache.discard(f"docs:{gid}")
     runtime = state.supervisor.for_generation(gid)
     if record is None:
-        latest = (await state.store._run(list_revisions, state.store.engine, gid))[-1]
+        latest = (await state.store.run_sync(list_revisions, state.store.engine, gid))[-1]
         data = _describe(latest) | {"changed": [], "dependenciesChanged": False}
         return jsonify(data | {"unchanged": True, "applied": False}), 200
     data = _describe(record) | {"applyRequested": apply}
@@ -160,7 +160,7 @@ async def _tree(gid: str, record: RevisionRecord) -> dict[str, bytes]:
         return record.tree
     state = services()
     assert state.store is not None
-    return (await state.store._run(latest_tree, state.store.engine, gid))[1]
+    return (await state.store.run_sync(latest_tree, state.store.engine, gid))[1]
 
 
 async def _relaunch_failed(
@@ -276,7 +276,7 @@ async def listing(gid: str) -> Response:
     state = services()
     await owned_generation(gid, state.user())
     assert state.store is not None
-    records = await state.store._run(list_revisions, state.store.engine, gid)
+    records = await state.store.run_sync(list_revisions, state.store.engine, gid)
     return jsonify({"generationId": gid, "revisions": [_describe(r) for r in records]})
 
 
@@ -286,7 +286,7 @@ async def show(gid: str, n: int) -> Response:
     await owned_generation(gid, state.user())
     assert state.store is not None
     tree = await tree_of_revision(gid, n)
-    records = await state.store._run(list_revisions, state.store.engine, gid)
+    records = await state.store.run_sync(list_revisions, state.store.engine, gid)
     record = next(r for r in records if r.number == n)
     data = _describe(record) | {"fileCount": len(tree)}
     data["files"] = [{"path": path, "size": len(tree[path])} for path in sorted(tree)]

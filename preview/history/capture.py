@@ -331,7 +331,7 @@ class RequestHistory:
         try:
             self._capped = False  # (so while it is stored, and if it fails)
             self._capped = await until_stored(
-                functools.partial(store._run, write), what=f"{count} requests",
+                functools.partial(store.run_sync, write), what=f"{count} requests",
                 give_up=self._give_up,
             )  # fmt: skip
         except StoreError:

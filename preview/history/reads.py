@@ -1,6 +1,6 @@
 """The ``proxied_requests`` table read: pages of a generation's requests, and whole ones.
 
-Functions here run in the store's worker threads (``Store._run``) on its engine; each is
+Functions here run in the store's worker threads (``Store.run_sync``) on its engine; each is
 one read (the writer is ``rows``)."""
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ async def _har(gid: str) -> Response:
     state = services()
     assert state.store is not None
     await _settled()
-    rows = await state.store._run(read_requests, state.store.engine, gid, None, _HAR_LIMIT)
+    rows = await state.store.run_sync(read_requests, state.store.engine, gid, None, _HAR_LIMIT)
     for row in rows:  # each at its preview's origin, as the public sees it
         row["base_url"] = state.origins.url(
             row["preview_id"], scheme=request.scheme, host=request.host
@@ -108,7 +108,7 @@ async def list_page(gid: str) -> Response:
     query = _query(gid)
     await _settled()
     assert state.store is not None
-    rows = await state.store._run(list_requests, state.store.engine, query)
+    rows = await state.store.run_sync(list_requests, state.store.engine, query)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     return jsonify(
@@ -136,7 +136,7 @@ async def one(gid: str, rid: str) -> Response:
     assert state.store is not None
     row = None
     if rid.isdigit() and len(rid) < 19:
-        row = await state.store._run(read_request, state.store.engine, gid, int(rid))
+        row = await state.store.run_sync(read_request, state.store.engine, gid, int(rid))
     if row is None:
         raise NotFound(
             f"No request {rid[:40]!r}.", code="request_not_found", details={"id": rid[:40]}
@@ -193,7 +193,7 @@ async def replay_requests(gid: str) -> Response:
     runtime = await authorised_runtime(state, target_gid, user, token)
     await _settled()
     assert state.store is not None
-    rows = await state.store._run(read_requests, state.store.engine, gid, ids, MAX_REPLAYED)
+    rows = await state.store.run_sync(read_requests, state.store.engine, gid, ids, MAX_REPLAYED)
     if ids is not None and len(rows) < len(set(ids)):
         missing = sorted(set(ids) - {row["id"] for row in rows})
         raise NotFound(

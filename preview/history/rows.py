@@ -1,6 +1,6 @@
 """The ``proxied_requests`` table written: a batch inserted and each preview bounded.
 
-Functions here run in the store's worker threads (``Store._run``) on its engine, like
+Functions here run in the store's worker threads (``Store.run_sync``) on its engine, like
 ``store.revisions``'; each is one transaction. Each row of the writer's batch was shaped
 by :func:`shape_row` on the event loop before (``waiting.shaped``, the writer's task, in
 slices): masked, its heads as JSON, a tuple in ``ROW_FIELDS`` order, so that the worker

@@ -237,7 +237,7 @@ class Supervisor:
         from .readiness import default_health_path
 
         # The latest revision (generation_files), unless the launch names an older one.
-        number, files = revision or await self.store._run(
+        number, files = revision or await self.store.run_sync(
             latest_tree, self.store.engine, generation.id
         )
         detection = await trio.to_thread.run_sync(detect, files, command, setup)

@@ -126,7 +126,7 @@ class Snapshots:
 
     async def listing(self, generation_id: str) -> list[PreviewSnapshot]:
         store = self._store
-        return await store._run(records.generation_snapshots, store.engine, generation_id)
+        return await store.run_sync(records.generation_snapshots, store.engine, generation_id)
 
     async def get(
         self, snapshot_id: str, user_id: str, generation_id: str | None = None
@@ -136,7 +136,7 @@ class Snapshots:
         row = None
         if isinstance(snapshot_id, str) and len(snapshot_id) <= 40:
             store = self._store
-            row = await store._run(records.get_snapshot, store.engine, snapshot_id)
+            row = await store.run_sync(records.get_snapshot, store.engine, snapshot_id)
         if row is None or row.user_id != user_id or generation_id not in (None, row.generation_id):
             raise NotFound(
                 "No such snapshot.", code="snapshot_not_found",
@@ -146,7 +146,7 @@ class Snapshots:
 
     async def delete(self, row: PreviewSnapshot) -> None:
         store = self._store
-        await store._run(records.delete_snapshot, store.engine, row.id)
+        await store.run_sync(records.delete_snapshot, store.engine, row.id)
         await self._blocking(shutil.rmtree, self._dir(row.generation_id, row.id), True)
 
     async def remove_generation(self, generation_id: str) -> None:
@@ -156,9 +156,9 @@ class Snapshots:
     async def expire(self, ended_before: datetime) -> int:
         """Remove the snapshots of previews that ended before ``ended_before``."""
         store = self._store
-        found = await store._run(records.expired_snapshots, store.engine, ended_before)
+        found = await store.run_sync(records.expired_snapshots, store.engine, ended_before)
         for generation_id, snapshot_id in found:
-            await store._run(records.delete_snapshot, store.engine, snapshot_id)
+            await store.run_sync(records.delete_snapshot, store.engine, snapshot_id)
             await self._blocking(shutil.rmtree, self._dir(generation_id, snapshot_id), True)
         return len(found)
 
@@ -170,7 +170,7 @@ class Snapshots:
         """Save ``runtime``'s data now (module doc); its row."""
         store, spec = self._store, runtime.spec
         async with self._one_at_a_time(runtime.id):
-            count = await store._run(records.count_for_preview, store.engine, runtime.id)
+            count = await store.run_sync(records.count_for_preview, store.engine, runtime.id)
             most = self._settings.snapshots_per_preview
             if count >= most:
                 raise Conflict(
@@ -195,7 +195,7 @@ class Snapshots:
                     user_id=user_id, name=name, created_at=utcnow(), size_bytes=size,
                     contents=json.dumps(contents),
                 )  # fmt: skip
-                await store._run(records.add_snapshot, store.engine, row)
+                await store.run_sync(records.add_snapshot, store.engine, row)
             except BaseException:  # nothing half-written is left
                 with trio.CancelScope(shield=True), trio.move_on_after(30):
                     for path in (staged, final):

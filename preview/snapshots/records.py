@@ -1,5 +1,5 @@
 """The store's rows of snapshots (``store.models.PreviewSnapshot``): blocking queries,
-run through ``Store._run``."""
+run through ``Store.run_sync``."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ of work in ``trio.to_thread.run_sync`` with the store's ``CapacityLimiter``; not
 blocks the event loop. The schema is created and upgraded with Alembic in
 :meth:`Store.migrate` (``schema``).
 
-Every call goes through :meth:`Store._run`, the one boundary where the driver's errors
+Every call goes through :meth:`Store.run_sync`, the one boundary where the driver's errors
 that mean "not now" become the service's (``failures``): ``StoreUnavailable`` (503 with
 ``Retry-After``) or ``StoreFull`` (507). The transaction was rolled back, so nothing of
 the call was kept. Other errors (a broken constraint: a bug) pass unchanged. The pool
@@ -165,13 +165,16 @@ class Store:
         database still refuses it (SQLite: another connection's lock, after the busy
         timeout); return if none was, or the lock can be had now."""
         if self._log_refused and self.engine.dialect.name == "sqlite":
-            await self._run(write_lock_sqlite, self.engine)
+            await self.run_sync(write_lock_sqlite, self.engine)
 
     async def wait_log_refused(self) -> None:
         """Return when the database next refuses a batch of log events."""
         await self._log_refusals.park()
 
-    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
+    async def run_sync(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """``fn(*args)`` (a blocking database call) in one of the store's threads (its
+        limiter, ``PREVIEW_DB_THREADS``); SQLAlchemy's errors as the store's, said once
+        when it fails and once when it is reachable again."""
         try:
             result = await trio.to_thread.run_sync(
                 functools.partial(fn, *args), limiter=self._limiter, abandon_on_cancel=False
@@ -194,12 +197,12 @@ class Store:
             with self.engine.begin() as connection:
                 return fn(connection)
 
-        return await self._run(unit)
+        return await self.run_sync(unit)
 
     # -- schema ---------------------------------------------------------------------
 
     async def migrate(self, *, apart: bool = False) -> None:
-        await self._run(
+        await self.run_sync(
             functools.partial(
                 upgrade_schema,
                 self.engine,
@@ -287,9 +290,9 @@ class Store:
         dialect = self.engine.dialect
         try:
             if dialect.name == "sqlite":
-                await self._run(insert_sqlite, self.engine, values, pace)
+                await self.run_sync(insert_sqlite, self.engine, values, pace)
             elif dialect.name == "postgresql" and dialect.driver == "psycopg":
-                await self._run(copy_postgres, self.engine, values)
+                await self.run_sync(copy_postgres, self.engine, values)
             else:
                 rows = [dict(zip(LOG_EVENT_COLUMNS, value, strict=True)) for value in values]
                 await self._in_transaction(lambda c: c.execute(LogEvent.__table__.insert(), rows))
@@ -347,7 +350,7 @@ class Store:
             with self.engine.connect() as connection:
                 return list(connection.execute(query))
 
-        return await self._run(rows)
+        return await self.run_sync(rows)
 
     async def log_event_values(
         self, preview_id: str, *, after: int, before: int | None, limit: int
@@ -360,7 +363,7 @@ class Store:
         the rows per second of a SQLAlchemy select (whose rows and DateTime parsing
         cost twice the query)."""
         if self.engine.dialect.name == "sqlite":
-            return await self._run(
+            return await self.run_sync(
                 event_values_sqlite, self.engine, preview_id, after, before, limit
             )
         table = LogEvent.__table__
@@ -377,7 +380,7 @@ class Store:
             with self.engine.connect() as connection:
                 return [tuple(row) for row in connection.execute(query)]
 
-        return await self._run(rows)
+        return await self.run_sync(rows)
 
     async def count_log_events(self, preview_id: str) -> int:
         query = select(func.count()).select_from(LogEvent).where(LogEvent.preview_id == preview_id)

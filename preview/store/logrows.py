@@ -3,7 +3,7 @@
 Persistence and a subscriber the ring overtook must both keep up with a child printing
 as fast as it can, so these go to the driver with plain tuples: multi-row INSERTs and
 sqlite3's own cursor on SQLite, one COPY on PostgreSQL. Each function is one synchronous
-unit of work for ``Store._run`` (a worker thread, the store's error translation); the
+unit of work for ``Store.run_sync`` (a worker thread, the store's error translation); the
 driver's errors are raised as SQLAlchemy's, like those of any statement.
 """
 

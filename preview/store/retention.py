@@ -115,7 +115,7 @@ class LogRetention:
         how many previews did."""
         ended_before = (now or utcnow()) - timedelta(days=self.days)
         store, done = self._store, 0
-        while previews := await store._run(_expired, store.engine, ended_before, _PER_PASS):
+        while previews := await store.run_sync(_expired, store.engine, ended_before, _PER_PASS):
             for preview_id in previews:
                 await self._remove_log(preview_id)
                 done += 1
@@ -128,12 +128,12 @@ class LogRetention:
     async def _remove_log(self, preview_id: str) -> None:
         store, removed = self._store, 0
         while True:
-            count = await store._run(_remove_batch, store.engine, preview_id, self.batch_rows)
+            count = await store.run_sync(_remove_batch, store.engine, preview_id, self.batch_rows)
             removed += count
             await trio.sleep(self.pause)  # the writers' turn
             if count < self.batch_rows:
                 break
-        await store._run(_mark_removed, store.engine, preview_id, utcnow())
+        await store.run_sync(_mark_removed, store.engine, preview_id, utcnow())
         _log.info("log retention: removed the %d log events of %s", removed, preview_id)
 
     async def wait_for_pass(self, count: int) -> None:

@@ -7,7 +7,7 @@ later revision arrives, so a generation never revised costs nothing more), and r
 *n* holds only the files it wrote or deleted. An older tree is revision 1 with each
 change up to *n* laid over it: uploads are bounded (PREVIEW_MAX_UPLOAD_*), and so is that.
 
-Functions here run in the store's worker threads (``Store._run``) on its engine, like
+Functions here run in the store's worker threads (``Store.run_sync``) on its engine, like
 :mod:`.retention`'s: each is one transaction.
 """
 

@@ -46,7 +46,7 @@ async def check_storage(store: Store, limit_mb: int, user_id: str, adding: int) 
     """Refuse (409) ``adding`` bytes more of ``user_id``'s past ``limit_mb`` (0: none)."""
     if limit_mb <= 0:
         return
-    used = await store._run(user_storage_bytes, store.engine, user_id)
+    used = await store.run_sync(user_storage_bytes, store.engine, user_id)
     limit = limit_mb * 2**20
     if used + adding > limit:
         raise Conflict(

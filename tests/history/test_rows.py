@@ -71,14 +71,14 @@ async def test_batches_are_bounded_masked_and_go_with_the_log(db_url: str) -> No
                         capture.record(_runtime(pid), call, answered)
                 await history.settled()
                 await history.aclose()
-            rows = await store._run(list_requests, store.engine, RequestQuery("g1", limit=10))
+            rows = await store.run_sync(list_requests, store.engine, RequestQuery("g1", limit=10))
             # At most 3 each, the newest (past the bound, cut to nine tenths of it: 2).
             for pid in ("p1", "p2"):
                 paths = [r["path"] for r in rows if r["preview_id"] == pid]
                 assert paths in (
                     [f"/x/{n}?api_key=[masked]&a=1" for n in (4, 3, 2)][:k] for k in (2, 3)
                 )
-            whole = await store._run(read_request, store.engine, "g1", rows[0]["id"])
+            whole = await store.run_sync(read_request, store.engine, "g1", rows[0]["id"])
             # Shaped as text for SQLite's inserts, as a datetime for PostgreSQL's: read back
             # the same (naive UTC).
             assert abs(whole["started_at"] - utcnow()) < timedelta(minutes=1)
@@ -89,7 +89,7 @@ async def test_batches_are_bounded_masked_and_go_with_the_log(db_url: str) -> No
             )
             assert whole["response_headers"] == '[["set-cookie", "s=[masked]; HttpOnly"]]'
             assert await LogRetention(store, 7, pause=0).run_once() == 1
-            rows = await store._run(list_requests, store.engine, RequestQuery("g1", limit=10))
+            rows = await store.run_sync(list_requests, store.engine, RequestQuery("g1", limit=10))
             assert {r["preview_id"] for r in rows} == {"p2"}
             assert history.not_kept == 0
         finally:
@@ -139,8 +139,8 @@ async def test_a_batch_past_the_bounds_keeps_what_the_cut_would_leave(
 
             async def write(rows: list[tuple], max_count: int = 10, max_bytes: int = 2**20):
                 bounds = (max_count, max_bytes)
-                await store._run(write_batch, store.engine, rows, *bounds, totals, pace)
-                listed = await store._run(list_requests, store.engine, RequestQuery("g1", 100))
+                await store.run_sync(write_batch, store.engine, rows, *bounds, totals, pace)
+                listed = await store.run_sync(list_requests, store.engine, RequestQuery("g1", 100))
                 return {
                     pid: [int(r["path"].rsplit("/", 1)[1]) for r in reversed(listed)
                           if r["preview_id"] == pid]
@@ -189,11 +189,11 @@ async def test_large_rows_are_written_a_few_to_a_statement(tmp_path: Any, monkey
             pace = Pace(lambda: True)
             rows = [_shaped("p1", n, b"x" * 100_000) for n in range(6)]
             totals: dict[str, list[int]] = {}
-            await store._run(write_batch, store.engine, rows, 100, 2**30, totals, pace)
+            await store.run_sync(write_batch, store.engine, rows, 100, 2**30, totals, pace)
             assert (pace.rests, pace.yields) == (0, 3)  # two rows to each of 3 statements
             small = Pace(lambda: True)
             rows = [_shaped("p2", n) for n in range(6)]
-            await store._run(write_batch, store.engine, rows, 100, 2**30, totals, small)
+            await store.run_sync(write_batch, store.engine, rows, 100, 2**30, totals, small)
             assert small.yields == 2  # statements of 4 and 2 rows (its chunks)
     assert rows_module._deleted_at_once([6, 6 * 100_500]) == 2
     assert rows_module._deleted_at_once([6, 6 * 300]) == rows_module._DELETED_AT_ONCE
@@ -237,11 +237,15 @@ async def test_rows_let_go_while_waiting_leave_what_the_whole_batch_would(db_url
                 found = {}
                 for pid, rows in (("p1", whole), ("p2", waiting)):
                     totals: dict[str, list[int]] = {}
-                    await store._run(write_batch, store.engine, rows, max_count, max_bytes, totals)
-                    listed = await store._run(list_requests, store.engine, RequestQuery("g1", 100))
+                    await store.run_sync(
+                        write_batch, store.engine, rows, max_count, max_bytes, totals
+                    )
+                    listed = await store.run_sync(
+                        list_requests, store.engine, RequestQuery("g1", 100)
+                    )
                     found[pid] = [r["path"] for r in listed if r["preview_id"] == pid]
                 assert found["p1"] == found["p2"], (case, max_count, max_bytes, sizes)
-                await store._run(_delete_requests, store.engine)
+                await store.run_sync(_delete_requests, store.engine)
 
 
 def _never() -> None:
@@ -295,17 +299,17 @@ async def test_past_its_bound_a_preview_is_written_in_fewer_batches(
     history = RequestHistory(dataclasses.replace(Settings(), capture_requests=10))
 
     async def paths(pid: str = "p2") -> list[str]:
-        listed = await store._run(list_requests, store.engine, RequestQuery("g1", 5000))
+        listed = await store.run_sync(list_requests, store.engine, RequestQuery("g1", 5000))
         return [r["path"] for r in listed if r["preview_id"] == pid]
 
     with trio.fail_after(60):
         async with _two_previews(db_url) as store:
             totals: dict[str, list[int]] = {}
             rows = [_shaped("p1", n) for n in range(5)]
-            assert not await store._run(write_batch, store.engine, rows, 10, 2**20, totals)
+            assert not await store.run_sync(write_batch, store.engine, rows, 10, 2**20, totals)
             rows = [_shaped("p1", n) for n in range(5, 20)]
-            assert await store._run(write_batch, store.engine, rows, 10, 2**20, totals)
-            assert not await store._run(write_batch, store.engine, [], 10, 2**20, totals)
+            assert await store.run_sync(write_batch, store.engine, rows, 10, 2**20, totals)
+            assert not await store.run_sync(write_batch, store.engine, [], 10, 2**20, totals)
             async with trio.open_nursery() as nursery:
                 await nursery.start(history.serve, store)
                 _kept(history, "p2", range(3))  # a trickle: stored after the short linger
@@ -358,6 +362,6 @@ async def test_a_batch_nobody_waits_for_is_written_in_slices(db_url: str, monkey
             _kept(history, "p1", range(40, 45))
             await history.settled()  # a reader: the batch is written at once
             assert (await paces.receive()).rests == 0
-            listed = await store._run(list_requests, store.engine, RequestQuery("g1", 100))
+            listed = await store.run_sync(list_requests, store.engine, RequestQuery("g1", 100))
             assert [r["path"] for r in listed] == [f"/n/{n}" for n in range(44, -1, -1)]
             await history.aclose()
