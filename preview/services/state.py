@@ -47,7 +47,7 @@ class RequestRecording(Protocol):
     keeps the request once answered. A protocol, so that this module, which ``proxy``
     imports, imports nothing of it."""
 
-    def start(self, body: Any) -> tuple[Any, Any]: ...
+    def start(self, body: Any, *, framed: bool = False) -> tuple[Any, Any]: ...
 
 
 class StreamSlot:
