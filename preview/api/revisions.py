@@ -305,7 +305,8 @@ def _unified(before: dict[str, bytes], after: dict[str, bytes], a: int, b: int) 
             lines.append(f"Binary files a/{path} and b/{path} differ\n")
             continue
         lines.extend(
-            difflib.unified_diff(
+            _ended(line)
+            for line in difflib.unified_diff(
                 old_text.splitlines(keepends=True),
                 new_text.splitlines(keepends=True),
                 fromfile=f"a/{path}" if old is not None else "/dev/null",
@@ -315,6 +316,14 @@ def _unified(before: dict[str, bytes], after: dict[str, bytes], a: int, b: int) 
             )
         )
     return lines
+
+
+def _ended(line: str) -> str:
+    """A diff line that came without its newline (a file's last line, which has none)
+    ended as git ends it: difflib left it to run into the next (``-one+two``)."""
+    if line.endswith("\n"):
+        return line
+    return f"{line}\n\\ No newline at end of file\n"
 
 
 def _text(content: bytes | None) -> str | None:

@@ -334,3 +334,19 @@ async def test_an_apply_racing_a_finished_delete_is_a_404(
         gone = await _apply_after(service, gid, monkeypatch, f"/api/generations/{gid}")
         assert gone.status_code == 404, gone.text
         assert gone.json()["error"] == "generation_not_found", gone.text
+
+
+async def test_a_diff_of_files_without_their_last_newline_ends_each_line(
+    service: Service,
+) -> None:
+    """difflib leaves a last line without its newline, and the next line ran into it
+    (``-one+two``): each ends as git ends it."""
+    with trio.fail_after(30):
+        gid = await service.upload({"a.txt": "one"})
+        posted = await service.client.post(
+            _url(gid), json={"files": {"a.txt": "two"}}, headers=auth()
+        )
+        assert posted.status_code == 201, posted.text
+        diff = (await service.client.get(_url(gid, "/2/diff"), headers=auth())).json()["diff"]
+        marker = "\\ No newline at end of file\n"
+        assert f"-one\n{marker}+two\n{marker}" in diff, diff
