@@ -1,9 +1,14 @@
 // Snapshots of the running preview's data (…/preview/snapshots): save one, list them
-// (newest first, with their tables' rows), restore one into the running app, and
-// compare one with the snapshot before it (shown in the file viewer).
+// (newest first, with their tables' rows), restore one into the running app, compare
+// one with the snapshot before it (shown in the file viewer), and delete one. Restore
+// and Delete ask first (window.confirm, as a generation's Delete does); at the
+// preview's limit of snapshots, Save says to delete one first and each has its Delete.
 
 import * as api from './api.js';
 import { $, formatBytes, h, setText, show } from './dom.js';
+
+const deleteSnapshot = (gid, sid) =>
+  api.call('DELETE', `${api.previewPath(gid)}/snapshots/${encodeURIComponent(sid)}`);
 
 function when(iso) {
   return iso ? iso.replace('T', ' ').slice(0, 16) : '';
@@ -91,6 +96,13 @@ export class SnapshotList {
         disabled: before ? undefined : true,
         onclick: () => this.openDiff(gid, before, snapshot),
       }),
+      h('button', {
+        type: 'button',
+        class: 'button small ghost danger-text',
+        text: 'Delete',
+        'aria-label': `Delete ${label}`,
+        onclick: () => this.remove(gid, snapshot, label),
+      }),
     );
   }
 
@@ -104,11 +116,38 @@ export class SnapshotList {
       this.say(`Saved ${saved.name || saved.snapshotId} (${formatBytes(saved.sizeBytes)}).`);
       await this.show(gid);
     } catch (error) {
+      if (error.code !== 'snapshot_limit_reached') {
+        this.say(error.message);
+        return;
+      }
+      const most = error.details?.limit;
+      this.say(
+        `This preview keeps at most ${most ?? 'so many'} snapshots: delete one first ` +
+          '(its Delete, below), then Save again.',
+      );
+      await this.show(gid);
+      $('snapshot-list').querySelector('li:last-child button[aria-label^="Delete "]')?.focus();
+    }
+  }
+
+  async remove(gid, snapshot, label) {
+    const question = `Delete the snapshot ${label}? The data it saved is removed for good.`;
+    if (!window.confirm(question)) return;
+    this.say(`Deleting ${label}…`);
+    try {
+      await deleteSnapshot(gid, snapshot.snapshotId);
+      this.say(`Deleted ${label}.`);
+      await this.show(gid);
+    } catch (error) {
       this.say(error.message);
     }
   }
 
   async restore(gid, snapshot, label) {
+    const question =
+      `Restore ${label}? The running app's data is replaced by the snapshot's: ` +
+      'what it stored since is lost (save a snapshot first to keep it).';
+    if (!window.confirm(question)) return;
     this.say(`Restoring ${label}…`);
     try {
       await api.restoreSnapshot(gid, snapshot.snapshotId);
