@@ -370,7 +370,7 @@ class Snapshots:
         manifest = json.loads((source / _MANIFEST).read_text())
         found = {f"sqlite:{e['path']}": read_tables(source / e["file"]) for e in manifest["sqlite"]}
         for entry in manifest["postgres"]:
-            found[f"postgres:{entry['key']}"] = read_dump(source / entry["file"])
+            found[f"postgres:{entry['key']}"] = read_dump(source / entry["file"], typed=True)
         return found
 
 

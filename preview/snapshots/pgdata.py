@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import trio
 
@@ -31,6 +34,13 @@ _COPY = re.compile(r'^COPY ((?:"(?:[^"]|"")*"\.)?"(?:[^"]|"")*") \((.*)\) FROM s
 _NAME = re.compile(r'"((?:[^"]|"")*)"')
 _PRIMARY_KEY = re.compile(r'^\s+ADD CONSTRAINT "(?:[^"]|"")*" PRIMARY KEY \((.*)\);$')
 _ALTER = re.compile(r'^ALTER TABLE ONLY ((?:"(?:[^"]|"")*"\.)?"(?:[^"]|"")*")$')
+_CREATE = re.compile(r'^CREATE (?:UNLOGGED )?TABLE ((?:"(?:[^"]|"")*"\.)?"(?:[^"]|"")*") \($')
+# A column of a CREATE TABLE whose type has a JSON value of its own (not an array).
+_TYPED_COLUMN = re.compile(
+    r'^\s+"((?:[^"]|"")*)" (smallint|integer|bigint|boolean|real|double precision|numeric)'
+    r"(?:\(\d+(?:,\s*-?\d+)?\))?(?![\w\[])"
+)
+_SAFE_INTEGER = 2**53 - 1  # past it, a JavaScript number is not the same integer
 _ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
 _DROP_OWN_SCHEMAS = """
 DO $$ DECLARE s record; BEGIN
@@ -94,13 +104,68 @@ def _unescape(field: str) -> str | None:
     return "".join(out)
 
 
-def read_dump(path: Path) -> dict[str, TableRows]:
+def _integer(text: str) -> int | str:
+    value = int(text)
+    return value if -_SAFE_INTEGER <= value <= _SAFE_INTEGER else text
+
+
+def _boolean(text: str) -> bool:
+    return text == "t"
+
+
+def _float(text: str) -> float | str:
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return value if value - value == 0 else text  # NaN and ±Infinity have no JSON
+
+
+def _numeric(text: str) -> int | float | str:
+    try:
+        exact = Decimal(text)
+    except InvalidOperation:
+        return text
+    if not exact.is_finite():
+        return text
+    if exact == exact.to_integral_value() and "." not in text and "e" not in text.lower():
+        return _integer(text)
+    value = float(exact)
+    return value if Decimal(repr(value)) == exact else text  # else it would not be the same
+
+
+_DECODE: dict[str, Callable[[str], Any]] = {
+    "smallint": _integer, "integer": _integer, "bigint": _integer, "boolean": _boolean,
+    "real": _float, "double precision": _float, "numeric": _numeric,
+}  # fmt: skip
+
+
+def _typed(table: TableRows, types: dict[str, str]) -> None:
+    """``table``'s values of a type JSON has as that type (numbers, true/false): the
+    others stay text as ``COPY`` wrote them, NULL None. An integer past JavaScript's
+    exact ones and a number JSON cannot carry (NaN, Infinity) stay text too."""
+    decode = [_DECODE.get(types.get(column, "")) for column in table.columns]
+    if not any(decode):
+        return
+    table.rows = [
+        tuple(
+            value if value is None or how is None else how(value)
+            for value, how in zip(row, decode, strict=False)
+        )
+        for row in table.rows
+    ]
+
+
+def read_dump(path: Path, *, typed: bool = False) -> dict[str, TableRows]:
     """The tables of a dump with their rows (text, as ``COPY`` writes them) and primary
-    keys. Blocking."""
+    keys; ``typed``: numbers and booleans as such (``_typed``), from the types its
+    ``CREATE TABLE`` gives the columns. Blocking."""
     tables: dict[str, TableRows] = {}
     keys: dict[str, list[str]] = {}
+    types: dict[str, dict[str, str]] = {}
     current: TableRows | None = None
     altered: str | None = None
+    created: dict[str, str] | None = None
     with open(path, encoding="utf-8", errors="replace") as dump:
         for line in dump:
             line = line.rstrip("\n")
@@ -110,7 +175,15 @@ def read_dump(path: Path) -> dict[str, TableRows]:
                 else:
                     current.rows.append(tuple(_unescape(f) for f in line.split("\t")))
                 continue
-            if (copy := _COPY.match(line)) is not None:
+            if created is not None:
+                if line.startswith(")"):
+                    created = None
+                elif (column := _TYPED_COLUMN.match(line)) is not None:
+                    created[column.group(1).replace('""', '"')] = column.group(2)
+                continue
+            if (create := _CREATE.match(line)) is not None:
+                created = types.setdefault(_table_name(create.group(1)), {})
+            elif (copy := _COPY.match(line)) is not None:
                 current = TableRows(_names(copy.group(2)))
                 tables[_table_name(copy.group(1))] = current
             elif (alter := _ALTER.match(line)) is not None:
@@ -122,6 +195,9 @@ def read_dump(path: Path) -> dict[str, TableRows]:
     for name, key in keys.items():
         if name in tables:
             tables[name].key = key
+    if typed:
+        for name, table in tables.items():
+            _typed(table, types.get(name, {}))
     return tables
 
 

@@ -308,6 +308,83 @@ async def test_postgres_on_a_private_server(service: Service) -> None:
     assert {t["database"] for t in first["tables"]} == {"postgres:app"}
 
 
+# Runs the SQL it is sent (POST /sql {"sql": …}) on a table of typed columns.
+_TYPED = """
+import json
+import psycopg
+def connect():
+    return psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+
+with connect() as c:
+    c.execute(
+        "CREATE TABLE IF NOT EXISTS todos (id serial PRIMARY KEY, title text, done boolean,"
+        " price numeric(6,2), weight double precision, big bigint, tags int[])"
+    )
+
+class Sql(Handler):
+    def do_POST(self):
+        sent = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with connect() as c:
+            c.execute(sent["sql"])
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "4"); self.end_headers(); self.wfile.write(b"true")
+Handler = Sql
+"""
+
+
+async def test_a_postgres_diff_has_typed_values(service: Service) -> None:
+    """Issue 63 (8): numbers as numbers, booleans as true/false, NULL as null (not the
+    text of COPY, "3" and "f"); what JSON has no type for stays text."""
+    if not service.supervisor.isolation.sandboxed:
+        pytest.skip("the sandbox is not available here")
+    with trio.fail_after(240):
+        gid = await service.upload(
+            server_app(before_serving=_TYPED, **{"requirements.txt": "psycopg\n"})
+        )
+        app = await _launch(service, gid)
+        insert = (
+            "INSERT INTO todos (title, done, price, weight, big, tags) VALUES"
+            " ('milk', false, 2.50, 1.5, 9007199254740993, '{1,2}'),"
+            " ('eggs', true, NULL, NULL, 7, NULL)"
+        )
+        await app.call("POST", "/sql", {"sql": insert})
+        first = await _snapshot(service, gid)
+        await app.call(
+            "POST", "/sql", {"sql": "UPDATE todos SET done = true, price = 3 WHERE id = 1"}
+        )
+        await app.call(
+            "POST", "/sql", {"sql": "INSERT INTO todos (title, done) VALUES ('tea', NULL)"}
+        )
+        second = await _snapshot(service, gid)
+        diff = await service.client.get(
+            _url(gid, f"/{first['snapshotId']}/diff"),
+            params={"with": second["snapshotId"]},
+            headers=auth(),
+        )
+    assert diff.status_code == 200, diff.text
+    (table,) = [t for t in diff.json()["tables"] if t["table"] == "todos"]
+    assert table["database"] == "postgres:app" and table["primaryKey"] == ["id"]
+    (change,) = table["changed"]
+    assert change["key"] == {"id": 1}
+    assert change["before"] == {
+        "id": 1, "title": "milk", "done": False, "price": 2.5, "weight": 1.5,
+        # Past JavaScript's exact integers, and an array: text, as PostgreSQL writes them.
+        "big": "9007199254740993", "tags": "{1,2}",
+    }  # fmt: skip
+    assert change["after"]["done"] is True and change["after"]["price"] == 3
+    assert table["added"] == [
+        {
+            "id": 3,
+            "title": "tea",
+            "done": None,
+            "price": None,
+            "weight": None,
+            "big": None,
+            "tags": None,
+        }
+    ]
+
+
 async def test_snapshots_go_with_their_logs_and_their_generation(service: Service) -> None:
     with trio.fail_after(120):
         gid = await service.upload(items_app("sqlite"))
