@@ -221,8 +221,11 @@ def _cmd_logs(args: argparse.Namespace) -> int:
             line for line in response.text.splitlines(True) if not checks.text_line(line)
         )
         if checks.left_out:
-            print(f"-- {checks.left_out} health checks of the service left out "
-                  "(--health-checks shows them)", file=sys.stderr)  # fmt: skip
+            print(
+                f"-- {checks.left_out} health checks of the service left out "
+                "(--health-checks shows them)",
+                file=sys.stderr,
+            )
     return 0
 
 

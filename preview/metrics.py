@@ -20,16 +20,29 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = [
-    "FAILURE_CAUSES", "LIVE_STATUSES", "PREPARATION_FAILED", "LogStats", "Metrics",
+    "FAILURE_CAUSES",
+    "LIVE_STATUSES",
+    "PREPARATION_FAILED",
+    "LogStats",
+    "Metrics",
     "failure_label",
-]  # fmt: skip
+]
 
 LIVE_STATUSES = ("starting", "running", "stopping")
 # The bounded label set of preview_failures_total (anything else is "other").
 FAILURE_CAUSES = (
-    "files", "no_space", "build", "setup", "spawn", "startup_timeout", "missing_module",
-    "port_in_use", "start_crash", "crash", "other",
-)  # fmt: skip
+    "files",
+    "no_space",
+    "build",
+    "setup",
+    "spawn",
+    "startup_timeout",
+    "missing_module",
+    "port_in_use",
+    "start_crash",
+    "crash",
+    "other",
+)
 PREPARATION_FAILED = "its preparation failed"  # the stop reason of a failed build or setup
 _LAUNCH_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120)
 _BUILD_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200)

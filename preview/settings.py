@@ -24,8 +24,12 @@ from .secretfile import kept_secret
 from .settingsrules import check_settings
 
 __all__ = [
-    "SETTINGS_HELP", "SOCKET_NAMES_MAX", "UNIX_SOCKET_PATH_MAX", "Settings", "unknown_env_names",
-]  # fmt: skip
+    "SETTINGS_HELP",
+    "SOCKET_NAMES_MAX",
+    "UNIX_SOCKET_PATH_MAX",
+    "Settings",
+    "unknown_env_names",
+]
 
 _PREFIX = "PREVIEW_"
 _KINDS: dict[str, type] = {"Path": Path, "str": str, "int": int, "float": float}
@@ -437,7 +441,11 @@ def unknown_env_names(environ: Mapping[str, str] | None = None) -> list[str]:
 
 
 SETTINGS_HELP: list[tuple[str, str, str, str]] = [
-    (_PREFIX + f.name.upper(), "(service's python)" if f.name == "python" else str(f.default),
-     f.metadata["unit"], f.metadata["help"])
+    (
+        _PREFIX + f.name.upper(),
+        "(service's python)" if f.name == "python" else str(f.default),
+        f.metadata["unit"],
+        f.metadata["help"],
+    )
     for f in dataclasses.fields(Settings)
-]  # fmt: skip
+]

@@ -16,19 +16,45 @@ _NODE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _ORIGIN = re.compile(
     r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
 )
-_MODES = {"build": ("on", "off"), "smoke_check": ("on", "off"), "log_format": ("text", "json"),
-          "sandbox": ("auto", "required", "off"), "app_postgres": ("auto", "off"),
-          "app_redis": ("auto", "off"), "app_mysql": ("auto", "off")}  # fmt: skip
+_MODES = {
+    "build": ("on", "off"),
+    "smoke_check": ("on", "off"),
+    "log_format": ("text", "json"),
+    "sandbox": ("auto", "required", "off"),
+    "app_postgres": ("auto", "off"),
+    "app_redis": ("auto", "off"),
+    "app_mysql": ("auto", "off"),
+}
 # Settings that must be above zero (a NaN is not).
 _POSITIVE = (
-    "max_uptime", "inactive_timeout", "startup_timeout", "keepalive_interval", "cpu_limit",
-    "stream_send_timeout", "session_timeout", "health_interval", "app_ticket_timeout",
-    "jwt_max_lifetime", "max_streams_per_user", "build_timeout", "env_cache_mb",
-    "log_quota_mb", "log_retention_days", "snapshot_mb", "snapshots_per_preview",
-    "proxy_timeout", "body_timeout", "proxy_max_body_bytes", "proxy_max_response_bytes",
-    "max_upload_bytes", "max_file_bytes", "max_files", "max_total_bytes", "db_threads",
+    "max_uptime",
+    "inactive_timeout",
+    "startup_timeout",
+    "keepalive_interval",
+    "cpu_limit",
+    "stream_send_timeout",
+    "session_timeout",
+    "health_interval",
+    "app_ticket_timeout",
+    "jwt_max_lifetime",
+    "max_streams_per_user",
+    "build_timeout",
+    "env_cache_mb",
+    "log_quota_mb",
+    "log_retention_days",
+    "snapshot_mb",
+    "snapshots_per_preview",
+    "proxy_timeout",
+    "body_timeout",
+    "proxy_max_body_bytes",
+    "proxy_max_response_bytes",
+    "max_upload_bytes",
+    "max_file_bytes",
+    "max_files",
+    "max_total_bytes",
+    "db_threads",
     "memory_limit_mb",
-)  # fmt: skip
+)
 
 
 def check_settings(settings: Any) -> None:  # a Settings (which imports this module)
@@ -39,9 +65,14 @@ def check_settings(settings: Any) -> None:  # a Settings (which imports this mod
         if not getattr(settings, name) > 0:  # also refuses NaN
             raise ValueError(f"PREVIEW_{name.upper()} must be positive")
     for name in (
-        "stop_grace", "stream_interval", "partial_line_flush", "max_starting", "user_storage_mb",
-        "max_instances_free", "max_instances_pro",
-    ):  # fmt: skip
+        "stop_grace",
+        "stream_interval",
+        "partial_line_flush",
+        "max_starting",
+        "user_storage_mb",
+        "max_instances_free",
+        "max_instances_pro",
+    ):
         if not getattr(settings, name) >= 0:
             raise ValueError(f"PREVIEW_{name.upper()} must not be negative")
     if not _HOST_NAME.fullmatch(settings.app_domain):

@@ -33,11 +33,16 @@ blueprint = Blueprint("openapi", __name__)
 
 # Every route that needs the caller (all but the public ones) may answer these.
 AUTH_ERRORS: dict[int, tuple[str, ...]] = {
-    401: ("missing_credentials", "invalid_authorization", "invalid_token", "token_expired",
-          "token_lifetime_too_long"),
+    401: (
+        "missing_credentials",
+        "invalid_authorization",
+        "invalid_token",
+        "token_expired",
+        "token_lifetime_too_long",
+    ),
     403: ("session_cookie_refused",),
     503: ("store_unavailable",),
-}  # fmt: skip
+}
 _GEN = {404: ("generation_not_found",)}
 _LIVE = {404: ("generation_not_found", "no_active_preview")}
 _SNAPSHOT = {404: ("generation_not_found", "snapshot_not_found")}
@@ -78,108 +83,354 @@ def _merge(*groups: dict[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
 # (method, path, summary, query parameters, JSON body?, its own errors). The path is the
 # API table's (docs/api.md); methods "*" is every method of the transparent proxy.
 OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str, ...]]]] = [
-    ("post", "/api/generations", "Upload a generation (JSON, zip or tar.gz)", ("projectId",),
-     True, _merge(_JSON, {
-         400: ("unsupported_media_type", "invalid_project_id", "missing_archive",
-               "invalid_files", "unsafe_path", "duplicate_path", "file_and_folder",
-               "empty_generation", "unsupported_archive", "unsupported_member",
-               "corrupt_archive"),
-         409: ("storage_quota_reached",),
-         413: ("file_too_large", "too_many_files", "generation_too_large"),
-     })),
+    (
+        "post",
+        "/api/generations",
+        "Upload a generation (JSON, zip or tar.gz)",
+        ("projectId",),
+        True,
+        _merge(
+            _JSON,
+            {
+                400: (
+                    "unsupported_media_type",
+                    "invalid_project_id",
+                    "missing_archive",
+                    "invalid_files",
+                    "unsafe_path",
+                    "duplicate_path",
+                    "file_and_folder",
+                    "empty_generation",
+                    "unsupported_archive",
+                    "unsupported_member",
+                    "corrupt_archive",
+                ),
+                409: ("storage_quota_reached",),
+                413: ("file_too_large", "too_many_files", "generation_too_large"),
+            },
+        ),
+    ),
     ("get", "/api/generations", "My generations", (), False, {}),
     ("get", "/api/generations/{gid}", "One generation with its files", (), False, _GEN),
-    ("patch", "/api/generations/{gid}", "Rename a generation", (), True,
-     _merge(_GEN, _JSON, {400: ("missing_name", "invalid_project_id")})),
-    ("delete", "/api/generations/{gid}", "Delete a generation (stopping its preview)", (),
-     False, _merge(_GEN, {409: ("preview_still_stopping",)})),
-    ("get", "/api/generations/{gid}/files/{path}", "One file's text", (), False,
-     {404: ("generation_not_found", "file_not_found")}),
-    ("post", "/api/generations/{gid}/revisions", "A new revision of its files (JSON or archive)",
-     ("apply",), True, _merge(_GEN, _JSON, {
-         400: ("unsupported_media_type", "invalid_apply", "invalid_files", "unsafe_path",
-               "duplicate_path", "file_and_folder", "empty_generation",
-               "unsupported_archive", "unsupported_member", "corrupt_archive"),
-         409: ("revision_conflict", "storage_quota_reached"),
-         413: ("file_too_large", "too_many_files", "generation_too_large"),
-     })),
+    (
+        "patch",
+        "/api/generations/{gid}",
+        "Rename a generation",
+        (),
+        True,
+        _merge(_GEN, _JSON, {400: ("missing_name", "invalid_project_id")}),
+    ),
+    (
+        "delete",
+        "/api/generations/{gid}",
+        "Delete a generation (stopping its preview)",
+        (),
+        False,
+        _merge(_GEN, {409: ("preview_still_stopping",)}),
+    ),
+    (
+        "get",
+        "/api/generations/{gid}/files/{path}",
+        "One file's text",
+        (),
+        False,
+        {404: ("generation_not_found", "file_not_found")},
+    ),
+    (
+        "post",
+        "/api/generations/{gid}/revisions",
+        "A new revision of its files (JSON or archive)",
+        ("apply",),
+        True,
+        _merge(
+            _GEN,
+            _JSON,
+            {
+                400: (
+                    "unsupported_media_type",
+                    "invalid_apply",
+                    "invalid_files",
+                    "unsafe_path",
+                    "duplicate_path",
+                    "file_and_folder",
+                    "empty_generation",
+                    "unsupported_archive",
+                    "unsupported_member",
+                    "corrupt_archive",
+                ),
+                409: ("revision_conflict", "storage_quota_reached"),
+                413: ("file_too_large", "too_many_files", "generation_too_large"),
+            },
+        ),
+    ),
     ("get", "/api/generations/{gid}/revisions", "Its revisions", (), False, _GEN),
-    ("get", "/api/generations/{gid}/revisions/{n}", "One revision with its file list", (),
-     False, {404: ("generation_not_found", "revision_not_found")}),
-    ("get", "/api/generations/{gid}/revisions/{n}/diff", "A unified diff between revisions",
-     ("from",), False,
-     {400: ("invalid_revision",), 404: ("generation_not_found", "revision_not_found")}),
-    ("post", "/api/generations/{gid}/revisions/{n}/apply",
-     "Apply a revision to the running preview", (), False,
-     _merge(_LIVE, {404: ("revision_not_found",), 409: ("preview_not_running",)})),
-    ("post", "/api/generations/{gid}/preview/launch", "Launch a preview", ("wait",), True,
-     _merge(_GEN, _JSON, {
-         400: ("invalid_command", "invalid_setup", "invalid_env", "invalid_health_path",
-               "invalid_revision", "invalid_snapshot", "invalid_workers", "invalid_wait",
-               "nothing_to_run"),
-         404: ("revision_not_found", "snapshot_not_found"),
-         409: ("preview_already_running", "preview_limit_reached"),
-         503: ("port_pool_exhausted", "sandbox_unavailable", "launch_failed", "shutting_down"),
-     })),
-    ("post", "/api/generations/{gid}/preview/snapshots", "Save its running preview's data",
-     (), True, _merge(_LIVE, _JSON, {
-         400: ("invalid_snapshot_name",),
-         409: ("preview_not_running", "snapshot_limit_reached", "snapshot_busy",
-               "storage_quota_reached"),
-         413: ("snapshot_too_large",), 503: ("snapshot_failed",),
-     })),
+    (
+        "get",
+        "/api/generations/{gid}/revisions/{n}",
+        "One revision with its file list",
+        (),
+        False,
+        {404: ("generation_not_found", "revision_not_found")},
+    ),
+    (
+        "get",
+        "/api/generations/{gid}/revisions/{n}/diff",
+        "A unified diff between revisions",
+        ("from",),
+        False,
+        {400: ("invalid_revision",), 404: ("generation_not_found", "revision_not_found")},
+    ),
+    (
+        "post",
+        "/api/generations/{gid}/revisions/{n}/apply",
+        "Apply a revision to the running preview",
+        (),
+        False,
+        _merge(_LIVE, {404: ("revision_not_found",), 409: ("preview_not_running",)}),
+    ),
+    (
+        "post",
+        "/api/generations/{gid}/preview/launch",
+        "Launch a preview",
+        ("wait",),
+        True,
+        _merge(
+            _GEN,
+            _JSON,
+            {
+                400: (
+                    "invalid_command",
+                    "invalid_setup",
+                    "invalid_env",
+                    "invalid_health_path",
+                    "invalid_revision",
+                    "invalid_snapshot",
+                    "invalid_workers",
+                    "invalid_wait",
+                    "nothing_to_run",
+                ),
+                404: ("revision_not_found", "snapshot_not_found"),
+                409: ("preview_already_running", "preview_limit_reached"),
+                503: (
+                    "port_pool_exhausted",
+                    "sandbox_unavailable",
+                    "launch_failed",
+                    "shutting_down",
+                ),
+            },
+        ),
+    ),
+    (
+        "post",
+        "/api/generations/{gid}/preview/snapshots",
+        "Save its running preview's data",
+        (),
+        True,
+        _merge(
+            _LIVE,
+            _JSON,
+            {
+                400: ("invalid_snapshot_name",),
+                409: (
+                    "preview_not_running",
+                    "snapshot_limit_reached",
+                    "snapshot_busy",
+                    "storage_quota_reached",
+                ),
+                413: ("snapshot_too_large",),
+                503: ("snapshot_failed",),
+            },
+        ),
+    ),
     ("get", "/api/generations/{gid}/preview/snapshots", "Its snapshots", (), False, _GEN),
-    ("delete", "/api/generations/{gid}/preview/snapshots/{sid}", "Delete a snapshot", (),
-     False, _SNAPSHOT),
-    ("post", "/api/generations/{gid}/preview/snapshots/{sid}/restore",
-     "Put a snapshot's data back into its running preview", (), False,
-     _merge(_SNAPSHOT, _LIVE, {409: ("preview_not_running", "restore_busy"),
-                               503: ("restore_failed",)})),
-    ("get", "/api/generations/{gid}/preview/snapshots/{sid}/diff",
-     "Two snapshots compared, table by table", ("with",), False,
-     _merge(_SNAPSHOT, {400: ("invalid_with",)})),
-    ("get", "/api/generations/{gid}/preview/status", "Its preview's status", ("previewId",),
-     False, _LIVE),
+    (
+        "delete",
+        "/api/generations/{gid}/preview/snapshots/{sid}",
+        "Delete a snapshot",
+        (),
+        False,
+        _SNAPSHOT,
+    ),
+    (
+        "post",
+        "/api/generations/{gid}/preview/snapshots/{sid}/restore",
+        "Put a snapshot's data back into its running preview",
+        (),
+        False,
+        _merge(
+            _SNAPSHOT,
+            _LIVE,
+            {409: ("preview_not_running", "restore_busy"), 503: ("restore_failed",)},
+        ),
+    ),
+    (
+        "get",
+        "/api/generations/{gid}/preview/snapshots/{sid}/diff",
+        "Two snapshots compared, table by table",
+        ("with",),
+        False,
+        _merge(_SNAPSHOT, {400: ("invalid_with",)}),
+    ),
+    (
+        "get",
+        "/api/generations/{gid}/preview/status",
+        "Its preview's status",
+        ("previewId",),
+        False,
+        _LIVE,
+    ),
     ("delete", "/api/generations/{gid}/preview", "Stop its preview", (), False, _LIVE),
     ("get", "/api/generations/{gid}/preview/config", "Limits for my tier", (), False, _GEN),
-    ("get", "/api/generations/{gid}/preview/logs/stream", "The log, live (Server-Sent Events)",
-     ("lastEventId", "tail", "previewId"), False, _merge(_LIVE, _STREAM_ERRORS)),
-    ("get", "/api/generations/{gid}/preview/logs", "The log's history",
-     ("after", "limit", "level", "source", "stream", "process", "q", "format", "previewId"), False,
-     _merge(_LIVE, {400: ("invalid_after", "invalid_limit", "invalid_level", "invalid_source",
-                          "invalid_stream", "invalid_process", "invalid_q", "invalid_format")})),
-    ("get", "/api/generations/{gid}/preview/logs/ws", "The log, live (WebSocket)", ("lastEventId",
-     "tail", "previewId"), False, _merge(_LIVE, _STREAM_ERRORS, {400: ("websocket_required",)})),
+    (
+        "get",
+        "/api/generations/{gid}/preview/logs/stream",
+        "The log, live (Server-Sent Events)",
+        ("lastEventId", "tail", "previewId"),
+        False,
+        _merge(_LIVE, _STREAM_ERRORS),
+    ),
+    (
+        "get",
+        "/api/generations/{gid}/preview/logs",
+        "The log's history",
+        ("after", "limit", "level", "source", "stream", "process", "q", "format", "previewId"),
+        False,
+        _merge(
+            _LIVE,
+            {
+                400: (
+                    "invalid_after",
+                    "invalid_limit",
+                    "invalid_level",
+                    "invalid_source",
+                    "invalid_stream",
+                    "invalid_process",
+                    "invalid_q",
+                    "invalid_format",
+                )
+            },
+        ),
+    ),
+    (
+        "get",
+        "/api/generations/{gid}/preview/logs/ws",
+        "The log, live (WebSocket)",
+        ("lastEventId", "tail", "previewId"),
+        False,
+        _merge(_LIVE, _STREAM_ERRORS, {400: ("websocket_required",)}),
+    ),
     ("get", "/api/generations/{gid}/endpoints", "The app's endpoints", ("from",), False, _GEN),
-    ("get", "/api/generations/{gid}/preview/endpoints", "The app's endpoints", ("from",),
-     False, _GEN),
-    ("post", "/api/generations/{gid}/preview/request", "Call the app with a JSON envelope", (),
-     True, _merge(_GEN, _JSON, _PREVIEW_TOKEN, _UPSTREAM, {
-         400: ("invalid_method", "invalid_path", "invalid_query", "invalid_header",
-               "invalid_body"),
-         408: ("request_body_timeout",), 413: ("request_body_too_large",),
-     })),
-    ("*", "/api/generations/{gid}/preview/proxy/{path}", "The app, through a reverse proxy",
-     ("previewToken",), False, _merge(_GEN, _PREVIEW_TOKEN, _UPSTREAM, {
-         400: ("invalid_proxy_path", "malformed_request"),
-         408: ("request_body_timeout",), 413: ("request_body_too_large",), 502: ("bad_gateway",),
-     })),
-    ("get", "/api/generations/{gid}/preview/requests", "Its proxied requests, newest first",
-     ("method", "path", "status", "limit", "before", "replays", "format"), False,
-     _merge(_GEN, {400: ("invalid_method", "invalid_path", "invalid_status", "invalid_limit",
-                         "invalid_before", "invalid_replays", "invalid_format")})),
-    ("get", "/api/generations/{gid}/preview/requests.har", "Its proxied requests as HAR 1.2",
-     (), False, _GEN),
-    ("get", "/api/generations/{gid}/preview/requests/{rid}", "One proxied request, whole", (),
-     False, {404: ("generation_not_found", "request_not_found")}),
-    ("post", "/api/generations/{gid}/preview/requests/replay",
-     "Replay kept requests against a running preview, each answer compared", (), True,
-     _merge(_GEN, _JSON, _PREVIEW_TOKEN, {
-         400: ("invalid_ids", "invalid_headers", "invalid_target"),
-         404: ("request_not_found",),
-     })),
-    ("post", "/api/generations/{gid}/preview/ticket", "A one-time URL of the app's origin", (),
-     True, _merge(_GEN, _JSON, _PREVIEW_TOKEN, {400: ("invalid_path",)})),
+    (
+        "get",
+        "/api/generations/{gid}/preview/endpoints",
+        "The app's endpoints",
+        ("from",),
+        False,
+        _GEN,
+    ),
+    (
+        "post",
+        "/api/generations/{gid}/preview/request",
+        "Call the app with a JSON envelope",
+        (),
+        True,
+        _merge(
+            _GEN,
+            _JSON,
+            _PREVIEW_TOKEN,
+            _UPSTREAM,
+            {
+                400: (
+                    "invalid_method",
+                    "invalid_path",
+                    "invalid_query",
+                    "invalid_header",
+                    "invalid_body",
+                ),
+                408: ("request_body_timeout",),
+                413: ("request_body_too_large",),
+            },
+        ),
+    ),
+    (
+        "*",
+        "/api/generations/{gid}/preview/proxy/{path}",
+        "The app, through a reverse proxy",
+        ("previewToken",),
+        False,
+        _merge(
+            _GEN,
+            _PREVIEW_TOKEN,
+            _UPSTREAM,
+            {
+                400: ("invalid_proxy_path", "malformed_request"),
+                408: ("request_body_timeout",),
+                413: ("request_body_too_large",),
+                502: ("bad_gateway",),
+            },
+        ),
+    ),
+    (
+        "get",
+        "/api/generations/{gid}/preview/requests",
+        "Its proxied requests, newest first",
+        ("method", "path", "status", "limit", "before", "replays", "format"),
+        False,
+        _merge(
+            _GEN,
+            {
+                400: (
+                    "invalid_method",
+                    "invalid_path",
+                    "invalid_status",
+                    "invalid_limit",
+                    "invalid_before",
+                    "invalid_replays",
+                    "invalid_format",
+                )
+            },
+        ),
+    ),
+    (
+        "get",
+        "/api/generations/{gid}/preview/requests.har",
+        "Its proxied requests as HAR 1.2",
+        (),
+        False,
+        _GEN,
+    ),
+    (
+        "get",
+        "/api/generations/{gid}/preview/requests/{rid}",
+        "One proxied request, whole",
+        (),
+        False,
+        {404: ("generation_not_found", "request_not_found")},
+    ),
+    (
+        "post",
+        "/api/generations/{gid}/preview/requests/replay",
+        "Replay kept requests against a running preview, each answer compared",
+        (),
+        True,
+        _merge(
+            _GEN,
+            _JSON,
+            _PREVIEW_TOKEN,
+            {
+                400: ("invalid_ids", "invalid_headers", "invalid_target"),
+                404: ("request_not_found",),
+            },
+        ),
+    ),
+    (
+        "post",
+        "/api/generations/{gid}/preview/ticket",
+        "A one-time URL of the app's origin",
+        (),
+        True,
+        _merge(_GEN, _JSON, _PREVIEW_TOKEN, {400: ("invalid_path",)}),
+    ),
     ("post", "/api/generations/{gid}/preview/token", "A new preview token", (), False, _LIVE),
     ("post", "/api/session", "Trade the bearer token for the session cookie", (), False, {}),
     ("get", "/api/session", "Who the caller is", (), False, {}),
@@ -187,7 +438,7 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
     ("get", "/api/health", "The API answers (no credentials)", (), False, {}),
     ("get", "/api/openapi.json", "This document (no credentials)", (), False, {}),
     ("get", "/api/docs", "This document's docs page (no credentials)", (), False, {}),
-]  # fmt: skip
+]
 PUBLIC = {"/api/health", "/api/openapi.json", "/api/docs"}
 _PROXY_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _INTEGERS = {"after", "limit", "tail", "lastEventId", "before"}
@@ -198,10 +449,16 @@ _NAMES = {"type": "object", "additionalProperties": _STR}
 _ARCHIVES = ("application/zip", "application/gzip", "application/x-tar")
 # The JSON bodies, as the rows of docs/api.md give them.
 _BODIES: dict[str, dict[str, Any]] = {
-    "/api/generations": {"type": "object", "required": ["files"],
-                         "properties": {"projectId": _STR, "files": _NAMES}},
-    "/api/generations/{gid}": {"type": "object", "required": ["name"],
-                               "properties": {"name": {"type": ["string", "null"]}}},
+    "/api/generations": {
+        "type": "object",
+        "required": ["files"],
+        "properties": {"projectId": _STR, "files": _NAMES},
+    },
+    "/api/generations/{gid}": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": ["string", "null"]}},
+    },
     "/api/generations/{gid}/preview/launch": {
         "type": "object",
         "properties": {
@@ -249,17 +506,22 @@ _BODIES: dict[str, dict[str, Any]] = {
             "headers": _NAMES,
         },
     },
-    "/api/generations/{gid}/preview/ticket": {"type": "object",
-                                              "properties": {"path": _STR, "previewToken": _STR}},
-}  # fmt: skip
+    "/api/generations/{gid}/preview/ticket": {
+        "type": "object",
+        "properties": {"path": _STR, "previewToken": _STR},
+    },
+}
 
 _ERROR = {
-    "type": "object", "required": ["status", "error", "message"],
-    "properties": {"status": {"const": "failed"},
-                   "error": {"type": "string", "description": "snake_case code"},
-                   "message": {"type": "string", "description": "a human sentence"},
-                   "details": {"type": "object"}},
-}  # fmt: skip
+    "type": "object",
+    "required": ["status", "error", "message"],
+    "properties": {
+        "status": {"const": "failed"},
+        "error": {"type": "string", "description": "snake_case code"},
+        "message": {"type": "string", "description": "a human sentence"},
+        "details": {"type": "object"},
+    },
+}
 
 
 # The answers that are not a plain 200 (the rest answer 200 alone).
@@ -267,17 +529,31 @@ _APPLYING = "still being applied (the status's lastApply tells)"
 _SUCCESS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/api/generations"): {"201": "Created"},
     ("post", "/api/generations/{gid}/revisions"): {
-        "200": "Nothing changed (unchanged: true)", "201": "Created", "202": _APPLYING},
+        "200": "Nothing changed (unchanged: true)",
+        "201": "Created",
+        "202": _APPLYING,
+    },
     ("post", "/api/generations/{gid}/revisions/{n}/apply"): {
-        "200": "Applied", "201": "Its failed preview relaunched on it", "202": _APPLYING},
+        "200": "Applied",
+        "201": "Its failed preview relaunched on it",
+        "202": _APPLYING,
+    },
     ("post", "/api/generations/{gid}/preview/snapshots"): {"201": "Created"},
     ("get", "/api/generations/{gid}/preview/logs/stream"): {
-        "200": "The stream", "204": "Over, with nothing after Last-Event-ID"},
-}  # fmt: skip
+        "200": "The stream",
+        "204": "Over, with nothing after Last-Event-ID",
+    },
+}
 
 
-def _operation(method: str, path: str, summary: str, query: tuple[str, ...], body: bool,
-               errors: dict[int, tuple[str, ...]]) -> dict[str, Any]:  # fmt: skip
+def _operation(
+    method: str,
+    path: str,
+    summary: str,
+    query: tuple[str, ...],
+    body: bool,
+    errors: dict[int, tuple[str, ...]],
+) -> dict[str, Any]:
     public = path in PUBLIC
     if not public:
         errors = _merge(errors, AUTH_ERRORS)
@@ -285,10 +561,13 @@ def _operation(method: str, path: str, summary: str, query: tuple[str, ...], bod
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in re.findall(r"{(\w+)}", path)
     ] + [
-        {"name": name, "in": "query", "schema": {"type": "integer" if name in _INTEGERS
-                                                  else "string"}}
+        {
+            "name": name,
+            "in": "query",
+            "schema": {"type": "integer" if name in _INTEGERS else "string"},
+        }
         for name in query
-    ]  # fmt: skip
+    ]
     success = _SUCCESS.get((method, path), {"200": "OK"})
     responses: dict[str, Any] = {code: {"description": said} for code, said in success.items()}
     for status in sorted(errors):

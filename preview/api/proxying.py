@@ -178,9 +178,16 @@ async def transparent(gid: str, path: str) -> Response:
     content, capture = state.history.start(content)  # kept in the request history
     method, sent_headers, began = request.method, list(request.headers.items()), trio.current_time()
     upstream = await open_upstream(
-        state, runtime, request.method, child_path, query, sent_headers, content, forwarded,
+        state,
+        runtime,
+        request.method,
+        child_path,
+        query,
+        sent_headers,
+        content,
+        forwarded,
         capture=capture,
-    )  # fmt: skip
+    )
 
     async def body() -> AsyncIterator[bytes]:
         try:
@@ -189,10 +196,11 @@ async def transparent(gid: str, path: str) -> Response:
             shown = child_path + (f"?{query}" if query else "")
             call = ProxiedCall("proxy", method, shown, sent_headers, forwarded.request_id, began)
             outcome = CallOutcome(
-                upstream.status_code, upstream.headers.raw,
+                upstream.status_code,
+                upstream.headers.raw,
                 upstream.extensions.get("preview_elapsed_ms", 0.0),
                 upstream.extensions.get("preview_event"),
-            )  # fmt: skip
+            )
             capture.record(runtime, call, outcome)
         finally:
             with trio.CancelScope(shield=True), trio.move_on_after(2):
@@ -220,7 +228,13 @@ async def transparent_websocket(gid: str, path: str) -> Response | None:
         (name, value) for name, value in websocket.headers.items() if name.lower() in _WS_HEADERS
     ]
     await proxy_websocket(
-        state, runtime, child_path, query, headers, websocket.requested_subprotocols,
-        _forwarded(websocket), websocket,
-    )  # fmt: skip
+        state,
+        runtime,
+        child_path,
+        query,
+        headers,
+        websocket.requested_subprotocols,
+        _forwarded(websocket),
+        websocket,
+    )
     return None

@@ -164,9 +164,13 @@ async def _tree(gid: str, record: RevisionRecord) -> dict[str, bytes]:
 
 
 async def _relaunch_failed(
-    state: Services, user: User, generation: Generation, runtime: PreviewRuntime | None,
-    number: int, tree: dict[str, bytes],
-) -> dict[str, Any] | None:  # fmt: skip
+    state: Services,
+    user: User,
+    generation: Generation,
+    runtime: PreviewRuntime | None,
+    number: int,
+    tree: dict[str, bytes],
+) -> dict[str, Any] | None:
     """The generation's last preview failed (``runtime``: its end under way): launched
     again as it was, on revision ``number`` (``tree``). What the answer says of it (None:
     its last preview did not fail, or that launch is not known: the service restarted
@@ -180,10 +184,16 @@ async def _relaunch_failed(
         return None
     try:
         launched = await state.supervisor.launch(
-            user, generation, command=spec.command, setup=spec.setup, env=spec.extra,
-            health_path=spec.health_path, revision=(number, tree),
-            seed=spec.seed, workers=dict.fromkeys(spec.workers_off, False) or True,
-        )  # fmt: skip
+            user,
+            generation,
+            command=spec.command,
+            setup=spec.setup,
+            env=spec.extra,
+            health_path=spec.health_path,
+            revision=(number, tree),
+            seed=spec.seed,
+            workers=dict.fromkeys(spec.workers_off, False) or True,
+        )
     except GenerationGone:  # deleted meanwhile
         raise generation_not_found(generation.id) from None
     except PreviewError as error:  # a limit, the service stopping: the revision is kept
@@ -194,16 +204,22 @@ async def _relaunch_failed(
         "applied": False,
         "apply": None,
         "relaunched": True,
-        "preview": {"previewInstanceId": preview.id, "status": preview.status,
-                    "revision": preview.spec.revision},
+        "preview": {
+            "previewInstanceId": preview.id,
+            "status": preview.status,
+            "revision": preview.spec.revision,
+        },
         "previewToken": launched.preview_token,
-    }  # fmt: skip
+    }
 
 
 async def _apply(
-    runtime: PreviewRuntime, number: int, tree: dict[str, bytes], changed: tuple[str, ...],
+    runtime: PreviewRuntime,
+    number: int,
+    tree: dict[str, bytes],
+    changed: tuple[str, ...],
     marks: dict[str, float] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Revision ``number`` applied to ``runtime``, waited for (module doc)."""
     result = runtime.swaps.apply(number, tree, changed, marks)
     with trio.move_on_after(_APPLY_WAIT):

@@ -255,9 +255,11 @@ def _cut_record(fmt: str, last: int, reason: str) -> bytes:
     message = f"The download is incomplete: {reason} Resume with after={last}."
     if fmt == "ndjson":
         record = {
-            "status": "failed", "error": "store_unavailable", "message": message,
+            "status": "failed",
+            "error": "store_unavailable",
+            "message": message,
             "details": {"after": last},
-        }  # fmt: skip
+        }
         return (json.dumps(record) + "\n").encode()
     return f"# {message}\n".encode()
 

@@ -35,9 +35,14 @@ __all__ = ["URL_VARIABLES", "AsyncDatabase", "async_database", "sync_driver_url"
 # DATABASE_URL, and the other names apps read it as (realworld-fastify-drizzle's envalid
 # requires POSTGRES_URL, which Vercel's Postgres gives).
 URL_VARIABLES = (
-    "DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "POSTGRES_URL", "POSTGRESQL_URL", "POSTGRES_URI",
-    "DATABASE_URI", "DB_URL",
-)  # fmt: skip
+    "DATABASE_URL",
+    "SQLALCHEMY_DATABASE_URI",
+    "POSTGRES_URL",
+    "POSTGRESQL_URL",
+    "POSTGRES_URI",
+    "DATABASE_URI",
+    "DB_URL",
+)
 _USES = re.compile(
     rb"\b(?:create_async_engine|async_engine_from_config|async_sessionmaker|AsyncEngine)\b"
     rb"|\b(?:sqlalchemy|sqlmodel)\.ext\.asyncio\b"

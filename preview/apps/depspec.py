@@ -51,9 +51,22 @@ _INDEX_OPTION = re.compile(r"^(?:-i|--index-url|--extra-index-url)(?:\s+|\s*=\s*
 _PYPI_HOSTS = {"pypi.python.org", "pypi.org", "www.pypi.org", "pypi.io"}
 # What a web app's own dependency file lists (python_dependencies).
 _SERVING = {
-    "fastapi", "flask", "django", "quart", "litestar", "starlette", "sanic", "aiohttp", "bottle",
-    "falcon", "tornado", "pyramid", "uvicorn", "gunicorn", "hypercorn",
-}  # fmt: skip
+    "fastapi",
+    "flask",
+    "django",
+    "quart",
+    "litestar",
+    "starlette",
+    "sanic",
+    "aiohttp",
+    "bottle",
+    "falcon",
+    "tornado",
+    "pyramid",
+    "uvicorn",
+    "gunicorn",
+    "hypercorn",
+}
 _REQUIREMENTS_NAMES = (
     "requirements.txt",
     "requirement.txt",
@@ -179,9 +192,13 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
             lines, notes = binary_twins(lines)
             notes = [*indexes, *notes]
             return PythonDeps(
-                tuple(dict.fromkeys(lines)), requirements_path, request, request_source,
-                notes=tuple(notes), local=tuple(dict.fromkeys(local)),
-            )  # fmt: skip
+                tuple(dict.fromkeys(lines)),
+                requirements_path,
+                request,
+                request_source,
+                notes=tuple(notes),
+                local=tuple(dict.fromkeys(local)),
+            )
         if pyproject is not None:
             found = _pyproject_requirements(files, pyproject, directory, local)
             if found is not None:
@@ -192,9 +209,14 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
                     pins, said = poetry_lock_pins(lock, lines)
                     notes.append(said)
                 return PythonDeps(
-                    tuple(lines), pyproject_path, request, request_source, notes=tuple(notes),
-                    local=tuple(dict.fromkeys(local)), constraints=tuple(pins),
-                )  # fmt: skip
+                    tuple(lines),
+                    pyproject_path,
+                    request,
+                    request_source,
+                    notes=tuple(notes),
+                    local=tuple(dict.fromkeys(local)),
+                    constraints=tuple(pins),
+                )
         if (setup := setup_requirements(files, directory)) is not None:  # pip install -e .
             return PythonDeps(tuple(binary_twins(setup[0])[0]), setup[1], request, request_source)
         pipfile = _toml(_text(files, _join(directory, "Pipfile")))
@@ -245,8 +267,12 @@ def _requirements_file(files: dict[str, bytes], directory: str) -> str:
             return path
     # Else a variant named for its use (quantbj's backend: requirements-dev.txt alone,
     # which its Dockerfile installs), the development one first, never the tests' alone.
-    variants = [(rank, p) for p in files if posixpath.dirname(p) == directory
-                and (rank := _variant_rank(posixpath.basename(p))) is not None]  # fmt: skip
+    variants = [
+        (rank, p)
+        for p in files
+        if posixpath.dirname(p) == directory
+        and (rank := _variant_rank(posixpath.basename(p))) is not None
+    ]
     if variants:
         return min(variants)[1]
     folder = _join(directory, "requirements")

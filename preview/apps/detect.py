@@ -43,16 +43,24 @@ from .pyapp import FoundApp, find_wsgi_module, python_files
 from .served import find_app
 
 __all__ = [
-    "Detection", "detect", "nearest", "npm_for_procfile", "python_files", "without_env_runner",
-]  # fmt: skip
+    "Detection",
+    "detect",
+    "nearest",
+    "npm_for_procfile",
+    "python_files",
+    "without_env_runner",
+]
 
 _UVICORN = "{python} -m uvicorn {target} --host 127.0.0.1 --port {{port}}"
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
 # A Procfile's server program: its package.
 _PROCFILE_SERVERS = {
-    "gunicorn": "gunicorn", "uvicorn": "uvicorn", "waitress-serve": "waitress",
-    "hypercorn": "hypercorn", "daphne": "daphne",
-}  # fmt: skip
+    "gunicorn": "gunicorn",
+    "uvicorn": "uvicorn",
+    "waitress-serve": "waitress",
+    "hypercorn": "hypercorn",
+    "daphne": "daphne",
+}
 # A Python project's environment manager running a command (or a script of its own) in the
 # project's environment: each part of a line joined by &&, || or ;.
 # gunicorn's runner module, not ``-m gunicorn``: its ``__main__`` came in 20.1, and apps pin
@@ -242,19 +250,28 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
         data = _node_migrations(files, node.prisma if node else None, own=not release)
         data = () if "migrat" in lines.get("release", "") else data  # (run there: not twice)
         return Detection(
-            "procfile", ("sh", "-c", _escape(web)), "Procfile", language,
+            "procfile",
+            ("sh", "-c", _escape(web)),
+            "Procfile",
+            language,
             (*(node.setup if node else ()), *data, *release),
             notes=[note] if note else [],
             node_tools=tuple(t for t in node.tools if not _runner(t) or _runner(t) in web)
-            if node else (), prisma_schema=node.prisma if node else None,
-        )  # fmt: skip
+            if node
+            else (),
+            prisma_schema=node.prisma if node else None,
+        )
     web = without_env_runner(lines["web"], files)
     if "release" in lines:
         release = (("sh", "-c", _escape(without_env_runner(lines["release"], files))),)
     return Detection(
-        "procfile", ("sh", "-c", _escape(web)), "Procfile", language, release,
+        "procfile",
+        ("sh", "-c", _escape(web)),
+        "Procfile",
+        language,
+        release,
         server=_procfile_server(web) if language == "python" else None,
-    )  # fmt: skip
+    )
 
 
 def _procfile_server(web: str) -> str | None:
@@ -333,10 +350,15 @@ def _node(files: dict[str, bytes]) -> Detection | None:
         return None
     notes = [found.note] if found.note else []
     return Detection(
-        "node", found.argv, "package.json", "node",
+        "node",
+        found.argv,
+        "package.json",
+        "node",
         (*found.setup, *_node_migrations(files, found.prisma)),
-        notes=notes, node_tools=found.tools, prisma_schema=found.prisma,
-    )  # fmt: skip
+        notes=notes,
+        node_tools=found.tools,
+        prisma_schema=found.prisma,
+    )
 
 
 def _listed(files: dict[str, bytes]) -> dict[str, str]:

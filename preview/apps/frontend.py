@@ -25,11 +25,17 @@ __all__ = ["Frontend", "find_frontend"]
 
 # A bundler the build script's project depends on, and the folder it writes by default.
 _BUNDLERS = (
-    ("react-scripts", "build"), ("@vue/cli-service", "dist"), ("vite", "dist"),
-    ("@angular/cli", "dist"), ("parcel", "dist"), ("parcel-bundler", "dist"),
-    ("@rsbuild/core", "dist"), ("webpack", "dist"), ("webpack-cli", "dist"),
+    ("react-scripts", "build"),
+    ("@vue/cli-service", "dist"),
+    ("vite", "dist"),
+    ("@angular/cli", "dist"),
+    ("parcel", "dist"),
+    ("parcel-bundler", "dist"),
+    ("@rsbuild/core", "dist"),
+    ("webpack", "dist"),
+    ("webpack-cli", "dist"),
     ("rollup", "dist"),
-)  # fmt: skip
+)
 # Where a project's configuration moves that folder, as a plain string: Vue CLI's
 # outputDir, Vite's build.outDir (the other bundlers' settings are not read).
 _VITE_OUT_DIR = re.compile(r"""\boutDir\s*:\s*['"]([^'"\n]+)['"]""")
@@ -54,10 +60,12 @@ class Frontend:
 def find_frontend(files: dict[str, bytes]) -> Frontend | None:
     """The frontend a Python app in ``files`` needs built (see the module doc), or None."""
     packages = [
-        path for path in files
-        if posixpath.basename(path) == "package.json" and path.count("/") <= _DEPTH
+        path
+        for path in files
+        if posixpath.basename(path) == "package.json"
+        and path.count("/") <= _DEPTH
         and "node_modules" not in path
-    ]  # fmt: skip
+    ]
     if not packages:  # most Python uploads: nothing more is read
         return None
     python = [source for path, source in files.items() if path.endswith(".py")]

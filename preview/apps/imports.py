@@ -40,34 +40,54 @@ from packaging.version import InvalidVersion, Version
 from .pyapp import parse_module, python_files
 
 __all__ = [
-    "binary_twins", "import_mapping", "imported_names", "inferred_requirements",
-    "setup_requirements", "source_roots",
-]  # fmt: skip
+    "binary_twins",
+    "import_mapping",
+    "imported_names",
+    "inferred_requirements",
+    "setup_requirements",
+    "source_roots",
+]
 
 
 # Django apps whose module is not their distribution's name and which pipreqs' table
 # lacks: a settings module names them in INSTALLED_APPS / MIDDLEWARE.
 _DJANGO_APPS = {
-    "corsheaders": "django-cors-headers", "allauth": "django-allauth",
-    "debug_toolbar": "django-debug-toolbar", "widget_tweaks": "django-widget-tweaks",
-    "django_filters": "django-filter", "rest_auth": "django-rest-auth",
-    "rest_framework_simplejwt": "djangorestframework-simplejwt", "knox": "django-rest-knox",
-    "django_extensions": "django-extensions", "import_export": "django-import-export",
-    "phonenumber_field": "django-phonenumber-field", "guardian": "django-guardian",
-    "simple_history": "django-simple-history", "django_celery_beat": "django-celery-beat",
-    "django_celery_results": "django-celery-results", "oauth2_provider": "django-oauth-toolkit",
-    "social_django": "social-auth-app-django", "polymorphic": "django-polymorphic",
-    "ckeditor": "django-ckeditor", "axes": "django-axes", "constance": "django-constance",
-}  # fmt: skip
+    "corsheaders": "django-cors-headers",
+    "allauth": "django-allauth",
+    "debug_toolbar": "django-debug-toolbar",
+    "widget_tweaks": "django-widget-tweaks",
+    "django_filters": "django-filter",
+    "rest_auth": "django-rest-auth",
+    "rest_framework_simplejwt": "djangorestframework-simplejwt",
+    "knox": "django-rest-knox",
+    "django_extensions": "django-extensions",
+    "import_export": "django-import-export",
+    "phonenumber_field": "django-phonenumber-field",
+    "guardian": "django-guardian",
+    "simple_history": "django-simple-history",
+    "django_celery_beat": "django-celery-beat",
+    "django_celery_results": "django-celery-results",
+    "oauth2_provider": "django-oauth-toolkit",
+    "social_django": "social-auth-app-django",
+    "polymorphic": "django-polymorphic",
+    "ckeditor": "django-ckeditor",
+    "axes": "django-axes",
+    "constance": "django-constance",
+}
 # Modules of the web stacks generators use that pipreqs' table lacks (or maps to a
 # Python 2 relic), whose own name on PyPI is another project: installing that gives no
 # such module (PyPI's `tortoise` has no `tortoise.contrib`: corcasta's FastAPI-Demo).
 _ELSEWHERE_ON_PYPI = {
-    "tortoise": "tortoise-orm", "ninja": "django-ninja", "ninja_jwt": "django-ninja-jwt",
-    "jose": "python-jose", "multipart": "python-multipart", "attr": "attrs",
-    "strawberry": "strawberry-graphql", "environ": "django-environ",
+    "tortoise": "tortoise-orm",
+    "ninja": "django-ninja",
+    "ninja_jwt": "django-ninja-jwt",
+    "jose": "python-jose",
+    "multipart": "python-multipart",
+    "attr": "attrs",
+    "strawberry": "strawberry-graphql",
+    "environ": "django-environ",
     "MySQLdb": "mysqlclient",  # pipreqs': MySQL-python, Python 2 only
-}  # fmt: skip
+}
 # Settings listing dotted module paths (``INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS``).
 _MODULE_LISTS = ("INSTALLED_APPS", "MIDDLEWARE", "MIDDLEWARE_CLASSES")
 

@@ -30,9 +30,16 @@ from ..discovery.pyast import import_aliases as _aliases
 from ..discovery.pyast import module_level as _module_level
 
 __all__ = [
-    "FoundApp", "app_in_module", "find_wsgi_module", "import_root", "located", "made_app",
-    "parse_module", "python_files", "rank",
-]  # fmt: skip
+    "FoundApp",
+    "app_in_module",
+    "find_wsgi_module",
+    "import_root",
+    "located",
+    "made_app",
+    "parse_module",
+    "python_files",
+    "rank",
+]
 
 # App classes known by their name alone (``FastAPI(...)`` is unambiguous): framework.
 _ASGI = {"FastAPI": "fastapi", "Starlette": "starlette", "Litestar": "litestar", "Quart": "quart"}
@@ -77,10 +84,13 @@ def python_files(files: dict[str, bytes]) -> list[str]:
     whose ``app = create_app()`` was served, and died on ``context.config``)."""
     skipped = _SKIPPED_DIRS.intersection
     return [
-        p for p in files if p.endswith(".py") and not skipped(p.split("/")[:-1])
+        p
+        for p in files
+        if p.endswith(".py")
+        and not skipped(p.split("/")[:-1])
         and not posixpath.basename(p).startswith("test_")
         and not (posixpath.basename(p) == "env.py" and _ALEMBIC_ENV.search(files[p]))
-    ]  # fmt: skip
+    ]
 
 
 def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
@@ -153,9 +163,10 @@ def _candidates(
             if (holder := _callee(node.value)) in holders:
                 instances.update((t.id, holder) for t in targets if isinstance(t, ast.Name))
             kind = (
-                _kind(node.value, aliases) or factories.get(_callee(node.value))
+                _kind(node.value, aliases)
+                or factories.get(_callee(node.value))
                 or _held_kind(node.value, holders, instances)
-            )  # fmt: skip
+            )
             if kind is None:
                 continue
             for target in targets:

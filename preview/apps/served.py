@@ -31,8 +31,16 @@ def find_app(files: dict[str, bytes]) -> FoundApp | None:
 
 _TEST_MODULE = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
 # What a module does to an app it imported, adding to it: the app it serves is that one.
-_EXTENDING = {"include_router", "mount", "add_middleware", "add_api_route", "add_route",
-              "register_blueprint", "include", "add_exception_handler"}  # fmt: skip
+_EXTENDING = {
+    "include_router",
+    "mount",
+    "add_middleware",
+    "add_api_route",
+    "add_route",
+    "register_blueprint",
+    "include",
+    "add_exception_handler",
+}
 
 
 def _extended(
@@ -76,9 +84,13 @@ def _imported_app(
             named = modules[path][: -node.level] + named if node.level else named
             if named and same_module(named, app.module.split(".")):
                 return next(
-                    (app.attr if a.name == "*" else a.asname or a.name
-                     for a in node.names if a.name in (app.attr, "*")), None,
-                )  # fmt: skip
+                    (
+                        app.attr if a.name == "*" else a.asname or a.name
+                        for a in node.names
+                        if a.name in (app.attr, "*")
+                    ),
+                    None,
+                )
             if not named or all(a.name != "*" for a in node.names):
                 continue
             for through in (p for p, m in modules.items() if m == named and p not in seen):
@@ -97,16 +109,21 @@ def _runs_what_it_configures(tree: ast.Module, name: str) -> bool:
     runs it."""
     mains = main_blocks(tree)
     runs = any(
-        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "run"
-        and _dotted(n.func.value) == name for main in mains for n in ast.walk(main)
-    )  # fmt: skip
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "run"
+        and _dotted(n.func.value) == name
+        for main in mains
+        for n in ast.walk(main)
+    )
     for node in _module_level(tree.body) if runs else ():
         value = node.value if isinstance(node, ast.Expr | ast.Assign) else None
         if isinstance(value, ast.Call) and any(_dotted(a) == name for a in value.args):
             return True
         targets = node.targets if isinstance(node, ast.Assign) else []
-        if any(isinstance(t, ast.Subscript) and _dotted(t.value) == f"{name}.config"
-               for t in targets):  # fmt: skip
+        if any(
+            isinstance(t, ast.Subscript) and _dotted(t.value) == f"{name}.config" for t in targets
+        ):
             return True
     return False
 

@@ -91,11 +91,15 @@ def _env_option(body: dict[str, Any]) -> dict[str, str]:
         not isinstance(env, dict)
         or len(env) > _MAX_ENV
         or not all(
-            isinstance(k, str) and _ENV_NAME.fullmatch(k) and len(k) <= 256
-            and isinstance(v, str) and "\x00" not in v and len(v) <= 65536
+            isinstance(k, str)
+            and _ENV_NAME.fullmatch(k)
+            and len(k) <= 256
+            and isinstance(v, str)
+            and "\x00" not in v
+            and len(v) <= 65536
             for k, v in env.items()
         )
-    ):  # fmt: skip
+    ):
         raise BadRequest(
             f"env must be an object of at most {_MAX_ENV} variables: names of letters, digits "
             "and _, string values.",

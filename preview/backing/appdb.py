@@ -281,8 +281,9 @@ class SharedLogins:
                 if self._init_scripts:  # as its role: the SQL is the upload's
                     told = await run_init_cancellably(
                         partial(self._connect_as_role, own, self._password),
-                        self._init_scripts, self._limiter,
-                    )  # fmt: skip
+                        self._init_scripts,
+                        self._limiter,
+                    )
                     await tell_init(told, self._init_told, self._said)
             return Login(self.role, own, self._password)
 
@@ -292,9 +293,10 @@ class SharedLogins:
         url = make_url(re.sub(r"^postgresql\+\w+://", "postgresql://", self._url))
         as_role = url.set(username=self.role, password=password, database=own)
         return psycopg.connect(
-            as_role.render_as_string(hide_password=False), autocommit=True,
+            as_role.render_as_string(hide_password=False),
+            autocommit=True,
             connect_timeout=_TIMEOUT,
-        )  # fmt: skip
+        )
 
     async def _blocking(self, function: Callable[..., object], *args: str) -> str:
         try:

@@ -91,12 +91,22 @@ def ensure_template(data_dir: Path) -> Path:
         user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=False)
         try:
             result = subprocess.run(
-                _dying_with_us(installer, "--no-defaults", f"--datadir={staging}",
-                 f"--user={user.stdout.strip() or 'root'}",
-                 "--auth-root-authentication-method=normal", "--skip-test-db",
-                 "--skip-name-resolve", "--innodb-buffer-pool-size=16M", *_INNODB),
-                capture_output=True, text=True, timeout=_INSTALL_TIME, check=False,
-            )  # fmt: skip
+                _dying_with_us(
+                    installer,
+                    "--no-defaults",
+                    f"--datadir={staging}",
+                    f"--user={user.stdout.strip() or 'root'}",
+                    "--auth-root-authentication-method=normal",
+                    "--skip-test-db",
+                    "--skip-name-resolve",
+                    "--innodb-buffer-pool-size=16M",
+                    *_INNODB,
+                ),
+                capture_output=True,
+                text=True,
+                timeout=_INSTALL_TIME,
+                check=False,
+            )
         except subprocess.TimeoutExpired:  # killed, and with it what it started (above)
             raise TemplateFailed(
                 f"mariadb-install-db did not finish within {_INSTALL_TIME:g} s"
@@ -128,27 +138,54 @@ def _dying_with_us(*argv: str) -> list[str]:
     if setpriv is None or unshare is None or os.geteuid() != 0:
         return list(argv)
     return [
-        setpriv, "--pdeathsig", "KILL", "--", unshare, "--pid", "--fork", "--kill-child", "--",
+        setpriv,
+        "--pdeathsig",
+        "KILL",
+        "--",
+        unshare,
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "--",
         *argv,
-    ]  # fmt: skip
+    ]
 
 
 def mariadb_argv(binary: str, template: Path, socket: Path, init_file: Path) -> list[str]:
     """The server's command: copy the template to its tmpfs, then run there."""
     server = [
-        binary, "--no-defaults", f"--datadir={_DATA_INSIDE}", f"--socket={socket}",
-        "--skip-networking", f"--pid-file={socket.parent / 'mariadbd.pid'}", "--tmpdir=/tmp",
-        f"--init-file={init_file}", *_INNODB, "--innodb-buffer-pool-size=16M",
-        "--innodb-use-native-aio=0", "--innodb-flush-log-at-trx-commit=0",
-        "--innodb-doublewrite=0", "--skip-log-bin", "--skip-name-resolve",
-        "--performance-schema=OFF", "--max-connections=64", "--open-files-limit=900",
-        "--table-open-cache=200", "--key-buffer-size=1M", "--local-infile=0",
-        "--secure-file-priv=/tmp", "--character-set-server=utf8mb4",
-        "--collation-server=utf8mb4_general_ci", "--log-warnings=0",
+        binary,
+        "--no-defaults",
+        f"--datadir={_DATA_INSIDE}",
+        f"--socket={socket}",
+        "--skip-networking",
+        f"--pid-file={socket.parent / 'mariadbd.pid'}",
+        "--tmpdir=/tmp",
+        f"--init-file={init_file}",
+        *_INNODB,
+        "--innodb-buffer-pool-size=16M",
+        "--innodb-use-native-aio=0",
+        "--innodb-flush-log-at-trx-commit=0",
+        "--innodb-doublewrite=0",
+        "--skip-log-bin",
+        "--skip-name-resolve",
+        "--performance-schema=OFF",
+        "--max-connections=64",
+        "--open-files-limit=900",
+        "--table-open-cache=200",
+        "--key-buffer-size=1M",
+        "--local-infile=0",
+        "--secure-file-priv=/tmp",
+        "--character-set-server=utf8mb4",
+        "--collation-server=utf8mb4_general_ci",
+        "--log-warnings=0",
         # Fewer threads and files at start (its cgroup bounds its processes and threads).
-        "--innodb-buffer-pool-load-at-startup=0", "--innodb-buffer-pool-dump-at-shutdown=0",
-        "--innodb-read-io-threads=1", "--innodb-write-io-threads=1", "--innodb-purge-threads=1",
-    ]  # fmt: skip
+        "--innodb-buffer-pool-load-at-startup=0",
+        "--innodb-buffer-pool-dump-at-shutdown=0",
+        "--innodb-read-io-threads=1",
+        "--innodb-write-io-threads=1",
+        "--innodb-purge-threads=1",
+    ]
     script = f'cp -R "$1"/. {_DATA_INSIDE} && shift && exec "$@"'
     return ["/bin/sh", "-c", script, "sh", str(template), *server]
 
@@ -206,18 +243,24 @@ def mysql_environment(wanted: MysqlWanted) -> dict[str, str]:
     # A template its example gives (``mysql+pymysql://[USER]:[PASSWORD]@[HOST]…``): the
     # same scheme (its driver) to the first account and database the server makes.
     auth = f"{quote(user, safe='')}:{quote(password, safe='')}@"
-    env.update({name: f"{scheme}://{auth}{host}:{MYSQL_PORT}/{quote(_databases(wanted)[0])}"
-                for name, scheme in wanted.templates.items()})  # fmt: skip
+    env.update(
+        {
+            name: f"{scheme}://{auth}{host}:{MYSQL_PORT}/{quote(_databases(wanted)[0])}"
+            for name, scheme in wanted.templates.items()
+        }
+    )
     # DB_NAME, DB_USER … too: a Django app read its MySQL from those (which of the
     # servers gives them, where both could: backing.provided).
     env.update(database_variables(host, MYSQL_PORT, user, password, _databases(wanted)[0]))
-    env.update({
-        "MYSQL_HOST": host,
-        "MYSQL_PORT": str(MYSQL_PORT),
-        "MYSQL_USER": user,
-        "MYSQL_PASSWORD": password,
-        "MYSQL_DATABASE": _databases(wanted)[0],
-    })  # fmt: skip
+    env.update(
+        {
+            "MYSQL_HOST": host,
+            "MYSQL_PORT": str(MYSQL_PORT),
+            "MYSQL_USER": user,
+            "MYSQL_PASSWORD": password,
+            "MYSQL_DATABASE": _databases(wanted)[0],
+        }
+    )
     return env
 
 

@@ -57,10 +57,18 @@ _READY_LINE = b"ready to accept connections"
 _MAX_DATABASES = 17
 _MIN_DISK = 512 * 1024 * 1024
 _SETTINGS = (
-    "listen_addresses=", "fsync=off", "synchronous_commit=off", "full_page_writes=off",
-    "shared_buffers=16MB", "max_connections=40", "dynamic_shared_memory_type=mmap",
-    "max_wal_size=32MB", "min_wal_size=2MB", "logging_collector=off", "log_min_messages=warning",
-)  # fmt: skip
+    "listen_addresses=",
+    "fsync=off",
+    "synchronous_commit=off",
+    "full_page_writes=off",
+    "shared_buffers=16MB",
+    "max_connections=40",
+    "dynamic_shared_memory_type=mmap",
+    "max_wal_size=32MB",
+    "min_wal_size=2MB",
+    "logging_collector=off",
+    "log_min_messages=warning",
+)
 
 
 class ServerFailed(Exception):
@@ -111,9 +119,13 @@ async def _run_to_end(
 
 
 def _confined(
-    isolation: Isolation, settings: Settings, name: str, work_dir: Path, uid_slot: int,
+    isolation: Isolation,
+    settings: Settings,
+    name: str,
+    work_dir: Path,
+    uid_slot: int,
     writable: tuple[Path, ...] = (),
-) -> Confinement | None:  # fmt: skip
+) -> Confinement | None:
     """A sandbox for the server's programs, which need their uid to have an account: a
     ``passwd`` of its own in its ``/etc`` (whose entries are bound one by one, not as
     the one copy the other sandboxes share, which has no ``passwd``)."""
@@ -159,10 +171,26 @@ async def ensure_template(bin_dir: Path, settings: Settings, isolation: Isolatio
     await trio.to_thread.run_sync(lambda: work.mkdir(parents=True))
     try:
         status, output = await _run_to_end(
-            [str(bin_dir / "initdb"), "-D", str(work / "data"), "-U", SUPERUSER, "-A", "trust",
-             "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions", "--wal-segsize=1"],
-            cwd=work, isolation=isolation, settings=settings, name=f"pg-{work.name}",
-        )  # fmt: skip
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(work / "data"),
+                "-U",
+                SUPERUSER,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+                "--no-instructions",
+                "--wal-segsize=1",
+            ],
+            cwd=work,
+            isolation=isolation,
+            settings=settings,
+            name=f"pg-{work.name}",
+        )
         if status != 0:
             last = output.strip().splitlines()[-1:] or ["no output"]
             raise ServerFailed(f"initdb failed ({status}): {last[0]}")
@@ -329,18 +357,24 @@ class PrivateLogins:
         import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
 
         return psycopg.connect(
-            host=str(self._server.socket_dir), user=SUPERUSER, dbname=database, autocommit=True,
+            host=str(self._server.socket_dir),
+            user=SUPERUSER,
+            dbname=database,
+            autocommit=True,
             connect_timeout=10,
-        )  # fmt: skip
+        )
 
     def _create(self, database: str) -> None:
         import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
         from psycopg import sql
 
         with psycopg.connect(
-            host=str(self._server.socket_dir), user=SUPERUSER, dbname="postgres", autocommit=True,
+            host=str(self._server.socket_dir),
+            user=SUPERUSER,
+            dbname="postgres",
+            autocommit=True,
             connect_timeout=10,
-        ) as admin:  # fmt: skip
+        ) as admin:
             found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
             if found.fetchone() is None:
                 # A copy of its files, at once (no WAL of them: nothing here is kept).
@@ -351,7 +385,10 @@ class PrivateLogins:
                     sql.SQL("CREATE DATABASE {}{}").format(sql.Identifier(database), fast)
                 )
                 with psycopg.connect(
-                    host=str(self._server.socket_dir), user=SUPERUSER, dbname=database,
-                    autocommit=True, connect_timeout=10,
-                ) as inside:  # fmt: skip
+                    host=str(self._server.socket_dir),
+                    user=SUPERUSER,
+                    dbname=database,
+                    autocommit=True,
+                    connect_timeout=10,
+                ) as inside:
                     add_common_extensions(inside)

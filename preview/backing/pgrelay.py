@@ -66,10 +66,26 @@ async def tls_context(directory: Path) -> ssl.SSLContext | None:
         work = await trio.to_thread.run_sync(lambda: tempfile.mkdtemp(dir=directory))
         key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
         made = await trio.run_process(
-            [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
-             "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
-            capture_stdout=True, capture_stderr=True, check=False,
-        )  # fmt: skip
+            [
+                openssl,
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "3650",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                key,
+                "-out",
+                cert,
+            ],
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
         if made.returncode != 0:
             _log.warning("no TLS for the PostgreSQL relay: %s", made.stderr.decode()[-300:])
             return None

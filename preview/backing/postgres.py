@@ -63,12 +63,25 @@ System = Callable[[str, str], Awaitable[None]]
 _DROP_TIME = 30.0
 _SOCKET = "postgres.sock"
 _FIRST = {
-    "user": ("POSTGRES_USER", "DB_USER", "PGUSER", "DATABASE_USER", "POSTGRES_USERNAME",
-             "DB_USERNAME", "DATABASE_USERNAME"),
+    "user": (
+        "POSTGRES_USER",
+        "DB_USER",
+        "PGUSER",
+        "DATABASE_USER",
+        "POSTGRES_USERNAME",
+        "DB_USERNAME",
+        "DATABASE_USERNAME",
+    ),
     "password": ("POSTGRES_PASSWORD", "DB_PASSWORD", "PGPASSWORD", "DATABASE_PASSWORD"),
-    "database": ("POSTGRES_DB", "DB_NAME", "PGDATABASE", "POSTGRES_DATABASE", "DATABASE_NAME",
-                 "DB_DATABASE"),
-}  # fmt: skip
+    "database": (
+        "POSTGRES_DB",
+        "DB_NAME",
+        "PGDATABASE",
+        "POSTGRES_DATABASE",
+        "DATABASE_NAME",
+        "DB_DATABASE",
+    ),
+}
 _DEFAULTS = {"user": "postgres", "password": "postgres", "database": "app"}
 
 
@@ -153,9 +166,11 @@ class PostgresBacking:
                     provided = f"its PostgreSQL could not be given: {failure}"
                 except Exception as error:  # a failure of the service's own part
                     provided = report_fault(
-                        _log, error, "its PostgreSQL could not be given",
+                        _log,
+                        error,
+                        "its PostgreSQL could not be given",
                         about=f"preview {self._spec.preview_id}",
-                    )  # fmt: skip
+                    )
                     await self._system("ERROR", f"PostgreSQL: {provided}")
                 if isinstance(provided, str):
                     yield provided
@@ -180,9 +195,13 @@ class PostgresBacking:
         if self._containment.sandboxed and url:
             self._tls = await tls_context(self._settings.data_dir / "postgres")
             shared = self.logins = SharedLogins(
-                url, self._spec.database_name, self._settings.node, self._said,
-                init_scripts=wants.init_scripts, init_told=self._init_told,
-            )  # fmt: skip
+                url,
+                self._spec.database_name,
+                self._settings.node,
+                self._said,
+                init_scripts=wants.init_scripts,
+                init_told=self._init_told,
+            )
             self._relay(wants, shared, self._shared_connect, "the operator's server")
             return shared, False
         if url:
@@ -224,9 +243,10 @@ class PostgresBacking:
         ports = tuple(p for p in wants.ports if 1024 <= p < EGRESS_PORT and p != self._spec.port)
         # A port its MySQL wants too (DB_PORT=3306) is PostgreSQL's only with its driver.
         ports = self._containment.provide(
-            (ServiceRelay(_SOCKET, ports, relay.serve),), wants.aliases,
+            (ServiceRelay(_SOCKET, ports, relay.serve),),
+            wants.aliases,
             first=wants.driver is not None,
-        ) or (PORT,)  # fmt: skip
+        ) or (PORT,)
         # What its compose file gives its own services is its configuration too.
         variables = postgres_variables(wants.given, "127.0.0.1", ports[0], wants.named)
         self.env = {**variables, **wants.compose_env}
@@ -287,10 +307,15 @@ class PostgresBacking:
             async with trio.open_nursery() as nursery:
                 await nursery.start(
                     partial(
-                        run_private_server, bin_dir, server, settings=self._settings,
-                        isolation=isolation, name=f"{spec.preview_id}-pg", uid_slot=spec.port,
+                        run_private_server,
+                        bin_dir,
+                        server,
+                        settings=self._settings,
+                        isolation=isolation,
+                        name=f"{spec.preview_id}-pg",
+                        uid_slot=spec.port,
                     )
-                )  # fmt: skip
+                )
                 took = trio.current_time() - began
                 await self._system("INFO", f"PostgreSQL: the private server is up ({took:.2f} s)")
         except* ServerFailed as group:  # run_private_server's own, in this nursery's group

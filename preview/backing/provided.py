@@ -78,7 +78,8 @@ class Backing:
         elif postgres:  # PostgreSQL's driver: the generic names are its server's (but
             # a URL of the app's own configuration, which names its server itself)
             servers = {
-                k: v for k, v in servers.items()
+                k: v
+                for k, v in servers.items()
                 if not _generic(k) or k not in postgres or "://" in v
-            }  # fmt: skip
+            }
         return {**postgres, **servers}

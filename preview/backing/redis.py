@@ -74,8 +74,12 @@ def redis_environment(wanted: RedisWanted) -> dict[str, str]:
         "REDIS_PORT": str(REDIS_PORT),
     }
     # A template its example gives (CELERY_BROKER_URL=redis://<host>:<port>): its server's.
-    env.update({name: f"{scheme}://{auth}{host}:{REDIS_PORT}/0"
-                for name, scheme in wanted.templates.items()})  # fmt: skip
+    env.update(
+        {
+            name: f"{scheme}://{auth}{host}:{REDIS_PORT}/0"
+            for name, scheme in wanted.templates.items()
+        }
+    )
     return env
 
 

@@ -123,11 +123,27 @@ class BackingServers:
         if settings.app_redis == settings.app_mysql == "off":
             return notes
         kinds = [
-            ("redis", "Redis", wanted.redis, settings.app_redis, redis.redis_binary,
-             "redis-server", "PREVIEW_APP_REDIS", "redis-server"),
-            ("mysql", "MySQL", wanted.mysql, settings.app_mysql, mysql.mariadb_binary,
-             "mariadbd", "PREVIEW_APP_MYSQL", "mariadb-server"),
-        ]  # fmt: skip
+            (
+                "redis",
+                "Redis",
+                wanted.redis,
+                settings.app_redis,
+                redis.redis_binary,
+                "redis-server",
+                "PREVIEW_APP_REDIS",
+                "redis-server",
+            ),
+            (
+                "mysql",
+                "MySQL",
+                wanted.mysql,
+                settings.app_mysql,
+                mysql.mariadb_binary,
+                "mariadbd",
+                "PREVIEW_APP_MYSQL",
+                "mariadb-server",
+            ),
+        ]
         relays: dict[int, str] = {}
         hosts: set[str] = set()
         for kind, label, want, mode, find, program, setting, package in kinds:
@@ -160,8 +176,10 @@ class BackingServers:
             names = ", ".join(sorted(want.hosts)) or "localhost"
             ports = ", ".join(str(p) for p in sorted(want.ports))
             given = f"; {', '.join(filled)} set for it" if filled else ""
-            notes.append(f"INFO a private {server.label} for the app ({why}): {names} and "
-                         f"localhost, port {ports}{given}")  # fmt: skip
+            notes.append(
+                f"INFO a private {server.label} for the app ({why}): {names} and "
+                f"localhost, port {ports}{given}"
+            )
         if self._servers:
             self.mounts = ServiceMounts(
                 directory=self.directory,
@@ -181,24 +199,38 @@ class BackingServers:
             maxmemory = max(8 * 1024 * 1024, memory // 4)  # a quarter of the app's share
             self.env.update(redis.redis_environment(wanted.redis))
             return _Server(
-                kind, "Redis", directory, socket,
+                kind,
+                "Redis",
+                directory,
+                socket,
                 [binary, str(directory / "redis.conf")],
                 {"redis.conf": redis.redis_config(wanted.redis, socket, maxmemory)},
-                redis.redis_ready, memory_bytes=maxmemory + 32 * 1024 * 1024, tmp_mb=1, pids=32,
-            )  # fmt: skip
+                redis.redis_ready,
+                memory_bytes=maxmemory + 32 * 1024 * 1024,
+                tmp_mb=1,
+                pids=32,
+            )
         assert wanted.mysql is not None
         socket = directory / mysql.SOCKET_NAME
         self.env.update(mysql.mysql_environment(wanted.mysql))
         template = mysql.template_dir(settings.data_dir)
         return _Server(
-            kind, "MariaDB", directory, socket,
+            kind,
+            "MariaDB",
+            directory,
+            socket,
             mysql.mariadb_argv(binary, template, socket, directory / "init.sql"),
             {"init.sql": mysql.init_sql(wanted.mysql)},
-            mysql.mariadb_ready, memory_bytes=max(memory, 256 * 1024 * 1024),
-            tmp_mb=settings.disk_limit_mb, pids=128, read_only=(template,),
-            links=tuple((path, f"{SERVICES_DIR_INSIDE}/mysql/{socket.name}")
-                        for path in mysql.CLIENT_SOCKETS),
-        )  # fmt: skip
+            mysql.mariadb_ready,
+            memory_bytes=max(memory, 256 * 1024 * 1024),
+            tmp_mb=settings.disk_limit_mb,
+            pids=128,
+            read_only=(template,),
+            links=tuple(
+                (path, f"{SERVICES_DIR_INSIDE}/mysql/{socket.name}")
+                for path in mysql.CLIENT_SOCKETS
+            ),
+        )
 
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[None]:
@@ -278,16 +310,22 @@ class BackingServers:
                 return
         settings = dataclasses.replace(self._settings, tmp_limit_mb=server.tmp_mb)
         confinement = self._isolation.confine_step(
-            settings, f"{self._id}-{server.kind}", work_dir=server.directory,
-            uid_slot=self._uid_slot, read_only=server.read_only,
+            settings,
+            f"{self._id}-{server.kind}",
+            work_dir=server.directory,
+            uid_slot=self._uid_slot,
+            read_only=server.read_only,
             limits=CgroupLimits(memory_bytes=server.memory_bytes, pids=server.pids, cpus=1.0),
-        )  # fmt: skip
+        )
         assert confinement is not None
         try:
             process = await spawn_child(
-                server.argv, cwd=server.directory, env=dict(_ENV),
-                limits=ChildLimits(memory_bytes=server.memory_bytes), confinement=confinement,
-            )  # fmt: skip
+                server.argv,
+                cwd=server.directory,
+                env=dict(_ENV),
+                limits=ChildLimits(memory_bytes=server.memory_bytes),
+                confinement=confinement,
+            )
         except OSError as error:
             await _released(confinement)
             await _failed(server, say, f"it could not be started: {error.strerror}")

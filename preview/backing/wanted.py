@@ -44,28 +44,78 @@ __all__ = ["MysqlWanted", "RedisWanted", "Wanted", "wanted_servers"]
 
 REDIS_PORT, MYSQL_PORT = 6379, 3306
 _REDIS_CLIENTS = {
-    "redis", "ioredis", "bullmq", "bull", "bee-queue", "celery", "rq", "aioredis", "coredis",
-    "django-redis", "redis-om", "arq", "huey", "dramatiq", "connect-redis", "@redis/client",
-    "fastapi-cache2", "flask-caching", "channels-redis", "taskiq-redis", "rate-limit-redis",
-}  # fmt: skip
+    "redis",
+    "ioredis",
+    "bullmq",
+    "bull",
+    "bee-queue",
+    "celery",
+    "rq",
+    "aioredis",
+    "coredis",
+    "django-redis",
+    "redis-om",
+    "arq",
+    "huey",
+    "dramatiq",
+    "connect-redis",
+    "@redis/client",
+    "fastapi-cache2",
+    "flask-caching",
+    "channels-redis",
+    "taskiq-redis",
+    "rate-limit-redis",
+}
 _MYSQL_DRIVERS = {
-    "pymysql", "mysqlclient", "aiomysql", "asyncmy", "mysql2", "mysql",
-    "mysql-connector-python", "mariadb", "mysql-connector", "@mikro-orm/mysql",
+    "pymysql",
+    "mysqlclient",
+    "aiomysql",
+    "asyncmy",
+    "mysql2",
+    "mysql",
+    "mysql-connector-python",
+    "mariadb",
+    "mysql-connector",
+    "@mikro-orm/mysql",
     "@mikro-orm/mariadb",  # MikroORM's drivers, mysql2 beneath
-}  # fmt: skip
+}
 # MongoDB's clients: no server of it can be given (nothing installs one here).
 _MONGO_CLIENTS = {
-    "mongoose", "mongodb", "@nestjs/mongoose", "@typegoose/typegoose", "pymongo", "motor",
-    "mongoengine", "beanie", "odmantic", "flask-pymongo", "flask-mongoengine", "djongo",
-}  # fmt: skip
+    "mongoose",
+    "mongodb",
+    "@nestjs/mongoose",
+    "@typegoose/typegoose",
+    "pymongo",
+    "motor",
+    "mongoengine",
+    "beanie",
+    "odmantic",
+    "flask-pymongo",
+    "flask-mongoengine",
+    "djongo",
+}
 # A SQL database's clients and ORMs: an app listing one beside a MongoDB client (a
 # boilerplate offering both, brocoders' NestJS one) runs on it where no compose file
 # gives it MongoDB.
 _SQL_CLIENTS = {
-    "pg", "mysql2", "sqlite3", "better-sqlite3", "typeorm", "prisma", "@prisma/client",
-    "sequelize", "knex", "drizzle-orm", "@mikro-orm/core", "sqlalchemy", "psycopg2",
-    "psycopg2-binary", "psycopg", "asyncpg", "django",
-}  # fmt: skip
+    "pg",
+    "mysql2",
+    "sqlite3",
+    "better-sqlite3",
+    "typeorm",
+    "prisma",
+    "@prisma/client",
+    "sequelize",
+    "knex",
+    "drizzle-orm",
+    "@mikro-orm/core",
+    "sqlalchemy",
+    "psycopg2",
+    "psycopg2-binary",
+    "psycopg",
+    "asyncpg",
+    "django",
+}
 _MONGO_IMAGES = re.compile(r"^(?:[\w.-]+/)*mongo(?:db)?(?:[:@-]|$)")
 _MONGO_URL = re.compile(r"^mongodb(?:\+srv)?://", re.IGNORECASE)
 _REDIS_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:redis|valkey|keydb|redis-stack[\w-]*)(?::|@|$)")
@@ -73,8 +123,10 @@ _MYSQL_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:mysql|mariadb|percona[\w-]*)(?::|@
 _REDIS_SCHEMES = ("redis", "rediss", "redis+socket")
 _MYSQL_SCHEME = re.compile(r"^(?:mysql|mariadb)(?:\+\w+)?$")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-_DEPENDENCY_FILES = re.compile(r"(?:^|/)(?:requirements[\w.-]*\.(?:txt|in)|pyproject\.toml|"
-                               r"Pipfile|setup\.py|setup\.cfg|package\.json)$")  # fmt: skip
+_DEPENDENCY_FILES = re.compile(
+    r"(?:^|/)(?:requirements[\w.-]*\.(?:txt|in)|pyproject\.toml|"
+    r"Pipfile|setup\.py|setup\.cfg|package\.json)$"
+)
 _SOURCE = re.compile(r"\.(?:py|js|mjs|cjs|ts|mts|cts)$")
 _CODE_URL = re.compile(r"\b(?:rediss?|mysql|mariadb)(?:\+\w+)?://[^\s\"'`<>]+")
 # An example of one too (``ormconfig.json.example``): the build copies it to its name
@@ -92,30 +144,58 @@ _ORM_FIELD = re.compile(
     re.IGNORECASE,
 )
 _ORM_NAMES = {
-    "host": "MYSQL_HOST", "port": "MYSQL_PORT", "user": "MYSQL_USER", "username": "MYSQL_USER",
-    "password": "MYSQL_PASSWORD", "passwd": "MYSQL_PASSWORD", "database": "MYSQL_DATABASE",
-    "db": "MYSQL_DATABASE", "name": "MYSQL_DATABASE",
-}  # fmt: skip
+    "host": "MYSQL_HOST",
+    "port": "MYSQL_PORT",
+    "user": "MYSQL_USER",
+    "username": "MYSQL_USER",
+    "password": "MYSQL_PASSWORD",
+    "passwd": "MYSQL_PASSWORD",
+    "database": "MYSQL_DATABASE",
+    "db": "MYSQL_DATABASE",
+    "name": "MYSQL_DATABASE",
+}
 # An engine's value that names MySQL (configvars.meaning: DB_ENGINE, DB_TYPE, DB_CLIENT).
 _NAMES_MYSQL = re.compile(r"(?:^|[.:_-])(?:mysql2?|mariadb)\b", re.IGNORECASE)
 # A database's part (configvars.meaning) as the MYSQL_* names say it.
 _PART_NAMES = {
-    "host": "MYSQL_HOST", "port": "MYSQL_PORT", "user": "MYSQL_USER",
-    "password": "MYSQL_PASSWORD", "name": "MYSQL_DATABASE",
-}  # fmt: skip
+    "host": "MYSQL_HOST",
+    "port": "MYSQL_PORT",
+    "user": "MYSQL_USER",
+    "password": "MYSQL_PASSWORD",
+    "name": "MYSQL_DATABASE",
+}
 _NAME_IN_TEXT = re.compile(r"""(?:^|["'\s,\[(])(@?[A-Za-z0-9][\w.@/-]*)""", re.MULTILINE)
 # The variables that name a MySQL account, database, host, port (the first set wins).
 _MYSQL_VARS = {
-    "user": ("MYSQL_USER", "MARIADB_USER", "DB_USER", "DB_USERNAME", "DATABASE_USER",
-             "MYSQL_USERNAME", "DATABASE_USERNAME"),
-    "password": ("MYSQL_PASSWORD", "MARIADB_PASSWORD", "DB_PASSWORD", "DB_PASS",
-                 "DATABASE_PASSWORD", "MYSQL_PASS"),
-    "database": ("MYSQL_DATABASE", "MARIADB_DATABASE", "DB_NAME", "DB_DATABASE",
-                 "DATABASE_NAME", "MYSQL_DB"),
+    "user": (
+        "MYSQL_USER",
+        "MARIADB_USER",
+        "DB_USER",
+        "DB_USERNAME",
+        "DATABASE_USER",
+        "MYSQL_USERNAME",
+        "DATABASE_USERNAME",
+    ),
+    "password": (
+        "MYSQL_PASSWORD",
+        "MARIADB_PASSWORD",
+        "DB_PASSWORD",
+        "DB_PASS",
+        "DATABASE_PASSWORD",
+        "MYSQL_PASS",
+    ),
+    "database": (
+        "MYSQL_DATABASE",
+        "MARIADB_DATABASE",
+        "DB_NAME",
+        "DB_DATABASE",
+        "DATABASE_NAME",
+        "MYSQL_DB",
+    ),
     "host": ("MYSQL_HOST", "DB_HOST", "DATABASE_HOST", "MARIADB_HOST"),
     "port": ("MYSQL_PORT", "DB_PORT", "DATABASE_PORT", "MARIADB_PORT"),
     "root": ("MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD"),
-}  # fmt: skip
+}
 
 
 @dataclass

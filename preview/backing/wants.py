@@ -68,8 +68,16 @@ _PY_FILES = re.compile(
 _PRISMA_PG = re.compile(rb"""provider\s*=\s*["']postgres(ql)?["']""")
 _URL = re.compile(rb"""postgres(?:ql)?(?:\+\w+)?://[^\s'"`<>]+""")
 _SOURCE = (".py", ".js", ".ts", ".mjs", ".cjs", ".json", ".toml", ".yml", ".yaml", ".ini")
-_HOST_VARS = ("PGHOST", "DB_HOST", "POSTGRES_HOST", "POSTGRES_SERVER", "DATABASE_HOST",
-              "DB_HOSTNAME", "POSTGRES_HOSTNAME", "DATABASE_HOSTNAME")  # fmt: skip
+_HOST_VARS = (
+    "PGHOST",
+    "DB_HOST",
+    "POSTGRES_HOST",
+    "POSTGRES_SERVER",
+    "DATABASE_HOST",
+    "DB_HOSTNAME",
+    "POSTGRES_HOSTNAME",
+    "DATABASE_HOSTNAME",
+)
 _PORT_VARS = ("PGPORT", "DB_PORT", "POSTGRES_PORT", "DATABASE_PORT")
 # Where a configuration says which database engine it uses (TypeORM's ``type``, Sequelize's
 # ``dialect``, Knex's ``client``, Django's ``ENGINE``): one not PostgreSQL's.

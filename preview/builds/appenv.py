@@ -234,9 +234,14 @@ def compose_database_values(
             # alone); who logs in to what, the compose file's (the server makes them).
             where = served.part(part) if part in ("host", "port") else None
             found[variable] = where or environment[variable]
-    if "PORT" in found and not (_own_port_names(files) or _HARD_CODED_LISTEN.search(
-        b"\n".join(d for p, d in files.items() if _SOURCE.search(p) and "node_modules/" not in p)
-    )):  # fmt: skip
+    if "PORT" in found and not (
+        _own_port_names(files)
+        or _HARD_CODED_LISTEN.search(
+            b"\n".join(
+                d for p, d in files.items() if _SOURCE.search(p) and "node_modules/" not in p
+            )
+        )
+    ):
         del found["PORT"]  # it listens on $PORT: the service's
     return found
 
@@ -297,10 +302,12 @@ def _ts_node_project(files: dict[str, bytes]) -> str | None:
     if "tsconfig.json" not in files:
         return None
     others = (
-        p for p in files
-        if posixpath.basename(p) == "tsconfig.json" and p != "tsconfig.json"
+        p
+        for p in files
+        if posixpath.basename(p) == "tsconfig.json"
+        and p != "tsconfig.json"
         and "node_modules" not in p.split("/")
-    )  # fmt: skip
+    )
     return None if next(others, None) is not None else "tsconfig.json"
 
 

@@ -165,23 +165,43 @@ class EnvBuilder:
                 project = path / "project"
                 await trio.to_thread.run_sync(write_lock_project, project, deps.lock)
                 await self._install(
-                    ["sync", "--frozen", "--no-install-project", "--no-dev", "--python", python,
-                     *self._index_args()],
-                    project, publish, {"UV_PROJECT_ENVIRONMENT": str(path), **old},
-                    env_dir=path, read_only=base, wheels_only=wheels_only, build_cache=build_cache,
-                )  # fmt: skip
+                    [
+                        "sync",
+                        "--frozen",
+                        "--no-install-project",
+                        "--no-dev",
+                        "--python",
+                        python,
+                        *self._index_args(),
+                    ],
+                    project,
+                    publish,
+                    {"UV_PROJECT_ENVIRONMENT": str(path), **old},
+                    env_dir=path,
+                    read_only=base,
+                    wheels_only=wheels_only,
+                    build_cache=build_cache,
+                )
             requirements = [*deps.requirements, *extra]
             if requirements:
                 written = partial(
-                    write_requirements, path, requirements, deps.build_constraints,
+                    write_requirements,
+                    path,
+                    requirements,
+                    deps.build_constraints,
                     deps.constraints,
-                )  # fmt: skip
+                )
                 listed = await trio.to_thread.run_sync(written)
                 await self._install(
                     ["pip", "install", "--python", python, *listed, *self._index_args()],
-                    path, publish, old, env_dir=path, read_only=base, wheels_only=wheels_only,
+                    path,
+                    publish,
+                    old,
+                    env_dir=path,
+                    read_only=base,
+                    wheels_only=wheels_only,
                     build_cache=build_cache,
-                )  # fmt: skip
+                )
 
         what = f"Python {version}, {deps.source or 'no dependency file'}"
         trying = "prebuilt wheels only, first" if wheels_only else None
@@ -245,9 +265,14 @@ class EnvBuilder:
         private = build_cache or env_dir / ".build-cache"
         try:
             await self._uv(
-                args, cwd, publish, {**env, "UV_CACHE_DIR": str(private)},
-                env_dir=env_dir, read_only=read_only, caches=(private,) if build_cache else (),
-            )  # fmt: skip
+                args,
+                cwd,
+                publish,
+                {**env, "UV_CACHE_DIR": str(private)},
+                env_dir=env_dir,
+                read_only=read_only,
+                caches=(private,) if build_cache else (),
+            )
         finally:
             with trio.CancelScope(shield=True), trio.move_on_after(30):
                 if build_cache is None:  # the launch's own: removed with it (Preparation)
@@ -274,13 +299,17 @@ class EnvBuilder:
         if self.settings.find_links and "://" not in self.settings.find_links:
             read_only = (*read_only, Path(self.settings.find_links))
         await self._step(
-            [f"{TOOLS_DIR_INSIDE}/{binary.name}", *args], cwd,
-            {**env, "HOME": str(env_dir)}, with_progress(publish),
+            [f"{TOOLS_DIR_INSIDE}/{binary.name}", *args],
+            cwd,
+            {**env, "HOME": str(env_dir)},
+            with_progress(publish),
             confined=(
-                env_dir, (self.root / ".uv-cache",) if caches is None else caches,
-                read_only, (binary,),
+                env_dir,
+                (self.root / ".uv-cache",) if caches is None else caches,
+                read_only,
+                (binary,),
             ),
-        )  # fmt: skip
+        )
 
     def _index_args(self) -> list[str]:
         return ["--no-index"] if self.settings.package_index_url == "none" else []
@@ -340,9 +369,12 @@ class EnvBuilder:
                     await publish([("INFO", f"prisma generate --schema {schema}")], "stdout")
                     await self._step(
                         [f"{path}/node_modules/.bin/prisma", "generate", "--schema", schema],
-                        path, {**env, "PRISMA_HIDE_UPDATE_MESSAGE": "1"},
-                        with_progress(publish), confined=confined, also=_PRISMA_ENGINES,
-                    )  # fmt: skip
+                        path,
+                        {**env, "PRISMA_HIDE_UPDATE_MESSAGE": "1"},
+                        with_progress(publish),
+                        confined=confined,
+                        also=_PRISMA_ENGINES,
+                    )
             finally:
                 with trio.CancelScope(shield=True), trio.move_on_after(30):
                     await trio.to_thread.run_sync(shutil.rmtree, own, True)
@@ -376,25 +408,35 @@ class EnvBuilder:
                 self.settings.package_index_url, self.settings.find_links, also
             )
             confinement = await isolation.confine_build(
-                self.settings, env_dir, cwd, caches=caches, read_only=read_only, tools=tools,
+                self.settings,
+                env_dir,
+                cwd,
+                caches=caches,
+                read_only=read_only,
+                tools=tools,
                 outbound=Outbound(policy=index),
-            )  # fmt: skip
+            )
             # Copies, not hard links into the cache: the cache is the builder's to write,
             # so a later build must not reach the files of environments apps run.
             env = {**env, **proxy_environment(local_direct=False), "UV_LINK_MODE": "copy"}
         noted: list[str] = []  # uv's "Failed to build `x==1`", however long the rest
         try:
             result = await run_logged(
-                argv, cwd=cwd, env=env, limits=ChildLimits(memory_bytes=_BUILD_MEMORY),
+                argv,
+                cwd=cwd,
+                env=env,
+                limits=ChildLimits(memory_bytes=_BUILD_MEMORY),
                 publish=noting_failed_builds(publish, noted),
-                time_limit=self.settings.build_timeout, confinement=confinement,
-            )  # fmt: skip
+                time_limit=self.settings.build_timeout,
+                confinement=confinement,
+            )
         except OSError as error:
             raise BuildFailed(f"could not run {Path(argv[0]).name}: {error.strerror}") from None
         if result.timed_out:
             raise BuildFailed(
                 f"the build took longer than {self.settings.build_timeout:g} s "
-                "(PREVIEW_BUILD_TIMEOUT)", result.tail[-15:],
-            )  # fmt: skip
+                "(PREVIEW_BUILD_TIMEOUT)",
+                result.tail[-15:],
+            )
         if not result.ok:
             raise BuildFailed(*installer_failure(result.tails, Path(argv[0]).name, noted))

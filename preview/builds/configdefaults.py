@@ -73,9 +73,16 @@ from ..apps.configvars import (
 from ..apps.pyapp import parse_module, python_files
 
 __all__ = [
-    "GUNICORN_SHIM", "ConfigDefaults", "config_defaults", "env_file_text", "env_files_needed",
-    "example_copies", "gunicorn_settings", "start_env_files", "throwaway_value",
-]  # fmt: skip
+    "GUNICORN_SHIM",
+    "ConfigDefaults",
+    "config_defaults",
+    "env_file_text",
+    "env_files_needed",
+    "example_copies",
+    "gunicorn_settings",
+    "start_env_files",
+    "throwaway_value",
+]
 GUNICORN_SHIM = ".preview-gunicorn.conf.py"
 _GUNICORN_CONFIG = re.compile(r"(?<!\S)(?:-c|--config)(?:=|\s+)(\S+)")
 _GUNICORN_WORD = re.compile(r"(?<![\w./-])gunicorn(?=\s)")
@@ -89,8 +96,18 @@ _FILE_LOADERS = (
 _EXAMPLE_SUFFIXES = (".example", ".sample", ".dist", ".template")
 # What a configuration file copied from its example may be (a .env is read, not copied).
 _CONFIG_FILES = (
-    ".ts", ".js", ".mjs", ".cjs", ".json", ".py", ".ini", ".cfg", ".toml", ".yml", ".yaml",
-)  # fmt: skip
+    ".ts",
+    ".js",
+    ".mjs",
+    ".cjs",
+    ".json",
+    ".py",
+    ".ini",
+    ".cfg",
+    ".toml",
+    ".yml",
+    ".yaml",
+)
 _NEVER_COPIED = {"package.json", "package-lock.json", "pyproject.toml", "tsconfig.json"}
 
 _SECRET = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|PASS$|SALT|PEPPER")
@@ -105,11 +122,16 @@ _NUMBER_TYPES = frozenset({"int", "float", "PositiveInt", "NonNegativeInt", "con
 _SERVICE_PORTS = tuple(
     (re.compile(rf"(?:^|_)(?:{names})_PORT$"), port)
     for names, port in (
-        ("E?MAIL|SMTP", "587"), ("REDIS", "6379"), ("POSTGRES(?:QL)?|PG|DB|DATABASE", "5432"),
-        ("MYSQL|MARIADB", "3306"), ("MONGO(?:DB)?", "27017"), ("RABBITMQ|AMQP|BROKER", "5672"),
-        ("MEMCACHED?", "11211"), ("ELASTIC(?:SEARCH)?", "9200"),
+        ("E?MAIL|SMTP", "587"),
+        ("REDIS", "6379"),
+        ("POSTGRES(?:QL)?|PG|DB|DATABASE", "5432"),
+        ("MYSQL|MARIADB", "3306"),
+        ("MONGO(?:DB)?", "27017"),
+        ("RABBITMQ|AMQP|BROKER", "5672"),
+        ("MEMCACHED?", "11211"),
+        ("ELASTIC(?:SEARCH)?", "9200"),
     )
-)  # fmt: skip
+)
 _ON = re.compile(r"(?:^|_)(?:DEBUG|SYNC|SYNCHRONI[SZ]E)$")  # on: a preview's schema made at start
 _NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?(?:NAME|TITLE|VERSION)$")  # FastAPI's own
 # An address: ADMIN_EMAIL, DEFAULT_FROM_EMAIL, and the sender's (fastapi-mail's MAIL_FROM,

@@ -28,7 +28,7 @@ from .toolerrors import (
     NPM_PEER_CONFLICT,
     missing_npm_version,
     tool_failure,
-)  # fmt: skip
+)
 
 __all__ = [
     "NEEDS_COMPILER",
@@ -109,9 +109,16 @@ SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 # How this machine reaches the package indexes (its CAs, its proxy): what builds inherit
 # from the service's environment, and nothing else of it.
 _NETWORK_VARS = (
-    "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS",
-    "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy",
-)  # fmt: skip
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "NODE_EXTRA_CA_CERTS",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "NO_PROXY",
+    "https_proxy",
+    "http_proxy",
+    "no_proxy",
+)
 
 
 def machine_network() -> dict[str, str]:
@@ -300,9 +307,17 @@ async def installed_pythons(env: dict[str, str]) -> list[dict]:
     """uv's entries for the interpreters present (``version``, ``path``,
     ``implementation`` …); [] when it cannot tell."""
     listed = await uv_output(
-        ["python", "list", "--only-installed", "--python-preference", "only-system",
-         "--output-format", "json"], env,
-    )  # fmt: skip
+        [
+            "python",
+            "list",
+            "--only-installed",
+            "--python-preference",
+            "only-system",
+            "--output-format",
+            "json",
+        ],
+        env,
+    )
     try:
         entries = json.loads(listed or "[]")
     except ValueError:
@@ -318,9 +333,12 @@ async def uv_output(
     result = None
     with trio.move_on_after(_QUERY_TIME):  # then it is killed, and counts as failed
         result = await trio.run_process(
-            [uv.find_uv_bin(), *args], capture_stdout=True, capture_stderr=True,
-            check=False, env=env,
-        )  # fmt: skip
+            [uv.find_uv_bin(), *args],
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+            env=env,
+        )
     if result is None:
         return None
     if result.returncode != 0 and full_disk_fails:

@@ -227,9 +227,12 @@ def _package(message: str) -> str | None:
 
 
 async def _wheels_only(
-    interpreter: Interpreter, attempt: Attempt[T], publish: Publish, say: Say,
+    interpreter: Interpreter,
+    attempt: Attempt[T],
+    publish: Publish,
+    say: Say,
     missing: dict[Interpreter, str],
-) -> tuple[T] | None:  # fmt: skip
+) -> tuple[T] | None:
     """Built with wheels only, else None, why in ``missing`` and a line saying the try
     ended (its lines, streamed as they came, are then those of a try that did not
     count)."""

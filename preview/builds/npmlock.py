@@ -69,9 +69,11 @@ _BROKEN_ON_NODE = {
 # (12 and later: Debian's), where the app lists pg. kelvin-mai's nest-ideas-api, TypeORM
 # ^0.2.7 yarn-locked at 0.2.7, died at start ("column cnst.consrc does not exist").
 _BROKEN_ON_POSTGRES = {
-    "typeorm": ((0, 2, 21), "its schema sync reads pg_constraint.consrc, which PostgreSQL 12 "
-                "removed (typeorm#4332)"),
-}  # fmt: skip
+    "typeorm": (
+        (0, 2, 21),
+        "its schema sync reads pg_constraint.consrc, which PostgreSQL 12 removed (typeorm#4332)",
+    ),
+}
 Ranges = tuple[tuple[str, str], ...]  # (package, the app's own range): NodeDeps.ranges
 _VERSION = re.compile(r"^\s*[\^~]?\s*v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?\s*$")
 _WIDTH = 8  # npm's queues (an old lockfile's metadata, its scripts) at most this wide
@@ -233,9 +235,10 @@ def unused_native(path: Path, name: str) -> str | None:
     dependencies only; else None (the app may run it). Blocking."""
     package, installed = _package(path), _installed(path)
     listed = {
-        key: table for key in ("dependencies", "devDependencies", "optionalDependencies",
-                               "peerDependencies") if isinstance(table := package.get(key), dict)
-    }  # fmt: skip
+        key: table
+        for key in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
+        if isinstance(table := package.get(key), dict)
+    }
     copies = {at: entry for at, entry in installed.items() if _name(at) == name}
     if not copies or any(name in table for table in listed.values()):
         return None
@@ -247,9 +250,10 @@ def unused_native(path: Path, name: str) -> str | None:
         if outer != name and outer in listed.get("devDependencies", {}):
             return outer
     dependents = sorted(
-        _name(at) for at, entry in installed.items()
+        _name(at)
+        for at, entry in installed.items()
         if isinstance(entry.get("dependencies"), dict) and name in entry["dependencies"]
-    )  # fmt: skip
+    )
     return dependents[0] if dependents else "a dev dependency"
 
 
@@ -257,9 +261,10 @@ def _scripted(path: Path, left_out: set[str]) -> list[str]:
     """The installed packages with install scripts (as ``npm rebuild`` takes folders),
     but ``left_out``'s. Blocking."""
     return [
-        f"./{at}" for at, entry in _installed(path).items()
+        f"./{at}"
+        for at, entry in _installed(path).items()
         if entry.get("hasInstallScript") is True and _name(at) not in left_out
-    ]  # fmt: skip
+    ]
 
 
 def _installed(path: Path) -> dict[str, dict]:
@@ -273,9 +278,10 @@ def _installed(path: Path) -> dict[str, dict]:
     if not isinstance(packages, dict):
         return {}
     return {
-        at: entry for at, entry in packages.items()
+        at: entry
+        for at, entry in packages.items()
         if at.startswith("node_modules/") and isinstance(entry, dict)
-    }  # fmt: skip
+    }
 
 
 def _package(path: Path) -> dict:

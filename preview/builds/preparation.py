@@ -367,9 +367,12 @@ async def prepare_app(
         if deps_node is not None and "node_modules" not in {p.split("/")[0] for p in files}:
             lease = await builder.node_modules(deps_node, publish, say)
             await trio.to_thread.run_sync(  # (a revision's: its running app's links refused)
-                link_beneath, app_dir, "node_modules", lease.path / "node_modules",
+                link_beneath,
+                app_dir,
+                "node_modules",
+                lease.path / "node_modules",
                 (settings.previews_dir,),
-            )  # fmt: skip
+            )
     filled = {**values, "python": python}
     app_env: dict[str, str] | None = None  # environment(python): the same for every step
     if detection.setup:
@@ -380,11 +383,17 @@ async def prepare_app(
         if detection.frontend is not None and settings.build != "off":  # (apps.frontend)
             app_env = await trio.to_thread.run_sync(environment, python)
             await build_frontend(
-                detection.frontend, files, app_dir=app_dir, settings=settings,
+                detection.frontend,
+                files,
+                app_dir=app_dir,
+                settings=settings,
                 node_modules=builder.node_modules,
-                env=dict(app_env), publish=publish_setup or publish, say=say,
-                confine=partial(confine, python), run_as=partial(run_as, python),
-            )  # fmt: skip
+                env=dict(app_env),
+                publish=publish_setup or publish,
+                say=say,
+                confine=partial(confine, python),
+                run_as=partial(run_as, python),
+            )
         for step, where in detection.setup_steps():
             if app_env is None:
                 app_env = await trio.to_thread.run_sync(environment, python)
@@ -392,11 +401,18 @@ async def prepare_app(
             output = publish_setup or publish
             try:
                 await run_setup_step(
-                    fill(step, filled), app_dir, where, env, settings, output, say,
+                    fill(step, filled),
+                    app_dir,
+                    where,
+                    env,
+                    settings,
+                    output,
+                    say,
                     lambda cwd: confine(python, cwd, lease.path if lease is not None else None),
-                    run_as(python, lease.path if lease is not None else None), needed,
+                    run_as(python, lease.path if lease is not None else None),
+                    needed,
                     {"requirements": requirements, "listed_in": listed_in, "upload": tuple(files)},
-                )  # fmt: skip
+                )
             except BuildFailed as failed:
                 why = await trio.to_thread.run_sync(migrations_not_needed, step, files)
                 if why is None:
@@ -410,7 +426,9 @@ async def prepare_app(
     if shim is not None:  # its own settings, for a server: kept in the foreground
         # Never through a link: its set-up steps may have put one in the shim's place.
         await trio.to_thread.run_sync(write_beneath, app_dir, GUNICORN_SHIM, shim)
-        await say("gunicorn reads the app's settings file through the service's: in the "
-                  "foreground, its logs on its output")  # fmt: skip
+        await say(
+            "gunicorn reads the app's settings file through the service's: in the "
+            "foreground, its logs on its output"
+        )
     started = tuple(fill(template, {**filled, "port": "{port}"}))
     return Prepared(started, python, version, lease, listed_in, requirements, app_env)

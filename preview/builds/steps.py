@@ -36,9 +36,15 @@ from ..settings import Settings
 from .toolerrors import only_outside_the_code, tool_failure, typescript_output
 
 __all__ = [
-    "V8_ADDRESS_SPACE", "BuildFailed", "Publish", "StepResult", "build_frontend",
-    "migrations_not_needed", "run_logged", "run_setup_step",
-]  # fmt: skip
+    "V8_ADDRESS_SPACE",
+    "BuildFailed",
+    "Publish",
+    "StepResult",
+    "build_frontend",
+    "migrations_not_needed",
+    "run_logged",
+    "run_setup_step",
+]
 
 # publish(lines as (level, text), stream): awaited for each batch, in order.
 Publish = Callable[[list[tuple[str, str]], str], Awaitable[None]]
@@ -224,16 +230,24 @@ async def run_setup_step(
     cwd = app_dir / where if where else app_dir
     try:
         result = await run_logged(
-            argv, cwd=cwd, env=env, limits=limits, publish=publish,
-            time_limit=settings.build_timeout, confinement=confine(cwd), finished=finished,
-        )  # fmt: skip
+            argv,
+            cwd=cwd,
+            env=env,
+            limits=limits,
+            publish=publish,
+            time_limit=settings.build_timeout,
+            confinement=confine(cwd),
+            finished=finished,
+        )
     except OSError as error:
         raise BuildFailed(f"setup step {argv[0]!r} could not start: {error.strerror}") from None
     if result.timed_out:
         raise BuildFailed(f"setup step timed out after {settings.build_timeout:g} s: {shown}")
     if result.lingered:
-        await say(f"{shown} said it was done but had not exited {_DONE_GRACE:g} s later "
-                  "(a known bug of its tool): ended, its work kept")  # fmt: skip
+        await say(
+            f"{shown} said it was done but had not exited {_DONE_GRACE:g} s later "
+            "(a known bug of its tool): ended, its work kept"
+        )
     if not result.ok:
         reason = f"setup step failed ({describe_exit(result.returncode)}): {shown}"
         told = tool_failure(result.tail)  # tsc's errors (on stdout), npm's
@@ -242,8 +256,10 @@ async def run_setup_step(
             out = await trio.to_thread.run_sync(typescript_output, cwd)
         if out is not None:
             said = told[0] if told is not None else "TypeScript"
-            await say(f"{said}: none in what its code does; tsc wrote its JavaScript "
-                      f"to {out}/ all the same (noEmitOnError is off), run as it is")  # fmt: skip
+            await say(
+                f"{said}: none in what its code does; tsc wrote its JavaScript "
+                f"to {out}/ all the same (noEmitOnError is off), run as it is"
+            )
             return
         if told is not None:
             raise BuildFailed(f"{reason}: {told[0]}", told[1])
@@ -288,14 +304,26 @@ async def build_frontend(
         # V8's heap bounded as a Node app's is (the step then gets a Node step's address space)
         node = f"{node_options} --max-old-space-size={settings.memory_limit_mb}".strip()
         await run_setup_step(
-            ["npm", "run", "build"], app_dir, folder, {**env, "NODE_OPTIONS": node}, settings,
-            publish, say, lambda cwd: confine(cwd, built), run_as(built), (), {}, _BUNDLED,
-        )  # fmt: skip
+            ["npm", "run", "build"],
+            app_dir,
+            folder,
+            {**env, "NODE_OPTIONS": node},
+            settings,
+            publish,
+            say,
+            lambda cwd: confine(cwd, built),
+            run_as(built),
+            (),
+            {},
+            _BUNDLED,
+        )
 
     folder = frontend.folder
     if await trio.to_thread.run_sync(_has_entries, app_dir / frontend.output, anchors):
-        await say(f"the frontend's {frontend.output}/ is there already (built before for "
-                  "this preview): not built again")  # fmt: skip
+        await say(
+            f"the frontend's {frontend.output}/ is there already (built before for "
+            "this preview): not built again"
+        )
         return
     prefix = f"{folder}/" if folder else ""
     own = {path[len(prefix) :]: data for path, data in files.items() if path.startswith(prefix)}
@@ -321,15 +349,22 @@ async def build_frontend(
             told = "\n".join((failure.message, *failure.lines))
             if not any(mark in told for mark in _LEGACY_OPENSSL):
                 raise
-            await say("its webpack hashes with MD4, which this Node's OpenSSL refuses: "
-                      "built again with NODE_OPTIONS=--openssl-legacy-provider")  # fmt: skip
+            await say(
+                "its webpack hashes with MD4, which this Node's OpenSSL refuses: "
+                "built again with NODE_OPTIONS=--openssl-legacy-provider"
+            )
             await build("--openssl-legacy-provider", built)
     except BuildFailed as failure:
         await publish(
-            [("WARN", f"the frontend's build failed: {failure.message}; the app starts "
-                      f"without {frontend.output}/ (its API is served all the same)")],
+            [
+                (
+                    "WARN",
+                    f"the frontend's build failed: {failure.message}; the app starts "
+                    f"without {frontend.output}/ (its API is served all the same)",
+                )
+            ],
             "stderr",
-        )  # fmt: skip
+        )
     finally:
         with trio.CancelScope(shield=True), trio.move_on_after(_UNLINK_TIMEOUT):
             if linked:

@@ -28,9 +28,15 @@ from ..apps.node.tscout import jsonc
 from ..sandbox.appdir import read_no_follow
 
 __all__ = [
-    "NPM_LOCK_OUT_OF_SYNC", "NPM_PEER_CONFLICT", "missing_npm_version", "native_build_failure",
-    "only_outside_the_code", "strip_ansi", "tool_failure", "typescript_output",
-]  # fmt: skip
+    "NPM_LOCK_OUT_OF_SYNC",
+    "NPM_PEER_CONFLICT",
+    "missing_npm_version",
+    "native_build_failure",
+    "only_outside_the_code",
+    "strip_ansi",
+    "tool_failure",
+    "typescript_output",
+]
 
 NPM_PEER_CONFLICT = "npm could not resolve the dependency tree"
 NPM_LOCK_OUT_OF_SYNC = "package-lock.json is out of step with package.json"
@@ -67,8 +73,16 @@ _MAX_LINES = 15
 # TS6133 "'x' is declared but its value is never read" and its kin; TS7027 unreachable
 # code, TS7028 an unused label.
 _TIDINESS = {
-    "TS6133", "TS6138", "TS6192", "TS6196", "TS6198", "TS6199", "TS6205", "TS7027", "TS7028",
-}  # fmt: skip
+    "TS6133",
+    "TS6138",
+    "TS6192",
+    "TS6196",
+    "TS6198",
+    "TS6199",
+    "TS6205",
+    "TS7027",
+    "TS7028",
+}
 
 
 def strip_ansi(text: str) -> str:

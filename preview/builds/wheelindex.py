@@ -228,9 +228,12 @@ async def _project_files(names: set[str], index: str, find_links: str) -> dict[s
     limiter = trio.CapacityLimiter(_CONCURRENT)
     context = ssl.create_default_context()  # the machine's CAs, as uv's (UV_SYSTEM_CERTS)
     async with httpx.AsyncClient(
-        verify=context, trust_env=True, follow_redirects=True, timeout=_QUERY_TIME,
+        verify=context,
+        trust_env=True,
+        follow_redirects=True,
+        timeout=_QUERY_TIME,
         headers={"Accept": _ACCEPT},
-    ) as client:  # fmt: skip
+    ) as client:
 
         async def one(name: str) -> None:
             async with limiter:
@@ -300,9 +303,10 @@ def _json_files(body: bytes) -> list[File]:
         if isinstance(entry, dict) and isinstance(entry.get("filename"), str):
             requires = entry.get("requires-python")
             file = _file(
-                entry["filename"], requires if isinstance(requires, str) else None,
+                entry["filename"],
+                requires if isinstance(requires, str) else None,
                 bool(entry.get("yanked")),
-            )  # fmt: skip
+            )
             if file is not None:
                 files.append(file)
     return files
@@ -315,9 +319,10 @@ def _html_files(body: bytes) -> list[File]:
         name = (href.group(1).split("#")[0].rsplit("/", 1)[-1] if href else "") or text
         requires = _REQUIRES_PYTHON.search(attributes)
         file = _file(
-            unescape(name.strip()), unescape(requires.group(1)) if requires else None,
+            unescape(name.strip()),
+            unescape(requires.group(1)) if requires else None,
             "data-yanked" in attributes,
-        )  # fmt: skip
+        )
         if file is not None:
             files.append(file)
     return files

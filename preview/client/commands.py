@@ -56,9 +56,11 @@ def add_data_commands(commands: argparse._SubParsersAction) -> None:
     apply.add_argument("n", type=int, metavar="N")
 
     snapshots = _command(
-        commands, "snapshots", _snapshots,
+        commands,
+        "snapshots",
+        _snapshots,
         "a preview's saved data: list, take, restore SID, diff SID OTHER, delete SID",
-    )  # fmt: skip
+    )
     actions = _actions(snapshots)
     _action(actions, "list", "list them, oldest first (the default)")
     take = _action(actions, "take", "save the running preview's data")
@@ -72,9 +74,11 @@ def add_data_commands(commands: argparse._SubParsersAction) -> None:
     delete.add_argument("sid", type=snapshot_id, metavar="SID")
 
     requests = _command(
-        commands, "requests", _requests,
+        commands,
+        "requests",
+        _requests,
         "the requests its previews answered: list (filters), --har FILE, replay ID… | all",
-    )  # fmt: skip
+    )
     requests.add_argument("--har", metavar="FILE", help="write the newest 1,000 as HAR 1.2")
     requests.add_argument("--method", help="only this method's (POST)")
     requests.add_argument("--path", help="only those whose path and query hold this")
@@ -91,9 +95,12 @@ def add_data_commands(commands: argparse._SubParsersAction) -> None:
         help="the preview's token (launch printed it; default: a new one, asked for)",
     )
     replay.add_argument(
-        "--header", action="append", default=[], metavar="'K: V'",
+        "--header",
+        action="append",
+        default=[],
+        metavar="'K: V'",
         help="a header to send with each, e.g. 'Authorization: Bearer …' (repeatable)",
-    )  # fmt: skip
+    )
 
 
 def _command(
@@ -275,10 +282,13 @@ def _requests(args: argparse.Namespace) -> int:
         if args.har is not None:
             return _har(client, args, base)
         filters = {
-            "method": args.method, "path": args.path, "status": args.status,
-            "limit": args.limit, "before": args.before,
+            "method": args.method,
+            "path": args.path,
+            "status": args.status,
+            "limit": args.limit,
+            "before": args.before,
             "replays": "false" if args.no_replays else None,
-        }  # fmt: skip
+        }
         params = {key: value for key, value in filters.items() if value is not None}
         body = check(client.get(f"{base}/requests", params=params), args)
     if args.json:

@@ -14,9 +14,15 @@ import httpx
 from .token import client_token
 
 __all__ = [
-    "add_json_option", "add_service_options", "check", "connect", "error_code", "generation_id",
-    "print_json", "snapshot_id",
-]  # fmt: skip
+    "add_json_option",
+    "add_service_options",
+    "check",
+    "connect",
+    "error_code",
+    "generation_id",
+    "print_json",
+    "snapshot_id",
+]
 
 
 def add_service_options(parser: argparse.ArgumentParser, *, nested: bool = False) -> None:

@@ -11,8 +11,13 @@ import re
 import signal
 
 __all__ = [
-    "HealthChecks", "curl_line", "describe_stop", "print_event", "print_launch", "terminal_text",
-]  # fmt: skip
+    "HealthChecks",
+    "curl_line",
+    "describe_stop",
+    "print_event",
+    "print_launch",
+    "terminal_text",
+]
 
 _COLOURS = {"ERROR": "\x1b[31m", "WARN": "\x1b[33m", "DEBUG": "\x1b[2m"}
 _SYSTEM_COLOUR, _RESET = "\x1b[36m", "\x1b[0m"

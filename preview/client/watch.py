@@ -25,8 +25,13 @@ import httpx
 from .printing import terminal_text
 
 __all__ = [
-    "SKIP_DIRS", "UPLOAD_RULES", "FolderRules", "apply_outcome", "outcome_line", "watch_folder",
-]  # fmt: skip
+    "SKIP_DIRS",
+    "UPLOAD_RULES",
+    "FolderRules",
+    "apply_outcome",
+    "outcome_line",
+    "watch_folder",
+]
 
 # The folders never sent, the UI's folder upload's too: one list, which the page reads
 # from the service (preview/static/js/uploadrules.js).
@@ -70,10 +75,11 @@ class FolderRules:
             prefix = "" if here == "." else here + "/"
             folders = [""] if not prefix else ["", *_ancestors(here)]
             dirs[:] = sorted(
-                d for d in dirs
+                d
+                for d in dirs
                 if d not in SKIP_DIRS
                 and not self.ignores.decide_in(folders, prefix + d, is_dir=True)
-            )  # fmt: skip
+            )
             for name in sorted(names):
                 path = Path(root) / name
                 if path.is_symlink() or not path.is_file():

@@ -40,14 +40,26 @@ _DRF_BASES = {
 }
 # Generic class-based views (DRF's ``ListCreateAPIView`` … and Django's): what they serve.
 _GENERIC_VIEWS: dict[str, list[str]] = {
-    "List": ["GET"], "Create": ["POST"], "ListCreate": ["GET", "POST"], "Retrieve": ["GET"],
-    "Update": ["PUT", "PATCH"], "Destroy": ["DELETE"], "RetrieveUpdate": ["GET", "PUT", "PATCH"],
+    "List": ["GET"],
+    "Create": ["POST"],
+    "ListCreate": ["GET", "POST"],
+    "Retrieve": ["GET"],
+    "Update": ["PUT", "PATCH"],
+    "Destroy": ["DELETE"],
+    "RetrieveUpdate": ["GET", "PUT", "PATCH"],
     "RetrieveDestroy": ["GET", "DELETE"],
     "RetrieveUpdateDestroy": ["GET", "PUT", "PATCH", "DELETE"],
-    "TemplateView": ["GET"], "ListView": ["GET"], "DetailView": ["GET"], "RedirectView": ["GET"],
-    "CreateView": ["GET", "POST"], "UpdateView": ["GET", "POST"], "DeleteView": ["GET", "POST"],
-    "FormView": ["GET", "POST"], "LoginView": ["GET", "POST"], "LogoutView": ["POST"],
-}  # fmt: skip
+    "TemplateView": ["GET"],
+    "ListView": ["GET"],
+    "DetailView": ["GET"],
+    "RedirectView": ["GET"],
+    "CreateView": ["GET", "POST"],
+    "UpdateView": ["GET", "POST"],
+    "DeleteView": ["GET", "POST"],
+    "FormView": ["GET", "POST"],
+    "LoginView": ["GET", "POST"],
+    "LogoutView": ["POST"],
+}
 _DJANGO_FIXED = {"require_GET": ["GET"], "require_POST": ["POST"], "require_safe": ["GET", "HEAD"]}
 
 
@@ -304,14 +316,17 @@ _KNOWN_INCLUDES: dict[str, list[tuple[str, str]]] = {
     "rest_framework.urls": _AUTH_VIEWS,
     "django.contrib.auth.urls": [
         *_AUTH_VIEWS,
-        ("GET", "password_change/"), ("POST", "password_change/"),
+        ("GET", "password_change/"),
+        ("POST", "password_change/"),
         ("GET", "password_change/done/"),
-        ("GET", "password_reset/"), ("POST", "password_reset/"),
+        ("GET", "password_reset/"),
+        ("POST", "password_reset/"),
         ("GET", "password_reset/done/"),
-        ("GET", "reset/<uidb64>/<token>/"), ("POST", "reset/<uidb64>/<token>/"),
+        ("GET", "reset/<uidb64>/<token>/"),
+        ("POST", "reset/<uidb64>/<token>/"),
         ("GET", "reset/done/"),
     ],
-}  # fmt: skip
+}
 
 
 def regex_to_route(regex: str) -> str:

@@ -37,9 +37,13 @@ from preview.discovery.routers import router_endpoints
 from preview.discovery.seedfields import with_seed_fields
 
 __all__ = [
-    "MAX_ENDPOINTS", "MAX_FILE_BYTES", "endpoints_beyond_openapi", "endpoints_from_openapi",
-    "endpoints_from_routes", "endpoints_from_source",
-]  # fmt: skip
+    "MAX_ENDPOINTS",
+    "MAX_FILE_BYTES",
+    "endpoints_beyond_openapi",
+    "endpoints_from_openapi",
+    "endpoints_from_routes",
+    "endpoints_from_source",
+]
 
 MAX_FILE_BYTES = 1024 * 1024
 # A Node test's file: in __tests__/__mocks__/test/tests, or named *.test.ts, *.spec.js …

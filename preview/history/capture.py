@@ -140,12 +140,25 @@ class Capture:
         status = outcome.status
         self._history.keep(
             CallRecord(
-                runtime.id, runtime.spec.generation_id, call.request_id, outcome.event_id,
-                call.way, call.replay_of, time.time() - total_ms / 1000, outcome.elapsed_ms,
-                total_ms, call.method, call.path, status, outcome.error, call.request_headers,
-                self.sent, outcome.response_headers, self.answer if status is not None else None,
+                runtime.id,
+                runtime.spec.generation_id,
+                call.request_id,
+                outcome.event_id,
+                call.way,
+                call.replay_of,
+                time.time() - total_ms / 1000,
+                outcome.elapsed_ms,
+                total_ms,
+                call.method,
+                call.path,
+                status,
+                outcome.error,
+                call.request_headers,
+                self.sent,
+                outcome.response_headers,
+                self.answer if status is not None else None,
             )
-        )  # fmt: skip
+        )
 
 
 class NoCapture:
@@ -331,9 +344,10 @@ class RequestHistory:
         try:
             self._capped = False  # (so while it is stored, and if it fails)
             self._capped = await until_stored(
-                functools.partial(store.run_sync, write), what=f"{count} requests",
+                functools.partial(store.run_sync, write),
+                what=f"{count} requests",
                 give_up=self._give_up,
-            )  # fmt: skip
+            )
         except StoreError:
             self.not_kept += count
         except Exception:  # a bug of ours must not end the service: the batch is lost

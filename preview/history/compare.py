@@ -36,12 +36,29 @@ __all__ = ["VOLATILE_HEADERS", "compare_answers"]
 
 VOLATILE_HEADERS = frozenset(
     {
-        "date", "etag", "last-modified", "expires", "age", "set-cookie", "content-length",
-        "server", "via", "connection", "keep-alive", "transfer-encoding", "x-request-id",
-        "x-correlation-id", "request-id", "x-trace-id", "traceparent", "tracestate",
-        "x-process-time", "x-response-time", "x-runtime",
+        "date",
+        "etag",
+        "last-modified",
+        "expires",
+        "age",
+        "set-cookie",
+        "content-length",
+        "server",
+        "via",
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "x-request-id",
+        "x-correlation-id",
+        "request-id",
+        "x-trace-id",
+        "traceparent",
+        "tracestate",
+        "x-process-time",
+        "x-response-time",
+        "x-runtime",
     }
-)  # fmt: skip
+)
 _SHAPES = (
     re.compile(
         r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -162,8 +179,11 @@ class _Walk:
             for index in range(max(len(a), len(b))):
                 inner = f"{path}[{index}]"
                 if index >= len(a) or index >= len(b):
-                    self.differ(inner, a[index] if index < len(a) else None,
-                                b[index] if index < len(b) else None)  # fmt: skip
+                    self.differ(
+                        inner,
+                        a[index] if index < len(a) else None,
+                        b[index] if index < len(b) else None,
+                    )
                 else:
                     self.walk(inner, key, a[index], b[index])
         elif a != b or type(a) is not type(b):

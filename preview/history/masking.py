@@ -25,9 +25,15 @@ from typing import Any
 from ..generations import loads_bounded
 
 __all__ = [
-    "MASK", "is_asset", "mask_answer", "mask_body", "mask_headers", "mask_query",
-    "masked_path", "may_name_credentials",
-]  # fmt: skip
+    "MASK",
+    "is_asset",
+    "mask_answer",
+    "mask_body",
+    "mask_headers",
+    "mask_query",
+    "masked_path",
+    "may_name_credentials",
+]
 
 MASK = "[masked]"
 _WITH_SCHEME = frozenset({"authorization", "proxy-authorization"})
@@ -108,14 +114,31 @@ def masked_path(path_and_query: str) -> str:
 # A body's field named like a credential: ``password``, ``new_password``, ``passwd``,
 # ``client_secret``, ``accessToken``, ``refresh_token``, ``apiKey``, ``authorization``
 # (not ``max_tokens`` nor ``token_type``: named by their end, one of these, any case).
-_KEY_WORDS = (b"password", b"passwd", b"pwd", b"secret", b"token", b"apikey", b"api-key",
-              b"api_key", b"authorization")  # fmt: skip
+_KEY_WORDS = (
+    b"password",
+    b"passwd",
+    b"pwd",
+    b"secret",
+    b"token",
+    b"apikey",
+    b"api-key",
+    b"api_key",
+    b"authorization",
+)
 _BODY_SECRET = re.compile(
     "(?:{})$".format("|".join(re.escape(word.decode()) for word in _KEY_WORDS)), re.I
 )
 # A word of such a name in a body (the words of _BODY_SECRET, each way of writing them).
-_HINT_WORDS = (b"passw", b"pwd", b"secret", b"token", b"apikey", b"api-key", b"api_key",
-               b"authorization")  # fmt: skip
+_HINT_WORDS = (
+    b"passw",
+    b"pwd",
+    b"secret",
+    b"token",
+    b"apikey",
+    b"api-key",
+    b"api_key",
+    b"authorization",
+)
 # A printable ASCII character written as an escape (``\\u0077``), and a key holding one.
 _ESCAPED_ASCII = rb"\\u00[2-7][0-9a-fA-F]"
 _ESCAPED_KEY = re.compile(_ESCAPED_ASCII + rb'(?:[^"\\]|\\.)*"\s*:')

@@ -33,12 +33,22 @@ class RequestQuery:
 
 
 _SUMMARY = (
-    ProxiedRequest.id, ProxiedRequest.preview_id, ProxiedRequest.request_id,
-    ProxiedRequest.event_id, ProxiedRequest.way, ProxiedRequest.replay_of,
-    ProxiedRequest.started_at, ProxiedRequest.elapsed_ms, ProxiedRequest.total_ms,
-    ProxiedRequest.method, ProxiedRequest.path, ProxiedRequest.status, ProxiedRequest.error,
-    ProxiedRequest.request_size, ProxiedRequest.response_size,
-)  # fmt: skip
+    ProxiedRequest.id,
+    ProxiedRequest.preview_id,
+    ProxiedRequest.request_id,
+    ProxiedRequest.event_id,
+    ProxiedRequest.way,
+    ProxiedRequest.replay_of,
+    ProxiedRequest.started_at,
+    ProxiedRequest.elapsed_ms,
+    ProxiedRequest.total_ms,
+    ProxiedRequest.method,
+    ProxiedRequest.path,
+    ProxiedRequest.status,
+    ProxiedRequest.error,
+    ProxiedRequest.request_size,
+    ProxiedRequest.response_size,
+)
 
 
 def list_requests(engine: Engine, query: RequestQuery) -> list[dict[str, Any]]:

@@ -44,9 +44,10 @@ def _outgoing_headers(row: dict[str, Any], extra: dict[str, str]) -> list[tuple[
     kept = [
         (name, value)
         for name, value in json.loads(row["request_headers"])
-        if MASK not in value and name.lower() not in ("host", "content-length")
+        if MASK not in value
+        and name.lower() not in ("host", "content-length")
         and name.lower() not in {key.lower() for key in extra}
-    ]  # fmt: skip
+    ]
     return kept + list(extra.items())
 
 
@@ -68,9 +69,13 @@ async def _send(
     headers = request_headers(_outgoing_headers(row, extra), forwarded)
     body = row["request_body"]
     outgoing = state.http.build_request(
-        row["method"], runtime.upstream.url(path, query), headers=headers, content=body,
-        timeout=settings.proxy_timeout, extensions=runtime.upstream.extensions,
-    )  # fmt: skip
+        row["method"],
+        runtime.upstream.url(path, query),
+        headers=headers,
+        content=body,
+        timeout=settings.proxy_timeout,
+        extensions=runtime.upstream.extensions,
+    )
     _, capture = state.history.start(body)
     whole = BodySample(settings.capture_body_bytes)
     began = trio.current_time()
@@ -97,9 +102,14 @@ async def _send(
         row["method"], row["path"], status, elapsed, forwarded.request_id, error
     )
     call = ProxiedCall(
-        "replay", row["method"], row["path"], _outgoing_headers(row, extra),
-        forwarded.request_id, began, replay_of=row["id"],
-    )  # fmt: skip
+        "replay",
+        row["method"],
+        row["path"],
+        _outgoing_headers(row, extra),
+        forwarded.request_id,
+        began,
+        replay_of=row["id"],
+    )
     raw_headers = response.headers.raw if status is not None else None
     capture.record(runtime, call, CallOutcome(status, raw_headers, elapsed, event_id, error))
     kept, size = whole.kept(), whole.size
@@ -132,20 +142,28 @@ async def replay(
             "elapsedMs": row["elapsed_ms"],
         }
         result: dict[str, Any] = {
-            "id": row["id"], "method": row["method"], "path": row["path"], "before": before,
-        }  # fmt: skip
+            "id": row["id"],
+            "method": row["method"],
+            "path": row["path"],
+            "before": before,
+        }
         if row["request_size"] > len(row["request_body"] or b""):
             results.append(result | {"skipped": "request_body_cut", "same": None})
             continue
         sent = await _send(state, runtime, row, extra)
         after = {
-            "status": sent["status"], "headers": sent["headers"],
-            "body": _shown(sent["kept"], sent["size"]), "elapsedMs": sent["elapsedMs"],
-            "error": sent["error"], "requestId": sent["requestId"], "eventId": sent["eventId"],
+            "status": sent["status"],
+            "headers": sent["headers"],
+            "body": _shown(sent["kept"], sent["size"]),
+            "elapsedMs": sent["elapsedMs"],
+            "error": sent["error"],
+            "requestId": sent["requestId"],
+            "eventId": sent["eventId"],
             "previewId": sent["previewId"],
-        }  # fmt: skip
+        }
         comparison = compare_answers(
-            row["method"], row["path"],
+            row["method"],
+            row["path"],
             (row["status"], before["headers"], kept, len(kept) == row["response_size"]),
             (sent["status"], sent["headers"], sent["kept"], len(sent["kept"]) == sent["size"]),
         )

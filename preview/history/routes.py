@@ -202,12 +202,15 @@ async def replay_requests(gid: str) -> Response:
     results = await replay(state, runtime, rows, extra)
     return jsonify(
         {
-            "target": {"generationId": target_gid, "previewId": runtime.id,
-                       "revision": runtime.spec.revision},
+            "target": {
+                "generationId": target_gid,
+                "previewId": runtime.id,
+                "revision": runtime.spec.revision,
+            },
             "replayed": sum(1 for item in results if "after" in item),
             "same": sum(1 for item in results if item["same"] is True),
             "different": sum(1 for item in results if item["same"] is False),
             "skipped": sum(1 for item in results if "skipped" in item),
             "results": results,
         }
-    )  # fmt: skip
+    )

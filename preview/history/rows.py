@@ -29,11 +29,27 @@ __all__ = ["ROW_FIELDS", "STORED", "shape_row", "write_batch"]
 
 # The columns of a shaped row (shape_row), in its order: every column but the id.
 ROW_FIELDS = (
-    "preview_id", "generation_id", "request_id", "event_id", "way", "replay_of", "started_at",
-    "elapsed_ms", "total_ms", "method", "path", "status", "error", "request_headers",
-    "request_body", "request_size", "response_headers", "response_body", "response_size",
+    "preview_id",
+    "generation_id",
+    "request_id",
+    "event_id",
+    "way",
+    "replay_of",
+    "started_at",
+    "elapsed_ms",
+    "total_ms",
+    "method",
+    "path",
+    "status",
+    "error",
+    "request_headers",
+    "request_body",
+    "request_size",
+    "response_headers",
+    "response_body",
+    "response_size",
     "stored_bytes",
-)  # fmt: skip
+)
 _PREVIEW, STORED = ROW_FIELDS.index("preview_id"), ROW_FIELDS.index("stored_bytes")
 _SQLITE_INSERT = "INSERT INTO proxied_requests ({}) VALUES ".format(", ".join(ROW_FIELDS))
 _ROW_OVERHEAD = 200  # bytes a row costs beyond its heads, path and bodies (roughly)
@@ -115,9 +131,25 @@ def shape_row(item: CallRecord) -> tuple:
     ``ROW_FIELDS`` order; its timestamp in the text form SQLAlchemy's SQLite ``DateTime``
     reads (for the plain inserts of :func:`write_batch`; PostgreSQL's are given a
     ``datetime`` there)."""
-    (preview_id, generation_id, request_id, event_id, way, replay_of, started, elapsed_ms,
-     total_ms, method, path, status, error, request_heads, request_sample, response_heads,
-     response_sample) = item  # fmt: skip
+    (
+        preview_id,
+        generation_id,
+        request_id,
+        event_id,
+        way,
+        replay_of,
+        started,
+        elapsed_ms,
+        total_ms,
+        method,
+        path,
+        status,
+        error,
+        request_heads,
+        request_sample,
+        response_heads,
+        response_sample,
+    ) = item
     request_body, request_size = _body_of(request_sample)
     response_body, response_size = _body_of(response_sample)
     if request_body:  # credentials in a JSON or form body (masking.mask_body)
@@ -130,16 +162,35 @@ def shape_row(item: CallRecord) -> tuple:
     request_headers = _headers_json(request_heads)
     response_headers = _headers_json(response_heads)
     stored = (
-        len(shown_path) + len(request_headers) + len(response_headers)
-        + len(request_body or b"") + len(response_body or b"") + _ROW_OVERHEAD
-    )  # fmt: skip
+        len(shown_path)
+        + len(request_headers)
+        + len(response_headers)
+        + len(request_body or b"")
+        + len(response_body or b"")
+        + _ROW_OVERHEAD
+    )
     return (
-        preview_id, generation_id, request_id, event_id, way, replay_of,
+        preview_id,
+        generation_id,
+        request_id,
+        event_id,
+        way,
+        replay_of,
         _stored_time(started),
-        round(elapsed_ms, 3), round(max(total_ms, elapsed_ms), 3), method, shown_path, status,
-        error[:200] if error else None, request_headers, request_body, request_size,
-        response_headers, response_body, response_size, stored,
-    )  # fmt: skip
+        round(elapsed_ms, 3),
+        round(max(total_ms, elapsed_ms), 3),
+        method,
+        shown_path,
+        status,
+        error[:200] if error else None,
+        request_headers,
+        request_body,
+        request_size,
+        response_headers,
+        response_body,
+        response_size,
+        stored,
+    )
 
 
 def write_batch(
@@ -231,9 +282,10 @@ def _past_bounds(
         seen[0] += 1
         seen[1] += row[STORED]
     over = {
-        preview_id for preview_id, (count, size) in counts.items()
+        preview_id
+        for preview_id, (count, size) in counts.items()
         if count > max_count or size > max_bytes
-    }  # fmt: skip
+    }
     if not over:
         return rows
     kept: list[tuple] = []

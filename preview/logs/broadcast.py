@@ -46,9 +46,17 @@ from .sinks import OFFER_GROUP, serve_sinks
 from .subscription import HEARTBEAT, PARKED, Gap, Sink, Subscription
 
 __all__ = [
-    "BATCH_BYTES", "HEARTBEAT", "OFFER_GROUP", "PARKED", "WAKE_GROUP", "Event", "Gap",
-    "LogBroadcast", "Sink", "Subscription",
-]  # fmt: skip
+    "BATCH_BYTES",
+    "HEARTBEAT",
+    "OFFER_GROUP",
+    "PARKED",
+    "WAKE_GROUP",
+    "Event",
+    "Gap",
+    "LogBroadcast",
+    "Sink",
+    "Subscription",
+]
 
 WAKE_GROUP = 8  # subscribers a paced wake-up lets run per scheduler pass
 BATCH_BYTES = 1024 * 1024  # the writer's batches: about this many bytes of events
@@ -125,9 +133,16 @@ class LogBroadcast:
         return len(self._pending)
 
     async def publish(
-        self, level: str, message: str, source: str, stream: str | None = None, *,
-        status: str | None = None, timestamp: datetime | None = None, process: str | None = None,
-    ) -> Event:  # fmt: skip
+        self,
+        level: str,
+        message: str,
+        source: str,
+        stream: str | None = None,
+        *,
+        status: str | None = None,
+        timestamp: datetime | None = None,
+        process: str | None = None,
+    ) -> Event:
         """Add one event (:meth:`add`). Blocks only while the database writer is behind
         by its buffer (``writer_buffer`` events or ``writer_bytes``)."""
         event = self.add(
@@ -137,17 +152,30 @@ class LogBroadcast:
         return event
 
     def add(
-        self, level: str, message: str, source: str, stream: str | None = None, *,
-        status: str | None = None, timestamp: datetime | None = None, process: str | None = None,
-    ) -> Event:  # fmt: skip
+        self,
+        level: str,
+        message: str,
+        source: str,
+        stream: str | None = None,
+        *,
+        status: str | None = None,
+        timestamp: datetime | None = None,
+        process: str | None = None,
+    ) -> Event:
         """:meth:`publish` without waiting for the writer's room: a caller that waits
         for it after (:meth:`wait_for_writer`), or that checked :meth:`writer_full`."""
         if self.closed:
             raise trio.ClosedResourceError("the preview's log is closed")
         event = Event(
-            self.last_id + 1, timestamp or utcnow(), level, self._scrub(message), source, stream,
-            status, process,
-        )  # fmt: skip
+            self.last_id + 1,
+            timestamp or utcnow(),
+            level,
+            self._scrub(message),
+            source,
+            stream,
+            status,
+            process,
+        )
         self._add((event,))
         if status is not None:
             self._status_lot.unpark_all()
@@ -162,9 +190,14 @@ class LogBroadcast:
         await self.publish_texts(levels, texts, source, stream, timestamp)
 
     async def publish_texts(
-        self, levels: list[str], texts: list[str], source: str, stream: str, timestamp: datetime,
+        self,
+        levels: list[str],
+        texts: list[str],
+        source: str,
+        stream: str,
+        timestamp: datetime,
         process: str | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """:meth:`publish_lines` with the levels and the messages in two lists."""
         if not texts:
             return
@@ -172,9 +205,14 @@ class LogBroadcast:
         await self.wait_for_writer()
 
     def add_texts(
-        self, levels: list[str], texts: list[str], source: str, stream: str, timestamp: datetime,
+        self,
+        levels: list[str],
+        texts: list[str],
+        source: str,
+        stream: str,
+        timestamp: datetime,
         process: str | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """:meth:`publish_texts` without waiting for the writer's room (a caller that
         checked :meth:`writer_full` first)."""
         if self.closed:

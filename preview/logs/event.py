@@ -80,16 +80,29 @@ class Event:
     def to_values(self, preview_id: str) -> tuple[Any, ...]:
         """The row as a tuple in ``store.LOG_EVENT_COLUMNS`` order."""
         return (
-            preview_id, self.id, self.timestamp, self.level, self.message, self.source,
-            self.stream, self.status, self.process,
-        )  # fmt: skip
+            preview_id,
+            self.id,
+            self.timestamp,
+            self.level,
+            self.message,
+            self.source,
+            self.stream,
+            self.status,
+            self.process,
+        )
 
     @classmethod
     def from_row(cls, row: Any) -> Event:
         return cls(
-            row.seq, row.timestamp, row.level, row.message, row.source, row.stream, row.status,
+            row.seq,
+            row.timestamp,
+            row.level,
+            row.message,
+            row.source,
+            row.stream,
+            row.status,
             row.process,
-        )  # fmt: skip
+        )
 
 
 def sse_frames(events: list[Event]) -> bytes:

@@ -105,9 +105,17 @@ class Subscription:
     """
 
     __slots__ = (
-        "_beat", "_broadcast", "_closed", "_floor", "_last", "_sink", "_swept", "_task",
-        "_wakeup", "dropped",
-    )  # fmt: skip
+        "_beat",
+        "_broadcast",
+        "_closed",
+        "_floor",
+        "_last",
+        "_sink",
+        "_swept",
+        "_task",
+        "_wakeup",
+        "dropped",
+    )
 
     def __init__(self, broadcast: RingState, after: int, sink: Sink | None = None) -> None:
         self._broadcast = broadcast

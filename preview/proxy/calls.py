@@ -70,9 +70,15 @@ async def call_envelope(
             raise await call_failure(error, settings.proxy_timeout, runtime, began) from None
         raise
     return await envelope_ended(
-        runtime, capture, call, forwarded.request_id, began, upstream.status_code,
-        upstream.headers.raw, result,
-    )  # fmt: skip
+        runtime,
+        capture,
+        call,
+        forwarded.request_id,
+        began,
+        upstream.status_code,
+        upstream.headers.raw,
+        result,
+    )
 
 
 async def envelope_ended(

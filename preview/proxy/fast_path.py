@@ -106,17 +106,29 @@ class ProxyFastPath:
                     if is_navigation(scope["method"], caller.named):
                         # No app page on the API's origin: to the preview's own.
                         headers = ticket_redirect(
-                            state, runtime, user.id, child_path, query,
-                            scheme=scope["scheme"], host=host,
-                        )  # fmt: skip
+                            state,
+                            runtime,
+                            user.id,
+                            child_path,
+                            query,
+                            scheme=scope["scheme"],
+                            host=host,
+                        )
                         await _answer(send, 303, [*headers, ("Content-Length", "0")], b"")
                         return
                     if query_token is None:  # else Quart trades it for a cookie
                         forwarded = asgi_forwarded(scope, host)
                         await forward_call(
-                            state, runtime, scope, caller, child_path, query, forwarded,
-                            receive, send,
-                        )  # fmt: skip
+                            state,
+                            runtime,
+                            scope,
+                            caller,
+                            child_path,
+                            query,
+                            forwarded,
+                            receive,
+                            send,
+                        )
                         return
             elif scope["method"] == "POST":
                 match = _ENVELOPE_PATH.fullmatch(scope["path"])
@@ -229,9 +241,17 @@ async def forward_call(
     began = trio.current_time()
     try:
         upstream = await open_upstream(
-            state, runtime, method, child_path, query, caller.headers, content, forwarded,
-            app_origin=app_origin, capture=capture,
-        )  # fmt: skip
+            state,
+            runtime,
+            method,
+            child_path,
+            query,
+            caller.headers,
+            content,
+            forwarded,
+            app_origin=app_origin,
+            capture=capture,
+        )
     except _ClientGone:
         return
     except PreviewError as error:
@@ -259,10 +279,11 @@ async def forward_call(
         way = "origin" if app_origin else "proxy"
         call = ProxiedCall(way, method, shown, caller.headers, forwarded.request_id, began)
         outcome = CallOutcome(
-            upstream.status_code, upstream.headers.raw,
+            upstream.status_code,
+            upstream.headers.raw,
             upstream.extensions.get("preview_elapsed_ms", 0.0),
             upstream.extensions.get("preview_event"),
-        )  # fmt: skip
+        )
         capture.record(runtime, call, outcome)
     finally:
         with trio.CancelScope(shield=True), trio.move_on_after(2):

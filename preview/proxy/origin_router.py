@@ -139,19 +139,33 @@ class OriginRouter:
         )
         if scope["type"] == "http":
             await forward_call(
-                state, runtime, scope, caller, child_path, query, forwarded, receive, send,
+                state,
+                runtime,
+                scope,
+                caller,
+                child_path,
+                query,
+                forwarded,
+                receive,
+                send,
                 app_origin=True,
-            )  # fmt: skip
+            )
             return
         await receive()  # websocket.connect
         headers = [(name, value) for name, value in caller.headers if name.lower() in _WS_HEADERS]
         with trio.CancelScope() as gone:
             try:
                 await proxy_websocket(
-                    state, runtime, child_path, query, headers,
-                    list(scope.get("subprotocols", [])), forwarded,
-                    _AsgiWebSocket(receive, send, gone), app_origin=True,
-                )  # fmt: skip
+                    state,
+                    runtime,
+                    child_path,
+                    query,
+                    headers,
+                    list(scope.get("subprotocols", [])),
+                    forwarded,
+                    _AsgiWebSocket(receive, send, gone),
+                    app_origin=True,
+                )
             except PreviewError as error:  # the app did not open it: not accepted yet
                 await _reject_handshake(scope, send, error)
 

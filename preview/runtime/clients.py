@@ -109,9 +109,13 @@ async def client_handshake(
     trio-websocket's internals (``tests/proxy/test_websocket_failures.py`` fails if
     they move)."""
     connection = trio_websocket.WebSocketConnection(
-        stream, WSConnection(ConnectionType.CLIENT), host=host, path=resource,
-        client_subprotocols=subprotocols, client_extra_headers=extra_headers,
-    )  # fmt: skip
+        stream,
+        WSConnection(ConnectionType.CLIENT),
+        host=host,
+        path=resource,
+        client_subprotocols=subprotocols,
+        client_extra_headers=extra_headers,
+    )
     ended = trio.Event()
 
     async def read() -> None:

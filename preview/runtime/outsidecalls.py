@@ -41,9 +41,17 @@ _UNRESOLVED = re.compile(
 _UNREACHABLE = re.compile(r"\bconnect ENETUNREACH\b|\[Errno 101\] Network is unreachable")
 _ADDRESS = re.compile(r"\bENETUNREACH (\d{1,3}(?:\.\d{1,3}){3}):\d+")
 _WORDS = (
-    "resol", "EAI_", "ENOTFOUND", "not known", "servname", "no such host", "misbehaving",
-    "Inaccessible host", "ENETUNREACH", "unreachable",
-)  # fmt: skip
+    "resol",
+    "EAI_",
+    "ENOTFOUND",
+    "not known",
+    "servname",
+    "no such host",
+    "misbehaving",
+    "Inaccessible host",
+    "ENETUNREACH",
+    "unreachable",
+)
 # Where such a line names the host: Node, urllib3 2 (requests), psycopg and libpq, curl,
 # Go, aiohttp, redis-py, urllib3 1 (requests).
 _HOST = (

@@ -42,9 +42,17 @@ if TYPE_CHECKING:
     from .state import PreviewState
 
 __all__ = [
-    "AGAIN_AFTER", "MAX_ROUTES", "ROUTE_TIMEOUT", "check_once_running", "live_openapi",
-    "live_routes", "openapi_in_table", "smoke_check", "smoke_summary", "with_route_table",
-]  # fmt: skip
+    "AGAIN_AFTER",
+    "MAX_ROUTES",
+    "ROUTE_TIMEOUT",
+    "check_once_running",
+    "live_openapi",
+    "live_routes",
+    "openapi_in_table",
+    "smoke_check",
+    "smoke_summary",
+    "with_route_table",
+]
 
 MAX_ROUTES = 20
 ROUTE_TIMEOUT = 2.0
@@ -242,9 +250,11 @@ async def _json_at(
     client: httpx.AsyncClient, upstream: Upstream, path: str, request_timeout: float | None
 ) -> object:
     request = client.build_request(
-        "GET", upstream.url(path), extensions=upstream.extensions,
+        "GET",
+        upstream.url(path),
+        extensions=upstream.extensions,
         **({"timeout": request_timeout} if request_timeout is not None else {}),
-    )  # fmt: skip
+    )
     try:
         response = await client.send(request, stream=True)
         try:

@@ -130,9 +130,12 @@ class ChildSupervision:
             return "stopped"
         try:
             process = await spawn_child(
-                spec.argv, cwd=self._app_dir, env=env, limits=limits,
+                spec.argv,
+                cwd=self._app_dir,
+                env=env,
+                limits=limits,
                 confinement=self._confinement,
-            )  # fmt: skip
+            )
         except OSError as error:
             self._give_back_start_slot()
             state.error_message = f"could not start {spec.argv[0]!r}: {error.strerror or error}"

@@ -365,9 +365,12 @@ class Supervisor:
             await runtime.run(task_status=task_status)
         except Exception as error:
             told = report_fault(
-                _log, error, "the service failed to run it", about=f"preview {runtime.id}",
+                _log,
+                error,
+                "the service failed to run it",
+                about=f"preview {runtime.id}",
                 scrub=runtime.host_paths,
-            )  # fmt: skip
+            )
             runtime.state.error_message = runtime.state.error_message or told
         finally:
             self._runtimes.pop(runtime.id, None)

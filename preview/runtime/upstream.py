@@ -247,9 +247,13 @@ class Upstream:
                     stream = await self.open_stream()
                     try:
                         connection = await client_handshake(
-                            nursery, stream, f"127.0.0.1:{self.port}", resource,
-                            subprotocols, extra_headers,
-                        )  # fmt: skip
+                            nursery,
+                            stream,
+                            f"127.0.0.1:{self.port}",
+                            resource,
+                            subprotocols,
+                            extra_headers,
+                        )
                     except BaseException:
                         await trio.aclose_forcefully(stream)
                         raise

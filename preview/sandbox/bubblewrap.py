@@ -46,10 +46,18 @@ from .child import joining_cgroup
 from .outbound import ETC_SHOWN, HOSTNAME, ServiceMounts
 
 __all__ = [
-    "INSIDE_UID", "READY_SOCKET_NAME", "SERVICES_DIR_INSIDE", "TOOLS_DIR_INSIDE",
-    "SandboxTools", "SandboxedCommand", "host_uid", "interpreter_dirs",
-    "reachable_by_others", "sandboxed_command", "untraversable_parent",
-]  # fmt: skip
+    "INSIDE_UID",
+    "READY_SOCKET_NAME",
+    "SERVICES_DIR_INSIDE",
+    "TOOLS_DIR_INSIDE",
+    "SandboxTools",
+    "SandboxedCommand",
+    "host_uid",
+    "interpreter_dirs",
+    "reachable_by_others",
+    "sandboxed_command",
+    "untraversable_parent",
+]
 
 
 SOCKET_DIR_INSIDE = "/run/preview"
@@ -339,10 +347,18 @@ def sandboxed_command(
         command.host_uid = host_uid(port)
         uid = str(command.host_uid)
         identity = [
-            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
             "--unshare-cgroup-try",
-            "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-        ]  # fmt: skip
+            "--cap-drop",
+            "ALL",
+            "--cap-add",
+            "CAP_SETUID",
+            "--cap-add",
+            "CAP_SETGID",
+        ]
         inner = [tools.setpriv, "--reuid", uid, "--regid", uid, "--clear-groups"]
         inner += ["--inh-caps=-all", "--"]
     else:
@@ -385,20 +401,43 @@ def sandboxed_command(
         *prefix,
         tools.bwrap,
         *identity,
-        "--die-with-parent", "--new-session",
-        "--hostname", HOSTNAME,
+        "--die-with-parent",
+        "--new-session",
+        "--hostname",
+        HOSTNAME,
         *_parents(t for t in targets if not t.startswith("/tmp/")),
         *system,
-        "--proc", "/proc", "--dev", "/dev",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
         # POSIX shared memory and semaphores (multiprocessing's locks and queues: loguru's
         # enqueue=True failed EACCES on bwrap's root-owned /dev/shm), Docker's 64 MiB
-        "--perms", "1777", "--size", str(64 * 2**20), "--tmpfs", "/dev/shm",
-        "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+        "--perms",
+        "1777",
+        "--size",
+        str(64 * 2**20),
+        "--tmpfs",
+        "/dev/shm",
+        "--perms",
+        "1777",
+        "--size",
+        str(tmp_bytes),
+        "--tmpfs",
+        "/tmp",
         *_parents(t for t in targets if t.startswith("/tmp/")),  # in the new /tmp
         *beside,
         *binds,
-        "--remount-ro", "/",
-        "--chdir", str(app_dir),
-        "--", *inner, "/bin/sh", "-c", launcher, "sh", *argv,
-    ]  # fmt: skip
+        "--remount-ro",
+        "/",
+        "--chdir",
+        str(app_dir),
+        "--",
+        *inner,
+        "/bin/sh",
+        "-c",
+        launcher,
+        "sh",
+        *argv,
+    ]
     return command

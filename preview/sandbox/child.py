@@ -72,14 +72,31 @@ def joining_cgroup(procs_files: Sequence[str]) -> list[str]:
 
 _HELD_VARIABLES = frozenset(
     {
-        "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN",
-        "LOCPATH", "MALLOC_TRACE", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF",
-        "RES_OPTIONS", "TZDIR",
+        "GCONV_PATH",
+        "GETCONF_DIR",
+        "GLIBC_TUNABLES",
+        "HOSTALIASES",
+        "LOCALDOMAIN",
+        "LOCPATH",
+        "MALLOC_TRACE",
+        "NIS_PATH",
+        "NLSPATH",
+        "RESOLV_HOST_CONF",
+        "RES_OPTIONS",
+        "TZDIR",
         # a shell's (bash's and dash's) at its start, or as it runs a script
-        "BASH_ENV", "BASHOPTS", "BASH_XTRACEFD", "CDPATH", "ENV", "GLOBIGNORE", "IFS",
-        "POSIXLY_CORRECT", "PS4", "SHELLOPTS",
+        "BASH_ENV",
+        "BASHOPTS",
+        "BASH_XTRACEFD",
+        "CDPATH",
+        "ENV",
+        "GLOBIGNORE",
+        "IFS",
+        "POSIXLY_CORRECT",
+        "PS4",
+        "SHELLOPTS",
     }
-)  # fmt: skip
+)
 _LOADER_NAME = re.compile(r"LD_[A-Za-z0-9_]*")
 _SHELL_FUNCTION = "BASH_FUNC_"  # bash's exported functions: BASH_FUNC_f%% (BASH_FUNC_f())
 HELD_PREFIX = "PREVIEW_HELD_"

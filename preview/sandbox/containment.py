@@ -118,11 +118,15 @@ class Containment:
         if self.isolation is None:
             return None
         return self.isolation.confine_step(
-            self._settings, f"{self._spec.preview_id}-setup", work_dir=cwd,
-            uid_slot=self._spec.port, read_only=app_read_only(built, python),
+            self._settings,
+            f"{self._spec.preview_id}-setup",
+            work_dir=cwd,
+            uid_slot=self._spec.port,
+            read_only=app_read_only(built, python),
             writable=(self._app_dir,) if cwd != self._app_dir else (),
-            outbound=self.outbound, limits=build_limits(self._settings),
-        )  # fmt: skip
+            outbound=self.outbound,
+            limits=build_limits(self._settings),
+        )
 
     def plain_uid(self, python: str, built: Path | None) -> int | None:
         """Unsandboxed, with the service root: the uid of its own a child runs as, so

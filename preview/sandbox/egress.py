@@ -35,10 +35,20 @@ import psutil
 import trio
 
 __all__ = [
-    "CONNECT_TIME", "EGRESS_PORT", "HEAD_LIMIT", "HEAD_TIME", "EgressPolicy", "Report",
-    "embedded_ipv4", "is_internal", "own_addresses", "proxy_environment", "relay_both_ways",
-    "serve_egress", "serve_unix",
-]  # fmt: skip
+    "CONNECT_TIME",
+    "EGRESS_PORT",
+    "HEAD_LIMIT",
+    "HEAD_TIME",
+    "EgressPolicy",
+    "Report",
+    "embedded_ipv4",
+    "is_internal",
+    "own_addresses",
+    "proxy_environment",
+    "relay_both_ways",
+    "serve_egress",
+    "serve_unix",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -152,11 +162,18 @@ def proxy_environment(*, local_direct: bool = True) -> dict[str, str]:
     url = f"http://127.0.0.1:{EGRESS_PORT}"
     local = "localhost,127.0.0.1,::1" if local_direct else ""
     return {
-        "HTTP_PROXY": url, "HTTPS_PROXY": url, "http_proxy": url, "https_proxy": url,
-        "ALL_PROXY": url, "all_proxy": url, "NO_PROXY": local, "no_proxy": local,
-        "npm_config_proxy": url, "npm_config_https_proxy": url,
+        "HTTP_PROXY": url,
+        "HTTPS_PROXY": url,
+        "http_proxy": url,
+        "https_proxy": url,
+        "ALL_PROXY": url,
+        "all_proxy": url,
+        "NO_PROXY": local,
+        "no_proxy": local,
+        "npm_config_proxy": url,
+        "npm_config_https_proxy": url,
         "npm_config_noproxy": local,
-    }  # fmt: skip
+    }
 
 
 async def serve_egress(
@@ -237,9 +254,13 @@ async def _read_head(client: trio.SocketStream) -> tuple[bytes | None, bytes]:
 
 
 async def _proxy(
-    client: trio.SocketStream, head: bytes, rest: bytes, policy: EgressPolicy, report: Report,
+    client: trio.SocketStream,
+    head: bytes,
+    rest: bytes,
+    policy: EgressPolicy,
+    report: Report,
     resolvers: trio.CapacityLimiter,
-) -> None:  # fmt: skip
+) -> None:
     lines = head.split(b"\r\n")
     parts = lines[0].decode("latin-1").split(" ")
     if len(parts) != 3:
@@ -267,8 +288,10 @@ async def _proxy(
         await _refuse(client, 403, f"{host} is not allowed by PREVIEW_EGRESS")
         return
     if not policy.allows(host, port):
-        await report(f"egress refused: {host}:{port} (ports 80 and 443 unless PREVIEW_EGRESS"
-                     f" names another, as {host}:{port})")  # fmt: skip
+        await report(
+            f"egress refused: {host}:{port} (ports 80 and 443 unless PREVIEW_EGRESS"
+            f" names another, as {host}:{port})"
+        )
         await _refuse(client, 403, f"port {port} of {host} is not allowed by PREVIEW_EGRESS")
         return
     address = await _public_address(host, port, host in policy.trusted, resolvers)
@@ -328,13 +351,26 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _INTERNAL = [
     ipaddress.ip_network(n)
     for n in (
-        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-        "172.16.0.0/12", "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15",
-        "224.0.0.0/4", "240.0.0.0/4",
-        "::/128", "::1/128", "64:ff9b:1::/48", "fc00::/7", "fe80::/10", "fec0::/10",
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/128",
+        "::1/128",
+        "64:ff9b:1::/48",
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",
         "ff00::/8",
     )
-]  # fmt: skip
+]
 
 # Prefixes whose last 32 bits are an IPv4 address that reaches the IPv4 network:
 # IPv4-compatible (RFC 4291, deprecated; ``::`` and ``::1`` themselves are listed above),

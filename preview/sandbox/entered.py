@@ -53,22 +53,48 @@ def can_enter_sandbox(confinement: Confinement) -> str | None:
 
 
 def entering_argv(
-    confinement: Confinement, init_pid: int, argv: Sequence[str], cwd: Path,
+    confinement: Confinement,
+    init_pid: int,
+    argv: Sequence[str],
+    cwd: Path,
     seccomp_fd: int | None,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """The command running ``argv`` in the sandbox whose init is ``init_pid`` (see the
     module doc); ``seccomp_fd``: the filter's, inherited."""
     tools = confinement.isolation.tools
     assert _NSENTER is not None and tools is not None and tools.setpriv is not None
     command = [
-        _NSENTER, f"--target={init_pid}", "--mount", "--pid", "--net", "--ipc", "--uts",
-        "--root", "--wd", "--",
-        tools.setpriv, "--pdeathsig", "KILL", "--",
+        _NSENTER,
+        f"--target={init_pid}",
+        "--mount",
+        "--pid",
+        "--net",
+        "--ipc",
+        "--uts",
+        "--root",
+        "--wd",
+        "--",
+        tools.setpriv,
+        "--pdeathsig",
+        "KILL",
+        "--",
         # (No --new-session: it has no terminal, and its group is how it is ended.)
-        tools.bwrap, "--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--proc", "/proc",
-        "--remount-ro", "/", "--die-with-parent", "--chdir", str(cwd),
+        tools.bwrap,
+        "--bind",
+        "/",
+        "/",
+        "--dev-bind",
+        "/dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--remount-ro",
+        "/",
+        "--die-with-parent",
+        "--chdir",
+        str(cwd),
         *(["--seccomp", str(seccomp_fd)] if seccomp_fd is not None else []),
-    ]  # fmt: skip
+    ]
     if confinement.host_uid is not None:  # root: setpriv, inside, is who it runs as
         uid = str(confinement.host_uid)
         command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]

@@ -183,11 +183,16 @@ class Isolation:
         for cache in caches:
             await trio.to_thread.run_sync(lambda c=cache: c.mkdir(exist_ok=True))
         return self.confine_step(
-            settings, f"build-{env_dir.name[:24]}", work_dir=cwd, uid_slot=0,
-            read_only=read_only, writable=tuple(p for p in (env_dir, *caches) if p != cwd),
-            tools=tools, outbound=outbound,
+            settings,
+            f"build-{env_dir.name[:24]}",
+            work_dir=cwd,
+            uid_slot=0,
+            read_only=read_only,
+            writable=tuple(p for p in (env_dir, *caches) if p != cwd),
+            tools=tools,
+            outbound=outbound,
             limits=build_limits(settings),
-        )  # fmt: skip
+        )
 
 
 def build_limits(settings: Settings) -> CgroupLimits:
@@ -305,8 +310,10 @@ class Confinement:
         socket = self.socket_dir / f"port-{port}.sock"
         target = f"TCP6:[{address}]:{port}" if ":" in address else f"TCP4:{address}:{port}"
         argv = [
-            shutil.which("nsenter") or "nsenter", f"--net=/proc/{sandbox_pid}/ns/net", "--",
-        ]  # fmt: skip
+            shutil.which("nsenter") or "nsenter",
+            f"--net=/proc/{sandbox_pid}/ns/net",
+            "--",
+        ]
         setpriv = self.isolation.tools.setpriv
         if setpriv is not None:
             argv += [setpriv, "--pdeathsig", "KILL"]

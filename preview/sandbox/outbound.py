@@ -50,10 +50,22 @@ HOSTNAME = "preview"
 # /etc entries programs commonly need: name resolution of localhost, TLS roots, locale
 # and time zone data, the dynamic loader's cache, Debian's alternatives links.
 ETC_SHOWN = (
-    "hosts", "nsswitch.conf", "host.conf", "gai.conf", "localtime", "mime.types",
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl/certs",
-    "ssl/openssl.cnf", "ca-certificates", "ca-certificates.conf", "os-release",
-)  # fmt: skip
+    "hosts",
+    "nsswitch.conf",
+    "host.conf",
+    "gai.conf",
+    "localtime",
+    "mime.types",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "alternatives",
+    "ssl/certs",
+    "ssl/openssl.cnf",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "os-release",
+)
 
 
 def copy_system_etc(destination: Path) -> Path:

@@ -29,13 +29,40 @@ __all__ = ["filter_program"]
 _log = logging.getLogger(__name__)
 _CLONE_NEWUSER = 0x10000000
 _REFUSED = (
-    "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
-    "mount", "umount2", "pivot_root", "move_mount", "open_tree", "fsopen", "fsconfig",
-    "fsmount", "fspick", "mount_setattr", "setns", "swapon", "swapoff", "reboot",
-    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-    "open_by_handle_at", "name_to_handle_at", "acct", "quotactl", "lookup_dcookie",
-    "syslog", "iopl", "ioperm",
-)  # fmt: skip
+    "keyctl",
+    "add_key",
+    "request_key",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+    "setns",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "acct",
+    "quotactl",
+    "lookup_dcookie",
+    "syslog",
+    "iopl",
+    "ioperm",
+)
 _ABSENT = ("clone3", "io_uring_setup", "io_uring_enter", "io_uring_register")
 _SOCKET_FAMILIES = (1, 2, 10, 16)  # AF_UNIX, AF_INET, AF_INET6, AF_NETLINK
 

@@ -41,9 +41,10 @@ def sockets_dir_problem(settings: Settings) -> str | None:
     service's own, one the previews' own uids (run as root) could not traverse."""
     sockets = settings.sockets_dir
     where = (
-        f"PREVIEW_RUN_DIR {settings.previews_dir}" if settings.run_dir
+        f"PREVIEW_RUN_DIR {settings.previews_dir}"
+        if settings.run_dir
         else f"the previews' directory {settings.previews_dir}"
-    )  # fmt: skip
+    )
     longest = len(os.fsencode(sockets)) + SOCKET_NAMES_MAX
     if longest > UNIX_SOCKET_PATH_MAX:
         return (

@@ -28,9 +28,12 @@ __all__ = ["DatabaseUnavailable", "first_line", "store_error", "unavailable"]
 # SQLite's primary result codes that say "not now" rather than "never": another
 # connection holds the lock (past busy_timeout), the file cannot be read or opened.
 _SQLITE_TRANSIENT = {
-    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_CANTOPEN,
     sqlite3.SQLITE_PROTOCOL,
-}  # fmt: skip
+}
 _PG_DISK_FULL = "53100"
 
 

@@ -31,9 +31,16 @@ __all__ = [
 ]
 
 LOG_EVENT_COLUMNS = (
-    "preview_id", "seq", "timestamp", "level", "message", "source", "stream", "status",
+    "preview_id",
+    "seq",
+    "timestamp",
+    "level",
+    "message",
+    "source",
+    "stream",
+    "status",
     "process",
-)  # fmt: skip
+)
 _LOG_EVENTS = f"log_events ({', '.join(LOG_EVENT_COLUMNS)})"
 _SQLITE_INSERT_LOG_EVENTS = f"INSERT INTO {_LOG_EVENTS} VALUES "
 # Rows per multi-row INSERT: one statement step (and one release of the GIL) for many
@@ -44,8 +51,15 @@ _MAX_VALUES = 512
 _PG_COPY_LOG_EVENTS = f"COPY {_LOG_EVENTS} FROM STDIN"
 # Event's arguments in order (id is the seq), for log_event_values.
 EVENT_FIELDS = (
-    "seq", "timestamp", "level", "message", "source", "stream", "status", "process",
-)  # fmt: skip
+    "seq",
+    "timestamp",
+    "level",
+    "message",
+    "source",
+    "stream",
+    "status",
+    "process",
+)
 _SQLITE_EVENT_VALUES = (
     f"SELECT {', '.join(EVENT_FIELDS)} FROM log_events"
     " WHERE preview_id = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?"

@@ -94,8 +94,11 @@ def _upgrade_apart(engine: Engine, lock_wait: float) -> None:
     )
     done = subprocess.run(
         [sys.executable, "-m", "preview.store.migrate"],
-        input=request, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        input=request,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         said = [line for line in done.stderr.splitlines() if line.strip()]
         raise SchemaNotUpgraded(said[-1] if said else f"exit status {done.returncode}")

@@ -13,15 +13,26 @@ from dotenv import dotenv_values
 from dotenv.variables import parse_variables
 
 __all__ = [
-    "EXAMPLE_NAMES", "dotenv_chain", "dotenv_text", "example_env_file", "example_rank",
+    "EXAMPLE_NAMES",
+    "dotenv_chain",
+    "dotenv_text",
+    "example_env_file",
+    "example_rank",
     "template_url",
-]  # fmt: skip
+]
 
 EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist")
 # An example's words, in the order one is preferred to another in a directory.
 _EXAMPLE_WORDS = (
-    "example", "sample", "template", "dist", "default", "defaults", "tpl", "exemple",
-)  # fmt: skip
+    "example",
+    "sample",
+    "template",
+    "dist",
+    "default",
+    "defaults",
+    "tpl",
+    "exemple",
+)
 # The words a name says .env by (dot-env-template spells the dot out); env.py, Alembic's,
 # has no example's word, and "environment" is none of them.
 _ENV_WORDS = {"env", "dotenv"}

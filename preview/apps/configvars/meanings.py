@@ -48,25 +48,72 @@ DATABASE = "database"  # the kind of a SQL database's part
 
 # A database's word, with the engine it names ("" where it names none).
 _DATABASE_WORDS = {
-    "DB": "", "DATABASE": "", "SQL": "", "RDS": "", "SQLALCHEMY": "",
-    "POSTGRES": "postgresql", "POSTGRESQL": "postgresql", "PG": "postgresql",
-    "PSQL": "postgresql", "MYSQL": "mysql", "MARIADB": "mysql",
-}  # fmt: skip
+    "DB": "",
+    "DATABASE": "",
+    "SQL": "",
+    "RDS": "",
+    "SQLALCHEMY": "",
+    "POSTGRES": "postgresql",
+    "POSTGRESQL": "postgresql",
+    "PG": "postgresql",
+    "PSQL": "postgresql",
+    "MYSQL": "mysql",
+    "MARIADB": "mysql",
+}
 # Another store's word: a name with one is none of a SQL database's.
-_OTHER_STORES = {"MONGO", "MONGODB", "REDIS", "CACHE", "ELASTIC", "ELASTICSEARCH", "CELERY",
-                 "BROKER", "RABBITMQ", "AMQP", "NEO4J", "INFLUX", "CASSANDRA", "DYNAMO",
-                 "DYNAMODB", "FIREBASE", "SUPABASE", "TEST"}  # fmt: skip
+_OTHER_STORES = {
+    "MONGO",
+    "MONGODB",
+    "REDIS",
+    "CACHE",
+    "ELASTIC",
+    "ELASTICSEARCH",
+    "CELERY",
+    "BROKER",
+    "RABBITMQ",
+    "AMQP",
+    "NEO4J",
+    "INFLUX",
+    "CASSANDRA",
+    "DYNAMO",
+    "DYNAMODB",
+    "FIREBASE",
+    "SUPABASE",
+    "TEST",
+}
 # A part's word (the last of the name) -> the part.
 _PARTS = {
-    "ENGINE": "engine", "TYPE": "engine", "DIALECT": "engine", "DRIVER": "engine",
-    "CLIENT": "engine", "BACKEND": "engine", "VENDOR": "engine", "CONNECTION": "engine",
-    "HOST": "host", "HOSTNAME": "host", "SERVER": "host", "ADDR": "host", "ADDRESS": "host",
+    "ENGINE": "engine",
+    "TYPE": "engine",
+    "DIALECT": "engine",
+    "DRIVER": "engine",
+    "CLIENT": "engine",
+    "BACKEND": "engine",
+    "VENDOR": "engine",
+    "CONNECTION": "engine",
+    "HOST": "host",
+    "HOSTNAME": "host",
+    "SERVER": "host",
+    "ADDR": "host",
+    "ADDRESS": "host",
     "PORT": "port",
-    "NAME": "name", "DB": "name", "DATABASE": "name", "DBNAME": "name", "SCHEMA": "name",
-    "USER": "user", "USERNAME": "user", "LOGIN": "user", "UID": "user",
-    "PASSWORD": "password", "PASS": "password", "PASSWD": "password", "PWD": "password",
-    "URL": "url", "URI": "url", "DSN": "url",
-}  # fmt: skip
+    "NAME": "name",
+    "DB": "name",
+    "DATABASE": "name",
+    "DBNAME": "name",
+    "SCHEMA": "name",
+    "USER": "user",
+    "USERNAME": "user",
+    "LOGIN": "user",
+    "UID": "user",
+    "PASSWORD": "password",
+    "PASS": "password",
+    "PASSWD": "password",
+    "PWD": "password",
+    "URL": "url",
+    "URI": "url",
+    "DSN": "url",
+}
 # libpq's own (PGHOST …) and MySQL's client's (MYSQL_PWD).
 _GLUED = re.compile(r"^PG(HOST|PORT|USER|PASSWORD|DATABASE)$")
 _HOST_LIST = re.compile(r"(?:^|_)ALLOWED_HOSTS$")
@@ -123,8 +170,13 @@ class ServedDatabase:
     password: str
 
     def part(self, part: str) -> str | None:
-        return {"host": self.host, "port": self.port, "name": self.name, "user": self.user,
-                "password": self.password}.get(part)  # fmt: skip
+        return {
+            "host": self.host,
+            "port": self.port,
+            "name": self.name,
+            "user": self.user,
+            "password": self.password,
+        }.get(part)
 
 
 def database_variables(host: str, port: int | str, user: str, password: str, name: str) -> dict:
@@ -152,26 +204,36 @@ def served_database(env: Mapping[str, str]) -> ServedDatabase | None:
     if not host or not port:
         return None
     engine = next(
-        (e for e, own in (("mysql", "MYSQL_"), ("postgresql", "PG"))
-         if (env.get(f"{own}HOST"), env.get(f"{own}PORT")) == (host, port)),
+        (
+            e
+            for e, own in (("mysql", "MYSQL_"), ("postgresql", "PG"))
+            if (env.get(f"{own}HOST"), env.get(f"{own}PORT")) == (host, port)
+        ),
         None,
-    )  # fmt: skip
+    )
     if engine is None:
         return None
     return ServedDatabase(
-        engine, host, port, env.get("DB_NAME", ""), env.get("DB_USER", ""),
+        engine,
+        host,
+        port,
+        env.get("DB_NAME", ""),
+        env.get("DB_USER", ""),
         env.get("DB_PASSWORD", ""),
-    )  # fmt: skip
+    )
 
 
 # The engine's string by how the app names it: Django's ENGINE, an ORM's type/dialect
 # (TypeORM, Sequelize, MikroORM), knex's client.
 _ENGINE_STRINGS = {
-    "django": {"postgresql": "django.db.backends.postgresql",
-               "mysql": "django.db.backends.mysql", "sqlite": "django.db.backends.sqlite3"},
+    "django": {
+        "postgresql": "django.db.backends.postgresql",
+        "mysql": "django.db.backends.mysql",
+        "sqlite": "django.db.backends.sqlite3",
+    },
     "client": {"postgresql": "pg", "mysql": "mysql2", "sqlite": "sqlite3"},
     "plain": {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"},
-}  # fmt: skip
+}
 
 
 def engine_value(engine: str, name: str, django: bool) -> str:

@@ -21,9 +21,19 @@ __all__ = ["data_scripts"]
 
 _SQLITE = {"sqlite3", "better-sqlite3", "@libsql/client", "libsql", "sqlite", "sql.js"}
 _SERVERS = {
-    "pg", "pg-promise", "postgres", "@neondatabase/serverless", "mysql", "mysql2",
-    "mariadb", "mongoose", "mongodb", "tedious", "mssql", "oracledb",
-}  # fmt: skip
+    "pg",
+    "pg-promise",
+    "postgres",
+    "@neondatabase/serverless",
+    "mysql",
+    "mysql2",
+    "mariadb",
+    "mongoose",
+    "mongodb",
+    "tedious",
+    "mssql",
+    "oracledb",
+}
 _WORDS = re.compile(r"[-:_.]")
 _MAKE = {"setup", "init", "initialize", "initialise", "create", "reset", "bootstrap"}
 _DATABASE = {"db", "database", "tables", "schema", "sqlite"}

@@ -16,8 +16,22 @@ _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=\S*")
 _TS = (".ts", ".mts", ".cts", ".tsx")
 # moleculer-runner's watcher and REPL (a REPL without a terminal ends the broker)
 _MOLECULER_DEV = {"--hot", "-H", "--repl", "-r"}
-_NODEMON_VALUES = {"-w", "--watch", "-i", "--ignore", "-e", "--ext", "-d", "--delay", "-s",
-                   "--signal", "--config", "-P", "--polling-interval", "--cwd"}  # fmt: skip
+_NODEMON_VALUES = {
+    "-w",
+    "--watch",
+    "-i",
+    "--ignore",
+    "-e",
+    "--ext",
+    "-d",
+    "--delay",
+    "-s",
+    "--signal",
+    "--config",
+    "-P",
+    "--polling-interval",
+    "--cwd",
+}
 
 
 def simple_command(script: str) -> tuple[list[str], list[str]] | None:

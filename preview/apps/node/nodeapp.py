@@ -55,9 +55,15 @@ from preview.apps.node.tscout import emitted_start
 from preview.apps.node.tsnode import ts_node_command, ts_runner, ts_source
 
 __all__ = [
-    "PRISMA", "TSX", "NodeStart", "node_hint", "node_start", "prisma_schema", "read_package",
+    "PRISMA",
+    "TSX",
+    "NodeStart",
+    "node_hint",
+    "node_start",
+    "prisma_schema",
+    "read_package",
     "runtime_ts_glob",
-]  # fmt: skip
+]
 
 TSX = "tsx@^4"  # added to an app's environment when it needs tsx and does not list it
 BUN = "bun@^1"  # likewise when its scripts run bun (npm's package brings its binary)

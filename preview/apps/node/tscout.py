@@ -111,8 +111,9 @@ def _read(config: str, files: dict[str, bytes], depth: int = 0) -> tuple[dict, l
     parent = data.get("extends")
     if isinstance(parent, str) and parent.startswith(".") and depth < _MAX_EXTENDS:
         path = posixpath.normpath(posixpath.join(posixpath.dirname(config), parent))
-        options, include, exclude = _read(path if path.endswith(".json") else f"{path}.json",
-                                          files, depth + 1)  # fmt: skip
+        options, include, exclude = _read(
+            path if path.endswith(".json") else f"{path}.json", files, depth + 1
+        )
     own = data.get("compilerOptions")
     options = {**options, **(own if isinstance(own, dict) else {})}
     if isinstance(data.get("include"), list):

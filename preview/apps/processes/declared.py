@@ -38,9 +38,21 @@ __all__ = ["MAX_WORKERS", "WorkerProcess", "find_workers", "procfile_lines"]
 MAX_WORKERS = 4
 # Heroku's and others' process types that run once around a deploy, or by hand.
 _NOT_PROCESSES = {
-    "web", "release", "postdeploy", "predeploy", "console", "shell", "test", "tests",
-    "build", "migrate", "migration", "migrations", "setup", "init",
-}  # fmt: skip
+    "web",
+    "release",
+    "postdeploy",
+    "predeploy",
+    "console",
+    "shell",
+    "test",
+    "tests",
+    "build",
+    "migrate",
+    "migration",
+    "migrations",
+    "setup",
+    "init",
+}
 _SERVES_HTTP = re.compile(r"\bflower\b|\buvicorn\b|\bgunicorn\b|\brunserver\b|\bhypercorn\b")
 _MIGRATES = re.compile(r"\bmigrate\b|\bdb\s+upgrade\b|\balembic\s+upgrade\b")
 _WORKER_COMMAND = re.compile(
@@ -84,9 +96,12 @@ def procfile_lines(files: dict[str, bytes]) -> dict[str, str]:
 
 
 def find_workers(
-    files: dict[str, bytes], *, language: str, web: str,
+    files: dict[str, bytes],
+    *,
+    language: str,
+    web: str,
     rewrite: Callable[[str], str] = lambda command: command,
-) -> tuple[WorkerProcess, ...]:  # fmt: skip
+) -> tuple[WorkerProcess, ...]:
     """The workers to run beside the web command ``web`` (see the module doc);
     ``rewrite``: how a declared command is run here (a Node app's ``yarn worker``: npm)."""
     found: dict[str, WorkerProcess] = {}

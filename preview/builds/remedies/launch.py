@@ -78,9 +78,12 @@ class Remedies:
         # A replacement goes with any line of its own name (psycopg2-binary==2.9.9 read
         # from psycopg2==2.9.9, whose wheels stop below this Python): unpinned, then.
         drop = {
-            norm(n) for f in self.fixes if f.drop for n in (*f.drop.split(","), name(f.add or ""))
+            norm(n)
+            for f in self.fixes
+            if f.drop
+            for n in (*f.drop.split(","), name(f.add or ""))
             if n
-        }  # fmt: skip
+        }
         lines = [line for line in deps.requirements if name(line) not in drop]
         lines += [f.add for f in self.fixes if f.add and f.add not in lines]
         held = companions(lines, deps.requirements) if deps.lock is None else []
@@ -98,9 +101,12 @@ class Remedies:
             return deps
         builds = tuple(f.build for f in self.fixes if f.build)
         return replace(
-            deps, requirements=tuple(lines), python_request=request, python_source=source,
+            deps,
+            requirements=tuple(lines),
+            python_request=request,
+            python_source=source,
             build_constraints=(*deps.build_constraints, *builds),
-        )  # fmt: skip
+        )
 
     def carried(self) -> Remedies:
         """A revision's own, starting with the fixes in force here: a revision's files

@@ -90,8 +90,11 @@ class ImportAliases:
             return _Paths(inherited.patterns if inherited else (), base)
         # paths are relative to baseUrl, or to the config that sets them (TypeScript 4.1).
         root = base if base is not None else home
-        patterns = [(key, tuple(t for t in targets if isinstance(t, str)))
-                    for key, targets in paths.items() if isinstance(targets, list)]  # fmt: skip
+        patterns = [
+            (key, tuple(t for t in targets if isinstance(t, str)))
+            for key, targets in paths.items()
+            if isinstance(targets, list)
+        ]
         return _Paths(_usable(patterns, root), base)
 
 

@@ -44,10 +44,19 @@ _FUNCTION_WORDS = frozenset({"function", "async", "class"})
 _RESOURCE = "resource-router-middleware"
 # Its handler names: the method each is routed as, on "/" or on "/:<id>" (keyed).
 _RESOURCE_METHODS = {
-    "index": "GET", "list": "GET", "create": "POST", "post": "POST", "read": "GET",
-    "get": "GET", "update": "PUT", "put": "PUT", "modify": "PATCH", "patch": "PATCH",
-    "delete": "DELETE", "del": "DELETE",
-}  # fmt: skip
+    "index": "GET",
+    "list": "GET",
+    "create": "POST",
+    "post": "POST",
+    "read": "GET",
+    "get": "GET",
+    "update": "PUT",
+    "put": "PUT",
+    "modify": "PATCH",
+    "patch": "PATCH",
+    "delete": "DELETE",
+    "del": "DELETE",
+}
 _RESOURCE_KEYED = frozenset({"get", "read", "put", "update", "patch", "modify", "del", "delete"})
 
 

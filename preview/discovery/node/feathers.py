@@ -30,9 +30,13 @@ from preview.discovery.node.tokens import (
 __all__ = ["feathers_endpoints"]
 
 _ROUTES = {
-    "find": ("GET", ""), "get": ("GET", ":id"), "create": ("POST", ""),
-    "update": ("PUT", ":id"), "patch": ("PATCH", ":id"), "remove": ("DELETE", ":id"),
-}  # fmt: skip
+    "find": ("GET", ""),
+    "get": ("GET", ":id"),
+    "create": ("POST", ""),
+    "update": ("PUT", ":id"),
+    "patch": ("PATCH", ":id"),
+    "remove": ("DELETE", ":id"),
+}
 _AUTHENTICATION = ("create", "remove")
 _OAUTH = ("/oauth/:provider", "/oauth/:provider/callback")
 

@@ -15,9 +15,15 @@ __all__ = ["nest_endpoints"]
 
 _NEST_SUFFIXES = (".ts", ".mts", ".js")
 _NEST_VERBS = {
-    "Get": "GET", "Post": "POST", "Put": "PUT", "Patch": "PATCH", "Delete": "DELETE",
-    "Head": "HEAD", "Options": "OPTIONS", "All": "ANY",
-}  # fmt: skip
+    "Get": "GET",
+    "Post": "POST",
+    "Put": "PUT",
+    "Patch": "PATCH",
+    "Delete": "DELETE",
+    "Head": "HEAD",
+    "Options": "OPTIONS",
+    "All": "ANY",
+}
 
 
 def nest_endpoints(files: dict[str, bytes], out: Collector) -> None:

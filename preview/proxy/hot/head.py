@@ -151,9 +151,18 @@ class ResponseHead:
     end of the connection) and whether the connection may carry another call (``reusable``)."""
 
     __slots__ = (
-        "bodiless", "chunked", "failed", "headers", "length", "memo", "reason", "rest",
-        "reusable", "status", "whole",
-    )  # fmt: skip
+        "bodiless",
+        "chunked",
+        "failed",
+        "headers",
+        "length",
+        "memo",
+        "reason",
+        "rest",
+        "reusable",
+        "status",
+        "whole",
+    )
 
     def __init__(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]]) -> None:
         self.status, self.reason, self.headers = status, reason, headers
@@ -286,9 +295,18 @@ class CallTarget:
     (``RequestHead.memo``), the same for each call of it."""
 
     __slots__ = (
-        "app_origin", "child_path", "exposure", "extra", "forwarded", "line", "method", "query",
-        "runtime", "shown", "way",
-    )  # fmt: skip
+        "app_origin",
+        "child_path",
+        "exposure",
+        "extra",
+        "forwarded",
+        "line",
+        "method",
+        "query",
+        "runtime",
+        "shown",
+        "way",
+    )
 
     def __init__(
         self,

@@ -283,9 +283,13 @@ class HotPath:
         """A call's end: answered (``status``, ``elapsed`` ms to its answer's head) or
         failed (``error``): its ``proxy`` event, the one record of each call (its id)."""
         event_id = await runtime.record_proxy_call(
-            method, shown, status, elapsed, request_id,
+            method,
+            shown,
+            status,
+            elapsed,
+            request_id,
             None if error is None else type(error).__name__,
-        )  # fmt: skip
+        )
         if status is not None:
             self.served += 1
         return event_id

@@ -51,9 +51,13 @@ class RequestBody:
     __slots__ = ("_after", "_client", "_head", "_limit", "_timeout", "refused", "rest")
 
     def __init__(
-        self, client: trio.SocketStream, head: RequestHead, buffer: bytes, limit: int,
+        self,
+        client: trio.SocketStream,
+        head: RequestHead,
+        buffer: bytes,
+        limit: int,
         timeout: float,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._client, self._head, self._limit, self._timeout = client, head, limit, timeout
         self._after = buffer  # the bytes read so far, the head's included
         # Its answer, ours: 413 once past ``limit``, 400 a chunked body not HTTP/1.1's,

@@ -31,8 +31,13 @@ from .sockets import receive_now, send_now
 from .watch import Watch
 
 __all__ = [
-    "FLUSH", "RawConnection", "RawPools", "answer_body", "ask", "went_stale",
-]  # fmt: skip
+    "FLUSH",
+    "RawConnection",
+    "RawPools",
+    "answer_body",
+    "ask",
+    "went_stale",
+]
 
 FLUSH = object()  # given by answer_body() before it waits for more of the answer
 Reader = Callable[[bytes, bytes], ResponseHead | str]  # how an answer's head is read
@@ -155,9 +160,15 @@ class RawPools:
         connection.stream.socket.close()
 
     async def ask(
-        self, upstream: Upstream, each_op_s: float, head: bytes,
-        body: AsyncIterator[bytes] | None, method: bytes, watch: Watch | None, read: Reader,
-    ) -> tuple[RawConnection, ResponseHead]:  # fmt: skip
+        self,
+        upstream: Upstream,
+        each_op_s: float,
+        head: bytes,
+        body: AsyncIterator[bytes] | None,
+        method: bytes,
+        watch: Watch | None,
+        read: Reader,
+    ) -> tuple[RawConnection, ResponseHead]:
         """:func:`ask` on a connection taken here: a safe body-less call whose kept-alive
         connection the app had closed goes once more on a new one (:func:`went_stale`).
         The connection and the answer's head; on a failure, the connection is closed."""
@@ -303,9 +314,14 @@ async def answer_body(
 
 
 async def _receive(
-    stream: trio.SocketStream, each_op_s: float, watch: Watch | None, *, end_ok: bool = False,
-    first: bool = True, answered: bool = True,
-) -> bytes:  # fmt: skip
+    stream: trio.SocketStream,
+    each_op_s: float,
+    watch: Watch | None,
+    *,
+    end_ok: bool = False,
+    first: bool = True,
+    answered: bool = True,
+) -> bytes:
     """The next bytes from the app; at its end of file ``b""`` if ``end_ok`` (an answer
     delimited so), else the error of an answer cut short, or of none if not ``answered``
     yet (``first``: wait first)."""

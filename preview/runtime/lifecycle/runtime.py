@@ -66,10 +66,17 @@ class PreviewRuntime:
     """
 
     def __init__(
-        self, spec: LaunchSpec, *, settings: Settings, store: Store, ports: PortPool,
-        metrics: Metrics | None = None, builder: EnvBuilder | None = None,
-        isolation: Isolation | None = None, start_slots: trio.CapacityLimiter | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        spec: LaunchSpec,
+        *,
+        settings: Settings,
+        store: Store,
+        ports: PortPool,
+        metrics: Metrics | None = None,
+        builder: EnvBuilder | None = None,
+        isolation: Isolation | None = None,
+        start_slots: trio.CapacityLimiter | None = None,
+    ) -> None:
         self.spec = spec
         self.id = spec.preview_id
         self.settings = settings
@@ -85,15 +92,21 @@ class PreviewRuntime:
         self.upstream = Upstream(spec.port)  # the socket's, once sandboxed
         # What users see of it (events, errorMessage, errorLines) names no host path.
         self.host_paths = HostPaths.of_service(
-            app_dir=self.temp_dir, data_dir=settings.data_dir, previews_dir=settings.previews_dir,
-            env_root=settings.env_cache_dir, python=settings.python,
+            app_dir=self.temp_dir,
+            data_dir=settings.data_dir,
+            previews_dir=settings.previews_dir,
+            env_root=settings.env_cache_dir,
+            python=settings.python,
             sockets_dir=settings.sockets_dir,
-        )  # fmt: skip
+        )
         self.broadcast = LogBroadcast(
-            ring_size=settings.max_log_lines, subscriber_buffer=settings.subscriber_buffer,
-            ring_bytes=settings.ring_bytes, writer_bytes=settings.ring_bytes,
-            stats=metrics.log if metrics is not None else None, scrub=self.host_paths,
-        )  # fmt: skip
+            ring_size=settings.max_log_lines,
+            subscriber_buffer=settings.subscriber_buffer,
+            ring_bytes=settings.ring_bytes,
+            writer_bytes=settings.ring_bytes,
+            stats=metrics.log if metrics is not None else None,
+            scrub=self.host_paths,
+        )
         self._metrics = metrics
         self._launched_at = trio.current_time()
         self._worker_bounds = (settings.stop_grace, settings.max_line_bytes)
@@ -175,9 +188,14 @@ class PreviewRuntime:
         return info
 
     async def record_proxy_call(
-        self, method: str, path: str, status: int | None, elapsed_ms: float, request_id: str,
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        elapsed_ms: float,
+        request_id: str,
         error: str | None = None,
-    ) -> int | None:  # fmt: skip
+    ) -> int | None:
         """A proxied request as an event among the app's lines (its id; None once closed);
         waits only while the log's writer is behind, or to say a diagnosis (a 5xx)."""
         self.touch()
@@ -240,9 +258,13 @@ class PreviewRuntime:
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(
-                    write_log_events, self._store, self.id, self.broadcast, self._give_up_store,
+                    write_log_events,
+                    self._store,
+                    self.id,
+                    self.broadcast,
+                    self._give_up_store,
                     self.log_quota,
-                )  # fmt: skip
+                )
                 nursery.start_soon(self.state.row.keep)
                 final_status = await self._run_child_to_its_end(task_status)
                 await seal_log(self.log_quota, self.broadcast, self.state.system)
@@ -261,9 +283,12 @@ class PreviewRuntime:
             return await self._run_child(task_status)
         except Exception as error:
             told = report_fault(
-                _log, error, "the service failed to run it", about=f"preview {self.id}",
+                _log,
+                error,
+                "the service failed to run it",
+                about=f"preview {self.id}",
                 scrub=self.host_paths,
-            )  # fmt: skip
+            )
             if self.state.error_message is None:
                 self.state.error_message = told
             self.state.set_reason("an error of the service")
@@ -275,10 +300,14 @@ class PreviewRuntime:
 
     def _environment(self, python: str) -> dict[str, str]:
         return app_environment(
-            self.spec, python, app_dir=self.temp_dir, database_env=self.backing.env,
+            self.spec,
+            python,
+            app_dir=self.temp_dir,
+            database_env=self.backing.env,
             egress_open=self.containment.egress_open,
-            memory_limit_mb=self.settings.memory_limit_mb, defaults=self.preparation.config.values,
-        )  # fmt: skip
+            memory_limit_mb=self.settings.memory_limit_mb,
+            defaults=self.preparation.config.values,
+        )
 
     async def _write_files(self) -> bool:
         """The upload's files in its directory (a tmpfs of its quota when sandboxed)."""
@@ -372,16 +401,26 @@ class PreviewRuntime:
             self.upstream = Upstream(spec.port, str(confinement.socket_path), ready_path=ready_path)
         at = WorkerSetting(self.temp_dir, env, limits, confinement, *self._worker_bounds)
         recipe = ProcessRecipe(
-            spec, self.temp_dir, env, limits, confinement, self.upstream,
+            spec,
+            self.temp_dir,
+            env,
+            limits,
+            confinement,
+            self.upstream,
             workers=AppWorkers.of(spec, python, self.broadcast, self._system, at),
             listed_in=self.preparation.listed_in,
             fixes=tuple(fix.change for fix in self.preparation.remedies.fixes),
-        )  # fmt: skip
+        )
         self.supervision = ChildSupervision(
-            recipe, state=state, settings=self.settings, controls=self._controls,
-            start_slots=self._start_slots, metrics=self._metrics,
-            launched_at=self._launched_at, diagnoses=self.diagnoses(),
-        )  # fmt: skip
+            recipe,
+            state=state,
+            settings=self.settings,
+            controls=self._controls,
+            start_slots=self._start_slots,
+            metrics=self._metrics,
+            launched_at=self._launched_at,
+            diagnoses=self.diagnoses(),
+        )
         outbound_dir = confinement.outbound_dir if confinement is not None else None
         say = partial(self._system, "WARN")
         async with open_outbound(outbound_dir, self.containment.outbound, say):
@@ -417,7 +456,14 @@ class PreviewRuntime:
     async def _finalise(self, final_status: str) -> None:
         """Port, temp dir and row; runs whatever happened before (shielded caller)."""
         await finalise(
-            self.state, final_status, metrics=self._metrics, ports=self._ports,
-            port=self.spec.port, upstream=self.upstream, containment=self.containment,
-            preparation=self.preparation, app_dir=self.temp_dir, preview_id=self.id,
-        )  # fmt: skip
+            self.state,
+            final_status,
+            metrics=self._metrics,
+            ports=self._ports,
+            port=self.spec.port,
+            upstream=self.upstream,
+            containment=self.containment,
+            preparation=self.preparation,
+            app_dir=self.temp_dir,
+            preview_id=self.id,
+        )

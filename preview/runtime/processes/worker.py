@@ -53,9 +53,16 @@ class WorkerRun:
     """One worker (see the module doc); its state is what the status lists."""
 
     def __init__(
-        self, name: str, argv: list[str], detected_from: str, *, shown: str,
-        broadcast: LogBroadcast, system: System, setting: WorkerSetting,
-    ) -> None:  # fmt: skip
+        self,
+        name: str,
+        argv: list[str],
+        detected_from: str,
+        *,
+        shown: str,
+        broadcast: LogBroadcast,
+        system: System,
+        setting: WorkerSetting,
+    ) -> None:
         self.name = name
         self.argv = argv
         self.shown = shown  # its command as detected ({python}): no host path
@@ -70,10 +77,15 @@ class WorkerRun:
 
     def describe(self) -> dict[str, Any]:
         return {
-            "name": self.name, "role": "worker", "status": self.status, "pid": self.pid,
-            "exitCode": self.exit_code, "restarts": self.restarts,
-            "command": self.shown, "detectedFrom": self.detected_from,
-        }  # fmt: skip
+            "name": self.name,
+            "role": "worker",
+            "status": self.status,
+            "pid": self.pid,
+            "exitCode": self.exit_code,
+            "restarts": self.restarts,
+            "command": self.shown,
+            "detectedFrom": self.detected_from,
+        }
 
     async def run(self, sandbox_pid: int | None) -> None:
         """Start it, and again after each end, until cancelled (the preview stops) or it
@@ -101,9 +113,10 @@ class WorkerRun:
                 in_a_row += 1
                 self.status = "restarting"
                 await self._system(
-                    "WARN", f"worker {self.name}: restarting in {backoff:g} s "
+                    "WARN",
+                    f"worker {self.name}: restarting in {backoff:g} s "
                     f"(restart {in_a_row} of at most {MAX_RESTARTS} in a row)",
-                )  # fmt: skip
+                )
                 await trio.sleep(backoff)
                 self.restarts += 1
         except trio.Cancelled:
@@ -120,9 +133,13 @@ class WorkerRun:
         if self._entered(sandbox_pid):
             assert setting.confinement is not None and sandbox_pid is not None
             return await spawn_entered(
-                self.argv, sandbox_pid=sandbox_pid, confinement=setting.confinement,
-                cwd=setting.app_dir, env=setting.env, limits=setting.limits,
-            )  # fmt: skip
+                self.argv,
+                sandbox_pid=sandbox_pid,
+                confinement=setting.confinement,
+                cwd=setting.app_dir,
+                env=setting.env,
+                limits=setting.limits,
+            )
         return await spawn_child(
             self.argv, cwd=setting.app_dir, env=setting.env, limits=setting.limits
         )

@@ -26,10 +26,15 @@ class AppWorkers:
     group, SIGTERM then SIGKILL after the grace)."""
 
     def __init__(
-        self, workers: Sequence[WorkerProcess], *, values: dict[str, str],
-        broadcast: LogBroadcast, system: System, setting: WorkerSetting,
+        self,
+        workers: Sequence[WorkerProcess],
+        *,
+        values: dict[str, str],
+        broadcast: LogBroadcast,
+        system: System,
+        setting: WorkerSetting,
         turned_off: Sequence[str] = (),
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._system = system
         self._setting = setting
         self.turned_off = list(turned_off)  # their names: listed as "off"
@@ -48,15 +53,22 @@ class AppWorkers:
 
     @classmethod
     def of(
-        cls, spec: LaunchSpec, python: str, broadcast: LogBroadcast, system: System,
+        cls,
+        spec: LaunchSpec,
+        python: str,
+        broadcast: LogBroadcast,
+        system: System,
         setting: WorkerSetting,
-    ) -> AppWorkers:  # fmt: skip
+    ) -> AppWorkers:
         """The workers of the app ``spec`` launches, run with ``python``."""
         return cls(
             spec.detection.workers if spec.detection is not None else (),
-            values={"python": python, "port": str(spec.port)}, broadcast=broadcast,
-            system=system, setting=setting, turned_off=spec.workers_off,
-        )  # fmt: skip
+            values={"python": python, "port": str(spec.port)},
+            broadcast=broadcast,
+            system=system,
+            setting=setting,
+            turned_off=spec.workers_off,
+        )
 
     def describe(self) -> list[dict[str, Any]]:
         off = [{"name": name, "role": "worker", "status": "off"} for name in self.turned_off]

@@ -104,14 +104,25 @@ class Candidate:
         answers; those of the process it replaces run on until that one stops)."""
         assert self.limits is not None and self.upstream is not None
         setting = WorkerSetting(
-            self.app_dir, self.env, self.limits, self.confinement,
-            preview.settings.stop_grace, preview.settings.max_line_bytes,
-        )  # fmt: skip
+            self.app_dir,
+            self.env,
+            self.limits,
+            self.confinement,
+            preview.settings.stop_grace,
+            preview.settings.max_line_bytes,
+        )
         workers = AppWorkers.of(self.spec, self.python, preview.broadcast, system, setting)
         return ProcessRecipe(
-            self.spec, self.app_dir, self.env, self.limits, self.confinement, self.upstream,
-            workers=workers, listed_in=self.listed_in, fixes=self.fixes,
-        )  # fmt: skip
+            self.spec,
+            self.app_dir,
+            self.env,
+            self.limits,
+            self.confinement,
+            self.upstream,
+            workers=workers,
+            listed_in=self.listed_in,
+            fixes=self.fixes,
+        )
 
     async def release(self, ports: PortPool, *, remove_dir: bool) -> None:
         """What it holds, given back (shielded caller; idempotent). Its port and lease
@@ -215,9 +226,13 @@ async def prepare(
         except PreviewError as error:
             raise CandidateFailed(error.message) from None
     candidate = Candidate(
-        number, replace(spec, files=files, revision=number, port=port), code_dir, port,
-        own_port=not sandboxed, sandboxed=sandboxed,
-    )  # fmt: skip
+        number,
+        replace(spec, files=files, revision=number, port=port),
+        code_dir,
+        port,
+        own_port=not sandboxed,
+        sandboxed=sandboxed,
+    )
     candidate_made(candidate)
     owner = host_uid(uid_port) if containment.files_uid() is not None else None
     # The running revision's built frontend: not data to share (codedirs).
@@ -266,10 +281,14 @@ async def prepare(
 
     def environment(python: str) -> dict[str, str]:
         env = app_environment(
-            candidate.spec, python, app_dir=code_dir, database_env=preview.backing.env,
-            egress_open=containment.egress_open, memory_limit_mb=settings.memory_limit_mb,
+            candidate.spec,
+            python,
+            app_dir=code_dir,
+            database_env=preview.backing.env,
+            egress_open=containment.egress_open,
+            memory_limit_mb=settings.memory_limit_mb,
             defaults=preview.preparation.config.values,
-        )  # fmt: skip
+        )
         if "DATABASE_URL" in env:  # the service's SQLite file is the preview's, kept
             env["DATABASE_URL"] = env["DATABASE_URL"].replace(str(code_dir / "app.db"), home_db)
         return env
@@ -294,12 +313,21 @@ async def prepare(
     with candidate.prepare_scope:
         try:
             prepared = await prepare_app(
-                detection, files, settings=settings, builder=builder, app_dir=code_dir,
-                values={"port": str(port), "root_path": spec.root_path}, environment=environment,
-                publish=build_output, say=say, publish_setup=setup_output,
-                confine=containment.confine_step, run_as=run_as,
-                needed=preview.preparation.config.missing, remedies=remedies,
-            )  # fmt: skip
+                detection,
+                files,
+                settings=settings,
+                builder=builder,
+                app_dir=code_dir,
+                values={"port": str(port), "root_path": spec.root_path},
+                environment=environment,
+                publish=build_output,
+                say=say,
+                publish_setup=setup_output,
+                confine=containment.confine_step,
+                run_as=run_as,
+                needed=preview.preparation.config.missing,
+                remedies=remedies,
+            )
         except BuildFailed as failure:
             raise CandidateFailed(failure.message, failure.lines) from None
         except OSError as error:
@@ -323,9 +351,13 @@ async def prepare(
     isolation = containment.isolation
     if sandboxed and isolation is not None:
         confinement = isolation.confine(
-            settings, f"{spec.preview_id}-r{number}-{attempt}", port=port, app_dir=code_dir,
-            read_only=app_read_only(built, prepared.python), outbound=containment.outbound,
-        )  # fmt: skip
+            settings,
+            f"{spec.preview_id}-r{number}-{attempt}",
+            port=port,
+            app_dir=code_dir,
+            read_only=app_read_only(built, prepared.python),
+            outbound=containment.outbound,
+        )
         if confinement is not None:
             confinement.writable = (preview.temp_dir,)  # its data (see codedirs)
             current = containment.confinement

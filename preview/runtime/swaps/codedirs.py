@@ -30,9 +30,12 @@ from ...logs import REVISION_DIRS
 from ...sandbox.appdir import chown_tree, open_dir, write_into
 
 __all__ = [
-    "REVISIONS_DIR", "copy_built_frontend", "frontend_unchanged", "revision_dir",
+    "REVISIONS_DIR",
+    "copy_built_frontend",
+    "frontend_unchanged",
+    "revision_dir",
     "write_revision_dir",
-]  # fmt: skip
+]
 
 REVISIONS_DIR = REVISION_DIRS  # (the name snapshots' tests know it by)
 _OWN = {".tmp", REVISIONS_DIR, "node_modules"}  # a process's own, never shared

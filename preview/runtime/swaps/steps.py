@@ -29,9 +29,10 @@ __all__ = ["migration_inputs_changed", "steps_to_run"]
 
 _MIGRATIONS = (("upgrade",), ("migrate",), ("db", "push"), ("migrate", "deploy"))
 _MIGRATION_DIRS = frozenset({"migrations", "alembic", "versions", "prisma", "migrate"})
-_MIGRATION_FILES = frozenset(
-    {"alembic.ini", "env.py", "schema.prisma", "manage.py", "settings.py"}
-) | DEPENDENCY_FILES  # fmt: skip
+_MIGRATION_FILES = (
+    frozenset({"alembic.ini", "env.py", "schema.prisma", "manage.py", "settings.py"})
+    | DEPENDENCY_FILES
+)
 _SCRIPT_LOCATION = re.compile(rb"^\s*script_location\s*=\s*(\S+)", re.MULTILINE)
 
 

@@ -117,10 +117,15 @@ class RevisionSwaps:
         preview = self._preview
         spec = preview.spec
         own = Candidate(
-            spec.revision, spec, preview.temp_dir, spec.port, controls=controls,
-            upstream=preview.upstream, confinement=preview.containment.confinement,
+            spec.revision,
+            spec,
+            preview.temp_dir,
+            spec.port,
+            controls=controls,
+            upstream=preview.upstream,
+            confinement=preview.containment.confinement,
             own_port=not preview.containment.sandboxed,
-        )  # fmt: skip
+        )
         process = _Process(spec.revision, first, own)
         self._current = process
         self._running = (preview.temp_dir, spec.files, spec.detection)
@@ -174,10 +179,12 @@ class RevisionSwaps:
                 await candidate.release(self._ports, remove_dir=remove_dir)
             except Exception as error:
                 told = report_fault(
-                    _log, error, f"revision {candidate.revision}: its clean-up failed",
+                    _log,
+                    error,
+                    f"revision {candidate.revision}: its clean-up failed",
                     about=f"preview {self._preview.spec.preview_id}",
                     scrub=self._preview.host_paths,
-                )  # fmt: skip
+                )
                 serving = f"still serving revision {self.serving_revision}"
                 with trio.move_on_after(5):
                     await self._say(f"{told}; {serving}", "WARN")
@@ -231,9 +238,12 @@ class RevisionSwaps:
     # -- applying a revision --------------------------------------------------------------
 
     def apply(
-        self, number: int, files: dict[str, bytes], changed: tuple[str, ...],
+        self,
+        number: int,
+        files: dict[str, bytes],
+        changed: tuple[str, ...],
         marks: dict[str, float] | None = None,
-    ) -> SwapResult:  # fmt: skip
+    ) -> SwapResult:
         """Start applying revision ``number`` (``files``: its whole tree; ``marks``: the
         steps before, timed); its result, whose ``done`` is set once it switched or failed."""
         result = SwapResult(number, changed, self.serving_revision, marks=dict(marks or {}))
@@ -281,21 +291,30 @@ class RevisionSwaps:
             try:
                 try:
                     candidate = await prepare(
-                        self._preview, number=number, attempt=next(self._attempts),
-                        files=files, running=self._running, uid_port=self._uid_port,
-                        ports=self._ports, builder=self._builder, say=say, candidate_made=hold,
+                        self._preview,
+                        number=number,
+                        attempt=next(self._attempts),
+                        files=files,
+                        running=self._running,
+                        uid_port=self._uid_port,
+                        ports=self._ports,
+                        builder=self._builder,
+                        say=say,
+                        candidate_made=hold,
                         mark=result.mark,
-                    )  # fmt: skip
+                    )
                 except CandidateFailed as failure:
                     await self._failed(result, failure.message, failure.lines)
                     return
                 await self._start(result, candidate, files)
             except Exception as error:  # a failure of the service's own: the preview goes on
                 told = report_fault(
-                    _log, error, f"the service failed to start revision {number}",
+                    _log,
+                    error,
+                    f"the service failed to start revision {number}",
                     about=f"preview {self._preview.spec.preview_id}",
                     scrub=self._preview.host_paths,
-                )  # fmt: skip
+                )
                 if not result.done.is_set():
                     await self._failed(result, told, [])
             finally:
@@ -320,11 +339,16 @@ class RevisionSwaps:
 
         began = trio.current_time()
         supervision = ChildSupervision(
-            candidate.recipe(preview, self._system), state=side, settings=preview.settings,
-            controls=candidate.controls, start_slots=self._start_slots, metrics=None,
-            launched_at=began, diagnoses=preview.diagnoses().for_revision(),
+            candidate.recipe(preview, self._system),
+            state=side,
+            settings=preview.settings,
+            controls=candidate.controls,
+            start_slots=self._start_slots,
+            metrics=None,
+            launched_at=began,
+            diagnoses=preview.diagnoses().for_revision(),
             on_answering=answering,
-        )  # fmt: skip
+        )
         process = _Process(candidate.revision, supervision, candidate, held, began)
         assert self._nursery is not None
         self._nursery.start_soon(self._run, process)
@@ -363,8 +387,10 @@ class RevisionSwaps:
         info = preview.runtime_info
         preview.state.row.update(
             **{k: v for k, v in held.items() if k in ("process_id", "process_started_at")},
-            port=spec.port, command=info["command"] or "", runtime=json.dumps(info),
-        )  # fmt: skip
+            port=spec.port,
+            command=info["command"] or "",
+            runtime=json.dumps(info),
+        )
         self._nursery.start_soon(self._drain, old)
         child, alive_at = process.supervision.process, process.supervision.alive_at
         if child is not None:
