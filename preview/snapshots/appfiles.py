@@ -19,15 +19,32 @@ from ..sandbox.appdir import open_plain
 from .sqlitedata import SIDE_FILES, is_sqlite
 
 __all__ = [
-    "SKIPPED_DIRS", "copy_files", "make_parents", "put_files", "too_large", "writable_files",
-]  # fmt: skip
+    "SKIPPED_DIRS",
+    "copy_files",
+    "make_parents",
+    "put_files",
+    "too_large",
+    "writable_files",
+]
 
 # ``.revisions``: the code of revisions applied live (``runtime.swaps.codedirs``); after a
 # swap a snapshot walks the serving revision's directory, its data reached by its links.
 SKIPPED_DIRS = frozenset(
-    {".tmp", "__pycache__", "node_modules", ".venv", "venv", ".git", ".mypy_cache",
-     ".pytest_cache", ".ruff_cache", ".npm", ".cache", ".revisions"}
-)  # fmt: skip
+    {
+        ".tmp",
+        "__pycache__",
+        "node_modules",
+        ".venv",
+        "venv",
+        ".git",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".npm",
+        ".cache",
+        ".revisions",
+    }
+)
 
 
 def too_large(limit: int) -> TooLarge:

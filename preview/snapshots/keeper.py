@@ -139,9 +139,10 @@ class Snapshots:
             row = await store.run_sync(records.get_snapshot, store.engine, snapshot_id)
         if row is None or row.user_id != user_id or generation_id not in (None, row.generation_id):
             raise NotFound(
-                "No such snapshot.", code="snapshot_not_found",
+                "No such snapshot.",
+                code="snapshot_not_found",
                 details={"snapshotId": str(snapshot_id)[:40]},
-            )  # fmt: skip
+            )
         return row
 
     async def delete(self, row: PreviewSnapshot) -> None:
@@ -176,8 +177,9 @@ class Snapshots:
                 raise Conflict(
                     f"This preview keeps at most {most} snapshots"
                     " (PREVIEW_SNAPSHOTS_PER_PREVIEW); delete one first.",
-                    code="snapshot_limit_reached", details={"limit": most},
-                )  # fmt: skip
+                    code="snapshot_limit_reached",
+                    details={"limit": most},
+                )
             storage = self._settings.user_storage_mb
             await check_storage(store, storage, user_id, 0)  # full already: nothing taken
             snapshot_id = "snap_" + secrets.token_hex(8)
@@ -191,10 +193,15 @@ class Snapshots:
                 await check_storage(store, storage, user_id, size)  # this one past it
                 await self._blocking(staged.rename, final)
                 row = PreviewSnapshot(
-                    id=snapshot_id, generation_id=spec.generation_id, preview_id=runtime.id,
-                    user_id=user_id, name=name, created_at=utcnow(), size_bytes=size,
+                    id=snapshot_id,
+                    generation_id=spec.generation_id,
+                    preview_id=runtime.id,
+                    user_id=user_id,
+                    name=name,
+                    created_at=utcnow(),
+                    size_bytes=size,
                     contents=json.dumps(contents),
-                )  # fmt: skip
+                )
                 await store.run_sync(records.add_snapshot, store.engine, row)
             except BaseException:  # nothing half-written is left
                 with trio.CancelScope(shield=True), trio.move_on_after(30):
@@ -214,9 +221,13 @@ class Snapshots:
             return await self._write_through(runtime, app_dir, code, work, target)
 
     async def _write_through(
-        self, runtime: PreviewRuntime, app_dir: Path, code: dict[str, bytes], work: Path,
+        self,
+        runtime: PreviewRuntime,
+        app_dir: Path,
+        code: dict[str, bytes],
+        work: Path,
         target: Path,
-    ) -> tuple[int, dict[str, Any]]:  # fmt: skip
+    ) -> tuple[int, dict[str, Any]]:
         spec = runtime.spec
         databases, others = await self._as_app(
             runtime, writable_files, app_dir, code, runtime.temp_dir
@@ -329,9 +340,10 @@ class Snapshots:
                 raise Unavailable(str(refused), code="restore_failed") from None
             if database is None:  # this preview has no PostgreSQL to put it in
                 await runtime.state.system(
-                    "WARN", f"snapshot {row.id}: PostgreSQL database {entry['key']!r} not"
+                    "WARN",
+                    f"snapshot {row.id}: PostgreSQL database {entry['key']!r} not"
                     " restored: this preview has no PostgreSQL",
-                )  # fmt: skip
+                )
                 continue
             await restore_database(database, source / entry["file"])
             restored.append(entry["key"])

@@ -135,9 +135,14 @@ def _numeric(text: str) -> int | float | str:
 
 
 _DECODE: dict[str, Callable[[str], Any]] = {
-    "smallint": _integer, "integer": _integer, "bigint": _integer, "boolean": _boolean,
-    "real": _float, "double precision": _float, "numeric": _numeric,
-}  # fmt: skip
+    "smallint": _integer,
+    "integer": _integer,
+    "bigint": _integer,
+    "boolean": _boolean,
+    "real": _float,
+    "double precision": _float,
+    "numeric": _numeric,
+}
 
 
 def _typed(table: TableRows, types: dict[str, str]) -> None:
@@ -214,9 +219,12 @@ async def dump_database(database: PgDatabase, target: Path, budget: int) -> int:
     status: int | None = None
     with trio.move_on_after(_TIME) as scope:
         process = await trio.lowlevel.open_process(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=database.env,
-        )  # fmt: skip
+        )
         try:
             async with await trio.open_file(target, "wb") as out, trio.open_nursery() as nursery:
                 nursery.start_soon(_collect, process.stderr, errors)
@@ -240,8 +248,9 @@ async def dump_database(database: PgDatabase, target: Path, budget: int) -> int:
     if too_large:
         raise TooLarge(
             "The preview's data is larger than a snapshot may be.",
-            code="snapshot_too_large", details={"limitBytes": budget},
-        )  # fmt: skip
+            code="snapshot_too_large",
+            details={"limitBytes": budget},
+        )
     if scope.cancelled_caught:
         raise Unavailable("pg_dump did not finish in time.", code="snapshot_failed")
     if status != 0:
@@ -273,10 +282,13 @@ async def restore_database(database: PgDatabase, dump: Path) -> None:
     argv += ["-f", "-", "-f", str(dump)]
     with trio.move_on_after(_TIME) as scope:
         result = await trio.run_process(
-            argv, stdin=(prelude + _DROP_OWN_SCHEMAS).encode(), capture_stdout=True,
+            argv,
+            stdin=(prelude + _DROP_OWN_SCHEMAS).encode(),
+            capture_stdout=True,
             capture_stderr=True,
-            env=env, check=False,
-        )  # fmt: skip
+            env=env,
+            check=False,
+        )
     if scope.cancelled_caught:
         raise Unavailable("The restore did not finish in time.", code="restore_failed")
     if result.returncode != 0:

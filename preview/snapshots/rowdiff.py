@@ -108,9 +108,16 @@ def diff_tables(before: dict[str, TableRows], after: dict[str, TableRows]) -> li
     tables = []
     for name in sorted(set(before) | set(after)):
         entry = {"table": name, **diff_table(before.get(name), after.get(name))}
-        entry["state"] = "added" if name not in before else "removed" if name not in after else (
-            "changed" if entry["addedCount"] or entry["removedCount"] or entry["changedCount"]
-            else "same"
-        )  # fmt: skip
+        entry["state"] = (
+            "added"
+            if name not in before
+            else "removed"
+            if name not in after
+            else (
+                "changed"
+                if entry["addedCount"] or entry["removedCount"] or entry["changedCount"]
+                else "same"
+            )
+        )
         tables.append(entry)
     return tables
