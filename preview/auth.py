@@ -13,9 +13,6 @@ is ever taken from a URL.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import time
 import unicodedata
 from collections.abc import Callable, Collection, Mapping
@@ -35,9 +32,6 @@ __all__ = [
     "User",
     "authenticate_request",
     "cookie_may_authenticate",
-    "hash_preview_token",
-    "new_preview_token",
-    "preview_token_matches",
     "session_cookie_name",
 ]
 
@@ -300,15 +294,3 @@ def authenticate_request(
                 code="session_cookie_refused",
             ) from None
         raise
-
-
-def new_preview_token() -> str:
-    return "pvt_" + secrets.token_urlsafe(32)
-
-
-def hash_preview_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def preview_token_matches(token: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(hash_preview_token(token), stored_hash)

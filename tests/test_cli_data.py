@@ -225,11 +225,16 @@ async def test_requests_list_har_and_replay(service: Service, tmp_path: Path) ->
             "--preview-token", launched["previewToken"],
         )  # fmt: skip
         assert answer["replayed"] == 1 and answer["results"][0]["path"] == "/first", answer
-        # Without the preview's token it asks for a new one, and says so
-        # (the launch's then stops working: issue 63, item 9).
+        # Without the preview's token it asks for one of its own, says so, and revokes
+        # it when done: the launch's keeps working (issue 63, item 9).
         code, out, err = await preview(service, "requests", gid, "replay", "all")
-        assert code == 0 and "a new preview token" in err, (out, err)
+        assert code == 0 and "a preview token of its own" in err, (out, err)
         assert "replayed 2 on revision 1" in out, out
+        tokens = await service.client.get(
+            f"/api/generations/{gid}/preview/tokens", headers=auth()
+        )
+        assert [token["label"] for token in tokens.json()["tokens"]] == ["launch"]
+        assert await app.call("GET", "/first") == "ok"
         assert (await service.stop(gid)).status_code == 200
 
 

@@ -9,6 +9,7 @@ from quart import Blueprint, Response, jsonify, request
 
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest
+from ..previewtokens import hash_preview_token
 from ..proxy import validate_path
 from ..proxy.access import authorised_runtime
 from ..services import ENTER_PATH, Services, services
@@ -39,12 +40,15 @@ async def ticket(gid: str) -> Response:
     if not isinstance(path, str) or len(path) > 2048:
         raise BadRequest("path must be a URL path starting with '/'.", code="invalid_path")
     path = validate_path(path)
-    header_token = request.headers.get("X-Preview-Token")
     body_token = body.get("previewToken")
-    runtime = await authorised_runtime(
-        state, gid, user, header_token or (body_token if isinstance(body_token, str) else None)
+    token = request.headers.get("X-Preview-Token") or (
+        body_token if isinstance(body_token, str) else None
     )
-    value, lifetime = state.origins.issue_ticket(runtime.id, user.id, runtime.spec.token_hash, path)
+    runtime = await authorised_runtime(state, gid, user, token)
+    assert token is not None  # authorised_runtime refuses a call without one
+    value, lifetime = state.origins.issue_ticket(
+        runtime.id, user.id, hash_preview_token(token), path
+    )
     origin = app_origin_url(state, runtime.id)
     return jsonify(
         {

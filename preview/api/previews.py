@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 import trio
 from quart import Blueprint, Response, jsonify, request
 
-from ..auth import hash_preview_token, new_preview_token
 from ..clock import isoformat, utcnow
-from ..errors import BadRequest, NotFound, StoreError
+from ..errors import BadRequest, Conflict, NotFound, StoreError
 from ..logs import missing_env, truncation
+from ..previewtokens import MAX_LABEL, MAX_LIVE_TOKENS, PreviewToken, TooManyTokens
 from ..runtime import BY_THE_USER
 from ..sandbox import child_environment
 from ..services import Services, services
@@ -318,15 +318,89 @@ async def stop(gid: str) -> Response:
 
 
 @blueprint.post("/token")
-async def rotate_token(gid: str) -> Response:
-    """A new preview token for the owner (the old one stops working at once).
+async def new_token(gid: str) -> Response:
+    """One more preview token for the owner's running preview; the others keep working.
 
-    The token is shown only at launch; a browser that lost it (a reload) gets a new one
-    here instead of restarting the preview.
+    Body (optional): ``{"label": "ci script", "revokeOthers": false}``. ``revokeOthers``
+    makes it the only one (a token that leaked). Past the limit of live tokens the oldest
+    of the same label is retired (``retired`` names it), else 409. The token is shown
+    only here; a browser that lost it (a reload) asks for another.
     """
     state = services()
+    runtime = await _active(state, gid)
+    body = await json_body(required=False)
+    label = body.get("label", "")
+    if not isinstance(label, str) or len(label) > MAX_LABEL:
+        raise BadRequest(
+            f"label must be a string of at most {MAX_LABEL} characters.", code="invalid_label"
+        )
+    revoke_others = body.get("revokeOthers", False)
+    if not isinstance(revoke_others, bool):
+        raise BadRequest("revokeOthers must be true or false.", code="invalid_revoke_others")
+    now = utcnow()
+    tokens = runtime.spec.tokens
+    value, token = tokens.make(label, now, now + timedelta(seconds=state.settings.session_timeout))
+    retiring = None
+    if not revoke_others:
+        try:
+            retiring = tokens.to_retire(token, now)
+        except TooManyTokens:
+            raise Conflict(
+                f"This preview has {MAX_LIVE_TOKENS} live preview tokens, none labelled "
+                f"{label!r} to retire: revoke one first (DELETE …/preview/tokens/<id>).",
+                code="too_many_preview_tokens",
+                details={"limit": MAX_LIVE_TOKENS},
+            ) from None
+    tokens.add(token, retiring=retiring)
+    revoked = tokens.revoke_all_but(token) if revoke_others else []
+    return jsonify(
+        {
+            "previewInstanceId": runtime.id,
+            "previewToken": value,
+            "tokenId": token.id,
+            "label": token.label,
+            "tokenExpiresAt": isoformat(token.expires_at),
+            "retired": retiring.id if retiring is not None else None,
+            "revoked": [each.id for each in revoked],
+        }
+    )
+
+
+@blueprint.get("/tokens")
+async def list_tokens(gid: str) -> Response:
+    """The running preview's live preview tokens (never their values), oldest first."""
+    state = services()
+    runtime = await _active(state, gid)
+    return jsonify(
+        {
+            "previewInstanceId": runtime.id,
+            "limit": MAX_LIVE_TOKENS,
+            "tokens": [_token_json(token) for token in runtime.spec.tokens.listed(utcnow())],
+        }
+    )
+
+
+@blueprint.delete("/tokens/<token_id>")
+async def revoke_token(gid: str, token_id: str) -> Response:
+    """Revoke one preview token: calls carrying it are refused from now on (the hot
+    path's cache of checked credentials included), the app's origin signed in with it
+    too; the preview and its other tokens go on."""
+    state = services()
+    runtime = await _active(state, gid)
+    revoked = runtime.spec.tokens.revoke(token_id)
+    if revoked is None:
+        raise NotFound(
+            "This preview has no such preview token.",
+            code="preview_token_not_found",
+            details={"tokenId": token_id},
+        )
+    return jsonify({"previewInstanceId": runtime.id, "revoked": _token_json(revoked)})
+
+
+async def _active(state: Services, gid: str) -> PreviewRuntime:
+    """The owner's starting or running preview of ``gid`` (404 if none)."""
     await owned_generation(gid, state.user())
-    assert state.supervisor is not None and state.store is not None
+    assert state.supervisor is not None
     runtime = state.supervisor.for_generation(gid)
     if runtime is None or runtime.status not in ("starting", "running"):
         raise NotFound(
@@ -334,21 +408,16 @@ async def rotate_token(gid: str) -> Response:
             code="no_active_preview",
             details={"generationId": gid},
         )
-    token = new_preview_token()
-    token_hash = hash_preview_token(token)
-    expires_at = utcnow() + timedelta(seconds=state.settings.session_timeout)
-    # Stored first: if the database refuses (503), the old token keeps working.
-    await state.store.update_preview(
-        runtime.id, preview_token_hash=token_hash, token_expires_at=expires_at
-    )
-    runtime.spec.token_hash, runtime.spec.token_expires_at = token_hash, expires_at
-    return jsonify(
-        {
-            "previewInstanceId": runtime.id,
-            "previewToken": token,
-            "tokenExpiresAt": isoformat(runtime.spec.token_expires_at),
-        }
-    )
+    return runtime
+
+
+def _token_json(token: PreviewToken) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "label": token.label,
+        "createdAt": isoformat(token.created_at),
+        "expiresAt": isoformat(token.expires_at),
+    }
 
 
 @blueprint.get("/config")

@@ -17,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..auth import User
 from ..clock import utcnow
 from ..errors import PreviewError
+from ..previewtokens import hash_preview_token
 from ..proxy import (
     API_ORIGIN_HEADERS,
     PREVIEW_TOKEN_COOKIE,
@@ -30,6 +31,7 @@ from ..proxy import (
     is_navigation,
     new_request_id,
     open_upstream,
+    presented_token,
     proxy_websocket,
     response_headers,
     ticket_redirect,
@@ -119,8 +121,9 @@ async def _sandboxed(response: Response) -> Response:
 
 def _token_cookie(response: Response, gid: str, token: str, runtime: PreviewRuntime) -> None:
     lifetime = None
-    if runtime.spec.token_expires_at:
-        lifetime = max(int((runtime.spec.token_expires_at - utcnow()).total_seconds()), 0)
+    live = runtime.spec.tokens.match(token, utcnow())
+    if live is not None:  # it is: the call was authorised with it
+        lifetime = max(int((live.expires_at - utcnow()).total_seconds()), 0)
     response.set_cookie(
         PREVIEW_TOKEN_COOKIE,
         token,
@@ -158,8 +161,20 @@ async def transparent(gid: str, path: str) -> Response:
     named = {name.lower(): value for name, value in request.headers.items()}
     if is_navigation(request.method, named):
         # No app page on the API's origin: the browser goes to the preview's own.
+        presented = presented_token(
+            request.headers.get("X-Preview-Token"),
+            query_token,
+            request.cookies.get(PREVIEW_TOKEN_COOKIE),
+        )
         headers = ticket_redirect(
-            state, runtime, user.id, child_path, query, scheme=request.scheme, host=request.host
+            state,
+            runtime,
+            user.id,
+            hash_preview_token(presented or ""),  # authorised: a token was presented
+            child_path,
+            query,
+            scheme=request.scheme,
+            host=request.host,
         )
         return Response(b"", status=303, headers=headers)
     if query_token is not None and request.method in ("GET", "HEAD"):

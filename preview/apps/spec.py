@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import BadRequest
+from ..previewtokens import PreviewTokens
 from .detect import Detection
 
 __all__ = ["LaunchSpec", "launch_options", "workers_off", "workers_option"]
@@ -30,8 +31,9 @@ class LaunchSpec:
     created_at: datetime
     expires_at: datetime
     requirements: str | None = None
-    token_hash: str = ""
-    token_expires_at: datetime | None = None
+    # Its live preview tokens (the launch's first): shared by reference with the specs
+    # a revision's swap derives from it, so a revision keeps every caller's token.
+    tokens: PreviewTokens = field(default_factory=PreviewTokens)
     extra: dict[str, str] = field(default_factory=dict)
     detection: Detection | None = None  # None: argv is final (tests' direct launches)
     root_path: str = ""

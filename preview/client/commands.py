@@ -339,16 +339,15 @@ def _replay(client: httpx.Client, args: argparse.Namespace) -> int:
             raise SystemExit(f"--header {header!r}: write it as 'Name: value'")
         headers[name.strip()] = value.strip()
     base = f"/api/generations/{args.gid}/preview"
-    token = args.preview_token or _new_preview_token(client, args, base)
-    body = check(
-        client.post(
-            f"{base}/requests/replay",
-            json={"ids": ids, "target": "current", **({"headers": headers} if headers else {})},
-            headers={"X-Preview-Token": token},
-            timeout=None,  # up to 200 calls of the app, each bounded by the service
-        ),
-        args,
-    )
+    replay = {"ids": ids, "target": "current", **({"headers": headers} if headers else {})}
+    if args.preview_token:
+        body = _replayed(client, args, base, replay, args.preview_token)
+    else:
+        made = _new_preview_token(client, args, base)
+        try:
+            body = _replayed(client, args, base, replay, made["previewToken"])
+        finally:  # a token of its own, for this command alone
+            client.delete(f"{base}/tokens/{made['tokenId']}")
     if args.json:
         print_json(body)
         return 0
@@ -362,13 +361,29 @@ def _replay(client: httpx.Client, args: argparse.Namespace) -> int:
     return 0
 
 
-def _new_preview_token(client: httpx.Client, args: argparse.Namespace, base: str) -> str:
-    body = check(client.post(f"{base}/token"), args)
+def _replayed(
+    client: httpx.Client, args: argparse.Namespace, base: str, replay: dict, token: str
+) -> dict:
+    return check(
+        client.post(
+            f"{base}/requests/replay",
+            json=replay,
+            headers={"X-Preview-Token": token},
+            timeout=None,  # up to 200 calls of the app, each bounded by the service
+        ),
+        args,
+    )
+
+
+def _new_preview_token(client: httpx.Client, args: argparse.Namespace, base: str) -> dict:
+    """A preview token for this command alone (the UI's and others' keep working)."""
+    body = check(client.post(f"{base}/token", json={"label": "preview CLI"}), args)
     print(
-        "-- replaying with a new preview token (--preview-token gives the one launch printed)",
+        "-- replaying with a preview token of its own (--preview-token gives the one "
+        "launch printed)",
         file=sys.stderr,
     )
-    return body["previewToken"]
+    return body
 
 
 def _replayed_line(result: dict) -> str:

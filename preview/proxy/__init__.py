@@ -8,7 +8,12 @@ authorised calls on the connection itself (``hot``), and what a browser may make
 app's answer on the API's origin or the app's own (``browser``). The routes in
 ``api.proxying`` and ``api.origins`` are thin faces of these."""
 
-from .access import authorised_envelope, authorised_runtime, authorised_target
+from .access import (
+    authorised_envelope,
+    authorised_runtime,
+    authorised_target,
+    presented_token,
+)
 from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation, ticket_redirect
 from .calls import call_envelope, envelope_error_response, open_upstream
 from .failures import translate_upstream_error
@@ -56,6 +61,7 @@ __all__ = [
     "new_request_id",
     "open_upstream",
     "parse_envelope",
+    "presented_token",
     "proxy_websocket",
     "read_envelope_response",
     "request_headers",

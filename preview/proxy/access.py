@@ -13,9 +13,10 @@ import time
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
-from ..auth import User, preview_token_matches
+from ..auth import User
 from ..clock import utcnow
 from ..errors import BadRequest, Forbidden, Unavailable
+from ..previewtokens import PreviewToken
 from ..runtime import proxy_prefix
 from ..services import Services
 from ..services.callers import owned_generation
@@ -29,7 +30,9 @@ __all__ = [
     "authorised_envelope",
     "authorised_runtime",
     "authorised_target",
+    "checked_token",
     "owned_runtime",
+    "presented_token",
 ]
 
 _AUTH_TTL = 5.0  # s a checked credential is taken as checked
@@ -39,21 +42,21 @@ _AUTH_ENTRIES = 4096
 class CheckedCredentials:
     """Credentials (a key of what a call carries) that passed a running preview's
     checks, taken as checked for ``_AUTH_TTL`` (the hot path's cache), never past the
-    token's expiry nor its change, nor the preview's stop."""
+    expiry of any of its tokens, a token's revocation, nor the preview's stop."""
 
     def __init__(self) -> None:
-        self._checked: dict[tuple, tuple[float, PreviewRuntime, str | None]] = {}
+        self._checked: dict[tuple, tuple[float, PreviewRuntime, int]] = {}
 
     def get(self, key: tuple) -> PreviewRuntime | None:
         """The running preview these credentials were checked for, if still valid."""
         found = self._checked.get(key)
         if found is None:
             return None
-        expires, runtime, token_hash = found
+        expires, runtime, version = found
         if (
             time.monotonic() > expires
             or runtime.status != "running"
-            or runtime.spec.token_hash != token_hash
+            or runtime.spec.tokens.version != version
         ):
             del self._checked[key]
             return None
@@ -63,10 +66,11 @@ class CheckedCredentials:
         if len(self._checked) >= _AUTH_ENTRIES:
             self._checked.clear()
         expires = time.monotonic() + _AUTH_TTL
-        if runtime.spec.token_expires_at is not None:
-            left = runtime.spec.token_expires_at.timestamp() - time.time()
+        soonest = runtime.spec.tokens.soonest_expiry(utcnow())
+        if soonest is not None:
+            left = soonest.timestamp() - time.time()
             expires = min(expires, time.monotonic() + max(left, 0))
-        self._checked[key] = (expires, runtime, runtime.spec.token_hash)
+        self._checked[key] = (expires, runtime, runtime.spec.tokens.version)
 
 
 def _running(state: Services, gid: str) -> PreviewRuntime:
@@ -81,15 +85,19 @@ def _running(state: Services, gid: str) -> PreviewRuntime:
     return runtime
 
 
-def _check_token(runtime: PreviewRuntime, token: str | None) -> None:
+def checked_token(runtime: PreviewRuntime, token: str | None) -> PreviewToken:
+    """The live token of ``runtime`` that ``token`` is (403 if none)."""
     if not token:
         raise Forbidden("Send the preview token (X-Preview-Token).", code="missing_preview_token")
-    if not preview_token_matches(token, runtime.spec.token_hash):
+    tokens = runtime.spec.tokens
+    found = tokens.match(token, utcnow())
+    if found is None:
+        if tokens.expired(token):
+            raise Forbidden("The preview token has expired.", code="preview_token_expired")
         raise Forbidden(
             "The preview token is not valid for this preview.", code="invalid_preview_token"
         )
-    if runtime.spec.token_expires_at and utcnow() > runtime.spec.token_expires_at:
-        raise Forbidden("The preview token has expired.", code="preview_token_expired")
+    return found
 
 
 def _split_target(gid: str, raw_path: bytes, query_string: bytes) -> tuple[str, str, str | None]:
@@ -135,8 +143,14 @@ async def authorised_target(
     await owned_generation(gid, user, state)
     runtime = _running(state, gid)
     child_path, query, query_token = _split_target(gid, raw_path, query_string)
-    _check_token(runtime, header_token or query_token or cookie_token)
+    checked_token(runtime, presented_token(header_token, query_token, cookie_token))
     return runtime, child_path, query, query_token
+
+
+def presented_token(header: str | None, query: str | None, cookie: str | None) -> str | None:
+    """Which of the tokens a proxied call carries counts: the header's, then the query's,
+    then the cookie's."""
+    return header or query or cookie
 
 
 async def authorised_runtime(
@@ -145,7 +159,7 @@ async def authorised_runtime(
     """The running preview of ``gid`` if ``user`` owns it and ``token`` is its preview
     token: the rule of every call to the app (404, then 503, then 403)."""
     runtime = await owned_runtime(state, gid, user)
-    _check_token(runtime, token)
+    checked_token(runtime, token)
     return runtime
 
 
@@ -163,5 +177,5 @@ def authorised_envelope(
     once its preview token is checked."""
     call = parse_envelope(data, max_body=state.settings.proxy_max_body_bytes)
     runtime = _running(state, gid)
-    _check_token(runtime, header_token or call.preview_token)
+    checked_token(runtime, header_token or call.preview_token)
     return runtime, call

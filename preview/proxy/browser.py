@@ -173,6 +173,7 @@ def ticket_redirect(
     state: Services,
     runtime: PreviewRuntime,
     user_id: str,
+    token_hash: str,
     path: str,
     query: str,
     *,
@@ -180,9 +181,10 @@ def ticket_redirect(
     host: str,
 ) -> list[tuple[str, str]]:
     """The headers of a 303 that opens ``path?query`` at the preview's own origin, signed
-    in by a one-time ticket (as ``POST …/preview/ticket`` does)."""
+    in by a one-time ticket (as ``POST …/preview/ticket`` does), bound to the preview
+    token (``token_hash``) the navigation was authorised with."""
     target = path + (f"?{query}" if query else "")
-    ticket, _ = state.origins.issue_ticket(runtime.id, user_id, runtime.spec.token_hash, target)
+    ticket, _ = state.origins.issue_ticket(runtime.id, user_id, token_hash, target)
     origin = state.origins.url(runtime.id, scheme=scheme, host=host)
     return [
         ("Location", f"{origin}{ENTER_PATH}?ticket={ticket}"),

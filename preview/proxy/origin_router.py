@@ -55,6 +55,7 @@ from .policy import validate_path
 from .websocket import proxy_websocket
 
 if TYPE_CHECKING:
+    from ..previewtokens import PreviewToken
     from ..runtime import PreviewRuntime
 
 __all__ = ["OriginRouter"]
@@ -197,15 +198,15 @@ def _check_session(origins: AppOrigins, runtime: PreviewRuntime, cookies: Any) -
 
 def _check_token_still(
     origins: AppOrigins, runtime: PreviewRuntime, opened: OriginSession | Ticket
-) -> None:
-    expires = runtime.spec.token_expires_at
-    if not origins.matches_token(opened, runtime.spec.token_hash) or (
-        expires is not None and utcnow() > expires
-    ):
-        raise Forbidden(
-            "The preview token this was opened with is no longer valid; open the app again.",
-            code="preview_token_changed",
-        )
+) -> PreviewToken:
+    """The live preview token this session or ticket was opened with (403: none is)."""
+    for token in runtime.spec.tokens.listed(utcnow()):
+        if origins.matches_token(opened, token.hash):
+            return token
+    raise Forbidden(
+        "The preview token this was opened with is no longer valid; open the app again.",
+        code="preview_token_changed",
+    )
 
 
 def _child_path(runtime: PreviewRuntime, scope: dict) -> str:
@@ -232,17 +233,15 @@ async def _enter(origins: AppOrigins, scope: dict, send: Any, runtime: PreviewRu
         )
     if ticket.preview_id != runtime.id:
         raise Forbidden("This link opens another preview.", code="wrong_preview_ticket")
-    _check_token_still(origins, runtime, ticket)
-    await _send_entered(origins, scope, send, runtime, ticket)
+    token = _check_token_still(origins, runtime, ticket)
+    await _send_entered(origins, scope, send, token, ticket)
 
 
 async def _send_entered(
-    origins: AppOrigins, scope: dict, send: Any, runtime: PreviewRuntime, ticket: Ticket
+    origins: AppOrigins, scope: dict, send: Any, token: PreviewToken, ticket: Ticket
 ) -> None:
     scheme = origins.public_scheme(scope["scheme"])
-    lifetime = timedelta(seconds=origins.session_timeout)
-    if runtime.spec.token_expires_at is not None:
-        lifetime = min(lifetime, runtime.spec.token_expires_at - utcnow())
+    lifetime = min(timedelta(seconds=origins.session_timeout), token.expires_at - utcnow())
     cookie = dump_cookie(
         origins.cookie_name(scheme),
         origins.session_cookie(ticket),

@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from ..auth import User, hash_preview_token, new_preview_token
+from ..auth import User
 from ..clock import utcnow
 from ..errors import Conflict, Unavailable
 from ..logs import report_fault
 from ..metrics import Metrics
+from ..previewtokens import PreviewTokens
 from ..sandbox.appdir import remove_tree
 from ..sandbox.bubblewrap import untraversable_parent
 from ..sandbox.isolation import Isolation
@@ -250,8 +251,10 @@ class Supervisor:
         self._failed.pop(generation.id, None)
         port = self.ports.allocate()
         self.metrics.launches.inc()
-        token = new_preview_token()
         now = utcnow()
+        token, first_token = PreviewTokens.make(
+            "launch", now, now + timedelta(seconds=self.settings.session_timeout)
+        )
         preview_id = "preview_" + secrets.token_hex(8)
         root_path = proxy_prefix(generation.id)
         shown = {"python": "{python}", "port": str(port), "root_path": root_path}
@@ -267,8 +270,6 @@ class Supervisor:
             created_at=now,
             expires_at=now + timedelta(seconds=self.settings.max_uptime),
             requirements=files.get("requirements.txt", b"").decode("utf-8", "replace") or None,
-            token_hash=hash_preview_token(token),
-            token_expires_at=now + timedelta(seconds=self.settings.session_timeout),
             extra=dict(env or {}),
             detection=detection,
             root_path=root_path,
@@ -279,6 +280,7 @@ class Supervisor:
             setup=setup,
             workers_off=off,
         )
+        spec.tokens.add(first_token)
         argv = spec.argv
         runtime = PreviewRuntime(
             spec,
@@ -305,8 +307,8 @@ class Supervisor:
                     runtime=json.dumps(runtime.runtime_info),
                     created_at=now,
                     expires_at=spec.expires_at,
-                    preview_token_hash=spec.token_hash,
-                    token_expires_at=spec.token_expires_at,
+                    preview_token_hash=first_token.hash,
+                    token_expires_at=first_token.expires_at,
                     health_status="unknown",
                     temp_dir=str(runtime.temp_dir),
                 )

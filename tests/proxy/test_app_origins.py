@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from preview.auth import hash_preview_token
+from preview.previewtokens import hash_preview_token
 from preview.services import AppOrigins, origin_label, preview_id_of_label
 
 TOKEN_HASH = hash_preview_token("pvt_one")

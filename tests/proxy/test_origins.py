@@ -307,18 +307,26 @@ async def test_a_ticket_expires(settings) -> None:
             await service.stop(preview["gid"])
 
 
-async def test_a_new_preview_token_or_the_previews_end_closes_the_origin(
+async def test_a_revoked_preview_token_or_the_previews_end_closes_the_origin(
     service: Service, browser: httpx.AsyncClient, app: dict
 ) -> None:
+    """The origin's session holds while the token it was opened with is live: another
+    token asked for leaves it open; revoking its own closes it, and its unused tickets."""
     with trio.fail_after(60):
         cookie = await _signed_in(service, browser, app)
         headers = {"Host": app["host"], "Cookie": cookie}
         assert (await browser.get("/", headers=headers)).status_code == 200
         unused = (await _ticket(service, app)).json()["url"]
-        rotated = await service.client.post(
+        another = await service.client.post(
             f"/api/generations/{app['gid']}/preview/token", headers=auth()
         )
-        assert rotated.status_code == 200
+        assert another.status_code == 200
+        assert (await browser.get("/", headers=headers)).status_code == 200
+        tokens_path = f"/api/generations/{app['gid']}/preview/tokens"
+        listed = (await service.client.get(tokens_path, headers=auth())).json()["tokens"]
+        launch = next(token for token in listed if token["label"] == "launch")
+        revoked = await service.client.delete(f"{tokens_path}/{launch['id']}", headers=auth())
+        assert revoked.status_code == 200
         _error(await browser.get("/", headers=headers), 403, "preview_token_changed")
         _error(await _enter(browser, unused), 403, "preview_token_changed")
 

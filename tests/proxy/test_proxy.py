@@ -10,6 +10,8 @@ import pytest
 import trio
 import trio_websocket
 
+from preview.previewtokens import MAX_LIVE_TOKENS
+
 from ..conftest import SERVER_COMMAND, Service, auth, eventually, server_app
 
 
@@ -439,23 +441,94 @@ async def test_endpoints_live_from_openapi_then_from_source(running) -> None:
         assert other.status_code == 404
 
 
-async def test_owner_can_rotate_the_preview_token(running) -> None:
+async def test_several_preview_tokens_live_at_once_each_revocable(running) -> None:
+    """A script's token and the web UI's work side by side: asking for one takes no
+    other away; revoking one refuses it at once (the hot path's cache of checked
+    credentials too) and leaves the others working."""
     service, gid, body = running
+    launch_token = body["previewToken"]
+    tokens_path = f"/api/generations/{gid}/preview/tokens"
     with trio.fail_after(30):
-        rotated = await service.client.post(f"/api/generations/{gid}/preview/token", headers=auth())
-        assert rotated.status_code == 200
-        new_token = rotated.json()["previewToken"]
-        assert new_token != body["previewToken"]
+        script = await service.client.post(
+            f"/api/generations/{gid}/preview/token", json={"label": "ci script"}, headers=auth()
+        )
+        assert script.status_code == 200, script.text
+        script_token = script.json()["previewToken"]
+        assert script_token != launch_token and script.json()["label"] == "ci script"
+        for token in (launch_token, script_token):  # both, twice: the cache holds them
+            for _ in range(2):
+                answer = await _envelope(service, gid, token, path="/json")
+                assert answer.json()["statusCode"] == 200
+        listed = (await service.client.get(tokens_path, headers=auth())).json()
+        assert [t["label"] for t in listed["tokens"]] == ["launch", "ci script"]
+        assert all("previewToken" not in t and "hash" not in t for t in listed["tokens"])
+
+        revoked = await service.client.delete(
+            f"{tokens_path}/{script.json()['tokenId']}", headers=auth()
+        )
+        assert revoked.status_code == 200
         _error(
-            await _envelope(service, gid, body["previewToken"], path="/json"),
+            await _envelope(service, gid, script_token, path="/json"), 403, "invalid_preview_token"
+        )
+        proxied = await service.client.get(
+            f"/api/generations/{gid}/preview/proxy/json",
+            headers={**auth(), "X-Preview-Token": script_token},
+        )
+        _error(proxied, 403, "invalid_preview_token")
+        assert (await _envelope(service, gid, launch_token, path="/json")).json()[
+            "statusCode"
+        ] == 200
+        again = await service.client.delete(
+            f"{tokens_path}/{script.json()['tokenId']}", headers=auth()
+        )
+        _error(again, 404, "preview_token_not_found")
+
+        # revokeOthers: the one way to take every other token away (a token that leaked).
+        only = await service.client.post(
+            f"/api/generations/{gid}/preview/token", json={"revokeOthers": True}, headers=auth()
+        )
+        assert len(only.json()["revoked"]) == 1
+        _error(
+            await _envelope(service, gid, launch_token, path="/json"), 403, "invalid_preview_token"
+        )
+        fresh = only.json()["previewToken"]
+        assert (await _envelope(service, gid, fresh, path="/json")).json()["statusCode"] == 200
+
+        for call in (
+            service.client.post(f"/api/generations/{gid}/preview/token", headers=auth("bob")),
+            service.client.get(tokens_path, headers=auth("bob")),
+            service.client.delete(f"{tokens_path}/{only.json()['tokenId']}", headers=auth("bob")),
+        ):
+            _error(await call, 404, "generation_not_found")
+        bad = await service.client.post(
+            f"/api/generations/{gid}/preview/token", json={"label": 7}, headers=auth()
+        )
+        _error(bad, 400, "invalid_label")
+
+
+async def test_the_oldest_token_of_a_label_is_retired_past_the_limit(running) -> None:
+    """Every tab of the web UI asks for its own token: past the limit the oldest of the
+    same label goes, never a token of another label; with none to retire, 409."""
+    service, gid, body = running
+    path = f"/api/generations/{gid}/preview/token"
+    with trio.fail_after(30):
+        made = []
+        for _ in range(MAX_LIVE_TOKENS - 1):  # the launch's is the first
+            answer = await service.client.post(path, json={"label": "web UI"}, headers=auth())
+            assert answer.status_code == 200 and answer.json()["retired"] is None
+            made.append(answer.json())
+        one_more = await service.client.post(path, json={"label": "web UI"}, headers=auth())
+        assert one_more.json()["retired"] == made[0]["tokenId"]
+        _error(
+            await _envelope(service, gid, made[0]["previewToken"], path="/json"),
             403,
             "invalid_preview_token",
         )
-        assert (await _envelope(service, gid, new_token, path="/json")).json()["statusCode"] == 200
-        other = await service.client.post(
-            f"/api/generations/{gid}/preview/token", headers=auth("bob")
-        )
-        _error(other, 404, "generation_not_found")
+        assert (await _envelope(service, gid, body["previewToken"], path="/json")).json()[
+            "statusCode"
+        ] == 200
+        refused = await service.client.post(path, json={"label": "a script"}, headers=auth())
+        _error(refused, 409, "too_many_preview_tokens")
 
 
 async def test_transparent_proxy_body_limit_and_not_running(running, settings) -> None:

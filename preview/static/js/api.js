@@ -134,7 +134,9 @@ export const status = (gid, previewId, { poll = false } = {}) =>
   call('GET', `${previewPath(gid)}/status${query({ previewId })}`, { poll });
 export const endpoints = (gid) => call('GET', `${generationPath(gid)}/endpoints`);
 export const previewConfig = (gid) => call('GET', `${previewPath(gid)}/config`);
-export const rotatePreviewToken = (gid) => call('POST', `${previewPath(gid)}/token`);
+/** One more preview token for this tab (a script's and the other tabs' keep working). */
+export const newPreviewToken = (gid) =>
+  call('POST', `${previewPath(gid)}/token`, { json: { label: 'web UI' } });
 
 export const history = (gid, previewId, after, limit) =>
   call('GET', `${previewPath(gid)}/logs${query({ previewId, after, limit })}`);

@@ -402,10 +402,10 @@ export class PreviewController {
       try {
         if (token) ticket = await api.appTicket(gid, token, this.appPath());
       } catch (error) {
-        if (error.status !== 403) throw error; // a token another tab replaced: get a new one
+        if (error.status !== 403) throw error; // a token revoked or expired: get a new one
       }
       if (!ticket) {
-        token = (await api.rotatePreviewToken(gid)).previewToken;
+        token = (await api.newPreviewToken(gid)).previewToken;
         api.previewTokens.set(gid, token);
         ticket = await api.appTicket(gid, token, this.appPath());
       }

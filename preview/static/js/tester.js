@@ -141,8 +141,8 @@ export class RequestTester {
   async previewToken(fresh) {
     let token = fresh ? null : api.previewTokens.get(this.gid);
     if (!token) {
-      // The token is shown only at launch; a reloaded tab asks for a new one.
-      token = (await api.rotatePreviewToken(this.gid)).previewToken;
+      // A token is shown only when made; a reloaded tab asks for one of its own.
+      token = (await api.newPreviewToken(this.gid)).previewToken;
       api.previewTokens.set(this.gid, token);
     }
     return token;
