@@ -49,8 +49,9 @@ SOCKET_NAMES_MAX = 56
 
 
 _NODE_ID_HELP = (
-    "this service's name beside others on one PREVIEW_APP_POSTGRES_URL server: it drops only"
-    " its own leftover databases there at start; empty means made once, kept in the data dir"
+    "this service's name: its node in a cluster, and beside others on one"
+    " PREVIEW_APP_POSTGRES_URL server (it drops only its own leftover databases there at"
+    " start); empty means made once, kept in the data dir"
 )
 
 
@@ -286,6 +287,26 @@ class Settings:
     )
     app_postgres: str = _auto("a private PostgreSQL for sandboxed apps with a driver")
     node_id: str = field(default="", metadata=_help("text", _NODE_ID_HELP))
+    redis_url: str = field(
+        default="",
+        metadata=_help(
+            "URL",
+            "Redis of a cluster (redis://host:6379/0); set, with PREVIEW_DB_URL on PostgreSQL,"
+            " it turns on cluster mode (docs/cluster.md); empty: a single node",
+        ),
+    )
+    internal_url: str = field(
+        default="",
+        metadata=_help(
+            "URL", "cluster mode: how the other nodes reach this one (http://10.0.0.5:8000)"
+        ),
+    )
+    cluster_secret: str = field(
+        default="",
+        metadata=_help(
+            "text", "cluster mode: the secret every node shares (at least 32 characters)"
+        ),
+    )
     env_dir: str = field(
         default="",
         metadata=_help("path", "where built environments are kept; empty: envs in the data dir"),
@@ -345,6 +366,11 @@ class Settings:
             absolute = Path(value).absolute()
             object.__setattr__(self, f.name, absolute if isinstance(value, Path) else str(absolute))
         object.__setattr__(self, "db_url", _absolute_sqlite_url(self.db_url))
+
+    @property
+    def cluster(self) -> bool:
+        """Cluster mode: nodes sharing one PostgreSQL (``check_settings`` holds the rest)."""
+        return bool(self.redis_url)
 
     @property
     def start_slots(self) -> int:

@@ -13,6 +13,12 @@ _HOST_NAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
 _ORIGIN_TEMPLATE = re.compile(rf"https?://\{{preview\}}(?:\.{_LABEL})+(?::[0-9]{{1,5}})?/?")
 _NODE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
+_REDIS_URL = re.compile(r"(?:rediss?://[^\s/]+(?:/[0-9]+)?/?|unix:///\S+)")
+_INTERNAL_URL = re.compile(
+    r"https?://[A-Za-z0-9.\-]+:[0-9]{1,5}/?|https?://\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}/?"
+)
+_CLUSTER_SECRET_MIN = 32  # characters: it opens every node's internal listener
+
 _ORIGIN = re.compile(
     r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
 )
@@ -85,6 +91,8 @@ def check_settings(settings: Any) -> None:  # a Settings (which imports this mod
         )
     if settings.node_id and not _NODE_ID.fullmatch(settings.node_id):
         raise ValueError("PREVIEW_NODE_ID must be 1-64 letters, digits, '.', '_' or '-'")
+    if settings.redis_url:
+        _check_cluster(settings)
     if settings.ring_bytes < 64 * 1024:
         raise ValueError("PREVIEW_RING_BYTES must be at least 65536")
     for name, modes in _MODES.items():
@@ -102,3 +110,36 @@ def check_settings(settings: Any) -> None:  # a Settings (which imports this mod
                 f"PREVIEW_CORS_ORIGINS: {origin!r} is not an origin "
                 "(scheme://host[:port], no path; '*' is not allowed with credentials)"
             )
+
+
+def _check_cluster(settings: Any) -> None:
+    """Cluster mode (PREVIEW_REDIS_URL set): the nodes share one PostgreSQL, reach each
+    other at their internal URLs and prove it with the shared secret. Each refusal says
+    what to set, in one line, before anything starts."""
+    if not _REDIS_URL.fullmatch(settings.redis_url):
+        raise ValueError(
+            "PREVIEW_REDIS_URL must look like redis://host:6379/0 (rediss:// for TLS,"
+            " unix:///path for a socket)"
+        )
+    url = settings.db_url
+    if not url or url.startswith("sqlite"):
+        said = "SQLite (PREVIEW_DB_URL is empty)" if not url else "SQLite"
+        raise ValueError(
+            f"PREVIEW_REDIS_URL turns on cluster mode, which needs PREVIEW_DB_URL on PostgreSQL"
+            f" (postgresql+psycopg://user@host/db), the nodes' shared database; it is {said},"
+            f" which one node alone can use: unset PREVIEW_REDIS_URL for a single node"
+        )
+    if not url.startswith("postgresql"):
+        raise ValueError("cluster mode (PREVIEW_REDIS_URL) needs PREVIEW_DB_URL on PostgreSQL")
+    if len(settings.cluster_secret) < _CLUSTER_SECRET_MIN:
+        raise ValueError(
+            "cluster mode (PREVIEW_REDIS_URL) needs PREVIEW_CLUSTER_SECRET, the secret every"
+            f" node shares, of at least {_CLUSTER_SECRET_MIN} characters"
+            f" ({'it is unset' if not settings.cluster_secret else 'it is shorter'})"
+        )
+    if not _INTERNAL_URL.fullmatch(settings.internal_url):
+        raise ValueError(
+            "cluster mode (PREVIEW_REDIS_URL) needs PREVIEW_INTERNAL_URL, how the other nodes"
+            " reach this one: http://host:port (no path)"
+            + ("" if settings.internal_url else "; it is unset")
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import stat
 import sys
 from pathlib import Path
@@ -59,6 +60,15 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "find_links": ("/srv/wheels", "/srv/wheels"),
     "env_dir": ("/srv/envs", "/srv/envs"),
     "run_dir": ("/srv/run", "/srv/run"),
+    "redis_url": ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+    "internal_url": ("http://10.0.0.5:8000", "http://10.0.0.5:8000"),
+    "cluster_secret": ("c" * 32, "c" * 32),
+}
+# Cluster mode (PREVIEW_REDIS_URL) is refused without the settings it needs beside it.
+CLUSTER = {
+    "db_url": "postgresql+psycopg://u@db/preview",
+    "internal_url": "http://10.0.0.5:8000",
+    "cluster_secret": "c" * 32,
 }
 _TYPES = {"Path": Path, "str": str, "int": int, "float": float}
 
@@ -105,6 +115,8 @@ def test_every_setting_has_a_known_type_and_a_sample() -> None:
 def test_each_setting_is_parsed_with_its_type(name: str) -> None:
     raw, expected = SAMPLES[name]
     extra = {"port_max": "65000"} if name == "port_min" else {}
+    if name == "redis_url":
+        extra = CLUSTER
     settings = Settings.from_env(env(**{name: raw}, **extra))
     value = getattr(settings, name)
     assert value == expected
@@ -298,3 +310,33 @@ def test_database_url(tmp_path: Path) -> None:
     assert Settings(data_dir=tmp_path, db_url=url).database_url == url
     from_env = Settings.from_env(env(data_dir=str(tmp_path / "d")))
     assert from_env.database_url == f"sqlite:///{(tmp_path / 'd' / 'preview.db').resolve()}"
+
+
+def test_single_node_is_the_default_and_cluster_mode_needs_redis() -> None:
+    assert not Settings().cluster
+    # The cluster's other settings alone change nothing: Redis turns cluster mode on.
+    assert not Settings.from_env(env(**CLUSTER)).cluster
+    assert Settings.from_env(env(redis_url="redis://127.0.0.1:6379/0", **CLUSTER)).cluster
+
+
+@pytest.mark.parametrize(
+    ("changed", "said"),
+    [
+        ({"db_url": ""}, "needs PREVIEW_DB_URL on PostgreSQL"),
+        ({"db_url": "sqlite:////srv/preview.db"}, "needs PREVIEW_DB_URL on PostgreSQL"),
+        ({"db_url": "mysql://u@db/preview"}, "needs PREVIEW_DB_URL on PostgreSQL"),
+        ({"cluster_secret": ""}, "needs PREVIEW_CLUSTER_SECRET"),
+        ({"cluster_secret": "short"}, "at least 32 characters (it is shorter)"),
+        ({"internal_url": ""}, "needs PREVIEW_INTERNAL_URL"),
+        ({"internal_url": "http://10.0.0.5:8000/path"}, "http://host:port"),
+        ({"internal_url": "10.0.0.5:8000"}, "http://host:port"),
+        ({"redis_url": "http://127.0.0.1:6379"}, "PREVIEW_REDIS_URL must look like"),
+    ],
+)
+def test_cluster_mode_without_what_it_needs_is_refused_in_one_line(
+    changed: dict[str, str], said: str
+) -> None:
+    values = {"redis_url": "redis://127.0.0.1:6379/0", **CLUSTER, **changed}
+    with pytest.raises(ValueError, match=re.escape(said)) as refused:
+        Settings.from_env(env(**{name: value for name, value in values.items() if value}))
+    assert "\n" not in str(refused.value)
