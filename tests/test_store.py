@@ -120,10 +120,11 @@ def log_row(pid: str, seq: int, message: str | None = None, **kw: Any) -> dict[s
 
 
 async def setup_preview(store: Store, pid: str = "p1", gid: str = "g1") -> None:
-    """A generation and a preview, so log rows satisfy their foreign keys."""
+    """A generation and a preview, so log rows satisfy their foreign keys (ended: a
+    test may make several of one generation, which may have one live preview only)."""
     if await store.get_generation(gid) is None:
         await store.add_generation(generation(gid), {})
-    await store.add_preview(preview(pid, gid))
+    await store.add_preview(preview(pid, gid, status="stopped"))
 
 
 async def in_thread(store: Store, fn: Any) -> Any:
@@ -384,13 +385,15 @@ async def test_preview_add_update_get_latest(store: Store) -> None:
         assert got is not None
         assert (got.status, got.exit_code, got.error_message) == ("failed", 1, "boom")
 
-        await store.add_preview(preview("p2", "g1", created_at=T0 + timedelta(minutes=5)))
-        await store.add_preview(preview("p0", "g1", created_at=T0 - timedelta(minutes=5)))
+        # Ended ones: a generation has at most one live preview (the unique index).
+        ended = {"status": "stopped"}
+        await store.add_preview(preview("p2", "g1", created_at=T0 + timedelta(minutes=5), **ended))
+        await store.add_preview(preview("p0", "g1", created_at=T0 - timedelta(minutes=5), **ended))
         await store.add_preview(preview("q9", "g2", created_at=T0 + timedelta(hours=9)))
         latest = await store.latest_preview("g1")
         assert latest is not None and latest.id == "p2"
         # Same created_at: the higher id wins, deterministically.
-        await store.add_preview(preview("p3", "g1", created_at=T0 + timedelta(minutes=5)))
+        await store.add_preview(preview("p3", "g1", created_at=T0 + timedelta(minutes=5), **ended))
         latest = await store.latest_preview("g1")
         assert latest is not None and latest.id == "p3"
         assert await store.get_preview("nope") is None
@@ -399,10 +402,10 @@ async def test_preview_add_update_get_latest(store: Store) -> None:
 async def test_unfinished_previews_are_starting_running_stopping(store: Store) -> None:
     statuses = ["starting", "running", "stopping", "stopped", "failed"]
     with trio.fail_after(30):
-        await store.add_generation(generation("g1"), {})
         assert await store.unfinished_previews() == []
-        for status in statuses:
-            await store.add_preview(preview(f"p-{status}", "g1", status=status))
+        for status in statuses:  # a generation each: one live preview per generation
+            await store.add_generation(generation(f"g-{status}"), {})
+            await store.add_preview(preview(f"p-{status}", f"g-{status}", status=status))
         unfinished = await store.unfinished_previews()
         assert sorted(p.id for p in unfinished) == ["p-running", "p-starting", "p-stopping"]
         await store.update_preview("p-running", status="stopped")
@@ -749,5 +752,52 @@ async def test_an_older_schema_is_upgraded_on_open_keeping_rows(tmp_path: Path) 
                 )
             )
             assert (await store.get_preview("p_new")).error_lines == '["x"]'
+        finally:
+            await store.aclose()
+
+
+async def test_a_generation_has_at_most_one_live_preview(store: Store) -> None:
+    # The partial unique index (migration 0010): whichever node inserts the second live
+    # row of a generation, the database refuses it; ended rows are any number.
+    with trio.fail_after(30):
+        await store.add_generation(generation("g1"), {})
+        await store.add_preview(preview("p1", "g1", status="running"))
+        for status in ("starting", "running", "stopping"):
+            with pytest.raises(IntegrityError):
+                await store.add_preview(preview(f"p-{status}", "g1", status=status))
+        await store.add_preview(preview("p-old", "g1", status="failed"))
+        await store.update_preview("p1", status="stopped")
+        await store.add_preview(preview("p2", "g1", status="starting"))
+
+
+async def test_the_upgrade_to_0010_closes_out_all_but_the_newest_live_row(db_url: str) -> None:
+    # Two services on one database (before cluster mode) could each run a copy of a
+    # generation: the older copies' rows are closed out, or the index could not be made.
+    def upgrade_to(revision: str) -> None:
+        engine = sa.create_engine(db_url)
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            if revision == "0009":
+                connection.execute(sa.insert(Generation), [generation("g1").values()])
+                for pid, minutes in (("p_a", 0), ("p_b", 5), ("p_c", 1)):
+                    row = preview(pid, "g1", status="running")
+                    values = row.values()
+                    del values["node_id"], values["owner_epoch"]  # not there yet
+                    values["created_at"] = T0 + timedelta(minutes=minutes)
+                    connection.execute(sa.insert(PreviewInstance.__table__).values(values))
+        engine.dispose()
+
+    with trio.fail_after(60):
+        await trio.to_thread.run_sync(upgrade_to, "0009")
+        await trio.to_thread.run_sync(upgrade_to, "head")
+        store = await Store.open(db_url)
+        try:
+            live = await store.unfinished_previews()
+            assert [row.id for row in live] == ["p_b"]
+            closed = await store.get_preview("p_a")
+            assert closed.status == "failed" and "another preview" in closed.error_message
         finally:
             await store.aclose()

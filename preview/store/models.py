@@ -34,10 +34,13 @@ from sqlalchemy import (
     Table,
     Text,
     select,
+    text,
 )
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "LIVE_WHERE",
+    "ClusterNode",
     "Generation",
     "GenerationFile",
     "GenerationGone",
@@ -55,6 +58,8 @@ __all__ = [
 ]
 
 ACTIVE_STATUSES = ("starting", "running", "stopping")
+# The rows of live previews, as SQL (the partial unique index's condition).
+LIVE_WHERE = "status IN ('starting', 'running', 'stopping')"
 
 metadata = MetaData()
 
@@ -204,6 +209,39 @@ class PreviewInstance(Record):
         _column("log_dropped_until", BigInteger, null=True),
         # When PREVIEW_LOG_RETENTION_DAYS removed its log (store.retention).
         _column("logs_removed_at", DateTime, null=True),
+        # Cluster mode (preview.cluster): the node that runs it, and that node's epoch
+        # when it launched it. The owner's writes to the row name both, so a node that
+        # was declared dead (the epoch moved on) changes nothing any more. None: a
+        # single node's.
+        _column("node_id", String(64), null=True, index=True),
+        _column("owner_epoch", BigInteger, null=True),
+        # At most one live preview per generation, whichever node launches it: the
+        # database itself refuses the second (a conflict, 409), not a check in memory.
+        Index(
+            "uq_preview_instances_live_generation",
+            "generation_id",
+            unique=True,
+            postgresql_where=text(LIVE_WHERE),
+            sqlite_where=text(LIVE_WHERE),
+        ),
+    )
+
+
+class ClusterNode(Record):
+    """A node of a cluster (preview.cluster) and its lease: renewed every 2 s, by the
+    database's clock; a node whose lease expired is ``dead`` and its previews failed by
+    whichever node sees it first. ``epoch`` grows at each start of the node."""
+
+    __table__ = Table(
+        "nodes",
+        metadata,
+        _pk("id", String(64)),
+        _column("internal_url", String(255), null=True),
+        _column("state", String(16)),  # alive, dead (its lease expired), stopped
+        _column("epoch", BigInteger),
+        _column("started_at", DateTime),
+        _column("renewed_at", DateTime),
+        _column("lease_expires_at", DateTime),
     )
 
 
