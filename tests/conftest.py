@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import textwrap
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -147,6 +148,15 @@ def settings(tmp_path: Path, migrated_database: Path, interpreter_cache: Path) -
         # (tests/runtime/test_smoke.py); elsewhere its calls would be lines of their own.
         smoke_check="off",
     )
+
+
+@pytest.fixture
+def open_parent() -> Iterator[Path]:
+    """A directory in /tmp that the previews' own uids may traverse (tmp_path's parents
+    are root's 0700: a run dir there is refused at start, as issue 64's item 1 asks)."""
+    with tempfile.TemporaryDirectory(prefix="open-parent-", dir="/tmp") as made:
+        os.chmod(made, 0o711)
+        yield Path(made)
 
 
 @pytest.fixture

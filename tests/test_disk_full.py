@@ -14,7 +14,7 @@ import trio
 
 from preview import Settings
 
-from .conftest import SERVER_COMMAND, auth, running_service, server_app
+from .conftest import SERVER_COMMAND, VERSIONED, auth, running_service, server_app
 from .outages import DiskFull, assert_unavailable, service_on, tmpfs
 from .runtime.test_sandbox import require_sandbox
 
@@ -160,3 +160,60 @@ async def test_an_app_that_fills_its_quota_fails_saying_no_space_is_left(
             assert status["errorMessage"] == (
                 "no space left for the app's files (OSError: [Errno 28] No space left on device)"
             ), status["errorMessage"]
+
+
+async def test_a_sandboxed_previews_files_take_none_of_the_previews_directory(
+    settings: Settings, open_parent: Path
+) -> None:
+    """Issue 64 (3), sandboxed: the app's directory is a tmpfs of its own, so a full
+    previews' directory (the issue's small tmpfs, filled) takes nothing from a launch."""
+    if os.geteuid() != 0:
+        pytest.skip("a sandboxed preview needs root")
+    disk = open_parent / "disk"
+    object.__setattr__(settings, "run_dir", str(disk / "previews"))
+    with tmpfs(disk, "2m"):
+        os.chmod(disk, 0o711)
+        async with running_service(settings) as service:
+            require_sandbox(service)
+            with trio.fail_after(60):
+                gid = await service.upload(server_app(**{"data.txt": "x" * 400_000}))
+                await DiskFull(settings.database_url, disk).begin()
+                body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+                assert body["status"] == "running", body
+                assert (await service.app_get(body, "/data.txt")).status_code == 200
+
+
+async def test_a_revision_on_a_full_previews_directory_says_no_space_and_keeps_serving(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 64 (3), every write into a preview's directory: a revision's files on a full
+    disk fail its apply by name ("no space left for the app's files"), leave no part of
+    the revision behind, and the revision that serves goes on serving."""
+    object.__setattr__(settings, "sandbox", "off")
+    disk = tmp_path / "disk"
+    object.__setattr__(settings, "run_dir", str(disk / "previews"))
+    with tmpfs(disk, "2m"):
+        async with running_service(settings) as service:
+            with trio.fail_after(60):
+                gid = await service.upload(server_app(VERSIONED, **{"version.txt": "one"}))
+                body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+                assert body["status"] == "running", body
+                await DiskFull(settings.database_url, disk).begin()
+                posted = await service.client.post(
+                    f"/api/generations/{gid}/revisions",
+                    json={"files": {"version.txt": "two", "big.txt": "y" * 300_000}},
+                    headers=auth(),
+                )
+                assert posted.status_code == 201, posted.text
+                apply = posted.json()["apply"]
+                assert apply["state"] == "failed", apply
+                assert apply["errorMessage"].startswith("no space left for the app's files ("), (
+                    apply
+                )
+                assert str(disk) not in apply["errorMessage"]
+                assert apply["message"].endswith("; still serving revision 1")
+                app = await service.app_get(body, "/version.txt")
+                assert app.status_code == 200 and app.text == "one"
+                preview_dir = disk / "previews" / body["previewInstanceId"]
+                revisions = preview_dir / ".revisions"
+                assert not revisions.exists() or list(revisions.iterdir()) == []

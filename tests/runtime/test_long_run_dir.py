@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,15 +29,6 @@ from .test_data_dir import refused_at_start
 from .test_sandbox import require_sandbox
 
 _LONG = 90  # characters of the run dir: the issue's 53 and 64 both broke every build
-
-
-@pytest.fixture
-def open_parent() -> Iterator[Path]:
-    """A directory in /tmp that the previews' own uids may traverse (tmp_path's parents
-    are root's 0700: a run dir there is refused at start, as issue 64's item 1 asks)."""
-    with tempfile.TemporaryDirectory(prefix="long-run-", dir="/tmp") as made:
-        os.chmod(made, 0o711)
-        yield Path(made)
 
 
 def _long_path(parent: Path, length: int) -> Path:
