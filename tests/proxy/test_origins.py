@@ -23,6 +23,7 @@ from preview.proxy import OriginRouter
 
 from ..conftest import Service, auth, running_service
 
+STDLIB_WS = Path(__file__).resolve().parent / "apps" / "stdlib_ws"
 TARGET = Path(__file__).resolve().parent / "apps" / "origin_target"
 PROXY_TARGET = Path(__file__).resolve().parent / "apps" / "proxy_target"
 # Without --root-path: at its own origin the app needs none.
@@ -488,3 +489,31 @@ async def test_docs_of_an_app_started_with_the_proxys_root_path_work_at_its_orig
             assert plain.json() == {"hello": "origin"}
         finally:
             await service.stop(preview["gid"])
+
+
+async def test_a_stdlib_websocket_answers_alike_through_the_path_proxy_and_its_origin(
+    service: Service, browser: httpx.AsyncClient
+) -> None:
+    """Issue 64 (6): an app upgrading by hand on http.server (an HTTP/1.0 101, no
+    framework) echoed at its origin and answered 502 through …/preview/proxy/ws."""
+    with trio.fail_after(60):
+        preview = await _launched(service, STDLIB_WS, command=["{python}", "server.py"])
+        token = preview["previewToken"]
+        resource = f"/api/generations/{preview['gid']}/preview/proxy/ws?previewToken={token}"
+        host, port = service.url.removeprefix("http://").split(":")
+        async with trio_websocket.open_websocket(
+            host,
+            int(port),
+            resource,
+            use_ssl=False,
+            extra_headers=[(b"Authorization", auth()["Authorization"].encode())],
+        ) as ws:
+            await ws.send_message("through the path proxy")
+            assert await ws.get_message() == "echo through the path proxy"
+        cookie = await _signed_in(service, browser, preview)
+        async with trio.open_nursery() as nursery:
+            ws = await _open_origin_websocket(service, nursery, preview["host"], "/ws", cookie)
+            await ws.send_message("at its origin")
+            assert await ws.get_message() == "echo at its origin"
+            await ws.aclose()
+        await service.stop(preview["gid"])
