@@ -14,6 +14,7 @@ import argparse
 import io
 import json
 import os
+import shlex
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from .client import (
 from .client.commands import add_data_commands
 from .client.http import add_service_options, check, connect, error_code, generation_id
 from .client.launching import add_launch_options, launch_options
+from .client.printing import _command
 from .client.watch import FolderRules
 from .settings import Settings
 
@@ -83,8 +85,11 @@ def _cmd_push(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise SystemExit(f"not a folder: {folder}")
     with _client(args) as client:
-        # Named after its folder unless the user gave a name.
+        # Named after its folder unless the user gave a name. The same files pushed
+        # again are the generation they made (the service says so), unless --new.
         params = {"projectId": args.project or folder.resolve().name}
+        if not args.new:
+            params["existing"] = "reuse"
         body = _check(
             client.post(
                 "/api/generations",
@@ -94,7 +99,15 @@ def _cmd_push(args: argparse.Namespace) -> int:
             ),
             args,
         )
-    print(body["generationId"])
+    gid = body["generationId"]
+    print(gid)  # the id alone on stdout, for GID=$(preview push DIR), new or not
+    if body.get("existing"):
+        watch = f"{_command()} watch {shlex.quote(args.dir)} {gid}"
+        print(
+            f"{gid} ({body.get('name')}) already has these same files: nothing uploaded."
+            f" To send your changes as they are saved: {watch} (push --new makes a copy)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -292,6 +305,11 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--json", action="store_true", help="print the API's JSON answer")
     commands.choices["push"].add_argument(
         "--project", help="the generation's name (default: the folder's name)"
+    )
+    commands.choices["push"].add_argument(
+        "--new",
+        action="store_true",
+        help="upload even when a generation already has these same files (default: its id)",
     )
     launch = commands.choices["launch"]
     launch.add_argument(

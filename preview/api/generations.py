@@ -17,7 +17,7 @@ from ..generations import UploadLimits, files_from_archive, files_from_json
 from ..services import Services, services
 from ..services.bodies import json_object, read_body
 from ..services.callers import generation_not_found, json_body, owned_generation
-from ..store import Generation, GenerationGone
+from ..store import Generation, GenerationGone, Store
 from ..store.usage import check_storage
 
 __all__ = ["blueprint"]
@@ -104,11 +104,32 @@ def _project(value: object) -> str | None:
     return value
 
 
+async def _same_files(store: Store, user_id: str, files: dict[str, bytes]) -> Generation | None:
+    """The user's newest generation whose files (its latest revision's) are exactly
+    ``files``, or None. Only those of the same count and size are read."""
+    total = sum(len(content) for content in files.values())
+    for generation in await store.list_generations(user_id):
+        if generation.file_count != len(files) or generation.total_bytes != total:
+            continue
+        if await store.generation_files(generation.id) == files:
+            return generation
+    return None
+
+
 @blueprint.post("/api/generations")
 async def upload_generation() -> tuple[Response, int]:
     state = services()
     user = state.user()
     project_id, files = await _read_upload()
+    assert state.store is not None
+    if request.args.get("existing") == "reuse":
+        # Asked by `preview push`: the same folder pushed again is the generation it
+        # already made (200, `existing: true`), not a copy; the user is told to send
+        # changes with `preview watch` instead.
+        same = await _same_files(state.store, user.id, files)
+        if same is not None:
+            listing = sorted((path, len(content)) for path, content in files.items())
+            return jsonify(_describe(same, listing) | {"existing": True}), 200
     generation = Generation(
         id="gen_" + secrets.token_hex(8),
         user_id=user.id,
@@ -117,7 +138,6 @@ async def upload_generation() -> tuple[Response, int]:
         file_count=len(files),
         total_bytes=sum(len(content) for content in files.values()),
     )
-    assert state.store is not None
     limit = state.settings.user_storage_mb
     await check_storage(state.store, limit, user.id, generation.total_bytes)
     await state.store.add_generation(generation, files)

@@ -87,7 +87,7 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
         "post",
         "/api/generations",
         "Upload a generation (JSON, zip or tar.gz)",
-        ("projectId",),
+        ("projectId", "existing"),
         True,
         _merge(
             _JSON,

@@ -1,0 +1,66 @@
+"""A real service whose every port lies in a range given to one set of tests (its
+Hypercorn's and its previews'), for tests run beside others on a shared machine: the
+``service`` fixture of conftest.py binds an ephemeral port and its previews take ports
+from 20000 up."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+import httpx
+import psutil
+import trio
+from hypercorn.config import Config
+from hypercorn.trio import serve
+
+from preview import create_app
+from preview.settings import Settings
+
+from .conftest import Service
+
+PREVIEW_PORTS = 8
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_block(size: int, lowest: int, highest: int) -> int:
+    """The first of ``size`` consecutive ports free now, within [lowest, highest]."""
+    for first in range(lowest, highest - size + 2, size):
+        if all(_free(port) for port in range(first, first + size)):
+            return first
+    raise RuntimeError(f"no {size} free ports in {lowest}-{highest}")
+
+
+@asynccontextmanager
+async def service_in_range(settings: Settings, lowest: int, highest: int) -> AsyncIterator[Service]:
+    """``running_service``, with Hypercorn on the first free port of the range and the
+    previews' ports in the block after it."""
+    first = free_block(PREVIEW_PORTS + 1, lowest, highest)
+    object.__setattr__(settings, "port_min", first + 1)
+    object.__setattr__(settings, "port_max", first + PREVIEW_PORTS)
+    app = create_app(settings)
+    config = Config()
+    config.bind = [f"127.0.0.1:{first}"]
+    config.graceful_timeout = 2
+    config.accesslog = None
+    shutdown = trio.Event()
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(partial(serve, app, config, shutdown_trigger=shutdown.wait))
+        async with httpx.AsyncClient(base_url=binds[0], trust_env=False, timeout=30) as client:
+            running = Service(binds[0], app, client, settings)
+            yield running
+        with trio.fail_after(30):
+            await running.supervisor.aclose()
+        shutdown.set()
+    for pid in running.children:
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
