@@ -27,11 +27,12 @@ import trio
 
 from ..auth import User
 from ..errors import PreviewError, body_stalled, error_response
+from ..previewtokens import hash_preview_token
 from ..runtime import proxy_prefix
 from ..services import CallOutcome, ProxiedCall, Services
 from ..services.bodies import envelope_limit, json_object
 from ..services.callers import AsgiCaller, cancel_on_disconnect, owned_generation
-from .access import authorised_envelope, authorised_target
+from .access import authorised_envelope, authorised_target, presented_token
 from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation, ticket_redirect
 from .calls import call_envelope, envelope_error_response, open_upstream
 from .policy import (
@@ -105,10 +106,17 @@ class ProxyFastPath:
                     host = caller.named.get("host", "")
                     if is_navigation(scope["method"], caller.named):
                         # No app page on the API's origin: to the preview's own.
+                        presented = presented_token(
+                            caller.named.get("x-preview-token"),
+                            query_token,
+                            caller.cookies.get(PREVIEW_TOKEN_COOKIE),
+                        )
                         headers = ticket_redirect(
                             state,
                             runtime,
                             user.id,
+                            # authorised: a token was presented
+                            hash_preview_token(presented or ""),
                             child_path,
                             query,
                             scheme=scope["scheme"],
