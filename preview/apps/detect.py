@@ -38,6 +38,7 @@ from .frontend import Frontend, find_frontend
 from .node.datascripts import data_scripts
 from .node.migrations import node_migrations
 from .node.nodeapp import node_hint, node_start, read_package
+from .plans import Plan, node_plans, optional_steps, shown
 from .processes import WorkerProcess, find_workers, procfile_lines, without_env_runner
 from .pyapp import FoundApp, find_wsgi_module, python_files
 from .served import find_app
@@ -95,6 +96,25 @@ class Detection:
     data_init: tuple[str, ...] = ()  # what the data steps found are ("Django's migrate" …)
     workers: tuple[WorkerProcess, ...] = ()  # run beside it once it answers (.processes)
     frontend: Frontend | None = None  # a Python app's pages, built before it starts
+    # The ways to start it, ranked (.plans): the first is the detection's own; a launch
+    # tries the next when one does not serve (builds.plantries). () for a given command.
+    plans: tuple[Plan, ...] = ()
+    plan: int = 0  # the one in force
+    optional: tuple[tuple[str, ...], ...] = ()  # set-up steps whose failure is not fatal
+
+    def with_plan(self, index: int) -> Detection:
+        """Itself started as its plan ``index`` says (its set-up steps, start, tools)."""
+        plan = self.plans[index]
+        return replace(
+            self,
+            argv=plan.argv,
+            setup=plan.setup,
+            setup_dirs=plan.setup_dirs,
+            optional=plan.optional,
+            notes=list(plan.notes),
+            node_tools=plan.tools if self.language == "node" else self.node_tools,
+            plan=index,
+        )
 
     def setup_steps(self) -> list[tuple[tuple[str, ...], str]]:
         """(template, directory in the upload) of each set-up step, in order."""
@@ -167,7 +187,43 @@ def detect(
         found = _with_data_steps(found, files, app())
     if found.language == "python":
         found = replace(found, frontend=find_frontend(files))
-    return found
+    return found if command else _with_plans(found, files)
+
+
+def _with_plans(found: Detection, files: dict[str, bytes]) -> Detection:
+    """``found`` with its plans (:mod:`.plans`): its own first, then, for a Node app,
+    the other starts the upload declares."""
+    steps = found.setup_steps()
+    release = 1 if found.setup and found.setup[0][:2] == ("sh", "-c") else 0
+    froms = ["Procfile release"] * release if found.framework == "procfile" else []
+    froms += list(found.data_init)[: len(steps) - len(froms)] if found.language == "python" else []
+    optional = optional_steps(files, found.argv, found.setup)
+    first = Plan(
+        shown(found.argv),
+        _origin(found),
+        found.argv,
+        found.setup,
+        tuple(d for _, d in steps),
+        tuple(froms),
+        optional,
+        tuple(found.notes),
+        found.node_tools,
+    )
+    plans = node_plans(files, first) if found.language == "node" else (first,)
+    return replace(found, plans=plans, optional=optional)
+
+
+def _origin(found: Detection) -> str:
+    """Where the detected start came from, said as the status says it."""
+    if found.framework == "procfile":
+        return "Procfile web"
+    if found.language != "node":
+        return found.detected_from
+    if found.argv[:2] == ("npm", "start"):
+        return "package.json script start"
+    if found.argv[:2] == ("npm", "run") and len(found.argv) > 2:
+        return f"package.json script {found.argv[2]}"
+    return "package.json"
 
 
 class _AppFinder:

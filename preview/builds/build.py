@@ -80,6 +80,7 @@ class EnvBuilder:
         self._interpreters: dict[str | None, Choices] = {}
         self._gaps: dict[str, dict[str, Gaps]] = {}
         self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by upload
+        self.learned_plans: dict[str, str] = {}  # the plan that served, by generation
         # Set by the supervisor once probed: builds run the upload's code (sdists' build
         # backends, npm's install scripts), so they are confined like the app, with
         # egress only to the package indexes.

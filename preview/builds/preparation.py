@@ -33,9 +33,10 @@ from ..apps.configvars import dotenv_text
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
+from ..apps.plans import shown
 from ..clock import utcnow
 from ..logs import LogBroadcast
-from ..sandbox.appdir import link_beneath, write_beneath
+from ..sandbox.appdir import link_beneath, unlink_beneath, write_beneath
 from ..sandbox.isolation import Confinement
 from ..settings import Settings
 from .appenv import dotenv_file, with_async_driver
@@ -51,6 +52,7 @@ from .configdefaults import (
     start_env_files,
 )
 from .envcache import LAUNCH_CACHES
+from .plantries import PlanTries
 from .remedies import Remedies
 from .steps import (
     V8_ADDRESS_SPACE,
@@ -92,6 +94,7 @@ class Preparation:
         self._template: tuple[str, ...] | None = None  # once run: the command, but {port}
         self.config = ConfigDefaults()  # the configuration filled in (once run)
         self.remedies = Remedies(builder.learned)  # a relaunch's fixes (see relaunch)
+        self.plans = PlanTries(builder.learned_plans)  # the plans tried (see plantries)
         self._runs = 0
         # The last run's environment of its set-up steps, and the (python, port) it is for.
         self._env: tuple[tuple[str, int], dict[str, str]] | None = None
@@ -120,6 +123,8 @@ class Preparation:
             "workers": [w.describe() for w in detection.workers] if detection else [],
             # The fixes made at launch, in force from then on (its revisions' too).
             "fixes": [fix.change for fix in self.remedies.fixes],
+            # The plan in force, where each of its facts came from, the others tried.
+            "plan": self.plans.describe(detection),
         }
 
     @property
@@ -366,6 +371,9 @@ async def prepare_app(
             await say(deps_node.note)
         if deps_node is not None and "node_modules" not in {p.split("/")[0] for p in files}:
             lease = await builder.node_modules(deps_node, publish, say)
+            # Another plan's attempt linked its own (plantries): this one's replaces it.
+            anchors = (settings.previews_dir,)
+            await trio.to_thread.run_sync(unlink_beneath, app_dir, "node_modules", anchors)
             await trio.to_thread.run_sync(  # (a revision's: its running app's links refused)
                 link_beneath,
                 app_dir,
@@ -414,6 +422,12 @@ async def prepare_app(
                     {"requirements": requirements, "listed_in": listed_in, "upload": tuple(files)},
                 )
             except BuildFailed as failed:
+                if step in detection.optional:  # a seed, a build its start does not run
+                    await say(
+                        f"set-up step {shown(step)} failed ({failed.message}): dropped, "
+                        "the app is started without it (judged by whether it then serves)"
+                    )
+                    continue
                 why = await trio.to_thread.run_sync(migrations_not_needed, step, files)
                 if why is None:
                     raise

@@ -12,6 +12,9 @@ for (a call an unpinned dependency's newest major rejects, say), is relaunched t
 way (:data:`ROUTE_FAILED`): where the fix, and the fixes for what it broke in turn, end
 without the app running, the preview goes back to the fixes it ran with, and the route's
 500 stands.
+
+Where no fix is known for a failure, the next of the plans the upload declares may
+serve (:func:`try_next_plan`, :mod:`.plantries`).
 """
 
 from __future__ import annotations
@@ -23,9 +26,17 @@ import trio
 
 from ..metrics import PREPARATION_FAILED
 from ..sandbox import Containment
+from .plantries import TRIED_AFTER, put_in_force
 from .preparation import Preparation
 
-__all__ = ["RELAUNCHED_AFTER", "ROUTE_FAILED", "Relaunchable", "relaunch_with_fix"]
+__all__ = [
+    "RELAUNCHED_AFTER",
+    "ROUTE_FAILED",
+    "Relaunchable",
+    "relaunch_with_fix",
+    "start_again",
+    "try_next_plan",
+]
 
 ROUTE_FAILED = "its routes answered 500 at the smoke check"
 # The ends a fix may undo: a failed build or set-up step, an exit during start-up, a
@@ -40,6 +51,7 @@ class _State(Protocol):
     exit_code: int | None
     smoke: dict | None
     row: Any
+    phase: str
 
     def system(self, level: str, message: str) -> Awaitable[None]: ...
     def publish_status(self, status: str, message: str) -> Awaitable[None]: ...
@@ -86,7 +98,7 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
         await state.system("ERROR", state.error_message)  # said once: what the fix is for
     count = len(preparation.remedies.fixes)
     await state.system("WARN", f"fix {count}: {fix.said}")
-    return await _again(runtime, "starting again, with the fix above")
+    return await start_again(runtime, "starting again, with the fix above")
 
 
 async def _back_to_what_ran(runtime: Relaunchable) -> bool:
@@ -101,10 +113,10 @@ async def _back_to_what_ran(runtime: Relaunchable) -> bool:
     changes = ", ".join(f.change for f in undone)
     said = f"{changes} did not make it run: starting again as it ran before, without it"
     await state.system("WARN", said)
-    return await _again(runtime, "starting again, as it ran before")
+    return await start_again(runtime, "starting again, as it ran before")
 
 
-async def _again(runtime: Relaunchable, said: str) -> bool:
+async def start_again(runtime: Relaunchable, said: str) -> bool:
     """What the failed attempt left cleared, for the next one; False: stopped meanwhile."""
     state = runtime.state
     await trio.to_thread.run_sync(runtime.containment.release)
@@ -116,3 +128,47 @@ async def _again(runtime: Relaunchable, said: str) -> bool:
     await state.publish_status("starting", said)
     state.row.update(status="starting")
     return True
+
+
+async def try_next_plan(runtime: Relaunchable) -> bool:
+    """After a failed attempt no fix was found for: True when the next plan (else the
+    one that answered before) was put in force and the preview made ready to start
+    again with it (its scopes fresh); False: the failure stands."""
+    state = runtime.state
+    preparation = runtime.preparation
+    spec = preparation.spec
+    tries = preparation.plans
+    detection = spec.detection
+    if detection is None or len(detection.plans) < 2 or tries.settled:
+        return False
+    if not _plan_failed(state):
+        return False
+    why = state.error_message or state.stop_reason or "it failed"
+    tries.outcomes[detection.plan] = why
+    index = tries.next(detection)
+    if index is None:
+        back = tries.answered
+        if back is None or back == detection.plan:
+            return False
+        tries.settled = True
+        put_in_force(spec, detection.with_plan(back))
+        plan = detection.plans[back]
+        await state.system(
+            "WARN",
+            f"no later plan served: back to {plan.said(back + 1, len(detection.plans))}, "
+            "which answered",
+        )
+        return await start_again(runtime, f"starting again, with plan {back + 1}")
+    if state.stop_reason != PREPARATION_FAILED and state.error_message:
+        await state.system("ERROR", state.error_message)  # said once: why it is left
+    put_in_force(spec, detection.with_plan(index))
+    await state.system("WARN", detection.plans[index].said(index + 1, len(detection.plans)))
+    return await start_again(runtime, f"starting again, with plan {index + 1}")
+
+
+def _plan_failed(state: _State) -> bool:
+    """Whether the attempt ended as a plan's failure: not a stop, a limit, nor the
+    dependency install every plan shares."""
+    if state.stop_reason not in TRIED_AFTER:
+        return False
+    return state.stop_reason != PREPARATION_FAILED or state.phase == "setup"

@@ -7,7 +7,9 @@ check calls the routes once the app runs; where some answered 500 and the app's
 traceback names a cause the remedies know (:mod:`preview.builds.remedies`), the app is
 ended for its relaunch with the fix, as a launch that failed would be
 (:func:`preview.builds.relaunch_with_fix`, :data:`~preview.builds.relaunch.ROUTE_FAILED`),
-and goes back to what it ran with if that does not make it run.
+and goes back to what it ran with if that does not make it run. Where none is known and
+the app served none of its routes, the next plan may serve
+(:mod:`preview.builds.plantries`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import trio
 
-from ...builds import ROUTE_FAILED, Preparation
+from ...builds import PLAN_DID_NOT_SERVE, ROUTE_FAILED, Preparation
 from ..state import PreviewState
 
 __all__ = ["RouteFixes"]
@@ -48,20 +50,26 @@ class RouteFixes:
         tracebacks = _tracebacks(list(self._recent))
         self._recent.clear()  # the next attempt's lines are its own
         detection = preparation.spec.detection
-        if not tracebacks or detection is None or detection.language != "python":
-            return False
         failing = [f"GET {f['path']}" for f in result["failing"] if (f["status"] or 0) >= 500]
         message = f"{', '.join(failing)} answered 500 at the smoke check"
-        installed = await preparation.python_versions()
-        files = preparation.spec.files
-        fixable = await trio.to_thread.run_sync(
-            remedies.has_fix, message, tracebacks, files, installed
-        )
-        if not fixable:
-            return False
-        state.error_message, state.error_lines = message, tracebacks
-        state.set_reason(ROUTE_FAILED)
-        return True
+        fixable = False
+        if tracebacks and detection is not None and detection.language == "python":
+            installed = await preparation.python_versions()
+            files = preparation.spec.files
+            fixable = await trio.to_thread.run_sync(
+                remedies.has_fix, message, tracebacks, files, installed
+            )
+        if fixable:
+            state.error_message, state.error_lines = message, tracebacks
+            state.set_reason(ROUTE_FAILED)
+            return True
+        # No fix, and it serves none of its routes: perhaps another plan does.
+        if preparation.plans.wants_next(detection, result):
+            state.error_message = f"it served none of its routes: {message}"
+            state.error_lines = tracebacks
+            state.set_reason(PLAN_DID_NOT_SERVE)
+            return True
+        return False
 
 
 def _tracebacks(lines: list[str]) -> list[str]:

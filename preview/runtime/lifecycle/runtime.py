@@ -20,7 +20,15 @@ import trio
 
 from ...apps.spec import LaunchSpec
 from ...backing import Backing
-from ...builds import BuildFailed, EnvBuilder, Preparation, app_environment, relaunch_with_fix
+from ...builds import (
+    PLAN_DID_NOT_SERVE,
+    BuildFailed,
+    EnvBuilder,
+    Preparation,
+    app_environment,
+    relaunch_with_fix,
+    try_next_plan,
+)
 from ...errors import Unavailable
 from ...logs import (
     HostPaths,
@@ -347,13 +355,31 @@ class PreviewRuntime:
             info = self.runtime_info
             found = f"detected {info['framework']} from {info['detectedFrom']}: {info['command']}"
             await state.system("INFO", found.replace("{python}", "python"))  # (not built yet)
-        while True:  # again with a fix, while one is found (see relaunch)
+            await self._say_plan()
+        while True:  # again with a fix, else the next plan, while one is found
+            ran_before = state.started_at
             outcome = await self._attempt()
-            if outcome != "failed" or not await relaunch_with_fix(self):
+            if state.started_at is not ran_before and state.stop_reason != PLAN_DID_NOT_SERVE:
+                self.preparation.plans.keep(spec)  # it served: the generation's plan
+            if outcome != "failed":
+                break
+            if not await relaunch_with_fix(self) and not await try_next_plan(self):
                 break
         if outcome == "failed":  # it died calling out: why that failed, in its cause
             state.error_message = self._outside.explained(state.error_message)
         return outcome
+
+    async def _say_plan(self) -> None:
+        """Which plan starts it, where there are several (an earlier launch's kept)."""
+        spec = self.spec
+        adopted = self.preparation.plans.adopt(spec)
+        if adopted is not None:
+            await self.state.system("INFO", adopted)
+            return
+        detection = spec.detection
+        if detection is not None and len(detection.plans) > 1:
+            plan = detection.plans[detection.plan]
+            await self.state.system("INFO", plan.said(detection.plan + 1, len(detection.plans)))
 
     async def _attempt(self) -> str:
         """One preparation and spawn of the app; its outcome."""

@@ -23,7 +23,7 @@ import trio
 from ...apps.detect import Detection, detect
 from ...apps.spec import LaunchSpec
 from ...backing import Backing
-from ...builds import BuildFailed, EnvBuilder, Preparation, app_environment
+from ...builds import BuildFailed, EnvBuilder, PlanTries, Preparation, app_environment
 from ...builds.envcache import Lease
 from ...builds.preparation import prepare_app
 from ...clock import utcnow
@@ -270,7 +270,11 @@ async def prepare(
     changed = {
         p for p in files.keys() | running_files.keys() if files.get(p) != running_files.get(p)
     }
-    detection, skipped = steps_to_run(running_detection, found[0], changed, files)
+    # Started as the running revision is, where it declares the same plan (plantries).
+    planned, plan_said = PlanTries.applied(found[0], running_detection)
+    if plan_said is not None:
+        await say(plan_said)
+    detection, skipped = steps_to_run(running_detection, planned, changed, files)
     candidate.spec.detection = detection
     if skipped:
         await say(f"set-up steps run before, not again: {', '.join(skipped)}")

@@ -1,0 +1,22 @@
+"""The ways an upload can be started, ranked, each with where it came from: what its
+deployment files and README declare (``declared``: Dockerfile, compose, nixpacks.toml,
+railway, render.yaml, fly.toml, README run commands) and the plans made of them with the
+package's scripts (``ranked``). Read from the files, never run: a launch tries them in
+order, judged by health (``preview.builds.plantries``)."""
+
+from .declared import Declared, DockerfileFacts, declared_starts, dockerfile_facts, readme_scripts
+from .ranked import MOST_PLANS, Plan, node_plans, optional_steps, shown, step_origin
+
+__all__ = [
+    "MOST_PLANS",
+    "Declared",
+    "DockerfileFacts",
+    "Plan",
+    "declared_starts",
+    "dockerfile_facts",
+    "node_plans",
+    "optional_steps",
+    "readme_scripts",
+    "shown",
+    "step_origin",
+]

@@ -1,0 +1,252 @@
+"""What an upload says, beside its package.json and Procfile, about how it is started:
+:func:`declared_starts` (deployment files) and :func:`readme_scripts` (its README).
+
+Read in the order the platforms that deploy such apps read them (Nixpacks' and
+Railpack's providers: their own config file first, then the Procfile, then the
+language's convention; Render's and Fly's own files; a Dockerfile's ``CMD``, which a
+container platform runs; a compose file's app service ``command``). The README is a
+human's account: its run commands (``npm run dev``) are hints that rank a script the
+package declares, never a command run as it is written.
+
+Nothing here runs anything: each file is parsed (TOML, JSON, YAML, a Dockerfile's
+instructions) and a file that cannot be read says nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import shlex
+import tomllib
+from dataclasses import dataclass, field
+
+from ..configvars import compose_projects
+
+__all__ = ["Declared", "DockerfileFacts", "declared_starts", "dockerfile_facts", "readme_scripts"]
+
+# A service's command that is not its web process (a worker, a migration, a shell).
+_NOT_WEB = re.compile(
+    r"\bcelery\b|\bworker\b|\bbeat\b|\bmigrat|\bseed\b|\btest\b|\bsleep\b|\bwait-for|\bbash\b$"
+)
+# A script a README runs: ``npm run dev``, ``npm start``, ``yarn dev``, ``pnpm run serve``.
+_README_RUN = re.compile(
+    r"(?:^|[\s`$>(])(?:npm\s+(?:run(?:-script)?\s+([\w:.-]+)|(start))"
+    r"|yarn\s+(?:run\s+)?([\w:.-]+)|pnpm\s+(?:run\s+)?([\w:.-]+)|bun\s+run\s+([\w:.-]+))"
+)
+# Not a way to start it: what a README runs to install, test or check.
+_NOT_STARTS = {"install", "i", "ci", "add", "test", "lint", "format", "typecheck", "audit"}
+_README_NAMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README", "README.rst")
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A start command an upload's file declares, and where (``the Dockerfile's CMD``)."""
+
+    command: str
+    origin: str
+
+
+@dataclass(frozen=True)
+class DockerfileFacts:
+    """A Dockerfile's instructions that say how the app runs (its last stage's start)."""
+
+    path: str
+    start: str | None  # ENTRYPOINT and CMD together, as the container runs them
+    runs: tuple[str, ...] = ()  # its RUN lines, every stage's, in order
+    env: dict[str, str] = field(default_factory=dict)
+    exposed: tuple[int, ...] = ()
+
+
+def declared_starts(files: dict[str, bytes]) -> list[Declared]:
+    """The start commands the upload's deployment files declare, best first (see the
+    module doc); none of its Procfile's, which the detection reads first."""
+    found = [*_nixpacks(files), *_railway(files), *_render(files), *_fly(files)]
+    docker = dockerfile_facts(files)
+    if docker is not None and docker.start:
+        found.append(Declared(docker.start, f"the {docker.path}'s CMD"))
+    found += _compose(files)
+    unique: dict[str, Declared] = {}
+    for declared in found:
+        unique.setdefault(declared.command, declared)
+    return list(unique.values())
+
+
+def readme_scripts(files: dict[str, bytes]) -> list[str]:
+    """The package scripts the README's run commands name, in the order it names them
+    (``npm run dev`` → ``dev``; ``npm start`` → ``start``), installs and tests left out."""
+    path = next((name for name in _README_NAMES if name in files), None)
+    if path is None:
+        return []
+    text = files[path][:200_000].decode("utf-8", "replace")
+    named: list[str] = []
+    for match in _README_RUN.finditer(text):
+        name = next(group for group in match.groups() if group)
+        if name not in _NOT_STARTS and name not in named:
+            named.append(name)
+    return named
+
+
+def dockerfile_facts(files: dict[str, bytes]) -> DockerfileFacts | None:
+    """The root ``Dockerfile``'s facts (None: none, or none readable)."""
+    path = "Dockerfile" if "Dockerfile" in files else None
+    if path is None:
+        return None
+    text = files[path][:200_000].decode("utf-8", "replace")
+    instructions = _instructions(text)
+    entrypoint: list[str] | None = None
+    cmd: list[str] | None = None
+    runs: list[str] = []
+    env: dict[str, str] = {}
+    exposed: list[int] = []
+    for keyword, argument in instructions:
+        if keyword == "FROM":  # a new stage: its start is its own
+            entrypoint, cmd, env, exposed = None, None, {}, []
+        elif keyword == "CMD":
+            cmd = _words(argument)
+        elif keyword == "ENTRYPOINT":
+            entrypoint = _words(argument)
+        elif keyword == "RUN":
+            runs.append(argument)
+        elif keyword == "ENV":
+            env.update(_env_pairs(argument))
+        elif keyword == "EXPOSE":
+            exposed += [int(p) for p in re.findall(r"\b(\d{2,5})\b", argument)]
+    start = _container_start(entrypoint, cmd)
+    return DockerfileFacts(path, start, tuple(runs), env, tuple(exposed))
+
+
+def _instructions(text: str) -> list[tuple[str, str]]:
+    """(KEYWORD, its argument) of each instruction, continuation lines joined."""
+    found: list[tuple[str, str]] = []
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if line.startswith("#"):  # a comment inside a continued instruction
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        whole, pending = (pending + line).strip(), ""
+        keyword, _, argument = whole.partition(" ")
+        found.append((keyword.upper(), argument.strip()))
+    return found
+
+
+def _words(argument: str) -> list[str] | None:
+    """An instruction's exec form (a JSON array) or shell form, as words."""
+    if argument.startswith("["):
+        try:
+            value = json.loads(argument)
+        except ValueError:
+            return None
+        return [str(v) for v in value] if isinstance(value, list) else None
+    try:
+        return shlex.split(argument)
+    except ValueError:
+        return None
+
+
+def _container_start(entrypoint: list[str] | None, cmd: list[str] | None) -> str | None:
+    """What the container runs: ENTRYPOINT with CMD as its arguments; an entrypoint
+    script of the image's own (``docker-entrypoint.sh``, ``tini``) stands aside: the
+    command is CMD's."""
+    wrapper = entrypoint and (
+        entrypoint[0].endswith(".sh") or posixpath.basename(entrypoint[0]) in ("tini", "dumb-init")
+    )
+    words = (cmd or []) if not entrypoint or wrapper else [*entrypoint, *(cmd or [])]
+    if words[:2] in (["sh", "-c"], ["/bin/sh", "-c"]) and len(words) == 3:
+        return words[2].strip() or None
+    return shlex.join(words) if words else None
+
+
+def _env_pairs(argument: str) -> dict[str, str]:
+    try:
+        words = shlex.split(argument)
+    except ValueError:
+        return {}
+    if len(words) >= 2 and "=" not in words[0]:  # the old form: ENV NAME value
+        return {words[0]: " ".join(words[1:])}
+    return dict(word.split("=", 1) for word in words if "=" in word)
+
+
+def _toml(files: dict[str, bytes], path: str) -> dict:
+    if path not in files:
+        return {}
+    try:
+        return tomllib.loads(files[path].decode("utf-8", "replace"))
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return {}
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return shlex.join(value) if value else None
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _nixpacks(files: dict[str, bytes]) -> list[Declared]:
+    start = _toml(files, "nixpacks.toml").get("start")
+    cmd = _text(start.get("cmd")) if isinstance(start, dict) else None
+    return [Declared(cmd, "nixpacks.toml's start.cmd")] if cmd else []
+
+
+def _railway(files: dict[str, bytes]) -> list[Declared]:
+    data: object = _toml(files, "railway.toml")
+    origin = "railway.toml's deploy.startCommand"
+    if not data and "railway.json" in files:
+        origin = "railway.json's deploy.startCommand"
+        try:
+            data = json.loads(files["railway.json"])
+        except (ValueError, RecursionError):
+            data = {}
+    deploy = data.get("deploy") if isinstance(data, dict) else None
+    cmd = _text(deploy.get("startCommand")) if isinstance(deploy, dict) else None
+    return [Declared(cmd, origin)] if cmd else []
+
+
+def _render(files: dict[str, bytes]) -> list[Declared]:
+    if "render.yaml" not in files:
+        return []
+    import yaml  # lazy: loaded only for an upload that has one
+
+    try:
+        data = yaml.safe_load(files["render.yaml"].decode("utf-8", "replace"))
+    except (yaml.YAMLError, RecursionError):
+        return []
+    services = data.get("services") if isinstance(data, dict) else None
+    found = []
+    for service in services if isinstance(services, list) else []:
+        if isinstance(service, dict) and service.get("type", "web") == "web":
+            cmd = _text(service.get("startCommand"))
+            if cmd:
+                found.append(Declared(cmd, "render.yaml's startCommand"))
+    return found[:1]
+
+
+def _fly(files: dict[str, bytes]) -> list[Declared]:
+    data = _toml(files, "fly.toml")
+    processes = data.get("processes")
+    if isinstance(processes, dict):
+        for name in ("app", "web"):
+            cmd = _text(processes.get(name))
+            if cmd:
+                return [Declared(cmd, f"fly.toml's processes.{name}")]
+    experimental = data.get("experimental")
+    cmd = _text(experimental.get("cmd")) if isinstance(experimental, dict) else None
+    return [Declared(cmd, "fly.toml's experimental.cmd")] if cmd else []
+
+
+def _compose(files: dict[str, bytes]) -> list[Declared]:
+    """The command of the compose service built from the upload itself (its app), not
+    a worker's or a migration's."""
+    for project in compose_projects(files):
+        for name, service in project.services.items():
+            if "build" not in service:
+                continue
+            cmd = _text(service.get("command"))
+            if cmd and not _NOT_WEB.search(cmd):
+                return [Declared(cmd, f"{project.path}'s service {name} command")]
+    return []

@@ -1,0 +1,141 @@
+"""A launch's plans tried in order, judged by health: :class:`PlanTries` (and
+``relaunch.try_next_plan``, which puts the next in force).
+
+The detection ranks the ways an upload declares to start it (``preview.apps.plans``);
+the launch starts the first. Where it does not serve — a set-up step fails (not the
+dependency install, which every plan shares), the app exits before it answers, never
+answers within the start-up timeout, or answers none of its routes but with a 5xx at the
+smoke check — and the remedies know no fix (``relaunch``), the next plan is started: a
+``system`` line names it and where it came from ("plan 2 of 3: `npm run dev`
+(package.json script dev, named in the README)"). At most ``MOST_PLANS`` plans, and none
+begun once :data:`PLAN_BUDGET` seconds have passed since the launch began. Where no later
+plan serves and one before answered (its smoke check failed), the launch goes back to
+that one, as the remedies go back to what ran: a launch is never left worse than its
+first plan made it.
+
+The plan that serves is kept: for the preview's relaunches (the same detection), its
+revisions (:meth:`PlanTries.carried`, as the fixes are carried) and the generation's
+later launches (the builder's :attr:`learned_plans`, by generation).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from ..metrics import PREPARATION_FAILED
+
+if TYPE_CHECKING:
+    from ..apps.detect import Detection
+    from ..apps.spec import LaunchSpec
+
+__all__ = ["PLAN_BUDGET", "PLAN_DID_NOT_SERVE", "TRIED_AFTER", "PlanTries", "put_in_force"]
+
+PLAN_BUDGET = 420.0  # s from the launch's start: no plan is begun after it
+PLAN_DID_NOT_SERVE = "it answered none of its routes but with a 5xx at the smoke check"
+# The ends after which the next plan is tried (a set-up step's only: see _plan_failed).
+TRIED_AFTER = (
+    PREPARATION_FAILED,
+    "the process exited during start-up",
+    "start-up timeout",
+    PLAN_DID_NOT_SERVE,
+)
+
+
+class PlanTries:
+    """Which plans a launch tried and how each ended; the one that served, kept."""
+
+    def __init__(self, learned: dict[str, str] | None = None) -> None:
+        self.outcomes: dict[int, str] = {}  # plan index -> why it was left
+        self.answered: int | None = None  # a plan that answered, its smoke check failed
+        self.settled = False  # gone back to the one that answered: nothing more is tried
+        self._learned = learned  # the builder's: generation id -> the command that served
+        self.began = trio.current_time()
+
+    def describe(self, detection: Detection | None) -> dict[str, Any] | None:
+        """The status's ``runtime.plan``: the plan in force, where it and each of its
+        steps came from, and every plan with how it ended (None: no plans)."""
+        if detection is None or not detection.plans:
+            return None
+        plans = []
+        for index, plan in enumerate(detection.plans):
+            if index == detection.plan:
+                outcome = "in force"
+            elif index in self.outcomes:
+                outcome = f"left: {self.outcomes[index]}"
+            else:
+                outcome = "not tried"
+            plans.append({"number": index + 1, **plan.describe(), "outcome": outcome})
+        return {"inForce": detection.plan + 1, "of": len(detection.plans), "plans": plans}
+
+    def adopt(self, spec: LaunchSpec) -> str | None:
+        """At a launch's start: the plan an earlier launch of this generation kept, put in
+        force, and its line; None where there is none (or it is the first)."""
+        detection = spec.detection
+        kept = self._learned.get(spec.generation_id) if self._learned is not None else None
+        if detection is None or kept is None:
+            return None
+        index = next((i for i, p in enumerate(detection.plans) if p.command == kept), None)
+        if not index:
+            return None
+        put_in_force(spec, detection.with_plan(index))
+        plan = detection.plans[index]
+        said = plan.said(index + 1, len(detection.plans))
+        return f"with the plan an earlier launch of this generation kept: {said}"
+
+    def keep(self, spec: LaunchSpec) -> None:
+        """The plan in force served: its later launches start with it."""
+        detection = spec.detection
+        if self._learned is None or detection is None or not detection.plans:
+            return
+        self._learned.pop(spec.generation_id, None)  # the latest last: the oldest go
+        self._learned[spec.generation_id] = detection.plans[detection.plan].command
+        while len(self._learned) > 1000:
+            self._learned.pop(next(iter(self._learned)))
+
+    def wants_next(self, detection: Detection | None, result: dict[str, Any]) -> bool:
+        """After a smoke check that had failures: whether the app answered none of its
+        routes but with a 5xx (or not at all) and a next plan may be tried."""
+        if detection is None or self.settled or self.next(detection) is None:
+            return False
+        checked, failing = result["checked"], result["failing"]
+        if not checked or len(failing) < checked:
+            return False
+        if any((f["status"] or 500) < 500 for f in failing):
+            return False
+        if self.answered is None:
+            self.answered = detection.plan
+        return True
+
+    def carried(self) -> PlanTries:
+        """A revision's: the same memory, nothing tried yet (its detection is its own,
+        the plan in force applied to it by :meth:`applied`)."""
+        return PlanTries(self._learned)
+
+    @staticmethod
+    def applied(detection: Detection, running: Detection | None) -> tuple[Detection, str | None]:
+        """``detection`` (a revision's) started as the running one is, where it declares
+        the same start; and the line saying so (None: the first plan, as detected)."""
+        if running is None or not running.plans or not running.plan:
+            return detection, None
+        command = running.plans[running.plan].command
+        index = next((i for i, p in enumerate(detection.plans) if p.command == command), None)
+        if not index:
+            return detection, None
+        said = detection.plans[index].said(index + 1, len(detection.plans))
+        return detection.with_plan(index), f"with the plan in force: {said}"
+
+    def next(self, detection: Detection) -> int | None:
+        """The next plan not tried yet, within the budget; None: none."""
+        if trio.current_time() - self.began > PLAN_BUDGET:
+            return None
+        later = range(detection.plan + 1, len(detection.plans))
+        return next((i for i in later if i not in self.outcomes), None)
+
+
+def put_in_force(spec: LaunchSpec, detection: Detection) -> None:
+    """``detection`` the spec's, its command filled in as a launch fills it."""
+    spec.detection = detection
+    shown = {"python": "{python}", "port": str(spec.port), "root_path": spec.root_path}
+    spec.argv = [part.format_map(shown) for part in detection.argv]
