@@ -111,6 +111,10 @@ def create_app(
         )
     settings.node  # noqa: B018 - read now, at start (a file in the data dir), not on the loop
     history = RequestHistory(settings)  # every proxied request, kept by one writer
+    # Set once a cluster node fenced itself and stopped its previews: `preview serve`
+    # then ends (serving); an embedding host reads it, and /readyz answers 503.
+    fenced = trio.Event()
+    app.extensions["preview.fenced"] = fenced
     state = Services(settings=settings, authenticator=authenticator, history=history)
     app.extensions["preview"] = state
 
@@ -179,6 +183,21 @@ def create_app(
         # read it; a User-Agent and an Accept it did not send either).
         for name in list(state.http.headers):
             del state.http.headers[name]
+        if settings.cluster:  # imported in cluster mode only: a single node never loads it
+            from .cluster import ClusterNode
+
+            supervisor = state.supervisor
+
+            async def stop_when_fenced() -> None:
+                await supervisor.aclose()
+                fenced.set()
+
+            cluster = ClusterNode(
+                settings.node, settings.internal_url, state.store, on_fenced=stop_when_fenced
+            )
+            # Registered before the supervisor reconciles: only this node's rows, then.
+            await app.nursery.start(cluster.run)  # type: ignore[attr-defined]
+            supervisor.cluster = cluster
         await app.nursery.start(state.supervisor.serve)  # type: ignore[attr-defined]
         await app.nursery.start(history.serve, state.store)  # type: ignore[attr-defined]
         if in_worker_process():
@@ -191,6 +210,8 @@ def create_app(
     async def _stop() -> None:
         if state.supervisor is not None:
             await state.supervisor.aclose()  # the previews end: their streams write it
+            if state.supervisor.cluster is not None:  # then leaves, its rows final
+                await state.supervisor.cluster.aclose()
         await history.aclose()  # after the previews' last requests
         if state.parked_streams is not None:
             await state.parked_streams.aclose(_PARKED_STREAMS_GRACE)

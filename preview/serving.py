@@ -47,12 +47,23 @@ class ServiceDidNotStart(RuntimeError):
     """The app's start (``before_serving``) failed: its reason, said in one line."""
 
 
+class NodeFenced(RuntimeError):
+    """A cluster node lost its lease, stopped its previews and ended (exit status 1, so
+    that its supervision starts it again, as a new epoch)."""
+
+
 def serve_command(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; 1 when the database cannot be reached or another
     service serves from the data dir."""
     try:
         return _serve_command(args)
-    except (DatabaseUnavailable, DataDirInUse, PreviewsDirUnusable, ServiceDidNotStart) as error:
+    except (
+        DatabaseUnavailable,
+        DataDirInUse,
+        PreviewsDirUnusable,
+        ServiceDidNotStart,
+        NodeFenced,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
@@ -115,14 +126,22 @@ async def _serve(settings: Settings, config: Config) -> None:
         store = await Store.open(
             settings.database_url, threads=settings.db_threads, migrate_apart=True
         )
+        app = create_app(settings, store=store)
         try:
-            await _serve_app(create_app(settings, store=store), settings, config)
+            await _serve_app(app, settings, config)
         except* LifespanFailureError as group:  # the app's start failed: its reason, one line
             failure: BaseException = group
             while isinstance(failure, BaseExceptionGroup):  # (nested: one a nursery)
                 failure = failure.exceptions[0]
             said = str(failure).partition("'")[2].removesuffix("'")
             raise ServiceDidNotStart(said or "its start failed (see the log above)") from None
+        else:
+            if app.extensions["preview.fenced"].is_set():
+                cluster = app.extensions["preview"].supervisor.cluster
+                raise NodeFenced(
+                    f"node {cluster.node} lost its lease ({cluster.fenced_because}): its"
+                    " previews were stopped and it ended"
+                )
         finally:
             with trio.CancelScope(shield=True), trio.move_on_after(_STORE_CLOSE_TIMEOUT):
                 await store.aclose()
@@ -140,9 +159,13 @@ async def _serve_app(app: Quart, settings: Settings, config: Config) -> None:
     ).issue(_LOCAL_USER, tier="pro", lifetime=lifetime)
 
     async def until_signal() -> None:
-        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            async for _ in signals:
-                break
+        # A signal, or (cluster mode) the node fenced itself and stopped its previews.
+        async with trio.open_nursery() as waiting:
+            waiting.start_soon(_until_set, app.extensions["preview.fenced"], waiting.cancel_scope)
+            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for _ in signals:
+                    break
+            waiting.cancel_scope.cancel()
         # A warning: shown as the bare message (Python's last-resort handler) in text
         # mode, as a JSON line with PREVIEW_LOG_FORMAT=json.
         logging.getLogger("preview").warning("shutting down: stopping previews")
@@ -165,6 +188,11 @@ async def _serve_app(app: Quart, settings: Settings, config: Config) -> None:
             f"  (bearer token for user '{_LOCAL_USER}', pro tier, {_duration(lifetime)})",
             flush=True,
         )
+
+
+async def _until_set(event: trio.Event, scope: trio.CancelScope) -> None:
+    await event.wait()
+    scope.cancel()
 
 
 def _duration(seconds: float) -> str:

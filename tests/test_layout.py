@@ -30,7 +30,7 @@ LAYERS: list[set[str]] = [
     {"backing"},
     {"sandbox"},
     {"apps"},
-    {"logs", "discovery", "generations"},
+    {"logs", "discovery", "generations", "cluster"},
     {"client"},
     {"migrations"},
     {"store"},

@@ -1,5 +1,6 @@
 """Operations endpoints for load balancers, orchestrators and Prometheus: ``/healthz``
-(the process answers), ``/readyz`` (the store answers and the supervisor runs previews)
+(the process answers), ``/readyz`` (the store answers, the supervisor runs previews and,
+in cluster mode, the node holds its lease)
 and ``/metrics`` (``preview.metrics``). No authentication: they reveal no user's data
 and are meant for the machine's own network."""
 
@@ -33,6 +34,8 @@ async def readyz() -> Response:
     problems: dict[str, str] = {}
     if state.supervisor is None or not state.supervisor.serving:
         problems["supervisor"] = "not running"
+    elif state.supervisor.cluster is not None and not state.supervisor.cluster.holds_lease:
+        problems["lease"] = "lost"  # fenced: a load balancer must send it nothing
     if state.store is None:
         problems["store"] = "not open"
     else:

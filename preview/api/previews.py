@@ -274,6 +274,9 @@ async def status(gid: str) -> Response:
     await owned_generation(gid, state.user())
     preview = await preview_for(gid, request.args.get("previewId"))
     data = await _status(preview)
+    if state.settings.cluster:  # the node that runs it, for operators
+        mine = not isinstance(preview, PreviewInstance)
+        data["node"] = state.settings.node if mine else preview.node_id
     try:
         discovered = await discover_endpoints(state, gid)
     except StoreError:

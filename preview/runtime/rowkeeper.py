@@ -108,10 +108,11 @@ class RowKeeper:
                         del self._unwritten[name]
 
 
-async def close_out_interrupted(store: Store) -> None:
+async def close_out_interrupted(store: Store, *, node: str | None = None) -> None:
     """At a start, the rows a previous run left active (its crash, or a shutdown past its
-    grace): each closed out as failed, its process group killed if it still runs."""
-    for row in await store.unfinished_previews():
+    grace): each closed out as failed, its process group killed if it still runs.
+    ``node`` (cluster mode): only that node's rows; every other node's previews run on."""
+    for row in await store.unfinished_previews(node=node):
         killed = False
         if row.process_id:
             killed = await trio.to_thread.run_sync(
@@ -123,6 +124,7 @@ async def close_out_interrupted(store: Store) -> None:
         _log.warning("preview %s: %s", row.id, reason)
         await store.update_preview(
             row.id,
+            any_owner=True,  # its own rows of an earlier epoch (cluster mode)
             status="failed",
             stopped_at=utcnow(),
             stop_reason="the service restarted",

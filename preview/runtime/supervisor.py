@@ -42,6 +42,7 @@ from .rowkeeper import close_out_interrupted
 if TYPE_CHECKING:
     from ..apps.spec import LaunchSpec
     from ..builds.build import EnvBuilder
+    from ..cluster import ClusterNode
     from .lifecycle import PreviewRuntime
 
 __all__ = [
@@ -106,6 +107,9 @@ class Supervisor:
         self.isolation = Isolation(settings.sandbox, reason="not probed yet")
         # Old previews' log history, removed in the background while the supervisor serves.
         self.retention = LogRetention(store, settings.log_retention_days)
+        # Cluster mode: this node's lease and the cluster-wide limits, set by the app
+        # before serve (None: a single node, whose limits are the checks in memory).
+        self.cluster: ClusterNode | None = None
 
     # -- lifetime -------------------------------------------------------------------
 
@@ -294,7 +298,8 @@ class Supervisor:
         )
         self._runtimes[preview_id] = runtime
         try:
-            await self.store.add_preview(
+            await self._add_row(
+                user,
                 PreviewInstance(
                     id=preview_id,
                     generation_id=generation.id,
@@ -311,7 +316,7 @@ class Supervisor:
                     token_expires_at=first_token.expires_at,
                     health_status="unknown",
                     temp_dir=str(runtime.temp_dir),
-                )
+                ),
             )
         except BaseException:
             self._runtimes.pop(preview_id, None)
@@ -328,6 +333,14 @@ class Supervisor:
                 details={"previewInstanceId": preview_id},
             ) from None
         return Launched(runtime, token)
+
+    async def _add_row(self, user: User, row: PreviewInstance) -> None:
+        """The launch's row; in cluster mode as this node's, under the limits every node
+        shares (the checks in memory see this node's previews only)."""
+        if self.cluster is None:
+            await self.store.add_preview(row)
+        else:
+            await self.cluster.add_preview(row, user, self.settings.max_instances(user.tier))
 
     def _admit(self, user: User, generation_id: str) -> None:
         if generation_id in self.deleting:  # its delete found no preview to stop: none now
@@ -388,7 +401,9 @@ class Supervisor:
         and dirs."""
         if self.isolation.cgroups is not None:
             await trio.to_thread.run_sync(self.isolation.cgroups.remove_stale)
-        await close_out_interrupted(self.store)
+        # In cluster mode this node's rows only: the others' previews run on.
+        mine = self.settings.node if self.cluster is not None else None
+        await close_out_interrupted(self.store, node=mine)
         if self.settings.app_postgres_url:  # the operator's server: its client is used
             await trio.to_thread.run_sync(_import_launch_parts)
             from ..backing.appdb import drop_leftover_databases, is_psycopg_error

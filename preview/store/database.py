@@ -93,6 +93,11 @@ class Store:
         self._limiter = trio.CapacityLimiter(threads)
         self._failing: StoreError | None = None  # the last call's error, until one succeeds
         self._closed = False
+        # Cluster mode (preview.cluster): (node, epoch) of this node once it holds its
+        # lease. Its previews' rows are then written only while they are still its own:
+        # a node declared dead (whose rows the others failed, moving their epoch on)
+        # changes none of them. None on a single node: no condition at all.
+        self.owner: tuple[str, int] | None = None
 
     @staticmethod
     def _create_engine(url: str, threads: int, busy_timeout: float) -> Engine:
@@ -255,8 +260,15 @@ class Store:
                 raise GenerationGone(preview.generation_id) from None
             raise
 
-    async def update_preview(self, pid: str, **values: Any) -> None:
+    async def update_preview(self, pid: str, *, any_owner: bool = False, **values: Any) -> None:
+        """Set columns of a row; in cluster mode only of this node's own (:attr:`owner`),
+        unless ``any_owner`` (its rows of an earlier epoch, closed out at its start)."""
         query = update(PreviewInstance).where(PreviewInstance.id == pid).values(**values)
+        if self.owner is not None and not any_owner:
+            node, epoch = self.owner
+            query = query.where(
+                PreviewInstance.node_id == node, PreviewInstance.owner_epoch == epoch
+            )
         await self._in_transaction(lambda c: c.execute(query))
 
     async def get_preview(self, pid: str) -> PreviewInstance | None:
@@ -273,8 +285,14 @@ class Store:
         )
         return await self._in_transaction(lambda c: first(PreviewInstance, c.execute(query)))
 
-    async def unfinished_previews(self) -> list[PreviewInstance]:
+    async def unfinished_previews(self, *, node: str | None = None) -> list[PreviewInstance]:
+        """Rows still live; ``node``: only those of that node (and of a single node's
+        run before cluster mode, which name none), the others' being theirs."""
         query = select(PreviewInstance).where(PreviewInstance.status.in_(ACTIVE_STATUSES))
+        if node is not None:
+            query = query.where(
+                or_(PreviewInstance.node_id == node, PreviewInstance.node_id.is_(None))
+            )
         return await self._in_transaction(lambda c: records(PreviewInstance, c.execute(query)))
 
     # -- log events -----------------------------------------------------------------
@@ -294,7 +312,9 @@ class Store:
             elif dialect.name == "postgresql" and dialect.driver == "psycopg":
                 await self.run_sync(copy_postgres, self.engine, values)
             else:
-                rows = [dict(zip(LOG_EVENT_COLUMNS, value, strict=True)) for value in values]
+                rows: list[dict[str, Any]] = [
+                    dict(zip(LOG_EVENT_COLUMNS, value, strict=True)) for value in values
+                ]
                 await self._in_transaction(lambda c: c.execute(LogEvent.__table__.insert(), rows))
         except StoreError:
             self._log_refused = True

@@ -1,0 +1,154 @@
+"""The nodes' leases in PostgreSQL: one row a node (``store.models.ClusterNode``).
+
+Blocking functions on a connection (run in a worker thread). Every time is the
+database's clock (``_NOW``), never a node's: two nodes' clocks may disagree, the one
+database does not. Naive UTC, as every timestamp of the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, text
+
+from ..store.models import LIVE_WHERE
+
+__all__ = [
+    "LEASE_TTL",
+    "RENEW_INTERVAL",
+    "Reaped",
+    "lease_holder",
+    "leave",
+    "reap_lost_nodes",
+    "register",
+    "renew",
+]
+
+RENEW_INTERVAL = 2.0  # s
+# s: three renewals missed; a dead node is reaped 4-7 s after its death (its last
+# renewal 0-2 s before it, plus the TTL, plus a reaper tick of 1 s).
+LEASE_TTL = 6.0
+_NOW = "timezone('utc', clock_timestamp())"
+_LIVE_HERE = LIVE_WHERE.replace("status", "preview_instances.status", 1)
+
+
+def register(connection: Connection, node: str, internal_url: str) -> int | None:
+    """Make this node's row alive with a new epoch (the row made, or taken over from
+    this node's previous run); None while another run holds the id with a lease that
+    has not expired (this node killed a moment ago, or a second node of the same id)."""
+    epoch = connection.execute(
+        text(
+            f"""
+            INSERT INTO nodes (id, internal_url, state, epoch, started_at, renewed_at,
+                               lease_expires_at)
+            VALUES (:node, :url, 'alive', 1, {_NOW}, {_NOW},
+                    {_NOW} + make_interval(secs => :ttl))
+            ON CONFLICT (id) DO UPDATE SET
+                internal_url = excluded.internal_url, state = 'alive',
+                epoch = nodes.epoch + 1, started_at = excluded.started_at,
+                renewed_at = excluded.renewed_at, lease_expires_at = excluded.lease_expires_at
+            WHERE nodes.state <> 'alive' OR nodes.lease_expires_at < {_NOW}
+            RETURNING epoch
+            """
+        ),
+        {"node": node, "url": internal_url, "ttl": LEASE_TTL},
+    ).scalar()
+    return None if epoch is None else int(epoch)
+
+
+def lease_holder(connection: Connection, node: str) -> datetime | None:
+    """When the live holder of ``node``'s id last renewed (None: no live holder)."""
+    return connection.execute(
+        text("SELECT renewed_at FROM nodes WHERE id = :node AND state = 'alive'"),
+        {"node": node},
+    ).scalar()
+
+
+def renew(connection: Connection, node: str, epoch: int) -> bool:
+    """Extend this node's lease by the TTL; False when it was declared dead meanwhile
+    (or a later run of it took over): the node must fence itself."""
+    done = connection.execute(
+        text(
+            f"""
+            UPDATE nodes SET renewed_at = {_NOW},
+                lease_expires_at = {_NOW} + make_interval(secs => :ttl)
+            WHERE id = :node AND epoch = :epoch AND state = 'alive'
+            """
+        ),
+        {"node": node, "epoch": epoch, "ttl": LEASE_TTL},
+    )
+    return done.rowcount == 1
+
+
+def leave(connection: Connection, node: str, epoch: int) -> None:
+    """At a clean stop, once its previews ended: the node is ``stopped``, so its next
+    start takes its id at once (no lease to wait out)."""
+    connection.execute(
+        text(
+            f"""
+            UPDATE nodes SET state = 'stopped', lease_expires_at = {_NOW}
+            WHERE id = :node AND epoch = :epoch
+            """
+        ),
+        {"node": node, "epoch": epoch},
+    )
+
+
+@dataclass(frozen=True)
+class Reaped:
+    """A preview failed because the node that ran it is gone."""
+
+    preview_id: str
+    node: str
+
+
+def reap_lost_nodes(connection: Connection, me: str) -> list[Reaped]:
+    """In one transaction: every other node whose lease expired is ``dead``, and every
+    live preview of a node that is not alive (dead, or stopped before its rows were
+    final) is ``failed``, "node lost", with a last ``system`` line saying so. Its
+    ``owner_epoch`` moves on, so that node's late writes change nothing. Row locks make
+    one reaper win when several nodes reap at once; the others find nothing."""
+    connection.execute(
+        text(
+            f"""
+            UPDATE nodes SET state = 'dead'
+            WHERE state = 'alive' AND lease_expires_at < {_NOW} AND id <> :me
+            """
+        ),
+        {"me": me},
+    )
+    rows = connection.execute(
+        text(
+            f"""
+            UPDATE preview_instances SET status = 'failed', health_status = 'unknown',
+                stopped_at = {_NOW}, stop_reason = 'node lost',
+                error_message = 'node lost: ' || nodes.id || ', the node that ran it, '
+                    || CASE nodes.state WHEN 'dead' THEN 'stopped renewing its lease'
+                       ELSE 'stopped before it could end it' END,
+                owner_epoch = preview_instances.owner_epoch + 1
+            FROM nodes
+            WHERE nodes.id = preview_instances.node_id AND nodes.state <> 'alive'
+              AND {_LIVE_HERE}
+            RETURNING preview_instances.id, preview_instances.node_id,
+                      preview_instances.error_message
+            """
+        )
+    ).all()
+    for preview_id, _node, message in rows:
+        # The log's last line, after whatever the lost node stored: a reader of the
+        # history (and, later, of the stream) learns why it ended.
+        connection.execute(
+            text(
+                f"""
+                INSERT INTO log_events (preview_id, seq, timestamp, level, message, source,
+                                        status)
+                SELECT CAST(:pid AS varchar), coalesce(max(seq), 0) + 1, {_NOW}, 'ERROR',
+                       CAST(:message AS text), 'system', 'failed'
+                FROM log_events WHERE preview_id = CAST(:pid AS varchar)
+                ON CONFLICT DO NOTHING
+                """
+            ),
+            {"pid": preview_id, "message": message},
+        )
+    return [Reaped(preview_id, node) for preview_id, node, _ in rows]

@@ -1,0 +1,261 @@
+""":class:`ClusterNode`: this node's lease, the reaping of lost nodes, its own fencing,
+and launches admitted under cluster-wide limits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import trio
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from ..auth import User
+from ..errors import Conflict, StoreError
+from ..store import GenerationGone, PreviewInstance, Store
+from .admission import AlreadyLive, AtLimit, live_preview_of, place_preview
+from .leases import (
+    LEASE_TTL,
+    RENEW_INTERVAL,
+    lease_holder,
+    leave,
+    reap_lost_nodes,
+    register,
+    renew,
+)
+
+__all__ = ["ClusterNode", "NodeIdInUse"]
+
+_T = TypeVar("_T")
+_log = logging.getLogger(__name__)
+# s: a node that has not renewed for this long (from the time it sent its last renewal
+# that succeeded) stops its previews and ends: before the others may reap it (TTL), so
+# a generation never runs on two nodes at once.
+FENCE_AFTER = LEASE_TTL - RENEW_INTERVAL
+_REAP_INTERVAL = 1.0  # s
+_CALL_TIMEOUT = 2.0  # s: one lease statement; a database slower than this is not there
+_LEAVE_TIMEOUT = 3.0  # s
+_RETRY_AT_LIMIT = 30  # s, as a single node's (a limit frees up when a preview ends)
+
+
+class NodeIdInUse(RuntimeError):
+    """Another live node renews this node's id: two nodes were given one PREVIEW_NODE_ID."""
+
+
+class ClusterNode:
+    """This node in the cluster; :meth:`run` in the app's nursery, :meth:`aclose` once its
+    previews ended. ``on_fenced`` stops them when the lease is lost."""
+
+    def __init__(
+        self,
+        node: str,
+        internal_url: str,
+        store: Store,
+        *,
+        on_fenced: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.node = node
+        self.internal_url = internal_url
+        self.store = store
+        self.epoch: int | None = None
+        self._on_fenced = on_fenced
+        self.fenced = trio.Event()
+        self.fenced_because = ""
+        # The lease's statements on a connection of their own, off the store's threads
+        # and pool: a store busy writing logs must never delay a renewal past the TTL.
+        self._engine = _lease_engine(store.url)
+        self._limiter = trio.CapacityLimiter(2)  # a renewal and a reap at once
+        self._renewed = trio.current_time()  # when the last good renewal was sent
+        self._unbroken_since = trio.current_time()  # renewals without a miss since then
+        self._closing = trio.Event()
+        self._done = trio.Event()
+
+    # -- lifetime -------------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Register (waiting out this node's previous lease, at most its TTL), then renew
+        and reap until :meth:`aclose`, or until fenced; :class:`NodeIdInUse` if another
+        live node holds the id."""
+        try:
+            self.epoch = await self._register()
+            self.store.owner = (self.node, self.epoch)
+            _log.warning("cluster: node %s joined (epoch %d)", self.node, self.epoch)
+            self._renewed = self._unbroken_since = trio.current_time()
+            task_status.started()
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._renew_forever)
+                nursery.start_soon(self._reap_forever)
+                nursery.start_soon(self._watch_lease)
+                await self._closing.wait()
+                nursery.cancel_scope.cancel()
+        finally:
+            if self.epoch is not None and not self.fenced.is_set():
+                with trio.CancelScope(shield=True), trio.move_on_after(_LEAVE_TIMEOUT):
+                    await self._call(leave, self.node, self.epoch)
+            self._engine.dispose()
+            self._done.set()
+
+    async def aclose(self) -> None:
+        """Leave the cluster (``stopped``) and return once left: after this node's
+        previews ended, so that no reaper fails a row this node was still to write."""
+        self._closing.set()
+        if self.epoch is not None:
+            await self._done.wait()
+
+    @property
+    def holds_lease(self) -> bool:
+        return self.epoch is not None and not self.fenced.is_set()
+
+    async def _register(self) -> int:
+        deadline = trio.current_time() + LEASE_TTL + RENEW_INTERVAL
+        first_seen = await self._call(lease_holder, self.node)
+        while True:
+            epoch = await self._call(register, self.node, self.internal_url)
+            if epoch is not None:
+                return epoch
+            seen = await self._call(lease_holder, self.node)
+            if (seen is not None and seen != first_seen) or trio.current_time() > deadline:
+                raise NodeIdInUse(
+                    f"another live node renews the node id {self.node!r}: give each node"
+                    " its own PREVIEW_NODE_ID"
+                )
+            # This node's previous run (killed): its lease runs out within the TTL.
+            await trio.sleep(RENEW_INTERVAL / 4)
+
+    # -- the lease ------------------------------------------------------------------
+
+    async def _renew_forever(self) -> None:
+        assert self.epoch is not None
+        while True:
+            sent = trio.current_time()
+            try:
+                with trio.fail_after(_CALL_TIMEOUT):
+                    renewed = await self._call(renew, self.node, self.epoch)
+            except (StoreError, SQLAlchemyError, trio.TooSlowError) as error:
+                self._unbroken_since = trio.current_time() + RENEW_INTERVAL
+                _log.warning("cluster: the lease was not renewed: %s", _first_line(error))
+            else:
+                if not renewed:
+                    await self._fence("the other nodes declared it dead (its lease expired)")
+                    return
+                self._renewed = sent
+            await trio.sleep_until(sent + RENEW_INTERVAL)
+
+    async def _watch_lease(self) -> None:
+        """Fence as soon as the last good renewal is older than ``FENCE_AFTER``, even while
+        a renewal hangs."""
+        while True:
+            await trio.sleep_until(self._renewed + FENCE_AFTER)
+            if trio.current_time() >= self._renewed + FENCE_AFTER:
+                await self._fence(f"it could not renew its lease for {FENCE_AFTER:g} s")
+                return
+
+    async def _fence(self, because: str) -> None:
+        if self.fenced.is_set():
+            return
+        self.fenced_because = because
+        self.fenced.set()
+        _log.error("cluster: node %s fenced itself: %s; stopping its previews", self.node, because)
+        await self._on_fenced()
+
+    # -- reaping --------------------------------------------------------------------
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await trio.sleep(_REAP_INTERVAL)
+            # Only a node that has renewed without a miss for a whole TTL reaps: after an
+            # outage of the database every node has renewed again before anyone may.
+            if trio.current_time() - self._unbroken_since < LEASE_TTL:
+                continue
+            try:
+                with trio.fail_after(_CALL_TIMEOUT * 2):
+                    reaped = await self._call(reap_lost_nodes, self.node)
+            except (StoreError, SQLAlchemyError, trio.TooSlowError) as error:
+                _log.warning("cluster: could not reap lost nodes: %s", _first_line(error))
+                continue
+            for lost in reaped:
+                _log.warning(
+                    "cluster: preview %s failed: node %s that ran it was lost",
+                    lost.preview_id,
+                    lost.node,
+                )
+
+    # -- launches -------------------------------------------------------------------
+
+    async def add_preview(self, row: PreviewInstance, user: User, limit: int) -> None:
+        """Insert a launch's row as this node's, under the cluster-wide limits: 409
+        ``preview_already_running`` (its generation has a live preview on any node) or
+        ``preview_limit_reached`` (the user's tier), shaped as a single node's."""
+        assert self.epoch is not None
+        row.node_id, row.owner_epoch = self.node, self.epoch
+        try:
+            await self.store.run_sync(place_preview, self.store.engine, row.values(), limit)
+        except AlreadyLive as live:
+            raise _already_running(live.preview_id, live.status) from None
+        except AtLimit as full:
+            raise Conflict(
+                f"Your {user.tier} tier allows {limit} concurrent preview(s); stop one first.",
+                code="preview_limit_reached",
+                retry_after=_RETRY_AT_LIMIT,
+                details={
+                    "tier": user.tier,
+                    "limit": limit,
+                    "running": [
+                        {
+                            "previewInstanceId": pid,
+                            "generationId": gid,
+                            "projectId": project,
+                            "status": status,
+                        }
+                        for pid, gid, project, status in full.running
+                    ],
+                },
+            ) from None
+        except IntegrityError:
+            live = await self.store.run_sync(live_preview_of, self.store.engine, row.generation_id)
+            if live is None:
+                if await self.store.get_generation(row.generation_id) is None:
+                    raise GenerationGone(row.generation_id) from None
+                raise
+            raise _already_running(live[0], live[1]) from None
+
+    # -- helpers --------------------------------------------------------------------
+
+    async def _call(self, fn: Callable[..., _T], *args: Any) -> _T:
+        def unit() -> _T:
+            with self._engine.begin() as connection:  # one transaction a call
+                return fn(connection, *args)
+
+        # Abandoned when cancelled (the caller's time limit): a hung connection must not
+        # hold the fencing; its statement_timeout ends it in the database.
+        return await trio.to_thread.run_sync(unit, limiter=self._limiter, abandon_on_cancel=True)
+
+
+def _already_running(preview_id: str, status: str) -> Conflict:
+    return Conflict(
+        "A preview of this generation is already running; stop it first.",
+        code="preview_already_running",
+        details={"previewInstanceId": preview_id, "status": status},
+    )
+
+
+def _lease_engine(url: str) -> Engine:
+    options = make_url(url).query.get("options", "")
+    timeout_ms = int(_CALL_TIMEOUT * 1000)
+    return create_engine(
+        url,
+        pool_size=2,
+        max_overflow=0,
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": int(_CALL_TIMEOUT) + 1,
+            "options": f"{options} -c statement_timeout={timeout_ms}".strip(),
+        },
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    said = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return said[0] if said else type(error).__name__

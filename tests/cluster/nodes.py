@@ -1,0 +1,141 @@
+"""Real cluster nodes for the tests: `preview serve` processes on one fresh PostgreSQL
+database (made per test, dropped after), each with its own data dir, port range and
+node id, on ports of 21000-21999."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import trio
+from sqlalchemy.engine import make_url
+
+from ..conftest import SECRET, auth
+
+PG_ENV = "PREVIEW_TEST_POSTGRES_URL"
+CLUSTER_SECRET = "cluster-secret-" + "s" * 32
+REDIS_URL = "redis://127.0.0.1:6379/0"  # turns cluster mode on; not used by this slice
+_FIRST_PORT = 21000
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
+    base = make_url(os.environ[PG_ENV])
+    name = f"preview_cluster_{uuid.uuid4().hex[:12]}"
+    admin = dict(host=base.host, port=base.port or 5432, user=base.username, dbname="postgres")
+    with psycopg.connect(**admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(**admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port(index: int) -> int:
+    """A port of this test run's share of 21000-21999 (per xdist worker and node)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
+    return _FIRST_PORT + int(worker) * 100 + (os.getpid() % 10) * 10 + index
+
+
+def node_env(tmp: Path, db_url: str, name: str, index: int, **more: str) -> dict[str, str]:
+    port = free_port(index)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREVIEW_", "XDG_"))}
+    previews = 21500 + (port - _FIRST_PORT) % 50 * 8  # 8 preview ports a node
+    return env | {
+        "XDG_STATE_HOME": str(tmp / f"state-{name}"),
+        "PREVIEW_DATA_DIR": str(tmp / f"data-{name}"),
+        "PREVIEW_DB_URL": db_url,
+        "PREVIEW_REDIS_URL": REDIS_URL,
+        "PREVIEW_INTERNAL_URL": f"http://127.0.0.1:{port}",
+        "PREVIEW_CLUSTER_SECRET": CLUSTER_SECRET,
+        "PREVIEW_NODE_ID": name,
+        "PREVIEW_JWT_SECRET": SECRET,
+        "PREVIEW_BUILD": "off",
+        "PREVIEW_SMOKE_CHECK": "off",
+        "PREVIEW_SANDBOX": "off",
+        "PREVIEW_STOP_GRACE": "1",
+        "PREVIEW_PORT_MIN": str(previews),
+        "PREVIEW_PORT_MAX": str(previews + 7),
+        **more,
+    }
+
+
+@dataclass
+class Node:
+    name: str
+    url: str
+    process: trio.Process
+    client: httpx.AsyncClient
+    said: bytearray
+
+    async def upload(self, files: dict[str, str], user: str = "alice") -> str:
+        response = await self.client.post(
+            "/api/generations", json={"projectId": "p", "files": files}, headers=auth(user)
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["generationId"]
+
+    async def launch(self, gid: str, user: str = "alice", **body: Any) -> httpx.Response:
+        return await self.client.post(
+            f"/api/generations/{gid}/preview/launch",
+            json={"wait": True, **body},
+            headers=auth(user),
+            timeout=None,
+        )
+
+    async def status(self, gid: str, user: str = "alice") -> dict[str, Any]:
+        response = await self.client.get(
+            f"/api/generations/{gid}/preview/status", headers=auth(user)
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+async def _read_into(stream: Any, said: bytearray, ready: trio.Event) -> None:
+    while chunk := await stream.receive_some():
+        said.extend(chunk)
+        if b"Preview service ready: " in said:
+            ready.set()
+
+
+@asynccontextmanager
+async def running_node(
+    nursery: trio.Nursery, tmp: Path, db_url: str, name: str, index: int
+) -> AsyncIterator[Node]:
+    """`preview serve` as node ``name``; SIGINT and waited for at the end (unless the test
+    ended it itself)."""
+    env = node_env(tmp, db_url, name, index)
+    port = free_port(index)
+    argv = [sys.executable, "-m", "preview", "serve", "--bind", f"127.0.0.1:{port}"]
+    run = partial(
+        trio.run_process, argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        check=False,
+    )  # fmt: skip
+    process = await nursery.start(run)
+    said = bytearray()
+    ready = trio.Event()
+    nursery.start_soon(_read_into, process.stdout, said, ready)
+    with trio.fail_after(60):
+        await ready.wait()
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=url, trust_env=False, timeout=30) as client:
+        try:
+            yield Node(name, url, process, client, said)
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGINT)
+            with trio.CancelScope(shield=True), trio.fail_after(30):
+                await process.wait()
