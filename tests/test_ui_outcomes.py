@@ -1,8 +1,8 @@
 """What the page says stays true, in a real browser: a new action clears the old outcome,
 a refused launch names the running previews with a Stop button, the tester's error
-replaces the previous answer, the start-up timeline keeps its steps and durations, a stop
-reads as a stop, "Open app" goes where the app has something, and after a restart of the
-service the page recovers by itself."""
+is shown above the previous answer, kept and labelled as such, the start-up timeline
+keeps its steps and durations, a stop reads as a stop, "Open app" goes where the app has
+something, and after a restart of the service the page recovers by itself."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ async def test_a_new_action_clears_the_old_outcome(service: Service, settings) -
             )
             seen["summary"] = page.text_content("#phases-summary")
 
-            # 7. The tester: an answer, then an error that replaces it.
+            # 7. The tester: an answer, then an error shown above it (issue 63 (10)).
             page.click("#tester-send")
             page.wait_for_selector("#response-status:text-is('200')")
             trio.from_thread.run(service.stop, good)
@@ -79,7 +79,7 @@ async def test_a_new_action_clears_the_old_outcome(service: Service, settings) -
             seen["stop_line"] = page.is_visible("#terminal-rows .row:has-text('stopped (SIGTERM)')")
             page.click("#tester-send")
             page.wait_for_selector("#tester-error:not([hidden])")
-            seen["response_hidden"] = page.is_hidden("#tester-response")
+            seen["previous"] = page.text_content("#response-previous")
             # 7. Not running any more: the endpoints come from the source.
             page.wait_for_selector("#endpoints-origin:text-is('from the source')")
 
@@ -132,7 +132,7 @@ async def test_a_new_action_clears_the_old_outcome(service: Service, settings) -
     assert seen["summary"].startswith("Started in ") and seen["phases_open"] is None
     assert seen["subtitle_title"] == "exit code -15"
     assert seen["stop_line"]
-    assert seen["response_hidden"]
+    assert seen["previous"] == "The previous answer, to GET / (200), not to this request:"
     assert "ZeroDivisionError" in seen["failure"]
     assert seen["failure_hidden"]
     assert "free tier allows 1" in seen["refusal"]

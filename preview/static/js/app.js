@@ -79,6 +79,7 @@ preview = new PreviewController({
   onApplyOutcome: (gid) => revisionList.show(gid), // a revision that failed to take over
   nameOf: (gid) => generations.nameOf(gid),
   onStopped: () => generations.refresh(),
+  onEnded: () => forgetTheRunningPreview(),
   // A new preview: the list says it starts (not its last outcome until it runs), and a
   // request's error from before it (no_active_preview) no longer holds.
   onLaunched: () => {
@@ -113,17 +114,32 @@ if (narrow.matches) {
   terminal.setTimestamps(false);
 }
 
+// Every part of the page that shows something of one generation: its forget(gid)
+// drops all it shows of the last one (messages, answers, forms, lists) when another is
+// shown, or none (deleted). Called from here alone, so that no part is left out of a
+// switch: the preview's own area (status, timeline, notices, terminal) is reset by its
+// select(), which also loads the new one's.
+const perGeneration = () => [generations, lineDetail, fileViewer, endpoints, tester, requestHistory, revisionList, snapshotList];
+
+function forgetGeneration(gid) {
+  for (const part of perGeneration()) part.forget(gid);
+}
+
+// The messages that speak of the shown preview as running ("…the running preview runs
+// it now", "Restored …: the app runs with its data"): dropped once it has ended.
+function forgetTheRunningPreview() {
+  fileViewer.previewEnded();
+  snapshotList.previewEnded();
+}
+
 const generations = new Generations({
   onSelect: (gid, summary, reveal) => {
     show($('no-selection'), false);
     show($('workspace-body'), true);
     setText($('preview-title'), generations.nameOf(gid));
-    lineDetail.close();
-    fileViewer.close();
-    endpoints.clear();
+    forgetGeneration(gid);
     endpoints.load(gid);
-    tester.setGeneration(gid);
-    requestHistory.setGeneration(gid);
+    requestHistory.refresh();
     preview.select(gid);
     revisionList.show(gid);
     snapshotList.show(gid);
@@ -134,11 +150,11 @@ const generations = new Generations({
     if (narrow.matches) $('workspace').scrollIntoView({ block: 'start' });
   },
   onRenamed: (gid, name) => setText($('preview-title'), name),
+  mayLeave: () => fileViewer.mayLeave(),
   onDeleted: () => {
     preview.detach();
     preview.gid = null;
-    fileViewer.close();
-    show($('revisions-card'), false);
+    forgetGeneration(null);
     snapshotList.hide();
     show($('workspace-body'), false);
     show($('no-selection'), true);

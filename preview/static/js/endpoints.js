@@ -32,6 +32,12 @@ export class EndpointList {
     this.gid = null;
   }
 
+  /** Another generation is shown: the last one's endpoints go (its own are loaded). */
+  forget(gid) {
+    this.gid = gid;
+    this.clear();
+  }
+
   clear() {
     $('endpoint-list').replaceChildren();
     setText($('endpoints-origin'), '');

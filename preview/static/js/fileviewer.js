@@ -26,6 +26,7 @@ export class FileViewer {
     this.onSaved = onSaved; // (gid, the revision's answer)
     this.shown = null; // [gid, path]
     this.text = null; // the shown file's text (null: a binary file, or no file)
+    this.saved = null; // the last save's revision number, while its outcome is shown
     this.editor = $('file-viewer-editor');
     $('file-viewer-close').addEventListener('click', () => this.close());
     $('file-viewer-edit').addEventListener('click', () => this.edit());
@@ -74,6 +75,7 @@ export class FileViewer {
 
   edit() {
     if (this.text === null) return;
+    this.saved = null;
     this.editor.value = this.text;
     this.setEditing(true);
     this.editor.focus();
@@ -105,6 +107,7 @@ export class FileViewer {
         setText($('file-viewer-size'), formatBytes(new Blob([text]).size));
         this.setEditing(false);
         setText($('file-viewer-status'), savedText(answer));
+        this.saved = answer.unchanged ? null : answer.revision;
       }
       this.onSaved(gid, answer);
     } catch (error) {
@@ -121,8 +124,23 @@ export class FileViewer {
     return window.confirm(`Discard your changes to ${this.shown?.[1] ?? 'the file'}?`);
   }
 
+  /** Another generation is shown (the user agreed to leave an edit first: mayLeave). */
+  forget() {
+    this.editor.value = this.text ?? '';
+    this.close();
+  }
+
+  /** The shown preview ended: a save's outcome that spoke of it running ("…runs it
+   * now", "being applied") no longer holds; what stays true is that it was saved. */
+  previewEnded() {
+    if (this.saved === null) return;
+    setText($('file-viewer-status'), `Saved as revision ${this.saved}.`);
+    this.saved = null;
+  }
+
   close() {
     if (!this.mayLeave()) return;
+    this.saved = null;
     this.shown = null;
     this.text = null;
     this.setEditing(false);

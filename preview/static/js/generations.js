@@ -118,9 +118,10 @@ export function formatWhen(iso) {
 }
 
 export class Generations {
-  constructor({ onSelect, onError, onRenamed = () => {}, onDeleted = () => {}, onOpenFile = () => {}, onReveal = () => {} }) {
-    Object.assign(this, { onSelect, onError, onRenamed, onDeleted, onOpenFile, onReveal });
+  constructor({ onSelect, onError, onRenamed = () => {}, onDeleted = () => {}, onOpenFile = () => {}, onReveal = () => {}, mayLeave = () => true }) {
+    Object.assign(this, { onSelect, onError, onRenamed, onDeleted, onOpenFile, onReveal, mayLeave });
     this.selected = null;
+    this.uploadedGid = null; // the generation the upload card's "Uploaded …" speaks of
     this.known = new Map(); // generationId -> its summary from the list
     this.list = $('generation-list');
     this.folder = $('upload-folder');
@@ -246,7 +247,18 @@ export class Generations {
     }
   }
 
+  /** Another generation is shown: "Uploaded 3 files as gen_…" speaks of another one, and
+   * goes (an upload under way, or a failed one, is the card's own and stays). */
+  forget(gid) {
+    if (this.uploadedGid === null || this.uploadedGid === gid) return;
+    this.uploadedGid = null;
+    setText($('upload-status'), '');
+  }
+
   select(gid, { reveal = false } = {}) {
+    // An edit not saved in the file viewer is the user's to keep or drop, before the page
+    // shows another generation (refused: this one stays shown, edit and all).
+    if (gid !== this.selected && !this.mayLeave()) return;
     this.selected = gid;
     sessionStorage.setItem(SELECTED_KEY, gid);
     for (const button of this.list.querySelectorAll('button.generation')) {
@@ -337,6 +349,7 @@ export class Generations {
       return;
     }
     submit.disabled = true;
+    this.uploadedGid = null;
     try {
       let created;
       let note = '';
@@ -355,6 +368,9 @@ export class Generations {
         created = await api.uploadArchive(projectId, zipStored(entries), 'application/zip');
       }
       setText(status, `Uploaded ${counted(created.fileCount, 'file')} as ${created.generationId}${note}.`);
+      this.uploadedGid = created.generationId;
+      // The name was this upload's: the next one is named after its own folder or archive.
+      $('upload-project').value = '';
       this.folder.value = '';
       this.archive.value = '';
       this.dropped = null;

@@ -37,12 +37,17 @@ export class RequestHistoryCard {
     $('history-replay-all').addEventListener('click', () => this.replay('all'));
   }
 
-  setGeneration(gid) {
+  /** Another generation is shown: the last one's list, replays and their summary
+   * ("replayed 1 … 1 changed") go at once, not when the new one's list comes (refresh). */
+  forget(gid) {
     this.gid = gid;
     this.results.clear();
+    $('history-list').replaceChildren();
+    setText($('history-count'), '');
+    setText($('history-summary'), '');
+    show($('history-empty'), false);
     show($('history-diff'), false);
-    $('history-har').href = api.requestsHarUrl(gid);
-    this.refresh();
+    if (gid) $('history-har').href = api.requestsHarUrl(gid);
   }
 
   async refresh() {

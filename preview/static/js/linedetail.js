@@ -66,6 +66,13 @@ export class LineDetail {
     this.onClose();
   }
 
+  /** Another generation is shown: a line of the last one's log is no longer open. */
+  forget() {
+    this.entry = null;
+    show($('line-detail'), false);
+    setText($('line-detail-status'), '');
+  }
+
   async copy() {
     if (!this.entry) return;
     try {

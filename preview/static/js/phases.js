@@ -56,6 +56,10 @@ export class PhaseTimeline {
 
   /** A `system` or `build` event; only those of the start-up count. */
   event(event) {
+    // The start-up ended (its first attempt's process exited: "stopping") and starts
+    // again in the same preview (a relaunch with a fix): the timeline goes on, its steps
+    // kept, until it runs or ends for good.
+    if (!this.collecting && event.status === 'starting' && this.outcome) this.resume();
     if (!this.collecting) {
       if (event.status) this.settle(event.status);
       return;
@@ -91,9 +95,24 @@ export class PhaseTimeline {
    * process exited, or the user stopped it) reads "Failed after …" or "Stopped after …".
    */
   settle(status) {
+    // Never an ended start-up's words ("Stopped after …") over a preview that is
+    // starting or running again (a status answer can come before the stream's events).
+    if ((status === 'starting' || status === 'running') && this.outcome && this.outcome.status !== 'running') {
+      this.resume();
+      return;
+    }
     if (this.outcome?.status !== 'stopping' || (status !== 'failed' && status !== 'stopped')) return;
     this.outcome.status = status;
     this.summarise();
+  }
+
+  /** Collecting again after an outcome that did not last (see event and settle). */
+  resume() {
+    this.collecting = true;
+    this.outcome = null;
+    this.section.open = true;
+    if (!this.timer) this.timer = setInterval(() => this.render(), TICK_MS);
+    this.render();
   }
 
   summarise() {

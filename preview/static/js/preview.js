@@ -27,8 +27,8 @@ const FAILURE_LINES = 15; // as many as the service keeps (runtime.error_lines)
 const STEP = { starting: 0, running: 1, stopping: 2, stopped: 3, failed: 3 }; // one way
 
 export class PreviewController {
-  constructor({ terminal, toolbar, statusPanel, onRunning, onApplyOutcome = () => {}, nameOf = (gid) => gid, onStopped = () => {}, onLaunched = () => {} }) {
-    Object.assign(this, { terminal, toolbar, statusPanel, onRunning, onApplyOutcome, nameOf, onStopped, onLaunched });
+  constructor({ terminal, toolbar, statusPanel, onRunning, onApplyOutcome = () => {}, nameOf = (gid) => gid, onStopped = () => {}, onLaunched = () => {}, onEnded = () => {} }) {
+    Object.assign(this, { terminal, toolbar, statusPanel, onRunning, onApplyOutcome, nameOf, onStopped, onLaunched, onEnded });
     this.gid = null;
     this.previewId = null;
     this.status = null;
@@ -185,7 +185,11 @@ export class PreviewController {
   }
 
   setStatus(status) {
+    // The shown preview went from live to ended (stopped, failed): what was said of it
+    // running is said no more (onEnded).
+    const ended = LIVE.has(this.status) && (status === 'stopped' || status === 'failed');
     this.status = status;
+    if (ended) this.onEnded(this.gid);
     this.statusPanel.setStatus(status);
     this.updateButtons();
   }

@@ -23,11 +23,17 @@ export class RevisionList {
     this.relaunchNote = null;
   }
 
+  /** Another generation is shown: the last one's revisions and outcome go at once. */
+  forget(gid) {
+    this.gid = gid;
+    this.relaunchNote = null; // what the last Relaunch here said, kept until a swap
+    show($('revisions-card'), false);
+    $('revision-list').replaceChildren();
+    this.outcome('');
+  }
+
   async show(gid) {
-    if (this.gid !== gid) {
-      show($('revisions-card'), false);
-      this.relaunchNote = null; // what the last Relaunch here said, kept until a swap
-    }
+    if (this.gid !== gid) this.forget(gid);
     this.gid = gid;
     try {
       const [{ revisions }, preview] = await Promise.all([api.revisions(gid), this.preview(gid)]);

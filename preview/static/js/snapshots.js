@@ -51,8 +51,23 @@ export class SnapshotList {
     setText($('snapshot-status'), text);
   }
 
+  /** Another generation is shown: the last one's snapshots, what was said of them and
+   * a name typed for its next one go at once. */
+  forget(gid) {
+    this.gid = gid;
+    this.say('');
+    $('snapshot-name').value = '';
+    setText($('snapshots-count'), '');
+    $('snapshot-list').replaceChildren();
+  }
+
+  /** The shown preview ended: "Restored …: the app runs with its data" no longer holds. */
+  previewEnded() {
+    if (/^Restored /.test($('snapshot-status').textContent)) this.say('');
+  }
+
   async show(gid) {
-    if (this.gid !== gid) this.say('');
+    if (this.gid !== gid) this.forget(gid);
     this.gid = gid;
     show($('snapshots-card'), true);
     try {

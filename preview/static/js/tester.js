@@ -2,6 +2,12 @@
 // it through the service (POST …/preview/request with X-Preview-Token) and shows the
 // app's answer. Every request of this tab is listed (sessionStorage, per generation);
 // each can be shown again or found in the terminal by its request id.
+//
+// A call that fails shows its error above the answer before it, which stays, labelled
+// as the previous request's (an error is no answer, and the earlier one may be what the
+// user compares with). A path parameter ("Try" on `/items/{id}` or `/items/:id`) is
+// filled with an id seen in this tab's answers of the list route (`GET /items`), else a
+// plausible guess, and the page says which part it filled in and from where.
 
 import * as api from './api.js';
 import { $, h, setText, show } from './dom.js';
@@ -22,13 +28,64 @@ function parseHeaders(text) {
   return headers;
 }
 
-/** An example value for a path parameter, from its schema. */
+/** An example value for a query parameter, from its schema. */
 function example(parameter) {
   const type = parameter?.schema?.type;
   if (type === 'integer' || type === 'number') return '1';
   if (type === 'boolean') return 'true';
   return parameter?.schema?.example !== undefined ? String(parameter.schema.example) : 'example';
 }
+
+// A path parameter as OpenAPI and FastAPI write it ({id}) or as Express does (:id).
+const PATH_PARAMETER = /\{([^}/]+)\}|:([A-Za-z_$][\w$]*)/g;
+// A parameter named as an id: `id`, `item_id`, `itemId`, `uuid`.
+const ID_NAME = /^(?:id|uuid|pk)$|_id$|[a-z]Id$/;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** The keys an answer's item may hold a parameter's value under: `itemId` is an item's
+ * `itemId`, `item_id` or `id`. */
+function keysFor(name) {
+  const keys = [name];
+  if (/_id$/.test(name)) keys.push(name.replace(/_id$/, 'Id'));
+  if (/[a-z]Id$/.test(name)) keys.push(name.replace(/Id$/, '_id'));
+  if (ID_NAME.test(name)) keys.push('id');
+  return keys;
+}
+
+/** The items of a list answer: the array itself, or the first array among an
+ * object's values ({items: […]}, {data: […]}); an object alone is one item (a POST's). */
+function itemsOf(data) {
+  if (Array.isArray(data)) return data;
+  if (data && typeof data === 'object') {
+    const list = Object.values(data).find(Array.isArray);
+    return list || [data];
+  }
+  return [];
+}
+
+/** A guess for a path parameter with no answer to take it from, and why. */
+function guessed(name, parameter) {
+  const schema = parameter?.schema || {};
+  if (schema.example !== undefined) return { value: String(schema.example), from: 'its schema\'s example' };
+  if (Array.isArray(schema.enum) && schema.enum.length) return { value: String(schema.enum[0]), from: 'its first allowed value' };
+  if (schema.format === 'uuid') return { value: NIL_UUID, from: 'a guess' };
+  if (schema.type === 'boolean') return { value: 'true', from: 'a guess' };
+  const typed = schema.type === 'integer' || schema.type === 'number';
+  if (typed || ID_NAME.test(name) || !schema.type) return { value: '1', from: 'a guess' };
+  return { value: 'example', from: 'a guess' };
+}
+
+// An empty body (a 204's, a HEAD's): the envelope's data is null with no bytes behind it.
+const isEmptyBody = (result) => result.data === null && !(Number(result.headers?.['content-length']) > 0);
+
+// The words after a status code, as a browser's network panel shows them.
+const REASONS = {
+  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 205: 'Reset Content', 206: 'Partial Content',
+  301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
+  410: 'Gone', 413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests',
+  500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
 
 /**
  * An example JSON value for a schema, as Swagger UI fills a request body: the schema's own
@@ -87,11 +144,17 @@ export class RequestTester {
     $('response-log').addEventListener('click', () => {
       if (this.shown?.requestId) this.onReveal(this.shown.requestId);
     });
+    // Edited by hand, the path is no longer what "Try" filled in.
+    $('tester-path').addEventListener('input', () => this.showFilled([]));
   }
 
-  setGeneration(gid) {
+  /** Another generation is shown: nothing of the last one's requests stays, not the
+   * form's method, path, query, headers and body, nor its answer or error. */
+  forget(gid) {
     this.gid = gid;
     this.shown = null;
+    $('tester-form').reset();
+    this.showFilled([]);
     show($('tester-response'), false);
     this.showError(null);
     this.renderHistory();
@@ -100,9 +163,19 @@ export class RequestTester {
   /** Fill the form from a discovered endpoint ("Try"). */
   fill(endpoint) {
     const parameters = endpoint.parameters || [];
-    const path = endpoint.path.replace(/\{([^}/]+)\}/g, (whole, name) =>
-      example(parameters.find((p) => p.in === 'path' && p.name === name)),
-    );
+    const filled = [];
+    let path = '';
+    let rest = 0;
+    for (const match of endpoint.path.matchAll(PATH_PARAMETER)) {
+      path += endpoint.path.slice(rest, match.index);
+      const name = match[1] ?? match[2];
+      const parameter = parameters.find((p) => p.in === 'path' && p.name === name);
+      const { value, from } = this.seen(path.replace(/\/$/, ''), name) || guessed(name, parameter);
+      filled.push({ name, value, from, start: path.length });
+      path += encodeURIComponent(value);
+      rest = match.index + match[0].length;
+    }
+    path += endpoint.path.slice(rest);
     $('tester-method').value = endpoint.method;
     $('tester-path').value = path;
     $('tester-query').value = parameters
@@ -112,12 +185,53 @@ export class RequestTester {
     const takesBody = endpoint.requestBody && !['GET', 'HEAD', 'DELETE'].includes(endpoint.method);
     $('tester-body').value = takesBody ? JSON.stringify(exampleOf(endpoint.requestBody) ?? {}, null, 2) : '';
     this.showError(null);
-    $('tester-path').focus();
+    this.showFilled(filled);
+    const input = $('tester-path');
+    input.focus();
+    // The first filled-in value selected: the part to look at, replaced by typing.
+    if (filled.length) input.setSelectionRange(filled[0].start, filled[0].start + encodeURIComponent(filled[0].value).length);
+  }
+
+  /**
+   * The value of path parameter `name` in this tab's latest answer of the list route
+   * `listPath` (`GET /items` for `/items/{id}`; a `POST /items`'s answer, the item it
+   * made, counts too), or null.
+   */
+  seen(listPath, name) {
+    const keys = keysFor(name);
+    for (const record of this.history()) {
+      if (record.path.split('?')[0] !== listPath || !record.result || record.statusCode >= 300) continue;
+      if (record.method !== 'GET' && record.method !== 'POST') continue;
+      for (const item of itemsOf(record.result.data)) {
+        if (!item || typeof item !== 'object') continue;
+        const key = keys.find((k) => typeof item[k] === 'string' || typeof item[k] === 'number');
+        if (key !== undefined) return { value: String(item[key]), from: `the answer to ${record.method} ${listPath}` };
+      }
+    }
+    return null;
+  }
+
+  /** Say which parts of the path "Try" filled in, with what and from where. */
+  showFilled(filled) {
+    const said = filled.map(({ name, value, from }) => `${name} = ${value} (${from})`);
+    setText($('tester-filled'), said.length ? `Filled in: ${said.join('; ')}` : '');
+    show($('tester-filled'), said.length > 0);
   }
 
   showError(message) {
     setText($('tester-error'), message || '');
     show($('tester-error'), Boolean(message));
+  }
+
+  /** A request that got no answer: its error, and the answer shown before it kept below,
+   * said to be the previous request's (not silently gone, not taken for this one's). */
+  showFailure(record) {
+    this.showError(`This request failed (${record.method} ${record.path}): ${record.error}`);
+    if (!this.shown || $('tester-response').hidden) return;
+    const { method, path, statusCode } = this.shown;
+    setText($('response-previous'), `The previous answer, to ${method} ${path} (${statusCode}), not to this request:`);
+    show($('response-previous'), true);
+    $('tester-response').dataset.previous = 'true';
   }
 
   envelope() {
@@ -172,14 +286,11 @@ export class RequestTester {
       Object.assign(record, { result, statusCode: result.statusCode, requestId: result.requestId });
     } catch (error) {
       Object.assign(record, { error: `${error.status || ''} ${error.code}: ${error.message}`.trim() });
-      // The error is this request's answer: the previous response goes, not stays below.
-      this.shown = null;
-      show($('tester-response'), false);
-      this.showError(record.error);
     } finally {
       button.disabled = false;
     }
     if (gid !== this.gid) return;
+    if (record.error) this.showFailure(record);
     this.remember(record);
     if (record.result) {
       this.showResponse(record);
@@ -193,6 +304,9 @@ export class RequestTester {
     const status = $('response-status');
     setText(status, `${result.statusCode}`);
     status.dataset.class = String(result.statusCode).charAt(0);
+    setText($('response-reason'), REASONS[result.statusCode] || '');
+    show($('response-previous'), false);
+    delete $('tester-response').dataset.previous;
     setText($('response-time'), `${result.elapsedMs} ms · ${record.method} ${record.path}`);
     const headerLines = Object.entries(result.headers || {}).flatMap(([name, value]) =>
       (Array.isArray(value) ? value : [value]).map((v) => `${name}: ${v}`),
@@ -201,9 +315,11 @@ export class RequestTester {
     const base64 = result.dataEncoding === 'base64';
     setText($('response-encoding'), base64 ? `Binary body, shown base64-encoded (${Math.floor((String(result.data).length * 3) / 4)} bytes)` : '');
     show($('response-encoding'), base64);
-    let text = bodyText(result) ?? '';
+    const empty = isEmptyBody(result);
+    let text = empty ? `(empty body: ${result.statusCode === 204 ? 'a 204 has none' : 'none was sent'})` : (bodyText(result) ?? '');
     if (text.length > SHOWN_BODY_CHARS) text = `${text.slice(0, SHOWN_BODY_CHARS)}\n… (${text.length - SHOWN_BODY_CHARS} more characters)`;
     setText($('response-body'), text);
+    $('response-body').dataset.empty = String(empty);
     show($('response-log'), Boolean(record.requestId));
     show($('tester-response'), true);
   }
