@@ -127,7 +127,7 @@ def _instructions(text: str) -> list[tuple[str, str]]:
         if line.startswith("#"):  # a comment inside a continued instruction
             continue
         if line.endswith("\\"):
-            pending += line[:-1] + " "
+            pending += line[:-1].rstrip() + " "
             continue
         whole, pending = (pending + line).strip(), ""
         keyword, _, argument = whole.partition(" ")

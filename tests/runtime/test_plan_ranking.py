@@ -1,0 +1,139 @@
+"""The plans an upload declares, read from its files (``preview.apps.plans``): one test
+per rule, each naming the shape that motivated it. Nothing runs here."""
+
+from __future__ import annotations
+
+import json
+
+from preview.apps.detect import detect
+from preview.apps.plans import declared_starts, dockerfile_facts, readme_scripts
+from preview.builds import PlanTries
+
+
+def _node(scripts: dict[str, str], **more: str) -> dict[str, bytes]:
+    package = {"name": "fixture", "scripts": scripts, "dependencies": {"express": "^4"}}
+    files = {"package.json": json.dumps(package).encode(), "src/index.ts": b"", "src/app.js": b""}
+    return files | {path: text.encode() for path, text in more.items()}
+
+
+def test_the_dockerfiles_last_stage_start_is_read_with_its_facts() -> None:
+    # A multi-stage Node Dockerfile: the builder's RUN npm run build, the runner's ENV,
+    # EXPOSE and exec-form CMD; an entrypoint script (docker-entrypoint.sh) stands aside.
+    dockerfile = (
+        'FROM node:20 AS build\nRUN npm ci && \\\n    npm run build\nCMD ["npm", "test"]\n'
+        "FROM node:20-slim\nENV NODE_ENV=production PORT=8080\nEXPOSE 8080\n"
+        'ENTRYPOINT ["docker-entrypoint.sh"]\nCMD ["node", "dist/main.js"]\n'
+    )
+    facts = dockerfile_facts({"Dockerfile": dockerfile.encode()})
+    assert facts is not None
+    assert facts.start == "node dist/main.js"
+    assert facts.runs == ("npm ci && npm run build",)
+    assert facts.env == {"NODE_ENV": "production", "PORT": "8080"}
+    assert facts.exposed == (8080,)
+
+
+def test_platform_files_are_read_in_the_order_their_providers_read_them() -> None:
+    # Railway/Nixpacks apps declare their start in nixpacks.toml or railway.json, Render's
+    # in render.yaml, Fly's in fly.toml; a compose file's app service (built from the
+    # upload) its command, its worker's not.
+    files = {
+        "nixpacks.toml": b'[start]\ncmd = "npm run serve"\n',
+        "railway.json": b'{"deploy": {"startCommand": "node server.js"}}',
+        "render.yaml": b"services:\n  - type: web\n    startCommand: npm run start:prod\n",
+        "fly.toml": b'[processes]\napp = "node app.js"\n',
+        "docker-compose.yml": (
+            b"services:\n  worker:\n    build: .\n    command: node worker.js\n"
+            b"  api:\n    build: .\n    command: npm run dev\n"
+        ),
+    }
+    assert [(d.command, d.origin) for d in declared_starts(files)] == [
+        ("npm run serve", "nixpacks.toml's start.cmd"),
+        ("node server.js", "railway.json's deploy.startCommand"),
+        ("npm run start:prod", "render.yaml's startCommand"),
+        ("node app.js", "fly.toml's processes.app"),
+        ("npm run dev", "docker-compose.yml's service api command"),
+    ]
+
+
+def test_the_readme_names_scripts_as_hints_installs_and_tests_left_out() -> None:
+    # A README's "Getting started": npm install, npm run dev, npm test.
+    readme = b"## Getting started\n```sh\nnpm install\nnpm run dev\nnpm test\n$ yarn seed\n```\n"
+    assert readme_scripts({"README.md": readme}) == ["dev", "seed"]
+
+
+def test_a_built_start_is_followed_by_the_dev_script_without_the_build() -> None:
+    # The Express-TS app whose tsc output could not run (ERR_UNSUPPORTED_DIR_IMPORT):
+    # plan 2 is its dev script run from source, its watcher off, with no build.
+    files = _node({"build": "tsc", "start": "node dist/index.js", "dev": "tsx watch src/index.ts"})
+    plans = detect(files).plans
+    assert [p.command for p in plans] == ["npm start", "npm run dev"]
+    assert plans[0].setup == (("npm", "run", "build"),) and plans[1].setup == ()
+    assert plans[1].argv[-1].endswith("tsx src/index.ts")
+    assert plans[1].tools == ("tsx@^4",)  # the build adds the tsx it runs
+
+
+def test_the_same_start_declared_twice_is_one_plan_with_both_origins() -> None:
+    # A Dockerfile whose CMD is `npm start` and a README that says `npm start`: one plan.
+    files = _node(
+        {"start": "node src/app.js", "dev": "tsx watch src/index.ts"},
+        **{"Dockerfile": 'FROM node:20\nCMD ["npm", "start"]\n', "README.md": "run `npm start`"},
+    )
+    plans = detect(files).plans
+    assert [p.command for p in plans] == ["npm start", "npm run dev"]
+    assert plans[0].origin == "package.json script start, named in the README"
+
+
+def test_a_declared_command_that_is_no_script_is_a_plan_of_its_own() -> None:
+    # A Dockerfile's CMD running the built entry where package.json's start runs a dev
+    # server: the Dockerfile's start ranks before the package's other scripts.
+    files = _node(
+        {"build": "tsc", "start": "ts-node src/index.ts", "serve": "node dist/serve.js"},
+        Dockerfile='FROM node:20\nCMD ["node", "dist/index.js"]\n',
+    )
+    plans = detect(files).plans
+    assert [(p.command, p.origin) for p in plans][1] == (
+        "node dist/index.js",
+        "the Dockerfile's CMD",
+    )
+    assert plans[1].setup == (("npm", "run", "build"),)  # it runs what the build writes
+    assert len(plans) == 3
+
+
+def test_a_seed_and_a_build_the_start_does_not_run_are_optional() -> None:
+    # `"start": "babel-node src/server.js"` with a babel build nothing runs; a seed.
+    files = _node(
+        {"build": "babel src -d dist", "start": "babel-node src/app.js", "seed": "node seed.js"},
+    )
+    files["package.json"] = files["package.json"].replace(
+        b'"express"', b'"sqlite3": "^5", "express"'
+    )
+    files["package.json"] = files["package.json"].replace(
+        b'"seed"', b'"db:init": "node init.js", "seed"'
+    )
+    found = detect(files)
+    assert ("npm", "run", "build") in found.optional
+    assert ("npm", "run", "seed") in found.optional
+    assert ("npm", "run", "db:init") not in found.optional
+
+
+def test_a_revision_starts_with_the_plan_in_force_where_it_declares_it() -> None:
+    # A revision of the app running on its dev script: its detection starts there too.
+    files = _node({"build": "tsc", "start": "node dist/index.js", "dev": "tsx watch src/index.ts"})
+    running = detect(files).with_plan(1)
+    revised = detect({**files, "src/index.ts": b"// changed"})
+    planned, said = PlanTries.applied(revised, running)
+    assert planned.plan == 1 and planned.argv == running.argv
+    assert said == "with the plan in force: plan 2 of 2: `npm run dev` (package.json script dev)"
+    assert PlanTries.applied(revised, detect(files)) == (revised, None)
+
+
+def test_a_python_app_has_one_plan_its_seed_optional() -> None:
+    # A Flask app whose `flask seed` command fails on a fresh database.
+    app = (
+        b"from flask import Flask\nimport click\napp = Flask(__name__)\n"
+        b"@app.cli.command('seed')\ndef seed():\n    pass\n"
+    )
+    found = detect({"app.py": app, "requirements.txt": b"flask\n"})
+    assert len(found.plans) == 1
+    seeds = [step for step in found.setup if "seed" in " ".join(step)]
+    assert seeds and all(step in found.optional for step in seeds)
