@@ -19,9 +19,9 @@ from pathlib import Path
 import trio
 
 from preview import Settings
-from preview.runtime import free_port_block
 
-from .conftest import EXAMPLE_APP, SECRET, running_service
+from .conftest import EXAMPLE_APP, SECRET
+from .ports_in_range import service_in_range
 from .test_ui import _sign_in, _until
 from .ui_helpers import browser_page, in_browser
 
@@ -46,6 +46,11 @@ def _take(url: str) -> list[str]:
         page.click("button[aria-label='Try GET /api/items']")
         page.click("#tester-send")
         page.wait_for_selector("#response-status:text-is('200')")
+        # One item of that list: its id filled in from the answer (and said so).
+        page.click("button[aria-label='Try GET /api/items/{item_id}']")
+        page.wait_for_selector("#tester-filled:has-text('the answer to GET /api/items')")
+        page.click("#tester-send")
+        page.wait_for_selector("#response-time:has-text('/api/items/')")
         page.click("#response-log")  # the request's line, marked in the terminal
         page.wait_for_selector("#terminal-rows .row.selected")
         # The endpoints card whole, the tester's answer below it.
@@ -64,15 +69,14 @@ def _take(url: str) -> list[str]:
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as data:
-        first = free_port_block(8, lowest=20000)
         settings = Settings(
             data_dir=Path(data),
             jwt_secret=SECRET,
-            port_min=first,
-            port_max=first + 7,
             build="off",  # the service's interpreter runs the example (apps extra)
         )
-        async with running_service(settings) as service:
+        # Ports of their own (the service's and the preview's, whose port the page shows),
+        # away from the test runs' (from 20000 up).
+        async with service_in_range(settings, 23500, 23599) as service:
             lines = await in_browser(_take, service.url, within=180)
     print(f"{OUTPUT} ({len(lines)} log lines on screen)", file=sys.stderr)
 
