@@ -36,8 +36,9 @@ function example(parameter) {
   return parameter?.schema?.example !== undefined ? String(parameter.schema.example) : 'example';
 }
 
-// A path parameter as OpenAPI and FastAPI write it ({id}) or as Express does (:id).
-const PATH_PARAMETER = /\{([^}/]+)\}|:([A-Za-z_$][\w$]*)/g;
+// A path parameter as OpenAPI and FastAPI write it ({id}) or as Express does (:id, at a
+// segment's start: `/items/{id}:cancel` is a custom method, not a parameter).
+const PATH_PARAMETER = /\{([^}/]+)\}|(?<=\/):([A-Za-z_$][\w$]*)/g;
 // A parameter named as an id: `id`, `item_id`, `itemId`, `uuid`.
 const ID_NAME = /^(?:id|uuid|pk)$|_id$|[a-z]Id$/;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
