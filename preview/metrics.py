@@ -71,8 +71,12 @@ class _LiveLog(Protocol):
 
 
 class _LivePreview(Protocol):
-    status: str
-    broadcast: _LiveLog
+    # Read-only: a runtime's status is a property of its state.
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def broadcast(self) -> _LiveLog: ...
 
 
 def failure_label(stop_reason: str | None, error_message: str | None) -> str:

@@ -46,12 +46,23 @@ RELAUNCHED_AFTER = (PREPARATION_FAILED, "the process exited during start-up", RO
 
 class _State(Protocol):
     stop_reason: str | None
-    error_message: str | None
-    error_lines: list[str]
     exit_code: int | None
     smoke: dict | None
     row: Any
     phase: str
+
+    # Properties of the state (each keeps its row in step): read and set as attributes.
+    @property
+    def error_message(self) -> str | None: ...
+
+    @error_message.setter
+    def error_message(self, message: str | None) -> None: ...
+
+    @property
+    def error_lines(self) -> list[str]: ...
+
+    @error_lines.setter
+    def error_lines(self, lines: list[str]) -> None: ...
 
     def system(self, level: str, message: str) -> Awaitable[None]: ...
     def publish_status(self, status: str, message: str) -> Awaitable[None]: ...
@@ -60,9 +71,15 @@ class _State(Protocol):
 class Relaunchable(Protocol):
     """What of a preview a relaunch resets (a ``PreviewRuntime``)."""
 
-    state: _State
-    preparation: Preparation
-    containment: Containment
+    # Read-only here: a relaunch changes what they hold, never which they are.
+    @property
+    def state(self) -> _State: ...
+
+    @property
+    def preparation(self) -> Preparation: ...
+
+    @property
+    def containment(self) -> Containment: ...
 
     def fresh_scopes(self) -> bool: ...
 

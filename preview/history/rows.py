@@ -195,7 +195,7 @@ def shape_row(item: CallRecord) -> tuple:
 
 def write_batch(
     engine: Engine,
-    rows: list[dict[str, Any]],
+    rows: list[tuple],
     max_count: int,
     max_bytes: int,
     totals: dict[str, list[int]],
@@ -244,7 +244,7 @@ def _write(
             insert_rows_sqlite(connection, _SQLITE_INSERT, len(ROW_FIELDS), flat, pace, most)
         else:
             parse = datetime.fromisoformat
-            mapped = [dict(zip(ROW_FIELDS, row, strict=True)) for row in rows]
+            mapped: list[dict[str, Any]] = [dict(zip(ROW_FIELDS, row, strict=True)) for row in rows]
             for values in mapped:
                 values["started_at"] = parse(values["started_at"])
             connection.execute(insert(ProxiedRequest), mapped)

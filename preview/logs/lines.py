@@ -103,7 +103,7 @@ class LineSplitter:
         texts, pieces = self.feed_texts(data)
         return [Line(text, i in pieces) for i, text in enumerate(texts)]
 
-    def feed_texts(self, data: bytes) -> tuple[list[str], frozenset[int] | set[int]]:
+    def feed_texts(self, data: bytes | bytearray) -> tuple[list[str], frozenset[int] | set[int]]:
         """:meth:`feed`'s lines as texts, and the indexes of those that are pieces of an
         over-long line (``Line.split``): no object per line, for the pipe readers."""
         if self._finished:

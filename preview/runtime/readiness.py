@@ -105,7 +105,7 @@ async def wait_until_answering(process: ChildProcess, upstream: Upstream, path: 
 
 
 async def _answers_if_owned(
-    client: httpx.AsyncClient, url: str, pid: int, port: int, owned: bool
+    client: httpx.AsyncClient, url: httpx.URL | str, pid: int, port: int, owned: bool
 ) -> tuple[bool, bool]:
     """(answered and owned, owned): whether the child's group holds the listening socket
     is learnt once, while the first request is under way rather than before it, since

@@ -253,7 +253,7 @@ async def _json_at(
         "GET",
         upstream.url(path),
         extensions=upstream.extensions,
-        **({"timeout": request_timeout} if request_timeout is not None else {}),
+        timeout=httpx.USE_CLIENT_DEFAULT if request_timeout is None else request_timeout,
     )
     try:
         response = await client.send(request, stream=True)

@@ -316,6 +316,7 @@ class _UpstreamBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectTimeout("connecting to the preview timed out") from None
         except OSError as error:
             raise httpcore.ConnectError(f"the preview's socket: {error.strerror}") from None
+        assert TrioStream is not None  # else this transport is not made (see above)
         return TrioStream(stream)
 
     async def connect_unix_socket(
@@ -369,7 +370,9 @@ class UpstreamRouter(httpx.AsyncBaseTransport):
         except BaseException:
             upstream.call_ended()
             raise
-        response.stream = _CountedStream(response.stream, upstream)
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)  # an async transport's answer
+        response.stream = _CountedStream(stream, upstream)
         return response
 
     async def aclose(self) -> None:

@@ -210,7 +210,10 @@ class AppOrigins:
     def _verify(self, value: str) -> OriginSession | None:
         try:
             data, signed_at = self._signer.loads(
-                value, max_age=self.session_timeout, return_timestamp=True
+                # itsdangerous compares ages as numbers: a float (a test's 0.5 s) is fine.
+                value,
+                max_age=self.session_timeout,  # pyright: ignore[reportArgumentType]
+                return_timestamp=True,
             )
         except BadSignature:  # also SignatureExpired
             return None

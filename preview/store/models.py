@@ -14,7 +14,7 @@ them alike; the API formats them with a ``Z``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from sqlalchemy import (
     BigInteger,
@@ -64,9 +64,25 @@ LIVE_WHERE = "status IN ('starting', 'running', 'stopping')"
 metadata = MetaData()
 
 
-class Record:
+if TYPE_CHECKING:
+
+    class _Columns(type):
+        """What a type checker is told of a record class: its columns are attributes
+        (made from ``__table__`` when the class is, so no checker can list them)."""
+
+        def __getattr__(cls, name: str) -> Any: ...
+
+else:
+    _Columns = type
+
+
+class Record(metaclass=_Columns):
     """One row of ``__table__`` as a plain object (see the module doc). Made with the
     columns' values by name; a column not given takes its default (else None)."""
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...
 
     __table__: ClassVar[Table]
     _defaults: ClassVar[tuple[tuple[str, Any], ...]]
@@ -76,7 +92,12 @@ class Record:
         for column in cls.__table__.columns:
             setattr(cls, column.key, column)  # the class's attribute: the column
         cls._defaults = tuple(
-            (c.key, c.default.arg if c.default is not None and c.default.is_scalar else None)
+            (
+                c.key,
+                getattr(c.default, "arg", None)
+                if c.default is not None and c.default.is_scalar
+                else None,
+            )
             for c in cls.__table__.columns
         )
 
@@ -95,7 +116,7 @@ class Record:
     def from_row(cls, row: Any) -> Self:
         """The record of a row of ``select(cls)``."""
         record = cls.__new__(cls)
-        record.__dict__.update(row._mapping)
+        vars(record).update(row._mapping)
         return record
 
     def values(self) -> dict[str, Any]:

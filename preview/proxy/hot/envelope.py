@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, final
 
 import httpx
 import trio
@@ -56,6 +56,7 @@ _PIECE = 65536  # the body given to httpx's decoders a read's size at a time, as
 _CLOSE_TIMEOUT = 1.0
 
 
+@final  # narrowed by `type(x) is` on the hot path
 class EnvelopeWay:
     """What an envelope request's head says (``HotPath._way``): its generation, and the
     key of the credentials it carries (``CheckedCredentials``)."""
@@ -252,7 +253,8 @@ class EnvelopeCalls:
         finally:
             if taken is not None:
                 self._pools.give_back(upstream, taken, keep=kept)
-            if events is not None and events.ag_frame is not None:  # not read to its end
+            # Not read to its end (an async generator's frame goes when it finishes).
+            if events is not None and getattr(events, "ag_frame", None) is not None:
                 with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                     await events.aclose()
         result = await envelope_ended(

@@ -61,6 +61,8 @@ def install() -> bool:
         _log.warning("Hypercorn's internals moved: proxied calls take the ASGI path")
         return False
     run, read_data = TCPServer.run, TCPServer._read_data
+    # Bound once checked (not None): the closures below read these, not the module's.
+    single_task, raw_data = TrioSingleTask, RawData
 
     @functools.wraps(run)
     async def hot_run(self: Any) -> None:
@@ -94,14 +96,14 @@ def install() -> bool:
                 return None
             # Given back by Hypercorn while idle (see _take_back): ours again.
             self.stream = stream = taken
-            self.idle_task = TrioSingleTask()
+            self.idle_task = single_task()
 
     @functools.wraps(read_data)
     async def hot_read_data(self: Any) -> None:
         pending = getattr(self, "_preview_pending", b"")
         if pending:
             self._preview_pending = b""
-            await self.protocol.handle(RawData(pending))
+            await self.protocol.handle(raw_data(pending))
         return await read_data(self)
 
     protocol_send = TCPServer.protocol_send
@@ -131,7 +133,7 @@ def _take_back(server: Any) -> bool:
         serves the duplicate. Nothing is done unless Hypercorn's HTTP/1.1 state is idle on
         both sides with nothing read ahead: a request the client sent at once behind the
     answer keeps the connection Hypercorn's (for that round; the next idle moment may do)."""
-    protocol = getattr(server.protocol, "protocol", None)
+    protocol: Any = getattr(server.protocol, "protocol", None)
     if type(protocol) is not H11Protocol or getattr(protocol, "stream", None) is not None:
         return False
     connection = protocol.connection

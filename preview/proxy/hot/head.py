@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, final
 
 from ..policy import caller_headers, response_headers
 
@@ -288,6 +288,7 @@ class ChunkedScanner:
         return at
 
 
+@final  # narrowed by `type(x) is` on the hot path
 class CallTarget:
     """Where a call goes (its preview's ``runtime``, the app's path and query, the
     ``exposure`` and ``extra`` headers of its answer; ``extra`` given: on the API's

@@ -261,7 +261,8 @@ class HotPath:
             if under_way is not None:  # once relayed: the caller does not wait for it
                 under_way.call_answered()
             self.pools.give_back(upstream, taken, keep=kept)
-            if events is not None and events.ag_frame is not None:  # not read to its end
+            # Not read to its end (an async generator's frame goes when it finishes).
+            if events is not None and getattr(events, "ag_frame", None) is not None:
                 with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                     await events.aclose()
         if output is not None:  # the lines the calls took, for the runtime

@@ -117,7 +117,7 @@ class RequestBody:
                 raise httpx.WriteError(f"the request's body: {error}") from None
             if event is h11.NEED_DATA:
                 parser.receive_data(await self._more())
-            elif type(event) is h11.Data:
+            elif isinstance(event, h11.Data):
                 size += len(event.data)
                 if size > self._limit:
                     self.refused = body_too_large(self._limit)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, final
 
 from ...errors import PreviewError
 from ...runtime import proxy_prefix
@@ -33,6 +33,7 @@ _ENTER = ENTER_PATH.encode()
 _APP_ORIGIN = AppOrigin()
 
 
+@final  # narrowed by `type(x) is` on the hot path
 class Enter:
     """A ticket to trade for the origin's session (``origin_router._enter``)."""
 
@@ -81,7 +82,7 @@ class Routes:
         except PreviewError:
             return None
 
-    def _way(self, request: RequestHead) -> tuple | None:
+    def _way(self, request: RequestHead) -> tuple | EnvelopeWay | None:
         """What a head's bytes say of its call: None for Hypercorn; (True, host, raw
         path, query, key) at a preview's origin; (False, host, generation, key) on the
         path proxy (``key``: of the credentials it carries, ``CheckedCredentials``)."""

@@ -17,7 +17,7 @@ import select
 import socket
 import struct
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -225,7 +225,7 @@ async def ask(
             connection.answered = True
             continue
         response = read(buffer[:end], method)
-        if type(response) is str:
+        if isinstance(response, str):
             raise httpx.RemoteProtocolError(response)
         buffer = buffer[end + 4 :]
         if response.status >= 200:
@@ -267,7 +267,7 @@ async def answer_body(
     response: ResponseHead,
     each_op_s: float,
     watch: Watch | None = None,
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     """The body of an answer :func:`ask` did not read whole: its bytes as the app framed
     them (``FLUSH`` before each wait for more); httpx's errors for the app's faults."""
     stream = connection.stream

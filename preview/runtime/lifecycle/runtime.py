@@ -190,7 +190,8 @@ class PreviewRuntime:
     def runtime_info(self) -> dict[str, Any]:
         """How it is started: ``{framework, command, detectedFrom, python,
         generatedEnv}`` (no host path in the command)."""
-        info = dict(self.preparation.runtime_info) | {"revision": self.spec.revision}
+        info: dict[str, Any] = dict(self.preparation.runtime_info)
+        info["revision"] = self.spec.revision
         if info.get("command"):
             info["command"] = self.host_paths(info["command"])
         return info
