@@ -157,6 +157,7 @@ class ClusterNode:
             return
         self.fenced_because = because
         self.fenced.set()
+        self.store.fenced = True  # its lines of reaped previews are refused from now
         _log.error("cluster: node %s fenced itself: %s; stopping its previews", self.node, because)
         await self._on_fenced()
 

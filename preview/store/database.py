@@ -98,6 +98,9 @@ class Store:
         # a node declared dead (whose rows the others failed, moving their epoch on)
         # changes none of them. None on a single node: no condition at all.
         self.owner: tuple[str, int] | None = None
+        # Set when this node fenced itself: its previews' lines are stored only while the
+        # preview is still its own (the others may have reaped it and ended its log).
+        self.fenced = False
 
     @staticmethod
     def _create_engine(url: str, threads: int, busy_timeout: float) -> Engine:
@@ -305,6 +308,8 @@ class Store:
         """Insert tuples in ``LOG_EVENT_COLUMNS`` order, in one transaction (SQLite: paced)."""
         if not values:
             return
+        if self.fenced and not await self._still_owned(values[0][0]):
+            return  # refused: reaped, its log ended by the reaper's last line
         dialect = self.engine.dialect
         try:
             if dialect.name == "sqlite":
@@ -316,11 +321,30 @@ class Store:
                     dict(zip(LOG_EVENT_COLUMNS, value, strict=True)) for value in values
                 ]
                 await self._in_transaction(lambda c: c.execute(LogEvent.__table__.insert(), rows))
+        except IntegrityError:
+            # Cluster mode: a node that was reaped while it could not renew (paused) finds
+            # the reaper's last line at its next id; its own lines are refused, not retried.
+            if self.owner is not None and not await self._still_owned(values[0][0]):
+                _log.warning("preview %s: lines refused, another node ended it", values[0][0])
+                return
+            raise
         except StoreError:
             self._log_refused = True
             self._log_refusals.unpark_all()
             raise
         self._log_refused = False
+
+    async def _still_owned(self, preview_id: str) -> bool:
+        """Whether the preview is this node's still (cluster mode: not reaped)."""
+        if self.owner is None:
+            return True
+        node, epoch = self.owner
+        query = select(PreviewInstance.id).where(
+            PreviewInstance.id == preview_id,
+            PreviewInstance.node_id == node,
+            PreviewInstance.owner_epoch == epoch,
+        )
+        return await self._in_transaction(lambda c: c.scalar(query) is not None)
 
     async def log_events(
         self,

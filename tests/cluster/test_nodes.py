@@ -132,6 +132,34 @@ async def test_a_killed_nodes_previews_are_failed_node_lost_within_10_s(
             assert relaunched["previewInstanceId"] != launched["previewInstanceId"]
 
 
+async def test_a_node_paused_past_its_lease_fences_itself_and_changes_nothing_after(
+    tmp_path: Path, db_url: str
+) -> None:
+    # SIGSTOP (a stalled machine, a partition): the others reap it; once it runs again it
+    # finds its lease lost, stops its preview and ends, and writes nothing over the reap.
+    with trio.fail_after(180):
+        async with (
+            trio.open_nursery() as nursery,
+            running_node(nursery, tmp_path, db_url, "node-b", 1) as b,
+            running_node(nursery, tmp_path, db_url, "node-a", 0) as a,
+        ):
+            gid = await a.upload(server_app())
+            launched = await _launched(a, gid)
+            a.process.send_signal(signal.SIGSTOP)
+            while (status := await b.status(gid))["status"] != "failed":  # noqa: ASYNC110
+                await trio.sleep(0.1)  # another process's state: polled
+            assert status["errorMessage"].startswith("node lost: node-a"), status
+            a.process.send_signal(signal.SIGCONT)
+            await a.process.wait()
+            said = a.said.decode()
+            assert a.process.returncode == 1, said
+            assert "error: node node-a lost its lease" in said, said
+            assert not psutil.pid_exists(launched["processId"])
+            assert "could not be stored" not in said, said  # refused, not retried
+            final = await b.status(gid)
+            assert (final["status"], final["errorMessage"]) == ("failed", status["errorMessage"])
+
+
 async def _refusal(tmp_path: Path, **changed: str) -> str:
     env = node_env(tmp_path, "", "node-x", 9) | changed
     env = {k: v for k, v in env.items() if v != ""}
