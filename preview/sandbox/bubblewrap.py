@@ -50,6 +50,7 @@ __all__ = [
     "READY_SOCKET_NAME",
     "SERVICES_DIR_INSIDE",
     "TOOLS_DIR_INSIDE",
+    "SandboxLayout",
     "SandboxTools",
     "SandboxedCommand",
     "host_uid",
@@ -262,28 +263,10 @@ def _under_system(path: Path) -> bool:
     return any(text == s or _inside(text, s) for s in _SYSTEM)
 
 
-def sandboxed_command(
-    tools: SandboxTools,
-    argv: Sequence[str],
-    *,
-    app_dir: Path,
-    socket_dir: Path | None,
-    read_only: Sequence[Path],
-    tmp_bytes: int,
-    port: int,
-    cgroup_procs: Sequence[Path] = (),
-    forwarder_limit: int = 64,
-    writable: Sequence[Path] = (),
-    tools_inside: Sequence[Path] = (),
-    outbound: tuple[Path, Sequence[tuple[int, str]]] | None = None,
-    seccomp: bytes | None = None,
-    etc_dir: Path | None = None,
-    ready_forwarder: bool = True,
-    etc_files: Sequence[tuple[Path, str]] = (),
-    servers: ServiceMounts | None = None,
-    open_writable: Callable[[Path], int] | None = None,
-) -> SandboxedCommand:
-    """The command that runs ``argv`` confined (see the module doc).
+@dataclass(frozen=True)
+class SandboxLayout:
+    """What one sandbox shows and holds (see the module doc), as ``sandboxed_command``
+    takes it.
 
     ``app_dir`` is its cwd, writable like ``writable``; ``socket_dir`` (None: no HTTP
     forwarder, as for a build) is where the forwarder's socket goes. ``tools_inside``:
@@ -302,100 +285,62 @@ def sandboxed_command(
     ``PreviewCgroup.join_files``). A shell writes ``0`` (itself) there and then execs
     bwrap, so every process of the sandbox, from the first, is born inside the cgroups
     (moving it after the spawn would race its first fork).
+    """
+
+    app_dir: Path
+    socket_dir: Path | None
+    read_only: Sequence[Path]
+    tmp_bytes: int
+    port: int
+    cgroup_procs: Sequence[Path] = ()
+    forwarder_limit: int = 64
+    writable: Sequence[Path] = ()
+    tools_inside: Sequence[Path] = ()
+    outbound: tuple[Path, Sequence[tuple[int, str]]] | None = None
+    seccomp: bytes | None = None
+    etc_dir: Path | None = None
+    ready_forwarder: bool = True
+    etc_files: Sequence[tuple[Path, str]] = ()
+    servers: ServiceMounts | None = None
+    open_writable: Callable[[Path], int] | None = None
+
+
+def sandboxed_command(
+    tools: SandboxTools, argv: Sequence[str], layout: SandboxLayout
+) -> SandboxedCommand:
+    """The command that runs ``argv`` confined as ``layout`` says (see the module doc).
+
     The child's environment is the spawn's own (bwrap passes it through), never put
     on a command line where ``ps`` would show it.
     """
     command = SandboxedCommand(argv=[])
     try:
-        binds: list[str] = []
-        mounts = [(p, str(p), "--ro-bind-fd") for p in read_only]
-        if socket_dir is not None:
-            mounts += [(socket_dir, SOCKET_DIR_INSIDE, "--bind-fd")]
-        if outbound is not None:
-            mounts += [(outbound[0], EGRESS_DIR_INSIDE, "--ro-bind-fd")]
-        mounts += [(p, str(p), "--bind-fd") for p in (app_dir, *writable)]
-        if servers is not None:
-            mounts += [(servers.directory, SERVICES_DIR_INSIDE, "--ro-bind-fd")]
-        for source, target, option in mounts:
-            if option == "--bind-fd" and open_writable is not None:
-                fd = open_writable(source)
-            else:
-                fd = os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-            command.pass_fds.append(fd)
-            binds += [option, str(fd), target]
-        for link, target in servers.links if servers is not None else ():
-            binds += ["--perms", "0755", "--dir", os.path.dirname(link), "--symlink", target, link]
-        for tool in tools_inside:
-            binds += ["--ro-bind", str(tool), f"{TOOLS_DIR_INSIDE}/{tool.name}"]
-        if seccomp is not None:
-            program = os.memfd_create("preview-seccomp", os.MFD_CLOEXEC)
-            command.pass_fds.append(program)
-            os.write(program, seccomp)
-            os.lseek(program, 0, os.SEEK_SET)
-            binds += ["--seccomp", str(program)]
+        binds, mounted = _bound_by_descriptor(layout, command)
     except BaseException:
         command.close_fds()
         raise
-    prefix: list[str] = []
-    if cgroup_procs:
-        prefix += joining_cgroup([str(f) for f in cgroup_procs])
-    identity: list[str]
-    inner: list[str] = []
+    prefix = joining_cgroup([str(f) for f in layout.cgroup_procs]) if layout.cgroup_procs else []
     if tools.setpriv is not None:
         prefix += [tools.setpriv, "--pdeathsig", "KILL", "--"]
-    if tools.setpriv is not None and os.geteuid() == 0:
-        command.host_uid = host_uid(port)
-        uid = str(command.host_uid)
-        identity = [
-            "--unshare-pid",
-            "--unshare-net",
-            "--unshare-ipc",
-            "--unshare-uts",
-            "--unshare-cgroup-try",
-            "--cap-drop",
-            "ALL",
-            "--cap-add",
-            "CAP_SETUID",
-            "--cap-add",
-            "CAP_SETGID",
-        ]
-        inner = [tools.setpriv, "--reuid", uid, "--regid", uid, "--clear-groups"]
-        inner += ["--inh-caps=-all", "--"]
-    else:
-        inside = str(INSIDE_UID)
-        identity = ["--unshare-all", "--uid", inside, "--gid", inside, "--cap-drop", "ALL"]
-    system: list[str] = []
-    for path in _SYSTEM:
-        if os.path.islink(path):
-            system += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path):
-            system += ["--ro-bind", path, path]
-    if etc_dir is not None:
-        etc = ["/etc"]
-        system += ["--ro-bind", str(etc_dir), "/etc"]
-    else:
-        etc = [f"/etc/{name}" for name in ETC_SHOWN if os.path.exists(f"/etc/{name}")]
-        for path in etc:
-            system += ["--ro-bind", path, path]
-    for source, target in etc_files:
-        system += ["--ro-bind", str(source), target]
-    targets = [*etc, *(t for _, t, _ in mounts)]
-    targets += [f"{TOOLS_DIR_INSIDE}/{tool.name}" for tool in tools_inside]
+    identity, inner = _identity(tools, layout.port, command)
+    system, etc = _system_binds(layout)
+    targets = [*etc, *mounted]
+    targets += [f"{TOOLS_DIR_INSIDE}/{tool.name}" for tool in layout.tools_inside]
     # Its directory's parent, a size-bounded tmpfs of its own: an app writing beside
     # its folder (a log file at ``../log/app.log``, as in a container's root-owned /)
     # writes there, not into the service's folder of previews, which it never sees.
-    scratch = _scratch_parent(str(app_dir), targets)
+    scratch = _scratch_parent(str(layout.app_dir), targets)
     beside: list[str] = []
     if scratch is not None:
-        beside = ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", scratch]
+        beside = ["--perms", "1777", "--size", str(layout.tmp_bytes), "--tmpfs", scratch]
         beside += _parents((t for t in targets if _inside(t, scratch)), below=scratch)
     launcher = _launcher(
         tools.socat,
-        forward=socket_dir is not None,
-        ready=ready_forwarder,
-        max_children=max(1, forwarder_limit),
-        relays=outbound[1] if outbound is not None else (),
-        servers=servers.relays if servers is not None else (),
+        forward=layout.socket_dir is not None,
+        ready=layout.ready_forwarder,
+        max_children=max(1, layout.forwarder_limit),
+        relays=layout.outbound[1] if layout.outbound is not None else (),
+        servers=layout.servers.relays if layout.servers is not None else (),
     )
     command.argv = [
         *prefix,
@@ -422,7 +367,7 @@ def sandboxed_command(
         "--perms",
         "1777",
         "--size",
-        str(tmp_bytes),
+        str(layout.tmp_bytes),
         "--tmpfs",
         "/tmp",
         *_parents(t for t in targets if t.startswith("/tmp/")),  # in the new /tmp
@@ -431,7 +376,7 @@ def sandboxed_command(
         "--remount-ro",
         "/",
         "--chdir",
-        str(app_dir),
+        str(layout.app_dir),
         "--",
         *inner,
         "/bin/sh",
@@ -441,3 +386,87 @@ def sandboxed_command(
         *argv,
     ]
     return command
+
+
+def _bound_by_descriptor(
+    layout: SandboxLayout, command: SandboxedCommand
+) -> tuple[list[str], list[str]]:
+    """bwrap's options binding the layout's directories from descriptors this process
+    opens (kept in ``command.pass_fds``), its servers' links, its tools and its seccomp
+    filter; and the paths inside the directories are bound at."""
+    binds: list[str] = []
+    mounts = [(p, str(p), "--ro-bind-fd") for p in layout.read_only]
+    if layout.socket_dir is not None:
+        mounts += [(layout.socket_dir, SOCKET_DIR_INSIDE, "--bind-fd")]
+    if layout.outbound is not None:
+        mounts += [(layout.outbound[0], EGRESS_DIR_INSIDE, "--ro-bind-fd")]
+    mounts += [(p, str(p), "--bind-fd") for p in (layout.app_dir, *layout.writable)]
+    servers = layout.servers
+    if servers is not None:
+        mounts += [(servers.directory, SERVICES_DIR_INSIDE, "--ro-bind-fd")]
+    for source, target, option in mounts:
+        if option == "--bind-fd" and layout.open_writable is not None:
+            fd = layout.open_writable(source)
+        else:
+            fd = os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        command.pass_fds.append(fd)
+        binds += [option, str(fd), target]
+    for link, target in servers.links if servers is not None else ():
+        binds += ["--perms", "0755", "--dir", os.path.dirname(link), "--symlink", target, link]
+    for tool in layout.tools_inside:
+        binds += ["--ro-bind", str(tool), f"{TOOLS_DIR_INSIDE}/{tool.name}"]
+    if layout.seccomp is not None:
+        program = os.memfd_create("preview-seccomp", os.MFD_CLOEXEC)
+        command.pass_fds.append(program)
+        os.write(program, layout.seccomp)
+        os.lseek(program, 0, os.SEEK_SET)
+        binds += ["--seccomp", str(program)]
+    return binds, [target for _, target, _ in mounts]
+
+
+def _identity(
+    tools: SandboxTools, port: int, command: SandboxedCommand
+) -> tuple[list[str], list[str]]:
+    """Who the sandboxed code is (the module doc's two cases): bwrap's options, and the
+    ``setpriv`` that turns it into the preview's own host uid inside (as root)."""
+    if tools.setpriv is not None and os.geteuid() == 0:
+        command.host_uid = host_uid(port)
+        uid = str(command.host_uid)
+        identity = [
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--cap-drop",
+            "ALL",
+            "--cap-add",
+            "CAP_SETUID",
+            "--cap-add",
+            "CAP_SETGID",
+        ]
+        inner = [tools.setpriv, "--reuid", uid, "--regid", uid, "--clear-groups"]
+        return identity, [*inner, "--inh-caps=-all", "--"]
+    inside = str(INSIDE_UID)
+    return ["--unshare-all", "--uid", inside, "--gid", inside, "--cap-drop", "ALL"], []
+
+
+def _system_binds(layout: SandboxLayout) -> tuple[list[str], list[str]]:
+    """bwrap's options showing the system's read-only parts and ``/etc`` (the layout's
+    copy, else the host's entries a sandbox shows), and the ``/etc`` paths bound."""
+    system: list[str] = []
+    for path in _SYSTEM:
+        if os.path.islink(path):
+            system += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            system += ["--ro-bind", path, path]
+    if layout.etc_dir is not None:
+        etc = ["/etc"]
+        system += ["--ro-bind", str(layout.etc_dir), "/etc"]
+    else:
+        etc = [f"/etc/{name}" for name in ETC_SHOWN if os.path.exists(f"/etc/{name}")]
+        for path in etc:
+            system += ["--ro-bind", path, path]
+    for source, target in layout.etc_files:
+        system += ["--ro-bind", str(source), target]
+    return system, etc

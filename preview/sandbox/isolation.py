@@ -27,6 +27,7 @@ from .bubblewrap import (
     READY_SOCKET_NAME,
     SOCKET_NAME,
     SandboxedCommand,
+    SandboxLayout,
     SandboxTools,
     interpreter_dirs,
     sandboxed_command,
@@ -262,9 +263,7 @@ class Confinement:
         assert self.isolation.tools is not None
         # Below these, the sandboxed code's own entries: never a link followed there.
         anchors = (settings.previews_dir, settings.sockets_dir, settings.env_cache_dir)
-        command = sandboxed_command(
-            self.isolation.tools,
-            argv,
+        layout = SandboxLayout(
             app_dir=self.app_dir,
             socket_dir=self.socket_dir,
             read_only=self.read_only,
@@ -292,6 +291,7 @@ class Confinement:
                 ),
             ],
         )
+        command = sandboxed_command(self.isolation.tools, argv, layout)
         self.host_uid = command.host_uid
         if command.host_uid is not None:
             for path in (self.app_dir, self.socket_dir, *self.writable):
