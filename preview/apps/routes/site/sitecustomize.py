@@ -29,239 +29,272 @@ _FLASK_DEV_TOOLS = ("debugtoolbar", "_debug_toolbar")
 _DOC_PAGES = ("docs_url", "redoc_url", "openapi_url", "swagger_ui_oauth2_redirect_url")
 
 
-def _install(out):
-    import contextlib
-    import importlib.abc
-    import importlib.machinery
-    import json
-    import threading
-    import weakref
+class _RouteTable:
+    """The app's route table as written to ``out``: the routing objects seen so far
+    (Werkzeug's maps, Starlette's called applications, Django's handler), written a
+    moment after each burst of new rules, and at once before a request is served."""
 
-    maps = weakref.WeakSet()
-    apps = weakref.WeakSet()  # Starlette's (FastAPI's) applications that were called
-    state = {"timer": None, "django": None}
-    lock = threading.Lock()
+    def __init__(self, out):
+        import threading
+        import weakref
 
-    def write(table):
-        staged = f"{out}.{os.getpid()}.new"
+        self.out = out
+        self.maps = weakref.WeakSet()
+        self.apps = weakref.WeakSet()  # Starlette's (FastAPI's) applications that were called
+        self.django = False
+        self.timer = None
+        self.lock = threading.Lock()
+
+    def write(self, table):
+        import json
+
+        staged = f"{self.out}.{os.getpid()}.new"
         with open(staged, "w") as file:
             json.dump(table, file)
-        os.replace(staged, out)
+        os.replace(staged, self.out)
 
-    def flush():
-        with lock:
-            state["timer"] = None
+    def flush(self):
+        with self.lock:
+            self.timer = None
         try:
-            if state["django"] is not None:
-                write({"framework": "django", "routes": django_routes()})
-                return
-            if len(apps):
-                write({"framework": "starlette", "routes": starlette_routes()})
-                return
-            routes = []
-            for routing in list(maps):
-                for rule in routing.iter_rules():
-                    endpoint = str(rule.endpoint)
-                    if endpoint == "static" or endpoint.endswith(".static"):
-                        continue  # the framework's own files
-                    if endpoint.partition(".")[0] in _FLASK_DEV_TOOLS:
-                        continue  # a development tool's own pages
-                    methods = sorted(set(rule.methods or ("GET",)) - {"HEAD", "OPTIONS"})
-                    routes.extend([method, rule.rule] for method in methods or ["GET"])
-            write({"framework": "flask", "routes": routes[:_MAX_ROUTES]})
+            if self.django:
+                self.write({"framework": "django", "routes": _django_routes()})
+            elif len(self.apps):
+                self.write({"framework": "starlette", "routes": _starlette_routes(self.apps)})
+            else:
+                self.write({"framework": "flask", "routes": _werkzeug_routes(self.maps)})
         except Exception:
             pass  # no table: the service reads the endpoints from the source
 
-    def later(delay=0.05):
-        # Rules come in bursts (an app's imports): one write after each.
-        with lock:
-            if state["timer"] is not None:
+    def later(self, delay=0.05):
+        """Write in ``delay`` seconds: rules come in bursts (an app's imports), one write
+        after each."""
+        import threading
+
+        with self.lock:
+            if self.timer is not None:
                 return
-            timer = state["timer"] = threading.Timer(delay, flush)
+            timer = self.timer = threading.Timer(delay, self.flush)
         timer.daemon = True
         timer.start()
 
-    def now():
-        # A request is served: its app is whole, so what is pending is written before
-        # it (once; a gunicorn worker may load the app after its port opened).
-        with lock:
-            timer, state["timer"] = state["timer"], None
+    def now(self):
+        """A request is served: its app is whole, so what is pending is written before
+        it (once; a gunicorn worker may load the app after its port opened)."""
+        with self.lock:
+            timer, self.timer = self.timer, None
         if timer is not None:
             timer.cancel()
-            flush()
+            self.flush()
 
-    def before(function):
+    def before(self, function):
+        """``function`` (a request's start), writing what is pending first."""
+        import contextlib
+
         def recorded(*args, **kwargs):
-            if state["timer"] is not None:
+            if self.timer is not None:
                 with contextlib.suppress(Exception):
-                    now()
+                    self.now()
             return function(*args, **kwargs)
 
         recorded._preview = True
         return recorded
 
-    def django_methods(callback):
-        actions = getattr(callback, "actions", None)  # a DRF viewset's
-        if isinstance(actions, dict) and actions:
-            return sorted(m.upper() for m in actions if m not in ("head", "options"))
-        view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
-        if view is None:
-            return ["GET"]  # a function: any method; listed as a GET
-        names = getattr(view, "http_method_names", ())
-        found = [m.upper() for m in names if m not in ("head", "options") and hasattr(view, m)]
-        return found or ["GET"]
 
-    def django_routes():
-        from django.urls import URLPattern, URLResolver, get_resolver
+def _werkzeug_routes(maps):
+    routes = []
+    for routing in list(maps):
+        for rule in routing.iter_rules():
+            endpoint = str(rule.endpoint)
+            if endpoint == "static" or endpoint.endswith(".static"):
+                continue  # the framework's own files
+            if endpoint.partition(".")[0] in _FLASK_DEV_TOOLS:
+                continue  # a development tool's own pages
+            methods = sorted(set(rule.methods or ("GET",)) - {"HEAD", "OPTIONS"})
+            routes.extend([method, rule.rule] for method in methods or ["GET"])
+    return routes[:_MAX_ROUTES]
 
-        found = []
 
-        def part(pattern):
-            regex = getattr(pattern, "_regex", None)
-            if isinstance(regex, str) and type(pattern).__name__ == "RegexPattern":
-                return ["r", regex]
-            return ["p", str(pattern)]
+def _django_methods(callback):
+    actions = getattr(callback, "actions", None)  # a DRF viewset's
+    if isinstance(actions, dict) and actions:
+        return sorted(m.upper() for m in actions if m not in ("head", "options"))
+    view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+    if view is None:
+        return ["GET"]  # a function: any method; listed as a GET
+    names = getattr(view, "http_method_names", ())
+    found = [m.upper() for m in names if m not in ("head", "options") and hasattr(view, m)]
+    return found or ["GET"]
 
-        def walk(patterns, prefix, depth):
-            for entry in patterns:
-                if len(found) >= _MAX_ROUTES:
-                    return
-                if isinstance(entry, URLResolver):
-                    here = [*prefix, part(entry.pattern)]
-                    if getattr(entry, "app_name", None) in _DEV_TOOLS:
-                        continue  # a development tool's own pages, not the app's
-                    if getattr(entry, "app_name", None) == "admin":
-                        found.append(["GET", here])  # its pages: one entry, the index
-                    elif depth < 16:
-                        walk(entry.url_patterns, here, depth + 1)
-                elif isinstance(entry, URLPattern):
-                    here = [*prefix, part(entry.pattern)]
-                    if any("(?P<format>" in t or "drf_format_suffix" in t for _, t in here):
-                        continue  # DRF's format suffixes: the same routes again
-                    found.extend([m, here] for m in django_methods(entry.callback))
 
-        walk(get_resolver().url_patterns, [], 0)
-        return found
+def _django_routes():
+    from django.urls import URLPattern, URLResolver, get_resolver
 
-    def starlette_routes():
-        from starlette.routing import Mount, Route
+    found = []
 
-        walked, mounted = {}, set()
-        # FastAPI 0.165 and later include a router lazily (one entry for all its routes):
-        # its own iterator gives each route with its effective path and methods.
-        expand = getattr(sys.modules.get("fastapi.routing"), "iter_route_contexts", None)
+    def part(pattern):
+        regex = getattr(pattern, "_regex", None)
+        if isinstance(regex, str) and type(pattern).__name__ == "RegexPattern":
+            return ["r", regex]
+        return ["p", str(pattern)]
 
-        def effective(routes):
-            if expand is not None:
-                with contextlib.suppress(Exception):
-                    return [(getattr(c, "original_route", c), c) for c in expand(list(routes))]
-            return [(route, route) for route in routes]
+    def walk(patterns, prefix, depth):
+        for entry in patterns:
+            if len(found) >= _MAX_ROUTES:
+                return
+            if isinstance(entry, URLResolver):
+                here = [*prefix, part(entry.pattern)]
+                if getattr(entry, "app_name", None) in _DEV_TOOLS:
+                    continue  # a development tool's own pages, not the app's
+                if getattr(entry, "app_name", None) == "admin":
+                    found.append(["GET", here])  # its pages: one entry, the index
+                elif depth < 16:
+                    walk(entry.url_patterns, here, depth + 1)
+            elif isinstance(entry, URLPattern):
+                here = [*prefix, part(entry.pattern)]
+                if any("(?P<format>" in t or "drf_format_suffix" in t for _, t in here):
+                    continue  # DRF's format suffixes: the same routes again
+                found.extend([m, here] for m in _django_methods(entry.callback))
 
-        def walk(app, routes, prefix, found, depth):
-            # The app's own documentation pages (FastAPI's), not its routes.
-            docs = {getattr(app, name, None) for name in _DOC_PAGES}
-            for route, seen in effective(routes):
-                if len(found) >= _MAX_ROUTES:
-                    return
-                if isinstance(route, Mount):
-                    inner = getattr(route, "app", None)
-                    if inner in apps:
-                        mounted.add(id(inner))
-                    below = getattr(route, "routes", None) or ()  # none: files, a catch-all
-                    if depth < 16:  # (a mounted application's own documentation pages)
-                        owner = inner if hasattr(inner, "router") else app
-                        walk(owner, below, prefix + route.path, found, depth + 1)
-                elif isinstance(route, Route):
-                    path = getattr(seen, "path", None) or route.path
-                    if path in docs:
-                        continue
-                    methods = getattr(seen, "methods", None) or route.methods or ("GET",)
-                    methods = set(methods) - {"HEAD", "OPTIONS"}
-                    found.extend([m, prefix + path] for m in sorted(methods) or ["GET"])
+    walk(get_resolver().url_patterns, [], 0)
+    return found
 
-        for app in list(apps):
-            router = getattr(app, "router", None)
-            found = walked[id(app)] = []
-            walk(app, getattr(router, "routes", None) or (), "", found, 0)
-        # Each application's routes, a mounted one's under its mount's (and not alone).
-        return [r for key, found in walked.items() if key not in mounted for r in found][
-            :_MAX_ROUTES
-        ]
 
-    def patch_starlette(module):
-        application = getattr(module, "Starlette", None)
-        if not isinstance(application, type):
-            return
-        call = application.__call__
-        if getattr(call, "_preview", False):
-            return
+def _starlette_routes(apps):
+    import contextlib
 
-        async def recorded_call(self, scope, receive, send):
-            # Its first call (the server's lifespan, else a request): the app is whole,
-            # and known (FastAPI's __init__ is its own, not Starlette's). A coroutine
-            # function still, as servers tell an ASGI 3 app by its __call__.
-            if self not in apps:
-                with contextlib.suppress(Exception):
-                    apps.add(self)
-                    flush()
-            await call(self, scope, receive, send)
+    from starlette.routing import Mount, Route
 
-        recorded_call._preview = True
-        application.__call__ = recorded_call
+    walked, mounted = {}, set()
+    # FastAPI 0.165 and later include a router lazily (one entry for all its routes):
+    # its own iterator gives each route with its effective path and methods.
+    expand = getattr(sys.modules.get("fastapi.routing"), "iter_route_contexts", None)
 
-    def patch_map(module):
-        routing = getattr(module, "Map", None)
-        add = getattr(routing, "add", None)
-        if add is None or getattr(add, "_preview", False):
-            return
+    def effective(routes):
+        if expand is not None:
+            with contextlib.suppress(Exception):
+                return [(getattr(c, "original_route", c), c) for c in expand(list(routes))]
+        return [(route, route) for route in routes]
 
-        def recorded_add(self, *args, **kwargs):
-            result = add(self, *args, **kwargs)
-            try:
-                maps.add(self)
-                later()
-            except Exception:
-                pass
-            return result
+    def walk(app, routes, prefix, found, depth):
+        # The app's own documentation pages (FastAPI's), not its routes.
+        docs = {getattr(app, name, None) for name in _DOC_PAGES}
+        for route, seen in effective(routes):
+            if len(found) >= _MAX_ROUTES:
+                return
+            if isinstance(route, Mount):
+                inner = getattr(route, "app", None)
+                if inner in apps:
+                    mounted.add(id(inner))
+                below = getattr(route, "routes", None) or ()  # none: files, a catch-all
+                if depth < 16:  # (a mounted application's own documentation pages)
+                    owner = inner if hasattr(inner, "router") else app
+                    walk(owner, below, prefix + route.path, found, depth + 1)
+            elif isinstance(route, Route):
+                path = getattr(seen, "path", None) or route.path
+                if path in docs:
+                    continue
+                methods = getattr(seen, "methods", None) or route.methods or ("GET",)
+                methods = set(methods) - {"HEAD", "OPTIONS"}
+                found.extend([m, prefix + path] for m in sorted(methods) or ["GET"])
 
-        recorded_add._preview = True
-        routing.add = recorded_add
-        for name in ("bind", "bind_to_environ"):  # a request's matching begins
-            if callable(getattr(routing, name, None)):
-                setattr(routing, name, before(getattr(routing, name)))
+    for app in list(apps):
+        router = getattr(app, "router", None)
+        found = walked[id(app)] = []
+        walk(app, getattr(router, "routes", None) or (), "", found, 0)
+    # Each application's routes, a mounted one's under its mount's (and not alone).
+    return [r for key, found in walked.items() if key not in mounted for r in found][:_MAX_ROUTES]
 
-    def patch_handler(module):
-        handler = getattr(module, "BaseHandler", None)
-        load = getattr(handler, "load_middleware", None)
-        if load is None or getattr(load, "_preview", False):
-            return
 
-        def recorded_load(self, *args, **kwargs):
-            result = load(self, *args, **kwargs)
-            try:
-                state["django"] = True
-                later(0.2)  # the URLconf read beside the start, not before it
-            except Exception:
-                pass
-            return result
+def _patch_starlette(table, module):
+    import contextlib
 
-        recorded_load._preview = True
-        handler.load_middleware = recorded_load
-        if callable(getattr(handler, "get_response", None)):
-            handler.get_response = before(handler.get_response)
+    application = getattr(module, "Starlette", None)
+    if not isinstance(application, type):
+        return
+    call = application.__call__
+    if getattr(call, "_preview", False):
+        return
 
-    patches = {
-        "werkzeug.routing": patch_map,
-        "werkzeug.routing.map": patch_map,
-        "django.core.handlers.base": patch_handler,
-        "starlette.applications": patch_starlette,
-    }
+    async def recorded_call(self, scope, receive, send):
+        # Its first call (the server's lifespan, else a request): the app is whole,
+        # and known (FastAPI's __init__ is its own, not Starlette's). A coroutine
+        # function still, as servers tell an ASGI 3 app by its __call__.
+        if self not in table.apps:
+            with contextlib.suppress(Exception):
+                table.apps.add(self)
+                table.flush()
+        await call(self, scope, receive, send)
+
+    recorded_call._preview = True
+    application.__call__ = recorded_call
+
+
+def _patch_map(table, module):
+    routing = getattr(module, "Map", None)
+    add = getattr(routing, "add", None)
+    if add is None or getattr(add, "_preview", False):
+        return
+
+    def recorded_add(self, *args, **kwargs):
+        result = add(self, *args, **kwargs)
+        try:
+            table.maps.add(self)
+            table.later()
+        except Exception:
+            pass
+        return result
+
+    recorded_add._preview = True
+    routing.add = recorded_add
+    for name in ("bind", "bind_to_environ"):  # a request's matching begins
+        if callable(getattr(routing, name, None)):
+            setattr(routing, name, table.before(getattr(routing, name)))
+
+
+def _patch_handler(table, module):
+    handler = getattr(module, "BaseHandler", None)
+    load = getattr(handler, "load_middleware", None)
+    if load is None or getattr(load, "_preview", False):
+        return
+
+    def recorded_load(self, *args, **kwargs):
+        result = load(self, *args, **kwargs)
+        try:
+            table.django = True
+            table.later(0.2)  # the URLconf read beside the start, not before it
+        except Exception:
+            pass
+        return result
+
+    recorded_load._preview = True
+    handler.load_middleware = recorded_load
+    if callable(getattr(handler, "get_response", None)):
+        handler.get_response = table.before(handler.get_response)
+
+
+# The modules whose objects hold an app's routes, and what is patched once each has run.
+_PATCHES = {
+    "werkzeug.routing": _patch_map,
+    "werkzeug.routing.map": _patch_map,
+    "django.core.handlers.base": _patch_handler,
+    "starlette.applications": _patch_starlette,
+}
+
+
+def _install(out):
+    """Watch the imports of the modules in ``_PATCHES``, writing the table to ``out``."""
+    import contextlib
+    import importlib.abc
+    import importlib.machinery
+
+    table = _RouteTable(out)
 
     class Watch(importlib.abc.MetaPathFinder):
         """Patches a watched module once it has run (its loader's exec_module wrapped)."""
 
         def find_spec(self, name, path=None, target=None):
-            patch = patches.get(name)
+            patch = _PATCHES.get(name)
             if patch is None:
                 return None
             spec = importlib.machinery.PathFinder.find_spec(name, path)
@@ -273,7 +306,7 @@ def _install(out):
             def exec_module(module):
                 run(module)
                 with contextlib.suppress(Exception):
-                    patch(module)
+                    patch(table, module)
 
             loader.exec_module = exec_module
             return spec
