@@ -1,5 +1,6 @@
 """``GET /api/generations/{gid}/endpoints``: the app's endpoints, live or from source, and
-where its docs page is (``docsPath``, for the UI's "Open app")."""
+where its docs page is (``docsPath``, for the UI's "Open app"); ``…/endpoints/stats``: the
+latency of each, from the recorded calls (``services.latency``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, jsonify, request
 
+from ..clock import isoformat
+from ..errors import BadRequest
 from ..services import Services, services
 from ..services.callers import owned_generation
+from ..services.latency import endpoint_latency
 
 __all__ = ["blueprint", "discover_endpoints"]
 
@@ -175,3 +179,29 @@ async def endpoints(gid: str) -> Response:
     await owned_generation(gid, state.user())
     source = request.args.get("from") == "source"  # the source's, with files and lines
     return jsonify(await discover_endpoints(state, gid, from_source=source))
+
+
+@blueprint.get("/api/generations/<gid>/preview/endpoints/stats")
+async def endpoint_stats(gid: str) -> Response:
+    """Per route: count, errors, p50/p95/p99 and max of the recorded calls' times, of
+    the generation's previews, or of one (``previewId``)."""
+    state = services()
+    await owned_generation(gid, state.user())
+    preview_id = request.args.get("previewId") or None
+    if preview_id is not None and (len(preview_id) > 40 or not preview_id.isprintable()):
+        raise BadRequest("previewId is not a preview's id.", code="invalid_preview_id")
+    # The routes the app declares (cached by discovery: a running app's OpenAPI is asked
+    # once per process, within its budget), else each path with its ids collapsed.
+    listing = await discover_endpoints(state, gid)
+    routes = [(e["method"], e["path"]) for e in listing["endpoints"]]
+    assert state.store is not None
+    history = state.history
+    settled = getattr(history, "settled", None)
+    if settled is not None:  # what was proxied before this call is counted
+        await settled()
+    stats = await state.store.run_sync(
+        endpoint_latency, state.store.engine, gid, preview_id, routes
+    )
+    stats["since"] = isoformat(stats["since"])
+    stats["routesFrom"] = listing["discoveredFrom"]
+    return jsonify(stats)

@@ -293,7 +293,18 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
         "get",
         "/api/generations/{gid}/preview/logs",
         "The log's history",
-        ("after", "limit", "level", "source", "stream", "process", "q", "format", "previewId"),
+        (
+            "after",
+            "limit",
+            "level",
+            "source",
+            "stream",
+            "process",
+            "q",
+            "format",
+            "fields",
+            "previewId",
+        ),
         False,
         _merge(
             _LIVE,
@@ -307,6 +318,8 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
                     "invalid_process",
                     "invalid_q",
                     "invalid_format",
+                    "invalid_field",
+                    "invalid_fields",
                 )
             },
         ),
@@ -327,6 +340,14 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
         ("from",),
         False,
         _GEN,
+    ),
+    (
+        "get",
+        "/api/generations/{gid}/preview/endpoints/stats",
+        "Each endpoint's latency: count, errors, p50/p95/p99 of its recorded calls",
+        ("previewId",),
+        False,
+        _merge(_GEN, {400: ("invalid_preview_id",)}),
     ),
     (
         "post",

@@ -1,8 +1,12 @@
-"""Log streams: SSE live stream with replay, and the JSON / NDJSON / text history."""
+"""Log streams: SSE live stream with replay, and the history: JSON pages, and downloads
+as NDJSON, text, CSV or one JSON array (streamed page by page), filtered alike, a JSON
+line's fields included (``logs.fields``: parsed as the history is read)."""
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import logging
 import re
@@ -13,8 +17,22 @@ from typing import TYPE_CHECKING, Any
 import trio
 from quart import Blueprint, Response, jsonify, request, websocket
 
+from ..clock import isoformat
 from ..errors import BadRequest, StoreUnavailable
-from ..logs import SSE_KEEPALIVE, Event, Parked, Sink, sse_frames
+from ..logs import (
+    MAX_FIELD_FILTERS,
+    MISSING,
+    SSE_KEEPALIVE,
+    Event,
+    FieldFilter,
+    Parked,
+    Sink,
+    field_text,
+    field_value,
+    line_fields,
+    matches_all,
+    sse_frames,
+)
 from ..services import Services, StreamSlot, services
 from ..services.callers import owned_generation
 from ..store import PreviewInstance, Store
@@ -37,6 +55,19 @@ _STREAMS = ("stdout", "stderr")
 _PROCESS_NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 _MAX_PROCESSES = 20
 _HISTORY_CONSISTENCY_WAIT = 5.0
+_FORMATS = ("json", "ndjson", "text", "csv")
+# A field's name as a filter or a column takes it: a JSON key, or a dotted path of keys.
+_FIELD_NAME = re.compile(r"[A-Za-z0-9_$@-]{1,64}(?:\.[A-Za-z0-9_$@-]{1,64}){0,4}")
+_MAX_COLUMNS = 20
+_MAX_FIELD_VALUE = 200
+# Candidate lines (those the database's prefilter let through) one page of the JSON
+# history reads at most for a field filter: a rare value in a long log is paged to
+# (``hasMore``, ``nextAfter``), not searched for in one request.
+_FIELD_SCAN = 20_000
+_CSV_COLUMNS = ("id", "timestamp", "level", "source", "stream", "process", "message")
+# A spreadsheet runs a cell that starts with one of these as a formula: such a cell (not
+# a number) is written after a quote mark (OWASP's advice for CSV of untrusted text).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def int_param(name: str, raw: str | None, default: int, *, low: int, high: int) -> int:
@@ -167,7 +198,7 @@ async def stream_logs(gid: str) -> Response:
     return response
 
 
-def _history_filters() -> dict[str, Any]:
+def _history_filters(fields: list[FieldFilter]) -> dict[str, Any]:
     args = request.args
     q = args.get("q") or None
     if q is not None and len(q) > 200:
@@ -178,7 +209,68 @@ def _history_filters() -> dict[str, Any]:
         "streams": _choices("stream", args.get("stream"), _STREAMS),
         "processes": _processes(args.get("process")),
         "text": q,
+        # The database passes only the lines that can match (see Store.log_events).
+        "json_keys": sorted({each.key for each in fields}) or None,
     }
+
+
+def _field_filters() -> list[FieldFilter]:
+    """``field.NAME=value`` (each of them: all must hold)."""
+    found = []
+    for name, value in request.args.items(multi=True):
+        if not name.startswith("field."):
+            continue
+        field = name[len("field.") :]
+        if not _FIELD_NAME.fullmatch(field) or len(value) > _MAX_FIELD_VALUE:
+            raise BadRequest(
+                "field.NAME=value filters by a JSON line's field: NAME a key (letters,"
+                " digits, '_', '-', '$', '@'; a dotted path into objects), the value at most"
+                f" {_MAX_FIELD_VALUE} characters.",
+                code="invalid_field",
+                details={"field": name[:100]},
+            )
+        found.append(FieldFilter(field, value))
+    if len(found) > MAX_FIELD_FILTERS:
+        raise BadRequest(
+            f"At most {MAX_FIELD_FILTERS} field filters.",
+            code="invalid_field",
+            details={"count": len(found)},
+        )
+    return found
+
+
+def _columns() -> list[str]:
+    """``fields=a,b``: the JSON lines' fields a CSV download has as columns."""
+    raw = request.args.get("fields") or ""
+    names = list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    wrong = [name for name in names if not _FIELD_NAME.fullmatch(name)]
+    if wrong or len(names) > _MAX_COLUMNS:
+        raise BadRequest(
+            f"fields must be at most {_MAX_COLUMNS} field names, separated by commas.",
+            code="invalid_fields",
+            details={"fields": wrong[:10]},
+        )
+    return names
+
+
+def _history_dict(event: Event) -> dict[str, Any]:
+    """An event as the history gives it: with ``fields`` when the line is a JSON object."""
+    data = event.to_dict()
+    fields = line_fields(event.message)
+    if fields is not None:
+        data["fields"] = fields
+    return data
+
+
+async def _matching(
+    pages: AsyncIterator[list[Event]], fields: list[FieldFilter]
+) -> AsyncGenerator[list[Event], None]:
+    """``pages`` with only the lines whose fields meet ``fields``; empty pages left out."""
+    async with contextlib.aclosing(pages):
+        async for page in pages:
+            kept = [event for event in page if matches_all(event.message, fields)]
+            if kept:
+                yield kept
 
 
 def _processes(raw: str | None) -> list[str] | None:
@@ -198,6 +290,14 @@ def _processes(raw: str | None) -> list[str] | None:
     return values or None
 
 
+_DOWNLOADS = {
+    "ndjson": ("ndjson", "application/x-ndjson"),
+    "text": ("log", "text/plain; charset=utf-8"),
+    "csv": ("csv", "text/csv; charset=utf-8"),
+    "json": ("json", "application/json"),
+}
+
+
 def _text_line(event: dict[str, Any]) -> str:
     source = f"{event['source']}:{event['process']}" if event.get("process") else event["source"]
     origin = source if not event["stream"] else f"{source}/{event['stream']}"
@@ -207,7 +307,7 @@ def _text_line(event: dict[str, Any]) -> str:
 async def _download(
     first: list[Event],
     rest: AsyncGenerator[list[Event], None],
-    fmt: str,
+    form: _Form,
     after: int,
     truncated: dict[str, Any] | None,
 ) -> AsyncIterator[bytes]:
@@ -215,53 +315,139 @@ async def _download(
     midway ends the download with a last record saying so, and where to resume. Where
     the quota left lines out (``truncated``), a record says so, in its place."""
     gap = truncated["since"]["id"] if truncated and after < truncated["since"]["id"] else None
+    yield form.opening()
     async with contextlib.aclosing(rest):
         events, last = first, after
         while events:
             if gap is not None and events[-1].id >= gap:
                 cut = next(i for i, event in enumerate(events) if event.id >= gap)
-                yield _page(events[:cut], fmt) + _gap_record(fmt, truncated)
+                yield form.page(events[:cut]) + form.gap(truncated)
                 events, gap = events[cut:], None
-            yield _page(events, fmt)
+            yield form.page(events)
             last = events[-1].id
             try:
                 events = await anext(rest, [])
             except StoreUnavailable as error:
                 _log.warning("a log download was cut: %s", error.message)
-                yield _cut_record(fmt, last, error.message)
+                yield form.cut(last, error.message) + form.closing()
                 return
         if gap is not None:  # the gap is at the end (a preview that runs on)
-            yield _gap_record(fmt, truncated)
+            yield form.gap(truncated)
+    yield form.closing()
 
 
-def _page(events: list[Event], fmt: str) -> bytes:
-    if fmt == "ndjson":
-        return "".join(event.json + "\n" for event in events).encode()
-    return "".join(_text_line(event.to_dict()) for event in events).encode()
-
-
-def _gap_record(fmt: str, truncated: Any) -> bytes:
-    if fmt == "ndjson":
-        return (json.dumps({"logsTruncated": truncated}) + "\n").encode()
+def _gap_text(truncated: Any) -> str:
     lines, since = truncated["droppedLines"], truncated["since"]
     count = f"{lines:,} lines" if lines is not None else "Lines"
     return (
-        f"# {count} from id {since['id']} ({since['timestamp']}) on were not stored: the "
-        "preview's log passed its storage quota (PREVIEW_LOG_QUOTA_MB).\n"
-    ).encode()
+        f"{count} from id {since['id']} ({since['timestamp']}) on were not stored: the "
+        "preview's log passed its storage quota (PREVIEW_LOG_QUOTA_MB)."
+    )
 
 
-def _cut_record(fmt: str, last: int, reason: str) -> bytes:
-    message = f"The download is incomplete: {reason} Resume with after={last}."
-    if fmt == "ndjson":
-        record = {
-            "status": "failed",
-            "error": "store_unavailable",
-            "message": message,
-            "details": {"after": last},
-        }
-        return (json.dumps(record) + "\n").encode()
-    return f"# {message}\n".encode()
+def _cut_error(last: int, reason: str) -> dict[str, Any]:
+    return {
+        "status": "failed",
+        "error": "store_unavailable",
+        "message": f"The download is incomplete: {reason} Resume with after={last}.",
+        "details": {"after": last},
+    }
+
+
+def _cell(text: str) -> str:
+    if text.startswith(_FORMULA_START) and _not_number(text):
+        return "'" + text
+    return text
+
+
+def _not_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return True
+    return False
+
+
+class _Form:
+    """A download's encoding (``format=``): its opening, pages, records of a gap or a
+    cut, and closing, each as bytes to send as they come."""
+
+    def __init__(self, fmt: str, columns: list[str]) -> None:
+        self.fmt = fmt
+        self.columns = columns
+        self._first = True  # a JSON array's first element (no comma before it)
+
+    def opening(self) -> bytes:
+        if self.fmt == "json":
+            return b"["
+        if self.fmt == "csv":
+            return self._rows([[*_CSV_COLUMNS, *self.columns]])
+        return b""
+
+    def closing(self) -> bytes:
+        return b"]\n" if self.fmt == "json" else b""
+
+    def page(self, events: list[Event]) -> bytes:
+        fmt = self.fmt
+        if fmt == "ndjson":
+            return "".join(event.json + "\n" for event in events).encode()
+        if fmt == "json":
+            return self._elements([json.dumps(_history_dict(event)) for event in events])
+        if fmt == "csv":
+            return self._rows([self._csv_row(event) for event in events])
+        return "".join(_text_line(event.to_dict()) for event in events).encode()
+
+    def gap(self, truncated: Any) -> bytes:
+        if self.fmt == "ndjson":
+            return (json.dumps({"logsTruncated": truncated}) + "\n").encode()
+        if self.fmt == "json":
+            return self._elements([json.dumps({"logsTruncated": truncated})])
+        if self.fmt == "csv":  # a row of its own: no id, the service's words
+            return self._rows([self._note("WARN", _gap_text(truncated))])
+        return f"# {_gap_text(truncated)}\n".encode()
+
+    def cut(self, last: int, reason: str) -> bytes:
+        error = _cut_error(last, reason)
+        if self.fmt == "ndjson":
+            return (json.dumps(error) + "\n").encode()
+        if self.fmt == "json":
+            return self._elements([json.dumps(error)])
+        if self.fmt == "csv":
+            return self._rows([self._note("ERROR", error["message"])])
+        return f"# {error['message']}\n".encode()
+
+    def _elements(self, encoded: list[str]) -> bytes:
+        if not encoded:
+            return b""
+        lead = "\n" if self._first else ",\n"
+        self._first = False
+        return (lead + ",\n".join(encoded)).encode()
+
+    def _csv_row(self, event: Event) -> list[str]:
+        row = [
+            str(event.id),
+            isoformat(event.timestamp) or "",
+            event.level,
+            event.source,
+            event.stream or "",
+            event.process or "",
+            _cell(event.message),
+        ]
+        if self.columns:
+            fields = line_fields(event.message) or {}
+            for name in self.columns:
+                value = field_value(fields, name)
+                row.append("" if value is MISSING else _cell(field_text(value)))
+        return row
+
+    def _note(self, level: str, message: str) -> list[str]:
+        return ["", "", level, "system", "", "", message] + [""] * len(self.columns)
+
+    @staticmethod
+    def _rows(rows: list[list[str]]) -> bytes:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(rows)
+        return out.getvalue().encode()
 
 
 async def _until_stored(store: Store, preview: PreviewRuntime, seq: int) -> None:
@@ -290,10 +476,12 @@ async def log_history(gid: str) -> Response:
     preview = await preview_for(gid, request.args.get("previewId"))
     after = int_param("after", request.args.get("after"), 0, low=0, high=2**62)
     limit = int_param("limit", request.args.get("limit"), 500, low=1, high=5000)
-    fmt = (request.args.get("format") or "json").lower()
-    if fmt not in ("json", "ndjson", "text"):
-        raise BadRequest("format must be json, ndjson or text.", code="invalid_format")
-    filters = _history_filters()
+    fmt = (request.args.get("format") or "").lower()
+    if fmt and fmt not in _FORMATS:
+        raise BadRequest("format must be json, ndjson, text or csv.", code="invalid_format")
+    fields = _field_filters()
+    filters = _history_filters(fields)
+    columns = _columns()
     if not isinstance(preview, PreviewInstance):
         # Read-your-writes: what the stream has shown is also in the history.
         shown = preview.broadcast.last_id
@@ -303,17 +491,16 @@ async def log_history(gid: str) -> Response:
             raise StoreUnavailable(
                 "The preview's latest log lines are not stored yet; try again shortly."
             )
-    if fmt != "json":
-        extension, mimetype = (
-            ("ndjson", "application/x-ndjson")
-            if fmt == "ndjson"
-            else ("log", "text/plain; charset=utf-8")
-        )
-        # The first page before the status line: a database that fails now is a 503.
+    if fmt:  # a download of everything (after ``after``), as it is read
+        extension, mimetype = _DOWNLOADS[fmt]
         pages = stored_events(state.store, preview.id, after, **filters)
+        if fields:
+            pages = _matching(pages, fields)
+        # The first page before the status line: a database that fails now is a 503.
         first = await anext(pages, [])
+        form = _Form(fmt, columns)
         response = Response(
-            _download(first, pages, fmt, after, log_gaps(preview)["logsTruncated"]),
+            _download(first, pages, form, after, log_gaps(preview)["logsTruncated"]),
             content_type=mimetype,  # as it is: a mimetype gets a charset of Werkzeug's too
             headers={"Content-Disposition": f'attachment; filename="{preview.id}.{extension}"'},
         )
@@ -328,9 +515,12 @@ async def log_history(gid: str) -> Response:
     pages = stored_events(
         state.store, preview.id, after, event_bytes=mean, first_page=limit + 1, **filters
     )
+    scanned, next_after = 0, None
     async with contextlib.aclosing(pages):
         async for page in pages:
             for event in page:
+                if fields and not matches_all(event.message, fields):
+                    continue
                 if len(events) == limit or (events and size + len(event.message) > PAGE_BYTES):
                     has_more = True
                     break
@@ -338,13 +528,17 @@ async def log_history(gid: str) -> Response:
                 size += len(event.message)
             if has_more:
                 break
+            scanned += len(page)
+            if fields and scanned >= _FIELD_SCAN:  # the rest on the next page's request
+                has_more, next_after = True, page[-1].id
+                break
     return jsonify(
         {
             "previewInstanceId": preview.id,
             "status": preview.status,
-            "events": [event.to_dict() for event in events],
+            "events": [_history_dict(event) for event in events],
             "hasMore": has_more,
-            "nextAfter": events[-1].id if events else after,
+            "nextAfter": next_after or (events[-1].id if events else after),
             **log_gaps(preview),
         }
     )

@@ -1,10 +1,20 @@
 """The log pipeline: the child's pipes to lines and levels, events, the broadcast and its
-subscribers, and the writer that stores every event."""
+subscribers, the writer that stores every event, and the fields of a JSON line (read
+when the history is, not at intake)."""
 
 from .broadcast import OFFER_GROUP, WAKE_GROUP, LogBroadcast
 from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput
 from .event import SSE_KEEPALIVE, Event, sse_frames
 from .failure import NO_SPACE, failure_cause, fault_cause, no_space, report_fault, write_failure
+from .fields import (
+    MAX_FIELD_FILTERS,
+    MISSING,
+    FieldFilter,
+    field_text,
+    field_value,
+    line_fields,
+    matches_all,
+)
 from .hostpaths import REVISION_DIRS, HostPaths
 from .lines import LevelClassifier, Line, LineSplitter, classify_level
 from .needed import missing_env
@@ -16,6 +26,8 @@ from .writer import write_log_events
 __all__ = [
     "ERROR_LINES",
     "HEARTBEAT",
+    "MAX_FIELD_FILTERS",
+    "MISSING",
     "NO_SPACE",
     "OFFER_GROUP",
     "PARKED",
@@ -25,6 +37,7 @@ __all__ = [
     "WAKE_GROUP",
     "ChildOutput",
     "Event",
+    "FieldFilter",
     "Gap",
     "HostPaths",
     "LevelClassifier",
@@ -39,6 +52,10 @@ __all__ = [
     "classify_level",
     "failure_cause",
     "fault_cause",
+    "field_text",
+    "field_value",
+    "line_fields",
+    "matches_all",
     "missing_env",
     "no_space",
     "report_fault",

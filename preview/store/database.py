@@ -358,9 +358,12 @@ class Store:
         streams: Iterable[str] | None = None,
         processes: Iterable[str] | None = None,
         text: str | None = None,
+        json_keys: Iterable[str] | None = None,
     ) -> list[Row[Any]]:
         """Rows (attributes as ``LogEvent``'s: ``seq``, ``timestamp``, …) in id order;
-        ``processes``: the workers' names, ``web`` for the lines of none.
+        ``processes``: the workers' names, ``web`` for the lines of none; ``json_keys``:
+        only lines that start with ``{`` and hold each ``"key"`` (a field filter's
+        prefilter: ``logs.fields`` checks the candidates).
 
         Plain rows, not ORM objects: a subscriber overtaken by the ring reads through
         here, and building ORM objects would cost three times the query."""
@@ -387,6 +390,11 @@ class Store:
         if text:
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(table.c.message.ilike(f"%{escaped}%", escape="\\"))
+        if json_keys:  # candidates: a line that starts as an object and quotes each key
+            query = query.where(table.c.message.like("{%"))
+            for key in json_keys:
+                escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                query = query.where(table.c.message.like(f'%"{escaped}"%', escape="\\"))
         if limit is not None:
             query = query.limit(limit)
 

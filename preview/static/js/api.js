@@ -133,6 +133,7 @@ export const stop = (gid) => call('DELETE', previewPath(gid));
 export const status = (gid, previewId, { poll = false } = {}) =>
   call('GET', `${previewPath(gid)}/status${query({ previewId })}`, { poll });
 export const endpoints = (gid) => call('GET', `${generationPath(gid)}/endpoints`);
+export const endpointStats = (gid) => call('GET', `${generationPath(gid)}/preview/endpoints/stats`);
 export const previewConfig = (gid) => call('GET', `${previewPath(gid)}/config`);
 /** One more preview token for this tab (a script's and the other tabs' keep working). */
 export const newPreviewToken = (gid) =>

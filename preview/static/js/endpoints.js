@@ -1,5 +1,6 @@
 // The app's endpoints (from its live OpenAPI while it runs, else from its source),
-// each with a "Try" button that fills the request tester.
+// each with a "Try" button that fills the request tester; below them, the latency of
+// each route from the calls made so far (count, 5xx, p50/p95/p99).
 
 import * as api from './api.js';
 import { $, h, setText, show } from './dom.js';
@@ -30,6 +31,7 @@ export class EndpointList {
     this.onError = onError;
     this.onLoaded = onLoaded;
     this.gid = null;
+    $('latency-refresh').addEventListener('click', () => this.loadLatency(this.gid));
   }
 
   /** Another generation is shown: the last one's endpoints go (its own are loaded). */
@@ -43,6 +45,9 @@ export class EndpointList {
     setText($('endpoints-origin'), '');
     this.onLoaded?.(null);
     show($('endpoints-empty'), false);
+    $('latency-rows').replaceChildren();
+    setText($('latency-summary'), '');
+    show($('latency'), false);
   }
 
   async load(gid) {
@@ -55,6 +60,40 @@ export class EndpointList {
     } catch (error) {
       this.onError(error);
     }
+    await this.loadLatency(gid);
+  }
+
+  /** The latency table, from the calls recorded so far (none yet: hidden). */
+  async loadLatency(gid) {
+    if (!gid) return;
+    let stats;
+    try {
+      stats = await api.endpointStats(gid);
+    } catch {
+      return; // the list's own errors are the ones reported; the table waits for the next load
+    }
+    if (this.gid !== gid) return;
+    this.renderLatency(stats);
+  }
+
+  renderLatency({ routes, calls, truncated }) {
+    const ms = (value) => `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
+    setText($('latency-summary'), `${calls}${truncated ? '+' : ''} calls`);
+    show($('latency'), routes.length > 0);
+    $('latency-rows').replaceChildren(
+      ...routes.slice(0, 50).map((route) =>
+        h(
+          'tr',
+          {},
+          h('td', { class: 'mono', text: `${route.method} ${route.path}`, title: route.declared ? 'declared by the app' : 'its ids collapsed' }),
+          h('td', { text: route.count }),
+          h('td', { text: route.errors, class: route.errors ? 'latency-errors' : undefined }),
+          h('td', { text: ms(route.p50Ms) }),
+          h('td', { text: ms(route.p95Ms) }),
+          h('td', { text: ms(route.p99Ms), title: `slowest ${ms(route.maxMs)}` }),
+        ),
+      ),
+    );
   }
 
   render({ endpoints, discoveredFrom, live }) {

@@ -1,8 +1,9 @@
 // The detail of one log line, opened by clicking it: the whole text (however long),
-// JSON pretty-printed when the line is a JSON record, the request of a `proxy` line
-// when this tab sent it from the request tester, and a Copy button.
+// JSON pretty-printed when the line is a JSON record (a line that is one JSON object has
+// its fields listed above it, as the history's `fields` are), the request of a `proxy`
+// line when this tab sent it from the request tester, and a Copy button.
 
-import { $, setText, show } from './dom.js';
+import { $, h, setText, show } from './dom.js';
 
 const REQUEST_ID = /\[([A-Za-z0-9_-]+)\]$/;
 
@@ -18,6 +19,29 @@ export function prettyJson(text) {
   } catch {
     return null;
   }
+}
+
+/** The fields of a line that is one JSON object (as the service parses them), or null. */
+export function lineFields(text) {
+  if (!text.startsWith('{') || text.length > 64 * 1024) return null;
+  try {
+    const value = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function renderFields(fields) {
+  const list = $('line-detail-fields');
+  const entries = fields ? Object.entries(fields).slice(0, 100) : [];
+  list.replaceChildren(
+    ...entries.flatMap(([name, value]) => [
+      h('dt', { class: 'mono', text: name }),
+      h('dd', { class: 'mono', text: typeof value === 'string' ? value : JSON.stringify(value) }),
+    ]),
+  );
+  show(list, entries.length > 0);
 }
 
 function formatRequest(record) {
@@ -52,6 +76,7 @@ export class LineDetail {
     const origin = entry.source === 'app' && entry.stream ? `${app} (${entry.stream})` : entry.source;
     setText($('line-detail-meta'), `${entry.timestamp} · ${entry.level} · ${origin}`);
     setText($('line-detail-text'), prettyJson(entry.plain) ?? entry.plain);
+    renderFields(lineFields(entry.plain));
     const requestId = entry.source === 'proxy' ? REQUEST_ID.exec(entry.plain)?.[1] : null;
     const record = requestId ? this.findRequest(requestId) : null;
     setText($('line-detail-request-text'), record ? formatRequest(record) : '');

@@ -1,0 +1,108 @@
+"""Structured log lines: the fields of a line the app printed as one JSON object.
+
+Parsed when the history is read, never at intake: the intake's hot path stays as it was
+(it only reads a JSON line's level, ``lines._json_level``), and a line nobody asks for is
+never parsed. Only a message that starts with ``{`` is tried (as the intake's level
+reading does), at most :data:`MAX_PARSED_BYTES` of it; anything else has no fields and
+is left as it is.
+
+A filter names a field (``userId``, or ``user.id`` inside an object) and a value; it
+holds when the field is there with that value: a number equal as a number (``7`` matches
+``7``, ``7.0`` and ``"7"``), ``true``/``false``/``null`` as JSON writes them, else the
+text itself (an object or a list: its compact JSON).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "MAX_FIELD_FILTERS",
+    "MAX_PARSED_BYTES",
+    "MISSING",
+    "FieldFilter",
+    "field_text",
+    "field_value",
+    "line_fields",
+    "matches_all",
+]
+
+MAX_PARSED_BYTES = 64 * 1024  # a longer line is not parsed (a dump, not a record)
+MAX_FIELD_FILTERS = 10
+MISSING = object()  # what field_value gives for a field the line does not have
+
+
+def line_fields(message: str) -> dict[str, Any] | None:
+    """The fields of a line that is one JSON object, else None."""
+    if message[:1] != "{" or len(message) > MAX_PARSED_BYTES:
+        return None
+    try:
+        value = json.loads(message)
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def field_value(fields: dict[str, Any], name: str) -> Any:
+    """The field ``name`` of ``fields`` (a key, else a dotted path into objects), or
+    ``MISSING``."""
+    if name in fields:
+        return fields[name]
+    value: Any = fields
+    for part in name.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return MISSING
+        value = value[part]
+    return value
+
+
+def field_text(value: Any) -> str:
+    """A field's value as one cell of text: a string as it is, anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if number == number else None  # NaN equals nothing
+
+
+@dataclass(frozen=True, slots=True)
+class FieldFilter:
+    """``field.<name>=<value>``: the line's field ``name`` has ``value``."""
+
+    name: str
+    value: str
+
+    @property
+    def key(self) -> str:
+        """The key a matching line's text must hold (its last name): a prefilter the
+        database applies before any line is parsed."""
+        return self.name.rsplit(".", 1)[-1]
+
+    def holds(self, fields: dict[str, Any]) -> bool:
+        value = field_value(fields, self.name)
+        if value is MISSING:
+            return False
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            wanted = _number(self.value)
+            return wanted is not None and float(value) == wanted
+        if isinstance(value, str):
+            if value == self.value:
+                return True
+            number, wanted = _number(value), _number(self.value)
+            return number is not None and number == wanted
+        return field_text(value) == self.value
+
+
+def matches_all(message: str, filters: Sequence[FieldFilter]) -> bool:
+    """Whether the line is a JSON object whose fields meet every filter."""
+    fields = line_fields(message)
+    return fields is not None and all(each.holds(fields) for each in filters)

@@ -1,0 +1,95 @@
+"""Structured log lines and downloads (issue 69, items 5 and 3): a real app's JSON lines
+have their fields in the history, filtered by ``field.NAME=value``; the history downloads
+as CSV (chosen fields as columns) and as one JSON array, streamed, with the same filters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import trio
+
+from ..conftest import auth
+from .jsonlog_app import call, launched, observed_service
+
+
+async def test_json_lines_have_fields_filtered_by_field_and_downloaded(settings: Any) -> None:
+    with trio.fail_after(120):
+        async with observed_service(settings) as service:
+            preview = await launched(service)
+            gid = preview["gid"]
+            for path in ("/items/7", "/items/8", "/boom", "/items/7"):
+                await call(service, preview, path)
+            url = f"/api/generations/{gid}/preview/logs"
+
+            async def get(**params: Any) -> Any:
+                return await service.client.get(url, params=params, headers=auth())
+
+            everything = (await get()).json()["events"]
+            sevens = (await get(**{"field.userId": "7"})).json()
+            both = (await get(**{"field.userId": "7", "field.level": "error"})).json()
+            nested = (await get(**{"field.request.path": "/boom"})).json()
+            paged = (await get(**{"field.userId": "7", "limit": "1"})).json()
+            errors = (await get(level="ERROR", **{"field.userId": "7"})).json()
+            table = await get(format="csv", fields="userId,request.path", source="app")
+            array = await get(format="json", **{"field.userId": "7"})
+            ndjson = await get(format="ndjson", **{"field.message": "boom"})
+            bad_name = await get(**{"field.a b": "1"})
+            bad_columns = await get(format="csv", fields="a,,b c")
+            too_many = await get(**{f"field.k{n}": "1" for n in range(11)})
+            await service.stop(gid)
+    reads = [e for e in everything if e["message"].startswith('{"level": "info"')]
+    assert len(reads) == 3 and reads[0]["fields"]["userId"] == 7
+    assert reads[0]["level"] == "INFO" and reads[0]["fields"]["message"] == "item read"
+    plain = next(e for e in everything if e["message"].startswith("plain line"))
+    assert "fields" not in plain  # not JSON: as it was
+    assert [e["fields"]["userId"] for e in sevens["events"]] == [7, 7, 7]
+    assert [e["fields"]["message"] for e in sevens["events"]] == ["item read", "boom", "item read"]
+    assert [e["fields"]["message"] for e in both["events"]] == ["boom"]
+    assert [e["fields"]["message"] for e in nested["events"]] == ["boom"]
+    assert paged["hasMore"] is True and len(paged["events"]) == 1
+    assert [e["level"] for e in errors["events"]] == ["ERROR"]
+
+    assert table.status_code == 200 and table.headers["content-type"].startswith("text/csv")
+    assert f'filename="{preview["previewInstanceId"]}.csv"' in table.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(table.text)))
+    assert rows[0] == [
+        "id", "timestamp", "level", "source", "stream", "process", "message", "userId",
+        "request.path",
+    ]  # fmt: skip
+    by_message = {row[6]: row for row in rows[1:]}
+    boom = next(row for message, row in by_message.items() if '"boom"' in message)
+    assert boom[2] == "ERROR" and boom[7] == "7" and boom[8] == "/boom"
+    assert by_message["plain line userId=7 =SUM(A1)"][7:] == ["", ""]
+    read = next(row for message, row in by_message.items() if '"item read"' in message)
+    assert read[8] == ""  # the line has no such field
+    assert len(rows) - 1 == len([e for e in everything if e["source"] == "app"])
+
+    assert array.status_code == 200 and array.headers["content-type"] == "application/json"
+    downloaded = json.loads(array.text)
+    assert downloaded == sevens["events"]
+    assert [json.loads(line)["id"] for line in ndjson.text.splitlines()] == [
+        e["id"] for e in both["events"]
+    ]
+    assert bad_name.status_code == 400 and bad_name.json()["error"] == "invalid_field"
+    assert bad_columns.status_code == 400 and bad_columns.json()["error"] == "invalid_fields"
+    assert too_many.status_code == 400 and too_many.json()["error"] == "invalid_field"
+
+
+async def test_a_csv_cell_that_would_be_a_formula_is_quoted(settings: Any) -> None:
+    with trio.fail_after(120):
+        async with observed_service(settings) as service:
+            preview = await launched(service)
+            gid = preview["gid"]
+            await call(service, preview, "/items/5")
+            table = await service.client.get(
+                f"/api/generations/{gid}/preview/logs",
+                params={"format": "csv", "fields": "note,userId", "field.userId": "5"},
+                headers=auth(),
+            )
+            await service.stop(gid)
+    rows = list(csv.reader(io.StringIO(table.text)))
+    assert len(rows) == 2
+    assert rows[1][7] == "'=cmd|x" and rows[1][8] == "5"
