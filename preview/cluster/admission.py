@@ -16,7 +16,7 @@ from sqlalchemy import Engine, insert, select, text
 
 from ..store.models import ACTIVE_STATUSES, PreviewInstance
 
-__all__ = ["AlreadyLive", "AtLimit", "live_preview_of", "place_preview"]
+__all__ = ["AlreadyLive", "AtLimit", "live_preview_of", "place_preview", "user_lock_key"]
 
 
 class AtLimit(Exception):
@@ -28,6 +28,11 @@ class AtLimit(Exception):
         self.running = running
 
 
+def user_lock_key(user_id: str) -> str:
+    """What the advisory lock serialising a user's launches is taken on (hashed)."""
+    return "preview-launch-user:" + user_id
+
+
 class AlreadyLive(Exception):
     """The generation has a live preview (``preview_id``, ``status``), on some node."""
 
@@ -37,16 +42,19 @@ class AlreadyLive(Exception):
         self.status = status
 
 
-def place_preview(engine: Engine, values: dict[str, Any], limit: int) -> None:
+def place_preview(
+    engine: Engine, values: dict[str, Any], limit: int, *, isolation: str = "READ COMMITTED"
+) -> None:
     """Insert the row of a launch unless its user is at ``limit`` (:class:`AtLimit`);
     :class:`AlreadyLive` if its generation has one; ``IntegrityError`` if a live one
-    slipped past (the index) or the generation is gone. Blocking."""
+    slipped past (the index) or the generation is gone. Blocking. (``isolation``: for
+    the tests' negative control alone.)"""
     table = PreviewInstance.__table__
-    committed = engine.connect().execution_options(isolation_level="READ COMMITTED")
+    committed = engine.connect().execution_options(isolation_level=isolation)
     with committed as connection, connection.begin():
         connection.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": "preview-launch-user:" + values["user_id"]},
+            {"key": user_lock_key(values["user_id"])},
         )
         # A generation is one user's, so the lock serialises its launches too: its live
         # preview is seen here (the unique index is the backstop).
