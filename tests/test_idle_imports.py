@@ -28,6 +28,7 @@ _NOT_AT_IDLE = (
     "psycopg", "psycopg_binary", "scramp", "asn1crypto", "yaml", "watchfiles", "pathspec",
     "sqlalchemy.orm", "preview.apps", "preview.builds", "preview.backing", "preview.discovery",
     "preview.runtime.lifecycle", "preview.runtime.swaps",
+    "preview.cluster",  # cluster mode's alone (PREVIEW_REDIS_URL): a single node never loads it
     "packaging", "re2",
 )  # fmt: skip
 

@@ -34,7 +34,8 @@ async def readyz() -> Response:
     problems: dict[str, str] = {}
     if state.supervisor is None or not state.supervisor.serving:
         problems["supervisor"] = "not running"
-    elif state.supervisor.cluster is not None and not state.supervisor.cluster.holds_lease:
+    cluster = state.supervisor.cluster if state.supervisor is not None else None
+    if cluster is not None and not cluster.holds_lease:
         problems["lease"] = "lost"  # fenced: a load balancer must send it nothing
     if state.store is None:
         problems["store"] = "not open"
