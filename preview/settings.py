@@ -274,6 +274,12 @@ class Settings:
         default=4096,
         metadata=_help("MiB", "built environments kept; least recently used evicted beyond it"),
     )
+    build_cache_mb: int = field(
+        default=512,
+        metadata=_help(
+            "MiB", "build outputs kept by their inputs' hash (tsc, nest build); LRU beyond; 0: off"
+        ),
+    )
     package_index_url: str = field(
         default="",
         metadata=_help("URL", "Python package index for builds; empty: PyPI; none: no index"),

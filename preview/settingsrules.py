@@ -76,6 +76,7 @@ def check_settings(settings: Any) -> None:  # a Settings (which imports this mod
         "partial_line_flush",
         "max_starting",
         "user_storage_mb",
+        "build_cache_mb",
         "max_instances_free",
         "max_instances_pro",
     ):

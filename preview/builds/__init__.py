@@ -1,6 +1,7 @@
 """What an app runs with: its environment built once per dependency set and shared
 (``build`` on the cache of ``envcache``, reading installers' output in ``installers``),
-its set-up steps (``steps``: one logged, confined command), the whole preparation of a
+its set-up steps (``steps``: one logged, confined command; a build's output reused while
+its inputs' hash is unchanged: ``buildcache``), the whole preparation of a
 launch (``preparation``: database, build, steps; ``plantries``: its plans tried in
 order, judged by health) and the variables it starts with
 (``appenv``).

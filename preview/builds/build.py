@@ -30,6 +30,7 @@ from ..sandbox.isolation import Isolation
 from ..sandbox.outbound import Outbound
 from ..sandbox.process import ChildLimits
 from ..settings import Settings
+from .buildcache import BuildCache
 from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project, write_requirements
 from .installers import (
     SAFE_PATH,
@@ -76,6 +77,7 @@ class EnvBuilder:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.cache = EnvCache(settings)
+        self.build_cache = BuildCache(settings)  # set-up steps' outputs, by their inputs
         self.root = self.cache.root
         self._interpreters: dict[str | None, Choices] = {}
         self._gaps: dict[str, dict[str, Gaps]] = {}

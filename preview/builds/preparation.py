@@ -402,25 +402,41 @@ async def prepare_app(
                 confine=partial(confine, python),
                 run_as=partial(run_as, python),
             )
+        # A step's output is reused by its inputs' hash (buildcache) while every step
+        # before it was such a build too: another step's effects are no input a key covers.
+        keyed = detection.language == "node"
+        built = lease.path if lease is not None else None
+
+        def confined(cwd: Path) -> Confinement | None:
+            return confine(python, cwd, built)
+
         for step, where in detection.setup_steps():
             if app_env is None:
                 app_env = await trio.to_thread.run_sync(environment, python)
             env = dict(app_env)
             output = publish_setup or publish
+            argv = fill(step, filled)
+            key = await builder.build_cache.key(argv, where, files, built, env) if keyed else None
+            keyed = key is not None
+            run = partial(
+                run_setup_step,
+                argv,
+                app_dir,
+                where,
+                env,
+                settings,
+                output,
+                say,
+                confined,
+                run_as(python, built),
+                needed,
+                {"requirements": requirements, "listed_in": listed_in, "upload": tuple(files)},
+            )
             try:
-                await run_setup_step(
-                    fill(step, filled),
-                    app_dir,
-                    where,
-                    env,
-                    settings,
-                    output,
-                    say,
-                    lambda cwd: confine(python, cwd, lease.path if lease is not None else None),
-                    run_as(python, lease.path if lease is not None else None),
-                    needed,
-                    {"requirements": requirements, "listed_in": listed_in, "upload": tuple(files)},
-                )
+                if key is None:
+                    await run()
+                else:
+                    await builder.build_cache.run(key, app_dir, run, say, files.keys())
             except BuildFailed as failed:
                 if step in detection.optional:  # a seed, a build its start does not run
                     await say(
