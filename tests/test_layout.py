@@ -34,6 +34,7 @@ LAYERS: list[set[str]] = [
     {"client"},
     {"migrations"},
     {"store"},
+    {"seams"},
     {
         "settings",
         "settingsrules",
@@ -202,3 +203,36 @@ def _is_kind(name: str, path: Path) -> bool:
                 for item in node.body
             )
     return False
+
+
+# What reaching past a library's public API looks like in source: a private module of it
+# imported, a private attribute of its objects read or set (the ones the seams name).
+_PRIVATE_USES = ("._pool", "._reader_task", "._writers", "._readers", "._backends")
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.endswith("__")  # __future__ is public
+
+
+def test_other_libraries_internals_are_reached_only_through_the_seams() -> None:
+    """preview.seams holds every use of another library's internals, each pinned by a
+    test in tests/seams (issue 65, item 3)."""
+    outside: list[str] = []
+    for name, path in _modules().items():
+        if name == "preview.seams" or name.startswith("preview.seams."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                private = any(_private(part) for part in node.module.split("."))
+            elif isinstance(node, ast.Import):
+                private = any(
+                    _private(part) for alias in node.names for part in alias.name.split(".")
+                )
+            elif isinstance(node, ast.Attribute):  # another object's (not self's own)
+                owner = node.value.id if isinstance(node.value, ast.Name) else ""
+                private = f".{node.attr}" in _PRIVATE_USES and owner not in ("self", "cls")
+            else:
+                continue
+            if private:
+                outside.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert outside == [], outside

@@ -34,6 +34,9 @@ import trio
 import trio_websocket
 from wsproto import ConnectionType, WSConnection
 
+from ..seams.httpcore import connection_pool
+from ..seams.trio_websocket import run_reader
+
 __all__ = [
     "HTTPCORE_UNANSWERED",
     "SAFE_METHODS",
@@ -68,7 +71,7 @@ class LocalTransport(httpx.AsyncHTTPTransport):
     async def close_idle_to(self, port: int) -> None:
         """Close (reset) the pooled idle connections to ``127.0.0.1:port``."""
         origin = httpcore.Origin(b"http", b"127.0.0.1", port)
-        pool = self._pool  # an httpcore.AsyncConnectionPool: we built it (no proxy)
+        pool = connection_pool(self)  # an httpcore.AsyncConnectionPool: we built it
         for connection in pool.connections:
             if connection.is_idle() and connection.can_handle_request(origin):
                 await connection.aclose()  # the pool drops closed ones on its next use
@@ -120,7 +123,7 @@ async def client_handshake(
 
     async def read() -> None:
         try:
-            await connection._reader_task()
+            await run_reader(connection)
         except h11.LocalProtocolError:
             # An answer wsproto refuses (a 101 with a wrong Sec-WebSocket-Accept, an
             # Upgrade it did not ask for): trio-websocket then tries to send a server's

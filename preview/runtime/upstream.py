@@ -31,6 +31,10 @@ import trio
 import trio_websocket
 
 from ..sandbox.netns import socket_in_netns
+
+# httpcore's own trio stream (preview.seams): if it moved, sandboxed calls use the
+# socket forwarder.
+from ..seams.httpcore import TrioStream, replace_connection_pool
 from .clients import (
     client_handshake,
     handshake_error,
@@ -38,11 +42,6 @@ from .clients import (
     sent_again_if_stale,
     shared_tls_context,
 )
-
-try:  # httpcore's own trio stream: if it moves, sandboxed calls use the socket forwarder
-    from httpcore._backends.trio import TrioStream
-except ImportError:  # pragma: no cover - depends on the installed version
-    TrioStream = None  # type: ignore[assignment,misc]
 
 __all__ = ["POOL_SIZE", "Upstream", "UpstreamRouter", "pin_socket", "upstream_url"]
 
@@ -203,12 +202,13 @@ class Upstream:
                 uds=self._connect_path_or_error(), verify=shared_tls_context(), limits=limits
             )
         transport = httpx.AsyncHTTPTransport(verify=shared_tls_context(), limits=limits)
-        transport._pool = httpcore.AsyncConnectionPool(
+        pool = httpcore.AsyncConnectionPool(
             max_connections=size,
             max_keepalive_connections=size,
             keepalive_expiry=_KEEPALIVE_EXPIRY,
             network_backend=_UpstreamBackend(self),
         )
+        replace_connection_pool(transport, pool)
         return transport
 
     @asynccontextmanager

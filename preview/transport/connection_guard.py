@@ -76,22 +76,30 @@ import re
 import time
 from typing import Any
 
+import h11
 import trio
 
 from ..errors import BadRequest, PreviewError, error_response, head_refused
 from ..proxy.hot.head import HEAD_LIMIT, REQUEST_LINE_LIMIT, head_refusal
 
-try:  # Hypercorn's internals: if they move, install() wraps what it still finds
-    import h11
-    import h11._readers as h11_readers
-    from hypercorn.events import Closed, RawData
-    from hypercorn.protocol.events import Body, Data, EndBody, Response, StreamClosed
-    from hypercorn.protocol.h11 import H11Protocol
-    from hypercorn.protocol.http_stream import ASGIHTTPState, HTTPStream
-    from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
-    from hypercorn.trio.tcp_server import TCPServer
-except ImportError:  # pragma: no cover - depends on the installed versions
-    H11Protocol = HTTPStream = WSStream = TCPServer = None  # type: ignore[assignment,misc]
+# Hypercorn's and h11's internals (preview.seams): if they moved, install() wraps what
+# it still finds.
+from ..seams.h11 import readers as h11_readers
+from ..seams.hypercorn import (
+    ASGIHTTPState,
+    ASGIWebsocketState,
+    Body,
+    Closed,
+    Data,
+    EndBody,
+    H11Protocol,
+    HTTPStream,
+    RawData,
+    Response,
+    StreamClosed,
+    TCPServer,
+    WSStream,
+)
 
 __all__ = ["install", "installed"]
 

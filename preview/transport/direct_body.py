@@ -46,13 +46,9 @@ from typing import Any
 
 import trio
 
-try:  # Hypercorn's and h11's internals: if they move, the writer never attaches
-    from h11._writers import ChunkedWriter
-    from hypercorn.protocol.h11 import H11Protocol
-    from hypercorn.protocol.http_stream import HTTPStream
-    from hypercorn.trio.tcp_server import TCPServer
-except ImportError:  # pragma: no cover - depends on the installed versions
-    ChunkedWriter = H11Protocol = HTTPStream = TCPServer = None  # type: ignore[assignment,misc]
+# Hypercorn's and h11's internals (preview.seams): if they moved, the writer never attaches.
+from ..seams.h11 import ChunkedWriter
+from ..seams.hypercorn import H11Protocol, HTTPStream, TCPServer
 
 __all__ = ["DirectBodyWriter"]
 
@@ -82,6 +78,7 @@ class DirectBodyWriter:
 
     __slots__ = (
         "_h11",
+        "_hot",
         "_lock",
         "_send",
         "_send_timeout",
@@ -107,7 +104,23 @@ class DirectBodyWriter:
         self._h11 = h11_connection
         self._send_timeout = send_timeout
         self._unsent: memoryview | None = None  # the rest of an offered chunk
+        self._hot = False  # the hot path's connection, not yet detached (on_connection)
         self.on_wake: Callable[[], None] | None = None  # broadcast.Sink: None, or parking
+
+    @classmethod
+    def on_connection(
+        cls, stream: trio.SocketStream, head: bytes, *, send_timeout: float = math.inf
+    ) -> DirectBodyWriter:
+        """A writer for a response the hot path answers on its own connection
+        (``proxy.hot.path``: no Hypercorn state at all), whose ``head`` (a chunked
+        response's, not sent yet) goes out with the first chunk, in one ``send``.
+        Written to as a detached writer is; :meth:`detach` moves it to a duplicate of the
+        socket, so that the hot path closing its own leaves the client's connection open."""
+        sock = stream.socket._sock  # type: ignore[attr-defined]
+        writer = cls(None, stream, trio.Lock(), sock, None, send_timeout)
+        writer._unsent = memoryview(head)
+        writer._hot = True
+        return writer
 
     @classmethod
     def attach(cls, send: Any, *, send_timeout: float = math.inf) -> DirectBodyWriter | None:
@@ -241,11 +254,16 @@ class DirectBodyWriter:
         never called again, and a broken connection raises ``trio.BrokenResourceError``
         from :meth:`write`. The body's end is the new owner's to write (``finish``).
         """
-        if self._send is None or self._socket is None or self._unsent is not None:
+        if self._socket is None or self._unsent is not None or self._lock.locked():
             return None
-        trailing, closed = self._h11.trailing_data
-        if self._lock.locked() or trailing or closed:
+        if self._hot:  # the hot path's connection (on_connection): it closes its own
+            self._hot = False
+        elif self._send is None:  # detached already
             return None
+        else:
+            trailing, closed = self._h11.trailing_data
+            if trailing or closed:
+                return None
         hypercorns = self._stream.socket
         own = hypercorns.dup()
         hypercorns.close()  # wakes Hypercorn's reader with ClosedResourceError

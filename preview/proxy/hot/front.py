@@ -22,14 +22,9 @@ from typing import Any
 import h11
 import trio
 
-try:  # Hypercorn's internals: if they move, nothing is installed (the ASGI path serves)
-    from hypercorn.events import RawData, Updated
-    from hypercorn.protocol.h11 import H11Protocol
-    from hypercorn.trio.tcp_server import TCPServer
-    from hypercorn.trio.worker_context import TrioSingleTask
-except ImportError:  # pragma: no cover - depends on the installed version
-    RawData = Updated = H11Protocol = TCPServer = TrioSingleTask = None  # type: ignore[assignment,misc]
-
+# Hypercorn's internals (preview.seams): if they moved, nothing is installed (the ASGI
+# path serves).
+from ...seams.hypercorn import H11Protocol, RawData, TCPServer, TrioSingleTask, Updated
 from ...services import Services
 from ..fast_path import CONNECTION_MARK, ConnectionMark
 from .path import HotPath
