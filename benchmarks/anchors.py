@@ -67,7 +67,16 @@ import psutil
 
 from preview.sandbox.netns import netns_child
 
-from .harness import BENCH_DIR, PYTHON, ROOT, ServiceServer, free_port, log, wait_for_port
+from .harness import (
+    BENCH_DIR,
+    PYTHON,
+    ROOT,
+    ServiceServer,
+    free_port,
+    log,
+    origin_cookie,
+    wait_for_port,
+)
 
 __all__ = [
     "QUIET_COMMAND", "ensure_tools", "launch_quiet", "measure", "run", "sandbox_entry", "start_chp",
@@ -307,9 +316,8 @@ def _median(values: list[float]) -> float | None:
 
 
 def _origin(service: ServiceServer, gid: str, token: str) -> tuple[str, str]:
-    from .scenarios.proxy import _origin_cookie
 
-    return _origin_cookie(service, gid, token)
+    return origin_cookie(service, gid, token)
 
 
 def run(

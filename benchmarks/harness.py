@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -593,3 +594,15 @@ def summarise_profile(path: Path, top: int = 25) -> dict[str, Any]:
 
 def dumps(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), default=str)
+
+
+def origin_cookie(service: ServiceServer, gid: str, token: str) -> tuple[str, str]:
+    """The preview's origin (host) and its session cookie, as a browser gets them."""
+    ticket = service.http.post(
+        f"/api/generations/{gid}/preview/ticket", headers={"X-Preview-Token": token}
+    )
+    ticket.raise_for_status()
+    url = urllib.parse.urlsplit(ticket.json()["url"])
+    entered = service.http.get(f"{url.path}?{url.query}", headers={"Host": url.netloc})
+    assert entered.status_code == 303, entered.text
+    return url.netloc, entered.headers["set-cookie"].split(";", 1)[0]

@@ -38,8 +38,7 @@ import time
 from typing import Any
 
 from . import anchors
-from .harness import PYTHON, ROOT, ServiceServer, log
-from .scenarios.proxy import _origin_cookie
+from .harness import PYTHON, ROOT, ServiceServer, log, origin_cookie
 
 __all__ = ["main"]
 
@@ -103,7 +102,7 @@ def _targets(
     request = _request(path, host, headers)
     targets = [{"name": name, "port": service.port, "request": request, "settle": settle}]
     if origin:
-        app_host, cookie = _origin_cookie(service, gid, launched["previewToken"])
+        app_host, cookie = origin_cookie(service, gid, launched["previewToken"])
         targets.append({
             "name": f"{name}-origin",
             "port": service.port,

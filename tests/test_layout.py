@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parent.parent / "preview"
 
 # Top to bottom; a part imports only parts below it (or itself). Parts on one line are
@@ -52,10 +54,10 @@ LAYERS: list[set[str]] = [
 MAX_PACKAGE_MODULES = 14  # sandbox: 13, each one part (socketsdir: where its sockets fit)
 
 
-def _modules() -> dict[str, Path]:
+def _modules(package: Path = PACKAGE) -> dict[str, Path]:
     found = {}
-    for path in PACKAGE.rglob("*.py"):
-        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package.parent).with_suffix("").parts
         if parts[-1] == "__init__":
             parts = parts[:-1]
         found[".".join(parts)] = path
@@ -79,24 +81,25 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
                 submodule = f"{base}.{alias.name}"
                 targets.add(submodule if submodule in modules else base)
     found: set[str] = set()
+    root = name.partition(".")[0]
     for target in targets:
-        if not target.startswith("preview"):
+        if target.partition(".")[0] != root:
             continue
         while target not in modules:
             target = target.rpartition(".")[0]
         found.add(target)
         parent = target.rpartition(".")[0]
-        while parent and parent != "preview":  # its packages' faces run first, unless
+        while parent and parent != root:  # its packages' faces run first, unless
             if not name.startswith(parent + "."):  # the importer is inside: it ran
                 found.add(parent)
             parent = parent.rpartition(".")[0]
     found.discard(name)
-    found.discard("preview")
+    found.discard(root)
     return found
 
 
-def _graph() -> dict[str, set[str]]:
-    modules = _modules()
+def _graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+    modules = _modules(package)
     return {name: _imports(name, path, modules) for name, path in modules.items()}
 
 
@@ -112,8 +115,9 @@ def _layer(part: str) -> int:
     raise AssertionError(f"preview.{part} is in no layer of tests/test_layout.py: place it")
 
 
-def test_no_import_circle_type_checking_ones_included() -> None:
-    graph = _graph()
+@pytest.mark.parametrize("package", [PACKAGE, PACKAGE.parent / "benchmarks"], ids=lambda p: p.name)
+def test_no_import_circle_type_checking_ones_included(package: Path) -> None:
+    graph = _graph(package)
     done: set[str] = set()
     path: list[str] = []
 

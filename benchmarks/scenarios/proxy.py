@@ -21,13 +21,21 @@ import array
 import json
 import os
 import subprocess
-import urllib.parse
 from typing import Any
 
 from preview import Settings
 
 from .. import anchors
-from ..harness import BENCH_DIR, PYTHON, Profiler, ServiceServer, free_port, log, wait_for_port
+from ..harness import (
+    BENCH_DIR,
+    PYTHON,
+    Profiler,
+    ServiceServer,
+    free_port,
+    log,
+    origin_cookie,
+    wait_for_port,
+)
 from ..loadclient import raw_request, summary_us
 from .common import request_load
 from .launch import _example_files
@@ -38,23 +46,11 @@ ROUNDS = 10
 CHILD_PATH = "/api/items/1"
 
 
-def _origin_cookie(service: ServiceServer, gid: str, token: str) -> tuple[str, str]:
-    """The preview's origin (host) and its session cookie, as a browser gets them."""
-    ticket = service.http.post(
-        f"/api/generations/{gid}/preview/ticket", headers={"X-Preview-Token": token}
-    )
-    ticket.raise_for_status()
-    url = urllib.parse.urlsplit(ticket.json()["url"])
-    entered = service.http.get(f"{url.path}?{url.query}", headers={"Host": url.netloc})
-    assert entered.status_code == 303, entered.text
-    return url.netloc, entered.headers["set-cookie"].split(";", 1)[0]
-
-
 def _requests(
     service: ServiceServer, gid: str, token: str, port: int | str, bare_port: int
 ) -> dict[str, Any]:
     host = f"127.0.0.1:{service.port}"
-    origin, cookie = _origin_cookie(service, gid, token)
+    origin, cookie = origin_cookie(service, gid, token)
     direct_host = "127.0.0.1" if isinstance(port, str) else f"127.0.0.1:{port}"
     envelope_body = json.dumps({"method": "GET", "path": CHILD_PATH}).encode()
     preview_headers = {**service.auth, "X-Preview-Token": token}
