@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from functools import partial
 from typing import Any
 
 import trio
@@ -15,9 +16,11 @@ from ..clock import isoformat, utcnow
 from ..errors import BadRequest, Conflict, NotFound
 from ..generations import UploadLimits, files_from_archive, files_from_json
 from ..services import Services, services
+from ..services.audit import record_action
 from ..services.bodies import json_object, read_body
 from ..services.callers import generation_not_found, json_body, owned_generation
 from ..store import Generation, GenerationGone, Store
+from ..store.audit import list_audit
 from ..store.usage import check_storage
 
 __all__ = ["blueprint"]
@@ -142,6 +145,16 @@ async def upload_generation() -> tuple[Response, int]:
     await check_storage(state.store, limit, user.id, generation.total_bytes)
     await state.store.add_generation(generation, files)
     listing = sorted((path, len(content)) for path, content in files.items())
+    await record_action(
+        state,
+        user,
+        "upload",
+        owner=user.id,
+        generation_id=generation.id,
+        projectId=project_id,
+        files=generation.file_count,
+        bytes=generation.total_bytes,
+    )
     return jsonify(_describe(generation, listing)), 201
 
 
@@ -207,7 +220,8 @@ async def show_file(gid: str, path: str) -> Response:
 async def rename_generation(gid: str) -> Response:
     """A new name (stored as its projectId); ``null`` or "" goes back to the id."""
     state = services()
-    generation = await owned_generation(gid, state.user())
+    user = state.user()
+    generation = await owned_generation(gid, user)
     body = await json_body()
     if "name" not in body:
         raise BadRequest("Send {name}.", code="missing_name")
@@ -219,6 +233,9 @@ async def rename_generation(gid: str) -> Response:
         raise generation_not_found(gid) from None
     generation.project_id = name
     state.forget_generation(gid)
+    await record_action(
+        state, user, "rename", owner=generation.user_id, generation_id=gid, projectId=name
+    )
     return jsonify(_describe(generation))
 
 
@@ -226,7 +243,8 @@ async def rename_generation(gid: str) -> Response:
 async def delete_generation(gid: str) -> Response:
     """Stop its preview (if one runs), then remove its files, previews and their logs."""
     state = services()
-    await owned_generation(gid, state.user())
+    user = state.user()
+    generation = await owned_generation(gid, user)
     assert state.supervisor is not None and state.store is not None
     # From here no launch of it is admitted: one admitted before is the runtime found
     # next, stopped; one admitted after could start a preview its rows' delete would
@@ -243,6 +261,7 @@ async def delete_generation(gid: str) -> Response:
         await state.snapshots.remove_generation(gid)
     state.discovery_cache.discard(f"source:{gid}")
     state.discovery_cache.discard(f"docs:{gid}")
+    await record_action(state, user, "delete", owner=generation.user_id, generation_id=gid)
     return jsonify({"status": "deleted", "generationId": gid})
 
 
@@ -263,6 +282,64 @@ async def _stop_and_delete(state: Services, gid: str) -> None:
     await state.store.delete_generation(gid)
     state.forget_generation(gid)
     state.supervisor.failed_launch(gid, forget=True)
+
+
+_GENERATION_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_MAX_AUDIT_PAGE = 500
+
+
+@blueprint.get("/api/audit")
+async def audit_trail() -> Response:
+    """The actions taken on the caller's generations and their previews, newest first:
+    ``generation`` (one of them), ``limit`` (1-500, 100), ``before`` (an id: the next
+    page). The owner's alone: nobody else's entries are ever listed."""
+    state = services()
+    user = state.user()
+    args = request.args
+    generation = args.get("generation") or None
+    if generation is not None and not _GENERATION_ID.fullmatch(generation):
+        raise BadRequest("generation must be a generation's id.", code="invalid_generation")
+    limit = _whole(args.get("limit"), 100, _MAX_AUDIT_PAGE, "limit")
+    before = _whole(args.get("before"), 0, 2**62, "before") or None
+    assert state.store is not None
+    rows = await state.store.run_sync(
+        partial(list_audit, generation_id=generation, before=before, limit=limit),
+        state.store.engine,
+        user.id,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return jsonify(
+        {
+            "entries": [
+                {
+                    "id": row["id"],
+                    "at": isoformat(row["at"]),
+                    "actor": row["actor_id"],
+                    "action": row["action"],
+                    "generationId": row["generation_id"],
+                    "previewId": row["preview_id"],
+                    "details": row["details"],
+                    "source": row["source"],
+                }
+                for row in rows
+            ],
+            "hasMore": more,
+            "nextBefore": rows[-1]["id"] if more else None,
+        }
+    )
+
+
+def _whole(raw: str | None, default: int, high: int, name: str) -> int:
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= high:
+        raise BadRequest(
+            f"{name} must be a whole number from 1 to {high}.",
+            code=f"invalid_{name}",
+            details={name: raw[:40]},
+        )
+    return int(raw)
 
 
 @blueprint.get("/api/session")

@@ -18,6 +18,7 @@ from ..previewtokens import MAX_LABEL, MAX_LIVE_TOKENS, PreviewToken, TooManyTok
 from ..runtime import BY_THE_USER
 from ..sandbox import child_environment
 from ..services import Services, services
+from ..services.audit import record_action
 from ..services.callers import generation_not_found, json_body, owned_generation
 from ..store import GenerationGone, PreviewInstance
 from .endpoints import discover_endpoints
@@ -253,6 +254,16 @@ async def launch(gid: str) -> Response:
     except GenerationGone:  # deleted while it was being launched
         raise generation_not_found(gid) from None
     runtime = launched.runtime
+    await record_action(
+        state,
+        user,
+        "launch",
+        owner=generation.user_id,
+        generation_id=gid,
+        preview_id=runtime.id,
+        revision=runtime.spec.revision,
+        snapshot=snapshot,
+    )
     if wait or asked in ("1", "true"):
         settings = state.settings
         building = settings.build_timeout if settings.build == "on" else 0
@@ -294,7 +305,8 @@ async def status(gid: str) -> Response:
 @blueprint.delete("")
 async def stop(gid: str) -> Response:
     state = services()
-    await owned_generation(gid, state.user())
+    user = state.user()
+    generation = await owned_generation(gid, user)
     assert state.supervisor is not None
     runtime = state.supervisor.for_generation(gid)
     if runtime is None:
@@ -304,6 +316,9 @@ async def stop(gid: str) -> Response:
             details={"generationId": gid},
         )
     runtime.request_stop(BY_THE_USER)
+    await record_action(
+        state, user, "stop", owner=generation.user_id, generation_id=gid, preview_id=runtime.id
+    )
     with trio.move_on_after(state.settings.stop_grace + _STOP_WAIT_MARGIN):
         await runtime.finished.wait()
     return jsonify(
@@ -356,6 +371,18 @@ async def new_token(gid: str) -> Response:
             ) from None
     tokens.add(token, retiring=retiring)
     revoked = tokens.revoke_all_but(token) if revoke_others else []
+    await record_action(
+        state,
+        state.user(),
+        "token_create",
+        owner=runtime.spec.user_id,
+        generation_id=gid,
+        preview_id=runtime.id,
+        tokenId=token.id,
+        label=token.label,
+        retired=retiring.id if retiring is not None else None,
+        revoked=[each.id for each in revoked],
+    )
     return jsonify(
         {
             "previewInstanceId": runtime.id,
@@ -397,6 +424,15 @@ async def revoke_token(gid: str, token_id: str) -> Response:
             code="preview_token_not_found",
             details={"tokenId": token_id},
         )
+    await record_action(
+        state,
+        state.user(),
+        "token_revoke",
+        owner=runtime.spec.user_id,
+        generation_id=gid,
+        preview_id=runtime.id,
+        tokenId=revoked.id,
+    )
     return jsonify({"previewInstanceId": runtime.id, "revoked": _token_json(revoked)})
 
 

@@ -26,6 +26,7 @@ from ..clock import isoformat
 from ..errors import BadRequest, Conflict, NotFound, PreviewError
 from ..generations import UploadLimits, changes_from_json, check_tree, files_from_archive
 from ..services import Services, services
+from ..services.audit import record_action
 from ..services.bodies import json_object, read_body
 from ..services.callers import generation_not_found, owned_generation
 from ..store import Generation, GenerationGone
@@ -143,14 +144,26 @@ async def add(gid: str) -> tuple[Response, int]:
         data = _describe(latest) | {"changed": [], "dependenciesChanged": False}
         return jsonify(data | {"unchanged": True, "applied": False}), 200
     data = _describe(record) | {"applyRequested": apply}
+    owner = generation.user_id
+    await record_action(
+        state,
+        user,
+        "revision",
+        owner=owner,
+        generation_id=gid,
+        revision=record.number,
+        changed=len(record.changed),
+    )
     if runtime is not None and runtime.status != "failed" and apply:
         tree = await _tree(gid, record)
         outcome = await _apply(runtime, record.number, tree, record.changed, marks)
+        await _record_apply(state, user, owner, gid, record.number, runtime.id, outcome)
         return jsonify(data | outcome), 202 if outcome["apply"]["state"] == "applying" else 201
     if apply:
         tree = await _tree(gid, record)
         relaunch = await _relaunch_failed(state, user, generation, runtime, record.number, tree)
         if relaunch is not None:
+            await _record_apply(state, user, owner, gid, record.number, None, relaunch)
             return jsonify(data | relaunch), 201
     return jsonify(data | _applied(runtime, None)), 201
 
@@ -255,6 +268,7 @@ async def apply_revision(gid: str, n: int) -> tuple[Response, int]:
     if runtime is None or runtime.status == "failed":
         relaunch = await _relaunch_failed(state, user, generation, runtime, n, tree)
         if relaunch is not None:
+            await _record_apply(state, user, generation.user_id, gid, n, None, relaunch)
             return jsonify({"generationId": gid, "revision": n} | relaunch), 201
         runtime = state.supervisor.for_generation(gid)
     if runtime is None:
@@ -269,8 +283,34 @@ async def apply_revision(gid: str, n: int) -> tuple[Response, int]:
     serving = runtime.spec.files
     changed = tuple(sorted(p for p in set(serving) | set(tree) if serving.get(p) != tree.get(p)))
     outcome = await _apply(runtime, n, tree, changed)
+    await _record_apply(state, user, generation.user_id, gid, n, runtime.id, outcome)
     status = 202 if outcome["apply"]["state"] == "applying" else 200
     return jsonify({"generationId": gid, "revision": n, "changed": list(changed)} | outcome), status
+
+
+async def _record_apply(
+    state: Services,
+    user: User,
+    owner: str,
+    gid: str,
+    number: int,
+    preview_id: str | None,
+    outcome: dict[str, Any],
+) -> None:
+    """The audit trail's entry of a revision applied live (its state then: ``switched``,
+    ``applying``, ``failed`` …: ``swap``), or of a failed preview relaunched on it."""
+    preview = outcome.get("preview") or {}
+    await record_action(
+        state,
+        user,
+        "revision_apply",
+        owner=owner,
+        generation_id=gid,
+        preview_id=preview_id or preview.get("previewInstanceId"),
+        revision=number,
+        swap=(outcome.get("apply") or {}).get("state"),
+        relaunched=bool(outcome.get("relaunched")),
+    )
 
 
 async def _nothing_to_apply_to(state: Services, gid: str) -> NotFound:

@@ -9,6 +9,7 @@ from quart import Blueprint, Response, jsonify, request
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..services import services
+from ..services.audit import record_action
 from ..services.callers import json_body, owned_generation
 from ..snapshots import Snapshots, describe
 
@@ -62,10 +63,21 @@ def _running(gid: str) -> PreviewRuntime:
 async def take(gid: str) -> tuple[Response, int]:
     state = services()
     user = state.user()
-    await owned_generation(gid, user)
+    generation = await owned_generation(gid, user)
     body = await json_body(required=False)
     name = snapshot_name(body.get("name"))
-    row = await _keeper().take(_running(gid), user.id, name)
+    runtime = _running(gid)
+    row = await _keeper().take(runtime, user.id, name)
+    await record_action(
+        state,
+        user,
+        "snapshot_take",
+        owner=generation.user_id,
+        generation_id=gid,
+        preview_id=runtime.id,
+        snapshotId=row.id,
+        name=name,
+    )
     return jsonify(describe(row)), 201
 
 
@@ -81,9 +93,17 @@ async def listing(gid: str) -> Response:
 async def delete(gid: str, sid: str) -> Response:
     state = services()
     user = state.user()
-    await owned_generation(gid, user)
+    generation = await owned_generation(gid, user)
     row = await _keeper().get(sid, user.id, gid)
     await _keeper().delete(row)
+    await record_action(
+        state,
+        user,
+        "snapshot_delete",
+        owner=generation.user_id,
+        generation_id=gid,
+        snapshotId=row.id,
+    )
     return jsonify({"status": "deleted", "snapshotId": row.id})
 
 
@@ -91,10 +111,19 @@ async def delete(gid: str, sid: str) -> Response:
 async def restore(gid: str, sid: str) -> Response:
     state = services()
     user = state.user()
-    await owned_generation(gid, user)
+    generation = await owned_generation(gid, user)
     row = await _keeper().get(sid, user.id, gid)
     runtime = _running(gid)
     restored = await _keeper().restore(runtime, row)
+    await record_action(
+        state,
+        user,
+        "snapshot_restore",
+        owner=generation.user_id,
+        generation_id=gid,
+        preview_id=runtime.id,
+        snapshotId=row.id,
+    )
     return jsonify({"snapshotId": row.id, "previewInstanceId": runtime.id, "restored": restored})
 
 

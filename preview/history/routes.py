@@ -17,6 +17,7 @@ from ..clock import utcnow
 from ..errors import BadRequest, NotFound
 from ..proxy import authorised_runtime
 from ..services import services
+from ..services.audit import record_action
 from ..services.callers import json_body, owned_generation
 from .capture import RequestHistory
 from .har import har_document, request_json, summary_json
@@ -174,7 +175,7 @@ async def replay_requests(gid: str) -> Response:
     """Replay kept requests against the current preview or another generation's, compared."""
     state = services()
     user = state.user()
-    await owned_generation(gid, user)
+    generation = await owned_generation(gid, user)
     body = await json_body()
     ids = _replay_ids(body.get("ids"))
     extra = _extra_headers(body.get("headers"))
@@ -200,6 +201,16 @@ async def replay_requests(gid: str) -> Response:
             f"No request {missing[0]}.", code="request_not_found", details={"ids": missing[:20]}
         )
     results = await replay(state, runtime, rows, extra)
+    await record_action(
+        state,
+        user,
+        "replay",
+        owner=generation.user_id,
+        generation_id=gid,
+        preview_id=runtime.id,
+        target=target_gid,
+        requests=len(rows),
+    )
     return jsonify(
         {
             "target": {

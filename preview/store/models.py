@@ -40,6 +40,7 @@ from sqlalchemy import (
 __all__ = [
     "ACTIVE_STATUSES",
     "LIVE_WHERE",
+    "AuditEvent",
     "ClusterNode",
     "Generation",
     "GenerationFile",
@@ -375,4 +376,28 @@ class ProxiedRequest(Record):
         _column("stored_bytes", Integer),  # what PREVIEW_CAPTURE_MB counts
         Index("ix_proxied_requests_generation", "generation_id", "id"),
         Index("ix_proxied_requests_preview", "preview_id", "id", "stored_bytes"),
+    )
+
+
+class AuditEvent(Record):
+    """One action a user took on a generation or its preview (``store.audit``): who
+    (``actor_id``), on whose (``owner_id``: who may read it), what (``action`` and its
+    ``details`` as JSON, never a secret), from where (``source``: the client's address).
+    No foreign key: the trail outlives the generation it speaks of (its deletion is an
+    action too)."""
+
+    __table__ = Table(
+        "audit_events",
+        metadata,
+        _pk("id", Integer, autoincrement=True),
+        _column("at", DateTime),
+        _column("owner_id", String(200)),
+        _column("actor_id", String(200)),
+        _column("generation_id", String(40), null=True),
+        _column("preview_id", String(40), null=True),
+        _column("action", String(40)),
+        _column("details", Text),
+        _column("source", String(64), null=True),
+        Index("ix_audit_events_owner", "owner_id", "id"),
+        Index("ix_audit_events_owner_generation", "owner_id", "generation_id", "id"),
     )
