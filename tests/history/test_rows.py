@@ -107,12 +107,13 @@ def _shaped(pid: str, n: int, body: bytes = b"") -> tuple:
 
 @contextlib.asynccontextmanager
 async def _two_previews(url: str) -> AsyncIterator[Store]:
-    """A store with the generation ``g1`` and its running previews ``p1`` and ``p2``."""
+    """A store with the generation ``g1`` and its previews ``p1`` (ended: a generation has
+    one live preview at most) and ``p2`` (running)."""
     store = await Store.open(url)
     try:
         await store.add_generation(generation("g1"), {})
-        for pid in ("p1", "p2"):
-            await store.add_preview(preview(pid, "g1", status="running"))
+        await store.add_preview(preview("p1", "g1", status="stopped", stopped_at=utcnow()))
+        await store.add_preview(preview("p2", "g1", status="running"))
         yield store
     finally:
         await store.aclose()
