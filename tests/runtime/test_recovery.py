@@ -14,11 +14,18 @@ from preview.store import Generation, PreviewInstance, Store
 from ..conftest import SERVER_COMMAND, Service, auth, read_sse, running_service, server_app
 
 
-def _row(preview_id: str, *, pid: int | None, started_at: float | None, status: str):
+def _row(
+    preview_id: str,
+    *,
+    pid: int | None,
+    started_at: float | None,
+    status: str,
+    generation_id: str = "gen_old",
+):
     now = utcnow()
     return PreviewInstance(
         id=preview_id,
-        generation_id="gen_old",
+        generation_id=generation_id,
         user_id="alice",
         status=status,
         port=3001,
@@ -40,17 +47,19 @@ async def test_restart_recovery_kills_only_our_stale_process_and_closes_rows(set
         with trio.fail_after(30):
             store = await Store.open(settings.database_url)
             now = utcnow()
-            await store.add_generation(
-                Generation(
-                    id="gen_old",
-                    user_id="alice",
-                    project_id=None,
-                    created_at=now,
-                    file_count=1,
-                    total_bytes=1,
-                ),
-                {"a.txt": b"x"},
-            )
+            # Two generations: a generation has one live preview at most (migration 0010).
+            for gid in ("gen_old", "gen_recycled"):
+                await store.add_generation(
+                    Generation(
+                        id=gid,
+                        user_id="alice",
+                        project_id=None,
+                        created_at=now,
+                        file_count=1,
+                        total_bytes=1,
+                    ),
+                    {"a.txt": b"x"},
+                )
             stale_started = psutil.Process(stale.pid).create_time()
             await store.add_preview(
                 _row("preview_stale", pid=stale.pid, started_at=stale_started, status="running")
@@ -62,6 +71,7 @@ async def test_restart_recovery_kills_only_our_stale_process_and_closes_rows(set
                     pid=bystander.pid,
                     started_at=stale_started - 50,
                     status="starting",
+                    generation_id="gen_recycled",
                 )
             )
             await store.add_preview(
