@@ -2,6 +2,7 @@
 (what they share with the fast paths is ``services``'; calls to an app are ``proxy``'s)."""
 
 __all__ = [
+    "alerts",
     "endpoints",
     "feed",
     "generations",

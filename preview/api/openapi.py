@@ -474,6 +474,30 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
         {404: ("generation_not_found", "no_active_preview", "preview_token_not_found")},
     ),
     (
+        "post",
+        "/api/generations/{gid}/alerts",
+        "A new alert rule on its log lines (a pattern, a level)",
+        (),
+        True,
+        _merge(
+            _GEN,
+            _JSON,
+            {
+                400: ("invalid_pattern", "invalid_level", "invalid_rule", "invalid_name"),
+                409: ("too_many_alert_rules",),
+            },
+        ),
+    ),
+    ("get", "/api/generations/{gid}/alerts", "Its alert rules", (), False, _GEN),
+    (
+        "delete",
+        "/api/generations/{gid}/alerts/{rule_id}",
+        "Delete an alert rule",
+        (),
+        False,
+        {404: ("generation_not_found", "alert_rule_not_found")},
+    ),
+    (
         "get",
         "/api/audit",
         "The actions taken on my generations, newest first",
@@ -498,6 +522,10 @@ _NAMES = {"type": "object", "additionalProperties": _STR}
 _ARCHIVES = ("application/zip", "application/gzip", "application/x-tar")
 # The JSON bodies, as the rows of docs/api.md give them.
 _BODIES: dict[str, dict[str, Any]] = {
+    "/api/generations/{gid}/alerts": {
+        "type": "object",
+        "properties": {"pattern": _STR, "level": {"enum": ["WARN", "ERROR"]}, "name": _STR},
+    },
     "/api/generations": {
         "type": "object",
         "required": ["files"],
@@ -577,6 +605,7 @@ _ERROR = {
 _APPLYING = "still being applied (the status's lastApply tells)"
 _SUCCESS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/api/generations"): {"201": "Created"},
+    ("post", "/api/generations/{gid}/alerts"): {"201": "Created"},
     ("post", "/api/generations/{gid}/revisions"): {
         "200": "Nothing changed (unchanged: true)",
         "201": "Created",

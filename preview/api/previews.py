@@ -21,6 +21,7 @@ from ..services import Services, services
 from ..services.audit import record_action
 from ..services.callers import generation_not_found, json_body, owned_generation
 from ..store import GenerationGone, PreviewInstance
+from .alerts import arm_alerts
 from .endpoints import discover_endpoints
 from .origins import app_origin_url
 from .revisions import tree_of_revision
@@ -254,6 +255,7 @@ async def launch(gid: str) -> Response:
     except GenerationGone:  # deleted while it was being launched
         raise generation_not_found(gid) from None
     runtime = launched.runtime
+    await arm_alerts(state, runtime)  # the generation's alert rules, from its first line
     await record_action(
         state,
         user,

@@ -38,6 +38,7 @@ from ..store.revisions import (
     revision_tree,
 )
 from ..store.usage import check_storage
+from .alerts import arm_alerts
 
 if TYPE_CHECKING:
     from ..auth import User
@@ -213,6 +214,7 @@ async def _relaunch_failed(
         refused = {"code": error.code, "message": error.message}
         return {"applied": False, "apply": None, "preview": None, "relaunch": refused}
     preview = launched.runtime
+    await arm_alerts(state, preview)
     return {
         "applied": False,
         "apply": None,

@@ -117,6 +117,9 @@ class LogBroadcast:
         self._persisted_lot, self.storing_wanted = trio.lowlevel.ParkingLot(), trio.Event()
         self.batch_wanted = False  # whether a reader waited for the batch last taken
         self._status_lot = trio.lowlevel.ParkingLot()
+        # The generation's alert rules (logs.alerts.AlertWatch), given each batch of the
+        # child's lines once added; None (no rule): nothing more per batch than this test.
+        self.watch: Callable[[Sequence[Event]], None] | None = None
 
     @property
     def subscriber_count(self) -> int:
@@ -222,10 +225,13 @@ class LogBroadcast:
         messages = self._scrub_lines(texts)
         at, by, of = repeat(timestamp), repeat(source), repeat(stream)
         if process is None:
-            self._add(list(map(Event, ids, at, levels, messages, by, of)))
+            events = list(map(Event, ids, at, levels, messages, by, of))
         else:  # a worker's lines (runtime.processes)
             tags = repeat(None), repeat(process)
-            self._add(list(map(Event, ids, at, levels, messages, by, of, *tags)))
+            events = list(map(Event, ids, at, levels, messages, by, of, *tags))
+        self._add(events)
+        if self.watch is not None:  # its alerts come after the lines they are about
+            self.watch(events)
 
     def _add(self, events: Sequence[Event]) -> None:
         """Ring, writer queue and wake-ups for ``events`` (at least one)."""

@@ -14,6 +14,7 @@ __all__ = ["SSE_KEEPALIVE", "Event", "sse_frames"]
 SSE_KEEPALIVE = b": keep-alive\n\n"  # the SSE comment a stream gets at a heartbeat
 
 _quote = json.encoder.encode_basestring  # C-accelerated; keeps non-ASCII as is
+_ALERT_KIND = "event: alert\n"
 
 
 @dataclass(slots=True, eq=False)
@@ -58,8 +59,10 @@ class Event:
     def sse(self) -> bytes:
         if self._sse is None:
             # A lifecycle event is a default ``message`` too (its data carries
-            # ``status``): a plain ``onmessage`` handler sees every line.
-            self._sse = f"id: {self.id}\ndata: {self.json}\n\n".encode()
+            # ``status``): a plain ``onmessage`` handler sees every line. An alert
+            # (logs.alerts) is an event of its own kind, ``alert``.
+            kind = _ALERT_KIND if self.source == "alert" else ""
+            self._sse = f"{kind}id: {self.id}\ndata: {self.json}\n\n".encode()
         return self._sse
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,6 +124,8 @@ def sse_frames(events: list[Event]) -> bytes:
         if sse is None:
             if event._json is not None or event.status or event.process:
                 sse = event.sse  # the rare cases: encoded as one
+            elif event.source == "alert":
+                sse = event.sse  # an alert: an event of its own kind
             else:
                 if event.timestamp is not moment:
                     moment = event.timestamp

@@ -40,6 +40,7 @@ from sqlalchemy import (
 __all__ = [
     "ACTIVE_STATUSES",
     "LIVE_WHERE",
+    "AlertRule",
     "AuditEvent",
     "ClusterNode",
     "Generation",
@@ -400,4 +401,21 @@ class AuditEvent(Record):
         _column("source", String(64), null=True),
         Index("ix_audit_events_owner", "owner_id", "id"),
         Index("ix_audit_events_owner_generation", "owner_id", "generation_id", "id"),
+    )
+
+
+class AlertRule(Record):
+    """A rule on a generation's log lines (``logs.alerts``): a line that matches
+    ``pattern`` (an RE2 regex) or is at ``level`` or above makes an ``alert`` event in its
+    preview's log."""
+
+    __table__ = Table(
+        "alert_rules",
+        metadata,
+        _pk("id", String(40)),
+        _column("generation_id", String(40), _cascade("generations.id"), index=True),
+        _column("name", String(200)),
+        _column("pattern", Text, null=True),
+        _column("level", String(8), null=True),
+        _column("created_at", DateTime),
     )

@@ -210,6 +210,7 @@ _RAISERS = (
     "api/proxying.py",
     "history/routes.py",
     "api/endpoints.py",
+    "api/alerts.py",
     "api/snapshots.py",
     "apps/spec.py",
     "auth.py",

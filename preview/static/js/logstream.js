@@ -144,7 +144,8 @@ export class LogStream {
       this.finish(JSON.parse(data));
       return;
     }
-    if (kind !== 'message' && kind !== 'status') return;
+    // An alert (a rule of the generation matched a line) is shown as a line of its own.
+    if (kind !== 'message' && kind !== 'status' && kind !== 'alert') return;
     const event = JSON.parse(data);
     this.onEvent(event);
     if (event.status) this.onStatus(event.status);
