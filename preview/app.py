@@ -21,7 +21,6 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing.exceptions import WebsocketMismatch
 
 from .api import (
-    alerts,
     endpoints,
     generations,
     openapi,
@@ -47,7 +46,13 @@ from .settings import Settings, unknown_env_names
 from .snapshots import Snapshots
 from .store import Store
 from .store.datadir import hold_data_dir, release_data_dir, remove_leftovers
-from .transport import CorsMiddleware, ParkedStreams, StreamFastPath, connection_guard
+from .transport import (
+    CorsMiddleware,
+    HotStreams,
+    ParkedStreams,
+    StreamFastPath,
+    connection_guard,
+)
 
 __all__ = ["create_app"]
 
@@ -127,7 +132,6 @@ def create_app(
     app.register_blueprint(streams.blueprint)
     app.register_blueprint(proxying.blueprint)
     app.register_blueprint(endpoints.blueprint)
-    app.register_blueprint(alerts.blueprint)
     app.register_blueprint(origins.blueprint)
     app.register_blueprint(ops.blueprint)
 
@@ -140,6 +144,7 @@ def create_app(
     # Below all of it, on Hypercorn's connections: authorised proxied calls (proxy.hot.path).
     install_hot_path()
     hot_path = attach_hot_path(app, state)
+    hot_path.log_streams = HotStreams(state)  # a stream's request on a hot connection
     app.register_blueprint(ui.blueprint)
     app.register_blueprint(openapi.blueprint)
 

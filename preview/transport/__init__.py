@@ -5,12 +5,13 @@ Hypercorn's connections. The proxy's own fast path and origin router are ``proxy
 from . import connection_guard
 from .cors import CorsMiddleware
 from .direct_body import DirectBodyWriter
-from .fast_stream import StreamFastPath
+from .fast_stream import HotStreams, StreamFastPath
 from .parked_streams import ParkedStream, ParkedStreams
 
 __all__ = [
     "CorsMiddleware",
     "DirectBodyWriter",
+    "HotStreams",
     "ParkedStream",
     "ParkedStreams",
     "StreamFastPath",

@@ -101,7 +101,7 @@ class DirectBodyWriter:
         self._stream = stream
         self._lock = lock
         self._socket: socket.socket | None = sock
-        self._h11 = h11_connection
+        self._h11: Any = h11_connection
         self._send_timeout = send_timeout
         self._unsent: memoryview | None = None  # the rest of an offered chunk
         self._hot = False  # the hot path's connection, not yet detached (on_connection)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import re
 import urllib.parse
+from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -28,7 +29,7 @@ from ..api.previews import preview_for
 from ..api.streams import resume_point, sse_body, sse_headers
 from ..errors import PreviewError
 from ..logs import PARKED
-from ..services import Services, StreamSlot
+from ..services import Services, StreamParking, StreamSlot
 from ..services.callers import AsgiCaller, cancel_on_disconnect, owned_generation
 from ..store import PreviewInstance
 from .cors import unwrap_send
@@ -37,7 +38,7 @@ from .direct_body import DirectBodyWriter
 if TYPE_CHECKING:
     from ..runtime import PreviewRuntime
 
-__all__ = ["StreamFastPath"]
+__all__ = ["HotStreams", "StreamFastPath"]
 
 _PATH = re.compile(r"/api/generations/([^/]{1,40})/preview/logs/stream")
 
@@ -68,27 +69,7 @@ class StreamFastPath:
     async def _resolve(
         self, scope: dict, gid: str
     ) -> tuple[PreviewRuntime | PreviewInstance, int, StreamSlot] | None:
-        """The preview, the id to resume after and the user's stream slot, or None to
-        let Quart answer (its 429 too, past the user's bound)."""
-        state = self._state
-        if state.store is None or state.supervisor is None:
-            return None
-        caller = AsgiCaller(scope)
-        query = dict(urllib.parse.parse_qsl(scope["query_string"].decode("latin-1")))
-        try:
-            user = caller.user(state)
-            state.streams.check(user.id)  # past the bound: the route's 429, no lookup
-            await owned_generation(gid, user, state)
-            raw_after = caller.named.get("last-event-id") or query.get("lastEventId")
-            preview = await preview_for(gid, query.get("previewId"), state)
-            after, nothing_left = await resume_point(
-                state.store, preview, raw_after, query.get("tail")
-            )
-            if nothing_left:
-                return None  # the route answers 204 (the same decision, made again there)
-            return preview, after, state.streams.take(user.id)
-        except PreviewError:
-            return None
+        return await _resolve(self._state, scope, gid)
 
     async def _stream(
         self,
@@ -160,4 +141,128 @@ class StreamFastPath:
             return False
         finally:
             if not adopted:
+                await body.aclose()
+
+
+async def _resolve(
+    state: Services, scope: dict, gid: str
+) -> tuple[PreviewRuntime | PreviewInstance, int, StreamSlot] | None:
+    """The preview, the id to resume after and the user's stream slot, or None to let
+    Quart answer (its 401, 404, 204, and its 429 past the user's bound). The same checks
+    for the fast path and the hot path (``HotStreams``)."""
+    if state.store is None or state.supervisor is None:
+        return None
+    caller = AsgiCaller(scope)
+    query = dict(urllib.parse.parse_qsl(scope["query_string"].decode("latin-1")))
+    try:
+        user = caller.user(state)
+        state.streams.check(user.id)  # past the bound: the route's 429, no lookup
+        await owned_generation(gid, user, state)
+        raw_after = caller.named.get("last-event-id") or query.get("lastEventId")
+        preview = await preview_for(gid, query.get("previewId"), state)
+        after, nothing_left = await resume_point(state.store, preview, raw_after, query.get("tail"))
+        if nothing_left:
+            return None  # the route answers 204 (the same decision, made again there)
+        return preview, after, state.streams.take(user.id)
+    except PreviewError:
+        return None
+
+
+# A stream's request as the hot path reads it (the target as sent: a generation id with a
+# percent escape, a path parameter or a fragment is Hypercorn's, whose route decodes it).
+_HOT_TARGET = re.compile(rb"/api/generations/([^/?%;#]{1,40})/preview/logs/stream(?:\?(.*))?", re.S)
+# What makes a request the ASGI path's: CORS or a preview page's call (an Origin), an
+# upgrade, a body announced, a close asked for (Hypercorn's answer then says so).
+_NOT_HOT = frozenset({b"origin", b"upgrade", b"expect", b"content-length", b"transfer-encoding"})
+# Hypercorn's own lines after the app's headers, as it writes them (h11's framing last).
+_HOT_HEAD_END = b"date: %s\r\nserver: hypercorn-h11\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+class HotStreams:
+    """The SSE log stream served on the hot path's own connection (``proxy.hot.path``,
+    below Hypercorn), where it would be parked at once anyway.
+
+    Accepting a stream through Hypercorn cost the service 2.1-2.5 ms of CPU (against the
+    peer's 1.1) on the 2-core machine, in small parts: Hypercorn's connection tasks and
+    cancel scopes, h11's state machine for the head, the ASGI middlewares, a task for
+    the disconnect, a send for the head and another for the first chunk, then taking
+    the connection back from Hypercorn to park it (benchmarks/HISTORY.md, issue 70).
+    Here the hot path's parsed head is checked by the same function as the fast path's
+    (``_resolve``: the caller's credentials, the user's stream bound, the generation's
+    owner, the preview, the resume point), the head goes out with the first chunk in
+    one ``send`` (``DirectBodyWriter.on_connection``) and the stream is parked when it
+    would wait (``ParkedStreams``), as the fast path's. Anything else, and any request
+    the checks refuse, goes to Hypercorn unchanged, whose route answers it: the error
+    shapes, the 204 and the 429 stay defined in one place.
+    """
+
+    def __init__(self, state: Services) -> None:
+        self._state = state
+
+    async def __call__(
+        self, stream: trio.SocketStream, method: bytes, target: bytes, headers: list, rest: bytes
+    ) -> bool:
+        """Serve the stream if it is one taken here (``rest``: the bytes read after its
+        head, none); False, having written nothing, for Hypercorn to answer it."""
+        state = self._state
+        parked_streams = state.parked_streams
+        match = _HOT_TARGET.fullmatch(target) if method == b"GET" else None
+        if match is None or rest or parked_streams is None or not parked_streams.adopting:
+            return False
+        host = None
+        for name, value in headers:
+            if name in _NOT_HOT or (name == b"connection" and b"close" in value.lower()):
+                return False
+            if name == b"host":
+                if host is not None:
+                    return False  # two: the origin router's 400
+                host = value.decode("latin-1")
+        if host is None or state.origins.is_app_host(host):
+            return False
+        scope = {"method": "GET", "headers": headers, "query_string": match.group(2) or b""}
+        resolved = await _resolve(state, scope, match.group(1).decode("latin-1"))
+        if resolved is None:
+            return False
+        preview, after, slot = resolved
+        if isinstance(preview, PreviewInstance):
+            # Over (its stored events, then its end), or in cluster mode running on
+            # another node, which the ASGI path's forwarder reaches: Hypercorn's.
+            slot.release()
+            return False
+        # A client that left: its slot was released with the body.
+        with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            await self._stream(stream, preview, after, slot, parked_streams)
+        return True
+
+    async def _stream(
+        self,
+        stream: trio.SocketStream,
+        preview: PreviewRuntime | PreviewInstance,
+        after: int,
+        slot: StreamSlot,
+        parked_streams: StreamParking,
+    ) -> None:
+        head = [b"HTTP/1.1 200 \r\n"]
+        for name, value in sse_headers(preview.id).items():
+            head.append(b"%s: %s\r\n" % (name.lower().encode(), value.encode("latin-1")))
+        head.append(_HOT_HEAD_END % formatdate(usegmt=True).encode())
+        writer = DirectBodyWriter.on_connection(
+            stream, b"".join(head), send_timeout=self._state.settings.stream_send_timeout
+        )
+        parked = parked_streams.prepare(writer)
+        body = sse_body(self._state, preview, after, writer, slot=slot)
+        slot.bind(body)
+        try:
+            async for chunk in body:
+                if chunk is PARKED:
+                    assert parked is not None
+                    if parked_streams.adopt(parked, body):
+                        body = None  # the parked streams' now, with the connection
+                        return
+                    await parked.wait_woken()  # the service stops: this task goes on
+                else:
+                    await writer.write(chunk)
+            await writer.finish()
+        finally:
+            if body is not None:
                 await body.aclose()

@@ -121,6 +121,11 @@ class ParkedStreams:
         """Serving, with an epoll to watch parked sockets (not while stopping)."""
         return self._nursery is not None and self._epoll is not None
 
+    @property
+    def adopting(self) -> bool:
+        """Whether a stream that would wait can be parked now (see :meth:`_adopting`)."""
+        return self._adopting()
+
     async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Run until :meth:`aclose` (or cancelled); then every stream is closed."""
         if hasattr(select, "epoll"):

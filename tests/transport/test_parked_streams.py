@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -115,9 +116,15 @@ def _assert_whole_log(client: _SseClient, lines: int) -> _Events:
 
 @asynccontextmanager
 async def _open_stream(
-    service: Service, gid: str, *, rcvbuf: int | None = None, extra: bytes = b""
+    service: Service,
+    gid: str,
+    *,
+    rcvbuf: int | None = None,
+    extra: bytes = b"",
+    headers: list[tuple[str, str]] | None = None,
 ) -> AsyncIterator[_SseClient]:
-    """A stream request sent as one write (with ``extra`` bytes right behind it)."""
+    """A stream request sent as one write (with ``extra`` bytes right behind it), with
+    ``headers`` besides its Host and credentials."""
     host, port = service.url.removeprefix("http://").split(":")
     sock = trio.socket.socket()
     if rcvbuf is not None:
@@ -128,7 +135,7 @@ async def _open_stream(
         request = h11.Request(
             method="GET",
             target=f"/api/generations/{gid}/preview/logs/stream",
-            headers=[("Host", host), ("Authorization", auth()["Authorization"])],
+            headers=[("Host", host), ("Authorization", auth()["Authorization"]), *(headers or [])],
         )
         head = client.h11.send(request) + client.h11.send(h11.EndOfMessage())
         await trio.SocketStream(sock).send_all(head + extra)
@@ -154,23 +161,35 @@ async def _emit(service: Service, body: dict[str, Any], runtime: Any, count: int
 
 @pytest.fixture
 def returned_requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Appended to when the stream fast path's request handler returns."""
+    """Appended to when a stream's request handler returns: ``hot`` for the hot path's
+    (``HotStreams``, on its own connection), ``asgi`` for the fast path's under Hypercorn."""
     returned: list[str] = []
-    original = fast_stream.StreamFastPath._stream
+    for name, cls in (("asgi", fast_stream.StreamFastPath), ("hot", fast_stream.HotStreams)):
 
-    async def recording(self: Any, *args: Any) -> None:
-        await original(self, *args)
-        returned.append("returned")
+        def recording(original: Any, name: str) -> Any:
+            async def _stream(self: Any, *args: Any) -> Any:
+                result = await original(self, *args)
+                returned.append(name)
+                return result
 
-    monkeypatch.setattr(fast_stream.StreamFastPath, "_stream", recording)
+            return _stream
+
+        monkeypatch.setattr(cls, "_stream", recording(cls._stream, name))
     return returned
 
 
+# How a stream's request comes, and so who serves it: on a new connection the hot path
+# (below Hypercorn); with an Origin (CORS), Hypercorn and the ASGI fast path.
+_WAYS = {"hot": [], "asgi": [("Origin", "http://127.0.0.1")]}
+
+
+@pytest.mark.parametrize("way", list(_WAYS))
 async def test_a_waiting_stream_is_parked_and_still_gets_events_heartbeats_and_its_end(
     service: Service,
     returned_requests: list[str],
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
+    way: str,
 ) -> None:
     resumed: list[ParkedStream] = []
     original_resume = ParkedStreams._resume
@@ -183,9 +202,9 @@ async def test_a_waiting_stream_is_parked_and_still_gets_events_heartbeats_and_i
     with trio.fail_after(60):
         gid, body, runtime = await _launch(service)
         parked = _parked(service)
-        async with _open_stream(service, gid) as client:
+        async with _open_stream(service, gid, headers=_WAYS[way]) as client:
             await _until_parked(parked, 1, client)
-            await eventually(lambda: returned_requests == ["returned"])
+            await eventually(lambda: returned_requests == [way])
             assert runtime.broadcast.subscriber_count == 1
             # Heartbeats (every 0.5 s in the tests) are written by the paced wake-up:
             # no task is started for them.
@@ -201,6 +220,38 @@ async def test_a_waiting_stream_is_parked_and_still_gets_events_heartbeats_and_i
         await eventually(lambda: len(parked) == 0)
         assert runtime.broadcast.subscriber_count == 0
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_the_hot_path_answers_a_stream_as_hypercorn_does(
+    service: Service, returned_requests: list[str]
+) -> None:
+    """A stream's request on a new connection is the hot path's (issue 70: accepting it
+    through Hypercorn cost twice the CPU): the same head, byte for byte but the date, and
+    the same body; one it does not take (here, with an Origin) is Hypercorn's."""
+    host, port = service.url.removeprefix("http://").split(":")
+    with trio.fail_after(30):
+        gid, _, _ = await _launch(service)
+        heads = {}
+        for way, headers in _WAYS.items():
+            sock = trio.socket.socket()
+            with sock:
+                await sock.connect((host, int(port)))
+                lines = [f"GET /api/generations/{gid}/preview/logs/stream HTTP/1.1"]
+                lines += [f"Host: {host}", f"Authorization: {auth()['Authorization']}"]
+                lines += [f"{name}: {value}" for name, value in headers]
+                await sock.send("\r\n".join([*lines, "", ""]).encode())
+                received = b""
+                while b'"status":"running"' not in received:
+                    data = await sock.recv(1 << 16)
+                    assert data, received
+                    received += data
+            head, _, body = received.partition(b"\r\n\r\n")
+            heads[way] = (re.sub(rb"date: [^\r]+", b"date: <now>", head), body)
+        assert heads["hot"][0] == heads["asgi"][0]
+        assert heads["hot"][0].startswith(b"HTTP/1.1 200 \r\ncontent-type: text/event-stream")
+        common = min(len(heads["hot"][1]), len(heads["asgi"][1]))  # as far as both read
+        assert heads["hot"][1][:common] == heads["asgi"][1][:common]
+        await eventually(lambda: sorted(returned_requests) == ["asgi", "hot"])
 
 
 async def test_a_client_leaving_a_parked_stream_is_noticed_without_any_write(

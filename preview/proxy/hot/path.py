@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -49,9 +50,14 @@ from .watch import Watch
 if TYPE_CHECKING:
     from ...runtime import PreviewRuntime
 
-__all__ = ["HEAD_TIMEOUT", "HotPath"]
+__all__ = ["HEAD_TIMEOUT", "HotPath", "LogStreams"]
 
 _log = logging.getLogger("preview")
+_STREAMS = b"/api/generations/"  # where a log stream's target starts (HotPath.log_streams)
+# (connection, method, target, headers, bytes read after the head) -> taken
+LogStreams = Callable[
+    [trio.SocketStream, bytes, bytes, list[tuple[bytes, bytes]], bytes], Awaitable[bool]
+]
 HEAD_TIMEOUT = 30.0  # s: a request's whole head, from its first byte (nginx: 60 s)
 _CLOSE_TIMEOUT = 1.0  # s: closing the answer's reader, a few in-memory steps
 _LINGER, _LINGER_BYTES = 1.0, 1 << 20  # a refused head's rest, read and dropped
@@ -71,6 +77,10 @@ class HotPath:
         self._envelopes = EnvelopeCalls(state, self.pools, self._heads, checked)
         self._routes = Routes(state, checked, self._envelopes.takes)
         self.served = 0  # calls answered here (the tests' evidence that it serves)
+        # The log stream's server on this connection, set by the app
+        # (``transport.fast_stream.HotStreams``, a layer above): True when it took the
+        # request, False (nothing written) for Hypercorn. None: every stream is Hypercorn's.
+        self.log_streams: LogStreams | None = None
         self.taken_back = 0  # connections taken back from Hypercorn (``hot.front``)
 
     # -- the connection ----------------------------------------------------------------
@@ -128,6 +138,15 @@ class HotPath:
             request = self._heads.read_request(buffer, end)
             if request is None:
                 return buffer
+            streams = self.log_streams
+            if (
+                streams is not None
+                and request.target.startswith(_STREAMS)
+                and await streams(
+                    stream, request.method, request.target, request.headers, buffer[end + 4 :]
+                )
+            ):
+                return None  # the stream ended, or its connection is the parked streams'
             target = await self._routes.route(request)
             if target is None:
                 return buffer
