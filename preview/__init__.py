@@ -10,7 +10,16 @@ else importing one module of the package) do not import the whole service.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
+
+# httpx imports its own command line (``httpx._main``: Click, Pygments, Rich when
+# installed) whenever it can; neither the service nor its client uses it: 0.44 MiB of
+# Python objects in an idle ``preview serve`` (1.2 MiB of RSS imported alone; issue 70,
+# benchmarks/HISTORY.md "Idle memory"). Marked absent before httpx is first imported,
+# httpx defines its stub ``main`` instead. A host that imported httpx first keeps its own.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)
 
 __all__ = ["Authenticator", "JWTAuthenticator", "PreviewError", "Settings", "User", "create_app"]
 

@@ -30,6 +30,8 @@ _NOT_AT_IDLE = (
     "preview.runtime.lifecycle", "preview.runtime.swaps",
     "preview.cluster",  # cluster mode's alone (PREVIEW_REDIS_URL): a single node never loads it
     "packaging", "re2",
+    # What httpx's command line (httpx._main, marked absent by preview/__init__.py) brings.
+    "pygments", "rich",
 )  # fmt: skip
 
 
