@@ -119,21 +119,24 @@ def sse_frames(events: list[Event]) -> bytes:
     stamp = ""
     origin: tuple[str, str | None] | None = None
     rest = ""
+    alert = False  # the events of this origin are alerts (an SSE event of their own kind)
     for event in events:
         sse = event._sse
         if sse is None:
             if event._json is not None or event.status or event.process:
                 sse = event.sse  # the rare cases: encoded as one
-            elif event.source == "alert":
-                sse = event.sse  # an alert: an event of its own kind
             else:
+                if (event.source, event.stream) != origin:
+                    origin = (event.source, event.stream)
+                    alert = event.source == "alert"  # asked once per change, not per event
+                    stream = _quote(event.stream) if event.stream is not None else "null"
+                    rest = f',"source":{_quote(event.source)},"stream":{stream}}}'
+                if alert:
+                    append(event.sse)  # a rare case too
+                    continue
                 if event.timestamp is not moment:
                     moment = event.timestamp
                     stamp = f'","timestamp":"{isoformat(moment)}","level":'
-                if (event.source, event.stream) != origin:
-                    origin = (event.source, event.stream)
-                    stream = _quote(event.stream) if event.stream is not None else "null"
-                    rest = f',"source":{_quote(event.source)},"stream":{stream}}}'
                 json = event._json = (
                     f'{{"id":{event.id}{stamp[1:]}{_quote(event.level)},'
                     f'"message":{_quote(event.message)}{rest}'

@@ -57,3 +57,20 @@ def test_a_pattern_re2_refuses_is_a_value_error() -> None:
         compile_pattern("(")
     with pytest.raises(ValueError):
         compile_pattern(r"(a)\1")  # a backreference: no linear-time engine has it
+
+
+def test_an_alert_is_an_sse_event_of_its_own_kind_in_a_batch_of_lines() -> None:
+    from preview.logs.event import sse_frames
+
+    moment = datetime(2026, 1, 1)
+    events = [
+        Event(1, moment, "ERROR", "boom", "app", "stdout"),
+        Event(2, moment, "ERROR", "alert 'x': line 1 matched: boom", "alert"),
+        Event(3, moment, "INFO", "after", "app", "stdout"),
+    ]
+    fresh = [Event(e.id, e.timestamp, e.level, e.message, e.source, e.stream) for e in events]
+    frames = sse_frames(events).decode().split("\n\n")
+    assert frames[0].startswith("id: 1\ndata: ")
+    assert frames[1].startswith("event: alert\nid: 2\ndata: ")
+    assert frames[2].startswith("id: 3\ndata: ")
+    assert sse_frames(events) == b"".join(event.sse for event in fresh)
