@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
 
 import httpx
 import trio
@@ -42,6 +43,7 @@ from .runtime import Supervisor, UpstreamRouter, local_transport
 from .sandbox import follow_parent_death, in_worker_process, stop_on_sigterm
 from .services import Services
 from .services.bodies import bounded_request_class, envelope_limit
+from .services.origins import preview_id_of_label
 from .settings import Settings, unknown_env_names
 from .snapshots import Snapshots
 from .store import Store
@@ -80,6 +82,40 @@ def _websocket_mismatch() -> BadRequest:
         "This route takes WebSocket connections only: open it with a WebSocket handshake"
         " (Upgrade: websocket).",
         code="websocket_required",
+    )
+
+
+def _cluster_forwarder(inner: Any, state: Services) -> Any:
+    """The cluster's forwarding layer around ``inner`` (cluster mode only)."""
+    from .cluster import ClusterForwarder, owner_of_generation, owner_of_preview
+
+    settings = state.settings
+    lookups = {"generation": owner_of_generation, "preview": owner_of_preview}
+
+    async def find_owner(kind: str, key: str) -> Any:
+        if state.store is None:
+            return None
+        return await state.store.run_sync(lookups[kind], state.store.engine, key, settings.node)
+
+    def runs_generation(gid: str) -> bool:
+        return state.supervisor is not None and state.supervisor.for_generation(gid) is not None
+
+    def runs_preview(preview_id: str) -> bool:
+        return state.supervisor is not None and state.supervisor.get(preview_id) is not None
+
+    def preview_of_host(host: str) -> str | None:
+        if not state.origins.is_app_host(host):
+            return None
+        label = state.origins.label_of_host(host)
+        return None if label is None else preview_id_of_label(label)
+
+    return ClusterForwarder(
+        inner,
+        secret=settings.cluster_secret,
+        runs_generation=runs_generation,
+        runs_preview=runs_preview,
+        preview_of_host=preview_of_host,
+        find_owner=find_owner,
     )
 
 
@@ -141,6 +177,11 @@ def create_app(
     # Outermost, the preview origins: a call to <preview>.<domain> never reaches the API,
     # and an app's own CORS answers reach its callers unchanged.
     app.asgi_app = OriginRouter(app.asgi_app, state)  # type: ignore[method-assign]
+    # Cluster mode: outermost, a call that needs another node's preview goes there
+    # (cluster.forwarding); a single node never loads it, so its path gains nothing.
+    forwarder = _cluster_forwarder(app.asgi_app, state) if settings.cluster else None
+    if forwarder is not None:
+        app.asgi_app = forwarder  # type: ignore[method-assign]
     # Below all of it, on Hypercorn's connections: authorised proxied calls (proxy.hot.path).
     install_hot_path()
     hot_path = attach_hot_path(app, state)
@@ -149,6 +190,7 @@ def create_app(
     app.register_blueprint(openapi.blueprint)
 
     holding: list = []  # the data dir, once held (released after serving)
+    stopping = trio.Event()  # set as the app stops: cluster mode's internal listener ends
 
     @app.before_serving
     async def _start() -> None:
@@ -191,7 +233,7 @@ def create_app(
         for name in list(state.http.headers):
             del state.http.headers[name]
         if settings.cluster:  # imported in cluster mode only: a single node never loads it
-            from .cluster import ClusterNode
+            from .cluster import ClusterNode, serve_internal
 
             supervisor = state.supervisor
 
@@ -205,6 +247,11 @@ def create_app(
             # Registered before the supervisor reconciles: only this node's rows, then.
             await app.nursery.start(cluster.run)  # type: ignore[attr-defined]
             supervisor.cluster = cluster
+            # The other nodes' calls for this node's previews: the same app, behind the
+            # cluster's secret, at PREVIEW_INTERNAL_URL.
+            await app.nursery.start(  # type: ignore[attr-defined]
+                serve_internal, app, settings.internal_url, settings.cluster_secret, stopping
+            )
         await app.nursery.start(state.supervisor.serve)  # type: ignore[attr-defined]
         await app.nursery.start(history.serve, state.store)  # type: ignore[attr-defined]
         if in_worker_process():
@@ -215,10 +262,13 @@ def create_app(
 
     @app.after_serving
     async def _stop() -> None:
+        stopping.set()
         if state.supervisor is not None:
             await state.supervisor.aclose()  # the previews end: their streams write it
             if state.supervisor.cluster is not None:  # then leaves, its rows final
                 await state.supervisor.cluster.aclose()
+        if forwarder is not None:
+            await forwarder.aclose()
         await history.aclose()  # after the previews' last requests
         if state.parked_streams is not None:
             await state.parked_streams.aclose(_PARKED_STREAMS_GRACE)

@@ -50,6 +50,11 @@ def free_port(index: int) -> int:
     return _FIRST_PORT + int(worker) * 100 + (os.getpid() % 10) * 10 + index
 
 
+def internal_port(index: int) -> int:
+    """Where node ``index`` listens for the other nodes (21900-21999)."""
+    return 21900 + (free_port(index) - _FIRST_PORT) % 100
+
+
 def node_env(tmp: Path, db_url: str, name: str, index: int, **more: str) -> dict[str, str]:
     port = free_port(index)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREVIEW_", "XDG_"))}
@@ -59,7 +64,7 @@ def node_env(tmp: Path, db_url: str, name: str, index: int, **more: str) -> dict
         "PREVIEW_DATA_DIR": str(tmp / f"data-{name}"),
         "PREVIEW_DB_URL": db_url,
         "PREVIEW_REDIS_URL": REDIS_URL,
-        "PREVIEW_INTERNAL_URL": f"http://127.0.0.1:{port}",
+        "PREVIEW_INTERNAL_URL": f"http://127.0.0.1:{internal_port(index)}",
         "PREVIEW_CLUSTER_SECRET": CLUSTER_SECRET,
         "PREVIEW_NODE_ID": name,
         "PREVIEW_JWT_SECRET": SECRET,

@@ -1,0 +1,419 @@
+"""Any node answers any call: a call that must reach the process of a preview another
+node runs is forwarded to that node's internal listener, and its answer streamed back.
+
+:class:`ClusterForwarder` is the app's outermost ASGI layer in cluster mode (a single
+node never installs it, so its path gains nothing). It forwards only the calls that need
+the owner's memory or its process: a stop, the preview's tokens (held in the owner's
+memory), the request envelope, the transparent proxy (any method, and WebSocket
+upgrades), the preview's own origin and the ticket that opens it (tickets and the
+origin's cookie are the owner's), a revision applied, a replay. Everything else (status,
+history, the config) is read from PostgreSQL by the node that got it.
+
+The forwarded call is the caller's, unchanged: its head (``Host``, ``Authorization``,
+cookies, ``X-Preview-Token``) and its body, streamed as it comes, never buffered; the
+owner authenticates the caller itself, as it would have had the call come straight to
+it (every node verifies the same bearer tokens), so the caller's identity is what the
+caller sent. The hop itself is vouched for by the cluster's secret
+(:data:`SECRET_HEADER`), and with it the caller's address and scheme, which the owner's
+:class:`InternalGate` restores. A client cannot tell which node it talks to.
+
+This is the ASGI layer: a forwarded proxied call pays a second Hypercorn + httpx hop
+(about 2 ms). Forwarding raw bytes on the hot path (``proxy.hot``) over a kept-alive
+connection to the owner is the later optimisation (issue 67: ≤ +0.5 ms p50).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import trio
+import trio_websocket
+from hypercorn.config import Config
+from hypercorn.trio import serve as hypercorn_serve
+
+from ..errors import PreviewError, Unavailable, error_response
+from .owners import Owner
+
+__all__ = [
+    "CLIENT_HEADER",
+    "SCHEME_HEADER",
+    "SECRET_HEADER",
+    "ClusterForwarder",
+    "InternalGate",
+    "forwarded_generation",
+    "serve_internal",
+]
+
+_log = logging.getLogger("preview")
+
+SECRET_HEADER = b"x-preview-cluster-secret"
+CLIENT_HEADER = b"x-preview-cluster-client"  # the caller's address, as the node saw it
+SCHEME_HEADER = b"x-preview-cluster-scheme"  # http or https, as the caller came
+_OURS = frozenset({SECRET_HEADER, CLIENT_HEADER, SCHEME_HEADER})
+# Hop-by-hop (RFC 9110 §7.6.1): each hop's own, never forwarded.
+_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+# The WebSocket handshake's own headers: the forwarding node's client makes its own.
+_HANDSHAKE = frozenset(
+    {b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-extensions",
+     b"sec-websocket-protocol", b"host"}
+)  # fmt: skip
+
+# The calls that need the owner: /api/generations/<gid>/ and then ...
+_FORWARDED = re.compile(
+    r"/api/generations/(?P<gid>[^/]+)/(?:"
+    r"preview(?P<preview_root>)"  # DELETE: stop
+    r"|preview/(?:token|tokens|tokens/[^/]+|request|ticket|requests/replay)"
+    r"|preview/proxy(?:/.*)?"  # any method, and WebSocket upgrades
+    r"|revisions(?P<revisions_root>)"  # POST: a new revision, applied live
+    r"|revisions/\d+/apply"
+    r")",
+    re.DOTALL,
+)
+_WS_MAX_MESSAGE = 16 << 20  # bytes: no smaller than what the owner's own proxy takes
+_CONNECT_TIMEOUT = 5.0  # s: an owner's listener that does not accept by then is not there
+_CLOSE_TIMEOUT = 2.0  # s: ending a forwarded answer's connection, in a finally
+
+
+def forwarded_generation(method: str, path: str, websocket: bool = False) -> str | None:
+    """The generation of a call that must reach the node running its preview, if this
+    call is one."""
+    match = _FORWARDED.fullmatch(path)
+    if match is None:
+        return None
+    if match["preview_root"] is not None and method != "DELETE":
+        return None
+    if match["revisions_root"] is not None and method != "POST":
+        return None
+    if websocket and "/preview/proxy" not in path:
+        return None
+    return match["gid"]
+
+
+# (kind, key) -> the other node that runs it, if any; kind: "generation" or "preview"
+FindOwner = Callable[[str, str], Awaitable[Owner | None]]
+
+
+class ClusterForwarder:
+    """The outermost ASGI layer of a cluster node (see the module doc).
+
+    ``runs_generation(gid)`` and ``runs_preview(id)`` say whether this node runs it (then
+    the call is answered here, with no lookup); ``preview_of_host(host)`` is the preview
+    whose own origin ``host`` names, if any; ``find_owner`` asks the database."""
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        secret: str,
+        runs_generation: Callable[[str], bool],
+        runs_preview: Callable[[str], bool],
+        preview_of_host: Callable[[str], str | None],
+        find_owner: FindOwner,
+    ) -> None:
+        self.app = app
+        self._secret = secret.encode()
+        self._runs_generation = runs_generation
+        self._runs_preview = runs_preview
+        self._preview_of_host = preview_of_host
+        self._find_owner = find_owner
+        self.forwarded = 0  # calls sent to their owner (the tests' evidence; metrics later)
+        # No read timeout: a forwarded call lasts what the owner's answer lasts (a stream,
+        # a long proxied call), and the owner times out what it must.
+        self._http = httpx.AsyncClient(
+            trust_env=False,
+            follow_redirects=False,
+            timeout=httpx.Timeout(None, connect=_CONNECT_TIMEOUT, pool=_CONNECT_TIMEOUT),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind not in ("http", "websocket") or scope.get("preview.forwarded"):
+            await self.app(scope, receive, send)  # (a forwarded call is never forwarded on)
+            return
+        owner = await self._owner(scope)
+        if owner is None:
+            await self.app(scope, receive, send)
+            return
+        self.forwarded += 1
+        if kind == "http":
+            await self._forward_http(scope, receive, send, owner)
+        else:
+            await self._forward_websocket(scope, receive, send, owner)
+
+    async def _owner(self, scope: dict) -> Owner | None:
+        host = _one_host(scope)
+        preview_id = self._preview_of_host(host) if host else None
+        try:
+            if preview_id is not None:
+                if self._runs_preview(preview_id):
+                    return None
+                return await self._find_owner("preview", preview_id)
+            websocket = scope["type"] == "websocket"
+            gid = forwarded_generation(scope.get("method", "GET"), scope["path"], websocket)
+            if gid is None or self._runs_generation(gid):
+                return None
+            return await self._find_owner("generation", gid)
+        except PreviewError:
+            return None  # the database is away: answered here, as it can be
+
+    def _head(self, scope: dict, *, websocket: bool) -> list[tuple[bytes, bytes]]:
+        dropped = _OURS | (_HOP | _HANDSHAKE if websocket else _HOP)
+        headers = [(n, v) for n, v in scope["headers"] if n.lower() not in dropped]
+        client = scope.get("client")
+        scheme = scope.get("scheme", "http")
+        headers.append((SECRET_HEADER, self._secret))
+        headers.append((CLIENT_HEADER, (client[0] if client else "").encode("latin-1")))
+        headers.append((SCHEME_HEADER, scheme.encode("latin-1")))
+        return headers
+
+    async def _forward_http(self, scope: dict, receive: Any, send: Any, owner: Owner) -> None:
+        target = scope.get("raw_path") or scope["path"].encode()
+        if scope.get("query_string"):
+            target += b"?" + scope["query_string"]
+        url = owner.internal_url.rstrip("/") + target.decode("latin-1")
+        headers = self._head(scope, websocket=False)
+        framing = (b"content-length", b"transfer-encoding")
+        has_body = any(n.lower() in framing for n, _ in scope["headers"])
+        request = self._http.build_request(
+            scope["method"], url, headers=headers, content=_body(receive) if has_body else None
+        )
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.TransportError as error:
+            _log.warning("cluster: node %s did not take a call: %r", owner.node, error)
+            await _refuse(send, Unavailable(
+                "The node that runs this preview cannot be reached; try again shortly.",
+                code="owner_unreachable", details={"node": owner.node},
+            ))  # fmt: skip
+            return
+        try:
+            async with trio.open_nursery() as nursery:
+                # The caller leaving ends the answer at once (a stream, a download).
+                nursery.start_soon(_cancel_on_disconnect, receive, nursery.cancel_scope)
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": response.status_code,
+                        "headers": [
+                            (n, v) for n, v in response.headers.raw if n.lower() not in _HOP
+                        ],
+                    }
+                )
+                async for chunk in response.aiter_raw():
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                nursery.cancel_scope.cancel()
+        except httpx.TransportError as error:  # the owner went away mid-answer: cut, as it was
+            _log.warning("cluster: node %s's answer broke off: %r", owner.node, error)
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
+                await response.aclose()
+
+    async def _forward_websocket(self, scope: dict, receive: Any, send: Any, owner: Owner) -> None:
+        connect = await receive()
+        if connect["type"] != "websocket.connect":
+            return
+        address = urlsplit(owner.internal_url)
+        resource = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        if scope.get("query_string"):
+            resource += "?" + scope["query_string"].decode("latin-1")
+        host = _one_host(scope) or f"{address.hostname}:{address.port}"
+        try:
+            with trio.fail_after(_CONNECT_TIMEOUT):
+                stream = await trio.open_tcp_stream(address.hostname or "", address.port or 80)
+        except (OSError, trio.TooSlowError):
+            await send({"type": "websocket.close", "code": 1011})
+            return
+        async with stream, trio.open_nursery() as nursery:
+            try:
+                upstream = await trio_websocket.wrap_client_stream(
+                    nursery,
+                    stream,
+                    host,
+                    resource,
+                    subprotocols=scope.get("subprotocols") or None,
+                    extra_headers=self._head(scope, websocket=True),
+                    max_message_size=_WS_MAX_MESSAGE,
+                )
+            except trio_websocket.ConnectionRejected as refused:
+                # The owner's refusal (401, 404, 503 ...), as the caller would have had it.
+                await send(
+                    {
+                        "type": "websocket.http.response.start",
+                        "status": refused.status_code,
+                        "headers": [(n, v) for n, v in refused.headers if n.lower() not in _HOP],
+                    }
+                )
+                await send({"type": "websocket.http.response.body", "body": refused.body or b""})
+                return
+            except (trio_websocket.HandshakeError, OSError):
+                await send({"type": "websocket.close", "code": 1011})
+                return
+            await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})
+            nursery.start_soon(_caller_to_owner, receive, upstream, nursery.cancel_scope)
+            try:
+                while True:
+                    message = await upstream.get_message()
+                    key = "text" if isinstance(message, str) else "bytes"
+                    await send({"type": "websocket.send", key: message})
+            except trio_websocket.ConnectionClosed as closed:
+                reason = closed.reason
+                code = reason.code if reason is not None else 1000
+                await send(
+                    {"type": "websocket.close", "code": code,
+                     "reason": (reason.reason or "") if reason is not None else ""}
+                )  # fmt: skip
+            nursery.cancel_scope.cancel()
+
+
+async def _caller_to_owner(receive: Any, upstream: Any, done: trio.CancelScope) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
+                await upstream.aclose(message.get("code", 1000))
+            done.cancel()
+            return
+        if message["type"] == "websocket.receive":
+            data = message.get("text")
+            try:
+                await upstream.send_message(data if data is not None else message.get("bytes", b""))
+            except trio_websocket.ConnectionClosed:
+                return  # the owner closed: the other direction says how
+
+
+async def _body(receive: Any) -> AsyncIterator[bytes]:
+    """The caller's body as it comes (never whole in memory)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise trio.BrokenResourceError("the caller left before its body ended")
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+async def _cancel_on_disconnect(receive: Any, scope: trio.CancelScope) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            scope.cancel()
+            return
+
+
+def _one_host(scope: dict) -> str | None:
+    hosts = [v for n, v in scope["headers"] if n == b"host"]
+    return hosts[0].decode("latin-1") if len(hosts) == 1 else None
+
+
+async def _refuse(send: Any, error: PreviewError) -> None:
+    status, headers, body = error_response(error)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(n.encode(), v.encode()) for n, v in headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class InternalGate:
+    """What a node's internal listener serves: the same app, to calls that carry the
+    cluster's secret alone (compared in constant time); 403 to any other, so the
+    public API is never reachable there without it. The forwarding node's word on the
+    caller's address and scheme is taken, then; its own headers go no further."""
+
+    def __init__(self, app: Any, secret: str) -> None:
+        self.app = app
+        self._secret = secret.encode()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":  # the app's start and end are its public listener's
+            await _lifespan_of_nothing(receive, send)
+            return
+        ours = {n: v for n, v in scope["headers"] if n in _OURS}
+        proof = ours.get(SECRET_HEADER, b"")
+        if not hmac.compare_digest(proof, self._secret):
+            refusal = PreviewError(
+                "This is a cluster node's internal listener: it answers the other nodes only.",
+                code="not_a_cluster_node",
+            )
+            refusal.status_code = 403
+            if kind == "http":
+                await _refuse(send, refusal)
+            elif kind == "websocket":
+                status, headers, body = error_response(refusal)
+                await send(
+                    {
+                        "type": "websocket.http.response.start",
+                        "status": status,
+                        "headers": [(n.encode(), v.encode()) for n, v in headers],
+                    }
+                )
+                await send({"type": "websocket.http.response.body", "body": body})
+            return
+        scope = dict(scope)
+        scope["headers"] = [(n, v) for n, v in scope["headers"] if n not in _OURS]
+        scope["preview.forwarded"] = True
+        client = ours.get(CLIENT_HEADER, b"").decode("latin-1")
+        scope["client"] = (client, 0) if client else None
+        scheme = ours.get(SCHEME_HEADER, b"").decode("latin-1")
+        if scheme in ("http", "https", "ws", "wss"):
+            scope["scheme"] = scheme
+        await self.app(scope, receive, send)
+
+
+async def _lifespan_of_nothing(receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def serve_internal(
+    app: Any,
+    internal_url: str,
+    secret: str,
+    until: trio.Event,
+    *,
+    task_status: trio.TaskStatus[Any],
+) -> None:
+    """Serve ``app`` behind :class:`InternalGate` at ``internal_url``'s host and port
+    until ``until`` is set (as the app stops: the app's nursery waits for its tasks)."""
+    address = urlsplit(internal_url)
+    config = Config()
+    config.bind = [f"{address.hostname}:{address.port or 80}"]
+    config.graceful_timeout = _CLOSE_TIMEOUT
+    config.keep_alive_timeout = 75  # s: the forwarding nodes keep their connections
+    gate: Any = InternalGate(app, secret)
+    await hypercorn_serve(
+        gate, config, shutdown_trigger=until.wait,
+        task_status=task_status,
+    )  # fmt: skip
