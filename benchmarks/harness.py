@@ -44,6 +44,7 @@ EMITTER = BENCH_DIR / "emitter.py"
 EXAMPLE_APP = ROOT / "examples" / "hello-fastapi"
 PYTHON = sys.executable
 JWT_SECRET = "benchmark-secret-" + "b" * 40
+STREAMS_PER_USER = "100000"  # PREVIEW_MAX_STREAMS_PER_USER of the service under test
 
 
 def log(message: str) -> None:
@@ -192,8 +193,9 @@ class ServiceServer(Target):
                 "PREVIEW_PORT_MIN": str(first),
                 "PREVIEW_PORT_MAX": str(first + 7),
                 "PREVIEW_MAX_INSTANCES_PRO": "8",
-                # The fan-out scenarios hold up to 1,000 streams, all of one user.
-                "PREVIEW_MAX_STREAMS_PER_USER": "100000",
+                # The fan-out scenarios hold up to 10,000 streams, all of one user
+                # (the default bound is 100): said in the log of every run, below.
+                "PREVIEW_MAX_STREAMS_PER_USER": STREAMS_PER_USER,
                 "PREVIEW_STOP_GRACE": "2",
                 "PREVIEW_PYTHON": PYTHON,
                 # The other scenarios measure the service around an app started with
@@ -211,6 +213,7 @@ class ServiceServer(Target):
                 **(extra_env or {}),
             }
         )
+        log(f"service: PREVIEW_MAX_STREAMS_PER_USER={STREAMS_PER_USER} (streams of one user)")
         config = self.tmp / "hypercorn.toml"
         config.write_text("backlog = 2048\ngraceful_timeout = 3\nkeep_alive_timeout = 75\n")
         self._log = open(self.tmp / "service.log", "wb")  # noqa: SIM115
