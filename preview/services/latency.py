@@ -170,20 +170,25 @@ def endpoint_latency(
     recorded calls per route (``routes``: the app's declared ``(method, template)``).
     Blocking: for ``Store.run_sync``."""
     table = ProxiedRequest
-    statement = select(
-        table.id, table.method, table.path, table.status, table.elapsed_ms, table.started_at
-    ).where(table.generation_id == generation_id)
+    # No timestamp per row (a DateTime column's parsing was most of the read): the
+    # window's start is read once, of its oldest call.
+    statement = select(table.id, table.method, table.path, table.status, table.elapsed_ms).where(
+        table.generation_id == generation_id
+    )
     if preview_id is not None:
         statement = statement.where(table.preview_id == preview_id)
     statement = statement.order_by(table.id.desc()).limit(max_calls + 1)
     with engine.connect() as connection:
         rows = connection.execute(statement).all()
-    truncated = len(rows) > max_calls
-    rows = rows[:max_calls]
+        truncated = len(rows) > max_calls
+        rows = rows[:max_calls]
+        since = None
+        if rows:
+            since = connection.scalar(select(table.started_at).where(table.id == rows[-1][0]))
     matcher = RouteMatcher(routes)
     groups: dict[tuple[str, str], RouteTimes] = {}
     named: dict[tuple[str, str], tuple[str, str, bool]] = {}  # a path's group, once worked out
-    for row_id, method, path, status, elapsed, _ in rows:
+    for row_id, method, path, status, elapsed in rows:
         plain = path.split("?", 1)[0]
         key = named.get((method, plain))
         if key is None:
@@ -210,6 +215,6 @@ def endpoint_latency(
         "previewId": preview_id,
         "calls": len(rows),
         "truncated": truncated,
-        "since": rows[-1][5] if rows else None,
+        "since": since,
         "routes": listed,
     }
