@@ -14,6 +14,7 @@ from ..clock import isoformat, utcnow
 from ..errors import BadRequest, Conflict, NotFound
 from ..logs.alerts import MIN_INTERVAL, AlertSpec, AlertWatch, compile_pattern
 from ..services import Services, services
+from ..services.audit import record_action
 from ..services.callers import json_body, owned_generation
 from ..store.alerts import MAX_RULES, add_rule, delete_rule, list_rules
 from ..store.models import AlertRule
@@ -105,7 +106,8 @@ def _rule_from(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
 async def create(gid: str) -> tuple[Response, int]:
     """A new rule ``{pattern?, level?, name?}``; the running preview has it at once."""
     state = services()
-    await owned_generation(gid, state.user())
+    user = state.user()
+    generation = await owned_generation(gid, user)
     name, pattern, level = _rule_from(await json_body())
     rule = AlertRule(
         id="alr_" + secrets.token_hex(6),
@@ -123,6 +125,17 @@ async def create(gid: str) -> tuple[Response, int]:
             details={"limit": MAX_RULES},
         )
     await _rearm(state, gid)
+    await record_action(
+        state,
+        user,
+        "alert_create",
+        owner=generation.user_id,
+        generation_id=gid,
+        ruleId=rule.id,
+        name=name,
+        pattern=pattern,
+        level=level,
+    )
     return jsonify(_rule_json(rule, _counts(state, gid))), 201
 
 
@@ -145,7 +158,8 @@ async def listing(gid: str) -> Response:
 @blueprint.delete("/<rule_id>")
 async def remove(gid: str, rule_id: str) -> Response:
     state = services()
-    await owned_generation(gid, state.user())
+    user = state.user()
+    generation = await owned_generation(gid, user)
     assert state.store is not None
     if not await state.store.run_sync(delete_rule, state.store.engine, gid, rule_id[:40]):
         raise NotFound(
@@ -154,4 +168,12 @@ async def remove(gid: str, rule_id: str) -> Response:
             details={"ruleId": rule_id[:40]},
         )
     await _rearm(state, gid)
+    await record_action(
+        state,
+        user,
+        "alert_delete",
+        owner=generation.user_id,
+        generation_id=gid,
+        ruleId=rule_id[:40],
+    )
     return jsonify({"status": "deleted", "ruleId": rule_id[:40]})

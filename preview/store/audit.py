@@ -34,6 +34,8 @@ ACTIONS = (
     "token_create",
     "token_revoke",
     "replay",
+    "alert_create",
+    "alert_delete",
 )
 _MAX_DETAILS = 2000  # characters of details kept (ids, names, counts: never a body)
 

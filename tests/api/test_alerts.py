@@ -58,6 +58,7 @@ async def test_a_matching_line_makes_one_alert_event_rate_limited(settings: Any)
                 for body in ({"pattern": "("}, {"level": "INFO"}, {}, {"pattern": 5})
             ]
             bob = await client.get(rules, headers=auth("bob"))
+            audit = await client.get("/api/audit", params={"generation": gid}, headers=auth())
             await service.stop(gid)
     booms = during["rules"][0]
     assert (booms["name"], booms["matched"], booms["fired"]) == ("booms", 2, 1)
@@ -80,3 +81,6 @@ async def test_a_matching_line_makes_one_alert_event_rate_limited(settings: Any)
         "invalid_pattern",
     ]
     assert bob.status_code == 404
+    trail = [(e["action"], e["details"].get("ruleId")) for e in audit.json()["entries"]]
+    rule_id = made.json()["id"]
+    assert ("alert_create", rule_id) in trail and ("alert_delete", rule_id) in trail
