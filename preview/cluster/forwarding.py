@@ -3,7 +3,9 @@ node runs is forwarded to that node's internal listener, and its answer streamed
 
 :class:`ClusterForwarder` is the app's outermost ASGI layer in cluster mode (a single
 node never installs it, so its path gains nothing). It forwards only the calls that need
-the owner's memory or its process: a stop, the preview's tokens (held in the owner's
+the owner's memory or its process: a running preview's live log streams (SSE and
+WebSocket: its ring is the owner's; for now, until the Redis tail lets every node serve
+them, see docs/cluster.md), a stop, the preview's tokens (held in the owner's
 memory), the request envelope, the transparent proxy (any method, and WebSocket
 upgrades), the preview's own origin and the ticket that opens it (tickets and the
 origin's cookie are the owner's), a revision applied, a replay. Everything else (status,
@@ -79,6 +81,7 @@ _FORWARDED = re.compile(
     r"/api/generations/(?P<gid>[^/]+)/(?:"
     r"preview(?P<preview_root>)"  # DELETE: stop
     r"|preview/(?:token|tokens|tokens/[^/]+|request|ticket|requests/replay)"
+    r"|preview/logs/(?:stream|ws)"  # a running preview's live log: the owner's ring
     r"|preview/proxy(?:/.*)?"  # any method, and WebSocket upgrades
     r"|revisions(?P<revisions_root>)"  # POST: a new revision, applied live
     r"|revisions/\d+/apply"
@@ -100,7 +103,7 @@ def forwarded_generation(method: str, path: str, websocket: bool = False) -> str
         return None
     if match["revisions_root"] is not None and method != "POST":
         return None
-    if websocket and "/preview/proxy" not in path:
+    if websocket and "/preview/proxy" not in path and not path.endswith("/logs/ws"):
         return None
     return match["gid"]
 

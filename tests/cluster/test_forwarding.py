@@ -15,7 +15,7 @@ import pytest
 import trio
 import trio_websocket
 
-from ..conftest import SERVER_COMMAND, auth
+from ..conftest import SERVER_COMMAND, auth, emitter_app, sse_events
 from .nodes import CLUSTER_SECRET, PG_ENV, fresh_database, internal_port, running_node
 
 pytestmark = pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set")
@@ -169,3 +169,45 @@ async def test_any_node_answers_the_calls_that_need_the_owner(tmp_path: Path, db
             again = await b.client.delete(base, headers=auth())
             assert again.status_code == 404, again.text
             assert again.json()["error"] == "no_active_preview"
+
+
+async def test_a_log_stream_through_another_node_has_the_owners_lines_to_the_end(
+    tmp_path: Path, db_url: str
+) -> None:
+    with trio.fail_after(150):
+        async with (
+            trio.open_nursery() as nursery,
+            running_node(nursery, tmp_path, db_url, "node-a", 0) as a,
+            running_node(nursery, tmp_path, db_url, "node-b", 1) as b,
+        ):
+            gid = await a.upload(emitter_app("said"))
+            launched = await a.launch(gid, command=SERVER_COMMAND)
+            assert launched.status_code == 200, launched.text
+            preview = launched.json()
+            base = f"/api/generations/{gid}/preview"
+            token = {**auth(), "X-Preview-Token": preview["previewToken"]}
+            seen: list[tuple[str, dict, int | None]] = []
+            async with b.client.stream(
+                "GET", f"{base}/logs/stream", headers=auth(), timeout=None
+            ) as stream:
+                assert stream.status_code == 200
+                emitted = False
+                async for kind, data, event_id in sse_events(stream):
+                    seen.append((kind, data, event_id))
+                    if not emitted and kind == "message":  # the history came: now live
+                        emitted = True
+                        answer = await b.client.get(f"{base}/proxy/emit?n=5", headers=token)
+                        assert answer.status_code == 200, answer.text
+                    if kind == "message" and data["message"] == "said 4":
+                        stopped = await b.client.delete(base, headers=auth())
+                        assert stopped.status_code == 200, stopped.text
+                    if kind == "end":
+                        break
+            lines = [d["message"] for k, d, _ in seen if k == "message"]
+            assert [m for m in lines if m.startswith("said")] == [f"said {n}" for n in range(5)]
+            ids = [i for k, _, i in seen if k == "message" and i is not None]
+            assert ids == sorted(set(ids)), ids  # no gap repeated, none out of order
+            # Every line the stream had is the history's, from either node.
+            history = await a.client.get(f"{base}/logs", headers=auth())
+            stored = [e["id"] for e in history.json()["events"]]
+            assert set(ids) <= set(stored)
