@@ -245,6 +245,8 @@ class HotStreams:
         head = [b"HTTP/1.1 200 \r\n"]
         for name, value in sse_headers(preview.id).items():
             head.append(b"%s: %s\r\n" % (name.lower().encode(), value.encode("latin-1")))
+        if self._state.settings.cors_origin_set:
+            head.append(b"vary: Origin\r\n")  # as CorsMiddleware adds to every /api answer
         head.append(_HOT_HEAD_END % formatdate(usegmt=True).encode())
         writer = DirectBodyWriter.on_connection(
             stream, b"".join(head), send_timeout=self._state.settings.stream_send_timeout

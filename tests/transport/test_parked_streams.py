@@ -3,6 +3,7 @@ every event, heartbeat and its end; clients that leave or misbehave are handled.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -222,12 +223,23 @@ async def test_a_waiting_stream_is_parked_and_still_gets_events_heartbeats_and_i
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
+@pytest.mark.parametrize("cors", [False, True])
 async def test_the_hot_path_answers_a_stream_as_hypercorn_does(
-    service: Service, returned_requests: list[str]
+    settings: Any, returned_requests: list[str], cors: bool
 ) -> None:
     """A stream's request on a new connection is the hot path's (issue 70: accepting it
     through Hypercorn cost twice the CPU): the same head, byte for byte but the date, and
-    the same body; one it does not take (here, with an Origin) is Hypercorn's."""
+    the same body; one it does not take (here, with an Origin) is Hypercorn's. With CORS
+    origins configured, both say ``Vary: Origin``."""
+    if cors:
+        settings = dataclasses.replace(settings, cors_origins="https://ui.example")
+    async with running_service(settings) as service:
+        await _compare_hot_and_asgi_heads(service, returned_requests, cors)
+
+
+async def _compare_hot_and_asgi_heads(
+    service: Service, returned_requests: list[str], cors: bool
+) -> None:
     host, port = service.url.removeprefix("http://").split(":")
     with trio.fail_after(30):
         gid, _, _ = await _launch(service)
@@ -248,6 +260,7 @@ async def test_the_hot_path_answers_a_stream_as_hypercorn_does(
             head, _, body = received.partition(b"\r\n\r\n")
             heads[way] = (re.sub(rb"date: [^\r]+", b"date: <now>", head), body)
         assert heads["hot"][0] == heads["asgi"][0]
+        assert (b"\r\nvary: Origin\r\n" in heads["hot"][0]) is cors
         assert heads["hot"][0].startswith(b"HTTP/1.1 200 \r\ncontent-type: text/event-stream")
         common = min(len(heads["hot"][1]), len(heads["asgi"][1]))  # as far as both read
         assert heads["hot"][1][:common] == heads["asgi"][1][:common]
