@@ -801,3 +801,43 @@ async def test_the_upgrade_to_0010_closes_out_all_but_the_newest_live_row(db_url
             assert closed.status == "failed" and "another preview" in closed.error_message
         finally:
             await store.aclose()
+
+
+async def test_services_opening_a_new_postgresql_database_at_once_all_start() -> None:
+    """Nodes of a cluster started together on a new database: one upgrades the schema,
+    the others wait for it (an advisory lock) and find it current. Before, two ran the
+    first migration side by side and one failed: "duplicate key value violates unique
+    constraint pg_type_typname_nsp_index"."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set")
+    admin = sa.create_engine(base)
+    for _ in range(3):  # a race: a few fresh schemas
+        schema = f"t_{uuid.uuid4().hex[:16]}"
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        opened: list[Store] = []
+        try:
+            with trio.fail_after(60):
+                async with trio.open_nursery() as nursery:
+                    for _ in range(3):
+                        nursery.start_soon(
+                            _open_into, opened, url.render_as_string(hide_password=False)
+                        )
+            assert len(opened) == 3
+            with admin.connect() as connection:
+                version = connection.execute(
+                    sa.text(f'SELECT version_num FROM "{schema}".alembic_version')
+                ).scalar_one()
+            assert version == head_revision()
+        finally:
+            for store in opened:
+                await store.aclose()
+            with admin.begin() as connection:
+                connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+async def _open_into(opened: list[Store], url: str) -> None:
+    opened.append(await Store.open(url))

@@ -24,6 +24,8 @@ from sqlalchemy import Engine, inspect, text
 __all__ = ["MIGRATIONS", "SchemaNotUpgraded", "head_revision", "upgrade_schema"]
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# The advisory lock every upgrade on PostgreSQL holds ("prev" in ASCII).
+_UPGRADE_LOCK = 0x70726576
 _REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=\n]*=\s*[\"']([^\"']+)[\"']", re.M)
 
 
@@ -78,6 +80,13 @@ def upgrade_schema(
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         set_busy_timeout(connection, lock_wait)
+        if engine.dialect.name == "postgresql":
+            # Nodes of a cluster started at once on a new database: one upgrades, the
+            # others wait here and then find the schema current (their transaction's
+            # next statements see its commit). Without it two ran the first migration
+            # side by side: "duplicate key … pg_type_typname_nsp_index".
+            connection.execute(text(f"SET LOCAL lock_timeout = '{int(lock_wait * 1000)}ms'"))
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
         try:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
