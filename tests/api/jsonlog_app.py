@@ -52,6 +52,10 @@ class Handler(BaseHTTPRequestHandler):
             log(level="error", message="boom", userId=7, request={"path": path})
             print("plain line userId=7 =SUM(A1)", flush=True)
             return self.answer(500, {"detail": "boom"})
+        if path == "/many":  # n JSON lines at once: a log of several pages
+            for i in range(int(query.split("=")[1])):
+                log(level="info", message="many", i=i, even=i % 2 == 0)
+            return self.answer(200, {"printed": True})
         if path == "/slow":
             time.sleep(int(query.split("=")[1]) / 1000)
             return self.answer(200, {"slept": True})

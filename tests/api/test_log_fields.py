@@ -9,7 +9,10 @@ import io
 import json
 from typing import Any
 
+import pytest
 import trio
+
+from preview.api import streams
 
 from ..conftest import auth
 from .jsonlog_app import call, launched, observed_service
@@ -93,3 +96,45 @@ async def test_a_csv_cell_that_would_be_a_formula_is_quoted(settings: Any) -> No
     rows = list(csv.reader(io.StringIO(table.text)))
     assert len(rows) == 2
     assert rows[1][7] == "'=cmd|x" and rows[1][8] == "5"
+
+
+async def test_field_filters_and_downloads_span_the_stores_pages(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3,000 JSON lines: more than one page of the store's reads (256, then 2,000), so the
+    filter and the downloads go on across pages, and a page of the history says where
+    the next begins; one that read its most candidates without a match says where it
+    stopped (the bound made 500 here, 20,000 in the service)."""
+    with trio.fail_after(120):
+        async with observed_service(settings) as service:
+            preview = await launched(service)
+            gid = preview["gid"]
+            assert await call(service, preview, "/many?n=3000") == 200
+            url = f"/api/generations/{gid}/preview/logs"
+            even = {"field.even": "true", "source": "app"}
+
+            async def get(**params: Any) -> Any:
+                return await service.client.get(url, params=params, headers=auth())
+
+            whole = (await get(limit="5000", **even)).json()
+            first = (await get(limit="1000", **even)).json()
+            second = (await get(limit="1000", after=str(first["nextAfter"]), **even)).json()
+            table = await get(format="csv", fields="i", **even)
+            monkeypatch.setattr(streams, "_FIELD_SCAN", 500)  # the service runs in-process
+            searched, after, found = 0, 0, []
+            while True:  # a rare value, page after page of candidates
+                page = (await get(after=str(after), **{"field.i": "2999"})).json()
+                searched, after, found = searched + 1, page["nextAfter"], found + page["events"]
+                if not page["hasMore"]:
+                    break
+            array = await get(format="json", **even)
+            await service.stop(gid)
+    numbers = [event["fields"]["i"] for event in whole["events"]]
+    assert numbers == list(range(0, 3000, 2)) and whole["hasMore"] is False
+    assert first["hasMore"] is True and len(first["events"]) == 1000
+    assert [e["fields"]["i"] for e in first["events"] + second["events"]] == numbers
+    assert second["hasMore"] is False
+    rows = list(csv.reader(io.StringIO(table.text)))
+    assert [int(row[7]) for row in rows[1:]] == numbers
+    assert [event["fields"]["i"] for event in json.loads(array.text)] == numbers
+    assert [event["fields"]["i"] for event in found] == [2999] and searched >= 6
