@@ -32,6 +32,8 @@ _NOT_AT_IDLE = (
     "packaging", "re2",
     # What httpx's command line (httpx._main, marked absent by preview/__init__.py) brings.
     "pygments", "rich",
+    # SQLAlchemy's PostgreSQL dialect on SQLite (store.models.name_postgresql_predicates).
+    "sqlalchemy.dialects.postgresql",
 )  # fmt: skip
 
 
@@ -75,3 +77,18 @@ async def test_an_idle_service_imports_none_of_the_lazy_modules(tmp_path: Path) 
     # Started again on a current schema, Alembic is not even run.
     again = await _imported_by_serve(tmp_path)
     assert sorted(again.intersection((*_NOT_AT_IDLE, "alembic", "mako"))) == []
+
+
+def test_the_partial_index_says_its_postgresql_predicate_once_named() -> None:
+    """Declared without it (importing the models loads no PostgreSQL dialect); a
+    PostgreSQL engine's store names it, and the index's DDL there is partial again."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex
+
+    from preview.store.models import LIVE_WHERE, PreviewInstance, name_postgresql_predicates
+
+    name_postgresql_predicates()
+    name_postgresql_predicates()  # idempotent
+    [index] = [i for i in PreviewInstance.__table__.indexes if i.name.startswith("uq_")]
+    ddl = str(CreateIndex(index).compile(dialect=postgresql.dialect()))
+    assert ddl.endswith(f"(generation_id) WHERE {LIVE_WHERE}")

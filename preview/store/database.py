@@ -45,6 +45,7 @@ from .models import (
     LogEvent,
     PreviewInstance,
     first,
+    name_postgresql_predicates,
     one,
     records,
 )
@@ -113,8 +114,10 @@ class Store:
             return engine
         connect_args: dict[str, Any] = {}
         parsed = make_url(url)
-        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
-            connect_args["connect_timeout"] = _PG_CONNECT_TIMEOUT
+        if parsed.get_backend_name() == "postgresql":
+            name_postgresql_predicates()  # the dialect is loaded now anyway
+            if "connect_timeout" not in parsed.query:
+                connect_args["connect_timeout"] = _PG_CONNECT_TIMEOUT
         return create_engine(
             url, pool_size=threads, max_overflow=0, pool_pre_ping=True, connect_args=connect_args
         )
