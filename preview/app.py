@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing.exceptions import WebsocketMismatch
 
 from .api import (
+    alerts,
     endpoints,
     generations,
     openapi,
@@ -168,6 +169,7 @@ def create_app(
     app.register_blueprint(streams.blueprint)
     app.register_blueprint(proxying.blueprint)
     app.register_blueprint(endpoints.blueprint)
+    app.register_blueprint(alerts.blueprint)
     app.register_blueprint(origins.blueprint)
     app.register_blueprint(ops.blueprint)
 
