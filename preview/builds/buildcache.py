@@ -195,6 +195,7 @@ class BuildCache:
             await say(f"build: its output not kept for relaunches ({error.strerror})")
             return
         if kept:
+            await say(f"build: output kept for relaunches: {_shown_paths(outputs)} ({key.covers})")
             await self.evict()
 
     async def _start_from_last(
@@ -430,10 +431,14 @@ def _safe(relative: str) -> bool:
 
 
 def _shown(files: tuple[tuple[str, str, int], ...]) -> str:
+    return _shown_paths([path for path, _, _ in files])
+
+
+def _shown_paths(paths: Sequence[str]) -> str:
     """``dist/ (42 files)``: the top folders of a step's output, with its file count."""
-    tops = sorted({f"{p.split('/')[0]}/" if "/" in p else p for p, _, _ in files})
+    tops = sorted({f"{p.split('/')[0]}/" if "/" in p else p for p in paths})
     listed = ", ".join(tops[:3]) + (f" and {len(tops) - 3} more" if len(tops) > 3 else "")
-    return f"{listed} ({len(files)} file{'s' if len(files) != 1 else ''})"
+    return f"{listed} ({len(paths)} file{'s' if len(paths) != 1 else ''})"
 
 
 def _touch(path: Path) -> None:

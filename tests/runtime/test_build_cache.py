@@ -112,6 +112,8 @@ async def test_a_relaunch_reuses_the_build_and_a_changed_file_rebuilds_increment
         assert any(line.startswith("TSFILE:") for line in first), first
         assert {"index.js", "greeting.js", "version.js"} <= set(_emitted(first)), first
         assert not any(line.startswith("build: reused") for line in first)
+        kept = [line for line in first if line.startswith("build: output kept for relaunches")]
+        assert len(kept) == 1 and "dist/" in kept[0] and "`tsc --listEmittedFiles`" in kept[0]
 
         # The same generation again: nothing the build reads changed.
         (_, said), again = await _run(service, gid, _app())
