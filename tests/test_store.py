@@ -841,3 +841,44 @@ async def test_services_opening_a_new_postgresql_database_at_once_all_start() ->
 
 async def _open_into(opened: list[Store], url: str) -> None:
     opened.append(await Store.open(url))
+
+
+async def test_a_transaction_left_open_by_a_stalled_process_releases_its_locks(
+    db_url: str,
+) -> None:
+    """A node paused (SIGSTOP) while its transaction held its preview's row: the others'
+    reaper waited on that lock for as long as the node stayed paused. PostgreSQL now ends
+    a transaction of ours left idle past a few seconds, and the lock with it."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's idle_in_transaction_session_timeout")
+    with trio.fail_after(60):
+        store = await Store.open(db_url)
+        try:
+            await store.add_generation(generation("g1"), {})
+            stalled = store.engine.connect()
+            try:
+                transaction = stalled.begin()
+                stalled.execute(
+                    sa.text("UPDATE generations SET project_id = 'held' WHERE id = 'g1'")
+                )
+                other = sa.create_engine(db_url, connect_args={"options": ""})
+                search_path = stalled.execute(sa.text("SHOW search_path")).scalar_one()
+
+                def update_from_another_node() -> None:
+                    with other.begin() as connection:
+                        connection.execute(sa.text(f"SET LOCAL search_path = {search_path}"))
+                        connection.execute(sa.text("SET LOCAL lock_timeout = '20s'"))
+                        connection.execute(
+                            sa.text("UPDATE generations SET project_id = 'reaped' WHERE id = 'g1'")
+                        )
+
+                await trio.to_thread.run_sync(update_from_another_node)
+                other.dispose()
+                with pytest.raises(sa.exc.DBAPIError):  # "idle-in-transaction timeout"
+                    transaction.commit()  # ended by the server meanwhile
+            finally:
+                stalled.invalidate()
+                stalled.close()
+            assert (await store.get_generation("g1")).project_id == "reaped"
+        finally:
+            await store.aclose()

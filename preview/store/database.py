@@ -56,6 +56,7 @@ __all__ = ["LOG_EVENT_COLUMNS", "DatabaseUnavailable", "Store"]
 
 _T = TypeVar("_T")
 _log = logging.getLogger(__name__)
+_IDLE_IN_TRANSACTION_TIMEOUT = 4.0  # s; below a lease's 6 s (preview.cluster)
 _PG_CONNECT_TIMEOUT = 10  # s; a server that does not answer is down, not slow
 # s; SQLite waits this long for another connection's write lock, then the call fails
 # (503 for the API's; the log writer and a preview's row keeper retry in the background).
@@ -118,6 +119,17 @@ class Store:
             name_postgresql_predicates()  # the dialect is loaded now anyway
             if "connect_timeout" not in parsed.query:
                 connect_args["connect_timeout"] = _PG_CONNECT_TIMEOUT
+            # Every transaction of ours is a few statements in a row; one left open this
+            # long means this process stalled (a node paused, a machine frozen) while it
+            # held row locks: PostgreSQL ends it, so the other nodes can reap what it ran
+            # (a paused node's open transaction held its preview's row: never reaped).
+            options = parsed.query.get("options", "")
+            if isinstance(options, tuple):
+                options = " ".join(options)
+            idle_ms = int(_IDLE_IN_TRANSACTION_TIMEOUT * 1000)
+            connect_args["options"] = (
+                f"{options} -c idle_in_transaction_session_timeout={idle_ms}".strip()
+            )
         return create_engine(
             url, pool_size=threads, max_overflow=0, pool_pre_ping=True, connect_args=connect_args
         )
