@@ -293,6 +293,13 @@ class Service:
                 return events
 
 
+# The tests' clients let an idle connection go after 2 s, well before Hypercorn's own
+# keep-alive timeout (5 s) closes it: a call sent on a connection the server was closing
+# at that moment failed "Server disconnected without sending a response" (a stop after
+# a test's quiet spell, on a loaded machine).
+CLIENT_LIMITS = httpx.Limits(keepalive_expiry=2.0)
+
+
 @asynccontextmanager
 async def running_service(settings: Settings, app: Any = None) -> AsyncIterator[Service]:
     """A real Hypercorn server on port 0 serving ``app`` (``create_app(settings)``)."""
@@ -310,7 +317,9 @@ async def _running_service(settings: Settings, app: Any = None) -> AsyncIterator
     shutdown = trio.Event()
     async with trio.open_nursery() as nursery:
         binds = await nursery.start(partial(serve, app, config, shutdown_trigger=shutdown.wait))
-        async with httpx.AsyncClient(base_url=binds[0], trust_env=False, timeout=30) as client:
+        async with httpx.AsyncClient(
+            base_url=binds[0], trust_env=False, timeout=30, limits=CLIENT_LIMITS
+        ) as client:
             running = Service(binds[0], app, client, settings)
             yield running
         with trio.fail_after(30):

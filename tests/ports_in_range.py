@@ -1,10 +1,12 @@
-"""A real service whose every port lies in a range given to one set of tests (its
-Hypercorn's and its previews'), for tests run beside others on a shared machine: the
-``service`` fixture of conftest.py binds an ephemeral port and its previews take ports
-from 20000 up."""
+"""A real service whose previews' ports lie in a range given to one set of tests, for
+tests run beside others on a shared machine (the ``service`` fixture of conftest.py gives
+its previews ports from 20000 up). Its Hypercorn binds an ephemeral port, as the
+fixture's does: a port found free and then bound by another process meanwhile (an xdist
+worker picking the same one) made the bind fail, "Address already in use"."""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,7 +21,7 @@ from hypercorn.trio import serve
 from preview import create_app
 from preview.settings import Settings
 
-from .conftest import Service
+from .conftest import CLIENT_LIMITS, Service
 
 PREVIEW_PORTS = 8
 
@@ -43,20 +45,25 @@ def free_block(size: int, lowest: int, highest: int) -> int:
 
 @asynccontextmanager
 async def service_in_range(settings: Settings, lowest: int, highest: int) -> AsyncIterator[Service]:
-    """``running_service``, with Hypercorn on the first free port of the range and the
-    previews' ports in the block after it."""
-    first = free_block(PREVIEW_PORTS + 1, lowest, highest)
-    object.__setattr__(settings, "port_min", first + 1)
-    object.__setattr__(settings, "port_max", first + PREVIEW_PORTS)
+    """``running_service``, with the previews' ports in a block of the range free now
+    (each xdist worker looks from a place of its own; the supervisor skips a port taken
+    meanwhile)."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    start = lowest + (worker * 4 * PREVIEW_PORTS) % max(1, highest - lowest - PREVIEW_PORTS)
+    first = free_block(PREVIEW_PORTS, start, highest)
+    object.__setattr__(settings, "port_min", first)
+    object.__setattr__(settings, "port_max", first + PREVIEW_PORTS - 1)
     app = create_app(settings)
     config = Config()
-    config.bind = [f"127.0.0.1:{first}"]
+    config.bind = ["127.0.0.1:0"]
     config.graceful_timeout = 2
     config.accesslog = None
     shutdown = trio.Event()
     async with trio.open_nursery() as nursery:
         binds = await nursery.start(partial(serve, app, config, shutdown_trigger=shutdown.wait))
-        async with httpx.AsyncClient(base_url=binds[0], trust_env=False, timeout=30) as client:
+        async with httpx.AsyncClient(
+            base_url=binds[0], trust_env=False, timeout=30, limits=CLIENT_LIMITS
+        ) as client:
             running = Service(binds[0], app, client, settings)
             yield running
         with trio.fail_after(30):
