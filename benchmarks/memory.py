@@ -73,7 +73,7 @@ async def _measure(count: int, top: int) -> None:
         python=sys.executable,
         max_streams_per_user=1_000_000,  # --subscribers idle streams, all of one user
     )
-    app = create_app(settings)
+    app = create_app(settings, fast_paths=True)
     config = Config()
     config.bind = ["127.0.0.1:0"]
     config.accesslog = None

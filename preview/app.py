@@ -125,6 +125,7 @@ def create_app(
     *,
     authenticator: Authenticator | None = None,
     store: Store | None = None,
+    fast_paths: bool = False,
 ) -> Quart:
     """The service as an ASGI app for any trio ASGI server (``hypercorn -k trio``).
 
@@ -132,9 +133,17 @@ def create_app(
     defaults to HS256 JWTs signed with ``PREVIEW_JWT_SECRET``. The app opens the
     database at ``settings.database_url`` when it starts serving and closes it when it
     stops, unless given an open ``store``, which stays the caller's to close.
+
+    ``fast_paths``: also serve proxied calls and log streams below Hypercorn, on its
+    connections (``proxy.hot``), and guard its connections from one client's protocol
+    error (``transport.connection_guard``). Both wrap Hypercorn's classes for the whole
+    process (``preview.seams``), so they are the caller's choice: ``preview serve`` asks
+    for them; an embedding host gets the same API served through ASGI alone, and its
+    Hypercorn as it was, unless it asks too.
     """
     settings = settings or Settings.from_env()
-    connection_guard.install()  # one client's protocol error must not end the server
+    if fast_paths:
+        connection_guard.install()  # one client's protocol error must not end the server
     # The UI blueprint serves /static itself (content types, CSP, no-cache).
     app = QuartTrio("preview", static_folder=None)
     app.request_class = bounded_request_class(settings)  # each body its route's limit
@@ -185,9 +194,11 @@ def create_app(
     if forwarder is not None:
         app.asgi_app = forwarder  # type: ignore[method-assign]
     # Below all of it, on Hypercorn's connections: authorised proxied calls (proxy.hot.path).
-    install_hot_path()
-    hot_path = attach_hot_path(app, state)
-    hot_path.log_streams = HotStreams(state)  # a stream's request on a hot connection
+    hot_path = None
+    if fast_paths:
+        install_hot_path()
+        hot_path = attach_hot_path(app, state)
+        hot_path.log_streams = HotStreams(state)  # a stream's request on a hot connection
     app.register_blueprint(ui.blueprint)
     app.register_blueprint(openapi.blueprint)
 
@@ -217,7 +228,8 @@ def create_app(
         state.supervisor.retention.also.append(state.snapshots.expire)  # the logs' days
         upstream = local_transport(httpx.Limits(max_connections=200, max_keepalive_connections=50))
         state.supervisor.ports.add_connection_closer(upstream.close_idle_to)
-        state.supervisor.ports.add_connection_closer(hot_path.pools.close_idle_to)
+        if hot_path is not None:
+            state.supervisor.ports.add_connection_closer(hot_path.pools.close_idle_to)
         state.http = httpx.AsyncClient(
             trust_env=False,
             # Each request goes over its preview's own socket when sandboxed (upstream),

@@ -126,7 +126,7 @@ async def _serve(settings: Settings, config: Config) -> None:
         store = await Store.open(
             settings.database_url, threads=settings.db_threads, migrate_apart=True
         )
-        app = create_app(settings, store=store)
+        app = create_app(settings, store=store, fast_paths=True)
         try:
             await _serve_app(app, settings, config)
         except* LifespanFailureError as group:  # the app's start failed: its reason, one line

@@ -370,7 +370,10 @@ class Settings:
             if f.name == "python" and os.sep not in value:
                 continue
             absolute = Path(value).absolute()
-            object.__setattr__(self, f.name, absolute if isinstance(value, Path) else str(absolute))
+            # A Path where the field is one (an embedder's data_dir="/var/lib/preview"
+            # failed at its first use: str / str), a str where it is one.
+            as_path = isinstance(value, Path) or f.type in ("Path", Path)
+            object.__setattr__(self, f.name, absolute if as_path else str(absolute))
         object.__setattr__(self, "db_url", _absolute_sqlite_url(self.db_url))
 
     @property

@@ -309,7 +309,7 @@ async def running_service(settings: Settings, app: Any = None) -> AsyncIterator[
 
 @asynccontextmanager
 async def _running_service(settings: Settings, app: Any = None) -> AsyncIterator[Service]:
-    app = app or create_app(settings)
+    app = app or create_app(settings, fast_paths=True)  # as preview serve runs it
     config = Config()
     config.bind = ["127.0.0.1:0"]
     config.graceful_timeout = 2

@@ -188,7 +188,9 @@ async def service_on(settings: Settings, outage: Outage) -> AsyncIterator[Servic
     object.__setattr__(settings, "health_interval", 0.2)
     store = await Store.open(outage.url, busy_timeout=BUSY_TIMEOUT)
     try:
-        async with running_service(settings, create_app(settings, store=store)) as service:
+        async with running_service(
+            settings, create_app(settings, store=store, fast_paths=True)
+        ) as service:
             try:
                 yield service
             finally:

@@ -53,7 +53,7 @@ async def service_in_range(settings: Settings, lowest: int, highest: int) -> Asy
     first = free_block(PREVIEW_PORTS, start, highest)
     object.__setattr__(settings, "port_min", first)
     object.__setattr__(settings, "port_max", first + PREVIEW_PORTS - 1)
-    app = create_app(settings)
+    app = create_app(settings, fast_paths=True)
     config = Config()
     config.bind = ["127.0.0.1:0"]
     config.graceful_timeout = 2

@@ -5,6 +5,9 @@ its own session cookie authenticates the API and the log stream, through the plu
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import httpx
+import pytest
 import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
@@ -106,3 +110,30 @@ async def test_the_hosts_own_cookie_authenticates_the_api_and_the_stream(
             stale = await client.get(stream_url, headers={"Cookie": "host_session=ended-session"})
             assert stale.status_code == 401
             assert stale.json()["error"] == "session_expired"
+
+
+_WRAPPED = """
+import json, sys
+from preview import Settings, create_app
+from preview.proxy.hot.front import installed as hot_path_installed
+from preview.transport import connection_guard
+create_app(Settings(data_dir=sys.argv[1]), fast_paths=sys.argv[2] == "fast")
+print(json.dumps([hot_path_installed(), sorted(connection_guard.installed())]))
+"""
+
+
+@pytest.mark.parametrize("asked", ["default", "fast"])
+def test_an_embedders_hypercorn_is_wrapped_only_when_it_asks(tmp_path: Path, asked: str) -> None:
+    """create_app() leaves the process's Hypercorn alone; fast_paths=True (preview serve's)
+    wraps it for the hot path and the connection guard (issue 65, item 3). In a process
+    of its own: a wrap, once made, is the process's."""
+    done = subprocess.run(
+        [sys.executable, "-c", _WRAPPED, str(tmp_path / "data"), asked],
+        capture_output=True, text=True, check=True, timeout=60,
+        env={**os.environ, "PREVIEW_JWT_SECRET": "x" * 32},
+    )  # fmt: skip
+    hot_path, guarded = json.loads(done.stdout.splitlines()[-1])
+    if asked == "fast":
+        assert hot_path is True and "TCPServer.run" in guarded
+    else:
+        assert hot_path is False and guarded == []

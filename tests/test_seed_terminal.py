@@ -173,7 +173,7 @@ async def test_seed_terminal_cross_origin_with_our_session_cookie(settings: Sett
             )
             page_origin = binds[0]
             configured = dataclasses.replace(settings, cors_origins=page_origin)
-            app = create_app(configured)
+            app = create_app(configured, fast_paths=True)
             recorder = StreamRequests(app.asgi_app)
             app.asgi_app = recorder
             async with running_service(configured, app) as service:
@@ -215,7 +215,7 @@ async def test_our_ui_stream_stops_when_the_service_says_204(settings: Settings)
     the service says 204: nothing after its last id of a finished preview. Then it ends
     instead of reopening every few seconds."""
     require_browser()
-    app = create_app(settings)
+    app = create_app(settings, fast_paths=True)
     recorder = StreamRequests(app.asgi_app)
     app.asgi_app = recorder
 

@@ -200,7 +200,7 @@ async def test_shutdown_during_an_outage_is_bounded_and_the_next_start_reconcile
             assert row.status in ("running", "stopping")  # what could not be written
 
             # The next start closes it out.
-            restarted = create_app(settings, store=service.store)
+            restarted = create_app(settings, store=service.store, fast_paths=True)
             async with running_service(settings, restarted) as again:
                 status = await again.status(gid)
                 assert status["status"] == "failed"

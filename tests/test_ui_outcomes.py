@@ -156,7 +156,7 @@ def _free_port() -> int:
 @asynccontextmanager
 async def _serving(settings: Settings, port: int) -> AsyncIterator[Any]:
     """The service on a fixed port (so a browser can come back to it after a restart)."""
-    app = create_app(settings)
+    app = create_app(settings, fast_paths=True)
     config = Config()
     config.bind = [f"127.0.0.1:{port}"]
     config.graceful_timeout = 2

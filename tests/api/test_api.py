@@ -749,7 +749,7 @@ async def test_unknown_route_and_wrong_method_use_the_error_shape(service: Servi
 async def test_an_unexpected_failure_is_a_500_in_the_error_shape_and_is_logged(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = create_app(settings)
+    app = create_app(settings, fast_paths=True)
 
     @app.get("/api/fails")
     async def _fails() -> None:
@@ -770,7 +770,7 @@ async def test_an_unexpected_failure_is_a_500_in_the_error_shape_and_is_logged(
 async def test_an_unexpected_failure_in_a_websocket_handler_is_logged_as_itself(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = create_app(settings)
+    app = create_app(settings, fast_paths=True)
 
     @app.websocket("/api/fails/ws")
     async def _fails() -> None:
@@ -797,7 +797,9 @@ async def test_a_store_given_to_the_app_is_used_and_left_open(settings: Settings
     with trio.fail_after(30):
         store = await Store.open(settings.database_url)
         try:
-            async with running_service(settings, create_app(settings, store=store)) as service:
+            async with running_service(
+                settings, create_app(settings, store=store, fast_paths=True)
+            ) as service:
                 assert service.store is store
                 gid = await service.upload(server_app())
             generation = await store.get_generation(gid)  # still open after the app stopped

@@ -235,7 +235,7 @@ async def test_quart_keeps_no_more_of_a_body_than_its_routes_limit(
         settings, max_upload_bytes=1 << 30, proxy_max_body_bytes=_PROXY_BODY
     )
     limit = envelope_limit(changed) if limit is None else limit
-    app = create_app(changed)
+    app = create_app(changed, fast_paths=True)
     scope = {"type": "http", "headers": [], "path": route, "query_string": b""}
     request = app.request_class(
         "POST", "http", route, b"", Headers(), "", "1.1", scope,  # type: ignore[arg-type]
@@ -262,7 +262,7 @@ async def test_a_body_past_its_limit_before_the_route_reads_is_its_routes_413(
 ) -> None:
     """Quart stopped keeping it (above): the route's refusal is still the error shape
     with the route's limit, not Werkzeug's own words."""
-    app = create_app(settings)
+    app = create_app(settings, fast_paths=True)
     route = "/api/generations/g1"
     async with app.test_request_context(route, method="PATCH") as context:
         body = context.request.body

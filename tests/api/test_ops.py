@@ -127,7 +127,7 @@ async def test_failed_builds_and_set_up_steps_count_under_causes_of_their_own(
 
 
 def test_two_apps_in_one_process_have_registries_of_their_own(settings) -> None:
-    first, second = create_app(settings), create_app(settings)
+    first, second = create_app(settings, fast_paths=True), create_app(settings, fast_paths=True)
     first.extensions["preview"].metrics.launches.inc()
     assert b"preview_launches_total 1.0" in first.extensions["preview"].metrics.render()
     assert b"preview_launches_total 0.0" in second.extensions["preview"].metrics.render()
@@ -185,7 +185,7 @@ async def test_readyz_fails_while_postgresql_refuses_connections(settings, outag
     with trio.fail_after(60):
         store = await Store.open(url)
         try:
-            app = create_app(replace(settings, db_url=url), store=store)
+            app = create_app(replace(settings, db_url=url), store=store, fast_paths=True)
             async with running_service(settings, app) as service:
                 assert (await service.client.get("/readyz")).status_code == 200
                 await trio.to_thread.run_sync(refuse, False)
