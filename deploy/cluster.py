@@ -24,6 +24,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -75,6 +76,17 @@ def node_environment(
     return environment
 
 
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], within: float = 20.0) -> None:
+    """Until ``process`` listens on ``port`` (or has exited, or ``within`` s passed): the
+    URL printed next answers."""
+    deadline = time.monotonic() + within
+    while process.poll() is None and time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)  # a bind to wait for in another process: polled
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=3)
@@ -118,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                 command, env=node_environment(args, number, shared), stdout=subprocess.DEVNULL
             )
         processes["haproxy"] = subprocess.Popen([haproxy, "-f", str(config), "-db"])
+        _wait_for_port(args.port, processes["haproxy"])
         token = jwt.encode(
             {"sub": args.user, "tier": "pro", "exp": int(time.time()) + 30 * 86400},
             jwt_secret,

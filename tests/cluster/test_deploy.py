@@ -88,8 +88,12 @@ async def test_a_local_cluster_answers_through_haproxy_and_outlives_a_node(
                 # Both nodes in HAProxy's pool: its checks (GET /readyz) pass on each.
                 ready = 0
                 while ready < 4:
-                    answer = await client.get("/readyz")
-                    ready = ready + 1 if answer.status_code == 200 else 0
+                    try:
+                        answer = await client.get("/readyz")
+                    except httpx.ConnectError:  # HAProxy not listening yet
+                        ready = 0
+                    else:
+                        ready = ready + 1 if answer.status_code == 200 else 0
                     await trio.sleep(0.25)  # the pace of a check, not a synchronisation
                 for _ in range(4):  # leastconn spreads them: a token works on every node
                     listed = await client.get("/api/generations", headers=headers)
