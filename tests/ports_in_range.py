@@ -10,18 +10,10 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 
-import httpx
-import psutil
-import trio
-from hypercorn.config import Config
-from hypercorn.trio import serve
-
-from preview import create_app
 from preview.settings import Settings
 
-from .conftest import CLIENT_LIMITS, Service
+from .conftest import Service, running_service
 
 PREVIEW_PORTS = 8
 
@@ -53,21 +45,5 @@ async def service_in_range(settings: Settings, lowest: int, highest: int) -> Asy
     first = free_block(PREVIEW_PORTS, start, highest)
     object.__setattr__(settings, "port_min", first)
     object.__setattr__(settings, "port_max", first + PREVIEW_PORTS - 1)
-    app = create_app(settings, fast_paths=True)
-    config = Config()
-    config.bind = ["127.0.0.1:0"]
-    config.graceful_timeout = 2
-    config.accesslog = None
-    shutdown = trio.Event()
-    async with trio.open_nursery() as nursery:
-        binds = await nursery.start(partial(serve, app, config, shutdown_trigger=shutdown.wait))
-        async with httpx.AsyncClient(
-            base_url=binds[0], trust_env=False, timeout=30, limits=CLIENT_LIMITS
-        ) as client:
-            running = Service(binds[0], app, client, settings)
-            yield running
-        with trio.fail_after(30):
-            await running.supervisor.aclose()
-        shutdown.set()
-    for pid in running.children:
-        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    async with running_service(settings) as running:
+        yield running
