@@ -240,3 +240,23 @@ def test_other_libraries_internals_are_reached_only_through_the_seams() -> None:
             if private:
                 outside.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
     assert outside == [], outside
+
+
+def test_python_is_parsed_in_one_place() -> None:
+    """Every parse of an upload's Python goes through discovery.pyast.parse_source, which
+    survives CPython 3.11's AST race (a bare ``ast.parse`` in a reader failed a held-out
+    app's launch with "the service failed to run it")."""
+    bare: list[str] = []
+    for name, path in _modules().items():
+        if name == "preview.discovery.pyast":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "parse"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "ast"
+            ):
+                bare.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert bare == [], bare

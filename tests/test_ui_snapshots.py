@@ -175,8 +175,10 @@ async def test_restore_and_delete_ask_first_and_the_limit_offers_delete(
                 _answer(page, True, asked)
                 page.click("button[aria-label='Delete two']")
                 page.wait_for_selector("#snapshot-status:has-text('Deleted two')")
+                # A function, not an expression: Playwright evaluates a bare expression
+                # with eval, which the UI's Content-Security-Policy refuses.
                 page.wait_for_function(
-                    "document.querySelectorAll('#snapshot-list li').length === 1"
+                    "() => document.querySelectorAll('#snapshot-list li').length === 1"
                 )
                 seen["after_delete"] = _labels(page)
                 seen["count"] = page.text_content("#snapshots-count")

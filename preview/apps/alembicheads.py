@@ -32,6 +32,8 @@ import re
 import tomllib
 from collections.abc import Iterator
 
+from preview.discovery.pyast import parse_source
+
 __all__ = [
     "aerich_upgrade",
     "alembic_changes_nothing",
@@ -133,7 +135,7 @@ def alembic_changes_nothing(files: dict[str, bytes]) -> bool:
     found = False
     for text, _ in _revision_files(files, ""):
         try:
-            tree = ast.parse(text)
+            tree = parse_source(text)
         except (SyntaxError, ValueError, RecursionError):
             return False
         upgrades = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade"]

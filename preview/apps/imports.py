@@ -37,6 +37,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from preview.discovery.pyast import parse_source
+
 from .pyapp import parse_module, python_files
 
 __all__ = [
@@ -248,7 +250,7 @@ def setup_requirements(files: dict[str, bytes], directory: str) -> tuple[list[st
 
 def _from_setup_py(data: bytes) -> list[str] | None:
     try:
-        tree = ast.parse(data)
+        tree = parse_source(data)
     except (SyntaxError, ValueError, RecursionError):
         return None
     bound: dict[str, ast.expr] = {}  # module-level `REQUIRES = [...]`

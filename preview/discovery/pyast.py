@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from preview.discovery.graph import MAX_DEPTH
 
@@ -34,6 +36,7 @@ __all__ = [
     "main_blocks",
     "module_level",
     "parse_module",
+    "parse_source",
     "readable_part",
     "same_module",
     "type_schema",
@@ -197,6 +200,8 @@ def _parse_annotation(text: str) -> ast.AST | None:
 
 
 _AST_RACE = "AST constructor recursion depth mismatch"
+_RACE_ATTEMPTS = 5
+_PARSING = threading.RLock()
 _MAX_REWRITES = 20  # statements of 3.12's syntax read without it, in one module
 _TYPE_ALIAS = re.compile(r"^(\s*)type\s+(\w+)\s*(?:\[[^\]]*\])?\s*=.*$")
 _TYPE_PARAMS = re.compile(r"((?:def|class)\s+\w+)\[[^\]]*\]")
@@ -204,10 +209,7 @@ _TYPE_PARAMS = re.compile(r"((?:def|class)\s+\w+)\[[^\]]*\]")
 
 def parse_module(data: bytes | str) -> ast.Module | None:
     """``data`` parsed, or None when it is not Python (bad syntax or encoding, a NUL,
-    nesting too deep). CPython 3.11 keeps the AST constructor's recursion count once per
-    interpreter: a parse racing one in another thread fails with a ``SystemError``
-    ("recursion depth mismatch", CPython gh-106905) that says nothing of the source, so
-    it is tried again.
+    nesting too deep), read by :func:`parse_source`, which survives CPython 3.11's AST race.
 
     Python 3.12's type parameter syntax, which this interpreter cannot read, is read
     without it: a ``type X = …`` alias as ``X = None``, ``def f[T](…)`` and ``class
@@ -225,7 +227,7 @@ def parse_module(data: bytes | str) -> ast.Module | None:
     lines = text.split("\n")
     for _ in range(_MAX_REWRITES):
         try:
-            return ast.parse("\n".join(lines))
+            return parse_source("\n".join(lines))
         except SyntaxError as error:
             at = (error.lineno or 0) - 1
             if not 0 <= at < len(lines):
@@ -235,8 +237,8 @@ def parse_module(data: bytes | str) -> ast.Module | None:
             if older == lines[at]:
                 return None
             lines[at] = older
-        except (ValueError, RecursionError, SystemError):
-            return _parse(data, "exec")
+        except (ValueError, RecursionError):
+            return None
     return None
 
 
@@ -266,13 +268,29 @@ def readable_part(data: bytes | str) -> ast.Module | None:
     return ast.Module(body=body, type_ignores=[]) if body else None
 
 
-def _parse(data: bytes | str, mode: str):
-    for _ in range(5):
-        try:
-            return ast.parse(data, mode=mode)
-        except (SyntaxError, ValueError, RecursionError):
-            return None
-        except SystemError as error:
-            if _AST_RACE not in str(error):
-                raise
-    return None
+def parse_source(data: bytes | str, mode: str = "exec") -> Any:
+    """``ast.parse(data, mode)``: the one place the service parses Python (its
+    ``SyntaxError``, ``ValueError`` and ``RecursionError`` are the caller's to catch).
+
+    CPython 3.11 keeps the AST constructor's recursion count once per interpreter, not
+    per thread: a parse racing one in another thread (the readers run in worker threads,
+    several launches at once) fails with a ``SystemError`` ("recursion depth mismatch",
+    CPython gh-106905) that says nothing of the source, and reached a user as "the service
+    failed to run it". Parses therefore take turns, under a lock that a parse nested in
+    another on the same thread (a finaliser run by the collector) may take again; such a
+    nested parse can still trip the count, so the race is tried again."""
+    with _PARSING:
+        for _ in range(_RACE_ATTEMPTS - 1):
+            try:
+                return ast.parse(data, mode=mode)
+            except SystemError as error:
+                if _AST_RACE not in str(error):
+                    raise
+        return ast.parse(data, mode=mode)
+
+
+def _parse(data: bytes | str, mode: str) -> Any:
+    try:
+        return parse_source(data, mode)
+    except (SyntaxError, ValueError, RecursionError):
+        return None

@@ -5,20 +5,25 @@ one fail with ``SystemError: AST constructor recursion depth mismatch`` (gh-1069
 service's preparation died on it as "the service failed to run it" (app-generator's
 api-server-fastapi, on the corpus). Here the nested parses are made on purpose, in one
 thread: finalisers of garbage cycles that parse, and make another such cycle, a few
-times over."""
+times over; and in threads, the way the service's readers run, with a collector whose
+finalisers run Python between the threads' parses."""
 
 from __future__ import annotations
 
 import ast
 import gc
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from preview.apps.alembicheads import alembic_changes_nothing
 from preview.apps.configvars import required_types
+from preview.apps.imports import setup_requirements
 from preview.apps.pyapp import parse_module
+from preview.discovery.pyast import parse_source
 
 SOURCE = "\n".join(f"x{i} = [{i}, ({i}, {i})]" for i in range(2000))
 SETTINGS = (
@@ -80,6 +85,60 @@ def test_a_parse_raced_by_another_is_tried_again() -> None:
 def test_required_variables_survive_the_race() -> None:
     found = _raced(required_types, {"settings.py": SETTINGS.encode()})
     assert "SECRET_KEY" in found
+
+
+def test_setup_py_and_alembic_readers_survive_the_race() -> None:
+    setup_py = SOURCE + "\nfrom setuptools import setup\nsetup(install_requires=['flask<3'])\n"
+    found = _raced(lambda files: setup_requirements(files, ""), {"setup.py": setup_py.encode()})
+    assert found == (["flask<3"], "setup.py")
+    revision = SOURCE + "\nrevision = 'a1'\ndown_revision = None\ndef upgrade():\n    pass\n"
+    files = {"alembic.ini": b"[alembic]\n", "alembic/versions/a1.py": revision.encode()}
+    assert _raced(alembic_changes_nothing, files) is True
+
+
+class _Churner:
+    """Half of a cycle whose finaliser runs Python: while the collector finalises it, the
+    interpreter may switch to another thread, in the middle of that thread's parse."""
+
+    def __del__(self) -> None:
+        sum(range(200))
+
+
+def test_parses_in_threads_take_turns() -> None:
+    nested = "x = " + "(" * 50 + "1" + ")" * 50 + "\n"
+    source = nested + "def f():\n    return [a for a in b if c]\n" * 300
+    failures: list[str] = []
+    churning = True
+
+    def churn() -> None:
+        while churning:
+            first, second = _Churner(), _Churner()
+            first.other, second.other = second, first  # type: ignore[attr-defined]
+
+    def parse() -> None:
+        for _ in range(40):
+            try:
+                parse_source(source)
+            except SystemError as error:  # what ast.parse itself raises here
+                failures.append(str(error))
+                return
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    threads = [threading.Thread(target=parse) for _ in range(6)]
+    churner = threading.Thread(target=churn)
+    try:
+        churner.start()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        churning = False
+        churner.join(timeout=60)
+        sys.setswitchinterval(interval)
+    assert not any(thread.is_alive() for thread in threads)
+    assert failures == []
 
 
 def test_not_python_is_still_none() -> None:
