@@ -18,6 +18,7 @@ from quart import (
     websocket,
 )
 from quart_trio import QuartTrio
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing.exceptions import WebsocketMismatch
 
@@ -68,7 +69,7 @@ _SHUTDOWN_STOP_MARGIN = 40.0  # beyond the stop grace: the last rows and lines s
 
 def _error_json(error: PreviewError) -> Response:
     status, headers, body = error_response(error)
-    return Response(body, status=status, headers=headers)
+    return Response(body, status=status, headers=Headers(headers))
 
 
 def _websocket_mismatch() -> BadRequest:
@@ -144,6 +145,64 @@ def create_app(
     settings = settings or Settings.from_env()
     if fast_paths:
         connection_guard.install()  # one client's protocol error must not end the server
+    app = _configured_quart(settings)
+    if authenticator is None:
+        authenticator = JWTAuthenticator(
+            settings.resolve_jwt_secret(),
+            session_timeout=settings.session_timeout,
+            max_lifetime=settings.jwt_max_lifetime,
+        )
+    settings.node  # noqa: B018 - read now, at start (a file in the data dir), not on the loop
+    history = RequestHistory(settings)  # every proxied request, kept by one writer
+    state = Services(settings=settings, authenticator=authenticator, history=history)
+    app.extensions["preview"] = state
+    for blueprint in _API_BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    forwarder = _wrap_asgi(app, state)
+    # Below all of it, on Hypercorn's connections: authorised proxied calls (proxy.hot.path).
+    hot_path = None
+    if fast_paths:
+        install_hot_path()
+        hot_path = attach_hot_path(app, state)
+        hot_path.log_streams = HotStreams(state)  # a stream's request on a hot connection
+    app.register_blueprint(ui.blueprint)
+    app.register_blueprint(openapi.blueprint)
+
+    lifetime = _Lifetime(
+        app, state, history, given_store=store, forwarder=forwarder, hot_path=hot_path
+    )
+    # Set once a cluster node fenced itself and stopped its previews: `preview serve`
+    # then ends (serving); an embedding host reads it, and /readyz answers 503.
+    app.extensions["preview.fenced"] = lifetime.fenced
+    app.before_serving(lifetime.start)
+    app.after_serving(lifetime.stop)
+    _handle_errors(app)
+
+    @app.get("/api/health")
+    async def _health() -> Response:
+        return jsonify({"status": "ok"})
+
+    return app
+
+
+# The API's routes; the UI's and the OpenAPI document's come after the ASGI layers.
+_API_BLUEPRINTS = (
+    generations.blueprint,
+    previews.blueprint,
+    revisions.blueprint,
+    snapshots.blueprint,
+    history_blueprint,
+    streams.blueprint,
+    proxying.blueprint,
+    endpoints.blueprint,
+    alerts.blueprint,
+    origins.blueprint,
+    ops.blueprint,
+)
+
+
+def _configured_quart(settings: Settings) -> Quart:
+    """A QuartTrio app configured for the service: bodies, slashes, timeouts, JSON."""
     # The UI blueprint serves /static itself (content types, CSP, no-cache).
     app = QuartTrio("preview", static_folder=None)
     app.request_class = bounded_request_class(settings)  # each body its route's limit
@@ -155,82 +214,96 @@ def create_app(
     app.config["RESPONSE_TIMEOUT"] = None  # streams live as long as their preview
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = settings.stop_grace + 45
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    if authenticator is None:
-        authenticator = JWTAuthenticator(
-            settings.resolve_jwt_secret(),
-            session_timeout=settings.session_timeout,
-            max_lifetime=settings.jwt_max_lifetime,
-        )
-    settings.node  # noqa: B018 - read now, at start (a file in the data dir), not on the loop
-    history = RequestHistory(settings)  # every proxied request, kept by one writer
-    # Set once a cluster node fenced itself and stopped its previews: `preview serve`
-    # then ends (serving); an embedding host reads it, and /readyz answers 503.
-    fenced = trio.Event()
-    app.extensions["preview.fenced"] = fenced
-    state = Services(settings=settings, authenticator=authenticator, history=history)
-    app.extensions["preview"] = state
+    return app
 
-    app.register_blueprint(generations.blueprint)
-    app.register_blueprint(previews.blueprint)
-    app.register_blueprint(revisions.blueprint)
-    app.register_blueprint(snapshots.blueprint)
-    app.register_blueprint(history_blueprint)
-    app.register_blueprint(streams.blueprint)
-    app.register_blueprint(proxying.blueprint)
-    app.register_blueprint(endpoints.blueprint)
-    app.register_blueprint(alerts.blueprint)
-    app.register_blueprint(origins.blueprint)
-    app.register_blueprint(ops.blueprint)
 
+def _wrap_asgi(app: Quart, state: Services) -> Any:
+    """The ASGI layers around Quart's app, innermost first; the cluster's forwarder
+    (cluster mode only), which the app closes as it stops, or None."""
     app.asgi_app = ProxyFastPath(StreamFastPath(app.asgi_app, state), state)  # type: ignore[method-assign]
     # Around the fast paths, so their answers get the CORS headers too.
-    app.asgi_app = CorsMiddleware(app.asgi_app, settings.cors_origin_set)  # type: ignore[method-assign]
+    app.asgi_app = CorsMiddleware(app.asgi_app, state.settings.cors_origin_set)  # type: ignore[method-assign]
     # Outermost, the preview origins: a call to <preview>.<domain> never reaches the API,
     # and an app's own CORS answers reach its callers unchanged.
     app.asgi_app = OriginRouter(app.asgi_app, state)  # type: ignore[method-assign]
     # Cluster mode: outermost, a call that needs another node's preview goes there
     # (cluster.forwarding); a single node never loads it, so its path gains nothing.
-    forwarder = _cluster_forwarder(app.asgi_app, state) if settings.cluster else None
-    if forwarder is not None:
-        app.asgi_app = forwarder  # type: ignore[method-assign]
-    # Below all of it, on Hypercorn's connections: authorised proxied calls (proxy.hot.path).
-    hot_path = None
-    if fast_paths:
-        install_hot_path()
-        hot_path = attach_hot_path(app, state)
-        hot_path.log_streams = HotStreams(state)  # a stream's request on a hot connection
-    app.register_blueprint(ui.blueprint)
-    app.register_blueprint(openapi.blueprint)
+    if not state.settings.cluster:
+        return None
+    forwarder = _cluster_forwarder(app.asgi_app, state)
+    app.asgi_app = forwarder  # type: ignore[method-assign]
+    return forwarder
 
-    holding: list = []  # the data dir, once held (released after serving)
-    stopping = trio.Event()  # set as the app stops: cluster mode's internal listener ends
 
-    @app.before_serving
-    async def _start() -> None:
+class _Lifetime:
+    """What the app opens as it starts serving (the data dir held, the database, the
+    supervisor, the client to the previews, the cluster node) and closes, in the reverse
+    order, as it stops."""
+
+    def __init__(
+        self,
+        app: Quart,
+        state: Services,
+        history: RequestHistory,
+        *,
+        given_store: Store | None,
+        forwarder: Any,
+        hot_path: Any,
+    ) -> None:
+        self.app = app
+        self.state = state
+        self.history = history  # state.history, as the object that serves and closes
+        self.given_store = given_store  # the caller's to close
+        self.forwarder = forwarder
+        self.hot_path = hot_path
+        self.fenced = trio.Event()
+        self.stopping = trio.Event()  # set as the app stops: the internal listener ends
+        self.holding: list[Any] = []  # the data dir, once held (released after serving)
+
+    async def start(self) -> None:
+        settings = self.state.settings
+        nursery = self.app.nursery  # type: ignore[attr-defined]
         follow_parent_death()  # a Hypercorn worker ends with its master, previews too
         for name in unknown_env_names():
             _log.warning("unknown setting %s is ignored (see docs/operating.md: Settings)", name)
-        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        settings.data_dir.chmod(0o700)  # the database, the secret: the service's alone
-        # Before the reconciliation, which would end another live service's previews.
-        hold_data_dir(settings.data_dir)
-        holding.append(settings.data_dir)
-        removed = await trio.to_thread.run_sync(remove_leftovers, settings.data_dir)
-        if removed:
-            _log.warning("removed what a killed service left unfinished: %s", ", ".join(removed))
+        await self._hold_data_dir()
+        state = self.state
         state.store = (
-            store
-            if store is not None
+            self.given_store
+            if self.given_store is not None
             else await Store.open(settings.database_url, threads=settings.db_threads)
         )
         state.supervisor = Supervisor(settings, state.store, state.metrics)
         state.snapshots = Snapshots(settings, state.store)
         state.supervisor.retention.also.append(state.snapshots.expire)  # the logs' days
+        state.http = self._client_to_previews(state.supervisor)
+        if settings.cluster:
+            await self._join_cluster(state.supervisor)
+        await nursery.start(state.supervisor.serve)
+        await nursery.start(self.history.serve, state.store)
+        if in_worker_process():
+            limit = settings.stop_grace + _SHUTDOWN_STOP_MARGIN
+            nursery.start_soon(stop_on_sigterm, state.supervisor.aclose, limit)
+        state.parked_streams = ParkedStreams()
+        await nursery.start(state.parked_streams.serve)
+
+    async def _hold_data_dir(self) -> None:
+        data_dir = self.state.settings.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        data_dir.chmod(0o700)  # the database, the secret: the service's alone
+        # Before the reconciliation, which would end another live service's previews.
+        hold_data_dir(data_dir)
+        self.holding.append(data_dir)
+        removed = await trio.to_thread.run_sync(remove_leftovers, data_dir)
+        if removed:
+            _log.warning("removed what a killed service left unfinished: %s", ", ".join(removed))
+
+    def _client_to_previews(self, supervisor: Supervisor) -> httpx.AsyncClient:
         upstream = local_transport(httpx.Limits(max_connections=200, max_keepalive_connections=50))
-        state.supervisor.ports.add_connection_closer(upstream.close_idle_to)
-        if hot_path is not None:
-            state.supervisor.ports.add_connection_closer(hot_path.pools.close_idle_to)
-        state.http = httpx.AsyncClient(
+        supervisor.ports.add_connection_closer(upstream.close_idle_to)
+        if self.hot_path is not None:
+            supervisor.ports.add_connection_closer(self.hot_path.pools.close_idle_to)
+        client = httpx.AsyncClient(
             trust_env=False,
             # Each request goes over its preview's own socket when sandboxed (upstream),
             # else over TCP to 127.0.0.1 (connections reset on close: see ports).
@@ -239,59 +312,62 @@ def create_app(
             # a cookie a child sets goes to the caller only and is never kept here.
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
             follow_redirects=False,
-            timeout=settings.proxy_timeout,
+            timeout=self.state.settings.proxy_timeout,
         )
         # Only the caller's headers go to the app: none of httpx's own (an Accept-
         # Encoding the caller did not send made apps answer gzip to a caller that cannot
         # read it; a User-Agent and an Accept it did not send either).
-        for name in list(state.http.headers):
-            del state.http.headers[name]
-        if settings.cluster:  # imported in cluster mode only: a single node never loads it
-            from .cluster import ClusterNode, serve_internal
+        for name in list(client.headers):
+            del client.headers[name]
+        return client
 
-            supervisor = state.supervisor
+    async def _join_cluster(self, supervisor: Supervisor) -> None:
+        # Imported in cluster mode only: a single node never loads it.
+        from .cluster import ClusterNode, serve_internal
 
-            async def stop_when_fenced() -> None:
-                await supervisor.aclose()
-                fenced.set()
+        settings = self.state.settings
+        nursery = self.app.nursery  # type: ignore[attr-defined]
+        fenced = self.fenced
 
-            cluster = ClusterNode(
-                settings.node, settings.internal_url, state.store, on_fenced=stop_when_fenced
-            )
-            # Registered before the supervisor reconciles: only this node's rows, then.
-            await app.nursery.start(cluster.run)  # type: ignore[attr-defined]
-            supervisor.cluster = cluster
-            # The other nodes' calls for this node's previews: the same app, behind the
-            # cluster's secret, at PREVIEW_INTERNAL_URL.
-            await app.nursery.start(  # type: ignore[attr-defined]
-                serve_internal, app, settings.internal_url, settings.cluster_secret, stopping
-            )
-        await app.nursery.start(state.supervisor.serve)  # type: ignore[attr-defined]
-        await app.nursery.start(history.serve, state.store)  # type: ignore[attr-defined]
-        if in_worker_process():
-            limit = settings.stop_grace + _SHUTDOWN_STOP_MARGIN
-            app.nursery.start_soon(stop_on_sigterm, state.supervisor.aclose, limit)  # type: ignore[attr-defined]
-        state.parked_streams = ParkedStreams()
-        await app.nursery.start(state.parked_streams.serve)  # type: ignore[attr-defined]
+        async def stop_when_fenced() -> None:
+            await supervisor.aclose()
+            fenced.set()
 
-    @app.after_serving
-    async def _stop() -> None:
-        stopping.set()
+        assert self.state.store is not None
+        cluster = ClusterNode(
+            settings.node, settings.internal_url, self.state.store, on_fenced=stop_when_fenced
+        )
+        # Registered before the supervisor reconciles: only this node's rows, then.
+        await nursery.start(cluster.run)
+        supervisor.cluster = cluster
+        # The other nodes' calls for this node's previews: the same app, behind the
+        # cluster's secret, at PREVIEW_INTERNAL_URL.
+        await nursery.start(
+            serve_internal, self.app, settings.internal_url, settings.cluster_secret, self.stopping
+        )
+
+    async def stop(self) -> None:
+        state = self.state
+        self.stopping.set()
         if state.supervisor is not None:
             await state.supervisor.aclose()  # the previews end: their streams write it
             if state.supervisor.cluster is not None:  # then leaves, its rows final
                 await state.supervisor.cluster.aclose()
-        if forwarder is not None:
-            await forwarder.aclose()
-        await history.aclose()  # after the previews' last requests
+        if self.forwarder is not None:
+            await self.forwarder.aclose()
+        await self.history.aclose()  # after the previews' last requests
         if state.parked_streams is not None:
             await state.parked_streams.aclose(_PARKED_STREAMS_GRACE)
         if state.http is not None:
             await state.http.aclose()
-        if state.store is not None and store is None:
+        if state.store is not None and self.given_store is None:
             await state.store.aclose()
-        while holding:
-            release_data_dir(holding.pop())
+        while self.holding:
+            release_data_dir(self.holding.pop())
+
+
+def _handle_errors(app: Quart) -> None:
+    """The one error boundary: every failure answers in the error shape of DESIGN.md."""
 
     @app.errorhandler(PreviewError)
     async def _preview_error(error: PreviewError) -> Response:
@@ -330,9 +406,3 @@ def create_app(
         return _error_json(
             PreviewError("The service failed to handle this request; it has been logged.")
         )
-
-    @app.get("/api/health")
-    async def _health() -> Response:
-        return jsonify({"status": "ok"})
-
-    return app
