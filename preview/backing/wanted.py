@@ -140,7 +140,7 @@ _ORM_MYSQL = re.compile(
 )
 _ORM_FIELD = re.compile(
     r"""["']?\b(host|port|user|username|password|passwd|database|db|name)["']?\s*[:=]\s*"""
-    r"""(?:["']([^"'\n]*)["']|(\d+)\b)""",
+    r"""(?:["']([^"'\n]*)["']|(\d+)\b|`?(?:\$\{\s*)?process\.env\.([A-Z_][A-Z0-9_]*)\b)""",
     re.IGNORECASE,
 )
 _ORM_NAMES = {
@@ -330,7 +330,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     for name, value in config.items():
         if _URL.match(value):
             _take_url(redis, mysql, name, value, variable=name)
-    for path, fields in _orm_settings(files):
+    for path, fields in _orm_settings(files, config):
         mysql.why.append(f"the MySQL settings of {path}")
         _mysql_variables(mysql, fields)
     if any(name.startswith("REDIS_") and not _URL.match(v) for name, v in config.items()):
@@ -388,11 +388,15 @@ def _source_urls(files: dict[str, bytes]) -> list[tuple[str, str]]:
     return found[:50]
 
 
-def _orm_settings(files: dict[str, bytes]) -> list[tuple[str, dict[str, str]]]:
-    """MySQL settings written as literals in code or JSON: TypeORM's ``ormconfig.json``
-    (``"type": "mysql"``), Sequelize's ``dialect: "mysql"``, knex's ``client: "mysql2"``,
-    Django's ``ENGINE``: the host, port, user, password and database beside them, as
-    ``MYSQL_*`` variables would say them."""
+def _orm_settings(
+    files: dict[str, bytes], config: dict[str, str]
+) -> list[tuple[str, dict[str, str]]]:
+    """MySQL settings written in code or JSON: TypeORM's ``ormconfig.json`` (``"type":
+    "mysql"``), Sequelize's ``dialect: "mysql"``, knex's ``client: "mysql2"``, Django's
+    ``ENGINE``: the host, port, user, password and database beside them, as ``MYSQL_*``
+    variables would say them. Each a literal, or the variable of ``config`` it reads
+    (``password: `${process.env.MYSQL_PASSWORD}```); one naming a variable not given is
+    left out, so that it says nothing (an account's password read as empty was set so)."""
     found = []
     for path, data in sorted(files.items()):
         if not _SETTINGS_FILE.search(path) or "node_modules/" in path or len(data) > 256_000:
@@ -402,9 +406,10 @@ def _orm_settings(files: dict[str, bytes]) -> list[tuple[str, dict[str, str]]]:
             continue
         window = text[max(0, match.start() - 400) : match.end() + 600]
         fields: dict[str, str] = {}
-        for key, quoted, number in _ORM_FIELD.findall(window):
-            if key.lower() != "name" or key == "NAME":  # Django's; a plugin's name is not
-                fields.setdefault(_ORM_NAMES[key.lower()], quoted or number)
+        for key, quoted, number, variable in _ORM_FIELD.findall(window):
+            value = config.get(variable) if variable else quoted or number
+            if value is not None and (key.lower() != "name" or key == "NAME"):  # Django's
+                fields.setdefault(_ORM_NAMES[key.lower()], value)
         found.append((path, fields))
     return found[:5]
 

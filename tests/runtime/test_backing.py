@@ -370,6 +370,35 @@ def test_a_mysql_account_its_compose_file_names_by_variables() -> None:
     assert found.mysql.accounts == {"shop": "s3cret"} and found.mysql.databases == ["orders"]
 
 
+def test_an_orm_setting_read_from_a_variable_is_that_variables_value() -> None:
+    """A Koa todo API (jkyochen's) logs knex in as the literal root with ``password:
+    `${process.env.MYSQL_PASSWORD}``` (root in its .env.example, its compose MySQL's
+    MYSQL_ROOT_PASSWORD): the password, not a literal, was read as none, root was made
+    without one, and ``knex migrate:latest`` was refused ("Access denied for user
+    'root'")."""
+    knexfile = (
+        "require('dotenv').config();\nmodule.exports = { development: {\n"
+        "  client: 'mysql2',\n  connection: { host: '127.0.0.1', user: 'root',\n"
+        "    password: `${process.env.MYSQL_PASSWORD}`,\n"
+        "    database: process.env.MYSQL_DB, port: process.env.NOT_GIVEN } } };\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"knex": "^2", "mysql2": "^3"}}',
+        "knexfile.js": knexfile.encode(),
+        ".env.example": b"MYSQL_PASSWORD=root\nMYSQL_DB=todo\n",
+        "docker-compose.yml": b"services:\n  db:\n    image: mysql:5.7\n"
+        b"    environment:\n      MYSQL_ROOT_PASSWORD: ${MYSQL_PASSWORD}\n",
+    }
+    found = wanted_servers(files, "index.js", {}).mysql
+    assert found is not None and found.accounts == {"root": "root"}
+    assert found.databases == ["todo"] and found.ports == {3306}
+    # The same knexfile without the variable given: root's password is not made up.
+    files[".env.example"] = b"MYSQL_DB=todo\n"
+    del files["docker-compose.yml"]
+    found = wanted_servers(files, "index.js", {}).mysql
+    assert found is not None and found.accounts == {"root": ""}
+
+
 def test_an_override_file_configures_the_servers_as_compose_merges_it() -> None:
     """docker-compose.override.yml (run by ``docker compose up`` beside the base file)
     publishes Redis's port, names MySQL's account and gives the app its Redis URL; a
