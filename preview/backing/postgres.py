@@ -262,17 +262,24 @@ class PostgresBacking:
             self._told.append(
                 f"PostgreSQL: for the compose file's service {', '.join(wants.compose)}"
             )
+        schemas = [f"{name}={schema}" for name, schema in wants.schemas.items()]
         if wants.init_scripts and wants.lone_schema:
             self._told.append(
                 f"PostgreSQL: the upload's one schema file ({wants.init_scripts[0][0]}), "
                 "which nothing else runs (no migrations), runs in each database the app "
                 "opens, before it does"
             )
-        elif wants.init_scripts:
+        elif scripts := [p for p, _ in wants.init_scripts if p not in schemas]:
             self._told.append(
                 "PostgreSQL: the compose file's init scripts "
-                f"({', '.join(p for p, _ in wants.init_scripts)}) run in each database the "
+                f"({', '.join(scripts)}) run in each database the "
                 "app opens, before it does, as the image runs them on a new server"
+            )
+        if wants.schemas:
+            self._told.append(
+                "PostgreSQL: the schema its settings name "
+                f"({', '.join(schemas)}) made in each database the app "
+                "opens, before it does"
             )
         self._told.append(
             "PostgreSQL: DATABASE_URL (POSTGRES_URL …), POSTGRES_*, DB_*, PG* and "

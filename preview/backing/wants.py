@@ -92,6 +92,13 @@ _TESTS = re.compile(
 )
 _PLAIN = re.compile(r"^[\w.-]{1,63}$")
 _INITDB = "/docker-entrypoint-initdb.d"  # what the official image runs on a new cluster
+# A variable naming the schema the app's tables live in (DB_SCHEMA, DATABASE_NAME_SCHEMA,
+# TYPEORM_SCHEMA, POSTGRES_SCHEMA): TypeORM and Sequelize use it, neither creates it.
+_SCHEMA_VAR = re.compile(
+    r"^(?:\w*(?:DB|DATABASE|PG|POSTGRES|POSTGRESQL|TYPEORM|SEQUELIZE|SQL)_)?(?:\w+_)?SCHEMA(?:_NAME)?$"
+)
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_NOT_SCHEMAS = {"public", "true", "false", "yes", "no", "on", "off", "none", "null"}
 _MAX_INIT_SCRIPT = 4 * 1024 * 1024
 InitScripts = tuple[tuple[str, str], ...]  # (its path in the upload, its SQL), in order
 
@@ -109,6 +116,9 @@ class PostgresWants:
     named: dict[str, str] = field(default_factory=dict)
     init_scripts: InitScripts = ()  # its compose file's /docker-entrypoint-initdb.d SQL
     lone_schema: bool = False  # init_scripts is instead its one schema file (_lone_schema)
+    # The schemas its settings name (DB_SCHEMA=app), made before the app opens its database
+    # (their CREATE SCHEMA at init_scripts' end): {variable: schema}.
+    schemas: dict[str, str] = field(default_factory=dict)
     # Its variables whose URL is a form to fill in (``template_url``), each with its
     # scheme: the preview's own URL is given as them, the app's driver kept.
     templates: dict[str, str] = field(default_factory=dict)
@@ -288,6 +298,11 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     # tienpbss's conduit (DB_TYPE=mysql, DB_PORT=3306) had the relay take MySQL's port.
     other = any(_ENGINE_VARS.match(k) and _OTHER_ENGINE.search(v) for k, v in env.items())
     driver = _driver(files) or _url_in_source_alone(files)
+    schemas = named_schemas(env)
+    made = tuple(
+        (f"{name}={schema}", f'CREATE SCHEMA IF NOT EXISTS "{schema}";')
+        for name, schema in schemas.items()
+    )
     return PostgresWants(
         driver=None if other else driver,
         aliases=tuple(
@@ -301,10 +316,27 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         compose_env=compose_env,
         given=env,
         named=named,
-        init_scripts=init_scripts or lone,
+        init_scripts=(*(init_scripts or lone), *made),
         lone_schema=bool(lone),
+        schemas=schemas,
         templates=templates,
     )
+
+
+def named_schemas(env: dict[str, str]) -> dict[str, str]:
+    """The schemas the app's variables name (:data:`_SCHEMA_VAR`), each once, ``public``
+    (there already) and values that are no schema's name (a flag, a path) left out. A
+    NestJS books API (nathan-oliveira's) sets ``schema: DATABASE_NAME_SCHEMA`` (app) for
+    TypeORM, whose migrations table then failed: its compose file's Postgres made it with a
+    shell init script, which the service does not run."""
+    found: dict[str, str] = {}
+    for name, value in env.items():
+        value = value.strip()
+        if not _SCHEMA_VAR.match(name.upper()) or not _SCHEMA_NAME.match(value):
+            continue
+        if value.lower() not in _NOT_SCHEMAS and value not in found.values():
+            found[name] = value
+    return found
 
 
 def _template(value: str) -> bool:

@@ -245,6 +245,36 @@ def test_the_init_scripts_its_compose_file_mounts_are_read_in_order() -> None:
     assert postgres_wants(files, {}).init_scripts == ()
 
 
+def test_the_schema_its_settings_name_is_made_after_its_init_scripts() -> None:
+    """A NestJS books API (nathan-oliveira's) gives TypeORM ``schema:
+    DATABASE_NAME_SCHEMA`` (app in its .env); its compose file's Postgres made that schema
+    with a shell init script, which is not run: TypeORM's migrations table then failed,
+    'schema "app" does not exist'. A flag, a path, ``public``: no schema to make."""
+    env = (
+        "DATABASE_NAME=postgres\nDATABASE_NAME_SCHEMA=app\nDB_SCHEMA=app\n"
+        "GRAPHQL_SCHEMA=schema.gql\nTYPEORM_SCHEMA_SYNC=true\nPG_SCHEMA=public\n"
+    )
+    compose = (
+        "services:\n  db:\n    image: postgres\n    volumes:\n"
+        "      - ./init.sql:/docker-entrypoint-initdb.d/0_init.sql\n"
+        "      - ./schema.sh:/docker-entrypoint-initdb.d/1_schema.sh\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"pg": "^8", "typeorm": "^0.3"}}',
+        ".env": env.encode(),
+        "docker-compose.yml": compose.encode(),
+        "init.sql": b'CREATE EXTENSION IF NOT EXISTS "uuid-ossp";',
+        "schema.sh": b'psql -c "CREATE SCHEMA $POSTGRES_DB_SCHEMA"',
+    }
+    wants = postgres_wants(files, {})
+    assert wants.schemas == {"DATABASE_NAME_SCHEMA": "app"}
+    assert wants.init_scripts == (
+        ("init.sql", 'CREATE EXTENSION IF NOT EXISTS "uuid-ossp";'),
+        ("DATABASE_NAME_SCHEMA=app", 'CREATE SCHEMA IF NOT EXISTS "app";'),
+    )
+    assert postgres_wants({**files, ".env": b"PG_SCHEMA=public\n"}, {}).schemas == {}
+
+
 @needs_server
 async def test_compose_init_scripts_run_before_the_app_opens_its_database(
     builder_service: Service,

@@ -56,9 +56,30 @@ def test_platform_files_are_read_in_the_order_their_providers_read_them() -> Non
 
 
 def test_the_readme_names_scripts_as_hints_installs_and_tests_left_out() -> None:
-    # A README's "Getting started": npm install, npm run dev, npm test.
+    # A README's "Getting started": npm install, npm run dev, npm test; a seed is a task.
     readme = b"## Getting started\n```sh\nnpm install\nnpm run dev\nnpm test\n$ yarn seed\n```\n"
-    assert readme_scripts({"README.md": readme}) == ["dev", "seed"]
+    assert readme_scripts({"README.md": readme}) == ["dev"]
+
+
+def test_a_script_the_readme_names_for_a_task_is_no_start() -> None:
+    """A NestJS books API (nathan-oliveira's) whose README says ``npm run
+    migration:create`` and ``npm run migration:run``: its third plan was the first, which
+    exits asking for a migration's name."""
+    readme = (
+        "## Migrations\n```sh\nnpm run migration:create\nnpm run migration:run\n"
+        "npm run db:seed\nyarn typeorm schema:sync\nnpm run start:dev\n```\n"
+    )
+    scripts = {
+        "build": "nest build",
+        "start": "nest start",
+        "start:dev": "nest start --watch",
+        "migration:create": "node ./src/database/create.migrations.ts",
+        "migration:run": "typeorm migration:run",
+        "db:seed": "node seed.js",
+    }
+    files = _node(scripts, **{"README.md": readme})
+    assert readme_scripts(files) == ["start:dev"]
+    assert not any("migration" in p.command or "seed" in p.command for p in detect(files).plans)
 
 
 def test_a_built_start_is_followed_by_the_dev_script_without_the_build() -> None:

@@ -36,6 +36,14 @@ _README_RUN = re.compile(
 )
 # Not a way to start it: what a README runs to install, test or check.
 _NOT_STARTS = {"install", "i", "ci", "add", "test", "lint", "format", "typecheck", "audit"}
+# Nor a script named for a task (a README's "npm run migration:create" makes a migration
+# file, and exits asking its name: a NestJS books API's plan 3 was that script).
+_TASK_SCRIPT = re.compile(
+    r"(?:^|[:_.-])(?:migrat\w*|seeds?|generate|create|drop|revert|rollback|reset|build|compile"
+    r"|clean|typeorm|prisma|knex|sequelize|drizzle|docs?|apidoc|deploy|release|commit|prepare"
+    r"|db|schema|tests?|lint|format)(?:$|[:_.-])",
+    re.IGNORECASE,
+)
 _README_NAMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README", "README.rst")
 
 
@@ -74,7 +82,8 @@ def declared_starts(files: dict[str, bytes]) -> list[Declared]:
 
 def readme_scripts(files: dict[str, bytes]) -> list[str]:
     """The package scripts the README's run commands name, in the order it names them
-    (``npm run dev`` → ``dev``; ``npm start`` → ``start``), installs and tests left out."""
+    (``npm run dev`` → ``dev``; ``npm start`` → ``start``), installs, tests and scripts named
+    for a task (``migration:create``, ``db:seed``, ``build``) left out."""
     path = next((name for name in _README_NAMES if name in files), None)
     if path is None:
         return []
@@ -82,7 +91,7 @@ def readme_scripts(files: dict[str, bytes]) -> list[str]:
     named: list[str] = []
     for match in _README_RUN.finditer(text):
         name = next(group for group in match.groups() if group)
-        if name not in _NOT_STARTS and name not in named:
+        if name not in _NOT_STARTS and not _TASK_SCRIPT.search(name) and name not in named:
             named.append(name)
     return named
 
