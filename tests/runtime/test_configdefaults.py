@@ -425,6 +425,31 @@ def test_a_node_apps_envalid_requirements_and_reads() -> None:
     assert not found.missing and "S3_BUCKET" not in found.values  # its default
 
 
+def test_a_zod_schema_parsing_process_env_requires_its_plain_keys() -> None:
+    """A Hono auth API (ronsj's): ``envSchema.safeParse(process.env)`` throws "Invalid
+    environment variables" naming JWT_SECRET, ``z.string().min(1)``, with no example
+    file; a key with ``.default(…)`` or ``.optional()`` is the app's to do without."""
+    env = b"""import 'dotenv/config'
+import z from 'zod'
+export const envSchema = z.object({
+  PORT: z.coerce.number().int().positive().default(3000),
+  DB_HOST: z.string().min(1),
+  DB_PORT: z.coerce.number().int().positive(),
+  JWT_SECRET: z.string().min(1),
+  LOG_LEVEL: z.enum(['debug', 'info']).optional(),
+  MODE: z.enum(["a", "b"]).catch("a"),
+})
+const parsed = envSchema.safeParse(process.env)
+"""
+    files = {"package.json": b"{}", "src/data/env.ts": env}
+    assert required_types(files) == {
+        "DB_HOST": "", "DB_PORT": "int", "JWT_SECRET": "", "PORT": OPTIONAL,
+        "LOG_LEVEL": OPTIONAL, "MODE": OPTIONAL,
+    }  # fmt: skip
+    found = config_defaults(files, "package.json", {}, {"PORT", "DB_HOST", "DB_PORT"})
+    assert found.generated == ["JWT_SECRET"] and not found.missing, found
+
+
 def test_a_fastapi_apps_title_and_version_read_without_a_default() -> None:
     """reinhud's template: ``title: str = os.getenv("APP_TITLE")`` handed to FastAPI, its
     compose file (which sets it) outside the app's folder: "A title must be provided for

@@ -9,8 +9,11 @@ is does no harm (:mod:`preview.builds.configdefaults`). NestJS's ``ConfigService
 ``getOrThrow('X')`` fails the start without it (umairansariii's nestjs-typeorm: "Configuration
 key "POSTGRES_SYNC" does not exist"), ``get('X')`` is optional; and the Joi schema its
 ``ConfigModule.forRoot({ validationSchema })`` checks at start: ``X: Joi.string().required()``
-is required (a number for ``Joi.number()``), unless it has a ``.default(…)``. Sources are the
-upload's JavaScript and TypeScript, not its dependencies', builds' or tests'.
+is required (a number for ``Joi.number()``), unless it has a ``.default(…)``. And a zod
+schema a file parses ``process.env`` with (``z.object({ JWT_SECRET: z.string().min(1) })``,
+t3-env's ``createEnv``): each key without ``.optional()``, ``.default(…)``, ``.catch(…)`` or
+``.nullish()`` is required (a number for ``z.coerce.number()``). Sources are the upload's
+JavaScript and TypeScript, not its dependencies', builds' or tests'.
 """
 
 from __future__ import annotations
@@ -44,6 +47,14 @@ _JOI_KEY = re.compile(
 )
 
 
+# One key of a zod schema: `X: z.string().min(1)`, `PORT: z.coerce.number().default(3000)`.
+_ZOD_KEY = re.compile(
+    r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*z\s*\.\s*(?:coerce\s*\.\s*)?(\w+)\s*"""
+    r"""\((?:[^()]|\([^()]*\))*\)((?:\s*\.\s*\w+\s*\((?:[^()]|\([^()]*\))*\))*)"""
+)
+_ZOD_OPTIONAL = re.compile(r"\.\s*(?:optional|default|catch|nullish)\s*\(")
+
+
 def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
     """({variable envalid requires: ``""``, or ``"int"`` for a number}, [any other
     variable read]): see the module doc."""
@@ -70,6 +81,13 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                     read.setdefault(name)
         if "process.env" not in text:
             continue
+        if re.search(r"\bz\s*\.\s*object\s*\(|\bcreateEnv\s*\(", text):
+            for match in _ZOD_KEY.finditer(text):
+                name, kind, chain = match.groups()
+                if _ZOD_OPTIONAL.search(chain):
+                    read.setdefault(name)
+                else:
+                    required.setdefault(name, _NUMBERS.get(kind, ""))
         for clean in _CLEAN_ENV.finditer(text):
             for match in _VALIDATOR.finditer(_braced(text, clean.end() - 1)):
                 name, validator, options = match.groups()
