@@ -197,6 +197,16 @@ async def _reuse_frontend(
         )
 
 
+@dataclass(frozen=True)
+class RunningRevision:
+    """The revision that serves while another is prepared: its directory, its files and
+    what was detected of them (None where detection failed at launch)."""
+
+    app_dir: Path
+    files: dict[str, bytes]
+    detection: Detection | None
+
+
 async def prepare(
     preview: ServingPreview,
     *,
@@ -215,156 +225,228 @@ async def prepare(
     process (``running``: its directory, files and detection); ``candidate_made`` is
     given it as soon as it holds anything (its release is the caller's); ``mark`` is told
     each step's end."""
-    spec, settings, containment = preview.spec, preview.settings, preview.containment
-    running_dir, running_files, running_detection = running
-    code_dir = revision_dir(preview.temp_dir, number, attempt)
-    sandboxed = containment.sandboxed
+    candidate = _new_candidate(preview, number, attempt, files, ports)
+    candidate_made(candidate)
+    steps = _Preparation(
+        preview,
+        candidate,
+        RunningRevision(*running),
+        uid_port,
+        say,
+        mark,
+        sandbox_name=f"{preview.spec.preview_id}-r{number}-{attempt}",
+    )
+    detection = await steps.detect_and_write(files)
+    await steps.build_environment(detection, files, builder)
+    steps.confine()
+    mark("sandbox")
+    return candidate
+
+
+def _new_candidate(
+    preview: ServingPreview, number: int, attempt: int, files: dict[str, bytes], ports: PortPool
+) -> Candidate:
+    """The candidate, with its directory's path and its port: the preview's own where it
+    is sandboxed (a network namespace of its own), else one of its own meanwhile."""
+    spec, sandboxed = preview.spec, preview.containment.sandboxed
     port = spec.port
     if not sandboxed:
         try:
             port = ports.allocate()  # both listen on the host's loopback meanwhile
         except PreviewError as error:
             raise CandidateFailed(error.message) from None
-    candidate = Candidate(
+    return Candidate(
         number,
         replace(spec, files=files, revision=number, port=port),
-        code_dir,
+        revision_dir(preview.temp_dir, number, attempt),
         port,
         own_port=not sandboxed,
         sandboxed=sandboxed,
     )
-    candidate_made(candidate)
-    owner = host_uid(uid_port) if containment.files_uid() is not None else None
-    # The running revision's built frontend: not data to share (codedirs).
-    running_frontend = running_detection.frontend if running_detection is not None else None
-    built = running_frontend.output if running_frontend is not None else None
-    # Its start read from its files and its directory written, side by side (threads).
-    found: list[Detection] = []
-    linked: list[int] = []
-    failures: list[str] = []
 
-    async def detecting() -> None:
-        try:
-            found.append(await trio.to_thread.run_sync(detect, files, spec.command, spec.setup))
-        except PreviewError as error:
-            failures.insert(0, error.message)  # (the cause told first)
-        mark("detected")
 
-    async def writing() -> None:
-        try:
-            write = partial(write_revision_dir, code_dir, files, running_dir, running_files)
-            # With the app's rights: .revisions, in its directory, may be a link it made.
-            rights = partial(run_as_owner, code_dir) if sandboxed else _plain
-            linked.append(await trio.to_thread.run_sync(rights, write, owner, built))
-        except OSError as error:
-            failures.append(write_failure(error, preview.host_paths(error.filename or "")))
-        mark("written")
+class _Preparation:
+    """The steps of :func:`prepare`, each filling in part of one candidate."""
 
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(detecting)
-        nursery.start_soon(writing)
-    if failures:
-        raise CandidateFailed(failures[0])
-    # What changed from the running revision (not from the one stored before this:
-    # one saved with apply false, or one that failed, may lie between).
-    changed = {
-        p for p in files.keys() | running_files.keys() if files.get(p) != running_files.get(p)
-    }
-    # Started as the running revision is, where it declares the same plan (plantries).
-    planned, plan_said = PlanTries.applied(found[0], running_detection)
-    if plan_said is not None:
-        await say(plan_said)
-    detection, skipped = steps_to_run(running_detection, planned, changed, files)
-    candidate.spec.detection = detection
-    if skipped:
-        await say(f"set-up steps run before, not again: {', '.join(skipped)}")
-    shared = f"; {linked[0]} data entries shared with it" if linked[0] else ""
-    await say(f"wrote {len(files)} files to its own directory{shared}")
-    await _reuse_frontend(preview, detection, files, running, code_dir, owner, say)
-    home_db = str(preview.temp_dir / "app.db")
+    def __init__(
+        self,
+        preview: ServingPreview,
+        candidate: Candidate,
+        running: RunningRevision,
+        uid_port: int,
+        say: Callable[[str], Awaitable[None]],
+        mark: Callable[[str], None],
+        *,
+        sandbox_name: str,
+    ) -> None:
+        self.preview = preview
+        self.candidate = candidate
+        self.running = running
+        self.uid_port = uid_port
+        self.say = say
+        self.mark = mark
+        self.code_dir = candidate.app_dir
+        files_uid = preview.containment.files_uid()
+        self.owner = host_uid(uid_port) if files_uid is not None else None
+        self.sandbox_name = sandbox_name  # its sandbox's and cgroup's
+        self.built: Path | None = None  # its environment's directory, once built
 
-    def environment(python: str) -> dict[str, str]:
+    async def detect_and_write(self, files: dict[str, bytes]) -> Detection:
+        """Its start read from its files and its directory written, side by side
+        (threads); then the set-up steps it needs, as the running revision decided."""
+        preview, candidate, running = self.preview, self.candidate, self.running
+        spec, code_dir = preview.spec, self.code_dir
+        # The running revision's built frontend: not data to share (codedirs).
+        running_frontend = running.detection.frontend if running.detection is not None else None
+        built = running_frontend.output if running_frontend is not None else None
+        found: list[Detection] = []
+        linked: list[int] = []
+        failures: list[str] = []
+
+        async def detecting() -> None:
+            try:
+                found.append(await trio.to_thread.run_sync(detect, files, spec.command, spec.setup))
+            except PreviewError as error:
+                failures.insert(0, error.message)  # (the cause told first)
+            self.mark("detected")
+
+        async def writing() -> None:
+            try:
+                write = partial(write_revision_dir, code_dir, files, running.app_dir, running.files)
+                # With the app's rights: .revisions, in its directory, may be a link it made.
+                rights = partial(run_as_owner, code_dir) if candidate.sandboxed else _plain
+                linked.append(await trio.to_thread.run_sync(rights, write, self.owner, built))
+            except OSError as error:
+                failures.append(write_failure(error, preview.host_paths(error.filename or "")))
+            self.mark("written")
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(detecting)
+            nursery.start_soon(writing)
+        if failures:
+            raise CandidateFailed(failures[0])
+        # What changed from the running revision (not from the one stored before this:
+        # one saved with apply false, or one that failed, may lie between).
+        changed = {
+            p for p in files.keys() | running.files.keys() if files.get(p) != running.files.get(p)
+        }
+        # Started as the running revision is, where it declares the same plan (plantries).
+        planned, plan_said = PlanTries.applied(found[0], running.detection)
+        if plan_said is not None:
+            await self.say(plan_said)
+        detection, skipped = steps_to_run(running.detection, planned, changed, files)
+        candidate.spec.detection = detection
+        if skipped:
+            await self.say(f"set-up steps run before, not again: {', '.join(skipped)}")
+        shared = f"; {linked[0]} data entries shared with it" if linked[0] else ""
+        await self.say(f"wrote {len(files)} files to its own directory{shared}")
+        await _reuse_frontend(
+            preview,
+            detection,
+            files,
+            (running.app_dir, running.files, running.detection),
+            code_dir,
+            self.owner,
+            self.say,
+        )
+        return detection
+
+    def environment(self, python: str) -> dict[str, str]:
+        """The app's environment with ``python``: the launch's configuration, its
+        services' variables; the service's SQLite file is the preview's, kept."""
+        preview, code_dir = self.preview, self.code_dir
         env = app_environment(
-            candidate.spec,
+            self.candidate.spec,
             python,
             app_dir=code_dir,
             database_env=preview.backing.env,
-            egress_open=containment.egress_open,
-            memory_limit_mb=settings.memory_limit_mb,
+            egress_open=preview.containment.egress_open,
+            memory_limit_mb=preview.settings.memory_limit_mb,
             defaults=preview.preparation.config.values,
         )
-        if "DATABASE_URL" in env:  # the service's SQLite file is the preview's, kept
+        if "DATABASE_URL" in env:
+            home_db = str(preview.temp_dir / "app.db")
             env["DATABASE_URL"] = env["DATABASE_URL"].replace(str(code_dir / "app.db"), home_db)
         return env
 
-    async def publish(source: str, lines: list[tuple[str, str]], stream: str) -> None:
-        if not preview.broadcast.closed:
-            await preview.broadcast.publish_lines(lines, source, stream, utcnow())
+    def run_as(self, python: str, built: Path | None) -> int | None:
+        return _uid_of(self.preview, self.uid_port, python, built)
 
-    async def build_output(lines: list[tuple[str, str]], stream: str) -> None:
-        await publish("build", lines, stream)
+    async def _publish(self, source: str, lines: list[tuple[str, str]], stream: str) -> None:
+        if not self.preview.broadcast.closed:
+            await self.preview.broadcast.publish_lines(lines, source, stream, utcnow())
 
-    async def setup_output(lines: list[tuple[str, str]], stream: str) -> None:
-        await publish("setup", lines, stream)
+    async def build_environment(
+        self, detection: Detection, files: dict[str, bytes], builder: EnvBuilder
+    ) -> None:
+        """Its environment built (or the builder's, keyed by its dependencies), its set-up
+        steps run, with the launch's fixes in force; its command, environment and limits."""
+        preview, candidate = self.preview, self.candidate
+        remedies = preview.preparation.remedies.carried()
+        candidate.fixes = tuple(fix.change for fix in remedies.fixes)
+        if candidate.fixes:
+            await self.say(f"with the fixes in force: {', '.join(candidate.fixes)}")
+        port = str(candidate.port)
+        with candidate.prepare_scope:
+            try:
+                prepared = await prepare_app(
+                    detection,
+                    files,
+                    settings=preview.settings,
+                    builder=builder,
+                    app_dir=self.code_dir,
+                    values={"port": port, "root_path": preview.spec.root_path},
+                    environment=self.environment,
+                    publish=partial(self._publish, "build"),
+                    say=self.say,
+                    publish_setup=partial(self._publish, "setup"),
+                    confine=preview.containment.confine_step,
+                    run_as=self.run_as,
+                    needed=preview.preparation.config.missing,
+                    remedies=remedies,
+                )
+            except BuildFailed as failure:
+                raise CandidateFailed(failure.message, failure.lines) from None
+            except OSError as error:
+                message = f"could not prepare the environment: {error.strerror}"
+                raise CandidateFailed(message) from None
+        if candidate.prepare_scope.cancelled_caught:
+            raise CandidateFailed("the preview is stopping")
+        self.mark("environment")
+        candidate.lease = prepared.lease
+        candidate.listed_in = prepared.listed_in
+        candidate.spec.argv = [part.replace("{port}", port) for part in prepared.template]
+        candidate.spec.requirements = prepared.requirements
+        if prepared.env is not None:  # its set-up steps' (the same python, the same port)
+            candidate.env = dict(prepared.env)
+        else:  # (off the event loop: it parses the upload's modules)
+            candidate.env = await trio.to_thread.run_sync(self.environment, prepared.python)
+        candidate.python = prepared.python
+        self.built = prepared.lease.path if prepared.lease is not None else None
+        memory = preview.preparation.memory_limit()
+        run_as = self.run_as(prepared.python, self.built)
+        candidate.limits = ChildLimits(memory_bytes=memory, run_as=run_as)
+        candidate.upstream = Upstream(candidate.port)
 
-    def run_as(python: str, built: Path | None) -> int | None:
-        return _uid_of(preview, uid_port, python, built)
-
-    remedies = preview.preparation.remedies.carried()
-    candidate.fixes = tuple(fix.change for fix in remedies.fixes)
-    if candidate.fixes:
-        await say(f"with the fixes in force: {', '.join(candidate.fixes)}")
-    with candidate.prepare_scope:
-        try:
-            prepared = await prepare_app(
-                detection,
-                files,
-                settings=settings,
-                builder=builder,
-                app_dir=code_dir,
-                values={"port": str(port), "root_path": spec.root_path},
-                environment=environment,
-                publish=build_output,
-                say=say,
-                publish_setup=setup_output,
-                confine=containment.confine_step,
-                run_as=run_as,
-                needed=preview.preparation.config.missing,
-                remedies=remedies,
-            )
-        except BuildFailed as failure:
-            raise CandidateFailed(failure.message, failure.lines) from None
-        except OSError as error:
-            raise CandidateFailed(f"could not prepare the environment: {error.strerror}") from None
-    if candidate.prepare_scope.cancelled_caught:
-        raise CandidateFailed("the preview is stopping")
-    mark("environment")
-    candidate.lease = prepared.lease
-    candidate.listed_in = prepared.listed_in
-    candidate.spec.argv = [part.replace("{port}", str(port)) for part in prepared.template]
-    candidate.spec.requirements = prepared.requirements
-    if prepared.env is not None:  # its set-up steps' (the same python, the same port)
-        candidate.env = dict(prepared.env)
-    else:  # (off the event loop: it parses the upload's modules)
-        candidate.env = await trio.to_thread.run_sync(environment, prepared.python)
-    candidate.python = prepared.python
-    built = prepared.lease.path if prepared.lease is not None else None
-    memory = preview.preparation.memory_limit()
-    candidate.limits = ChildLimits(memory_bytes=memory, run_as=run_as(prepared.python, built))
-    candidate.upstream = Upstream(port)
-    isolation = containment.isolation
-    if sandboxed and isolation is not None:
+    def confine(self) -> None:
+        """Sandboxed: its own sandbox and cgroup, named after the revision, reaching the
+        preview's services by the running revision's relays."""
+        preview, candidate = self.preview, self.candidate
+        isolation = preview.containment.isolation
+        if not candidate.sandboxed or isolation is None:
+            return
+        port = candidate.port
         confinement = isolation.confine(
-            settings,
-            f"{spec.preview_id}-r{number}-{attempt}",
+            preview.settings,
+            self.sandbox_name,
             port=port,
-            app_dir=code_dir,
-            read_only=app_read_only(built, prepared.python),
-            outbound=containment.outbound,
+            app_dir=self.code_dir,
+            read_only=app_read_only(self.built, candidate.python),
+            outbound=preview.containment.outbound,
         )
         if confinement is not None:
             confinement.writable = (preview.temp_dir,)  # its data (see codedirs)
-            current = containment.confinement
+            current = preview.containment.confinement
             if current is not None:  # the relays the preview's services are reached by
                 confinement.outbound_dir = current.outbound_dir
             ready = confinement.ready_socket_path
@@ -373,5 +455,3 @@ async def prepare(
             )
         candidate.confinement = confinement
         candidate.env = with_route_table(confinement, candidate.spec, candidate.env)
-    mark("sandbox")
-    return candidate
