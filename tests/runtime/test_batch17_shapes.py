@@ -155,6 +155,14 @@ def test_typeorm_migrations_run_by_the_apps_own_script() -> None:
     }
     listed = {"typeorm": "^0.3.20", "@nestjs/typeorm": "^11"}
     assert node_migrations(files, listed) == (("npm", "run", "migration:up:localhost"),)
+    # gn4r4's typeorm-express-typescript: its seed:run, plainer, runs migration:run on the
+    # seeds' own data source; the migrations' script is the one that makes the tables.
+    seeded = {
+        "seed:run": "ts-node ./node_modules/typeorm/cli.js migration:run --config seed.ts",
+        "migration:run": "ts-node ./node_modules/typeorm/cli.js migration:run --config orm.ts",
+    }
+    both = {**files, "package.json": json.dumps({"scripts": seeded}).encode()}
+    assert node_migrations(both, listed) == (("npm", "run", "migration:run"),)
     # The app runs them itself as it starts; or none is committed; or no script runs them.
     itself = {**files, "src/config/database.ts": b"export default { migrationsRun: true };"}
     assert node_migrations(itself, listed) == ()

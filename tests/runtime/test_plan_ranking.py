@@ -55,6 +55,21 @@ def test_platform_files_are_read_in_the_order_their_providers_read_them() -> Non
     ]
 
 
+def test_a_compose_service_kept_idle_or_running_tests_is_no_start() -> None:
+    """gn4r4's typeorm-express-typescript: its compose file's be_boilerplate_test service
+    runs ``sh -c "echo 'Test container ready' && tail -f /dev/null"``, which became plan 3
+    (never listening: a start-up timeout)."""
+    compose = (
+        b"services:\n  be_boilerplate_test:\n    build: .\n"
+        b"    command: sh -c \"echo 'Test container ready' && tail -f /dev/null\"\n"
+        b"  e2e:\n    build: .\n    command: npm run serve\n"
+        b"  idle:\n    build: .\n    command: tail -f /dev/null\n"
+        b"  api:\n    build: .\n    command: node dist/index.js\n"
+    )
+    found = declared_starts({"docker-compose.yml": compose})
+    assert [d.command for d in found] == ["node dist/index.js"]
+
+
 def test_the_readme_names_scripts_as_hints_installs_and_tests_left_out() -> None:
     # A README's "Getting started": npm install, npm run dev, npm test; a seed is a task.
     readme = b"## Getting started\n```sh\nnpm install\nnpm run dev\nnpm test\n$ yarn seed\n```\n"

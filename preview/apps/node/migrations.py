@@ -275,7 +275,12 @@ def _migrator(driver: str, folder: str, config: str) -> str:
 
 
 _MIGRATIONS_RUN = re.compile(rb"\bmigrationsRun\s*:\s*true\b")
-_NOT_THE_DEV_RUN = {"revert", "generate", "create", "show", "test", "tests", "prod", "production"}
+# A seed's script runs migration:run too, on a data source of its own (gn4r4's
+# typeorm-express-typescript: "seed:run", the plainest, ran only the seeds, which then
+# failed on the tables the migrations make: relation "users" does not exist).
+_NOT_THE_DEV_RUN = {
+    "revert", "generate", "create", "show", "test", "tests", "prod", "production", "seed", "seeds",
+}  # fmt: skip
 
 
 def _typeorm_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:

@@ -25,10 +25,15 @@ from ..configvars import compose_projects
 
 __all__ = ["Declared", "DockerfileFacts", "declared_starts", "dockerfile_facts", "readme_scripts"]
 
-# A service's command that is not its web process (a worker, a migration, a shell).
+# A service's command that is not its web process (a worker, a migration, a shell, one
+# kept idle: ``tail -f /dev/null``).
 _NOT_WEB = re.compile(
     r"\bcelery\b|\bworker\b|\bbeat\b|\bmigrat|\bseed\b|\btest\b|\bsleep\b|\bwait-for|\bbash\b$"
+    r"|\btail\s+-f\b|/dev/null\b|\bjest\b|\bmocha\b|\bvitest\b",
+    re.IGNORECASE,
 )
+# A service that is not the app's own web process by its name (the tests' container).
+_NOT_WEB_SERVICE = re.compile(r"(?:^|[-_.])(?:tests?|e2e|worker|migrat\w*|seed\w*)(?:$|[-_.])")
 # A script a README runs: ``npm run dev``, ``npm start``, ``yarn dev``, ``pnpm run serve``.
 _README_RUN = re.compile(
     r"(?:^|[\s`$>(])(?:npm\s+(?:run(?:-script)?\s+([\w:.-]+)|(start))"
@@ -256,6 +261,6 @@ def _compose(files: dict[str, bytes]) -> list[Declared]:
             if "build" not in service:
                 continue
             cmd = _text(service.get("command"))
-            if cmd and not _NOT_WEB.search(cmd):
+            if cmd and not _NOT_WEB.search(cmd) and not _NOT_WEB_SERVICE.search(name.lower()):
                 return [Declared(cmd, f"{project.path}'s service {name} command")]
     return []
