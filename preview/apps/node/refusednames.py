@@ -8,6 +8,12 @@ anything, so the app never starts, though it imports neither. A name npm refuses
 cannot be imported by the app either (a module's name is its package's), so leaving it
 out of package.json and its lockfile, saying so, changes nothing the app runs. A name
 npm only warns about (capitals: ``D``, ``JSONStream``) stays.
+
+Likewise a dependency fetched from a git host (``git+https://github.com/…``,
+``github:user/repo``, ``user/repo``), which the build cannot reach (it reaches the
+registry only), where the app's own sources, outside its tests, never require or import
+it: resolritter's koa-knex-starter lists its integration tests' port server so, and npm
+failed the whole install on it. One the app imports stays (its failure then says why).
 """
 
 from __future__ import annotations
@@ -25,8 +31,28 @@ _VALID = re.compile(rf"(?:@{_PART}/)?{_PART}")
 _LOCKFILES = ("npm-shrinkwrap.json", "package-lock.json")
 
 
+# A dependency's spec naming a git repository, not a registry version.
+_GIT_SPEC = re.compile(
+    r"^(?:git(?:\+[a-z]+)?://|git@|(?:github|gitlab|bitbucket|gist):|\w[\w.-]*/[\w.-]+(?:#\S*)?$)"
+)
+_SOURCES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx")
+_TEST_PATH = re.compile(
+    r"(?:^|/)(?:node_modules|tests?|__tests__|spec|e2e|integration)/|\.(?:test|spec|e2e-spec)\."
+)
+
+
 def _refused(name: str) -> bool:
     return len(name) > 214 or _VALID.fullmatch(name) is None
+
+
+def _imported(name: str, files: dict[str, bytes]) -> bool:
+    """Whether a source of the app's own, outside its tests, names module ``name``
+    (``require("name")``, ``from 'name/sub'``, ``import("name")``) or a script runs it."""
+    quoted = re.compile(rb"""["'`]""" + re.escape(name.encode()) + rb"""(?:/[^"'`]*)?["'`]""")
+    for path, data in files.items():
+        if path.endswith(_SOURCES) and not _TEST_PATH.search(path) and quoted.search(data):
+            return True
+    return False
 
 
 def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], str | None]:
@@ -39,21 +65,36 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
     if not isinstance(package, dict):
         return files, None
     refused: list[str] = []
+    unreachable: list[str] = []
     for key in _TABLES:
         table = package.get(key)
         for name in [n for n in table if _refused(n)] if isinstance(table, dict) else ():
             del table[name]
             refused.append(name)
-    if not refused:
+        for name, spec in list(table.items()) if isinstance(table, dict) else ():
+            git = isinstance(spec, str) and _GIT_SPEC.match(spec.strip())
+            if git and not _imported(name, files):
+                del table[name]
+                unreachable.append(name)
+    if not refused and not unreachable:
         return files, None
     changed = {**files, "package.json": json.dumps(package, indent=2).encode()}
     for lockname in _LOCKFILES:
         if lockname in files:
-            lock = _without(files[lockname], set(refused))
+            lock = _without(files[lockname], {*refused, *unreachable})
             if lock is not None:
                 changed[lockname] = lock
-    names = ", ".join(json.dumps(n) for n in dict.fromkeys(refused))
-    return changed, f"package.json: left out {names}, a dependency npm refuses the name of"
+    said = []
+    if refused:
+        names = ", ".join(json.dumps(n) for n in dict.fromkeys(refused))
+        said.append(f"left out {names}, a dependency npm refuses the name of")
+    if unreachable:
+        names = ", ".join(json.dumps(n) for n in dict.fromkeys(unreachable))
+        said.append(
+            f"left out {names}, fetched from a git host (the build reaches the registry "
+            "only), which none of the app's sources outside its tests imports"
+        )
+    return changed, "package.json: " + "; ".join(said)
 
 
 def _without(content: bytes, names: set[str]) -> bytes | None:
