@@ -31,7 +31,7 @@ def test_a_git_dependency_only_its_tests_import_is_left_out_of_both_files() -> N
     files = {
         "package.json": json.dumps(package).encode(),
         "package-lock.json": json.dumps(lock).encode(),
-        "src/main.js": b"const Koa = require('koa')\nconst models = require('shared-models/user')\n",
+        "src/main.js": b"const Koa = require('koa')\nconst m = require('shared-models/user')\n",
         "src/tests/integration/lib/constants.js": b"require('port_acquisition_server')\n",
         "test/helper.test.js": b"import helper from 'helper'\n",
     }
