@@ -234,6 +234,7 @@ class Supervisor:
                 details={"isolation": self.isolation.kind},
             )
         builder = await self.env_builder()
+        from ..apps.configvars.readmeenv import with_readme_example
         from ..apps.detect import detect  # these: imported by env_builder
         from ..apps.spec import LaunchSpec, workers_off
         from ..backing.appdb import new_database_name
@@ -245,6 +246,7 @@ class Supervisor:
         number, files = revision or await self.store.run_sync(
             latest_tree, self.store.engine, generation.id
         )
+        files = with_readme_example(files)  # its README's example .env, where it has no file
         detection = await trio.to_thread.run_sync(detect, files, command, setup)
         off = workers_off(workers, [worker.name for worker in detection.workers])
         detection = detection.without_workers(frozenset(off))

@@ -1,0 +1,67 @@
+"""The example ``.env`` an upload's README writes out where it has no file of one:
+:func:`with_readme_example`.
+
+A README's "Environment variables" section often gives the ``.env`` to create as a
+fenced block (```` ```dotenv ````, ```` ```env ````, ```` ```bash ```` …) of ``NAME=value``
+lines, and the upload then has neither a ``.env`` nor an example of one: the variables
+it starts with (a Sequelize connection string, a JWT secret) were never given. Such a
+block is read as the example it is, as a file beside the README named
+:data:`README_EXAMPLE` (an example's name: every reader of example files reads it). A
+block counts where every line of it is an assignment or a comment, it has two
+assignments or more, and the README says ``.env`` or "environment" shortly before it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from .envfiles import example_rank
+
+__all__ = ["README_EXAMPLE", "readme_env_block", "with_readme_example"]
+
+README_EXAMPLE = ".env.readme-example"
+_READMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README.markdown", "README")
+_FENCE = re.compile(
+    r"^(?P<fence>```+|~~~+)[ \t]*(?P<info>[\w.+-]*)[^\n]*\n(?P<body>.*?)^(?P=fence)[ \t]*$",
+    re.MULTILINE | re.DOTALL,
+)
+_INFOS = {"", "dotenv", "env", "ini", "properties", "bash", "sh", "shell", "text", "txt", "conf"}
+_ASSIGNMENT = re.compile(r"^(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=.*$")
+_SAID_BEFORE = re.compile(r"\.env\b|\benvironment\b|\benv\s+(?:file|var)", re.IGNORECASE)
+_BEFORE = 800  # characters before a block in which the README says what it is
+
+
+def readme_env_block(text: str) -> str | None:
+    """The first fenced block of ``text`` (a README) that is an example ``.env`` (module
+    doc), its ``export`` words dropped; None where there is none."""
+    for match in _FENCE.finditer(text):
+        if match.group("info").lower() not in _INFOS:
+            continue
+        lines = [line.strip() for line in match.group("body").splitlines()]
+        lines = [line for line in lines if line and not line.startswith("#")]
+        if len(lines) < 2 or not all(_ASSIGNMENT.match(line) for line in lines):
+            continue
+        if not _SAID_BEFORE.search(text[max(0, match.start() - _BEFORE) : match.start()]):
+            continue
+        return "".join(re.sub(r"^export\s+", "", line) + "\n" for line in lines)
+    return None
+
+
+def with_readme_example(files: dict[str, bytes]) -> dict[str, bytes]:
+    """``files`` with :data:`README_EXAMPLE` beside the root README where the upload has
+    no ``.env`` nor an example of one anywhere and the README gives one (module doc);
+    ``files`` itself otherwise."""
+    for path in files:
+        name = posixpath.basename(path)
+        if "node_modules/" in path:
+            continue
+        if name == ".env" or example_rank(path) is not None:
+            return files
+    readme = next((name for name in _READMES if name in files), None)
+    if readme is None or len(files[readme]) > 500_000:
+        return files
+    block = readme_env_block(files[readme].decode("utf-8", "replace"))
+    if block is None:
+        return files
+    return {**files, README_EXAMPLE: block.encode()}
