@@ -29,6 +29,7 @@ from .api import (
     openapi,
     ops,
     origins,
+    presets,
     previews,
     proxying,
     revisions,
@@ -196,6 +197,7 @@ _API_BLUEPRINTS = (
     proxying.blueprint,
     endpoints.blueprint,
     alerts.blueprint,
+    presets.blueprint,
     origins.blueprint,
     ops.blueprint,
 )

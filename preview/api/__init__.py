@@ -9,6 +9,7 @@ __all__ = [
     "openapi",
     "ops",
     "origins",
+    "presets",
     "previews",
     "proxying",
     "revisions",

@@ -207,9 +207,10 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
                     "invalid_snapshot",
                     "invalid_workers",
                     "invalid_wait",
+                    "invalid_preset",
                     "nothing_to_run",
                 ),
-                404: ("revision_not_found", "snapshot_not_found"),
+                404: ("revision_not_found", "snapshot_not_found", "preset_not_found"),
                 409: ("preview_already_running", "preview_limit_reached"),
                 503: (
                     "port_pool_exhausted",
@@ -498,6 +499,38 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
         {404: ("generation_not_found", "alert_rule_not_found")},
     ),
     (
+        "put",
+        "/api/generations/{gid}/presets/{name}",
+        "Make or replace an environment preset",
+        (),
+        True,
+        _merge(
+            _GEN,
+            _JSON,
+            {
+                400: ("invalid_preset_name", "invalid_env", "invalid_secret"),
+                409: ("too_many_presets",),
+            },
+        ),
+    ),
+    ("get", "/api/generations/{gid}/presets", "Its environment presets", (), False, _GEN),
+    (
+        "get",
+        "/api/generations/{gid}/presets/{name}",
+        "One environment preset (secret values never shown)",
+        (),
+        False,
+        {400: ("invalid_preset_name",), 404: ("generation_not_found", "preset_not_found")},
+    ),
+    (
+        "delete",
+        "/api/generations/{gid}/presets/{name}",
+        "Delete an environment preset",
+        (),
+        False,
+        {400: ("invalid_preset_name",), 404: ("generation_not_found", "preset_not_found")},
+    ),
+    (
         "get",
         "/api/audit",
         "The actions taken on my generations, newest first",
@@ -526,6 +559,15 @@ _BODIES: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {"pattern": _STR, "level": {"enum": ["WARN", "ERROR"]}, "name": _STR},
     },
+    "/api/generations/{gid}/presets/{name}": {
+        "type": "object",
+        "required": ["env"],
+        "properties": {
+            # null: a secret variable's stored value, kept
+            "env": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
+            "secret": {"type": "array", "items": _STR},
+        },
+    },
     "/api/generations": {
         "type": "object",
         "required": ["files"],
@@ -544,6 +586,7 @@ _BODIES: dict[str, dict[str, Any]] = {
             "setup": _ARGV,
             "env": _NAMES,
             "healthPath": _STR,
+            "preset": _STR,  # its variables under env's
             # false: none of its detected workers runs; {"beat": false}: not that one
             "workers": {
                 "oneOf": [
@@ -606,6 +649,7 @@ _APPLYING = "still being applied (the status's lastApply tells)"
 _SUCCESS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/api/generations"): {"201": "Created"},
     ("post", "/api/generations/{gid}/alerts"): {"201": "Created"},
+    ("put", "/api/generations/{gid}/presets/{name}"): {"200": "Replaced", "201": "Created"},
     ("post", "/api/generations/{gid}/revisions"): {
         "200": "Nothing changed (unchanged: true)",
         "201": "Created",

@@ -24,6 +24,7 @@ from ..store import GenerationGone, PreviewInstance
 from .alerts import arm_alerts
 from .endpoints import discover_endpoints
 from .origins import app_origin_url
+from .presets import MAX_VARIABLES, preset_env
 from .revisions import tree_of_revision
 
 if TYPE_CHECKING:
@@ -227,6 +228,14 @@ async def launch(gid: str) -> Response:
 
     command, setup, env, health_path = launch_options(body)
     workers = workers_option(body)
+    preset = body.get("preset")
+    if preset is not None:  # its variables under the launch's own: the launch's win
+        env = {**await preset_env(state, gid, preset), **env}
+        if len(env) > MAX_VARIABLES:
+            raise BadRequest(
+                f"The preset's variables and env together are more than {MAX_VARIABLES}.",
+                code="invalid_env",
+            )
     wait, asked = body.get("wait", False), request.args.get("wait", "")
     if not isinstance(wait, bool) or asked not in ("", "0", "1", "false", "true"):
         raise BadRequest("wait must be true or false.", code="invalid_wait")  # ("yes": waited)
@@ -265,6 +274,7 @@ async def launch(gid: str) -> Response:
         preview_id=runtime.id,
         revision=runtime.spec.revision,
         snapshot=snapshot,
+        preset=preset,
     )
     if wait or asked in ("1", "true"):
         settings = state.settings

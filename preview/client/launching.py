@@ -6,7 +6,8 @@
 quotes, ``export``, comments, ``${OTHER}``); the ``--env`` given win over the files'.
 ``--command 'python server.py'`` is split as a shell splits it (no shell runs it); the
 service's placeholders (``{python}``, ``{port}``) are its own. ``--from-snapshot SID``
-starts it with that snapshot's data.
+starts it with that snapshot's data. ``--preset NAME`` gives it the variables of one of
+its environment presets, under ``--env``'s and the files' (a variable in both: theirs).
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ def add_launch_options(launch: argparse.ArgumentParser) -> None:
         help="what to run instead of what the service detects, e.g. '{python} server.py'",
     )
     launch.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="the variables of one of its environment presets (--env and --env-file win)",
+    )
+    launch.add_argument(
         "--from-snapshot", metavar="SID", help="start with the data of one of your snapshots"
     )
 
@@ -72,6 +78,8 @@ def launch_options(args: argparse.Namespace) -> dict:
         body["command"] = argv
     if args.from_snapshot is not None:
         body["snapshot"] = args.from_snapshot
+    if args.preset is not None:
+        body["preset"] = args.preset
     return body
 
 

@@ -36,6 +36,8 @@ ACTIONS = (
     "replay",
     "alert_create",
     "alert_delete",
+    "preset_put",
+    "preset_delete",
 )
 _MAX_DETAILS = 2000  # characters of details kept (ids, names, counts: never a body)
 

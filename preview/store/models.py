@@ -43,6 +43,7 @@ __all__ = [
     "AlertRule",
     "AuditEvent",
     "ClusterNode",
+    "EnvPreset",
     "Generation",
     "GenerationFile",
     "GenerationGone",
@@ -427,4 +428,21 @@ class AlertRule(Record):
         _column("pattern", Text, null=True),
         _column("level", String(8), null=True),
         _column("created_at", DateTime),
+    )
+
+
+class EnvPreset(Record):
+    """A named set of environment variables of a generation (``store.presets``), given
+    to a launch that names it. ``env`` is the JSON object of its variables; ``secret`` the
+    JSON list of the names whose values the API never shows."""
+
+    __table__ = Table(
+        "env_presets",
+        metadata,
+        _pk("generation_id", String(40), _cascade("generations.id")),
+        _pk("name", String(64)),
+        _column("env", Text),
+        _column("secret", Text),
+        _column("created_at", DateTime),
+        _column("updated_at", DateTime),
     )
