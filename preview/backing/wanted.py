@@ -38,6 +38,7 @@ from ..apps.configvars import (
     meaning,
     template_url,
 )
+from ..apps.node.envreads import node_env_reads
 from ..generations import loads_bounded
 
 __all__ = ["MysqlWanted", "RedisWanted", "Wanted", "wanted_servers"]
@@ -79,6 +80,11 @@ _MYSQL_DRIVERS = {
     "@mikro-orm/mysql",
     "@mikro-orm/mariadb",  # MikroORM's drivers, mysql2 beneath
 }
+# The other SQL drivers a Node app may list: with one, an unset engine is not MySQL's.
+_OTHER_NODE_DRIVERS = {
+    "pg", "postgres", "pg-promise", "sqlite3", "better-sqlite3", "@libsql/client", "tedious",
+    "mssql", "oracledb", "@neondatabase/serverless",
+}  # fmt: skip
 # MongoDB's clients: no server of it can be given (nothing installs one here).
 _MONGO_CLIENTS = {
     "mongoose",
@@ -346,6 +352,8 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         what = meaning(name)
         if what is not None and what.part == "engine" and _NAMES_MYSQL.search(value):
             mysql.why.append(f"its {name} ({value})")
+    if (engine := _unset_engine(files, deps, config)) is not None:
+        mysql.why.append(f"its {engine}, unset, where its one SQL driver is MySQL's")
     _mysql_variables(mysql, config)
     if redis.why:
         wanted.redis = redis
@@ -358,6 +366,22 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
             server.hosts -= {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
             server.hosts -= wanted.hosts_taken
     return wanted
+
+
+def _unset_engine(files: dict[str, bytes], deps: set[str], config: dict[str, str]) -> str | None:
+    """An engine's variable a Node app reads (``type: process.env.DATABASE_TYPE``) that
+    nothing sets, where the only SQL driver it lists is MySQL's (mysql2): that engine is
+    MySQL (zubaer-developer's NestJS CRUD: given SQLite's, whose driver it has not,
+    TypeORM retried "SQLite package has not been found installed" past the start's
+    time). None where there is no such variable."""
+    if not deps & _MYSQL_DRIVERS or deps & _OTHER_NODE_DRIVERS or "package.json" not in files:
+        return None
+    required, read = node_env_reads(files)
+    for name in (*required, *read):
+        what = meaning(name)
+        if what is not None and what.part == "engine" and not config.get(name):
+            return name
+    return None
 
 
 def _own_mongo(given: dict[str, str], services: set[str]) -> bool:

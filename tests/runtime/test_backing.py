@@ -399,6 +399,27 @@ def test_an_orm_setting_read_from_a_variable_is_that_variables_value() -> None:
     assert found is not None and found.accounts == {"root": ""}
 
 
+def test_an_unset_engine_of_an_app_whose_one_sql_driver_is_mysqls_is_mysql() -> None:
+    """zubaer-developer's NestJS CRUD: ``type: process.env.DATABASE_TYPE`` and mysql2 its
+    one SQL driver, no .env, no compose file: nothing wanted a MariaDB, the engine was
+    given as SQLite's, and TypeORM retried "SQLite package has not been found installed"
+    until the start's time ran out."""
+    module = b"""TypeOrmModule.forRoot({
+  type: process.env.DATABASE_TYPE as 'mysql' | 'postgres' | 'sqlite',
+  host: process.env.DATABASE_HOST,
+  database: process.env.DATABASE_NAME,
+})"""
+    package = b'{"dependencies": {"@nestjs/typeorm": "^11", "typeorm": "^0.3", "mysql2": "^3"}}'
+    files = {"package.json": package, "src/app.module.ts": module}
+    found = wanted_servers(files, "package.json", {}).mysql
+    assert found is not None
+    assert "its DATABASE_TYPE, unset, where its one SQL driver is MySQL's" in found.why
+    # Set by the app, or beside another driver (pg): no sign of MySQL's.
+    assert wanted_servers(files, "package.json", {"DATABASE_TYPE": "sqlite"}).mysql is None
+    both = {**files, "package.json": package.replace(b'"mysql2"', b'"pg": "^8", "mysql2"')}
+    assert wanted_servers(both, "package.json", {}).mysql is None
+
+
 def test_an_override_file_configures_the_servers_as_compose_merges_it() -> None:
     """docker-compose.override.yml (run by ``docker compose up`` beside the base file)
     publishes Redis's port, names MySQL's account and gives the app its Redis URL; a
