@@ -24,6 +24,7 @@ from .secretfile import kept_secret
 from .settingsrules import check_settings
 
 __all__ = [
+    "PREBUILT_BINARY_HOSTS",
     "SETTINGS_HELP",
     "SOCKET_NAMES_MAX",
     "UNIX_SOCKET_PATH_MAX",
@@ -46,6 +47,14 @@ UNIX_SOCKET_PATH_MAX = 107
 # bytes and the two numbers' digits), a step's ways out (<name>-out/postgres.sock), a
 # preview's servers (<id>-svc/mysql/mysqld.sock), its PostgreSQL's (<id>-pg/.s.PGSQL.5432).
 SOCKET_NAMES_MAX = 56
+# Where native Node modules' install scripts (node-pre-gyp, prebuild-install) fetch their
+# prebuilt binaries: GitHub's release downloads (sqlite3, bcrypt, better-sqlite3, argon2,
+# canvas), and node-gyp's headers for one that compiles. Refused, sqlite3 was compiled
+# from source: 284 s of a small Express app's first launch (issue 68).
+PREBUILT_BINARY_HOSTS = (
+    "github.com,objects.githubusercontent.com,release-assets.githubusercontent.com,"
+    "nodejs.org"
+)
 
 
 _NODE_ID_HELP = (
@@ -345,6 +354,16 @@ class Settings:
             "what a sandboxed preview may reach outside, through its HTTP(S) proxy: empty "
             "nothing; * any public host; or names and .suffixes, comma-separated; ports 80 "
             "and 443 unless one is named (host:port)",
+        ),
+    )
+    build_egress: str = field(
+        default=PREBUILT_BINARY_HOSTS,
+        metadata=_help(
+            "hosts",
+            "what a build's install steps may reach besides the package indexes (as "
+            "PREVIEW_EGRESS): the hosts native modules fetch their prebuilt binaries from "
+            "(GitHub's releases, node-gyp's headers), which spares a compile from source; "
+            "empty: the indexes only. The app's own run keeps PREVIEW_EGRESS",
         ),
     )
     app_redis: str = _auto("a private redis-server for Redis apps")

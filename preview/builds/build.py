@@ -408,7 +408,10 @@ class EnvBuilder:
         if confined is not None and isolation is not None:
             env_dir, caches, read_only, tools = confined
             index = EgressPolicy.for_builds(
-                self.settings.package_index_url, self.settings.find_links, also
+                self.settings.package_index_url,
+                self.settings.find_links,
+                also,
+                prebuilt=EgressPolicy.parse(self.settings.build_egress),
             )
             confinement = await isolation.confine_build(
                 self.settings,

@@ -106,14 +106,25 @@ class EgressPolicy:
 
     @classmethod
     def for_builds(
-        cls, index_url: str, find_links: str, also: tuple[str, ...] = ()
+        cls,
+        index_url: str,
+        find_links: str,
+        also: tuple[str, ...] = (),
+        prebuilt: EgressPolicy | None = None,
     ) -> EgressPolicy:
         """The package indexes a build may reach: the configured one (trusted: it may be
         a mirror on the local network), else PyPI; npm's registry; ``also`` (public
-        hosts a build step needs: Prisma's engines)."""
+        hosts a build step needs: Prisma's engines); ``prebuilt``, the hosts of prebuilt
+        binaries (``PREVIEW_BUILD_EGRESS``: a native module's install script fetches its
+        binary there, else compiles it from source, minutes on a small machine)."""
         hosts = set(_NPM) | set(also)
+        suffixes: tuple[str, ...] = ()
         trusted: set[str] = set()
         ports: set[tuple[str, int]] = set()
+        if prebuilt is not None:
+            hosts |= prebuilt.hosts
+            suffixes = prebuilt.suffixes
+            ports |= prebuilt.ports
         for url in (index_url, find_links):
             parts = urlsplit(url) if "://" in url else None
             host = parts.hostname if parts is not None else None
@@ -125,7 +136,13 @@ class EgressPolicy:
                         ports.add((host.lower(), parts.port))
         if not index_url:
             hosts.update(_PYPI)
-        return cls(hosts=frozenset(hosts), trusted=frozenset(trusted), ports=frozenset(ports))
+        return cls(
+            hosts=frozenset(hosts),
+            suffixes=suffixes,
+            any_host=prebuilt is not None and prebuilt.any_host,
+            trusted=frozenset(trusted),
+            ports=frozenset(ports),
+        )
 
     @property
     def closed(self) -> bool:

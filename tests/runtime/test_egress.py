@@ -304,6 +304,23 @@ def test_builds_reach_the_configured_index_or_pypi_and_npm() -> None:
     assert not mirror.allows("pypi.org")
 
 
+def test_builds_reach_the_hosts_of_prebuilt_binaries_and_the_app_does_not() -> None:
+    """A native module's install script fetches its prebuilt binary from GitHub's release
+    downloads (refused, sqlite3 compiled from source for minutes: issue 68); the build's
+    install steps may reach those hosts (PREVIEW_BUILD_EGRESS), the app's run does not."""
+    settings = Settings()
+    prebuilt = EgressPolicy.parse(settings.build_egress)
+    builds = EgressPolicy.for_builds("", "", prebuilt=prebuilt)
+    for host in ("github.com", "objects.githubusercontent.com", "nodejs.org", "pypi.org"):
+        assert builds.allows(host, 443), host
+    assert not builds.allows("example.com") and not builds.allows("github.com", 22)
+    assert not EgressPolicy.parse(settings.egress).allows("github.com")  # the app's run
+    narrowed = EgressPolicy.for_builds("", "", prebuilt=EgressPolicy.parse(""))
+    assert not narrowed.allows("github.com") and narrowed.allows("registry.npmjs.org")
+    suffixed = EgressPolicy.for_builds("", "", prebuilt=EgressPolicy.parse(".mirror.example"))
+    assert suffixed.allows("bin.mirror.example") and not suffixed.allows("mirror.example.org")
+
+
 EGRESS_APP = (
     PROBE_APP
     + """
