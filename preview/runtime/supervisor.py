@@ -29,7 +29,7 @@ from ..logs import report_fault
 from ..metrics import Metrics
 from ..previewtokens import PreviewTokens
 from ..sandbox.appdir import remove_tree
-from ..sandbox.bubblewrap import untraversable_parent
+from ..sandbox.bubblewrap import INSIDE_UID, host_uid, untraversable_parent
 from ..sandbox.isolation import Isolation
 from ..sandbox.outbound import copy_system_etc
 from ..sandbox.socketsdir import make_sockets_dir, remove_sockets_dir, sockets_dir_problem
@@ -431,7 +431,9 @@ class Supervisor:
         previews_dir = self.settings.previews_dir
         await trio.to_thread.run_sync(remove_tree, previews_dir)  # tmpfs quotas too
         try:
-            await trio.to_thread.run_sync(_make_previews_dir, previews_dir, self.isolation.etc_dir)
+            await trio.to_thread.run_sync(
+                _make_previews_dir, previews_dir, self.isolation.etc_dir, self.settings
+            )
         except (OSError, shutil.Error) as error:  # shutil.Error: copytree's, one per file
             first = error.args[0][0][2] if isinstance(error, shutil.Error) else str(error)
             cause = "no space left on its disk" if "No space left" in first else first
@@ -471,9 +473,11 @@ def previews_dir_problem(settings: Settings) -> str | None:
     )
 
 
-def _make_previews_dir(path: Path, etc_dir: Path | None) -> None:
+def _make_previews_dir(path: Path, etc_dir: Path | None, settings: Settings) -> None:
     # Traversable, not listable: each sandboxed uid reaches its own directory only.
     path.mkdir(parents=True, exist_ok=True, mode=0o711)
     path.chmod(0o711)
-    if etc_dir is not None:
-        copy_system_etc(etc_dir)
+    if etc_dir is not None:  # an account for each uid its sandboxes run as
+        slots = range(settings.port_min, settings.port_max + 1)
+        uids = [INSIDE_UID, host_uid(0), *(host_uid(port) for port in slots)]
+        copy_system_etc(etc_dir, uids)

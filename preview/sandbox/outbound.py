@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +34,7 @@ __all__ = [
     "Outbound",
     "ServiceMounts",
     "ServiceRelay",
+    "accounts_text",
     "copy_system_etc",
     "hosts_text",
     "open_outbound",
@@ -68,10 +69,22 @@ ETC_SHOWN = (
 )
 
 
-def copy_system_etc(destination: Path) -> Path:
+def accounts_text(uids: Iterable[int]) -> tuple[str, str]:
+    """(``passwd``, ``group``) giving each of ``uids`` an account of its own (``app``,
+    its home ``/tmp``), and nothing of the host's accounts: a uid with none fails
+    whatever asks who it is (Node's ``os.userInfo()``, which tsx 3 calls at its start:
+    "uv_os_get_passwd returned ENOENT"; git: "No user exists for uid")."""
+    unique = sorted(set(uids))
+    passwd = "".join(f"app:x:{uid}:{uid}::/tmp:/bin/sh\n" for uid in unique)
+    group = "".join(f"app:x:{uid}:\n" for uid in unique)
+    return passwd, group
+
+
+def copy_system_etc(destination: Path, uids: Iterable[int] = ()) -> Path:
     """A copy of the host's ``/etc`` entries a sandbox shows (``ETC_SHOWN``; symbolic links
     kept as links), made once per service start, so that each sandbox binds one
-    directory. Blocking. What changes in the host's ``/etc`` later (new CA
+    directory, with an account for each of ``uids`` (:func:`accounts_text`: the uids
+    its sandboxes run as). Blocking. What changes in the host's ``/etc`` later (new CA
     certificates) reaches previews at the service's next start."""
     staging = destination.with_name(destination.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
@@ -87,6 +100,10 @@ def copy_system_etc(destination: Path) -> Path:
             shutil.copytree(source, target, symlinks=True)
         else:
             shutil.copy2(source, target)
+    passwd, group = accounts_text(uids)
+    if passwd:
+        (staging / "passwd").write_text(passwd)
+        (staging / "group").write_text(group)
     hosts = staging / "hosts"
     if hosts.is_file():  # its own name resolves, as the host's does in the host's
         text = hosts.read_text(errors="replace")

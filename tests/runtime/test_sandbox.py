@@ -83,7 +83,8 @@ def probes():
         "home": attempt(lambda: os.listdir("/home")),
         "root": attempt(lambda: os.listdir("/root")),
         "etc_extra": attempt(lambda: sorted(set(os.listdir("/etc")) - set(targets["etc"]))),
-        "passwd": attempt(lambda: open("/etc/passwd").read(16)),
+        "passwd": attempt(lambda: sorted({line.split(":")[0] for line in open("/etc/passwd")})),
+        "account": attempt(lambda: __import__("pwd").getpwuid(os.getuid()).pw_name),
         "tls_roots": attempt(lambda: len(open("/etc/ssl/certs/ca-certificates.crt").read())),
     }
     import ctypes
@@ -253,9 +254,13 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
             "signal_service", "write_etc", "home",
         ):  # fmt: skip
             assert found[escape]["ok"] is False, (escape, found[escape])
-        # /etc: the few entries programs need (one copy of the host's, bound read-only).
-        assert found["etc_extra"] == {"ok": True, "result": "[]"}, found["etc_extra"]
-        assert found["passwd"]["ok"] is False
+        # /etc: the few entries programs need (one copy of the host's, bound read-only),
+        # and accounts of its own, none of the host's: what asks who it is gets an answer
+        # (a Fastify app's tsx 3 called os.userInfo(): "uv_os_get_passwd returned ENOENT").
+        extra = {"ok": True, "result": "['group', 'passwd']"}
+        assert found["etc_extra"] == extra, found["etc_extra"]
+        assert found["passwd"] == {"ok": True, "result": "['app']"}, found["passwd"]
+        assert found["account"] == {"ok": True, "result": "'app'"}, found["account"]
         assert found["tls_roots"]["ok"] is True  # TLS clients (egress, when open) work
         # Of /root (or /home), at most the way to an interpreter bound read-only.
         bound = service.supervisor.isolation.read_only
