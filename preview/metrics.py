@@ -12,8 +12,9 @@ when scraped.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -22,9 +23,12 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 __all__ = [
     "FAILURE_CAUSES",
     "LIVE_STATUSES",
+    "OTHER_ROUTE",
     "PREPARATION_FAILED",
+    "ROUTE_LABELS",
     "LogStats",
     "Metrics",
+    "RouteLatency",
     "failure_label",
 ]
 
@@ -119,6 +123,7 @@ class Metrics:
             buckets=_LAUNCH_BUCKETS,
             registry=registry,
         )
+        self.routes = RouteLatency(registry)  # the proxied calls' times, by route
         self.failures = Counter(
             "preview_failures",
             "Previews that ended failed, by cause.",
@@ -200,3 +205,112 @@ class _LiveCollector:
             ),
         ):
             yield CounterMetricFamily(name, text, value=value)
+
+
+# preview_route_latency_seconds: at most this many (method, route) label pairs a process;
+# a call of another route is counted under its method's OTHER_ROUTE.
+ROUTE_LABELS = 500
+OTHER_ROUTE = "other"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_ROUTE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+_PENDING_CALLS = 10_000  # calls waiting for their generation's routes, in all
+_KNOWN_GENERATIONS = 1_000  # generations whose routes are held (the least recent go)
+_NAMED_PATHS = 10_000  # (generation, method, path) -> route, worked out once
+
+
+class _Matcher(Protocol):
+    def template(self, method: str, path: str) -> str | None: ...
+
+
+class RouteLatency:
+    """``preview_route_latency_seconds{method, route}``: the time to the answer's head of
+    every call proxied to a preview, by the route template its app declares (``GET
+    /items/{item_id}``: the key of ``…/preview/endpoints/stats``), whatever the preview;
+    a call no template matches is ``other``. Bounded: :data:`ROUTE_LABELS` label pairs.
+
+    A generation's routes are what discovery found (:meth:`learn`, from the endpoints'
+    listing); a call of a generation whose routes are not known yet waits for them
+    (:meth:`waiting`: the scrape asks discovery first), at most ``_PENDING_CALLS`` of
+    them, the rest counted as ``other``. A call costs a dict lookup or two and an
+    observation; a path's route is matched once."""
+
+    def __init__(self, registry: CollectorRegistry, limit: int = ROUTE_LABELS) -> None:
+        self._histogram = Histogram(
+            "preview_route_latency_seconds",
+            "Time to the answer's head of calls proxied to the previews, by route template "
+            "(other: no template matched, or past the label limit).",
+            ["method", "route"],
+            buckets=_ROUTE_BUCKETS,
+            registry=registry,
+        )
+        self._limit = limit
+        self._children: dict[tuple[str, str], Any] = {}
+        self._known: OrderedDict[str, tuple[tuple[tuple[str, str], ...], _Matcher]] = OrderedDict()
+        self._named: dict[tuple[str, str, str], str] = {}
+        self._pending: dict[str, list[tuple[str, str, float]]] = {}
+        self._pending_count = 0
+
+    def observe_call(self, generation_id: str, method: str, path: str, elapsed_ms: float) -> None:
+        """A call (``path`` with its query, as shown) took ``elapsed_ms`` to its head."""
+        method = method if method in _METHODS else "OTHER"
+        plain = path.partition("?")[0]
+        route = self._named.get((generation_id, method, plain))
+        if route is None:
+            known = self._known.get(generation_id)
+            if known is None and self._pending_count < _PENDING_CALLS:
+                self._pending.setdefault(generation_id, []).append((method, plain, elapsed_ms))
+                self._pending_count += 1
+                return
+            route = self._route(generation_id, method, plain, known)
+        self._observe(method, route, elapsed_ms)
+
+    def _route(self, generation_id: str, method: str, plain: str, known: Any) -> str:
+        if known is None:
+            return OTHER_ROUTE
+        template = known[1].template(method, plain)
+        route = template if template is not None else OTHER_ROUTE
+        if len(self._named) >= _NAMED_PATHS:
+            self._named.clear()
+        self._named[(generation_id, method, plain)] = route
+        return route
+
+    def _observe(self, method: str, route: str, elapsed_ms: float) -> None:
+        child = self._children.get((method, route))
+        if child is None:
+            if len(self._children) >= self._limit:
+                route = OTHER_ROUTE
+                child = self._children.get((method, route))
+            if child is None:
+                child = self._children[(method, route)] = self._histogram.labels(method, route)
+        child.observe(elapsed_ms / 1000)
+
+    def learn(
+        self,
+        generation_id: str,
+        routes: tuple[tuple[str, str], ...],
+        matcher: Callable[[tuple[tuple[str, str], ...]], _Matcher],
+    ) -> None:
+        """``generation_id``'s app declares ``routes`` (``(method, template)``); matched
+        by ``matcher(routes)``, made only when they changed. Its waiting calls are
+        counted now."""
+        known = self._known.get(generation_id)
+        if known is None or known[0] != routes:
+            self._known[generation_id] = (routes, matcher(routes))
+            if known is not None:  # a revision's routes: its paths matched anew
+                self._named = {k: v for k, v in self._named.items() if k[0] != generation_id}
+            while len(self._known) > _KNOWN_GENERATIONS:
+                self._known.popitem(last=False)
+        self._known.move_to_end(generation_id)
+        self.settle(generation_id)
+
+    def waiting(self) -> list[str]:
+        """The generations with calls waiting for their routes."""
+        return list(self._pending)
+
+    def settle(self, generation_id: str) -> None:
+        """Count ``generation_id``'s waiting calls: by its routes if known, else ``other``."""
+        calls = self._pending.pop(generation_id, ())
+        self._pending_count -= len(calls)
+        known = self._known.get(generation_id)
+        for method, plain, elapsed_ms in calls:
+            self._observe(method, self._route(generation_id, method, plain, known), elapsed_ms)

@@ -15,7 +15,7 @@ from ..clock import isoformat
 from ..errors import BadRequest
 from ..services import Services, services
 from ..services.callers import owned_generation
-from ..services.latency import endpoint_latency
+from ..services.latency import RouteMatcher, endpoint_latency
 
 __all__ = ["blueprint", "discover_endpoints"]
 
@@ -161,7 +161,10 @@ async def _listing(
     live: bool | None = None,
 ) -> dict[str, Any]:
     """``origin``: ``openapi``, ``app`` (its route table) or ``source``; ``live``: from
-    the running app (True), its last run's (False), or the source's."""
+    the running app (True), its last run's (False), or the source's. /metrics' latency
+    by route matches the generation's calls to these routes from now on."""
+    routes = tuple((e["method"], e["path"]) for e in found)
+    state.metrics.routes.learn(gid, routes, RouteMatcher)
     return {
         "generationId": gid,
         "discoveredFrom": origin,

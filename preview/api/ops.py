@@ -11,9 +11,10 @@ import logging
 import trio
 from quart import Blueprint, Response
 
-from ..errors import Unavailable, error_response
-from ..services import services
+from ..errors import PreviewError, Unavailable, error_response
+from ..services import Services, services
 from ..store import DatabaseUnavailable
+from .endpoints import discover_endpoints
 
 __all__ = ["blueprint"]
 
@@ -21,6 +22,7 @@ blueprint = Blueprint("ops", __name__)
 _log = logging.getLogger(__name__)
 _STORE_TIMEOUT = 2.0  # s: a store that takes longer than this is not ready
 _RETRY_AFTER = "5"
+_DISCOVERY_BUDGET = 5.0  # s of a scrape spent finding routes (Prometheus waits 10)
 
 
 @blueprint.get("/healthz")
@@ -65,5 +67,22 @@ async def readyz() -> Response:
 
 @blueprint.get("/metrics")
 async def metrics() -> Response:
-    registry = services().metrics
+    state = services()
+    registry = state.metrics
+    await _route_calls_settled(state)
     return Response(registry.render(), content_type=registry.content_type)
+
+
+async def _route_calls_settled(state: Services) -> None:
+    """The proxied calls of generations whose routes are not known yet, counted by route
+    (``metrics.RouteLatency``): their routes discovered first (cached, as the endpoints'
+    listing), within ``_DISCOVERY_BUDGET`` in all; one that cannot be (deleted since)
+    has its calls counted as ``other``; the rest wait for the next scrape."""
+    routes = state.metrics.routes
+    with trio.move_on_after(_DISCOVERY_BUDGET):
+        for gid in routes.waiting():
+            try:
+                await discover_endpoints(state, gid)  # learns the routes (endpoints._listing)
+            except (PreviewError, LookupError, OSError) as error:
+                _log.info("the routes of %s for /metrics: %s", gid, error)
+            routes.settle(gid)

@@ -209,6 +209,8 @@ class PreviewRuntime:
         waits only while the log's writer is behind, or to say a diagnosis (a 5xx)."""
         self.touch()
         event_id = self.state.proxy_event(method, path, status, elapsed_ms, request_id, error)
+        if self._metrics is not None:  # /metrics' latency by route (metrics.RouteLatency)
+            self._metrics.routes.observe_call(self.spec.generation_id, method, path, elapsed_ms)
         if status is not None and self.supervision is not None:
             self.supervision.alive_at = trio.current_time()  # errors before: not its exit's
         if status is not None and status >= 500:  # whether its tables are missing
