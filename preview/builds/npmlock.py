@@ -51,6 +51,7 @@ __all__ = [
     "PRELOAD",
     "REGISTRY",
     "NpmProject",
+    "compiled_from_source",
     "npm_rebuild",
     "prepare_npm_project",
     "registry_addresses",
@@ -194,14 +195,21 @@ async def npm_rebuild(
         await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", *kept])
     replaced: set[str] = set()
     left_out: set[str] = set()
+    began = trio.current_time()
     while True:
         try:
             if not left_out:
                 await run(["npm", "rebuild"])
-                return
-            targets = await trio.to_thread.run_sync(_scripted, path, left_out)
-            if targets:  # "." too: the project's own install scripts, as npm rebuild runs
+            elif targets := await trio.to_thread.run_sync(_scripted, path, left_out):
+                # "." too: the project's own install scripts, as npm rebuild runs them
                 await run(["npm", "rebuild", ".", *targets])
+            compiled = await trio.to_thread.run_sync(compiled_from_source, path)
+            if compiled:
+                took = trio.current_time() - began
+                await say(
+                    f"compiled from source, no prebuilt binary for this machine reached: "
+                    f"{', '.join(compiled)} (the install scripts took {took:.0f} s)"
+                )
             return
         except BuildFailed as failure:
             native = native_build_failure(failure.message)
@@ -227,6 +235,18 @@ async def npm_rebuild(
             )
             kept.append(newest)
             await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", *kept])
+
+
+def compiled_from_source(path: Path) -> list[str]:
+    """The packages in ``path``'s node_modules whose native code node-gyp compiled here
+    (its ``build/config.gypi``, which a prebuilt binary's download does not write), by
+    name; blocking. A compile takes minutes on a small machine where a download takes a
+    second (sqlite3: 284 s of a small Express app's first launch): said, with the time."""
+    names = []
+    for at, entry in _installed(path).items():
+        if entry.get("hasInstallScript") and (path / at / "build" / "config.gypi").is_file():
+            names.append(at.rpartition("node_modules/")[2])
+    return sorted(set(names))
 
 
 def unused_native(path: Path, name: str) -> str | None:

@@ -1,10 +1,19 @@
-"""Lockfile addresses on another registry rewritten to the public one's (v1's nested
-``dependencies`` and v2/v3's ``packages``; scoped names, encoded or not); git, file and
-the public registry's own addresses left alone."""
+"""npm's lockfiles and node_modules: addresses on another registry rewritten to the public
+one's (v1's nested ``dependencies`` and v2/v3's ``packages``; scoped names, encoded or
+not; git, file and the public registry's own addresses left alone), and a native module
+compiled here told from one whose prebuilt binary was downloaded."""
 
 from __future__ import annotations
 
-from preview.builds.npmlock import registry_addresses
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import trio
+
+from preview.builds.npmlock import compiled_from_source, npm_rebuild, registry_addresses
 
 
 def test_another_registrys_tarballs_move_to_the_public_one() -> None:
@@ -49,3 +58,88 @@ def test_packages_of_a_newer_lockfile_too() -> None:
         "https://registry.npmjs.org/a/"
     )
     assert lock["packages"]["node_modules/local"]["resolved"] == "file:../local"
+
+
+def _package_tree(root: Path, packages: dict[str, dict]) -> None:
+    """A project whose node_modules holds ``packages`` (folder: npm's hidden lockfile
+    entry, plus ``files``: what lies in the folder), as npm leaves it."""
+    (root / "package.json").write_text(json.dumps({"name": "app", "version": "1.0.0"}))
+    hidden = {"name": "app", "lockfileVersion": 3, "packages": {}}
+    for at, entry in packages.items():
+        files = entry.pop("files", {})
+        hidden["packages"][at] = entry
+        folder = root / at
+        folder.mkdir(parents=True)
+        name = at.rpartition("node_modules/")[2]
+        manifest = {"name": name, "version": entry["version"], **entry.get("manifest", {})}
+        entry.pop("manifest", None)
+        (folder / "package.json").write_text(json.dumps(manifest))
+        for relative, text in files.items():
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_text(text)
+    (root / "node_modules" / ".package-lock.json").write_text(json.dumps(hidden))
+
+
+def test_a_native_module_compiled_here_is_told_from_a_downloaded_one(tmp_path: Path) -> None:
+    """node-gyp's configure writes build/config.gypi; a prebuilt binary's download (node-
+    pre-gyp's lib/binding, prebuild-install's build/Release) does not."""
+    _package_tree(
+        tmp_path,
+        {
+            "node_modules/sqlite3": {
+                "version": "5.1.7",
+                "hasInstallScript": True,
+                "files": {"build/config.gypi": "{}", "build/Release/node_sqlite3.node": ""},
+            },
+            "node_modules/bcrypt": {
+                "version": "5.1.1",
+                "hasInstallScript": True,
+                "files": {"lib/binding/napi-v3/bcrypt_lib.node": ""},
+            },
+            "node_modules/@scope/native": {
+                "version": "1.0.0",
+                "hasInstallScript": True,
+                "files": {"build/config.gypi": "{}"},
+            },
+            "node_modules/plain": {"version": "1.0.0", "files": {"build/config.gypi": "{}"}},
+        },
+    )
+    assert compiled_from_source(tmp_path) == ["@scope/native", "sqlite3"]
+    assert compiled_from_source(tmp_path / "nowhere") == []
+
+
+@pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed",
+)
+async def test_a_compile_from_source_is_said_with_its_time(tmp_path: Path) -> None:
+    """npm's own rebuild runs a package's install script (here: one that configures as
+    node-gyp does), and the build's log then says which package was compiled, and the
+    time its install scripts took."""
+    script = "require('fs').mkdirSync('build',{recursive:true});"
+    script += "require('fs').writeFileSync('build/config.gypi','{}')"
+    _package_tree(
+        tmp_path,
+        {
+            "node_modules/native-thing": {
+                "version": "1.0.0",
+                "hasInstallScript": True,
+                "manifest": {"scripts": {"install": f'node -e "{script}"'}},
+            }
+        },
+    )
+    said: list[str] = []
+
+    async def run(argv: list[str]) -> None:
+        done = await trio.run_process(argv, cwd=tmp_path, capture_stdout=True, check=False)
+        assert done.returncode == 0, done
+
+    async def say(line: str) -> None:
+        said.append(line)
+
+    with trio.fail_after(120):
+        await npm_rebuild(run, say, tmp_path)
+    assert (tmp_path / "node_modules/native-thing/build/config.gypi").is_file()
+    assert len(said) == 1 and said[0].startswith(
+        "compiled from source, no prebuilt binary for this machine reached: native-thing ("
+    ), said
