@@ -250,6 +250,23 @@ def test_drizzle_migrations_need_drizzle_kit_and_a_journal() -> None:
     assert _node(kit, default_out).setup == (step,)
 
 
+def test_drizzle_kit_1_migrations_are_folders_without_a_journal() -> None:
+    """ronsj's Hono API (drizzle-kit ^1.0.0-rc.3): its migrations are
+    src/db/migrations/<when>_<name>/migration.sql with no meta/_journal.json; nothing ran
+    them, and /authors answered 500 (relation "authors" does not exist)."""
+    config = {"drizzle.config.ts": 'export default { out: "./src/db/migrations" }'}
+    folders = {
+        "src/db/migrations/20260529212308_spicy_fallen_one/migration.sql": "CREATE TABLE a ();",
+        "src/db/migrations/20260529212308_spicy_fallen_one/snapshot.json": "{}",
+    }
+    kit = {"devDependencies": {"drizzle-kit": "^1.0.0-rc.3"}, "scripts": {"start": "node dist"}}
+    step = ("node_modules/.bin/drizzle-kit", "migrate", "--config", "drizzle.config.ts")
+    assert _node(kit, {**config, **folders}).setup == (step,)
+    # A migration.sql elsewhere (deeper, or the out folder's own) is no such folder.
+    deeper = {"src/db/migrations/x/y/migration.sql": "", "src/db/migrations/migration.sql": ""}
+    assert _node(kit, {**config, **deeper}).setup == ()
+
+
 def test_a_drizzle_kit_before_0_21_migrates_by_drizzle_orms_migrator() -> None:
     files = {p: t.encode() for p, t in app_files("node_drizzle_old").items()}
     (step,) = detect(files).setup

@@ -245,7 +245,9 @@ def _joined_dir(text: str) -> str | None:
 def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
     """``drizzle-kit migrate`` where drizzle-kit is listed and a drizzle.config beside
     package.json has a migrations journal (``meta/_journal.json``) in its ``out``
-    directory (default ``drizzle``); drizzle-orm's migrator for a drizzle-kit before 0.21."""
+    directory (default ``drizzle``), or drizzle-kit 1.0's folders of them
+    (``<out>/<when>_<name>/migration.sql``); drizzle-orm's migrator for a drizzle-kit
+    before 0.21."""
     if "drizzle-kit" not in listed:
         return None
     for config in _DRIZZLE_CONFIGS:
@@ -253,7 +255,15 @@ def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
             text = files[config].decode("utf-8", "replace")
             match = _DRIZZLE_OUT.search(text)
             out = posixpath.normpath(match.group(1) if match else "drizzle")
-            if f"{out}/meta/_journal.json" not in files:
+            # drizzle-kit 1.0 writes a folder per migration (<when>_<name>/migration.sql),
+            # no journal: ronsj's Hono API ("relation "authors" does not exist").
+            v1 = any(
+                p.startswith(f"{out}/")
+                and p.count("/") == out.count("/") + 2
+                and p.endswith("/migration.sql")
+                for p in files
+            )
+            if f"{out}/meta/_journal.json" not in files and not v1:
                 continue
             old = _OLD_DRIZZLE_KIT.match(listed["drizzle-kit"])
             driver = next((d for d in _DRIVERS if d in listed), None)
