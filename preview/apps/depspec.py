@@ -40,6 +40,7 @@ from .poetry import (
     poetry_lock_pins,
     poetry_requirements,
 )
+from .pyfloor import code_python_floor
 
 __all__ = ["NodeDeps", "PythonDeps", "import_roots", "node_dependencies", "python_dependencies"]
 
@@ -164,6 +165,9 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
             if nearer.source not in ("", deps.source) and nearer.names() & _SERVING:
                 deps = nearer
                 break
+    if deps.python_request is None and (floor := code_python_floor(files)) is not None:
+        # Nothing declares a Python: the code's own syntax says the oldest it runs on.
+        return replace(deps, python_request=f">={floor[0]}", python_source=floor[1])
     if deps.python_source is None or not deps.python_source.endswith(".python-version"):
         return deps
     directory = posixpath.dirname(deps.python_source)

@@ -32,6 +32,7 @@ from ..discovery.pyast import module_level as _module_level
 __all__ = [
     "FoundApp",
     "app_in_module",
+    "binds",
     "find_wsgi_module",
     "import_root",
     "located",
@@ -274,7 +275,36 @@ def import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[s
             relative = False
         else:
             break
+    if not any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(tree)):
+        root = _best_resolving(parts, root, imported, files)
     return "/".join(parts[:root]), ".".join(parts[root:])
+
+
+def _best_resolving(
+    parts: list[str], root: int, imported: set[str], files: dict[str, bytes]
+) -> int:
+    """The directory on the module's way (``parts[:k]``) from which most of its absolute
+    imports resolve to the upload's own modules, where that is more than from ``root``.
+    alibigdeli's FastApi-Blog-Authentication-App runs ``core/main.py`` from ``core/``
+    (its Dockerfile copies ``./core`` into its WORKDIR; compose mounts it there), which
+    imports ``core.database`` (``core/core/database.py``), ``blog`` and ``accounts``
+    (``core/blog``, ``core/accounts``): read from the root, its ``from core…`` named the
+    folder, and uvicorn could not import ``core.main``."""
+
+    def resolved(k: int) -> int:
+        base = "/".join(parts[:k])
+        found = 0
+        for name in imported:
+            stem = f"{base}/{name}" if base else name
+            if f"{stem}.py" in files or any(p.startswith(f"{stem}/") for p in files):
+                found += 1
+        return found
+
+    best, most = root, resolved(root)
+    for k in range(len(parts)):
+        if k != root and (count := resolved(k)) > most:
+            best, most = k, count
+    return best
 
 
 def _absolute_imports(tree: ast.Module) -> set[str]:
@@ -320,7 +350,7 @@ def app_in_module(files: dict[str, bytes], path: str) -> FoundApp | None:
     return located(min(candidates, key=rank), tree, files) if candidates else None
 
 
-def _binds(tree: ast.Module, name: str) -> bool:
+def binds(tree: ast.Module, name: str) -> bool:
     """Whether importing the module binds ``name`` (assigned, imported or defined)."""
     for node in _module_level(tree.body):
         if isinstance(node, ast.Import | ast.ImportFrom):
@@ -341,6 +371,6 @@ def find_wsgi_module(files: dict[str, bytes]) -> FoundApp | None:
     paths = [p for p in python_files(files) if posixpath.basename(p) == "wsgi.py"]
     for path in sorted(paths, key=lambda p: (p.count("/"), p)):
         tree = parse_module(files[path])
-        if tree is not None and _binds(tree, "application"):
+        if tree is not None and binds(tree, "application"):
             return located(FoundApp(path, "application", "wsgi", False, False), tree, files)
     return None

@@ -14,7 +14,8 @@ import re
 from ..discovery.pyast import dotted_name as _dotted
 from ..discovery.pyast import imports_module, main_blocks, same_module
 from ..discovery.pyast import module_level as _module_level
-from .pyapp import FoundApp, import_root, located, made_app, rank
+from .plans.declared import declared_starts
+from .pyapp import FoundApp, binds, import_root, located, made_app, rank
 
 __all__ = ["find_app"]
 
@@ -26,7 +27,42 @@ def find_app(files: dict[str, bytes]) -> FoundApp | None:
     if made is None:
         return None
     best, trees = made
-    return _extended(best, trees, files) or best
+    served = _extended(best, trees, files) or best
+    return _declared(served, trees, files) or served
+
+
+# A Python server's command and the ``module:attr`` it serves (``gunicorn … wsgi:app``,
+# ``uvicorn main:app``, ``waitress-serve app:create_app()``); a ``host:port`` is no module.
+_SERVER = re.compile(r"(?:^|[\s/])(?:gunicorn|uvicorn|hypercorn|waitress-serve|daphne|granian)\s")
+_SERVED = re.compile(r"(?:^|\s)([A-Za-z_][\w.]*):([A-Za-z_]\w*)(\(\))?(?=\s|$)")
+
+
+def _declared(
+    found: FoundApp, trees: dict[str, ast.Module], files: dict[str, bytes]
+) -> FoundApp | None:
+    """The module a start the upload declares serves (its Dockerfile's ``CMD``, its
+    compose file's app ``command``, render.yaml's …: ``gunicorn wsgi:app``), where it is
+    another module of the upload than ``found``'s that binds that name: its author's
+    way in. emnopal's flask-jwt-auth makes its app in ``src/__init__.py``; ``route``
+    gives it its API (flask-restful's ``Api(app).add_resource``, which adds no route of
+    the app's own), and its Dockerfile serves ``wsgi:app``, which imports it from there:
+    served from ``src``, every route answered 404."""
+    for declared in declared_starts(files):
+        if _SERVER.search(f" {declared.command}") is None:
+            continue
+        for match in _SERVED.finditer(declared.command):
+            module, attr, call = match.groups()
+            stem = module.replace(".", "/")
+            bases = dict.fromkeys(("", found.directory))
+            for base in bases:
+                for path in (f"{stem}.py", f"{stem}/__init__.py"):
+                    path = f"{base}/{path}" if base else path
+                    tree = trees.get(path)
+                    if path == found.path or tree is None or not binds(tree, attr):
+                        continue
+                    app = FoundApp(path, attr, found.framework, bool(call), found.asgi)
+                    return located(app, tree, files)
+    return None
 
 
 _TEST_MODULE = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")

@@ -64,6 +64,7 @@ from ..apps.configvars import (
     dotenv_text,
     engine_value,
     example_env_file,
+    json_settings_fields,
     meaning,
     read_variables,
     required_types,
@@ -303,6 +304,8 @@ def config_defaults(
         if not value and name not in given.keys() | kept and (generated := throwaway_value(name)):
             found.values[name] = generated
             found.generated.append(name)
+    _as_json(found, files, given)
+    _as_addresses(found, types, given)
     if found.generated:
         found.notes.append(
             "generated throwaway values for " + ", ".join(found.generated) + " (not shown)"
@@ -313,6 +316,49 @@ def config_defaults(
             "give them with the launch option env"
         )
     return found
+
+
+def _as_json(found: ConfigDefaults, files: dict[str, bytes], given: dict[str, str]) -> None:
+    """The values given to settings fields pydantic-settings reads as JSON (a
+    ``list[str]``: ``configvars.json_settings_fields``) written as JSON: an example's
+    ``a,b`` as ``["a","b"]``, the throwaway host list ``*`` as ``["*"]``. Written as they
+    were, pydantic-settings refuses them before the app's own validator (which may split
+    ``a,b`` itself) sees them, and the app never starts. A mapping that is not JSON is
+    left as it is (nothing says its keys); what the upload's ``.env`` or the launch
+    sets is never changed."""
+    fields = json_settings_fields(files)
+    if not fields:
+        return
+    changed = []
+    for name, value in found.values.items():
+        shape = fields.get(name.upper())
+        if shape != "list" or name in given or _json_list(value):
+            continue
+        parts = value.split(",") if "," in value else value.split()
+        found.values[name] = json.dumps([p.strip().strip("'\"") for p in parts if p.strip()])
+        changed.append(name)
+    if changed:
+        found.notes.append(
+            f"{', '.join(changed)}: lists the app's settings read as JSON, given as JSON"
+        )
+
+
+def _as_addresses(found: ConfigDefaults, types: dict[str, str], given: dict[str, str]) -> None:
+    """An example's placeholder for a field its settings class types ``EmailStr``
+    (Jeihunn's fastapi-blog-best-practices: ``MAIL_FROM='your_email'``, which pydantic
+    refuses, and the app never starts) given a throwaway address instead."""
+    for name, kind in types.items():
+        value = found.values.get(name)
+        if "EmailStr" in kind and value and "@" not in value and name not in given:
+            found.values[name] = "preview@example.com"
+            found.notes.append(f"its {name} is no e-mail address ({value!r}): a throwaway one")
+
+
+def _json_list(value: str) -> bool:
+    try:
+        return isinstance(json.loads(value), list)
+    except ValueError:
+        return False
 
 
 def _django(files: dict[str, bytes]) -> bool:

@@ -19,6 +19,7 @@ from .envfiles import (
     dotenv_text,
     example_env_file,
     example_rank,
+    readme_copied_env,
     template_url,
 )
 from .meanings import (
@@ -33,7 +34,13 @@ from .meanings import (
     meaning,
     served_database,
 )
-from .required import OPTIONAL, read_variables, required_types, required_variables
+from .required import (
+    OPTIONAL,
+    json_settings_fields,
+    read_variables,
+    required_types,
+    required_variables,
+)
 
 __all__ = [
     "COMPOSE_NAMES",
@@ -58,8 +65,10 @@ __all__ = [
     "example_env_file",
     "example_rank",
     "interpolated",
+    "json_settings_fields",
     "meaning",
     "read_variables",
+    "readme_copied_env",
     "required_types",
     "required_variables",
     "served_database",

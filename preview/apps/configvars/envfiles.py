@@ -18,6 +18,7 @@ __all__ = [
     "dotenv_text",
     "example_env_file",
     "example_rank",
+    "readme_copied_env",
     "template_url",
 ]
 
@@ -122,12 +123,15 @@ def example_rank(path: str) -> tuple | None:
 
 
 def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
-    """When no ``.env`` is on the way from the root to ``anchor``'s directory: the
-    example of one nearest to the app (:func:`example_rank`: the best of a directory);
-    else None."""
+    """When no ``.env`` is on the way from the root to ``anchor``'s directory: the file
+    the README says to copy to ``.env`` (:func:`readme_copied_env`), else the example of
+    one nearest to the app (:func:`example_rank`: the best of a directory); else None."""
     chain = dotenv_chain(files, anchor)
     if any(_in(d, ".env") in files for d in chain):
         return None
+    copied = readme_copied_env(files)  # the root's README: a .env at the root, on the way
+    if copied is not None:
+        return copied
     for directory in chain:
         ranked = [
             (rank, p)
@@ -136,4 +140,32 @@ def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
         ]
         if ranked:
             return min(ranked)[1]
+    return None
+
+
+_READMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README.rst", "README")
+# The README's step that makes the .env: ``cp .env.local .env``, "Copy the sample
+# `.env.local` file to `.env`", "copy env.dev into .env".
+_COPIED = re.compile(
+    r"(?:\b(?:cp|copy)\s+(?:-\w+\s+)?|\bcopy\s+(?:the\s+)?(?:\w+\s+){0,2}?)"
+    r"[`'\"]?(?P<source>[\w./-]*env[\w./-]*?)[`'\"]?\s+"
+    r"(?:(?:file|template)\s+)?(?:(?:to|into|as)\s+)?(?:a\s+(?:new\s+)?(?:file\s+)?)?"
+    r"(?:(?:named|called)\s+)?[`'\"]?(?:\./)?\.env[`'\"]?(?![\w.-])",
+    re.IGNORECASE,
+)
+
+
+def readme_copied_env(files: dict[str, bytes]) -> str | None:
+    """The upload's file the README says to copy to ``.env`` where it has none (Jeihunn's
+    fastapi-blog-best-practices: "Copy the sample `.env.local` file to `.env`", a name no
+    example's word says), by its path; None where it says none, or names no file of
+    the upload's."""
+    readme = next((name for name in _READMES if name in files), None)
+    if readme is None:
+        return None
+    text = files[readme][:200_000].decode("utf-8", "replace")
+    for match in _COPIED.finditer(text):
+        source = posixpath.normpath(match.group("source").removeprefix("./"))
+        if source != ".env" and source in files:
+            return source
     return None

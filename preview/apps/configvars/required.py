@@ -24,10 +24,17 @@ from __future__ import annotations
 import ast
 import re
 
+from ...discovery.pyast import parse_source
 from ..node.envreads import node_env_reads
 from ..pyapp import parse_module, python_files
 
-__all__ = ["OPTIONAL", "read_variables", "required_types", "required_variables"]
+__all__ = [
+    "OPTIONAL",
+    "json_settings_fields",
+    "read_variables",
+    "required_types",
+    "required_variables",
+]
 
 OPTIONAL = "?"  # the type of a variable read without a default, not required
 _SETTINGS_BASES = {"BaseSettings"}
@@ -232,6 +239,103 @@ def _config_call(call: ast.Call) -> str | None:
     if key is None or _keyword(call, "default") is not None or len(call.args) > (2 if named else 1):
         return None  # config("X", cast=int) has no default; config("X", "d") has one
     return key if key.replace("_", "").isalnum() else None
+
+
+# The types pydantic-settings reads from the environment as JSON (its "complex" fields):
+# a list, set, tuple or mapping, alone or optional (a union with ``str`` is not: where the
+# JSON fails, pydantic-settings hands the text to the ``str`` arm).
+_COLLECTIONS = {
+    "list",
+    "List",
+    "set",
+    "Set",
+    "tuple",
+    "Tuple",
+    "frozenset",
+    "FrozenSet",
+    "Sequence",
+    "dict",
+    "Dict",
+    "Mapping",
+}
+_MAPPINGS = {"dict", "Dict", "Mapping"}
+
+
+def json_settings_fields(files: dict[str, bytes]) -> dict[str, str]:
+    """The environment names of the pydantic-settings fields, with or without a default,
+    that it decodes as JSON before any validator of the app's sees the value (a
+    ``list[str]`` given ``a,b`` is a ``SettingsError``, the app never starts), each
+    with ``"list"`` or ``"mapping"``: what JSON it takes. A field annotated
+    ``NoDecode``, or a class with ``enable_decoding=False``, takes the text as it is."""
+    found: dict[str, str] = {}
+    for path in python_files(files):
+        data = files[path]
+        if b"BaseSettings" not in data:
+            continue
+        tree = _parse(data)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef) or not any(
+                _name(b) in _SETTINGS_BASES for b in node.bases
+            ):
+                continue
+            if "enable_decoding=False" in ast.unparse(node).replace(" ", ""):
+                continue
+            prefix = _env_prefix(node)
+            for statement in node.body:
+                if not isinstance(statement, ast.AnnAssign) or not isinstance(
+                    statement.target, ast.Name
+                ):
+                    continue
+                shape = _json_shape(statement.annotation)
+                if shape is None or statement.target.id.startswith("_"):
+                    continue
+                value = statement.value
+                alias = None
+                if isinstance(value, ast.Call) and _name(value.func) == "Field":
+                    alias = _string(_keyword(value, "validation_alias", "alias", "env"))
+                found.setdefault((alias or prefix + statement.target.id).upper(), shape)
+    return found
+
+
+def _json_shape(annotation: ast.expr) -> str | None:
+    """``"list"`` / ``"mapping"`` where a settings field of this annotation is read as
+    JSON (:func:`json_settings_fields`), else None."""
+    arms = _union_arms(annotation)
+    if arms is None:
+        return None
+    kept = [a for a in arms if not (isinstance(a, ast.Constant) and a.value is None)]
+    kept = [a for a in kept if _name(a) != "None"]
+    if len(kept) != 1:
+        return None  # a union with str (or another simple type): parsed leniently
+    arm = kept[0]
+    if isinstance(arm, ast.Subscript) and _name(arm.value) == "Annotated":
+        inner = arm.slice.elts if isinstance(arm.slice, ast.Tuple) else [arm.slice]
+        if any("NoDecode" in ast.unparse(extra) for extra in inner[1:]):
+            return None
+        return _json_shape(inner[0])
+    base = arm.value if isinstance(arm, ast.Subscript) else arm
+    if _name(base) not in _COLLECTIONS:
+        return None
+    return "mapping" if _name(base) in _MAPPINGS else "list"
+
+
+def _union_arms(annotation: ast.expr) -> list[ast.expr] | None:
+    """A union's arms (``X | None``, ``Optional[X]``, ``Union[X, Y]``); ``[annotation]``
+    for any other."""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        left, right = _union_arms(annotation.left), _union_arms(annotation.right)
+        return None if left is None or right is None else left + right
+    if isinstance(annotation, ast.Subscript) and _name(annotation.value) in ("Optional", "Union"):
+        inner = annotation.slice
+        return list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            return _union_arms(parse_source(annotation.value, "eval").body)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+    return [annotation]
 
 
 def _settings_fields(node: ast.ClassDef) -> list[tuple[str, str]]:

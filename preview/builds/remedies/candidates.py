@@ -17,7 +17,7 @@ from .fixes import name as _name
 from .fixes import norm as _norm
 from .fixes import own as _own
 from .hints import for_install_hint
-from .holds import defining, held, rejected_call, rejected_inside
+from .holds import abstract_instantiated, defining, held, rejected_call, rejected_inside
 from .pythons import (
     installed_dists,
     older_installed,
@@ -66,6 +66,14 @@ _BUILD = re.compile(
     r"^building (?P<named>[A-Za-z0-9._-]+) (?:\S+ )?for Python|"
     r"doesn't have a source distribution or wheel|has no wheels? (?:with|for)"
 )
+# A package no version of which installs on this platform (redis-server: macOS wheels
+# only, no source distribution), whatever the Python: uv's hint names the platforms its
+# wheels are for (none Linux's).
+_NO_PLATFORM_WHEEL = re.compile(
+    r"Wheels are available for `([A-Za-z0-9._-]+)` \([^)]*\) on the following platforms?: "
+    r"(?!.*linux)",
+    re.IGNORECASE,
+)
 # uv's account of why a package is there: "`pygraphviz` (v1.11) was included because
 # `eralchemy2` (v1.4.1) depends on `pygraphviz`".
 _INCLUDED = re.compile(r"`([A-Za-z0-9._-]+)` \(v[^)]*\) was included because (.*)$")
@@ -87,6 +95,13 @@ _SETUPTOOLS_GONE = (
     (
         re.compile(r"No module named 'pkg_resources'|from 'pkg_resources"),
         _DISTRIBUTION["pkg_resources"],
+    ),
+    # setuptools 66 reads requirements strictly (PEP 508, its packaging 22): an old
+    # setup.py's ``extras_require`` of ``fonttools>=3.0<4.0`` (arabic-reshaper 2.1.1's,
+    # under xhtml2pdf in Valaraucoo's django-api-docker-aws-jwt) is refused.
+    (
+        re.compile(r"'(?:extras_require|install_requires)' must be a\b"),
+        "setuptools<66",
     ),
     # Cython 3's build_ext lost what an old setup.py reads (PyYAML 5's).
     (re.compile(r"has no attribute 'cython_sources'"), "Cython<3"),
@@ -112,6 +127,7 @@ def candidates(
             said = f"{newer[1]} fails on Python {python}, newer than it knows"
             found.append(Fix(f"{said}: relaunching with Python {older}", python_below=below))
     found += rejected_inside(text, tried, files)
+    found += abstract_instantiated(text, tried, files)
     code = ""  # the traceback's last line of code so far (under it: carets, on 3.11)
     for line in text:
         if (rejected := _CALL_REJECTED.search(line)) is not None:
@@ -143,6 +159,8 @@ def candidates(
             found.append(
                 Fix(f"Django cannot load {module}: relaunching with {add}", add=add, drop=drop)
             )
+        if (platform := _NO_PLATFORM_WHEEL.search(line)) is not None:
+            found += _without_uninstallable(platform.group(1), tried, files)
         if (build := _BUILD.search(line)) is not None:
             built_name = build.group("name") or build.group("named") or ""
             if _norm(built_name) == "mysqlclient":  # no wheel on any Python: no older one
@@ -292,6 +310,26 @@ def _without_unimported(
         f"relaunching without {' and '.join(dropped)}"
     )
     return [Fix(said, drop=",".join(dropped))]
+
+
+def _without_uninstallable(name: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
+    """A listed package that nothing installs here (no wheel for this platform on any
+    Python, no source to build: kiyoshisama's fastapi-blog-sqlalchemy-v2 lists
+    ``redis-server``, macOS wheels only) and that no module of the app imports: left out.
+    One the app imports stays: its failure is then the app's, said as it is."""
+    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
+    distribution = _norm(name)
+    if distribution not in listed:
+        return []
+    mapping = import_mapping() or {}
+    modules = {m for m, d in mapping.items() if _norm(d) == distribution}
+    if imported_names(files) & (modules | {distribution.replace("-", "_")}):
+        return []
+    said = (
+        f"{name} has no wheel for this platform on any Python and no source to build, and "
+        f"no module of the app imports it: relaunching without it"
+    )
+    return [Fix(said, drop=distribution)]
 
 
 def _for_build(name: str, tried: Tried, python: str, installed: list[str], line: str) -> list[Fix]:

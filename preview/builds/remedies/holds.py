@@ -9,6 +9,7 @@ import re
 import sys
 from pathlib import Path
 
+from ...discovery.pyast import import_aliases, parse_module
 from ..installers import version_key
 from .fixes import Fix, Tried
 from .fixes import name as _name
@@ -17,13 +18,15 @@ from .fixes import own as _own
 from .fixes import pinned as _pinned
 from .pythons import SITE_FRAME, installed_dists, package_sources
 
-__all__ = ["defining", "held", "rejected_call", "rejected_inside"]
+__all__ = ["abstract_instantiated", "defining", "held", "rejected_call", "rejected_inside"]
 
 _FLOOR = re.compile(r"(?:>=|~=|>)\s*(\d+(?:\.\d+)*)")  # "sqlalchemy>=1.3.0": 1.3.0
 # A traceback's frame: the file it ran; the standard library's by its path (an installed
 # package's: pythons.SITE_FRAME).
 _FRAME = re.compile(r'^\s*File "([^"]+)", line \d+')
 _STDLIB = re.compile(r"^<|[/\\]lib[/\\]python3\.\d+[/\\]")
+_ABSTRACT = re.compile(r"TypeError: Can't instantiate abstract class (\w+)")
+_APP_FRAME = re.compile(r'^\s*File "([^"<>]+\.py)", line \d+')
 
 
 def rejected_call(function: str, call: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
@@ -115,3 +118,31 @@ def rejected_inside(text: list[str], tried: Tried, files: dict[str, bytes]) -> l
 def _app_frame(line: str) -> bool:
     path = _FRAME.match(line)
     return SITE_FRAME.match(line) is None and path is not None and not _STDLIB.search(path[1])
+
+
+def abstract_instantiated(text: list[str], tried: Tried, files: dict[str, bytes]) -> list[Fix]:
+    """A class the app's own code instantiates that the newest major of an unpinned
+    dependency made abstract ("Can't instantiate abstract class Number with abstract
+    method num_type": marshmallow 4's ``fields.Number``, under WannaCry081's
+    Bookstore-Flask-API's ``price = fields.Number()``, its marshmallow unpinned behind
+    flask-marshmallow): the package the app's module imported it from (``from
+    marshmallow import fields``) held below the major installed."""
+    frame = code = ""
+    for line in text:
+        if (abstract := _ABSTRACT.search(line)) is not None and frame in files:
+            cls = abstract.group(1)
+            tree = parse_module(files[frame])
+            called = re.search(rf"(?<![\w.])(?:([A-Za-z_][\w.]*)\.)?\b{re.escape(cls)}\(", code)
+            if tree is None or called is None:
+                continue
+            bound = (called.group(1) or cls).split(".")[0]
+            top = import_aliases(tree).get(bound, bound).split(".")[0]
+            if top in sys.stdlib_module_names or _own(top, files):
+                continue
+            if top in installed_dists(tried.env_path):
+                return held(top, tried, f"{cls} is abstract in {top}'s newest major")
+        elif (path := _APP_FRAME.match(line)) is not None:
+            frame, code = path.group(1), ""
+        elif line.strip(" ^~\t") and frame and not code:
+            code = line
+    return []

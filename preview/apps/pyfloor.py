@@ -1,0 +1,84 @@
+"""The oldest Python an upload's own code runs on, read from its syntax where nothing
+declares one: :func:`code_python_floor`.
+
+An app with no ``requires-python`` nor ``.python-version`` may be built on any Python
+present, and the build picks the one its pinned packages have wheels for, which may be
+older than its code: kiyoshisama's fastapi-blog-sqlalchemy-v2 (``title: str | None`` in
+a pydantic model, Python 3.10's union syntax) was built on 3.9 for an old package's wheels
+and died at import ("unsupported operand type(s) for |"). Read with :mod:`ast`, never run.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .pyapp import parse_module, python_files
+
+__all__ = ["code_python_floor"]
+
+# A module worth parsing: an ``X | None`` union, a ``match`` statement, an ``except*``.
+_MAYBE = re.compile(rb"\|\s*None\b|\bNone\s*\||^\s*match\s|except\s*\*", re.MULTILINE)
+_TESTS = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
+
+
+def code_python_floor(files: dict[str, bytes]) -> tuple[str, str] | None:
+    """(the oldest minor version the upload's code needs, why: where and what) where its
+    syntax needs one newer than 3.9, else None. What needs one: a ``match`` statement
+    (3.10), ``except*`` (3.11), and a ``X | Y`` union in an annotation Python evaluates
+    as the module runs (3.10): any, without ``from __future__ import annotations``;
+    with it, a class's fields', which pydantic, SQLModel and SQLAlchemy's ``Mapped``
+    evaluate all the same. Tests are not the app's start: left out."""
+    best: tuple[tuple[int, int], str] | None = None
+    for path in python_files(files):
+        data = files[path]
+        if _TESTS.search(path) or _MAYBE.search(data) is None:
+            continue
+        tree = parse_module(data)
+        if tree is None:
+            continue
+        found = _module_floor(tree)
+        if found is not None and (best is None or found[0] > best[0]):
+            best = (found[0], f"{path}: {found[1]}")
+    if best is None:
+        return None
+    return f"{best[0][0]}.{best[0][1]}", best[1]
+
+
+def _module_floor(tree: ast.Module) -> tuple[tuple[int, int], str] | None:
+    deferred = any(
+        isinstance(n, ast.ImportFrom)
+        and n.module == "__future__"
+        and any(a.name == "annotations" for a in n.names)
+        for n in tree.body
+    )
+    found: tuple[tuple[int, int], str] | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.TryStar):
+            return (3, 11), "except* (Python 3.11)"
+        if isinstance(node, ast.Match) and found is None:
+            found = (3, 10), "a match statement (Python 3.10)"
+        if found is None and _evaluated_union(node, deferred):
+            found = (3, 10), "an X | Y annotation evaluated as it runs (Python 3.10)"
+    return found
+
+
+def _evaluated_union(node: ast.AST, deferred: bool) -> bool:
+    """Whether ``node`` carries an annotation with a ``|`` union that runs (see
+    :func:`code_python_floor`)."""
+    annotations: list[ast.expr] = []
+    if isinstance(node, ast.ClassDef):
+        annotations = [s.annotation for s in node.body if isinstance(s, ast.AnnAssign)]
+    elif not deferred and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        arguments = node.args
+        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+        annotations = [a.annotation for a in every if a.annotation is not None]
+        annotations += [node.returns] if node.returns is not None else []
+    elif not deferred and isinstance(node, ast.Module):
+        annotations = [s.annotation for s in node.body if isinstance(s, ast.AnnAssign)]
+    return any(
+        isinstance(part, ast.BinOp) and isinstance(part.op, ast.BitOr)
+        for annotation in annotations
+        for part in ast.walk(annotation)
+    )

@@ -1,0 +1,214 @@
+"""Shapes of the twenty-third batch of real Python apps (issue 66's training side): each
+rule reads what the app itself declares, tested on a fixture app of its shape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from preview.apps.configvars import json_settings_fields, readme_copied_env
+from preview.apps.depspec import PythonDeps, python_dependencies
+from preview.apps.detect import detect
+from preview.apps.pyfloor import code_python_floor
+from preview.builds.configdefaults import config_defaults
+from preview.builds.remedies import Remedies
+
+from .test_build import app_files
+
+
+def _bytes(name: str) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in app_files(name).items()}
+
+
+def test_list_settings_are_given_as_the_json_pydantic_settings_reads() -> None:
+    """Prashanti355's fastapi-users-products-jwt-api (its .env.example's
+    ``BACKEND_CORS_ORIGINS=a,b`` for a ``list[str]``) and Jeihunn's
+    fastapi-blog-best-practices (a required ``ALLOWED_HOSTS: List[str]``, given ``*``)
+    died on pydantic-settings' SettingsError before their code ran: the environment's
+    value of a list field is decoded as JSON first."""
+    files = _bytes("fastapi_settings_json_list")
+    assert json_settings_fields(files) == {"ALLOWED_HOSTS": "list", "BACKEND_CORS_ORIGINS": "list"}
+    found = config_defaults(files, "app/main.py", {}, {"PORT"})
+    assert json.loads(found.values["BACKEND_CORS_ORIGINS"]) == [
+        "http://localhost:3000",
+        "http://localhost:8000",
+    ]
+    assert json.loads(found.values["ALLOWED_HOSTS"]) == ["*"]
+    assert any("as JSON" in note for note in found.notes)
+    # Where the upload's .env or the launch sets it, theirs is the app's own: not ours.
+    given = config_defaults(files, "app/main.py", {"BACKEND_CORS_ORIGINS": "a,b"}, {"PORT"})
+    assert given.values["BACKEND_CORS_ORIGINS"] == "http://localhost:3000,http://localhost:8000"
+
+
+def test_which_settings_fields_are_read_as_json() -> None:
+    source = b"""
+from typing import Annotated, Dict, List, Optional, Union
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="APP_")
+    hosts: Optional[List[str]] = None
+    origins: "list[str] | None" = None
+    extra: Dict[str, str] = {}
+    named: set[int] = Field(default=set(), alias="SOME_IDS")
+    raw: Annotated[list[str], NoDecode] = []
+    either: Union[List[str], str] = ""
+    text: str = ""
+
+class Plain(BaseSettings):
+    model_config = SettingsConfigDict(enable_decoding=False)
+    items: list[str] = []
+"""
+    assert json_settings_fields({"config.py": source}) == {
+        "APP_HOSTS": "list",
+        "APP_ORIGINS": "list",
+        "APP_EXTRA": "mapping",
+        "SOME_IDS": "list",
+    }
+
+
+def test_an_app_is_imported_from_where_its_own_imports_resolve() -> None:
+    """alibigdeli's FastApi-Blog-Authentication-App: ``core/main.py`` imports
+    ``core.config`` (``core/core/config.py``) and ``blog`` (``core/blog``), as its
+    Dockerfile runs it (``COPY ./core .``, ``uvicorn main:app``); read as the root's
+    ``core.main``, uvicorn could not import it."""
+    found = detect(_bytes("fastapi_app_dir_imports"))
+    assert found.detected_from == "core/main.py"
+    assert "main:app" in found.argv and "--app-dir" in found.argv
+    assert found.argv[found.argv.index("--app-dir") + 1] == "core"
+    # A package imported by its own name from the root stays the root's.
+    files = {
+        "requirements.txt": b"fastapi\n",
+        "app/__init__.py": b"",
+        "app/main.py": b"from fastapi import FastAPI\nfrom app.routes import r\napp = FastAPI()\n",
+        "app/routes.py": b"r = None\n",
+    }
+    assert "app.main:app" in detect(files).argv
+
+
+def test_the_module_a_declared_start_serves_is_the_app() -> None:
+    """emnopal's flask-jwt-auth: its app is made in ``src/__init__.py`` and given its API
+    by another module (flask-restful's ``Api(app).add_resource``); its Dockerfile serves
+    ``wsgi:app``, which imports it from there. Served from ``src``, every route was 404."""
+    found = detect(_bytes("flask_declared_wsgi"))
+    assert found.detected_from == "wsgi.py" and found.argv[-1] == "wsgi:app"
+    # A declared module that does not bind the name (or is not in the upload) says nothing.
+    files = _bytes("flask_declared_wsgi")
+    files["Dockerfile"] = b"FROM python:3.11\nCMD gunicorn --bind 0.0.0.0:80 server:application\n"
+    assert detect(files).detected_from == "src/__init__.py"
+
+
+def test_the_python_an_apps_own_syntax_needs_where_nothing_declares_one() -> None:
+    """kiyoshisama's fastapi-blog-sqlalchemy-v2 declares no Python; built on 3.9 (its old
+    packages' wheels), its ``title: str | None`` model died at import."""
+    deps = python_dependencies(_bytes("fastapi_union_syntax"), "main.py")
+    assert deps.python_request == ">=3.10"
+    assert deps.python_source is not None and deps.python_source.startswith("app/schemas.py")
+    deferred = b"from __future__ import annotations\ndef f(x: int | None) -> str | None: ...\n"
+    assert code_python_floor({"a.py": deferred}) is None  # never evaluated
+    assert code_python_floor({"a.py": deferred[35:]}) == (
+        "3.10",
+        "a.py: an X | Y annotation evaluated as it runs (Python 3.10)",
+    )
+    model = deferred + b"class M(BaseModel):\n    x: int | None = None\n"
+    assert code_python_floor({"m.py": model}) is not None  # pydantic evaluates it
+    star = b"try:\n    pass\nexcept* ValueError:\n    pass\n"
+    assert code_python_floor({"a.py": star, "tests/t.py": b"match x:\n    case 1: pass\n"}) == (
+        "3.11",
+        "a.py: except* (Python 3.11)",
+    )
+    # What the app declares wins: its requires-python, its .python-version.
+    files = {**_bytes("fastapi_union_syntax"), ".python-version": b"3.12\n"}
+    assert python_dependencies(files, "main.py").python_request == "3.12"
+
+
+def test_a_class_the_apps_code_instantiates_made_abstract_is_held(tmp_path: Path) -> None:
+    """WannaCry081's Bookstore-Flask-API (``price = fields.Number()``, its marshmallow
+    unpinned behind flask-marshmallow) died on marshmallow 4: "Can't instantiate abstract
+    class Number with abstract method num_type"."""
+    site = tmp_path / "lib" / "python3.11" / "site-packages" / "marshmallow-4.1.0.dist-info"
+    site.mkdir(parents=True)
+    (site / "METADATA").write_text("Metadata-Version: 2.1\nName: marshmallow\nVersion: 4.1.0\n")
+    (site / "top_level.txt").write_text("marshmallow\n")
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("flask-marshmallow",), "requirements.txt", None, None)
+    remedies.tried.python_version, remedies.tried.env_path = "3.11.7", tmp_path
+    files = {"App/models/book.py": b"from marshmallow import fields\n"}
+    failure = [
+        "Traceback (most recent call last):",
+        '  File "App/models/book.py", line 52, in BookSchema',
+        "    price = fields.Number()",
+        "            ^^^^^^^^^^^^^^^",
+        "TypeError: Can't instantiate abstract class Number with abstract method num_type",
+    ]
+    fix = remedies.next_fix(failure[-1], failure, files, ["3.11.7"])
+    assert fix is not None and fix.add == "marshmallow<4", fix
+    # A class of the app's own module: not a dependency's.
+    own = {"App/models/book.py": b"from App.fields import Number\n", "App/fields.py": b""}
+    mine = [*failure[:2], "    price = Number()", failure[-1]]
+    again = Remedies()
+    again.tried = remedies.tried
+    assert again.next_fix(mine[-1], mine, own, ["3.11.7"]) is None
+
+
+def test_an_old_setup_py_a_strict_setuptools_refuses_is_built_on_an_older_one() -> None:
+    """Valaraucoo's django-api-docker-aws-jwt pins xhtml2pdf 0.2.5, whose arabic-reshaper
+    2.1.1 sdist declares ``fonttools>=3.0<4.0``: the newest setuptools refuses its
+    setup.py, on every Python."""
+    lines = [
+        "  × Failed to build `arabic-reshaper==2.1.1`",
+        "      error in arabic_reshaper setup command: 'extras_require' must be a",
+        "      dictionary whose values are strings or lists of strings containing valid",
+    ]
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("arabic-reshaper==2.1.1",), "requirements.txt", None, None)
+    remedies.tried.python_version = "3.8.18"
+    fix = remedies.next_fix(lines[0], lines, {}, ["3.8.18"])
+    assert fix is not None and fix.build == "setuptools<66" and fix.python_below is None
+
+
+def test_the_file_the_readme_says_to_copy_to_env_is_the_example() -> None:
+    """Jeihunn's fastapi-blog-best-practices: its README says "Copy the sample
+    `.env.local` file to `.env`", a name no example's word says; its settings' MAIL_*
+    were then "needed". Its ``MAIL_FROM='your_email'`` is no address for an EmailStr."""
+    files = _bytes("fastapi_readme_copied_env")
+    assert readme_copied_env(files) == ".env.local"
+    found = config_defaults(files, "app/main.py", {}, {"PORT"})
+    assert found.example == ".env.local" and not found.missing
+    assert found.values["MAIL_SERVER"] == "smtp.example.com"
+    assert found.values["MAIL_FROM"] == "preview@example.com"
+    for said in ("```sh\ncp .env.local .env\n```", "copy env/dev.env into .env",
+                 "Copy .env.local to a new file named .env"):  # fmt: skip
+        named = {"README.md": said.encode(), ".env.local": b"", "env/dev.env": b""}
+        assert readme_copied_env(named) in (".env.local", "env/dev.env"), said
+    # A file the upload does not have, or a .env it has: nothing to copy.
+    assert readme_copied_env({"README.md": b"cp .env.dev .env"}) is None
+    present = {**files, ".env": b"SECRET_KEY=x\n"}
+    assert config_defaults(present, "app/main.py", {}, {"PORT"}).example is None
+
+
+def test_a_listed_package_nothing_installs_here_and_nothing_imports_is_left_out() -> None:
+    """kiyoshisama's fastapi-blog-sqlalchemy-v2 lists ``redis-server`` (wheels for macOS
+    only, no sdist), which none of its modules imports: no Python could install it."""
+    text = "No solution found when resolving dependencies: Because all versions of redis-server"
+    lines = [
+        "  ╰─▶ Because all versions of redis-server have no wheels with a matching",
+        "      platform tag (e.g., `manylinux_2_36_x86_64`) and you require",
+        "hint: Wheels are available for `redis-server` (v6.0.9) on the following platform: "
+        "`macosx_10_15_x86_64`",
+    ]
+
+    def fix_for(files: dict[str, bytes], lines: list[str] = lines) -> object:
+        remedies = Remedies()
+        listed = ("fastapi", "redis-server")
+        remedies.tried.deps = PythonDeps(listed, "requirements.txt", None, None)
+        remedies.tried.python_version = "3.11.7"
+        return remedies.next_fix(text, lines, files, ["3.11.7"])
+
+    fix = fix_for({"main.py": b"import redis\nfrom fastapi import FastAPI\n"})
+    assert fix is not None and getattr(fix, "drop", None) == "redis-server"
+    assert fix_for({"main.py": b"import redis_server\n"}) is None  # the app's own use
+    linux = [*lines[:2], "hint: Wheels are available for `x` (v1) on the following platforms: "
+             "`manylinux_2_17_aarch64`, `macosx_11_0_arm64`"]  # fmt: skip
+    assert fix_for({"main.py": b""}, linux) is None  # Linux has wheels: another cause
