@@ -97,6 +97,7 @@ def _from_runtime(runtime: PreviewRuntime) -> dict[str, Any]:
         "stopReason": runtime.state.stop_reason,
         "healthPath": spec.health_path,
         "phase": runtime.state.phase,
+        "phases": runtime.state.phase_times(),
         "runtime": runtime.runtime_info,
         "revision": spec.revision,  # the one its process runs (swaps move it)
         "lastApply": runtime.swaps.last.describe() if runtime.swaps.last else None,

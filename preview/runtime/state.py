@@ -9,7 +9,9 @@ reaches into the other.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
+from typing import Any
 
 from ..logs import HostPaths, LogBroadcast
 from .rowkeeper import RowKeeper
@@ -33,7 +35,10 @@ class PreviewState:
         self.row = row
         self.host_paths = host_paths
         self.status = "starting"
-        self.phase = "preparing"
+        self._phase = "preparing"
+        # Each phase and when it began (monotonic): where a launch's time went.
+        self._phase_began: list[tuple[str, float]] = [("preparing", time.monotonic())]
+        self._phases_ended: float | None = None  # when it began to stop or failed
         self.health_status = "unknown"
         self.last_health_check: datetime | None = None
         self.started_at: datetime | None = None
@@ -44,6 +49,36 @@ class PreviewState:
         self._error_lines: list[str] = []
         # Once running: the smoke check's outcome, {ok, checked, failing} (see ``smoke``).
         self.smoke: dict | None = None
+
+    @property
+    def phase(self) -> str:
+        """How far its start got: ``preparing``, ``installing dependencies``, ``setup``,
+        ``waiting to start``, ``starting``, ``running``."""
+        return self._phase
+
+    @phase.setter
+    def phase(self, phase: str) -> None:
+        if phase != self._phase:
+            self._phase = phase
+            self._phase_began.append((phase, time.monotonic()))
+
+    def phase_times(self) -> list[dict[str, Any]]:
+        """``[{phase, seconds}]`` in the order they came: each phase's time to the next;
+        the one it is in, so far (``current``), unless it is ``running``, whose time is
+        the uptime. A relaunch reads where its time went (issue 68: a cached launch's
+        install should be nothing; its set-up steps and start are what is left)."""
+        now = self._phases_ended or time.monotonic()
+        times: list[dict[str, Any]] = []
+        for at, (phase, began) in enumerate(self._phase_began):
+            last = at == len(self._phase_began) - 1
+            if last and phase == "running":
+                break
+            ended = now if last else self._phase_began[at + 1][1]
+            entry: dict[str, Any] = {"phase": phase, "seconds": round(ended - began, 2)}
+            if last and self.status in ("starting", "running"):
+                entry["current"] = True
+            times.append(entry)
+        return times
 
     @property
     def error_message(self) -> str | None:
@@ -110,5 +145,7 @@ class PreviewState:
 
     async def publish_status(self, status: str, message: str) -> None:
         self.status = status
+        if status not in ("starting", "running") and self._phases_ended is None:
+            self._phases_ended = time.monotonic()
         level = "ERROR" if status == "failed" else "INFO"
         await self.broadcast.publish(level, message, "system", status=status)

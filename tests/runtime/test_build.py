@@ -501,6 +501,15 @@ async def test_status_phase_is_setup_while_the_setup_steps_run(builder_service: 
         # In order, never back: whatever the polls missed of the fast ones.
         order = ["preparing", "installing dependencies", "setup", "starting", "running"]
         assert "setup" in phases and phases == sorted(phases, key=order.index), phases
+        # Where the launch's time went: each phase before running, with its seconds (the
+        # set-up step sleeps 2 s), none open once it runs.
+        timed = (await service.status(gid))["phases"]
+        names = [t["phase"] for t in timed]
+        assert names[0] == "preparing" and "setup" in names and "running" not in names
+        before = ["preparing", "installing dependencies", "setup", "waiting to start", "starting"]
+        assert names == sorted(names, key=before.index), timed
+        assert all(t["seconds"] >= 0 and "current" not in t for t in timed), timed
+        assert next(t["seconds"] for t in timed if t["phase"] == "setup") >= 2, timed
         events = await service.history(gid)
         seeding = [e for e in events if e["message"] == "seeding"]
         assert [e["source"] for e in seeding] == ["setup"]
