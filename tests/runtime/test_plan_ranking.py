@@ -55,6 +55,32 @@ def test_platform_files_are_read_in_the_order_their_providers_read_them() -> Non
     ]
 
 
+def test_a_built_start_after_a_source_start_gets_the_build_back() -> None:
+    """gn4r4's typeorm-express-typescript: its ORM loads src/orm/entities/**/*.ts, so its
+    first plan is the dev script (no build); plan 2, ``npm start`` (node
+    ./dist/index.js), had no build either: "Cannot find module 'dist/index.js'"; plan 3
+    was a README's ``npm run docker:dev`` (docker-compose: not found)."""
+    scripts = {
+        "dev": "ts-node-dev --respawn ./src/index.ts",
+        "build": "rimraf dist && tsc",
+        "start": "cross-env NODE_PATH=./dist node ./dist/index.js",
+        "docker:dev": "docker-compose --file docker-compose.yml up --build",
+    }
+    package = {"scripts": scripts, "dependencies": {"express": "^4", "typeorm": "^0.2"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "tsconfig.json": b"{}",
+        "src/index.ts": b"",
+        "src/orm/config/ormconfig.ts": b"export default { entities: ['src/orm/entities/*.ts'] };",
+        "src/orm/entities/User.ts": b"",
+        "README.md": b"```sh\nnpm run docker:dev\n```\n",
+    }
+    plans = detect(files).plans
+    assert [p.command for p in plans] == ["tsx ./src/index.ts", "npm start"]  # dev's, once
+    assert plans[0].setup == () and plans[1].setup == (("npm", "run", "build"),)
+    assert plans[1].setup_from == ("package.json script build",)
+
+
 def test_a_compose_service_kept_idle_or_running_tests_is_no_start() -> None:
     """gn4r4's typeorm-express-typescript: its compose file's be_boilerplate_test service
     runs ``sh -c "echo 'Test container ready' && tail -f /dev/null"``, which became plan 3

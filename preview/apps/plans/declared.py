@@ -46,7 +46,7 @@ _NOT_STARTS = {"install", "i", "ci", "add", "test", "lint", "format", "typecheck
 _TASK_SCRIPT = re.compile(
     r"(?:^|[:_.-])(?:migrat\w*|seeds?|generate|create|drop|revert|rollback|reset|build|compile"
     r"|clean|typeorm|prisma|knex|sequelize|drizzle|docs?|apidoc|deploy|release|commit|prepare"
-    r"|db|schema|tests?|lint|format)(?:$|[:_.-])",
+    r"|db|schema|tests?|lint|format|docker|compose|k8s|up|down)(?:$|[:_.-])",
     re.IGNORECASE,
 )
 _README_NAMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README", "README.rst")

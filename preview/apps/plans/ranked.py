@@ -187,6 +187,14 @@ def _plan(
         steps.append(step)
         dirs.append(where)
         froms.append(said)
+    # A start that runs the build's output (node ./dist/index.js) after a first plan
+    # that ran the sources (and so had no build): the package's build first (gn4r4's
+    # typeorm-express-typescript: plan 2, npm start, "Cannot find module 'dist/index.js'").
+    build = next((b for b in ("build", "build:prod") if scripts.get(b, "").strip()), None)
+    if build and keep_build and _runs_output(resolved) and not any(map(_is_build, steps)):
+        steps.insert(0, ("npm", "run", build))
+        dirs.insert(0, "")
+        froms.insert(0, f"package.json script {build}")
     tools = tuple(t for t in first.tools if not t.startswith("tsx@"))
     if needs_tsx and "tsx" not in listed:
         tools = (*tools, TSX)
@@ -281,6 +289,12 @@ def _runs_source(text: str, files: dict[str, bytes]) -> bool:
         posixpath.normpath(w) in files and posixpath.normpath(w).split("/")[0] not in _OUTPUT_DIRS
         for w in named
     ) or bool(_TS_RUNNER.search(f" {text} ") and any(posixpath.normpath(w) in files for w in named))
+
+
+def _runs_output(text: str) -> bool:
+    """Whether a start runs a file in a build's output folder (``node ./dist/index.js``)."""
+    named = [posixpath.normpath(w.strip("'\"")) for w in text.split()]
+    return any(w.split("/")[0] in _OUTPUT_DIRS and _SOURCE.match(w) for w in named)
 
 
 def _is_build(step: tuple[str, ...]) -> bool:
