@@ -130,6 +130,7 @@ export const uploadArchive = (projectId, file, contentType) =>
 
 export const launch = (gid, options) => call('POST', `${previewPath(gid)}/launch`, { json: options });
 export const stop = (gid) => call('DELETE', previewPath(gid));
+export const presets = (gid) => call('GET', `${generationPath(gid)}/presets`);
 export const status = (gid, previewId, { poll = false } = {}) =>
   call('GET', `${previewPath(gid)}/status${query({ previewId })}`, { poll });
 export const endpoints = (gid) => call('GET', `${generationPath(gid)}/endpoints`);

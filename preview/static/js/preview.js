@@ -13,6 +13,7 @@ import { MissingEnvForm } from './envform.js';
 import { LogModel } from './logmodel.js';
 import { LogStream } from './logstream.js';
 import { PhaseTimeline } from './phases.js';
+import { PresetPicker } from './presets.js';
 import { describeEnd, LIVE } from './status.js';
 import { SwapNotice } from './swapnotice.js';
 
@@ -41,6 +42,7 @@ export class PreviewController {
     this.notices = new Map(); // key -> message; shown together, cleared one by one
     this.phases = new PhaseTimeline();
     this.envForm = new MissingEnvForm((env) => this.launch(env));
+    this.presets = new PresetPicker(() => this.launch());
     $('launch').addEventListener('click', () => this.launch());
     $('stop').addEventListener('click', () => this.stop());
     $('open-app').addEventListener('click', () => this.openApp());
@@ -63,6 +65,7 @@ export class PreviewController {
     this.clearNotices();
     this.swapNotice.reset();
     setText($('preview-subtitle'), gid);
+    this.presets.load(gid);
     this.model = new LogModel({ cap: this.cap });
     this.terminal.setModel(this.model, 'Loading…');
     this.toolbar.setTarget(gid, null);
@@ -318,6 +321,10 @@ export class PreviewController {
 
   launchOptions(env) {
     const options = {};
+    // A preset's flipped switches, then the form's variables: those given here win.
+    const preset = this.presets.options();
+    if (preset.preset) options.preset = preset.preset;
+    env = { ...(preset.env || {}), ...env };
     if (Object.keys(env).length) options.env = env;
     const command = $('launch-command').value.trim();
     if (command) options.command = command.split(/\s+/);
