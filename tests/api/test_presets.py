@@ -179,6 +179,9 @@ async def test_names_bodies_and_the_limit_are_checked(settings: Any) -> None:
             over = await client.put(f"{presets}/p20", json={"env": {}}, headers=auth())
             replaced = await client.put(f"{presets}/p3", json={"env": {"A": "b"}}, headers=auth())
             listed = (await client.get(presets, headers=auth())).json()
+            # The generation's presets go with it (the table's rows cascade).
+            deleted = await client.delete(f"/api/generations/{gid}", headers=auth())
+            after = await client.get(presets, headers=auth())
     assert refused == {
         "name": (400, "invalid_preset_name"),
         "long": (400, "invalid_preset_name"),
@@ -198,6 +201,8 @@ async def test_names_bodies_and_the_limit_are_checked(settings: Any) -> None:
     assert over.json()["details"] == {"limit": 20}
     assert replaced.status_code == 200  # a preset of a name it has: replaced, not refused
     assert [p["name"] for p in listed["presets"]] == sorted(f"p{i}" for i in range(20))
+    assert deleted.status_code == 200, deleted.text
+    assert after.status_code == 404 and after.json()["error"] == "generation_not_found"
 
 
 @pytest.fixture
