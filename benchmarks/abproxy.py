@@ -23,9 +23,8 @@ import tempfile
 from typing import Any
 
 from . import anchors
-from .harness import ServiceServer, log
+from .harness import ServiceServer, log, origin_cookie
 from .scenarios.launch import _example_files
-from .scenarios.proxy import _origin_cookie
 
 __all__ = ["main"]
 
@@ -48,7 +47,7 @@ def _targets(
 ) -> dict[str, dict[str, Any]]:
     gid = service.upload(_example_files())
     token = service.launch(gid)["previewToken"]
-    host, cookie = _origin_cookie(service, gid, token)
+    host, cookie = origin_cookie(service, gid, token)
     base = f"http://127.0.0.1:{service.port}"
     every = {
         f"{name}-path": {

@@ -54,7 +54,7 @@ async def _hot_side(history: RequestHistory, runtime: SimpleNamespace, count: in
         call = ProxiedCall(
             "proxy", "GET", "/api/items/1", _HEADERS, f"req_{n:016x}", trio.current_time()
         )
-        kept.record(runtime, call, CallOutcome(200, _ANSWER, 1.0, n))
+        kept.record(runtime, call, CallOutcome(200, _ANSWER, 1.0), n)
     spent = time.process_time() - began
     # The same loop without the history: what the events' iteration costs alone.
     began = time.process_time()

@@ -5,7 +5,8 @@ apps in one process (tests, embedding) never share or collide. Events are record
 they happen, by their owners: launches by the supervisor, start durations and failures
 by a preview's runtime, log lines by its broadcast (plain integer counters in
 :class:`LogStats`, read at scrape time: an increment per published batch is all the hot
-path pays), store writes by the log writer. What is a state rather than an event
+path pays), proxied calls where each is recorded (:class:`CallStats`, the same way),
+store writes by the log writer. What is a state rather than an event
 (previews by status, subscribers, the writers' queues) is read from the live previews
 when scraped.
 """
@@ -25,6 +26,7 @@ __all__ = [
     "LIVE_STATUSES",
     "OTHER_ROUTE",
     "PREPARATION_FAILED",
+    "CallStats",
     "ROUTE_LABELS",
     "LogStats",
     "Metrics",
@@ -64,6 +66,17 @@ class LogStats:
         self.delivered = 0  # events handed to live subscribers, ring or catch-up (lines out)
         self.dropped = 0  # subscribers dropped for falling behind
         self.observe_write: Callable[[float], None] = observe_write or (lambda seconds: None)
+
+
+class CallStats:
+    """Calls to the previews' apps by the way they came in and how they ended (their
+    status class, or ``failed``), counted once each where every call is recorded
+    (``services.calls``): a plain dict, read at scrape time."""
+
+    __slots__ = ("counts",)
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}  # (way, outcome) -> calls
 
 
 class _LiveLog(Protocol):
@@ -143,6 +156,7 @@ class Metrics:
             registry=registry,
         )
         self.log = LogStats(self.store_write_seconds.observe)
+        self.calls = CallStats()
         self._live: Callable[[], Iterable[_LivePreview]] = tuple
         registry.register(_LiveCollector(self))
 
@@ -205,6 +219,14 @@ class _LiveCollector:
             ),
         ):
             yield CounterMetricFamily(name, text, value=value)
+        calls = CounterMetricFamily(
+            "preview_proxied_calls",
+            "Calls to the previews' apps, by way in and outcome (status class, or failed).",
+            labels=["way", "outcome"],
+        )
+        for (way, outcome), count in sorted(metrics.calls.counts.items()):
+            calls.add_metric([way, outcome], count)
+        yield calls
 
 
 # preview_route_latency_seconds: at most this many (method, route) label pairs a process;

@@ -37,7 +37,7 @@ from ..proxy import (
     ticket_redirect,
 )
 from ..runtime import proxy_prefix
-from ..services import CallOutcome, ProxiedCall, Services, services
+from ..services import Services, services
 from ..services.bodies import envelope_limit
 from ..services.callers import json_body, owned_generation
 
@@ -190,33 +190,24 @@ async def transparent(gid: str, path: str) -> Response:
         or "transfer-encoding" in request.headers
     )
     content = _request_body(state.settings.proxy_max_body_bytes) if has_body else None
-    content, capture = state.history.start(content)  # kept in the request history
-    method, sent_headers, began = request.method, list(request.headers.items()), trio.current_time()
+    content, recorder = state.calls.start(runtime, content)  # recorded once it ends
     upstream = await open_upstream(
         state,
         runtime,
         request.method,
         child_path,
         query,
-        sent_headers,
+        list(request.headers.items()),
         content,
         forwarded,
-        capture=capture,
+        recorder,
     )
 
     async def body() -> AsyncIterator[bytes]:
         try:
-            async for chunk in capture.answering(upstream.aiter_raw()):
+            async for chunk in recorder.capture.answering(upstream.aiter_raw()):
                 yield chunk
-            shown = child_path + (f"?{query}" if query else "")
-            call = ProxiedCall("proxy", method, shown, sent_headers, forwarded.request_id, began)
-            outcome = CallOutcome(
-                upstream.status_code,
-                upstream.headers.raw,
-                upstream.extensions.get("preview_elapsed_ms", 0.0),
-                upstream.extensions.get("preview_event"),
-            )
-            capture.record(runtime, call, outcome)
+            await recorder.complete()  # relayed: kept as its head's event said
         finally:
             with trio.CancelScope(shield=True), trio.move_on_after(2):
                 await upstream.aclose()

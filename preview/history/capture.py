@@ -1,8 +1,9 @@
 """Keeping every proxied request with its answer, off the hot path: :class:`RequestHistory`.
 
 Each way into an app (the envelope, the path proxy, a preview's origin; the ASGI paths
-and the hot path below Hypercorn alike) makes one call per completed request,
-:meth:`Capture.record`, once its answer is relayed: what the call holds — its header
+and the hot path below Hypercorn alike) completes each call in one place
+(``services.CallRecorder.complete``), which calls :meth:`Capture.record` once its
+answer is relayed: what the call holds — its header
 lists, the samples of its bodies (:class:`BodySample`, filled as the bytes pass, at most
 ``PREVIEW_CAPTURE_BODY_BYTES`` each) — is appended to its preview's requests waiting,
 as recorded (``waiting``). The writer (:meth:`RequestHistory.serve`, one task of the
@@ -133,9 +134,11 @@ class Capture:
         self.answer.framed = framed
         return SampledBody(events, self.answer)
 
-    def record(self, runtime: Any, call: ProxiedCall, outcome: CallOutcome) -> None:
-        """Keep ``call`` of ``runtime`` with its ``outcome``. Never blocks, never raises
-        for it."""
+    def record(
+        self, runtime: Any, call: ProxiedCall, outcome: CallOutcome, event_id: int | None
+    ) -> None:
+        """Keep ``call`` of ``runtime`` with its ``outcome`` and its ``proxy`` event's
+        id. Never blocks, never raises for it."""
         total_ms = (trio.current_time() - call.began) * 1000
         status = outcome.status
         self._history.keep(
@@ -143,7 +146,7 @@ class Capture:
                 runtime.id,
                 runtime.spec.generation_id,
                 call.request_id,
-                outcome.event_id,
+                event_id,
                 call.way,
                 call.replay_of,
                 time.time() - total_ms / 1000,
@@ -169,7 +172,9 @@ class NoCapture:
     def answering(self, events: AsyncIterator[Any], *, framed: bool = False) -> AsyncIterator[Any]:
         return events
 
-    def record(self, runtime: Any, call: ProxiedCall, outcome: CallOutcome) -> None:
+    def record(
+        self, runtime: Any, call: ProxiedCall, outcome: CallOutcome, event_id: int | None
+    ) -> None:
         return None
 
 

@@ -76,7 +76,7 @@ async def _send(
         timeout=settings.proxy_timeout,
         extensions=runtime.upstream.extensions,
     )
-    _, capture = state.history.start(body)
+    _, recorder = state.calls.start(runtime, body)
     whole = BodySample(settings.capture_body_bytes)
     began = trio.current_time()
     status: int | None = None
@@ -88,7 +88,7 @@ async def _send(
         try:
             elapsed = (trio.current_time() - began) * 1000
             status, answer_headers = response.status_code, mask_headers(response.headers.raw)
-            async for chunk in capture.answering(response.aiter_raw()):
+            async for chunk in recorder.capture.answering(response.aiter_raw()):
                 whole.add(chunk)
                 if whole.size > settings.proxy_max_response_bytes:
                     break
@@ -98,9 +98,6 @@ async def _send(
         translated = translate_upstream_error(failure, settings.proxy_timeout)
         error = translated.code if isinstance(translated, PreviewError) else type(failure).__name__
         elapsed = (trio.current_time() - began) * 1000
-    event_id = await runtime.record_proxy_call(
-        row["method"], row["path"], status, elapsed, forwarded.request_id, error
-    )
     call = ProxiedCall(
         "replay",
         row["method"],
@@ -111,7 +108,7 @@ async def _send(
         replay_of=row["id"],
     )
     raw_headers = response.headers.raw if status is not None else None
-    capture.record(runtime, call, CallOutcome(status, raw_headers, elapsed, event_id, error))
+    event_id = await recorder.complete(call, CallOutcome(status, raw_headers, elapsed, error))
     kept, size = whole.kept(), whole.size
     if status is not None:  # shown and compared as the kept answer is: credentials masked
         kept, size = mask_body(kept, size, response.headers.raw)

@@ -2,8 +2,8 @@
 and a transparent call whose answer streams back (:func:`open_upstream`).
 
 Shared by the routes (``api.proxying``), the fast path and the previews' own origins:
-each call is recorded in the preview's log, answered or not, and httpx's errors become
-502 / 504 here, in one place.
+each call is recorded (``services.CallRecorder``), answered or not, and httpx's errors
+become 502 / 504 here, in one place.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import httpx
 import trio
 
 from ..errors import PreviewError, error_response
-from ..services import CallOutcome, ProxiedCall, Services
+from ..services import CallOutcome, CallRecorder, ProxiedCall, Services
 from .failures import call_failure
 from .policy import (
     EnvelopeRequest,
@@ -54,24 +54,25 @@ async def call_envelope(
         timeout=settings.proxy_timeout,
         extensions=runtime.upstream.extensions,
     )
-    _, capture = state.history.start(call.body)
+    _, recorder = state.calls.start(runtime, call.body)
     began = trio.current_time()
     try:
         upstream = await state.http.send(outgoing, stream=True)
         try:
             result = await read_envelope_response(
-                upstream, max_bytes=settings.proxy_max_response_bytes, sample=capture.answer
+                upstream,
+                max_bytes=settings.proxy_max_response_bytes,
+                sample=recorder.capture.answer,
             )
         finally:
             await upstream.aclose()
     except (httpx.HTTPError, PreviewError) as error:
-        await envelope_ended(runtime, capture, call, forwarded.request_id, began, error=error)
+        await envelope_ended(recorder, call, forwarded.request_id, began, error=error)
         if isinstance(error, httpx.HTTPError):
             raise await call_failure(error, settings.proxy_timeout, runtime, began) from None
         raise
     return await envelope_ended(
-        runtime,
-        capture,
+        recorder,
         call,
         forwarded.request_id,
         began,
@@ -82,8 +83,7 @@ async def call_envelope(
 
 
 async def envelope_ended(
-    runtime: PreviewRuntime,
-    capture: Any,
+    recorder: CallRecorder,
     call: EnvelopeRequest,
     request_id: str,
     began: float,
@@ -93,19 +93,14 @@ async def envelope_ended(
     error: BaseException | None = None,
 ) -> dict[str, Any]:
     """An envelope call's end, whichever way it went (the route's, the hot path's):
-    answered (``status``, its ``result`` shaped) or failed (``error``), its ``proxy``
-    event and the request kept (``capture``: the history's); ``result`` with its
-    ``elapsedMs`` and ``requestId``."""
+    answered (``status``, its ``result`` shaped) or failed (``error``), recorded
+    (``recorder``); ``result`` with its ``elapsedMs`` and ``requestId``."""
     elapsed = (trio.current_time() - began) * 1000
     failure = None if error is None else type(error).__name__
-    shown = call.path + (f"?{call.query}" if call.query else "")
-    event_id = await runtime.record_proxy_call(
-        call.method, shown, status, elapsed, request_id, failure
-    )
-    capture.record(
-        runtime,
-        ProxiedCall("envelope", call.method, shown, call.headers, request_id, began),
-        CallOutcome(status, response_headers, elapsed, event_id, failure),
+    path = call.path + (f"?{call.query}" if call.query else "")
+    await recorder.complete(
+        ProxiedCall("envelope", call.method, path, call.headers, request_id, began),
+        CallOutcome(status, response_headers, elapsed, failure),
     )
     result = {} if result is None else result
     result["elapsedMs"] = round(elapsed, 2)
@@ -122,17 +117,17 @@ async def open_upstream(
     headers: Iterable[tuple[str, str]],
     content: AsyncIterator[bytes] | None,
     forwarded: Forwarded,
+    recorder: CallRecorder,
     *,
     app_origin: bool = False,
-    capture: Any = None,
 ) -> httpx.Response:
     """Send a transparent call to the child; its response with the body still to read.
 
-    The call is recorded in the preview's log, answered or not; httpx's errors become
-    502 / 504 here. The caller closes the response. ``app_origin``: the call came to
-    the preview's own origin (``policy.request_headers``). ``capture`` (the call's
-    ``history.Capture``): a call never answered is kept in the request history here
-    (an answered one, by the caller once relayed).
+    The call is recorded (``recorder``, from ``state.calls.start``), answered or not: a
+    call never answered completes here; an answered one has its event at its head here,
+    and the caller completes it once relayed (``recorder.complete()``). httpx's errors
+    become 502 / 504 here. The caller closes the response. ``app_origin``: the call came
+    to the preview's own origin (``policy.request_headers``).
     """
     if type(headers) is not list:
         headers = list(headers)  # read twice when the call fails: passed on and kept
@@ -147,27 +142,18 @@ async def open_upstream(
         extensions=runtime.upstream.extensions,
     )
     began = trio.current_time()
-    shown_path = child_path + (f"?{query}" if query else "")
+    path = child_path + (f"?{query}" if query else "")
+    way = "origin" if app_origin else "proxy"
+    call = ProxiedCall(way, method, path, headers, forwarded.request_id, began)
     try:
         upstream = await state.http.send(outgoing, stream=True)
     except httpx.HTTPError as error:
         elapsed = (trio.current_time() - began) * 1000
-        failure = type(error).__name__
-        event_id = await runtime.record_proxy_call(
-            method, shown_path, None, elapsed, forwarded.request_id, failure
-        )
-        if capture is not None:
-            way = "origin" if app_origin else "proxy"
-            call = ProxiedCall(way, method, shown_path, headers, forwarded.request_id, began)
-            capture.record(runtime, call, CallOutcome(None, None, elapsed, event_id, failure))
+        await recorder.complete(call, CallOutcome(None, None, elapsed, type(error).__name__))
         raise await call_failure(error, settings.proxy_timeout, runtime, began) from None
     try:
         elapsed = (trio.current_time() - began) * 1000
-        # The event's id and the head's time, for the request history (``forward_call``).
-        upstream.extensions["preview_event"] = await runtime.record_proxy_call(
-            method, shown_path, upstream.status_code, elapsed, forwarded.request_id
-        )
-        upstream.extensions["preview_elapsed_ms"] = elapsed
+        await recorder.event(call, CallOutcome(upstream.status_code, upstream.headers.raw, elapsed))
     except BaseException:
         with trio.CancelScope(shield=True), trio.move_on_after(2):
             await upstream.aclose()

@@ -29,7 +29,7 @@ from ..auth import User
 from ..errors import PreviewError, body_stalled, error_response
 from ..previewtokens import hash_preview_token
 from ..runtime import proxy_prefix
-from ..services import CallOutcome, ProxiedCall, Services
+from ..services import Services
 from ..services.bodies import envelope_limit, json_object
 from ..services.callers import AsgiCaller, cancel_on_disconnect, owned_generation
 from .access import authorised_envelope, authorised_target, presented_token
@@ -245,8 +245,7 @@ async def forward_call(
         if has_body
         else None
     )
-    content, capture = state.history.start(content)  # kept in the request history
-    began = trio.current_time()
+    content, recorder = state.calls.start(runtime, content)  # recorded once it ends
     try:
         upstream = await open_upstream(
             state,
@@ -257,8 +256,8 @@ async def forward_call(
             caller.headers,
             content,
             forwarded,
+            recorder,
             app_origin=app_origin,
-            capture=capture,
         )
     except _ClientGone:
         return
@@ -274,7 +273,7 @@ async def forward_call(
         async with trio.open_nursery() as nursery:
             nursery.start_soon(cancel_on_disconnect, receive, nursery.cancel_scope)
             try:
-                async for chunk in capture.answering(upstream.aiter_raw()):
+                async for chunk in recorder.capture.answering(upstream.aiter_raw()):
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
             except httpx.HTTPError:
                 # The app broke off mid-answer: the caller gets it cut short too
@@ -283,16 +282,7 @@ async def forward_call(
                 return
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             nursery.cancel_scope.cancel()
-        shown = child_path + (f"?{query}" if query else "")
-        way = "origin" if app_origin else "proxy"
-        call = ProxiedCall(way, method, shown, caller.headers, forwarded.request_id, began)
-        outcome = CallOutcome(
-            upstream.status_code,
-            upstream.headers.raw,
-            upstream.extensions.get("preview_elapsed_ms", 0.0),
-            upstream.extensions.get("preview_event"),
-        )
-        capture.record(runtime, call, outcome)
+        await recorder.complete()  # relayed: kept as its head's event said
     finally:
         with trio.CancelScope(shield=True), trio.move_on_after(2):
             await upstream.aclose()

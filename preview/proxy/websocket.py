@@ -1,6 +1,7 @@
-"""A WebSocket to a preview's app: opened upstream (recorded in its log), then pumped both
-ways with close codes passed through. Shared by the path proxy (``proxying``) and a
-preview's own origin (``proxy.origin_router``)."""
+"""A WebSocket to a preview's app: opened upstream (recorded as every call is, though not
+kept in the request history), then pumped both ways with close codes passed through.
+Shared by the path proxy (``proxying``) and a preview's own origin
+(``proxy.origin_router``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import trio
 import trio_websocket
 
 from ..errors import BadGateway, PreviewError, TimedOut
-from ..services import Services
+from ..services import CallOutcome, ProxiedCall, Services
 from .failures import unreachable
 from .policy import Forwarded, request_headers
 
@@ -44,8 +45,9 @@ async def proxy_websocket(
     *,
     app_origin: bool = False,
 ) -> None:
-    """Open the WebSocket to the app (recorded in its log), accept the caller's with the
-    app's subprotocol and pump both ways.
+    """Open the WebSocket to the app, accept the caller's with the app's subprotocol and
+    pump both ways. Recorded as every call is (its event once it opened or failed to, and
+    another if it breaks later), but not kept in the request history.
 
     The app refusing the handshake (an HTTP answer, not a WebSocket), being unreachable
     or too slow raises the service's error (502, 504) before the caller's WebSocket is
@@ -54,8 +56,11 @@ async def proxy_websocket(
     """
     sent = request_headers(headers, forwarded, app_origin=app_origin)
     resource = child_path + (f"?{query}" if query else "")
+    _, recorder = state.calls.start(runtime, kept=False)
     began = trio.current_time()
+    call = ProxiedCall("websocket", "WS", child_path, sent, forwarded.request_id, began)
     caller = _Caller(client)
+    opened = False
     try:
         async with runtime.upstream.websocket(
             resource,
@@ -63,20 +68,18 @@ async def proxy_websocket(
             extra_headers=sent,
             connect_timeout=state.settings.proxy_timeout,
         ) as upstream:
-            await runtime.record_proxy_call(
-                "WS", child_path, 101, (trio.current_time() - began) * 1000, forwarded.request_id
-            )
+            elapsed = (trio.current_time() - began) * 1000
+            await recorder.complete(call, CallOutcome(101, None, elapsed))
+            opened = True
             await caller.accept(upstream.subprotocol)
             await _pump(upstream, caller)
     except (trio_websocket.HandshakeError, OSError, trio.TooSlowError) as error:
-        await runtime.record_proxy_call(
-            "WS",
-            child_path,
-            None,
-            (trio.current_time() - began) * 1000,
-            forwarded.request_id,
-            type(error).__name__,
-        )
+        elapsed = (trio.current_time() - began) * 1000
+        failed = CallOutcome(None, None, elapsed, type(error).__name__)
+        if opened:  # then broke off: an event of its own
+            await recorder.event(call, failed)
+        else:
+            await recorder.complete(call, failed)
         if not caller.accepted:
             raise _refusal(error, state.settings.proxy_timeout) from None
         await caller.close(1011, "the preview's WebSocket broke off")

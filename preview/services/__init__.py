@@ -1,10 +1,10 @@
 """What the routes (``api``), the proxy and the fast paths (``transport``) share, set up
 when serving starts: :class:`Services` (``state``), who is calling and whether the
 generation is theirs (``callers``), request bodies read bounded (``bodies``), one call
-to an app as it is recorded (``calls``), and each preview's own origin: its hosts,
+to an app from its start to its record (``calls``), and each preview's own origin: its hosts,
 one-time tickets and cookie (``origins``)."""
 
-from .calls import CallOutcome, CallRecord, ProxiedCall
+from .calls import CallOutcome, CallRecord, CallRecorder, Calls, ProxiedCall, RequestRecording
 from .origins import (
     APP_SESSION_COOKIES,
     ENTER_PATH,
@@ -22,8 +22,11 @@ __all__ = [
     "AppOrigins",
     "CallOutcome",
     "CallRecord",
+    "CallRecorder",
+    "Calls",
     "OriginSession",
     "ProxiedCall",
+    "RequestRecording",
     "Services",
     "StreamParking",
     "StreamSlot",

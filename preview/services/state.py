@@ -23,9 +23,10 @@ from ..runtime import Supervisor
 from ..settings import Settings
 from ..snapshots import Snapshots
 from ..store import Generation, Store
+from .calls import Calls, RequestRecording
 from .origins import AppOrigins
 
-__all__ = ["RequestRecording", "Services", "StreamParking", "StreamSlot", "StreamSlots", "services"]
+__all__ = ["Services", "StreamParking", "StreamSlot", "StreamSlots", "services"]
 
 
 class StreamParking(Protocol):
@@ -40,16 +41,6 @@ class StreamParking(Protocol):
     def adopt(self, parked: Any, body: AsyncGenerator[Any, None]) -> bool: ...
     async def serve(self, *, task_status: trio.TaskStatus[None] = ...) -> None: ...
     async def aclose(self, grace: float) -> None: ...
-
-
-class RequestRecording(Protocol):
-    """What the ways into an app ask of the request history (``history.RequestHistory``):
-    ``start(body)`` when a request leaves gives the body to send (sampled as it goes)
-    and a capture whose ``answering(chunks)`` samples the answer and whose ``record(…)``
-    keeps the request once answered. A protocol, so that this module, which ``proxy``
-    imports, imports nothing of it."""
-
-    def start(self, body: Any, *, framed: bool = False) -> tuple[Any, Any]: ...
 
 
 class StreamSlot:
@@ -128,6 +119,7 @@ class Services:
 
     http: httpx.AsyncClient | None = None
     origins: AppOrigins = field(init=False)  # each preview's own origin (its hosts, tickets)
+    calls: Calls = field(init=False)  # where each call to an app starts and is recorded
     streams: StreamSlots = field(init=False)  # the log streams each user holds open
     # Both hold immutable values: a generation never changes once uploaded, nor does
     # the endpoint list of a generation's source or of one running app.
@@ -146,6 +138,7 @@ class Services:
             session_timeout=settings.session_timeout,
         )
         self.streams = StreamSlots(settings)
+        self.calls = Calls(self.history, self.metrics.calls)
 
     def forget_generation(self, gid: str) -> None:
         """After a write of ``gid``'s row: no copy read before it stays cached, or is

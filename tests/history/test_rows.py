@@ -67,8 +67,8 @@ async def test_batches_are_bounded_masked_and_go_with_the_log(db_url: str) -> No
                             [("Authorization", "Basic abc"), ("X-Api-Key", "k")],
                             f"req_{pid}_{n}", trio.current_time(),
                         )  # fmt: skip
-                        answered = CallOutcome(201, [(b"set-cookie", b"s=v; HttpOnly")], 1.5, n)
-                        capture.record(_runtime(pid), call, answered)
+                        answered = CallOutcome(201, [(b"set-cookie", b"s=v; HttpOnly")], 1.5)
+                        capture.record(_runtime(pid), call, answered, n)
                 await history.settled()
                 await history.aclose()
             rows = await store.run_sync(list_requests, store.engine, RequestQuery("g1", limit=10))
@@ -205,7 +205,7 @@ def _kept(history: RequestHistory, pid: str, numbers: Any, body: bytes = b"") ->
     for n in numbers:
         _, kept = history.start(body or None)
         call = ProxiedCall("proxy", "GET", f"/n/{n}", [], f"req_{n}", trio.current_time())
-        kept.record(_runtime(pid), call, CallOutcome(200, [], 1.0, n))
+        kept.record(_runtime(pid), call, CallOutcome(200, [], 1.0), n)
 
 
 async def test_rows_let_go_while_waiting_leave_what_the_whole_batch_would(db_url: str) -> None:  # noqa: F811

@@ -27,7 +27,7 @@ def _keep(history: RequestHistory, pid: str, numbers: range) -> None:
             "proxy", "GET", f"/n/{n}", [(b"accept", b"*/*")], f"req_{n}", trio.current_time()
         )
         capture.record(
-            runtime, call, CallOutcome(200, [(b"content-type", b"application/json")], 1.0, n)
+            runtime, call, CallOutcome(200, [(b"content-type", b"application/json")], 1.0), n
         )
 
 
@@ -94,7 +94,7 @@ async def test_a_request_with_a_large_body_is_shaped_by_its_call_and_once(
     for n, body in enumerate((b"x" * waiting_module.SHAPED_AT_ONCE, b"small")):
         _, capture = history.start(body)
         call = ProxiedCall("proxy", "POST", f"/n/{n}", [], f"req_{n}", trio.current_time())
-        capture.record(runtime, call, CallOutcome(200, [], 1.0, n))
+        capture.record(runtime, call, CallOutcome(200, [], 1.0), n)
     assert shaped_paths == ["/n/0"]  # its masking is the call's: no slice holds it
     rows = await shaped(history._waiting, 10, 2**20, _never)
     assert [row[_PATH] for row in rows] == ["/n/0", "/n/1"]

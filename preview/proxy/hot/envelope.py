@@ -225,7 +225,7 @@ class EnvelopeCalls:
         head = envelope_head(call, upstream.port, self._defaults, forwarded)
         if call.body is not None:
             head += call.body
-        _, capture = state.history.start(call.body)
+        _, recorder = state.calls.start(runtime, call.body)
         began = trio.current_time()
         taken = events = None
         kept = False
@@ -242,10 +242,12 @@ class EnvelopeCalls:
             kept = True
             read = httpx.Response(response.status, headers=response.headers, stream=_Read(body))
             result = await read_envelope_response(
-                read, max_bytes=settings.proxy_max_response_bytes, sample=capture.answer
+                read,
+                max_bytes=settings.proxy_max_response_bytes,
+                sample=recorder.capture.answer,
             )
         except (httpx.HTTPError, PreviewError) as error:
-            await envelope_ended(runtime, capture, call, request_id, began, error=error)
+            await envelope_ended(recorder, call, request_id, began, error=error)
             if isinstance(error, httpx.HTTPError):
                 error = await call_failure(error, timeout, runtime, began)
             assert isinstance(error, PreviewError)
@@ -258,7 +260,7 @@ class EnvelopeCalls:
                 with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                     await events.aclose()
         result = await envelope_ended(
-            runtime, capture, call, request_id, began, response.status, response.headers, result
+            recorder, call, request_id, began, response.status, response.headers, result
         )
         answered = json.dumps(result, separators=(",", ":")).encode() + b"\n"
         return 200, [("Content-Type", "application/json")], answered

@@ -16,11 +16,12 @@ WebSocket upgrades, ``Expect``, HTTP/1.0, ``Connection: close``, CORS (an ``Orig
 a preview token in the query, navigations on the API's origin, errors of auth, every
 other route. So the answers of those stay defined once, in the routes.
 
-What a user relies on is the ASGI path's: every call is a ``proxy`` event
-(``record_proxy_call``), with the same request and response header policy
-(``policy``, ``browser``), body limit (413), timeout and error shapes (502 / 504, by
-``translate_upstream_error``). ``tests/proxy/test_hot_path.py`` fails if Hypercorn's
-internals it leans on move (then every call would take the ASGI path).
+What a user relies on is the ASGI path's: every call is recorded alike (a ``proxy``
+event, its request history, its count: ``services.CallRecorder``), with the same
+request and response header policy (``policy``, ``browser``), body limit (413),
+timeout and error shapes (502 / 504, by ``translate_upstream_error``).
+``tests/proxy/test_hot_path.py`` fails if Hypercorn's internals it leans on move (then
+every call would take the ASGI path).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import logging
 import os
 import random
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import trio
@@ -46,9 +47,6 @@ from .route import Enter, Routes
 from .sockets import receive_now
 from .upstream import RawPools, answer_body
 from .watch import Watch
-
-if TYPE_CHECKING:
-    from ...runtime import PreviewRuntime
 
 __all__ = ["HEAD_TIMEOUT", "HotPath", "LogStreams"]
 
@@ -181,8 +179,9 @@ class HotPath:
         forwarded_for: bytes,
     ) -> bytes | None:
         """Make the call and relay its answer; the bytes after the request (the next
-        one's), or None if the connection must close. The call's end, answered or not,
-        is :meth:`_completed`; once relayed or failed, it is kept in the request history."""
+        one's), or None if the connection must close. Recorded once relayed or failed
+        (``recorder.complete``: its event, its history entry, its count); an answer that
+        streams on has its event at its head."""
         state, runtime = self._state, target.runtime
         upstream = runtime.upstream  # once: a revision's swap moves it (runtime.swaps)
         settings = state.settings
@@ -199,11 +198,14 @@ class HotPath:
         )
         body = RequestBody(client, request, buffer, limit, settings.body_timeout)
         # Kept in the request history (sampled as framed; the history's writer unchunks).
-        chunks, capture = state.history.start(
-            None if body.empty else body.chunks(), framed=request.chunked
+        chunks, recorder = state.calls.start(
+            runtime, None if body.empty else body.chunks(), framed=request.chunked
         )
-        method, shown = target.method, target.shown
+        capture = recorder.capture
         began = trio.current_time()
+        call = ProxiedCall(
+            target.way, target.method, target.shown, request.headers, request_id, began
+        )
         taken = events = None
         # Its access line is taken from the app's pipe once relayed (``ChildOutput``).
         output = runtime.supervision.output if runtime.supervision is not None else None
@@ -222,12 +224,10 @@ class HotPath:
                 await answer_error(client, body.refused, target.extra)
             elif not isinstance(error, ClientGone):
                 elapsed = (trio.current_time() - began) * 1000
-                event_id = await self._completed(
-                    runtime, method, shown, request_id, elapsed, None, error
+                # Never answered: kept with its error.
+                await recorder.complete(
+                    call, CallOutcome(None, None, elapsed, type(error).__name__)
                 )
-                call = ProxiedCall(target.way, method, shown, request.headers, request_id, began)
-                outcome = CallOutcome(None, None, elapsed, event_id, type(error).__name__)
-                capture.record(runtime, call, outcome)  # never answered: with its error
                 failure = await call_failure(error, timeout, runtime, began)
                 assert isinstance(failure, PreviewError)
                 await answer_error(client, failure, target.extra)
@@ -241,14 +241,13 @@ class HotPath:
             if taken is not None:
                 self.pools.give_back(upstream, taken, keep=False)
             raise
-        kept, event_id = False, None
+        kept = False
         try:
             elapsed = (trio.current_time() - began) * 1000
+            outcome = CallOutcome(response.status, response.headers, elapsed)
             whole = response.whole is not None
             if not whole:  # an answer that may stream for long: its event before it
-                event_id = await self._completed(
-                    runtime, method, shown, request_id, elapsed, response.status, None
-                )
+                await recorder.event(call, outcome)
             # The exposure has the rest of ours.
             headers = heads.answer(response, target.exposure) + b"X-Request-ID: %s\r\n" % rid
             if VARY_ORIGIN in target.extra:
@@ -264,18 +263,13 @@ class HotPath:
                 if capture.answer is not None:
                     capture.answer.add(response.whole)
             kept = await relay(client, response, answered, headers)
-            if whole:
-                # Its event once its answer is written (one write, which waits only
-                # while the caller's socket is full): the caller has its answer the
-                # event's making sooner (a tenth of a call's CPU), and no task runs
-                # between that write and the event (no checkpoint): nobody reads
-                # the preview's log or history with the one and without the other.
-                event_id = await self._completed(
-                    runtime, method, shown, request_id, elapsed, response.status, None
-                )
-            call = ProxiedCall(target.way, method, shown, request.headers, request_id, began)
-            outcome = CallOutcome(response.status, response.headers, elapsed, event_id)
-            capture.record(runtime, call, outcome)
+            # Its event once its answer is written (one write, which waits only while the
+            # caller's socket is full), if not said at its head: the caller has its answer
+            # the event's making sooner (a tenth of a call's CPU), and no task runs
+            # between that write and the event (no checkpoint): nobody reads the
+            # preview's log or history with the one and without the other.
+            await recorder.complete(call, outcome)
+            self.served += 1
         finally:
             if under_way is not None:  # once relayed: the caller does not wait for it
                 under_way.call_answered()
@@ -289,30 +283,6 @@ class HotPath:
         if not kept:
             return None
         return body.rest  # None: a body the app did not wait for (the connection closes)
-
-    async def _completed(
-        self,
-        runtime: PreviewRuntime,
-        method: str,
-        shown: str,
-        request_id: str,
-        elapsed: float,
-        status: int | None,
-        error: BaseException | None,
-    ) -> int | None:
-        """A call's end: answered (``status``, ``elapsed`` ms to its answer's head) or
-        failed (``error``): its ``proxy`` event, the one record of each call (its id)."""
-        event_id = await runtime.record_proxy_call(
-            method,
-            shown,
-            status,
-            elapsed,
-            request_id,
-            None if error is None else type(error).__name__,
-        )
-        if status is not None:
-            self.served += 1
-        return event_id
 
 
 async def _refuse(stream: trio.SocketStream, status: int) -> None:
