@@ -184,3 +184,41 @@ def test_a_tables_heading_is_its_first_line_when_it_has_one(tmp_path) -> None:
     assert table_heading(table) == "Runs merged: at abc"
     table.write_text("| app | shape |\n| --- | --- |\n")
     assert table_heading(table) == ""
+
+
+def test_launch_times_by_percentile_and_by_phase() -> None:
+    """Cold and cached seconds of the healthy apps, and where a launch's time went (the
+    status's phases), p50/p90 each; apps not healthy count in neither (issue 68)."""
+
+    def app(cold: float, cached: float, install: float) -> dict:
+        phases = [
+            {"phase": "preparing", "seconds": 0.2},
+            {"phase": "installing dependencies", "seconds": install},
+        ]
+        return {
+            "name": f"a{cold}",
+            "healthy": True,
+            "launched": True,
+            "cold_s": cold,
+            "cached_s": cached,
+            "cold_phases": phases,
+            "cached_phases": phases[:1],
+        }
+
+    results = [app(float(n), n / 10, n - 1.0) for n in range(1, 11)]
+    results.append({"name": "broken", "healthy": False, "class": "ours", "cold_s": 999.0})
+    times = summary(results, len(results))["times"]
+    assert times["cold"] == {
+        "apps": 10,
+        "p50": 6.0,
+        "p75": 8.0,
+        "p90": 10.0,
+        "phases": {
+            "preparing": {"apps": 10, "p50": 0.2, "p90": 0.2},
+            "installing dependencies": {"apps": 10, "p50": 5.0, "p90": 9.0},
+        },
+    }
+    assert times["cached"]["p50"] == 0.6 and list(times["cached"]["phases"]) == ["preparing"]
+    table = markdown(results, summary(results, len(results)), partial=False)
+    assert "**Cold launches** of the 10 healthy apps: p50 6.0 s, p75 8.0 s, p90 10.0 s." in table
+    assert "installing dependencies 5.0/9.0 s (10)" in table

@@ -277,6 +277,7 @@ class Runner:
         result["gid"] = gid
         answer, seconds, status = self.launch(gid)
         result.update(launchAnswer=report.trim(answer), cold_s=round(seconds, 1))
+        result["cold_phases"] = status.get("phases")  # where its time went (issue 68)
         result["runtime"] = status.get("runtime") or answer.get("runtime")
         result["status"] = report.trim(status)
         result["launched"] = status.get("status") == "running"
@@ -289,6 +290,7 @@ class Runner:
             self.stop(gid)
             answer, seconds, status = self.launch(gid)
             result["cached_s"] = round(seconds, 1)
+            result["cached_phases"] = status.get("phases")
             if status.get("status") != "running":
                 result.update(launched_again=False, status=report.trim(status))
                 result["logTail"] = self.logs(gid)

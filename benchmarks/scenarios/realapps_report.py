@@ -194,7 +194,52 @@ def summary(results: list[dict[str, Any]], planned: int) -> dict[str, Any]:
         "apps_fault": len(apps_fault),
         "environment": len(environment),
         "healthy_of_not_broken": round(100 * len(healthy) / not_broken, 1) if not_broken else None,
+        "times": launch_times(healthy),
     }
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
+
+
+def launch_times(healthy: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Cold and cached launch seconds of the healthy apps, p50/p75/p90, and each
+    phase's (the status's ``phases``: where a launch's time went, issue 68) p50/p90,
+    over the apps whose run recorded them."""
+    times: dict[str, dict[str, Any]] = {}
+    for kind in ("cold", "cached"):
+        seconds = [r[f"{kind}_s"] for r in healthy if r.get(f"{kind}_s") is not None]
+        if not seconds:
+            continue
+        entry: dict[str, Any] = {"apps": len(seconds)}
+        entry.update({f"p{p}": _percentile(seconds, p / 100) for p in (50, 75, 90)})
+        by_phase: dict[str, list[float]] = {}
+        for result in healthy:
+            for phase in result.get(f"{kind}_phases") or ():
+                by_phase.setdefault(phase["phase"], []).append(phase["seconds"])
+        entry["phases"] = {
+            phase: {"apps": len(v), "p50": _percentile(v, 0.5), "p90": _percentile(v, 0.9)}
+            for phase, v in by_phase.items()
+        }
+        times[kind] = entry
+    return times
+
+
+def _times_lines(times: dict[str, dict[str, Any]]) -> list[str]:
+    lines = []
+    for kind, entry in times.items():
+        lines.append(
+            f"**{kind.capitalize()} launches** of the {entry['apps']} healthy apps: p50 "
+            f"{entry['p50']} s, p75 {entry['p75']} s, p90 {entry['p90']} s."
+        )
+        if entry["phases"]:
+            cells = [
+                f"{phase} {t['p50']}/{t['p90']} s ({t['apps']})"
+                for phase, t in entry["phases"].items()
+            ]
+            lines.append(f"By phase (p50/p90, apps): {'; '.join(cells)}.")
+    return lines
 
 
 def _s(value: Any) -> str:
@@ -264,6 +309,9 @@ def markdown(
         f"{figures['ran'] - figures['apps_fault'] - figures.get('environment', 0)} = "
         f"{_s(pct)} % (target ≥ 90 %).",
     ]
+    times = figures.get("times") or {}
+    if times:
+        lines += ["", *_times_lines(times)]
     return "\n".join(lines) + "\n"
 
 
