@@ -111,7 +111,11 @@ def test_parses_in_threads_take_turns() -> None:
     churning = True
 
     def churn() -> None:
-        while churning:
+        # Bounded: on a loaded machine the parses crawl, and cycles made without end
+        # outgrew the collector (12 GB in a CI run).
+        for _ in range(200_000):
+            if not churning:
+                return
             first, second = _Churner(), _Churner()
             first.other, second.other = second, first  # type: ignore[attr-defined]
 
