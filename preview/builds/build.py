@@ -48,6 +48,7 @@ from .installers import (
 from .interpreters import Choices, Interpreter, build_first_fitting, interpreter_choices
 from .npmlock import npm_rebuild, prepare_npm_project, restore_range
 from .remedies import Fix
+from .remedies.mysqldb import stand_in_for_mysqldb
 from .steps import Publish, run_logged
 from .wheelindex import Gaps, wheel_gaps
 
@@ -205,6 +206,8 @@ class EnvBuilder:
                     wheels_only=wheels_only,
                     build_cache=build_cache,
                 )
+            # A remedy's PyMySQL in mysqlclient's place answers `import MySQLdb`.
+            await trio.to_thread.run_sync(stand_in_for_mysqldb, path)
 
         what = f"Python {version}, {deps.source or 'no dependency file'}"
         trying = "prebuilt wheels only, first" if wheels_only else None

@@ -113,7 +113,11 @@ _NEVER_COPIED = {"package.json", "package-lock.json", "pyproject.toml", "tsconfi
 
 _SECRET = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|PASS$|SALT|PEPPER")
 # A number's unit, in its name: ACCESS_TOKEN_EXPIRE_MINUTES is a duration, not a token.
-_DURATION = re.compile(r"(?:^|_)(?:SECONDS|MINUTES|HOURS|DAYS|TTL|EXPIRES?|EXPIRY|TIMEOUT)$")
+# ACCESS_EXPIRE_TIME too (kiyoshisama's fastapi-blog-sqlalchemy-v2: int(config(…))).
+_DURATION = re.compile(
+    r"(?:^|_)(?:SECONDS|MINUTES|HOURS|DAYS|TTL|EXPIRES?|EXPIRY|EXPIRATION|TIMEOUT|LIFETIME)"
+    r"(?:_TIME)?$"
+)
 # A JWT's signing algorithm: HS256 matches the throwaway secret given beside it.
 _ALGORITHM = re.compile(r"(?:^|_)ALGORITHMS?$")
 _NUMBER_TYPES = frozenset({"int", "float", "PositiveInt", "NonNegativeInt", "conint"})
@@ -249,6 +253,7 @@ def config_defaults(
     (``DATABASE_URL``, ``PORT`` …: the names, or with their values, which say the
     database it gives: :func:`_by_meaning`)."""
     database = served_database(provided) if isinstance(provided, Mapping) else None
+    url = provided.get("DATABASE_URL") if isinstance(provided, Mapping) else None
     provided = set(provided)
     found = ConfigDefaults(example=example_env_file(files, anchor))
     if found.example is not None:
@@ -293,6 +298,11 @@ def config_defaults(
         if given.get(name) or found.values.get(name) or name in provided | kept:
             continue
         value = throwaway_value(name, kind)
+        if value is None and kind != OPTIONAL and url and _test_database_url(name):
+            value = url  # required to start; its tests, which it is for, never run here
+            found.notes.append(
+                f"{name}, which the app cannot start without: the preview's database"
+            )
         if value is None:
             if kind != OPTIONAL:
                 found.missing.append(name)
@@ -341,6 +351,14 @@ def _as_json(found: ConfigDefaults, files: dict[str, bytes], given: dict[str, st
         found.notes.append(
             f"{', '.join(changed)}: lists the app's settings read as JSON, given as JSON"
         )
+
+
+def _test_database_url(name: str) -> bool:
+    """A test database's URL (``TEST_DATABASE_URL``): a database's URL once its ``TEST``
+    word is left out (which ``configvars.meaning`` reads as another store's)."""
+    words = [w for w in name.upper().split("_") if w and w != "TEST"]
+    what = meaning("_".join(words)) if len(words) < len(name.split("_")) else None
+    return what is not None and what.kind == DATABASE and what.part == "url"
 
 
 def _as_addresses(found: ConfigDefaults, types: dict[str, str], given: dict[str, str]) -> None:

@@ -4,13 +4,18 @@ rule reads what the app itself declares, tested on a fixture app of its shape.""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from preview.apps.configvars import json_settings_fields, readme_copied_env
 from preview.apps.depspec import PythonDeps, python_dependencies
 from preview.apps.detect import detect
 from preview.apps.pyfloor import code_python_floor
+from preview.backing.postgres import postgres_variables
 from preview.builds.configdefaults import config_defaults
+from preview.builds.remedies.mysqldb import stand_in_for_mysqldb
 from preview.builds.remedies import Remedies
 
 from .test_build import app_files
@@ -165,7 +170,8 @@ def test_an_old_setup_py_a_strict_setuptools_refuses_is_built_on_an_older_one() 
     remedies.tried.deps = PythonDeps(("arabic-reshaper==2.1.1",), "requirements.txt", None, None)
     remedies.tried.python_version = "3.8.18"
     fix = remedies.next_fix(lines[0], lines, {}, ["3.8.18"])
-    assert fix is not None and fix.build == "setuptools<66" and fix.python_below is None
+    assert fix is not None and fix.python_below is None
+    assert fix.build == "setuptools<66\nwheel<0.38"  # each a line of the build constraints
 
 
 def test_the_file_the_readme_says_to_copy_to_env_is_the_example() -> None:
@@ -212,3 +218,51 @@ def test_a_listed_package_nothing_installs_here_and_nothing_imports_is_left_out(
     linux = [*lines[:2], "hint: Wheels are available for `x` (v1) on the following platforms: "
              "`manylinux_2_17_aarch64`, `macosx_11_0_arm64`"]  # fmt: skip
     assert fix_for({"main.py": b""}, linux) is None  # Linux has wheels: another cause
+
+
+def test_pymysql_stands_in_for_mysqldb_where_mysqlclient_cannot_be_built(tmp_path: Path) -> None:
+    """WannaCry081's Bookstore-Flask-API serves ``mysql://root:data@localhost/book_db``,
+    whose SQLAlchemy dialect imports MySQLdb; mysqlclient (no Linux wheel) cannot be built
+    here, and adding it back after a drop ended every launch on its build."""
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    (site / "pymysql").mkdir(parents=True)
+    (site / "pymysql" / "__init__.py").write_text(
+        "import sys\n"
+        "def install_as_MySQLdb():\n"
+        "    sys.modules['MySQLdb'] = sys.modules[__name__]\n"
+    )
+    assert stand_in_for_mysqldb(tmp_path)
+    probe = f"import site; site.addsitedir({str(site)!r}); import MySQLdb; print(MySQLdb.__name__)"
+    ran = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert ran.stdout.strip() == "pymysql"
+    # mysqlclient's own MySQLdb installed: left alone.
+    (site / "MySQLdb").mkdir()
+    (site / "_preview_mysqldb.pth").unlink()
+    assert not stand_in_for_mysqldb(tmp_path)
+    if shutil.which("mysql_config") or shutil.which("mariadb_config"):
+        return  # mysqlclient builds here: the remedies add it
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("flask-sqlalchemy",), "requirements.txt", None, None)
+    remedies.tried.python_version = "3.11.7"
+    missing = "ModuleNotFoundError: No module named 'MySQLdb'"
+    fix = remedies.next_fix(missing, [], {"app.py": b"import flask\n"}, ["3.11.7"])
+    assert fix is not None and (fix.add, fix.drop) == ("PyMySQL", "mysqlclient")
+
+
+def test_another_database_url_and_an_expiry_time_the_app_requires_are_given() -> None:
+    """kiyoshisama's fastapi-blog-sqlalchemy-v2 reads ``config("TEST_DATABASE_URL")`` and
+    ``int(config("ACCESS_EXPIRE_TIME"))`` at import, with no default: both were
+    "needed", though one is a database URL and the other a duration."""
+    source = (
+        b"from decouple import config\n"
+        b"DB = config('DATABASE_URL')\nTEST_DB = config('TEST_DATABASE_URL')\n"
+        b"ACCESS = int(config('ACCESS_EXPIRE_TIME'))\n"
+    )
+    url = "postgresql://preview:secret@127.0.0.1:5432/app"
+    provided = {**postgres_variables({}, "127.0.0.1", 5432), "DATABASE_URL": url, "PORT": "1"}
+    found = config_defaults({"app/config.py": source}, "app/config.py", {}, provided)
+    assert not found.missing, found.missing
+    assert found.values["TEST_DATABASE_URL"] == url
+    assert found.values["ACCESS_EXPIRE_TIME"] == "60"

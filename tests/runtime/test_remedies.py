@@ -475,9 +475,14 @@ def test_mysqlclient_nothing_imports_is_dropped_and_an_unreadable_sdist_takes_an
     assert fix.change == "- mysqlclient"
     deps = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
     assert deps.requirements == ("fastapi", "orjson==3.6.8")
-    # An app importing MySQLdb needs it: nothing to drop, and no older Python has a wheel.
+    # An app importing MySQLdb needs it: nothing to drop, and no older Python has a wheel;
+    # where mysqlclient cannot be built (no mysql_config), PyMySQL stands in for it.
     imports = {"db.py": b"import MySQLdb\n"}
-    assert _remedies(("mysqlclient",)).next_fix(message, [], imports, PYTHONS) is None
+    fix = _remedies(("mysqlclient",)).next_fix(message, [], imports, PYTHONS)
+    if shutil.which("mysql_config") or shutil.which("mariadb_config"):
+        assert fix is None
+    else:
+        assert fix is not None and (fix.add, fix.drop) == ("PyMySQL", "mysqlclient")
     # uv: no wheel for this Python, and the sdist it would build is unreadable.
     unreadable = (
         "Failed to download and build `orjson==3.6.8`: TOML parse error at line 1, column 1"

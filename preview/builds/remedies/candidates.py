@@ -8,6 +8,7 @@ traceback), never the app's name; each cause and its fix is listed in the packag
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 
 from ...apps.imports import import_mapping, imported_names
@@ -98,10 +99,11 @@ _SETUPTOOLS_GONE = (
     ),
     # setuptools 66 reads requirements strictly (PEP 508, its packaging 22): an old
     # setup.py's ``extras_require`` of ``fonttools>=3.0<4.0`` (arabic-reshaper 2.1.1's,
-    # under xhtml2pdf in Valaraucoo's django-api-docker-aws-jwt) is refused.
+    # under xhtml2pdf in Valaraucoo's django-api-docker-aws-jwt) is refused; so is it by
+    # the newest wheel's bdist_wheel, which parses them with packaging of its own.
     (
         re.compile(r"'(?:extras_require|install_requires)' must be a\b"),
-        "setuptools<66",
+        "setuptools<66, wheel<0.38",
     ),
     # Cython 3's build_ext lost what an old setup.py reads (PyYAML 5's).
     (re.compile(r"has no attribute 'cython_sources'"), "Cython<3"),
@@ -155,6 +157,9 @@ def candidates(
             found.append(Fix(said, add=project))
         if (driver := _DJANGO_DRIVER.search(line)) is not None:
             module = "psycopg2" if driver.group(1).startswith("psycopg") else "MySQLdb"
+            if module == "MySQLdb" and not _builds_mysqlclient():
+                found.append(_pymysql_fix("Django cannot load MySQLdb"))
+                continue
             drop, add = ("psycopg2" if module == "psycopg2" else None), _DISTRIBUTION[module]
             found.append(
                 Fix(f"Django cannot load {module}: relaunching with {add}", add=add, drop=drop)
@@ -214,6 +219,8 @@ def _for_missing(
         return held(top, tried, f"{what} is gone from {dists[top][0]} {dists[top][1]}")
     if top in dists or name is not None:
         return []
+    if top == "MySQLdb" and not _builds_mysqlclient():
+        return [_pymysql_fix(f"the app (or its ORM) imports {top}")]
     mapping = import_mapping() or {}
     distribution = _DISTRIBUTION.get(top) or mapping.get(top, top)
     listed = {_name(r) for r in tried.deps.requirements} if tried.deps else set()
@@ -225,6 +232,22 @@ def _for_missing(
             add=distribution,
         )
     ]
+
+
+def _builds_mysqlclient() -> bool:
+    """Whether mysqlclient (no Linux wheel) can be built here: its ``mysql_config`` (or
+    MariaDB's) is on the path."""
+    return any(shutil.which(tool) for tool in ("mysql_config", "mariadb_config"))
+
+
+def _pymysql_fix(why: str) -> Fix:
+    """PyMySQL in mysqlclient's place, standing in for ``MySQLdb`` (``remedies.mysqldb``):
+    Django's MySQL backend and SQLAlchemy's ``mysql://`` import MySQLdb themselves."""
+    said = (
+        f"{why}, whose mysqlclient cannot be built here (no mysql_config): relaunching "
+        "with PyMySQL standing in for MySQLdb"
+    )
+    return Fix(said, add="PyMySQL", drop="mysqlclient")
 
 
 def _for_keyword(function: str, keyword: str, python: str, installed: list[str]) -> list[Fix]:
@@ -261,11 +284,14 @@ def _without_mysqlclient(tried: Tried, files: dict[str, bytes]) -> list[Fix]:
     """mysqlclient has no Linux wheel and builds only with MySQL's client headers and
     ``mysql_config``: dropped when the app lists it and none of its modules imports
     ``MySQLdb`` itself (a requirements file frozen with every driver, a SQLite default);
-    a ``mysql://`` URL the app then uses fails naming ``MySQLdb``, and the fix after that
-    (adding it back) ends on this build's failure, which says what it needs."""
+    a ``mysql://`` URL the app then uses fails naming ``MySQLdb``, and PyMySQL then
+    stands in for it (:func:`_pymysql_fix`), as it does at once where the app imports
+    ``MySQLdb`` itself. Where mysqlclient builds here, an app importing it keeps it."""
     listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
-    if "mysqlclient" not in listed or "MySQLdb" in imported_names(files):
+    if "mysqlclient" not in listed:
         return []
+    if "MySQLdb" in imported_names(files):
+        return [] if _builds_mysqlclient() else [_pymysql_fix("the app imports MySQLdb")]
     return [
         Fix(
             "mysqlclient cannot be built here (it needs MySQL's client library headers and "
@@ -369,7 +395,7 @@ def _for_old_setup(text: list[str]) -> list[Fix]:
                 f"{built.group('name')}'s setup.py needs a setuptools API that later "
                 f"releases removed: relaunching with its build on {hold}"
             )
-            return [Fix(said, build=hold)]
+            return [Fix(said, build=hold.replace(", ", "\n"))]  # a constraint a line
     return []
 
 
