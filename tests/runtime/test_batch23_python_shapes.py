@@ -15,8 +15,8 @@ from preview.apps.detect import detect
 from preview.apps.pyfloor import code_python_floor
 from preview.backing.postgres import postgres_variables
 from preview.builds.configdefaults import config_defaults
-from preview.builds.remedies.mysqldb import stand_in_for_mysqldb
 from preview.builds.remedies import Remedies
+from preview.builds.remedies.mysqldb import stand_in_for_mysqldb
 
 from .test_build import app_files
 
