@@ -267,6 +267,20 @@ def test_drizzle_kit_1_migrations_are_folders_without_a_journal() -> None:
     assert _node(kit, {**config, **deeper}).setup == ()
 
 
+def test_drizzle_migrations_the_start_applies_are_generated_first() -> None:
+    """Kei-K23's RBAC Fastify API: its main.ts runs drizzle-orm's migrator on
+    ./migrations, which is not committed; its ``migrate`` script (``drizzle-kit
+    generate:pg``) writes them from the schema: without it, "Can't find
+    meta/_journal.json file" at start."""
+    scripts = {"dev": "tsx watch src/main.ts", "migrate": "drizzle-kit generate:pg"}
+    kit = {"devDependencies": {"drizzle-kit": "^0.19.13"}, "scripts": scripts}
+    main = 'import { migrate } from "drizzle-orm/node-postgres/migrator";\nmigrate(db, {});'
+    files = {"drizzle.config.json": '{"out": "./migrations"}', "src/main.ts": main}
+    assert _node(kit, files).setup == (("npm", "run", "migrate"),)
+    # The start applies none itself: nothing to generate for it.
+    assert _node(kit, {**files, "src/main.ts": "listen()"}).setup == ()
+
+
 def test_a_drizzle_kit_before_0_21_migrates_by_drizzle_orms_migrator() -> None:
     files = {p: t.encode() for p, t in app_files("node_drizzle_old").items()}
     (step,) = detect(files).setup

@@ -81,7 +81,9 @@ def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tu
         _sequelize_migrations(files, listed),
         _typeorm_migrations(files, listed),
     )
-    return tuple(m for m in found if m is not None)
+    steps = tuple(m for m in found if m is not None)
+    generated = None if found[1] is not None else _drizzle_generation(files, listed)
+    return (generated, *steps) if generated is not None else steps
 
 
 _SEQUELIZE_PATH = r"""["']?{}["']?\s*:\s*path\.(?:resolve|join)\(([^)]*)\)"""
@@ -270,6 +272,32 @@ def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
             if old is not None and int(old.group(1)) < 21 and driver is not None:
                 return ("node", "-e", _migrator(driver, out, text))
             return ("node_modules/.bin/drizzle-kit", "migrate", "--config", config)
+    return None
+
+
+_MIGRATOR_IMPORT = re.compile(rb"""["']drizzle-orm/[\w-]+/migrator["']""")
+_GENERATE = re.compile(r"\bdrizzle-kit\s+generate(?::\w+)?\b")
+
+
+def _drizzle_generation(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
+    """The app's own script generating its Drizzle migrations (``"migrate": "drizzle-kit
+    generate:pg"``) where none is committed and its start applies them itself (its source
+    imports drizzle-orm's migrator): Kei-K23's RBAC Fastify API exited with "Can't find
+    meta/_journal.json file" (its ``migrate`` script writes them, from its schema)."""
+    if "drizzle-kit" not in listed:
+        return None
+    sources = (
+        p
+        for p in files
+        if p.endswith((".ts", ".js", ".mjs", ".cjs"))
+        and "node_modules/" not in p
+        and not re.search(r"(?:^|/)(?:tests?|__tests__)/|\.(?:spec|test)\.", p)
+    )
+    if not any(_MIGRATOR_IMPORT.search(files[p]) for p in sources):
+        return None
+    for name, _words, command in _plainest_scripts(files):
+        if _GENERATE.search(command):
+            return ("npm", "run", name)
     return None
 
 
