@@ -212,11 +212,11 @@ async def transparent(gid: str, path: str) -> Response:
             with trio.CancelScope(shield=True), trio.move_on_after(2):
                 await upstream.aclose()
 
-    exposure = ApiOrigin(request.scheme, request.host, proxy_prefix(gid), child_path)
+    browser_origin = ApiOrigin(request.scheme, request.host, proxy_prefix(gid), child_path)
     response = Response(
         body(),
         status=upstream.status_code,
-        headers=response_headers(upstream.headers, relayed=True, exposure=exposure),
+        headers=response_headers(upstream.headers, relayed=True, browser_origin=browser_origin),
     )
     response.headers["X-Request-ID"] = forwarded.request_id
     response.timeout = None

@@ -40,15 +40,15 @@ MAX_REPLAYED = 200  # requests one call replays
 _SHOWN_BODY = 16384  # characters of each body a result shows (the UI's side by side)
 
 
-def _outgoing_headers(row: dict[str, Any], extra: dict[str, str]) -> list[tuple[str, str]]:
+def _outgoing_headers(row: dict[str, Any], given_headers: dict[str, str]) -> list[tuple[str, str]]:
     kept = [
         (name, value)
         for name, value in json.loads(row["request_headers"])
         if MASK not in value
         and name.lower() not in ("host", "content-length")
-        and name.lower() not in {key.lower() for key in extra}
+        and name.lower() not in {key.lower() for key in given_headers}
     ]
-    return kept + list(extra.items())
+    return kept + list(given_headers.items())
 
 
 def _shown(body: bytes | None, size: int) -> dict[str, Any] | None:
@@ -60,13 +60,13 @@ def _shown(body: bytes | None, size: int) -> dict[str, Any] | None:
 
 
 async def _send(
-    state: Services, runtime: PreviewRuntime, row: dict[str, Any], extra: dict[str, str]
+    state: Services, runtime: PreviewRuntime, row: dict[str, Any], given_headers: dict[str, str]
 ) -> dict[str, Any]:
     settings = state.settings
     assert state.http is not None
     path, _, query = row["path"].partition("?")
     forwarded = Forwarded("", "http", "", new_request_id())
-    headers = request_headers(_outgoing_headers(row, extra), forwarded)
+    headers = request_headers(_outgoing_headers(row, given_headers), forwarded)
     body = row["request_body"]
     outgoing = state.http.build_request(
         row["method"],
@@ -102,7 +102,7 @@ async def _send(
         "replay",
         row["method"],
         row["path"],
-        _outgoing_headers(row, extra),
+        _outgoing_headers(row, given_headers),
         forwarded.request_id,
         began,
         replay_of=row["id"],
@@ -126,7 +126,10 @@ async def _send(
 
 
 async def replay(
-    state: Services, runtime: PreviewRuntime, rows: list[dict[str, Any]], extra: dict[str, str]
+    state: Services,
+    runtime: PreviewRuntime,
+    rows: list[dict[str, Any]],
+    given_headers: dict[str, str],
 ) -> list[dict[str, Any]]:
     """Replay ``rows`` (whole, oldest first) against ``runtime``; a result each."""
     results = []
@@ -147,7 +150,7 @@ async def replay(
         if row["request_size"] > len(row["request_body"] or b""):
             results.append(result | {"skipped": "request_body_cut", "same": None})
             continue
-        sent = await _send(state, runtime, row, extra)
+        sent = await _send(state, runtime, row, given_headers)
         after = {
             "status": sent["status"],
             "headers": sent["headers"],

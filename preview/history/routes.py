@@ -159,7 +159,9 @@ def _replay_ids(value: Any) -> list[int] | None:
     )
 
 
-def _extra_headers(value: Any) -> dict[str, str]:
+def _given_headers(value: Any) -> dict[str, str]:
+    """The headers a replay's caller gives (its body's ``headers``), sent instead of the
+    kept request's of the same names."""
     if value is None:
         return {}
     if isinstance(value, dict) and all(
@@ -178,7 +180,7 @@ async def replay_requests(gid: str) -> Response:
     generation = await owned_generation(gid, user)
     body = await json_body()
     ids = _replay_ids(body.get("ids"))
-    extra = _extra_headers(body.get("headers"))
+    given_headers = _given_headers(body.get("headers"))
     target = body.get("target", "current")
     token = request.headers.get("X-Preview-Token")
     if target == "current":
@@ -200,7 +202,7 @@ async def replay_requests(gid: str) -> Response:
         raise NotFound(
             f"No request {missing[0]}.", code="request_not_found", details={"ids": missing[:20]}
         )
-    results = await replay(state, runtime, rows, extra)
+    results = await replay(state, runtime, rows, given_headers)
     await record_action(
         state,
         user,

@@ -232,12 +232,12 @@ async def forward_call(
         mark.proxied = True
     method = scope["method"]
     host = caller.named.get("host", "")
-    exposure = (
+    browser_origin = (
         AppOrigin()
         if app_origin
         else ApiOrigin(scope["scheme"], host, proxy_prefix(runtime.spec.generation_id), child_path)
     )
-    extra = [] if app_origin else list(API_ORIGIN_HEADERS)
+    added_headers = [] if app_origin else list(API_ORIGIN_HEADERS)
     has_body = method not in _NO_BODY or not caller.named.keys().isdisjoint(_BODY_HEADERS)
     settings = state.settings
     content = (
@@ -262,11 +262,13 @@ async def forward_call(
     except _ClientGone:
         return
     except PreviewError as error:
-        await answer_error(send, error, extra)
+        await answer_error(send, error, added_headers)
         return
     try:
         answer = [
-            *response_headers(upstream.headers, relayed=True, as_sent=True, exposure=exposure),
+            *response_headers(
+                upstream.headers, relayed=True, as_sent=True, browser_origin=browser_origin
+            ),
             ("X-Request-ID", forwarded.request_id),
         ]
         await _start(send, upstream.status_code, answer)
@@ -300,11 +302,11 @@ def asgi_forwarded(scope: dict, host: str, *, proto: str | None = None) -> Forwa
 
 
 async def answer_error(
-    send: Any, error: PreviewError, extra: list[tuple[str, str]] | None = None
+    send: Any, error: PreviewError, added_headers: list[tuple[str, str]] | None = None
 ) -> None:
-    """Answer an ASGI call with the service's error JSON (and ``extra`` headers)."""
+    """Answer an ASGI call with the service's error JSON (and ``added_headers`` headers)."""
     status, headers, body = error_response(error)
-    await _answer(send, status, [*headers, *(extra or ())], body)
+    await _answer(send, status, [*headers, *(added_headers or ())], body)
 
 
 async def _read_body(receive: Any, limit: int, each_read_s: float) -> tuple[list[dict], bool]:

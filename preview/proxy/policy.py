@@ -29,8 +29,8 @@ from ..services.origins import APP_SESSION_COOKIES
 __all__ = [
     "PREVIEW_TOKEN_COOKIE",
     "SERVICE_COOKIES",
+    "BrowserOrigin",
     "EnvelopeRequest",
-    "Exposure",
     "Forwarded",
     "body_too_large",
     "caller_headers",
@@ -190,7 +190,7 @@ def caller_headers(
     return headers
 
 
-class Exposure(Protocol):
+class BrowserOrigin(Protocol):
     """Where a browser sees the app's answer (``browser.ApiOrigin``, ``browser.AppOrigin``):
     what of its headers it may see there."""
 
@@ -202,7 +202,7 @@ def response_headers(
     *,
     relayed: bool = False,
     as_sent: bool = False,
-    exposure: Exposure | None = None,
+    browser_origin: BrowserOrigin | None = None,
 ) -> list[tuple[str, str]]:
     """The child's response headers minus hop-by-hop ones (and those named in Connection).
 
@@ -210,7 +210,7 @@ def response_headers(
     Server; the child's would make them appear twice. ``as_sent``: each value is the
     child's bytes read as Latin-1, for an ASGI ``send`` that encodes them so (the fast
     paths): httpx's reading (ASCII, else UTF-8) would not encode back past U+00FF.
-    ``exposure``: the origin a browser sees it at (None: the envelope's JSON, where
+    ``browser_origin``: the origin a browser sees it at (None: the envelope's JSON, where
     headers are data).
     """
     if as_sent:
@@ -221,7 +221,7 @@ def response_headers(
     if relayed:
         dropped |= _STAMPED_BY_SERVER
     kept = [(name, value) for name, value in items if name.lower() not in dropped]
-    return exposure.headers(kept) if exposure is not None else kept
+    return browser_origin.headers(kept) if browser_origin is not None else kept
 
 
 @dataclass

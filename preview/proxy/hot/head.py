@@ -291,21 +291,22 @@ class ChunkedScanner:
 @final  # narrowed by `type(x) is` on the hot path
 class CallTarget:
     """Where a call goes (its preview's ``runtime``, the app's path and query, the
-    ``exposure`` and ``extra`` headers of its answer; ``extra`` given: on the API's
-    origin), with what it becomes there: made once per request head and preview
+    origin the browser called (``browser_origin``: what of the app's headers it sees) and
+    the headers added to its answer (``added_headers``: given on the API's origin only)),
+    with what it becomes there: made once per request head and preview
     (``RequestHead.memo``), the same for each call of it."""
 
     __slots__ = (
+        "added_headers",
         "app_origin",
+        "browser_origin",
         "child_path",
-        "exposure",
-        "extra",
         "forwarded",
         "line",
         "method",
+        "path_and_query",
         "query",
         "runtime",
-        "shown",
         "way",
     )
 
@@ -315,17 +316,18 @@ class CallTarget:
         request: RequestHead,
         child_path: str,
         query: str,
-        exposure: Any,
+        browser_origin: Any,
         scheme: str,
         host: str,
-        extra: Sequence[tuple[str, str]],
+        added_headers: Sequence[tuple[str, str]],
     ) -> None:
         self.runtime, self.child_path, self.query = runtime, child_path, query
-        self.exposure, self.extra, self.app_origin = exposure, extra, not extra
+        self.browser_origin, self.added_headers = browser_origin, added_headers
+        self.app_origin = not added_headers
         self.way = "origin" if self.app_origin else "proxy"
         self.method = request.method.decode()
-        self.shown = child_path + (f"?{query}" if query else "")
-        self.line = b"%s %s HTTP/1.1\r\n" % (request.method, self.shown.encode("latin-1"))
+        self.path_and_query = child_path + (f"?{query}" if query else "")
+        self.line = b"%s %s HTTP/1.1\r\n" % (request.method, self.path_and_query.encode("latin-1"))
         # The forwarding headers but the client's address and the request id (a call's).
         self.forwarded = (
             f"X-Forwarded-Proto: {scheme}\r\nX-Forwarded-Host: {host}\r\nX-Request-ID: "
@@ -350,7 +352,7 @@ class HeadWriter:
     worst; one writer per ``HotPath``), so that a call's heads are a lookup and a few
     joins. Written: the request to the app and the answer to the
     caller, their headers by ``policy``'s rules (``caller_headers``, ``response_headers``
-    with the ``browser`` exposure) as ``request_headers`` and the ASGI path give them."""
+    for the ``browser_origin``) as ``request_headers`` and the ASGI path give them."""
 
     __slots__ = ("_answers", "_requests")
 
@@ -413,11 +415,11 @@ class HeadWriter:
         return b"".join((line, block, forwarded, framing))
 
     @staticmethod
-    def answer(response: ResponseHead, exposure: Any) -> bytes:
-        """The app's headers that the caller gets (``exposure``: ``browser``'s), as
+    def answer(response: ResponseHead, browser_origin: Any) -> bytes:
+        """The app's headers that the caller gets (``browser_origin``: ``browser``'s), as
         header lines, without ``Content-Length`` (the framing is written apart)."""
         memo = response.memo
-        block = memo.get(exposure)
+        block = memo.get(browser_origin)
         if block is None:
             if len(memo) >= _EXPOSURES:
                 memo.clear()
@@ -425,9 +427,9 @@ class HeadWriter:
                 _Raw(response.headers),  # type: ignore[arg-type]
                 relayed=True,
                 as_sent=True,
-                exposure=exposure,
+                browser_origin=browser_origin,
             )
-            block = memo[exposure] = b"".join(
+            block = memo[browser_origin] = b"".join(
                 [
                     b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1"))
                     for name, value in kept

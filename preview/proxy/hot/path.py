@@ -187,7 +187,7 @@ class HotPath:
         settings = state.settings
         limit, timeout = settings.proxy_max_body_bytes, settings.proxy_timeout
         if request.length is not None and request.length > limit:
-            await answer_error(client, body_too_large(limit), target.extra)
+            await answer_error(client, body_too_large(limit), target.added_headers)
             return None
         request_id = self._request_id()
         rid = request_id.encode()
@@ -204,7 +204,7 @@ class HotPath:
         capture = recorder.capture
         began = trio.current_time()
         call = ProxiedCall(
-            target.way, target.method, target.shown, request.headers, request_id, began
+            target.way, target.method, target.path_and_query, request.headers, request_id, began
         )
         taken = events = None
         # Its access line is taken from the app's pipe once relayed (``ChildOutput``).
@@ -221,7 +221,7 @@ class HotPath:
                 self.pools.give_back(upstream, taken, keep=False)
             rest = None
             if body.refused is not None:
-                await answer_error(client, body.refused, target.extra)
+                await answer_error(client, body.refused, target.added_headers)
             elif not isinstance(error, ClientGone):
                 elapsed = (trio.current_time() - began) * 1000
                 # Never answered: kept with its error.
@@ -230,7 +230,7 @@ class HotPath:
                 )
                 failure = await call_failure(error, timeout, runtime, began)
                 assert isinstance(failure, PreviewError)
-                await answer_error(client, failure, target.extra)
+                await answer_error(client, failure, target.added_headers)
                 rest = body.rest
             if output is not None:  # the lines the call took: the app's words on why
                 await output.watched()
@@ -248,9 +248,9 @@ class HotPath:
             whole = response.whole is not None
             if not whole:  # an answer that may stream for long: its event before it
                 await recorder.event(call, outcome)
-            # The exposure has the rest of ours.
-            headers = heads.answer(response, target.exposure) + b"X-Request-ID: %s\r\n" % rid
-            if VARY_ORIGIN in target.extra:
+            # The browser's origin adds the rest of ours (``browser.ApiOrigin``).
+            headers = heads.answer(response, target.browser_origin) + b"X-Request-ID: %s\r\n" % rid
+            if VARY_ORIGIN in target.added_headers:
                 headers += b"Vary: Origin\r\n"
             if not whole:  # more to read: relayed as it comes
                 if under_way is not None:  # perhaps for long (a stream): not under way

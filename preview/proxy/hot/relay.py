@@ -194,10 +194,10 @@ def _date() -> bytes:
 
 
 async def answer_error(
-    client: trio.SocketStream, error: PreviewError, extra: Sequence[tuple[str, str]]
+    client: trio.SocketStream, error: PreviewError, added_headers: Sequence[tuple[str, str]]
 ) -> None:
     status, headers, body = error_response(error)
-    await answer(client, status, [*headers, *extra], body)
+    await answer(client, status, [*headers, *added_headers], body)
 
 
 async def answer(

@@ -56,9 +56,9 @@ class Routes:
         self._state, self._checked, self._takes_envelope = state, checked, takes_envelope
         # Ours on the API's origin; with CORS origins configured, an answer there varies
         # by Origin (``transport.cors``: a call with one is the ASGI path's).
-        self._api_extra = API_ORIGIN_HEADERS
+        self._api_origin_headers = API_ORIGIN_HEADERS
         if state.settings.cors_origin_set:
-            self._api_extra = (*API_ORIGIN_HEADERS, VARY_ORIGIN)
+            self._api_origin_headers = (*API_ORIGIN_HEADERS, VARY_ORIGIN)
 
     async def route(self, request: RequestHead) -> CallTarget | Enter | EnvelopeWay | None:
         """Where an authorised call goes, or None for Hypercorn to answer. What follows
@@ -155,9 +155,16 @@ class Routes:
             if query_token is not None:
                 return None
         prefix = proxy_prefix(runtime.spec.generation_id)
-        exposure = ApiOrigin("http", host, prefix, child_path)
+        browser_origin = ApiOrigin("http", host, prefix, child_path)
         target = CallTarget(
-            runtime, request, child_path, query, exposure, "http", host, self._api_extra
+            runtime,
+            request,
+            child_path,
+            query,
+            browser_origin,
+            "http",
+            host,
+            self._api_origin_headers,
         )
         request.memo["target"] = target
         return target

@@ -238,13 +238,13 @@ async def ask(
             response.failed = error
     response.rest = buffer
     if response.bodiless:  # HEAD, 204, 304
-        response.whole, extra = b"", bool(buffer)
+        response.whole, left_over = b"", bool(buffer)
     elif length is not None and len(buffer) >= length and not response.chunked:
-        response.whole, extra = buffer[:length], len(buffer) > length
+        response.whole, left_over = buffer[:length], len(buffer) > length
     else:
         return response
     # Bytes past the answer that nobody asked for: the connection is not used again.
-    connection.reusable = response.reusable and not extra
+    connection.reusable = response.reusable and not left_over
     return response
 
 
@@ -282,7 +282,7 @@ async def answer_body(
             if taken:
                 yield buffer[:taken]
             if scanner.done:
-                extra = taken < len(buffer)
+                left_over = taken < len(buffer)
                 break
             yield FLUSH
             buffer = await _receive(stream, each_op_s, watch)
@@ -294,7 +294,7 @@ async def answer_body(
                 yield piece
                 left -= len(piece)
             if not left:
-                extra = len(buffer) > len(piece)
+                left_over = len(buffer) > len(piece)
                 break
             yield FLUSH
             if response.failed is not None:  # ask's read after the head failed
@@ -308,9 +308,9 @@ async def answer_body(
             buffer = await _receive(stream, each_op_s, watch, end_ok=True)
             if not buffer:
                 break
-        extra = True
+        left_over = True
     # Bytes past the answer that nobody asked for: the connection is not used again.
-    connection.reusable = response.reusable and not extra
+    connection.reusable = response.reusable and not left_over
 
 
 async def _receive(
