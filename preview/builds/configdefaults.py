@@ -141,7 +141,12 @@ _ON = re.compile(r"(?:^|_)(?:DEBUG|SYNC|SYNCHRONI[SZ]E)$")  # on: a preview's sc
 _NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?(?:NAME|TITLE|VERSION)$")  # FastAPI's own
 # An address: ADMIN_EMAIL, DEFAULT_FROM_EMAIL, and the sender's (fastapi-mail's MAIL_FROM,
 # an EmailStr it refuses '' for), not its name (MAIL_FROM_NAME).
-_EMAIL = re.compile(r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$|^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)$")
+# The SMTP account's login too (Django's EMAIL_HOST_USER, read with no default by
+# Valaraucoo's django-api-docker-aws-jwt): an address, which the app uses only to send.
+_EMAIL = re.compile(
+    r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$|^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)$"
+    r"|^(?:E?MAIL|SMTP)(?:_HOST|_SERVER)?_(?:USER|USERNAME|LOGIN)$"
+)
 # The app's own host or address (Flask's SERVER_NAME …), not another service's (SMTP_HOST).
 # Never a host to bind (APP_HOST, HOST): "localhost" may be ::1, not where it is called.
 _OWN_HOST = re.compile(r"^(?:SERVER_NAME|HOSTNAME|DOMAIN|(?:APP|SITE|SERVER|PUBLIC)_DOMAIN)$")

@@ -14,7 +14,7 @@ from preview.apps.depspec import PythonDeps, python_dependencies
 from preview.apps.detect import detect
 from preview.apps.pyfloor import code_python_floor
 from preview.backing.postgres import postgres_variables
-from preview.builds.configdefaults import config_defaults
+from preview.builds.configdefaults import config_defaults, throwaway_value
 from preview.builds.remedies import Remedies
 from preview.builds.remedies.mysqldb import stand_in_for_mysqldb
 
@@ -266,3 +266,11 @@ def test_another_database_url_and_an_expiry_time_the_app_requires_are_given() ->
     assert not found.missing, found.missing
     assert found.values["TEST_DATABASE_URL"] == url
     assert found.values["ACCESS_EXPIRE_TIME"] == "60"
+
+
+def test_an_smtp_login_the_app_requires_is_a_throwaway_address() -> None:
+    """Valaraucoo's django-api-docker-aws-jwt: ``EMAIL_HOST_USER = os.environ.get(…) or
+    env('EMAIL_HOST_USER')``; migrate died on ImproperlyConfigured."""
+    for name in ("EMAIL_HOST_USER", "MAIL_USERNAME", "SMTP_USER", "SMTP_LOGIN"):
+        assert throwaway_value(name) == "preview@example.com", name
+    assert throwaway_value("DB_USER") is None  # the database's: the served one's
