@@ -48,7 +48,7 @@ from .watch import Watch
 if TYPE_CHECKING:
     from ...runtime import PreviewRuntime
 
-__all__ = ["EnvelopeCalls", "EnvelopeWay", "envelope_head"]
+__all__ = ["EnvelopeCalls", "EnvelopeTarget", "envelope_head"]
 
 _LARGEST = 64 * 1024  # a larger body is parsed off the event loop: Hypercorn's
 _BODILESS_BUT_SENT = frozenset({"POST", "PUT", "PATCH"})  # httpx sends Content-Length: 0
@@ -57,8 +57,8 @@ _CLOSE_TIMEOUT = 1.0
 
 
 @final  # narrowed by `type(x) is` on the hot path
-class EnvelopeWay:
-    """What an envelope request's head says (``HotPath._way``): its generation, and the
+class EnvelopeTarget:
+    """What an envelope request's head says (``Routes._head_route``): its generation, and the
     key of the credentials it carries (``CheckedCredentials``)."""
 
     __slots__ = ("gid", "key")
@@ -126,14 +126,14 @@ class EnvelopeCalls:
         client: trio.SocketStream,
         request: RequestHead,
         buffer: bytes,
-        way: EnvelopeWay,
+        envelope: EnvelopeTarget,
         watch: Watch,
         forwarded_for: bytes,
         request_id: str,
     ) -> tuple[bool, bytes | None]:
         """(served, bytes): answered here and the bytes after the request (None: the
         connection closes), or not (False) and the bytes read, for Hypercorn."""
-        runtime = await self._owned(request, way)
+        runtime = await self._owned(request, envelope)
         if runtime is None:
             return False, buffer  # refused before its body is read, as the route does
         end = request.size + (request.length or 0)
@@ -151,7 +151,7 @@ class EnvelopeCalls:
             buffer += data
         try:
             data = parse_json_object(buffer[request.size : end])
-            runtime, call = self._authorised(request, way, runtime, data)
+            runtime, call = self._authorised(request, envelope, runtime, data)
         except PreviewError:
             return False, buffer
         forwarded = b"%sX-Forwarded-Proto: http\r\nX-Forwarded-Host: %s\r\nX-Request-ID: %s\r\n" % (
@@ -174,34 +174,34 @@ class EnvelopeCalls:
             await output.watched()
         return True, buffer[end:] if sent else None
 
-    async def _owned(self, request: RequestHead, way: EnvelopeWay) -> PreviewRuntime | None:
+    async def _owned(self, request: RequestHead, envelope: EnvelopeTarget) -> PreviewRuntime | None:
         """The running preview of the caller's generation (the owner's check kept for
         these credentials as the path proxy's are); None for the route to answer."""
-        runtime = self._checked.get(way.key)
+        runtime = self._checked.get(envelope.key)
         if runtime is not None:
             return runtime
         state = self._state
         caller = AsgiCaller({"method": "POST", "headers": request.headers})
         try:
-            runtime = await owned_runtime(state, way.gid, caller.user(state))
+            runtime = await owned_runtime(state, envelope.gid, caller.user(state))
         except PreviewError:
             return None
-        self._checked.remember(way.key, runtime)
+        self._checked.remember(envelope.key, runtime)
         return runtime
 
     def _authorised(
-        self, request: RequestHead, way: EnvelopeWay, runtime: PreviewRuntime, data: dict
+        self, request: RequestHead, envelope: EnvelopeTarget, runtime: PreviewRuntime, data: dict
     ) -> tuple[PreviewRuntime, EnvelopeRequest]:
         """The call, once the preview token it carries is checked (``authorised_envelope``,
         the route's check), kept for these credentials and token."""
         state = self._state
         call = parse_envelope(data, max_body=state.settings.proxy_max_body_bytes)
         header_token = request.named.get(b"x-preview-token")
-        key = (*way.key, call.preview_token if header_token is None else None)
+        key = (*envelope.key, call.preview_token if header_token is None else None)
         if self._checked.get(key) is runtime:
             return runtime, call
         token = None if header_token is None else header_token.decode("latin-1")
-        runtime, call = authorised_envelope(state, way.gid, data, token)
+        runtime, call = authorised_envelope(state, envelope.gid, data, token)
         self._checked.remember(key, runtime)
         return runtime, call
 

@@ -40,7 +40,7 @@ from ...services import CallOutcome, ProxiedCall, Services
 from ..access import CheckedCredentials
 from ..failures import call_failure
 from ..policy import body_too_large
-from .envelope import EnvelopeCalls, EnvelopeWay
+from .envelope import EnvelopeCalls, EnvelopeTarget
 from .head import HEAD_LIMIT, REQUEST_LINE_LIMIT, CallTarget, HeadWriter, RequestHead, head_refusal
 from .relay import VARY_ORIGIN, ClientGone, RequestBody, answer_error, entered, relay
 from .route import Enter, Routes
@@ -151,7 +151,7 @@ class HotPath:
             if type(target) is Enter:
                 rest = buffer[request.size :]
                 left = await entered(self._state, stream, request, rest, target.runtime)
-            elif type(target) is EnvelopeWay:
+            elif type(target) is EnvelopeTarget:
                 served, left = await self._envelopes.serve(
                     stream, request, buffer, target, watch, forwarded_for, self._request_id()
                 )

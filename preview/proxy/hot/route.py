@@ -16,7 +16,7 @@ from ..access import CheckedCredentials, _split_target, authorised_target
 from ..browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigating_head
 from ..origin_router import _check_session, _child_path, _preview_at
 from ..policy import PREVIEW_TOKEN_COOKIE
-from .envelope import EnvelopeWay
+from .envelope import EnvelopeTarget
 from .head import CallTarget, RequestHead
 from .relay import VARY_ORIGIN
 
@@ -60,9 +60,9 @@ class Routes:
         if state.settings.cors_origin_set:
             self._api_origin_headers = (*API_ORIGIN_HEADERS, VARY_ORIGIN)
 
-    async def route(self, request: RequestHead) -> CallTarget | Enter | EnvelopeWay | None:
+    async def route(self, request: RequestHead) -> CallTarget | Enter | EnvelopeTarget | None:
         """Where an authorised call goes, or None for Hypercorn to answer. What follows
-        from the head's bytes alone (which way, the credentials' key) is worked out
+        from the head's bytes alone (which route, the credentials' key) is worked out
         once per head (``RequestHead.memo``); the credentials' check (cached) and the
         preview's state, at every call."""
         state = self._state
@@ -71,18 +71,18 @@ class Routes:
         memo = request.memo
         try:
             try:
-                way = memo["way"]
+                head_route = memo["head_route"]
             except KeyError:
-                way = memo["way"] = self._way(request)
-            if way is None or type(way) is EnvelopeWay:
-                return way
-            if way[0]:
-                return self._at_origin(request, *way[1:])
-            return await self._on_path(request, *way[1:])
+                head_route = memo["head_route"] = self._head_route(request)
+            if head_route is None or type(head_route) is EnvelopeTarget:
+                return head_route
+            if head_route[0]:
+                return self._at_origin(request, *head_route[1:])
+            return await self._on_path(request, *head_route[1:])
         except PreviewError:
             return None
 
-    def _way(self, request: RequestHead) -> tuple | EnvelopeWay | None:
+    def _head_route(self, request: RequestHead) -> tuple | EnvelopeTarget | None:
         """What a head's bytes say of its call: None for Hypercorn; (True, host, raw
         path, query, key) at a preview's origin; (False, host, generation, key) on the
         path proxy (``key``: of the credentials it carries, ``CheckedCredentials``)."""
@@ -117,7 +117,7 @@ class Routes:
             if match is None or request.method != b"POST" or not self._takes_envelope(request):
                 return None
             gid = match.group(1).decode("latin-1")
-            return EnvelopeWay(gid, (gid, b"envelope", *(named.get(n) for n in _CREDENTIALS)))
+            return EnvelopeTarget(gid, (gid, b"envelope", *(named.get(n) for n in _CREDENTIALS)))
         method = request.method
         if method in (b"GET", b"HEAD") and is_navigating_head(method, named):
             return None  # a 303 to the preview's origin: the ASGI path's
