@@ -248,6 +248,7 @@ class HotPath:
             whole = response.whole is not None
             if not whole:  # an answer that may stream for long: its event before it
                 await recorder.event(call, outcome)
+                self.served += 1
             # The browser's origin adds the rest of ours (``browser.ApiOrigin``).
             headers = heads.answer(response, target.browser_origin) + b"X-Request-ID: %s\r\n" % rid
             if VARY_ORIGIN in target.added_headers:
@@ -269,7 +270,8 @@ class HotPath:
             # between that write and the event (no checkpoint): nobody reads the
             # preview's log or history with the one and without the other.
             await recorder.complete(call, outcome)
-            self.served += 1
+            if whole:
+                self.served += 1
         finally:
             if under_way is not None:  # once relayed: the caller does not wait for it
                 under_way.call_answered()
