@@ -23,6 +23,7 @@ from .loadclient import raise_nofile
 from .scenarios import (
     api,
     build,
+    cluster,
     fanout,
     flood,
     launch,
@@ -46,6 +47,7 @@ SCENARIOS = {
     "realapps": realapps.run,
     "flood": flood.run,
     "reload": reload.run,
+    "cluster": cluster.run,
 }
 README = BENCH_DIR / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"

@@ -119,6 +119,7 @@ def _cluster_forwarder(inner: Any, state: Services) -> Any:
         runs_preview=runs_preview,
         preview_of_host=preview_of_host,
         find_owner=find_owner,
+        forward_streams=settings.cluster_log_streams == "forward",
     )
 
 
@@ -325,7 +326,7 @@ class _Lifetime:
 
     async def _join_cluster(self, supervisor: Supervisor) -> None:
         # Imported in cluster mode only: a single node never loads it.
-        from .cluster import ClusterNode, serve_internal
+        from .cluster import ClusterNode, RedisLiveLog, TailRelays, serve_internal
 
         settings = self.state.settings
         nursery = self.app.nursery  # type: ignore[attr-defined]
@@ -339,6 +340,16 @@ class _Lifetime:
         cluster = ClusterNode(
             settings.node, settings.internal_url, self.state.store, on_fenced=stop_when_fenced
         )
+        # The live tail every node reads (Redis): needs no Redis up to start.
+        live_log = RedisLiveLog(settings.redis_url, settings.redis_prefix)
+        await nursery.start(live_log.serve)
+        cluster.live_log = live_log
+        if settings.cluster_log_streams == "relay":
+            cluster.relays = TailRelays(
+                live_log, self.state.store, settings.node,
+                keepalive_interval=settings.keepalive_interval,
+            )  # fmt: skip
+            await nursery.start(cluster.relays.serve)
         # Registered before the supervisor reconciles: only this node's rows, then.
         await nursery.start(cluster.run)
         supervisor.cluster = cluster
@@ -353,8 +364,13 @@ class _Lifetime:
         self.stopping.set()
         if state.supervisor is not None:
             await state.supervisor.aclose()  # the previews end: their streams write it
-            if state.supervisor.cluster is not None:  # then leaves, its rows final
-                await state.supervisor.cluster.aclose()
+            cluster = state.supervisor.cluster
+            if cluster is not None:  # then leaves, its rows final
+                await cluster.aclose()
+                if cluster.relays is not None:
+                    cluster.relays.close()
+                if cluster.live_log is not None:  # after the previews' last appends
+                    await cluster.live_log.aclose()
         if self.forwarder is not None:
             await self.forwarder.aclose()
         await self.history.aclose()  # after the previews' last requests

@@ -310,6 +310,18 @@ class Settings:
             " it turns on cluster mode (docs/cluster.md); empty: a single node",
         ),
     )
+    redis_prefix: str = field(
+        default="preview:",
+        metadata=_help("text", "cluster mode: what starts every Redis key (clusters sharing one)"),
+    )
+    cluster_log_streams: str = field(
+        default="relay",
+        metadata=_help(
+            "mode",
+            "cluster mode: relay: a node serves a log stream of another node's preview from"
+            " the Redis tail; forward: it forwards the stream to the owner",
+        ),
+    )
     internal_url: str = field(
         default="",
         metadata=_help(

@@ -30,6 +30,7 @@ _MODES = {
     "app_postgres": ("auto", "off"),
     "app_redis": ("auto", "off"),
     "app_mysql": ("auto", "off"),
+    "cluster_log_streams": ("relay", "forward"),
 }
 # Settings that must be above zero (a NaN is not).
 _POSITIVE = (

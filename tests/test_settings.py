@@ -61,6 +61,8 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "env_dir": ("/srv/envs", "/srv/envs"),
     "run_dir": ("/srv/run", "/srv/run"),
     "redis_url": ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+    "redis_prefix": ("t1:", "t1:"),
+    "cluster_log_streams": ("forward", "forward"),
     "internal_url": ("http://10.0.0.5:8000", "http://10.0.0.5:8000"),
     "cluster_secret": ("c" * 32, "c" * 32),
 }

@@ -24,9 +24,19 @@ from ..logs import HEARTBEAT, PARKED, Event, Gap, Parked, Sink
 from ..store import PreviewInstance, Store
 
 if TYPE_CHECKING:
+    from ..cluster import TailRelays
     from ..runtime import PreviewRuntime
+    from ..services import Services
 
-__all__ = ["KEEPALIVE", "PAGE_BYTES", "PARKED", "End", "event_feed", "stored_events"]
+__all__ = [
+    "KEEPALIVE",
+    "PAGE_BYTES",
+    "PARKED",
+    "End",
+    "event_feed",
+    "stored_events",
+    "tail_relays",
+]
 
 _PAGE = 2000
 # Bytes of messages a page read from the store should hold: 2,000 pieces of an over-long
@@ -122,14 +132,64 @@ async def _live(
 
 
 def event_feed(
-    store: Store, preview: PreviewRuntime | PreviewInstance, after: int, sink: Sink | None = None
+    store: Store,
+    preview: PreviewRuntime | PreviewInstance,
+    after: int,
+    sink: Sink | None = None,
+    relays: TailRelays | None = None,
 ) -> AsyncIterator[list[Event] | End | Parked | None]:
-    """See the module doc. ``preview`` is live (a runtime) or over (its row). A ``sink``
-    may write live events itself (``LogBroadcast.subscribe``); the feed then yields an
-    empty batch when the sink has a remainder for the caller to write."""
+    """See the module doc. ``preview`` is live (a runtime) or over (its row), or, in
+    cluster mode, live on another node (its row), whose events ``relays`` gives. A
+    ``sink`` may write live events itself (``LogBroadcast.subscribe``); the feed then
+    yields an empty batch when the sink has a remainder for the caller to write."""
     if not isinstance(preview, PreviewInstance):
         return _live(store, preview, after, sink)
+    if relays is not None and relays.serves(preview):
+        return _relayed(relays, preview.id, after)
     return _over(store, preview, after)
+
+
+def tail_relays(state: Services) -> TailRelays | None:
+    """This node's relays of other nodes' previews (cluster mode, relaying streams)."""
+    cluster = state.supervisor.cluster if state.supervisor is not None else None
+    return cluster.relays if cluster is not None else None
+
+
+async def _relayed(
+    relays: TailRelays, preview_id: str, after: int
+) -> AsyncIterator[list[Event] | End | None]:
+    """A preview another node runs, from this node's relay of its live tail: what is
+    older than the relay's ring from PostgreSQL and the tail (``TailRelays.fill``)."""
+    cursor = after
+    with relays.join(preview_id) as relay:
+        await relay.started.wait()
+        while True:
+            if cursor < relay.base:  # older than the ring (a resume, a new stream)
+                moved = cursor
+                try:
+                    async for page in relays.fill(preview_id, cursor, relay.base + 1):
+                        cursor = page[-1].id
+                        yield page
+                except StoreError as error:
+                    _unreadable(preview_id, error)
+                    return
+                if cursor == moved:
+                    cursor = relay.base  # in neither store (past the log quota)
+                continue
+            events = relay.after(cursor)
+            if events:
+                cursor = events[-1].id
+                yield events
+                continue
+            if relay.ended is not None:
+                break
+            if relay.stopped:
+                return  # no end to tell: the client resumes, from any node
+            before = relay.last
+            await relay.wait(cursor, relays.keepalive_interval)
+            if relay.last == before and relay.ended is None and not relay.stopped:
+                yield KEEPALIVE
+    yield End(preview_id, relay.ended, cursor)
 
 
 async def _over(

@@ -36,10 +36,11 @@ from ..logs import (
 from ..services import Services, StreamSlot, services
 from ..services.callers import owned_generation
 from ..store import PreviewInstance, Store
-from .feed import KEEPALIVE, PAGE_BYTES, PARKED, End, event_feed, stored_events
+from .feed import KEEPALIVE, PAGE_BYTES, PARKED, End, event_feed, stored_events, tail_relays
 from .previews import log_gaps, preview_for
 
 if TYPE_CHECKING:
+    from ..cluster import TailRelays
     from ..runtime import PreviewRuntime
 
 _log = logging.getLogger(__name__)
@@ -136,7 +137,8 @@ async def sse_body(
     assert state.store is not None
     try:
         yield f"retry: {_RETRY_MS}\n\n".encode()
-        async with contextlib.aclosing(event_feed(state.store, preview, after, sink)) as feed:
+        feed = event_feed(state.store, preview, after, sink, tail_relays(state))
+        async with contextlib.aclosing(feed):
             async for item in feed:
                 if item is KEEPALIVE:
                     yield SSE_KEEPALIVE
@@ -156,6 +158,7 @@ async def resume_point(
     preview: PreviewRuntime | PreviewInstance,
     raw_after: str | None,
     raw_tail: str | None,
+    relays: TailRelays | None = None,
 ) -> tuple[int, bool]:
     """Where a subscriber's stream starts: the id to send events after, and whether
     there is nothing to send at all (the preview is over and ``after`` is at or past
@@ -168,6 +171,8 @@ async def resume_point(
     tail = int_param("tail", raw_tail, -1, low=0, high=2**31)
     if not isinstance(preview, PreviewInstance):
         over, last_id = preview.broadcast.closed, preview.broadcast.last_id
+    elif relays is not None and relays.serves(preview):  # live on another node
+        over, last_id = False, await relays.top(preview.id)
     else:
         over, last_id = True, await store.last_log_seq(preview.id)
     if tail >= 0 and (raw_after is None or raw_after.strip() == ""):
@@ -185,7 +190,7 @@ async def stream_logs(gid: str) -> Response:
     preview = await preview_for(gid, request.args.get("previewId"))
     assert state.store is not None
     after, nothing_left = await resume_point(
-        state.store, preview, raw_after, request.args.get("tail")
+        state.store, preview, raw_after, request.args.get("tail"), tail_relays(state)
     )
     if nothing_left:
         # The WHATWG rule: a 204 makes EventSource stop instead of reconnecting.
@@ -559,13 +564,15 @@ async def websocket_logs(gid: str) -> None:
     await owned_generation(gid, user)
     preview = await preview_for(gid, websocket.args.get("previewId"))
     assert state.store is not None
+    relays = tail_relays(state)
     after, _ = await resume_point(
-        state.store, preview, websocket.args.get("lastEventId"), websocket.args.get("tail")
+        state.store, preview, websocket.args.get("lastEventId"), websocket.args.get("tail"), relays
     )
     slot = state.streams.take(user.id)  # refused (429) before the handshake is accepted
     try:
         await websocket.accept()
-        async with contextlib.aclosing(event_feed(state.store, preview, after)) as feed:
+        feed = event_feed(state.store, preview, after, None, relays)
+        async with contextlib.aclosing(feed):
             async for item in feed:
                 if item is KEEPALIVE:
                     continue

@@ -81,7 +81,7 @@ _FORWARDED = re.compile(
     r"/api/generations/(?P<gid>[^/]+)/(?:"
     r"preview(?P<preview_root>)"  # DELETE: stop
     r"|preview/(?:token|tokens|tokens/[^/]+|request|ticket|requests/replay)"
-    r"|preview/logs/(?:stream|ws)"  # a running preview's live log: the owner's ring
+    r"|preview/logs/(?:stream|ws)(?P<log_stream>)"  # the owner's ring (when not relayed)
     r"|preview/proxy(?:/.*)?"  # any method, and WebSocket upgrades
     r"|revisions(?P<revisions_root>)"  # POST: a new revision, applied live
     r"|revisions/\d+/apply"
@@ -93,11 +93,16 @@ _CONNECT_TIMEOUT = 5.0  # s: an owner's listener that does not accept by then is
 _CLOSE_TIMEOUT = 2.0  # s: ending a forwarded answer's connection, in a finally
 
 
-def forwarded_generation(method: str, path: str, websocket: bool = False) -> str | None:
+def forwarded_generation(
+    method: str, path: str, websocket: bool = False, streams: bool = True
+) -> str | None:
     """The generation of a call that must reach the node running its preview, if this
-    call is one."""
+    call is one; a live log stream only with ``streams`` (else this node relays it from
+    the live tail: ``cluster.tail``)."""
     match = _FORWARDED.fullmatch(path)
     if match is None:
+        return None
+    if not streams and match["log_stream"] is not None:
         return None
     if match["preview_root"] is not None and method != "DELETE":
         return None
@@ -128,8 +133,10 @@ class ClusterForwarder:
         runs_preview: Callable[[str], bool],
         preview_of_host: Callable[[str], str | None],
         find_owner: FindOwner,
+        forward_streams: bool = True,
     ) -> None:
         self.app = app
+        self._forward_streams = forward_streams
         self._secret = secret.encode()
         self._runs_generation = runs_generation
         self._runs_preview = runs_preview
@@ -172,7 +179,9 @@ class ClusterForwarder:
                     return None
                 return await self._find_owner("preview", preview_id)
             websocket = scope["type"] == "websocket"
-            gid = forwarded_generation(scope.get("method", "GET"), scope["path"], websocket)
+            gid = forwarded_generation(
+                scope.get("method", "GET"), scope["path"], websocket, self._forward_streams
+            )
             if gid is None or self._runs_generation(gid):
                 return None
             return await self._find_owner("generation", gid)

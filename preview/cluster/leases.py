@@ -17,12 +17,16 @@ from ..store.models import LIVE_WHERE
 __all__ = [
     "LEASE_TTL",
     "RENEW_INTERVAL",
+    "Lost",
     "Reaped",
+    "declare_dead",
     "lease_holder",
     "leave",
+    "lost_previews",
     "reap_lost_nodes",
     "register",
     "renew",
+    "store_salvaged",
 ]
 
 RENEW_INTERVAL = 2.0  # s
@@ -103,12 +107,13 @@ class Reaped:
     node: str
 
 
-def reap_lost_nodes(connection: Connection, me: str) -> list[Reaped]:
-    """In one transaction: every other node whose lease expired is ``dead``, and every
-    live preview of a node that is not alive (dead, or stopped before its rows were
-    final) is ``failed``, "node lost", with a last ``system`` line saying so. Its
-    ``owner_epoch`` moves on, so that node's late writes change nothing. Row locks make
-    one reaper win when several nodes reap at once; the others find nothing."""
+_LOST_MESSAGE = """'node lost: ' || nodes.id || ', the node that ran it, '
+    || CASE nodes.state WHEN 'dead' THEN 'stopped renewing its lease'
+       ELSE 'stopped before it could end it' END"""
+
+
+def declare_dead(connection: Connection, me: str) -> None:
+    """Every other node whose lease expired is ``dead``: it can renew no more."""
     connection.execute(
         text(
             f"""
@@ -118,14 +123,77 @@ def reap_lost_nodes(connection: Connection, me: str) -> list[Reaped]:
         ),
         {"me": me},
     )
+
+
+@dataclass(frozen=True)
+class Lost:
+    """A live preview of a node that is not alive, before it is reaped."""
+
+    preview_id: str
+    message: str  # its last line's, as the reaper will write it
+    stored_top: int  # its highest seq in PostgreSQL
+
+
+def lost_previews(connection: Connection) -> list[Lost]:
+    """The live previews of the nodes that are not alive (after :func:`declare_dead`)."""
+    rows = connection.execute(
+        text(
+            f"""
+            SELECT preview_instances.id, {_LOST_MESSAGE},
+                   (SELECT coalesce(max(seq), 0) FROM log_events
+                    WHERE log_events.preview_id = preview_instances.id)
+            FROM preview_instances JOIN nodes ON nodes.id = preview_instances.node_id
+            WHERE nodes.state <> 'alive' AND {_LIVE_HERE}
+            """
+        )
+    ).all()
+    return [Lost(pid, message, int(top)) for pid, message, top in rows]
+
+
+_SALVAGED = ("seq", "timestamp", "level", "message", "source", "stream", "status", "process")
+
+
+def store_salvaged(connection: Connection, preview_id: str, rows: list[tuple]) -> None:
+    """Lines of a lost node's preview the live tail had and PostgreSQL may not: stored,
+    those it has already left alone (``rows``: ``Event`` fields from ``seq`` on)."""
+    if not rows:
+        return
+    connection.execute(
+        text(
+            """
+            INSERT INTO log_events (preview_id, seq, timestamp, level, message, source,
+                                    stream, status, process)
+            VALUES (:pid, :seq, :timestamp, :level, :message, :source, :stream, :status,
+                    :process)
+            ON CONFLICT DO NOTHING
+            """
+        ),
+        [dict(zip(_SALVAGED, row, strict=True), pid=preview_id) for row in rows],
+    )
+
+
+def reap_lost_nodes(
+    connection: Connection, me: str, told: frozenset[str] | None = None
+) -> list[Reaped]:
+    """In one transaction: every other node whose lease expired is ``dead``, and every
+    live preview of a node that is not alive (dead, or stopped before its rows were
+    final) is ``failed``, "node lost", with a last ``system`` line saying so (unless in
+    ``told``: its live tail's salvage stored that line already). Its ``owner_epoch``
+    moves on, so that node's late writes change nothing. Row locks make one reaper win
+    when several nodes reap at once; the others find nothing.
+
+    With ``told`` (the live tail's salvage ran first: ``declare_dead``, then each lost
+    preview's tail stored), only the nodes declared dead before it are reaped: one whose
+    lease ran out since is the next round's, after its own salvage."""
+    if told is None:
+        declare_dead(connection, me)
+        told = frozenset()
     rows = connection.execute(
         text(
             f"""
             UPDATE preview_instances SET status = 'failed', health_status = 'unknown',
                 stopped_at = {_NOW}, stop_reason = 'node lost',
-                error_message = 'node lost: ' || nodes.id || ', the node that ran it, '
-                    || CASE nodes.state WHEN 'dead' THEN 'stopped renewing its lease'
-                       ELSE 'stopped before it could end it' END,
+                error_message = {_LOST_MESSAGE},
                 owner_epoch = preview_instances.owner_epoch + 1
             FROM nodes
             WHERE nodes.id = preview_instances.node_id AND nodes.state <> 'alive'
@@ -136,6 +204,8 @@ def reap_lost_nodes(connection: Connection, me: str) -> list[Reaped]:
         )
     ).all()
     for preview_id, _node, message in rows:
+        if preview_id in told:
+            continue
         # The log's last line, after whatever the lost node stored: a reader of the
         # history (and, later, of the stream) learns why it ended.
         connection.execute(

@@ -13,18 +13,25 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..auth import User
+from ..clock import utcnow
 from ..errors import Conflict, StoreError
+from ..logs import Event
 from ..store import GenerationGone, PreviewInstance, Store
 from .admission import AlreadyLive, AtLimit, live_preview_of, place_preview
 from .leases import (
     LEASE_TTL,
     RENEW_INTERVAL,
+    declare_dead,
     lease_holder,
     leave,
+    lost_previews,
     reap_lost_nodes,
     register,
     renew,
+    store_salvaged,
 )
+from .livelog import LiveLog, LiveLogDown
+from .tail import TailRelays
 
 __all__ = ["ClusterNode", "NodeIdInUse"]
 
@@ -63,6 +70,11 @@ class ClusterNode:
         self._on_fenced = on_fenced
         self.fenced = trio.Event()
         self.fenced_because = ""
+        # The live tail (cluster.livelog), set by the app: the reaper salvages a lost
+        # node's into PostgreSQL and ends it.
+        self.live_log: LiveLog | None = None
+        self.relays: TailRelays | None = None  # streams of other nodes' previews
+        self.reaped = 0  # previews failed by this node's reaper ("node lost")
         # The lease's statements on a connection of their own, off the store's threads
         # and pool: a store busy writing logs must never delay a renewal past the TTL.
         self._engine = _lease_engine(store.url)
@@ -172,16 +184,55 @@ class ClusterNode:
                 continue
             try:
                 with trio.fail_after(_CALL_TIMEOUT * 2):
-                    reaped = await self._call(reap_lost_nodes, self.node)
+                    told = await self._salvage()
+                with trio.fail_after(_CALL_TIMEOUT * 2):
+                    reaped = await self._call(reap_lost_nodes, self.node, told)
             except (StoreError, SQLAlchemyError, trio.TooSlowError) as error:
                 _log.warning("cluster: could not reap lost nodes: %s", _first_line(error))
                 continue
+            self.reaped += len(reaped)
             for lost in reaped:
                 _log.warning(
                     "cluster: preview %s failed: node %s that ran it was lost",
                     lost.preview_id,
                     lost.node,
                 )
+
+    async def _salvage(self) -> frozenset[str] | None:
+        """Before a lost node's previews are reaped: each one's live tail stored in
+        PostgreSQL, then ended with the reaper's last line (after the highest seq either
+        store has; a zombie's appends are refused from then on), and what came between
+        and that line stored too, so every line any client saw is there. The previews
+        whose last line this stored; none while Redis is down (then the reaper writes
+        that line in PostgreSQL alone); None without a tail."""
+        live_log = self.live_log
+        if live_log is None:
+            return None  # no tail: the reaper declares the dead nodes itself
+        await self._call(declare_dead, self.node)  # renews no more: its previews are ours
+        told = set()
+        for lost in await self._call(lost_previews):
+            pid = lost.preview_id
+            last = Event(0, utcnow(), "ERROR", lost.message, "system", None, "failed")
+            try:
+                # The bulk first: a subscriber told the end finds its lines stored.
+                top = await self._store_tail(live_log, pid, lost.stored_top)
+                await live_log.end_lost(pid, top, last, "failed")
+                await self._store_tail(live_log, pid, top)
+            except LiveLogDown as error:
+                _log.warning("cluster: the live tail of %s not salvaged: %s", pid, error)
+                continue
+            told.add(pid)
+        return frozenset(told)
+
+    async def _store_tail(self, live_log: LiveLog, preview_id: str, after: int) -> int:
+        """The tail's events after ``after`` stored (those stored already left alone);
+        the last seq stored."""
+        while read := (await live_log.read_after(preview_id, after)).events:
+            rows = [(e.id, e.timestamp, e.level, e.message, e.source, e.stream, e.status,
+                     e.process) for e in read]  # fmt: skip
+            await self._call(store_salvaged, preview_id, rows)
+            after = read[-1].id
+        return after
 
     # -- launches -------------------------------------------------------------------
 

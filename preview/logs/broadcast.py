@@ -274,6 +274,13 @@ class LogBroadcast:
             self._subscribers.add(subscription)
         return subscription
 
+    def follow(self, after: int = 0) -> Subscription:
+        """A subscription the broadcast neither counts nor drops: a reader of every
+        event that is not a client (a cluster owner's writer of the live tail)."""
+        subscription = Subscription(self, max(after, 0))
+        self._subscribers.discard(subscription)  # never added: subscribe() adds
+        return subscription
+
     def _drop(self, subscriber: Subscription) -> None:
         subscriber.dropped = True
         self._subscribers.discard(subscriber)

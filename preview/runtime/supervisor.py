@@ -379,7 +379,15 @@ class Supervisor:
     async def _run(self, runtime: PreviewRuntime, *, task_status: trio.TaskStatus[None]) -> None:
         """One preview in the supervisor's nursery; its failure never ends the others."""
         try:
-            await runtime.run(task_status=task_status)
+            live_log = self.cluster.live_log if self.cluster is not None else None
+            if live_log is None:
+                await runtime.run(task_status=task_status)
+            else:  # cluster mode: its live tail for the other nodes, beside it
+                from ..cluster import write_tail
+
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(write_tail, live_log, runtime.id, runtime.broadcast)
+                    await runtime.run(task_status=task_status)
         except Exception as error:
             told = report_fault(
                 _log,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from ..api.feed import tail_relays
 from ..api.previews import preview_for
 from ..api.streams import resume_point, sse_body, sse_headers
 from ..errors import PreviewError
@@ -160,7 +161,10 @@ async def _resolve(
         await owned_generation(gid, user, state)
         raw_after = caller.named.get("last-event-id") or query.get("lastEventId")
         preview = await preview_for(gid, query.get("previewId"), state)
-        after, nothing_left = await resume_point(state.store, preview, raw_after, query.get("tail"))
+        relays = tail_relays(state)
+        after, nothing_left = await resume_point(
+            state.store, preview, raw_after, query.get("tail"), relays
+        )
         if nothing_left:
             return None  # the route answers 204 (the same decision, made again there)
         return preview, after, state.streams.take(user.id)

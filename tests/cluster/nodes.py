@@ -25,7 +25,7 @@ from ..conftest import SECRET, auth
 
 PG_ENV = "PREVIEW_TEST_POSTGRES_URL"
 CLUSTER_SECRET = "cluster-secret-" + "s" * 32
-REDIS_URL = "redis://127.0.0.1:6379/0"  # turns cluster mode on; not used by this slice
+REDIS_URL = "redis://127.0.0.1:6379/0"  # the machine's: the live tail (keys per test)
 _FIRST_PORT = 21000
 
 
@@ -64,6 +64,8 @@ def node_env(tmp: Path, db_url: str, name: str, index: int, **more: str) -> dict
         "PREVIEW_DATA_DIR": str(tmp / f"data-{name}"),
         "PREVIEW_DB_URL": db_url,
         "PREVIEW_REDIS_URL": REDIS_URL,
+        # A key prefix per test (its database's name): tests share the machine's Redis.
+        "PREVIEW_REDIS_PREFIX": f"test-{make_url(db_url).database if db_url else 'none'}:",
         "PREVIEW_INTERNAL_URL": f"http://127.0.0.1:{internal_port(index)}",
         "PREVIEW_CLUSTER_SECRET": CLUSTER_SECRET,
         "PREVIEW_NODE_ID": name,
@@ -118,11 +120,11 @@ async def _read_into(stream: Any, said: bytearray, ready: trio.Event) -> None:
 
 @asynccontextmanager
 async def running_node(
-    nursery: trio.Nursery, tmp: Path, db_url: str, name: str, index: int
+    nursery: trio.Nursery, tmp: Path, db_url: str, name: str, index: int, **more: str
 ) -> AsyncIterator[Node]:
-    """`preview serve` as node ``name``; SIGINT and waited for at the end (unless the test
-    ended it itself)."""
-    env = node_env(tmp, db_url, name, index)
+    """`preview serve` as node ``name`` (``more``: settings, ``PREVIEW_…`` names);
+    SIGINT and waited for at the end (unless the test ended it itself)."""
+    env = node_env(tmp, db_url, name, index, **more)
     port = free_port(index)
     argv = [sys.executable, "-m", "preview", "serve", "--bind", f"127.0.0.1:{port}"]
     run = partial(

@@ -1,0 +1,123 @@
+"""Scenario cluster: log lines through a node that does not run the preview (relayed from
+the Redis tail, ``preview.cluster.tail``) against through the node that runs it.
+
+Two nodes (``preview serve`` each, cluster mode) on a fresh PostgreSQL database (made
+from ``PREVIEW_BENCH_POSTGRES_URL``, dropped after) and the machine's Redis
+(``PREVIEW_BENCH_REDIS_URL``, default ``redis://127.0.0.1:6379/0``; a key prefix per
+run). Node A runs the emitter; for each case the same subscribers (the fan-out
+scenario's clients: kernel receive timestamps, lost and duplicated lines) connect to A
+(owner) or to B (relay), a fresh preview each time:
+
+* ``throughput``: 1 subscriber, N lines as fast as the emitter prints: lines/s
+  delivered (issue 67: through a non-owner ≥ 0.8× through the owner);
+* ``latency``: 100 subscribers, lines at 500/s: delivery latency p50/p99 (issue 67:
+  p99 ≤ 25 ms on non-owner nodes).
+
+Skipped without ``PREVIEW_BENCH_POSTGRES_URL``. ``PREVIEW_CLUSTER_LOG_STREAMS=forward``
+in the environment measures forwarding to the owner instead of the relay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from ..harness import ServiceServer, free_port, log
+from .common import Subscribers
+
+_SECRET = "bench-cluster-secret-" + "c" * 32
+CASES = {
+    # name: (subscribers, lines, lines/s; 0: as fast as the emitter prints)
+    "throughput": (1, 50_000, 0),
+    "latency": (100, 5_000, 500),
+}
+_QUICK = {"throughput": (1, 5_000, 0), "latency": (20, 1_000, 500)}
+
+
+@contextlib.contextmanager
+def _database(base_url: str) -> Iterator[str]:
+    base = make_url(base_url)
+    name = f"preview_bench_cluster_{uuid.uuid4().hex[:10]}"
+    admin = dict(host=base.host, port=base.port or 5432, user=base.username, dbname="postgres")
+    if base.password:
+        admin["password"] = base.password
+    with psycopg.connect(**admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(**admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _node(name: str, db_url: str, redis_url: str, prefix: str) -> ServiceServer:
+    env = {
+        "PREVIEW_REDIS_URL": redis_url,
+        "PREVIEW_REDIS_PREFIX": prefix,
+        "PREVIEW_NODE_ID": name,
+        "PREVIEW_INTERNAL_URL": f"http://127.0.0.1:{free_port()}",
+        "PREVIEW_CLUSTER_SECRET": _SECRET,
+    }
+    if os.environ.get("PREVIEW_CLUSTER_LOG_STREAMS"):
+        env["PREVIEW_CLUSTER_LOG_STREAMS"] = os.environ["PREVIEW_CLUSTER_LOG_STREAMS"]
+    return ServiceServer(db_url=db_url, extra_env=env)
+
+
+def _case(owner: ServiceServer, reader: ServiceServer, m: int, n: int, rate: float) -> dict:
+    owner.launch_emitter()
+    reader.gid, reader.preview = owner.gid, owner.preview
+    reader.child_port, reader.child_pid = owner.child_port, owner.child_pid
+    try:
+        with Subscribers(reader, m, n, processes=1, connect_timeout=120) as subscribers:
+            time.sleep(0.5)
+            owner.start_emitting(n, rate)
+            timeout = n / rate * 3 + 15 if rate > 0 else 60.0
+            merged = subscribers.collect(timeout)
+    finally:
+        owner.stop_preview()
+        reader.gid = ""
+    return {
+        "subscribers": m,
+        "lines": n,
+        "rate": rate or "max",
+        "deliveries_per_s": merged["deliveries_per_s"],
+        "latency_ms": merged["latency_ms"],
+        "lost_total": merged["lost_total"],
+        "dup_total": merged["dup_total"],
+    }
+
+
+def run(*, quick: bool = False, only: list[str] | None = None, **_: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"scenario": "cluster"}
+    base = os.environ.get("PREVIEW_BENCH_POSTGRES_URL")
+    if not base:
+        out["skipped"] = "PREVIEW_BENCH_POSTGRES_URL is not set"
+        return out
+    redis_url = os.environ.get("PREVIEW_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    out["streams"] = os.environ.get("PREVIEW_CLUSTER_LOG_STREAMS", "relay")
+    cases = _QUICK if quick else CASES
+    with _database(base) as db_url:
+        prefix = f"bench-{uuid.uuid4().hex[:8]}:"
+        with (
+            _node("bench-a", db_url, redis_url, prefix) as a,
+            _node("bench-b", db_url, redis_url, prefix) as b,
+        ):
+            for name, (m, n, rate) in cases.items():
+                if only and name not in only:
+                    continue
+                for label, reader in (("owner", a), ("non_owner", b)):
+                    log(f"cluster: {name}, {m} subscriber(s) on the {label}")
+                    out[f"{name}_{label}"] = _case(a, reader, m, n, rate)
+            through, direct = out.get("throughput_non_owner"), out.get("throughput_owner")
+            if through and direct and through["deliveries_per_s"] and direct["deliveries_per_s"]:
+                out["throughput_ratio"] = round(
+                    through["deliveries_per_s"] / direct["deliveries_per_s"], 2
+                )
+    return out

@@ -1,0 +1,276 @@
+"""Cluster mode, the live tail (Redis Streams): the owner appends its preview's events,
+a node that does not run the preview serves its log streams from the tail (not by
+forwarding them to the owner), exactly (every id once, in order, the ids PostgreSQL
+has) through a Redis outage, and the reaper salvages a dead owner's tail. Real `preview
+serve` processes, a fresh PostgreSQL database per test, and either the machine's Redis
+(a key prefix per test) or a redis-server of the test's own that it kills and restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import psutil
+import psycopg
+import pytest
+import trio
+import trio_websocket
+
+from preview.cluster import LiveLogDown, RedisLiveLog, StaleAppend
+from preview.logs import Event
+
+from ..conftest import SERVER_COMMAND, auth, server_app, sse_events
+from .nodes import PG_ENV, free_port, fresh_database, running_node
+
+pytestmark = [
+    pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set"),
+    pytest.mark.skipif(not shutil.which("redis-server"), reason="no redis-server"),
+]
+
+# Prints "tick <n>" every 2 ms from its start (500 lines a second), for ever.
+TICKER = server_app(
+    before_serving="""
+    import threading
+    def ticks():
+        n = 0
+        while True:
+            say(f"tick {n}"); n += 1; time.sleep(0.002)
+    threading.Thread(target=ticks, daemon=True).start()
+    """
+)
+
+
+@pytest.fixture
+def db_url() -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
+
+
+async def _redis_server(nursery: trio.Nursery, port: int) -> trio.Process:
+    """A redis-server of this test's own (no persistence), ready."""
+    argv = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
+    process = await trio.lowlevel.open_process(argv, stdout=subprocess.DEVNULL)
+    nursery.start_soon(_reap, process)
+    with trio.fail_after(20):
+        while True:
+            try:
+                stream = await trio.open_tcp_stream("127.0.0.1", port)
+            except OSError:
+                await trio.sleep(0.05)
+                continue
+            await stream.send_all(b"PING\r\n")
+            if b"PONG" in await stream.receive_some(64):
+                await stream.aclose()
+                return process
+
+
+async def _reap(process: trio.Process) -> None:
+    try:
+        await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            with trio.CancelScope(shield=True):
+                await process.wait()
+
+
+def _stored_ids(db_url: str, preview_id: str) -> list[int]:
+    url = db_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as connection:
+        rows = connection.execute(
+            "SELECT seq FROM log_events WHERE preview_id = %s ORDER BY seq", (preview_id,)
+        ).fetchall()
+    return [seq for (seq,) in rows]
+
+
+def _last_message(db_url: str, preview_id: str) -> str:
+    url = db_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as connection:
+        row = connection.execute(
+            "SELECT message FROM log_events WHERE preview_id = %s ORDER BY seq DESC LIMIT 1",
+            (preview_id,),
+        ).fetchone()
+    return row[0] if row else ""
+
+
+def _event(seq: int, message: str = "", status: str | None = None) -> Event:
+    return Event(seq, datetime(2026, 1, 1), "INFO", message or f"line {seq}", "app", "stdout",
+                 status)  # fmt: skip
+
+
+async def test_the_redis_tail_fences_stale_appends_and_reads_after_a_seq() -> None:
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            port = free_port(9)
+            server = await _redis_server(nursery, port)
+            tail = RedisLiveLog(f"redis://127.0.0.1:{port}/0", "unit:")
+            await nursery.start(tail.serve)
+            await tail.append("p", [_event(1), _event(2), _event(3)])
+            await tail.append("p", [_event(4)])
+            with pytest.raises(StaleAppend):  # a writer behind the top: a zombie owner
+                await tail.append("p", [_event(3, "late")])
+            read = await tail.read_after("p", 2)
+            assert [e.id for e in read.events] == [3, 4] and read.ended is None
+            assert [e.message for e in read.events] == ["line 3", "line 4"]
+            assert await tail.top("p") == 4
+
+            async def wait_for_five() -> None:
+                read = await tail.read_after("p", 4, block=10)
+                assert [e.id for e in read.events] == [5]
+
+            async with trio.open_nursery() as readers:
+                readers.start_soon(wait_for_five)
+                await trio.sleep(0.05)  # (the reader blocks or not: either way it gets 5)
+                await tail.append("p", [_event(5)])
+            # The reaper's end: its line after the top of both stores, then nothing more.
+            lost = _event(0, "node lost", status="failed")
+            assert await tail.end_lost("p", 3, lost, "failed") == 6
+            assert await tail.end_lost("p", 3, lost, "failed") is None  # ended already
+            with pytest.raises(StaleAppend):
+                await tail.append("p", [_event(9)])
+            read = await tail.read_after("p", 4)
+            assert [(e.id, e.message, e.status) for e in read.events] == [
+                (5, "line 5", None),
+                (6, "node lost", "failed"),
+            ]
+            assert read.ended == "failed"
+            server.kill()
+            with pytest.raises(LiveLogDown):
+                await tail.append("q", [_event(1)])
+            await tail.aclose()
+            nursery.cancel_scope.cancel()
+
+
+async def _follow_sse(node, path: str, seen: list[int], ended: list[dict], after: int = 0) -> None:
+    """An SSE subscriber: every id into ``seen``, the end into ``ended``; resumes by
+    Last-Event-ID when its stream breaks, as EventSource does."""
+    while True:
+        headers = {**auth(), "Last-Event-ID": str(seen[-1] if seen else after)}
+        async with node.client.stream("GET", path, headers=headers, timeout=None) as stream:
+            if stream.status_code == 204:
+                return
+            assert stream.status_code == 200, await stream.aread()
+            async for kind, data, event_id in sse_events(stream):
+                if kind == "end":
+                    ended.append(data)
+                    return
+                if event_id is not None:
+                    seen.append(event_id)
+
+
+async def _follow_ws(node, path: str, seen: list[int], ended: list[dict]) -> None:
+    host, port = node.url.removeprefix("http://").split(":")
+    async with trio_websocket.open_websocket(
+        host, int(port), path, use_ssl=False,
+        extra_headers=[(k.encode(), v.encode()) for k, v in auth().items()],
+    ) as ws:  # fmt: skip
+        while True:
+            data = json.loads(await ws.get_message())
+            if data.get("type") == "end":
+                ended.append(data)
+                return
+            seen.append(data["id"])
+
+
+async def _until(condition, what: str, limit: float = 30) -> None:
+    """Poll the subscribers' counts (what they got is the test's; nothing to wait on)."""
+    with trio.fail_after(limit):
+        while True:
+            if condition():
+                return
+            await trio.sleep(0.05)
+
+
+async def test_a_non_owner_relays_streams_exactly_through_a_redis_outage(
+    tmp_path: Path, db_url: str
+) -> None:
+    with trio.fail_after(170):
+        async with trio.open_nursery() as nursery:
+            port = free_port(9)
+            redis = await _redis_server(nursery, port)
+            own = {"PREVIEW_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+            async with (
+                running_node(nursery, tmp_path, db_url, "node-a", 0, **own) as a,
+                running_node(nursery, tmp_path, db_url, "node-b", 1, **own) as b,
+            ):
+                gid = await a.upload(TICKER)
+                launched = await a.launch(gid, command=SERVER_COMMAND)
+                assert launched.status_code == 200, launched.text
+                preview_id = launched.json()["previewInstanceId"]
+                base = f"/api/generations/{gid}/preview"
+                seen: list[list[int]] = [[], [], []]
+                ended: list[dict] = []
+                async with trio.open_nursery() as clients:
+                    clients.start_soon(_follow_sse, b, f"{base}/logs/stream", seen[0], ended)
+                    clients.start_soon(_follow_ws, b, f"{base}/logs/ws", seen[1], ended)
+                    await _until(lambda: len(seen[0]) > 300 and len(seen[1]) > 300, "live")
+                    # Served by B (relayed), not forwarded: A holds no subscriber.
+                    status = (await a.client.get(f"{base}/status", headers=auth())).json()
+                    assert status["subscribers"] == 0, status
+                    # A third joins late, from the middle of the log: history, then live.
+                    clients.start_soon(_follow_sse, b, f"{base}/logs/stream", seen[2], ended, 100)
+                    # Redis goes away: the owner stores on, B tails PostgreSQL.
+                    redis.kill()
+                    await redis.wait()
+                    mark = max(map(len, seen))
+                    await _until(lambda: min(map(len, seen)) > mark + 500, "without Redis")
+                    # Back (empty: no persistence): B relays from it again.
+                    redis = await _redis_server(nursery, port)
+                    mark = max(map(len, seen))
+                    await _until(lambda: min(map(len, seen)) > mark + 500, "Redis back")
+                    stopped = await b.client.delete(base, headers=auth())
+                    assert stopped.status_code == 200, stopped.text
+                    await _until(lambda: len(ended) == 3, "the end")
+                stored = _stored_ids(db_url, preview_id)
+                assert stored == list(range(1, len(stored) + 1))  # dense
+                assert seen[0] == stored, (len(seen[0]), len(stored))
+                assert seen[1] == stored, (len(seen[1]), len(stored))
+                assert seen[2] == stored[100:]
+                assert {end["status"] for end in ended} == {"stopped"}
+                assert b"the tail is down" in b.said or b"tailing" in b.said, b.said[-2000:]
+            nursery.cancel_scope.cancel()
+
+
+async def test_the_reaper_salvages_a_dead_owners_tail(tmp_path: Path, db_url: str) -> None:
+    with trio.fail_after(150):
+        async with (
+            trio.open_nursery() as nursery,
+            running_node(nursery, tmp_path, db_url, "node-b", 1) as b,
+        ):
+            async with running_node(nursery, tmp_path, db_url, "node-a", 0) as a:
+                gid = await a.upload(TICKER)
+                launched = await a.launch(gid, command=SERVER_COMMAND)
+                assert launched.status_code == 200, launched.text
+                preview_id = launched.json()["previewInstanceId"]
+                base = f"/api/generations/{gid}/preview"
+                seen: list[int] = []
+                ended: list[dict] = []
+                nursery.start_soon(_follow_sse, b, f"{base}/logs/stream", seen, ended)
+                await _until(lambda: len(seen) > 500, "live")
+                tree = [
+                    a.process.pid,
+                    *(p.pid for p in psutil.Process(a.process.pid).children(recursive=True)),
+                ]
+                for pid in tree:
+                    os.kill(pid, signal.SIGKILL)
+                await a.process.wait()
+            await _until(lambda: bool(ended), "the end through B", limit=20)
+            with trio.fail_after(10):  # reaped: the row's end is after the salvage's
+                while True:
+                    if (await b.status(gid))["status"] == "failed":
+                        break
+                    await trio.sleep(0.1)
+            stored = _stored_ids(db_url, preview_id)
+            # Every line B's subscriber saw is stored (the tail's salvage), the last the
+            # reaper's, and nothing is missing in between.
+            assert stored == list(range(1, len(stored) + 1))
+            assert seen == stored, (len(seen), len(stored))
+            assert ended[0]["status"] == "failed"
+            assert _last_message(db_url, preview_id).startswith("node lost: node-a")
