@@ -318,19 +318,15 @@ async def status(gid: str) -> Response:
 @blueprint.delete("")
 async def stop(gid: str) -> Response:
     state = services()
-    user = state.user()
-    generation = await owned_generation(gid, user)
-    assert state.supervisor is not None
-    runtime = state.supervisor.for_generation(gid)
-    if runtime is None:
-        raise NotFound(
-            "This generation has no active preview.",
-            code="no_active_preview",
-            details={"generationId": gid},
-        )
+    runtime = await _active(state, gid, ending_too=True)  # a second stop waits too
     runtime.request_stop(BY_THE_USER)
     await record_action(
-        state, user, "stop", owner=generation.user_id, generation_id=gid, preview_id=runtime.id
+        state,
+        state.user(),
+        "stop",
+        owner=runtime.spec.user_id,
+        generation_id=gid,
+        preview_id=runtime.id,
     )
     with trio.move_on_after(state.settings.stop_grace + _STOP_WAIT_MARGIN):
         await runtime.finished.wait()
@@ -449,12 +445,14 @@ async def revoke_token(gid: str, token_id: str) -> Response:
     return jsonify({"previewInstanceId": runtime.id, "revoked": _token_json(revoked)})
 
 
-async def _active(state: Services, gid: str) -> PreviewRuntime:
-    """The owner's starting or running preview of ``gid`` (404 if none)."""
+async def _active(state: Services, gid: str, *, ending_too: bool = False) -> PreviewRuntime:
+    """The owner's starting or running preview of ``gid`` (404 if none); with
+    ``ending_too``, whatever its status while the service still holds it (stopping, or
+    ended and not yet let go)."""
     await owned_generation(gid, state.user())
     assert state.supervisor is not None
     runtime = state.supervisor.for_generation(gid)
-    if runtime is None or runtime.status not in ("starting", "running"):
+    if runtime is None or (not ending_too and runtime.status not in ("starting", "running")):
         raise NotFound(
             "This generation has no active preview.",
             code="no_active_preview",
