@@ -405,11 +405,35 @@ def _source_urls(files: dict[str, bytes]) -> list[tuple[str, str]]:
     for path, data in sorted(files.items()):
         if not _SOURCE.search(path) or "node_modules/" in path or len(data) > 512_000:
             continue
-        for match in _CODE_URL.finditer(data.decode("utf-8", "replace")):
-            url = match.group(0).rstrip(".,;:)]}")
+        text = data.decode("utf-8", "replace")
+        for match in _CODE_URL.finditer(text):
+            url = match.group(0)
+            if "{" in url and path.endswith(".py"):
+                url = _with_constants(url, text)
+            url = url.rstrip(".,;:)]}")
             if "{" not in url and "%s" not in url:
                 found.append((path, url))
     return found[:50]
+
+
+_PLACE = re.compile(r"\{(\w+)\}")
+
+
+def _with_constants(url: str, text: str) -> str:
+    """A Python f-string's URL with each ``{NAME}`` the module's own string constant
+    (``DB_NAME: str = "book_db"`` beside ``f"mysql://root:data@localhost:3306/{DB_NAME}"``,
+    WannaCry081's Bookstore-Flask-API: no MariaDB was given it); as it was where one is
+    not a constant of the module."""
+
+    def constant(match: re.Match[str]) -> str:
+        assigned = re.search(
+            rf"^{re.escape(match.group(1))}\s*(?::\s*\w+\s*)?=\s*[\"']([\w.-]+)[\"']\s*$",
+            text,
+            re.MULTILINE,
+        )
+        return assigned.group(1) if assigned else match.group(0)
+
+    return _PLACE.sub(constant, url)
 
 
 def _orm_settings(

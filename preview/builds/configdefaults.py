@@ -137,6 +137,8 @@ _SERVICE_PORTS = tuple(
         ("ELASTIC(?:SEARCH)?", "9200"),
     )
 )
+# A switch of another service's feature (USE_S3, ENABLE_SENTRY, REDIS_ENABLED).
+_SWITCH = re.compile(r"^(?:USE|ENABLE)_\w+$|_ENABLED?$")
 _ON = re.compile(r"(?:^|_)(?:DEBUG|SYNC|SYNCHRONI[SZ]E)$")  # on: a preview's schema made at start
 _NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?(?:NAME|TITLE|VERSION)$")  # FastAPI's own
 # An address: ADMIN_EMAIL, DEFAULT_FROM_EMAIL, and the sender's (fastapi-mail's MAIL_FROM,
@@ -188,6 +190,11 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
         return secrets.token_urlsafe(32)
     if _ON.search(upper):
         return "true"
+    if _SWITCH.search(upper) and kind != OPTIONAL:
+        # Another service's feature, off: "false" where it is typed, else empty, which
+        # `if USE_S3:` reads as off (Valaraucoo's django-api-docker-aws-jwt: "false" is
+        # a true string there, and S3 wanted its bucket).
+        return "false" if kind == "bool" else ""
     if _SECRET.search(upper):
         return secrets.token_urlsafe(32)
     if upper.endswith("ALLOWED_HOSTS"):

@@ -9,10 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from preview.apps.configvars import json_settings_fields, readme_copied_env
+from preview.apps.configvars import (
+    OPTIONAL,
+    json_settings_fields,
+    readme_copied_env,
+    required_variables,
+)
 from preview.apps.depspec import PythonDeps, python_dependencies
 from preview.apps.detect import detect
 from preview.apps.pyfloor import code_python_floor
+from preview.backing import wanted_servers
 from preview.backing.postgres import postgres_variables
 from preview.builds.configdefaults import config_defaults, throwaway_value
 from preview.builds.remedies import Remedies
@@ -274,3 +280,46 @@ def test_an_smtp_login_the_app_requires_is_a_throwaway_address() -> None:
     for name in ("EMAIL_HOST_USER", "MAIL_USERNAME", "SMTP_USER", "SMTP_LOGIN"):
         assert throwaway_value(name) == "preview@example.com", name
     assert throwaway_value("DB_USER") is None  # the database's: the served one's
+
+
+def test_a_config_reader_imported_under_another_name_is_read() -> None:
+    """kiyoshisama's fastapi-blog-sqlalchemy-v2: ``from decouple import config as
+    decouple_config``, then ``decouple_config("TEST_DATABASE_URL")``, unseen: "needed"
+    only once the app had died on it."""
+    source = (
+        b"from decouple import config as read\n"
+        b"URL = read('TEST_DATABASE_URL')\nX = read('A', default='1')\n"
+    )
+    assert required_variables({"app/config.py": source}) == ["TEST_DATABASE_URL"]
+
+
+def test_a_required_switch_of_another_service_is_off() -> None:
+    """Valaraucoo's django-api-docker-aws-jwt: ``USE_S3 = os.environ.get('USE_S3') or
+    env('USE_S3')``, then ``if USE_S3:`` (every non-empty string is on)."""
+    assert throwaway_value("USE_S3") == ""
+    assert throwaway_value("ENABLE_SENTRY", "bool") == "false"
+    assert throwaway_value("SENTRY_ENABLED", "bool") == "false"
+    assert throwaway_value("USE_S3", OPTIONAL) is None  # read with a default: the app's
+    source = (
+        b"import environ, os\nenv = environ.Env()\n"
+        b"USE_S3 = os.environ.get('USE_S3') or env('USE_S3')\n"
+    )
+    found = config_defaults({"core/settings.py": source}, "core/settings.py", {}, {"PORT"})
+    assert found.values["USE_S3"] == "" and not found.missing
+
+
+def test_a_database_url_in_an_f_string_of_the_modules_constants_is_read() -> None:
+    """WannaCry081's Bookstore-Flask-API: ``f"mysql://root:data@localhost:3306/{DB_NAME}"``
+    beside ``DB_NAME : str = "book_db"``; read as a template, no MariaDB was given."""
+    config = (
+        b'DB_NAME : str = "book_db"\n'
+        b"class Production:\n"
+        b'    SQLALCHEMY_DATABASE_URI : str = f"mysql://root:data@localhost:3306/{DB_NAME}"\n'
+    )
+    files = {"config.py": config, "requirements.txt": b"flask\nmysqlclient\n", "app.py": b""}
+    mysql = wanted_servers(files, "app.py", {}).mysql
+    assert (
+        mysql is not None and mysql.databases == ["book_db"] and mysql.accounts == {"root": "data"}
+    )
+    unknown = config.replace(b'"book_db"', b'os.getenv("DB")')
+    assert wanted_servers({**files, "config.py": unknown}, "app.py", {}).mysql is None

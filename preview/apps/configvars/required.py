@@ -83,6 +83,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         if tree is None:
             continue
         configured = any(m.encode() in data for m in _CONFIG_MODULES) or _imports_environ(tree)
+        readers = _config_aliases(tree)
         defaulted, numbers = _read_shapes(tree)
         for node in ast.walk(tree):
             if id(node) in defaulted:  # `os.environ.get("X") or "15"`: its own default
@@ -95,7 +96,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
             elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
                 if _is_environ(node.value) and (key := _string(node.slice)):
                     found.setdefault(key, numbers.get(id(node), ""))
-            elif configured and isinstance(node, ast.Call) and (key := _config_call(node)):
+            elif configured and isinstance(node, ast.Call) and (key := _config_call(node, readers)):
                 found.setdefault(key, "")
             elif isinstance(node, ast.Call) and (key := _empty_default(node, configured)):
                 # "" as its default: unset, by another name; but a password's "" says none
@@ -223,10 +224,24 @@ def _is_environ(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and node.id == "environ"
 
 
-def _config_call(call: ast.Call) -> str | None:
-    """``config("X")`` / ``env("X")`` / ``env.str("X")`` without a default."""
+def _config_aliases(tree: ast.Module) -> set[str]:
+    """The names decouple's or environs' reader is imported under besides its own
+    (``from decouple import config as decouple_config``: kiyoshisama's
+    fastapi-blog-sqlalchemy-v2 read its TEST_DATABASE_URL so, unseen)."""
+    return {
+        alias.asname
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module in ("decouple", "environs")
+        for alias in node.names
+        if alias.asname and alias.name in ("config", "env")
+    }
+
+
+def _config_call(call: ast.Call, aliases: set[str] | tuple[str, ...] = ()) -> str | None:
+    """``config("X")`` / ``env("X")`` / ``env.str("X")`` without a default (``aliases``:
+    other names the module imports ``config`` under)."""
     func = call.func
-    named = isinstance(func, ast.Name) and func.id in ("config", "env")
+    named = isinstance(func, ast.Name) and func.id in ("config", "env", *aliases)
     method = (
         isinstance(func, ast.Attribute)
         and func.attr in _ENV_METHODS
