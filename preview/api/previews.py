@@ -320,14 +320,7 @@ async def stop(gid: str) -> Response:
     state = services()
     runtime = await _active(state, gid, ending_too=True)  # a second stop waits too
     runtime.request_stop(BY_THE_USER)
-    await record_action(
-        state,
-        state.user(),
-        "stop",
-        owner=runtime.spec.user_id,
-        generation_id=gid,
-        preview_id=runtime.id,
-    )
+    await _record(state, runtime, "stop")
     with trio.move_on_after(state.settings.stop_grace + _STOP_WAIT_MARGIN):
         await runtime.finished.wait()
     return jsonify(
@@ -380,13 +373,10 @@ async def new_token(gid: str) -> Response:
             ) from None
     tokens.add(token, retiring=retiring)
     revoked = tokens.revoke_all_but(token) if revoke_others else []
-    await record_action(
+    await _record(
         state,
-        state.user(),
+        runtime,
         "token_create",
-        owner=runtime.spec.user_id,
-        generation_id=gid,
-        preview_id=runtime.id,
         tokenId=token.id,
         label=token.label,
         retired=retiring.id if retiring is not None else None,
@@ -433,16 +423,26 @@ async def revoke_token(gid: str, token_id: str) -> Response:
             code="preview_token_not_found",
             details={"tokenId": token_id},
         )
-    await record_action(
+    await _record(
         state,
-        state.user(),
+        runtime,
         "token_revoke",
-        owner=runtime.spec.user_id,
-        generation_id=gid,
-        preview_id=runtime.id,
         tokenId=revoked.id,
     )
     return jsonify({"previewInstanceId": runtime.id, "revoked": _token_json(revoked)})
+
+
+async def _record(state: Services, runtime: PreviewRuntime, action: str, **details: Any) -> None:
+    """The audit trail's entry of the caller's ``action`` on ``runtime``."""
+    await record_action(
+        state,
+        state.user(),
+        action,
+        owner=runtime.spec.user_id,
+        generation_id=runtime.spec.generation_id,
+        preview_id=runtime.id,
+        **details,
+    )
 
 
 async def _active(state: Services, gid: str, *, ending_too: bool = False) -> PreviewRuntime:
