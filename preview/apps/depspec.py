@@ -107,6 +107,9 @@ class PythonDeps:
     # The versions its lock holds what is installed to (poetry.lock's pins, uv's -c: see
     # :func:`~.poetry.poetry_lock_pins`); part of the key.
     constraints: tuple[str, ...] = ()
+    # Packages of its lock left out of the install (``uv sync --no-install-package``): a
+    # remedy's (mysqlclient, which cannot be built here, PyMySQL standing in); part of the key.
+    not_installed: tuple[str, ...] = ()
 
     def names(self) -> set[str]:
         """Normalised distribution names listed (to tell whether the server is there)."""
@@ -126,6 +129,8 @@ class PythonDeps:
             parts.append(sorted(self.build_constraints))
         if self.constraints:  # likewise
             parts.append(["-c", *sorted(self.constraints)])
+        if self.not_installed:  # likewise
+            parts.append(["--no-install-package", *sorted(self.not_installed)])
         data = json.dumps(parts)
         return "py-" + hashlib.sha256(data.encode()).hexdigest()[:24]
 

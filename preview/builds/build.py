@@ -174,6 +174,7 @@ class EnvBuilder:
                         "--frozen",
                         "--no-install-project",
                         "--no-dev",
+                        *(f"--no-install-package={name}" for name in deps.not_installed),
                         "--python",
                         python,
                         *self._index_args(),

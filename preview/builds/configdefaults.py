@@ -528,7 +528,7 @@ def env_files_needed(files: dict[str, bytes]) -> list[str]:
         tree = parse_module(data) if loaders else None
         if tree is None:
             continue
-        names: dict[str, str] = {}
+        names: dict[str, str] = _imported_paths(tree, path, files)
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
@@ -541,6 +541,39 @@ def env_files_needed(files: dict[str, bytes]) -> list[str]:
                 if found and found.endswith(".env") and found not in files:
                     needed.append(found)
     return sorted(set(needed))
+
+
+def _imported_paths(tree: ast.Module, module: str, files: dict[str, bytes]) -> dict[str, str]:
+    """The paths a module imports from a sibling by a relative import (``from .base import
+    *`` bringing ``BASE_DIR = Path(__file__).resolve().parent.parent.parent``: pjesus22's
+    simple-drf-blog gives ``RepositoryEnv(BASE_DIR.parent / ".env")`` in its development
+    settings, whose .env it lacks, and migrate died on FileNotFoundError)."""
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom) or not node.level or not node.module:
+            continue
+        directory = posixpath.dirname(module)
+        for _ in range(node.level - 1):
+            directory = posixpath.dirname(directory)
+        source = posixpath.join(directory, *node.module.split(".")) + ".py"
+        other = parse_module(files[source]) if source in files else None
+        if other is None:
+            continue
+        paths: dict[str, str] = {}
+        for statement in other.body:
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                target = statement.targets[0]
+                if isinstance(target, ast.Name) and (
+                    value := _path(statement.value, source, paths)
+                ):
+                    paths[target.id] = value
+        wanted = {a.asname or a.name: a.name for a in node.names}
+        for bound, name in wanted.items():
+            if name == "*":
+                found.update(paths)
+            elif name in paths:
+                found[bound] = paths[name]
+    return found
 
 
 def _callee(node: ast.AST) -> str:

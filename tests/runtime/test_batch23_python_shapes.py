@@ -20,7 +20,7 @@ from preview.apps.detect import detect
 from preview.apps.pyfloor import code_python_floor
 from preview.backing import wanted_servers
 from preview.backing.postgres import postgres_variables
-from preview.builds.configdefaults import config_defaults, throwaway_value
+from preview.builds.configdefaults import config_defaults, env_files_needed, throwaway_value
 from preview.builds.remedies import Remedies
 from preview.builds.remedies.mysqldb import stand_in_for_mysqldb
 
@@ -323,3 +323,52 @@ def test_a_database_url_in_an_f_string_of_the_modules_constants_is_read() -> Non
     )
     unknown = config.replace(b'"book_db"', b'os.getenv("DB")')
     assert wanted_servers({**files, "config.py": unknown}, "app.py", {}).mysql is None
+
+
+def test_a_locked_mysqlclient_that_cannot_be_built_gives_way_to_pymysql() -> None:
+    """pjesus22's simple-drf-blog: its uv.lock holds mysqlclient (Django on MariaDB),
+    which cannot be built here; the remedies never touched a lock. It is now left out of
+    ``uv sync`` (``--no-install-package``) and PyMySQL installed beside it."""
+    if shutil.which("mysql_config") or shutil.which("mariadb_config"):
+        return  # mysqlclient builds here
+    lock = '[[package]]\nname = "django"\n\n[[package]]\nname = "mysqlclient"\n'
+    deps = PythonDeps((), "uv.lock", None, None, ("[project]\n", lock))
+    remedies = Remedies()
+    remedies.tried.deps, remedies.tried.python_version = deps, "3.12.1"
+    files = {"src/config/settings.py": b"DATABASES = {}\n"}
+    built = "building mysqlclient 2.2.8 for Python 3.12 needs MySQL's client library"
+    fix = remedies.next_fix(built, [], files, ["3.12.1"])
+    assert fix is not None and fix.drop == "mysqlclient"
+    django = "django.core.exceptions.ImproperlyConfigured: Error loading MySQLdb module."
+    fix = remedies.next_fix(django, [], files, ["3.12.1"])
+    assert fix is not None and (fix.add, fix.drop) == ("PyMySQL", "mysqlclient")
+    applied = remedies.apply(deps)
+    assert applied.lock == deps.lock and applied.requirements == ("PyMySQL",)
+    assert applied.not_installed == ("mysqlclient",)
+    assert applied.key("3.12.1", (), "") != deps.key("3.12.1", (), "")
+    # Anything else a lock's failure calls for is still the app's own to change.
+    held = "AttributeError: module 'collections' has no attribute 'MutableMapping'"
+    other = Remedies()
+    other.tried.deps, other.tried.python_version = deps, "3.11.7"
+    assert other.next_fix(held, [], files, ["3.11.7", "3.9.18"]) is None
+
+
+def test_an_env_file_path_built_from_a_siblings_constant_is_written() -> None:
+    """pjesus22's simple-drf-blog: ``from .base import *`` brings ``BASE_DIR``; its
+    development settings give ``RepositoryEnv(BASE_DIR.parent / ".env")``, which it lacks
+    (decouple fails without the file; the variables come from the environment)."""
+    base = b"from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent.parent\n"
+    development = (
+        b"from decouple import Config, RepositoryEnv\nfrom .base import *\n"
+        b'config = Config(RepositoryEnv(BASE_DIR.parent / ".env"))\n'
+    )
+    files = {
+        "src/config/settings/base.py": base,
+        "src/config/settings/development.py": development,
+        ".env.example": b"SECRET_KEY=x\n",
+    }
+    assert env_files_needed(files) == [".env"]
+    renamed = development.replace(b"from .base import *", b"from .base import BASE_DIR as ROOT")
+    named = {**files, "src/config/settings/development.py": renamed.replace(b"BASE_DIR.", b"ROOT.")}
+    assert env_files_needed(named) == [".env"]
+    assert env_files_needed({**files, ".env": b""}) == []

@@ -287,7 +287,7 @@ def _without_mysqlclient(tried: Tried, files: dict[str, bytes]) -> list[Fix]:
     a ``mysql://`` URL the app then uses fails naming ``MySQLdb``, and PyMySQL then
     stands in for it (:func:`_pymysql_fix`), as it does at once where the app imports
     ``MySQLdb`` itself. Where mysqlclient builds here, an app importing it keeps it."""
-    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
+    listed = tried.deps.names() if tried.deps else set()  # a lock's too (uv.lock)
     if "mysqlclient" not in listed:
         return []
     if "MySQLdb" in imported_names(files):

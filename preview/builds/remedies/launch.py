@@ -99,6 +99,10 @@ class Remedies:
             request, source = _older(request, below), f"{source or 'the app'} and a fix"
         if not self.fixes and not held:
             return deps
+        if deps.lock is not None:  # what the lock installs stays; left out by name
+            locked = deps.names()
+            left = tuple(sorted({norm(n) for n in drop if norm(n) in locked}))
+            return replace(deps, requirements=tuple(lines), not_installed=left)
         builds = tuple(f.build for f in self.fixes if f.build)
         return replace(
             deps,
@@ -190,9 +194,11 @@ class Remedies:
         tried = self.tried
         if self.idle >= MOST_IDLE or len(self.fixes) >= MOST:
             return None
-        if tried.deps is None or tried.deps.lock is not None:
+        if tried.deps is None:
             return None
         for fix in candidates([message, *lines], tried, files, installed):
+            if tried.deps.lock is not None and not _for_a_lock(fix, tried.deps):
+                continue  # a lock's pins are the app's: only a package left out, another added
             if fix not in self.fixes and fix not in self.refused and not _same(fix, self.fixes):
                 return fix
         return None
@@ -231,3 +237,13 @@ def _same(fix: Fix, fixes: list[Fix]) -> bool:
         if older and version_key(fix.python_below or "") >= version_key(done.python_below or ""):
             return True
     return False
+
+
+def _for_a_lock(fix: Fix, deps: PythonDeps) -> bool:
+    """Whether ``fix`` applies to an app whose lock (uv.lock) says what it installs: one
+    that leaves out a locked package and adds another in its place (PyMySQL for
+    mysqlclient, which cannot be built here: pjesus22's simple-drf-blog), and changes
+    nothing else."""
+    if not fix.drop or fix.python_below or fix.build:
+        return False
+    return all(norm(n) in deps.names() for n in fix.drop.split(","))
