@@ -49,9 +49,15 @@ class _State(Protocol):
     exit_code: int | None
     smoke: dict | None
     row: Any
-    phase: str
 
-    # Properties of the state (each keeps its row in step): read and set as attributes.
+    # Properties of the state (each keeps its row in step, or its phases' times): read
+    # and set as attributes.
+    @property
+    def phase(self) -> str: ...
+
+    @phase.setter
+    def phase(self, phase: str) -> None: ...
+
     @property
     def error_message(self) -> str | None: ...
 
