@@ -322,6 +322,7 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
             continue
         if (tree := parse_module(files[path])) is None:
             continue
+        dotted = _dotted_tops(tree)
         for name in _top_imports(tree) - at_root - stdlib:
             if {canonicalize_name(name), canonicalize_name(mapping.get(name, name))} & installed:
                 continue
@@ -329,7 +330,16 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
             while folder:  # the nearest folder above the importer holding that module
                 module = posixpath.join(folder, f"{name}.py")
                 package = posixpath.join(folder, name, "__init__.py")
-                if (module in files and module != path) or package in files:
+                # Imported with a dot (``apps.content.models``), it is a package, never a
+                # module file: pjesus22's simple-drf-blog's ``src/apps/content/apps.py``
+                # (Django's AppConfig) put on the path shadowed its ``src/apps`` folder.
+                namespace = name in dotted and any(
+                    p.startswith(posixpath.join(folder, name, inner))
+                    for inner in dotted[name]
+                    for p in paths
+                )
+                alone = module in files and module != path and name not in dotted
+                if alone or (package in files and name not in dotted) or namespace:
                     roots.append(folder)
                     break
                 folder = posixpath.dirname(folder)
@@ -358,6 +368,23 @@ def _imports_in_text(data: bytes) -> set[str] | None:
             words = part.split()
             if words:
                 names.add(words[0].split(".")[0])
+    return names
+
+
+def _dotted_tops(tree: ast.AST) -> dict[str, set[str]]:
+    """The top-level names a module imports something inside of (``import a.b``, ``from
+    a.b import c``): packages, each with the names it imports inside them (``b``)."""
+    names: dict[str, set[str]] = {}
+    dotted = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    dotted += [
+        n.module
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and n.level == 0 and n.module
+    ]
+    for module in dotted:
+        top, _, rest = module.partition(".")
+        if rest:
+            names.setdefault(top, set()).add(rest.split(".")[0])
     return names
 
 

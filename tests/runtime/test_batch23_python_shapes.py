@@ -17,6 +17,7 @@ from preview.apps.configvars import (
 )
 from preview.apps.depspec import PythonDeps, python_dependencies
 from preview.apps.detect import detect
+from preview.apps.imports import source_roots
 from preview.apps.pyfloor import code_python_floor
 from preview.backing import wanted_servers
 from preview.backing.postgres import postgres_variables
@@ -372,3 +373,22 @@ def test_an_env_file_path_built_from_a_siblings_constant_is_written() -> None:
     named = {**files, "src/config/settings/development.py": renamed.replace(b"BASE_DIR.", b"ROOT.")}
     assert env_files_needed(named) == [".env"]
     assert env_files_needed({**files, ".env": b""}) == []
+
+
+def test_a_dotted_import_is_of_a_package_not_a_module_file_of_that_name() -> None:
+    """pjesus22's simple-drf-blog imports ``apps.content.models`` and ``utils.base_models``
+    from ``src/``; ``src/apps/content/apps.py`` (Django's AppConfig) and
+    ``src/apps/accounts/utils/`` (no base_models in it) were put on the path and shadowed
+    ``src/apps`` and ``src/utils``: "No module named 'apps.content'"."""
+    files = {
+        "src/manage.py": b"import os\n",
+        "src/apps/content/__init__.py": b"",
+        "src/apps/content/apps.py": b"from django.apps import AppConfig\n",
+        "src/apps/content/views.py": b"from apps.content.models import Post\n",
+        "src/apps/content/models.py": b"from utils.base_models import BaseModel\n",
+        "src/apps/accounts/utils/__init__.py": b"",
+        "src/apps/accounts/utils/encryption.py": b"",
+        "src/apps/accounts/models.py": b"from utils.base_models import BaseModel\n",
+        "src/utils/base_models.py": b"BaseModel = object\n",
+    }
+    assert source_roots(files, {"django"}) == ["src"]
