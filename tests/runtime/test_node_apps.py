@@ -38,6 +38,33 @@ async def test_typescript_express_is_built_by_tsc_then_started(builder_service: 
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_start_handing_the_app_to_pm2s_daemon_runs_it_in_the_foreground(
+    builder_service: Service,
+) -> None:
+    """``"start": "pm2 start app.js --name api"`` (a small Express app of the training
+    set): pm2 returns once its daemon holds the app, so the preview's process exited at
+    once ("[PM2][WARN] No process found", exit 1). Its entry runs in the foreground, with
+    what follows ``--`` as its arguments; no pm2 needed (none is installed here)."""
+    service = builder_service
+    server = (
+        "const http = require('http');\n"
+        "http.createServer((req, res) => {\n"
+        "  res.setHeader('content-type', 'application/json');\n"
+        "  res.end(JSON.stringify({argv: process.argv.slice(2)}));\n"
+        "}).listen(process.env.PORT);\n"
+    )
+    package = {"name": "pm2-app", "scripts": {"start": "pm2 start app.js --name api -- --fast"}}
+    files = {"package.json": json.dumps(package), "app.js": server}
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"argv": ["--fast"]}
+        system = messages(await service.history(body["gid"]), "system")
+        said = [m for m in system if "process manager's daemon" in m]
+        assert said and said[0].endswith("in the foreground: node app.js --fast"), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_start_running_tsc_output_no_script_builds_has_tsc_run_first(
     builder_service: Service,
 ) -> None:

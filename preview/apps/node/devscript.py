@@ -1,7 +1,8 @@
 """A Node app's development script run once: its watching runner (``tsx watch``, ``nodemon``,
 ``ts-node-dev``, ``bun --hot``, ``node --watch``, ``moleculer-runner --hot``, with its
 ``--repl`` too) replaced by the one-shot equivalent, so a preview does not restart on the
-files it writes itself."""
+files it writes itself; and a start that hands its app to a process manager's daemon
+(``pm2 start app.js``, ``forever start app.js``) run in the foreground instead."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import re
 import shlex
 
-__all__ = ["nodemon_settings", "simple_command", "without_watcher"]
+__all__ = ["in_foreground", "nodemon_settings", "simple_command", "without_watcher"]
 
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=\S*")
@@ -63,10 +64,13 @@ def nodemon_settings(files: dict[str, bytes], package: dict) -> dict[str, str]:
 
 
 def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | None = None) -> str:
-    """``script`` with a watching runner replaced by its one-shot equivalent (only a
-    simple command: one with shell operators is left as it is); a ``.ts`` entry of a
+    """``script`` with a watching runner replaced by its one-shot equivalent, and a
+    daemonizing process manager by its app in the foreground (:func:`in_foreground`)
+    (only a simple command: one with shell operators is left as it is); a ``.ts`` entry of a
     watcher runs with ``runner``; a ``nodemon`` given neither a file nor ``--exec`` runs
     what ``nodemon`` (:func:`nodemon_settings`) says."""
+    if (foreground := in_foreground(script, runner)) != script:
+        return foreground
     command = simple_command(script)
     if command is None or not command[1]:
         return script
@@ -102,6 +106,65 @@ def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | 
     if words[0] == "ts-node" and not {"-T", "--transpile-only"} & set(words):
         words = ["ts-node", "--transpile-only", *words[1:]]  # its type check: the build's
     return " ".join([*map(_assignment, env), shlex.join(words)])
+
+
+# A process manager's options that take a value (``pm2 start app.js --name api -i max``).
+_MANAGER_VALUES = {
+    "--name",
+    "-n",
+    "-i",
+    "--instances",
+    "--log",
+    "-l",
+    "--output",
+    "-o",
+    "--error",
+    "-e",
+    "--max-memory-restart",
+    "--cwd",
+    "--interpreter",
+    "--node-args",
+    "--env",
+    "-a",
+    "--append",
+    "-p",
+    "--pidFile",
+    "-m",
+    "--minUptime",
+    "--spinSleepTime",
+}
+
+
+def in_foreground(script: str, runner: str = "tsx") -> str:
+    """``script`` with a process manager that daemonizes its app (``pm2 start app.js
+    --name api``, ``forever start app.js``) replaced by the app run in the foreground
+    (``node app.js``; a ``.ts`` entry with ``runner``), with what follows ``--`` as its
+    arguments; else ``script`` as it is (an ecosystem file, a shell line). The manager's
+    command returns as soon as its daemon holds the app: a preview's process then exits
+    at once, and the daemon outside its watch is no process of its own (a small Express
+    app started with ``pm2 start``)."""
+    command = simple_command(script)
+    if command is None or len(command[1]) < 3:
+        return script
+    env, words = command
+    if words[0] not in ("pm2", "forever") or words[1] != "start":
+        return script
+    entry, arguments, at = None, [], 2
+    while at < len(words):
+        word = words[at]
+        if word == "--":
+            arguments = words[at + 1 :]
+            break
+        if word in _MANAGER_VALUES:
+            at += 2
+            continue
+        if not word.startswith("-") and entry is None:
+            entry = word
+        at += 1
+    if entry is None or not _is_entry(entry) or "config" in entry.rsplit("/", 1)[-1]:
+        return script  # (an ecosystem.config.js: its apps, not one entry)
+    run = runner if entry.endswith(_TS) else "node"
+    return " ".join([*map(_assignment, env), shlex.join([run, entry, *arguments])])
 
 
 def _is_entry(arg: str) -> bool:

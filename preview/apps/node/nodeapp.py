@@ -47,7 +47,7 @@ import posixpath
 import re
 from dataclasses import dataclass, replace
 
-from preview.apps.node.devscript import nodemon_settings, without_watcher
+from preview.apps.node.devscript import in_foreground, nodemon_settings, without_watcher
 from preview.apps.node.emptystart import env_names, script_that_serves
 from preview.apps.node.fallbacks import DEV_SCRIPTS, main_is_made, serving_script, tsc_build
 from preview.apps.node.generated import generating_scripts
@@ -235,6 +235,9 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
             if not before and moved:  # tsc writes its entry elsewhere than it runs
                 note = f"tsc writes its entry elsewhere than its {name} runs: {moved}"
                 return NodeStart(_shell(moved), setup, (), note)
+            if not before and in_foreground(scripts[name]) != scripts[name].strip():
+                why = f"its {name} script hands the app to a process manager's daemon"
+                return _dev(scripts[name], setup, tools, ts_runner(files, listed), name, why)
             if not before:
                 return NodeStart(argv, setup)
             # Its pre-script (``prestart:prod``: ``tsc``) is a build: a set-up step, not
@@ -321,10 +324,11 @@ def _dev(
     if rewritten == script and not needs_tsx and not why:
         return NodeStart(("npm", "run", name), setup)
     shell = f'export PATH="$PWD/node_modules/.bin:$PATH"; {rewritten}'
-    note = f"the {name} script without its watcher: {rewritten}" if rewritten != script else None
+    how = "in the foreground" if in_foreground(script, runner) != script else "without its watcher"
+    note = f"the {name} script {how}: {rewritten}" if rewritten != script else None
     if why:
         note = f"{why}: the {name} script" + (
-            f" without its watcher: {rewritten}" if rewritten != script else f": {script}"
+            f" {how}: {rewritten}" if rewritten != script else f": {script}"
         )
     return NodeStart(("sh", "-c", _escape(shell)), setup, tools if needs_tsx else (), note)
 
