@@ -110,6 +110,9 @@ class PythonDeps:
     # Packages of its lock left out of the install (``uv sync --no-install-package``): a
     # remedy's (mysqlclient, which cannot be built here, PyMySQL standing in); part of the key.
     not_installed: tuple[str, ...] = ()
+    # A uv.lock's dev group installed too, as ``uv sync`` does unasked: where the app's own
+    # code names one of its packages (:func:`_uses_dev_group`); part of the key.
+    with_dev: bool = False
 
     def names(self) -> set[str]:
         """Normalised distribution names listed (to tell whether the server is there)."""
@@ -131,6 +134,8 @@ class PythonDeps:
             parts.append(["-c", *sorted(self.constraints)])
         if self.not_installed:  # likewise
             parts.append(["--no-install-package", *sorted(self.not_installed)])
+        if self.with_dev:  # likewise
+            parts.append("--dev")
         data = json.dumps(parts)
         return "py-" + hashlib.sha256(data.encode()).hexdigest()[:24]
 
@@ -189,7 +194,8 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
         if lock is not None and pyproject is not None:
             text = _text(files, pyproject_path) or ""
             source = _join(directory, "uv.lock")
-            return PythonDeps((), source, request, request_source, (text, lock))
+            dev = _uses_dev_group(files, pyproject)
+            return PythonDeps((), source, request, request_source, (text, lock), with_dev=dev)
         requirements_path = _requirements_file(files, directory)
         local: list[str] = []
         listed = _requirement_lines(files, requirements_path, 0, local)
@@ -422,3 +428,27 @@ def _pyproject_requirements(
         source = _join(directory, "pyproject.toml")
         return poetry_requirements(files, poetry, directory, source, local)
     return None
+
+
+def _uses_dev_group(files: dict[str, bytes], pyproject: dict) -> bool:
+    """Whether the app's own code (not its tests) names a package of its pyproject's
+    ``dev`` dependency group by its module's name, which ``uv sync`` installs unasked and
+    a build with ``--no-dev`` leaves out: pjesus22's simple-drf-blog's development
+    settings list ``django_extensions`` in INSTALLED_APPS ("No module named
+    'django_extensions'")."""
+    groups = pyproject.get("dependency-groups")
+    dev = groups.get("dev") if isinstance(groups, dict) else None
+    if not isinstance(dev, list):
+        return False
+    modules = {
+        m.group().lower().replace("-", "_").replace(".", "_").encode()
+        for entry in dev
+        if isinstance(entry, str) and (m := _NAME.match(entry))
+    }
+    modules -= {b"pytest", b"ruff", b"mypy", b"black", b"pre_commit", b"coverage"}
+    for path, data in files.items():
+        if not path.endswith(".py") or re.search(r"(?:^|/)(?:tests?|conftest)[/_.]", path):
+            continue
+        if any(re.search(rb"\b" + re.escape(m) + rb"\b", data) for m in modules):
+            return True
+    return False

@@ -173,7 +173,7 @@ class EnvBuilder:
                         "sync",
                         "--frozen",
                         "--no-install-project",
-                        "--no-dev",
+                        *(() if deps.with_dev else ("--no-dev",)),
                         *(f"--no-install-package={name}" for name in deps.not_installed),
                         "--python",
                         python,

@@ -392,3 +392,26 @@ def test_a_dotted_import_is_of_a_package_not_a_module_file_of_that_name() -> Non
         "src/utils/base_models.py": b"BaseModel = object\n",
     }
     assert source_roots(files, {"django"}) == ["src"]
+
+
+def test_a_uv_locked_dev_group_the_apps_code_names_is_installed() -> None:
+    """pjesus22's simple-drf-blog: its development settings (manage.py's default) list
+    ``django_extensions``, of its pyproject's ``dev`` group, which ``uv sync`` installs
+    unasked; built with ``--no-dev``, migrate died on "No module named
+    'django_extensions'"."""
+    pyproject = (
+        b'[project]\nname = "blog"\nversion = "0"\ndependencies = ["django>=5"]\n'
+        b'[dependency-groups]\ndev = ["django-extensions>=4.1", "pytest>=8"]\n'
+    )
+    files = {
+        "pyproject.toml": pyproject,
+        "uv.lock": b'version = 1\n[[package]]\nname = "django"\n',
+        "src/manage.py": b"import os\n",
+        "src/config/settings.py": b'INSTALLED_APPS = ["django_extensions"]\n',
+    }
+    deps = python_dependencies(files, "src/manage.py")
+    assert deps.lock is not None and deps.with_dev
+    # Only a test naming it (pytest's own): the dev group stays out.
+    files["src/config/settings.py"] = b"INSTALLED_APPS = []\n"
+    files["tests/test_x.py"] = b"import pytest\nimport django_extensions\n"
+    assert not python_dependencies(files, "src/manage.py").with_dev
