@@ -123,6 +123,25 @@ def test_a_script_the_readme_names_for_a_task_is_no_start() -> None:
     assert not any("migration" in p.command or "seed" in p.command for p in detect(files).plans)
 
 
+def test_a_script_that_manages_a_running_server_is_no_start() -> None:
+    """A small Express app of the training set (express-knex-mysql-minimal): ``"start":
+    "pm2 start index.js"``, ``"stop": "pm2 stop all"``, a README saying ``npm run dev``
+    then ``npm run stop``: stop was its last plan. The start runs in the foreground."""
+    readme = "```sh\nnpm run dev\nnpm run stop\nnpm run logs\nnpm run restart\n```\n"
+    scripts = {
+        "dev": "nodemon index.js",
+        "start": "pm2 start index.js",
+        "stop": "pm2 stop all",
+        "logs": "pm2 logs",
+        "restart": "pm2 restart all",
+    }
+    files = _node(scripts, **{"README.md": readme, "index.js": "require('express')"})
+    assert readme_scripts(files) == ["dev"]
+    plans = detect(files).plans
+    assert not any(word in p.command for p in plans for word in ("stop", "logs", "restart"))
+    assert plans[0].argv[-1].endswith("; node index.js"), plans[0]
+
+
 def test_a_built_start_is_followed_by_the_dev_script_without_the_build() -> None:
     # The Express-TS app whose tsc output could not run (ERR_UNSUPPORTED_DIR_IMPORT):
     # plan 2 is its dev script run from source, its watcher off, with no build.

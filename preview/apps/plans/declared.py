@@ -42,11 +42,13 @@ _README_RUN = re.compile(
 # Not a way to start it: what a README runs to install, test or check.
 _NOT_STARTS = {"install", "i", "ci", "add", "test", "lint", "format", "typecheck", "audit"}
 # Nor a script named for a task (a README's "npm run migration:create" makes a migration
-# file, and exits asking its name: a NestJS books API's plan 3 was that script).
+# file, and exits asking its name: a NestJS books API's plan 3 was that script), nor one
+# that manages a running server (a README's "npm run stop", pm2 stop all, was a plan).
 _TASK_SCRIPT = re.compile(
     r"(?:^|[:_.-])(?:migrat\w*|seeds?|generate|create|drop|revert|rollback|reset|build|compile"
     r"|clean|typeorm|prisma|knex|sequelize|drizzle|docs?|apidoc|deploy|release|commit|prepare"
-    r"|db|schema|tests?|lint|format|docker|compose|k8s|up|down)(?:$|[:_.-])",
+    r"|db|schema|tests?|lint|format|docker|compose|k8s|up|down"
+    r"|stop|restart|reload|kill|logs?|status|monit|delete)(?:$|[:_.-])",
     re.IGNORECASE,
 )
 _README_NAMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README", "README.rst")
