@@ -452,7 +452,7 @@ def _orm_settings(
         text = data.decode("utf-8", "replace")
         if (match := _ORM_MYSQL.search(text)) is None:
             continue
-        window = text[max(0, match.start() - 400) : match.end() + 600]
+        window = _enclosing_object(text, match.start(), match.end())
         fields: dict[str, str] = {}
         for key, quoted, number, variable in _ORM_FIELD.findall(window):
             value = config.get(variable) if variable else quoted or number
@@ -460,6 +460,34 @@ def _orm_settings(
                 fields.setdefault(_ORM_NAMES[key.lower()], value)
         found.append((path, fields))
     return found[:5]
+
+
+def _enclosing_object(text: str, start: int, end: int) -> str:
+    """The object literal (``{…}``) around ``text[start:end]``, at most 400 characters
+    before it and 600 after; without one, those characters. Its fields are the
+    settings; a window alone read the app's own ``const port = 3000`` above a knex
+    ``({ client: 'mysql', … })`` as the database's port, and a relay on the app's own
+    port took it from the app (EADDRINUSE)."""
+    depth, opened = 0, None
+    for at in range(start - 1, max(-1, start - 401), -1):
+        if text[at] == "}":
+            depth += 1
+        elif text[at] == "{":
+            if depth == 0:
+                opened = at
+                break
+            depth -= 1
+    if opened is None:
+        return text[max(0, start - 400) : end + 600]
+    depth = 0
+    for at in range(opened, min(len(text), end + 600)):
+        if text[at] == "{":
+            depth += 1
+        elif text[at] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[opened : at + 1]
+    return text[opened : end + 600]
 
 
 def _take_url(

@@ -399,6 +399,33 @@ def test_an_orm_setting_read_from_a_variable_is_that_variables_value() -> None:
     assert found is not None and found.accounts == {"root": ""}
 
 
+def test_the_apps_own_port_above_its_orm_settings_is_not_the_databases() -> None:
+    """A small Express app of the training set (express-knex-mysql-minimal): ``const
+    port = 3000`` above ``require('knex')({ client: 'mysql', connection: {…} })`` was read
+    as the database's port (the fields were read from the characters around ``client``),
+    so a relay to its MariaDB listened on 3000 in its sandbox, and the app's own listen
+    there failed: EADDRINUSE. The fields are the object's around it."""
+    index = (
+        "const express = require('express')\nconst app = express()\nconst port = 3000\n"
+        "var knex = require('knex')({\n  client: 'mysql',\n  connection: {\n"
+        "    host: process.env.DB_HOST,\n    user: process.env.DB_USER,\n"
+        "    database: process.env.DB_DATABASE,\n  }\n});\n"
+        "app.listen(port, () => console.log(`listening on port ${port}!`))\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"express": "^4", "knex": "^0.20", "mysql": "^2"}}',
+        "index.js": index.encode(),
+    }
+    given = {"DB_HOST": "localhost", "DB_USER": "root", "DB_DATABASE": "homework"}
+    found = wanted_servers(files, "index.js", given).mysql
+    assert found is not None and found.ports == {3306}
+    assert found.accounts == {"root": ""} and found.databases == ["homework"]
+    # Where the settings say a port of their own, it is read.
+    files["index.js"] = index.replace("client: 'mysql',", "client: 'mysql', port: 3307,").encode()
+    found = wanted_servers(files, "index.js", given).mysql
+    assert found is not None and 3307 in found.ports and 3000 not in found.ports
+
+
 def test_an_unset_engine_of_an_app_whose_one_sql_driver_is_mysqls_is_mysql() -> None:
     """zubaer-developer's NestJS CRUD: ``type: process.env.DATABASE_TYPE`` and mysql2 its
     one SQL driver, no .env, no compose file: nothing wanted a MariaDB, the engine was
