@@ -52,8 +52,7 @@ SOCKET_NAMES_MAX = 56
 # canvas), and node-gyp's headers for one that compiles. Refused, sqlite3 was compiled
 # from source: 284 s of a small Express app's first launch (issue 68).
 PREBUILT_BINARY_HOSTS = (
-    "github.com,objects.githubusercontent.com,release-assets.githubusercontent.com,"
-    "nodejs.org"
+    "github.com,objects.githubusercontent.com,release-assets.githubusercontent.com,nodejs.org"
 )
 
 
