@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from ..harness import ServiceServer, free_port, log
@@ -42,19 +43,25 @@ _QUICK = {"throughput": (1, 5_000, 0), "latency": (20, 1_000, 500)}
 
 
 @contextlib.contextmanager
-def _database(base_url: str) -> Iterator[str]:
+def scratch_database(base_url: str, prefix: str = "preview_bench_cluster") -> Iterator[str]:
+    """The URL of a new, empty database on ``base_url``'s PostgreSQL (named ``prefix``
+    and a random part), dropped afterwards, its connections too (the cluster tests'
+    databases as well)."""
     base = make_url(base_url)
-    name = f"preview_bench_cluster_{uuid.uuid4().hex[:10]}"
-    admin = dict(host=base.host, port=base.port or 5432, user=base.username, dbname="postgres")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin: dict[str, Any] = dict(
+        host=base.host, port=base.port or 5432, user=base.username, dbname="postgres"
+    )
     if base.password:
         admin["password"] = base.password
     with psycopg.connect(**admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
         with psycopg.connect(**admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            connection.execute(drop.format(sql.Identifier(name)))
 
 
 def _node(name: str, db_url: str, redis_url: str, prefix: str) -> ServiceServer:
@@ -103,7 +110,7 @@ def run(*, quick: bool = False, only: list[str] | None = None, **_: Any) -> dict
     redis_url = os.environ.get("PREVIEW_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
     out["streams"] = os.environ.get("PREVIEW_CLUSTER_LOG_STREAMS", "relay")
     cases = _QUICK if quick else CASES
-    with _database(base) as db_url:
+    with scratch_database(base) as db_url:
         prefix = f"bench-{uuid.uuid4().hex[:8]}:"
         with (
             _node("bench-a", db_url, redis_url, prefix) as a,

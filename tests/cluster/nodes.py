@@ -8,18 +8,18 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import trio
 from sqlalchemy.engine import make_url
+
+from benchmarks.scenarios.cluster import scratch_database
 
 from ..conftest import SECRET, auth
 
@@ -29,19 +29,9 @@ REDIS_URL = "redis://127.0.0.1:6379/0"  # the machine's: the live tail (keys per
 _FIRST_PORT = 21000
 
 
-@contextmanager
-def fresh_database() -> Iterator[str]:
+def fresh_database() -> AbstractContextManager[str]:
     """The URL of a new, empty PostgreSQL database, dropped afterwards."""
-    base = make_url(os.environ[PG_ENV])
-    name = f"preview_cluster_{uuid.uuid4().hex[:12]}"
-    admin = dict(host=base.host, port=base.port or 5432, user=base.username, dbname="postgres")
-    with psycopg.connect(**admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(**admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return scratch_database(os.environ[PG_ENV], "preview_cluster")
 
 
 def free_port(index: int) -> int:
