@@ -4,11 +4,11 @@ app's, its tests apart."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from preview.discovery import endpoints_from_source
 
-DJANGO_APP = Path(__file__).resolve().parent.parent / "apps" / "django_project"
+from ..launching import APPS
+
+DJANGO_APP = APPS / "django_project"
 
 
 def test_drf_router_root_actions_and_auth_urls() -> None:

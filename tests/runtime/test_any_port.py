@@ -17,7 +17,7 @@ from preview.runtime.anyport import printed_port
 from preview.sandbox.netns import can_enter_netns
 
 from ..conftest import Service, running_service
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_sandbox import require_sandbox
 
 

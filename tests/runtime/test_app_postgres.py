@@ -24,7 +24,7 @@ from preview.builds.configdefaults import config_defaults
 from preview.sandbox.outbound import hosts_text
 
 from ..conftest import Service, auth, running_service
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 
 needs_server = pytest.mark.skipif(
     server_binaries() is None, reason="PostgreSQL's server binaries are not installed"

@@ -13,8 +13,8 @@ from preview.backing.postgres import postgres_variables
 from preview.backing.wants import postgres_wants
 
 from ..conftest import Service
+from ..launching import BUILD_WAIT, messages
 from .test_app_postgres import _encoded, _proxied, _sandboxed, _settled
-from .test_build import BUILD_WAIT, messages
 
 needs_server = pytest.mark.skipif(
     server_binaries() is None, reason="PostgreSQL's server binaries are not installed"

@@ -12,8 +12,8 @@ from preview.apps.asyncdb import async_database, sync_driver_url, tortoise_url
 from preview.apps.depspec import PythonDeps, python_dependencies
 
 from ..conftest import Service
+from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_app_postgres import needs_server
-from .test_build import BUILD_WAIT, app_files, launched, messages
 
 
 def _files(name: str) -> dict[str, bytes]:

@@ -29,7 +29,7 @@ from preview.builds.configdefaults import config_defaults
 from preview.sandbox.outbound import HOSTS_FILE
 
 from ..conftest import SERVER_COMMAND, Service, eventually, running_service, server_app
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_sandbox import require_sandbox
 
 

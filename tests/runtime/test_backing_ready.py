@@ -16,8 +16,8 @@ import trio
 from preview.backing import mysql
 
 from ..conftest import Service
+from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_backing import _call
-from .test_build import BUILD_WAIT, app_files, launched, messages
 from .test_sandbox import require_sandbox
 
 _WAITING = "waiting for the app's MariaDB to answer before it starts"

@@ -20,7 +20,7 @@ from preview.apps.node.nodedeps import node_dependencies
 from preview.builds.configdefaults import throwaway_value
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, launched
+from ..launching import BUILD_WAIT, app_files, launched
 
 PROCESS_WAIT = 10
 

@@ -17,7 +17,7 @@ from preview.apps.node import node_start
 from preview.builds.appenv import _installed_modules
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, launched
+from ..launching import BUILD_WAIT, app_files, launched
 
 
 def test_a_module_importing_its_own_name_imports_the_installed_package() -> None:

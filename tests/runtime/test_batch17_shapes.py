@@ -19,7 +19,7 @@ from preview.apps.detect import detect
 from preview.apps.node.migrations import node_migrations, syncs_its_tables
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 
 _AT_IMPORT = b"from db import Base, engine\nBase.metadata.create_all(bind=engine)\n"
 _AT_STARTUP = b"""

@@ -13,7 +13,7 @@ from preview.apps.configvars.readmeenv import README_EXAMPLE, readme_env_block, 
 from preview.apps.node.nodedeps import node_dependencies
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, launched, messages
+from ..launching import BUILD_WAIT, launched, messages
 
 
 def test_a_git_dependency_only_its_tests_import_is_left_out_of_both_files() -> None:

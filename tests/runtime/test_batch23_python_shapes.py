@@ -25,7 +25,7 @@ from preview.builds.configdefaults import config_defaults, env_files_needed, thr
 from preview.builds.remedies import Remedies
 from preview.builds.remedies.mysqldb import stand_in_for_mysqldb
 
-from .test_build import app_files
+from ..launching import app_files
 
 
 def _bytes(name: str) -> dict[str, bytes]:

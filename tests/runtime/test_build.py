@@ -28,26 +28,8 @@ from preview.builds import envcache
 from preview.builds.build import EnvBuilder
 
 from ..conftest import SERVER_COMMAND, Service, auth, running_service, server_app
+from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_sandbox import require_sandbox
-
-APPS = Path(__file__).resolve().parent.parent / "apps"
-BUILD_WAIT = 240  # a cold build from the index; cached ones take well under a second
-
-
-def app_files(name: str) -> dict[str, str]:
-    root = APPS / name
-    return {
-        str(path.relative_to(root)): path.read_text()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts and "node_modules" not in path.parts
-    }
-
-
-async def launched(service: Service, files: dict[str, str], **options: Any) -> dict[str, Any]:
-    gid = await service.upload(files)
-    response = await service.launch(gid, tier="pro", **options)
-    assert response.status_code == 200, response.text
-    return {"gid": gid, **response.json()}
 
 
 def _children_names() -> list[str]:
@@ -57,10 +39,6 @@ def _children_names() -> list[str]:
         with contextlib.suppress(psutil.NoSuchProcess):  # one that ended meanwhile
             names.append(process.name())
     return names
-
-
-def messages(events: list[dict[str, Any]], source: str | None = None) -> list[str]:
-    return [e["message"] for e in events if source is None or e["source"] == source]
 
 
 async def test_fastapi_factory_under_src_is_built_and_runs(builder_service: Service) -> None:

@@ -22,8 +22,8 @@ from preview.apps.node.buildsteps import pure_build
 from preview.builds.buildcache import BUILD_CACHE
 
 from ..conftest import Service
+from ..launching import BUILD_WAIT, launched, messages
 from ..ports_in_range import service_in_range
-from .test_build import BUILD_WAIT, launched, messages
 
 pytestmark = pytest.mark.skipif(
     shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),

@@ -30,7 +30,7 @@ from preview.builds.appenv import _own_port_names, compose_database_values
 from preview.builds.configdefaults import config_defaults, env_file_text, start_env_files
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_sandbox import require_sandbox
 
 

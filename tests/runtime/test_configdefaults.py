@@ -24,7 +24,7 @@ from preview.builds.configdefaults import (
 from preview.logs import failure_cause
 
 from ..conftest import Service, auth
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 
 SETTINGS = """
 import os

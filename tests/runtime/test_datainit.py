@@ -17,7 +17,7 @@ from preview.apps.detect import detect
 from preview.apps.served import find_app
 
 from ..conftest import Service, auth
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 
 _FLASK_UPGRADE = ("{python}", "-m", "flask", "db", "upgrade", "heads")
 

@@ -12,7 +12,7 @@ from preview.apps.detect import detect
 from preview.apps.pyapp import python_files
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, messages
+from ..launching import BUILD_WAIT, messages
 from .test_datainit import _files, _healthy
 
 

@@ -11,7 +11,7 @@ from preview.apps.alembicheads import alembic_run_dir
 from preview.apps.detect import detect
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, launched
+from ..launching import BUILD_WAIT, app_files, launched
 from .test_datainit import _files, _proxied
 
 

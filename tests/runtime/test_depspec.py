@@ -10,7 +10,7 @@ from preview.apps.depspec import binary_twins, import_roots, python_dependencies
 from preview.apps.poetry import poetry_constraint, poetry_lock_pins
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, launched
+from ..launching import BUILD_WAIT, app_files, launched
 
 
 @pytest.mark.parametrize(

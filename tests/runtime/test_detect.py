@@ -11,7 +11,7 @@ from preview.apps.served import find_app
 from preview.builds.appenv import dotenv_file
 from preview.errors import BadRequest
 
-from .test_build import app_files
+from ..launching import app_files
 
 
 def _detect(files: dict[str, str], **options) -> object:

@@ -20,7 +20,7 @@ from preview.runtime.swaps import codedirs
 from preview.runtime.swaps.codedirs import copy_built_frontend, frontend_unchanged
 
 from ..conftest import Service, auth
-from .test_build import BUILD_WAIT, launched, messages
+from ..launching import BUILD_WAIT, launched, messages
 
 _needs_npm = pytest.mark.skipif(
     shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),

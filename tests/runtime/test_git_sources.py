@@ -12,7 +12,7 @@ from preview.builds.installers import failure_reason
 from preview.builds.remedies import Remedies
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 
 UV_GIT = """\
   × Failed to download and build `litestar @

@@ -10,7 +10,7 @@ from preview.apps.depspec import python_dependencies
 from preview.apps.imports import import_mapping, imported_names
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 
 pytestmark = pytest.mark.skipif(
     import_mapping() is None, reason="pipreqs (the infer extra) is not installed"

@@ -16,7 +16,7 @@ from preview.builds.build import EnvBuilder
 from preview.builds.interpreters import Choices, interpreter_choices
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 
 
 async def _choices(service: Service, request: str):

@@ -24,7 +24,7 @@ from preview.sandbox.appdir import remove_tree
 from preview.settings import SOCKET_NAMES_MAX, UNIX_SOCKET_PATH_MAX
 
 from ..conftest import Service, running_service
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_data_dir import refused_at_start
 from .test_sandbox import require_sandbox
 

@@ -14,8 +14,8 @@ import pytest
 import trio
 
 from ..conftest import Service
+from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_app_postgres import needs_server
-from .test_build import BUILD_WAIT, app_files, launched, messages
 
 pytestmark = pytest.mark.skipif(
     shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),

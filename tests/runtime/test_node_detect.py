@@ -12,7 +12,7 @@ from preview.apps.detect import detect
 from preview.apps.node.nodeapp import TSX
 from preview.errors import BadRequest
 
-from .test_build import app_files
+from ..launching import app_files
 
 
 def _node(package: dict, files: dict[str, str] | None = None):

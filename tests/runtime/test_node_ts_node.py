@@ -21,7 +21,7 @@ from preview.apps.spec import LaunchSpec
 from preview.builds.appenv import app_environment
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 
 pytestmark = pytest.mark.skipif(
     shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),

@@ -17,7 +17,7 @@ from preview.apps.detect import detect
 from preview.apps.node.tscout import emitted_start
 
 from ..conftest import Service
-from .test_build import BUILD_WAIT, app_files, launched
+from ..launching import BUILD_WAIT, app_files, launched
 
 needs_npm = pytest.mark.skipif(
     shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),

@@ -18,7 +18,9 @@ from preview.builds.npmlock import npm_rebuild, unused_native
 from preview.builds.steps import run_logged
 from preview.sandbox.process import ChildLimits
 
-APP = Path(__file__).parent.parent / "apps" / "node_dev_tool_native"
+from ..launching import APPS
+
+APP = APPS / "node_dev_tool_native"
 
 needs_npm = pytest.mark.skipif(
     shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),

@@ -17,7 +17,7 @@ from preview import Settings
 from preview.runtime import free_port_block
 
 from ..conftest import Service, eventually, running_service
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 
 pytestmark = pytest.mark.skipif(
     shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),

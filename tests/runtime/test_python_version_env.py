@@ -12,7 +12,7 @@ import trio
 from preview.builds.appenv import _python_version
 
 from ..conftest import SERVER_COMMAND, Service, server_app
-from .test_build import BUILD_WAIT, launched
+from ..launching import BUILD_WAIT, launched
 
 READS_IT = """
 class Version(Handler):

@@ -25,7 +25,7 @@ from preview.logs import HostPaths, OutputTails
 from preview.runtime.anyport import timeout_message
 
 from ..conftest import Service, auth
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 
 GRAPHVIZ_HEADERS = Path("/usr/include/graphviz/cgraph.h").exists()  # pygraphviz builds
 PYTHONS = ["3.13.0", "3.12.1", "3.11.7", "3.10.13", "3.9.18", "3.8.18"]

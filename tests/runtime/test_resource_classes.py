@@ -11,7 +11,7 @@ import trio
 from preview.discovery.endpoints import endpoints_from_source
 
 from ..conftest import Service, auth
-from .test_build import BUILD_WAIT, app_files, launched
+from ..launching import BUILD_WAIT, app_files, launched
 
 RESTX = {
     ("GET", "/api/todo/"), ("POST", "/api/todo/"), ("GET", "/api/todo/{task_id}"),

@@ -16,7 +16,7 @@ from preview import Settings
 from preview.builds.remedies import Fix
 
 from ..conftest import Service, running_service
-from .test_build import BUILD_WAIT, app_files, messages
+from ..launching import BUILD_WAIT, app_files, messages
 from .test_remedies import PYTHONS, _env_with, _remedies
 
 YAML_500 = [

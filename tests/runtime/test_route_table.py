@@ -20,7 +20,7 @@ from preview.apps.routes import read_route_table, route_table_env
 from preview.discovery import endpoints_from_routes, endpoints_from_source
 
 from ..conftest import Service, auth, running_service
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 
 needs_npm = pytest.mark.skipif(
     shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),

@@ -23,8 +23,8 @@ from ..conftest import (
     running_service,
     server_app,
 )
+from ..launching import BUILD_WAIT
 from .test_appdb import PG_URL
-from .test_build import BUILD_WAIT
 
 
 def _revisions(gid: str, rest: str = "") -> str:

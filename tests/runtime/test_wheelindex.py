@@ -11,6 +11,8 @@ import trio
 from preview.apps.depspec import python_dependencies
 from preview.builds.wheelindex import wheel_gaps
 
+from ..launching import APPS
+
 FILES = (
     "oldpin-1.0-cp39-cp39-manylinux_2_17_x86_64.whl",  # wheels up to 3.9, then source
     "oldpin-1.0-cp38-cp38-manylinux1_x86_64.whl",
@@ -77,7 +79,7 @@ async def test_a_locks_pins_count_at_their_versions(tmp_path: Path) -> None:
     on every Python, the versions it locks (what uvicorn brings, too) only up to 3.8. Read
     with the lock's pins, 3.8 lacks nothing and 3.13 two compiled builds: 3.8 is tried
     first, not after 3.13 and 3.12 were compiled for minutes each."""
-    app = Path(__file__).parent.parent / "apps" / "poetry_lock_old_wheels"
+    app = APPS / "poetry_lock_old_wheels"
     files = {str(p.relative_to(app)): p.read_bytes() for p in app.rglob("*") if p.is_file()}
     deps = python_dependencies(files, "app/main.py")
     for name in (

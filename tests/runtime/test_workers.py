@@ -25,7 +25,7 @@ from preview.errors import BadRequest
 from preview.logs.event import Event, sse_frames
 
 from ..conftest import SERVER_COMMAND, Service, auth, eventually, running_service, server_app
-from .test_build import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_sandbox import require_sandbox
 
 

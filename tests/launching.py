@@ -1,0 +1,39 @@
+"""Launching the fixture apps (``tests/fixtures/apps``) on a running service, for the tests
+of every package that launches one: their files, the launch, the wait a cold build may
+take, the messages of a log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .conftest import Service
+
+__all__ = ["APPS", "BUILD_WAIT", "app_files", "launched", "messages"]
+
+APPS = Path(__file__).resolve().parent / "fixtures" / "apps"
+BUILD_WAIT = 240  # a cold build from the index; cached ones take well under a second
+
+
+def app_files(name: str) -> dict[str, str]:
+    """The files of fixture app ``name``, by their paths in it."""
+    root = APPS / name
+    return {
+        str(path.relative_to(root)): path.read_text()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts and "node_modules" not in path.parts
+    }
+
+
+async def launched(service: Service, files: dict[str, str], **options: Any) -> dict[str, Any]:
+    """``files`` uploaded and launched (the pro tier's limits): the launch's answer and
+    the generation's id (``gid``)."""
+    gid = await service.upload(files)
+    response = await service.launch(gid, tier="pro", **options)
+    assert response.status_code == 200, response.text
+    return {"gid": gid, **response.json()}
+
+
+def messages(events: list[dict[str, Any]], source: str | None = None) -> list[str]:
+    """The messages of ``events``, of ``source`` only when given."""
+    return [e["message"] for e in events if source is None or e["source"] == source]
