@@ -1,6 +1,6 @@
 """Real cluster nodes for the tests: `preview serve` processes on one fresh PostgreSQL
-database (made per test, dropped after), each with its own data dir, port range and
-node id, on ports of 21000-21999."""
+database (made per test, dropped after), each with its own data dir, node id and ports:
+50 of 21000-21999 per test process (see _slot)."""
 
 from __future__ import annotations
 
@@ -34,21 +34,34 @@ def fresh_database() -> AbstractContextManager[str]:
     return scratch_database(os.environ[PG_ENV], "preview_cluster")
 
 
-def free_port(index: int) -> int:
-    """A port of this test run's share of 21000-21999 (per xdist worker and node)."""
+def _slot() -> int:
+    """The first of this test process's 50 ports of 21000-21999: a block of 250 per
+    xdist worker (gw0-gw3), and in it one of 5 by the process id (another test run on
+    the machine at once). One block per worker: an internal or preview port computed
+    without the worker (``% 100``) was the same for two workers' nodes, and a node of
+    one then found another's internal port taken (two failed tests in a CI run)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
-    return _FIRST_PORT + int(worker) * 100 + (os.getpid() % 10) * 10 + index
+    return _FIRST_PORT + (int(worker) % 4) * 250 + (os.getpid() % 5) * 50
+
+
+def free_port(index: int) -> int:
+    """Node ``index``'s port (0-9; 9: a server of the test's own, its Redis)."""
+    return _slot() + index
 
 
 def internal_port(index: int) -> int:
-    """Where node ``index`` listens for the other nodes (21900-21999)."""
-    return 21900 + (free_port(index) - _FIRST_PORT) % 100
+    """Where node ``index`` listens for the other nodes."""
+    return _slot() + 10 + index
+
+
+def _preview_ports(index: int) -> int:
+    """The first of node ``index``'s 8 preview ports (nodes 0-2)."""
+    return _slot() + 20 + (index % 3) * 8
 
 
 def node_env(tmp: Path, db_url: str, name: str, index: int, **more: str) -> dict[str, str]:
-    port = free_port(index)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREVIEW_", "XDG_"))}
-    previews = 21500 + (port - _FIRST_PORT) % 50 * 8  # 8 preview ports a node
+    previews = _preview_ports(index)
     return env | {
         "XDG_STATE_HOME": str(tmp / f"state-{name}"),
         "PREVIEW_DATA_DIR": str(tmp / f"data-{name}"),
