@@ -185,6 +185,10 @@ async def test_restore_and_delete_ask_first_and_the_limit_offers_delete(
                 page.fill("#snapshot-name", "three")
                 page.click("#snapshot-save")
                 page.wait_for_selector("#snapshot-status:has-text('Saved three')")
+                # The status is said before the list is drawn again: read it once it is.
+                page.wait_for_function(
+                    "() => document.querySelectorAll('#snapshot-list li').length === 2"
+                )
                 seen["after_save"] = _labels(page)
                 seen["asked"] = asked
                 log.assert_clean()
