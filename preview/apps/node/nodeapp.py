@@ -235,7 +235,7 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
             if not before and moved:  # tsc writes its entry elsewhere than it runs
                 note = f"tsc writes its entry elsewhere than its {name} runs: {moved}"
                 return NodeStart(_shell(moved), setup, (), note)
-            if not before and in_foreground(scripts[name]) != scripts[name].strip():
+            if not before and in_foreground(scripts[name]) != scripts[name]:
                 why = f"its {name} script hands the app to a process manager's daemon"
                 return _dev(scripts[name], setup, tools, ts_runner(files, listed), name, why)
             if not before:
