@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -225,10 +226,10 @@ async def launch(gid: str) -> Response:
     body = await json_body(required=False)
     assert state.supervisor is not None
     await state.supervisor.env_builder()  # what only launches use, imported (in a thread)
-    from ..apps.spec import launch_options, workers_option  # (came with them)
+    from ..apps.spec import launch_options  # (came with them)
 
-    command, setup, env, health_path = launch_options(body)
-    workers = workers_option(body)
+    options = launch_options(body)
+    env = options.env
     preset = body.get("preset")
     if preset is not None:  # its variables under the launch's own: the launch's win
         env = {**await preset_env(state, gid, preset), **env}
@@ -252,15 +253,7 @@ async def launch(gid: str) -> Response:
         seed = partial(state.snapshots.seed, await state.snapshots.get(snapshot, user.id))
     try:
         launched = await state.supervisor.launch(
-            user,
-            generation,
-            command=command,
-            setup=setup,
-            env=env,
-            health_path=health_path,
-            revision=tree,
-            seed=seed,
-            workers=workers,
+            user, generation, replace(options, env=env, revision=tree, seed=seed)
         )
     except GenerationGone:  # deleted while it was being launched
         raise generation_not_found(gid) from None

@@ -196,17 +196,11 @@ async def _relaunch_failed(
     spec = state.supervisor.failed_launch(generation.id)
     if spec is None:
         return None
+    from ..apps.spec import LaunchOptions  # (imported by that launch already)
+
     try:
         launched = await state.supervisor.launch(
-            user,
-            generation,
-            command=spec.command,
-            setup=spec.setup,
-            env=spec.extra,
-            health_path=spec.health_path,
-            revision=(number, tree),
-            seed=spec.seed,
-            workers=dict.fromkeys(spec.workers_off, False) or True,
+            user, generation, LaunchOptions.repeating(spec, (number, tree))
         )
     except GenerationGone:  # deleted meanwhile
         raise generation_not_found(generation.id) from None

@@ -1,6 +1,6 @@
 """What a launch decided for one preview (:class:`LaunchSpec`), and the options its caller
-asked for (``command``, ``setup``, ``env``, ``healthPath``: :func:`launch_options`),
-checked (here, since the API's routes are one module each)."""
+asked for (:class:`LaunchOptions`: ``command``, ``setup``, ``env``, ``healthPath`` …, read
+and checked by :func:`launch_options`, here since the API's routes are one module each)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ..errors import BadRequest
 from ..previewtokens import PreviewTokens
 from .detect import Detection
 
-__all__ = ["LaunchSpec", "launch_options", "workers_off", "workers_option"]
+__all__ = ["LaunchOptions", "LaunchSpec", "launch_options", "workers_off", "workers_option"]
 
 
 @dataclass
@@ -152,9 +152,38 @@ def workers_off(option: bool | dict[str, bool], detected: list[str]) -> tuple[st
     return tuple(name for name in detected if option.get(name) is False)
 
 
-def launch_options(
-    body: dict[str, Any],
-) -> tuple[list[str] | None, list[str] | None, dict[str, str], str | None]:
+@dataclass(frozen=True)
+class LaunchOptions:
+    """What the caller of a launch asked for; everything else the launch decides itself
+    (:class:`LaunchSpec`). A relaunch after a failure asks for what the failed launch asked
+    (:meth:`repeating`)."""
+
+    command: list[str] | None = None  # None: the start the upload's files say
+    setup: list[str] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    health_path: str | None = None  # None: the app's own, else a TCP check
+    revision: tuple[int, dict[str, bytes]] | None = None  # None: the latest
+    seed: Callable[[Any], Awaitable[str | None]] | None = None  # a snapshot's data put in
+    workers: bool | dict[str, bool] = True
+
+    @classmethod
+    def repeating(cls, spec: LaunchSpec, revision: tuple[int, dict[str, bytes]]) -> LaunchOptions:
+        """The options of the launch that made ``spec``, for another revision."""
+        return cls(
+            command=spec.command,
+            setup=spec.setup,
+            env=spec.extra,
+            health_path=spec.health_path,
+            revision=revision,
+            seed=spec.seed,
+            workers=dict.fromkeys(spec.workers_off, False) or True,
+        )
+
+
+def launch_options(body: dict[str, Any]) -> LaunchOptions:
+    """The options a launch's JSON body asks for, checked (:class:`BadRequest` for one that
+    is not what it should be); its ``revision``, ``snapshot`` and ``preset`` are the
+    route's to read."""
     command = _argv_option(body, "command")
     setup = _argv_option(body, "setup")
     env = _env_option(body)
@@ -167,4 +196,10 @@ def launch_options(
         or " " in health_path
     ):
         raise BadRequest("healthPath must be an absolute URL path.", code="invalid_health_path")
-    return command, setup, env, health_path
+    return LaunchOptions(
+        command=command,
+        setup=setup,
+        env=env,
+        health_path=health_path,
+        workers=workers_option(body),
+    )

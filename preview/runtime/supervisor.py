@@ -14,9 +14,9 @@ import secrets
 import shutil
 import stat
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +27,7 @@ from ..clock import utcnow
 from ..errors import Conflict, Unavailable
 from ..logs import report_fault
 from ..metrics import Metrics
-from ..previewtokens import PreviewTokens
+from ..previewtokens import PreviewToken, PreviewTokens
 from ..sandbox.appdir import remove_tree
 from ..sandbox.bubblewrap import INSIDE_UID, host_uid, untraversable_parent
 from ..sandbox.isolation import Isolation
@@ -40,7 +40,8 @@ from .ports import PortPool
 from .rowkeeper import close_out_interrupted
 
 if TYPE_CHECKING:
-    from ..apps.spec import LaunchSpec
+    from ..apps.detect import Detection
+    from ..apps.spec import LaunchOptions, LaunchSpec
     from ..builds.build import EnvBuilder
     from ..cluster import ClusterNode
     from .lifecycle import PreviewRuntime
@@ -78,6 +79,17 @@ class Launched:
     def __init__(self, runtime: PreviewRuntime, preview_token: str) -> None:
         self.runtime = runtime
         self.preview_token = preview_token
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """What a launch read from the revision it runs, before it is admitted."""
+
+    revision: int
+    files: dict[str, bytes]
+    detection: Detection
+    workers_off: tuple[str, ...]
+    health_path: str | None
 
 
 class Supervisor:
@@ -207,87 +219,25 @@ class Supervisor:
 
     # -- launch ---------------------------------------------------------------------
 
-    async def launch(
-        self,
-        user: User,
-        generation: Generation,
-        *,
-        command: list[str] | None = None,
-        setup: list[str] | None = None,
-        env: dict[str, str] | None = None,
-        health_path: str | None = None,
-        revision: tuple[int, dict[str, bytes]] | None = None,
-        seed: Callable[[PreviewRuntime], Awaitable[str | None]] | None = None,
-        workers: bool | dict[str, bool] = True,
-    ) -> Launched:
+    async def launch(self, user: User, generation: Generation, options: LaunchOptions) -> Launched:
         """Detect how to start it, admit, reserve a port, write the row and start the
         preview's nursery. Returns at once (status ``starting``): the build, the set-up
         steps and the start follow in the preview's log.
         """
-        if self._nursery is None or self._closing.is_set():
-            raise Unavailable("The service is not accepting launches.", code="shutting_down")
-        if self.settings.sandbox == "required" and not self.isolation.complete:
-            raise Unavailable(
-                "Previews must run isolated (PREVIEW_SANDBOX=required), and this machine "
-                f"cannot isolate them: {self.isolation.reason}.",
-                code="sandbox_unavailable",
-                details={"isolation": self.isolation.kind},
-            )
+        self._refuse_unless_launchable()
         builder = await self.env_builder()
-        from ..apps.configvars.readmeenv import with_readme_example
-        from ..apps.detect import detect  # these: imported by env_builder
-        from ..apps.spec import LaunchSpec, workers_off
-        from ..backing.appdb import new_database_name
-        from ..builds.preparation import fill
-        from .lifecycle import PreviewRuntime
-        from .readiness import default_health_path
-
-        # The latest revision (generation_files), unless the launch names an older one.
-        number, files = revision or await self.store.run_sync(
-            latest_tree, self.store.engine, generation.id
-        )
-        files = with_readme_example(files)  # its README's example .env, where it has no file
-        detection = await trio.to_thread.run_sync(detect, files, command, setup)
-        off = workers_off(workers, [worker.name for worker in detection.workers])
-        detection = detection.without_workers(frozenset(off))
-        if health_path is None:
-            health_path = await trio.to_thread.run_sync(default_health_path, files)
+        decided = await self._decide(generation, options)
         # From here to the registry insert there is no await: admission is atomic.
         self._admit(user, generation.id)
         self._failed.pop(generation.id, None)
-        port = self.ports.allocate()
-        self.metrics.launches.inc()
         now = utcnow()
         token, first_token = PreviewTokens.make(
             "launch", now, now + timedelta(seconds=self.settings.session_timeout)
         )
-        preview_id = "preview_" + secrets.token_hex(8)
-        root_path = proxy_prefix(generation.id)
-        shown = {"python": "{python}", "port": str(port), "root_path": root_path}
-        spec = LaunchSpec(
-            preview_id=preview_id,
-            generation_id=generation.id,
-            project_id=generation.project_id,
-            user_id=user.id,
-            files=files,
-            argv=fill(detection.argv, shown),
-            port=port,
-            health_path=health_path,
-            created_at=now,
-            expires_at=now + timedelta(seconds=self.settings.max_uptime),
-            requirements=files.get("requirements.txt", b"").decode("utf-8", "replace") or None,
-            extra=dict(env or {}),
-            detection=detection,
-            root_path=root_path,
-            revision=number,
-            database_name=new_database_name(),
-            seed=seed,
-            command=command,
-            setup=setup,
-            workers_off=off,
-        )
+        spec = self._new_spec(user, generation, options, decided, now)
         spec.tokens.add(first_token)
-        argv = spec.argv
+        from .lifecycle import PreviewRuntime  # (imported by env_builder)
+
         runtime = PreviewRuntime(
             spec,
             settings=self.settings,
@@ -298,31 +248,12 @@ class Supervisor:
             isolation=self.isolation,
             start_slots=self._start_slots,
         )
-        self._runtimes[preview_id] = runtime
+        self._runtimes[spec.preview_id] = runtime
         try:
-            await self._add_row(
-                user,
-                PreviewInstance(
-                    id=preview_id,
-                    generation_id=generation.id,
-                    project_id=generation.project_id,
-                    user_id=user.id,
-                    status="starting",
-                    port=port,
-                    base_url=f"http://127.0.0.1:{port}",
-                    command=" ".join(argv).replace(self.settings.python, "python"),
-                    runtime=json.dumps(runtime.runtime_info),
-                    created_at=now,
-                    expires_at=spec.expires_at,
-                    preview_token_hash=first_token.hash,
-                    token_expires_at=first_token.expires_at,
-                    health_status="unknown",
-                    temp_dir=str(runtime.temp_dir),
-                ),
-            )
+            await self._add_row(user, self._first_row(runtime, first_token))
         except BaseException:
-            self._runtimes.pop(preview_id, None)
-            self.ports.release(port)
+            self._runtimes.pop(spec.preview_id, None)
+            self.ports.release(spec.port)
             raise
         assert self._nursery is not None
         try:
@@ -332,9 +263,102 @@ class Supervisor:
             raise Unavailable(
                 f"The preview could not be started: {said}",
                 code="launch_failed",
-                details={"previewInstanceId": preview_id},
+                details={"previewInstanceId": spec.preview_id},
             ) from None
         return Launched(runtime, token)
+
+    def _refuse_unless_launchable(self) -> None:
+        if self._nursery is None or self._closing.is_set():
+            raise Unavailable("The service is not accepting launches.", code="shutting_down")
+        if self.settings.sandbox == "required" and not self.isolation.complete:
+            raise Unavailable(
+                "Previews must run isolated (PREVIEW_SANDBOX=required), and this machine "
+                f"cannot isolate them: {self.isolation.reason}.",
+                code="sandbox_unavailable",
+                details={"isolation": self.isolation.kind},
+            )
+
+    async def _decide(self, generation: Generation, options: LaunchOptions) -> _Decided:
+        """What the revision's files say: how it starts, which workers run, its health
+        check (in threads: reading an upload's sources takes tens of milliseconds)."""
+        from ..apps.configvars.readmeenv import with_readme_example
+        from ..apps.detect import detect  # these: imported by env_builder
+        from ..apps.spec import workers_off
+        from .readiness import default_health_path
+
+        # The latest revision (generation_files), unless the launch names an older one.
+        number, files = options.revision or await self.store.run_sync(
+            latest_tree, self.store.engine, generation.id
+        )
+        files = with_readme_example(files)  # its README's example .env, where it has no file
+        detection = await trio.to_thread.run_sync(detect, files, options.command, options.setup)
+        off = workers_off(options.workers, [worker.name for worker in detection.workers])
+        health_path = options.health_path
+        if health_path is None:
+            health_path = await trio.to_thread.run_sync(default_health_path, files)
+        return _Decided(number, files, detection.without_workers(frozenset(off)), off, health_path)
+
+    def _new_spec(
+        self,
+        user: User,
+        generation: Generation,
+        options: LaunchOptions,
+        decided: _Decided,
+        now: datetime,
+    ) -> LaunchSpec:
+        """The launch's spec, its port reserved."""
+        from ..apps.spec import LaunchSpec
+        from ..backing.appdb import new_database_name
+        from ..builds.preparation import fill
+
+        port = self.ports.allocate()
+        self.metrics.launches.inc()
+        root_path = proxy_prefix(generation.id)
+        placeholders = {"python": "{python}", "port": str(port), "root_path": root_path}
+        files = decided.files
+        spec = LaunchSpec(
+            preview_id="preview_" + secrets.token_hex(8),
+            generation_id=generation.id,
+            project_id=generation.project_id,
+            user_id=user.id,
+            files=files,
+            argv=fill(decided.detection.argv, placeholders),
+            port=port,
+            health_path=decided.health_path,
+            created_at=now,
+            expires_at=now + timedelta(seconds=self.settings.max_uptime),
+            requirements=files.get("requirements.txt", b"").decode("utf-8", "replace") or None,
+            extra=dict(options.env),
+            detection=decided.detection,
+            root_path=root_path,
+            revision=decided.revision,
+            database_name=new_database_name(),
+            seed=options.seed,
+            command=options.command,
+            setup=options.setup,
+            workers_off=decided.workers_off,
+        )
+        return spec
+
+    def _first_row(self, runtime: PreviewRuntime, token: PreviewToken) -> PreviewInstance:
+        spec = runtime.spec
+        return PreviewInstance(
+            id=spec.preview_id,
+            generation_id=spec.generation_id,
+            project_id=spec.project_id,
+            user_id=spec.user_id,
+            status="starting",
+            port=spec.port,
+            base_url=f"http://127.0.0.1:{spec.port}",
+            command=" ".join(spec.argv).replace(self.settings.python, "python"),
+            runtime=json.dumps(runtime.runtime_info),
+            created_at=spec.created_at,
+            expires_at=spec.expires_at,
+            preview_token_hash=token.hash,
+            token_expires_at=token.expires_at,
+            health_status="unknown",
+            temp_dir=str(runtime.temp_dir),
+        )
 
     async def _add_row(self, user: User, row: PreviewInstance) -> None:
         """The launch's row; in cluster mode as this node's, under the limits every node
