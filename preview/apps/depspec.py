@@ -42,7 +42,14 @@ from .poetry import (
 )
 from .pyfloor import code_python_floor
 
-__all__ = ["NodeDeps", "PythonDeps", "import_roots", "node_dependencies", "python_dependencies"]
+__all__ = [
+    "NodeDeps",
+    "PythonDeps",
+    "dependency_text",
+    "import_roots",
+    "node_dependencies",
+    "python_dependencies",
+]
 
 _COMMENT = re.compile(r"(?:^|\s)#.*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -140,12 +147,21 @@ class PythonDeps:
         return "py-" + hashlib.sha256(data.encode()).hexdigest()[:24]
 
 
-def _text(files: dict[str, bytes], path: str) -> str | None:
-    """Its text as pip reads it: UTF-16 by its byte-order mark (Windows' pip freeze), else UTF-8."""
-    if (data := files.get(path)) is None:
-        return None
+def dependency_text(data: bytes) -> str:
+    """A dependency file's text as pip reads it: UTF-16 by its byte-order mark (Windows'
+    ``pip freeze > requirements.txt`` in PowerShell), else UTF-8. Every reader of the
+    upload's dependency files decodes them so (read as UTF-8, a UTF-16 file's names have
+    a NUL between letters and match nothing: no PostgreSQL was given to an app listing
+    psycopg2-binary so)."""
     utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # (nursultanm4's mini-bank: uv read garbage)
     return data.decode("utf-16" if utf16 else "utf-8-sig", "replace")
+
+
+def _text(files: dict[str, bytes], path: str) -> str | None:
+    """Its text as pip reads it (:func:`dependency_text`)."""
+    if (data := files.get(path)) is None:
+        return None
+    return dependency_text(data)
 
 
 def _search_dirs(anchor: str) -> list[str]:

@@ -38,6 +38,7 @@ from ..apps.configvars import (
     meaning,
     template_url,
 )
+from ..apps.depspec import dependency_text
 from ..apps.node.envreads import node_env_reads
 from ..generations import loads_bounded
 
@@ -238,7 +239,7 @@ def _dependency_names(files: dict[str, bytes]) -> set[str]:
     for path, data in files.items():
         if not _DEPENDENCY_FILES.search(path) or len(data) > 512_000:
             continue
-        text = data.decode("utf-8", "replace")
+        text = dependency_text(data)
         if path.endswith("package.json"):
             try:
                 package = loads_bounded(text)

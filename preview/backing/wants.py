@@ -31,6 +31,7 @@ from ..apps.configvars import (
     interpolated,
     template_url,
 )
+from ..apps.depspec import dependency_text
 from ..generations import loads_bounded
 
 __all__ = [
@@ -142,7 +143,7 @@ def _env_files(files: dict[str, bytes]) -> dict[str, str]:
 def _driver(files: dict[str, bytes]) -> str | None:
     for path in sorted(files):
         if _PY_FILES.search(path):
-            text = files[path].decode("utf-8", "replace")
+            text = dependency_text(files[path])
             if found := _PY_DRIVER.search(text):
                 return f"{found.group(1)} ({path})"
             if found := _PY_EXTRA_DRIVER.search(text) or _POETRY_EXTRA_DRIVER.search(text):
