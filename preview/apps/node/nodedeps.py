@@ -61,13 +61,49 @@ def _node_dependencies(
     schema = (prisma, files[prisma]) if prisma is not None and prisma in files else None
     for name in ("npm-shrinkwrap.json", "package-lock.json"):
         if name in files:
-            return NodeDeps(files["package.json"], (name, files[name]), tools, schema)
+            peers = tuple(p for p in _optional_peers(files[name]) if p not in tools)
+            note = (
+                f"{name}: {', '.join(peers)} installed beside (optional peers it locks, "
+                "which npm ci leaves out)"
+                if peers
+                else None
+            )
+            lockfile = (name, files[name])
+            return NodeDeps(files["package.json"], lockfile, (*tools, *peers), schema, note)
     pinned = _pinned(files, "pnpm-lock.yaml", _pnpm_locked) or _pinned(
         files, "yarn.lock", _yarn_locked
     )
     if pinned is not None:
         return NodeDeps(pinned[0], None, tools, schema, pinned[1], pinned[2])
     return NodeDeps(files["package.json"], None, tools, schema)
+
+
+def _optional_peers(lockfile: bytes) -> list[str]:
+    """``name@version`` of each package an npm lockfile (v2, v3) has at the top of its
+    node_modules only as an optional peer (``"peer": true, "optional": true``): the
+    author's tree held it, and npm ci now leaves it out, while the framework that names
+    it loads it when there (NestJS's ValidationPipe exits at start without
+    class-transformer: halilyanik98's NestJS-TypeOrm-CRUD locks it only so)."""
+    try:
+        lock = json.loads(lockfile)
+    except (ValueError, RecursionError):
+        return []
+    packages = lock.get("packages") if isinstance(lock, dict) else None
+    found: list[str] = []
+    for path, entry in packages.items() if isinstance(packages, dict) else ():
+        name = path.removeprefix("node_modules/")
+        if (
+            name == path
+            or "node_modules/" in name
+            or not isinstance(entry, dict)
+            or not (entry.get("peer") is True and entry.get("optional") is True)
+            or entry.get("link")
+        ):
+            continue
+        version = _exact(entry.get("version"))
+        if version is not None:
+            found.append(f"{name}@{version}")
+    return sorted(found)
 
 
 def _pinned(
