@@ -66,7 +66,15 @@ from .steps import (
 if TYPE_CHECKING:
     from ..apps.spec import LaunchSpec
 
-__all__ = ["ConfineStep", "Preparation", "Prepared", "RunAs", "fill", "prepare_app"]
+__all__ = [
+    "ConfineStep",
+    "Preparation",
+    "PreparationContext",
+    "Prepared",
+    "RunAs",
+    "fill",
+    "prepare_app",
+]
 
 # (the interpreter, the step's directory, the built environment) -> its sandbox, None:
 # not confined
@@ -172,9 +180,7 @@ class Preparation:
             await trio.to_thread.run_sync(lambda: cache.mkdir(parents=True, exist_ok=True))
             self.remedies.build_cache = cache
         try:
-            prepared = await prepare_app(
-                spec.detection,
-                spec.files,
+            context = PreparationContext(
                 settings=self.settings,
                 builder=self._builder,
                 app_dir=app_dir,
@@ -190,6 +196,7 @@ class Preparation:
                 remedies=self.remedies,
                 services_ready=services_ready,
             )
+            prepared = await prepare_app(spec.detection, spec.files, context)
         except OSError as error:
             raise BuildFailed(f"could not prepare the environment: {error.strerror}") from None
         self._lease = prepared.lease
@@ -305,160 +312,226 @@ def fill(template: tuple[str, ...], values: dict[str, str]) -> list[str]:
     return [part.format_map(values) for part in template]
 
 
+@dataclass(frozen=True)
+class PreparationContext:
+    """What preparing an app needs of the launch or the revision that asks for it: where
+    its files are, what builds its environment, where it says what it does, how its
+    set-up steps are confined, and what it knows already (its fixes, the variables
+    nothing sets)."""
+
+    settings: Settings
+    builder: EnvBuilder
+    app_dir: Path
+    values: dict[str, str]  # the placeholders' values: its port, its root path
+    environment: Callable[[str], dict[str, str]]  # the app's, for an interpreter
+    publish: Publish  # the build's output
+    say: Callable[[str], Awaitable[None]]
+    publish_setup: Publish | None = None  # the set-up steps' output (None: publish)
+    on_phase: Callable[[str], None] = lambda phase: None
+    confine: ConfineStep = lambda python, cwd, built: None
+    run_as: RunAs = lambda python, built: None
+    # The variables the app requires that nothing sets: a step's failure for want of one
+    # names them all.
+    needed: Sequence[str] = ()
+    remedies: Remedies | None = None
+    # Awaited before the set-up steps: its servers, started beside the build, answer (a
+    # migration connects at once).
+    services_ready: Callable[[], Awaitable[None]] | None = None
+
+
+@dataclass
+class _Environment:
+    """The environment an app's preparation built or reused, and what it was built from."""
+
+    python: str  # the interpreter the app runs with ({python})
+    version: str | None = None
+    lease: Lease | None = None
+    listed_in: str = "requirements.txt"
+    requirements: str | None = None
+
+
 async def prepare_app(
-    detection: Detection,
-    files: dict[str, bytes],
-    *,
-    settings: Settings,
-    builder: EnvBuilder,
-    app_dir: Path,
-    values: dict[str, str],
-    environment: Callable[[str], dict[str, str]],
-    publish: Publish,
-    say: Callable[[str], Awaitable[None]],
-    publish_setup: Publish | None = None,
-    on_phase: Callable[[str], None] = lambda phase: None,
-    confine: ConfineStep = lambda python, cwd, built: None,
-    run_as: RunAs = lambda python, built: None,
-    needed: Sequence[str] = (),
-    remedies: Remedies | None = None,
-    services_ready: Callable[[], Awaitable[None]] | None = None,
+    detection: Detection, files: dict[str, bytes], context: PreparationContext
 ) -> Prepared:
-    """Build or reuse the app's environment, run its set-up steps; the command to start.
-    ``needed``: the variables the app requires that nothing sets (a step's failure for
-    want of one names them all); ``services_ready``: awaited before the set-up steps
-    (its servers, started beside the build, answer: a migration connects at once)."""
-    python, version, lease = settings.python, None, None
-    listed_in, requirements = "requirements.txt", None
+    """Build or reuse the app's environment, run its set-up steps; the command to start."""
+    settings = context.settings
     template = detection.argv
+    built = _Environment(settings.python)
     if settings.build == "off":
         if detection.asgi:  # the service's own uvicorn and Starlette: known to honour it
             template = (*template, "--root-path", "{root_path}")
     elif detection.language == "python":
-        # Said at once: reading its dependencies, its modules (for drivers and settings)
-        # and the package index takes seconds before uv's first line (a silent gap).
-        await say("reading its dependencies and choosing a Python for them")
-        remedies = remedies or Remedies()
-        listed = python_dependencies(files, detection.detected_from)
-        given = await trio.to_thread.run_sync(environment, settings.python)
-        listed = await with_async_driver(listed, files, given, say)
-        learned = await trio.to_thread.run_sync(remedies.adopt, files)
-        if learned:
-            said = ", ".join(fix.change for fix in learned)
-            await say(f"with the fixes an earlier launch of this upload needed: {said}")
-        deps = remedies.apply(listed)
-        for held in remedies.news():  # an old release's companions, held with it
-            await say(held)
-        remedies.tried.deps, remedies.tried.python_version = deps, None
-        listed_in = os.path.basename(deps.source) if deps.source else "requirements.txt"
-        requirements = "\n".join(deps.requirements) or None
-        if deps.inferred is not None:
-            await say(
-                "no requirements.txt or pyproject.toml: installing what the app imports "
-                f"({deps.inferred})"
-            )
-        for note in deps.notes:  # what the spec could not say exactly (Poetry's ||, …)
-            await publish([("WARN", note)], "stdout")
-        cache = remedies.build_cache
-        lease, env = await builder.python_env(deps, detection.server, publish, say, cache)
-        python, version = env.python, env.version
-        remedies.tried.python_version, remedies.tried.env_path = version, lease.path
+        built = await _python_environment(detection, files, context)
     else:
-        deps_node = node_dependencies(files, detection.node_tools, detection.prisma_schema)
-        for note in detection.notes:  # how the start differs from what the app declared
-            await say(note)
-        if deps_node is not None and deps_node.note is not None:
-            await say(deps_node.note)
-        if deps_node is not None and "node_modules" not in {p.split("/")[0] for p in files}:
-            lease = await builder.node_modules(deps_node, publish, say)
-            # Another plan's attempt linked its own (plantries): this one's replaces it.
-            anchors = (settings.previews_dir,)
-            await trio.to_thread.run_sync(unlink_beneath, app_dir, "node_modules", anchors)
-            await trio.to_thread.run_sync(  # (a revision's: its running app's links refused)
-                link_beneath,
-                app_dir,
-                "node_modules",
-                lease.path / "node_modules",
-                (settings.previews_dir,),
-            )
-    filled = {**values, "python": python}
-    app_env: dict[str, str] | None = None  # environment(python): the same for every step
-    if detection.setup:
-        on_phase("setup")
+        built.lease = await _node_modules(detection, files, context)
     try:
-        if services_ready is not None and (detection.setup or detection.frontend is not None):
-            await services_ready()
-        if detection.frontend is not None and settings.build != "off":  # (apps.frontend)
-            app_env = await trio.to_thread.run_sync(environment, python)
-            await build_frontend(
-                detection.frontend,
-                files,
-                app_dir=app_dir,
-                settings=settings,
-                node_modules=builder.node_modules,
-                env=dict(app_env),
-                publish=publish_setup or publish,
-                say=say,
-                confine=partial(confine, python),
-                run_as=partial(run_as, python),
-            )
-        # A step's output is reused by its inputs' hash (buildcache) while every step
-        # before it was such a build too: another step's effects are no input a key covers.
-        keyed = detection.language == "node"
-        built = lease.path if lease is not None else None
-
-        def confined(cwd: Path) -> Confinement | None:
-            return confine(python, cwd, built)
-
-        for step, where in detection.setup_steps():
-            if app_env is None:
-                app_env = await trio.to_thread.run_sync(environment, python)
-            env = dict(app_env)
-            output = publish_setup or publish
-            argv = fill(step, filled)
-            key = await builder.build_cache.key(argv, where, files, built, env) if keyed else None
-            keyed = key is not None
-            run = partial(
-                run_setup_step,
-                argv,
-                app_dir,
-                where,
-                env,
-                settings,
-                output,
-                say,
-                confined,
-                run_as(python, built),
-                needed,
-                {"requirements": requirements, "listed_in": listed_in, "upload": tuple(files)},
-            )
-            try:
-                if key is None:
-                    await run()
-                else:
-                    await builder.build_cache.run(key, app_dir, run, say, files.keys())
-            except BuildFailed as failed:
-                if step in detection.optional:  # a seed, a build its start does not run
-                    await say(
-                        f"set-up step {shown(step)} failed ({failed.message}): dropped, "
-                        "the app is started without it (judged by whether it then serves)"
-                    )
-                    continue
-                why = await trio.to_thread.run_sync(migrations_not_needed, step, files)
-                if why is None:
-                    raise
-                await say(f"the app's migrations failed ({failed.message}); {why}: started anyway")
+        app_env = await _set_up(detection, files, context, built)
     except BaseException:
-        if lease is not None:
-            lease.release()
+        if built.lease is not None:
+            built.lease.release()
         raise
     template, shim = gunicorn_settings(template, files)
     if shim is not None:  # its own settings, for a server: kept in the foreground
         # Never through a link: its set-up steps may have put one in the shim's place.
-        await trio.to_thread.run_sync(write_beneath, app_dir, GUNICORN_SHIM, shim)
-        await say(
+        await trio.to_thread.run_sync(write_beneath, context.app_dir, GUNICORN_SHIM, shim)
+        await context.say(
             "gunicorn reads the app's settings file through the service's: in the "
             "foreground, its logs on its output"
         )
-    started = tuple(fill(template, {**filled, "port": "{port}"}))
-    return Prepared(started, python, version, lease, listed_in, requirements, app_env)
+    filled = {**context.values, "python": built.python, "port": "{port}"}
+    started = tuple(fill(template, filled))
+    return Prepared(
+        started,
+        built.python,
+        built.version,
+        built.lease,
+        built.listed_in,
+        built.requirements,
+        app_env,
+    )
+
+
+async def _python_environment(
+    detection: Detection, files: dict[str, bytes], context: PreparationContext
+) -> _Environment:
+    """Its dependencies read (with the fixes in force), its environment built or reused."""
+    say = context.say
+    # Said at once: reading its dependencies, its modules (for drivers and settings)
+    # and the package index takes seconds before uv's first line (a silent gap).
+    await say("reading its dependencies and choosing a Python for them")
+    remedies = context.remedies or Remedies()
+    listed = python_dependencies(files, detection.detected_from)
+    given = await trio.to_thread.run_sync(context.environment, context.settings.python)
+    listed = await with_async_driver(listed, files, given, say)
+    learned = await trio.to_thread.run_sync(remedies.adopt, files)
+    if learned:
+        said = ", ".join(fix.change for fix in learned)
+        await say(f"with the fixes an earlier launch of this upload needed: {said}")
+    deps = remedies.apply(listed)
+    for held in remedies.news():  # an old release's companions, held with it
+        await say(held)
+    remedies.tried.deps, remedies.tried.python_version = deps, None
+    if deps.inferred is not None:
+        await say(
+            "no requirements.txt or pyproject.toml: installing what the app imports "
+            f"({deps.inferred})"
+        )
+    for note in deps.notes:  # what the spec could not say exactly (Poetry's ||, …)
+        await context.publish([("WARN", note)], "stdout")
+    lease, env = await context.builder.python_env(
+        deps, detection.server, context.publish, say, remedies.build_cache
+    )
+    remedies.tried.python_version, remedies.tried.env_path = env.version, lease.path
+    return _Environment(
+        env.python,
+        env.version,
+        lease,
+        os.path.basename(deps.source) if deps.source else "requirements.txt",
+        "\n".join(deps.requirements) or None,
+    )
+
+
+async def _node_modules(
+    detection: Detection, files: dict[str, bytes], context: PreparationContext
+) -> Lease | None:
+    """Its packages installed (or the builder's, keyed by its lockfile) and linked in as its
+    ``node_modules``; None where it has none to install or brought its own."""
+    deps = node_dependencies(files, detection.node_tools, detection.prisma_schema)
+    for note in detection.notes:  # how the start differs from what the app declared
+        await context.say(note)
+    if deps is not None and deps.note is not None:
+        await context.say(deps.note)
+    if deps is None or "node_modules" in {p.split("/")[0] for p in files}:
+        return None
+    lease = await context.builder.node_modules(deps, context.publish, context.say)
+    # Another plan's attempt linked its own (plantries): this one's replaces it.
+    anchors = (context.settings.previews_dir,)
+    await trio.to_thread.run_sync(unlink_beneath, context.app_dir, "node_modules", anchors)
+    await trio.to_thread.run_sync(  # (a revision's: its running app's links refused)
+        link_beneath, context.app_dir, "node_modules", lease.path / "node_modules", anchors
+    )
+    return lease
+
+
+async def _set_up(
+    detection: Detection,
+    files: dict[str, bytes],
+    context: PreparationContext,
+    built: _Environment,
+) -> dict[str, str] | None:
+    """Its frontend built and its set-up steps run; the environment they ran with (None:
+    there was none to run)."""
+    settings, python = context.settings, built.python
+    app_env: dict[str, str] | None = None  # environment(python): the same for every step
+    if detection.setup:
+        context.on_phase("setup")
+    if context.services_ready is not None and (detection.setup or detection.frontend is not None):
+        await context.services_ready()
+    if detection.frontend is not None and settings.build != "off":  # (apps.frontend)
+        app_env = await trio.to_thread.run_sync(context.environment, python)
+        await build_frontend(
+            detection.frontend,
+            files,
+            app_dir=context.app_dir,
+            settings=settings,
+            node_modules=context.builder.node_modules,
+            env=dict(app_env),
+            publish=context.publish_setup or context.publish,
+            say=context.say,
+            confine=partial(context.confine, python),
+            run_as=partial(context.run_as, python),
+        )
+    # A step's output is reused by its inputs' hash (buildcache) while every step
+    # before it was such a build too: another step's effects are no input a key covers.
+    keyed = detection.language == "node"
+    environment_path = built.lease.path if built.lease is not None else None
+    hints = {
+        "requirements": built.requirements,
+        "listed_in": built.listed_in,
+        "upload": tuple(files),
+    }
+
+    def confined(cwd: Path) -> Confinement | None:
+        return context.confine(python, cwd, environment_path)
+
+    cache = context.builder.build_cache
+    for step, where in detection.setup_steps():
+        if app_env is None:
+            app_env = await trio.to_thread.run_sync(context.environment, python)
+        env = dict(app_env)
+        argv = fill(step, {**context.values, "python": python})
+        key = await cache.key(argv, where, files, environment_path, env) if keyed else None
+        keyed = key is not None
+        run = partial(
+            run_setup_step,
+            argv,
+            context.app_dir,
+            where,
+            env,
+            settings,
+            context.publish_setup or context.publish,
+            context.say,
+            confined,
+            context.run_as(python, environment_path),
+            context.needed,
+            hints,
+        )
+        try:
+            if key is None:
+                await run()
+            else:
+                await cache.run(key, context.app_dir, run, context.say, files.keys())
+        except BuildFailed as failed:
+            if step in detection.optional:  # a seed, a build its start does not run
+                await context.say(
+                    f"set-up step {shown(step)} failed ({failed.message}): dropped, "
+                    "the app is started without it (judged by whether it then serves)"
+                )
+                continue
+            why = await trio.to_thread.run_sync(migrations_not_needed, step, files)
+            if why is None:
+                raise
+            await context.say(
+                f"the app's migrations failed ({failed.message}); {why}: started anyway"
+            )
+    return app_env

@@ -25,7 +25,7 @@ from ...apps.spec import LaunchSpec
 from ...backing import Backing
 from ...builds import BuildFailed, EnvBuilder, PlanTries, Preparation, app_environment
 from ...builds.envcache import Lease
-from ...builds.preparation import prepare_app
+from ...builds.preparation import PreparationContext, prepare_app
 from ...clock import utcnow
 from ...errors import PreviewError
 from ...logs import HostPaths, LogBroadcast, write_failure
@@ -389,9 +389,7 @@ class _Preparation:
         port = str(candidate.port)
         with candidate.prepare_scope:
             try:
-                prepared = await prepare_app(
-                    detection,
-                    files,
+                context = PreparationContext(
                     settings=preview.settings,
                     builder=builder,
                     app_dir=self.code_dir,
@@ -405,6 +403,7 @@ class _Preparation:
                     needed=preview.preparation.config.missing,
                     remedies=remedies,
                 )
+                prepared = await prepare_app(detection, files, context)
             except BuildFailed as failure:
                 raise CandidateFailed(failure.message, failure.lines) from None
             except OSError as error:
