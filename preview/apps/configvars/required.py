@@ -34,6 +34,7 @@ __all__ = [
     "read_variables",
     "required_types",
     "required_variables",
+    "settings_field_types",
 ]
 
 OPTIONAL = "?"  # the type of a variable read without a default, not required
@@ -77,9 +78,10 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in python_files(files):
         data = files[path]
-        tree = (
-            _parse(data) if b"environ" in data or b"Settings" in data or b"config" in data else None
-        )
+        # getenv alone too: a settings module of `from os import getenv` reads with it only
+        # (yurinakanishi's django-rest-framework-sample-api: its DJANGO_SECRET_KEY unseen).
+        read = (b"environ", b"getenv", b"Settings", b"config")
+        tree = _parse(data) if any(word in data for word in read) else None
         if tree is None:
             continue
         configured = any(m.encode() in data for m in _CONFIG_MODULES) or _imports_environ(tree)
@@ -254,6 +256,54 @@ def _config_call(call: ast.Call, aliases: set[str] | tuple[str, ...] = ()) -> st
     if key is None or _keyword(call, "default") is not None or len(call.args) > (2 if named else 1):
         return None  # config("X", cast=int) has no default; config("X", "d") has one
     return key if key.replace("_", "").isalnum() else None
+
+
+def settings_field_types(files: dict[str, bytes]) -> dict[str, tuple[str, bool]]:
+    """Every field of the upload's pydantic-settings classes (pydantic v1's too), with a
+    default or without, by the name the environment gives it (:func:`required_types`'
+    naming), each with its annotation as written and whether it has a default of its
+    own; and the variable a field's default reads (``token_expire: int =
+    os.getenv("ACCESS_TOKEN_EXPIRE_MINUTES")``, Cohetero's FastAPI-JWT-SQLAlchemy: the
+    field is validated with that variable's value, pydantic v1's ``validate_all``) with
+    the field's annotation, and no default (None is no ``int``). The values the service
+    gives are read against them (``builds.configdefaults.settings_misfits``)."""
+    found: dict[str, tuple[str, bool]] = {}
+    for path in python_files(files):
+        data = files[path]
+        if b"BaseSettings" not in data:
+            continue
+        tree = _parse(data)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef) or not any(
+                _name(b) in _SETTINGS_BASES for b in node.bases
+            ):
+                continue
+            prefix = _env_prefix(node)
+            for statement in node.body:
+                if not isinstance(statement, ast.AnnAssign) or not isinstance(
+                    statement.target, ast.Name
+                ):
+                    continue
+                field = statement.target.id
+                if field.startswith("_") or field == "model_config":
+                    continue
+                kind = ast.unparse(statement.annotation)
+                value = statement.value
+                alias = None
+                default: ast.expr | None = value
+                if isinstance(value, ast.Call) and _name(value.func) == "Field":
+                    alias = _string(_keyword(value, "validation_alias", "alias", "env"))
+                    default = value.args[0] if value.args else _keyword(value, "default")
+                    if isinstance(default, ast.Constant) and default.value is Ellipsis:
+                        default = None
+                    if _keyword(value, "default_factory") is not None:
+                        default = value
+                found.setdefault((alias or prefix + field).upper(), (kind, default is not None))
+                if default is not None and (read := _environ_get(default)) is not None:
+                    found.setdefault(read, (kind, False))
+    return found
 
 
 # The types pydantic-settings reads from the environment as JSON (its "complex" fields):
