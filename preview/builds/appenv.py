@@ -23,7 +23,10 @@ A variable of the app's files that the preview's own servers fill (``PGHOST``,
 ``DATABASE_URL`` …) naming an address of a private network, not this machine's loopback
 (a committed ``.env``'s ``PGHOST=172.17.0.2``, its author's Docker bridge, which no
 preview reaches), or a URL to fill in (``postgresql://user:password@host:port/dbname``),
-gives way to the preview's own: those servers are what it meant.
+gives way to the preview's own: those servers are what it meant. A value the app's
+settings class refuses for its field's type (an empty ``SMTP_PORT=`` of its compose
+env_file, for an ``Optional[int]``), not one of the user's, is unset where the field has a
+default, else a throwaway (``configdefaults.settings_misfits``).
 Names the app's compose service maps onto a database service the preview gives
 (``HOST: db``, ``PORT: 3306``, ``USER`` … beside it) mean that database
 (:func:`compose_database_values`); ``PORT`` only where the app's own server listens on
@@ -64,6 +67,7 @@ from ..apps.node.envreads import node_env_reads
 from ..apps.spec import LaunchSpec
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
+from .configdefaults import settings_misfits
 
 __all__ = ["app_environment", "compose_database_values", "dotenv_file", "with_async_driver"]
 
@@ -150,6 +154,13 @@ def app_environment(
         env.update(proxy_environment())
     detection = spec.detection
     if detection is not None and detection.language == "python":
+        # A form its author left to fill in (SMTP_PORT= in its compose env_file), which
+        # its settings class refuses for the field's type: its default, or a throwaway.
+        for name, stand_in in settings_misfits(spec.files, env, own).items():
+            if stand_in is None:
+                env.pop(name, None)
+            else:
+                env[name] = stand_in
         deps = python_dependencies(spec.files, anchor)
         asyncdb = async_database(spec.files, deps)
         for name in URL_VARIABLES:

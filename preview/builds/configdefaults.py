@@ -69,6 +69,7 @@ from ..apps.configvars import (
     read_variables,
     required_types,
     served_database,
+    settings_field_types,
     template_url,
 )
 from ..apps.pyapp import parse_module, python_files
@@ -81,6 +82,7 @@ __all__ = [
     "env_files_needed",
     "example_copies",
     "gunicorn_settings",
+    "settings_misfits",
     "start_env_files",
     "throwaway_value",
 ]
@@ -266,6 +268,7 @@ def config_defaults(
     database it gives: :func:`_by_meaning`)."""
     database = served_database(provided) if isinstance(provided, Mapping) else None
     url = provided.get("DATABASE_URL") if isinstance(provided, Mapping) else None
+    offered = dict(provided) if isinstance(provided, Mapping) else {}
     provided = set(provided)
     found = ConfigDefaults(example=example_env_file(files, anchor))
     if found.example is not None:
@@ -282,7 +285,7 @@ def config_defaults(
                 "given as DATABASE_URL instead"
             )
         # A placeholder of what the service gives (empty, a template URL): the service's.
-        blank = [n for n, v in values.items() if not v.strip() or template_url(v)]
+        blank = [n for n, v in values.items() if template_url(v) or _unfilled(n, v)]
         for name in [n for n in blank if n in provided]:
             del values[name]
         for name in [n for n in values if _deployed(n, values[n], files)]:
@@ -328,6 +331,7 @@ def config_defaults(
             found.generated.append(name)
     _as_json(found, files, given)
     _as_addresses(found, types, given)
+    _misfits_said(found, files, offered, given)
     if found.generated:
         found.notes.append(
             "generated throwaway values for " + ", ".join(found.generated) + " (not shown)"
@@ -384,6 +388,82 @@ def _as_addresses(found: ConfigDefaults, types: dict[str, str], given: dict[str,
             found.notes.append(f"its {name} is no e-mail address ({value!r}): a throwaway one")
 
 
+_NUMBER_WORDS = frozenset({"int", "float", "PositiveInt", "NonNegativeInt", "conint", "confloat"})
+_NUMBER_TEXT = re.compile(r"^\s*[+-]?\d+(?:\.\d*)?\s*$")
+_BOOL_TEXT = frozenset({"true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n"})
+
+
+def _fits(kind: str, value: str) -> bool | None:
+    """Whether pydantic takes ``value`` for a settings field annotated ``kind``: a number,
+    an e-mail address or a switch where it says so; None where it may take any text (a
+    ``str`` among its types, or a type nothing here reads)."""
+    words = set(re.findall(r"[A-Za-z_]\w*", kind))
+    if words & {"str", "SecretStr", "Any", "Path"}:
+        return None
+    if words & _NUMBER_WORDS:
+        return _NUMBER_TEXT.match(value) is not None
+    if words & {"EmailStr", "NameEmail"}:
+        return "@" in value
+    if words == {"bool"} or words == {"Optional", "bool"}:
+        return value.strip().lower() in _BOOL_TEXT
+    return None
+
+
+def settings_misfits(
+    files: dict[str, bytes], env: Mapping[str, str], own: Mapping[str, str]
+) -> dict[str, str | None]:
+    """The values of ``env`` (but those of ``own``: the upload's ``.env``, the launch's
+    ``env`` option) that the app's settings class refuses for their field's type
+    (``configvars.settings_field_types``), each with what stands in: None (unset) where
+    the field has a default of its own, else a throwaway value by its name and type.
+    Such a value is a form its author leaves to fill in: an empty ``SMTP_PORT=`` in the
+    env_file of eladgunders' fastapi-todos' compose service (``Optional[int] = None``:
+    refused, the app never started), ``ACCESS_TOKEN_EXPIRE_MINUTES =
+    tiempo_en_que_expira_el_token`` in the README of Cohetero's FastAPI-JWT-SQLAlchemy
+    (an ``int``)."""
+    if not any(b"BaseSettings" in data for path, data in files.items() if path.endswith(".py")):
+        return {}
+    found: dict[str, str | None] = {}
+    for name, (kind, defaulted) in settings_field_types(files).items():
+        value = env.get(name)
+        if value is None or name in own or _fits(kind, value) is not False:
+            continue
+        if defaulted:
+            found[name] = None
+            continue
+        words = set(re.findall(r"[A-Za-z_]\w*", kind))
+        typed = "int" if words & _NUMBER_WORDS else "EmailStr" if "EmailStr" in words else kind
+        if (stand_in := throwaway_value(name, typed)) is not None and _fits(kind, stand_in):
+            found[name] = stand_in
+    return found
+
+
+def _misfits_said(
+    found: ConfigDefaults, files: dict[str, bytes], offered: dict[str, str], given: dict[str, str]
+) -> None:
+    """The values the app's settings class would refuse (:func:`settings_misfits`, which
+    ``appenv`` applies to everything the app is given) taken out of ``found`` or given a
+    throwaway in it, and said."""
+    misfits = settings_misfits(files, {**offered, **found.values}, given)
+    for name, stand_in in misfits.items():
+        if stand_in is None:
+            found.values.pop(name, None)
+        else:
+            found.values[name] = stand_in
+    unset = [n for n, v in misfits.items() if v is None]
+    replaced = [n for n, v in misfits.items() if v is not None]
+    if unset:
+        found.notes.append(
+            f"{', '.join(unset)}: a value the app's settings class refuses for its type "
+            "(a form to fill in): unset, its own default stands"
+        )
+    if replaced:
+        found.notes.append(
+            f"{', '.join(replaced)}: a value the app's settings class refuses for its type "
+            "(a form to fill in): a throwaway one instead"
+        )
+
+
 def _json_list(value: str) -> bool:
     try:
         return isinstance(json.loads(value), list)
@@ -415,12 +495,12 @@ def _by_meaning(
     ``django.db.backends.mysql`` for a Django app on the preview's MariaDB; SQLite's,
     and a file for its name, where the preview gives none), a host list (read with a
     default or not: decouple's ``Csv()`` applied to ``"localhost"``) every host, ``*``.
-    An example's empty value is as good as unset."""
+    An example's empty value, or a port that is a word, is as good as unset."""
     names = [n for n in (*types, *found.values) if not given.get(n) and n not in provided]
     meanings = {
         name: what
         for name in dict.fromkeys(names)
-        if not found.values.get(name) and (what := meaning(name)) is not None
+        if (what := meaning(name)) is not None and _unfilled(name, found.values.get(name))
     }
     database = {n: w for n, w in meanings.items() if w.kind == DATABASE}
     filled: dict[str, str] = {}
@@ -446,6 +526,17 @@ def _by_meaning(
         found.notes.append(
             f"{', '.join(filled)}: {where}, by what their names say the app reads them for"
         )
+
+
+def _unfilled(name: str, value: str | None) -> bool:
+    """An example's value that gives nothing: empty, or a database's port that is a word
+    (Cohetero's FastAPI-JWT-SQLAlchemy's README: ``DB_PORT = port``, which no client
+    parses)."""
+    if not value or not value.strip():
+        return True
+    what = meaning(name)
+    port = what is not None and what.kind == DATABASE and what.part == "port"
+    return port and not value.strip().isdigit()
 
 
 # A start naming the env file it reads: Node's --env-file (Node exits 9 without it),

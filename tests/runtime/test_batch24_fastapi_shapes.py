@@ -4,8 +4,20 @@ declares, tested on a fixture app of its shape."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
+from preview.apps.configvars.readmeenv import with_readme_example
+from preview.apps.detect import detect
+from preview.apps.spec import LaunchSpec
 from preview.backing import wanted_servers
 from preview.backing.wants import postgres_wants
+from preview.builds.appenv import app_environment
+from preview.builds.configdefaults import config_defaults, settings_misfits
+
+from ..launching import app_files
+
+_NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 def _utf16(text: str) -> bytes:
@@ -27,3 +39,88 @@ def test_a_utf16_requirements_file_says_its_database_and_redis_clients() -> None
     }
     assert (postgres_wants(files, {}).driver or "").startswith("psycopg2-binary")
     assert wanted_servers(files, "main.py", {}).redis is not None
+
+
+def _bytes(name: str) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in app_files(name).items()}
+
+
+_SERVED = {  # what the service gives beside its PostgreSQL (backing.postgres)
+    "DATABASE_URL": "postgresql://u:p@127.0.0.1:5432/d",
+    "PGHOST": "127.0.0.1",
+    "PGPORT": "5432",
+    "DB_HOST": "127.0.0.1",
+    "DB_PORT": "5432",
+    "PORT": "8000",
+}
+
+
+def test_a_value_its_settings_class_refuses_for_the_fields_type_is_a_form_to_fill_in() -> None:
+    """eladgunders' fastapi-todos: its compose service's env_file leaves ``SMTP_PORT=``
+    and ``EMAILS_FROM_EMAIL=`` empty for ``Optional[int]`` / ``Optional[EmailStr]``
+    fields, which pydantic refuses ("value is not a valid integer"): the app never
+    started. Cohetero's FastAPI-JWT-SQLAlchemy: its README's ``ACCESS_TOKEN_EXPIRE_MINUTES
+    = tiempo_en_que_expira_el_token`` is the default of an ``int`` field, and its
+    ``DB_PORT = port`` no port. A defaulted field's value is unset (its default stands),
+    a required one's a throwaway by its name; the upload's own .env is never changed."""
+    files = with_readme_example(_bytes("fastapi_settings_forms_to_fill"))
+    compose = postgres_wants(files, {}).compose_env
+    assert compose["SMTP_PORT"] == "" and compose["EMAILS_FROM_EMAIL"] == ""
+    found = config_defaults(files, "app/main.py", {}, {**_SERVED, **compose})
+    assert found.values["ACCESS_TOKEN_EXPIRE_MINUTES"] == "60"
+    assert "DB_PORT" not in found.values  # the served database's stands
+    assert any("SMTP_PORT" in note and "unset" in note for note in found.notes)
+    spec = LaunchSpec(
+        "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detect(files),
+    )  # fmt: skip
+    env = app_environment(
+        spec, "python3", app_dir=Path("/previews/p1"), database_env={**_SERVED, **compose},
+        egress_open=False, memory_limit_mb=512, defaults=found.values,
+    )  # fmt: skip
+    assert "SMTP_PORT" not in env and "EMAILS_FROM_EMAIL" not in env
+    assert env["SMTP_HOST"] == "" and env["JWT_SECRET_KEY"] == "SECRET"  # any text is a str
+    assert env["ACCESS_TOKEN_EXPIRE_MINUTES"] == "60" and env["DB_PORT"] == "5432"
+    # What the user gives is the app's own: never changed.
+    spec.extra = {"SMTP_PORT": ""}
+    env = app_environment(
+        spec, "python3", app_dir=Path("/previews/p1"), database_env={**_SERVED, **compose},
+        egress_open=False, memory_limit_mb=512, defaults=found.values,
+    )  # fmt: skip
+    assert env["SMTP_PORT"] == ""
+
+
+def test_which_settings_values_the_fields_types_refuse() -> None:
+    source = b"""
+import os
+from typing import Optional
+from pydantic import BaseSettings, EmailStr, Field
+
+class Settings(BaseSettings):
+    workers: int
+    ratio: Optional[float] = None
+    debug: bool = False
+    admin: EmailStr
+    name: str = "x"
+    either: "int | str" = 0
+    limit: int = Field(10, env="RATE_LIMIT")
+    expire: int = os.getenv("TOKEN_MINUTES")
+"""
+    files = {"config.py": source}
+    env = {
+        "WORKERS": "many",
+        "RATIO": "",
+        "DEBUG": "maybe",
+        "ADMIN": "your_email",
+        "NAME": "",
+        "EITHER": "x",
+        "RATE_LIMIT": "10",
+        "TOKEN_MINUTES": "minutes",
+    }
+    assert settings_misfits(files, env, {}) == {
+        "WORKERS": "1",
+        "RATIO": None,
+        "DEBUG": None,
+        "ADMIN": "preview@example.com",
+        "TOKEN_MINUTES": "60",
+    }
+    assert settings_misfits(files, env, {"WORKERS": "many"}).get("WORKERS", "kept") == "kept"

@@ -40,6 +40,7 @@ from .required import (
     read_variables,
     required_types,
     required_variables,
+    settings_field_types,
 )
 
 __all__ = [
@@ -72,5 +73,6 @@ __all__ = [
     "required_types",
     "required_variables",
     "served_database",
+    "settings_field_types",
     "template_url",
 ]
