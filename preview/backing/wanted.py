@@ -25,6 +25,7 @@ gives a URL of a server elsewhere: none can be given (:attr:`Wanted.mongo` says 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -340,6 +341,10 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     for path, fields in _orm_settings(files, config):
         mysql.why.append(f"the MySQL settings of {path}")
         _mysql_variables(mysql, fields)
+    for path, fields, engine in _json_settings(files):
+        if engine == "mysql":
+            mysql.why.append(f"the MySQL settings of {path}")
+        _mysql_variables(mysql, fields, own=engine == "mysql")
     if any(name.startswith("REDIS_") and not _URL.match(v) for name, v in config.items()):
         redis.why.append("REDIS_* variables")
         host, port = _host_port(config.get("REDIS_HOST"), config.get("REDIS_PORT"))
@@ -461,6 +466,89 @@ def _orm_settings(
                 fields.setdefault(_ORM_NAMES[key.lower()], value)
         found.append((path, fields))
     return found[:5]
+
+
+# A JSON file that may hold a database's settings: not a package's, a compiler's or a
+# linter's own, nor one of its dependencies'.
+_NOT_SETTINGS_JSON = re.compile(
+    r"(?:^|/)(?:node_modules/|package(?:-lock)?\.json$|tsconfig[\w.-]*\.json$|\.eslintrc|"
+    r"jsconfig\.json$|composer\.json$|\.vscode/)"
+)
+_JSON_KEYS = {
+    "host": "MYSQL_HOST",
+    "port": "MYSQL_PORT",
+    "user": "MYSQL_USER",
+    "username": "MYSQL_USER",
+    "password": "MYSQL_PASSWORD",
+    "passwd": "MYSQL_PASSWORD",
+    "database": "MYSQL_DATABASE",
+    "db": "MYSQL_DATABASE",
+    "name": "MYSQL_DATABASE",
+}
+_ENGINE_KEYS = ("dialect", "type", "client", "engine", "driver")
+
+
+def _json_settings(files: dict[str, bytes]) -> list[tuple[str, dict[str, str], str]]:
+    """A database's settings written as JSON (sequelize-cli's ``config/config.json``, a
+    convict file's ``{"db": {"host", "username", "password", "name"}}``): an object with
+    a host, a user and a database, as ``MYSQL_*`` variables would say them, with the
+    engine its ``dialect`` (``type``, ``client`` …) names ("mysql", another's, or "" where
+    it names none: MySQL's where the app's other settings want MySQL). Of a file with an
+    object per environment (``development``, ``test``, ``production``), the development
+    one, which a preview runs as; else the first. edgareldy's tutorial named its MariaDB
+    only in ``config/config.json`` (no MariaDB was given it: ECONNREFUSED 127.0.0.1:3306),
+    samimzafar's boilerplate its database only in ``config/environments/development.json``
+    (given none of that name: "Unknown database 'sequelize_DB'")."""
+    found = []
+    for path, data in sorted(files.items()):
+        if not path.endswith(".json") or _NOT_SETTINGS_JSON.search(path) or len(data) > 64_000:
+            continue
+        try:
+            document = loads_bounded(data.decode("utf-8", "replace"))
+        except ValueError:
+            continue
+        objects = list(_settings_objects(document, 0))
+        if not objects:
+            continue
+        chosen = next((o for key, o in objects if key == "development"), objects[0][1])
+        fields = {
+            _JSON_KEYS[key]: str(value)
+            for key, value in chosen.items()
+            if key in _JSON_KEYS and isinstance(value, (str, int)) and not isinstance(value, bool)
+        }
+        named = " ".join(str(chosen.get(key, "")) for key in _ENGINE_KEYS)
+        engine = "mysql" if _NAMES_MYSQL.search(named) else "other" if named.strip() else ""
+        if engine == "other":
+            continue
+        fields.setdefault("MYSQL_PASSWORD", "")  # null: none, as sequelize init writes it
+        found.append((path, fields, engine))
+    return found[:5]
+
+
+def _settings_objects(value: object, depth: int) -> Iterator[tuple[str, dict]]:
+    """(its key, the object) for each object below ``value`` holding a host, a user and
+    a database, in the document's order."""
+    if depth > 4:
+        return
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, inner in items:
+        if not isinstance(inner, (dict, list)):
+            continue
+        if (
+            isinstance(inner, dict)
+            and isinstance(inner.get("host"), str)
+            and {"user", "username"} & inner.keys()
+            and {"database", "db", "name"} & inner.keys()
+        ):
+            yield str(key), inner
+        else:
+            yield from _settings_objects(inner, depth + 1)
 
 
 def _enclosing_object(text: str, start: int, end: int) -> str:

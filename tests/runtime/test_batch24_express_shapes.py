@@ -1,0 +1,63 @@
+"""Shapes of the Express apps of the first held-out set (issue 66's training material
+since that round ended), each with a fixture app of ours."""
+
+from __future__ import annotations
+
+import json
+
+from preview.backing import wanted_servers
+
+PACKAGE = json.dumps(
+    {"scripts": {"start": "node app.js"}, "dependencies": {"mysql2": "^2", "sequelize": "^6"}}
+).encode()
+
+
+def test_a_sequelize_config_json_names_the_mysql_it_opens() -> None:
+    """edgareldy's tutorial names its MariaDB only in sequelize-cli's config/config.json
+    (no URL, no variable): none was given it, and its migrations failed on
+    ECONNREFUSED 127.0.0.1:3306. The development object is the one a preview runs as."""
+    config = {
+        "development": {
+            "username": "root",
+            "password": "123456",
+            "database": "shop_db",
+            "host": "127.0.0.1",
+            "dialect": "mysql",
+        },
+        "production": {"username": "root", "password": None, "database": "prod", "host": "h"},
+    }
+    files = {
+        "package.json": PACKAGE,
+        "config/config.json": json.dumps(config).encode(),
+        "app.js": b"const db = require('./models')\n",
+    }
+    wanted = wanted_servers(files, "app.js", {})
+    assert wanted.mysql is not None
+    assert "the MySQL settings of config/config.json" in wanted.mysql.why
+    assert wanted.mysql.accounts == {"root": "123456"}
+    assert wanted.mysql.databases == ["shop_db"]
+
+
+def test_a_database_named_in_a_json_settings_file_without_its_engine() -> None:
+    """samimzafar's boilerplate: convict reads config/environments/development.json
+    (``"db": {"name": "sequelize_DB", …}``), and the Sequelize options beside it say
+    ``dialect: "mysql"`` with every value read through convict. Its MariaDB was given,
+    but not that database ("Unknown database 'sequelize_DB'")."""
+    development = {"port": 4000, "db": {"username": "root", "password": None, "name": "shop_DB"}}
+    development["db"]["host"] = "127.0.0.1"
+    files = {
+        "package.json": PACKAGE,
+        "config/environments/development.json": json.dumps(development).encode(),
+        "config/cli.js": b'module.exports = { dialect: "mysql", database: config.get("db.name") }',
+        # Another engine's settings say nothing of MySQL's.
+        "config/other.json": json.dumps(
+            {"host": "pg", "user": "u", "database": "elsewhere", "dialect": "postgres"}
+        ).encode(),
+    }
+    wanted = wanted_servers(files, "app.js", {})
+    assert wanted.mysql is not None
+    assert wanted.mysql.databases == ["shop_DB"]
+    assert wanted.mysql.accounts == {"root": ""}
+    # Alone (no driver and no other setting naming MySQL), it wants no server.
+    del files["config/cli.js"]
+    assert wanted_servers(files, "app.js", {}).mysql is None
