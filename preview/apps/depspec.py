@@ -55,6 +55,7 @@ _COMMENT = re.compile(r"(?:^|\s)#.*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _MAX_INCLUDES = 10
 _EXTRAS = re.compile(r"\[[^\]]*\]$")  # "./libs/common[extra]"
+_SHELL_QUOTED = re.compile(r"""^(["'])([^"']+)\1$""")  # one requirement in a shell's quotes
 _INDEX_OPTION = re.compile(r"^(?:-i|--index-url|--extra-index-url)(?:\s+|\s*=\s*)(\S+)")
 _PYPI_HOSTS = {"pypi.python.org", "pypi.org", "www.pypi.org", "pypi.io"}
 # What a web app's own dependency file lists (python_dependencies).
@@ -385,6 +386,10 @@ def _requirement_lines(
         line = _COMMENT.sub("", raw).strip()
         if not line:
             continue
+        if (quoted := _SHELL_QUOTED.match(line)) is not None:
+            # A shell's quotes kept from `pip install "passlib[bcrypt]"`, which pip and uv
+            # refuse ("Unexpected '\"'"): genagurbanguliyev's FastAPI-CRUD-auth.
+            line = quoted.group(2).strip()
         option, _, rest = line.partition(" ")
         if option in ("-r", "--requirement", "-c", "--constraint") and depth < _MAX_INCLUDES:
             included = posixpath.normpath(posixpath.join(posixpath.dirname(path), rest.strip()))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from preview.apps.configvars.readmeenv import with_readme_example
+from preview.apps.depspec import python_dependencies
 from preview.apps.detect import detect
 from preview.apps.spec import LaunchSpec
 from preview.backing import wanted_servers
@@ -124,3 +125,21 @@ class Settings(BaseSettings):
         "TOKEN_MINUTES": "60",
     }
     assert settings_misfits(files, env, {"WORKERS": "many"}).get("WORKERS", "kept") == "kept"
+
+
+def test_a_requirement_in_a_shells_quotes_is_read_without_them() -> None:
+    """genagurbanguliyev's FastAPI-CRUD-auth lists ``"passlib[bcrypt]"`` and
+    ``"python-jose[cryptography]"`` as ``pip install`` was given them in a shell, quotes
+    and all: uv refused the file ("Unexpected '\\"', expected '-c', '-e', '-r' or the start
+    of a requirement at requirements.txt:4:1") and nothing was installed."""
+    files = {
+        "requirements.txt": b"""fastapi\n\n"passlib[bcrypt]"\n'python-jose[cryptography]'\n"""
+        b"""uvicorn  # "quoted" in a comment\n""",
+        "main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+    }
+    assert python_dependencies(files, "main.py").requirements == (
+        "fastapi",
+        "passlib[bcrypt]",
+        "python-jose[cryptography]",
+        "uvicorn",
+    )
