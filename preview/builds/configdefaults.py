@@ -593,8 +593,7 @@ def example_copies(files: dict[str, bytes]) -> dict[str, str]:
     for path in sorted(files):
         if "node_modules/" in path:
             continue
-        for suffix in _EXAMPLE_SUFFIXES:
-            target = path.removesuffix(suffix)
+        for target in _example_targets(path):
             name = posixpath.basename(target)
             if (
                 target != path
@@ -606,6 +605,22 @@ def example_copies(files: dict[str, bytes]) -> dict[str, str]:
             ):
                 copies[target] = path
     return copies
+
+
+def _example_targets(path: str) -> list[str]:
+    """The file ``path`` is an example of, however its name says so: a suffix
+    (``config.ts.example``), a prefix (``example.config.json``: afrijaldz's
+    express-sequelize-starter, whose ``models/index.js`` requires ``config/config.json``)
+    or a word before its extension (``config.example.json``)."""
+    folder, name = posixpath.split(path)
+    targets = [path.removesuffix(s) for s in _EXAMPLE_SUFFIXES if path.endswith(s)]
+    for word in (s.lstrip(".") for s in _EXAMPLE_SUFFIXES):
+        if name.startswith(f"{word}.") and name.count(".") >= 2:
+            targets.append(posixpath.join(folder, name.removeprefix(f"{word}.")))
+        stem, dot, extension = name.rpartition(".")
+        if dot and stem.endswith(f".{word}") and stem.count(".") >= 1:
+            targets.append(posixpath.join(folder, f"{stem.removesuffix(f'.{word}')}.{extension}"))
+    return [t for t in targets if t != path]
 
 
 def env_files_needed(files: dict[str, bytes]) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from preview.backing import wanted_servers
+from preview.builds.configdefaults import example_copies
 
 PACKAGE = json.dumps(
     {"scripts": {"start": "node app.js"}, "dependencies": {"mysql2": "^2", "sequelize": "^6"}}
@@ -61,3 +62,22 @@ def test_a_database_named_in_a_json_settings_file_without_its_engine() -> None:
     # Alone (no driver and no other setting naming MySQL), it wants no server.
     del files["config/cli.js"]
     assert wanted_servers(files, "app.js", {}).mysql is None
+
+
+def test_a_settings_example_named_by_a_prefix_or_a_word_before_its_extension() -> None:
+    """afrijaldz's express-sequelize-starter ships config/example.config.json; its
+    models/index.js and sequelize-cli read config/config.json ("Cannot find
+    config/config.json")."""
+    files = {
+        "config/example.config.json": b"{}",
+        "settings.sample.json": b"{}",
+        "src/config.ts.example": b"",
+        "example.json": b"{}",  # no name left once "example." is taken away
+        "present.example.json": b"{}",
+        "present.json": b"{}",
+    }
+    assert example_copies(files) == {
+        "config/config.json": "config/example.config.json",
+        "settings.json": "settings.sample.json",
+        "src/config.ts": "src/config.ts.example",
+    }
