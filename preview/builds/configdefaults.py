@@ -172,6 +172,7 @@ class ConfigDefaults:
     generated: list[str] = field(default_factory=list)  # names given a throwaway value
     missing: list[str] = field(default_factory=list)  # required, unset, not guessable
     notes: list[str] = field(default_factory=list)  # what was done, for system events
+    served: set[str] = field(default_factory=set)  # names given the served database's part
 
 
 def throwaway_value(name: str, kind: str = "") -> str | None:
@@ -310,7 +311,7 @@ def config_defaults(
     types = required_types(files)
     _by_meaning(found, files, types, given, provided | kept, database)
     for name, kind in types.items():
-        if given.get(name) or found.values.get(name) or name in provided | kept:
+        if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
             continue
         value = throwaway_value(name, kind)
         if value is None and kind != OPTIONAL and url and _test_database_url(name):
@@ -324,9 +325,15 @@ def config_defaults(
             continue
         found.values[name] = value
         found.generated.append(name)
-    # Empty secrets of the example (SECRET_KEY=) are as good as unset.
+    # Empty secrets of the example (SECRET_KEY=) are as good as unset; not a served
+    # database's empty password (agucabral21's DB_PASS=: its MariaDB's root has none, and
+    # a throwaway one was refused, "Access denied for user 'root'@'localhost'").
     for name, value in list(found.values.items()):
-        if not value and name not in given.keys() | kept and (generated := throwaway_value(name)):
+        if (
+            not value
+            and name not in given.keys() | kept | found.served
+            and (generated := throwaway_value(name))
+        ):
             found.values[name] = generated
             found.generated.append(name)
     _as_json(found, files, given)
@@ -522,6 +529,7 @@ def _by_meaning(
             found.generated.append(name)
     if filled:
         found.values.update(filled)
+        found.served.update(filled)
         where = f"the preview's {engine}'s" if engine else "what the preview gives"
         found.notes.append(
             f"{', '.join(filled)}: {where}, by what their names say the app reads them for"

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 from preview.backing import wanted_servers
-from preview.builds.configdefaults import example_copies
+from preview.backing.mysql import mysql_environment
+from preview.backing.wanted import MysqlWanted
+from preview.builds.configdefaults import config_defaults, example_copies
 
 PACKAGE = json.dumps(
     {"scripts": {"start": "node app.js"}, "dependencies": {"mysql2": "^2", "sequelize": "^6"}}
@@ -81,3 +83,20 @@ def test_a_settings_example_named_by_a_prefix_or_a_word_before_its_extension() -
         "settings.json": "settings.sample.json",
         "src/config.ts": "src/config.ts.example",
     }
+
+
+def test_a_served_databases_empty_password_stays_empty() -> None:
+    """agucabral21's .env.example leaves ``DB_PASS=`` empty; the preview's MariaDB's
+    root has no password, which the service gave it by meaning, and then replaced as an
+    empty secret by a throwaway one ("Access denied for user 'root'@'localhost' (using
+    password: YES)")."""
+    files = {
+        "package.json": PACKAGE,
+        ".env.example": b"DB_HOST=\nDB_USER=\nDB_PASS=\nDB_NAME=\nJWT_SECRET=\n",
+        "app.js": b"new Sequelize({ password: process.env.DB_PASS, dialect: 'mysql' })\n",
+    }
+    provided = mysql_environment(MysqlWanted())
+    found = config_defaults(files, "app.js", {}, provided)
+    assert found.values["DB_PASS"] == ""
+    assert "DB_PASS" not in found.generated
+    assert found.values["JWT_SECRET"] and "JWT_SECRET" in found.generated
