@@ -50,6 +50,10 @@ _NPM_PATH = re.compile(r"^path \S*?node_modules/((?:@[^/\s]+/)?[^/\s]+)$")
 _GYP_FAILED = re.compile(r"^gyp ERR! not ok")
 _OUT_OF_SYNC = re.compile(r"can only install packages when your package\.json and \S+ .*in sync")
 _LOCK_GAP = re.compile(r"^(?:Missing|Invalid): .+")
+# A gap npm ci's check of the lockfile against package.json names, by its own words.
+_SYNC_GAP = re.compile(
+    r"^(?:Missing: \S+ from lock file|Invalid: lock file's \S+ does not satisfy)"
+)
 _NO_VERSION_REASON = re.compile(r"^no version of (\S+) matches (\S+)$")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _NPM = re.compile(r"^npm (?:error|ERR!)\s?")
@@ -199,10 +203,13 @@ def _npm(lines: list[str]) -> tuple[str, list[str]] | None:
             reason = f"no version of {name or wanted} matches {wanted if name else '*'}"
         elif _RESOLVE.match(line) and i + 1 < len(said):
             reason = f"{NPM_PEER_CONFLICT}: {said[i + 1].strip()}"
-        elif _OUT_OF_SYNC.search(line):
-            gaps = [g.strip() for g in said[i + 1 :] if _LOCK_GAP.match(g.strip())]
+        elif _OUT_OF_SYNC.search(line) or (i == 0 and _SYNC_GAP.match(line.strip())):
+            # (its first line gone from the tail: npm 11 prints its whole usage after a
+            # long list of gaps, japananh's 544 "Missing: … from lock file")
+            gaps = [g.strip() for g in said[i:] if _LOCK_GAP.match(g.strip())]
             first = f" ({gaps[0]}{', …' if len(gaps) > 1 else ''})" if gaps else ""
-            return f"{NPM_LOCK_OUT_OF_SYNC}{first}", [line, *gaps][:_MAX_LINES]
+            shown = gaps if _LOCK_GAP.match(line.strip()) else [line, *gaps]
+            return f"{NPM_LOCK_OUT_OF_SYNC}{first}", shown[:_MAX_LINES]
         if reason is not None:
             break
     gyp = dict(m.groups() for line in said if (m := _GYP_PACKAGE.search(line)) is not None)

@@ -9,6 +9,7 @@ from preview.backing import wanted_servers
 from preview.backing.mysql import mysql_environment
 from preview.backing.wanted import MysqlWanted
 from preview.builds.configdefaults import config_defaults, example_copies
+from preview.builds.toolerrors import NPM_LOCK_OUT_OF_SYNC, tool_failure
 
 PACKAGE = json.dumps(
     {"scripts": {"start": "node app.js"}, "dependencies": {"mysql2": "^2", "sequelize": "^6"}}
@@ -100,3 +101,19 @@ def test_a_served_databases_empty_password_stays_empty() -> None:
     assert found.values["DB_PASS"] == ""
     assert "DB_PASS" not in found.generated
     assert found.values["JWT_SECRET"] and "JWT_SECRET" in found.generated
+
+
+def test_npm_ci_out_of_step_known_by_its_gaps_alone() -> None:
+    """npm 11 prints its whole usage after the gaps it found; japananh's lockfile lacked
+    all 544 packages, and the tail kept neither npm's first line nor the reason, only
+    "Run "npm help ci" for more info" (so npm install was never tried)."""
+    gaps = [f"npm error Missing: package-{n}@1.0.{n} from lock file" for n in range(100)]
+    usage = ["npm error", "npm error Clean install a project", "npm error Usage:"]
+    usage += ["npm error   --flag", "npm error     what it does"] * 40
+    usage += ['npm error Run "npm help ci" for more info']
+    found = tool_failure(gaps + usage)
+    assert found is not None
+    reason, shown = found
+    assert reason == f"{NPM_LOCK_OUT_OF_SYNC} (Missing: package-0@1.0.0 from lock file, …)"
+    assert shown[0] == "Missing: package-0@1.0.0 from lock file"
+    assert tool_failure(["npm error Missing: script name", *usage]) is None
