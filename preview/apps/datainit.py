@@ -46,7 +46,13 @@ from .createall import (
 )
 from .pyapp import FoundApp, parse_module, python_files
 
-__all__ = ["DataStep", "data_steps", "main_only_create_all", "missing_tables_hint"]
+__all__ = [
+    "DataStep",
+    "data_steps",
+    "main_only_create_all",
+    "missing_tables_hint",
+    "own_makemigrations",
+]
 
 _INIT_NAMES = {"init-db", "initdb", "create-db", "createdb", "create-tables", "init", "init-data"}
 _SEED_NAMES = {"seed", "seed-db", "seeddb", "seed-data", "load-data"}
@@ -118,8 +124,14 @@ _APP_NAME = re.compile(rb"^\s+name\s*=\s*['\"]([\w.]+)['\"]", re.M)
 def _unmigrated_apps(files: dict[str, bytes]) -> set[str]:
     """The labels of the upload's Django apps (an ``apps.py`` beside their models, named
     in the settings that list ``INSTALLED_APPS``) whose models have no ``migrations/``."""
+    return {label for label, migrated in _own_apps(files).items() if not migrated}
+
+
+def _own_apps(files: dict[str, bytes]) -> dict[str, bool]:
+    """The labels of the upload's Django apps (as :func:`_unmigrated_apps` finds them),
+    each with whether it has a ``migrations/`` in the upload."""
     settings = b"\n".join(d for d in files.values() if _INSTALLED.search(d))
-    labels = set()
+    labels: dict[str, bool] = {}
     for path in (p for p in files if posixpath.basename(p) == "models.py"):
         directory, config = _dir(path), files.get(f"{_dir(path)}/apps.py")
         if config is None or not _DJANGO_MODEL.search(files[path]):
@@ -127,10 +139,32 @@ def _unmigrated_apps(files: dict[str, bytes]) -> set[str]:
         named = _APP_NAME.search(config)
         dotted = named.group(1) if named else directory.replace("/", ".").encode()
         installed = re.search(rb"""["']%s(?:\.apps\.\w+)?["']""" % re.escape(dotted), settings)
-        if installed and not any(p.startswith(f"{directory}/migrations/") for p in files):
+        if installed:
             label = _APP_LABEL.search(config)  # (an app not installed: its label refused)
-            labels.add(label.group(1).decode() if label else posixpath.basename(directory))
+            migrated = any(p.startswith(f"{directory}/migrations/") for p in files)
+            labels[label.group(1).decode() if label else posixpath.basename(directory)] = migrated
     return labels
+
+
+# ``manage.py makemigrations`` with no app label after it (options only, up to the end of
+# its command: ``&&``, ``;``, a newline).
+_MAKEMIGRATIONS = re.compile(
+    r"(\bmanage\.py\s+makemigrations)((?:\s+-[-\w=]+)*)(?=\s*(?:&&|;|\||$))", re.M
+)
+
+
+def own_makemigrations(command: str, files: dict[str, bytes]) -> str:
+    """``command`` (a Procfile ``release:`` line, a shell step the app declares) with its
+    ``manage.py makemigrations`` given the upload's own apps' labels where it names none.
+    Without labels, Django also writes the migrations an installed package lacks for
+    the project's settings (``DEFAULT_AUTO_FIELD = BigAutoField`` beside an allauth 0.44
+    that predates it) into that package, in the built environment, which is read-only
+    here (redifo's recipe-drf-api: "Read-only file system: …/allauth/account/migrations");
+    on its author's machine it wrote them into a virtualenv nobody deploys."""
+    labels = sorted(_own_apps(files))
+    if not labels or "makemigrations" not in command:
+        return command
+    return _MAKEMIGRATIONS.sub(lambda m: f"{m.group(1)} {' '.join(labels)}{m.group(2)}", command)
 
 
 def _chain(directory: str) -> list[str]:

@@ -33,7 +33,7 @@ import shlex
 from dataclasses import dataclass, field, replace
 
 from ..errors import BadRequest
-from .datainit import DataStep, data_steps
+from .datainit import DataStep, data_steps, own_makemigrations
 from .frontend import Frontend, find_frontend
 from .node.datascripts import data_scripts
 from .node.migrations import node_migrations
@@ -319,7 +319,8 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
         )
     web = without_env_runner(lines["web"], files)
     if "release" in lines:
-        release = (("sh", "-c", _escape(without_env_runner(lines["release"], files))),)
+        command = own_makemigrations(without_env_runner(lines["release"], files), files)
+        release = (("sh", "-c", _escape(command)),)
     return Detection(
         "procfile",
         ("sh", "-c", _escape(web)),

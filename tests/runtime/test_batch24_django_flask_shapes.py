@@ -5,6 +5,8 @@ itself declares, tested on a fixture app of its shape."""
 from __future__ import annotations
 
 from preview.apps.configvars import OPTIONAL, required_types
+from preview.apps.datainit import own_makemigrations
+from preview.apps.detect import detect
 from preview.builds.configdefaults import config_defaults
 
 from ..launching import app_files
@@ -24,3 +26,26 @@ def test_a_settings_module_reading_with_getenv_alone_is_read() -> None:
     found = config_defaults(files, "manage.py", {}, {"PORT"})
     assert found.values["DJANGO_SECRET_KEY"]
     assert "DJANGO_SECRET_KEY" in found.generated
+
+
+def test_a_release_lines_makemigrations_is_given_the_projects_own_apps() -> None:
+    """redifo's recipe-drf-api: its Procfile's ``release: python manage.py makemigrations
+    && python manage.py migrate`` made migrations for every installed app, an allauth 0.44
+    beside ``DEFAULT_AUTO_FIELD = BigAutoField`` too, written into the built environment
+    (read-only: "Read-only file system: …/allauth/account/migrations"). Named, only the
+    upload's own apps' are made."""
+    detection = detect(_bytes("django_release_makemigrations"))
+    assert detection.setup[0] == (
+        "sh",
+        "-c",
+        "python manage.py makemigrations notes && python manage.py migrate",
+    )
+    # A command that names its apps, or makes none, is the app's own.
+    files = _bytes("django_release_makemigrations")
+    named = "python manage.py makemigrations notes --noinput && python manage.py migrate"
+    assert own_makemigrations(named, files) == named
+    assert own_makemigrations("python manage.py migrate", files) == "python manage.py migrate"
+    assert (
+        own_makemigrations("python manage.py makemigrations --noinput; gunicorn x", files)
+        == "python manage.py makemigrations notes --noinput; gunicorn x"
+    )
