@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from preview.apps.configvars import required_types
 from preview.apps.configvars.readmeenv import with_readme_example
 from preview.apps.depspec import python_dependencies
 from preview.apps.detect import detect
@@ -50,8 +51,10 @@ _SERVED = {  # what the service gives beside its PostgreSQL (backing.postgres)
     "DATABASE_URL": "postgresql://u:p@127.0.0.1:5432/d",
     "PGHOST": "127.0.0.1",
     "PGPORT": "5432",
+    "PGDATABASE": "d",
     "DB_HOST": "127.0.0.1",
     "DB_PORT": "5432",
+    "DB_NAME": "d",
     "PORT": "8000",
 }
 
@@ -143,3 +146,15 @@ def test_a_requirement_in_a_shells_quotes_is_read_without_them() -> None:
         "python-jose[cryptography]",
         "uvicorn",
     )
+
+
+def test_variables_read_through_the_apps_own_helper_are_required() -> None:
+    """0ff1ane's fastapi-sqlalchemy2-alembic reads its database with ``get_env_var("PG_HOST")``,
+    its own function over ``os.environ[key]`` that raises without a default: unseen, they
+    were given nothing, and its migration died ("Environment variable PG_HOST is missing").
+    Now required, they are given the served PostgreSQL's parts by what their names say."""
+    files = _bytes("fastapi_env_helper")
+    assert required_types(files) == {"PG_HOST": "", "PG_PORT": "", "PG_DB": ""}
+    found = config_defaults(files, "apps/main.py", {}, _SERVED)
+    assert found.values["PG_HOST"] == "127.0.0.1" and found.values["PG_PORT"] == "5432"
+    assert found.values["PG_DB"] == "d" and not found.missing

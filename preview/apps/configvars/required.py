@@ -87,8 +87,12 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         configured = any(m.encode() in data for m in _CONFIG_MODULES) or _imports_environ(tree)
         readers = _config_aliases(tree)
         defaulted, numbers = _read_shapes(tree)
+        wrappers = _environ_wrappers(tree)
         for node in ast.walk(tree):
             if id(node) in defaulted:  # `os.environ.get("X") or "15"`: its own default
+                continue
+            if isinstance(node, ast.Call) and (key := _wrapper_call(node, wrappers)):
+                found.setdefault(key, numbers.get(id(node), ""))
                 continue
             if isinstance(node, ast.ClassDef) and any(
                 _name(b) in _SETTINGS_BASES for b in node.bases
@@ -185,6 +189,37 @@ def _imports_environ(tree: ast.AST) -> bool:
         if isinstance(node, ast.ImportFrom) and node.module == "environ" and not node.level:
             return True
     return False
+
+
+def _environ_wrappers(tree: ast.Module) -> set[str]:
+    """The module's own functions that read ``os.environ[key]`` of their first parameter
+    (0ff1ane's fastapi-sqlalchemy2-alembic: ``def get_env_var(key, default=NO_ARG)``,
+    which raises where it is unset and no default is given): called with the name alone,
+    each is a variable the app cannot start without (:func:`_wrapper_call`)."""
+    found = set()
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or not node.args.args:
+            continue
+        key = node.args.args[0].arg
+        if any(
+            isinstance(inner, ast.Subscript)
+            and _is_environ(inner.value)
+            and isinstance(inner.slice, ast.Name)
+            and inner.slice.id == key
+            for inner in ast.walk(node)
+        ):
+            found.add(node.name)
+    return found
+
+
+def _wrapper_call(call: ast.Call, wrappers: set[str]) -> str | None:
+    """``X`` of ``get_env_var("X")``, a call of one of ``wrappers`` with the name alone."""
+    if not wrappers or len(call.args) != 1 or call.keywords:
+        return None
+    if not (isinstance(call.func, ast.Name) and call.func.id in wrappers):
+        return None
+    key = _string(call.args[0])
+    return key if key and key.replace("_", "").isalnum() else None
 
 
 def _environ_get(node: ast.AST) -> str | None:
