@@ -58,9 +58,10 @@ from .steps import (
     V8_ADDRESS_SPACE,
     BuildFailed,
     Publish,
+    SetupStep,
+    SetupStepRunner,
     build_frontend,
     migrations_not_needed,
-    run_setup_step,
 )
 
 if TYPE_CHECKING:
@@ -494,6 +495,16 @@ async def _set_up(
     def confined(cwd: Path) -> Confinement | None:
         return context.confine(python, cwd, environment_path)
 
+    runner = SetupStepRunner(
+        context.app_dir,
+        settings,
+        context.publish_setup or context.publish,
+        context.say,
+        confined,
+        context.run_as(python, environment_path),
+        context.needed,
+        hints,
+    )
     cache = context.builder.build_cache
     for step, where in detection.setup_steps():
         if app_env is None:
@@ -502,20 +513,7 @@ async def _set_up(
         argv = fill(step, {**context.values, "python": python})
         key = await cache.key(argv, where, files, environment_path, env) if keyed else None
         keyed = key is not None
-        run = partial(
-            run_setup_step,
-            argv,
-            context.app_dir,
-            where,
-            env,
-            settings,
-            context.publish_setup or context.publish,
-            context.say,
-            confined,
-            context.run_as(python, environment_path),
-            context.needed,
-            hints,
-        )
+        run = partial(runner.run, SetupStep(argv, where, env))
         try:
             if key is None:
                 await run()

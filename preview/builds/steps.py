@@ -39,6 +39,8 @@ __all__ = [
     "V8_ADDRESS_SPACE",
     "BuildFailed",
     "Publish",
+    "SetupStep",
+    "SetupStepRunner",
     "StepResult",
     "build_frontend",
     "migrations_not_needed",
@@ -205,20 +207,36 @@ async def _read(
             await publish([(classify(text), text) for text in rest], stream)
 
 
-async def run_setup_step(
-    argv: list[str],
-    app_dir: Path,
-    where: str,  # the step's directory in the upload (alembic's: where its ini is)
-    env: dict[str, str],
-    settings: Settings,
-    publish: Publish,
-    say: Callable[[str], Awaitable[None]],
-    confine: Callable[[Path], Confinement | None],
-    uid: int | None,
-    needed: Sequence[str],
-    hints: dict[str, Any],  # for its cause's hint: the upload, its dependency file
-    finished: re.Pattern[str] | None = None,  # run_logged's
-) -> None:
+@dataclass(frozen=True)
+class SetupStep:
+    """One set-up step: what runs, in which of the upload's folders, with what environment."""
+
+    argv: list[str]
+    where: str  # the step's directory in the upload (alembic's: where its ini is)
+    env: dict[str, str]
+    finished: re.Pattern[str] | None = None  # what its tool says once done (run_logged's)
+
+
+@dataclass(frozen=True)
+class SetupStepRunner:
+    """Runs an app's set-up steps (:meth:`run`) in its directory, each confined (or as its
+    uid), its output published, a failure a :class:`BuildFailed` with its cause."""
+
+    app_dir: Path
+    settings: Settings
+    publish: Publish
+    say: Callable[[str], Awaitable[None]]
+    confine: Callable[[Path], Confinement | None]
+    uid: int | None  # an unconfined step's
+    needed: Sequence[str] = ()  # the variables the app requires that nothing sets
+    hints: dict[str, Any] = field(default_factory=dict)  # for a cause's hint: the upload …
+
+    async def run(self, step: SetupStep) -> None:
+        await run_setup_step(step, self)
+
+
+async def run_setup_step(step: SetupStep, runner: SetupStepRunner) -> None:
+    argv, where, env, settings, say = step.argv, step.where, step.env, runner.settings, runner.say
     # A program given with -c is shown by its first line (what it does, as a comment).
     shown = " ".join(a.splitlines()[0] + " …" if "\n" in a else a for a in argv)
     await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
@@ -226,18 +244,18 @@ async def run_setup_step(
     if env.get("NODE_OPTIONS") == f"--max-old-space-size={settings.memory_limit_mb}":
         env = {**env, "NODE_OPTIONS": f"--max-old-space-size={memory * 3 // 4}"}
     address = max(memory * 2**20, V8_ADDRESS_SPACE if "NODE_OPTIONS" in env else 0)
-    limits = ChildLimits(memory_bytes=address, run_as=uid)
-    cwd = app_dir / where if where else app_dir
+    limits = ChildLimits(memory_bytes=address, run_as=runner.uid)
+    cwd = runner.app_dir / where if where else runner.app_dir
     try:
         result = await run_logged(
             argv,
             cwd=cwd,
             env=env,
             limits=limits,
-            publish=publish,
+            publish=runner.publish,
             time_limit=settings.build_timeout,
-            confinement=confine(cwd),
-            finished=finished,
+            confinement=runner.confine(cwd),
+            finished=step.finished,
         )
     except OSError as error:
         raise BuildFailed(f"setup step {argv[0]!r} could not start: {error.strerror}") from None
@@ -263,7 +281,7 @@ async def run_setup_step(
             return
         if told is not None:
             raise BuildFailed(f"{reason}: {told[0]}", told[1])
-        cause, lines = result.cause(needed, **hints)  # stderr first: a traceback's own
+        cause, lines = result.cause(runner.needed, **runner.hints)  # stderr first: a traceback's
         raise BuildFailed(reason + (f": {cause}" if cause else ""), lines[-15:])
 
 
@@ -303,19 +321,11 @@ async def build_frontend(
     async def build(node_options: str, built: Path | None) -> None:
         # V8's heap bounded as a Node app's is (the step then gets a Node step's address space)
         node = f"{node_options} --max-old-space-size={settings.memory_limit_mb}".strip()
-        await run_setup_step(
-            ["npm", "run", "build"],
-            app_dir,
-            folder,
-            {**env, "NODE_OPTIONS": node},
-            settings,
-            publish,
-            say,
-            lambda cwd: confine(cwd, built),
-            run_as(built),
-            (),
-            {},
-            _BUNDLED,
+        runner = SetupStepRunner(
+            app_dir, settings, publish, say, lambda cwd: confine(cwd, built), run_as(built)
+        )
+        await runner.run(
+            SetupStep(["npm", "run", "build"], folder, {**env, "NODE_OPTIONS": node}, _BUNDLED)
         )
 
     folder = frontend.folder
