@@ -78,8 +78,9 @@ _HOST_VARS = (
     "DB_HOSTNAME",
     "POSTGRES_HOSTNAME",
     "DATABASE_HOSTNAME",
+    "TYPEORM_HOST",  # TypeORM's own variables (its ormconfig.env's, 0.2's env reader)
 )
-_PORT_VARS = ("PGPORT", "DB_PORT", "POSTGRES_PORT", "DATABASE_PORT")
+_PORT_VARS = ("PGPORT", "DB_PORT", "POSTGRES_PORT", "DATABASE_PORT", "TYPEORM_PORT")
 # Where a configuration says which database engine it uses (TypeORM's ``type``, Sequelize's
 # ``dialect``, Knex's ``client``, Django's ``ENGINE``): one not PostgreSQL's.
 _ENGINE_VARS = re.compile(
@@ -87,6 +88,10 @@ _ENGINE_VARS = re.compile(
 )
 _OTHER_ENGINE = re.compile(r"mysql|mariadb|sqlite|mssql|sqlserver|oracle|mongo", re.I)
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
+# A host name of a hosted server (db.example-host.com): its labels, the last a word.
+_DOTTED = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
 _MAX_SOURCE = 512 * 1024
 _TESTS = re.compile(
     r"(?:^|/)(?:tests?|__tests__|spec)/|(?:^|/)(?:test_[^/]*|conftest)\.py$|\.(?:spec|test)\."
@@ -291,6 +296,10 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         aliases += [host] if host else []
         ports += [port] if port else []
     aliases += [env[k] for k in _HOST_VARS if k in env]
+    # A hosted server its settings name (isilo.db.elephantsql.com in the env file of
+    # 256Taras' fastify-typeorm-starter-kit's compose service) is out of reach from a
+    # preview: the preview's own answers for that name, as for its compose service's.
+    hosted = [a for a in aliases if _DOTTED.match(a) and len(a) <= 253]
     ports += [int(env[k]) for k in _PORT_VARS if env.get(k, "").isdigit()]
     own = next((v for k, v in env.items() if "DATABASE" in k.upper() and v in urls), None)
     url = own or next((v for v in env.values() if v in urls), None)
@@ -308,7 +317,9 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         driver=None if other else driver,
         aliases=tuple(
             dict.fromkeys(
-                a.lower() for a in aliases if _NAME.match(a) and not a.replace("-", "").isdigit()
+                a.lower()
+                for a in aliases
+                if (_NAME.match(a) or a in hosted) and not a.replace("-", "").isdigit()
             )
         ),
         ports=tuple(dict.fromkeys(p for p in ports if 0 < p < 65536)),

@@ -1,11 +1,13 @@
 """Shapes of the former held-out set's NestJS, Fastify, Koa and Hono apps (issue 66's
-training set since its round ended): an optional peer only the lockfile installs."""
+training set since its round ended): an optional peer only the lockfile installs; a hosted
+PostgreSQL its settings name."""
 
 from __future__ import annotations
 
 import json
 
 from preview.apps.node.nodedeps import node_dependencies
+from preview.backing.wants import postgres_wants
 
 
 def test_a_lockfiles_optional_peers_are_installed_beside_it() -> None:
@@ -41,3 +43,30 @@ def test_a_lockfiles_optional_peers_are_installed_beside_it() -> None:
     files["package-lock.json"] = json.dumps(lock).encode()
     deps = node_dependencies(files)
     assert deps is not None and deps.tools == () and deps.note is None
+
+
+def test_a_hosted_postgresql_its_settings_name_is_the_previews_own() -> None:
+    """256Taras' fastify-typeorm-starter-kit gives its compose service the env file
+    configs/.env.docker, whose TYPEORM_HOST is a hosted PostgreSQL
+    (isilo.db.elephantsql.com): its migrations failed on EAI_AGAIN, the name unknown in
+    the sandbox; the preview's own server answers for it (its /etc/hosts)."""
+    compose = b"""services:
+  db:
+    image: postgres:14.1-alpine
+  backend:
+    build: .
+    env_file: ['./configs/.env.docker']
+"""
+    files = {
+        "package.json": json.dumps({"dependencies": {"pg": "^8", "typeorm": "^0.3"}}).encode(),
+        "docker-compose.yml": compose,
+        "configs/.env.docker": b"TYPEORM_HOST=isilo.db.elephantsql.com\nTYPEORM_PORT=5433\n",
+        "src/db.js": b"const url = 'postgres://u:p@ep-cool-1.eu.aws.neon.tech/app'\n"
+        b"const other = 'postgres://u:p@10.0.0.7:5432/app'\n",
+    }
+    wants = postgres_wants(files, {})
+    assert "isilo.db.elephantsql.com" in wants.aliases
+    assert "ep-cool-1.eu.aws.neon.tech" in wants.aliases
+    assert 5433 in wants.ports
+    assert "10.0.0.7" not in wants.aliases  # an address: no name to answer for
+    assert "db" in wants.aliases
