@@ -42,7 +42,7 @@ import re
 
 from ..discovery.pyast import is_main_check, main_blocks
 from .imports import imported_names
-from .pyapp import FoundApp, app_in_module, parse_module, python_files
+from .pyapp import FoundApp, app_in_module, binds, located, parse_module, python_files
 
 __all__ = [
     "CREATE_ALL",
@@ -129,10 +129,29 @@ def migrating_app(files: dict[str, bytes], app: FoundApp | None) -> FoundApp | N
         return app
     for path in sorted(python_files(files), key=lambda p: (p.count("/"), p)):
         if _MIGRATE_WITH_APP.search(files[path]) is not None:
-            found = app_in_module(files, path)
+            found = app_in_module(files, path) or _imported_app(files, path)
             if found is not None and found.framework == "flask":
                 return found
     return app
+
+
+def _imported_app(files: dict[str, bytes], path: str) -> FoundApp | None:
+    """The app a module that makes none registers Flask-Migrate on, as imported there
+    (a Flask-Script ``manage.py``'s ``from api.app import app`` then ``Migrate(app=app,
+    db=db)``: DenerRodrigues' flask-restful-api-example, whose ``flask db upgrade`` was
+    pointed at the serving module, where no ``db`` command is registered: "KeyError:
+    'migrate'"); that module's name for it, loaded by ``flask db`` from that module."""
+    tree = parse_module(files[path])
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Migrate"):
+            continue
+        given = node.args[0] if node.args else None
+        given = next((k.value for k in node.keywords if k.arg == "app"), given)
+        if isinstance(given, ast.Name) and binds(tree, given.id):
+            return located(FoundApp(path, given.id, "flask", False, False), tree, files)
+    return None
 
 
 def create_all_step(

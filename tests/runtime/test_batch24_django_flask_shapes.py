@@ -4,12 +4,15 @@ itself declares, tested on a fixture app of its shape."""
 
 from __future__ import annotations
 
+import trio
+
 from preview.apps.configvars import OPTIONAL, required_types
 from preview.apps.datainit import own_makemigrations
 from preview.apps.detect import detect
 from preview.builds.configdefaults import config_defaults
 
-from ..launching import app_files
+from ..conftest import Service, auth
+from ..launching import BUILD_WAIT, app_files, launched
 
 
 def _bytes(name: str) -> dict[str, bytes]:
@@ -49,3 +52,29 @@ def test_a_release_lines_makemigrations_is_given_the_projects_own_apps() -> None
         own_makemigrations("python manage.py makemigrations --noinput; gunicorn x", files)
         == "python manage.py makemigrations notes --noinput; gunicorn x"
     )
+
+
+def test_flask_db_loads_the_app_a_module_registers_flask_migrate_on_as_it_imports_it() -> None:
+    """DenerRodrigues' flask-restful-api-example: its Flask-Script ``manage.py`` makes no
+    app, it imports the one that serves and calls ``Migrate(app=app, db=db)``; ``flask db
+    upgrade`` was pointed at the serving module, where no ``db`` command is registered
+    ("KeyError: 'migrate'")."""
+    detection = detect(_bytes("flask_migrate_imported_app"))
+    assert detection.setup_steps() == [
+        (("env", "FLASK_APP=manage:app", "{python}", "-m", "flask", "db", "upgrade", "heads"), "")
+    ]
+
+
+async def test_a_flask_migrate_registered_on_an_imported_app_is_upgraded(
+    builder_service: Service,
+) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, app_files("flask_migrate_imported_app"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await builder_service.client.post(
+            f"/api/generations/{body['gid']}/preview/request",
+            json={"method": "GET", "path": "/posts"},
+            headers={**auth(), "X-Preview-Token": body["previewToken"]},
+        )
+        assert answer.json()["data"] == ["migrated"]
+        assert (await builder_service.stop(body["gid"])).status_code == 200
