@@ -37,6 +37,7 @@ __all__ = [
     "remove_tree",
     "replace_file",
     "run_as_owner",
+    "runs_as_program",
     "unlink_beneath",
     "write_beneath",
     "write_files",
@@ -73,15 +74,27 @@ def write_files(
 
 
 def write_into(root: Path, files: dict[str, bytes]) -> None:
-    """Write ``files`` (relative paths) and an empty ``.tmp`` into the folder ``root``."""
+    """Write ``files`` (relative paths) and an empty ``.tmp`` into the folder ``root``;
+    a script executable (:func:`runs_as_program`)."""
     (root / ".tmp").mkdir()
     for relative, content in files.items():
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             target.write_bytes(content)
+            if runs_as_program(relative, content):
+                target.chmod(0o755)
         except OSError as error:  # a write's error names no file: name the one it was
             raise OSError(error.errno, error.strerror, error.filename or str(target)) from error
+
+
+def runs_as_program(relative: str, content: bytes) -> bool:
+    """Whether a file of the upload is a script to run as a program: a ``.sh`` file or
+    one starting with ``#!``. An upload holds no file modes, and a repository's scripts
+    are committed executable: Kuatsu's Dockerfile runs ``./docker_run_env.sh``,
+    zombiQWERTY's ``compile`` script ``./bin/start/compile.sh`` (both "Permission
+    denied", exit 126)."""
+    return relative.endswith(".sh") or content.startswith(b"#!")
 
 
 def remove_tree(root: Path) -> None:

@@ -4,12 +4,16 @@ since that round ended), each with a fixture app of ours."""
 from __future__ import annotations
 
 import json
+import stat
+import subprocess
+from pathlib import Path
 
 from preview.backing import wanted_servers
 from preview.backing.mysql import mysql_environment
 from preview.backing.wanted import MysqlWanted
 from preview.builds.configdefaults import config_defaults, example_copies
 from preview.builds.toolerrors import NPM_LOCK_OUT_OF_SYNC, tool_failure
+from preview.sandbox.appdir import write_into
 
 PACKAGE = json.dumps(
     {"scripts": {"start": "node app.js"}, "dependencies": {"mysql2": "^2", "sequelize": "^6"}}
@@ -117,3 +121,22 @@ def test_npm_ci_out_of_step_known_by_its_gaps_alone() -> None:
     assert reason == f"{NPM_LOCK_OUT_OF_SYNC} (Missing: package-0@1.0.0 from lock file, …)"
     assert shown[0] == "Missing: package-0@1.0.0 from lock file"
     assert tool_failure(["npm error Missing: script name", *usage]) is None
+
+
+def test_a_script_the_app_runs_as_a_program_is_written_executable(tmp_path: Path) -> None:
+    """An upload holds no file modes: Kuatsu's Dockerfile runs ``./docker_run_env.sh``
+    (no ``#!`` line), zombiQWERTY's compile script ``./bin/start/compile.sh``, both
+    committed executable and refused ("Permission denied", exit 126)."""
+    files = {
+        "docker_run_env.sh": b'if [ "$NODE_ENV" = "development" ]\nthen yarn dev\nfi\n',
+        "bin/start/compile": b"#!/usr/bin/env node\nconsole.log(1)\n",
+        "src/server.js": b"require('http').createServer().listen(process.env.PORT)\n",
+    }
+    (tmp_path / "app").mkdir()
+    write_into(tmp_path / "app", files)
+    modes = {p: stat.S_IMODE((tmp_path / "app" / p).stat().st_mode) for p in files}
+    assert modes == {"docker_run_env.sh": 0o755, "bin/start/compile": 0o755, "src/server.js": 0o644}
+    ran = subprocess.run(
+        ["sh", "-c", "./docker_run_env.sh"], cwd=tmp_path / "app", check=False, timeout=60
+    )
+    assert ran.returncode == 0
