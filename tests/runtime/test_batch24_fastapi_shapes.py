@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from preview.apps.configvars import required_types
+from preview.apps.configvars import compose_files, required_types
 from preview.apps.configvars.readmeenv import with_readme_example
 from preview.apps.depspec import python_dependencies
 from preview.apps.detect import detect
@@ -158,3 +158,19 @@ def test_variables_read_through_the_apps_own_helper_are_required() -> None:
     found = config_defaults(files, "apps/main.py", {}, _SERVED)
     assert found.values["PG_HOST"] == "127.0.0.1" and found.values["PG_PORT"] == "5432"
     assert found.values["PG_DB"] == "d" and not found.missing
+
+
+def test_a_compose_file_of_an_environments_name_alone_in_its_folder_is_read() -> None:
+    """BlueSphereAI's FastAPI-PostgreSQL-Alembic-Docker has docker-compose.dev.yml and
+    docker-compose.local.yml and no docker-compose.yml (its Makefile runs ``docker compose
+    -f docker-compose.dev.yml up``): its backend's ``PG_DATABASE_URL`` and its PostgreSQL
+    service went unread, and its migration died wanting PG_DATABASE_URL. A production
+    one is never read so."""
+    files = _bytes("fastapi_compose_dev_only")
+    assert compose_files(files) == ["docker-compose.dev.yml"]
+    wants = postgres_wants(files, {})
+    assert wants.compose_env["PG_DATABASE_URL"].endswith("@db:5432/postgres")
+    assert "db" in wants.aliases
+    # Beside a base file, it is an overlay of it, as before.
+    base = {**files, "docker-compose.yml": b"services:\n  db:\n    image: postgres:16\n"}
+    assert compose_files(base) == ["docker-compose.yml"]

@@ -25,11 +25,27 @@ __all__ = [
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 _OVERLAY = re.compile(r"^(?:docker-)?compose\.([\w-]+)\.ya?ml$")
 _NOT_LOCAL = re.compile(r"prod|stag|test|^ci$", re.IGNORECASE)
+_DEVELOPMENT = re.compile(r"^(?:dev|develop|development|local|override)$", re.IGNORECASE)
 
 
 def compose_files(files: dict[str, bytes]) -> list[str]:
-    """The upload's compose files, by path."""
-    return sorted(p for p in files if posixpath.basename(p) in COMPOSE_NAMES)
+    """The upload's compose files, by path: those of a base name, and in a directory
+    with none, those named for local development (``docker-compose.dev.yml``,
+    ``docker-compose.local.yml``; not a variant of the project, ``.document``, nor
+    production's), each run alone, as
+    ``docker compose -f docker-compose.dev.yml up`` runs it (BlueSphereAI's
+    FastAPI-PostgreSQL-Alembic-Docker: its database URL and PostgreSQL service went
+    unread, and its migration died wanting PG_DATABASE_URL)."""
+    base = [p for p in files if posixpath.basename(p) in COMPOSE_NAMES]
+    beside_base = {posixpath.dirname(p) for p in base}
+    alone = [
+        p
+        for p in files
+        if (match := _OVERLAY.match(posixpath.basename(p))) is not None
+        and posixpath.dirname(p) not in beside_base
+        and _DEVELOPMENT.match(match.group(1)) is not None
+    ]
+    return sorted([*base, *alone])
 
 
 def compose_overlays(
