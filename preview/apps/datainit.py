@@ -20,7 +20,9 @@ In order, each found one a set-up step run in its directory of the upload:
   command or script after it, migrations or not. A console script of the project's
   ``pyproject.toml`` so named (``init_db = "blog:init_db"``) counts as a command;
 - else, for a Flask app on Flask-SQLAlchemy with no migrations (:mod:`.createall`), its
-  ``db.create_all()``; for another, its module's ``__main__`` block where that makes them.
+  ``db.create_all()``; for another, its module's ``__main__`` block where that makes them;
+  else a call of its own init function that makes them (``create_tables()``, which a
+  module of its defines and nothing calls).
 
 A ``create_all()`` only under another module's ``if __name__ == "__main__":`` runs when
 that is run as a script, never when a server imports the app: the hint says so."""
@@ -89,6 +91,8 @@ def data_steps(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> li
     if not steps:  # only then: it reads every module's imports
         only_main = main_only_create_all(files)
         steps = [DataStep(*step) for step in create_all_step(files, app, only_main)]
+    if not steps:
+        steps = _init_function_call(files, app, anchor)
     steps += commands.get("seed", []) or scripts.get("seed", [])
     return steps
 
@@ -400,6 +404,45 @@ def _init_function(files: dict[str, bytes]) -> tuple[str, str] | None:
                 module = path[:-3].removesuffix("/__init__").replace("/", ".")
                 return module, node.name
     return None
+
+
+def _init_function_call(
+    files: dict[str, bytes], app: FoundApp | None, anchor: str
+) -> list[DataStep]:
+    """A call of the project's own init function, where nothing else initialises its
+    data: a module-level function named like one (``create_tables``, ``init_db`` …),
+    taking no argument, that makes the tables itself (``Base.metadata.create_all(engine)``
+    in its body), in a module importable from the app's directory, which nothing runs
+    (Cohetero's FastAPI-JWT-SQLAlchemy's ``app/v1/scripts/create_tables.py`` defines it
+    and stops: every route on its data answered 500, "relation usuarios does not exist")."""
+    base = app.directory if app is not None else (_dir(anchor) if anchor in files else "")
+    for path in sorted(python_files(files), key=lambda p: (p.count("/"), p)):
+        if (base and not path.startswith(base + "/")) or b"create_all" not in files[path]:
+            continue
+        if not any(name.encode() in files[path] for name in _INIT_FUNCTIONS):
+            continue
+        tree = parse_module(files[path])
+        for node in tree.body if tree is not None else ():
+            if (
+                isinstance(node, ast.FunctionDef)
+                and node.name in _INIT_FUNCTIONS
+                and not node.args.args
+                and not node.decorator_list
+                and any(
+                    isinstance(call, ast.Call) and _name(call.func) == "create_all"
+                    for call in ast.walk(node)
+                )
+            ):
+                module = _rel(path, base)[:-3].removesuffix("/__init__").replace("/", ".")
+                if not _DOTTED.match(module):
+                    continue
+                code = f"from {module} import {node.name}; {node.name}()"
+                return [
+                    DataStep(
+                        ("{python}", "-c", code), base, f"the project's {module}.{node.name}()"
+                    )
+                ]
+    return []
 
 
 def missing_tables_hint(files: dict[str, bytes], steps: list[str]) -> str:

@@ -4,13 +4,18 @@ declares, tested on a fixture app of its shape."""
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from preview.apps.configvars import compose_files, required_types
 from preview.apps.configvars.readmeenv import with_readme_example
+from preview.apps.datainit import data_steps
 from preview.apps.depspec import python_dependencies
 from preview.apps.detect import detect
+from preview.apps.served import find_app
 from preview.apps.spec import LaunchSpec
 from preview.backing import wanted_servers
 from preview.backing.wants import postgres_wants
@@ -174,3 +179,33 @@ def test_a_compose_file_of_an_environments_name_alone_in_its_folder_is_read() ->
     # Beside a base file, it is an overlay of it, as before.
     base = {**files, "docker-compose.yml": b"services:\n  db:\n    image: postgres:16\n"}
     assert compose_files(base) == ["docker-compose.yml"]
+
+
+def test_the_projects_own_init_function_that_nothing_calls_makes_its_tables(
+    tmp_path: Path,
+) -> None:
+    """Cohetero's FastAPI-JWT-SQLAlchemy defines ``create_tables()`` (its models'
+    ``create_all``) in ``app/v1/scripts/create_tables.py`` and nothing calls it, nor is
+    there a migration: every route on its data answered 500 ("relation usuarios does not
+    exist"), the service only hinting at the call. It is now the set-up step, and makes
+    them."""
+    files = _bytes("fastapi_init_function")
+    (step,) = data_steps(files, "main.py", find_app(files))
+    assert step.argv == (
+        "{python}",
+        "-c",
+        "from app.scripts.create_tables import create_tables; create_tables()",
+    )
+    for path, data in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    argv = [sys.executable if part == "{python}" else part for part in step.argv]
+    subprocess.run(argv, cwd=tmp_path / step.where, check=True, timeout=120)
+    with sqlite3.connect(tmp_path / "tasks.db") as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall() == [
+            ("tasks",)
+        ]
+    # One that takes an argument is no init of its own: not called.
+    script = "app/scripts/create_tables.py"
+    taking = files[script].replace(b"def create_tables()", b"def create_tables(url)")
+    assert data_steps({**files, script: taking}, "main.py", find_app(files)) == []

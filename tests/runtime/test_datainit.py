@@ -246,12 +246,15 @@ def test_commands_that_need_arguments_or_answers_are_not_run() -> None:
     assert [s.argv[-1] for s in data_steps(files, "app.py", find_app(files))] == ["seed"]
 
 
-def test_an_init_function_nothing_calls_is_named_in_the_hint() -> None:
+def test_an_init_function_nothing_calls_is_called_and_named_in_the_hint() -> None:
+    """It is the set-up step (tests/runtime/test_batch24_fastapi_shapes.py); where none
+    ran, the hint names it."""
     files = {
         "main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
         "app/database.py": b"def init_db():\n    Base.metadata.create_all(engine)\n",
     }
-    assert data_steps(files, "main.py", find_app(files)) == []
+    (step,) = data_steps(files, "main.py", find_app(files))
+    assert step.argv == ("{python}", "-c", "from app.database import init_db; init_db()")
     assert missing_tables_hint(files, []) == (
         "app.database.init_db() looks like what creates them, but nothing calls it before the "
         'app serves: relaunch with the launch option setup ["{python}", "-c", '
