@@ -56,6 +56,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..apps.asyncdb import async_database
 from ..apps.configvars import (
     DATABASE,
     HOSTS,
@@ -72,6 +73,7 @@ from ..apps.configvars import (
     settings_field_types,
     template_url,
 )
+from ..apps.depspec import python_dependencies
 from ..apps.pyapp import parse_module, python_files
 
 __all__ = [
@@ -285,6 +287,16 @@ def config_defaults(
                 f"its DATABASE_URL names a {scheme} server: the preview's own database is "
                 "given as DATABASE_URL instead"
             )
+        elif "DATABASE_URL" in provided and _DRIVERLESS.match(url) and _is_async(files, anchor):
+            # iceyisaak's fastapi-crud-db-auth: its README's sqlite:///./app.db, on an
+            # AsyncEngine ("The loaded 'pysqlite' is not async"); the service's own URL names
+            # the async driver it installs (apps.asyncdb).
+            del values["DATABASE_URL"]
+            found.notes.append(
+                f"its DATABASE_URL ({url.split('://', 1)[0]}://) names no async driver, which "
+                "the app's SQLAlchemy asyncio extension refuses: the preview's own database "
+                "is given as DATABASE_URL instead, with one"
+            )
         # A placeholder of what the service gives (empty, a template URL): the service's.
         blank = [n for n, v in values.items() if template_url(v) or _unfilled(n, v)]
         for name in [n for n in blank if n in provided]:
@@ -443,6 +455,14 @@ def settings_misfits(
         if (stand_in := throwaway_value(name, typed)) is not None and _fits(kind, stand_in):
             found[name] = stand_in
     return found
+
+
+_DRIVERLESS = re.compile(r"^(?:postgres(?:ql)?|sqlite|mysql)://", re.IGNORECASE)
+
+
+def _is_async(files: dict[str, bytes], anchor: str) -> bool:
+    """Whether the app's SQLAlchemy is its asyncio extension's (``apps.asyncdb``)."""
+    return async_database(files, python_dependencies(files, anchor)) is not None
 
 
 def _misfits_said(

@@ -209,3 +209,20 @@ def test_the_projects_own_init_function_that_nothing_calls_makes_its_tables(
     script = "app/scripts/create_tables.py"
     taking = files[script].replace(b"def create_tables()", b"def create_tables(url)")
     assert data_steps({**files, script: taking}, "main.py", find_app(files)) == []
+
+
+def test_an_examples_database_url_with_no_async_driver_gives_way_on_an_async_app() -> None:
+    """iceyisaak's fastapi-crud-db-auth: its README's .env gives ``sqlite:///./app.db``
+    to an ``AsyncEngine`` (and lists asyncpg): "The asyncio extension requires an async
+    driver to be used. The loaded 'pysqlite' is not async." The preview's own database
+    is given instead, its URL naming the async driver; a sync app keeps the example's."""
+    files = with_readme_example(_bytes("fastapi_async_readme_sqlite"))
+    found = config_defaults(files, "src/__init__.py", {}, _SERVED)
+    assert "DATABASE_URL" not in found.values
+    assert any("no async driver" in note for note in found.notes)
+    engine = (
+        b"from sqlmodel import create_engine\nengine = create_engine(Settings().DATABASE_URL)\n"
+    )
+    sync = {**files, "src/db.py": engine}
+    kept = config_defaults(sync, "src/__init__.py", {}, _SERVED)
+    assert kept.values["DATABASE_URL"] == "sqlite:///./app.db"
