@@ -195,7 +195,7 @@ async def stream_logs(gid: str) -> Response:
     if nothing_left:
         # The WHATWG rule: a 204 makes EventSource stop instead of reconnecting.
         return Response("", status=204, headers={"Cache-Control": "no-cache"})
-    slot = state.streams.take(user.id)  # 429 past the user's bound
+    slot = state.streams.reserve(user.id)  # 429 past the user's bound
     body = sse_body(state, preview, after, slot=slot)
     slot.bind(body)
     response = Response(body, headers=sse_headers(preview.id))
@@ -568,7 +568,7 @@ async def websocket_logs(gid: str) -> None:
     after, _ = await resume_point(
         state.store, preview, websocket.args.get("lastEventId"), websocket.args.get("tail"), relays
     )
-    slot = state.streams.take(user.id)  # refused (429) before the handshake is accepted
+    slot = state.streams.reserve(user.id)  # refused (429) before the handshake is accepted
     try:
         await websocket.accept()
         feed = event_feed(state.store, preview, after, None, relays)

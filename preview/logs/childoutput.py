@@ -122,7 +122,7 @@ class ChildOutput:
 
     def call_answered(self) -> list[str] | None:
         """The call's end: what the parked readers' pipes hold now, read and published
-        here (the lines, also kept for :meth:`watched`; None if none, or if they are
+        here (the lines, also kept for :meth:`forward_to_watch`; None if none, or if they are
         left to another call under way: ``_TAKE_SPELL``). The readers take their
         pipes back at their own bound (the module doc)."""
         self._calls -= 1
@@ -135,8 +135,8 @@ class ChildOutput:
         """What the parked readers' pipes hold now, published (see call_answered)."""
         self._taken_at = now
         taken = None
-        for take in list(self._takers.values()):
-            texts = take()
+        for read_now in list(self._takers.values()):
+            texts = read_now()
             if texts:
                 taken = texts if taken is None else taken + texts
         if taken and self._watch is not None:
@@ -150,7 +150,7 @@ class ChildOutput:
         self._released = True
         self._parked.unpark_all()
 
-    async def watched(self) -> None:
+    async def forward_to_watch(self) -> None:
         """``watch`` of the lines the calls published (:meth:`call_answered`)."""
         if self._unwatched:
             texts, self._unwatched = self._unwatched, []
@@ -167,7 +167,7 @@ class ChildOutput:
         async def publish(texts: list[str], pieces: Collection[int] = ()) -> None:
             """A read's lines; ``pieces``: the indexes of over-long lines' pieces."""
             tail.extend(texts, trio.current_time())
-            self._read.unpark_all()  # said_since waits for this
+            self._read.unpark_all()  # error_since waits for this
             shown = _marked(texts, pieces)
             now = utcnow()
             for start in range(0, len(texts), _GROUP):
@@ -185,7 +185,7 @@ class ChildOutput:
             self._takers.pop(stream, None)
             self._parked.unpark_all()
 
-        def take() -> list[str] | None:
+        def read_now() -> list[str] | None:
             """The pipe's bytes now, published: the reader is parked (see the module doc)."""
             if broadcast.closed or broadcast.writer_full():
                 return None  # the reader waits for the writer as it publishes
@@ -229,7 +229,7 @@ class ChildOutput:
                         # A read shorter than _READ emptied the pipe: the next waits first.
                         drained = chunk is not None and len(chunk) < _READ
                         if drained and self._calls and fd >= 0 and not self._released:
-                            self._takers[stream] = take  # the calls under way read it
+                            self._takers[stream] = read_now  # the calls under way read it
                             try:
                                 with trio.move_on_after(_YIELD_SPELL):
                                     await self._parked.park()
@@ -245,7 +245,7 @@ class ChildOutput:
                     await publish(*splitter.feed_texts(chunk))
                     if not waited:
                         # Its turn taken once the bytes are in the tails, not before: a
-                        # failed call's ``said_since`` that finds the pipe empty finds
+                        # failed call's ``error_since`` that finds the pipe empty finds
                         # what was read of it there.
                         await trio.lowlevel.checkpoint()
                 await publish([line.text for line in splitter.finish()])
@@ -260,7 +260,7 @@ class ChildOutput:
         """The last lines of both streams (stdout's, then stderr's)."""
         return [*self._tails.streams["stdout"].lines, *self._tails.streams["stderr"].lines]
 
-    async def said_since(self, moment: float) -> tuple[str | None, list[str]]:
+    async def error_since(self, moment: float) -> tuple[str | None, list[str]]:
         """The error the child printed after ``moment`` (trio time), read as a failed
         start's cause is (``failure_cause``; stderr first); None if it printed none:
         why a call it took since failed, in its own words; with the lines it was read

@@ -76,7 +76,7 @@ class StreamSlots:
     def held(self, user_id: str) -> int:
         return self._held.get(user_id, 0)
 
-    def take(self, user_id: str) -> StreamSlot:
+    def reserve(self, user_id: str) -> StreamSlot:
         """A slot for a new stream of ``user_id``; 429 ``too_many_streams`` beyond the bound."""
         self.check(user_id)
         self._held[user_id] = self._held.get(user_id, 0) + 1

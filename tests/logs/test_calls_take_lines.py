@@ -149,7 +149,7 @@ async def test_a_line_printed_during_a_long_call_is_published() -> None:
 
 async def test_a_failed_calls_words_just_read_by_the_reader_are_found() -> None:
     """A read that found the app's last words at once yields a turn: a failed call's
-    ``said_since`` that runs in that turn finds the pipe empty, so the words must be in
+    ``error_since`` that runs in that turn finds the pipe empty, so the words must be in
     the tails already. Trio runs a turn's tasks in either order: over the trials, that
     turn comes about every other time."""
     size = childoutput_module._READ
@@ -169,6 +169,6 @@ async def test_a_failed_calls_words_just_read_by_the_reader_are_found() -> None:
                 nursery.start_soon(output.read, trio.lowlevel.FdStream(read_fd), "stderr")
                 while broadcast.last_id == 0:  # the first read published
                     await trio.lowlevel.checkpoint()
-                said, _lines = await output.said_since(began)
+                said, _lines = await output.error_since(began)
                 os.close(write_fd)
         assert said == "ConnectionError: the name api.example.com is not known", (trial, said)

@@ -171,7 +171,7 @@ class EnvelopeCalls:
             if under_way is not None:
                 under_way.call_answered()
         if output is not None:  # the lines the call took, for the runtime
-            await output.watched()
+            await output.forward_to_watch()
         return True, buffer[end:] if sent else None
 
     async def _owned(self, request: RequestHead, envelope: EnvelopeTarget) -> PreviewRuntime | None:

@@ -233,7 +233,7 @@ class HotPath:
                 await answer_error(client, failure, target.added_headers)
                 rest = body.rest
             if output is not None:  # the lines the call took: the app's words on why
-                await output.watched()
+                await output.forward_to_watch()
             return rest
         except BaseException:  # cancelled (the server stops): nothing is kept
             if under_way is not None:
@@ -281,7 +281,7 @@ class HotPath:
                 with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                     await events.aclose()
         if output is not None:  # the lines the calls took, for the runtime
-            await output.watched()
+            await output.forward_to_watch()
         if not kept:
             return None
         return body.rest  # None: a body the app did not wait for (the connection closes)

@@ -86,7 +86,7 @@ class RawPools:
             pool = self._pools[upstream] = _Pool()
         return pool
 
-    async def take(
+    async def borrow(
         self, upstream: Upstream, each_op_s: float, *, fresh: bool = False, retried: bool = False
     ) -> RawConnection:
         """An idle connection to the app (unless ``fresh``; checked for a close by the app
@@ -173,7 +173,7 @@ class RawPools:
         connection the app had closed goes once more on a new one (:func:`went_stale`).
         The connection and the answer's head; on a failure, the connection is closed."""
         retried = body is None and method in _SAFE  # went_stale's calls
-        taken: RawConnection | None = await self.take(upstream, each_op_s, retried=retried)
+        taken: RawConnection | None = await self.borrow(upstream, each_op_s, retried=retried)
         try:
             try:
                 return taken, await ask(taken, head, body, method, each_op_s, watch, read)
@@ -182,7 +182,7 @@ class RawPools:
                     raise
             self.give_back(upstream, taken, keep=False)
             taken = None
-            taken = await self.take(upstream, each_op_s, fresh=True)
+            taken = await self.borrow(upstream, each_op_s, fresh=True)
             return taken, await ask(taken, head, None, method, each_op_s, watch, read)
         except BaseException:
             if taken is not None:

@@ -225,7 +225,7 @@ class PreviewRuntime:
         fails (``OutsideCalls``); None if it printed none."""
         if self.supervision is None:
             return None
-        said, lines = await self.supervision.output.said_since(began)
+        said, lines = await self.supervision.output.error_since(began)
         if not said:
             return None
         return self._outside.explained(self.host_paths(said), "\n".join(lines))

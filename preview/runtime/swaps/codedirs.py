@@ -178,7 +178,7 @@ class _Budget:
     def __init__(self, most_bytes: int, owner: int | None) -> None:
         self.bytes, self.entries, self.owner = most_bytes, MOST_ENTRIES, owner
 
-    def take(self, size: int, status: os.stat_result) -> bool:
+    def include(self, size: int, status: os.stat_result) -> bool:
         """Count an entry of ``size`` bytes (``status`` its own): False when it is not
         the owner's (left out); OSError (EFBIG) past the budget."""
         if self.owner is not None and status.st_uid != self.owner:
@@ -222,7 +222,7 @@ def _copy_entries(source: int, target: int, budget: _Budget, depth: int = 0) -> 
         if stat.S_ISDIR(mode):
             inner = os.open(entry.name, _DIR_NO_LINK, dir_fd=source)
             try:
-                if not budget.take(0, os.fstat(inner)):
+                if not budget.include(0, os.fstat(inner)):
                     continue
                 os.mkdir(entry.name, 0o755, dir_fd=target)
                 made = os.open(entry.name, _DIR_NO_LINK, dir_fd=target)
@@ -238,7 +238,7 @@ def _copy_entries(source: int, target: int, budget: _Budget, depth: int = 0) -> 
             read = os.open(entry.name, flags, dir_fd=source)
             try:
                 status = os.fstat(read)
-                if not stat.S_ISREG(status.st_mode) or not budget.take(status.st_size, status):
+                if not stat.S_ISREG(status.st_mode) or not budget.include(status.st_size, status):
                     continue
                 flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
                 write = os.open(entry.name, flags, 0o644, dir_fd=target)
