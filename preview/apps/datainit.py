@@ -49,6 +49,7 @@ from .createall import (
 from .pyapp import FoundApp, parse_module, python_files
 
 __all__ = [
+    "OWN_INIT",
     "DataStep",
     "data_steps",
     "main_only_create_all",
@@ -385,6 +386,7 @@ def _scripts(
 
 
 _INIT_FUNCTIONS = ("init_db", "create_db", "create_tables", "init_database", "create_all_tables")
+OWN_INIT = "# the project's own init function, which nothing calls"
 
 
 def _init_function(files: dict[str, bytes]) -> tuple[str, str] | None:
@@ -436,7 +438,9 @@ def _init_function_call(
                 module = _rel(path, base)[:-3].removesuffix("/__init__").replace("/", ".")
                 if not _DOTTED.match(module):
                     continue
-                code = f"from {module} import {node.name}; {node.name}()"
+                # (said so first: plans.optional_steps reads it, and the start goes on
+                # after its failure, as after a seed's: the author never named it a step)
+                code = f"{OWN_INIT}\nfrom {module} import {node.name}; {node.name}()"
                 return [
                     DataStep(
                         ("{python}", "-c", code), base, f"the project's {module}.{node.name}()"

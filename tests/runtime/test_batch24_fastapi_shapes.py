@@ -12,9 +12,10 @@ from pathlib import Path
 
 from preview.apps.configvars import compose_files, required_types
 from preview.apps.configvars.readmeenv import with_readme_example
-from preview.apps.datainit import data_steps
+from preview.apps.datainit import OWN_INIT, data_steps
 from preview.apps.depspec import python_dependencies
 from preview.apps.detect import detect
+from preview.apps.plans import optional_steps
 from preview.apps.served import find_app
 from preview.apps.spec import LaunchSpec
 from preview.backing import wanted_servers
@@ -187,15 +188,18 @@ def test_the_projects_own_init_function_that_nothing_calls_makes_its_tables(
     """Cohetero's FastAPI-JWT-SQLAlchemy defines ``create_tables()`` (its models'
     ``create_all``) in ``app/v1/scripts/create_tables.py`` and nothing calls it, nor is
     there a migration: every route on its data answered 500 ("relation usuarios does not
-    exist"), the service only hinting at the call. It is now the set-up step, and makes
-    them."""
+    exist"), the service only hinting at the call. It is now a set-up step, and makes
+    them; an optional one (Cohetero's own fails on a fresh database: its models are on two
+    declarative bases, and it creates one's alone)."""
     files = _bytes("fastapi_init_function")
     (step,) = data_steps(files, "main.py", find_app(files))
     assert step.argv == (
         "{python}",
         "-c",
-        "from app.scripts.create_tables import create_tables; create_tables()",
+        f"{OWN_INIT}\nfrom app.scripts.create_tables import create_tables; create_tables()",
     )
+    # A guess of the service's: the app starts after its failure, as after a seed's.
+    assert optional_steps(files, ("uvicorn", "main:app"), (step.argv,)) == (step.argv,)
     for path, data in files.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_bytes(data)

@@ -25,6 +25,7 @@ import posixpath
 import re
 from dataclasses import dataclass, replace
 
+from ..datainit import OWN_INIT
 from ..node.devscript import nodemon_settings, without_watcher
 from ..node.fallbacks import DEV_SCRIPTS
 from ..node.nodeapp import TSX, read_package
@@ -119,7 +120,12 @@ def optional_steps(
     scripts = _scripts(files)
     source = _runs_source(_resolved(_start_text(argv, scripts), scripts), files)
     return tuple(
-        step for step in setup if _SEED.search(" ".join(step)) or (source and _is_build(step))
+        step
+        for step in setup
+        if _SEED.search(" ".join(step))
+        or (source and _is_build(step))
+        # a call of the project's init function that nothing calls: datainit's guess
+        or (len(step) > 2 and step[-1].startswith(OWN_INIT))
     )
 
 
