@@ -165,6 +165,43 @@ def _text(files: dict[str, bytes], path: str) -> str | None:
     return dependency_text(data)
 
 
+def _stale_uv_lock(pyproject: dict | None, lock: str) -> str | None:
+    """Why a ``uv.lock`` is older than its ``pyproject.toml``, which ``uv sync --frozen``
+    refuses ("Missing workspace member"): the project it locks is another (renamed since:
+    cybergenii's fastapi-sqlalchemy-starter locks ``june-project``), or it lacks one of the
+    project's dependencies; None where it is the project's, or nothing says otherwise."""
+    project = pyproject.get("project") if isinstance(pyproject, dict) else None
+    if not isinstance(project, dict) or not isinstance(name := project.get("name"), str):
+        return None
+    try:
+        packages = tomllib.loads(lock).get("package")
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return None
+    roots = [
+        p
+        for p in (packages if isinstance(packages, list) else ())
+        if isinstance(p, dict)
+        and isinstance(p.get("source"), dict)
+        and {"virtual", "editable"} & p["source"].keys()
+        and p["source"].get("virtual", p["source"].get("editable")) == "."
+    ]
+    if not roots:
+        return None
+    root = roots[0]
+    if canonicalize_name(str(root.get("name", ""))) != canonicalize_name(name):
+        return f"it locks the project {root.get('name')!r}, not {name!r}"
+    locked = {
+        canonicalize_name(str(d.get("name", "")))
+        for d in root.get("dependencies") or ()
+        if isinstance(d, dict)
+    }
+    for line in project.get("dependencies") or ():
+        m = _NAME.match(line.strip()) if isinstance(line, str) else None
+        if m is not None and canonicalize_name(m.group()) not in locked:
+            return f"it does not lock {m.group()}, a dependency of the project"
+    return None
+
+
 def _search_dirs(anchor: str) -> list[str]:
     """The upload's root first, then the detected file's directory and its parents."""
     chain = []
@@ -208,7 +245,8 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
         pyproject_path = _join(directory, "pyproject.toml")
         pyproject = _toml(_text(files, pyproject_path))
         lock = _text(files, _join(directory, "uv.lock"))
-        if lock is not None and pyproject is not None:
+        stale = _stale_uv_lock(pyproject, lock) if lock is not None else None
+        if lock is not None and pyproject is not None and stale is None:
             text = _text(files, pyproject_path) or ""
             source = _join(directory, "uv.lock")
             dev = _uses_dev_group(files, pyproject)
@@ -237,9 +275,14 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
                 lines, twins = binary_twins(found[0])
                 notes = [*found[1], *twins]
                 pins: list[str] = []
-                if (lock := _text(files, _join(directory, "poetry.lock"))) is not None:
-                    pins, said = poetry_lock_pins(lock, lines)
+                if (poetry := _text(files, _join(directory, "poetry.lock"))) is not None:
+                    pins, said = poetry_lock_pins(poetry, lines)
                     notes.append(said)
+                elif lock is not None and stale is not None:
+                    # `uv sync --frozen` refuses it: pyproject.toml's dependencies instead,
+                    # held to what it locks where it still allows them.
+                    pins, said = poetry_lock_pins(lock, lines, "uv.lock")
+                    notes += [f"uv.lock is older than pyproject.toml ({stale}): not synced", said]
                 return PythonDeps(
                     tuple(lines),
                     pyproject_path,

@@ -284,8 +284,11 @@ def poetry_requirements(
 _BUILD_TOOLS = frozenset({"pip", "setuptools", "wheel"})
 
 
-def poetry_lock_pins(lock: str, requirements: list[str]) -> tuple[list[str], str]:
-    """(constraints, note) from a ``poetry.lock``: each package it locks held to its
+def poetry_lock_pins(
+    lock: str, requirements: list[str], lock_name: str = "poetry.lock"
+) -> tuple[list[str], str]:
+    """(constraints, note) from a ``poetry.lock`` (or a ``uv.lock`` of the same
+    ``[[package]]`` tables, ``lock_name``): each package it locks held to its
     version (``uvloop==0.16.0``), for uv's ``-c``: what the project ran with, where the
     ranges of ``pyproject.toml`` alone let a package its dependencies leave unbounded come
     out years newer (uvicorn 0.11's ``uvloop>=0.14`` gave uvloop 0.23, whose
@@ -296,14 +299,17 @@ def poetry_lock_pins(lock: str, requirements: list[str]) -> tuple[list[str], str
     try:
         packages = tomllib.loads(lock).get("package")
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
-        return [], "poetry.lock cannot be read: not used"
+        return [], f"{lock_name} cannot be read: not used"
     locked: dict[str, str] = {}
     for package in packages if isinstance(packages, list) else ():
         name, version = package.get("name"), package.get("version")
         source = package.get("source")
         if not isinstance(name, str) or not isinstance(version, str):
             continue
-        if isinstance(source, dict) and source.get("type") in ("directory", "file", "git", "url"):
+        if isinstance(source, dict) and (
+            source.get("type") in ("directory", "file", "git", "url")
+            or _UV_LOCAL_SOURCES & source.keys()  # uv's: the project itself, a path, a git URL
+        ):
             continue  # a direct reference, installed as pyproject.toml names it
         if canonicalize_name(name) not in _BUILD_TOOLS:
             locked[canonicalize_name(name)] = version
@@ -313,13 +319,16 @@ def poetry_lock_pins(lock: str, requirements: list[str]) -> tuple[list[str], str
             version = locked.get(canonicalize_name(wanted.name))
             if version is not None and not wanted.specifier.contains(version, prereleases=True):
                 return [], (
-                    f"poetry.lock is older than pyproject.toml ({wanted.name} locked at "
+                    f"{lock_name} is older than pyproject.toml ({wanted.name} locked at "
                     f"{version}, which '{line}' excludes): not used"
                 )
         except (InvalidRequirement, InvalidVersion):
             continue  # a pip option, a local path: nothing to compare
     pins = [f"{name}=={version}" for name, version in sorted(locked.items()) if _valid(version)]
-    return pins, f"poetry.lock: the {len(pins)} versions it locks hold what is installed"
+    return pins, f"{lock_name}: the {len(pins)} versions it locks hold what is installed"
+
+
+_UV_LOCAL_SOURCES = {"virtual", "editable", "directory", "path", "git", "url"}
 
 
 def _valid(version: str) -> bool:

@@ -230,3 +230,46 @@ def test_an_examples_database_url_with_no_async_driver_gives_way_on_an_async_app
     sync = {**files, "src/db.py": engine}
     kept = config_defaults(sync, "src/__init__.py", {}, _SERVED)
     assert kept.values["DATABASE_URL"] == "sqlite:///./app.db"
+
+
+_RENAMED_LOCK = """version = 1
+requires-python = ">=3.12"
+
+[[package]]
+name = "fastapi"
+version = "0.115.12"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "june-project"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "fastapi" },
+]
+"""
+
+
+def test_a_uv_lock_of_the_project_before_its_rename_is_not_synced() -> None:
+    """cybergenii's fastapi-sqlalchemy-starter: pyproject.toml names the project
+    ``fastapi-sqlalchemy-starter``, its uv.lock still ``june-project``, which ``uv sync
+    --frozen`` refuses ("Missing workspace member"): nothing was installed. The project's
+    dependencies are installed from pyproject.toml instead, held to the lock's versions."""
+    pyproject = (
+        b'[project]\nname = "fastapi-sqlalchemy-starter"\nversion = "0.1.0"\n'
+        b'dependencies = ["fastapi>=0.115", "uvicorn>=0.30"]\n'
+    )
+    files = {
+        "pyproject.toml": pyproject,
+        "uv.lock": _RENAMED_LOCK.encode(),
+        "main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+    }
+    deps = python_dependencies(files, "main.py")
+    assert deps.lock is None and deps.requirements == ("fastapi>=0.115", "uvicorn>=0.30")
+    assert deps.constraints == ("fastapi==0.115.12",)
+    assert any("uv.lock is older than pyproject.toml" in note for note in deps.notes)
+    # The lock of the project itself is synced, as before.
+    same = _RENAMED_LOCK.replace('"june-project"', '"fastapi-sqlalchemy-starter"').replace(
+        '{ name = "fastapi" },', '{ name = "fastapi" },\n    { name = "uvicorn" },'
+    )
+    assert python_dependencies({**files, "uv.lock": same.encode()}, "main.py").lock is not None
