@@ -263,7 +263,13 @@ class PostgresBacking:
                 f"PostgreSQL: for the compose file's service {', '.join(wants.compose)}"
             )
         schemas = [f"{name}={schema}" for name, schema in wants.schemas.items()]
-        if wants.init_scripts and wants.lone_schema:
+        own = [p for p, _ in wants.init_scripts if p not in schemas]
+        if own and wants.lone_schema and len(own) > 1:  # golang-migrate's, in order
+            self._told.append(
+                f"PostgreSQL: the upload's SQL migrations ({', '.join(own)}), which nothing "
+                "else runs, run in each database the app opens, before it does"
+            )
+        elif wants.init_scripts and wants.lone_schema:
             self._told.append(
                 f"PostgreSQL: the upload's one schema file ({wants.init_scripts[0][0]}), "
                 "which nothing else runs (no migrations), runs in each database the app "

@@ -210,6 +210,10 @@ def _init_scripts(service: dict, directory: str, files: dict[str, bytes]) -> dic
 
 
 _CREATE_TABLE = re.compile(rb"\bcreate\s++table\b", re.I)
+# golang-migrate's (and its kind's) SQL migration: its version, then its name.
+_UP_MIGRATION = re.compile(r"(?:^|/)(\d+)_[\w.-]*\.up\.sql$")
+# What a folder of SQL migrations holds beside them, which makes no schema.
+_DOCUMENT = re.compile(r"\.(?:sql|md|txt|rst)$|(?:^|/)(?:README|\.gitkeep)$", re.IGNORECASE)
 # What makes a schema otherwise: migrations (of any tool), Django, an ORM's config.
 _SCHEMA_MADE = re.compile(
     r"(?:^|/)(?:migrations?|alembic|prisma|drizzle|versions)/"
@@ -218,17 +222,26 @@ _SCHEMA_MADE = re.compile(
 
 
 def _lone_schema(files: dict[str, bytes]) -> InitScripts:
-    """The upload's one SQL file, creating tables, where nothing else makes its schema (no
-    migrations, no compose init folder): run as an init script. tsabunkar's NestJS keeps
-    its tables in src/database/scripts.sql, its Sequelize sync() commented out."""
-    if any(_SCHEMA_MADE.search(p) for p in files):
+    """The upload's SQL schema, where nothing else makes it (no other tool's migrations,
+    no compose init folder), run as init scripts: its SQL migrations of golang-migrate's
+    form (``000001_initial_schema.up.sql``, in their versions' order: cgund98's
+    fastapi-postgres-template runs them with the migrate image), else its one SQL file
+    that creates tables (tsabunkar's NestJS keeps its tables in src/database/scripts.sql,
+    its Sequelize sync() commented out; johschmidt42's fastapi-postgresql has
+    db/schema.sql, which its README says to run, beside db/data.sql's rows)."""
+    if any(_SCHEMA_MADE.search(p) and not _DOCUMENT.search(p) for p in files):
         return ()
     sql = [p for p in files if p.endswith(".sql") and "node_modules/" not in p]
-    sql = [p for p in sql if not _TESTS.search(p)]
-    if len(sql) != 1 or len(files[sql[0]]) >= _MAX_INIT_SCRIPT:
+    sql = [p for p in sql if not _TESTS.search(p) and len(files[p]) < _MAX_INIT_SCRIPT]
+    ups = sorted(
+        ((int(m.group(1)), p) for p in sql if (m := _UP_MIGRATION.search(p)) is not None),
+    )
+    if ups and len({posixpath.dirname(p) for _, p in ups}) == 1:
+        return tuple((p, files[p].decode("utf-8", "replace")) for _, p in ups)
+    schemas = [p for p in sql if not p.endswith(".down.sql") and _CREATE_TABLE.search(files[p])]
+    if len(schemas) != 1:
         return ()
-    data = files[sql[0]]
-    return ((sql[0], data.decode("utf-8", "replace")),) if _CREATE_TABLE.search(data) else ()
+    return ((schemas[0], files[schemas[0]].decode("utf-8", "replace")),)
 
 
 def _compose(

@@ -273,3 +273,28 @@ def test_a_uv_lock_of_the_project_before_its_rename_is_not_synced() -> None:
         '{ name = "fastapi" },', '{ name = "fastapi" },\n    { name = "uvicorn" },'
     )
     assert python_dependencies({**files, "uv.lock": same.encode()}, "main.py").lock is not None
+
+
+def test_an_apps_sql_schema_is_run_where_nothing_else_makes_it() -> None:
+    """cgund98's fastapi-postgres-template keeps its schema as golang-migrate's SQL
+    migrations (resources/db/migrations/000001_initial_schema.up.sql), run by a migrate
+    image; johschmidt42's fastapi-postgresql as db/schema.sql (its README: "Create the
+    (empty) tables by executing the SQL statements in db/schema.sql") beside db/data.sql's
+    rows. Neither was run: "relation users does not exist" on every route. Now the
+    ``.up.sql`` files, in their versions' order, or the one file that creates tables, are
+    the preview's PostgreSQL's init scripts."""
+    files = _bytes("fastapi_sql_migrations")
+    wants = postgres_wants(files, {})
+    assert [path for path, _ in wants.init_scripts] == [
+        "resources/db/migrations/000001_initial_schema.up.sql",
+        "resources/db/migrations/000002_invoices.up.sql",
+    ]
+    assert wants.lone_schema
+    schema = b"CREATE TABLE companies (id UUID PRIMARY KEY);\n"
+    rows = b"INSERT INTO companies (id) VALUES (gen_random_uuid());\n"
+    plain = {"pyproject.toml": files["pyproject.toml"], "app/main.py": files["app/main.py"]}
+    two = {**plain, "db/schema.sql": schema, "db/data.sql": rows}
+    assert [path for path, _ in postgres_wants(two, {}).init_scripts] == ["db/schema.sql"]
+    # Another tool's migrations make the schema: none is run.
+    alembic = {**files, "alembic.ini": b"[alembic]\nscript_location = alembic\n"}
+    assert postgres_wants(alembic, {}).init_scripts == ()
