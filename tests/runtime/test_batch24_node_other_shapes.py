@@ -1,11 +1,12 @@
 """Shapes of the former held-out set's NestJS, Fastify, Koa and Hono apps (issue 66's
 training set since its round ended): an optional peer only the lockfile installs; a hosted
-PostgreSQL its settings name."""
+PostgreSQL its settings name; a NestJS app whose env example has TypeORM load .ts files."""
 
 from __future__ import annotations
 
 import json
 
+from preview.apps.detect import detect
 from preview.apps.node.nodedeps import node_dependencies
 from preview.backing.wants import postgres_wants
 
@@ -70,3 +71,38 @@ def test_a_hosted_postgresql_its_settings_name_is_the_previews_own() -> None:
     assert 5433 in wants.ports
     assert "10.0.0.7" not in wants.aliases  # an address: no name to answer for
     assert "db" in wants.aliases
+
+
+def test_a_nest_app_whose_env_example_loads_typescript_runs_its_source() -> None:
+    """JuniorZilles' todo-list-nestjs-typeorm passes TYPEORM_MIGRATIONS from its
+    .env.example (src/migrations/**/*.ts) to TypeORM, which runs them at start: its
+    start:prod (node dist/main, NestJS has no package.json main) required a .ts file and
+    died on its syntax ('Unexpected strict mode reserved word'). The source of the built
+    entry its script runs starts instead, with ts-node (its tsconfig asks for decorator
+    metadata)."""
+    scripts = {
+        "build": "nest build",
+        "start": "nest start",
+        "start:dev": "nest start --watch",
+        "start:prod": "node dist/main",
+    }
+    package = {
+        "scripts": scripts,
+        "dependencies": {"@nestjs/core": "^9", "typeorm": "^0.3", "mysql2": "^2"},
+        "devDependencies": {"ts-node": "^10", "typescript": "^4"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "tsconfig.json": b'{"compilerOptions": {"emitDecoratorMetadata": true, "outDir": "dist"}}',
+        ".env.example": b"TYPEORM_HOST=db\nTYPEORM_MIGRATIONS=src/migrations/**/*.ts\n",
+        "src/main.ts": b"",
+        "src/migrations/1657308260232-migrations.ts": b"",
+        "src/module/database/database.module.ts": b"migrations: [process.env.TYPEORM_MIGRATIONS]",
+    }
+    found = detect(files)
+    assert found.argv == ("node_modules/.bin/ts-node", "--transpile-only", "src/main.ts")
+    assert found.setup == ()
+    assert found.notes == [
+        "its ORM loads src/migrations/**/*.ts (.env.example) at run time, which the built "
+        "JavaScript cannot: running src/main.ts with ts-node"
+    ]

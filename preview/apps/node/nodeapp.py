@@ -378,6 +378,7 @@ def _ts_start(
     runner = ts_runner(files, listed)
     tools = () if "tsx" in listed or runner == "ts-node" else (TSX,)
     why = f"its ORM loads {glob[0]} ({glob[1]}) at run time, which the built JavaScript cannot"
+    built: list[str] = []  # the built entries its scripts run (node dist/main)
     for name, script in scripts.items():
         if not _TS_SCRIPTS.search(name) or re.search(r"build|test|lint|migrat|seed", name):
             continue
@@ -390,8 +391,13 @@ def _ts_start(
             argv = ("npm", "start", "--silent") if name == "start" else ("npm", "run", name)
             note = f"{why}: the {name} script ({script}), whose entry loads TypeScript itself"
             return NodeStart(argv, (), (), note)
+        built += [entry[1]] if entry is not None else []
+    # Its main's source, else the source of the built entry a script runs: a NestJS app
+    # has no main, its start:prod runs node dist/main (JuniorZilles' todo-list-nestjs-typeorm,
+    # whose .env.example gives TYPEORM_MIGRATIONS=src/migrations/**/*.ts).
     main = package.get("main")
-    source = ts_source(main, files) if isinstance(main, str) else None
+    mains = [main, *built] if isinstance(main, str) else built
+    source = next((s for m in mains if (s := ts_source(m, files)) is not None), None)
     if source is None:
         return None
     note = f"{why}: running {source} with {runner}"
