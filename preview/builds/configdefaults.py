@@ -269,6 +269,9 @@ def config_defaults(
     files and the ``env`` option set, ``provided`` what the service sets itself
     (``DATABASE_URL``, ``PORT`` …: the names, or with their values, which say the
     database it gives: :func:`_by_meaning`)."""
+    # What an env file its scripts' start names sets (``--env-file=.env.production``, an
+    # upload's own file) is the app's, as its .env's is: never filled in by meaning.
+    given = {**named_env_values(files, anchor), **given}
     database = served_database(provided) if isinstance(provided, Mapping) else None
     url = provided.get("DATABASE_URL") if isinstance(provided, Mapping) else None
     offered = dict(provided) if isinstance(provided, Mapping) else {}
@@ -598,6 +601,32 @@ def start_env_files(
             path = posixpath.normpath(posixpath.join(directory, match.group(2)))
             if path not in files and not path.startswith(("..", "/")) and path not in found:
                 found.append(path)
+    return found
+
+
+def named_env_values(files: dict[str, bytes], anchor: str) -> dict[str, str]:
+    """The variables of the env files the upload has that its start or its package.json's
+    scripts name (``bun run --env-file=.env.production src/main.ts``): thomijasir's
+    hono-starter sets DB_DRIVER=SQLITE there, which its zod schema allows, and the
+    preview's by-meaning DB_DRIVER replaced it (ZodError at every start)."""
+    directory = posixpath.dirname(anchor) if anchor in files else ""
+    package = files.get(posixpath.join(directory, "package.json"))
+    try:
+        scripts = json.loads(package).get("scripts") if package else None
+    except (ValueError, AttributeError, RecursionError):
+        scripts = None
+    found: dict[str, str] = {}
+    texts = (
+        [str(v) for k, v in scripts.items() if not _TEST_SCRIPT.search(str(k))]
+        if isinstance(scripts, dict)
+        else []
+    )
+    for text in texts:
+        for match in _START_ENV_FILE.finditer(text):
+            path = posixpath.normpath(posixpath.join(directory, match.group(2)))
+            if path in files and not path.startswith(("..", "/")):
+                for name, value in dotenv_text(files[path]).items():
+                    found.setdefault(name, value)
     return found
 
 

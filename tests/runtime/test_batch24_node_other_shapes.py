@@ -1,6 +1,7 @@
 """Shapes of the former held-out set's NestJS, Fastify, Koa and Hono apps (issue 66's
 training set since its round ended): an optional peer only the lockfile installs; a hosted
-PostgreSQL its settings name; a NestJS app whose env example has TypeORM load .ts files."""
+PostgreSQL its settings name; a NestJS app whose env example has TypeORM load .ts files;
+the env file its start names."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 from preview.apps.detect import detect
 from preview.apps.node.nodedeps import node_dependencies
 from preview.backing.wants import postgres_wants
+from preview.builds.configdefaults import config_defaults
 
 
 def test_a_lockfiles_optional_peers_are_installed_beside_it() -> None:
@@ -106,3 +108,32 @@ def test_a_nest_app_whose_env_example_loads_typescript_runs_its_source() -> None
         "its ORM loads src/migrations/**/*.ts (.env.example) at run time, which the built "
         "JavaScript cannot: running src/main.ts with ts-node"
     ]
+
+
+def test_the_env_file_its_start_names_is_the_apps_own() -> None:
+    """thomijasir's hono-starter starts with ``bun run --env-file=.env.production
+    src/main.ts``, whose file sets DB_DRIVER=SQLITE (its zod schema: SQLITE, PGSQL or
+    MYSQL); the preview gave DB_DRIVER by what its name says, and the app's parse failed
+    (ZodError) at every start. A variable that file sets is never filled in."""
+    scripts = {
+        "start": "bun run --env-file=.env.production src/main.ts",
+        "dev": "bun run --env-file=.env.development --hot src/main.ts",
+    }
+    schema = b"""const envSchema = z.object({
+  DB_DRIVER: z.enum(["SQLITE", "PGSQL", "MYSQL"]),
+  SESSION_SECRET: z.string(),
+});
+export const ENVIRONMENT = envSchema.parse(process.env);
+"""
+    files = {
+        "package.json": json.dumps({"scripts": scripts, "dependencies": {"hono": "^4"}}).encode(),
+        ".env.production": b"DB_DRIVER=SQLITE\nDB_URL=sqlite.db\n",
+        ".env.development": b"DB_DRIVER=SQLITE\n",
+        "src/constants/environment.ts": schema,
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT": "8000"})
+    assert "DB_DRIVER" not in found.values and "DB_URL" not in found.values
+    assert "SESSION_SECRET" in found.values  # what no file of its sets: generated
+    # Without the file, what its name says is given as before.
+    del files[".env.production"], files[".env.development"]
+    assert "DB_DRIVER" in config_defaults(files, "package.json", {}, {"PORT": "8000"}).values
