@@ -1,13 +1,14 @@
 """Shapes of the former held-out set's NestJS, Fastify, Koa and Hono apps (issue 66's
 training set since its round ended): an optional peer only the lockfile installs; a hosted
 PostgreSQL its settings name; a NestJS app whose env example has TypeORM load .ts files;
-the env file its start names."""
+the env file its start names; TypeScript run by node itself."""
 
 from __future__ import annotations
 
 import json
 
 from preview.apps.detect import detect
+from preview.apps.node.nodeapp import TSX
 from preview.apps.node.nodedeps import node_dependencies
 from preview.backing.wants import postgres_wants
 from preview.builds.configdefaults import config_defaults
@@ -137,3 +138,27 @@ export const ENVIRONMENT = envSchema.parse(process.env);
     # Without the file, what its name says is given as before.
     del files[".env.production"], files[".env.development"]
     assert "DB_DRIVER" in config_defaults(files, "package.json", {}, {"PORT": "8000"}).values
+
+
+def test_a_start_running_typescript_with_node_itself_runs_with_tsx() -> None:
+    """marcoturi's fastify-boilerplate starts with ``node --env-file=.env --import
+    ./src/instrumentation.ts ./src/index.ts`` (Node 24 strips the types itself): Node 20
+    refused the .ts file (ERR_UNKNOWN_FILE_EXTENSION). tsx runs the same line."""
+    scripts = {
+        "start": "node --env-file=.env --watch src/index.ts | pino-pretty",
+        "start:prod": "node --env-file=.env --import ./src/instrumentation.ts ./src/index.ts",
+    }
+    files = {
+        "package.json": json.dumps({"type": "module", "scripts": scripts}).encode(),
+        "src/index.ts": b"",
+        "src/instrumentation.ts": b"",
+    }
+    found = detect(files)
+    line = "tsx --env-file=.env --import ./src/instrumentation.ts ./src/index.ts"
+    assert found.argv == ("sh", "-c", f'export PATH="$PWD/node_modules/.bin:$PATH"; {line}')
+    assert found.node_tools == (TSX,)
+    assert found.notes[0].endswith(f"so with tsx: {line}")
+    # Plain JavaScript: as it was.
+    scripts["start:prod"] = "node --env-file=.env ./dist/index.js"
+    files["package.json"] = json.dumps({"type": "module", "scripts": scripts}).encode()
+    assert detect(files).argv == ("npm", "run", "start:prod")

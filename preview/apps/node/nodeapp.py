@@ -51,6 +51,7 @@ from preview.apps.node.devscript import in_foreground, nodemon_settings, without
 from preview.apps.node.emptystart import env_names, script_that_serves
 from preview.apps.node.fallbacks import DEV_SCRIPTS, main_is_made, serving_script, tsc_build
 from preview.apps.node.generated import generating_scripts
+from preview.apps.node.ownts import runnable_ts
 from preview.apps.node.tscout import emitted_start
 from preview.apps.node.tsnode import ts_node_command, ts_runner, ts_source
 
@@ -235,6 +236,10 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
             if not before and moved:  # tsc writes its entry elsewhere than it runs
                 note = f"tsc writes its entry elsewhere than its {name} runs: {moved}"
                 return NodeStart(_shell(moved), setup, (), note)
+            if not before and (own := runnable_ts(scripts[name])) is not None:
+                line, why = own
+                note = f"its {name} script: {why}, so with tsx: {line}"
+                return NodeStart(_shell(line), setup, tools, note)
             if not before and in_foreground(scripts[name]) != scripts[name]:
                 why = f"its {name} script hands the app to a process manager's daemon"
                 return _dev(scripts[name], setup, tools, ts_runner(files, listed), name, why)
