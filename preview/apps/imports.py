@@ -37,7 +37,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from preview.discovery.pyast import parse_source
+from preview.discovery.pyast import parse_source, walked
 
 from .pyapp import parse_module, python_files
 
@@ -122,7 +122,7 @@ def _listed_modules(node: ast.AST) -> set[str]:
     names = [t.id for t in targets if isinstance(t, ast.Name)]
     if not any(n in _MODULE_LISTS or n.endswith(("_APPS", "_MIDDLEWARE")) for n in names):
         return set()
-    strings = [n.value for n in ast.walk(value) if isinstance(n, ast.Constant)]
+    strings = [n.value for n in walked(value) if isinstance(n, ast.Constant)]
     dotted = [s for s in strings if isinstance(s, str) and s.replace(".", "").isidentifier()]
     return {s.split(".")[0] for s in dotted}
 
@@ -132,7 +132,7 @@ def _tortoise_modules(tree: ast.AST) -> set[str]:
     ``"models"`` (``"apps": {"models": {"models": ["app.models", "aerich.models"]}}``,
     ``register_tortoise(modules={"models": [...]})``), which Tortoise imports by name."""
     found = set()
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if not isinstance(node, ast.Dict):
             continue
         for key, value in zip(node.keys, node.values, strict=True):
@@ -257,7 +257,7 @@ def _from_setup_py(data: bytes) -> list[str] | None:
     for node in tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             bound[node.targets[0].id] = node.value
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if not isinstance(node, ast.Call):
             continue
         callee = node.func
@@ -375,10 +375,10 @@ def _dotted_tops(tree: ast.AST) -> dict[str, set[str]]:
     """The top-level names a module imports something inside of (``import a.b``, ``from
     a.b import c``): packages, each with the names it imports inside them (``b``)."""
     names: dict[str, set[str]] = {}
-    dotted = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    dotted = [a.name for n in walked(tree) if isinstance(n, ast.Import) for a in n.names]
     dotted += [
         n.module
-        for n in ast.walk(tree)
+        for n in walked(tree)
         if isinstance(n, ast.ImportFrom) and n.level == 0 and n.module
     ]
     for module in dotted:
@@ -392,7 +392,7 @@ def _top_imports(tree: ast.AST) -> set[str]:
     """The top-level names a module's ``import`` and ``from … import`` statements import
     (``from .x``, relative, names none)."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -24,6 +24,7 @@ from ..discovery.pyast import (
     is_none,
     parse_module,
     readable_part,
+    walked,
 )
 from ..discovery.pyast import dotted_name as _dotted
 from ..discovery.pyast import import_aliases as _aliases
@@ -132,7 +133,7 @@ def _held(tree: ast.Module, aliases: dict[str, str]) -> dict[str, dict[str, Kind
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):
             continue
-        for item in ast.walk(node):
+        for item in walked(node):
             if isinstance(item, ast.Assign) and (kind := _kind(item.value, aliases)):
                 for target in item.targets:
                     if isinstance(target, ast.Attribute) and _dotted(target.value) == "self":
@@ -176,7 +177,7 @@ def _candidates(
     if not found:
         made = [n for n in tree.body if isinstance(n, FUNCTION_NODES) and n.name in factories]
         # One another factory here calls is that one's first step, not the app served.
-        inner = {_callee(c) for f in made for c in ast.walk(f) if _callee(c) != f.name}
+        inner = {_callee(c) for f in made for c in walked(f) if _callee(c) != f.name}
         for node in made:
             if node.name not in inner or len(made) == 1:
                 framework, asgi = factories[node.name]
@@ -208,7 +209,7 @@ def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[st
         for node in tree.body:
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
-            made = next(filter(None, (_kind(n, aliases) for n in ast.walk(node))), None)
+            made = next(filter(None, (_kind(n, aliases) for n in walked(node))), None)
             if made is None:
                 continue
             if _factory_named(node.name) or (made[0] == "pyramid" and node.name == "main"):
@@ -224,11 +225,9 @@ def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[st
             )
             returns = named and any(  # (a run_app() serving what it made returns nothing)
                 isinstance(n, ast.Return) and n.value is not None and not is_none(n.value)
-                for n in ast.walk(node)
+                for n in walked(node)
             )
-            called = (
-                [c for n in ast.walk(node) if (c := _callee(n)) in factories] if returns else []
-            )
+            called = [c for n in walked(node) if (c := _callee(n)) in factories] if returns else []
             if called:
                 factories[node.name] = factories[called[0]]
     return factories
@@ -260,7 +259,7 @@ def import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[s
     name is a top-level one, in a folder with an ``__init__.py`` too (``src/api``).
     """
     parts = path[:-3].split("/")
-    relative = any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(tree))
+    relative = any(isinstance(n, ast.ImportFrom) and n.level for n in walked(tree))
     if parts[-1] == "__init__" and len(parts) > 1:
         parts.pop()  # the package itself; its relative imports stay inside it
         relative = False
@@ -275,7 +274,7 @@ def import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[s
             relative = False
         else:
             break
-    if not any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(tree)):
+    if not any(isinstance(n, ast.ImportFrom) and n.level for n in walked(tree)):
         root = _best_resolving(parts, root, imported, files)
     return "/".join(parts[:root]), ".".join(parts[root:])
 
@@ -309,7 +308,7 @@ def _best_resolving(
 
 def _absolute_imports(tree: ast.Module) -> set[str]:
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import re
 
+from ..discovery.pyast import walked
 from .pyapp import parse_module, python_files
 
 __all__ = ["code_python_floor"]
@@ -53,7 +54,7 @@ def _module_floor(tree: ast.Module) -> tuple[tuple[int, int], str] | None:
         for n in tree.body
     )
     found: tuple[tuple[int, int], str] | None = None
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if isinstance(node, ast.TryStar):
             return (3, 11), "except* (Python 3.11)"
         if isinstance(node, ast.Match) and found is None:
@@ -80,5 +81,5 @@ def _evaluated_union(node: ast.AST, deferred: bool) -> bool:
     return any(
         isinstance(part, ast.BinOp) and isinstance(part.op, ast.BitOr)
         for annotation in annotations
-        for part in ast.walk(annotation)
+        for part in walked(annotation)
     )

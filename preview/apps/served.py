@@ -12,7 +12,7 @@ import ast
 import re
 
 from ..discovery.pyast import dotted_name as _dotted
-from ..discovery.pyast import imports_module, main_blocks, same_module
+from ..discovery.pyast import imports_module, main_blocks, same_module, walked
 from ..discovery.pyast import module_level as _module_level
 from .plans.declared import declared_starts
 from .pyapp import FoundApp, binds, import_root, located, made_app, rank
@@ -150,7 +150,7 @@ def _runs_what_it_configures(tree: ast.Module, name: str) -> bool:
         and n.func.attr == "run"
         and _dotted(n.func.value) == name
         for main in mains
-        for n in ast.walk(main)
+        for n in walked(main)
     )
     for node in _module_level(tree.body) if runs else ():
         value = node.value if isinstance(node, ast.Expr | ast.Assign) else None

@@ -14,7 +14,14 @@ from __future__ import annotations
 import ast
 
 from preview.discovery.graph import MAX_DEPTH, Collector, Route, join_path
-from preview.discovery.pyast import FUNCTION_NODES, docstring, first_line, keywords, last_name
+from preview.discovery.pyast import (
+    FUNCTION_NODES,
+    docstring,
+    first_line,
+    keywords,
+    last_name,
+    walked,
+)
 from preview.discovery.python import PythonProject
 
 __all__ = ["litestar_endpoints"]
@@ -112,7 +119,7 @@ class _Litestar:
 
     def controller(self, mod: str, cls: ast.ClassDef, prefix: str) -> None:
         path = ""
-        for node in ast.walk(cls):  # ``path = "/x"``, or ``self.path = "/x"`` in __init__
+        for node in walked(cls):  # ``path = "/x"``, or ``self.path = "/x"`` in __init__
             if isinstance(node, ast.Assign) and any(
                 (isinstance(t, ast.Name) and t.id == "path")
                 or (isinstance(t, ast.Attribute) and t.attr == "path")

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 
 from preview.discovery.node.tokens import JS_SUFFIXES
-from preview.discovery.pyast import last_name, parse_module
+from preview.discovery.pyast import last_name, parse_module, walked
 
 __all__ = ["COMMON_OPENAPI_PATHS", "FASTAPI_DOCS_PATH", "docs_location", "openapi_locations"]
 
@@ -104,7 +104,7 @@ def _litestar_locations(
     declared: list[str] = []
     disabled = False
     for tree in trees:
-        for node in ast.walk(tree):
+        for node in walked(tree):
             if not isinstance(node, ast.Call):
                 continue
             called = last_name(node.func)
@@ -150,7 +150,7 @@ def _parse(files: dict[str, bytes]) -> list[ast.Module]:
 
 def _fastapi_calls(trees: list[ast.Module]) -> Iterator[ast.Call]:
     for tree in trees:
-        for node in ast.walk(tree):
+        for node in walked(tree):
             if isinstance(node, ast.Call) and last_name(node.func) == "FastAPI":
                 yield node
 
@@ -164,7 +164,7 @@ def _string_constants(trees: list[ast.Module]) -> dict[str, str | None]:
     name bound to two different texts maps to None (ambiguous)."""
     found: dict[str, str | None] = {}
     for tree in trees:
-        for node in ast.walk(tree):
+        for node in walked(tree):
             if isinstance(node, ast.Assign):
                 targets = node.targets
             elif isinstance(node, ast.AnnAssign):

@@ -25,6 +25,7 @@ from preview.discovery.pyast import (
     last_name,
     parse_module,
     type_schema,
+    walked,
 )
 
 __all__ = ["PythonProject"]
@@ -55,7 +56,7 @@ class PythonProject:
         for path in sorted(files):
             tree = _parse(files[path]) if path.endswith(".py") else None
             if tree is not None:
-                self.modules.setdefault(_module_name(path), (path, list(ast.walk(tree))))
+                self.modules.setdefault(_module_name(path), (path, walked(tree)))
         self._by_length = sorted(self.modules, key=lambda m: (len(m), m))
         self._suffix: dict[str, str | None] = {}
         self.imports: dict[str, dict[str, tuple[str, str | None]]] = {}
