@@ -58,6 +58,10 @@ _log = logging.getLogger(__name__)
 _SHUTDOWN_MARGIN = 40.0  # beyond the stop grace: readers, writer flush, row update
 _RETRY_AT_LIMIT = 30  # s: a limit frees up when a preview ends (idle timeout, a stop)
 _FAILED_KEPT = 1000  # generations whose failed launch is kept for a relaunch
+# Launches' readings of a revision kept (``_decide``): reading a real app's modules for its
+# start and health check took 2-4 s of every relaunch on a loaded machine (127 modules,
+# 726 KB), and a revision's files never change. Each is a few kilobytes (no files).
+_READINGS_KEPT = 256
 # What only launches use: imported with the first (env_builder); the runtime imports the
 # rest (apps, builds, backing, swaps). re2: the request history's scans of the previews'
 # answers (history.masking imports it at its first use: here, off the loop).
@@ -79,6 +83,10 @@ class Launched:
     def __init__(self, runtime: PreviewRuntime, preview_token: str) -> None:
         self.runtime = runtime
         self.preview_token = preview_token
+
+
+def _frozen(argv: list[str] | None) -> tuple[str, ...] | None:
+    return None if argv is None else tuple(argv)
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,8 @@ class Supervisor:
         # The launch of each generation whose last preview failed (its files let go): a
         # revision relaunches it so (api.revisions). In memory: its env is the user's.
         self._failed: OrderedDict[str, LaunchSpec] = OrderedDict()
+        # (generation, revision, command, setup) -> (detection, its health path)
+        self._readings: OrderedDict[tuple, tuple[Detection, str | None]] = OrderedDict()
         # Generations being deleted: no launch of them is admitted (see _admit).
         self.deleting: set[str] = set()
         self.metrics = metrics or Metrics()
@@ -234,7 +244,14 @@ class Supervisor:
         token, first_token = PreviewTokens.make(
             "launch", now, now + timedelta(seconds=self.settings.session_timeout)
         )
-        spec = self._new_spec(user, generation, options, decided, now)
+        try:
+            spec = self._new_spec(user, generation, options, decided, now)
+        except Unavailable as full:
+            # Cluster mode: placement sends a launch to a node with room, or here when
+            # none has: a full node then means a full cluster (cluster.placement).
+            if self.cluster is None or full.code != "port_pool_exhausted":
+                raise
+            raise self.cluster.full() from None
         spec.tokens.add(first_token)
         from .lifecycle import PreviewRuntime  # (imported by env_builder)
 
@@ -280,7 +297,8 @@ class Supervisor:
 
     async def _decide(self, generation: Generation, options: LaunchOptions) -> _Decided:
         """What the revision's files say: how it starts, which workers run, its health
-        check (in threads: reading an upload's sources takes tens of milliseconds)."""
+        check (in threads: reading a large upload's modules takes seconds; read once a
+        revision, ``_READINGS_KEPT``)."""
         from ..apps.configvars.readmeenv import with_readme_example
         from ..apps.detect import detect  # these: imported by env_builder
         from ..apps.spec import workers_off
@@ -291,11 +309,19 @@ class Supervisor:
             latest_tree, self.store.engine, generation.id
         )
         files = with_readme_example(files)  # its README's example .env, where it has no file
-        detection = await trio.to_thread.run_sync(detect, files, options.command, options.setup)
+        command, setup = options.command, options.setup
+        key = (generation.id, number, _frozen(command), _frozen(setup))
+        reading = self._readings.get(key)
+        if reading is None:  # (its files read once for every launch of this revision)
+            detection = await trio.to_thread.run_sync(detect, files, command, setup)
+            default = await trio.to_thread.run_sync(default_health_path, files)
+            reading = self._readings[key] = (detection, default)
+            while len(self._readings) > _READINGS_KEPT:
+                self._readings.popitem(last=False)
+        self._readings.move_to_end(key)
+        detection, default = reading
         off = workers_off(options.workers, [worker.name for worker in detection.workers])
-        health_path = options.health_path
-        if health_path is None:
-            health_path = await trio.to_thread.run_sync(default_health_path, files)
+        health_path = default if options.health_path is None else options.health_path
         return _Decided(number, files, detection.without_workers(frozenset(off)), off, health_path)
 
     def _new_spec(
