@@ -171,8 +171,10 @@ class Runner:
             raise report.Refused(f"upload refused {response.status_code}: {response.text[:300]}")
         return response.json()["generationId"]
 
-    def launch(self, gid: str) -> tuple[dict[str, Any], float, dict[str, Any]]:
-        """(launch answer, seconds to running/failed, last status)."""
+    def launch(self, gid: str) -> tuple[dict[str, Any], float, dict[str, Any], float | None]:
+        """(launch answer, seconds to running and its smoke check done / failed, last
+        status, seconds to running: what a user waits for before calling it; the smoke
+        check runs beside their first calls)."""
         began = time.perf_counter()
         response = self.http.post(f"/api/generations/{gid}/preview/launch")
         answer = response.json() if response.content else {}
@@ -180,10 +182,11 @@ class Runner:
             refused = {"refused": response.status_code, **answer}
             if response.status_code >= 500:  # the service's own failure: keep its traceback
                 refused["serviceLogTail"] = self.service.log_tail()
-            return refused, time.perf_counter() - began, {}
+            return refused, time.perf_counter() - began, {}, None
         deadline = time.monotonic() + self.timeout
         status: dict[str, Any] = {}
         running_since = None
+        running_after: float | None = None
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError, ValueError):
                 status = self.http.get(f"/api/generations/{gid}/preview/status").json()
@@ -193,13 +196,15 @@ class Runner:
             # with a fix for its routes' 500s (then: starting again).
             running = status.get("status") == "running"
             running_since = (running_since or time.monotonic()) if running else None
+            if running and running_after is None:
+                running_after = time.perf_counter() - began
             settled = running_since is not None and time.monotonic() - running_since > 60
             if running and (status.get("health") is not None or settled):
                 break
             time.sleep(0.5)
         else:
             status = {**status, "timedOut": True}
-        return answer, time.perf_counter() - began, status
+        return answer, time.perf_counter() - began, status, running_after
 
     def stop(self, gid: str) -> None:
         with contextlib.suppress(httpx.HTTPError):
@@ -275,8 +280,9 @@ class Runner:
         except report.Refused as refused:
             return {**result, "launched": False, "healthy": False, "rawCause": str(refused)}
         result["gid"] = gid
-        answer, seconds, status = self.launch(gid)
+        answer, seconds, status, running_after = self.launch(gid)
         result.update(launchAnswer=report.trim(answer), cold_s=round(seconds, 1))
+        result["cold_running_s"] = running_after and round(running_after, 1)
         result["cold_phases"] = status.get("phases")  # where its time went (issue 68)
         result["runtime"] = status.get("runtime") or answer.get("runtime")
         result["status"] = report.trim(status)
@@ -288,8 +294,9 @@ class Runner:
             return result
         if self.cached:
             self.stop(gid)
-            answer, seconds, status = self.launch(gid)
+            answer, seconds, status, running_after = self.launch(gid)
             result["cached_s"] = round(seconds, 1)
+            result["cached_running_s"] = running_after and round(running_after, 1)
             result["cached_phases"] = status.get("phases")
             if status.get("status") != "running":
                 result.update(launched_again=False, status=report.trim(status))
