@@ -8,6 +8,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+from preview.apps.node.migrations import node_migrations
 from preview.backing import wanted_servers
 from preview.backing.mysql import mysql_environment
 from preview.backing.wanted import MysqlWanted
@@ -140,3 +141,31 @@ def test_a_script_the_app_runs_as_a_program_is_written_executable(tmp_path: Path
         ["sh", "-c", "./docker_run_env.sh"], cwd=tmp_path / "app", check=False, timeout=60
     )
     assert ran.returncode == 0
+
+
+def test_sequelize_migrations_where_the_apps_own_migrate_script_says() -> None:
+    """anbiasenggagau's boilerplate has no .sequelizerc: its ``migration:up`` script
+    names the migrations and the config (``migrations/config/config.js``), and
+    sequelize-cli run alone looked for config/config.json ("Cannot find
+    config/config.json. Have you run sequelize init?")."""
+    scripts = {
+        "migration:up": "npx sequelize-cli db:migrate --migrations-path ./db/up "
+        "--config ./db/config/config.js",
+        "migration:down": "npx sequelize-cli db:migrate:undo --config ./elsewhere.js",
+    }
+    files = {
+        "package.json": json.dumps({"scripts": scripts}).encode(),
+        "db/up/20240830-create-users.js": b"module.exports = { up() {}, down() {} }\n",
+        "db/config/config.js": b"module.exports = { development: {} }\n",
+    }
+    listed = {"sequelize": "^6", "sequelize-cli": "^6"}
+    assert node_migrations(files, listed) == (
+        (
+            "node_modules/.bin/sequelize", "db:migrate",
+            "--migrations-path", "db/up", "--config", "db/config/config.js",
+        ),
+    )  # fmt: skip
+    # Without such a script: the defaults (migrations/, config/config.json).
+    files["package.json"] = json.dumps({"scripts": {"start": "node app.js"}}).encode()
+    files["migrations/1-create-users.js"] = files.pop("db/up/20240830-create-users.js")
+    assert node_migrations(files, listed) == (("node_modules/.bin/sequelize", "db:migrate"),)

@@ -12,7 +12,8 @@ reads (``process.env.X``, else ``DATABASE_URL``; node-postgres reads the ``PG*``
 without one). umzug's (and @slonik/migrator's): the app's own script running them ``up``.
 Sequelize's (``sequelize-cli`` listed, migrations in its ``migrations-path``, which a
 ``.sequelizerc`` may move: ``path.resolve('./server/migrations')``, else ``migrations``):
-``sequelize db:migrate``, which reads the ``.sequelizerc`` and its config itself.
+``sequelize db:migrate``, which reads the ``.sequelizerc`` and its config itself, with the
+``--config`` and ``--migrations-path`` the app's own migrate script gives it.
 
 Commands are templates like :mod:`..detect`'s (braces escaped).
 """
@@ -102,14 +103,42 @@ def _sequelize_migrations(
     if "sequelize-cli" not in listed:
         return None
     rc = files.get(".sequelizerc", b"").decode("utf-8", "replace")
-    directory = _rc_path(rc, "migrations-path") or "migrations"
+    named = _migrate_script_paths(files)
+    directory = named.get("migrations-path") or _rc_path(rc, "migrations-path") or "migrations"
     if not any(p.startswith(f"{directory}/") and p.endswith((".js", ".cjs")) for p in files):
         return None
-    config = _rc_path(rc, "config")
+    config = named.get("config") or _rc_path(rc, "config")
     beside = posixpath.join(posixpath.dirname(config or ""), "config.json")
     if config and config.endswith((".ts", ".mts")) and beside in files:
         return ("node_modules/.bin/sequelize", "db:migrate", "--config", beside)
-    return ("node_modules/.bin/sequelize", "db:migrate")
+    given = [(f"--{key}", path) for key, path in named.items()]
+    return ("node_modules/.bin/sequelize", "db:migrate", *(w for pair in given for w in pair))
+
+
+_MIGRATE_SCRIPT = re.compile(
+    r"(?:^|[\s;&|(/])sequelize(?:-cli)?\s+db:migrate(?=\s|$)(?P<rest>[^;&|]*)"
+)
+_PATH_OPTION = re.compile(
+    r"--(config|migrations-path|options-path)(?:=|\s+)([\"']?)([^\s\"';&|]+)\2"
+)
+
+
+def _migrate_script_paths(files: dict[str, bytes]) -> dict[str, str]:
+    """The files and folders the app's own script running ``sequelize db:migrate`` names
+    (``--config``, ``--migrations-path``, ``--options-path``), where it names them: the
+    plainest such script's (anbiasenggagau's boilerplate has no ``.sequelizerc``; its
+    ``migration:up`` runs ``sequelize-cli db:migrate --migrations-path ./migrations
+    --config ./migrations/config/config.js``, and sequelize-cli alone looked for
+    ``config/config.json``: "Cannot find config/config.json")."""
+    for _name, _words, command in _plainest_scripts(files):
+        if (match := _MIGRATE_SCRIPT.search(command)) is not None:
+            found = {
+                option.group(1): posixpath.normpath(option.group(3))
+                for option in _PATH_OPTION.finditer(match.group("rest"))
+            }
+            if found:
+                return {k: v for k, v in found.items() if not v.startswith(("..", "/"))}
+    return {}
 
 
 def _rc_path(rc: str, key: str) -> str | None:
