@@ -1,7 +1,8 @@
 """Shapes of the former held-out set's NestJS, Fastify, Koa and Hono apps (issue 66's
 training set since its round ended): an optional peer only the lockfile installs; a hosted
 PostgreSQL its settings name; a NestJS app whose env example has TypeORM load .ts files;
-the env file its start names; TypeScript run by node itself."""
+the env file its start names; TypeScript run by node itself, by ts-node in an ES module
+project."""
 
 from __future__ import annotations
 
@@ -157,8 +158,24 @@ def test_a_start_running_typescript_with_node_itself_runs_with_tsx() -> None:
     line = "tsx --env-file=.env --import ./src/instrumentation.ts ./src/index.ts"
     assert found.argv == ("sh", "-c", f'export PATH="$PWD/node_modules/.bin:$PATH"; {line}')
     assert found.node_tools == (TSX,)
-    assert found.notes[0].endswith(f"so with tsx: {line}")
+    assert found.notes[0].endswith(f"with tsx: {line}")
     # Plain JavaScript: as it was.
     scripts["start:prod"] = "node --env-file=.env ./dist/index.js"
     files["package.json"] = json.dumps({"type": "module", "scripts": scripts}).encode()
     assert detect(files).argv == ("npm", "run", "start:prod")
+
+
+def test_ts_node_in_an_es_module_project_runs_as_its_loader() -> None:
+    """DmitriyMolochkov's koa-boilerplate ("type": "module") starts with ``ts-node
+    src/index.ts``, which failed on Node 20 (ERR_UNKNOWN_FILE_EXTENSION for src/index.ts)
+    while its migrations, through ts-node's loader (typeorm-ts-node-esm), ran."""
+    scripts = {"start": "ts-node src/index.ts", "deploy": "ts-node --swc src/index.ts"}
+    package = {"type": "module", "scripts": scripts, "devDependencies": {"ts-node": "^10"}}
+    files = {"package.json": json.dumps(package).encode(), "src/index.ts": b""}
+    found = detect(files)
+    line = "TS_NODE_TRANSPILE_ONLY=true node --loader ts-node/esm src/index.ts"
+    assert found.argv == ("sh", "-c", f'export PATH="$PWD/node_modules/.bin:$PATH"; {line}')
+    assert found.node_tools == ()
+    # A CommonJS project's ts-node runs as it is.
+    files["package.json"] = json.dumps({**package, "type": "commonjs"}).encode()
+    assert detect(files).argv == ("npm", "start", "--silent")

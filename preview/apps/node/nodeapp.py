@@ -236,10 +236,11 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
             if not before and moved:  # tsc writes its entry elsewhere than it runs
                 note = f"tsc writes its entry elsewhere than its {name} runs: {moved}"
                 return NodeStart(_shell(moved), setup, (), note)
-            if not before and (own := runnable_ts(scripts[name])) is not None:
-                line, why = own
-                note = f"its {name} script: {why}, so with tsx: {line}"
-                return NodeStart(_shell(line), setup, tools, note)
+            esm = package.get("type") == "module"
+            if not before and (own := runnable_ts(scripts[name], esm)) is not None:
+                line, why, tsx = own
+                note = f"its {name} script: {why}: {line}"
+                return NodeStart(_shell(line), setup, tools if tsx else (), note)
             if not before and in_foreground(scripts[name]) != scripts[name]:
                 why = f"its {name} script hands the app to a process manager's daemon"
                 return _dev(scripts[name], setup, tools, ts_runner(files, listed), name, why)

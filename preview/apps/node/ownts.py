@@ -6,6 +6,14 @@ Node 22.6 and later run a ``.ts`` file themselves (type stripping; by default fr
 fastify-boilerplate's start (its engines ask for Node 24), which Node 20 refuses
 (ERR_UNKNOWN_FILE_EXTENSION). tsx runs the same command line (it passes node's own flags
 on, and its loader comes before the app's ``--import``), on any Node.
+
+ts-node's own command in an ES module project (package.json's ``"type": "module"``) hands
+the file to its ESM loader through a child process, which Node 20 no longer lets it hook:
+DmitriyMolochkov's koa-boilerplate's ``ts-node src/index.ts`` failed on
+ERR_UNKNOWN_FILE_EXTENSION, while its migrations, run through ts-node's loader given to
+node (typeorm-ts-node-esm), ran. The start is run so: ``node --loader ts-node/esm``, its
+type check off (TS_NODE_TRANSPILE_ONLY, as ts-node is run elsewhere: a type check of the
+whole program at each start), as its ``--swc`` would (whose compiler it may not have).
 """
 
 from __future__ import annotations
@@ -19,15 +27,31 @@ __all__ = ["runnable_ts"]
 _TS = (".ts", ".mts", ".cts")
 
 
-def runnable_ts(script: str) -> tuple[str, str] | None:
-    """(the command to run instead, why) for a script that runs TypeScript with a runner
-    this Node may lack; None for any other (a line with shell operators included)."""
+def runnable_ts(script: str, esm: bool = False) -> tuple[str, str, bool] | None:
+    """(the command to run instead, why, whether it is tsx's) for a script that runs
+    TypeScript with a runner this Node may lack; ``esm``: the project's modules are ES
+    modules. None for any other (a line with shell operators included)."""
     command = simple_command(script)
     if command is None or not command[1]:
         return None
     env, words = command
     if words[0] == "node" and any(w.endswith(_TS) for w in words[1:]):
         line = shlex.join([*env, "tsx", *words[1:]])
-        why = "it runs TypeScript with node's own type stripping (Node 22.6 and later)"
-        return line, why
+        why = "it runs TypeScript with node's own type stripping (Node 22.6 and later): with tsx"
+        return line, why, True
+    if words[0] == "ts-node" and esm:
+        flags = [w for w in words[1:] if w.startswith("-")]
+        rest = [w for w in words[1:] if not w.startswith("-")]
+        if not rest or not rest[0].endswith(_TS) or set(flags) - _TS_NODE_FLAGS:
+            return None
+        on = "TS_NODE_TRANSPILE_ONLY=true"
+        line = shlex.join([*env, on, "node", "--loader", "ts-node/esm", *rest])
+        why = (
+            "ts-node's command cannot load an ES module project's TypeScript on Node 20: its loader"
+        )
+        return line, why, False
     return None
+
+
+# Its flags that the loader's run stands for (a type check off, its compiler's choice).
+_TS_NODE_FLAGS = {"--transpile-only", "-T", "--swc", "--esm", "--files"}
