@@ -661,7 +661,45 @@ def example_copies(files: dict[str, bytes]) -> dict[str, str]:
                 and target not in copies
             ):
                 copies[target] = path
+    copies.update(_backup_copies(files, copies))
     return copies
+
+
+# A module's copy kept beside it (``app.module-backup.ts``), the module itself git-ignored.
+_BACKUP = re.compile(r"^(?P<stem>.+?)[-_.]backup(?P<extension>\.[cm]?[jt]s)$")
+_SCRIPT_SOURCES = (".ts", ".js", ".mjs", ".cjs", ".mts", ".cts")
+# A relative module a source imports: ``from './app.module'``, ``require("../config")``.
+_RELATIVE_IMPORT = re.compile(
+    rb"""(?:\bfrom\s+|\brequire\(\s*|\bimport\(\s*|^\s*import\s+)["'](\.{1,2}/[^"'\n]+)["']""",
+    re.MULTILINE,
+)
+
+
+def _backup_copies(files: dict[str, bytes], taken: dict[str, str]) -> dict[str, str]:
+    """{a module the upload's sources import and lack: its backup copy beside it}:
+    kausar2697's boilerplate-nestjs-typeorm-passport-jwt git-ignores src/app.module.ts,
+    which src/main.ts imports, and ships src/app.module-backup.ts (its README: copy the
+    backup and rename it); nest build failed on TS2307. Only a module something imports:
+    a backup nothing reads is an old copy."""
+    backups: dict[str, tuple[str, str]] = {}  # the module, no extension: (target, backup)
+    for path in files:
+        folder, name = posixpath.split(path)
+        if "node_modules/" not in path and (m := _BACKUP.match(name)):
+            target = posixpath.join(folder, m["stem"] + m["extension"])
+            if target not in files and target not in taken:
+                backups.setdefault(posixpath.splitext(target)[0], (target, path))
+    found: dict[str, str] = {}
+    for path, data in files.items() if backups else ():
+        if not path.endswith(_SCRIPT_SOURCES) or len(data) > 512 * 1024:
+            continue
+        for match in _RELATIVE_IMPORT.finditer(data):
+            spec = match.group(1).decode("utf-8", "replace")
+            module = posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))
+            module = posixpath.splitext(module)[0] if module.endswith((".js", ".ts")) else module
+            if module in backups:
+                target, backup = backups[module]
+                found[target] = backup
+    return found
 
 
 def _example_targets(path: str) -> list[str]:

@@ -2,7 +2,7 @@
 training set since its round ended): an optional peer only the lockfile installs; a hosted
 PostgreSQL its settings name; a NestJS app whose env example has TypeORM load .ts files;
 the env file its start names; TypeScript run by node itself, by ts-node in an ES module
-project."""
+project; a module kept as its backup copy."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from preview.apps.detect import detect
 from preview.apps.node.nodeapp import TSX
 from preview.apps.node.nodedeps import node_dependencies
 from preview.backing.wants import postgres_wants
-from preview.builds.configdefaults import config_defaults
+from preview.builds.configdefaults import config_defaults, example_copies
 
 
 def test_a_lockfiles_optional_peers_are_installed_beside_it() -> None:
@@ -179,3 +179,23 @@ def test_ts_node_in_an_es_module_project_runs_as_its_loader() -> None:
     # A CommonJS project's ts-node runs as it is.
     files["package.json"] = json.dumps({**package, "type": "commonjs"}).encode()
     assert detect(files).argv == ("npm", "start", "--silent")
+
+
+def test_a_module_it_imports_kept_only_as_a_backup_copy_is_copied() -> None:
+    """kausar2697's boilerplate-nestjs-typeorm-passport-jwt git-ignores src/app.module.ts,
+    which src/main.ts imports, and ships src/app.module-backup.ts: nest build failed on
+    TS2307 (Cannot find module './app.module'). A backup nothing imports stays one."""
+    files = {
+        "package.json": b"{}",
+        "src/main.ts": b"import { AppModule } from './app.module';\n",
+        "src/app.module-backup.ts": b"export class AppModule {}\n",
+        "src/users/users.service_backup.ts": b"export class Old {}\n",
+        "src/settings.backup.js": b"module.exports = {}\n",
+        "src/index.js": b"const settings = require('./settings.js')\n",
+    }
+    assert example_copies(files) == {
+        "src/app.module.ts": "src/app.module-backup.ts",
+        "src/settings.js": "src/settings.backup.js",
+    }
+    files["src/app.module.ts"] = b"export class AppModule {}\n"  # there: left as it is
+    assert example_copies(files) == {"src/settings.js": "src/settings.backup.js"}
