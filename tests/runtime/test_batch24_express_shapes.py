@@ -8,9 +8,11 @@ import stat
 import subprocess
 from pathlib import Path
 
+from preview.apps.configvars import meaning
 from preview.apps.node.migrations import node_migrations
 from preview.backing import wanted_servers
 from preview.backing.mysql import mysql_environment
+from preview.backing.postgres import postgres_variables
 from preview.backing.wanted import MysqlWanted
 from preview.builds.configdefaults import config_defaults, example_copies
 from preview.builds.toolerrors import NPM_LOCK_OUT_OF_SYNC, tool_failure
@@ -169,3 +171,28 @@ def test_sequelize_migrations_where_the_apps_own_migrate_script_says() -> None:
     files["package.json"] = json.dumps({"scripts": {"start": "node app.js"}}).encode()
     files["migrations/1-create-users.js"] = files.pop("db/up/20240830-create-users.js")
     assert node_migrations(files, listed) == (("node_modules/.bin/sequelize", "db:migrate"),)
+
+
+BLOG_CONFIG = b"""module.exports = {
+  development: {
+    username: process.env.DB_USERNAME_DEV,
+    password: process.env.DB_PASSWORD_DEV,
+    database: process.env.DB_DATABASE_DEV,
+    host: process.env.DB_HOST,
+    dialect: process.env.DB_DIALECT_DEV,
+  },
+};
+"""
+
+
+def test_a_development_databases_variables_by_their_suffix() -> None:
+    """mohamilin's blog reads ``DB_DIALECT_DEV`` (and ``DB_USERNAME_DEV`` …) under
+    NODE_ENV=development, which a preview runs as: those names said nothing, and
+    Sequelize stopped on "Dialect needs to be explicitly supplied"."""
+    assert meaning("DB_DIALECT_DEV") == meaning("DB_DIALECT")
+    assert meaning("DB_USERNAME_DEVELOPMENT") == meaning("DB_USERNAME")
+    assert meaning("DB_HOST_PROD") is None and meaning("DB_NAME_TEST") is None
+    files = {"package.json": PACKAGE, "src/config/config.js": BLOG_CONFIG}
+    provided = postgres_variables({}, "127.0.0.1", 5432, {})
+    found = config_defaults(files, "src/server.js", {}, provided)
+    assert found.values["DB_DIALECT_DEV"] == "postgres"

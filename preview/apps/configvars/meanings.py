@@ -114,6 +114,9 @@ _PARTS = {
     "URI": "url",
     "DSN": "url",
 }
+# The word after a part that says which environment's it is, where that is the one a
+# preview runs as (mohamilin's blog reads DB_DIALECT_DEV … under NODE_ENV=development).
+_DEVELOPMENT = {"DEV", "DEVELOPMENT", "LOCAL"}
 # libpq's own (PGHOST …) and MySQL's client's (MYSQL_PWD).
 _GLUED = re.compile(r"^PG(HOST|PORT|USER|PASSWORD|DATABASE)$")
 _HOST_LIST = re.compile(r"(?:^|_)ALLOWED_HOSTS$")
@@ -147,6 +150,8 @@ def meaning(name: str) -> Meaning | None:
         part = {"DATABASE": "name"}.get(glued.group(1), glued.group(1).lower())
         return Meaning(DATABASE, part, "postgresql")
     words = [w for w in upper.split("_") if w]
+    if len(words) > 2 and words[-1] in _DEVELOPMENT:
+        words = words[:-1]  # DB_DIALECT_DEV: the development database's, which a preview is
     if len(words) < 2 or _OTHER_STORES & set(words) or words[-1] not in _PARTS:
         return None
     # DATABASE_URL's URL, MYSQL_DATABASE's DATABASE: the part is the last word; a
