@@ -46,10 +46,9 @@ def test_a_git_dependency_only_its_tests_import_is_left_out_of_both_files() -> N
     deps = node_dependencies(files)
     assert deps is not None and deps.lockfile is not None
     kept = json.loads(deps.package_json)
-    # What the app imports stays (its failure then says why); a path is no git host's.
-    assert kept["dependencies"] == {
-        "koa": "^2.13.0", "shared-models": "github:someone/shared-models#v1", "local-lib": "../lib",
-    }  # fmt: skip
+    # What the app imports: the registry's release of its name (since batch 24); a path
+    # is no git host's.
+    assert kept["dependencies"] == {"koa": "^2.13.0", "shared-models": "*", "local-lib": "../lib"}
     assert kept["devDependencies"] == {}
     assert "port_acquisition_server" not in json.loads(deps.lockfile[1])["dependencies"]
     assert deps.note is not None and '"port_acquisition_server", "helper"' in deps.note

@@ -2,7 +2,7 @@
 training set since its round ended): an optional peer only the lockfile installs; a hosted
 PostgreSQL its settings name; a NestJS app whose env example has TypeORM load .ts files;
 the env file its start names; TypeScript run by node itself, by ts-node in an ES module
-project; a module kept as its backup copy."""
+project; a module kept as its backup copy; a git dependency the app imports."""
 
 from __future__ import annotations
 
@@ -199,3 +199,19 @@ def test_a_module_it_imports_kept_only_as_a_backup_copy_is_copied() -> None:
     }
     files["src/app.module.ts"] = b"export class AppModule {}\n"  # there: left as it is
     assert example_copies(files) == {"src/settings.js": "src/settings.backup.js"}
+
+
+def test_a_git_dependency_the_app_imports_is_the_registrys_release() -> None:
+    """chrisveness' koa-sample-web-app-api-mysql imports koa-lusca, which its package.json
+    takes from a pull request's head on GitHub (``koajs/koa-lusca#pull/19/head``): the
+    build reaches the registry only, and npm failed the whole install ("Could not read
+    from remote repository"). The registry's newest koa-lusca is installed instead."""
+    package = {"dependencies": {"koa": "^2.0.0", "koa-lusca": "koajs/koa-lusca#pull/19/head"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "app-www/app-www.js": b"import lusca from 'koa-lusca';\n",
+    }
+    deps = node_dependencies(files)
+    assert deps is not None
+    assert json.loads(deps.package_json)["dependencies"] == {"koa": "^2.0.0", "koa-lusca": "*"}
+    assert deps.note is not None and '"koa-lusca", which the app imports' in deps.note

@@ -13,7 +13,11 @@ Likewise a dependency fetched from a git host (``git+https://github.com/…``,
 ``github:user/repo``, ``user/repo``), which the build cannot reach (it reaches the
 registry only), where the app's own sources, outside its tests, never require or import
 it: resolritter's koa-knex-starter lists its integration tests' port server so, and npm
-failed the whole install on it. One the app imports stays (its failure then says why).
+failed the whole install on it. One the app imports is taken from the registry under its
+name instead, its newest release (saying so; where the registry has none, npm's failure
+says so): chrisveness' koa-sample-web-app-api-mysql imports koa-lusca, which it takes from
+a pull request's head on GitHub (``koajs/koa-lusca#pull/19/head``), and npm failed the
+whole install on it.
 """
 
 from __future__ import annotations
@@ -66,22 +70,28 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
         return files, None
     refused: list[str] = []
     unreachable: list[str] = []
+    registry: list[str] = []  # git ones the app imports: the registry's release instead
     for key in _TABLES:
         table = package.get(key)
-        for name in [n for n in table if _refused(n)] if isinstance(table, dict) else ():
+        if not isinstance(table, dict):
+            continue
+        for name in [n for n in table if _refused(n)]:
             del table[name]
             refused.append(name)
-        for name, spec in list(table.items()) if isinstance(table, dict) else ():
+        for name, spec in list(table.items()):
             git = isinstance(spec, str) and _GIT_SPEC.match(spec.strip())
             if git and not _imported(name, files):
                 del table[name]
                 unreachable.append(name)
-    if not refused and not unreachable:
+            elif git and not _refused(name):
+                table[name] = "*"
+                registry.append(name)
+    if not refused and not unreachable and not registry:
         return files, None
     changed = {**files, "package.json": json.dumps(package, indent=2).encode()}
     for lockname in _LOCKFILES:
         if lockname in files:
-            lock = _without(files[lockname], {*refused, *unreachable})
+            lock = _without(files[lockname], {*refused, *unreachable, *registry})
             if lock is not None:
                 changed[lockname] = lock
     said = []
@@ -93,6 +103,12 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
         said.append(
             f"left out {names}, fetched from a git host (the build reaches the registry "
             "only), which none of the app's sources outside its tests imports"
+        )
+    if registry:
+        names = ", ".join(json.dumps(n) for n in dict.fromkeys(registry))
+        said.append(
+            f"{names}, which the app imports, fetched from a git host (the build reaches "
+            "the registry only): the registry's newest release of that name instead"
         )
     return changed, "package.json: " + "; ".join(said)
 
@@ -112,8 +128,9 @@ def _without(content: bytes, names: set[str]) -> bytes | None:
         root = packages.get("")
         for key in _TABLES:
             table = root.get(key) if isinstance(root, dict) else None
-            for name in names & set(table) if isinstance(table, dict) else ():
-                del table[name]
+            if isinstance(table, dict):
+                for name in names & set(table):
+                    del table[name]
         for name in names:
             packages.pop(f"node_modules/{name}", None)
     v1 = lock.get("dependencies")
