@@ -8,7 +8,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from preview.apps.configvars import meaning
+from preview.apps.configvars import compose_environment, meaning
 from preview.apps.node.migrations import node_migrations
 from preview.backing import wanted_servers
 from preview.backing.mysql import mysql_environment
@@ -196,3 +196,24 @@ def test_a_development_databases_variables_by_their_suffix() -> None:
     provided = postgres_variables({}, "127.0.0.1", 5432, {})
     found = config_defaults(files, "src/server.js", {}, provided)
     assert found.values["DB_DIALECT_DEV"] == "postgres"
+
+
+def test_dockers_name_for_its_host_in_a_compose_environment_is_the_sandboxs() -> None:
+    """The same blog's compose file gives its app ``DB_HOST=host.docker.internal``: the
+    author's machine, where their PostgreSQL listens; a preview's servers listen on its
+    own loopback. Its database's variables then matched no served database, and its
+    engine's variable was given SQLite's."""
+    service = {
+        "environment": [
+            "DB_HOST=host.docker.internal",
+            "DATABASE_URL=postgres://u:p@host.docker.internal:5432/blog",
+            "API=http://gateway.docker.internal:8080/v1",
+            "NOTE=my-host.docker.internal.example",
+        ]
+    }
+    assert compose_environment(service, {}) == {
+        "DB_HOST": "127.0.0.1",
+        "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/blog",
+        "API": "http://127.0.0.1:8080/v1",
+        "NOTE": "my-host.docker.internal.example",
+    }

@@ -179,8 +179,14 @@ def compose_environment(service: dict, env: dict[str, str]) -> dict[str, str]:
     for name, value in _service_environment(service).items():
         given = interpolated(value.replace("$$", "\0"), env)
         if "$" not in given and "\0" not in name:
-            found[name] = given.replace("\0", "$")
+            found[name] = _DOCKER_HOST.sub("127.0.0.1", given.replace("\0", "$"))
     return found
+
+
+# Docker's name, inside a container, for the machine it runs on, where the author's own
+# server listens (mohamilin's blog: DB_HOST=host.docker.internal beside its compose
+# PostgreSQL): for a preview that is its own sandbox's loopback, where its servers are.
+_DOCKER_HOST = re.compile(r"(?<![\w.-])(?:host|gateway)\.docker\.internal(?![\w.-])", re.IGNORECASE)
 
 
 _INTERPOLATION = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
