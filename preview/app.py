@@ -33,6 +33,7 @@ from .api import (
     previews,
     proxying,
     revisions,
+    shares,
     snapshots,
     streams,
     ui,
@@ -199,6 +200,7 @@ _API_BLUEPRINTS = (
     endpoints.blueprint,
     alerts.blueprint,
     presets.blueprint,
+    shares.blueprint,
     origins.blueprint,
     ops.blueprint,
 )
@@ -289,6 +291,7 @@ class _Lifetime:
             nursery.start_soon(stop_on_sigterm, state.supervisor.aclose, limit)
         state.parked_streams = ParkedStreams()
         await nursery.start(state.parked_streams.serve)
+        await nursery.start(state.shares.serve, state.store)  # revoked elsewhere: ended here
 
     async def _hold_data_dir(self) -> None:
         data_dir = self.state.settings.data_dir
@@ -326,7 +329,7 @@ class _Lifetime:
 
     async def _join_cluster(self, supervisor: Supervisor) -> None:
         # Imported in cluster mode only: a single node never loads it.
-        from .cluster import ClusterNode, RedisLiveLog, TailRelays, serve_internal
+        from .cluster import ClusterMetrics, ClusterNode, RedisLiveLog, TailRelays, serve_internal
 
         settings = self.state.settings
         nursery = self.app.nursery  # type: ignore[attr-defined]
@@ -353,6 +356,7 @@ class _Lifetime:
         # Registered before the supervisor reconciles: only this node's rows, then.
         await nursery.start(cluster.run)
         supervisor.cluster = cluster
+        ClusterMetrics(cluster, self.forwarder).register(self.state.metrics.registry)
         # The other nodes' calls for this node's previews: the same app, behind the
         # cluster's secret, at PREVIEW_INTERNAL_URL.
         await nursery.start(

@@ -8,16 +8,17 @@ stopped, the service ended) and admits launches under cluster-wide limits
 (``admission``: one live preview per generation, the user's tier limit).
 :class:`ClusterForwarder` sends a call that needs another node's preview to that node's
 internal listener (``serve_internal``, behind :class:`InternalGate` and the cluster's
-secret), found by ``owners``. The live tail of every preview's log goes through a
-:class:`LiveLog` (:class:`RedisLiveLog`): its owner writes it (``write_tail``), the other
-nodes relay it to their subscribers (:class:`TailRelays`); the reaper salvages a lost
-node's into PostgreSQL.
+secret), found by ``owners``. The live tail of every preview's log goes through a :class:`LiveLog`
+(:class:`RedisLiveLog`): its owner writes it (``write_tail``), the other nodes relay it
+to their subscribers (:class:`TailRelays`); the reaper salvages a lost node's into
+PostgreSQL. :class:`ClusterMetrics` adds the node's figures to its ``/metrics``.
 """
 
 from .admission import AtLimit, place_preview
 from .forwarding import ClusterForwarder, InternalGate, forwarded_generation, serve_internal
 from .leases import LEASE_TTL, RENEW_INTERVAL
 from .livelog import LiveLog, LiveLogDown, RedisLiveLog, StaleAppend
+from .metrics import ClusterMetrics
 from .node import ClusterNode, NodeIdInUse
 from .owners import Owner, owner_of_generation, owner_of_preview
 from .tail import Relay, TailRelays, write_tail
@@ -27,6 +28,7 @@ __all__ = [
     "RENEW_INTERVAL",
     "AtLimit",
     "ClusterForwarder",
+    "ClusterMetrics",
     "ClusterNode",
     "InternalGate",
     "LiveLog",

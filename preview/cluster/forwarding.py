@@ -49,6 +49,7 @@ __all__ = [
     "ClusterForwarder",
     "InternalGate",
     "forwarded_generation",
+    "forwarded_kind",
     "serve_internal",
 ]
 
@@ -76,18 +77,23 @@ _HANDSHAKE = frozenset(
      b"sec-websocket-protocol", b"host"}
 )  # fmt: skip
 
-# The calls that need the owner: /api/generations/<gid>/ and then ...
+# The calls that need the owner: /api/generations/<gid>/ and then ... Each group's
+# name is the call's kind, as the metrics count forwarded calls.
 _FORWARDED = re.compile(
     r"/api/generations/(?P<gid>[^/]+)/(?:"
-    r"preview(?P<preview_root>)"  # DELETE: stop
-    r"|preview/(?:token|tokens|tokens/[^/]+|request|ticket|requests/replay)"
-    r"|preview/logs/(?:stream|ws)(?P<log_stream>)"  # the owner's ring (when not relayed)
-    r"|preview/proxy(?:/.*)?"  # any method, and WebSocket upgrades
+    r"preview(?P<stop>)"  # DELETE
+    r"|preview/(?:token|tokens|tokens/[^/]+)(?P<tokens>)"
+    r"|preview/request(?P<request>)"
+    r"|preview/ticket(?P<ticket>)"
+    r"|preview/requests/replay(?P<replay>)"
+    r"|preview/logs/(?:stream|ws)(?P<logs>)"  # the owner's ring (when not relayed)
+    r"|preview/proxy(?:/.*)?(?P<proxy>)"  # any method, and WebSocket upgrades
     r"|revisions(?P<revisions_root>)"  # POST: a new revision, applied live
-    r"|revisions/\d+/apply"
+    r"|revisions/\d+/apply(?P<revision>)"
     r")",
     re.DOTALL,
 )
+ORIGIN = "origin"  # the kind of a call to a preview's own origin (<preview>.<domain>)
 _WS_MAX_MESSAGE = 16 << 20  # bytes: no smaller than what the owner's own proxy takes
 _CONNECT_TIMEOUT = 5.0  # s: an owner's listener that does not accept by then is not there
 _CLOSE_TIMEOUT = 2.0  # s: ending a forwarded answer's connection, in a finally
@@ -102,15 +108,23 @@ def forwarded_generation(
     match = _FORWARDED.fullmatch(path)
     if match is None:
         return None
-    if not streams and match["log_stream"] is not None:
+    if not streams and match["logs"] is not None:
         return None
-    if match["preview_root"] is not None and method != "DELETE":
+    if match["stop"] is not None and method != "DELETE":
         return None
     if match["revisions_root"] is not None and method != "POST":
         return None
     if websocket and "/preview/proxy" not in path and not path.endswith("/logs/ws"):
         return None
     return match["gid"]
+
+
+def forwarded_kind(path: str) -> str:
+    """What a forwarded call to the API is (``stop``, ``proxy``, ``logs`` …): the label
+    the metrics count it under."""
+    match = _FORWARDED.fullmatch(path)
+    kind = match.lastgroup if match is not None else None
+    return "revision" if kind == "revisions_root" else kind or "other"
 
 
 # (kind, key) -> the other node that runs it, if any; kind: "generation" or "preview"
@@ -142,7 +156,7 @@ class ClusterForwarder:
         self._runs_preview = runs_preview
         self._preview_of_host = preview_of_host
         self._find_owner = find_owner
-        self.forwarded = 0  # calls sent to their owner (the tests' evidence; metrics later)
+        self.forwarded: dict[str, int] = {}  # calls sent to another node, by kind (metrics)
         # No read timeout: a forwarded call lasts what the owner's answer lasts (a stream,
         # a long proxied call), and the owner times out what it must.
         self._http = httpx.AsyncClient(
@@ -164,11 +178,19 @@ class ClusterForwarder:
         if owner is None:
             await self.app(scope, receive, send)
             return
-        self.forwarded += 1
+        call = self._kind(scope)
+        self.forwarded[call] = self.forwarded.get(call, 0) + 1
         if kind == "http":
             await self._forward_http(scope, receive, send, owner)
         else:
             await self._forward_websocket(scope, receive, send, owner)
+
+    def _kind(self, scope: dict) -> str:
+        """A forwarded call's kind (:func:`forwarded_kind`, or ``origin``)."""
+        host = _one_host(scope)
+        if host and self._preview_of_host(host) is not None:
+            return ORIGIN
+        return forwarded_kind(scope["path"])
 
     async def _owner(self, scope: dict) -> Owner | None:
         host = _one_host(scope)

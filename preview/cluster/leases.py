@@ -22,6 +22,7 @@ __all__ = [
     "declare_dead",
     "lease_holder",
     "leave",
+    "live_nodes",
     "lost_previews",
     "reap_lost_nodes",
     "register",
@@ -83,6 +84,15 @@ def renew(connection: Connection, node: str, epoch: int) -> bool:
         {"node": node, "epoch": epoch, "ttl": LEASE_TTL},
     )
     return done.rowcount == 1
+
+
+def live_nodes(connection: Connection) -> int:
+    """How many nodes hold a lease now (this one among them, once registered)."""
+    return int(
+        connection.execute(
+            text(f"SELECT count(*) FROM nodes WHERE state = 'alive' AND lease_expires_at > {_NOW}")
+        ).scalar_one()
+    )
 
 
 def leave(connection: Connection, node: str, epoch: int) -> None:

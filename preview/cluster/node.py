@@ -24,6 +24,7 @@ from .leases import (
     declare_dead,
     lease_holder,
     leave,
+    live_nodes,
     lost_previews,
     reap_lost_nodes,
     register,
@@ -75,6 +76,7 @@ class ClusterNode:
         self.live_log: LiveLog | None = None
         self.relays: TailRelays | None = None  # streams of other nodes' previews
         self.reaped = 0  # previews failed by this node's reaper ("node lost")
+        self.live_nodes = 0  # nodes holding a lease, as of this node's last renewal
         # The lease's statements on a connection of their own, off the store's threads
         # and pool: a store busy writing logs must never delay a renewal past the TTL.
         self._engine = _lease_engine(store.url)
@@ -120,6 +122,12 @@ class ClusterNode:
     def holds_lease(self) -> bool:
         return self.epoch is not None and not self.fenced.is_set()
 
+    @property
+    def lease_age(self) -> float:
+        """Seconds since this node sent its last renewal that succeeded (its
+        registration, at first): past ``FENCE_AFTER`` it fences itself."""
+        return trio.current_time() - self._renewed
+
     async def _register(self) -> int:
         deadline = trio.current_time() + LEASE_TTL + RENEW_INTERVAL
         first_seen = await self._call(lease_holder, self.node)
@@ -144,15 +152,16 @@ class ClusterNode:
             sent = trio.current_time()
             try:
                 with trio.fail_after(_CALL_TIMEOUT):
-                    renewed = await self._call(renew, self.node, self.epoch)
+                    seen = await self._call(_renew_and_count, self.node, self.epoch)
             except (StoreError, SQLAlchemyError, trio.TooSlowError) as error:
                 self._unbroken_since = trio.current_time() + RENEW_INTERVAL
                 _log.warning("cluster: the lease was not renewed: %s", _first_line(error))
             else:
-                if not renewed:
+                if seen is None:
                     await self._fence("the other nodes declared it dead (its lease expired)")
                     return
                 self._renewed = sent
+                self.live_nodes = seen
             await trio.sleep_until(sent + RENEW_INTERVAL)
 
     async def _watch_lease(self) -> None:
@@ -283,6 +292,12 @@ class ClusterNode:
         # Abandoned when cancelled (the caller's time limit): a hung connection must not
         # hold the fencing; its statement_timeout ends it in the database.
         return await trio.to_thread.run_sync(unit, limiter=self._limiter, abandon_on_cancel=True)
+
+
+def _renew_and_count(connection: Any, node: str, epoch: int) -> int | None:
+    """The lease renewed, and the nodes holding one counted (metrics), in one
+    transaction; None if it could not be renewed (declared dead)."""
+    return live_nodes(connection) if renew(connection, node, epoch) else None
 
 
 def _already_running(preview_id: str, status: str) -> Conflict:

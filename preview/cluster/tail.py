@@ -181,6 +181,11 @@ class TailRelays:
         if self._nursery is not None:
             self._nursery.cancel_scope.cancel()
 
+    @property
+    def running(self) -> int:
+        """Relays running now (one a preview of another node streamed here)."""
+        return len(self._relays)
+
     def serves(self, row: PreviewInstance) -> bool:
         """Whether a stream of ``row`` is relayed here: live, on another node."""
         return row.status in ACTIVE_STATUSES and bool(row.node_id) and row.node_id != self.node

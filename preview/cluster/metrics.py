@@ -1,0 +1,76 @@
+"""A cluster node's own figures in its ``/metrics`` (``preview.metrics``' registry), read
+at scrape time from the objects that keep them: the lease and the reaper's count
+(:class:`~.node.ClusterNode`), the calls forwarded to other nodes, by kind
+(:class:`~.forwarding.ClusterForwarder`), the relayed tails (:class:`~.tail.TailRelays`).
+Registered when the node joins; a single node never has them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+if TYPE_CHECKING:
+    from .forwarding import ClusterForwarder
+    from .node import ClusterNode
+
+__all__ = ["ClusterMetrics"]
+
+
+class ClusterMetrics:
+    """The cluster's figures of one node (see the module doc)."""
+
+    def __init__(self, node: ClusterNode, forwarder: ClusterForwarder | None) -> None:
+        self._node = node
+        self._forwarder = forwarder
+
+    def register(self, registry: CollectorRegistry) -> None:
+        registry.register(self)
+
+    def describe(self) -> list[Metric]:
+        return []  # collected at scrape time only (as preview.metrics' collectors)
+
+    def collect(self) -> Iterator[Metric]:
+        node = self._node
+        yield GaugeMetricFamily(
+            "preview_cluster_lease_age_seconds",
+            "Seconds since this node last renewed its lease (it fences itself past 4).",
+            value=node.lease_age,
+        )
+        yield GaugeMetricFamily(
+            "preview_cluster_lease_held",
+            "1 while this node holds its lease; 0 once it lost it (fenced).",
+            value=1 if node.holds_lease else 0,
+        )
+        yield GaugeMetricFamily(
+            "preview_cluster_live_nodes",
+            "Nodes holding a lease, this one among them, as of its last renewal.",
+            value=node.live_nodes,
+        )
+        yield CounterMetricFamily(
+            "preview_cluster_reaped_previews",
+            "Previews of lost nodes this node's reaper failed (node lost).",
+            value=node.reaped,
+        )
+        relays = node.relays
+        yield CounterMetricFamily(
+            "preview_cluster_relayed_events",
+            "Log events of other nodes' previews relayed here from the live tail.",
+            value=relays.relayed if relays is not None else 0,
+        )
+        yield GaugeMetricFamily(
+            "preview_cluster_relays",
+            "Previews of other nodes whose live tail this node relays now.",
+            value=relays.running if relays is not None else 0,
+        )
+        forwarded = CounterMetricFamily(
+            "preview_cluster_forwarded_calls",
+            "Calls this node forwarded to another node, by kind (proxy, logs, stop …).",
+            labels=["kind"],
+        )
+        counts = self._forwarder.forwarded if self._forwarder is not None else {}
+        for kind, count in sorted(counts.items()):
+            forwarded.add_metric([kind], count)
+        yield forwarded
