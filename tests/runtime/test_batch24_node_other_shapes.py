@@ -2,7 +2,8 @@
 training set since its round ended): an optional peer only the lockfile installs; a hosted
 PostgreSQL its settings name; a NestJS app whose env example has TypeORM load .ts files;
 the env file its start names; TypeScript run by node itself, by ts-node in an ES module
-project; a module kept as its backup copy; a git dependency the app imports."""
+project, by tsx where it needs decorator metadata; a module kept as its backup copy; a git
+dependency the app imports."""
 
 from __future__ import annotations
 
@@ -215,3 +216,33 @@ def test_a_git_dependency_the_app_imports_is_the_registrys_release() -> None:
     assert deps is not None
     assert json.loads(deps.package_json)["dependencies"] == {"koa": "^2.0.0", "koa-lusca": "*"}
     assert deps.note is not None and '"koa-lusca", which the app imports' in deps.note
+
+
+def test_a_tsx_dev_script_runs_through_ts_node_where_decorator_metadata_is_needed() -> None:
+    """pepemolnar's node-fastify-typeorm has TypeORM load src/migrations/*.ts at run time,
+    so its dev script runs (tsx watch --env-file=.env src/index.ts); tsx emits no
+    decorator metadata, which its tsconfig asks for and its entities need: TypeORM failed
+    (ColumnTypeUndefinedError). Its ts-node's loader runs it (its own typeorm script's)."""
+    scripts = {
+        "dev": "tsx watch --env-file=.env src/index.ts",
+        "start": "node --env-file=.env dist/index.js",
+        "build": "tsc",
+    }
+    package = {
+        "type": "module",
+        "scripts": scripts,
+        "dependencies": {"typeorm": "^1.0.0", "pg": "^8"},
+        "devDependencies": {"ts-node": "^10.9.2", "tsx": "^4"},
+    }
+    source = b'export const s = new DataSource({migrations: ["src/migrations/*.ts"]});'
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "tsconfig.json": b'{"compilerOptions": {"emitDecoratorMetadata": true}}',
+        "src/index.ts": b"",
+        "src/data-source.ts": source,
+    }
+    line = "TS_NODE_TRANSPILE_ONLY=true node --env-file=.env --loader ts-node/esm src/index.ts"
+    assert detect(files).argv[-1].endswith(line)
+    # No decorator metadata asked for: tsx, as its script says.
+    files["tsconfig.json"] = b'{"compilerOptions": {}}'
+    assert detect(files).argv[-1].endswith("; tsx --env-file=.env src/index.ts")

@@ -51,7 +51,7 @@ from preview.apps.node.devscript import in_foreground, nodemon_settings, without
 from preview.apps.node.emptystart import env_names, script_that_serves
 from preview.apps.node.fallbacks import DEV_SCRIPTS, main_is_made, serving_script, tsc_build
 from preview.apps.node.generated import generating_scripts
-from preview.apps.node.ownts import runnable_ts
+from preview.apps.node.ownts import runnable_ts, with_metadata
 from preview.apps.node.tscout import emitted_start
 from preview.apps.node.tsnode import ts_node_command, ts_runner, ts_source
 
@@ -322,10 +322,15 @@ def _dev(
     name: str = "dev",
     why: str = "",
     nodemon: dict[str, str] | None = None,
+    esm: bool | None = None,
 ) -> NodeStart:
     """The ``name`` script, its watcher off where that can be said of its tool (a bare
-    ``nodemon``'s command read as ``nodemon`` says: :func:`.devscript.nodemon_settings`)."""
+    ``nodemon``'s command read as ``nodemon`` says: :func:`.devscript.nodemon_settings`);
+    given ``esm`` (whether its modules are ES modules), a tsx line through ts-node where
+    that is its ``runner`` (:func:`.ownts.with_metadata`)."""
     rewritten = without_watcher(script, runner, nodemon)
+    if esm is not None and runner == "ts-node":
+        rewritten = with_metadata(rewritten, esm) or rewritten
     needs_tsx = re.search(r"(?:^|\s)tsx\s", rewritten + " ") is not None
     if rewritten == script and not needs_tsx and not why:
         return NodeStart(("npm", "run", name), setup)
@@ -390,7 +395,8 @@ def _ts_start(
             continue
         once = without_watcher(script, runner)
         if _TS_RUNNERS.search(f" {once} ") and re.search(r"\S+\.ts\b", once):
-            return _dev(script, (), tools, runner, name, why)
+            esm = package.get("type") == "module"
+            return _dev(script, (), tools, runner, name, why, esm=esm)
         entry = re.fullmatch(r"node\s+(?:\./)?(\S+?)(?:\.js)?", once.strip())
         registers = entry is not None and _REGISTERS_TS.search(files.get(f"{entry[1]}.js", b""))
         if registers:  # node index.js, which registers ts-node itself

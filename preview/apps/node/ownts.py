@@ -22,7 +22,7 @@ import shlex
 
 from preview.apps.node.devscript import simple_command
 
-__all__ = ["runnable_ts"]
+__all__ = ["runnable_ts", "with_metadata"]
 
 _TS = (".ts", ".mts", ".cts")
 
@@ -51,6 +51,24 @@ def runnable_ts(script: str, esm: bool = False) -> tuple[str, str, bool] | None:
         )
         return line, why, False
     return None
+
+
+def with_metadata(line: str, esm: bool) -> str | None:
+    """A ``tsx [node flags] entry.ts [args]`` line run through ts-node instead, for an app
+    whose tsconfig asks for decorator metadata, which tsx (esbuild) does not emit: its
+    loader given to node in an ES module project, its register hook else; its type check
+    off. None for any other line. pepemolnar's node-fastify-typeorm runs its dev script
+    with tsx, and TypeORM then could not tell a column's type (ColumnTypeUndefinedError)."""
+    command = simple_command(line)
+    if command is None or command[1][:1] != ["tsx"]:
+        return None
+    env, words = command
+    entry = next((i for i, w in enumerate(words) if w.endswith(_TS) and i > 0), None)
+    if entry is None or any(not w.startswith("--") for w in words[1:entry]):
+        return None  # (a flag's value apart from it: not read here)
+    hook = ["--loader", "ts-node/esm"] if esm else ["-r", "ts-node/register/transpile-only"]
+    on = "TS_NODE_TRANSPILE_ONLY=true"
+    return shlex.join([*env, on, "node", *words[1:entry], *hook, *words[entry:]])
 
 
 # Its flags that the loader's run stands for (a type check off, its compiler's choice).
