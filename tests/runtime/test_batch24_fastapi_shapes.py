@@ -22,6 +22,7 @@ from preview.backing import wanted_servers
 from preview.backing.wants import postgres_wants
 from preview.builds.appenv import app_environment
 from preview.builds.configdefaults import config_defaults, settings_misfits
+from preview.builds.remedies.stacks import companions
 
 from ..launching import app_files
 
@@ -298,3 +299,15 @@ def test_an_apps_sql_schema_is_run_where_nothing_else_makes_it() -> None:
     # Another tool's migrations make the schema: none is run.
     alembic = {**files, "alembic.ini": b"[alembic]\nscript_location = alembic\n"}
     assert postgres_wants(alembic, {}).init_scripts == ()
+
+
+def test_an_old_fastapi_pinned_alone_is_held_to_the_pydantic_of_its_time() -> None:
+    """melos-simeneh's Blog-with-Authentication pins fastapi==0.103.1 and not pydantic:
+    pydantic 2.12 broke its ``OAuth2PasswordRequestForm = Depends()`` at import ("'FieldInfo'
+    object has no attribute 'in_'"; FastAPI 0.105 and later run on it). A pin of the app's
+    own is never held over."""
+    lines = ["bcrypt==4.0.1", "fastapi==0.103.1", "SQLAlchemy==2.0.20"]
+    assert companions(lines, lines) == [("pydantic<2.12", "fastapi==0.103.1")]
+    assert companions(["fastapi==0.110.0"], ["fastapi==0.110.0"]) == []
+    pinned = [*lines, "pydantic==2.12.0"]
+    assert companions(pinned, pinned) == []

@@ -49,6 +49,10 @@ _RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # which pydantic 2.11 refuses ("`model_config` cannot be used as a model field name":
     # testdriven's fastapi-tdd-docker pins tortoise-orm 0.20.0, not pydantic).
     ("tortoise-orm", "0.25", ("pydantic<2.11",)),
+    # FastAPI 0.100-0.104 builds its Form()/Query() fields on pydantic's FieldInfo, whose
+    # copies pydantic 2.12 makes as plain FieldInfo: "'FieldInfo' object has no attribute
+    # 'in_'" at import (melos-simeneh's blog pins fastapi==0.103.1, not pydantic).
+    ("fastapi", "0.105", ("pydantic<2.12",)),
 )
 # Holds that go only with a distribution the app lists (celery brings kombu; an app that
 # pins redis without either needs no kombu): (distribution, below, holds, with one of).
