@@ -33,6 +33,7 @@ from ..apps.configvars import dotenv_text
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
+from ..apps.logfiles import log_files
 from ..apps.plans import shown
 from ..clock import utcnow
 from ..logs import LogBroadcast
@@ -248,10 +249,16 @@ class Preparation:
         empty = env_files_needed(spec.files)
         # The env file its start names (node --env-file=.env): what the service gives.
         named = start_env_files(spec.files, anchor, spec.argv)
-        if copies or empty or named:
+        logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
+        if copies or empty or named or logs:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= dict.fromkeys(named, env_file_text(self._start_env(provided)))
+            written |= dict.fromkeys(logs, b"")
             await trio.to_thread.run_sync(_write_missing, app_dir, written)
+        if logs:
+            await self._say(
+                f"no folder for the log files its logging writes: {', '.join(logs)} written empty"
+            )
         for target in named:
             source = self.config.example or "the service's defaults"
             await self._say(f"no {target}, which its start reads: written from {source}")

@@ -9,6 +9,7 @@ import trio
 from preview.apps.configvars import OPTIONAL, required_types
 from preview.apps.datainit import own_makemigrations
 from preview.apps.detect import detect
+from preview.apps.logfiles import log_files
 from preview.builds.configdefaults import config_defaults
 
 from ..conftest import Service, auth
@@ -77,4 +78,50 @@ async def test_a_flask_migrate_registered_on_an_imported_app_is_upgraded(
             headers={**auth(), "X-Preview-Token": body["previewToken"]},
         )
         assert answer.json()["data"] == ["migrated"]
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+def test_the_log_files_a_logging_handler_opens_in_a_missing_folder() -> None:
+    files = {
+        "proj/settings.py": b"""
+import os
+from pathlib import Path
+BASE_DIR = Path(__file__).resolve().parent.parent
+LOG_DIR = BASE_DIR / "var" / "log"
+LOGGING = {"handlers": {
+    "a": {"class": "logging.FileHandler", "filename": os.path.join(BASE_DIR, "logs/a.log")},
+    "b": {"class": "logging.handlers.RotatingFileHandler", "filename": LOG_DIR / "b.log"},
+    "c": {"class": "logging.FileHandler", "filename": os.path.join(BASE_DIR, "kept", "c.log")},
+    "d": {"class": "logging.FileHandler", "filename": "/var/log/d.log"},
+    "e": {"class": "logging.FileHandler", "filename": "e.log"},
+}}
+""",
+        "kept/.gitkeep": b"",
+        "app.py": b"""
+from logging.handlers import TimedRotatingFileHandler
+handler = TimedRotatingFileHandler(f"logs/{'app'}.log", when="d")
+""",
+    }
+    # Beside the project (BASE_DIR), in the working directory for a relative one; never
+    # a folder the upload has, nor one outside it.
+    assert log_files(files) == ["logs/a.log", "var/log/b.log", "logs/app.log"]
+    assert log_files(files, "srv")[-1] == "srv/logs/app.log"
+
+
+async def test_a_django_project_logging_to_a_folder_the_upload_lacks_starts(
+    builder_service: Service,
+) -> None:
+    """cemre-2187's django-rest-framework-boilerplate: its ``LOGGING`` writes errors to
+    ``os.path.join(BASE_DIR, 'logs/django_error.log')``, whose folder its .gitignore'd
+    log files took with them; ``migrate`` died on "Unable to configure handler
+    'error_file'". The file is written empty before it runs, its folder with it."""
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, app_files("django_logging_folder"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await builder_service.client.post(
+            f"/api/generations/{body['gid']}/preview/request",
+            json={"method": "GET", "path": "/api/notes/"},
+            headers={**auth(), "X-Preview-Token": body["previewToken"]},
+        )
+        assert answer.json()["statusCode"] == 200
         assert (await builder_service.stop(body["gid"])).status_code == 200

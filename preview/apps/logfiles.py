@@ -1,0 +1,166 @@
+"""The log files an app's code writes into a folder the upload lacks: :func:`log_files`
+(read with :mod:`ast`, never run).
+
+A logging ``FileHandler`` (``RotatingFileHandler``, ``TimedRotatingFileHandler``,
+``WatchedFileHandler`` …) opens its file when it is configured, and fails when the folder
+is missing: Django's ``LOGGING`` with ``'filename': os.path.join(BASE_DIR,
+'logs/django_error.log')`` dies on "Unable to configure handler 'error_file'" before any
+``manage.py`` command runs, where its author's checkout had the folder (its log files
+.gitignored, the folder with them). Such a file, written empty before the app starts,
+makes the folder the handler expects; the handler appends to it.
+
+Read: a dict with a ``"class"`` naming a file handler and its ``"filename"``, and a call of
+a file handler class with the file first; the file's path made of string constants,
+``__file__``, ``os.path.join``/``dirname``/``abspath``, ``pathlib.Path`` with ``/``,
+``.parent`` and ``.resolve()``, and the module-level names (``BASE_DIR``) any module of
+the upload binds so. A relative path is the app's working directory's.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+
+from .pyapp import parse_module, python_files
+
+__all__ = ["log_files"]
+
+_HANDLERS = ("FileHandler",)  # the end of each file handler class's name
+_PATH_CALLS = {"abspath", "realpath", "normpath", "Path", "PurePath", "PosixPath", "str"}
+_PATH_METHODS = {"resolve", "absolute"}
+
+
+def log_files(files: dict[str, bytes], workdir: str = "") -> list[str]:
+    """The upload's paths (relative to its root) of the log files its code opens in a
+    folder it does not have; ``workdir``: where the app runs, in the upload."""
+    trees = {
+        path: tree
+        for path in python_files(files)
+        if b"FileHandler" in files[path] and (tree := parse_module(files[path])) is not None
+    }
+    if not trees:
+        return []
+    bound = _bound_names(files)
+    found: list[str] = []
+    for path, tree in trees.items():
+        for expression in _handler_files(tree):
+            target = _path_of(expression, path, bound)
+            if target is None:
+                continue
+            # (one made from __file__ is the upload's root's: "/…"; another, the workdir's)
+            target = posixpath.normpath(posixpath.join("/" + workdir, target))[1:]
+            folder = posixpath.dirname(target)
+            if not folder or _has_folder(files, folder):
+                continue
+            if target not in found:
+                found.append(target)
+    return found
+
+
+def _has_folder(files: dict[str, bytes], folder: str) -> bool:
+    return any(p.startswith(folder + "/") for p in files)
+
+
+def _handler_files(tree: ast.Module) -> list[ast.expr]:
+    """The file expressions of the file handlers ``tree`` configures (module doc)."""
+    found: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            entries = {
+                k.value: v
+                for k, v in zip(node.keys, node.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            }
+            kind = entries.get("class")
+            if (
+                isinstance(kind, ast.Constant)
+                and isinstance(kind.value, str)
+                and kind.value.endswith(_HANDLERS)
+                and "filename" in entries
+            ):
+                found.append(entries["filename"])
+        elif isinstance(node, ast.Call) and _callee(node.func).endswith(_HANDLERS):
+            first = node.args[0] if node.args else None
+            first = next((k.value for k in node.keywords if k.arg == "filename"), first)
+            if first is not None:
+                found.append(first)
+    return found
+
+
+def _callee(func: ast.expr) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _bound_names(files: dict[str, bytes]) -> dict[str, tuple[ast.expr, str]]:
+    """Module-level ``NAME = <expression>`` of the modules that bind a path-like name
+    (``BASE_DIR``, ``LOG_DIR``), with the module each is bound in; the first met wins."""
+    bound: dict[str, tuple[ast.expr, str]] = {}
+    for path in python_files(files):
+        if b"_DIR" not in files[path] and b"ROOT" not in files[path]:
+            continue
+        tree = parse_module(files[path])
+        for node in tree.body if tree is not None else ():
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+            ):
+                bound.setdefault(node.targets[0].id, (node.value, path))
+    return bound
+
+
+def _path_of(
+    node: ast.expr, module: str, bound: dict[str, tuple[ast.expr, str]], depth: int = 0
+) -> str | None:
+    """The path ``node`` makes in ``module`` (module doc): from the upload's root
+    (``/api/logs``) where it is made from ``__file__``, else relative; None where it
+    cannot be read without running the code, or names a place outside the upload
+    (``/var/log/app.log``)."""
+    if depth > 20:
+        return None
+    again = lambda inner, where=module: _path_of(inner, where, bound, depth + 1)  # noqa: E731
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return None if node.value.startswith("/") else node.value
+    if isinstance(node, ast.Name):
+        if node.id == "__file__":
+            return "/" + module
+        if node.id in bound:
+            value, where = bound[node.id]
+            return again(value, where)
+        return None
+    if isinstance(node, ast.Attribute) and node.attr == "parent":
+        inner = again(node.value)
+        return posixpath.dirname(inner) if inner is not None else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        left, right = again(node.left), again(node.right)
+        return posixpath.join(left, right) if left is not None and right is not None else None
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue):
+                value = value.value
+            part = again(value)
+            if part is None:
+                return None
+            parts.append(part)
+        return "".join(parts)
+    if not isinstance(node, ast.Call):
+        return None
+    name = _callee(node.func)
+    if name in _PATH_METHODS and isinstance(node.func, ast.Attribute) and not node.args:
+        return again(node.func.value)
+    if name == "dirname" and len(node.args) == 1:
+        inner = again(node.args[0])
+        return posixpath.dirname(inner) if inner is not None else None
+    if name in _PATH_CALLS and len(node.args) == 1:
+        return again(node.args[0])
+    if name in ("join", "joinpath") and node.args:
+        parts = [again(a) for a in node.args]
+        if name == "joinpath" and isinstance(node.func, ast.Attribute):
+            parts.insert(0, again(node.func.value))
+        if any(p is None for p in parts):
+            return None
+        return posixpath.join(*[p for p in parts if p is not None])
+    return None
