@@ -360,6 +360,8 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
             mysql.why.append(f"its {name} ({value})")
     if (engine := _unset_engine(files, deps, config)) is not None:
         mysql.why.append(f"its {engine}, unset, where its one SQL driver is MySQL's")
+    if (opener := _opens_mysql(files, deps)) is not None:
+        mysql.why.append(f"{opener} connects with its MySQL driver")
     _mysql_variables(mysql, config)
     if redis.why:
         wanted.redis = redis
@@ -387,6 +389,34 @@ def _unset_engine(files: dict[str, bytes], deps: set[str], config: dict[str, str
         what = meaning(name)
         if what is not None and what.part == "engine" and not config.get(name):
             return name
+    return None
+
+
+# The app's own code opening a connection with a MySQL driver for Node:
+# require("mysql2/promise") … mysql.createPool({ … }).
+_MYSQL_IMPORT = re.compile(
+    rb"""(?:require\(\s*|from\s+|import\s+)["'](?:mysql2?)(?:/promise)?["']"""
+)
+_MYSQL_OPEN = re.compile(rb"\.create(?:Pool|Connection|PoolCluster)\s*\(")
+_NODE_SOURCE = re.compile(r"\.(?:js|mjs|cjs|ts|mts|cts)$")
+_NOT_ITS_CODE = re.compile(
+    r"(?:^|/)(?:node_modules|dist|build|tests?|__tests__)/|\.(?:spec|test)\."
+)
+
+
+def _opens_mysql(files: dict[str, bytes], deps: set[str]) -> str | None:
+    """The module of a Node app that opens its database with its MySQL driver itself
+    (``mysql2``'s ``createPool``), where that is the only SQL driver it lists: its
+    settings then are plain variables (``host: ENV.DB_HOST``) that may say nothing
+    (shazzad-hosen's express-mysql-auth-api leaves every DB_* of its example empty: no
+    MariaDB was given it, ECONNREFUSED 127.0.0.1:3306). None where none does."""
+    if not deps & {"mysql2", "mysql"} or deps & _OTHER_NODE_DRIVERS or "package.json" not in files:
+        return None
+    for path, data in sorted(files.items()):
+        if not _NODE_SOURCE.search(path) or _NOT_ITS_CODE.search(path) or len(data) > 256_000:
+            continue
+        if _MYSQL_IMPORT.search(data) and _MYSQL_OPEN.search(data):
+            return path
     return None
 
 

@@ -217,3 +217,28 @@ def test_dockers_name_for_its_host_in_a_compose_environment_is_the_sandboxs() ->
         "API": "http://127.0.0.1:8080/v1",
         "NOTE": "my-host.docker.internal.example",
     }
+
+
+def test_a_node_app_opening_its_mysql_with_the_driver_itself_wants_one() -> None:
+    """shazzad-hosen's express-mysql-auth-api: ``mysql.createPool({ host: ENV.DB_HOST,
+    … })`` in src/config/db.js, every DB_* of its example empty, no compose file: its
+    only SQL driver was no sign alone, and no MariaDB was given it (ECONNREFUSED
+    127.0.0.1:3306)."""
+    package = {"type": "module", "dependencies": {"express": "^5", "mysql2": "^3"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        ".env.example": b"DB_HOST=\nDB_USER=\nDB_PASSWORD=\nDB_NAME=\n",
+        "src/config/db.js": b'import mysql from "mysql2/promise";\n'
+        b"const pool = mysql.createPool({ host: ENV.DB_HOST, user: ENV.DB_USER });\n",
+    }
+    wanted = wanted_servers(files, "src/server.js", {})
+    assert wanted.mysql is not None
+    assert "src/config/db.js connects with its MySQL driver" in wanted.mysql.why
+    # A test's connection is not the app's; another SQL driver beside it leaves it open.
+    code = files.pop("src/config/db.js")
+    tested = {**files, "tests/db.test.js": code}
+    assert wanted_servers(tested, "src/server.js", {}).mysql is None
+    package["dependencies"]["pg"] = "^8"
+    files["package.json"] = json.dumps(package).encode()
+    files["src/config/db.js"] = code
+    assert wanted_servers(files, "src/server.js", {}).mysql is None
