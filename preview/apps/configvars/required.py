@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 
 from ...discovery.pyast import parse_source
 from ..node.envreads import node_env_reads
@@ -303,41 +304,30 @@ def settings_field_types(files: dict[str, bytes]) -> dict[str, tuple[str, bool]]
     the field's annotation, and no default (None is no ``int``). The values the service
     gives are read against them (``builds.configdefaults.settings_misfits``)."""
     found: dict[str, tuple[str, bool]] = {}
-    for path in python_files(files):
-        data = files[path]
-        if b"BaseSettings" not in data:
-            continue
-        tree = _parse(data)
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.ClassDef) or not any(
-                _name(b) in _SETTINGS_BASES for b in node.bases
+    for node in _settings_classes(files):
+        prefix = _env_prefix(node)
+        for statement in node.body:
+            if not isinstance(statement, ast.AnnAssign) or not isinstance(
+                statement.target, ast.Name
             ):
                 continue
-            prefix = _env_prefix(node)
-            for statement in node.body:
-                if not isinstance(statement, ast.AnnAssign) or not isinstance(
-                    statement.target, ast.Name
-                ):
-                    continue
-                field = statement.target.id
-                if field.startswith("_") or field == "model_config":
-                    continue
-                kind = ast.unparse(statement.annotation)
-                value = statement.value
-                alias = None
-                default: ast.expr | None = value
-                if isinstance(value, ast.Call) and _name(value.func) == "Field":
-                    alias = _string(_keyword(value, "validation_alias", "alias", "env"))
-                    default = value.args[0] if value.args else _keyword(value, "default")
-                    if isinstance(default, ast.Constant) and default.value is Ellipsis:
-                        default = None
-                    if _keyword(value, "default_factory") is not None:
-                        default = value
-                found.setdefault((alias or prefix + field).upper(), (kind, default is not None))
-                if default is not None and (read := _environ_get(default)) is not None:
-                    found.setdefault(read, (kind, False))
+            field = statement.target.id
+            if field.startswith("_") or field == "model_config":
+                continue
+            kind = ast.unparse(statement.annotation)
+            value = statement.value
+            alias = None
+            default: ast.expr | None = value
+            if isinstance(value, ast.Call) and _name(value.func) == "Field":
+                alias = _string(_keyword(value, "validation_alias", "alias", "env"))
+                default = value.args[0] if value.args else _keyword(value, "default")
+                if isinstance(default, ast.Constant) and default.value is Ellipsis:
+                    default = None
+                if _keyword(value, "default_factory") is not None:
+                    default = value
+            found.setdefault((alias or prefix + field).upper(), (kind, default is not None))
+            if default is not None and (read := _environ_get(default)) is not None:
+                found.setdefault(read, (kind, False))
     return found
 
 
@@ -361,13 +351,8 @@ _COLLECTIONS = {
 _MAPPINGS = {"dict", "Dict", "Mapping"}
 
 
-def json_settings_fields(files: dict[str, bytes]) -> dict[str, str]:
-    """The environment names of the pydantic-settings fields, with or without a default,
-    that it decodes as JSON before any validator of the app's sees the value (a
-    ``list[str]`` given ``a,b`` is a ``SettingsError``, the app never starts), each
-    with ``"list"`` or ``"mapping"``: what JSON it takes. A field annotated
-    ``NoDecode``, or a class with ``enable_decoding=False``, takes the text as it is."""
-    found: dict[str, str] = {}
+def _settings_classes(files: dict[str, bytes]) -> Iterator[ast.ClassDef]:
+    """The upload's pydantic-settings classes (pydantic v1's ``BaseSettings`` too)."""
     for path in python_files(files):
         data = files[path]
         if b"BaseSettings" not in data:
@@ -376,26 +361,36 @@ def json_settings_fields(files: dict[str, bytes]) -> dict[str, str]:
         if tree is None:
             continue
         for node in ast.walk(tree):
-            if not isinstance(node, ast.ClassDef) or not any(
+            if isinstance(node, ast.ClassDef) and any(
                 _name(b) in _SETTINGS_BASES for b in node.bases
             ):
+                yield node
+
+
+def json_settings_fields(files: dict[str, bytes]) -> dict[str, str]:
+    """The environment names of the pydantic-settings fields, with or without a default,
+    that it decodes as JSON before any validator of the app's sees the value (a
+    ``list[str]`` given ``a,b`` is a ``SettingsError``, the app never starts), each
+    with ``"list"`` or ``"mapping"``: what JSON it takes. A field annotated
+    ``NoDecode``, or a class with ``enable_decoding=False``, takes the text as it is."""
+    found: dict[str, str] = {}
+    for node in _settings_classes(files):
+        if "enable_decoding=False" in ast.unparse(node).replace(" ", ""):
+            continue
+        prefix = _env_prefix(node)
+        for statement in node.body:
+            if not isinstance(statement, ast.AnnAssign) or not isinstance(
+                statement.target, ast.Name
+            ):
                 continue
-            if "enable_decoding=False" in ast.unparse(node).replace(" ", ""):
+            shape = _json_shape(statement.annotation)
+            if shape is None or statement.target.id.startswith("_"):
                 continue
-            prefix = _env_prefix(node)
-            for statement in node.body:
-                if not isinstance(statement, ast.AnnAssign) or not isinstance(
-                    statement.target, ast.Name
-                ):
-                    continue
-                shape = _json_shape(statement.annotation)
-                if shape is None or statement.target.id.startswith("_"):
-                    continue
-                value = statement.value
-                alias = None
-                if isinstance(value, ast.Call) and _name(value.func) == "Field":
-                    alias = _string(_keyword(value, "validation_alias", "alias", "env"))
-                found.setdefault((alias or prefix + statement.target.id).upper(), shape)
+            value = statement.value
+            alias = None
+            if isinstance(value, ast.Call) and _name(value.func) == "Field":
+                alias = _string(_keyword(value, "validation_alias", "alias", "env"))
+            found.setdefault((alias or prefix + statement.target.id).upper(), shape)
     return found
 
 
