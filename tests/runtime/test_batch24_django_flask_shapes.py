@@ -8,9 +8,11 @@ import trio
 
 from preview.apps.configvars import OPTIONAL, required_types
 from preview.apps.datainit import own_makemigrations
+from preview.apps.depspec import PythonDeps
 from preview.apps.detect import detect
 from preview.apps.logfiles import log_files
 from preview.builds.configdefaults import config_defaults
+from preview.builds.remedies import Remedies
 
 from ..conftest import Service, auth
 from ..launching import BUILD_WAIT, app_files, launched
@@ -125,3 +127,40 @@ async def test_a_django_project_logging_to_a_folder_the_upload_lacks_starts(
         )
         assert answer.json()["statusCode"] == 200
         assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+def test_an_unbuildable_package_a_pip_freeze_lists_and_nothing_imports_is_left_out() -> None:
+    """okuzmenko31's drf-ecommerce: its requirements.txt, a ``pip freeze``, lists pycairo
+    1.23 (which needs cairo's headers, not here) because rlPyCairo, reportlab's optional
+    renderer, brought it; no module imports either. Listed, it was taken for the app's
+    own choice, and the build failed as it was."""
+    freeze = (
+        "Django==4.2",
+        "djangorestframework==3.14.0",
+        "celery==5.2.7",
+        "Pillow==9.5.0",
+        "psycopg2==2.9.6",
+        "pycairo==1.23.0",
+        "redis==4.5.5",
+        "reportlab==4.0.0",
+        "rlPyCairo==0.2.0",
+        "requests==2.30.0",
+    )
+    message = (
+        "Failed to build `pycairo==1.23.0`: Call to `setuptools.build_meta.build_wheel` failed"
+    )
+    files = {"shop/views.py": b"from reportlab.pdfgen import canvas\n"}
+    pythons = ["3.12.1", "3.11.7", "3.10.13"]
+
+    def remedies(requirements: tuple[str, ...]) -> Remedies:
+        found = Remedies()
+        found.tried.deps = PythonDeps(requirements, "requirements.txt", None, None)
+        found.tried.python_version = "3.11.7"
+        return found
+
+    fix = remedies(freeze).next_fix(message, [message], files, pythons)
+    assert fix is not None and fix.drop == "pycairo", fix
+    # Listed by hand among unpinned ones, it is the app's own choice: as before.
+    chosen = ("django", "reportlab", "pycairo==1.23.0")
+    fix = remedies(chosen).next_fix(message, [message], files, pythons)
+    assert fix is None or fix.drop is None, fix

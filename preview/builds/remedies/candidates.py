@@ -321,6 +321,8 @@ def _without_unimported(
     locked = bool(tried.deps and tried.deps.source.endswith("Pipfile.lock"))
     if locked and chain[0] in listed:
         chain = chain[:1]  # a lock pins what its packages bring: the pin goes, not them
+    elif len(chain) == 1 and chain[0] in listed and _frozen(tried):
+        pass  # a freeze lists what its packages brought: listed, it is no choice of the app's
     elif len(chain) < 2 or chain[-1] not in listed or _RUNS_THE_APP & set(chain):
         return []  # listed for itself (orjson, FastAPI's), not the app's, or its server's
     imported = imported_names(files)
@@ -336,6 +338,17 @@ def _without_unimported(
         f"relaunching without {' and '.join(dropped)}"
     )
     return [Fix(said, drop=",".join(dropped))]
+
+
+def _frozen(tried: Tried) -> bool:
+    """Whether the app's requirements are a ``pip freeze`` (every package of the
+    environment it was made in, each ``==``; ten or more): what one lists, its packages
+    may have brought (okuzmenko31's drf-ecommerce lists pycairo 1.23, which needs
+    cairo's headers, because rlPyCairo, reportlab's optional renderer, brought it; uv's
+    hint then names what brought it only once it is no longer listed)."""
+    listed = tried.listed or tried.deps
+    lines = [line for line in listed.requirements if _name(line)] if listed else []
+    return len(lines) >= 10 and all("==" in line for line in lines)
 
 
 def _without_uninstallable(name: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
