@@ -101,7 +101,7 @@ async def spawn_child(
     if confinement is not None:
         command = await trio.to_thread.run_sync(confinement.prepare, list(argv))
         argv, pass_fds = command.argv, command.pass_fds
-    elif plain:
+    elif plain and _SETPRIV is not None:  # (plain implies it; said for the type checker)
         identity: list[str] = []
         if limits.run_as is not None and os.geteuid() == 0 and _PRLIMIT is not None:
             uid = str(limits.run_as)
