@@ -63,15 +63,15 @@ async def fed_while(database: Path, call: Callable[[], Awaitable[_T]]) -> _T:
                 await trio.to_thread.run_sync(feed_fifos, database)
 
         nursery.start_soon(feed)
-        failure: Exception | None = None
         try:
             result = await call()
         except Exception as error:  # raised below as it is, not in the nursery's group
             failure = error
+        else:
+            nursery.cancel_scope.cancel()
+            return result
         nursery.cancel_scope.cancel()
-    if failure is not None:
-        raise failure
-    return result
+    raise failure
 
 
 def feed_fifos(database: Path) -> int:
