@@ -22,7 +22,7 @@ import tarfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -358,7 +358,7 @@ def _validated(
     return stripped
 
 
-def _check_no_file_is_a_folder(paths: dict[str, object]) -> None:
+def _check_no_file_is_a_folder(paths: Mapping[str, object]) -> None:
     """``a`` and ``a/b`` cannot both be written: one name, a file and a folder."""
     for path in paths:
         parts = path.split("/")
