@@ -74,6 +74,7 @@ from ..apps.configvars import (
     template_url,
 )
 from ..apps.depspec import python_dependencies
+from ..apps.node.envreads import unset_when_empty
 from ..apps.pyapp import parse_module, python_files
 
 __all__ = [
@@ -304,6 +305,16 @@ def config_defaults(
         blank = [n for n, v in values.items() if template_url(v) or _unfilled(n, v)]
         for name in [n for n in blank if n in provided]:
             del values[name]
+        # Left empty where the app's own schema refuses "" (Joi's) or has a default.
+        empty = {n for n, v in values.items() if not v.strip()}
+        unset = sorted(unset_when_empty(files) & empty)
+        for name in unset:
+            del values[name]
+        if unset:
+            found.notes.append(
+                f"{', '.join(unset)}: empty in {found.example}, unset: the schema the app "
+                "checks its environment with refuses an empty value, or has its own default"
+            )
         for name in [n for n in values if _deployed(n, values[n], files)]:
             found.notes.append(f"its {name} names its deployment ({values.pop(name)}): unset")
         for name, value in values.items():

@@ -242,3 +242,38 @@ def test_a_node_app_opening_its_mysql_with_the_driver_itself_wants_one() -> None
     files["package.json"] = json.dumps(package).encode()
     files["src/config/db.js"] = code
     assert wanted_servers(files, "src/server.js", {}).mysql is None
+
+
+JOI_CONFIG = b"""const schema = Joi.object({
+    NODE_ENV: Joi.string().allow('development', 'production').default('development'),
+    API_VERSION: Joi.string().default('1.0').description('API Version'),
+    CLIENT_WEB_URL: Joi.string().description('URL of web client'),
+    JWT_SECRET: Joi.string().required().description('JWT Secret required to sign'),
+}).unknown().required();
+const { error, value: envVars } = schema.validate(process.env);
+"""
+
+
+def test_an_empty_example_value_a_joi_schema_refuses_is_left_unset() -> None:
+    """guntoroyk's boilerplate validates process.env with Joi; its example leaves
+    ``API_VERSION=`` (and ``NODE_ENV=``, ``CLIENT_WEB_URL=``) empty, which Joi's
+    ``string()`` refuses ("API_VERSION is not allowed to be empty"). Unset, each takes
+    its default or is left out; a required one gets a throwaway value where its name
+    says what it is."""
+    files = {
+        "package.json": PACKAGE,
+        ".env.example": b"NODE_ENV=\nAPI_VERSION=\nCLIENT_WEB_URL=\nJWT_SECRET=\nOTHER=\n",
+        "src/config/config.js": JOI_CONFIG,
+    }
+    found = config_defaults(files, "src/index.js", {}, {"PORT": "8000"})
+    for name in ("NODE_ENV", "API_VERSION", "CLIENT_WEB_URL"):
+        assert name not in found.values, name
+    assert found.values["JWT_SECRET"] and found.values["OTHER"] == ""
+    # zod's string() takes "": only a key with a default of its own is left unset.
+    files["src/config/config.js"] = (
+        b"const env = z.object({ API_VERSION: z.string().default('1'), NAME: z.string() })"
+        b".parse(process.env)\n"
+    )
+    files[".env.example"] = b"API_VERSION=\nNAME=\n"
+    found = config_defaults(files, "src/index.js", {}, {"PORT": "8000"})
+    assert "API_VERSION" not in found.values and found.values["NAME"] == ""

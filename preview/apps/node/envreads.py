@@ -21,7 +21,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-__all__ = ["node_env_reads"]
+__all__ = ["node_env_reads", "unset_when_empty"]
 
 _SOURCES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
 _SKIPPED_DIRS = {"node_modules", "dist", "build", ".next", "coverage", "test", "tests", "__tests__"}
@@ -96,6 +96,36 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
         for match in _READ.finditer(text):
             read.setdefault(match.group(1) or match.group(2))
     return required, [name for name in read if name not in required]
+
+
+_DEFAULTED = re.compile(r"\.\s*default\s*\(")
+
+
+def unset_when_empty(files: dict[str, bytes]) -> set[str]:
+    """The variables a schema the app validates its environment with takes better unset
+    than empty: each key of a Joi schema (Joi's ``string()`` refuses ``""``, with or
+    without a ``.default(…)``), and a zod or envalid key with a default of its own.
+    guntoroyk's express-sequelize-mysql-boilerplate leaves ``API_VERSION=`` empty in its
+    example beside ``API_VERSION: Joi.string().default('1.0')``: "API_VERSION is not
+    allowed to be empty"."""
+    found: set[str] = set()
+    for path in sorted(files):
+        if not path.endswith(_SOURCES) or path.endswith(".d.ts") or _TEST_FILE.search(path):
+            continue
+        if _SKIPPED_DIRS.intersection(posixpath.dirname(path).split("/")):
+            continue
+        text = files[path].decode("utf-8", "replace")
+        if "Joi" in text:
+            found.update(m.group(1) for m in _JOI_KEY.finditer(text))
+        if "z." in text:
+            found.update(
+                m.group(1) for m in _ZOD_KEY.finditer(text) if _DEFAULTED.search(m.group(3))
+            )
+        for clean in _CLEAN_ENV.finditer(text):
+            for match in _VALIDATOR.finditer(_braced(text, clean.end() - 1)):
+                if match.group(3) and re.search(r"\bdefault\s*:", match.group(3)):
+                    found.add(match.group(1))
+    return found
 
 
 def _braced(text: str, start: int) -> str:
