@@ -33,7 +33,6 @@ from .api import (
     previews,
     proxying,
     revisions,
-    shares,
     snapshots,
     streams,
     ui,
@@ -200,7 +199,6 @@ _API_BLUEPRINTS = (
     endpoints.blueprint,
     alerts.blueprint,
     presets.blueprint,
-    shares.blueprint,
     origins.blueprint,
     ops.blueprint,
 )
@@ -291,7 +289,6 @@ class _Lifetime:
             nursery.start_soon(stop_on_sigterm, state.supervisor.aclose, limit)
         state.parked_streams = ParkedStreams()
         await nursery.start(state.parked_streams.serve)
-        await nursery.start(state.shares.serve, state.store)  # revoked elsewhere: ended here
 
     async def _hold_data_dir(self) -> None:
         data_dir = self.state.settings.data_dir
