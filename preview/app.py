@@ -48,6 +48,7 @@ from .services import Services
 from .services.bodies import bounded_request_class, envelope_limit
 from .services.origins import preview_id_of_label
 from .settings import Settings, unknown_env_names
+from .sharing import blueprint as sharing_blueprint
 from .snapshots import Snapshots
 from .store import Store
 from .store.datadir import hold_data_dir, release_data_dir, remove_leftovers
@@ -199,6 +200,7 @@ _API_BLUEPRINTS = (
     endpoints.blueprint,
     alerts.blueprint,
     presets.blueprint,
+    sharing_blueprint,
     origins.blueprint,
     ops.blueprint,
 )
@@ -289,6 +291,7 @@ class _Lifetime:
             nursery.start_soon(stop_on_sigterm, state.supervisor.aclose, limit)
         state.parked_streams = ParkedStreams()
         await nursery.start(state.parked_streams.serve)
+        await nursery.start(state.shares.serve, state.store)  # revoked elsewhere: ended here
 
     async def _hold_data_dir(self) -> None:
         data_dir = self.state.settings.data_dir

@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"serving"},
     {"app"},
     {"transport"},
-    {"api", "history"},
+    {"api", "history", "sharing"},
     {"proxy"},
     {"services"},
     {"snapshots"},

@@ -14,7 +14,7 @@ from quart import Blueprint, Response, jsonify, request
 from ..clock import isoformat
 from ..errors import BadRequest
 from ..services import Services, services
-from ..services.callers import owned_generation
+from ..services.callers import generation_access
 from ..services.latency import RouteMatcher, endpoint_latency
 
 __all__ = ["blueprint", "discover_endpoints"]
@@ -179,7 +179,7 @@ async def _listing(
 @blueprint.get("/api/generations/<gid>/preview/endpoints")
 async def endpoints(gid: str) -> Response:
     state = services()
-    await owned_generation(gid, state.user())
+    await generation_access(gid, state.user())
     source = request.args.get("from") == "source"  # the source's, with files and lines
     return jsonify(await discover_endpoints(state, gid, from_source=source))
 
@@ -189,7 +189,7 @@ async def endpoint_stats(gid: str) -> Response:
     """Per route: count, errors, p50/p95/p99 and max of the recorded calls' times, of
     the generation's previews, or of one (``previewId``)."""
     state = services()
-    await owned_generation(gid, state.user())
+    await generation_access(gid, state.user())
     preview_id = request.args.get("previewId") or None
     if preview_id is not None and (len(preview_id) > 40 or not preview_id.isprintable()):
         raise BadRequest("previewId is not a preview's id.", code="invalid_preview_id")

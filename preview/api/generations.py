@@ -18,7 +18,12 @@ from ..generations import UploadLimits, files_from_archive, files_from_json
 from ..services import Services, services
 from ..services.audit import record_action
 from ..services.bodies import json_object, read_body
-from ..services.callers import generation_not_found, json_body, owned_generation
+from ..services.callers import (
+    generation_access,
+    generation_not_found,
+    json_body,
+    owned_generation,
+)
 from ..store import Generation, GenerationGone, Store
 from ..store.audit import list_audit
 from ..store.usage import check_storage
@@ -190,10 +195,14 @@ async def _last_launch(gid: str) -> dict[str, Any]:
 @blueprint.get("/api/generations/<gid>")
 async def show_generation(gid: str) -> Response:
     state = services()
-    generation = await owned_generation(gid, state.user())
+    access = await generation_access(gid, state.user())
+    generation = access.generation
+    if not access.owner:  # a shared user: its name and state, not its source's files
+        shared = {"access": access.role, "owner": generation.user_id}
+        return jsonify(_describe(generation) | await _last_launch(gid) | shared)
     assert state.store is not None
     files = await state.store.generation_file_list(gid)
-    return jsonify(_describe(generation, files) | await _last_launch(gid))
+    return jsonify(_describe(generation, files) | await _last_launch(gid) | {"access": "owner"})
 
 
 @blueprint.get("/api/generations/<gid>/files/<path:path>")

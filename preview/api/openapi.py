@@ -27,7 +27,14 @@ from ..auth import SECURE_SESSION_COOKIE, SESSION_COOKIE
 from ..errors import NotFound
 from .ui import CONTENT_SECURITY_POLICY, send_static
 
-__all__ = ["AUTH_ERRORS", "OPERATIONS", "blueprint", "openapi_document"]
+__all__ = [
+    "AUTH_ERRORS",
+    "OPERATIONS",
+    "SHARED_OPERATIONS",
+    "SHARE_ERRORS",
+    "blueprint",
+    "openapi_document",
+]
 
 blueprint = Blueprint("openapi", __name__)
 
@@ -43,6 +50,28 @@ AUTH_ERRORS: dict[int, tuple[str, ...]] = {
     403: ("session_cookie_refused",),
     503: ("store_unavailable",),
 }
+# Every route of a generation but those a user it is shared with may call (below) answers
+# them this (docs/api.md says it once, as it says AUTH_ERRORS).
+SHARE_ERRORS: dict[int, tuple[str, ...]] = {403: ("owner_only",)}
+# What a shared user may call: a viewer reads, a caller also calls the app (api.shares).
+SHARED_OPERATIONS = {
+    ("get", "/api/generations/{gid}"),
+    ("get", "/api/generations/{gid}/preview/status"),
+    ("get", "/api/generations/{gid}/preview/logs"),
+    ("get", "/api/generations/{gid}/preview/logs/stream"),
+    ("get", "/api/generations/{gid}/preview/logs/ws"),
+    ("get", "/api/generations/{gid}/preview/requests"),
+    ("get", "/api/generations/{gid}/preview/requests.har"),
+    ("get", "/api/generations/{gid}/preview/requests/{rid}"),
+    ("get", "/api/generations/{gid}/endpoints"),
+    ("get", "/api/generations/{gid}/preview/endpoints"),
+    ("get", "/api/generations/{gid}/preview/endpoints/stats"),
+    ("get", "/api/generations/{gid}/revisions"),
+    ("get", "/api/generations/{gid}/preview/viewers"),
+    ("post", "/api/generations/{gid}/preview/request"),  # a caller's
+    ("*", "/api/generations/{gid}/preview/proxy/{path}"),  # a caller's
+}
+_SHARE_ROLE = {403: ("share_role",)}  # a viewer asking what a caller may
 _GEN = {404: ("generation_not_found",)}
 _LIVE = {404: ("generation_not_found", "no_active_preview")}
 _SNAPSHOT = {404: ("generation_not_found", "snapshot_not_found")}
@@ -361,6 +390,7 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
             _JSON,
             _PREVIEW_TOKEN,
             _UPSTREAM,
+            _SHARE_ROLE,
             {
                 400: (
                     "invalid_method",
@@ -384,6 +414,7 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
             _GEN,
             _PREVIEW_TOKEN,
             _UPSTREAM,
+            _SHARE_ROLE,
             {
                 400: ("invalid_proxy_path", "malformed_request"),
                 408: ("request_body_timeout",),
@@ -538,6 +569,40 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
         False,
         {400: ("invalid_generation", "invalid_limit", "invalid_before")},
     ),
+    (
+        "post",
+        "/api/generations/{gid}/shares",
+        "Share it with a user, or make a link (its secret shown once)",
+        (),
+        True,
+        _merge(_GEN, _JSON, {400: ("invalid_share",), 409: ("share_limit",)}),
+    ),
+    ("get", "/api/generations/{gid}/shares", "Its shares and links", (), False, _GEN),
+    (
+        "delete",
+        "/api/generations/{gid}/shares/{share_id}",
+        "Revoke a share or a link (its open streams end)",
+        (),
+        False,
+        {404: ("generation_not_found", "share_not_found")},
+    ),
+    (
+        "post",
+        "/api/shares/redeem",
+        "Redeem a link's secret: the generation shared with me",
+        (),
+        True,
+        _merge(_JSON, {400: ("invalid_share",), 404: ("share_link_not_found",)}),
+    ),
+    ("get", "/api/shares", "The generations shared with me", (), False, {}),
+    (
+        "get",
+        "/api/generations/{gid}/preview/viewers",
+        "Who watches its preview now",
+        (),
+        False,
+        _GEN,
+    ),
     ("post", "/api/session", "Trade the bearer token for the session cookie", (), False, {}),
     ("get", "/api/session", "Who the caller is", (), False, {}),
     ("delete", "/api/session", "Drop the session cookie", (), False, {}),
@@ -558,6 +623,20 @@ _BODIES: dict[str, dict[str, Any]] = {
     "/api/generations/{gid}/alerts": {
         "type": "object",
         "properties": {"pattern": _STR, "level": {"enum": ["WARN", "ERROR"]}, "name": _STR},
+    },
+    "/api/generations/{gid}/shares": {
+        "type": "object",
+        "properties": {
+            "user": _STR,
+            "link": {"type": "boolean"},
+            "role": {"enum": ["viewer", "caller"], "default": "viewer"},
+            "expiresIn": {"type": "integer", "minimum": 60, "maximum": 2592000},
+        },
+    },
+    "/api/shares/redeem": {
+        "type": "object",
+        "required": ["secret"],
+        "properties": {"secret": _STR},
     },
     "/api/generations/{gid}/presets/{name}": {
         "type": "object",
@@ -649,6 +728,7 @@ _APPLYING = "still being applied (the status's lastApply tells)"
 _SUCCESS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/api/generations"): {"201": "Created"},
     ("post", "/api/generations/{gid}/alerts"): {"201": "Created"},
+    ("post", "/api/generations/{gid}/shares"): {"201": "Created"},
     ("put", "/api/generations/{gid}/presets/{name}"): {"200": "Replaced", "201": "Created"},
     ("post", "/api/generations/{gid}/revisions"): {
         "200": "Nothing changed (unchanged: true)",
@@ -679,6 +759,9 @@ def _operation(
     public = path in PUBLIC
     if not public:
         errors = _merge(errors, AUTH_ERRORS)
+    shared = (method, path) in SHARED_OPERATIONS or ("*", path) in SHARED_OPERATIONS
+    if "{gid}" in path and not shared:
+        errors = _merge(errors, SHARE_ERRORS)
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in re.findall(r"{(\w+)}", path)

@@ -20,7 +20,12 @@ from ..runtime import BY_THE_USER
 from ..sandbox import child_environment
 from ..services import Services, services
 from ..services.audit import record_action
-from ..services.callers import generation_not_found, json_body, owned_generation
+from ..services.callers import (
+    generation_access,
+    generation_not_found,
+    json_body,
+    owned_generation,
+)
 from ..store import GenerationGone, PreviewInstance
 from .alerts import arm_alerts
 from .endpoints import discover_endpoints
@@ -288,9 +293,11 @@ async def launch(gid: str) -> Response:
 @blueprint.get("/status")
 async def status(gid: str) -> Response:
     state = services()
-    await owned_generation(gid, state.user())
+    access = await generation_access(gid, state.user())
     preview = await preview_for(gid, request.args.get("previewId"))
     data = await _status(preview)
+    data["access"] = access.role  # the UI shows a shared user the preview read-only
+    data["viewers"] = sorted(state.streams.watching(gid))  # who watches now (this node)
     if state.settings.cluster:  # the node that runs it, for operators
         mine = not isinstance(preview, PreviewInstance)
         data["node"] = state.settings.node if mine else preview.node_id

@@ -34,12 +34,13 @@ from ..proxy import (
     presented_token,
     proxy_websocket,
     response_headers,
+    shared_target,
     ticket_redirect,
 )
 from ..runtime import proxy_prefix
 from ..services import Services, services
 from ..services.bodies import envelope_limit
-from ..services.callers import json_body, owned_generation
+from ..services.callers import generation_access, json_body
 
 if TYPE_CHECKING:
     from ..runtime import PreviewRuntime
@@ -65,11 +66,11 @@ def _forwarded(source) -> Forwarded:
 async def envelope(gid: str) -> Response:
     """``{method, path, query, headers, body}`` → ``{statusCode, headers, data, elapsedMs}``."""
     state = services()
-    await owned_generation(gid, state.user())
+    access = await generation_access(gid, state.user(), "caller")
     body = await json_body(limit=envelope_limit(state.settings))
     try:
         runtime, call = authorised_envelope(
-            state, gid, body, request.headers.get("X-Preview-Token")
+            state, gid, body, request.headers.get("X-Preview-Token"), shared=not access.owner
         )
         result = await call_envelope(state, runtime, call, _forwarded(request))
     except PreviewError as error:
@@ -81,10 +82,17 @@ async def envelope(gid: str) -> Response:
 
 async def _authorised(
     state: Services, gid: str, source: Any
-) -> tuple[PreviewRuntime, User, str, str, str | None]:
-    """:func:`authorised_target` for Quart's request or WebSocket, and who called."""
+) -> tuple[PreviewRuntime, User, str, str, str | None, bool]:
+    """:func:`authorised_target` for Quart's request or WebSocket, who called, and
+    whether it is a user the generation is shared with (as a caller: no preview token,
+    and no page of the app's origin for them)."""
     user = state.user()
     try:
+        access = await generation_access(gid, user, "caller")
+        if not access.owner:
+            raw_path = source.scope.get("raw_path") or source.path.encode()
+            runtime, child_path, query = shared_target(state, gid, raw_path, source.query_string)
+            return runtime, user, child_path, query, None, True
         runtime, child_path, query, query_token = await authorised_target(
             state,
             gid,
@@ -97,7 +105,7 @@ async def _authorised(
     except PreviewError as error:
         await _with_last_status(state, gid, error)
         raise
-    return runtime, user, child_path, query, query_token
+    return runtime, user, child_path, query, query_token, False
 
 
 async def _with_last_status(state: Services, gid: str, error: PreviewError) -> None:
@@ -157,9 +165,9 @@ async def _request_body(limit: int) -> AsyncIterator[bytes]:
 async def transparent(gid: str, path: str) -> Response:
     """Forward any call to the app and stream its answer back as it comes."""
     state = services()
-    runtime, user, child_path, query, query_token = await _authorised(state, gid, request)
+    runtime, user, child_path, query, query_token, shared = await _authorised(state, gid, request)
     named = {name.lower(): value for name, value in request.headers.items()}
-    if is_navigation(request.method, named):
+    if is_navigation(request.method, named) and not shared:
         # No app page on the API's origin: the browser goes to the preview's own.
         presented = presented_token(
             request.headers.get("X-Preview-Token"),
@@ -229,7 +237,7 @@ async def transparent(gid: str, path: str) -> Response:
 async def transparent_websocket(gid: str, path: str) -> Response | None:
     """Proxy a WebSocket to the app, both directions, close codes passed through."""
     state = services()
-    runtime, _, child_path, query, _ = await _authorised(state, gid, websocket)
+    runtime, _, child_path, query, _, _ = await _authorised(state, gid, websocket)
     headers = [
         (name, value) for name, value in websocket.headers.items() if name.lower() in _WS_HEADERS
     ]

@@ -28,7 +28,7 @@ from ..generations import UploadLimits, changes_from_json, check_tree, files_fro
 from ..services import Services, services
 from ..services.audit import record_action
 from ..services.bodies import json_object, read_body
-from ..services.callers import generation_not_found, owned_generation
+from ..services.callers import generation_access, generation_not_found, owned_generation
 from ..store import Generation, GenerationGone
 from ..store.revisions import (
     RevisionRecord,
@@ -326,7 +326,7 @@ async def _nothing_to_apply_to(state: Services, gid: str) -> NotFound:
 @blueprint.get("")
 async def listing(gid: str) -> Response:
     state = services()
-    await owned_generation(gid, state.user())
+    await generation_access(gid, state.user())
     assert state.store is not None
     records = await state.store.run_sync(list_revisions, state.store.engine, gid)
     return jsonify({"generationId": gid, "revisions": [_describe(r) for r in records]})

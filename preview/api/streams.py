@@ -34,7 +34,8 @@ from ..logs import (
     sse_frames,
 )
 from ..services import Services, StreamSlot, services
-from ..services.callers import owned_generation
+from ..services.callers import generation_access
+from ..services.shares import Share
 from ..store import PreviewInstance, Store
 from .feed import KEEPALIVE, PAGE_BYTES, PARKED, End, event_feed, stored_events, tail_relays
 from .previews import log_gaps, preview_for
@@ -185,7 +186,7 @@ async def stream_logs(gid: str) -> Response:
     state = services()
     user = state.user()
     state.streams.check(user.id)  # 429 past the user's bound, before any lookup
-    await owned_generation(gid, user)
+    access = await generation_access(gid, user)
     raw_after = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
     preview = await preview_for(gid, request.args.get("previewId"))
     assert state.store is not None
@@ -195,12 +196,27 @@ async def stream_logs(gid: str) -> Response:
     if nothing_left:
         # The WHATWG rule: a 204 makes EventSource stop instead of reconnecting.
         return Response("", status=204, headers={"Cache-Control": "no-cache"})
-    slot = state.streams.reserve(user.id)  # 429 past the user's bound
+    slot = state.streams.reserve(user.id, gid)  # 429 past the user's bound
     body = sse_body(state, preview, after, slot=slot)
     slot.bind(body)
+    if access.share is not None:
+        body = _ended_with_share(state, body, access.share)
     response = Response(body, headers=sse_headers(preview.id))
     response.timeout = None
     return response
+
+
+async def _ended_with_share(
+    state: Services, body: AsyncIterator[Any], share: Share
+) -> AsyncIterator[Any]:
+    """A shared user's stream: ``body`` until its share is revoked or expires, then a
+    last ``revoked`` event (and no ``end``: the stream is over for this user, not the
+    preview; a reconnect answers 404)."""
+    guard = state.shares.open(share.id, share.expires_at)
+    async for chunk in state.shares.guarded(body, guard):
+        yield chunk
+    if guard.ended:
+        yield b'event: revoked\ndata: {"reason":"share_ended"}\n\n'
 
 
 def _history_filters(fields: list[FieldFilter]) -> dict[str, Any]:
@@ -477,7 +493,7 @@ async def _until_stored(store: Store, preview: PreviewRuntime, seq: int) -> None
 @blueprint.get("/logs")
 async def log_history(gid: str) -> Response:
     state = services()
-    await owned_generation(gid, state.user())
+    await generation_access(gid, state.user())
     preview = await preview_for(gid, request.args.get("previewId"))
     after = int_param("after", request.args.get("after"), 0, low=0, high=2**62)
     limit = int_param("limit", request.args.get("limit"), 500, low=1, high=5000)
@@ -561,17 +577,21 @@ async def websocket_logs(gid: str) -> None:
     state = services()
     user = state.user()
     state.streams.check(user.id)  # 429 past the user's bound, before any lookup
-    await owned_generation(gid, user)
+    access = await generation_access(gid, user)
     preview = await preview_for(gid, websocket.args.get("previewId"))
     assert state.store is not None
     relays = tail_relays(state)
     after, _ = await resume_point(
         state.store, preview, websocket.args.get("lastEventId"), websocket.args.get("tail"), relays
     )
-    slot = state.streams.reserve(user.id)  # refused (429) before the handshake is accepted
+    slot = state.streams.reserve(user.id, gid)  # refused (429) before the handshake is accepted
+    guard = None
     try:
         await websocket.accept()
         feed = event_feed(state.store, preview, after, None, relays)
+        if access.share is not None:  # ends with the share (1008, then no reconnect)
+            guard = state.shares.open(access.share.id, access.share.expires_at)
+            feed = state.shares.guarded(feed, guard)
         async with contextlib.aclosing(feed):
             async for item in feed:
                 if item is KEEPALIVE:
@@ -582,6 +602,9 @@ async def websocket_logs(gid: str) -> None:
                     return
                 for event in item:
                     await websocket.send(event.json)
+        if guard is not None and guard.ended:
+            await websocket.close(1008, "share ended")
+            return
         await websocket.close(1013, "reconnect with lastEventId")
     finally:
         slot.release()

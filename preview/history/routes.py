@@ -18,7 +18,7 @@ from ..errors import BadRequest, NotFound
 from ..proxy import authorised_runtime
 from ..services import services
 from ..services.audit import record_action
-from ..services.callers import json_body, owned_generation
+from ..services.callers import generation_access, json_body, owned_generation
 from .capture import RequestHistory
 from .har import har_document, request_json, summary_json
 from .reads import RequestQuery, list_requests, read_request, read_requests
@@ -100,7 +100,7 @@ async def _har(gid: str) -> Response:
 async def list_page(gid: str) -> Response:
     """A page of the requests, newest first; ``format=har`` exports them."""
     state = services()
-    await owned_generation(gid, state.user())
+    await generation_access(gid, state.user())
     form = request.args.get("format", "json")
     if form not in ("json", "har"):
         raise BadRequest("format must be json or har.", code="invalid_format")
@@ -124,7 +124,7 @@ async def list_page(gid: str) -> Response:
 @blueprint.get("/requests.har")
 async def har_export(gid: str) -> Response:
     """The generation's kept requests (the newest 1,000) as HAR 1.2."""
-    await owned_generation(gid, services().user())
+    await generation_access(gid, services().user())
     return await _har(gid)
 
 
@@ -132,7 +132,7 @@ async def har_export(gid: str) -> Response:
 async def one(gid: str, rid: str) -> Response:
     """One request whole: heads and bodies."""
     state = services()
-    await owned_generation(gid, state.user())
+    await generation_access(gid, state.user())
     await _settled()
     assert state.store is not None
     row = None

@@ -13,6 +13,7 @@ from .access import (
     authorised_runtime,
     authorised_target,
     presented_token,
+    shared_target,
 )
 from .browser import API_ORIGIN_HEADERS, ApiOrigin, AppOrigin, is_navigation, ticket_redirect
 from .calls import call_envelope, envelope_error_response, open_upstream
@@ -66,6 +67,7 @@ __all__ = [
     "read_envelope_response",
     "request_headers",
     "response_headers",
+    "shared_target",
     "ticket_redirect",
     "translate_upstream_error",
     "validate_path",

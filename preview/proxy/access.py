@@ -33,6 +33,7 @@ __all__ = [
     "checked_token",
     "owned_runtime",
     "presented_token",
+    "shared_target",
 ]
 
 _AUTH_TTL = 5.0  # s a checked credential is taken as checked
@@ -147,6 +148,18 @@ async def authorised_target(
     return runtime, child_path, query, query_token
 
 
+def shared_target(
+    state: Services, gid: str, raw_path: bytes, query_string: bytes
+) -> tuple[PreviewRuntime, str, str]:
+    """Where a proxied call of a user the generation is shared with as a ``caller`` goes
+    (``services.callers.generation_access`` checked that): the running preview (503),
+    the child's path and the query without a preview token. The share stands for the
+    preview token, which only the owner holds."""
+    runtime = _running(state, gid)
+    child_path, query, _ = _split_target(gid, raw_path, query_string)
+    return runtime, child_path, query
+
+
 def presented_token(header: str | None, query: str | None, cookie: str | None) -> str | None:
     """Which of the tokens a proxied call carries counts: the header's, then the query's,
     then the cookie's."""
@@ -171,11 +184,18 @@ async def owned_runtime(state: Services, gid: str, user: User) -> PreviewRuntime
 
 
 def authorised_envelope(
-    state: Services, gid: str, data: dict[str, Any], header_token: str | None
+    state: Services,
+    gid: str,
+    data: dict[str, Any],
+    header_token: str | None,
+    *,
+    shared: bool = False,
 ) -> tuple[PreviewRuntime, EnvelopeRequest]:
     """The envelope call of an owner's request body, and the running preview it goes to
-    once its preview token is checked."""
+    once its preview token is checked; ``shared``: a caller the generation is shared
+    with, whose share stands for the token (checked by the route)."""
     call = parse_envelope(data, max_body=state.settings.proxy_max_body_bytes)
     runtime = _running(state, gid)
-    checked_token(runtime, header_token or call.preview_token)
+    if not shared:
+        checked_token(runtime, header_token or call.preview_token)
     return runtime, call

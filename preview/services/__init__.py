@@ -1,8 +1,9 @@
 """What the routes (``api``), the proxy and the fast paths (``transport``) share, set up
 when serving starts: :class:`Services` (``state``), who is calling and whether the
-generation is theirs (``callers``), request bodies read bounded (``bodies``), one call
-to an app from its start to its record (``calls``), and each preview's own origin: its hosts,
-one-time tickets and cookie (``origins``)."""
+generation is theirs or shared with them (``callers``; the shares' rows: ``shares``; a
+shared user's streams ended with their share: ``sharewatch``), request bodies read
+bounded (``bodies``), one call to an app from its start to its record (``calls``), and
+each preview's own origin: its hosts, one-time tickets and cookie (``origins``)."""
 
 from .calls import CallOutcome, CallRecord, CallRecorder, Calls, ProxiedCall, RequestRecording
 from .origins import (

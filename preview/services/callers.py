@@ -3,33 +3,48 @@ bodies, the client's disconnect."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import trio
 from werkzeug.http import parse_cookie
 
 from ..auth import User, authenticate_request
-from ..errors import BadRequest, NotFound
+from ..clock import utcnow
+from ..errors import BadRequest, Forbidden, NotFound
 from ..store import Generation
 from . import Services, services
 from .bodies import JSON_BODY_LIMIT, json_object, read_body
+from .shares import ROLES, Share, access_of
 
 __all__ = [
+    "Access",
     "AsgiCaller",
     "cancel_on_disconnect",
+    "generation_access",
     "generation_not_found",
     "json_body",
     "owned_generation",
 ]
 
 
-async def owned_generation(gid: str, user: User, state: Services | None = None) -> Generation:
-    """The generation if it is this user's; another user's is reported as unknown.
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Who may do what with a generation: its owner (``share`` None), or another user
+    through a live share (``role`` ``viewer`` or ``caller``)."""
 
-    On every request of the hot paths (streams, proxy), so known generations come from
-    memory: they never change once uploaded.
-    """
-    state = state or services()
+    generation: Generation
+    role: str  # "owner", "caller", "viewer"
+    share: Share | None = None
+
+    @property
+    def owner(self) -> bool:
+        return self.share is None
+
+
+async def _known_generation(gid: str, state: Services) -> Generation | None:
+    """On every request of the hot paths (streams, proxy), so known generations come
+    from memory: they never change once uploaded."""
     generation = state.generations.get(gid)
     if generation is None and len(gid) <= 40:
         assert state.store is not None
@@ -37,9 +52,56 @@ async def owned_generation(gid: str, user: User, state: Services | None = None) 
         generation = await state.store.get_generation(gid)
         if generation is not None and state.generation_writes == writes:  # (else outdated)
             state.generations.put(gid, generation)
-    if generation is None or generation.user_id != user.id:
-        raise generation_not_found(gid)
     return generation
+
+
+async def _share_of(state: Services, gid: str, user: User) -> Share | None:
+    assert state.store is not None
+    return await state.store.run_sync(access_of, state.store.engine, gid, user.id, utcnow())
+
+
+async def owned_generation(gid: str, user: User, state: Services | None = None) -> Generation:
+    """The generation if it is this user's. Another user's is reported as unknown (404),
+    unless shared with this user: then what is asked is the owner's alone (403
+    ``owner_only``)."""
+    state = state or services()
+    generation = await _known_generation(gid, state)
+    if generation is None:
+        raise generation_not_found(gid)
+    if generation.user_id != user.id:
+        share = await _share_of(state, gid, user)
+        if share is None:
+            raise generation_not_found(gid)
+        raise Forbidden(
+            f"Only the generation's owner may do this; it is shared with you as a {share.role}.",
+            code="owner_only",
+            details={"generationId": gid, "role": share.role},
+        )
+    return generation
+
+
+async def generation_access(
+    gid: str, user: User, need: str = "viewer", state: Services | None = None
+) -> Access:
+    """The generation and what this user may do with it, if at least ``need``
+    (``viewer`` or ``caller``): its owner, or a holder of a live share (403
+    ``share_role`` if the share gives less); anyone else 404, as an unknown one."""
+    state = state or services()
+    generation = await _known_generation(gid, state)
+    if generation is None:
+        raise generation_not_found(gid)
+    if generation.user_id == user.id:
+        return Access(generation, "owner")
+    share = await _share_of(state, gid, user)
+    if share is None:
+        raise generation_not_found(gid)
+    if ROLES.index(share.role) < ROLES.index(need):
+        raise Forbidden(
+            f"The generation is shared with you as a {share.role}; this needs a {need}.",
+            code="share_role",
+            details={"generationId": gid, "role": share.role, "needed": need},
+        )
+    return Access(generation, share.role, share)
 
 
 def generation_not_found(gid: str) -> NotFound:

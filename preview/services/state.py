@@ -25,6 +25,7 @@ from ..snapshots import Snapshots
 from ..store import Generation, Store
 from .calls import Calls, RequestRecording
 from .origins import AppOrigins
+from .sharewatch import ShareWatch
 
 __all__ = ["Services", "StreamParking", "StreamSlot", "StreamSlots", "services"]
 
@@ -46,16 +47,17 @@ class StreamParking(Protocol):
 class StreamSlot:
     """One log stream a user holds open, counted until :meth:`release` (idempotent)."""
 
-    __slots__ = ("_owner", "_user_id")
+    __slots__ = ("_gid", "_owner", "_user_id")
 
-    def __init__(self, owner: StreamSlots, user_id: str) -> None:
+    def __init__(self, owner: StreamSlots, user_id: str, gid: str | None = None) -> None:
         self._owner: StreamSlots | None = owner
         self._user_id = user_id
+        self._gid = gid
 
     def release(self) -> None:
         owner, self._owner = self._owner, None
         if owner is not None:
-            owner._release(self._user_id)
+            owner._release(self._user_id, self._gid)
 
     def bind(self, body: object) -> None:
         """Release once ``body`` (a stream's generator) is gone too, however it went:
@@ -72,15 +74,27 @@ class StreamSlots:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._held: dict[str, int] = {}
+        # Per generation, its streams' users and how many each holds: who is watching
+        # (``GET …/preview/viewers``).
+        self._watching: dict[str, dict[str, int]] = {}
 
     def held(self, user_id: str) -> int:
         return self._held.get(user_id, 0)
 
-    def reserve(self, user_id: str) -> StreamSlot:
-        """A slot for a new stream of ``user_id``; 429 ``too_many_streams`` beyond the bound."""
+    def watching(self, gid: str) -> dict[str, int]:
+        """The users with a log stream of ``gid``'s previews open on this node, and how
+        many each."""
+        return dict(self._watching.get(gid, {}))
+
+    def reserve(self, user_id: str, gid: str | None = None) -> StreamSlot:
+        """A slot for a new stream of ``user_id`` (on ``gid``'s preview: counted among its
+        watchers); 429 ``too_many_streams`` beyond the bound."""
         self.check(user_id)
         self._held[user_id] = self._held.get(user_id, 0) + 1
-        return StreamSlot(self, user_id)
+        if gid is not None:
+            users = self._watching.setdefault(gid, {})
+            users[user_id] = users.get(user_id, 0) + 1
+        return StreamSlot(self, user_id, gid)
 
     def check(self, user_id: str) -> None:
         """429 ``too_many_streams`` if ``user_id`` holds the most streams allowed: asked
@@ -96,12 +110,22 @@ class StreamSlots:
                 details={"limit": limit},
             )
 
-    def _release(self, user_id: str) -> None:
+    def _release(self, user_id: str, gid: str | None = None) -> None:
         held = self._held.get(user_id, 0) - 1
         if held > 0:
             self._held[user_id] = held
         else:
             self._held.pop(user_id, None)
+        if gid is None or gid not in self._watching:
+            return
+        users = self._watching[gid]
+        left = users.get(user_id, 0) - 1
+        if left > 0:
+            users[user_id] = left
+        else:
+            users.pop(user_id, None)
+            if not users:
+                del self._watching[gid]
 
 
 @dataclass
@@ -121,6 +145,7 @@ class Services:
     origins: AppOrigins = field(init=False)  # each preview's own origin (its hosts, tickets)
     calls: Calls = field(init=False)  # where each call to an app starts and is recorded
     streams: StreamSlots = field(init=False)  # the log streams each user holds open
+    shares: ShareWatch = field(default_factory=ShareWatch)  # the shared users' open streams
     # Both hold immutable values: a generation never changes once uploaded, nor does
     # the endpoint list of a generation's source or of one running app.
     generations: BoundedCache[str, Generation] = field(default_factory=lambda: BoundedCache(4096))

@@ -38,6 +38,9 @@ ACTIONS = (
     "alert_delete",
     "preset_put",
     "preset_delete",
+    "share_create",
+    "share_revoke",
+    "share_redeem",
 )
 _MAX_DETAILS = 2000  # characters of details kept (ids, names, counts: never a body)
 

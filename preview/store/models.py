@@ -446,3 +446,29 @@ class EnvPreset(Record):
         _column("created_at", DateTime),
         _column("updated_at", DateTime),
     )
+
+
+class GenerationShare(Record):
+    """Another user's access to a generation (``services.shares``): a share with one user
+    (``user_id``), a link (``link_hash``: the SHA-256 of its secret, which is never
+    stored), or a link redeemed by one signed-in user (``user_id`` and ``link_id``, the
+    link's row: revoking the link revokes it too). ``role`` is ``viewer`` or ``caller``;
+    none outlives ``expires_at``."""
+
+    __table__ = Table(
+        "generation_shares",
+        metadata,
+        _pk("id", String(40)),
+        _column("generation_id", String(40), _cascade("generations.id")),
+        _column("owner_id", String(200)),
+        _column("user_id", String(200), null=True),
+        _column("link_hash", String(64), null=True),
+        _column("link_id", String(40), null=True),
+        _column("role", String(8)),
+        _column("created_at", DateTime),
+        _column("expires_at", DateTime),
+        Index("ix_generation_shares_generation", "generation_id", "user_id"),
+        Index("ix_generation_shares_user", "user_id"),
+        Index("ix_generation_shares_link", "link_id"),
+        Index("ix_generation_shares_link_hash", "link_hash", unique=True),
+    )

@@ -167,7 +167,7 @@ async def _resolve(
         )
         if nothing_left:
             return None  # the route answers 204 (the same decision, made again there)
-        return preview, after, state.streams.reserve(user.id)
+        return preview, after, state.streams.reserve(user.id, gid)
     except PreviewError:
         return None
 

@@ -15,7 +15,7 @@ import trio
 from openapi_spec_validator import validate
 
 from preview import create_app
-from preview.api.openapi import AUTH_ERRORS
+from preview.api.openapi import AUTH_ERRORS, SHARE_ERRORS, SHARED_OPERATIONS
 from preview.settings import Settings
 
 from ..conftest import Service, auth
@@ -152,10 +152,20 @@ async def test_error_codes_are_the_readmes_both_ways(document: dict[str, Any]) -
                 if public:
                     assert not set(auth_codes) & codes.get(status, set()), op
                 codes[status] = codes.get(status, set()) - set(auth_codes)
+            shared = op in SHARED_OPERATIONS or ("*", op[1]) in SHARED_OPERATIONS
+            if "{gid}" in op[1] and not shared:  # the owner's alone: said once, as auth's
+                for status, owner_codes in SHARE_ERRORS.items():
+                    assert set(owner_codes) <= codes.get(status, set()), (op, status)
+                    codes[status] = codes[status] - set(owner_codes)
             for status, found in codes.items():
                 if found:
                     described.setdefault(status, set()).update(found)
         assert described == _row_errors(text), row_ops
+
+
+def test_the_owners_routes_are_said_once() -> None:
+    said = " ".join(README[: README.index("| method and path | does |")].split())
+    assert "403 `owner_only`" in said and set(SHARE_ERRORS) == {403}
 
 
 async def test_query_parameters_are_the_readmes_both_ways(document: dict[str, Any]) -> None:
