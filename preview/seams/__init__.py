@@ -14,4 +14,6 @@ it falls back to a public path (the ASGI path for the hot path, the socket forwa
 for a sandboxed upstream), as each user module says.
 """
 
-__all__ = ["h11", "httpcore", "hypercorn", "trio_websocket"]
+# Nothing of its own: its modules (h11, httpcore, hypercorn, trio_websocket) are imported
+# by name, each only where its library is used.
+__all__: list[str] = []
