@@ -73,6 +73,7 @@ from ..apps.configvars import (
     settings_field_types,
     template_url,
 )
+from ..apps.configvars.readmeenv import readme_exports
 from ..apps.depspec import python_dependencies
 from ..apps.node.envreads import unset_when_empty
 from ..apps.pyapp import parse_module, python_files
@@ -331,6 +332,14 @@ def config_defaults(
     if heroku:  # its deployment's settings (django-vue-template's DJANGO_SETTINGS_MODULE)
         found.values.update(heroku)
         found.notes.append(f"app.json: {', '.join(sorted(heroku))} as its env gives them")
+    # What its README's run commands export (export PROJECT_CONFIG=development), where its
+    # code reads it: the configuration its author runs it with.
+    taken |= heroku.keys()
+    exported = {k: v for k, v in readme_exports(files).items() if k not in taken and v}
+    exported = {k: v for k, v in exported.items() if k in read_variables(files)}
+    if exported:
+        found.values.update(exported)
+        found.notes.append(f"README: {', '.join(sorted(exported))} as its commands export them")
     # A blank password of a server the preview gives (REDIS_PASSWORD='') stays: it has none.
     ours = {n for n in found.values if {n[:-8] + "HOST", n[:-8] + "URL"} & provided}
     kept = {n for n in ours if n.endswith("_PASSWORD") and not found.values[n]}

@@ -164,3 +164,32 @@ def test_an_unbuildable_package_a_pip_freeze_lists_and_nothing_imports_is_left_o
     chosen = ("django", "reportlab", "pycairo==1.23.0")
     fix = remedies(chosen).next_fix(message, [message], files, pythons)
     assert fix is None or fix.drop is None, fix
+
+
+def test_what_the_readmes_run_commands_export_is_given_where_the_code_reads_it() -> None:
+    """Farael49's flask-rest-crud: its README runs ``export PROJECT_CONFIG=development``
+    before ``python manage.py create_db``; unset, ``create_app(os.getenv("PROJECT_CONFIG",
+    "default"))`` took its production configuration, whose database URL nothing sets
+    (``'NoneType' object has no attribute 'drivername'``)."""
+    files = {
+        "README.md": b"""# crud
+
+running :
+```
+export PROJECT_CONFIG=development
+export UNREAD_BY_THE_CODE=1
+
+python manage.py create_db
+python manage.py runserver
+```
+""",
+        "manage.py": b"""import os
+from project import create_app
+app = create_app(os.getenv("PROJECT_CONFIG", "default"))
+""",
+    }
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    assert found.values == {"PROJECT_CONFIG": "development"}
+    # The upload's .env, or the launch's env, is the user's: theirs stands.
+    given = config_defaults(files, "manage.py", {"PROJECT_CONFIG": "testing"}, {"PORT"})
+    assert "PROJECT_CONFIG" not in given.values

@@ -18,7 +18,7 @@ import re
 
 from .envfiles import example_rank
 
-__all__ = ["README_EXAMPLE", "readme_env_block", "with_readme_example"]
+__all__ = ["README_EXAMPLE", "readme_env_block", "readme_exports", "with_readme_example"]
 
 README_EXAMPLE = ".env.readme-example"
 _READMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README.markdown", "README")
@@ -30,6 +30,8 @@ _INFOS = {"", "dotenv", "env", "ini", "properties", "bash", "sh", "shell", "text
 _ASSIGNMENT = re.compile(r"^(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=.*$")
 _SAID_BEFORE = re.compile(r"\.env\b|\benvironment\b|\benv\s+(?:file|var)", re.IGNORECASE)
 _BEFORE = 800  # characters before a block in which the README says what it is
+_SHELLS = {"", "bash", "sh", "shell", "console", "zsh", "shell-session"}
+_EXPORT = re.compile(r"^(?:\$\s*)?export\s+([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$")
 
 
 def readme_env_block(text: str) -> str | None:
@@ -65,3 +67,22 @@ def with_readme_example(files: dict[str, bytes]) -> dict[str, bytes]:
     if block is None:
         return files
     return {**files, README_EXAMPLE: block.encode()}
+
+
+def readme_exports(files: dict[str, bytes]) -> dict[str, str]:
+    """The variables the root README's shell blocks ``export`` among the commands that
+    run the app (Farael49's flask-rest-crud: ``export PROJECT_CONFIG=development``, then
+    ``python manage.py create_db``; without it, its production configuration reads its
+    database's URL from a variable nothing sets), the first value of each, unquoted."""
+    readme = next((name for name in _READMES if name in files), None)
+    if readme is None or len(files[readme]) > 500_000:
+        return {}
+    found: dict[str, str] = {}
+    for match in _FENCE.finditer(files[readme].decode("utf-8", "replace")):
+        if match.group("info").lower() not in _SHELLS:
+            continue
+        for line in match.group("body").splitlines():
+            export = _EXPORT.match(line.strip())
+            if export is not None:
+                found.setdefault(export.group(1), export.group(2).strip("'\""))
+    return found
