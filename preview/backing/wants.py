@@ -221,6 +221,18 @@ _SCHEMA_MADE = re.compile(
 )
 
 
+_DBMATE_UP = re.compile(rb"^--\s*migrate:up\b", re.MULTILINE)
+_DBMATE_DOWN = re.compile(rb"^--\s*migrate:down\b", re.MULTILINE)
+
+
+def _dbmate_up(data: bytes) -> str:
+    """A dbmate migration's up part (between ``-- migrate:up`` and ``-- migrate:down``)."""
+    start = _DBMATE_UP.search(data)
+    body = data[start.end() :] if start is not None else data
+    down = _DBMATE_DOWN.search(body)
+    return (body[: down.start()] if down is not None else body).decode("utf-8", "replace")
+
+
 def _lone_schema(files: dict[str, bytes]) -> InitScripts:
     """The upload's SQL schema, where nothing else makes it (no other tool's migrations,
     no compose init folder), run as init scripts: its SQL migrations of golang-migrate's
@@ -233,6 +245,14 @@ def _lone_schema(files: dict[str, bytes]) -> InitScripts:
         return ()
     sql = [p for p in files if p.endswith(".sql") and "node_modules/" not in p]
     sql = [p for p in sql if not _TESTS.search(p) and len(files[p]) < _MAX_INIT_SCRIPT]
+    # dbmate's (``-- migrate:up`` … ``-- migrate:down``, one file a version, named by its
+    # timestamp): each file's up part, in order. marcoturi's fastify-boilerplate's one
+    # migration ran whole, its DROP TABLE after its CREATE ("relation users does not exist").
+    # (Its seeds, in a folder of their own in the same form, make no table: left out.)
+    dbmate = sorted(p for p in sql if _DBMATE_UP.search(files[p]))
+    folders = {posixpath.dirname(p) for p in dbmate if _CREATE_TABLE.search(files[p])}
+    if len(folders) == 1:
+        return tuple((p, _dbmate_up(files[p])) for p in dbmate if posixpath.dirname(p) in folders)
     ups = sorted(
         ((int(m.group(1)), p) for p in sql if (m := _UP_MIGRATION.search(p)) is not None),
     )

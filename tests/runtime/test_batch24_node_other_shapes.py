@@ -3,7 +3,7 @@ training set since its round ended): an optional peer only the lockfile installs
 PostgreSQL its settings name; a NestJS app whose env example has TypeORM load .ts files;
 the env file its start names; TypeScript run by node itself, by ts-node in an ES module
 project, by tsx where it needs decorator metadata; a module kept as its backup copy; a git
-dependency the app imports."""
+dependency the app imports; dbmate's SQL migrations."""
 
 from __future__ import annotations
 
@@ -246,3 +246,26 @@ def test_a_tsx_dev_script_runs_through_ts_node_where_decorator_metadata_is_neede
     # No decorator metadata asked for: tsx, as its script says.
     files["tsconfig.json"] = b'{"compilerOptions": {}}'
     assert detect(files).argv[-1].endswith("; tsx --env-file=.env src/index.ts")
+
+
+def test_dbmate_migrations_run_their_up_part_only() -> None:
+    """marcoturi's fastify-boilerplate keeps its schema as dbmate migrations
+    (db/migrations/*.sql: ``-- migrate:up`` CREATE TABLE …, ``-- migrate:down`` DROP
+    TABLE …), run by a dbmate binary it does not ship; the file, run whole as its one
+    schema, dropped the table it made ("relation users does not exist" at every call)."""
+    up = b'-- migrate:up\nCREATE TABLE "users" ("id" uuid NOT NULL);\n\n'
+    files = {
+        "package.json": json.dumps({"dependencies": {"postgres": "^3"}}).encode(),
+        "db/migrations/20240415225644_create_users_table.sql": up
+        + b'-- migrate:down\nDROP TABLE "users"\n',
+        "db/migrations/20240501000000_add_index.sql": b"-- migrate:up\nCREATE INDEX i ON u (id);",
+        "db/seeds/20240415231037_users.seed.sql": b"-- migrate:up\nINSERT INTO users VALUES (1);\n",
+    }
+    wants = postgres_wants(files, {})
+    assert wants.lone_schema
+    assert [path for path, _ in wants.init_scripts] == [
+        "db/migrations/20240415225644_create_users_table.sql",
+        "db/migrations/20240501000000_add_index.sql",
+    ]
+    first = wants.init_scripts[0][1]
+    assert "CREATE TABLE" in first and "DROP TABLE" not in first
