@@ -207,8 +207,30 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
             argv = ("env", f"FLASK_APP={target}", *flask)
             return [DataStep(argv, parent, f"Flask-Migrate ({migrations}/)")]
         return []
+    if not _locates(files, ini, parent) and _locates(files, ini, migrations):
+        # Its script_location is written from its own folder (``script_location = .``):
+        # run there, as its author's command does (chdir'd in), its project's folder on
+        # the path for env.py's imports (Vasyalisk's fastapi-sqlalchemy-docker-template:
+        # "Can't find Python file ./env.py" run from backend/).
+        argv = alembic_upgrade(files, migrations, "alembic.ini")
+        on_path = 'PYTHONPATH="..${{PYTHONPATH:+:$PYTHONPATH}}" exec "$@"'
+        return [DataStep(("sh", "-c", on_path, "sh", *argv), migrations, f"Alembic ({ini})")]
     argv = alembic_upgrade(files, parent, _rel(ini, parent))
     return [DataStep(argv, parent, f"Alembic ({ini})")]
+
+
+_SCRIPT_LOCATION = re.compile(r"^script_location\s*=\s*(\S+)", re.MULTILINE)
+
+
+def _locates(files: dict[str, bytes], ini: str, where: str) -> bool:
+    """Whether the ``alembic.ini`` at ``ini``, run from ``where``, finds its history:
+    its relative ``script_location`` (Alembic reads it from the working directory)
+    holds an env.py there."""
+    found = _SCRIPT_LOCATION.search(files[ini].decode("utf-8", "replace"))
+    name = found.group(1).strip() if found is not None else ""
+    if not name or "%(" in name or name.startswith("/") or ":" in name:
+        return True  # its own folder's, absolute, or a package's resource: anywhere
+    return posixpath.normpath(posixpath.join(where or ".", name, "env.py")) in files
 
 
 # -- the project's own commands --------------------------------------------------------

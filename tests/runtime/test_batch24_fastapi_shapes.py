@@ -4,6 +4,7 @@ declares, tested on a fixture app of its shape."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -311,3 +312,24 @@ def test_an_old_fastapi_pinned_alone_is_held_to_the_pydantic_of_its_time() -> No
     assert companions(["fastapi==0.110.0"], ["fastapi==0.110.0"]) == []
     pinned = [*lines, "pydantic==2.12.0"]
     assert companions(pinned, pinned) == []
+
+
+def test_an_alembic_ini_written_to_be_run_from_its_own_folder_runs_there(tmp_path: Path) -> None:
+    """Vasyalisk's fastapi-sqlalchemy-docker-template keeps backend/migrations/alembic.ini
+    with ``script_location = .``: its ``python manage.py upgrade`` changes into that folder
+    first, its env.py importing the project's modules (``from config import settings``,
+    ``from migrations.utils import …``). Run from backend/ it failed ("Can't find Python
+    file ./env.py"); now it runs in its folder, the project's on the path."""
+    files = _bytes("fastapi_alembic_ini_own_folder")
+    (step,) = data_steps(files, "backend/main.py", find_app(files))
+    assert step.where == "backend/migrations"
+    for path, data in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    database = tmp_path / "notes.db"
+    argv = [part.format(python=sys.executable) for part in step.argv]
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": f"sqlite:///{database}"}
+    subprocess.run(argv, cwd=tmp_path / step.where, env=env, check=True, timeout=120)
+    with sqlite3.connect(database) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "notes" in tables and "alembic_version" in tables

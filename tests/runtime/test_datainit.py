@@ -90,6 +90,14 @@ def test_plain_alembic_in_migrations_below_and_cli_names() -> None:
         "svc/migrations/env.py": b"from alembic import context\n",
     }
     steps = data_steps(files, "svc/main.py", find_app(files))
+    # (script_location = . is read from where it runs: its own folder, the project's on
+    # the path; test_batch24_fastapi_shapes.py runs one)
+    assert [(s.argv[-5:], s.where) for s in steps] == [
+        (("{python}", "-m", "alembic.config", "upgrade", "heads"), "svc/migrations")
+    ]
+    written_from_above = b"[alembic]\nscript_location = migrations\n"
+    files["svc/migrations/alembic.ini"] = written_from_above
+    steps = data_steps(files, "svc/main.py", find_app(files))
     ini = ("-c", "migrations/alembic.ini")
     assert [(s.argv, s.where) for s in steps] == [
         (("{python}", "-m", "alembic.config", *ini, "upgrade", "heads"), "svc")
