@@ -100,6 +100,8 @@ class Record(metaclass=_Columns):
 
         def __getattr__(self, name: str) -> Any: ...
 
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
     __table__: ClassVar[Table]
     _defaults: ClassVar[tuple[tuple[str, Any], ...]]
 
