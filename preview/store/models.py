@@ -97,6 +97,7 @@ class Record(metaclass=_Columns):
     columns' values by name; a column not given takes its default (else None)."""
 
     if TYPE_CHECKING:
+        # Its columns' values, read and set by name (a node claims a row: row.node_id = ...).
 
         def __getattr__(self, name: str) -> Any: ...
 
