@@ -206,7 +206,44 @@ def _init_scripts(service: dict, directory: str, files: dict[str, bytes]) -> dic
         else:
             inside = (p for p in files if posixpath.dirname(p) == path)
             found.update((posixpath.basename(p), p) for p in inside)
+    for name, path in [(n, p) for n, p in found.items() if n.endswith(".sh")]:
+        for i, sql in enumerate(_run_by_shell(files[path], service, directory, files)):
+            found[f"{name}.{i:03d}.sql"] = sql  # in its order, where the script runs
     return {n: p for n, p in found.items() if n.endswith(".sql")}
+
+
+_PSQL_FILE = re.compile(rb"\bpsql\b[^\n]*?\s-f\s*([^\s;&|]+)")
+
+
+def _run_by_shell(
+    script: bytes, service: dict, directory: str, files: dict[str, bytes]
+) -> list[str]:
+    """The upload's SQL files a shell init script runs with ``psql -f`` (gbatagian's
+    fastapi-crud: db/init.sh runs ``opt/schema_queries/create_schema.sql``, which the
+    service mounts from ./db/schema_queries/; the shell script itself is not run), found
+    through the service's volumes, in the script's order. The image runs its init
+    scripts from ``/``: a relative path is read from there."""
+    mounts = []
+    for volume in service.get("volumes") or ():
+        if isinstance(volume, dict):
+            source, target = str(volume.get("source", "")), str(volume.get("target", ""))
+        else:
+            source, _, rest = str(volume).partition(":")
+            target = rest.split(":")[0]
+        if source.startswith(".") and target.startswith("/"):
+            mounts.append(
+                (target.rstrip("/"), posixpath.normpath(posixpath.join(directory, source)))
+            )
+    found = []
+    for match in _PSQL_FILE.finditer(script):
+        named = match.group(1).decode("utf-8", "replace").strip("'\"").lstrip("/")
+        wanted = posixpath.normpath("/" + named)
+        for target, source in mounts:
+            if wanted == target or wanted.startswith(target + "/"):
+                path = posixpath.normpath(source + wanted[len(target) :])
+                if path in files and path.endswith(".sql") and path not in found:
+                    found.append(path)
+    return found
 
 
 _CREATE_TABLE = re.compile(rb"\bcreate\s++table\b", re.I)

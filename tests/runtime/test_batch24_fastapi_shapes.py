@@ -333,3 +333,17 @@ def test_an_alembic_ini_written_to_be_run_from_its_own_folder_runs_there(tmp_pat
     with sqlite3.connect(database) as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert "notes" in tables and "alembic_version" in tables
+
+
+def test_the_sql_files_a_shell_init_script_runs_are_init_scripts() -> None:
+    """gbatagian's fastapi-crud: its compose PostgreSQL mounts db/init.sh into
+    /docker-entrypoint-initdb.d, which runs ``psql -f`` on the SQL files it mounts from
+    db/schema_queries/ (its tables, then its rows); the service runs no shell script, so
+    its Alembic revision (ALTER TABLE portfolios …) met no table. Those SQL files, in the
+    script's order, are now the init scripts."""
+    files = _bytes("fastapi_compose_shell_initdb")
+    wants = postgres_wants(files, {})
+    assert [path for path, _ in wants.init_scripts] == [
+        "db/schema_queries/create_schema.sql",
+        "db/schema_queries/insert.sql",
+    ]
