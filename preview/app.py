@@ -91,10 +91,14 @@ def _websocket_mismatch() -> BadRequest:
 
 def _cluster_forwarder(inner: Any, state: Services) -> Any:
     """The cluster's forwarding layer around ``inner`` (cluster mode only)."""
-    from .cluster import ClusterForwarder, owner_of_generation, owner_of_preview
+    from .cluster import ClusterForwarder, node_for_launch, owner_of_generation, owner_of_preview
 
     settings = state.settings
-    lookups = {"generation": owner_of_generation, "preview": owner_of_preview}
+    lookups = {
+        "generation": owner_of_generation,
+        "preview": owner_of_preview,
+        "launch": node_for_launch,  # the least-loaded node with room, if not this one
+    }
 
     async def find_owner(kind: str, key: str) -> Any:
         if state.store is None:
@@ -341,8 +345,9 @@ class _Lifetime:
 
         assert self.state.store is not None
         cluster = ClusterNode(
-            settings.node, settings.internal_url, self.state.store, on_fenced=stop_when_fenced
-        )
+            settings.node, settings.internal_url, self.state.store, on_fenced=stop_when_fenced,
+            capacity=supervisor.ports.size,  # a preview a port: placement's count
+        )  # fmt: skip
         # The live tail every node reads (Redis): needs no Redis up to start.
         live_log = RedisLiveLog(settings.redis_url, settings.redis_prefix)
         await nursery.start(live_log.serve)

@@ -8,7 +8,8 @@ stopped, the service ended) and admits launches under cluster-wide limits
 (``admission``: one live preview per generation, the user's tier limit).
 :class:`ClusterForwarder` sends a call that needs another node's preview to that node's
 internal listener (``serve_internal``, behind :class:`InternalGate` and the cluster's
-secret), found by ``owners``. The live tail of every preview's log goes through a :class:`LiveLog`
+secret), found by ``owners``; a launch, to the least-loaded node with room
+(``placement``). The live tail of every preview's log goes through a :class:`LiveLog`
 (:class:`RedisLiveLog`): its owner writes it (``write_tail``), the other nodes relay it
 to their subscribers (:class:`TailRelays`); the reaper salvages a lost node's into
 PostgreSQL. :class:`ClusterMetrics` adds the node's figures to its ``/metrics``.
@@ -21,6 +22,7 @@ from .livelog import LiveLog, LiveLogDown, RedisLiveLog, StaleAppend
 from .metrics import ClusterMetrics
 from .node import ClusterNode, NodeIdInUse
 from .owners import Owner, owner_of_generation, owner_of_preview
+from .placement import node_for_launch
 from .tail import Relay, TailRelays, write_tail
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "StaleAppend",
     "TailRelays",
     "forwarded_generation",
+    "node_for_launch",
     "owner_of_generation",
     "owner_of_preview",
     "place_preview",

@@ -93,7 +93,10 @@ _FORWARDED = re.compile(
     r")",
     re.DOTALL,
 )
+# A launch goes where placement says (cluster.placement), not to an owner.
+_LAUNCH = re.compile(r"/api/generations/(?P<gid>[^/]+)/preview/launch")
 ORIGIN = "origin"  # the kind of a call to a preview's own origin (<preview>.<domain>)
+LAUNCH = "launch"
 _WS_MAX_MESSAGE = 16 << 20  # bytes: no smaller than what the owner's own proxy takes
 _CONNECT_TIMEOUT = 5.0  # s: an owner's listener that does not accept by then is not there
 _CLOSE_TIMEOUT = 2.0  # s: ending a forwarded answer's connection, in a finally
@@ -122,12 +125,15 @@ def forwarded_generation(
 def forwarded_kind(path: str) -> str:
     """What a forwarded call to the API is (``stop``, ``proxy``, ``logs`` …): the label
     the metrics count it under."""
+    if _LAUNCH.fullmatch(path):
+        return LAUNCH
     match = _FORWARDED.fullmatch(path)
     kind = match.lastgroup if match is not None else None
     return "revision" if kind == "revisions_root" else kind or "other"
 
 
-# (kind, key) -> the other node that runs it, if any; kind: "generation" or "preview"
+# (kind, key) -> the other node that runs it, if any; kind: "generation", "preview",
+# or "launch" (key: the generation; the node placement chose, if not this one)
 FindOwner = Callable[[str, str], Awaitable[Owner | None]]
 
 
@@ -201,6 +207,13 @@ class ClusterForwarder:
                     return None
                 return await self._find_owner("preview", preview_id)
             websocket = scope["type"] == "websocket"
+            if not websocket and scope.get("method") == "POST":
+                launch = _LAUNCH.fullmatch(scope["path"])
+                if launch is not None:
+                    gid = launch["gid"]
+                    if self._runs_generation(gid):  # refused here: it runs here
+                        return None
+                    return await self._find_owner(LAUNCH, gid)
             gid = forwarded_generation(
                 scope.get("method", "GET"), scope["path"], websocket, self._forward_streams
             )

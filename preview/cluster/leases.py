@@ -38,26 +38,30 @@ _NOW = "timezone('utc', clock_timestamp())"
 _LIVE_HERE = LIVE_WHERE.replace("status", "preview_instances.status", 1)
 
 
-def register(connection: Connection, node: str, internal_url: str) -> int | None:
+def register(
+    connection: Connection, node: str, internal_url: str, capacity: int | None = None
+) -> int | None:
     """Make this node's row alive with a new epoch (the row made, or taken over from
-    this node's previous run); None while another run holds the id with a lease that
-    has not expired (this node killed a moment ago, or a second node of the same id)."""
+    this node's previous run), ``capacity`` the previews it runs at most (placement's);
+    None while another run holds the id with a lease that has not expired (this node
+    killed a moment ago, or a second node of the same id)."""
     epoch = connection.execute(
         text(
             f"""
             INSERT INTO nodes (id, internal_url, state, epoch, started_at, renewed_at,
-                               lease_expires_at)
+                               lease_expires_at, capacity)
             VALUES (:node, :url, 'alive', 1, {_NOW}, {_NOW},
-                    {_NOW} + make_interval(secs => :ttl))
+                    {_NOW} + make_interval(secs => :ttl), :capacity)
             ON CONFLICT (id) DO UPDATE SET
                 internal_url = excluded.internal_url, state = 'alive',
+                capacity = excluded.capacity,
                 epoch = nodes.epoch + 1, started_at = excluded.started_at,
                 renewed_at = excluded.renewed_at, lease_expires_at = excluded.lease_expires_at
             WHERE nodes.state <> 'alive' OR nodes.lease_expires_at < {_NOW}
             RETURNING epoch
             """
         ),
-        {"node": node, "url": internal_url, "ttl": LEASE_TTL},
+        {"node": node, "url": internal_url, "ttl": LEASE_TTL, "capacity": capacity},
     ).scalar()
     return None if epoch is None else int(epoch)
 

@@ -49,6 +49,12 @@ class ClusterMetrics:
             "Nodes holding a lease, this one among them, as of its last renewal.",
             value=node.live_nodes,
         )
+        if node.capacity is not None:
+            yield GaugeMetricFamily(
+                "preview_cluster_capacity",
+                "Previews this node runs at most (its port pool), as placement counts it.",
+                value=node.capacity,
+            )
         yield CounterMetricFamily(
             "preview_cluster_reaped_previews",
             "Previews of lost nodes this node's reaper failed (node lost).",
@@ -67,7 +73,7 @@ class ClusterMetrics:
         )
         forwarded = CounterMetricFamily(
             "preview_cluster_forwarded_calls",
-            "Calls this node forwarded to another node, by kind (proxy, logs, stop …).",
+            "Calls this node forwarded to another node, by kind (proxy, logs, stop, launch …).",
             labels=["kind"],
         )
         counts = self._forwarder.forwarded if self._forwarder is not None else {}

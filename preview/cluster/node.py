@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..auth import User
 from ..clock import utcnow
-from ..errors import Conflict, StoreError
+from ..errors import Conflict, StoreError, Unavailable
 from ..logs import Event
 from ..store import GenerationGone, PreviewInstance, Store
 from .admission import AlreadyLive, AtLimit, live_preview_of, place_preview
@@ -46,6 +46,7 @@ _REAP_INTERVAL = 1.0  # s
 _CALL_TIMEOUT = 2.0  # s: one lease statement; a database slower than this is not there
 _LEAVE_TIMEOUT = 3.0  # s
 _RETRY_AT_LIMIT = 30  # s, as a single node's (a limit frees up when a preview ends)
+_RETRY_WHEN_FULL = 10  # s: a slot frees up when any preview of any node ends
 
 
 class NodeIdInUse(RuntimeError):
@@ -63,10 +64,12 @@ class ClusterNode:
         store: Store,
         *,
         on_fenced: Callable[[], Awaitable[None]],
+        capacity: int | None = None,
     ) -> None:
         self.node = node
         self.internal_url = internal_url
         self.store = store
+        self.capacity = capacity  # previews it runs at most (its ports), for placement
         self.epoch: int | None = None
         self._on_fenced = on_fenced
         self.fenced = trio.Event()
@@ -128,11 +131,22 @@ class ClusterNode:
         registration, at first): past ``FENCE_AFTER`` it fences itself."""
         return trio.current_time() - self._renewed
 
+    def full(self) -> Unavailable:
+        """The refusal of a launch that found no free slot: this node is full, and the
+        placement that sent the launch here found none elsewhere (cluster.placement)."""
+        return Unavailable(
+            "Every node of the cluster runs as many previews as it can; stop one or try"
+            " again shortly.",
+            code="cluster_full",
+            retry_after=_RETRY_WHEN_FULL,
+            details={"liveNodes": self.live_nodes},
+        )
+
     async def _register(self) -> int:
         deadline = trio.current_time() + LEASE_TTL + RENEW_INTERVAL
         first_seen = await self._call(lease_holder, self.node)
         while True:
-            epoch = await self._call(register, self.node, self.internal_url)
+            epoch = await self._call(register, self.node, self.internal_url, self.capacity)
             if epoch is not None:
                 return epoch
             seen = await self._call(lease_holder, self.node)

@@ -278,6 +278,7 @@ class ClusterNode(Record):
         _column("started_at", DateTime),
         _column("renewed_at", DateTime),
         _column("lease_expires_at", DateTime),
+        _column("capacity", Integer, null=True),  # previews it runs at most (its ports)
     )
 
 

@@ -59,6 +59,12 @@ def _preview_ports(index: int) -> int:
     return _slot() + 20 + (index % 3) * 8
 
 
+def capacity(index: int, previews: int) -> dict[str, str]:
+    """Settings that give node ``index`` room for ``previews`` (1-8) previews: its
+    port pool, which is its capacity in placement's count."""
+    return {"PREVIEW_PORT_MAX": str(_preview_ports(index) + previews - 1)}
+
+
 def node_env(tmp: Path, db_url: str, name: str, index: int, **more: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREVIEW_", "XDG_"))}
     previews = _preview_ports(index)

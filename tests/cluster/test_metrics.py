@@ -88,6 +88,7 @@ async def test_a_nodes_metrics_count_what_it_forwarded_relayed_and_reaped(
                 assert figures[("preview_cluster_lease_held", "")] == 1
                 assert 0 <= figures[("preview_cluster_lease_age_seconds", "")] < FENCE_AFTER
                 assert figures[("preview_cluster_reaped_previews_total", "")] == 0
+                assert figures[("preview_cluster_capacity", "")] == 8  # its 8 ports
                 # The owner counts none of it: it forwarded nothing.
                 owner = await _scrape(a.client)
                 assert not any(n == "preview_cluster_forwarded_calls_total" for n, _ in owner)
