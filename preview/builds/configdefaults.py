@@ -161,7 +161,10 @@ _OWN_HOST = re.compile(r"^(?:SERVER_NAME|HOSTNAME|DOMAIN|(?:APP|SITE|SERVER|PUBL
 _OWN_URL = re.compile(r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT)_(?:URL|URI|ORIGIN)$")
 # An identifier another service issued (an OAuth client's, a project's): any will do
 # until the app calls that service, which then refuses it.
-_ISSUED_ID = re.compile(r"(?:^|_)(?:CLIENT|APP|PROJECT)_ID$")
+_ISSUED_ID = re.compile(r"(?:^|_)(?:CLIENT|APP|PROJECT)_ID$|(?:^|_)CLOUD_NAME$")
+_CONSOLE_MAIL = "django.core.mail.backends.console.EmailBackend"
+# Django's settings of its SMTP backend (its host, its port, whether over TLS or SSL).
+_SMTP_SETTING = re.compile(r"^EMAIL_(?:HOST|PORT|USE_TLS|USE_SSL)$")
 _SERVER_URL = re.compile(r"^(?!sqlite)[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 # sqlite:////abs/dir/app.db (sqlite+aiosqlite too); not a temporary directory's file
 _ABSOLUTE_SQLITE = re.compile(
@@ -191,6 +194,8 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
         return "60" if _DURATION.search(upper) else "1"
     if _ALGORITHM.search(upper):
         return "HS256"
+    if kind != OPTIONAL and (mail := _django_mail(upper)) is not None:
+        return mail
     if "EmailStr" in kind:
         return "preview@example.com"
     if "SecretStr" in kind or "SecretBytes" in kind:
@@ -220,6 +225,33 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     if _EMAIL.search(upper):
         return "preview@example.com"
     return None
+
+
+def _django_mail(upper: str) -> str | None:
+    """Django's mail backend, read from the environment without a default (suwasghale's
+    drf-api: ``EMAIL_BACKEND = env('EMAIL_BACKEND')``, and ``makemigrations`` died on
+    ImproperlyConfigured): its console backend, which sends nothing (each mail is written
+    to the app's output). The SMTP settings beside it are then never read
+    (:func:`_unread_by_the_console`)."""
+    if upper.endswith("EMAIL_BACKEND"):
+        return _CONSOLE_MAIL
+    return None
+
+
+def _unread_by_the_console(found: ConfigDefaults) -> None:
+    """Django's SMTP settings (``EMAIL_HOST``, ``EMAIL_PORT``, ``EMAIL_USE_TLS`` …) the
+    app requires and nothing sets, where its ``EMAIL_BACKEND`` is the console one the
+    service gave: that backend never reads them, so any value does (another service's
+    host is no guess elsewhere)."""
+    if found.values.get("EMAIL_BACKEND") != _CONSOLE_MAIL:
+        return
+    for name in [n for n in found.missing if _SMTP_SETTING.match(n.upper())]:
+        upper = name.upper()
+        found.values[name] = "localhost" if upper.endswith("HOST") else ""
+        if upper.endswith("PORT"):
+            found.values[name] = "587"
+        found.missing.remove(name)
+        found.generated.append(name)
 
 
 def _deployed(name: str, value: str, files: dict[str, bytes]) -> bool:
@@ -360,6 +392,7 @@ def config_defaults(
             continue
         found.values[name] = value
         found.generated.append(name)
+    _unread_by_the_console(found)
     # Empty secrets of the example (SECRET_KEY=) are as good as unset; not a served
     # database's empty password (agucabral21's DB_PASS=: its MariaDB's root has none, and
     # a throwaway one was refused, "Access denied for user 'root'@'localhost'").

@@ -193,3 +193,28 @@ app = create_app(os.getenv("PROJECT_CONFIG", "default"))
     # The upload's .env, or the launch's env, is the user's: theirs stands.
     given = config_defaults(files, "manage.py", {"PROJECT_CONFIG": "testing"}, {"PORT"})
     assert "PROJECT_CONFIG" not in given.values
+
+
+def test_djangos_mail_settings_read_without_a_default_get_a_backend_that_sends_nothing() -> None:
+    """suwasghale's drf-api: ``EMAIL_BACKEND = env('EMAIL_BACKEND')`` and its SMTP host,
+    port and TLS switch, each read by django-environ without a default: nothing set
+    them, and ``makemigrations`` died on "Set the EMAIL_BACKEND environment variable"."""
+    files = {
+        "core/settings.py": b"""import environ
+env = environ.Env()
+EMAIL_BACKEND = env('EMAIL_BACKEND')
+EMAIL_HOST = env('EMAIL_HOST')
+EMAIL_PORT = env('EMAIL_PORT')
+EMAIL_USE_TLS = env('EMAIL_USE_TLS')
+CLOUDINARY_STORAGE = {'CLOUD_NAME': env('CLOUDINARY_CLOUD_NAME')}
+DATABASES = {}
+""",
+        "manage.py": b"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'core.x')\n",
+    }
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    assert found.values["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    assert found.values["EMAIL_HOST"] == "localhost"
+    assert found.values["EMAIL_PORT"] == "587"
+    assert found.values["EMAIL_USE_TLS"] == ""  # off
+    assert found.values["CLOUDINARY_CLOUD_NAME"].startswith("preview-")
+    assert not found.missing
