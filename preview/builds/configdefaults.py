@@ -196,6 +196,12 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
         return "HS256"
     if kind != OPTIONAL and (mail := _django_mail(upper)) is not None:
         return mail
+    if upper == "CLOUDINARY_URL":
+        # Its SDK builds each image's URL from the cloud's name, here, without calling it
+        # (Code Institute's drf-api template: every route serialising an image answered
+        # 500, "Must supply cloud_name"); an upload to it is then refused.
+        key, secret = secrets.randbelow(10**15), secrets.token_urlsafe(20)
+        return f"cloudinary://{key}:{secret}@preview-{secrets.token_hex(4)}"
     if "EmailStr" in kind:
         return "preview@example.com"
     if "SecretStr" in kind or "SecretBytes" in kind:

@@ -4,6 +4,8 @@ itself declares, tested on a fixture app of its shape."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import trio
 
 from preview.apps.configvars import OPTIONAL, required_types
@@ -218,3 +220,23 @@ DATABASES = {}
     assert found.values["EMAIL_USE_TLS"] == ""  # off
     assert found.values["CLOUDINARY_CLOUD_NAME"].startswith("preview-")
     assert not found.missing
+
+
+def test_an_unset_cloudinary_url_is_a_throwaway_cloud_the_sdk_builds_urls_with() -> None:
+    """oisintohak's drf-api-project (Code Institute's drf-api template): its settings read
+    ``CLOUDINARY_STORAGE = {"CLOUDINARY_URL": os.environ.get("CLOUDINARY_URL")}``, and
+    every route serialising a profile's image answered 500 ("Must supply cloud_name"):
+    the SDK builds the URL from the cloud's name without calling the cloud."""
+    files = {
+        "main/settings.py": b"""import os
+CLOUDINARY_STORAGE = {"CLOUDINARY_URL": os.environ.get("CLOUDINARY_URL")}
+DATABASES = {}
+""",
+        "manage.py": b"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'main.x')\n",
+    }
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    url = urlsplit(found.values["CLOUDINARY_URL"])
+    assert url.scheme == "cloudinary" and url.username and url.password
+    assert (url.hostname or "").startswith("preview-")
+    given = config_defaults(files, "manage.py", {"CLOUDINARY_URL": "cloudinary://a:b@c"}, {"PORT"})
+    assert "CLOUDINARY_URL" not in given.values
