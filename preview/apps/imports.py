@@ -75,6 +75,7 @@ _DJANGO_APPS = {
     "ckeditor": "django-ckeditor",
     "axes": "django-axes",
     "constance": "django-constance",
+    "cloudinary_storage": "django-cloudinary-storage",
 }
 # Modules of the web stacks generators use that pipreqs' table lacks (or maps to a
 # Python 2 relic), whose own name on PyPI is another project: installing that gives no

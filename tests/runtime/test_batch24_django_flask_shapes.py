@@ -12,6 +12,7 @@ from preview.apps.configvars import OPTIONAL, required_types
 from preview.apps.datainit import own_makemigrations
 from preview.apps.depspec import PythonDeps
 from preview.apps.detect import detect
+from preview.apps.imports import import_mapping
 from preview.apps.logfiles import log_files
 from preview.builds.configdefaults import config_defaults
 from preview.builds.remedies import Remedies
@@ -240,3 +241,16 @@ DATABASES = {}
     assert (url.hostname or "").startswith("preview-")
     given = config_defaults(files, "manage.py", {"CLOUDINARY_URL": "cloudinary://a:b@c"}, {"PORT"})
     assert "CLOUDINARY_URL" not in given.values
+
+
+def test_a_missing_cloudinary_storage_module_is_named_by_its_distribution() -> None:
+    """suwasghale's drf-api: its settings list ``cloudinary_storage`` (an app of
+    django-cloudinary-storage) in INSTALLED_APPS, which its requirements.txt lacks; the
+    relaunch that adds a missing module did not know its distribution."""
+    assert (import_mapping() or {})["cloudinary_storage"] == "django-cloudinary-storage"
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("django",), "requirements.txt", None, None)
+    remedies.tried.python_version = "3.11.7"
+    message = "ModuleNotFoundError: No module named 'cloudinary_storage'"
+    fix = remedies.next_fix(message, [message], {"core/settings.py": b""}, ["3.11.7"])
+    assert fix is not None and fix.add == "django-cloudinary-storage", fix
