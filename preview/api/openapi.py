@@ -243,6 +243,7 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
                 409: ("preview_already_running", "preview_limit_reached"),
                 503: (
                     "port_pool_exhausted",
+                    "cluster_full",
                     "sandbox_unavailable",
                     "launch_failed",
                     "shutting_down",
