@@ -161,13 +161,19 @@ class HealthChecks:
 
     def event(self, event: dict) -> bool:
         """Whether a log event (the stream's JSON) is one; counted if so."""
-        found = self.pattern is not None and event.get("source") == "app"
-        return self._count(found and self.pattern.search(str(event.get("message", ""))))
+        return self._count(
+            self.pattern is not None
+            and event.get("source") == "app"
+            and self.pattern.search(str(event.get("message", "")))
+        )
 
     def text_line(self, line: str) -> bool:
         """Whether a line of the text download is one; counted if so."""
-        line_of_app = self.pattern is not None and _TEXT_APP_LINE.match(line)
-        return self._count(line_of_app and self.pattern.search(line_of_app.group(1)))
+        return self._count(
+            self.pattern is not None
+            and (line_of_app := _TEXT_APP_LINE.match(line))
+            and self.pattern.search(line_of_app.group(1))
+        )
 
     def _count(self, found: object) -> bool:
         self.left_out += bool(found)

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import httpx
 
@@ -115,8 +115,9 @@ def outcome_line(body: dict) -> str:
     if body.get("dependenciesChanged"):
         line += ", dependencies too"
     preview = body.get("preview")
-    if body.get("relaunched"):
-        return line + " — the preview had failed: relaunched on it, " + _launch_outcome(preview)
+    if body.get("relaunched"):  # its answer always holds the preview (api.revisions)
+        started = _launch_outcome(body["preview"])
+        return line + " — the preview had failed: relaunched on it, " + started
     if body.get("relaunch"):
         return line + f" — the preview had failed; relaunching it: {body['relaunch']['message']}"
     if preview is None:
@@ -154,6 +155,7 @@ def apply_outcome(apply: dict) -> str:
 
 def _post(client: httpx.Client, gid: str, files: dict[str, str | None], out: TextIO) -> None:
     response = client.post(f"/api/generations/{gid}/revisions", json={"files": files})
+    body: dict[str, Any]  # the answer's JSON object
     try:
         body = response.json()
     except ValueError:
