@@ -328,3 +328,28 @@ async def _close_code(ws: trio_websocket.WebSocketConnection) -> int | None:
             await ws.get_message()
     except trio_websocket.ConnectionClosed as closed:
         return closed.reason.code
+
+
+async def test_a_generation_has_at_most_fifty_shares(service: Service) -> None:
+    with trio.fail_after(120):
+        gid = await service.upload({"app.py": APP})
+        for number in range(50):
+            await _share(service, gid, user=f"user{number}", expiresIn=60)
+        url = f"/api/generations/{gid}/shares"
+        refused = await service.client.post(url, json={"link": True}, headers=auth())
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"] == "share_limit" and refused.json()["details"] == {
+            "limit": 50
+        }
+        listed = listing_of(await service.client.get(url, headers=auth()))
+        assert len(listed) == 50
+        gone = await service.client.delete(f"{url}/{listed[0]['id']}", headers=auth())
+        assert gone.status_code == 200
+        again = await service.client.delete(f"{url}/{listed[0]['id']}", headers=auth())
+        assert again.status_code == 404 and again.json()["error"] == "share_not_found"
+        await _share(service, gid, link=True, role="caller")
+
+
+def listing_of(response: httpx.Response) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    return response.json()["shares"]

@@ -105,6 +105,15 @@ export const listGenerations = () => call('GET', '/api/generations');
 export const getGeneration = (gid) => call('GET', generationPath(gid));
 export const renameGeneration = (gid, name) => call('PATCH', generationPath(gid), { json: { name } });
 export const deleteGeneration = (gid) => call('DELETE', generationPath(gid));
+// Sharing (issue 69): the owner's shares of a generation, a link redeemed, the
+// generations shared with me; what the signed-in user may do with each generation shown
+// (`owner`, `viewer`, `caller`: the generation's and the status's `access`).
+export const access = new Map();
+export const shares = (gid) => call('GET', `${generationPath(gid)}/shares`);
+export const share = (gid, body) => call('POST', `${generationPath(gid)}/shares`, { json: body });
+export const revokeShare = (gid, id) => call('DELETE', `${generationPath(gid)}/shares/${enc(id)}`);
+export const redeemShare = (secret) => call('POST', '/api/shares/redeem', { json: { secret } });
+export const sharedWithMe = () => call('GET', '/api/shares');
 export const generationFile = (gid, path) =>
   call('GET', `${generationPath(gid)}/files/${path.split('/').map(enc).join('/')}`);
 
@@ -154,8 +163,9 @@ export const streamUrl = (gid, previewId, lastEventId) =>
 export const appTicket = (gid, token, path) =>
   call('POST', `${previewPath(gid)}/ticket`, { json: { path }, headers: { 'X-Preview-Token': token } });
 
+/** `token` null: a caller the generation is shared with (the share stands for it). */
 export const sendEnvelope = (gid, token, envelope) =>
-  call('POST', `${previewPath(gid)}/request`, { json: envelope, headers: { 'X-Preview-Token': token } });
+  call('POST', `${previewPath(gid)}/request`, { json: envelope, headers: token ? { 'X-Preview-Token': token } : {} });
 
 export const requests = (gid, params = {}) => call('GET', `${previewPath(gid)}/requests${query(params)}`);
 export const requestsHarUrl = (gid) => `${previewPath(gid)}/requests.har`;

@@ -2,7 +2,7 @@
 // controls, the terminal, the endpoints and the request tester together.
 
 import * as api from './api.js';
-import { $, setText, show } from './dom.js';
+import { $, h, setText, show } from './dom.js';
 import { EndpointList } from './endpoints.js';
 import { FileViewer } from './fileviewer.js';
 import { Generations } from './generations.js';
@@ -10,6 +10,7 @@ import { LineDetail } from './linedetail.js';
 import { PreviewController } from './preview.js';
 import { RequestHistoryCard } from './history.js';
 import { RevisionList } from './revisions.js';
+import { ShareCard } from './shares.js';
 import { SnapshotList } from './snapshots.js';
 import * as session from './session.js';
 import { StatusPanel } from './status.js';
@@ -86,6 +87,7 @@ preview = new PreviewController({
     generations.refresh();
     tester.showError(null);
   },
+  onAccessEnded: () => refreshShared(),
 });
 
 const fileViewer = new FileViewer({
@@ -107,6 +109,7 @@ const revisionList = new RevisionList({
   onRelaunched: (gid) => preview.select(gid), // the new preview, followed from its start
 });
 const snapshotList = new SnapshotList({ viewer: fileViewer, onError: reportError });
+const shareCard = new ShareCard({ onError: reportError });
 const narrow = window.matchMedia('(max-width: 760px)');
 // On a phone the message needs the row's width: timestamps start off (one tap away).
 if (narrow.matches) {
@@ -119,7 +122,7 @@ if (narrow.matches) {
 // shown, or none (deleted). Called from here alone, so that no part is left out of a
 // switch: the preview's own area (status, timeline, notices, terminal) is reset by its
 // select(), which also loads the new one's.
-const perGeneration = () => [generations, lineDetail, fileViewer, endpoints, tester, requestHistory, revisionList, snapshotList];
+const perGeneration = () => [generations, lineDetail, fileViewer, endpoints, tester, requestHistory, revisionList, snapshotList, shareCard];
 
 function forgetGeneration(gid) {
   for (const part of perGeneration()) part.forget(gid);
@@ -132,20 +135,78 @@ function forgetTheRunningPreview() {
   snapshotList.previewEnded();
 }
 
-const generations = new Generations({
-  onSelect: (gid, summary, reveal) => {
-    show($('no-selection'), false);
-    show($('workspace-body'), true);
-    setText($('preview-title'), generations.nameOf(gid));
-    forgetGeneration(gid);
-    endpoints.load(gid);
-    requestHistory.refresh();
-    preview.select(gid);
+/** Show a generation: one of mine, or one shared with me (`shared`: its share from
+ * GET /api/shares), which is shown read-only and without what is its owner's alone. */
+function showGeneration(gid, reveal, shared = null) {
+  show($('no-selection'), false);
+  show($('workspace-body'), true);
+  setText($('preview-title'), shared ? `${gid} (${shared.owner}'s)` : generations.nameOf(gid));
+  document.body.dataset.access = shared ? shared.role : 'owner';
+  api.access.set(gid, shared ? shared.role : 'owner');
+  forgetGeneration(gid);
+  endpoints.load(gid);
+  requestHistory.refresh();
+  preview.select(gid);
+  if (shared) {
+    snapshotList.hide();
+    shareCard.hide();
+  } else {
     revisionList.show(gid);
     snapshotList.show(gid);
-    // Stacked (a phone): the workspace is below the list; bring it into view.
-    if (reveal && narrow.matches) $('workspace').scrollIntoView({ block: 'start' });
-  },
+    shareCard.show(gid);
+  }
+  // Stacked (a phone): the workspace is below the list; bring it into view.
+  if (reveal && narrow.matches) $('workspace').scrollIntoView({ block: 'start' });
+}
+
+/** The generations others shared with me, in their own list. */
+async function refreshShared() {
+  let shared = [];
+  try {
+    shared = (await api.sharedWithMe()).shared;
+  } catch (error) {
+    reportError(error);
+  }
+  show($('shared-card'), shared.length > 0);
+  $('shared-list').replaceChildren(
+    ...shared.map((share) =>
+      h(
+        'li',
+        {},
+        h('button', {
+          type: 'button',
+          class: 'generation',
+          dataset: { gid: share.generationId },
+          text: `${share.generationId} · ${share.owner}'s · ${share.role}`,
+          onclick: () => showGeneration(share.generationId, true, share),
+        }),
+      ),
+    ),
+  );
+  return shared;
+}
+
+/** A link opened (`#share=<secret>`): redeemed for this user, then shown. */
+async function redeemLink() {
+  const url = new URL(window.location.href);
+  const fragment = new URLSearchParams(url.hash.slice(1));
+  const secret = fragment.get('share');
+  if (!secret) return;
+  fragment.delete('share');
+  const rest = fragment.toString();
+  window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${rest ? `#${rest}` : ''}`);
+  try {
+    const redeemed = await api.redeemShare(secret);
+    const shared = await refreshShared();
+    const share = shared.find((each) => each.generationId === redeemed.generationId);
+    showGeneration(redeemed.generationId, true, redeemed.role === 'owner' ? null : share || { owner: '', role: redeemed.role });
+  } catch (error) {
+    preview.showError(error.message, 'share');
+  }
+}
+
+const generations = new Generations({
+  onSelect: (gid, summary, reveal) => showGeneration(gid, reveal),
   onReveal: () => {
     if (narrow.matches) $('workspace').scrollIntoView({ block: 'start' });
   },
@@ -223,6 +284,8 @@ async function enter(user) {
   show($('user-label'), true);
   show($('sign-out'), true);
   await generations.refresh();
+  await refreshShared();
+  await redeemLink();
 }
 
 api.onUnauthorized(() => {

@@ -32,8 +32,8 @@ export class LogStream {
    * connection state: connecting, live, reconnecting, ended. `beforeReopen()` resolves
    * to false when the stream should not be reopened (it then ends).
    */
-  constructor({ url, lastId = () => 0, onEvent, onStatus, onEnd, onState, beforeReopen = async () => true }) {
-    Object.assign(this, { url, lastId, onEvent, onStatus, onEnd, onState, beforeReopen });
+  constructor({ url, lastId = () => 0, onEvent, onStatus, onEnd, onState, beforeReopen = async () => true, onRevoked = () => {} }) {
+    Object.assign(this, { url, lastId, onEvent, onStatus, onEnd, onState, beforeReopen, onRevoked });
     this.controller = null;
     this.closed = false;
     this.timer = null;
@@ -142,6 +142,13 @@ export class LogStream {
     if (data === null) return;
     if (kind === 'end') {
       this.finish(JSON.parse(data));
+      return;
+    }
+    if (kind === 'revoked') {
+      // The share this user watched through was revoked or expired: not reopened.
+      this.stop();
+      this.onState('ended');
+      this.onRevoked();
       return;
     }
     // An alert (a rule of the generation matched a line) is shown as a line of its own.

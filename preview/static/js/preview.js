@@ -27,9 +27,15 @@ const REVEAL_WAIT_MS = 3000; // a proxy event may reach the stream just after th
 const FAILURE_LINES = 15; // as many as the service keeps (runtime.error_lines)
 const STEP = { starting: 0, running: 1, stopping: 2, stopped: 3, failed: 3 }; // one way
 
+// What a user a generation is shared with is told of their access (issue 69).
+const ACCESS_NOTE = {
+  viewer: 'Shared with you: you may watch (read-only).',
+  caller: 'Shared with you: you may watch and call the app (request tester).',
+};
+
 export class PreviewController {
-  constructor({ terminal, toolbar, statusPanel, onRunning, onApplyOutcome = () => {}, nameOf = (gid) => gid, onStopped = () => {}, onLaunched = () => {}, onEnded = () => {} }) {
-    Object.assign(this, { terminal, toolbar, statusPanel, onRunning, onApplyOutcome, nameOf, onStopped, onLaunched, onEnded });
+  constructor({ terminal, toolbar, statusPanel, onRunning, onApplyOutcome = () => {}, nameOf = (gid) => gid, onStopped = () => {}, onLaunched = () => {}, onEnded = () => {}, onAccessEnded = () => {} }) {
+    Object.assign(this, { terminal, toolbar, statusPanel, onRunning, onApplyOutcome, nameOf, onStopped, onLaunched, onEnded, onAccessEnded });
     this.gid = null;
     this.previewId = null;
     this.status = null;
@@ -63,6 +69,7 @@ export class PreviewController {
     this.statusPanel.reset();
     this.phases.reset();
     this.clearNotices();
+    this.showPresence([]);
     this.swapNotice.reset();
     setText($('preview-subtitle'), gid);
     this.presets.load(gid);
@@ -83,6 +90,7 @@ export class PreviewController {
     let unknown = false;
     try {
       const generation = await api.getGeneration(gid);
+      if (this.gid === gid) this.setAccess(generation.access || 'owner');
       if (this.gid === gid && generation.previewInstanceId) data = await api.status(gid);
     } catch (error) {
       unknown = error.code !== 'no_active_preview';
@@ -128,6 +136,7 @@ export class PreviewController {
       onEvent: (event) => this.onEvent(event),
       onStatus: (status) => this.onStatus(status),
       onEnd: () => this.refreshStatus(),
+      onRevoked: () => this.accessEnded(),
       onState: (state) => {
         this.toolbar.setConnection(state);
         this.terminal.setEnded(state === 'ended'); // no "Resume" on a log that is over
@@ -206,6 +215,8 @@ export class PreviewController {
     }
     this.data = data;
     this.clearNotice('status');
+    if (data.access) this.setAccess(data.access);
+    this.showPresence(data.viewers);
     this.setStatus(data.status);
     this.statusPanel.metrics(data);
     if (data.status === 'failed') this.statusPanel.showFailure(data.errorMessage, this.errorLines(data));
@@ -296,6 +307,31 @@ export class PreviewController {
   }
 
   /** A notice above the terminal, kept under `key` until cleared (or replaced). */
+  /** What the signed-in user may do with the shown generation: the page shows a shared
+   * one read-only (CSS on body[data-access]), the tester only to a caller. */
+  setAccess(access) {
+    api.access.set(this.gid, access);
+    document.body.dataset.access = access;
+    setText($('access-note'), ACCESS_NOTE[access] || '');
+    show($('access-note'), Boolean(ACCESS_NOTE[access]));
+  }
+
+  /** Who watches the preview now (the status's `viewers`): a count and their ids. */
+  showPresence(viewers) {
+    const list = Array.isArray(viewers) ? viewers : [];
+    setText($('presence'), list.length ? `Watching now (${list.length}): ${list.join(', ')}` : '');
+    show($('presence'), list.length > 0);
+  }
+
+  /** The share this user watched through was revoked or expired. */
+  accessEnded() {
+    this.detach();
+    this.showPresence([]);
+    this.toolbar.setConnection('ended');
+    this.showError('Your access to this preview ended: its share was revoked or expired.', 'access');
+    this.onAccessEnded(this.gid);
+  }
+
   showError(message, key = 'action') {
     if (message) this.notices.set(key, message);
     else this.notices.delete(key);

@@ -254,6 +254,7 @@ export class RequestTester {
   }
 
   async previewToken(fresh) {
+    if (api.access.get(this.gid) === 'caller') return null; // shared: no token of theirs
     let token = fresh ? null : api.previewTokens.get(this.gid);
     if (!token) {
       // A token is shown only when made; a reloaded tab asks for one of its own.
