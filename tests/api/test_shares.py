@@ -21,7 +21,7 @@ from preview.clock import utcnow
 from preview.store.models import GenerationShare
 
 from ..conftest import Service, auth, sse_events
-from .jsonlog_app import APP, launched, observed_service
+from .jsonlog_app import APP, COMMAND, launched, observed_service
 
 # What a shared user may do (method, rule): a viewer reads, a caller also calls the app.
 VIEWER_ROUTES = {
@@ -271,6 +271,14 @@ async def test_a_link_redeemed_then_revoked_ends_its_streams(settings: Any) -> N
             trail = (await client.get(f"/api/audit?generation={gid}", headers=auth())).json()
             actions = [e["action"] for e in trail["entries"]]
             assert actions.count("share_revoke") == 2 and "share_redeem" in actions
+
+            # The owner launches again: the new preview's log says who, to Bob too.
+            again = await service.launch(gid, command=COMMAND)
+            assert again.json()["status"] == "running", again.text
+            history = await client.get(f"/api/generations/{gid}/preview/logs", headers=auth("bob"))
+            said = [event["message"] for event in history.json()["events"]]
+            assert "alice launched the preview" in said
+            await service.stop(gid)
 
 
 async def test_an_expired_share_ends_its_stream_and_access(settings: Any) -> None:
