@@ -33,8 +33,8 @@ from ..apps.configvars import dotenv_text
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
-from ..apps.logfiles import log_files
 from ..apps.plans import shown
+from ..apps.written import log_files, own_metadata
 from ..clock import utcnow
 from ..logs import LogBroadcast
 from ..sandbox.appdir import link_beneath, unlink_beneath, write_beneath
@@ -250,14 +250,19 @@ class Preparation:
         # The env file its start names (node --env-file=.env): what the service gives.
         named = start_env_files(spec.files, anchor, spec.argv)
         logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
-        if copies or empty or named or logs:
+        metadata = own_metadata(spec.files)  # its own, as `pip install -e .` leaves it
+        if copies or empty or named or logs or metadata:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= dict.fromkeys(named, env_file_text(self._start_env(provided)))
-            written |= dict.fromkeys(logs, b"")
+            written |= dict.fromkeys(logs, b"") | metadata
             await trio.to_thread.run_sync(_write_missing, app_dir, written)
         if logs:
             await self._say(
                 f"no folder for the log files its logging writes: {', '.join(logs)} written empty"
+            )
+        for target in metadata:  # (its code reads its own installed version)
+            await self._say(
+                f"the project's own metadata written, as pip install -e . would: {target}"
             )
         for target in named:
             source = self.config.example or "the service's defaults"

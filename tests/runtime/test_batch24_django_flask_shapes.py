@@ -4,6 +4,9 @@ itself declares, tested on a fixture app of its shape."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import trio
@@ -13,7 +16,7 @@ from preview.apps.datainit import own_makemigrations
 from preview.apps.depspec import PythonDeps
 from preview.apps.detect import detect
 from preview.apps.imports import import_mapping
-from preview.apps.logfiles import log_files
+from preview.apps.written import log_files, own_metadata
 from preview.builds.configdefaults import config_defaults
 from preview.builds.remedies import Remedies
 
@@ -254,3 +257,32 @@ def test_a_missing_cloudinary_storage_module_is_named_by_its_distribution() -> N
     message = "ModuleNotFoundError: No module named 'cloudinary_storage'"
     fix = remedies.next_fix(message, [message], {"core/settings.py": b""}, ["3.11.7"])
     assert fix is not None and fix.add == "django-cloudinary-storage", fix
+
+
+def test_a_project_reading_its_own_version_gets_the_metadata_pip_install_e_leaves(
+    tmp_path: Path,
+) -> None:
+    """zobayer1's flask-restful-boilerplate: ``importlib.metadata.version(app.name)``
+    (its status route, its OpenAPI document) raised PackageNotFoundError: the build
+    installs what the project depends on, never the project (``pip install -e .``)."""
+    files = {
+        "setup.py": b"from setuptools import setup\nsetup(name='myapi', use_scm_version=True)\n",
+        "myapi/__init__.py": b"",
+        "myapi/utils.py": b"from importlib.metadata import version\nV = version('myapi')\n",
+    }
+    written = own_metadata(files)
+    assert list(written) == ["myapi-0.0.0.dist-info/METADATA"]
+    for path, content in {**files, **written}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(content)
+    found = subprocess.run(
+        [sys.executable, "-c", "import myapi.utils; print(myapi.utils.V)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert found.stdout.strip() == "0.0.0", found.stderr
+    # A project that reads no installed metadata, or one with no name, gets none.
+    assert own_metadata({**files, "myapi/utils.py": b"V = '1'\n"}) == {}
+    assert own_metadata({"myapi/utils.py": files["myapi/utils.py"]}) == {}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import posixpath
 
-from .pyapp import parse_module, python_files
+from ..pyapp import parse_module, python_files
 
 __all__ = ["log_files"]
 
