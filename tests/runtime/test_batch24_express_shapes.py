@@ -10,6 +10,7 @@ from pathlib import Path
 
 from preview.apps.configvars import compose_environment, meaning
 from preview.apps.node.migrations import node_migrations
+from preview.apps.node.nodeapp import node_start
 from preview.backing import wanted_servers
 from preview.backing.mysql import mysql_environment
 from preview.backing.postgres import postgres_variables
@@ -277,3 +278,37 @@ def test_an_empty_example_value_a_joi_schema_refuses_is_left_unset() -> None:
     files[".env.example"] = b"API_VERSION=\nNAME=\n"
     found = config_defaults(files, "src/index.js", {}, {"PORT": "8000"})
     assert "API_VERSION" not in found.values and found.values["NAME"] == ""
+
+
+def test_a_build_runs_its_compile_without_the_checks_before_it() -> None:
+    """IvanOrsh's ts-express-sequelize-auth-example builds with ``npm-run-all lint
+    format test clean && tsc``: its lint failed the set-up step ("lint" exited with 1)
+    before tsc ran, and its tests want a database of their own. A build's checks (lint,
+    format, tests) and a watcher that never returns gate a commit, not a preview."""
+    scripts = {
+        "clean": "rimraf ./build",
+        "lint": "eslint src",
+        "build": "npm-run-all lint format test clean && tsc",
+        "start": "NODE_ENV=development node build/server.js",
+    }
+    package = {"scripts": scripts, "devDependencies": {"typescript": "^5", "npm-run-all": "^4"}}
+    files = {"package.json": json.dumps(package).encode(), "src/server.ts": b""}
+    found = node_start(files)
+    assert found is not None
+    assert found.setup == (
+        ("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; npm-run-all clean && tsc'),
+    )
+    # The checks chained one by one, and a watcher, likewise; a build of checks alone,
+    # or of none, is run as it is.
+    scripts["build"] = (
+        "cross-env NODE_ENV=development npm run clean && npm run lint && eslint . && "
+        "gulp compile && npm run set-watch"
+    )
+    found = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and found.setup[0][2].endswith(
+        "cross-env NODE_ENV=development npm run clean && gulp compile"
+    )
+    for build in ("npm run lint && npm run test", "rimraf build && tsc"):
+        scripts["build"] = build
+        found = node_start({**files, "package.json": json.dumps(package).encode()})
+        assert found is not None and found.setup == (("npm", "run", "build"),)

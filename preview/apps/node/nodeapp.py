@@ -209,6 +209,8 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     build = next((b for b in _BUILDS if scripts.get(b, "").strip()), None)
     built_by = scripts.get(build or "", "")
     setup = (("npm", "run", build),) if build and not built_first else ()
+    if setup and (checked := _without_checks(built_by, scripts)) is not None:
+        setup = (_shell(checked),)  # its compile alone: lint and tests gate a commit
     setup = setup or ((_shell(made),) if (made := tsc_build(scripts, files, listed)) else ())
     if build_only:
         return NodeStart((), setup)
@@ -292,6 +294,48 @@ def _build_first(script: str) -> tuple[str, str] | None:
     if not built:
         return None
     return " && ".join(parts[:built]), " && ".join(parts[built:])
+
+
+# A script that checks the code rather than makes it (a linter, a formatter, the tests)
+# or watches it (which never returns), by its name's words; and such tools run directly.
+_CHECKS = re.compile(
+    r"^(?:lint|eslint|format|prettier|test|tests|e2e|coverage|typecheck|type-check)(?:$|[:_-])"
+    r"|(?:^|[:_-])watch(?:$|[:_-])"
+)
+_CHECK_TOOLS = re.compile(r"^(?:npx\s+)?(?:eslint|prettier|jest|mocha|vitest|tslint)\b")
+_RUN_SCRIPT = re.compile(
+    r"^(?P<env>(?:[\w-]+=\S*\s+|cross-env\s+)*)(?:npm\s+run|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+(?P<name>[\w:.-]+)$"
+)
+_RUN_ALL = re.compile(
+    r"^(?P<tool>(?:npx\s+)?(?:npm-run-all|run-s)(?:\s+-[\w-]+)*)\s+(?P<names>[\w:.\s-]+)$"
+)
+
+
+def _without_checks(script: str, scripts: dict[str, str]) -> str | None:
+    """The build script ``script`` without the checks it runs before its compile (each a
+    part joined by ``&&``: ``npm run lint``, ``npm-run-all lint format test clean``'s
+    names, ``eslint src``), nor a watcher (``npm run set-watch``); None where it runs
+    none, or nothing else. IvanOrsh's ts-express-sequelize-auth-example builds with
+    ``npm-run-all lint format test clean && tsc``: its lint failed the build ("lint"
+    exited with 1) before tsc, and its tests want a database of their own."""
+    parts = [p.strip() for p in script.split("&&")]
+    if (len(parts) < 2 and not _RUN_ALL.match(script.strip())) or "||" in script:
+        return None
+    kept: list[str] = []
+    for part in parts:
+        if _CHECK_TOOLS.match(part):
+            continue
+        if (run := _RUN_SCRIPT.match(part)) and _CHECKS.search(run.group("name")):
+            continue
+        if run_all := _RUN_ALL.match(part):
+            names = [n for n in run_all.group("names").split() if not _CHECKS.search(n)]
+            if names:
+                kept.append(f"{run_all.group('tool')} {' '.join(names)}")
+            continue
+        kept.append(part)
+    if not kept or kept == parts:
+        return None
+    return " && ".join(kept)
 
 
 def _shell(command: str) -> tuple[str, ...]:
