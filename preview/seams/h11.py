@@ -6,9 +6,10 @@ from __future__ import annotations
 
 try:
     import h11._readers as readers
+    from h11._receivebuffer import ReceiveBuffer  # what the readers read from
     from h11._writers import ChunkedWriter
 except ImportError:  # pragma: no cover - depends on the installed version
     readers = None  # type: ignore[assignment]
-    ChunkedWriter = None  # type: ignore[assignment,misc]
+    ReceiveBuffer = ChunkedWriter = None  # type: ignore[assignment,misc]
 
-__all__ = ["ChunkedWriter", "readers"]
+__all__ = ["ChunkedWriter", "ReceiveBuffer", "readers"]

@@ -84,6 +84,7 @@ from ..proxy.hot.head import HEAD_LIMIT, REQUEST_LINE_LIMIT, head_refusal
 
 # Hypercorn's and h11's internals (preview.seams): if they moved, install() wraps what
 # it still finds.
+from ..seams.h11 import ReceiveBuffer
 from ..seams.h11 import readers as h11_readers
 from ..seams.hypercorn import (
     ASGIHTTPState,
@@ -176,9 +177,9 @@ def _strict_request_heads() -> None:
     chunk_header = getattr(h11_readers, "chunk_header_re", None)
     if chunk_header is not None and b"{1,20}" in chunk_header.pattern:
         h11_readers.chunk_header_re = re.compile(_CHUNK_HEADER)
-    if reader is None or getattr(reader, _MARK, False):
+    if not callable(reader) or getattr(reader, _MARK, False):  # (None, or a body's table)
         return
-    if not hasattr(h11_readers.ReceiveBuffer(), "_data"):
+    if not hasattr(ReceiveBuffer(), "_data"):
         return
 
     @functools.wraps(reader)

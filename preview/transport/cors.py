@@ -73,17 +73,18 @@ class CorsMiddleware:
         if not self._origins or not (path == "/api" or path.startswith("/api/")):
             await self._app(scope, receive, send)
             return
-        origin = _header(scope, b"origin")
-        allowed = origin is not None and origin.decode("latin-1") in self._origins
+        origin = _header(scope, b"origin")  # kept only if it is one allowed
+        if origin is not None and origin.decode("latin-1") not in self._origins:
+            origin = None
         if (
-            allowed
+            origin is not None
             and scope["method"] == "OPTIONS"
             and _header(scope, b"access-control-request-method") is not None
         ):
             await _preflight(send, origin)
             return
         cors = [(b"vary", b"Origin")]
-        if allowed:
+        if origin is not None:
             cors += _allow(origin)
         await self._app(scope, receive, CorsSend(send, cors))
 

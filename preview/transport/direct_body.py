@@ -157,15 +157,15 @@ class DirectBodyWriter:
         """Part of an offered chunk waits for :meth:`write`."""
         return self._unsent is not None
 
-    def offer(self, data: bytes) -> bool:
-        """Send ``data`` (not empty) as one chunk now, without waiting, for the paced
+    def offer(self, payload: bytes) -> bool:
+        """Send ``payload`` (not empty) as one chunk now, without waiting, for the paced
         wake-up of a waiting stream (``broadcast.Sink``): what the socket does not take
         at once is kept for the stream's next :meth:`write` (``pending``). False, with
         nothing sent, if the stream's task has to send it (a write is under way, the
         connection is broken)."""
         if self._socket is None or self._unsent is not None or self._lock.locked():
             return False
-        frame = _chunk(data)
+        frame = _chunk(payload)
         try:
             sent = self._socket.send(frame)
         except BlockingIOError:

@@ -29,7 +29,7 @@ from ..api.feed import tail_relays
 from ..api.previews import preview_for
 from ..api.streams import resume_point, sse_body, sse_headers
 from ..errors import PreviewError
-from ..logs import PARKED
+from ..logs import Parked
 from ..services import Services, StreamParking, StreamSlot
 from ..services.callers import AsgiCaller, cancel_on_disconnect, owned_generation
 from ..store import PreviewInstance
@@ -128,7 +128,7 @@ class StreamFastPath:
         adopted = False
         try:
             async for chunk in body:
-                if chunk is PARKED:
+                if isinstance(chunk, Parked):  # PARKED, its one instance
                     assert parked is not None and parked_streams is not None
                     if parked_streams.adopt(parked, body):
                         adopted = True
@@ -260,7 +260,7 @@ class HotStreams:
         slot.bind(body)
         try:
             async for chunk in body:
-                if chunk is PARKED:
+                if isinstance(chunk, Parked):  # PARKED, its one instance
                     assert parked is not None
                     if parked_streams.adopt(parked, body):
                         body = None  # the parked streams' now, with the connection

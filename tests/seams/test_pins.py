@@ -36,7 +36,7 @@ def test_every_hypercorn_name_is_there_with_the_methods_wrapped() -> None:
 def test_h11s_readers_table_and_chunked_writer() -> None:
     readers = h11_seam.readers
     assert (h11.CLIENT, h11.IDLE) in readers.READERS
-    assert readers.chunk_header_re.pattern and hasattr(readers.ReceiveBuffer(), "_data")
+    assert readers.chunk_header_re.pattern and hasattr(h11_seam.ReceiveBuffer(), "_data")
     written: list[bytes] = []
     h11_seam.ChunkedWriter()(h11.Data(data=b"hello"), written.append)
     assert b"".join(written) == b"5\r\nhello\r\n"
