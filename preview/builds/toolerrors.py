@@ -89,6 +89,15 @@ _TIDINESS = {
 }
 
 
+# tsc's errors of the project itself, which name no place in a file ("error TS6059: File
+# '__tests__/x.spec.ts' is not under 'rootDir' 'src'").
+_TSC_PROJECT = re.compile(r"^error\s+(?P<code>TS\d+):\s*(?P<text>.*)$")
+# Of those, the ones after which tsc writes the program all the same: a file its
+# tsconfig includes outside its rootDir (IvanOrsh's ts-express-sequelize-auth-example
+# includes its tests and package.json beside rootDir src; tsc wrote build/ and exited 2).
+_LAYOUT = {"TS6059"}
+
+
 def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
@@ -102,12 +111,18 @@ def tool_failure(lines: list[str]) -> tuple[str, list[str]] | None:
 
 def only_outside_the_code(lines: list[str]) -> bool:
     """Whether tsc's errors among ``lines`` all say nothing of what the app's code does
-    (the module doc)."""
-    errors = [m for line in lines if (m := _TSC.match(strip_ansi(line).strip()))]
-    return bool(errors) and all(
-        m.group("code") in _TIDINESS
-        or ("node_modules/" in m.group("file") and m.group("file").endswith(".d.ts"))
-        for m in errors
+    (the module doc), nor do those of its project's configuration (:data:`_LAYOUT`)."""
+    clean = [strip_ansi(line).strip() for line in lines]
+    errors = [m for line in clean if (m := _TSC.match(line))]
+    project = [m.group("code") for line in clean if (m := _TSC_PROJECT.match(line))]
+    return (
+        bool(errors or project)
+        and all(code in _LAYOUT for code in project)
+        and all(
+            m.group("code") in _TIDINESS
+            or ("node_modules/" in m.group("file") and m.group("file").endswith(".d.ts"))
+            for m in errors
+        )
     )
 
 
@@ -148,6 +163,14 @@ _MOST_FOLDERS = 2000  # looked in for tsc's JavaScript, at most
 
 def _typescript(lines: list[str]) -> tuple[str, list[str]] | None:
     errors = [(line, m) for line in lines if (m := _TSC.match(line.strip()))]
+    project = [(line, m) for line in lines if (m := _TSC_PROJECT.match(line.strip()))]
+    if not errors and project:
+        count, first = len(project), project[0][1]
+        reason = (
+            f"TypeScript: {count} error{'s' if count > 1 else ''} of its project's "
+            f"configuration; first: {first.group('code')}: {first.group('text')}"
+        )
+        return reason, [line for line, _ in project][:_MAX_LINES]
     if not errors:
         return None
     files = list(dict.fromkeys(m.group("file") for _, m in errors))

@@ -16,7 +16,7 @@ from preview.backing.mysql import mysql_environment
 from preview.backing.postgres import postgres_variables
 from preview.backing.wanted import MysqlWanted
 from preview.builds.configdefaults import config_defaults, example_copies
-from preview.builds.toolerrors import NPM_LOCK_OUT_OF_SYNC, tool_failure
+from preview.builds.toolerrors import NPM_LOCK_OUT_OF_SYNC, only_outside_the_code, tool_failure
 from preview.sandbox.appdir import write_into
 
 PACKAGE = json.dumps(
@@ -312,3 +312,33 @@ def test_a_build_runs_its_compile_without_the_checks_before_it() -> None:
         scripts["build"] = build
         found = node_start({**files, "package.json": json.dumps(package).encode()})
         assert found is not None and found.setup == (("npm", "run", "build"),)
+
+
+TSC_LAYOUT = """> app@1.0.0 clean
+> rimraf ./build
+
+error TS6059: File '__tests__/e2e/login.spec.ts' is not under 'rootDir' 'src'. 'rootDir' \
+is expected to contain all source files.
+  The file is in the program because:
+    Matched by include pattern '__tests__/e2e' in 'tsconfig.json'
+error TS6059: File 'package.json' is not under 'rootDir' 'src'. 'rootDir' is expected to \
+contain all source files.
+  The file is in the program because:
+    Matched by include pattern 'package.json' in 'tsconfig.json'"""
+
+
+def test_tsc_refusing_files_outside_its_root_dir_still_wrote_the_program() -> None:
+    """IvanOrsh's tsconfig includes its tests and package.json beside ``rootDir: src``:
+    tsc says TS6059 for each, with no place in a file (the reason read "Matched by
+    include pattern 'package.json'"), writes build/ all the same and exits 2."""
+    lines = TSC_LAYOUT.splitlines()
+    found = tool_failure(lines)
+    assert found is not None and found[0].startswith(
+        "TypeScript: 2 errors of its project's configuration; first: TS6059: File "
+        "'__tests__/e2e/login.spec.ts' is not under 'rootDir' 'src'."
+    )
+    assert only_outside_the_code(lines)
+    # Another error of the project's (a tsconfig option tsc does not know) is not so.
+    assert not only_outside_the_code([*lines, "error TS5023: Unknown compiler option 'x'."])
+    typed = "src/app.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'."
+    assert not only_outside_the_code([*lines, typed])
