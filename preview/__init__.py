@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what __getattr__ imports on first use, as a type checker sees it
+    from .auth import Authenticator, JWTAuthenticator, User
+    from .errors import PreviewError
+    from .settings import Settings
 
 # httpx imports its own command line (``httpx._main``: Click, Pygments, Rich when
 # installed) whenever it can; neither the service nor its client uses it: 0.44 MiB of
@@ -19,7 +24,9 @@ from typing import Any
 # benchmarks/HISTORY.md "Idle memory"). Marked absent before httpx is first imported,
 # httpx defines its stub ``main`` instead. A host that imported httpx first keeps its own.
 if "httpx" not in sys.modules:
-    sys.modules.setdefault("httpx._main", None)
+    # (None in sys.modules is the import system's "absent", which typeshed's
+    # dict[str, ModuleType] does not say: a stub gap.)
+    sys.modules.setdefault("httpx._main", None)  # pyright: ignore[reportArgumentType]
 
 __all__ = ["Authenticator", "JWTAuthenticator", "PreviewError", "Settings", "User", "create_app"]
 

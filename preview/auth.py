@@ -17,7 +17,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 import jwt
 
@@ -38,7 +38,7 @@ __all__ = [
 MAX_SUBJECT = 200  # characters of a user id (a token's sub): the store's user_id columns hold 200
 
 
-def valid_subject(subject: object) -> bool:
+def valid_subject(subject: object) -> TypeGuard[str]:
     """A user id the service takes: a string of 1 to MAX_SUBJECT characters, no control
     character (a newline in it named a user apart from the same id without), no space
     at either end."""

@@ -17,7 +17,7 @@ import os
 import shlex
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import httpx
@@ -270,7 +270,8 @@ def _cmd_url(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.ArgumentParser]]:
+    """The command line's parser, and its commands' by name."""
     parser = argparse.ArgumentParser(prog="preview", description=__doc__)
     commands = parser.add_subparsers(dest="command")
 
@@ -326,13 +327,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep the app's lines of the service's own health checks (left out by default)",
     )
-    return parser
+    return parser, commands.choices
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    parser, commands = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help")):
         argv.insert(0, "serve")  # `preview` and `python -m preview [options]` serve
     args = parser.parse_args(argv)

@@ -419,7 +419,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read ``PREVIEW_*`` variables; raise ``ValueError`` naming a malformed one."""
         environ = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # each of its field's type (``kind`` below)
         for f in dataclasses.fields(cls):
             name = _PREFIX + f.name.upper()
             if name not in environ or environ[name] == "":
