@@ -32,7 +32,13 @@ from preview.discovery.node.hono import (
     arrow_body,
     route_options,
 )
-from preview.discovery.node.tokens import JS_SUFFIXES, after_type_arguments, js_tokens, pairs
+from preview.discovery.node.tokens import (
+    JS_SUFFIXES,
+    Tokens,
+    after_type_arguments,
+    js_tokens,
+    pairs,
+)
 
 __all__ = ["Script", "express_endpoints", "resolve_module", "scan_script"]
 
@@ -191,7 +197,7 @@ def resolve_module(scripts: dict, aliases: ImportAliases, path: str, spec: str) 
     return None
 
 
-def scan_script(tokens: list[tuple[str, str | None, int]]) -> Script:
+def scan_script(tokens: Tokens) -> Script:
     """Recognise routers, imports, exports, routes and mounts by their token shapes."""
     script = Script()
     closing = pairs(tokens)

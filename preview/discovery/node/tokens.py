@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 JS_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
-Tokens = list[tuple[str, str | None, int]]  # (kind, value, line)
+Tokens = list[tuple[str, str, int]]  # (kind, value, line)
 _JS_TOKEN = re.compile(
     r"""(?P<space>\s+)
     | (?P<comment>//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))
@@ -38,22 +38,24 @@ _SUBSTITUTION = re.compile(r"\$\{\s*([A-Za-z_$][\w$]*)\s*\}|\$\{[^}]*\}")
 _MAX_TYPE_TOKENS = 200  # a call's type arguments (`app.post<{ Body: … }>(…)`) are short
 
 
-def js_tokens(text: str) -> list[tuple[str, str | None, int]]:
+def js_tokens(text: str) -> Tokens:
     """(kind, value, line) tokens, without comments; string values are unescaped.
 
     A template literal with ``${...}`` is a "tpl" token (its value the raw text between
     its backticks), and a regular expression literal a "re" token, so neither can fake a
     string or hide a quote.
     """
-    tokens: list[tuple[str, str | None, int]] = []
+    tokens: Tokens = []
     position, line, no_regex_until = 0, 1, 0
     while position < len(text):
         match = _JS_TOKEN.match(text, position)
+        # (Its last alternative takes any one character: it always matches, named.)
+        assert match is not None and match.lastgroup is not None
         kind, end, value = match.lastgroup, match.end(), match.group()
         if value == "`":
-            value, end = _template(text, position)
-            kind = "str" if value is not None else "tpl"
-            value = value if value is not None else text[position + 1 : end - 1]
+            unescaped, end = _template(text, position)
+            kind = "str" if unescaped is not None else "tpl"
+            value = unescaped if unescaped is not None else text[position + 1 : end - 1]
         elif value == "/" and position >= no_regex_until and _regex_allowed(tokens):
             if literal := _JS_REGEX.match(text, position):
                 kind, end = "re", literal.end()
