@@ -112,7 +112,9 @@ def express_endpoints(files: dict[str, bytes], out: Collector) -> None:
             if parent is None and obj in _EXPRESS_NAMES:  # e.g. Hono's initApp(app) { … }
                 parent = (path, obj)
                 routers.setdefault(parent, Router("express", is_app=True))
-            for spec, export in refs if parent else ():
+            if parent is None:
+                continue
+            for spec, export in refs:
                 for child in _mounted(scripts, aliases, routers, path, spec, export, line):
                     if child is not None and child != parent:
                         routers[parent].includes.append((child, prefix, []))
@@ -135,7 +137,7 @@ def _hono_routers(scripts: dict[str, Script], aliases: ImportAliases, routers: d
             if modules.function_of(path, callee) in made:
                 routers.setdefault((path, name), Router("express"))
         for obj, namespace, ref, line in script.hono.deferred:
-            spec, export = script.imports.get(namespace or ref, (None, None))
+            spec, export = script.imports.get(namespace or ref, ("", ""))  # "": none
             target = resolve_module(scripts, aliases, path, spec) if spec else None
             if namespace is None and target is None:
                 found = script.hono.route_defs.get(ref)
@@ -215,19 +217,19 @@ def scan_script(tokens: Tokens) -> Script:
             _scan_import(i, script, closing, value, kind)
         elif name == "module" and [value(i + k) for k in (1, 2, 3)] == [".", "exports", "="]:
             if kind(i + 4) == "id" and value(i + 4) not in _FUNCTION_WORDS:
-                script.exports["default"] = value(i + 4)
+                script.exports["default"] = tokens[i + 4][1]
             else:
                 script.factory = True  # module.exports = (app) => …
         elif name == "export" and value(i + 1) == "default":
             if kind(i + 2) == "id" and value(i + 2) not in _FUNCTION_WORDS:
-                script.exports["default"] = value(i + 2)
+                script.exports["default"] = tokens[i + 2][1]
             else:
                 script.factory = True
                 k = i + 2 + (value(i + 2) == "async")
                 if value(k) == "function" and kind(k + 1) == "id":
                     script.hono.default_function = value(k + 1)
         if name == "function" and kind(i + 1) == "id":  # function createRouter() { … }
-            script.hono.maker(value(i + 1), tokens, closing, arrow_body(tokens, closing, i))
+            script.hono.maker(tokens[i + 1][1], tokens, closing, arrow_body(tokens, closing, i))
         if script.imports.get(name, ("",))[0] == _RESOURCE and value(i + 1) == "(":
             _scan_resource(tokens, closing, i, script)
         j = i + 1
@@ -252,12 +254,12 @@ def scan_script(tokens: Tokens) -> Script:
                     after = closing[opening] + 1
                     chained = [value(after + k) for k in range(3)] + [kind(after + 3)]
                     if chained == [".", "basePath", "(", "str"]:
-                        script.bases[name] = value(after + 3)
+                        script.bases[name] = tokens[after + 3][1]
             elif rhs[:2] == ["express", "("]:
                 script.created[name] = True
             elif rhs[:2] == ["require", "("] and kind(j + 3) == "str" and rhs[3] == ")":
                 dotted = value(j + 5) == "." and kind(j + 6) == "id"
-                script.imports[name] = (value(j + 3), value(j + 6) if dotted else "default")
+                script.imports[name] = (tokens[j + 3][1], tokens[j + 6][1] if dotted else "default")
             elif not new and kind(j + 1) == "id" and value(j + 2) == "(" and j + 2 in closing:
                 _scan_call(tokens, closing, script, name, j + 1)  # const router = f(…)…
             elif value(j + 1) == "[" and (items := array_items(tokens, j + 1)) is not None:
@@ -307,7 +309,7 @@ def _scan_chain(tokens: list, closing: dict, script: Script, obj: str, p: int) -
             while value(after) == "." and value(after + 1) in _EXPRESS_VERBS:
                 if after + 2 not in closing:
                     break
-                methods.append("ANY" if value(after + 1) == "all" else value(after + 1).upper())
+                methods.append("ANY" if value(after + 1) == "all" else tokens[after + 1][1].upper())
                 after = closing[after + 2] + 1
             script.routes.append((obj, methods, path, line))
         elif verb == "use" or (verb == "route" and value(opening + 2) == ","):

@@ -200,7 +200,7 @@ class HonoModules:
             scan = self.scans[path]
             if name in scan.makers:
                 return path, name
-            spec, export = self.imports[path].get(name, (None, None))
+            spec, export = self.imports[path].get(name) or (None, None)
             target = self.resolve(self.scans, self.aliases, path, spec) if spec else None
             if target is None or export is None:
                 return None
