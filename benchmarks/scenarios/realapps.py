@@ -385,9 +385,15 @@ def run(
     elif apps and out_json.with_suffix(".md").is_file():  # a new clone: the committed table's
         table = report.results_from_table(out_json.with_suffix(".md"))
         kept = [r for r in table if r["name"] not in apps]
+    # An app never to run (a malicious install script found in it): not even with --only.
+    refused = {e["name"] for e in entries if e.get("doNotRun")}
+    if refused:
+        log(f"realapps: not run (doNotRun in {manifest.name}): {', '.join(sorted(refused))}")
+    named = {e["name"] for e in entries}
+    entries = [e for e in entries if e["name"] not in refused]
     planned = len(entries)
     if apps:
-        unknown = set(apps) - {e["name"] for e in entries}
+        unknown = set(apps) - named
         if unknown:
             raise ValueError(f"not in {manifest.name}: {', '.join(sorted(unknown))}")
         entries = [e for e in entries if e["name"] in apps]
