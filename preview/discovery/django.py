@@ -118,7 +118,7 @@ class _Django:
             node = node.elts[0]
         if isinstance(node, ast.List) or (isinstance(node, ast.Attribute) and node.attr == "urls"):
             return ((mod, node.lineno, node.col_offset), mod, node)
-        found = None
+        found: tuple | None = None  # as resolve() tells it: ("module", name) or ("symbol", …)
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             found = ("module", node.value)
         elif isinstance(node, ast.Name | ast.Attribute):
@@ -200,7 +200,12 @@ class _Django:
     def _view(self, mod: str, node: ast.AST) -> tuple[list[str], ast.AST | None]:
         """HTTP methods of a view: from ``@api_view`` / ``@require_*`` decorators on a function,
         or the handler methods of a class-based view; "ANY" when unknown."""
-        if isinstance(node, ast.Call) and last_name(node.func) == "as_view":
+        # SomeView.as_view(): the class (a function imported as as_view() has no class).
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "as_view"
+        ):
             node = node.func.value
         fn = self.project.definition(mod, node)
         methods: list[str] = []
@@ -210,10 +215,15 @@ class _Django:
             name = last_name(dec.func if isinstance(dec, ast.Call) else dec)
             if name in ("api_view", "require_http_methods"):
                 kw = keywords(dec)
-                given = dec.args[0] if getattr(dec, "args", None) else kw.get("http_method_names")
+                given = (
+                    dec.args[0]
+                    if isinstance(dec, ast.Call) and dec.args
+                    else kw.get("http_method_names")
+                )
                 listed = [m.upper() for m in self.project.strings(mod, given)]
                 methods = listed or (["GET"] if name == "api_view" else [])
-            methods = _DJANGO_FIXED.get(name, methods)
+            if name in _DJANGO_FIXED:
+                methods = _DJANGO_FIXED[name]
         return methods or ["ANY"], fn
 
     def _class_methods(self, mod: str, cls: ast.ClassDef, depth: int) -> list[str]:
@@ -236,7 +246,7 @@ class _Django:
         """Django REST framework ``router.urls`` as they resolve: a list and a detail route
         per registration, its ``@action`` routes, and a DefaultRouter's API root."""
         found = self.project.resolve(mod, node.value)
-        key = found[1:] if found else ()
+        key: tuple = found[1:] if found else ()  # (module, name)
         if key in self.api_roots:  # at the include's prefix, slash or not
             file = self.project.modules[key[0]][0]
             out.add("GET", join_path(prefix, "/"), "django", Route([], "", file, node.lineno))
@@ -296,9 +306,8 @@ class _Django:
                 if not isinstance(decorator, ast.Call) or last_name(decorator.func) != "action":
                     continue
                 given = keywords(decorator)
-                is_detail = isinstance(given.get("detail"), ast.Constant) and bool(
-                    given["detail"].value
-                )
+                detail_given = given.get("detail")
+                is_detail = isinstance(detail_given, ast.Constant) and bool(detail_given.value)
                 url_path = (
                     self.project.string(mod, given["url_path"]) if "url_path" in given else None
                 )

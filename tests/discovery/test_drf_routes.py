@@ -68,3 +68,23 @@ def test_a_node_apps_tests_mount_no_routes_of_its_own() -> None:
     }
     found = {(e["method"], e["path"]) for e in endpoints_from_source(files)}
     assert found == {("GET", "/users")}
+
+
+def test_a_view_made_by_a_bare_as_view_call_is_listed() -> None:
+    """A URLconf's ``as_view()`` called by its bare name (a function the app imports, not
+    a class's ``View.as_view()``) is a view of unknown methods: its ``.func`` is a name,
+    which has no ``.value``, and reading it ended the whole discovery (pyright, issue 65)."""
+    files = {
+        "manage.py": b"import django\n",
+        "site/urls.py": (
+            b"from django.urls import path\n"
+            b"from .views import as_view, home\n"
+            b"urlpatterns = [path('home/', home), path('made/', as_view())]\n"
+        ),
+        "site/views.py": (
+            b"def home(request):\n    pass\n\n\n"
+            b"def as_view():\n    def view(request):\n        pass\n    return view\n"
+        ),
+    }
+    found = {(e["method"], e["path"]) for e in endpoints_from_source(files)}
+    assert found == {("ANY", "/home/"), ("ANY", "/made/")}
