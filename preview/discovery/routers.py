@@ -125,6 +125,7 @@ class _Routers:
                     self._add_resource(mod, node)
 
     def _decorator(self, mod: str, fn: ast.AST, dec: ast.Call) -> None:
+        assert isinstance(dec.func, ast.Attribute)  # (as its callers checked: obj.method(...))
         attr = dec.func.attr
         if attr not in HTTP_METHODS and attr not in ("route", "api_route"):
             return
@@ -146,6 +147,7 @@ class _Routers:
 
     def _add_resource(self, mod: str, call: ast.Call) -> None:
         """``api.add_resource(TodoResource, "/todos", "/todos/<int:id>")``."""
+        assert isinstance(call.func, ast.Attribute)  # (as its callers checked: obj.method(...))
         key = self._router_key(mod, call.func.value)
         if key is None or self.routers[key].framework != "flask":
             return
@@ -156,6 +158,7 @@ class _Routers:
 
     def _add_rule(self, mod: str, call: ast.Call) -> None:
         """``app.add_api_route(path, endpoint, ...)`` / ``app.add_url_rule(rule, name, view)``."""
+        assert isinstance(call.func, ast.Attribute)  # (as its callers checked: obj.method(...))
         key = self._router_key(mod, call.func.value)
         if key is not None:
             kw = keywords(call)
@@ -186,7 +189,9 @@ class _Routers:
             self._signature(mod, fn, route)
         self.routers[key].routes.append(route)
 
-    def _signature(self, mod: str, fn: ast.FunctionDef, route: Route) -> None:
+    def _signature(
+        self, mod: str, fn: ast.FunctionDef | ast.AsyncFunctionDef, route: Route
+    ) -> None:
         """Query/header/cookie parameters and the body, from the function's arguments as
         FastAPI reads them; arguments it would inject (``Depends``, ``Request``...) are left."""
         in_path = {m["name"] for m in PATH_PARAMS["fastapi"].finditer(route.path)}
@@ -211,7 +216,8 @@ class _Routers:
             if schema is None or (schema["type"] == "array" and kind != "Query"):
                 continue  # FastAPI reads an unmarked list as a body, and skips unknown types
             route.path_schemas[arg.arg] = schema
-            where = {"Header": "header", "Cookie": "cookie", "Path": "path"}.get(kind, "query")
+            places = {"Header": "header", "Cookie": "cookie", "Path": "path"}
+            where = places.get(kind or "", "query")  # no marker (None): a query's
             if where == "path" or arg.arg in in_path:
                 continue
             alias = self.project.string(mod, keywords(marker).get("alias"))
@@ -222,6 +228,7 @@ class _Routers:
     def _include(self, mod: str, call: ast.Call) -> None:
         """``parent.include_router(child, prefix=...)``, ``register_blueprint(bp, url_prefix=...)``,
         also in ``for r in (a.router, b.router):`` loops."""
+        assert isinstance(call.func, ast.Attribute)  # (as its callers checked: obj.method(...))
         parent = self._router_key(mod, call.func.value)
         if parent is None:
             return
