@@ -171,8 +171,11 @@ def expand_routers(routers: dict, out: Collector) -> None:
             sub = routers.get(child)
             if sub is None or child in seen:
                 continue
-            override = sub.framework == "flask" and edge_prefix is not None
-            parts = (edge_prefix,) if override else (edge_prefix or "", sub.prefix)
+            # Flask: register_blueprint's url_prefix replaces the blueprint's own.
+            if sub.framework == "flask" and edge_prefix is not None:
+                parts = (edge_prefix,)
+            else:
+                parts = (edge_prefix or "", sub.prefix)
             walk(child, join_path(prefix, *parts), tags + edge_tags, seen | {child})
 
     for key in sorted(k for k, r in routers.items() if r.is_app or k not in included):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import TypeGuard
 
 from preview.discovery.graph import (
     HTTP_METHODS,
@@ -110,7 +111,7 @@ class NinjaApis:
                 for arg in node.args if parent is not None else ():
                     found = self.project.resolve(mod, arg)
                     child = found[1:] if found and found[0] == "symbol" else None
-                    if child in self.controllers:
+                    if parent is not None and child in self.controllers:  # (said for the checker)
                         self.children.setdefault(parent, []).append(
                             (self.controllers[child], child)
                         )
@@ -176,7 +177,7 @@ class NinjaApis:
         return methods, self.project.string(mod, path_node) if path_node is not None else None
 
 
-def _extra_operation(dec: ast.AST) -> bool:
+def _extra_operation(dec: ast.AST) -> TypeGuard[ast.Call]:
     """``@http_get(...)`` … ``@http_generic(...)`` or ``@route.get(...)`` on a controller."""
     if not isinstance(dec, ast.Call):
         return False

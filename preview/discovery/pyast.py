@@ -46,7 +46,9 @@ __all__ = [
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
 ARRAYS = frozenset({"list", "List", "set", "Set", "frozenset", "tuple", "Tuple", "Sequence"})
 OBJECTS = frozenset({"dict", "Dict", "Mapping"})
-_SCALARS = dict.fromkeys(("str", "bytes", "UUID", "date", "datetime", "time", "EmailStr"), "string")
+_SCALARS: dict[str, str] = dict.fromkeys(
+    ("str", "bytes", "UUID", "date", "datetime", "time", "EmailStr"), "string"
+)
 _SCALARS |= {"int": "integer", "float": "number", "Decimal": "number", "bool": "boolean"}
 
 
@@ -81,7 +83,7 @@ def docstring(node: ast.AST | None) -> str | None:
     return ast.get_docstring(node) if isinstance(node, (*FUNCTION_NODES, ast.ClassDef)) else None
 
 
-def elements(node: ast.AST) -> list[ast.expr]:
+def elements(node: ast.AST) -> list[ast.AST]:
     """The items of a tuple / list / set, or of a subscript's slice; else ``[node]``."""
     if isinstance(node, ast.Subscript):
         node = node.slice
@@ -113,8 +115,9 @@ def type_schema(node: ast.AST | None, depth: int = 0) -> dict | None:
     if name in _SCALARS:
         return {"type": _SCALARS[name]}
     if name in ARRAYS:
-        inner = isinstance(node, ast.Subscript) and depth < MAX_DEPTH
-        items = type_schema(elements(node)[0], depth + 1) if inner else None
+        items = None
+        if isinstance(node, ast.Subscript) and depth < MAX_DEPTH:  # list[int]: its items
+            items = type_schema(elements(node)[0], depth + 1)
         return {"type": "array", "items": items} if items else {"type": "array"}
     if name == "Literal" and isinstance(node, ast.Subscript):
         first = elements(node)[0]

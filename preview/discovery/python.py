@@ -206,7 +206,7 @@ class PythonProject:
             for name, node in self.defs[mod].items():
                 if isinstance(node, ast.ClassDef):
                     classes.setdefault(name, node)
-        verdicts: dict[str, bool] = {}
+        verdicts: dict[str | None, bool] = {}  # None: a base that is not a name
 
         def is_model(name: str | None, depth: int = 0) -> bool:
             if name not in verdicts:
@@ -221,8 +221,9 @@ class PythonProject:
             props: dict[str, dict] = {}
             required: list[str] = []
             for base in classes[name].bases:
-                if depth < MAX_DEPTH and is_model(last_name(base)):
-                    more, needed = fields(last_name(base), depth + 1)
+                base_name = last_name(base)
+                if depth < MAX_DEPTH and base_name is not None and is_model(base_name):
+                    more, needed = fields(base_name, depth + 1)
                     props.update(more)
                     required += needed
             for stmt in classes[name].body:
