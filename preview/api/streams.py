@@ -129,7 +129,7 @@ async def sse_body(
     sink: Sink | None = None,
     *,
     slot: StreamSlot | None = None,
-) -> AsyncIterator[bytes | Parked]:
+) -> AsyncGenerator[bytes | Parked, None]:
     """The whole SSE response. Runs outside the app context: gets what it needs passed.
     With a ``sink`` (see ``event_feed``), an empty chunk asks the caller to let the sink
     finish what it started, and ``PARKED`` passes through (see ``event_feed``).
