@@ -10,7 +10,7 @@ import textwrap
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import aclosing, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -455,3 +455,22 @@ async def follow_until_end(
         last_id = ids[-1] if ids else last_id
         if events and events[-1][0] == "end":
             return received, reconnects
+
+
+# The build tests' service (tests/builds, tests/apps, tests/backing …): environments
+# kept in one directory for the whole session, so each dependency set is built once
+# however many tests (of any module) launch it.
+@pytest.fixture(scope="session")
+def env_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("envs")
+
+
+@pytest.fixture
+def build_settings(settings: Settings, env_dir: Path) -> Settings:
+    return replace(settings, build="on", env_dir=str(env_dir), startup_timeout=60.0)
+
+
+@pytest.fixture
+async def builder_service(build_settings: Settings) -> AsyncIterator[Service]:
+    async with running_service(build_settings) as running:
+        yield running

@@ -230,9 +230,7 @@ async def test_requests_list_har_and_replay(service: Service, tmp_path: Path) ->
         code, out, err = await preview(service, "requests", gid, "replay", "all")
         assert code == 0 and "a preview token of its own" in err, (out, err)
         assert "replayed 2 on revision 1" in out, out
-        tokens = await service.client.get(
-            f"/api/generations/{gid}/preview/tokens", headers=auth()
-        )
+        tokens = await service.client.get(f"/api/generations/{gid}/preview/tokens", headers=auth())
         assert [token["label"] for token in tokens.json()["tokens"]] == ["launch"]
         assert await app.call("GET", "/first") == "ok"
         assert (await service.stop(gid)).status_code == 200

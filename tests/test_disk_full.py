@@ -16,7 +16,7 @@ from preview import Settings
 
 from .conftest import SERVER_COMMAND, VERSIONED, auth, eventually, running_service, server_app
 from .outages import DiskFull, assert_unavailable, service_on, tmpfs
-from .runtime.test_sandbox import require_sandbox
+from .sandbox.test_sandbox import require_sandbox
 
 
 async def test_an_upload_to_a_full_disk_is_507_keeps_nothing_and_recovers(

@@ -15,8 +15,8 @@ import pytest
 
 from preview import Settings
 
+from ..backing import test_app_postgres, test_backing
 from ..conftest import Service, running_service
-from . import test_app_postgres, test_backing
 
 
 @pytest.fixture

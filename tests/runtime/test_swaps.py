@@ -14,6 +14,7 @@ import trio
 
 from preview import Settings
 
+from ..backing.test_appdb import PG_URL
 from ..conftest import (
     SERVER_COMMAND,
     VERSIONED,
@@ -24,7 +25,6 @@ from ..conftest import (
     server_app,
 )
 from ..launching import BUILD_WAIT
-from .test_appdb import PG_URL
 
 
 def _revisions(gid: str, rest: str = "") -> str:

@@ -10,9 +10,9 @@ import trio
 
 from preview.apps.detect import detect
 
+from ..backing.test_app_postgres import _proxied, _sandboxed, _settled, needs_server
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files
-from .test_app_postgres import _proxied, _sandboxed, _settled, needs_server
 
 
 def test_the_apps_own_migration_up_script_is_a_set_up_step() -> None:

@@ -26,7 +26,7 @@ from preview.logs.event import Event, sse_frames
 
 from ..conftest import SERVER_COMMAND, Service, auth, eventually, running_service, server_app
 from ..launching import BUILD_WAIT, app_files, launched, messages
-from .test_sandbox import require_sandbox
+from ..sandbox.test_sandbox import require_sandbox
 
 
 def _workers(files: dict[str, str], command: list[str] | None = None) -> dict[str, str]:

@@ -11,9 +11,9 @@ import trio
 from preview.apps.asyncdb import async_database, sync_driver_url, tortoise_url
 from preview.apps.depspec import PythonDeps, python_dependencies
 
+from ..backing.test_app_postgres import needs_server
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
-from .test_app_postgres import needs_server
 
 
 def _files(name: str) -> dict[str, bytes]:

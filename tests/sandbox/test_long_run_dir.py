@@ -25,7 +25,7 @@ from preview.settings import SOCKET_NAMES_MAX, UNIX_SOCKET_PATH_MAX
 
 from ..conftest import Service, running_service
 from ..launching import BUILD_WAIT, app_files, launched, messages
-from .test_data_dir import refused_at_start
+from ..runtime.test_data_dir import refused_at_start
 from .test_sandbox import require_sandbox
 
 _LONG = 90  # characters of the run dir: the 53 and 64 both broke every build

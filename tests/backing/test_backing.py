@@ -30,7 +30,7 @@ from preview.sandbox.outbound import HOSTS_FILE
 
 from ..conftest import SERVER_COMMAND, Service, eventually, running_service, server_app
 from ..launching import BUILD_WAIT, app_files, launched, messages
-from .test_sandbox import require_sandbox
+from ..sandbox.test_sandbox import require_sandbox
 
 
 def _bytes(files: dict[str, str]) -> dict[str, bytes]:

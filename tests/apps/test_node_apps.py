@@ -13,9 +13,9 @@ import socket
 import pytest
 import trio
 
+from ..backing.test_app_postgres import needs_server
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
-from .test_app_postgres import needs_server
 
 pytestmark = pytest.mark.skipif(
     shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),

@@ -31,7 +31,7 @@ from preview.builds.configdefaults import config_defaults, env_file_text, start_
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
-from .test_sandbox import require_sandbox
+from ..sandbox.test_sandbox import require_sandbox
 
 
 def _bytes(name: str) -> dict[str, bytes]:

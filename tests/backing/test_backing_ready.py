@@ -17,8 +17,8 @@ from preview.backing import mysql
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
+from ..sandbox.test_sandbox import require_sandbox
 from .test_backing import _call
-from .test_sandbox import require_sandbox
 
 _WAITING = "waiting for the app's MariaDB to answer before it starts"
 

@@ -29,7 +29,7 @@ from preview.builds.build import EnvBuilder
 
 from ..conftest import SERVER_COMMAND, Service, auth, running_service, server_app
 from ..launching import BUILD_WAIT, app_files, launched, messages
-from .test_sandbox import require_sandbox
+from ..sandbox.test_sandbox import require_sandbox
 
 
 def _children_names() -> list[str]:
