@@ -33,6 +33,7 @@ import ast
 import posixpath
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..discovery.pyast import is_main_check
@@ -411,9 +412,9 @@ _INIT_FUNCTIONS = ("init_db", "create_db", "create_tables", "init_database", "cr
 OWN_INIT = "# the project's own init function, which nothing calls"
 
 
-def _init_function(files: dict[str, bytes]) -> tuple[str, str] | None:
-    """(module, function) of a module-level function named like an init one (taking no
-    argument), importable from the upload's root; None if there is none."""
+def _init_functions(files: dict[str, bytes]) -> Iterator[tuple[str, ast.FunctionDef]]:
+    """(path, function) of each module-level function named like an init one, taking no
+    argument and undecorated, the shallowest modules first."""
     for path in sorted(python_files(files), key=lambda p: (p.count("/"), p)):
         if not any(name.encode() in files[path] for name in _INIT_FUNCTIONS):
             continue
@@ -425,8 +426,14 @@ def _init_function(files: dict[str, bytes]) -> tuple[str, str] | None:
                 and not node.args.args
                 and not node.decorator_list
             ):
-                module = path[:-3].removesuffix("/__init__").replace("/", ".")
-                return module, node.name
+                yield path, node
+
+
+def _init_function(files: dict[str, bytes]) -> tuple[str, str] | None:
+    """(module, function) of a module-level function named like an init one (taking no
+    argument), importable from the upload's root; None if there is none."""
+    for path, node in _init_functions(files):
+        return path[:-3].removesuffix("/__init__").replace("/", "."), node.name
     return None
 
 
@@ -440,34 +447,20 @@ def _init_function_call(
     (Cohetero's FastAPI-JWT-SQLAlchemy's ``app/v1/scripts/create_tables.py`` defines it
     and stops: every route on its data answered 500, "relation usuarios does not exist")."""
     base = app.directory if app is not None else (_dir(anchor) if anchor in files else "")
-    for path in sorted(python_files(files), key=lambda p: (p.count("/"), p)):
+    for path, node in _init_functions(files):
         if (base and not path.startswith(base + "/")) or b"create_all" not in files[path]:
             continue
-        if not any(name.encode() in files[path] for name in _INIT_FUNCTIONS):
+        makes_tables = any(
+            isinstance(call, ast.Call) and _name(call.func) == "create_all"
+            for call in ast.walk(node)
+        )
+        module = _rel(path, base)[:-3].removesuffix("/__init__").replace("/", ".")
+        if not makes_tables or not _DOTTED.match(module):
             continue
-        tree = parse_module(files[path])
-        for node in tree.body if tree is not None else ():
-            if (
-                isinstance(node, ast.FunctionDef)
-                and node.name in _INIT_FUNCTIONS
-                and not node.args.args
-                and not node.decorator_list
-                and any(
-                    isinstance(call, ast.Call) and _name(call.func) == "create_all"
-                    for call in ast.walk(node)
-                )
-            ):
-                module = _rel(path, base)[:-3].removesuffix("/__init__").replace("/", ".")
-                if not _DOTTED.match(module):
-                    continue
-                # (said so first: plans.optional_steps reads it, and the start goes on
-                # after its failure, as after a seed's: the author never named it a step)
-                code = f"{OWN_INIT}\nfrom {module} import {node.name}; {node.name}()"
-                return [
-                    DataStep(
-                        ("{python}", "-c", code), base, f"the project's {module}.{node.name}()"
-                    )
-                ]
+        # (said so first: plans.optional_steps reads it, and the start goes on after its
+        # failure, as after a seed's: the author never named it a step)
+        code = f"{OWN_INIT}\nfrom {module} import {node.name}; {node.name}()"
+        return [DataStep(("{python}", "-c", code), base, f"the project's {module}.{node.name}()")]
     return []
 
 
