@@ -366,11 +366,14 @@ class EnvBuilder:
             own = path / ".npm-build-cache"
             env = {**env, "npm_config_cache": str(own)}
             confined = (path, (), (), ()) if confined is not None else None
-            run = partial(self._step, cwd=path, env=env, confined=confined)
+            run = partial(
+                self._step, cwd=path, env=env, confined=confined, publish=with_progress(publish)
+            )
+            # The app's own scripts: its code, given the indexes and not the binaries' hosts.
+            run_own = partial(run, prebuilt=False)
             try:  # their scripts and the project's own; then prepare, which rebuild leaves out
-                rebuild = partial(run, publish=with_progress(publish))
-                await npm_rebuild(rebuild, say, path, deps.ranges, deps.tools)
-                await run(["npm", "run", "prepare", "--if-present"], publish=with_progress(publish))
+                await npm_rebuild(run, run_own, say, path, deps.ranges, deps.tools)
+                await run_own(["npm", "run", "prepare", "--if-present"])
                 if deps.prisma is not None:
                     schema = deps.prisma[0]
                     await publish([("INFO", f"prisma generate --schema {schema}")], "stdout")
@@ -406,7 +409,10 @@ class EnvBuilder:
         *,
         confined: _Confined | None = None,
         also: tuple[str, ...] = (),
+        prebuilt: bool = True,
     ) -> None:
+        """``prebuilt``: whether the step may reach the hosts of prebuilt binaries
+        (``PREVIEW_BUILD_EGRESS``) besides the package indexes."""
         confinement = None
         isolation = self._sandbox()
         if confined is not None and isolation is not None:
@@ -415,7 +421,7 @@ class EnvBuilder:
                 self.settings.package_index_url,
                 self.settings.find_links,
                 also,
-                prebuilt=EgressPolicy.parse(self.settings.build_egress),
+                prebuilt=EgressPolicy.parse(self.settings.build_egress if prebuilt else ""),
             )
             confinement = await isolation.confine_build(
                 self.settings,

@@ -161,12 +161,17 @@ def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
 
 async def npm_rebuild(
     run: Callable[[list[str]], Awaitable[None]],
+    run_own: Callable[[list[str]], Awaitable[None]],
     say: Say,
     path: Path,
     ranges: Ranges = (),
     tools: Sequence[str] = (),
 ) -> None:
-    """``npm rebuild`` (its packages' install scripts) by ``run``, in ``path``. Where a
+    """``npm rebuild`` (its packages' install scripts) by ``run``, in ``path``; then the
+    project's own install scripts by ``run_own``: they are the uploaded app's code, which
+    may reach no more while it builds than its packages' indexes (not the hosts of prebuilt
+    binaries its packages' scripts are given: a NestJS upload's postinstall fetched a
+    program from a GitHub release and ran it). Where a
     native module does not build on this Node, a dev tool's that the app does not use is
     left out (the others' scripts run again without it); any other (code older than
     Node's API: bcrypt 3's on Node 20, whose prebuilt binary would come from outside the
@@ -198,11 +203,14 @@ async def npm_rebuild(
     began = trio.current_time()
     while True:
         try:
-            if not left_out:
-                await run(["npm", "rebuild"])
-            elif targets := await trio.to_thread.run_sync(_scripted, path, left_out):
-                # "." too: the project's own install scripts, as npm rebuild runs them
-                await run(["npm", "rebuild", ".", *targets])
+            targets = await trio.to_thread.run_sync(_scripted, path, left_out)
+            if targets is None:  # which packages have scripts is unknown: all, as the app's
+                await run_own(["npm", "rebuild"])
+            else:
+                if targets:  # named, npm rebuild runs theirs and not the project's own
+                    await run(["npm", "rebuild", *targets])
+                if await trio.to_thread.run_sync(_own_install_scripts, path):
+                    await run_own(["npm", "rebuild", "."])
             compiled = await trio.to_thread.run_sync(compiled_from_source, path)
             if compiled:
                 took = trio.current_time() - began
@@ -277,14 +285,33 @@ def unused_native(path: Path, name: str) -> str | None:
     return dependents[0] if dependents else "a dev dependency"
 
 
-def _scripted(path: Path, left_out: set[str]) -> list[str]:
+def _scripted(path: Path, left_out: set[str]) -> list[str] | None:
     """The installed packages with install scripts (as ``npm rebuild`` takes folders),
-    but ``left_out``'s. Blocking."""
+    but ``left_out``'s; None where npm's record of what it installed cannot be read.
+    Blocking."""
+    installed = _installed(path)
+    if not installed and (path / "node_modules").is_dir() and _has_packages(path):
+        return None
     return [
         f"./{at}"
-        for at, entry in _installed(path).items()
+        for at, entry in installed.items()
         if entry.get("hasInstallScript") is True and _name(at) not in left_out
     ]
+
+
+def _has_packages(path: Path) -> bool:
+    """Whether npm installed anything in ``path``'s node_modules (its own files aside)."""
+    return any(not entry.name.startswith(".") for entry in (path / "node_modules").iterdir())
+
+
+# The scripts npm runs of the project itself when it installs (and rebuilds) it.
+_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall")
+
+
+def _own_install_scripts(path: Path) -> bool:
+    """Whether the project in ``path`` has install scripts of its own. Blocking."""
+    scripts = _package(path).get("scripts")
+    return isinstance(scripts, dict) and any(name in scripts for name in _INSTALL_SCRIPTS)
 
 
 def _installed(path: Path) -> dict[str, dict]:

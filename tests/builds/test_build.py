@@ -875,3 +875,45 @@ async def test_a_build_writing_past_its_bound_is_stopped(
         return [p for p in Path(builder.root).glob("node-*") if (p / "fill-0").exists()]
 
     assert await trio.to_thread.run_sync(filled) == []  # removed with the failed build
+
+
+# A project's own postinstall asking its build's proxy for a host of prebuilt binaries
+# (what a NestJS upload's did, to fetch a program from a GitHub release and run it).
+OWN_SCRIPT_PROBE = (
+    "const u = new URL(process.env.HTTPS_PROXY); "
+    "const s = require('net').connect(+u.port, u.hostname, () => "
+    "s.write('CONNECT github.com:443 HTTP/1.1\\r\\nHost: github.com:443\\r\\n\\r\\n')); "
+    "s.once('data', () => s.destroy()); s.on('error', () => {});"
+)
+
+
+async def test_a_projects_own_install_scripts_reach_only_the_package_index(
+    builder_service: Service,
+) -> None:
+    """The hosts of prebuilt binaries (PREVIEW_BUILD_EGRESS, GitHub's releases by default)
+    are for the packages' install scripts; the project's own are the uploaded app's code,
+    which reaches the package indexes alone while it builds."""
+    service = builder_service
+    require_sandbox(service)
+    package = {
+        "name": "own-script",
+        "version": "1.0.0",
+        "private": True,
+        "scripts": {"start": "node server.js", "postinstall": f'node -e "{OWN_SCRIPT_PROBE}"'},
+    }
+    files = {
+        "package.json": json.dumps(package),
+        "server.js": "require('http').createServer((q, a) => a.end('ok'))"
+        ".listen(process.env.PORT);\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        gid = await service.upload(files)
+        body = (await service.launch(gid)).json()
+        said = messages(await service.history(gid))
+        # Refused by the policy (not for want of a route out from this machine), its
+        # allowed hosts the indexes alone.
+        refusal = next(m for m in said if m.startswith("egress refused: github.com:443"))
+        assert refusal.startswith("egress refused: github.com:443 (allowed: "), refusal
+        assert "github" not in refusal.split("(allowed: ")[1], refusal
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.stop(gid)).status_code == 200

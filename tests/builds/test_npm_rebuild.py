@@ -5,8 +5,10 @@ run; one the app lists is not left out."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -67,13 +69,14 @@ async def test_a_dev_tools_native_module_that_fails_is_left_unbuilt(tmp_path: Pa
         said.append(text)
 
     with trio.fail_after(90):
-        await npm_rebuild(run, say, path)
+        await npm_rebuild(run, _not_run, say, path)
     assert said == [
         "the native module sleepy does not build on Node "
         f"{said[0].split('Node ')[1].split(':')[0]}: only doc-tool (a dev dependency) brings "
         "it and the app does not list it: left unbuilt"
     ]
-    assert ran == [["npm", "rebuild"], ["npm", "rebuild", ".", "./node_modules/greeting"]]
+    everything = ["npm", "rebuild", "./node_modules/greeting", "./node_modules/sleepy"]
+    assert ran == [everything, ["npm", "rebuild", "./node_modules/greeting"]]
     assert (path / "node_modules" / "greeting" / "built.txt").read_text() == "hello"
 
 
@@ -91,20 +94,24 @@ async def test_a_native_module_the_app_lists_gets_its_newest_release_for_this_no
 
     async def run(argv: list[str]) -> None:
         ran.append(argv)
-        if argv == ["npm", "rebuild"] and len(ran) == 1:
+        if argv[:2] == ["npm", "rebuild"] and len(ran) == 1:
             raise BuildFailed("the native module sleepy 1.0.0 does not build on Node 20")
 
     async def say(text: str) -> None:
         said.append(text)
 
     with trio.fail_after(10):
-        await npm_rebuild(run, say, path)
-    assert ran[1][-1] == "sleepy@>1.0.0" and ran[2] == ["npm", "rebuild"], ran
+        await npm_rebuild(run, _not_run, say, path)
+    assert ran[1][-1] == "sleepy@>1.0.0" and ran[2][:2] == ["npm", "rebuild"], ran
     assert said[-1].endswith("its newest release for this Node in its place, sleepy@>1.0.0")
 
 
 async def _ignore(lines: list[tuple[str, str]], stream: str) -> None:
     pass
+
+
+async def _not_run(argv: list[str]) -> None:
+    raise AssertionError(f"the project has no install scripts of its own: {argv}")
 
 
 async def test_each_replacement_keeps_the_tools_and_the_replacements_before_it(
@@ -120,15 +127,84 @@ async def test_each_replacement_keeps_the_tools_and_the_replacements_before_it(
 
     async def run(argv: list[str]) -> None:
         ran.append(argv)
-        if argv == ["npm", "rebuild"] and (failing := next(failures, None)) is not None:
+        if argv[:2] == ["npm", "rebuild"] and (failing := next(failures, None)) is not None:
             raise BuildFailed(f"the native module {failing} does not build on Node 20")
 
     async def say(text: str) -> None:
         pass
 
     with trio.fail_after(10):
-        await npm_rebuild(run, say, path, (), ("yarn@^1",))
+        await npm_rebuild(run, _not_run, say, path, (), ("yarn@^1",))
     installs = [argv[5:] for argv in ran if argv[:2] == ["npm", "install"]]
     first = ["yarn@^1", "sqlite3@>4.0.6"]
     assert installs == [first, [*first, "bcrypt@>3.0.6"]]
-    assert ran[-1] == ["npm", "rebuild"]
+    assert ran[-1][:2] == ["npm", "rebuild"]
+
+
+@needs_npm
+async def test_the_projects_own_install_scripts_run_apart_from_its_packages(
+    tmp_path: Path,
+) -> None:
+    """The uploaded project's own install scripts are its code, run by ``run_own`` (which
+    the builder gives the package indexes alone, not the hosts of prebuilt binaries its
+    packages' scripts may reach: a NestJS upload's postinstall fetched a program from a
+    GitHub release); the packages' scripts are named to npm, which then leaves the
+    project's own out."""
+    path = _installed(tmp_path / "env")
+    package = json.loads((path / "package.json").read_text())
+    package["devDependencies"] = {}  # sleepy (which does not build here) is not installed
+    shutil.rmtree(path / "node_modules" / "sleepy")
+    record = json.loads((path / "node_modules" / ".package-lock.json").read_text())
+    del record["packages"]["node_modules/sleepy"]
+    (path / "node_modules" / ".package-lock.json").write_text(json.dumps(record))
+    package["scripts"]["postinstall"] = "node -e \"require('fs').writeFileSync('own.txt', 'x')\""
+    (path / "package.json").write_text(json.dumps(package))
+    env = {"PATH": SAFE_PATH, "HOME": str(tmp_path), "npm_config_cache": str(tmp_path / "c")}
+    ran: list[tuple[str, list[str]]] = []
+
+    def running(who: str) -> Callable[[list[str]], Awaitable[None]]:
+        async def run(argv: list[str]) -> None:
+            ran.append((who, argv))
+            result = await run_logged(
+                argv, cwd=path, env=env, limits=ChildLimits(memory_bytes=4 << 30),
+                publish=_ignore, time_limit=60,
+            )  # fmt: skip
+            assert result.ok, result.tail
+            # Nothing of the project's own ran among its packages' scripts.
+            assert (path / "own.txt").exists() == (who == "own"), (who, argv)
+
+        return run
+
+    async def say(text: str) -> None:
+        pass
+
+    with trio.fail_after(90):
+        await npm_rebuild(running("packages"), running("own"), say, path)
+    assert ran == [
+        ("packages", ["npm", "rebuild", "./node_modules/greeting"]),
+        ("own", ["npm", "rebuild", "."]),
+    ]
+    assert (path / "node_modules" / "greeting" / "built.txt").read_text() == "hello"
+
+
+async def test_packages_npm_kept_no_record_of_are_rebuilt_as_the_projects_own(
+    tmp_path: Path,
+) -> None:
+    """Without npm's record of what it installed (node_modules/.package-lock.json), which
+    packages have scripts is unknown: all of them run with what the app may reach."""
+    path = _installed(tmp_path / "env")
+    (path / "node_modules" / ".package-lock.json").unlink()
+    ran: list[tuple[str, list[str]]] = []
+
+    async def packages(argv: list[str]) -> None:
+        ran.append(("packages", argv))
+
+    async def own(argv: list[str]) -> None:
+        ran.append(("own", argv))
+
+    async def say(text: str) -> None:
+        pass
+
+    with trio.fail_after(10):
+        await npm_rebuild(packages, own, say, path)
+    assert ran == [("own", ["npm", "rebuild"])]

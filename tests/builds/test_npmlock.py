@@ -138,7 +138,7 @@ async def test_a_compile_from_source_is_said_with_its_time(tmp_path: Path) -> No
         said.append(line)
 
     with trio.fail_after(120):
-        await npm_rebuild(run, say, tmp_path)
+        await npm_rebuild(run, run, say, tmp_path)
     assert (tmp_path / "node_modules/native-thing/build/config.gypi").is_file()
     assert len(said) == 1 and said[0].startswith(
         "compiled from source, no prebuilt binary for this machine reached: native-thing ("
