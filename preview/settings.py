@@ -374,7 +374,8 @@ class Settings:
             "what a build's install steps may reach besides the package indexes (as "
             "PREVIEW_EGRESS): the hosts native modules fetch their prebuilt binaries from "
             "(GitHub's releases, node-gyp's headers), which spares a compile from source; "
-            "empty: the indexes only. The app's own run keeps PREVIEW_EGRESS",
+            "empty: the indexes only. The app's own install scripts reach the indexes alone, "
+            "and its run keeps PREVIEW_EGRESS",
         ),
     )
     app_redis: str = _auto("a private redis-server for Redis apps")
