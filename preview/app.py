@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
@@ -49,7 +50,7 @@ from .services.bodies import bounded_request_class, envelope_limit
 from .services.origins import preview_id_of_label
 from .settings import Settings, unknown_env_names
 from .sharing import blueprint as sharing_blueprint
-from .snapshots import Snapshots
+from .snapshots import PostgresChunks, Snapshots
 from .store import Store
 from .store.datadir import hold_data_dir, release_data_dir, remove_leftovers
 from .transport import (
@@ -283,7 +284,9 @@ class _Lifetime:
             else await Store.open(settings.database_url, threads=settings.db_threads)
         )
         state.supervisor = Supervisor(settings, state.store, state.metrics)
-        state.snapshots = Snapshots(settings, state.store)
+        # In a cluster, each snapshot is kept in PostgreSQL too, for every node.
+        shared = partial(PostgresChunks, state.store.engine) if settings.cluster else None
+        state.snapshots = Snapshots(settings, state.store, shared)
         state.supervisor.retention.also.append(state.snapshots.expire)  # the logs' days
         state.http = self._client_to_previews(state.supervisor)
         if settings.cluster:

@@ -291,7 +291,10 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
         _merge(
             _SNAPSHOT,
             _LIVE,
-            {409: ("preview_not_running", "restore_busy"), 503: ("restore_failed",)},
+            {
+                409: ("preview_not_running", "restore_busy"),
+                503: ("restore_failed", "snapshot_unavailable"),
+            },
         ),
     ),
     (
@@ -300,7 +303,7 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
         "Two snapshots compared, table by table",
         ("with",),
         False,
-        _merge(_SNAPSHOT, {400: ("invalid_with",)}),
+        _merge(_SNAPSHOT, {400: ("invalid_with",), 503: ("snapshot_unavailable",)}),
     ),
     (
         "get",

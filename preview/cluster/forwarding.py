@@ -8,7 +8,8 @@ WebSocket: its ring is the owner's; for now, until the Redis tail lets every nod
 them, see docs/cluster.md), a stop, the preview's tokens (held in the owner's
 memory), the request envelope, the transparent proxy (any method, and WebSocket
 upgrades), the preview's own origin and the ticket that opens it (tickets and the
-origin's cookie are the owner's), a revision applied, a replay. Everything else (status,
+origin's cookie are the owner's), a revision applied, a replay, a snapshot taken or
+restored (the app's data is where it runs). Everything else (status,
 history, the config) is read from PostgreSQL by the node that got it.
 
 The forwarded call is the caller's, unchanged: its head (``Host``, ``Authorization``,
@@ -88,6 +89,7 @@ _FORWARDED = re.compile(
     r"|preview/requests/replay(?P<replay>)"
     r"|preview/logs/(?:stream|ws)(?P<logs>)"  # the owner's ring (when not relayed)
     r"|preview/proxy(?:/.*)?(?P<proxy>)"  # any method, and WebSocket upgrades
+    r"|preview/snapshots(?:/[^/]+/restore)?(?P<snapshots>)"  # POST: taken or restored live
     r"|revisions(?P<revisions_root>)"  # POST: a new revision, applied live
     r"|revisions/\d+/apply(?P<revision>)"
     r")",
@@ -115,7 +117,8 @@ def forwarded_generation(
         return None
     if match["stop"] is not None and method != "DELETE":
         return None
-    if match["revisions_root"] is not None and method != "POST":
+    posted_only = (match["revisions_root"], match["snapshots"])
+    if any(group is not None for group in posted_only) and method != "POST":
         return None
     if websocket and "/preview/proxy" not in path and not path.endswith("/logs/ws"):
         return None

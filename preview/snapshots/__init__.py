@@ -2,9 +2,11 @@
 wrote): saved, listed, restored into the running preview, compared, and used to seed
 a new launch. ``keeper`` (:class:`Snapshots`) does each; ``records`` their rows in the
 store; ``sqlitedata``, ``pgdata`` and ``pgtarget`` (where a preview's PostgreSQL is),
-``appfiles`` each kind of data; ``rowdiff`` compares two copies of a table."""
+``appfiles`` each kind of data; ``rowdiff`` compares two copies of a table; ``shared``
+keeps them where every node of a cluster reads them."""
 
 from .keeper import Snapshots
 from .records import describe
+from .shared import PostgresChunks, SharedSnapshots
 
-__all__ = ["Snapshots", "describe"]
+__all__ = ["PostgresChunks", "SharedSnapshots", "Snapshots", "describe"]

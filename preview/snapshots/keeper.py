@@ -12,6 +12,10 @@ their next transaction, as after any other writer's commit); PostgreSQL database
 one transaction (``pgdata``); the files replaced whole, those written since removed.
 What the app keeps in its own memory (a cache) is not rolled back.
 
+In a cluster, each snapshot is also kept where every node reads it (``shared``): a node
+with no copy of its own fetches one for the operation (a restore, a seed, a diff) and
+removes it after.
+
 What is read or written in the app's directory is, with the app's own rights
 (``sandbox.appdir.as_owner``): a link it put there leads nowhere it could not go itself.
 Its copies pass through a work directory beside the previews' own (``_work``), the
@@ -43,13 +47,14 @@ from ..errors import Conflict, NotFound, PreviewError, Unavailable
 from ..sandbox.appdir import chown_tree, owned_by_app, run_as_owner
 from ..settings import Settings
 from ..store import Store
-from ..store.datadir import SNAPSHOT_DRAFT_SUFFIX
+from ..store.datadir import SNAPSHOT_DRAFT_SUFFIX, SNAPSHOT_FETCHED_DIR
 from ..store.models import PreviewSnapshot
 from ..store.usage import check_storage
 from . import records
 from .appfiles import copy_files, make_parents, put_files, too_large, writable_files
 from .pgdata import dump_database, read_dump, restore_database
 from .rowdiff import TableRows, diff_tables
+from .shared import SharedSnapshots
 from .sqlitedata import backup_into, database_size, fed_while, read_tables, table_counts
 
 if TYPE_CHECKING:
@@ -65,13 +70,21 @@ _NOT_COVERED = {"redis": "Redis", "mysql": "MySQL"}
 class Snapshots:
     """Takes, lists, restores, compares and removes snapshots (module doc)."""
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        shared: Callable[[trio.CapacityLimiter], SharedSnapshots] | None = None,
+    ) -> None:
+        """``shared``: makes the storage every node reads (cluster mode), given the
+        limiter of the keeper's threads."""
         self._settings = settings
         self._store = store
         self.root = settings.data_dir / "snapshots"
         self.limit = settings.snapshot_mb * 2**20
         self._limiter = trio.CapacityLimiter(2)
         self._locks: dict[str, trio.Lock] = {}
+        self._shared = shared(self._limiter) if shared is not None else None
 
     async def _blocking(self, function: Callable[..., _T], *args: Any) -> _T:
         return await trio.to_thread.run_sync(lambda: function(*args), limiter=self._limiter)
@@ -122,6 +135,36 @@ class Snapshots:
     def _dir(self, generation_id: str, snapshot_id: str) -> Path:
         return self.root / generation_id / snapshot_id
 
+    @asynccontextmanager
+    async def _source(self, row: PreviewSnapshot) -> AsyncIterator[Path]:
+        """Where ``row``'s files are for the block: this node's copy, else one fetched
+        from the shared storage (removed after); 503 ``snapshot_unavailable`` if neither
+        has it."""
+        kept = self._dir(row.generation_id, row.id)
+        if await self._blocking(kept.is_dir):
+            yield kept
+            return
+        fetched = self.root / SNAPSHOT_FETCHED_DIR / f"{row.id}-{secrets.token_hex(4)}"
+        await self._blocking(lambda: fetched.parent.mkdir(parents=True, exist_ok=True))
+        if self._shared is None or not await self._shared.fetch(row.id, fetched):
+            raise Unavailable(
+                "This snapshot's data is not on this node, nor kept where every node"
+                " reads it (taken on a node that is gone); it cannot be used.",
+                code="snapshot_unavailable",
+                details={"snapshotId": row.id},
+            )
+        try:
+            yield fetched
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(30):
+                await self._blocking(shutil.rmtree, fetched, True)
+
+    async def _forget(self, generation_id: str, snapshot_id: str) -> None:
+        """``snapshot_id``'s files, here and in the shared storage (its row: the caller)."""
+        await self._blocking(shutil.rmtree, self._dir(generation_id, snapshot_id), True)
+        if self._shared is not None:
+            await self._shared.remove(snapshot_id)
+
     # -- rows -------------------------------------------------------------------------
 
     async def listing(self, generation_id: str) -> list[PreviewSnapshot]:
@@ -148,10 +191,11 @@ class Snapshots:
     async def delete(self, row: PreviewSnapshot) -> None:
         store = self._store
         await store.run_sync(records.delete_snapshot, store.engine, row.id)
-        await self._blocking(shutil.rmtree, self._dir(row.generation_id, row.id), True)
+        await self._forget(row.generation_id, row.id)
 
     async def remove_generation(self, generation_id: str) -> None:
-        """Its snapshots' files (its rows go with the generation's)."""
+        """Its snapshots' files (its rows go with the generation's, and the shared
+        storage's chunks too)."""
         await self._blocking(shutil.rmtree, self.root / generation_id, True)
 
     async def expire(self, ended_before: datetime) -> int:
@@ -160,7 +204,7 @@ class Snapshots:
         found = await store.run_sync(records.expired_snapshots, store.engine, ended_before)
         for generation_id, snapshot_id in found:
             await store.run_sync(records.delete_snapshot, store.engine, snapshot_id)
-            await self._blocking(shutil.rmtree, self._dir(generation_id, snapshot_id), True)
+            await self._forget(generation_id, snapshot_id)
         return len(found)
 
     # -- take -------------------------------------------------------------------------
@@ -192,6 +236,8 @@ class Snapshots:
                     raise _failed("snapshot_failed", "saved", error) from None
                 await check_storage(store, storage, user_id, size)  # this one past it
                 await self._blocking(staged.rename, final)
+                if self._shared is not None:  # for every node, before its row says it is
+                    await self._shared.put(spec.generation_id, snapshot_id, final)
                 row = PreviewSnapshot(
                     id=snapshot_id,
                     generation_id=spec.generation_id,
@@ -205,8 +251,8 @@ class Snapshots:
                 await store.run_sync(records.add_snapshot, store.engine, row)
             except BaseException:  # nothing half-written is left
                 with trio.CancelScope(shield=True), trio.move_on_after(30):
-                    for path in (staged, final):
-                        await self._blocking(shutil.rmtree, path, True)
+                    await self._blocking(shutil.rmtree, staged, True)
+                    await self._forget(spec.generation_id, snapshot_id)
                 raise
         await runtime.state.system("INFO", f"snapshot {snapshot_id} saved ({size} bytes)")
         return row
@@ -306,13 +352,20 @@ class Snapshots:
     async def _put_back(
         self, runtime: PreviewRuntime, row: PreviewSnapshot, *, remove_others: bool
     ) -> dict[str, Any]:
-        async with self._work(runtime) as work:
-            return await self._put_back_through(runtime, row, work, remove_others=remove_others)
+        async with self._source(row) as source, self._work(runtime) as work:
+            return await self._put_back_through(
+                runtime, row, source, work, remove_others=remove_others
+            )
 
     async def _put_back_through(
-        self, runtime: PreviewRuntime, row: PreviewSnapshot, work: Path, *, remove_others: bool
+        self,
+        runtime: PreviewRuntime,
+        row: PreviewSnapshot,
+        source: Path,
+        work: Path,
+        *,
+        remove_others: bool,
     ) -> dict[str, Any]:
-        source = self._dir(row.generation_id, row.id)
         manifest = json.loads(await self._blocking((source / _MANIFEST).read_text))
         (app_dir, code), spec = runtime.swaps.serving_tree, runtime.spec
         owner = await self._blocking(self._owner, runtime)
@@ -369,21 +422,24 @@ class Snapshots:
     async def diff(self, first: PreviewSnapshot, second: PreviewSnapshot) -> list[dict[str, Any]]:
         """Per database and table: the rows added, removed and changed from ``first``
         to ``second`` (``rowdiff``)."""
-        before = await self._blocking(self._tables, first)
-        after = await self._blocking(self._tables, second)
+        async with self._source(first) as source:
+            before = await self._blocking(_tables, source)
+        async with self._source(second) as source:
+            after = await self._blocking(_tables, source)
         found = []
         for database in sorted(set(before) | set(after)):
             for table in diff_tables(before.get(database, {}), after.get(database, {})):
                 found.append({"database": database, **table})
         return found
 
-    def _tables(self, row: PreviewSnapshot) -> dict[str, dict[str, TableRows]]:
-        source = self._dir(row.generation_id, row.id)
-        manifest = json.loads((source / _MANIFEST).read_text())
-        found = {f"sqlite:{e['path']}": read_tables(source / e["file"]) for e in manifest["sqlite"]}
-        for entry in manifest["postgres"]:
-            found[f"postgres:{entry['key']}"] = read_dump(source / entry["file"], typed=True)
-        return found
+
+def _tables(source: Path) -> dict[str, dict[str, TableRows]]:
+    """The tables of the snapshot whose files are in ``source``, by database. Blocking."""
+    manifest = json.loads((source / _MANIFEST).read_text())
+    found = {f"sqlite:{e['path']}": read_tables(source / e["file"]) for e in manifest["sqlite"]}
+    for entry in manifest["postgres"]:
+        found[f"postgres:{entry['key']}"] = read_dump(source / entry["file"], typed=True)
+    return found
 
 
 def _no_link(path: Path) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "MARIADB_DRAFT_PREFIX",
     "POSTGRES_DRAFT_PREFIX",
     "SNAPSHOT_DRAFT_SUFFIX",
+    "SNAPSHOT_FETCHED_DIR",
     "DataDirInUse",
     "hold_data_dir",
     "release_data_dir",
@@ -38,6 +39,8 @@ LOCK_FILE = "service.lock"
 MARIADB_DRAFT_PREFIX = ".mariadb-template-"  # in the data dir (backing.mysql)
 POSTGRES_DRAFT_PREFIX = "making-"  # in <data dir>/postgres (backing.pgprivate)
 SNAPSHOT_DRAFT_SUFFIX = ".partial"  # in <data dir>/snapshots/<generation> (snapshots)
+# In <data dir>/snapshots: copies of other nodes' snapshots, each for one operation.
+SNAPSHOT_FETCHED_DIR = ".fetched"
 
 # Held by this process: {data dir's real path: [descriptor, holders]}. Several apps of one
 # process (a test's restarted service, an embedding host's) share one hold: flock
@@ -96,6 +99,7 @@ def remove_leftovers(data_dir: Path) -> list[str]:
     found = list(data_dir.glob(MARIADB_DRAFT_PREFIX + "*"))
     found += (data_dir / "postgres").glob(POSTGRES_DRAFT_PREFIX + "*")
     found += (data_dir / "snapshots").glob(f"*/.*{SNAPSHOT_DRAFT_SUFFIX}")
+    found += (data_dir / "snapshots" / SNAPSHOT_FETCHED_DIR).glob("*")
     removed = []
     for path in found:
         with contextlib.suppress(OSError):

@@ -54,6 +54,7 @@ __all__ = [
     "ProxiedRequest",
     "Record",
     "RevisionFile",
+    "SnapshotChunk",
     "first",
     "metadata",
     "name_postgresql_predicates",
@@ -355,6 +356,22 @@ class PreviewSnapshot(Record):
         _column("size_bytes", BigInteger),
         # What it holds (JSON): its databases with their tables and row counts, its files.
         _column("contents", Text),
+    )
+
+
+class SnapshotChunk(Record):
+    """A piece of a snapshot's files, for every node of a cluster
+    (``preview.snapshots.shared``): the snapshot's directory as one tar stream, cut in
+    ``seq`` order. Written before the snapshot's row (no key to it); gone with its
+    generation, and removed with its snapshot by the keeper."""
+
+    __table__ = Table(
+        "snapshot_chunks",
+        metadata,
+        _pk("snapshot_id", String(40)),
+        _pk("seq", Integer, autoincrement=False),
+        _column("generation_id", String(40), _cascade("generations.id"), index=True),
+        _column("data", LargeBinary),
     )
 
 

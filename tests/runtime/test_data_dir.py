@@ -116,6 +116,7 @@ async def test_drafts_a_killed_service_left_are_removed_at_start(settings: Setti
     # Named as the snapshot keeper and the template makers name them (store.datadir).
     drafts = [
         data / "snapshots" / "gen_1" / ".snap_0123456789abcdef.partial",
+        data / "snapshots" / ".fetched" / "snap_0123456789abcdef-0a1b2c3d",  # another node's
         data / ".mariadb-template-x6l9p9bt",
         data / "postgres" / "making-0a1b2c3d",
     ]
