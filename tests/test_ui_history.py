@@ -51,6 +51,23 @@ async def test_history_lists_requests_and_replays_them_with_a_diff(service: Serv
             seen["before"] = page.text_content("#history-before")
             seen["after"] = page.text_content("#history-after")
             seen["har"] = page.get_attribute("#history-har", "href")
+            # The changed value is one the user knows changes: ignored from then on.
+            page.click("button[aria-label='Ignore $.name in replays']")
+            page.wait_for_function(
+                "() => document.querySelector('#history-marked').textContent.includes('$.name')"
+            )
+            page.click("#history-replay-all")
+            page.wait_for_function(
+                "() => document.querySelector('#history-summary').textContent.endsWith("
+                "'3 same, 0 changed')"
+            )
+            seen["summary_marked"] = page.text_content("#history-summary")
+            page.click("#history-list li:nth-child(2) .history-path")
+            seen["ignored"] = page.text_content("#history-ignored")
+            page.click("button[aria-label='Compare $.name again in replays']")
+            page.wait_for_function(
+                "() => document.querySelector('#history-marked').textContent === ''"
+            )
             log.assert_clean()
         return seen
 
@@ -65,3 +82,9 @@ async def test_history_lists_requests_and_replays_them_with_a_diff(service: Serv
     assert '$.name: "banana" → "blueberry"' in seen["differences"]
     assert '"banana"' in seen["before"] and '"blueberry"' in seen["after"]
     assert seen["har"].endswith(f"/api/generations/{gid}/preview/requests.har")
+    assert seen["summary_marked"] == "replayed 3 on revision 2: 3 same, 0 changed"
+    assert "$.name" in seen["ignored"]
+    marked = await service.client.get(
+        f"/api/generations/{gid}/preview/requests/volatile", headers=auth()
+    )
+    assert marked.json()["paths"] == []  # forgotten again through the UI

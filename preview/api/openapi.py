@@ -63,6 +63,7 @@ SHARED_OPERATIONS = {
     ("get", "/api/generations/{gid}/preview/requests"),
     ("get", "/api/generations/{gid}/preview/requests.har"),
     ("get", "/api/generations/{gid}/preview/requests/{rid}"),
+    ("get", "/api/generations/{gid}/preview/requests/volatile"),
     ("get", "/api/generations/{gid}/endpoints"),
     ("get", "/api/generations/{gid}/preview/endpoints"),
     ("get", "/api/generations/{gid}/preview/endpoints/stats"),
@@ -481,6 +482,22 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
         ),
     ),
     (
+        "get",
+        "/api/generations/{gid}/preview/requests/volatile",
+        "The paths a replay's comparison ignores",
+        (),
+        False,
+        _GEN,
+    ),
+    (
+        "put",
+        "/api/generations/{gid}/preview/requests/volatile",
+        "Mark the paths a replay's comparison ignores",
+        (),
+        True,
+        _merge(_GEN, _JSON, {400: ("invalid_volatile_paths",)}),
+    ),
+    (
         "post",
         "/api/generations/{gid}/preview/ticket",
         "A one-time URL of the app's origin",
@@ -690,6 +707,11 @@ _BODIES: dict[str, dict[str, Any]] = {
             "body": {},
             "bodyEncoding": {"enum": ["base64"]},
         },
+    },
+    "/api/generations/{gid}/preview/requests/volatile": {
+        "type": "object",
+        "required": ["paths"],
+        "properties": {"paths": {"type": "array", "items": _STR, "maxItems": 100}},
     },
     "/api/generations/{gid}/preview/requests/replay": {
         "type": "object",

@@ -20,6 +20,10 @@ The rule, stated once (docs/using.md's *Request history* says it too):
   own path and query do not name (a *generated* id: ``POST /items`` → ``{"id": 8}``;
   whereas ``GET /items`` → ``[{"id": 3}]`` against ``[{"id": 1}]`` is a difference).
   Values added or removed are always differences.
+  **Paths the user marked volatile** for the generation (:class:`VolatilePaths`: JSON
+  paths as the comparison writes them, ``$.meta.requestedAt``, ``$['x-trace']``,
+  ``$.items[0].token``, where ``[*]`` stands for any index) are ignored with all they
+  hold, values added or removed there too.
   A body cut at PREVIEW_CAPTURE_BODY_BYTES on either side is not compared
   (``bodyCompared: false``).
 """
@@ -28,11 +32,12 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterable
 from typing import Any
 
 from ..generations import loads_bounded
 
-__all__ = ["VOLATILE_HEADERS", "compare_answers"]
+__all__ = ["MAX_VOLATILE_PATHS", "VOLATILE_HEADERS", "VolatilePaths", "compare_answers"]
 
 VOLATILE_HEADERS = frozenset(
     {
@@ -81,6 +86,47 @@ _ID_CAMEL = re.compile(r"[a-z0-9](?:Id|ID|Uuid|UUID)$")
 # The methods whose answer may name what the request made: their ids are generated.
 _CREATING = frozenset({"POST"})
 _MAX_LISTED = 50
+MAX_VOLATILE_PATHS = 100  # a generation's marked paths
+_MAX_PATH = 300  # characters of one
+# One step of a JSON path as the comparison writes it: .name, ['name'] or ["name"]
+# (Python's repr of a key that is not a word), [index], or [*] (any index: marked only).
+_STEP = r"""\.\w+|\[\d+\]|\[\*\]|\['(?:[^'\\]|\\.)*'\]|\["(?:[^"\\]|\\.)*"\]"""
+_MARKED_PATH = re.compile(rf"\$(?:{_STEP})*")
+_STEPS = re.compile(_STEP)
+
+
+class VolatilePaths:
+    """The JSON paths a user marked volatile (module doc): each covers itself and all
+    below it."""
+
+    def __init__(self, paths: Iterable[str] = ()) -> None:
+        self.paths = tuple(paths)
+        patterns = []
+        for path in self.paths:
+            steps = _STEPS.findall(path[1:])
+            parts = [r"\[\d+\]" if step == "[*]" else re.escape(step) for step in steps]
+            patterns.append(r"\$" + "".join(parts))
+        # Itself, or anything below it (a step that starts with . or [).
+        self._pattern = (
+            re.compile("(?:" + "|".join(patterns) + r")(?:[.\[].*)?", re.DOTALL)
+            if patterns
+            else None
+        )
+
+    @staticmethod
+    def problem(path: object) -> str | None:
+        """Why ``path`` is not a path one may mark; None if it is one."""
+        if not isinstance(path, str) or not 1 <= len(path) <= _MAX_PATH:
+            return f"a path is a text of 1 to {_MAX_PATH} characters"
+        if not _MARKED_PATH.fullmatch(path):
+            return (
+                "a path is $ and then steps as the comparison writes them: .name, "
+                "['name'], [0], or [*] for any index"
+            )
+        return None
+
+    def covers(self, path: str) -> bool:
+        return self._pattern is not None and self._pattern.fullmatch(path) is not None
 
 
 def _joined(headers: list[list[str]]) -> dict[str, str]:
@@ -156,11 +202,16 @@ def _volatile(key: str | None, a: Any, b: Any, named: set[str] | None) -> bool:
 
 
 class _Walk:
-    def __init__(self, named: set[str] | None) -> None:
+    def __init__(self, named: set[str] | None, marked: VolatilePaths | None = None) -> None:
         self.named = named
+        self.marked = marked if marked is not None and marked.paths else None
         self.differences: list[dict[str, Any]] = []
         self.ignored: list[str] = []
         self.count = 0
+
+    def ignore(self, path: str) -> None:
+        if len(self.ignored) < _MAX_LISTED:
+            self.ignored.append(path)
 
     def differ(self, path: str, before: Any, after: Any) -> None:
         self.count += 1
@@ -168,10 +219,17 @@ class _Walk:
             self.differences.append({"path": path, "before": before, "after": after})
 
     def walk(self, path: str, key: str | None, a: Any, b: Any) -> None:
+        if self.marked is not None and self.marked.covers(path):
+            if a != b or type(a) is not type(b):
+                self.ignore(path)
+            return
         if isinstance(a, dict) and isinstance(b, dict):
             for name in sorted(a.keys() | b.keys()):
                 inner = f"{path}.{name}" if re.fullmatch(r"\w+", name) else f"{path}[{name!r}]"
-                if name not in a or name not in b:
+                if self.marked is not None and self.marked.covers(inner):
+                    if name not in a or name not in b or a[name] != b[name]:
+                        self.ignore(inner)
+                elif name not in a or name not in b:
                     self.differ(inner, a.get(name), b.get(name))
                 else:
                     self.walk(inner, name, a[name], b[name])
@@ -179,6 +237,9 @@ class _Walk:
             for index in range(max(len(a), len(b))):
                 inner = f"{path}[{index}]"
                 if index >= len(a) or index >= len(b):
+                    if self.marked is not None and self.marked.covers(inner):
+                        self.ignore(inner)
+                        continue
                     self.differ(
                         inner,
                         a[index] if index < len(a) else None,
@@ -188,8 +249,7 @@ class _Walk:
                     self.walk(inner, key, a[index], b[index])
         elif a != b or type(a) is not type(b):
             if _volatile(key, a, b, self.named):
-                if len(self.ignored) < _MAX_LISTED:
-                    self.ignored.append(path)
+                self.ignore(path)
             else:
                 self.differ(path, a, b)
 
@@ -204,10 +264,11 @@ def compare_answers(
     path: str,
     before: tuple[int | None, list[list[str]], bytes | None, bool],
     after: tuple[int | None, list[list[str]], bytes | None, bool],
+    marked: VolatilePaths | None = None,
 ) -> dict[str, Any]:
     """``{same, status?, headers, body, ignored, bodyCompared}`` of two answers to the
     request ``method`` ``path`` (its path and query), each ``(status, headers, body,
-    whole)``."""
+    whole)``; ``marked``: the paths the user marked volatile."""
     status_a, headers_a, body_a, whole_a = before
     status_b, headers_b, body_b, whole_b = after
     result: dict[str, Any] = {
@@ -221,7 +282,7 @@ def compare_answers(
         raw_a, raw_b = _decoded(body_a or b"", headers_a), _decoded(body_b or b"", headers_b)
         json_a, value_a = _parsed(raw_a)
         json_b, value_b = _parsed(raw_b)
-        walk = _Walk(_named_in(path) if method.upper() in _CREATING else None)
+        walk = _Walk(_named_in(path) if method.upper() in _CREATING else None, marked)
         if json_a and json_b:
             walk.walk("$", None, value_a, value_b)
         elif raw_a != raw_b:

@@ -27,7 +27,7 @@ from ..errors import PreviewError
 from ..proxy import Forwarded, new_request_id, request_headers, translate_upstream_error
 from ..services import CallOutcome, ProxiedCall, Services
 from .capture import BodySample
-from .compare import compare_answers
+from .compare import VolatilePaths, compare_answers
 from .har import body_json
 from .masking import MASK, mask_body, mask_headers
 
@@ -130,8 +130,10 @@ async def replay(
     runtime: PreviewRuntime,
     rows: list[dict[str, Any]],
     given_headers: dict[str, str],
+    marked: VolatilePaths | None = None,
 ) -> list[dict[str, Any]]:
-    """Replay ``rows`` (whole, oldest first) against ``runtime``; a result each."""
+    """Replay ``rows`` (whole, oldest first) against ``runtime``; a result each, its
+    comparison ignoring what differs at the ``marked`` paths."""
     results = []
     for row in rows:
         kept = row["response_body"] or b""
@@ -166,6 +168,7 @@ async def replay(
             row["path"],
             (row["status"], before["headers"], kept, len(kept) == row["response_size"]),
             (sent["status"], sent["headers"], sent["kept"], len(sent["kept"]) == sent["size"]),
+            marked,
         )
         results.append(result | {"after": after, "same": comparison.pop("same")} | comparison)
     return results

@@ -20,9 +20,11 @@ from ..services import services
 from ..services.audit import record_action
 from ..services.callers import generation_access, json_body, owned_generation
 from .capture import RequestHistory
+from .compare import MAX_VOLATILE_PATHS, VolatilePaths
 from .har import har_document, request_json, summary_json
 from .reads import RequestQuery, list_requests, read_request, read_requests
 from .replay import MAX_REPLAYED, replay
+from .volatile import mark_paths, marked_paths
 
 __all__ = ["blueprint"]
 
@@ -202,7 +204,9 @@ async def replay_requests(gid: str) -> Response:
         raise NotFound(
             f"No request {missing[0]}.", code="request_not_found", details={"ids": missing[:20]}
         )
-    results = await replay(state, runtime, rows, given_headers)
+    # The generation's marked paths: those of the answers kept (its own requests).
+    marked = await state.store.run_sync(marked_paths, state.store.engine, gid)
+    results = await replay(state, runtime, rows, given_headers, marked)
     await record_action(
         state,
         user,
@@ -227,3 +231,44 @@ async def replay_requests(gid: str) -> Response:
             "results": results,
         }
     )
+
+
+def _volatile_json(gid: str, marked: VolatilePaths) -> Response:
+    return jsonify({"generationId": gid, "paths": list(marked.paths)})
+
+
+@blueprint.get("/requests/volatile")
+async def volatile_paths(gid: str) -> Response:
+    """The JSON paths a replay's comparison ignores for this generation."""
+    state = services()
+    await generation_access(gid, state.user())
+    assert state.store is not None
+    return _volatile_json(gid, await state.store.run_sync(marked_paths, state.store.engine, gid))
+
+
+@blueprint.put("/requests/volatile")
+async def mark_volatile_paths(gid: str) -> Response:
+    """``{paths: ["$.meta.requestedAt", "$.items[*].token"]}``: the generation's marked
+    paths, replaced whole (``[]`` marks none)."""
+    state = services()
+    user = state.user()
+    generation = await owned_generation(gid, user)
+    paths = (await json_body()).get("paths")
+    problem = (
+        f"paths must be a list of at most {MAX_VOLATILE_PATHS} JSON paths"
+        if not isinstance(paths, list) or len(paths) > MAX_VOLATILE_PATHS
+        else next(filter(None, map(VolatilePaths.problem, paths)), None)
+    )
+    if problem is not None:
+        raise BadRequest(f"{problem}.", code="invalid_volatile_paths")
+    assert state.store is not None
+    marked = await state.store.run_sync(mark_paths, state.store.engine, gid, paths)
+    await record_action(
+        state,
+        user,
+        "volatile_paths",
+        owner=generation.user_id,
+        generation_id=gid,
+        paths=len(marked.paths),
+    )
+    return _volatile_json(gid, marked)

@@ -34,6 +34,7 @@ ACTIONS = (
     "token_create",
     "token_revoke",
     "replay",
+    "volatile_paths",
     "alert_create",
     "alert_delete",
     "preset_put",

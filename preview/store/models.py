@@ -55,6 +55,7 @@ __all__ = [
     "Record",
     "RevisionFile",
     "SnapshotChunk",
+    "VolatilePath",
     "first",
     "metadata",
     "name_postgresql_predicates",
@@ -372,6 +373,18 @@ class SnapshotChunk(Record):
         _pk("seq", Integer, autoincrement=False),
         _column("generation_id", String(40), _cascade("generations.id"), index=True),
         _column("data", LargeBinary),
+    )
+
+
+class VolatilePath(Record):
+    """A JSON path of a generation's answers its owner marked volatile: a replay's
+    comparison ignores what differs there (``history.compare.VolatilePaths``)."""
+
+    __table__ = Table(
+        "volatile_paths",
+        metadata,
+        _pk("generation_id", String(40), _cascade("generations.id")),
+        _pk("path", String(300)),
     )
 
 

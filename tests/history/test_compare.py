@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from preview.history.compare import compare_answers
+from preview.history.compare import VolatilePaths, compare_answers
 
 
 def _compared(method: str, path: str, before: object, after: object) -> dict:
@@ -49,3 +49,42 @@ def test_ids_are_generated_only_in_the_answer_to_a_post() -> None:
     # ... unless the request itself names it.
     named = _compared("POST", "/items/8/copy", {"id": 8}, {"id": 9})
     assert named["same"] is False
+
+
+def test_paths_the_user_marked_are_ignored_with_all_they_hold() -> None:
+    marked = VolatilePaths(["$.meta", "$.items[*].token", "$['x-trace']"])
+
+    def compared(before: object, after: object) -> dict:
+        def answer(value: object) -> tuple[int, list[list[str]], bytes, bool]:
+            return 200, [], json.dumps(value).encode(), True
+
+        return compare_answers("GET", "/things", answer(before), answer(after), marked)
+
+    found = compared(
+        {"meta": {"n": 1}, "items": [{"token": "a", "n": 1}], "x-trace": "1", "gone": 1},
+        {"meta": {"n": 2, "new": 1}, "items": [{"token": "b", "n": 1}], "x-trace": "2"},
+    )
+    assert found["ignored"] == ["$.items[0].token", "$.meta", "$['x-trace']"]
+    assert found["body"] == [{"path": "$.gone", "before": 1, "after": None}]  # not marked
+    # A key that only begins like a marked one is compared; so is a sibling.
+    found = compared(
+        {"metadata": 1, "items": [{"tokens": 1}]}, {"metadata": 2, "items": [{"tokens": 2}]}
+    )
+    assert [d["path"] for d in found["body"]] == ["$.items[0].tokens", "$.metadata"]
+    # Added under a marked path: ignored too.
+    assert compared({"meta": None}, {})["ignored"] == ["$.meta"]
+    # Unmarked, the same answers differ.
+    plain = compare_answers(
+        "GET", "/t", (200, [], b'{"meta": 1}', True), (200, [], b'{"meta": 2}', True)
+    )
+    assert plain["same"] is False
+
+
+@pytest.mark.parametrize(
+    ("path", "fine"),
+    [("$", True), ("$.a.b", True), ("$[0].a", True), ("$.a[*].b", True), ("$['a-b']", True),
+     ('$["it\'s"]', True), ("a", False), ("$.a b", False), ("$[x]", False), ("$..a", False),
+     ("", False), ("$." + "a" * 300, False)],
+)  # fmt: skip
+def test_a_marked_path_is_written_as_the_comparison_writes_them(path: str, fine: bool) -> None:
+    assert (VolatilePaths.problem(path) is None) is fine

@@ -113,3 +113,42 @@ async def test_replay_against_another_generations_preview(service: Service) -> N
     assert (elsewhere["replayed"], elsewhere["different"]) == (5, 1)
     assert [item["path"] for item in elsewhere["results"] if not item["same"]] == ["/items/2"]
     assert (at_home["replayed"], at_home["same"]) == (2, 2)
+
+
+async def test_paths_the_owner_marks_volatile_are_ignored_by_its_replays(
+    service: Service, preview: dict
+) -> None:
+    gid = preview["gid"]
+    volatile = api(gid, "/requests/volatile")
+    with trio.fail_after(120):
+        assert (await proxied(service, preview, "GET", "/items/2")).status_code == 200
+        for wrong in (["name"], "$.name", ["$.a b"], ["$[x]"], ["$.a"] * 101, [7]):
+            refused = await service.client.put(volatile, json={"paths": wrong}, headers=auth())
+            assert refused.status_code == 400, (wrong, refused.text)
+            assert refused.json()["error"] == "invalid_volatile_paths"
+        other = await service.client.get(volatile, headers=auth("mallory"))
+        assert other.status_code == 404, other.text
+        revised = await service.client.post(
+            f"/api/generations/{gid}/revisions",
+            json={"files": app_files(second="blueberry")},
+            headers=auth(),
+        )
+        assert revised.status_code == 201, revised.text
+        assert (await service.stop(gid)).status_code == 200
+        again = await launched(service, {}, gid=gid)
+
+        (changed,) = (await _replay(service, gid, again["previewToken"], ids="all"))["results"]
+        assert changed["body"] == [{"path": "$.name", "before": "banana", "after": "blueberry"}]
+
+        paths = ["$.name", "$.items[*].token", "$['x-trace']"]
+        marked = await service.client.put(volatile, json={"paths": paths}, headers=auth())
+        assert marked.status_code == 200, marked.text
+        assert marked.json() == {"generationId": gid, "paths": sorted(paths)}
+        assert (await service.client.get(volatile, headers=auth())).json()["paths"] == sorted(paths)
+        result = await _replay(service, gid, again["previewToken"], ids=[changed["id"]])
+        (same,) = result["results"]
+        assert same["same"] is True and same["body"] == [], same
+        assert "$.name" in same["ignored"]
+
+        cleared = await service.client.put(volatile, json={"paths": []}, headers=auth())
+        assert cleared.json()["paths"] == []

@@ -169,5 +169,8 @@ export const sendEnvelope = (gid, token, envelope) =>
 
 export const requests = (gid, params = {}) => call('GET', `${previewPath(gid)}/requests${query(params)}`);
 export const requestsHarUrl = (gid) => `${previewPath(gid)}/requests.har`;
+export const volatilePaths = (gid) => call('GET', `${previewPath(gid)}/requests/volatile`);
+export const markVolatilePaths = (gid, paths) =>
+  call('PUT', `${previewPath(gid)}/requests/volatile`, { json: { paths } });
 export const replayRequests = (gid, token, ids) =>
   call('POST', `${previewPath(gid)}/requests/replay`, { json: { ids }, headers: { 'X-Preview-Token': token } });

@@ -33,6 +33,8 @@ export class RequestHistoryCard {
     this.onError = onError;
     this.gid = null;
     this.results = new Map(); // request id → its last replay's result
+    this.marked = []; // the JSON paths the generation's replays ignore (…/requests/volatile)
+    this.shownId = null;
     $('history-refresh').addEventListener('click', () => this.refresh());
     $('history-replay-all').addEventListener('click', () => this.replay('all'));
   }
@@ -47,7 +49,25 @@ export class RequestHistoryCard {
     setText($('history-summary'), '');
     show($('history-empty'), false);
     show($('history-diff'), false);
+    this.marked = [];
+    this.shownId = null;
     if (gid) $('history-har').href = api.requestsHarUrl(gid);
+  }
+
+  /** Mark (or, with ``keep`` false, forget) ``path`` as volatile for this generation:
+   * its replays ignore what differs there from now on. */
+  async markVolatile(path, keep = true) {
+    const gid = this.gid;
+    try {
+      const current = (await api.volatilePaths(gid)).paths;
+      const paths = keep ? [...new Set([...current, path])] : current.filter((p) => p !== path);
+      const answer = await api.markVolatilePaths(gid, paths);
+      if (gid !== this.gid) return;
+      this.marked = answer.paths;
+      if (this.shownId !== null) this.showResult(this.shownId);
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   async refresh() {
@@ -104,6 +124,7 @@ export class RequestHistoryCard {
         answer = await api.replayRequests(gid, await this.previewToken(true), ids);
       }
       if (gid !== this.gid) return;
+      this.marked = (await api.volatilePaths(gid)).paths;
       for (const result of answer.results) this.results.set(result.id, result);
       setText(
         $('history-summary'),
@@ -120,18 +141,45 @@ export class RequestHistoryCard {
   showResult(id) {
     const result = this.results.get(id);
     if (!result) return;
+    this.shownId = id;
     show($('history-diff'), true);
     setText($('history-diff-title'), `${result.method} ${result.path}`);
     setText($('history-before'), answerText(result.before));
     setText($('history-after'), result.skipped ? `not replayed: ${result.skipped}` : answerText(result.after));
-    const lines = [];
-    if (result.status) lines.push(`status: ${result.status.before} → ${result.status.after}`);
-    for (const header of result.headers || []) lines.push(`${header.name}: ${header.before} → ${header.after}`);
+    const items = [];
+    const line = (text, ...more) => h('li', { class: 'mono' }, h('span', { text }), ...more);
+    if (result.status) items.push(line(`status: ${result.status.before} → ${result.status.after}`));
+    for (const header of result.headers || []) items.push(line(`${header.name}: ${header.before} → ${header.after}`));
     for (const change of result.body || []) {
-      lines.push(`${change.path}: ${JSON.stringify(change.before)} → ${JSON.stringify(change.after)}`);
+      // A value the user knows changes by nature: ignored from the next replay on.
+      const ignore = h('button', {
+        type: 'button',
+        class: 'button small ghost',
+        text: 'Ignore',
+        title: `Mark ${change.path} volatile: replays of this generation ignore it`,
+        'aria-label': `Ignore ${change.path} in replays`,
+        onclick: () => this.markVolatile(change.path),
+      });
+      items.push(line(`${change.path}: ${JSON.stringify(change.before)} → ${JSON.stringify(change.after)}`, ignore));
     }
-    if (!lines.length && !result.skipped) lines.push('same (volatile values ignored)');
-    $('history-differences').replaceChildren(...lines.map((line) => h('li', { class: 'mono', text: line })));
+    if (!items.length && !result.skipped) items.push(line('same (volatile values ignored)'));
+    $('history-differences').replaceChildren(...items);
     setText($('history-ignored'), result.ignored?.length ? `ignored: ${result.ignored.join(', ')}` : '');
+    const marked = this.marked.map((path) =>
+      h(
+        'span',
+        { class: 'mono volatile-path' },
+        path,
+        h('button', {
+          type: 'button',
+          class: 'button small ghost',
+          text: '×',
+          title: `Compare ${path} again`,
+          'aria-label': `Compare ${path} again in replays`,
+          onclick: () => this.markVolatile(path, false),
+        }),
+      ),
+    );
+    $('history-marked').replaceChildren(...(marked.length ? [h('span', { text: 'marked volatile: ' }), ...marked] : []));
   }
 }
