@@ -49,6 +49,7 @@ from .services import Services
 from .services.bodies import bounded_request_class, envelope_limit
 from .services.origins import preview_id_of_label
 from .settings import Settings, unknown_env_names
+from .sharing import annotations_blueprint
 from .sharing import blueprint as sharing_blueprint
 from .snapshots import PostgresChunks, Snapshots
 from .store import Store
@@ -204,6 +205,7 @@ _API_BLUEPRINTS = (
     proxying.blueprint,
     endpoints.blueprint,
     alerts.blueprint,
+    annotations_blueprint,
     presets.blueprint,
     sharing_blueprint,
     origins.blueprint,

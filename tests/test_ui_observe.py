@@ -1,5 +1,5 @@
 """Issue 69 in a real browser: the endpoints card's latency table of the calls made so
-far, and a JSON log line's fields in the line detail."""
+far, a JSON log line's fields in the line detail, and a note pinned to a line from it."""
 
 from __future__ import annotations
 
@@ -49,6 +49,15 @@ async def test_latency_table_and_a_json_lines_fields(settings: Any) -> None:
                     ).click()
                     page.wait_for_selector("#line-detail:not([hidden])")
                     seen["plain_hidden"] = page.is_hidden("#line-detail-fields")
+                    # A note pinned to that line: said in the terminal, to everyone watching.
+                    seen["line"] = page.text_content("#line-detail-title")
+                    page.fill("#line-detail-note-text", "where does this come from?")
+                    page.click("#line-detail-note button[type=submit]")
+                    said = page.wait_for_selector(
+                        "#terminal-rows .row:has-text('where does this come from?')"
+                    )
+                    seen["note"] = said.text_content()
+                    seen["status"] = page.text_content("#line-detail-status")
                     log.assert_clean()
                 return seen
 
@@ -59,3 +68,6 @@ async def test_latency_table_and_a_json_lines_fields(settings: Any) -> None:
         "level", "error", "message", "boom", "userId", "7", "request", '{"path":"/boom"}',
     ]  # fmt: skip
     assert seen["plain_hidden"] is True
+    seq = seen["line"].removeprefix("Line ")
+    assert f"alice on line {seq}: where does this come from?" in seen["note"]
+    assert seen["status"].startswith("Note pinned")

@@ -52,7 +52,7 @@ blueprint = Blueprint("streams", __name__, url_prefix="/api/generations/<gid>/pr
 
 _RETRY_MS = 2000
 _LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
-_SOURCES = ("app", "build", "setup", "system", "proxy", "alert")
+_SOURCES = ("app", "build", "setup", "system", "proxy", "alert", "note")
 _STREAMS = ("stdout", "stderr")
 _PROCESS_NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 _MAX_PROCESSES = 20

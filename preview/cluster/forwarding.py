@@ -90,6 +90,7 @@ _FORWARDED = re.compile(
     r"|preview/logs/(?:stream|ws)(?P<logs>)"  # the owner's ring (when not relayed)
     r"|preview/proxy(?:/.*)?(?P<proxy>)"  # any method, and WebSocket upgrades
     r"|preview/snapshots(?:/[^/]+/restore)?(?P<snapshots>)"  # POST: taken or restored live
+    r"|preview/annotations(?P<annotations>)"  # POST: said in the owner's log
     r"|revisions(?P<revisions_root>)"  # POST: a new revision, applied live
     r"|revisions/\d+/apply(?P<revision>)"
     r")",
@@ -117,7 +118,7 @@ def forwarded_generation(
         return None
     if match["stop"] is not None and method != "DELETE":
         return None
-    posted_only = (match["revisions_root"], match["snapshots"])
+    posted_only = (match["revisions_root"], match["snapshots"], match["annotations"])
     if any(group is not None for group in posted_only) and method != "POST":
         return None
     if websocket and "/preview/proxy" not in path and not path.endswith("/logs/ws"):

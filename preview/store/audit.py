@@ -35,6 +35,8 @@ ACTIONS = (
     "token_revoke",
     "replay",
     "volatile_paths",
+    "annotation_add",
+    "annotation_delete",
     "alert_create",
     "alert_delete",
     "preset_put",

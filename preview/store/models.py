@@ -41,6 +41,7 @@ __all__ = [
     "ACTIVE_STATUSES",
     "LIVE_WHERE",
     "AlertRule",
+    "Annotation",
     "AuditEvent",
     "ClusterNode",
     "EnvPreset",
@@ -373,6 +374,24 @@ class SnapshotChunk(Record):
         _pk("seq", Integer, autoincrement=False),
         _column("generation_id", String(40), _cascade("generations.id"), index=True),
         _column("data", LargeBinary),
+    )
+
+
+class Annotation(Record):
+    """A note a user with access pinned to a log line (``seq`` of ``preview_id``'s log) or
+    to a kept request (``request_id``) of a generation (``sharing.annotations``)."""
+
+    __table__ = Table(
+        "annotations",
+        metadata,
+        _pk("id", String(40)),
+        _column("generation_id", String(40), _cascade("generations.id"), index=True),
+        _column("preview_id", String(40), index=True),
+        _column("seq", BigInteger, null=True),
+        _column("request_id", String(40), null=True),
+        _column("author", String(200)),
+        _column("text", Text),
+        _column("created_at", DateTime),
     )
 
 

@@ -37,8 +37,15 @@ VIEWER_ROUTES = {
     ("GET", "/api/generations/<gid>/preview/endpoints/stats"),
     ("GET", "/api/generations/<gid>/revisions"),
     ("GET", "/api/generations/<gid>/preview/viewers"),
+    ("GET", "/api/generations/<gid>/preview/requests/volatile"),
+    ("GET", "/api/generations/<gid>/preview/annotations"),
 }
 CALLER_ROUTES = {("POST", "/api/generations/<gid>/preview/request")}
+# Anyone with access pins notes, and deletes their own (tests/api/test_annotations.py).
+NOTE_ROUTES = {
+    ("POST", "/api/generations/<gid>/preview/annotations"),
+    ("DELETE", "/api/generations/<gid>/preview/annotations/<nid>"),
+}
 PROXY_RULE = re.compile(r"/preview/proxy(/|$)")  # every method: a caller's
 _ARGUMENTS = {
     "gid": None,  # the generation's
@@ -50,6 +57,7 @@ _ARGUMENTS = {
     "rule_id": "rule_x",
     "name": "dev",
     "share_id": "shr_x",
+    "nid": "note_x",
 }
 
 
@@ -142,7 +150,7 @@ async def test_viewers_read_callers_call_and_nothing_else(settings: Any) -> None
             assert as_viewer.status_code == 403
 
             # Every other route of the generation: 403 for both (the owner's alone).
-            allowed = VIEWER_ROUTES | CALLER_ROUTES
+            allowed = VIEWER_ROUTES | CALLER_ROUTES | NOTE_ROUTES
             checked = 0
             for method, rule in _generation_routes(service):
                 if (method, rule) in allowed or PROXY_RULE.search(rule):

@@ -169,6 +169,7 @@ export const sendEnvelope = (gid, token, envelope) =>
 
 export const requests = (gid, params = {}) => call('GET', `${previewPath(gid)}/requests${query(params)}`);
 export const requestsHarUrl = (gid) => `${previewPath(gid)}/requests.har`;
+export const pinNote = (gid, body) => call('POST', `${previewPath(gid)}/annotations`, { json: body });
 export const volatilePaths = (gid) => call('GET', `${previewPath(gid)}/requests/volatile`);
 export const markVolatilePaths = (gid, paths) =>
   call('PUT', `${previewPath(gid)}/requests/volatile`, { json: { paths } });

@@ -54,6 +54,9 @@ const terminal = new TerminalView({
 const lineDetail = new LineDetail({
   findRequest: (requestId) => tester.record(requestId),
   onClose: () => terminal.viewport.focus(),
+  // The terminal shows the selected preview's log: the line is of that preview.
+  pinNote: (seq, text) =>
+    api.pinNote(preview.gid, { seq, text, ...(preview.previewId ? { previewId: preview.previewId } : {}) }),
 });
 const endpoints = new EndpointList({
   onTry: (endpoint) => tester.fill(endpoint),

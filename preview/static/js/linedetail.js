@@ -1,7 +1,8 @@
 // The detail of one log line, opened by clicking it: the whole text (however long),
 // JSON pretty-printed when the line is a JSON record (a line that is one JSON object has
 // its fields listed above it, as the history's `fields` are), the request of a `proxy`
-// line when this tab sent it from the request tester, and a Copy button.
+// line when this tab sent it from the request tester, a Copy button, and a note to pin to
+// it (POST …/preview/annotations: said in the log to everyone watching).
 
 import { $, h, setText, show } from './dom.js';
 
@@ -57,13 +58,20 @@ function formatRequest(record) {
 }
 
 export class LineDetail {
-  /** `findRequest(requestId)`: this tab's record of that request, or null. */
-  constructor({ findRequest = () => null, onClose = () => {} } = {}) {
+  /** `findRequest(requestId)`: this tab's record of that request, or null;
+   * `pinNote(seq, text)`: pins a note to the line `seq` of the log shown. */
+  constructor({ findRequest = () => null, onClose = () => {}, pinNote = null } = {}) {
     this.findRequest = findRequest;
     this.onClose = onClose;
+    this.pinNote = pinNote;
     this.entry = null;
     $('line-detail-close').addEventListener('click', () => this.close());
     $('line-detail-copy').addEventListener('click', () => this.copy());
+    $('line-detail-note').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.pin();
+    });
+    show($('line-detail-note'), Boolean(pinNote));
     $('line-detail').addEventListener('keydown', (event) => {
       if (event.key === 'Escape') this.close();
     });
@@ -96,6 +104,20 @@ export class LineDetail {
     this.entry = null;
     show($('line-detail'), false);
     setText($('line-detail-status'), '');
+  }
+
+  async pin() {
+    const entry = this.entry;
+    const text = $('line-detail-note-text').value.trim();
+    if (!entry || !text || !this.pinNote) return;
+    try {
+      await this.pinNote(entry.id, text);
+      if (this.entry !== entry) return;
+      $('line-detail-note-text').value = '';
+      setText($('line-detail-status'), 'Note pinned: everyone watching sees it in the log.');
+    } catch (error) {
+      setText($('line-detail-status'), `Not pinned: ${error.message}`);
+    }
   }
 
   async copy() {
