@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
+from .configvars.compose import compose_projects
 from .imports import binary_twins, inferred_requirements, setup_requirements
 from .node.nodedeps import NodeDeps, node_dependencies
 from .poetry import (
@@ -220,6 +221,8 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
     """The dependency set of the Python app whose entry file is ``anchor``."""
     directories = _search_dirs(anchor)
     deps = _python_dependencies(files, directories)
+    if not deps.source and (built := _build_context_dependencies(files)) is not None:
+        deps = built
     # The first file, from the root down, lists no web framework or server (the root's
     # requirements.txt of KenMwaura1's Fast-Api-example: two extras; its Dockerfile builds
     # src/'s): a nearer one on the app's way that does is the app's own.
@@ -306,6 +309,34 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
     if inferred is not None:  # no dependency file: what the app imports
         return PythonDeps(tuple(inferred[0]), "", request, request_source, inferred=inferred[1])
     return PythonDeps((), "", request, request_source)
+
+
+def _build_context_dependencies(files: dict[str, bytes]) -> PythonDeps | None:
+    """With no dependency file on the app's way: the one its image is built with, in the
+    build context of a compose service (``build: docker/api``) or beside a Dockerfile
+    (whose ``COPY requirements.txt`` reads its context), the first that lists a web
+    framework or server (a worker's image lists none). steqa's fastapi-jwt-auth keeps
+    its code in app/ and its requirements in docker/api/: guessed from the imports,
+    alembic was missing (its migrations' folder is named alembic)."""
+    contexts: list[str] = []
+    for project in compose_projects(files):
+        for service in project.services.values():
+            build = service.get("build")
+            context = build.get("context", ".") if isinstance(build, dict) else build
+            if isinstance(context, str) and "://" not in context:
+                folder = posixpath.dirname(project.path)
+                joined = posixpath.normpath(posixpath.join(folder, context))
+                contexts.append("" if joined == "." else joined)
+    contexts += sorted(
+        posixpath.dirname(p) for p in files if posixpath.basename(p).startswith("Dockerfile")
+    )
+    for context in dict.fromkeys(contexts):
+        if context == ".." or context.startswith("../"):  # outside the upload
+            continue
+        deps = _python_dependencies(files, [context])
+        if deps.source and deps.names() & _SERVING:
+            return deps
+    return None
 
 
 def _with_project(

@@ -380,3 +380,31 @@ def test_a_requirements_file_named_for_its_use_is_read_where_none_is_plain() -> 
     # The tests' alone says less than the imports.
     tests = {**app, "backend/requirements-test.txt": b"pytest\n"}
     assert python_dependencies(tests, "backend/app/main.py").source == ""
+
+
+def test_the_requirements_of_the_apps_image_build_context_are_its_own() -> None:
+    """No dependency file on the app's way (app/): the compose service that serves it is
+    built from docker/api/, whose requirements.txt lists FastAPI; the worker's, listed
+    first, names no framework (steqa's fastapi-jwt-auth: guessed from the imports,
+    alembic was missing, its migrations' folder being named alembic)."""
+    files = {p: t.encode() for p, t in app_files("fastapi_build_context_requirements").items()}
+    deps = python_dependencies(files, "app/main.py")
+    assert deps.source == "docker/api/requirements.txt", deps
+    assert "six==1.16.0" in deps.requirements
+    # Without the compose file, the Dockerfile's own folder is the context it reads.
+    del files["docker-compose.yml"]
+    assert python_dependencies(files, "app/main.py").source == "docker/api/requirements.txt"
+    # A dependency file on the app's way stays first.
+    files["app/requirements.txt"] = b"fastapi\n"
+    assert python_dependencies(files, "app/main.py").source == "app/requirements.txt"
+
+
+async def test_an_app_built_from_another_folder_runs_with_that_folders_requirements(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_build_context_requirements"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"six": "1.16.0"}
+        assert (await service.stop(body["gid"])).status_code == 200
