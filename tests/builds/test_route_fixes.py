@@ -16,7 +16,7 @@ from preview import Settings
 from preview.builds.remedies import Fix
 
 from ..conftest import Service, running_service
-from ..launching import BUILD_WAIT, app_files, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_remedies import PYTHONS, _env_with, _remedies
 
 YAML_500 = [
@@ -231,3 +231,34 @@ async def test_a_route_failing_for_a_model_library_its_package_names_runs_with_i
         schema = await service.app_get({"gid": gid, **body}, "/openapi.json")
         assert schema.status_code == 200 and "TodoIn" in schema.text, schema.text
         assert (await service.stop(gid)).status_code == 200
+
+
+def test_a_django_check_naming_what_to_install_gets_it_added() -> None:
+    """Django's system check stops manage.py before any traceback, saying what a field
+    needs: "(fields.E210) Cannot use ImageField because Pillow is not installed" (suwasghale's
+    drf-api lists no Pillow; its makemigrations failed the launch). A check's other errors
+    name nothing to install."""
+    line = (
+        "products.Category.image: (fields.E210) Cannot use ImageField because Pillow is not "
+        "installed."
+    )
+    fix = _remedies(("django",)).next_fix("setup step failed", ["ERRORS:", line], {}, PYTHONS)
+    assert fix is not None and fix.add == "Pillow", fix
+    other = (
+        "shop.Item.owner: (fields.E300) Field defines a relation with model 'User', which is"
+        " either not installed, or is abstract."
+    )
+    assert not _remedies(("django",)).has_fix("", [other], {}, PYTHONS)
+
+
+async def test_a_django_model_with_an_image_field_runs_with_pillow_added(
+    smoke_builder: Service,
+) -> None:
+    service = smoke_builder
+    with trio.fail_after(BUILD_WAIT * 2):
+        body = await launched(service, app_files("django_imagefield_no_pillow"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        said = messages(await service.history(body["gid"]), "system")
+        assert any("the app needs Pillow" in line for line in said), said
+        assert (await service.app_get(body, "/photos/")).json() == {"photos": ["first"]}
+        assert (await service.stop(body["gid"])).status_code == 200

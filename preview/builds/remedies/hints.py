@@ -26,6 +26,9 @@ __all__ = ["for_install_hint"]
 
 # The exception's own line ("TypeError: …", "pydantic.errors.PydanticImportError: …").
 _EXCEPTION = re.compile(r"^\s*(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception): (.+)$")
+# Django's system check, whose errors stop manage.py before any traceback: "shop.Item.image:
+# (fields.E210) Cannot use ImageField because Pillow is not installed."
+_DJANGO_CHECK = re.compile(r"^\s*[\w.]+: \((?:\w+\.)?[EC]\d+\) (.+)$")
 _NAME = r"[`'\"]?([A-Za-z0-9][\w.-]*(?:\[[\w,-]+\])?)[`'\"]?"
 _HINTS = (
     re.compile(rf"\btry installing {_NAME}(?: or {_NAME})?"),  # quart-schema's alternatives
@@ -38,7 +41,7 @@ _HINTS = (
 def for_install_hint(line: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
     """The distribution an exception's line (``line``) says to install, as a fix; of two
     alternatives, one the app imports, else the first."""
-    exception = _EXCEPTION.match(line)
+    exception = _EXCEPTION.match(line) or _DJANGO_CHECK.match(line)
     if exception is None or tried.deps is None:
         return []
     said = exception.group(1).strip()
