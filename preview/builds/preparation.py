@@ -34,7 +34,7 @@ from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..apps.plans import shown
-from ..apps.written import log_files, own_metadata
+from ..apps.written import key_files, key_texts, log_files, own_metadata
 from ..clock import utcnow
 from ..logs import LogBroadcast
 from ..sandbox.appdir import link_beneath, unlink_beneath, write_beneath
@@ -251,11 +251,19 @@ class Preparation:
         named = start_env_files(spec.files, anchor, spec.argv)
         logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
         metadata = own_metadata(spec.files)  # its own, as `pip install -e .` leaves it
-        if copies or empty or named or logs or metadata:
+        keys = key_files(spec.files)  # the key files it reads, kept out of its repository
+        if copies or empty or named or logs or metadata or keys:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= dict.fromkeys(named, env_file_text(self._start_env(provided)))
             written |= dict.fromkeys(logs, b"") | metadata
+            if keys:
+                written |= await trio.to_thread.run_sync(key_texts, keys, spec.files)
             await trio.to_thread.run_sync(_write_missing, app_dir, written)
+        if keys:
+            await self._say(
+                f"no {', '.join(keys)}, the key files its code reads: a key pair made for "
+                "the preview written there (its tokens are signed with it)"
+            )
         if logs:
             await self._say(
                 f"no folder for the log files its logging writes: {', '.join(logs)} written empty"

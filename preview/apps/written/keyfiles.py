@@ -1,0 +1,139 @@
+"""The key files an app's code reads that its upload lacks: :func:`key_files` (read with
+:mod:`ast`, never run), and a throwaway RSA key pair to write there (:func:`key_texts`).
+
+An app signing its JWTs with RS256 reads a private and a public key from PEM files
+(``BASE_DIR / 'certs/jwt-private.pem'``) that its author generated once (its README:
+``openssl genrsa -out jwt-private.pem 2048``) and kept out of the repository, the private
+one at least: the module that reads them at import died on ``FileNotFoundError`` before
+the app served (steqa's fastapi-jwt-auth, dima-doroshenko's fastapi-jwt-auth-example). A
+preview's tokens need no particular key: a new pair, made for the preview and written
+where the code reads it, lets it start; the public key is the private one's where both
+are missing. Read: a path of string constants, ``__file__``, ``os.path`` and
+``pathlib`` operations and the module-level names it is built from (as
+:mod:`.logfiles` reads a log file's), ending in ``.pem`` and naming a private or public
+key (``private``/``priv``, ``public``/``pub``); a certificate's is not a key's.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..pyapp import parse_module, python_files
+from .logfiles import _bound_names, _path_of
+
+__all__ = ["key_files", "key_texts"]
+
+_PRIVATE = re.compile(r"priv(?:ate)?", re.IGNORECASE)
+_PUBLIC = re.compile(r"pub(?:lic)?", re.IGNORECASE)
+_OPENSSL_TIME = 30  # seconds for one openssl run (a 2048-bit key takes well under one)
+
+
+def key_files(files: dict[str, bytes]) -> dict[str, str | None]:
+    """``{path: role}`` of the key files to write (module doc), by their paths in the
+    upload: ``None`` for a private key, else the path of the private key a public one is
+    made from (written too, or the upload's own)."""
+    found: list[str] = []
+    bound: dict[str, tuple[ast.expr, str]] | None = None
+    for module in python_files(files):
+        if b".pem" not in files[module] or (tree := parse_module(files[module])) is None:
+            continue
+        if bound is None:
+            bound = _bound_names(files)
+        here = {**_module_names(tree, module), **bound}
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.BinOp, ast.Call, ast.Constant, ast.JoinedStr)):
+                continue
+            path = _path_of(node, module, here)
+            if path is None or not path.endswith(".pem"):
+                continue
+            path = posixpath.normpath(path).lstrip("/")
+            if _role(path) is not None and path not in found:
+                found.append(path)
+    # A part of a longer path the code makes ("certs/jwt-private.pem" of BASE_DIR / …) is
+    # not a file of its own.
+    wanted = [p for p in found if not any(q.endswith("/" + p) for q in found)]
+    privates = [p for p in wanted if _role(p) == "private"]
+    keys: dict[str, str | None] = {}
+    for path in wanted:
+        if path in files:
+            continue
+        # A public key: its private key's (written too, or the upload's), else a
+        # throwaway one's ("").
+        keys[path] = None if _role(path) == "private" else (_private_of(path, privates) or "")
+    return keys
+
+
+def key_texts(keys: dict[str, str | None], files: dict[str, bytes]) -> dict[str, bytes]:
+    """The PEM text of each key of :func:`key_files` (blocking: runs openssl), the private
+    keys first; a public key made from its private key, the upload's own if it has it.
+    Without a working openssl, none (the app then says what it lacks, as before)."""
+    texts: dict[str, bytes] = {}
+    try:
+        _make_keys(keys, files, texts)
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return texts
+
+
+def _make_keys(
+    keys: dict[str, str | None], files: dict[str, bytes], texts: dict[str, bytes]
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="preview-keys-") as work:
+        for path, role in keys.items():
+            if role is None:
+                texts[path] = _openssl(["genpkey", "-algorithm", "RSA"], None, work)
+        for path, role in keys.items():
+            if role is not None:
+                private = texts.get(role) or files.get(role)
+                if private is None:  # (no private key of the code's: one for it alone)
+                    private = _openssl(["genpkey", "-algorithm", "RSA"], None, work)
+                texts[path] = _openssl(["pkey", "-pubout"], private, work)
+
+
+def _openssl(arguments: list[str], given: bytes | None, work: str) -> bytes:
+    source = Path(work, "in.pem")
+    if given is not None:
+        source.write_bytes(given)
+        arguments = [*arguments, "-in", str(source)]
+    done = subprocess.run(
+        ["openssl", *arguments], capture_output=True, check=True, timeout=_OPENSSL_TIME
+    )
+    return done.stdout
+
+
+def _role(path: str) -> str | None:
+    name = posixpath.basename(path)
+    if _PRIVATE.search(name):
+        return "private"
+    return "public" if _PUBLIC.search(name) else None
+
+
+def _private_of(public: str, privates: list[str]) -> str | None:
+    """The private key a public key's name pairs with (``jwt-public.pem``:
+    ``jwt-private.pem``), in its folder; else the only private key of the code."""
+    folder, name = posixpath.split(public)
+    for private in privates:
+        if posixpath.dirname(private) != folder:
+            continue
+        other = posixpath.basename(private)
+        if _PUBLIC.sub("", name).lower() == _PRIVATE.sub("", other).lower():
+            return private
+    return privates[0] if len(privates) == 1 else None
+
+
+def _module_names(tree: ast.Module, module: str) -> dict[str, tuple[ast.expr, str]]:
+    """The module's own ``NAME = <expression>`` at its top level (``BASEDIR = …``)."""
+    names: dict[str, tuple[ast.expr, str]] = {}
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            names.setdefault(node.targets[0].id, (node.value, module))
+    return names
