@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from ..apps.asyncdb import URL_VARIABLES
 from ..apps.configvars import (
     compose_database_names,
     compose_environment,
@@ -333,8 +334,21 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         mysql.hosts.add(name.lower())
         mysql.ports |= _container_ports(service, config)
         _mysql_variables(mysql, compose_environment(service, config), own=False)
-    for path, value in _source_urls(files):  # defaults in code, below the configuration
+    for path, value, variable in _source_urls(files):  # code's defaults, below the configuration
         _take_url(redis, mysql, f"a URL in {path}", value, variable=None)
+        if variable is not None and _MYSQL_SCHEME.match(value.split("://", 1)[0].lower()):
+            # The default of a database URL the app reads by that name (a settings field,
+            # DATABASE_URL: str = "mysql+aiomysql://…"): its MariaDB's, never the SQLite
+            # file the service gives a DATABASE_URL otherwise.
+            mysql.url_variables.setdefault(variable, value)
+    if (typed := _mysql_typed(files)) is not None and "DATABASE_URL" not in config:
+        # Its models use MySQL's own column types, which SQLite's compiler refuses
+        # (TINYINT, a CHAR's collation): its URL is its MariaDB's, not a SQLite file's,
+        # named for the driver it lists (jugeeem's fastapi-sqlalchemy-alembic-mysql: its
+        # required DATABASE_URL is empty in its .env.sample, its alembic.ini's MySQL).
+        mysql.why.append(f"MySQL's column types in {typed}")
+        scheme = next((s for names, s in _SQLALCHEMY_MYSQL if deps & names), "mysql+pymysql")
+        mysql.templates.setdefault("DATABASE_URL", scheme)
     for name, value in config.items():
         if _URL.match(value):
             _take_url(redis, mysql, name, value, variable=name)
@@ -434,9 +448,11 @@ def _own_mongo(given: dict[str, str], services: set[str]) -> bool:
     return False
 
 
-def _source_urls(files: dict[str, bytes]) -> list[tuple[str, str]]:
+def _source_urls(files: dict[str, bytes]) -> list[tuple[str, str, str | None]]:
     """Redis and MySQL URLs written in the app's code (a settings class's defaults,
-    ``createClient({url: "redis://localhost:6379"})``), but templates (``${host}``)."""
+    ``createClient({url: "redis://localhost:6379"})``), but templates (``${host}``); each
+    with the database URL variable (``DATABASE_URL``, :data:`URL_VARIABLES`) its line
+    gives it the default of, if any (:func:`_url_variable`)."""
     found = []
     for path, data in sorted(files.items()):
         if not _SOURCE.search(path) or "node_modules/" in path or len(data) > 512_000:
@@ -448,8 +464,50 @@ def _source_urls(files: dict[str, bytes]) -> list[tuple[str, str]]:
                 url = _with_constants(url, text)
             url = url.rstrip(".,;:)]}")
             if "{" not in url and "%s" not in url:
-                found.append((path, url))
+                # (its statement may begin a few lines above: a call's arguments, one a line)
+                start = match.start()
+                for _ in range(3):
+                    start = max(text.rfind("\n", 0, start - 1), 0)
+                found.append((path, url, _url_variable(text[start : match.start()])))
     return found[:50]
+
+
+# ``DATABASE_URL: str = …`` (a settings field, which its class reads from the variable of
+# its name), ``DATABASE_URL = os.getenv("DATABASE_URL", …``, ``getenv("DB_URL", …``.
+_ASSIGNED = re.compile(r"^\s*(?:self\.)?(\w+)\s*(?::[^=\n]+)?=(?!=)", re.MULTILINE)
+_READ = re.compile(r"""(?:getenv|environ\.get|config|env)\(\s*["'](\w+)["']\s*,""")
+
+
+# Models importing MySQL's own types (``from sqlalchemy.dialects.mysql import TINYINT``).
+_MYSQL_TYPES = re.compile(rb"^\s*from\s+sqlalchemy\.dialects\.mysql\s+import\b", re.MULTILINE)
+# SQLAlchemy's scheme for each MySQL driver, the async ones first (an app listing both
+# uses the async one: its engine refuses a sync driver), then PyMySQL, which the build
+# also offers for mysqlclient where mysqlclient cannot be built.
+_SQLALCHEMY_MYSQL = (
+    ({"aiomysql"}, "mysql+aiomysql"),
+    ({"asyncmy"}, "mysql+asyncmy"),
+    ({"pymysql"}, "mysql+pymysql"),
+    ({"mysql-connector-python"}, "mysql+mysqlconnector"),
+)
+
+
+def _mysql_typed(files: dict[str, bytes]) -> str | None:
+    """The first module of the app whose models use MySQL's own column types."""
+    for path, data in sorted(files.items()):
+        if path.endswith(".py") and len(data) <= 512_000 and _MYSQL_TYPES.search(data):
+            return path
+    return None
+
+
+def _url_variable(before: str) -> str | None:
+    """The database URL variable a code line's URL is the default of (its text up to
+    the URL, ``before``): the settings field or name it is assigned to, else the variable
+    read; only a name the service would fill (:data:`URL_VARIABLES`)."""
+    for pattern in (_ASSIGNED, _READ):
+        named = [m.group(1) for m in pattern.finditer(before)]
+        if named and named[-1] in URL_VARIABLES:  # the nearest above the URL
+            return named[-1]
+    return None
 
 
 _PLACE = re.compile(r"\{(\w+)\}")

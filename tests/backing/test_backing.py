@@ -236,6 +236,55 @@ ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Answer).serve_foreve
 """
 
 
+def test_a_database_urls_default_in_code_names_the_variable_it_is_given_as() -> None:
+    """A settings field whose default is a MySQL URL is read from the variable of its name:
+    that variable is the MariaDB's URL (WytheLi's fastapi-sqlalchemy-mysql: its Alembic
+    env.py read DATABASE_URL, given the service's SQLite file, while its engine, built
+    from DB_*, used the MariaDB: its tables were made in the other database)."""
+    files = _bytes(app_files("mysql_url_settings_default"))
+    found = wanted_servers(files, "app.py", {})
+    assert found.mysql is not None
+    url = "mysql+pymysql://shop:s3cret@localhost:3306/orders"
+    assert found.mysql.url_variables == {"DATABASE_URL": url}
+    assert mysql_environment(found.mysql)["DATABASE_URL"] == url
+    # A name the service does not fill (a URL of another use) is the app's own to read.
+    other = {"requirements.txt": b"pymysql\n", "c.py": b'REPLICA = "mysql://r:p@replica/db"\n'}
+    assert wanted_servers(other, "c.py", {}).mysql.url_variables == {}  # type: ignore[union-attr]
+
+
+def test_models_on_mysqls_own_types_get_their_mariadbs_url() -> None:
+    """Models importing sqlalchemy.dialects.mysql's types, which SQLite's compiler refuses
+    (jugeeem's fastapi-sqlalchemy-alembic-mysql: its DATABASE_URL empty in its example, it
+    was given the service's SQLite file and its first migration failed on TINYINT): its
+    DATABASE_URL is the MariaDB's, named for the driver it lists."""
+    files = _bytes(app_files("mysql_typed_models"))
+    found = wanted_servers(files, "main.py", {})
+    assert found.mysql is not None and found.mysql.templates == {"DATABASE_URL": "mysql+pymysql"}
+    assert mysql_environment(found.mysql)["DATABASE_URL"].startswith("mysql+pymysql://")
+    files["requirements.txt"] += b"aiomysql\n"  # the async driver, which its engine would need
+    found = wanted_servers(files, "main.py", {})
+    assert found.mysql is not None and found.mysql.templates == {"DATABASE_URL": "mysql+aiomysql"}
+    # Its own DATABASE_URL stays its own.
+    given = wanted_servers(files, "main.py", {"DATABASE_URL": "sqlite:///own.db"})
+    assert given.mysql is None or "DATABASE_URL" not in given.mysql.templates
+
+
+async def test_an_app_reading_its_database_url_from_its_settings_runs_on_its_mariadb(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    require_sandbox(service)
+    if mariadb_binary() is None:
+        pytest.skip("mariadbd is not installed")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("mysql_url_settings_default"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+    with trio.fail_after(60):
+        found = await _call(service, body, "GET", "/")
+        assert found == {"scheme": "mysql+pymysql", "database": "orders"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_an_app_with_both_drivers_uses_the_engine_its_settings_name(
     builder_service: Service,
 ) -> None:
