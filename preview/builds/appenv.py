@@ -63,6 +63,7 @@ from ..apps.configvars import (
 )
 from ..apps.depspec import PythonDeps, import_roots, python_dependencies
 from ..apps.imports import source_roots
+from ..apps.locales import build_locales, missing_locales
 from ..apps.node.envreads import node_env_reads
 from ..apps.spec import LaunchSpec
 from ..sandbox.egress import proxy_environment
@@ -70,6 +71,9 @@ from ..sandbox.process import child_environment
 from .configdefaults import settings_misfits
 
 __all__ = ["app_environment", "compose_database_values", "dotenv_file", "with_async_driver"]
+
+# The app's own compiled locales (apps.locales), in its directory, which its sandbox sees.
+_LOCALES = ".preview-locales"
 
 _OURS = ("PORT", "HOST")
 _PYVENV_VERSION = re.compile(r"^version(?:_info)?\s*=\s*(\d+\.\d+\.\d+)", re.MULTILINE)
@@ -190,6 +194,11 @@ def app_environment(
         roots += [str(app_dir / r) for r in source_roots(spec.files, installed)]  # an IDE's
         if roots and "PYTHONPATH" not in given:  # the upload's local packages: not installed
             env["PYTHONPATH"] = os.pathsep.join(roots)
+        locales = missing_locales(spec.files, env) if "LOCPATH" not in given else []
+        if locales and build_locales(locales, app_dir / _LOCALES):
+            # The locale it sets (TIME_LOCALE=ru_RU.utf8), which its image installs and
+            # this machine lacks: compiled for it alone (apps.locales).
+            env["LOCPATH"] = str(app_dir / _LOCALES)
     if detection is not None and detection.language == "node" and "NODE_OPTIONS" not in given:
         # The address-space limit is lifted for V8 (Preparation.memory_limit): bound its heap.
         env["NODE_OPTIONS"] = f"--max-old-space-size={memory_limit_mb}"
