@@ -537,3 +537,25 @@ def test_a_server_one_folder_down_that_listens_is_run_with_the_roots_packages() 
         _node(package, {**files, "backend/package.json": "{}"})
     with pytest.raises(BadRequest):
         _node(package, {"backend/server.js": "module.exports = {};\n"})
+
+
+def test_a_serving_script_that_runs_another_script_starts_what_that_one_runs() -> None:
+    """jyotendra's express-sequelize-boilerplate: no start or dev script, npm init's main
+    (index.js, absent); ``serve`` is ``npm run start-nodemon``, which runs its build's
+    output under nodemon and cross-env. It was refused: "Found no way to start this app"."""
+    found = detect({p: t.encode() for p, t in app_files("node_serve_through_npm_run").items()})
+    assert found.argv[:2] == ("sh", "-c"), found.argv
+    assert found.argv[2].endswith("; NODE_ENV=development node ./build/src/server.js"), found.argv
+    # Its build without the lint before its compile nor the watcher after it.
+    assert found.setup[0][2].endswith("; npm run compile"), found.setup
+    assert found.notes == [
+        "its main (index.js) is not in the upload nor made by its build: the serve script"
+        " runs the start-watch script without its watcher:"
+        " NODE_ENV=development node ./build/src/server.js"
+    ]
+    # A script run through another that is no node start (a frontend's) is not one.
+    with pytest.raises(BadRequest):
+        _node({"scripts": {"serve": "npm run ui", "ui": "vue-cli-service serve"}})
+    # Nor a loop of scripts naming each other.
+    with pytest.raises(BadRequest):
+        _node({"scripts": {"serve": "npm run server", "server": "npm run serve"}})

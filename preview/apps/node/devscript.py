@@ -71,7 +71,9 @@ def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | 
     what ``nodemon`` (:func:`nodemon_settings`) says."""
     if (foreground := in_foreground(script, runner)) != script:
         return foreground
-    command = simple_command(script)
+    # cross-env's assignments are the shell's own (``cross-env NODE_ENV=development nodemon
+    # build/server.js``: jyotendra's express-sequelize-boilerplate)
+    command = simple_command(script.removeprefix("cross-env "))
     if command is None or not command[1]:
         return script
     env, words = command

@@ -1,8 +1,9 @@
 """How a Node app starts when its ``package.json`` has no ``start`` (or ``start:prod``)
 script: whether its ``main`` is a file the app has or its build makes (:func:`main_is_made`),
 else a script that plainly serves it under another name (:func:`serving_script`: ``"server":
-"node build/server.js"``), else its development script (:data:`DEV_SCRIPTS`: ``dev``, else
-``start:dev`` …, run once, its watcher off).
+"node build/server.js"``; or one that only runs such a script: :func:`serving_through`),
+else its development script (:data:`DEV_SCRIPTS`: ``dev``, else ``start:dev`` …, run once,
+its watcher off).
 
 A ``main`` is often npm's default (``index.js``, written by ``npm init``), naming no file:
 eflem00's koa-boilerplate has ``"main": "index.js"``, a ``tsc`` build into ``build/`` and
@@ -19,8 +20,16 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 
-__all__ = ["DEV_SCRIPTS", "NODE_FILE", "main_is_made", "serving_script", "tsc_build"]
+__all__ = [
+    "DEV_SCRIPTS",
+    "NODE_FILE",
+    "main_is_made",
+    "serving_script",
+    "serving_through",
+    "tsc_build",
+]
 
 # The development scripts, in order: the first the app has runs (its watcher off).
 DEV_SCRIPTS = ("dev", "start:dev", "dev:server", "server:dev", "serve:dev", "develop")
@@ -66,6 +75,31 @@ def serving_script(scripts: dict[str, str]) -> str | None:
     for name in _SERVING:
         if NODE_FILE.fullmatch(scripts.get(name, "").strip()):
             return name
+    return None
+
+
+# A script that only runs another of the project's scripts (``"serve": "npm run
+# start-nodemon"``): group 1 the script it runs.
+_RUNS_SCRIPT = re.compile(r"(?:npm\s+run(?:-script)?|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+([\w:.-]+)")
+
+
+def serving_through(
+    scripts: dict[str, str], one_shot: Callable[[str], str]
+) -> tuple[str, str] | None:
+    """(the name of the first script of :data:`_SERVING` that only runs another script,
+    the script it ends at) where that one, run once (``one_shot``: its watcher off,
+    ``cross-env NODE_ENV=development nodemon build/server.js`` → ``NODE_ENV=development
+    node build/server.js``), plainly runs ``node`` on a file; None where none does.
+    jyotendra's express-sequelize-boilerplate serves with ``"serve": "npm run
+    start-nodemon"`` and has no start or dev script."""
+    for name in _SERVING:
+        seen = [name]
+        while (run := _RUNS_SCRIPT.fullmatch(scripts.get(seen[-1], "").strip())) is not None:
+            if run.group(1) in seen or run.group(1) not in scripts:
+                break
+            seen.append(run.group(1))
+        if len(seen) > 1 and NODE_FILE.fullmatch(one_shot(scripts[seen[-1]].strip())):
+            return name, seen[-1]
     return None
 
 

@@ -49,7 +49,13 @@ from dataclasses import dataclass, replace
 
 from preview.apps.node.devscript import in_foreground, nodemon_settings, without_watcher
 from preview.apps.node.emptystart import env_names, script_that_serves
-from preview.apps.node.fallbacks import DEV_SCRIPTS, main_is_made, serving_script, tsc_build
+from preview.apps.node.fallbacks import (
+    DEV_SCRIPTS,
+    main_is_made,
+    serving_script,
+    serving_through,
+    tsc_build,
+)
 from preview.apps.node.generated import generating_scripts
 from preview.apps.node.ownts import runnable_ts, with_metadata
 from preview.apps.node.tscout import emitted_start
@@ -261,6 +267,11 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     if serving := serving_script(scripts):
         note = f"{why}: the {serving} script" if why else None
         return NodeStart(("npm", "run", serving), setup, (), note)
+    if through := serving_through(scripts, without_watcher):
+        serving, runs = through  # (``serve``: ``npm run start-nodemon``)
+        found = _dev(scripts[runs].strip(), setup, tools, runner, runs)
+        said = f"the {serving} script runs " + (found.note or f"the {runs} script")
+        return replace(found, note=f"{why}: {said}" if why else said)
     dev = next((name for name in DEV_SCRIPTS if scripts.get(name, "").strip()), None)
     if dev is not None:
         nodemon = nodemon_settings(files, package)
