@@ -15,6 +15,8 @@ from preview.builds.remedies.pythons import installed_dists, package_sources
 from preview.builds.toolerrors import only_outside_the_code, tool_failure, typescript_output
 from preview.sandbox.appdir import read_no_follow
 
+from ..launching import app_files
+
 NPM_404 = """npm error code E404
 npm error 404 Not Found - GET https://registry.npmjs.org/left-padd-nope - Not found
 npm error 404
@@ -246,3 +248,32 @@ async def test_a_distributions_record_that_is_no_plain_file_is_left_out(tmp_path
     with trio.fail_after(10):
         found = await trio.to_thread.run_sync(installed_dists, tmp_path, abandon_on_cancel=True)
     assert found == {"good": ("good", "1.0", None)}
+
+
+def test_tsc_declaration_emit_errors_leave_the_javascript_to_run(tmp_path: Path) -> None:
+    """Makhloufhleli's Rest-Api-Nestjs-Typeorm: ``"declaration": true`` and a path mapping
+    the project's root (``"@Root/*": ["./*"]``); with node_modules a link out of the project
+    (a preview's environment), tsc cannot name an inferred type in its .d.ts (TS2742) and
+    exits 2, its JavaScript written: nest build failed the launch on six of them."""
+    files = app_files("ts_declaration_root_paths")
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    declaration = (
+        "\x1b[96msrc/config/config.ts\x1b[0m:\x1b[93m4\x1b[0m:\x1b[93m14\x1b[0m - "
+        "\x1b[91merror\x1b[0m\x1b[90m TS2742: \x1b[0mThe inferred type of 'router' "
+        "cannot be named without a reference to '@Root/../../../envs/node_modules/@types/"
+        "express-serve-"
+        "static-core'. This is likely not portable. A type annotation is necessary."
+    )
+    private = (
+        "src/config/config.ts(6,14): error TS4023: Exported variable 'port' has or is "
+        "using name 'Port' from external module but cannot be named."
+    )
+    typed = "src/main.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'."
+    assert only_outside_the_code([declaration, private, "Found 2 errors."])
+    assert not only_outside_the_code([declaration, typed])
+    assert typescript_output(tmp_path) is None  # tsc wrote nothing yet
+    (tmp_path / "dist" / "config").mkdir(parents=True)
+    (tmp_path / "dist" / "main.js").write_text("")
+    assert typescript_output(tmp_path) == "./dist"
