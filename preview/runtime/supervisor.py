@@ -299,6 +299,7 @@ class Supervisor:
         """What the revision's files say: how it starts, which workers run, its health
         check (in threads: reading a large upload's modules takes seconds; read once a
         revision, ``_READINGS_KEPT``)."""
+        from ..apps.approot import with_app_at_root
         from ..apps.configvars.readmeenv import with_readme_example
         from ..apps.detect import detect  # these: imported by env_builder
         from ..apps.spec import workers_off
@@ -308,12 +309,17 @@ class Supervisor:
         number, files = options.revision or await self.store.run_sync(
             latest_tree, self.store.engine, generation.id
         )
+        # Its app one folder down (backend/package.json) where the root has none: run there.
+        files, folder = with_app_at_root(files)
         files = with_readme_example(files)  # its README's example .env, where it has no file
         command, setup = options.command, options.setup
         key = (generation.id, number, _frozen(command), _frozen(setup))
         reading = self._readings.get(key)
         if reading is None:  # (its files read once for every launch of this revision)
             detection = await trio.to_thread.run_sync(detect, files, command, setup)
+            if folder is not None:
+                said = f"its app is in {folder}/, where its package.json is: run from there"
+                detection = replace(detection, notes=[said, *detection.notes])
             default = await trio.to_thread.run_sync(default_health_path, files)
             reading = self._readings[key] = (detection, default)
             while len(self._readings) > _READINGS_KEPT:

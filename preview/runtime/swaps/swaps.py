@@ -31,6 +31,7 @@ from pathlib import Path
 
 import trio
 
+from ...apps.approot import with_app_at_root
 from ...apps.detect import Detection
 from ...builds import EnvBuilder
 from ...logs import report_fault
@@ -246,6 +247,10 @@ class RevisionSwaps:
     ) -> SwapResult:
         """Start applying revision ``number`` (``files``: its whole tree; ``marks``: the
         steps before, timed); its result, whose ``done`` is set once it switched or failed."""
+        # Its app one folder down, as its launch read it (Supervisor._decide): run there.
+        files, folder = with_app_at_root(files)
+        if folder is not None:
+            changed = tuple(p.removeprefix(f"{folder}/") for p in changed)
         result = SwapResult(number, changed, self.serving_revision, marks=dict(marks or {}))
         result.mark("apply")
         if self._nursery is None or self._preview.state.status != "running":

@@ -1,0 +1,66 @@
+"""An upload whose only app sits one folder down (``backend/package.json``, the root a
+README and a .gitignore) runs from that folder (:mod:`preview.apps.approot`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+import trio
+
+from preview.apps.approot import app_folder, with_app_at_root
+from preview.apps.detect import detect
+
+from ..conftest import Service
+from ..launching import BUILD_WAIT, app_files, launched, messages
+
+
+def _encoded(files: dict[str, str]) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in files.items()}
+
+
+def test_the_only_folder_with_a_package_json_becomes_the_root() -> None:
+    """topherism's Hono-Auth-RBAC-Template: README.md beside backend/ (its package.json,
+    Prisma schema and src/); refused 'nothing_to_run', nothing at the root saying how."""
+    files = _encoded(app_files("node_backend_folder"))
+    moved, folder = with_app_at_root(files)
+    assert folder == "backend"
+    assert sorted(moved) == [
+        ".gitignore",
+        "README.md",
+        "package.json",
+        "src/index.js",
+        "src/notes.json",
+    ]
+    assert detect(moved).argv == ("npm", "start", "--silent")
+
+
+def test_no_folder_is_the_app_where_the_root_or_python_says_otherwise() -> None:
+    files = _encoded(app_files("node_backend_folder"))
+    # Its own package.json at the root, two folders with one, a Python project: as it is.
+    assert app_folder({**files, "package.json": b"{}"}) is None
+    assert app_folder({**files, "frontend/package.json": b"{}"}) is None
+    assert app_folder({**files, "ml/requirements.txt": b"flask\n"}) is None
+    assert app_folder({**files, "tools/seed.py": b""}) is None
+    # A package.json deeper down (a library's, an example's) or in a dot-folder is none.
+    assert app_folder({"README.md": b"", "docs/examples/a/package.json": b"{}"}) is None
+    assert app_folder({"README.md": b"", ".devcontainer/package.json": b"{}"}) is None
+    assert with_app_at_root({"README.md": b""}) == ({"README.md": b""}, None)
+
+
+@pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+async def test_an_app_one_folder_down_is_launched_from_there(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_backend_folder"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        # Its files read relative to its folder, as its README runs it.
+        assert (await service.app_get(body, "/notes")).json() == [{"id": 1, "text": "first"}]
+        system = messages(await service.history(body["gid"]), "system")
+        said = "its app is in backend/, where its package.json is: run from there"
+        assert any(said in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
