@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import trio
 
@@ -111,6 +111,13 @@ def postgres_variables(
     variables.update(POSTGRES_SERVER=host, PGHOST=host, PGPORT=str(port), PGUSER=user)
     variables.update(PGPASSWORD=password, PGDATABASE=database)
     return variables
+
+
+def _with_sslmode(url: str, mode: str) -> str:
+    """``url`` with its query's ``sslmode`` set to ``mode`` (its other parameters kept)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "sslmode"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("sslmode", mode)])))
 
 
 def _hidden(url: str) -> str:
@@ -256,6 +263,18 @@ class PostgresBacking:
             f"port{'s' if len(ports) > 1 else ''} {', '.join(map(str, ports))} "
             "(any user, password and database the app names: each made on first use)",
         ]
+        if wants.verified_tls is not None and self._tls is not None:
+            # node-postgres reads its URL's sslmode over the options the code gives it:
+            # TLS kept, the relay's own certificate (no public authority signs it) taken.
+            for name in URL_VARIABLES:
+                if name in variables:
+                    self.env[name] = _with_sslmode(self.env[name], "no-verify")
+            self._told.append(
+                f"PostgreSQL: {wants.verified_tls} asks node-postgres for TLS with a "
+                "certificate a public authority signed (ssl: true, as a hosted database "
+                "has); its URLs say sslmode=no-verify, which node-postgres reads over it: "
+                "TLS with the preview's own certificate"
+            )
         if wants.url is not None:
             self._told.append(f"PostgreSQL: the app's own {_hidden(wants.url)} reaches it")
         if wants.compose:

@@ -128,6 +128,9 @@ class PostgresWants:
     # Its variables whose URL is a form to fill in (``template_url``), each with its
     # scheme: the preview's own URL is given as them, the app's driver kept.
     templates: dict[str, str] = field(default_factory=dict)
+    # The source that hands node-postgres ``ssl: true`` (a server certificate signed by a
+    # public authority, as a hosted database has): None where none does (_verified_tls).
+    verified_tls: str | None = None
 
 
 def postgres_url(value: str) -> bool:
@@ -402,7 +405,32 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         lone_schema=bool(lone),
         schemas=schemas,
         templates=templates,
+        verified_tls=_verified_tls(files) if _node_postgres(driver) else None,
     )
+
+
+def _node_postgres(driver: str | None) -> bool:
+    """Whether ``driver`` (as :func:`_driver` says it) is node-postgres or built on it."""
+    return driver is not None and driver.split(" ", 1)[0] in ("pg", "pg-promise")
+
+
+# node-postgres told to verify the server's certificate (``new Pool({ connectionString,
+# ssl: true })``), as a hosted database (Neon, Supabase) asks.
+_SSL_TRUE = re.compile(rb"\bssl\s*:\s*true\b")
+_JS_SOURCE = (".js", ".ts", ".mjs", ".cjs", ".mts", ".cts")
+
+
+def _verified_tls(files: dict[str, bytes]) -> str | None:
+    """The first of the app's own sources (not its tests) handing node-postgres ``ssl:
+    true``: Kei-K23's RBAC-Fastify-API's src/db/index.ts does, and its migrate failed on
+    'Error: self-signed certificate' (the relay's) before it served; None for none."""
+    for path in sorted(files):
+        data = files[path]
+        if not path.endswith(_JS_SOURCE) or "node_modules/" in path or _TESTS.search(path):
+            continue
+        if len(data) < _MAX_SOURCE and _SSL_TRUE.search(data):
+            return path
+    return None
 
 
 def named_schemas(env: dict[str, str]) -> dict[str, str]:

@@ -324,6 +324,38 @@ async def test_an_app_asking_for_ssl_gets_tls_from_the_relay(builder_service: Se
 
 
 @needs_server
+async def test_an_app_verifying_a_hosted_databases_certificate_takes_the_relays(
+    builder_service: Service,
+) -> None:
+    """Kei-K23's RBAC-Fastify-API: ``new Pool({ connectionString, ssl: true })`` (a
+    hosted database's way) refused the relay's certificate, which no public authority
+    signs ("Error: self-signed certificate"), and the app exited before it served."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pg_verified_ssl"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"notes": 0, "tls": True}
+        system = messages(await service.history(body["gid"]), "system")
+        said = "PostgreSQL: src/db/index.js asks node-postgres for TLS with a certificate"
+        assert any(m.startswith(said) for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_only_node_postgres_told_ssl_true_outside_its_tests_verifies() -> None:
+    package = b'{"dependencies": {"pg": "^8"}}'
+    pool = b"new Pool({ connectionString: url, ssl: true })"
+    verified = postgres_wants({"package.json": package, "src/db.ts": pool}, {})
+    assert verified.verified_tls == "src/db.ts"
+    plain = b"new Pool({ connectionString: url, ssl: false })"
+    assert postgres_wants({"package.json": package, "src/db.ts": plain}, {}).verified_tls is None
+    tested = {"package.json": package, "test/db.test.ts": pool}
+    assert postgres_wants(tested, {}).verified_tls is None
+    other = {"package.json": b'{"dependencies": {"postgres": "^3"}}', "src/db.ts": pool}
+    assert postgres_wants(other, {}).verified_tls is None
+
+
+@needs_server
 async def test_a_locked_release_that_cannot_run_here_gets_the_newest_of_its_range(
     builder_service: Service,
 ) -> None:
