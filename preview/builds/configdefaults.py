@@ -73,6 +73,7 @@ from ..apps.configvars import (
     settings_field_types,
     template_url,
 )
+from ..apps.configvars.compose import app_service_environment
 from ..apps.configvars.readmeenv import readme_exports
 from ..apps.depspec import python_dependencies
 from ..apps.node.envreads import unset_when_empty
@@ -378,6 +379,21 @@ def config_defaults(
     if exported:
         found.values.update(exported)
         found.notes.append(f"README: {', '.join(sorted(exported))} as its commands export them")
+    # What its compose file's service of the app sets (AWS_REGION, EMAIL …), below what
+    # its own files say: the configuration its author runs it with. A database's host,
+    # port and account are the preview's (provided): compose_database_values maps them.
+    # (A Node app's, so far: a Python app's compose often says DEBUG=0 or its production
+    # settings module, which a preview's development run must not take.)
+    taken |= exported.keys()
+    node = posixpath.basename(anchor) == "package.json"
+    service, composed = app_service_environment(files, anchor, given) if node else ("", {})
+    composed = {k: v for k, v in composed.items() if k not in taken}
+    if composed:
+        found.values.update(composed)
+        found.notes.append(
+            f"its compose service {service}: {', '.join(sorted(composed))} as its "
+            "environment gives them"
+        )
     # A blank password of a server the preview gives (REDIS_PASSWORD='') stays: it has none.
     ours = {n for n in found.values if {n[:-8] + "HOST", n[:-8] + "URL"} & provided}
     kept = {n for n in ours if n.endswith("_PASSWORD") and not found.values[n]}

@@ -630,3 +630,42 @@ def test_an_examples_deployment_values_are_not_the_previews() -> None:
     assert config_defaults(there, "backend/manage.py", {}, set()).values[
         "DJANGO_SETTINGS_MODULE"
     ] == "core.settings.prod"  # fmt: skip
+
+
+def test_a_node_apps_compose_service_environment_is_its_configuration() -> None:
+    """kyhsa93's nestjs-rest-cqrs-example: AWS_REGION, EMAIL … are set only by its
+    compose service's environment (a list of K=V); its config validation exited on them."""
+    files = {p: t.encode() for p, t in app_files("node_compose_app_env").items()}
+    found = config_defaults(files, "package.json", {}, {"PORT", "DATABASE_URL"})
+    assert found.values == {
+        "QUEUE_REGION": "eu-west-1",
+        "SENDER_EMAIL": "no-reply@example.com",
+        "FEATURE_SYNC": "true",
+    }  # not its container's mode, nor another service's endpoint, nor the worker's
+    assert "its compose service api: FEATURE_SYNC, QUEUE_REGION, SENDER_EMAIL" in found.notes[0]
+    # Its own .env (given) wins; a Python app's compose is not read so.
+    given = config_defaults(files, "package.json", {"QUEUE_REGION": "x"}, {"PORT"})
+    assert "QUEUE_REGION" not in given.values
+    python = {**files, "main.py": b"import os\n"}
+    assert "QUEUE_REGION" not in config_defaults(python, "main.py", {}, {"PORT"}).values
+
+
+async def test_a_node_app_configured_by_its_compose_service_starts(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_compose_app_env"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.client.post(
+            f"/api/generations/{body['gid']}/preview/request",
+            json={"method": "GET", "path": "/"},
+            headers={**auth(), "X-Preview-Token": body["previewToken"]},
+        )
+        assert answer.json()["data"] == {
+            "region": "eu-west-1",
+            "sender": "no-reply@example.com",
+            "endpoint": None,
+            "env": "development",
+        }
+        assert (await service.stop(body["gid"])).status_code == 200

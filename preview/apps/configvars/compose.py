@@ -14,6 +14,7 @@ from dataclasses import dataclass
 __all__ = [
     "COMPOSE_NAMES",
     "ComposeProject",
+    "app_service_environment",
     "compose_environment",
     "compose_files",
     "compose_overlays",
@@ -181,6 +182,59 @@ def compose_environment(service: dict, env: dict[str, str]) -> dict[str, str]:
         if "$" not in given and "\0" not in name:
             found[name] = _DOCKER_HOST.sub("127.0.0.1", given.replace("\0", "$"))
     return found
+
+
+# Its container's mode and address, not a preview's (a development run, on the port and
+# host the service gives): NODE_ENV=production asks for built assets, secure cookies, a
+# production configuration file.
+_NOT_THE_APPS = frozenset({"NODE_ENV", "PORT", "HOST"})
+
+
+def app_service_environment(
+    files: dict[str, bytes], anchor: str, env: dict[str, str]
+) -> tuple[str, dict[str, str]]:
+    """(its name, its ``environment``: :func:`compose_environment`) of the compose
+    service that builds the app detected from ``anchor`` (its build context is the
+    anchor's folder; one publishing ports first, as the one to call), less its mode
+    (:data:`_NOT_THE_APPS`) and the values naming another of the file's services (a
+    localstack's endpoint, a broker's: none a preview gives by that name); ``("", {})``
+    where no service builds it. kyhsa93's nestjs-rest-cqrs-example reads AWS_REGION,
+    EMAIL … that only its compose service's environment sets, and exited on its config
+    validation."""
+    folder = posixpath.dirname(anchor) if anchor in files else ""
+    for project in compose_projects(files):
+        base = posixpath.dirname(project.path)
+        built = [
+            (name, service)
+            for name, service in project.services.items()
+            if (context := _build_context(service)) is not None
+            and posixpath.normpath(posixpath.join(base, context)).removeprefix(".") == folder
+        ]
+        built.sort(key=lambda pair: not pair[1].get("ports"))
+        if not built:
+            continue
+        name, service = built[0]
+        others = [re.escape(n) for n in project.services if n != name]
+        elsewhere = re.compile(rf"(?<![\w.-])(?:{'|'.join(others)})(?![\w.-])") if others else None
+        found = {
+            key: value
+            for key, value in compose_environment(service, env).items()
+            if key not in _NOT_THE_APPS and not (elsewhere and elsewhere.search(value))
+        }
+        return name, found
+    return "", {}
+
+
+def _build_context(service: dict) -> str | None:
+    """A service's build context (``build: .``, ``build: {context: ./api}``); None for
+    one run from an image."""
+    build = service.get("build")
+    if isinstance(build, str):
+        return build
+    if isinstance(build, dict):
+        context = build.get("context", ".")
+        return context if isinstance(context, str) else None
+    return None
 
 
 # Docker's name, inside a container, for the machine it runs on, where the author's own
