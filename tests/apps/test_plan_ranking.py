@@ -9,6 +9,8 @@ from preview.apps.detect import detect
 from preview.apps.plans import declared_starts, dockerfile_facts, readme_scripts
 from preview.builds import PlanTries
 
+from ..launching import app_files
+
 
 def _node(scripts: dict[str, str], **more: str) -> dict[str, bytes]:
     package = {"name": "fixture", "scripts": scripts, "dependencies": {"express": "^4"}}
@@ -218,3 +220,14 @@ def test_a_python_app_has_one_plan_its_seed_optional() -> None:
     assert len(found.plans) == 1
     seeds = [step for step in found.setup if "seed" in " ".join(step)]
     assert seeds and all(step in found.optional for step in seeds)
+
+
+def test_a_plan_running_typescript_this_node_refuses_runs_it_as_the_first_plan_does() -> None:
+    """DmitriyMolochkov's koa-boilerplate (an ES module project): start ``ts-node
+    src/index.ts`` runs through ts-node's loader given to node (plan 1), but its Dockerfile's
+    ``npm run deploy`` (``ts-node --swc src/index.ts``) and ``npm start`` were tried after
+    it as they are, each failing on ERR_UNKNOWN_FILE_EXTENSION: now one plan, theirs too."""
+    files = {p: t.encode() for p, t in app_files("node_esm_ts_node_plans").items()}
+    found = detect(files)
+    loader = "TS_NODE_TRANSPILE_ONLY=true node --loader ts-node/esm src/index.ts"
+    assert [p.command for p in found.plans] == [loader], found.plans

@@ -29,6 +29,7 @@ from ..datainit import OWN_INIT
 from ..node.devscript import nodemon_settings, without_watcher
 from ..node.fallbacks import DEV_SCRIPTS
 from ..node.nodeapp import TSX, read_package
+from ..node.ownts import runnable_ts
 from ..node.tsnode import ts_runner
 from .declared import declared_starts, readme_scripts
 
@@ -174,13 +175,22 @@ def _plan(
     listed = _listed(package)
     text = scripts[script].strip() if script else command.strip()
     once = without_watcher(text, ts_runner(files, listed), nodemon_settings(files, package))
+    # TypeScript run in a way this Node refuses (ts-node's command in an ES module
+    # project; node's own type stripping), run as the first plan runs it (.node.ownts):
+    # DmitriyMolochkov's koa-boilerplate's deploy and start scripts each failed again on
+    # ERR_UNKNOWN_FILE_EXTENSION after its first plan.
+    own = runnable_ts(once, package.get("type") == "module")
+    why = f"{own[1]}: {own[0]}" if own is not None else ""
+    once = own[0] if own is not None else once
     needs_tsx = re.search(r"(?:^|\s)tsx\s", once + " ") is not None
     notes: tuple[str, ...] = ()
     if script and once == text and not needs_tsx:
         argv = ("npm", "start", "--silent") if script == "start" else ("npm", "run", script)
     else:
         argv = ("sh", "-c", _escape(_BIN_PATH + once))
-        if once != text:
+        if why:
+            notes = (f"its {script or 'declared'} script: {why}",)
+        elif once != text:
             notes = (f"the {script or 'declared'} script without its watcher: {once}",)
     resolved = _resolved(once, scripts)
     keep_build = not _runs_source(resolved, files) and not _BUILDS_ITSELF.search(resolved)
