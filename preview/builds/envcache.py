@@ -134,6 +134,10 @@ def write_node_project(path: Path, deps: NodeDeps) -> None:
         schema = path / deps.prisma[0]
         schema.parent.mkdir(parents=True, exist_ok=True)
         schema.write_bytes(deps.prisma[1])
+    for name, content in deps.patches:  # what its install scripts' patch-package applies
+        patch = path / name
+        patch.parent.mkdir(parents=True, exist_ok=True)
+        patch.write_bytes(content)
 
 
 def remove_unfinished(root: Path) -> None:

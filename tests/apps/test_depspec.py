@@ -3,11 +3,18 @@ process, no index); and a Pipenv project built and run with its locked versions.
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 import trio
 
 from preview.apps.depspec import binary_twins, import_roots, python_dependencies
+from preview.apps.node.nodedeps import node_dependencies
 from preview.apps.poetry import poetry_constraint, poetry_lock_pins
+from preview.builds.envcache import write_node_project
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched
@@ -407,4 +414,47 @@ async def test_an_app_built_from_another_folder_runs_with_that_folders_requireme
         body = await launched(service, app_files("fastapi_build_context_requirements"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/")).json() == {"six": "1.16.0"}
+
+
+def test_the_patches_its_install_script_applies_are_part_of_its_dependency_set(
+    tmp_path: Path,
+) -> None:
+    """DmitriyMolochkov's koa-boilerplate: ``"postinstall": "patch-package"`` patches
+    bullmq from patches/; the environment was built without that folder, the patch never
+    applied, and its workers' file URLs were refused ('File file://… does not exist')."""
+    files = {p: t.encode() for p, t in app_files("node_patch_package").items()}
+    deps = node_dependencies(files)
+    assert deps is not None
+    assert [path for path, _ in deps.patches] == ["patches/is-number+7.0.0.patch"]
+    unpatched = node_dependencies({**files, "patches/is-number+7.0.0.patch": b""})
+    assert unpatched is not None and unpatched.key() != deps.key()  # its own environment
+    write_node_project(tmp_path, deps)
+    written = tmp_path / "patches" / "is-number+7.0.0.patch"
+    assert written.read_bytes() == files["patches/is-number+7.0.0.patch"]
+    # Its own folder (--patch-dir), and none where no install script runs patch-package.
+    package = json.loads(files["package.json"])
+    moved = {
+        "package.json": json.dumps(
+            {**package, "scripts": {"prepare": "patch-package --patch-dir ./fixes"}}
+        ).encode(),
+        "fixes/a+1.0.0.patch": b"x",
+        "patches/b+1.0.0.patch": b"y",
+    }
+    found = node_dependencies(moved)
+    assert found is not None and [p for p, _ in found.patches] == ["fixes/a+1.0.0.patch"]
+    plain = {**files, "package.json": json.dumps({**package, "scripts": {}}).encode()}
+    found = node_dependencies(plain)
+    assert found is not None and found.patches == ()
+
+
+@pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+async def test_a_dependency_patched_by_patch_package_runs_patched(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_patch_package"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"patched": True}
         assert (await service.stop(body["gid"])).status_code == 200

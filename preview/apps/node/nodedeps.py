@@ -29,6 +29,9 @@ class NodeDeps:
     # The app's own ranges of the dependencies pinned to a lockfile's versions: a version
     # the registry does not have (unpublished, or a mirror's gap) falls back to it.
     ranges: tuple[tuple[str, str], ...] = ()
+    # The patches its install scripts apply to its dependencies (patch-package's
+    # ``patches/``), (path, content) each: the environment is built beside them.
+    patches: tuple[tuple[str, bytes], ...] = ()
 
     def key(self) -> str:
         digest = hashlib.sha256(self.package_json)
@@ -38,6 +41,8 @@ class NodeDeps:
             digest.update(b"\0tools\0" + "\0".join(self.tools).encode())
         if self.prisma is not None:
             digest.update(b"\0prisma\0" + self.prisma[0].encode() + b"\0" + self.prisma[1])
+        for path, content in self.patches:
+            digest.update(b"\0patch\0" + path.encode() + b"\0" + content)
         return "node-" + digest.hexdigest()[:24]
 
 
@@ -49,10 +54,41 @@ def node_dependencies(
     if "package.json" not in files:
         return None
     files, refused = without_refused_names(files)
-    deps = _node_dependencies(files, tools, prisma)
+    deps = replace(_node_dependencies(files, tools, prisma), patches=_patches(files))
     if refused is None:
         return deps
     return replace(deps, note=f"{deps.note}; {refused}" if deps.note else refused)
+
+
+# patch-package run by an install script (``"postinstall": "patch-package"``), and the
+# folder it reads (``--patch-dir``, else patches/).
+_PATCH_PACKAGE = re.compile(r"(?:^|[\s;&|(])patch-package(?:\s+--patch-dir[\s=]+(\S+))?")
+_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare")
+
+
+def _patches(files: dict[str, bytes]) -> tuple[tuple[str, bytes], ...]:
+    """The patches patch-package applies in the app's install scripts (its folder's
+    ``.patch`` files), which the build runs where the environment is made, apart from
+    the upload: DmitriyMolochkov's koa-boilerplate patches bullmq to take its workers'
+    file URLs ('File file://…/processor.ts does not exist' unpatched)."""
+    try:
+        package = json.loads(files["package.json"])
+    except ValueError:
+        return ()
+    scripts = package.get("scripts") if isinstance(package, dict) else None
+    if not isinstance(scripts, dict):
+        return ()
+    for name in _INSTALL_SCRIPTS:
+        script = scripts.get(name)
+        found = _PATCH_PACKAGE.search(script) if isinstance(script, str) else None
+        if found is not None:
+            folder = (found.group(1) or "patches").strip("'\"").removeprefix("./").rstrip("/")
+            return tuple(
+                (path, files[path])
+                for path in sorted(files)
+                if path.startswith(f"{folder}/") and path.endswith(".patch") and ".." not in path
+            )
+    return ()
 
 
 def _node_dependencies(
