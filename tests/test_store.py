@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 import preview
 from preview.logs import Event
-from preview.store import DatabaseUnavailable, Generation, PreviewInstance, Store
+from preview.store import DatabaseUnavailable, Generation, LogFilter, PreviewInstance, Store
 from preview.store.schema import head_revision
 
 MIGRATIONS = Path(preview.__file__).resolve().parent / "migrations"
@@ -488,29 +488,38 @@ async def test_log_events_bulk_insert_paging_and_filters(store: Store) -> None:
         )
         assert await store.log_events("p1", after=n) == []
 
-        errors = await store.log_events("p1", levels=["ERROR"], limit=None)
+        errors = await store.log_events("p1", limit=None, where=LogFilter(levels=["ERROR"]))
         assert [ev.seq for ev in errors] == [s for s in range(1, n + 1) if _level(s) == "ERROR"]
-        two = await store.log_events("p1", levels={"ERROR", "WARNING"}, limit=None)
+        two = await store.log_events("p1", limit=None, where=LogFilter(levels={"ERROR", "WARNING"}))
         assert [ev.seq for ev in two] == [
             s for s in range(1, n + 1) if _level(s) in ("ERROR", "WARNING")
         ]
-        system = await store.log_events("p1", sources=["system"], limit=None)
+        system = await store.log_events("p1", limit=None, where=LogFilter(sources=["system"]))
         assert [ev.seq for ev in system] == list(range(10, n + 1, 10))
         assert all(ev.stream is None for ev in system)
         combined = await store.log_events(
-            "p1", after=100, before=300, levels=["ERROR"], sources=["app"], limit=None
+            "p1",
+            after=100,
+            before=300,
+            limit=None,
+            where=LogFilter(levels=["ERROR"], sources=["app"]),
         )
         assert [ev.seq for ev in combined] == [
             s for s in range(101, 300) if _level(s) == "ERROR" and _source(s) == "app"
         ]
         # Filters and limit: the limit applies to the filtered rows.
-        assert [ev.seq for ev in await store.log_events("p1", levels=["DEBUG"], limit=3)] == [
+        assert [
+            ev.seq
+            for ev in await store.log_events("p1", limit=3, where=LogFilter(levels=["DEBUG"]))
+        ] == [
             3,
             7,
             11,
         ]
         # Another preview's rows never leak in.
-        assert [ev.seq for ev in await store.log_events("p2", levels=["ERROR"])] == [1, 2, 3, 4, 5]
+        assert [
+            ev.seq for ev in await store.log_events("p2", where=LogFilter(levels=["ERROR"]))
+        ] == [1, 2, 3, 4, 5]
 
 
 async def test_log_event_values_are_the_rows_as_events_arguments(store: Store) -> None:
@@ -564,7 +573,7 @@ async def test_log_text_filter_case_insensitive_and_literal(store: Store) -> Non
         await store.add_log_events([log_row("p1", i, m) for i, m in enumerate(messages, start=1)])
 
         async def matches(text: str) -> list[int]:
-            return [ev.seq for ev in await store.log_events("p1", text=text)]
+            return [ev.seq for ev in await store.log_events("p1", where=LogFilter(text=text))]
 
         assert await matches("100%") == [1]
         assert await matches("%") == [1]
@@ -578,7 +587,9 @@ async def test_log_text_filter_case_insensitive_and_literal(store: Store) -> Non
         assert await matches("disk at 10") == [1, 2]
         assert await matches("no such text") == []
         # text combines with the other filters
-        assert [ev.seq for ev in await store.log_events("p1", text="disk", after=1)] == [2]
+        assert [
+            ev.seq for ev in await store.log_events("p1", after=1, where=LogFilter(text="disk"))
+        ] == [2]
 
 
 async def test_duplicate_seq_is_rejected_and_batch_is_atomic(store: Store) -> None:
@@ -620,8 +631,12 @@ async def test_unicode_messages_round_trip_exactly(store: Store) -> None:
         await store.add_log_events([log_row("p1", i, m) for i, m in enumerate(messages, start=1)])
         got = await store.log_events("p1")
         assert [ev.message for ev in got] == messages
-        assert [ev.seq for ev in await store.log_events("p1", text="\U0001f680")] == [1]
-        assert [ev.seq for ev in await store.log_events("p1", text="\x1b[31m")] == [3]
+        assert [
+            ev.seq for ev in await store.log_events("p1", where=LogFilter(text="\U0001f680"))
+        ] == [1]
+        assert [
+            ev.seq for ev in await store.log_events("p1", where=LogFilter(text="\x1b[31m"))
+        ] == [3]
 
 
 async def test_delete_generation_cascades(store: Store) -> None:

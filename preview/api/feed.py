@@ -15,13 +15,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import trio
 
 from ..errors import StoreError
 from ..logs import HEARTBEAT, PARKED, Event, Gap, Parked, Sink
-from ..store import PreviewInstance, Store
+from ..store import ALL_LINES, LogFilter, PreviewInstance, Store
 
 if TYPE_CHECKING:
     from ..cluster import TailRelays
@@ -70,17 +70,17 @@ async def stored_events(
     *,
     event_bytes: int = 0,
     first_page: int = _PAGE,
-    **filters: Any,
+    where: LogFilter = ALL_LINES,
 ) -> AsyncIterator[list[Event]]:
-    """Stored events with ``after < id < before`` (and ``Store.log_events`` filters),
-    a page at a time. Pages hold about ``PAGE_BYTES`` of messages: the first is sized
-    by ``event_bytes`` (a known mean size; else ``_FIRST_PAGE`` events) and at most
+    """Stored events with ``after < id < before`` that ``where`` wants, a page at a
+    time. Pages hold about ``PAGE_BYTES`` of messages: the first is sized by
+    ``event_bytes`` (a known mean size; else ``_FIRST_PAGE`` events) and at most
     ``first_page`` events, the next by what the last one held."""
     limit = min(first_page, _page_size(event_bytes) if event_bytes else _FIRST_PAGE)
     while True:
-        if any(filters.values()):
+        if where.narrows:
             rows = await store.log_events(
-                preview_id, after=after, before=before, limit=limit, **filters
+                preview_id, after=after, before=before, limit=limit, where=where
             )
             page = [Event.from_row(row) for row in rows]
         else:  # a subscriber catching up: the fast path

@@ -36,7 +36,7 @@ from ..logs import (
 from ..services import Services, StreamSlot, services
 from ..services.callers import generation_access
 from ..services.shares import Share
-from ..store import PreviewInstance, Store
+from ..store import LogFilter, PreviewInstance, Store
 from .feed import KEEPALIVE, PAGE_BYTES, PARKED, End, event_feed, stored_events, tail_relays
 from .previews import log_gaps, preview_for
 
@@ -219,20 +219,20 @@ async def _ended_with_share(
         yield b'event: revoked\ndata: {"reason":"share_ended"}\n\n'
 
 
-def _history_filters(fields: list[FieldFilter]) -> dict[str, Any]:
+def _history_filter(fields: list[FieldFilter]) -> LogFilter:
     args = request.args
     q = args.get("q") or None
     if q is not None and len(q) > 200:
         raise BadRequest("q is limited to 200 characters.", code="invalid_q")
-    return {
-        "levels": _choices("level", args.get("level"), _LEVELS),
-        "sources": _choices("source", args.get("source"), _SOURCES),
-        "streams": _choices("stream", args.get("stream"), _STREAMS),
-        "processes": _processes(args.get("process")),
-        "text": q,
-        # The database passes only the lines that can match (see Store.log_events).
-        "json_keys": sorted({each.key for each in fields}) or None,
-    }
+    return LogFilter(
+        levels=_choices("level", args.get("level"), _LEVELS) or (),
+        sources=_choices("source", args.get("source"), _SOURCES) or (),
+        streams=_choices("stream", args.get("stream"), _STREAMS) or (),
+        processes=_processes(args.get("process")) or (),
+        text=q,
+        # The database passes only the lines that can match (see LogFilter).
+        json_keys=sorted({each.key for each in fields}),
+    )
 
 
 def _field_filters() -> list[FieldFilter]:
@@ -501,7 +501,7 @@ async def log_history(gid: str) -> Response:
     if fmt and fmt not in _FORMATS:
         raise BadRequest("format must be json, ndjson, text or csv.", code="invalid_format")
     fields = _field_filters()
-    filters = _history_filters(fields)
+    where = _history_filter(fields)
     columns = _columns()
     if not isinstance(preview, PreviewInstance):
         # Read-your-writes: what the stream has shown is also in the history.
@@ -514,7 +514,7 @@ async def log_history(gid: str) -> Response:
             )
     if fmt:  # a download of everything (after ``after``), as it is read
         extension, mimetype = _DOWNLOADS[fmt]
-        pages = stored_events(state.store, preview.id, after, **filters)
+        pages = stored_events(state.store, preview.id, after, where=where)
         if fields:
             pages = _matching(pages, fields)
         # The first page before the status line: a database that fails now is a 503.
@@ -534,7 +534,7 @@ async def log_history(gid: str) -> Response:
     size, has_more = 0, False
     mean = preview.broadcast.mean_message_bytes if not isinstance(preview, PreviewInstance) else 0
     pages = stored_events(
-        state.store, preview.id, after, event_bytes=mean, first_page=limit + 1, **filters
+        state.store, preview.id, after, event_bytes=mean, first_page=limit + 1, where=where
     )
     scanned, next_after = 0, None
     async with contextlib.aclosing(pages):

@@ -1,6 +1,6 @@
 """Persistence: the tables with a plain record class each, and the trio-friendly :class:`Store`."""
 
-from .database import DatabaseUnavailable, Store
+from .database import ALL_LINES, DatabaseUnavailable, LogFilter, Store
 from .logrows import Pace
 from .models import (
     ACTIVE_STATUSES,
@@ -15,11 +15,13 @@ from .retry import until_stored
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "ALL_LINES",
     "DatabaseUnavailable",
     "Generation",
     "GenerationFile",
     "GenerationGone",
     "LogEvent",
+    "LogFilter",
     "LogRetention",
     "Pace",
     "PreviewInstance",

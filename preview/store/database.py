@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -75,6 +76,30 @@ def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) ->
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     cursor.close()
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """Which of a preview's log lines a history read wants: each part given must hold.
+    ``processes``: the workers' names, ``web`` for the lines of none; ``text``: a
+    case-blind substring; ``json_keys``: only lines that start with ``{`` and quote each
+    ``"key"`` (a field filter's prefilter: ``logs.fields`` checks the candidates)."""
+
+    levels: Collection[str] = ()
+    sources: Collection[str] = ()
+    streams: Collection[str] = ()
+    processes: Collection[str] = ()
+    text: str | None = None
+    json_keys: Collection[str] = ()
+
+    @property
+    def narrows(self) -> bool:
+        """Whether it leaves any line out."""
+        parts = (self.levels, self.sources, self.streams, self.processes, self.json_keys)
+        return any(parts) or bool(self.text)
+
+
+ALL_LINES = LogFilter()
 
 
 class Store:
@@ -368,17 +393,10 @@ class Store:
         after: int = 0,
         before: int | None = None,
         limit: int | None = 1000,
-        levels: Iterable[str] | None = None,
-        sources: Iterable[str] | None = None,
-        streams: Iterable[str] | None = None,
-        processes: Iterable[str] | None = None,
-        text: str | None = None,
-        json_keys: Iterable[str] | None = None,
+        where: LogFilter = ALL_LINES,
     ) -> list[Row[Any]]:
-        """Rows (attributes as ``LogEvent``'s: ``seq``, ``timestamp``, …) in id order;
-        ``processes``: the workers' names, ``web`` for the lines of none; ``json_keys``:
-        only lines that start with ``{`` and hold each ``"key"`` (a field filter's
-        prefilter: ``logs.fields`` checks the candidates).
+        """Rows (attributes as ``LogEvent``'s: ``seq``, ``timestamp``, …) in id order,
+        those ``where`` wants.
 
         Plain rows, not ORM objects: a subscriber overtaken by the ring reads through
         here, and building ORM objects would cost three times the query."""
@@ -390,24 +408,25 @@ class Store:
         )
         if before is not None:
             query = query.where(table.c.seq < before)
-        if levels:
-            query = query.where(table.c.level.in_(list(levels)))
-        if sources:
-            query = query.where(table.c.source.in_(list(sources)))
-        if streams:
-            query = query.where(table.c.stream.in_(list(streams)))
-        if processes:
-            names = [name for name in processes if name != "web"]
+        if where.levels:
+            query = query.where(table.c.level.in_(list(where.levels)))
+        if where.sources:
+            query = query.where(table.c.source.in_(list(where.sources)))
+        if where.streams:
+            query = query.where(table.c.stream.in_(list(where.streams)))
+        if where.processes:
+            names = [name for name in where.processes if name != "web"]
             chosen = [table.c.process.in_(names)] if names else []
-            if "web" in processes:
+            if "web" in where.processes:
                 chosen.append(table.c.process.is_(None))
             query = query.where(or_(*chosen))
-        if text:
+        if where.text:
+            text = where.text
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(table.c.message.ilike(f"%{escaped}%", escape="\\"))
-        if json_keys:  # candidates: a line that starts as an object and quotes each key
+        if where.json_keys:  # candidates: a line that starts as an object and quotes each key
             query = query.where(table.c.message.like("{%"))
-            for key in json_keys:
+            for key in where.json_keys:
                 escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 query = query.where(table.c.message.like(f'%"{escaped}"%', escape="\\"))
         if limit is not None:
