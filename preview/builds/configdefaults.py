@@ -651,6 +651,12 @@ _START_ENV_FILE = re.compile(
     r"""(?:--env-file|(?<![\w-])dotenv(?:-cli)?\s+(?:(?!--\s)\S+\s+){0,4}?-e|"""
     r"""(?<![\w-])env-cmd\s+(?:-f|--file))(?:=|\s+)(["']?)([^\s"';&|]+)\1"""
 )
+# A script copying an env file (bugoverfl0w's fastify-sequelize-basic builds with ``babel
+# ./src --out-dir build; cp ./src/.env ./build/``, its upload src/.env.example: "cp: cannot
+# stat './src/.env'"): it reads the file as a start naming it does.
+_COPIED_ENV_FILE = re.compile(
+    r"""(?<![\w-])cp(?:\s+-\w+)*\s+(["']?)((?:[^\s"';&|]*/)?\.env(?:\.[\w.-]+)?)\1(?=\s)"""
+)
 _TEST_SCRIPT = re.compile(r"test|lint|format|e2e|jest|cypress", re.IGNORECASE)
 
 
@@ -658,7 +664,8 @@ def start_env_files(
     files: dict[str, bytes], anchor: str, argv: tuple[str, ...] | list[str]
 ) -> list[str]:
     """The env files the app's start names (``node --env-file=.env``, also in its
-    package.json's scripts, ``dotenv -e .env``, ``env-cmd -f .env``) that the upload
+    package.json's scripts, ``dotenv -e .env``, ``env-cmd -f .env``, ``cp ./src/.env
+    ./build/``) that the upload
     lacks, as paths in the upload (relative to the package.json's directory, where npm
     runs its scripts): the service writes them (:func:`env_file_text`)."""
     directory = posixpath.dirname(anchor) if anchor in files else ""
@@ -672,7 +679,7 @@ def start_env_files(
         texts += [str(v) for k, v in scripts.items() if not _TEST_SCRIPT.search(str(k))]
     found: list[str] = []
     for text in texts:
-        for match in _START_ENV_FILE.finditer(text):
+        for match in [*_START_ENV_FILE.finditer(text), *_COPIED_ENV_FILE.finditer(text)]:
             path = posixpath.normpath(posixpath.join(directory, match.group(2)))
             if path not in files and not path.startswith(("..", "/")) and path not in found:
                 found.append(path)

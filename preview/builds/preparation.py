@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
 import shutil
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from ..apps.configvars import dotenv_text
+from ..apps.configvars import dotenv_text, example_rank
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
@@ -254,7 +255,7 @@ class Preparation:
         keys = key_files(spec.files)  # the key files it reads, kept out of its repository
         if copies or empty or named or logs or metadata or keys:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
-            written |= dict.fromkeys(named, env_file_text(self._start_env(provided)))
+            written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
             written |= dict.fromkeys(logs, b"") | metadata
             if keys:
                 written |= await trio.to_thread.run_sync(key_texts, keys, spec.files)
@@ -273,7 +274,7 @@ class Preparation:
                 f"the project's own metadata written, as pip install -e . would: {target}"
             )
         for target in named:
-            source = self.config.example or "the service's defaults"
+            source = self._example_for(target) or "the service's defaults"
             await self._say(f"no {target}, which its start reads: written from {source}")
         for target, example in copies.items():
             await self._say(f"no {target}: using {example} (copied)")
@@ -293,15 +294,31 @@ class Preparation:
                     "system",
                 )
 
-    def _start_env(self, provided: dict[str, str]) -> dict[str, str]:
-        """What an env file the start names is written with: the configuration filled in
-        (the example's values, the service's defaults), and what the service gives for
-        the example's other names (its emptied DATABASE_URL: the preview's); never the
-        port and host, which the environment gives (Node's --env-file gives way to it)."""
-        example = self.config.example
+    def _start_env(self, provided: dict[str, str], target: str) -> dict[str, str]:
+        """What an env file the start names (``target``) is written with: the
+        configuration filled in (the example's values, the service's defaults), and what
+        the service gives for the example's other names (its emptied DATABASE_URL: the
+        preview's); never the port and host, which the environment gives (Node's
+        --env-file gives way to it). The example is the app's, else the one beside
+        ``target`` (src/.env.example for src/.env), whose values come below the rest."""
+        example = self._example_for(target)
         named = dotenv_text(self.spec.files[example]) if example is not None else {}
-        values = {n: provided[n] for n in named if n in provided} | self.config.values
+        beside = named if example != self.config.example else {}
+        values = beside | {n: provided[n] for n in named if n in provided} | self.config.values
         return {k: v for k, v in values.items() if k not in ("PORT", "HOST")}
+
+    def _example_for(self, target: str) -> str | None:
+        """The example an env file the start names is written from: the app's (the
+        configuration's), else the best one in ``target``'s folder; None for none."""
+        if self.config.example is not None:
+            return self.config.example
+        folder = posixpath.dirname(target)
+        ranked = [
+            (rank, path)
+            for path in self.spec.files
+            if posixpath.dirname(path) == folder and (rank := example_rank(path)) is not None
+        ]
+        return min(ranked)[1] if ranked else None
 
     async def _build_output(self, lines: list[tuple[str, str]], stream: str) -> None:
         await self._broadcast.publish_lines(lines, "build", stream, utcnow())

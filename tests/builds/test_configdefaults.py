@@ -19,6 +19,7 @@ from preview.builds.configdefaults import (
     env_files_needed,
     example_copies,
     gunicorn_settings,
+    start_env_files,
     throwaway_value,
 )
 from preview.logs import failure_cause
@@ -668,4 +669,27 @@ async def test_a_node_app_configured_by_its_compose_service_starts(
             "endpoint": None,
             "env": "development",
         }
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_an_env_file_a_script_copies_is_one_the_service_writes() -> None:
+    """bugoverfl0w's fastify-sequelize-basic builds with ``babel ./src --out-dir build; cp
+    ./src/.env ./build/``, its upload holding src/.env.example: "cp: cannot stat"."""
+    files = {p: t.encode() for p, t in app_files("node_build_copies_env").items()}
+    assert start_env_files(files, "package.json", ("npm", "start")) == ["src/.env"]
+    present = {**files, "src/.env": b"GREETING=mine\n"}
+    assert start_env_files(present, "package.json", ("npm", "start")) == []
+
+
+async def test_an_app_whose_build_copies_its_env_file_builds(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_build_copies_env"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.client.post(
+            f"/api/generations/{body['gid']}/preview/request",
+            json={"method": "GET", "path": "/"},
+            headers={**auth(), "X-Preview-Token": body["previewToken"]},
+        )
+        assert answer.json()["data"] == {"greeting": "hello from the example"}
         assert (await service.stop(body["gid"])).status_code == 200
