@@ -359,7 +359,7 @@ class LogBroadcast:
             assert sink is not None and sink.on_wake is not None
             sink.on_wake()
         else:
-            assert task is not None
+            assert isinstance(task, trio.lowlevel.Task)
             trio.lowlevel.reschedule(task)
 
     def _wake_delegates(self) -> None:

@@ -212,7 +212,7 @@ class ChildOutput:
         if fd >= 0:
             self._fds[stream] = fd
         quiet = self._partial_line_flush
-        chunk: bytes | None = None
+        chunk: bytes | bytearray | None = None
         try:
             async with pipe:
                 while True:
@@ -335,7 +335,9 @@ def _waiting(pipe: trio.abc.ReceiveStream) -> bytes | None:
         return None
 
 
-async def _receive(pipe: trio.abc.ReceiveStream, *, wait_first: bool = False) -> tuple[bytes, bool]:
+async def _receive(
+    pipe: trio.abc.ReceiveStream, *, wait_first: bool = False
+) -> tuple[bytes | bytearray, bool]:
     """``pipe.receive_some()`` with one scheduler round trip where it takes two: an
     ``FdStream``'s yields before it reads, then waits if the pipe is empty (each line of
     an app printing its access log, one line a request, cost both); here a read that

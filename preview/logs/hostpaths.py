@@ -125,10 +125,11 @@ class HostPaths:
         )
 
     def __call__(self, text: str) -> str:
-        if self._probes is None or self._probes(text) is None:
+        source = self._source  # None: nothing to scrub, and no probes either
+        if source is None or self._probes is None or self._probes(text) is None:
             return text
         if self._compiled is None:
-            self._compiled = re.compile(self._source)
+            self._compiled = re.compile(source)
         return self._compiled.sub(self._replace, text)
 
     def lines(self, lines: Iterable[str]) -> list[str]:

@@ -33,7 +33,7 @@ class Line:
     split: bool
 
 
-def _decode(data: bytes | memoryview) -> str:
+def _decode(data: bytes | bytearray | memoryview) -> str:
     # NUL is the one character PostgreSQL text columns refuse; everything else is kept.
     text = str(data, "utf-8", "replace")
     return text.replace("\x00", "\ufffd") if "\x00" in text else text
@@ -42,7 +42,7 @@ def _decode(data: bytes | memoryview) -> str:
 _NO_PIECES: frozenset[int] = frozenset()
 
 
-def _whole_lines(head: bytes, bound: int) -> list[str] | None:
+def _whole_lines(head: bytes | bytearray, bound: int) -> list[str] | None:
     """The lines of ``head`` (lines joined by newlines, without the last one), decoded
     at once, each without one trailing CR; None if one is longer than ``bound`` bytes.
 
@@ -62,7 +62,7 @@ def _whole_lines(head: bytes, bound: int) -> list[str] | None:
     return lines
 
 
-def _utf8_cut(data: bytes, pos: int, size: int) -> int:
+def _utf8_cut(data: bytes | bytearray, pos: int, size: int) -> int:
     """Length <= size of the piece starting at pos that does not end inside a UTF-8 char."""
     end = pos + size
     for back in range(1, 4):
@@ -133,7 +133,7 @@ class LineSplitter:
         out = self._feed_parts(data)
         return [line.text for line in out], {i for i, line in enumerate(out) if line.split}
 
-    def _feed_parts(self, data: bytes) -> list[Line]:
+    def _feed_parts(self, data: bytes | bytearray) -> list[Line]:
         """:meth:`feed` line by line: where a line may pass the bound."""
         out: list[Line] = []
         parts = data.split(b"\n")
@@ -181,7 +181,7 @@ class LineSplitter:
             data = data[:-1]
         return [Line(_decode(data), False)]
 
-    def _emit(self, data: bytes, terminated: bool, out: list[Line]) -> None:
+    def _emit(self, data: bytes | bytearray, terminated: bool, out: list[Line]) -> None:
         """Cut ``data`` (buffer already merged in) into pieces; keep an unterminated rest."""
         mx = self._max
         # Hold one extra byte for a trailing CR so "<max bytes>\r" + "\n" stays one line.
@@ -220,7 +220,8 @@ _STRUCTURES = tuple(
         rf"(?:[\w.<>-]+(?:\s+[-|]\s+|:\s+))?{LEVEL_WORD}(?=[\s:\]|]|$)",
     )
 )
-_LEVEL_MAP = dict.fromkeys(("trace", "debug"), "DEBUG") | dict.fromkeys(("warn", "warning"), "WARN")
+_LEVEL_MAP: dict[str, str] = dict.fromkeys(("trace", "debug"), "DEBUG")
+_LEVEL_MAP |= dict.fromkeys(("warn", "warning"), "WARN")
 _LEVEL_MAP |= {"info": "INFO"} | dict.fromkeys(("error", "critical", "fatal"), "ERROR")
 # IGNORECASE matches the Turkish dotted and dotless I for "i"; lower() keeps them apart.
 _TURKISH_I = str.maketrans({"\u0307": None, "\u0131": "i"})
