@@ -96,7 +96,7 @@ async def _run_to_end(
     confinement = _confined(isolation, settings, name, cwd, 0)
     limits = ChildLimits(memory_bytes=max(settings.memory_limit_mb, 512) * 1024 * 1024)
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": str(cwd)}
-    output: list[bytes] = []
+    output: list[bytes | bytearray] = []
     try:
         process = await spawn_child(argv, cwd=cwd, env=env, limits=limits, confinement=confinement)
         async with trio.open_nursery() as nursery:
@@ -143,7 +143,9 @@ def _confined(
 
 
 async def _drain(
-    pipe: trio.abc.ReceiveStream | None, into: list[bytes], ready: trio.Event | None = None
+    pipe: trio.abc.ReceiveStream | None,
+    into: list[bytes | bytearray],
+    ready: trio.Event | None = None,
 ) -> None:
     """Keep the last chunks of a pipe; ``ready`` set when the server says it accepts
     connections (or when the pipe closes: it ended)."""
@@ -265,7 +267,7 @@ async def run_private_server(
             argv += ["-c", setting]
         limits = ChildLimits(memory_bytes=max(settings.memory_limit_mb, 512) * 1024 * 1024)
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
-        output: list[bytes] = []
+        output: list[bytes | bytearray] = []
         process = await spawn_child(argv, cwd=root, env=env, limits=limits, confinement=confinement)
         try:
             async with trio.open_nursery() as nursery:

@@ -100,7 +100,7 @@ def postgres_variables(
     user, password, database = names["user"], names["password"], names["database"]
     url = f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/"
     url += quote(database, safe="")
-    variables = dict.fromkeys(URL_VARIABLES, url)  # DATABASE_URL, POSTGRES_URL …
+    variables: dict[str, str] = dict.fromkeys(URL_VARIABLES, url)  # DATABASE_URL …
     # DB_*, DATABASE_* (brithely's Litestar todo API's Alembic env.py hands each DB_* to
     # configparser, which refuses a None), then PostgreSQL's own names
     variables.update(database_variables(host, port, user, password, database))

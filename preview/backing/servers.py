@@ -175,10 +175,10 @@ class BackingServers:
             hosts |= want.hosts
             names = ", ".join(sorted(want.hosts)) or "localhost"
             ports = ", ".join(str(p) for p in sorted(want.ports))
-            given = f"; {', '.join(filled)} set for it" if filled else ""
+            set_for_it = f"; {', '.join(filled)} set for it" if filled else ""
             notes.append(
                 f"INFO a private {server.label} for the app ({why}): {names} and "
-                f"localhost, port {ports}{given}"
+                f"localhost, port {ports}{set_for_it}"
             )
         if self._servers:
             self.mounts = ServiceMounts(
