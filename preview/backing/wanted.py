@@ -349,6 +349,14 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         mysql.why.append(f"MySQL's column types in {typed}")
         scheme = next((s for names, s in _SQLALCHEMY_MYSQL if deps & names), "mysql+pymysql")
         mysql.templates.setdefault("DATABASE_URL", scheme)
+    if "celery" in deps:
+        for name, where in _amqp_brokers(files, config).items():
+            # Its Celery's broker is RabbitMQ (amqp://), which nothing runs here: the
+            # preview's Redis, which Celery takes as a broker too, in its place
+            # (wlsouza's fastapi-todolist: its / route queues a task, and answered 500 on
+            # "Connection refused" from its broker's localhost:5672).
+            redis.why.append(f"its Celery broker {name} (RabbitMQ's, in {where}), given Redis")
+            redis.templates.setdefault(name, "redis")
     for name, value in config.items():
         if _URL.match(value):
             _take_url(redis, mysql, name, value, variable=name)
@@ -497,6 +505,29 @@ def _mysql_typed(files: dict[str, bytes]) -> str | None:
         if path.endswith(".py") and len(data) <= 512_000 and _MYSQL_TYPES.search(data):
             return path
     return None
+
+
+_AMQP_URL = re.compile(r"""\bamqps?://[^\s"'`<>]*""")
+# The variable a line of code gives an AMQP URL's default to (BROKER_URI: str = "amqp://…",
+# os.getenv("CELERY_BROKER_URL", "amqp://…")).
+_BROKER_NAME = re.compile(r"(BROKER\w*|\w*BROKER(?:_URL|_URI)?)", re.IGNORECASE)
+
+
+def _amqp_brokers(files: dict[str, bytes], config: dict[str, str]) -> dict[str, str]:
+    """``{variable: where}`` of the RabbitMQ broker URLs the app's Celery reads: an
+    ``amqp://`` value of its configuration, or the default in code of a variable named
+    for a broker; a value of its own configuration that is no AMQP URL leaves it be."""
+    found = {name: "its configuration" for name, v in config.items() if _AMQP_URL.match(v)}
+    for path, data in sorted(files.items()):
+        if not path.endswith(".py") or len(data) > 512_000 or b"amqp" not in data:
+            continue
+        text = data.decode("utf-8", "replace")
+        for match in _AMQP_URL.finditer(text):
+            line = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
+            named = [m.group(1) for m in _BROKER_NAME.finditer(line)]
+            if named and named[-1] not in config:
+                found.setdefault(named[-1], path)
+    return found
 
 
 def _url_variable(before: str) -> str | None:

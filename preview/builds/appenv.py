@@ -70,7 +70,13 @@ from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
 from .configdefaults import settings_misfits
 
-__all__ = ["app_environment", "compose_database_values", "dotenv_file", "with_async_driver"]
+__all__ = [
+    "app_environment",
+    "compose_database_values",
+    "dotenv_file",
+    "with_async_driver",
+    "with_broker_client",
+]
 
 # The app's own compiled locales (apps.locales), in its directory, which its sandbox sees.
 _LOCALES = ".preview-locales"
@@ -352,3 +358,23 @@ async def with_async_driver(
         "dependencies do not list them)"
     )
     return replace(deps, requirements=(*deps.requirements, *missing))
+
+
+async def with_broker_client(
+    deps: PythonDeps, env: dict[str, str], say: Callable[[str], Awaitable[None]]
+) -> PythonDeps:
+    """``deps`` with what Celery's Redis transport imports (kombu's ``redis`` extra: the
+    Redis client, packaging), where the app's Celery broker is given the preview's Redis
+    (in place of its RabbitMQ: backing.wanted) and it lists no Redis client (kombu brings
+    only its AMQP one), said in the log."""
+    names = deps.names()
+    if "celery" not in names or "redis" in names or deps.lock is not None:
+        return deps
+    brokers = [n for n, v in env.items() if "BROKER" in n.upper() and v.startswith("redis://")]
+    if not brokers:
+        return deps
+    await say(
+        f"its Celery broker ({', '.join(sorted(brokers))}) is the preview's Redis: adding "
+        "kombu[redis], what Celery's Redis transport needs, to its build"
+    )
+    return replace(deps, requirements=(*deps.requirements, "kombu[redis]"))

@@ -41,7 +41,7 @@ from ..logs import LogBroadcast
 from ..sandbox.appdir import link_beneath, unlink_beneath, write_beneath
 from ..sandbox.isolation import Confinement
 from ..settings import Settings
-from .appenv import dotenv_file, with_async_driver
+from .appenv import dotenv_file, with_async_driver, with_broker_client
 from .build import EnvBuilder, Lease
 from .configdefaults import (
     GUNICORN_SHIM,
@@ -441,6 +441,7 @@ async def _python_environment(
     listed = python_dependencies(files, detection.detected_from)
     given = await trio.to_thread.run_sync(context.environment, context.settings.python)
     listed = await with_async_driver(listed, files, given, say)
+    listed = await with_broker_client(listed, given, say)
     learned = await trio.to_thread.run_sync(remedies.adopt, files)
     if learned:
         said = ", ".join(fix.change for fix in learned)

@@ -252,6 +252,40 @@ def test_a_database_urls_default_in_code_names_the_variable_it_is_given_as() -> 
     assert wanted_servers(other, "c.py", {}).mysql.url_variables == {}  # type: ignore[union-attr]
 
 
+def test_a_celery_broker_on_rabbitmq_is_given_the_previews_redis() -> None:
+    """wlsouza's fastapi-todolist: BROKER_URI defaults to amqp://guest@localhost:5672//
+    (RabbitMQ beside it in its compose file), and its / route queues a task: it answered
+    500 on "Connection refused". Its broker is the preview's Redis."""
+    files = _bytes(app_files("fastapi_celery_amqp_broker"))
+    found = wanted_servers(files, "app/main.py", {})
+    assert found.redis is not None and found.redis.templates == {"BROKER_URI": "redis"}
+    assert redis_environment(found.redis)["BROKER_URI"].startswith("redis://")
+    # Its own broker stays its own; an app without Celery is not read for one.
+    own = wanted_servers(files, "app/main.py", {"BROKER_URI": "redis://elsewhere:6379/0"})
+    assert own.redis is not None and "BROKER_URI" not in own.redis.templates
+    files["requirements.txt"] = b"fastapi\n"
+    assert wanted_servers(files, "app/main.py", {}).redis is None
+
+
+async def test_an_app_queueing_on_a_rabbitmq_broker_runs_on_the_previews_redis(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    require_sandbox(service)
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_celery_amqp_broker"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(line.startswith("its Celery broker (BROKER_URI)") for line in said), said
+    with trio.fail_after(60):
+        answer = await service.app_request(body, "GET", "/")
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"queued": True, "broker": "redis"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def test_models_on_mysqls_own_types_get_their_mariadbs_url() -> None:
     """Models importing sqlalchemy.dialects.mysql's types, which SQLite's compiler refuses
     (jugeeem's fastapi-sqlalchemy-alembic-mysql: its DATABASE_URL empty in its example, it
