@@ -358,6 +358,16 @@ async def test_undeclared_module_and_flask_before_3_are_fixed_and_run(
         await service.stop(body["gid"])
 
 
+def test_celery_4_holds_importlib_metadata_below_the_release_that_dropped_get() -> None:
+    """glebmikha's django-rest-framework-bank pins celery>=4.3,<4.4: its kombu 4.6 calls
+    importlib_metadata.entry_points().get (gone in importlib-metadata 5), and importing
+    Celery failed as "cannot import name 'Celery' from 'celery'". Celery 5 is left be."""
+    old = _remedies(()).apply(PythonDeps(("celery>=4.3.0,<4.4.0",), "r", None, None))
+    assert "importlib-metadata<5" in old.requirements, old.requirements
+    new = _remedies(()).apply(PythonDeps(("celery>=5.3",), "r", None, None))
+    assert new.requirements == ("celery>=5.3",)
+
+
 def test_celery_with_an_old_redis_pinned_holds_kombu_below_its_check() -> None:
     """fastapi-celery-project: celery==5.3.6 and redis==5.0.1, kombu unpinned: kombu 5.7
     refuses redis-py below 6.1 at its first connection (a route's 500). Held with

@@ -53,6 +53,10 @@ _RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # copies pydantic 2.12 makes as plain FieldInfo: "'FieldInfo' object has no attribute
     # 'in_'" at import (melos-simeneh's blog pins fastapi==0.103.1, not pydantic).
     ("fastapi", "0.105", ("pydantic<2.12",)),
+    # Celery 4's kombu (4.x) reads importlib-metadata's entry_points().get, gone in its 5.0:
+    # celery's lazy module then says only "cannot import name 'Celery' from 'celery'"
+    # (glebmikha's django-rest-framework-bank: celery>=4.3,<4.4 on its Python 3.7).
+    ("celery", "5", ("importlib-metadata<5",)),
 )
 # Holds that go only with a distribution the app lists (celery brings kombu; an app that
 # pins redis without either needs no kombu): (distribution, below, holds, with one of).
