@@ -368,6 +368,16 @@ def test_celery_4_holds_importlib_metadata_below_the_release_that_dropped_get() 
     assert new.requirements == ("celery>=5.3",)
 
 
+def test_an_old_sqlalchemy_utils_holds_sqlalchemy_below_1_4() -> None:
+    """frol's flask-restplus-server-example: SQLAlchemy>=1.3,<2 and SQLAlchemy-Utils<0.35,
+    which imports _literal_as_text (gone in SQLAlchemy 1.4): its migrations failed so."""
+    listed = ("SQLAlchemy>=1.3.0,<2", "SQLAlchemy-Utils>=0.34,<0.35")
+    deps = _remedies(()).apply(PythonDeps(listed, "r", None, None))
+    assert "SQLAlchemy<1.4" in deps.requirements, deps.requirements
+    recent = ("SQLAlchemy", "SQLAlchemy-Utils>=0.41")
+    assert _remedies(()).apply(PythonDeps(recent, "r", None, None)).requirements == recent
+
+
 def test_celery_with_an_old_redis_pinned_holds_kombu_below_its_check() -> None:
     """fastapi-celery-project: celery==5.3.6 and redis==5.0.1, kombu unpinned: kombu 5.7
     refuses redis-py below 6.1 at its first connection (a route's 500). Held with

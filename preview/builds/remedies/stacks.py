@@ -57,6 +57,10 @@ _RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # celery's lazy module then says only "cannot import name 'Celery' from 'celery'"
     # (glebmikha's django-rest-framework-bank: celery>=4.3,<4.4 on its Python 3.7).
     ("celery", "5", ("importlib-metadata<5",)),
+    # SQLAlchemy-Utils before 0.37 (its support of SQLAlchemy 1.4) imports
+    # sqlalchemy.sql.expression._literal_as_text, gone in 1.4 (frol's
+    # flask-restplus-server-example: SQLAlchemy>=1.3,<2 beside SQLAlchemy-Utils<0.35).
+    ("sqlalchemy-utils", "0.37", ("SQLAlchemy<1.4",)),
 )
 # Holds that go only with a distribution the app lists (celery brings kombu; an app that
 # pins redis without either needs no kombu): (distribution, below, holds, with one of).
@@ -105,11 +109,30 @@ def upper_bound(line: str) -> tuple[str, Version, bool] | None:
     return _norm(requirement.name), version, strict
 
 
+def _floor(line: str) -> tuple[str, Version] | None:
+    """(normalised name, the lowest version it allows) of a requirement line that says
+    one (``==``, ``~=``, ``>=``, ``>``); None otherwise."""
+    try:
+        requirement = Requirement(line.split(";")[0].strip())
+    except InvalidRequirement:
+        return None
+    floors = []
+    for spec in requirement.specifier:
+        if spec.operator in ("==", "===", "~=", ">=", ">"):
+            try:
+                floors.append(Version(spec.version.replace(".*", "")))
+            except InvalidVersion:
+                continue
+    return (_norm(requirement.name), max(floors)) if floors else None
+
+
 def companions(lines: Sequence[str], own: Sequence[str]) -> list[tuple[str, str]]:
     """The holds ``lines`` (the requirements in effect) need and do not have, as
     (hold, why: the line that asks for it); ``own``: the app's own lines, whose pins are
-    never held over."""
-    pinned = {b[0] for line in own if (b := upper_bound(line)) is not None}
+    never held over: a hold goes where the app's own range allows a version below it
+    (``SQLAlchemy>=1.3,<2`` takes ``SQLAlchemy<1.4``), never where its pin or floor is
+    at or above it (``kombu==5.7.0``)."""
+    floors = [f for line in own if (f := _floor(line)) is not None]
     current = list(lines)
     found: list[tuple[str, str]] = []
     for _ in range(_MAX_ROUNDS):  # transitively, to a fixed point
@@ -129,10 +152,10 @@ def companions(lines: Sequence[str], own: Sequence[str]) -> list[tuple[str, str]
             for hold in holds:
                 held = upper_bound(hold)
                 assert held is not None
-                if held[0] in pinned or any(
+                if any(name == held[0] and version >= held[1] for name, version in floors) or any(
                     b[0] == held[0] and _under(b, held[1]) for b, _ in bounds
                 ):
-                    continue  # the app's own pin, or held as low already
+                    continue  # the app's own pin (or floor) above it, or held as low already
                 current.append(hold)
                 bounds.append((held, hold))
                 found.append((hold, why))
