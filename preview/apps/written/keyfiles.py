@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from ..pyapp import parse_module, python_files
-from .logfiles import _bound_names, _path_of
+from .logfiles import _bound_names, _path_of, module_names
 
 __all__ = ["key_files", "key_texts"]
 
@@ -44,7 +44,7 @@ def key_files(files: dict[str, bytes]) -> dict[str, str | None]:
             continue
         if bound is None:
             bound = _bound_names(files)
-        here = {**_module_names(tree, module), **bound}
+        here = {**module_names(tree, module), **bound}
         for node in ast.walk(tree):
             if not isinstance(node, (ast.BinOp, ast.Call, ast.Constant, ast.JoinedStr)):
                 continue
@@ -124,16 +124,3 @@ def _private_of(public: str, privates: list[str]) -> str | None:
         if _PUBLIC.sub("", name).lower() == _PRIVATE.sub("", other).lower():
             return private
     return privates[0] if len(privates) == 1 else None
-
-
-def _module_names(tree: ast.Module, module: str) -> dict[str, tuple[ast.expr, str]]:
-    """The module's own ``NAME = <expression>`` at its top level (``BASEDIR = …``)."""
-    names: dict[str, tuple[ast.expr, str]] = {}
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-        ):
-            names.setdefault(node.targets[0].id, (node.value, module))
-    return names

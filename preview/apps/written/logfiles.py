@@ -23,7 +23,7 @@ import posixpath
 
 from ..pyapp import parse_module, python_files
 
-__all__ = ["log_files"]
+__all__ = ["log_files", "module_names"]
 
 _HANDLERS = ("FileHandler",)  # the end of each file handler class's name
 _PATH_CALLS = {"abspath", "realpath", "normpath", "Path", "PurePath", "PosixPath", "str"}
@@ -101,14 +101,23 @@ def _bound_names(files: dict[str, bytes]) -> dict[str, tuple[ast.expr, str]]:
         if b"_DIR" not in files[path] and b"ROOT" not in files[path]:
             continue
         tree = parse_module(files[path])
-        for node in tree.body if tree is not None else ():
-            if (
-                isinstance(node, ast.Assign)
-                and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)
-            ):
-                bound.setdefault(node.targets[0].id, (node.value, path))
+        if tree is not None:
+            bound = {**module_names(tree, path), **bound}  # the first met wins
     return bound
+
+
+def module_names(tree: ast.Module, module: str) -> dict[str, tuple[ast.expr, str]]:
+    """The module's own ``NAME = <expression>`` at its top level (``BASEDIR = …``), the
+    first binding of each, with the module."""
+    names: dict[str, tuple[ast.expr, str]] = {}
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            names.setdefault(node.targets[0].id, (node.value, module))
+    return names
 
 
 def _path_of(
