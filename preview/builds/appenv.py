@@ -63,9 +63,9 @@ from ..apps.configvars import (
 )
 from ..apps.depspec import PythonDeps, import_roots, python_dependencies
 from ..apps.imports import source_roots
-from ..apps.locales import build_locales, missing_locales
 from ..apps.node.envreads import node_env_reads
 from ..apps.spec import LaunchSpec
+from ..apps.written.locales import build_locales, missing_locales
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
 from .configdefaults import settings_misfits
@@ -78,7 +78,7 @@ __all__ = [
     "with_broker_client",
 ]
 
-# The app's own compiled locales (apps.locales), in its directory, which its sandbox sees.
+# The app's own compiled locales (apps.written.locales), in its directory, which its sandbox sees.
 _LOCALES = ".preview-locales"
 
 _OURS = ("PORT", "HOST")
@@ -203,7 +203,7 @@ def app_environment(
         locales = missing_locales(spec.files, env) if "LOCPATH" not in given else []
         if locales and build_locales(locales, app_dir / _LOCALES):
             # The locale it sets (TIME_LOCALE=ru_RU.utf8), which its image installs and
-            # this machine lacks: compiled for it alone (apps.locales).
+            # this machine lacks: compiled for it alone (apps.written.locales).
             env["LOCPATH"] = str(app_dir / _LOCALES)
     if detection is not None and detection.language == "node" and "NODE_OPTIONS" not in given:
         # The address-space limit is lifted for V8 (Preparation.memory_limit): bound its heap.

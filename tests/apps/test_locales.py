@@ -1,4 +1,4 @@
-"""The locales a Python app sets that this machine lacks (preview.apps.locales): read
+"""The locales a Python app sets that this machine lacks (preview.apps.written.locales): read
 from its setlocale calls and its environment, compiled for it alone, named by LOCPATH."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from preview.apps.locales import missing_locales
+from preview.apps.written.locales import missing_locales
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched

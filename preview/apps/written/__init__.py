@@ -1,11 +1,20 @@
 """Files an app expects beside its code that its upload lacks, and which the service
 writes before it starts (read from the upload, never run): the log files its logging
 opens in a folder the upload does not have (:mod:`.logfiles`), the metadata of a
-project that reads its own installed version (:mod:`.ownmetadata`), and the key files
-(JWT signing keys) its code reads and its repository leaves out (:mod:`.keyfiles`)."""
+project that reads its own installed version (:mod:`.ownmetadata`), the key files
+(JWT signing keys) its code reads and its repository leaves out (:mod:`.keyfiles`), and
+the locales it sets that this machine lacks, compiled for it (:mod:`.locales`)."""
 
 from .keyfiles import key_files, key_texts
+from .locales import build_locales, missing_locales
 from .logfiles import log_files
 from .ownmetadata import own_metadata
 
-__all__ = ["key_files", "key_texts", "log_files", "own_metadata"]
+__all__ = [
+    "build_locales",
+    "key_files",
+    "key_texts",
+    "log_files",
+    "missing_locales",
+    "own_metadata",
+]

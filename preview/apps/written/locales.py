@@ -18,7 +18,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from .pyapp import parse_module, python_files
+from ..pyapp import parse_module, python_files
 
 __all__ = ["build_locales", "missing_locales"]
 
