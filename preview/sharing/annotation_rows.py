@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, delete, func, insert, select
 
-from ..store.models import Annotation, LogEvent, ProxiedRequest, first, records
+from ..store.models import Annotation, ProxiedRequest, first, records
 
 __all__ = [
     "MAX_ANNOTATIONS",
@@ -18,7 +18,6 @@ __all__ = [
     "delete_annotation",
     "get_annotation",
     "kept_request_preview",
-    "last_stored_seq",
     "list_annotations",
 ]
 
@@ -59,13 +58,6 @@ def get_annotation(engine: Engine, generation_id: str, annotation_id: str) -> An
 def delete_annotation(engine: Engine, annotation_id: str) -> None:
     with engine.begin() as connection:
         connection.execute(delete(Annotation).where(Annotation.id == annotation_id))
-
-
-def last_stored_seq(engine: Engine, preview_id: str) -> int:
-    """The last line of ``preview_id``'s log the store holds (0: none)."""
-    query = select(func.max(LogEvent.seq)).where(LogEvent.preview_id == preview_id)
-    with engine.connect() as connection:
-        return int(connection.scalar(query) or 0)
 
 
 def kept_request_preview(engine: Engine, generation_id: str, request_id: str) -> str | None:

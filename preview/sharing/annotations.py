@@ -30,7 +30,6 @@ from .annotation_rows import (
     delete_annotation,
     get_annotation,
     kept_request_preview,
-    last_stored_seq,
     list_annotations,
 )
 
@@ -83,7 +82,7 @@ async def _preview_of_line(state: Services, gid: str, body: dict[str, Any]) -> t
     last = (
         runtime.broadcast.last_id
         if runtime is not None and runtime.id == preview_id
-        else await state.store.run_sync(last_stored_seq, state.store.engine, preview_id)
+        else await state.store.last_log_seq(preview_id)
     )
     if seq > last:
         raise _line_not_found(seq)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Protocol, cast
 
 import trio
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Delete, Engine, delete, insert, select
 
 from ..store.models import SnapshotChunk
 
@@ -74,11 +74,9 @@ class PostgresChunks:
         )
 
     async def remove(self, snapshot_id: str) -> None:
-        query = delete(SnapshotChunk).where(SnapshotChunk.snapshot_id == snapshot_id)
-
         def run() -> None:
             with self._engine.begin() as connection:
-                connection.execute(query)
+                connection.execute(_removal(snapshot_id))
 
         await trio.to_thread.run_sync(run, limiter=self._limiter)
 
@@ -87,9 +85,7 @@ class PostgresChunks:
     def _put(self, generation_id: str, snapshot_id: str, directory: Path) -> None:
         with self._engine.begin() as connection:
             # Written again whole: a retried put leaves no chunk of the first try.
-            connection.execute(
-                delete(SnapshotChunk).where(SnapshotChunk.snapshot_id == snapshot_id)
-            )
+            connection.execute(_removal(snapshot_id))
 
             def write(seq: int, data: bytes) -> None:
                 row = {
@@ -131,6 +127,11 @@ class PostgresChunks:
                 shutil.rmtree(staged, ignore_errors=True)
                 raise
         return True
+
+
+def _removal(snapshot_id: str) -> Delete:
+    """The statement that removes snapshot ``snapshot_id``'s chunks."""
+    return delete(SnapshotChunk).where(SnapshotChunk.snapshot_id == snapshot_id)
 
 
 def _stream(chunks: _ChunkWriter | _ChunkReader) -> IO[bytes]:
