@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -273,3 +274,22 @@ def test_python_is_parsed_in_one_place() -> None:
             ):
                 bare.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
     assert bare == [], bare
+
+
+TESTS = PACKAGE.parent / "tests"
+
+
+def test_tests_mirror_the_packages_and_are_named_after_what_they_pin() -> None:
+    """A test folder is a package's (fixtures aside) and a test module is named after
+    what it pins, never after the round or batch of apps that found it (issue 65, item
+    8: tests/runtime once held nine ``test_batch<N>_shapes.py`` files testing apps,
+    builds, backing and sandbox alike, where no reader looking for a rule's tests looks)."""
+    folders = {p.name for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
+    assert folders - {"fixtures"} <= {p.name for p in PACKAGE.iterdir() if p.is_dir()}
+    batch_named = [
+        str(path.relative_to(TESTS))
+        for path in TESTS.rglob("test_*.py")
+        if "fixtures" not in path.parts
+        and re.search(r"batch\d|round\d|heldout", path.stem)
+    ]
+    assert batch_named == []

@@ -5,15 +5,26 @@ the log. Each answers its database route with 200 (or, the last, says why it can
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import trio
 
-from preview.apps.alembicheads import alembic_heads
-from preview.apps.createall import CREATE_ALL, MAIN_BLOCK
-from preview.apps.datainit import data_steps, main_only_create_all, missing_tables_hint
+from preview.apps.alembicheads import alembic_changes_nothing, alembic_heads
+from preview.apps.createall import CREATE_ALL, MAIN_BLOCK, creates_its_tables
+from preview.apps.datainit import (
+    OWN_INIT,
+    data_steps,
+    main_only_create_all,
+    missing_tables_hint,
+    own_makemigrations,
+)
 from preview.apps.detect import detect
+from preview.apps.plans import optional_steps
 from preview.apps.served import find_app
 
 from ..conftest import Service, auth
@@ -500,3 +511,120 @@ async def test_the_main_blocks_servers_are_not_started(tmp_path) -> None:
     lines = done.stdout.decode().splitlines()
     assert lines[0] == "tables made" and len(lines) == 3, lines
     assert all("its server is not started" in line for line in lines[1:])
+
+
+_AT_IMPORT = b"from db import Base, engine\nBase.metadata.create_all(bind=engine)\n"
+
+
+_AT_STARTUP = b"""
+async def init_models():
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+"""
+
+
+_UNDER_MAIN = b"if __name__ == '__main__':\n    Base.metadata.create_all(engine)\n"
+
+
+_NOTHING = 'revision = "0001"\ndown_revision = None\n\n\ndef upgrade():\n    """-"""\n    pass\n'
+
+
+def _bytes(name: str) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in app_files(name).items()}
+
+
+def test_an_app_that_makes_its_tables_as_it_runs() -> None:
+    assert creates_its_tables({"app/main.py": _AT_IMPORT})
+    assert creates_its_tables({"app/db/session.py": _AT_STARTUP})
+    # Not where a server never runs it: its __main__ block, tests, migrations, scripts.
+    assert not creates_its_tables({"app/main.py": _UNDER_MAIN})
+    for path in ("tests/conftest.py", "test_api.py", "alembic/env.py", "scripts/setup.py",
+                 "init_db.py", "app/create_db.py", "seed.py"):  # fmt: skip
+        assert not creates_its_tables({path: _AT_IMPORT}), path
+    assert not creates_its_tables({"app/main.py": b"# create_all is not called here\n"})
+
+
+def test_a_history_whose_every_upgrade_does_nothing() -> None:
+    assert alembic_changes_nothing({"migrations/versions/0001_init.py": _NOTHING.encode()})
+    assert not alembic_changes_nothing({})  # no revision: nothing said
+    made = _NOTHING.replace("    pass\n", "    op.create_table('t')\n").encode()
+    both = {"migrations/versions/0001.py": _NOTHING.encode(), "migrations/versions/0002.py": made}
+    assert not alembic_changes_nothing(both)
+    assert alembic_changes_nothing({"migrations/versions/0001.py": b"revision = 'x'\n"}) is False
+
+
+def test_a_release_lines_makemigrations_is_given_the_projects_own_apps() -> None:
+    """redifo's recipe-drf-api: its Procfile's ``release: python manage.py makemigrations
+    && python manage.py migrate`` made migrations for every installed app, an allauth 0.44
+    beside ``DEFAULT_AUTO_FIELD = BigAutoField`` too, written into the built environment
+    (read-only: "Read-only file system: …/allauth/account/migrations"). Named, only the
+    upload's own apps' are made."""
+    detection = detect(_bytes("django_release_makemigrations"))
+    assert detection.setup[0] == (
+        "sh",
+        "-c",
+        "python manage.py makemigrations notes && python manage.py migrate",
+    )
+    # A command that names its apps, or makes none, is the app's own.
+    files = _bytes("django_release_makemigrations")
+    named = "python manage.py makemigrations notes --noinput && python manage.py migrate"
+    assert own_makemigrations(named, files) == named
+    assert own_makemigrations("python manage.py migrate", files) == "python manage.py migrate"
+    assert (
+        own_makemigrations("python manage.py makemigrations --noinput; gunicorn x", files)
+        == "python manage.py makemigrations notes --noinput; gunicorn x"
+    )
+
+
+def test_the_projects_own_init_function_that_nothing_calls_makes_its_tables(
+    tmp_path: Path,
+) -> None:
+    """Cohetero's FastAPI-JWT-SQLAlchemy defines ``create_tables()`` (its models'
+    ``create_all``) in ``app/v1/scripts/create_tables.py`` and nothing calls it, nor is
+    there a migration: every route on its data answered 500 ("relation usuarios does not
+    exist"), the service only hinting at the call. It is now a set-up step, and makes
+    them; an optional one (Cohetero's own fails on a fresh database: its models are on two
+    declarative bases, and it creates one's alone)."""
+    files = _bytes("fastapi_init_function")
+    (step,) = data_steps(files, "main.py", find_app(files))
+    assert step.argv == (
+        "{python}",
+        "-c",
+        f"{OWN_INIT}\nfrom app.scripts.create_tables import create_tables; create_tables()",
+    )
+    # A guess of the service's: the app starts after its failure, as after a seed's.
+    assert optional_steps(files, ("uvicorn", "main:app"), (step.argv,)) == (step.argv,)
+    for path, data in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    argv = [sys.executable if part == "{python}" else part for part in step.argv]
+    subprocess.run(argv, cwd=tmp_path / step.where, check=True, timeout=120)
+    with sqlite3.connect(tmp_path / "tasks.db") as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall() == [
+            ("tasks",)
+        ]
+    # One that takes an argument is no init of its own: not called.
+    script = "app/scripts/create_tables.py"
+    taking = files[script].replace(b"def create_tables()", b"def create_tables(url)")
+    assert data_steps({**files, script: taking}, "main.py", find_app(files)) == []
+
+
+def test_an_alembic_ini_written_to_be_run_from_its_own_folder_runs_there(tmp_path: Path) -> None:
+    """Vasyalisk's fastapi-sqlalchemy-docker-template keeps backend/migrations/alembic.ini
+    with ``script_location = .``: its ``python manage.py upgrade`` changes into that folder
+    first, its env.py importing the project's modules (``from config import settings``,
+    ``from migrations.utils import …``). Run from backend/ it failed ("Can't find Python
+    file ./env.py"); now it runs in its folder, the project's on the path."""
+    files = _bytes("fastapi_alembic_ini_own_folder")
+    (step,) = data_steps(files, "backend/main.py", find_app(files))
+    assert step.where == "backend/migrations"
+    for path, data in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    database = tmp_path / "notes.db"
+    argv = [part.format(python=sys.executable) for part in step.argv]
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": f"sqlite:///{database}"}
+    subprocess.run(argv, cwd=tmp_path / step.where, env=env, check=True, timeout=120)
+    with sqlite3.connect(database) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "notes" in tables and "alembic_version" in tables

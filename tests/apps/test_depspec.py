@@ -14,6 +14,7 @@ import trio
 from preview.apps.depspec import binary_twins, import_roots, python_dependencies
 from preview.apps.node.nodedeps import node_dependencies
 from preview.apps.poetry import poetry_constraint, poetry_lock_pins
+from preview.apps.pyfloor import code_python_floor
 from preview.builds.envcache import write_node_project
 
 from ..conftest import Service
@@ -458,3 +459,132 @@ async def test_a_dependency_patched_by_patch_package_runs_patched(builder_servic
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/")).json() == {"patched": True}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def _bytes(name: str) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in app_files(name).items()}
+
+
+_RENAMED_LOCK = """version = 1
+requires-python = ">=3.12"
+
+[[package]]
+name = "fastapi"
+version = "0.115.12"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "june-project"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "fastapi" },
+]
+"""
+
+
+def test_setup_py_install_requires_is_the_dependency_file() -> None:
+    files = {p: t.encode() for p, t in app_files("flask_setup_py_pins").items()}
+    deps = python_dependencies(files, "teams/__init__.py")
+    assert deps.source == "setup.py"
+    assert deps.requirements == ("flask>=2.2,<2.3", "werkzeug<2.4")
+    cfg = b"[options]\ninstall_requires =\n    flask<3  # web\n    sqlalchemy\n"
+    deps = python_dependencies(
+        {"setup.cfg": cfg, "x/__init__.py": b"import flask\n"}, "x/__init__.py"
+    )
+    assert (deps.source, deps.requirements) == ("setup.cfg", ("flask<3", "sqlalchemy"))
+    # one that builds its list by running code is left to the imports
+    computed = {
+        "setup.py": b"import setuptools\nsetuptools.setup(install_requires=open('r').readlines())\n"
+    }
+    assert python_dependencies({**computed, "app.py": b"import flask\n"}, "app.py").source == ""
+
+
+def test_the_python_an_apps_own_syntax_needs_where_nothing_declares_one() -> None:
+    """kiyoshisama's fastapi-blog-sqlalchemy-v2 declares no Python; built on 3.9 (its old
+    packages' wheels), its ``title: str | None`` model died at import."""
+    deps = python_dependencies(_bytes("fastapi_union_syntax"), "main.py")
+    assert deps.python_request == ">=3.10"
+    assert deps.python_source is not None and deps.python_source.startswith("app/schemas.py")
+    deferred = b"from __future__ import annotations\ndef f(x: int | None) -> str | None: ...\n"
+    assert code_python_floor({"a.py": deferred}) is None  # never evaluated
+    assert code_python_floor({"a.py": deferred[35:]}) == (
+        "3.10",
+        "a.py: an X | Y annotation evaluated as it runs (Python 3.10)",
+    )
+    model = deferred + b"class M(BaseModel):\n    x: int | None = None\n"
+    assert code_python_floor({"m.py": model}) is not None  # pydantic evaluates it
+    star = b"try:\n    pass\nexcept* ValueError:\n    pass\n"
+    assert code_python_floor({"a.py": star, "tests/t.py": b"match x:\n    case 1: pass\n"}) == (
+        "3.11",
+        "a.py: except* (Python 3.11)",
+    )
+    # What the app declares wins: its requires-python, its .python-version.
+    files = {**_bytes("fastapi_union_syntax"), ".python-version": b"3.12\n"}
+    assert python_dependencies(files, "main.py").python_request == "3.12"
+
+
+def test_a_uv_locked_dev_group_the_apps_code_names_is_installed() -> None:
+    """pjesus22's simple-drf-blog: its development settings (manage.py's default) list
+    ``django_extensions``, of its pyproject's ``dev`` group, which ``uv sync`` installs
+    unasked; built with ``--no-dev``, migrate died on "No module named
+    'django_extensions'"."""
+    pyproject = (
+        b'[project]\nname = "blog"\nversion = "0"\ndependencies = ["django>=5"]\n'
+        b'[dependency-groups]\ndev = ["django-extensions>=4.1", "pytest>=8"]\n'
+    )
+    files = {
+        "pyproject.toml": pyproject,
+        "uv.lock": b'version = 1\n[[package]]\nname = "django"\n',
+        "src/manage.py": b"import os\n",
+        "src/config/settings.py": b'INSTALLED_APPS = ["django_extensions"]\n',
+    }
+    deps = python_dependencies(files, "src/manage.py")
+    assert deps.lock is not None and deps.with_dev
+    # Only a test naming it (pytest's own): the dev group stays out.
+    files["src/config/settings.py"] = b"INSTALLED_APPS = []\n"
+    files["tests/test_x.py"] = b"import pytest\nimport django_extensions\n"
+    assert not python_dependencies(files, "src/manage.py").with_dev
+
+
+def test_a_requirement_in_a_shells_quotes_is_read_without_them() -> None:
+    """genagurbanguliyev's FastAPI-CRUD-auth lists ``"passlib[bcrypt]"`` and
+    ``"python-jose[cryptography]"`` as ``pip install`` was given them in a shell, quotes
+    and all: uv refused the file ("Unexpected '\\"', expected '-c', '-e', '-r' or the start
+    of a requirement at requirements.txt:4:1") and nothing was installed."""
+    files = {
+        "requirements.txt": b"""fastapi\n\n"passlib[bcrypt]"\n'python-jose[cryptography]'\n"""
+        b"""uvicorn  # "quoted" in a comment\n""",
+        "main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+    }
+    assert python_dependencies(files, "main.py").requirements == (
+        "fastapi",
+        "passlib[bcrypt]",
+        "python-jose[cryptography]",
+        "uvicorn",
+    )
+
+
+def test_a_uv_lock_of_the_project_before_its_rename_is_not_synced() -> None:
+    """cybergenii's fastapi-sqlalchemy-starter: pyproject.toml names the project
+    ``fastapi-sqlalchemy-starter``, its uv.lock still ``june-project``, which ``uv sync
+    --frozen`` refuses ("Missing workspace member"): nothing was installed. The project's
+    dependencies are installed from pyproject.toml instead, held to the lock's versions."""
+    pyproject = (
+        b'[project]\nname = "fastapi-sqlalchemy-starter"\nversion = "0.1.0"\n'
+        b'dependencies = ["fastapi>=0.115", "uvicorn>=0.30"]\n'
+    )
+    files = {
+        "pyproject.toml": pyproject,
+        "uv.lock": _RENAMED_LOCK.encode(),
+        "main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+    }
+    deps = python_dependencies(files, "main.py")
+    assert deps.lock is None and deps.requirements == ("fastapi>=0.115", "uvicorn>=0.30")
+    assert deps.constraints == ("fastapi==0.115.12",)
+    assert any("uv.lock is older than pyproject.toml" in note for note in deps.notes)
+    # The lock of the project itself is synced, as before.
+    same = _RENAMED_LOCK.replace('"june-project"', '"fastapi-sqlalchemy-starter"').replace(
+        '{ name = "fastapi" },', '{ name = "fastapi" },\n    { name = "uvicorn" },'
+    )
+    assert python_dependencies({**files, "uv.lock": same.encode()}, "main.py").lock is not None

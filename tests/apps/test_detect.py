@@ -3,6 +3,8 @@ and what its dependency set is."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from preview.apps.depspec import node_dependencies, python_dependencies
@@ -485,3 +487,130 @@ def run_app():
     alone = web.split(b"def create_app")[0] + b"def run_app():\n    uvicorn.run(init_app())\n"
     found = find_app({"src/task_manager/main/web.py": alone})
     assert found is not None and found.attr == "init_app", found
+
+
+def _bytes(name: str) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in app_files(name).items()}
+
+
+def test_an_app_is_imported_from_where_its_own_imports_resolve() -> None:
+    """alibigdeli's FastApi-Blog-Authentication-App: ``core/main.py`` imports
+    ``core.config`` (``core/core/config.py``) and ``blog`` (``core/blog``), as its
+    Dockerfile runs it (``COPY ./core .``, ``uvicorn main:app``); read as the root's
+    ``core.main``, uvicorn could not import it."""
+    found = detect(_bytes("fastapi_app_dir_imports"))
+    assert found.detected_from == "core/main.py"
+    assert "main:app" in found.argv and "--app-dir" in found.argv
+    assert found.argv[found.argv.index("--app-dir") + 1] == "core"
+    # A package imported by its own name from the root stays the root's.
+    files = {
+        "requirements.txt": b"fastapi\n",
+        "app/__init__.py": b"",
+        "app/main.py": b"from fastapi import FastAPI\nfrom app.routes import r\napp = FastAPI()\n",
+        "app/routes.py": b"r = None\n",
+    }
+    assert "app.main:app" in detect(files).argv
+
+
+def test_the_module_a_declared_start_serves_is_the_app() -> None:
+    """emnopal's flask-jwt-auth: its app is made in ``src/__init__.py`` and given its API
+    by another module (flask-restful's ``Api(app).add_resource``); its Dockerfile serves
+    ``wsgi:app``, which imports it from there. Served from ``src``, every route was 404."""
+    found = detect(_bytes("flask_declared_wsgi"))
+    assert found.detected_from == "wsgi.py" and found.argv[-1] == "wsgi:app"
+    # A declared module that does not bind the name (or is not in the upload) says nothing.
+    files = _bytes("flask_declared_wsgi")
+    files["Dockerfile"] = b"FROM python:3.11\nCMD gunicorn --bind 0.0.0.0:80 server:application\n"
+    assert detect(files).detected_from == "src/__init__.py"
+
+
+def test_flask_db_loads_the_app_a_module_registers_flask_migrate_on_as_it_imports_it() -> None:
+    """DenerRodrigues' flask-restful-api-example: its Flask-Script ``manage.py`` makes no
+    app, it imports the one that serves and calls ``Migrate(app=app, db=db)``; ``flask db
+    upgrade`` was pointed at the serving module, where no ``db`` command is registered
+    ("KeyError: 'migrate'")."""
+    detection = detect(_bytes("flask_migrate_imported_app"))
+    assert detection.setup_steps() == [
+        (("env", "FLASK_APP=manage:app", "{python}", "-m", "flask", "db", "upgrade", "heads"), "")
+    ]
+
+
+def test_a_nest_app_whose_env_example_loads_typescript_runs_its_source() -> None:
+    """JuniorZilles' todo-list-nestjs-typeorm passes TYPEORM_MIGRATIONS from its
+    .env.example (src/migrations/**/*.ts) to TypeORM, which runs them at start: its
+    start:prod (node dist/main, NestJS has no package.json main) required a .ts file and
+    died on its syntax ('Unexpected strict mode reserved word'). The source of the built
+    entry its script runs starts instead, with ts-node (its tsconfig asks for decorator
+    metadata)."""
+    scripts = {
+        "build": "nest build",
+        "start": "nest start",
+        "start:dev": "nest start --watch",
+        "start:prod": "node dist/main",
+    }
+    package = {
+        "scripts": scripts,
+        "dependencies": {"@nestjs/core": "^9", "typeorm": "^0.3", "mysql2": "^2"},
+        "devDependencies": {"ts-node": "^10", "typescript": "^4"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "tsconfig.json": b'{"compilerOptions": {"emitDecoratorMetadata": true, "outDir": "dist"}}',
+        ".env.example": b"TYPEORM_HOST=db\nTYPEORM_MIGRATIONS=src/migrations/**/*.ts\n",
+        "src/main.ts": b"",
+        "src/migrations/1657308260232-migrations.ts": b"",
+        "src/module/database/database.module.ts": b"migrations: [process.env.TYPEORM_MIGRATIONS]",
+    }
+    found = detect(files)
+    assert found.argv == ("node_modules/.bin/ts-node", "--transpile-only", "src/main.ts")
+    assert found.setup == ()
+    assert found.notes == [
+        "its ORM loads src/migrations/**/*.ts (.env.example) at run time, which the built "
+        "JavaScript cannot: running src/main.ts with ts-node"
+    ]
+
+
+def test_ts_node_in_an_es_module_project_runs_as_its_loader() -> None:
+    """DmitriyMolochkov's koa-boilerplate ("type": "module") starts with ``ts-node
+    src/index.ts``, which failed on Node 20 (ERR_UNKNOWN_FILE_EXTENSION for src/index.ts)
+    while its migrations, through ts-node's loader (typeorm-ts-node-esm), ran."""
+    scripts = {"start": "ts-node src/index.ts", "deploy": "ts-node --swc src/index.ts"}
+    package = {"type": "module", "scripts": scripts, "devDependencies": {"ts-node": "^10"}}
+    files = {"package.json": json.dumps(package).encode(), "src/index.ts": b""}
+    found = detect(files)
+    line = "TS_NODE_TRANSPILE_ONLY=true node --loader ts-node/esm src/index.ts"
+    assert found.argv == ("sh", "-c", f'export PATH="$PWD/node_modules/.bin:$PATH"; {line}')
+    assert found.node_tools == ()
+    # A CommonJS project's ts-node runs as it is.
+    files["package.json"] = json.dumps({**package, "type": "commonjs"}).encode()
+    assert detect(files).argv == ("npm", "start", "--silent")
+
+
+def test_a_tsx_dev_script_runs_through_ts_node_where_decorator_metadata_is_needed() -> None:
+    """pepemolnar's node-fastify-typeorm has TypeORM load src/migrations/*.ts at run time,
+    so its dev script runs (tsx watch --env-file=.env src/index.ts); tsx emits no
+    decorator metadata, which its tsconfig asks for and its entities need: TypeORM failed
+    (ColumnTypeUndefinedError). Its ts-node's loader runs it (its own typeorm script's)."""
+    scripts = {
+        "dev": "tsx watch --env-file=.env src/index.ts",
+        "start": "node --env-file=.env dist/index.js",
+        "build": "tsc",
+    }
+    package = {
+        "type": "module",
+        "scripts": scripts,
+        "dependencies": {"typeorm": "^1.0.0", "pg": "^8"},
+        "devDependencies": {"ts-node": "^10.9.2", "tsx": "^4"},
+    }
+    source = b'export const s = new DataSource({migrations: ["src/migrations/*.ts"]});'
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "tsconfig.json": b'{"compilerOptions": {"emitDecoratorMetadata": true}}',
+        "src/index.ts": b"",
+        "src/data-source.ts": source,
+    }
+    line = "TS_NODE_TRANSPILE_ONLY=true node --env-file=.env --loader ts-node/esm src/index.ts"
+    assert detect(files).argv[-1].endswith(line)
+    # No decorator metadata asked for: tsx, as its script says.
+    files["tsconfig.json"] = b'{"compilerOptions": {}}'
+    assert detect(files).argv[-1].endswith("; tsx --env-file=.env src/index.ts")

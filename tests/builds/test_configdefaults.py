@@ -5,20 +5,37 @@ guessed fails with one message naming every variable. Real builds, launched as u
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
 import trio
 
 from preview.apps.configvars import (
     OPTIONAL,
     example_env_file,
+    json_settings_fields,
+    meaning,
+    readme_copied_env,
     required_types,
     required_variables,
 )
+from preview.apps.configvars.readmeenv import with_readme_example
+from preview.apps.detect import detect
+from preview.apps.spec import LaunchSpec
+from preview.backing.mysql import mysql_environment
+from preview.backing.postgres import postgres_variables
+from preview.backing.wanted import MysqlWanted
+from preview.backing.wants import postgres_wants
+from preview.builds.appenv import app_environment
 from preview.builds.configdefaults import (
     GUNICORN_SHIM,
     config_defaults,
     env_files_needed,
     example_copies,
     gunicorn_settings,
+    settings_misfits,
     start_env_files,
     throwaway_value,
 )
@@ -693,3 +710,471 @@ async def test_an_app_whose_build_copies_its_env_file_builds(builder_service: Se
         )
         assert answer.json()["data"] == {"greeting": "hello from the example"}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def _bytes(name: str) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in app_files(name).items()}
+
+
+PACKAGE = json.dumps(
+    {"scripts": {"start": "node app.js"}, "dependencies": {"mysql2": "^2", "sequelize": "^6"}}
+).encode()
+
+
+BLOG_CONFIG = b"""module.exports = {
+  development: {
+    username: process.env.DB_USERNAME_DEV,
+    password: process.env.DB_PASSWORD_DEV,
+    database: process.env.DB_DATABASE_DEV,
+    host: process.env.DB_HOST,
+    dialect: process.env.DB_DIALECT_DEV,
+  },
+};
+"""
+
+
+JOI_CONFIG = b"""const schema = Joi.object({
+    NODE_ENV: Joi.string().allow('development', 'production').default('development'),
+    API_VERSION: Joi.string().default('1.0').description('API Version'),
+    CLIENT_WEB_URL: Joi.string().description('URL of web client'),
+    JWT_SECRET: Joi.string().required().description('JWT Secret required to sign'),
+}).unknown().required();
+const { error, value: envVars } = schema.validate(process.env);
+"""
+
+
+_NOW = datetime(2026, 11, 28, tzinfo=UTC)
+
+
+_SERVED = {  # what the service gives beside its PostgreSQL (backing.postgres)
+    "DATABASE_URL": "postgresql://u:p@127.0.0.1:5432/d",
+    "PGHOST": "127.0.0.1",
+    "PGPORT": "5432",
+    "PGDATABASE": "d",
+    "DB_HOST": "127.0.0.1",
+    "DB_PORT": "5432",
+    "DB_NAME": "d",
+    "PORT": "8000",
+}
+
+
+def test_example_env_names_and_url_typed_settings() -> None:
+    for name in ("dot-env-template", "dotenv.example", "example.env", "sample.env"):
+        assert example_env_file({"main.py": b"", name: b"A=1\n"}, "main.py") == name
+    for name in ("env.py", "test.env", "env.template.yaml", "dotenv.py"):
+        assert example_env_file({"main.py": b"", name: b""}, "main.py") is None, name
+    files = {p: t.encode() for p, t in app_files("fastapi_dot_env_template").items()}
+    assert required_types(files)["SERVER_HOST"] == "AnyHttpUrl"
+    assert throwaway_value("SERVER_HOST", "AnyHttpUrl") == "http://localhost"
+    assert throwaway_value("CALLBACK", "HttpUrl") == "http://localhost"
+    assert throwaway_value("SERVER_HOST") is None  # untyped: not known to be a URL
+
+
+def test_list_settings_are_given_as_the_json_pydantic_settings_reads() -> None:
+    """Prashanti355's fastapi-users-products-jwt-api (its .env.example's
+    ``BACKEND_CORS_ORIGINS=a,b`` for a ``list[str]``) and Jeihunn's
+    fastapi-blog-best-practices (a required ``ALLOWED_HOSTS: List[str]``, given ``*``)
+    died on pydantic-settings' SettingsError before their code ran: the environment's
+    value of a list field is decoded as JSON first."""
+    files = _bytes("fastapi_settings_json_list")
+    assert json_settings_fields(files) == {"ALLOWED_HOSTS": "list", "BACKEND_CORS_ORIGINS": "list"}
+    found = config_defaults(files, "app/main.py", {}, {"PORT"})
+    assert json.loads(found.values["BACKEND_CORS_ORIGINS"]) == [
+        "http://localhost:3000",
+        "http://localhost:8000",
+    ]
+    assert json.loads(found.values["ALLOWED_HOSTS"]) == ["*"]
+    assert any("as JSON" in note for note in found.notes)
+    # Where the upload's .env or the launch sets it, theirs is the app's own: not ours.
+    given = config_defaults(files, "app/main.py", {"BACKEND_CORS_ORIGINS": "a,b"}, {"PORT"})
+    assert given.values["BACKEND_CORS_ORIGINS"] == "http://localhost:3000,http://localhost:8000"
+
+
+def test_the_file_the_readme_says_to_copy_to_env_is_the_example() -> None:
+    """Jeihunn's fastapi-blog-best-practices: its README says "Copy the sample
+    `.env.local` file to `.env`", a name no example's word says; its settings' MAIL_*
+    were then "needed". Its ``MAIL_FROM='your_email'`` is no address for an EmailStr."""
+    files = _bytes("fastapi_readme_copied_env")
+    assert readme_copied_env(files) == ".env.local"
+    found = config_defaults(files, "app/main.py", {}, {"PORT"})
+    assert found.example == ".env.local" and not found.missing
+    assert found.values["MAIL_SERVER"] == "smtp.example.com"
+    assert found.values["MAIL_FROM"] == "preview@example.com"
+    for said in ("```sh\ncp .env.local .env\n```", "copy env/dev.env into .env",
+                 "Copy .env.local to a new file named .env"):  # fmt: skip
+        named = {"README.md": said.encode(), ".env.local": b"", "env/dev.env": b""}
+        assert readme_copied_env(named) in (".env.local", "env/dev.env"), said
+    # A file the upload does not have, or a .env it has: nothing to copy.
+    assert readme_copied_env({"README.md": b"cp .env.dev .env"}) is None
+    present = {**files, ".env": b"SECRET_KEY=x\n"}
+    assert config_defaults(present, "app/main.py", {}, {"PORT"}).example is None
+
+
+def test_another_database_url_and_an_expiry_time_the_app_requires_are_given() -> None:
+    """kiyoshisama's fastapi-blog-sqlalchemy-v2 reads ``config("TEST_DATABASE_URL")`` and
+    ``int(config("ACCESS_EXPIRE_TIME"))`` at import, with no default: both were
+    "needed", though one is a database URL and the other a duration."""
+    source = (
+        b"from decouple import config\n"
+        b"DB = config('DATABASE_URL')\nTEST_DB = config('TEST_DATABASE_URL')\n"
+        b"ACCESS = int(config('ACCESS_EXPIRE_TIME'))\n"
+    )
+    url = "postgresql://preview:secret@127.0.0.1:5432/app"
+    provided = {**postgres_variables({}, "127.0.0.1", 5432), "DATABASE_URL": url, "PORT": "1"}
+    found = config_defaults({"app/config.py": source}, "app/config.py", {}, provided)
+    assert not found.missing, found.missing
+    assert found.values["TEST_DATABASE_URL"] == url
+    assert found.values["ACCESS_EXPIRE_TIME"] == "60"
+
+
+def test_an_smtp_login_the_app_requires_is_a_throwaway_address() -> None:
+    """Valaraucoo's django-api-docker-aws-jwt: ``EMAIL_HOST_USER = os.environ.get(…) or
+    env('EMAIL_HOST_USER')``; migrate died on ImproperlyConfigured."""
+    for name in ("EMAIL_HOST_USER", "MAIL_USERNAME", "SMTP_USER", "SMTP_LOGIN"):
+        assert throwaway_value(name) == "preview@example.com", name
+    assert throwaway_value("DB_USER") is None  # the database's: the served one's
+
+
+def test_a_required_switch_of_another_service_is_off() -> None:
+    """Valaraucoo's django-api-docker-aws-jwt: ``USE_S3 = os.environ.get('USE_S3') or
+    env('USE_S3')``, then ``if USE_S3:`` (every non-empty string is on)."""
+    assert throwaway_value("USE_S3") == ""
+    assert throwaway_value("ENABLE_SENTRY", "bool") == "false"
+    assert throwaway_value("SENTRY_ENABLED", "bool") == "false"
+    assert throwaway_value("USE_S3", OPTIONAL) is None  # read with a default: the app's
+    source = (
+        b"import environ, os\nenv = environ.Env()\n"
+        b"USE_S3 = os.environ.get('USE_S3') or env('USE_S3')\n"
+    )
+    found = config_defaults({"core/settings.py": source}, "core/settings.py", {}, {"PORT"})
+    assert found.values["USE_S3"] == "" and not found.missing
+
+
+def test_an_env_file_path_built_from_a_siblings_constant_is_written() -> None:
+    """pjesus22's simple-drf-blog: ``from .base import *`` brings ``BASE_DIR``; its
+    development settings give ``RepositoryEnv(BASE_DIR.parent / ".env")``, which it lacks
+    (decouple fails without the file; the variables come from the environment)."""
+    base = b"from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent.parent\n"
+    development = (
+        b"from decouple import Config, RepositoryEnv\nfrom .base import *\n"
+        b'config = Config(RepositoryEnv(BASE_DIR.parent / ".env"))\n'
+    )
+    files = {
+        "src/config/settings/base.py": base,
+        "src/config/settings/development.py": development,
+        ".env.example": b"SECRET_KEY=x\n",
+    }
+    assert env_files_needed(files) == [".env"]
+    renamed = development.replace(b"from .base import *", b"from .base import BASE_DIR as ROOT")
+    named = {**files, "src/config/settings/development.py": renamed.replace(b"BASE_DIR.", b"ROOT.")}
+    assert env_files_needed(named) == [".env"]
+    assert env_files_needed({**files, ".env": b""}) == []
+
+
+def test_a_settings_module_reading_with_getenv_alone_is_read() -> None:
+    """yurinakanishi's django-rest-framework-sample-api: its settings module reads
+    ``SECRET_KEY = getenv("DJANGO_SECRET_KEY")`` after ``from os import getenv`` (no
+    ``environ`` anywhere in it), which went unread: no throwaway secret, and
+    ``makemigrations`` died on "The SECRET_KEY setting must not be empty"."""
+    files = _bytes("django_settings_getenv")
+    assert required_types(files) == {"DJANGO_SECRET_KEY": OPTIONAL}
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    assert found.values["DJANGO_SECRET_KEY"]
+    assert "DJANGO_SECRET_KEY" in found.generated
+
+
+def test_what_the_readmes_run_commands_export_is_given_where_the_code_reads_it() -> None:
+    """Farael49's flask-rest-crud: its README runs ``export PROJECT_CONFIG=development``
+    before ``python manage.py create_db``; unset, ``create_app(os.getenv("PROJECT_CONFIG",
+    "default"))`` took its production configuration, whose database URL nothing sets
+    (``'NoneType' object has no attribute 'drivername'``)."""
+    files = {
+        "README.md": b"""# crud
+
+running :
+```
+export PROJECT_CONFIG=development
+export UNREAD_BY_THE_CODE=1
+
+python manage.py create_db
+python manage.py runserver
+```
+""",
+        "manage.py": b"""import os
+from project import create_app
+app = create_app(os.getenv("PROJECT_CONFIG", "default"))
+""",
+    }
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    assert found.values == {"PROJECT_CONFIG": "development"}
+    # The upload's .env, or the launch's env, is the user's: theirs stands.
+    given = config_defaults(files, "manage.py", {"PROJECT_CONFIG": "testing"}, {"PORT"})
+    assert "PROJECT_CONFIG" not in given.values
+
+
+def test_djangos_mail_settings_read_without_a_default_get_a_backend_that_sends_nothing() -> None:
+    """suwasghale's drf-api: ``EMAIL_BACKEND = env('EMAIL_BACKEND')`` and its SMTP host,
+    port and TLS switch, each read by django-environ without a default: nothing set
+    them, and ``makemigrations`` died on "Set the EMAIL_BACKEND environment variable"."""
+    files = {
+        "core/settings.py": b"""import environ
+env = environ.Env()
+EMAIL_BACKEND = env('EMAIL_BACKEND')
+EMAIL_HOST = env('EMAIL_HOST')
+EMAIL_PORT = env('EMAIL_PORT')
+EMAIL_USE_TLS = env('EMAIL_USE_TLS')
+CLOUDINARY_STORAGE = {'CLOUD_NAME': env('CLOUDINARY_CLOUD_NAME')}
+DATABASES = {}
+""",
+        "manage.py": b"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'core.x')\n",
+    }
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    assert found.values["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    assert found.values["EMAIL_HOST"] == "localhost"
+    assert found.values["EMAIL_PORT"] == "587"
+    assert found.values["EMAIL_USE_TLS"] == ""  # off
+    assert found.values["CLOUDINARY_CLOUD_NAME"].startswith("preview-")
+    assert not found.missing
+
+
+def test_an_unset_cloudinary_url_is_a_throwaway_cloud_the_sdk_builds_urls_with() -> None:
+    """oisintohak's drf-api-project (Code Institute's drf-api template): its settings read
+    ``CLOUDINARY_STORAGE = {"CLOUDINARY_URL": os.environ.get("CLOUDINARY_URL")}``, and
+    every route serialising a profile's image answered 500 ("Must supply cloud_name"):
+    the SDK builds the URL from the cloud's name without calling the cloud."""
+    files = {
+        "main/settings.py": b"""import os
+CLOUDINARY_STORAGE = {"CLOUDINARY_URL": os.environ.get("CLOUDINARY_URL")}
+DATABASES = {}
+""",
+        "manage.py": b"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'main.x')\n",
+    }
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    url = urlsplit(found.values["CLOUDINARY_URL"])
+    assert url.scheme == "cloudinary" and url.username and url.password
+    assert (url.hostname or "").startswith("preview-")
+    given = config_defaults(files, "manage.py", {"CLOUDINARY_URL": "cloudinary://a:b@c"}, {"PORT"})
+    assert "CLOUDINARY_URL" not in given.values
+
+
+def test_a_settings_example_named_by_a_prefix_or_a_word_before_its_extension() -> None:
+    """afrijaldz's express-sequelize-starter ships config/example.config.json; its
+    models/index.js and sequelize-cli read config/config.json ("Cannot find
+    config/config.json")."""
+    files = {
+        "config/example.config.json": b"{}",
+        "settings.sample.json": b"{}",
+        "src/config.ts.example": b"",
+        "example.json": b"{}",  # no name left once "example." is taken away
+        "present.example.json": b"{}",
+        "present.json": b"{}",
+    }
+    assert example_copies(files) == {
+        "config/config.json": "config/example.config.json",
+        "settings.json": "settings.sample.json",
+        "src/config.ts": "src/config.ts.example",
+    }
+
+
+def test_a_served_databases_empty_password_stays_empty() -> None:
+    """agucabral21's .env.example leaves ``DB_PASS=`` empty; the preview's MariaDB's
+    root has no password, which the service gave it by meaning, and then replaced as an
+    empty secret by a throwaway one ("Access denied for user 'root'@'localhost' (using
+    password: YES)")."""
+    files = {
+        "package.json": PACKAGE,
+        ".env.example": b"DB_HOST=\nDB_USER=\nDB_PASS=\nDB_NAME=\nJWT_SECRET=\n",
+        "app.js": b"new Sequelize({ password: process.env.DB_PASS, dialect: 'mysql' })\n",
+    }
+    provided = mysql_environment(MysqlWanted())
+    found = config_defaults(files, "app.js", {}, provided)
+    assert found.values["DB_PASS"] == ""
+    assert "DB_PASS" not in found.generated
+    assert found.values["JWT_SECRET"] and "JWT_SECRET" in found.generated
+
+
+def test_a_development_databases_variables_by_their_suffix() -> None:
+    """mohamilin's blog reads ``DB_DIALECT_DEV`` (and ``DB_USERNAME_DEV`` …) under
+    NODE_ENV=development, which a preview runs as: those names said nothing, and
+    Sequelize stopped on "Dialect needs to be explicitly supplied"."""
+    assert meaning("DB_DIALECT_DEV") == meaning("DB_DIALECT")
+    assert meaning("DB_USERNAME_DEVELOPMENT") == meaning("DB_USERNAME")
+    assert meaning("DB_HOST_PROD") is None and meaning("DB_NAME_TEST") is None
+    files = {"package.json": PACKAGE, "src/config/config.js": BLOG_CONFIG}
+    provided = postgres_variables({}, "127.0.0.1", 5432, {})
+    found = config_defaults(files, "src/server.js", {}, provided)
+    assert found.values["DB_DIALECT_DEV"] == "postgres"
+
+
+def test_an_empty_example_value_a_joi_schema_refuses_is_left_unset() -> None:
+    """guntoroyk's boilerplate validates process.env with Joi; its example leaves
+    ``API_VERSION=`` (and ``NODE_ENV=``, ``CLIENT_WEB_URL=``) empty, which Joi's
+    ``string()`` refuses ("API_VERSION is not allowed to be empty"). Unset, each takes
+    its default or is left out; a required one gets a throwaway value where its name
+    says what it is."""
+    files = {
+        "package.json": PACKAGE,
+        ".env.example": b"NODE_ENV=\nAPI_VERSION=\nCLIENT_WEB_URL=\nJWT_SECRET=\nOTHER=\n",
+        "src/config/config.js": JOI_CONFIG,
+    }
+    found = config_defaults(files, "src/index.js", {}, {"PORT": "8000"})
+    for name in ("NODE_ENV", "API_VERSION", "CLIENT_WEB_URL"):
+        assert name not in found.values, name
+    assert found.values["JWT_SECRET"] and found.values["OTHER"] == ""
+    # zod's string() takes "": only a key with a default of its own is left unset.
+    files["src/config/config.js"] = (
+        b"const env = z.object({ API_VERSION: z.string().default('1'), NAME: z.string() })"
+        b".parse(process.env)\n"
+    )
+    files[".env.example"] = b"API_VERSION=\nNAME=\n"
+    found = config_defaults(files, "src/index.js", {}, {"PORT": "8000"})
+    assert "API_VERSION" not in found.values and found.values["NAME"] == ""
+
+
+def test_a_value_its_settings_class_refuses_for_the_fields_type_is_a_form_to_fill_in() -> None:
+    """eladgunders' fastapi-todos: its compose service's env_file leaves ``SMTP_PORT=``
+    and ``EMAILS_FROM_EMAIL=`` empty for ``Optional[int]`` / ``Optional[EmailStr]``
+    fields, which pydantic refuses ("value is not a valid integer"): the app never
+    started. Cohetero's FastAPI-JWT-SQLAlchemy: its README's ``ACCESS_TOKEN_EXPIRE_MINUTES
+    = tiempo_en_que_expira_el_token`` is the default of an ``int`` field, and its
+    ``DB_PORT = port`` no port. A defaulted field's value is unset (its default stands),
+    a required one's a throwaway by its name; the upload's own .env is never changed."""
+    files = with_readme_example(_bytes("fastapi_settings_forms_to_fill"))
+    compose = postgres_wants(files, {}).compose_env
+    assert compose["SMTP_PORT"] == "" and compose["EMAILS_FROM_EMAIL"] == ""
+    found = config_defaults(files, "app/main.py", {}, {**_SERVED, **compose})
+    assert found.values["ACCESS_TOKEN_EXPIRE_MINUTES"] == "60"
+    assert "DB_PORT" not in found.values  # the served database's stands
+    assert any("SMTP_PORT" in note and "unset" in note for note in found.notes)
+    spec = LaunchSpec(
+        "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detect(files),
+    )  # fmt: skip
+    env = app_environment(
+        spec, "python3", app_dir=Path("/previews/p1"), database_env={**_SERVED, **compose},
+        egress_open=False, memory_limit_mb=512, defaults=found.values,
+    )  # fmt: skip
+    assert "SMTP_PORT" not in env and "EMAILS_FROM_EMAIL" not in env
+    assert env["SMTP_HOST"] == "" and env["JWT_SECRET_KEY"] == "SECRET"  # any text is a str
+    assert env["ACCESS_TOKEN_EXPIRE_MINUTES"] == "60" and env["DB_PORT"] == "5432"
+    # What the user gives is the app's own: never changed.
+    spec.extra = {"SMTP_PORT": ""}
+    env = app_environment(
+        spec, "python3", app_dir=Path("/previews/p1"), database_env={**_SERVED, **compose},
+        egress_open=False, memory_limit_mb=512, defaults=found.values,
+    )  # fmt: skip
+    assert env["SMTP_PORT"] == ""
+
+
+def test_which_settings_values_the_fields_types_refuse() -> None:
+    source = b"""
+import os
+from typing import Optional
+from pydantic import BaseSettings, EmailStr, Field
+
+class Settings(BaseSettings):
+    workers: int
+    ratio: Optional[float] = None
+    debug: bool = False
+    admin: EmailStr
+    name: str = "x"
+    either: "int | str" = 0
+    limit: int = Field(10, env="RATE_LIMIT")
+    expire: int = os.getenv("TOKEN_MINUTES")
+"""
+    files = {"config.py": source}
+    env = {
+        "WORKERS": "many",
+        "RATIO": "",
+        "DEBUG": "maybe",
+        "ADMIN": "your_email",
+        "NAME": "",
+        "EITHER": "x",
+        "RATE_LIMIT": "10",
+        "TOKEN_MINUTES": "minutes",
+    }
+    assert settings_misfits(files, env, {}) == {
+        "WORKERS": "1",
+        "RATIO": None,
+        "DEBUG": None,
+        "ADMIN": "preview@example.com",
+        "TOKEN_MINUTES": "60",
+    }
+    assert settings_misfits(files, env, {"WORKERS": "many"}).get("WORKERS", "kept") == "kept"
+
+
+def test_variables_read_through_the_apps_own_helper_are_required() -> None:
+    """0ff1ane's fastapi-sqlalchemy2-alembic reads its database with ``get_env_var("PG_HOST")``,
+    its own function over ``os.environ[key]`` that raises without a default: unseen, they
+    were given nothing, and its migration died ("Environment variable PG_HOST is missing").
+    Now required, they are given the served PostgreSQL's parts by what their names say."""
+    files = _bytes("fastapi_env_helper")
+    assert required_types(files) == {"PG_HOST": "", "PG_PORT": "", "PG_DB": ""}
+    found = config_defaults(files, "apps/main.py", {}, _SERVED)
+    assert found.values["PG_HOST"] == "127.0.0.1" and found.values["PG_PORT"] == "5432"
+    assert found.values["PG_DB"] == "d" and not found.missing
+
+
+def test_an_examples_database_url_with_no_async_driver_gives_way_on_an_async_app() -> None:
+    """iceyisaak's fastapi-crud-db-auth: its README's .env gives ``sqlite:///./app.db``
+    to an ``AsyncEngine`` (and lists asyncpg): "The asyncio extension requires an async
+    driver to be used. The loaded 'pysqlite' is not async." The preview's own database
+    is given instead, its URL naming the async driver; a sync app keeps the example's."""
+    files = with_readme_example(_bytes("fastapi_async_readme_sqlite"))
+    found = config_defaults(files, "src/__init__.py", {}, _SERVED)
+    assert "DATABASE_URL" not in found.values
+    assert any("no async driver" in note for note in found.notes)
+    engine = (
+        b"from sqlmodel import create_engine\nengine = create_engine(Settings().DATABASE_URL)\n"
+    )
+    sync = {**files, "src/db.py": engine}
+    kept = config_defaults(sync, "src/__init__.py", {}, _SERVED)
+    assert kept.values["DATABASE_URL"] == "sqlite:///./app.db"
+
+
+def test_the_env_file_its_start_names_is_the_apps_own() -> None:
+    """thomijasir's hono-starter starts with ``bun run --env-file=.env.production
+    src/main.ts``, whose file sets DB_DRIVER=SQLITE (its zod schema: SQLITE, PGSQL or
+    MYSQL); the preview gave DB_DRIVER by what its name says, and the app's parse failed
+    (ZodError) at every start. A variable that file sets is never filled in."""
+    scripts = {
+        "start": "bun run --env-file=.env.production src/main.ts",
+        "dev": "bun run --env-file=.env.development --hot src/main.ts",
+    }
+    schema = b"""const envSchema = z.object({
+  DB_DRIVER: z.enum(["SQLITE", "PGSQL", "MYSQL"]),
+  SESSION_SECRET: z.string(),
+});
+export const ENVIRONMENT = envSchema.parse(process.env);
+"""
+    files = {
+        "package.json": json.dumps({"scripts": scripts, "dependencies": {"hono": "^4"}}).encode(),
+        ".env.production": b"DB_DRIVER=SQLITE\nDB_URL=sqlite.db\n",
+        ".env.development": b"DB_DRIVER=SQLITE\n",
+        "src/constants/environment.ts": schema,
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT": "8000"})
+    assert "DB_DRIVER" not in found.values and "DB_URL" not in found.values
+    assert "SESSION_SECRET" in found.values  # what no file of its sets: generated
+    # Without the file, what its name says is given as before.
+    del files[".env.production"], files[".env.development"]
+    assert "DB_DRIVER" in config_defaults(files, "package.json", {}, {"PORT": "8000"}).values
+
+
+def test_a_module_it_imports_kept_only_as_a_backup_copy_is_copied() -> None:
+    """kausar2697's boilerplate-nestjs-typeorm-passport-jwt git-ignores src/app.module.ts,
+    which src/main.ts imports, and ships src/app.module-backup.ts: nest build failed on
+    TS2307 (Cannot find module './app.module'). A backup nothing imports stays one."""
+    files = {
+        "package.json": b"{}",
+        "src/main.ts": b"import { AppModule } from './app.module';\n",
+        "src/app.module-backup.ts": b"export class AppModule {}\n",
+        "src/users/users.service_backup.ts": b"export class Old {}\n",
+        "src/settings.backup.js": b"module.exports = {}\n",
+        "src/index.js": b"const settings = require('./settings.js')\n",
+    }
+    assert example_copies(files) == {
+        "src/app.module.ts": "src/app.module-backup.ts",
+        "src/settings.js": "src/settings.backup.js",
+    }
+    files["src/app.module.ts"] = b"export class AppModule {}\n"  # there: left as it is
+    assert example_copies(files) == {"src/settings.js": "src/settings.backup.js"}

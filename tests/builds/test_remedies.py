@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,11 +18,14 @@ from packaging.version import Version
 
 from preview.apps.depspec import PythonDeps
 from preview.apps.detect import detect
+from preview.apps.imports import import_mapping
 from preview.apps.node.nodeapp import BUN, node_start
 from preview.builds.envcache import BuildFailed
 from preview.builds.installers import for_python, installer_failure, relevant_lines
 from preview.builds.interpreters import Interpreter, build_first_fitting
 from preview.builds.remedies import MOST, MOST_IDLE, Fix, Remedies, removed_from_stdlib
+from preview.builds.remedies.mysqldb import stand_in_for_mysqldb
+from preview.builds.remedies.stacks import companions
 from preview.logs import HostPaths, OutputTails
 from preview.runtime.anyport import timeout_message
 
@@ -711,3 +716,196 @@ async def test_a_fix_made_at_launch_is_in_force_for_its_revisions(
         assert runtime.supervision.recipe.fixes == ("+ PyYAML",)
         assert runtime.supervision.recipe.spec.revision == 2
         await service.stop(body["gid"])
+
+
+def test_a_class_the_apps_code_instantiates_made_abstract_is_held(tmp_path: Path) -> None:
+    """WannaCry081's Bookstore-Flask-API (``price = fields.Number()``, its marshmallow
+    unpinned behind flask-marshmallow) died on marshmallow 4: "Can't instantiate abstract
+    class Number with abstract method num_type"."""
+    site = tmp_path / "lib" / "python3.11" / "site-packages" / "marshmallow-4.1.0.dist-info"
+    site.mkdir(parents=True)
+    (site / "METADATA").write_text("Metadata-Version: 2.1\nName: marshmallow\nVersion: 4.1.0\n")
+    (site / "top_level.txt").write_text("marshmallow\n")
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("flask-marshmallow",), "requirements.txt", None, None)
+    remedies.tried.python_version, remedies.tried.env_path = "3.11.7", tmp_path
+    files = {"App/models/book.py": b"from marshmallow import fields\n"}
+    failure = [
+        "Traceback (most recent call last):",
+        '  File "App/models/book.py", line 52, in BookSchema',
+        "    price = fields.Number()",
+        "            ^^^^^^^^^^^^^^^",
+        "TypeError: Can't instantiate abstract class Number with abstract method num_type",
+    ]
+    fix = remedies.next_fix(failure[-1], failure, files, ["3.11.7"])
+    assert fix is not None and fix.add == "marshmallow<4", fix
+    # A class of the app's own module: not a dependency's.
+    own = {"App/models/book.py": b"from App.fields import Number\n", "App/fields.py": b""}
+    mine = [*failure[:2], "    price = Number()", failure[-1]]
+    again = Remedies()
+    again.tried = remedies.tried
+    assert again.next_fix(mine[-1], mine, own, ["3.11.7"]) is None
+
+
+def test_an_old_setup_py_a_strict_setuptools_refuses_is_built_on_an_older_one() -> None:
+    """Valaraucoo's django-api-docker-aws-jwt pins xhtml2pdf 0.2.5, whose arabic-reshaper
+    2.1.1 sdist declares ``fonttools>=3.0<4.0``: the newest setuptools refuses its
+    setup.py, on every Python."""
+    lines = [
+        "  × Failed to build `arabic-reshaper==2.1.1`",
+        "      error in arabic_reshaper setup command: 'extras_require' must be a",
+        "      dictionary whose values are strings or lists of strings containing valid",
+    ]
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("arabic-reshaper==2.1.1",), "requirements.txt", None, None)
+    remedies.tried.python_version = "3.8.18"
+    fix = remedies.next_fix(lines[0], lines, {}, ["3.8.18"])
+    assert fix is not None and fix.python_below is None
+    assert fix.build == "setuptools<66\nwheel<0.38"  # each a line of the build constraints
+
+
+def test_a_listed_package_nothing_installs_here_and_nothing_imports_is_left_out() -> None:
+    """kiyoshisama's fastapi-blog-sqlalchemy-v2 lists ``redis-server`` (wheels for macOS
+    only, no sdist), which none of its modules imports: no Python could install it."""
+    text = "No solution found when resolving dependencies: Because all versions of redis-server"
+    lines = [
+        "  ╰─▶ Because all versions of redis-server have no wheels with a matching",
+        "      platform tag (e.g., `manylinux_2_36_x86_64`) and you require",
+        "hint: Wheels are available for `redis-server` (v6.0.9) on the following platform: "
+        "`macosx_10_15_x86_64`",
+    ]
+
+    def fix_for(files: dict[str, bytes], lines: list[str] = lines) -> object:
+        remedies = Remedies()
+        listed = ("fastapi", "redis-server")
+        remedies.tried.deps = PythonDeps(listed, "requirements.txt", None, None)
+        remedies.tried.python_version = "3.11.7"
+        return remedies.next_fix(text, lines, files, ["3.11.7"])
+
+    fix = fix_for({"main.py": b"import redis\nfrom fastapi import FastAPI\n"})
+    assert fix is not None and getattr(fix, "drop", None) == "redis-server"
+    assert fix_for({"main.py": b"import redis_server\n"}) is None  # the app's own use
+    linux = [*lines[:2], "hint: Wheels are available for `x` (v1) on the following platforms: "
+             "`manylinux_2_17_aarch64`, `macosx_11_0_arm64`"]  # fmt: skip
+    assert fix_for({"main.py": b""}, linux) is None  # Linux has wheels: another cause
+
+
+def test_pymysql_stands_in_for_mysqldb_where_mysqlclient_cannot_be_built(tmp_path: Path) -> None:
+    """WannaCry081's Bookstore-Flask-API serves ``mysql://root:data@localhost/book_db``,
+    whose SQLAlchemy dialect imports MySQLdb; mysqlclient (no Linux wheel) cannot be built
+    here, and adding it back after a drop ended every launch on its build."""
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    (site / "pymysql").mkdir(parents=True)
+    (site / "pymysql" / "__init__.py").write_text(
+        "import sys\n"
+        "def install_as_MySQLdb():\n"
+        "    sys.modules['MySQLdb'] = sys.modules[__name__]\n"
+    )
+    assert stand_in_for_mysqldb(tmp_path)
+    probe = f"import site; site.addsitedir({str(site)!r}); import MySQLdb; print(MySQLdb.__name__)"
+    ran = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert ran.stdout.strip() == "pymysql"
+    # mysqlclient's own MySQLdb installed: left alone.
+    (site / "MySQLdb").mkdir()
+    (site / "_preview_mysqldb.pth").unlink()
+    assert not stand_in_for_mysqldb(tmp_path)
+    if shutil.which("mysql_config") or shutil.which("mariadb_config"):
+        return  # mysqlclient builds here: the remedies add it
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("flask-sqlalchemy",), "requirements.txt", None, None)
+    remedies.tried.python_version = "3.11.7"
+    missing = "ModuleNotFoundError: No module named 'MySQLdb'"
+    fix = remedies.next_fix(missing, [], {"app.py": b"import flask\n"}, ["3.11.7"])
+    assert fix is not None and (fix.add, fix.drop) == ("PyMySQL", "mysqlclient")
+
+
+def test_a_locked_mysqlclient_that_cannot_be_built_gives_way_to_pymysql() -> None:
+    """pjesus22's simple-drf-blog: its uv.lock holds mysqlclient (Django on MariaDB),
+    which cannot be built here; the remedies never touched a lock. It is now left out of
+    ``uv sync`` (``--no-install-package``) and PyMySQL installed beside it."""
+    if shutil.which("mysql_config") or shutil.which("mariadb_config"):
+        return  # mysqlclient builds here
+    lock = '[[package]]\nname = "django"\n\n[[package]]\nname = "mysqlclient"\n'
+    deps = PythonDeps((), "uv.lock", None, None, ("[project]\n", lock))
+    remedies = Remedies()
+    remedies.tried.deps, remedies.tried.python_version = deps, "3.12.1"
+    files = {"src/config/settings.py": b"DATABASES = {}\n"}
+    built = "building mysqlclient 2.2.8 for Python 3.12 needs MySQL's client library"
+    fix = remedies.next_fix(built, [], files, ["3.12.1"])
+    assert fix is not None and fix.drop == "mysqlclient"
+    django = "django.core.exceptions.ImproperlyConfigured: Error loading MySQLdb module."
+    fix = remedies.next_fix(django, [], files, ["3.12.1"])
+    assert fix is not None and (fix.add, fix.drop) == ("PyMySQL", "mysqlclient")
+    applied = remedies.apply(deps)
+    assert applied.lock == deps.lock and applied.requirements == ("PyMySQL",)
+    assert applied.not_installed == ("mysqlclient",)
+    assert applied.key("3.12.1", (), "") != deps.key("3.12.1", (), "")
+    # Anything else a lock's failure calls for is still the app's own to change.
+    held = "AttributeError: module 'collections' has no attribute 'MutableMapping'"
+    other = Remedies()
+    other.tried.deps, other.tried.python_version = deps, "3.11.7"
+    assert other.next_fix(held, [], files, ["3.11.7", "3.9.18"]) is None
+
+
+def test_an_unbuildable_package_a_pip_freeze_lists_and_nothing_imports_is_left_out() -> None:
+    """okuzmenko31's drf-ecommerce: its requirements.txt, a ``pip freeze``, lists pycairo
+    1.23 (which needs cairo's headers, not here) because rlPyCairo, reportlab's optional
+    renderer, brought it; no module imports either. Listed, it was taken for the app's
+    own choice, and the build failed as it was."""
+    freeze = (
+        "Django==4.2",
+        "djangorestframework==3.14.0",
+        "celery==5.2.7",
+        "Pillow==9.5.0",
+        "psycopg2==2.9.6",
+        "pycairo==1.23.0",
+        "redis==4.5.5",
+        "reportlab==4.0.0",
+        "rlPyCairo==0.2.0",
+        "requests==2.30.0",
+    )
+    message = (
+        "Failed to build `pycairo==1.23.0`: Call to `setuptools.build_meta.build_wheel` failed"
+    )
+    files = {"shop/views.py": b"from reportlab.pdfgen import canvas\n"}
+    pythons = ["3.12.1", "3.11.7", "3.10.13"]
+
+    def remedies(requirements: tuple[str, ...]) -> Remedies:
+        found = Remedies()
+        found.tried.deps = PythonDeps(requirements, "requirements.txt", None, None)
+        found.tried.python_version = "3.11.7"
+        return found
+
+    fix = remedies(freeze).next_fix(message, [message], files, pythons)
+    assert fix is not None and fix.drop == "pycairo", fix
+    # Listed by hand among unpinned ones, it is the app's own choice: as before.
+    chosen = ("django", "reportlab", "pycairo==1.23.0")
+    fix = remedies(chosen).next_fix(message, [message], files, pythons)
+    assert fix is None or fix.drop is None, fix
+
+
+def test_a_missing_cloudinary_storage_module_is_named_by_its_distribution() -> None:
+    """suwasghale's drf-api: its settings list ``cloudinary_storage`` (an app of
+    django-cloudinary-storage) in INSTALLED_APPS, which its requirements.txt lacks; the
+    relaunch that adds a missing module did not know its distribution."""
+    assert (import_mapping() or {})["cloudinary_storage"] == "django-cloudinary-storage"
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("django",), "requirements.txt", None, None)
+    remedies.tried.python_version = "3.11.7"
+    message = "ModuleNotFoundError: No module named 'cloudinary_storage'"
+    fix = remedies.next_fix(message, [message], {"core/settings.py": b""}, ["3.11.7"])
+    assert fix is not None and fix.add == "django-cloudinary-storage", fix
+
+
+def test_an_old_fastapi_pinned_alone_is_held_to_the_pydantic_of_its_time() -> None:
+    """melos-simeneh's Blog-with-Authentication pins fastapi==0.103.1 and not pydantic:
+    pydantic 2.12 broke its ``OAuth2PasswordRequestForm = Depends()`` at import ("'FieldInfo'
+    object has no attribute 'in_'"; FastAPI 0.105 and later run on it). A pin of the app's
+    own is never held over."""
+    lines = ["bcrypt==4.0.1", "fastapi==0.103.1", "SQLAlchemy==2.0.20"]
+    assert companions(lines, lines) == [("pydantic<2.12", "fastapi==0.103.1")]
+    assert companions(["fastapi==0.110.0"], ["fastapi==0.110.0"]) == []
+    pinned = [*lines, "pydantic==2.12.0"]
+    assert companions(pinned, pinned) == []

@@ -12,7 +12,12 @@ import trio
 
 from preview.builds.installers import failure_reason
 from preview.builds.remedies.pythons import installed_dists, package_sources
-from preview.builds.toolerrors import only_outside_the_code, tool_failure, typescript_output
+from preview.builds.toolerrors import (
+    NPM_LOCK_OUT_OF_SYNC,
+    only_outside_the_code,
+    tool_failure,
+    typescript_output,
+)
 from preview.sandbox.appdir import read_no_follow
 
 from ..launching import app_files
@@ -277,3 +282,49 @@ def test_tsc_declaration_emit_errors_leave_the_javascript_to_run(tmp_path: Path)
     (tmp_path / "dist" / "config").mkdir(parents=True)
     (tmp_path / "dist" / "main.js").write_text("")
     assert typescript_output(tmp_path) == "./dist"
+
+
+TSC_LAYOUT = """> app@1.0.0 clean
+> rimraf ./build
+
+error TS6059: File '__tests__/e2e/login.spec.ts' is not under 'rootDir' 'src'. 'rootDir' \
+is expected to contain all source files.
+  The file is in the program because:
+    Matched by include pattern '__tests__/e2e' in 'tsconfig.json'
+error TS6059: File 'package.json' is not under 'rootDir' 'src'. 'rootDir' is expected to \
+contain all source files.
+  The file is in the program because:
+    Matched by include pattern 'package.json' in 'tsconfig.json'"""
+
+
+def test_npm_ci_out_of_step_known_by_its_gaps_alone() -> None:
+    """npm 11 prints its whole usage after the gaps it found; japananh's lockfile lacked
+    all 544 packages, and the tail kept neither npm's first line nor the reason, only
+    "Run "npm help ci" for more info" (so npm install was never tried)."""
+    gaps = [f"npm error Missing: package-{n}@1.0.{n} from lock file" for n in range(100)]
+    usage = ["npm error", "npm error Clean install a project", "npm error Usage:"]
+    usage += ["npm error   --flag", "npm error     what it does"] * 40
+    usage += ['npm error Run "npm help ci" for more info']
+    found = tool_failure(gaps + usage)
+    assert found is not None
+    reason, shown = found
+    assert reason == f"{NPM_LOCK_OUT_OF_SYNC} (Missing: package-0@1.0.0 from lock file, …)"
+    assert shown[0] == "Missing: package-0@1.0.0 from lock file"
+    assert tool_failure(["npm error Missing: script name", *usage]) is None
+
+
+def test_tsc_refusing_files_outside_its_root_dir_still_wrote_the_program() -> None:
+    """IvanOrsh's tsconfig includes its tests and package.json beside ``rootDir: src``:
+    tsc says TS6059 for each, with no place in a file (the reason read "Matched by
+    include pattern 'package.json'"), writes build/ all the same and exits 2."""
+    lines = TSC_LAYOUT.splitlines()
+    found = tool_failure(lines)
+    assert found is not None and found[0].startswith(
+        "TypeScript: 2 errors of its project's configuration; first: TS6059: File "
+        "'__tests__/e2e/login.spec.ts' is not under 'rootDir' 'src'."
+    )
+    assert only_outside_the_code(lines)
+    # Another error of the project's (a tsconfig option tsc does not know) is not so.
+    assert not only_outside_the_code([*lines, "error TS5023: Unknown compiler option 'x'."])
+    typed = "src/app.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'."
+    assert not only_outside_the_code([*lines, typed])

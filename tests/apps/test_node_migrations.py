@@ -1,44 +1,14 @@
-"""Shapes of the sixteenth and seventeenth batches of real apps: an Alembic history that
-cannot run where the app makes its tables itself as it starts. reinhud's
-async-fastapi-postgres-template (its head drops tables no revision made; the app's
-startup runs ``conn.run_sync(Base.metadata.create_all)``) and Chirag-Jikadra-07's
-fullstack-fastapi-todoapp (its env.py imports the app's package module ``models`` as a
-top-level one: "attempted relative import with no known parent package"; ``main.py``
-calls ``create_all`` at import) failed their launch at the set-up step; run as their
-authors run them, both work. Real builds, real previews."""
+"""A Node app's migrations (apps.node.migrations): which tool and which command make its
+tables, from its scripts, its config files and its code."""
 
 from __future__ import annotations
 
 import json
 
-import trio
-
-from preview.apps.alembicheads import alembic_changes_nothing
-from preview.apps.createall import creates_its_tables
 from preview.apps.detect import detect
 from preview.apps.node.migrations import node_migrations, syncs_its_tables
 
-from ..conftest import Service
-from ..launching import BUILD_WAIT, app_files, launched, messages
-
-_AT_IMPORT = b"from db import Base, engine\nBase.metadata.create_all(bind=engine)\n"
-_AT_STARTUP = b"""
-async def init_models():
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-"""
-_UNDER_MAIN = b"if __name__ == '__main__':\n    Base.metadata.create_all(engine)\n"
-
-
-def test_an_app_that_makes_its_tables_as_it_runs() -> None:
-    assert creates_its_tables({"app/main.py": _AT_IMPORT})
-    assert creates_its_tables({"app/db/session.py": _AT_STARTUP})
-    # Not where a server never runs it: its __main__ block, tests, migrations, scripts.
-    assert not creates_its_tables({"app/main.py": _UNDER_MAIN})
-    for path in ("tests/conftest.py", "test_api.py", "alembic/env.py", "scripts/setup.py",
-                 "init_db.py", "app/create_db.py", "seed.py"):  # fmt: skip
-        assert not creates_its_tables({path: _AT_IMPORT}), path
-    assert not creates_its_tables({"app/main.py": b"# create_all is not called here\n"})
+from ..launching import app_files
 
 
 def test_a_node_app_that_syncs_its_sequelize_tables_as_it_runs() -> None:
@@ -58,60 +28,6 @@ def test_a_node_app_that_syncs_its_sequelize_tables_as_it_runs() -> None:
         assert not syncs_its_tables({path: b"models.sequelize.sync();\n"}), path
     assert not syncs_its_tables({"app.js": b"const fs = require('fs'); fs.readFileSync(p);"})
     assert not syncs_its_tables({"app.js": b"store.sync(() => done());"})
-
-
-_NOTHING = 'revision = "0001"\ndown_revision = None\n\n\ndef upgrade():\n    """-"""\n    pass\n'
-
-
-def test_a_history_whose_every_upgrade_does_nothing() -> None:
-    assert alembic_changes_nothing({"migrations/versions/0001_init.py": _NOTHING.encode()})
-    assert not alembic_changes_nothing({})  # no revision: nothing said
-    made = _NOTHING.replace("    pass\n", "    op.create_table('t')\n").encode()
-    both = {"migrations/versions/0001.py": _NOTHING.encode(), "migrations/versions/0002.py": made}
-    assert not alembic_changes_nothing(both)
-    assert alembic_changes_nothing({"migrations/versions/0001.py": b"revision = 'x'\n"}) is False
-
-
-_DROPS_WHAT_NONE_MADE = """revision = "0001"
-down_revision = None
-
-from alembic import op
-
-
-def upgrade():
-    op.drop_table("parent")
-"""
-
-
-async def test_failed_migrations_of_an_app_making_its_tables_start_it(
-    builder_service: Service,
-) -> None:
-    service = builder_service
-    files = app_files("alembic_no_revision")
-    files["main.py"] += "\nmetadata.create_all(engine)\n"  # at import, as Chirag's main.py
-    files["migrations/versions/0001_drop.py"] = _DROPS_WHAT_NONE_MADE
-    with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, files)
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        said = messages(await service.history(body["gid"]), "system")
-        assert any("it makes its tables itself (create_all)" in m for m in said), said[-5:]
-        assert (await service.app_get(body, "/items")).json() == []
-        assert (await service.stop(body["gid"])).status_code == 200
-        # Without create_all the failure stands: the app would have no tables.
-        del files["main.py"]
-        files["main.py"] = app_files("alembic_no_revision")["main.py"]
-        body = await launched(service, files)
-        assert body["status"] == "failed"
-        assert "setup step failed" in body["errorMessage"], body["errorMessage"]
-        # rropppe's Flask-weather-app: an alembic.ini quoting its URL, revisions that do
-        # nothing (its tables in a committed SQLite file): started anyway.
-        files["migrations/versions/0001_drop.py"] = _NOTHING
-        files["migrations/env.py"] = "raise SystemExit('its URL quoted: cannot be parsed')\n"
-        body = await launched(service, files)
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        said = messages(await service.history(body["gid"]), "system")
-        assert any("their every upgrade() does nothing" in m for m in said), said[-5:]
-        assert (await service.stop(body["gid"])).status_code == 200
 
 
 def test_a_sequelizerc_config_the_cli_cannot_load_gives_way_to_its_config_json() -> None:
@@ -172,3 +88,31 @@ def test_typeorm_migrations_run_by_the_apps_own_script() -> None:
     # A Procfile's release line running them: not twice.
     fixture = {p: t.encode() for p, t in app_files("ts_typeorm_cli_migrations").items()}
     assert detect(fixture).setup.count(("npm", "run", "migration:run")) == 0
+
+
+def test_sequelize_migrations_where_the_apps_own_migrate_script_says() -> None:
+    """anbiasenggagau's boilerplate has no .sequelizerc: its ``migration:up`` script
+    names the migrations and the config (``migrations/config/config.js``), and
+    sequelize-cli run alone looked for config/config.json ("Cannot find
+    config/config.json. Have you run sequelize init?")."""
+    scripts = {
+        "migration:up": "npx sequelize-cli db:migrate --migrations-path ./db/up "
+        "--config ./db/config/config.js",
+        "migration:down": "npx sequelize-cli db:migrate:undo --config ./elsewhere.js",
+    }
+    files = {
+        "package.json": json.dumps({"scripts": scripts}).encode(),
+        "db/up/20240830-create-users.js": b"module.exports = { up() {}, down() {} }\n",
+        "db/config/config.js": b"module.exports = { development: {} }\n",
+    }
+    listed = {"sequelize": "^6", "sequelize-cli": "^6"}
+    assert node_migrations(files, listed) == (
+        (
+            "node_modules/.bin/sequelize", "db:migrate",
+            "--migrations-path", "db/up", "--config", "db/config/config.js",
+        ),
+    )  # fmt: skip
+    # Without such a script: the defaults (migrations/, config/config.json).
+    files["package.json"] = json.dumps({"scripts": {"start": "node app.js"}}).encode()
+    files["migrations/1-create-users.js"] = files.pop("db/up/20240830-create-users.js")
+    assert node_migrations(files, listed) == (("node_modules/.bin/sequelize", "db:migrate"),)

@@ -1,0 +1,137 @@
+"""The configuration an app reads (apps.configvars): its variables, their types and the
+examples of them its upload carries (example env files, a README's block, compose
+files)."""
+
+from __future__ import annotations
+
+from preview.apps.configvars import (
+    compose_environment,
+    compose_files,
+    example_env_file,
+    json_settings_fields,
+    required_variables,
+)
+from preview.apps.configvars.readmeenv import README_EXAMPLE, readme_env_block, with_readme_example
+from preview.backing.wants import postgres_wants
+
+from ..launching import app_files
+
+README = """# Roles API
+
+## Environment Variables
+
+Create a `.env` file in the root directory:
+
+```dotenv
+PORT=3000
+JWT_SECRET=api_secret_key
+# the database
+SEQUELIZE_CONNECT=postgres://postgres:1234@localhost/pgtest
+```
+
+## Usage
+
+```bash
+npm install
+npm run start
+```
+"""
+
+
+def _bytes(name: str) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in app_files(name).items()}
+
+
+def test_a_readme_dotenv_block_is_the_example_of_an_upload_with_none() -> None:
+    """jsuyog2's express-sequelize-api has no .env example: its README's "Environment
+    Variables" section writes the .env out (SEQUELIZE_CONNECT, the URL it hands
+    ``new Sequelize``), and the app exited on its connection string, undefined."""
+    files = {"README.md": README.encode(), "package.json": b"{}", "server.js": b""}
+    found = with_readme_example(files)
+    assert found[README_EXAMPLE] == (
+        b"PORT=3000\nJWT_SECRET=api_secret_key\n"
+        b"SEQUELIZE_CONNECT=postgres://postgres:1234@localhost/pgtest\n"
+    )
+    assert example_env_file(found, "server.js") == README_EXAMPLE
+    # An upload with an example of its own, or a .env, keeps it; a block of commands
+    # (npm install), or one the README does not say is an environment's, is none.
+    for own in (".env", "config/.env.sample"):
+        assert with_readme_example({**files, own: b"X=1\n"}) == {**files, own: b"X=1\n"}
+    assert readme_env_block("## Usage\n```bash\nnpm install\nnpm start\n```\n") is None
+    assert readme_env_block("## Build\n```\nA=1\nB=2\n```\n") is None
+
+
+def test_which_settings_fields_are_read_as_json() -> None:
+    source = b"""
+from typing import Annotated, Dict, List, Optional, Union
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="APP_")
+    hosts: Optional[List[str]] = None
+    origins: "list[str] | None" = None
+    extra: Dict[str, str] = {}
+    named: set[int] = Field(default=set(), alias="SOME_IDS")
+    raw: Annotated[list[str], NoDecode] = []
+    either: Union[List[str], str] = ""
+    text: str = ""
+
+class Plain(BaseSettings):
+    model_config = SettingsConfigDict(enable_decoding=False)
+    items: list[str] = []
+"""
+    assert json_settings_fields({"config.py": source}) == {
+        "APP_HOSTS": "list",
+        "APP_ORIGINS": "list",
+        "APP_EXTRA": "mapping",
+        "SOME_IDS": "list",
+    }
+
+
+def test_a_config_reader_imported_under_another_name_is_read() -> None:
+    """kiyoshisama's fastapi-blog-sqlalchemy-v2: ``from decouple import config as
+    decouple_config``, then ``decouple_config("TEST_DATABASE_URL")``, unseen: "needed"
+    only once the app had died on it."""
+    source = (
+        b"from decouple import config as read\n"
+        b"URL = read('TEST_DATABASE_URL')\nX = read('A', default='1')\n"
+    )
+    assert required_variables({"app/config.py": source}) == ["TEST_DATABASE_URL"]
+
+
+def test_dockers_name_for_its_host_in_a_compose_environment_is_the_sandboxs() -> None:
+    """The same blog's compose file gives its app ``DB_HOST=host.docker.internal``: the
+    author's machine, where their PostgreSQL listens; a preview's servers listen on its
+    own loopback. Its database's variables then matched no served database, and its
+    engine's variable was given SQLite's."""
+    service = {
+        "environment": [
+            "DB_HOST=host.docker.internal",
+            "DATABASE_URL=postgres://u:p@host.docker.internal:5432/blog",
+            "API=http://gateway.docker.internal:8080/v1",
+            "NOTE=my-host.docker.internal.example",
+        ]
+    }
+    assert compose_environment(service, {}) == {
+        "DB_HOST": "127.0.0.1",
+        "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/blog",
+        "API": "http://127.0.0.1:8080/v1",
+        "NOTE": "my-host.docker.internal.example",
+    }
+
+
+def test_a_compose_file_of_an_environments_name_alone_in_its_folder_is_read() -> None:
+    """BlueSphereAI's FastAPI-PostgreSQL-Alembic-Docker has docker-compose.dev.yml and
+    docker-compose.local.yml and no docker-compose.yml (its Makefile runs ``docker compose
+    -f docker-compose.dev.yml up``): its backend's ``PG_DATABASE_URL`` and its PostgreSQL
+    service went unread, and its migration died wanting PG_DATABASE_URL. A production
+    one is never read so."""
+    files = _bytes("fastapi_compose_dev_only")
+    assert compose_files(files) == ["docker-compose.dev.yml"]
+    wants = postgres_wants(files, {})
+    assert wants.compose_env["PG_DATABASE_URL"].endswith("@db:5432/postgres")
+    assert "db" in wants.aliases
+    # Beside a base file, it is an overlay of it, as before.
+    base = {**files, "docker-compose.yml": b"services:\n  db:\n    image: postgres:16\n"}
+    assert compose_files(base) == ["docker-compose.yml"]

@@ -1,0 +1,61 @@
+"""How an app's own imports are read (apps.imports): its sources roots and which of its
+imports are its own modules and which installed packages."""
+
+from __future__ import annotations
+
+from preview.apps.imports import source_roots
+
+from ..launching import app_files
+
+
+def test_a_folder_imported_from_within_is_a_sources_root() -> None:
+    files = {p: t.encode() for p, t in app_files("fastapi_src_sources_root").items()}
+    assert source_roots(files, set()) == ["src"]
+    # Django's proj/celery.py imports the installed celery: proj/ on the path would
+    # shadow it; a name the root has too says nothing either.
+    django = {
+        "manage.py": b"",
+        "proj/__init__.py": b"from .celery import app\n",
+        "proj/celery.py": b"from celery import Celery\napp = Celery('proj')\n",
+        "proj/settings.py": b"import utils\n",
+        "proj/utils.py": b"",
+        "utils.py": b"",
+    }
+    assert source_roots(django, {"celery", "django"}) == []
+
+
+def test_a_module_importing_its_own_name_imports_the_installed_package() -> None:
+    """alireza0sfr's Django-Drf-Todo: ``core/core/celery.py`` does ``from celery import
+    Celery``, celery installed by django-celery-beat, not listed; ``core/core`` was put
+    on PYTHONPATH for it and the file imported itself: "cannot import name 'Celery' from
+    partially initialized module 'celery'", at ``manage.py migrate``."""
+    django = {
+        "core/manage.py": b"import os\n",
+        "core/core/__init__.py": b"from .celery import app as celery_app\n",
+        "core/core/celery.py": b"from celery import Celery\napp = Celery('core')\n",
+        "core/core/settings.py": b"import os\n",
+        "requirements.txt": b"django\ndjango-celery-beat\n",
+    }
+    assert source_roots(django, {"django", "django-celery-beat"}) == []
+    # Another module of the project importing it by that name does mean the local one.
+    imports = {**django, "core/core/tasks.py": b"import celery\n"}
+    assert source_roots(imports, {"django", "django-celery-beat"}) == ["core/core"]
+
+
+def test_a_dotted_import_is_of_a_package_not_a_module_file_of_that_name() -> None:
+    """pjesus22's simple-drf-blog imports ``apps.content.models`` and ``utils.base_models``
+    from ``src/``; ``src/apps/content/apps.py`` (Django's AppConfig) and
+    ``src/apps/accounts/utils/`` (no base_models in it) were put on the path and shadowed
+    ``src/apps`` and ``src/utils``: "No module named 'apps.content'"."""
+    files = {
+        "src/manage.py": b"import os\n",
+        "src/apps/content/__init__.py": b"",
+        "src/apps/content/apps.py": b"from django.apps import AppConfig\n",
+        "src/apps/content/views.py": b"from apps.content.models import Post\n",
+        "src/apps/content/models.py": b"from utils.base_models import BaseModel\n",
+        "src/apps/accounts/utils/__init__.py": b"",
+        "src/apps/accounts/utils/encryption.py": b"",
+        "src/apps/accounts/models.py": b"from utils.base_models import BaseModel\n",
+        "src/utils/base_models.py": b"BaseModel = object\n",
+    }
+    assert source_roots(files, {"django"}) == ["src"]

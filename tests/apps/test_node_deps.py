@@ -1,0 +1,127 @@
+"""A Node app's dependencies as installed (apps.node.nodedeps): what is left out, what
+is taken from the registry instead, what is installed beside a lockfile."""
+
+from __future__ import annotations
+
+import json
+
+from preview.apps.node.nodedeps import node_dependencies
+
+
+def test_a_dependency_npm_refuses_the_name_of_is_left_out_of_both_files() -> None:
+    """fcbento's fastify app: ``npm i - D`` wrote ``"-": "^0.0.1"``; npm 10.9+ refused it
+    ("name cannot start with a hyphen") before installing anything."""
+    package = {"dependencies": {"-": "^0.0.1", "D": "^1.0.0", "fastify": "^5.1.0"}}
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"dependencies": dict(package["dependencies"])},
+            "node_modules/-": {"version": "0.0.1"},
+            "node_modules/D": {"version": "1.0.0"},
+            "node_modules/fastify": {"version": "5.1.0"},
+        },
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "package-lock.json": json.dumps(lock).encode(),
+    }
+    deps = node_dependencies(files)
+    assert deps is not None and deps.lockfile is not None
+    kept = json.loads(deps.package_json)["dependencies"]
+    assert kept == {"D": "^1.0.0", "fastify": "^5.1.0"}  # capitals: npm only warns
+    locked = json.loads(deps.lockfile[1])["packages"]
+    assert locked[""]["dependencies"] == kept  # npm ci: still in step with package.json
+    assert "node_modules/-" not in locked and "node_modules/D" in locked
+    assert deps.note == 'package.json: left out "-", a dependency npm refuses the name of'
+    plain = {"package.json": json.dumps({"dependencies": {"fastify": "^5"}}).encode()}
+    assert node_dependencies(plain).package_json == plain["package.json"]  # untouched
+
+
+def test_a_git_dependency_only_its_tests_import_is_left_out_of_both_files() -> None:
+    """resolritter's koa-knex-starter lists its integration tests' port server as
+    ``git+https://github.com/…``; the build reaches the registry only, and npm failed the
+    whole install on it ("Could not read from remote repository")."""
+    package = {
+        "dependencies": {
+            "koa": "^2.13.0",
+            "port_acquisition_server": "git+https://github.com/someone/port_server.git",
+            "shared-models": "github:someone/shared-models#v1",
+            "local-lib": "../lib",
+        },
+        "devDependencies": {"helper": "someone/helper"},
+    }
+    lock = {
+        "lockfileVersion": 1,
+        "dependencies": {
+            "koa": {"version": "2.13.0"},
+            "port_acquisition_server": {"version": "git+https://github.com/someone/x.git#ab"},
+        },
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "package-lock.json": json.dumps(lock).encode(),
+        "src/main.js": b"const Koa = require('koa')\nconst m = require('shared-models/user')\n",
+        "src/tests/integration/lib/constants.js": b"require('port_acquisition_server')\n",
+        "test/helper.test.js": b"import helper from 'helper'\n",
+    }
+    deps = node_dependencies(files)
+    assert deps is not None and deps.lockfile is not None
+    kept = json.loads(deps.package_json)
+    # What the app imports: the registry's release of its name (since batch 24); a path
+    # is no git host's.
+    assert kept["dependencies"] == {"koa": "^2.13.0", "shared-models": "*", "local-lib": "../lib"}
+    assert kept["devDependencies"] == {}
+    assert "port_acquisition_server" not in json.loads(deps.lockfile[1])["dependencies"]
+    assert deps.note is not None and '"port_acquisition_server", "helper"' in deps.note
+    assert "fetched from a git host" in deps.note
+
+
+def test_a_lockfiles_optional_peers_are_installed_beside_it() -> None:
+    """halilyanik98's NestJS-TypeOrm-CRUD uses NestJS's ValidationPipe, which loads
+    class-transformer, a package its package.json does not list: its package-lock.json
+    holds it at the top of node_modules as an optional peer of @nestjs/common, which npm ci
+    leaves out, and Nest exited at start ('The "class-transformer" package is missing')."""
+    lock = {
+        "lockfileVersion": 2,
+        "packages": {
+            "": {"dependencies": {"@nestjs/common": "^8.0.0"}},
+            "node_modules/@nestjs/common": {"version": "8.4.7"},
+            "node_modules/class-transformer": {"version": "0.5.1", "optional": True, "peer": True},
+            "node_modules/kafkajs": {"version": "2.2.4", "dev": True, "optional": True},
+            # Nested, or a peer it needs: npm installs those itself.
+            "node_modules/a/node_modules/class-validator": {
+                "version": "0.13.2", "optional": True, "peer": True,
+            },
+            "node_modules/rxjs": {"version": "7.5.5", "peer": True},
+            "node_modules/local": {"link": True, "optional": True, "peer": True},
+        },
+    }  # fmt: skip
+    files = {
+        "package.json": json.dumps({"dependencies": {"@nestjs/common": "^8.0.0"}}).encode(),
+        "package-lock.json": json.dumps(lock).encode(),
+    }
+    deps = node_dependencies(files, ("tsx@4",))
+    assert deps is not None
+    assert deps.tools == ("tsx@4", "class-transformer@0.5.1")
+    assert deps.note is not None and "class-transformer@0.5.1" in deps.note
+    # A lockfile without any: nothing added, nothing said.
+    del lock["packages"]["node_modules/class-transformer"]  # type: ignore[attr-defined]
+    files["package-lock.json"] = json.dumps(lock).encode()
+    deps = node_dependencies(files)
+    assert deps is not None and deps.tools == () and deps.note is None
+
+
+def test_a_git_dependency_the_app_imports_is_the_registrys_release() -> None:
+    """chrisveness' koa-sample-web-app-api-mysql imports koa-lusca, which its package.json
+    takes from a pull request's head on GitHub (``koajs/koa-lusca#pull/19/head``): the
+    build reaches the registry only, and npm failed the whole install ("Could not read
+    from remote repository"). The registry's newest koa-lusca is installed instead."""
+    package = {"dependencies": {"koa": "^2.0.0", "koa-lusca": "koajs/koa-lusca#pull/19/head"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "app-www/app-www.js": b"import lusca from 'koa-lusca';\n",
+    }
+    deps = node_dependencies(files)
+    assert deps is not None
+    assert json.loads(deps.package_json)["dependencies"] == {"koa": "^2.0.0", "koa-lusca": "*"}
+    assert deps.note is not None and '"koa-lusca", which the app imports' in deps.note

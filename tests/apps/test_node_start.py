@@ -1,0 +1,129 @@
+"""How a Node app starts (apps.node): its start command read from its scripts,
+TypeScript run by the runner it needs, its build without the checks before it."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import trio
+
+from preview.apps.detect import detect
+from preview.apps.node import node_start
+from preview.apps.node.devscript import without_watcher
+from preview.apps.node.nodeapp import TSX
+
+from ..launching import app_files
+
+PROCESS_WAIT = 10
+
+
+def _encoded(name: str) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in app_files(name).items()}
+
+
+async def test_a_dev_scripts_assignment_of_a_glob_stays_an_assignment(tmp_path: Path) -> None:
+    """mkosir's typeorm-express-typescript: ``debug=* NODE_PATH=./src ts-node-dev …`` was
+    written back as ``'debug=*' …``, which sh runs as a command: "debug=*: not found"."""
+    script = "debug=* NODE_PATH=./src ts-node-dev --respawn ./src/index.ts"
+    rewritten = without_watcher(script, runner="ts-node")
+    runner = tmp_path / "ts-node"  # stands in for the runner: says what it was given
+    runner.write_text('#!/bin/sh\nprintf "%s|%s|%s" "$debug" "$NODE_PATH" "$*"\n')
+    runner.chmod(runner.stat().st_mode | stat.S_IXUSR)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "debug=x").touch()  # a file a glob of the quoted whole would match
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    with trio.fail_after(PROCESS_WAIT):
+        done = await trio.run_process(
+            ["sh", "-c", rewritten], cwd=tmp_path, env=env, capture_stdout=True, check=False
+        )
+    assert done.returncode == 0, rewritten
+    assert done.stdout.decode() == "*|./src|--transpile-only ./src/index.ts"
+
+
+def test_ts_node_registers_tsconfig_paths_where_the_tsconfig_maps_them() -> None:
+    files = _encoded("ts_node_tsconfig_paths")
+    start = node_start(files)
+    assert start is not None
+    assert start.argv == (
+        "node_modules/.bin/ts-node", "--transpile-only", "-r", "tsconfig-paths/register",
+        "src/server.ts",
+    )  # fmt: skip
+    assert start.tools == ("tsconfig-paths@^4",)  # the app does not list it
+    listed = files["package.json"].replace(b'"ts-node"', b'"tsconfig-paths": "4.2.0", "ts-node"')
+    assert node_start({**files, "package.json": listed}).tools == ()  # type: ignore[union-attr]
+    # No mapped paths: ts-node as before.
+    plain = files["tsconfig.json"].replace(b'"paths": { "@/*": ["*"] }', b'"strict": false')
+    argv = node_start({**files, "tsconfig.json": plain}).argv  # type: ignore[union-attr]
+    assert argv == ("node_modules/.bin/ts-node", "--transpile-only", "src/server.ts")
+    # tsc --init's template: what it leaves off is commented out, not asked for.
+    template = (
+        b'{\n  "compilerOptions": {\n    "target": "es2016",\n'
+        b'    // "emitDecoratorMetadata": true,  /* Emit design-type metadata. */\n'
+        b'    // "paths": { "@/*": ["*"] },\n  },\n}\n'
+    )
+    argv = node_start({**files, "tsconfig.json": template}).argv  # type: ignore[union-attr]
+    assert argv == ("node_modules/.bin/tsx", "src/server.ts")
+    on = template.replace(b'// "emitDecoratorMetadata"', b'"emitDecoratorMetadata"')
+    argv = node_start({**files, "tsconfig.json": on}).argv  # type: ignore[union-attr]
+    assert argv == ("node_modules/.bin/ts-node", "--transpile-only", "src/server.ts")
+
+
+def test_a_build_runs_its_compile_without_the_checks_before_it() -> None:
+    """IvanOrsh's ts-express-sequelize-auth-example builds with ``npm-run-all lint
+    format test clean && tsc``: its lint failed the set-up step ("lint" exited with 1)
+    before tsc ran, and its tests want a database of their own. A build's checks (lint,
+    format, tests) and a watcher that never returns gate a commit, not a preview."""
+    scripts = {
+        "clean": "rimraf ./build",
+        "lint": "eslint src",
+        "build": "npm-run-all lint format test clean && tsc",
+        "start": "NODE_ENV=development node build/server.js",
+    }
+    package = {"scripts": scripts, "devDependencies": {"typescript": "^5", "npm-run-all": "^4"}}
+    files = {"package.json": json.dumps(package).encode(), "src/server.ts": b""}
+    found = node_start(files)
+    assert found is not None
+    assert found.setup == (
+        ("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; npm-run-all clean && tsc'),
+    )
+    # The checks chained one by one, and a watcher, likewise; a build of checks alone,
+    # or of none, is run as it is.
+    scripts["build"] = (
+        "cross-env NODE_ENV=development npm run clean && npm run lint && eslint . && "
+        "gulp compile && npm run set-watch"
+    )
+    found = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and found.setup[0][2].endswith(
+        "cross-env NODE_ENV=development npm run clean && gulp compile"
+    )
+    for build in ("npm run lint && npm run test", "rimraf build && tsc"):
+        scripts["build"] = build
+        found = node_start({**files, "package.json": json.dumps(package).encode()})
+        assert found is not None and found.setup == (("npm", "run", "build"),)
+
+
+def test_a_start_running_typescript_with_node_itself_runs_with_tsx() -> None:
+    """marcoturi's fastify-boilerplate starts with ``node --env-file=.env --import
+    ./src/instrumentation.ts ./src/index.ts`` (Node 24 strips the types itself): Node 20
+    refused the .ts file (ERR_UNKNOWN_FILE_EXTENSION). tsx runs the same line."""
+    scripts = {
+        "start": "node --env-file=.env --watch src/index.ts | pino-pretty",
+        "start:prod": "node --env-file=.env --import ./src/instrumentation.ts ./src/index.ts",
+    }
+    files = {
+        "package.json": json.dumps({"type": "module", "scripts": scripts}).encode(),
+        "src/index.ts": b"",
+        "src/instrumentation.ts": b"",
+    }
+    found = detect(files)
+    line = "tsx --env-file=.env --import ./src/instrumentation.ts ./src/index.ts"
+    assert found.argv == ("sh", "-c", f'export PATH="$PWD/node_modules/.bin:$PATH"; {line}')
+    assert found.node_tools == (TSX,)
+    assert found.notes[0].endswith(f"with tsx: {line}")
+    # Plain JavaScript: as it was.
+    scripts["start:prod"] = "node --env-file=.env ./dist/index.js"
+    files["package.json"] = json.dumps({"type": "module", "scripts": scripts}).encode()
+    assert detect(files).argv == ("npm", "run", "start:prod")

@@ -1,0 +1,223 @@
+"""Which private servers an app wants and what it is given of them (backing.wants,
+backing.postgres, backing.mysql): read from what the app declares (its dependency
+files, settings files, compose files, init scripts, connection code)."""
+
+from __future__ import annotations
+
+import json
+
+from preview.backing import wanted_servers
+from preview.backing.wants import postgres_wants
+
+from ..launching import app_files
+
+PACKAGE = json.dumps(
+    {"scripts": {"start": "node app.js"}, "dependencies": {"mysql2": "^2", "sequelize": "^6"}}
+).encode()
+
+
+def _utf16(text: str) -> bytes:
+    """``text`` as PowerShell's ``pip freeze > requirements.txt`` writes it: UTF-16 with
+    its byte-order mark, CRLF line ends."""
+    return text.replace("\n", "\r\n").encode("utf-16")
+
+
+def _bytes(name: str) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in app_files(name).items()}
+
+
+def test_a_database_url_in_an_f_string_of_the_modules_constants_is_read() -> None:
+    """WannaCry081's Bookstore-Flask-API: ``f"mysql://root:data@localhost:3306/{DB_NAME}"``
+    beside ``DB_NAME : str = "book_db"``; read as a template, no MariaDB was given."""
+    config = (
+        b'DB_NAME : str = "book_db"\n'
+        b"class Production:\n"
+        b'    SQLALCHEMY_DATABASE_URI : str = f"mysql://root:data@localhost:3306/{DB_NAME}"\n'
+    )
+    files = {"config.py": config, "requirements.txt": b"flask\nmysqlclient\n", "app.py": b""}
+    mysql = wanted_servers(files, "app.py", {}).mysql
+    assert (
+        mysql is not None and mysql.databases == ["book_db"] and mysql.accounts == {"root": "data"}
+    )
+    unknown = config.replace(b'"book_db"', b'os.getenv("DB")')
+    assert wanted_servers({**files, "config.py": unknown}, "app.py", {}).mysql is None
+
+
+def test_a_sequelize_config_json_names_the_mysql_it_opens() -> None:
+    """edgareldy's tutorial names its MariaDB only in sequelize-cli's config/config.json
+    (no URL, no variable): none was given it, and its migrations failed on
+    ECONNREFUSED 127.0.0.1:3306. The development object is the one a preview runs as."""
+    config = {
+        "development": {
+            "username": "root",
+            "password": "123456",
+            "database": "shop_db",
+            "host": "127.0.0.1",
+            "dialect": "mysql",
+        },
+        "production": {"username": "root", "password": None, "database": "prod", "host": "h"},
+    }
+    files = {
+        "package.json": PACKAGE,
+        "config/config.json": json.dumps(config).encode(),
+        "app.js": b"const db = require('./models')\n",
+    }
+    wanted = wanted_servers(files, "app.js", {})
+    assert wanted.mysql is not None
+    assert "the MySQL settings of config/config.json" in wanted.mysql.why
+    assert wanted.mysql.accounts == {"root": "123456"}
+    assert wanted.mysql.databases == ["shop_db"]
+
+
+def test_a_database_named_in_a_json_settings_file_without_its_engine() -> None:
+    """samimzafar's boilerplate: convict reads config/environments/development.json
+    (``"db": {"name": "sequelize_DB", …}``), and the Sequelize options beside it say
+    ``dialect: "mysql"`` with every value read through convict. Its MariaDB was given,
+    but not that database ("Unknown database 'sequelize_DB'")."""
+    development = {"port": 4000, "db": {"username": "root", "password": None, "name": "shop_DB"}}
+    development["db"]["host"] = "127.0.0.1"
+    files = {
+        "package.json": PACKAGE,
+        "config/environments/development.json": json.dumps(development).encode(),
+        "config/cli.js": b'module.exports = { dialect: "mysql", database: config.get("db.name") }',
+        # Another engine's settings say nothing of MySQL's.
+        "config/other.json": json.dumps(
+            {"host": "pg", "user": "u", "database": "elsewhere", "dialect": "postgres"}
+        ).encode(),
+    }
+    wanted = wanted_servers(files, "app.js", {})
+    assert wanted.mysql is not None
+    assert wanted.mysql.databases == ["shop_DB"]
+    assert wanted.mysql.accounts == {"root": ""}
+    # Alone (no driver and no other setting naming MySQL), it wants no server.
+    del files["config/cli.js"]
+    assert wanted_servers(files, "app.js", {}).mysql is None
+
+
+def test_a_node_app_opening_its_mysql_with_the_driver_itself_wants_one() -> None:
+    """shazzad-hosen's express-mysql-auth-api: ``mysql.createPool({ host: ENV.DB_HOST,
+    … })`` in src/config/db.js, every DB_* of its example empty, no compose file: its
+    only SQL driver was no sign alone, and no MariaDB was given it (ECONNREFUSED
+    127.0.0.1:3306)."""
+    package = {"type": "module", "dependencies": {"express": "^5", "mysql2": "^3"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        ".env.example": b"DB_HOST=\nDB_USER=\nDB_PASSWORD=\nDB_NAME=\n",
+        "src/config/db.js": b'import mysql from "mysql2/promise";\n'
+        b"const pool = mysql.createPool({ host: ENV.DB_HOST, user: ENV.DB_USER });\n",
+    }
+    wanted = wanted_servers(files, "src/server.js", {})
+    assert wanted.mysql is not None
+    assert "src/config/db.js connects with its MySQL driver" in wanted.mysql.why
+    # A test's connection is not the app's; another SQL driver beside it leaves it open.
+    code = files.pop("src/config/db.js")
+    tested = {**files, "tests/db.test.js": code}
+    assert wanted_servers(tested, "src/server.js", {}).mysql is None
+    package["dependencies"]["pg"] = "^8"
+    files["package.json"] = json.dumps(package).encode()
+    files["src/config/db.js"] = code
+    assert wanted_servers(files, "src/server.js", {}).mysql is None
+
+
+def test_a_utf16_requirements_file_says_its_database_and_redis_clients() -> None:
+    """Arif-M-Patel's ToDO-fastapi-alembic-postgresql (and ILugaro's
+    fastapi-postgresql-alembic-docker): a Windows ``pip freeze`` wrote requirements.txt in
+    UTF-16, which uv reads by its byte-order mark, but the service's readers took as UTF-8
+    (a NUL between letters): psycopg2-binary was not seen, no PostgreSQL was given, and
+    its hard-coded ``postgresql://postgres:Arif@localhost/todo_db`` was refused."""
+    files = {
+        "requirements.txt": _utf16("fastapi==0.109.2\npsycopg2-binary==2.9.9\nredis==5.0.1\n"),
+        "database.py": b'URL = "postgresql://postgres:Arif@localhost/todo_db"\n',
+        "main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+    }
+    assert (postgres_wants(files, {}).driver or "").startswith("psycopg2-binary")
+    assert wanted_servers(files, "main.py", {}).redis is not None
+
+
+def test_an_apps_sql_schema_is_run_where_nothing_else_makes_it() -> None:
+    """cgund98's fastapi-postgres-template keeps its schema as golang-migrate's SQL
+    migrations (resources/db/migrations/000001_initial_schema.up.sql), run by a migrate
+    image; johschmidt42's fastapi-postgresql as db/schema.sql (its README: "Create the
+    (empty) tables by executing the SQL statements in db/schema.sql") beside db/data.sql's
+    rows. Neither was run: "relation users does not exist" on every route. Now the
+    ``.up.sql`` files, in their versions' order, or the one file that creates tables, are
+    the preview's PostgreSQL's init scripts."""
+    files = _bytes("fastapi_sql_migrations")
+    wants = postgres_wants(files, {})
+    assert [path for path, _ in wants.init_scripts] == [
+        "resources/db/migrations/000001_initial_schema.up.sql",
+        "resources/db/migrations/000002_invoices.up.sql",
+    ]
+    assert wants.lone_schema
+    schema = b"CREATE TABLE companies (id UUID PRIMARY KEY);\n"
+    rows = b"INSERT INTO companies (id) VALUES (gen_random_uuid());\n"
+    plain = {"pyproject.toml": files["pyproject.toml"], "app/main.py": files["app/main.py"]}
+    two = {**plain, "db/schema.sql": schema, "db/data.sql": rows}
+    assert [path for path, _ in postgres_wants(two, {}).init_scripts] == ["db/schema.sql"]
+    # Another tool's migrations make the schema: none is run.
+    alembic = {**files, "alembic.ini": b"[alembic]\nscript_location = alembic\n"}
+    assert postgres_wants(alembic, {}).init_scripts == ()
+
+
+def test_the_sql_files_a_shell_init_script_runs_are_init_scripts() -> None:
+    """gbatagian's fastapi-crud: its compose PostgreSQL mounts db/init.sh into
+    /docker-entrypoint-initdb.d, which runs ``psql -f`` on the SQL files it mounts from
+    db/schema_queries/ (its tables, then its rows); the service runs no shell script, so
+    its Alembic revision (ALTER TABLE portfolios …) met no table. Those SQL files, in the
+    script's order, are now the init scripts."""
+    files = _bytes("fastapi_compose_shell_initdb")
+    wants = postgres_wants(files, {})
+    assert [path for path, _ in wants.init_scripts] == [
+        "db/schema_queries/create_schema.sql",
+        "db/schema_queries/insert.sql",
+    ]
+
+
+def test_a_hosted_postgresql_its_settings_name_is_the_previews_own() -> None:
+    """256Taras' fastify-typeorm-starter-kit gives its compose service the env file
+    configs/.env.docker, whose TYPEORM_HOST is a hosted PostgreSQL
+    (isilo.db.elephantsql.com): its migrations failed on EAI_AGAIN, the name unknown in
+    the sandbox; the preview's own server answers for it (its /etc/hosts)."""
+    compose = b"""services:
+  db:
+    image: postgres:14.1-alpine
+  backend:
+    build: .
+    env_file: ['./configs/.env.docker']
+"""
+    files = {
+        "package.json": json.dumps({"dependencies": {"pg": "^8", "typeorm": "^0.3"}}).encode(),
+        "docker-compose.yml": compose,
+        "configs/.env.docker": b"TYPEORM_HOST=isilo.db.elephantsql.com\nTYPEORM_PORT=5433\n",
+        "src/db.js": b"const url = 'postgres://u:p@ep-cool-1.eu.aws.neon.tech/app'\n"
+        b"const other = 'postgres://u:p@10.0.0.7:5432/app'\n",
+    }
+    wants = postgres_wants(files, {})
+    assert "isilo.db.elephantsql.com" in wants.aliases
+    assert "ep-cool-1.eu.aws.neon.tech" in wants.aliases
+    assert 5433 in wants.ports
+    assert "10.0.0.7" not in wants.aliases  # an address: no name to answer for
+    assert "db" in wants.aliases
+
+
+def test_dbmate_migrations_run_their_up_part_only() -> None:
+    """marcoturi's fastify-boilerplate keeps its schema as dbmate migrations
+    (db/migrations/*.sql: ``-- migrate:up`` CREATE TABLE …, ``-- migrate:down`` DROP
+    TABLE …), run by a dbmate binary it does not ship; the file, run whole as its one
+    schema, dropped the table it made ("relation users does not exist" at every call)."""
+    up = b'-- migrate:up\nCREATE TABLE "users" ("id" uuid NOT NULL);\n\n'
+    files = {
+        "package.json": json.dumps({"dependencies": {"postgres": "^3"}}).encode(),
+        "db/migrations/20240415225644_create_users_table.sql": up
+        + b'-- migrate:down\nDROP TABLE "users"\n',
+        "db/migrations/20240501000000_add_index.sql": b"-- migrate:up\nCREATE INDEX i ON u (id);",
+        "db/seeds/20240415231037_users.seed.sql": b"-- migrate:up\nINSERT INTO users VALUES (1);\n",
+    }
+    wants = postgres_wants(files, {})
+    assert wants.lone_schema
+    assert [path for path, _ in wants.init_scripts] == [
+        "db/migrations/20240415225644_create_users_table.sql",
+        "db/migrations/20240501000000_add_index.sql",
+    ]
+    first = wants.init_scripts[0][1]
+    assert "CREATE TABLE" in first and "DROP TABLE" not in first
