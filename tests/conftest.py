@@ -94,7 +94,7 @@ def _run_apart(main: Callable[[], Awaitable[None]]) -> None:
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite database the migrations made, once a session: each test's data directory
     starts with a copy (its service's migrations then find nothing to do). Migrating
-    from nothing is tested on its own (tests/test_store.py), and here once."""
+    from nothing is tested on its own (tests/store/test_store.py), and here once."""
     path = tmp_path_factory.mktemp("migrated") / "preview.db"
 
     async def migrate() -> None:

@@ -3,7 +3,7 @@
 Alembic (with Mako) costs an idle service 12 MiB of memory, for a schema that is current
 on every start but the first after an upgrade. So the newest revision is read from the
 version files' ``revision = "…"`` lines and compared with the database's
-``alembic_version`` first; Alembic runs only when they differ (tests/test_store.py checks
+``alembic_version`` first; Alembic runs only when they differ (tests/store/test_store.py checks
 :func:`head_revision` against Alembic's own answer). ``preview serve`` runs it then in a
 child process (``apart``, ``python -m preview.store.migrate``): imported once, a module's
 memory stays with the process, and the service's first start on a new data dir would

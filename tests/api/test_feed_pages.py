@@ -9,7 +9,7 @@ from preview.api.feed import _PAGE, PAGE_BYTES, stored_events
 from preview.logs import Event
 from preview.store import Store
 
-from ..test_store import T0, setup_preview
+from ..store.test_store import T0, setup_preview
 
 
 async def _store_with(tmp_path, messages: list[str]) -> Store:

@@ -26,7 +26,7 @@ from preview.services import CallOutcome, CallRecord, ProxiedCall
 from preview.store import LogRetention, Pace, Store, logrows
 from preview.store.models import ProxiedRequest
 
-from ..test_store import db_url, generation, preview  # noqa: F401 (db_url: a fixture)
+from ..store.test_store import db_url, generation, preview  # noqa: F401 (db_url: a fixture)
 
 
 def _runtime(pid: str, gid: str = "g1") -> SimpleNamespace:

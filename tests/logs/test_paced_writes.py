@@ -11,7 +11,7 @@ import trio
 from preview.logs import LogBroadcast, write_log_events
 from preview.store import Pace, Store, logrows
 
-from ..test_store import generation, preview
+from ..store.test_store import generation, preview
 
 T0 = datetime(2026, 11, 26, 12, 0, 0, 123456)
 

@@ -20,7 +20,7 @@ from preview.store import Store
 from preview.store.models import Generation, SnapshotChunk
 
 from ..cluster.nodes import PG_ENV, fresh_database
-from ..test_store import generation
+from ..store.test_store import generation
 
 pytestmark = pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set")
 

@@ -16,8 +16,8 @@ from preview.clock import utcnow
 from preview.store import LogRetention, Store
 from preview.store import retention as retention_module
 
-from .conftest import auth, running_service
-from .outages import launch_ticker
+from ..conftest import auth, running_service
+from ..outages import launch_ticker
 from .test_store import db_url, generation, log_row, preview  # noqa: F401 (db_url: a fixture)
 
 DAY = timedelta(days=1)

@@ -25,8 +25,8 @@ from preview.runtime import supervisor as supervisor_module
 from preview.store import Store
 from preview.store import database as database_module
 
-from .conftest import SERVER_COMMAND, auth, eventually, read_sse, running_service, server_app
-from .outages import (
+from ..conftest import SERVER_COMMAND, auth, eventually, read_sse, running_service, server_app
+from ..outages import (
     DiskFull,
     Outage,
     PostgresOutage,
