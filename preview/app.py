@@ -51,7 +51,7 @@ from .services.origins import preview_id_of_label
 from .settings import Settings, unknown_env_names
 from .sharing import annotations_blueprint
 from .sharing import blueprint as sharing_blueprint
-from .snapshots import PostgresChunks, Snapshots
+from .snapshots import DataTemplates, PostgresChunks, Snapshots
 from .store import Store
 from .store.datadir import hold_data_dir, release_data_dir, remove_leftovers
 from .transport import (
@@ -285,10 +285,12 @@ class _Lifetime:
             if self.given_store is not None
             else await Store.open(settings.database_url, threads=settings.db_threads)
         )
-        state.supervisor = Supervisor(settings, state.store, state.metrics)
         # In a cluster, each snapshot is kept in PostgreSQL too, for every node.
         shared = partial(PostgresChunks, state.store.engine) if settings.cluster else None
         state.snapshots = Snapshots(settings, state.store, shared)
+        # A launch's initialised data, kept as a snapshot is for the next of its inputs.
+        data_cache = DataTemplates(settings, state.snapshots).bound
+        state.supervisor = Supervisor(settings, state.store, state.metrics, data_cache)
         state.supervisor.retention.also.append(state.snapshots.expire)  # the logs' days
         state.http = self._client_to_previews(state.supervisor)
         if settings.cluster:

@@ -288,6 +288,14 @@ class Settings:
             "MiB", "build outputs kept by their inputs' hash (tsc, nest build); LRU beyond; 0: off"
         ),
     )
+    data_cache_mb: int = field(
+        default=512,
+        metadata=_help(
+            "MiB",
+            "data a launch's migrations and seeds made, kept by their inputs' hash for the"
+            " next launch (a copy each); LRU beyond; 0: off",
+        ),
+    )
     package_index_url: str = field(
         default="",
         metadata=_help("URL", "Python package index for builds; empty: PyPI; none: no index"),

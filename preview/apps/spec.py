@@ -44,6 +44,9 @@ class LaunchSpec:
     # Data put in before its set-up steps and start (a snapshot's: preview.snapshots),
     # given the runtime once its services are up; a failure's message, else None.
     seed: Callable[[Any], Awaitable[str | None]] | None = None
+    # Where its data steps' data is kept and put back (preview.snapshots.DataTemplates,
+    # given the runtime; None: its steps run at every launch, as where it is off).
+    data_cache: Callable[[Any], Any] | None = None
     command: list[str] | None = None  # the launch's options (a revision is detected so)
     setup: list[str] | None = None
     workers_off: tuple[str, ...] = ()  # the detected workers the launch turned off

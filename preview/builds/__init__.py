@@ -13,7 +13,7 @@ confined: this package asks ``sandbox`` for the confinement, never makes its own
 from .appenv import app_environment, dotenv_file
 from .build import BuildFailed, EnvBuilder
 from .plantries import PLAN_DID_NOT_SERVE, PlanTries
-from .preparation import Preparation
+from .preparation import DataInitCache, Preparation
 from .relaunch import ROUTE_FAILED, relaunch_with_fix, try_next_plan
 from .steps import Publish, run_logged
 
@@ -21,6 +21,7 @@ __all__ = [
     "PLAN_DID_NOT_SERVE",
     "ROUTE_FAILED",
     "BuildFailed",
+    "DataInitCache",
     "EnvBuilder",
     "PlanTries",
     "Preparation",

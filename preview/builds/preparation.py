@@ -18,6 +18,8 @@ for the set-up steps of a run (and the app after them: :meth:`Preparation.enviro
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import posixpath
@@ -26,7 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
@@ -71,10 +73,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfineStep",
+    "DataInitCache",
     "Preparation",
     "PreparationContext",
     "Prepared",
     "RunAs",
+    "data_init_key",
     "fill",
     "prepare_app",
 ]
@@ -84,6 +88,44 @@ __all__ = [
 ConfineStep = Callable[[str, Path, "Path | None"], "Confinement | None"]
 # (the interpreter, the built environment) -> the uid an unsandboxed step runs as
 RunAs = Callable[[str, "Path | None"], "int | None"]
+
+
+class DataInitCache(Protocol):
+    """Where one preview's initialised data is kept for the next launch and put back
+    from (``preview.snapshots.DataTemplates``, bound to the preview): its data steps
+    (migrations, seeds: ``Detection.data_setup``) then run once per :func:`data_init_key`
+    (issue 68). Neither call raises: data not kept or not put back means the steps run."""
+
+    async def restore(self, key: str) -> str | None:
+        """The data kept under ``key`` put into the preview's databases and files: when
+        it was kept (the steps are skipped); None when none is (or it could not be)."""
+        ...
+
+    async def keep(self, key: str) -> None:
+        """The preview's data now, its data steps just run, kept under ``key``."""
+        ...
+
+
+_DATA_INIT_FORMAT = b"data-init 1"
+
+
+def data_init_key(
+    steps: Sequence[tuple[Sequence[str], str]], files: dict[str, bytes], environment: Path | None
+) -> str:
+    """What a launch's data steps depend on: the steps as run (each command and its
+    directory), every file of the upload (a migration imports the app's models, a seed
+    reads its fixtures: any may count) and the dependency set (the environment's path,
+    which its builder names by what it installed). The database engines, the launch's
+    own variables and the format of the kept data are the cache's to add. Blocking
+    (hashes the upload)."""
+    digest = hashlib.sha256(_DATA_INIT_FORMAT)
+    digest.update(json.dumps([[list(argv), where] for argv, where in steps]).encode())
+    digest.update(str(environment or "").encode())
+    for path in sorted(files):
+        digest.update(hashlib.sha256(path.encode()).digest())
+        digest.update(hashlib.sha256(files[path]).digest())
+    return digest.hexdigest()
+
 
 _log = logging.getLogger(__name__)
 _CACHE_REMOVAL_TIME = 30.0  # s to remove a launch's own build cache (shielded caller)
@@ -160,12 +202,14 @@ class Preparation:
         confine: ConfineStep = lambda python, cwd, built: None,
         run_as: RunAs = lambda python, built: None,
         services_ready: Callable[[], Awaitable[None]] | None = None,
+        data_cache: DataInitCache | None = None,
     ) -> str:
         """Environment, set-up steps; the interpreter to run the app with.
         ``on_phase("setup")`` is called when the set-up steps begin; ``confine`` gives
         a set-up step's sandbox (it runs the upload's code, like the app);
         ``services_ready`` returns once the servers the app is given answer (awaited
-        after its build, before its set-up steps).
+        after its build, before its set-up steps); ``data_cache`` keeps what its data
+        steps made for the next launch, and puts it back instead of running them.
 
         Raises :class:`BuildFailed` with the reason when any of them fails.
         """
@@ -198,6 +242,7 @@ class Preparation:
                 needed=self.config.missing,
                 remedies=self.remedies,
                 services_ready=services_ready,
+                data_cache=data_cache,
             )
             prepared = await prepare_app(spec.detection, spec.files, context)
         except OSError as error:
@@ -375,6 +420,7 @@ class PreparationContext:
     # Awaited before the set-up steps: its servers, started beside the build, answer (a
     # migration connects at once).
     services_ready: Callable[[], Awaitable[None]] | None = None
+    data_cache: DataInitCache | None = None  # None: its data steps run at every launch
 
 
 @dataclass
@@ -544,7 +590,12 @@ async def _set_up(
         hints,
     )
     cache = context.builder.build_cache
-    for step, where in detection.setup_steps():
+    steps = detection.setup_steps()
+    data_key, data_kept = await _data_from_cache(detection, steps, files, context, built)
+    data_whole = True  # every data step ran and succeeded: what it made is worth keeping
+    for step, where in steps:
+        if data_kept and step in detection.data_setup:
+            continue
         if app_env is None:
             app_env = await trio.to_thread.run_sync(context.environment, python)
         env = dict(app_env)
@@ -558,6 +609,7 @@ async def _set_up(
             else:
                 await cache.run(key, context.app_dir, run, context.say, files.keys())
         except BuildFailed as failed:
+            data_whole = data_whole and step not in detection.data_setup
             if step in detection.optional:  # a seed, a build its start does not run
                 await context.say(
                     f"set-up step {shown(step)} failed ({failed.message}): dropped, "
@@ -570,4 +622,31 @@ async def _set_up(
             await context.say(
                 f"the app's migrations failed ({failed.message}); {why}: started anyway"
             )
+    if data_key is not None and not data_kept and data_whole and context.data_cache is not None:
+        await context.data_cache.keep(data_key)
     return app_env
+
+
+async def _data_from_cache(
+    detection: Detection,
+    steps: list[tuple[tuple[str, ...], str]],
+    files: dict[str, bytes],
+    context: PreparationContext,
+    built: _Environment,
+) -> tuple[str | None, bool]:
+    """(the data-init key, whether the data kept under it was put in: its steps are then
+    skipped); (None, False) where the launch keeps no data or has no data step."""
+    data_steps = [(step, where) for step, where in steps if step in detection.data_setup]
+    if context.data_cache is None or not data_steps or context.settings.build == "off":
+        return None, False
+    environment = built.lease.path if built.lease is not None else None
+    key = await trio.to_thread.run_sync(data_init_key, data_steps, files, environment)
+    kept = await context.data_cache.restore(key)
+    if kept is None:
+        return key, False
+    said = ", ".join(detection.data_init) or "its data steps"
+    await context.say(
+        f"data initialised from cache (kept {kept}; {said} and the upload unchanged):"
+        f" {len(data_steps)} data step{'s' if len(data_steps) > 1 else ''} not run"
+    )
+    return key, True

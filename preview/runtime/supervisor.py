@@ -14,7 +14,7 @@ import secrets
 import shutil
 import stat
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ..apps.detect import Detection
     from ..apps.spec import LaunchOptions, LaunchSpec
     from ..builds.build import EnvBuilder
+    from ..builds.preparation import DataInitCache
     from ..cluster import ClusterNode
     from .lifecycle import PreviewRuntime
 
@@ -103,9 +104,18 @@ class _Decided:
 class Supervisor:
     """Runs previews; ``serve`` until ``aclose``. See the module doc."""
 
-    def __init__(self, settings: Settings, store: Store, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        metrics: Metrics | None = None,
+        data_cache: Callable[[PreviewRuntime], DataInitCache | None] | None = None,
+    ) -> None:
+        """``data_cache``: where a launch's initialised data is kept for the next
+        (``preview.snapshots.DataTemplates.bound``; None: its data steps run every time)."""
         self.settings = settings
         self.store = store
+        self._data_cache = data_cache
         self.ports = PortPool(settings.port_min, settings.port_max)
         # Made at the first launch (env_builder), with what only launches use.
         self.builder: EnvBuilder | None = None
@@ -366,6 +376,7 @@ class Supervisor:
             revision=decided.revision,
             database_name=new_database_name(),
             seed=options.seed,
+            data_cache=self._data_cache,
             command=options.command,
             setup=options.setup,
             workers_off=decided.workers_off,

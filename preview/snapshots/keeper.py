@@ -231,7 +231,7 @@ class Snapshots:
             staged = final.with_name(f".{snapshot_id}{SNAPSHOT_DRAFT_SUFFIX}")
             try:
                 try:
-                    size, contents = await self._write(runtime, staged)
+                    size, contents = await self.write_data(runtime, staged)
                 except (sqlite3.Error, OSError) as error:
                     raise _failed("snapshot_failed", "saved", error) from None
                 await check_storage(store, storage, user_id, size)  # this one past it
@@ -257,8 +257,10 @@ class Snapshots:
         await runtime.state.system("INFO", f"snapshot {snapshot_id} saved ({size} bytes)")
         return row
 
-    async def _write(self, runtime: PreviewRuntime, target: Path) -> tuple[int, dict[str, Any]]:
-        """Its data copied under ``target``: (bytes, contents for its row)."""
+    async def write_data(self, runtime: PreviewRuntime, target: Path) -> tuple[int, dict[str, Any]]:
+        """Its data copied under ``target`` (made here; a snapshot's layout): (bytes,
+        contents for its row). Raises ``snapshot_too_large`` past ``PREVIEW_SNAPSHOT_MB``,
+        ``sqlite3.Error`` or ``OSError``."""
         # The app's files as its serving process sees them (a revision applied live runs
         # in a directory of its own, its data linked: runtime.swaps).
         app_dir, code = runtime.swaps.serving_tree
@@ -354,13 +356,19 @@ class Snapshots:
     ) -> dict[str, Any]:
         async with self._source(row) as source, self._work(runtime) as work:
             return await self._put_back_through(
-                runtime, row, source, work, remove_others=remove_others
+                runtime, f"snapshot {row.id}", source, work, remove_others=remove_others
             )
+
+    async def put_data(self, runtime: PreviewRuntime, source: Path, label: str) -> dict[str, Any]:
+        """The data :meth:`write_data` wrote to ``source`` put into ``runtime``'s databases
+        and files beside what they hold (``label`` names it in its warnings)."""
+        async with self._work(runtime) as work:
+            return await self._put_back_through(runtime, label, source, work, remove_others=False)
 
     async def _put_back_through(
         self,
         runtime: PreviewRuntime,
-        row: PreviewSnapshot,
+        label: str,
         source: Path,
         work: Path,
         *,
@@ -394,7 +402,7 @@ class Snapshots:
             if database is None:  # this preview has no PostgreSQL to put it in
                 await runtime.state.system(
                     "WARN",
-                    f"snapshot {row.id}: PostgreSQL database {entry['key']!r} not"
+                    f"{label}: PostgreSQL database {entry['key']!r} not"
                     " restored: this preview has no PostgreSQL",
                 )
                 continue

@@ -23,6 +23,7 @@ from ...backing import Backing
 from ...builds import (
     PLAN_DID_NOT_SERVE,
     BuildFailed,
+    DataInitCache,
     EnvBuilder,
     Preparation,
     app_environment,
@@ -125,6 +126,7 @@ class PreviewRuntime:
         self.finished = trio.Event()
         self._controls = StopControls()
         self._prepare_scope = trio.CancelScope()
+        self._data_offered = False  # the data-init cache: to its first attempt alone
         self._start_slots = start_slots
         self.supervision: ChildSupervision | None = None  # while its child runs, and after
         self._tables = MissingTables(spec, self._system)  # 500s for want of its tables
@@ -305,6 +307,16 @@ class PreviewRuntime:
             self.state.set_reason("an error of the service")
             return "failed"
 
+    def _data_cache(self) -> DataInitCache | None:
+        """Where its data steps' data is kept and put back, for its first attempt alone:
+        a later one (a fix, another plan) runs on the data the first left, and a launch
+        seeded with a snapshot's data runs its steps on that."""
+        spec, first = self.spec, self._data_offered is False
+        self._data_offered = True
+        if not first or spec.data_cache is None or spec.seed is not None:
+            return None
+        return spec.data_cache(self)
+
     def _how_started(self) -> dict[str, str]:  # the row's: the status tells them after the end
         info = self.runtime_info | {"healthPath": self.spec.health_path}  # (its checks' lines)
         return {"command": info["command"] or "", "runtime": json.dumps(info)}
@@ -397,6 +409,7 @@ class PreviewRuntime:
                     confine=self.containment.confine_step,
                     run_as=self.containment.plain_uid,
                     services_ready=self.backing.ready,
+                    data_cache=self._data_cache(),
                 )
             except BuildFailed as failure:
                 what = "the app's files" if state.phase == "setup" else "the app's environment"
