@@ -24,6 +24,7 @@ from .scenarios import (
     api,
     build,
     cluster,
+    datainit,
     fanout,
     flood,
     launch,
@@ -48,6 +49,7 @@ SCENARIOS = {
     "flood": flood.run,
     "reload": reload.run,
     "cluster": cluster.run,
+    "datainit": datainit.run,
 }
 README = BENCH_DIR / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
