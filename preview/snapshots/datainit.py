@@ -6,13 +6,15 @@ Django's ``migrate`` of a fresh database, Alembic's ``upgrade head``, a seed scr
 each importing the app and its ORM (seconds each, on a 2-core machine). Its data steps
 (``Detection.data_setup``) now run once per key, which ``builds.preparation`` makes of
 everything they read (the steps, every file of the upload, the dependency set) and this
-module completes with what the data also depends on: the database engines the preview
-is given and the launch's own variables (a seed may read ``ADMIN_EMAIL``). After the
-steps ran whole, the preview's data is written as a snapshot is (its SQLite databases,
-its PostgreSQL databases' dumps, the files the steps wrote: ``Snapshots.write_data``)
-under ``<data dir>/data-init/<key>/``; a later launch with the same key gets it put in
-as a snapshot's seed is (``Snapshots.put_data``) instead of running them. Each launch
-still has data of its own: a copy, never the kept one.
+module completes with what the data also depends on: the database engines the preview is
+given, the launch's own variables (a seed may read ``ADMIN_EMAIL``) and its user (a seed
+may make a random password and print it: another user's launch would not have said it,
+so no kept data is shared between users). After the steps ran whole, the preview's data
+is written as a snapshot is (its SQLite databases, its PostgreSQL databases' dumps, the
+files the steps wrote: ``Snapshots.write_data``) under ``<data dir>/data-init/<key>/``;
+a later launch with the same key gets it put in as a snapshot's seed is
+(``Snapshots.put_data``) instead of running them. Each launch still has data of its own:
+a copy, never the kept one.
 
 What a snapshot does not cover is not kept: a preview given MariaDB (its data is in the
 server's own files) never uses the cache. Each kept file's SHA-256 is checked before use
@@ -92,7 +94,8 @@ class PreviewDataTemplates:
         kinds = sorted(runtime.backing.servers.kinds)
         if _NOT_COVERED.intersection(kinds):
             return None
-        completed = json.dumps([_FORMAT, key, kinds, sorted(runtime.spec.extra.items())])
+        spec = runtime.spec  # its owner's alone: a seed may make a secret of its own
+        completed = json.dumps([_FORMAT, key, kinds, sorted(spec.extra.items()), spec.user_id])
         return self._templates.root / hashlib.sha256(completed.encode()).hexdigest()
 
     async def restore(self, key: str) -> str | None:
