@@ -40,17 +40,16 @@ import trio
 from ..clock import utcnow
 from ..errors import PreviewError
 from ..settings import Settings
+from ..store.datadir import DATA_INIT_DIR, DATA_INIT_DRAFT_PREFIX
 from .keeper import Snapshots
 
 if TYPE_CHECKING:
     from ..runtime import PreviewRuntime
 
-__all__ = ["DATA_INIT_DIR", "DataTemplates"]
+__all__ = ["DataTemplates"]
 
-DATA_INIT_DIR = "data-init"  # under the data dir
 _FORMAT = 1  # of the entries: what a key covers, how an entry is laid out
 _KEPT = "kept.json"  # when it was kept and each file's hash: written last
-_STAGING = ".staging-"
 _NOT_COVERED = frozenset({"mysql"})  # kinds of server whose data a snapshot does not hold
 _T = TypeVar("_T")
 
@@ -96,7 +95,8 @@ class PreviewDataTemplates:
             return None
         spec = runtime.spec  # its owner's alone: a seed may make a secret of its own
         completed = json.dumps([_FORMAT, key, kinds, sorted(spec.extra.items()), spec.user_id])
-        return self._templates.root / hashlib.sha256(completed.encode()).hexdigest()
+        digest = hashlib.sha256(completed.encode()).hexdigest()
+        return self._templates.root / spec.generation_id / digest  # (removed with it)
 
     async def restore(self, key: str) -> str | None:
         entry = self._entry(key)
@@ -129,8 +129,8 @@ class PreviewDataTemplates:
         templates, runtime = self._templates, self._runtime
         if entry is None or await templates.blocking((entry / _KEPT).is_file):
             return
-        staged = entry.with_name(f"{_STAGING}{entry.name}-{secrets.token_hex(4)}")
-        await templates.blocking(lambda: templates.root.mkdir(parents=True, exist_ok=True))
+        staged = entry.with_name(f"{DATA_INIT_DRAFT_PREFIX}{entry.name}-{secrets.token_hex(4)}")
+        await templates.blocking(lambda: entry.parent.mkdir(parents=True, exist_ok=True))
         try:
             try:
                 size, _ = await templates.keeper.write_data(runtime, staged)
@@ -189,10 +189,7 @@ def _size(entry: Path) -> int:
 
 
 def _evict(root: Path, limit: int) -> None:
-    try:
-        entries = [p for p in root.iterdir() if not p.name.startswith(".")]
-    except FileNotFoundError:
-        return
+    entries = [p for p in root.glob("*/*") if not p.name.startswith(".")]
     used = [((p / _KEPT).stat().st_mtime if (p / _KEPT).exists() else 0.0, p) for p in entries]
     total = sum(_size(p) for _, p in used)
     for _, path in sorted(used):

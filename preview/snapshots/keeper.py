@@ -47,7 +47,7 @@ from ..errors import Conflict, NotFound, PreviewError, Unavailable
 from ..sandbox.appdir import chown_tree, owned_by_app, run_as_owner
 from ..settings import Settings
 from ..store import Store
-from ..store.datadir import SNAPSHOT_DRAFT_SUFFIX, SNAPSHOT_FETCHED_DIR
+from ..store.datadir import DATA_INIT_DIR, SNAPSHOT_DRAFT_SUFFIX, SNAPSHOT_FETCHED_DIR
 from ..store.models import PreviewSnapshot
 from ..store.usage import check_storage
 from . import records
@@ -195,8 +195,11 @@ class Snapshots:
 
     async def remove_generation(self, generation_id: str) -> None:
         """Its snapshots' files (its rows go with the generation's, and the shared
-        storage's chunks too)."""
+        storage's chunks too), and the data its launches' data steps made, kept for the
+        next (``datainit``)."""
         await self._blocking(shutil.rmtree, self.root / generation_id, True)
+        kept = self._settings.data_dir / DATA_INIT_DIR / generation_id
+        await self._blocking(shutil.rmtree, kept, True)
 
     async def expire(self, ended_before: datetime) -> int:
         """Remove the snapshots of previews that ended before ``ended_before``."""

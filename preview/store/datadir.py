@@ -24,6 +24,8 @@ import shutil
 from pathlib import Path
 
 __all__ = [
+    "DATA_INIT_DIR",
+    "DATA_INIT_DRAFT_PREFIX",
     "LOCK_FILE",
     "MARIADB_DRAFT_PREFIX",
     "POSTGRES_DRAFT_PREFIX",
@@ -41,6 +43,10 @@ POSTGRES_DRAFT_PREFIX = "making-"  # in <data dir>/postgres (backing.pgprivate)
 SNAPSHOT_DRAFT_SUFFIX = ".partial"  # in <data dir>/snapshots/<generation> (snapshots)
 # In <data dir>/snapshots: copies of other nodes' snapshots, each for one operation.
 SNAPSHOT_FETCHED_DIR = ".fetched"
+# The data a launch's data steps made, kept for the next (snapshots.datainit): in
+# <data dir>/data-init/<generation>/<key>, each written beside its place first.
+DATA_INIT_DIR = "data-init"
+DATA_INIT_DRAFT_PREFIX = ".staging-"
 
 # Held by this process: {data dir's real path: [descriptor, holders]}. Several apps of one
 # process (a test's restarted service, an embedding host's) share one hold: flock
@@ -100,6 +106,7 @@ def remove_leftovers(data_dir: Path) -> list[str]:
     found += (data_dir / "postgres").glob(POSTGRES_DRAFT_PREFIX + "*")
     found += (data_dir / "snapshots").glob(f"*/.*{SNAPSHOT_DRAFT_SUFFIX}")
     found += (data_dir / "snapshots" / SNAPSHOT_FETCHED_DIR).glob("*")
+    found += (data_dir / DATA_INIT_DIR).glob(f"*/{DATA_INIT_DRAFT_PREFIX}*")
     removed = []
     for path in found:
         with contextlib.suppress(OSError):

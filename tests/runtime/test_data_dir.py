@@ -119,11 +119,13 @@ async def test_drafts_a_killed_service_left_are_removed_at_start(settings: Setti
         data / "snapshots" / ".fetched" / "snap_0123456789abcdef-0a1b2c3d",  # another node's
         data / ".mariadb-template-x6l9p9bt",
         data / "postgres" / "making-0a1b2c3d",
+        data / "data-init" / "gen_1" / ".staging-0123abcd-0a1b2c3d",  # (snapshots.datainit)
     ]
     kept = [
         data / "snapshots" / "gen_1" / "snap_fedcba9876543210",
         data / "mariadb-template-18de970-6aacf168",
         data / "postgres" / "template-16",
+        data / "data-init" / "gen_1" / "0123abcd",
     ]
     for path in drafts + kept:
         path.mkdir(parents=True)

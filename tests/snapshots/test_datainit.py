@@ -8,9 +8,9 @@ from typing import Any
 
 import trio
 
-from preview.snapshots.datainit import DATA_INIT_DIR
+from preview.store.datadir import DATA_INIT_DIR
 
-from ..conftest import Service
+from ..conftest import Service, auth
 from ..launching import BUILD_WAIT, app_files, launched, messages
 
 _FROM_CACHE = "data initialised from cache"
@@ -70,7 +70,7 @@ async def test_migrations_run_once_per_inputs_and_each_launch_has_data_of_its_ow
         assert (await service.stop(second["gid"])).status_code == 200
 
         # A kept file changed since: not used, the migrations run again.
-        [entry] = [p for p in kept_root.iterdir() if not p.name.startswith(".")]
+        [entry] = [p for p in (kept_root / first["gid"]).iterdir() if not p.name.startswith(".")]
         [database] = [p for p in entry.rglob("*.db")]
         database.write_bytes(database.read_bytes() + b"tampered")
         third = await _relaunched(service, first["gid"])
@@ -89,3 +89,10 @@ async def test_migrations_run_once_per_inputs_and_each_launch_has_data_of_its_ow
         assert fourth["status"] == "running", (fourth["errorMessage"], fourth["errorLines"])
         assert not any(_FROM_CACHE in m for m in await _said(service, fourth))
         assert (await service.stop(fourth["gid"])).status_code == 200
+
+        # Deleting a generation deletes the data kept from its launches.
+        assert (kept_root / fourth["gid"]).is_dir()
+        deleted = await service.client.delete(f"/api/generations/{fourth['gid']}", headers=auth())
+        assert deleted.status_code == 200, deleted.text
+        assert not (kept_root / fourth["gid"]).exists()
+        assert (kept_root / first["gid"]).is_dir()
