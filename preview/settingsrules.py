@@ -78,6 +78,7 @@ def check_settings(settings: Any) -> None:  # a Settings (which imports this mod
         "max_starting",
         "user_storage_mb",
         "build_cache_mb",
+        "data_cache_mb",
         "max_instances_free",
         "max_instances_pro",
     ):

@@ -189,11 +189,12 @@ def test_durations_must_be_finite_and_positive(name: str, raw: str) -> None:
 
 _NUMBERS = [name for name, f in FIELDS.items() if f.type in ("int", "float")]
 # Where 0 means something (no grace, unpaced, no previews for a tier, twice the CPUs, no
-# bound, nothing captured, no build cache); every other number must be above zero.
+# bound, nothing captured, no build or data-init cache); every other number must be above
+# zero.
 _ZERO_MEANS_SOMETHING = {
     "stop_grace", "stream_interval", "partial_line_flush", "max_starting", "user_storage_mb",
     "max_instances_free", "max_instances_pro", "capture_requests", "capture_mb",
-    "capture_body_bytes", "build_cache_mb",
+    "capture_body_bytes", "build_cache_mb", "data_cache_mb",
 }  # fmt: skip
 
 
