@@ -231,7 +231,7 @@ def _history_filter(fields: list[FieldFilter]) -> LogFilter:
         processes=_processes(args.get("process")) or (),
         text=q,
         # The database passes only the lines that can match (see LogFilter).
-        json_keys=sorted({each.key for each in fields}),
+        field_keys=sorted({each.key for each in fields}),
     )
 
 
@@ -275,7 +275,8 @@ def _columns() -> list[str]:
 
 
 def _history_dict(event: Event) -> dict[str, Any]:
-    """An event as the history gives it: with ``fields`` when the line is a JSON object."""
+    """An event as the history gives it: with ``fields`` when the line is a JSON object
+    or a logfmt record (``logs.fields``)."""
     data = event.to_dict()
     fields = line_fields(event.message)
     if fields is not None:

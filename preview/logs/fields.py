@@ -1,10 +1,14 @@
-"""Structured log lines: the fields of a line the app printed as one JSON object.
+"""Structured log lines: the fields of a line the app printed as one JSON object, or as
+logfmt (``level=info msg="user signed in" user_id=42``, Go's logrus and slog, Heroku's
+router, structlog's and Pino's logfmt output).
 
 Parsed when the history is read, never at intake: the intake's hot path stays as it was
 (it only reads a JSON line's level, ``lines._json_level``), and a line nobody asks for is
-never parsed. Only a message that starts with ``{`` is tried (as the intake's level
-reading does), at most :data:`MAX_PARSED_BYTES` of it; anything else has no fields and
-is left as it is.
+never parsed. A message that starts with ``{`` is tried as JSON (as the intake's level
+reading does); another is logfmt only when it is nothing but ``key=value`` pairs, two at
+least (``listening on port=8000`` is prose, not a record); at most
+:data:`MAX_PARSED_BYTES` of either. Anything else has no fields and is left as it is. A
+logfmt value is text (logfmt has no types; a filter still compares numbers as numbers).
 
 A filter names a field (``userId``, or ``user.id`` inside an object) and a value; it
 holds when the field is there with that value: a number equal as a number (``7`` matches
@@ -15,6 +19,7 @@ text itself (an object or a list: its compact JSON).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,15 +40,42 @@ MAX_FIELD_FILTERS = 10
 MISSING = object()  # what field_value gives for a field the line does not have
 
 
+# One logfmt pair and the space after it: a key, ``=``, a bare value (no space, no quote)
+# or a double-quoted one (its escapes as Go's strconv.Quote writes them, JSON's kin).
+_LOGFMT_PAIR = re.compile(r'([A-Za-z_@][\w.@/-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)(?:\s+|$)')
+
+
 def line_fields(message: str) -> dict[str, Any] | None:
-    """The fields of a line that is one JSON object, else None."""
-    if message[:1] != "{" or len(message) > MAX_PARSED_BYTES:
+    """The fields of a line that is one JSON object or a logfmt record, else None."""
+    if len(message) > MAX_PARSED_BYTES:
         return None
+    if message[:1] != "{":
+        return _logfmt(message) if "=" in message else None
     try:
         value = json.loads(message)
     except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         return None
     return value if isinstance(value, dict) else None
+
+
+def _logfmt(message: str) -> dict[str, str] | None:
+    """The pairs of a line that is nothing but logfmt pairs (two at least), else None."""
+    fields: dict[str, str] = {}
+    text = message.strip()
+    at = 0
+    while at < len(text):
+        pair = _LOGFMT_PAIR.match(text, at)
+        if pair is None:
+            return None
+        key, value = pair.groups()
+        if value.startswith('"'):
+            try:
+                value = json.loads(value)
+            except ValueError:  # an escape JSON lacks (Go's \x41): the quotes off
+                value = value[1:-1]
+        fields[key] = value
+        at = pair.end()
+    return fields if len(fields) >= 2 else None
 
 
 def field_value(fields: dict[str, Any], name: str) -> Any:
@@ -83,8 +115,9 @@ class FieldFilter:
 
     @property
     def key(self) -> str:
-        """The key a matching line's text must hold (its last name): a prefilter the
-        database applies before any line is parsed."""
+        """The key a matching line's text must hold (its last name; a logfmt key may be
+        dotted itself, ``request.path=/``, which holds it too): a prefilter the database
+        applies before any line is parsed."""
         return self.name.rsplit(".", 1)[-1]
 
     def holds(self, fields: dict[str, Any]) -> bool:
@@ -103,6 +136,7 @@ class FieldFilter:
 
 
 def matches_all(message: str, filters: Sequence[FieldFilter]) -> bool:
-    """Whether the line is a JSON object whose fields meet every filter."""
+    """Whether the line is a JSON object or a logfmt record whose fields meet every
+    filter."""
     fields = line_fields(message)
     return fields is not None and all(each.holds(fields) for each in filters)

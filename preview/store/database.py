@@ -82,20 +82,21 @@ def _sqlite_pragmas(busy_timeout: float, dbapi_connection: Any, _record: Any) ->
 class LogFilter:
     """Which of a preview's log lines a history read wants: each part given must hold.
     ``processes``: the workers' names, ``web`` for the lines of none; ``text``: a
-    case-blind substring; ``json_keys``: only lines that start with ``{`` and quote each
-    ``"key"`` (a field filter's prefilter: ``logs.fields`` checks the candidates)."""
+    case-blind substring; ``field_keys``: only lines that hold each key as a JSON object
+    (``"key"``) or a logfmt record (``key=``) would (a field filter's prefilter:
+    ``logs.fields`` checks the candidates)."""
 
     levels: Collection[str] = ()
     sources: Collection[str] = ()
     streams: Collection[str] = ()
     processes: Collection[str] = ()
     text: str | None = None
-    json_keys: Collection[str] = ()
+    field_keys: Collection[str] = ()
 
     @property
     def narrows(self) -> bool:
         """Whether it leaves any line out."""
-        parts = (self.levels, self.sources, self.streams, self.processes, self.json_keys)
+        parts = (self.levels, self.sources, self.streams, self.processes, self.field_keys)
         return any(parts) or bool(self.text)
 
 
@@ -424,11 +425,14 @@ class Store:
             text = where.text
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(table.c.message.ilike(f"%{escaped}%", escape="\\"))
-        if where.json_keys:  # candidates: a line that starts as an object and quotes each key
-            query = query.where(table.c.message.like("{%"))
-            for key in where.json_keys:
-                escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                query = query.where(table.c.message.like(f'%"{escaped}"%', escape="\\"))
+        for key in where.field_keys:  # candidates: lines that hold it as JSON or logfmt would
+            escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(
+                or_(
+                    table.c.message.like(f'{{%"{escaped}"%', escape="\\"),
+                    table.c.message.like(f"%{escaped}=%", escape="\\"),
+                )
+            )
         if limit is not None:
             query = query.limit(limit)
 

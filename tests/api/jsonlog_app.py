@@ -52,6 +52,10 @@ class Handler(BaseHTTPRequestHandler):
             log(level="error", message="boom", userId=7, request={"path": path})
             print("plain line userId=7 =SUM(A1)", flush=True)
             return self.answer(500, {"detail": "boom"})
+        if path == "/gone":  # logfmt, as Go's slog and logrus print it
+            print('time=2026-11-28T10:00:00Z level=WARN msg="item gone" userId=9'
+                  ' request.path=/gone', flush=True)
+            return self.answer(410, {"detail": "gone"})
         if path == "/many":  # n JSON lines at once: a log of several pages
             for i in range(int(query.split("=")[1])):
                 log(level="info", message="many", i=i, even=i % 2 == 0)

@@ -81,6 +81,43 @@ async def test_json_lines_have_fields_filtered_by_field_and_downloaded(settings:
     assert too_many.status_code == 400 and too_many.json()["error"] == "invalid_field"
 
 
+async def test_logfmt_lines_have_fields_filtered_and_downloaded_as_json_ones(
+    settings: Any,
+) -> None:
+    """A line of nothing but ``key=value`` pairs (Go's slog, logrus, structlog's logfmt) has
+    its fields as a JSON line does: in the history, in a filter, as CSV columns."""
+    with trio.fail_after(120):
+        async with observed_service(settings) as service:
+            preview = await launched(service)
+            gid = preview["gid"]
+            for path in ("/gone", "/items/9", "/boom"):
+                await call(service, preview, path)
+            url = f"/api/generations/{gid}/preview/logs"
+
+            async def get(**params: Any) -> Any:
+                return await service.client.get(url, params=params, headers=auth())
+
+            everything = (await get(source="app")).json()["events"]
+            nines = (await get(**{"field.userId": "9"})).json()["events"]
+            warned = (await get(**{"field.level": "WARN", "field.request.path": "/gone"})).json()
+            table = await get(format="csv", fields="userId,msg", source="app")
+            await service.stop(gid)
+    gone = next(e for e in everything if e["message"].startswith("time="))
+    assert gone["fields"] == {
+        "time": "2026-11-28T10:00:00Z", "level": "WARN", "msg": "item gone", "userId": "9",
+        "request.path": "/gone",
+    }  # fmt: skip
+    plain = next(e for e in everything if e["message"].startswith("plain line"))
+    assert "fields" not in plain  # prose with an "=" in it is no record
+    assert [e["message"] for e in nines] == [
+        gone["message"],
+        next(e["message"] for e in everything if '"item read"' in e["message"]),
+    ]  # the logfmt line's text 9 and the JSON line's number 9 alike
+    assert [e["id"] for e in warned["events"]] == [gone["id"]]
+    rows = {row[6]: row for row in csv.reader(io.StringIO(table.text))}
+    assert rows[gone["message"]][7:] == ["9", "item gone"]
+
+
 async def test_a_csv_cell_that_would_be_a_formula_is_quoted(settings: Any) -> None:
     with trio.fail_after(120):
         async with observed_service(settings) as service:
