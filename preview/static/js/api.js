@@ -140,6 +140,10 @@ export const uploadArchive = (projectId, file, contentType) =>
 export const launch = (gid, options) => call('POST', `${previewPath(gid)}/launch`, { json: options });
 export const stop = (gid) => call('DELETE', previewPath(gid));
 export const presets = (gid) => call('GET', `${generationPath(gid)}/presets`);
+/** `{env: {NAME: value | null}, secret: [NAME…]}`: null keeps a secret's stored value. */
+export const putPreset = (gid, name, body) =>
+  call('PUT', `${generationPath(gid)}/presets/${enc(name)}`, { json: body });
+export const deletePreset = (gid, name) => call('DELETE', `${generationPath(gid)}/presets/${enc(name)}`);
 export const status = (gid, previewId, { poll = false } = {}) =>
   call('GET', `${previewPath(gid)}/status${query({ previewId })}`, { poll });
 export const endpoints = (gid) => call('GET', `${generationPath(gid)}/endpoints`);
