@@ -303,6 +303,7 @@ class _Lifetime:
         state.parked_streams = ParkedStreams()
         await nursery.start(state.parked_streams.serve)
         await nursery.start(state.shares.serve, state.store)  # revoked elsewhere: ended here
+        await nursery.start(state.webhooks.serve)  # alert rules' webhooks
 
     async def _hold_data_dir(self) -> None:
         data_dir = self.state.settings.data_dir

@@ -274,6 +274,14 @@ class Settings:
     build_timeout: float = field(
         default=600, metadata=_help("s", "a dependency build or set-up step not done by then fails")
     )
+    webhook_private: str = field(
+        default="off",
+        metadata=_help(
+            "on/off",
+            "alert webhooks may go to loopback, private and link-local addresses (a receiver"
+            " of the operator's network); off: refused, as the previews' egress is",
+        ),
+    )
     smoke_check: str = field(
         default="on",
         metadata=_help("on/off", "once running, call each GET route needing no parameter once"),

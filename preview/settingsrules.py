@@ -25,6 +25,7 @@ _ORIGIN = re.compile(
 _MODES = {
     "build": ("on", "off"),
     "smoke_check": ("on", "off"),
+    "webhook_private": ("on", "off"),
     "log_format": ("text", "json"),
     "sandbox": ("auto", "required", "off"),
     "app_postgres": ("auto", "off"),

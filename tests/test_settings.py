@@ -51,6 +51,7 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "log_format": ("json", "json"),
     "build": ("off", "off"),
     "smoke_check": ("off", "off"),
+    "webhook_private": ("on", "on"),
     "sandbox": ("off", "off"),
     "app_postgres": ("off", "off"),
     "app_redis": ("off", "off"),

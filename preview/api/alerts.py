@@ -1,7 +1,8 @@
 """A generation's alert rules: ``POST|GET /api/generations/{gid}/alerts``, ``DELETE
 …/alerts/{id}``. Stored (they hold across restarts and relaunches) and armed on the running
 preview at once (``arm_alerts``: at each launch too); a match is an ``alert`` event in
-its log (``logs.alerts``)."""
+its log (``logs.alerts``) and, for a rule with a ``webhook``, a signed POST there
+(``services.webhooks``; the rule's secret is answered once, when it is made)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from quart import Blueprint, Response, jsonify
 
 from ..clock import isoformat, utcnow
 from ..errors import BadRequest, Conflict, NotFound
+from ..logs import Event
 from ..logs.alerts import MIN_INTERVAL, AlertSpec, AlertWatch, compile_pattern
 from ..services import Services, services
 from ..services.audit import record_action
 from ..services.callers import json_body, owned_generation
+from ..services.webhooks import WebhookRefused, check_webhook_url, new_webhook_secret
 from ..store.alerts import MAX_RULES, add_rule, delete_rule, list_rules
 from ..store.models import AlertRule
 
@@ -34,11 +37,32 @@ async def arm_alerts(state: Services, runtime: PreviewRuntime) -> None:
     """Give ``runtime``'s log the generation's rules as they are stored now (none: no
     watch at all, and nothing on the intake's path)."""
     assert state.store is not None
-    rules = await state.store.run_sync(list_rules, state.store.engine, runtime.spec.generation_id)
-    specs = [AlertSpec(rule.id, rule.name, rule.pattern, rule.level) for rule in rules]
+    spec = runtime.spec
+    rules = await state.store.run_sync(list_rules, state.store.engine, spec.generation_id)
+    specs = [
+        AlertSpec(rule.id, rule.name, rule.pattern, rule.level, rule.webhook_url) for rule in rules
+    ]
+    keys = {rule.id: rule.webhook_secret for rule in rules if rule.webhook_secret}
+
+    def send(rule: AlertSpec, alert: Event) -> None:  # on the intake's path: queued only
+        if rule.webhook is not None and rule.id in keys:
+            payload = {
+                "type": "alert",
+                "ruleId": rule.id,
+                "ruleName": rule.name,
+                "generationId": spec.generation_id,
+                "previewId": spec.preview_id,
+                "level": alert.level,
+                "message": alert.message,
+                "seq": alert.id,
+                "firedAt": isoformat(alert.timestamp),
+            }
+            state.webhooks.queue(rule.webhook, keys[rule.id], payload)
+
     broadcast = runtime.broadcast
     previous = broadcast.watch if isinstance(broadcast.watch, AlertWatch) else None
-    broadcast.watch = AlertWatch(specs, broadcast.add, previous=previous) if specs else None
+    watch = AlertWatch(specs, broadcast.add, previous=previous, on_fire=send) if specs else None
+    broadcast.watch = watch
 
 
 def _rule_json(rule: AlertRule, counts: dict[str, Any] | None) -> dict[str, Any]:
@@ -48,6 +72,7 @@ def _rule_json(rule: AlertRule, counts: dict[str, Any] | None) -> dict[str, Any]
         "name": rule.name,
         "pattern": rule.pattern,
         "level": rule.level,
+        "webhook": rule.webhook_url,  # (its secret: answered once, when the rule is made)
         "createdAt": isoformat(rule.created_at),
         # Of the running preview (none: null): its lines matched and alerts made.
         "matched": fired["matched"] if fired else None,
@@ -102,13 +127,33 @@ def _rule_from(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
     return name[:_MAX_NAME], pattern, level
 
 
+async def _webhook_from(body: dict[str, Any], state: Services) -> str | None:
+    webhook = body.get("webhook")
+    if webhook is None:
+        return None
+    if not isinstance(webhook, str):
+        raise BadRequest("webhook must be an http(s) URL.", code="invalid_webhook")
+    try:
+        return await check_webhook_url(webhook, state.settings)
+    except WebhookRefused as refused:
+        raise BadRequest(
+            f"webhook refused: {refused}.",
+            code="invalid_webhook",
+            details={"webhook": webhook[:200]},
+        ) from None
+
+
 @blueprint.post("")
 async def create(gid: str) -> tuple[Response, int]:
-    """A new rule ``{pattern?, level?, name?}``; the running preview has it at once."""
+    """A new rule ``{pattern?, level?, name?, webhook?}``; the running preview has it at
+    once. With a webhook, the answer holds ``webhookSecret`` (this once: it signs each
+    POST, module doc of ``services.webhooks``)."""
     state = services()
     user = state.user()
     generation = await owned_generation(gid, user)
-    name, pattern, level = _rule_from(await json_body())
+    body = await json_body()
+    name, pattern, level = _rule_from(body)
+    webhook = await _webhook_from(body, state)
     rule = AlertRule(
         id="alr_" + secrets.token_hex(6),
         generation_id=gid,
@@ -116,6 +161,8 @@ async def create(gid: str) -> tuple[Response, int]:
         pattern=pattern,
         level=level,
         created_at=utcnow(),
+        webhook_url=webhook,
+        webhook_secret=new_webhook_secret() if webhook is not None else None,
     )
     assert state.store is not None
     if not await state.store.run_sync(add_rule, state.store.engine, rule):
@@ -135,8 +182,12 @@ async def create(gid: str) -> tuple[Response, int]:
         name=name,
         pattern=pattern,
         level=level,
-    )
-    return jsonify(_rule_json(rule, _counts(state, gid))), 201
+        webhook=webhook,
+    )  # (never its secret)
+    made = _rule_json(rule, _counts(state, gid))
+    if rule.webhook_secret is not None:
+        made["webhookSecret"] = rule.webhook_secret
+    return jsonify(made), 201
 
 
 @blueprint.get("")

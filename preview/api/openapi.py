@@ -564,14 +564,20 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
     (
         "post",
         "/api/generations/{gid}/alerts",
-        "A new alert rule on its log lines (a pattern, a level)",
+        "A new alert rule on its log lines (a pattern, a level; a webhook)",
         (),
         True,
         _merge(
             _GEN,
             _JSON,
             {
-                400: ("invalid_pattern", "invalid_level", "invalid_rule", "invalid_name"),
+                400: (
+                    "invalid_pattern",
+                    "invalid_level",
+                    "invalid_rule",
+                    "invalid_name",
+                    "invalid_webhook",
+                ),
                 409: ("too_many_alert_rules",),
             },
         ),
@@ -678,7 +684,12 @@ _ARCHIVES = ("application/zip", "application/gzip", "application/x-tar")
 _BODIES: dict[str, dict[str, Any]] = {
     "/api/generations/{gid}/alerts": {
         "type": "object",
-        "properties": {"pattern": _STR, "level": {"enum": ["WARN", "ERROR"]}, "name": _STR},
+        "properties": {
+            "pattern": _STR,
+            "level": {"enum": ["WARN", "ERROR"]},
+            "name": _STR,
+            "webhook": {"type": "string", "format": "uri"},
+        },
     },
     "/api/generations/{gid}/shares": {
         "type": "object",

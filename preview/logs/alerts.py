@@ -7,7 +7,8 @@ The watch runs on the intake's path, so it costs nothing where a generation has 
 time: a user's pattern cannot make the event loop backtrack for seconds), searched in a
 line's first :data:`SEARCHED_CHARS` characters. One rule alerts at most once every
 :data:`MIN_INTERVAL` seconds; the matches meanwhile are counted, and said in its next
-alert.
+alert. A rule with a webhook is also handed, with its alert, to ``on_fire`` (the
+service's ``services.webhooks``, which only queues it: nothing waits on the intake's path).
 """
 
 from __future__ import annotations
@@ -52,12 +53,14 @@ def compile_pattern(pattern: str) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class AlertSpec:
-    """A rule as the watch matches it: a ``pattern``, or a ``level`` (that or above)."""
+    """A rule as the watch matches it: a ``pattern``, or a ``level`` (that or above);
+    ``webhook``: where its alerts are also sent (``on_fire``), if anywhere."""
 
     id: str
     name: str
     pattern: str | None = None
     level: str | None = None
+    webhook: str | None = None
 
 
 class _Rule:
@@ -88,13 +91,17 @@ class AlertWatch:
         *,
         interval: float = MIN_INTERVAL,
         previous: AlertWatch | None = None,
+        on_fire: Callable[[AlertSpec, Event], None] | None = None,
     ) -> None:
+        """``on_fire(rule, alert)``: called with each alert of a rule that has a webhook
+        (it must not block: the intake's path)."""
         # A rule the preview had already keeps its counts and its last alert (a rule
         # added beside it must not let it alert again within its interval).
         kept = {rule.spec: rule for rule in previous._rules} if previous is not None else {}
         self._rules = [kept.get(spec) or _Rule(spec) for spec in specs]
         self._add = add
         self._interval = interval
+        self._on_fire = on_fire
 
     def __call__(self, events: Sequence[Event]) -> None:
         now: float | None = None
@@ -117,7 +124,9 @@ class AlertWatch:
         rule.fired += 1
         rule.suppressed = 0
         rule.last, rule.last_at = now, utcnow()
-        self._add(level, message, ALERT_SOURCE)
+        alert = self._add(level, message, ALERT_SOURCE)
+        if rule.spec.webhook is not None and self._on_fire is not None:
+            self._on_fire(rule.spec, alert)
 
     def counts(self) -> dict[str, dict[str, Any]]:
         """Per rule id: lines matched, alerts fired, when it last fired (this preview's)."""

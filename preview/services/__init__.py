@@ -3,7 +3,8 @@ when serving starts: :class:`Services` (``state``), who is calling and whether t
 generation is theirs or shared with them (``callers``; the shares' rows: ``shares``; a
 shared user's streams ended with their share: ``sharewatch``), request bodies read
 bounded (``bodies``), one call to an app from its start to its record (``calls``), and
-each preview's own origin: its hosts, one-time tickets and cookie (``origins``)."""
+each preview's own origin: its hosts, one-time tickets and cookie (``origins``), and
+alert rules' webhooks delivered, signed (``webhooks``)."""
 
 from .calls import CallOutcome, CallRecord, CallRecorder, Calls, ProxiedCall, RequestRecording
 from .origins import (

@@ -26,6 +26,7 @@ from ..store import Generation, Store
 from .calls import Calls, RequestRecording
 from .origins import AppOrigins
 from .sharewatch import ShareWatch
+from .webhooks import WebhookSender
 
 __all__ = ["Services", "StreamParking", "StreamSlot", "StreamSlots", "services"]
 
@@ -145,6 +146,7 @@ class Services:
     origins: AppOrigins = field(init=False)  # each preview's own origin (its hosts, tickets)
     calls: Calls = field(init=False)  # where each call to an app starts and is recorded
     streams: StreamSlots = field(init=False)  # the log streams each user holds open
+    webhooks: WebhookSender = field(init=False)  # alert rules' webhooks, delivered
     shares: ShareWatch = field(default_factory=ShareWatch)  # the shared users' open streams
     # Both hold immutable values: a generation never changes once uploaded, nor does
     # the endpoint list of a generation's source or of one running app.
@@ -164,6 +166,7 @@ class Services:
         )
         self.streams = StreamSlots(settings)
         self.calls = Calls(self.history, self.metrics.calls)
+        self.webhooks = WebhookSender(settings)
 
     def forget_generation(self, gid: str) -> None:
         """After a write of ``gid``'s row: no copy read before it stays cached, or is

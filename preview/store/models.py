@@ -470,7 +470,8 @@ class AuditEvent(Record):
 class AlertRule(Record):
     """A rule on a generation's log lines (``logs.alerts``): a line that matches
     ``pattern`` (an RE2 regex) or is at ``level`` or above makes an ``alert`` event in its
-    preview's log."""
+    preview's log, and, where it has a ``webhook_url``, a POST there signed with
+    ``webhook_secret`` (``services.webhooks``)."""
 
     __table__ = Table(
         "alert_rules",
@@ -481,6 +482,8 @@ class AlertRule(Record):
         _column("pattern", Text, null=True),
         _column("level", String(8), null=True),
         _column("created_at", DateTime),
+        _column("webhook_url", Text, null=True),
+        _column("webhook_secret", String(80), null=True),
     )
 
 
