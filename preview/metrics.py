@@ -34,6 +34,8 @@ __all__ = [
     "OTHER_ROUTE",
     "PREPARATION_FAILED",
     "ROUTE_LABELS",
+    "WEBHOOK_OUTCOMES",
+    "AlertStats",
     "CallStats",
     "LogStats",
     "Metrics",
@@ -127,6 +129,20 @@ def failure_label(stop_reason: str | None, error_message: str | None) -> str:
     return "other"
 
 
+WEBHOOK_OUTCOMES = ("delivered", "failed", "dropped")
+
+
+class AlertStats:
+    """Alerts fired by the previews' rules (``logs.alerts``) and their webhooks' deliveries
+    by outcome (``services.webhooks``): plain counters, read at scrape time."""
+
+    __slots__ = ("fired", "webhooks")
+
+    def __init__(self) -> None:
+        self.fired = 0
+        self.webhooks = dict.fromkeys(WEBHOOK_OUTCOMES, 0)
+
+
 class Metrics:
     """The metrics of one app (see the module doc); ``render`` is the scrape."""
 
@@ -164,6 +180,7 @@ class Metrics:
         )
         self.log = LogStats(self.store_write_seconds.observe)
         self.calls = CallStats()
+        self.alerts = AlertStats()
         self._live: Callable[[], Iterable[_LivePreview]] = tuple
         registry.register(_LiveCollector(self))
 
@@ -234,6 +251,19 @@ class _LiveCollector:
         for (way, outcome), count in sorted(metrics.calls.counts.items()):
             calls.add_metric([way, outcome], count)
         yield calls
+        alerts = metrics.alerts
+        yield CounterMetricFamily(
+            "preview_alerts_fired", "Alerts the previews' rules fired.", value=alerts.fired
+        )
+        webhooks = CounterMetricFamily(
+            "preview_alert_webhooks",
+            "Alert webhook deliveries, by outcome (failed: given up after its retries;"
+            " dropped: its queue was full).",
+            labels=["outcome"],
+        )
+        for outcome in WEBHOOK_OUTCOMES:
+            webhooks.add_metric([outcome], alerts.webhooks[outcome])
+        yield webhooks
 
 
 # preview_route_latency_seconds: at most this many (method, route) label pairs a process;

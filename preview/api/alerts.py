@@ -45,6 +45,7 @@ async def arm_alerts(state: Services, runtime: PreviewRuntime) -> None:
     keys = {rule.id: rule.webhook_secret for rule in rules if rule.webhook_secret}
 
     def send(rule: AlertSpec, alert: Event) -> None:  # on the intake's path: queued only
+        state.metrics.alerts.fired += 1
         if rule.webhook is not None and rule.id in keys:
             payload = {
                 "type": "alert",

@@ -7,8 +7,9 @@ The watch runs on the intake's path, so it costs nothing where a generation has 
 time: a user's pattern cannot make the event loop backtrack for seconds), searched in a
 line's first :data:`SEARCHED_CHARS` characters. One rule alerts at most once every
 :data:`MIN_INTERVAL` seconds; the matches meanwhile are counted, and said in its next
-alert. A rule with a webhook is also handed, with its alert, to ``on_fire`` (the
-service's ``services.webhooks``, which only queues it: nothing waits on the intake's path).
+alert. Each alert is also handed to ``on_fire`` (the service counts it and, for a rule
+with a webhook, queues its delivery: ``services.webhooks``; nothing waits on the
+intake's path).
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ class AlertWatch:
         previous: AlertWatch | None = None,
         on_fire: Callable[[AlertSpec, Event], None] | None = None,
     ) -> None:
-        """``on_fire(rule, alert)``: called with each alert of a rule that has a webhook
-        (it must not block: the intake's path)."""
+        """``on_fire(rule, alert)``: called with each alert (counted; sent to the rule's
+        webhook, if it has one); it must not block: the intake's path."""
         # A rule the preview had already keeps its counts and its last alert (a rule
         # added beside it must not let it alert again within its interval).
         kept = {rule.spec: rule for rule in previous._rules} if previous is not None else {}
@@ -125,7 +126,7 @@ class AlertWatch:
         rule.suppressed = 0
         rule.last, rule.last_at = now, utcnow()
         alert = self._add(level, message, ALERT_SOURCE)
-        if rule.spec.webhook is not None and self._on_fire is not None:
+        if self._on_fire is not None:
             self._on_fire(rule.spec, alert)
 
     def counts(self) -> dict[str, dict[str, Any]]:

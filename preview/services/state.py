@@ -166,7 +166,7 @@ class Services:
         )
         self.streams = StreamSlots(settings)
         self.calls = Calls(self.history, self.metrics.calls)
-        self.webhooks = WebhookSender(settings)
+        self.webhooks = WebhookSender(settings, self.metrics.alerts)
 
     def forget_generation(self, gid: str) -> None:
         """After a write of ``gid``'s row: no copy read before it stays cached, or is

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 import httpx
 import trio
 
+from ..metrics import AlertStats
 from ..settings import Settings
 
 __all__ = [
@@ -128,12 +129,11 @@ class WebhookSender:
     """The service's queue of webhook deliveries and the task that makes them (module
     doc). Started with ``nursery.start(sender.serve)``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, counts: AlertStats) -> None:
+        """``counts``: the deliveries by outcome (``/metrics``)."""
         self._settings = settings
         self._send, self._receive = trio.open_memory_channel[Webhook](QUEUED)
-        self.delivered = 0
-        self.failed = 0
-        self.dropped = 0
+        self._counts = counts.webhooks
 
     def queue(self, url: str, secret: str, payload: dict[str, Any]) -> None:
         """Deliver ``payload`` to ``url`` when the sender can; never waits (a full queue
@@ -142,7 +142,7 @@ class WebhookSender:
         try:
             self._send.send_nowait(webhook)
         except (trio.WouldBlock, trio.ClosedResourceError):
-            self.dropped += 1
+            self._counts["dropped"] += 1
             _log.warning("alert webhook dropped: %d deliveries already wait", QUEUED)
 
     async def serve(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -166,10 +166,10 @@ class WebhookSender:
                 await trio.sleep(pause)
                 why = await self._attempt(client, webhook)
                 if why is None:
-                    self.delivered += 1
+                    self._counts["delivered"] += 1
                     return
                 _log.info("alert webhook %s, attempt %d: %s", webhook.delivery, attempt + 1, why)
-            self.failed += 1
+            self._counts["failed"] += 1
             _log.warning("alert webhook %s given up: %s", webhook.delivery, why)
         finally:
             slots.release_on_behalf_of(webhook.delivery)

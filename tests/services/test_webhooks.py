@@ -80,6 +80,12 @@ async def test_an_alert_is_posted_signed_and_retried_after_a_refusal(settings: A
                 assert await call(service, {**launched, "gid": gid}, "/boom") == 500
                 await taken.wait()  # refused once (503), then taken
                 listed = (await client.get(rules, headers=auth())).json()
+                # Counted once the sender has read the answer the receiver just sent.
+                delivered = 'preview_alert_webhooks_total{outcome="delivered"} 1.0'
+                metrics = (await client.get("/metrics")).text
+                while delivered not in metrics:  # noqa: ASYNC110 (another process's count)
+                    await trio.sleep(0.05)
+                    metrics = (await client.get("/metrics")).text
                 await service.stop(gid)
             nursery.cancel_scope.cancel()
     secret = made.json()["webhookSecret"]
@@ -96,6 +102,8 @@ async def test_an_alert_is_posted_signed_and_retried_after_a_refusal(settings: A
     assert payload["type"] == "alert" and payload["ruleName"] == "booms"
     assert payload["generationId"] == gid and payload["previewId"] == launched["previewInstanceId"]
     assert payload["message"].startswith("alert 'booms': line ") and payload["level"] == "ERROR"
+    assert "preview_alerts_fired_total 1.0" in metrics
+    assert 'preview_alert_webhooks_total{outcome="failed"} 0.0' in metrics
 
 
 async def test_a_webhook_to_this_machine_or_its_network_is_refused(settings: Any) -> None:
