@@ -83,7 +83,7 @@ async def test_an_alert_is_posted_signed_and_retried_after_a_refusal(settings: A
                 # Counted once the sender has read the answer the receiver just sent.
                 delivered = 'preview_alert_webhooks_total{outcome="delivered"} 1.0'
                 metrics = (await client.get("/metrics")).text
-                while delivered not in metrics:  # noqa: ASYNC110 (another process's count)
+                while delivered not in metrics:  # (counted in the service, after its answer)
                     await trio.sleep(0.05)
                     metrics = (await client.get("/metrics")).text
                 await service.stop(gid)
