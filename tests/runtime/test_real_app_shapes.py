@@ -13,6 +13,7 @@ import trio
 
 from preview.apps.configvars.readmeenv import README_EXAMPLE
 
+from ..apps.test_configvars import README
 from ..conftest import Service, auth
 from ..launching import BUILD_WAIT, app_files, launched, messages
 
@@ -28,28 +29,6 @@ def upgrade():
 
 
 _NOTHING = 'revision = "0001"\ndown_revision = None\n\n\ndef upgrade():\n    """-"""\n    pass\n'
-
-
-README = """# Roles API
-
-## Environment Variables
-
-Create a `.env` file in the root directory:
-
-```dotenv
-PORT=3000
-JWT_SECRET=api_secret_key
-# the database
-SEQUELIZE_CONNECT=postgres://postgres:1234@localhost/pgtest
-```
-
-## Usage
-
-```bash
-npm install
-npm run start
-```
-"""
 
 
 SERVER = """const http = require("http");
