@@ -140,6 +140,9 @@ export const uploadArchive = (projectId, file, contentType) =>
 export const launch = (gid, options) => call('POST', `${previewPath(gid)}/launch`, { json: options });
 export const stop = (gid) => call('DELETE', previewPath(gid));
 export const presets = (gid) => call('GET', `${generationPath(gid)}/presets`);
+/** The audit trail of `gid`, newest first: a page of at most `limit`, before the entry `before`. */
+export const audit = (gid, { before, limit = 30 } = {}) =>
+  call('GET', `/api/audit${query({ generation: gid, before, limit })}`);
 /** `{env: {NAME: value | null}, secret: [NAME…]}`: null keeps a secret's stored value. */
 export const putPreset = (gid, name, body) =>
   call('PUT', `${generationPath(gid)}/presets/${enc(name)}`, { json: body });

@@ -11,6 +11,7 @@ import { PreviewController } from './preview.js';
 import { RequestHistoryCard } from './history.js';
 import { RevisionList } from './revisions.js';
 import { ShareCard } from './shares.js';
+import { ActivityCard } from './activity.js';
 import { SnapshotList } from './snapshots.js';
 import * as session from './session.js';
 import { StatusPanel } from './status.js';
@@ -113,6 +114,7 @@ const revisionList = new RevisionList({
 });
 const snapshotList = new SnapshotList({ viewer: fileViewer, onError: reportError });
 const shareCard = new ShareCard({ onError: reportError });
+const activityCard = new ActivityCard({ onError: reportError });
 const narrow = window.matchMedia('(max-width: 760px)');
 // On a phone the message needs the row's width: timestamps start off (one tap away).
 if (narrow.matches) {
@@ -125,7 +127,7 @@ if (narrow.matches) {
 // shown, or none (deleted). Called from here alone, so that no part is left out of a
 // switch: the preview's own area (status, timeline, notices, terminal) is reset by its
 // select(), which also loads the new one's.
-const perGeneration = () => [generations, lineDetail, fileViewer, endpoints, tester, requestHistory, revisionList, snapshotList, shareCard];
+const perGeneration = () => [generations, lineDetail, fileViewer, endpoints, tester, requestHistory, revisionList, snapshotList, shareCard, activityCard];
 
 function forgetGeneration(gid) {
   for (const part of perGeneration()) part.forget(gid);
@@ -153,10 +155,12 @@ function showGeneration(gid, reveal, shared = null) {
   if (shared) {
     snapshotList.hide();
     shareCard.hide();
+    activityCard.hide();
   } else {
     revisionList.show(gid);
     snapshotList.show(gid);
     shareCard.show(gid);
+    activityCard.show(gid);
   }
   // Stacked (a phone): the workspace is below the list; bring it into view.
   if (reveal && narrow.matches) $('workspace').scrollIntoView({ block: 'start' });
@@ -220,6 +224,7 @@ const generations = new Generations({
     preview.gid = null;
     forgetGeneration(null);
     snapshotList.hide();
+    activityCard.hide();
     show($('workspace-body'), false);
     show($('no-selection'), true);
   },
