@@ -82,7 +82,9 @@ async def test_a_debug_toolbars_own_pages_are_not_the_apps_routes(
     is on; docker-flask-example's: Flask-DebugToolbar's blueprint (``debugtoolbar``).
     They serve the tool (``render_panel/``, the SQLAlchemy panel's pages: a 500 without
     its toolbar's query): not listed from the app's resolver or ``Map``, so not called
-    by the smoke check."""
+    by the smoke check. Nor is a Django route given ``TemplateView.as_view()`` with no
+    template (dj-rest-auth's ``account-email-verification-sent/``), which is there to be
+    reversed: any GET of it is a 500."""
     service = smoke_builder
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files(fixture))

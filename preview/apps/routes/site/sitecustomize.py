@@ -127,6 +127,28 @@ def _django_methods(callback):
     return found or ["GET"]
 
 
+def _names_a_page_only(callback):
+    """Whether a Django view is a template view given no template, there only to be
+    reversed: dj-rest-auth's registration URLs give ``account-email-verification-sent/``
+    and ``account-confirm-email/<key>/`` to ``TemplateView.as_view()`` so that allauth's
+    e-mails can name them (its documentation says so), and any GET of one raises
+    ImproperlyConfigured ("TemplateResponseMixin requires either a definition of
+    'template_name' …"): a 500 under every server, not a page of the app's."""
+    view = getattr(callback, "view_class", None)
+    if view is None or "template_name" in (getattr(callback, "view_initkwargs", None) or {}):
+        return False
+    try:
+        from django.views.generic.base import TemplateResponseMixin
+    except Exception:
+        return False
+    return (
+        isinstance(view, type)
+        and issubclass(view, TemplateResponseMixin)
+        and getattr(view, "template_name", None) is None
+        and view.get_template_names is TemplateResponseMixin.get_template_names
+    )
+
+
 def _django_routes():
     from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -154,6 +176,8 @@ def _django_routes():
                 here = [*prefix, part(entry.pattern)]
                 if any("(?P<format>" in t or "drf_format_suffix" in t for _, t in here):
                     continue  # DRF's format suffixes: the same routes again
+                if _names_a_page_only(entry.callback):
+                    continue  # a name to reverse, which no request can render
                 found.extend([m, here] for m in _django_methods(entry.callback))
 
     walk(get_resolver().url_patterns, [], 0)
