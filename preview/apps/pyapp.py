@@ -32,6 +32,7 @@ from ..discovery.pyast import module_level as _module_level
 
 __all__ = [
     "FoundApp",
+    "app_classes",
     "app_in_module",
     "binds",
     "find_wsgi_module",
@@ -347,6 +348,12 @@ def app_in_module(files: dict[str, bytes], path: str) -> FoundApp | None:
     classes = _subclasses({path: tree})
     candidates = _candidates(path, tree, _factories({path: tree}, classes), classes)
     return located(min(candidates, key=rank), tree, files) if candidates else None
+
+
+def app_classes(asgi: bool) -> dict[str, str]:
+    """The app classes of the ASGI frameworks (else the WSGI ones), each with its
+    framework's name (``FastAPI``: fastapi)."""
+    return _ASGI if asgi else _WSGI
 
 
 def binds(tree: ast.Module, name: str) -> bool:

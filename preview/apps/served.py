@@ -15,9 +15,19 @@ from ..discovery.pyast import dotted_name as _dotted
 from ..discovery.pyast import imports_module, main_blocks, same_module, walked
 from ..discovery.pyast import module_level as _module_level
 from .plans.declared import declared_starts
-from .pyapp import FoundApp, binds, import_root, located, made_app, rank
+from .pyapp import (
+    FoundApp,
+    app_classes,
+    binds,
+    import_root,
+    located,
+    made_app,
+    parse_module,
+    python_files,
+    rank,
+)
 
-__all__ = ["find_app"]
+__all__ = ["declared_app", "find_app"]
 
 
 def find_app(files: dict[str, bytes]) -> FoundApp | None:
@@ -25,7 +35,7 @@ def find_app(files: dict[str, bytes]) -> FoundApp | None:
     module that adds to it where one does."""
     made = made_app(files)
     if made is None:
-        return None
+        return declared_app(files)
     best, trees = made
     served = _extended(best, trees, files) or best
     return _declared(served, trees, files) or served
@@ -33,7 +43,10 @@ def find_app(files: dict[str, bytes]) -> FoundApp | None:
 
 # A Python server's command and the ``module:attr`` it serves (``gunicorn … wsgi:app``,
 # ``uvicorn main:app``, ``waitress-serve app:create_app()``); a ``host:port`` is no module.
-_SERVER = re.compile(r"(?:^|[\s/])(?:gunicorn|uvicorn|hypercorn|waitress-serve|daphne|granian)\s")
+_SERVER = re.compile(r"(?:^|[\s/'\"])(gunicorn|uvicorn|hypercorn|waitress-serve|daphne|granian)\s")
+# The servers that serve ASGI, and what makes the others do (gunicorn's uvicorn worker).
+_ASGI_SERVERS = {"uvicorn", "hypercorn", "daphne"}
+_ASGI_WORKER = re.compile(r"UvicornWorker|--interface[\s=]+asgi")
 _SERVED = re.compile(r"(?:^|\s)([A-Za-z_][\w.]*):([A-Za-z_]\w*)(\(\))?(?=\s|$)")
 
 
@@ -63,6 +76,54 @@ def _declared(
                     app = FoundApp(path, attr, found.framework, bool(call), found.asgi)
                     return located(app, tree, files)
     return None
+
+
+def declared_app(files: dict[str, bytes]) -> FoundApp | None:
+    """The app a start the upload declares serves (its compose file's app ``command``,
+    its Dockerfile's ``CMD`` …: ``uvicorn main:app``), where no module makes one that
+    :func:`.pyapp.made_app` can see: a module of the upload named so that binds that
+    name (the shallowest), its framework the one whose app class a module of the
+    upload calls. ILugaro's fastapi-postgresql-alembic-docker makes its FastAPI inside
+    a class's ``__init__`` and binds ``app = api_service.get_app()`` in ``src/main.py``,
+    which its compose service (``build: ./src``) serves with ``uvicorn main:app``:
+    "found no way to start this app"."""
+    trees: dict[str, ast.Module] = {}
+    for declared in declared_starts(files):
+        server = _SERVER.search(f" {declared.command}")
+        if server is None:
+            continue
+        asgi = server.group(1) in _ASGI_SERVERS or bool(_ASGI_WORKER.search(declared.command))
+        for match in _SERVED.finditer(declared.command):
+            module, attr, call = match.groups()
+            stem = module.replace(".", "/")
+            ends = (f"{stem}.py", f"{stem}/__init__.py")
+            paths = [p for p in files if p in ends or p.endswith(tuple(f"/{e}" for e in ends))]
+            for path in sorted(paths, key=lambda p: (p.count("/"), p)):
+                tree = trees.get(path) or parse_module(files[path])
+                if tree is None or not binds(tree, attr):
+                    continue
+                trees[path] = tree
+                framework = _framework_made(files, asgi)
+                app = FoundApp(path, attr, framework, bool(call), asgi)
+                return located(app, tree, files)
+    return None
+
+
+def _framework_made(files: dict[str, bytes], asgi: bool) -> str:
+    """The framework whose app class a module of the upload calls (``FastAPI(…)``
+    anywhere, a class's method included), of the kind its server serves; else the
+    kind's own name (``asgi``, ``wsgi``)."""
+    classes = app_classes(asgi)
+    for path in python_files(files):
+        tree = None
+        if any(name.encode() in files[path] for name in classes):
+            tree = parse_module(files[path])
+        for node in walked(tree) if tree is not None else ():
+            if isinstance(node, ast.Call):
+                called = (_dotted(node.func) or "").rpartition(".")[2]
+                if called in classes:
+                    return classes[called]
+    return "asgi" if asgi else "wsgi"
 
 
 _TEST_MODULE = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")

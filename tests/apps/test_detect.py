@@ -614,3 +614,25 @@ def test_a_tsx_dev_script_runs_through_ts_node_where_decorator_metadata_is_neede
     # No decorator metadata asked for: tsx, as its script says.
     files["tsconfig.json"] = b'{"compilerOptions": {}}'
     assert detect(files).argv[-1].endswith("; tsx --env-file=.env src/index.ts")
+
+
+def test_an_app_only_a_declared_start_names_is_served_as_it_says() -> None:
+    """ILugaro's fastapi-postgresql-alembic-docker's shape: the FastAPI app is made in a
+    class's constructor and bound by ``app = api_service.get_app()`` in ``src/main.py``,
+    which no reading of the modules takes for an app; its compose service (``build:
+    ./src``) serves it with ``uvicorn main:app``. That start is the app's: served from
+    its folder, the framework the one whose class the upload calls."""
+    files = app_files("fastapi_compose_declared_app")
+    found = _detect(files)
+    assert (found.framework, found.detected_from, found.asgi) == ("fastapi", "src/main.py", True)
+    assert found.argv[3:6] == ("main:app", "--app-dir", "src"), found.argv
+    # A gunicorn start serves a WSGI app; a name the module does not bind is no app.
+    flask = {
+        "Dockerfile": 'FROM python:3.12\nCMD ["gunicorn", "-b", "0.0.0.0:80", "wsgi:server"]\n',
+        "wsgi.py": "from site_factory import build\nserver = build()\n",
+        "site_factory.py": "import flask\ndef build():\n    return flask.Flask('s')\n",
+    }
+    found = _detect(flask)
+    assert (found.framework, found.server, found.detected_from) == ("flask", "gunicorn", "wsgi.py")
+    with pytest.raises(BadRequest):
+        _detect({**flask, "wsgi.py": "from site_factory import build\n"})
