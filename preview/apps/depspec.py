@@ -35,6 +35,7 @@ from packaging.utils import canonicalize_name
 from .configvars.compose import compose_projects
 from .imports import binary_twins, inferred_requirements, setup_requirements
 from .node.nodedeps import NodeDeps, node_dependencies
+from .plans.declared import dockerfile_installs
 from .poetry import (
     pipenv_requirements,
     poetry_constraint,
@@ -262,8 +263,9 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
             lines, indexes = _pypi_indexes(listed)
             if pyproject is not None and directory not in local:
                 lines, indexes = _with_project(files, pyproject, directory, lines, indexes)
+            lines, imaged = _with_dockerfile_installs(files, directory, lines)
             lines, notes = binary_twins(lines)
-            notes = [*indexes, *notes]
+            notes = [*indexes, *imaged, *notes]
             return PythonDeps(
                 tuple(dict.fromkeys(lines)),
                 requirements_path,
@@ -337,6 +339,26 @@ def _build_context_dependencies(files: dict[str, bytes]) -> PythonDeps | None:
         if deps.source and deps.names() & _SERVING:
             return deps
     return None
+
+
+def _with_dockerfile_installs(
+    files: dict[str, bytes], directory: str, lines: list[str]
+) -> tuple[list[str], list[str]]:
+    """``lines`` with what the Dockerfile beside the requirements file installs by name
+    with ``RUN pip install`` and the file does not list (:func:`.plans.dockerfile_installs`),
+    and the note saying so: its image has them. jaruda-88's
+    docker-python-flask-restful-mysql installs flasgger, flask_cors, pyjwt and jarudaDB
+    (whose module its app imports) there, its requirements.txt only Flask's own."""
+    named = {canonicalize_name(m.group()) for line in lines if (m := _NAME.match(line))}
+    added = [
+        r
+        for r in dockerfile_installs(files, directory)
+        if (m := _NAME.match(r)) and canonicalize_name(m.group()) not in named
+    ]
+    if not added:
+        return lines, []
+    where = _join(directory, "Dockerfile")
+    return [*lines, *added], [f"{where} also installs {', '.join(added)} (RUN pip install)"]
 
 
 def _with_project(

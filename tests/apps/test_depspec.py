@@ -588,3 +588,19 @@ def test_a_uv_lock_of_the_project_before_its_rename_is_not_synced() -> None:
         '{ name = "fastapi" },', '{ name = "fastapi" },\n    { name = "uvicorn" },'
     )
     assert python_dependencies({**files, "uv.lock": same.encode()}, "main.py").lock is not None
+
+
+def test_what_the_dockerfile_installs_by_name_beside_the_requirements_is_installed() -> None:
+    """jaruda-88's docker-python-flask-restful-mysql's shape: its Dockerfile runs ``pip
+    install`` of packages its requirements.txt does not list (``flask_cors``, ``PyJWT``),
+    which its app imports. Its image has them, so its preview does: not the installers
+    it upgrades, the requirements file (``-r``), the project itself (``-e .``), nor a
+    line commented out."""
+    files = {p: t.encode() for p, t in app_files("flask_dockerfile_pip_installs").items()}
+    deps = python_dependencies(files, "app.py")
+    assert deps.requirements == ("Flask>=2.2", "flask_cors", "PyJWT>=2"), deps.requirements
+    assert deps.notes == ("Dockerfile also installs flask_cors, PyJWT>=2 (RUN pip install)",)
+    listed = {**files, "requirements.txt": b"Flask>=2.2\nFlask-Cors\npyjwt==2.8.0\n"}
+    assert python_dependencies(listed, "app.py").requirements == (
+        "Flask>=2.2", "Flask-Cors", "pyjwt==2.8.0",
+    )  # fmt: skip

@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 
 from ..configvars import compose_projects
 
-__all__ = ["Declared", "DockerfileFacts", "declared_starts", "dockerfile_facts", "readme_scripts"]
+__all__ = [
+    "Declared",
+    "DockerfileFacts",
+    "declared_starts",
+    "dockerfile_facts",
+    "dockerfile_installs",
+    "readme_scripts",
+]
 
 # A service's command that is not its web process (a worker, a migration, a shell, one
 # kept idle: ``tail -f /dev/null``).
@@ -130,6 +137,76 @@ def dockerfile_facts(files: dict[str, bytes]) -> DockerfileFacts | None:
             exposed += [int(p) for p in re.findall(r"\b(\d{2,5})\b", argument)]
     start = _container_start(entrypoint, cmd)
     return DockerfileFacts(path, start, tuple(runs), env, tuple(exposed))
+
+
+# pip's install options that take a value (the value is no requirement).
+_PIP_VALUED = {
+    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
+    "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
+    "--trusted-host", "--platform", "--python-version", "--implementation", "--abi",
+    "--src", "--upgrade-strategy", "--progress-bar", "--cache-dir", "--log", "--python",
+    "--only-binary", "--no-binary", "--config-settings", "-C", "--group",
+}  # fmt: skip
+# The installers themselves, upgraded before the app's own install: no dependency of it.
+_PIP_TOOLS = {"pip", "setuptools", "wheel", "pipenv", "poetry", "uv", "virtualenv"}
+_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[\w,.\s-]*\])?(?:[<>=!~;].*)?$")
+
+
+def dockerfile_installs(files: dict[str, bytes], directory: str = "") -> list[str]:
+    """The requirements the ``Dockerfile`` in ``directory`` installs by name with its own
+    ``RUN pip install`` lines (``pip3``, ``python -m pip``, ``uv pip``), as written
+    (``jarudaDB==0.0.3``, ``flask_cors``): what its image has beside its requirements
+    file. Not a file's (``-r``), a path's (``.``, ``-e .``), a URL's, a variable's
+    (``$PKG``), nor the installers' own (``--upgrade pip``)."""
+    path = posixpath.join(directory, "Dockerfile") if directory else "Dockerfile"
+    if path not in files:
+        return []
+    found: list[str] = []
+    for keyword, argument in _instructions(files[path][:200_000].decode("utf-8", "replace")):
+        if keyword != "RUN" or "install" not in argument:
+            continue
+        for command in re.split(r"&&|\|\||;|\|", argument):
+            try:
+                words = shlex.split(command)
+            except ValueError:
+                continue
+            found += _pip_installed(words)
+    return list(dict.fromkeys(found))
+
+
+def _pip_installed(words: list[str]) -> list[str]:
+    """The requirements one shell command's ``pip install`` names (none if it is not one)."""
+    for start in range(len(words)):
+        head = words[start : start + 3]
+        if re.fullmatch(r"pip(?:3(?:\.\d+)?)?", posixpath.basename(head[0])) and head[1:2] == [
+            "install"
+        ]:
+            rest = words[start + 2 :]
+            break
+        if head[:2] == ["uv", "pip"] and head[2:3] == ["install"]:
+            rest = words[start + 3 :]
+            break
+        if re.fullmatch(r"python(?:3(?:\.\d+)?)?", posixpath.basename(head[0])) and words[
+            start + 1 : start + 4
+        ] == ["-m", "pip", "install"]:
+            rest = words[start + 4 :]
+            break
+    else:
+        return []
+    found: list[str] = []
+    skip = False
+    for word in rest:
+        if skip:
+            skip = False
+            continue
+        if word.startswith("-"):
+            skip = word in _PIP_VALUED  # (--opt=value carries its own)
+            continue
+        if "$" in word or "/" in word or "://" in word or word.endswith((".whl", ".tar.gz")):
+            continue
+        if _REQUIREMENT.match(word) and re.split(r"[\[<>=!~;]", word)[0].lower() not in _PIP_TOOLS:
+            found.append(word)
+    return found
 
 
 def _instructions(text: str) -> list[tuple[str, str]]:
