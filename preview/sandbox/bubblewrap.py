@@ -350,6 +350,17 @@ def sandboxed_command(
         "--new-session",
         "--hostname",
         HOSTNAME,
+        # /var, writable as a container's is (an image's /var/log, /var/run …), before
+        # the folders bound below it are made: an app logging to /var/logs/app
+        # (beerjoa's fastapi-postgresql-boilerplate's loguru sink, from its
+        # logging_conf.json) died on the read-only root. Bounded like /tmp; nothing of
+        # the host's /var is shown.
+        "--perms",
+        "1777",
+        "--size",
+        str(layout.tmp_bytes),
+        "--tmpfs",
+        "/var",
         *_parents(t for t in targets if not t.startswith("/tmp/")),
         *system,
         "--proc",

@@ -79,6 +79,8 @@ def probes():
         "signal_service": attempt(lambda: os.kill(targets["service_pid"], 0)),
         "write_etc": attempt(lambda: write("/etc/escaped")),
         "write_tmp": attempt(lambda: write("/tmp/" + targets["marker"])),
+        "write_var": attempt(lambda: os.makedirs("/var/logs/app") or write(
+            "/var/logs/app/" + targets["marker"])),
         "write_own_dir": attempt(lambda: write("own-file")),
         "home": attempt(lambda: os.listdir("/home")),
         "root": attempt(lambda: os.listdir("/root")),
@@ -275,6 +277,9 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
         assert found["write_own_dir"]["ok"] is True
         assert found["write_tmp"]["ok"] is True  # its own /tmp, not the host's
         assert not (Path("/tmp") / marker).exists()
+        # /var writable as a container's (a log folder of its own), not the host's.
+        assert found["write_var"]["ok"] is True, found["write_var"]
+        assert not (Path("/var/logs/app") / marker).exists()
         # Its own tree only: bwrap's init, the forwarder, the app.
         assert len(found["pids"]) <= 4, found["pids"]
         assert found["uid"] != 0
