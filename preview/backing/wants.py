@@ -306,14 +306,17 @@ def _lone_schema(files: dict[str, bytes]) -> InitScripts:
 
 def _compose(
     files: dict[str, bytes], env: dict[str, str]
-) -> tuple[list[str], list[int], dict[str, str], InitScripts]:
+) -> tuple[list[str], list[int], dict[str, str], InitScripts, dict[str, str]]:
     """The PostgreSQL services of its compose files: their names, ports (a published one
-    from ``env``: ``"${DATABASE__PORT}:5432"``, 5455 in rafsaf's template's .env) and init
-    scripts; and the variables its own services (those it builds) are given there."""
+    from ``env``: ``"${DATABASE__PORT}:5432"``, 5455 in rafsaf's template's .env), init
+    scripts and the user, password and database the first one's image is told to make
+    (:func:`_server_names`); and the variables its own services (those it builds) are
+    given there."""
     names: list[str] = []
     ports: list[int] = []
     app_env: dict[str, str] = {}
     scripts: dict[str, str] = {}
+    made: dict[str, str] = {}
     # An overlay (docker-compose.local.yml) configures the services the base file builds:
     # leosussan's fastapi-gino-arq-uvicorn gives its app DATABASE=postgres only there.
     services = [(project.path, project.services) for project in compose_projects(files)]
@@ -325,6 +328,8 @@ def _compose(
             if not re.search(r"postgres|postgis|timescale", str(service.get("image", "")), re.I):
                 continue
             scripts.update(_init_scripts(service, posixpath.dirname(path), files))
+            if not made:
+                made = _server_names(_environment(service, posixpath.dirname(path), files, env))
             aka = (str(service[k]) for k in ("container_name", "hostname") if k in service)
             found = [name, *aka]
             names += [n for n in found if _NAME.match(n)]  # not "app-${ENV}-db"
@@ -335,12 +340,25 @@ def _compose(
     ordered = [scripts[name] for name in sorted(scripts)]
     sql = tuple((p, files[p].decode("utf-8", "replace")) for p in ordered)
     sql = tuple((p, text) for p, text in sql if len(text) < _MAX_INIT_SCRIPT)
-    return names, ports, app_env, sql
+    return names, ports, app_env, sql, made
+
+
+def _server_names(environment: dict[str, str]) -> dict[str, str]:
+    """The user, password and database a PostgreSQL image's ``environment`` makes
+    (``POSTGRES_USER``, ``POSTGRES_PASSWORD``, ``POSTGRES_DB``, which defaults to the
+    user's name, as the image does), those that are plain; empty without a database."""
+    found = {
+        "user": environment.get("POSTGRES_USER", ""),
+        "password": environment.get("POSTGRES_PASSWORD", ""),
+        "database": environment.get("POSTGRES_DB") or environment.get("POSTGRES_USER", ""),
+    }
+    plain = {k: v for k, v in found.items() if v and _PLAIN.match(v)}
+    return plain if "database" in plain else {}
 
 
 def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWants:
     """See the module doc; ``extra``: the launch's ``env`` option."""
-    compose, compose_ports, compose_env, init_scripts = _compose(
+    compose, compose_ports, compose_env, init_scripts, made = _compose(
         files, {**_env_files(files), **extra}
     )
     lone = () if init_scripts else _lone_schema(files)
@@ -377,6 +395,11 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     own = next((v for k, v in env.items() if "DATABASE" in k.upper() and v in urls), None)
     url = own or next((v for v in env.values() if v in urls), None)
     named = next((n for u in [*([url] if url else []), *source] if (n := _names(u))), {})
+    # Else the database its compose file's server makes, which the app's every way to it
+    # names (ILugaro's fastapi-postgresql-alembic-docker: POSTGRES_DB=db_product there
+    # and in its settings.yaml; its alembic env.py reads DATABASE_URL first, which named
+    # another: the migrations made their tables where the app never looked).
+    named = named or made
     # An app able to use either (pg and mysql2 installed) on the one its settings name:
     # tienpbss's conduit (DB_TYPE=mysql, DB_PORT=3306) had the relay take MySQL's port.
     other = any(_ENGINE_VARS.match(k) and _OTHER_ENGINE.search(v) for k, v in env.items())

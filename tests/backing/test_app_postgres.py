@@ -680,3 +680,22 @@ async def test_a_private_server_that_cannot_start_is_named_in_the_status(
     assert body["errorMessage"].startswith(f"{cause} (then: "), body["errorMessage"]
     said = messages(await service.history(body["gid"]), "system")
     assert f"PostgreSQL: {cause}" in said, said
+
+
+def test_where_no_url_names_the_database_the_compose_servers_own_names_do() -> None:
+    """ILugaro's fastapi-postgresql-alembic-docker's shape: no URL anywhere names its
+    database (its settings.yaml does, by parts), its compose file's PostgreSQL service
+    makes it (``POSTGRES_DB``); its Alembic env.py reads ``DATABASE_URL`` first. Given
+    under that name, the migrations and the app open the same database."""
+    files = {p: t.encode() for p, t in app_files("fastapi_compose_declared_app").items()}
+    wants = postgres_wants(files, {})
+    assert wants.named == {"user": "postgres", "password": "postgres", "database": "shop_products"}
+    url = postgres_variables({}, "127.0.0.1", 5432, wants.named)["DATABASE_URL"]
+    assert url == "postgresql://postgres:postgres@127.0.0.1:5432/shop_products"
+    assert postgres_wants(files, {"SHOP_DB": "other"}).named["database"] == "other"
+    # The app's own URL names it first; an image told no database makes the user's.
+    own = {**files, "src/.env": b"DATABASE_URL=postgresql://app:pw@db:5432/orders\n"}
+    assert postgres_wants(own, {}).named == {"user": "app", "password": "pw", "database": "orders"}
+    unnamed = files["docker-compose.yml"].replace(b"POSTGRES_DB=", b"UNUSED=")
+    without = postgres_wants({**files, "docker-compose.yml": unnamed}, {})
+    assert without.named["database"] == "postgres"
