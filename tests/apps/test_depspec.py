@@ -594,8 +594,9 @@ def test_what_the_dockerfile_installs_by_name_beside_the_requirements_is_install
     """jaruda-88's docker-python-flask-restful-mysql's shape: its Dockerfile runs ``pip
     install`` of packages its requirements.txt does not list (``flask_cors``, ``PyJWT``),
     which its app imports. Its image has them, so its preview does: not the installers
-    it upgrades, the requirements file (``-r``), the project itself (``-e .``), nor a
-    line commented out."""
+    it upgrades, the uWSGI it serves with (the preview's server does, and it builds from
+    C), the requirements file (``-r``), the project itself (``-e .``), nor a line
+    commented out."""
     files = {p: t.encode() for p, t in app_files("flask_dockerfile_pip_installs").items()}
     deps = python_dependencies(files, "app.py")
     assert deps.requirements == ("Flask>=2.2", "flask_cors", "PyJWT>=2"), deps.requirements

@@ -149,6 +149,9 @@ _PIP_VALUED = {
 }  # fmt: skip
 # The installers themselves, upgraded before the app's own install: no dependency of it.
 _PIP_TOOLS = {"pip", "setuptools", "wheel", "pipenv", "poetry", "uv", "virtualenv"}
+# uWSGI, the server an image runs its app with, which a preview serves with its own: it
+# builds from C (no wheel), a build failure for nothing (frol's flask-restplus example).
+_PIP_TOOLS |= {"uwsgi"}
 _REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[\w,.\s-]*\])?(?:[<>=!~;].*)?$")
 
 
