@@ -55,6 +55,7 @@ async def discover_endpoints(
     if from_source:
         pass
     elif runtime is not None and runtime.status == "running":
+        assert files is not None  # the running process's, read above
         cached = state.discovery_cache.get(code)
         none_key = f"no-openapi:{code}"  # probed once: it serves none
         if cached is None and state.discovery_cache.get(none_key) is None:
@@ -75,11 +76,10 @@ async def discover_endpoints(
         table = await live_routes(runtime.upstream)
         if cached is not None:
             if table is not None:  # the routes its document leaves out as well
-                beyond = f"beyond:{code}"  # (the table, its listing) while it holds
-                known = state.discovery_cache.get(beyond)
+                known = state.beyond_openapi.get(code)  # (the table, its listing) while it holds
                 if known is None or known[0] != table:
                     listed = await trio.to_thread.run_sync(endpoints_beyond_openapi, cached, *table)
-                    known = state.discovery_cache.put(beyond, (table, listed))
+                    known = state.beyond_openapi.put(code, (table, listed))
                     state.discovery_cache.put(f"last-live:{gid}", listed)
                 cached = known[1]
             return await _listing(state, gid, code, files, "openapi", cached)

@@ -13,9 +13,9 @@ put the feed aside and resume it from any task once woken.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, final
 
 import trio
 
@@ -48,6 +48,7 @@ KEEPALIVE = HEARTBEAT  # the broadcast's heartbeat passes through as is
 _log = logging.getLogger("preview")
 
 
+@final  # so that `type(item) is End` narrows a feed's item for the type checker
 @dataclass(frozen=True)
 class End:
     preview_id: str
@@ -71,7 +72,7 @@ async def stored_events(
     event_bytes: int = 0,
     first_page: int = _PAGE,
     where: LogFilter = ALL_LINES,
-) -> AsyncIterator[list[Event]]:
+) -> AsyncGenerator[list[Event], None]:
     """Stored events with ``after < id < before`` that ``where`` wants, a page at a
     time. Pages hold about ``PAGE_BYTES`` of messages: the first is sized by
     ``event_bytes`` (a known mean size; else ``_FIRST_PAGE`` events) and at most
@@ -103,7 +104,7 @@ def _page_size(event_bytes: int) -> int:
 
 async def _live(
     store: Store, runtime: PreviewRuntime, after: int, sink: Sink | None
-) -> AsyncIterator[list[Event] | End | Parked | None]:
+) -> AsyncGenerator[list[Event] | End | Parked | None, None]:
     broadcast = runtime.broadcast
     with broadcast.subscribe(after, sink) as subscription:
         receive = subscription.receive
@@ -137,7 +138,7 @@ def event_feed(
     after: int,
     sink: Sink | None = None,
     relays: TailRelays | None = None,
-) -> AsyncIterator[list[Event] | End | Parked | None]:
+) -> AsyncGenerator[list[Event] | End | Parked | None, None]:
     """See the module doc. ``preview`` is live (a runtime) or over (its row), or, in
     cluster mode, live on another node (its row), whose events ``relays`` gives. A
     ``sink`` may write live events itself (``LogBroadcast.subscribe``); the feed then
@@ -157,7 +158,7 @@ def tail_relays(state: Services) -> TailRelays | None:
 
 async def _relayed(
     relays: TailRelays, preview_id: str, after: int
-) -> AsyncIterator[list[Event] | End | None]:
+) -> AsyncGenerator[list[Event] | End | None, None]:
     """A preview another node runs, from this node's relay of its live tail: what is
     older than the relay's ring from PostgreSQL and the tail (``TailRelays.fill``)."""
     cursor = after
@@ -194,7 +195,7 @@ async def _relayed(
 
 async def _over(
     store: Store, preview: PreviewInstance, after: int
-) -> AsyncIterator[list[Event] | End]:
+) -> AsyncGenerator[list[Event] | End, None]:
     last_id = after
     try:
         async for page in stored_events(store, preview.id, after):

@@ -10,6 +10,7 @@ import logging
 
 import trio
 from quart import Blueprint, Response
+from werkzeug.datastructures import Headers
 
 from ..errors import PreviewError, Unavailable, error_response
 from ..services import Services, services
@@ -59,7 +60,7 @@ async def readyz() -> Response:
             details=problems,
         )
         status, headers, body = error_response(error)
-        response = Response(body, status=status, headers=headers)
+        response = Response(body, status=status, headers=Headers(headers))
         response.headers.setdefault("Retry-After", _RETRY_AFTER)
         return response
     return Response('{"status":"ready"}\n', content_type="application/json")

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 from quart import Blueprint, Response, jsonify, redirect, request, websocket
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth import User
 from ..clock import utcnow
@@ -76,7 +78,7 @@ async def envelope(gid: str) -> Response:
     except PreviewError as error:
         await _with_last_status(state, gid, error)
         status, headers, body = envelope_error_response(error)
-        return Response(body, status=status, headers=headers)
+        return Response(body, status=status, headers=Headers(headers))
     return jsonify(result)
 
 
@@ -127,7 +129,9 @@ async def _sandboxed(response: Response) -> Response:
     return response
 
 
-def _token_cookie(response: Response, gid: str, token: str, runtime: PreviewRuntime) -> None:
+def _token_cookie(
+    response: WerkzeugResponse, gid: str, token: str, runtime: PreviewRuntime
+) -> None:
     lifetime = None
     live = runtime.spec.tokens.match(token, utcnow())
     if live is not None:  # it is: the call was authorised with it
@@ -162,7 +166,7 @@ async def _request_body(limit: int) -> AsyncIterator[bytes]:
 # endpoint of its own, or Werkzeug redirects between the two rules with the same defaults.
 @blueprint.route("/proxy/", defaults={"path": ""}, endpoint="transparent_root", **_ROUTE)
 @blueprint.route("/proxy/<path:path>", **_ROUTE)
-async def transparent(gid: str, path: str) -> Response:
+async def transparent(gid: str, path: str) -> Response | WerkzeugResponse:
     """Forward any call to the app and stream its answer back as it comes."""
     state = services()
     runtime, user, child_path, query, query_token, shared = await _authorised(state, gid, request)
@@ -184,7 +188,7 @@ async def transparent(gid: str, path: str) -> Response:
             scheme=request.scheme,
             host=request.host,
         )
-        return Response(b"", status=303, headers=headers)
+        return Response(b"", status=303, headers=Headers(headers))
     if query_token is not None and request.method in ("GET", "HEAD"):
         # Trade the token in the URL for a cookie, so it leaves the address bar and logs.
         clean = proxy_prefix(gid) + child_path + (f"?{query}" if query else "")
@@ -224,7 +228,9 @@ async def transparent(gid: str, path: str) -> Response:
     response = Response(
         body(),
         status=upstream.status_code,
-        headers=response_headers(upstream.headers, relayed=True, browser_origin=browser_origin),
+        headers=Headers(
+            response_headers(upstream.headers, relayed=True, browser_origin=browser_origin)
+        ),
     )
     response.headers["X-Request-ID"] = forwarded.request_id
     response.timeout = None

@@ -37,7 +37,7 @@ from ..services import Services, StreamSlot, services
 from ..services.callers import generation_access
 from ..services.shares import Share
 from ..store import LogFilter, PreviewInstance, Store
-from .feed import KEEPALIVE, PAGE_BYTES, PARKED, End, event_feed, stored_events, tail_relays
+from .feed import PAGE_BYTES, End, event_feed, stored_events, tail_relays
 from .previews import log_gaps, preview_for
 
 if TYPE_CHECKING:
@@ -140,15 +140,15 @@ async def sse_body(
         yield f"retry: {_RETRY_MS}\n\n".encode()
         feed = event_feed(state.store, preview, after, sink, tail_relays(state))
         async with contextlib.aclosing(feed):
-            async for item in feed:
-                if item is KEEPALIVE:
-                    yield SSE_KEEPALIVE
-                elif item is PARKED:
-                    yield item
-                elif type(item) is list:
+            async for item in feed:  # told apart by class (KEEPALIVE is None)
+                if type(item) is list:
                     yield sse_frames(item)
-                else:
+                elif type(item) is End:
                     yield f"event: end\ndata: {json.dumps(item.to_dict())}\n\n".encode()
+                elif type(item) is Parked:
+                    yield item
+                else:
+                    yield SSE_KEEPALIVE
     finally:
         if slot is not None:
             slot.release()
@@ -285,7 +285,7 @@ def _history_dict(event: Event) -> dict[str, Any]:
 
 
 async def _matching(
-    pages: AsyncIterator[list[Event]], fields: list[FieldFilter]
+    pages: AsyncGenerator[list[Event], None], fields: list[FieldFilter]
 ) -> AsyncGenerator[list[Event], None]:
     """``pages`` with only the lines whose fields meet ``fields``; empty pages left out."""
     async with contextlib.aclosing(pages):
@@ -504,10 +504,10 @@ async def log_history(gid: str) -> Response:
     fields = _field_filters()
     where = _history_filter(fields)
     columns = _columns()
+    assert state.store is not None
     if not isinstance(preview, PreviewInstance):
         # Read-your-writes: what the stream has shown is also in the history.
         shown = preview.broadcast.last_id
-        assert state.store is not None
         await _until_stored(state.store, preview, shown)
         if preview.broadcast.persisted_id < shown:  # the database does not take them now
             raise StoreUnavailable(
@@ -528,7 +528,6 @@ async def log_history(gid: str) -> Response:
         )
         response.timeout = None
         return response
-    assert state.store is not None
     # At most `limit` events and about PAGE_BYTES of messages (5,000 pieces of an
     # over-long line would be 80 MiB): hasMore says when either cut the page short.
     events: list[Event] = []
@@ -594,15 +593,14 @@ async def websocket_logs(gid: str) -> None:
             guard = state.shares.open(access.share.id, access.share.expires_at)
             feed = state.shares.guarded(feed, guard)
         async with contextlib.aclosing(feed):
-            async for item in feed:
-                if item is KEEPALIVE:
-                    continue
-                if isinstance(item, End):
+            async for item in feed:  # KEEPALIVE sends nothing; no sink: never PARKED
+                if type(item) is list:
+                    for event in item:
+                        await websocket.send(event.json)
+                elif type(item) is End:
                     await websocket.send(json.dumps({"type": "end", **item.to_dict()}))
                     await websocket.close(1000)
                     return
-                for event in item:
-                    await websocket.send(event.json)
         if guard is not None and guard.ended:
             await websocket.close(1008, "share ended")
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, Protocol, final
 
 import trio
 
@@ -23,6 +23,7 @@ __all__ = ["HEARTBEAT", "PARKED", "Gap", "Parked", "RingState", "Sink", "Subscri
 HEARTBEAT = None  # what Subscription.receive gives at a heartbeat when no event waits
 
 
+@final  # so that `type(item) is Parked` narrows a feed's item for the type checker
 class Parked:
     """The type of :data:`PARKED` (one instance)."""
 
@@ -84,6 +85,7 @@ class Sink(Protocol):
     on_wake: Callable[[], None] | None
 
 
+@final  # so that `type(item) is Gap` narrows a feed's item for the type checker
 @dataclass(frozen=True, slots=True)
 class Gap:
     """Events with ``after < id < before`` left the ring before a subscriber took them:

@@ -10,7 +10,7 @@ when its share is revoked (at once on this node: ``ShareWatch.end``; within
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -74,7 +74,9 @@ class ShareWatch:
             for guard in list(self._guards.get(share_id, ())):
                 guard.end()
 
-    async def guarded(self, items: AsyncIterator[_T], guard: ShareGuard) -> AsyncIterator[_T]:
+    async def guarded(
+        self, items: AsyncIterator[_T], guard: ShareGuard
+    ) -> AsyncGenerator[_T, None]:
         """``items`` until they end or the guard does (then nothing more: the caller
         says why). Each wait for the next item is cancelled by the guard's end; the
         scope is never held across a ``yield``."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 import trio
@@ -27,6 +27,9 @@ from .calls import Calls, RequestRecording
 from .origins import AppOrigins
 from .sharewatch import ShareWatch
 from .webhooks import WebhookSender
+
+if TYPE_CHECKING:  # a type only: the route tables' readers load when first used
+    from ..apps.routes import RouteTable
 
 __all__ = ["Services", "StreamParking", "StreamSlot", "StreamSlots", "services"]
 
@@ -152,6 +155,11 @@ class Services:
     # the endpoint list of a generation's source or of one running app.
     generations: BoundedCache[str, Generation] = field(default_factory=lambda: BoundedCache(4096))
     discovery_cache: BoundedCache[str, list] = field(default_factory=lambda: BoundedCache(256))
+    # A running app's route table and its endpoints beyond its OpenAPI document, under
+    # the running code (``api.endpoints``): kept while the app's table stays the same.
+    beyond_openapi: BoundedCache[str, tuple[RouteTable, list[dict[str, Any]]]] = field(
+        default_factory=lambda: BoundedCache(256)
+    )
     # Writes of a generation's row so far (renames, revisions, deletes): a copy read from
     # the store before one is not cached after it (``callers.owned_generation``).
     generation_writes: int = 0
