@@ -39,6 +39,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
+from collections.abc import Sequence
 
 from ..discovery.pyast import is_main_check, main_blocks
 from .imports import imported_names
@@ -207,7 +208,7 @@ def flask_migrations(files: dict[str, bytes], migrations: str) -> bool:
 # -- create_all() under __main__ -------------------------------------------------------
 
 
-def _calls_create_all(nodes: list[ast.stmt]) -> bool:
+def _calls_create_all(nodes: Sequence[ast.stmt]) -> bool:
     return any(
         isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "create_all"
         for node in nodes

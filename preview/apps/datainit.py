@@ -307,8 +307,8 @@ def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, li
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             name = _command_name(node)
-            if name is not None and _asks(node):
-                continue  # it needs arguments or answers: not to be run unattended
+            if name is None or _asks(node):
+                continue  # not a command, or it needs arguments or answers: not unattended
             kind = "init" if name in _INIT_NAMES else "seed" if name in _SEED_NAMES else None
             if kind is None or found.get(kind):
                 continue

@@ -131,9 +131,10 @@ class Detection:
             "detectedFrom": self.detected_from,
         }
 
-    def without_workers(self, off: bool | frozenset[str]) -> Detection:
-        """Itself less the workers the launch option ``workers`` turns off (True: all)."""
-        kept = () if off is True else tuple(w for w in self.workers if w.name not in off)
+    def without_workers(self, off: frozenset[str]) -> Detection:
+        """Itself less the workers the launch option ``workers`` turns off, by name
+        (``spec.workers_off``: ``workers: false`` is every detected worker's name)."""
+        kept = tuple(w for w in self.workers if w.name not in off)
         return replace(self, workers=kept)
 
 
@@ -317,9 +318,7 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
             language,
             (*(node.setup if node else ()), *data, *release),
             notes=[note] if note else [],
-            node_tools=tuple(t for t in node.tools if not _runner(t) or _runner(t) in web)
-            if node
-            else (),
+            node_tools=tuple(t for t in node.tools if _needed_by(t, web)) if node else (),
             prisma_schema=node.prisma if node else None,
         )
     web = without_env_runner(lines["web"], files)
@@ -346,10 +345,11 @@ def _procfile_server(web: str) -> str | None:
     return _PROCFILE_SERVERS.get(words[0]) if words else None
 
 
-def _runner(tool: str) -> str | None:
-    """tsx or bun, what the build adds to run the start command; None for others."""
+def _needed_by(tool: str, command: str) -> bool:
+    """Whether ``command`` needs ``tool``, a tool the build adds: tsx or bun, what runs a
+    start command, only when the command names it; any other, always."""
     name = tool.partition("@")[0]
-    return name if name in ("tsx", "bun") else None
+    return name not in ("tsx", "bun") or name in command
 
 
 # -- Python ASGI and WSGI apps ---------------------------------------------------------

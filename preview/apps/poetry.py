@@ -350,7 +350,7 @@ def pipenv_requirements(
     ``Pipfile``'s ``[packages]`` (``pipfile``, read); None without either (or with neither
     readable)."""
     pipfile = pipfile or {}
-    requires = pipfile.get("requires") if isinstance(pipfile.get("requires"), dict) else {}
+    requires = _table(pipfile, "requires")
     python = requires.get("python_full_version") or requires.get("python_version")
     python = python if isinstance(python, str) and python.strip() else None
     lock_path = posixpath.join(directory, "Pipfile.lock")
@@ -359,14 +359,19 @@ def pipenv_requirements(
     except (ValueError, RecursionError):
         lock = None
     if isinstance(lock, dict) and isinstance(lock.get("default"), dict):
-        meta = lock.get("_meta") if isinstance(lock.get("_meta"), dict) else {}
-        locked = meta.get("requires") if isinstance(meta.get("requires"), dict) else {}
+        locked = _table(_table(lock, "_meta"), "requires")
         python = python or locked.get("python_full_version") or locked.get("python_version")
         python = python if isinstance(python, str) and python.strip() else None
         return _pipenv_lines(lock["default"]), lock_path, python
     if isinstance(pipfile.get("packages"), dict):
         return _pipenv_lines(pipfile["packages"]), posixpath.join(directory, "Pipfile"), python
     return None
+
+
+def _table(parent: dict, key: str) -> dict:
+    """``parent[key]`` when it is a table (a dict), else an empty one."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _pipenv_lines(table: dict) -> list[str]:

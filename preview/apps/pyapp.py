@@ -195,7 +195,9 @@ def _subclasses(trees: dict[str, ast.Module]) -> dict[str, str]:
     for tree in trees.values():
         aliases = _aliases(tree)
         for node in tree.body:
-            for base in node.bases if isinstance(node, ast.ClassDef) else ():
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for base in node.bases:
                 named = aliases.get(_dotted(base) or "", _dotted(base) or "").rpartition(".")[2]
                 if named in _ASGI or named in _WSGI:
                     found.setdefault(node.name, named)
@@ -219,12 +221,11 @@ def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[st
     # create_app() is init_app() with its Dishka container, which every route needs).
     for tree in trees.values():
         for node in tree.body:
-            named = (
-                isinstance(node, FUNCTION_NODES)
-                and node.name not in factories
-                and _factory_named(node.name)
-            )
-            returns = named and any(  # (a run_app() serving what it made returns nothing)
+            if not isinstance(node, FUNCTION_NODES) or node.name in factories:
+                continue
+            if not _factory_named(node.name):
+                continue
+            returns = any(  # (a run_app() serving what it made returns nothing)
                 isinstance(n, ast.Return) and n.value is not None and not is_none(n.value)
                 for n in walked(node)
             )

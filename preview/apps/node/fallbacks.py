@@ -55,7 +55,7 @@ def main_is_made(main: str, files: dict[str, bytes], build: str) -> bool:
     path = posixpath.normpath(main.removeprefix("./"))
     if not build.strip() or path.startswith(".."):
         return False
-    outputs = set(_OUTPUT_DIRS)
+    outputs: set[str] = set(_OUTPUT_DIRS)
     for config in ("tsconfig.json", "tsconfig.build.json"):
         if found := _OUT_DIR.search(files.get(config, b"")):
             out = posixpath.normpath(found.group(1).decode("utf-8", "replace").removeprefix("./"))

@@ -150,7 +150,8 @@ def _names_a_page_only(callback):
 
 
 def _django_routes():
-    from django.urls import URLPattern, URLResolver, get_resolver
+    # Django is the app's, not the service's: it is there when its handler was loaded.
+    from django.urls import URLPattern, URLResolver, get_resolver  # pyright: ignore[reportMissingImports]
 
     found = []
 
@@ -257,7 +258,7 @@ def _patch_starlette(table, module):
 def _patch_map(table, module):
     routing = getattr(module, "Map", None)
     add = getattr(routing, "add", None)
-    if add is None or getattr(add, "_preview", False):
+    if routing is None or add is None or getattr(add, "_preview", False):
         return
 
     def recorded_add(self, *args, **kwargs):
@@ -279,7 +280,7 @@ def _patch_map(table, module):
 def _patch_handler(table, module):
     handler = getattr(module, "BaseHandler", None)
     load = getattr(handler, "load_middleware", None)
-    if load is None or getattr(load, "_preview", False):
+    if handler is None or load is None or getattr(load, "_preview", False):
         return
 
     def recorded_load(self, *args, **kwargs):
@@ -324,7 +325,7 @@ def _install(out):
             spec = importlib.machinery.PathFinder.find_spec(name, path)
             loader = getattr(spec, "loader", None)
             run = getattr(loader, "exec_module", None)
-            if run is None:
+            if loader is None or run is None:
                 return None
 
             def exec_module(module):
