@@ -360,7 +360,10 @@ class EnvBuilder:
             env = npm_environment(path, self.root / ".npm-cache", project.env)
             confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None
             step = partial(self._step, cwd=path, env=env, publish=with_progress(publish))
-            unpin = partial(trio.to_thread.run_sync, restore_range, path, deps)
+
+            async def unpin(name: str) -> str | None:
+                return await trio.to_thread.run_sync(restore_range, path, deps, name)
+
             # Downloads alone with the shared cache writable; code after, on a cache of its own.
             await npm_install(partial(step, confined=confined), command, deps.tools, say, unpin)
             own = path / ".npm-build-cache"

@@ -885,7 +885,8 @@ def _path_value(node: ast.AST, module: str, names: dict[str, str]) -> str | None
         inner = _path_value(node.value, module, names)
         return posixpath.dirname(inner) if inner is not None else None
     if isinstance(node, ast.Subscript) and _callee(node.value) == "parents":  # parents[1]
-        inner = _path_value(getattr(node.value, "value", None), module, names)
+        owner = getattr(node.value, "value", None)  # the Path(…) of Path(…).parents
+        inner = _path_value(owner, module, names) if owner is not None else None
         index = node.slice.value if isinstance(node.slice, ast.Constant) else None
         if inner is None or not isinstance(index, int) or not 0 <= index < 8:
             return None
@@ -903,7 +904,8 @@ def _path_value(node: ast.AST, module: str, names: dict[str, str]) -> str | None
         return posixpath.dirname(inner) if inner is not None else None
     if callee == "join" and args:
         parts = [_path_value(a, module, names) for a in args]
-        return posixpath.join(*parts) if all(p is not None for p in parts) else None
+        known = [part for part in parts if part is not None]
+        return posixpath.join(*known) if len(known) == len(parts) else None
     return None
 
 

@@ -99,7 +99,7 @@ async def interpreter_choices(
         if not isinstance(again, list):
             found = again
             note = (
-                f"{source or 'the app'} asks for Python {request.strip()}, which is not "
+                f"{source or 'the app'} asks for Python {patch.group(0)}, which is not "
                 f"installed: using {again[1]}, another patch of {minor}"
             )
     if isinstance(found, list):  # else what requires-python allows, where a pin is absent

@@ -28,6 +28,7 @@ from ..apps.depspec import NodeDeps, node_dependencies
 from ..apps.frontend import Frontend
 from ..apps.node.migrations import syncs_its_tables
 from ..logs import LevelClassifier, LineSplitter, OutputTails, failure_cause
+from ..sandbox import ChildProcess
 from ..sandbox.appdir import link_beneath, open_dir, unlink_beneath
 from ..sandbox.isolation import BUILD_MEMORY_MB, Confinement
 from ..sandbox.outbound import Outbound, open_outbound
@@ -159,7 +160,7 @@ async def run_logged(
     return StepResult(returncode, list(tail.lines), timed_out, tail, lingered)
 
 
-async def _exit_or_linger(process: trio.Process, done: trio.Event) -> bool:
+async def _exit_or_linger(process: ChildProcess, done: trio.Event) -> bool:
     """Wait for ``process`` to exit; True if it is still there ``_DONE_GRACE`` s after
     ``done`` (it said it finished)."""
     lingered = False

@@ -244,7 +244,7 @@ def _npm(lines: list[str]) -> tuple[str, list[str]] | None:
             return f"{NPM_LOCK_OUT_OF_SYNC}{first}", shown[:_MAX_LINES]
         if reason is not None:
             break
-    gyp = dict(m.groups() for line in said if (m := _GYP_PACKAGE.search(line)) is not None)
+    gyp = {m[1]: m[2] for line in said if (m := _GYP_PACKAGE.search(line)) is not None}
     path = next((m.group(1) for line in said if (m := _NPM_PATH.match(line))), None)
     if reason is None and path is not None and any(_GYP_FAILED.match(line) for line in said):
         gyp.setdefault("name", path)  # npm's path: the package, not its version

@@ -98,7 +98,7 @@ class LineSplitter:
         """Bytes of an unfinished line currently held (for metrics and tests)."""
         return len(self._buf)
 
-    def feed(self, data: bytes) -> list[Line]:
+    def feed(self, data: bytes | bytearray) -> list[Line]:
         """Return the lines (and over-long pieces) completed by ``data``."""
         texts, pieces = self.feed_texts(data)
         return [Line(text, i in pieces) for i, text in enumerate(texts)]

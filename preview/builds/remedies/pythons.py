@@ -146,11 +146,12 @@ def older_installed(below: str, installed: list[str]) -> str | None:
     return ".".join(best.split(".")[:2])
 
 
-def installed_dists(env: Path | None) -> dict[str, tuple[str, str]]:
-    """Top-level import name -> (distribution, version), in the environment ``env``."""
+def installed_dists(env: Path | None) -> dict[str, tuple[str, str, int | None]]:
+    """Top-level import name -> (distribution, version, the newest Python 3 minor its
+    classifiers name or None), in the environment ``env``."""
     if env is None:
         return {}
-    found: dict[str, tuple[str, str]] = {}
+    found: dict[str, tuple[str, str, int | None]] = {}
     sites = glob.glob(str(env / "lib" / "python*" / "site-packages"))
     for dist in importlib.metadata.distributions(path=sites):
         if not _plain(getattr(dist, "_path", None)):

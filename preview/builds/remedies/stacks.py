@@ -100,7 +100,7 @@ def upper_bound(line: str) -> tuple[str, Version, bool] | None:
         elif spec.operator == "<":
             bounds.append((version, True))
         elif spec.operator == "~=":  # ~=1.4.2: below 1.5
-            release = version.release[:-1] if len(version.release) > 1 else version.release
+            release = version.release[: max(len(version.release) - 1, 1)]  # ~=2: below 3
             bumped = ".".join(map(str, (*release[:-1], release[-1] + 1)))
             bounds.append((Version(bumped), True))
     if not bounds:
