@@ -138,7 +138,7 @@ def _names_a_page_only(callback):
     if view is None or "template_name" in (getattr(callback, "view_initkwargs", None) or {}):
         return False
     try:
-        from django.views.generic.base import TemplateResponseMixin
+        from django.views.generic.base import TemplateResponseMixin  # pyright: ignore[reportMissingImports]
     except Exception:
         return False
     return (
