@@ -37,7 +37,7 @@ from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..apps.plans import shown
-from ..apps.written import key_files, key_texts, log_files, own_metadata
+from ..apps.written import case_aliases, key_files, key_texts, log_files, own_metadata
 from ..clock import utcnow
 from ..logs import LogBroadcast
 from ..sandbox.appdir import link_beneath, unlink_beneath, write_beneath
@@ -298,8 +298,10 @@ class Preparation:
         logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
         metadata = own_metadata(spec.files)  # its own, as `pip install -e .` leaves it
         keys = key_files(spec.files)  # the key files it reads, kept out of its repository
-        if copies or empty or named or logs or metadata or keys:
+        cased = case_aliases(spec.files)  # its imports of ./User where user.ts is
+        if copies or empty or named or logs or metadata or keys or cased:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
+            written |= {alias: spec.files[file] for alias, file in cased.items()}
             written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
             written |= dict.fromkeys(logs, b"") | metadata
             if keys:
@@ -317,6 +319,11 @@ class Preparation:
         for target in metadata:  # (its code reads its own installed version)
             await self._say(
                 f"the project's own metadata written, as pip install -e . would: {target}"
+            )
+        for alias, file in cased.items():
+            await self._say(
+                f"its code imports {alias} where the upload has {file} (a name differing in "
+                "case only, which its author's file system ignored): a copy written there"
             )
         for target in named:
             source = self._example_for(target) or "the service's defaults"

@@ -3,8 +3,10 @@ writes before it starts (read from the upload, never run): the log files its log
 opens in a folder the upload does not have (:mod:`.logfiles`), the metadata of a
 project that reads its own installed version (:mod:`.ownmetadata`), the key files
 (JWT signing keys) its code reads and its repository leaves out (:mod:`.keyfiles`), and
-the locales it sets that this machine lacks, compiled for it (:mod:`.locales`)."""
+the locales it sets that this machine lacks, compiled for it (:mod:`.locales`), and the
+modules it imports under another case than its files have (:mod:`.importcase`)."""
 
+from .importcase import case_aliases
 from .keyfiles import key_files, key_texts
 from .locales import build_locales, missing_locales
 from .logfiles import log_files
@@ -12,6 +14,7 @@ from .ownmetadata import own_metadata
 
 __all__ = [
     "build_locales",
+    "case_aliases",
     "key_files",
     "key_texts",
     "log_files",
