@@ -10,6 +10,12 @@ with a small buffer pool, no binary log, no doublewrite, no flush at each commit
 configuration names (``mysql://app:secret@db:3306/app``, ``MYSQL_USER``…, a compose
 service's ``MYSQL_*``), with every privilege: the server is the app's alone. Its
 connections come through its socket, so they log in as ``user@localhost``.
+
+An account with no password (root's, where the app names none; one its example leaves
+empty) also accepts :data:`STAND_IN_PASSWORD`, which the app is given as its password: an
+app that checks its configuration refuses an empty one (ferdiebergado's express-mysql-api:
+``if (!DB_USER || !DB_PASS)`` → "Configuration error", exit 1), while another whose code
+sends none (``password: ''``) still logs in.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from .wanted import MYSQL_PORT, MysqlWanted
 __all__ = [
     "CLIENT_SOCKETS",
     "SOCKET_NAME",
+    "STAND_IN_PASSWORD",
     "TemplateFailed",
     "ensure_template",
     "init_sql",
@@ -41,6 +48,9 @@ __all__ = [
 ]
 
 SOCKET_NAME = "mysqld.sock"
+# Accepted beside an empty password, and given for it (module doc); the server listens on
+# the preview's own socket only, so a password known to all is no weaker than none.
+STAND_IN_PASSWORD = "preview"
 # Where MySQL clients look for a local server's socket (libmysqlclient/libmariadb with
 # host "localhost" or none, as Django's mysqlclient does): links to its socket there.
 CLIENT_SOCKETS = ("/run/mysqld/mysqld.sock", "/tmp/mysql.sock")
@@ -222,11 +232,18 @@ def init_sql(wanted: MysqlWanted) -> str:
     """The init file: its databases, and its accounts with every privilege."""
     lines = [f"CREATE DATABASE IF NOT EXISTS {_identifier(d)};" for d in _databases(wanted)]
     for user, password in _accounts(wanted).items():
+        identified = f"IDENTIFIED BY {_literal(password)}"
+        if not password:  # no password, or the stand-in (MariaDB 10.4 and later)
+            stand_in = _literal(STAND_IN_PASSWORD)
+            identified = (
+                "IDENTIFIED VIA mysql_native_password USING PASSWORD('') "
+                f"OR mysql_native_password USING PASSWORD({stand_in})"
+            )
         for host in ("localhost", "%", "127.0.0.1"):
             account = f"{_literal(user)}@{_literal(host)}"
             lines += [
                 f"CREATE USER IF NOT EXISTS {account};",
-                f"ALTER USER {account} IDENTIFIED BY {_literal(password)};",
+                f"ALTER USER {account} {identified};",
                 f"GRANT ALL PRIVILEGES ON *.* TO {account} WITH GRANT OPTION;",
             ]
     return "\n".join(lines) + "\n"
@@ -238,6 +255,7 @@ def mysql_environment(wanted: MysqlWanted) -> dict[str, str]:
     (``DB_*``, ``DATABASE_*``: ``configvars.database_variables``) for its first account
     and database."""
     user, password = next(iter(_accounts(wanted).items()))
+    password = password or STAND_IN_PASSWORD  # which the account accepts (module doc)
     host = "mysql" if "mysql" in wanted.hosts else "localhost"
     env = dict(wanted.url_variables)
     # A template its example gives (``mysql+pymysql://[USER]:[PASSWORD]@[HOST]…``): the

@@ -21,7 +21,12 @@ from preview.apps.configvars import compose_overlays, compose_projects, example_
 from preview.backing import mysql as mysql_server
 from preview.backing import redis as redis_server
 from preview.backing import wanted_servers
-from preview.backing.mysql import init_sql, mariadb_binary, mysql_environment
+from preview.backing.mysql import (
+    STAND_IN_PASSWORD,
+    init_sql,
+    mariadb_binary,
+    mysql_environment,
+)
 from preview.backing.pgprivate import server_binaries
 from preview.backing.redis import redis_binary, redis_config, redis_environment
 from preview.backing.wanted import MysqlWanted
@@ -376,6 +381,52 @@ async def test_a_password_with_a_line_break_is_the_accounts_whole_password(
     await _runs_on_mariadb(builder_service, files)
 
 
+CHECKED_PASSWORD_APP = """import os, sys
+
+import pymysql
+
+# Its own configuration check, as a Node app's validator: an empty value is none.
+if not os.environ.get("DB_USER") or not os.environ.get("DB_PASSWORD"):
+    sys.exit("Configuration error: DB_USER and DB_PASSWORD are required")
+# The same account with no password, as another of its clients (or a hardcoded
+# ``password: ''``) logs in.
+pymysql.connect(host=os.environ["DB_HOST"], user=os.environ["DB_USER"], password="",
+    database=os.environ["DB_NAME"], connect_timeout=5).close()
+""" + EITHER_ENGINE_APP.replace('os.environ["DB_USERNAME"]', 'os.environ["DB_USER"]')
+
+
+def test_an_account_without_a_password_accepts_the_stand_in_it_is_given_as() -> None:
+    """An account with no password also accepts STAND_IN_PASSWORD, which the app is given
+    for it; an account with a password of its own keeps that one alone."""
+    wanted = MysqlWanted(accounts={"root": "", "shop": "s3cret"}, databases=["orders"])
+    made = init_sql(wanted)
+    assert (
+        "ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING "
+        f"PASSWORD('') OR mysql_native_password USING PASSWORD('{STAND_IN_PASSWORD}');"
+    ) in made.splitlines()
+    assert "ALTER USER 'shop'@'localhost' IDENTIFIED BY 's3cret';" in made.splitlines()
+    env = mysql_environment(wanted)
+    assert env["DB_USER"] == env["MYSQL_USER"] == "root"
+    assert env["DB_PASSWORD"] == env["MYSQL_PASSWORD"] == STAND_IN_PASSWORD
+    assert mysql_environment(MysqlWanted(accounts={"shop": "s3cret"}))["DB_PASSWORD"] == "s3cret"
+
+
+async def test_an_app_refusing_an_empty_database_password_runs_on_its_mariadb(
+    builder_service: Service,
+) -> None:
+    """ferdiebergado's express-mysql-api: its .env.example leaves DB_USER and DB_PASS
+    empty and its start refuses either empty ("Configuration error", exit 1); the
+    private MariaDB's root has no password, which was what it was given."""
+    files = {
+        "app.py": CHECKED_PASSWORD_APP,
+        "Procfile": "web: python app.py\n",
+        "requirements.txt": "pymysql>=1.1,<2\n",
+        ".env.example": "DB_HOST=localhost\nDB_PORT=3306\nDB_USER=\nDB_PASSWORD=\nDB_NAME=test\n",
+        "docker-compose.yml": "services:\n  mysql:\n    image: mysql:8\n",
+    }
+    await _runs_on_mariadb(builder_service, files)
+
+
 async def _runs_on_mariadb(service: Service, files: dict[str, str]) -> None:
     """``files`` (EITHER_ENGINE_APP) launched sandboxed: it runs, on its private MariaDB.
     A failure tells the preview's log: when its MariaDB answered, or why not (it exited,
@@ -410,7 +461,7 @@ def test_a_template_url_is_the_services_to_fill() -> None:
         "SQLALCHEMY_DATABASE_URI": "mysql+pymysql"
     }
     filled = mysql_environment(found.mysql)["SQLALCHEMY_DATABASE_URI"]
-    assert filled == "mysql+pymysql://root:@mysql:3306/app"
+    assert filled == f"mysql+pymysql://root:{STAND_IN_PASSWORD}@mysql:3306/app"
     provided = {"SQLALCHEMY_DATABASE_URI", "MYSQL_HOST"}
     assert "SQLALCHEMY_DATABASE_URI" not in config_defaults(files, "app.py", {}, provided).values
     celery = {

@@ -24,7 +24,7 @@ from preview.apps.configvars import (
 from preview.apps.configvars.readmeenv import with_readme_example
 from preview.apps.detect import detect
 from preview.apps.spec import LaunchSpec
-from preview.backing.mysql import mysql_environment
+from preview.backing.mysql import STAND_IN_PASSWORD, mysql_environment
 from preview.backing.postgres import postgres_variables
 from preview.backing.wanted import MysqlWanted
 from preview.backing.wants import postgres_wants
@@ -976,11 +976,12 @@ def test_a_settings_example_named_by_a_prefix_or_a_word_before_its_extension() -
     }
 
 
-def test_a_served_databases_empty_password_stays_empty() -> None:
+def test_a_served_databases_empty_password_is_one_it_accepts() -> None:
     """agucabral21's .env.example leaves ``DB_PASS=`` empty; the preview's MariaDB's
     root has no password, which the service gave it by meaning, and then replaced as an
     empty secret by a throwaway one ("Access denied for user 'root'@'localhost' (using
-    password: YES)")."""
+    password: YES)"). It is given the password the account accepts beside none
+    (backing.mysql.STAND_IN_PASSWORD), never a throwaway of its own."""
     files = {
         "package.json": PACKAGE,
         ".env.example": b"DB_HOST=\nDB_USER=\nDB_PASS=\nDB_NAME=\nJWT_SECRET=\n",
@@ -988,7 +989,7 @@ def test_a_served_databases_empty_password_stays_empty() -> None:
     }
     provided = mysql_environment(MysqlWanted())
     found = config_defaults(files, "app.js", {}, provided)
-    assert found.values["DB_PASS"] == ""
+    assert found.values["DB_PASS"] == STAND_IN_PASSWORD
     assert "DB_PASS" not in found.generated
     assert found.values["JWT_SECRET"] and "JWT_SECRET" in found.generated
 
