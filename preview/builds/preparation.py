@@ -37,7 +37,15 @@ from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..apps.plans import shown
-from ..apps.written import case_aliases, key_files, key_texts, log_files, own_metadata
+from ..apps.written import (
+    case_aliases,
+    key_files,
+    key_texts,
+    log_files,
+    node_key_files,
+    node_key_texts,
+    own_metadata,
+)
 from ..clock import utcnow
 from ..logs import LogBroadcast
 from ..sandbox.appdir import link_beneath, unlink_beneath, write_beneath
@@ -299,18 +307,29 @@ class Preparation:
         metadata = own_metadata(spec.files)  # its own, as `pip install -e .` leaves it
         keys = key_files(spec.files)  # the key files it reads, kept out of its repository
         cased = case_aliases(spec.files)  # its imports of ./User where user.ts is
-        if copies or empty or named or logs or metadata or keys or cased:
+        node_keys = node_key_files(spec.files)  # a Node app's keys and certificates
+        if copies or empty or named or logs or metadata or keys or cased or node_keys:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= {alias: spec.files[file] for alias, file in cased.items()}
             written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
             written |= dict.fromkeys(logs, b"") | metadata
             if keys:
                 written |= await trio.to_thread.run_sync(key_texts, keys, spec.files)
+            if node_keys:
+                made = await trio.to_thread.run_sync(node_key_texts, node_keys, spec.files)
+                written |= made
+                node_keys = {path: role for path, role in node_keys.items() if path in made}
             await trio.to_thread.run_sync(_write_missing, app_dir, written)
         if keys:
             await self._say(
                 f"no {', '.join(keys)}, the key files its code reads: a key pair made for "
                 "the preview written there (its tokens are signed with it)"
+            )
+        if node_keys:
+            said = ", ".join(f"{path} ({role})" for path, role in node_keys.items())
+            await self._say(
+                f"no {said}, the key files its code reads: made for the preview and "
+                "written there (a certificate self-signed, for localhost)"
             )
         if logs:
             await self._say(

@@ -7,7 +7,7 @@ import subprocess
 
 import trio
 
-from preview.apps.written import key_files, key_texts
+from preview.apps.written import key_files, key_texts, node_key_files, node_key_texts
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
@@ -46,4 +46,51 @@ async def test_an_app_reading_its_signing_keys_at_import_starts(builder_service:
             "private": "-----BEGIN PRIVATE KEY-----",
             "public": "-----BEGIN PUBLIC KEY-----",
         }
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_the_keys_and_certificates_node_code_reads_are_found_by_role() -> None:
+    files = {p: t.encode() for p, t in app_files("node_https_keys").items()}
+    assert node_key_files(files) == {
+        "certs/server.key": "private",
+        "certs/server.crt": "certificate",
+    }
+    sources = {
+        "src/auth/jwt.js": b"const privateKey = fs.readFileSync(path.join(__dirname, "
+        b"'../../keys/private.pem'), 'utf8');\n"
+        b"const publicKey = readFileSync(`${__dirname}/../../keys/public.pem`);\n"
+        b"const other = fs.readFileSync(process.cwd() + '/keys/jwtRS256.key.pub');\n"
+        b"const fromConfig = fs.readFileSync(config.keyFile);\n"  # not a path it can read
+        b"const data = fs.readFileSync('./data/seed.pem');\n",  # a .pem naming no role
+        "keys/present.key": b"",
+        "src/tls.ts": b"readFileSync(path.resolve('keys', 'present.key'))\n",  # it has it
+        "node_modules/x/index.js": b"fs.readFileSync(__dirname + '/missing.key')\n",
+    }
+    found = node_key_files(sources)
+    assert found == {
+        "keys/private.pem": "private",
+        "keys/public.pem": "public",
+        "keys/jwtRS256.key.pub": "public",
+    }, found
+    texts = node_key_texts(found, sources)
+    derived = subprocess.run(
+        ["openssl", "pkey", "-pubout"],
+        input=texts["keys/private.pem"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert texts["keys/public.pem"] == derived  # made from the private key of its folder
+
+
+async def test_a_node_app_reading_its_https_key_and_certificate_at_start_starts(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_https_keys"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(line.startswith("no certs/server.key (private)") for line in said), said
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {"subject": "CN=localhost", "matches": True}, answer
         assert (await service.stop(body["gid"])).status_code == 200

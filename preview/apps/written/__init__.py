@@ -2,7 +2,8 @@
 writes before it starts (read from the upload, never run): the log files its logging
 opens in a folder the upload does not have (:mod:`.logfiles`), the metadata of a
 project that reads its own installed version (:mod:`.ownmetadata`), the key files
-(JWT signing keys) its code reads and its repository leaves out (:mod:`.keyfiles`), and
+(JWT signing keys) its code reads and its repository leaves out (:mod:`.keyfiles`; a Node
+app's keys and certificates: :mod:`.nodekeys`), and
 the locales it sets that this machine lacks, compiled for it (:mod:`.locales`), and the
 modules it imports under another case than its files have (:mod:`.importcase`)."""
 
@@ -10,6 +11,7 @@ from .importcase import case_aliases
 from .keyfiles import key_files, key_texts
 from .locales import build_locales, missing_locales
 from .logfiles import log_files
+from .nodekeys import node_key_files, node_key_texts
 from .ownmetadata import own_metadata
 
 __all__ = [
@@ -19,5 +21,7 @@ __all__ = [
     "key_texts",
     "log_files",
     "missing_locales",
+    "node_key_files",
+    "node_key_texts",
     "own_metadata",
 ]

@@ -1,0 +1,226 @@
+"""The key and certificate files a Node app's code reads that its upload lacks:
+:func:`node_key_files` (read with patterns, never run), and throwaway ones to write
+there (:func:`node_key_texts`): :mod:`.keyfiles`' rule for Node's sources.
+
+An Express app serving HTTPS beside HTTP reads ``fs.readFileSync(__dirname +
+'/../certificates/server.key')`` and its ``server.crt`` when its configuration module is
+imported, and its ``.gitignore`` keeps the folder out of the repository (IanTeda's
+express-sequelize-api: ENOENT before it listened); one signing its tokens with RS256
+reads ``path.join(__dirname, 'keys/private.pem')`` likewise. A preview needs no
+particular key: a new private key, a public key made from it, and a self-signed
+certificate of it, written where the code reads them, let it start.
+
+Read: the first argument of each ``readFileSync(…)`` made of string literals,
+``__dirname``, ``process.cwd()``, ``path.join``/``path.resolve`` (or ``join``/``resolve``
+imported from ``path``), ``+`` and template literals of those, naming a file that ends
+in ``.key``, ``.pem``, ``.crt``, ``.cert`` or ``.pub``. Its role is its name's: a
+certificate (``.crt``, ``.cert``, ``cert`` in its name), a public key (``.pub``,
+``public``/``pub``), else a private key (``.key``, ``private``/``priv``); a ``.pem`` that
+names none is left alone. A public key or certificate is made from the private key of
+its folder (the one written, or the upload's own), else from one of its own.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+__all__ = ["node_key_files", "node_key_texts"]
+
+PRIVATE, PUBLIC, CERTIFICATE = "private", "public", "certificate"
+_SOURCES = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
+_READ = re.compile(rb"\breadFileSync\s*\(")
+_KEY_NAME = re.compile(r"\.(?:key|pem|crt|cert|pub)$")
+_LARGEST = 512 * 1024  # bytes: a bundle, not the app's own code
+_OPENSSL_TIME = 30  # seconds for one openssl run
+# The tokens of a path expression: a string, a template literal, a name, an operator.
+_TOKEN = re.compile(
+    r"""\s*(?:(?P<string>'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
+    r"""|(?P<template>`[^`]*`)|(?P<name>[A-Za-z_$][\w$.]*)|(?P<op>[+(),]))"""
+)
+_JOINS = {"path.join", "join", "path.resolve", "resolve", "path.posix.join"}
+_CWD = "process.cwd"
+
+
+def node_key_files(files: dict[str, bytes]) -> dict[str, str]:
+    """``{path: role}`` (``private``, ``public``, ``certificate``) of the key files the
+    upload's Node code reads and lacks, by their paths in the upload (module doc)."""
+    found: dict[str, str] = {}
+    for source, data in files.items():
+        if not _SOURCES.search(source) or "node_modules/" in source or len(data) > _LARGEST:
+            continue
+        if b"readFileSync" not in data:
+            continue
+        text = data.decode("utf-8", "replace")
+        for call in _READ.finditer(data):
+            path = _path_of(text[call.end() :], posixpath.dirname(source))
+            if path is None or path.startswith("../") or path in files:
+                continue
+            if (role := _role(path)) is not None:
+                found.setdefault(path, role)
+    return found
+
+
+def node_key_texts(keys: dict[str, str], files: dict[str, bytes]) -> dict[str, bytes]:
+    """The PEM text of each file of :func:`node_key_files` (blocking: runs openssl), the
+    private keys first; none without a working openssl (the app then says what it
+    lacks, as before)."""
+    texts: dict[str, bytes] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="preview-keys-") as work:
+            for path, role in keys.items():
+                if role == PRIVATE:
+                    texts[path] = _openssl(["genpkey", "-algorithm", "RSA"], None, work)
+            for path, role in keys.items():
+                if role == PRIVATE:
+                    continue
+                private = _private_beside(path, texts, files)
+                if private is None:
+                    private = _openssl(["genpkey", "-algorithm", "RSA"], None, work)
+                if role == PUBLIC:
+                    texts[path] = _openssl(["pkey", "-pubout"], private, work)
+                else:
+                    made = ["req", "-x509", "-new", "-subj", "/CN=localhost", "-days", "825"]
+                    texts[path] = _openssl([*made, "-key"], private, work)
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return texts
+
+
+def _private_beside(path: str, texts: dict[str, bytes], files: dict[str, bytes]) -> bytes | None:
+    """The private key a public key or certificate is made from: the one of its folder
+    whose name pairs with its own (``server.key`` for ``server.crt``, ``private.pem`` for
+    ``public.pem``), else its folder's only one, written or the upload's."""
+    folder, name = posixpath.split(path)
+    privates = {
+        p: t
+        for p, t in [*texts.items(), *files.items()]
+        if posixpath.dirname(p) == folder and _role(p) == PRIVATE
+    }
+    for candidate, text in privates.items():
+        if _pair_name(posixpath.basename(candidate)) == _pair_name(name):
+            return text
+    return next(iter(privates.values())) if len(privates) == 1 else None
+
+
+def _pair_name(name: str) -> str:
+    """A key file's name without its extensions and role words: the same for a pair's
+    files (``jwtRS256.key`` and ``jwtRS256.key.pub``, ``private.pem`` and ``public.pem``)."""
+    name = name.lower()
+    while (extension := _KEY_NAME.search(name)) is not None:
+        name = name[: extension.start()]
+    return re.sub(r"priv(?:ate)?|pub(?:lic)?|cert(?:ificate)?|[-_.]", "", name)
+
+
+def _role(path: str) -> str | None:
+    name = posixpath.basename(path).lower()
+    if not _KEY_NAME.search(name):
+        return None
+    if name.endswith((".crt", ".cert")) or "cert" in name or "chain" in name:
+        return CERTIFICATE
+    if name.endswith(".pub") or re.search(r"pub(?:lic)?", name):
+        return PUBLIC
+    if name.endswith(".key") or re.search(r"priv(?:ate)?", name):
+        return PRIVATE
+    return None
+
+
+def _path_of(text: str, folder: str) -> str | None:
+    """The upload path the expression at the start of ``text`` (a call's first
+    argument, up to its ``,`` or ``)``) names; None where it is not a path of the kinds
+    the module doc reads. ``folder``: the source's (``__dirname``); the working directory
+    is the upload's root."""
+    tokens: list[tuple[str, str]] = []
+    at = 0
+    depth = 0
+    while at < len(text) and len(tokens) < 40:
+        match = _TOKEN.match(text, at)
+        if match is None:
+            return None
+        kind = match.lastgroup or ""
+        value = match.group(kind)
+        at = match.end()
+        if kind == "op" and value in ",)" and depth == 0:
+            break
+        depth += value == "(" if kind == "op" else 0
+        depth -= value == ")" if kind == "op" else 0
+        tokens.append((kind, value))
+    else:
+        return None
+    parsed = _sum(tokens, folder)
+    if parsed is None or parsed[1]:
+        return None
+    # (relative: the working directory's, the upload's root; "//": POSIX keeps it)
+    normal = posixpath.normpath("/" + parsed[0].lstrip("/"))
+    return normal[1:] if normal.startswith("/") else None
+
+
+def _sum(tokens: list[tuple[str, str]], folder: str) -> tuple[str, list] | None:
+    """(the string, the tokens left) of ``a + b + …`` at the start of ``tokens``."""
+    first = _term(tokens, folder)
+    if first is None:
+        return None
+    value, rest = first
+    while rest and rest[0] == ("op", "+"):
+        following = _term(rest[1:], folder)
+        if following is None:
+            return None
+        more, rest = following
+        value += more
+    return value, rest
+
+
+def _term(tokens: list[tuple[str, str]], folder: str) -> tuple[str, list] | None:
+    if not tokens:
+        return None
+    (kind, value), rest = tokens[0], tokens[1:]
+    here = "/" + folder if folder else "/"
+    if kind == "string":
+        return value[1:-1], rest
+    if kind == "template":
+        body = value[1:-1].replace("${__dirname}", here).replace("${process.cwd()}", "/")
+        return (body, rest) if "${" not in body else None
+    if kind == "name" and value == "__dirname":
+        return here, rest
+    if kind == "name" and value == _CWD and rest[:2] == [("op", "("), ("op", ")")]:
+        return "/", rest[2:]
+    if kind == "name" and value in _JOINS and rest[:1] == [("op", "(")]:
+        parts: list[str] = []
+        rest = rest[1:]
+        while True:
+            argument = _sum(rest, folder)
+            if argument is None:
+                return None
+            part, rest = argument
+            parts.append(part)
+            if rest[:1] == [("op", ",")]:
+                rest = rest[1:]
+                continue
+            if rest[:1] == [("op", ")")]:
+                break
+            return None
+        joined = posixpath.join(*parts) if parts else ""
+        if "resolve" in value and not joined.startswith("/"):
+            joined = "/" + joined  # resolve: from the working directory
+        return joined, rest[1:]
+    return None
+
+
+def _openssl(arguments: list[str], given: bytes | None, work: str) -> bytes:
+    """openssl's output for ``arguments``, given the PEM ``given`` as its input (the
+    file after a final ``-key``, else its ``-in``)."""
+    if given is not None:
+        source = Path(work, "in.pem")
+        source.write_bytes(given)
+        arguments = (
+            [*arguments, str(source)]
+            if arguments[-1] == "-key"
+            else [*arguments, "-in", str(source)]
+        )
+    done = subprocess.run(
+        ["openssl", *arguments], capture_output=True, check=True, timeout=_OPENSSL_TIME
+    )
+    return done.stdout
