@@ -38,11 +38,11 @@ def test_typescript_imports_are_resolved_as_node_and_tsc_resolve_them() -> None:
         "node_modules/x/index.js": b"require('./Missing')\n",
         "node_modules/x/missing.js": b"",
     }
-    assert case_aliases(files) == {
-        "src/controllers/User.ts": "src/controllers/user.ts",
-        "src/Middlewares/validate.ts": "src/middlewares/validate.ts",
-        "src/Config/index.ts": "src/config/index.ts",
-    }
+    # A folder spelled otherwise (./Config, ../src/Middlewares) is not copied: its files'
+    # own imports of their siblings would find none there.
+    assert case_aliases(files) == {"src/controllers/User.ts": "src/controllers/user.ts"}
+    esm = {"src/app.ts": b"import { h } from './Helpers.js';\n", "src/helpers.ts": b""}
+    assert case_aliases(esm) == {"src/Helpers.ts": "src/helpers.ts"}
 
 
 async def test_an_app_importing_a_module_under_another_case_starts(

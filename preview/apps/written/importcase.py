@@ -15,7 +15,8 @@ relative path in the upload's JavaScript and TypeScript sources (``node_modules`
 files over :data:`_LARGEST` aside), resolved as Node and TypeScript resolve it (the path
 as written, with each source extension, or its folder's ``index``; ``./x.js`` also as
 ``./x.ts``, as TypeScript's ES module imports spell their sources). One that resolves to
-no file, where exactly one file matches when case is ignored, is an alias to write.
+no file, where exactly one file of the same folder matches when case is ignored, is an
+alias to write.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ def case_aliases(files: dict[str, bytes]) -> dict[str, str]:
             (match,) = matches
             # the name as the import spells it, with the match's extension (or index)
             alias = next(c for c in candidates if c.lower() == match.lower())
-            if alias not in files:
+            # A folder spelled otherwise (./Utils for utils/index.js) is left alone: a copy
+            # of one file there would not find its siblings that it imports.
+            if alias not in files and posixpath.dirname(alias) == posixpath.dirname(match):
                 aliases.setdefault(alias, match)
     return aliases
 
