@@ -34,6 +34,29 @@ def test_the_dockerfiles_last_stage_start_is_read_with_its_facts() -> None:
     assert facts.exposed == (8080,)
 
 
+def test_a_shell_form_cmd_is_its_text_as_the_shell_runs_it() -> None:
+    """Docker runs a shell-form CMD as ``/bin/sh -c <text>``: split into words and joined
+    again, its ``$PORT`` came back quoted, never expanded, its ``&&`` an argument, and an
+    assignment of a quoted value a command ("not found", exit 127)."""
+
+    def start(dockerfile: str) -> str | None:
+        facts = dockerfile_facts({"Dockerfile": dockerfile.encode()})
+        return facts.start if facts is not None else None
+
+    assert start("FROM node\nCMD node server.js --port $PORT\n") == "node server.js --port $PORT"
+    assert start('FROM node\nCMD OPTS="--require x" \\\n    npm start\n') == (
+        'OPTS="--require x" npm start'
+    )
+    assert start("FROM node\nCMD npm run migrate && npm start\n") == (
+        "npm run migrate && npm start"
+    )
+    # A shell-form ENTRYPOINT alone runs (Docker ignores CMD then); an entrypoint script
+    # stands aside for CMD, in either form.
+    assert start('FROM node\nENTRYPOINT node server.js\nCMD ["x"]\n') == "node server.js"
+    assert start("FROM node\nENTRYPOINT ./docker-entrypoint.sh\nCMD npm start\n") == "npm start"
+    assert start('FROM node\nENTRYPOINT ["npm"]\nCMD ["run", "serve"]\n') == "npm run serve"
+
+
 def test_platform_files_are_read_in_the_order_their_providers_read_them() -> None:
     # Railway/Nixpacks apps declare their start in nixpacks.toml or railway.json, Render's
     # in render.yaml, Fly's in fly.toml; a compose file's app service (built from the

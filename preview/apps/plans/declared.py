@@ -232,30 +232,51 @@ def _instructions(text: str) -> list[tuple[str, str]]:
 
 
 def _words(argument: str) -> list[str] | None:
-    """An instruction's exec form (a JSON array) or shell form, as words."""
+    """An instruction's exec form (a JSON array) as its words; its shell form as Docker
+    runs it, ``/bin/sh -c`` and its text: split into words and joined again, its
+    ``$PORT`` came back quoted (``'$PORT'``, never expanded), its ``&&`` an argument, and
+    an assignment of a quoted value a command (``'NODE_OPTIONS=--require x'``: "not
+    found", exit 127, metis-data's node-express-postgresql-sequelize)."""
     if argument.startswith("["):
         try:
             value = json.loads(argument)
         except ValueError:
             return None
         return [str(v) for v in value] if isinstance(value, list) else None
-    try:
-        return shlex.split(argument)
-    except ValueError:
-        return None
+    return ["/bin/sh", "-c", argument] if argument.strip() else None
 
 
 def _container_start(entrypoint: list[str] | None, cmd: list[str] | None) -> str | None:
-    """What the container runs: ENTRYPOINT with CMD as its arguments; an entrypoint
-    script of the image's own (``docker-entrypoint.sh``, ``tini``) stands aside: the
-    command is CMD's."""
-    wrapper = entrypoint and (
-        entrypoint[0].endswith(".sh") or posixpath.basename(entrypoint[0]) in ("tini", "dumb-init")
+    """What the container runs: ENTRYPOINT with CMD as its arguments (a shell-form
+    ENTRYPOINT alone: Docker ignores CMD then); an entrypoint script of the image's own
+    (``docker-entrypoint.sh``, ``tini``) stands aside: the command is CMD's."""
+    shell = entrypoint is not None and _shell_text(entrypoint) is not None
+    first = (_first_word(_shell_text(entrypoint) or "") if shell else None) or (
+        entrypoint[0] if entrypoint else ""
     )
-    words = (cmd or []) if not entrypoint or wrapper else [*entrypoint, *(cmd or [])]
-    if words[:2] in (["sh", "-c"], ["/bin/sh", "-c"]) and len(words) == 3:
-        return words[2].strip() or None
+    wrapper = entrypoint and (
+        first.endswith(".sh") or posixpath.basename(first) in ("tini", "dumb-init")
+    )
+    if entrypoint and not wrapper:
+        words = entrypoint if shell else [*entrypoint, *(cmd or [])]
+    else:
+        words = cmd or []
+    if (text := _shell_text(words)) is not None:
+        return text.strip() or None
     return shlex.join(words) if words else None
+
+
+def _shell_text(words: list[str]) -> str | None:
+    """The text of a ``sh -c <text>`` command; None for another."""
+    return words[2] if words[:2] in (["sh", "-c"], ["/bin/sh", "-c"]) and len(words) == 3 else None
+
+
+def _first_word(text: str) -> str:
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        return ""
+    return words[0] if words else ""
 
 
 def _env_pairs(argument: str) -> dict[str, str]:
