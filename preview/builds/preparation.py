@@ -38,7 +38,7 @@ from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..apps.plans import shown
 from ..apps.written import (
-    case_aliases,
+    case_corrections,
     key_files,
     key_texts,
     log_files,
@@ -306,11 +306,11 @@ class Preparation:
         logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
         metadata = own_metadata(spec.files)  # its own, as `pip install -e .` leaves it
         keys = key_files(spec.files)  # the key files it reads, kept out of its repository
-        cased = case_aliases(spec.files)  # its imports of ./User where user.ts is
+        cased = case_corrections(spec.files)  # its imports of ./User where user.ts is
         node_keys = node_key_files(spec.files)  # a Node app's keys and certificates
         if copies or empty or named or logs or metadata or keys or cased or node_keys:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
-            written |= {alias: spec.files[file] for alias, file in cased.items()}
+            written |= cased
             written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
             written |= dict.fromkeys(logs, b"") | metadata
             if keys:
@@ -339,10 +339,10 @@ class Preparation:
             await self._say(
                 f"the project's own metadata written, as pip install -e . would: {target}"
             )
-        for alias, file in cased.items():
+        if cased:
             await self._say(
-                f"its code imports {alias} where the upload has {file} (a name differing in "
-                "case only, which its author's file system ignored): a copy written there"
+                f"{', '.join(cased)}: imports spelling a file's name in another case than the "
+                "file has (which its author's file system ignored) spelled as the file is"
             )
         for target in named:
             source = self._example_for(target) or "the service's defaults"

@@ -1,20 +1,26 @@
-"""The modules a Node app imports under another case than its files have
-(preview.apps.written.importcase): found from the imports, written as copies under the
-names the imports spell."""
+"""The imports of a Node app that spell a module's name in another case than its file
+has (preview.apps.written.importcase): found from the imports, the sources making them
+rewritten with the file's own spelling."""
 
 from __future__ import annotations
 
 import trio
 
-from preview.apps.written import case_aliases
+from preview.apps.written import case_corrections
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
 
 
-def test_an_import_differing_in_case_only_names_the_file_to_copy() -> None:
+def test_an_import_differing_in_case_only_is_spelled_as_its_file() -> None:
     files = {p: t.encode() for p, t in app_files("node_import_case").items()}
-    assert case_aliases(files) == {"handlers/Greeting.js": "handlers/greeting.js"}
+    corrected = case_corrections(files)
+    assert list(corrected) == ["server.js"]
+    assert b'require("./handlers/greeting")' in corrected["server.js"]
+    assert (
+        corrected["server.js"].replace(b"./handlers/greeting", b"./handlers/Greeting")
+        == (files["server.js"])
+    )
 
 
 def test_typescript_imports_are_resolved_as_node_and_tsc_resolve_them() -> None:
@@ -23,13 +29,15 @@ def test_typescript_imports_are_resolved_as_node_and_tsc_resolve_them() -> None:
             b"import User from './controllers/User';\n"
             b"import { check } from '../src/Middlewares/validate.js';\n"
             b"import config from './Config';\n"
-            b"import db from './db';\n"  # resolves: no alias
-            b"import missing from './nowhere';\n"  # no file of any case: none
+            b"import { h } from './Helpers.js';\n"  # tsc's ES module spelling of helpers.ts
+            b"import db from './db';\n"  # resolves: left as it is
+            b"import missing from './nowhere';\n"  # no file of any case: left
             b"import express from 'express';\n"  # a package, not a path
         ),
         "src/controllers/user.ts": b"export default 1;\n",
         "src/middlewares/validate.ts": b"export const check = 1;\n",
         "src/config/index.ts": b"export default {};\n",
+        "src/helpers.ts": b"export const h = 1;\n",
         "src/db.ts": b"export default null;\n",
         # two files matching one import when case is ignored: which one is unknown
         "src/routes.ts": b"const r = require('./lib/Util');\n",
@@ -38,11 +46,15 @@ def test_typescript_imports_are_resolved_as_node_and_tsc_resolve_them() -> None:
         "node_modules/x/index.js": b"require('./Missing')\n",
         "node_modules/x/missing.js": b"",
     }
-    # A folder spelled otherwise (./Config, ../src/Middlewares) is not copied: its files'
-    # own imports of their siblings would find none there.
-    assert case_aliases(files) == {"src/controllers/User.ts": "src/controllers/user.ts"}
-    esm = {"src/app.ts": b"import { h } from './Helpers.js';\n", "src/helpers.ts": b""}
-    assert case_aliases(esm) == {"src/Helpers.ts": "src/helpers.ts"}
+    corrected = case_corrections(files)
+    assert list(corrected) == ["src/index.ts"]
+    # A folder spelled otherwise (./Config, ../src/Middlewares) is left: its case is the
+    # folder's, for every file in it, not this import's.
+    assert corrected["src/index.ts"] == (
+        files["src/index.ts"]
+        .replace(b"'./controllers/User'", b"'./controllers/user'")
+        .replace(b"'./Helpers.js'", b"'./helpers.js'")
+    )
 
 
 async def test_an_app_importing_a_module_under_another_case_starts(
@@ -53,6 +65,6 @@ async def test_an_app_importing_a_module_under_another_case_starts(
         body = await launched(service, app_files("node_import_case"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         said = messages(await service.history(body["gid"]), "system")
-        assert any(line.startswith("its code imports handlers/Greeting.js") for line in said)
+        assert any(line.startswith("server.js: imports spelling") for line in said), said
         assert (await service.app_get(body, "/")).json() == {"greeting": "hello"}
         assert (await service.stop(body["gid"])).status_code == 200

@@ -5,9 +5,10 @@ project that reads its own installed version (:mod:`.ownmetadata`), the key file
 (JWT signing keys) its code reads and its repository leaves out (:mod:`.keyfiles`; a Node
 app's keys and certificates: :mod:`.nodekeys`), and
 the locales it sets that this machine lacks, compiled for it (:mod:`.locales`), and the
-modules it imports under another case than its files have (:mod:`.importcase`)."""
+imports that spell a module's name in another case than its file has, corrected
+(:mod:`.importcase`)."""
 
-from .importcase import case_aliases
+from .importcase import case_corrections
 from .keyfiles import key_files, key_texts
 from .locales import build_locales, missing_locales
 from .logfiles import log_files
@@ -16,7 +17,7 @@ from .ownmetadata import own_metadata
 
 __all__ = [
     "build_locales",
-    "case_aliases",
+    "case_corrections",
     "key_files",
     "key_texts",
     "log_files",

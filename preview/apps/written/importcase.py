@@ -1,22 +1,25 @@
-"""The modules a Node app imports under another case than its files have:
-:func:`case_aliases` (read with a pattern, never run).
+"""The imports of a Node app that spell a module's name in another case than its file
+has: :func:`case_corrections` (read with a pattern, never run), the sources that make
+them rewritten with the file's own spelling.
 
 An author on macOS or Windows, whose file system ignores case, writes ``import
 UserController from './controllers/User'`` beside ``controllers/user.ts``, or
 ``require('../helpers/responseHandler')`` beside ``helpers/ResponseHandler.ts``, and it
 runs there; here (and on any Linux host, in its Docker image too) Node and tsc find no
-such module (``ERR_MODULE_NOT_FOUND``, ``TS2307``) and the app never starts. A copy of
-the file under the name the import spells, written beside it before the app builds or
-starts, lets the import resolve as it did for its author; the file's own relative
-imports resolve as before (the copy sits in a folder of the same depth).
+such module (``ERR_MODULE_NOT_FOUND``, ``TS2307``) and the app never starts (Kuatsu's
+express-mysql-ts-boilerplate). The source making the import is written again before the
+app builds or starts, that import spelled as the file is: a copy of the file under the
+imported name instead is a second file tsc refuses beside the first ("TS1149: File name
+… differs from already included file name … only in casing", prkpiyush's
+express-postgres-todo, which imports it both ways).
 
 Read: each ``import … from``, ``export … from``, ``import(…)`` and ``require(…)`` of a
 relative path in the upload's JavaScript and TypeScript sources (``node_modules`` and
 files over :data:`_LARGEST` aside), resolved as Node and TypeScript resolve it (the path
 as written, with each source extension, or its folder's ``index``; ``./x.js`` also as
 ``./x.ts``, as TypeScript's ES module imports spell their sources). One that resolves to
-no file, where exactly one file of the same folder matches when case is ignored, is an
-alias to write.
+no file, where exactly one file of the same folder matches when case is ignored (its
+name only: a folder spelled otherwise is left alone), is corrected.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-__all__ = ["case_aliases"]
+__all__ = ["case_corrections"]
 
 _SOURCES = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
 _SPECIFIER = re.compile(
@@ -36,9 +39,10 @@ _JS_SPELLING = re.compile(r"\.([cm]?)js(x?)$")  # ./x.js naming ./x.ts (tsc's ES
 _LARGEST = 512 * 1024  # bytes: a bundle or a generated file, not the app's own code
 
 
-def case_aliases(files: dict[str, bytes]) -> dict[str, str]:
-    """``{alias: file}``: the paths (in the upload) the app's relative imports name and
-    no file has, each with the one upload file it matches when case is ignored."""
+def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
+    """``{source: its text corrected}``: each upload source whose relative imports spell
+    a file's name in another case than the file has, with those imports spelled as the
+    file is (module doc)."""
     by_case: dict[str, list[str]] = {}
     folders: set[str] = set()
     for path in files:
@@ -47,12 +51,14 @@ def case_aliases(files: dict[str, bytes]) -> dict[str, str]:
         while folder and folder not in folders:
             folders.add(folder)
             folder = posixpath.dirname(folder)
-    aliases: dict[str, str] = {}
+    corrected: dict[str, bytes] = {}
     for path, source in files.items():
         if not _SOURCES.search(path) or "node_modules/" in path or len(source) > _LARGEST:
             continue
+        text = source
         for found in _SPECIFIER.finditer(source):
-            specifier = found.group(1).decode("utf-8", "replace").split("?")[0]
+            written = found.group(1).decode("utf-8", "replace")
+            specifier = written.split("?")[0]
             target = posixpath.normpath(posixpath.join(posixpath.dirname(path), specifier))
             if target.startswith("../") or target in folders:
                 continue
@@ -63,13 +69,33 @@ def case_aliases(files: dict[str, bytes]) -> dict[str, str]:
             if len(matches) != 1:
                 continue
             (match,) = matches
-            # the name as the import spells it, with the match's extension (or index)
-            alias = next(c for c in candidates if c.lower() == match.lower())
-            # A folder spelled otherwise (./Utils for utils/index.js) is left alone: a copy
-            # of one file there would not find its siblings that it imports.
-            if alias not in files and posixpath.dirname(alias) == posixpath.dirname(match):
-                aliases.setdefault(alias, match)
-    return aliases
+            if posixpath.dirname(target) != posixpath.dirname(match):
+                continue  # a folder spelled otherwise (the module doc)
+            name = _spelled_as(posixpath.basename(specifier), posixpath.basename(match))
+            if name is None:
+                continue
+            fixed = posixpath.join(posixpath.dirname(specifier), name)
+            quote = source[found.start(1) - 1 : found.start(1)]
+            text = text.replace(
+                quote + found.group(1) + quote,
+                quote + (fixed + written[len(specifier) :]).encode() + quote,
+            )
+        if text != source:
+            corrected[path] = text
+    return corrected
+
+
+def _spelled_as(written: str, file: str) -> str | None:
+    """The import's last part ``written`` spelled as ``file`` (the file's name) is, its own
+    extension kept (``User`` for ``user.ts`` → ``user``; ``Helpers.js`` for ``helpers.ts``
+    → ``helpers.js``); None where the two do not match so."""
+    if file.lower().startswith(written.lower()):
+        return file[: len(written)]
+    if spelled := _JS_SPELLING.search(written):
+        stem = written[: spelled.start()]
+        if file.lower().startswith(stem.lower() + "."):
+            return file[: len(stem)] + written[len(stem) :]
+    return None
 
 
 def _candidates(target: str) -> list[str]:
