@@ -76,7 +76,8 @@ from ..apps.configvars import (
 from ..apps.configvars.compose import app_service_environment
 from ..apps.configvars.readmeenv import readme_exports
 from ..apps.depspec import python_dependencies
-from ..apps.node.envreads import unset_when_empty
+from ..apps.node.envreads import node_config_env, unset_when_empty
+from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
 
 __all__ = [
@@ -394,6 +395,17 @@ def config_defaults(
             f"its compose service {service}: {', '.join(sorted(composed))} as its "
             "environment gives them"
         )
+    # node-config's deployment, where its config/ has none a development run loads.
+    taken |= composed.keys()
+    if node and "NODE_CONFIG_ENV" not in taken:
+        docker = dockerfile_facts(files)
+        declared = docker.env.get("NODE_ENV", "") if docker is not None else ""
+        if deployment := node_config_env(files, anchor, declared):
+            found.values["NODE_CONFIG_ENV"] = deployment
+            found.notes.append(
+                f"NODE_CONFIG_ENV={deployment}: its config/ has no default nor development "
+                f"file for node-config to load; {deployment}'s is its deployment's"
+            )
     # A blank password of a server the preview gives (REDIS_PASSWORD='') stays: it has none.
     ours = {n for n in found.values if {n[:-8] + "HOST", n[:-8] + "URL"} & provided}
     kept = {n for n in ours if n.endswith("_PASSWORD") and not found.values[n]}

@@ -1179,3 +1179,37 @@ def test_a_module_it_imports_kept_only_as_a_backup_copy_is_copied() -> None:
     }
     files["src/app.module.ts"] = b"export class AppModule {}\n"  # there: left as it is
     assert example_copies(files) == {"src/settings.js": "src/settings.backup.js"}
+
+
+def test_node_config_is_given_the_deployment_its_config_folder_has() -> None:
+    """jtwebman's node-express-postgres-docker-todo: node-config, and config/ holding
+    production.js and test.js alone (its compose file runs NODE_ENV=production); under
+    the preview's NODE_ENV=development every setting was undefined."""
+    package = b'{"scripts": {"start": "node server.js"}, "dependencies": {"config": "3.3.9"}}'
+    files = {
+        "package.json": package,
+        "server.js": b"const config = require('config');\n",
+        "config/production.js": b"module.exports = { PORT: process.env.PORT };\n",
+        "config/test.js": b"module.exports = {};\n",
+    }
+    found = config_defaults(files, "package.json", {}, set())
+    assert found.values["NODE_CONFIG_ENV"] == "production"
+    assert any(note.startswith("NODE_CONFIG_ENV=production: ") for note in found.notes)
+    # The deployment its Dockerfile declares, where it has a file; its only one else.
+    staging = {**files, "config/staging.json": b"{}", "Dockerfile": b"ENV NODE_ENV=staging\n"}
+    assert config_defaults(staging, "package.json", {}, set()).values["NODE_CONFIG_ENV"] == (
+        "staging"
+    )
+    only = {k: v for k, v in files.items() if k != "config/production.js"}
+    only["config/prod.yaml"] = b"port: 1\n"
+    assert config_defaults(only, "package.json", {}, set()).values["NODE_CONFIG_ENV"] == "prod"
+    # A default (or development) file a development run loads: nothing given; nor where
+    # node-config is not a dependency, or the launch gives its own.
+    for other in (
+        {**files, "config/default.json": b"{}"},
+        {**files, "config/development.js": b""},
+        {**files, "package.json": package.replace(b'"config"', b'"configs"')},
+    ):
+        assert "NODE_CONFIG_ENV" not in config_defaults(other, "package.json", {}, set()).values
+    given = config_defaults(files, "package.json", {"NODE_CONFIG_ENV": "test"}, set())
+    assert "NODE_CONFIG_ENV" not in given.values

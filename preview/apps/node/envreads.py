@@ -18,10 +18,11 @@ JavaScript and TypeScript, not its dependencies', builds' or tests'.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 
-__all__ = ["node_env_reads", "unset_when_empty"]
+__all__ = ["node_config_env", "node_env_reads", "unset_when_empty"]
 
 _SOURCES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
 _SKIPPED_DIRS = {"node_modules", "dist", "build", ".next", "coverage", "test", "tests", "__tests__"}
@@ -136,3 +137,43 @@ def _braced(text: str, start: int) -> str:
         if depth == 0:
             return text[start : index + 1]
     return text[start:]
+
+
+# node-config's file names that are no deployment of their own (loaded in any), and
+# those the preview's NODE_ENV (development) loads.
+_CONFIG_ALWAYS = {"default", "local", "custom-environment-variables"}
+_CONFIG_DEVELOPMENT = {"development", "dev", "local-development"}
+_CONFIG_FILE = re.compile(r"^([\w-]+)\.(?:json5?|[cm]?[jt]s|ya?ml|toml|hjson|cson|properties|xml)$")
+
+
+def node_config_env(files: dict[str, bytes], anchor: str, declared: str = "") -> str | None:
+    """The deployment node-config (the ``config`` package) is to load, given as
+    ``NODE_CONFIG_ENV`` (which node-config reads before ``NODE_ENV``), where the app's
+    ``config/`` has no file a development run loads (no ``default`` nor ``development``):
+    the deployment ``declared`` by its own files (its Dockerfile's ``ENV NODE_ENV``)
+    where it has a file, else ``production``'s, else its only one; None elsewhere.
+    jtwebman's node-express-postgres-docker-todo has ``config/production.js`` and
+    ``config/test.js`` alone (its compose file runs it with NODE_ENV=production): every
+    setting was undefined ("No configurations found in configuration directory")."""
+    folder = posixpath.dirname(anchor) if anchor in files else ""
+    try:
+        package = json.loads(files.get(posixpath.join(folder, "package.json"), b"{}"))
+    except (ValueError, RecursionError):
+        return None
+    listed = package.get("dependencies") if isinstance(package, dict) else None
+    if not isinstance(listed, dict) or "config" not in listed:
+        return None
+    directory = posixpath.join(folder, "config")
+    stems = {
+        m.group(1)
+        for path in files
+        if posixpath.dirname(path) == directory
+        and (m := _CONFIG_FILE.match(posixpath.basename(path)))
+    }
+    if not stems or stems & (_CONFIG_ALWAYS | _CONFIG_DEVELOPMENT):
+        return None
+    deployments = sorted(s for s in stems if s != "test" and not s.startswith("local-"))
+    for wanted in (declared, "production"):
+        if wanted in deployments:
+            return wanted
+    return deployments[0] if len(deployments) == 1 else None
