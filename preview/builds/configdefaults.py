@@ -76,7 +76,7 @@ from ..apps.configvars import (
 from ..apps.configvars.compose import app_service_environment
 from ..apps.configvars.readmeenv import readme_exports
 from ..apps.depspec import python_dependencies
-from ..apps.node.envreads import node_config_env, unset_when_empty
+from ..apps.node.envreads import node_config_env, typeorm_unconfigured, unset_when_empty
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
 
@@ -406,6 +406,31 @@ def config_defaults(
                 f"NODE_CONFIG_ENV={deployment}: its config/ has no default nor development "
                 f"file for node-config to load; {deployment}'s is its deployment's"
             )
+    # TypeORM's createConnection() with no options and no ormconfig: its own variables.
+    typeorm = typeorm_unconfigured(files, anchor) if node else None
+    if typeorm is not None and not {"TYPEORM_CONNECTION", "TYPEORM_URL"} & taken:
+        driver = typeorm["TYPEORM_CONNECTION"]
+        if driver == "sqlite":
+            typeorm["TYPEORM_DATABASE"] = "db.sqlite3"  # a file in the app's directory
+        elif database is not None and database.engine == _ENGINES_OF[driver]:
+            typeorm |= {
+                "TYPEORM_HOST": database.host,
+                "TYPEORM_PORT": database.port,
+                "TYPEORM_USERNAME": database.user,
+                "TYPEORM_PASSWORD": database.password,
+                "TYPEORM_DATABASE": database.name,
+            }
+        else:
+            typeorm = None
+        if typeorm is not None:
+            found.values.update(typeorm)
+            found.served.update(typeorm)
+            found.notes.append(
+                "createConnection() with no options and no ormconfig: TypeORM's own "
+                f"variables say the preview's {driver} database, its entities "
+                f"({typeorm['TYPEORM_ENTITIES']})"
+                + (", its tables synchronized" if "TYPEORM_SYNCHRONIZE" in typeorm else "")
+            )
     # A blank password of a server the preview gives (REDIS_PASSWORD='') stays: it has none.
     ours = {n for n in found.values if {n[:-8] + "HOST", n[:-8] + "URL"} & provided}
     kept = {n for n in ours if n.endswith("_PASSWORD") and not found.values[n]}
@@ -644,6 +669,9 @@ def _by_meaning(
         found.notes.append(
             f"{', '.join(filled)}: {where}, by what their names say the app reads them for"
         )
+
+
+_ENGINES_OF = {"postgres": "postgresql", "mysql": "mysql"}  # TypeORM's type: the served's
 
 
 def _unfilled(name: str, value: str | None) -> bool:

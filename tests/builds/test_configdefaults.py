@@ -659,7 +659,7 @@ def test_a_node_apps_compose_service_environment_is_its_configuration() -> None:
         "QUEUE_REGION": "eu-west-1",
         "SENDER_EMAIL": "no-reply@example.com",
         "FEATURE_SYNC": "true",
-    }  # not its container's mode, nor another service's endpoint, nor the worker's
+    }  # not its container's mode or thread budget, nor another service's endpoint, nor the worker's
     assert "its compose service api: FEATURE_SYNC, QUEUE_REGION, SENDER_EMAIL" in found.notes[0]
     # Its own .env (given) wins; a Python app's compose is not read so.
     given = config_defaults(files, "package.json", {"QUEUE_REGION": "x"}, {"PORT"})
@@ -1213,3 +1213,50 @@ def test_node_config_is_given_the_deployment_its_config_folder_has() -> None:
         assert "NODE_CONFIG_ENV" not in config_defaults(other, "package.json", {}, set()).values
     given = config_defaults(files, "package.json", {"NODE_CONFIG_ENV": "test"}, set())
     assert "NODE_CONFIG_ENV" not in given.values
+
+
+def test_typeorm_with_no_options_nor_ormconfig_is_given_its_own_variables() -> None:
+    """prkpiyush's express-postgres-todo calls createConnection() with no options and
+    git-ignores its ormconfig.json: "No connection options were found in any orm
+    configuration files". TypeORM 0.2 reads TYPEORM_* then: the preview's database, the
+    entities as its start runs them (compiled under tsconfig's outDir), synchronized
+    where the upload has no migration."""
+    package = (
+        b'{"scripts": {"start": "tsc && node dist/app.js"},'
+        b' "dependencies": {"typeorm": "^0.2.34", "pg": "^8"}}'
+    )
+    files = {
+        "package.json": package,
+        "tsconfig.json": b'{"compilerOptions": {"outDir": "./dist"}}',
+        "src/app.ts": b"import { createConnection } from 'typeorm';\ncreateConnection();\n",
+        "src/entities/todo.entity.ts": b"@Entity()\nexport class Todo {}\n",
+    }
+    served = {"DB_HOST": "localhost", "DB_PORT": "5432", "DB_USER": "postgres"}
+    served |= {"DB_PASSWORD": "p", "DB_NAME": "app", "PGHOST": "localhost", "PGPORT": "5432"}
+    served |= {"DATABASE_URL": "postgresql://postgres:p@localhost:5432/app"}
+    found = config_defaults(files, "package.json", {}, served)
+    assert {k: v for k, v in found.values.items() if k.startswith("TYPEORM_")} == {
+        "TYPEORM_CONNECTION": "postgres",
+        "TYPEORM_ENTITIES": "dist/**/entities/*.js",
+        "TYPEORM_SYNCHRONIZE": "true",
+        "TYPEORM_HOST": "localhost",
+        "TYPEORM_PORT": "5432",
+        "TYPEORM_USERNAME": "postgres",
+        "TYPEORM_PASSWORD": "p",
+        "TYPEORM_DATABASE": "app",
+    }
+    # Run as TypeScript, with migrations of its own: the sources, not synchronized.
+    source = {
+        **files,
+        "package.json": package.replace(b"tsc && node dist/app.js", b"ts-node src/app.ts"),
+        "src/migrations/1-init.ts": b"export class Init {}\n",
+    }
+    typeorm = config_defaults(source, "package.json", {}, served).values
+    assert typeorm["TYPEORM_ENTITIES"] == "src/entities/*.ts"
+    assert "TYPEORM_SYNCHRONIZE" not in typeorm
+    # An ormconfig (or its example), or options in the call: nothing given.
+    for other in (
+        {**files, "ormconfig.json.example": b"{}"},
+        {**files, "src/app.ts": b"createConnection({ type: 'postgres' })\n"},
+    ):
+        assert "TYPEORM_CONNECTION" not in config_defaults(other, "package.json", {}, served).values

@@ -22,7 +22,7 @@ import json
 import posixpath
 import re
 
-__all__ = ["node_config_env", "node_env_reads", "unset_when_empty"]
+__all__ = ["node_config_env", "node_env_reads", "typeorm_unconfigured", "unset_when_empty"]
 
 _SOURCES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
 _SKIPPED_DIRS = {"node_modules", "dist", "build", ".next", "coverage", "test", "tests", "__tests__"}
@@ -177,3 +177,78 @@ def node_config_env(files: dict[str, bytes], anchor: str, declared: str = "") ->
         if wanted in deployments:
             return wanted
     return deployments[0] if len(deployments) == 1 else None
+
+
+_NO_OPTIONS = re.compile(r"\bcreateConnection\s*\(\s*\)")
+_ORMCONFIG = re.compile(r"(?:^|/)ormconfig\.\w+(?:\.(?:example|sample|dist|template))?$")
+_ENTITY = re.compile(r"@Entity\s*\(")
+_TYPEORM_DRIVERS = {"pg": "postgres", "mysql2": "mysql", "mysql": "mysql", "sqlite3": "sqlite"}
+_OUT_DIR = re.compile(r'"outDir"\s*:\s*"(?:\./)?([\w./-]+?)/?"')
+
+
+def typeorm_unconfigured(files: dict[str, bytes], anchor: str) -> dict[str, str] | None:
+    """What TypeORM 0.2's own variables are to say (``TYPEORM_CONNECTION``, the entities'
+    glob, ``TYPEORM_SYNCHRONIZE`` where the upload has no migration), for an app that
+    calls ``createConnection()`` with no options, which reads an ``ormconfig`` file, else
+    those variables, where its upload has no ``ormconfig`` (git-ignored); None elsewhere.
+    Its database's address is the caller's to add (the preview's). The entities: the
+    folders of the sources declaring ``@Entity(``, as the start runs them: their
+    compiled ``.js`` under tsconfig's ``outDir`` where the scripts run ``node <outDir>/…``,
+    else the sources. prkpiyush's express-postgres-todo git-ignores its ormconfig.json:
+    "No connection options were found in any orm configuration files"."""
+    folder = posixpath.dirname(anchor) if anchor in files else ""
+    try:
+        package = json.loads(files.get(posixpath.join(folder, "package.json"), b"{}"))
+    except (ValueError, RecursionError):
+        return None
+    listed = package.get("dependencies") if isinstance(package, dict) else None
+    if not isinstance(listed, dict) or "typeorm" not in listed:
+        return None
+    driver = next((d for p, d in _TYPEORM_DRIVERS.items() if p in listed), None)
+    sources = [
+        p
+        for p in files
+        if p.endswith(_SOURCES)
+        and not _TEST_FILE.search(p)
+        and not _SKIPPED_DIRS.intersection(posixpath.dirname(p).split("/"))
+    ]
+    if driver is None or any(_ORMCONFIG.search(p) for p in files):
+        return None
+    if not any(_NO_OPTIONS.search(files[p].decode("utf-8", "replace")) for p in sources):
+        return None
+    entities = sorted(
+        {
+            posixpath.dirname(p)
+            for p in sources
+            if _ENTITY.search(files[p].decode("utf-8", "replace"))
+        }
+    )
+    if not entities:
+        return None
+    out = _OUT_DIR.search(
+        files.get(posixpath.join(folder, "tsconfig.json"), b"").decode("utf-8", "replace")
+    )
+    runs = (
+        " ".join(str(v) for v in (package.get("scripts") or {}).values())
+        if isinstance(package.get("scripts"), dict)
+        else ""
+    )
+    runs += files.get(posixpath.join(folder, "nodemon.json"), b"").decode("utf-8", "replace")
+    built = out is not None and re.search(rf"\bnode\s+(?:\./)?{re.escape(out.group(1))}/", runs)
+    globs = []
+    for entity_dir in entities:
+        inside = posixpath.relpath(entity_dir, folder or ".")
+        if built and out is not None:
+            globs.append(f"{out.group(1)}/**/{posixpath.basename(inside)}/*.js")
+        else:
+            extension = (
+                ".ts"
+                if any(p.endswith(".ts") and posixpath.dirname(p) == entity_dir for p in sources)
+                else ".js"
+            )
+            globs.append(f"{inside}/*{extension}")
+    migrations = any(re.search(r"(?:^|/)migrations?/", p) for p in sources)
+    found = {"TYPEORM_CONNECTION": driver, "TYPEORM_ENTITIES": ",".join(globs)}
+    if not migrations:
+        found["TYPEORM_SYNCHRONIZE"] = "true"
+    return found
