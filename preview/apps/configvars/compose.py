@@ -186,8 +186,11 @@ def compose_environment(service: dict, env: dict[str, str]) -> dict[str, str]:
 
 # Its container's mode and address, not a preview's (a development run, on the port and
 # host the service gives): NODE_ENV=production asks for built assets, secure cookies, a
-# production configuration file.
-_NOT_THE_APPS = frozenset({"NODE_ENV", "PORT", "HOST"})
+# production configuration file. Nor its container's thread budget: libuv's pool of
+# UV_THREADPOOL_SIZE threads in each Node process counts against a preview's process
+# limit (jtwebman's node-express-postgres-docker-todo: 128 in its compose service, "process
+# limit of 256 reached" as it started).
+_NOT_THE_APPS = frozenset({"NODE_ENV", "PORT", "HOST", "UV_THREADPOOL_SIZE"})
 
 
 def app_service_environment(
