@@ -250,8 +250,9 @@ def _container_start(entrypoint: list[str] | None, cmd: list[str] | None) -> str
     """What the container runs: ENTRYPOINT with CMD as its arguments (a shell-form
     ENTRYPOINT alone: Docker ignores CMD then); an entrypoint script of the image's own
     (``docker-entrypoint.sh``, ``tini``) stands aside: the command is CMD's."""
-    shell = entrypoint is not None and _shell_text(entrypoint) is not None
-    first = (_first_word(_shell_text(entrypoint) or "") if shell else None) or (
+    shell_text = _shell_text(entrypoint) if entrypoint is not None else None
+    shell = shell_text is not None
+    first = (_first_word(shell_text) if shell_text is not None else None) or (
         entrypoint[0] if entrypoint else ""
     )
     wrapper = entrypoint and (
