@@ -341,7 +341,14 @@ class _Lifetime:
 
     async def _join_cluster(self, supervisor: Supervisor) -> None:
         # Imported in cluster mode only: a single node never loads it.
-        from .cluster import ClusterMetrics, ClusterNode, RedisLiveLog, TailRelays, serve_internal
+        from .cluster import (
+            ClusterMetrics,
+            ClusterNode,
+            ClusterStreamCounts,
+            RedisLiveLog,
+            TailRelays,
+            serve_internal,
+        )
 
         settings = self.state.settings
         nursery = self.app.nursery  # type: ignore[attr-defined]
@@ -360,6 +367,10 @@ class _Lifetime:
         live_log = RedisLiveLog(settings.redis_url, settings.redis_prefix)
         await nursery.start(live_log.serve)
         cluster.live_log = live_log
+        # Every node's open log streams: the per-user bound and the watchers, cluster-wide.
+        counts = ClusterStreamCounts(live_log, settings.node, self.state.streams)
+        self.state.streams.count_elsewhere(counts)
+        await nursery.start(counts.serve)
         if settings.cluster_log_streams == "relay":
             cluster.relays = TailRelays(
                 live_log, self.state.store, settings.node,

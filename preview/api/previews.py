@@ -297,7 +297,7 @@ async def status(gid: str) -> Response:
     preview = await preview_for(gid, request.args.get("previewId"))
     data = await _status(preview)
     data["access"] = access.role  # the UI shows a shared user the preview read-only
-    data["viewers"] = sorted(state.streams.watching(gid))  # who watches now (this node)
+    data["viewers"] = sorted(state.streams.watching(gid))  # who watches now (any node)
     if state.settings.cluster:  # the node that runs it, for operators
         mine = not isinstance(preview, PreviewInstance)
         data["node"] = state.settings.node if mine else preview.node_id

@@ -12,7 +12,9 @@ secret), found by ``owners``; a launch, to the least-loaded node with room
 (``placement``). The live tail of every preview's log goes through a :class:`LiveLog`
 (:class:`RedisLiveLog`): its owner writes it (``write_tail``), the other nodes relay it
 to their subscribers (:class:`TailRelays`); the reaper salvages a lost node's into
-PostgreSQL. :class:`ClusterMetrics` adds the node's figures to its ``/metrics``.
+PostgreSQL. :class:`ClusterMetrics` adds the node's figures to its ``/metrics``;
+:class:`ClusterStreamCounts` tells every node the others' open log streams (the
+per-user bound and who is watching, cluster-wide).
 """
 
 from .admission import AtLimit, place_preview
@@ -23,6 +25,7 @@ from .metrics import ClusterMetrics
 from .node import ClusterNode, NodeIdInUse
 from .owners import Owner, owner_of_generation, owner_of_preview
 from .placement import node_for_launch
+from .streamcounts import ClusterStreamCounts
 from .tail import Relay, TailRelays, write_tail
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "ClusterForwarder",
     "ClusterMetrics",
     "ClusterNode",
+    "ClusterStreamCounts",
     "InternalGate",
     "LiveLog",
     "LiveLogDown",

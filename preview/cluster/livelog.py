@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -169,12 +170,32 @@ class RedisLiveLog:
     async def aclose(self) -> None:
         self._closing.set()
 
-    async def _call(self, name: str, *args: Any, limit: float = _CALL_TIMEOUT, **kw: Any) -> Any:
+    def prefixed(self, name: str) -> str:
+        """``name`` as a key of this cluster's (its prefix first)."""
+        return f"{self._prefix}{name}"
+
+    async def scan_keys(self, pattern: str) -> list[str]:
+        """The keys matching ``pattern`` (SCAN: never blocks Redis as KEYS would)."""
+        found: list[str] = []
+        with self._failures(_CALL_TIMEOUT):
+            async for key in self._redis.scan_iter(match=pattern, count=500):
+                found.append(key.decode() if isinstance(key, bytes) else key)
+        return found
+
+    async def call(self, name: str, *args: Any, limit: float = _CALL_TIMEOUT, **kw: Any) -> Any:
+        """One Redis command (the client's method ``name``), bounded by ``limit``;
+        :class:`LiveLogDown` when Redis fails it."""
+        with self._failures(limit):
+            return await getattr(self._redis, name)(*args, **kw)
+
+    @contextmanager
+    def _failures(self, limit: float) -> Iterator[None]:
+        """The block bounded by ``limit``, Redis's failures said as this module's."""
         if not self._open:
             raise LiveLogDown("the live tail's client is closed")
         try:
             with trio.fail_after(limit):
-                return await getattr(self._redis, name)(*args, **kw)
+                yield
         except ResponseError as error:
             if "equal or smaller" in str(error):
                 raise StaleAppend(str(error)) from None
@@ -184,23 +205,23 @@ class RedisLiveLog:
 
     async def append(self, preview_id: str, events: Sequence[Event]) -> None:
         fields = {"first": str(events[0].id), "events": _encode(events)}
-        await self._call("xadd", self.key(preview_id), fields, identifier=f"0-{events[-1].id}")
+        await self.call("xadd", self.key(preview_id), fields, identifier=f"0-{events[-1].id}")
 
     async def end(self, preview_id: str, final_status: str) -> None:
         key = self.key(preview_id)
-        await self._call("xadd", key, {"end": final_status}, identifier=END_ID)
-        await self._call("expire", key, _KEPT_FOR)
+        await self.call("xadd", key, {"end": final_status}, identifier=END_ID)
+        await self.call("expire", key, _KEPT_FOR)
 
     async def read_after(self, preview_id: str, seq: int, block: float = 0) -> TailRead:
         key = self.key(preview_id)
         if block > 0:
             ms = max(1, math.ceil(block * 1000))
-            found = await self._call(
+            found = await self.call(
                 "xread", {key: f"0-{seq}"}, count=512, block=ms, limit=block + _CALL_TIMEOUT
             )
             entries = next(iter(found.values())) if found else ()
         else:
-            entries = await self._call("xrange", key, f"(0-{seq}", "+", count=512)
+            entries = await self.call("xrange", key, f"(0-{seq}", "+", count=512)
         events: list[Event] = []
         ended = None
         for entry in entries:
@@ -215,13 +236,13 @@ class RedisLiveLog:
         return TailRead(events, ended)
 
     async def top(self, preview_id: str) -> int:
-        entries = await self._call("xrevrange", self.key(preview_id), "(1-0", "-", count=1)
+        entries = await self.call("xrevrange", self.key(preview_id), "(1-0", "-", count=1)
         return int(entries[0].identifier.split(b"-")[1]) if entries else 0
 
     async def trim_below(self, preview_id: str, seq: int) -> None:
         # MINID 0-<seq>: the entries whose last event is below seq go; "~": in whole
         # nodes of the radix tree, never past the threshold (cheaper, as Redis advises).
-        await self._call(
+        await self.call(
             "xtrim",
             self.key(preview_id),
             coredis.PureToken.MINID,
@@ -232,7 +253,7 @@ class RedisLiveLog:
     async def end_lost(
         self, preview_id: str, stored_top: int, event: Event, final_status: str
     ) -> int | None:
-        seq = await self._call(
+        seq = await self.call(
             "eval",
             _END_LOST,
             [self.key(preview_id)],

@@ -69,11 +69,22 @@ class StreamSlot:
         weakref.finalize(body, self.release)
 
 
+class StreamsElsewhere(Protocol):
+    """The other nodes' log streams, as this node last read them (cluster mode:
+    ``preview.cluster.ClusterStreamCounts``)."""
+
+    def held(self, user_id: str) -> int: ...
+
+    def watching(self, gid: str) -> dict[str, int]: ...
+
+
 class StreamSlots:
-    """Log streams (SSE, WebSocket) each user holds open on this node, at most
+    """Log streams (SSE, WebSocket) each user holds open, at most
     ``PREVIEW_MAX_STREAMS_PER_USER``: one user's 5,000 streams would hold 5,000 sockets,
-    subscriptions and pacer wake-ups. The bound is read at each :meth:`take`, so it
-    applies to a running service. Per node: with several, each counts its own."""
+    subscriptions and pacer wake-ups. The bound is read at each :meth:`reserve`, so it
+    applies to a running service. In a cluster the other nodes' streams count too, as
+    each node last published them (every 2 s: ``count_elsewhere``), so the bound holds
+    cluster-wide within those seconds."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -81,14 +92,30 @@ class StreamSlots:
         # Per generation, its streams' users and how many each holds: who is watching
         # (``GET …/preview/viewers``).
         self._watching: dict[str, dict[str, int]] = {}
+        self._elsewhere: StreamsElsewhere | None = None
+
+    def count_elsewhere(self, elsewhere: StreamsElsewhere) -> None:
+        """Count the other nodes' streams too (cluster mode)."""
+        self._elsewhere = elsewhere
+
+    def here(self) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+        """This node's own streams: per user, and per generation its watchers (what it
+        publishes to the others)."""
+        return dict(self._held), {gid: dict(users) for gid, users in self._watching.items()}
 
     def held(self, user_id: str) -> int:
-        return self._held.get(user_id, 0)
+        """How many log streams ``user_id`` holds open (on every node, in a cluster)."""
+        elsewhere = self._elsewhere.held(user_id) if self._elsewhere is not None else 0
+        return self._held.get(user_id, 0) + elsewhere
 
     def watching(self, gid: str) -> dict[str, int]:
-        """The users with a log stream of ``gid``'s previews open on this node, and how
-        many each."""
-        return dict(self._watching.get(gid, {}))
+        """The users with a log stream of ``gid``'s previews open (on any node, in a
+        cluster), and how many each."""
+        users = dict(self._watching.get(gid, {}))
+        if self._elsewhere is not None:
+            for user, count in self._elsewhere.watching(gid).items():
+                users[user] = users.get(user, 0) + count
+        return users
 
     def reserve(self, user_id: str, gid: str | None = None) -> StreamSlot:
         """A slot for a new stream of ``user_id`` (on ``gid``'s preview: counted among its
@@ -105,7 +132,7 @@ class StreamSlots:
         first, before a stream's request costs a lookup of its preview (a client that
         retries at once sent thousands)."""
         limit = self._settings.max_streams_per_user
-        held = self._held.get(user_id, 0)
+        held = self.held(user_id)
         if held >= limit:
             raise TooManyRequests(
                 f"You have {held} log streams open, the most allowed; close one (or wait"

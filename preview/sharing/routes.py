@@ -191,7 +191,8 @@ async def shared_with_me() -> Response:
 
 @blueprint.get("/api/generations/<gid>/preview/viewers")
 async def viewers(gid: str) -> Response:
-    """Who has a log stream of this generation's preview open now (on this node)."""
+    """Who has a log stream of this generation's preview open now (on any node: a
+    cluster's nodes tell each other theirs every 2 s, cluster.ClusterStreamCounts)."""
     state = services()
     access = await generation_access(gid, state.user())
     owner = access.generation.user_id
