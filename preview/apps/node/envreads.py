@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from typing import Any
 
 __all__ = ["node_config_env", "node_env_reads", "typeorm_unconfigured", "unset_when_empty"]
 
@@ -155,12 +156,8 @@ def node_config_env(files: dict[str, bytes], anchor: str, declared: str = "") ->
     jtwebman's node-express-postgres-docker-todo has ``config/production.js`` and
     ``config/test.js`` alone (its compose file runs it with NODE_ENV=production): every
     setting was undefined ("No configurations found in configuration directory")."""
-    folder = posixpath.dirname(anchor) if anchor in files else ""
-    try:
-        package = json.loads(files.get(posixpath.join(folder, "package.json"), b"{}"))
-    except (ValueError, RecursionError):
-        return None
-    listed = package.get("dependencies") if isinstance(package, dict) else None
+    folder, package = _package_beside(files, anchor)
+    listed = package.get("dependencies")
     if not isinstance(listed, dict) or "config" not in listed:
         return None
     directory = posixpath.join(folder, "config")
@@ -177,6 +174,17 @@ def node_config_env(files: dict[str, bytes], anchor: str, declared: str = "") ->
         if wanted in deployments:
             return wanted
     return deployments[0] if len(deployments) == 1 else None
+
+
+def _package_beside(files: dict[str, bytes], anchor: str) -> tuple[str, dict[str, Any]]:
+    """The folder of ``anchor`` (the file the app's start was read from) and the
+    package.json there ({} where it has none or it is no JSON object)."""
+    folder = posixpath.dirname(anchor) if anchor in files else ""
+    try:
+        package = json.loads(files.get(posixpath.join(folder, "package.json"), b"{}"))
+    except (ValueError, RecursionError):
+        return folder, {}
+    return folder, package if isinstance(package, dict) else {}
 
 
 _NO_OPTIONS = re.compile(r"\bcreateConnection\s*\(\s*\)")
@@ -196,12 +204,8 @@ def typeorm_unconfigured(files: dict[str, bytes], anchor: str) -> dict[str, str]
     compiled ``.js`` under tsconfig's ``outDir`` where the scripts run ``node <outDir>/…``,
     else the sources. prkpiyush's express-postgres-todo git-ignores its ormconfig.json:
     "No connection options were found in any orm configuration files"."""
-    folder = posixpath.dirname(anchor) if anchor in files else ""
-    try:
-        package = json.loads(files.get(posixpath.join(folder, "package.json"), b"{}"))
-    except (ValueError, RecursionError):
-        return None
-    listed = package.get("dependencies") if isinstance(package, dict) else None
+    folder, package = _package_beside(files, anchor)
+    listed = package.get("dependencies")
     if not isinstance(listed, dict) or "typeorm" not in listed:
         return None
     driver = next((d for p, d in _TYPEORM_DRIVERS.items() if p in listed), None)
