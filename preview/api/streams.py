@@ -236,21 +236,25 @@ def _history_filter(fields: list[FieldFilter]) -> LogFilter:
 
 
 def _field_filters() -> list[FieldFilter]:
-    """``field.NAME=value`` (each of them: all must hold)."""
+    """``field.NAME=value``, ``field.NAME>=n``, ``field.NAME<=n``, ``field.NAME!=value``
+    (each of them: all must hold). A query string splits ``field.status>=500`` at its
+    ``=``: the key's last character says the comparison."""
     found = []
     for name, value in request.args.items(multi=True):
         if not name.startswith("field."):
             continue
-        field = name[len("field.") :]
+        field, op = name[len("field.") :], "="
+        if field[-1:] in (">", "<", "!"):
+            field, op = field[:-1], field[-1] + "="
         if not _FIELD_NAME.fullmatch(field) or len(value) > _MAX_FIELD_VALUE:
             raise BadRequest(
-                "field.NAME=value filters by a JSON line's field: NAME a key (letters,"
-                " digits, '_', '-', '$', '@'; a dotted path into objects), the value at most"
-                f" {_MAX_FIELD_VALUE} characters.",
+                "field.NAME=value filters by a JSON or logfmt line's field (also >=, <= for"
+                " numbers, !=): NAME a key (letters, digits, '_', '-', '$', '@'; a dotted path"
+                f" into objects), the value at most {_MAX_FIELD_VALUE} characters.",
                 code="invalid_field",
                 details={"field": name[:100]},
             )
-        found.append(FieldFilter(field, value))
+        found.append(FieldFilter(field, value, op))
     if len(found) > MAX_FIELD_FILTERS:
         raise BadRequest(
             f"At most {MAX_FIELD_FILTERS} field filters.",

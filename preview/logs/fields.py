@@ -10,8 +10,9 @@ least (``listening on port=8000`` is prose, not a record); at most
 :data:`MAX_PARSED_BYTES` of either. Anything else has no fields and is left as it is. A
 logfmt value is text (logfmt has no types; a filter still compares numbers as numbers).
 
-A filter names a field (``userId``, or ``user.id`` inside an object) and a value; it
-holds when the field is there with that value: a number equal as a number (``7`` matches
+A filter names a field (``userId``, or ``user.id`` inside an object), a comparison
+(``=``; ``>=``/``<=`` between numbers; ``!=``) and a value; ``=`` holds when the field is
+there with that value: a number equal as a number (``7`` matches
 ``7``, ``7.0`` and ``"7"``), ``true``/``false``/``null`` as JSON writes them, else the
 text itself (an object or a list: its compact JSON).
 """
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "COMPARISONS",
     "MAX_FIELD_FILTERS",
     "MAX_PARSED_BYTES",
     "MISSING",
@@ -106,12 +108,20 @@ def _number(text: str) -> float | None:
     return number if number == number else None  # NaN equals nothing
 
 
+# A comparison a filter makes: ``field.NAME=v`` is ``=``; ``field.NAME>=v`` (the query's
+# key ends in ``>``), ``field.NAME<=v`` and ``field.NAME!=v`` compare as the key says.
+COMPARISONS = ("=", ">=", "<=", "!=")
+
+
 @dataclass(frozen=True, slots=True)
 class FieldFilter:
-    """``field.<name>=<value>``: the line's field ``name`` has ``value``."""
+    """``field.<name>=<value>``: the line's field ``name`` has ``value``; with ``op``
+    ``>=`` or ``<=``, a number at least or at most ``value`` (a field that is no number
+    never holds); ``!=``: the field is there with another value."""
 
     name: str
     value: str
+    op: str = "="
 
     @property
     def key(self) -> str:
@@ -124,6 +134,17 @@ class FieldFilter:
         value = field_value(fields, self.name)
         if value is MISSING:
             return False
+        if self.op in (">=", "<="):
+            number = _number(value) if isinstance(value, str) else value
+            wanted = _number(self.value)
+            if isinstance(number, bool) or not isinstance(number, (int, float)) or wanted is None:
+                return False
+            return number >= wanted if self.op == ">=" else number <= wanted
+        if self.op == "!=":
+            return not self._equals(value)
+        return self._equals(value)
+
+    def _equals(self, value: Any) -> bool:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             wanted = _number(self.value)
             return wanted is not None and float(value) == wanted

@@ -118,6 +118,34 @@ async def test_logfmt_lines_have_fields_filtered_and_downloaded_as_json_ones(
     assert rows[gone["message"]][7:] == ["9", "item gone"]
 
 
+async def test_field_filters_compare_numbers_and_exclude_values(settings: Any) -> None:
+    """``field.userId>=8`` (the query's key ends in ``>``), ``<=`` between numbers, a
+    field's text that is a number (logfmt's) compared as one; ``!=`` for another value;
+    a field that is no number never holds a comparison."""
+    with trio.fail_after(120):
+        async with observed_service(settings) as service:
+            preview = await launched(service)
+            gid = preview["gid"]
+            for path in ("/items/7", "/items/8", "/gone", "/boom"):
+                await call(service, preview, path)
+            url = f"/api/generations/{gid}/preview/logs"
+
+            async def users(query: str) -> list[Any]:
+                answer = await service.client.get(f"{url}?{query}", headers=auth())
+                assert answer.status_code == 200, answer.text
+                return [e["fields"]["userId"] for e in answer.json()["events"]]
+
+            at_least = await users("field.userId>=8")
+            at_most = await users("field.userId<=7")
+            not_info = await users("field.level!=info")
+            not_numbers = await users("field.message>=1")
+            await service.stop(gid)
+    assert at_least == [8, "9"]  # the JSON line's number and the logfmt line's text
+    assert at_most == [7, 7]
+    assert not_info == ["9", 7]  # WARN (logfmt) and error: the info lines left out
+    assert not_numbers == []
+
+
 async def test_a_csv_cell_that_would_be_a_formula_is_quoted(settings: Any) -> None:
     with trio.fail_after(120):
         async with observed_service(settings) as service:
