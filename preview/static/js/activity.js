@@ -4,7 +4,7 @@
 // are the service's own (names and counts, never a secret's value).
 
 import * as api from './api.js';
-import { $, h, setText, show } from './dom.js';
+import { $, h, setText, show, shownTime } from './dom.js';
 
 const WORDS = {
   upload: 'uploaded',
@@ -32,9 +32,6 @@ const WORDS = {
   token_revoke: 'revoked a preview token',
 };
 
-function when(iso) {
-  return iso ? iso.replace('T', ' ').slice(0, 19) : '';
-}
 
 function detailsText(details) {
   return Object.entries(details || {})
@@ -90,7 +87,7 @@ export class ActivityCard {
       h(
         'li',
         { dataset: { action: entry.action } },
-        h('span', { class: 'hint mono', text: when(entry.at) }),
+        h('span', { class: 'hint mono', text: shownTime(entry.at, { seconds: true }) }),
         ' ',
         h('strong', { text: entry.actor }),
         ' ',

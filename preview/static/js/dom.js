@@ -47,6 +47,12 @@ export function formatDuration(seconds) {
   return `${s}s`;
 }
 
+/** An ISO time as the page shows it, "2026-11-28 12:09" (UTC, as the service sends it);
+ * `seconds`: "2026-11-28 12:09:21". Empty for none. */
+export function shownTime(iso, { seconds = false } = {}) {
+  return iso ? iso.replace('T', ' ').slice(0, seconds ? 19 : 16) : '';
+}
+
 /** "1 file", "3 files": a count and its noun, in the singular for one. */
 export function counted(count, noun) {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -7,11 +7,8 @@
 // again on that revision, as it was launched).
 
 import * as api from './api.js';
-import { $, h, setText, show } from './dom.js';
+import { $, h, setText, show, shownTime } from './dom.js';
 
-function when(iso) {
-  return iso ? iso.replace('T', ' ').slice(0, 16) : '';
-}
 
 export class RevisionList {
   constructor({ viewer, onError, onApplied, onRelaunched }) {
@@ -113,7 +110,7 @@ export class RevisionList {
         disabled: revision.revision === 1 ? true : undefined,
         onclick: () => this.openDiff(gid, revision.revision),
       }),
-      h('span', { class: 'hint', text: when(revision.createdAt) }),
+      h('span', { class: 'hint', text: shownTime(revision.createdAt) }),
       serving === revision.revision ? h('span', { class: 'hint', text: 'running' }) : null,
       serving !== null && serving !== revision.revision
         ? h('button', {

@@ -4,15 +4,12 @@
 // (only its hash is kept there); the user who opens it signs in and it is theirs.
 
 import * as api from './api.js';
-import { $, counted, h, setText, show } from './dom.js';
+import { $, counted, h, setText, show, shownTime } from './dom.js';
 
-function when(iso) {
-  return iso ? iso.replace('T', ' ').slice(0, 16) : '';
-}
 
 function describe(share) {
   const who = share.kind === 'link' ? 'a link' : share.kind === 'redeemed' ? `${share.user} (by the link)` : share.user;
-  return `${who}: ${share.role}, until ${when(share.expiresAt)} UTC`;
+  return `${who}: ${share.role}, until ${shownTime(share.expiresAt)} UTC`;
 }
 
 export class ShareCard {

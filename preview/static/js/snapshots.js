@@ -5,14 +5,11 @@
 // preview's limit of snapshots, Save says to delete one first and each has its Delete.
 
 import * as api from './api.js';
-import { $, formatBytes, h, setText, show } from './dom.js';
+import { $, formatBytes, h, setText, show, shownTime } from './dom.js';
 
 const deleteSnapshot = (gid, sid) =>
   api.call('DELETE', `${api.previewPath(gid)}/snapshots/${encodeURIComponent(sid)}`);
 
-function when(iso) {
-  return iso ? iso.replace('T', ' ').slice(0, 16) : '';
-}
 
 function rows(snapshot) {
   const count = snapshot.tables.reduce((sum, table) => sum + table.rows, 0);
@@ -93,7 +90,7 @@ export class SnapshotList {
     return h(
       'li',
       { 'data-snapshot': snapshot.snapshotId },
-      h('span', { class: 'mono', text: label, title: `${when(snapshot.createdAt)} · ${formatBytes(snapshot.sizeBytes)}` }),
+      h('span', { class: 'mono', text: label, title: `${shownTime(snapshot.createdAt)} · ${formatBytes(snapshot.sizeBytes)}` }),
       h('span', { class: 'hint', text: rows(snapshot) }),
       h('button', {
         type: 'button',
