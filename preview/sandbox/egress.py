@@ -46,6 +46,7 @@ __all__ = [
     "own_addresses",
     "proxy_environment",
     "relay_both_ways",
+    "resolve",
     "serve_egress",
     "serve_unix",
 ]
@@ -340,16 +341,28 @@ async def _public_address(
     public, ``_UNRESOLVED`` if the name has no address (within ``CONNECT_TIME``), looked
     up by the sandbox's own threads (``resolvers``): a name whose server never answers
     holds one for the resolver's timeout, and many filled trio's pool, the service's."""
-    lookup = partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
-    try:
-        with trio.fail_after(CONNECT_TIME):
-            infos = await trio.to_thread.run_sync(lookup, limiter=resolvers, abandon_on_cancel=True)
-    except (OSError, UnicodeError, trio.TooSlowError):
+    addresses = await resolve(host, port, CONNECT_TIME, resolvers)
+    if addresses is None:
         return _UNRESOLVED
-    for address in (str(info[4][0]) for info in infos):
+    for address in addresses:
         if trusted or not is_internal(ipaddress.ip_address(address.split("%")[0])):
             return address
     return None
+
+
+async def resolve(
+    host: str, port: int, within: float, limiter: trio.CapacityLimiter | None = None
+) -> list[str] | None:
+    """``host``'s addresses for a TCP connection to ``port`` (an IPv6 one may carry its
+    ``%scope``), looked up in a thread (``limiter``'s: trio's own where None); None when
+    the name has none within ``within`` seconds."""
+    lookup = partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        with trio.fail_after(within):
+            infos = await trio.to_thread.run_sync(lookup, limiter=limiter, abandon_on_cancel=True)
+    except (OSError, UnicodeError, trio.TooSlowError):
+        return None
+    return [str(info[4][0]) for info in infos]
 
 
 # -- which addresses are internal, whatever their spelling --------------------------

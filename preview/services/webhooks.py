@@ -31,7 +31,6 @@ import ipaddress
 import json
 import logging
 import secrets
-import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -104,19 +103,13 @@ async def check_webhook_url(url: str, settings: Settings) -> str:
         raise WebhookRefused("a webhook's URL carries no credentials (the signature is ours)")
     if settings.webhook_private == "on":
         return url
-    from ..sandbox.egress import is_internal  # (with a rule's webhook, not at idle)
+    from ..sandbox.egress import is_internal, resolve  # (with a rule's webhook, not at idle)
 
-    lookup = trio.to_thread.run_sync
-    try:
-        with trio.fail_after(_RESOLVE_TIME):
-            infos = await lookup(
-                lambda: socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM),
-                abandon_on_cancel=True,
-            )
-    except (OSError, UnicodeError, trio.TooSlowError):
-        raise WebhookRefused(f"its host {parts.hostname} has no address") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+    addresses = await resolve(parts.hostname, port, _RESOLVE_TIME)
+    if addresses is None:
+        raise WebhookRefused(f"its host {parts.hostname} has no address")
+    for found in addresses:
+        address = ipaddress.ip_address(found.split("%")[0])
         if is_internal(address):
             raise WebhookRefused(
                 f"its host {parts.hostname} is this machine or its network ({address}), which"
