@@ -112,13 +112,9 @@ class PreviewDataTemplates:
             )
             await templates.blocking(shutil.rmtree, entry, True)
             return None
-        from ..backing.pgrelay import LoginRefused  # loaded by the launch
-
-        try:
-            await templates.keeper.put_data(runtime, entry, "the kept data")
-        except (PreviewError, OSError, sqlite3.Error, LoginRefused) as error:
-            message = error.message if isinstance(error, PreviewError) else str(error)
-            said = f"data kept for these inputs could not be put in ({message})"
+        failure = await templates.keeper.put_data(runtime, entry, "the kept data")
+        if failure is not None:
+            said = f"data kept for these inputs could not be put in ({failure})"
             await runtime.state.system("WARN", f"{said}: initialised again")
             return None
         await templates.blocking(os.utime, entry / _KEPT)  # recently used
@@ -189,11 +185,17 @@ def _size(entry: Path) -> int:
 
 
 def _evict(root: Path, limit: int) -> None:
-    entries = [p for p in root.glob("*/*") if not p.name.startswith(".")]
-    used = [((p / _KEPT).stat().st_mtime if (p / _KEPT).exists() else 0.0, p) for p in entries]
-    total = sum(_size(p) for _, p in used)
-    for _, path in sorted(used):
+    entries: list[tuple[float, int, Path]] = []  # (last used, bytes, where)
+    for path in root.glob("*/*"):
+        if path.name.startswith("."):  # one being written
+            continue
+        try:
+            entries.append(((path / _KEPT).stat().st_mtime, _size(path), path))
+        except OSError:  # removed meanwhile (a changed entry, its generation's delete)
+            continue
+    total = sum(size for _, size, _ in entries)
+    for _, size, path in sorted(entries):
         if total <= limit:
             break
-        total -= _size(path)
+        total -= size
         shutil.rmtree(path, ignore_errors=True)

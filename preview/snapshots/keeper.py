@@ -33,7 +33,7 @@ import os
 import secrets
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import partial
@@ -343,12 +343,8 @@ class Snapshots:
     async def seed(self, row: PreviewSnapshot, runtime: PreviewRuntime) -> str | None:
         """A launch's hook (``LaunchSpec.seed``): ``row``'s data put in before its set-up
         steps and start; the failure's message, else None."""
-        from ..backing.pgrelay import LoginRefused  # loaded by the launch
-
-        try:
-            await self._put_back(runtime, row, remove_others=False)
-        except (PreviewError, OSError, sqlite3.Error, LoginRefused) as error:
-            message = error.message if isinstance(error, PreviewError) else str(error)
+        message = await _failure_of(partial(self._put_back, runtime, row, remove_others=False))
+        if message is not None:
             await runtime.state.system("ERROR", f"snapshot {row.id} not restored: {message}")
             return f"its snapshot could not be restored: {message}"
         await runtime.state.system("INFO", f"data of snapshot {row.id} restored")
@@ -362,11 +358,16 @@ class Snapshots:
                 runtime, f"snapshot {row.id}", source, work, remove_others=remove_others
             )
 
-    async def put_data(self, runtime: PreviewRuntime, source: Path, label: str) -> dict[str, Any]:
+    async def put_data(self, runtime: PreviewRuntime, source: Path, label: str) -> str | None:
         """The data :meth:`write_data` wrote to ``source`` put into ``runtime``'s databases
-        and files beside what they hold (``label`` names it in its warnings)."""
-        async with self._work(runtime) as work:
-            return await self._put_back_through(runtime, label, source, work, remove_others=False)
+        and files beside what they hold (``label`` names it in its warnings); the
+        failure's message, else None."""
+
+        async def put() -> None:
+            async with self._work(runtime) as work:
+                await self._put_back_through(runtime, label, source, work, remove_others=False)
+
+        return await _failure_of(put)
 
     async def _put_back_through(
         self,
@@ -451,6 +452,19 @@ def _tables(source: Path) -> dict[str, dict[str, TableRows]]:
     for entry in manifest["postgres"]:
         found[f"postgres:{entry['key']}"] = read_dump(source / entry["file"], typed=True)
     return found
+
+
+async def _failure_of(put: Callable[[], Awaitable[Any]]) -> str | None:
+    """What kept ``put()`` (data put into a launch's databases and files) from its end:
+    a database's refusal, the disk, a login the preview's PostgreSQL refused; None when
+    it ended."""
+    from ..backing.pgrelay import LoginRefused  # loaded by the launch
+
+    try:
+        await put()
+    except (PreviewError, OSError, sqlite3.Error, LoginRefused) as error:
+        return error.message if isinstance(error, PreviewError) else str(error)
+    return None
 
 
 def _no_link(path: Path) -> None:
