@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
-    "COMPARISONS",
     "MAX_FIELD_FILTERS",
     "MAX_PARSED_BYTES",
     "MISSING",
@@ -106,11 +105,6 @@ def _number(text: str) -> float | None:
     except ValueError:
         return None
     return number if number == number else None  # NaN equals nothing
-
-
-# A comparison a filter makes: ``field.NAME=v`` is ``=``; ``field.NAME>=v`` (the query's
-# key ends in ``>``), ``field.NAME<=v`` and ``field.NAME!=v`` compare as the key says.
-COMPARISONS = ("=", ">=", "<=", "!=")
 
 
 @dataclass(frozen=True, slots=True)

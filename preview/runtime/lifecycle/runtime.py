@@ -311,9 +311,8 @@ class PreviewRuntime:
         """Where its data steps' data is kept and put back, for its first attempt alone:
         a later one (a fix, another plan) runs on the data the first left, and a launch
         seeded with a snapshot's data runs its steps on that."""
-        spec, first = self.spec, self._data_offered is False
-        self._data_offered = True
-        if not first or spec.data_cache is None or spec.seed is not None:
+        spec, offered_before, self._data_offered = self.spec, self._data_offered, True
+        if offered_before or spec.data_cache is None or spec.seed is not None:
             return None
         return spec.data_cache(self)
 
