@@ -8,6 +8,7 @@ between their words."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import trio
 
 from preview.settings import Settings
 
-from .conftest import SERVER_COMMAND, VERSIONED, Service, auth, server_app
+from .conftest import SERVER_COMMAND, VERSIONED, Service, auth, running_service, server_app
 from .ports_in_range import service_in_range
 from .test_ui import _select, _sign_in
 from .ui_helpers import browser_page, in_browser, require_browser
@@ -131,16 +132,28 @@ async def test_nothing_of_one_generation_stays_when_another_is_shown(
     }, seen["other_shown"]
 
 
-async def test_a_relaunch_with_a_fix_never_reads_stopped_while_it_runs(service: Service) -> None:
+@pytest.fixture
+async def slow_start_service(settings: Settings) -> AsyncIterator[Service]:
+    """A service that waits 120 s for an app to answer: the start-up below stays under
+    way however long the browser takes to open and sign in (with the tests' 20 s, an app
+    binding after 15 s could be running before a loaded machine's page saw it start)."""
+    async with running_service(replace(settings, startup_timeout=120.0)) as service:
+        yield service
+
+
+async def test_a_relaunch_with_a_fix_never_reads_stopped_while_it_runs(
+    slow_start_service: Service,
+) -> None:
     """A relaunch with a fix, narrated as the service narrates it (preview/builds/
     relaunch.py) while the start-up is under way: the first attempt's process exits
     (status "stopping"), a fix is taken, it starts again ("starting") and runs. The
     start-up timeline goes on through it and ends "Started in …", never "Stopped
-    after …" over a RUNNING badge. (The app itself takes 15 s to bind, longer than the
+    after …" over a RUNNING badge. (The app itself takes 90 s to bind, longer than the
     test needs: the narration is what the page sees.)"""
     require_browser()
+    service = slow_start_service
     with trio.fail_after(60):
-        gid = await service.upload(server_app(before_serving="time.sleep(15)"))
+        gid = await service.upload(server_app(before_serving="time.sleep(90)"))
         launched = (await service.launch(gid, command=SERVER_COMMAND, wait=False)).json()
     runtime = service.supervisor.get(launched["previewInstanceId"])
 
