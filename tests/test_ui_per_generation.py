@@ -156,6 +156,10 @@ async def test_a_relaunch_with_a_fix_never_reads_stopped_while_it_runs(
         gid = await service.upload(server_app(before_serving="time.sleep(90)"))
         launched = (await service.launch(gid, command=SERVER_COMMAND, wait=False)).json()
     runtime = service.supervisor.get(launched["previewInstanceId"])
+    # The process is started before the page opens: on a loaded machine the launch's
+    # environment alone can take longer than the page's 20 s wait for a selector.
+    with trio.fail_after(80):
+        await service.first_system_line(gid, "process started")
 
     async def relaunch_narration() -> None:
         broadcast, state = runtime.broadcast, runtime.state
