@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ...apps.imports import import_mapping, imported_names
 from ..installers import version_key
@@ -17,7 +19,7 @@ from .fixes import Fix, Tried
 from .fixes import name as _name
 from .fixes import norm as _norm
 from .fixes import own as _own
-from .hints import for_install_hint
+from .hints import EXCEPTION_SAYS, for_install_hint
 from .holds import abstract_instantiated, defining, held, rejected_call, rejected_inside
 from .pythons import (
     installed_dists,
@@ -27,7 +29,7 @@ from .pythons import (
     too_new,
 )
 
-__all__ = ["candidates"]
+__all__ = ["LINE_RULES", "Failure", "LineRule", "candidates"]
 
 _FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
@@ -46,7 +48,7 @@ _CALL_REJECTED = re.compile(
 )
 # A package's own exception saying an API left it: pydantic's PydanticImportError …
 _MOVED = re.compile(
-    r"^(?:\S+: )?([a-z_][\w]*)\.[\w.]*(?:Error|Exception):.*"
+    r"^\s*(?:\S+: )?([a-z_][\w]*)\.[\w.]*(?:Error|Exception):.*"
     r"(?:has been (?:moved|removed)|was removed|is no longer|no longer (?:available|supported))"
 )
 # uv's resolution failing on a name the index does not have at all.
@@ -110,98 +112,202 @@ _SETUPTOOLS_GONE = (
 )
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A failure as the rules read it: its lines, what the last attempt ran with, the
+    upload's files, the Python it ran on and the Pythons installed here."""
+
+    text: list[str]
+    tried: Tried
+    files: dict[str, bytes]
+    python: str
+    installed: list[str]
+
+
+@dataclass(frozen=True)
+class LineRule:
+    """One line of a failure that calls for a fix: what it looks like (``pattern``),
+    what it means, and the fixes it calls for (``remedy``: given the match, the failure
+    and the traceback's line of code above the line). ``every``: each match in the line,
+    not only the first (an import error can name several)."""
+
+    pattern: re.Pattern[str]
+    means: str
+    remedy: Callable[[re.Match[str], Failure, str], list[Fix]]
+    every: bool = False
+
+
+# Read from the failure as a whole, before any line: a fix that needs the build's tools
+# (an old setup.py's setuptools) comes before an older Python, which cannot help there.
+_FAILURE_RULES: tuple[Callable[[Failure], list[Fix]], ...] = (
+    lambda failure: _for_old_setup(failure.text),
+    lambda failure: _for_too_new(failure),
+    lambda failure: rejected_inside(failure.text, failure.tried, failure.files),
+    lambda failure: abstract_instantiated(failure.text, failure.tried, failure.files),
+)
+
+
 def candidates(
     text: list[str], tried: Tried, files: dict[str, bytes], installed: list[str]
 ) -> list[Fix]:
-    """The fixes the failure's ``text`` calls for, first first (each may have been tried)."""
-    found: list[Fix] = _for_old_setup(text)  # before an older Python: that cannot help
+    """The fixes the failure's ``text`` calls for, first first (each may have been tried):
+    those of the failure as a whole (:data:`_FAILURE_RULES`), then those of each line, by
+    the rules of :data:`LINE_RULES` in their order."""
     built = next((m.group(1) for line in text if (m := _FOR_PYTHON.search(line))), None)
     python = built or tried.python_version or "{}.{}".format(*sys.version_info)
-    newer = too_new(text, python, tried.env_path)
-    if newer is not None:
-        below, older = newer[0], older_installed(newer[0], installed)
-        if older is None:  # none as old as it asks: the oldest below this one
-            present = [v for v in installed if older_installed(python, [v])]
-            older = min(present, key=version_key, default=None)
-            older = ".".join(older.split(".")[:2]) if older else None
-            below = f"3.{int(older.split('.')[1]) + 1}" if older else below
-        if older is not None:
-            said = f"{newer[1]} fails on Python {python}, newer than it knows"
-            found.append(Fix(f"{said}: relaunching with Python {older}", python_below=below))
-    found += rejected_inside(text, tried, files)
-    found += abstract_instantiated(text, tried, files)
+    failure = Failure(text, tried, files, python, installed)
+    found = [fix for rule in _FAILURE_RULES for fix in rule(failure)]
     code = ""  # the traceback's last line of code so far (under it: carets, on 3.11)
     for line in text:
-        if (rejected := _CALL_REJECTED.search(line)) is not None:
-            found += rejected_call(rejected.group(1), code, tried, files)
+        for rule in LINE_RULES:
+            matches = rule.pattern.finditer(line) if rule.every else [rule.pattern.search(line)]
+            for match in matches:
+                if match is not None:
+                    found += rule.remedy(match, failure, code)
         if line.strip(" ^~\t"):
             code = line
-        for module, name in _missing_names(line):
-            found += _for_missing(module, name, line, tried, files, python, installed)
-        if (call := _NO_KEYWORD.search(line)) is not None:
-            found += _for_keyword(call.group(1), call.group(2), python, installed)
-        if (moved := _MOVED.match(line.strip())) is not None:
-            found += held(moved.group(1), tried, f"{line.strip()[:120]}")
-        if (gone := _NO_OBJECT_ATTRIBUTE.search(line)) is not None:
-            top = defining(gone.group(1), tried)
-            if top is not None:  # an object of an unpinned dependency lost an attribute
-                found += held(top, tried, f"{gone.group(1)}.{gone.group(2)} is gone from {top}")
-        if (command := _NO_FLASK_COMMAND.search(line)) is not None:
-            found += _for_flask_command(command.group(1), tried)
-        found += for_install_hint(line, tried, files)
-        if (absent := _NOT_ON_THE_INDEX.search(line)) is not None:
-            found += _without_guessed(absent.group(1), tried)
-        if (split := _SEPARATE_PROJECT.search(line)) is not None:
-            module, project = split.group(1), split.group(2).rstrip(".")
-            said = f"{module} is now the separate project {project}: relaunching with it added"
-            found.append(Fix(said, add=project))
-        if (driver := _DJANGO_DRIVER.search(line)) is not None:
-            module = "psycopg2" if driver.group(1).startswith("psycopg") else "MySQLdb"
-            if module == "MySQLdb" and not _builds_mysqlclient():
-                found.append(_pymysql_fix("Django cannot load MySQLdb"))
-                continue
-            drop, add = ("psycopg2" if module == "psycopg2" else None), _DISTRIBUTION[module]
-            found.append(
-                Fix(f"Django cannot load {module}: relaunching with {add}", add=add, drop=drop)
-            )
-        if (platform := _NO_PLATFORM_WHEEL.search(line)) is not None:
-            found += _without_uninstallable(platform.group(1), tried, files)
-        if (build := _BUILD.search(line)) is not None:
-            built_name = build.group("name") or build.group("named") or ""
-            if _norm(built_name) == "mysqlclient":  # no wheel on any Python: no older one
-                found += _without_mysqlclient(tried, files)
-                continue
-            found += _without_unimported(built_name, text, tried, files)
-            # A package from a git URL that could not be fetched (litestar-pg-redis-docker's
-            # litestar @ git+https://github.com/…@main): no other Python fetches it either.
-            if not any("Git operation failed" in said for said in text):
-                found += _for_build(built_name, tried, python, installed, line.strip())
     return found
 
 
-def _missing_names(line: str) -> list[tuple[str, str | None]]:
-    found: list[tuple[str, str | None]] = []
-    found += [(m.group(1), None) for m in _NO_MODULE.finditer(line)]
-    found += [(m.group(1), m.group(2)) for m in _NO_ATTRIBUTE.finditer(line)]
-    found += [(m.group(2), m.group(1)) for m in _CANNOT_IMPORT.finditer(line)]
+def _for_too_new(failure: Failure) -> list[Fix]:
+    """A package failing because this Python is newer than it knows: an older one, as old
+    as it asks where one is installed, else the oldest installed below this one."""
+    python, installed = failure.python, failure.installed
+    newer = too_new(failure.text, python, failure.tried.env_path)
+    if newer is None:
+        return []
+    below, older = newer[0], older_installed(newer[0], installed)
+    if older is None:  # none as old as it asks: the oldest below this one
+        present = [v for v in installed if older_installed(python, [v])]
+        older = min(present, key=version_key, default=None)
+        older = ".".join(older.split(".")[:2]) if older else None
+        below = f"3.{int(older.split('.')[1]) + 1}" if older else below
+    if older is None:
+        return []
+    said = f"{newer[1]} fails on Python {python}, newer than it knows"
+    return [Fix(f"{said}: relaunching with Python {older}", python_below=below)]
+
+
+def _for_object_attribute(match: re.Match[str], failure: Failure) -> list[Fix]:
+    top = defining(match.group(1), failure.tried)
+    if top is None:  # not an object of an unpinned dependency's
+        return []
+    return held(top, failure.tried, f"{match.group(1)}.{match.group(2)} is gone from {top}")
+
+
+def _for_separate_project(match: re.Match[str]) -> list[Fix]:
+    module, project = match.group(1), match.group(2).rstrip(".")
+    said = f"{module} is now the separate project {project}: relaunching with it added"
+    return [Fix(said, add=project)]
+
+
+def _for_django_driver(match: re.Match[str]) -> list[Fix]:
+    module = "psycopg2" if match.group(1).startswith("psycopg") else "MySQLdb"
+    if module == "MySQLdb" and not _builds_mysqlclient():
+        return [_pymysql_fix("Django cannot load MySQLdb")]
+    drop, add = ("psycopg2" if module == "psycopg2" else None), _DISTRIBUTION[module]
+    return [Fix(f"Django cannot load {module}: relaunching with {add}", add=add, drop=drop)]
+
+
+def _for_failed_build(match: re.Match[str], failure: Failure) -> list[Fix]:
+    built_name = match.group("name") or match.group("named") or ""
+    tried, files = failure.tried, failure.files
+    if _norm(built_name) == "mysqlclient":  # no wheel on any Python: no older one
+        return _without_mysqlclient(tried, files)
+    found = _without_unimported(built_name, failure.text, tried, files)
+    # A package from a git URL that could not be fetched (litestar-pg-redis-docker's
+    # litestar @ git+https://github.com/…@main): no other Python fetches it either.
+    if not any("Git operation failed" in said for said in failure.text):
+        found += _for_build(built_name, tried, failure.python, failure.installed)
     return found
 
 
-def _for_missing(
-    module: str,
-    name: str | None,
-    line: str,
-    tried: Tried,
-    files: dict[str, bytes],
-    python: str,
-    installed: list[str],
-) -> list[Fix]:
+# Each line of a failure is read by every rule, in this order (the fixes come out in it).
+LINE_RULES: tuple[LineRule, ...] = (
+    LineRule(
+        _CALL_REJECTED,
+        "a function of a dependency rejects the arguments the app's call gives it",
+        lambda m, f, code: rejected_call(m.group(1), code, f.tried, f.files),
+    ),
+    LineRule(
+        _NO_MODULE,
+        "a module is missing",
+        lambda m, f, code: _for_missing(m.group(1), None, f),
+        every=True,
+    ),
+    LineRule(
+        _NO_ATTRIBUTE,
+        "a module lacks a name the app uses",
+        lambda m, f, code: _for_missing(m.group(1), m.group(2), f),
+        every=True,
+    ),
+    LineRule(
+        _CANNOT_IMPORT,
+        "a name cannot be imported from a module",
+        lambda m, f, code: _for_missing(m.group(2), m.group(1), f),
+        every=True,
+    ),
+    LineRule(
+        _NO_KEYWORD,
+        "a function no longer takes a keyword argument",
+        lambda m, f, code: _for_keyword(m.group(1), m.group(2), f.python, f.installed),
+    ),
+    LineRule(
+        _MOVED,
+        "a package's own exception says an API was moved or removed",
+        lambda m, f, code: held(m.group(1), f.tried, m.string.strip()[:120]),
+    ),
+    LineRule(
+        _NO_OBJECT_ATTRIBUTE,
+        "an object of a dependency lost an attribute",
+        lambda m, f, code: _for_object_attribute(m, f),
+    ),
+    LineRule(
+        _NO_FLASK_COMMAND,
+        "Flask has no such command (an extension's, found through pkg_resources)",
+        lambda m, f, code: _for_flask_command(m.group(1), f.tried),
+    ),
+    LineRule(
+        EXCEPTION_SAYS,
+        "an exception or Django's system check says what to install",
+        lambda m, f, code: for_install_hint(m.group("said"), f.tried, f.files),
+    ),
+    LineRule(
+        _NOT_ON_THE_INDEX,
+        "a requirement is not on the package index",
+        lambda m, f, code: _without_guessed(m.group(1), f.tried),
+    ),
+    LineRule(
+        _SEPARATE_PROJECT,
+        "a module is now a separate project",
+        lambda m, f, code: _for_separate_project(m),
+    ),
+    LineRule(
+        _DJANGO_DRIVER,
+        "Django cannot load its database driver",
+        lambda m, f, code: _for_django_driver(m),
+    ),
+    LineRule(
+        _NO_PLATFORM_WHEEL,
+        "a package has wheels for other platforms only",
+        lambda m, f, code: _without_uninstallable(m.group(1), f.tried, f.files),
+    ),
+    LineRule(
+        _BUILD,
+        "a package could not be built, or has no wheel for this Python",
+        lambda m, f, code: _for_failed_build(m, f),
+    ),
+)
+
+
+def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
+    tried, files, python = failure.tried, failure.files, failure.python
     what = f"{module}.{name}" if name else module
     removed = removed_from_stdlib(module, name)
     if removed is not None:
         if version_key(python) < version_key(removed):
             return []  # not the cause: this Python still has it
-        older = older_installed(removed, installed)
+        older = older_installed(removed, failure.installed)
         if older is None:
             return []
         return [
@@ -371,7 +477,7 @@ def _without_uninstallable(name: str, tried: Tried, files: dict[str, bytes]) -> 
     return [Fix(said, drop=distribution)]
 
 
-def _for_build(name: str, tried: Tried, python: str, installed: list[str], line: str) -> list[Fix]:
+def _for_build(name: str, tried: Tried, python: str, installed: list[str]) -> list[Fix]:
     listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
     if _norm(name) == "psycopg2" and "psycopg2" in listed:
         return [

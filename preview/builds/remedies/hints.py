@@ -22,13 +22,16 @@ from .fixes import norm as _norm
 from .fixes import own as _own
 from .pythons import installed_dists
 
-__all__ = ["for_install_hint"]
+__all__ = ["EXCEPTION_SAYS", "for_install_hint"]
 
-# The exception's own line ("TypeError: …", "pydantic.errors.PydanticImportError: …").
-_EXCEPTION = re.compile(r"^\s*(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception): (.+)$")
-# Django's system check, whose errors stop manage.py before any traceback: "shop.Item.image:
-# (fields.E210) Cannot use ImageField because Pillow is not installed."
-_DJANGO_CHECK = re.compile(r"^\s*[\w.]+: \((?:\w+\.)?[EC]\d+\) (.+)$")
+# The exception's own line ("TypeError: …", "pydantic.errors.PydanticImportError: …"),
+# or Django's system check, whose errors stop manage.py before any traceback:
+# "shop.Item.image: (fields.E210) Cannot use ImageField because Pillow is not installed."
+# What it says is ``said``.
+EXCEPTION_SAYS = re.compile(
+    r"^\s*(?:(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception):"
+    r"|[\w.]+: \((?:\w+\.)?[EC]\d+\)) (?P<said>.+)$"
+)
 _NAME = r"[`'\"]?([A-Za-z0-9][\w.-]*(?:\[[\w,-]+\])?)[`'\"]?"
 _HINTS = (
     re.compile(rf"\btry installing {_NAME}(?: or {_NAME})?"),  # quart-schema's alternatives
@@ -38,13 +41,12 @@ _HINTS = (
 )
 
 
-def for_install_hint(line: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
-    """The distribution an exception's line (``line``) says to install, as a fix; of two
-    alternatives, one the app imports, else the first."""
-    exception = _EXCEPTION.match(line) or _DJANGO_CHECK.match(line)
-    if exception is None or tried.deps is None:
+def for_install_hint(said: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
+    """The distribution an exception's words (``said``: :data:`EXCEPTION_SAYS`'s) say to
+    install, as a fix; of two alternatives, one the app imports, else the first."""
+    if tried.deps is None:
         return []
-    said = exception.group(1).strip()
+    said = said.strip()
     named: list[str] = []
     for hint in _HINTS:
         if (found := hint.search(said)) is not None:

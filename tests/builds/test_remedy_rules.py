@@ -1,0 +1,84 @@
+"""Each rule of the remedies' table (``preview.builds.remedies.candidates.LINE_RULES``) is
+pinned by the line of the real app whose failure motivated it: its pattern reads that line,
+and a rule added without an example here fails. What each rule then does is tested with its
+fix in tests/builds/test_remedies.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from preview.builds.remedies.candidates import LINE_RULES, LineRule
+
+# What each rule means (its ``means``) → (the app whose failure motivated it, its line).
+MOTIVATING_LINES = {
+    "a function of a dependency rejects the arguments the app's call gives it": (
+        "a 2017 flask-swagger app under PyYAML 6",
+        "TypeError: load() missing 1 required positional argument: 'Loader'",
+    ),
+    "a module is missing": (
+        "an async FastAPI app importing aiosqlite, which its requirements do not list",
+        "ModuleNotFoundError: No module named 'aiosqlite'",
+    ),
+    "a module lacks a name the app uses": (
+        "an old Flask-RESTful on Python 3.10",
+        "AttributeError: module 'collections' has no attribute 'MutableMapping'",
+    ),
+    "a name cannot be imported from a module": (
+        "a Flask app on Flask 3 (flask.escape removed)",
+        "ImportError: cannot import name 'escape' from 'flask' (/env/flask/__init__.py)",
+    ),
+    "a function no longer takes a keyword argument": (
+        "an old Django on Python 3.11",
+        "TypeError: translation() got an unexpected keyword argument 'codeset'",
+    ),
+    "a package's own exception says an API was moved or removed": (
+        "a FastAPI app on pydantic 2 reading pydantic 1's BaseSettings",
+        "pydantic.errors.PydanticImportError: `BaseSettings` has been moved to the "
+        "`pydantic-settings` package.",
+    ),
+    "an object of a dependency lost an attribute": (
+        "a flask-marshmallow app on marshmallow-sqlalchemy 0.29",
+        "AttributeError: 'Marshmallow' object has no attribute 'ModelSchema'",
+    ),
+    "Flask has no such command (an extension's, found through pkg_resources)": (
+        "a Flask 1 app whose Flask-Migrate `db` command was not found",
+        "Error: No such command 'db'.",
+    ),
+    "an exception or Django's system check says what to install": (
+        "a Django shop with an ImageField and no Pillow listed",
+        "shop.Item.image: (fields.E210) Cannot use ImageField because Pillow is not installed.",
+    ),
+    "a requirement is not on the package index": (
+        "nikpopka's upload, win32com guessed from a desktop script's import",
+        "  × No solution found when resolving dependencies:\n"
+        "  ╰─▶ Because win32com was not found in the package registry and you require "
+        "win32com, we can conclude that your requirements are unsatisfiable.",
+    ),
+    "a module is now a separate project": (
+        "an app on lxml 5.2 using lxml.html.clean",
+        "ImportError: lxml.html.clean module is now a separate project lxml_html_clean.",
+    ),
+    "Django cannot load its database driver": (
+        "a Django app on PostgreSQL listing no driver",
+        "django.core.exceptions.ImproperlyConfigured: Error loading psycopg2 or psycopg module",
+    ),
+    "a package has wheels for other platforms only": (
+        "kiyoshisama's fastapi-blog-sqlalchemy-v2, listing redis-server",
+        "hint: Wheels are available for `redis-server` (v6.0.9) on the following platform: "
+        "`macosx_10_9_x86_64`",
+    ),
+    "a package could not be built, or has no wheel for this Python": (
+        "flask-rest-hello, whose Pipfile.lock pins pygraphviz 1.14",
+        "  × Failed to build `pygraphviz==1.14`",
+    ),
+}
+
+
+def test_every_rule_has_the_line_of_the_app_that_motivated_it() -> None:
+    assert sorted(rule.means for rule in LINE_RULES) == sorted(MOTIVATING_LINES)
+
+
+@pytest.mark.parametrize("rule", LINE_RULES, ids=[rule.means for rule in LINE_RULES])
+def test_a_rule_reads_its_motivating_line(rule: LineRule) -> None:
+    app, text = MOTIVATING_LINES[rule.means]
+    assert any(rule.pattern.search(line) for line in text.splitlines()), (app, text)
