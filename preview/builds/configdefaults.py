@@ -53,7 +53,7 @@ import json
 import posixpath
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..apps.asyncdb import async_database
@@ -82,7 +82,9 @@ from ..apps.pyapp import parse_module, python_files
 
 __all__ = [
     "GUNICORN_SHIM",
+    "NAME_RULES",
     "ConfigDefaults",
+    "NameRule",
     "config_defaults",
     "env_file_text",
     "env_files_needed",
@@ -165,6 +167,9 @@ _OWN_URL = re.compile(r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT)_(?:URL|
 # until the app calls that service, which then refuses it.
 _ISSUED_ID = re.compile(r"(?:^|_)(?:CLIENT|APP|PROJECT)_ID$|(?:^|_)CLOUD_NAME$")
 _CONSOLE_MAIL = "django.core.mail.backends.console.EmailBackend"
+_MAIL_BACKEND = re.compile(r"EMAIL_BACKEND$")  # suwasghale's drf-api: env('EMAIL_BACKEND')
+_CLOUDINARY_URL = re.compile(r"^CLOUDINARY_URL$")
+_ALLOWED_HOSTS = re.compile(r"ALLOWED_HOSTS$")
 # Django's settings of its SMTP backend (its host, its port, whether over TLS or SSL).
 _SMTP_SETTING = re.compile(r"^EMAIL_(?:HOST|PORT|USE_TLS|USE_SSL)$")
 _SERVER_URL = re.compile(r"^(?!sqlite)[a-z][a-z0-9+.-]*://", re.IGNORECASE)
@@ -184,9 +189,104 @@ class ConfigDefaults:
     served: set[str] = field(default_factory=set)  # names given the served database's part
 
 
+@dataclass(frozen=True)
+class NameRule:
+    """A variable whose name (searched with ``pattern`` in its upper-case form), or the
+    type its settings class declares (``kinds``), says what it is (``means``), and the
+    throwaway value that fits it (``value``, given the upper-case name and the type;
+    None: it is left unset, a default of its own applying)."""
+
+    pattern: re.Pattern[str]
+    means: str
+    value: Callable[[str, str], str | None]
+    kinds: Callable[[str], bool] = lambda kind: True
+
+
+_ANY_NAME = re.compile("")
+
+
+def _cloudinary_url(upper: str, kind: str) -> str:
+    # Its SDK builds each image's URL from the cloud's name, here, without calling it
+    # (Code Institute's drf-api template: every route serialising an image answered
+    # 500, "Must supply cloud_name"); an upload to it is then refused.
+    key, secret = secrets.randbelow(10**15), secrets.token_urlsafe(20)
+    return f"cloudinary://{key}:{secret}@preview-{secrets.token_hex(4)}"
+
+
+def _secret(upper: str, kind: str) -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _own_host(upper: str, kind: str) -> str | None:
+    # Flask's SERVER_NAME unset is Flask's own default (any host is served); set to
+    # other than the Host it is called with, Flask before 3.1 answers 404 to every
+    # call: given only where the app cannot start without it.
+    return None if upper == "SERVER_NAME" and kind == OPTIONAL else "localhost"
+
+
+# A variable not read as a number, by what its name (or type) says, the first rule that
+# applies deciding; none: the value cannot be guessed (another service's host …).
+NAME_RULES: tuple[NameRule, ...] = (
+    NameRule(_ALGORITHM, "a JWT's signing algorithm", lambda upper, kind: "HS256"),
+    # Django's mail backend read without a default: its console backend, which sends
+    # nothing (each mail is written to the app's output); the SMTP settings beside it
+    # are then never read (:func:`_unread_by_the_console`).
+    NameRule(
+        _MAIL_BACKEND,
+        "Django's mail backend",
+        lambda upper, kind: _CONSOLE_MAIL,
+        kinds=lambda kind: kind != OPTIONAL,
+    ),
+    NameRule(_CLOUDINARY_URL, "Cloudinary's account URL", _cloudinary_url),
+    NameRule(
+        _ANY_NAME,
+        "an e-mail address, by its type",
+        lambda upper, kind: "preview@example.com",
+        kinds=lambda kind: "EmailStr" in kind,
+    ),
+    NameRule(
+        _ANY_NAME,
+        "a secret, by its type",
+        _secret,
+        kinds=lambda kind: "SecretStr" in kind or "SecretBytes" in kind,
+    ),
+    NameRule(_ON, "a switch a preview wants on (debug, schema made at start)", lambda u, k: "true"),
+    # Another service's feature, off: "false" where it is typed, else empty, which
+    # `if USE_S3:` reads as off (Valaraucoo's django-api-docker-aws-jwt: "false" is a
+    # true string there, and S3 wanted its bucket).
+    NameRule(
+        _SWITCH,
+        "a switch of another service's feature",
+        lambda upper, kind: "false" if kind == "bool" else "",
+        kinds=lambda kind: kind != OPTIONAL,
+    ),
+    NameRule(_SECRET, "a secret, key, token, password or salt", _secret),
+    NameRule(_ALLOWED_HOSTS, "the hosts a Django app serves", lambda upper, kind: "*"),
+    NameRule(
+        _NAME,
+        "the project's or app's name or version",
+        lambda upper, kind: "0.1.0" if upper.endswith("VERSION") else "Preview",
+    ),
+    NameRule(_OWN_HOST, "the app's own host name", _own_host),
+    NameRule(_OWN_URL, "the app's own address", lambda upper, kind: "http://localhost"),
+    NameRule(
+        _ANY_NAME,
+        "an address, by its type (SERVER_HOST: AnyHttpUrl, tiangolo's)",
+        lambda upper, kind: "http://localhost",
+        kinds=lambda kind: "HttpUrl" in kind,
+    ),
+    NameRule(
+        _ISSUED_ID,
+        "an identifier another service issues",
+        lambda upper, kind: f"preview-{secrets.token_hex(8)}",
+    ),
+    NameRule(_EMAIL, "an e-mail address", lambda upper, kind: "preview@example.com"),
+)
+
+
 def throwaway_value(name: str, kind: str = "") -> str | None:
     """A safe value for the variable ``name`` when its name (or ``kind``, the type its
-    settings class declares) says what it is; else None."""
+    settings class declares) says what it is (:data:`NAME_RULES`); else None."""
     upper = name.upper()
     if kind in _NUMBER_TYPES or _DURATION.search(upper):  # read as a number: never a secret
         if kind == OPTIONAL:
@@ -194,55 +294,9 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
         if upper.endswith("PORT"):  # the app's own is the service's to give
             return next((port for name, port in _SERVICE_PORTS if name.search(upper)), None)
         return "60" if _DURATION.search(upper) else "1"
-    if _ALGORITHM.search(upper):
-        return "HS256"
-    if kind != OPTIONAL and (mail := _django_mail(upper)) is not None:
-        return mail
-    if upper == "CLOUDINARY_URL":
-        # Its SDK builds each image's URL from the cloud's name, here, without calling it
-        # (Code Institute's drf-api template: every route serialising an image answered
-        # 500, "Must supply cloud_name"); an upload to it is then refused.
-        key, secret = secrets.randbelow(10**15), secrets.token_urlsafe(20)
-        return f"cloudinary://{key}:{secret}@preview-{secrets.token_hex(4)}"
-    if "EmailStr" in kind:
-        return "preview@example.com"
-    if "SecretStr" in kind or "SecretBytes" in kind:
-        return secrets.token_urlsafe(32)
-    if _ON.search(upper):
-        return "true"
-    if _SWITCH.search(upper) and kind != OPTIONAL:
-        # Another service's feature, off: "false" where it is typed, else empty, which
-        # `if USE_S3:` reads as off (Valaraucoo's django-api-docker-aws-jwt: "false" is
-        # a true string there, and S3 wanted its bucket).
-        return "false" if kind == "bool" else ""
-    if _SECRET.search(upper):
-        return secrets.token_urlsafe(32)
-    if upper.endswith("ALLOWED_HOSTS"):
-        return "*"
-    if _NAME.match(upper):
-        return "0.1.0" if upper.endswith("VERSION") else "Preview"
-    if _OWN_HOST.match(upper):
-        # Flask's SERVER_NAME unset is Flask's own default (any host is served); set to
-        # other than the Host it is called with, Flask before 3.1 answers 404 to every
-        # call: given only where the app cannot start without it.
-        return None if upper == "SERVER_NAME" and kind == OPTIONAL else "localhost"
-    if _OWN_URL.match(upper) or "HttpUrl" in kind:  # SERVER_HOST: AnyHttpUrl (tiangolo's)
-        return "http://localhost"
-    if _ISSUED_ID.search(upper):
-        return f"preview-{secrets.token_hex(8)}"
-    if _EMAIL.search(upper):
-        return "preview@example.com"
-    return None
-
-
-def _django_mail(upper: str) -> str | None:
-    """Django's mail backend, read from the environment without a default (suwasghale's
-    drf-api: ``EMAIL_BACKEND = env('EMAIL_BACKEND')``, and ``makemigrations`` died on
-    ImproperlyConfigured): its console backend, which sends nothing (each mail is written
-    to the app's output). The SMTP settings beside it are then never read
-    (:func:`_unread_by_the_console`)."""
-    if upper.endswith("EMAIL_BACKEND"):
-        return _CONSOLE_MAIL
+    for rule in NAME_RULES:
+        if rule.kinds(kind) and rule.pattern.search(upper):
+            return rule.value(upper, kind)
     return None
 
 

@@ -1,12 +1,14 @@
 """Each rule of the remedies' table (``preview.builds.remedies.candidates.LINE_RULES``) is
 pinned by the line of the real app whose failure motivated it: its pattern reads that line,
 and a rule added without an example here fails. What each rule then does is tested with its
-fix in tests/builds/test_remedies.py."""
+fix in tests/builds/test_remedies.py. Likewise the throwaway values' rules
+(``preview.builds.configdefaults.NAME_RULES``), each by a variable its app read."""
 
 from __future__ import annotations
 
 import pytest
 
+from preview.builds.configdefaults import NAME_RULES, NameRule, throwaway_value
 from preview.builds.remedies.candidates import LINE_RULES, LineRule
 
 # What each rule means (its ``means``) → (the app whose failure motivated it, its line).
@@ -82,3 +84,97 @@ def test_every_rule_has_the_line_of_the_app_that_motivated_it() -> None:
 def test_a_rule_reads_its_motivating_line(rule: LineRule) -> None:
     app, text = MOTIVATING_LINES[rule.means]
     assert any(rule.pattern.search(line) for line in text.splitlines()), (app, text)
+
+
+# What each name rule means → (the app that motivated it, a variable it read, its type,
+# the value given: "secret" for a random one of 32 characters or more).
+MOTIVATING_VARIABLES = {
+    "a JWT's signing algorithm": ("testdriven's fastapi-jwt", "algorithm", "", "HS256"),
+    "Django's mail backend": (
+        "suwasghale's drf-api",
+        "EMAIL_BACKEND",
+        "",
+        "django.core.mail.backends.console.EmailBackend",
+    ),
+    "Cloudinary's account URL": (
+        "Code Institute's drf-api template",
+        "CLOUDINARY_URL",
+        "",
+        "cloudinary://",
+    ),
+    "an e-mail address, by its type": (
+        "tiangolo's full-stack-fastapi-template",
+        "FIRST_SUPERUSER",
+        "EmailStr",
+        "preview@example.com",
+    ),
+    "a secret, by its type": ("a FastAPI app's settings", "OPENAI", "SecretStr | None", "secret"),
+    "a switch a preview wants on (debug, schema made at start)": (
+        "a Flask app reading DEBUG",
+        "DEBUG",
+        "",
+        "true",
+    ),
+    "a switch of another service's feature": (
+        "Valaraucoo's django-api-docker-aws-jwt",
+        "USE_S3",
+        "",
+        "",
+    ),
+    "a secret, key, token, password or salt": (
+        "a FastAPI JWT app",
+        "JWT_SECRET_KEY",
+        "",
+        "secret",
+    ),
+    "the hosts a Django app serves": ("a Django app on decouple", "DJANGO_ALLOWED_HOSTS", "", "*"),
+    "the project's or app's name or version": (
+        "tiangolo's full-stack-fastapi-template",
+        "PROJECT_NAME",
+        "",
+        "Preview",
+    ),
+    "the app's own host name": ("miguelgrinberg's flasky", "SERVER_NAME", "", "localhost"),
+    "the app's own address": (
+        "a FastAPI app's CORS origin",
+        "FRONTEND_URL",
+        "",
+        "http://localhost",
+    ),
+    "an address, by its type (SERVER_HOST: AnyHttpUrl, tiangolo's)": (
+        "tiangolo's full-stack-fastapi-postgresql",
+        "SERVER_HOST",
+        "AnyHttpUrl",
+        "http://localhost",
+    ),
+    "an identifier another service issues": (
+        "a Django app with Google sign-in",
+        "GOOGLE_OAUTH2_CLIENT_ID",
+        "",
+        "preview-",
+    ),
+    "an e-mail address": (
+        "tiangolo's full-stack-fastapi-template",
+        "FIRST_SUPERUSER_EMAIL",
+        "",
+        "preview@example.com",
+    ),
+}
+
+
+def test_every_name_rule_has_the_variable_of_the_app_that_motivated_it() -> None:
+    assert sorted(rule.means for rule in NAME_RULES) == sorted(MOTIVATING_VARIABLES)
+
+
+@pytest.mark.parametrize("rule", NAME_RULES, ids=[rule.means for rule in NAME_RULES])
+def test_a_name_rule_gives_its_motivating_variable_its_value(rule: NameRule) -> None:
+    app, variable, kind, expected = MOTIVATING_VARIABLES[rule.means]
+    # The first rule that applies decides: the motivating variable reaches its own.
+    first = next(r for r in NAME_RULES if r.kinds(kind) and r.pattern.search(variable.upper()))
+    assert first is rule, app
+    value = throwaway_value(variable, kind)
+    assert value is not None, app
+    if expected == "secret":
+        assert len(value) >= 32, app
+    else:
+        assert value.startswith(expected) if expected else value == "", (app, value)
