@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..apps.node.tscout import jsonc
@@ -31,6 +33,8 @@ from ..sandbox.appdir import read_no_follow
 __all__ = [
     "NPM_LOCK_OUT_OF_SYNC",
     "NPM_PEER_CONFLICT",
+    "NPM_REASONS",
+    "NpmReason",
     "missing_npm_version",
     "native_build_failure",
     "only_outside_the_code",
@@ -221,6 +225,48 @@ def missing_npm_version(reason: str) -> tuple[str, str] | None:
     return (found.group(1), found.group(2)) if found is not None else None
 
 
+@dataclass(frozen=True)
+class NpmReason:
+    """A line of npm's error that gives its reason (``pattern``), what it means, and the
+    reason in a few words (``reason``: given the match and the line after it, if any;
+    None: not this rule's after all)."""
+
+    pattern: re.Pattern[str]
+    means: str
+    reason: Callable[[re.Match[str], list[str]], str | None]
+
+
+def _no_version(match: re.Match[str], after: list[str]) -> str:
+    name, _, wanted = match.group(1).rpartition("@")
+    return f"no version of {name or wanted} matches {wanted if name else '*'}"
+
+
+# Each line of npm's error, in order, by each rule, the first reason found being npm's.
+NPM_REASONS: tuple[NpmReason, ...] = (
+    NpmReason(
+        _NOT_IN_REGISTRY,
+        "a package is not in the registry (E404)",
+        lambda m, after: f"package {m.group(1)} is not in the registry",
+    ),
+    NpmReason(_NO_VERSION, "no version of a package matches its range (ETARGET)", _no_version),
+    NpmReason(
+        _RESOLVE,
+        "the dependency tree has a conflict (ERESOLVE), the next line naming it",
+        lambda m, after: f"{NPM_PEER_CONFLICT}: {after[0].strip()}" if after else None,
+    ),
+)
+
+
+def _reason_in(line: str, after: list[str]) -> str | None:
+    """The reason the first rule of :data:`NPM_REASONS` reading ``line`` gives."""
+    for rule in NPM_REASONS:
+        if (found := rule.pattern.search(line)) is not None:
+            reason = rule.reason(found, after)
+            if reason is not None:
+                return reason
+    return None
+
+
 def _npm(lines: list[str]) -> tuple[str, list[str]] | None:
     said = [_NPM.sub("", line) for line in lines if _NPM.match(line)]
     said = [line for line in said if not line.startswith("A complete log of this run")]
@@ -228,14 +274,10 @@ def _npm(lines: list[str]) -> tuple[str, list[str]] | None:
         return None
     reason = None
     for i, line in enumerate(said):
-        if (m := _NOT_IN_REGISTRY.search(line)) is not None:
-            reason = f"package {m.group(1)} is not in the registry"
-        elif (m := _NO_VERSION.search(line)) is not None:
-            name, _, wanted = m.group(1).rpartition("@")
-            reason = f"no version of {name or wanted} matches {wanted if name else '*'}"
-        elif _RESOLVE.match(line) and i + 1 < len(said):
-            reason = f"{NPM_PEER_CONFLICT}: {said[i + 1].strip()}"
-        elif _OUT_OF_SYNC.search(line) or (i == 0 and _SYNC_GAP.match(line.strip())):
+        reason = _reason_in(line, said[i + 1 : i + 2])
+        if reason is None and (
+            _OUT_OF_SYNC.search(line) or (i == 0 and _SYNC_GAP.match(line.strip()))
+        ):
             # (its first line gone from the tail: npm 11 prints its whole usage after a
             # long list of gaps, japananh's 544 "Missing: … from lock file")
             gaps = [g.strip() for g in said[i:] if _LOCK_GAP.match(g.strip())]

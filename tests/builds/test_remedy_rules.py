@@ -2,7 +2,8 @@
 pinned by the line of the real app whose failure motivated it: its pattern reads that line,
 and a rule added without an example here fails. What each rule then does is tested with its
 fix in tests/builds/test_remedies.py. Likewise the throwaway values' rules
-(``preview.builds.configdefaults.NAME_RULES``), each by a variable its app read."""
+(``preview.builds.configdefaults.NAME_RULES``), each by a variable its app read, and npm's
+reasons (``preview.builds.toolerrors.NPM_REASONS``) by the error npm printed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from preview.builds.configdefaults import NAME_RULES, NameRule, throwaway_value
 from preview.builds.remedies.candidates import LINE_RULES, LineRule
+from preview.builds.toolerrors import NPM_REASONS, NpmReason, tool_failure
 
 # What each rule means (its ``means``) → (the app whose failure motivated it, its line).
 MOTIVATING_LINES = {
@@ -178,3 +180,41 @@ def test_a_name_rule_gives_its_motivating_variable_its_value(rule: NameRule) -> 
         assert len(value) >= 32, app
     else:
         assert value.startswith(expected) if expected else value == "", (app, value)
+
+
+# What each of npm's reasons means → (where it was met, the lines npm printed, the reason).
+MOTIVATING_NPM_ERRORS = {
+    "a package is not in the registry (E404)": (
+        "a generated package.json naming a package that does not exist",
+        ["npm error 404  'left-padd-nope@^1.0.0' is not in this registry."],
+        "package left-padd-nope@^1.0.0 is not in the registry",
+    ),
+    "no version of a package matches its range (ETARGET)": (
+        "a package.json asking for a release not yet made",
+        ["npm error notarget No matching version found for express@^99.0.0."],
+        "no version of express matches ^99.0.0",
+    ),
+    "the dependency tree has a conflict (ERESOLVE), the next line naming it": (
+        "a NestJS app whose @nestjs/swagger wants another @nestjs/common",
+        [
+            "npm error code ERESOLVE",
+            "npm error ERESOLVE unable to resolve dependency tree",
+            "npm error Could not resolve dependency:",
+            "npm error peer @nestjs/common@'^9.0.0' from @nestjs/swagger@6.3.0",
+        ],
+        "npm could not resolve the dependency tree: peer @nestjs/common@'^9.0.0' from "
+        "@nestjs/swagger@6.3.0",
+    ),
+}
+
+
+def test_every_npm_reason_has_the_error_that_motivated_it() -> None:
+    assert sorted(rule.means for rule in NPM_REASONS) == sorted(MOTIVATING_NPM_ERRORS)
+
+
+@pytest.mark.parametrize("rule", NPM_REASONS, ids=[rule.means for rule in NPM_REASONS])
+def test_an_npm_reason_reads_its_motivating_error(rule: NpmReason) -> None:
+    where, lines, expected = MOTIVATING_NPM_ERRORS[rule.means]
+    found = tool_failure(lines)
+    assert found is not None, where
+    assert found[0] == expected, where
