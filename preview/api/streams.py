@@ -20,6 +20,7 @@ from quart import Blueprint, Response, jsonify, request, websocket
 from ..clock import isoformat
 from ..errors import BadRequest, StoreUnavailable
 from ..logs import (
+    FIELD_NAME,
     MAX_FIELD_FILTERS,
     MISSING,
     SSE_KEEPALIVE,
@@ -31,6 +32,7 @@ from ..logs import (
     field_value,
     line_fields,
     matches_all,
+    parse_condition,
     sse_frames,
 )
 from ..services import Services, StreamSlot, services
@@ -59,9 +61,8 @@ _MAX_PROCESSES = 20
 _HISTORY_CONSISTENCY_WAIT = 5.0
 _FORMATS = ("json", "ndjson", "text", "csv")
 # A field's name as a filter or a column takes it: a JSON key, or a dotted path of keys.
-_FIELD_NAME = re.compile(r"[A-Za-z0-9_$@-]{1,64}(?:\.[A-Za-z0-9_$@-]{1,64}){0,4}")
+_FIELD_NAME = re.compile(FIELD_NAME)
 _MAX_COLUMNS = 20
-_MAX_FIELD_VALUE = 200
 # Candidate lines (those the database's prefilter let through) one page of the JSON
 # history reads at most for a field filter: a rare value in a long log is paged to
 # (``hasMore``, ``nextAfter``), not searched for in one request.
@@ -236,25 +237,26 @@ def _history_filter(fields: list[FieldFilter]) -> LogFilter:
 
 
 def _field_filters() -> list[FieldFilter]:
-    """``field.NAME=value``, ``field.NAME>=n``, ``field.NAME<=n``, ``field.NAME!=value``
-    (each of them: all must hold). A query string splits ``field.status>=500`` at its
-    ``=``: the key's last character says the comparison."""
+    """``field.NAME=value``, ``field.NAME>=n``, ``field.NAME<=n``, ``field.NAME!=value``,
+    ``field.NAME>n``, ``field.NAME<n`` (each of them: all must hold). A query string splits
+    ``field.status>=500`` at its ``=`` (the key's last character then says the comparison)
+    and leaves ``field.status>500`` whole, a key with no value."""
     found = []
     for name, value in request.args.items(multi=True):
         if not name.startswith("field."):
             continue
-        field, op = name[len("field.") :], "="
-        if field[-1:] in (">", "<", "!"):
-            field, op = field[:-1], field[-1] + "="
-        if not _FIELD_NAME.fullmatch(field) or len(value) > _MAX_FIELD_VALUE:
+        condition = name[len("field.") :]
+        if value or not ("<" in condition or ">" in condition):
+            condition = f"{condition}={value}"
+        try:
+            found.append(parse_condition(condition))
+        except ValueError as error:
             raise BadRequest(
-                "field.NAME=value filters by a JSON or logfmt line's field (also >=, <= for"
-                " numbers, !=): NAME a key (letters, digits, '_', '-', '$', '@'; a dotted path"
-                f" into objects), the value at most {_MAX_FIELD_VALUE} characters.",
+                f"field.NAME=value filters by a JSON or logfmt line's field (also >=, <=, >, <"
+                f" for numbers, !=): {error}.",
                 code="invalid_field",
                 details={"field": name[:100]},
-            )
-        found.append(FieldFilter(field, value, op))
+            ) from None
     if len(found) > MAX_FIELD_FILTERS:
         raise BadRequest(
             f"At most {MAX_FIELD_FILTERS} field filters.",

@@ -7,6 +7,7 @@ from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput
 from .event import SSE_KEEPALIVE, Event, sse_frames
 from .failure import NO_SPACE, failure_cause, fault_cause, no_space, report_fault, write_failure
 from .fields import (
+    FIELD_NAME,
     MAX_FIELD_FILTERS,
     MISSING,
     FieldFilter,
@@ -14,6 +15,7 @@ from .fields import (
     field_value,
     line_fields,
     matches_all,
+    parse_condition,
 )
 from .hostpaths import REVISION_DIRS, HostPaths
 from .lines import LevelClassifier, Line, LineSplitter, classify_level
@@ -25,6 +27,7 @@ from .writer import write_log_events
 
 __all__ = [
     "ERROR_LINES",
+    "FIELD_NAME",
     "HEARTBEAT",
     "MAX_FIELD_FILTERS",
     "MISSING",
@@ -58,6 +61,7 @@ __all__ = [
     "matches_all",
     "missing_env",
     "no_space",
+    "parse_condition",
     "report_fault",
     "seal_log",
     "sse_frames",

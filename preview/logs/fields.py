@@ -11,7 +11,9 @@ least (``listening on port=8000`` is prose, not a record); at most
 logfmt value is text (logfmt has no types; a filter still compares numbers as numbers).
 
 A filter names a field (``userId``, or ``user.id`` inside an object), a comparison
-(``=``; ``>=``/``<=`` between numbers; ``!=``) and a value; ``=`` holds when the field is
+(``=``; ``>=``, ``<=``, ``>``, ``<`` between numbers; ``!=``) and a value, written
+``status>=500`` (:func:`parse_condition`: an alert rule's ``field``, a history filter's
+``field.`` parameter); ``=`` holds when the field is
 there with that value: a number equal as a number (``7`` matches
 ``7``, ``7.0`` and ``"7"``), ``true``/``false``/``null`` as JSON writes them, else the
 text itself (an object or a list: its compact JSON).
@@ -26,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "FIELD_NAME",
+    "MAX_CONDITION_VALUE",
     "MAX_FIELD_FILTERS",
     "MAX_PARSED_BYTES",
     "MISSING",
@@ -34,11 +38,17 @@ __all__ = [
     "field_value",
     "line_fields",
     "matches_all",
+    "parse_condition",
 ]
 
 MAX_PARSED_BYTES = 64 * 1024  # a longer line is not parsed (a dump, not a record)
 MAX_FIELD_FILTERS = 10
 MISSING = object()  # what field_value gives for a field the line does not have
+MAX_CONDITION_VALUE = 200
+# A field's name: a key, or a dotted path of up to five keys into objects.
+FIELD_NAME = r"[A-Za-z0-9_$@-]{1,64}(?:\.[A-Za-z0-9_$@-]{1,64}){0,4}"
+_CONDITION = re.compile(rf"({FIELD_NAME})(>=|<=|!=|=|>|<)(.{{0,{MAX_CONDITION_VALUE}}})", re.S)
+_ORDER = {">=": float.__ge__, "<=": float.__le__, ">": float.__gt__, "<": float.__lt__}
 
 
 # One logfmt pair and the space after it: a key, ``=``, a bare value (no space, no quote)
@@ -110,8 +120,8 @@ def _number(text: str) -> float | None:
 @dataclass(frozen=True, slots=True)
 class FieldFilter:
     """``field.<name>=<value>``: the line's field ``name`` has ``value``; with ``op``
-    ``>=`` or ``<=``, a number at least or at most ``value`` (a field that is no number
-    never holds); ``!=``: the field is there with another value."""
+    ``>=``, ``<=``, ``>`` or ``<``, a number in that order to ``value`` (a field that is
+    no number never holds); ``!=``: the field is there with another value."""
 
     name: str
     value: str
@@ -124,16 +134,19 @@ class FieldFilter:
         applies before any line is parsed."""
         return self.name.rsplit(".", 1)[-1]
 
+    def __str__(self) -> str:
+        return f"{self.name}{self.op}{self.value}"
+
     def holds(self, fields: dict[str, Any]) -> bool:
         value = field_value(fields, self.name)
         if value is MISSING:
             return False
-        if self.op in (">=", "<="):
+        if (order := _ORDER.get(self.op)) is not None:
             number = _number(value) if isinstance(value, str) else value
             wanted = _number(self.value)
             if isinstance(number, bool) or not isinstance(number, (int, float)) or wanted is None:
                 return False
-            return number >= wanted if self.op == ">=" else number <= wanted
+            return order(float(number), wanted)
         if self.op == "!=":
             return not self._equals(value)
         return self._equals(value)
@@ -148,6 +161,23 @@ class FieldFilter:
             number, wanted = _number(value), _number(self.value)
             return number is not None and number == wanted
         return field_text(value) == self.value
+
+
+def parse_condition(text: str) -> FieldFilter:
+    """``status>=500``, ``user.id=42``, ``level!=info``, ``ms>250`` as a filter;
+    ValueError (saying what is wrong) for anything else. A comparison of order needs a
+    number."""
+    found = _CONDITION.fullmatch(text)
+    if found is None:
+        raise ValueError(
+            "a field condition is NAME, a comparison (=, !=, >=, <=, >, <) and a value: NAME"
+            " a key (letters, digits, '_', '-', '$', '@'; a dotted path into objects), the "
+            f"value at most {MAX_CONDITION_VALUE} characters"
+        )
+    name, op, value = found.groups()
+    if op in _ORDER and _number(value) is None:
+        raise ValueError(f"{op} compares numbers: {value[:40]!r} is not one")
+    return FieldFilter(name, value, op)
 
 
 def matches_all(message: str, filters: Sequence[FieldFilter]) -> bool:

@@ -119,7 +119,8 @@ async def test_logfmt_lines_have_fields_filtered_and_downloaded_as_json_ones(
 
 
 async def test_field_filters_compare_numbers_and_exclude_values(settings: Any) -> None:
-    """``field.userId>=8`` (the query's key ends in ``>``), ``<=`` between numbers, a
+    """``field.userId>=8`` (the query's key ends in ``>``), ``<=``, ``>``, ``<`` between
+    numbers (``field.userId>7``: a key with no value), a
     field's text that is a number (logfmt's) compared as one; ``!=`` for another value;
     a field that is no number never holds a comparison."""
     with trio.fail_after(120):
@@ -139,7 +140,15 @@ async def test_field_filters_compare_numbers_and_exclude_values(settings: Any) -
             at_most = await users("field.userId<=7")
             not_info = await users("field.level!=info")
             not_numbers = await users("field.message>=1")
+            above = await users("field.userId>7")  # a key with no value: strict comparisons
+            below = await users("field.userId<8")
+            refused = await service.client.get(f"{url}?field.userId>seven", headers=auth())
             await service.stop(gid)
+    assert above == [8, "9"]
+    assert below == [7, 7]
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"] == "invalid_field"
+    assert "compares numbers" in refused.json()["message"]
     assert at_least == [8, "9"]  # the JSON line's number and the logfmt line's text
     assert at_most == [7, 7]
     assert not_info == ["9", 7]  # WARN (logfmt) and error: the info lines left out
