@@ -564,7 +564,8 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
     (
         "post",
         "/api/generations/{gid}/alerts",
-        "A new alert rule on its log lines (a pattern, a level; a webhook)",
+        "A new alert rule on its log lines (a pattern, a level, a field condition) or on a"
+        " route (its p95 or error rate over a window); a webhook",
         (),
         True,
         _merge(
@@ -574,6 +575,11 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
                 400: (
                     "invalid_pattern",
                     "invalid_level",
+                    "invalid_field",
+                    "invalid_route",
+                    "invalid_metric",
+                    "invalid_threshold",
+                    "invalid_window",
                     "invalid_rule",
                     "invalid_name",
                     "invalid_webhook",
@@ -687,6 +693,11 @@ _BODIES: dict[str, dict[str, Any]] = {
         "properties": {
             "pattern": _STR,
             "level": {"enum": ["WARN", "ERROR"]},
+            "field": _STR,
+            "route": _STR,
+            "metric": {"enum": ["p95", "errorRate"]},
+            "above": {"type": "number", "minimum": 0},
+            "window": {"type": "integer", "minimum": 10, "maximum": 3600, "default": 60},
             "name": _STR,
             "webhook": {"type": "string", "format": "uri"},
         },

@@ -468,10 +468,12 @@ class AuditEvent(Record):
 
 
 class AlertRule(Record):
-    """A rule on a generation's log lines (``logs.alerts``): a line that matches
-    ``pattern`` (an RE2 regex) or is at ``level`` or above makes an ``alert`` event in its
-    preview's log, and, where it has a ``webhook_url``, a POST there signed with
-    ``webhook_secret`` (``services.webhooks``)."""
+    """A rule on a generation's log lines or calls (``logs.alerts``): a line that matches
+    ``pattern`` (an RE2 regex), is at ``level`` or above, and whose fields meet
+    ``field_condition`` (each given: all hold), or a ``route`` whose ``metric`` (``p95``,
+    ``errorRate``) is above ``threshold`` over the last ``window_seconds``, makes an
+    ``alert`` event in its preview's log, and, where it has a ``webhook_url``, a POST there
+    signed with ``webhook_secret`` (``services.webhooks``)."""
 
     __table__ = Table(
         "alert_rules",
@@ -484,6 +486,11 @@ class AlertRule(Record):
         _column("created_at", DateTime),
         _column("webhook_url", Text, null=True),
         _column("webhook_secret", String(80), null=True),
+        _column("field_condition", String(300), null=True),
+        _column("route", String(300), null=True),
+        _column("metric", String(16), null=True),
+        _column("threshold", Float, null=True),
+        _column("window_seconds", Integer, null=True),
     )
 
 

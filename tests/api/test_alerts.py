@@ -96,3 +96,72 @@ async def test_a_matching_line_makes_one_alert_event_rate_limited(settings: Any)
     trail = [(e["action"], e["details"].get("ruleId")) for e in audit.json()["entries"]]
     rule_id = made.json()["id"]
     assert ("alert_create", rule_id) in trail and ("alert_delete", rule_id) in trail
+
+
+async def test_field_and_route_rules_alert_on_a_real_apps_lines_and_calls(settings: Any) -> None:
+    """A field condition on the app's JSON lines (``userId>8``), a route's p95 over a
+    window (``/slow`` above 100 ms) and its error rate (``GET /boom`` above half): each
+    alerts once it holds, listed with what it is; bad rules are refused, each saying
+    why."""
+    with trio.fail_after(180):
+        async with observed_service(settings) as service:
+            client = service.client
+            gid = await service.upload({"app.py": APP})
+            rules = f"/api/generations/{gid}/alerts"
+            bodies = [
+                {"field": "userId>8", "name": "big users"},
+                {"route": "/slow", "metric": "p95", "above": 100, "window": 60},
+                {"route": "GET /boom", "metric": "errorRate", "above": 0.5},
+            ]
+            for body in bodies:
+                made = await client.post(rules, json=body, headers=auth())
+                assert made.status_code == 201, made.text
+            launched = await service.launch(gid, command=COMMAND)
+            assert launched.json()["status"] == "running", launched.text
+            preview = {**launched.json(), "gid": gid}
+            assert await call(service, preview, "/items/3") == 200  # userId 3: no alert
+            assert await call(service, preview, "/items/9") == 200
+            for _ in range(5):
+                assert await call(service, preview, "/slow?ms=150") == 200
+                assert await call(service, preview, "/boom") == 500
+            logs = f"/api/generations/{gid}/preview/logs"
+            alerts: list[str] = []
+            while len(alerts) < 3:  # the line's alert once the intake has taken it in
+                listed = await client.get(logs, params={"source": "alert"}, headers=auth())
+                alerts = sorted(event["message"] for event in listed.json()["events"])
+                if len(alerts) < 3:
+                    await trio.sleep(0.05)
+            listing = (await client.get(rules, headers=auth())).json()["rules"]
+            bad = [
+                await client.post(rules, json=body, headers=auth())
+                for body in (
+                    {"field": "userId>many"},
+                    {"route": "slow", "metric": "p95", "above": 1},
+                    {"route": "/slow", "metric": "p99", "above": 1},
+                    {"route": "/slow", "metric": "errorRate", "above": 2},
+                    {"route": "/slow", "metric": "p95", "above": 1, "window": 5},
+                    {"route": "/slow", "metric": "p95", "above": 1, "pattern": "x"},
+                )
+            ]
+            await service.stop(gid)
+    assert alerts[0].startswith("alert '/slow p95 above 100 ms': /slow p95 ")
+    assert alerts[0].endswith("ms above 100 ms (5 calls) over the last 60 s")
+    assert alerts[1] == (
+        "alert 'GET /boom errorRate above 50%': GET /boom error rate 100% above 50% "
+        "(5 of 5 calls) over the last 60 s"
+    )
+    assert alerts[2].startswith("alert 'big users': line ") and '"userId": 9' in alerts[2]
+    assert [(r["field"], r["route"], r["metric"], r["above"], r["window"]) for r in listing] == [
+        ("userId>8", None, None, None, None),
+        (None, "/slow", "p95", 100.0, 60),
+        (None, "GET /boom", "errorRate", 0.5, 60),
+    ]
+    assert [rule["fired"] for rule in listing] == [1, 1, 1]
+    assert [r.json()["error"] for r in bad] == [
+        "invalid_field",
+        "invalid_route",
+        "invalid_metric",
+        "invalid_threshold",
+        "invalid_window",
+        "invalid_rule",
+    ]

@@ -39,6 +39,7 @@ from ...logs import (
     write_failure,
     write_log_events,
 )
+from ...logs.alerts import AlertWatch
 from ...logs.quota import LogQuota, seal_log
 from ...metrics import PREPARATION_FAILED, Metrics
 from ...sandbox import ChildLimits, ChildProcess, Confinement, Containment, Isolation
@@ -117,6 +118,9 @@ class PreviewRuntime:
             scrub=self.host_paths,
         )
         self._metrics = metrics
+        # The generation's alert rules (``api.alerts.arm_alerts``): those on lines are the
+        # broadcast's watch; those on routes are told of each call (record_proxy_call).
+        self.alerts: AlertWatch | None = None
         self._launched_at = trio.current_time()
         self._worker_bounds = (settings.stop_grace, settings.max_line_bytes)
         builder = builder or EnvBuilder(settings)
@@ -213,6 +217,8 @@ class PreviewRuntime:
         event_id = self.state.proxy_event(method, path, status, elapsed_ms, request_id, error)
         if self._metrics is not None:  # /metrics' latency by route (metrics.RouteLatency)
             self._metrics.routes.observe_call(self.spec.generation_id, method, path, elapsed_ms)
+        if self.alerts is not None and self.alerts.watches_calls:
+            self.alerts.observe_call(method, path, status, elapsed_ms)
         if status is not None and self.supervision is not None:
             self.supervision.alive_at = trio.current_time()  # errors before: not its exit's
         if status is not None and status >= 500:  # whether its tables are missing
