@@ -160,8 +160,13 @@ export const history = (gid, previewId, after, limit) =>
   call('GET', `${previewPath(gid)}/logs${query({ previewId, after, limit })}`);
 
 /** URL of the downloadable history (the session cookie authorises it). */
-export const historyDownloadUrl = (gid, previewId, params) =>
-  `${previewPath(gid)}/logs${query({ previewId, ...params })}`;
+/** `conditions`: [key, value] pairs kept even when the value is empty (a strict
+ * comparison of a field, `field.status>500`, is a key with no value). */
+export function historyDownloadUrl(gid, previewId, params, conditions = []) {
+  const url = `${previewPath(gid)}/logs${query({ previewId, ...params })}`;
+  if (!conditions.length) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}${new URLSearchParams(conditions)}`;
+}
 
 export const streamUrl = (gid, previewId, lastEventId) =>
   `${previewPath(gid)}/logs/stream${query({ previewId, lastEventId })}`;

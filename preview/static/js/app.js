@@ -54,6 +54,7 @@ const terminal = new TerminalView({
 
 const lineDetail = new LineDetail({
   findRequest: (requestId) => tester.record(requestId),
+  onFilterField: (condition) => toolbar.addField(condition),
   onClose: () => terminal.viewport.focus(),
   // The terminal shows the selected preview's log: the line is of that preview.
   pinNote: (seq, text) =>

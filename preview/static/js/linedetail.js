@@ -5,6 +5,7 @@
 // it (POST …/preview/annotations: said in the log to everyone watching).
 
 import { $, h, setText, show } from './dom.js';
+import { fieldText, lineFields } from './fields.js';
 
 const REQUEST_ID = /\[([A-Za-z0-9_-]+)\]$/;
 
@@ -22,24 +23,25 @@ export function prettyJson(text) {
   }
 }
 
-/** The fields of a line that is one JSON object (as the service parses them), or null. */
-export function lineFields(text) {
-  if (!text.startsWith('{') || text.length > 64 * 1024) return null;
-  try {
-    const value = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
-function renderFields(fields) {
+/** The line's fields (a JSON object's or a logfmt record's), each value a button that
+ * filters the terminal by it (`onFilter({name, op, value})`). */
+function renderFields(fields, onFilter) {
   const list = $('line-detail-fields');
   const entries = fields ? Object.entries(fields).slice(0, 100) : [];
   list.replaceChildren(
     ...entries.flatMap(([name, value]) => [
       h('dt', { class: 'mono', text: name }),
-      h('dd', { class: 'mono', text: typeof value === 'string' ? value : JSON.stringify(value) }),
+      h(
+        'dd',
+        { class: 'mono' },
+        h('button', {
+          type: 'button',
+          class: 'field-value',
+          title: `Show only the lines whose ${name} is this (the toolbar then offers other comparisons)`,
+          text: fieldText(value),
+          onclick: () => onFilter({ name, op: '=', value: fieldText(value) }),
+        }),
+      ),
     ]),
   );
   show(list, entries.length > 0);
@@ -59,9 +61,11 @@ function formatRequest(record) {
 
 export class LineDetail {
   /** `findRequest(requestId)`: this tab's record of that request, or null;
-   * `pinNote(seq, text)`: pins a note to the line `seq` of the log shown. */
-  constructor({ findRequest = () => null, onClose = () => {}, pinNote = null } = {}) {
+   * `pinNote(seq, text)`: pins a note to the line `seq` of the log shown;
+   * `onFilterField(condition)`: a field's value was clicked, to filter the log by. */
+  constructor({ findRequest = () => null, onClose = () => {}, pinNote = null, onFilterField = () => {} } = {}) {
     this.findRequest = findRequest;
+    this.onFilterField = onFilterField;
     this.onClose = onClose;
     this.pinNote = pinNote;
     this.entry = null;
@@ -84,7 +88,10 @@ export class LineDetail {
     const origin = entry.source === 'app' && entry.stream ? `${app} (${entry.stream})` : entry.source;
     setText($('line-detail-meta'), `${entry.timestamp} · ${entry.level} · ${origin}`);
     setText($('line-detail-text'), prettyJson(entry.plain) ?? entry.plain);
-    renderFields(lineFields(entry.plain));
+    renderFields(lineFields(entry.plain), (condition) => {
+      this.close();
+      this.onFilterField(condition);
+    });
     const requestId = entry.source === 'proxy' ? REQUEST_ID.exec(entry.plain)?.[1] : null;
     const record = requestId ? this.findRequest(requestId) : null;
     setText($('line-detail-request-text'), record ? formatRequest(record) : '');

@@ -6,6 +6,7 @@
 // simply an id not greater than the last one seen.
 
 import { plainText } from './ansi.js';
+import { holds, lineFields } from './fields.js';
 
 export const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 export const SOURCES = ['app', 'build', 'setup', 'system', 'proxy'];
@@ -32,6 +33,7 @@ export class LogModel {
     this.query = '';
     this.context = 0; // lines shown around each match: 0, a number, or Infinity (all)
     this.matcher = null;
+    this.fields = []; // conditions on a JSON or logfmt line's fields ({name, op, value}), all to hold
     this.view = null; // indexes into entries when a filter is on; null = everything
     this.matchPositions = []; // positions in the view of the lines matching the query
     this.version = 0; // bumped whenever positions change other than by appending
@@ -168,7 +170,8 @@ export class LogModel {
     return older.length;
   }
 
-  setFilter({ levels = this.levels, sources = this.sources, query = this.query, context = this.context, hideProbes = this.hideProbes } = {}) {
+  setFilter({ levels = this.levels, sources = this.sources, query = this.query, context = this.context, hideProbes = this.hideProbes, fields = this.fields } = {}) {
+    this.fields = fields;
     this.levels = new Set(levels);
     this.sources = new Set(sources);
     this.query = query;
@@ -179,7 +182,18 @@ export class LogModel {
   }
 
   passesBase(entry) {
-    return this.levels.has(entry.level) && this.sources.has(entry.source) && !(this.hideProbes && entry.probe);
+    return (
+      this.levels.has(entry.level) &&
+      this.sources.has(entry.source) &&
+      !(this.hideProbes && entry.probe) &&
+      (this.fields.length === 0 || this.fieldsHold(entry))
+    );
+  }
+
+  /** Whether the line's fields meet every field condition (parsed once a line). */
+  fieldsHold(entry) {
+    if (entry.fields === undefined) entry.fields = lineFields(entry.plain);
+    return entry.fields !== null && this.fields.every((condition) => holds(condition, entry.fields));
   }
 
   /** Whether a line is shown by the level and source filters and is a search match. */
@@ -193,7 +207,10 @@ export class LogModel {
     this.recentBase = [];
     this.trailing = 0;
     const everyLine =
-      this.levels.size === LEVELS.length && this.sources.size === SOURCES.length && !(this.hideProbes && this.probes);
+      this.levels.size === LEVELS.length &&
+      this.sources.size === SOURCES.length &&
+      !(this.hideProbes && this.probes) &&
+      this.fields.length === 0;
     const entries = this.entries;
     if (everyLine && (!this.matcher || this.context === Infinity)) {
       this.view = null;
@@ -277,5 +294,6 @@ function toEntry(event) {
     probe: Boolean(event.probe),
     message,
     plain: plainText(message),
+    fields: undefined, // its fields (fields.js), parsed when a field condition first asks
   };
 }

@@ -16,6 +16,7 @@ import { PhaseTimeline } from './phases.js';
 import { PresetPicker } from './presets.js';
 import { describeEnd, LIVE } from './status.js';
 import { SwapNotice } from './swapnotice.js';
+import { Toasts } from './toasts.js';
 
 const POLL_MS = 2000;
 // An ended preview's generation is looked at this often for a newer preview launched
@@ -49,6 +50,7 @@ export class PreviewController {
     this.phases = new PhaseTimeline();
     this.envForm = new MissingEnvForm((env) => this.launch(env));
     this.presets = new PresetPicker(() => this.launch());
+    this.toasts = new Toasts();
     $('launch').addEventListener('click', () => this.launch());
     $('stop').addEventListener('click', () => this.stop());
     $('open-app').addEventListener('click', () => this.openApp());
@@ -183,6 +185,7 @@ export class PreviewController {
     if (!this.model.add(event)) return;
     this.terminal.linesAdded(this.model.length - before);
     this.phases.event(event);
+    if (event.source === 'alert') this.toasts.alert(event);
   }
 
   onStatus(status) {

@@ -1,10 +1,13 @@
 // The terminal's toolbar: connection state, pause, line counts, timestamps, wrapping,
-// level and source filters, search (with next/previous match and context lines), and
+// level and source filters, conditions on a JSON or logfmt line's fields (added from a
+// line's detail, each a chip whose comparison can be changed: `=`, `≠`, and between
+// numbers `≥`, `≤`, `>`, `<`), search (with next/previous match and context lines), and
 // the download links (served by the history endpoint, so a download holds every stored
 // line, not only those in this page's memory).
 
 import * as api from './api.js';
-import { $, setText } from './dom.js';
+import { $, h, setText, show } from './dom.js';
+import { COMPARISONS, conditionParam, isNumber } from './fields.js';
 import { LEVELS, SOURCES } from './logmodel.js';
 
 const SEARCH_DELAY_MS = 150; // one filter pass per pause in typing, not per key
@@ -24,6 +27,7 @@ export class Toolbar {
     this.state = 'idle';
     this.paused = false;
     this.applied = null; // the query the terminal shows, once applied
+    this.fields = []; // conditions on a line's fields: {name, op, value}
     const changed = () => this.emit();
     this.levelSet.addEventListener('change', changed);
     this.sourceSet.addEventListener('change', changed);
@@ -57,7 +61,54 @@ export class Toolbar {
       query: this.search.value.trim(),
       context: CONTEXT[$('search-context').value] ?? 0,
       hideProbes: $('hide-probes').checked,
+      fields: this.fields.map((condition) => ({ ...condition })),
     };
+  }
+
+  /** Filter by a field's value as well (a line detail's field clicked); the same field
+   * again replaces its condition. */
+  addField(condition) {
+    this.fields = [...this.fields.filter((each) => each.name !== condition.name), condition];
+    this.renderFields();
+    this.emit();
+  }
+
+  renderFields() {
+    const box = $('field-filters');
+    box.replaceChildren(
+      ...this.fields.map((condition, index) => {
+        const ops = isNumber(condition.value) ? Object.keys(COMPARISONS) : ['=', '!='];
+        const select = h(
+          'select',
+          { class: 'field-op', 'aria-label': `Comparison of ${condition.name}` },
+          ...ops.map((op) => h('option', { value: op, text: COMPARISONS[op], selected: op === condition.op })),
+        );
+        select.addEventListener('change', () => {
+          this.fields = this.fields.map((each, i) => (i === index ? { ...each, op: select.value } : each));
+          this.emit();
+        });
+        const remove = h('button', {
+          type: 'button',
+          class: 'field-remove',
+          'aria-label': `Stop filtering by ${condition.name}`,
+          text: '×',
+          onclick: () => {
+            this.fields = this.fields.filter((_, i) => i !== index);
+            this.renderFields();
+            this.emit();
+          },
+        });
+        return h(
+          'span',
+          { class: 'field-chip', dataset: { field: condition.name } },
+          h('code', { text: condition.name }),
+          select,
+          h('code', { class: 'field-chip-value', text: condition.value }),
+          remove,
+        );
+      }),
+    );
+    show(box, this.fields.length > 0);
   }
 
   emit() {
@@ -81,6 +132,8 @@ export class Toolbar {
     for (const input of [...this.levelSet.elements, ...this.sourceSet.elements]) input.checked = true;
     $('hide-probes').checked = false;
     this.search.value = '';
+    this.fields = [];
+    this.renderFields();
     this.emit();
   }
 
@@ -106,12 +159,17 @@ export class Toolbar {
     const { gid, previewId } = this.target;
     all.href = api.historyDownloadUrl(gid, previewId, { format });
     if (nothing) return;
-    filtered.href = api.historyDownloadUrl(gid, previewId, {
-      format,
-      level: levels.length === LEVELS.length ? undefined : levels.join(','),
-      source: sources.length === SOURCES.length ? undefined : sources.join(','),
-      q: query || undefined,
-    });
+    filtered.href = api.historyDownloadUrl(
+      gid,
+      previewId,
+      {
+        format,
+        level: levels.length === LEVELS.length ? undefined : levels.join(','),
+        source: sources.length === SOURCES.length ? undefined : sources.join(','),
+        q: query || undefined,
+      },
+      this.fields.map(conditionParam),
+    );
   }
 
   setConnection(state) {
