@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from functools import partial
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
@@ -53,6 +55,7 @@ from .sharing import annotations_blueprint
 from .sharing import blueprint as sharing_blueprint
 from .snapshots import DataTemplates, PostgresChunks, Snapshots
 from .store import Store
+from .store.audit import remove_audit_before
 from .store.datadir import hold_data_dir, release_data_dir, remove_leftovers
 from .transport import (
     CorsMiddleware,
@@ -292,6 +295,8 @@ class _Lifetime:
         data_cache = DataTemplates(settings, state.snapshots).bound
         state.supervisor = Supervisor(settings, state.store, state.metrics, data_cache)
         state.supervisor.retention.also.append(state.snapshots.expire)  # the logs' days
+        if settings.audit_retention_days > 0:
+            state.supervisor.retention.also.append(self._audit_expiry(state.store))
         state.http = self._client_to_previews(state.supervisor)
         if settings.cluster:
             await self._join_cluster(state.supervisor)
@@ -315,6 +320,19 @@ class _Lifetime:
         removed = await trio.to_thread.run_sync(remove_leftovers, data_dir)
         if removed:
             _log.warning("removed what a killed service left unfinished: %s", ", ".join(removed))
+
+    def _audit_expiry(self, store: Store) -> Callable[[datetime], Awaitable[int]]:
+        """The audit trail's removal of its entries older than PREVIEW_AUDIT_RETENTION_DAYS,
+        at each pass of the logs' (handed the moment the logs' days end: its own days
+        counted from the same now)."""
+        settings = self.state.settings
+
+        async def expire(logs_ended_before: datetime) -> int:
+            now = logs_ended_before + timedelta(days=settings.log_retention_days)
+            cutoff = now - timedelta(days=settings.audit_retention_days)
+            return await store.run_sync(remove_audit_before, store.engine, cutoff)
+
+        return expire
 
     def _client_to_previews(self, supervisor: Supervisor) -> httpx.AsyncClient:
         upstream = local_transport(httpx.Limits(max_connections=200, max_keepalive_connections=50))

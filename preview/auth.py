@@ -64,6 +64,8 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class User:
     id: str
     tier: str = "free"
+    # An operator (the token's ``admin`` claim, true): sees every user's audit trail.
+    admin: bool = False
     # When the credential of this request ends, if known (a session cookie's: that of the
     # bearer token it was opened with): a session opened or renewed never outlives it.
     valid_until: float | None = field(default=None, compare=False)
@@ -135,7 +137,9 @@ class JWTAuthenticator:
         # A plain dict: its get / set / clear are atomic, so threads may share it.
         self._verified: dict[tuple[str, bool], tuple[User, float]] = {}
 
-    def issue(self, user_id: str, *, tier: str = "free", lifetime: float = 86400) -> str:
+    def issue(
+        self, user_id: str, *, tier: str = "free", lifetime: float = 86400, admin: bool = False
+    ) -> str:
         if not valid_subject(user_id):
             raise ValueError(
                 f"a user id is 1 to {MAX_SUBJECT} characters, none of them a control"
@@ -148,7 +152,10 @@ class JWTAuthenticator:
                 f"a token may live at most {self._max_lifetime:.0f} s (PREVIEW_JWT_MAX_LIFETIME)"
             )
         now = int(time.time())
-        claims = {"sub": user_id, "tier": tier, "iat": now, "exp": now + int(lifetime)}
+        claims: dict[str, object] = {"sub": user_id, "tier": tier, "iat": now}
+        claims["exp"] = now + int(lifetime)
+        if admin:
+            claims["admin"] = True
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def decode(self, token: str, *, session: bool = False) -> User:
@@ -188,7 +195,8 @@ class JWTAuthenticator:
         until = claims.get("until", claims["exp"]) if session else claims["exp"]
         if not _numeric_date(until):
             raise Unauthorized("The token's until is not a valid time.", code="invalid_token")
-        return User(subject, tier, float(until)), float(claims["exp"])
+        admin = claims.get("admin") is True  # (a JSON true: no other value makes one)
+        return User(subject, tier, valid_until=float(until), admin=admin), float(claims["exp"])
 
     def _check_lifetime(self, claims: Mapping[str, object]) -> None:
         """Refuse a token that lives longer than ``max_lifetime``: ``exp - iat``, or
@@ -235,6 +243,8 @@ class JWTAuthenticator:
         now = int(time.time())
         expires = now + int(min(self._session_timeout, self._max_lifetime))
         claims: dict[str, object] = {"sub": user.id, "tier": user.tier, "typ": "session"}
+        if user.admin:
+            claims["admin"] = True
         if user.valid_until is not None:
             until = int(user.valid_until)
             expires = min(expires, until)

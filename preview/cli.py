@@ -61,7 +61,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_token(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    print(_authenticator(settings).issue(args.user, tier=args.tier, lifetime=args.hours * 3600))
+    authenticator = _authenticator(settings)
+    lifetime = args.hours * 3600
+    print(authenticator.issue(args.user, tier=args.tier, lifetime=lifetime, admin=args.admin))
     return 0
 
 
@@ -285,6 +287,9 @@ def _parser() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.ArgumentPa
     token.add_argument("user")
     token.add_argument("--tier", choices=("free", "pro"), default="free")
     token.add_argument("--hours", type=float, default=24)
+    token.add_argument(
+        "--admin", action="store_true", help="an operator's: sees every user's audit trail"
+    )
     token.set_defaults(run=_cmd_token)
 
     for name, handler, text in (

@@ -232,6 +232,10 @@ class Settings:
         default=7,
         metadata=_help("days", "the log history of previews that ended longer ago is removed"),
     )
+    audit_retention_days: float = field(
+        default=90,
+        metadata=_help("days", "audit trail entries older than this are removed; 0: kept for ever"),
+    )
     snapshot_mb: int = field(
         default=256,
         metadata=_help("MiB", "largest snapshot of a preview's data (its databases and files)"),

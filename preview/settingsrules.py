@@ -78,6 +78,7 @@ def check_settings(settings: Any) -> None:  # a Settings (which imports this mod
         "partial_line_flush",
         "max_starting",
         "user_storage_mb",
+        "audit_retention_days",
         "build_cache_mb",
         "data_cache_mb",
         "max_instances_free",

@@ -176,12 +176,15 @@ async def eventually(predicate: Callable[[], bool], interval: float = 0.005) -> 
         await trio.sleep(interval)
 
 
-def token(user: str = "alice", *, tier: str = "free", lifetime: float = 3600) -> str:
-    return JWTAuthenticator(SECRET, session_timeout=3600).issue(user, tier=tier, lifetime=lifetime)
+def token(
+    user: str = "alice", *, tier: str = "free", lifetime: float = 3600, admin: bool = False
+) -> str:
+    authenticator = JWTAuthenticator(SECRET, session_timeout=3600)
+    return authenticator.issue(user, tier=tier, lifetime=lifetime, admin=admin)
 
 
-def auth(user: str = "alice", *, tier: str = "free") -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(user, tier=tier)}"}
+def auth(user: str = "alice", *, tier: str = "free", admin: bool = False) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(user, tier=tier, admin=admin)}"}
 
 
 @dataclass

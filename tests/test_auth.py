@@ -175,3 +175,13 @@ def test_tokens_within_the_maximum_are_accepted_and_none_longer_is_issued() -> N
         SECRET, session_timeout=7200, max_lifetime=3600
     ).session_token(User("ann"))
     assert lifetime == 3600 and auth.decode(session, session=True) == User("ann")
+
+
+def test_the_admin_claim_is_a_json_true_kept_by_the_session_it_opens() -> None:
+    auth = JWTAuthenticator(SECRET, session_timeout=60)
+    operator = auth.decode(auth.issue("ops", admin=True))
+    assert operator.admin is True and auth.decode(auth.issue("ann")).admin is False
+    session, _ = auth.session_token(operator)
+    assert auth.decode(session, session=True).admin is True
+    for value in ('"true"', "1", '"yes"'):  # only a JSON true makes an operator
+        assert auth.decode(_signed(_claims(_SUB, _EXP, f'"admin":{value}'))).admin is False

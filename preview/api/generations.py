@@ -11,9 +11,9 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, jsonify, request
 
-from ..auth import SECURE_SESSION_COOKIE, SESSION_COOKIE, session_cookie_name
+from ..auth import SECURE_SESSION_COOKIE, SESSION_COOKIE, session_cookie_name, valid_subject
 from ..clock import isoformat, utcnow
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..generations import UploadLimits, files_from_archive, files_from_json
 from ..services import Services, services
 from ..services.audit import record_action
@@ -301,20 +301,34 @@ _MAX_AUDIT_PAGE = 500
 async def audit_trail() -> Response:
     """The actions taken on the caller's generations and their previews, newest first:
     ``generation`` (one of them), ``limit`` (1-500, 100), ``before`` (an id: the next
-    page). The owner's alone: nobody else's entries are ever listed."""
+    page). The owner's alone: nobody else's entries are ever listed, but to an operator
+    (a token with the ``admin`` claim) asking for ``all=true`` (everyone's) or ``owner=ID``
+    (one user's)."""
     state = services()
     user = state.user()
     args = request.args
     generation = args.get("generation") or None
     if generation is not None and not _GENERATION_ID.fullmatch(generation):
         raise BadRequest("generation must be a generation's id.", code="invalid_generation")
+    owner: str | None = user.id
+    if args.get("all") is not None or args.get("owner") is not None:
+        if not user.admin:
+            raise Forbidden(
+                "Only an operator (a token with the admin claim) sees other users' audit trail.",
+                code="admin_required",
+            )
+        if args.get("all") not in (None, "true", "1"):
+            raise BadRequest("all is true or absent.", code="invalid_all")
+        owner = args.get("owner") or None
+        if owner is not None and not valid_subject(owner):
+            raise BadRequest("owner must be a user's id.", code="invalid_owner")
     limit = _whole(args.get("limit"), 100, _MAX_AUDIT_PAGE, "limit")
     before = _whole(args.get("before"), 0, 2**62, "before") or None
     assert state.store is not None
     rows = await state.store.run_sync(
         partial(list_audit, generation_id=generation, before=before, limit=limit),
         state.store.engine,
-        user.id,
+        owner,
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -324,6 +338,7 @@ async def audit_trail() -> Response:
                 {
                     "id": row["id"],
                     "at": isoformat(row["at"]),
+                    "owner": row["owner_id"],
                     "actor": row["actor_id"],
                     "action": row["action"],
                     "generationId": row["generation_id"],

@@ -632,10 +632,19 @@ OPERATIONS: list[tuple[str, str, str, tuple[str, ...], bool, dict[int, tuple[str
     (
         "get",
         "/api/audit",
-        "The actions taken on my generations, newest first",
-        ("generation", "limit", "before"),
+        "The actions taken on my generations, newest first (an operator's: anyone's)",
+        ("generation", "limit", "before", "all", "owner"),
         False,
-        {400: ("invalid_generation", "invalid_limit", "invalid_before")},
+        {
+            400: (
+                "invalid_generation",
+                "invalid_limit",
+                "invalid_before",
+                "invalid_all",
+                "invalid_owner",
+            ),
+            403: ("admin_required",),
+        },
     ),
     (
         "post",

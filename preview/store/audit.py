@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, delete, insert, select
 
 from .models import AuditEvent
 
-__all__ = ["ACTIONS", "AuditEntry", "add_audit", "list_audit"]
+__all__ = ["ACTIONS", "AuditEntry", "add_audit", "list_audit", "remove_audit_before"]
 
 # What is recorded (docs/api.md, GET /api/audit, lists them with their details).
 ACTIONS = (
@@ -84,16 +84,19 @@ def add_audit(engine: Engine, entry: AuditEntry, at: datetime) -> None:
 
 def list_audit(
     engine: Engine,
-    owner_id: str,
+    owner_id: str | None,
     *,
     generation_id: str | None = None,
     before: int | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """``owner_id``'s entries (of one generation), newest first, ids below ``before``:
-    ``limit`` + 1 rows (the caller tells if there is more)."""
+    """``owner_id``'s entries (None: everyone's, an operator's view), of one generation,
+    newest first, ids below ``before``: ``limit`` + 1 rows (the caller tells if there is
+    more)."""
     table = AuditEvent
-    statement = select(AuditEvent).where(table.owner_id == owner_id)
+    statement = select(AuditEvent)
+    if owner_id is not None:
+        statement = statement.where(table.owner_id == owner_id)
     if generation_id is not None:
         statement = statement.where(table.generation_id == generation_id)
     if before is not None:
@@ -107,3 +110,22 @@ def list_audit(
         entry["details"] = json.loads(entry["details"])
         found.append(entry)
     return found
+
+
+def remove_audit_before(engine: Engine, cutoff: datetime, batch: int = 5000) -> int:
+    """Remove the entries recorded before ``cutoff`` (naive UTC), ``batch`` rows a
+    transaction (the oldest first: ids grow with time); how many went."""
+    removed = 0
+    while True:
+        oldest = (
+            select(AuditEvent.id)
+            .where(AuditEvent.at < cutoff)
+            .order_by(AuditEvent.id)
+            .limit(batch)
+            .scalar_subquery()
+        )
+        with engine.begin() as connection:
+            count = connection.execute(delete(AuditEvent).where(AuditEvent.id.in_(oldest))).rowcount
+        removed += count
+        if count < batch:
+            return removed

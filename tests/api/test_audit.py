@@ -5,9 +5,12 @@ recorded once done, with who, when and from where, no secret in it; listed by
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import trio
+
+from preview.clock import utcnow
 
 from ..conftest import auth
 from .jsonlog_app import APP, COMMAND, launched, observed_service
@@ -118,3 +121,37 @@ async def test_the_owners_actions_are_listed_newest_first_to_the_owner_alone(
         (400, "invalid_generation"),
     ]
     assert nobody.status_code == 401
+
+
+async def test_an_operator_sees_every_users_trail_and_old_entries_go(settings: Any) -> None:
+    """A token with the ``admin`` claim lists everyone's entries (``all=true``) or one
+    user's (``owner=``); anyone else asking is refused 403; entries older than
+    PREVIEW_AUDIT_RETENTION_DAYS go at the retention's pass, the newer stay."""
+    with trio.fail_after(120):
+        async with observed_service(settings) as service:
+            client = service.client
+            mine = await service.upload({"app.py": APP})
+            theirs = await service.upload({"app.py": APP}, user="bob")
+            everyone = await client.get(
+                "/api/audit", params={"all": "true"}, headers=auth("ops", admin=True)
+            )
+            bobs = await client.get(
+                "/api/audit", params={"owner": "bob"}, headers=auth("ops", admin=True)
+            )
+            refused = await client.get("/api/audit", params={"all": "true"}, headers=auth())
+            forged = await client.get("/api/audit", params={"owner": "bob"}, headers=auth("bob"))
+            own = await client.get("/api/audit", headers=auth("ops", admin=True))
+            # A pass 91 days on removes both (90 days by default); one now removes none.
+            await service.supervisor.retention.run_once(utcnow())
+            kept = await client.get("/api/audit", headers=auth())
+            await service.supervisor.retention.run_once(utcnow() + timedelta(days=91))
+            gone = await client.get("/api/audit", headers=auth())
+    assert everyone.status_code == 200, everyone.text
+    uploads = {(e["owner"], e["generationId"]) for e in everyone.json()["entries"]}
+    assert {("alice", mine), ("bob", theirs)} <= uploads
+    assert {e["owner"] for e in bobs.json()["entries"]} == {"bob"}
+    assert refused.status_code == forged.status_code == 403
+    assert refused.json()["error"] == forged.json()["error"] == "admin_required"
+    assert own.json()["entries"] == []  # an operator's own trail: its own actions alone
+    assert [e["generationId"] for e in kept.json()["entries"]] == [mine]
+    assert gone.json()["entries"] == []
