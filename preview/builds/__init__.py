@@ -13,11 +13,14 @@ confined: this package asks ``sandbox`` for the confinement, never makes its own
 from .appenv import app_environment, dotenv_file
 from .build import BuildFailed, EnvBuilder
 from .plantries import PLAN_DID_NOT_SERVE, PlanTries
-from .preparation import DataInitCache, Preparation
+from .preparation import BUILD, DATA_INIT, INSTALL, DataInitCache, Preparation
 from .relaunch import ROUTE_FAILED, relaunch_with_fix, try_next_plan
 from .steps import Publish, run_logged
 
 __all__ = [
+    "BUILD",
+    "DATA_INIT",
+    "INSTALL",
     "PLAN_DID_NOT_SERVE",
     "ROUTE_FAILED",
     "BuildFailed",

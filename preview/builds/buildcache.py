@@ -149,10 +149,10 @@ class BuildCache:
         step: Callable[[], Awaitable[None]],
         say: Callable[[str], Awaitable[None]],
         uploaded: Collection[str],
-    ) -> None:
-        """The step's output for ``key`` written into ``app_dir`` where it was kept,
-        else ``step()`` run and what it wrote kept. ``uploaded``: the upload's paths
-        (in ``app_dir``)."""
+    ) -> bool:
+        """The step's output for ``key`` written into ``app_dir`` where it was kept
+        (True), else ``step()`` run and what it wrote kept (False). ``uploaded``: the
+        upload's paths (in ``app_dir``)."""
         thread = partial(trio.to_thread.run_sync, limiter=self._limiter)
         entry = await thread(_read_entry, self.root / key.digest)
         if entry is not None:
@@ -166,7 +166,7 @@ class BuildCache:
                     f"build: reused (inputs unchanged since {entry.when}): "
                     f"{_shown(entry.files)} written, the step not run ({key.covers})"
                 )
-                return
+                return True
             await say(
                 f"build: the output kept for these inputs was not used: {broken}; built again"
             )
@@ -182,21 +182,22 @@ class BuildCache:
             await self._start_from_last(key, app_dir, say)
         await step()
         if before is None or made_before:
-            return
+            return False
         after = await thread(_snapshot, app_dir, self._anchors)
         outputs = _outputs(before, after) if after is not None else None
         if not outputs:
-            return
+            return False
         try:
             kept = await thread(
                 _store, self.root, key, outputs, app_dir, self._anchors, min(_MAX_ENTRY, self.limit)
             )
         except OSError as error:  # a full disk, above all: no cache, the launch goes on
             await say(f"build: its output not kept for relaunches ({error.strerror})")
-            return
+            return False
         if kept:
             await say(f"build: output kept for relaunches: {_shown_paths(outputs)} ({key.covers})")
             await self.evict()
+        return False
 
     async def _start_from_last(
         self, key: StepKey, app_dir: Path, say: Callable[[str], Awaitable[None]]

@@ -194,10 +194,11 @@ def set_aside(path: Path) -> Path | None:
 class Lease:
     """An environment in use by one preview: not evicted until released (idempotent)."""
 
-    def __init__(self, builder: EnvCache, key: str, path: Path) -> None:
+    def __init__(self, builder: EnvCache, key: str, path: Path, *, reused: bool = False) -> None:
         self._builder = builder
         self.key = key
         self.path = path
+        self.reused = reused  # built before this launch asked for it (its install: none)
         self._held = True
 
     def release(self) -> None:
@@ -250,7 +251,7 @@ class EnvCache:
                 self._leases[key] += 1
                 await trio.to_thread.run_sync(os.utime, path / MARKER)
                 await say(f"environment ready ({what}): reused")
-                return Lease(self, key, path)
+                return Lease(self, key, path, reused=True)
             running = self._builds.get(key)
             if running is not None:
                 await say(f"waiting for the same environment, built for another preview ({what})")

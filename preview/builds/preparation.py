@@ -80,6 +80,9 @@ if TYPE_CHECKING:
     from ..apps.spec import LaunchSpec
 
 __all__ = [
+    "BUILD",
+    "DATA_INIT",
+    "INSTALL",
     "ConfineStep",
     "DataInitCache",
     "Preparation",
@@ -90,6 +93,11 @@ __all__ = [
     "fill",
     "prepare_app",
 ]
+
+# The phases of a preparation (the status's ``phases``, with the runtime's own).
+INSTALL = "installing dependencies"
+BUILD = "build"  # its frontend and set-up steps other than its data's
+DATA_INIT = "data init"  # its migrations and seeds (Detection.data_setup)
 
 # (the interpreter, the step's directory, the built environment) -> its sandbox, None:
 # not confined
@@ -207,13 +215,15 @@ class Preparation:
         app_dir: Path,
         environment: Callable[[str], dict[str, str]],
         on_phase: Callable[[str], None] = lambda phase: None,
+        on_cached: Callable[[str, bool], None] = lambda phase, cached: None,
         confine: ConfineStep = lambda python, cwd, built: None,
         run_as: RunAs = lambda python, built: None,
         services_ready: Callable[[], Awaitable[None]] | None = None,
         data_cache: DataInitCache | None = None,
     ) -> str:
         """Environment, set-up steps; the interpreter to run the app with.
-        ``on_phase("setup")`` is called when the set-up steps begin; ``confine`` gives
+        ``on_phase`` is told each phase as it begins (``build``, ``data init``: its set-up
+        steps), ``on_cached`` whether what a phase did came from a cache; ``confine`` gives
         a set-up step's sandbox (it runs the upload's code, like the app);
         ``services_ready`` returns once the servers the app is given answer (awaited
         after its build, before its set-up steps); ``data_cache`` keeps what its data
@@ -245,6 +255,7 @@ class Preparation:
                 say=self._say,
                 publish_setup=self._setup_output,
                 on_phase=on_phase,
+                on_cached=on_cached,
                 confine=confine,
                 run_as=run_as,
                 needed=self.config.missing,
@@ -437,6 +448,9 @@ class PreparationContext:
     say: Callable[[str], Awaitable[None]]
     publish_setup: Publish | None = None  # the set-up steps' output (None: publish)
     on_phase: Callable[[str], None] = lambda phase: None
+    # What a phase did came from a cache (True) or was done now (False): a phase is
+    # cached when all it did was (the status's ``phases``).
+    on_cached: Callable[[str, bool], None] = lambda phase, cached: None
     confine: ConfineStep = lambda python, cwd, built: None
     run_as: RunAs = lambda python, built: None
     # The variables the app requires that nothing sets: a step's failure for want of one
@@ -474,6 +488,8 @@ async def prepare_app(
         built = await _python_environment(detection, files, context)
     else:
         built.lease = await _node_modules(detection, files, context)
+    if built.lease is not None:
+        context.on_cached(INSTALL, built.lease.reused)
     try:
         app_env = await _set_up(detection, files, context, built)
     except BaseException:
@@ -574,8 +590,8 @@ async def _set_up(
     there was none to run)."""
     settings, python = context.settings, built.python
     app_env: dict[str, str] | None = None  # environment(python): the same for every step
-    if detection.setup:
-        context.on_phase("setup")
+    if detection.setup or detection.frontend is not None:
+        context.on_phase("build")
     if context.services_ready is not None and (detection.setup or detection.frontend is not None):
         await context.services_ready()
     if detection.frontend is not None and settings.build != "off":  # (apps.frontend)
@@ -620,7 +636,10 @@ async def _set_up(
     data_key, data_kept = await _data_from_cache(detection, steps, files, context, built)
     data_whole = True  # every data step ran and succeeded: what it made is worth keeping
     for step, where in steps:
-        if data_kept and step in detection.data_setup:
+        phase = DATA_INIT if step in detection.data_setup else BUILD
+        context.on_phase(phase)
+        if data_kept and phase == DATA_INIT:
+            context.on_cached(DATA_INIT, True)
             continue
         if app_env is None:
             app_env = await trio.to_thread.run_sync(context.environment, python)
@@ -632,8 +651,10 @@ async def _set_up(
         try:
             if key is None:
                 await run()
+                context.on_cached(phase, False)
             else:
-                await cache.run(key, context.app_dir, run, context.say, files.keys())
+                reused = await cache.run(key, context.app_dir, run, context.say, files.keys())
+                context.on_cached(phase, reused)
         except BuildFailed as failed:
             data_whole = data_whole and step not in detection.data_setup
             if step in detection.optional:  # a seed, a build its start does not run

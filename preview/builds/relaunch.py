@@ -27,7 +27,7 @@ import trio
 from ..metrics import PREPARATION_FAILED
 from ..sandbox import Containment
 from .plantries import TRIED_AFTER, put_in_force
-from .preparation import Preparation
+from .preparation import BUILD, DATA_INIT, Preparation
 
 __all__ = [
     "RELAUNCHED_AFTER",
@@ -194,4 +194,4 @@ def _plan_failed(state: _State) -> bool:
     dependency install every plan shares."""
     if state.stop_reason not in TRIED_AFTER:
         return False
-    return state.stop_reason != PREPARATION_FAILED or state.phase == "setup"
+    return state.stop_reason != PREPARATION_FAILED or state.phase in (BUILD, DATA_INIT)

@@ -39,6 +39,8 @@ class PreviewState:
         # Each phase and when it began (monotonic): where a launch's time went.
         self._phase_began: list[tuple[str, float]] = [("preparing", time.monotonic())]
         self._phases_ended: float | None = None  # when it began to stop or failed
+        # Per phase, whether all it did came from a cache (phase_cached).
+        self._cached: dict[str, bool] = {}
         self.health_status = "unknown"
         self.last_health_check: datetime | None = None
         self.started_at: datetime | None = None
@@ -52,8 +54,9 @@ class PreviewState:
 
     @property
     def phase(self) -> str:
-        """How far its start got: ``preparing``, ``installing dependencies``, ``setup``,
-        ``waiting to start``, ``starting``, ``running``."""
+        """How far its start got: ``preparing``, ``installing dependencies``, ``build``
+        and ``data init`` (its set-up steps), ``waiting to start``, ``starting``,
+        ``running``."""
         return self._phase
 
     @phase.setter
@@ -62,11 +65,17 @@ class PreviewState:
             self._phase = phase
             self._phase_began.append((phase, time.monotonic()))
 
+    def phase_cached(self, phase: str, cached: bool) -> None:
+        """What ``phase`` did came from a cache (an environment reused, a step's output
+        or the data kept) or not; the phase is ``cached`` when all it did was."""
+        self._cached[phase] = self._cached.get(phase, True) and cached
+
     def phase_times(self) -> list[dict[str, Any]]:
-        """``[{phase, seconds}]`` in the order they came: each phase's time to the next;
-        the one it is in, so far (``current``), unless it is ``running``, whose time is
-        the uptime. A relaunch reads where its time went (issue 68: a cached launch's
-        install should be nothing; its set-up steps and start are what is left)."""
+        """``[{phase, seconds, cached?}]`` in the order they came: each phase's time to
+        the next; the one it is in, so far (``current``), unless it is ``running``, whose
+        time is the uptime; ``cached`` where all the phase did came from a cache. A
+        relaunch reads where its time went (issue 68: a cached launch's install should be
+        nothing; its set-up steps and start are what is left)."""
         now = self._phases_ended or time.monotonic()
         times: list[dict[str, Any]] = []
         for at, (phase, began) in enumerate(self._phase_began):
@@ -75,6 +84,8 @@ class PreviewState:
                 break
             ended = now if last else self._phase_began[at + 1][1]
             entry: dict[str, Any] = {"phase": phase, "seconds": round(ended - began, 2)}
+            if self._cached.get(phase):
+                entry["cached"] = True
             if last and self.status in ("starting", "running"):
                 entry["current"] = True
             times.append(entry)

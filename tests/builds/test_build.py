@@ -462,9 +462,14 @@ async def test_nested_layout_migrates_where_alembic_ini_is(builder_service: Serv
         assert ended["runtime"]["command"] == body["runtime"]["command"]
 
 
-async def test_status_phase_is_setup_while_the_setup_steps_run(builder_service: Service) -> None:
+async def test_status_phases_say_where_the_time_went_and_what_a_cache_served(
+    builder_service: Service,
+) -> None:
+    """The phase is ``build`` while its set-up step runs; the status's ``phases`` give
+    each phase's seconds in order, and a relaunch's install is ``cached`` (its
+    environment reused), its step, which no cache keeps, not."""
     service = builder_service
-    with trio.fail_after(90):
+    with trio.fail_after(120):
         gid = await service.upload(server_app())
         setup = ["{python}", "-c", "import time; print('seeding', flush=True); time.sleep(2)"]
         response = await service.launch(gid, command=SERVER_COMMAND, setup=setup, wait=False)
@@ -479,21 +484,27 @@ async def test_status_phase_is_setup_while_the_setup_steps_run(builder_service: 
             await trio.sleep(0.05)
         assert status == "running"
         # In order, never back: whatever the polls missed of the fast ones.
-        order = ["preparing", "installing dependencies", "setup", "starting", "running"]
-        assert "setup" in phases and phases == sorted(phases, key=order.index), phases
+        order = ["preparing", "installing dependencies", "build", "starting", "running"]
+        assert "build" in phases and phases == sorted(phases, key=order.index), phases
         # Where the launch's time went: each phase before running, with its seconds (the
         # set-up step sleeps 2 s), none open once it runs.
         timed = (await service.status(gid))["phases"]
         names = [t["phase"] for t in timed]
-        assert names[0] == "preparing" and "setup" in names and "running" not in names
-        before = ["preparing", "installing dependencies", "setup", "waiting to start", "starting"]
+        assert names[0] == "preparing" and "build" in names and "running" not in names
+        before = ["preparing", "installing dependencies", "build", "waiting to start", "starting"]
         assert names == sorted(names, key=before.index), timed
         assert all(t["seconds"] >= 0 and "current" not in t for t in timed), timed
-        assert next(t["seconds"] for t in timed if t["phase"] == "setup") >= 2, timed
+        assert next(t["seconds"] for t in timed if t["phase"] == "build") >= 2, timed
         events = await service.history(gid)
         seeding = [e for e in events if e["message"] == "seeding"]
         assert [e["source"] for e in seeding] == ["setup"]
         assert (await service.stop(gid)).status_code == 200
+        again = await service.launch(gid, command=SERVER_COMMAND, setup=setup)
+        assert again.json()["status"] == "running", again.text
+        relaunched = {t["phase"]: t for t in (await service.status(gid))["phases"]}
+        assert (await service.stop(gid)).status_code == 200
+    assert relaunched["installing dependencies"].get("cached") is True, relaunched
+    assert "cached" not in relaunched["build"], relaunched
 
 
 # CI (.ci/run) installs npm and sets PREVIEW_TEST_REQUIRE_NPM: there a missing npm fails

@@ -89,6 +89,10 @@ async def _run(service: Service, gid: str | None, files: dict[str, str]) -> tupl
     assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
     answer = (await service.app_get(body, "/")).json()["greeting"]
     events = await service.history(body["gid"])
+    phases = {t["phase"]: t for t in (await service.status(body["gid"]))["phases"]}
+    # The status says what a cache served: all of its build, where its log says reused.
+    reused = any(e["message"].startswith("build: reused") for e in events)
+    assert bool(phases["build"].get("cached")) == reused, phases
     assert (await service.stop(body["gid"])).status_code == 200
     return (body["gid"], answer), messages(events, "system") + messages(events, "setup")
 

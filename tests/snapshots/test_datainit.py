@@ -67,6 +67,8 @@ async def test_migrations_run_once_per_inputs_and_each_launch_has_data_of_its_ow
         assert any(_FROM_CACHE in m for m in said), said[-12:]
         assert not any(_UPGRADE in m and "ran" in m for m in said)
         assert (await service.app_get(second, "/posts")).json() == ["migrated"]
+        phases = {t["phase"]: t for t in (await service.status(first["gid"]))["phases"]}
+        assert phases["data init"].get("cached") is True, phases  # said in the status too
         assert (await service.stop(second["gid"])).status_code == 200
 
         # A kept file changed since: not used, the migrations run again.

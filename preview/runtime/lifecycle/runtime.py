@@ -21,6 +21,9 @@ import trio
 from ...apps.spec import LaunchSpec
 from ...backing import Backing
 from ...builds import (
+    BUILD,
+    DATA_INIT,
+    INSTALL,
     PLAN_DID_NOT_SERVE,
     BuildFailed,
     DataInitCache,
@@ -404,20 +407,22 @@ class PreviewRuntime:
     async def _attempt(self) -> str:
         """One preparation and spawn of the app; its outcome."""
         spec, state, python = self.spec, self.state, self.settings.python
-        state.phase = "installing dependencies"
+        state.phase = INSTALL
         with self._prepare_scope:
             try:
                 python = await self.preparation.run(
                     self.temp_dir,
                     self._environment,
                     on_phase=partial(setattr, self.state, "phase"),
+                    on_cached=self.state.phase_cached,
                     confine=self.containment.confine_step,
                     run_as=self.containment.plain_uid,
                     services_ready=self.backing.ready,
                     data_cache=self._data_cache(),
                 )
             except BuildFailed as failure:
-                what = "the app's files" if state.phase == "setup" else "the app's environment"
+                steps = state.phase in (BUILD, DATA_INIT)
+                what = "the app's files" if steps else "the app's environment"
                 full = no_space([failure.message, *failure.lines], what)
                 state.error_message, state.error_lines = full or failure.message, failure.lines
                 state.set_reason(PREPARATION_FAILED)
