@@ -189,6 +189,12 @@ async def test_shutdown_during_an_outage_is_bounded_and_the_next_start_reconcile
         with trio.fail_after(60):
             gid, runtime, _ = await launch_ticker(service)
             pid = runtime.process.pid
+            # Its row says running before the outage (written after the status changes in
+            # memory: a loaded CI run began the outage first, and the row said starting).
+            row = await service.store.get_preview(runtime.id)
+            while row.status != "running":
+                await trio.sleep(0.02)
+                row = await service.store.get_preview(runtime.id)
             await outage.begin()
             with trio.fail_after(settings.stop_grace + 2.0 + 10):
                 await service.supervisor.aclose()

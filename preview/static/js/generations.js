@@ -124,6 +124,7 @@ export class Generations {
     this.uploadedGid = null; // the generation the upload card's "Uploaded …" speaks of
     this.known = new Map(); // generationId -> its summary from the list
     this.list = $('generation-list');
+    this.items = new Map(); // gid -> its elements in the list (item(), fill())
     this.folder = $('upload-folder');
     this.archive = $('upload-archive');
     this.dropped = null; // {folder: [[path, File]]} or {archive: File} from a drop
@@ -177,43 +178,56 @@ export class Generations {
   render(generations) {
     this.known = new Map(generations.map((generation) => [generation.generationId, generation]));
     show($('generations-empty'), generations.length === 0);
-    this.list.replaceChildren(
-      ...generations.map((generation) => {
-        const gid = generation.generationId;
-        const name = this.nameOf(gid);
-        const current = gid === this.selected;
-        const status = generation.status || 'new';
-        const when = generation.lastLaunchAt ? `launched ${formatWhen(generation.lastLaunchAt)}` : 'never launched';
-        const button = h(
-          'button',
-          {
-            type: 'button',
-            class: 'generation',
-            'aria-current': current ? 'true' : undefined,
-            dataset: { gid },
-            onclick: () => this.select(gid, { reveal: true }),
-          },
-          h(
-            'span',
-            { class: 'generation-head' },
-            h('span', { class: 'generation-project', text: name }),
-            h('span', { class: 'badge small', dataset: { status }, text: generation.status || 'not launched' }),
-          ),
-          h('span', { class: 'generation-id mono', text: gid }),
-          h('span', {
-            class: 'hint',
-            text: `${when} · ${counted(generation.fileCount, 'file')} · ${formatBytes(generation.totalBytes)}`,
-          }),
-        );
-        const actions = h(
-          'span',
-          { class: 'generation-actions' },
-          h('button', { type: 'button', class: 'button small ghost', text: 'Rename', 'aria-label': `Rename ${name}`, onclick: () => this.rename(gid) }),
-          h('button', { type: 'button', class: 'button small ghost danger-text', text: 'Delete', 'aria-label': `Delete ${name}`, onclick: () => this.remove(gid) }),
-        );
-        return h('li', { class: 'generation-item' }, button, actions);
-      }),
+    // Each generation keeps its elements across refreshes, updated in place: a list
+    // rebuilt while the user clicks it (a refresh on a preview's end) lost the click,
+    // its button gone between the press and the release.
+    const items = new Map();
+    for (const generation of generations) {
+      const gid = generation.generationId;
+      const item = this.items.get(gid) ?? this.item(gid);
+      this.fill(item, generation);
+      items.set(gid, item);
+    }
+    this.items = items;
+    const wanted = [...items.values()].map((item) => item.li);
+    const present = [...this.list.children];
+    if (wanted.length !== present.length || wanted.some((li, i) => li !== present[i])) {
+      this.list.replaceChildren(...wanted);
+    }
+  }
+
+  /** A generation's elements in the list, filled in by fill(). */
+  item(gid) {
+    const item = {
+      name: h('span', { class: 'generation-project' }),
+      badge: h('span', { class: 'badge small' }),
+      hint: h('span', { class: 'hint' }),
+      rename: h('button', { type: 'button', class: 'button small ghost', text: 'Rename', onclick: () => this.rename(gid) }),
+      remove: h('button', { type: 'button', class: 'button small ghost danger-text', text: 'Delete', onclick: () => this.remove(gid) }),
+    };
+    item.button = h(
+      'button',
+      { type: 'button', class: 'generation', dataset: { gid }, onclick: () => this.select(gid, { reveal: true }) },
+      h('span', { class: 'generation-head' }, item.name, item.badge),
+      h('span', { class: 'generation-id mono', text: gid }),
+      item.hint,
     );
+    item.li = h('li', { class: 'generation-item' }, item.button, h('span', { class: 'generation-actions' }, item.rename, item.remove));
+    return item;
+  }
+
+  fill(item, generation) {
+    const gid = generation.generationId;
+    const name = this.nameOf(gid);
+    const when = generation.lastLaunchAt ? `launched ${formatWhen(generation.lastLaunchAt)}` : 'never launched';
+    setText(item.name, name);
+    item.badge.dataset.status = generation.status || 'new';
+    setText(item.badge, generation.status || 'not launched');
+    setText(item.hint, `${when} · ${counted(generation.fileCount, 'file')} · ${formatBytes(generation.totalBytes)}`);
+    if (gid === this.selected) item.button.setAttribute('aria-current', 'true');
+    else item.button.removeAttribute('aria-current');
+    item.rename.setAttribute('aria-label', `Rename ${name}`);
+    item.remove.setAttribute('aria-label', `Delete ${name}`);
   }
 
   async rename(gid) {
