@@ -99,16 +99,19 @@ def _cluster_forwarder(inner: Any, state: Services) -> Any:
     from .cluster import ClusterForwarder, node_for_launch, owner_of_generation, owner_of_preview
 
     settings = state.settings
-    lookups = {
-        "generation": owner_of_generation,
-        "preview": owner_of_preview,
-        "launch": node_for_launch,  # the least-loaded node with room, if not this one
-    }
+    lookups = {"generation": owner_of_generation, "preview": owner_of_preview}
 
     async def find_owner(kind: str, key: str) -> Any:
         if state.store is None:
             return None
         return await state.store.run_sync(lookups[kind], state.store.engine, key, settings.node)
+
+    async def place(gid: str, full: frozenset[str]) -> Any:
+        """The least-loaded node with room, if not this one, of those not found full."""
+        if state.store is None:
+            return None
+        store = state.store
+        return await store.run_sync(node_for_launch, store.engine, gid, settings.node, full)
 
     def runs_generation(gid: str) -> bool:
         return state.supervisor is not None and state.supervisor.for_generation(gid) is not None
@@ -129,6 +132,7 @@ def _cluster_forwarder(inner: Any, state: Services) -> Any:
         runs_preview=runs_preview,
         preview_of_host=preview_of_host,
         find_owner=find_owner,
+        place=place,
         forward_streams=settings.cluster_log_streams == "forward",
     )
 

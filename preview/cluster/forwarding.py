@@ -28,6 +28,7 @@ connection to the owner is the later optimisation (issue 67: ≤ +0.5 ms p50).
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -40,7 +41,7 @@ import trio_websocket
 from hypercorn.config import Config
 from hypercorn.trio import serve as hypercorn_serve
 
-from ..errors import PreviewError, Unavailable, error_response
+from ..errors import PreviewError, TooLarge, Unavailable, error_response
 from .owners import Owner
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "SECRET_HEADER",
     "ClusterForwarder",
     "InternalGate",
+    "Place",
     "forwarded_generation",
     "forwarded_kind",
     "serve_internal",
@@ -101,6 +103,8 @@ _LAUNCH = re.compile(r"/api/generations/(?P<gid>[^/]+)/preview/launch")
 ORIGIN = "origin"  # the kind of a call to a preview's own origin (<preview>.<domain>)
 LAUNCH = "launch"
 _WS_MAX_MESSAGE = 16 << 20  # bytes: no smaller than what the owner's own proxy takes
+_PLACEMENTS = 3  # nodes a launch is sent to, at most, when the chosen ones were full
+_MOST_LAUNCH_BODY = 64 * 1024  # a launch's options (services.bodies.JSON_BODY_LIMIT)
 _CONNECT_TIMEOUT = 5.0  # s: an owner's listener that does not accept by then is not there
 _CLOSE_TIMEOUT = 2.0  # s: ending a forwarded answer's connection, in a finally
 
@@ -139,6 +143,8 @@ def forwarded_kind(path: str) -> str:
 # (kind, key) -> the other node that runs it, if any; kind: "generation", "preview",
 # or "launch" (key: the generation; the node placement chose, if not this one)
 FindOwner = Callable[[str, str], Awaitable[Owner | None]]
+# (generation id, nodes found full) -> the node a launch goes to; None: here.
+Place = Callable[[str, frozenset[str]], Awaitable[Owner | None]]
 
 
 class ClusterForwarder:
@@ -146,7 +152,9 @@ class ClusterForwarder:
 
     ``runs_generation(gid)`` and ``runs_preview(id)`` say whether this node runs it (then
     the call is answered here, with no lookup); ``preview_of_host(host)`` is the preview
-    whose own origin ``host`` names, if any; ``find_owner`` asks the database."""
+    whose own origin ``host`` names, if any; ``find_owner`` asks the database;
+    ``place(gid, full)`` is where a launch goes (cluster.placement), leaving out the
+    nodes ``full`` names."""
 
     def __init__(
         self,
@@ -157,9 +165,11 @@ class ClusterForwarder:
         runs_preview: Callable[[str], bool],
         preview_of_host: Callable[[str], str | None],
         find_owner: FindOwner,
+        place: Place,
         forward_streams: bool = True,
     ) -> None:
         self.app = app
+        self._place = place
         self._forward_streams = forward_streams
         self._secret = secret.encode()
         self._runs_generation = runs_generation
@@ -190,7 +200,9 @@ class ClusterForwarder:
             return
         call = self._kind(scope)
         self.forwarded[call] = self.forwarded.get(call, 0) + 1
-        if kind == "http":
+        if call == LAUNCH:
+            await self._forward_launch(scope, receive, send, owner)
+        elif kind == "http":
             await self._forward_http(scope, receive, send, owner)
         else:
             await self._forward_websocket(scope, receive, send, owner)
@@ -217,7 +229,7 @@ class ClusterForwarder:
                     gid = launch["gid"]
                     if self._runs_generation(gid):  # refused here: it runs here
                         return None
-                    return await self._find_owner(LAUNCH, gid)
+                    return await self._place(gid, frozenset())
             gid = forwarded_generation(
                 scope.get("method", "GET"), scope["path"], websocket, self._forward_streams
             )
@@ -238,25 +250,35 @@ class ClusterForwarder:
         return headers
 
     async def _forward_http(self, scope: dict, receive: Any, send: Any, owner: Owner) -> None:
+        framing = (b"content-length", b"transfer-encoding")
+        has_body = any(n.lower() in framing for n, _ in scope["headers"])
+        response = await self._open(scope, _body(receive) if has_body else None, owner, send)
+        if response is not None:
+            await self._relay(response, receive, send, owner)
+
+    async def _open(
+        self, scope: dict, content: Any, owner: Owner, send: Any
+    ) -> httpx.Response | None:
+        """The call sent on to ``owner``, its answer's head read (None: ``owner`` could
+        not be reached, which the caller was answered)."""
         target = scope.get("raw_path") or scope["path"].encode()
         if scope.get("query_string"):
             target += b"?" + scope["query_string"]
         url = owner.internal_url.rstrip("/") + target.decode("latin-1")
         headers = self._head(scope, websocket=False)
-        framing = (b"content-length", b"transfer-encoding")
-        has_body = any(n.lower() in framing for n, _ in scope["headers"])
-        request = self._http.build_request(
-            scope["method"], url, headers=headers, content=_body(receive) if has_body else None
-        )
+        request = self._http.build_request(scope["method"], url, headers=headers, content=content)
         try:
-            response = await self._http.send(request, stream=True)
+            return await self._http.send(request, stream=True)
         except httpx.TransportError as error:
             _log.warning("cluster: node %s did not take a call: %r", owner.node, error)
             await _refuse(send, Unavailable(
                 "The node that runs this preview cannot be reached; try again shortly.",
                 code="owner_unreachable", details={"node": owner.node},
             ))  # fmt: skip
-            return
+            return None
+
+    async def _relay(self, response: httpx.Response, receive: Any, send: Any, owner: Owner) -> None:
+        """``response`` streamed to the caller as it comes."""
         try:
             async with trio.open_nursery() as nursery:
                 # The caller leaving ends the answer at once (a stream, a download).
@@ -279,6 +301,48 @@ class ClusterForwarder:
         finally:
             with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
                 await response.aclose()
+
+    async def _forward_launch(self, scope: dict, receive: Any, send: Any, owner: Owner) -> None:
+        """A launch placed on another node. Placement reads the nodes' counts, it does not
+        reserve a slot: two launches at once may both choose a node's last one, and that
+        node then refuses the second as full (503 ``cluster_full``). Such a launch is placed
+        again without the nodes found full (at most :data:`_PLACEMENTS` placements), and
+        run here where placement then says so; any other answer is the caller's. Its body
+        (a launch's options: a few hundred bytes, :data:`_MOST_LAUNCH_BODY` at most) is
+        kept to be sent again."""
+        body = await _whole(receive, _MOST_LAUNCH_BODY)
+        if body is None:
+            await _refuse(send, TooLarge(
+                f"A launch's options are at most {_MOST_LAUNCH_BODY} bytes.",
+                code="request_entity_too_large", details={"limit": _MOST_LAUNCH_BODY},
+            ))  # fmt: skip
+            return
+        gid = scope["path"].split("/")[3]  # (/api/generations/<gid>/preview/launch)
+        full: set[str] = set()
+        while True:
+            response = await self._open(scope, body, owner, send)
+            if response is None:
+                return
+            if response.status_code != 503 or len(full) + 1 >= _PLACEMENTS:
+                await self._relay(response, receive, send, owner)
+                return
+            try:
+                content = await response.aread()
+            finally:
+                await response.aclose()
+            if _error_code(content) != "cluster_full":
+                await _answer(send, response, content)
+                return
+            full.add(owner.node)
+            try:
+                placed = await self._place(gid, frozenset(full))
+            except PreviewError:  # the database is away: that node's refusal is the answer
+                await _answer(send, response, content)
+                return
+            if placed is None:  # here, then (where a full cluster is said as such)
+                await self.app(scope, _replayed(body), send)
+                return
+            owner = placed
 
     async def _forward_websocket(self, scope: dict, receive: Any, send: Any, owner: Owner) -> None:
         connect = await receive()
@@ -364,6 +428,50 @@ async def _body(receive: Any) -> AsyncIterator[bytes]:
             yield chunk
         if not message.get("more_body", False):
             return
+
+
+async def _whole(receive: Any, most: int) -> bytes | None:
+    """The caller's whole body, None past ``most`` bytes."""
+    chunks, size = [], 0
+    async for chunk in _body(receive):
+        size += len(chunk)
+        if size > most:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _replayed(body: bytes) -> Callable[[], Awaitable[dict]]:
+    """An ASGI ``receive`` that gives ``body`` again, then waits for the caller's leave."""
+    given = False
+
+    async def receive() -> dict:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await trio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    return receive
+
+
+def _error_code(content: bytes) -> str | None:
+    """The ``error`` of a refusal in the service's shape (errors.error_response)."""
+    try:
+        answer = json.loads(content)
+    except ValueError:
+        return None
+    return answer.get("error") if isinstance(answer, dict) else None
+
+
+async def _answer(send: Any, response: httpx.Response, content: bytes) -> None:
+    """A refusal read whole (``content``), given to the caller as it was."""
+    headers = [(n, v) for n, v in response.headers.raw if n.lower() not in _HOP]
+    headers = [(n, v) for n, v in headers if n.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(content)).encode()))
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
 
 
 async def _cancel_on_disconnect(receive: Any, scope: trio.CancelScope) -> None:

@@ -12,8 +12,10 @@ first (who asks, their generation, their tier's limit).
 
 The count is read, not taken: two launches at once may both choose the last slot of a
 node, and the second then finds that node full (its port pool is the authority). The
-design note's counter of slots taken in the placement's transaction (CLUSTER.md 2.3)
-would close that window at the price of a write per launch and per stop.
+node that placed it then places it again without that node (``full``; at most three
+placements, ``cluster.forwarding``), so a launch is refused only when no node has room.
+The design note's counter of slots taken in the placement's transaction (CLUSTER.md 2.3)
+would close the window itself at the price of a write per launch and per stop.
 """
 
 from __future__ import annotations
@@ -72,11 +74,15 @@ def least_loaded(loads: list[NodeLoad], me: str) -> NodeLoad | None:
     return min(free, key=lambda n: (n.live / max(n.capacity, 1), n.node != me, n.live, n.node))
 
 
-def node_for_launch(engine: Engine, generation_id: str, me: str) -> Owner | None:
+def node_for_launch(
+    engine: Engine, generation_id: str, me: str, full: frozenset[str] = frozenset()
+) -> Owner | None:
     """The other node a launch of ``generation_id`` that reached ``me`` should run on
-    (any node runs any generation: its files are in the database); None: here (``me``
-    is the least loaded, or no node has room and ``me`` refuses it). Blocking."""
-    chosen = least_loaded(node_loads(engine), me)
+    (any node runs any generation: its files are in the database), of those not in
+    ``full`` (nodes that refused it as full meanwhile: see the module doc); None: here
+    (``me`` is the least loaded, or no node has room and ``me`` refuses it). Blocking."""
+    loads = [load for load in node_loads(engine) if load.node not in full]
+    chosen = least_loaded(loads, me)
     if chosen is None or chosen.node == me or not chosen.internal_url:
         return None
     return Owner("", chosen.node, chosen.internal_url)

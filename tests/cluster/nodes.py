@@ -59,6 +59,11 @@ def _preview_ports(index: int) -> int:
     return _slot() + 20 + (index % 3) * 8
 
 
+def first_preview_port(index: int) -> int:
+    """The first port of node ``index``'s preview pool."""
+    return _preview_ports(index)
+
+
 def capacity(index: int, previews: int) -> dict[str, str]:
     """Settings that give node ``index`` room for ``previews`` (1-8) previews: its
     port pool, which is its capacity in placement's count."""

@@ -6,6 +6,7 @@ processes on one fresh PostgreSQL database; a node's capacity is its port pool."
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from preview.cluster.placement import NodeLoad, least_loaded
 
 from ..conftest import SERVER_COMMAND, auth, server_app
-from .nodes import PG_ENV, Node, capacity, fresh_database, running_node
+from .nodes import PG_ENV, Node, capacity, first_preview_port, fresh_database, running_node
 
 pytestmark = pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set")
 
@@ -81,6 +82,34 @@ async def test_a_launch_through_a_full_node_runs_on_another_and_a_full_cluster_s
             launched = await a.launch(gid, "carol", command=SERVER_COMMAND)
             assert launched.status_code == 200, launched.text
             assert (await a.status(gid, "carol"))["node"] == "node-b"
+
+
+async def test_a_launch_a_chosen_node_refuses_as_full_is_placed_again_without_it(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Placement reads counts, it does not reserve: a node chosen for its free slot may
+    find it taken meanwhile (here its one port is held by something else, as another
+    launch's would be). The launch is then placed again without that node and runs on
+    the next, not refused while a node has room."""
+    with trio.fail_after(180):
+        async with (
+            trio.open_nursery() as nursery,
+            running_node(nursery, tmp_path, db_url, "node-a", 0, **capacity(0, 1)) as a,
+            running_node(nursery, tmp_path, db_url, "node-b", 1, **capacity(1, 1)),
+            running_node(nursery, tmp_path, db_url, "node-c", 2, **capacity(2, 1)),
+        ):
+            assert (await _launch_through(a, "alice"))[0] == "node-a"  # A: 1/1
+            with socket.socket() as taken:  # B's one slot, taken behind the count's back
+                taken.bind(("127.0.0.1", first_preview_port(1)))
+                taken.listen()
+                # B and C 0/1 each: B first (by name), which refuses; then C.
+                ran_on, _ = await _launch_through(a, "bob")
+                assert ran_on == "node-c"
+                # Every node full now (B in truth): refused, said as a full cluster.
+                gid = await a.upload(server_app(), "carol")
+                refused = await a.launch(gid, "carol", command=SERVER_COMMAND)
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["error"] == "cluster_full", refused.json()
 
 
 async def test_the_node_is_chosen_by_load_not_by_where_the_launch_came(
