@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -352,3 +353,43 @@ async def test_a_flood_leaves_the_page_answering(service: Service) -> None:
     assert "lines skipped" in measured["skipped"] and "all are kept" in measured["skipped"]
     assert measured["state"]["connection"] == "live", measured
     await service.stop(gid)
+
+
+async def test_a_page_that_opens_on_a_long_log_says_nothing_was_skipped(service: Service) -> None:
+    """The history a page catches up on when it opens (lines printed before it watched)
+    is jumped past to the end, never called "skipped (too fast to draw)": that note is
+    for a flood seen live (the test above)."""
+    require_browser()
+    gid = await service.upload(FLOOD_APP)
+    launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
+    assert launched["status"] == "running", launched
+    flood, child_transport = service.direct_app(launched, "/flood")
+
+    def start_flood() -> None:
+        with httpx.Client(trust_env=False, transport=child_transport) as child:
+            child.get(f"{flood}?2000,20000")
+
+    with trio.fail_after(60):
+        await trio.to_thread.run_sync(start_flood)
+        history = await service.history(gid)
+        while not any(e["message"] == "flood done" for e in history):
+            await trio.sleep(0.1)
+            history = await service.history(gid)
+
+    def script(url: str) -> dict[str, Any]:
+        with page_with_scrollbars() as (page, log):
+            # The page's clock a minute on: its lines are older than "just printed" (5 s).
+            page.clock.set_system_time(datetime.now(UTC) + timedelta(minutes=1))
+            _sign_in(page, url)
+            _select(page, gid)
+            page.wait_for_function(
+                "() => window.__previewTerminal.model.entries.at(-1)?.plain === 'flood done'"
+            )
+            page.wait_for_function(TWO_FRAMES)
+            seen = {"note_hidden": page.is_hidden("#terminal-skipped")}
+            log.assert_clean()
+            return seen
+
+    seen = await in_browser(script, service.url)
+    await service.stop(gid)
+    assert seen["note_hidden"] is True, seen

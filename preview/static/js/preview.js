@@ -18,6 +18,11 @@ import { describeEnd, LIVE } from './status.js';
 import { SwapNotice } from './swapnotice.js';
 import { Toasts } from './toasts.js';
 
+// A line printed this long ago when it arrives is history the page catches up on (it
+// opened, or reconnected), not one printed while it watched.
+const RECENT_MS = 5000;
+const isRecent = (event) => Date.now() - Date.parse(event.timestamp) < RECENT_MS;
+
 const POLL_MS = 2000;
 // An ended preview's generation is looked at this often for a newer preview launched
 // elsewhere (`preview watch`'s relaunch once a fix is saved, the CLI, another tab).
@@ -183,9 +188,11 @@ export class PreviewController {
   onEvent(event) {
     const before = this.model.length;
     if (!this.model.add(event)) return;
-    this.terminal.linesAdded(this.model.length - before);
+    this.terminal.linesAdded(this.model.length - before, isRecent(event));
     this.phases.event(event);
-    if (event.source === 'alert') this.toasts.alert(event);
+    if (event.source === 'alert' && isRecent(event)) {
+      this.toasts.show(event.message, event.level === 'ERROR' ? 'error' : 'warn');
+    }
   }
 
   onStatus(status) {

@@ -212,10 +212,12 @@ export class TerminalView {
     this.scheduleRender();
   }
 
-  /** `count` new lines that pass the filter were added at the end. */
-  linesAdded(count) {
+  /** `count` new lines that pass the filter were added at the end; `live`: they were
+   * printed just now, not the history a page that opens (or reconnects) catches up on,
+   * which the view jumps past without calling it "skipped". */
+  linesAdded(count, live = true) {
     if (!this.follow) this.newCount += count;
-    else this.arrived += count;
+    else if (live) this.arrived += count;
     this.scheduleRender();
   }
 
