@@ -43,6 +43,27 @@ async def test_a_dev_scripts_assignment_of_a_glob_stays_an_assignment(tmp_path: 
     assert done.stdout.decode() == "*|./src|--transpile-only ./src/index.ts"
 
 
+async def test_a_watchers_preloaded_modules_are_kept_when_it_runs_once(tmp_path: Path) -> None:
+    """rubensdeoliveira's express-crud-with-authorization: ``ts-node-dev -r
+    tsconfig-paths/register --inspect … src/…/server.ts`` ran as ``ts-node … server.ts``,
+    which never registered its mapped imports: "Cannot find module '@config/upload'".
+    What the watcher's ``-r``/``--require`` preloads, the one-shot runner preloads too."""
+    script = "nodemon -r ./register.js --inspect --require=./second.js --watch src server.js"
+    rewritten = without_watcher(script)
+    assert rewritten == "node -r ./register.js -r ./second.js server.js"
+    (tmp_path / "register.js").write_text("globalThis.registered = ['paths'];\n")
+    (tmp_path / "second.js").write_text("globalThis.registered.push('config');\n")
+    (tmp_path / "server.js").write_text("process.stdout.write(globalThis.registered.join(','));\n")
+    with trio.fail_after(PROCESS_WAIT):
+        done = await trio.run_process(
+            ["sh", "-c", rewritten], cwd=tmp_path, capture_stdout=True, check=False
+        )
+    assert done.returncode == 0, rewritten
+    assert done.stdout.decode() == "paths,config"
+    ts = without_watcher("ts-node-dev -r tsconfig-paths/register src/a.ts", runner="ts-node")
+    assert ts == "ts-node --transpile-only -r tsconfig-paths/register src/a.ts"
+
+
 def test_ts_node_registers_tsconfig_paths_where_the_tsconfig_maps_them() -> None:
     files = _encoded("ts_node_tsconfig_paths")
     start = node_start(files)

@@ -97,12 +97,15 @@ def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | 
             return script
         words = executed
     elif tool in ("nodemon", "ts-node-dev", "tsnd"):
-        files = [a for a in args if _is_entry(a)]
+        preloaded = {at + 1 for at, a in enumerate(args) if a in ("-r", "--require")}
+        files = [at for at, a in enumerate(args) if _is_entry(a) and at not in preloaded]
         if len(files) != 1:
             return script
-        entry = files[0]
-        rest = args[args.index(entry) + 1 :]
-        words = [runner if entry.endswith(_TS) else "node", entry, *rest]
+        at = files[0]
+        entry = args[at]
+        rest = args[at + 1 :]
+        run = runner if entry.endswith(_TS) else "node"
+        words = [run, *_preloads(args[:at]), entry, *rest]
     else:
         return script
     if words[0] == "ts-node" and not {"-T", "--transpile-only"} & set(words):
@@ -202,6 +205,21 @@ def _nodemon_exec(args: list[str]) -> list[str] | None:
             rest.append(arg)
             at += 1
     return [*executed, *rest] if executed else None
+
+
+def _preloads(args: list[str]) -> list[str]:
+    """The modules a watcher's options preload (``-r tsconfig-paths/register``,
+    ``--require=dotenv/config``), as the one-shot runner takes them: node, ts-node and tsx
+    all read ``-r``. Without them the app's mapped imports (``@config/upload``) or its
+    configuration were never loaded (rubensdeoliveira's express-crud-with-authorization:
+    ``ts-node-dev -r tsconfig-paths/register … src/shared/infra/http/server.ts``)."""
+    out: list[str] = []
+    for at, arg in enumerate(args):
+        if arg in ("-r", "--require") and at + 1 < len(args):
+            out += ["-r", args[at + 1]]
+        elif arg.startswith("--require="):
+            out += ["-r", arg.partition("=")[2]]
+    return out
 
 
 def _drop_watch_flags(args: list[str]) -> list[str]:
