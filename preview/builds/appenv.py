@@ -39,6 +39,7 @@ built environment) are told it: ``APP_ROOT_PATH`` (app-root-path), ``TS_NODE_PRO
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import posixpath
 import re
@@ -208,6 +209,13 @@ def app_environment(
     if detection is not None and detection.language == "node" and "NODE_OPTIONS" not in given:
         # The address-space limit is lifted for V8 (Preparation.memory_limit): bound its heap.
         env["NODE_OPTIONS"] = f"--max-old-space-size={memory_limit_mb}"
+        if _module_aliases(spec.files):
+            # module-alias (``require('module-alias/register')``) reads its aliases from
+            # the package.json two folders above its own real place, the built
+            # environment's, and joins them to it ('@src' → <environment>/src): node
+            # keeping the link's path, node_modules' parent is the app's directory (bonkx's
+            # express-jwt-postgres: "Cannot find module '<environment>/src/routes/…'").
+            env["NODE_OPTIONS"] += " --preserve-symlinks"
     if detection is not None and detection.language == "node" and "APP_ROOT_PATH" not in given:
         # app-root-path (TypeORM 0.2 finds ormconfig.json with it) takes node_modules'
         # parent for the app's root: the built environment's, not the app's directory.
@@ -314,6 +322,20 @@ def _private_address(value: str) -> bool:
     except ValueError:
         return False
     return address.is_private and not (address.is_loopback or address.is_unspecified)
+
+
+def _module_aliases(files: dict[str, bytes]) -> bool:
+    """The app's package.json lists module-alias and gives it ``_moduleAliases``."""
+    try:
+        package = json.loads(files.get("package.json", b"null"))
+    except (ValueError, RecursionError):
+        return False
+    if not isinstance(package, dict) or not isinstance(package.get("_moduleAliases"), dict):
+        return False
+    listed = [package.get(k) for k in ("dependencies", "devDependencies")]
+    return bool(package["_moduleAliases"]) and any(
+        isinstance(d, dict) and "module-alias" in d for d in listed
+    )
 
 
 def _ts_node_project(files: dict[str, bytes]) -> str | None:

@@ -532,3 +532,17 @@ async def test_modules_required_from_the_root_through_rootpath_are_found(
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/")).json() == {"fromRoot": True}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_modules_required_through_module_alias_are_found(builder_service: Service) -> None:
+    """bonkx's express-jwt-postgres: ``require('module-alias/register')`` then
+    ``require('@src/routes/index.route')``. module-alias joins package.json's
+    ``_moduleAliases`` to the folder two above its own real place, the built environment
+    (node_modules is a link there), not the app's: "Cannot find module
+    '<environment>/src/routes/index.route'". Node keeps the link's path for such an app."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_module_alias"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"aliased": True}
+        assert (await service.stop(body["gid"])).status_code == 200
