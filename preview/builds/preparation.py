@@ -39,6 +39,7 @@ from ..apps.detect import Detection
 from ..apps.plans import shown
 from ..apps.written import (
     case_corrections,
+    ignored_folders,
     key_files,
     key_texts,
     log_files,
@@ -315,6 +316,8 @@ class Preparation:
         # The env file its start names (node --env-file=.env): what the service gives.
         named = start_env_files(spec.files, anchor, spec.argv)
         logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
+        if spec.detection is not None and spec.detection.language == "node":
+            logs += ignored_folders(spec.files)  # a folder it writes in, which git ignores
         metadata = own_metadata(spec.files)  # its own, as `pip install -e .` leaves it
         keys = key_files(spec.files)  # the key files it reads, kept out of its repository
         cased = case_corrections(spec.files)  # its imports of ./User where user.ts is

@@ -546,3 +546,17 @@ async def test_modules_required_through_module_alias_are_found(builder_service: 
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/")).json() == {"aliased": True}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_folder_git_ignores_that_the_code_writes_in_is_made(service: Service) -> None:
+    """hainam0412's server-with-express-typescript-postgres: its logger writes
+    ``path.resolve(__dirname, '../../log')/db.log``, a folder its .gitignore leaves out of
+    the repository: "ENOENT: no such file or directory, open 'log/db.log'" before it
+    listened. A folder the .gitignore names and the code names as a path is made."""
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_ignored_log_folder"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"logged": True}
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("log/.gitkeep written empty" in line for line in system), system
+        assert (await service.stop(body["gid"])).status_code == 200

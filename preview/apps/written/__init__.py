@@ -11,13 +11,14 @@ imports that spell a module's name in another case than its file has, corrected
 from .importcase import case_corrections
 from .keyfiles import key_files, key_texts
 from .locales import build_locales, missing_locales
-from .logfiles import log_files
+from .logfiles import ignored_folders, log_files
 from .nodekeys import node_key_files, node_key_texts
 from .ownmetadata import own_metadata
 
 __all__ = [
     "build_locales",
     "case_corrections",
+    "ignored_folders",
     "key_files",
     "key_texts",
     "log_files",
