@@ -33,7 +33,10 @@ Names the app's compose service maps onto a database service the preview gives
 another variable (``APP_PORT``, given the service's port) or on a port its code writes.
 A Node app's tools that find its root from where node_modules really is (a link to the
 built environment) are told it: ``APP_ROOT_PATH`` (app-root-path), ``TS_NODE_PROJECT``
-(ts-node running a script of node_modules), and ``NODE_PATH`` the app's directory (rootpath).
+(ts-node running a script of node_modules), and ``NODE_PATH`` the app's directory (rootpath);
+module-alias, node keeping node_modules' link path (``--preserve-symlinks``). A Node app
+given a private database and no way out takes the self-signed certificate of the
+preview's own servers (``NODE_TLS_REJECT_UNAUTHORIZED=0``).
 """
 
 from __future__ import annotations
@@ -216,6 +219,18 @@ def app_environment(
             # keeping the link's path, node_modules' parent is the app's directory (bonkx's
             # express-jwt-postgres: "Cannot find module '<environment>/src/routes/…'").
             env["NODE_OPTIONS"] += " --preserve-symlinks"
+    if (
+        detection is not None
+        and detection.language == "node"
+        and database_env
+        and not egress_open
+        and "NODE_TLS_REJECT_UNAUTHORIZED" not in given
+    ):
+        # An app asking its database for TLS (TypeORM's ``ssl: true``, pg's ``ssl: {}``)
+        # checks the certificate, which the preview's own server signs itself: "Error:
+        # self-signed certificate" (luisrodge's nestjs-api-demo). With no way out of the
+        # sandbox, that server is the only TLS peer it reaches.
+        env["NODE_TLS_REJECT_UNAUTHORIZED"] = "0"
     if detection is not None and detection.language == "node" and "APP_ROOT_PATH" not in given:
         # app-root-path (TypeORM 0.2 finds ormconfig.json with it) takes node_modules'
         # parent for the app's root: the built environment's, not the app's directory.

@@ -342,6 +342,23 @@ async def test_an_app_verifying_a_hosted_databases_certificate_takes_the_relays(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+@needs_server
+async def test_an_app_verifying_its_databases_certificate_by_a_flag_takes_the_relays(
+    builder_service: Service,
+) -> None:
+    """luisrodge's nestjs-api-demo: TypeORM's ``ssl: this.isProduction()`` (true unless
+    ``MODE=DEV``) and the server given by host and port, no URL to say sslmode in: its
+    migration failed on "Error: self-signed certificate" (the relay's). With no way out of
+    the sandbox the preview's own servers are the only TLS peers a Node app reaches."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pg_ssl_by_flag"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"one": 1, "tls": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def test_only_node_postgres_told_ssl_true_outside_its_tests_verifies() -> None:
     package = b'{"dependencies": {"pg": "^8"}}'
     pool = b"new Pool({ connectionString: url, ssl: true })"
