@@ -50,6 +50,7 @@ from .toolerrors import native_build_failure
 __all__ = [
     "PRELOAD",
     "REGISTRY",
+    "RELINK",
     "NpmProject",
     "compiled_from_source",
     "npm_rebuild",
@@ -198,6 +199,7 @@ async def npm_rebuild(
         # package.json a second install re-read: ERESOLVE)
         kept += (f"{name}@{wanted}" for name, _, wanted, _, _ in broken)
         await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", *kept])
+        await run(RELINK)
     replaced: set[str] = set()
     left_out: set[str] = set()
     began = trio.current_time()
@@ -243,6 +245,16 @@ async def npm_rebuild(
             )
             kept.append(newest)
             await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", *kept])
+            # That install may take a command's link away from the packages that still
+            # run it: two giving .bin/node-pre-gyp (sqlite3 5.0's node-pre-gyp, gone with
+            # it, and @mapbox/node-pre-gyp, kept for bcrypt), npm removed the link with
+            # the first ("node-pre-gyp: not found": iramirezc's express-jwt-sequelize-
+            # mariadb). A rebuild without scripts links every package's commands again.
+            await run(RELINK)
+
+
+# npm's links of every installed package's commands (node_modules/.bin), made again.
+RELINK = ["npm", "rebuild", "--ignore-scripts"]
 
 
 def compiled_from_source(path: Path) -> list[str]:

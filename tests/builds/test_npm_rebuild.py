@@ -16,7 +16,7 @@ import trio
 
 from preview.builds.envcache import BuildFailed
 from preview.builds.installers import SAFE_PATH, installer_failure
-from preview.builds.npmlock import npm_rebuild, unused_native
+from preview.builds.npmlock import RELINK, npm_rebuild, unused_native
 from preview.builds.steps import run_logged
 from preview.sandbox.process import ChildLimits
 
@@ -102,7 +102,8 @@ async def test_a_native_module_the_app_lists_gets_its_newest_release_for_this_no
 
     with trio.fail_after(10):
         await npm_rebuild(run, _not_run, say, path)
-    assert ran[1][-1] == "sleepy@>1.0.0" and ran[2][:2] == ["npm", "rebuild"], ran
+    assert ran[1][-1] == "sleepy@>1.0.0" and ran[2] == RELINK, ran
+    assert ran[3][:2] == ["npm", "rebuild"] and ran[3] != RELINK, ran
     assert said[-1].endswith("its newest release for this Node in its place, sleepy@>1.0.0")
 
 
@@ -127,7 +128,8 @@ async def test_each_replacement_keeps_the_tools_and_the_replacements_before_it(
 
     async def run(argv: list[str]) -> None:
         ran.append(argv)
-        if argv[:2] == ["npm", "rebuild"] and (failing := next(failures, None)) is not None:
+        rebuild = argv[:2] == ["npm", "rebuild"] and argv != RELINK
+        if rebuild and (failing := next(failures, None)) is not None:
             raise BuildFailed(f"the native module {failing} does not build on Node 20")
 
     async def say(text: str) -> None:
@@ -208,3 +210,25 @@ async def test_packages_npm_kept_no_record_of_are_rebuilt_as_the_projects_own(
     with trio.fail_after(10):
         await npm_rebuild(packages, own, say, path)
     assert ran == [("own", ["npm", "rebuild"])]
+
+
+@needs_npm
+async def test_the_relink_after_a_replacement_makes_each_packages_commands_again(
+    tmp_path: Path,
+) -> None:
+    """iramirezc's express-jwt-sequelize-mariadb: sqlite3 5.0.2's replacement took away
+    .bin/node-pre-gyp, which its old node-pre-gyp and bcrypt's @mapbox/node-pre-gyp both
+    gave: bcrypt's install script then failed, "node-pre-gyp: not found". The relink
+    (real npm, offline) makes every package's command link again and runs no script."""
+    path = _installed(tmp_path / "env")
+    env = {"PATH": SAFE_PATH, "HOME": str(tmp_path), "npm_config_cache": str(tmp_path / "c")}
+    assert not (path / "node_modules" / ".bin" / "doc-tool").exists()
+    with trio.fail_after(60):
+        result = await run_logged(
+            RELINK, cwd=path, env={**env, "npm_config_offline": "true"},
+            limits=ChildLimits(memory_bytes=4 << 30), publish=_ignore, time_limit=50,
+        )  # fmt: skip
+    assert result.ok, result.tails
+    link = path / "node_modules" / ".bin" / "doc-tool"
+    assert link.resolve() == (path / "node_modules" / "doc-tool" / "cli.js").resolve()
+    assert not (path / "node_modules" / "greeting" / "built.txt").exists()  # no script ran
