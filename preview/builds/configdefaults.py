@@ -63,6 +63,7 @@ from ..apps.configvars import (
     OPTIONAL,
     ServedDatabase,
     dotenv_text,
+    engine_database,
     engine_value,
     example_env_file,
     json_settings_fields,
@@ -489,7 +490,10 @@ def config_defaults(
     ours = {n for n in found.values if {n[:-8] + "HOST", n[:-8] + "URL"} & provided}
     kept = {n for n in ours if n.endswith("_PASSWORD") and not found.values[n]}
     types = required_types(files)
-    _by_meaning(found, files, types, given, provided | kept, database)
+    engines = {
+        e: d for e in ("mysql", "postgresql") if (d := engine_database(offered, e)) is not None
+    }
+    _by_meaning(found, files, types, given, provided | kept, database, engines)
     for name, kind in types.items():
         if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
             continue
@@ -683,6 +687,7 @@ def _by_meaning(
     given: dict[str, str],
     provided: set[str],
     served: ServedDatabase | None,
+    engines: Mapping[str, ServedDatabase] | None = None,
 ) -> None:
     """The variables the app reads that nobody set, given what they are
     (``configvars.meaning``) where the service has it: a database's part the served
@@ -707,6 +712,10 @@ def _by_meaning(
     for name, what in database.items():
         if served is not None and what.engine in ("", served.engine):
             if (value := served.part(what.part)) is not None:
+                filled[name] = value
+        elif what.engine and (other := (engines or {}).get(what.engine)) is not None:
+            # An engine's part where the generic names are the other's: its own server's
+            if (value := other.part(what.part)) is not None and what.part != "engine":
                 filled[name] = value
         elif served is None and what.part == "name" and filled:
             filled[name] = "db.sqlite3"  # SQLite's file (its engine given), in the app's dir

@@ -199,6 +199,33 @@ def test_a_database_part_under_a_name_of_its_own_is_the_served_ones() -> None:
     assert any("by what their names say" in note for note in found.notes)
 
 
+def test_an_engines_own_names_are_its_server_where_the_generic_ones_are_the_others() -> None:
+    """soerjo's nestjs-crud-auth, on both engines: ``SERVER_DB_MYSQL_USERNAME`` … beside
+    ``SERVER_DB_POSTGRES_USERNAME`` …, read in its code only. The generic names went to its
+    PostgreSQL, its MySQL's parts were never given: "Access denied for user ''@'localhost'"."""
+    code = "".join(
+        f"{part}: process.env.SERVER_DB_{engine}_{name},\n"
+        for engine in ("MYSQL", "POSTGRES")
+        for part, name in (("host", "HOST"), ("port", "PORT"), ("username", "USERNAME"),
+                           ("password", "PASSWORD"), ("database", "DATABASE"))
+    )  # fmt: skip
+    files = {
+        "package.json": b'{"dependencies": {"mysql2": "^3", "pg": "^8", "typeorm": "^0.3"}}',
+        "src/db.ts": f"export const options = {{\n{code}}};\n".encode(),
+    }
+    both = {**MARIADB_ENV, **POSTGRES_ENV}  # the generic names PostgreSQL's (Backing.env)
+    found = config_defaults(files, "package.json", {}, both)
+    assert {k: v for k, v in found.values.items() if "_MYSQL_" in k} == {
+        "SERVER_DB_MYSQL_HOST": MARIADB_ENV["MYSQL_HOST"],
+        "SERVER_DB_MYSQL_PORT": MARIADB_ENV["MYSQL_PORT"],
+        "SERVER_DB_MYSQL_USERNAME": MARIADB_ENV["MYSQL_USER"],
+        "SERVER_DB_MYSQL_PASSWORD": MARIADB_ENV["MYSQL_PASSWORD"],
+        "SERVER_DB_MYSQL_DATABASE": MARIADB_ENV["MYSQL_DATABASE"],
+    }
+    assert found.values["SERVER_DB_POSTGRES_USERNAME"] == POSTGRES_ENV["PGUSER"]
+    assert found.values["SERVER_DB_POSTGRES_PORT"] == POSTGRES_ENV["PGPORT"]
+
+
 async def test_a_django_app_on_db_engine_and_db_names_runs_on_its_mariadb(
     builder_service: Service,
 ) -> None:

@@ -228,6 +228,27 @@ def served_database(env: Mapping[str, str]) -> ServedDatabase | None:
     )
 
 
+# Each engine's own names for its server's parts (host, port, name, user, password).
+_OWN_NAMES = {
+    "mysql": ("MYSQL_HOST", "MYSQL_PORT", "MYSQL_DATABASE", "MYSQL_USER", "MYSQL_PASSWORD"),
+    "postgresql": ("PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"),
+}
+
+
+def engine_database(env: Mapping[str, str], engine: str) -> ServedDatabase | None:
+    """The server of ``engine`` the service gives, as that engine's own names in ``env``
+    say it (``MYSQL_HOST`` …, ``PGHOST`` …), whether or not the generic names are its:
+    an app on both (soerjo's nestjs-crud-auth: ``SERVER_DB_MYSQL_USERNAME`` beside
+    ``SERVER_DB_POSTGRES_USERNAME``) reads each by its engine's name. None without one."""
+    names = _OWN_NAMES.get(engine)
+    if names is None:
+        return None
+    host, port, name, user, password = (env.get(n, "") for n in names)
+    if not host or not port:
+        return None
+    return ServedDatabase(engine, host, port, name, user, password)
+
+
 # The engine's string by how the app names it: Django's ENGINE, an ORM's type/dialect
 # (TypeORM, Sequelize, MikroORM), knex's client.
 _ENGINE_STRINGS = {
