@@ -60,6 +60,7 @@ from ..apps.configvars import (
     compose_environment,
     compose_projects,
     dotenv_text,
+    fill_in,
     meaning,
     read_variables,
     served_database,
@@ -149,7 +150,7 @@ def app_environment(
     given = {**(defaults or {}), **own}
     for name in [n for n in given if n in database_env and n not in spec.extra]:
         # Its author's container network, or a URL to fill in (``host:port``): ours instead.
-        if _private_address(given[name]) or template_url(given[name]):
+        if _private_address(given[name]) or template_url(given[name]) or fill_in(given[name]):
             del given[name]
     env = {**base, **{k: v for k, v in given.items() if k not in _OURS}}
     env.update({k: base[k] for k in _OURS})

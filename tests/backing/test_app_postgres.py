@@ -359,6 +359,24 @@ async def test_an_app_verifying_its_databases_certificate_by_a_flag_takes_the_re
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+@needs_server
+async def test_an_examples_fill_in_for_the_database_is_the_services(
+    builder_service: Service,
+) -> None:
+    """bonkx's express-jwt-postgres: its .env.example's ``DATABASE_URL="your_postgres_db_url"``
+    (and ``POSTGRES_HOST=your_postgres_host``), copied as its .env, named no server:
+    Sequelize's "Error parsing url". A value left for the reader to fill in gives way to
+    the preview's own server, as a URL with placeholders does."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pg_fill_in_url"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await _proxied(service, body, "/"))["data"]
+        assert answer["one"] == 1 and answer["host"] != "your_postgres_host", answer
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def test_only_node_postgres_told_ssl_true_outside_its_tests_verifies() -> None:
     package = b'{"dependencies": {"pg": "^8"}}'
     pool = b"new Pool({ connectionString: url, ssl: true })"

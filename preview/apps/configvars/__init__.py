@@ -19,6 +19,7 @@ from .envfiles import (
     dotenv_text,
     example_env_file,
     example_rank,
+    fill_in,
     readme_copied_env,
     template_url,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "engine_value",
     "example_env_file",
     "example_rank",
+    "fill_in",
     "interpolated",
     "json_settings_fields",
     "meaning",

@@ -96,6 +96,21 @@ def template_url(value: str) -> bool:
     return _TEMPLATE_URL.match(value) is not None or _WORD_PORT.match(value) is not None
 
 
+# A value its author wrote for the reader to replace: "your_postgres_db_url", "<db-host>".
+_FILL_IN = re.compile(
+    r"^(?:(?:your|enter|insert)[_-][\w.-]*|<[^<>\s]+>|\[[A-Za-z_][\w -]*\])$", re.I
+)
+
+
+def fill_in(value: str) -> bool:
+    """Whether ``value`` is a fill-in an example leaves for its reader (``your_postgres_
+    db_url``, ``your-db-host``, ``<host>``, ``[PASSWORD]``), which names nothing: the
+    service's own value stands in for a database's where it gives one (bonkx's
+    express-jwt-postgres: ``DATABASE_URL="your_postgres_db_url"``, Sequelize's "Error
+    parsing url")."""
+    return _FILL_IN.match(value.strip()) is not None
+
+
 def example_rank(path: str) -> tuple | None:
     """Where the file at ``path`` ranks among the examples of a ``.env`` in its
     directory (lowest first), or None where it is none: one rule for every spelling,
