@@ -301,6 +301,17 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     return None
 
 
+# A logger's level, read by a Node app with no default: pino's createLogger({ level })
+# throws "default level:undefined must be included in custom levels" (srikrishna180's
+# fastify-postgres-api: PINO_LOG_LEVEL), where any level it knows would do.
+_LOG_LEVEL = re.compile(r"(?:^|_)LOG(?:GER|GING)?_LEVEL$")
+
+
+def _node(anchor: str) -> bool:
+    """Whether the app detected from ``anchor`` is a Node app (its package.json)."""
+    return posixpath.basename(anchor) == "package.json"
+
+
 def _unread_by_the_console(found: ConfigDefaults) -> None:
     """Django's SMTP settings (``EMAIL_HOST``, ``EMAIL_PORT``, ``EMAIL_USE_TLS`` …) the
     app requires and nothing sets, where its ``EMAIL_BACKEND`` is the console one the
@@ -498,6 +509,8 @@ def config_defaults(
         if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
             continue
         value = throwaway_value(name, kind)
+        if value is None and _LOG_LEVEL.search(name.upper()) and _node(anchor):
+            value = "info"  # pino's and winston's spelling (Python's logging wants INFO)
         if value is None and kind != OPTIONAL and url and _test_database_url(name):
             value = url  # required to start; its tests, which it is for, never run here
             found.notes.append(

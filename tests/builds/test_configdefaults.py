@@ -465,7 +465,8 @@ const parsed = envSchema.safeParse(process.env)
         "LOG_LEVEL": OPTIONAL, "MODE": OPTIONAL,
     }  # fmt: skip
     found = config_defaults(files, "package.json", {}, {"PORT", "DB_HOST", "DB_PORT"})
-    assert found.generated == ["JWT_SECRET"] and not found.missing, found
+    assert found.generated == ["JWT_SECRET", "LOG_LEVEL"] and not found.missing, found
+    assert found.values["LOG_LEVEL"] == "info"  # a Node logger's level, one of its enum's
 
 
 def test_a_fastapi_apps_title_and_version_read_without_a_default() -> None:
@@ -1260,3 +1261,20 @@ def test_typeorm_with_no_options_nor_ormconfig_is_given_its_own_variables() -> N
         {**files, "src/app.ts": b"createConnection({ type: 'postgres' })\n"},
     ):
         assert "TYPEORM_CONNECTION" not in config_defaults(other, "package.json", {}, served).values
+
+
+def test_a_node_apps_log_level_read_without_a_default_is_one_its_logger_knows() -> None:
+    """srikrishna180's fastify-postgres-api: ``createLogger({ level:
+    process.env.PINO_LOG_LEVEL })``, unset: pino threw "default level:undefined must be
+    included in custom levels". A Node logger's level is ``info`` (pino, winston spell it
+    so); a Python app's is left alone (its logging refuses ``info`` for ``INFO``)."""
+    files = {
+        "package.json": b'{"dependencies": {"pino": "^9"}}',
+        "src/server.ts": b"const level = process.env.PINO_LOG_LEVEL as Level\n",
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values == {"PINO_LOG_LEVEL": "info"}
+    given = config_defaults(files, "package.json", {"PINO_LOG_LEVEL": "debug"}, {"PORT"})
+    assert "PINO_LOG_LEVEL" not in given.values
+    python = {"app.py": b"import os\nlevel = os.environ.get('LOG_LEVEL')\n"}
+    assert "LOG_LEVEL" not in config_defaults(python, "app.py", {}, {"PORT"}).values
