@@ -26,7 +26,7 @@ from ..apps.alembicheads import alembic_changes_nothing
 from ..apps.createall import creates_its_tables
 from ..apps.depspec import NodeDeps, node_dependencies
 from ..apps.frontend import Frontend
-from ..apps.node.migrations import syncs_its_tables
+from ..apps.node.migrations import synchronizes_its_tables, syncs_its_tables
 from ..logs import LevelClassifier, LineSplitter, OutputTails, failure_cause
 from ..sandbox import ChildProcess
 from ..sandbox.appdir import link_beneath, open_dir, unlink_beneath
@@ -402,7 +402,8 @@ def migrations_not_needed(step: Sequence[str], files: dict[str, bytes]) -> str |
     cannot run (an env.py importing the app's package as a module, a head dropping tables
     no revision made, a URL quoted in its alembic.ini) whose every ``upgrade()`` passes, or
     whose app makes its tables itself (``create_all``); Sequelize's ``db:migrate`` where
-    the app calls ``sync()`` as it starts (a history whose first migrations were deleted)."""
+    the app calls ``sync()`` as it starts (a history whose first migrations were deleted);
+    TypeORM's ``migration:run`` where its options ``synchronize`` the tables."""
     if any("alembic" in part for part in step):
         if alembic_changes_nothing(files):
             return "their every upgrade() does nothing"
@@ -414,4 +415,6 @@ def migrations_not_needed(step: Sequence[str], files: dict[str, bytes]) -> str |
         and syncs_its_tables(files)
     ):
         return "it makes its tables itself (Sequelize's sync()) as it starts"
+    elif any("migration:run" in part for part in step) and synchronizes_its_tables(files):
+        return "it makes its tables itself (TypeORM's synchronize) as it connects"
     return None

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from preview.apps.detect import detect
-from preview.apps.node.migrations import node_migrations, syncs_its_tables
+from preview.apps.node.migrations import node_migrations, synchronizes_its_tables, syncs_its_tables
+from preview.builds.steps import migrations_not_needed
 
 from ..launching import app_files
 
@@ -28,6 +29,34 @@ def test_a_node_app_that_syncs_its_sequelize_tables_as_it_runs() -> None:
         assert not syncs_its_tables({path: b"models.sequelize.sync();\n"}), path
     assert not syncs_its_tables({"app.js": b"const fs = require('fs'); fs.readFileSync(p);"})
     assert not syncs_its_tables({"app.js": b"store.sync(() => done());"})
+
+
+def test_a_typeorm_app_that_synchronizes_its_tables_needs_no_migration_run() -> None:
+    """JHyeok's nestjs-api-example: ``migration:run``, written for TypeORM 0.2's CLI, failed
+    "Missing required argument: dataSource" under the 0.3 it installs; its
+    TypeOrmConfigService says ``synchronize: isDevelopment`` (its example's NODE_ENV is
+    development), which makes the tables as it connects: started anyway."""
+    service = b"""import { TypeOrmModuleOptions } from '@nestjs/typeorm';
+export class TypeOrmConfigService {
+  createTypeOrmOptions(): TypeOrmModuleOptions {
+    return { type: 'mysql', synchronize: isDevelopment, logging: isDevelopment };
+  }
+}
+"""
+    files = {"src/database/ormconfig.service.ts": service}
+    assert synchronizes_its_tables(files)
+    step = ("npm", "run", "migration:run")
+    assert migrations_not_needed(step, files) == (
+        "it makes its tables itself (TypeORM's synchronize) as it connects"
+    )
+    assert synchronizes_its_tables({"ormconfig.json.ts": b"export default { synchronize: true }"})
+    # Written false, or only a migration's or a test's own: the migrations stand.
+    never = {"src/db.ts": service.replace(b"isDevelopment,", b"false,", 1)}
+    assert not synchronizes_its_tables(never)
+    assert migrations_not_needed(step, never) is None
+    for path in ("src/migrations/1-init.ts", "test/app.e2e-spec.ts"):
+        assert not synchronizes_its_tables({path: service}), path
+    assert migrations_not_needed(("npm", "run", "seed"), files) is None
 
 
 def test_a_sequelizerc_config_the_cli_cannot_load_gives_way_to_its_config_json() -> None:

@@ -25,7 +25,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 
-__all__ = ["node_migrations", "syncs_its_tables"]
+__all__ = ["node_migrations", "synchronizes_its_tables", "syncs_its_tables"]
 
 _KNEXFILES = ("knexfile.js", "knexfile.cjs", "knexfile.mjs", "knexfile.ts")
 _KNEX_DIR = re.compile(r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*["'`]([^"'`]+)["'`]""", re.S)
@@ -176,6 +176,27 @@ def syncs_its_tables(files: dict[str, bytes]) -> bool:
             and _SYNC.search(text)
             and ("equelize" in text or _imports_models(text))
         ):
+            return True
+    return False
+
+
+# TypeORM's options making the schema at connection: ``synchronize: true``, or a value
+# the app decides (``synchronize: isDevelopment``, ``synchronize: process.env.X === …``).
+_SYNCHRONIZE = re.compile(r"""["']?\bsynchronize["']?\s*:\s*(?!false\b)[^\s,}]""")
+
+
+def synchronizes_its_tables(files: dict[str, bytes]) -> bool:
+    """Whether the app's TypeORM options (a module of it, not a test's or a migration's)
+    make its tables as it connects, ``synchronize`` not written false: its migrations then
+    add nothing a preview needs (JHyeok's nestjs-api-example: ``migration:run``, written
+    for TypeORM 0.2's CLI, failed "Missing required argument: dataSource" under 0.3, where
+    its TypeOrmConfigService says ``synchronize: isDevelopment``, its example's NODE_ENV)."""
+    for path, data in files.items():
+        if not path.endswith((".js", ".cjs", ".mjs", ".ts")) or _NOT_SERVED.search(path):
+            continue
+        text = data[:262144].decode("utf-8", "replace")
+        typeorm = "typeorm" in text.lower() or "ormconfig" in path.lower()
+        if typeorm and "synchronize" in text and _SYNCHRONIZE.search(text):
             return True
     return False
 
