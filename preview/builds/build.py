@@ -167,7 +167,7 @@ class EnvBuilder:
             old = {"UV_COMPILE_BYTECODE": "0"} if version_key(version) < (3, 7) else {}
             if deps.lock is not None:
                 project = path / "project"
-                await trio.to_thread.run_sync(write_lock_project, project, deps.lock)
+                await trio.to_thread.run_sync(write_lock_project, project, deps.lock, version)
                 await self._install(
                     [
                         "sync",

@@ -39,6 +39,7 @@ __all__ = [
     "Say",
     "cached_envs",
     "fresh_dir",
+    "patch_floor",
     "pypi_mirror_lock",
     "remove_unfinished",
     "set_aside",
@@ -66,11 +67,43 @@ def fresh_dir(path: Path) -> None:
 LAUNCH_CACHES = ".launch-caches"  # one launch's builds from source, kept for its relaunches
 
 
-def write_lock_project(project: Path, lock: tuple[str, str]) -> None:
+def write_lock_project(project: Path, lock: tuple[str, str], python: str | None = None) -> None:
+    """The project ``uv sync`` installs: the app's pyproject.toml and uv.lock (from PyPI
+    where they name a mirror of it), their requires-python held to ``python``'s patch."""
     pyproject, text = pypi_mirror_lock(*lock)
+    if python is not None:
+        pyproject, text = patch_floor(pyproject, python), patch_floor(text, python)
     project.mkdir(parents=True)
     (project / "pyproject.toml").write_text(pyproject)
     (project / "uv.lock").write_text(text)
+
+
+_REQUIRES_PYTHON_LINE = re.compile(r'^(requires-python\s*=\s*")([^"\n]*)(")', re.M)
+_PATCH_CLAUSE = re.compile(r"(>=|==|~=|>)\s*(\d+)\.(\d+)\.(\d+)")
+
+
+def patch_floor(text: str, python: str) -> str:
+    """``text`` (a pyproject.toml or uv.lock) with each requires-python clause that names
+    a later patch of ``python``'s own minor version (``>=3.12.9``, ``==3.12.9`` where
+    3.12.1 is the one here: the app's Dockerfile's image, not a need of its code) naming
+    ``python``'s patch instead, so that ``uv sync`` accepts the interpreter the build
+    took for the app's pin. Other clauses, and other minor versions, are kept."""
+    found = re.match(r"(\d+)\.(\d+)\.(\d+)", python)
+    if found is None:
+        return text
+    here = tuple(int(part) for part in found.groups())
+
+    def clause(match: re.Match[str]) -> str:
+        asked = tuple(int(part) for part in match.groups()[1:])
+        if asked[:2] != here[:2] or asked <= here:
+            return match.group(0)
+        operator = ">=" if match.group(1) == ">" else match.group(1)
+        return f"{operator}{found.group(0)}"
+
+    def line(match: re.Match[str]) -> str:
+        return match.group(1) + _PATCH_CLAUSE.sub(clause, match.group(2)) + match.group(3)
+
+    return _REQUIRES_PYTHON_LINE.sub(line, text)
 
 
 _REGISTRY = re.compile(r'registry = "(https?://[^"]+)"')

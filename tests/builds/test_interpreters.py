@@ -13,6 +13,7 @@ import trio
 
 from preview.apps.depspec import python_dependencies
 from preview.builds.build import EnvBuilder
+from preview.builds.envcache import patch_floor
 from preview.builds.interpreters import Choices, interpreter_choices
 
 from ..conftest import Service
@@ -52,6 +53,41 @@ async def test_python_version_naming_another_patch_takes_the_installed_one(
         said = f"asks for Python 3.10.4, which is not installed: using {own}, another patch of 3.10"
         assert any(said in m for m in system), system
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_uv_project_requiring_a_later_patch_builds_on_the_installed_one(
+    builder_service: Service,
+) -> None:
+    """deight93's fastapi-boilerplate: .python-version 3.12.9 and requires-python
+    ">=3.12.9" (its Dockerfile's image), 3.12.1 here: the pin is taken as 3.12, and the
+    project's requires-python (pyproject.toml's and uv.lock's) held to that patch, where
+    ``uv sync`` refused the interpreter ("incompatible with the project's Python
+    requirement"). Another minor version's clause is kept."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        found = await _choices(service, "3.11")
+        if isinstance(found, list):
+            return  # no 3.11 here: nothing to hold the floor to
+        files = app_files("uv_locked")
+        for name in ("pyproject.toml", "uv.lock"):
+            later = 'requires-python = ">=3.11.99"'
+            files[name] = files[name].replace('requires-python = ">=3.11"', later)
+            assert later in files[name]
+        files[".python-version"] = "3.11.99\n"
+        files["main.py"] += (
+            "\nimport sys\n\n\nasync def python(request):\n"
+            '    return JSONResponse({"python": sys.version.split()[0]})\n\n\n'
+            'app.add_route("/python", python)\n'
+        )
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        own = (await service.app_get(body, "/python")).json()["python"]
+        assert own.startswith("3.11.") and own != "3.11.99"
+        assert (await service.stop(body["gid"])).status_code == 200
+    assert patch_floor('requires-python = ">=3.10.9, <3.11.5"', "3.11.2") == (
+        'requires-python = ">=3.10.9, <3.11.5"'
+    )
+    assert patch_floor('requires-python = "==3.11.9"', "3.11.2") == 'requires-python = "==3.11.2"'
 
 
 async def test_the_interpreter_with_wheels_for_every_pin_is_chosen(
