@@ -206,6 +206,27 @@ async def test_django_environ_required_variables_get_throwaways_before_migrate(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_django_environ_prefixed_reads_get_their_values_under_the_prefix(
+    builder_service: Service,
+) -> None:
+    """billy0402's django-rest-project-template: ``env.prefix = "DJANGO_"``, then
+    ``env.str("SECRET_KEY")`` reads DJANGO_SECRET_KEY; SECRET_KEY given, migrate died on
+    ImproperlyConfigured ("Set the DJANGO_SECRET_KEY environment variable"). Its
+    ``env.list("ALLOWED_HOSTS", default=[])`` is DJANGO_ALLOWED_HOSTS, a host list."""
+    files = {p: t.encode() for p, t in app_files("django_environ_prefixed").items()}
+    assert required_types(files) == {"DJANGO_SECRET_KEY": ""}
+    assert required_variables(
+        {"s.py": b'import environ\nenv = environ.Env(prefix="APP_")\nX = env("KEY")\n'}
+    ) == ["APP_KEY"]
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("django_environ_prefixed"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["generatedEnv"] == ["DJANGO_ALLOWED_HOSTS", "DJANGO_SECRET_KEY"]
+        assert (await service.app_get(body, "/")).json() == {"secret": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def test_failures_name_every_variable_needed() -> None:
     validation = [
         "Traceback (most recent call last):",

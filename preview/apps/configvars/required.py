@@ -89,6 +89,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         readers = _config_aliases(tree)
         defaulted, numbers = _read_shapes(tree)
         wrappers = _environ_wrappers(tree)
+        prefix = _reader_prefix(tree) if configured else ""
         for node in ast.walk(tree):
             if id(node) in defaulted:  # `os.environ.get("X") or "15"`: its own default
                 continue
@@ -104,12 +105,12 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
                 if _is_environ(node.value) and (key := _string(node.slice)):
                     found.setdefault(key, numbers.get(id(node), ""))
             elif configured and isinstance(node, ast.Call) and (key := _config_call(node, readers)):
-                found.setdefault(key, "")
+                found.setdefault(_prefixed(node, key, prefix), "")
             elif isinstance(node, ast.Call) and (key := _empty_default(node, configured)):
                 # "" as its default: unset, by another name; but a password's "" says none
                 # (a Redis or database without one), which a throwaway would contradict.
                 if not _PASSWORD.search(key.upper()):
-                    found.setdefault(key, OPTIONAL)
+                    found.setdefault(_prefixed(node, key, prefix), OPTIONAL)
             elif isinstance(node, ast.Attribute) and (key := _environ_get(node.value)):
                 found.setdefault(key, "")  # os.environ.get("X").split(…): required
             elif isinstance(node, ast.Call) and (key := _environ_get(node)):
@@ -138,16 +139,55 @@ def read_variables(files: dict[str, bytes]) -> set[str]:
         tree = _parse(data)
         if tree is None:
             continue
+        prefix = _reader_prefix(tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Subscript) and _is_environ(node.value):
                 key = _string(node.slice)
             elif isinstance(node, ast.Call) and node.args:
                 key = _string(node.args[0]) if _reader(node.func) else None
+                key = _prefixed(node, key, prefix) if key else None
             else:
                 key = None
             if key and key.replace("_", "").isalnum():
                 found.add(key)
     return found
+
+
+def _reader_prefix(tree: ast.AST) -> str:
+    """The prefix the module's ``env`` reader puts before every name it reads:
+    django-environ's ``env.prefix = "DJANGO_"`` (its ``env.str("SECRET_KEY")`` reads
+    ``DJANGO_SECRET_KEY``: billy0402's django-rest-project-template, whose example file
+    names DJANGO_SECRET_KEY), or ``Env(prefix="X_")`` of environs and django-environ;
+    "" where there is none."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if (
+                isinstance(target, ast.Attribute)
+                and target.attr == "prefix"
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "env"
+                and (value := _string(node.value))
+            ):
+                return value
+            if (
+                isinstance(target, ast.Name)
+                and target.id == "env"
+                and isinstance(node.value, ast.Call)
+                and _name(node.value.func) == "Env"
+                and (value := _string(_keyword(node.value, "prefix")))
+            ):
+                return value
+    return ""
+
+
+def _prefixed(call: ast.Call, key: str, prefix: str) -> str:
+    """``key`` as the environment gives it: with ``prefix`` where ``call`` is the
+    prefixed reader's (``env(…)``, ``env.str(…)``), not ``os.environ``'s."""
+    func = call.func
+    reader = func.value if isinstance(func, ast.Attribute) else func
+    is_env = isinstance(reader, ast.Name) and reader.id == "env"
+    return f"{prefix}{key}" if prefix and is_env else key
 
 
 def _reader(func: ast.AST) -> bool:
