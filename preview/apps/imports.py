@@ -41,6 +41,8 @@ from preview.discovery.pyast import parse_source, walked
 
 from .pyapp import parse_module, python_files
 
+_ALEMBIC_ENV = re.compile(rb"^\s*from alembic import context\b", re.MULTILINE)
+
 __all__ = [
     "binary_twins",
     "import_mapping",
@@ -162,7 +164,13 @@ def imported_names(files: dict[str, bytes]) -> set[str]:
             found |= _listed_modules(node)
         found |= _tortoise_modules(tree)
     stdlib = set(sys.stdlib_module_names)
-    return {name for name in found if name not in stdlib and name not in own and name}
+    found = {name for name in found if name not in stdlib and name not in own and name}
+    # An Alembic environment (env.py's `from alembic import context`, a module the scan
+    # skips, in a folder ``alembic init alembic`` names alembic): its upgrade is a set-up
+    # step, which needs Alembic (piyota0901's fastapi-todo-app: never installed).
+    if any(posixpath.basename(p) == "env.py" and _ALEMBIC_ENV.search(files[p]) for p in files):
+        found.add("alembic")
+    return found
 
 
 def inferred_requirements(files: dict[str, bytes]) -> tuple[list[str], str] | None:

@@ -109,3 +109,19 @@ async def test_django_apps_named_only_in_its_settings_are_installed(
         system = messages(await service.history(body["gid"]), "system")
         assert any("corsheaders → django-cors-headers" in m for m in system), system
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_an_alembic_environment_installs_alembic(builder_service: Service) -> None:
+    """piyota0901's fastapi-todo-app (an empty requirements.txt): Alembic is imported only
+    by its migration environment (alembic/env.py, a module the import scan skips, in a
+    folder named alembic), so it was never installed and the upgrade step failed ("No
+    module named alembic.config"). Its environment says Alembic runs the set-up."""
+    files = app_files("alembic_no_requirements")
+    assert "alembic" in imported_names(_bytes(files))
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/items")).json()
+        assert answer == ["migrated with an Alembic nothing listed"]
+        assert (await service.stop(body["gid"])).status_code == 200
