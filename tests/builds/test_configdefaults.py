@@ -227,6 +227,26 @@ async def test_django_environ_prefixed_reads_get_their_values_under_the_prefix(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_development_environments_env_file_stands_in_for_an_example(
+    builder_service: Service,
+) -> None:
+    """qlawmarq's fastapi-mysql-docker: api/local.env (its compose file's env_file) and
+    no example, so DATABASE_HOST & co. were never given. A development environment's own
+    file is read as an example, after any example file of the folder."""
+    files = app_files("fastapi_local_env")
+    encoded = {p: t.encode() for p, t in files.items()}
+    assert example_env_file(encoded, "main.py") == "local.env"
+    beside = {**encoded, ".env.example": b"APP_GREETING=x\n"}
+    assert example_env_file(beside, "main.py") == ".env.example"
+    assert example_env_file({"main.py": b"", "prod.env": b"A=1\n"}, "main.py") is None
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"greeting": "hello from local.env"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def test_failures_name_every_variable_needed() -> None:
     validation = [
         "Traceback (most recent call last):",

@@ -37,6 +37,8 @@ _EXAMPLE_WORDS = (
 # The words a name says .env by (dot-env-template spells the dot out); env.py, Alembic's,
 # has no example's word, and "environment" is none of them.
 _ENV_WORDS = {"env", "dotenv"}
+# Development environments' names, as a file of one's values is named (``local.env``).
+_DEVELOPMENT = ("local", "dev", "development")
 _WORD = re.compile(r"[^._-]+")
 # An example written in another format than a .env's (env.template.yaml, a CI's).
 _OTHER_FORMAT = re.compile(r"\.(?:ya?ml|json|[cm]?[jt]s|py|toml|cfg|ini|md|txt)$", re.IGNORECASE)
@@ -119,10 +121,16 @@ def example_rank(path: str) -> tuple | None:
     ``env.sample``, ``.env.local.example``, ``dot-env-template`` …), in a .env's format.
     A name of no other word first (``.env.example`` before ``.env.local.example``), a
     development one before a production one, a SQL database's before a document
-    store's, then by its example's word (``example`` before ``dist``)."""
+    store's, then by its example's word (``example`` before ``dist``); a development
+    environment's own file (``local.env``, ``dev.env``) after every example."""
     name = posixpath.basename(path)
     words = [w.lower() for w in _WORD.findall(name)]
     said = [w for w in words if w in _EXAMPLE_WORDS]
+    if not said and len(words) == 2 and words[1] == "env" and words[0] in _DEVELOPMENT:
+        # A development environment's own file (local.env, dev.env: what a compose file's
+        # env_file names; qlawmarq's fastapi-mysql-docker, whose api/ holds local.env and
+        # no example): after every example by its word.
+        return (False, False, 0, len(_EXAMPLE_WORDS), len(name), name)
     if not _ENV_WORDS & set(words) or not said or _OTHER_FORMAT.search(name):
         return None
     others = [w for w in words if w not in _ENV_WORDS and w not in _EXAMPLE_WORDS]
