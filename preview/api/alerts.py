@@ -155,6 +155,12 @@ class _Conditions:
     above: float | None = None
     window: int | None = None
 
+    def audited(self) -> dict[str, Any]:
+        """What the audit trail says of the rule: what it asks, those it gives."""
+        said = {"name": self.name, "pattern": self.pattern, "level": self.level}
+        more = {"field": self.field, "route": self.route, "metric": self.metric}
+        return said | {key: value for key, value in more.items() if value is not None}
+
 
 def _rule_from(body: dict[str, Any]) -> _Conditions:
     route_keys = [key for key in ("route", "metric", "above", "window") if key in body]
@@ -309,12 +315,7 @@ async def create(gid: str) -> tuple[Response, int]:
         owner=generation.user_id,
         generation_id=gid,
         ruleId=rule.id,
-        name=conditions.name,
-        pattern=conditions.pattern,
-        level=conditions.level,
-        field=conditions.field,
-        route=conditions.route,
-        metric=conditions.metric,
+        **conditions.audited(),
         webhook=webhook,
     )  # (never its secret)
     made = _rule_json(rule, _counts(state, gid))
