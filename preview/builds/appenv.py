@@ -226,6 +226,7 @@ def app_environment(
         and database_env
         and not egress_open
         and "NODE_TLS_REJECT_UNAUTHORIZED" not in given
+        and _asks_tls(spec.files)
     ):
         # An app asking its database for TLS (TypeORM's ``ssl: true``, pg's ``ssl: {}``)
         # checks the certificate, which the preview's own server signs itself: "Error:
@@ -338,6 +339,24 @@ def _private_address(value: str) -> bool:
     except ValueError:
         return False
     return address.is_private and not (address.is_loopback or address.is_unspecified)
+
+
+# A client's TLS option in the app's own code (``ssl: true``, ``ssl: this.isProduction()``,
+# Sequelize's ``dialectOptions: { ssl: … }``), or a URL's ``sslmode``/``ssl=true``.
+_TLS_OPTION = re.compile(rb"""\bssl["']?\s*:|sslmode=|[?&]ssl=true""")
+_NODE_SOURCE = (".js", ".cjs", ".mjs", ".ts", ".cts", ".mts", ".json")
+
+
+def _asks_tls(files: dict[str, bytes]) -> bool:
+    """Whether a Node app's own files (not its dependencies') ask a database for TLS:
+    only then is Node told to take a self-signed certificate (it warns of it at start)."""
+    return any(
+        _TLS_OPTION.search(data)
+        for path, data in files.items()
+        if (path.endswith(_NODE_SOURCE) or ".env" in posixpath.basename(path))
+        and "node_modules/" not in path
+        and len(data) < 1 << 20
+    )
 
 
 def _module_aliases(files: dict[str, bytes]) -> bool:

@@ -20,6 +20,7 @@ from preview.backing.pgprivate import PrivateLogins, PrivateServer, server_binar
 from preview.backing.pgrelay import LoginRefused
 from preview.backing.postgres import postgres_variables
 from preview.backing.wants import postgres_wants
+from preview.builds.appenv import _asks_tls
 from preview.builds.configdefaults import config_defaults
 from preview.sandbox.outbound import hosts_text
 
@@ -375,6 +376,16 @@ async def test_an_examples_fill_in_for_the_database_is_the_services(
         answer = (await _proxied(service, body, "/"))["data"]
         assert answer["one"] == 1 and answer["host"] != "your_postgres_host", answer
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_only_an_app_asking_for_tls_is_told_to_take_a_self_signed_certificate() -> None:
+    # (Node warns at every start where NODE_TLS_REJECT_UNAUTHORIZED=0: not for an app
+    # that never asks its database for TLS)
+    assert _asks_tls({"src/config.service.ts": b"  ssl: this.isProduction(),\n"})
+    assert _asks_tls({"config/config.json": b'{"dialectOptions": {"ssl": {"require": true}}}'})
+    assert _asks_tls({".env.example": b"DATABASE_URL=postgres://u@h/db?sslmode=require\n"})
+    assert not _asks_tls({"src/db.js": b"new Pool({ connectionString: url })\n"})
+    assert not _asks_tls({"node_modules/pg/lib/client.js": b"ssl: this.ssl,\n"})
 
 
 def test_only_node_postgres_told_ssl_true_outside_its_tests_verifies() -> None:
