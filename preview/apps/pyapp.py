@@ -156,7 +156,7 @@ def _held_kind(
 def _candidates(
     path: str, tree: ast.Module, factories: dict[str, Kind], classes: dict[str, str]
 ) -> list[FoundApp]:
-    aliases = {**classes, **_aliases(tree)}
+    aliases = _with_subclasses(tree, classes)
     holders = _held(tree, aliases)
     instances: dict[str, str] = {}  # module-level names bound to a holder's instance
     found: list[FoundApp] = []
@@ -188,6 +188,19 @@ def _candidates(
     return found
 
 
+def _with_subclasses(tree: ast.Module, classes: dict[str, str]) -> dict[str, str]:
+    """The module's import aliases, where one imports an upload's subclass of an app
+    class from its module (``from core.flask import FlaskWithContainer``: ganggas95's
+    flask-api-solid-boilerplate, whose factory makes a ``FlaskWithContainer(__name__)``)
+    naming the class it subclasses, as the subclass's own name does where it is defined."""
+    aliases = _aliases(tree)
+    for name, target in aliases.items():
+        base = classes.get(target.rpartition(".")[2])
+        if base is not None:
+            aliases[name] = base
+    return {**classes, **aliases}
+
+
 def _subclasses(trees: dict[str, ast.Module]) -> dict[str, str]:
     """The upload's classes, by name, subclassing an app class (``class App(Sanic)``):
     the class they subclass."""
@@ -208,7 +221,7 @@ def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[st
     """Functions, by name, whose body creates an app and whose name says it is a factory."""
     factories: dict[str, Kind] = {}
     for tree in trees.values():
-        aliases = {**classes, **_aliases(tree)}
+        aliases = _with_subclasses(tree, classes)
         for node in tree.body:
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue

@@ -175,3 +175,46 @@ async def test_a_django_project_logging_to_a_folder_the_upload_lacks_starts(
         )
         assert answer.json()["statusCode"] == 200
         assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+_SUBCLASS = "from flask import Flask\n\n\nclass FlaskWithContainer(Flask):\n    container = 'di'\n"
+_FACTORY = """import os
+import sys
+
+sys.path.insert(1, os.path.dirname(os.path.realpath(__file__)))
+
+from core.flask import FlaskWithContainer  # noqa: E402
+
+
+def create_app() -> FlaskWithContainer:
+    app = FlaskWithContainer(__name__)
+    app.add_url_rule("/", view_func=lambda: {"container": app.container})
+    return app
+
+
+APP = create_app()
+"""
+
+
+async def test_an_app_of_a_subclass_imported_from_another_module_runs(
+    builder_service: Service,
+) -> None:
+    """ganggas95's flask-api-solid-boilerplate: ``class FlaskWithContainer(Flask)`` in
+    src/core/flask.py, made by src/factory.py's create_app() (``from core.flask import
+    FlaskWithContainer``): the import's name hid the subclass, and nothing was found to
+    run ("launch refused 400: nothing_to_run")."""
+    files = {
+        "app.py": "import os\nimport sys\n\nsys.path.insert(1, os.path.join("
+        "os.path.dirname(os.path.realpath(__file__)), 'src'))\n\n"
+        "from factory import APP as app  # noqa: E402,F401\n",
+        "src/core/__init__.py": "",
+        "src/core/flask.py": _SUBCLASS,
+        "src/factory.py": _FACTORY,
+        "requirements.txt": "flask>=2.3\n",
+    }
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"container": "di"}
+        assert (await service.stop(body["gid"])).status_code == 200
