@@ -210,7 +210,8 @@ def app_environment(
             # The locale it sets (TIME_LOCALE=ru_RU.utf8), which its image installs and
             # this machine lacks: compiled for it alone (apps.written.locales).
             env["LOCPATH"] = str(app_dir / _LOCALES)
-    if detection is not None and detection.language == "node" and "NODE_OPTIONS" not in given:
+    node = detection is not None and detection.language == "node"
+    if node and "NODE_OPTIONS" not in given:
         # The address-space limit is lifted for V8 (Preparation.memory_limit): bound its heap.
         env["NODE_OPTIONS"] = f"--max-old-space-size={memory_limit_mb}"
         if _module_aliases(spec.files):
@@ -221,8 +222,7 @@ def app_environment(
             # express-jwt-postgres: "Cannot find module '<environment>/src/routes/…'").
             env["NODE_OPTIONS"] += " --preserve-symlinks"
     if (
-        detection is not None
-        and detection.language == "node"
+        node
         and database_env
         and not egress_open
         and "NODE_TLS_REJECT_UNAUTHORIZED" not in given
@@ -233,18 +233,18 @@ def app_environment(
         # self-signed certificate" (luisrodge's nestjs-api-demo). With no way out of the
         # sandbox, that server is the only TLS peer it reaches.
         env["NODE_TLS_REJECT_UNAUTHORIZED"] = "0"
-    if detection is not None and detection.language == "node" and "APP_ROOT_PATH" not in given:
+    if node and "APP_ROOT_PATH" not in given:
         # app-root-path (TypeORM 0.2 finds ormconfig.json with it) takes node_modules'
         # parent for the app's root: the built environment's, not the app's directory.
         env["APP_ROOT_PATH"] = str(app_dir)
-    if detection is not None and detection.language == "node" and "NODE_PATH" not in given:
+    if node and "NODE_PATH" not in given:
         # rootpath (``require('rootpath')()``, then ``require('_helpers/db')``) puts the
         # parent of its own node_modules on NODE_PATH, before what is there: the built
         # environment's, not the app's directory (cornflourblue's node-mysql-crud-api:
         # "Cannot find module '_middleware/error-handler'"). Node reads NODE_PATH last,
         # after every node_modules, so the app's packages resolve as before.
         env["NODE_PATH"] = str(app_dir)
-    if detection is not None and detection.language == "node" and "TS_NODE_PROJECT" not in given:
+    if node and "TS_NODE_PROJECT" not in given:
         project = _ts_node_project(spec.files)
         if project is not None:
             env["TS_NODE_PROJECT"] = str(app_dir / project)

@@ -594,9 +594,9 @@ async def _set_up(
     settings, python = context.settings, built.python
     app_env: dict[str, str] | None = None  # environment(python): the same for every step
     if detection.setup or detection.frontend is not None:
-        context.on_phase("build")
-    if context.services_ready is not None and (detection.setup or detection.frontend is not None):
-        await context.services_ready()
+        context.on_phase(BUILD)
+        if context.services_ready is not None:
+            await context.services_ready()
     if detection.frontend is not None and settings.build != "off":  # (apps.frontend)
         app_env = await trio.to_thread.run_sync(context.environment, python)
         await build_frontend(

@@ -140,8 +140,7 @@ def forwarded_kind(path: str) -> str:
     return "revision" if kind == "revisions_root" else kind or "other"
 
 
-# (kind, key) -> the other node that runs it, if any; kind: "generation", "preview",
-# or "launch" (key: the generation; the node placement chose, if not this one)
+# (kind, key) -> the other node that runs it, if any; kind: "generation" or "preview"
 FindOwner = Callable[[str, str], Awaitable[Owner | None]]
 # (generation id, nodes found full) -> the node a launch goes to; None: here.
 Place = Callable[[str, frozenset[str]], Awaitable[Owner | None]]
@@ -317,7 +316,7 @@ class ClusterForwarder:
                 code="request_entity_too_large", details={"limit": _MOST_LAUNCH_BODY},
             ))  # fmt: skip
             return
-        gid = scope["path"].split("/")[3]  # (/api/generations/<gid>/preview/launch)
+        gid = _LAUNCH.fullmatch(scope["path"])["gid"]  # type: ignore[index]  # (a launch)
         full: set[str] = set()
         while True:
             response = await self._open(scope, body, owner, send)
@@ -340,7 +339,7 @@ class ClusterForwarder:
                 await _answer(send, response, content)
                 return
             if placed is None:  # here, then (where a full cluster is said as such)
-                await self.app(scope, _replayed(body), send)
+                await self.app(scope, _replayed(body, receive), send)
                 return
             owner = placed
 
@@ -441,19 +440,19 @@ async def _whole(receive: Any, most: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _replayed(body: bytes) -> Callable[[], Awaitable[dict]]:
-    """An ASGI ``receive`` that gives ``body`` again, then waits for the caller's leave."""
+def _replayed(body: bytes, receive: Any) -> Callable[[], Awaitable[dict]]:
+    """An ASGI ``receive`` that gives ``body`` (read already from ``receive``) again, then
+    what ``receive`` gives (the caller's leave)."""
     given = False
 
-    async def receive() -> dict:
+    async def replayed() -> dict:
         nonlocal given
-        if not given:
-            given = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await trio.sleep_forever()
-        raise AssertionError("unreachable")
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
 
-    return receive
+    return replayed
 
 
 def _error_code(content: bytes) -> str | None:
