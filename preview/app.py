@@ -377,7 +377,7 @@ class _Lifetime:
         fenced = self.fenced
 
         async def stop_when_fenced() -> None:
-            await supervisor.aclose()
+            await supervisor.aclose(fenced=True)
             fenced.set()
 
         assert self.state.store is not None

@@ -36,7 +36,8 @@ class ClusterMetrics:
         node = self._node
         yield GaugeMetricFamily(
             "preview_cluster_lease_age_seconds",
-            "Seconds since this node last renewed its lease (it fences itself past 4).",
+            "Seconds since this node last renewed its lease (past 4 it fences itself, unless"
+            " no node can renew).",
             value=node.lease_age,
         )
         yield GaugeMetricFamily(
@@ -59,6 +60,17 @@ class ClusterMetrics:
             "preview_cluster_reaped_previews",
             "Previews of lost nodes this node's reaper failed (node lost).",
             value=node.reaped,
+        )
+        yield CounterMetricFamily(
+            "preview_cluster_reaper_rounds",
+            "Rounds this node's reaper ran (each after a whole lease TTL of renewals).",
+            value=node.reap_rounds,
+        )
+        yield GaugeMetricFamily(
+            "preview_cluster_database_down",
+            "1 while no node of the cluster renews its lease (PostgreSQL down for all):"
+            " previews run on, nobody is reaped.",
+            value=1 if node.database_down else 0,
         )
         relays = node.relays
         yield CounterMetricFamily(

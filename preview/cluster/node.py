@@ -31,7 +31,7 @@ from .leases import (
     renew,
     store_salvaged,
 )
-from .livelog import LiveLog, LiveLogDown
+from .livelog import LiveLog, LiveLogDown, RedisLiveLog
 from .tail import TailRelays
 
 __all__ = ["ClusterNode", "NodeIdInUse"]
@@ -43,6 +43,17 @@ _log = logging.getLogger(__name__)
 # a generation never runs on two nodes at once.
 FENCE_AFTER = LEASE_TTL - RENEW_INTERVAL
 _REAP_INTERVAL = 1.0  # s
+# s: a renewal not done this long after it was sent is late: the watch starts counting
+# the other nodes' renewals from here.
+_LATE = 0.5
+# s: no node renewing for this long (more than a renewal's interval, for every node)
+# means none can: PostgreSQL is down for all of them, not cut off from this one.
+_QUIET = RENEW_INTERVAL + 1.0
+_WATCH_POLL = 0.25  # s: the other nodes' renewals read this often while this one's fail
+# s: after an outage of the database for every node, the time this node has to renew
+# once the others do again before it fences itself, as a cut-off node has: a reaper
+# waits for a whole TTL of its own renewals after the outage.
+_CATCH_UP = FENCE_AFTER
 _CALL_TIMEOUT = 2.0  # s: one lease statement; a database slower than this is not there
 _LEAVE_TIMEOUT = 3.0  # s
 _RETRY_AT_LIMIT = 30  # s, as a single node's (a limit frees up when a preview ends)
@@ -76,10 +87,13 @@ class ClusterNode:
         self.fenced_because = ""
         # The live tail (cluster.livelog), set by the app: the reaper salvages a lost
         # node's into PostgreSQL and ends it.
-        self.live_log: LiveLog | None = None
+        self.live_log: RedisLiveLog | None = None
         self.relays: TailRelays | None = None  # streams of other nodes' previews
         self.reaped = 0  # previews failed by this node's reaper ("node lost")
+        self.reap_rounds = 0  # rounds its reaper ran (after a whole TTL of renewals)
         self.live_nodes = 0  # nodes holding a lease, as of this node's last renewal
+        # True while no node renews (PostgreSQL down for all): previews run on, unreaped.
+        self.database_down = False
         # The lease's statements on a connection of their own, off the store's threads
         # and pool: a store busy writing logs must never delay a renewal past the TTL.
         self._engine = _lease_engine(store.url)
@@ -176,16 +190,93 @@ class ClusterNode:
                     return
                 self._renewed = sent
                 self.live_nodes = seen
+                await self._count_renewal()
             await trio.sleep_until(sent + RENEW_INTERVAL)
 
     async def _watch_lease(self) -> None:
-        """Fence as soon as the last good renewal is older than ``FENCE_AFTER``, even while
-        a renewal hangs."""
+        """Fence once this node's renewals fail while the other nodes' succeed: it is cut
+        off, and they will reap it once its lease expires, so it stops its previews first
+        (``FENCE_AFTER`` from its last good renewal). While no node renews (PostgreSQL is
+        down for all of them, so nobody can reap), its previews run on; once the others
+        renew again it has ``_CATCH_UP`` to renew too. Redis, which counts every node's
+        renewals (``_count_renewal``), cannot be read: it may be this node that is cut
+        off, so it fences."""
         while True:
-            await trio.sleep_until(self._renewed + FENCE_AFTER)
-            if trio.current_time() >= self._renewed + FENCE_AFTER:
-                await self._fence(f"it could not renew its lease for {FENCE_AFTER:g} s")
+            renewed = self._renewed
+            await trio.sleep_until(renewed + RENEW_INTERVAL + _LATE)
+            if self._renewed != renewed:
+                continue
+            because = await self._judge_late_renewal(renewed)
+            if because is not None:
+                await self._fence(because)
                 return
+
+    async def _judge_late_renewal(self, renewed: float) -> str | None:
+        """Watch the renewal due after ``renewed`` until it succeeds (None), or until this
+        node must fence itself (why)."""
+        first_read = trio.current_time()
+        seen = await self._renewals_by_any()
+        quiet_until = max(renewed + LEASE_TTL - _LATE, first_read + _QUIET)
+        others_back_at: float | None = None
+        while self._renewed == renewed:
+            now = trio.current_time()
+            count = await self._renewals_by_any()
+            if now >= renewed + FENCE_AFTER and not self.database_down:
+                if seen is None or count is None:
+                    return f"it could not renew its lease for {FENCE_AFTER:g} s nor reach Redis"
+                if count != seen:
+                    return (
+                        f"it could not renew its lease for {FENCE_AFTER:g} s while the other"
+                        " nodes did"
+                    )
+                if now >= quiet_until:
+                    self.database_down = True
+                    _log.error(
+                        "cluster: no node renewed its lease for %g s: PostgreSQL is down for"
+                        " every node; previews keep running and nobody is reaped until it is"
+                        " back",
+                        now - renewed,
+                    )
+            elif self.database_down:
+                if count is None:
+                    return "it could not renew its lease nor reach Redis during an outage"
+                if count != seen and others_back_at is None:
+                    others_back_at = now
+                if others_back_at is not None and now >= others_back_at + _CATCH_UP:
+                    return (
+                        "the other nodes renewed their leases after an outage of the"
+                        f" database and this one could not within {_CATCH_UP:g} s"
+                    )
+            await trio.sleep(_WATCH_POLL)
+        if self.database_down:
+            self.database_down = False
+            _log.warning("cluster: node %s renewed its lease again after the outage", self.node)
+        return None
+
+    async def _count_renewal(self) -> None:
+        """Count this renewal in Redis, where every node's renewals are counted: a node
+        whose own renewals fail tells from it whether the others' succeed."""
+        if self.live_log is None:
+            return
+        try:
+            await self.live_log.call("incr", self._renewals_key, limit=_LATE)
+        except LiveLogDown as error:
+            _log.debug("cluster: renewal not counted in Redis: %s", error)
+
+    async def _renewals_by_any(self) -> int | None:
+        """Every node's renewals counted so far; None when Redis cannot say."""
+        if self.live_log is None:
+            return None
+        try:
+            raw = await self.live_log.call("get", self._renewals_key, limit=_LATE)
+        except LiveLogDown:
+            return None
+        return int(raw or 0)
+
+    @property
+    def _renewals_key(self) -> str:
+        assert self.live_log is not None
+        return self.live_log.prefixed("cluster:renewals")
 
     async def _fence(self, because: str) -> None:
         if self.fenced.is_set():
@@ -214,6 +305,7 @@ class ClusterNode:
                 _log.warning("cluster: could not reap lost nodes: %s", _first_line(error))
                 continue
             self.reaped += len(reaped)
+            self.reap_rounds += 1
             for lost in reaped:
                 _log.warning(
                     "cluster: preview %s failed: node %s that ran it was lost",

@@ -47,6 +47,9 @@ class PreviewState:
         self.stopped_at: datetime | None = None
         self.exit_code: int | None = None
         self.stop_reason: str | None = None
+        # Its process killed at its stop with no SIGTERM grace (a node that fenced itself:
+        # the other nodes reap its previews within seconds).
+        self.kill_at_stop = False
         self._error_message: str | None = None
         self._error_lines: list[str] = []
         # Once running: the smoke check's outcome, {ok, checked, failing} (see ``smoke``).

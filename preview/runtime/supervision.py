@@ -164,10 +164,9 @@ class ChildSupervision:
                     state.row.update(status="stopping")
             finally:
                 self._give_back_start_slot()
-                with trio.move_on_after(self._settings.stop_grace + 5):
-                    self._state.exit_code = await terminate_group(
-                        process, self._settings.stop_grace, self._confinement
-                    )
+                grace = 0.0 if self._state.kill_at_stop else self._settings.stop_grace
+                with trio.move_on_after(grace + 5):
+                    self._state.exit_code = await terminate_group(process, grace, self._confinement)
                 process.close()
                 self.output.release()  # its pipes' ends: read now, not at the readers' bound
                 heartbeat.cancel()

@@ -57,6 +57,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 _SHUTDOWN_MARGIN = 40.0  # beyond the stop grace: readers, writer flush, row update
+_FENCED_MARGIN = 3.0  # s: a fenced node's previews, killed: their pipes drained, a last write
 _RETRY_AT_LIMIT = 30  # s: a limit frees up when a preview ends (idle timeout, a stop)
 _FAILED_KEPT = 1000  # generations whose failed launch is kept for a relaunch
 # Launches' readings of a revision kept (``_decide``): reading a real app's modules for its
@@ -135,6 +136,7 @@ class Supervisor:
         self.metrics.watch(self._runtimes.values)
         self._nursery: trio.Nursery | None = None
         self._closing = trio.Event()
+        self._fenced = False  # closing because this node lost its lease (aclose)
         self._closed = trio.Event()
         self.isolation = Isolation(settings.sandbox, reason="not probed yet")
         # Old previews' log history, removed in the background while the supervisor serves.
@@ -168,9 +170,17 @@ class Supervisor:
                 task_status.started()
                 await self._closing.wait()
                 retention.cancel()
-                for runtime in list(self._runtimes.values()):
-                    runtime.request_stop("the service is shutting down")
-                grace = self.settings.stop_grace + _SHUTDOWN_MARGIN
+                if self._fenced:
+                    # Its previews are the other nodes' to reap within seconds: killed at
+                    # once, and what their rows and logs still had to write given up
+                    # soon (refused anyway: the reaper moved their owner on).
+                    for runtime in list(self._runtimes.values()):
+                        runtime.request_stop("this node lost its lease", kill=True)
+                    grace = _FENCED_MARGIN
+                else:
+                    for runtime in list(self._runtimes.values()):
+                        runtime.request_stop("the service is shutting down")
+                    grace = self.settings.stop_grace + _SHUTDOWN_MARGIN
                 nursery.cancel_scope.deadline = trio.current_time() + grace
         finally:
             self._closing.set()
@@ -203,8 +213,10 @@ class Supervisor:
         with scope:
             await self.retention.run()
 
-    async def aclose(self) -> None:
-        """Stop every preview (same path as a stop request) and wait; idempotent."""
+    async def aclose(self, *, fenced: bool = False) -> None:
+        """Stop every preview (same path as a stop request) and wait; idempotent.
+        ``fenced``: this node lost its lease (cluster), its previews are killed at once."""
+        self._fenced = self._fenced or (fenced and not self._closing.is_set())
         self._closing.set()
         if self._nursery is not None:
             await self._closed.wait()

@@ -160,3 +160,49 @@ async def running_node(
                 process.send_signal(signal.SIGINT)
             with trio.CancelScope(shield=True), trio.fail_after(30):
                 await process.wait()
+
+
+class DatabaseRelay:
+    """A TCP relay in front of the machine's PostgreSQL for one node: ``cut`` closes every
+    connection through it and refuses new ones, so that node alone loses the database (a
+    partition) while the others keep it. :meth:`serve` in a nursery; ``url`` is the
+    database's through the relay once started."""
+
+    def __init__(self, db_url: str) -> None:
+        self._target = make_url(db_url)
+        self._scope = trio.CancelScope()
+        self.url = ""
+
+    async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        with self._scope:
+            async with trio.open_nursery() as nursery:
+                listeners = await nursery.start(
+                    partial(trio.serve_tcp, self._pipe, 0, host="127.0.0.1")
+                )
+                port = listeners[0].socket.getsockname()[1]
+                self.url = self._target.set(host="127.0.0.1", port=port).render_as_string(
+                    hide_password=False
+                )
+                task_status.started()
+
+    def cut(self) -> None:
+        self._scope.cancel()
+
+    async def _pipe(self, client: trio.SocketStream) -> None:
+        target = self._target
+        async with (
+            client,
+            await trio.open_tcp_stream(target.host or "127.0.0.1", target.port or 5432) as server,
+            trio.open_nursery() as nursery,
+        ):
+            nursery.start_soon(_copy, client, server, nursery.cancel_scope)
+            nursery.start_soon(_copy, server, client, nursery.cancel_scope)
+
+
+async def _copy(source: trio.SocketStream, sink: trio.SocketStream, both: trio.CancelScope) -> None:
+    try:
+        while data := await source.receive_some(65536):
+            await sink.send_all(data)
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        pass
+    both.cancel()  # one side ended: so does the other

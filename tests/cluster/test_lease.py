@@ -1,24 +1,29 @@
 """A node's lease in-process (create_app under Hypercorn, as the API tests run it) on a
 fresh PostgreSQL database: registered with its epoch, renewed, fenced once the others
-declare it dead (/readyz 503, launches refused, its previews stopped), and a second node
-of the same id refused at start."""
+declare it dead (/readyz 503, launches refused, its previews stopped), a second node
+of the same id refused at start; and the database lost by every node (previews run on,
+nobody reaped) told from the database lost by one node (it fences itself before the
+others reap it)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
+import psutil
 import pytest
 import sqlalchemy as sa
 import trio
 
 from preview import Settings, create_app
-from preview.cluster import ClusterNode, NodeIdInUse
+from preview.cluster import ClusterNode, NodeIdInUse, RedisLiveLog
 from preview.store import Store
 
 from ..conftest import SERVER_COMMAND, running_service, server_app
-from .nodes import CLUSTER_SECRET, PG_ENV, REDIS_URL, fresh_database
+from ..outages import PostgresOutage, throwaway_postgres
+from .nodes import CLUSTER_SECRET, PG_ENV, REDIS_URL, DatabaseRelay, fresh_database
 
 pytestmark = pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set")
 
@@ -29,11 +34,12 @@ def db_url() -> Iterator[str]:
         yield url
 
 
-def _cluster(settings: Settings, db_url: str, node: str) -> Settings:
+def _cluster(settings: Settings, db_url: str, node: str, prefix: str = "preview:") -> Settings:
     return replace(
         settings,
         db_url=db_url,
         redis_url=REDIS_URL,
+        redis_prefix=prefix,
         internal_url="http://127.0.0.1:21990",
         cluster_secret=CLUSTER_SECRET,
         node_id=node,
@@ -113,3 +119,115 @@ async def test_a_clean_stop_leaves_and_a_restart_takes_a_new_epoch(
                 assert row[:2] == ("alive", 2)
         finally:
             await store.aclose()
+
+
+_IGNORES_SIGTERM = """
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    """
+
+
+@asynccontextmanager
+async def _other_node(db_url: str, node: str, prefix: str) -> AsyncIterator[ClusterNode]:
+    """A second node's lease, renewals and reaper (no API: the test reads its object)."""
+    store = await Store.open(db_url)
+    live_log = RedisLiveLog(REDIS_URL, prefix)
+    cluster = ClusterNode(node, "http://127.0.0.1:21992", store, on_fenced=_nothing)
+    cluster.live_log = live_log
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(live_log.serve)
+            await nursery.start(cluster.run)
+            yield cluster
+            await cluster.aclose()
+            await live_log.aclose()
+    finally:
+        await store.aclose()
+
+
+async def _preview_row(store: Store, preview_id: str) -> tuple:
+    def read() -> tuple:
+        with store.engine.connect() as connection:
+            return connection.execute(
+                sa.text("SELECT status, stop_reason FROM preview_instances WHERE id = :p"),
+                {"p": preview_id},
+            ).one()
+
+    return await trio.to_thread.run_sync(read)
+
+
+async def test_a_database_outage_for_every_node_stops_no_preview_and_reaps_none(
+    settings: Settings,
+) -> None:
+    # PostgreSQL refuses every node for longer than a lease: no node can renew, so none
+    # can reap; each says the database is down for all and keeps its previews running.
+    with throwaway_postgres() as (url, admin, name), trio.fail_after(120):
+        outage = PostgresOutage(url, admin, name)
+        prefix = f"test-{name}:"  # the renewals counted for this cluster alone
+        async with (
+            running_service(_cluster(settings, url, "node-o", prefix)) as service,
+            _other_node(url, "node-p", prefix) as other,
+        ):
+            gid = await service.upload(server_app())
+            launched = await service.launch(gid, command=SERVER_COMMAND)
+            assert launched.status_code == 200, launched.text
+            preview_id = launched.json()["previewInstanceId"]
+            (runtime,) = service.supervisor.runtimes
+            cluster = service.supervisor.cluster
+            await outage.begin()
+            while not (cluster.database_down and other.database_down):  # noqa: ASYNC110
+                await trio.sleep(0.1)  # the nodes' judgement: polled
+            assert cluster.holds_lease and other.holds_lease
+            assert cluster.lease_age > 4  # past the time a cut-off node fences itself
+            assert service.supervisor.runtimes == (runtime,)
+            assert runtime.process is not None and runtime.process.returncode is None
+            await outage.end()
+            while cluster.database_down or other.database_down:  # noqa: ASYNC110
+                await trio.sleep(0.1)
+            # Both reapers run again (each after a whole lease of renewals): nothing to reap.
+            rounds = (cluster.reap_rounds, other.reap_rounds)
+            while cluster.reap_rounds <= rounds[0] or other.reap_rounds <= rounds[1]:  # noqa: ASYNC110
+                await trio.sleep(0.1)
+            assert cluster.holds_lease and other.holds_lease
+            assert (cluster.reaped, other.reaped) == (0, 0)
+            assert await _preview_row(service.store, preview_id) == ("running", None)
+            assert (await service.status(gid))["status"] == "running"
+
+
+async def test_a_node_cut_off_from_the_database_fences_itself_before_the_others_reap_it(
+    settings: Settings,
+) -> None:
+    # One node loses PostgreSQL (a partition) while another keeps it and Redis tells so:
+    # the cut-off node stops its previews, and only then do the others reap them.
+    with throwaway_postgres() as (url, _admin, name), trio.fail_after(120):
+        prefix = f"test-{name}:"
+        relay = DatabaseRelay(url)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(relay.serve)
+            # A stop grace far beyond the lease's: the fenced node kills, it does not ask.
+            cut_off = replace(_cluster(settings, relay.url, "node-c", prefix), stop_grace=30.0)
+            async with (
+                running_service(cut_off) as service,
+                _other_node(url, "node-d", prefix) as other,
+            ):
+                gid = await service.upload(server_app(before_serving=_IGNORES_SIGTERM))
+                launched = await service.launch(gid, command=SERVER_COMMAND)
+                assert launched.status_code == 200, launched.text
+                preview_id = launched.json()["previewInstanceId"]
+                cluster = service.supervisor.cluster
+                (runtime,) = service.supervisor.runtimes
+                assert runtime.process is not None
+                child = runtime.process.pid
+                relay.cut()
+                await cluster.fenced.wait()
+                assert "while the other nodes did" in cluster.fenced_because
+                assert not cluster.database_down
+                # Its preview's process ends before the others may reap it (the lease's
+                # TTL after its last renewal): never one generation live on two nodes.
+                while psutil.pid_exists(child):  # noqa: ASYNC110
+                    await trio.sleep(0.05)  # another process's state: polled
+                assert other.reaped == 0
+                while other.reaped == 0:  # noqa: ASYNC110
+                    await trio.sleep(0.1)
+                assert await _preview_row(other.store, preview_id) == ("failed", "node lost")
+                assert not other.database_down

@@ -169,8 +169,10 @@ class PreviewRuntime:
         if self.state.status == "running" and abs(now + span - idle.deadline) >= min(1, span / 10):
             idle.deadline = now + span  # (a heap push: not at every proxied call)
 
-    def request_stop(self, reason: str) -> None:
+    def request_stop(self, reason: str, *, kill: bool = False) -> None:
+        """Stop it (``kill``: its process killed, no SIGTERM grace)."""
         self.state.set_reason(reason)
+        self.state.kill_at_stop = self.state.kill_at_stop or kill
         self._prepare_scope.cancel()
         self._controls.queue.cancel()
         self._controls.stop.cancel()
