@@ -167,6 +167,20 @@ def _text(files: dict[str, bytes], path: str) -> str | None:
     return dependency_text(data)
 
 
+def _unreadable_uv_lock(lock: str) -> str | None:
+    """Why a ``uv.lock`` locks nothing ``uv sync`` could read: it is empty (RightTwilk's
+    fastapi-rest-api commits one of 0 bytes: "Failed to parse `uv.lock`: TOML parse error
+    at line 1, column 1", nothing installed), not TOML, or names no package; None where it
+    is a lock."""
+    if not lock.strip():
+        return "it is empty"
+    try:
+        packages = tomllib.loads(lock).get("package")
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return "it is not TOML"
+    return None if isinstance(packages, list) and packages else "it locks no package"
+
+
 def _stale_uv_lock(pyproject: dict | None, lock: str) -> str | None:
     """Why a ``uv.lock`` is older than its ``pyproject.toml``, which ``uv sync --frozen``
     refuses ("Missing workspace member"): the project it locks is another (renamed since:
@@ -249,6 +263,11 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
         pyproject_path = _join(directory, "pyproject.toml")
         pyproject = _toml(_text(files, pyproject_path))
         lock = _text(files, _join(directory, "uv.lock"))
+        # A lock uv cannot read is as none: pyproject.toml's dependencies are installed.
+        unread = _unreadable_uv_lock(lock) if lock is not None else None
+        lock_notes = []
+        if unread is not None:
+            lock, lock_notes = None, [f"uv.lock is not read ({unread}): pyproject.toml's instead"]
         stale = _stale_uv_lock(pyproject, lock) if lock is not None else None
         if lock is not None and pyproject is not None and stale is None:
             text = _text(files, pyproject_path) or ""
@@ -278,7 +297,7 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
             found = _pyproject_requirements(files, pyproject, directory, local)
             if found is not None:
                 lines, twins = binary_twins(found[0])
-                notes = [*found[1], *twins]
+                notes = [*lock_notes, *found[1], *twins]
                 pins: list[str] = []
                 if (poetry := _text(files, _join(directory, "poetry.lock"))) is not None:
                     pins, said = poetry_lock_pins(poetry, lines)

@@ -710,6 +710,23 @@ async def test_uv_lock_is_installed_exactly(builder_service: Service) -> None:
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_an_empty_uv_lock_installs_the_projects_dependencies(
+    builder_service: Service,
+) -> None:
+    """RightTwilk's fastapi-rest-api commits a uv.lock of 0 bytes beside its pyproject.toml:
+    ``uv sync --frozen`` failed to parse it and nothing was installed. A lock uv cannot read
+    is as none: pyproject.toml's dependencies are installed, and the build says why."""
+    service = builder_service
+    files = {**app_files("uv_locked"), "uv.lock": ""}
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert set((await service.app_get(body, "/")).json()) == {"starlette", "uvicorn"}
+        events = await service.history(body["gid"])
+        assert any("uv.lock is not read (it is empty)" in m for m in messages(events, "build"))
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_uv_lock_resolved_on_a_pypi_mirror_is_installed_from_pypi(
     builder_service: Service,
 ) -> None:
