@@ -505,6 +505,7 @@ def config_defaults(
         e: d for e in ("mysql", "postgresql") if (d := engine_database(offered, e)) is not None
     }
     _by_meaning(found, files, types, given, provided | kept, database, engines)
+    _under_their_prefix(found, types, given, provided | kept)
     for name, kind in types.items():
         if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
             continue
@@ -547,6 +548,38 @@ def config_defaults(
             "give them with the launch option env"
         )
     return found
+
+
+_STATE_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9]+$")
+
+
+def _under_their_prefix(
+    found: ConfigDefaults, types: dict[str, str], given: dict[str, str], taken: set[str]
+) -> None:
+    """A variable the app's settings read that nothing sets, given the value its example
+    sets under the prefix another variable's value names: deight93's fastapi-boilerplate
+    reads ENV_STATE (dev in the .env its CI writes) and then every setting as
+    ``f"{ENV_STATE}_"`` + its name (DEV_ALLOWED_ORIGINS as ALLOWED_ORIGINS), a .env the
+    preview has no file of ("the variable ALLOWED_ORIGINS is needed"). Only where one
+    such name is set; what the service gives (a database's account) stays its own."""
+    values = {**found.values, **given}
+    states = {v.strip().lower() for v in values.values() if _STATE_WORD.match(v.strip())}
+    said = []
+    for name in types:
+        if given.get(name) or found.values.get(name) or name in taken:
+            continue
+        ends = f"_{name.upper()}"
+        prefixed = [
+            k for k in values if k.upper().endswith(ends) and k[: -len(ends)].lower() in states
+        ]
+        if len(prefixed) == 1:
+            found.values[name] = values[prefixed[0]]
+            said.append(f"{name} as {prefixed[0]}")
+    if said:
+        found.notes.append(
+            f"{', '.join(said)} (the prefix another of its variables names, as its "
+            "settings read them)"
+        )
 
 
 def _as_json(found: ConfigDefaults, files: dict[str, bytes], given: dict[str, str]) -> None:

@@ -11,7 +11,13 @@ from preview.apps.configvars import (
     json_settings_fields,
     required_variables,
 )
-from preview.apps.configvars.readmeenv import README_EXAMPLE, readme_env_block, with_readme_example
+from preview.apps.configvars.readmeenv import (
+    CI_EXAMPLE,
+    README_EXAMPLE,
+    ci_env_block,
+    readme_env_block,
+    with_readme_example,
+)
 from preview.backing.wants import postgres_wants
 
 from ..launching import app_files
@@ -59,6 +65,25 @@ def test_a_readme_dotenv_block_is_the_example_of_an_upload_with_none() -> None:
         assert with_readme_example({**files, own: b"X=1\n"}) == {**files, own: b"X=1\n"}
     assert readme_env_block("## Usage\n```bash\nnpm install\nnpm start\n```\n") is None
     assert readme_env_block("## Build\n```\nA=1\nB=2\n```\n") is None
+
+
+def test_the_env_a_ci_workflow_writes_is_the_example_of_an_upload_with_none() -> None:
+    """deight93's fastapi-boilerplate: no example file, no README block; its CI workflow
+    writes the .env (a here-document) its settings read, ENV_STATE and the DEV_-prefixed
+    values it names. Read as an example; echoed lines too; a README's block first."""
+    files = _bytes("fastapi_ci_written_env")
+    found = with_readme_example(files)
+    assert found[CI_EXAMPLE].startswith(b"ENV_STATE=dev\nADMIN_ID=admin\n")
+    assert b"DEV_ALLOWED_ORIGINS=*\n" in found[CI_EXAMPLE]
+    assert example_env_file(found, "app/main.py") == CI_EXAMPLE
+    echoed = b"jobs:\n  t:\n    steps:\n      - run: |\n          echo 'A=1' > .env\n"
+    echoed += b"          echo B=2 >> .env\n          pytest\n"
+    assert ci_env_block({".github/workflows/t.yaml": echoed}) == "A=1\nB=2\n"
+    commands = b"jobs:\n  t:\n    steps:\n      - run: cat .env > out.txt\n"
+    assert ci_env_block({".github/workflows/t.yml": commands}) is None
+    readme = {**files, "README.md": README.encode()}
+    assert CI_EXAMPLE not in with_readme_example(readme)
+    assert with_readme_example({**files, ".env.example": b"X=1\n"}).get(CI_EXAMPLE) is None
 
 
 def test_which_settings_fields_are_read_as_json() -> None:

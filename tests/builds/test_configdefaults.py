@@ -321,6 +321,27 @@ async def test_env_example_and_generated_secrets_make_it_healthy(
         assert stopped["runtime"]["generatedEnv"] == generated  # from the stored row too
 
 
+async def test_the_env_its_ci_workflow_writes_makes_it_start(builder_service: Service) -> None:
+    """deight93's fastapi-boilerplate: its settings read ENV_STATE from a .env, then every
+    other value under the prefix it names (DEV_DEBUG as DEBUG); no example file says any
+    of them, its CI workflow writes them (``cat <<EOF > .env``): "these 4 variables are
+    needed: ENV_STATE, ADMIN_ID, ..." until that .env was read as the example."""
+    files = with_readme_example(_bytes("fastapi_ci_written_env"))
+    found = config_defaults(files, "app/main.py", {}, {"PORT": "8000"})
+    assert found.values["ALLOWED_ORIGINS"] == "*" and not found.missing
+    assert any("ALLOWED_ORIGINS as DEV_ALLOWED_ORIGINS" in n for n in found.notes)
+    # Under a prefix no variable's value names, nothing is taken.
+    files[".env.ci-example"] = files[".env.ci-example"].replace(b"ENV_STATE=dev", b"ENV_STATE=x")
+    assert "ALLOWED_ORIGINS" in config_defaults(files, "app/main.py", {}, {"PORT": "1"}).missing
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_ci_written_env"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        about = (await service.app_get(body, "/about")).json()
+        assert about == {"state": "dev", "admin": "admin", "debug": True, "origins": "*"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_what_cannot_be_guessed_fails_naming_every_variable(
     builder_service: Service,
 ) -> None:

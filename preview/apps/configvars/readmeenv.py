@@ -9,6 +9,12 @@ block is read as the example it is, as a file beside the README named
 :data:`README_EXAMPLE` (an example's name: every reader of example files reads it). A
 block counts where every line of it is an assignment or a comment, it has two
 assignments or more, and the README says ``.env`` or "environment" shortly before it.
+
+Where the README gives none, the ``.env`` its CI workflow writes before it runs the app's
+tests or migrations (a step's ``cat <<EOF > .env`` … ``EOF``, or its ``echo "A=1" >>
+.env`` lines, in ``.github/workflows/*.yml``) is read the same way, as
+:data:`CI_EXAMPLE`: deight93's fastapi-boilerplate has no example file, and its workflow
+writes the only account of the eighteen variables its settings require.
 """
 
 from __future__ import annotations
@@ -18,9 +24,30 @@ import re
 
 from .envfiles import example_rank
 
-__all__ = ["README_EXAMPLE", "readme_env_block", "readme_exports", "with_readme_example"]
+__all__ = [
+    "CI_EXAMPLE",
+    "README_EXAMPLE",
+    "ci_env_block",
+    "readme_env_block",
+    "readme_exports",
+    "with_readme_example",
+]
 
 README_EXAMPLE = ".env.readme-example"
+CI_EXAMPLE = ".env.ci-example"
+_WORKFLOWS = ".github/workflows/"
+# A shell's here-document written to .env (``cat <<EOF > .env``, ``cat > .env << 'EOF'``,
+# ``tee .env <<EOF``): its delimiter, then its body up to the line that is only that.
+_HEREDOC = re.compile(
+    r"^[^\n]*?(?:>\s*|tee\s+)(?:\./)?\.env\b[^\n]*?<<-?\s*['\"]?(\w+)['\"]?[^\n]*\n|"
+    r"^[^\n]*?<<-?\s*['\"]?(\w+)['\"]?\s*(?:>\s*|\|\s*tee\s+)(?:\./)?\.env\b[^\n]*\n",
+    re.MULTILINE,
+)
+# One assignment echoed into .env (``echo "SECRET_KEY=x" >> .env``).
+_ECHOED = re.compile(
+    r"^\s*(?:echo|printf)\s+(['\"]?)([A-Za-z_][A-Za-z0-9_]*=[^\n]*?)\1\s*>>?\s*(?:\./)?\.env\s*$",
+    re.MULTILINE,
+)
 _READMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README.markdown", "README")
 _FENCE = re.compile(
     r"^(?P<fence>```+|~~~+)[ \t]*(?P<info>[\w.+-]*)[^\n]*\n(?P<body>.*?)^(?P=fence)[ \t]*$",
@@ -61,12 +88,51 @@ def with_readme_example(files: dict[str, bytes]) -> dict[str, bytes]:
         if name == ".env" or example_rank(path) is not None:
             return files
     readme = next((name for name in _READMES if name in files), None)
-    if readme is None or len(files[readme]) > 500_000:
-        return files
-    block = readme_env_block(files[readme].decode("utf-8", "replace"))
-    if block is None:
-        return files
-    return {**files, README_EXAMPLE: block.encode()}
+    if readme is not None and len(files[readme]) <= 500_000:
+        block = readme_env_block(files[readme].decode("utf-8", "replace"))
+        if block is not None:
+            return {**files, README_EXAMPLE: block.encode()}
+    block = ci_env_block(files)
+    return files if block is None else {**files, CI_EXAMPLE: block.encode()}
+
+
+def ci_env_block(files: dict[str, bytes]) -> str | None:
+    """The ``.env`` a CI workflow of the upload writes (module doc): the first step whose
+    ``run`` writes a here-document of two assignments or more to it, else the
+    assignments its steps echo into it (two or more); None where none does."""
+    echoed: list[str] = []
+    for path in sorted(p for p in files if p.startswith(_WORKFLOWS)):
+        if not path.endswith((".yml", ".yaml")) or len(files[path]) > 500_000:
+            continue
+        for run in _runs(files[path]):
+            for match in _HEREDOC.finditer(run):
+                end = re.compile(rf"^\s*{match.group(1) or match.group(2)}\s*$", re.MULTILINE)
+                close = end.search(run, match.end())
+                body = run[match.end() : close.start() if close else len(run)]
+                lines = [line.strip() for line in body.splitlines()]
+                lines = [line for line in lines if line and not line.startswith("#")]
+                if len(lines) >= 2 and all(_ASSIGNMENT.match(line) for line in lines):
+                    return "".join(re.sub(r"^export\s+", "", line) + "\n" for line in lines)
+            echoed += [m.group(2) for m in _ECHOED.finditer(run)]
+    return "".join(f"{line}\n" for line in echoed) if len(echoed) >= 2 else None
+
+
+def _runs(data: bytes) -> list[str]:
+    """The ``run`` scripts of a GitHub Actions workflow's steps, every job's, in order."""
+    import yaml  # lazy: loaded only for an upload with a workflow
+
+    try:
+        document = yaml.safe_load(data.decode("utf-8", "replace"))
+    except (yaml.YAMLError, RecursionError):
+        return []
+    jobs = document.get("jobs") if isinstance(document, dict) else None
+    runs: list[str] = []
+    for job in jobs.values() if isinstance(jobs, dict) else ():
+        steps = job.get("steps") if isinstance(job, dict) else None
+        for step in steps if isinstance(steps, list) else ():
+            if isinstance(step, dict) and isinstance(run := step.get("run"), str):
+                runs.append(run)
+    return runs
 
 
 def readme_exports(files: dict[str, bytes]) -> dict[str, str]:
