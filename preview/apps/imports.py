@@ -48,6 +48,7 @@ __all__ = [
     "import_mapping",
     "imported_names",
     "inferred_requirements",
+    "own_folder_names",
     "setup_requirements",
     "source_roots",
 ]
@@ -165,6 +166,7 @@ def imported_names(files: dict[str, bytes]) -> set[str]:
         found |= _tortoise_modules(tree)
     stdlib = set(sys.stdlib_module_names)
     found = {name for name in found if name not in stdlib and name not in own and name}
+    found -= own_folder_names(files)  # its own root folder's name (from backend.web …)
     # An Alembic environment (env.py's `from alembic import context`, a module the scan
     # skips, in a folder ``alembic init alembic`` names alembic): its upgrade is a set-up
     # step, which needs Alembic (piyota0901's fastapi-todo-app: never installed).
@@ -353,6 +355,51 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
                     break
                 folder = posixpath.dirname(folder)
     return list(dict.fromkeys(roots))
+
+
+def own_folder_names(files: dict[str, bytes]) -> set[str]:
+    """The names the upload's code imports its own root folder by (``from backend.web.apis
+    import todo`` where ``web/apis/`` is at the root): its author runs it from the folder
+    above (``cd backend && PYTHONPATH=../ uvicorn web.main:app``), a folder the upload is
+    only the inside of. piyota0901's fastapi-todo-app uploaded as its ``backend/``: the
+    name was taken for a distribution ("only backend>=0.2 is available"), and no path
+    imports it. A name counts where every module path imported under it is one at the
+    root (a module, or a folder: a namespace package), one at least; never a name of
+    the upload's own modules, of the standard library's or of a known distribution's."""
+    if not files:
+        return set()
+    own = _own_names(files)
+    mapping = import_mapping() or {}
+    stdlib = set(sys.stdlib_module_names)
+    folders = {posixpath.dirname(p) for p in files} - {""}
+    folders |= {"/".join(f.split("/")[:i]) for f in folders for i in range(1, f.count("/") + 1)}
+    found: dict[str, bool] = {}
+    for path in python_files(files):
+        if (tree := parse_module(files[path])) is None:
+            continue
+        for top, inner in _dotted_modules(tree):
+            if top in own or top in stdlib or top in mapping:
+                continue
+            at = inner.replace(".", "/")
+            here = at in folders or f"{at}.py" in files
+            found[top] = found.get(top, True) and here
+    return {name for name, here in found.items() if here}
+
+
+def _dotted_modules(tree: ast.AST) -> list[tuple[str, str]]:
+    """(top-level name, the module path inside it) of each absolute import of a module
+    inside a package (``import a.b.c``, ``from a.b import c``: ``("a", "b.c")``,
+    ``("a", "b")``); ``from a import b`` names ``("a", "")``, which no root holds."""
+    found = []
+    for node in walked(tree):
+        modules = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module]
+        for module in modules:
+            top, _, inner = module.partition(".")
+            if inner or isinstance(node, ast.ImportFrom):
+                found.append((top, inner))
+    return found
 
 
 # Where an import statement can start: a line's start, after ``;``, or after a compound

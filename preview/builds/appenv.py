@@ -67,10 +67,11 @@ from ..apps.configvars import (
     template_url,
 )
 from ..apps.depspec import PythonDeps, import_roots, python_dependencies
-from ..apps.imports import source_roots
+from ..apps.imports import own_folder_names, source_roots
 from ..apps.node.envreads import node_env_reads
 from ..apps.spec import LaunchSpec
 from ..apps.written.locales import build_locales, missing_locales
+from ..apps.written.ownname import OWN_NAMES_DIR
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
 from .configdefaults import settings_misfits
@@ -203,6 +204,8 @@ def app_environment(
         roots = [str(app_dir / root) for root in import_roots(spec.files, deps.local)]
         installed = deps.names() | _installed_modules(venv)
         roots += [str(app_dir / r) for r in source_roots(spec.files, installed)]  # an IDE's
+        if own_folder_names(spec.files):  # its own folder, imported by its name
+            roots.append(str(app_dir / OWN_NAMES_DIR))
         if roots and "PYTHONPATH" not in given:  # the upload's local packages: not installed
             env["PYTHONPATH"] = os.pathsep.join(roots)
         locales = missing_locales(spec.files, env) if "LOCPATH" not in given else []

@@ -46,6 +46,7 @@ from ..apps.written import (
     node_key_files,
     node_key_texts,
     own_metadata,
+    own_name_packages,
 )
 from ..clock import utcnow
 from ..logs import LogBroadcast
@@ -322,11 +323,12 @@ class Preparation:
         keys = key_files(spec.files)  # the key files it reads, kept out of its repository
         cased = case_corrections(spec.files)  # its imports of ./User where user.ts is
         node_keys = node_key_files(spec.files)  # a Node app's keys and certificates
-        if copies or empty or named or logs or metadata or keys or cased or node_keys:
+        named_own = own_name_packages(spec.files)  # its own folder, imported by its name
+        if copies or empty or named or logs or metadata or keys or cased or node_keys or named_own:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= cased
             written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
-            written |= dict.fromkeys(logs, b"") | metadata
+            written |= dict.fromkeys(logs, b"") | metadata | named_own
             if keys:
                 written |= await trio.to_thread.run_sync(key_texts, keys, spec.files)
             if node_keys:

@@ -7,7 +7,7 @@ import pytest
 import trio
 
 from preview.apps.depspec import python_dependencies
-from preview.apps.imports import import_mapping, imported_names
+from preview.apps.imports import import_mapping, imported_names, own_folder_names
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
@@ -65,6 +65,32 @@ def test_modules_a_tortoise_configuration_lists_by_name() -> None:
         }
     )
     assert imported_names(files) == {"tortoise", "aerich"}
+
+
+def test_the_name_an_upload_imports_its_own_folder_by_is_no_distribution() -> None:
+    """piyota0901's fastapi-todo-app, uploaded as its backend/ folder, imports ``from
+    backend.web.apis import todo``: "backend" was taken for a distribution ("only
+    backend>=0.2 is available and you require backend<0.2"). A name under which every
+    module imported is one at the upload's root is its own folder's; a name under which
+    one is not (flask.views beside a views/ folder) is a distribution's."""
+    files = _bytes(app_files("fastapi_imports_own_folder"))
+    assert own_folder_names(files) == {"backend"}
+    assert imported_names(files) == {"fastapi"}
+    views = {"views/__init__.py": b"", "app.py": b"from flask.views import MethodView\n"}
+    assert own_folder_names(views) == set()
+    mixed = {**views, "app.py": b"from web.views import x\nfrom web import app\n"}
+    assert own_folder_names(mixed) == set()  # (from web import app: no root module)
+
+
+async def test_an_app_importing_its_own_folder_by_name_runs(builder_service: Service) -> None:
+    """The same upload launched: a package named for its folder, whose path is the app's
+    directory, is on its PYTHONPATH; web.main imports backend.web.apis.items from it."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_imports_own_folder"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/items")).json() == {"items": ["apple", "pear"]}
+        assert (await service.stop(body["gid"])).status_code == 200
 
 
 def test_a_dependency_file_wins() -> None:

@@ -6,7 +6,8 @@ project that reads its own installed version (:mod:`.ownmetadata`), the key file
 app's keys and certificates: :mod:`.nodekeys`), and
 the locales it sets that this machine lacks, compiled for it (:mod:`.locales`), and the
 imports that spell a module's name in another case than its file has, corrected
-(:mod:`.importcase`)."""
+(:mod:`.importcase`), and the package that lets it import its own folder by name
+(:mod:`.ownname`)."""
 
 from .importcase import case_corrections
 from .keyfiles import key_files, key_texts
@@ -14,8 +15,10 @@ from .locales import build_locales, missing_locales
 from .logfiles import ignored_folders, log_files
 from .nodekeys import node_key_files, node_key_texts
 from .ownmetadata import own_metadata
+from .ownname import OWN_NAMES_DIR, own_name_packages
 
 __all__ = [
+    "OWN_NAMES_DIR",
     "build_locales",
     "case_corrections",
     "ignored_folders",
@@ -26,4 +29,5 @@ __all__ = [
     "node_key_files",
     "node_key_texts",
     "own_metadata",
+    "own_name_packages",
 ]
