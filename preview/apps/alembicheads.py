@@ -41,6 +41,7 @@ __all__ = [
     "alembic_heads",
     "alembic_home",
     "alembic_run_dir",
+    "alembic_sqlite_file",
     "alembic_upgrade",
 ]
 
@@ -222,6 +223,29 @@ def alembic_run_dir(files: dict[str, bytes], at: str) -> tuple[str, str]:
         if not directory:
             return at, "alembic.ini"
         directory = posixpath.dirname(directory)
+
+
+_SQLITE_URL = re.compile(r"^sqlalchemy\.url\s*=\s*sqlite(?:\+\w+)?:///(?!/)([^\s%]+)\s*$", re.M)
+# An env.py that sets or reads its database's URL itself (from the environment, settings).
+_OWN_URL = re.compile(r"set_main_option|environ|getenv|settings|create_(?:async_)?engine\(")
+
+
+def alembic_sqlite_file(files: dict[str, bytes]) -> str | None:
+    """The SQLite file (its path in the upload) the root's ``alembic.ini`` migrates,
+    where its env.py takes the ini's ``sqlalchemy.url`` as it is: the database the app's
+    tables are made in, which the app must be given too. piyota0901's fastapi-todo-app
+    reads its DATABASE_URL from the environment and migrates ``sqlite:///dev.db``: the
+    preview's own SQLite file given as DATABASE_URL had no table ("no such table:
+    todos"). None where there is no such ini, or its env.py names its URL itself."""
+    text = files.get("alembic.ini", b"").decode("utf-8", "replace")
+    url, location = _SQLITE_URL.search(text), _SCRIPT_LOCATION.search(text)
+    if url is None or location is None:
+        return None
+    run, _ = alembic_run_dir(files, "")
+    env = files.get(_join(run, f"{location.group(1).strip('/')}/env.py"))
+    if env is None or _OWN_URL.search(env.decode("utf-8", "replace")):
+        return None
+    return _join(run, url.group(1))
 
 
 def alembic_home(files: dict[str, bytes], directories: list[str]) -> str | None:

@@ -53,6 +53,7 @@ from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
+from ..apps.alembicheads import alembic_sqlite_file
 from ..apps.asyncdb import URL_VARIABLES, async_database, sync_driver_url, tortoise_url
 from ..apps.configvars import (
     OWN_PORT,
@@ -162,6 +163,9 @@ def app_environment(
     if "PORT" in mapped:  # the app's own server listens where it reads its port from
         env.update(dict.fromkeys(_own_port_names(spec.files), base["PORT"]))
     if database_url is not None and "DATABASE_URL" not in given:
+        if (migrated := alembic_sqlite_file(spec.files)) is not None:
+            # The SQLite file its alembic.ini migrates: its tables are made there.
+            database_url = f"sqlite:///{app_dir / migrated}"
         if spec.detection is not None and spec.detection.prisma_schema is not None:
             database_url = database_url.replace("sqlite:///", "file:", 1)  # Prisma's form
         env.setdefault("DATABASE_URL", database_url)
