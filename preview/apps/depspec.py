@@ -30,6 +30,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from .configvars.compose import compose_projects
@@ -42,7 +43,7 @@ from .poetry import (
     poetry_lock_pins,
     poetry_requirements,
 )
-from .pyfloor import code_python_floor
+from .pyfloor import code_python_floor, pydantic_one_config
 
 __all__ = [
     "NodeDeps",
@@ -247,6 +248,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
             if nearer.source not in ("", deps.source) and nearer.names() & _SERVING:
                 deps = nearer
                 break
+    deps = _held_to_its_pydantic(files, deps)
     if deps.python_request is None and (floor := code_python_floor(files)) is not None:
         # Nothing declares a Python: the code's own syntax says the oldest it runs on.
         return replace(deps, python_request=f">={floor[0]}", python_source=floor[1])
@@ -255,6 +257,31 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
     directory = posixpath.dirname(deps.python_source)
     allowed = _requires_python(files, directory)
     return replace(deps, python_fallback=allowed) if allowed[0] else deps
+
+
+def _held_to_its_pydantic(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
+    """``deps`` with pydantic held below 2 (a constraint) where the code configures its
+    models as pydantic 1 does (:func:`.pyfloor.pydantic_one_config`) and nothing the app
+    lists bounds pydantic from above or asks for pydantic 2 (nor a lock's pins)."""
+    names = deps.names()
+    if deps.lock is not None or not names & {"pydantic", "fastapi", "sqlmodel"}:
+        return deps
+    if "pydantic-settings" in names:  # pydantic 2's own: the app is of its time
+        return deps
+    for line in (*deps.requirements, *deps.constraints):
+        try:
+            requirement = Requirement(line.split(";")[0].strip())
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) != "pydantic":
+            continue
+        for spec in requirement.specifier:
+            if spec.operator not in (">", ">=", "!=") or spec.version.split(".")[0] != "1":
+                return deps  # its own bound, or pydantic 2 asked for
+    if (where := pydantic_one_config(files)) is None:
+        return deps
+    said = f"pydantic<2: its models are configured as pydantic 1's ({where}), nothing bounds it"
+    return replace(deps, constraints=(*deps.constraints, "pydantic<2"), notes=(*deps.notes, said))
 
 
 def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> PythonDeps:

@@ -1,5 +1,6 @@
 """The oldest Python an upload's own code runs on, read from its syntax where nothing
-declares one: :func:`code_python_floor`.
+declares one: :func:`code_python_floor`; and the pydantic its code is written for, where
+nothing bounds it: :func:`pydantic_one_config`.
 
 An app with no ``requires-python`` nor ``.python-version`` may be built on any Python
 present, and the build picks the one its pinned packages have wheels for, which may be
@@ -16,7 +17,25 @@ import re
 from ..discovery.pyast import walked
 from .pyapp import parse_module, python_files
 
-__all__ = ["code_python_floor"]
+__all__ = ["code_python_floor", "pydantic_one_config"]
+
+# pydantic 1's model configuration keys that pydantic 2 renamed (it ignores them now:
+# allow_population_by_field_name no longer populates by name in 2.14) or removed.
+_PYDANTIC_ONE_KEYS = frozenset(
+    {
+        "orm_mode",
+        "allow_population_by_field_name",
+        "anystr_strip_whitespace",
+        "underscore_attrs_are_private",
+        "allow_mutation",
+        "validate_all",
+        "smart_union",
+        "copy_on_model_validation",
+    }
+)
+_CONFIG_KEYS = re.compile(
+    rb"^\s+(?:" + b"|".join(k.encode() for k in _PYDANTIC_ONE_KEYS) + rb")\s*=", re.M
+)
 
 # A module worth parsing: an ``X | None`` union, a ``match`` statement, an ``except*``.
 _MAYBE = re.compile(rb"\|\s*None\b|\bNone\s*\||^\s*match\s|except\s*\*", re.MULTILINE)
@@ -83,3 +102,25 @@ def _evaluated_union(node: ast.AST, deferred: bool) -> bool:
         for annotation in annotations
         for part in walked(annotation)
     )
+
+
+def pydantic_one_config(files: dict[str, bytes]) -> str | None:
+    """Where the upload's code configures a model as pydantic 1 does (a nested ``class
+    Config`` setting a key pydantic 2 renamed or dropped: ``orm_mode``,
+    ``allow_population_by_field_name`` …), as "path: key"; None where none does.
+    piyota0901's fastapi-todo-app lists nothing; built with the newest pydantic, its
+    camel-cased schema was never populated by its fields' names ("createAt: Field
+    required") and its one route answered 500."""
+    for path in python_files(files):
+        data = files[path]
+        if _TESTS.search(path) or b"Config" not in data or not _CONFIG_KEYS.search(data):
+            continue
+        for node in walked(parse_module(data) or ast.Module(body=[], type_ignores=[])):
+            if not isinstance(node, ast.ClassDef) or node.name != "Config":
+                continue
+            for statement in node.body:
+                targets = statement.targets if isinstance(statement, ast.Assign) else []
+                for target in targets:
+                    if isinstance(target, ast.Name) and target.id in _PYDANTIC_ONE_KEYS:
+                        return f"{path}: {target.id}"
+    return None

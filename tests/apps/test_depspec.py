@@ -605,3 +605,30 @@ def test_what_the_dockerfile_installs_by_name_beside_the_requirements_is_install
     assert python_dependencies(listed, "app.py").requirements == (
         "Flask>=2.2", "Flask-Cors", "pyjwt==2.8.0",
     )  # fmt: skip
+
+
+def test_pydantic_is_held_below_2_where_the_code_configures_pydantic_1s_models() -> None:
+    files = {p: t.encode() for p, t in app_files("fastapi_pydantic_one_config").items()}
+    deps = python_dependencies(files, "main.py")
+    assert deps.constraints == ("pydantic<2",)
+    assert any("main.py: orm_mode" in note for note in deps.notes)
+    for own in (b"pydantic==1.10.7", b"pydantic>=2", b"pydantic<3", b"pydantic-settings"):
+        listed = {**files, "requirements.txt": b"fastapi\nuvicorn\n" + own + b"\n"}
+        assert python_dependencies(listed, "main.py").constraints == ()
+    floor = {**files, "requirements.txt": b"fastapi\npydantic>=1.8\n"}
+    assert python_dependencies(floor, "main.py").constraints == ("pydantic<2",)
+    config = files["main.py"].replace(b"orm_mode = True", b"from_attributes = True")
+    config = config.replace(b"allow_population_by_field_name", b"populate_by_name")
+    assert python_dependencies({**files, "main.py": config}, "main.py").constraints == ()
+
+
+async def test_an_app_of_pydantic_1s_time_runs_on_pydantic_1(builder_service: Service) -> None:
+    """piyota0901's fastapi-todo-app, nothing pinned: the newest pydantic ignored its
+    ``allow_population_by_field_name`` and its route answered 500; held below 2, it runs."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_pydantic_one_config"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/todos")).json()
+        assert answer == [{"title": "write", "createdBy": "me"}]
+        assert (await service.stop(body["gid"])).status_code == 200
