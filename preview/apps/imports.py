@@ -93,6 +93,16 @@ _ELSEWHERE_ON_PYPI = {
     "strawberry": "strawberry-graphql",
     "environ": "django-environ",
     "MySQLdb": "mysqlclient",  # pipreqs': MySQL-python, Python 2 only
+    "mysql": "mysql-connector-python",  # pipreqs': mysql_connector_repackaged, Python 2's
+}
+# A Python 2 relic pipreqs names for a module (and so the requirements files it wrote):
+# the distribution of the same module that runs on Python 3, whatever version was pinned
+# (their versions are unrelated). prashant1879's flask-crud-with-mysql-and-jwt lists
+# mysql_connector_repackaged==0.3.1, whose mysql.connector imports its own _version as
+# Python 2 did ("No module named '_version'").
+_PYTHON3_TWINS = {
+    "mysql-connector-repackaged": "mysql-connector-python",
+    "mysql-python": "mysqlclient",
 }
 # Settings listing dotted module paths (``INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS``).
 _MODULE_LISTS = ("INSTALLED_APPS", "MIDDLEWARE", "MIDDLEWARE_CLASSES")
@@ -208,7 +218,9 @@ _BINARY_TWINS = {"psycopg2": ("psycopg2-binary", "2.7.4")}  # its first release
 
 def binary_twins(lines: list[str]) -> tuple[list[str], list[str]]:
     """``lines`` with ``psycopg2`` as ``psycopg2-binary`` (the same module, as wheels)
-    where the versions it allows include one of the twin's; and what was changed."""
+    where the versions it allows include one of the twin's, and a Python 2 relic as the
+    distribution of its module that runs on Python 3 (:data:`_PYTHON3_TWINS`); and what
+    was changed."""
     out, notes = [], []
     for line in lines:
         try:
@@ -216,7 +228,16 @@ def binary_twins(lines: list[str]) -> tuple[list[str], list[str]]:
         except InvalidRequirement:
             out.append(line)
             continue
-        twin = _BINARY_TWINS.get(requirement.name.lower().replace("_", "-"))
+        name = requirement.name.lower().replace("_", "-").replace(".", "-")
+        if (modern := _PYTHON3_TWINS.get(name)) is not None:
+            requirement.name, requirement.specifier = modern, SpecifierSet()
+            out.append(str(requirement))
+            notes.append(
+                f"{line.strip()} → {requirement}: the same module, for Python 3 ({line.strip()} "
+                "is Python 2's)"
+            )
+            continue
+        twin = _BINARY_TWINS.get(name)
         if twin is None or not _twin_has(requirement.specifier, Version(twin[1])):
             out.append(line)
             continue

@@ -632,3 +632,25 @@ async def test_an_app_of_pydantic_1s_time_runs_on_pydantic_1(builder_service: Se
         answer = (await service.app_get(body, "/todos")).json()
         assert answer == [{"title": "write", "createdBy": "me"}]
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_python_2_relic_pipreqs_names_is_its_modules_python_3_distribution(
+    builder_service: Service,
+) -> None:
+    """prashant1879's flask-crud-with-mysql-and-jwt lists mysql_connector_repackaged==0.3.1
+    (pipreqs' name for ``mysql``): its mysql.connector imports ``_version`` as Python 2
+    did, and the app never started. mysql-connector-python is installed instead, and an
+    upload listing nothing gets it for ``import mysql.connector`` too."""
+    files = app_files("flask_pipreqs_mysql_relic")
+    deps = python_dependencies({p: t.encode() for p, t in files.items()}, "app.py")
+    assert deps.requirements == ("Flask==3.1.0", "mysql-connector-python")
+    assert any("is Python 2's" in note for note in deps.notes)
+    bare = {"app.py": files["app.py"].encode()}
+    assert "mysql-connector-python" in python_dependencies(bare, "app.py").requirements
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/driver")).json()
+        assert answer == {"connector": "mysql.connector", "connect": True}
+        assert (await service.stop(body["gid"])).status_code == 200

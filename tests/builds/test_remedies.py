@@ -185,6 +185,10 @@ def test_an_undeclared_module_adds_its_distribution() -> None:
     # The upload's own module is not a distribution to install.
     files = {"shop/models.py": b""}
     assert _remedies(()).next_fix("No module named 'shop.x'", [], files, PYTHONS) is None
+    # A package's private module (a Python 2 package's import of its sibling _version:
+    # prashant1879's mysql_connector_repackaged) is no distribution either: "_version"
+    # written into requirements.txt failed every install after it.
+    assert _remedies(("flask",)).next_fix("No module named '_version'", [], {}, PYTHONS) is None
 
 
 def test_no_wheel_and_no_build_tries_an_older_python_and_psycopg2_its_binary() -> None:

@@ -318,7 +318,9 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
             )
         ]
     top = module.split(".")[0]
-    if top in sys.stdlib_module_names or _own(top, files):
+    if top in sys.stdlib_module_names or _own(top, files) or top.startswith("_"):
+        # (a private name is a package's own module, never a distribution: a Python 2
+        # package's ``import _version`` of its sibling; "_version" is no requirement)
         return []
     dists = installed_dists(tried.env_path)
     if top in dists and (name is not None or "." in module):
