@@ -1,5 +1,5 @@
 """An app that listens on another port than ``$PORT`` (3000, 5000, 8000 written in its
-source): found and served anyway, :class:`AnyPort`.
+source), or on ``$PORT`` at IPv6's loopback alone: found and served anyway, :class:`AnyPort`.
 
 A sandboxed app has a network namespace of its own, so any TCP socket listening there is
 the app's (but the relays of its ways out, whose ports the service chose). While the
@@ -129,6 +129,13 @@ class AnyPort:
                 if sandbox_pid is None:
                     continue
             ports = listening_ports(sandbox_pid)
+            if ports.get(self._expected) == "::1":
+                # $PORT bound to IPv6's loopback alone, which the first forwarder (to
+                # 127.0.0.1) never reaches: Fastify 3's listen(port) binds "localhost"'s
+                # first address, ::1 on Node 17 and later (Machulsky's
+                # nodejs-fastify-postgres-api). Served from there, at once.
+                self._sandbox_pid = sandbox_pid
+                return self._expected, "::1"
             if self._expected in ports:
                 return None
             others = {p: a for p, a in ports.items() if p not in relays}
@@ -164,10 +171,10 @@ class AnyPort:
         if answered:
             await upstream.retarget(str(socket))
             self.port = port
-            await self._say(
-                "WARN",
-                f"the app listens on {port}, not $PORT={self._expected}: serving it from {port}",
-            )
+            said = f"the app listens on {port}, not $PORT={self._expected}: serving it from {port}"
+            if port == self._expected:
+                said = f"the app listens on $PORT={port} at IPv6's loopback alone: served there"
+            await self._say("WARN", said)
         return answered
 
     async def _forward(self, argv: list[str], task_status: trio.TaskStatus[None]) -> None:

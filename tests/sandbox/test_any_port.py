@@ -51,6 +51,28 @@ async def test_node_app_on_port_3000_is_served_anyway(builder_service: Service) 
         assert forwarders(service) == []  # the second forwarder ended with the preview
 
 
+@pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+async def test_an_app_on_port_at_the_ipv6_loopback_alone_is_served(
+    builder_service: Service,
+) -> None:
+    """Machulsky's nodejs-fastify-postgres-api: Fastify 3's ``listen(port)`` bound $PORT
+    at ::1 alone, which the forwarder to 127.0.0.1 never reached (no answer in 30 s)."""
+    service = builder_service
+    require_any_port(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_listens_ipv6_loopback"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/items")).json()
+        assert answer == {"path": "/items", "family": "IPv6"}
+        system = messages(await service.history(body["gid"]), "system")
+        said = f"the app listens on $PORT={body['port']} at IPv6's loopback alone: served there"
+        assert said in system, system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def forwarders(service: Service) -> list[int]:
     """This service's second forwarders (socat on a port-3000.sock of its previews)."""
     found, ours = [], str(service.settings.previews_dir)
