@@ -167,6 +167,18 @@ _OWN_URL = re.compile(r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT)_(?:URL|
 # An identifier another service issued (an OAuth client's, a project's): any will do
 # until the app calls that service, which then refuses it.
 _ISSUED_ID = re.compile(r"(?:^|_)(?:CLIENT|APP|PROJECT)_ID$|(?:^|_)CLOUD_NAME$")
+# A migration tool's bookkeeping table, its name read from the app's configuration with no
+# default of the app's own: undefined, knex queried a table of no name ('select "name"
+# order by "id"', RubenOAlvarado's todo-backend-express-knex: KNEX_MIGRATIONS_TABLE_NAME).
+_MIGRATIONS_TABLE = re.compile(r"(?:^|_)MIGRATIONS?_TABLE(?:_?NAME)?$")
+# A migration or seed tool's folder (the same app's KNEX_SEEDS_DIRECTORY): the tool's own
+# default, the conventional folder's name (knex's ./migrations and ./seeds).
+_TOOL_FOLDER = re.compile(r"(?:^|_)(MIGRATIONS?|SEEDS?|SEEDERS?)_(?:DIR|DIRECTORY|FOLDER|PATH)$")
+# A version read into a route's path, as its segment after a slash (the same app's
+# `/api/${process.env.API_VERSION}`: every route under /api/undefined otherwise). Not a
+# prefix read whole (reinhud's FastAPI template: prefix=os.getenv("API_VERSION"), which
+# FastAPI wants starting with a slash): left to the app.
+_PATH_VERSION = re.compile(rb"/\$\{\s*process\.env\.(\w*VERSION)\s*\}")
 _CONSOLE_MAIL = "django.core.mail.backends.console.EmailBackend"
 _MAIL_BACKEND = re.compile(r"EMAIL_BACKEND$")  # suwasghale's drf-api: env('EMAIL_BACKEND')
 _CLOUDINARY_URL = re.compile(r"^CLOUDINARY_URL$")
@@ -216,6 +228,26 @@ def _cloudinary_url(upper: str, kind: str) -> str:
 
 def _secret(upper: str, kind: str) -> str:
     return secrets.token_urlsafe(32)
+
+
+def _path_versions(files: dict[str, bytes]) -> set[str]:
+    """The variables a Node app's own sources read into a route's path as a segment
+    (:data:`_PATH_VERSION`)."""
+    found: set[str] = set()
+    for path, data in files.items():
+        if path.endswith(_SCRIPT_SOURCES) and "node_modules/" not in path and len(data) < 1 << 20:
+            found.update(m.decode() for m in _PATH_VERSION.findall(data))
+    return found
+
+
+def _migrations_table(upper: str, kind: str) -> str:
+    return "knex_migrations" if "KNEX" in upper else "migrations"  # knex's own default
+
+
+def _tool_folder(upper: str, kind: str) -> str | None:
+    found = _TOOL_FOLDER.search(upper)
+    word = found.group(1).lower() if found is not None else ""
+    return f"./{word if word.endswith('s') else word + 's'}" if word else None
 
 
 def _own_host(upper: str, kind: str) -> str | None:
@@ -282,6 +314,8 @@ NAME_RULES: tuple[NameRule, ...] = (
         lambda upper, kind: f"preview-{secrets.token_hex(8)}",
     ),
     NameRule(_EMAIL, "an e-mail address", lambda upper, kind: "preview@example.com"),
+    NameRule(_MIGRATIONS_TABLE, "a migration tool's table", _migrations_table),
+    NameRule(_TOOL_FOLDER, "a migration or seed tool's folder", _tool_folder),
 )
 
 
@@ -506,12 +540,15 @@ def config_defaults(
     }
     _by_meaning(found, files, types, given, provided | kept, database, engines)
     _under_their_prefix(found, types, given, provided | kept)
+    path_versions = _path_versions(files) if _node(anchor) else set()
     for name, kind in types.items():
         if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
             continue
         value = throwaway_value(name, kind)
         if value is None and _LOG_LEVEL.search(name.upper()) and _node(anchor):
             value = "info"  # pino's and winston's spelling (Python's logging wants INFO)
+        if value is None and _node(anchor) and name in path_versions:
+            value = "v1"
         if value is None and kind != OPTIONAL and url and _test_database_url(name):
             value = url  # required to start; its tests, which it is for, never run here
             found.notes.append(

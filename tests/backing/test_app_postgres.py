@@ -626,6 +626,23 @@ async def test_knex_migrations_beside_a_knexfile_in_a_subfolder_are_run(
 
 
 @needs_server
+async def test_knex_options_read_from_variables_nothing_sets_get_knexs_defaults(
+    builder_service: Service,
+) -> None:
+    """RubenOAlvarado's todo-backend-express-knex reads every knex option from a variable
+    its README lists blank: DB_CLIENT (the driver it has, pg), the database's parts, its
+    migrations table's name (undefined, knex queried a table of no name: 'select "name"
+    order by "id"') and API_VERSION, which its routes are mounted under."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "node_knex_env_options")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/api/v1/items"))["data"] == ["migrated"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_knex_migrations_in_a_folder_its_knexfile_joins_are_run(
     builder_service: Service,
 ) -> None:

@@ -161,6 +161,18 @@ MOTIVATING_VARIABLES = {
         "",
         "preview@example.com",
     ),
+    "a migration tool's table": (
+        "RubenOAlvarado's todo-backend-express-knex",
+        "KNEX_MIGRATIONS_TABLE_NAME",
+        "?",
+        "knex_migrations",
+    ),
+    "a migration or seed tool's folder": (
+        "RubenOAlvarado's todo-backend-express-knex",
+        "KNEX_SEEDS_DIRECTORY",
+        "?",
+        "./seeds",
+    ),
 }
 
 
