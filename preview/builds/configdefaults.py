@@ -530,6 +530,11 @@ def config_defaults(
                 f"variables say the preview's {driver} database, its entities "
                 f"({typeorm['TYPEORM_ENTITIES']})"
                 + (", its tables synchronized" if "TYPEORM_SYNCHRONIZE" in typeorm else "")
+                + (
+                    f", its migrations ({typeorm['TYPEORM_MIGRATIONS']}) run as it connects"
+                    if "TYPEORM_MIGRATIONS" in typeorm
+                    else ""
+                )
             )
     # A blank password of a server the preview gives (REDIS_PASSWORD='') stays: it has none.
     ours = {n for n in found.values if {n[:-8] + "HOST", n[:-8] + "URL"} & provided}

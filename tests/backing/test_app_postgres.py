@@ -643,6 +643,25 @@ async def test_knex_options_read_from_variables_nothing_sets_get_knexs_defaults(
 
 
 @needs_server
+async def test_typeorm_with_no_options_nor_ormconfig_runs_its_migrations_as_it_connects(
+    builder_service: Service,
+) -> None:
+    """DevJpFarias' loja-nodejs-express-typescript-postgres: ``createConnections()`` with no
+    options and no ormconfig committed ("No connection options were found in any orm
+    configuration files"): TypeORM's variables name the preview's database, its entities
+    and its migrations, run as it connects (nothing else names them)."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "ts_typeorm_connections_env")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == ["migrated"]
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("src/migrations/*.ts) run as it connects" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_knex_migrations_in_a_folder_its_knexfile_joins_are_run(
     builder_service: Service,
 ) -> None:

@@ -1317,6 +1317,16 @@ def test_typeorm_with_no_options_nor_ormconfig_is_given_its_own_variables() -> N
     typeorm = config_defaults(source, "package.json", {}, served).values
     assert typeorm["TYPEORM_ENTITIES"] == "src/entities/*.ts"
     assert "TYPEORM_SYNCHRONIZE" not in typeorm
+    # Those migrations run as it connects, where nothing else names them (DevJpFarias'
+    # loja-nodejs-express-typescript-postgres: createConnections(), its migrations in
+    # src/shared/infra/typeorm/migrations, no ormconfig: no table, had it connected).
+    assert typeorm["TYPEORM_MIGRATIONS"] == "src/migrations/*.ts"
+    assert typeorm["TYPEORM_MIGRATIONS_RUN"] == "true"
+    plural = {
+        **source,
+        "src/app.ts": b"import { createConnections } from 'typeorm';\ncreateConnections();\n",
+    }
+    assert config_defaults(plural, "package.json", {}, served).values == typeorm
     # An ormconfig (or its example), or options in the call: nothing given.
     for other in (
         {**files, "ormconfig.json.example": b"{}"},

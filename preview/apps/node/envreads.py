@@ -187,7 +187,10 @@ def _package_beside(files: dict[str, bytes], anchor: str) -> tuple[str, dict[str
     return folder, package if isinstance(package, dict) else {}
 
 
-_NO_OPTIONS = re.compile(r"\bcreateConnection\s*\(\s*\)")
+# createConnection() or createConnections() with no options: both read ormconfig, else
+# TypeORM's variables (DevJpFarias' loja-nodejs-express-typescript-postgres: the latter).
+_NO_OPTIONS = re.compile(r"\bcreateConnections?\s*\(\s*\)")
+_MIGRATION = re.compile(r"(?:^|/)migrations?/")  # a migration's source, in its folder
 _ORMCONFIG = re.compile(r"(?:^|/)ormconfig\.\w+(?:\.(?:example|sample|dist|template))?$")
 _ENTITY = re.compile(r"@Entity\s*\(")
 _TYPEORM_DRIVERS = {"pg": "postgres", "mysql2": "mysql", "mysql": "mysql", "sqlite3": "sqlite"}
@@ -196,9 +199,11 @@ _OUT_DIR = re.compile(r'"outDir"\s*:\s*"(?:\./)?([\w./-]+?)/?"')
 
 def typeorm_unconfigured(files: dict[str, bytes], anchor: str) -> dict[str, str] | None:
     """What TypeORM 0.2's own variables are to say (``TYPEORM_CONNECTION``, the entities'
-    glob, ``TYPEORM_SYNCHRONIZE`` where the upload has no migration), for an app that
-    calls ``createConnection()`` with no options, which reads an ``ormconfig`` file, else
-    those variables, where its upload has no ``ormconfig`` (git-ignored); None elsewhere.
+    glob, ``TYPEORM_SYNCHRONIZE`` where the upload has no migration, else its migrations'
+    glob and ``TYPEORM_MIGRATIONS_RUN``: run as it connects), for an app that calls
+    ``createConnection()`` (or ``createConnections()``) with no options, which reads an
+    ``ormconfig`` file, else those variables, where its upload has no ``ormconfig``
+    (git-ignored); None elsewhere.
     Its database's address is the caller's to add (the preview's). The entities: the
     folders of the sources declaring ``@Entity(``, as the start runs them: their
     compiled ``.js`` under tsconfig's ``outDir`` where the scripts run ``node <outDir>/…``,
@@ -239,20 +244,26 @@ def typeorm_unconfigured(files: dict[str, bytes], anchor: str) -> dict[str, str]
     )
     runs += files.get(posixpath.join(folder, "nodemon.json"), b"").decode("utf-8", "replace")
     built = out is not None and re.search(rf"\bnode\s+(?:\./)?{re.escape(out.group(1))}/", runs)
-    globs = []
-    for entity_dir in entities:
-        inside = posixpath.relpath(entity_dir, folder or ".")
-        if built and out is not None:
-            globs.append(f"{out.group(1)}/**/{posixpath.basename(inside)}/*.js")
-        else:
-            extension = (
-                ".ts"
-                if any(p.endswith(".ts") and posixpath.dirname(p) == entity_dir for p in sources)
-                else ".js"
-            )
-            globs.append(f"{inside}/*{extension}")
-    migrations = any(re.search(r"(?:^|/)migrations?/", p) for p in sources)
-    found = {"TYPEORM_CONNECTION": driver, "TYPEORM_ENTITIES": ",".join(globs)}
+
+    def globs(directories: list[str]) -> str:
+        found = []
+        for directory in directories:
+            inside = posixpath.relpath(directory, folder or ".")
+            if built and out is not None:
+                found.append(f"{out.group(1)}/**/{posixpath.basename(inside)}/*.js")
+            else:
+                extension = (
+                    ".ts"
+                    if any(p.endswith(".ts") and posixpath.dirname(p) == directory for p in sources)
+                    else ".js"
+                )
+                found.append(f"{inside}/*{extension}")
+        return ",".join(found)
+
+    migrations = sorted({posixpath.dirname(p) for p in sources if _MIGRATION.search(p)})
+    found = {"TYPEORM_CONNECTION": driver, "TYPEORM_ENTITIES": globs(entities)}
     if not migrations:
         found["TYPEORM_SYNCHRONIZE"] = "true"
+    else:  # run as it connects: nothing else names them (DevJpFarias' loja-nodejs-express-…)
+        found |= {"TYPEORM_MIGRATIONS": globs(migrations), "TYPEORM_MIGRATIONS_RUN": "true"}
     return found
