@@ -446,7 +446,7 @@ def _node_migrations(
     scripts = (read_package(files) or {}).get("scripts")
     if not isinstance(scripts, dict):
         return ()
-    return data_scripts({k: v for k, v in scripts.items() if isinstance(v, str)}, listed)
+    return data_scripts({k: v for k, v in scripts.items() if isinstance(v, str)}, listed, files)
 
 
 def npm_for_procfile(web: str, files: dict[str, bytes]) -> tuple[str, str | None]:

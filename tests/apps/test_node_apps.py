@@ -228,6 +228,19 @@ async def test_a_sqlite_apps_own_set_up_scripts_make_its_data(builder_service: S
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_sqlite_apps_seed_that_makes_its_tables_is_run(builder_service: Service) -> None:
+    """christianjtr's express-rest-api-sequelize: its tables are made only by its seed
+    script (``Profile.sync({ force: true })``), which its README runs before ``npm
+    start``; every route met "no such table"."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_sqlite_seed_makes_tables"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.app_get(body, "/")
+        assert answer.json() == {"profiles": ["Harry", "Mr Robot"]}, answer.text
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_install_scripts_run_without_the_shared_download_cache_writable(
     builder_service: Service,
 ) -> None:

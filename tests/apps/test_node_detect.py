@@ -405,6 +405,10 @@ def test_no_own_data_scripts_on_a_server_database_or_with_migrations() -> None:
     assert _node({"dependencies": both, "scripts": scripts}).setup == ()
     seed_only = {"start": "node server.js", "seed": "node s.js"}  # needs tables it makes not
     assert _node({"dependencies": {"sqlite3": "^5"}, "scripts": seed_only}).setup == ()
+    # Unless its file makes them itself (christianjtr's express-rest-api-sequelize).
+    makes = {"s.js": "await Profile.sync({ force: true });"}
+    found = _node({"dependencies": {"sqlite3": "^5"}, "scripts": seed_only}, makes)
+    assert found.setup == (("npm", "run", "seed"),)
     knex = {"sqlite3": "^5", "knex": "^3"}
     files = {"knexfile.js": "module.exports = {}", "migrations/001.js": "exports.up = () => {}"}
     found = _node({"dependencies": knex, "scripts": scripts}, files)

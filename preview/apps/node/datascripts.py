@@ -40,16 +40,36 @@ _DATABASE = {"db", "database", "tables", "schema", "sqlite"}
 _NOT = {"test", "tests", "drop", "undo", "rollback", "watch", "dev"}
 
 
-def data_scripts(scripts: dict[str, str], listed: dict[str, str]) -> tuple[tuple[str, ...], ...]:
+def data_scripts(
+    scripts: dict[str, str], listed: dict[str, str], files: dict[str, bytes] | None = None
+) -> tuple[tuple[str, ...], ...]:
     """The ``npm run`` steps of the module doc, in order; () for none. ``scripts``:
-    package.json's; ``listed``: its dependencies and devDependencies."""
+    package.json's; ``listed``: its dependencies and devDependencies; ``files``: the
+    upload's, where a seed script with no script making the database before it is run
+    alone when its own file makes the tables (:func:`_seed_makes_tables`)."""
     if not (_SQLITE & listed.keys()) or _SERVERS & listed.keys():
         return ()
     make = _named(scripts, lambda words: bool(words & _MAKE and words & _DATABASE))
-    if make is None:
-        return ()
     seed = _named(scripts, lambda words: "seed" in words or "seeds" in words)
+    if make is None:
+        made = seed is not None and _seed_makes_tables(scripts[seed], files or {})
+        return (("npm", "run", seed),) if made and seed is not None else ()
     return tuple(("npm", "run", name) for name in (make, seed) if name is not None)
+
+
+_NODE_FILE = re.compile(r"^node\s+(?:\./)?([\w./-]+\.[cm]?js)\s*$")
+# Tables made by the script itself: Sequelize's sync() (``Profile.sync({ force: true })``),
+# knex's createTable, or SQL's CREATE TABLE.
+_MAKES_TABLES = re.compile(rb"\.sync\s*\(|\bcreateTable\s*\(|\bCREATE\s+TABLE\b", re.IGNORECASE)
+
+
+def _seed_makes_tables(command: str, files: dict[str, bytes]) -> bool:
+    """Whether the seed script ``command`` (``node ./scripts/seedDb.js``) runs a file of
+    the upload that makes the tables: its only table creation, then (christianjtr's
+    express-rest-api-sequelize: ``Profile.sync({ force: true })`` in scripts/seedDb.js,
+    the README's ``npm run seed`` before ``npm start``; every route met "no such table")."""
+    found = _NODE_FILE.match(command.strip())
+    return found is not None and bool(_MAKES_TABLES.search(files.get(found.group(1), b"")))
 
 
 def _named(scripts: dict[str, str], wanted: Callable[[set[str]], bool]) -> str | None:
