@@ -682,6 +682,26 @@ async def test_knex_migrations_in_a_folder_its_knexfile_joins_are_run(
 
 
 @needs_server
+async def test_a_drizzle_journal_moved_from_its_configs_out_is_applied(
+    builder_service: Service,
+) -> None:
+    """masmuss's hono-api-boilerplate: its drizzle.config's out is ./src/db/migrations,
+    its journal and SQL moved to src/core/db/migrations; nothing ran them ("relation
+    products does not exist"). The upload's one journal is applied by drizzle-orm's
+    migrator."""
+    files = _encoded("node_drizzle_moved_journal")
+    assert [step[:2] for step in detect(files).setup] == [("node", "-e")]
+    assert "src/core/db/migrations" in detect(files).setup[0][2]
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "node_drizzle_moved_journal")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == ["migrated"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_a_drizzle_kit_before_its_migrate_command_gets_the_journal_applied(
     builder_service: Service,
 ) -> None:

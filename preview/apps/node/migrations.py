@@ -315,14 +315,39 @@ def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
                 and p.endswith("/migration.sql")
                 for p in files
             )
-            if f"{out}/meta/_journal.json" not in files and not v1:
-                continue
             old = _OLD_DRIZZLE_KIT.match(listed["drizzle-kit"])
             driver = next((d for d in _DRIVERS if d in listed), None)
+            if f"{out}/meta/_journal.json" not in files and not v1:
+                # The journal moved, its config's out left behind (masmuss's
+                # hono-api-boilerplate: out ./src/db/migrations, its journal in
+                # src/core/db/migrations; "relation products does not exist"): the one
+                # journal of the upload, applied by drizzle-orm's migrator.
+                moved = _moved_journal(files)
+                if moved is not None and driver is not None:
+                    return ("node", "-e", _migrator(driver, moved, text))
+                continue
             if old is not None and int(old.group(1)) < 21 and driver is not None:
                 return ("node", "-e", _migrator(driver, out, text))
             return ("node_modules/.bin/drizzle-kit", "migrate", "--config", config)
     return None
+
+
+_OUTSIDE = re.compile(r"(?:^|/)(?:node_modules|tests?|__tests__)/")
+
+
+def _moved_journal(files: dict[str, bytes]) -> str | None:
+    """The folder of the upload's one Drizzle journal (``<folder>/meta/_journal.json``,
+    not a dependency's nor a test's) whose SQL files are there; None for none or several."""
+    found = [
+        p[: -len("/meta/_journal.json")]
+        for p in files
+        if p.endswith("/meta/_journal.json") and not _OUTSIDE.search(p)
+    ]
+    if len(found) != 1 or not any(
+        p.startswith(f"{found[0]}/") and p.endswith(".sql") for p in files
+    ):
+        return None
+    return found[0]
 
 
 _MIGRATOR_IMPORT = re.compile(rb"""["']drizzle-orm/[\w-]+/migrator["']""")
