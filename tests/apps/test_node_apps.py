@@ -116,6 +116,20 @@ async def test_a_start_that_builds_first_and_scripts_calling_yarn(builder_servic
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_build_in_tscs_watch_mode_is_compiled_once(builder_service: Service) -> None:
+    """Profanor's express-crud-application: ``"build": "tsc --watch"``, its start ``node
+    ./bin/www`` requiring what tsc writes to dist/; the set-up step never ended and the
+    launch waited out its time. The build runs as tsc alone."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_tsc_watch_build"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"compiled": True}
+        system = messages(await service.history(body["gid"]), "system")
+        assert any(m.startswith("setup: ") and m.endswith("; tsc") for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_start_that_migrates_and_compiles_first(builder_service: Service) -> None:
     """``npm run migrate && rm -rf dist && tsc && node dist/index.js`` (objection's koa-ts
     example): its migrations and tsc run as a set-up step, the start runs node alone."""

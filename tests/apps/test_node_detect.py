@@ -28,6 +28,17 @@ def test_build_script_is_a_setup_step_then_start() -> None:
     assert found.node_tools == ()
 
 
+def test_a_build_in_tscs_watch_mode_runs_once() -> None:
+    # Profanor's express-crud-application: "build": "tsc --watch" never ended.
+    found = detect({p: t.encode() for p, t in app_files("node_tsc_watch_build").items()})
+    assert found.setup == (("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; tsc'),)
+    scripts = {"build": "tsc -w -p . && cp -r views dist", "start": "node dist/index.js"}
+    assert _node({"scripts": scripts}).setup[0][-1].endswith("; tsc -p . && cp -r views dist")
+    assert _node({"scripts": {"build": "tsc", "start": "node d.js"}}).setup == (
+        ("npm", "run", "build"),
+    )
+
+
 def test_a_start_that_migrates_and_compiles_first() -> None:
     # objection's koa-ts example: its start's tsc took it past the start's 30 s.
     found = detect({p: t.encode() for p, t in app_files("node_migrate_tsc_in_start").items()})

@@ -215,7 +215,10 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     build = next((b for b in _BUILDS if scripts.get(b, "").strip()), None)
     built_by = scripts.get(build or "", "")
     setup = (("npm", "run", build),) if build and not built_first else ()
-    if setup and (checked := _without_checks(built_by, scripts)) is not None:
+    checked = _without_checks(built_by, scripts) if setup else None
+    if setup and (once := _without_tsc_watch(checked or built_by)) is not None:
+        setup = (_shell(once),)  # compiled once: its watch never ends
+    elif setup and checked is not None:
         setup = (_shell(checked),)  # its compile alone: lint and tests gate a commit
     setup = setup or ((_shell(made),) if (made := tsc_build(scripts, files, listed)) else ())
     if build_only:
@@ -347,6 +350,18 @@ def _without_checks(script: str, scripts: dict[str, str]) -> str | None:
     if not kept or kept == parts:
         return None
     return " && ".join(kept)
+
+
+# tsc's watch mode as the build: it never ends, and the launch waited out its time on it
+# (Profanor's express-crud-application: "build": "tsc --watch", its start node ./bin/www
+# requiring ../dist/app, which tsc writes).
+_TSC_WATCH = re.compile(r"(\btsc\b[^&|;]*?)\s+(?:--watch|-w)(?=\s|$)")
+
+
+def _without_tsc_watch(script: str) -> str | None:
+    """The build script ``script`` with tsc's watch flag left out; None where it has none."""
+    once = _TSC_WATCH.sub(r"\1", script)
+    return once if once != script else None
 
 
 def _shell(command: str) -> tuple[str, ...]:
